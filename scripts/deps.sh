@@ -1,0 +1,41 @@
+#!/bin/sh
+# Make sure the Debian packages that openmcim needs are installed.
+# As root it installs what is missing; otherwise it prints the exact apt-get
+# line and stops. Usage: scripts/deps.sh [build|test|fuzz|all]
+set -eu
+
+# What each kind of work needs. `test` includes the independent peers the
+# tests cross-check against (osmo-auc-gen from libosmocore-utils).
+build_pkgs="gcc make cmake ninja-build pkg-config libssl-dev openssl libcjson-dev libosmocore-dev"
+test_pkgs="$build_pkgs libosmocore-utils"
+fuzz_pkgs="$test_pkgs clang libclang-rt-dev"
+
+case "${1:-test}" in
+build) want=$build_pkgs ;;
+test) want=$test_pkgs ;;
+fuzz | all) want=$fuzz_pkgs ;;
+*)
+	echo "usage: $0 [build|test|fuzz|all]" >&2
+	exit 2
+	;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	echo "openmcim: installing Debian packages:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >&2
+else
+	echo "openmcim: missing Debian packages. Install them with:" >&2
+	echo "  sudo apt-get install -y$missing" >&2
+	exit 1
+fi

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include <openmcim/hex.h>
+
+#include "check.h"
+
+static unsigned passed, failed;
+
+/* Case-insensitive equality of two hex strings of the same length. */
+static int hex_same(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if ((*a | 0x20) != (*b | 0x20))
+			return 0;
+	return *a == *b;
+}
+
+void check_record(int ok, const char *file, int line, const char *expr, const char *fmt, ...)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	fprintf(stderr, "FAIL %s:%d: %s", file, line, expr);
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		fputs(": ", stderr);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+	}
+	fputc('\n', stderr);
+}
+
+int check_hex_eq(const uint8_t *got, size_t len, const char *want_hex, const char *file, int line,
+		 const char *what)
+{
+	char *g = malloc(2 * len + 1);
+	if (!g)
+		abort();
+	om_hex_encode(g, got, len);
+	int ok = strlen(want_hex) == 2 * len && hex_same(g, want_hex);
+	check_record(ok, file, line, what, "got %s, want %s", g, want_hex);
+	free(g);
+	return ok;
+}
+
+int check_failures(void)
+{
+	return (int)failed;
+}
+
+int check_done(void)
+{
+	printf("%u passed, %u failed\n", passed, failed);
+	if (passed == 0 && failed == 0) {
+		fprintf(stderr, "no check ran: a test that asserts nothing is a failure\n");
+		return 1;
+	}
+	return failed ? 1 : 0;
+}
+
+void check_random(uint8_t *buf, size_t len)
+{
+	if (RAND_bytes(buf, (int)len) != 1) {
+		fprintf(stderr, "RAND_bytes failed\n");
+		abort();
+	}
+}
+
+unsigned char *check_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	unsigned char *buf = malloc(cap + 1);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (n < cap)
+			break;
+		cap *= 2;
+		unsigned char *nb = realloc(buf, cap + 1);
+		if (!nb) {
+			free(buf);
+			buf = NULL;
+		}
+		buf = nb;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = 0;
+		if (len)
+			*len = n;
+	}
+	return buf;
+}
