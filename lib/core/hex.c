@@ -34,7 +34,7 @@ static int decode(uint8_t *out, size_t n, const char *hex)
 		int hi = hex_digit((unsigned char)hex[2 * i]);
 		int lo = hex_digit((unsigned char)hex[2 * i + 1]);
 		bad |= hi | lo; /* negative iff either is -1 */
-		out[i] = (uint8_t)((hi << 4) | (lo & 0xf));
+		out[i] = (uint8_t)(((unsigned)hi & 0xf) << 4 | ((unsigned)lo & 0xf));
 	}
 	if (bad < 0) {
 		memset(out, 0, n);
