@@ -30,7 +30,12 @@
 #define OM_AUTN_LEN 16
 #define OM_AUTS_LEN 14
 
-/* One subscriber's MILENAGE state: expanded key schedule and OPc. Secret. */
+/*
+ * One subscriber's MILENAGE state: expanded key schedule and OPc. Secret.
+ * The OpenSSL fallback's cipher context has internal state even though the
+ * f-functions take the struct const: do not use one struct om_milenage from
+ * two threads at once.
+ */
 struct om_milenage {
 	/* AES-128 round keys, 11 x 16 bytes, 16-byte aligned for AES-NI */
 	_Alignas(16) uint8_t rk[11 * 16];

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Home-environment SQN arithmetic (TS 33.102 Annex C.3.2, C.1.2).
+ *
+ * SQN = SEQ || IND. The HE advances SEQ by one per vector, whichever serving
+ * network asked, and stamps the vector with that serving network's IND, so
+ * the USIM's per-IND array (C.2.2) accepts vectors that two networks hold
+ * and use out of order. This is libosmocore's formula
+ * (auth_milenage.c: ((sqn + 2^ind_bits) & ~(2^ind_bits - 1)) + ind), with
+ * the 48-bit bound made explicit: libosmocore lets SEQ run past bit 47,
+ * where SQN would silently be truncated in AUTN and wrap to a small value
+ * that every USIM refuses. We refuse instead; the subscription must then be
+ * re-provisioned with a new K (docs/sqn.md, "Wrap-around").
+ */
+#include <openmcim/sqn.h>
+
+int om_sqn_he_next(uint64_t *next, uint64_t last, unsigned ind, unsigned ind_bits)
+{
+	if (!next)
+		return OM_EINVAL;
+	if (ind_bits > OM_IND_BITS_MAX)
+		return OM_EAUTH_INDBITS;
+	if (last > OM_SQN_MAX)
+		return OM_EAUTH_SQN_RANGE;
+	uint64_t seq = (last >> ind_bits) + 1;
+	if (seq > (OM_SQN_MAX >> ind_bits))
+		return OM_EAUTH_SQN_RANGE;
+	uint64_t slot = (uint64_t)ind & ((UINT64_C(1) << ind_bits) - 1);
+	*next = (seq << ind_bits) | slot;
+	return 0;
+}
+
+void om_sqn_to_bytes(uint8_t out[static 6], uint64_t sqn)
+{
+	for (int i = 5; i >= 0; i--) {
+		out[i] = (uint8_t)sqn;
+		sqn >>= 8;
+	}
+}
+
+uint64_t om_sqn_from_bytes(const uint8_t in[static 6])
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 6; i++)
+		v = (v << 8) | in[i];
+	return v;
+}
