@@ -7,7 +7,7 @@ set -eu
 # What each kind of work needs. `test` includes the independent peers the
 # tests cross-check against (osmo-auc-gen from libosmocore-utils).
 build_pkgs="gcc make cmake ninja-build pkg-config libssl-dev openssl libcjson-dev libosmocore-dev"
-test_pkgs="$build_pkgs libosmocore-utils"
+test_pkgs="$build_pkgs libosmocore-utils tshark"
 fuzz_pkgs="$test_pkgs clang libclang-rt-dev"
 
 case "${1:-test}" in

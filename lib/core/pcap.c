@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Classic libpcap file writer and synthetic IPv4 + TCP framing. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openmcim/pcap.h>
+
+#define PCAP_MAGIC_USEC 0xa1b2c3d4u
+#define PCAP_GLOBAL_HDR 24
+#define PCAP_RECORD_HDR 16
+
+static void le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void le32(uint8_t *p, uint32_t v)
+{
+	le16(p, (uint16_t)v);
+	le16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	be16(p, (uint16_t)(v >> 16));
+	be16(p + 2, (uint16_t)v);
+}
+
+static int put(struct om_pcap *p, const uint8_t *b, size_t n)
+{
+	if (p->f)
+		return n == 0 || fwrite(b, 1, n, p->f) == n ? 0 : OM_EIO;
+	while (n) {
+		ssize_t w = write(p->fd, b, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return OM_EIO;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int flush(struct om_pcap *p)
+{
+	return p->f && fflush(p->f) != 0 ? OM_EIO : 0;
+}
+
+static int open_common(struct om_pcap *p, uint32_t linktype)
+{
+	uint8_t h[PCAP_GLOBAL_HDR];
+	le32(h, PCAP_MAGIC_USEC);
+	le16(h + 4, 2); /* version 2.4 */
+	le16(h + 6, 4);
+	le32(h + 8, 0);  /* thiszone: timestamps are UTC */
+	le32(h + 12, 0); /* sigfigs */
+	le32(h + 16, OM_PCAP_SNAPLEN);
+	le32(h + 20, linktype);
+	p->linktype = linktype;
+	int ret = put(p, h, sizeof(h));
+	return ret ? ret : flush(p);
+}
+
+int om_pcap_open_stream(struct om_pcap *p, FILE *f, uint32_t linktype)
+{
+	if (!p || !f)
+		return OM_EINVAL;
+	p->f = f;
+	p->fd = -1;
+	return open_common(p, linktype);
+}
+
+int om_pcap_open_fd(struct om_pcap *p, int fd, uint32_t linktype)
+{
+	if (!p || fd < 0)
+		return OM_EINVAL;
+	p->f = NULL;
+	p->fd = fd;
+	return open_common(p, linktype);
+}
+
+/* The record header, then each part of the frame in turn. */
+static int write_parts(struct om_pcap *p, uint64_t ts_usec, const uint8_t *a, size_t alen, const uint8_t *b,
+		       size_t blen)
+{
+	size_t len = alen + blen;
+	if (len > OM_PCAP_SNAPLEN)
+		return OM_ELENGTH;
+	uint8_t h[PCAP_RECORD_HDR];
+	le32(h, (uint32_t)(ts_usec / 1000000u));
+	le32(h + 4, (uint32_t)(ts_usec % 1000000u));
+	le32(h + 8, (uint32_t)len); /* captured length */
+	le32(h + 12, (uint32_t)len); /* original length: never truncated */
+	int ret;
+	if ((ret = put(p, h, sizeof(h))) || (ret = put(p, a, alen)) || (ret = put(p, b, blen)))
+		return ret;
+	return flush(p);
+}
+
+int om_pcap_write(struct om_pcap *p, uint64_t ts_usec, const uint8_t *frame, size_t len)
+{
+	if (!p || (!frame && len))
+		return OM_EINVAL;
+	return write_parts(p, ts_usec, frame, len, NULL, 0);
+}
+
+uint64_t om_pcap_now_usec(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* RFC 1071 one's complement sum, carried on from sum. */
+static uint32_t sum16(uint32_t sum, const uint8_t *b, size_t n)
+{
+	for (; n >= 2; b += 2, n -= 2)
+		sum += (uint32_t)b[0] << 8 | b[1];
+	if (n)
+		sum += (uint32_t)b[0] << 8; /* an odd octet is padded with zero */
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+#define IP_HDR 20
+#define TCP_HDR 20
+#define IP_PROTO_TCP 6
+
+int om_pcap_ipv4_tcp_header(uint8_t hdr[static OM_PCAP_IPV4_TCP_HDR], const struct om_pcap_tcp *t,
+			    const uint8_t *payload, size_t len)
+{
+	if (len > 0xffffu - OM_PCAP_IPV4_TCP_HDR)
+		return OM_ELENGTH;
+	uint16_t total = (uint16_t)(OM_PCAP_IPV4_TCP_HDR + len);
+	uint8_t *ip = hdr, *tcp = hdr + IP_HDR;
+	memset(hdr, 0, OM_PCAP_IPV4_TCP_HDR);
+
+	ip[0] = 0x45; /* version 4, IHL 5 words */
+	be16(ip + 2, total);
+	be16(ip + 4, t->ip_id);
+	be16(ip + 6, 0x4000); /* DF, fragment offset 0 */
+	ip[8] = 64;           /* TTL */
+	ip[9] = IP_PROTO_TCP;
+	memcpy(ip + 12, t->src, 4);
+	memcpy(ip + 16, t->dst, 4);
+	be16(ip + 10, (uint16_t)~sum16(0, ip, IP_HDR));
+
+	be16(tcp, t->sport);
+	be16(tcp + 2, t->dport);
+	be32(tcp + 4, t->seq);
+	be32(tcp + 8, t->flags & OM_PCAP_TCP_ACK ? t->ack : 0);
+	tcp[12] = (TCP_HDR / 4) << 4; /* data offset */
+	tcp[13] = t->flags;
+	be16(tcp + 14, 0xffff); /* window */
+
+	/* Pseudo-header (RFC 9293 3.1): source, destination, zero, protocol,
+	 * TCP length; then the TCP header and the payload. */
+	uint8_t pseudo[12];
+	memcpy(pseudo, t->src, 4);
+	memcpy(pseudo + 4, t->dst, 4);
+	pseudo[8] = 0;
+	pseudo[9] = IP_PROTO_TCP;
+	be16(pseudo + 10, (uint16_t)(TCP_HDR + len));
+	uint32_t s = sum16(0, pseudo, sizeof(pseudo));
+	s = sum16(s, tcp, TCP_HDR);
+	s = sum16(s, payload, len);
+	be16(tcp + 16, (uint16_t)~s);
+	return 0;
+}
+
+int om_pcap_write_ipv4_tcp(struct om_pcap *p, uint64_t ts_usec, const struct om_pcap_tcp *t,
+			   const uint8_t *payload, size_t len)
+{
+	if (!p || !t || (!payload && len))
+		return OM_EINVAL;
+	if (p->linktype != OM_PCAP_LINKTYPE_IPV4 && p->linktype != OM_PCAP_LINKTYPE_RAW)
+		return OM_EINVAL;
+	uint8_t hdr[OM_PCAP_IPV4_TCP_HDR];
+	int ret = om_pcap_ipv4_tcp_header(hdr, t, payload, len);
+	if (ret)
+		return ret;
+	return write_parts(p, ts_usec, hdr, sizeof(hdr), payload, len);
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Wireshark's NAS-EPS dissector as an independent reader of our encoder:
+ * every message kind is encoded, written to a pcap (DLT_USER0) and decoded
+ * by tshark, which must name the right message type and show the right
+ * IMSI, RAND, AUTN, RES, AUTS, cause, ESM message, APN and address, with no
+ * expert information (malformed, extraneous data, missing element).
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openmcim/hex.h>
+#include <openmcim/nas.h>
+#include <openmcim/pcap.h>
+
+#include "check.h"
+
+#define IMSI "001010123456789"
+#define APN "prov.m2m"
+#define RAND_HEX "23553cbe9637a89d218ae64dae47bf35"
+#define AUTN_HEX "55f328b43577b9b94a9ffac354dfafb3"
+#define RES_HEX "a54211d5e3ba50bf"
+#define AUTS_HEX "ba853f3c123c01cfaf9ec4e871e9"
+
+/* The tshark fields compared, in this order, for each frame. */
+static const char *const fields[] = {
+	"nas_eps.nas_msg_emm_type", "e212.imsi", "gsm_a.dtap.rand", "gsm_a.dtap.autn",
+	"nas_eps.emm.res", "gsm_a.dtap.auts", "nas_eps.emm.cause", "nas_eps.nas_msg_esm_type",
+	"gsm_a.gm.sm.apn", "nas_eps.esm.pdn_ipv4", "nas_eps.emm.m_tmsi", "_ws.expert",
+	"_ws.malformed",
+};
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+/* One message and what tshark must print for it; NULL means empty. */
+struct want {
+	struct om_nas_msg m;
+	const char *f[N_FIELDS];
+};
+
+static void hex_into(uint8_t *out, size_t n, const char *hex)
+{
+	if (om_hex_decode(out, n, hex)) {
+		fprintf(stderr, "bad hex in test\n");
+		abort();
+	}
+}
+
+static struct om_nas_msg msg(enum om_nas_kind k)
+{
+	struct om_nas_msg m = { .kind = k };
+	return m;
+}
+
+static size_t build(struct want *w, size_t cap)
+{
+	size_t n = 0;
+	struct om_nas_msg m;
+	static const struct om_nas_plmn plmn = { "001", "01" };
+	static const uint8_t ip[4] = { 10, 45, 0, 2 };
+
+	if (cap >= 19 && om_nas_attach_request_init(&m, IMSI, APN) == 0)
+		w[n++] = (struct want){ m, { "0x41", IMSI, [7] = "0xd0", [8] = APN } };
+
+	m = msg(OM_NAS_AUTH_REQUEST);
+	m.u.auth_request.ksi = 0;
+	hex_into(m.u.auth_request.rand, 16, RAND_HEX);
+	hex_into(m.u.auth_request.autn, 16, AUTN_HEX);
+	w[n++] = (struct want){ m, { "0x52", NULL, RAND_HEX, AUTN_HEX } };
+
+	m = msg(OM_NAS_AUTH_RESPONSE);
+	m.u.auth_response.res_len = 8;
+	hex_into(m.u.auth_response.res, 8, RES_HEX);
+	w[n++] = (struct want){ m, { "0x53", [4] = RES_HEX } };
+
+	m = msg(OM_NAS_AUTH_FAILURE);
+	m.u.auth_failure.cause = OM_NAS_CAUSE_MAC_FAILURE;
+	w[n++] = (struct want){ m, { "0x5c", [6] = "20" } };
+
+	m.u.auth_failure.cause = OM_NAS_CAUSE_SYNCH_FAILURE;
+	m.u.auth_failure.has_auts = true;
+	hex_into(m.u.auth_failure.auts, 14, AUTS_HEX);
+	w[n++] = (struct want){ m, { "0x5c", [5] = AUTS_HEX, [6] = "21" } };
+
+	m = msg(OM_NAS_AUTH_FAILURE);
+	m.u.auth_failure.cause = OM_NAS_CAUSE_NON_EPS_AUTH_UNACCEPTABLE;
+	w[n++] = (struct want){ m, { "0x5c", [6] = "26" } };
+
+	w[n++] = (struct want){ msg(OM_NAS_AUTH_REJECT), { "0x54" } };
+
+	if (om_nas_attach_accept_init(&m, &plmn, 1, APN, ip) == 0) {
+		m.u.attach_accept.has_guti = true;
+		m.u.attach_accept.guti = (struct om_nas_guti){ plmn, 0x8001, 0x01, 0xc0ffee01 };
+		w[n++] = (struct want){ m, { "0x42", [7] = "0xc1", [8] = APN, [9] = "10.45.0.2",
+					      [10] = "3237998081" } };
+	}
+
+	m = msg(OM_NAS_ATTACH_COMPLETE);
+	m.u.attach_complete.ebi = 5;
+	w[n++] = (struct want){ m, { "0x43", [7] = "0xc2" } };
+
+	static const struct {
+		uint8_t cause;
+		const char *text;
+	} rejects[] = { { 3, "3" }, { 7, "7" }, { 8, "8" }, { 11, "11" }, { 15, "15" }, { 19, "19" } };
+	for (size_t i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++) {
+		m = msg(OM_NAS_ATTACH_REJECT);
+		m.u.attach_reject.cause = rejects[i].cause;
+		w[n++] = (struct want){ m, { "0x44", [6] = rejects[i].text } };
+	}
+
+	m = msg(OM_NAS_DETACH_REQUEST_UE);
+	m.u.detach_request_ue.detach_type = 1;
+	m.u.detach_request_ue.switch_off = true;
+	m.u.detach_request_ue.ksi = 0;
+	m.u.detach_request_ue.id.type = OM_NAS_ID_IMSI;
+	strcpy(m.u.detach_request_ue.id.imsi, IMSI);
+	w[n++] = (struct want){ m, { "0x45", IMSI } };
+
+	m.u.detach_request_ue.switch_off = false;
+	m.u.detach_request_ue.id.type = OM_NAS_ID_GUTI;
+	m.u.detach_request_ue.id.guti = (struct om_nas_guti){ plmn, 0x8001, 0x01, 0xc0ffee01 };
+	w[n++] = (struct want){ m, { "0x45", [10] = "3237998081" } };
+
+	m = msg(OM_NAS_DETACH_REQUEST_NET);
+	m.u.detach_request_net.detach_type = 1;
+	m.u.detach_request_net.has_cause = true;
+	m.u.detach_request_net.cause = OM_NAS_CAUSE_IMPLICITLY_DETACHED;
+	w[n++] = (struct want){ m, { "0x45", [6] = "10" } };
+
+	w[n++] = (struct want){ msg(OM_NAS_DETACH_ACCEPT), { "0x46" } };
+	return n;
+}
+
+/* Split line at '|' into at most max fields; returns the count. */
+static size_t split(char *line, char **out, size_t max)
+{
+	size_t n = 0;
+	out[n++] = line;
+	for (char *p = line; *p && n < max; p++) {
+		if (*p == '|') {
+			*p = 0;
+			out[n++] = p + 1;
+		}
+	}
+	line[strcspn(line, "\n")] = 0;
+	if (n)
+		out[n - 1][strcspn(out[n - 1], "\n")] = 0;
+	return n;
+}
+
+static int have_tshark(void)
+{
+	return system("tshark --version >/dev/null 2>&1") == 0;
+}
+
+static void tshark_decodes_every_message(void)
+{
+	static struct want w[32];
+	size_t n = build(w, sizeof(w) / sizeof(w[0]));
+	CHECK_INT(n, 19);
+
+	const char *dir = getenv("TMPDIR");
+	char path[256];
+	snprintf(path, sizeof(path), "%s/om_nas_tshark_XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	struct om_pcap pc;
+	CHECK_INT(om_pcap_open_fd(&pc, fd, OM_PCAP_LINKTYPE_USER0), 0);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b[OM_NAS_MAX_LEN];
+		int len = om_nas_encode(b, sizeof(b), &w[i].m);
+		CHECK_MSG(len > 0, "frame %zu (%s): encode %s", i + 1, om_nas_kind_name(w[i].m.kind),
+			  om_errname(len));
+		if (len > 0)
+			CHECK_INT(om_pcap_write(&pc, 1700000000000000u + i * 1000u, b, (size_t)len), 0);
+	}
+	close(fd);
+
+	char cmd[2048];
+	int off = snprintf(cmd, sizeof(cmd),
+			   "tshark -r '%s' -o 'uat:user_dlts:\"User 0 (DLT=147)\",\"nas-eps\",\"0\",\"\",\"0\",\"\"' "
+			   "-T fields -E separator='|' -E occurrence=a -E aggregator=, -e frame.number",
+			   path);
+	for (size_t i = 0; i < N_FIELDS; i++)
+		off += snprintf(cmd + off, sizeof(cmd) - (size_t)off, " -e %s", fields[i]);
+	snprintf(cmd + off, sizeof(cmd) - (size_t)off, " 2>/dev/null"); /* the running-as-root warning */
+
+	FILE *p = popen(cmd, "r");
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	char line[4096];
+	size_t frames = 0;
+	while (fgets(line, sizeof(line), p)) {
+		char *got[N_FIELDS + 1];
+		size_t nf = split(line, got, N_FIELDS + 1);
+		size_t i = (size_t)atoi(got[0]) - 1;
+		CHECK_MSG(nf == N_FIELDS + 1 && i < n, "unexpected tshark line: %s", line);
+		if (nf != N_FIELDS + 1 || i >= n)
+			continue;
+		frames++;
+		for (size_t k = 0; k < N_FIELDS; k++) {
+			const char *want = w[i].f[k] ? w[i].f[k] : "";
+			CHECK_MSG(strcmp(got[k + 1], want) == 0, "frame %zu (%s): %s is \"%s\", want \"%s\"",
+				  i + 1, om_nas_kind_name(w[i].m.kind), fields[k], got[k + 1], want);
+		}
+	}
+	int st = pclose(p);
+	CHECK_MSG(st == 0, "tshark exit status %d", st);
+	CHECK_INT(frames, n);
+	if (check_failures())
+		fprintf(stderr, "capture kept at %s\n", path);
+	else
+		unlink(path);
+}
+
+int main(void)
+{
+	if (!have_tshark()) {
+		CHECK_MSG(0, "tshark not found: install the Debian package tshark (scripts/deps.sh test)");
+		return check_done();
+	}
+	tshark_decodes_every_message();
+	return check_done();
+}
