@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Certificates as bytes, and the one naming rule of our PKI: a subject is
+ * exactly CN=<TRE_id or SHO_id> (docs/pki.md, "Naming").
+ */
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "pki_impl.h"
+
+int pki_check_cn(const char *cn)
+{
+	size_t n = strnlen(cn, OM_NAME_MAX_LEN + 1);
+
+	if (n == 0 || n > OM_NAME_MAX_LEN)
+		return OM_EPKI_NAME;
+	for (size_t i = 0; i < n; i++)
+		if (cn[i] < 0x20 || cn[i] > 0x7e)
+			return OM_EPKI_NAME;
+	return 0;
+}
+
+X509_NAME *pki_name_new(const char *cn)
+{
+	X509_NAME *name = X509_NAME_new();
+
+	/* UTF8String, as RFC 5280 4.1.2.6 asks of new certificates */
+	if (name && !X509_NAME_add_entry_by_NID(name, NID_commonName, V_ASN1_UTF8STRING,
+						(const unsigned char *)cn, -1, -1, 0)) {
+		X509_NAME_free(name);
+		name = NULL;
+	}
+	return name;
+}
+
+int pki_name_cn(const X509_NAME *name, char out[static OM_NAME_MAX_LEN + 1])
+{
+	const X509_NAME_ENTRY *e;
+	unsigned char *utf8 = NULL;
+	int n, r = OM_EPKI_NAME;
+
+	if (!name || X509_NAME_entry_count(name) != 1 || !(e = X509_NAME_get_entry(name, 0)) ||
+	    OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)) != NID_commonName)
+		goto out;
+	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+	if (n <= 0 || n > OM_NAME_MAX_LEN)
+		goto out;
+	/* checked as bytes: an embedded NUL or a non-ASCII look-alike is refused */
+	for (int i = 0; i < n; i++)
+		if (utf8[i] < 0x20 || utf8[i] > 0x7e)
+			goto out;
+	memcpy(out, utf8, (size_t)n);
+	out[n] = '\0';
+	r = n;
+out:
+	OPENSSL_free(utf8);
+	ERR_clear_error();
+	return r;
+}
+
+int om_cert_subject_cn(const X509 *cert, char out[static OM_NAME_MAX_LEN + 1])
+{
+	if (!cert || !out)
+		return OM_EINVAL;
+	return pki_name_cn(X509_get_subject_name(cert), out);
+}
+
+int om_cert_encode(const X509 *cert, enum om_encoding enc, uint8_t **out, size_t *out_len)
+{
+	unsigned char *der = NULL;
+
+	if (!cert || !out || !out_len || (enc != OM_ENC_DER && enc != OM_ENC_PEM))
+		return OM_EINVAL;
+	int n = i2d_X509(cert, &der);
+	if (n <= 0) {
+		ERR_clear_error();
+		return OM_ECRYPTO;
+	}
+	return pki_output(enc, "CERTIFICATE", der, (size_t)n, out, out_len);
+}
+
+int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t *in, size_t len)
+{
+	X509 *cert = NULL;
+	const uint8_t *der = NULL;
+	const unsigned char *p;
+	uint8_t *owned = NULL;
+	size_t der_len = 0;
+	int r;
+
+	if (!out || !in)
+		return OM_EINVAL;
+	r = pki_input(enc, "CERTIFICATE", in, len, &der, &der_len, &owned);
+	if (r < 0)
+		goto out;
+	r = OM_EPKI_MALFORMED;
+	p = der;
+	if (der_len > LONG_MAX || !(cert = d2i_X509(NULL, &p, (long)der_len)) ||
+	    p != der + der_len)
+		goto out;
+	*out = cert;
+	cert = NULL;
+	r = 0;
+out:
+	ERR_clear_error();
+	X509_free(cert);
+	om_pki_free(owned, der_len);
+	return r;
+}

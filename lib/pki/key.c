@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Key pairs: generation, the closed set of key types we accept, and the
+ * standard encodings (PKCS#8 for private keys, SubjectPublicKeyInfo for
+ * public keys; RFC 5958 and RFC 5280 4.1.2.7).
+ */
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "pki_impl.h"
+
+int om_key_generate(EVP_PKEY **out, enum om_key_type type)
+{
+	EVP_PKEY *key = NULL;
+
+	if (!out)
+		return OM_EINVAL;
+	switch (type) {
+	case OM_KEY_EC_P256:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		break;
+	case OM_KEY_RSA_2048:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		break;
+	case OM_KEY_X25519:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+		break;
+	default:
+		return OM_EINVAL;
+	}
+	if (!key) {
+		ERR_clear_error();
+		return OM_ECRYPTO;
+	}
+	*out = key;
+	return 0;
+}
+
+/*
+ * Only named P-256 is EC P-256: explicit curve parameters, even when they
+ * describe P-256, are refused (RFC 5480 2.1.1: specifiedCurve MUST NOT be
+ * used), as OpenSSL's strict chain check refuses them in certificates.
+ */
+static int is_named_p256(const EVP_PKEY *key)
+{
+	char group[32], encoding[32];
+	size_t n;
+
+	if (!EVP_PKEY_get_group_name(key, group, sizeof(group), &n) ||
+	    (strcmp(group, "prime256v1") != 0 && strcmp(group, "P-256") != 0))
+		return 0;
+	if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, encoding,
+					    sizeof(encoding), &n))
+		return 0;
+	return strcmp(encoding, OSSL_PKEY_EC_ENCODING_GROUP) == 0;
+}
+
+int om_key_type_of(const EVP_PKEY *key)
+{
+	int r = OM_EPKI_KEY_TYPE;
+
+	if (!key)
+		return OM_EINVAL;
+	if (EVP_PKEY_is_a(key, "EC")) {
+		if (is_named_p256(key))
+			r = OM_KEY_EC_P256;
+	} else if (EVP_PKEY_is_a(key, "RSA")) {
+		/* "RSA" excludes id-RSASSA-PSS keys, whose parameters restrict them */
+		if (EVP_PKEY_get_bits(key) == 2048)
+			r = OM_KEY_RSA_2048;
+	} else if (EVP_PKEY_is_a(key, "X25519")) {
+		r = OM_KEY_X25519;
+	}
+	ERR_clear_error();
+	return r;
+}
+
+int pki_key_is_private(const EVP_PKEY *key)
+{
+	BIGNUM *bn = NULL;
+	size_t n = 0;
+	int yes;
+
+	if (EVP_PKEY_is_a(key, "X25519"))
+		yes = EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PRIV_KEY, NULL, 0, &n) == 1;
+	else if (EVP_PKEY_is_a(key, "RSA"))
+		yes = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_D, &bn) == 1;
+	else
+		yes = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &bn) == 1;
+	BN_clear_free(bn);
+	ERR_clear_error();
+	return yes;
+}
+
+int om_key_encode_private(const EVP_PKEY *key, enum om_encoding enc, uint8_t **out,
+			  size_t *out_len)
+{
+	int r = OM_ECRYPTO;
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	unsigned char *der = NULL;
+	int n = 0;
+
+	if (!key || !out || !out_len || (enc != OM_ENC_DER && enc != OM_ENC_PEM))
+		return OM_EINVAL;
+	if (!pki_key_is_private(key))
+		return OM_EINVAL;
+	p8 = EVP_PKEY2PKCS8(key);
+	if (!p8 || (n = i2d_PKCS8_PRIV_KEY_INFO(p8, &der)) <= 0)
+		goto out;
+	r = pki_output(enc, "PRIVATE KEY", der, (size_t)n, out, out_len);
+	der = NULL;
+out:
+	if (r < 0)
+		ERR_clear_error();
+	PKCS8_PRIV_KEY_INFO_free(p8); /* cleanses the key octets */
+	return r;
+}
+
+int om_key_encode_public(const EVP_PKEY *key, enum om_encoding enc, uint8_t **out,
+			 size_t *out_len)
+{
+	unsigned char *der = NULL;
+
+	if (!key || !out || !out_len || (enc != OM_ENC_DER && enc != OM_ENC_PEM))
+		return OM_EINVAL;
+	int n = i2d_PUBKEY(key, &der);
+	if (n <= 0) {
+		ERR_clear_error();
+		return OM_ECRYPTO;
+	}
+	return pki_output(enc, "PUBLIC KEY", der, (size_t)n, out, out_len);
+}
+
+int om_key_decode_private(EVP_PKEY **out, enum om_encoding enc, const uint8_t *in, size_t len)
+{
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	EVP_PKEY *key = NULL;
+	const uint8_t *der = NULL;
+	const unsigned char *p;
+	uint8_t *owned = NULL;
+	size_t der_len = 0;
+
+	if (!out || !in)
+		return OM_EINVAL;
+	int r = pki_input(enc, "PRIVATE KEY", in, len, &der, &der_len, &owned);
+	if (r < 0)
+		goto out;
+	r = OM_EPKI_MALFORMED;
+	p = der;
+	if (der_len > LONG_MAX || !(p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)der_len)) ||
+	    p != der + der_len || !(key = EVP_PKCS82PKEY(p8)))
+		goto out;
+	r = om_key_type_of(key);
+	if (r < 0)
+		goto out;
+	*out = key;
+	key = NULL;
+	r = 0;
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	om_pki_free(owned, der_len);
+	return r;
+}
+
+int om_key_decode_public(EVP_PKEY **out, enum om_encoding enc, const uint8_t *in, size_t len)
+{
+	EVP_PKEY *key = NULL;
+	const uint8_t *der = NULL;
+	const unsigned char *p;
+	uint8_t *owned = NULL;
+	size_t der_len = 0;
+
+	if (!out || !in)
+		return OM_EINVAL;
+	int r = pki_input(enc, "PUBLIC KEY", in, len, &der, &der_len, &owned);
+	if (r < 0)
+		goto out;
+	r = OM_EPKI_MALFORMED;
+	p = der;
+	if (der_len > LONG_MAX || !(key = d2i_PUBKEY(NULL, &p, (long)der_len)) ||
+	    p != der + der_len)
+		goto out;
+	r = om_key_type_of(key);
+	if (r < 0)
+		goto out;
+	*out = key;
+	key = NULL;
+	r = 0;
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	om_pki_free(owned, der_len);
+	return r;
+}
