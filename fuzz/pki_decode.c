@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer: any bytes as a certificate, a CSR or a public key, in DER and
+ * in PEM: what the PVA, the SHO and the DPF take from outside. The first
+ * byte picks the decoder so one target covers all of them.
+ */
+#include <stdlib.h>
+
+#include <openmcim/pki.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	enum om_encoding enc = (data[0] & 1) ? OM_ENC_PEM : OM_ENC_DER;
+	const uint8_t *in = data + 1;
+	size_t len = size - 1;
+	switch ((data[0] >> 1) % 3) {
+	case 0: {
+		X509 *cert = NULL;
+		if (om_cert_decode(&cert, enc, in, len) == 0) {
+			if (!cert)
+				abort();
+			(void)om_cert_check_profile(cert, OM_CERT_TRE_SIGNING);
+			X509_free(cert);
+		}
+		break;
+	}
+	case 1: {
+		X509_REQ *csr = NULL;
+		if (om_csr_decode(&csr, enc, in, len) == 0) {
+			if (!csr)
+				abort();
+			X509_REQ_free(csr);
+		}
+		break;
+	}
+	default: {
+		EVP_PKEY *key = NULL;
+		if (om_key_decode_public(&key, enc, in, len) == 0) {
+			if (!key)
+				abort();
+			EVP_PKEY_free(key);
+		}
+		break;
+	}
+	}
+	return 0;
+}
