@@ -6,8 +6,9 @@ set -eu
 
 # What each kind of work needs. `test` includes the independent peers the
 # tests cross-check against (osmo-auc-gen from libosmocore-utils).
-build_pkgs="gcc make cmake ninja-build pkg-config libssl-dev openssl libcjson-dev libosmocore-dev"
-test_pkgs="$build_pkgs libosmocore-utils tshark"
+build_pkgs="gcc make cmake ninja-build pkg-config libssl-dev openssl libcjson-dev libosmocore-dev libsqlite3-dev libfreediameter-dev freediameter-extensions libxml2-dev libxmlsec1-dev"
+test_peers="libosmocore-utils tshark xmlsec1"
+test_pkgs="$build_pkgs $test_peers"
 fuzz_pkgs="$test_pkgs clang libclang-rt-dev"
 
 case "${1:-test}" in

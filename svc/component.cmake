@@ -1,0 +1,8 @@
+# svc: the services the daemons share (configuration, logging, storage,
+# Diameter S6a, HTTP). SQLite is the default store; freeDiameter carries S6a.
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+find_library(FDCORE_LIB fdcore REQUIRED)
+find_library(FDPROTO_LIB fdproto REQUIRED)
+if(TARGET om_svc)
+  target_link_libraries(om_svc PUBLIC PkgConfig::SQLITE3 ${FDCORE_LIB} ${FDPROTO_LIB})
+endif()

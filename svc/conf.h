@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Daemon configuration files: INI-style, as operators expect.
+ *
+ *   # comment
+ *   [diameter]
+ *   identity = hss.sho-a.lab
+ *   realm    = epc.mnc001.mcc001.3gppnetwork.org
+ *
+ * Every daemon lists the keys it knows; an unknown section or key, a
+ * duplicate, or a value out of range is an error naming the file and line,
+ * so a typo never silently falls back to a default.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct om_conf;
+
+/* One key a daemon accepts; section "" is the top of the file. */
+struct om_conf_key {
+	const char *section;
+	const char *key;
+	int required;
+};
+
+/*
+ * Read path and check it against known[] (n entries). On error returns NULL
+ * and writes a one-line message ("hss.conf:12: unknown key 'realmm' in
+ * [diameter]") into err.
+ */
+struct om_conf *om_conf_load(const char *path, const struct om_conf_key *known, size_t n, char *err,
+			     size_t err_len);
+void om_conf_free(struct om_conf *c);
+
+/* The value of section/key, or NULL when the file does not set it. */
+const char *om_conf_get(const struct om_conf *c, const char *section, const char *key);
+
+/* The value or def when unset. */
+const char *om_conf_str(const struct om_conf *c, const char *section, const char *key, const char *def);
+
+/*
+ * An unsigned integer in [min, max], or def when unset. Returns 0, or -1
+ * with a message naming the file and line in err.
+ */
+int om_conf_uint(const struct om_conf *c, const char *section, const char *key, uint64_t def,
+		 uint64_t min, uint64_t max, uint64_t *out, char *err, size_t err_len);
+
+/* The file name, for messages. */
+const char *om_conf_path(const struct om_conf *c);

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static char proc_name[32] = "openmcim";
+static enum om_log_level min_level = OM_LOG_INFO;
+static const char *const level_names[] = { "debug", "info", "notice", "error" };
+
+void om_log_init(const char *name, enum om_log_level min)
+{
+	snprintf(proc_name, sizeof(proc_name), "%s", name);
+	min_level = min;
+}
+
+int om_log_level_parse(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, level_names[i]))
+			return i;
+	return -1;
+}
+
+void om_log(enum om_log_level level, const char *event, const char *fmt, ...)
+{
+	if (level < min_level)
+		return;
+	struct timespec ts;
+	struct tm tm;
+	char line[1024];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%ld] %s %s",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 ts.tv_nsec / 1000000, proc_name, (long)getpid(), level_names[level], event);
+	if (n < 0)
+		return;
+	if (fmt && *fmt && (size_t)n < sizeof(line) - 2) {
+		line[n++] = ' ';
+		va_list ap;
+		va_start(ap, fmt);
+		int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+		va_end(ap);
+		if (m > 0)
+			n += m;
+	}
+	if ((size_t)n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	/* one event, one line: a newline inside a value would forge a line */
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n' || line[i] == '\r')
+			line[i] = ' ';
+	line[n++] = '\n';
+	/* a single write keeps lines whole when several threads log */
+	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+	(void)w;
+}

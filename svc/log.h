@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One line per event on stderr, the telecom way:
+ *   2026-11-22T20:50:01.123Z hss[1234] info air imsi=001010000000001 n=3 result=ok
+ * The event is a short word; details are key=value pairs. Callers never pass
+ * secrets (K, OPc, CK, IK, KASME, private keys): there is no API that
+ * formats a key, by design.
+ */
+#pragma once
+
+enum om_log_level { OM_LOG_DEBUG, OM_LOG_INFO, OM_LOG_NOTICE, OM_LOG_ERROR };
+
+/* Name the process in every line (e.g. "hss") and the lowest level shown. */
+void om_log_init(const char *name, enum om_log_level min);
+
+/* Parse "debug", "info", "notice" or "error"; -1 if none of those. */
+int om_log_level_parse(const char *s);
+
+void om_log(enum om_log_level level, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define om_info(event, ...) om_log(OM_LOG_INFO, event, __VA_ARGS__)
+#define om_notice(event, ...) om_log(OM_LOG_NOTICE, event, __VA_ARGS__)
+#define om_error(event, ...) om_log(OM_LOG_ERROR, event, __VA_ARGS__)
+#define om_debug(event, ...) om_log(OM_LOG_DEBUG, event, __VA_ARGS__)
