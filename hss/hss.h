@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HSS core: subscribers, SQN, vectors and roaming rules, with no
+ * Diameter in it. The S6a front end (hss/s6a_server.c) turns AIR, ULR and
+ * PUR into these calls and their results into TS 29.272 result codes; the
+ * provisioning interface (hss/provision.c) adds, changes and removes
+ * subscribers. Every operator runs this same code: the Registration
+ * Operator's ICF for PCIDs, each SHO's HSS for its MCIMs.
+ *
+ * Thread safety: every call may come from any freeDiameter dispatch thread.
+ * SQN allocation is atomic per subscriber, and no vector leaves before its
+ * SQN is durable (persisted, or below a persisted high-water mark).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/vector.h>
+
+#define HSS_IMSI_MAX 15
+#define HSS_APN_MAX 100
+#define HSS_HOST_MAX 255
+#define HSS_MAX_APNS 4
+
+struct hss;
+
+struct hss_config {
+	const char *db_path;      /* SQLite file */
+	unsigned max_vectors;     /* cap on Number-Of-Requested-Vectors */
+	unsigned sqn_reserve;     /* SEQ steps reserved ahead per durable write */
+	unsigned max_resyncs;     /* resyncs per subscriber per window before refusing */
+	unsigned resync_window_s; /* that window, in seconds */
+};
+
+/* What an AIR, ULR or PUR comes to; the S6a front end maps each to its code. */
+enum hss_result {
+	HSS_OK = 0,
+	HSS_USER_UNKNOWN = -1,                /* DIAMETER_ERROR_USER_UNKNOWN 5001 */
+	HSS_UNKNOWN_EPS_SUBSCRIPTION = -2,    /* DIAMETER_ERROR_UNKNOWN_EPS_SUBSCRIPTION 5420 */
+	HSS_ROAMING_NOT_ALLOWED = -3,         /* DIAMETER_ERROR_ROAMING_NOT_ALLOWED 5004 */
+	HSS_AUTHENTICATION_DATA_UNAVAILABLE = -4, /* DIAMETER_AUTHENTICATION_DATA_UNAVAILABLE 4181 */
+	HSS_RESYNC_REFUSED = -5,              /* AUTS did not verify, or too many resyncs: 4181 */
+	HSS_SUSPENDED = -6,                   /* operator barring: 5420 per our docs/hss.md */
+	HSS_INVALID = -7,                     /* malformed request: DIAMETER_INVALID_AVP_VALUE 5004 */
+	HSS_ERROR = -8,                       /* storage or internal failure: DIAMETER_UNABLE_TO_COMPLY 5012 */
+};
+
+/* What a subscription allows a bearer to reach, for ULA's APN-Configuration. */
+struct hss_apn {
+	uint32_t context_id;
+	char name[HSS_APN_MAX + 1]; /* Service-Selection, e.g. "provisioning" */
+};
+
+struct hss_subscription {
+	char imsi[HSS_IMSI_MAX + 1];
+	uint32_t default_context_id;
+	size_t n_apns;
+	struct hss_apn apns[HSS_MAX_APNS];
+	uint64_t ambr_ul, ambr_dl; /* bit/s */
+};
+
+/* Open (creating if needed) the HSS's database. NULL with a message in err on failure. */
+struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len);
+void hss_close(struct hss *h);
+
+/*
+ * Authentication-Information: up to n E-UTRAN vectors for imsi, requested
+ * by origin_host for serving network visited_plmn (3 octets, TS 24.008
+ * 10.5.1.13). resync, when not NULL, is Re-Synchronization-Info = RAND ||
+ * AUTS (30 octets): verify AUTS, move SQN to SQN_MS, then make the vectors.
+ * The roaming rules are checked before anything is generated. Returns the
+ * number of vectors written to out (1..n), or an hss_result.
+ */
+int hss_auth_info(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
+		  const char *origin_host, unsigned n, const uint8_t *resync, struct om_eutran_vector *out);
+
+/* As above for UTRAN vectors (Requested-UTRAN-GERAN-Authentication-Info). */
+int hss_auth_info_utran(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
+			const char *origin_host, unsigned n, const uint8_t *resync,
+			struct om_utran_vector *out);
+
+/* Update-Location: record the serving MME and return the subscription. */
+int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
+			const char *origin_host, struct hss_subscription *out);
+
+/* Purge-UE: forget the serving MME if it is origin_host. */
+int hss_purge(struct hss *h, const char *imsi, const char *origin_host);
+
+/* A name for each hss_result, for logs. */
+const char *hss_result_name(int r);

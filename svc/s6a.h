@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Diameter S6a (TS 29.272) on freeDiameter: the dictionary that Debian's
+ * freeDiameter 1.2.1 lacks, and the MME side of AIR/AIA, ULR/ULA and
+ * PUR/PUA as blocking calls for the VNO. The HSS side lives in
+ * hss/s6a_server.c and uses om_s6a_dict_init() from here.
+ *
+ * freeDiameter keeps one core per process: call om_s6a_start() once.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/vector.h>
+
+#define OM_S6A_APP_ID 16777251u
+#define OM_S6A_VENDOR_3GPP 10415u
+#define OM_S6A_REALM_MAX 96
+
+/* TS 29.272 7.4 / RFC 6733 result codes we use. */
+enum om_s6a_result_code {
+	OM_S6A_SUCCESS = 2001,
+	OM_S6A_AUTHENTICATION_DATA_UNAVAILABLE = 4181,
+	OM_S6A_UNABLE_TO_COMPLY = 5012,
+	OM_S6A_INVALID_AVP_VALUE = 5004,
+	OM_S6A_ERROR_USER_UNKNOWN = 5001,           /* Experimental-Result */
+	OM_S6A_ERROR_ROAMING_NOT_ALLOWED = 5004,    /* Experimental-Result */
+	OM_S6A_ERROR_UNKNOWN_EPS_SUBSCRIPTION = 5420, /* Experimental-Result */
+};
+
+/* What the VNO learns from an answer. */
+struct om_s6a_answer {
+	uint32_t result_code;  /* Result-Code or Experimental-Result-Code */
+	int experimental;      /* 1 when it came as Experimental-Result */
+};
+
+/*
+ * The realm of a home network from its PLMN (TS 23.003 19.2):
+ * "epc.mnc<MNC 3 digits>.mcc<MCC>.3gppnetwork.org". Returns 0 or OM_EINVAL.
+ */
+int om_s6a_realm(char out[static OM_S6A_REALM_MAX], const char *mcc, const char *mnc);
+
+/*
+ * Start freeDiameter with conf (a freeDiameter configuration file that loads
+ * dict_nasreq, dict_dcca and dict_dcca_3gpp), register the S6a application,
+ * commands and rules, and wait until the core runs. Returns 0 or -1 with a
+ * message in err.
+ */
+int om_s6a_start(const char *fd_conf, char *err, size_t err_len);
+
+/* Register the S6a dictionary objects (called by om_s6a_start; idempotent). */
+int om_s6a_dict_init(void);
+
+/* Stop the freeDiameter core. */
+void om_s6a_stop(void);
+
+/*
+ * AIR/AIA towards dest_realm: up to n E-UTRAN vectors for imsi, for serving
+ * network visited_plmn; resync = RAND || AUTS (30 octets) or NULL. Blocks up
+ * to timeout_ms. Returns the number of vectors (>= 0) with ans filled, or -1
+ * on a transport failure or timeout.
+ */
+int om_s6a_air(const char *dest_realm, const char *imsi, const uint8_t visited_plmn[static 3], unsigned n,
+	       const uint8_t *resync, unsigned timeout_ms, struct om_eutran_vector *out,
+	       struct om_s6a_answer *ans);
+
+/* The APN configuration a ULA carries, as the VNO uses it. */
+struct om_s6a_subscription {
+	uint32_t default_context_id;
+	size_t n_apns;
+	struct {
+		uint32_t context_id;
+		char name[101];
+	} apns[4];
+};
+
+/* ULR/ULA. Returns 0 with ans filled (sub valid on success), or -1. */
+int om_s6a_ulr(const char *dest_realm, const char *imsi, const uint8_t visited_plmn[static 3],
+	       unsigned timeout_ms, struct om_s6a_subscription *sub, struct om_s6a_answer *ans);
+
+/* PUR/PUA. Returns 0 with ans filled, or -1. */
+int om_s6a_pur(const char *dest_realm, const char *imsi, unsigned timeout_ms, struct om_s6a_answer *ans);
