@@ -67,11 +67,30 @@ OM_NODISCARD int om_kdf_derive(struct om_kdf *kdf, uint8_t out[static OM_KDF_LEN
 /*
  * KASME (TS 33.401 A.2): key = CK || IK, FC = 0x10, P0 = serving network id
  * (3 octets, see om_plmn_encode()), P1 = SQN xor AK (6 octets). Returns 0,
- * OM_EINVAL or OM_ECRYPTO; kasme is zeroed on failure.
+ * OM_EINVAL or OM_ECRYPTO; kasme is zeroed on failure. Uses SHA-NI when the
+ * CPU has it (OM_NO_SHANI=1 forces OpenSSL), as om_kdf_kasme_batch() does.
  */
 OM_NODISCARD int om_kdf_kasme(struct om_kdf *kdf, uint8_t kasme[static OM_KASME_LEN],
 			      const uint8_t ck[static 16], const uint8_t ik[static 16],
 			      const uint8_t snid[static OM_SNID_LEN], const uint8_t sqn_xor_ak[static 6]);
+
+/* One KASME of a batch: inputs as for om_kdf_kasme(), and where it goes. */
+struct om_kasme_req {
+	const uint8_t *ck;         /* 16 octets */
+	const uint8_t *ik;         /* 16 octets */
+	const uint8_t *snid;       /* OM_SNID_LEN octets */
+	const uint8_t *sqn_xor_ak; /* 6 octets: the start of AUTN */
+	uint8_t *kasme;            /* OM_KASME_LEN octets, written */
+};
+
+/*
+ * n KASMEs at once, each as om_kdf_kasme() computes it. With SHA-NI the
+ * HMACs of up to four requests run interleaved (docs/auth.md, KDF and KASME);
+ * otherwise one by one through kdf's digest context. Returns 0; OM_EINVAL
+ * (nothing written) if kdf is unset or a pointer of a request is NULL;
+ * OM_ECRYPTO with every kasme of the batch zeroed.
+ */
+OM_NODISCARD int om_kdf_kasme_batch(struct om_kdf *kdf, const struct om_kasme_req *req, size_t n);
 
 /*
  * Encode a PLMN id as the 3-octet serving network id (TS 24.008 10.5.1.13,

@@ -5,6 +5,8 @@
  * HMAC is done by hand over a prefetched EVP_MD and a reused EVP_MD_CTX:
  * HMAC(K, m) = H((K0 xor opad) || H((K0 xor ipad) || m)) (RFC 2104). For
  * KASME that is four SHA-256 compressions and no OpenSSL object made per call.
+ * On CPUs with SHA-NI, KASME skips EVP and runs those four compressions
+ * itself, several KASMEs interleaved (sha256_ni.c).
  */
 #include <string.h>
 
@@ -12,6 +14,8 @@
 #include <openssl/evp.h>
 
 #include <openmcim/kdf.h>
+
+#include "sha256_ni.h"
 
 #define BLOCK 64 /* SHA-256 block size */
 
@@ -168,21 +172,140 @@ out:
 	return err;
 }
 
+/* TS 33.401 A.2: S = 0x10 || SN id || 0x0003 || SQN xor AK || 0x0006 */
+#define KASME_S_LEN 14
+
+static void kasme_input(uint8_t s[KASME_S_LEN], const uint8_t snid[3], const uint8_t sqn_xor_ak[6])
+{
+	s[0] = OM_KDF_FC_KASME;
+	memcpy(s + 1, snid, 3);
+	s[4] = 0x00;
+	s[5] = 0x03;
+	memcpy(s + 6, sqn_xor_ak, 6);
+	s[12] = 0x00;
+	s[13] = 0x06;
+}
+
+/* One KASME through the digest context (the engine without SHA-NI). */
+static int kasme_evp(struct om_kdf *kdf, const struct om_kasme_req *r)
+{
+	uint8_t key[32], s[KASME_S_LEN];
+	int err;
+	memcpy(key, r->ck, 16);
+	memcpy(key + 16, r->ik, 16);
+	kasme_input(s, r->snid, r->sqn_xor_ak);
+	err = om_hmac_sha256(kdf, r->kasme, key, sizeof(key), s, sizeof(s));
+	OPENSSL_cleanse(key, sizeof(key));
+	return err;
+}
+
+/* Requests whose HMACs run side by side on SHA-NI. */
+#define KASME_LANES 4
+
+/* FIPS 180-4 5.3.3 */
+static const uint32_t sha256_iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+
+static uint32_t be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The K0 xor pad block of a 32-byte key (RFC 2104: K0 = key || 32 zero bytes). */
+static void pad_block(uint32_t w[16], const uint8_t ck[16], const uint8_t ik[16], uint32_t pad)
+{
+	for (int i = 0; i < 4; i++) {
+		w[i] = be32(ck + 4 * i) ^ pad;
+		w[4 + i] = be32(ik + 4 * i) ^ pad;
+		w[8 + i] = pad;
+		w[12 + i] = pad;
+	}
+}
+
+/*
+ * HMAC-SHA-256(CK || IK, S) for n <= KASME_LANES requests on SHA-NI, written
+ * out block by block: the 32-byte key fills one block with its pad, S fits
+ * in the next with the SHA-256 padding (FIPS 180-4 5.1.1), so each HMAC is
+ * four compressions: K0^ipad, S, K0^opad, inner hash. The two pad blocks of
+ * all n requests go in one interleaved pass (2n lanes), then the n S blocks,
+ * then the n outer blocks. Blocks are built as words (sha256_ni.h), so the
+ * inner hash goes into the outer block without a byte conversion.
+ */
+static void kasme_ni(const struct om_kasme_req *req, size_t n)
+{
+	uint32_t st[2 * KASME_LANES][8]; /* inner states 0..n-1, outer n..2n-1 */
+	uint32_t w[2 * KASME_LANES][16];
+	uint8_t s[16];
+	for (size_t j = 0; j < n; j++) {
+		pad_block(w[j], req[j].ck, req[j].ik, 0x36363636);
+		pad_block(w[n + j], req[j].ck, req[j].ik, 0x5c5c5c5c);
+		memcpy(st[j], sha256_iv, sizeof(sha256_iv));
+		memcpy(st[n + j], sha256_iv, sizeof(sha256_iv));
+	}
+	om_sha256_ni_compress(st, (const uint32_t(*)[16])w, 2 * n);
+	for (size_t j = 0; j < n; j++) {
+		kasme_input(s, req[j].snid, req[j].sqn_xor_ak);
+		s[KASME_S_LEN] = 0x80;
+		s[KASME_S_LEN + 1] = 0;
+		for (int i = 0; i < 4; i++)
+			w[j][i] = be32(s + 4 * i);
+		memset(&w[j][4], 0, 11 * sizeof(uint32_t));
+		w[j][15] = (BLOCK + KASME_S_LEN) * 8; /* bit length: pad block || S */
+	}
+	om_sha256_ni_compress(st, (const uint32_t(*)[16])w, n);
+	for (size_t j = 0; j < n; j++) {
+		memcpy(w[j], st[j], 8 * sizeof(uint32_t));
+		w[j][8] = 0x80000000;
+		memset(&w[j][9], 0, 6 * sizeof(uint32_t));
+		w[j][15] = (BLOCK + OM_KDF_LEN) * 8; /* pad block || inner hash */
+	}
+	om_sha256_ni_compress(st + n, (const uint32_t(*)[16])w, n);
+	for (size_t j = 0; j < n; j++) {
+		uint8_t *k = req[j].kasme;
+		for (int i = 0; i < 8; i++) {
+			uint32_t v = st[n + j][i];
+			k[4 * i] = (uint8_t)(v >> 24);
+			k[4 * i + 1] = (uint8_t)(v >> 16);
+			k[4 * i + 2] = (uint8_t)(v >> 8);
+			k[4 * i + 3] = (uint8_t)v;
+		}
+	}
+	/* the pad blocks are the key; the states and the inner hash derive from it */
+	OPENSSL_cleanse(st, sizeof(st));
+	OPENSSL_cleanse(w, sizeof(w));
+}
+
+int om_kdf_kasme_batch(struct om_kdf *kdf, const struct om_kasme_req *req, size_t n)
+{
+	int err = 0;
+	if (!kdf || !kdf->ctx || (n && !req))
+		return OM_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!req[i].ck || !req[i].ik || !req[i].snid || !req[i].sqn_xor_ak || !req[i].kasme)
+			return OM_EINVAL;
+	if (om_sha256_ni_enabled()) {
+		for (size_t i = 0; i < n; i += KASME_LANES)
+			kasme_ni(req + i, n - i < KASME_LANES ? n - i : KASME_LANES);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((err = kasme_evp(kdf, &req[i])) < 0) {
+			for (size_t j = 0; j < n; j++)
+				OPENSSL_cleanse(req[j].kasme, OM_KASME_LEN);
+			return err;
+		}
+	}
+	return 0;
+}
+
 int om_kdf_kasme(struct om_kdf *kdf, uint8_t kasme[static OM_KASME_LEN], const uint8_t ck[static 16],
 		 const uint8_t ik[static 16], const uint8_t snid[static OM_SNID_LEN],
 		 const uint8_t sqn_xor_ak[static 6])
 {
-	/* TS 33.401 A.2: S = 0x10 || SN id || 0x0003 || SQN xor AK || 0x0006 */
-	uint8_t key[32], s[14] = { OM_KDF_FC_KASME, 0, 0, 0, 0x00, 0x03 };
-	int err;
-	memcpy(key, ck, 16);
-	memcpy(key + 16, ik, 16);
-	memcpy(s + 1, snid, 3);
-	memcpy(s + 6, sqn_xor_ak, 6);
-	s[12] = 0x00;
-	s[13] = 0x06;
-	err = om_hmac_sha256(kdf, kasme, key, sizeof(key), s, sizeof(s));
-	OPENSSL_cleanse(key, sizeof(key));
+	const struct om_kasme_req r = { ck, ik, snid, sqn_xor_ak, kasme };
+	int err = om_kdf_kasme_batch(kdf, &r, 1);
+	if (err == OM_EINVAL)
+		memset(kasme, 0, OM_KASME_LEN);
 	return err;
 }
 
