@@ -30,7 +30,7 @@
 #include <openmcim/sqn.h>
 #include <openmcim/vector.h>
 
-#include "../lib/auth/sha256_ni.h" /* private: which KASME engine runs */
+#include "auth/sha256_ni.h" /* private: which KASME engine runs */
 
 #ifdef OM_HAVE_LIBOSMOGSM
 #include <osmocom/crypt/auth.h>

@@ -52,8 +52,27 @@ int om_s6a_start(const char *fd_conf, char *err, size_t err_len);
 /* Register the S6a dictionary objects (called by om_s6a_start; idempotent). */
 int om_s6a_dict_init(void);
 
-/* Stop the freeDiameter core. */
+/* Stop the freeDiameter core (and close the capture, if any). */
 void om_s6a_stop(void);
+
+/*
+ * Wait until the peer diamid (any peer when NULL) is in the open state.
+ * Returns 0, or -1 after timeout_ms. (Added by hD: a caller that sends
+ * before CER/CEA has completed gets DIAMETER_UNABLE_TO_DELIVER.)
+ */
+int om_s6a_wait_peer(const char *diamid, unsigned timeout_ms);
+
+/*
+ * Capture every Diameter message this process sends or receives (CER/CEA
+ * and DWR/DWA included) into a classic pcap file at path, each as one
+ * IPv4 + TCP segment to or from port 3868 (OM_PCAP_LINKTYPE_IPV4), so that
+ * tshark decodes it as Diameter (docs/s6a.md). Call after om_s6a_start()
+ * (or om_s6a_core_init()). Returns 0 or -1. (Added by hD.)
+ */
+int om_s6a_pcap_open(const char *path);
+
+/* Stop capturing and close the file (om_s6a_stop() does it too). */
+void om_s6a_pcap_close(void);
 
 /*
  * AIR/AIA towards dest_realm: up to n E-UTRAN vectors for imsi, for serving

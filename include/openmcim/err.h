@@ -84,6 +84,25 @@ enum om_err {
 	/* pki: add new codes here */
 
 	/* tre: -400 .. -499 (issue 3) */
+	OM_ETRE_STATE = -400,         /* sealed TRE record malformed (after unsealing) */
+	OM_ETRE_STATE_VERSION = -401, /* sealed TRE record has an unknown version */
+	OM_ETRE_SEAL = -402,          /* sealed file does not open: altered, swapped or other device's */
+	OM_ETRE_NOT_FOUND = -403,     /* no such TRE directory, file or MID */
+	OM_ETRE_EXISTS = -404,        /* TRE already personalised there, or MID already installed */
+	OM_ETRE_BLOCKED = -405,       /* MID blocked: its sealed file failed the integrity check */
+	OM_ETRE_NO_ACTIVE = -406,     /* no active MID */
+	OM_ETRE_MID_STATE = -407,     /* not allowed in the MID's lifecycle state */
+	OM_ETRE_ACL = -408,           /* the stakeholder does not own this MID */
+	OM_ETRE_REPLAY = -409,        /* nonceA already seen (replayed bootstrap) */
+	OM_ETRE_SEQUENCE = -410,      /* bootstrap sequence number not above the last accepted */
+	OM_ETRE_NONCE = -411,         /* nonceB is not the pending one, or none is pending */
+	OM_ETRE_NO_SESSION = -412,    /* no bootstrap accepted: no DM credentials or nonceA */
+	OM_ETRE_FULL = -413,          /* MID registry full */
+	OM_ETRE_PENDING = -414,       /* an activation is pending (or none is, for confirm) */
+	OM_ETRE_IDENTITY = -415,      /* personalisation inconsistent: key/cert mismatch, CN not TRE_id */
+	OM_ETRE_PERM = -416,          /* sealing key file accessible to others than the device */
+	OM_ETRE_TRUST_ROOT = -417,    /* trust root certificate of the wrong profile or CN */
+	/* tre: add new codes here */
 
 	/* nas (NAS-EPS EMM/ESM codec, TS 24.301): -500 .. -599 */
 	OM_ENAS_TRUNCATED = -500,     /* message ends inside its header or an information element */
@@ -101,6 +120,67 @@ enum om_err {
 	OM_ENAS_VALUE = -512,         /* reserved or unsupported value in a field */
 	OM_ENAS_CONDITIONAL = -513,   /* conditional IE present where its clause forbids it */
 	/* nas: add new codes here */
+
+	/* factory (M2MES / TRE manufacturer personalisation, B.2.2.1): -700 .. -749 */
+	OM_EFACTORY_PCID_RANGE = -700,   /* PCID range overflows the MSIN digits */
+	OM_EFACTORY_SERIAL_RANGE = -701, /* TRE serial range overflows its digits */
+	OM_EFACTORY_OUT_NOT_EMPTY = -702, /* output directory exists and is not empty */
+	OM_EFACTORY_NAME = -703,         /* model, firmware, prefix, APN or operator id not acceptable */
+	OM_EFACTORY_PCID = -704,         /* malformed MCC, MNC or first MSIN */
+	OM_EFACTORY_RO_CERT = -705,      /* RO certificate not a trust root profile, or CN is not the RO id */
+	/* factory: add new codes here */
+
+	/* vno (radio link framing, device attach helper, MME): -850 .. -899 */
+	OM_ERADIO_LENGTH = -850,      /* radio frame length is zero or above OM_RADIO_PAYLOAD_MAX */
+	OM_ERADIO_TYPE = -851,        /* radio frame type unknown */
+	OM_ERADIO_PAYLOAD = -852,     /* LAB frame payload malformed */
+	OM_ERADIO_CLOSED = -853,      /* the radio link was closed by the peer */
+	OM_ERADIO_TIMEOUT = -854,     /* no answer on the radio link in time */
+	OM_ERADIO_PROTOCOL = -855,    /* a message the procedure did not expect at this point */
+	OM_ERADIO_ATTACH_REJECT = -856, /* the network rejected the attach (EMM cause kept) */
+	OM_ERADIO_AUTH_REJECT = -857, /* the network sent Authentication Reject */
+	OM_ERADIO_AKA = -858,         /* the device's AKA callback failed */
+	/* vno: add new codes here */
+
+	/* objects (B.2.3.3 bootstrap XML-DSig, B.2.3.4 M2MMobj/M2MMCIMMobj): -600 .. -699 */
+	OM_EOBJ_XML = -600,           /* not well-formed XML, or not UTF-8 */
+	OM_EOBJ_DTD = -601,           /* DOCTYPE, entity declaration, comment or CDATA */
+	OM_EOBJ_TOO_LONG = -602,      /* document, value or field longer than its limit */
+	OM_EOBJ_STRUCTURE = -603,     /* unexpected element, attribute, text or order */
+	OM_EOBJ_MISSING = -604,       /* required characteristic or parm missing */
+	OM_EOBJ_DUPLICATE = -605,     /* characteristic or parm present twice */
+	OM_EOBJ_VALUE = -606,         /* parm value malformed or inconsistent */
+	OM_EOBJ_BASE64 = -607,        /* malformed base64 */
+	OM_EOBJ_SIG_PLACEMENT = -608, /* not exactly one Signature, last child of the root */
+	OM_EOBJ_SIG_REFERENCE = -609, /* not exactly one Reference, with URI="" */
+	OM_EOBJ_SIG_TRANSFORM = -610, /* transforms other than enveloped-signature + exc-c14n */
+	OM_EOBJ_SIG_ALGORITHM = -611, /* algorithm not allowed, or not the trust root's key type */
+	OM_EOBJ_SIGNATURE = -612,     /* signature does not verify with the trust root's key */
+	OM_EOBJ_DIGEST = -613,        /* signed content altered: reference digest mismatch */
+	OM_EOBJ_MAGIC = -614,         /* object does not start with the openmcim magic */
+	OM_EOBJ_VERSION = -615,       /* object format version unknown */
+	OM_EOBJ_TYPE = -616,          /* object type is not the one expected */
+	OM_EOBJ_TRUNCATED = -617,     /* object ends inside a field or its signature */
+	OM_EOBJ_TRAILING = -618,      /* bytes after the signature */
+	OM_EOBJ_FIELD = -619,         /* object field has a bad length or characters */
+	OM_EOBJ_COUNT = -620,         /* more measurements than OM_MEASUREMENTS_MAX */
+	OM_EOBJ_CREDS = -621,         /* DM credentials payload malformed */
+	/* objects: add new codes here */
+
+	/* store/hss (storage interface, HSS core, provisioning): -800 .. -849 */
+	OM_ESTORE = -800,             /* the storage backend failed (I/O, corruption, SQL) */
+	OM_ESTORE_BUSY = -801,        /* the database stayed locked past the busy timeout */
+	OM_ESTORE_SCHEMA = -802,      /* database schema newer than this program, or a migration failed */
+	OM_ESTORE_CONSTRAINT = -803,  /* a write broke a uniqueness or check constraint */
+	OM_ESTORE_PRAGMA = -804,      /* a storage setting did not take effect when read back */
+	OM_EHSS_IMSI = -810,          /* malformed IMSI (6..15 decimal digits) */
+	OM_EHSS_EXISTS = -811,        /* subscriber already exists */
+	OM_EHSS_NOT_FOUND = -812,     /* no such subscriber */
+	OM_EHSS_PROFILE = -813,       /* malformed APN, AMBR, roaming list, status or ind_bits */
+	OM_EHSS_IMPORT = -814,        /* PCID import file malformed */
+	OM_EHSS_KEY = -815,           /* malformed K, OP, OPc or AMF */
+	OM_EHSS_COMMAND = -816,       /* provisioning command unknown or malformed */
+	/* store/hss: add new codes here */
 };
 
 /* A one-line English message for an om_err code; never NULL. */

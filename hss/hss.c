@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HSS core: open and close, Update-Location and Purge. Authentication
+ * information (the SQN path) is in sqn_alloc.c, subscriber changes in
+ * admin.c. One mutex serialises the store; vectors are computed outside it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hss_store.h"
+#include "log.h"
+
+#define HSS_DEFAULT_MAX_VECTORS 5
+#define HSS_DEFAULT_SQN_RESERVE 1024
+#define HSS_MAX_SQN_RESERVE (1u << 24) /* far below TS 33.102 C.2.1's delta, 2^28 */
+#define HSS_DEFAULT_MAX_RESYNCS 3
+#define HSS_DEFAULT_RESYNC_WINDOW 60
+
+
+void hss_vector_gen_release(void); /* sqn_alloc.c */
+
+struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len)
+{
+	struct hss *h = NULL;
+	char dummy[1];
+	if (!err) {
+		err = dummy;
+		err_len = sizeof(dummy);
+	}
+	if (!cfg || !cfg->db_path || !*cfg->db_path) {
+		snprintf(err, err_len, "hss: no database path");
+		return NULL;
+	}
+	if (cfg->sqn_reserve > HSS_MAX_SQN_RESERVE || cfg->max_vectors > HSS_MAX_VECTORS_CAP) {
+		snprintf(err, err_len, "hss: sqn_reserve above %u or max_vectors above %u", HSS_MAX_SQN_RESERVE,
+			 HSS_MAX_VECTORS_CAP);
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, err_len, "hss: out of memory");
+		return NULL;
+	}
+	h->cfg = *cfg;
+	if (!h->cfg.max_vectors)
+		h->cfg.max_vectors = HSS_DEFAULT_MAX_VECTORS;
+	if (!h->cfg.sqn_reserve)
+		h->cfg.sqn_reserve = HSS_DEFAULT_SQN_RESERVE;
+	if (!h->cfg.max_resyncs)
+		h->cfg.max_resyncs = HSS_DEFAULT_MAX_RESYNCS;
+	if (!h->cfg.resync_window_s)
+		h->cfg.resync_window_s = HSS_DEFAULT_RESYNC_WINDOW;
+	h->cfg.db_path = strdup(cfg->db_path);
+	if (!h->cfg.db_path || pthread_mutex_init(&h->lock, NULL)) {
+		free((char *)h->cfg.db_path);
+		free(h);
+		snprintf(err, err_len, "hss: out of memory");
+		return NULL;
+	}
+	if (hss_store_open(h, err, err_len) < 0) {
+		hss_close(h);
+		return NULL;
+	}
+	om_info("hss-open", "db=%s max_vectors=%u sqn_reserve=%u max_resyncs=%u resync_window=%u",
+		h->cfg.db_path, h->cfg.max_vectors, h->cfg.sqn_reserve, h->cfg.max_resyncs,
+		h->cfg.resync_window_s);
+	return h;
+}
+
+void hss_close(struct hss *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	hss_store_close(h);
+	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_destroy(&h->lock);
+	free((char *)h->cfg.db_path);
+	free(h);
+	hss_vector_gen_release();
+}
+
+const char *hss_result_name(int r)
+{
+	switch (r) {
+	case HSS_OK:
+		return "ok";
+	case HSS_USER_UNKNOWN:
+		return "user-unknown";
+	case HSS_UNKNOWN_EPS_SUBSCRIPTION:
+		return "unknown-eps-subscription";
+	case HSS_ROAMING_NOT_ALLOWED:
+		return "roaming-not-allowed";
+	case HSS_AUTHENTICATION_DATA_UNAVAILABLE:
+		return "authentication-data-unavailable";
+	case HSS_RESYNC_REFUSED:
+		return "resync-refused";
+	case HSS_SUSPENDED:
+		return "suspended";
+	case HSS_INVALID:
+		return "invalid";
+	case HSS_ERROR:
+		return "error";
+	default:
+		return r > 0 ? "ok" : "unknown";
+	}
+}
+
+static int host_valid(const char *host)
+{
+	size_t n = host ? strlen(host) : 0;
+	return n > 0 && n <= HSS_HOST_MAX;
+}
+
+int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
+			const char *origin_host, struct hss_subscription *out)
+{
+	struct hss_row r;
+	int rc;
+	memset(&r, 0, sizeof(r));
+	if (!h || !hss_imsi_valid(imsi) || !visited_plmn || !host_valid(origin_host) || !out) {
+		om_notice("ulr", "result=invalid reason=malformed-request");
+		return HSS_INVALID;
+	}
+	pthread_mutex_lock(&h->lock);
+	rc = om_store_begin(h->store, OM_STORE_LAZY);
+	if (rc < 0) {
+		rc = HSS_ERROR;
+		goto out;
+	}
+	rc = hss_store_get(h, imsi, &r);
+	if (rc < 0) {
+		rc = hss_result_from_err(rc);
+		goto out;
+	}
+	if (r.status != HSS_STATUS_ACTIVE) {
+		rc = HSS_SUSPENDED;
+		goto out;
+	}
+	rc = hss_store_roaming_allowed(h, &r, visited_plmn);
+	if (rc <= 0) {
+		rc = rc == 0 ? HSS_ROAMING_NOT_ALLOWED : HSS_ERROR;
+		goto out;
+	}
+	/* store codes (om_err) and hss_result share small negatives: keep them apart */
+	int src = hss_store_subscription(h, &r, out);
+	if (src == 0 && out->n_apns == 0) {
+		rc = HSS_UNKNOWN_EPS_SUBSCRIPTION;
+		goto out;
+	}
+	if (src == 0)
+		src = hss_store_set_location(h, imsi, origin_host, visited_plmn, (int64_t)time(NULL));
+	if (src == 0)
+		src = om_store_commit(h->store);
+	rc = src < 0 ? HSS_ERROR : HSS_OK;
+out:
+	om_store_rollback(h->store);
+	pthread_mutex_unlock(&h->lock);
+	hss_row_clear(&r);
+	if (rc == HSS_ERROR)
+		om_error("ulr", "imsi=%s result=error reason=storage", imsi);
+	else
+		om_info("ulr", "imsi=%s host=%s result=%s", imsi, origin_host, hss_result_name(rc));
+	return rc;
+}
+
+int hss_purge(struct hss *h, const char *imsi, const char *origin_host)
+{
+	struct hss_row r;
+	int rc;
+	memset(&r, 0, sizeof(r));
+	if (!h || !hss_imsi_valid(imsi) || !host_valid(origin_host)) {
+		om_notice("pur", "result=invalid reason=malformed-request");
+		return HSS_INVALID;
+	}
+	pthread_mutex_lock(&h->lock);
+	rc = om_store_begin(h->store, OM_STORE_LAZY);
+	if (rc == 0)
+		rc = hss_store_get(h, imsi, &r);
+	if (rc == 0)
+		rc = hss_store_clear_location(h, imsi, origin_host);
+	if (rc == 0)
+		rc = om_store_commit(h->store);
+	om_store_rollback(h->store);
+	pthread_mutex_unlock(&h->lock);
+	hss_row_clear(&r);
+	rc = rc < 0 ? hss_result_from_err(rc) : HSS_OK;
+	om_info("pur", "imsi=%s host=%s result=%s", imsi, origin_host, hss_result_name(rc));
+	return rc;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HSS's records on the storage interface (svc/store.h): schema,
+ * migrations and one function per read or write. Internal to hss/.
+ *
+ * Every function here runs inside a transaction the caller opened, with the
+ * HSS lock held (struct hss below); none takes the lock itself.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <openmcim/milenage.h>
+
+#include "hss.h"
+#include "store.h"
+
+#define HSS_MAX_PLMNS 16
+#define HSS_MAX_VECTORS_CAP 32 /* the largest max_vectors hss_open() accepts */
+#define HSS_STATUS_ACTIVE 0
+#define HSS_STATUS_SUSPENDED 1
+
+/* Statements prepared once at open, in the order of hss_store.c's table. */
+enum hss_sql {
+	SQL_SUB_GET,
+	SQL_SUB_SET_SQN,
+	SQL_ROAM_ALLOWED,
+	SQL_IND_GET,
+	SQL_IND_ADD,
+	SQL_LOC_SET,
+	SQL_LOC_CLEAR,
+	SQL_APN_LIST,
+	SQL_SUB_ADD,
+	SQL_APN_ADD,
+	SQL_APN_CLEAR,
+	SQL_ROAM_ADD,
+	SQL_ROAM_CLEAR,
+	SQL_ROAM_LIST,
+	SQL_SUB_SET_STATUS,
+	SQL_SUB_SET_AMBR,
+	SQL_SUB_SET_ROAMING_ANY,
+	SQL_SUB_DELETE,
+	SQL_SUB_COUNT,
+	SQL_N
+};
+
+struct hss {
+	struct hss_config cfg;
+	pthread_mutex_t lock; /* serialises every use of store and stmt[] */
+	struct om_store *store;
+	struct om_stmt *stmt[SQL_N];
+};
+
+/* One subscriber row. k and opc are secret: cleanse with hss_row_clear(). */
+struct hss_row {
+	char imsi[HSS_IMSI_MAX + 1];
+	uint8_t k[OM_K_LEN];
+	uint8_t opc[OM_OPC_LEN];
+	uint8_t amf[OM_AMF_LEN];
+	unsigned ind_bits;
+	uint64_t sqn;          /* the last SQN handed out (exact after a clean close) */
+	uint64_t seq_reserved; /* durable high-water SEQ: no SQN ever left with a higher SEQ */
+	int status;
+	int roaming_any;
+	uint64_t ambr_ul, ambr_dl;
+	unsigned resync_count;
+	int64_t resync_window_start;
+	char serving_host[HSS_HOST_MAX + 1];
+	uint8_t serving_plmn[3];
+	int64_t serving_since; /* 0: none */
+};
+
+/* A profile as the provisioning interface gives it; has_* say which parts were given. */
+struct hss_profile {
+	int has_apns, has_ambr, has_roaming, has_status;
+	size_t n_apns;
+	struct hss_apn apns[HSS_MAX_APNS];
+	uint64_t ambr_ul, ambr_dl;
+	int roaming_any;
+	size_t n_plmns;
+	uint8_t plmns[HSS_MAX_PLMNS][3];
+	int status;
+};
+
+void hss_row_clear(struct hss_row *r);
+
+/*
+ * Open the store at cfg->db_path, migrate, prepare every statement and
+ * recover from a crash: every subscriber whose stored SQN lies below its
+ * reserved mark continues above the mark (docs/hss.md). Returns 0 or a
+ * negative code with a reason in err.
+ */
+int hss_store_open(struct hss *h, char *err, size_t err_len);
+
+/* Record each subscriber's exact SQN as its mark (clean shutdown), then close. */
+void hss_store_close(struct hss *h);
+
+/* 0 with *r filled, OM_EHSS_NOT_FOUND, or a store code. */
+int hss_store_get(struct hss *h, const char *imsi, struct hss_row *r);
+
+/* 1 if the subscriber may attach in plmn (3 octets), 0 if not, or a store code. */
+int hss_store_roaming_allowed(struct hss *h, const struct hss_row *r, const uint8_t plmn[static 3]);
+
+/* The persistent IND of origin_host (a new one is recorded on first sight). */
+int hss_store_ind(struct hss *h, const char *origin_host, unsigned *ind);
+
+/* Write the SQN state and resync counter of r->imsi. */
+int hss_store_set_sqn(struct hss *h, const struct hss_row *r);
+
+/* Record (host non-NULL) the serving MME, or clear it if it is host (clear = 1). */
+int hss_store_set_location(struct hss *h, const char *imsi, const char *host, const uint8_t plmn[static 3],
+			   int64_t now);
+int hss_store_clear_location(struct hss *h, const char *imsi, const char *host);
+
+/* The APNs of imsi into out (default context id = the first). */
+int hss_store_subscription(struct hss *h, const struct hss_row *r, struct hss_subscription *out);
+
+/* The roaming list of imsi (when not roaming_any). */
+int hss_store_plmns(struct hss *h, const char *imsi, uint8_t plmns[][3], size_t max, size_t *n);
+
+/* Insert a subscriber with its whole profile (every has_* set). OM_EHSS_EXISTS if present. */
+int hss_store_add(struct hss *h, const char *imsi, const uint8_t k[static OM_K_LEN],
+		  const uint8_t opc[static OM_OPC_LEN], const uint8_t amf[static OM_AMF_LEN], unsigned ind_bits,
+		  const struct hss_profile *p);
+
+/* Apply the parts of p that are given. OM_EHSS_NOT_FOUND if absent. */
+int hss_store_change(struct hss *h, const char *imsi, const struct hss_profile *p);
+
+/* Delete imsi with its APNs and roaming list. OM_EHSS_NOT_FOUND if absent. */
+int hss_store_delete(struct hss *h, const char *imsi);
+
+/* Number of subscribers. */
+int hss_store_count(struct hss *h, int64_t *n);
+
+/* Map a store or om_err code to the hss_result an S6a answer needs. */
+int hss_result_from_err(int err);
+
+/* PLMN digits ("00101", "001001") to the 3-octet id, and back. 0 or OM_EHSS_PROFILE. */
+int hss_plmn_parse(const char *digits, uint8_t plmn[static 3]);
+void hss_plmn_format(const uint8_t plmn[static 3], char out[static 8]);
+
+/* 1 if imsi is 6..15 decimal digits. */
+int hss_imsi_valid(const char *imsi);

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HSS core: vectors the USIM accepts, SQN and IND, refusals, resync, threads. */
+#include <pthread.h>
+#include <unistd.h>
+
+#include <openmcim/kdf.h>
+#include <openmcim/usim.h>
+#include <openmcim/vector.h>
+
+#include "hss_test_util.h"
+
+static char dir[] = "/tmp/om_hss_test_XXXXXX";
+static char db[300];
+static int seq;
+
+static struct hss *fresh(unsigned reserve, unsigned max_resyncs)
+{
+	char err[256] = "";
+	snprintf(db, sizeof(db), "%s/hss%d.db", dir, seq++);
+	struct hss_config cfg = { .db_path = db, .max_vectors = 5, .sqn_reserve = reserve,
+				  .max_resyncs = max_resyncs, .resync_window_s = 3600 };
+	struct hss *h = hss_open(&cfg, err, sizeof(err));
+	CHECK_MSG(h != NULL, "hss_open: %s", err);
+	if (h)
+		CHECK_INT(t_admin(h, "add " T_IMSI " k=" T_K " opc=" T_OPC " amf=b9b9 apn=internet,ims"
+				     " roaming=00101 ambr=2000/4000"), 0);
+	return h;
+}
+
+static struct hss *reopen(unsigned reserve)
+{
+	char err[256] = "";
+	struct hss_config cfg = { .db_path = db, .max_vectors = 5, .sqn_reserve = reserve, .max_resyncs = 2,
+				  .resync_window_s = 3600 };
+	struct hss *h = hss_open(&cfg, err, sizeof(err));
+	CHECK_MSG(h != NULL, "hss_open: %s", err);
+	return h;
+}
+
+static void vectors_authenticate_on_the_usim(void)
+{
+	struct hss *h = fresh(16, 2);
+	struct om_eutran_vector v[3];
+	struct om_milenage m;
+	struct om_usim_sqn usim;
+	struct om_kdf kdf;
+	if (!h || t_milenage(&m) < 0)
+		return;
+	CHECK_INT(om_usim_sqn_init(&usim, 5, OM_USIM_DELTA_DEFAULT, 0), 0);
+	CHECK_INT(om_kdf_init(&kdf), 0);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 3, NULL, v), 3);
+	for (int i = 0; i < 3; i++) {
+		struct om_usim_out o;
+		uint8_t kasme[32];
+		CHECK_INT(om_usim_authenticate(&m, &usim, v[i].rand, v[i].autn, &o), 0);
+		CHECK_MEM(o.res, v[i].xres, 8);
+		CHECK_INT(v[i].autn[6] & 0x80, 0x80); /* separation bit */
+		uint8_t sqn_ak[6];
+		memcpy(sqn_ak, v[i].autn, 6);
+		CHECK_INT(om_kdf_kasme(&kdf, kasme, o.ck, o.ik, t_plmn_home, sqn_ak), 0);
+		CHECK_MEM(kasme, v[i].kasme, 32);
+		om_usim_out_clear(&o);
+	}
+	/* UTRAN vectors from the same subscriber also authenticate, AMF bit cleared */
+	struct om_utran_vector u;
+	CHECK_INT(hss_auth_info_utran(h, T_IMSI, t_plmn_home, "mme1.lab", 1, NULL, &u), 1);
+	struct om_usim_out o;
+	CHECK_INT(om_usim_authenticate(&m, &usim, u.rand, u.autn, &o), 0);
+	CHECK_MEM(o.ck, u.ck, 16);
+	CHECK_INT(u.autn[6] & 0x80, 0);
+	om_usim_out_clear(&o);
+	om_kdf_clear(&kdf);
+	om_milenage_clear(&m);
+	hss_close(h);
+}
+
+static void gives_consecutive_seqs_with_each_mmes_own_ind(void)
+{
+	struct hss *h = fresh(16, 2);
+	struct om_eutran_vector v[5];
+	struct om_milenage m;
+	uint64_t s[5];
+	if (!h || t_milenage(&m) < 0)
+		return;
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme-a.lab", 3, NULL, v), 3);
+	for (int i = 0; i < 3; i++)
+		s[i] = t_sqn_of(&m, v[i].rand, v[i].autn);
+	CHECK_INT(s[0] >> 5, 1);
+	CHECK_INT(s[1] >> 5, 2);
+	CHECK_INT(s[2] >> 5, 3);
+	unsigned ind_a = (unsigned)(s[0] & 31);
+	CHECK_INT(s[1] & 31, ind_a);
+	CHECK_INT(s[2] & 31, ind_a);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme-b.lab", 2, NULL, v), 2);
+	s[3] = t_sqn_of(&m, v[0].rand, v[0].autn);
+	s[4] = t_sqn_of(&m, v[1].rand, v[1].autn);
+	CHECK_INT(s[3] >> 5, 4);
+	CHECK_INT(s[4] >> 5, 5);
+	CHECK((s[3] & 31) != ind_a);
+	CHECK_INT(s[4] & 31, s[3] & 31);
+	/* IND is persistent: after a restart mme-a keeps its slot */
+	hss_close(h);
+	h = reopen(16);
+	if (h) {
+		CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme-a.lab", 1, NULL, v), 1);
+		uint64_t s2 = t_sqn_of(&m, v[0].rand, v[0].autn);
+		CHECK_INT(s2 & 31, ind_a);
+		CHECK_INT(s2 >> 5, 6); /* clean close: no jump */
+	}
+	/* n is capped at max_vectors */
+	struct om_eutran_vector big[5];
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme-a.lab", 9, NULL, big), 5);
+	om_milenage_clear(&m);
+	hss_close(h);
+}
+
+static void refuses_unknown_suspended_and_roaming_without_a_row_change(void)
+{
+	struct hss *h = fresh(16, 2);
+	struct om_eutran_vector v[1];
+	struct hss_subscription sub;
+	if (!h)
+		return;
+	char *before = t_dump(db);
+	CHECK_INT(hss_auth_info(h, "001010000000999", t_plmn_home, "mme1.lab", 1, NULL, v), HSS_USER_UNKNOWN);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_other, "mme1.lab", 1, NULL, v), HSS_ROAMING_NOT_ALLOWED);
+	CHECK_INT(hss_update_location(h, T_IMSI, t_plmn_other, "mme1.lab", &sub), HSS_ROAMING_NOT_ALLOWED);
+	CHECK_INT(hss_auth_info(h, "0010x", t_plmn_home, "mme1.lab", 1, NULL, v), HSS_INVALID);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "", 1, NULL, v), HSS_INVALID);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 0, NULL, v), HSS_INVALID);
+	char *after = t_dump(db);
+	CHECK(before && after && !strcmp(before, after));
+	free(after);
+	free(before);
+
+	CHECK_INT(t_admin(h, "suspend " T_IMSI), 0);
+	before = t_dump(db);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, NULL, v), HSS_SUSPENDED);
+	CHECK_INT(hss_update_location(h, T_IMSI, t_plmn_home, "mme1.lab", &sub), HSS_SUSPENDED);
+	after = t_dump(db);
+	CHECK(before && after && !strcmp(before, after));
+	free(after);
+	free(before);
+	CHECK_INT(t_admin(h, "resume " T_IMSI), 0);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, NULL, v), 1);
+	hss_close(h);
+}
+
+static void update_location_records_the_mme_and_purge_forgets_it(void)
+{
+	struct hss *h = fresh(16, 2);
+	struct hss_subscription sub;
+	if (!h)
+		return;
+	CHECK_INT(hss_update_location(h, T_IMSI, t_plmn_home, "mme1.lab", &sub), HSS_OK);
+	CHECK(!strcmp(sub.imsi, T_IMSI));
+	CHECK_INT(sub.n_apns, 2);
+	CHECK(!strcmp(sub.apns[0].name, "internet") && sub.apns[0].context_id == 1);
+	CHECK(!strcmp(sub.apns[1].name, "ims") && sub.apns[1].context_id == 2);
+	CHECK_INT(sub.default_context_id, 1);
+	CHECK_INT(sub.ambr_ul, 2000);
+	CHECK_INT(sub.ambr_dl, 4000);
+	char q[200];
+	snprintf(q, sizeof(q), "SELECT serving_host = 'mme1.lab' FROM subscriber WHERE imsi = '%s'", T_IMSI);
+	CHECK_INT(t_sql_int(db, q), 1);
+	CHECK_INT(hss_purge(h, T_IMSI, "mme2.lab"), HSS_OK); /* not the serving MME: kept */
+	CHECK_INT(t_sql_int(db, q), 1);
+	CHECK_INT(hss_purge(h, T_IMSI, "mme1.lab"), HSS_OK);
+	snprintf(q, sizeof(q), "SELECT serving_host IS NULL FROM subscriber WHERE imsi = '%s'", T_IMSI);
+	CHECK_INT(t_sql_int(db, q), 1);
+	CHECK_INT(hss_purge(h, "001010000000999", "mme1.lab"), HSS_USER_UNKNOWN);
+	hss_close(h);
+}
+
+/* A USIM that already accepted SEQ 1000 with IND 0 (an earlier life of the subscription). */
+static void usim_ahead(struct om_milenage *m, struct om_usim_sqn *u)
+{
+	struct om_kdf kdf;
+	struct om_eutran_vector v;
+	struct om_usim_out o;
+	uint8_t rand[16] = { 1 }, amf[2] = { 0xb9, 0xb9 };
+	CHECK_INT(om_usim_sqn_init(u, 5, OM_USIM_DELTA_DEFAULT, 0), 0);
+	CHECK_INT(om_kdf_init(&kdf), 0);
+	CHECK_INT(om_vector_eutran_with_rand(&kdf, m, rand, UINT64_C(1000) << 5, amf, t_plmn_home, &v), 0);
+	CHECK_INT(om_usim_authenticate(m, u, v.rand, v.autn, &o), 0);
+	om_kdf_clear(&kdf);
+}
+
+/* Present an HSS vector to the USIM; it must refuse it for sync and give AUTS. */
+static int stale_challenge(struct hss *h, struct om_milenage *m, struct om_usim_sqn *u, uint8_t resync[30])
+{
+	struct om_eutran_vector v;
+	struct om_usim_out o;
+	if (hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, NULL, &v) != 1)
+		return -1;
+	int rc = om_usim_authenticate(m, u, v.rand, v.autn, &o);
+	memcpy(resync, v.rand, 16);
+	memcpy(resync + 16, o.auts, 14);
+	return rc;
+}
+
+static void resync_continues_above_sqn_ms(void)
+{
+	struct hss *h = fresh(16, 2);
+	struct om_milenage m;
+	struct om_usim_sqn u;
+	struct om_eutran_vector v[2];
+	uint8_t rs[30];
+	if (!h || t_milenage(&m) < 0)
+		return;
+	usim_ahead(&m, &u);
+	CHECK_INT(stale_challenge(h, &m, &u, rs), OM_EAUTH_SYNC);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 2, rs, v), 2);
+	uint64_t s0 = t_sqn_of(&m, v[0].rand, v[0].autn), s1 = t_sqn_of(&m, v[1].rand, v[1].autn);
+	CHECK_INT(s0 >> 5, 1001);
+	CHECK_INT(s1 >> 5, 1002);
+	struct om_usim_out o;
+	CHECK_INT(om_usim_authenticate(&m, &u, v[0].rand, v[0].autn, &o), 0);
+	CHECK_INT(om_usim_authenticate(&m, &u, v[1].rand, v[1].autn, &o), 0);
+	/* durable at once: the mark covers the new SQNs */
+	char q[200];
+	snprintf(q, sizeof(q), "SELECT seq_reserved >= 1002 AND resync_count = 1 FROM subscriber WHERE imsi = '%s'",
+		 T_IMSI);
+	CHECK_INT(t_sql_int(db, q), 1);
+	om_milenage_clear(&m);
+	hss_close(h);
+}
+
+static void refuses_a_forged_auts_without_a_row_change(void)
+{
+	struct hss *h = fresh(16, 2);
+	struct om_milenage m;
+	struct om_usim_sqn u;
+	struct om_eutran_vector v[1];
+	uint8_t rs[30];
+	if (!h || t_milenage(&m) < 0)
+		return;
+	usim_ahead(&m, &u);
+	CHECK_INT(stale_challenge(h, &m, &u, rs), OM_EAUTH_SYNC);
+	char *before = t_dump(db);
+	for (int bit = 0; bit < 64; bit += 7) { /* MAC-S bits */
+		uint8_t f[30];
+		memcpy(f, rs, 30);
+		f[22 + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, f, v), HSS_RESYNC_REFUSED);
+	}
+	uint8_t f[30];
+	memcpy(f, rs, 30);
+	f[3] ^= 1; /* another RAND */
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, f, v), HSS_RESYNC_REFUSED);
+	char *after = t_dump(db);
+	CHECK(before && after && !strcmp(before, after));
+	free(before);
+	free(after);
+	om_milenage_clear(&m);
+	hss_close(h);
+}
+
+static void bounds_resyncs_per_window(void)
+{
+	struct hss *h = fresh(16, 2);
+	struct om_milenage m;
+	struct om_usim_sqn u;
+	struct om_eutran_vector v[1];
+	uint8_t rs[30];
+	if (!h || t_milenage(&m) < 0)
+		return;
+	usim_ahead(&m, &u);
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(stale_challenge(h, &m, &u, rs), OM_EAUTH_SYNC);
+		CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, rs, v), 1);
+		/* accept it, then move the USIM far ahead so that the HSS is stale again */
+		struct om_usim_out o;
+		CHECK_INT(om_usim_authenticate(&m, &u, v[0].rand, v[0].autn, &o), 0);
+		usim_ahead(&m, &u);
+		u.seq_ms[0] = 5000 + (uint64_t)i * 1000;
+	}
+	CHECK_INT(stale_challenge(h, &m, &u, rs), OM_EAUTH_SYNC);
+	char *before = t_dump(db);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, rs, v), HSS_RESYNC_REFUSED);
+	char *after = t_dump(db);
+	CHECK(before && after && !strcmp(before, after));
+	free(before);
+	free(after);
+	om_milenage_clear(&m);
+	hss_close(h);
+}
+
+#define THREADS 8
+#define CALLS 150
+
+struct worker {
+	struct hss *h;
+	uint64_t sqn[CALLS * 2];
+	size_t n;
+	int failed;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct om_milenage m;
+	struct om_eutran_vector v[2];
+	if (t_milenage(&m) < 0) {
+		w->failed = 1;
+		return NULL;
+	}
+	for (int i = 0; i < CALLS; i++) {
+		int n = hss_auth_info(w->h, T_IMSI, t_plmn_home, (i & 1) ? "mme-odd.lab" : "mme-even.lab", 2, NULL, v);
+		if (n != 2) {
+			w->failed = 1;
+			break;
+		}
+		for (int j = 0; j < n; j++)
+			w->sqn[w->n++] = t_sqn_of(&m, v[j].rand, v[j].autn);
+	}
+	om_milenage_clear(&m);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void threads_never_share_a_sqn(void)
+{
+	struct hss *h = fresh(8, 2);
+	static struct worker w[THREADS];
+	pthread_t th[THREADS];
+	if (!h)
+		return;
+	for (int i = 0; i < THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].h = h;
+		CHECK_INT(pthread_create(&th[i], NULL, work, &w[i]), 0);
+	}
+	static uint64_t all[THREADS * CALLS * 2];
+	size_t n = 0;
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(!w[i].failed);
+		memcpy(all + n, w[i].sqn, w[i].n * sizeof(uint64_t));
+		n += w[i].n;
+	}
+	CHECK_INT(n, THREADS * CALLS * 2);
+	qsort(all, n, sizeof(all[0]), cmp_u64);
+	size_t dup = 0, seqdup = 0;
+	for (size_t i = 1; i < n; i++) {
+		dup += all[i] == all[i - 1];
+		seqdup += (all[i] >> 5) == (all[i - 1] >> 5);
+	}
+	CHECK_INT(dup, 0);
+	CHECK_INT(seqdup, 0);
+	CHECK_INT(all[n - 1] >> 5, n); /* and no SEQ skipped: 1..n */
+	hss_close(h);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	vectors_authenticate_on_the_usim();
+	gives_consecutive_seqs_with_each_mmes_own_ind();
+	refuses_unknown_suspended_and_roaming_without_a_row_change();
+	update_location_records_the_mme_and_purge_forgets_it();
+	resync_continues_above_sqn_ms();
+	refuses_a_forged_auts_without_a_row_change();
+	bounds_resyncs_per_window();
+	threads_never_share_a_sqn();
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return check_done();
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the HSS test programs (header-only: each test is its own program). */
+#pragma once
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openmcim/hex.h>
+#include <openmcim/milenage.h>
+#include <openmcim/sqn.h>
+
+#include "admin.h"
+#include "check.h"
+#include "hss.h"
+
+/* TS 35.208 test set 1 (AMF with the E-UTRAN separation bit already set). */
+#define T_K "465b5ce8b199b49faa5f0a2ee238a6bc"
+#define T_OPC "cd63cb71954a9f4e48a5994e37a02baf"
+#define T_IMSI "001010000000001"
+
+static const uint8_t t_plmn_home[3] = { 0x00, 0xf1, 0x10 }; /* 001-01 */
+static const uint8_t t_plmn_other[3] = { 0x00, 0xf2, 0x10 }; /* 002-01 */
+
+static inline void t_ignore(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+}
+
+/* Run one provisioning command; returns its code. */
+static inline int t_admin(struct hss *h, const char *cmd)
+{
+	char line[1024], why[512] = "";
+	snprintf(line, sizeof(line), "%s", cmd);
+	int rc = hss_admin_exec(h, line, t_ignore, NULL, why, sizeof(why));
+	if (rc < 0)
+		fprintf(stderr, "  (admin '%.40s...': %s)\n", cmd, why);
+	return rc;
+}
+
+/* The whole database as text, every table and column (blobs in hex), to compare before/after. */
+static inline char *t_dump(const char *db_path)
+{
+	static const char *const q[] = {
+		"SELECT imsi, hex(k), hex(opc), hex(amf), algorithm, ind_bits, sqn, seq_reserved, status,"
+		" roaming_any, ambr_ul, ambr_dl, resync_count, resync_window_start, serving_host,"
+		" hex(serving_plmn), serving_since FROM subscriber ORDER BY imsi",
+		"SELECT imsi, context_id, name FROM apn ORDER BY imsi, context_id",
+		"SELECT imsi, hex(plmn) FROM roaming ORDER BY imsi, plmn",
+		"SELECT ind, origin_host FROM ind ORDER BY ind",
+	};
+	sqlite3 *db = NULL;
+	size_t cap = 1 << 16, len = 0;
+	char *out = calloc(1, cap);
+	if (!out || sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) != SQLITE_OK)
+			continue;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(st); c++) {
+				const unsigned char *t = sqlite3_column_text(st, c);
+				int n = snprintf(out + len, cap - len, "%s|", t ? (const char *)t : "NULL");
+				if (n > 0 && (size_t)n < cap - len)
+					len += (size_t)n;
+			}
+			if (len + 1 < cap)
+				out[len++] = '\n';
+		}
+		sqlite3_finalize(st);
+		if (len + 2 < cap) {
+			out[len++] = '#';
+			out[len++] = '\n';
+		}
+	}
+out:
+	sqlite3_close(db);
+	return out;
+}
+
+/* One integer from the database (e.g. a row count or a column of one subscriber). */
+static inline long long t_sql_int(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* MILENAGE state for the test subscriber. */
+static inline int t_milenage(struct om_milenage *m)
+{
+	uint8_t k[16], opc[16];
+	if (om_hex_decode(k, 16, T_K) < 0 || om_hex_decode(opc, 16, T_OPC) < 0)
+		return -1;
+	return om_milenage_init(m, k, opc);
+}
+
+/* The SQN inside a vector's AUTN: (SQN xor AK) xor f5(RAND). */
+static inline uint64_t t_sqn_of(const struct om_milenage *m, const uint8_t rand[16], const uint8_t autn[16])
+{
+	struct om_milenage_out o;
+	uint8_t sqn[6] = { 0 }, amf[2] = { 0 };
+	if (om_milenage_f1_f5(m, rand, sqn, amf, &o) < 0)
+		return UINT64_MAX;
+	for (int i = 0; i < 6; i++)
+		sqn[i] = autn[i] ^ o.ak[i];
+	return om_sqn_from_bytes(sqn);
+}

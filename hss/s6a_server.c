@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * S6a handlers of the HSS. Each one reads and checks the request into a
+ * small struct (a bad AVP is answered DIAMETER_INVALID_AVP_VALUE with the
+ * reason logged, never an abort), calls the core, and builds the answer
+ * with the AVP layer. freeDiameter has already checked the command's rules
+ * (s6a_dict.c), so a missing mandatory AVP never reaches us: the core
+ * answers DIAMETER_MISSING_AVP itself.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "hss_store.h"
+#include "log.h"
+#include "s6a_avp.h"
+#include "s6a_server.h"
+
+#define DIAMETER_MISSING_AVP 5005
+#define QCI_DEFAULT 9           /* TS 23.203 6.1.7: non-GBR, best effort */
+#define ARP_PRIORITY_DEFAULT 8  /* TS 29.212 5.3.45 */
+#define PREEMPTION_CAP_DISABLED 1
+#define PREEMPTION_VULN_ENABLED 0
+
+static struct hss *the_hss;
+static struct disp_hdl *hdl_air, *hdl_ulr, *hdl_pur;
+
+struct hss_s6a_code hss_s6a_code_for(int r)
+{
+	/* Base codes go in Result-Code, the 3GPP ones of TS 29.272 7.4.3/7.4.4 in Experimental-Result. */
+	switch (r) {
+	case HSS_OK:
+		return (struct hss_s6a_code){ OM_S6A_SUCCESS, 0 };
+	case HSS_USER_UNKNOWN:
+		return (struct hss_s6a_code){ OM_S6A_ERROR_USER_UNKNOWN, 1 };
+	case HSS_UNKNOWN_EPS_SUBSCRIPTION:
+	case HSS_SUSPENDED:
+		return (struct hss_s6a_code){ OM_S6A_ERROR_UNKNOWN_EPS_SUBSCRIPTION, 1 };
+	case HSS_ROAMING_NOT_ALLOWED:
+		return (struct hss_s6a_code){ OM_S6A_ERROR_ROAMING_NOT_ALLOWED, 1 };
+	case HSS_AUTHENTICATION_DATA_UNAVAILABLE:
+	case HSS_RESYNC_REFUSED:
+		return (struct hss_s6a_code){ OM_S6A_AUTHENTICATION_DATA_UNAVAILABLE, 1 };
+	case HSS_INVALID:
+		return (struct hss_s6a_code){ OM_S6A_INVALID_AVP_VALUE, 0 };
+	default:
+		return (struct hss_s6a_code){ OM_S6A_UNABLE_TO_COMPLY, 0 };
+	}
+}
+
+/* What every S6a request we serve carries. */
+struct common {
+	char imsi[HSS_IMSI_MAX + 1];
+	char origin[HSS_HOST_MAX + 1];
+	uint8_t plmn[3];
+	char plmn_txt[8];
+};
+
+/* User-Name is an IMSI: 5..15 decimal digits (TS 23.003 2.2). */
+static int imsi_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 5 && n <= 15 && strspn(s, "0123456789") == n;
+}
+
+/* User-Name, Origin-Host and (when want_plmn) Visited-PLMN-Id; NULL or why not. */
+static const char *read_common(struct msg *m, struct common *c, int want_plmn)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->imsi, sizeof(c->imsi), "-");
+	snprintf(c->plmn_txt, sizeof(c->plmn_txt), "-");
+	if (om_avp_get_str(m, om_s6a_d.user_name, c->imsi, sizeof(c->imsi)) != 1 || !imsi_ok(c->imsi)) {
+		snprintf(c->imsi, sizeof(c->imsi), "-"); /* never log what is not an IMSI */
+		return "User-Name is not 5..15 digits";
+	}
+	if (om_avp_get_str(m, om_s6a_d.origin_host, c->origin, sizeof(c->origin)) != 1)
+		return "Origin-Host missing or too long";
+	if (!want_plmn)
+		return NULL;
+	if (om_avp_get_fixed(m, om_s6a_d.visited_plmn, c->plmn, 3) != 1)
+		return "Visited-PLMN-Id is not 3 octets";
+	hss_plmn_format(c->plmn, c->plmn_txt);
+	return NULL;
+}
+
+/* Answer *msg with result r (and no payload), then send it. */
+static int answer_result(struct msg **msg, int r)
+{
+	struct hss_s6a_code c = hss_s6a_code_for(r);
+	if (om_s6a_new_answer(msg) || om_s6a_set_result(*msg, c.code, c.experimental))
+		return -1;
+	return fd_msg_send(msg, NULL, NULL) ? -1 : 0;
+}
+
+/* ---- AIR / AIA --------------------------------------------------------- */
+
+struct air {
+	struct common c;
+	unsigned n;
+	int utran; /* Requested-UTRAN-GERAN-Authentication-Info only */
+	int has_resync;
+	uint8_t resync[OM_S6A_RESYNC_LEN];
+};
+
+/* TS 29.272 7.3.11 / 7.3.12: the requested-vectors group. */
+static const char *read_req_auth(struct avp *g, struct air *r)
+{
+	uint32_t n = 1;
+	int rc = om_avp_get_u32(g, om_s6a_d.n_vectors, &n);
+	if (rc < 0 || n == 0 || n > OM_S6A_VECTORS_MAX)
+		return "Number-Of-Requested-Vectors out of 1..32";
+	r->n = n;
+	rc = om_avp_get_fixed(g, om_s6a_d.resync, r->resync, sizeof(r->resync));
+	if (rc < 0)
+		return "Re-Synchronization-Info is not 30 octets";
+	r->has_resync = rc == 1;
+	return NULL;
+}
+
+static const char *read_air(struct msg *m, struct air *r, int *missing)
+{
+	struct avp *g = NULL;
+	const char *why = read_common(m, &r->c, 1);
+	*missing = 0;
+	if (why)
+		return why;
+	int e = om_avp_get_group(m, om_s6a_d.req_eutran, &g);
+	if (e == 0) {
+		if (om_avp_get_group(m, om_s6a_d.req_utran, &g) != 1) {
+			*missing = 1;
+			return "no Requested-EUTRAN- nor -UTRAN-GERAN-Authentication-Info";
+		}
+		r->utran = 1;
+	} else if (e < 0) {
+		return "Requested-EUTRAN-Authentication-Info twice";
+	}
+	return read_req_auth(g, r);
+}
+
+static int add_eutran(struct avp *info, const struct om_eutran_vector *v, unsigned item)
+{
+	struct avp *g = NULL;
+	int rc = om_avp_add_group(info, om_s6a_d.eutran_vector, &g);
+	if (!rc)
+		rc = om_avp_add_u32(g, om_s6a_d.item_number, item);
+	if (!rc)
+		rc = om_avp_add_os(g, om_s6a_d.rand, v->rand, sizeof(v->rand));
+	if (!rc)
+		rc = om_avp_add_os(g, om_s6a_d.xres, v->xres, sizeof(v->xres));
+	if (!rc)
+		rc = om_avp_add_os(g, om_s6a_d.autn, v->autn, sizeof(v->autn));
+	if (!rc)
+		rc = om_avp_add_os(g, om_s6a_d.kasme, v->kasme, sizeof(v->kasme));
+	return rc;
+}
+
+static int add_utran(struct avp *info, const struct om_utran_vector *v, unsigned item)
+{
+	struct avp *g = NULL;
+	int rc = om_avp_add_group(info, om_s6a_d.utran_vector, &g);
+	if (!rc)
+		rc = om_avp_add_u32(g, om_s6a_d.item_number, item);
+	if (!rc)
+		rc = om_avp_add_os(g, om_s6a_d.rand, v->rand, sizeof(v->rand));
+	if (!rc)
+		rc = om_avp_add_os(g, om_s6a_d.xres, v->xres, sizeof(v->xres));
+	if (!rc)
+		rc = om_avp_add_os(g, om_s6a_d.autn, v->autn, sizeof(v->autn));
+	if (!rc)
+		rc = om_avp_add_os(g, om_s6a_d.ck, v->ck, sizeof(v->ck));
+	if (!rc)
+		rc = om_avp_add_os(g, om_s6a_d.ik, v->ik, sizeof(v->ik));
+	return rc;
+}
+
+/* The core's vectors into Authentication-Info, Item-Number 1..n (TS 29.272 7.3.17). */
+static int vectors_answer(struct msg *ans, const struct air *r, int n, const struct om_eutran_vector *ev,
+			  const struct om_utran_vector *uv)
+{
+	struct avp *info = NULL;
+	int rc = om_s6a_set_result(ans, OM_S6A_SUCCESS, 0);
+	if (!rc)
+		rc = om_avp_add_group(ans, om_s6a_d.auth_info, &info);
+	for (int i = 0; !rc && i < n; i++)
+		rc = r->utran ? add_utran(info, &uv[i], (unsigned)i + 1) : add_eutran(info, &ev[i], (unsigned)i + 1);
+	return rc;
+}
+
+static int on_air(struct msg **msg, struct avp *avp, struct session *sess, void *opaque, enum disp_action *act)
+{
+	struct air r;
+	struct om_eutran_vector ev[OM_S6A_VECTORS_MAX];
+	struct om_utran_vector uv[OM_S6A_VECTORS_MAX];
+	int missing = 0, n, rc = -1;
+	(void)avp;
+	(void)sess;
+	(void)opaque;
+	*act = DISP_ACT_CONT;
+
+	memset(&r, 0, sizeof(r));
+	const char *why = read_air(*msg, &r, &missing);
+	if (why) {
+		om_notice("aia", "imsi=%s origin=%s result=invalid code=%d reason=\"%s\"", r.c.imsi, r.c.origin,
+			  missing ? DIAMETER_MISSING_AVP : OM_S6A_INVALID_AVP_VALUE, why);
+		if (missing) {
+			if (!om_s6a_new_answer(msg) && !om_s6a_set_result(*msg, DIAMETER_MISSING_AVP, 0))
+				rc = fd_msg_send(msg, NULL, NULL) ? -1 : 0;
+		} else {
+			rc = answer_result(msg, HSS_INVALID);
+		}
+		goto out;
+	}
+	const uint8_t *resync = r.has_resync ? r.resync : NULL;
+	if (r.utran)
+		n = hss_auth_info_utran(the_hss, r.c.imsi, r.c.plmn, r.c.origin, r.n, resync, uv);
+	else
+		n = hss_auth_info(the_hss, r.c.imsi, r.c.plmn, r.c.origin, r.n, resync, ev);
+	struct hss_s6a_code c = hss_s6a_code_for(n > 0 ? HSS_OK : n == 0 ? HSS_ERROR : n);
+	om_info("aia", "imsi=%s plmn=%s origin=%s n=%u resync=%d rat=%s result=%s code=%u%s vectors=%d", r.c.imsi,
+		r.c.plmn_txt, r.c.origin, r.n, r.has_resync, r.utran ? "utran" : "eutran",
+		n > 0 ? "ok" : hss_result_name(n ? n : HSS_ERROR), c.code, c.experimental ? "e" : "", n > 0 ? n : 0);
+	if (n <= 0) {
+		rc = answer_result(msg, n ? n : HSS_ERROR);
+		goto out;
+	}
+	if (om_s6a_new_answer(msg) || vectors_answer(*msg, &r, n, ev, uv))
+		goto out;
+	rc = fd_msg_send(msg, NULL, NULL) ? -1 : 0;
+out:
+	OPENSSL_cleanse(ev, sizeof(ev));
+	OPENSSL_cleanse(uv, sizeof(uv));
+	OPENSSL_cleanse(&r, sizeof(r));
+	/* On -1 freeDiameter answers DIAMETER_UNABLE_TO_COMPLY itself. */
+	return rc ? ENOMEM : 0;
+}
+
+/* ---- ULR / ULA --------------------------------------------------------- */
+
+static int add_ambr(struct avp *parent, uint64_t ul, uint64_t dl)
+{
+	struct avp *g = NULL;
+	/* Max-Requested-Bandwidth is Unsigned32 bit/s; more needs Extended-* (Rel-12), not sent. */
+	uint32_t u = ul > UINT32_MAX ? UINT32_MAX : (uint32_t)ul, d = dl > UINT32_MAX ? UINT32_MAX : (uint32_t)dl;
+	int rc = om_avp_add_group(parent, om_s6a_d.ambr, &g);
+	if (!rc)
+		rc = om_avp_add_u32(g, om_s6a_d.bw_ul, u);
+	if (!rc)
+		rc = om_avp_add_u32(g, om_s6a_d.bw_dl, d);
+	return rc;
+}
+
+/* TS 29.272 7.3.35 APN-Configuration, with a default best-effort bearer QoS. */
+static int add_apn(struct avp *prof, const struct hss_apn *a, const struct hss_subscription *s)
+{
+	struct avp *g = NULL, *qos = NULL, *arp = NULL;
+	int rc = om_avp_add_group(prof, om_s6a_d.apn_conf, &g);
+	if (!rc)
+		rc = om_avp_add_u32(g, om_s6a_d.context_id, a->context_id);
+	if (!rc)
+		rc = om_avp_add_i32(g, om_s6a_d.pdn_type, OM_S6A_PDN_IPV4);
+	if (!rc)
+		rc = om_avp_add_str(g, om_s6a_d.service_selection, a->name);
+	if (!rc)
+		rc = om_avp_add_group(g, om_s6a_d.eps_qos, &qos);
+	if (!rc)
+		rc = om_avp_add_i32(qos, om_s6a_d.qci, QCI_DEFAULT);
+	if (!rc)
+		rc = om_avp_add_group(qos, om_s6a_d.arp, &arp);
+	if (!rc)
+		rc = om_avp_add_u32(arp, om_s6a_d.priority_level, ARP_PRIORITY_DEFAULT);
+	if (!rc)
+		rc = om_avp_add_i32(arp, om_s6a_d.preempt_cap, PREEMPTION_CAP_DISABLED);
+	if (!rc)
+		rc = om_avp_add_i32(arp, om_s6a_d.preempt_vuln, PREEMPTION_VULN_ENABLED);
+	if (!rc)
+		rc = add_ambr(g, s->ambr_ul, s->ambr_dl);
+	return rc;
+}
+
+/* TS 29.272 7.3.2 Subscription-Data as far as an EPS-only M2M subscription needs. */
+static int add_subscription(struct msg *ans, const struct hss_subscription *s)
+{
+	struct avp *sd = NULL, *prof = NULL;
+	int rc = om_avp_add_group(ans, om_s6a_d.sub_data, &sd);
+	if (!rc)
+		rc = om_avp_add_i32(sd, om_s6a_d.subscriber_status, OM_S6A_SERVICE_GRANTED);
+	if (!rc)
+		rc = om_avp_add_i32(sd, om_s6a_d.nam, OM_S6A_ONLY_PACKET);
+	if (!rc)
+		rc = add_ambr(sd, s->ambr_ul, s->ambr_dl);
+	if (!rc)
+		rc = om_avp_add_group(sd, om_s6a_d.apn_profile, &prof);
+	if (!rc)
+		rc = om_avp_add_u32(prof, om_s6a_d.context_id, s->default_context_id);
+	if (!rc)
+		rc = om_avp_add_i32(prof, om_s6a_d.all_apn, OM_S6A_ALL_APN_INCLUDED);
+	for (size_t i = 0; !rc && i < s->n_apns; i++)
+		rc = add_apn(prof, &s->apns[i], s);
+	return rc;
+}
+
+static int on_ulr(struct msg **msg, struct avp *avp, struct session *sess, void *opaque, enum disp_action *act)
+{
+	struct common c;
+	struct hss_subscription sub;
+	uint32_t flags = 0;
+	int32_t rat = 0;
+	int r, rc = -1;
+	(void)avp;
+	(void)sess;
+	(void)opaque;
+	*act = DISP_ACT_CONT;
+
+	memset(&sub, 0, sizeof(sub));
+	const char *why = read_common(*msg, &c, 1);
+	if (!why && om_avp_get_u32(*msg, om_s6a_d.ulr_flags, &flags) != 1)
+		why = "ULR-Flags missing or repeated";
+	if (!why && om_avp_get_i32(*msg, om_s6a_d.rat_type, &rat) != 1)
+		why = "RAT-Type missing or repeated";
+	if (why) {
+		om_notice("ula", "imsi=%s origin=%s result=invalid code=%d reason=\"%s\"", c.imsi, c.origin,
+			  OM_S6A_INVALID_AVP_VALUE, why);
+		rc = answer_result(msg, HSS_INVALID);
+		goto out;
+	}
+	r = hss_update_location(the_hss, c.imsi, c.plmn, c.origin, &sub);
+	struct hss_s6a_code code = hss_s6a_code_for(r);
+	om_info("ula", "imsi=%s plmn=%s origin=%s rat=%d flags=0x%x result=%s code=%u%s apns=%zu", c.imsi,
+		c.plmn_txt, c.origin, (int)rat, (unsigned)flags, r ? hss_result_name(r) : "ok", code.code,
+		code.experimental ? "e" : "", r ? (size_t)0 : sub.n_apns);
+	if (r) {
+		rc = answer_result(msg, r);
+		goto out;
+	}
+	if (om_s6a_new_answer(msg) || om_s6a_set_result(*msg, OM_S6A_SUCCESS, 0) ||
+	    om_avp_add_u32(*msg, om_s6a_d.ula_flags, OM_S6A_ULA_SEPARATION))
+		goto out;
+	/* TS 29.272 7.3.7: Skip-Subscriber-Data (bit 2) asks us to leave it out. */
+	if (!(flags & 0x4) && add_subscription(*msg, &sub))
+		goto out;
+	rc = fd_msg_send(msg, NULL, NULL) ? -1 : 0;
+out:
+	return rc ? ENOMEM : 0;
+}
+
+/* ---- PUR / PUA --------------------------------------------------------- */
+
+static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void *opaque, enum disp_action *act)
+{
+	struct common c;
+	int r, rc;
+	(void)avp;
+	(void)sess;
+	(void)opaque;
+	*act = DISP_ACT_CONT;
+
+	const char *why = read_common(*msg, &c, 0);
+	if (why) {
+		om_notice("pua", "imsi=%s origin=%s result=invalid code=%d reason=\"%s\"", c.imsi, c.origin,
+			  OM_S6A_INVALID_AVP_VALUE, why);
+		rc = answer_result(msg, HSS_INVALID);
+		return rc ? ENOMEM : 0;
+	}
+	r = hss_purge(the_hss, c.imsi, c.origin);
+	struct hss_s6a_code code = hss_s6a_code_for(r);
+	om_info("pua", "imsi=%s origin=%s result=%s code=%u%s", c.imsi, c.origin, r ? hss_result_name(r) : "ok",
+		code.code, code.experimental ? "e" : "");
+	rc = answer_result(msg, r);
+	return rc ? ENOMEM : 0;
+}
+
+/* ---- registration ------------------------------------------------------ */
+
+int hss_s6a_register(struct hss *h)
+{
+	struct disp_when when = { .app = om_s6a_d.app };
+	if (!h || !om_s6a_d.app)
+		return -1;
+	the_hss = h;
+	when.command = om_s6a_d.air;
+	if (fd_disp_register(on_air, DISP_HOW_CC, &when, NULL, &hdl_air))
+		return -1;
+	when.command = om_s6a_d.ulr;
+	if (fd_disp_register(on_ulr, DISP_HOW_CC, &when, NULL, &hdl_ulr))
+		return -1;
+	when.command = om_s6a_d.pur;
+	if (fd_disp_register(on_pur, DISP_HOW_CC, &when, NULL, &hdl_pur))
+		return -1;
+	return 0;
+}
+
+void hss_s6a_unregister(void)
+{
+	if (hdl_air)
+		fd_disp_unregister(&hdl_air, NULL);
+	if (hdl_ulr)
+		fd_disp_unregister(&hdl_ulr, NULL);
+	if (hdl_pur)
+		fd_disp_unregister(&hdl_pur, NULL);
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Authentication-Information: the SQN path of the HSS.
+ *
+ * Under the HSS lock, in one transaction per request: read the subscriber,
+ * check status and roaming before anything is generated, find the
+ * requester's IND, verify a resync, take n consecutive SEQs (TS 33.102
+ * C.3.2; one IND for the batch, C.3.4) and write the new SQN. When the top
+ * SEQ of the batch passes the durable mark seq_reserved, the transaction is
+ * durable and moves the mark to top + sqn_reserve; otherwise it is lazy (a
+ * crash may lose it, but hss_open() then continues above the durable mark).
+ * So no SQN leaves that a restart could hand out again (docs/hss.md).
+ *
+ * The vectors are computed after the lock is released, with K and OPc
+ * copied into a local struct that is cleansed before return.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include <openmcim/sqn.h>
+
+#include "hss_store.h"
+#include "log.h"
+
+#define RESYNC_LEN (OM_RAND_LEN + OM_AUTS_LEN)
+
+/* One vector generator (KDF context and RAND pool) per thread, made on first use. */
+static pthread_key_t gen_key;
+static pthread_once_t gen_once = PTHREAD_ONCE_INIT;
+static int gen_key_ok;
+
+static void gen_free(void *p)
+{
+	struct om_vector_gen *g = p;
+	if (!g)
+		return;
+	om_vector_gen_clear(g);
+	OPENSSL_cleanse(g, sizeof(*g));
+	free(g);
+}
+
+static void gen_key_make(void)
+{
+	gen_key_ok = pthread_key_create(&gen_key, gen_free) == 0;
+}
+
+static struct om_vector_gen *gen_get(void)
+{
+	pthread_once(&gen_once, gen_key_make);
+	if (!gen_key_ok)
+		return NULL;
+	struct om_vector_gen *g = pthread_getspecific(gen_key);
+	if (g)
+		return g;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	if (om_vector_gen_init(g) < 0) {
+		free(g);
+		return NULL;
+	}
+	if (pthread_setspecific(gen_key, g)) {
+		gen_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* Free this thread's generator (hss_close() calls it for the closing thread). */
+void hss_vector_gen_release(void);
+void hss_vector_gen_release(void)
+{
+	pthread_once(&gen_once, gen_key_make);
+	if (!gen_key_ok)
+		return;
+	gen_free(pthread_getspecific(gen_key));
+	pthread_setspecific(gen_key, NULL);
+}
+
+/* What the locked phase hands to the computing phase. Secret. */
+struct grant {
+	uint8_t k[OM_K_LEN];
+	uint8_t opc[OM_OPC_LEN];
+	uint8_t amf[OM_AMF_LEN];
+	uint64_t sqn[HSS_MAX_VECTORS_CAP];
+	unsigned n;
+	int resynced;
+};
+
+static int verify_auts(const struct hss_row *r, const uint8_t *resync, uint64_t *sqn_ms)
+{
+	struct om_milenage m;
+	int rc = om_milenage_init(&m, r->k, r->opc);
+	if (rc == 0)
+		rc = om_vector_resync(&m, resync, resync + OM_RAND_LEN, sqn_ms);
+	om_milenage_clear(&m);
+	return rc;
+}
+
+/*
+ * One attempt of the locked phase in a transaction of durability d.
+ * Returns HSS_OK with g filled, an hss_result, or 1 when the request turns
+ * out to need a durable transaction and d is lazy (the caller retries).
+ */
+static int reserve_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[static 3], const char *host,
+			  unsigned n, const uint8_t *resync, enum om_store_durability d, struct grant *g,
+			  const char **why)
+{
+	struct hss_row r;
+	unsigned ind = 0;
+	int rc = HSS_ERROR;
+	memset(&r, 0, sizeof(r));
+	*why = "storage";
+	if (om_store_begin(h->store, d) < 0)
+		goto out;
+	int src = hss_store_get(h, imsi, &r);
+	if (src < 0) {
+		rc = hss_result_from_err(src);
+		*why = rc == HSS_USER_UNKNOWN ? "unknown" : "storage";
+		goto out;
+	}
+	if (r.status != HSS_STATUS_ACTIVE) {
+		rc = HSS_SUSPENDED;
+		*why = "suspended";
+		goto out;
+	}
+	src = hss_store_roaming_allowed(h, &r, plmn);
+	if (src <= 0) {
+		rc = src == 0 ? HSS_ROAMING_NOT_ALLOWED : HSS_ERROR;
+		*why = src == 0 ? "visited-plmn-not-allowed" : "storage";
+		goto out;
+	}
+	if (hss_store_ind(h, host, &ind) < 0)
+		goto out;
+	uint64_t last = r.sqn;
+	if (resync) {
+		int64_t now = (int64_t)time(NULL);
+		if (now - r.resync_window_start >= (int64_t)h->cfg.resync_window_s || now < r.resync_window_start) {
+			r.resync_window_start = now;
+			r.resync_count = 0;
+		}
+		if (r.resync_count >= h->cfg.max_resyncs) {
+			rc = HSS_RESYNC_REFUSED;
+			*why = "too-many-resyncs";
+			goto out;
+		}
+		if (verify_auts(&r, resync, &last) < 0) {
+			rc = HSS_RESYNC_REFUSED;
+			*why = "mac-s";
+			goto out;
+		}
+		r.resync_count++;
+		g->resynced = 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (om_sqn_he_next(&g->sqn[i], last, ind, r.ind_bits) < 0) {
+			rc = HSS_AUTHENTICATION_DATA_UNAVAILABLE;
+			*why = "sqn-exhausted";
+			goto out;
+		}
+		last = g->sqn[i];
+	}
+	uint64_t top = last >> r.ind_bits;
+	int need_durable = resync || top > r.seq_reserved;
+	if (need_durable && d != OM_STORE_DURABLE) {
+		rc = 1;
+		goto out;
+	}
+	r.sqn = last;
+	if (need_durable)
+		r.seq_reserved = top + h->cfg.sqn_reserve;
+	if (hss_store_set_sqn(h, &r) < 0 || om_store_commit(h->store) < 0)
+		goto out;
+	memcpy(g->k, r.k, sizeof(g->k));
+	memcpy(g->opc, r.opc, sizeof(g->opc));
+	memcpy(g->amf, r.amf, sizeof(g->amf));
+	g->n = n;
+	rc = HSS_OK;
+out:
+	om_store_rollback(h->store);
+	hss_row_clear(&r);
+	return rc;
+}
+
+static int host_ok(const char *host)
+{
+	size_t n = host ? strlen(host) : 0;
+	return n > 0 && n <= HSS_HOST_MAX;
+}
+
+/* The shared body of the E-UTRAN and UTRAN calls; exactly one of eu, ut is set. */
+static int auth_info(struct hss *h, const char *imsi, const uint8_t plmn[static 3], const char *host,
+		     unsigned n, const uint8_t *resync, struct om_eutran_vector *eu, struct om_utran_vector *ut)
+{
+	struct grant g;
+	struct om_milenage m;
+	int have_m = 0;
+	const char *why = "";
+	int rc;
+	memset(&g, 0, sizeof(g));
+	if (!h || !hss_imsi_valid(imsi) || !plmn || !host_ok(host) || n == 0 || (!eu && !ut)) {
+		om_notice("air", "result=invalid reason=malformed-request");
+		return HSS_INVALID;
+	}
+	if (n > h->cfg.max_vectors)
+		n = h->cfg.max_vectors;
+	struct om_vector_gen *gen = gen_get();
+	if (!gen) {
+		om_error("air", "imsi=%s result=error reason=vector-generator", imsi);
+		return HSS_ERROR;
+	}
+	pthread_mutex_lock(&h->lock);
+	rc = reserve_in_txn(h, imsi, plmn, host, n, resync, resync ? OM_STORE_DURABLE : OM_STORE_LAZY, &g, &why);
+	if (rc == 1) {
+		memset(&g, 0, sizeof(g));
+		rc = reserve_in_txn(h, imsi, plmn, host, n, resync, OM_STORE_DURABLE, &g, &why);
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (rc != HSS_OK)
+		goto out;
+
+	rc = HSS_ERROR;
+	why = "crypto";
+	if (om_milenage_init(&m, g.k, g.opc) < 0)
+		goto out;
+	have_m = 1;
+	uint8_t amf[OM_AMF_LEN];
+	if (eu)
+		om_amf_for_eutran(amf, g.amf);
+	else
+		om_amf_for_utran(amf, g.amf);
+	for (unsigned i = 0; i < g.n; i++) {
+		int vrc = eu ? om_vector_eutran(gen, &m, g.sqn[i], amf, plmn, &eu[i])
+			     : om_vector_utran(gen, &m, g.sqn[i], amf, &ut[i]);
+		if (vrc < 0) {
+			OPENSSL_cleanse(eu ? (void *)eu : (void *)ut, i * (eu ? sizeof(*eu) : sizeof(*ut)));
+			goto out;
+		}
+	}
+	rc = (int)g.n;
+out:
+	if (have_m)
+		om_milenage_clear(&m);
+	if (rc > 0)
+		om_info("air", "imsi=%s host=%s n=%u sqn=%llu..%llu%s result=ok", imsi, host, g.n,
+			(unsigned long long)g.sqn[0], (unsigned long long)g.sqn[g.n - 1],
+			g.resynced ? " resync=1" : "");
+	else if (rc == HSS_ERROR)
+		om_error("air", "imsi=%s host=%s result=error reason=%s", imsi, host, why);
+	else
+		om_notice("air", "imsi=%s host=%s result=%s reason=%s", imsi, host, hss_result_name(rc), why);
+	OPENSSL_cleanse(&g, sizeof(g));
+	return rc;
+}
+
+int hss_auth_info(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
+		  const char *origin_host, unsigned n, const uint8_t *resync, struct om_eutran_vector *out)
+{
+	return auth_info(h, imsi, visited_plmn, origin_host, n, resync, out, NULL);
+}
+
+int hss_auth_info_utran(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
+			const char *origin_host, unsigned n, const uint8_t *resync,
+			struct om_utran_vector *out)
+{
+	return auth_info(h, imsi, visited_plmn, origin_host, n, resync, NULL, out);
+}

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SQLite backend of the storage interface (store.h).
+ *
+ * Settings, each read back after it is set (osmo-hlr's "synchonous" typo
+ * went unnoticed for years because nothing read it back):
+ *   journal_mode = WAL     readers never block the writer
+ *   synchronous  = NORMAL  between and in lazy transactions: with WAL a
+ *                          commit is atomic and survives a process crash
+ *   synchronous  = FULL    set before a durable transaction begins (SQLite
+ *                          refuses to change it inside one): the WAL is
+ *                          fsync'd at commit
+ *   foreign_keys = ON      ON DELETE CASCADE holds
+ *   busy_timeout           another process's write lock is waited for
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+struct sq_store {
+	struct om_store base;
+	sqlite3 *db;
+	int sync_full; /* current synchronous setting: 1 FULL, 0 NORMAL */
+};
+
+struct sq_stmt {
+	struct om_stmt base;
+	sqlite3_stmt *st;
+};
+
+static sqlite3 *db_of(struct om_store *s)
+{
+	return ((struct sq_store *)s)->db;
+}
+
+static int map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_ROW:
+		return OM_STORE_ROW;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return OM_ESTORE_BUSY;
+	case SQLITE_CONSTRAINT:
+		return OM_ESTORE_CONSTRAINT;
+	case SQLITE_NOMEM:
+		return OM_ENOMEM;
+	default:
+		return OM_ESTORE;
+	}
+}
+
+static int sq_exec(struct om_store *s, const char *sql)
+{
+	return map_rc(sqlite3_exec(db_of(s), sql, NULL, NULL, NULL));
+}
+
+/* Run a one-row PRAGMA and copy its first column as text. */
+static int pragma_text(sqlite3 *db, const char *sql, char *out, size_t out_len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = map_rc(sqlite3_prepare_v2(db, sql, -1, &st, NULL));
+	if (rc < 0)
+		goto out;
+	rc = map_rc(sqlite3_step(st));
+	if (rc != OM_STORE_ROW) {
+		rc = rc < 0 ? rc : OM_ESTORE;
+		goto out;
+	}
+	const unsigned char *t = sqlite3_column_text(st, 0);
+	if (!t || strlen((const char *)t) >= out_len) {
+		rc = OM_ENOSPC;
+		goto out;
+	}
+	memcpy(out, t, strlen((const char *)t) + 1);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The settings a caller may read, each with its fixed query: no SQL from input. */
+static const struct {
+	const char *name;
+	const char *sql;
+} settings[] = {
+	{ "journal_mode", "PRAGMA journal_mode" },
+	{ "synchronous", "PRAGMA synchronous" },
+	{ "foreign_keys", "PRAGMA foreign_keys" },
+	{ "busy_timeout", "PRAGMA busy_timeout" },
+	{ "user_version", "PRAGMA user_version" },
+};
+
+static int sq_setting(struct om_store *s, const char *name, char *out, size_t out_len)
+{
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		if (!strcmp(settings[i].name, name))
+			return pragma_text(db_of(s), settings[i].sql, out, out_len);
+	return OM_EINVAL;
+}
+
+static int set_sync(struct sq_store *q, int full)
+{
+	if (q->sync_full == full)
+		return 0;
+	int rc = map_rc(sqlite3_exec(q->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+				     NULL, NULL, NULL));
+	if (rc == 0)
+		q->sync_full = full;
+	return rc;
+}
+
+static int sq_begin(struct om_store *s, enum om_store_durability d)
+{
+	struct sq_store *q = (struct sq_store *)s;
+	int rc = set_sync(q, d == OM_STORE_DURABLE);
+	if (rc < 0)
+		return rc;
+	return map_rc(sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+}
+
+static int sq_commit(struct om_store *s)
+{
+	int rc = map_rc(sqlite3_exec(db_of(s), "COMMIT", NULL, NULL, NULL));
+	if (rc < 0 && !sqlite3_get_autocommit(db_of(s)))
+		sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int sq_rollback(struct om_store *s)
+{
+	if (sqlite3_get_autocommit(db_of(s)))
+		return 0;
+	return map_rc(sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL));
+}
+
+static int sq_user_version(struct om_store *s, int *out)
+{
+	char buf[32];
+	int rc = pragma_text(db_of(s), "PRAGMA user_version", buf, sizeof(buf));
+	if (rc == 0)
+		*out = atoi(buf);
+	return rc;
+}
+
+static int sq_set_user_version(struct om_store *s, int v)
+{
+	/* PRAGMA takes no binds; v is an int we format ourselves, never input text. */
+	char sql[48];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v);
+	return sq_exec(s, sql);
+}
+
+static const char *sq_errmsg(struct om_store *s)
+{
+	return sqlite3_errmsg(db_of(s));
+}
+
+static long sq_changes(struct om_store *s)
+{
+	return (long)sqlite3_changes(db_of(s));
+}
+
+static const struct om_store_ops sq_ops;
+
+static int sq_prepare(struct om_store *s, const char *sql, struct om_stmt **out)
+{
+	struct sq_stmt *p = calloc(1, sizeof(*p));
+	if (!p)
+		return OM_ENOMEM;
+	int rc = map_rc(sqlite3_prepare_v2(db_of(s), sql, -1, &p->st, NULL));
+	if (rc < 0) {
+		sqlite3_finalize(p->st);
+		free(p);
+		return rc;
+	}
+	p->base.ops = &sq_ops;
+	p->base.store = s;
+	*out = &p->base;
+	return 0;
+}
+
+static sqlite3_stmt *st_of(struct om_stmt *st)
+{
+	return ((struct sq_stmt *)st)->st;
+}
+
+static int sq_bind_int64(struct om_stmt *st, int idx, int64_t v)
+{
+	return map_rc(sqlite3_bind_int64(st_of(st), idx, v));
+}
+
+static int sq_bind_text(struct om_stmt *st, int idx, const char *v)
+{
+	return map_rc(sqlite3_bind_text(st_of(st), idx, v, -1, SQLITE_TRANSIENT));
+}
+
+static int sq_bind_blob(struct om_stmt *st, int idx, const void *v, size_t len)
+{
+	if (len > 0x7fffffff)
+		return OM_EINVAL;
+	return map_rc(sqlite3_bind_blob(st_of(st), idx, v, (int)len, SQLITE_TRANSIENT));
+}
+
+static int sq_bind_null(struct om_stmt *st, int idx)
+{
+	return map_rc(sqlite3_bind_null(st_of(st), idx));
+}
+
+static int sq_step(struct om_stmt *st)
+{
+	return map_rc(sqlite3_step(st_of(st)));
+}
+
+static int sq_reset(struct om_stmt *st)
+{
+	sqlite3_clear_bindings(st_of(st));
+	return map_rc(sqlite3_reset(st_of(st)));
+}
+
+static void sq_finalize(struct om_stmt *st)
+{
+	sqlite3_finalize(st_of(st));
+	free(st);
+}
+
+static int64_t sq_col_int64(struct om_stmt *st, int col)
+{
+	return sqlite3_column_int64(st_of(st), col);
+}
+
+static const char *sq_col_text(struct om_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st_of(st), col);
+	return t ? (const char *)t : "";
+}
+
+static const void *sq_col_blob(struct om_stmt *st, int col, size_t *len)
+{
+	const void *b = sqlite3_column_blob(st_of(st), col);
+	*len = b ? (size_t)sqlite3_column_bytes(st_of(st), col) : 0;
+	return b;
+}
+
+static int sq_col_is_null(struct om_stmt *st, int col)
+{
+	return sqlite3_column_type(st_of(st), col) == SQLITE_NULL;
+}
+
+static void sq_close(struct om_store *s)
+{
+	struct sq_store *q = (struct sq_store *)s;
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static const struct om_store_ops sq_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.exec = sq_exec,
+	.prepare = sq_prepare,
+	.user_version = sq_user_version,
+	.set_user_version = sq_set_user_version,
+	.setting = sq_setting,
+	.errmsg = sq_errmsg,
+	.bind_int64 = sq_bind_int64,
+	.bind_text = sq_bind_text,
+	.bind_blob = sq_bind_blob,
+	.bind_null = sq_bind_null,
+	.step = sq_step,
+	.reset = sq_reset,
+	.finalize = sq_finalize,
+	.col_int64 = sq_col_int64,
+	.col_text = sq_col_text,
+	.col_blob = sq_col_blob,
+	.col_is_null = sq_col_is_null,
+	.changes = sq_changes,
+};
+
+/* Set a PRAGMA, then read it back and compare: a typo or a refused value is an error. */
+static int set_and_check(sqlite3 *db, const char *set_sql, const char *get_sql, const char *want,
+			 char *err, size_t err_len)
+{
+	char got[64] = "";
+	int rc = map_rc(sqlite3_exec(db, set_sql, NULL, NULL, NULL));
+	if (rc == 0)
+		rc = pragma_text(db, get_sql, got, sizeof(got));
+	if (rc < 0) {
+		snprintf(err, err_len, "%s: %s", set_sql, sqlite3_errmsg(db));
+		return rc;
+	}
+	if (strcmp(got, want)) {
+		snprintf(err, err_len, "%s did not take effect: %s reads '%s', want '%s'", set_sql, get_sql,
+			 got, want);
+		return OM_ESTORE_PRAGMA;
+	}
+	return 0;
+}
+
+int om_store_open_sqlite(const char *path, const struct om_store_sqlite_opts *opts, struct om_store **out,
+			 char *err, size_t err_len)
+{
+	struct sq_store *q = NULL;
+	int rc;
+	if (!path || !out || !err) {
+		if (err && err_len)
+			snprintf(err, err_len, "store: NULL argument");
+		return OM_EINVAL;
+	}
+	*out = NULL;
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		snprintf(err, err_len, "store: out of memory");
+		return OM_ENOMEM;
+	}
+	rc = map_rc(sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+				    NULL));
+	if (rc < 0) {
+		snprintf(err, err_len, "%s: %s", path, q->db ? sqlite3_errmsg(q->db) : "cannot open");
+		goto out;
+	}
+	unsigned ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 5000;
+	sqlite3_busy_timeout(q->db, (int)ms);
+	char want_ms[16];
+	snprintf(want_ms, sizeof(want_ms), "%u", ms);
+	rc = set_and_check(q->db, "PRAGMA journal_mode=WAL", "PRAGMA journal_mode", "wal", err, err_len);
+	if (rc == 0)
+		rc = set_and_check(q->db, "PRAGMA synchronous=NORMAL", "PRAGMA synchronous", "1", err, err_len);
+	if (rc == 0)
+		rc = set_and_check(q->db, "PRAGMA foreign_keys=ON", "PRAGMA foreign_keys", "1", err, err_len);
+	if (rc == 0)
+		rc = set_and_check(q->db, "SELECT 1", "PRAGMA busy_timeout", want_ms, err, err_len);
+	if (rc < 0)
+		goto out;
+	q->base.ops = &sq_ops;
+	q->sync_full = 0;
+	*out = &q->base;
+	q = NULL;
+out:
+	if (q) {
+		sqlite3_close(q->db);
+		free(q);
+	}
+	return rc;
+}
