@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The radio link framing (radio.h): codec, stream reassembly, socket helpers. */
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openmcim/radio.h>
+
+#include "check.h"
+
+static void nas_frame_round_trip(void)
+{
+	uint8_t out[OM_RADIO_FRAME_MAX];
+	struct om_radio_frame f;
+	static const uint8_t pdu[] = {0x07, 0x54}; /* Authentication Reject */
+	int n = om_radio_encode(out, sizeof(out), OM_RADIO_NAS, pdu, sizeof(pdu));
+	CHECK_INT(n, 5);
+	CHECK_HEX(out, 5, "0002010754");
+	CHECK_INT(om_radio_decode(&f, out, (size_t)n), 5);
+	CHECK_INT(f.type, OM_RADIO_NAS);
+	CHECK_INT(f.len, 2);
+	CHECK_MEM(f.payload, pdu, 2);
+}
+
+static void partial_input_asks_for_more(void)
+{
+	uint8_t out[16];
+	struct om_radio_frame f;
+	static const uint8_t pdu[] = {0x07, 0x46};
+	int n = om_radio_encode(out, sizeof(out), OM_RADIO_NAS, pdu, sizeof(pdu));
+	for (int i = 0; i < n; i++)
+		CHECK_INT(om_radio_decode(&f, out, (size_t)i), 0);
+	/* Two frames back to back: the first is taken alone. */
+	memcpy(out + n, out, (size_t)n);
+	CHECK_INT(om_radio_decode(&f, out, 2 * (size_t)n), n);
+}
+
+static void bad_frames_are_refused(void)
+{
+	struct om_radio_frame f;
+	uint8_t big[OM_RADIO_FRAME_MAX + 8] = {0};
+	static const uint8_t zero_len[] = {0x00, 0x00, 0x01};
+	static const uint8_t too_long[] = {0x04, 0x01, 0x01};
+	static const uint8_t bad_type[] = {0x00, 0x01, 0x02, 0x00};
+	static const uint8_t short_bearer[] = {0x00, 0x02, 0x80, 0x05, 0x00};
+	static const uint8_t long_released[] = {0x00, 0x02, 0x81, 0x05, 0x00};
+	CHECK_INT(om_radio_decode(&f, zero_len, sizeof(zero_len)), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_decode(&f, too_long, sizeof(too_long)), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_decode(&f, bad_type, sizeof(bad_type)), OM_ERADIO_TYPE);
+	/* Refused as soon as the header is known, before the payload arrives. */
+	CHECK_INT(om_radio_decode(&f, bad_type, 3), OM_ERADIO_TYPE);
+	CHECK_INT(om_radio_decode(&f, short_bearer, sizeof(short_bearer)), OM_ERADIO_PAYLOAD);
+	CHECK_INT(om_radio_decode(&f, long_released, sizeof(long_released)), OM_ERADIO_PAYLOAD);
+	/* The encoder never writes what the decoder refuses. */
+	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_NAS, big, 0), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_NAS, big, OM_RADIO_PAYLOAD_MAX + 1), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_encode(big, sizeof(big), 0x02, big, 1), OM_ERADIO_TYPE);
+	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_LAB_BEARER, big, 10), OM_ERADIO_PAYLOAD);
+	CHECK_INT(om_radio_encode(big, 4, OM_RADIO_NAS, big, 2), OM_ENOSPC);
+	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_NAS, big, OM_RADIO_PAYLOAD_MAX),
+		  OM_RADIO_FRAME_MAX);
+}
+
+static void bearer_payload(void)
+{
+	struct om_radio_bearer b = {.ebi = 5, .ue_ipv4 = {10, 45, 0, 2}, .proxy_ipv4 = {127, 0, 0, 1},
+				    .proxy_port = 0x9c41};
+	struct om_radio_bearer d;
+	uint8_t p[OM_RADIO_BEARER_LEN];
+	om_radio_bearer_encode(p, &b);
+	CHECK_HEX(p, sizeof(p), "050a2d00027f0000019c41");
+	CHECK_INT(om_radio_bearer_decode(&d, p, sizeof(p)), 0);
+	CHECK(d.ebi == 5 && d.proxy_port == 0x9c41 && !memcmp(d.ue_ipv4, b.ue_ipv4, 4));
+	p[0] = 4; /* EBI 0..4 are reserved (TS 24.301 9.3.2) */
+	CHECK_INT(om_radio_bearer_decode(&d, p, sizeof(p)), OM_ERADIO_PAYLOAD);
+	p[0] = 5;
+	p[9] = p[10] = 0;
+	CHECK_INT(om_radio_bearer_decode(&d, p, sizeof(p)), OM_ERADIO_PAYLOAD);
+	CHECK_INT(om_radio_bearer_decode(&d, p, sizeof(p) - 1), OM_ERADIO_PAYLOAD);
+}
+
+static void link_over_a_socket_pair(void)
+{
+	int sv[2];
+	struct om_radio_link a, b;
+	struct om_radio_frame f;
+	struct om_nas_msg m;
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	om_radio_link_init(&a, sv[0]);
+	om_radio_link_init(&b, sv[1]);
+	CHECK_INT(om_nas_attach_request_init(&m, "001010123456789", "prov.m2m"), 0);
+	CHECK_INT(om_radio_send_nas(&a, &m), 0);
+	uint8_t rel = 5;
+	CHECK_INT(om_radio_send(&a, OM_RADIO_LAB_RELEASED, &rel, 1), 0);
+	CHECK_INT(om_radio_recv(&b, &f, 1000), 0);
+	CHECK_INT(f.type, OM_RADIO_NAS);
+	CHECK_INT(om_nas_decode(&m, OM_NAS_UPLINK, f.payload, f.len), 0);
+	CHECK(!strcmp(m.u.attach_request.id.imsi, "001010123456789"));
+	CHECK_INT(om_radio_recv(&b, &f, 1000), 0);
+	CHECK_INT(f.type, OM_RADIO_LAB_RELEASED);
+	CHECK_INT(om_radio_recv(&b, &f, 50), OM_ERADIO_TIMEOUT);
+	/* One byte at a time still makes one frame. */
+	uint8_t raw[8];
+	int n = om_radio_encode(raw, sizeof(raw), OM_RADIO_LAB_RELEASED, &rel, 1);
+	for (int i = 0; i < n; i++)
+		CHECK(write(sv[0], raw + i, 1) == 1);
+	CHECK_INT(om_radio_recv(&b, &f, 1000), 0);
+	CHECK_INT(f.type, OM_RADIO_LAB_RELEASED);
+	om_radio_link_close(&a);
+	CHECK_INT(om_radio_recv(&b, &f, 1000), OM_ERADIO_CLOSED);
+	om_radio_link_close(&b);
+	CHECK_INT(b.fd, -1);
+}
+
+static int no_aka(void *arg, const uint8_t rand[static OM_RAND_LEN], const uint8_t autn[static OM_AUTN_LEN],
+		  uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN])
+{
+	(void)arg, (void)rand, (void)autn, (void)res, (void)res_len, (void)auts;
+	return OM_EIO;
+}
+
+static void device_refuses_unexpected_messages(void)
+{
+	int sv[2];
+	struct om_radio_link ue, net;
+	struct om_radio_frame f;
+	struct om_radio_attach_result r;
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	om_radio_link_init(&ue, sv[0]);
+	om_radio_link_init(&net, sv[1]);
+	/* The network answers the Attach Request with a Detach Accept: a protocol error. */
+	struct om_nas_msg m = {.kind = OM_NAS_DETACH_ACCEPT};
+	CHECK_INT(om_radio_send_nas(&net, &m), 0);
+	CHECK_INT(om_radio_ue_attach(&ue, "001010123456789", NULL, no_aka, NULL, 1000, &r), OM_ERADIO_PROTOCOL);
+	CHECK_INT(om_radio_recv(&net, &f, 1000), 0); /* the Attach Request */
+	CHECK_INT(om_nas_decode(&m, OM_NAS_UPLINK, f.payload, f.len), 0);
+	CHECK_INT(m.kind, OM_NAS_ATTACH_REQUEST);
+	/* A LAB frame where a NAS message is due is refused too. */
+	uint8_t rel = 5;
+	CHECK_INT(om_radio_send(&net, OM_RADIO_LAB_RELEASED, &rel, 1), 0);
+	CHECK_INT(om_radio_ue_attach(&ue, "001010123456789", NULL, no_aka, NULL, 1000, &r), OM_ERADIO_PROTOCOL);
+	/* Silence: a timeout, not a hang. */
+	CHECK_INT(om_radio_ue_attach(&ue, "001010123456789", NULL, no_aka, NULL, 50, &r), OM_ERADIO_TIMEOUT);
+	om_radio_link_close(&ue);
+	om_radio_link_close(&net);
+}
+
+int main(void)
+{
+	nas_frame_round_trip();
+	partial_input_asks_for_more();
+	bad_frames_are_refused();
+	bearer_payload();
+	link_over_a_socket_pair();
+	device_refuses_unexpected_messages();
+	return check_done();
+}

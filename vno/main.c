@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * openmcim-vno: the visited network. Plays the MME towards devices on the
+ * lab's radio link, asks each device's home HSS over S6a (chosen by MCC and
+ * MNC), and gives each attached device a bearer restricted to its APN.
+ * docs/vno.md describes the configuration, the framing and the captures.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mme.h"
+#include "radio_srv.h"
+#include "s6a.h"
+#include "s6a_link.h"
+#include "vno_conf.h"
+#include "vno_pcap.h"
+
+#ifndef OPENMCIM_VERSION
+#define OPENMCIM_VERSION "dev"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: openmcim-vno -c FILE | --config FILE\n"
+		   "       openmcim-vno --help | --version\n"
+		   "The visited network (MME towards devices, S6a towards home HSSs, APN-restricted bearers).\n"
+		   "See conf/vno.conf.example and docs/vno.md.\n");
+}
+
+static int run(const struct vno_conf *conf)
+{
+	struct mme mme;
+	struct mme_s6a_ops ops;
+	struct radio_srv *srv = NULL;
+	sigset_t set;
+	char err[512];
+	int rc = 1, sig = 0, s6a_up = 0, mme_up = 0;
+
+	/* Every thread started from here on inherits the mask; only sigwait() sees the signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (conf->pcap[0] && vno_pcap_open(conf->pcap))
+		goto out;
+	if (vno_s6a_start(conf, err, sizeof(err))) {
+		om_error("diameter-failed", "reason=\"%s\"", err);
+		goto out;
+	}
+	s6a_up = 1;
+	for (size_t i = 0; i < conf->n_homes; i++) {
+		if (om_s6a_wait_peer(conf->homes[i].peer, 5000))
+			om_notice("diameter-peer-down", "peer=%s address=%s:%u (freeDiameter keeps trying)",
+				  conf->homes[i].peer, conf->homes[i].peer_addr, conf->homes[i].peer_port);
+		else
+			om_info("diameter-peer-up", "peer=%s", conf->homes[i].peer);
+	}
+	vno_s6a_ops(&ops, conf);
+	if (mme_init(&mme, conf, &ops)) {
+		om_error("mme-failed", "reason=init");
+		goto out;
+	}
+	mme_up = 1;
+	uint16_t port;
+	if (!(srv = radio_srv_start(&mme, conf->radio_addr, conf->radio_port, &port)))
+		goto out;
+	om_info("ready", "plmn=%s-%s radio=%s:%u homes=%zu apns=%zu", conf->plmn.mcc, conf->plmn.mnc,
+		conf->radio_addr, port, conf->n_homes, conf->n_apns);
+	if (sigwait(&set, &sig) == 0)
+		om_info("stopping", "signal=%d", sig);
+	rc = 0;
+out:
+	radio_srv_stop(srv);
+	if (s6a_up)
+		om_s6a_stop();
+	if (mme_up)
+		mme_free(&mme);
+	vno_pcap_close();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	static struct vno_conf conf;
+	char err[512];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("openmcim-vno %s\n", OPENMCIM_VERSION);
+			return 0;
+		} else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
+			path = argv[++i];
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			path = argv[i] + 9;
+		} else {
+			fprintf(stderr, "openmcim-vno: unknown argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path) {
+		usage(stderr);
+		return 2;
+	}
+	if (vno_conf_load(&conf, path, err, sizeof(err))) {
+		fprintf(stderr, "openmcim-vno: %s\n", err);
+		return 1;
+	}
+	om_log_init("vno", (enum om_log_level)conf.log_level);
+	return run(&conf);
+}

@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The EMM procedures the VNO runs as MME (TS 24.301): attach (5.5.1),
+ * authentication (5.4.2) and UE-originating detach (5.5.2.2), with the HSS
+ * answers mapped to EMM causes per TS 29.272 Annex A. docs/vno.md has the
+ * table of every cause we send and why.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include <openmcim/radio.h>
+#include <openmcim/sqn.h>
+
+#include "bearer.h"
+#include "log.h"
+#include "mme.h"
+
+#define MME_RETRANSMITS 4 /* T3460/T3450: the fifth expiry aborts (TS 24.301 5.4.2.7 b, 5.5.1.2.7 c) */
+#define MME_EBI 5         /* the default bearer's identity (om_nas_attach_accept_init) */
+
+/* ESM causes (TS 24.301 9.9.4.4) we log beside EMM cause #19. */
+#define ESM_INSUFFICIENT_RESOURCES 26
+#define ESM_UNKNOWN_APN 27
+#define ESM_IPV4_ONLY 50
+
+long long mme_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mme_init(struct mme *m, const struct vno_conf *conf, const struct mme_s6a_ops *s6a)
+{
+	memset(m, 0, sizeof(*m));
+	m->conf = conf;
+	m->s6a = *s6a;
+	if (om_plmn_encode(m->visited_plmn, conf->plmn.mcc, conf->plmn.mnc) < 0)
+		return OM_EINVAL;
+	m->busy_imsi = calloc(conf->max_devices, sizeof(*m->busy_imsi));
+	m->pool_used = calloc(conf->pool_size, 1);
+	if (!m->busy_imsi || !m->pool_used || pthread_mutex_init(&m->lock, NULL)) {
+		free(m->busy_imsi);
+		free(m->pool_used);
+		return OM_ENOMEM;
+	}
+	return 0;
+}
+
+void mme_free(struct mme *m)
+{
+	pthread_mutex_destroy(&m->lock);
+	free(m->busy_imsi);
+	free(m->pool_used);
+}
+
+void mme_ue_init(struct mme_ue *ue, struct mme *m, mme_send_fn send, void *send_arg)
+{
+	memset(ue, 0, sizeof(*ue));
+	ue->mme = m;
+	ue->send = send;
+	ue->send_arg = send_arg;
+	ue->state = MME_IDLE;
+	ue->slot = -1;
+	ue->pool_index = -1;
+	ue->ksi = OM_NAS_KSI_NONE;
+}
+
+long long mme_ue_deadline(const struct mme_ue *ue)
+{
+	return ue->deadline_ms;
+}
+
+/* ---- shared registry and pool ------------------------------------------- */
+
+/* Claim imsi for this connection: 0, or -1 when another connection holds it. */
+static int registry_claim(struct mme_ue *ue, const char *imsi)
+{
+	struct mme *m = ue->mme;
+	int rc = -1, free_slot = -1;
+	pthread_mutex_lock(&m->lock);
+	for (unsigned i = 0; i < m->conf->max_devices; i++) {
+		if (!strcmp(m->busy_imsi[i], imsi))
+			goto out;
+		if (free_slot < 0 && !m->busy_imsi[i][0])
+			free_slot = (int)i;
+	}
+	if (free_slot >= 0) {
+		snprintf(m->busy_imsi[free_slot], sizeof(m->busy_imsi[0]), "%s", imsi);
+		ue->slot = free_slot;
+		snprintf(ue->imsi, sizeof(ue->imsi), "%s", imsi);
+		rc = 0;
+	}
+out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+static int pool_alloc(struct mme_ue *ue)
+{
+	struct mme *m = ue->mme;
+	pthread_mutex_lock(&m->lock);
+	for (uint32_t i = 0; i < m->conf->pool_size; i++) {
+		if (!m->pool_used[i]) {
+			m->pool_used[i] = 1;
+			ue->pool_index = (int)i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (ue->pool_index < 0)
+		return -1;
+	const uint8_t *b = m->conf->pool_base;
+	uint32_t a = ((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) +
+		     (uint32_t)ue->pool_index;
+	for (int i = 0; i < 4; i++)
+		ue->ipv4[i] = (uint8_t)(a >> (24 - 8 * i));
+	return 0;
+}
+
+/* Give back everything the connection holds; PUR when the HSS has us as serving MME. */
+static void release(struct mme_ue *ue)
+{
+	struct mme *m = ue->mme;
+	if (ue->bearer) {
+		bearer_close(ue->bearer);
+		ue->bearer = NULL;
+		om_info("bearer-closed", "imsi=%s apn=%s", ue->imsi, ue->apn);
+	}
+	if (ue->registered) {
+		struct om_s6a_answer ans = {0};
+		int rc = m->s6a.pur(m->s6a.arg, ue->home->realm, ue->imsi, &ans);
+		om_info("pur", "imsi=%s realm=%s result=%s code=%u", ue->imsi, ue->home->realm,
+			rc < 0 ? "no-answer" : "answered", ans.result_code);
+		ue->registered = false;
+	}
+	pthread_mutex_lock(&m->lock);
+	if (ue->pool_index >= 0)
+		m->pool_used[ue->pool_index] = 0;
+	if (ue->slot >= 0)
+		m->busy_imsi[ue->slot][0] = '\0';
+	pthread_mutex_unlock(&m->lock);
+	ue->pool_index = -1;
+	ue->slot = -1;
+	ue->imsi[0] = '\0';
+	ue->apn[0] = '\0';
+	ue->home = NULL;
+	ue->resynced = false;
+	ue->deadline_ms = 0;
+	ue->retransmits = 0;
+	OPENSSL_cleanse(&ue->vec, sizeof(ue->vec));
+	OPENSSL_cleanse(ue->last_pdu, sizeof(ue->last_pdu));
+	ue->last_len = 0;
+	if (ue->state != MME_DEAD)
+		ue->state = MME_IDLE;
+}
+
+void mme_ue_release(struct mme_ue *ue)
+{
+	release(ue);
+	ue->state = MME_DEAD;
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+/* Encode and send m; keep it for retransmission when a timer guards it. */
+static int send_nas(struct mme_ue *ue, const struct om_nas_msg *m, unsigned timer_ms)
+{
+	uint8_t pdu[OM_NAS_MAX_LEN];
+	int n = om_nas_encode(pdu, sizeof(pdu), m);
+	if (n < 0) {
+		om_error("nas-encode", "imsi=%s kind=%s err=%s", ue->imsi, om_nas_kind_name(m->kind), om_errname(n));
+		return n;
+	}
+	if (timer_ms) {
+		memcpy(ue->last_pdu, pdu, (size_t)n);
+		ue->last_len = (size_t)n;
+		ue->retransmits = 0;
+		ue->deadline_ms = mme_now_ms() + timer_ms;
+	}
+	return ue->send(ue->send_arg, OM_RADIO_NAS, pdu, (size_t)n);
+}
+
+/* Attach Reject with cause, the reason logged; everything the attempt held is released. */
+static int reject(struct mme_ue *ue, const char *imsi, uint8_t cause, const char *reason)
+{
+	struct om_nas_msg m = {.kind = OM_NAS_ATTACH_REJECT};
+	m.u.attach_reject.cause = cause;
+	om_notice("attach-reject", "imsi=%s cause=%u (%s) reason=%s", imsi[0] ? imsi : "-", cause,
+		  om_nas_emm_cause_name(cause), reason);
+	release(ue);
+	return send_nas(ue, &m, 0);
+}
+
+static int auth_reject(struct mme_ue *ue, const char *reason)
+{
+	struct om_nas_msg m = {.kind = OM_NAS_AUTH_REJECT};
+	om_notice("auth-reject", "imsi=%s reason=%s", ue->imsi, reason);
+	release(ue);
+	return send_nas(ue, &m, 0);
+}
+
+static int send_auth_request(struct mme_ue *ue)
+{
+	struct om_nas_msg m = {.kind = OM_NAS_AUTH_REQUEST};
+	ue->ksi = ue->ksi >= 6 ? 0 : (uint8_t)(ue->ksi + 1); /* 0..6; 7 is "no key" */
+	m.u.auth_request.ksi = ue->ksi;
+	memcpy(m.u.auth_request.rand, ue->vec.rand, OM_RAND_LEN);
+	memcpy(m.u.auth_request.autn, ue->vec.autn, OM_AUTN_LEN);
+	ue->state = MME_AUTH;
+	om_info("auth-request", "imsi=%s ksi=%u resync=%d", ue->imsi, ue->ksi, ue->resynced);
+	return send_nas(ue, &m, ue->mme->conf->t3460_ms);
+}
+
+/* ---- the HSS ------------------------------------------------------------- */
+
+/*
+ * The EMM cause for an S6a failure, TS 29.272 Annex A (table A.1):
+ * user unknown 5001 -> #8, roaming not allowed 5004 -> #11, unknown EPS
+ * subscription 5420 -> #15, authentication data unavailable 4181 -> #15 (after
+ * one retry), no answer or anything else -> #17 network failure.
+ */
+static uint8_t cause_of(int rc, const struct om_s6a_answer *a)
+{
+	if (rc < 0)
+		return OM_NAS_CAUSE_NETWORK_FAILURE;
+	if (a->experimental && a->result_code == OM_S6A_ERROR_USER_UNKNOWN)
+		return OM_NAS_CAUSE_EPS_AND_NON_EPS_NOT_ALLOWED;
+	if (a->experimental && a->result_code == OM_S6A_ERROR_ROAMING_NOT_ALLOWED)
+		return OM_NAS_CAUSE_PLMN_NOT_ALLOWED;
+	if (a->experimental && a->result_code == OM_S6A_ERROR_UNKNOWN_EPS_SUBSCRIPTION)
+		return OM_NAS_CAUSE_NO_SUITABLE_CELLS_IN_TA;
+	if (!a->experimental && a->result_code == OM_S6A_AUTHENTICATION_DATA_UNAVAILABLE)
+		return OM_NAS_CAUSE_NO_SUITABLE_CELLS_IN_TA;
+	return OM_NAS_CAUSE_NETWORK_FAILURE;
+}
+
+/* One vector from the home HSS into ue->vec: 0, or the EMM cause to reject with. */
+static int fetch_vector(struct mme_ue *ue, const uint8_t *resync, struct om_s6a_answer *ans)
+{
+	struct mme *m = ue->mme;
+	for (int attempt = 0;; attempt++) {
+		memset(ans, 0, sizeof(*ans));
+		int n = m->s6a.air(m->s6a.arg, ue->home->realm, ue->imsi, m->visited_plmn, resync, &ue->vec, ans);
+		om_info("air", "imsi=%s realm=%s resync=%d result=%s code=%u%s vectors=%d", ue->imsi,
+			ue->home->realm, resync != NULL, n < 0 ? "no-answer" : "answered", ans->result_code,
+			ans->experimental ? "(exp)" : "", n < 0 ? 0 : n);
+		if (n >= 1 && ans->result_code == OM_S6A_SUCCESS)
+			return 0;
+		if (n >= 0 && ans->result_code == OM_S6A_SUCCESS) {
+			ans->result_code = OM_S6A_AUTHENTICATION_DATA_UNAVAILABLE; /* success without a vector */
+			ans->experimental = 0;
+		}
+		/* 4181 may be transient (the HSS's store): ask once more, but never replay a resync. */
+		if (attempt == 0 && !resync && n >= 0 && !ans->experimental &&
+		    ans->result_code == OM_S6A_AUTHENTICATION_DATA_UNAVAILABLE)
+			continue;
+		return cause_of(n, ans);
+	}
+}
+
+/* ---- the procedures ----------------------------------------------------- */
+
+/* The EMM cause for a PDU our codec refused (TS 24.301 7.5, 7.6). */
+static uint8_t cause_of_decode(int err)
+{
+	switch (err) {
+	case OM_ENAS_MSG_TYPE:
+	case OM_ENAS_DIRECTION:
+		return OM_NAS_CAUSE_MSG_TYPE_NON_EXISTENT;
+	case OM_ENAS_CONDITIONAL:
+		return OM_NAS_CAUSE_CONDITIONAL_IE_ERROR;
+	case OM_ENAS_APN:
+	case OM_ENAS_ESM:
+		return OM_NAS_CAUSE_ESM_FAILURE;
+	case OM_ENAS_SECURITY:
+		return OM_NAS_CAUSE_PROTOCOL_ERROR;
+	default:
+		return OM_NAS_CAUSE_INVALID_MANDATORY_INFO;
+	}
+}
+
+static int on_attach_request(struct mme_ue *ue, const struct om_nas_attach_request *req)
+{
+	struct om_s6a_answer ans;
+	if (ue->state != MME_IDLE) {
+		/* TS 24.301 5.5.1.2.7 d, e: a new Attach Request replaces the procedure or context. */
+		om_notice("attach-restart", "imsi=%s state=%d", ue->imsi, ue->state);
+		release(ue);
+	}
+	if (req->id.type != OM_NAS_ID_IMSI)
+		return reject(ue, "", OM_NAS_CAUSE_UE_ID_NOT_DERIVED, "guti-without-context");
+	const char *imsi = req->id.imsi;
+	om_info("attach-request", "imsi=%s apn=%s", imsi, req->pdn.apn[0] ? req->pdn.apn : "-");
+	const struct vno_home *home = vno_conf_home(ue->mme->conf, imsi);
+	if (!home)
+		return reject(ue, imsi, OM_NAS_CAUSE_PLMN_NOT_ALLOWED, "no-roaming-agreement");
+	if (registry_claim(ue, imsi) < 0)
+		return reject(ue, imsi, OM_NAS_CAUSE_CONGESTION, "imsi-in-use");
+	ue->home = home;
+	ue->pdn = req->pdn;
+	int cause = fetch_vector(ue, NULL, &ans);
+	if (cause)
+		return reject(ue, imsi, (uint8_t)cause, "air-failed");
+	return send_auth_request(ue);
+}
+
+/* The APN the bearer gets from the ULA's subscription, or an EMM #19 reject. */
+static const struct vno_apn *choose_apn(struct mme_ue *ue, const struct om_s6a_subscription *sub,
+					int *esm_cause, const char **reason)
+{
+	const char *name = NULL;
+	*esm_cause = ESM_UNKNOWN_APN;
+	for (size_t i = 0; i < sub->n_apns && i < 4; i++) {
+		if (ue->pdn.apn[0] ? !strcasecmp(sub->apns[i].name, ue->pdn.apn)
+				   : sub->apns[i].context_id == sub->default_context_id)
+			name = sub->apns[i].name;
+	}
+	if (!name) {
+		*reason = ue->pdn.apn[0] ? "apn-not-subscribed" : "no-default-apn";
+		return NULL;
+	}
+	const struct vno_apn *policy = vno_conf_apn(ue->mme->conf, name);
+	if (!policy) {
+		*reason = "apn-not-served";
+		return NULL;
+	}
+	if (ue->pdn.pdn_type == 2) {
+		*esm_cause = ESM_IPV4_ONLY;
+		*reason = "ipv6-only-requested";
+		return NULL;
+	}
+	return policy;
+}
+
+static int esm_reject(struct mme_ue *ue, int esm_cause, const char *reason)
+{
+	char why[96];
+	snprintf(why, sizeof(why), "%s esm_cause=%d", reason, esm_cause);
+	char imsi[OM_NAS_IMSI_MAX + 1];
+	memcpy(imsi, ue->imsi, sizeof(imsi));
+	return reject(ue, imsi, OM_NAS_CAUSE_ESM_FAILURE, why);
+}
+
+static int on_auth_ok(struct mme_ue *ue)
+{
+	struct mme *m = ue->mme;
+	struct om_s6a_subscription sub;
+	struct om_s6a_answer ans = {0};
+	char imsi[OM_NAS_IMSI_MAX + 1];
+	memcpy(imsi, ue->imsi, sizeof(imsi));
+	memset(&sub, 0, sizeof(sub));
+	int rc = m->s6a.ulr(m->s6a.arg, ue->home->realm, ue->imsi, m->visited_plmn, &sub, &ans);
+	om_info("ulr", "imsi=%s realm=%s result=%s code=%u%s apns=%zu", ue->imsi, ue->home->realm,
+		rc < 0 ? "no-answer" : "answered", ans.result_code, ans.experimental ? "(exp)" : "", sub.n_apns);
+	if (rc < 0 || ans.result_code != OM_S6A_SUCCESS)
+		return reject(ue, imsi, cause_of(rc, &ans), "ulr-failed");
+	ue->registered = true;
+	int esm_cause;
+	const char *reason = NULL;
+	const struct vno_apn *policy = choose_apn(ue, &sub, &esm_cause, &reason);
+	if (!policy)
+		return esm_reject(ue, esm_cause, reason);
+	if (pool_alloc(ue) < 0)
+		return esm_reject(ue, ESM_INSUFFICIENT_RESOURCES, "ip-pool-exhausted");
+	uint16_t port = 0;
+	snprintf(ue->apn, sizeof(ue->apn), "%s", policy->name);
+	if (!(ue->bearer = bearer_open(policy, ue->imsi, &port)))
+		return reject(ue, imsi, OM_NAS_CAUSE_NETWORK_FAILURE, "bearer-failed");
+	struct om_nas_msg acc;
+	if (om_nas_attach_accept_init(&acc, &m->conf->plmn, ue->pdn.pti ? ue->pdn.pti : 1, ue->apn, ue->ipv4) < 0)
+		return reject(ue, imsi, OM_NAS_CAUSE_NETWORK_FAILURE, "accept-encode");
+	ue->state = MME_WAIT_COMPLETE;
+	om_info("attach-accept", "imsi=%s apn=%s ip=%u.%u.%u.%u proxy=127.0.0.1:%u", ue->imsi, ue->apn,
+		ue->ipv4[0], ue->ipv4[1], ue->ipv4[2], ue->ipv4[3], port);
+	/* The port travels in the LAB frame after Attach Complete; keep it beside the bearer. */
+	ue->last_port = port;
+	return send_nas(ue, &acc, m->conf->t3450_ms);
+}
+
+static int on_auth_response(struct mme_ue *ue, const struct om_nas_auth_response *r)
+{
+	if (ue->state != MME_AUTH) {
+		om_notice("nas-ignored", "imsi=%s msg=auth-response reason=no-authentication-running", ue->imsi);
+		return 0;
+	}
+	ue->deadline_ms = 0;
+	/* TS 33.401 6.1.1: RES against XRES, in constant time. */
+	if (r->res_len != OM_RES_LEN || CRYPTO_memcmp(r->res, ue->vec.xres, OM_RES_LEN) != 0)
+		return auth_reject(ue, "res-mismatch");
+	OPENSSL_cleanse(&ue->vec, sizeof(ue->vec)); /* no NAS security here: KASME is not kept */
+	om_info("auth-ok", "imsi=%s", ue->imsi);
+	return on_auth_ok(ue);
+}
+
+static int on_auth_failure(struct mme_ue *ue, const struct om_nas_auth_failure *f)
+{
+	struct om_s6a_answer ans;
+	if (ue->state != MME_AUTH) {
+		om_notice("nas-ignored", "imsi=%s msg=auth-failure reason=no-authentication-running", ue->imsi);
+		return 0;
+	}
+	ue->deadline_ms = 0;
+	om_notice("auth-failure", "imsi=%s cause=%u (%s)", ue->imsi, f->cause, om_nas_emm_cause_name(f->cause));
+	if (f->cause == OM_NAS_CAUSE_MAC_FAILURE)
+		return auth_reject(ue, "mac-failure-network-not-authentic");
+	if (f->cause != OM_NAS_CAUSE_SYNCH_FAILURE)
+		return auth_reject(ue, "auth-failure-other");
+	if (ue->resynced)
+		return auth_reject(ue, "second-synch-failure");
+	/* TS 33.102 6.3.5: Re-Synchronization-Info = RAND || AUTS of the refused challenge. */
+	uint8_t resync[OM_RAND_LEN + OM_AUTS_LEN];
+	memcpy(resync, ue->vec.rand, OM_RAND_LEN);
+	memcpy(resync + OM_RAND_LEN, f->auts, OM_AUTS_LEN);
+	ue->resynced = true;
+	int cause = fetch_vector(ue, resync, &ans);
+	if (cause == 0)
+		return send_auth_request(ue);
+	if (!ans.experimental && ans.result_code == OM_S6A_AUTHENTICATION_DATA_UNAVAILABLE)
+		return auth_reject(ue, "resync-refused-by-hss");
+	char imsi[OM_NAS_IMSI_MAX + 1];
+	memcpy(imsi, ue->imsi, sizeof(imsi));
+	return reject(ue, imsi, (uint8_t)cause, "resync-air-failed");
+}
+
+static int on_attach_complete(struct mme_ue *ue, const struct om_nas_attach_complete *c)
+{
+	if (ue->state != MME_WAIT_COMPLETE || c->ebi != MME_EBI) {
+		om_notice("nas-ignored", "imsi=%s msg=attach-complete ebi=%u reason=no-attach-accepted", ue->imsi,
+			  c->ebi);
+		return 0;
+	}
+	ue->deadline_ms = 0;
+	ue->state = MME_ATTACHED;
+	struct om_radio_bearer b = {.ebi = MME_EBI, .proxy_ipv4 = {127, 0, 0, 1}, .proxy_port = ue->last_port};
+	memcpy(b.ue_ipv4, ue->ipv4, 4);
+	uint8_t p[OM_RADIO_BEARER_LEN];
+	om_radio_bearer_encode(p, &b);
+	om_info("attach-complete", "imsi=%s apn=%s", ue->imsi, ue->apn);
+	return ue->send(ue->send_arg, OM_RADIO_LAB_BEARER, p, sizeof(p));
+}
+
+static int on_detach(struct mme_ue *ue, const struct om_nas_detach_request_ue *d)
+{
+	bool had_bearer = ue->bearer != NULL;
+	om_info("detach", "imsi=%s switch_off=%d", ue->imsi[0] ? ue->imsi : d->id.imsi, d->switch_off);
+	release(ue);
+	if (had_bearer) {
+		uint8_t ebi = MME_EBI;
+		int rc = ue->send(ue->send_arg, OM_RADIO_LAB_RELEASED, &ebi, 1);
+		if (rc < 0)
+			return rc;
+	}
+	if (d->switch_off)
+		return 0; /* TS 24.301 5.5.2.2.2: no Detach Accept after switch off */
+	struct om_nas_msg m = {.kind = OM_NAS_DETACH_ACCEPT};
+	return send_nas(ue, &m, 0);
+}
+
+int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
+{
+	struct om_nas_msg m;
+	int rc = om_nas_decode(&m, OM_NAS_UPLINK, pdu, len);
+	if (rc < 0) {
+		om_notice("nas-malformed", "imsi=%s state=%d err=%s", ue->imsi[0] ? ue->imsi : "-", ue->state,
+			  om_errname(rc));
+		if (ue->state == MME_ATTACHED)
+			return 0; /* no EMM STATUS in our codec: the context stays, the PDU is dropped */
+		char imsi[OM_NAS_IMSI_MAX + 1];
+		memcpy(imsi, ue->imsi, sizeof(imsi));
+		return reject(ue, imsi, cause_of_decode(rc), om_errname(rc));
+	}
+	switch (m.kind) {
+	case OM_NAS_ATTACH_REQUEST:
+		rc = on_attach_request(ue, &m.u.attach_request);
+		break;
+	case OM_NAS_AUTH_RESPONSE:
+		rc = on_auth_response(ue, &m.u.auth_response);
+		break;
+	case OM_NAS_AUTH_FAILURE:
+		rc = on_auth_failure(ue, &m.u.auth_failure);
+		break;
+	case OM_NAS_ATTACH_COMPLETE:
+		rc = on_attach_complete(ue, &m.u.attach_complete);
+		break;
+	case OM_NAS_DETACH_REQUEST_UE:
+		rc = on_detach(ue, &m.u.detach_request_ue);
+		break;
+	default:
+		om_notice("nas-ignored", "imsi=%s msg=%s", ue->imsi[0] ? ue->imsi : "-", om_nas_kind_name(m.kind));
+		rc = 0;
+	}
+	OPENSSL_cleanse(&m, sizeof(m));
+	return rc;
+}
+
+int mme_ue_timer(struct mme_ue *ue)
+{
+	if (!ue->deadline_ms || mme_now_ms() < ue->deadline_ms)
+		return 0;
+	const char *timer = ue->state == MME_AUTH ? "T3460" : "T3450";
+	unsigned ms = ue->state == MME_AUTH ? ue->mme->conf->t3460_ms : ue->mme->conf->t3450_ms;
+	if (ue->retransmits < MME_RETRANSMITS && ue->last_len) {
+		ue->retransmits++;
+		ue->deadline_ms = mme_now_ms() + ms;
+		om_info("retransmit", "imsi=%s timer=%s n=%u", ue->imsi, timer, ue->retransmits);
+		return ue->send(ue->send_arg, OM_RADIO_NAS, ue->last_pdu, ue->last_len);
+	}
+	om_notice("procedure-aborted", "imsi=%s timer=%s expiries=%u", ue->imsi, timer, ue->retransmits + 1);
+	mme_ue_release(ue);
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VNO's MME: one EMM state machine per device connection (TS 24.301
+ * 5.5.1 attach, 5.4.2 authentication, 5.5.2 detach), the shared registry of
+ * IMSIs with an attach in progress or a bearer, the IPv4 pool, and the
+ * routing of an IMSI to its home network's Diameter realm.
+ *
+ * The state machine is driven by its caller (vno/radio_srv.c, or a test):
+ * mme_ue_input() for each NAS PDU from the device, mme_ue_timer() when the
+ * deadline mme_ue_deadline() passes, mme_ue_release() when the link goes.
+ * What it sends goes out through the ue's send callback. The S6a calls go
+ * through struct mme_s6a_ops so that main.c wires them to svc/s6a.h; they
+ * block, which is why each connection has its own thread.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/nas.h>
+#include <openmcim/vector.h>
+
+#include "s6a.h"
+#include "vno_conf.h"
+
+struct vno_bearer;
+
+/* The S6a client as the MME uses it (svc/s6a.h semantics: -1 transport failure). */
+struct mme_s6a_ops {
+	void *arg;
+	int (*air)(void *arg, const char *realm, const char *imsi, const uint8_t visited_plmn[static 3],
+		   const uint8_t *resync, struct om_eutran_vector *out, struct om_s6a_answer *ans);
+	int (*ulr)(void *arg, const char *realm, const char *imsi, const uint8_t visited_plmn[static 3],
+		   struct om_s6a_subscription *sub, struct om_s6a_answer *ans);
+	int (*pur)(void *arg, const char *realm, const char *imsi, struct om_s6a_answer *ans);
+};
+
+/* Shared by every connection. */
+struct mme {
+	const struct vno_conf *conf;
+	struct mme_s6a_ops s6a;
+	uint8_t visited_plmn[3]; /* our PLMN, TS 24.008 10.5.1.13 */
+	pthread_mutex_t lock;    /* guards what follows */
+	char (*busy_imsi)[OM_NAS_IMSI_MAX + 1]; /* conf->max_devices slots, "" = free */
+	uint8_t *pool_used;                     /* conf->pool_size flags */
+};
+
+enum mme_state {
+	MME_IDLE,           /* no procedure; waits for Attach Request */
+	MME_AUTH,           /* Authentication Request sent, T3460 running */
+	MME_WAIT_COMPLETE,  /* Attach Accept sent, T3450 running */
+	MME_ATTACHED,       /* default bearer up */
+	MME_DEAD,           /* the connection must be closed */
+};
+
+/* How the state machine hands a frame to the transport: 0 or negative. */
+typedef int (*mme_send_fn)(void *arg, uint8_t radio_type, const uint8_t *payload, size_t len);
+
+/* One device connection. Holds a vector (secret): released with mme_ue_release(). */
+struct mme_ue {
+	struct mme *mme;
+	mme_send_fn send;
+	void *send_arg;
+	enum mme_state state;
+	char imsi[OM_NAS_IMSI_MAX + 1]; /* set once the registry holds it */
+	int slot;                       /* registry slot, -1 when none */
+	const struct vno_home *home;
+	struct om_nas_pdn_connectivity_request pdn;
+	struct om_eutran_vector vec;
+	uint8_t ksi;
+	bool resynced;                  /* one resync per attach (TS 33.102 6.3.5) */
+	bool registered;                /* ULA received: a PUR is owed on release */
+	unsigned retransmits;
+	long long deadline_ms;          /* CLOCK_MONOTONIC; 0 when no timer runs */
+	uint8_t last_pdu[OM_NAS_MAX_LEN]; /* for T3460 / T3450 retransmission */
+	size_t last_len;
+	int pool_index;                 /* -1 when no address */
+	uint8_t ipv4[4];
+	char apn[OM_NAS_APN_MAX];
+	struct vno_bearer *bearer;
+	uint16_t last_port;             /* the bearer's proxy port */
+};
+
+/*
+ * Set up the shared part from conf (which must outlive m) and the S6a
+ * client. Returns 0, OM_EINVAL (our PLMN does not encode) or OM_ENOMEM.
+ */
+int mme_init(struct mme *m, const struct vno_conf *conf, const struct mme_s6a_ops *s6a);
+void mme_free(struct mme *m);
+
+/* A fresh connection's state machine in MME_IDLE. */
+void mme_ue_init(struct mme_ue *ue, struct mme *m, mme_send_fn send, void *send_arg);
+
+/*
+ * One NAS PDU from the device. Bad input gets its NAS answer and a log line,
+ * never an abort. Returns 0; a negative code only when the send callback
+ * failed (the caller closes the link). ue->state MME_DEAD means: close.
+ */
+int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len);
+
+/* When the running timer expires (T3460 / T3450): retransmit or abort. */
+int mme_ue_timer(struct mme_ue *ue);
+
+/* The timer's deadline (CLOCK_MONOTONIC milliseconds), 0 when none runs. */
+long long mme_ue_deadline(const struct mme_ue *ue);
+
+/* The link is gone: release bearer, address and registry slot (PUR if attached). */
+void mme_ue_release(struct mme_ue *ue);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long long mme_now_ms(void);

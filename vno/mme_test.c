@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The MME state machine and the radio transport, on loopback, with the S6a
+ * calls answered in-process by a small MILENAGE home network (the real
+ * openmcim-hss is exercised by vno_e2e_test.c). The device side is the
+ * radio_ue helper with usim.h, exactly as the device agent will use it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openmcim/radio.h>
+#include <openmcim/vector.h>
+
+#include "check.h"
+#include "log.h"
+#include "mme.h"
+#include "radio_srv.h"
+#include "vno_conf.h"
+#include "vno_testutil.h"
+
+#define PCID "001010000000001"
+#define PCID2 "001010000000002"
+#define ROAMER "001010000000009" /* home says: roaming not allowed */
+#define UNKNOWN "001010000000077"
+#define FOREIGN "999990000000001" /* no [home] for 99999 */
+#define TIMEOUT 5000
+
+static const uint8_t k_ok[16] = {0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f,
+				 0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc};
+static const uint8_t opc[16] = {0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e,
+				0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf};
+
+/* ---- the in-process home network ---------------------------------------- */
+
+struct fake_sub {
+	const char *imsi;
+	uint64_t seq;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct fake_sub subs[3];
+	int air, resync_air, ulr, pur;
+} hss = {.lock = PTHREAD_MUTEX_INITIALIZER, .subs = {{PCID, 0}, {PCID2, 0}, {ROAMER, 0}}};
+
+static struct fake_sub *find_sub(const char *imsi)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (!strcmp(hss.subs[i].imsi, imsi))
+			return &hss.subs[i];
+	return NULL;
+}
+
+static int fake_air(void *arg, const char *realm, const char *imsi, const uint8_t plmn[static 3],
+		    const uint8_t *resync, struct om_eutran_vector *out, struct om_s6a_answer *ans)
+{
+	(void)arg;
+	int rc = 0;
+	struct om_milenage m;
+	struct om_kdf kdf;
+	uint8_t rand[16], amf[2] = {0x80, 0x00};
+	pthread_mutex_lock(&hss.lock);
+	hss.air++;
+	hss.resync_air += resync != NULL;
+	struct fake_sub *s = find_sub(imsi);
+	CHECK(!strcmp(realm, "epc.mnc001.mcc001.3gppnetwork.org"));
+	if (!s) {
+		*ans = (struct om_s6a_answer){OM_S6A_ERROR_USER_UNKNOWN, 1};
+		goto out;
+	}
+	if (!strcmp(imsi, ROAMER)) {
+		*ans = (struct om_s6a_answer){OM_S6A_ERROR_ROAMING_NOT_ALLOWED, 1};
+		goto out;
+	}
+	if (om_milenage_init(&m, k_ok, opc) || om_kdf_init(&kdf)) {
+		*ans = (struct om_s6a_answer){OM_S6A_UNABLE_TO_COMPLY, 0};
+		goto out;
+	}
+	if (resync) {
+		uint64_t sqn_ms;
+		if (om_vector_resync(&m, resync, resync + 16, &sqn_ms)) {
+			*ans = (struct om_s6a_answer){OM_S6A_AUTHENTICATION_DATA_UNAVAILABLE, 0};
+			goto clear;
+		}
+		s->seq = sqn_ms;
+	}
+	check_random(rand, sizeof(rand));
+	if (om_vector_eutran_with_rand(&kdf, &m, rand, ++s->seq, amf, plmn, out) == 0) {
+		*ans = (struct om_s6a_answer){OM_S6A_SUCCESS, 0};
+		rc = 1;
+	}
+clear:
+	om_kdf_clear(&kdf);
+	om_milenage_clear(&m);
+out:
+	pthread_mutex_unlock(&hss.lock);
+	return rc;
+}
+
+static int fake_ulr(void *arg, const char *realm, const char *imsi, const uint8_t plmn[static 3],
+		    struct om_s6a_subscription *sub, struct om_s6a_answer *ans)
+{
+	(void)arg, (void)realm, (void)imsi, (void)plmn;
+	pthread_mutex_lock(&hss.lock);
+	hss.ulr++;
+	pthread_mutex_unlock(&hss.lock);
+	/* A PCID's profile: the provisioning APN only (ICF, TR 33.812 B.2). */
+	sub->default_context_id = 1;
+	sub->n_apns = 1;
+	sub->apns[0].context_id = 1;
+	snprintf(sub->apns[0].name, sizeof(sub->apns[0].name), "provisioning");
+	*ans = (struct om_s6a_answer){OM_S6A_SUCCESS, 0};
+	return 0;
+}
+
+static int fake_pur(void *arg, const char *realm, const char *imsi, struct om_s6a_answer *ans)
+{
+	(void)arg, (void)realm, (void)imsi;
+	pthread_mutex_lock(&hss.lock);
+	hss.pur++;
+	pthread_mutex_unlock(&hss.lock);
+	*ans = (struct om_s6a_answer){OM_S6A_SUCCESS, 0};
+	return 0;
+}
+
+static int counter(const int *c)
+{
+	pthread_mutex_lock(&hss.lock);
+	int v = *c;
+	pthread_mutex_unlock(&hss.lock);
+	return v;
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static uint16_t radio_port;
+
+static void device_init(struct test_usim *u, const uint8_t k[16])
+{
+	memset(u, 0, sizeof(*u));
+	CHECK_INT(om_milenage_init(&u->m, k, opc), 0);
+	CHECK_INT(om_usim_sqn_init(&u->sqn, 0, OM_USIM_DELTA_DEFAULT, 0), 0);
+}
+
+static int attach(struct om_radio_link *l, const char *imsi, const char *apn, struct test_usim *u,
+		  struct om_radio_attach_result *res)
+{
+	int rc = om_radio_link_connect(l, "127.0.0.1", radio_port);
+	CHECK_INT(rc, 0);
+	if (rc)
+		return rc;
+	return om_radio_ue_attach(l, imsi, apn, test_usim_aka, u, TIMEOUT, res);
+}
+
+/* Wait until the VNO has closed l (what it does after aborting a procedure). */
+static int closed_by_vno(struct om_radio_link *l, int timeout_ms)
+{
+	struct om_radio_frame f;
+	int rc;
+	while ((rc = om_radio_recv(l, &f, timeout_ms)) == 0)
+		;
+	return rc == OM_ERADIO_CLOSED;
+}
+
+/* ---- the cases ------------------------------------------------------------ */
+
+static void pcid_attach_reaches_provisioning_host_only(uint16_t echo_port, uint16_t other_port)
+{
+	struct om_radio_link l;
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	device_init(&u, k_ok);
+	int pur_before = counter(&hss.pur);
+	CHECK_INT(attach(&l, PCID, "provisioning", &u, &r), 0);
+	CHECK(!strcmp(r.apn, "provisioning"));
+	CHECK_INT(r.auth_rounds, 1);
+	CHECK_INT(r.bearer.ebi, 5);
+	CHECK_INT(r.bearer.ue_ipv4[0], 10);
+	CHECK(r.bearer.proxy_port != 0);
+
+	char target[32];
+	int status = 0;
+	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
+	int fd = test_http_connect(r.bearer.proxy_port, target, &status);
+	CHECK_INT(status, 200);
+	CHECK(test_echo_through(fd, "hello over the PCID bearer"));
+	close(fd);
+
+	snprintf(target, sizeof(target), "127.0.0.1:%u", other_port);
+	fd = test_http_connect(r.bearer.proxy_port, target, &status);
+	CHECK_INT(status, 403);
+	close(fd);
+
+	CHECK_INT(om_radio_ue_detach(&l, PCID, TIMEOUT), 0);
+	CHECK_INT(counter(&hss.pur), pur_before + 1);
+	/* The bearer went with the detach. */
+	fd = test_http_connect(r.bearer.proxy_port, target, &status);
+	CHECK(fd < 0 || status == -1);
+	if (fd >= 0)
+		close(fd);
+	om_radio_link_close(&l);
+	om_milenage_clear(&u.m);
+}
+
+static void no_apn_gets_the_default_context(void)
+{
+	struct om_radio_link l;
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	device_init(&u, k_ok);
+	CHECK_INT(attach(&l, PCID2, NULL, &u, &r), 0);
+	CHECK(!strcmp(r.apn, "provisioning"));
+	int purs = counter(&hss.pur);
+	om_radio_link_close(&l); /* losing the link releases everything, PUR included */
+	om_milenage_clear(&u.m);
+	for (int i = 0; i < 300 && counter(&hss.pur) == purs; i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	CHECK_INT(counter(&hss.pur), purs + 1);
+	nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL); /* the slot is freed right after the PUR */
+}
+
+static void apn_outside_subscription_is_esm_failure(void)
+{
+	struct om_radio_link l;
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	device_init(&u, k_ok);
+	CHECK_INT(attach(&l, PCID2, "internet", &u, &r), OM_ERADIO_ATTACH_REJECT);
+	CHECK_INT(r.emm_cause, OM_NAS_CAUSE_ESM_FAILURE);
+	om_radio_link_close(&l);
+	om_milenage_clear(&u.m);
+}
+
+static void wrong_k_is_refused(void)
+{
+	struct om_radio_link l;
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	uint8_t k_bad[16];
+	memcpy(k_bad, k_ok, 16);
+	k_bad[15] ^= 0x01;
+	/* The device's AUTN check fails: it answers #20, the network rejects. */
+	device_init(&u, k_bad);
+	CHECK_INT(attach(&l, PCID2, "provisioning", &u, &r), OM_ERADIO_AUTH_REJECT);
+	CHECK(r.sent_mac_failure);
+	om_radio_link_close(&l);
+	om_milenage_clear(&u.m);
+	/* A device whose RES is not f2(K, RAND): the network's RES check refuses it. */
+	device_init(&u, k_ok);
+	u.bad_res = 1;
+	CHECK_INT(attach(&l, PCID2, "provisioning", &u, &r), OM_ERADIO_AUTH_REJECT);
+	CHECK(!r.sent_mac_failure);
+	om_radio_link_close(&l);
+	om_milenage_clear(&u.m);
+}
+
+static void sqn_resync_then_attach(void)
+{
+	struct om_radio_link l;
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	device_init(&u, k_ok);
+	u.sqn.seq_ms[0] = 100000; /* the USIM has seen far more than the HSS remembers */
+	int resyncs = counter(&hss.resync_air);
+	CHECK_INT(attach(&l, PCID2, "provisioning", &u, &r), 0);
+	CHECK(r.sent_sync_failure);
+	CHECK_INT(r.auth_rounds, 2);
+	CHECK_INT(counter(&hss.resync_air), resyncs + 1);
+	CHECK_INT(om_radio_ue_detach(&l, PCID2, TIMEOUT), 0);
+	om_radio_link_close(&l);
+	om_milenage_clear(&u.m);
+
+	/* A second synch failure in the same attach: Authentication Reject. */
+	device_init(&u, k_ok);
+	u.always_ahead = 1;
+	CHECK_INT(attach(&l, PCID2, "provisioning", &u, &r), OM_ERADIO_AUTH_REJECT);
+	CHECK_INT(r.auth_rounds, 2);
+	om_radio_link_close(&l);
+	om_milenage_clear(&u.m);
+}
+
+static void routing_and_hss_causes(void)
+{
+	struct om_radio_link l;
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	device_init(&u, k_ok);
+	int airs = counter(&hss.air);
+	CHECK_INT(attach(&l, FOREIGN, "provisioning", &u, &r), OM_ERADIO_ATTACH_REJECT);
+	CHECK_INT(r.emm_cause, OM_NAS_CAUSE_PLMN_NOT_ALLOWED);
+	CHECK_INT(counter(&hss.air), airs); /* no home network: nobody was asked */
+	om_radio_link_close(&l);
+	CHECK_INT(attach(&l, UNKNOWN, "provisioning", &u, &r), OM_ERADIO_ATTACH_REJECT);
+	CHECK_INT(r.emm_cause, OM_NAS_CAUSE_EPS_AND_NON_EPS_NOT_ALLOWED);
+	om_radio_link_close(&l);
+	CHECK_INT(attach(&l, ROAMER, "provisioning", &u, &r), OM_ERADIO_ATTACH_REJECT);
+	CHECK_INT(r.emm_cause, OM_NAS_CAUSE_PLMN_NOT_ALLOWED);
+	om_radio_link_close(&l);
+	om_milenage_clear(&u.m);
+}
+
+static void second_attach_of_a_pcid_is_refused(void)
+{
+	struct om_radio_link a, b, c;
+	struct test_usim ua, ub;
+	struct om_radio_attach_result r;
+	struct om_nas_msg m;
+	device_init(&ua, k_ok);
+	device_init(&ub, k_ok);
+	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &r), 0);
+	CHECK_INT(attach(&b, PCID, "provisioning", &ub, &r), OM_ERADIO_ATTACH_REJECT);
+	CHECK_INT(r.emm_cause, OM_NAS_CAUSE_CONGESTION);
+	om_radio_link_close(&b);
+	CHECK_INT(om_radio_ue_detach(&a, PCID, TIMEOUT), 0);
+	/* Refused too while the first attach is still authenticating. */
+	CHECK_INT(om_radio_link_connect(&c, "127.0.0.1", radio_port), 0);
+	CHECK_INT(om_nas_attach_request_init(&m, PCID, "provisioning"), 0);
+	CHECK_INT(om_radio_send_nas(&c, &m), 0);
+	struct om_radio_frame f;
+	CHECK_INT(om_radio_recv(&c, &f, TIMEOUT), 0);
+	CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
+	CHECK_INT(m.kind, OM_NAS_AUTH_REQUEST);
+	CHECK_INT(attach(&b, PCID, "provisioning", &ub, &r), OM_ERADIO_ATTACH_REJECT);
+	CHECK_INT(r.emm_cause, OM_NAS_CAUSE_CONGESTION);
+	om_radio_link_close(&b);
+	om_radio_link_close(&c);
+	/* Once the first connection is gone, the PCID is free again. */
+	int ok = 0;
+	for (int i = 0; i < 100 && !ok; i++) {
+		if (attach(&b, PCID, "provisioning", &ub, &r) == 0) {
+			ok = 1;
+		} else {
+			om_radio_link_close(&b);
+			nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+		}
+	}
+	CHECK(ok);
+	CHECK(!strcmp(r.apn, "provisioning"));
+	om_radio_link_close(&a);
+	om_radio_link_close(&b);
+	om_milenage_clear(&ua.m);
+	om_milenage_clear(&ub.m);
+}
+
+static void t3460_retransmits_then_aborts(void)
+{
+	struct om_radio_link l;
+	struct om_nas_msg m;
+	struct om_radio_frame f;
+	uint8_t rand0[16] = {0};
+	int seen = 0;
+	CHECK_INT(om_radio_link_connect(&l, "127.0.0.1", radio_port), 0);
+	CHECK_INT(om_nas_attach_request_init(&m, PCID2, "provisioning"), 0);
+	CHECK_INT(om_radio_send_nas(&l, &m), 0);
+	int rc;
+	while ((rc = om_radio_recv(&l, &f, 3000)) == 0) {
+		CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
+		CHECK_INT(m.kind, OM_NAS_AUTH_REQUEST);
+		if (seen++ == 0)
+			memcpy(rand0, m.u.auth_request.rand, 16);
+		else
+			CHECK(!memcmp(rand0, m.u.auth_request.rand, 16)); /* the same challenge again */
+	}
+	CHECK_INT(rc, OM_ERADIO_CLOSED);
+	CHECK_INT(seen, 5); /* the first and four retransmissions; the fifth expiry aborts */
+	om_radio_link_close(&l);
+}
+
+static void bad_input_gets_an_answer(void)
+{
+	struct om_radio_link l;
+	struct om_radio_frame f;
+	struct om_nas_msg m;
+	/* A truncated Attach Request: #96 invalid mandatory information. */
+	static const uint8_t cut[] = {0x07, 0x41, 0x71, 0x08, 0x09, 0x10};
+	CHECK_INT(om_radio_link_connect(&l, "127.0.0.1", radio_port), 0);
+	CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, cut, sizeof(cut)), 0);
+	CHECK_INT(om_radio_recv(&l, &f, TIMEOUT), 0);
+	CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
+	CHECK_INT(m.kind, OM_NAS_ATTACH_REJECT);
+	CHECK_INT(m.u.attach_reject.cause, OM_NAS_CAUSE_INVALID_MANDATORY_INFO);
+	/* A downlink-only message sent uplink: #97. */
+	memset(&m, 0, sizeof(m));
+	m.kind = OM_NAS_AUTH_REJECT;
+	CHECK_INT(om_radio_send_nas(&l, &m), 0);
+	CHECK_INT(om_radio_recv(&l, &f, TIMEOUT), 0);
+	CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
+	CHECK_INT(m.u.attach_reject.cause, OM_NAS_CAUSE_MSG_TYPE_NON_EXISTENT);
+	/* Broken framing: the link is closed (nothing can be resynchronised). */
+	static const uint8_t junk[] = {0x00, 0x01, 0x42, 0x00};
+	CHECK(send(l.fd, junk, sizeof(junk), MSG_NOSIGNAL) == (ssize_t)sizeof(junk));
+	CHECK(closed_by_vno(&l, TIMEOUT));
+	om_radio_link_close(&l);
+}
+
+static const char conf_text[] =
+	"[vno]\n"
+	"radio_listen = 127.0.0.1:0\n"
+	"plmn = 999-70\n"
+	"ip_pool = 10.45.0.0/24\n"
+	"t3460_ms = 1000\n"
+	"t3450_ms = 3000\n"
+	"[diameter]\n"
+	"identity = mme.vno.lab\n"
+	"realm = vno.lab\n"
+	"listen = 127.0.0.1:3999\n"
+	"[home.00101]\n"
+	"peer = hss.ro.lab\n"
+	"address = 127.0.0.1:3868\n"
+	"[apn.provisioning]\n"
+	"allow = 127.0.0.1:%u\n";
+
+int main(void)
+{
+	static struct vno_conf conf;
+	struct test_echo echo;
+	char path[] = "/tmp/om-vno-mme-XXXXXX", err[256];
+	om_log_init("vno-test", OM_LOG_NOTICE);
+	CHECK_INT(test_echo_start(&echo), 0);
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, conf_text, echo.port);
+	fclose(f);
+	int rc = vno_conf_load(&conf, path, err, sizeof(err));
+	CHECK_MSG(rc == 0, "%s", err);
+	unlink(path);
+	if (rc)
+		return check_done();
+
+	struct mme mme;
+	struct mme_s6a_ops ops = {.air = fake_air, .ulr = fake_ulr, .pur = fake_pur};
+	CHECK_INT(mme_init(&mme, &conf, &ops), 0);
+	struct radio_srv *srv = radio_srv_start(&mme, "127.0.0.1", 0, &radio_port);
+	CHECK(srv != NULL);
+	if (srv) {
+		pcid_attach_reaches_provisioning_host_only(echo.port, test_free_port());
+		no_apn_gets_the_default_context();
+		apn_outside_subscription_is_esm_failure();
+		wrong_k_is_refused();
+		sqn_resync_then_attach();
+		routing_and_hss_causes();
+		second_attach_of_a_pcid_is_refused();
+		t3460_retransmits_then_aborts();
+		bad_input_gets_an_answer();
+		radio_srv_stop(srv);
+	}
+	mme_free(&mme);
+	test_echo_stop(&echo);
+	return check_done();
+}

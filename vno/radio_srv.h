@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VNO's end of the radio link (include/openmcim/radio.h): a TCP listener
+ * on loopback, one thread per device connection running that device's MME
+ * state machine (vno/mme.h), at most conf->max_devices at a time. NAS frames
+ * in both directions go to the NAS capture (vno/vno_pcap.h) when one is open.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "mme.h"
+
+struct radio_srv;
+
+/*
+ * Listen on addr:port (port 0: an ephemeral port) and serve devices with m.
+ * *bound gets the port. Returns the server or NULL (logged).
+ */
+struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port, uint16_t *bound);
+
+/* Stop accepting, end every connection (releasing bearers, PUR), free s. */
+void radio_srv_stop(struct radio_srv *s);

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "s6a.h"
+#include "s6a_link.h"
+
+/* Where Debian (multiarch) and a plain install put freeDiameter's extensions. */
+static const char *ext_dir(void)
+{
+	static const char *dirs[] = {"/usr/lib/x86_64-linux-gnu/freeDiameter", "/usr/lib/aarch64-linux-gnu/freeDiameter",
+				     "/usr/lib/freeDiameter", "/usr/local/lib/freeDiameter"};
+	char probe[256];
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(probe, sizeof(probe), "%s/dict_nasreq.fdx", dirs[i]);
+		if (access(probe, R_OK) == 0)
+			return dirs[i];
+	}
+	return "/usr/lib/freeDiameter";
+}
+
+int vno_s6a_write_conf(const struct vno_conf *c, char *path, size_t path_len, char *err, size_t err_len)
+{
+	const char *dir = c->run_dir[0] ? c->run_dir : ".";
+	const char *ext = ext_dir();
+	int n = snprintf(path, path_len, "%s/freeDiameter.conf", dir);
+	if (n < 0 || (size_t)n >= path_len) {
+		snprintf(err, err_len, "run_dir too long");
+		return -1;
+	}
+	if (c->run_dir[0] && mkdir(c->run_dir, 0700) && errno != EEXIST) {
+		snprintf(err, err_len, "run_dir %s: %s", c->run_dir, strerror(errno));
+		return -1;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		snprintf(err, err_len, "%s: cannot write", path);
+		return -1;
+	}
+	/*
+	 * Loopback lab: no TLS (SecPort 0 and no TLS_Cred, see the research
+	 * notes on freeDiameter 1.2.1), TCP only. The MME relays nothing.
+	 */
+	fprintf(f, "# Written by openmcim-vno from its configuration; do not edit.\n");
+	fprintf(f, "Identity = \"%s\";\nRealm = \"%s\";\n", c->identity, c->realm);
+	fprintf(f, "ListenOn = \"%s\";\nPort = %u;\nSecPort = 0;\nNo_SCTP;\nNo_IPv6;\nNoRelay;\n", c->dia_addr,
+		c->dia_port);
+	fprintf(f, "AppServThreads = 4;\nTcTimer = 2;\n"); /* reconnect to a restarted HSS within 2 s */
+	fprintf(f, "LoadExtension = \"%s/dict_nasreq.fdx\";\n", ext);
+	fprintf(f, "LoadExtension = \"%s/dict_dcca.fdx\";\n", ext);
+	fprintf(f, "LoadExtension = \"%s/dict_dcca_3gpp.fdx\";\n", ext);
+	for (size_t i = 0; i < c->n_homes; i++) {
+		const struct vno_home *h = &c->homes[i];
+		bool dup = false;
+		for (size_t j = 0; j < i; j++)
+			dup = dup || !strcmp(c->homes[j].peer, h->peer);
+		if (dup)
+			continue; /* one HSS may serve several PLMNs */
+		fprintf(f, "ConnectPeer = \"%s\" { ConnectTo = \"%s\"; Port = %u; No_TLS; };\n", h->peer, h->peer_addr,
+			h->peer_port);
+	}
+	if (fclose(f) != 0) {
+		snprintf(err, err_len, "%s: write error", path);
+		return -1;
+	}
+	return 0;
+}
+
+int vno_s6a_start(const struct vno_conf *c, char *err, size_t err_len)
+{
+	char path[VNO_PATH_MAX + 32];
+	if (vno_s6a_write_conf(c, path, sizeof(path), err, err_len))
+		return -1;
+	if (om_s6a_start(path, err, err_len))
+		return -1;
+	if (c->s6a_pcap[0] && om_s6a_pcap_open(c->s6a_pcap)) {
+		snprintf(err, err_len, "%s: cannot open the S6a capture", c->s6a_pcap);
+		om_s6a_stop();
+		return -1;
+	}
+	om_info("diameter-started", "identity=%s realm=%s conf=%s", c->identity, c->realm, path);
+	return 0;
+}
+
+static int air(void *arg, const char *realm, const char *imsi, const uint8_t plmn[static 3], const uint8_t *resync,
+	       struct om_eutran_vector *out, struct om_s6a_answer *ans)
+{
+	const struct vno_conf *c = arg;
+	return om_s6a_air(realm, imsi, plmn, 1, resync, c->s6a_timeout_ms, out, ans);
+}
+
+static int ulr(void *arg, const char *realm, const char *imsi, const uint8_t plmn[static 3],
+	       struct om_s6a_subscription *sub, struct om_s6a_answer *ans)
+{
+	const struct vno_conf *c = arg;
+	return om_s6a_ulr(realm, imsi, plmn, c->s6a_timeout_ms, sub, ans);
+}
+
+static int pur(void *arg, const char *realm, const char *imsi, struct om_s6a_answer *ans)
+{
+	const struct vno_conf *c = arg;
+	return om_s6a_pur(realm, imsi, c->s6a_timeout_ms, ans);
+}
+
+void vno_s6a_ops(struct mme_s6a_ops *ops, const struct vno_conf *c)
+{
+	ops->arg = (void *)c;
+	ops->air = air;
+	ops->ulr = ulr;
+	ops->pur = pur;
+}

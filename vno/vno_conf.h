@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * openmcim-vno's configuration (conf/vno.conf.example, docs/vno.md):
+ * [vno], [diameter], one [home.<MCC><MNC>] per home network we have a
+ * roaming agreement with, one [apn.<name>] per APN we carry.
+ *
+ * svc/conf.h checks every key against a fixed list; the home and APN
+ * sections are named by the operator, so vno_conf_load() first reads the
+ * file's section headers, then gives om_conf_load() the keys of each
+ * [home.*] and [apn.*] section it found.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/nas.h>
+
+#define VNO_MAX_HOMES 32
+#define VNO_MAX_APNS 16
+#define VNO_MAX_ALLOW 16
+#define VNO_HOST_MAX 128
+#define VNO_PATH_MAX 512
+
+/* A home network: IMSIs starting with prefix (MCC + MNC) go to realm via peer. */
+struct vno_home {
+	char prefix[7];               /* 5 or 6 digits */
+	struct om_nas_plmn plmn;      /* prefix split into MCC and MNC */
+	char realm[VNO_HOST_MAX];     /* Destination-Realm of our AIR/ULR/PUR */
+	char peer[VNO_HOST_MAX];      /* the HSS's Diameter identity */
+	char peer_addr[16];           /* IPv4 of the HSS */
+	uint16_t peer_port;
+};
+
+/* One host:port a bearer of an APN may CONNECT to. */
+struct vno_allow {
+	char host[VNO_HOST_MAX];
+	uint16_t port;
+};
+
+struct vno_apn {
+	char name[OM_NAS_APN_MAX];
+	bool any;                     /* allow = * : full access */
+	size_t n_allow;
+	struct vno_allow allow[VNO_MAX_ALLOW];
+};
+
+struct vno_conf {
+	/* [vno] */
+	char radio_addr[16];
+	uint16_t radio_port;
+	struct om_nas_plmn plmn;
+	uint8_t pool_base[4];         /* first address handed out */
+	uint32_t pool_size;
+	int log_level;
+	char pcap[VNO_PATH_MAX];      /* NAS capture, "" = none */
+	char s6a_pcap[VNO_PATH_MAX];  /* S6a capture, "" = none */
+	char run_dir[VNO_PATH_MAX];   /* where the freeDiameter configuration is written */
+	unsigned max_devices;
+	unsigned t3460_ms, t3450_ms;
+	/* [diameter] */
+	char identity[VNO_HOST_MAX];
+	char realm[VNO_HOST_MAX];
+	char dia_addr[16];
+	uint16_t dia_port;
+	unsigned s6a_timeout_ms;
+	size_t n_homes;
+	struct vno_home homes[VNO_MAX_HOMES];
+	size_t n_apns;
+	struct vno_apn apns[VNO_MAX_APNS];
+};
+
+/*
+ * Read and check path into *c. Returns 0, or -1 with a one-line message
+ * naming the file (and the line where svc/conf.c knows it) in err.
+ */
+int vno_conf_load(struct vno_conf *c, const char *path, char *err, size_t err_len);
+
+/* The home network of imsi: the longest matching prefix, or NULL. */
+const struct vno_home *vno_conf_home(const struct vno_conf *c, const char *imsi);
+
+/* The [apn.<name>] section of name (APNs compare case-insensitively, TS 23.003 9.1), or NULL. */
+const struct vno_apn *vno_conf_apn(const struct vno_conf *c, const char *name);
+
+/* Whether a bearer of apn may CONNECT to host:port. */
+bool vno_apn_allows(const struct vno_apn *apn, const char *host, uint16_t port);
+
+/* Parse "a.b.c.d:port" (port 0 allowed only when allow_zero). 0 or -1. */
+int vno_parse_hostport(const char *s, char host[static 16], uint16_t *port, bool allow_zero);

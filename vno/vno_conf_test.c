@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vno.conf: the example loads, each mistake names itself; the daemon's command line. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "vno_conf.h"
+
+static const char base[] = "[vno]\nradio_listen = 127.0.0.1:0\nplmn = 999-70\nip_pool = 10.45.0.0/24\n"
+			   "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:3870\n";
+
+static char path[] = "/tmp/om-vno-conf-XXXXXX";
+
+/* Load base + extra; returns vno_conf_load()'s result with the message in err. */
+static int load(struct vno_conf *c, const char *extra, char *err, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -2;
+	fprintf(f, "%s%s", base, extra);
+	fclose(f);
+	err[0] = '\0';
+	return vno_conf_load(c, path, err, len);
+}
+
+static void expect_error(const char *extra, const char *needle)
+{
+	static struct vno_conf c;
+	char err[512];
+	CHECK_INT(load(&c, extra, err, sizeof(err)), -1);
+	CHECK_MSG(strstr(err, needle) != NULL, "want '%s' in '%s'", needle, err);
+}
+
+static void example_loads(void)
+{
+	static struct vno_conf c;
+	char err[512], ex[1024];
+	const char *src = getenv("OM_SOURCE_DIR");
+	snprintf(ex, sizeof(ex), "%s/conf/vno.conf.example", src ? src : "..");
+	CHECK_MSG(vno_conf_load(&c, ex, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(c.n_homes, 2);
+	CHECK_INT(c.n_apns, 2);
+	CHECK(!strcmp(c.homes[0].realm, "epc.mnc001.mcc001.3gppnetwork.org"));
+	CHECK_INT(c.homes[0].peer_port, 3868);
+	CHECK_INT(c.pool_size, 253);
+	CHECK_INT(c.pool_base[3], 2);
+	CHECK(!strcmp(c.plmn.mcc, "999") && !strcmp(c.plmn.mnc, "70"));
+	CHECK(vno_conf_home(&c, "001010000000001") == &c.homes[0]);
+	CHECK(vno_conf_home(&c, "001020000000001") == &c.homes[1]);
+	CHECK(vno_conf_home(&c, "001030000000001") == NULL);
+	const struct vno_apn *p = vno_conf_apn(&c, "Provisioning");
+	CHECK(p != NULL);
+	CHECK(p && vno_apn_allows(p, "127.0.0.1", 8443) && !vno_apn_allows(p, "127.0.0.1", 80));
+	CHECK(vno_apn_allows(vno_conf_apn(&c, "internet"), "example.org", 443));
+}
+
+static void longest_prefix_wins(void)
+{
+	static struct vno_conf c;
+	char err[512];
+	CHECK_MSG(load(&c, "[home.00101]\npeer = a\naddress = 127.0.0.1:1\n[home.001012]\npeer = b\naddress = "
+			  "127.0.0.1:2\n",
+		       err, sizeof(err)) == 0,
+		  "%s", err);
+	CHECK(!strcmp(vno_conf_home(&c, "001012000000001")->peer, "b"));
+	CHECK(!strcmp(vno_conf_home(&c, "001013000000001")->peer, "a"));
+	CHECK(!strcmp(vno_conf_home(&c, "001012000000001")->realm, "epc.mnc012.mcc001.3gppnetwork.org"));
+}
+
+static void mistakes_are_named(void)
+{
+	expect_error("", "no [home.<MCC><MNC>] section");
+	expect_error("[home.0010]\npeer = a\naddress = 127.0.0.1:1\n", "home.0010");
+	expect_error("[home.00101]\npeer = a\n", "missing required key 'address' in [home.00101]");
+	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:0\n", "address");
+	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\nrealmm = x\n", ":12: unknown key 'realmm'");
+	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\n[apn.a..b]\nallow = *\n", "apn.a..b");
+	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\n[apn.x]\nallow = 127.0.0.1\n", "allow");
+	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\n[homes]\n", "unknown section [homes]");
+	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\n[vno]\nmax_devices = 0\n", "max_devices");
+}
+
+static void bad_main_values(void)
+{
+	static struct vno_conf c;
+	char err[512];
+	static const char *const cases[][2] = {
+		{"plmn = 99-970", "plmn"},
+		{"ip_pool = 10.45.0.0/8", "ip_pool"},
+		{"radio_listen = localhost:1", "radio_listen"},
+		{"log_level = loud", "log_level"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		FILE *f = fopen(path, "w");
+		snprintf(text, sizeof(text), "%s", base);
+		/* replace the key's line in [vno] */
+		const char *key = cases[i][1];
+		char *line = strstr(text, key);
+		if (line) {
+			char *eol = strchr(line, '\n');
+			char rest[512];
+			snprintf(rest, sizeof(rest), "%s", eol ? eol : "");
+			snprintf(line, sizeof(text) - (size_t)(line - text), "%s%s", cases[i][0], rest);
+		} else {
+			char *dia = strstr(text, "[diameter]");
+			char rest[512];
+			snprintf(rest, sizeof(rest), "%s", dia);
+			snprintf(dia, sizeof(text) - (size_t)(dia - text), "%s\n%s", cases[i][0], rest);
+		}
+		fprintf(f, "%s[home.00101]\npeer = a\naddress = 127.0.0.1:1\n", text);
+		fclose(f);
+		CHECK_INT(vno_conf_load(&c, path, err, sizeof(err)), -1);
+		CHECK_MSG(strstr(err, key) != NULL, "want '%s' in '%s'", key, err);
+	}
+}
+
+/* The daemon: --help exits 0, a bad configuration exits non-zero with the message. */
+static void daemon_command_line(void)
+{
+	const char *cli = getenv("OM_CLI");
+	CHECK_MSG(cli != NULL, "OM_CLI not set (run through ctest)");
+	if (!cli)
+		return;
+	char cmd[1200], bin[1024];
+	snprintf(bin, sizeof(bin), "%s", cli);
+	*strrchr(bin, '/') = '\0';
+	snprintf(cmd, sizeof(cmd), "'%s/openmcim-vno' --help >/dev/null", bin);
+	int st = system(cmd);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "%s[home.00101]\npeer = a\naddress = 127.0.0.1:1\nbogus = 1\n", base);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "'%s/openmcim-vno' -c '%s' 2>&1", bin, path);
+	FILE *p = popen(cmd, "r");
+	char out[512] = "";
+	size_t n = p ? fread(out, 1, sizeof(out) - 1, p) : 0;
+	out[n] = '\0';
+	st = p ? pclose(p) : -1;
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	CHECK_MSG(strstr(out, "unknown key 'bogus' in [home.00101]") != NULL, "%s", out);
+	snprintf(cmd, sizeof(cmd), "'%s/openmcim-vno' --config=/nonexistent/vno.conf 2>/dev/null", bin);
+	st = system(cmd);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+}
+
+int main(void)
+{
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	close(fd);
+	example_loads();
+	longest_prefix_wins();
+	mistakes_are_named();
+	bad_main_values();
+	daemon_command_line();
+	unlink(path);
+	return check_done();
+}

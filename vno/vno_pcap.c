@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#include <openmcim/pcap.h>
+
+#include "log.h"
+#include "vno_pcap.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *file;
+static struct om_pcap cap;
+
+int vno_pcap_open(const char *path)
+{
+	int rc = -1;
+	pthread_mutex_lock(&lock);
+	if (file)
+		goto out;
+	if (!(file = fopen(path, "wb"))) {
+		om_error("pcap-error", "path=%s errno=%d", path, errno);
+		goto out;
+	}
+	if (om_pcap_open_stream(&cap, file, OM_PCAP_LINKTYPE_USER0) < 0) {
+		om_error("pcap-error", "path=%s reason=header", path);
+		fclose(file);
+		file = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+void vno_pcap_nas(const uint8_t *pdu, size_t len)
+{
+	pthread_mutex_lock(&lock);
+	if (file && om_pcap_write(&cap, om_pcap_now_usec(), pdu, len) < 0)
+		om_error("pcap-error", "reason=write");
+	pthread_mutex_unlock(&lock);
+}
+
+void vno_pcap_close(void)
+{
+	pthread_mutex_lock(&lock);
+	if (file)
+		fclose(file);
+	file = NULL;
+	pthread_mutex_unlock(&lock);
+}
