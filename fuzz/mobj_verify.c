@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer: any bytes as an M2MMobj, an M2MMCIMMobj (B.2.3.4) or a DM
+ * credentials payload (B.2.3.2). The first byte picks the parser; the rest
+ * is the input. The objects are verified with a fixed EC P-256 test key
+ * whose private half was thrown away after signing the seeds in
+ * fuzz/corpus/mobj_verify/.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openmcim/mobj.h>
+#include <openmcim/pki.h>
+
+static const char pub_pem[] = "-----BEGIN PUBLIC KEY-----\n"
+			      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEY9XAd+XeUlITJcGjH31jSaOc2hXM\n"
+			      "jXLEfjwNHngUki4YsRgw5oLcyKEW2TmVtFq+3NcvHK31ZIeitUlvEJSqgg==\n"
+			      "-----END PUBLIC KEY-----\n";
+
+static EVP_PKEY *pub;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!pub && om_key_decode_public(&pub, OM_ENC_PEM, (const uint8_t *)pub_pem, sizeof(pub_pem) - 1) != 0)
+		abort();
+	if (size < 1)
+		return 0;
+	const uint8_t *in = data + 1;
+	size_t len = size - 1;
+	switch (data[0] % 3) {
+	case 0: {
+		struct om_tre_info t;
+		uint8_t a[OM_NONCE_LEN], b[OM_NONCE_LEN];
+		char id[OM_TRE_ID_MAX + 1];
+		if (om_m2mmobj_verify(in, len, pub, &t, a, b) == 0 &&
+		    (t.n_measurements > OM_MEASUREMENTS_MAX || !memchr(t.tre_id, 0, sizeof(t.tre_id))))
+			abort();
+		int n = om_m2mmobj_peek_tre_id(in, len, id);
+		if (n >= 0 && (size_t)n != strlen(id))
+			abort();
+		break;
+	}
+	case 1: {
+		const uint8_t *m = NULL;
+		size_t ml = 0;
+		uint8_t b[OM_NONCE_LEN];
+		if (om_m2mmcimmobj_verify(in, len, pub, &m, &ml, b) == 0 && (m < in || m + ml > in + len || ml == 0))
+			abort();
+		break;
+	}
+	default: {
+		struct om_dm_creds c;
+		if (om_dm_creds_decode(&c, in, len) == 0 && (!c.username[0] || !c.password[0]))
+			abort();
+		om_dm_creds_clear(&c);
+		break;
+	}
+	}
+	return 0;
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * M2MMobj (B.2.3.4 II): {TRE info, nonceA, nonceB} signed with PrK_TRE.
+ * Body (docs/formats.md): tre_id, tre_type, firmware_version as
+ * length-prefixed text, nonceA, nonceB, then a count and that many
+ * {name, SHA-256} measurements. TRE_id comes first so that the DPF can read
+ * it (unverified) to find Cert_TRE.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <openmcim/mobj.h>
+
+#include "mobj_int.h"
+
+#define NAME_MAX_LEN 63 /* tre_type and measurement names: char[64] */
+#define FW_MAX_LEN 31
+
+/* 1..max characters from lo to '~'. */
+static int text_ok(const char *s, size_t len, size_t max, char lo)
+{
+	if (len == 0 || len > max)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < lo || s[i] > '~')
+			return 0;
+	return 1;
+}
+
+/* TRE_id: no space, like a certificate CN we look up by. */
+#define ID_LO '!'
+#define TEXT_LO ' '
+
+static int put_text(uint8_t *out, size_t cap, size_t *o, const char *s, size_t size, size_t max, char lo)
+{
+	size_t n = strnlen(s, size);
+	if (!text_ok(s, n, max, lo))
+		return OM_EINVAL;
+	if (cap - *o < 1 + n)
+		return OM_ENOSPC;
+	out[(*o)++] = (uint8_t)n;
+	memcpy(out + *o, s, n);
+	*o += n;
+	return 0;
+}
+
+static int put_raw(uint8_t *out, size_t cap, size_t *o, const void *b, size_t n)
+{
+	if (cap - *o < n)
+		return OM_ENOSPC;
+	memcpy(out + *o, b, n);
+	*o += n;
+	return 0;
+}
+
+int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[static OM_NONCE_LEN],
+		     const uint8_t nonce_b[static OM_NONCE_LEN], EVP_PKEY *tre_sign_key, uint8_t *out, size_t cap)
+{
+	int r = OM_EINVAL;
+	size_t o = MOBJ_HDR;
+	uint8_t n8;
+
+	if (!out)
+		return OM_EINVAL;
+	if (!info || !tre_sign_key || info->n_measurements > OM_MEASUREMENTS_MAX)
+		goto out;
+	if (cap < MOBJ_HDR) {
+		r = OM_ENOSPC;
+		goto out;
+	}
+	if ((r = put_text(out, cap, &o, info->tre_id, sizeof(info->tre_id), OM_TRE_ID_MAX, ID_LO)) < 0 ||
+	    (r = put_text(out, cap, &o, info->tre_type, sizeof(info->tre_type), NAME_MAX_LEN, TEXT_LO)) < 0 ||
+	    (r = put_text(out, cap, &o, info->firmware_version, sizeof(info->firmware_version), FW_MAX_LEN,
+			  TEXT_LO)) < 0 ||
+	    (r = put_raw(out, cap, &o, nonce_a, OM_NONCE_LEN)) < 0 ||
+	    (r = put_raw(out, cap, &o, nonce_b, OM_NONCE_LEN)) < 0)
+		goto out;
+	n8 = (uint8_t)info->n_measurements;
+	if ((r = put_raw(out, cap, &o, &n8, 1)) < 0)
+		goto out;
+	for (size_t i = 0; i < info->n_measurements; i++) {
+		const struct om_measurement *m = &info->m[i];
+		if ((r = put_text(out, cap, &o, m->name, sizeof(m->name), NAME_MAX_LEN, TEXT_LO)) < 0 ||
+		    (r = put_raw(out, cap, &o, m->sha256, sizeof(m->sha256))) < 0)
+			goto out;
+	}
+	r = omo_mobj_sign(MOBJ_TYPE_M2MMOBJ, tre_sign_key, out, cap, o - MOBJ_HDR);
+out:
+	if (r < 0)
+		memset(out, 0, cap);
+	return r;
+}
+
+/* A reader over the verified body; every take checks what is left. */
+struct rd {
+	const uint8_t *p;
+	size_t len, pos;
+};
+
+static int take_text(struct rd *d, char *dst, size_t max, char lo)
+{
+	if (d->len - d->pos < 1)
+		return OM_EOBJ_TRUNCATED;
+	size_t n = d->p[d->pos];
+	if (d->len - d->pos - 1 < n)
+		return OM_EOBJ_TRUNCATED;
+	if (!text_ok((const char *)d->p + d->pos + 1, n, max, lo))
+		return OM_EOBJ_FIELD;
+	memcpy(dst, d->p + d->pos + 1, n);
+	dst[n] = '\0';
+	d->pos += 1 + n;
+	return 0;
+}
+
+static int take_raw(struct rd *d, void *dst, size_t n)
+{
+	if (d->len - d->pos < n)
+		return OM_EOBJ_TRUNCATED;
+	memcpy(dst, d->p + d->pos, n);
+	d->pos += n;
+	return 0;
+}
+
+/* Parse a body into t; the signature was checked first (or it is a peek). */
+static int parse_body(struct rd *d, struct om_tre_info *t, uint8_t na[static OM_NONCE_LEN],
+		      uint8_t nb[static OM_NONCE_LEN])
+{
+	int r;
+	uint8_t n8;
+	if ((r = take_text(d, t->tre_id, OM_TRE_ID_MAX, ID_LO)) < 0 ||
+	    (r = take_text(d, t->tre_type, NAME_MAX_LEN, TEXT_LO)) < 0 ||
+	    (r = take_text(d, t->firmware_version, FW_MAX_LEN, TEXT_LO)) < 0 ||
+	    (r = take_raw(d, na, OM_NONCE_LEN)) < 0 || (r = take_raw(d, nb, OM_NONCE_LEN)) < 0 ||
+	    (r = take_raw(d, &n8, 1)) < 0)
+		return r;
+	if (n8 > OM_MEASUREMENTS_MAX)
+		return OM_EOBJ_COUNT;
+	t->n_measurements = n8;
+	for (size_t i = 0; i < n8; i++)
+		if ((r = take_text(d, t->m[i].name, NAME_MAX_LEN, TEXT_LO)) < 0 ||
+		    (r = take_raw(d, t->m[i].sha256, sizeof(t->m[i].sha256))) < 0)
+			return r;
+	/* inside a signed body a leftover is a signer's bug, still refused */
+	return d->pos == d->len ? 0 : OM_EOBJ_TRAILING;
+}
+
+int om_m2mmobj_peek_tre_id(const uint8_t *obj, size_t len, char tre_id[static OM_TRE_ID_MAX + 1])
+{
+	const uint8_t *body;
+	size_t blen;
+	char id[OM_TRE_ID_MAX + 1];
+	if (!obj)
+		return OM_EINVAL;
+	int r = omo_mobj_peek(obj, len, MOBJ_TYPE_M2MMOBJ, &body, &blen);
+	if (r < 0)
+		return r;
+	struct rd d = { body, blen, 0 };
+	if ((r = take_text(&d, id, OM_TRE_ID_MAX, ID_LO)) < 0)
+		return r;
+	memcpy(tre_id, id, sizeof(id));
+	return (int)strlen(tre_id);
+}
+
+int om_m2mmobj_verify(const uint8_t *obj, size_t len, EVP_PKEY *tre_sign_pub, struct om_tre_info *info,
+		      uint8_t nonce_a[static OM_NONCE_LEN], uint8_t nonce_b[static OM_NONCE_LEN])
+{
+	const uint8_t *body;
+	size_t blen;
+	struct om_tre_info t;
+	uint8_t na[OM_NONCE_LEN], nb[OM_NONCE_LEN];
+	if (!obj || !tre_sign_pub || !info)
+		return OM_EINVAL;
+	int r = omo_mobj_open(obj, len, MOBJ_TYPE_M2MMOBJ, tre_sign_pub, &body, &blen);
+	if (r < 0)
+		return r;
+	memset(&t, 0, sizeof(t));
+	struct rd d = { body, blen, 0 };
+	if ((r = parse_body(&d, &t, na, nb)) < 0)
+		goto out;
+	*info = t;
+	memcpy(nonce_a, na, OM_NONCE_LEN);
+	memcpy(nonce_b, nb, OM_NONCE_LEN);
+out:
+	OPENSSL_cleanse(na, sizeof(na));
+	OPENSSL_cleanse(nb, sizeof(nb));
+	return r;
+}

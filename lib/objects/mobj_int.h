@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The framing shared by M2MMobj and M2MMCIMMobj (docs/formats.md,
+ * "M2MMobj and M2MMCIMMobj (B.2.3.4)"). Not a public API.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include <openmcim/err.h>
+
+#define MOBJ_MAGIC "OMMO"
+#define MOBJ_VERSION 0x01
+#define MOBJ_TYPE_M2MMOBJ 0x01
+#define MOBJ_TYPE_M2MMCIMMOBJ 0x02
+#define MOBJ_SCHEME_ECDSA_P256 0x01 /* r | s, 32 bytes each */
+#define MOBJ_SCHEME_RSA_PSS 0x02    /* RSASSA-PSS-SHA256, 256 bytes */
+#define MOBJ_HDR 9                  /* magic 4, version, type, scheme, body length 2 */
+
+/*
+ * The body is already at out[MOBJ_HDR .. + body_len). Write the header and
+ * append the signature over header and body. Returns the object length,
+ * OM_EOBJ_TOO_LONG (over OM_MOBJ_MAX), OM_ENOSPC, OM_EPKI_KEY_TYPE or
+ * OM_ECRYPTO.
+ */
+OM_NODISCARD int omo_mobj_sign(uint8_t type, EVP_PKEY *key, uint8_t *out, size_t cap, size_t body_len);
+
+/*
+ * Check the framing, then the signature with pub; only then point *body at
+ * the signed body. Returns 0, OM_EOBJ_TOO_LONG, OM_EOBJ_MAGIC,
+ * OM_EOBJ_VERSION, OM_EOBJ_TYPE, OM_EOBJ_SIG_ALGORITHM (scheme is not pub's),
+ * OM_EOBJ_TRUNCATED, OM_EOBJ_TRAILING, OM_EOBJ_SIGNATURE, OM_EPKI_KEY_TYPE.
+ */
+OM_NODISCARD int omo_mobj_open(const uint8_t *obj, size_t len, uint8_t type, EVP_PKEY *pub,
+			       const uint8_t **body, size_t *body_len);
+
+/* The body without any signature check (for om_m2mmobj_peek_tre_id()). */
+OM_NODISCARD int omo_mobj_peek(const uint8_t *obj, size_t len, uint8_t type, const uint8_t **body,
+			       size_t *body_len);

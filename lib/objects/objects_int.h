@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the objects module: strict base64 for the bootstrap's VENDORCONFIG
+ * values, the names of the CP document (docs/formats.md, "Bootstrap
+ * document (B.2.3.3)"), and the one-time xmlsec set-up. Not a public API.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/err.h>
+
+/* The largest bootstrap we read: a certificate, a credentials object and names. */
+#define OMO_DOC_MAX 32768
+/* Upper bounds on the decoded VENDORCONFIG blobs. */
+#define OMO_CERT_MAX 4096
+#define OMO_CREDS_MAX 4096
+
+#define OMO_DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
+#define OMO_ALG_EXC_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
+#define OMO_ALG_ENVELOPED "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+#define OMO_ALG_SHA256 "http://www.w3.org/2001/04/xmlenc#sha256"
+#define OMO_ALG_RSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+#define OMO_ALG_ECDSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+
+/* The VENDORCONFIG NAME that marks the openmcim characteristic (NOTE 2 of B.2.3.3). */
+#define OMO_VENDOR_NAME "openmcim-tr33812"
+/* NAPDEF/NAPID and APPLICATION/TO-NAPID: the one network access point. */
+#define OMO_NAPID "openmcim-dpf"
+
+/* Length of the base64 text for n bytes (without a NUL). */
+size_t omo_b64_len(size_t n);
+
+/* Encode in to out (NUL-terminated); out holds omo_b64_len(len) + 1 bytes. */
+void omo_b64_encode(const uint8_t *in, size_t len, char *out);
+
+/*
+ * Decode canonical base64 (RFC 4648 4: standard alphabet, '=' padding to a
+ * multiple of 4, zero unused bits, no whitespace). *out is malloc'd, at most
+ * max bytes. Returns 0, OM_EOBJ_BASE64, OM_EOBJ_TOO_LONG or OM_ENOMEM.
+ */
+OM_NODISCARD int omo_b64_decode(const char *in, size_t max, uint8_t **out, size_t *out_len);
+
+/* Initialise libxml2 and xmlsec once per process. Returns 0 or OM_ECRYPTO. */
+OM_NODISCARD int omo_xmlsec_init(void);

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * M2MMobj and M2MMCIMMobj (B.2.3.4 II, V): both round-trip with EC P-256
+ * and RSA-2048 signers; every flipped bit, a wrong key, truncation,
+ * extension, the other object type and too many measurements are refused,
+ * each with its code, and a refusal outputs nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+
+#include <openmcim/mobj.h>
+
+#include "objects_testkit.h"
+
+static const enum om_key_type types[] = { OM_KEY_EC_P256, OM_KEY_RSA_2048 };
+
+static void sample_info(struct om_tre_info *t)
+{
+	memset(t, 0, sizeof(*t));
+	strcpy(t->tre_id, "TRE-0000000000000001");
+	strcpy(t->tre_type, "openmcim soft TRE");
+	strcpy(t->firmware_version, "0.1.0");
+	t->n_measurements = 2;
+	strcpy(t->m[0].name, "bootloader");
+	memset(t->m[0].sha256, 0xb1, 32);
+	strcpy(t->m[1].name, "mcim-agent");
+	memset(t->m[1].sha256, 0xa9, 32);
+}
+
+static const uint8_t na[OM_NONCE_LEN] = "nonceA-nonceA-01";
+static const uint8_t nb[OM_NONCE_LEN] = "nonceB-nonceB-02";
+static const uint8_t mcim[] = "OMPD...a protect.h MCIM object...";
+
+/* Refusal of an M2MMobj: the code, and the outputs untouched. */
+static void m2mmobj_refused(const uint8_t *obj, size_t len, EVP_PKEY *pub, int want)
+{
+	struct om_tre_info t, t0;
+	uint8_t a[OM_NONCE_LEN], b[OM_NONCE_LEN], z[OM_NONCE_LEN];
+	memset(&t, 0x5a, sizeof(t));
+	memset(&t0, 0x5a, sizeof(t0));
+	memset(a, 0x5a, sizeof(a));
+	memset(b, 0x5a, sizeof(b));
+	memset(z, 0x5a, sizeof(z));
+	int r = om_m2mmobj_verify(obj, len, pub, &t, a, b);
+	if (want)
+		CHECK_INT(r, want);
+	else
+		CHECK(r < 0);
+	CHECK(memcmp(&t, &t0, sizeof(t)) == 0 && memcmp(a, z, 16) == 0 && memcmp(b, z, 16) == 0);
+}
+
+static void m2mmcimmobj_refused(const uint8_t *obj, size_t len, EVP_PKEY *pub, int want)
+{
+	const uint8_t *m = (const uint8_t *)"untouched";
+	size_t ml = 12345;
+	uint8_t b[OM_NONCE_LEN], z[OM_NONCE_LEN];
+	memset(b, 0x5a, sizeof(b));
+	memset(z, 0x5a, sizeof(z));
+	int r = om_m2mmcimmobj_verify(obj, len, pub, &m, &ml, b);
+	if (want)
+		CHECK_INT(r, want);
+	else
+		CHECK(r < 0);
+	CHECK(ml == 12345 && memcmp(m, "untouched", 9) == 0 && memcmp(b, z, 16) == 0);
+}
+
+static void m2mmobj_round_trips(void)
+{
+	for (size_t k = 0; k < 2; k++) {
+		EVP_PKEY *key = tk_key(types[k]), *pub = tk_public(key);
+		struct om_tre_info in, out;
+		uint8_t obj[OM_MOBJ_MAX], a[OM_NONCE_LEN], b[OM_NONCE_LEN];
+		char id[OM_TRE_ID_MAX + 1];
+		sample_info(&in);
+		int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+		CHECK(n > 0);
+		CHECK_INT(om_m2mmobj_verify(obj, (size_t)n, pub, &out, a, b), 0);
+		CHECK(strcmp(out.tre_id, in.tre_id) == 0 && strcmp(out.tre_type, in.tre_type) == 0 &&
+		      strcmp(out.firmware_version, in.firmware_version) == 0);
+		CHECK_INT(out.n_measurements, 2);
+		CHECK(strcmp(out.m[1].name, "mcim-agent") == 0 && memcmp(out.m[1].sha256, in.m[1].sha256, 32) == 0);
+		CHECK_MEM(a, na, 16);
+		CHECK_MEM(b, nb, 16);
+		CHECK_INT(om_m2mmobj_peek_tre_id(obj, (size_t)n, id), (int)strlen(in.tre_id));
+		CHECK(strcmp(id, in.tre_id) == 0);
+		/* no measurements at all is a valid TRE info too */
+		in.n_measurements = 0;
+		n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+		CHECK_INT(om_m2mmobj_verify(obj, (size_t)n, pub, &out, a, b), 0);
+		CHECK_INT(out.n_measurements, 0);
+		EVP_PKEY_free(key);
+		EVP_PKEY_free(pub);
+	}
+}
+
+static void m2mmcimmobj_round_trips(void)
+{
+	for (size_t k = 0; k < 2; k++) {
+		EVP_PKEY *key = tk_key(types[k]), *pub = tk_public(key);
+		uint8_t obj[OM_MOBJ_MAX], b[OM_NONCE_LEN];
+		const uint8_t *m = NULL;
+		size_t ml = 0;
+		int n = om_m2mmcimmobj_build(mcim, sizeof(mcim), nb, key, obj, sizeof(obj));
+		CHECK(n > 0);
+		CHECK_INT(om_m2mmcimmobj_verify(obj, (size_t)n, pub, &m, &ml, b), 0);
+		CHECK(ml == sizeof(mcim) && m == obj + n - (types[k] == OM_KEY_EC_P256 ? 64 : 256) - sizeof(mcim));
+		CHECK(ml == sizeof(mcim) && memcmp(m, mcim, ml) == 0);
+		CHECK_MEM(b, nb, 16);
+		EVP_PKEY_free(key);
+		EVP_PKEY_free(pub);
+	}
+}
+
+static void every_flipped_bit_is_refused(void)
+{
+	for (size_t k = 0; k < 2; k++) {
+		EVP_PKEY *key = tk_key(types[k]), *pub = tk_public(key);
+		struct om_tre_info in;
+		uint8_t obj[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX];
+		sample_info(&in);
+		int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+		int n2 = om_m2mmcimmobj_build(mcim, sizeof(mcim), nb, key, obj2, sizeof(obj2));
+		CHECK(n > 0 && n2 > 0);
+		size_t accepted = 0;
+		for (size_t bit = 0; bit < 8 * (size_t)n; bit++) {
+			obj[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			struct om_tre_info t;
+			uint8_t a[16], b[16];
+			if (om_m2mmobj_verify(obj, (size_t)n, pub, &t, a, b) == 0)
+				accepted++;
+			obj[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		}
+		for (size_t bit = 0; bit < 8 * (size_t)n2; bit++) {
+			obj2[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			const uint8_t *m;
+			size_t ml;
+			uint8_t b[16];
+			if (om_m2mmcimmobj_verify(obj2, (size_t)n2, pub, &m, &ml, b) == 0)
+				accepted++;
+			obj2[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		}
+		CHECK_INT(accepted, 0);
+		/* a bit in the body is a signature failure, with nothing output */
+		obj[20] ^= 1;
+		m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_SIGNATURE);
+		obj2[20] ^= 1;
+		m2mmcimmobj_refused(obj2, (size_t)n2, pub, OM_EOBJ_SIGNATURE);
+		EVP_PKEY_free(key);
+		EVP_PKEY_free(pub);
+	}
+}
+
+static void wrong_key_is_refused(void)
+{
+	for (size_t k = 0; k < 2; k++) {
+		EVP_PKEY *key = tk_key(types[k]), *other = tk_key(types[k]), *mismatched = tk_key(types[1 - k]);
+		struct om_tre_info in;
+		uint8_t obj[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX];
+		sample_info(&in);
+		int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+		int n2 = om_m2mmcimmobj_build(mcim, sizeof(mcim), nb, key, obj2, sizeof(obj2));
+		m2mmobj_refused(obj, (size_t)n, other, OM_EOBJ_SIGNATURE);
+		m2mmcimmobj_refused(obj2, (size_t)n2, other, OM_EOBJ_SIGNATURE);
+		/* a key of the other type: the object's scheme byte does not fit it */
+		m2mmobj_refused(obj, (size_t)n, mismatched, OM_EOBJ_SIG_ALGORITHM);
+		m2mmcimmobj_refused(obj2, (size_t)n2, mismatched, OM_EOBJ_SIG_ALGORITHM);
+		EVP_PKEY_free(key);
+		EVP_PKEY_free(other);
+		EVP_PKEY_free(mismatched);
+	}
+	/* an X25519 key cannot verify anything */
+	EVP_PKEY *x = tk_key(OM_KEY_X25519), *key = tk_key(OM_KEY_EC_P256);
+	uint8_t obj[OM_MOBJ_MAX];
+	int n = om_m2mmcimmobj_build(mcim, sizeof(mcim), nb, key, obj, sizeof(obj));
+	m2mmcimmobj_refused(obj, (size_t)n, x, OM_EPKI_KEY_TYPE);
+	CHECK_INT(om_m2mmcimmobj_build(mcim, sizeof(mcim), nb, x, obj, sizeof(obj)), OM_EPKI_KEY_TYPE);
+	EVP_PKEY_free(x);
+	EVP_PKEY_free(key);
+}
+
+static void truncation_and_extension_are_refused(void)
+{
+	EVP_PKEY *key = tk_key(OM_KEY_EC_P256), *pub = tk_public(key);
+	struct om_tre_info in;
+	uint8_t obj[OM_MOBJ_MAX + 2], obj2[OM_MOBJ_MAX + 2];
+	sample_info(&in);
+	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+	int n2 = om_m2mmcimmobj_build(mcim, sizeof(mcim), nb, key, obj2, sizeof(obj2));
+	for (size_t cut = 0; cut < (size_t)n; cut++)
+		m2mmobj_refused(obj, cut, pub, cut >= 9 ? OM_EOBJ_TRUNCATED : 0);
+	for (size_t cut = 0; cut < (size_t)n2; cut++)
+		m2mmcimmobj_refused(obj2, cut, pub, cut >= 9 ? OM_EOBJ_TRUNCATED : 0);
+	obj[n] = 0;
+	obj2[n2] = 0;
+	m2mmobj_refused(obj, (size_t)n + 1, pub, OM_EOBJ_TRAILING);
+	m2mmcimmobj_refused(obj2, (size_t)n2 + 1, pub, OM_EOBJ_TRAILING);
+	m2mmobj_refused(obj, OM_MOBJ_MAX + 1, pub, OM_EOBJ_TOO_LONG);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(pub);
+}
+
+static void the_other_object_type_is_refused(void)
+{
+	EVP_PKEY *key = tk_key(OM_KEY_EC_P256), *pub = tk_public(key);
+	struct om_tre_info in;
+	uint8_t obj[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX];
+	char id[OM_TRE_ID_MAX + 1];
+	sample_info(&in);
+	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+	int n2 = om_m2mmcimmobj_build(mcim, sizeof(mcim), nb, key, obj2, sizeof(obj2));
+	/* the same key signed both: only the type byte keeps them apart */
+	m2mmcimmobj_refused(obj, (size_t)n, pub, OM_EOBJ_TYPE);
+	m2mmobj_refused(obj2, (size_t)n2, pub, OM_EOBJ_TYPE);
+	CHECK_INT(om_m2mmobj_peek_tre_id(obj2, (size_t)n2, id), OM_EOBJ_TYPE);
+	obj[0] = 'X';
+	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_MAGIC);
+	obj[0] = 'O';
+	obj[4] = 2;
+	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_VERSION);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(pub);
+}
+
+static void measurement_count_is_bounded(void)
+{
+	EVP_PKEY *key = tk_key(OM_KEY_EC_P256), *pub = tk_public(key);
+	struct om_tre_info in;
+	uint8_t obj[OM_MOBJ_MAX], body[OM_MOBJ_MAX];
+	sample_info(&in);
+	in.n_measurements = OM_MEASUREMENTS_MAX + 1;
+	CHECK_INT(om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj)), OM_EINVAL);
+	/* the builder zeroes out on a refusal */
+	memset(body, 0, sizeof(body));
+	CHECK(memcmp(obj, body, sizeof(obj)) == 0);
+	/* a signer that claims 9 measurements (signed, so only the count check stops it) */
+	in.n_measurements = OM_MEASUREMENTS_MAX;
+	for (size_t i = 0; i < OM_MEASUREMENTS_MAX; i++)
+		snprintf(in.m[i].name, sizeof(in.m[i].name), "component-%zu", i);
+	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+	CHECK(n > 0);
+	/* rebuild the signed part with the count byte raised to 9, then re-sign with the same framing */
+	size_t count_at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32;
+	CHECK_INT(obj[count_at], OM_MEASUREMENTS_MAX);
+	obj[count_at] = OM_MEASUREMENTS_MAX + 1;
+	uint8_t sig[OM_SIG_MAX_LEN];
+	size_t signed_len = (size_t)n - 64;
+	int sl = om_sign(key, obj, signed_len, sig);
+	CHECK(sl > 0);
+	/* DER to r|s for the EC scheme */
+	const unsigned char *p = sig;
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, sl);
+	CHECK(es != NULL);
+	BN_bn2binpad(ECDSA_SIG_get0_r(es), obj + signed_len, 32);
+	BN_bn2binpad(ECDSA_SIG_get0_s(es), obj + signed_len + 32, 32);
+	ECDSA_SIG_free(es);
+	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_COUNT);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(pub);
+}
+
+static void builder_refuses_bad_fields(void)
+{
+	EVP_PKEY *key = tk_key(OM_KEY_EC_P256);
+	struct om_tre_info in;
+	uint8_t obj[OM_MOBJ_MAX], big[OM_MOBJ_MAX + 1];
+	sample_info(&in);
+	strcpy(in.tre_id, "TRE 1"); /* a space: not an identity */
+	CHECK_INT(om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj)), OM_EINVAL);
+	sample_info(&in);
+	in.tre_type[0] = '\0';
+	CHECK_INT(om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj)), OM_EINVAL);
+	sample_info(&in);
+	CHECK_INT(om_m2mmobj_build(&in, na, nb, key, obj, 40), OM_ENOSPC);
+	memset(big, 1, sizeof(big));
+	CHECK_INT(om_m2mmcimmobj_build(big, sizeof(big), nb, key, obj, sizeof(obj)), OM_EOBJ_TOO_LONG);
+	CHECK_INT(om_m2mmcimmobj_build(big, OM_MOBJ_MAX - 20, nb, key, obj, sizeof(obj)), OM_EOBJ_TOO_LONG);
+	EVP_PKEY_free(key);
+}
+
+int main(void)
+{
+	m2mmobj_round_trips();
+	m2mmcimmobj_round_trips();
+	every_flipped_bit_is_refused();
+	wrong_key_is_refused();
+	truncation_and_extension_are_refused();
+	the_other_object_type_is_refused();
+	measurement_count_is_bounded();
+	builder_refuses_bad_fields();
+	return check_done();
+}
