@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The M2ME's trusted environment (TRE) of TR 33.812 (spec/004 5.1.1.1.3,
+ * 5.1.1.1.4; spec/002 B.2.2.1, B.2.3.3, B.2.3.4), as an embeddable library
+ * with a narrow API, like a smart card or a TEE.
+ *
+ * What goes in: nonces, signed objects, challenges. What comes out:
+ * signatures, RES/CK/IK or AUTS, and status. No call returns K, OPc, a
+ * private key, the sealing key, a session key or the DM password, and
+ * nothing here writes to a log, stdout or stderr.
+ *
+ * The TRE lives in one directory of sealed files (docs/tre.md has every file,
+ * what is sealed, the AAD and the write discipline). A struct om_tre is not
+ * thread-safe: one thread (the device agent) drives it.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include <openmcim/err.h>
+#include <openmcim/mcim.h>
+#include <openmcim/mobj.h>
+#include <openmcim/usim.h>
+
+/* Factory batch mode: no fsync of files or directory (the factory syncs the
+ * whole run once). Never for a TRE in the field. */
+#define OM_TRE_NO_FSYNC 1u
+
+#define OM_TRE_MIDS_MAX 8        /* MIDs in the registry, the PCID included */
+#define OM_TRE_STAKEHOLDER_MAX 64 /* RO_id or SHO_id: a certificate CN */
+
+/* ---- personalisation (B.2.2.1: the M2MES writes the TRE) ------------------- */
+
+struct om_tre_personalisation {
+	const char *tre_id;            /* e.g. "TRE-00000001" */
+	const char *tre_type;          /* e.g. "openmcim-swtre-1" */
+	const char *firmware_version;  /* e.g. "1.0.0" */
+	EVP_PKEY *sign_key;            /* PrK_TRE for signatures */
+	EVP_PKEY *enc_key;             /* PrK_TRE for decryption */
+	const uint8_t *sign_cert; size_t sign_cert_len;   /* DER */
+	const uint8_t *enc_cert; size_t enc_cert_len;     /* DER */
+	const uint8_t *trust_root; size_t trust_root_len; /* DER, Cert_SHO[0] (the RO) */
+	const char *ro_id;                                /* the RO's stakeholder id */
+	const struct om_mcim *pcid;    /* PCID credential (IMSI-format PCID, K, OPc, APN) */
+	const struct om_measurement *measurements; size_t n_measurements;
+};
+
+/*
+ * Write a new TRE into dir (created 0700 if missing; it must not already
+ * hold a TRE): a fresh device sealing key, the sealed identity record and
+ * the PCID as the first MID, active and owned by ro_id. Cheap checks only,
+ * nothing a factory has already proven is redone: the certificates must
+ * parse, their CN must be tre_id, each key must be its certificate's; the
+ * trust root must fit SHO_SIGNING (or ROOT_CA) and be valid now, with CN
+ * ro_id; the PCID must encode. Three files; no fsync with OM_TRE_NO_FSYNC.
+ * Returns 0, OM_EINVAL, OM_ETRE_EXISTS, OM_ETRE_IDENTITY, OM_ETRE_TRUST_ROOT,
+ * OM_EPKI_MALFORMED, OM_EPKI_PURPOSE, OM_EPKI_EXPIRED, OM_EPKI_NOT_YET_VALID,
+ * the om_mcim_encode() codes, OM_ERANDOM, OM_ECRYPTO or OM_EIO. On failure
+ * the files it wrote are removed.
+ */
+OM_NODISCARD int om_tre_personalise(const char *dir, const struct om_tre_personalisation *p,
+				    unsigned flags);
+
+/* ---- open / close ------------------------------------------------------------ */
+
+struct om_tre;
+
+/*
+ * Open the TRE in dir (flags: OM_TRE_NO_FSYNC or 0). Secure boot: the
+ * sealing key file must be 0600 (or stricter) and the identity record must
+ * unseal and parse, or the TRE does not open; then every MID file is checked
+ * and a MID whose file fails is put in OM_TRE_MID_BLOCKED (persisted) and
+ * counted in om_tre_status().n_blocked, never used.
+ * Returns 0, OM_EINVAL, OM_ETRE_NOT_FOUND, OM_ETRE_PERM, OM_ETRE_SEAL,
+ * OM_ETRE_STATE, OM_ETRE_STATE_VERSION, OM_ENOMEM, OM_ECRYPTO or OM_EIO.
+ */
+OM_NODISCARD int om_tre_open(struct om_tre **out, const char *dir, unsigned flags);
+
+/* Cleanse every secret held in memory and free the handle; NULL is allowed. */
+void om_tre_close(struct om_tre *tre);
+
+/* ---- status and discovery ------------------------------------------------------ */
+
+enum om_tre_mid_state {
+	OM_TRE_MID_INSTALLED = 1, /* stored, never active yet */
+	OM_TRE_MID_ACTIVE = 2,    /* answers AKA */
+	OM_TRE_MID_INACTIVE = 3,  /* kept (the PCID after the first MCIM, or a fallen-back MCIM) */
+	OM_TRE_MID_BLOCKED = 4,   /* failed the integrity check: never used again */
+	OM_TRE_MID_ERASED = 5,    /* securely erased: reported once, then gone from the registry */
+};
+
+/* "INSTALLED", "ACTIVE", ...; "?" for an unknown value. */
+const char *om_tre_mid_state_name(int state);
+
+/* What anyone may learn about one MID: no K, no OPc, no SQN. */
+struct om_tre_mid_info {
+	uint8_t mid[OM_MCIM_MID_LEN];
+	char imsi[OM_MCIM_IMSI_MAX + 1];  /* the PCID for the factory MID */
+	uint8_t mnc_len;
+	char apn[OM_MCIM_APN_MAX + 1];
+	char owner[OM_TRE_STAKEHOLDER_MAX + 1]; /* RO_id for the PCID, SHO_id for an MCIM */
+	int state;                        /* enum om_tre_mid_state */
+	int is_pcid;                      /* 1 for the factory PCID credential */
+	int pending;                      /* 1 for an activated, not yet confirmed MCIM */
+	time_t fallback_deadline;         /* when pending: the Note Y deadline */
+};
+
+struct om_tre_status {
+	char tre_id[OM_TRE_ID_MAX + 1];
+	char trust_root_cn[OM_TRE_STAKEHOLDER_MAX + 1]; /* current Cert_SHO[i] */
+	uint32_t bootstrap_sequence;  /* last accepted, 0 = never bootstrapped */
+	size_t n_mids;
+	size_t n_blocked;             /* MIDs blocked by the integrity check */
+	int active_blocked;           /* 1 if the active MID is blocked: the device cannot attach */
+	int session;                  /* 1 while a bootstrap's DM credentials are held */
+	int activation_pending;       /* 1 while a new MCIM awaits confirmation */
+	time_t fallback_deadline;
+};
+
+/* Fill *st. Returns 0 or OM_EINVAL. */
+OM_NODISCARD int om_tre_status(const struct om_tre *tre, struct om_tre_status *st);
+
+/* TRE_id, type, firmware version and measurements (what M2MMobj carries). */
+OM_NODISCARD int om_tre_get_info(const struct om_tre *tre, struct om_tre_info *info);
+
+/*
+ * The ACL of discovery: the MIDs that stakeholder (an RO_id or SHO_id, the
+ * CN of its certificate) owns, at most cap of them into out. Another
+ * stakeholder's MIDs are not even counted. Returns the number of MIDs the
+ * stakeholder owns (may exceed cap: only cap are written) or OM_EINVAL.
+ */
+OM_NODISCARD int om_tre_mid_list(const struct om_tre *tre, const char *stakeholder,
+				 struct om_tre_mid_info *out, size_t cap);
+
+/*
+ * The identity the device agent attaches with: the active MID's IMSI (or
+ * PCID) and APN. Returns 0, OM_ETRE_NO_ACTIVE or OM_ETRE_BLOCKED.
+ */
+OM_NODISCARD int om_tre_active(const struct om_tre *tre, struct om_tre_mid_info *out);
+
+/* ---- AKA (TS 33.102 6.3.3, TS 33.401 6.1.1) -------------------------------- */
+
+/*
+ * Answer an E-UTRAN challenge with the active MID. First the ME's check of
+ * TS 33.401 6.1.1: AMF separation bit must be 1, else OM_EAUTH_AMF (a MAC
+ * failure class: state untouched). Then om_usim_authenticate(); on success
+ * the new SQN state is written durably before RES, CK and IK are released.
+ * Returns 0 (out holds RES, CK, IK), OM_EAUTH_MAC, OM_EAUTH_SYNC (out holds
+ * only AUTS), OM_EAUTH_AMF, OM_ETRE_NO_ACTIVE, OM_ETRE_BLOCKED, OM_EIO,
+ * OM_ECRYPTO. out is zeroed first. The caller clears it with
+ * om_usim_out_clear().
+ */
+OM_NODISCARD int om_tre_aka(struct om_tre *tre, const uint8_t rand[static OM_RAND_LEN],
+			    const uint8_t autn[static OM_AUTN_LEN], struct om_usim_out *out);
+
+/* ---- remote provisioning (B.2.3.3, B.2.3.4) -------------------------------- */
+
+/*
+ * Accept a bootstrap from SHO[i] (B.2.3.3). In order: XML-DSig with the
+ * current trust root's key (om_bootstrap_verify); Cert_SHO[i+1] must fit
+ * SHO_SIGNING (or ROOT_CA) and be valid at now; the credentials object must
+ * open with PrK_TRE (tag DM_CREDENTIALS); nonceA never seen before; sequence
+ * above the last accepted. Only when every check passes: Cert_SHO[i+1]
+ * becomes the trust root (Cert_SHO[i] kept for fallback), sequence and
+ * nonceA are recorded, and the DM credentials and nonceA are held for the
+ * provisioning session. Any failure leaves the TRE's files byte-identical.
+ * Returns 0, OM_EINVAL, the codes of om_bootstrap_verify(),
+ * om_protect_open() and om_dm_creds_decode(), OM_EPKI_* (profile,
+ * validity), OM_ETRE_REPLAY, OM_ETRE_SEQUENCE, OM_ETRE_PENDING (an
+ * activation awaits confirmation), OM_EIO.
+ */
+OM_NODISCARD int om_tre_bootstrap(struct om_tre *tre, const uint8_t *xml, size_t len, time_t now);
+
+/*
+ * The DM server id and username of the session, for the agent's SyncHdr
+ * (not secret). Returns 0 or OM_ETRE_NO_SESSION.
+ */
+OM_NODISCARD int om_tre_dm_identity(const struct om_tre *tre,
+				    char username[static OM_BOOTSTRAP_NAME_MAX + 1],
+				    char server_id[static OM_BOOTSTRAP_NAME_MAX + 1]);
+
+/*
+ * The OMA DM MD5 digest credential, computed inside the TRE so the password
+ * never leaves it (OMA DM Security 1.2, research/oma-dm-cp-and-peers.md 1.4):
+ *   B64(MD5(B64(MD5(username ":" password)) ":" nonce))
+ * nonce is the raw (b64-decoded) NextNonce. out gets a NUL-terminated
+ * base64 string (24 characters). Returns 0, OM_EINVAL, OM_ETRE_NO_SESSION.
+ */
+#define OM_TRE_DM_DIGEST_B64_LEN 24
+OM_NODISCARD int om_tre_dm_digest(const struct om_tre *tre, const uint8_t *nonce, size_t nonce_len,
+				  char out[static OM_TRE_DM_DIGEST_B64_LEN + 1]);
+
+/*
+ * Build M2MMobj (B.2.3.4 step 5): TRE info with type and measurements, the
+ * session's nonceA, a fresh nonceB (remembered in memory as pending,
+ * replacing any earlier one), signed with the TRE signing key.
+ * Returns its length, OM_ETRE_NO_SESSION, OM_ERANDOM or the codes of
+ * om_m2mmobj_build(). Writes no file.
+ */
+OM_NODISCARD int om_tre_m2mmobj(struct om_tre *tre, uint8_t *out, size_t cap);
+
+/*
+ * Install an MCIM from M2MMCIMMobj (B.2.3.4 steps 7-V): signature with the
+ * current trust root's key (SHO[i+1]), nonceB equal to the pending one (then
+ * consumed, even if a later step fails), the object opens with PrK_TRE (tag
+ * MCIM) and decodes; its MID (the MCIM's own, else a random one) is new.
+ * Stored as a new MID, OM_TRE_MID_INSTALLED, owned by the trust root's CN.
+ * Any failure leaves the TRE's files byte-identical. mid_out (may be NULL)
+ * gets the MID. now is kept to check the MCIM's not_after.
+ * Returns 0, OM_EINVAL, OM_ETRE_NO_SESSION, OM_ETRE_NONCE, OM_ETRE_FULL,
+ * OM_ETRE_EXISTS, OM_ETRE_MID_STATE (MCIM already expired), and the codes of
+ * om_m2mmcimmobj_verify(), om_protect_open(), om_mcim_decode(), OM_EIO.
+ */
+OM_NODISCARD int om_tre_install_mcim(struct om_tre *tre, const uint8_t *obj, size_t len, time_t now,
+				     uint8_t mid_out[OM_MCIM_MID_LEN]);
+
+/*
+ * Make an installed (or inactive) MCIM the active MID (B.2.3.4 step VIII),
+ * keeping the previous one ready: unless om_tre_confirm() is called before
+ * now + timeout seconds (the MCIM's REVERT_AFTER when timeout is 0), the
+ * next om_tre_tick() at or after the deadline makes the previous MID active
+ * again (Note Y). Returns 0, OM_ETRE_NOT_FOUND, OM_ETRE_BLOCKED,
+ * OM_ETRE_MID_STATE, OM_ETRE_PENDING (another activation pending), OM_EIO.
+ */
+#define OM_TRE_FALLBACK_DEFAULT 600 /* seconds when neither timeout nor REVERT_AFTER says */
+OM_NODISCARD int om_tre_activate(struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN],
+				 time_t now, uint32_t timeout);
+
+/*
+ * The attach with the new MCIM succeeded before the deadline: the
+ * activation is final. The superseded MID is securely erased (overwrite,
+ * fsync, unlink), except the PCID, which stays inactive so the device can
+ * always fall back to the RO. The previous trust root and the bootstrap
+ * session are dropped. Returns 0, OM_ETRE_PENDING (nothing pending),
+ * OM_ETRE_MID_STATE (deadline already passed: call om_tre_tick), OM_EIO.
+ */
+OM_NODISCARD int om_tre_confirm(struct om_tre *tre, time_t now);
+
+/*
+ * Let time pass: if an activation is pending and now >= its deadline, fall
+ * back (Note Y): the previous MID is active again, the new one inactive, the
+ * previous trust root restored. Returns 1 if it fell back, 0 if nothing was
+ * due, or OM_EIO.
+ */
+OM_NODISCARD int om_tre_tick(struct om_tre *tre, time_t now);
+
+/*
+ * Give up a provisioning session before any activation (DPF unreachable,
+ * MCIM refused): drop the session and the pending nonceB and restore the
+ * previous trust root, so SHO[i] can bootstrap again with a higher sequence.
+ * Returns 0, OM_ETRE_NO_SESSION, OM_ETRE_PENDING (an activation is pending:
+ * use the deadline), OM_EIO.
+ */
+OM_NODISCARD int om_tre_abort_session(struct om_tre *tre);

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * AKA with the active MID: the USIM function of the TRE (TS 33.102 6.3.3,
+ * spec/004 5.1.1.1.3 "the TRE runs the AKA with the MCIM").
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <openmcim/vector.h>
+
+#include "tre_int.h"
+
+int om_tre_aka(struct om_tre *tre, const uint8_t rand[static OM_RAND_LEN],
+	       const uint8_t autn[static OM_AUTN_LEN], struct om_usim_out *out)
+{
+	struct om_milenage m;
+	struct om_usim_sqn next;
+	struct tre_mid_record *rec;
+	int i, rc;
+
+	if (!tre || !out)
+		return OM_EINVAL;
+	memset(out, 0, sizeof(*out));
+	memset(&m, 0, sizeof(m));
+	i = tre->st.has_active ? tre_find(tre, tre->st.active) : -1;
+	if (i < 0)
+		return OM_ETRE_NO_ACTIVE;
+	rec = tre->rec[i];
+	if (!rec || tre->st.mids[i].state == OM_TRE_MID_BLOCKED)
+		return OM_ETRE_BLOCKED;
+	/* TS 33.401 6.1.1: the ME accepts an E-UTRAN challenge only with the AMF
+	 * separation bit set; a UMTS vector must never yield an EPS context. AUTN
+	 * = SQN^AK(6) | AMF(2) | MAC-A(8), so AMF's first byte is autn[6]. Checked
+	 * before the USIM runs, so a refused challenge leaves SQN state untouched. */
+	if (!(autn[OM_SQN_LEN] & OM_AMF_SEPARATION))
+		return OM_EAUTH_AMF;
+	rc = om_milenage_init(&m, rec->mcim.k, rec->mcim.opc);
+	if (rc)
+		goto out;
+	next = rec->sqn;
+	rc = om_usim_authenticate(&m, &next, rand, autn, out);
+	if (rc)
+		goto out;
+	/* Durable before RES leaves: a power cut must not make this AUTN acceptable again. */
+	struct om_usim_sqn old = rec->sqn;
+	rec->sqn = next;
+	rc = tre_save_mid(tre, rec, 0);
+	if (rc) {
+		rec->sqn = old;
+		om_usim_out_clear(out);
+	}
+out:
+	om_milenage_clear(&m);
+	return rc;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Whole-file reads, atomic replacement and secure erase for the TRE's directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "fileio.h"
+
+int tre_path(char out[static TRE_PATH_MAX], const char *dir, const char *name)
+{
+	if (!dir || !name || !*name || strchr(name, '/'))
+		return OM_EINVAL;
+	int n = snprintf(out, TRE_PATH_MAX, "%s/%s", dir, name);
+	return (n < 0 || n >= TRE_PATH_MAX) ? OM_EINVAL : 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return OM_EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A rename or unlink is durable only once the directory entry is (POSIX fsync on the dir). */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return OM_EIO;
+	int rc = fsync(fd) == 0 ? 0 : OM_EIO;
+	close(fd);
+	return rc;
+}
+
+int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_t len, int excl,
+		   int nosync)
+{
+	char path[TRE_PATH_MAX], tmp[TRE_PATH_MAX];
+	int fd = -1, rc = tre_path(path, dir, name);
+	int tmp_made = 0;
+
+	if (rc)
+		return rc;
+	if (excl) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return errno == EEXIST ? OM_ETRE_EXISTS : OM_EIO;
+		rc = write_all(fd, data, len);
+		if (!rc && !nosync && fsync(fd) != 0)
+			rc = OM_EIO;
+		if (close(fd) != 0 && !rc)
+			rc = OM_EIO;
+		if (rc)
+			unlink(path);
+		return rc;
+	}
+	int n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return OM_EINVAL;
+	fd = mkstemp(tmp); /* 0600, in the same directory so rename() is atomic */
+	if (fd < 0)
+		return OM_EIO;
+	tmp_made = 1;
+	rc = write_all(fd, data, len);
+	if (!rc && !nosync && fsync(fd) != 0)
+		rc = OM_EIO;
+	if (close(fd) != 0 && !rc)
+		rc = OM_EIO;
+	if (rc)
+		goto out;
+	if (rename(tmp, path) != 0) {
+		rc = OM_EIO;
+		goto out;
+	}
+	tmp_made = 0;
+	if (!nosync)
+		rc = sync_dir(dir);
+out:
+	if (tmp_made)
+		unlink(tmp);
+	return rc;
+}
+
+int tre_file_read(const char *dir, const char *name, uint8_t **out, size_t *len)
+{
+	char path[TRE_PATH_MAX];
+	uint8_t *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	int rc = tre_path(path, dir, name);
+
+	if (rc)
+		return rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? OM_ETRE_NOT_FOUND : OM_EIO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
+		rc = OM_EIO;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		rc = OM_ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = OM_EIO;
+			goto out;
+		}
+		got += (size_t)r;
+	}
+	*out = buf;
+	*len = got;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int tre_file_erase(const char *dir, const char *name, int nosync)
+{
+	static const uint8_t zeros[512];
+	char path[TRE_PATH_MAX];
+	struct stat st;
+	int rc = tre_path(path, dir, name);
+
+	if (rc)
+		return rc;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? OM_ETRE_NOT_FOUND : OM_EIO;
+	if (fstat(fd, &st) != 0) {
+		rc = OM_EIO;
+		goto out;
+	}
+	for (off_t done = 0; done < st.st_size && !rc;) {
+		size_t n = (size_t)(st.st_size - done) < sizeof(zeros) ? (size_t)(st.st_size - done) : sizeof(zeros);
+		rc = write_all(fd, zeros, n);
+		done += (off_t)n;
+	}
+	/* The overwrite must reach the medium before the name goes. */
+	if (!rc && fsync(fd) != 0)
+		rc = OM_EIO;
+out:
+	close(fd);
+	if (!rc && unlink(path) != 0)
+		rc = OM_EIO;
+	if (!rc && !nosync)
+		rc = sync_dir(dir);
+	return rc;
+}

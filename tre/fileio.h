@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * File primitives for the TRE's directory: whole-file reads, atomic
+ * replacement and secure erase. Paths are dir + "/" + name, name never
+ * containing a slash.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/err.h>
+
+#define TRE_PATH_MAX 4096
+
+/* dir/name into out. 0 or OM_EINVAL (too long, or name with '/'). */
+OM_NODISCARD int tre_path(char out[static TRE_PATH_MAX], const char *dir, const char *name);
+
+/*
+ * Replace dir/name with data: a temp file in dir, write, fsync, rename over
+ * name, fsync dir (the syncs skipped with nosync), mode 0600. With excl the
+ * file is created in place with O_EXCL instead (fresh files of a factory
+ * run: nothing to replace, so no temp file). 0, OM_ETRE_EXISTS (excl), OM_EIO.
+ */
+OM_NODISCARD int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_t len,
+				int excl, int nosync);
+
+/* Read dir/name into a malloc'd buffer. 0, OM_ETRE_NOT_FOUND, OM_ENOMEM, OM_EIO. */
+OM_NODISCARD int tre_file_read(const char *dir, const char *name, uint8_t **out, size_t *len);
+
+/*
+ * Overwrite dir/name with zeros, fsync, unlink, fsync dir. On flash with
+ * wear levelling or a copy-on-write file system the old blocks may survive:
+ * they hold only ciphertext under the sealing key (docs/tre.md).
+ * 0, OM_ETRE_NOT_FOUND, OM_EIO.
+ */
+OM_NODISCARD int tre_file_erase(const char *dir, const char *name, int nosync);

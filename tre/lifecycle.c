@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * MID lifecycle (docs/tre.md has the diagram): activation of a new MCIM with
+ * a fallback deadline (spec/002 B.2.3.4 Note Y: if the M2ME cannot reach the
+ * new SHO it falls back to the previous MCIM), confirmation after the first
+ * successful attach, and secure erase of the superseded MCIM.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include "tre_int.h"
+
+static uint32_t fallback_timeout(const struct om_tre *tre, size_t idx, uint32_t timeout)
+{
+	const struct tre_mid_record *r = tre->rec[idx];
+	if (timeout)
+		return timeout;
+	if (r && (r->mcim.present & OM_MCIM_HAS_REVERT_AFTER) && r->mcim.revert_after)
+		return r->mcim.revert_after;
+	return OM_TRE_FALLBACK_DEFAULT;
+}
+
+int om_tre_activate(struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN], time_t now, uint32_t timeout)
+{
+	struct tre_state next;
+	int i, prev;
+
+	if (!tre)
+		return OM_EINVAL;
+	if (tre->st.pending)
+		return OM_ETRE_PENDING;
+	i = tre_find(tre, mid);
+	if (i < 0)
+		return OM_ETRE_NOT_FOUND;
+	if (tre->st.mids[i].state == OM_TRE_MID_BLOCKED || !tre->rec[i])
+		return OM_ETRE_BLOCKED;
+	if (tre->st.mids[i].state != OM_TRE_MID_INSTALLED && tre->st.mids[i].state != OM_TRE_MID_INACTIVE)
+		return OM_ETRE_MID_STATE;
+	prev = tre->st.has_active ? tre_find(tre, tre->st.active) : -1;
+	next = tre->st;
+	next.mids[i].state = OM_TRE_MID_ACTIVE;
+	memcpy(next.active, mid, OM_MCIM_MID_LEN);
+	next.has_active = 1;
+	if (prev >= 0) {
+		next.mids[prev].state = next.mids[prev].state == OM_TRE_MID_BLOCKED ? OM_TRE_MID_BLOCKED
+										     : OM_TRE_MID_INACTIVE;
+		next.pending = 1;
+		memcpy(next.pend_prev, tre->st.mids[prev].mid, OM_MCIM_MID_LEN);
+		next.deadline = (int64_t)now + fallback_timeout(tre, (size_t)i, timeout);
+	}
+	int rc = tre_commit(tre, &next);
+	OPENSSL_cleanse(&next, sizeof(next));
+	return rc;
+}
+
+/* Drop registry entry idx from s (order kept). */
+static void registry_remove(struct tre_state *s, size_t idx)
+{
+	memmove(&s->mids[idx], &s->mids[idx + 1], (s->n_mids - idx - 1) * sizeof(s->mids[0]));
+	s->n_mids--;
+	memset(&s->mids[s->n_mids], 0, sizeof(s->mids[0]));
+}
+
+int om_tre_confirm(struct om_tre *tre, time_t now)
+{
+	struct tre_state next;
+	char name[TRE_MID_FILE_LEN];
+	struct tre_mid_record *gone = NULL;
+	int rc, prev, erase = 0;
+
+	if (!tre)
+		return OM_EINVAL;
+	if (!tre->st.pending)
+		return OM_ETRE_PENDING;
+	if ((int64_t)now >= tre->st.deadline)
+		return OM_ETRE_MID_STATE;
+	prev = tre_find(tre, tre->st.pend_prev);
+	next = tre->st;
+	next.pending = 0;
+	memset(next.pend_prev, 0, sizeof(next.pend_prev));
+	next.deadline = 0;
+	/* The change of operator is final: SHO[i] no longer has a word here. */
+	next.root_prev.p = NULL;
+	next.root_prev.len = 0;
+	OPENSSL_cleanse(&next.session, sizeof(next.session));
+	if (prev >= 0 && !tre->st.mids[prev].is_pcid) {
+		/* The registry forgets the MID first: a power cut before the erase
+		 * leaves an orphan file that nothing refers to, never a MID whose
+		 * file is gone. */
+		registry_remove(&next, (size_t)prev);
+		tre_mid_file(name, tre->st.pend_prev);
+		erase = 1;
+	}
+	rc = tre_commit(tre, &next);
+	OPENSSL_cleanse(&next, sizeof(next));
+	if (rc || !erase)
+		return rc;
+	gone = tre->rec[prev];
+	memmove(&tre->rec[prev], &tre->rec[prev + 1], (OM_TRE_MIDS_MAX - (size_t)prev - 1) * sizeof(tre->rec[0]));
+	tre->rec[OM_TRE_MIDS_MAX - 1] = NULL;
+	if (gone) {
+		tre_mid_clear(gone);
+		free(gone);
+	}
+	/* Migration erases the source: overwrite, fsync, unlink (fileio.c). */
+	rc = tre_seal_erase(tre->seal, name);
+	return rc == OM_ETRE_NOT_FOUND ? 0 : rc;
+}
+
+int om_tre_tick(struct om_tre *tre, time_t now)
+{
+	struct tre_state next;
+	X509 *root = NULL;
+	int cur, prev, rc;
+
+	if (!tre)
+		return OM_EINVAL;
+	if (!tre->st.pending || (int64_t)now < tre->st.deadline)
+		return 0;
+	cur = tre_find(tre, tre->st.active);
+	prev = tre_find(tre, tre->st.pend_prev);
+	/* Falling back onto a blocked MID would leave the device with nothing. */
+	if (prev < 0 || !tre->rec[prev])
+		return 0;
+	next = tre->st;
+	if (cur >= 0 && next.mids[cur].state != OM_TRE_MID_BLOCKED)
+		next.mids[cur].state = OM_TRE_MID_INACTIVE;
+	next.mids[prev].state = OM_TRE_MID_ACTIVE;
+	memcpy(next.active, tre->st.pend_prev, OM_MCIM_MID_LEN);
+	next.pending = 0;
+	memset(next.pend_prev, 0, sizeof(next.pend_prev));
+	next.deadline = 0;
+	OPENSSL_cleanse(&next.session, sizeof(next.session));
+	if (tre->st.root_prev.len) {
+		/* Back to SHO[i]'s trust root, so SHO[i] can bootstrap again. */
+		rc = tre_decode_root(&root, &tre->st.root_prev);
+		if (rc)
+			goto out;
+		next.root = tre->st.root_prev;
+		next.root_prev.p = NULL;
+		next.root_prev.len = 0;
+	}
+	rc = tre_commit(tre, &next);
+	if (rc)
+		goto out;
+	if (root) {
+		X509_free(tre->root);
+		tre->root = root;
+		root = NULL;
+	}
+	tre->have_nonce_b = 0;
+	rc = 1;
+out:
+	X509_free(root);
+	OPENSSL_cleanse(&next, sizeof(next));
+	return rc;
+}

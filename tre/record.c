@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The TRE's sealed records: encoding and strict parsing (record.h, docs/tre.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "record.h"
+
+static const uint8_t state_magic[4] = { 'O', 'M', 'T', 'R' };
+static const uint8_t mid_magic[4] = { 'O', 'M', 'T', 'M' };
+
+enum {
+	ST_TRE_ID = 0x01,
+	ST_TRE_TYPE = 0x02,
+	ST_FIRMWARE = 0x03,
+	ST_RO_ID = 0x04,
+	ST_MEASUREMENT = 0x05, /* repeated: sha256(32) | name */
+	ST_SIGN_KEY = 0x06,
+	ST_ENC_KEY = 0x07,
+	ST_SIGN_CERT = 0x08,
+	ST_ENC_CERT = 0x09,
+	ST_ROOT = 0x0a,
+	ST_ROOT_PREV = 0x0b,
+	ST_SEQUENCE = 0x0c,
+	ST_SEEN = 0x0d,        /* repeated: nonceA(16) */
+	ST_MID = 0x0e,         /* repeated: mid(16) | state(1) | is_pcid(1) | owner */
+	ST_ACTIVE = 0x0f,
+	ST_PENDING = 0x10,     /* prev mid(16) | deadline(8) */
+	ST_SESSION = 0x11,     /* nonceA(16) | len|username | len|password | len|server_id */
+	ST_LAST = ST_SESSION,
+};
+#define ST_MANDATORY ((1u << ST_TRE_ID) | (1u << ST_TRE_TYPE) | (1u << ST_FIRMWARE) | (1u << ST_RO_ID) | \
+		      (1u << ST_SIGN_KEY) | (1u << ST_ENC_KEY) | (1u << ST_SIGN_CERT) |                 \
+		      (1u << ST_ENC_CERT) | (1u << ST_ROOT) | (1u << ST_SEQUENCE))
+#define ST_REPEATED ((1u << ST_MEASUREMENT) | (1u << ST_SEEN) | (1u << ST_MID))
+
+enum {
+	MR_MID = 0x01,
+	MR_IS_PCID = 0x02,
+	MR_OWNER = 0x03,
+	MR_MCIM = 0x04,
+	MR_SQN = 0x05,
+	MR_LAST = MR_SQN,
+};
+#define MR_MANDATORY 0x3eu
+
+/* ---- writer ------------------------------------------------------------------- */
+
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+static void w_bytes(struct wbuf *w, const void *p, size_t n)
+{
+	if (w->err)
+		return;
+	if (w->len + n > w->cap) {
+		size_t cap = (w->cap ? w->cap : 1024);
+		while (cap < w->len + n)
+			cap *= 2;
+		uint8_t *q = malloc(cap);
+		if (!q) {
+			w->err = OM_ENOMEM;
+			return;
+		}
+		/* Copy by hand so the old buffer, which may hold keys, is cleansed. */
+		if (w->p) {
+			memcpy(q, w->p, w->len);
+			OPENSSL_cleanse(w->p, w->cap);
+			free(w->p);
+		}
+		w->p = q;
+		w->cap = cap;
+	}
+	memcpy(w->p + w->len, p, n);
+	w->len += n;
+}
+
+static void w_tlv_hdr(struct wbuf *w, uint8_t tag, size_t len)
+{
+	if (len > 0xffff) {
+		w->err = OM_EINVAL;
+		return;
+	}
+	uint8_t h[3] = { tag, (uint8_t)(len >> 8), (uint8_t)len };
+	w_bytes(w, h, 3);
+}
+
+static void w_tlv(struct wbuf *w, uint8_t tag, const void *v, size_t len)
+{
+	w_tlv_hdr(w, tag, len);
+	w_bytes(w, v, len);
+}
+
+static void w_str(struct wbuf *w, uint8_t tag, const char *s)
+{
+	w_tlv(w, tag, s, strlen(s));
+}
+
+static void w_be(uint8_t *out, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static uint64_t r_be(const uint8_t *in, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = (v << 8) | in[i];
+	return v;
+}
+
+static int w_finish(struct wbuf *w, uint8_t **out, size_t *len)
+{
+	if (w->err) {
+		if (w->p) {
+			OPENSSL_cleanse(w->p, w->cap);
+			free(w->p);
+		}
+		return w->err;
+	}
+	*out = w->p;
+	*len = w->len;
+	return 0;
+}
+
+static void w_small_str(struct wbuf *w, const char *s)
+{
+	size_t n = strlen(s);
+	uint8_t l = (uint8_t)n;
+	if (n > 255) {
+		w->err = OM_EINVAL;
+		return;
+	}
+	w_bytes(w, &l, 1);
+	w_bytes(w, s, n);
+}
+
+int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
+{
+	struct wbuf w = { 0 };
+	uint8_t v[OM_MCIM_MID_LEN + 8 + 2];
+
+	if (!s || !out || !len || s->n_meas > OM_MEASUREMENTS_MAX || s->n_seen > TRE_REPLAY_MAX ||
+	    s->n_mids > OM_TRE_MIDS_MAX)
+		return OM_EINVAL;
+	w_bytes(&w, state_magic, 4);
+	v[0] = TRE_RECORD_VERSION;
+	w_bytes(&w, v, 1);
+	w_str(&w, ST_TRE_ID, s->tre_id);
+	w_str(&w, ST_TRE_TYPE, s->tre_type);
+	w_str(&w, ST_FIRMWARE, s->firmware_version);
+	w_str(&w, ST_RO_ID, s->ro_id);
+	for (size_t i = 0; i < s->n_meas; i++) {
+		size_t n = strnlen(s->meas[i].name, sizeof(s->meas[i].name) - 1);
+		w_tlv_hdr(&w, ST_MEASUREMENT, 32 + n);
+		w_bytes(&w, s->meas[i].sha256, 32);
+		w_bytes(&w, s->meas[i].name, n);
+	}
+	w_tlv(&w, ST_SIGN_KEY, s->sign_key.p, s->sign_key.len);
+	w_tlv(&w, ST_ENC_KEY, s->enc_key.p, s->enc_key.len);
+	w_tlv(&w, ST_SIGN_CERT, s->sign_cert.p, s->sign_cert.len);
+	w_tlv(&w, ST_ENC_CERT, s->enc_cert.p, s->enc_cert.len);
+	w_tlv(&w, ST_ROOT, s->root.p, s->root.len);
+	if (s->root_prev.len)
+		w_tlv(&w, ST_ROOT_PREV, s->root_prev.p, s->root_prev.len);
+	w_be(v, s->sequence, 4);
+	w_tlv(&w, ST_SEQUENCE, v, 4);
+	for (size_t i = 0; i < s->n_seen; i++)
+		w_tlv(&w, ST_SEEN, s->seen[i], OM_NONCE_LEN);
+	for (size_t i = 0; i < s->n_mids; i++) {
+		const struct tre_mid_entry *e = &s->mids[i];
+		size_t n = strnlen(e->owner, sizeof(e->owner) - 1);
+		w_tlv_hdr(&w, ST_MID, OM_MCIM_MID_LEN + 2 + n);
+		w_bytes(&w, e->mid, OM_MCIM_MID_LEN);
+		v[0] = e->state;
+		v[1] = e->is_pcid;
+		w_bytes(&w, v, 2);
+		w_bytes(&w, e->owner, n);
+	}
+	if (s->has_active)
+		w_tlv(&w, ST_ACTIVE, s->active, OM_MCIM_MID_LEN);
+	if (s->pending) {
+		memcpy(v, s->pend_prev, OM_MCIM_MID_LEN);
+		w_be(v + OM_MCIM_MID_LEN, (uint64_t)s->deadline, 8);
+		w_tlv(&w, ST_PENDING, v, OM_MCIM_MID_LEN + 8);
+	}
+	if (s->session.present) {
+		const struct tre_session *se = &s->session;
+		w_tlv_hdr(&w, ST_SESSION, OM_NONCE_LEN + 3 + strlen(se->username) + strlen(se->password) +
+						  strlen(se->server_id));
+		w_bytes(&w, se->nonce_a, OM_NONCE_LEN);
+		w_small_str(&w, se->username);
+		w_small_str(&w, se->password);
+		w_small_str(&w, se->server_id);
+	}
+	OPENSSL_cleanse(v, sizeof(v));
+	return w_finish(&w, out, len);
+}
+
+/* ---- reader ------------------------------------------------------------------- */
+
+/* Copy a string value: no NUL inside, min..max bytes. */
+static int r_str(char *dst, size_t dst_size, const uint8_t *v, size_t n, size_t min)
+{
+	if (n < min || n >= dst_size || memchr(v, 0, n))
+		return OM_ETRE_STATE;
+	memcpy(dst, v, n);
+	dst[n] = 0;
+	return 0;
+}
+
+static int r_blob(struct tre_blob *b, const uint8_t *v, size_t n)
+{
+	if (n == 0 || n > TRE_BLOB_MAX)
+		return OM_ETRE_STATE;
+	return tre_blob_set(b, v, n);
+}
+
+/* One length-prefixed string inside the session value. */
+static int r_small_str(char *dst, size_t dst_size, const uint8_t **p, const uint8_t *end)
+{
+	if (*p >= end)
+		return OM_ETRE_STATE;
+	size_t n = **p;
+	(*p)++;
+	if ((size_t)(end - *p) < n)
+		return OM_ETRE_STATE;
+	int rc = r_str(dst, dst_size, *p, n, 0);
+	*p += n;
+	return rc;
+}
+
+static int state_field(struct tre_state *s, uint8_t tag, const uint8_t *v, size_t n)
+{
+	switch (tag) {
+	case ST_TRE_ID:
+		return r_str(s->tre_id, sizeof(s->tre_id), v, n, 1);
+	case ST_TRE_TYPE:
+		return r_str(s->tre_type, sizeof(s->tre_type), v, n, 0);
+	case ST_FIRMWARE:
+		return r_str(s->firmware_version, sizeof(s->firmware_version), v, n, 0);
+	case ST_RO_ID:
+		return r_str(s->ro_id, sizeof(s->ro_id), v, n, 1);
+	case ST_MEASUREMENT:
+		if (n < 32 || s->n_meas >= OM_MEASUREMENTS_MAX)
+			return OM_ETRE_STATE;
+		memcpy(s->meas[s->n_meas].sha256, v, 32);
+		if (r_str(s->meas[s->n_meas].name, sizeof(s->meas[0].name), v + 32, n - 32, 0))
+			return OM_ETRE_STATE;
+		s->n_meas++;
+		return 0;
+	case ST_SIGN_KEY:
+		return r_blob(&s->sign_key, v, n);
+	case ST_ENC_KEY:
+		return r_blob(&s->enc_key, v, n);
+	case ST_SIGN_CERT:
+		return r_blob(&s->sign_cert, v, n);
+	case ST_ENC_CERT:
+		return r_blob(&s->enc_cert, v, n);
+	case ST_ROOT:
+		return r_blob(&s->root, v, n);
+	case ST_ROOT_PREV:
+		return r_blob(&s->root_prev, v, n);
+	case ST_SEQUENCE:
+		if (n != 4)
+			return OM_ETRE_STATE;
+		s->sequence = (uint32_t)r_be(v, 4);
+		return 0;
+	case ST_SEEN:
+		if (n != OM_NONCE_LEN || s->n_seen >= TRE_REPLAY_MAX)
+			return OM_ETRE_STATE;
+		memcpy(s->seen[s->n_seen++], v, OM_NONCE_LEN);
+		return 0;
+	case ST_MID: {
+		if (n < OM_MCIM_MID_LEN + 3 || s->n_mids >= OM_TRE_MIDS_MAX)
+			return OM_ETRE_STATE;
+		struct tre_mid_entry *e = &s->mids[s->n_mids];
+		memcpy(e->mid, v, OM_MCIM_MID_LEN);
+		e->state = v[OM_MCIM_MID_LEN];
+		e->is_pcid = v[OM_MCIM_MID_LEN + 1];
+		if (e->state < OM_TRE_MID_INSTALLED || e->state > OM_TRE_MID_BLOCKED || e->is_pcid > 1)
+			return OM_ETRE_STATE;
+		for (size_t i = 0; i < s->n_mids; i++)
+			if (memcmp(s->mids[i].mid, e->mid, OM_MCIM_MID_LEN) == 0)
+				return OM_ETRE_STATE;
+		if (r_str(e->owner, sizeof(e->owner), v + OM_MCIM_MID_LEN + 2, n - OM_MCIM_MID_LEN - 2, 1))
+			return OM_ETRE_STATE;
+		s->n_mids++;
+		return 0;
+	}
+	case ST_ACTIVE:
+		if (n != OM_MCIM_MID_LEN)
+			return OM_ETRE_STATE;
+		memcpy(s->active, v, n);
+		s->has_active = 1;
+		return 0;
+	case ST_PENDING: {
+		if (n != OM_MCIM_MID_LEN + 8)
+			return OM_ETRE_STATE;
+		memcpy(s->pend_prev, v, OM_MCIM_MID_LEN);
+		uint64_t d = r_be(v + OM_MCIM_MID_LEN, 8);
+		if (d > INT64_MAX)
+			return OM_ETRE_STATE;
+		s->deadline = (int64_t)d;
+		s->pending = 1;
+		return 0;
+	}
+	case ST_SESSION: {
+		const uint8_t *p = v + OM_NONCE_LEN, *end = v + n;
+		struct tre_session *se = &s->session;
+		if (n < OM_NONCE_LEN + 3)
+			return OM_ETRE_STATE;
+		memcpy(se->nonce_a, v, OM_NONCE_LEN);
+		if (r_small_str(se->username, sizeof(se->username), &p, end) ||
+		    r_small_str(se->password, sizeof(se->password), &p, end) ||
+		    r_small_str(se->server_id, sizeof(se->server_id), &p, end) || p != end)
+			return OM_ETRE_STATE;
+		se->present = 1;
+		return 0;
+	}
+	default:
+		return OM_ETRE_STATE;
+	}
+}
+
+/* Walk "magic | version | TLV*", calling field() for each; seen-once rules. */
+static int walk(const uint8_t *in, size_t len, const uint8_t magic[static 4], unsigned last, unsigned repeated,
+		unsigned mandatory, int (*field)(void *ctx, uint8_t tag, const uint8_t *v, size_t n), void *ctx)
+{
+	uint32_t seen = 0;
+	size_t off = 5;
+
+	if (!in || len < 5 || memcmp(in, magic, 4) != 0)
+		return OM_ETRE_STATE;
+	if (in[4] != TRE_RECORD_VERSION)
+		return OM_ETRE_STATE_VERSION;
+	while (off < len) {
+		if (len - off < 3)
+			return OM_ETRE_STATE;
+		uint8_t tag = in[off];
+		size_t n = (size_t)r_be(in + off + 1, 2);
+		off += 3;
+		if (n > len - off || tag == 0 || tag > last)
+			return OM_ETRE_STATE;
+		if ((seen & (1u << tag)) && !(repeated & (1u << tag)))
+			return OM_ETRE_STATE;
+		seen |= 1u << tag;
+		int rc = field(ctx, tag, in + off, n);
+		if (rc)
+			return rc;
+		off += n;
+	}
+	return (seen & mandatory) == mandatory ? 0 : OM_ETRE_STATE;
+}
+
+static int state_field_cb(void *ctx, uint8_t tag, const uint8_t *v, size_t n)
+{
+	return state_field(ctx, tag, v, n);
+}
+
+int tre_state_parse(struct tre_state *s, const uint8_t *in, size_t len)
+{
+	if (!s)
+		return OM_EINVAL;
+	memset(s, 0, sizeof(*s));
+	int rc = walk(in, len, state_magic, ST_LAST, ST_REPEATED, ST_MANDATORY, state_field_cb, s);
+	/* Cross-field rules: the active MID and the pending one's predecessor are registered. */
+	if (!rc && s->has_active) {
+		int found = 0, prev_found = !s->pending;
+		for (size_t i = 0; i < s->n_mids; i++) {
+			found |= memcmp(s->mids[i].mid, s->active, OM_MCIM_MID_LEN) == 0;
+			prev_found |= memcmp(s->mids[i].mid, s->pend_prev, OM_MCIM_MID_LEN) == 0;
+		}
+		if (!found || !prev_found)
+			rc = OM_ETRE_STATE;
+	} else if (!rc && s->pending) {
+		rc = OM_ETRE_STATE;
+	}
+	if (rc)
+		tre_state_clear(s);
+	return rc;
+}
+
+void tre_blob_free(struct tre_blob *b)
+{
+	if (b->p) {
+		OPENSSL_cleanse(b->p, b->len);
+		free(b->p);
+	}
+	b->p = NULL;
+	b->len = 0;
+}
+
+int tre_blob_set(struct tre_blob *dst, const uint8_t *p, size_t len)
+{
+	uint8_t *q = NULL;
+	if (len) {
+		q = malloc(len);
+		if (!q)
+			return OM_ENOMEM;
+		memcpy(q, p, len);
+	}
+	tre_blob_free(dst);
+	dst->p = q;
+	dst->len = len;
+	return 0;
+}
+
+void tre_state_clear(struct tre_state *s)
+{
+	if (!s)
+		return;
+	tre_blob_free(&s->sign_key);
+	tre_blob_free(&s->enc_key);
+	tre_blob_free(&s->sign_cert);
+	tre_blob_free(&s->enc_cert);
+	tre_blob_free(&s->root);
+	tre_blob_free(&s->root_prev);
+	OPENSSL_cleanse(s, sizeof(*s));
+}
+
+/* ---- MID record ----------------------------------------------------------------- */
+
+int tre_mid_encode(const struct tre_mid_record *m, uint8_t **out, size_t *len)
+{
+	struct wbuf w = { 0 };
+	uint8_t tlv[OM_MCIM_ENCODED_MAX];
+	uint8_t sqn[OM_USIM_SQN_STATE_LEN];
+	uint8_t ver = TRE_RECORD_VERSION;
+	int n, rc = 0;
+
+	if (!m || !out || !len)
+		return OM_EINVAL;
+	n = om_mcim_encode(&m->mcim, tlv, sizeof(tlv));
+	if (n < 0)
+		return n;
+	if (om_usim_sqn_serialise(sqn, &m->sqn) != OM_USIM_SQN_STATE_LEN) {
+		rc = OM_EINVAL;
+		goto out;
+	}
+	w_bytes(&w, mid_magic, 4);
+	w_bytes(&w, &ver, 1);
+	w_tlv(&w, MR_MID, m->mid, OM_MCIM_MID_LEN);
+	w_tlv(&w, MR_IS_PCID, &m->is_pcid, 1);
+	w_str(&w, MR_OWNER, m->owner);
+	w_tlv(&w, MR_MCIM, tlv, (size_t)n);
+	w_tlv(&w, MR_SQN, sqn, sizeof(sqn));
+	rc = w_finish(&w, out, len);
+out:
+	OPENSSL_cleanse(tlv, sizeof(tlv));
+	return rc;
+}
+
+static int mid_field_cb(void *ctx, uint8_t tag, const uint8_t *v, size_t n)
+{
+	struct tre_mid_record *m = ctx;
+	switch (tag) {
+	case MR_MID:
+		if (n != OM_MCIM_MID_LEN)
+			return OM_ETRE_STATE;
+		memcpy(m->mid, v, n);
+		return 0;
+	case MR_IS_PCID:
+		if (n != 1 || v[0] > 1)
+			return OM_ETRE_STATE;
+		m->is_pcid = v[0];
+		return 0;
+	case MR_OWNER:
+		return r_str(m->owner, sizeof(m->owner), v, n, 1);
+	case MR_MCIM:
+		return om_mcim_decode(&m->mcim, v, n) == 0 ? 0 : OM_ETRE_STATE;
+	case MR_SQN:
+		return om_usim_sqn_parse(&m->sqn, v, n) == 0 ? 0 : OM_ETRE_STATE;
+	default:
+		return OM_ETRE_STATE;
+	}
+}
+
+int tre_mid_parse(struct tre_mid_record *m, const uint8_t *in, size_t len)
+{
+	if (!m)
+		return OM_EINVAL;
+	memset(m, 0, sizeof(*m));
+	int rc = walk(in, len, mid_magic, MR_LAST, 0, MR_MANDATORY, mid_field_cb, m);
+	if (rc)
+		tre_mid_clear(m);
+	return rc;
+}
+
+void tre_mid_clear(struct tre_mid_record *m)
+{
+	if (m)
+		OPENSSL_cleanse(m, sizeof(*m));
+}

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Opening the TRE with its integrity check (secure boot, spec/004
+ * 5.1.1.1.3), status, and discovery under the ACL (spec/004 5.1.1.1.4: a
+ * stakeholder sees only the MIDs it owns).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include <openmcim/pki.h>
+
+#include "tre_int.h"
+
+void tre_mid_file(char out[static TRE_MID_FILE_LEN], const uint8_t mid[static OM_MCIM_MID_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	memcpy(out, "mid-", 4);
+	for (size_t i = 0; i < OM_MCIM_MID_LEN; i++) {
+		out[4 + 2 * i] = hex[mid[i] >> 4];
+		out[5 + 2 * i] = hex[mid[i] & 15];
+	}
+	memcpy(out + 4 + 2 * OM_MCIM_MID_LEN, ".mid", 5);
+}
+
+int tre_find(const struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN])
+{
+	for (size_t i = 0; i < tre->st.n_mids; i++)
+		if (memcmp(tre->st.mids[i].mid, mid, OM_MCIM_MID_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
+int tre_save_state(struct om_tre *tre, const struct tre_state *s)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = tre_state_encode(s, &buf, &len);
+	if (rc)
+		return rc;
+	rc = tre_seal_put(tre->seal, TRE_STATE_FILE, buf, len, 0);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
+int tre_save_mid(struct om_tre *tre, const struct tre_mid_record *rec, int excl)
+{
+	char name[TRE_MID_FILE_LEN];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = tre_mid_encode(rec, &buf, &len);
+	if (rc)
+		return rc;
+	tre_mid_file(name, rec->mid);
+	rc = tre_seal_put(tre->seal, name, buf, len, excl);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Free old unless next still holds the same bytes in any of its blobs. */
+static void free_if_unshared(struct tre_blob *old, const struct tre_state *next)
+{
+	const struct tre_blob *keep[] = { &next->sign_key, &next->enc_key, &next->sign_cert,
+					  &next->enc_cert, &next->root, &next->root_prev };
+	if (!old->p)
+		return;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (keep[i]->p == old->p)
+			return;
+	tre_blob_free(old);
+}
+
+int tre_commit(struct om_tre *tre, struct tre_state *next)
+{
+	int rc = tre_save_state(tre, next);
+	if (rc)
+		return rc;
+	free_if_unshared(&tre->st.sign_key, next);
+	free_if_unshared(&tre->st.enc_key, next);
+	free_if_unshared(&tre->st.sign_cert, next);
+	free_if_unshared(&tre->st.enc_cert, next);
+	free_if_unshared(&tre->st.root, next);
+	free_if_unshared(&tre->st.root_prev, next);
+	memcpy(&tre->st, next, sizeof(*next));
+	OPENSSL_cleanse(next, sizeof(*next));
+	return 0;
+}
+
+int tre_decode_root(X509 **out, const struct tre_blob *root)
+{
+	return om_cert_decode(out, OM_ENC_DER, root->p, root->len);
+}
+
+int tre_check_root(X509 *cert, time_t now, char cn[static OM_NAME_MAX_LEN + 1])
+{
+	int rc = om_cert_check_profile(cert, OM_CERT_SHO_SIGNING);
+	if (rc == OM_EPKI_PURPOSE && om_cert_check_profile(cert, OM_CERT_ROOT_CA) == 0)
+		rc = 0;
+	if (rc)
+		return rc;
+	if (X509_cmp_time(X509_get0_notBefore(cert), &now) >= 0)
+		return OM_EPKI_NOT_YET_VALID;
+	if (X509_cmp_time(X509_get0_notAfter(cert), &now) <= 0)
+		return OM_EPKI_EXPIRED;
+	return om_cert_subject_cn(cert, cn) < 0 ? OM_ETRE_TRUST_ROOT : 0;
+}
+
+static int load_keys(struct om_tre *tre)
+{
+	int rc = om_key_decode_private(&tre->sign_key, OM_ENC_DER, tre->st.sign_key.p, tre->st.sign_key.len);
+	if (!rc)
+		rc = om_key_decode_private(&tre->enc_key, OM_ENC_DER, tre->st.enc_key.p, tre->st.enc_key.len);
+	if (!rc)
+		rc = tre_decode_root(&tre->root, &tre->st.root);
+	/* Keys and the root were sealed by us: if they do not decode, the record is corrupt. */
+	return rc ? OM_ETRE_STATE : 0;
+}
+
+/* Load one MID's file and check it against its registry entry. */
+static int load_mid(struct om_tre *tre, size_t i)
+{
+	const struct tre_mid_entry *e = &tre->st.mids[i];
+	char name[TRE_MID_FILE_LEN];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct tre_mid_record *rec = calloc(1, sizeof(*rec));
+	int rc;
+
+	if (!rec)
+		return OM_ENOMEM;
+	tre_mid_file(name, e->mid);
+	rc = tre_seal_get(tre->seal, name, &buf, &len);
+	if (!rc)
+		rc = tre_mid_parse(rec, buf, len);
+	if (!rc && (memcmp(rec->mid, e->mid, OM_MCIM_MID_LEN) != 0 || rec->is_pcid != e->is_pcid ||
+		    strcmp(rec->owner, e->owner) != 0))
+		rc = OM_ETRE_STATE;
+	if (buf) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	if (rc) {
+		tre_mid_clear(rec);
+		free(rec);
+		return rc;
+	}
+	tre->rec[i] = rec;
+	return 0;
+}
+
+int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
+{
+	struct om_tre *tre = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0, n_newly_blocked = 0;
+	int rc;
+
+	if (!out || !dir || strlen(dir) >= TRE_PATH_MAX || (flags & ~OM_TRE_NO_FSYNC))
+		return OM_EINVAL;
+	tre = calloc(1, sizeof(*tre));
+	if (!tre)
+		return OM_ENOMEM;
+	memcpy(tre->dir, dir, strlen(dir) + 1);
+	tre->flags = flags;
+	rc = tre_seal_soft_open(&tre->seal, dir, flags);
+	if (rc)
+		goto out;
+	rc = tre_seal_get(tre->seal, TRE_STATE_FILE, &buf, &len);
+	if (rc)
+		goto out;
+	rc = tre_state_parse(&tre->st, buf, len);
+	if (rc)
+		goto out;
+	rc = load_keys(tre);
+	if (rc)
+		goto out;
+	/* Secure boot: every MID is checked now; one that fails is blocked, never used. */
+	for (size_t i = 0; i < tre->st.n_mids; i++) {
+		if (tre->st.mids[i].state == OM_TRE_MID_BLOCKED)
+			continue;
+		rc = load_mid(tre, i);
+		if (rc == OM_ENOMEM || rc == OM_EIO)
+			goto out;
+		if (rc) {
+			tre->st.mids[i].state = OM_TRE_MID_BLOCKED;
+			n_newly_blocked++;
+		}
+	}
+	rc = 0;
+	/* Persist the verdict, so that a file restored later does not unblock its MID. */
+	if (n_newly_blocked)
+		rc = tre_save_state(tre, &tre->st);
+out:
+	if (buf) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	if (rc) {
+		om_tre_close(tre);
+		return rc;
+	}
+	*out = tre;
+	return 0;
+}
+
+void om_tre_close(struct om_tre *tre)
+{
+	if (!tre)
+		return;
+	for (size_t i = 0; i < OM_TRE_MIDS_MAX; i++) {
+		if (tre->rec[i]) {
+			tre_mid_clear(tre->rec[i]);
+			free(tre->rec[i]);
+		}
+	}
+	tre_state_clear(&tre->st);
+	EVP_PKEY_free(tre->sign_key);
+	EVP_PKEY_free(tre->enc_key);
+	X509_free(tre->root);
+	tre_seal_close(tre->seal);
+	OPENSSL_cleanse(tre, sizeof(*tre));
+	free(tre);
+}
+
+const char *om_tre_mid_state_name(int state)
+{
+	switch (state) {
+	case OM_TRE_MID_INSTALLED:
+		return "INSTALLED";
+	case OM_TRE_MID_ACTIVE:
+		return "ACTIVE";
+	case OM_TRE_MID_INACTIVE:
+		return "INACTIVE";
+	case OM_TRE_MID_BLOCKED:
+		return "BLOCKED";
+	case OM_TRE_MID_ERASED:
+		return "ERASED";
+	default:
+		return "?";
+	}
+}
+
+int om_tre_status(const struct om_tre *tre, struct om_tre_status *st)
+{
+	char cn[OM_NAME_MAX_LEN + 1] = "";
+	if (!tre || !st)
+		return OM_EINVAL;
+	memset(st, 0, sizeof(*st));
+	memcpy(st->tre_id, tre->st.tre_id, sizeof(st->tre_id));
+	if (om_cert_subject_cn(tre->root, cn) >= 0)
+		memcpy(st->trust_root_cn, cn, sizeof(st->trust_root_cn));
+	st->bootstrap_sequence = tre->st.sequence;
+	st->n_mids = tre->st.n_mids;
+	for (size_t i = 0; i < tre->st.n_mids; i++) {
+		if (tre->st.mids[i].state != OM_TRE_MID_BLOCKED)
+			continue;
+		st->n_blocked++;
+		if (tre->st.has_active && memcmp(tre->st.mids[i].mid, tre->st.active, OM_MCIM_MID_LEN) == 0)
+			st->active_blocked = 1;
+	}
+	st->session = tre->st.session.present;
+	st->activation_pending = tre->st.pending;
+	st->fallback_deadline = tre->st.pending ? (time_t)tre->st.deadline : 0;
+	return 0;
+}
+
+int om_tre_get_info(const struct om_tre *tre, struct om_tre_info *info)
+{
+	if (!tre || !info)
+		return OM_EINVAL;
+	memset(info, 0, sizeof(*info));
+	memcpy(info->tre_id, tre->st.tre_id, sizeof(info->tre_id));
+	memcpy(info->tre_type, tre->st.tre_type, sizeof(info->tre_type));
+	memcpy(info->firmware_version, tre->st.firmware_version, sizeof(info->firmware_version));
+	info->n_measurements = tre->st.n_meas;
+	memcpy(info->m, tre->st.meas, tre->st.n_meas * sizeof(info->m[0]));
+	return 0;
+}
+
+static void fill_info(const struct om_tre *tre, size_t i, struct om_tre_mid_info *o)
+{
+	const struct tre_mid_entry *e = &tre->st.mids[i];
+	const struct tre_mid_record *r = tre->rec[i];
+
+	memset(o, 0, sizeof(*o));
+	memcpy(o->mid, e->mid, OM_MCIM_MID_LEN);
+	memcpy(o->owner, e->owner, sizeof(o->owner));
+	o->state = e->state;
+	o->is_pcid = e->is_pcid;
+	if (r) { /* a blocked MID's file is not trusted: only the registry speaks for it */
+		memcpy(o->imsi, r->mcim.imsi, sizeof(o->imsi));
+		o->mnc_len = r->mcim.mnc_len;
+		memcpy(o->apn, r->mcim.apn, sizeof(o->apn));
+	}
+	if (tre->st.pending && tre->st.has_active && memcmp(e->mid, tre->st.active, OM_MCIM_MID_LEN) == 0) {
+		o->pending = 1;
+		o->fallback_deadline = (time_t)tre->st.deadline;
+	}
+}
+
+int om_tre_mid_list(const struct om_tre *tre, const char *stakeholder, struct om_tre_mid_info *out,
+		    size_t cap)
+{
+	int n = 0;
+	if (!tre || !stakeholder || !*stakeholder || (cap && !out))
+		return OM_EINVAL;
+	for (size_t i = 0; i < tre->st.n_mids; i++) {
+		if (strcmp(tre->st.mids[i].owner, stakeholder) != 0)
+			continue;
+		if ((size_t)n < cap)
+			fill_info(tre, i, &out[n]);
+		n++;
+	}
+	return n;
+}
+
+int om_tre_active(const struct om_tre *tre, struct om_tre_mid_info *out)
+{
+	if (!tre || !out)
+		return OM_EINVAL;
+	int i = tre->st.has_active ? tre_find(tre, tre->st.active) : -1;
+	if (i < 0)
+		return OM_ETRE_NO_ACTIVE;
+	if (!tre->rec[i])
+		return OM_ETRE_BLOCKED;
+	fill_info(tre, (size_t)i, out);
+	return 0;
+}

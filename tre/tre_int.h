@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the TRE's files share inside tre/: the handle and its helpers. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <openmcim/pki.h>
+#include <openmcim/tre.h>
+
+#include "fileio.h"
+#include "record.h"
+#include "seal.h"
+
+#define TRE_STATE_FILE "tre.state"
+#define TRE_MID_FILE_LEN (4 + 2 * OM_MCIM_MID_LEN + 4 + 1) /* "mid-" hex ".mid" NUL */
+
+struct om_tre {
+	char dir[TRE_PATH_MAX];
+	unsigned flags;
+	struct tre_sealer *seal;
+	struct tre_state st;
+	/* The loaded credential of st.mids[i]; NULL when blocked. Secret. */
+	struct tre_mid_record *rec[OM_TRE_MIDS_MAX];
+	EVP_PKEY *sign_key;
+	EVP_PKEY *enc_key;
+	X509 *root;             /* Cert_SHO[i], decoded from st.root */
+	int have_nonce_b;       /* M2MMobj sent, M2MMCIMMobj awaited (memory only) */
+	uint8_t nonce_b[OM_NONCE_LEN];
+};
+
+/* "mid-<32 hex>.mid" */
+void tre_mid_file(char out[static TRE_MID_FILE_LEN], const uint8_t mid[static OM_MCIM_MID_LEN]);
+
+/* Index of mid in the registry, or -1. */
+int tre_find(const struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN]);
+
+/* Encode s and seal it as the state record (atomic). 0, OM_EIO, OM_ENOMEM, OM_ECRYPTO. */
+OM_NODISCARD int tre_save_state(struct om_tre *tre, const struct tre_state *s);
+
+/* Encode rec and seal it as its MID file (excl: must not exist yet). */
+OM_NODISCARD int tre_save_mid(struct om_tre *tre, const struct tre_mid_record *rec, int excl);
+
+/*
+ * Commit a shallow copy of the state: seal it, then make it the TRE's state.
+ * Blobs of the old state that next no longer shares are freed; on failure
+ * nothing changes and the caller frees the blobs it put into next.
+ */
+OM_NODISCARD int tre_commit(struct om_tre *tre, struct tre_state *next);
+
+/* Decode the trust root blob into an X509. 0 or OM_EPKI_MALFORMED. */
+OM_NODISCARD int tre_decode_root(X509 **out, const struct tre_blob *root);
+
+/*
+ * Accept cert as a trust root Cert_SHO[i]: SHO_SIGNING profile (the pinned
+ * key that signs bootstraps and M2MMCIMMobj), or ROOT_CA when an operator
+ * signs with its root key directly; valid at now; a printable CN into cn.
+ * 0, OM_EPKI_PURPOSE, OM_EPKI_MALFORMED, OM_EPKI_EXPIRED,
+ * OM_EPKI_NOT_YET_VALID, OM_ETRE_TRUST_ROOT.
+ */
+OM_NODISCARD int tre_check_root(X509 *cert, time_t now, char cn[static OM_NAME_MAX_LEN + 1]);
+

@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Remote provisioning through the TRE with the real codecs and keys: the
+ * bootstrap (B.2.3.3), M2MMobj and M2MMCIMMobj (B.2.3.4), activation,
+ * fallback (Note Y) and confirmation. Every refusal is shown to leave the
+ * TRE's directory byte-identical.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include <openmcim/bootstrap.h>
+#include <openmcim/mobj.h>
+#include <openmcim/protect.h>
+
+#include "tre_fixture.h"
+
+static struct om_ca *pva;
+static EVP_PKEY *pva_key;
+static struct fx_sho ro, sho1, sho2;
+
+/* A signed bootstrap from `from` carrying `to`'s certificate (to_der) for the TRE whose encryption certificate is enc. */
+static uint8_t *make_bootstrap(const struct fx_sho *from, const uint8_t *to_der, size_t to_len, X509 *enc,
+			       uint32_t seq, const uint8_t nonce_a[16], size_t *len)
+{
+	struct om_dm_creds c;
+	struct om_bootstrap b;
+	uint8_t plain[512], sealed[2048];
+	uint8_t *xml = NULL;
+
+	memset(&c, 0, sizeof(c));
+	memset(&b, 0, sizeof(b));
+	strcpy(c.username, "TRE-dm-user");
+	strcpy(c.password, "s3cret-dm-password");
+	memcpy(c.nonce_a, nonce_a, 16);
+	int n = om_dm_creds_encode(&c, plain, sizeof(plain));
+	if (n < 0)
+		FX_DIE(om_errname(n));
+	int s = om_protect_seal(X509_get0_pubkey(enc), OM_PROTECT_AES256CBC_HMACSHA256, OM_PROTECT_TAG_DM_CREDENTIALS,
+				plain, (size_t)n, sealed, sizeof(sealed));
+	if (s < 0)
+		FX_DIE(om_errname(s));
+	strcpy(b.provurl, "https://dpf.sho.example:8443/dm");
+	strcpy(b.server_id, "dpf.sho.example");
+	strcpy(b.apn, "m2m.sho.example");
+	b.sequence = seq;
+	b.sho_cert = (uint8_t *)to_der;
+	b.sho_cert_len = to_len;
+	b.creds = sealed;
+	b.creds_len = (size_t)s;
+	int rc = om_bootstrap_build_signed(&b, from->key, from->cert, &xml, len);
+	if (rc)
+		FX_DIE(om_errname(rc));
+	return xml;
+}
+
+/* M2MMCIMMobj for the MCIM m, sealed to enc, answering nonce_b, signed by sho's key. */
+static int make_mcimobj(EVP_PKEY *sho_key, X509 *enc, const struct om_mcim *m, const uint8_t nonce_b[16],
+			int bad_version, uint8_t *out, size_t cap)
+{
+	uint8_t tlv[OM_MCIM_ENCODED_MAX], sealed[1024];
+	int n = om_mcim_encode(m, tlv, sizeof(tlv));
+	if (n < 0)
+		FX_DIE(om_errname(n));
+	int s = om_protect_seal(X509_get0_pubkey(enc), OM_PROTECT_AES256CBC_HMACSHA256, OM_PROTECT_TAG_MCIM, tlv,
+				(size_t)n, sealed, sizeof(sealed));
+	if (s < 0)
+		FX_DIE(om_errname(s));
+	if (bad_version)
+		sealed[4] = 0x02; /* the OMPD format version (docs/formats.md) */
+	int r = om_m2mmcimmobj_build(sealed, (size_t)s, nonce_b, sho_key, out, cap);
+	if (r < 0)
+		FX_DIE(om_errname(r));
+	return r;
+}
+
+/* M2MMobj from the TRE, verified with Cert_TRE as the DPF would; gives nonceB. */
+static void get_nonce_b(struct om_tre *tre, const struct fx_tre *t, const uint8_t nonce_a[16], uint8_t nonce_b[16])
+{
+	uint8_t obj[OM_MOBJ_MAX], na[16];
+	struct om_tre_info info;
+	X509 *sc = NULL;
+	int n = om_tre_m2mmobj(tre, obj, sizeof(obj));
+	CHECK_MSG(n > 0, "om_tre_m2mmobj: %s", om_errname(n));
+	if (n <= 0 || om_cert_decode(&sc, OM_ENC_DER, t->sign_der, t->sign_len))
+		FX_DIE("m2mmobj");
+	CHECK_INT(om_m2mmobj_verify(obj, (size_t)n, X509_get0_pubkey(sc), &info, na, nonce_b), 0);
+	CHECK_MEM(na, nonce_a, 16);
+	CHECK(strcmp(info.tre_id, t->tre_id) == 0 && info.n_measurements == 2);
+	CHECK_MEM(info.m[0].sha256, t->meas[0].sha256, 32);
+	X509_free(sc);
+}
+
+static struct om_tre *setup(struct fx_tre *t, const char *tre_id)
+{
+	struct om_tre *tre = NULL;
+	fx_tre_init(t, pva, tre_id, &ro, OM_KEY_X25519);
+	if (om_tre_personalise(t->dir, &t->p, 0) || om_tre_open(&tre, t->dir, 0))
+		FX_DIE("setup");
+	return tre;
+}
+
+/* Bootstrap from `from` to `to`, M2MMobj, and install m: the whole B.2.3.3-4 path. */
+static void provision(struct om_tre *tre, const struct fx_tre *t, const struct fx_sho *from, const struct fx_sho *to,
+		      uint32_t seq, const struct om_mcim *m, uint8_t mid[16])
+{
+	uint8_t nonce_a[16], nonce_b[16], obj[OM_MOBJ_MAX];
+	size_t len = 0;
+	check_random(nonce_a, 16);
+	uint8_t *xml = make_bootstrap(from, to->der, to->der_len, t->enc_cert, seq, nonce_a, &len);
+	int rc = om_tre_bootstrap(tre, xml, len, time(NULL));
+	CHECK_MSG(rc == 0, "bootstrap: %s", om_errname(rc));
+	free(xml);
+	get_nonce_b(tre, t, nonce_a, nonce_b);
+	int n = make_mcimobj(to->key, t->enc_cert, m, nonce_b, 0, obj, sizeof(obj));
+	rc = om_tre_install_mcim(tre, obj, (size_t)n, time(NULL), mid);
+	CHECK_MSG(rc == 0, "install: %s", om_errname(rc));
+}
+
+static int aka_ok(struct om_tre *tre, const struct om_mcim *m, uint64_t sqn)
+{
+	uint8_t rand[16], autn[16], xres[8];
+	struct om_usim_out out;
+	fx_challenge(m, sqn, 1, rand, autn, xres);
+	int rc = om_tre_aka(tre, rand, autn, &out);
+	int ok = rc == 0 && memcmp(out.res, xres, 8) == 0;
+	om_usim_out_clear(&out);
+	return ok ? 0 : (rc ? rc : -1);
+}
+
+static int file_exists_for(const char *dir, const uint8_t mid[16])
+{
+	char path[600];
+	int n = snprintf(path, sizeof(path), "%s/mid-", dir);
+	for (int i = 0; i < 16; i++)
+		n += snprintf(path + n, sizeof(path) - (size_t)n, "%02x", mid[i]);
+	snprintf(path + n, sizeof(path) - (size_t)n, ".mid");
+	return access(path, F_OK) == 0;
+}
+
+static void test_change_of_subscription_twice_erases_the_superseded_mcim(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000101");
+	struct om_mcim m1, m2;
+	struct om_tre_mid_info mi[4];
+	struct om_tre_status st;
+	uint8_t mid1[16], mid2[16];
+	time_t now = 100000;
+
+	fx_pcid(&m1, "001020000000001", "m2m.sho1.example");
+	fx_pcid(&m2, "001030000000001", "m2m.sho2.example");
+	provision(tre, &t, &ro, &sho1, 1, &m1, mid1);
+	CHECK_INT(om_tre_mid_list(tre, sho1.id, mi, 4), 1);
+	CHECK_INT(mi[0].state, OM_TRE_MID_INSTALLED);
+	CHECK_INT(om_tre_activate(tre, mid1, now, 60), 0);
+	CHECK_INT(aka_ok(tre, &m1, 32), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 30), 0);
+	/* The PCID stays, inactive, for the RO; the MCIM is SHO1's. */
+	CHECK_INT(om_tre_mid_list(tre, ro.id, mi, 4), 1);
+	CHECK(mi[0].is_pcid && mi[0].state == OM_TRE_MID_INACTIVE);
+	CHECK_INT(om_tre_mid_list(tre, sho1.id, mi, 4), 1);
+	CHECK_INT(mi[0].state, OM_TRE_MID_ACTIVE);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(strcmp(st.trust_root_cn, sho1.id) == 0 && st.session == 0 && st.bootstrap_sequence == 1);
+	/* Next change of operator: SHO1 bootstraps the device for SHO2 (trust-root chain). */
+	provision(tre, &t, &sho1, &sho2, 2, &m2, mid2);
+	CHECK_INT(om_tre_activate(tre, mid2, now, 60), 0);
+	CHECK_INT(aka_ok(tre, &m2, 32), 0);
+	CHECK(file_exists_for(t.dir, mid1));
+	CHECK_INT(om_tre_confirm(tre, now + 59), 0);
+	CHECK(!file_exists_for(t.dir, mid1));
+	CHECK(file_exists_for(t.dir, mid2));
+	CHECK_INT(om_tre_mid_list(tre, sho1.id, mi, 4), 0);
+	om_tre_close(tre);
+	/* The registry as reopened agrees. */
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.n_mids, 2);
+	CHECK(strcmp(st.trust_root_cn, sho2.id) == 0);
+	CHECK_INT(aka_ok(tre, &m2, 64), 0);
+	om_tre_close(tre);
+	om_mcim_clear(&m1);
+	om_mcim_clear(&m2);
+	fx_tre_free(&t);
+}
+
+static void test_unconfirmed_activation_falls_back_at_the_deadline(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000102");
+	struct om_mcim m1, m2;
+	struct om_tre_status st;
+	uint8_t mid1[16], mid2[16];
+	time_t now = 200000;
+
+	fx_pcid(&m1, "001020000000002", "m2m.sho1.example");
+	fx_pcid(&m2, "001030000000002", "m2m.sho2.example");
+	provision(tre, &t, &ro, &sho1, 1, &m1, mid1);
+	CHECK_INT(om_tre_activate(tre, mid1, now, 0), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 1), 0);
+	CHECK_INT(aka_ok(tre, &m1, 32), 0);
+	/* SHO2's MCIM is activated but the device never attaches with it. */
+	provision(tre, &t, &sho1, &sho2, 2, &m2, mid2);
+	CHECK_INT(om_tre_activate(tre, mid2, now, 120), 0);
+	CHECK_INT(om_tre_activate(tre, mid1, now, 120), OM_ETRE_PENDING);
+	CHECK(aka_ok(tre, &m1, 64) == OM_EAUTH_MAC); /* SHO1's vectors no longer answer */
+	CHECK_INT(om_tre_tick(tre, now + 119), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(st.activation_pending && st.fallback_deadline == now + 120);
+	om_tre_close(tre);
+	/* The deadline survives a restart. */
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_tick(tre, now + 120), 1);
+	CHECK_INT(om_tre_confirm(tre, now + 121), OM_ETRE_PENDING);
+	/* The previous MCIM answers AKA again, and SHO1 is the trust root again. */
+	CHECK_INT(aka_ok(tre, &m1, 64), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(strcmp(st.trust_root_cn, sho1.id) == 0 && !st.activation_pending && !st.session);
+	CHECK(file_exists_for(t.dir, mid1) && file_exists_for(t.dir, mid2));
+	/* Confirmation after the deadline is refused. */
+	CHECK_INT(om_tre_activate(tre, mid2, now + 200, 10), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 210), OM_ETRE_MID_STATE);
+	CHECK_INT(om_tre_tick(tre, now + 210), 1);
+	CHECK_INT(aka_ok(tre, &m1, 96), 0);
+	om_tre_close(tre);
+	om_mcim_clear(&m1);
+	om_mcim_clear(&m2);
+	fx_tre_free(&t);
+}
+
+/* Every bootstrap refusal; after each, the directory is byte-identical. */
+static void test_bootstrap_refusals_leave_files_identical(void)
+{
+	struct fx_tre t, other;
+	struct om_tre *tre = setup(&t, "TRE-00000103");
+	uint8_t h0[32], h1[32], nonce_a[16];
+	size_t len = 0;
+	uint8_t *xml;
+	time_t now = time(NULL);
+
+	fx_tre_init(&other, pva, "TRE-00000104", &ro, OM_KEY_X25519);
+	fx_dir_hash(t.dir, h0);
+	check_random(nonce_a, 16);
+	/* Signed by a key other than the trust root (SHO2 is not Cert_SHO[0]). */
+	xml = make_bootstrap(&sho2, sho1.der, sho1.der_len, t.enc_cert, 1, nonce_a, &len);
+	CHECK(om_tre_bootstrap(tre, xml, len, now) < 0);
+	free(xml);
+	/* Credentials sealed for another TRE. */
+	xml = make_bootstrap(&ro, sho1.der, sho1.der_len, other.enc_cert, 1, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), OM_EPROTECT_UNWRAP);
+	free(xml);
+	/* Cert_SHO[i+1] expired, or not for signing bootstraps and MCIMs. */
+	X509 *old = fx_issue(sho1.ca, sho1.key, sho1.id, OM_CERT_SHO_SIGNING, now - 7200, now - 3600);
+	X509 *tls = fx_issue(sho1.ca, sho1.key, sho1.id, OM_CERT_OPERATOR_TLS, 0, 0);
+	uint8_t *d1 = NULL, *d2 = NULL;
+	size_t l1 = 0, l2 = 0;
+	CHECK_INT(om_cert_encode(old, OM_ENC_DER, &d1, &l1), 0);
+	CHECK_INT(om_cert_encode(tls, OM_ENC_DER, &d2, &l2), 0);
+	xml = make_bootstrap(&ro, d1, l1, t.enc_cert, 1, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), OM_EPKI_EXPIRED);
+	free(xml);
+	xml = make_bootstrap(&ro, d2, l2, t.enc_cert, 1, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), OM_EPKI_PURPOSE);
+	free(xml);
+	xml = make_bootstrap(&ro, t.sign_der, t.sign_len, t.enc_cert, 1, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), OM_EPKI_PURPOSE);
+	free(xml);
+	om_pki_free(d1, l1);
+	om_pki_free(d2, l2);
+	X509_free(old);
+	X509_free(tls);
+	/* A flipped bit anywhere in a good bootstrap. */
+	xml = make_bootstrap(&ro, sho1.der, sho1.der_len, t.enc_cert, 1, nonce_a, &len);
+	size_t accepted = 0;
+	for (size_t i = 0; i < len; i++) {
+		xml[i] ^= (uint8_t)(1u << (i % 8));
+		int ok = om_tre_bootstrap(tre, xml, len, now) == 0;
+		if (ok)
+			fprintf(stderr, "flip at %zu accepted: ...%.40s...\n", i, (const char *)xml + (i > 20 ? i - 20 : 0));
+		accepted += ok;
+		xml[i] ^= (uint8_t)(1u << (i % 8));
+	}
+	CHECK_MSG(accepted == 0, "%zu of %zu bit flips accepted", accepted, len);
+	fx_dir_hash(t.dir, h1);
+	CHECK_MEM(h0, h1, 32);
+	/* The genuine one is accepted; replayed (even re-signed with a higher
+	 * sequence) it is refused, and so is an old sequence with a new nonce. */
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), 0);
+	CHECK_INT(om_tre_abort_session(tre), 0); /* back to Cert_SHO[0] so the RO's signature counts */
+	fx_dir_hash(t.dir, h0);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), OM_ETRE_REPLAY);
+	free(xml);
+	xml = make_bootstrap(&ro, sho1.der, sho1.der_len, t.enc_cert, 2, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), OM_ETRE_REPLAY);
+	free(xml);
+	check_random(nonce_a, 16);
+	xml = make_bootstrap(&ro, sho1.der, sho1.der_len, t.enc_cert, 1, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), OM_ETRE_SEQUENCE);
+	free(xml);
+	fx_dir_hash(t.dir, h1);
+	CHECK_MEM(h0, h1, 32);
+	om_tre_close(tre);
+	fx_tre_free(&t);
+	fx_tre_free(&other);
+}
+
+/* Every M2MMCIMMobj refusal; after each, the directory is byte-identical. */
+static void test_mcim_install_refusals_leave_files_identical(void)
+{
+	struct fx_tre t, other;
+	struct om_tre *tre = setup(&t, "TRE-00000105");
+	struct om_mcim m;
+	uint8_t h0[32], h1[32], nonce_a[16], nonce_b[16], obj[OM_MOBJ_MAX], mid[16];
+	size_t len = 0;
+	time_t now = time(NULL);
+	int n;
+
+	fx_tre_init(&other, pva, "TRE-00000106", &ro, OM_KEY_X25519);
+	fx_pcid(&m, "001020000000005", "m2m.sho1.example");
+	/* Without a bootstrap there is nothing to answer. */
+	n = make_mcimobj(sho1.key, t.enc_cert, &m, nonce_a, 0, obj, sizeof(obj));
+	CHECK_INT(om_tre_install_mcim(tre, obj, (size_t)n, now, mid), OM_ETRE_NO_SESSION);
+	check_random(nonce_a, 16);
+	uint8_t *xml = make_bootstrap(&ro, sho1.der, sho1.der_len, t.enc_cert, 1, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), 0);
+	free(xml);
+	/* No M2MMobj sent yet: no nonceB is pending. */
+	CHECK_INT(om_tre_install_mcim(tre, obj, (size_t)n, now, mid), OM_ETRE_NONCE);
+	get_nonce_b(tre, &t, nonce_a, nonce_b);
+	fx_dir_hash(t.dir, h0);
+	/* Signed by the RO, not by SHO[i+1]. */
+	n = make_mcimobj(ro.key, t.enc_cert, &m, nonce_b, 0, obj, sizeof(obj));
+	CHECK(om_tre_install_mcim(tre, obj, (size_t)n, now, mid) < 0);
+	/* Another nonceB. */
+	uint8_t wrong[16];
+	check_random(wrong, 16);
+	n = make_mcimobj(sho1.key, t.enc_cert, &m, wrong, 0, obj, sizeof(obj));
+	CHECK_INT(om_tre_install_mcim(tre, obj, (size_t)n, now, mid), OM_ETRE_NONCE);
+	/* A flipped bit anywhere in a good object. */
+	n = make_mcimobj(sho1.key, t.enc_cert, &m, nonce_b, 0, obj, sizeof(obj));
+	size_t accepted = 0;
+	for (int i = 0; i < n; i++) {
+		obj[i] ^= (uint8_t)(1u << (i % 8));
+		accepted += om_tre_install_mcim(tre, obj, (size_t)n, now, mid) == 0;
+		obj[i] ^= (uint8_t)(1u << (i % 8));
+	}
+	CHECK_MSG(accepted == 0, "%zu of %d bit flips accepted", accepted, n);
+	fx_dir_hash(t.dir, h1);
+	CHECK_MEM(h0, h1, 32);
+	/* Made for another TRE: signed and fresh, but it does not open here (nonceB is then spent). */
+	n = make_mcimobj(sho1.key, other.enc_cert, &m, nonce_b, 0, obj, sizeof(obj));
+	CHECK_INT(om_tre_install_mcim(tre, obj, (size_t)n, now, mid), OM_EPROTECT_UNWRAP);
+	n = make_mcimobj(sho1.key, t.enc_cert, &m, nonce_b, 0, obj, sizeof(obj));
+	CHECK_INT(om_tre_install_mcim(tre, obj, (size_t)n, now, mid), OM_ETRE_NONCE);
+	/* A wrong protected-data format version. */
+	get_nonce_b(tre, &t, nonce_a, nonce_b);
+	n = make_mcimobj(sho1.key, t.enc_cert, &m, nonce_b, 1, obj, sizeof(obj));
+	CHECK_INT(om_tre_install_mcim(tre, obj, (size_t)n, now, mid), OM_EPROTECT_HEADER);
+	/* An MCIM already expired. */
+	get_nonce_b(tre, &t, nonce_a, nonce_b);
+	m.present |= OM_MCIM_HAS_NOT_AFTER;
+	m.not_after = (uint64_t)now - 1;
+	n = make_mcimobj(sho1.key, t.enc_cert, &m, nonce_b, 0, obj, sizeof(obj));
+	CHECK_INT(om_tre_install_mcim(tre, obj, (size_t)n, now, mid), OM_ETRE_MID_STATE);
+	m.present &= ~OM_MCIM_HAS_NOT_AFTER;
+	fx_dir_hash(t.dir, h1);
+	CHECK_MEM(h0, h1, 32);
+	/* The genuine object installs once; replayed, its nonceB is spent. */
+	get_nonce_b(tre, &t, nonce_a, nonce_b);
+	n = make_mcimobj(sho1.key, t.enc_cert, &m, nonce_b, 0, obj, sizeof(obj));
+	CHECK_INT(om_tre_install_mcim(tre, obj, (size_t)n, now, mid), 0);
+	fx_dir_hash(t.dir, h0);
+	CHECK_INT(om_tre_install_mcim(tre, obj, (size_t)n, now, mid), OM_ETRE_NONCE);
+	fx_dir_hash(t.dir, h1);
+	CHECK_MEM(h0, h1, 32);
+	om_tre_close(tre);
+	om_mcim_clear(&m);
+	fx_tre_free(&t);
+	fx_tre_free(&other);
+}
+
+static void test_dm_digest_is_computed_inside_without_the_password(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000107");
+	char digest[OM_TRE_DM_DIGEST_B64_LEN + 1], user[64], server[64];
+	uint8_t nonce_a[16], nonce[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	size_t len = 0;
+
+	CHECK_INT(om_tre_dm_digest(tre, nonce, sizeof(nonce), digest), OM_ETRE_NO_SESSION);
+	check_random(nonce_a, 16);
+	uint8_t *xml = make_bootstrap(&ro, sho1.der, sho1.der_len, t.enc_cert, 1, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, time(NULL)), 0);
+	free(xml);
+	CHECK_INT(om_tre_dm_identity(tre, user, server), 0);
+	CHECK(strcmp(user, "TRE-dm-user") == 0 && strcmp(server, "dpf.sho.example") == 0);
+	CHECK_INT(om_tre_dm_digest(tre, nonce, sizeof(nonce), digest), 0);
+	/* The DPF's side of the formula, from the password it issued. */
+	unsigned char md[16], inner[25], buf[64], want[25];
+	EVP_Digest("TRE-dm-user:s3cret-dm-password", 30, md, NULL, EVP_md5(), NULL);
+	EVP_EncodeBlock(inner, md, 16);
+	memcpy(buf, inner, 24);
+	buf[24] = ':';
+	memcpy(buf + 25, nonce, 8);
+	EVP_Digest(buf, 33, md, NULL, EVP_md5(), NULL);
+	EVP_EncodeBlock(want, md, 16);
+	CHECK(strcmp(digest, (char *)want) == 0);
+	om_tre_close(tre);
+	/* The session survives a restart (the DM session may span one). */
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_dm_digest(tre, nonce, sizeof(nonce), digest), 0);
+	CHECK(strcmp(digest, (char *)want) == 0);
+	om_tre_close(tre);
+	fx_tre_free(&t);
+}
+
+int main(void)
+{
+	if (om_key_generate(&pva_key, OM_KEY_EC_P256) || om_ca_create(&pva, pva_key, "PVA Root", 0, 0))
+		FX_DIE("pva");
+	fx_sho_init(&ro, "RO-Example");
+	fx_sho_init(&sho1, "SHO-One");
+	fx_sho_init(&sho2, "SHO-Two");
+	test_change_of_subscription_twice_erases_the_superseded_mcim();
+	test_unconfirmed_activation_falls_back_at_the_deadline();
+	test_bootstrap_refusals_leave_files_identical();
+	test_mcim_install_refusals_leave_files_identical();
+	test_dm_digest_is_computed_inside_without_the_password();
+	fx_sho_free(&ro);
+	fx_sho_free(&sho1);
+	fx_sho_free(&sho2);
+	om_ca_free(pva);
+	EVP_PKEY_free(pva_key);
+	return check_done();
+}
