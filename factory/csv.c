@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The rows of the import files (docs/factory.md). No field needs quoting:
+ * identifiers are checked to [A-Za-z0-9._-: ] and everything else is hex
+ * or base64. The RO's rows have one length for the whole run, so workers
+ * can write them in place (pwrite at header + index * row length) and the
+ * credentials never pass through a temporary file.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <openmcim/hex.h>
+
+#include "factory_impl.h"
+
+size_t factory_ro_row_len(const struct factory_pcid_range *r)
+{
+	/* imsi , k(32) , opc(32) , amf(4) \n */
+	return strlen(r->plmn) + r->width + 1 + 32 + 1 + 32 + 1 + 4 + 1;
+}
+
+static char *put_hex(char *p, const uint8_t *b, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < len; i++) {
+		*p++ = digits[b[i] >> 4];
+		*p++ = digits[b[i] & 15];
+	}
+	return p;
+}
+
+void factory_ro_row(const struct factory_device *d, char *out)
+{
+	char *p = out;
+	size_t n = strlen(d->pcid.imsi);
+	memcpy(p, d->pcid.imsi, n);
+	p += n;
+	*p++ = ',';
+	p = put_hex(p, d->pcid.k, sizeof(d->pcid.k));
+	*p++ = ',';
+	p = put_hex(p, d->pcid.opc, sizeof(d->pcid.opc));
+	*p++ = ',';
+	p = put_hex(p, d->pcid.amf, sizeof(d->pcid.amf));
+	*p++ = '\n';
+	*p = 0;
+}
+
+/* Base64 (RFC 4648, no line breaks) of der into a fresh buffer. */
+static char *b64(const uint8_t *der, size_t len)
+{
+	if (len > 65536)
+		return NULL;
+	char *s = malloc(4 * ((len + 2) / 3) + 1);
+	if (s)
+		EVP_EncodeBlock((unsigned char *)s, der, (int)len);
+	return s;
+}
+
+int factory_pva_row(FILE *f, const struct factory_run *run, const struct factory_device *d)
+{
+	char *s = b64(d->sign_der, d->sign_len), *e = b64(d->enc_der, d->enc_len);
+	int rc = OM_ENOMEM;
+	if (s && e)
+		rc = fprintf(f, "%s,%s,%s,%s,%s\n", d->tre_id, run->model, run->firmware, s, e) < 0 ? OM_EIO
+													: 0;
+	free(s);
+	free(e);
+	return rc;
+}
+
+int factory_owner_row(FILE *f, const struct factory_run *run, const struct factory_device *d)
+{
+	char *s = b64(d->sign_der, d->sign_len);
+	int rc = OM_ENOMEM;
+	if (s)
+		rc = fprintf(f, "%s,%s,%s\n", d->tre_id, s, run->owner_sho) < 0 ? OM_EIO : 0;
+	free(s);
+	return rc;
+}
+
+int factory_measurement_rows(FILE *f, const struct factory_run *run)
+{
+	for (size_t i = 0; i < OM_FACTORY_N_COMPONENTS; i++) {
+		char hex[65];
+		*put_hex(hex, run->meas[i].sha256, sizeof(run->meas[i].sha256)) = 0;
+		if (fprintf(f, "%s,%s,%s,%s\n", run->model, run->firmware, run->meas[i].name, hex) < 0)
+			return OM_EIO;
+	}
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One TRE on the line (B.2.2.1): "a TRE is initialized with an asymmetric
+ * key pair ... additionally a corresponding certificate signing request is
+ * created"; with the note on two key pairs, a signing pair and an
+ * encryption pair, and one CSR signed with the first that carries the
+ * second (docs/pki.md). The PVA's CA turns the CSR into Cert_TRE
+ * (TRE_SIGNING and TRE_ENCRYPTION); "the certificate is inserted into the
+ * TRE, together with the corresponding key pair", with Cert_SHO[0] as
+ * trust root and the network-access credentials {PCID, K} shared with the
+ * RO. The private keys never leave this function except into the TRE.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <openmcim/milenage.h>
+
+#include "factory_impl.h"
+
+void factory_device_clear(struct factory_device *d)
+{
+	if (!d)
+		return;
+	om_mcim_clear(&d->pcid);
+	om_pki_free(d->sign_der, d->sign_len);
+	om_pki_free(d->enc_der, d->enc_len);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The PCID credential {PCID, K} with OPc (B.2.2.1, B.2.2.2). */
+static int make_pcid(const struct factory_run *run, uint64_t i, struct om_mcim *m)
+{
+	memset(m, 0, sizeof(*m));
+	factory_pcid_imsi(&run->pcid, i, m->imsi);
+	m->mnc_len = run->pcid.mnc_len;
+	m->algorithm = OM_MCIM_ALG_MILENAGE;
+	memcpy(m->apn, run->apn, strlen(run->apn) + 1);
+	m->present = OM_MCIM_HAS_AMF;
+	m->amf[0] = 0x80; /* E-UTRAN separation bit (TS 33.401 6.1.1) */
+	m->amf[1] = 0x00;
+	if (RAND_priv_bytes(m->k, sizeof(m->k)) != 1)
+		return OM_ERANDOM;
+	if (run->have_op)
+		return om_milenage_opc(m->opc, m->k, run->op);
+	return RAND_priv_bytes(m->opc, sizeof(m->opc)) == 1 ? 0 : OM_ERANDOM;
+}
+
+int factory_device_make(const struct factory_run *run, uint64_t i, struct factory_device *d)
+{
+	EVP_PKEY *sign = NULL, *enc = NULL;
+	X509_REQ *csr = NULL;
+	int rc;
+
+	if (!run || !d)
+		return OM_EINVAL;
+	memset(d, 0, sizeof(*d));
+	factory_tre_id(run, i, d->tre_id);
+	if ((rc = om_key_generate(&sign, OM_KEY_EC_P256)) < 0 ||
+	    (rc = om_key_generate(&enc, run->enc_key)) < 0 ||
+	    (rc = om_csr_create(&csr, sign, d->tre_id, enc)) < 0 ||
+	    (rc = om_ca_issue_tre(run->ca, csr, d->tre_id, 0, 0, &d->sign_der, &d->sign_len,
+				  &d->enc_der, &d->enc_len)) < 0 ||
+	    (rc = make_pcid(run, i, &d->pcid)) < 0 ||
+	    (rc = factory_personalise(run, d, sign, enc)) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		factory_device_clear(d);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(sign); /* OpenSSL cleanses private key material on free */
+	EVP_PKEY_free(enc);
+	return rc;
+}

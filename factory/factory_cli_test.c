@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `openmcim factory` as a process ($OM_CLI): init-cas, a small run with its
+ * summary line, --help, and each kind of bad argument: exit 2, one line on
+ * stderr naming the option, and no output directory left behind.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+struct run {
+	int status;
+	char out[4096];
+	char err[4096];
+};
+
+static char root[] = "/tmp/om-factory-cli-test-XXXXXX";
+
+static void slurp_fd(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t got;
+	while ((got = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)got;
+	buf[n] = 0;
+	close(fd);
+}
+
+/* Run $OM_CLI factory args... (NULL-terminated). stderr is not a tty here. */
+static void run_cli(struct run *r, const char *const *args)
+{
+	const char *cli = getenv("OM_CLI");
+	char *argv[48];
+	int po[2], pe[2], n = 0;
+	if (!cli) {
+		fprintf(stderr, "OM_CLI is not set: run the test through ctest\n");
+		exit(1);
+	}
+	argv[n++] = (char *)cli;
+	argv[n++] = "factory";
+	for (size_t i = 0; args[i] && n < 47; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	if (pipe(po) || pipe(pe))
+		abort();
+	pid_t pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
+		execv(cli, argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	slurp_fd(pe[0], r->err, sizeof(r->err)); /* short: fits the pipe while stdout waits */
+	slurp_fd(po[0], r->out, sizeof(r->out));
+	int st;
+	if (waitpid(pid, &st, 0) != pid)
+		abort();
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static size_t count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+	if (!d)
+		return (size_t)-1;
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static int one_line(const char *s)
+{
+	const char *nl = strchr(s, '\n');
+	return nl && nl[1] == 0;
+}
+
+static char cas[600], ca_pem[700], ca_key[700], ro_pem[700], out[600], junk[600];
+
+/* A usage error: exit 2, one line mentioning what, root unchanged. */
+static void check_usage(const char *what, const char *const *args)
+{
+	struct run r;
+	size_t before = count_entries(root);
+	run_cli(&r, args);
+	CHECK_MSG(r.status == 2, "%s: exit %d, stderr %s", what, r.status, r.err);
+	CHECK_MSG(one_line(r.err), "%s: stderr is not one line: %s", what, r.err);
+	CHECK_MSG(strstr(r.err, what) != NULL, "stderr does not name %s: %s", what, r.err);
+	CHECK_INT(count_entries(root), before);
+}
+
+#define RUN_ARGS(...)                                                                               \
+	(const char *const[])                                                                      \
+	{                                                                                          \
+		"--out", out, "--pva-ca", ca_pem, "--pva-key", ca_key, "--ro-cert", ro_pem,        \
+			"--pcid-mcc", "001", "--pcid-mnc", "01", __VA_ARGS__, NULL                 \
+	}
+
+int main(void)
+{
+	struct run r;
+	if (!mkdtemp(root)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(cas, sizeof(cas), "%s/cas", root);
+	snprintf(ca_pem, sizeof(ca_pem), "%s/pva-ca.pem", cas);
+	snprintf(ca_key, sizeof(ca_key), "%s/pva-ca.key", cas);
+	snprintf(ro_pem, sizeof(ro_pem), "%s/ro-signing.pem", cas);
+	snprintf(out, sizeof(out), "%s/run", root);
+	snprintf(junk, sizeof(junk), "%s/junk.key", root);
+
+	run_cli(&r, (const char *const[]){ "--help", NULL });
+	CHECK_INT(r.status, 0);
+	CHECK(strstr(r.out, "--pcid-first") != NULL);
+	run_cli(&r, (const char *const[]){ "init-cas", "--out", cas, "--ro-id", "RO-cli", NULL });
+	CHECK_MSG(r.status == 0, "init-cas: %s", r.err);
+
+	/* a small run */
+	run_cli(&r, RUN_ARGS("--devices", "3", "--pcid-first", "0000000001", "--jobs", "2", "--ro-id", "RO-cli"));
+	CHECK_MSG(r.status == 0, "run: exit %d: %s", r.status, r.err);
+	CHECK(strstr(r.out, "factory: 3 devices TRE-00000001..TRE-00000003, PCID 001010000000001..001010000000003") ==
+	      r.out);
+	CHECK(r.err[0] == 0); /* no progress line when stderr is not a terminal */
+	CHECK_INT(count_entries(out), 4);
+
+	/* a non-empty output directory: the run above */
+	check_usage("--out", RUN_ARGS("--devices", "3", "--pcid-first", "0000000001"));
+	CHECK_INT(count_entries(out), 4);
+	snprintf(out, sizeof(out), "%s/run2", root);
+
+	check_usage("--devices", RUN_ARGS("--pcid-first", "0000000001"));
+	check_usage("--devices", RUN_ARGS("--devices", "0", "--pcid-first", "0000000001"));
+	check_usage("--devices", RUN_ARGS("--devices", "3x", "--pcid-first", "0000000001"));
+	check_usage("--pcid-first", RUN_ARGS("--devices", "5", "--pcid-first", "9999999997"));
+	check_usage("--pcid-first", RUN_ARGS("--devices", "1", "--pcid-first", "12a"));
+	check_usage("--first-serial", RUN_ARGS("--devices", "2", "--pcid-first", "1", "--first-serial", "99999999"));
+	check_usage("--enc-key", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--enc-key", "ed25519"));
+	check_usage("--op", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--op", "00"));
+	check_usage("--ro-cert", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--ro-id", "RO-other"));
+	check_usage("--nope", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--nope", "1"));
+	check_usage("--jobs", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--jobs", "1", "--jobs", "2"));
+
+	/* a missing CA file, an unreadable key */
+	snprintf(ca_pem, sizeof(ca_pem), "%s/missing.pem", cas);
+	check_usage("--pva-ca", RUN_ARGS("--devices", "1", "--pcid-first", "1"));
+	snprintf(ca_pem, sizeof(ca_pem), "%s/pva-ca.pem", cas);
+	FILE *f = fopen(junk, "w");
+	CHECK(f && fputs("-----BEGIN PRIVATE KEY-----\nnot a key\n", f) >= 0 && fclose(f) == 0);
+	snprintf(ca_key, sizeof(ca_key), "%s", junk);
+	check_usage("--pva-key", RUN_ARGS("--devices", "1", "--pcid-first", "1"));
+	snprintf(ca_key, sizeof(ca_key), "%s/ro-signing.key", cas); /* a key, not the CA's */
+	check_usage("--pva-ca/--pva-key", RUN_ARGS("--devices", "1", "--pcid-first", "1"));
+	unlink(junk);
+
+	/* the output's parent must exist */
+	snprintf(ca_key, sizeof(ca_key), "%s/pva-ca.key", cas);
+	snprintf(out, sizeof(out), "%s/no/such", root);
+	check_usage("--out", RUN_ARGS("--devices", "1", "--pcid-first", "1"));
+
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	CHECK_INT(system(cmd), 0);
+	return check_done();
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The last step on the line: the device's TRE state, written by the TRE's
+ * own personalisation call so that the factory never knows the TRE's file
+ * formats. {PrK_TRE, Cert_TRE, Cert_SHO[0], TRE_id} and the PCID
+ * credential are in the TRE after this (B.2.2.1).
+ */
+#include <stdio.h>
+
+#include <openmcim/tre.h>
+
+#include "factory_impl.h"
+
+int factory_personalise(const struct factory_run *run, const struct factory_device *d,
+			EVP_PKEY *sign_key, EVP_PKEY *enc_key)
+{
+	char dir[4096];
+	int n = snprintf(dir, sizeof(dir), "%s/%s", run->devices_dir, d->tre_id);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return OM_EINVAL;
+	struct om_tre_personalisation p = {
+		.tre_id = d->tre_id,
+		.tre_type = run->model,
+		.firmware_version = run->firmware,
+		.sign_key = sign_key,
+		.enc_key = enc_key,
+		.sign_cert = d->sign_der,
+		.sign_cert_len = d->sign_len,
+		.enc_cert = d->enc_der,
+		.enc_cert_len = d->enc_len,
+		.trust_root = run->ro_der,
+		.trust_root_len = run->ro_der_len,
+		.ro_id = run->ro_id,
+		.pcid = &d->pcid,
+		.measurements = run->meas,
+		.n_measurements = OM_FACTORY_N_COMPONENTS,
+	};
+	return om_tre_personalise(dir, &p, run->tre_flags);
+}

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A production run: J worker threads each take a contiguous block of
+ * device indices (every device costs the same, so static blocks balance),
+ * write the RO's rows in place and their PVA and owner rows to a part file
+ * per worker; the parts are joined in worker order, so the rows come out
+ * in device order whatever J is. The main thread shows progress.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "factory_impl.h"
+
+#define JOBS_MAX 256
+#define PATH_CAP 4096
+
+struct shared {
+	const struct factory_run *run;
+	int ro_fd;
+	size_t ro_row_len;
+	off_t ro_base;
+	atomic_size_t done;
+	atomic_int stop;
+	atomic_uint finished;
+};
+
+struct worker {
+	pthread_t th;
+	struct shared *sh;
+	uint64_t begin, end;
+	FILE *pva, *owner;
+	int rc;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int write_ro(const struct shared *sh, uint64_t i, const struct factory_device *d)
+{
+	char row[FACTORY_RO_ROW_MAX + 1];
+	factory_ro_row(d, row);
+	off_t at = sh->ro_base + (off_t)(i * sh->ro_row_len);
+	ssize_t n = pwrite(sh->ro_fd, row, sh->ro_row_len, at);
+	OPENSSL_cleanse(row, sizeof(row));
+	return n == (ssize_t)sh->ro_row_len ? 0 : OM_EIO;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+	struct factory_device d;
+	int rc = 0;
+
+	for (uint64_t i = w->begin; i < w->end && !atomic_load(&sh->stop); i++) {
+		if ((rc = factory_device_make(sh->run, i, &d)) < 0)
+			break;
+		if ((rc = write_ro(sh, i, &d)) == 0 && (rc = factory_pva_row(w->pva, sh->run, &d)) == 0)
+			rc = factory_owner_row(w->owner, sh->run, &d);
+		factory_device_clear(&d);
+		if (rc < 0)
+			break;
+		atomic_fetch_add(&sh->done, 1);
+	}
+	if (rc < 0) {
+		w->rc = rc;
+		atomic_store(&sh->stop, 1);
+	}
+	atomic_fetch_add(&sh->finished, 1);
+	return NULL;
+}
+
+static void progress(size_t done, size_t total, double t0, int final)
+{
+	double el = now_s() - t0, rate = el > 0 ? (double)done / el : 0;
+	double eta = rate > 0 ? (double)(total - done) / rate : 0;
+	fprintf(stderr, "\rfactory: %zu/%zu devices  %.0f/s  ETA %.0f s   %s", done, total, rate, eta,
+		final ? "\n" : "");
+}
+
+/* Start the workers, show progress until they finish, join them. */
+static int run_workers(struct shared *sh, struct worker *w, unsigned jobs, size_t n, int show)
+{
+	unsigned started = 0;
+	int rc = 0;
+	double t0 = now_s(), last = 0;
+
+	for (; started < jobs; started++) {
+		w[started].sh = sh;
+		w[started].begin = (uint64_t)n * started / jobs;
+		w[started].end = (uint64_t)n * (started + 1) / jobs;
+		if (pthread_create(&w[started].th, NULL, work, &w[started]) != 0) {
+			atomic_store(&sh->stop, 1);
+			rc = OM_ENOMEM;
+			break;
+		}
+	}
+	while (atomic_load(&sh->finished) < started) {
+		struct timespec nap = { 0, 50 * 1000 * 1000 };
+		nanosleep(&nap, NULL);
+		if (show && now_s() - last >= 0.25) {
+			last = now_s();
+			progress(atomic_load(&sh->done), n, t0, 0);
+		}
+	}
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(w[i].th, NULL);
+		if (rc == 0 && w[i].rc < 0)
+			rc = w[i].rc;
+	}
+	if (show)
+		progress(atomic_load(&sh->done), n, t0, 1);
+	return rc;
+}
+
+/* Append a worker's part file to out. */
+static int append(FILE *out, FILE *part)
+{
+	char buf[65536];
+	size_t got;
+	if (fflush(part) != 0 || fseek(part, 0, SEEK_SET) != 0)
+		return OM_EIO;
+	while ((got = fread(buf, 1, sizeof(buf), part)) > 0)
+		if (fwrite(buf, 1, got, out) != got)
+			return OM_EIO;
+	return ferror(part) ? OM_EIO : 0;
+}
+
+static FILE *create(const char *dir, const char *name, mode_t mode)
+{
+	char path[PATH_CAP];
+	if (factory_path(path, sizeof(path), dir, name) < 0)
+		return NULL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
+/* The PVA's and the owner's files from the parts, in device order. */
+static int assemble(const char *tmp, const struct factory_run *run, struct worker *w, unsigned jobs)
+{
+	char dir[PATH_CAP];
+	FILE *pva = NULL, *meas = NULL, *owner = NULL;
+	int rc = OM_EIO;
+
+	if (factory_mkdir(tmp, "pva", 0755, dir, sizeof(dir)) < 0 ||
+	    !(pva = create(dir, "devices.csv", 0644)) || !(meas = create(dir, "reference-measurements.csv", 0644)) ||
+	    factory_mkdir(tmp, "owner", 0755, dir, sizeof(dir)) < 0 ||
+	    !(owner = create(dir, "delivery-note.csv", 0644)))
+		goto out;
+	if (fputs(FACTORY_PVA_HEADER, pva) < 0 || fputs(FACTORY_MEAS_HEADER, meas) < 0 ||
+	    fputs(FACTORY_OWNER_HEADER, owner) < 0 || (rc = factory_measurement_rows(meas, run)) < 0)
+		goto out;
+	for (unsigned i = 0; i < jobs; i++)
+		if ((rc = append(pva, w[i].pva)) < 0 || (rc = append(owner, w[i].owner)) < 0)
+			goto out;
+	rc = 0;
+out:
+	if (pva && fclose(pva) != 0)
+		rc = OM_EIO;
+	if (meas && fclose(meas) != 0)
+		rc = OM_EIO;
+	if (owner && fclose(owner) != 0)
+		rc = OM_EIO;
+	return rc;
+}
+
+static unsigned pick_jobs(unsigned jobs, size_t n)
+{
+	if (jobs == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	if (jobs > JOBS_MAX)
+		jobs = JOBS_MAX;
+	if ((size_t)jobs > n)
+		jobs = (unsigned)n;
+	return jobs;
+}
+
+/* The run inside tmp: devices, the RO's file, the workers, the other files. */
+static int produce(const char *tmp, struct factory_run *run, unsigned jobs, int show)
+{
+	char devices[PATH_CAP], ro_dir[PATH_CAP], ro_path[PATH_CAP];
+	struct worker *w = calloc(jobs, sizeof(*w));
+	struct shared sh;
+	size_t n_devices = run->n_devices;
+	int rc = OM_ENOMEM;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.ro_fd = -1;
+	if (!w)
+		goto out;
+	rc = OM_EIO;
+	if (factory_mkdir(tmp, "devices", 0755, devices, sizeof(devices)) < 0 ||
+	    factory_mkdir(tmp, "ro", 0700, ro_dir, sizeof(ro_dir)) < 0)
+		goto out;
+	run->devices_dir = devices;
+	if (factory_path(ro_path, sizeof(ro_path), ro_dir, "pcid-credentials.csv") < 0 ||
+	    (sh.ro_fd = open(ro_path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+	    write(sh.ro_fd, FACTORY_RO_HEADER, strlen(FACTORY_RO_HEADER)) != (ssize_t)strlen(FACTORY_RO_HEADER))
+		goto out;
+	sh.run = run;
+	sh.ro_base = (off_t)strlen(FACTORY_RO_HEADER);
+	sh.ro_row_len = factory_ro_row_len(&run->pcid);
+	for (unsigned i = 0; i < jobs; i++) {
+		/* unlinked at once: parts never show in the tree, even after a crash */
+		char part[PATH_CAP];
+		int fd = -1;
+		if (factory_path(part, sizeof(part), tmp, ".part-XXXXXX") < 0 || (fd = mkstemp(part)) < 0 || unlink(part) != 0 || !(w[i].pva = fdopen(fd, "w+")))
+			goto out;
+		if (factory_path(part, sizeof(part), tmp, ".part-XXXXXX") < 0 || (fd = mkstemp(part)) < 0 || unlink(part) != 0 || !(w[i].owner = fdopen(fd, "w+")))
+			goto out;
+	}
+	if ((rc = run_workers(&sh, w, jobs, n_devices, show)) < 0)
+		goto out;
+	if (close(sh.ro_fd) != 0) {
+		sh.ro_fd = -1;
+		rc = OM_EIO;
+		goto out;
+	}
+	sh.ro_fd = -1;
+	rc = assemble(tmp, run, w, jobs);
+out:
+	if (sh.ro_fd >= 0)
+		close(sh.ro_fd);
+	for (unsigned i = 0; w && i < jobs; i++) {
+		if (w[i].pva)
+			fclose(w[i].pva);
+		if (w[i].owner)
+			fclose(w[i].owner);
+	}
+	free(w);
+	run->devices_dir = NULL;
+	return rc;
+}
+
+int om_factory_run(const char *out_dir, const struct om_factory_config *cfg, struct om_factory_summary *sum)
+{
+	struct factory_run run;
+	char tmp[PATH_CAP] = "";
+	int rc;
+	double t0 = now_s();
+
+	if (!out_dir || !cfg)
+		return OM_EINVAL;
+	if ((rc = factory_run_setup(&run, cfg)) < 0)
+		return rc;
+	unsigned jobs = pick_jobs(cfg->jobs, cfg->n_devices);
+	int show = (cfg->flags & OM_FACTORY_PROGRESS) && isatty(STDERR_FILENO);
+	if ((rc = factory_outdir_begin(out_dir, tmp, sizeof(tmp))) < 0) {
+		tmp[0] = 0;
+		goto out;
+	}
+	if ((rc = produce(tmp, &run, jobs, show)) < 0 || (rc = factory_outdir_commit(tmp, out_dir)) < 0)
+		goto out;
+	tmp[0] = 0;
+	if (sum) {
+		memset(sum, 0, sizeof(*sum));
+		sum->devices = cfg->n_devices;
+		sum->jobs = jobs;
+		sum->seconds = now_s() - t0;
+		factory_tre_id(&run, 0, sum->first_tre_id);
+		factory_tre_id(&run, cfg->n_devices - 1, sum->last_tre_id);
+		factory_pcid_imsi(&run.pcid, 0, sum->first_imsi);
+		factory_pcid_imsi(&run.pcid, cfg->n_devices - 1, sum->last_imsi);
+	}
+out:
+	if (tmp[0])
+		factory_outdir_abort(tmp);
+	factory_run_clear(&run);
+	return rc;
+}
