@@ -37,7 +37,7 @@ FUZZ_SECONDS ?= 30
 fuzz:
 	@scripts/deps.sh fuzz
 	CC=clang cmake -S . -B $(BUILD)-fuzz -G Ninja -DOM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
-	cmake --build $(BUILD)-fuzz -j $(JOBS)
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_targets
 	@scripts/fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
 bench: build

@@ -36,7 +36,9 @@ int om_s6a_realm(char out[static OM_S6A_REALM_MAX], const char *mcc, const char 
 	return 0;
 }
 
-/* freeDiameter's own messages: errors as events in our log, the rest dropped. */
+/* freeDiameter's own messages: errors as events in our log, the rest dropped.
+ * The hook's type is freeDiameter's; the format comes from freeDiameter. */
+static void fd_logger(int level, const char *format, va_list args) __attribute__((format(printf, 2, 0)));
 static void fd_logger(int level, const char *format, va_list args)
 {
 	char msg[512];
