@@ -181,6 +181,58 @@ enum om_err {
 	OM_EHSS_KEY = -815,           /* malformed K, OP, OPc or AMF */
 	OM_EHSS_COMMAND = -816,       /* provisioning command unknown or malformed */
 	/* store/hss: add new codes here */
+
+	/* pva (OCSP responder, imports, platform validation): -900 .. -949 */
+	OM_EPVA_IMPORT = -900,        /* PVA import file malformed (header, fields, base64, hex) */
+	OM_EPVA_CERT = -901,          /* TRE certificate not issued by the PVA's CA, wrong profile or CN */
+	OM_EPVA_EXISTS = -902,        /* TRE or certificate already imported */
+	OM_EPVA_NOT_FOUND = -903,     /* no such TRE */
+	OM_EPVA_REVOKED = -904,       /* the TRE's certificate is revoked */
+	OM_EPVA_FIRMWARE = -905,      /* no reference values for this model and firmware */
+	OM_EPVA_MEASUREMENT = -906,   /* a measurement is missing or differs from the reference */
+	OM_EPVA_COMMAND = -907,       /* PVA admin command unknown or malformed */
+	OM_EPVA_REFERENCE = -908,     /* reference value conflicts with the one already stored */
+	/* pva: add new codes here */
+	/* sho (registration service, OCSP client): -950 .. -999 */
+	OM_ESHO_OWNER_AUTH = -950,    /* owner unknown or wrong secret */
+	OM_ESHO_OWNER_EXISTS = -951,  /* owner id already exists */
+	OM_ESHO_NOTE = -952,          /* delivery note or device row malformed */
+	OM_ESHO_DUPLICATE = -953,     /* TRE_id registered with other content, or twice in one call */
+	OM_ESHO_IMSI_RANGE = -954,    /* the SHO's IMSI range is exhausted */
+	OM_ESHO_CERT = -955,          /* Cert_TRE pair inconsistent (CN is not TRE_id, same key) */
+	OM_ESHO_REVOKED = -956,       /* the PVA says a Cert_TRE is revoked */
+	OM_ESHO_CERT_UNKNOWN = -957,  /* the PVA does not know a Cert_TRE */
+	OM_ESHO_NOT_FOUND = -958,     /* no such device */
+	OM_ESHO_STATE = -959,         /* not allowed in the device's registration state */
+	OM_ESHO_HSS = -960,           /* the HSS refused or could not be reached */
+	OM_ESHO_CONFIG = -961,        /* SHO configuration missing or invalid */
+	OM_ESHO_REFUSED = -962,       /* call refused as a whole: a row was refused (all-or-nothing) */
+	OM_EOCSP_TRANSPORT = -970,    /* OCSP responder unreachable or HTTP error */
+	OM_EOCSP_RESPONSE = -971,     /* OCSP response malformed or not successful */
+	OM_EOCSP_SIGNATURE = -972,    /* OCSP response not signed by the CA or its delegated responder */
+	OM_EOCSP_NONCE = -973,        /* OCSP response nonce missing or not ours */
+	OM_EOCSP_TIME = -974,         /* OCSP response stale or from the future */
+	OM_EOCSP_MISSING = -975,      /* OCSP response has no status for a certificate asked about */
+	/* sho: add new codes here */
+
+	/* drf (discovery and registration function, handovers): -1000 .. -1049 */
+	OM_EDRF_OPERATOR = -1000,     /* handover from an operator we do not know */
+	OM_EDRF_DEVICE = -1001,       /* TRE_id not in the DRF's register */
+	OM_EDRF_NOT_OURS = -1002,     /* the device's subscription has moved to another SHO */
+	OM_EDRF_LOCKED = -1003,       /* the device is under a contract lock until a later date */
+	OM_EDRF_CODE = -1004,         /* transfer code does not match any issued for the device */
+	OM_EDRF_CODE_USED = -1005,    /* transfer code already used by another request */
+	OM_EDRF_CODE_EXPIRED = -1006, /* transfer code past its expiry */
+	OM_EDRF_STALE = -1007,        /* request created outside the freshness window */
+	OM_EDRF_REQUEST_ID = -1008,   /* request id already used by this sender for another TRE */
+	OM_EDRF_CERT = -1009,         /* Cert_SHO[i+1] not the operator's, or a certificate of the wrong profile or CN */
+	OM_EDRF_EXISTS = -1010,       /* device or operator already in the register with other content */
+	OM_EDRF_VALUE = -1011,        /* malformed TRE_id, IMSI, owner, SHO id, date or duration */
+	OM_EDRF_SEQUENCE = -1012,     /* the device's bootstrap sequence number space is exhausted */
+	OM_EDRF_STATE = -1013,        /* no such handover, or not in the state this needs */
+	OM_EDRF_HSS = -1014,          /* the HSS refused the removal or could not be reached */
+	OM_EDRF_CONFIG = -1015,       /* DRF configuration (signing key, certificate, id) missing or invalid */
+	/* drf: add new codes here */
 };
 
 /* A one-line English message for an om_err code; never NULL. */

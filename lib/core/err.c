@@ -166,6 +166,56 @@ static const struct err_row rows[] = {
 	ROW(OM_EHSS_KEY, "malformed K, OP, OPc or AMF"),
 	ROW(OM_EHSS_COMMAND, "provisioning command unknown or malformed"),
 	/* store/hss: add new rows here */
+	/* pva */
+	ROW(OM_EPVA_IMPORT, "PVA import file malformed"),
+	ROW(OM_EPVA_CERT, "TRE certificate not issued by the PVA CA, or wrong profile or CN"),
+	ROW(OM_EPVA_EXISTS, "TRE or certificate already imported"),
+	ROW(OM_EPVA_NOT_FOUND, "no such TRE"),
+	ROW(OM_EPVA_REVOKED, "TRE certificate revoked"),
+	ROW(OM_EPVA_FIRMWARE, "no reference values for this model and firmware"),
+	ROW(OM_EPVA_MEASUREMENT, "measurement missing or different from the reference"),
+	ROW(OM_EPVA_COMMAND, "PVA admin command unknown or malformed"),
+	ROW(OM_EPVA_REFERENCE, "reference value conflicts with the stored one"),
+	/* pva: add new rows here */
+	/* sho */
+	ROW(OM_ESHO_OWNER_AUTH, "owner unknown or wrong secret"),
+	ROW(OM_ESHO_OWNER_EXISTS, "owner already exists"),
+	ROW(OM_ESHO_NOTE, "delivery note or device row malformed"),
+	ROW(OM_ESHO_DUPLICATE, "TRE_id already registered with other content, or given twice"),
+	ROW(OM_ESHO_IMSI_RANGE, "IMSI range exhausted"),
+	ROW(OM_ESHO_CERT, "Cert_TRE pair inconsistent"),
+	ROW(OM_ESHO_REVOKED, "certificate revoked"),
+	ROW(OM_ESHO_CERT_UNKNOWN, "certificate unknown to the PVA"),
+	ROW(OM_ESHO_NOT_FOUND, "no such device"),
+	ROW(OM_ESHO_STATE, "not allowed in the device's registration state"),
+	ROW(OM_ESHO_HSS, "HSS provisioning refused or unreachable"),
+	ROW(OM_ESHO_CONFIG, "SHO configuration missing or invalid"),
+	ROW(OM_ESHO_REFUSED, "refused as a whole: a row was refused"),
+	ROW(OM_EOCSP_TRANSPORT, "OCSP responder unreachable or HTTP error"),
+	ROW(OM_EOCSP_RESPONSE, "OCSP response malformed or not successful"),
+	ROW(OM_EOCSP_SIGNATURE, "OCSP response signature not trusted"),
+	ROW(OM_EOCSP_NONCE, "OCSP response nonce missing or wrong"),
+	ROW(OM_EOCSP_TIME, "OCSP response stale or from the future"),
+	ROW(OM_EOCSP_MISSING, "OCSP response lacks a certificate's status"),
+	/* sho: add new rows here */
+	/* drf */
+	ROW(OM_EDRF_OPERATOR, "sender is not a known operator"),
+	ROW(OM_EDRF_DEVICE, "no such device"),
+	ROW(OM_EDRF_NOT_OURS, "device no longer ours"),
+	ROW(OM_EDRF_LOCKED, "device under contract lock"),
+	ROW(OM_EDRF_CODE, "transfer code wrong"),
+	ROW(OM_EDRF_CODE_USED, "transfer code already used"),
+	ROW(OM_EDRF_CODE_EXPIRED, "transfer code expired"),
+	ROW(OM_EDRF_STALE, "handover request stale or from the future"),
+	ROW(OM_EDRF_REQUEST_ID, "request id reused for another device"),
+	ROW(OM_EDRF_CERT, "certificate refused"),
+	ROW(OM_EDRF_EXISTS, "device or operator already registered"),
+	ROW(OM_EDRF_VALUE, "malformed DRF argument"),
+	ROW(OM_EDRF_SEQUENCE, "bootstrap sequence exhausted"),
+	ROW(OM_EDRF_STATE, "handover unknown or not in a state for this"),
+	ROW(OM_EDRF_HSS, "HSS refused or unreachable"),
+	ROW(OM_EDRF_CONFIG, "DRF configuration missing or invalid"),
+	/* drf: add new rows here */
 };
 
 static const struct err_row *find(int err)

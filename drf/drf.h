@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The DRF of an operator (spec/002 B.2.3.2 step 2, B.2.3.3): its register of
+ * devices (TRE_id -> current subscription, Cert_TRE for encryption, the
+ * bootstrap sequence last sent, a contract lock, the owner), the transfer
+ * codes that carry the owner's consent, the known peer operators, and the
+ * handover: a signed request from the new SHO in, the OMA CP bootstrap
+ * signed with our SHO_SIGNING key out. Note Z: the old subscription is
+ * removed from our HSS a grace period after the new SHO reports success.
+ * docs/drf.md has the schema, the checks in order and the decisions.
+ *
+ * Time is a parameter (now, seconds since the epoch) so tests need not
+ * sleep. A struct drf belongs to one thread at a time.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <openmcim/err.h>
+#include <openmcim/handover.h>
+
+#define DRF_FRESHNESS_DEFAULT 300            /* seconds a request stays fresh, either way */
+#define DRF_GRACE_DEFAULT (7 * 24 * 3600)    /* Note Z: old subscription kept this long */
+#define DRF_CODE_VALID_DEFAULT (30 * 24 * 3600)
+#define DRF_CODE_TEXT_LEN 19                 /* XXXX-XXXX-XXXX-XXXX: 16 Crockford base32 = 80 bits */
+#define DRF_IMSI_MAX 15
+#define DRF_OWNER_MAX 63
+
+struct drf;
+
+struct drf_config {
+	const char *db_path;    /* SQLite file, created if missing */
+	EVP_PKEY *sign_key;     /* our SHO_SIGNING key (SHO[i]); NULL: admin only, no handovers */
+	X509 *sign_cert;        /* its certificate: the trust root our devices pin */
+	int64_t freshness_s;    /* 0: DRF_FRESHNESS_DEFAULT */
+	int64_t grace_s;        /* 0: DRF_GRACE_DEFAULT; < 0 invalid */
+	const char *hss_socket; /* our HSS's provisioning socket (docs/hss.md); NULL: no removals */
+};
+
+/*
+ * Open the register (schema migrated in one durable transaction). The key
+ * and certificate are referenced, not copied: they must outlive the DRF.
+ * Returns 0, or OM_EDRF_CONFIG (key does not match the certificate, or the
+ * certificate is not SHO_SIGNING/ROOT_CA), OM_ESTORE*, OM_ENOMEM, with a
+ * one-line reason in err.
+ */
+OM_NODISCARD int drf_open(struct drf **out, const struct drf_config *cfg, char *err, size_t err_len);
+void drf_close(struct drf *d);
+
+/* ---- the register (drf-admin) ------------------------------------------- */
+
+/*
+ * Register a device we serve (from the SHO's own registrations): its
+ * current IMSI since `since`, its TRE_ENCRYPTION certificate (DER, CN =
+ * TRE_id), its owner, and the last bootstrap sequence it is known to have
+ * accepted (0 if none). Adding the same row again is a no-op (0); a
+ * different row for a known TRE_id is OM_EDRF_EXISTS.
+ * Returns 0, OM_EDRF_VALUE, OM_EDRF_CERT, OM_EDRF_EXISTS, OM_ESTORE*.
+ */
+OM_NODISCARD int drf_device_add(struct drf *d, const char *tre_id, const char *imsi, int64_t since,
+				const uint8_t *enc_cert_der, size_t enc_cert_len, const char *owner,
+				uint32_t sequence);
+
+/* Contract lock until `until` (0 lifts it). Returns 0, OM_EDRF_DEVICE, OM_EDRF_VALUE, OM_ESTORE*. */
+OM_NODISCARD int drf_device_lock(struct drf *d, const char *tre_id, int64_t until);
+
+/*
+ * Know a peer operator: its SHO id and SHO_SIGNING certificate (DER, CN =
+ * sho_id), the key its handover requests are verified with and the
+ * Cert_SHO[i+1] its bootstraps must carry. The same row again is a no-op.
+ * Returns 0, OM_EDRF_VALUE, OM_EDRF_CERT, OM_EDRF_EXISTS, OM_ESTORE*.
+ */
+OM_NODISCARD int drf_operator_add(struct drf *d, const char *sho_id, const uint8_t *cert_der, size_t cert_len,
+				  int64_t now);
+
+/*
+ * Issue a transfer code for one device we serve, valid valid_s seconds
+ * (0: DRF_CODE_VALID_DEFAULT). The code (80 random bits as
+ * XXXX-XXXX-XXXX-XXXX) is written to code and exists nowhere else: only a
+ * salted hash is stored. Returns 0, OM_EDRF_DEVICE, OM_EDRF_NOT_OURS,
+ * OM_EDRF_VALUE, OM_ERANDOM, OM_ESTORE*.
+ */
+OM_NODISCARD int drf_transfer_code_issue(struct drf *d, const char *tre_id, int64_t now, int64_t valid_s,
+					 char code[static DRF_CODE_TEXT_LEN + 1]);
+
+struct drf_device_status {
+	char tre_id[OM_TRE_ID_MAX + 1];
+	char imsi[DRF_IMSI_MAX + 1];
+	char owner[DRF_OWNER_MAX + 1];
+	int64_t since, lock_until;
+	uint32_t sequence;       /* last bootstrap sequence sent (or known accepted) */
+	int ours;                /* 0 once a handover completed */
+	unsigned codes_unused;   /* transfer codes neither used nor expired at now */
+	unsigned handovers;      /* handovers accepted for it */
+};
+
+/* Returns 0, OM_EDRF_DEVICE, OM_ESTORE*. */
+OM_NODISCARD int drf_device_status(struct drf *d, const char *tre_id, int64_t now, struct drf_device_status *st);
+
+/* A bootstrap built and waiting for delivery (handover state accepted). */
+struct drf_pending {
+	char sender[OM_HANDOVER_SHO_ID_MAX + 1];
+	char request_id[OM_HANDOVER_ID_MAX + 1];
+	char tre_id[OM_TRE_ID_MAX + 1];
+	uint32_t sequence;
+	int64_t accepted;
+	size_t bootstrap_len;
+};
+typedef void (*drf_pending_fn)(void *ctx, const struct drf_pending *p);
+
+/* Call fn for each pending bootstrap, oldest first. Returns their number or OM_ESTORE*. */
+OM_NODISCARD int drf_pending_list(struct drf *d, drf_pending_fn fn, void *ctx);
+
+/* ---- handover (B.2.3.2 step 2) ------------------------------------------ */
+
+/*
+ * Process a signed handover request received at now. Checks, in order:
+ * sender known (OM_EDRF_OPERATOR), signature with its key (om_handover_verify
+ * codes), a retry of a request already accepted (same sender and request id:
+ * the stored bootstrap again, nothing consumed; another TRE_id is
+ * OM_EDRF_REQUEST_ID), Cert_SHO[i+1] is the sender's registered certificate
+ * (OM_EDRF_CERT), device known (OM_EDRF_DEVICE) and ours (OM_EDRF_NOT_OURS),
+ * no contract lock at now (OM_EDRF_LOCKED), transfer code (OM_EDRF_CODE,
+ * OM_EDRF_CODE_USED, OM_EDRF_CODE_EXPIRED), created within the freshness
+ * window (OM_EDRF_STALE). Then in one durable transaction: the code is
+ * marked used, the next sequence assigned, the bootstrap built and signed
+ * with our key, and the handover recorded as accepted with it.
+ * On success *bootstrap (malloc'd XML, the caller frees it) and *sequence.
+ * Every refusal is logged with its reason and changes nothing.
+ */
+OM_NODISCARD int drf_handover(struct drf *d, const uint8_t *req, size_t req_len, int64_t now, uint8_t **bootstrap,
+			      size_t *bootstrap_len, uint32_t *sequence);
+
+/*
+ * The new SHO reports that the device attached with its MCIM (Note Z):
+ * the device is no longer ours and the removal of its old subscription from
+ * our HSS is scheduled at now + grace. Reporting again is a no-op (0).
+ * Returns 0, OM_EDRF_STATE (no such accepted handover from that sender),
+ * OM_ESTORE*.
+ */
+OM_NODISCARD int drf_handover_completed(struct drf *d, const char *sender, const char *request_id, int64_t now);
+
+/*
+ * Remove every old subscription whose grace period ended at now, through
+ * the HSS provisioning socket ("delete IMSI"; one already gone counts as
+ * removed). Each is marked done in its own transaction after the HSS said
+ * ok. Returns the number removed, or OM_EDRF_HSS (the rest stay due),
+ * OM_EDRF_CONFIG (no socket configured), OM_ESTORE*.
+ */
+OM_NODISCARD int drf_removals_run(struct drf *d, int64_t now);
+
+/* Removals scheduled and not yet done (for status and tests). Returns the count or OM_ESTORE*. */
+OM_NODISCARD int drf_removals_due(struct drf *d, int64_t now, int *not_yet_due);

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The DRF end to end (B.2.3.2 step 2, B.2.3.3, Note Z): a device made by the
+ * factory, whose Cert_SHO[0] is our SHO_SIGNING certificate, accepts the
+ * bootstrap the DRF builds for a handover with the right code; every
+ * refusal changes nothing; a retry gets the same bytes; two handovers give
+ * rising sequence numbers; the old subscription leaves our HSS only after
+ * the grace period.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <openmcim/handover.h>
+#include <openmcim/protect.h>
+#include <openmcim/tre.h>
+
+#include "admin.h"
+#include "check.h"
+#include "drf.h"
+#include "drf_int.h"
+#include "factory.h"
+#include "hss.h"
+#include "provision.h"
+
+#define TRE_ID "TRE-00000001"
+#define OLD_IMSI "001019000000001"
+#define GRACE 3600
+
+static char tmp[] = "/tmp/drf_handover_test.XXXXXX";
+static char path[512];
+
+static const char *at(const char *rel)
+{
+	snprintf(path, sizeof(path), "%s/%s", tmp, rel);
+	return path;
+}
+
+/* The device's TRE_ENCRYPTION certificate from the PVA's import file. */
+static X509 *enc_cert_of_run(void)
+{
+	size_t len = 0;
+	char *csv = (char *)check_slurp(at("run/pva/devices.csv"), &len);
+	X509 *c = NULL;
+	CHECK(csv != NULL);
+	if (!csv)
+		return NULL;
+	char *row = strchr(csv, '\n') + 1, *b64 = strrchr(strtok(row, "\n"), ',') + 1;
+	uint8_t *der = malloc(strlen(b64));
+	int n = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)strlen(b64));
+	while (n > 0 && b64[strlen(b64) - 1] == '=' && (b64[strlen(b64) - 1] = 0, 1))
+		n--; /* EVP_DecodeBlock counts the padding */
+	CHECK_INT(om_cert_decode(&c, OM_ENC_DER, der, (size_t)n), 0);
+	free(der);
+	free(csv);
+	return c;
+}
+
+struct sho {
+	EVP_PKEY *key, *root_key;
+	struct om_ca *root;
+	X509 *cert;
+	uint8_t *der;
+	size_t der_len;
+};
+
+/* A peer operator: a root and a SHO_SIGNING certificate CN=id under it. */
+static void sho_make(struct sho *s, const char *id)
+{
+	char cn[80];
+	X509_REQ *csr = NULL;
+	struct om_issue req = { .profile = OM_CERT_SHO_SIGNING, .cn = id };
+	memset(s, 0, sizeof(*s));
+	snprintf(cn, sizeof(cn), "%s root", id);
+	CHECK_INT(om_key_generate(&s->root_key, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_key_generate(&s->key, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_ca_create(&s->root, s->root_key, cn, 0, 0), 0);
+	CHECK_INT(om_csr_create(&csr, s->key, id, NULL), 0);
+	CHECK_INT(om_ca_issue(s->root, csr, &req, &s->cert), 0);
+	CHECK_INT(om_cert_encode(s->cert, OM_ENC_DER, &s->der, &s->der_len), 0);
+	X509_REQ_free(csr);
+}
+
+static void sho_free(struct sho *s)
+{
+	om_pki_free(s->der, s->der_len);
+	X509_free(s->cert);
+	om_ca_free(s->root);
+	EVP_PKEY_free(s->key);
+	EVP_PKEY_free(s->root_key);
+}
+
+static X509 *enc_cert;
+
+/* A request from s for TRE_ID with code, created at created, signed with key. */
+static uint8_t *request(const struct sho *s, const char *id, const char *rid, const char *code, int64_t created,
+			EVP_PKEY *key, size_t *len)
+{
+	struct om_handover_req r;
+	struct om_dm_creds c;
+	uint8_t plain[256], sealed[1024], *out = NULL;
+	memset(&r, 0, sizeof(r));
+	memset(&c, 0, sizeof(c));
+	strcpy(c.username, TRE_ID);
+	strcpy(c.password, "dm-secret");
+	check_random(c.nonce_a, sizeof(c.nonce_a));
+	int n = om_dm_creds_encode(&c, plain, sizeof(plain));
+	CHECK(n > 0);
+	int sl = om_protect_seal(X509_get0_pubkey(enc_cert), OM_PROTECT_AES256CBC_HMACSHA256,
+				 OM_PROTECT_TAG_DM_CREDENTIALS, plain, (size_t)n, sealed, sizeof(sealed));
+	CHECK(sl > 0);
+	snprintf(r.request_id, sizeof(r.request_id), "%s", rid);
+	snprintf(r.tre_id, sizeof(r.tre_id), "%s", TRE_ID);
+	snprintf(r.new_sho_id, sizeof(r.new_sho_id), "%s", id);
+	strcpy(r.provurl, "https://dpf.sho-b.lab/dm");
+	strcpy(r.server_id, "SHO-B-DPF");
+	strcpy(r.apn, "prov.sho-b");
+	snprintf(r.transfer_code, sizeof(r.transfer_code), "%s", code);
+	r.created = created;
+	r.sho_cert = s->der;
+	r.sho_cert_len = s->der_len;
+	r.creds = sealed;
+	r.creds_len = (size_t)sl;
+	CHECK_INT(om_handover_build_signed(&r, key, &out, len), 0);
+	return out;
+}
+
+/* Everything the DRF keeps, as one string: equal before and after a refusal. */
+static char *snapshot(struct drf *d)
+{
+	static const char *q[] = {
+		"SELECT group_concat(tre_id || imsi || lock_until || sequence || ours, ';') FROM device",
+		"SELECT group_concat(id || coalesce(used_by, '-') || coalesce(used_request, '-'), ';') FROM transfer_code",
+		"SELECT count(*) || group_concat(request_id || state || sequence || length(bootstrap), ';') FROM handover",
+		"SELECT count(*) || group_concat(imsi || due || coalesce(done, '-'), ';') FROM removal",
+		"SELECT group_concat(sho_id, ';') FROM operator",
+	};
+	char *out = calloc(1, 8192);
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		struct om_stmt *st = NULL;
+		CHECK_INT(om_stmt_prepare(d->db, q[i], &st), 0);
+		CHECK_INT(om_stmt_step(st), OM_STORE_ROW);
+		strncat(out, om_stmt_col_text(st, 0), 8192 - strlen(out) - 2);
+		strcat(out, "|");
+		om_stmt_finalize(st);
+	}
+	return out;
+}
+
+static int refused(struct drf *d, const uint8_t *req, size_t len, int64_t now)
+{
+	uint8_t *bs = (uint8_t *)"x";
+	size_t bl = 1;
+	uint32_t seq = 7;
+	char *before = snapshot(d);
+	int r = drf_handover(d, req, len, now, &bs, &bl, &seq);
+	char *after = snapshot(d);
+	CHECK_MSG(!strcmp(before, after), "refusal %d changed the register", r);
+	CHECK(bs == NULL && bl == 0 && seq == 0);
+	free(before);
+	free(after);
+	return r;
+}
+
+static struct hss *hss_start(void)
+{
+	char err[256], why[256], line[256];
+	struct hss_config cfg = { .db_path = at("hss.db") };
+	struct hss *h = hss_open(&cfg, err, sizeof(err));
+	CHECK_MSG(h != NULL, "%s", err);
+	if (!h)
+		return NULL;
+	snprintf(line, sizeof(line), "add " OLD_IMSI " k=000102030405060708090a0b0c0d0e0f"
+				     " opc=101112131415161718191a1b1c1d1e1f amf=8000 apn=internet roaming=any");
+	CHECK_INT(hss_admin_exec(h, line, NULL, NULL, why, sizeof(why)), 0);
+	CHECK_INT(hss_provision_start(h, at("hss-sock/prov.sock"), err, sizeof(err)), 0);
+	return h;
+}
+
+static int hss_has(struct hss *h)
+{
+	static const uint8_t plmn[3] = { 0x00, 0xf1, 0x10 };
+	struct om_eutran_vector v[1];
+	return hss_auth_info(h, OLD_IMSI, plmn, "mme.lab", 1, NULL, v) > 0;
+}
+
+int main(void)
+{
+	struct om_factory_config fc;
+	struct om_ca *pva = NULL;
+	X509 *pva_cert = NULL, *ro_cert = NULL;
+	EVP_PKEY *pva_key = NULL, *ro_key = NULL;
+	struct sho b, c;
+	struct drf *d = NULL;
+	struct om_tre *tre = NULL;
+	struct om_tre_status ts;
+	char err[256], code[DRF_CODE_TEXT_LEN + 1], code2[DRF_CODE_TEXT_LEN + 1], short_code[DRF_CODE_TEXT_LEN + 1];
+	uint8_t *req, *bs = NULL, *bs_retry = NULL, *bs2 = NULL;
+	size_t len, bl = 0, bl_retry = 0, bl2 = 0;
+	uint32_t seq = 0, seq_retry = 0, seq2 = 0;
+	int64_t now = (int64_t)time(NULL);
+
+	CHECK(mkdtemp(tmp) != NULL);
+	/* the factory: our SHO_SIGNING certificate (ro-signing) is the device's Cert_SHO[0] */
+	CHECK_INT(om_factory_init_cas(at("cas"), "PVA-1", "SHO-A"), 0);
+	CHECK_INT(om_cert_load(&pva_cert, at("cas/pva-ca.pem")), 0);
+	CHECK_INT(om_key_load(&pva_key, at("cas/pva-ca.key")), 0);
+	CHECK_INT(om_cert_load(&ro_cert, at("cas/ro-signing.pem")), 0);
+	CHECK_INT(om_key_load(&ro_key, at("cas/ro-signing.key")), 0);
+	CHECK_INT(om_ca_open(&pva, pva_cert, pva_key), 0);
+	memset(&fc, 0, sizeof(fc));
+	fc.pva_ca = pva;
+	fc.ro_cert = ro_cert;
+	fc.mcc = "001";
+	fc.mnc = "01";
+	fc.msin_first = "0000000001";
+	fc.n_devices = 1;
+	fc.jobs = 1;
+	CHECK_INT(om_factory_run(at("run"), &fc, NULL), 0);
+	enc_cert = enc_cert_of_run();
+	sho_make(&b, "SHO-B");
+	sho_make(&c, "SHO-C");
+
+	struct hss *h = hss_start();
+	char sock[512], db[512];
+	snprintf(sock, sizeof(sock), "%s", at("hss-sock/prov.sock"));
+	snprintf(db, sizeof(db), "%s", at("drf.db"));
+	struct drf_config cfg = { .db_path = db, .sign_key = ro_key, .sign_cert = ro_cert,
+				  .grace_s = GRACE, .hss_socket = sock };
+	CHECK_INT(drf_open(&d, &cfg, err, sizeof(err)), 0);
+	if (!d || !h || !enc_cert)
+		return check_done();
+
+	/* the register */
+	uint8_t *enc_der = NULL;
+	size_t enc_len = 0;
+	CHECK_INT(om_cert_encode(enc_cert, OM_ENC_DER, &enc_der, &enc_len), 0);
+	CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, "owner-1", 0), 0);
+	CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, "owner-1", 0), 0); /* same: no-op */
+	CHECK_INT(drf_device_add(d, TRE_ID, "001019000000002", now, enc_der, enc_len, "owner-1", 0), OM_EDRF_EXISTS);
+	CHECK_INT(drf_device_add(d, "TRE-00000002", OLD_IMSI, now, enc_der, enc_len, "o", 0), OM_EDRF_CERT);
+	CHECK_INT(drf_device_add(d, TRE_ID, "12ab", now, enc_der, enc_len, "o", 0), OM_EDRF_VALUE);
+	CHECK_INT(drf_operator_add(d, "SHO-B", b.der, b.der_len, now), 0);
+	CHECK_INT(drf_operator_add(d, "SHO-B", c.der, c.der_len, now), OM_EDRF_CERT); /* CN is SHO-C */
+	CHECK_INT(drf_operator_add(d, "SHO-C", enc_der, enc_len, now), OM_EDRF_CERT);
+	CHECK_INT(drf_transfer_code_issue(d, TRE_ID, now, 0, code), 0);
+	CHECK_INT(strlen(code), DRF_CODE_TEXT_LEN);
+	CHECK_INT(drf_transfer_code_issue(d, "TRE-99", now, 0, code2), OM_EDRF_DEVICE);
+	CHECK_INT(drf_transfer_code_issue(d, TRE_ID, now - 100, 10, short_code), 0); /* expired at now - 90 */
+
+	/* refusals: each changes nothing and consumes nothing */
+	req = request(&b, "SHO-B", "r-wrong", "0000-0000-0000-0000", now, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_CODE);
+	free(req);
+	req = request(&b, "SHO-B", "r-garbage", "not-a-code", now, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_CODE);
+	free(req);
+	req = request(&b, "SHO-B", "r-expired", short_code, now, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_CODE_EXPIRED);
+	free(req);
+	req = request(&c, "SHO-C", "r-unknown", code, now, c.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_OPERATOR);
+	free(req);
+	req = request(&b, "SHO-B", "r-forged", code, now, c.key, &len); /* claims SHO-B, signed by SHO-C */
+	CHECK_INT(refused(d, req, len, now), OM_EOBJ_SIGNATURE);
+	free(req);
+	req = request(&c, "SHO-B", "r-cert", code, now, b.key, &len); /* SHO-B signs, carries SHO-C's cert */
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_CERT);
+	free(req);
+	req = request(&b, "SHO-B", "r-stale", code, now - DRF_FRESHNESS_DEFAULT - 1, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_STALE);
+	free(req);
+	req = request(&b, "SHO-B", "r-future", code, now + DRF_FRESHNESS_DEFAULT + 1, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_STALE);
+	free(req);
+	CHECK_INT(drf_device_lock(d, TRE_ID, now + 1000), 0);
+	req = request(&b, "SHO-B", "r-locked", code, now, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_LOCKED);
+	free(req);
+	CHECK_INT(drf_device_lock(d, TRE_ID, now), 0); /* the lock ends at now */
+	CHECK_INT(refused(d, (const uint8_t *)"OMMO", 4, now), OM_EOBJ_TRUNCATED);
+
+	/* the right code: a bootstrap the device accepts; its trust root becomes SHO-B */
+	uint8_t *req_ok = request(&b, "SHO-B", "r-1", code, now, b.key, &len);
+	size_t len_ok = len;
+	CHECK_INT(drf_handover(d, req_ok, len_ok, now, &bs, &bl, &seq), 0);
+	CHECK(seq >= 1);
+	CHECK_INT(om_tre_open(&tre, at("run/devices/" TRE_ID), 0), 0);
+	CHECK_INT(om_tre_bootstrap(tre, bs, bl, (time_t)now), 0);
+	CHECK_INT(om_tre_status(tre, &ts), 0);
+	CHECK(!strcmp(ts.trust_root_cn, "SHO-B"));
+	CHECK_INT(ts.bootstrap_sequence, seq);
+
+	/* idempotent: the same request (and a re-signed one with the same id) gets the same bytes */
+	CHECK_INT(drf_handover(d, req_ok, len_ok, now + 1000, &bs_retry, &bl_retry, &seq_retry), 0);
+	CHECK(bl_retry == bl && bs_retry && !memcmp(bs_retry, bs, bl) && seq_retry == seq);
+	free(bs_retry);
+	req = request(&b, "SHO-B", "r-1", code, now + 5, b.key, &len);
+	CHECK_INT(drf_handover(d, req, len, now + 5, &bs_retry, &bl_retry, &seq_retry), 0);
+	CHECK(bl_retry == bl && bs_retry && !memcmp(bs_retry, bs, bl));
+	free(bs_retry);
+	free(req);
+	struct drf_device_status st;
+	CHECK_INT(drf_device_status(d, TRE_ID, now, &st), 0);
+	CHECK_INT(st.handovers, 1);
+	CHECK_INT(st.sequence, seq);
+
+	/* the used code again under another id is refused */
+	req = request(&b, "SHO-B", "r-2", code, now, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_CODE_USED);
+	free(req);
+
+	/* NOTE 1 of B.2.3.3: the change fails (session aborted), we bootstrap the device again */
+	CHECK_INT(om_tre_abort_session(tre), 0);
+	CHECK_INT(om_tre_status(tre, &ts), 0);
+	CHECK(!strcmp(ts.trust_root_cn, "SHO-A"));
+	CHECK_INT(drf_transfer_code_issue(d, TRE_ID, now, 0, code2), 0);
+	req = request(&b, "SHO-B", "r-3", code2, now, b.key, &len);
+	CHECK_INT(drf_handover(d, req, len, now, &bs2, &bl2, &seq2), 0);
+	free(req);
+	CHECK(seq2 > seq);
+	CHECK_INT(om_tre_bootstrap(tre, bs2, bl2, (time_t)now), 0);
+	CHECK_INT(om_tre_status(tre, &ts), 0);
+	CHECK(!strcmp(ts.trust_root_cn, "SHO-B"));
+	CHECK_INT(ts.bootstrap_sequence, seq2);
+	/* the first bootstrap, replayed, is refused by the device */
+	CHECK(om_tre_bootstrap(tre, bs, bl, (time_t)now) < 0);
+
+	/* Note Z: success reported; removal only after the grace period */
+	CHECK_INT(drf_handover_completed(d, "SHO-B", "no-such", now), OM_EDRF_STATE);
+	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", now), 0);
+	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", now + 1), 0); /* again: no-op */
+	int later = -1;
+	CHECK_INT(drf_removals_due(d, now, &later), 0);
+	CHECK_INT(later, 1);
+	CHECK_INT(drf_removals_run(d, now + GRACE - 1), 0);
+	CHECK(hss_has(h));
+	CHECK_INT(drf_removals_run(d, now + GRACE), 1);
+	CHECK(!hss_has(h));
+	CHECK_INT(drf_removals_run(d, now + GRACE + 10), 0); /* done once */
+	CHECK_INT(drf_removals_due(d, now + GRACE, &later), 0);
+	CHECK_INT(later, 0);
+
+	/* the device is no longer ours: no code, no handover */
+	CHECK_INT(drf_transfer_code_issue(d, TRE_ID, now, 0, code2), OM_EDRF_NOT_OURS);
+	req = request(&b, "SHO-B", "r-4", code2, now, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_NOT_OURS);
+	free(req);
+
+	free(req_ok);
+	free(bs);
+	free(bs2);
+	om_pki_free(enc_der, enc_len);
+	om_tre_close(tre);
+	drf_close(d);
+	hss_provision_stop();
+	hss_close(h);
+	sho_free(&b);
+	sho_free(&c);
+	X509_free(enc_cert);
+	om_ca_free(pva);
+	X509_free(pva_cert);
+	X509_free(ro_cert);
+	EVP_PKEY_free(pva_key);
+	EVP_PKEY_free(ro_key);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	CHECK_INT(system(cmd), 0);
+	return check_done();
+}

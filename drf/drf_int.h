@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the DRF: the handle, the transfer-code primitives, small helpers. Not a public API. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drf.h"
+#include "store.h"
+
+#define DRF_SALT_LEN 16
+#define DRF_HASH_LEN 32
+#define DRF_CODE_CHARS 16 /* Crockford base32 characters: 80 bits */
+
+struct drf {
+	struct om_store *db;
+	EVP_PKEY *sign_key;
+	X509 *sign_cert;
+	int64_t freshness_s, grace_s;
+	char *hss_socket;
+};
+
+/* 1..max characters from lo to '~'. */
+int drf_text_ok(const char *s, size_t max, char lo);
+
+/* 6..15 decimal digits. */
+int drf_imsi_ok(const char *imsi);
+
+/* Fresh code text (XXXX-XXXX-XXXX-XXXX) from 80 CSPRNG bits. Returns 0 or OM_ERANDOM. */
+OM_NODISCARD int drf_code_generate(char code[static DRF_CODE_TEXT_LEN + 1]);
+
+/*
+ * The canonical form of a typed code: Crockford base32 with case, '-' and
+ * the look-alikes (O->0, I,L->1) folded, exactly 16 characters.
+ * Returns 0 or OM_EDRF_CODE.
+ */
+OM_NODISCARD int drf_code_normalise(const char *typed, char out[static DRF_CODE_CHARS + 1]);
+
+/* SHA-256("openmcim drf transfer code" 0 | salt | canonical code). 0 or OM_ECRYPTO. */
+OM_NODISCARD int drf_code_hash(const uint8_t salt[static DRF_SALT_LEN], const char canon[static DRF_CODE_CHARS + 1],
+			       uint8_t out[static DRF_HASH_LEN]);
+
+/* Run one prepared statement to completion (no rows expected). 0 or a store code. */
+OM_NODISCARD int drf_step_done(struct om_stmt *st);

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * B.2.3.2 step 2 at the current SHO: a handover request from the new SHO
+ * becomes a bootstrap signed by us (B.2.3.3), or a refusal with a reason
+ * that changes nothing. The order of the checks is in docs/drf.md.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <openmcim/pki.h>
+
+#include "drf_int.h"
+#include "log.h"
+
+struct ctx {
+	struct drf *d;
+	struct om_handover_req req;
+	EVP_PKEY *sender_key;
+	uint8_t *sender_cert;
+	size_t sender_cert_len;
+	char sender[OM_HANDOVER_SHO_ID_MAX + 1];
+	int64_t code_id;
+	uint32_t last_seq;
+};
+
+static int refuse(const struct ctx *c, int code, const char *why)
+{
+	om_notice("drf-handover-refused", "sender=%s request=%s tre_id=%s reason=%s code=%s", c->sender,
+		  c->req.request_id[0] ? c->req.request_id : "-", c->req.tre_id[0] ? c->req.tre_id : "-", why,
+		  om_errname(code));
+	return code;
+}
+
+/* The sender's registered SHO_SIGNING certificate and its key. */
+static int load_sender(struct ctx *c)
+{
+	struct om_stmt *st = NULL;
+	X509 *cert = NULL;
+	int r;
+	if ((r = om_stmt_prepare(c->d->db, "SELECT sign_cert FROM operator WHERE sho_id = ?1", &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, c->sender)) < 0)
+		goto out;
+	r = om_stmt_step(st);
+	if (r != OM_STORE_ROW) {
+		r = r < 0 ? r : OM_EDRF_OPERATOR;
+		goto out;
+	}
+	size_t len = 0;
+	const uint8_t *der = om_stmt_col_blob(st, 0, &len);
+	r = OM_ENOMEM;
+	if (!(c->sender_cert = malloc(len ? len : 1)))
+		goto out;
+	memcpy(c->sender_cert, der, len);
+	c->sender_cert_len = len;
+	r = OM_EDRF_CERT;
+	if (om_cert_decode(&cert, OM_ENC_DER, c->sender_cert, len) < 0 || !(c->sender_key = X509_get_pubkey(cert)))
+		goto out;
+	r = 0;
+out:
+	X509_free(cert);
+	om_stmt_finalize(st);
+	return r;
+}
+
+/* A retry: the stored bootstrap of (sender, request_id), 1 if found. */
+static int find_retry(struct ctx *c, uint8_t **bs, size_t *bs_len, uint32_t *seq)
+{
+	struct om_stmt *st = NULL;
+	int r;
+	if ((r = om_stmt_prepare(c->d->db,
+				 "SELECT tre_id, bootstrap, sequence FROM handover WHERE sender = ?1 AND request_id = ?2",
+				 &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, c->sender)) < 0 || (r = om_stmt_bind_text(st, 2, c->req.request_id)) < 0)
+		goto out;
+	r = om_stmt_step(st);
+	if (r != OM_STORE_ROW)
+		goto out; /* 0 (not a retry) or an error */
+	if (strcmp(om_stmt_col_text(st, 0), c->req.tre_id) != 0) {
+		r = OM_EDRF_REQUEST_ID;
+		goto out;
+	}
+	size_t len = 0;
+	const void *b = om_stmt_col_blob(st, 1, &len);
+	r = OM_ENOMEM;
+	if (!(*bs = malloc(len ? len : 1)))
+		goto out;
+	memcpy(*bs, b, len);
+	*bs_len = len;
+	*seq = (uint32_t)om_stmt_col_int64(st, 2);
+	r = 1;
+out:
+	om_stmt_finalize(st);
+	return r;
+}
+
+/* Device known, ours and not locked; its last sequence into c. */
+static int check_device(struct ctx *c, int64_t now)
+{
+	struct om_stmt *st = NULL;
+	int r;
+	if ((r = om_stmt_prepare(c->d->db, "SELECT ours, lock_until, sequence FROM device WHERE tre_id = ?1", &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, c->req.tre_id)) < 0)
+		goto out;
+	r = om_stmt_step(st);
+	if (r != OM_STORE_ROW) {
+		r = r < 0 ? r : OM_EDRF_DEVICE;
+		goto out;
+	}
+	if (om_stmt_col_int64(st, 0) != 1)
+		r = OM_EDRF_NOT_OURS;
+	else if (om_stmt_col_int64(st, 1) > now)
+		r = OM_EDRF_LOCKED;
+	else
+		r = 0;
+	c->last_seq = (uint32_t)om_stmt_col_int64(st, 2);
+out:
+	om_stmt_finalize(st);
+	return r;
+}
+
+/*
+ * The transfer code against every code issued for the device: the hashes
+ * are compared in constant time and every row is hashed, match or not.
+ */
+static int check_code(struct ctx *c, int64_t now)
+{
+	struct om_stmt *st = NULL;
+	char canon[DRF_CODE_CHARS + 1];
+	uint8_t h[DRF_HASH_LEN];
+	int r, found = 0, used = 0, expired = 0;
+	int norm = drf_code_normalise(c->req.transfer_code, canon);
+	if ((r = om_stmt_prepare(c->d->db,
+				 "SELECT id, salt, hash, expires, used_by IS NOT NULL FROM transfer_code WHERE tre_id = ?1",
+				 &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, c->req.tre_id)) < 0)
+		goto out;
+	while ((r = om_stmt_step(st)) == OM_STORE_ROW) {
+		size_t sl = 0, hl = 0;
+		const uint8_t *salt = om_stmt_col_blob(st, 1, &sl), *stored = om_stmt_col_blob(st, 2, &hl);
+		if (norm < 0 || sl != DRF_SALT_LEN || hl != DRF_HASH_LEN)
+			continue;
+		if ((r = drf_code_hash(salt, canon, h)) < 0)
+			goto out;
+		if (CRYPTO_memcmp(h, stored, DRF_HASH_LEN) == 0 && !found) {
+			found = 1;
+			c->code_id = om_stmt_col_int64(st, 0);
+			expired = om_stmt_col_int64(st, 3) <= now;
+			used = om_stmt_col_int64(st, 4) != 0;
+		}
+	}
+	if (r < 0)
+		goto out;
+	r = !found ? OM_EDRF_CODE : used ? OM_EDRF_CODE_USED : expired ? OM_EDRF_CODE_EXPIRED : 0;
+out:
+	om_stmt_finalize(st);
+	OPENSSL_cleanse(canon, sizeof(canon));
+	OPENSSL_cleanse(h, sizeof(h));
+	return r;
+}
+
+/* Code used, sequence assigned, bootstrap built and recorded: inside the caller's transaction. */
+static int accept(struct ctx *c, int64_t now, uint8_t **bs, size_t *bs_len, uint32_t *seq)
+{
+	struct om_stmt *st = NULL;
+	struct om_bootstrap b;
+	int r;
+	/* above both our last and our clock, so it also tops the previous operator's (docs/drf.md) */
+	uint64_t next = (uint64_t)c->last_seq + 1;
+	if (now > 0 && (uint64_t)now > next)
+		next = (uint64_t)now;
+	if (next > UINT32_MAX)
+		return OM_EDRF_SEQUENCE;
+	memset(&b, 0, sizeof(b));
+	memcpy(b.provurl, c->req.provurl, sizeof(b.provurl));
+	memcpy(b.server_id, c->req.server_id, sizeof(b.server_id));
+	memcpy(b.apn, c->req.apn, sizeof(b.apn));
+	b.sequence = (uint32_t)next;
+	b.sho_cert = c->req.sho_cert;
+	b.sho_cert_len = c->req.sho_cert_len;
+	b.creds = c->req.creds;
+	b.creds_len = c->req.creds_len;
+	if ((r = om_bootstrap_build_signed(&b, c->d->sign_key, c->d->sign_cert, bs, bs_len)) < 0)
+		return r;
+	if ((r = om_stmt_prepare(c->d->db, "UPDATE transfer_code SET used_by = ?2, used_request = ?3"
+					   " WHERE id = ?1 AND used_by IS NULL", &st)) < 0 ||
+	    (r = om_stmt_bind_int64(st, 1, c->code_id)) < 0 || (r = om_stmt_bind_text(st, 2, c->sender)) < 0 ||
+	    (r = om_stmt_bind_text(st, 3, c->req.request_id)) < 0 || (r = drf_step_done(st)) < 0)
+		goto out;
+	if (om_store_changes(c->d->db) != 1) {
+		r = OM_EDRF_CODE_USED;
+		goto out;
+	}
+	om_stmt_finalize(st);
+	if ((r = om_stmt_prepare(c->d->db, "UPDATE device SET sequence = ?2 WHERE tre_id = ?1", &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, c->req.tre_id)) < 0 || (r = om_stmt_bind_int64(st, 2, (int64_t)next)) < 0 ||
+	    (r = drf_step_done(st)) < 0)
+		goto out;
+	om_stmt_finalize(st);
+	if ((r = om_stmt_prepare(c->d->db,
+				 "INSERT INTO handover (sender, request_id, tre_id, state, sequence, bootstrap, accepted)"
+				 " VALUES (?1, ?2, ?3, 'accepted', ?4, ?5, ?6)",
+				 &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, c->sender)) < 0 || (r = om_stmt_bind_text(st, 2, c->req.request_id)) < 0 ||
+	    (r = om_stmt_bind_text(st, 3, c->req.tre_id)) < 0 || (r = om_stmt_bind_int64(st, 4, (int64_t)next)) < 0 ||
+	    (r = om_stmt_bind_blob(st, 5, *bs, *bs_len)) < 0 || (r = om_stmt_bind_int64(st, 6, now)) < 0 ||
+	    (r = drf_step_done(st)) < 0)
+		goto out;
+	*seq = (uint32_t)next;
+	r = 0;
+out:
+	om_stmt_finalize(st);
+	if (r < 0) {
+		free(*bs);
+		*bs = NULL;
+		*bs_len = 0;
+	}
+	return r;
+}
+
+int drf_handover(struct drf *d, const uint8_t *in, size_t in_len, int64_t now, uint8_t **bs, size_t *bs_len,
+		 uint32_t *seq)
+{
+	struct ctx c;
+	int r, in_txn = 0;
+	const char *why = "";
+
+	if (!d || !in || !bs || !bs_len || !seq)
+		return OM_EINVAL;
+	*bs = NULL;
+	*bs_len = 0;
+	*seq = 0;
+	memset(&c, 0, sizeof(c));
+	c.d = d;
+	strcpy(c.sender, "?");
+	if (!d->sign_key || !d->sign_cert)
+		return refuse(&c, OM_EDRF_CONFIG, "no-signing-key");
+	if ((r = om_handover_peek_sender(in, in_len, c.sender)) < 0) {
+		strcpy(c.sender, "?");
+		return refuse(&c, r, "malformed");
+	}
+	/* the write lock from here on: the checks and the acceptance see one state */
+	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+		goto out;
+	in_txn = 1;
+	if ((r = load_sender(&c)) < 0) {
+		why = r == OM_EDRF_OPERATOR ? "unknown-operator" : "operator-cert";
+		goto out;
+	}
+	if ((r = om_handover_verify(in, in_len, c.sender_key, &c.req)) < 0) {
+		why = "signature-or-format";
+		goto out;
+	}
+	if ((r = find_retry(&c, bs, bs_len, seq)) != 0) {
+		why = "request-id-reused";
+		if (r == 1) {
+			om_info("drf-handover-retry", "sender=%s request=%s tre_id=%s sequence=%u", c.sender,
+				c.req.request_id, c.req.tre_id, *seq);
+			r = 0;
+		}
+		goto out;
+	}
+	if (c.req.sho_cert_len != c.sender_cert_len ||
+	    CRYPTO_memcmp(c.req.sho_cert, c.sender_cert, c.sender_cert_len) != 0) {
+		r = OM_EDRF_CERT;
+		why = "cert-sho-not-the-senders";
+		goto out;
+	}
+	if ((r = check_device(&c, now)) < 0) {
+		why = r == OM_EDRF_DEVICE ? "unknown-device" : r == OM_EDRF_NOT_OURS ? "not-ours" : "contract-lock";
+		goto out;
+	}
+	if ((r = check_code(&c, now)) < 0) {
+		why = r == OM_EDRF_CODE ? "code-wrong" : r == OM_EDRF_CODE_USED ? "code-used" : "code-expired";
+		goto out;
+	}
+	if (c.req.created < now - d->freshness_s || c.req.created > now + d->freshness_s) {
+		r = OM_EDRF_STALE;
+		why = "stale";
+		goto out;
+	}
+	if ((r = accept(&c, now, bs, bs_len, seq)) < 0) {
+		why = "accept";
+		goto out;
+	}
+	in_txn = 0;
+	if ((r = om_store_commit(d->db)) < 0) {
+		why = "commit";
+		free(*bs);
+		*bs = NULL;
+		*bs_len = 0;
+		*seq = 0;
+		goto out;
+	}
+	om_info("drf-handover-accept", "sender=%s request=%s tre_id=%s sequence=%u bootstrap_len=%zu", c.sender,
+		c.req.request_id, c.req.tre_id, *seq, *bs_len);
+out:
+	if (in_txn) /* a retry or a refusal: nothing to keep */
+		om_store_rollback(d->db);
+	if (r < 0)
+		refuse(&c, r, why);
+	om_handover_free(&c.req);
+	EVP_PKEY_free(c.sender_key);
+	free(c.sender_cert);
+	return r;
+}
+
+int drf_handover_completed(struct drf *d, const char *sender, const char *request_id, int64_t now)
+{
+	struct om_stmt *st = NULL;
+	char tre_id[OM_TRE_ID_MAX + 1], imsi[DRF_IMSI_MAX + 1];
+	int r;
+	if (!d || !sender || !request_id)
+		return OM_EINVAL;
+	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+		return r;
+	if ((r = om_stmt_prepare(d->db,
+				 "SELECT h.state, h.tre_id, v.imsi FROM handover h JOIN device v ON v.tre_id = h.tre_id"
+				 " WHERE h.sender = ?1 AND h.request_id = ?2",
+				 &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, sender)) < 0 || (r = om_stmt_bind_text(st, 2, request_id)) < 0)
+		goto out;
+	r = om_stmt_step(st);
+	if (r != OM_STORE_ROW) {
+		r = r < 0 ? r : OM_EDRF_STATE;
+		goto out;
+	}
+	int done = strcmp(om_stmt_col_text(st, 0), "completed") == 0;
+	snprintf(tre_id, sizeof(tre_id), "%s", om_stmt_col_text(st, 1));
+	snprintf(imsi, sizeof(imsi), "%s", om_stmt_col_text(st, 2));
+	om_stmt_finalize(st);
+	st = NULL;
+	if (done) {
+		r = 0; /* reported before: idempotent */
+		goto out;
+	}
+	if ((r = om_stmt_prepare(d->db, "UPDATE handover SET state = 'completed', completed = ?3"
+					" WHERE sender = ?1 AND request_id = ?2", &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, sender)) < 0 || (r = om_stmt_bind_text(st, 2, request_id)) < 0 ||
+	    (r = om_stmt_bind_int64(st, 3, now)) < 0 || (r = drf_step_done(st)) < 0)
+		goto out;
+	om_stmt_finalize(st);
+	if ((r = om_stmt_prepare(d->db, "UPDATE device SET ours = 0 WHERE tre_id = ?1", &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, tre_id)) < 0 || (r = drf_step_done(st)) < 0)
+		goto out;
+	om_stmt_finalize(st);
+	if ((r = om_stmt_prepare(d->db, "INSERT OR IGNORE INTO removal (imsi, tre_id, due) VALUES (?1, ?2, ?3)",
+				 &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, imsi)) < 0 || (r = om_stmt_bind_text(st, 2, tre_id)) < 0 ||
+	    (r = om_stmt_bind_int64(st, 3, now + d->grace_s)) < 0 || (r = drf_step_done(st)) < 0)
+		goto out;
+	om_stmt_finalize(st);
+	st = NULL;
+	if ((r = om_store_commit(d->db)) == 0)
+		om_info("drf-handover-completed", "sender=%s request=%s tre_id=%s imsi=%s removal_due=%lld", sender,
+			request_id, tre_id, imsi, (long long)(now + d->grace_s));
+	return r;
+out:
+	om_stmt_finalize(st);
+	om_store_rollback(d->db);
+	if (r == OM_EDRF_STATE)
+		om_notice("drf-completed-refused", "sender=%s request=%s reason=unknown-handover", sender, request_id);
+	return r;
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The handover request of spec/002 B.2.3.2 step 2, from SHO[i+1] to the
+ * DRF of SHO[i]. Same framing as M2MMobj (mobj.c, docs/formats.md "Handover
+ * request (B.2.3.2)"), object type 03, signed by the new SHO:
+ *
+ *   "OMMO" | 01 | 03 | scheme | body length (2) | body | signature
+ *
+ * Body: new_sho_id first (so the receiver can peek it to choose the key),
+ * then request_id, tre_id, provurl, server_id, apn, transfer_code as
+ * 1-byte-length text, created (8, signed, big-endian), Cert_SHO[i+1] and the
+ * credentials object as 2-byte-length blobs. The text rules are the
+ * bootstrap's (omo_bootstrap_check), so a request we accept always makes a
+ * bootstrap. Nothing of the body is read before the signature verified.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <openmcim/handover.h>
+
+#include "bootstrap_int.h"
+#include "mobj_int.h"
+#include "objects_int.h"
+
+#define MOBJ_TYPE_HANDOVER 0x03
+#define ID_LO '!'  /* identifiers and the code: printable, no space */
+#define TEXT_LO ' ' /* names: printable ASCII */
+
+/* 1..max characters from lo to '~'. */
+static int text_ok(const char *s, size_t len, size_t max, char lo)
+{
+	if (len == 0 || len > max)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < lo || s[i] > '~')
+			return 0;
+	return 1;
+}
+
+struct wr {
+	uint8_t *p;
+	size_t cap, pos;
+};
+
+static int put_text(struct wr *w, const char *s, size_t size, size_t max, char lo)
+{
+	size_t n = strnlen(s, size);
+	if (n == size || !text_ok(s, n, max, lo))
+		return OM_EINVAL;
+	if (w->cap - w->pos < 1 + n)
+		return OM_EOBJ_TOO_LONG;
+	w->p[w->pos++] = (uint8_t)n;
+	memcpy(w->p + w->pos, s, n);
+	w->pos += n;
+	return 0;
+}
+
+static int put_blob(struct wr *w, const uint8_t *b, size_t n, size_t max)
+{
+	if (!b || n == 0 || n > max)
+		return OM_EINVAL;
+	if (w->cap - w->pos < 2 + n)
+		return OM_EOBJ_TOO_LONG;
+	w->p[w->pos++] = (uint8_t)(n >> 8);
+	w->p[w->pos++] = (uint8_t)n;
+	memcpy(w->p + w->pos, b, n);
+	w->pos += n;
+	return 0;
+}
+
+static int put_i64(struct wr *w, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+	if (w->cap - w->pos < 8)
+		return OM_EOBJ_TOO_LONG;
+	for (int i = 7; i >= 0; i--)
+		w->p[w->pos++] = (uint8_t)(u >> (8 * i));
+	return 0;
+}
+
+/* The fields the bootstrap will carry, checked by the bootstrap's own rules. */
+static int bootstrap_fields_ok(const struct om_handover_req *r)
+{
+	struct om_bootstrap b;
+	memset(&b, 0, sizeof(b));
+	memcpy(b.provurl, r->provurl, sizeof(b.provurl));
+	memcpy(b.server_id, r->server_id, sizeof(b.server_id));
+	memcpy(b.apn, r->apn, sizeof(b.apn));
+	b.sho_cert = r->sho_cert;
+	b.sho_cert_len = r->sho_cert_len;
+	b.creds = r->creds;
+	b.creds_len = r->creds_len;
+	return omo_bootstrap_check(&b);
+}
+
+int om_handover_build_signed(const struct om_handover_req *r, EVP_PKEY *new_sho_key, uint8_t **out,
+			     size_t *out_len)
+{
+	int rc = OM_EINVAL;
+	struct wr w = { NULL, OM_MOBJ_MAX, MOBJ_HDR };
+
+	if (!r || !new_sho_key || !out || !out_len)
+		return OM_EINVAL;
+	*out = NULL;
+	*out_len = 0;
+	if (bootstrap_fields_ok(r) < 0)
+		return OM_EINVAL;
+	if (!(w.p = malloc(OM_MOBJ_MAX)))
+		return OM_ENOMEM;
+	if ((rc = put_text(&w, r->new_sho_id, sizeof(r->new_sho_id), OM_HANDOVER_SHO_ID_MAX, ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->request_id, sizeof(r->request_id), OM_HANDOVER_ID_MAX, ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->tre_id, sizeof(r->tre_id), OM_TRE_ID_MAX, ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->provurl, sizeof(r->provurl), OM_BOOTSTRAP_URL_MAX, ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->server_id, sizeof(r->server_id), OM_BOOTSTRAP_NAME_MAX, TEXT_LO)) < 0 ||
+	    (rc = put_text(&w, r->apn, sizeof(r->apn), OM_BOOTSTRAP_APN_MAX, ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->transfer_code, sizeof(r->transfer_code), OM_HANDOVER_CODE_MAX, ID_LO)) < 0 ||
+	    (rc = put_i64(&w, r->created)) < 0 ||
+	    (rc = put_blob(&w, r->sho_cert, r->sho_cert_len, OMO_CERT_MAX)) < 0 ||
+	    (rc = put_blob(&w, r->creds, r->creds_len, OMO_CREDS_MAX)) < 0)
+		goto out;
+	rc = omo_mobj_sign(MOBJ_TYPE_HANDOVER, new_sho_key, w.p, w.cap, w.pos - MOBJ_HDR);
+	if (rc == OM_ENOSPC)
+		rc = OM_EOBJ_TOO_LONG;
+	if (rc < 0)
+		goto out;
+	*out = w.p;
+	*out_len = (size_t)rc;
+	w.p = NULL;
+	rc = 0;
+out:
+	if (w.p) {
+		OPENSSL_cleanse(w.p, w.cap); /* holds the transfer code */
+		free(w.p);
+	}
+	return rc;
+}
+
+/* A reader over the body; every take checks what is left. */
+struct rd {
+	const uint8_t *p;
+	size_t len, pos;
+};
+
+static int take_text(struct rd *d, char *dst, size_t max, char lo)
+{
+	if (d->len - d->pos < 1)
+		return OM_EOBJ_TRUNCATED;
+	size_t n = d->p[d->pos];
+	if (d->len - d->pos - 1 < n)
+		return OM_EOBJ_TRUNCATED;
+	if (!text_ok((const char *)d->p + d->pos + 1, n, max, lo))
+		return OM_EOBJ_FIELD;
+	memcpy(dst, d->p + d->pos + 1, n);
+	dst[n] = '\0';
+	d->pos += 1 + n;
+	return 0;
+}
+
+static int take_blob(struct rd *d, uint8_t **dst, size_t *dst_len, size_t max)
+{
+	if (d->len - d->pos < 2)
+		return OM_EOBJ_TRUNCATED;
+	size_t n = (size_t)d->p[d->pos] << 8 | d->p[d->pos + 1];
+	if (d->len - d->pos - 2 < n)
+		return OM_EOBJ_TRUNCATED;
+	if (n == 0 || n > max)
+		return OM_EOBJ_FIELD;
+	if (!(*dst = malloc(n)))
+		return OM_ENOMEM;
+	memcpy(*dst, d->p + d->pos + 2, n);
+	*dst_len = n;
+	d->pos += 2 + n;
+	return 0;
+}
+
+static int take_i64(struct rd *d, int64_t *v)
+{
+	uint64_t u = 0;
+	if (d->len - d->pos < 8)
+		return OM_EOBJ_TRUNCATED;
+	for (int i = 0; i < 8; i++)
+		u = u << 8 | d->p[d->pos + (size_t)i];
+	d->pos += 8;
+	*v = (int64_t)u;
+	return 0;
+}
+
+static int parse_body(struct rd *d, struct om_handover_req *t)
+{
+	int r;
+	if ((r = take_text(d, t->new_sho_id, OM_HANDOVER_SHO_ID_MAX, ID_LO)) < 0 ||
+	    (r = take_text(d, t->request_id, OM_HANDOVER_ID_MAX, ID_LO)) < 0 ||
+	    (r = take_text(d, t->tre_id, OM_TRE_ID_MAX, ID_LO)) < 0 ||
+	    (r = take_text(d, t->provurl, OM_BOOTSTRAP_URL_MAX, ID_LO)) < 0 ||
+	    (r = take_text(d, t->server_id, OM_BOOTSTRAP_NAME_MAX, TEXT_LO)) < 0 ||
+	    (r = take_text(d, t->apn, OM_BOOTSTRAP_APN_MAX, ID_LO)) < 0 ||
+	    (r = take_text(d, t->transfer_code, OM_HANDOVER_CODE_MAX, ID_LO)) < 0 || (r = take_i64(d, &t->created)) < 0 ||
+	    (r = take_blob(d, &t->sho_cert, &t->sho_cert_len, OMO_CERT_MAX)) < 0 ||
+	    (r = take_blob(d, &t->creds, &t->creds_len, OMO_CREDS_MAX)) < 0)
+		return r;
+	if (d->pos != d->len)
+		return OM_EOBJ_TRAILING;
+	/* the URL scheme and the APN's labels: what the bootstrap builder demands */
+	return bootstrap_fields_ok(t) < 0 ? OM_EOBJ_FIELD : 0;
+}
+
+int om_handover_peek_sender(const uint8_t *in, size_t len, char new_sho_id[static OM_HANDOVER_SHO_ID_MAX + 1])
+{
+	const uint8_t *body;
+	size_t blen;
+	char id[OM_HANDOVER_SHO_ID_MAX + 1];
+	if (!in || !new_sho_id)
+		return OM_EINVAL;
+	int r = omo_mobj_peek(in, len, MOBJ_TYPE_HANDOVER, &body, &blen);
+	if (r < 0)
+		return r;
+	struct rd d = { body, blen, 0 };
+	if ((r = take_text(&d, id, OM_HANDOVER_SHO_ID_MAX, ID_LO)) < 0)
+		return r;
+	memcpy(new_sho_id, id, sizeof(id));
+	return 0;
+}
+
+int om_handover_verify(const uint8_t *in, size_t len, EVP_PKEY *new_sho_pub, struct om_handover_req *out)
+{
+	const uint8_t *body;
+	size_t blen;
+	struct om_handover_req t;
+	if (!out)
+		return OM_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!in || !new_sho_pub)
+		return OM_EINVAL;
+	int r = omo_mobj_open(in, len, MOBJ_TYPE_HANDOVER, new_sho_pub, &body, &blen);
+	if (r < 0)
+		return r;
+	memset(&t, 0, sizeof(t));
+	struct rd d = { body, blen, 0 };
+	if ((r = parse_body(&d, &t)) < 0) {
+		om_handover_free(&t);
+		return r;
+	}
+	*out = t;
+	OPENSSL_cleanse(&t, sizeof(t));
+	return 0;
+}
+
+void om_handover_free(struct om_handover_req *r)
+{
+	if (!r)
+		return;
+	free(r->sho_cert);
+	if (r->creds)
+		OPENSSL_cleanse(r->creds, r->creds_len);
+	free(r->creds);
+	OPENSSL_cleanse(r, sizeof(*r));
+}
