@@ -3,6 +3,8 @@
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 find_library(FDCORE_LIB fdcore REQUIRED)
 find_library(FDPROTO_LIB fdproto REQUIRED)
+pkg_check_modules(LIBEVENT REQUIRED IMPORTED_TARGET libevent libevent_openssl)
 if(TARGET om_svc)
   target_link_libraries(om_svc PUBLIC PkgConfig::SQLITE3 ${FDCORE_LIB} ${FDPROTO_LIB})
+  target_link_libraries(om_svc PUBLIC PkgConfig::LIBEVENT OpenSSL::SSL)
 endif()

@@ -14,6 +14,7 @@ static const struct {
 	{ "auts", cmd_auts, "recover SQN_MS from an AUTS and verify MAC-S (TS 33.102 6.3.3)" },
 	{ "factory", cmd_factory, "personalise a production run of TREs (TR 33.812 B.2.2.1)" },
 	{ "hss-admin", cmd_hss_admin, "provision subscribers through the HSS's local socket" },
+	{ "pva-admin", cmd_pva_admin, "revoke TREs, add reference values, import through the PVA's socket" },
 	{ "drf-admin", cmd_drf_admin, "the DRF's register: devices, locks, transfer codes, operators" },
 };
 

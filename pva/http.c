@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The PVA's HTTP handlers: OCSP over HTTP (RFC 6960 appendix A.1: POST with
+ * application/ocsp-request, or GET with the base64 request URL-encoded in
+ * the path) and POST /validate with an M2MMobj.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <openssl/crypto.h>
+
+#include <openmcim/hex.h>
+
+#include "pva_http.h"
+#include "log.h"
+
+static void ocsp_reply(struct om_http_req *r, struct pva *p, const uint8_t *der, size_t len, const char *how)
+{
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	struct pva_ocsp_counts c;
+	if (pva_ocsp_answer(p, der, len, &out, &out_len, &c) < 0) {
+		om_error("ocsp", "peer=%s method=%s reason=internal", om_http_req_peer(r), how);
+		om_http_reply(r, 500, NULL, NULL, 0);
+		return;
+	}
+	if (c.malformed)
+		om_notice("ocsp", "peer=%s method=%s result=malformedRequest", om_http_req_peer(r), how);
+	else
+		om_info("ocsp", "peer=%s method=%s good=%u revoked=%u unknown=%u", om_http_req_peer(r), how, c.good,
+			c.revoked, c.unknown);
+	om_http_reply(r, 200, "application/ocsp-response", out, out_len);
+	OPENSSL_free(out);
+}
+
+static void ocsp_post(struct om_http_req *r, void *arg)
+{
+	const char *type = om_http_req_header(r, "Content-Type");
+	size_t len;
+	const uint8_t *body = om_http_req_body(r, &len);
+	if (!type || strncmp(type, "application/ocsp-request", 24)) {
+		om_notice("ocsp", "peer=%s method=POST result=refused reason=content-type", om_http_req_peer(r));
+		om_http_reply(r, 415, "text/plain", "expected application/ocsp-request\n", 35);
+		return;
+	}
+	ocsp_reply(r, arg, body, len, "POST");
+}
+
+static void ocsp_get(struct om_http_req *r, void *arg)
+{
+	size_t n = 0, der_len = 0;
+	uint8_t *der = NULL;
+	char *b64 = evhttp_uridecode(om_http_req_path(r) + 1, 0, &n);
+	if (!b64 || pva_b64_decode(b64, n, &der, &der_len) < 0)
+		der_len = 0; /* answered as malformedRequest */
+	ocsp_reply(r, arg, der ? der : (const uint8_t *)"", der_len, "GET");
+	free(der);
+	free(b64);
+}
+
+static void validate(struct om_http_req *r, void *arg)
+{
+	struct pva_verdict v;
+	char out[512], nb[2 * OM_NONCE_LEN + 1];
+	size_t len;
+	const uint8_t *body = om_http_req_body(r, &len);
+	int rc = pva_validate(arg, body, len, &v);
+	if (rc == 0) {
+		om_hex_encode(nb, v.nonce_b, sizeof(v.nonce_b));
+		snprintf(out, sizeof(out), "result=accepted\ntre_id=%s\nmodel=%s\nfirmware=%s\nnonce_b=%s\n", v.tre_id,
+			 v.model, v.firmware, nb);
+	} else {
+		snprintf(out, sizeof(out), "result=refused\ntre_id=%s\nreason=%s\ndetail=%s\n", v.tre_id, v.reason,
+			 v.detail);
+	}
+	int status = rc == 0 ? 200 : !strcmp(v.reason, "malformed") ? 400 : !strcmp(v.reason, "internal") ? 500 : 200;
+	om_http_reply(r, status, "text/plain", out, strlen(out));
+}
+
+int pva_http_routes(struct om_http_server *s, struct pva *p)
+{
+	int rc;
+	if ((rc = om_http_route(s, "POST", "/", ocsp_post, p)) < 0 ||
+	    (rc = om_http_route(s, "POST", "/validate", validate, p)) < 0 ||
+	    (rc = om_http_route(s, "GET", "/*", ocsp_get, p)) < 0)
+		return rc;
+	return 0;
+}

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * openmcim-pva as a real process on loopback, with independent clients:
+ * a factory run (`openmcim factory`) imported through `openmcim pva-admin`;
+ * `openssl ocsp` gets good, then revoked after `pva-admin revoke`, and
+ * unknown for a certificate the CA issued but the PVA never imported, each
+ * with "Response verify OK"; curl gets malformedRequest for garbage and
+ * validation answers for genuine and forged M2MMobj; another uid is refused
+ * on the admin socket.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pva_test_util.h"
+
+static char dir[] = "/tmp/om_pva_daemon_XXXXXX";
+static char cli_path[400], pva_path[400], sock[400], conf[400];
+static unsigned port;
+
+/* Run argv with stdout (and stderr if merge) into out. Returns the exit status or -1. */
+static int run(const char *const *argv, int merge, char *out, size_t cap)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		if (merge)
+			dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t len = 0;
+	ssize_t r;
+	while (len + 1 < cap && (r = read(p[0], out + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(p[0]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int admin(char *out, size_t cap, const char *a, const char *b, const char *c)
+{
+	const char *argv[] = { cli_path, "pva-admin", "--socket", sock, a, b, c, NULL };
+	return run(argv, 0, out, cap);
+}
+
+static int ocsp(const char *cert, char *out, size_t cap)
+{
+	char ca[400], url[64];
+	snprintf(ca, sizeof(ca), "%s/cas/pva-ca.pem", dir);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
+	const char *argv[] = { "openssl", "ocsp", "-issuer", ca, "-cert", cert, "-url", url, "-CAfile", ca,
+			       "-resp_text", NULL };
+	return run(argv, 1, out, cap);
+}
+
+/* Start the daemon with stderr into dir/pva.log; wait for its "started" line and port. */
+static pid_t start_daemon(void)
+{
+	char log[400];
+	snprintf(log, sizeof(log), "%s/pva.log", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		FILE *f = freopen(log, "w", stderr);
+		(void)f;
+		execl(pva_path, pva_path, "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		size_t n;
+		char *text = (char *)check_slurp(log, &n);
+		char *s = text ? strstr(text, " started ") : NULL;
+		char *p = s ? strstr(s, "port=") : NULL;
+		if (p)
+			port = (unsigned)atoi(p + 5);
+		free(text);
+		if (port)
+			return pid;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return pid;
+}
+
+/* Base64 DER of the first device's signing certificate (devices.csv line 2) to PEM at out. */
+static int first_device_cert(const char *csv, const char *out)
+{
+	size_t n;
+	char *text = (char *)check_slurp(csv, &n);
+	int rc = -1;
+	char *l2 = text ? strchr(text, '\n') : NULL;
+	if (l2) {
+		char *f = l2 + 1;
+		for (int i = 0; i < 3 && f; i++)
+			f = strchr(f, ',') ? strchr(f, ',') + 1 : NULL;
+		char *end = f ? strchr(f, ',') : NULL;
+		uint8_t *der = NULL;
+		size_t len = 0;
+		X509 *x = NULL;
+		if (end && pva_b64_decode(f, (size_t)(end - f), &der, &len) == 0 &&
+		    om_cert_decode(&x, OM_ENC_DER, der, len) == 0 && om_cert_save(out, x) == 0)
+			rc = 0;
+		X509_free(x);
+		free(der);
+	}
+	free(text);
+	return rc;
+}
+
+static int as_nobody(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(10);
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		memcpy(sa.sun_path, sock, strlen(sock) + 1);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(errno == EACCES ? 20 : 21);
+		const char cmd[] = "revoke TRE-00000002 keyCompromise\n";
+		(void)send(fd, cmd, sizeof(cmd) - 1, MSG_NOSIGNAL);
+		char buf[256] = "";
+		ssize_t r = read(fd, buf, sizeof(buf) - 1);
+		_exit(r > 0 && !strncmp(buf, "error permission denied", 23) ? 30 : 31);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void other_uid_is_refused(void)
+{
+	char out[1024], rundir[400];
+	if (geteuid() != 0) {
+		printf("NOTE: not root: the setuid(65534) peer test needs root\n");
+		return;
+	}
+	snprintf(rundir, sizeof(rundir), "%s/run", dir);
+	CHECK_INT(as_nobody(), 20); /* the 0700 directory stops it first */
+	CHECK_INT(chmod(dir, 0711), 0);
+	CHECK_INT(chmod(rundir, 0711), 0);
+	CHECK_INT(chmod(sock, 0666), 0);
+	CHECK_INT(as_nobody(), 30); /* SO_PEERCRED still does */
+	CHECK_INT(chmod(dir, 0700), 0);
+	CHECK_INT(chmod(rundir, 0700), 0);
+	CHECK_INT(chmod(sock, 0600), 0);
+	CHECK_INT(admin(out, sizeof(out), "status", "TRE-00000002", NULL), 0);
+	CHECK_MSG(strstr(out, "status=good"), "status: %s", out);
+}
+
+/* POST body file to /validate; the answer into out. */
+static int post_validate(const char *file, char *out, size_t cap)
+{
+	char url[64], data[420];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/validate", port);
+	snprintf(data, sizeof(data), "@%s", file);
+	const char *argv[] = { "curl", "-s", "--max-time", "10", "-H", "Content-Type: application/octet-stream",
+			       "--data-binary", data, url, NULL };
+	return run(argv, 0, out, cap);
+}
+
+static int write_bytes(const char *path, const uint8_t *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	size_t w = fwrite(b, 1, n, f);
+	return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+static void validation_over_http(struct om_ca *ca)
+{
+	struct t_tre v, other;
+	char vdir[400], path[500], out[2048], refs[2048];
+	uint8_t obj[OM_MOBJ_MAX];
+	CHECK_INT(t_make_tre(ca, "TRE-V", T_MODEL, T_FW, &v), 0);
+	CHECK_INT(t_make_tre(ca, "TRE-W", T_MODEL, T_FW, &other), 0);
+	snprintf(vdir, sizeof(vdir), "%s/lab", dir);
+	CHECK_INT(mkdir(vdir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/devices.csv", vdir);
+	char *dev = malloc(8192);
+	if (dev) {
+		snprintf(dev, 8192, "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64\n%s", v.row);
+		t_write(path, dev);
+	}
+	free(dev);
+	snprintf(path, sizeof(path), "%s/reference-measurements.csv", vdir);
+	t_refs_csv(T_FW, refs, sizeof(refs));
+	t_write(path, refs);
+	CHECK_INT(admin(out, sizeof(out), "import", vdir, NULL), 0);
+
+	snprintf(path, sizeof(path), "%s/m2mmobj.bin", dir);
+	int n = t_m2mmobj(&v, "TRE-V", T_FW, T_FW, obj, sizeof(obj));
+	CHECK(n > 0 && write_bytes(path, obj, (size_t)n) == 0);
+	CHECK_INT(post_validate(path, out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "result=accepted\ntre_id=TRE-V\n") && strstr(out, "nonce_b=5b5b"), "accepted: %s", out);
+	n = t_m2mmobj(&v, "TRE-V", T_FW, "0.0.1", obj, sizeof(obj));
+	CHECK(n > 0 && write_bytes(path, obj, (size_t)n) == 0);
+	CHECK_INT(post_validate(path, out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "result=refused") && strstr(out, "reason=measurement-mismatch"), "mismatch: %s", out);
+	n = t_m2mmobj(&v, "TRE-V", "9.9.9", "9.9.9", obj, sizeof(obj));
+	CHECK(n > 0 && write_bytes(path, obj, (size_t)n) == 0);
+	CHECK_INT(post_validate(path, out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "reason=unknown-firmware"), "firmware: %s", out);
+	n = t_m2mmobj(&other, "TRE-V", T_FW, T_FW, obj, sizeof(obj));
+	CHECK(n > 0 && write_bytes(path, obj, (size_t)n) == 0);
+	CHECK_INT(post_validate(path, out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "reason=signature"), "forged: %s", out);
+	CHECK_INT(admin(out, sizeof(out), "revoke", "TRE-V", "cessationOfOperation"), 0);
+	n = t_m2mmobj(&v, "TRE-V", T_FW, T_FW, obj, sizeof(obj));
+	CHECK(n > 0 && write_bytes(path, obj, (size_t)n) == 0);
+	CHECK_INT(post_validate(path, out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "reason=revoked"), "revoked: %s", out);
+	t_tre_free(&v);
+	t_tre_free(&other);
+}
+
+static void ocsp_with_openssl(struct om_ca *ca)
+{
+	char out[8192], cert[400], csv[400], garbage[400], url[64];
+	snprintf(csv, sizeof(csv), "%s/run1/pva/devices.csv", dir);
+	snprintf(cert, sizeof(cert), "%s/tre1.pem", dir);
+	CHECK_INT(first_device_cert(csv, cert), 0);
+	CHECK_INT(ocsp(cert, out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "Response verify OK") && strstr(out, ": good"), "good: %s", out);
+	CHECK_MSG(strstr(out, "Next Update:") && strstr(out, "OCSP Nonce"), "fields: %s", out);
+	CHECK_INT(admin(out, sizeof(out), "revoke", "TRE-00000001", "keyCompromise"), 0);
+	CHECK_INT(ocsp(cert, out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "Response verify OK") && strstr(out, ": revoked") && strstr(out, "keyCompromise"),
+		  "revoked: %s", out);
+	/* issued by the PVA CA, never imported */
+	struct t_tre never;
+	snprintf(cert, sizeof(cert), "%s/never.pem", dir);
+	CHECK_INT(t_make_tre(ca, "TRE-99999999", T_MODEL, T_FW, &never), 0);
+	CHECK_INT(om_cert_save(cert, never.sign_cert), 0);
+	t_tre_free(&never);
+	CHECK_INT(ocsp(cert, out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "Response verify OK") && strstr(out, ": unknown"), "unknown: %s", out);
+	/* malformed */
+	snprintf(garbage, sizeof(garbage), "%s/garbage.der", dir);
+	t_write(garbage, "this is not DER");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
+	char data[420], body[420];
+	snprintf(data, sizeof(data), "@%s", garbage);
+	snprintf(body, sizeof(body), "%s/resp.der", dir);
+	const char *argv[] = { "curl", "-s", "--max-time", "10", "-H", "Content-Type: application/ocsp-request",
+			       "--data-binary", data, "-o", body, url, NULL };
+	CHECK_INT(run(argv, 0, out, sizeof(out)), 0);
+	size_t n = 0;
+	uint8_t *resp = check_slurp(body, &n);
+	CHECK(resp && n == 5);
+	if (resp && n == 5)
+		CHECK_HEX(resp, n, "30030a0101");
+	free(resp);
+	const char *text[] = { "openssl", "ocsp", "-respin", body, "-resp_text", "-noverify", NULL };
+	run(text, 1, out, sizeof(out)); /* exits 1 on an error response */
+	CHECK_MSG(strstr(out, "malformedrequest"), "malformed: %s", out);
+}
+
+static void help_and_bad_config(void)
+{
+	char out[2048], bad[400];
+	const char *help[] = { pva_path, "--help", NULL };
+	CHECK_INT(run(help, 0, out, sizeof(out)), 0);
+	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
+	t_write(bad, "[pva]\ndb = x.db\nportt = 1\n");
+	const char *argv[] = { pva_path, "-c", bad, NULL };
+	CHECK(run(argv, 1, out, sizeof(out)) != 0);
+	CHECK_MSG(strstr(out, "bad.conf:3") && strstr(out, "portt"), "bad config: %s", out);
+}
+
+int main(void)
+{
+	char out[4096], cmd[3000], path[400];
+	const char *cli = getenv("OM_CLI");
+	signal(SIGPIPE, SIG_IGN);
+	if (!cli) {
+		CHECK_MSG(0, "OM_CLI is not set: the daemon test cannot run");
+		return check_done();
+	}
+	if (!mkdtemp(dir))
+		return perror("mkdtemp"), 1;
+	snprintf(cli_path, sizeof(cli_path), "%s", cli);
+	snprintf(pva_path, sizeof(pva_path), "%s", cli);
+	char *slash = strrchr(pva_path, '/');
+	snprintf(slash ? slash + 1 : pva_path, sizeof(pva_path) - (size_t)(slash ? slash + 1 - pva_path : 0),
+		 "openmcim-pva");
+	snprintf(sock, sizeof(sock), "%s/run/admin.sock", dir);
+	help_and_bad_config();
+
+	/* the factory's CAs and a run of two devices, through the CLI */
+	snprintf(path, sizeof(path), "%s/cas", dir);
+	const char *cas[] = { cli_path, "factory", "init-cas", "--out", path, NULL };
+	CHECK_INT(run(cas, 1, out, sizeof(out)), 0);
+	char pca[400], pkey[400], ro[400], run1[400];
+	snprintf(pca, sizeof(pca), "%s/cas/pva-ca.pem", dir);
+	snprintf(pkey, sizeof(pkey), "%s/cas/pva-ca.key", dir);
+	snprintf(ro, sizeof(ro), "%s/cas/ro-signing.pem", dir);
+	snprintf(run1, sizeof(run1), "%s/run1", dir);
+	const char *fac[] = { cli_path, "factory", "--devices", "2", "--out", run1, "--pva-ca", pca, "--pva-key", pkey,
+			      "--ro-cert", ro, "--pcid-mcc", "001", "--pcid-mnc", "01", "--pcid-first", "0000000001",
+			      "--quiet", NULL };
+	CHECK_MSG(run(fac, 1, out, sizeof(out)) == 0, "factory: %s", out);
+
+	/* the PVA's responder under the factory's PVA CA */
+	X509 *cacert = NULL;
+	EVP_PKEY *cakey = NULL;
+	struct om_ca *ca = NULL;
+	CHECK_INT(om_cert_load(&cacert, pca), 0);
+	CHECK_INT(om_key_load(&cakey, pkey), 0);
+	CHECK_INT(om_ca_open(&ca, cacert, cakey), 0);
+	EVP_PKEY *rk = NULL;
+	X509_REQ *csr = NULL;
+	X509 *rc_cert = NULL;
+	struct om_issue req = { .profile = OM_CERT_OCSP_RESPONDER, .cn = "PVA OCSP" };
+	char rcert[400], rkey[400];
+	snprintf(rcert, sizeof(rcert), "%s/responder.pem", dir);
+	snprintf(rkey, sizeof(rkey), "%s/responder.key", dir);
+	CHECK(ca && om_key_generate(&rk, OM_KEY_EC_P256) == 0 && om_csr_create(&csr, rk, "PVA OCSP", NULL) == 0 &&
+	      om_ca_issue(ca, csr, &req, &rc_cert) == 0 && om_cert_save(rcert, rc_cert) == 0 &&
+	      om_key_save(rkey, rk) == 0);
+	X509_free(rc_cert);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(rk);
+
+	snprintf(conf, sizeof(conf), "%s/pva.conf", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "# test\n[pva]\ndb = %s/pva.db\nlisten = 127.0.0.1\nport = 0\nca_cert = %s\nresponder_cert = %s\n"
+		 "responder_key = %s\nadmin_socket = %s\nlog_level = info\n",
+		 dir, pca, rcert, rkey, sock);
+	t_write(conf, cmd);
+	pid_t pid = start_daemon();
+	CHECK_MSG(port != 0, "the daemon did not start (see %s/pva.log)", dir);
+	if (port && ca) {
+		char pdir[420];
+		snprintf(pdir, sizeof(pdir), "%s/pva", run1);
+		CHECK_INT(admin(out, sizeof(out), "import", pdir, NULL), 0);
+		CHECK_MSG(strstr(out, "devices=2 references=4"), "import: %s", out);
+		CHECK_INT(admin(out, sizeof(out), "import", pdir, NULL), 1); /* again: all refused */
+		ocsp_with_openssl(ca);
+		other_uid_is_refused();
+		validation_over_http(ca);
+		CHECK_INT(admin(out, sizeof(out), "frobnicate", "x", NULL), 2);
+	}
+	if (pid > 0) {
+		int st = 0;
+		kill(pid, SIGTERM);
+		waitpid(pid, &st, 0);
+		CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "daemon exit status %d", st);
+	}
+	om_ca_free(ca);
+	X509_free(cacert);
+	EVP_PKEY_free(cakey);
+	if (check_failures() == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	} else {
+		fprintf(stderr, "kept %s for inspection\n", dir);
+	}
+	return check_done();
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The PVA's tables: imported TREs with their two certificates and
+ * revocation state, serial numbers for OCSP, and reference measurements per
+ * model and firmware. The caller holds p->lock (and a transaction for
+ * writes).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pva.h"
+
+struct pva_tre {
+	char tre_id[OM_TRE_ID_MAX + 1];
+	char model[PVA_MODEL_MAX + 1];
+	char firmware[PVA_FIRMWARE_MAX + 1];
+	uint8_t *sign_der; /* malloc'd; pva_tre_clear() */
+	size_t sign_len;
+	char sign_serial[64], enc_serial[64];
+	int revoked;
+	int64_t revoked_at;
+	int reason;
+};
+
+OM_NODISCARD int pva_store_migrate(struct om_store *s);
+
+/* OM_EPVA_EXISTS when the TRE or a serial is already there. */
+OM_NODISCARD int pva_store_add_tre(struct pva *p, const char *tre_id, const char *model, const char *firmware,
+				   const uint8_t *sign_der, size_t sign_len, const uint8_t *enc_der, size_t enc_len,
+				   const char *sign_serial, const char *enc_serial);
+
+/* 0 or OM_EPVA_NOT_FOUND. */
+OM_NODISCARD int pva_store_get_tre(struct pva *p, const char *tre_id, struct pva_tre *out);
+void pva_tre_clear(struct pva_tre *t);
+
+/* Status of a serial: 0 with revoked, at and reason set, or OM_EPVA_NOT_FOUND. */
+OM_NODISCARD int pva_store_serial_status(struct pva *p, const char *serial_hex, int *revoked, int64_t *at,
+					 int *reason);
+
+/* 0, OM_EPVA_NOT_FOUND or OM_EPVA_REVOKED (already revoked: unchanged). */
+OM_NODISCARD int pva_store_revoke(struct pva *p, const char *tre_id, int reason, int64_t at);
+
+/* 0 (added or already the same), OM_EPVA_REFERENCE (another value stored). */
+OM_NODISCARD int pva_store_add_reference(struct pva *p, const char *model, const char *firmware,
+					 const char *component, const uint8_t sha256[static 32]);
+
+/* The references of model/firmware into out (cap entries); *n 0 when none. */
+OM_NODISCARD int pva_store_references(struct pva *p, const char *model, const char *firmware,
+				      struct om_measurement *out, size_t cap, size_t *n);

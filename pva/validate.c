@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Platform validation (spec/004 5.2.2.5.8; B.2.3.4 II): the TRE's signed
+ * M2MMobj is checked against the TRE's imported signing certificate and its
+ * status, then its measurements against the reference values of its model
+ * and reported firmware version.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "log.h"
+#include "pva.h"
+#include "pva_store.h"
+
+static int refuse(struct pva_verdict *v, int rc, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int refuse(struct pva_verdict *v, int rc, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+	v->rc = rc;
+	v->reason = reason;
+	return rc;
+}
+
+/* Every reference component reported exactly once with the same digest, and nothing else. */
+static int compare(struct pva_verdict *v, const struct om_tre_info *info, const struct om_measurement *ref,
+		   size_t n_ref)
+{
+	for (size_t i = 0; i < info->n_measurements; i++) {
+		size_t j = 0;
+		while (j < n_ref && strcmp(ref[j].name, info->m[i].name))
+			j++;
+		if (j == n_ref)
+			return refuse(v, OM_EPVA_MEASUREMENT, "measurement-mismatch", "component %.63s has no reference",
+				      info->m[i].name);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(info->m[k].name, info->m[i].name))
+				return refuse(v, OM_EPVA_MEASUREMENT, "measurement-mismatch",
+					      "component %.63s reported twice", info->m[i].name);
+		if (CRYPTO_memcmp(ref[j].sha256, info->m[i].sha256, 32))
+			return refuse(v, OM_EPVA_MEASUREMENT, "measurement-mismatch",
+				      "component %.63s differs from the reference", info->m[i].name);
+	}
+	for (size_t j = 0; j < n_ref; j++) {
+		size_t i = 0;
+		while (i < info->n_measurements && strcmp(ref[j].name, info->m[i].name))
+			i++;
+		if (i == info->n_measurements)
+			return refuse(v, OM_EPVA_MEASUREMENT, "measurement-mismatch", "component %.63s not reported",
+				      ref[j].name);
+	}
+	return 0;
+}
+
+static int check(struct pva *p, const uint8_t *obj, size_t len, struct pva_verdict *v)
+{
+	struct pva_tre t;
+	struct om_tre_info info;
+	struct om_measurement ref[OM_MEASUREMENTS_MAX];
+	uint8_t na[OM_NONCE_LEN];
+	size_t n_ref = 0;
+	X509 *cert = NULL;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	if ((rc = om_m2mmobj_peek_tre_id(obj, len, v->tre_id)) < 0)
+		return refuse(v, rc, "malformed", "not an M2MMobj: %s", om_strerror(rc));
+	pthread_mutex_lock(&p->lock);
+	rc = pva_store_get_tre(p, v->tre_id, &t);
+	pthread_mutex_unlock(&p->lock);
+	if (rc == OM_EPVA_NOT_FOUND) {
+		rc = refuse(v, rc, "unknown-tre", "no TRE %s was imported", v->tre_id);
+		goto out;
+	}
+	if (rc < 0) {
+		rc = refuse(v, rc, "internal", "storage: %s", om_strerror(rc));
+		goto out;
+	}
+	if (t.revoked) {
+		rc = refuse(v, OM_EPVA_REVOKED, "revoked", "certificate revoked at %lld (%s)", (long long)t.revoked_at,
+			    pva_reason_name(t.reason));
+		goto out;
+	}
+	if ((rc = om_cert_decode(&cert, OM_ENC_DER, t.sign_der, t.sign_len)) < 0 ||
+	    (rc = om_cert_verify(cert, p->trust, NULL, 0, OM_CERT_TRE_SIGNING, OM_PKI_NOW)) < 0) {
+		rc = refuse(v, OM_EPVA_CERT, "certificate", "signing certificate no longer valid: %s", om_strerror(rc));
+		goto out;
+	}
+	if ((rc = om_m2mmobj_verify(obj, len, X509_get0_pubkey(cert), &info, na, v->nonce_b)) < 0) {
+		rc = refuse(v, rc, rc == OM_EOBJ_SIGNATURE || rc == OM_EPKI_SIGNATURE ? "signature" : "malformed", "M2MMobj refused: %s",
+			    om_strerror(rc));
+		goto out;
+	}
+	snprintf(v->model, sizeof(v->model), "%s", info.tre_type);
+	snprintf(v->firmware, sizeof(v->firmware), "%s", info.firmware_version);
+	if (strcmp(info.tre_id, t.tre_id) || strcmp(info.tre_type, t.model)) {
+		rc = refuse(v, OM_EPVA_MEASUREMENT, "model", "reported model %.63s, imported as %s", info.tre_type,
+			    t.model);
+		goto out;
+	}
+	pthread_mutex_lock(&p->lock);
+	rc = pva_store_references(p, info.tre_type, info.firmware_version, ref, OM_MEASUREMENTS_MAX, &n_ref);
+	pthread_mutex_unlock(&p->lock);
+	if (rc < 0) {
+		rc = refuse(v, rc, "internal", "storage: %s", om_strerror(rc));
+		goto out;
+	}
+	if (n_ref == 0) {
+		rc = refuse(v, OM_EPVA_FIRMWARE, "unknown-firmware", "no reference values for %s %s", info.tre_type,
+			    info.firmware_version);
+		goto out;
+	}
+	if ((rc = compare(v, &info, ref, n_ref)) == 0) {
+		v->rc = 0;
+		v->reason = "accepted";
+		snprintf(v->detail, sizeof(v->detail), "%zu components match", n_ref);
+	}
+out:
+	X509_free(cert);
+	pva_tre_clear(&t);
+	return rc;
+}
+
+int pva_validate(struct pva *p, const uint8_t *obj, size_t len, struct pva_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	int rc = check(p, obj, len, v);
+	if (rc == 0)
+		om_info("validate", "tre_id=%s model=%s firmware=%s result=accepted", v->tre_id, v->model, v->firmware);
+	else
+		om_notice("validate", "tre_id=%s result=refused reason=%s detail=\"%s\"", v->tre_id[0] ? v->tre_id : "-",
+			  v->reason, v->detail);
+	if (rc < 0)
+		memset(v->nonce_b, 0, sizeof(v->nonce_b));
+	return rc;
+}

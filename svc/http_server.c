@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP server layer on evhttp (http_server.h): routing, body bound,
+ * TLS through libevent_openssl bufferevents, the verified peer certificate.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "http_server.h"
+#include "log.h"
+
+#define MAX_BODY_DEFAULT (64u * 1024u)
+#define TIMEOUT_DEFAULT_S 10u
+#define ROUTES_MAX 32
+
+struct route {
+	char method[8];
+	char path[128];
+	size_t plen;
+	int prefix;
+	om_http_handler h;
+	void *arg;
+};
+
+struct om_http_server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *stop_ev;
+	SSL_CTX *ssl;
+	int stop_pipe[2];
+	uint16_t port;
+	int running;
+	pthread_t th;
+	struct route routes[ROUTES_MAX];
+	size_t n_routes;
+};
+
+struct om_http_req {
+	struct evhttp_request *req;
+	const char *method, *path;
+	const uint8_t *body;
+	size_t body_len;
+	char peer[INET6_ADDRSTRLEN];
+	int answered;
+};
+
+static const char *method_name(enum evhttp_cmd_type c)
+{
+	switch (c) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "OTHER";
+	}
+}
+
+static const char *reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+static int path_matches(const struct route *rt, const char *path)
+{
+	return rt->prefix ? !strncmp(path, rt->path, rt->plen) : !strcmp(path, rt->path);
+}
+
+static const struct route *find_route(const struct om_http_server *s, const char *method, const char *path)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < s->n_routes; i++) {
+			const struct route *rt = &s->routes[i];
+			if (rt->prefix == pass && !strcmp(rt->method, method) && path_matches(rt, path))
+				return rt;
+		}
+	return NULL;
+}
+
+/* The Allow header for a path some route matches with another method; 0 when none does. */
+static int allowed_methods(const struct om_http_server *s, const char *path, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < s->n_routes; i++) {
+		const struct route *rt = &s->routes[i];
+		if (!path_matches(rt, path) || strstr(out, rt->method))
+			continue;
+		int n = snprintf(out + o, len - o, "%s%s", o ? ", " : "", rt->method);
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
+	return o > 0;
+}
+
+static void peer_address(struct evhttp_request *req, char *out, size_t len)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	const struct sockaddr *sa = c ? evhttp_connection_get_addr(c) : NULL;
+	snprintf(out, len, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+static void dispatch(struct evhttp_request *req, void *arg)
+{
+	struct om_http_server *s = arg;
+	static const uint8_t empty[1];
+	struct om_http_req r = { .req = req };
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	char allow[64];
+
+	r.method = method_name(evhttp_request_get_command(req));
+	r.path = path && *path ? path : "/";
+	peer_address(req, r.peer, sizeof(r.peer));
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	r.body_len = evbuffer_get_length(in);
+	r.body = r.body_len ? evbuffer_pullup(in, -1) : empty;
+	if (!r.body) {
+		om_http_reply(&r, 500, NULL, NULL, 0);
+		return;
+	}
+	const struct route *rt = find_route(s, r.method, r.path);
+	if (rt) {
+		rt->h(&r, rt->arg);
+		if (!r.answered) {
+			om_error("http-handler", "method=%s path=%.80s reason=no-answer", r.method, r.path);
+			om_http_reply(&r, 500, NULL, NULL, 0);
+		}
+	} else if (allowed_methods(s, r.path, allow, sizeof(allow))) {
+		om_http_reply_header(&r, "Allow", allow);
+		om_http_reply(&r, 405, "text/plain", "method not allowed\n", 19);
+	} else {
+		om_http_reply(&r, 404, "text/plain", "not found\n", 10);
+	}
+}
+
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+	struct om_http_server *s = arg;
+	SSL *ssl = SSL_new(s->ssl);
+	if (!ssl)
+		return NULL;
+	struct bufferevent *bev =
+		bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	else
+		SSL_free(ssl);
+	return bev;
+}
+
+static int tls_setup(struct om_http_server *s, const struct om_http_tls *t, char *err, size_t len)
+{
+	if (!t->cert_file || !t->key_file || (t->require_client_cert && !t->client_ca_file)) {
+		snprintf(err, len, "TLS needs a certificate, a key, and client roots when client certificates are required");
+		return OM_EINVAL;
+	}
+	if (!(s->ssl = SSL_CTX_new(TLS_server_method()))) {
+		snprintf(err, len, "TLS context: out of memory");
+		return OM_ENOMEM;
+	}
+	SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(s->ssl, t->cert_file) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(s->ssl, t->key_file, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(s->ssl) != 1) {
+		snprintf(err, len, "TLS certificate %.200s or key %.200s unreadable or not a pair", t->cert_file,
+			 t->key_file);
+		ERR_clear_error();
+		return OM_ECRYPTO;
+	}
+	int mode = SSL_VERIFY_NONE;
+	if (t->client_ca_file) {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(t->client_ca_file);
+		if (!names || SSL_CTX_load_verify_locations(s->ssl, t->client_ca_file, NULL) != 1) {
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			snprintf(err, len, "TLS client roots %.200s unreadable", t->client_ca_file);
+			ERR_clear_error();
+			return OM_ECRYPTO;
+		}
+		SSL_CTX_set_client_CA_list(s->ssl, names);
+		mode = SSL_VERIFY_PEER | (t->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+	}
+	SSL_CTX_set_verify(s->ssl, mode, NULL);
+	evhttp_set_bevcb(s->http, tls_bev, s);
+	return 0;
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+int om_http_server_new(struct om_http_server **out, const struct om_http_opts *o, char *err, size_t len)
+{
+	struct om_http_server *s = NULL;
+	int rc = OM_ENOMEM;
+	if (!out || !o) {
+		snprintf(err, len, "no options");
+		return OM_EINVAL;
+	}
+	if (!(s = calloc(1, sizeof(*s))))
+		goto fail;
+	s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	if (!(s->base = event_base_new()) || !(s->http = evhttp_new(s->base)))
+		goto fail;
+	evhttp_set_max_body_size(s->http, (ev_ssize_t)(o->max_body ? o->max_body : MAX_BODY_DEFAULT));
+	evhttp_set_timeout(s->http, (int)(o->timeout_s ? o->timeout_s : TIMEOUT_DEFAULT_S));
+	evhttp_set_gencb(s->http, dispatch, s);
+	if (o->tls && (rc = tls_setup(s, o->tls, err, len)) < 0)
+		goto fail;
+	rc = OM_EIO;
+	const char *addr = o->addr ? o->addr : "127.0.0.1";
+	struct evhttp_bound_socket *b = evhttp_bind_socket_with_handle(s->http, addr, o->port);
+	if (!b) {
+		snprintf(err, len, "cannot listen on %.64s port %u: %s", addr, (unsigned)o->port, strerror(errno));
+		goto fail;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (getsockname(evhttp_bound_socket_get_fd(b), (struct sockaddr *)&ss, &sl) < 0) {
+		snprintf(err, len, "getsockname: %s", strerror(errno));
+		goto fail;
+	}
+	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						 : ((struct sockaddr_in *)&ss)->sin_port);
+	if (pipe(s->stop_pipe) < 0 ||
+	    !(s->stop_ev = event_new(s->base, s->stop_pipe[0], EV_READ | EV_PERSIST, on_stop, s->base)) ||
+	    event_add(s->stop_ev, NULL) < 0) {
+		snprintf(err, len, "stop event: %s", strerror(errno));
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	if (rc == OM_ENOMEM)
+		snprintf(err, len, "out of memory");
+	om_http_server_free(s);
+	return rc;
+}
+
+int om_http_route(struct om_http_server *s, const char *method, const char *path, om_http_handler h, void *arg)
+{
+	if (!s || !method || !path || !h || path[0] != '/' || strlen(method) >= sizeof(s->routes[0].method) ||
+	    strlen(path) >= sizeof(s->routes[0].path) || s->running)
+		return OM_EINVAL;
+	if (s->n_routes == ROUTES_MAX)
+		return OM_ENOMEM;
+	struct route *rt = &s->routes[s->n_routes];
+	snprintf(rt->method, sizeof(rt->method), "%s", method);
+	snprintf(rt->path, sizeof(rt->path), "%s", path);
+	rt->plen = strlen(path);
+	if (rt->path[rt->plen - 1] == '*') {
+		rt->prefix = 1;
+		rt->path[--rt->plen] = '\0';
+	}
+	rt->h = h;
+	rt->arg = arg;
+	s->n_routes++;
+	return 0;
+}
+
+uint16_t om_http_server_port(const struct om_http_server *s)
+{
+	return s ? s->port : 0;
+}
+
+static void *serve(void *arg)
+{
+	struct om_http_server *s = arg;
+	sigset_t pipe_sig;
+	/* a peer that closes early must not kill the process: EPIPE instead of SIGPIPE here */
+	sigemptyset(&pipe_sig);
+	sigaddset(&pipe_sig, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_sig, NULL);
+	event_base_dispatch(s->base);
+	return NULL;
+}
+
+int om_http_server_start(struct om_http_server *s)
+{
+	if (!s || s->running)
+		return OM_EINVAL;
+	if (pthread_create(&s->th, NULL, serve, s))
+		return OM_EIO;
+	s->running = 1;
+	return 0;
+}
+
+void om_http_server_stop(struct om_http_server *s)
+{
+	if (!s || !s->running)
+		return;
+	ssize_t w;
+	do
+		w = write(s->stop_pipe[1], "x", 1);
+	while (w < 0 && errno == EINTR);
+	pthread_join(s->th, NULL);
+	s->running = 0;
+}
+
+void om_http_server_free(struct om_http_server *s)
+{
+	if (!s)
+		return;
+	om_http_server_stop(s);
+	if (s->http)
+		evhttp_free(s->http);
+	if (s->stop_ev)
+		event_free(s->stop_ev);
+	if (s->base)
+		event_base_free(s->base);
+	SSL_CTX_free(s->ssl);
+	for (int i = 0; i < 2; i++)
+		if (s->stop_pipe[i] >= 0)
+			close(s->stop_pipe[i]);
+	free(s);
+}
+
+const char *om_http_req_method(const struct om_http_req *r)
+{
+	return r->method;
+}
+
+const char *om_http_req_path(const struct om_http_req *r)
+{
+	return r->path;
+}
+
+const char *om_http_req_header(const struct om_http_req *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
+}
+
+const uint8_t *om_http_req_body(const struct om_http_req *r, size_t *len)
+{
+	*len = r->body_len;
+	return r->body;
+}
+
+const char *om_http_req_peer(const struct om_http_req *r)
+{
+	return r->peer;
+}
+
+X509 *om_http_req_peer_cert(const struct om_http_req *r)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(r->req);
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	if (!ssl || SSL_get_verify_result(ssl) != X509_V_OK)
+		return NULL;
+	return SSL_get0_peer_certificate(ssl);
+}
+
+void om_http_reply_header(struct om_http_req *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
+}
+
+void om_http_reply(struct om_http_req *r, int status, const char *content_type, const void *body, size_t len)
+{
+	if (r->answered)
+		return;
+	r->answered = 1;
+	struct evbuffer *out = evhttp_request_get_output_buffer(r->req);
+	if (content_type)
+		om_http_reply_header(r, "Content-Type", content_type);
+	if (len && evbuffer_add(out, body, len) < 0)
+		status = 500;
+	evhttp_send_reply(r->req, status, reason_phrase(status), NULL);
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP server layer with curl as the client: routing, 404/405, the
+ * body bound (413), and TLS with required client certificates (accepted
+ * with one from the trusted CA, refused without one or with a stranger's).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openmcim/pki.h>
+
+#include "check.h"
+#include "http_server.h"
+
+static char dir[] = "/tmp/om_http_test_XXXXXX";
+
+/* Run argv; its stdout (at most cap-1 bytes) into out. Returns the exit status or -1. */
+static int run(const char *const *argv, char *out, size_t cap)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t len = 0;
+	ssize_t r;
+	while (len + 1 < cap && (r = read(p[0], out + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(p[0]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void hello(struct om_http_req *r, void *arg)
+{
+	(void)arg;
+	om_http_reply(r, 200, "text/plain", "hello\n", 6);
+}
+
+static void echo(struct om_http_req *r, void *arg)
+{
+	(void)arg;
+	size_t n;
+	const uint8_t *b = om_http_req_body(r, &n);
+	om_http_reply(r, 200, "application/octet-stream", b, n);
+}
+
+static void prefix(struct om_http_req *r, void *arg)
+{
+	(void)arg;
+	const char *p = om_http_req_path(r);
+	om_http_reply(r, 200, "text/plain", p, strlen(p));
+}
+
+static void who(struct om_http_req *r, void *arg)
+{
+	(void)arg;
+	char cn[OM_NAME_MAX_LEN + 1] = "none";
+	X509 *peer = om_http_req_peer_cert(r);
+	if (peer && om_cert_subject_cn(peer, cn) < 0)
+		snprintf(cn, sizeof(cn), "?");
+	om_http_reply(r, 200, "text/plain", cn, strlen(cn));
+}
+
+/* curl URL [extra args]; the body into out, returns "code" as written by -w, or -1. */
+static int curl(char *out, size_t cap, const char *url, const char *const *extra)
+{
+	char body[300];
+	const char *argv[32];
+	int n = 0;
+	snprintf(body, sizeof(body), "%s/body", dir);
+	argv[n++] = "curl";
+	argv[n++] = "-s";
+	argv[n++] = "-o";
+	argv[n++] = body;
+	argv[n++] = "-w";
+	argv[n++] = "%{http_code}";
+	argv[n++] = "--max-time";
+	argv[n++] = "10";
+	for (int i = 0; extra && extra[i] && n < 30; i++)
+		argv[n++] = extra[i];
+	argv[n++] = url;
+	argv[n] = NULL;
+	char code[16];
+	unlink(body);
+	int st = run(argv, code, sizeof(code));
+	size_t len = 0;
+	unsigned char *b = check_slurp(body, &len);
+	snprintf(out, cap, "%.*s", (int)len, b ? (const char *)b : "");
+	free(b);
+	return st == 0 ? atoi(code) : -st;
+}
+
+static void routes_bodies_and_errors(void)
+{
+	struct om_http_server *s = NULL;
+	char err[256] = "", out[4096], url[128];
+	struct om_http_opts o = { .max_body = 1024 };
+	CHECK_MSG(om_http_server_new(&s, &o, err, sizeof(err)) == 0, "%s", err);
+	if (!s)
+		return;
+	CHECK_INT(om_http_route(s, "GET", "/hello", hello, NULL), 0);
+	CHECK_INT(om_http_route(s, "POST", "/echo", echo, NULL), 0);
+	CHECK_INT(om_http_route(s, "GET", "/pre/*", prefix, NULL), 0);
+	CHECK_INT(om_http_route(s, "GET", "relative", hello, NULL), OM_EINVAL);
+	CHECK(om_http_server_port(s) != 0);
+	CHECK_INT(om_http_server_start(s), 0);
+	unsigned port = om_http_server_port(s);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hello", port);
+	CHECK_INT(curl(out, sizeof(out), url, NULL), 200);
+	CHECK(!strcmp(out, "hello\n"));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/echo", port);
+	const char *post[] = { "--data-binary", "ping-pong", NULL };
+	CHECK_INT(curl(out, sizeof(out), url, post), 200);
+	CHECK_MSG(!strcmp(out, "ping-pong"), "echo: %s", out);
+	CHECK_INT(curl(out, sizeof(out), url, NULL), 405); /* GET on a POST route */
+	char big[2100];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	const char *too_big[] = { "--data-binary", big, NULL };
+	CHECK_INT(curl(out, sizeof(out), url, too_big), 413);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/nowhere", port);
+	CHECK_INT(curl(out, sizeof(out), url, NULL), 404);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/pre/a/b%%2Fc", port);
+	CHECK_INT(curl(out, sizeof(out), url, NULL), 200);
+	CHECK_MSG(!strcmp(out, "/pre/a/b%2Fc"), "prefix: %s", out);
+	om_http_server_stop(s);
+	om_http_server_free(s);
+}
+
+/* A CA and an OPERATOR_TLS certificate under it, written as dir/<name>.pem and .key. */
+static int issue_tls(struct om_ca *ca, const char *name, const char *dns)
+{
+	EVP_PKEY *k = NULL;
+	X509_REQ *csr = NULL;
+	X509 *c = NULL;
+	char path[300];
+	struct om_issue req = { .profile = OM_CERT_OPERATOR_TLS, .cn = name, .dns_name = dns };
+	int rc = om_key_generate(&k, OM_KEY_EC_P256);
+	if (rc == 0)
+		rc = om_csr_create(&csr, k, name, NULL);
+	if (rc == 0)
+		rc = om_ca_issue(ca, csr, &req, &c);
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+	if (rc == 0)
+		rc = om_cert_save(path, c);
+	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+	if (rc == 0)
+		rc = om_key_save(path, k);
+	X509_free(c);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+static struct om_ca *make_ca(const char *cn, const char *file)
+{
+	EVP_PKEY *k = NULL;
+	struct om_ca *ca = NULL;
+	char path[300];
+	if (om_key_generate(&k, OM_KEY_EC_P256) == 0 && om_ca_create(&ca, k, cn, 0, 0) == 0) {
+		snprintf(path, sizeof(path), "%s/%s", dir, file);
+		if (om_cert_save(path, om_ca_cert(ca)) < 0) {
+			om_ca_free(ca);
+			ca = NULL;
+		}
+	}
+	EVP_PKEY_free(k); /* the handle holds its own reference */
+	return ca;
+}
+
+static void tls_with_required_client_certificate(void)
+{
+	struct om_ca *ca = make_ca("Operator A root", "ca.pem");
+	struct om_ca *rogue = make_ca("Rogue root", "rogue.pem");
+	CHECK(ca && rogue);
+	if (!ca || !rogue)
+		return;
+	CHECK_INT(issue_tls(ca, "server", "pva.lab"), 0);
+	CHECK_INT(issue_tls(ca, "client-1", NULL), 0);
+	CHECK_INT(issue_tls(rogue, "intruder", NULL), 0);
+	char cert[300], key[300], cafile[300], err[256] = "", out[512], url[128], resolve[64];
+	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
+	snprintf(key, sizeof(key), "%s/server.key", dir);
+	snprintf(cafile, sizeof(cafile), "%s/ca.pem", dir);
+	struct om_http_tls tls = { .cert_file = cert, .key_file = key, .client_ca_file = cafile,
+				   .require_client_cert = 1 };
+	struct om_http_opts o = { .tls = &tls };
+	struct om_http_server *s = NULL;
+	CHECK_MSG(om_http_server_new(&s, &o, err, sizeof(err)) == 0, "%s", err);
+	if (!s)
+		return;
+	CHECK_INT(om_http_route(s, "GET", "/who", who, NULL), 0);
+	CHECK_INT(om_http_server_start(s), 0);
+	unsigned port = om_http_server_port(s);
+	snprintf(url, sizeof(url), "https://pva.lab:%u/who", port);
+	snprintf(resolve, sizeof(resolve), "pva.lab:%u:127.0.0.1", port);
+
+	char ccert[300], ckey[300], icert[300], ikey[300];
+	snprintf(ccert, sizeof(ccert), "%s/client-1.pem", dir);
+	snprintf(ckey, sizeof(ckey), "%s/client-1.key", dir);
+	snprintf(icert, sizeof(icert), "%s/intruder.pem", dir);
+	snprintf(ikey, sizeof(ikey), "%s/intruder.key", dir);
+	const char *with[] = { "--cacert", cafile, "--resolve", resolve, "--cert", ccert, "--key", ckey, NULL };
+	CHECK_INT(curl(out, sizeof(out), url, with), 200);
+	CHECK_MSG(!strcmp(out, "client-1"), "peer: %s", out);
+	const char *without[] = { "--cacert", cafile, "--resolve", resolve, NULL };
+	CHECK(curl(out, sizeof(out), url, without) < 0); /* handshake refused: curl fails */
+	const char *stranger[] = { "--cacert", cafile, "--resolve", resolve, "--cert", icert, "--key", ikey, NULL };
+	CHECK(curl(out, sizeof(out), url, stranger) < 0);
+	/* and the server still serves the good client afterwards */
+	CHECK_INT(curl(out, sizeof(out), url, with), 200);
+	om_http_server_free(s);
+
+	/* client certificates without a trust store cannot be required */
+	tls.client_ca_file = NULL;
+	CHECK_INT(om_http_server_new(&s, &o, err, sizeof(err)), OM_EINVAL);
+	om_ca_free(ca);
+	om_ca_free(rogue);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	routes_bodies_and_errors();
+	tls_with_required_client_certificate();
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return check_done();
+}
