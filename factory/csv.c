@@ -73,11 +73,12 @@ int factory_pva_row(FILE *f, const struct factory_run *run, const struct factory
 
 int factory_owner_row(FILE *f, const struct factory_run *run, const struct factory_device *d)
 {
-	char *s = b64(d->sign_der, d->sign_len);
+	char *s = b64(d->sign_der, d->sign_len), *e = b64(d->enc_der, d->enc_len);
 	int rc = OM_ENOMEM;
-	if (s)
-		rc = fprintf(f, "%s,%s,%s\n", d->tre_id, s, run->owner_sho) < 0 ? OM_EIO : 0;
+	if (s && e)
+		rc = fprintf(f, "%s,%s,%s,%s\n", d->tre_id, s, e, run->owner_sho) < 0 ? OM_EIO : 0;
 	free(s);
+	free(e);
 	return rc;
 }
 

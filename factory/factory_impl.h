@@ -144,4 +144,4 @@ OM_NODISCARD int factory_measurement_rows(FILE *f, const struct factory_run *run
 #define FACTORY_RO_HEADER "imsi,k,opc,amf\n"
 #define FACTORY_PVA_HEADER "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64\n"
 #define FACTORY_MEAS_HEADER "model,firmware,component,sha256\n"
-#define FACTORY_OWNER_HEADER "tre_id,cert_tre_pem_b64,sho_id\n"
+#define FACTORY_OWNER_HEADER "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id\n"

@@ -179,8 +179,8 @@ static void check_run(const char *out, X509_STORE *pva, const char *pva_pem, con
 	CHECK(strcmp(dev.header, "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64") == 0);
 	CHECK(strcmp(meas.header, "model,firmware,component,sha256") == 0);
 	join(dir, sizeof(dir), out, "owner");
-	CHECK_INT(read_csv(&owner, dir, "delivery-note.csv", 3), 0);
-	CHECK(strcmp(owner.header, "tre_id,cert_tre_pem_b64,sho_id") == 0);
+	CHECK_INT(read_csv(&owner, dir, "delivery-note.csv", 4), 0);
+	CHECK(strcmp(owner.header, "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id") == 0);
 	CHECK_INT(ro.n, N_DEV);
 	CHECK_INT(dev.n, N_DEV);
 	CHECK_INT(owner.n, N_DEV);
@@ -207,7 +207,8 @@ static void check_run(const char *out, X509_STORE *pva, const char *pva_pem, con
 		CHECK(!strcmp(ro.f[i][3], "8000"));
 		CHECK(!strcmp(dev.f[i][1], "M2ME-T") && !strcmp(dev.f[i][2], "2.1.0"));
 		CHECK(!strcmp(owner.f[i][1], dev.f[i][3])); /* Cert_TRE = the signing certificate */
-		CHECK(!strcmp(owner.f[i][2], ro_id));
+		CHECK(!strcmp(owner.f[i][2], dev.f[i][4])); /* Cert_TRE for PuK_TRE, for the new SHO */
+		CHECK(!strcmp(owner.f[i][3], ro_id));
 		for (size_t j = 0; j < i; j++)
 			CHECK(strcmp(ro.f[i][1], ro.f[j][1]) != 0); /* fresh K per device */
 

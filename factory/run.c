@@ -5,6 +5,14 @@
  * write the RO's rows in place and their PVA and owner rows to a part file
  * per worker; the parts are joined in worker order, so the rows come out
  * in device order whatever J is. The main thread shows progress.
+ *
+ * Each worker runs in its own OpenSSL library context (the thread's
+ * default, OSSL_LIB_CTX_set0_default): OpenSSL 3.0 serialises the method
+ * construction and lookups of one context (encoders and decoders above
+ * all) under its store locks, so two workers sharing the default context
+ * ran no faster than one. The contexts outlive the CA: signing with the
+ * CA's key from a worker caches an export of that key into the worker's
+ * context, freed with the key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +26,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/provider.h>
 
 #include "factory_impl.h"
 
@@ -37,6 +46,7 @@ struct shared {
 struct worker {
 	pthread_t th;
 	struct shared *sh;
+	OSSL_LIB_CTX *libctx;
 	uint64_t begin, end;
 	FILE *pva, *owner;
 	int rc;
@@ -65,6 +75,7 @@ static void *work(void *arg)
 	struct shared *sh = w->sh;
 	struct factory_device d;
 	int rc = 0;
+	OSSL_LIB_CTX *prev = OSSL_LIB_CTX_set0_default(w->libctx);
 
 	for (uint64_t i = w->begin; i < w->end && !atomic_load(&sh->stop); i++) {
 		if ((rc = factory_device_make(sh->run, i, &d)) < 0)
@@ -80,6 +91,7 @@ static void *work(void *arg)
 		w->rc = rc;
 		atomic_store(&sh->stop, 1);
 	}
+	OSSL_LIB_CTX_set0_default(prev);
 	atomic_fetch_add(&sh->finished, 1);
 	return NULL;
 }
@@ -93,7 +105,8 @@ static void progress(size_t done, size_t total, double t0, int final)
 }
 
 /* Start the workers, show progress until they finish, join them. */
-static int run_workers(struct shared *sh, struct worker *w, unsigned jobs, size_t n, int show)
+static int run_workers(struct shared *sh, struct worker *w, OSSL_LIB_CTX **libctx, unsigned jobs, size_t n,
+		       int show)
 {
 	unsigned started = 0;
 	int rc = 0;
@@ -103,6 +116,7 @@ static int run_workers(struct shared *sh, struct worker *w, unsigned jobs, size_
 		w[started].sh = sh;
 		w[started].begin = (uint64_t)n * started / jobs;
 		w[started].end = (uint64_t)n * (started + 1) / jobs;
+		w[started].libctx = libctx[started];
 		if (pthread_create(&w[started].th, NULL, work, &w[started]) != 0) {
 			atomic_store(&sh->stop, 1);
 			rc = OM_ENOMEM;
@@ -195,7 +209,7 @@ static unsigned pick_jobs(unsigned jobs, size_t n)
 }
 
 /* The run inside tmp: devices, the RO's file, the workers, the other files. */
-static int produce(const char *tmp, struct factory_run *run, unsigned jobs, int show)
+static int produce(const char *tmp, struct factory_run *run, OSSL_LIB_CTX **libctx, unsigned jobs, int show)
 {
 	char devices[PATH_CAP], ro_dir[PATH_CAP], ro_path[PATH_CAP];
 	struct worker *w = calloc(jobs, sizeof(*w));
@@ -228,7 +242,7 @@ static int produce(const char *tmp, struct factory_run *run, unsigned jobs, int 
 		if (factory_path(part, sizeof(part), tmp, ".part-XXXXXX") < 0 || (fd = mkstemp(part)) < 0 || unlink(part) != 0 || !(w[i].owner = fdopen(fd, "w+")))
 			goto out;
 	}
-	if ((rc = run_workers(&sh, w, jobs, n_devices, show)) < 0)
+	if ((rc = run_workers(&sh, w, libctx, jobs, n_devices, show)) < 0)
 		goto out;
 	if (close(sh.ro_fd) != 0) {
 		sh.ro_fd = -1;
@@ -255,6 +269,7 @@ int om_factory_run(const char *out_dir, const struct om_factory_config *cfg, str
 {
 	struct factory_run run;
 	char tmp[PATH_CAP] = "";
+	OSSL_LIB_CTX **libctx = NULL;
 	int rc;
 	double t0 = now_s();
 
@@ -268,7 +283,13 @@ int om_factory_run(const char *out_dir, const struct om_factory_config *cfg, str
 		tmp[0] = 0;
 		goto out;
 	}
-	if ((rc = produce(tmp, &run, jobs, show)) < 0 || (rc = factory_outdir_commit(tmp, out_dir)) < 0)
+	rc = OM_ENOMEM;
+	if (!(libctx = calloc(jobs, sizeof(*libctx))))
+		goto out;
+	for (unsigned i = 0; i < jobs; i++)
+		if (!(libctx[i] = OSSL_LIB_CTX_new()))
+			goto out;
+	if ((rc = produce(tmp, &run, libctx, jobs, show)) < 0 || (rc = factory_outdir_commit(tmp, out_dir)) < 0)
 		goto out;
 	tmp[0] = 0;
 	if (sum) {
@@ -284,6 +305,9 @@ int om_factory_run(const char *out_dir, const struct om_factory_config *cfg, str
 out:
 	if (tmp[0])
 		factory_outdir_abort(tmp);
-	factory_run_clear(&run);
+	factory_run_clear(&run); /* before the contexts: the CA key holds exports into them */
+	for (unsigned i = 0; libctx && i < jobs; i++)
+		OSSL_LIB_CTX_free(libctx[i]);
+	free(libctx);
 	return rc;
 }

@@ -3,7 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
+
+#include <openmcim/pki.h>
 
 #include "record.h"
 
@@ -149,7 +157,7 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 	    s->n_mids > OM_TRE_MIDS_MAX)
 		return OM_EINVAL;
 	w_bytes(&w, state_magic, 4);
-	v[0] = TRE_RECORD_VERSION;
+	v[0] = TRE_STATE_VERSION;
 	w_bytes(&w, v, 1);
 	w_str(&w, ST_TRE_ID, s->tre_id);
 	w_str(&w, ST_TRE_TYPE, s->tre_type);
@@ -235,7 +243,24 @@ static int r_small_str(char *dst, size_t dst_size, const uint8_t **p, const uint
 	return rc;
 }
 
-static int state_field(struct tre_state *s, uint8_t tag, const uint8_t *v, size_t n)
+/* A private key: a key blob (version 2), or PKCS#8 DER taken as one (version 1). */
+static int r_key(struct tre_blob *b, const uint8_t *v, size_t n, unsigned version)
+{
+	int rc;
+	if (n == 0 || n >= TRE_BLOB_MAX)
+		return OM_ETRE_STATE;
+	if (version == 1) {
+		if ((rc = tre_blob_set(b, NULL, n + 1)) != 0)
+			return rc;
+		b->p[0] = TRE_KEY_PKCS8;
+		memcpy(b->p + 1, v, n);
+	} else if ((rc = tre_blob_set(b, v, n)) != 0) {
+		return rc;
+	}
+	return tre_key_blob_ok(b) ? 0 : OM_ETRE_STATE;
+}
+
+static int state_field(struct tre_state *s, unsigned version, uint8_t tag, const uint8_t *v, size_t n)
 {
 	switch (tag) {
 	case ST_TRE_ID:
@@ -255,9 +280,9 @@ static int state_field(struct tre_state *s, uint8_t tag, const uint8_t *v, size_
 		s->n_meas++;
 		return 0;
 	case ST_SIGN_KEY:
-		return r_blob(&s->sign_key, v, n);
+		return r_key(&s->sign_key, v, n, version);
 	case ST_ENC_KEY:
-		return r_blob(&s->enc_key, v, n);
+		return r_key(&s->enc_key, v, n, version);
 	case ST_SIGN_CERT:
 		return r_blob(&s->sign_cert, v, n);
 	case ST_ENC_CERT:
@@ -328,17 +353,29 @@ static int state_field(struct tre_state *s, uint8_t tag, const uint8_t *v, size_
 	}
 }
 
-/* Walk "magic | version | TLV*", calling field() for each; seen-once rules. */
-static int walk(const uint8_t *in, size_t len, const uint8_t magic[static 4], unsigned last, unsigned repeated,
-		unsigned mandatory, int (*field)(void *ctx, uint8_t tag, const uint8_t *v, size_t n), void *ctx)
+struct state_ctx {
+	struct tre_state *s;
+	unsigned version;
+};
+
+/*
+ * Walk "magic | version | TLV*", calling field() for each; seen-once rules.
+ * The version must be in oldest..newest; the caller's ctx gets it first
+ * through *version (NULL: not wanted).
+ */
+static int walk(const uint8_t *in, size_t len, const uint8_t magic[static 4], unsigned oldest, unsigned newest,
+		unsigned *version, unsigned last, unsigned repeated, unsigned mandatory,
+		int (*field)(void *ctx, uint8_t tag, const uint8_t *v, size_t n), void *ctx)
 {
 	uint32_t seen = 0;
 	size_t off = 5;
 
 	if (!in || len < 5 || memcmp(in, magic, 4) != 0)
 		return OM_ETRE_STATE;
-	if (in[4] != TRE_RECORD_VERSION)
+	if (in[4] < oldest || in[4] > newest)
 		return OM_ETRE_STATE_VERSION;
+	if (version)
+		*version = in[4];
 	while (off < len) {
 		if (len - off < 3)
 			return OM_ETRE_STATE;
@@ -360,7 +397,8 @@ static int walk(const uint8_t *in, size_t len, const uint8_t magic[static 4], un
 
 static int state_field_cb(void *ctx, uint8_t tag, const uint8_t *v, size_t n)
 {
-	return state_field(ctx, tag, v, n);
+	struct state_ctx *c = ctx;
+	return state_field(c->s, c->version, tag, v, n);
 }
 
 int tre_state_parse(struct tre_state *s, const uint8_t *in, size_t len)
@@ -368,7 +406,9 @@ int tre_state_parse(struct tre_state *s, const uint8_t *in, size_t len)
 	if (!s)
 		return OM_EINVAL;
 	memset(s, 0, sizeof(*s));
-	int rc = walk(in, len, state_magic, ST_LAST, ST_REPEATED, ST_MANDATORY, state_field_cb, s);
+	struct state_ctx c = { s, 0 };
+	int rc = walk(in, len, state_magic, 1, TRE_STATE_VERSION, &c.version, ST_LAST, ST_REPEATED, ST_MANDATORY,
+		      state_field_cb, &c);
 	/* Cross-field rules: the active MID and the pending one's predecessor are registered. */
 	if (!rc && s->has_active) {
 		int found = 0, prev_found = !s->pending;
@@ -403,7 +443,10 @@ int tre_blob_set(struct tre_blob *dst, const uint8_t *p, size_t len)
 		q = malloc(len);
 		if (!q)
 			return OM_ENOMEM;
-		memcpy(q, p, len);
+		if (p)
+			memcpy(q, p, len);
+		else
+			memset(q, 0, len);
 	}
 	tre_blob_free(dst);
 	dst->p = q;
@@ -431,7 +474,7 @@ int tre_mid_encode(const struct tre_mid_record *m, uint8_t **out, size_t *len)
 	struct wbuf w = { 0 };
 	uint8_t tlv[OM_MCIM_ENCODED_MAX];
 	uint8_t sqn[OM_USIM_SQN_STATE_LEN];
-	uint8_t ver = TRE_RECORD_VERSION;
+	uint8_t ver = TRE_MID_VERSION;
 	int n, rc = 0;
 
 	if (!m || !out || !len)
@@ -486,7 +529,8 @@ int tre_mid_parse(struct tre_mid_record *m, const uint8_t *in, size_t len)
 	if (!m)
 		return OM_EINVAL;
 	memset(m, 0, sizeof(*m));
-	int rc = walk(in, len, mid_magic, MR_LAST, 0, MR_MANDATORY, mid_field_cb, m);
+	int rc = walk(in, len, mid_magic, TRE_MID_VERSION, TRE_MID_VERSION, NULL, MR_LAST, 0, MR_MANDATORY,
+		      mid_field_cb, m);
 	if (rc)
 		tre_mid_clear(m);
 	return rc;
@@ -496,4 +540,128 @@ void tre_mid_clear(struct tre_mid_record *m)
 {
 	if (m)
 		OPENSSL_cleanse(m, sizeof(*m));
+}
+
+/* ---- key blobs ------------------------------------------------------------------ */
+
+int tre_key_blob_ok(const struct tre_blob *b)
+{
+	if (!b->p || b->len < 2)
+		return 0;
+	switch (b->p[0]) {
+	case TRE_KEY_P256:
+		return b->len == TRE_KEY_P256_LEN && b->p[1 + 32] == 0x04;
+	case TRE_KEY_X25519:
+		return b->len == TRE_KEY_X25519_LEN;
+	case TRE_KEY_PKCS8:
+		return b->p[1] == 0x30; /* a DER SEQUENCE; its decoder says the rest */
+	default:
+		return 0;
+	}
+}
+
+/* d | Q of a named P-256 key whose point is kept uncompressed; 0 or -1. */
+static int p256_raw(const EVP_PKEY *key, uint8_t out[static 32 + 65])
+{
+	BIGNUM *d = NULL;
+	size_t n = 0;
+	int ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 &&
+		 BN_bn2binpad(d, out, 32) == 32 &&
+		 EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, out + 32, 65, &n) == 1 &&
+		 n == 65 && out[32] == 0x04;
+	BN_clear_free(d);
+	return ok ? 0 : -1;
+}
+
+int tre_key_encode(const EVP_PKEY *key, struct tre_blob *out)
+{
+	uint8_t raw[TRE_KEY_P256_LEN];
+	uint8_t *der = NULL;
+	size_t n = 0, der_len = 0;
+	int type = key ? om_key_type_of(key) : OM_EINVAL, rc;
+
+	if (type == OM_KEY_EC_P256 && p256_raw(key, raw + 1) == 0) {
+		raw[0] = TRE_KEY_P256;
+		n = TRE_KEY_P256_LEN;
+	} else if (type == OM_KEY_X25519) {
+		n = 32;
+		if (EVP_PKEY_get_raw_private_key(key, raw + 1, &n) != 1 || n != 32) {
+			rc = OM_EINVAL;
+			goto out;
+		}
+		raw[0] = TRE_KEY_X25519;
+		n = TRE_KEY_X25519_LEN;
+	}
+	if (n) {
+		rc = tre_blob_set(out, raw, n);
+		goto out;
+	}
+	/* RSA (or a P-256 key with a compressed point): PKCS#8 through the encoder. */
+	if ((rc = om_key_encode_private(key, OM_ENC_DER, &der, &der_len)) != 0)
+		goto out;
+	if (der_len + 1 > TRE_BLOB_MAX) {
+		rc = OM_EINVAL;
+	} else if ((rc = tre_blob_set(out, NULL, der_len + 1)) == 0) {
+		out->p[0] = TRE_KEY_PKCS8;
+		memcpy(out->p + 1, der, der_len);
+	}
+	om_pki_free(der, der_len);
+out:
+	ERR_clear_error();
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return rc;
+}
+
+/* The P-256 key of d | Q: no pairwise check, the blob is sealed (AES-GCM). */
+static EVP_PKEY *p256_from_raw(const uint8_t *raw)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *key = NULL;
+	BIGNUM *d = BN_secure_new();
+
+	if (!bld || !d || !BN_bin2bn(raw, 32, d) ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, raw + 32, 65) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) || !(params = OSSL_PARAM_BLD_to_param(bld)) ||
+	    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1) {
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params); /* the secure BN's block is cleansed (OPENSSL_secure_clear_free) */
+	OSSL_PARAM_BLD_free(bld);
+	BN_clear_free(d);
+	return key;
+}
+
+int tre_key_decode(EVP_PKEY **out, const struct tre_blob *in)
+{
+	EVP_PKEY *key = NULL;
+	int rc = OM_ETRE_STATE;
+
+	if (!out || !in || !tre_key_blob_ok(in))
+		return OM_ETRE_STATE;
+	switch (in->p[0]) {
+	case TRE_KEY_P256:
+		key = p256_from_raw(in->p + 1);
+		rc = key && om_key_type_of(key) == OM_KEY_EC_P256 ? 0 : OM_ETRE_STATE;
+		break;
+	case TRE_KEY_X25519:
+		key = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, in->p + 1, 32);
+		rc = key ? 0 : OM_ETRE_STATE;
+		break;
+	case TRE_KEY_PKCS8:
+		rc = om_key_decode_private(&key, OM_ENC_DER, in->p + 1, in->len - 1) == 0 ? 0 : OM_ETRE_STATE;
+		break;
+	}
+	ERR_clear_error();
+	if (rc) {
+		EVP_PKEY_free(key);
+		return rc;
+	}
+	*out = key;
+	return 0;
 }

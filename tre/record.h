@@ -19,13 +19,21 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include <openmcim/bootstrap.h>
 #include <openmcim/mcim.h>
 #include <openmcim/mobj.h>
 #include <openmcim/tre.h>
 #include <openmcim/usim.h>
 
-#define TRE_RECORD_VERSION 1
+/*
+ * State record versions: 1 kept the private keys as PKCS#8 DER; 2 keeps
+ * them as a key blob (below). Version 1 is still read: its keys are taken
+ * as TRE_KEY_PKCS8 blobs, and the next write makes the record version 2.
+ */
+#define TRE_STATE_VERSION 2
+#define TRE_MID_VERSION 1
 #define TRE_REPLAY_MAX 32   /* nonceA values remembered (a ring: oldest dropped) */
 #define TRE_BLOB_MAX 8192   /* largest key or certificate kept */
 
@@ -57,8 +65,8 @@ struct tre_state {
 	char ro_id[OM_TRE_STAKEHOLDER_MAX + 1];
 	size_t n_meas;
 	struct om_measurement meas[OM_MEASUREMENTS_MAX];
-	struct tre_blob sign_key;  /* PKCS#8 DER, secret */
-	struct tre_blob enc_key;   /* PKCS#8 DER, secret */
+	struct tre_blob sign_key;  /* key blob (below), secret */
+	struct tre_blob enc_key;   /* key blob (below), secret */
 	struct tre_blob sign_cert; /* DER */
 	struct tre_blob enc_cert;  /* DER */
 	struct tre_blob root;      /* Cert_SHO[i], DER */
@@ -109,6 +117,34 @@ OM_NODISCARD int tre_mid_parse(struct tre_mid_record *m, const uint8_t *in, size
 /* Cleanse a MID record. */
 void tre_mid_clear(struct tre_mid_record *m);
 
-/* Replace dst's bytes with a copy of (p, len); len 0 empties it. 0 or OM_ENOMEM. */
+/*
+ * A private key as the state record keeps it (docs/tre.md "Key blobs"):
+ * kind(1) | material. The raw forms cost a copy to write and one
+ * EVP_PKEY_fromdata() to read, where PKCS#8 goes through OpenSSL 3's
+ * encoder and decoder (about 0.6 M instructions a key, and a lock that
+ * every factory worker takes).
+ *   TRE_KEY_P256    d (32, big-endian) | Q (65, uncompressed point)
+ *   TRE_KEY_X25519  the private key (32, RFC 7748)
+ *   TRE_KEY_PKCS8   PKCS#8 DER (RSA-2048, and keys of version 1 records)
+ */
+enum { TRE_KEY_P256 = 0x01, TRE_KEY_X25519 = 0x02, TRE_KEY_PKCS8 = 0x03 };
+#define TRE_KEY_P256_LEN (1 + 32 + 65)
+#define TRE_KEY_X25519_LEN (1 + 32)
+
+/* Whether b has the shape of a key blob (kind, length, point prefix). */
+int tre_key_blob_ok(const struct tre_blob *b);
+
+/*
+ * The key blob of a private key (P-256 and X25519 raw, anything else
+ * PKCS#8) into out (replaced). 0, OM_EINVAL (not a private key),
+ * OM_ENOMEM, OM_ECRYPTO.
+ */
+OM_NODISCARD int tre_key_encode(const EVP_PKEY *key, struct tre_blob *out);
+
+/* The private key of a key blob. 0, OM_ETRE_STATE (malformed), OM_ENOMEM. */
+OM_NODISCARD int tre_key_decode(EVP_PKEY **out, const struct tre_blob *in);
+
+/* Replace dst's bytes with a copy of (p, len), or len zero bytes when p is
+ * NULL; len 0 empties it. 0 or OM_ENOMEM. */
 OM_NODISCARD int tre_blob_set(struct tre_blob *dst, const uint8_t *p, size_t len);
 void tre_blob_free(struct tre_blob *b);

@@ -111,9 +111,9 @@ int tre_check_root(X509 *cert, time_t now, char cn[static OM_NAME_MAX_LEN + 1])
 
 static int load_keys(struct om_tre *tre)
 {
-	int rc = om_key_decode_private(&tre->sign_key, OM_ENC_DER, tre->st.sign_key.p, tre->st.sign_key.len);
+	int rc = tre_key_decode(&tre->sign_key, &tre->st.sign_key);
 	if (!rc)
-		rc = om_key_decode_private(&tre->enc_key, OM_ENC_DER, tre->st.enc_key.p, tre->st.enc_key.len);
+		rc = tre_key_decode(&tre->enc_key, &tre->st.enc_key);
 	if (!rc)
 		rc = tre_decode_root(&tre->root, &tre->st.root);
 	/* Keys and the root were sealed by us: if they do not decode, the record is corrupt. */

@@ -140,6 +140,7 @@ enum om_err {
 	OM_ERADIO_ATTACH_REJECT = -856, /* the network rejected the attach (EMM cause kept) */
 	OM_ERADIO_AUTH_REJECT = -857, /* the network sent Authentication Reject */
 	OM_ERADIO_AKA = -858,         /* the device's AKA callback failed */
+	OM_ERADIO_NOT_ATTACHED = -859, /* push: no device attached with that IMSI */
 	/* vno: add new codes here */
 
 	/* objects (B.2.3.3 bootstrap XML-DSig, B.2.3.4 M2MMobj/M2MMCIMMobj): -600 .. -699 */
@@ -232,6 +233,7 @@ enum om_err {
 	OM_EDRF_STATE = -1013,        /* no such handover, or not in the state this needs */
 	OM_EDRF_HSS = -1014,          /* the HSS refused the removal or could not be reached */
 	OM_EDRF_CONFIG = -1015,       /* DRF configuration (signing key, certificate, id) missing or invalid */
+	OM_EDRF_PEER = -1016,         /* TLS client certificate not the sender's (one operator in another's name) */
 	/* drf: add new codes here */
 };
 

@@ -152,6 +152,7 @@ static const struct err_row rows[] = {
 	ROW(OM_ERADIO_ATTACH_REJECT, "attach rejected by the network"),
 	ROW(OM_ERADIO_AUTH_REJECT, "authentication rejected by the network"),
 	ROW(OM_ERADIO_AKA, "the device's AKA function failed"),
+	ROW(OM_ERADIO_NOT_ATTACHED, "no device attached with that IMSI"),
 	/* vno: add new rows here */
 	ROW(OM_ESTORE, "storage backend failed"),
 	ROW(OM_ESTORE_BUSY, "database locked past the busy timeout"),
@@ -215,6 +216,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EDRF_STATE, "handover unknown or not in a state for this"),
 	ROW(OM_EDRF_HSS, "HSS refused or unreachable"),
 	ROW(OM_EDRF_CONFIG, "DRF configuration missing or invalid"),
+	ROW(OM_EDRF_PEER, "TLS client certificate not the sender's"),
 	/* drf: add new rows here */
 };
 

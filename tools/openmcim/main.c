@@ -16,6 +16,7 @@ static const struct {
 	{ "hss-admin", cmd_hss_admin, "provision subscribers through the HSS's local socket" },
 	{ "pva-admin", cmd_pva_admin, "revoke TREs, add reference values, import through the PVA's socket" },
 	{ "drf-admin", cmd_drf_admin, "the DRF's register: devices, locks, transfer codes, operators" },
+	{ "sho-admin", cmd_sho_admin, "SHO registration: owners, devices and delivery notes (B.2.3.2)" },
 };
 
 static void usage(FILE *f)

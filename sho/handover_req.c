@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The handover request towards the current SHO (spec/002 B.2.3.2 step 2):
+ * {TRE_id, PROVURL, Cert_SHO[i+1], PuK_TRE(DM credentials, nonceA)} with
+ * the owner's transfer code, signed by this SHO (handover.h). It is made
+ * once per attempt and stored: a retry gets the same bytes, so the current
+ * SHO sees one request id however often the network fails.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <openmcim/bootstrap.h>
+#include <openmcim/handover.h>
+#include <openmcim/pki.h>
+#include <openmcim/protect.h>
+
+#include "log.h"
+#include "sho_int.h"
+
+#define PASSWORD_LEN 24 /* 144 bits */
+
+/* What the two tables say about one device. */
+struct dev_view {
+	char owner_id[SHO_OWNER_ID_MAX + 1];
+	char state[SHO_STATE_MAX + 1];
+	uint8_t *cert_enc;
+	size_t cert_enc_len;
+	int has_handover;
+	char request_id[OM_HANDOVER_ID_MAX + 1];
+	uint8_t code_hash[32];
+	uint8_t *request;
+	size_t request_len;
+};
+
+static void view_free(struct dev_view *v)
+{
+	free(v->cert_enc);
+	free(v->request);
+	memset(v, 0, sizeof(*v));
+}
+
+static uint8_t *dup_blob(const void *p, size_t n)
+{
+	uint8_t *b = malloc(n ? n : 1);
+	if (b && n)
+		memcpy(b, p, n);
+	return b;
+}
+
+static int load_view(struct sho *s, const char *tre_id, struct dev_view *v)
+{
+	struct om_stmt *st = NULL;
+	memset(v, 0, sizeof(*v));
+	int rc = om_stmt_prepare(s->store,
+				 "SELECT d.owner_id, d.state, d.cert_enc, h.request_id, h.code_hash, h.request"
+				 " FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id WHERE d.tre_id = ?1",
+				 &st);
+	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_step(st)) == OM_STORE_DONE)
+		rc = OM_ESHO_NOT_FOUND;
+	if (rc == OM_STORE_ROW) {
+		size_t n = 0;
+		const void *p;
+		snprintf(v->owner_id, sizeof(v->owner_id), "%s", om_stmt_col_text(st, 0));
+		snprintf(v->state, sizeof(v->state), "%s", om_stmt_col_text(st, 1));
+		p = om_stmt_col_blob(st, 2, &n);
+		v->cert_enc = dup_blob(p, n);
+		v->cert_enc_len = n;
+		v->has_handover = !om_stmt_col_is_null(st, 3);
+		rc = v->cert_enc ? 0 : OM_ENOMEM;
+		if (v->has_handover) {
+			snprintf(v->request_id, sizeof(v->request_id), "%s", om_stmt_col_text(st, 3));
+			p = om_stmt_col_blob(st, 4, &n);
+			if (n == 32)
+				memcpy(v->code_hash, p, 32);
+			p = om_stmt_col_blob(st, 5, &n);
+			v->request = dup_blob(p, n);
+			v->request_len = n;
+			rc = v->request ? rc : OM_ENOMEM;
+		}
+	}
+	om_stmt_finalize(st);
+	if (rc < 0)
+		view_free(v);
+	return rc;
+}
+
+static int code_hash(const char *code, uint8_t out[static 32])
+{
+	unsigned int n = 32;
+	return EVP_Digest(code, strlen(code), out, &n, EVP_sha256(), NULL) == 1 ? 0 : OM_ECRYPTO;
+}
+
+/* A random version-4 UUID in text form (RFC 9562 5.4). */
+static int new_request_id(char out[static OM_HANDOVER_ID_MAX + 1])
+{
+	uint8_t u[16];
+	if (RAND_bytes(u, sizeof(u)) != 1)
+		return OM_ERANDOM;
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+	snprintf(out, OM_HANDOVER_ID_MAX + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3],
+		 u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	return 0;
+}
+
+static int new_creds(const char *tre_id, struct om_dm_creds *c)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	uint8_t r[PASSWORD_LEN];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->username, sizeof(c->username), "%s", tre_id);
+	if (RAND_priv_bytes(r, sizeof(r)) != 1 || RAND_bytes(c->nonce_a, sizeof(c->nonce_a)) != 1)
+		return OM_ERANDOM;
+	for (size_t i = 0; i < PASSWORD_LEN; i++)
+		c->password[i] = alphabet[r[i] & 63];
+	OPENSSL_cleanse(r, sizeof(r));
+	return 0;
+}
+
+/* PuK_TRE(DM credentials, nonceA) into r->creds (B.2.3.2, protected with B.2.3.6). */
+static int seal_creds(const struct dev_view *v, const struct om_dm_creds *c, struct om_handover_req *r)
+{
+	uint8_t plain[3 * (2 + OM_BOOTSTRAP_NAME_MAX) + 8];
+	X509 *cert = NULL;
+	int rc, len, plen;
+	if ((rc = om_cert_decode(&cert, OM_ENC_DER, v->cert_enc, v->cert_enc_len)) < 0)
+		return rc;
+	EVP_PKEY *puk = X509_get0_pubkey(cert);
+	if ((rc = plen = om_dm_creds_encode(c, plain, sizeof(plain))) < 0)
+		goto out;
+	if ((rc = len = om_protect_sealed_len(puk, OM_PROTECT_AES256CBC_HMACSHA256, (size_t)plen)) < 0)
+		goto out;
+	if (!(r->creds = malloc((size_t)len))) {
+		rc = OM_ENOMEM;
+		goto out;
+	}
+	rc = om_protect_seal(puk, OM_PROTECT_AES256CBC_HMACSHA256, OM_PROTECT_TAG_DM_CREDENTIALS, plain, (size_t)plen,
+			     r->creds, (size_t)len);
+	r->creds_len = rc > 0 ? (size_t)rc : 0;
+	rc = rc < 0 ? rc : 0;
+out:
+	OPENSSL_cleanse(plain, sizeof(plain));
+	X509_free(cert);
+	return rc;
+}
+
+static int store_request(struct sho *s, const char *tre_id, const struct om_handover_req *r, const uint8_t hash[32],
+			 const struct om_dm_creds *c, const uint8_t *bytes, size_t len)
+{
+	struct om_stmt *del = NULL, *ins = NULL, *upd = NULL;
+	int64_t now = sho_now();
+	int rc = om_store_begin(s->store, OM_STORE_DURABLE);
+	if (rc == 0 && (rc = om_stmt_prepare(s->store, "DELETE FROM sho_handover WHERE tre_id = ?1", &del)) == 0 &&
+	    (rc = om_stmt_bind_text(del, 1, tre_id)) == 0)
+		rc = om_stmt_step(del);
+	if (rc >= 0 &&
+	    (rc = om_stmt_prepare(s->store,
+				  "INSERT INTO sho_handover (tre_id, request_id, code_hash, request, dm_username,"
+				  " dm_password, nonce_a, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+				  &ins)) == 0 &&
+	    (rc = om_stmt_bind_text(ins, 1, tre_id)) == 0 && (rc = om_stmt_bind_text(ins, 2, r->request_id)) == 0 &&
+	    (rc = om_stmt_bind_blob(ins, 3, hash, 32)) == 0 && (rc = om_stmt_bind_blob(ins, 4, bytes, len)) == 0 &&
+	    (rc = om_stmt_bind_text(ins, 5, c->username)) == 0 && (rc = om_stmt_bind_text(ins, 6, c->password)) == 0 &&
+	    (rc = om_stmt_bind_blob(ins, 7, c->nonce_a, sizeof(c->nonce_a))) == 0 &&
+	    (rc = om_stmt_bind_int64(ins, 8, now)) == 0)
+		rc = om_stmt_step(ins);
+	if (rc >= 0 &&
+	    (rc = om_stmt_prepare(s->store,
+				  "UPDATE sho_device SET state = 'handover_requested', reason = '', updated = ?2"
+				  " WHERE tre_id = ?1",
+				  &upd)) == 0 &&
+	    (rc = om_stmt_bind_text(upd, 1, tre_id)) == 0 && (rc = om_stmt_bind_int64(upd, 2, now)) == 0)
+		rc = om_stmt_step(upd);
+	om_stmt_finalize(del);
+	om_stmt_finalize(ins);
+	om_stmt_finalize(upd);
+	if (rc >= 0)
+		rc = om_store_commit(s->store);
+	om_store_rollback(s->store);
+	return rc < 0 ? rc : 0;
+}
+
+static int make_request(struct sho *s, const char *tre_id, const char *code, const struct dev_view *v,
+			const uint8_t hash[32], uint8_t **out, size_t *out_len)
+{
+	struct om_handover_req r;
+	struct om_dm_creds c;
+	uint8_t *cert = NULL;
+	size_t cert_len = 0;
+	int rc;
+	memset(&r, 0, sizeof(r));
+	if ((rc = new_request_id(r.request_id)) < 0 || (rc = new_creds(tre_id, &c)) < 0)
+		goto out;
+	snprintf(r.tre_id, sizeof(r.tre_id), "%s", tre_id);
+	snprintf(r.new_sho_id, sizeof(r.new_sho_id), "%s", s->sho_id);
+	snprintf(r.provurl, sizeof(r.provurl), "%s", s->provurl);
+	snprintf(r.server_id, sizeof(r.server_id), "%s", s->server_id);
+	snprintf(r.apn, sizeof(r.apn), "%s", s->dpf_apn);
+	snprintf(r.transfer_code, sizeof(r.transfer_code), "%s", code);
+	r.created = sho_now();
+	if ((rc = om_cert_encode(s->sign_cert, OM_ENC_DER, &cert, &cert_len)) < 0)
+		goto out;
+	if (!(r.sho_cert = dup_blob(cert, cert_len))) {
+		rc = OM_ENOMEM;
+		goto out;
+	}
+	r.sho_cert_len = cert_len;
+	if ((rc = seal_creds(v, &c, &r)) < 0 || (rc = om_handover_build_signed(&r, s->sign_key, out, out_len)) < 0)
+		goto out;
+	if ((rc = store_request(s, tre_id, &r, hash, &c, *out, *out_len)) < 0) {
+		free(*out);
+		*out = NULL;
+		goto out;
+	}
+	om_info("handover-request", "tre_id=%s request_id=%s current_sho_bytes=%zu", tre_id, r.request_id, *out_len);
+out:
+	om_pki_free(cert, cert_len);
+	om_dm_creds_clear(&c);
+	om_handover_free(&r);
+	return rc;
+}
+
+static int code_ok(const char *code)
+{
+	return sho_id_ok(code, OM_HANDOVER_CODE_MAX);
+}
+
+int sho_handover_request(struct sho *s, const char *owner_id, const char *secret, const char *tre_id,
+			 const char *transfer_code, uint8_t **out, size_t *out_len)
+{
+	struct dev_view v;
+	uint8_t hash[32];
+	int rc;
+	if (!s || !tre_id || !out || !out_len)
+		return OM_EINVAL;
+	if (!code_ok(transfer_code)) {
+		om_notice("handover-refused", "tre_id=%.63s reason=\"transfer code missing or malformed\"", tre_id);
+		return OM_ESHO_NOTE;
+	}
+	if ((rc = sho_need_handover_config(s, NULL, 0)) < 0 || (rc = sho_owner_check(s, owner_id, secret)) < 0)
+		return rc;
+	if ((rc = load_view(s, tre_id, &v)) < 0)
+		return rc;
+	if (strcmp(v.owner_id, owner_id)) {
+		rc = OM_ESHO_NOT_FOUND; /* another owner's device is no business of this one */
+		goto out;
+	}
+	if ((rc = code_hash(transfer_code, hash)) < 0)
+		goto out;
+	if (!strcmp(v.state, "handover_requested") && v.has_handover) {
+		if (CRYPTO_memcmp(hash, v.code_hash, 32)) {
+			rc = OM_ESHO_STATE;
+			goto out;
+		}
+		if (!(*out = dup_blob(v.request, v.request_len))) {
+			rc = OM_ENOMEM;
+			goto out;
+		}
+		*out_len = v.request_len;
+		om_info("handover-request", "tre_id=%s request_id=%s repeat=1", tre_id, v.request_id);
+		goto out;
+	}
+	if (strcmp(v.state, "registered") && strcmp(v.state, "refused")) {
+		rc = OM_ESHO_STATE;
+		goto out;
+	}
+	rc = make_request(s, tre_id, transfer_code, &v, hash, out, out_len);
+out:
+	if (rc < 0)
+		om_notice("handover-refused", "tre_id=%.63s state=%s code=%s", tre_id, v.state, om_errname(rc));
+	view_free(&v);
+	return rc;
+}
+
+/* Move tre_id from `from` to `to` (with reason), or accept `to` as already done. */
+static int transition(struct sho *s, const char *tre_id, const char *request_id, const char *from, const char *to,
+		      const char *reason)
+{
+	struct dev_view v;
+	struct om_stmt *st = NULL;
+	int rc;
+	if (!s || !tre_id)
+		return OM_EINVAL;
+	if ((rc = load_view(s, tre_id, &v)) < 0)
+		return rc;
+	if (request_id && (!v.has_handover || strcmp(v.request_id, request_id))) {
+		rc = OM_ESHO_STATE;
+		goto out;
+	}
+	if (!strcmp(v.state, to))
+		goto out; /* the same answer or step again */
+	if (strcmp(v.state, from)) {
+		rc = OM_ESHO_STATE;
+		goto out;
+	}
+	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
+		goto out;
+	if ((rc = om_stmt_prepare(s->store,
+				  "UPDATE sho_device SET state = ?2, reason = ?3, updated = ?4 WHERE tre_id = ?1"
+				  " AND state = ?5",
+				  &st)) == 0 &&
+	    (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_bind_text(st, 2, to)) == 0 &&
+	    (rc = om_stmt_bind_text(st, 3, reason ? reason : "")) == 0 &&
+	    (rc = om_stmt_bind_int64(st, 4, sho_now())) == 0 && (rc = om_stmt_bind_text(st, 5, from)) == 0)
+		rc = om_stmt_step(st);
+	om_stmt_finalize(st);
+	if (rc >= 0)
+		rc = om_store_commit(s->store);
+	om_store_rollback(s->store);
+	rc = rc < 0 ? rc : 0;
+	if (rc == 0)
+		om_info("device-state", "tre_id=%s from=%s to=%s", tre_id, from, to);
+out:
+	view_free(&v);
+	return rc;
+}
+
+int sho_handover_answer(struct sho *s, const char *tre_id, const char *request_id, int accepted, const char *reason)
+{
+	if (!request_id)
+		return OM_EINVAL;
+	if (!accepted && reason) {
+		size_t n = strlen(reason);
+		for (size_t i = 0; i < n; i++)
+			if (reason[i] < ' ' || reason[i] > '~')
+				return OM_ESHO_NOTE;
+		if (n > SHO_REASON_MAX)
+			return OM_ESHO_NOTE;
+	}
+	if (accepted) {
+		int rc = transition(s, tre_id, request_id, "handover_requested", "handover_accepted", NULL);
+		if (rc == OM_ESHO_STATE) {
+			/* an acceptance repeated after the later steps is still the same answer */
+			struct sho_device_status st;
+			if (sho_status(s, tre_id, &st) == 0 && !strcmp(st.request_id, request_id) &&
+			    (!strcmp(st.state, "provisioned") || !strcmp(st.state, "active")))
+				return 0;
+		}
+		return rc;
+	}
+	return transition(s, tre_id, request_id, "handover_requested", "refused", reason ? reason : "refused");
+}
+
+int sho_mark_provisioned(struct sho *s, const char *tre_id)
+{
+	return transition(s, tre_id, NULL, "handover_accepted", "provisioned", NULL);
+}
+
+int sho_mark_active(struct sho *s, const char *tre_id)
+{
+	return transition(s, tre_id, NULL, "provisioned", "active", NULL);
+}

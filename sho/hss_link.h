@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SHO's client of its HSS's provisioning socket (docs/hss.md
+ * "Provisioning"). `openmcim hss-admin` speaks the same protocol but its
+ * code is private to the command (static functions that print to stdout,
+ * one command per connection), so it cannot be linked here: this is the
+ * library form, and the command could move onto it.
+ *
+ * A registration's subscribers go in with one `import`, i.e. one HSS
+ * transaction for the whole call (all or nothing on the HSS's side). The
+ * file it reads is a FIFO in a fresh 0700 directory: K and OPc go from this
+ * process's memory to the HSS's through the kernel and never reach a disk.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/mcim.h>
+
+/* One subscriber for the HSS. Secret (K, OPc): cleanse after use. */
+struct sho_hss_row {
+	char imsi[OM_MCIM_IMSI_MAX + 1];
+	uint8_t k[16], opc[16], amf[2];
+};
+
+/*
+ * Create rows[0..n) in the HSS behind socket_path with one `import ... apn=
+ * roaming= ind_bits=`. Returns 0, or OM_ESHO_HSS with the HSS's reason (or
+ * the local failure) in why: the HSS then created none of them.
+ */
+int sho_hss_import(const char *socket_path, const struct sho_hss_row *rows, size_t n, const char *apn,
+		   const char *roaming, unsigned ind_bits, char *why, size_t why_len);
+
+/*
+ * Delete the subscribers imsis[0..n) (undoing an import whose registration
+ * could not be committed). Deletes what it can; returns 0 or OM_ESHO_HSS
+ * with the first failure in why.
+ */
+int sho_hss_delete(const char *socket_path, const char (*imsis)[OM_MCIM_IMSI_MAX + 1], size_t n, char *why,
+		   size_t why_len);

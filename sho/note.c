@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The owner's delivery note (docs/factory.md "DIR/owner/delivery-note.csv"):
+ *   tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id
+ * one device a line, certificates as base64 of their DER, no quoting.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "sho_int.h"
+
+#define NOTE_HEADER "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id"
+#define CERT_B64_MAX 8192
+
+/* Strict base64 (RFC 4648, padded, no white space) into a fresh buffer. */
+static int b64_decode(const char *s, uint8_t **out, size_t *out_len)
+{
+	size_t n = strlen(s), pad = 0;
+	if (n == 0 || n % 4 || n > CERT_B64_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+			 c == '/' || (c == '=' && i >= n - 2);
+		if (!ok || (pad && c != '='))
+			return -1;
+		pad += c == '=';
+	}
+	uint8_t *b = malloc(n / 4 * 3);
+	if (!b)
+		return -1;
+	int len = EVP_DecodeBlock(b, (const unsigned char *)s, (int)n);
+	if (len < 0 || (size_t)len < pad) {
+		free(b);
+		return -1;
+	}
+	*out = b;
+	*out_len = (size_t)len - pad;
+	return 0;
+}
+
+void sho_devices_free(struct sho_device_in *devs, size_t n)
+{
+	for (size_t i = 0; devs && i < n; i++) {
+		free(devs[i].cert_sign);
+		free(devs[i].cert_enc);
+	}
+	free(devs);
+}
+
+/* One data line (modified in place) into d. */
+static int parse_row(char *line, struct sho_device_in *d)
+{
+	char *f[4];
+	size_t n = 0;
+	char *p = line;
+	while (n < 4) {
+		f[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (n != 4 || p)
+		return -1;
+	if (!sho_id_ok(f[0], OM_TRE_ID_MAX) || !sho_id_ok(f[3], OM_HANDOVER_SHO_ID_MAX))
+		return -2;
+	memcpy(d->tre_id, f[0], strlen(f[0]) + 1);
+	memcpy(d->current_sho, f[3], strlen(f[3]) + 1);
+	if (b64_decode(f[1], &d->cert_sign, &d->cert_sign_len) < 0 ||
+	    b64_decode(f[2], &d->cert_enc, &d->cert_enc_len) < 0)
+		return -3;
+	return 0;
+}
+
+int sho_note_read(const char *path, struct sho_device_in **devs, char *why, size_t wl)
+{
+	static const char *const what[] = { "", "expected 4 fields", "bad tre_id or sho_id", "bad base64" };
+	struct sho_device_in *v = NULL;
+	size_t n = 0, cap = 0, llen = 0;
+	char *line = NULL;
+	long lineno = 0;
+	int rc = 0;
+	ssize_t r;
+	if (!path || !devs)
+		return OM_EINVAL;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return sho_say(why, wl, OM_EIO, "%s: %s", path, strerror(errno));
+	while ((r = getline(&line, &llen, f)) >= 0) {
+		lineno++;
+		while (r > 0 && (line[r - 1] == '\n' || line[r - 1] == '\r'))
+			line[--r] = '\0';
+		if (lineno == 1) {
+			if (strcmp(line, NOTE_HEADER)) {
+				rc = sho_say(why, wl, OM_ESHO_NOTE, "%s: line 1: header is not '%s'", path, NOTE_HEADER);
+				break;
+			}
+			continue;
+		}
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 256;
+			struct sho_device_in *nv = realloc(v, nc * sizeof(*v));
+			if (!nv) {
+				rc = OM_ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		int pr = parse_row(line, &v[n]);
+		n++;
+		if (pr < 0) {
+			rc = sho_say(why, wl, OM_ESHO_NOTE, "%s: line %ld: %s", path, lineno, what[-pr]);
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f))
+		rc = sho_say(why, wl, OM_EIO, "%s: read error", path);
+	if (rc == 0 && n == 0)
+		rc = sho_say(why, wl, OM_ESHO_NOTE, "%s: no rows after the header", path);
+	free(line);
+	fclose(f);
+	if (rc < 0) {
+		sho_devices_free(v, n);
+		return rc;
+	}
+	*devs = v;
+	return (int)n;
+}

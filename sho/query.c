@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reading the registration state: one device, a list, the sealed MCIM, the DM credentials. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openmcim/bootstrap.h>
+
+#include "sho_int.h"
+
+#define STATUS_COLUMNS                                                                                         \
+	"SELECT d.tre_id, d.owner_id, d.current_sho, d.imsi, d.state, d.reason, COALESCE(h.request_id, ''),"   \
+	" d.created, d.updated FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id"
+
+static void read_status(struct om_stmt *st, struct sho_device_status *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->tre_id, sizeof(o->tre_id), "%s", om_stmt_col_text(st, 0));
+	snprintf(o->owner_id, sizeof(o->owner_id), "%s", om_stmt_col_text(st, 1));
+	snprintf(o->current_sho, sizeof(o->current_sho), "%s", om_stmt_col_text(st, 2));
+	snprintf(o->imsi, sizeof(o->imsi), "%s", om_stmt_col_text(st, 3));
+	snprintf(o->state, sizeof(o->state), "%s", om_stmt_col_text(st, 4));
+	snprintf(o->reason, sizeof(o->reason), "%s", om_stmt_col_text(st, 5));
+	snprintf(o->request_id, sizeof(o->request_id), "%s", om_stmt_col_text(st, 6));
+	o->created = om_stmt_col_int64(st, 7);
+	o->updated = om_stmt_col_int64(st, 8);
+}
+
+int sho_status(struct sho *s, const char *tre_id, struct sho_device_status *out)
+{
+	struct om_stmt *st = NULL;
+	if (!s || !tre_id || !out)
+		return OM_EINVAL;
+	int rc = om_stmt_prepare(s->store, STATUS_COLUMNS " WHERE d.tre_id = ?1", &st);
+	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0) {
+		rc = om_stmt_step(st);
+		if (rc == OM_STORE_ROW)
+			read_status(st, out);
+		rc = rc == OM_STORE_ROW ? 0 : rc == OM_STORE_DONE ? OM_ESHO_NOT_FOUND : rc;
+	}
+	om_stmt_finalize(st);
+	return rc;
+}
+
+int sho_list(struct sho *s, const char *owner_id, void (*fn)(void *ctx, const struct sho_device_status *d),
+	     void *ctx)
+{
+	struct om_stmt *st = NULL;
+	struct sho_device_status d;
+	if (!s || !fn)
+		return OM_EINVAL;
+	int rc = om_stmt_prepare(s->store, STATUS_COLUMNS " WHERE ?1 IS NULL OR d.owner_id = ?1 ORDER BY d.tre_id",
+				 &st);
+	if (rc == 0)
+		rc = owner_id ? om_stmt_bind_text(st, 1, owner_id) : om_stmt_bind_null(st, 1);
+	while (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+		read_status(st, &d);
+		fn(ctx, &d);
+		rc = 0;
+	}
+	om_stmt_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+int sho_sealed_mcim(struct sho *s, const char *tre_id, uint8_t **out, size_t *out_len)
+{
+	struct om_stmt *st = NULL;
+	if (!s || !tre_id || !out || !out_len)
+		return OM_EINVAL;
+	int rc = om_stmt_prepare(s->store, "SELECT sealed_mcim FROM sho_device WHERE tre_id = ?1", &st);
+	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+		size_t n = 0;
+		const void *p = om_stmt_col_blob(st, 0, &n);
+		*out = malloc(n ? n : 1);
+		if (*out) {
+			memcpy(*out, p, n);
+			*out_len = n;
+			rc = 0;
+		} else {
+			rc = OM_ENOMEM;
+		}
+	} else if (rc == OM_STORE_DONE) {
+		rc = OM_ESHO_NOT_FOUND;
+	}
+	om_stmt_finalize(st);
+	return rc;
+}
+
+int sho_dm_credentials(struct sho *s, const char *tre_id, struct om_dm_creds *out)
+{
+	struct om_stmt *st = NULL;
+	if (!s || !tre_id || !out)
+		return OM_EINVAL;
+	memset(out, 0, sizeof(*out));
+	int rc = om_stmt_prepare(s->store,
+				 "SELECT h.dm_username, h.dm_password, h.nonce_a FROM sho_device d"
+				 " LEFT JOIN sho_handover h ON h.tre_id = d.tre_id WHERE d.tre_id = ?1",
+				 &st);
+	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+		size_t n = 0;
+		const void *p = om_stmt_col_blob(st, 2, &n);
+		if (om_stmt_col_is_null(st, 0) || n != sizeof(out->nonce_a)) {
+			rc = OM_ESHO_STATE;
+		} else {
+			snprintf(out->username, sizeof(out->username), "%s", om_stmt_col_text(st, 0));
+			snprintf(out->password, sizeof(out->password), "%s", om_stmt_col_text(st, 1));
+			memcpy(out->nonce_a, p, n);
+			rc = 0;
+		}
+	} else if (rc == OM_STORE_DONE) {
+		rc = OM_ESHO_NOT_FOUND;
+	}
+	om_stmt_finalize(st);
+	return rc;
+}

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Registration of devices by their owner (spec/002 B.2.3.2 step 1), one or
+ * thousands in one call. The order makes all-or-nothing cheap: every check
+ * that can refuse a row (format, duplicates, chain, OCSP, IMSIs left) runs
+ * before anything is written; then one transaction here and one HSS import
+ * (itself one transaction) create the rows, and the commit comes last. If
+ * the HSS refuses, the transaction is rolled back; if the commit fails
+ * after the HSS took the subscribers, they are deleted again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "hss_link.h"
+#include "log.h"
+#include "sho_int.h"
+
+/* Per call: what each row is, and what it needs. */
+struct reg {
+	struct sho *s;
+	const struct sho_device_in *devs;
+	size_t n;
+	struct sho_row_report *rep;
+	int *todo;                  /* 1: new row, to be checked and created */
+	struct sho_checked *chk;
+	struct sho_hss_row *hss;    /* secret: cleansed before free */
+	char (*imsis)[OM_MCIM_IMSI_MAX + 1];
+	size_t n_new;
+};
+
+static void row_refuse(struct sho_row_report *r, int rc, const char *reason)
+{
+	r->rc = rc;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+}
+
+struct by_id {
+	const char *tre_id;
+	size_t row;
+};
+
+static int cmp_by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct by_id *)a)->tre_id, ((const struct by_id *)b)->tre_id);
+}
+
+/* The same TRE_id twice in one call refuses every copy. */
+static int mark_duplicates(struct reg *g)
+{
+	struct by_id *v = malloc(g->n * sizeof(*v));
+	if (!v)
+		return OM_ENOMEM;
+	for (size_t i = 0; i < g->n; i++)
+		v[i] = (struct by_id){ g->devs[i].tre_id, i };
+	qsort(v, g->n, sizeof(*v), cmp_by_id);
+	for (size_t i = 1; i < g->n; i++) {
+		if (strcmp(v[i].tre_id, v[i - 1].tre_id))
+			continue;
+		row_refuse(&g->rep[v[i].row], OM_ESHO_DUPLICATE, "TRE_id given twice in this call");
+		row_refuse(&g->rep[v[i - 1].row], OM_ESHO_DUPLICATE, "TRE_id given twice in this call");
+	}
+	free(v);
+	return 0;
+}
+
+/* Rows already in the database: the same content by the same owner is a repeat, anything else a duplicate. */
+static int classify(struct reg *g, const char *owner_id)
+{
+	struct om_stmt *st = NULL;
+	int rc = om_stmt_prepare(g->s->store, "SELECT owner_id, content_hash, imsi FROM sho_device WHERE tre_id = ?1",
+				 &st);
+	for (size_t i = 0; rc == 0 && i < g->n; i++) {
+		const struct sho_device_in *d = &g->devs[i];
+		struct sho_row_report *r = &g->rep[i];
+		if (r->rc < 0)
+			continue;
+		if (!sho_id_ok(d->tre_id, OM_TRE_ID_MAX) || !sho_id_ok(d->current_sho, OM_HANDOVER_SHO_ID_MAX) ||
+		    !d->cert_sign || !d->cert_sign_len || !d->cert_enc || !d->cert_enc_len) {
+			row_refuse(r, OM_ESHO_NOTE, "TRE_id, SHO_id or a certificate missing or malformed");
+			continue;
+		}
+		om_stmt_reset(st);
+		if ((rc = om_stmt_bind_text(st, 1, d->tre_id)) < 0 || (rc = om_stmt_step(st)) < 0)
+			break;
+		if (rc == OM_STORE_DONE) {
+			g->todo[i] = 1;
+			rc = 0;
+			continue;
+		}
+		uint8_t h[32];
+		size_t hl = 0;
+		const void *hp = om_stmt_col_blob(st, 1, &hl);
+		sho_content_hash(d, h);
+		if (!strcmp(om_stmt_col_text(st, 0), owner_id) && hl == 32 && !memcmp(hp, h, 32)) {
+			r->unchanged = 1;
+			snprintf(r->imsi, sizeof(r->imsi), "%s", om_stmt_col_text(st, 2));
+		} else {
+			row_refuse(r, OM_ESHO_DUPLICATE, "TRE_id already registered with other content");
+		}
+		rc = 0;
+	}
+	om_stmt_finalize(st);
+	return rc;
+}
+
+static int insert_row(struct reg *g, struct om_stmt *st, size_t i, const char *owner_id, const uint8_t *sealed,
+		      size_t sealed_len, const uint8_t mid[static OM_MCIM_MID_LEN])
+{
+	const struct sho_device_in *d = &g->devs[i];
+	uint8_t h[32];
+	int64_t now = sho_now();
+	int rc;
+	sho_content_hash(d, h);
+	om_stmt_reset(st);
+	if ((rc = om_stmt_bind_text(st, 1, d->tre_id)) < 0 || (rc = om_stmt_bind_text(st, 2, owner_id)) < 0 ||
+	    (rc = om_stmt_bind_text(st, 3, d->current_sho)) < 0 ||
+	    (rc = om_stmt_bind_blob(st, 4, d->cert_sign, d->cert_sign_len)) < 0 ||
+	    (rc = om_stmt_bind_blob(st, 5, d->cert_enc, d->cert_enc_len)) < 0 ||
+	    (rc = om_stmt_bind_blob(st, 6, h, sizeof(h))) < 0 || (rc = om_stmt_bind_text(st, 7, g->rep[i].imsi)) < 0 ||
+	    (rc = om_stmt_bind_blob(st, 8, mid, OM_MCIM_MID_LEN)) < 0 ||
+	    (rc = om_stmt_bind_blob(st, 9, sealed, sealed_len)) < 0 || (rc = om_stmt_bind_int64(st, 10, now)) < 0)
+		return rc;
+	rc = om_stmt_step(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Inside the open transaction: IMSIs, MCIMs and rows for every new acceptable row. */
+static int create_rows(struct reg *g, const char *owner_id)
+{
+	struct om_stmt *st = NULL;
+	int rc = om_stmt_prepare(g->s->store,
+				 "INSERT INTO sho_device (tre_id, owner_id, current_sho, cert_sign, cert_enc,"
+				 " content_hash, imsi, mid, sealed_mcim, state, created, updated)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'registered', ?10, ?10)",
+				 &st);
+	for (size_t i = 0; rc == 0 && i < g->n; i++) {
+		uint8_t *sealed = NULL, mid[OM_MCIM_MID_LEN];
+		size_t sealed_len = 0;
+		if (!g->todo[i] || g->rep[i].rc < 0)
+			continue;
+		if ((rc = sho_imsi_take(g->s, g->rep[i].imsi)) < 0)
+			break;
+		rc = sho_mcim_prepare(g->s, g->rep[i].imsi, g->chk[i].enc, &sealed, &sealed_len, mid, &g->hss[g->n_new]);
+		if (rc == 0)
+			rc = insert_row(g, st, i, owner_id, sealed, sealed_len, mid);
+		free(sealed);
+		if (rc == 0)
+			memcpy(g->imsis[g->n_new++], g->rep[i].imsi, OM_MCIM_IMSI_MAX + 1);
+	}
+	om_stmt_finalize(st);
+	return rc;
+}
+
+/* Write the new rows and the HSS subscribers, or neither. */
+static int commit_new(struct reg *g, const char *owner_id, char *why, size_t wl)
+{
+	int rc = om_store_begin(g->s->store, OM_STORE_DURABLE);
+	if (rc == 0)
+		rc = create_rows(g, owner_id);
+	if (rc == 0 && g->n_new)
+		rc = sho_hss_import(g->s->hss_socket, g->hss, g->n_new, g->s->apn, g->s->roaming, g->s->ind_bits, why,
+				    wl);
+	if (rc < 0) {
+		om_store_rollback(g->s->store);
+		return rc;
+	}
+	if ((rc = om_store_commit(g->s->store)) < 0) {
+		char dwhy[256];
+		if (sho_hss_delete(g->s->hss_socket, (const char(*)[OM_MCIM_IMSI_MAX + 1])g->imsis, g->n_new, dwhy,
+				   sizeof(dwhy)) < 0)
+			om_error("register-undo-failed", "subscribers=%zu first=%s reason=\"%s\"", g->n_new, g->imsis[0],
+				 dwhy);
+		sho_say(why, wl, rc, "commit: %s", om_store_errmsg(g->s->store));
+	}
+	return rc;
+}
+
+static void free_reg(struct reg *g)
+{
+	if (g->hss) {
+		OPENSSL_cleanse(g->hss, g->n * sizeof(*g->hss));
+		free(g->hss);
+	}
+	sho_checked_free(g->chk, g->n);
+	free(g->chk);
+	free(g->todo);
+	free(g->imsis);
+}
+
+int sho_register(struct sho *s, const char *owner_id, const char *secret, const struct sho_device_in *devs, size_t n,
+		 unsigned flags, struct sho_row_report *report)
+{
+	struct reg g = { .s = s, .devs = devs, .n = n };
+	char why[256] = "";
+	size_t refused = 0, unchanged = 0, fresh = 0;
+	uint64_t left = 0;
+	int rc;
+	if (!s || !devs || n == 0 || n > 1000000)
+		return OM_EINVAL;
+	g.rep = report ? report : calloc(n, sizeof(*g.rep));
+	g.todo = calloc(n, sizeof(*g.todo));
+	g.chk = calloc(n, sizeof(*g.chk));
+	g.hss = calloc(n, sizeof(*g.hss));
+	g.imsis = calloc(n, sizeof(*g.imsis));
+	if (!g.rep || !g.todo || !g.chk || !g.hss || !g.imsis) {
+		rc = OM_ENOMEM;
+		goto out;
+	}
+	memset(g.rep, 0, n * sizeof(*g.rep));
+	for (size_t i = 0; i < n; i++)
+		snprintf(g.rep[i].tre_id, sizeof(g.rep[i].tre_id), "%.63s", devs[i].tre_id);
+	if ((rc = sho_need_register_config(s, why, sizeof(why))) < 0)
+		goto out;
+	if ((rc = sho_owner_check(s, owner_id, secret)) < 0) {
+		for (size_t i = 0; i < n; i++)
+			row_refuse(&g.rep[i], rc, "owner unknown or wrong secret");
+		goto out;
+	}
+	if ((rc = mark_duplicates(&g)) < 0 || (rc = classify(&g, owner_id)) < 0)
+		goto out;
+	if ((rc = sho_certs_check(s, devs, g.todo, n, g.chk, why, sizeof(why))) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (g.todo[i] && g.chk[i].rc < 0)
+			row_refuse(&g.rep[i], g.chk[i].rc, g.chk[i].reason);
+		refused += g.rep[i].rc < 0;
+		unchanged += g.rep[i].unchanged;
+		fresh += g.todo[i] && g.rep[i].rc == 0;
+	}
+	if (refused && !(flags & SHO_REG_PARTIAL)) {
+		rc = sho_say(why, sizeof(why), OM_ESHO_REFUSED, "%zu of %zu rows refused", refused, n);
+		goto out;
+	}
+	if ((rc = sho_imsi_left(s, &left)) < 0)
+		goto out;
+	if (left < fresh) {
+		for (size_t i = 0; i < n; i++)
+			if (g.todo[i] && g.rep[i].rc == 0)
+				row_refuse(&g.rep[i], OM_ESHO_IMSI_RANGE, "IMSI range exhausted");
+		rc = sho_say(why, sizeof(why), OM_ESHO_IMSI_RANGE, "%zu new devices, %llu IMSIs left", fresh,
+			     (unsigned long long)left);
+		goto out;
+	}
+	if (fresh && (rc = commit_new(&g, owner_id, why, sizeof(why))) < 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (g.todo[i] && g.rep[i].rc == 0) {
+				row_refuse(&g.rep[i], rc, why);
+				g.rep[i].imsi[0] = '\0';
+			}
+		}
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		g.rep[i].committed = g.rep[i].rc == 0;
+out:
+	if (rc == 0)
+		om_info("register", "owner=%s rows=%zu new=%zu unchanged=%zu refused=%zu first_imsi=%s last_imsi=%s",
+			owner_id, n, fresh, unchanged, refused, g.n_new ? g.imsis[0] : "-",
+			g.n_new ? g.imsis[g.n_new - 1] : "-");
+	else
+		om_notice("register-refused", "owner=%s rows=%zu refused=%zu code=%s reason=\"%s\"",
+			  sho_id_ok(owner_id, SHO_OWNER_ID_MAX) ? owner_id : "?", n, refused, om_errname(rc), why);
+	free_reg(&g);
+	if (!report)
+		free(g.rep);
+	return rc;
+}

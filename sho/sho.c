@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Opening the registration service: configuration, database and schema. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <openmcim/pki.h>
+
+#include "log.h"
+#include "sho_int.h"
+
+/* docs/sho.md "Schema". Never edit a step: add one. */
+static const struct om_store_migration schema[] = {
+	{ "CREATE TABLE sho_owner ("
+	  " owner_id TEXT PRIMARY KEY,"
+	  " kdf TEXT NOT NULL,"
+	  " salt BLOB NOT NULL,"
+	  " hash BLOB NOT NULL,"
+	  " created INTEGER NOT NULL);"
+	  "CREATE TABLE sho_imsi_next ("
+	  " plmn TEXT PRIMARY KEY,"
+	  " next_msin INTEGER NOT NULL);"
+	  "CREATE TABLE sho_device ("
+	  " tre_id TEXT PRIMARY KEY,"
+	  " owner_id TEXT NOT NULL REFERENCES sho_owner(owner_id),"
+	  " current_sho TEXT NOT NULL,"
+	  " cert_sign BLOB NOT NULL,"
+	  " cert_enc BLOB NOT NULL,"
+	  " content_hash BLOB NOT NULL,"
+	  " imsi TEXT NOT NULL UNIQUE,"
+	  " mid BLOB NOT NULL,"
+	  " sealed_mcim BLOB NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN ('registered','handover_requested','handover_accepted',"
+	  "  'refused','provisioned','active')),"
+	  " reason TEXT NOT NULL DEFAULT '',"
+	  " created INTEGER NOT NULL,"
+	  " updated INTEGER NOT NULL);"
+	  "CREATE INDEX sho_device_owner ON sho_device(owner_id, tre_id);"
+	  "CREATE TABLE sho_handover ("
+	  " tre_id TEXT PRIMARY KEY REFERENCES sho_device(tre_id) ON DELETE CASCADE,"
+	  " request_id TEXT NOT NULL UNIQUE,"
+	  " code_hash BLOB NOT NULL,"
+	  " request BLOB NOT NULL,"
+	  " dm_username TEXT NOT NULL,"
+	  " dm_password TEXT NOT NULL,"
+	  " nonce_a BLOB NOT NULL,"
+	  " answer TEXT NOT NULL DEFAULT '',"
+	  " created INTEGER NOT NULL);" },
+};
+
+int sho_say(char *why, size_t len, int rc, const char *fmt, ...)
+{
+	if (why && len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+int sho_id_ok(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == ',' || s[i] == '"' || s[i] == '\'' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+int64_t sho_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void sho_content_hash(const struct sho_device_in *d, uint8_t out[static 32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t len[8];
+	unsigned int olen = 32;
+	int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+		 EVP_DigestUpdate(c, d->current_sho, strlen(d->current_sho) + 1);
+	for (int i = 0; ok && i < 2; i++) {
+		size_t l = i ? d->cert_enc_len : d->cert_sign_len;
+		for (int b = 0; b < 8; b++)
+			len[b] = (uint8_t)((uint64_t)l >> (56 - 8 * b));
+		ok = EVP_DigestUpdate(c, len, sizeof(len)) && EVP_DigestUpdate(c, i ? d->cert_enc : d->cert_sign, l);
+	}
+	if (!ok || !EVP_DigestFinal_ex(c, out, &olen))
+		memset(out, 0, 32); /* never equal to a real hash: a repeat then looks new and is refused as a duplicate */
+	EVP_MD_CTX_free(c);
+}
+
+static int digits(const char *s, size_t min, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < min || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int copy(char *dst, size_t cap, const char *src)
+{
+	if (!src) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if (strlen(src) >= cap)
+		return -1;
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+int sho_need_register_config(const struct sho *s, char *why, size_t wl)
+{
+	size_t imsi_len = strlen(s->mcc) + strlen(s->mnc) + strlen(s->msin_first);
+	if (!s->sho_id[0] || !digits(s->mcc, 3, 3) || !digits(s->mnc, 2, 3))
+		return sho_say(why, wl, OM_ESHO_CONFIG, "registration needs sho_id, mcc (3 digits) and mnc (2-3)");
+	if (!digits(s->msin_first, 1, 10) || strlen(s->msin_last) != strlen(s->msin_first) ||
+	    !digits(s->msin_last, 1, 10) || strcmp(s->msin_first, s->msin_last) > 0 || imsi_len < 6 ||
+	    imsi_len > 15)
+		return sho_say(why, wl, OM_ESHO_CONFIG,
+			       "msin_first..msin_last must be digits of one width, first <= last, IMSI 6-15 digits");
+	if (!s->has_op || !s->apn[0] || !s->roaming[0] || !s->pva_ca || !s->ocsp_url[0] || !s->hss_socket[0])
+		return sho_say(why, wl, OM_ESHO_CONFIG, "registration needs op, apn, roaming, pva_ca, ocsp_url, hss_socket");
+	return 0;
+}
+
+int sho_need_handover_config(const struct sho *s, char *why, size_t wl)
+{
+	if (!s->sho_id[0] || !s->sign_key || !s->sign_cert || !s->provurl[0] || !s->server_id[0] || !s->dpf_apn[0])
+		return sho_say(why, wl, OM_ESHO_CONFIG,
+			       "handover needs sho_id, sign_key, sign_cert, provurl, server_id, dpf_apn");
+	return 0;
+}
+
+static int set_config(struct sho *s, const struct sho_config *cfg, char *why, size_t wl)
+{
+	char amf_hex[5];
+	if (copy(s->sho_id, sizeof(s->sho_id), cfg->sho_id) || copy(s->mcc, sizeof(s->mcc), cfg->mcc) ||
+	    copy(s->mnc, sizeof(s->mnc), cfg->mnc) || copy(s->msin_first, sizeof(s->msin_first), cfg->msin_first) ||
+	    copy(s->msin_last, sizeof(s->msin_last), cfg->msin_last) || copy(s->apn, sizeof(s->apn), cfg->apn) ||
+	    copy(s->roaming, sizeof(s->roaming), cfg->roaming) ||
+	    copy(s->ocsp_url, sizeof(s->ocsp_url), cfg->ocsp_url) ||
+	    copy(s->hss_socket, sizeof(s->hss_socket), cfg->hss_socket) ||
+	    copy(s->provurl, sizeof(s->provurl), cfg->provurl) ||
+	    copy(s->server_id, sizeof(s->server_id), cfg->server_id) ||
+	    copy(s->dpf_apn, sizeof(s->dpf_apn), cfg->dpf_apn))
+		return sho_say(why, wl, OM_ESHO_CONFIG, "a configuration value is too long");
+	if (s->sho_id[0] && !sho_id_ok(s->sho_id, OM_HANDOVER_SHO_ID_MAX))
+		return sho_say(why, wl, OM_ESHO_CONFIG, "sho_id must be printable ASCII without spaces or commas");
+	if ((s->apn[0] && !sho_id_ok(s->apn, OM_MCIM_APN_MAX)) || (s->roaming[0] && !sho_id_ok(s->roaming, 255)))
+		return sho_say(why, wl, OM_ESHO_CONFIG, "apn and roaming may not hold spaces");
+	if (cfg->ind_bits > 28)
+		return sho_say(why, wl, OM_ESHO_CONFIG, "ind_bits must be 0..28");
+	if (cfg->op) {
+		memcpy(s->op, cfg->op, sizeof(s->op));
+		s->has_op = 1;
+	}
+	memcpy(s->amf, cfg->amf, 2);
+	s->ind_bits = cfg->ind_bits;
+	snprintf(amf_hex, sizeof(amf_hex), "%02x%02x", s->amf[0], s->amf[1]);
+	if (cfg->pva_ca) {
+		X509 *roots[1] = { cfg->pva_ca };
+		if (!X509_up_ref(cfg->pva_ca))
+			return OM_ENOMEM;
+		s->pva_ca = cfg->pva_ca;
+		int rc = om_trust_new(&s->pva_trust, roots, 1);
+		if (rc < 0)
+			return sho_say(why, wl, OM_ESHO_CONFIG, "pva_ca is not a CA certificate: %s", om_strerror(rc));
+	}
+	if (cfg->sign_key) {
+		if (!EVP_PKEY_up_ref(cfg->sign_key))
+			return OM_ENOMEM;
+		s->sign_key = cfg->sign_key;
+	}
+	if (cfg->sign_cert) {
+		if (!X509_up_ref(cfg->sign_cert))
+			return OM_ENOMEM;
+		s->sign_cert = cfg->sign_cert;
+		if (om_cert_check_profile(s->sign_cert, OM_CERT_SHO_SIGNING) < 0 ||
+		    (s->sign_key && X509_check_private_key(s->sign_cert, s->sign_key) != 1))
+			return sho_say(why, wl, OM_ESHO_CONFIG,
+				       "sign_cert is not an SHO_SIGNING certificate for sign_key");
+	}
+	return 0;
+}
+
+int sho_open(struct sho **out, const struct sho_config *cfg, char *why, size_t wl)
+{
+	char err[256] = "";
+	struct sho *s;
+	int rc;
+	if (!out || !cfg || !cfg->db_path)
+		return OM_EINVAL;
+	*out = NULL;
+	if (!(s = calloc(1, sizeof(*s))))
+		return OM_ENOMEM;
+	if ((rc = set_config(s, cfg, why, wl)) < 0)
+		goto fail;
+	if ((rc = om_store_open_sqlite(cfg->db_path, NULL, &s->store, err, sizeof(err))) < 0) {
+		sho_say(why, wl, rc, "%s", err);
+		goto fail;
+	}
+	if ((rc = om_store_migrate(s->store, schema, sizeof(schema) / sizeof(schema[0]))) < 0) {
+		sho_say(why, wl, rc, "%s: schema: %s", cfg->db_path, om_store_errmsg(s->store));
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	sho_close(s);
+	return rc;
+}
+
+void sho_close(struct sho *s)
+{
+	if (!s)
+		return;
+	om_store_close(s->store);
+	X509_free(s->pva_ca);
+	X509_STORE_free(s->pva_trust);
+	EVP_PKEY_free(s->sign_key);
+	X509_free(s->sign_cert);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The new SHO's registration service (spec/002 B.2.3.2), without its HTTP
+ * front end:
+ *   1. fleet owners authenticate with an id and a secret;
+ *   2. they register devices {TRE_id, Cert_TRE (signing), Cert_TRE
+ *      (encryption), SHO_id}, one or a whole delivery note in one call: both
+ *      certificates are checked against the PVA's CA and their status asked
+ *      of the PVA by OCSP, an IMSI is allocated from the SHO's range, K and
+ *      OPc are generated, the subscriber is created in the SHO's HSS, and
+ *      the MCIM is sealed for the TRE in advance (Note Y);
+ *   3. for each device, the handover request towards the current SHO
+ *      (step 2) is produced once and kept, so a retry sends the same bytes,
+ *      and the current SHO's answer is recorded.
+ * K and OPc exist only in the HSS and inside the sealed MCIM: never in this
+ * service's database, a log or a report. docs/sho.md has the schema, the
+ * states and the figures.
+ *
+ * Threads: a struct sho is used by one thread at a time.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <openmcim/err.h>
+#include <openmcim/handover.h>
+#include <openmcim/mcim.h>
+
+#define SHO_OWNER_ID_MAX 63
+#define SHO_SECRET_MIN 12
+#define SHO_SECRET_MAX 128
+#define SHO_REASON_MAX 127
+#define SHO_STATE_MAX 23
+
+struct sho;
+
+/* Everything the service needs; pointers are borrowed for sho_open() only
+ * (strings are copied, objects up-ref'd). */
+struct sho_config {
+	const char *db_path;     /* SQLite file of the registration service */
+	const char *sho_id;      /* this SHO's id, SHO[i+1] */
+	const char *mcc;         /* 3 digits */
+	const char *mnc;         /* 2 or 3 digits */
+	const char *msin_first;  /* first MSIN of the range; its length is the MSIN width */
+	const char *msin_last;   /* last MSIN, same width */
+	const uint8_t *op;       /* 16 bytes: the operator's OP; OPc = MILENAGE OPc(K, OP) */
+	const char *apn;         /* the full-access APN written into the MCIM and the HSS */
+	const char *roaming;     /* HSS roaming rule: "any" or PLMN[,PLMN] */
+	uint8_t amf[2];          /* AMF of the subscriptions (E-UTRAN separation bit set) */
+	unsigned ind_bits;       /* IND bits of the subscriptions (TS 33.102 C.3.2) */
+	X509 *pva_ca;            /* the PVA's CA: issuer of every Cert_TRE */
+	const char *ocsp_url;    /* the PVA's OCSP responder */
+	const char *hss_socket;  /* the HSS's provisioning socket (docs/hss.md) */
+	EVP_PKEY *sign_key;      /* SHO_SIGNING key: signs the handover requests */
+	X509 *sign_cert;         /* Cert_SHO[i+1] (SHO_SIGNING), sent for the bootstrap */
+	const char *provurl;     /* the DPF's address */
+	const char *server_id;   /* the DPF's DM server id */
+	const char *dpf_apn;     /* APN towards the DPF */
+};
+
+/*
+ * Open the service (creating or migrating its database). Only db_path is
+ * needed for owner management, status and list (the other fields may be
+ * zero); sho_register*() and the handover calls check the rest and refuse
+ * with OM_ESHO_CONFIG. Returns 0, OM_EINVAL, OM_ENOMEM, OM_ESHO_CONFIG or
+ * a store code, with a one-line reason in why.
+ */
+OM_NODISCARD int sho_open(struct sho **out, const struct sho_config *cfg, char *why, size_t why_len);
+void sho_close(struct sho *s);
+
+/* ---- owners ----------------------------------------------------------------- */
+
+/*
+ * Create an owner with a secret of SHO_SECRET_MIN..SHO_SECRET_MAX bytes,
+ * stored as scrypt (N=2^15, r=8, p=1, 16-byte salt, 32-byte hash).
+ * Returns 0, OM_ESHO_NOTE (bad id or secret length), OM_ESHO_OWNER_EXISTS,
+ * OM_ECRYPTO or a store code.
+ */
+OM_NODISCARD int sho_owner_add(struct sho *s, const char *owner_id, const char *secret);
+
+/* 0 if the secret is the owner's (compared in constant time), else OM_ESHO_OWNER_AUTH. */
+OM_NODISCARD int sho_owner_check(struct sho *s, const char *owner_id, const char *secret);
+
+/* ---- registration (B.2.3.2 step 1) -------------------------------------------- */
+
+/* One device as the owner gives it: DER certificates. */
+struct sho_device_in {
+	char tre_id[OM_TRE_ID_MAX + 1];
+	char current_sho[OM_HANDOVER_SHO_ID_MAX + 1];
+	uint8_t *cert_sign; /* Cert_TRE (TRE_SIGNING), DER; owned */
+	size_t cert_sign_len;
+	uint8_t *cert_enc;  /* Cert_TRE (TRE_ENCRYPTION), DER; owned */
+	size_t cert_enc_len;
+};
+
+/* What happened to one row. */
+struct sho_row_report {
+	char tre_id[OM_TRE_ID_MAX + 1];
+	int rc;          /* 0, or why this row was refused */
+	int unchanged;   /* 1: already registered with this content (idempotent repeat) */
+	int committed;   /* 1: this row is in the database after the call */
+	char imsi[OM_MCIM_IMSI_MAX + 1];
+	char reason[SHO_REASON_MAX + 1];
+};
+
+#define SHO_REG_PARTIAL 1u /* register the acceptable rows, report the others */
+
+/*
+ * Register devs[0..n) for owner in one call: every row is checked first
+ * (format, duplicates, chain to the PVA's CA for both profiles, OCSP),
+ * then, in one transaction of this service's database and one HSS import,
+ * the new rows get IMSIs, subscribers and sealed MCIMs. Rows already
+ * registered by this owner with the same certificates and SHO_id are
+ * reported unchanged (same IMSI). By default any refused row refuses the
+ * whole call (OM_ESHO_REFUSED) and nothing changes, in this database or in
+ * the HSS; with SHO_REG_PARTIAL the acceptable rows go in. report[i] is
+ * filled for every row either way (report may be NULL).
+ * Returns 0, OM_ESHO_OWNER_AUTH, OM_ESHO_REFUSED, OM_ESHO_IMSI_RANGE (the
+ * whole call: not enough IMSIs left), OM_ESHO_CONFIG, OM_EOCSP_* (the PVA
+ * could not be asked), OM_ESHO_HSS, or a store code.
+ */
+OM_NODISCARD int sho_register(struct sho *s, const char *owner_id, const char *secret,
+			      const struct sho_device_in *devs, size_t n, unsigned flags,
+			      struct sho_row_report *report);
+
+/*
+ * Parse a delivery note (docs/factory.md: header
+ * tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id) into *devs (free
+ * with sho_devices_free()). Returns the number of rows, or OM_EIO,
+ * OM_ENOMEM, or OM_ESHO_NOTE with the line in why.
+ */
+OM_NODISCARD int sho_note_read(const char *path, struct sho_device_in **devs, char *why, size_t why_len);
+void sho_devices_free(struct sho_device_in *devs, size_t n);
+
+/* ---- state -------------------------------------------------------------------- */
+
+/* registered -> handover_requested -> handover_accepted | refused -> provisioned -> active */
+struct sho_device_status {
+	char tre_id[OM_TRE_ID_MAX + 1];
+	char owner_id[SHO_OWNER_ID_MAX + 1];
+	char current_sho[OM_HANDOVER_SHO_ID_MAX + 1];
+	char imsi[OM_MCIM_IMSI_MAX + 1];
+	char state[SHO_STATE_MAX + 1];
+	char reason[SHO_REASON_MAX + 1];
+	char request_id[OM_HANDOVER_ID_MAX + 1]; /* "" before the handover request */
+	int64_t created, updated;
+};
+
+/* Returns 0, OM_ESHO_NOT_FOUND or a store code. */
+OM_NODISCARD int sho_status(struct sho *s, const char *tre_id, struct sho_device_status *out);
+
+/* Calls fn for each device (of owner_id, or all when NULL) in TRE_id order. */
+OM_NODISCARD int sho_list(struct sho *s, const char *owner_id,
+			  void (*fn)(void *ctx, const struct sho_device_status *d), void *ctx);
+
+/*
+ * The sealed MCIM prepared for tre_id (protect.h object, tag
+ * OM_PROTECT_TAG_MCIM, for the TRE's encryption key), for the DPF. *out is
+ * malloc'd. Returns 0, OM_ESHO_NOT_FOUND or a store code.
+ */
+OM_NODISCARD int sho_sealed_mcim(struct sho *s, const char *tre_id, uint8_t **out, size_t *out_len);
+
+/* ---- handover towards the current SHO (B.2.3.2 step 2) -------------------------- */
+
+/*
+ * The signed handover request for tre_id, with the owner's transfer code:
+ * made once (fresh request id, DM credentials and nonceA sealed for the
+ * TRE with OM_PROTECT_TAG_DM_CREDENTIALS), stored, and the same bytes
+ * returned on every retry with the same code. A new request is made only
+ * after a refusal. *out is malloc'd. Returns 0, OM_ESHO_OWNER_AUTH,
+ * OM_ESHO_NOT_FOUND (or the device is another owner's), OM_ESHO_STATE
+ * (past the handover, or a pending request with another transfer code),
+ * OM_ESHO_CONFIG, or a crypto, codec or store code.
+ */
+OM_NODISCARD int sho_handover_request(struct sho *s, const char *owner_id, const char *secret,
+				      const char *tre_id, const char *transfer_code, uint8_t **out,
+				      size_t *out_len);
+
+/*
+ * Record the current SHO's answer to request_id: accepted, or refused with
+ * a reason (printable ASCII, <= SHO_REASON_MAX). Repeating the same answer
+ * is a no-op. Returns 0, OM_ESHO_NOT_FOUND, OM_ESHO_STATE (no such pending
+ * request, or a different answer already recorded), OM_ESHO_NOTE (bad
+ * reason) or a store code.
+ */
+OM_NODISCARD int sho_handover_answer(struct sho *s, const char *tre_id, const char *request_id, int accepted,
+				     const char *reason);
+
+/*
+ * The later steps, driven by the DPF and the HSS: handover_accepted ->
+ * provisioned (the MCIM was delivered) -> active (first attach with it).
+ * Repeating a step is a no-op. Returns 0, OM_ESHO_NOT_FOUND, OM_ESHO_STATE
+ * or a store code.
+ */
+OM_NODISCARD int sho_mark_provisioned(struct sho *s, const char *tre_id);
+OM_NODISCARD int sho_mark_active(struct sho *s, const char *tre_id);
+
+/*
+ * The DM credentials and nonceA of the pending handover, for the DPF (the
+ * password is needed in the clear by OMA DM authentication). Returns 0,
+ * OM_ESHO_NOT_FOUND or OM_ESHO_STATE (no handover made).
+ */
+OM_NODISCARD int sho_dm_credentials(struct sho *s, const char *tre_id, struct om_dm_creds *out);

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the registration service's files share inside sho/. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "sho.h"
+#include "store.h"
+
+#define SHO_DIGITS_MAX 15
+
+struct sho {
+	struct om_store *store;
+	/* the configuration, copied; empty strings when not given */
+	char sho_id[OM_HANDOVER_SHO_ID_MAX + 1];
+	char mcc[4], mnc[4];
+	char msin_first[SHO_DIGITS_MAX + 1], msin_last[SHO_DIGITS_MAX + 1];
+	uint8_t op[16];
+	int has_op;
+	char apn[OM_MCIM_APN_MAX + 1];
+	char roaming[256];
+	uint8_t amf[2];
+	unsigned ind_bits;
+	X509 *pva_ca;
+	X509_STORE *pva_trust;
+	char ocsp_url[256];
+	char hss_socket[108];
+	EVP_PKEY *sign_key;
+	X509 *sign_cert;
+	char provurl[OM_BOOTSTRAP_URL_MAX + 1];
+	char server_id[OM_BOOTSTRAP_NAME_MAX + 1];
+	char dpf_apn[OM_BOOTSTRAP_APN_MAX + 1];
+};
+
+/* A one-line reason into why (may be NULL); returns rc. */
+int sho_say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* 1 if s is 1..max printable ASCII without space, comma or quote. */
+int sho_id_ok(const char *s, size_t max);
+
+/* Is the registration part of the configuration there? 0 or OM_ESHO_CONFIG. */
+int sho_need_register_config(const struct sho *s, char *why, size_t wl);
+int sho_need_handover_config(const struct sho *s, char *why, size_t wl);
+
+/* ---- IMSI range (imsi.c) ---- */
+/* IMSIs left in the range. */
+OM_NODISCARD int sho_imsi_left(struct sho *s, uint64_t *left);
+/* Take the next IMSI (inside the caller's transaction). 0 or OM_ESHO_IMSI_RANGE. */
+OM_NODISCARD int sho_imsi_take(struct sho *s, char imsi[static OM_MCIM_IMSI_MAX + 1]);
+
+/* ---- certificates (certs.c) ---- */
+/* Per row: decoded certificates and the check's outcome. */
+struct sho_checked {
+	X509 *sign, *enc;
+	int rc;
+	char reason[SHO_REASON_MAX + 1];
+};
+/*
+ * Check rows[i] for every i with ok[i]: decode, CN = TRE_id, chain and
+ * profile against the PVA's CA, then one OCSP round per batch for all of
+ * them. A row's failure goes into out[i]; the return is 0 or a failure of
+ * the OCSP exchange itself (OM_EOCSP_*), which concerns every row.
+ */
+OM_NODISCARD int sho_certs_check(struct sho *s, const struct sho_device_in *rows, const int *todo, size_t n,
+				 struct sho_checked *out, char *why, size_t wl);
+void sho_checked_free(struct sho_checked *c, size_t n);
+
+/* ---- MCIM preparation (mcim_prep.c) ---- */
+struct sho_hss_row; /* hss_link.h */
+/*
+ * Fresh K, OPc (from the SHO's OP) and MID for imsi; the MCIM sealed for
+ * enc_cert's key into *sealed (malloc'd); K/OPc/AMF copied into hss_row for
+ * the HSS import (secret: the caller cleanses it). Returns 0 or a code.
+ */
+OM_NODISCARD int sho_mcim_prepare(struct sho *s, const char *imsi, X509 *enc_cert, uint8_t **sealed,
+				  size_t *sealed_len, uint8_t mid[static OM_MCIM_MID_LEN],
+				  struct sho_hss_row *hss_row);
+
+/* The SHA-256 over what the owner gave for a device: makes a repeat recognisable. */
+void sho_content_hash(const struct sho_device_in *d, uint8_t out[static 32]);
+
+/* Seconds since the epoch. */
+int64_t sho_now(void);

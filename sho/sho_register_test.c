@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Registration end to end: a factory's delivery note registered in one call
+ * into a real HSS (in-process, through its provisioning socket) with the
+ * certificates' status from the independent `openssl ocsp` responder; the
+ * vectors the HSS then makes authenticate against the K/OPc the TRE opens
+ * from its sealed MCIM; and every refusal changes nothing, here or in the HSS.
+ */
+#include <sqlite3.h>
+
+#include <openmcim/bootstrap.h>
+#include <openmcim/handover.h>
+#include <openmcim/milenage.h>
+#include <openmcim/protect.h>
+
+#include "factory.h"
+#include "hss_test_util.h"
+#include "log.h"
+#include "provision.h"
+#include "sho.h"
+#include "sho_testkit.h"
+
+#define OWNER "fleet-1"
+#define SECRET "correct horse battery"
+
+static char dir[] = "/tmp/om-sho-test-XXXXXX";
+static char sho_db[600], hss_db[600];
+static struct hss *hss;
+static struct om_ca *pva, *other_ca;
+static X509 *sho_cert;
+static EVP_PKEY *sho_key;
+
+/* The SHO's whole database as text, to compare before and after a refusal. */
+static char *sho_dump(void)
+{
+	static const char *const q[] = {
+		"SELECT owner_id, hex(hash) FROM sho_owner ORDER BY owner_id",
+		"SELECT plmn, next_msin FROM sho_imsi_next ORDER BY plmn",
+		"SELECT tre_id, owner_id, imsi, state, reason, hex(sealed_mcim), updated FROM sho_device ORDER BY tre_id",
+		"SELECT tre_id, request_id, hex(request) FROM sho_handover ORDER BY tre_id",
+	};
+	sqlite3 *db = NULL;
+	size_t cap = 1 << 22, len = 0;
+	char *out = calloc(1, cap);
+	if (!out || sqlite3_open_v2(sho_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) != SQLITE_OK)
+			continue;
+		while (sqlite3_step(st) == SQLITE_ROW)
+			for (int c = 0; c < sqlite3_column_count(st) && len + 1024 < cap; c++)
+				len += (size_t)snprintf(out + len, cap - len, "%.900s|", (const char *)sqlite3_column_text(st, c));
+		sqlite3_finalize(st);
+	}
+out:
+	sqlite3_close(db);
+	return out;
+}
+
+static long count_rows(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long n = -1;
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Both databases as they are now. */
+struct snap {
+	char *sho, *hss;
+};
+static struct snap snap_take(void)
+{
+	struct snap s = { sho_dump(), t_dump(hss_db) };
+	return s;
+}
+static int snap_same(struct snap a)
+{
+	struct snap b = snap_take();
+	int same = a.sho && b.sho && a.hss && b.hss && !strcmp(a.sho, b.sho) && !strcmp(a.hss, b.hss);
+	free(a.sho);
+	free(a.hss);
+	free(b.sho);
+	free(b.hss);
+	return same;
+}
+
+static void dev_from_kit(const struct kit_tre *t, struct sho_device_in *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->tre_id, sizeof(d->tre_id), "%s", t->tre_id);
+	snprintf(d->current_sho, sizeof(d->current_sho), "RO");
+	d->cert_sign = malloc(t->sign_len);
+	d->cert_enc = malloc(t->enc_len);
+	memcpy(d->cert_sign, t->sign_der, t->sign_len);
+	memcpy(d->cert_enc, t->enc_der, t->enc_len);
+	d->cert_sign_len = t->sign_len;
+	d->cert_enc_len = t->enc_len;
+}
+
+/* note[0..n) followed by extra kit devices, in a fresh array. */
+static struct sho_device_in *with(const struct sho_device_in *note, size_t n, const struct kit_tre *extra,
+				  size_t n_extra)
+{
+	struct sho_device_in *v = calloc(n + n_extra, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		v[i] = note[i];
+		v[i].cert_sign = malloc(note[i].cert_sign_len);
+		v[i].cert_enc = malloc(note[i].cert_enc_len);
+		memcpy(v[i].cert_sign, note[i].cert_sign, note[i].cert_sign_len);
+		memcpy(v[i].cert_enc, note[i].cert_enc, note[i].cert_enc_len);
+	}
+	for (size_t i = 0; i < n_extra; i++)
+		dev_from_kit(&extra[i], &v[n + i]);
+	return v;
+}
+
+static struct sho *open_sho(const char *ocsp_url, const char *sock, const char *msin_last)
+{
+	static const uint8_t op[16] = { 0xcd, 0xc2, 0x02, 0xd5, 0x12, 0x3e, 0x20, 0xf6,
+					0x2b, 0x6d, 0x67, 0x6a, 0xc7, 0x2c, 0xb3, 0x18 };
+	struct sho_config cfg = {
+		.db_path = sho_db, .sho_id = "SHO-B", .mcc = "001", .mnc = "02", .msin_first = "0000000001",
+		.msin_last = msin_last, .op = op, .apn = "internet.sho-b", .roaming = "any", .amf = { 0x80, 0x00 },
+		.ind_bits = 5, .pva_ca = om_ca_cert(pva), .ocsp_url = ocsp_url, .hss_socket = sock,
+		.sign_key = sho_key, .sign_cert = sho_cert, .provurl = "https://dpf.sho-b.lab/dm",
+		.server_id = "sho-b-dpf", .dpf_apn = "prov.sho-b",
+	};
+	struct sho *s = NULL;
+	char why[256] = "";
+	int rc = sho_open(&s, &cfg, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, "sho_open: %s\n", why);
+		exit(1);
+	}
+	return s;
+}
+
+/* The USIM side: K and OPc opened from the sealed MCIM with the TRE's key authenticate the HSS's vector. */
+static void check_vector_authenticates(struct sho *s, const struct kit_tre *t, const char *imsi)
+{
+	static const uint8_t plmn[3] = { 0x00, 0xf2, 0x20 }; /* 002-02 */
+	uint8_t *obj = NULL, tlv[OM_MCIM_ENCODED_MAX];
+	size_t len = 0;
+	struct om_mcim m;
+	struct om_eutran_vector v;
+	struct om_milenage mil;
+	struct om_milenage_out o;
+	CHECK_INT(sho_sealed_mcim(s, t->tre_id, &obj, &len), 0);
+	int n = om_protect_open(t->enc_key, OM_PROTECT_TAG_MCIM, obj, len, tlv, sizeof(tlv));
+	CHECK(n > 0);
+	CHECK_INT(om_mcim_decode(&m, tlv, n > 0 ? (size_t)n : 0), 0);
+	CHECK(!strcmp(m.imsi, imsi));
+	CHECK(!strcmp(m.apn, "internet.sho-b"));
+	CHECK_INT(m.mnc_len, 2);
+	CHECK(m.present & OM_MCIM_HAS_MID);
+	CHECK_INT(hss_auth_info(hss, imsi, plmn, "mme.test", 1, NULL, &v), 1);
+	CHECK_INT(om_milenage_init(&mil, m.k, m.opc), 0);
+	uint8_t sqn[6], ak_and_sqn[6];
+	memcpy(ak_and_sqn, v.autn, 6);
+	CHECK_INT(om_milenage_f1_f5(&mil, v.rand, ak_and_sqn, v.autn + 6, &o), 0); /* first for AK */
+	for (int i = 0; i < 6; i++)
+		sqn[i] = (uint8_t)(ak_and_sqn[i] ^ o.ak[i]);
+	CHECK_INT(om_milenage_f1_f5(&mil, v.rand, sqn, v.autn + 6, &o), 0);
+	CHECK_MEM(o.res, v.xres, OM_RES_LEN);
+	CHECK_MEM(o.mac_a, v.autn + 8, OM_MAC_LEN);
+	om_milenage_clear(&mil);
+	om_mcim_clear(&m);
+	free(obj);
+}
+
+static int imsi_in_hss(const char *imsi)
+{
+	static const uint8_t plmn[3] = { 0x00, 0xf2, 0x20 };
+	struct om_eutran_vector v;
+	return hss_auth_info(hss, imsi, plmn, "mme.test", 1, NULL, &v) == 1;
+}
+
+/* B.2.3.2 step 2: one request per attempt, same bytes on a retry, the answer recorded. */
+static void check_handover(struct sho *s, const struct kit_tre *t)
+{
+	uint8_t *a = NULL, *b = NULL, *c = NULL;
+	size_t al = 0, bl = 0, cl = 0;
+	struct om_handover_req r;
+	struct sho_device_status st;
+	struct om_dm_creds dm, opened;
+	uint8_t plain[256];
+	CHECK_INT(sho_handover_request(s, OWNER, "wrong secret here", t->tre_id, "CODE-1234", &a, &al),
+		  OM_ESHO_OWNER_AUTH);
+	CHECK_INT(sho_handover_request(s, "fleet-2", "second owner secret", t->tre_id, "CODE-1234", &a, &al),
+		  OM_ESHO_NOT_FOUND);
+	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "CODE-1234", &a, &al), 0);
+	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "CODE-1234", &b, &bl), 0);
+	CHECK(al == bl && a && b && !memcmp(a, b, al));
+	struct snap before = snap_take();
+	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "OTHER-CODE", &c, &cl), OM_ESHO_STATE);
+	CHECK(snap_same(before));
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(om_handover_verify(a, al, X509_get0_pubkey(sho_cert), &r), 0);
+	CHECK(!strcmp(r.tre_id, t->tre_id) && !strcmp(r.new_sho_id, "SHO-B") && !strcmp(r.transfer_code, "CODE-1234"));
+	CHECK(!strcmp(r.provurl, "https://dpf.sho-b.lab/dm"));
+	int n = om_protect_open(t->enc_key, OM_PROTECT_TAG_DM_CREDENTIALS, r.creds, r.creds_len, plain, sizeof(plain));
+	CHECK(n > 0);
+	CHECK_INT(om_dm_creds_decode(&opened, plain, n > 0 ? (size_t)n : 0), 0);
+	CHECK_INT(sho_dm_credentials(s, t->tre_id, &dm), 0);
+	CHECK(!strcmp(dm.username, opened.username) && !strcmp(dm.password, opened.password));
+	CHECK_MEM(dm.nonce_a, opened.nonce_a, OM_NONCE_LEN);
+	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "handover_requested") && !strcmp(st.request_id, r.request_id));
+
+	/* refused, then a new attempt with a new request id, accepted, provisioned, active */
+	CHECK_INT(sho_handover_answer(s, t->tre_id, "not-the-request", 1, NULL), OM_ESHO_STATE);
+	CHECK_INT(sho_handover_answer(s, t->tre_id, r.request_id, 0, "transfer code unknown"), 0);
+	CHECK_INT(sho_handover_answer(s, t->tre_id, r.request_id, 0, "transfer code unknown"), 0);
+	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "refused") && !strcmp(st.reason, "transfer code unknown"));
+	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "CODE-5678", &c, &cl), 0);
+	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
+	CHECK(strcmp(st.request_id, r.request_id) != 0);
+	CHECK_INT(sho_mark_provisioned(s, t->tre_id), OM_ESHO_STATE);
+	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 1, NULL), 0);
+	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 0, "late"), OM_ESHO_STATE);
+	CHECK_INT(sho_mark_provisioned(s, t->tre_id), 0);
+	CHECK_INT(sho_mark_active(s, t->tre_id), 0);
+	CHECK_INT(sho_mark_active(s, t->tre_id), 0);
+	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 1, NULL), 0);
+	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "active"));
+	om_dm_creds_clear(&dm);
+	om_dm_creds_clear(&opened);
+	om_handover_free(&r);
+	free(a);
+	free(b);
+	free(c);
+}
+
+int main(void)
+{
+	char path[600], why[256], sock[600], url[64];
+	EVP_PKEY *pva_key = NULL, *other_key = NULL, *sho_root_key = NULL;
+	struct kit_tre good, revoked, unknown, foreign, twin;
+	struct sho_device_in *note = NULL;
+	struct sho_row_report rep[16];
+	om_log_init("sho-test", OM_LOG_ERROR);
+	if (!mkdtemp(dir))
+		return 1;
+
+	/* the factory: CAs and a production run of 4 devices with its delivery note */
+	snprintf(path, sizeof(path), "%s/cas", dir);
+	CHECK_INT(om_factory_init_cas(path, "Test PVA", "RO"), 0);
+	X509 *pva_cert = NULL, *ro_cert = NULL;
+	snprintf(path, sizeof(path), "%s/cas/pva-ca.pem", dir);
+	CHECK_INT(om_cert_load(&pva_cert, path), 0);
+	snprintf(path, sizeof(path), "%s/cas/pva-ca.key", dir);
+	CHECK_INT(om_key_load(&pva_key, path), 0);
+	CHECK_INT(om_ca_open(&pva, pva_cert, pva_key), 0);
+	snprintf(path, sizeof(path), "%s/cas/ro-signing.pem", dir);
+	CHECK_INT(om_cert_load(&ro_cert, path), 0);
+	struct om_factory_config fc = { .pva_ca = pva, .ro_cert = ro_cert, .mcc = "001", .mnc = "01",
+					.msin_first = "0000000001", .n_devices = 4, .jobs = 1 };
+	snprintf(path, sizeof(path), "%s/run", dir);
+	CHECK_INT(om_factory_run(path, &fc, NULL), 0);
+	snprintf(path, sizeof(path), "%s/run/owner/delivery-note.csv", dir);
+	int n_note = sho_note_read(path, &note, why, sizeof(why));
+	CHECK_MSG(n_note == 4, "%d: %s", n_note, why);
+	if (n_note != 4)
+		return check_done();
+
+	/* devices of our own, whose TRE keys the test holds */
+	kit_tre_issue(pva, "TRE-K0000001", &good);
+	kit_tre_issue(pva, "TRE-K0000002", &revoked);
+	kit_tre_issue(pva, "TRE-K0000003", &unknown);
+	kit_tre_issue(pva, "TRE-K0000001", &twin); /* same TRE_id, other keys */
+	other_ca = kit_ca("Other PVA", &other_key);
+	kit_tre_issue(other_ca, "TRE-K0000004", &foreign);
+
+	/* the SHO's own signing certificate (Cert_SHO[i+1]) */
+	struct om_ca *sho_root = kit_ca("SHO-B root", &sho_root_key);
+	X509_REQ *csr = NULL;
+	struct om_issue iss = { .profile = OM_CERT_SHO_SIGNING, .cn = "SHO-B" };
+	CHECK_INT(om_key_generate(&sho_key, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_csr_create(&csr, sho_key, "SHO-B", NULL), 0);
+	CHECK_INT(om_ca_issue(sho_root, csr, &iss, &sho_cert), 0);
+	X509_REQ_free(csr);
+
+	/* the PVA's status list for the independent responder */
+	snprintf(path, sizeof(path), "%s/index.txt", dir);
+	FILE *f = fopen(path, "w");
+	for (int i = 0; i < n_note; i++) {
+		X509 *c = NULL;
+		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_sign, note[i].cert_sign_len), 0);
+		kit_index_line(f, c, 'V');
+		X509_free(c);
+		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_enc, note[i].cert_enc_len), 0);
+		kit_index_line(f, c, 'V');
+		X509_free(c);
+	}
+	kit_index_line(f, good.sign, 'V');
+	kit_index_line(f, good.enc, 'V');
+	kit_index_line(f, twin.sign, 'V');
+	kit_index_line(f, twin.enc, 'V');
+	kit_index_line(f, revoked.sign, 'V');
+	kit_index_line(f, revoked.enc, 'R');
+	fclose(f);
+	kit_write(dir, "index.txt.attr", "unique_subject = no\n");
+	kit_save_ca(dir, pva, pva_key, "pva");
+	int port;
+	pid_t ocsp = kit_ocsp_start(dir, "pva.pem", "pva.key", "pva.pem", &port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+
+	/* the SHO's HSS, with its provisioning socket */
+	snprintf(hss_db, sizeof(hss_db), "%s/hss.db", dir);
+	snprintf(sock, sizeof(sock), "%s/hss-sock/prov.sock", dir);
+	struct hss_config hc = { .db_path = hss_db };
+	char err[256];
+	hss = hss_open(&hc, err, sizeof(err));
+	CHECK_MSG(hss != NULL, "%s", err);
+	CHECK_MSG(hss_provision_start(hss, sock, err, sizeof(err)) == 0, "%s", err);
+
+	snprintf(sho_db, sizeof(sho_db), "%s/sho.db", dir);
+	struct sho *s = open_sho(url, sock, "0000000007");
+	CHECK_INT(sho_owner_add(s, OWNER, SECRET), 0);
+	CHECK_INT(sho_owner_add(s, OWNER, "another secret!"), OM_ESHO_OWNER_EXISTS);
+	CHECK_INT(sho_owner_add(s, "fleet-2", "short"), OM_ESHO_NOTE);
+	CHECK_INT(sho_owner_add(s, "fleet-2", "second owner secret"), 0);
+
+	struct sho_device_in *v;
+	struct snap before;
+
+	/* wrong owner secret: refused, nothing changed */
+	v = with(note, 4, &good, 1);
+	before = snap_take();
+	CHECK_INT(sho_register(s, OWNER, "wrong secret here", v, 5, 0, rep), OM_ESHO_OWNER_AUTH);
+	CHECK_INT(sho_register(s, "nobody", SECRET, v, 5, 0, rep), OM_ESHO_OWNER_AUTH);
+	CHECK(snap_same(before));
+	sho_devices_free(v, 5);
+
+	/* a revoked encryption certificate refuses its row and, all-or-nothing, the note */
+	v = with(note, 4, &revoked, 1);
+	before = snap_take();
+	CHECK_INT(sho_register(s, OWNER, SECRET, v, 5, 0, rep), OM_ESHO_REFUSED);
+	CHECK_INT(rep[4].rc, OM_ESHO_REVOKED);
+	CHECK_INT(rep[0].rc, 0);
+	CHECK_INT(rep[0].committed, 0);
+	CHECK(snap_same(before));
+	CHECK_INT(count_rows(hss_db, "SELECT count(*) FROM subscriber"), 0);
+	sho_devices_free(v, 5);
+
+	/* unknown to the PVA, and from another CA: each refused with nothing changed */
+	v = with(note, 4, &unknown, 1);
+	before = snap_take();
+	CHECK_INT(sho_register(s, OWNER, SECRET, v, 5, 0, rep), OM_ESHO_REFUSED);
+	CHECK_INT(rep[4].rc, OM_ESHO_CERT_UNKNOWN);
+	CHECK(snap_same(before));
+	sho_devices_free(v, 5);
+	v = with(note, 4, &foreign, 1);
+	before = snap_take();
+	CHECK_INT(sho_register(s, OWNER, SECRET, v, 5, 0, rep), OM_ESHO_REFUSED);
+	CHECK_INT(rep[4].rc, OM_EPKI_UNTRUSTED);
+	CHECK(snap_same(before));
+	sho_devices_free(v, 5);
+
+	/* the same TRE_id twice in one call */
+	struct kit_tre two[2] = { good, twin };
+	v = with(note, 4, two, 2);
+	before = snap_take();
+	CHECK_INT(sho_register(s, OWNER, SECRET, v, 6, 0, rep), OM_ESHO_REFUSED);
+	CHECK_INT(rep[4].rc, OM_ESHO_DUPLICATE);
+	CHECK_INT(rep[5].rc, OM_ESHO_DUPLICATE);
+	CHECK(snap_same(before));
+	sho_devices_free(v, 6);
+
+	/* the whole note and one device of ours, in one call */
+	v = with(note, 4, &good, 1);
+	char imsis[5][16];
+	CHECK_INT(sho_register(s, OWNER, SECRET, v, 5, 0, rep), 0);
+	for (int i = 0; i < 5; i++) {
+		CHECK_INT(rep[i].rc, 0);
+		CHECK_INT(rep[i].committed, 1);
+		CHECK_INT(rep[i].unchanged, 0);
+		snprintf(imsis[i], sizeof(imsis[i]), "%s", rep[i].imsi);
+		CHECK(imsi_in_hss(rep[i].imsi));
+	}
+	CHECK(!strcmp(imsis[0], "001020000000001"));
+	CHECK(!strcmp(imsis[4], "001020000000005"));
+	check_vector_authenticates(s, &good, imsis[4]);
+	CHECK_INT(count_rows(sho_db, "SELECT count(*) FROM sho_device"), 5);
+	CHECK_INT(count_rows(hss_db, "SELECT count(*) FROM subscriber"), 5);
+	struct sho_device_status st;
+	CHECK_INT(sho_status(s, "TRE-K0000001", &st), 0);
+	CHECK(!strcmp(st.state, "registered") && !strcmp(st.imsi, imsis[4]) && !strcmp(st.current_sho, "RO"));
+
+	/* the same call again: idempotent, same IMSIs, nothing new */
+	before = snap_take();
+	CHECK_INT(sho_register(s, OWNER, SECRET, v, 5, 0, rep), 0);
+	for (int i = 0; i < 5; i++) {
+		CHECK_INT(rep[i].unchanged, 1);
+		CHECK(!strcmp(rep[i].imsi, imsis[i]));
+	}
+	CHECK(snap_same(before));
+	sho_devices_free(v, 5);
+
+	/* a registered TRE_id with other certificates, or by another owner: duplicate */
+	v = with(NULL, 0, &twin, 1);
+	before = snap_take();
+	CHECK_INT(sho_register(s, OWNER, SECRET, v, 1, 0, rep), OM_ESHO_REFUSED);
+	CHECK_INT(rep[0].rc, OM_ESHO_DUPLICATE);
+	sho_devices_free(v, 1);
+	v = with(NULL, 0, &good, 1);
+	CHECK_INT(sho_register(s, "fleet-2", "second owner secret", v, 1, 0, rep), OM_ESHO_REFUSED);
+	CHECK_INT(rep[0].rc, OM_ESHO_DUPLICATE);
+	CHECK(snap_same(before));
+	sho_devices_free(v, 1);
+
+	/* 2 IMSIs left in 1..7: three new devices exhaust the range, nothing changes */
+	struct kit_tre more[3];
+	FILE *idx = fopen(path, "a");
+	for (int i = 0; i < 3; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "TRE-M000000%d", i);
+		kit_tre_issue(pva, id, &more[i]);
+		kit_index_line(idx, more[i].sign, 'V');
+		kit_index_line(idx, more[i].enc, 'V');
+	}
+	fclose(idx);
+	kit_ocsp_stop(ocsp); /* the responder reads its index at start */
+	ocsp = kit_ocsp_start(dir, "pva.pem", "pva.key", "pva.pem", &port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	sho_close(s);
+	s = open_sho(url, sock, "0000000007");
+	v = with(NULL, 0, more, 3);
+	before = snap_take();
+	CHECK_INT(sho_register(s, OWNER, SECRET, v, 3, 0, rep), OM_ESHO_IMSI_RANGE);
+	CHECK_INT(rep[0].rc, OM_ESHO_IMSI_RANGE);
+	CHECK(snap_same(before));
+
+	/* partial mode: the acceptable rows go in, the others are reported */
+	struct sho_device_in *pv = with(v, 2, &revoked, 1);
+	CHECK_INT(sho_register(s, OWNER, SECRET, pv, 3, SHO_REG_PARTIAL, rep), 0);
+	CHECK(rep[0].committed && rep[1].committed && !rep[2].committed);
+	CHECK_INT(rep[2].rc, OM_ESHO_REVOKED);
+	CHECK(imsi_in_hss("001020000000007"));
+	CHECK_INT(sho_status(s, revoked.tre_id, &st), OM_ESHO_NOT_FOUND);
+	sho_devices_free(pv, 3);
+	sho_devices_free(v, 3);
+
+	/* the HSS refusing (the IMSI is already there) rolls the registration back */
+	v = with(NULL, 0, &more[2], 1);
+	sho_close(s);
+	s = open_sho(url, sock, "0000000009");
+	CHECK_INT(t_admin(hss, "add 001020000000008 k=000102030405060708090a0b0c0d0e0f "
+			       "opc=000102030405060708090a0b0c0d0e0f amf=8000 apn=x roaming=any"),
+		  0);
+	before = snap_take();
+	CHECK_INT(sho_register(s, OWNER, SECRET, v, 1, 0, rep), OM_ESHO_HSS);
+	CHECK(snap_same(before));
+	sho_devices_free(v, 1);
+
+	check_handover(s, &good);
+
+	sho_close(s);
+	hss_provision_stop();
+	hss_close(hss);
+	kit_ocsp_stop(ocsp);
+	sho_devices_free(note, (size_t)n_note);
+	kit_tre_free(&good);
+	kit_tre_free(&revoked);
+	kit_tre_free(&unknown);
+	kit_tre_free(&foreign);
+	kit_tre_free(&twin);
+	for (int i = 0; i < 3; i++)
+		kit_tre_free(&more[i]);
+	om_ca_free(pva);
+	om_ca_free(other_ca);
+	om_ca_free(sho_root);
+	X509_free(pva_cert);
+	X509_free(ro_cert);
+	X509_free(sho_cert);
+	EVP_PKEY_free(pva_key);
+	EVP_PKEY_free(other_key);
+	EVP_PKEY_free(sho_root_key);
+	EVP_PKEY_free(sho_key);
+	kit_rm_rf(dir);
+	return check_done();
+}
