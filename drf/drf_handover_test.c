@@ -224,6 +224,8 @@ int main(void)
 	enc_cert = enc_cert_of_run();
 	sho_make(&b, "SHO-B");
 	sho_make(&c, "SHO-C");
+	/* the certificates start at the second they were made: "now" must not precede it */
+	now = (int64_t)time(NULL);
 
 	struct hss *h = hss_start();
 	char sock[512], db[512];

@@ -214,6 +214,9 @@ enum om_err {
 	OM_EOCSP_NONCE = -973,        /* OCSP response nonce missing or not ours */
 	OM_EOCSP_TIME = -974,         /* OCSP response stale or from the future */
 	OM_EOCSP_MISSING = -975,      /* OCSP response has no status for a certificate asked about */
+	OM_ESHO_PEER = -976,          /* no peer (DRF address and CA) configured for the device's current SHO */
+	OM_ESHO_PEER_TRANSPORT = -977, /* the current SHO's DRF unreachable, TLS failed or no answer in time */
+	OM_ESHO_PEER_ANSWER = -978,   /* the current SHO's DRF answered something we cannot read */
 	/* sho: add new codes here */
 
 	/* drf (discovery and registration function, handovers): -1000 .. -1049 */

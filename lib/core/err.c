@@ -198,6 +198,9 @@ static const struct err_row rows[] = {
 	ROW(OM_EOCSP_NONCE, "OCSP response nonce missing or wrong"),
 	ROW(OM_EOCSP_TIME, "OCSP response stale or from the future"),
 	ROW(OM_EOCSP_MISSING, "OCSP response lacks a certificate's status"),
+	ROW(OM_ESHO_PEER, "no peer configured for the current SHO"),
+	ROW(OM_ESHO_PEER_TRANSPORT, "current SHO's DRF unreachable or silent"),
+	ROW(OM_ESHO_PEER_ANSWER, "current SHO's DRF answer unreadable"),
 	/* sho: add new rows here */
 	/* drf */
 	ROW(OM_EDRF_OPERATOR, "sender is not a known operator"),

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * openmcim-drf as a real process on loopback, with curl as the new SHO
+ * (SHO-B) over mutual TLS: a handover with the right code is accepted and
+ * the same request again gets the same answer; no client certificate fails
+ * the handshake; SHO-C's TLS certificate on SHO-B's request is 403 and
+ * changes nothing; a wrong code is 403 with its reason. The bootstrap is
+ * pushed to a stand-in for the VNO's push endpoint that first answers 404
+ * (not attached) then 202, and the delivered bytes are accepted by the
+ * device's TRE. Completion from the right operator schedules the removal.
+ * --help, a bad configuration and SIGTERM.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <openmcim/handover.h>
+#include <openmcim/pki.h>
+#include <openmcim/protect.h>
+#include <openmcim/tre.h>
+
+#include "check.h"
+#include "drf.h"
+#include "factory.h"
+#include "http_server.h"
+
+#define TRE_ID "TRE-00000001"
+#define OLD_IMSI "001019000000001"
+
+static char tmp[] = "/tmp/drf_daemon_test.XXXXXX";
+static char path[512], drf_bin[512];
+static unsigned port;
+
+static const char *at(const char *rel)
+{
+	snprintf(path, sizeof(path), "%s/%s", tmp, rel);
+	return path;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Run argv, stdout (and stderr if merge) into out. Returns the exit status or -1. */
+static int run(const char *const *argv, int merge, char *out, size_t cap)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(merge ? p[1] : open("/dev/null", 1), 2);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t len = 0;
+	ssize_t r;
+	while (len + 1 < cap && (r = read(p[0], out + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(p[0]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- the operators -------------------------------------------------------- */
+
+struct sho {
+	EVP_PKEY *key, *root_key;
+	struct om_ca *root;
+	X509 *cert;
+	uint8_t *der;
+	size_t der_len;
+};
+
+/* A peer operator's SHO_SIGNING identity: a root and a certificate CN=id under it. */
+static void sho_make(struct sho *s, const char *id)
+{
+	char cn[80];
+	X509_REQ *csr = NULL;
+	struct om_issue req = { .profile = OM_CERT_SHO_SIGNING, .cn = id };
+	memset(s, 0, sizeof(*s));
+	snprintf(cn, sizeof(cn), "%s root", id);
+	CHECK_INT(om_key_generate(&s->root_key, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_key_generate(&s->key, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_ca_create(&s->root, s->root_key, cn, 0, 0), 0);
+	CHECK_INT(om_csr_create(&csr, s->key, id, NULL), 0);
+	CHECK_INT(om_ca_issue(s->root, csr, &req, &s->cert), 0);
+	CHECK_INT(om_cert_encode(s->cert, OM_ENC_DER, &s->der, &s->der_len), 0);
+	X509_REQ_free(csr);
+}
+
+static void sho_free(struct sho *s)
+{
+	om_pki_free(s->der, s->der_len);
+	X509_free(s->cert);
+	om_ca_free(s->root);
+	EVP_PKEY_free(s->key);
+	EVP_PKEY_free(s->root_key);
+}
+
+/* An OPERATOR_TLS certificate from the lab CA, as tls/<name>.pem and .key. */
+static void issue_tls(struct om_ca *ca, const char *name, const char *dns)
+{
+	EVP_PKEY *k = NULL;
+	X509_REQ *csr = NULL;
+	X509 *c = NULL;
+	char p[600];
+	struct om_issue req = { .profile = OM_CERT_OPERATOR_TLS, .cn = name, .dns_name = dns };
+	CHECK_INT(om_key_generate(&k, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_csr_create(&csr, k, name, NULL), 0);
+	CHECK_INT(om_ca_issue(ca, csr, &req, &c), 0);
+	snprintf(p, sizeof(p), "%s/tls/%s.pem", tmp, name);
+	CHECK_INT(om_cert_save(p, c), 0);
+	snprintf(p, sizeof(p), "%s/tls/%s.key", tmp, name);
+	CHECK_INT(om_key_save(p, k), 0);
+	X509_free(c);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(k);
+}
+
+static X509 *enc_cert;
+
+/* The device's TRE_ENCRYPTION certificate from the PVA's import file. */
+static X509 *enc_cert_of_run(void)
+{
+	size_t len = 0;
+	char *csv = (char *)check_slurp(at("run/pva/devices.csv"), &len);
+	X509 *c = NULL;
+	CHECK(csv != NULL);
+	if (!csv)
+		return NULL;
+	char *row = strchr(csv, '\n') + 1, *b64 = strrchr(strtok(row, "\n"), ',') + 1;
+	uint8_t *der = malloc(strlen(b64));
+	int n = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)strlen(b64));
+	while (n > 0 && b64[strlen(b64) - 1] == '=' && (b64[strlen(b64) - 1] = 0, 1))
+		n--;
+	CHECK_INT(om_cert_decode(&c, OM_ENC_DER, der, (size_t)n), 0);
+	free(der);
+	free(csv);
+	return c;
+}
+
+/* A signed request from s (as id) for TRE_ID, written to file; created now. */
+static void request_file(const struct sho *s, const char *id, const char *rid, const char *code, const char *file)
+{
+	struct om_handover_req r;
+	struct om_dm_creds c;
+	uint8_t plain[256], sealed[1024], *out = NULL;
+	size_t len = 0;
+	memset(&r, 0, sizeof(r));
+	memset(&c, 0, sizeof(c));
+	strcpy(c.username, TRE_ID);
+	strcpy(c.password, "dm-secret");
+	check_random(c.nonce_a, sizeof(c.nonce_a));
+	int n = om_dm_creds_encode(&c, plain, sizeof(plain));
+	CHECK(n > 0);
+	int sl = om_protect_seal(X509_get0_pubkey(enc_cert), OM_PROTECT_AES256CBC_HMACSHA256,
+				 OM_PROTECT_TAG_DM_CREDENTIALS, plain, (size_t)n, sealed, sizeof(sealed));
+	CHECK(sl > 0);
+	snprintf(r.request_id, sizeof(r.request_id), "%s", rid);
+	snprintf(r.tre_id, sizeof(r.tre_id), "%s", TRE_ID);
+	snprintf(r.new_sho_id, sizeof(r.new_sho_id), "%s", id);
+	strcpy(r.provurl, "https://dpf.sho-b.lab/dm");
+	strcpy(r.server_id, "SHO-B-DPF");
+	strcpy(r.apn, "prov.sho-b");
+	snprintf(r.transfer_code, sizeof(r.transfer_code), "%s", code);
+	r.created = (int64_t)time(NULL);
+	r.sho_cert = s->der;
+	r.sho_cert_len = s->der_len;
+	r.creds = sealed;
+	r.creds_len = (size_t)sl;
+	CHECK_INT(om_handover_build_signed(&r, s->key, &out, &len), 0);
+	FILE *f = fopen(at(file), "wb");
+	CHECK(f && fwrite(out, 1, len, f) == len);
+	if (f)
+		fclose(f);
+	free(out);
+}
+
+/*
+ * POST file to the DRF's path over HTTPS as the holder of tls/<client>
+ * (NULL: no client certificate). The body into out; returns the HTTP
+ * status, or -1 when curl failed (e.g. the handshake).
+ */
+static int post(const char *client, const char *url_path, const char *file, char *out, size_t cap)
+{
+	char url[256], resolve[64], data[600], ca[600], cert[600], key[600], raw[2048];
+	snprintf(url, sizeof(url), "https://drf.sho-a.lab:%u%s", port, url_path);
+	snprintf(resolve, sizeof(resolve), "drf.sho-a.lab:%u:127.0.0.1", port);
+	snprintf(data, sizeof(data), "@%s", file ? at(file) : "/dev/null");
+	snprintf(ca, sizeof(ca), "%s/tls/ca.pem", tmp);
+	snprintf(cert, sizeof(cert), "%s/tls/%s.pem", tmp, client ? client : "");
+	snprintf(key, sizeof(key), "%s/tls/%s.key", tmp, client ? client : "");
+	const char *argv[] = { "curl", "-s", "--max-time", "10", "--cacert", ca, "--resolve", resolve,
+			       "-w", "\n%{http_code}", "--data-binary", data, url,
+			       client ? "--cert" : NULL, cert, "--key", key, NULL };
+	if (run(argv, 0, raw, sizeof(raw)) != 0)
+		return -1;
+	char *nl = strrchr(raw, '\n');
+	if (!nl)
+		return -1;
+	*nl = '\0';
+	size_t n = strlen(raw) < cap ? strlen(raw) : cap - 1;
+	memcpy(out, raw, n);
+	out[n] = '\0';
+	return atoi(nl + 1);
+}
+
+/* ---- the VNO's push endpoint, standing in: 404 first, then 202 ---------- */
+
+static struct {
+	pthread_mutex_t lock;
+	int calls, delivered;
+	char path[128], type[128];
+	uint8_t body[8192];
+	size_t len;
+} vno = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void vno_push(struct om_http_req *r, void *arg)
+{
+	(void)arg;
+	size_t len;
+	const uint8_t *b = om_http_req_body(r, &len);
+	const char *t = om_http_req_header(r, "Content-Type");
+	pthread_mutex_lock(&vno.lock);
+	int first = vno.calls++ == 0;
+	if (!first && len <= sizeof(vno.body)) {
+		memcpy(vno.body, b, len);
+		vno.len = len;
+		vno.delivered++;
+		snprintf(vno.path, sizeof(vno.path), "%s", om_http_req_path(r));
+		snprintf(vno.type, sizeof(vno.type), "%s", t ? t : "");
+	}
+	pthread_mutex_unlock(&vno.lock);
+	om_http_reply(r, first ? 404 : 202, "text/plain", "", 0);
+}
+
+/* ---- the daemon ---------------------------------------------------------- */
+
+static void write_conf(const char *name, const char *extra, unsigned vno_port)
+{
+	FILE *f = fopen(at(name), "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "[drf]\ndb = %s/drf.db\nsho_id = SHO-A\n", tmp);
+	fprintf(f, "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n", tmp, tmp);
+	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", tmp, tmp);
+	fprintf(f, "client_ca = %s/tls/ca.pem\n", tmp);
+	fprintf(f, "peers = SHO-B:drf.sho-b.lab, SHO-C:drf.sho-c.lab\n");
+	fprintf(f, "listen = 127.0.0.1\nport = 0\ngrace_period = 3600\nlog_level = debug\n");
+	fprintf(f, "push_url = http://127.0.0.1:%u/\npush_retry_min = 1\npush_retry_max = 2\n", vno_port);
+	fputs(extra, f);
+	fclose(f);
+}
+
+/* Start openmcim-drf -c drf.conf, stderr into drf.log; wait for the started line and port. */
+static pid_t start_daemon(void)
+{
+	char log[600], conf[600];
+	snprintf(log, sizeof(log), "%s/drf.log", tmp);
+	snprintf(conf, sizeof(conf), "%s/drf.conf", tmp);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (!freopen(log, "w", stderr))
+			_exit(126);
+		execl(drf_bin, drf_bin, "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && !port; i++) {
+		size_t n;
+		char *text = (char *)check_slurp(log, &n);
+		char *s = text ? strstr(text, " started ") : NULL;
+		char *p = s ? strstr(s, " port=") : NULL;
+		if (p)
+			port = (unsigned)atoi(p + 6);
+		free(text);
+		if (!port)
+			nap_ms(50);
+	}
+	CHECK_MSG(port != 0, "the daemon did not start; see %s", log);
+	return pid;
+}
+
+/* Exit status after SIGTERM, or -1 if it did not stop within 10 s. */
+static int stop_daemon(pid_t pid)
+{
+	int st = 0;
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		nap_ms(50);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static struct drf *drf_admin(void)
+{
+	char err[256], db[600];
+	struct drf *d = NULL;
+	snprintf(db, sizeof(db), "%s/drf.db", tmp);
+	struct drf_config cfg = { .db_path = db };
+	CHECK_MSG(drf_open(&d, &cfg, err, sizeof(err)) == 0, "%s", err);
+	return d;
+}
+
+static void command_line(void)
+{
+	char out[2048];
+	const char *help[] = { drf_bin, "--help", NULL };
+	CHECK_INT(run(help, 1, out, sizeof(out)), 0);
+	CHECK(strstr(out, "usage: openmcim-drf") != NULL);
+	FILE *f = fopen(at("bad.conf"), "w");
+	if (f) {
+		fputs("[drf]\ndb = x.db\nsho_idd = SHO-A\n", f);
+		fclose(f);
+	}
+	char conf[600];
+	snprintf(conf, sizeof(conf), "%s", at("bad.conf"));
+	const char *bad[] = { drf_bin, "-c", conf, NULL };
+	CHECK(run(bad, 1, out, sizeof(out)) != 0);
+	CHECK_MSG(strstr(out, "bad.conf:3") != NULL, "bad config: %s", out);
+}
+
+int main(void)
+{
+	struct om_factory_config fc;
+	struct om_ca *pva = NULL, *lab = NULL;
+	X509 *pva_cert = NULL, *ro_cert = NULL;
+	EVP_PKEY *pva_key = NULL, *lab_key = NULL;
+	struct sho b, c;
+	struct drf *d = NULL;
+	struct om_http_server *vno_srv = NULL;
+	struct drf_device_status st;
+	char err[256], code[DRF_CODE_TEXT_LEN + 1], out[1024], again[1024];
+	int64_t now = (int64_t)time(NULL);
+
+	signal(SIGPIPE, SIG_IGN);
+	CHECK(mkdtemp(tmp) != NULL);
+	const char *bin_dir = getenv("OM_CLI") ? getenv("OM_CLI") : "./openmcim";
+	snprintf(drf_bin, sizeof(drf_bin), "%.*s/openmcim-drf",
+		 strrchr(bin_dir, '/') ? (int)(strrchr(bin_dir, '/') - bin_dir) : 1,
+		 strrchr(bin_dir, '/') ? bin_dir : ".");
+	command_line();
+
+	/* the device: its Cert_SHO[0] is our (SHO-A's) SHO_SIGNING certificate */
+	CHECK_INT(om_factory_init_cas(at("cas"), "PVA-1", "SHO-A"), 0);
+	CHECK_INT(om_cert_load(&pva_cert, at("cas/pva-ca.pem")), 0);
+	CHECK_INT(om_key_load(&pva_key, at("cas/pva-ca.key")), 0);
+	CHECK_INT(om_cert_load(&ro_cert, at("cas/ro-signing.pem")), 0);
+	CHECK_INT(om_ca_open(&pva, pva_cert, pva_key), 0);
+	memset(&fc, 0, sizeof(fc));
+	fc.pva_ca = pva;
+	fc.ro_cert = ro_cert;
+	fc.mcc = "001";
+	fc.mnc = "01";
+	fc.msin_first = "0000000001";
+	fc.n_devices = 1;
+	fc.jobs = 1;
+	CHECK_INT(om_factory_run(at("run"), &fc, NULL), 0);
+	enc_cert = enc_cert_of_run();
+	sho_make(&b, "SHO-B");
+	sho_make(&c, "SHO-C");
+
+	/* one lab CA for the operators' TLS certificates */
+	CHECK_INT(mkdir(at("tls"), 0700), 0);
+	CHECK_INT(om_key_generate(&lab_key, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_ca_create(&lab, lab_key, "Lab operators root", 0, 0), 0);
+	if (!lab || !enc_cert)
+		return check_done();
+	CHECK_INT(om_cert_save(at("tls/ca.pem"), om_ca_cert(lab)), 0);
+	issue_tls(lab, "drf.sho-a.lab", "drf.sho-a.lab");
+	issue_tls(lab, "drf.sho-b.lab", NULL);
+	issue_tls(lab, "drf.sho-c.lab", NULL);
+
+	/* the register: the device, the two peers, one code for the owner */
+	uint8_t *enc_der = NULL;
+	size_t enc_len = 0;
+	CHECK_INT(om_cert_encode(enc_cert, OM_ENC_DER, &enc_der, &enc_len), 0);
+	if ((d = drf_admin())) {
+		CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, "owner-1", 0), 0);
+		CHECK_INT(drf_operator_add(d, "SHO-B", b.der, b.der_len, now), 0);
+		CHECK_INT(drf_operator_add(d, "SHO-C", c.der, c.der_len, now), 0);
+		CHECK_INT(drf_transfer_code_issue(d, TRE_ID, now, 0, code), 0);
+		drf_close(d);
+	}
+
+	/* the VNO's push endpoint */
+	struct om_http_opts vo = { 0 };
+	CHECK_MSG(om_http_server_new(&vno_srv, &vo, err, sizeof(err)) == 0, "%s", err);
+	if (!vno_srv)
+		return check_done();
+	CHECK_INT(om_http_route(vno_srv, "POST", "/push/*", vno_push, NULL), 0);
+	CHECK_INT(om_http_server_start(vno_srv), 0);
+	write_conf("drf.conf", "", om_http_server_port(vno_srv));
+	pid_t pid = start_daemon();
+
+	/* wrong code: 403 with the reason */
+	request_file(&b, "SHO-B", "r-wrong", "0000-0000-0000-0000", "wrong.req");
+	CHECK_INT(post("drf.sho-b.lab", "/handover", "wrong.req", out, sizeof(out)), 403);
+	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_CODE\n"), "wrong code: %s", out);
+
+	/* no client certificate: the handshake fails */
+	request_file(&b, "SHO-B", "r-1", code, "ok.req");
+	CHECK_INT(post(NULL, "/handover", "ok.req", out, sizeof(out)), -1);
+
+	/* SHO-C's TLS certificate on SHO-B's request: 403, nothing consumed */
+	CHECK_INT(post("drf.sho-c.lab", "/handover", "ok.req", out, sizeof(out)), 403);
+	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_PEER\n"), "other operator: %s", out);
+	if ((d = drf_admin())) {
+		CHECK_INT(drf_device_status(d, TRE_ID, (int64_t)time(NULL), &st), 0);
+		CHECK_INT(st.handovers, 0);
+		CHECK_INT(st.codes_unused, 1);
+		CHECK_INT(st.ours, 1);
+		drf_close(d);
+	}
+
+	/* the right code from the right operator; the same request again, the same answer */
+	CHECK_INT(post("drf.sho-b.lab", "/handover", "ok.req", out, sizeof(out)), 200);
+	CHECK_MSG(!strncmp(out, "result=accepted request_id=r-1 sequence=", 40), "accepted: %s", out);
+	CHECK_INT(post("drf.sho-b.lab", "/handover", "ok.req", again, sizeof(again)), 200);
+	CHECK_MSG(!strcmp(out, again), "retry: %s vs %s", again, out);
+	uint32_t seq = (uint32_t)strtoul(out + 40, NULL, 10);
+
+	/* the push: 404 (not attached), then 202 after a retry; the TRE accepts the bytes */
+	int delivered = 0;
+	for (int i = 0; i < 200 && !delivered; i++) {
+		pthread_mutex_lock(&vno.lock);
+		delivered = vno.delivered;
+		pthread_mutex_unlock(&vno.lock);
+		if (!delivered)
+			nap_ms(50);
+	}
+	CHECK_INT(delivered, 1);
+	CHECK_INT(vno.calls, 2);
+	CHECK_MSG(!strcmp(vno.path, "/push/" OLD_IMSI), "push path %s", vno.path);
+	CHECK_MSG(!strcmp(vno.type, "application/vnd.openmcim.bootstrap+xml"), "type %s", vno.type);
+	struct om_tre *tre = NULL;
+	struct om_tre_status ts;
+	CHECK_INT(om_tre_open(&tre, at("run/devices/" TRE_ID), 0), 0);
+	if (tre) {
+		CHECK_INT(om_tre_bootstrap(tre, vno.body, vno.len, time(NULL)), 0);
+		CHECK_INT(om_tre_status(tre, &ts), 0);
+		CHECK(!strcmp(ts.trust_root_cn, "SHO-B"));
+		CHECK_INT(ts.bootstrap_sequence, seq);
+		om_tre_close(tre);
+	}
+	nap_ms(2500); /* a delivered push is not repeated */
+	CHECK_INT(vno.calls, 2);
+
+	/* completion: only the operator that sent the request can report it */
+	CHECK_INT(post("drf.sho-c.lab", "/handover/r-1/completed", NULL, out, sizeof(out)), 409);
+	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_STATE\n"), "completed by C: %s", out);
+	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/bogus", NULL, out, sizeof(out)), 400);
+	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", NULL, out, sizeof(out)), 200);
+	CHECK_MSG(!strcmp(out, "result=completed request_id=r-1\n"), "completed: %s", out);
+	if ((d = drf_admin())) {
+		int later = -1;
+		CHECK_INT(drf_device_status(d, TRE_ID, (int64_t)time(NULL), &st), 0);
+		CHECK_INT(st.ours, 0);
+		CHECK_INT(drf_removals_due(d, (int64_t)time(NULL), &later), 0);
+		CHECK_INT(later, 1);
+		drf_close(d);
+	}
+
+	CHECK_INT(stop_daemon(pid), 0);
+	size_t n = 0;
+	char *log = (char *)check_slurp(at("drf.log"), &n);
+	CHECK(log && strstr(log, " stopped ") && strstr(log, "result=not-attached") &&
+	      strstr(log, "result=delivered"));
+	CHECK_MSG(log && !strstr(log, code), "the transfer code reached the log");
+	if (log && (check_failures() || getenv("OM_VERBOSE")))
+		printf("---- drf.log\n%s----\n", log);
+	free(log);
+
+	om_http_server_free(vno_srv);
+	om_pki_free(enc_der, enc_len);
+	sho_free(&b);
+	sho_free(&c);
+	X509_free(enc_cert);
+	om_ca_free(lab);
+	EVP_PKEY_free(lab_key);
+	om_ca_free(pva);
+	X509_free(pva_cert);
+	X509_free(ro_cert);
+	EVP_PKEY_free(pva_key);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	CHECK_INT(system(cmd), 0);
+	return check_done();
+}

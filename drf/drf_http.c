@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The DRF's HTTP handlers (drf_http.h): the TLS peer's operator first, then
+ * the core, whose answer is mapped to a status and one text line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "drf_http.h"
+#include "log.h"
+
+#define ANSWER_MAX 256
+
+int drf_http_peers_parse(struct drf_http *h, const char *text, char *err, size_t err_len)
+{
+	char *copy = strdup(text ? text : ""), *save = NULL;
+	int rc = 0;
+	h->n_peers = 0;
+	if (!copy)
+		return snprintf(err, err_len, "peers: out of memory"), OM_ENOMEM;
+	for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		while (*item == ' ' || *item == '\t')
+			item++;
+		size_t n = strlen(item);
+		while (n > 0 && (item[n - 1] == ' ' || item[n - 1] == '\t'))
+			item[--n] = '\0';
+		char *colon = strchr(item, ':');
+		if (!colon || colon == item || !colon[1] || (size_t)(colon - item) > OM_HANDOVER_SHO_ID_MAX ||
+		    strlen(colon + 1) > OM_NAME_MAX_LEN || h->n_peers == DRF_PEERS_MAX) {
+			snprintf(err, err_len, "peers: '%s' is not SHO_ID:TLS_CN (at most %d peers)", item,
+				 DRF_PEERS_MAX);
+			rc = OM_EDRF_VALUE;
+			break;
+		}
+		*colon = '\0';
+		for (size_t i = 0; i < h->n_peers && rc == 0; i++)
+			if (!strcmp(h->peers[i].sho_id, item) || !strcmp(h->peers[i].tls_cn, colon + 1)) {
+				snprintf(err, err_len, "peers: '%s' or '%s' given twice", item, colon + 1);
+				rc = OM_EDRF_VALUE;
+			}
+		if (rc)
+			break;
+		struct drf_peer *p = &h->peers[h->n_peers++];
+		snprintf(p->sho_id, sizeof(p->sho_id), "%s", item);
+		snprintf(p->tls_cn, sizeof(p->tls_cn), "%s", colon + 1);
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * The SHO id the TLS client certificate speaks for: an OPERATOR_TLS
+ * certificate (the chain was verified by the TLS layer) whose CN the peer
+ * table knows. Returns the peer or NULL; cn gets the CN for the log.
+ */
+static const struct drf_peer *tls_peer(const struct drf_http *h, struct om_http_req *r,
+				       char cn[static OM_NAME_MAX_LEN + 1])
+{
+	X509 *cert = om_http_req_peer_cert(r);
+	snprintf(cn, OM_NAME_MAX_LEN + 1, "-");
+	if (!cert || om_cert_subject_cn(cert, cn) < 0 || om_cert_check_profile(cert, OM_CERT_OPERATOR_TLS) < 0)
+		return NULL;
+	for (size_t i = 0; i < h->n_peers; i++)
+		if (!strcmp(h->peers[i].tls_cn, cn))
+			return &h->peers[i];
+	return NULL;
+}
+
+/* The status for a refusal (docs/drf.md "Daemon"). */
+static int status_of(int rc)
+{
+	switch (rc) {
+	case OM_EDRF_OPERATOR:
+	case OM_EDRF_PEER:
+	case OM_EDRF_CERT:
+	case OM_EDRF_CODE:
+	case OM_EDRF_CODE_USED:
+	case OM_EDRF_CODE_EXPIRED:
+	case OM_EDRF_STALE:
+	case OM_EOBJ_SIGNATURE:
+		return 403;
+	case OM_EDRF_DEVICE:
+	case OM_EDRF_NOT_OURS:
+	case OM_EDRF_LOCKED:
+	case OM_EDRF_REQUEST_ID:
+	case OM_EDRF_SEQUENCE:
+	case OM_EDRF_STATE:
+		return 409;
+	case OM_EDRF_VALUE:
+	case OM_ELENGTH:
+		return 400;
+	default:
+		/* the request's framing and fields: objects, protected data, certificates */
+		return (rc <= -600 && rc >= -699) || (rc <= -200 && rc >= -399) ? 400 : 500;
+	}
+}
+
+static void refuse(struct om_http_req *r, int rc)
+{
+	char out[ANSWER_MAX];
+	int status = status_of(rc);
+	snprintf(out, sizeof(out), "result=%s reason=%s\n", status == 500 ? "error" : "refused", om_errname(rc));
+	om_http_reply(r, status, "text/plain", out, strlen(out));
+}
+
+static void handover(struct om_http_req *r, void *arg)
+{
+	struct drf_http *h = arg;
+	char sender[OM_HANDOVER_SHO_ID_MAX + 1] = "-", cn[OM_NAME_MAX_LEN + 1], rid[OM_HANDOVER_ID_MAX + 1] = "";
+	char out[ANSWER_MAX];
+	uint8_t *bs = NULL;
+	size_t len, bl = 0;
+	uint32_t seq = 0;
+	const uint8_t *body = om_http_req_body(r, &len);
+	const struct drf_peer *peer = tls_peer(h, r, cn);
+	int rc = om_handover_peek_sender(body, len, sender);
+	if (rc == 0 && (!peer || strcmp(peer->sho_id, sender))) {
+		/* before the core: a request in another operator's name consumes nothing */
+		rc = OM_EDRF_PEER;
+		om_notice("drf-handover-refused", "peer=%s tls_cn=%s sender=%s reason=%s", om_http_req_peer(r), cn,
+			  sender, om_errname(rc));
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(h->lock);
+		rc = drf_handover(h->drf, body, len, (int64_t)time(NULL), &bs, &bl, &seq);
+		if (rc == 0 && h->push)
+			rc = drf_push_accepted(h->push, sender, bs, bl, seq, rid);
+		pthread_mutex_unlock(h->lock);
+		if (rc < 0 && bs) /* accepted but not queued: the core keeps it; a retry queues it */
+			om_error("drf-handover", "sender=%s sequence=%u push=%s", sender, seq, om_errname(rc));
+	} else if (rc != OM_EDRF_PEER) {
+		om_notice("drf-handover-refused", "peer=%s tls_cn=%s reason=%s", om_http_req_peer(r), cn,
+			  om_errname(rc));
+	}
+	free(bs);
+	if (rc < 0)
+		return refuse(r, rc);
+	/* the core logged the acceptance (or the retry) */
+	om_debug("drf-handover", "peer=%s sender=%s request=%s sequence=%u result=accepted", om_http_req_peer(r),
+		 sender, rid, seq);
+	snprintf(out, sizeof(out), "result=accepted request_id=%s sequence=%u\n", rid, seq);
+	om_http_reply(r, 200, "text/plain", out, strlen(out));
+}
+
+/* POST /handover/<request_id>/completed, from the new SHO. */
+static void completed(struct om_http_req *r, void *arg)
+{
+	struct drf_http *h = arg;
+	char cn[OM_NAME_MAX_LEN + 1], rid[OM_HANDOVER_ID_MAX + 1], out[ANSWER_MAX];
+	const char *path = om_http_req_path(r) + strlen("/handover/"), *slash = strchr(path, '/');
+	const struct drf_peer *peer = tls_peer(h, r, cn);
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	int rc = 0;
+	if (!slash || strcmp(slash, "/completed") || n == 0 || n > OM_HANDOVER_ID_MAX ||
+	    strcspn(path, "%?#") < n) {
+		om_notice("drf-completed-refused", "peer=%s reason=path", om_http_req_peer(r));
+		return refuse(r, OM_EDRF_VALUE);
+	}
+	memcpy(rid, path, n);
+	rid[n] = '\0';
+	if (!peer) {
+		rc = OM_EDRF_PEER;
+	} else {
+		pthread_mutex_lock(h->lock);
+		rc = drf_handover_completed(h->drf, peer->sho_id, rid, (int64_t)time(NULL));
+		pthread_mutex_unlock(h->lock);
+	}
+	if (rc == OM_EDRF_PEER) /* the core logs its own refusals and the completion */
+		om_notice("drf-completed-refused", "peer=%s tls_cn=%s request=%s reason=%s", om_http_req_peer(r), cn,
+			  rid, om_errname(rc));
+	if (rc < 0)
+		return refuse(r, rc);
+	om_debug("drf-completed", "peer=%s sender=%s request=%s", om_http_req_peer(r), peer->sho_id, rid);
+	snprintf(out, sizeof(out), "result=completed request_id=%s\n", rid);
+	om_http_reply(r, 200, "text/plain", out, strlen(out));
+}
+
+int drf_http_routes(struct om_http_server *s, struct drf_http *h)
+{
+	int rc;
+	if ((rc = om_http_route(s, "POST", "/handover", handover, h)) < 0 ||
+	    (rc = om_http_route(s, "POST", "/handover/*", completed, h)) < 0)
+		return rc;
+	return 0;
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * openmcim-drf: the DRF daemon (B.2.3.2 step 2, B.2.3.3, Note Z).
+ *
+ *   openmcim-drf -c drf.conf
+ *
+ * Reads [drf] (conf/drf.conf.example documents every key), opens the
+ * register with our SHO_SIGNING key, serves HTTPS with required client
+ * certificates to the peer operators (drf_http.h), and runs the delivery
+ * loop (push.h) until SIGTERM or SIGINT.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include <openmcim/pki.h>
+
+#include "conf.h"
+#include "drf.h"
+#include "drf_http.h"
+#include "log.h"
+#include "push.h"
+
+#ifndef OPENMCIM_VERSION
+#define OPENMCIM_VERSION "dev"
+#endif
+
+static const struct om_conf_key keys[] = {
+	{ "drf", "db", 1 },		  { "drf", "sho_id", 1 },	   { "drf", "signing_key", 1 },
+	{ "drf", "signing_cert", 1 },	  { "drf", "tls_cert", 1 },	   { "drf", "tls_key", 1 },
+	{ "drf", "client_ca", 1 },	  { "drf", "peers", 1 },	   { "drf", "listen", 0 },
+	{ "drf", "port", 0 },		  { "drf", "grace_period", 0 },	   { "drf", "push_url", 0 },
+	{ "drf", "push_ca", 0 },	  { "drf", "push_cert", 0 },	   { "drf", "push_key", 0 },
+	{ "drf", "push_retry_min", 0 },	  { "drf", "push_retry_max", 0 },  { "drf", "hss_socket", 0 },
+	{ "drf", "removal_interval", 0 }, { "drf", "max_body", 0 },	   { "drf", "log_level", 0 },
+};
+
+struct settings {
+	const char *db, *sho_id, *signing_key, *signing_cert, *listen;
+	struct om_http_tls tls;
+	struct drf_push_config push;
+	const char *hss_socket;
+	uint64_t port, grace, max_body;
+	int log_level;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: openmcim-drf -c FILE | --config FILE\n"
+		   "       openmcim-drf --help | --version\n"
+		   "The DRF: handovers between operators over mutual TLS, bootstrap push through the VNO,\n"
+		   "removal of old subscriptions; see conf/drf.conf.example and docs/drf.md.\n");
+}
+
+static int read_settings(const struct om_conf *c, struct settings *s, char *err, size_t len)
+{
+	uint64_t rmin, rmax, every;
+	memset(s, 0, sizeof(*s));
+	s->db = om_conf_get(c, "drf", "db");
+	s->sho_id = om_conf_get(c, "drf", "sho_id");
+	s->signing_key = om_conf_get(c, "drf", "signing_key");
+	s->signing_cert = om_conf_get(c, "drf", "signing_cert");
+	s->tls.cert_file = om_conf_get(c, "drf", "tls_cert");
+	s->tls.key_file = om_conf_get(c, "drf", "tls_key");
+	s->tls.client_ca_file = om_conf_get(c, "drf", "client_ca");
+	s->tls.require_client_cert = 1;
+	s->listen = om_conf_str(c, "drf", "listen", "127.0.0.1");
+	s->push.url = om_conf_get(c, "drf", "push_url");
+	s->push.ca_file = om_conf_get(c, "drf", "push_ca");
+	s->push.cert_file = om_conf_get(c, "drf", "push_cert");
+	s->push.key_file = om_conf_get(c, "drf", "push_key");
+	s->hss_socket = om_conf_get(c, "drf", "hss_socket");
+	if (om_conf_uint(c, "drf", "port", 8443, 0, 65535, &s->port, err, len) ||
+	    om_conf_uint(c, "drf", "grace_period", DRF_GRACE_DEFAULT, 1, 366u * 86400u, &s->grace, err, len) ||
+	    om_conf_uint(c, "drf", "max_body", 8192, 1024, 1u << 20, &s->max_body, err, len) ||
+	    om_conf_uint(c, "drf", "push_retry_min", 5, 1, 3600, &rmin, err, len) ||
+	    om_conf_uint(c, "drf", "push_retry_max", 600, 1, 86400, &rmax, err, len) ||
+	    om_conf_uint(c, "drf", "removal_interval", 60, 1, 86400, &every, err, len))
+		return -1;
+	if (rmax < rmin)
+		return snprintf(err, len, "%s: push_retry_max below push_retry_min", om_conf_path(c)), -1;
+	if (!s->push.cert_file != !s->push.key_file)
+		return snprintf(err, len, "%s: push_cert and push_key go together", om_conf_path(c)), -1;
+	s->push.retry_min_s = (unsigned)rmin;
+	s->push.retry_max_s = (unsigned)rmax;
+	s->push.removal_every_s = s->hss_socket ? (unsigned)every : 0;
+	s->log_level = om_log_level_parse(om_conf_str(c, "drf", "log_level", "info"));
+	if (s->log_level < 0)
+		return snprintf(err, len, "%s: log_level must be debug, info, notice or error", om_conf_path(c)), -1;
+	return 0;
+}
+
+/* Our SHO_SIGNING key and certificate; the certificate's CN must be sho_id. */
+static int load_identity(const struct settings *s, EVP_PKEY **key, X509 **cert, char *err, size_t len)
+{
+	char cn[OM_NAME_MAX_LEN + 1];
+	if (om_key_load(key, s->signing_key) < 0)
+		return snprintf(err, len, "cannot load signing_key %s", s->signing_key), -1;
+	if (om_cert_load(cert, s->signing_cert) < 0)
+		return snprintf(err, len, "cannot load signing_cert %s", s->signing_cert), -1;
+	if (om_cert_subject_cn(*cert, cn) < 0 || strcmp(cn, s->sho_id))
+		return snprintf(err, len, "signing_cert %s is not for sho_id %s", s->signing_cert, s->sho_id), -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct drf_http web; /* large (the peer table); lives as long as the process */
+	const char *conf_path = NULL;
+	struct om_conf *conf = NULL;
+	struct om_http_server *http = NULL;
+	struct drf *d = NULL;
+	struct drf_push *push = NULL;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	struct settings s;
+	char err[512] = "";
+	int opt, status = 1, curl_up = 0;
+	sigset_t sigs;
+
+	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("openmcim-drf %s\n", OPENMCIM_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!conf_path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	memset(&s, 0, sizeof(s));
+	om_log_init("drf", OM_LOG_INFO);
+	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
+	if (!conf || read_settings(conf, &s, err, sizeof(err))) {
+		fprintf(stderr, "openmcim-drf: %s\n", err);
+		goto out;
+	}
+	if (drf_http_peers_parse(&web, om_conf_get(conf, "drf", "peers"), err, sizeof(err))) {
+		fprintf(stderr, "openmcim-drf: %s: %s\n", om_conf_path(conf), err);
+		goto out;
+	}
+	om_log_init("drf", (enum om_log_level)s.log_level);
+
+	/* the HTTP and delivery threads inherit this mask; only sigwait() sees the signals */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		om_error("start", "reason=\"libcurl\"");
+		goto out;
+	}
+	curl_up = 1;
+	if (load_identity(&s, &key, &cert, err, sizeof(err))) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
+	struct drf_config dc = { .db_path = s.db, .sign_key = key, .sign_cert = cert, .grace_s = (int64_t)s.grace,
+				 .hss_socket = s.hss_socket };
+	if (drf_open(&d, &dc, err, sizeof(err)) < 0 || drf_push_start(&push, &s.push, d, &lock, err, sizeof(err)) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
+	web.drf = d;
+	web.lock = &lock;
+	web.push = push;
+	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
+				   .tls = &s.tls };
+	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || drf_http_routes(http, &web) < 0 ||
+	    om_http_server_start(http) < 0) {
+		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
+		goto out;
+	}
+	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu push=%s hss=%s", s.sho_id, s.listen,
+		  (unsigned)om_http_server_port(http), s.db, web.n_peers, s.push.url ? s.push.url : "-",
+		  s.hss_socket ? s.hss_socket : "-");
+
+	sigdelset(&sigs, SIGPIPE);
+	int sig = 0;
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	om_notice("stopping", "signal=%d", sig);
+	status = 0;
+out:
+	om_http_server_free(http); /* no handler runs after this */
+	drf_push_stop(push);
+	drf_close(d);
+	if (status == 0)
+		om_notice("stopped", "listen=%s", s.listen);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	if (curl_up)
+		curl_global_cleanup();
+	om_conf_free(conf);
+	return status;
+}

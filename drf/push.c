@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The delivery loop (push.h): a queue of bootstraps waiting for the device,
+ * pushed through the VNO with libcurl, retried with backoff while the device
+ * is not attached; and the periodic Note Z removals.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "drf_int.h"
+#include "log.h"
+#include "push.h"
+
+#define PUSH_TYPE "Content-Type: application/vnd.openmcim.bootstrap+xml"
+#define PUSH_URL_MAX 1024
+
+enum push_state { PUSH_PENDING, PUSH_DELIVERED, PUSH_FAILED };
+
+struct push_entry {
+	struct push_entry *next;
+	char sender[OM_HANDOVER_SHO_ID_MAX + 1];
+	char request_id[OM_HANDOVER_ID_MAX + 1];
+	char imsi[DRF_IMSI_MAX + 1];
+	uint32_t sequence;
+	uint8_t *bootstrap;
+	size_t len;
+	unsigned attempts;
+	time_t next_try;
+	enum push_state state;
+};
+
+struct drf_push {
+	struct drf_push_config cfg;
+	struct drf *drf;
+	pthread_mutex_t *drf_lock;
+	pthread_mutex_t lock; /* the queue and stop; taken after drf_lock, never before */
+	pthread_cond_t wake;
+	pthread_t thread;
+	int started, stop;
+	struct push_entry *head;
+};
+
+/* Add a copy of the row to the queue unless (sender, request id) is there. Queue lock held. */
+static int queue_add(struct drf_push *p, const char *sender, const char *request_id, const char *imsi,
+		     uint32_t sequence, const void *bs, size_t len)
+{
+	struct push_entry **tail = &p->head;
+	for (struct push_entry *e = p->head; e; e = e->next) {
+		if (!strcmp(e->sender, sender) && !strcmp(e->request_id, request_id))
+			return 0;
+		tail = &e->next;
+	}
+	struct push_entry *e = calloc(1, sizeof(*e));
+	if (!e || !(e->bootstrap = malloc(len ? len : 1))) {
+		free(e);
+		return OM_ENOMEM;
+	}
+	snprintf(e->sender, sizeof(e->sender), "%s", sender);
+	snprintf(e->request_id, sizeof(e->request_id), "%s", request_id);
+	snprintf(e->imsi, sizeof(e->imsi), "%s", imsi);
+	memcpy(e->bootstrap, bs, len);
+	e->len = len;
+	e->sequence = sequence;
+	e->next_try = 0; /* now */
+	*tail = e;
+	om_info("push-queued", "sender=%s request=%s imsi=%s sequence=%u", sender, request_id, imsi, sequence);
+	return 0;
+}
+
+/*
+ * Queue the accepted handovers of the register: all of them (bs NULL), or
+ * the one from sender whose bootstrap is bs (its request id into rid).
+ * DRF lock held. Returns the number queued, or OM_ENOMEM / OM_ESTORE*.
+ */
+static int queue_from_register(struct drf_push *p, const char *sender, const uint8_t *bs, size_t len,
+			       char *rid, size_t rid_len)
+{
+	struct om_stmt *st = NULL;
+	int rc, n = 0;
+	const char *sql = bs ? "SELECT h.sender, h.request_id, d.imsi, h.sequence, h.bootstrap FROM handover h"
+			       " JOIN device d ON d.tre_id = h.tre_id"
+			       " WHERE h.state = 'accepted' AND h.sender = ?1 AND h.bootstrap = ?2"
+			     : "SELECT h.sender, h.request_id, d.imsi, h.sequence, h.bootstrap FROM handover h"
+			       " JOIN device d ON d.tre_id = h.tre_id WHERE h.state = 'accepted'"
+			       " ORDER BY h.accepted";
+	if ((rc = om_stmt_prepare(p->drf->db, sql, &st)) < 0)
+		return rc;
+	if (bs && ((rc = om_stmt_bind_text(st, 1, sender)) < 0 || (rc = om_stmt_bind_blob(st, 2, bs, len)) < 0))
+		goto out;
+	pthread_mutex_lock(&p->lock);
+	while ((rc = om_stmt_step(st)) == OM_STORE_ROW) {
+		size_t bl = 0;
+		const void *b = om_stmt_col_blob(st, 4, &bl);
+		if (rid)
+			snprintf(rid, rid_len, "%s", om_stmt_col_text(st, 1));
+		if (p->cfg.url && (rc = queue_add(p, om_stmt_col_text(st, 0), om_stmt_col_text(st, 1),
+						 om_stmt_col_text(st, 2), (uint32_t)om_stmt_col_int64(st, 3), b, bl)) < 0)
+			break;
+		n++;
+	}
+	if (p->cfg.url && n > 0)
+		pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+out:
+	om_stmt_finalize(st);
+	return rc < 0 ? rc : n;
+}
+
+int drf_push_accepted(struct drf_push *p, const char *sender, const uint8_t *bootstrap, size_t len,
+		      uint32_t sequence, char request_id[static OM_HANDOVER_ID_MAX + 1])
+{
+	(void)sequence; /* the bytes identify the handover; the sequence is in them */
+	request_id[0] = '\0';
+	int n = queue_from_register(p, sender, bootstrap, len, request_id, OM_HANDOVER_ID_MAX + 1);
+	return n < 0 ? n : n == 0 ? OM_EDRF_STATE : 0;
+}
+
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	(void)ptr;
+	(void)ud;
+	return size * nmemb;
+}
+
+/* One POST of e to the VNO. Returns the HTTP status, or 0 when none came back. */
+static long push_once(const struct drf_push *p, const struct push_entry *e, char *why, size_t why_len)
+{
+	char url[PUSH_URL_MAX];
+	long status = 0;
+	size_t n = strlen(p->cfg.url);
+	while (n > 0 && p->cfg.url[n - 1] == '/')
+		n--;
+	snprintf(url, sizeof(url), "%.*s/push/%s", (int)n, p->cfg.url, e->imsi);
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, PUSH_TYPE);
+	if (!c || !h) {
+		snprintf(why, why_len, "out of memory");
+		goto out;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)e->bootstrap);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->len);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (p->cfg.ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, p->cfg.ca_file);
+	if (p->cfg.cert_file)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, p->cfg.cert_file);
+	if (p->cfg.key_file)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, p->cfg.key_file);
+	CURLcode cc = curl_easy_perform(c);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	else
+		snprintf(why, why_len, "%s", curl_easy_strerror(cc));
+out:
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return status;
+}
+
+/* Attempt e (queue lock not held) and record the outcome (queue lock held). */
+static void attempt(struct drf_push *p, struct push_entry *e)
+{
+	char why[256] = "";
+	long status = push_once(p, e, why, sizeof(why));
+	time_t now = time(NULL);
+	pthread_mutex_lock(&p->lock);
+	e->attempts++;
+	if (status == 202) {
+		e->state = PUSH_DELIVERED;
+		om_notice("push", "sender=%s request=%s imsi=%s sequence=%u attempt=%u result=delivered", e->sender,
+			  e->request_id, e->imsi, e->sequence, e->attempts);
+	} else if (status == 400 || status == 413) {
+		e->state = PUSH_FAILED; /* the same bytes would be refused again */
+		om_error("push", "sender=%s request=%s imsi=%s attempt=%u result=refused status=%ld", e->sender,
+			 e->request_id, e->imsi, e->attempts, status);
+	} else {
+		unsigned shift = e->attempts - 1 < 20 ? e->attempts - 1 : 20;
+		uint64_t wait = (uint64_t)p->cfg.retry_min_s << shift;
+		if (wait > p->cfg.retry_max_s)
+			wait = p->cfg.retry_max_s;
+		e->next_try = now + (time_t)wait;
+		om_info("push", "sender=%s request=%s imsi=%s attempt=%u result=%s status=%ld retry_in=%u%s%s%s",
+			e->sender, e->request_id, e->imsi, e->attempts, status == 404 ? "not-attached" : "failed",
+			status, (unsigned)wait, *why ? " reason=\"" : "", why, *why ? "\"" : "");
+	}
+}
+
+static void removals(struct drf_push *p)
+{
+	pthread_mutex_lock(p->drf_lock);
+	int n = drf_removals_run(p->drf, (int64_t)time(NULL));
+	pthread_mutex_unlock(p->drf_lock);
+	if (n < 0)
+		om_error("removals", "result=error reason=%s", om_errname(n));
+	else if (n > 0)
+		om_notice("removals", "removed=%d", n);
+}
+
+static void *loop(void *arg)
+{
+	struct drf_push *p = arg;
+	time_t next_removal = p->cfg.removal_every_s ? time(NULL) : 0;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		time_t now = time(NULL), wake_at = next_removal ? next_removal : now + 3600;
+		struct push_entry *due = NULL;
+		for (struct push_entry *e = p->head; e; e = e->next) {
+			if (e->state != PUSH_PENDING)
+				continue;
+			if (e->next_try <= now) {
+				due = e;
+				break;
+			}
+			if (e->next_try < wake_at)
+				wake_at = e->next_try;
+		}
+		if (due) {
+			pthread_mutex_unlock(&p->lock);
+			attempt(p, due); /* returns with the lock held */
+		} else if (next_removal && next_removal <= now) {
+			pthread_mutex_unlock(&p->lock);
+			removals(p);
+			next_removal = time(NULL) + (time_t)p->cfg.removal_every_s;
+			pthread_mutex_lock(&p->lock);
+		} else {
+			struct timespec ts = { .tv_sec = wake_at, .tv_nsec = 0 };
+			(void)pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int drf_push_start(struct drf_push **out, const struct drf_push_config *cfg, struct drf *d, pthread_mutex_t *lock,
+		   char *err, size_t err_len)
+{
+	int rc = OM_ENOMEM;
+	struct drf_push *p = NULL;
+	*out = NULL;
+	if (err_len)
+		err[0] = '\0';
+	if (!cfg || !d || !lock || cfg->retry_min_s < 1 || cfg->retry_max_s < cfg->retry_min_s ||
+	    (cfg->url && strlen(cfg->url) > PUSH_URL_MAX - 32)) {
+		snprintf(err, err_len, "push: invalid retry bounds or URL");
+		return OM_EINVAL;
+	}
+	if (!(p = calloc(1, sizeof(*p))))
+		goto fail;
+	p->cfg = *cfg;
+	p->drf = d;
+	p->drf_lock = lock;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	pthread_mutex_lock(lock);
+	rc = queue_from_register(p, NULL, NULL, 0, NULL, 0);
+	pthread_mutex_unlock(lock);
+	if (rc < 0) {
+		snprintf(err, err_len, "push: reading the accepted handovers: %s", om_strerror(rc));
+		goto fail;
+	}
+	if ((errno = pthread_create(&p->thread, NULL, loop, p)) != 0) {
+		snprintf(err, err_len, "push: thread: %s", strerror(errno));
+		rc = OM_EIO;
+		goto fail;
+	}
+	p->started = 1;
+	*out = p;
+	return 0;
+fail:
+	if (!err[0])
+		snprintf(err, err_len, "push: %s", om_strerror(rc));
+	drf_push_stop(p);
+	return rc;
+}
+
+void drf_push_stop(struct drf_push *p)
+{
+	if (!p)
+		return;
+	if (p->started) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = 1;
+		pthread_cond_signal(&p->wake);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->thread, NULL);
+	}
+	while (p->head) {
+		struct push_entry *e = p->head;
+		p->head = e->next;
+		free(e->bootstrap);
+		free(e);
+	}
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
