@@ -4,7 +4,9 @@
  * frame as the VNO and the device do. Each accepted frame encodes back to
  * the same octets; a NAS frame's payload goes through the NAS decoder in
  * both directions and a LAB bearer frame through its payload decoder. The
- * decoder never takes more than it was given, and never less than a header.
+ * decoder never takes more than it was given, and never less than a header;
+ * only a PUSH frame is longer than OM_RADIO_PAYLOAD_MAX, and none is longer
+ * than OM_RADIO_PUSH_MAX.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int n = om_radio_decode(&f, data + off, size - off);
 		if (n <= 0)
 			break; /* needs more (0) or refused (< 0): the link would wait or close */
-		if ((size_t)n > size - off || n < OM_RADIO_HDR_LEN + 1)
+		if ((size_t)n > size - off || n < OM_RADIO_HDR_LEN + 1 || f.len > OM_RADIO_PUSH_MAX ||
+		    (f.type != OM_RADIO_PUSH && f.len > OM_RADIO_PAYLOAD_MAX))
 			abort();
 		int e = om_radio_encode(enc, sizeof(enc), f.type, f.payload, f.len);
 		if (e != n || memcmp(enc, data + off, (size_t)n) != 0)

@@ -2,7 +2,8 @@
 /*
  * openmcim-vno: the visited network. Plays the MME towards devices on the
  * lab's radio link, asks each device's home HSS over S6a (chosen by MCC and
- * MNC), and gives each attached device a bearer restricted to its APN.
+ * MNC), gives each attached device a bearer restricted to its APN, and
+ * delivers pushes (the bootstrap, TR 33.812 B.2.3.3) to attached devices.
  * docs/vno.md describes the configuration, the framing and the captures.
  */
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "s6a_link.h"
 #include "vno_conf.h"
 #include "vno_pcap.h"
+#include "vno_push.h"
 
 #ifndef OPENMCIM_VERSION
 #define OPENMCIM_VERSION "dev"
@@ -35,6 +37,7 @@ static int run(const struct vno_conf *conf)
 	struct mme mme;
 	struct mme_s6a_ops ops;
 	struct radio_srv *srv = NULL;
+	struct vno_push *push = NULL;
 	sigset_t set;
 	char err[512];
 	int rc = 1, sig = 0, s6a_up = 0, mme_up = 0;
@@ -69,12 +72,17 @@ static int run(const struct vno_conf *conf)
 	uint16_t port;
 	if (!(srv = radio_srv_start(&mme, conf->radio_addr, conf->radio_port, &port)))
 		goto out;
-	om_info("ready", "plmn=%s-%s radio=%s:%u homes=%zu apns=%zu", conf->plmn.mcc, conf->plmn.mnc,
-		conf->radio_addr, port, conf->n_homes, conf->n_apns);
+	if (conf->push && !(push = vno_push_start(&mme, conf)))
+		goto out;
+	if (!conf->push)
+		om_info("push-off", "reason=no [push] section");
+	om_info("ready", "plmn=%s-%s radio=%s:%u push=%u homes=%zu apns=%zu", conf->plmn.mcc, conf->plmn.mnc,
+		conf->radio_addr, port, push ? vno_push_port(push) : 0, conf->n_homes, conf->n_apns);
 	if (sigwait(&set, &sig) == 0)
 		om_info("stopping", "signal=%d", sig);
 	rc = 0;
 out:
+	vno_push_stop(push); /* before the connections go: a push holds the registry while it sends */
 	radio_srv_stop(srv);
 	if (s6a_up)
 		om_s6a_stop();

@@ -43,9 +43,11 @@ int mme_init(struct mme *m, const struct vno_conf *conf, const struct mme_s6a_op
 	if (om_plmn_encode(m->visited_plmn, conf->plmn.mcc, conf->plmn.mnc) < 0)
 		return OM_EINVAL;
 	m->busy_imsi = calloc(conf->max_devices, sizeof(*m->busy_imsi));
+	m->attached = calloc(conf->max_devices, sizeof(*m->attached));
 	m->pool_used = calloc(conf->pool_size, 1);
-	if (!m->busy_imsi || !m->pool_used || pthread_mutex_init(&m->lock, NULL)) {
+	if (!m->busy_imsi || !m->attached || !m->pool_used || pthread_mutex_init(&m->lock, NULL)) {
 		free(m->busy_imsi);
+		free(m->attached);
 		free(m->pool_used);
 		return OM_ENOMEM;
 	}
@@ -56,6 +58,7 @@ void mme_free(struct mme *m)
 {
 	pthread_mutex_destroy(&m->lock);
 	free(m->busy_imsi);
+	free(m->attached);
 	free(m->pool_used);
 }
 
@@ -142,8 +145,10 @@ static void release(struct mme_ue *ue)
 	pthread_mutex_lock(&m->lock);
 	if (ue->pool_index >= 0)
 		m->pool_used[ue->pool_index] = 0;
-	if (ue->slot >= 0)
+	if (ue->slot >= 0) {
 		m->busy_imsi[ue->slot][0] = '\0';
+		m->attached[ue->slot] = NULL;
+	}
 	pthread_mutex_unlock(&m->lock);
 	ue->pool_index = -1;
 	ue->slot = -1;
@@ -442,7 +447,32 @@ static int on_attach_complete(struct mme_ue *ue, const struct om_nas_attach_comp
 	uint8_t p[OM_RADIO_BEARER_LEN];
 	om_radio_bearer_encode(p, &b);
 	om_info("attach-complete", "imsi=%s apn=%s", ue->imsi, ue->apn);
-	return ue->send(ue->send_arg, OM_RADIO_LAB_BEARER, p, sizeof(p));
+	int rc = ue->send(ue->send_arg, OM_RADIO_LAB_BEARER, p, sizeof(p));
+	if (rc < 0)
+		return rc;
+	/* Reachable for pushes only now: the device has its bearer frame first. */
+	pthread_mutex_lock(&ue->mme->lock);
+	if (ue->slot >= 0)
+		ue->mme->attached[ue->slot] = ue;
+	pthread_mutex_unlock(&ue->mme->lock);
+	return 0;
+}
+
+int mme_push(struct mme *m, const char *imsi, const uint8_t *doc, size_t len)
+{
+	int rc = OM_ERADIO_NOT_ATTACHED;
+	if (!m || !imsi || !doc || !len)
+		return OM_EINVAL;
+	pthread_mutex_lock(&m->lock);
+	for (unsigned i = 0; i < m->conf->max_devices; i++) {
+		struct mme_ue *ue = m->attached[i];
+		if (ue && !strcmp(m->busy_imsi[i], imsi)) {
+			rc = ue->send(ue->send_arg, OM_RADIO_PUSH, doc, len);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
 }
 
 static int on_detach(struct mme_ue *ue, const struct om_nas_detach_request_ue *d)

@@ -44,6 +44,7 @@ struct mme {
 	uint8_t visited_plmn[3]; /* our PLMN, TS 24.008 10.5.1.13 */
 	pthread_mutex_t lock;    /* guards what follows */
 	char (*busy_imsi)[OM_NAS_IMSI_MAX + 1]; /* conf->max_devices slots, "" = free */
+	struct mme_ue **attached;               /* per slot: the connection once attached, else NULL */
 	uint8_t *pool_used;                     /* conf->pool_size flags */
 };
 
@@ -108,6 +109,16 @@ long long mme_ue_deadline(const struct mme_ue *ue);
 
 /* The link is gone: release bearer, address and registry slot (PUR if attached). */
 void mme_ue_release(struct mme_ue *ue);
+
+/*
+ * Send doc (len octets) to the device attached as imsi, as one OM_RADIO_PUSH
+ * frame on its link (vno/push.c, TR 33.812 B.2.3.3). Holds the registry lock
+ * while sending, so the connection cannot go meanwhile; the send is bounded
+ * by the link's send timeout. Returns 0, OM_ERADIO_NOT_ATTACHED (no device
+ * attached as imsi: the sender retries later), OM_EINVAL, or the send
+ * callback's error.
+ */
+int mme_push(struct mme *m, const char *imsi, const uint8_t *doc, size_t len);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 long long mme_now_ms(void);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <openmcim/radio.h>
@@ -19,6 +20,7 @@
 #include "vno_pcap.h"
 
 #define TICK_MS 200 /* how often a connection looks at the stop flag */
+#define SEND_TIMEOUT_S 2 /* a device that reads nothing for this long loses its link */
 
 struct radio_srv {
 	struct mme *mme;
@@ -33,6 +35,7 @@ struct radio_srv {
 
 struct session {
 	struct radio_srv *srv;
+	pthread_mutex_t send_lock; /* the MME (this thread) and a push (the push server's) both send */
 	struct om_radio_link link;
 	struct mme_ue ue;
 	char peer[32];
@@ -51,7 +54,11 @@ static int send_frame(void *arg, uint8_t type, const uint8_t *payload, size_t le
 	struct session *se = arg;
 	if (type == OM_RADIO_NAS)
 		vno_pcap_nas(payload, len);
+	pthread_mutex_lock(&se->send_lock);
 	int rc = om_radio_send(&se->link, type, payload, len);
+	if (rc == OM_EIO)
+		(void)shutdown(se->link.fd, SHUT_RDWR); /* a frame may be cut short: the link goes, its thread sees it */
+	pthread_mutex_unlock(&se->send_lock);
 	if (rc < 0)
 		om_notice("radio-send-failed", "peer=%s imsi=%s err=%s", se->peer, se->ue.imsi[0] ? se->ue.imsi : "-",
 			  om_errname(rc));
@@ -111,6 +118,7 @@ static void *session_main(void *arg)
 		se->ue.state);
 	mme_ue_release(&se->ue);
 	om_radio_link_close(&se->link);
+	pthread_mutex_destroy(&se->send_lock);
 	free(se);
 	pthread_mutex_lock(&s->lock);
 	s->active--;
@@ -140,7 +148,14 @@ static void accept_one(struct radio_srv *s)
 	pthread_t t;
 	pthread_attr_t attr;
 	int one = 1;
+	struct timeval snd = {.tv_sec = SEND_TIMEOUT_S};
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Bounds every send, a push's included (it holds the MME's registry lock meanwhile). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+	if (se && pthread_mutex_init(&se->send_lock, NULL) != 0) {
+		free(se);
+		se = NULL;
+	}
 	if (se) {
 		se->srv = s;
 		om_radio_link_init(&se->link, fd);
@@ -154,6 +169,7 @@ static void accept_one(struct radio_srv *s)
 		pthread_attr_destroy(&attr);
 		if (rc == 0)
 			return;
+		pthread_mutex_destroy(&se->send_lock);
 	}
 	om_error("radio-refused", "reason=out-of-resources");
 	free(se);

@@ -21,6 +21,8 @@ static const struct om_conf_key fixed_keys[] = {
 	{"vno", "run_dir", 0},      {"vno", "max_devices", 0},  {"vno", "t3460_ms", 0},
 	{"vno", "t3450_ms", 0},     {"diameter", "identity", 1}, {"diameter", "realm", 1},
 	{"diameter", "listen", 1},  {"diameter", "timeout_ms", 0},
+	{"push", "listen", 0},      {"push", "port", 0},        {"push", "tls_cert", 0},
+	{"push", "tls_key", 0},     {"push", "client_ca", 0},
 };
 
 struct scan {
@@ -230,6 +232,39 @@ out:
 	return rc;
 }
 
+/* [push]: on when port is set; TLS needs cert and key together, client_ca needs TLS. */
+static int load_push(struct vno_conf *c, const struct om_conf *cf, const char *path, char *err, size_t err_len)
+{
+	static const char *const others[] = {"listen", "tls_cert", "tls_key", "client_ca"};
+	int rc = -1;
+	uint64_t v;
+	if (!om_conf_get(cf, "push", "port")) {
+		for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+			if (om_conf_get(cf, "push", others[i]))
+				BAD("push", "port (required when [push] is there; 0 picks a free port)");
+		return 0;
+	}
+	if (om_conf_uint(cf, "push", "port", 0, 0, 65535, &v, err, err_len))
+		goto out;
+	c->push = true;
+	c->push_port = (uint16_t)v;
+	const char *addr = om_conf_str(cf, "push", "listen", "127.0.0.1");
+	struct in_addr a;
+	if (copy_str(c->push_addr, sizeof(c->push_addr), addr) || inet_pton(AF_INET, addr, &a) != 1)
+		BAD("push", "listen (a.b.c.d)");
+	if (copy_str(c->push_tls_cert, sizeof(c->push_tls_cert), om_conf_str(cf, "push", "tls_cert", "")) ||
+	    copy_str(c->push_tls_key, sizeof(c->push_tls_key), om_conf_str(cf, "push", "tls_key", "")) ||
+	    copy_str(c->push_client_ca, sizeof(c->push_client_ca), om_conf_str(cf, "push", "client_ca", "")))
+		BAD("push", "tls_cert, tls_key or client_ca (path too long)");
+	if (!c->push_tls_cert[0] != !c->push_tls_key[0])
+		BAD("push", "tls_cert and tls_key (both or neither)");
+	if (c->push_client_ca[0] && !c->push_tls_cert[0])
+		BAD("push", "client_ca (needs tls_cert and tls_key)");
+	rc = 0;
+out:
+	return rc;
+}
+
 static int load_main(struct vno_conf *c, const struct om_conf *cf, const char *path, char *err, size_t err_len)
 {
 	int rc = -1;
@@ -305,7 +340,7 @@ int vno_conf_load(struct vno_conf *c, const char *path, char *err, size_t err_le
 	}
 	if (!(cf = om_conf_load(path, keys, n, err, err_len)))
 		goto out;
-	if (load_main(c, cf, path, err, err_len))
+	if (load_main(c, cf, path, err, err_len) || load_push(c, cf, path, err, err_len))
 		goto out;
 	for (size_t i = 0; i < s.n; i++) {
 		/* A section listed twice in the file is one section to om_conf; load it once. */

@@ -2,7 +2,8 @@
 /*
  * openmcim-vno's configuration (conf/vno.conf.example, docs/vno.md):
  * [vno], [diameter], one [home.<MCC><MNC>] per home network we have a
- * roaming agreement with, one [apn.<name>] per APN we carry.
+ * roaming agreement with, one [apn.<name>] per APN we carry, and [push]
+ * (optional: the push endpoint of vno/push.c).
  *
  * svc/conf.h checks every key against a fixed list; the home and APN
  * sections are named by the operator, so vno_conf_load() first reads the
@@ -69,6 +70,13 @@ struct vno_conf {
 	struct vno_home homes[VNO_MAX_HOMES];
 	size_t n_apns;
 	struct vno_apn apns[VNO_MAX_APNS];
+	/* [push]: on when the section sets port */
+	bool push;
+	char push_addr[16];
+	uint16_t push_port;           /* 0: any free port, logged */
+	char push_tls_cert[VNO_PATH_MAX]; /* "" with push_tls_key "": plain HTTP (lab only) */
+	char push_tls_key[VNO_PATH_MAX];
+	char push_client_ca[VNO_PATH_MAX]; /* "": no client certificate required */
 };
 
 /*

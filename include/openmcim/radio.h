@@ -7,7 +7,8 @@
  *
  *   length (2 octets) | type (1 octet) | payload (length octets)
  *
- * length counts the payload only, 1..OM_RADIO_PAYLOAD_MAX. Types:
+ * length counts the payload only: 1..OM_RADIO_PAYLOAD_MAX, except a PUSH
+ * frame: 1..OM_RADIO_PUSH_MAX. Types:
  *   OM_RADIO_NAS            one plain NAS-EPS message (nas.h), as on the air
  *   OM_RADIO_LAB_BEARER     network -> device: "your bearer is up"; 11
  *                           octets: EBI, the device's IPv4 address, then the
@@ -15,6 +16,10 @@
  *                           CONNECT proxy (what a real network would route)
  *   OM_RADIO_LAB_RELEASED   network -> device: the bearer with this EBI is
  *                           gone (1 octet)
+ *   OM_RADIO_PUSH           network -> device: one pushed document (the
+ *                           bootstrap of TR 33.812 B.2.3.3), standing in
+ *                           for WAP push over SMS; the octets as the
+ *                           sender posted them to the VNO (docs/vno.md "Push")
  *
  * One codec for both ends (pure, lib/nas/radio.c); the socket helpers and the
  * device's attach procedure (lib/nas/radio_ue.c) are used by the device
@@ -31,13 +36,16 @@
 #include <openmcim/nas.h>
 
 #define OM_RADIO_HDR_LEN 3
-#define OM_RADIO_PAYLOAD_MAX 1024
-#define OM_RADIO_FRAME_MAX (OM_RADIO_HDR_LEN + OM_RADIO_PAYLOAD_MAX)
+#define OM_RADIO_PAYLOAD_MAX 1024 /* NAS and LAB frames */
+/* A PUSH frame: a signed bootstrap is 3-4 KiB; the 2-octet length allows more. */
+#define OM_RADIO_PUSH_MAX 16384
+#define OM_RADIO_FRAME_MAX (OM_RADIO_HDR_LEN + OM_RADIO_PUSH_MAX)
 
 enum om_radio_type {
 	OM_RADIO_NAS = 0x01,
 	OM_RADIO_LAB_BEARER = 0x80,
 	OM_RADIO_LAB_RELEASED = 0x81,
+	OM_RADIO_PUSH = 0x82,
 };
 
 #define OM_RADIO_BEARER_LEN 11
@@ -46,7 +54,7 @@ enum om_radio_type {
 struct om_radio_frame {
 	uint8_t type;
 	uint16_t len;
-	uint8_t payload[OM_RADIO_PAYLOAD_MAX];
+	uint8_t payload[OM_RADIO_PUSH_MAX];
 };
 
 /* What OM_RADIO_LAB_BEARER tells the device. */
@@ -61,7 +69,8 @@ struct om_radio_bearer {
  * Decode the first frame of in (len octets, a stream that may hold part of a
  * frame or several frames). Returns the octets the frame took (> 0) with *f
  * filled; 0 when in holds only part of a frame so far (read more); or
- * OM_ERADIO_LENGTH (length 0 or above OM_RADIO_PAYLOAD_MAX), OM_ERADIO_TYPE
+ * OM_ERADIO_LENGTH (length 0, or above OM_RADIO_PAYLOAD_MAX, or above
+ * OM_RADIO_PUSH_MAX for a PUSH frame), OM_ERADIO_TYPE
  * (unknown type), OM_ERADIO_PAYLOAD (a LAB frame of the wrong size), or
  * OM_EINVAL (NULL). A negative return means the stream cannot be resynchronised:
  * the receiver closes the link.
@@ -81,14 +90,24 @@ OM_NODISCARD int om_radio_bearer_decode(struct om_radio_bearer *b, const uint8_t
 
 /* ---- the socket side (lib/nas/radio_ue.c) ---------------------------------- */
 
-/* One end of a radio link: the socket and a bounded receive buffer. */
+/*
+ * The device's handler for a PUSH frame: doc (len octets, 1..OM_RADIO_PUSH_MAX)
+ * is valid during the call only. The device agent hands it to its TRE
+ * (om_tre_bootstrap, TR 33.812 B.2.3.3). Returns 0 or a negative code of its
+ * own, which om_radio_ue_wait_push() passes on.
+ */
+typedef int (*om_radio_push_fn)(void *arg, const uint8_t *doc, size_t len);
+
+/* One end of a radio link: the socket, a bounded receive buffer, the device's push handler. */
 struct om_radio_link {
 	int fd;
 	size_t have;
+	om_radio_push_fn push;
+	void *push_arg;
 	uint8_t buf[OM_RADIO_FRAME_MAX];
 };
 
-/* Take over a connected socket (buffer emptied). */
+/* Take over a connected socket (buffer emptied, no push handler). */
 void om_radio_link_init(struct om_radio_link *l, int fd);
 
 /*
@@ -124,7 +143,25 @@ OM_NODISCARD int om_radio_fill(struct om_radio_link *l);
  */
 OM_NODISCARD int om_radio_recv(struct om_radio_link *l, struct om_radio_frame *f, int timeout_ms);
 
-/* ---- the device's attach procedure (lib/nas/radio_ue.c) -------------------- */
+/* ---- the device's procedures (lib/nas/radio_ue.c) --------------------------- */
+
+/*
+ * Install the device's push handler on l (fn NULL: pushes are dropped).
+ * From then on a PUSH frame that arrives while om_radio_ue_attach(),
+ * om_radio_ue_detach() or om_radio_ue_wait_push() reads the link goes to fn;
+ * the procedures go on whatever fn returns (fn keeps its own outcome).
+ */
+void om_radio_ue_on_push(struct om_radio_link *l, om_radio_push_fn fn, void *arg);
+
+/*
+ * While attached: wait up to timeout_ms (< 0: forever) for one PUSH frame
+ * and hand it to the handler. Returns what the handler returned (0 or its
+ * own negative code); OM_EINVAL without a handler; OM_ERADIO_PROTOCOL for
+ * any other frame (the network released the bearer or sent NAS the device
+ * does not expect while idle); OM_ERADIO_TIMEOUT, OM_ERADIO_CLOSED, OM_EIO or
+ * a decode error.
+ */
+OM_NODISCARD int om_radio_ue_wait_push(struct om_radio_link *l, int timeout_ms);
 
 /*
  * The device's AKA, plugged in by the caller (the TRE in the device agent,

@@ -12,6 +12,7 @@ static int fixed_len(uint8_t type)
 {
 	switch (type) {
 	case OM_RADIO_NAS:
+	case OM_RADIO_PUSH:
 		return 0;
 	case OM_RADIO_LAB_BEARER:
 		return OM_RADIO_BEARER_LEN;
@@ -22,14 +23,20 @@ static int fixed_len(uint8_t type)
 	}
 }
 
-/* Checks shared by the encoder and the decoder, so they cannot disagree. */
+/*
+ * Checks shared by the encoder and the decoder, so they cannot disagree.
+ * Only a PUSH frame may exceed OM_RADIO_PAYLOAD_MAX: a NAS message never
+ * needs to, and the bound keeps what the MME parses small.
+ */
 static int check(uint8_t type, size_t len)
 {
-	if (len == 0 || len > OM_RADIO_PAYLOAD_MAX)
+	if (len == 0)
 		return OM_ERADIO_LENGTH;
 	int want = fixed_len(type);
 	if (want < 0)
 		return OM_ERADIO_TYPE;
+	if (len > (type == OM_RADIO_PUSH ? OM_RADIO_PUSH_MAX : OM_RADIO_PAYLOAD_MAX))
+		return OM_ERADIO_LENGTH;
 	if (want > 0 && len != (size_t)want)
 		return OM_ERADIO_PAYLOAD;
 	return 0;

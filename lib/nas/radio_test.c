@@ -58,7 +58,44 @@ static void bad_frames_are_refused(void)
 	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_LAB_BEARER, big, 10), OM_ERADIO_PAYLOAD);
 	CHECK_INT(om_radio_encode(big, 4, OM_RADIO_NAS, big, 2), OM_ENOSPC);
 	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_NAS, big, OM_RADIO_PAYLOAD_MAX),
-		  OM_RADIO_FRAME_MAX);
+		  OM_RADIO_HDR_LEN + OM_RADIO_PAYLOAD_MAX);
+	/* Only a PUSH frame may be longer than a NAS frame, and only up to its own bound. */
+	static const uint8_t long_nas[] = {0x04, 0x01, 0x01};
+	static const uint8_t long_bearer[] = {0x04, 0x01, 0x80};
+	static const uint8_t zero_push[] = {0x00, 0x00, 0x82};
+	static const uint8_t huge_push[] = {0x40, 0x01, 0x82};
+	static const uint8_t max_push[] = {0x40, 0x00, 0x82};
+	CHECK_INT(om_radio_decode(&f, long_nas, sizeof(long_nas)), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_decode(&f, long_bearer, sizeof(long_bearer)), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_decode(&f, zero_push, sizeof(zero_push)), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_decode(&f, huge_push, sizeof(huge_push)), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_decode(&f, max_push, sizeof(max_push)), 0); /* accepted header: waits for the rest */
+	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_PUSH, big, 0), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_NAS, big, OM_RADIO_PAYLOAD_MAX + 1), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_PUSH, big, OM_RADIO_PUSH_MAX + 1), OM_ERADIO_LENGTH);
+	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_PUSH, big, OM_RADIO_PUSH_MAX), OM_RADIO_FRAME_MAX);
+	CHECK_INT(om_radio_encode(big, OM_RADIO_FRAME_MAX - 1, OM_RADIO_PUSH, big, OM_RADIO_PUSH_MAX), OM_ENOSPC);
+}
+
+static void push_frame_round_trip(void)
+{
+	static uint8_t doc[OM_RADIO_PUSH_MAX], out[OM_RADIO_FRAME_MAX];
+	static struct om_radio_frame f;
+	for (size_t i = 0; i < sizeof(doc); i++)
+		doc[i] = (uint8_t)(i * 7 + 3);
+	int n = om_radio_encode(out, sizeof(out), OM_RADIO_PUSH, doc, 3800);
+	CHECK_INT(n, 3803);
+	CHECK_HEX(out, 3, "0ed882");
+	CHECK_INT(om_radio_decode(&f, out, (size_t)n - 1), 0);
+	CHECK_INT(om_radio_decode(&f, out, (size_t)n), n);
+	CHECK_INT(f.type, OM_RADIO_PUSH);
+	CHECK_INT(f.len, 3800);
+	CHECK_MEM(f.payload, doc, 3800);
+	n = om_radio_encode(out, sizeof(out), OM_RADIO_PUSH, doc, sizeof(doc));
+	CHECK_INT(n, OM_RADIO_FRAME_MAX);
+	CHECK_HEX(out, 3, "400082");
+	CHECK_INT(om_radio_decode(&f, out, (size_t)n), n);
+	CHECK_MEM(f.payload, doc, sizeof(doc));
 }
 
 static void bearer_payload(void)
@@ -119,6 +156,73 @@ static int no_aka(void *arg, const uint8_t rand[static OM_RAND_LEN], const uint8
 	return OM_EIO;
 }
 
+/* What a test device's push handler saw. */
+struct pushes {
+	unsigned n;
+	size_t len;
+	uint8_t last[OM_RADIO_PUSH_MAX];
+	int answer; /* what the handler returns */
+};
+
+static int on_push(void *arg, const uint8_t *doc, size_t len)
+{
+	struct pushes *p = arg;
+	p->n++;
+	p->len = len;
+	memcpy(p->last, doc, len);
+	return p->answer;
+}
+
+static void device_hands_pushes_to_its_handler(void)
+{
+	int sv[2];
+	struct om_radio_link ue, net;
+	static struct pushes got;
+	static uint8_t doc[OM_RADIO_PUSH_MAX];
+	for (size_t i = 0; i < sizeof(doc); i++)
+		doc[i] = (uint8_t)(i ^ 0x5a);
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	om_radio_link_init(&ue, sv[0]);
+	om_radio_link_init(&net, sv[1]);
+	/* No handler: nothing to hand a push to. */
+	CHECK_INT(om_radio_ue_wait_push(&ue, 10), OM_EINVAL);
+	om_radio_ue_on_push(&ue, on_push, &got);
+	CHECK_INT(om_radio_ue_wait_push(&ue, 50), OM_ERADIO_TIMEOUT);
+	/* The largest push, then a small one: each arrives whole, exactly the bytes sent. */
+	CHECK_INT(om_radio_send(&net, OM_RADIO_PUSH, doc, sizeof(doc)), 0);
+	CHECK_INT(om_radio_ue_wait_push(&ue, 1000), 0);
+	CHECK_INT(got.n, 1);
+	CHECK_INT(got.len, sizeof(doc));
+	CHECK_MEM(got.last, doc, sizeof(doc));
+	got.answer = OM_EINVAL - 1000; /* the handler's own code comes back unchanged */
+	CHECK_INT(om_radio_send(&net, OM_RADIO_PUSH, doc + 1, 3), 0);
+	CHECK_INT(om_radio_ue_wait_push(&ue, 1000), OM_EINVAL - 1000);
+	CHECK_INT(got.n, 2);
+	CHECK_INT(got.len, 3);
+	CHECK_MEM(got.last, doc + 1, 3);
+	got.answer = 0;
+	/* While idle, a frame that is not a push is the network doing something else. */
+	uint8_t rel = 5;
+	CHECK_INT(om_radio_send(&net, OM_RADIO_LAB_RELEASED, &rel, 1), 0);
+	CHECK_INT(om_radio_ue_wait_push(&ue, 1000), OM_ERADIO_PROTOCOL);
+	/* A push during a detach goes to the handler; the detach goes on to its accept. */
+	struct om_nas_msg m = {.kind = OM_NAS_DETACH_ACCEPT};
+	CHECK_INT(om_radio_send(&net, OM_RADIO_PUSH, doc, 100), 0);
+	CHECK_INT(om_radio_send(&net, OM_RADIO_LAB_RELEASED, &rel, 1), 0);
+	CHECK_INT(om_radio_send_nas(&net, &m), 0);
+	CHECK_INT(om_radio_ue_detach(&ue, "001010123456789", 1000), 0);
+	CHECK_INT(got.n, 3);
+	CHECK_INT(got.len, 100);
+	/* Without a handler, a push during a procedure is dropped, not an error. */
+	om_radio_ue_on_push(&ue, NULL, NULL);
+	CHECK_INT(om_radio_send(&net, OM_RADIO_PUSH, doc, 100), 0);
+	CHECK_INT(om_radio_send_nas(&net, &m), 0);
+	CHECK_INT(om_radio_ue_detach(&ue, "001010123456789", 1000), 0);
+	CHECK_INT(got.n, 3);
+	om_radio_link_close(&ue);
+	om_radio_link_close(&net);
+}
+
 static void device_refuses_unexpected_messages(void)
 {
 	int sv[2];
@@ -151,6 +255,8 @@ int main(void)
 	partial_input_asks_for_more();
 	bad_frames_are_refused();
 	bearer_payload();
+	push_frame_round_trip();
+	device_hands_pushes_to_its_handler();
 	link_over_a_socket_pair();
 	device_refuses_unexpected_messages();
 	return check_done();

@@ -23,6 +23,8 @@ void om_radio_link_init(struct om_radio_link *l, int fd)
 {
 	l->fd = fd;
 	l->have = 0;
+	l->push = NULL;
+	l->push_arg = NULL;
 }
 
 int om_radio_link_connect(struct om_radio_link *l, const char *host, uint16_t port)
@@ -138,11 +140,48 @@ int om_radio_recv(struct om_radio_link *l, struct om_radio_frame *f, int timeout
 	}
 }
 
-/* The next NAS message from the network, skipping nothing: a LAB frame here is a protocol error. */
+void om_radio_ue_on_push(struct om_radio_link *l, om_radio_push_fn fn, void *arg)
+{
+	if (!l)
+		return;
+	l->push = fn;
+	l->push_arg = arg;
+}
+
+/*
+ * The next frame from the network other than a PUSH: a push arrives when the
+ * network has one, whatever procedure runs (as an SMS would), so each one met
+ * on the way goes to the handler. Bounded by timeout_ms per frame.
+ */
+static int recv_device(struct om_radio_link *l, struct om_radio_frame *f, int timeout_ms)
+{
+	for (;;) {
+		int rc = om_radio_recv(l, f, timeout_ms);
+		if (rc < 0 || f->type != OM_RADIO_PUSH)
+			return rc;
+		if (l->push)
+			(void)l->push(l->push_arg, f->payload, f->len);
+	}
+}
+
+int om_radio_ue_wait_push(struct om_radio_link *l, int timeout_ms)
+{
+	struct om_radio_frame f;
+	if (!l || !l->push)
+		return OM_EINVAL;
+	int rc = om_radio_recv(l, &f, timeout_ms);
+	if (rc < 0)
+		return rc;
+	if (f.type != OM_RADIO_PUSH)
+		return OM_ERADIO_PROTOCOL;
+	return l->push(l->push_arg, f.payload, f.len);
+}
+
+/* The next NAS message from the network, skipping pushes: a LAB frame here is a protocol error. */
 static int recv_nas(struct om_radio_link *l, struct om_nas_msg *m, int timeout_ms)
 {
 	struct om_radio_frame f;
-	int rc = om_radio_recv(l, &f, timeout_ms);
+	int rc = recv_device(l, &f, timeout_ms);
 	if (rc < 0)
 		return rc;
 	if (f.type != OM_RADIO_NAS)
@@ -228,7 +267,7 @@ int om_radio_ue_attach(struct om_radio_link *l, const char *imsi, const char *ap
 	if ((rc = om_radio_send_nas(l, &m)) < 0)
 		return rc;
 	struct om_radio_frame f;
-	if ((rc = om_radio_recv(l, &f, timeout_ms)) < 0)
+	if ((rc = recv_device(l, &f, timeout_ms)) < 0)
 		return rc;
 	if (f.type != OM_RADIO_LAB_BEARER)
 		return OM_ERADIO_PROTOCOL;
@@ -253,7 +292,7 @@ int om_radio_ue_detach(struct om_radio_link *l, const char *imsi, int timeout_ms
 		return rc;
 	for (int frames = 0; frames < 4; frames++) {
 		struct om_radio_frame f;
-		if ((rc = om_radio_recv(l, &f, timeout_ms)) < 0)
+		if ((rc = recv_device(l, &f, timeout_ms)) < 0)
 			return rc;
 		if (f.type == OM_RADIO_LAB_RELEASED)
 			continue;
