@@ -1,26 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Provisioning: the PCID import, the socket's permissions and peer check, the CLI. */
-#include <errno.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon_util.h"
 #include "hss_test_util.h"
 #include "provision.h"
 
 static char dir[] = "/tmp/om_prov_test_XXXXXX";
 static char db[300], sock[400], sockdir[300];
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
 
 static long long subs(void)
 {
@@ -31,7 +19,7 @@ static int import(struct hss *h, const char *text, char *why, size_t wl)
 {
 	char path[400], line[600];
 	snprintf(path, sizeof(path), "%s/pcids.csv", dir);
-	write_file(path, text);
+	du_write_file(path, text);
 	snprintf(line, sizeof(line), "import %s apn=provisioning roaming=any", path);
 	why[0] = '\0';
 	return hss_admin_exec(h, line, t_ignore, NULL, why, wl);
@@ -114,35 +102,18 @@ static void stores_opc_derived_from_op_and_never_op(struct hss *h)
 static int cli(char *out, size_t out_len, const char *const *args)
 {
 	const char *exe = getenv("OM_CLI");
-	int p[2];
-	if (!exe || pipe(p) < 0)
+	const char *argv[20];
+	int n = 0;
+	if (!exe)
 		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		char *argv[20];
-		int n = 0;
-		argv[n++] = (char *)exe;
-		argv[n++] = (char *)"hss-admin";
-		argv[n++] = (char *)"--socket";
-		argv[n++] = sock;
-		for (int i = 0; args[i] && n < 19; i++)
-			argv[n++] = (char *)args[i];
-		argv[n] = NULL;
-		dup2(p[1], 1);
-		close(p[0]);
-		execv(exe, argv);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t len = 0;
-	ssize_t r;
-	while (len + 1 < out_len && (r = read(p[0], out + len, out_len - 1 - len)) > 0)
-		len += (size_t)r;
-	out[len] = '\0';
-	close(p[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	argv[n++] = exe;
+	argv[n++] = "hss-admin";
+	argv[n++] = "--socket";
+	argv[n++] = sock;
+	for (int i = 0; args[i] && n < 19; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return du_run(argv, 0, out, out_len);
 }
 
 static void cli_adds_changes_suspends_and_deletes(void)
@@ -179,34 +150,16 @@ static void cli_adds_changes_suspends_and_deletes(void)
 	/* import through the CLI, with a relative path resolved by the client */
 	char path[400];
 	snprintf(path, sizeof(path), "%s/cli.csv", dir);
-	write_file(path, "imsi,k,opc,amf\n001010000000401," T_K "," T_OPC ",8000\n");
+	du_write_file(path, "imsi,k,opc,amf\n001010000000401," T_K "," T_OPC ",8000\n");
 	const char *imp[] = { "import", path, "apn=provisioning", "roaming=any", NULL };
 	CHECK_INT(cli(out, sizeof(out), imp), 0);
 	CHECK_MSG(strstr(out, "imported=1") != NULL, "import: %s", out);
 }
 
-/* As uid 65534: connect and send an add. Returns what the child saw, as an exit code. */
+/* As uid 65534: connect and send an add (du_as_nobody() for what the result means). */
 static int as_nobody(void)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (setgid(65534) < 0 || setuid(65534) < 0)
-			_exit(10);
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		memcpy(sa.sun_path, sock, strlen(sock) + 1);
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			_exit(errno == EACCES ? 20 : 21);
-		const char cmd[] = "add 001010000000500 k=" T_K " opc=" T_OPC " amf=8000 apn=a roaming=any\n";
-		/* the HSS may answer and close before this arrives: no SIGPIPE, and no matter */
-		(void)send(fd, cmd, sizeof(cmd) - 1, MSG_NOSIGNAL);
-		char buf[256] = "";
-		ssize_t r = read(fd, buf, sizeof(buf) - 1);
-		_exit(r > 0 && !strncmp(buf, "error permission denied", 23) ? 30 : 31);
-	}
-	int st = 0;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return du_as_nobody(sock, "add 001010000000500 k=" T_K " opc=" T_OPC " amf=8000 apn=a roaming=any\n");
 }
 
 static void socket_is_private_and_refuses_other_uids(void)
@@ -272,9 +225,6 @@ int main(void)
 	refuses_a_socket_directory_open_to_others(h);
 	hss_provision_stop();
 	hss_close(h);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	du_rm_rf(dir);
 	return check_done();
 }

@@ -15,14 +15,13 @@
  * with TLS_Cred and TLS_CA through fd_conf instead.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "hss.h"
 #include "log.h"
 #include "provision.h"
@@ -66,12 +65,9 @@ struct settings {
 	char fd_conf_path[4096];
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: openmcim-hss -c FILE | --config FILE\n"
-		   "       openmcim-hss --help | --version\n"
-		   "The HSS (HLR/AuC, ICF) on Diameter S6a; see conf/hss.conf.example.\n");
-}
+static const char usage[] = "usage: openmcim-hss -c FILE | --config FILE\n"
+			    "       openmcim-hss --help | --version\n"
+			    "The HSS (HLR/AuC, ICF) on Diameter S6a; see conf/hss.conf.example.\n";
 
 /* A Diameter identity, realm or host we put between quotes in freeDiameter's file. */
 static int name_ok(const char *s)
@@ -205,40 +201,17 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct om_daemon self = { .name = "hss", .version = OPENMCIM_VERSION, .usage = usage };
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
 	struct hss *h = NULL;
 	struct settings s;
 	char err[512] = "";
-	int opt, status = 1, provisioning = 0, s6a = 0;
-	sigset_t sigs;
+	int status = 1, provisioning = 0, s6a = 0;
 
-	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			conf_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("openmcim-hss %s\n", OPENMCIM_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!conf_path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	int rc = om_daemon_args(&self, argc, argv, &conf_path);
+	if (rc >= 0)
+		return rc;
 	om_log_init("hss", OM_LOG_INFO);
 	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
 	if (!conf || read_settings(conf, &s, err, sizeof(err)) || write_fd_conf(&s, conf_path, err, sizeof(err))) {
@@ -248,11 +221,7 @@ int main(int argc, char **argv)
 	om_log_init("hss", (enum om_log_level)s.log_level);
 
 	/* Every thread freeDiameter starts inherits this mask; only sigwait() sees the signals. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	om_daemon_block_signals();
 
 	if (!(h = hss_open(&s.hss, err, sizeof(err)))) {
 		om_error("start", "reason=\"%s\"", err);
@@ -281,11 +250,7 @@ int main(int argc, char **argv)
 	om_notice("started", "identity=%s realm=%s listen=%s port=%u db=%s provision=%s", s.identity, s.realm,
 		  s.listen, (unsigned)s.port, s.hss.db_path, s.provision_socket ? s.provision_socket : "-");
 
-	sigdelset(&sigs, SIGPIPE);
-	int sig = 0;
-	while (sigwait(&sigs, &sig) != 0)
-		;
-	om_notice("stopping", "signal=%d", sig);
+	om_daemon_wait();
 	status = 0;
 out:
 	if (s6a) {

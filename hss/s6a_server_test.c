@@ -29,6 +29,7 @@
 
 #include "admin.h"
 #include "check.h"
+#include "daemon_util.h"
 #include "hss.h"
 #include "s6a.h"
 
@@ -47,20 +48,6 @@ static pid_t hss_pid = -1;
 static const uint8_t plmn_home[3] = { 0x00, 0xf1, 0x10 }; /* 001/01 */
 static struct om_milenage usim_m;
 static struct om_usim_sqn usim;
-
-static unsigned free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || getsockname(s, (struct sockaddr *)&a, &len)) {
-		if (s >= 0)
-			close(s);
-		return 0;
-	}
-	close(s);
-	return ntohs(a.sin_port);
-}
 
 static void emit(void *ctx, const char *line)
 {
@@ -92,35 +79,14 @@ static int provision(void)
 	return rc;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
 static pid_t start_hss(void)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *log = fopen(hss_log, "a");
-		if (log)
-			dup2(fileno(log), 2);
-		execl(hss_bin, hss_bin, "-c", hss_conf, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return du_spawn_daemon(hss_bin, hss_conf, hss_log, 1);
 }
 
 static int stop_hss(int sig)
 {
-	int status = -1;
-	if (hss_pid <= 0)
-		return -1;
-	kill(hss_pid, sig);
-	waitpid(hss_pid, &status, 0);
+	int status = du_stop_daemon(hss_pid, sig);
 	hss_pid = -1;
 	return status;
 }
@@ -378,7 +344,7 @@ static void daemon_command_line(void)
 	snprintf(cmd, sizeof(cmd), "%s --help >/dev/null 2>&1", hss_bin);
 	CHECK_INT(run(cmd, out, sizeof(out)), 0);
 	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
-	write_file(bad, "[hss]\ndb = /nonexistent/x.db\n[diameter]\nidentity = h.lab\nrealmm = x\n");
+	du_write_file(bad, "[hss]\ndb = /nonexistent/x.db\n[diameter]\nidentity = h.lab\nrealmm = x\n");
 	snprintf(cmd, sizeof(cmd), "%s -c %s 2>&1", hss_bin, bad);
 	int rc = run(cmd, out, sizeof(out));
 	CHECK_MSG(rc != 0 && strstr(out, ":5: unknown key 'realmm' in [diameter]"), "rc %d: %s", rc, out);
@@ -405,7 +371,7 @@ static void log_has_events_and_no_secret(const struct om_eutran_vector *v)
 int main(void)
 {
 	char exe[4096], err[256] = "", text[2048], mme_conf[512];
-	unsigned hss_port = free_port(), mme_port = free_port();
+	unsigned hss_port = du_free_port(), mme_port = du_free_port();
 	uint8_t k[16], opc[16];
 	struct om_eutran_vector last;
 
@@ -433,7 +399,7 @@ int main(void)
 		 "[diameter]\nidentity = " HSS_ID "\nrealm = " REALM "\nlisten = 127.0.0.1\nport = %u\n"
 		 "peers = " MME_ID "@127.0.0.1:%u\n",
 		 db, dir, dir, dir, hss_port, mme_port);
-	write_file(hss_conf, text);
+	du_write_file(hss_conf, text);
 	hss_pid = start_hss();
 	CHECK(hss_pid > 0);
 
@@ -445,7 +411,7 @@ int main(void)
 		 "LoadExtension = \"/usr/lib/freeDiameter/dict_dcca_3gpp.fdx\";\n"
 		 "ConnectPeer = \"" HSS_ID "\" { ConnectTo = \"127.0.0.1\"; Port = %u; No_TLS; };\n",
 		 mme_port, hss_port);
-	write_file(mme_conf, text);
+	du_write_file(mme_conf, text);
 	int started = om_s6a_start(mme_conf, err, sizeof(err));
 	CHECK_MSG(started == 0, "%s", err);
 	if (started)
@@ -476,10 +442,9 @@ out:
 		if (system(text) != 0)
 			fprintf(stderr, "no log at %s\n", hss_log);
 	}
-	snprintf(text, sizeof(text), "rm -rf '%s'", dir);
 	if (getenv("OM_KEEP_TMP"))
 		fprintf(stderr, "kept %s\n", dir);
-	else if (system(text) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	else
+		du_rm_rf(dir);
 	return check_done();
 }

@@ -8,14 +8,13 @@
  * database, starts the admin socket and the HTTP server, and runs until
  * SIGTERM or SIGINT.
  */
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pva_admin.h"
 #include "conf.h"
+#include "daemon.h"
 #include "pva_http.h"
 #include "log.h"
 #include "pva.h"
@@ -38,12 +37,9 @@ struct settings {
 	int log_level;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: openmcim-pva -c FILE | --config FILE\n"
-		   "       openmcim-pva --help | --version\n"
-		   "The PVA: OCSP responder (RFC 6960) and platform validation; see conf/pva.conf.example.\n");
-}
+static const char usage[] = "usage: openmcim-pva -c FILE | --config FILE\n"
+			    "       openmcim-pva --help | --version\n"
+			    "The PVA: OCSP responder (RFC 6960) and platform validation; see conf/pva.conf.example.\n";
 
 static int read_settings(const struct om_conf *c, struct settings *s, char *err, size_t len)
 {
@@ -68,41 +64,18 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct om_daemon self = { .name = "pva", .version = OPENMCIM_VERSION, .usage = usage };
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
 	struct pva *p = NULL;
 	struct om_http_server *http = NULL;
 	struct settings s;
 	char err[512] = "";
-	int opt, status = 1, admin = 0;
-	sigset_t sigs;
+	int status = 1, admin = 0;
 
-	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			conf_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("openmcim-pva %s\n", OPENMCIM_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!conf_path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	int rc = om_daemon_args(&self, argc, argv, &conf_path);
+	if (rc >= 0)
+		return rc;
 	om_log_init("pva", OM_LOG_INFO);
 	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
 	if (!conf || read_settings(conf, &s, err, sizeof(err))) {
@@ -112,11 +85,7 @@ int main(int argc, char **argv)
 	om_log_init("pva", (enum om_log_level)s.log_level);
 
 	/* the admin and HTTP threads inherit this mask; only sigwait() sees the signals */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	om_daemon_block_signals();
 
 	if (!(p = pva_open(&s.pva, err, sizeof(err)))) {
 		om_error("start", "reason=\"%s\"", err);
@@ -138,11 +107,7 @@ int main(int argc, char **argv)
 	om_notice("started", "listen=%s port=%u db=%s admin=%s", s.listen, (unsigned)om_http_server_port(http),
 		  s.pva.db_path, s.admin_socket ? s.admin_socket : "-");
 
-	sigdelset(&sigs, SIGPIPE);
-	int sig = 0;
-	while (sigwait(&sigs, &sig) != 0)
-		;
-	om_notice("stopping", "signal=%d", sig);
+	om_daemon_wait();
 	status = 0;
 out:
 	om_http_server_free(http);

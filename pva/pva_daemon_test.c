@@ -8,53 +8,22 @@
  * validation answers for genuine and forged M2MMobj; another uid is refused
  * on the admin socket.
  */
-#include <errno.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "daemon_util.h"
 #include "pva_test_util.h"
 
 static char dir[] = "/tmp/om_pva_daemon_XXXXXX";
 static char cli_path[400], pva_path[400], sock[400], conf[400];
 static unsigned port;
 
-/* Run argv with stdout (and stderr if merge) into out. Returns the exit status or -1. */
-static int run(const char *const *argv, int merge, char *out, size_t cap)
-{
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		if (merge)
-			dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t len = 0;
-	ssize_t r;
-	while (len + 1 < cap && (r = read(p[0], out + len, cap - 1 - len)) > 0)
-		len += (size_t)r;
-	out[len] = '\0';
-	close(p[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int admin(char *out, size_t cap, const char *a, const char *b, const char *c)
 {
 	const char *argv[] = { cli_path, "pva-admin", "--socket", sock, a, b, c, NULL };
-	return run(argv, 0, out, cap);
+	return du_run(argv, 0, out, cap);
 }
 
 static int ocsp(const char *cert, char *out, size_t cap)
@@ -64,7 +33,7 @@ static int ocsp(const char *cert, char *out, size_t cap)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
 	const char *argv[] = { "openssl", "ocsp", "-issuer", ca, "-cert", cert, "-url", url, "-CAfile", ca,
 			       "-resp_text", NULL };
-	return run(argv, 1, out, cap);
+	return du_run(argv, 1, out, cap);
 }
 
 /* Start the daemon with stderr into dir/pva.log; wait for its "started" line and port. */
@@ -72,26 +41,12 @@ static pid_t start_daemon(void)
 {
 	char log[400];
 	snprintf(log, sizeof(log), "%s/pva.log", dir);
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(log, "w", stderr);
-		(void)f;
-		execl(pva_path, pva_path, "-c", conf, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		size_t n;
-		char *text = (char *)check_slurp(log, &n);
-		char *s = text ? strstr(text, " started ") : NULL;
-		char *p = s ? strstr(s, "port=") : NULL;
-		if (p)
-			port = (unsigned)atoi(p + 5);
-		free(text);
-		if (port)
-			return pid;
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
+	pid_t pid = du_spawn_daemon(pva_path, conf, log, 0);
+	char *text = du_wait_log(log, " started ", 10000);
+	char *p = text ? strstr(strstr(text, " started "), "port=") : NULL;
+	if (p)
+		port = (unsigned)atoi(p + 5);
+	free(text);
 	return pid;
 }
 
@@ -122,24 +77,7 @@ static int first_device_cert(const char *csv, const char *out)
 
 static int as_nobody(void)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (setgid(65534) < 0 || setuid(65534) < 0)
-			_exit(10);
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		memcpy(sa.sun_path, sock, strlen(sock) + 1);
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			_exit(errno == EACCES ? 20 : 21);
-		const char cmd[] = "revoke TRE-00000002 keyCompromise\n";
-		(void)send(fd, cmd, sizeof(cmd) - 1, MSG_NOSIGNAL);
-		char buf[256] = "";
-		ssize_t r = read(fd, buf, sizeof(buf) - 1);
-		_exit(r > 0 && !strncmp(buf, "error permission denied", 23) ? 30 : 31);
-	}
-	int st = 0;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return du_as_nobody(sock, "revoke TRE-00000002 keyCompromise\n");
 }
 
 static void other_uid_is_refused(void)
@@ -170,7 +108,7 @@ static int post_validate(const char *file, char *out, size_t cap)
 	snprintf(data, sizeof(data), "@%s", file);
 	const char *argv[] = { "curl", "-s", "--max-time", "10", "-H", "Content-Type: application/octet-stream",
 			       "--data-binary", data, url, NULL };
-	return run(argv, 0, out, cap);
+	return du_run(argv, 0, out, cap);
 }
 
 static int write_bytes(const char *path, const uint8_t *b, size_t n)
@@ -259,7 +197,7 @@ static void ocsp_with_openssl(struct om_ca *ca)
 	snprintf(body, sizeof(body), "%s/resp.der", dir);
 	const char *argv[] = { "curl", "-s", "--max-time", "10", "-H", "Content-Type: application/ocsp-request",
 			       "--data-binary", data, "-o", body, url, NULL };
-	CHECK_INT(run(argv, 0, out, sizeof(out)), 0);
+	CHECK_INT(du_run(argv, 0, out, sizeof(out)), 0);
 	size_t n = 0;
 	uint8_t *resp = check_slurp(body, &n);
 	CHECK(resp && n == 5);
@@ -267,7 +205,7 @@ static void ocsp_with_openssl(struct om_ca *ca)
 		CHECK_HEX(resp, n, "30030a0101");
 	free(resp);
 	const char *text[] = { "openssl", "ocsp", "-respin", body, "-resp_text", "-noverify", NULL };
-	run(text, 1, out, sizeof(out)); /* exits 1 on an error response */
+	du_run(text, 1, out, sizeof(out)); /* exits 1 on an error response */
 	CHECK_MSG(strstr(out, "malformedrequest"), "malformed: %s", out);
 }
 
@@ -275,11 +213,11 @@ static void help_and_bad_config(void)
 {
 	char out[2048], bad[400];
 	const char *help[] = { pva_path, "--help", NULL };
-	CHECK_INT(run(help, 0, out, sizeof(out)), 0);
+	CHECK_INT(du_run(help, 0, out, sizeof(out)), 0);
 	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
 	t_write(bad, "[pva]\ndb = x.db\nportt = 1\n");
 	const char *argv[] = { pva_path, "-c", bad, NULL };
-	CHECK(run(argv, 1, out, sizeof(out)) != 0);
+	CHECK(du_run(argv, 1, out, sizeof(out)) != 0);
 	CHECK_MSG(strstr(out, "bad.conf:3") && strstr(out, "portt"), "bad config: %s", out);
 }
 
@@ -305,7 +243,7 @@ int main(void)
 	/* the factory's CAs and a run of two devices, through the CLI */
 	snprintf(path, sizeof(path), "%s/cas", dir);
 	const char *cas[] = { cli_path, "factory", "init-cas", "--out", path, NULL };
-	CHECK_INT(run(cas, 1, out, sizeof(out)), 0);
+	CHECK_INT(du_run(cas, 1, out, sizeof(out)), 0);
 	char pca[400], pkey[400], ro[400], run1[400];
 	snprintf(pca, sizeof(pca), "%s/cas/pva-ca.pem", dir);
 	snprintf(pkey, sizeof(pkey), "%s/cas/pva-ca.key", dir);
@@ -314,7 +252,7 @@ int main(void)
 	const char *fac[] = { cli_path, "factory", "--devices", "2", "--out", run1, "--pva-ca", pca, "--pva-key", pkey,
 			      "--ro-cert", ro, "--pcid-mcc", "001", "--pcid-mnc", "01", "--pcid-first", "0000000001",
 			      "--quiet", NULL };
-	CHECK_MSG(run(fac, 1, out, sizeof(out)) == 0, "factory: %s", out);
+	CHECK_MSG(du_run(fac, 1, out, sizeof(out)) == 0, "factory: %s", out);
 
 	/* the PVA's responder under the factory's PVA CA */
 	X509 *cacert = NULL;
@@ -357,18 +295,14 @@ int main(void)
 		CHECK_INT(admin(out, sizeof(out), "frobnicate", "x", NULL), 2);
 	}
 	if (pid > 0) {
-		int st = 0;
-		kill(pid, SIGTERM);
-		waitpid(pid, &st, 0);
+		int st = du_stop_daemon(pid, SIGTERM);
 		CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "daemon exit status %d", st);
 	}
 	om_ca_free(ca);
 	X509_free(cacert);
 	EVP_PKEY_free(cakey);
 	if (check_failures() == 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", dir);
+		du_rm_rf(dir);
 	} else {
 		fprintf(stderr, "kept %s for inspection\n", dir);
 	}

@@ -8,41 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openmcim/pki.h>
 
 #include "check.h"
+#include "daemon_util.h"
 #include "http_server.h"
 
 static char dir[] = "/tmp/om_http_test_XXXXXX";
-
-/* Run argv; its stdout (at most cap-1 bytes) into out. Returns the exit status or -1. */
-static int run(const char *const *argv, char *out, size_t cap)
-{
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t len = 0;
-	ssize_t r;
-	while (len + 1 < cap && (r = read(p[0], out + len, cap - 1 - len)) > 0)
-		len += (size_t)r;
-	out[len] = '\0';
-	close(p[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void hello(struct om_http_req *r, void *arg)
 {
@@ -96,7 +70,7 @@ static int curl(char *out, size_t cap, const char *url, const char *const *extra
 	argv[n] = NULL;
 	char code[16];
 	unlink(body);
-	int st = run(argv, code, sizeof(code));
+	int st = du_run(argv, 0, code, sizeof(code));
 	size_t len = 0;
 	unsigned char *b = check_slurp(body, &len);
 	snprintf(out, cap, "%.*s", (int)len, b ? (const char *)b : "");
@@ -242,9 +216,6 @@ int main(void)
 	}
 	routes_bodies_and_errors();
 	tls_with_required_client_certificate();
-	char cmd[200];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	du_rm_rf(dir);
 	return check_done();
 }

@@ -11,15 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "admin_client.h"
 #include "commands.h"
-
-#define LINE_CAP 4096
 
 static void usage(FILE *f)
 {
@@ -35,102 +31,19 @@ static int secret_word(const char *w)
 	return !strncmp(w, "k=", 2) || !strncmp(w, "op=", 3) || !strncmp(w, "opc=", 4);
 }
 
-static int append(char *line, size_t *len, const char *w)
-{
-	size_t n = strlen(w);
-	if (strpbrk(w, " \t\r\n") || n == 0) {
-		fprintf(stderr, "openmcim hss-admin: arguments may not be empty or contain white space\n");
-		return CLI_EUSAGE;
-	}
-	if (*len + n + 2 > LINE_CAP) {
-		fprintf(stderr, "openmcim hss-admin: command longer than %d bytes\n", LINE_CAP);
-		return CLI_EUSAGE;
-	}
-	if (*len)
-		line[(*len)++] = ' ';
-	memcpy(line + *len, w, n + 1);
-	*len += n;
-	return 0;
-}
-
-/* Send line, print data lines, and map the final line to the exit status. */
-static int talk(const char *sock, const char *line, size_t len)
-{
-	struct sockaddr_un sa;
-	int rc = 1, fd = -1;
-	char buf[LINE_CAP + 1];
-	size_t have = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "openmcim hss-admin: socket path too long\n");
-		return CLI_EUSAGE;
-	}
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		perror("openmcim hss-admin: connect");
-		goto out;
-	}
-	for (size_t off = 0; off < len;) {
-		ssize_t w = send(fd, line + off, len - off, MSG_NOSIGNAL);
-		if (w <= 0) {
-			perror("openmcim hss-admin: send");
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	shutdown(fd, SHUT_WR);
-	for (;;) {
-		char *nl = memchr(buf, '\n', have);
-		if (!nl) {
-			ssize_t r = have < LINE_CAP ? recv(fd, buf + have, LINE_CAP - have, 0) : -1;
-			if (r <= 0) {
-				fprintf(stderr, "openmcim hss-admin: the HSS closed the connection without an answer\n");
-				goto out;
-			}
-			have += (size_t)r;
-			continue;
-		}
-		*nl = '\0';
-		if (!strncmp(buf, "data ", 5)) {
-			puts(buf + 5);
-		} else if (!strcmp(buf, "ok")) {
-			rc = 0;
-			goto out;
-		} else {
-			fprintf(stderr, "openmcim hss-admin: %s\n", strncmp(buf, "error ", 6) ? buf : buf + 6);
-			goto out;
-		}
-		size_t used = (size_t)(nl - buf) + 1;
-		memmove(buf, buf + used, have - used);
-		have -= used;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 int cmd_hss_admin(int argc, char **argv)
 {
 	static const char *const verbs[] = { "import", "add", "change", "suspend", "resume", "delete", "show" };
 	const char *sock = NULL;
-	char line[LINE_CAP];
+	char line[ADMIN_LINE_CAP];
 	char path[PATH_MAX];
 	size_t len = 0;
-	int i = 1, rc;
+	int i, rc;
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;
 	}
-	if (argc >= 3 && !strcmp(argv[1], "--socket")) {
-		sock = argv[2];
-		i = 3;
-	} else if (argc >= 2 && !strncmp(argv[1], "--socket=", 9)) {
-		sock = argv[1] + 9;
-		i = 2;
-	}
+	i = admin_client_socket_arg(argc, argv, &sock);
 	if (!sock || !*sock || argc - i < 2) {
 		usage(stderr);
 		return CLI_EUSAGE;
@@ -144,25 +57,25 @@ int cmd_hss_admin(int argc, char **argv)
 		return CLI_EUSAGE;
 	}
 	line[0] = '\0';
-	rc = append(line, &len, argv[i]);
+	rc = admin_client_append("hss-admin", line, &len, argv[i]);
 	/* the HSS reads the import file itself, from its own working directory */
 	if (rc == 0 && !strcmp(argv[i], "import")) {
 		if (!realpath(argv[i + 1], path)) {
 			fprintf(stderr, "openmcim hss-admin: %s: cannot resolve\n", argv[i + 1]);
 			return 1;
 		}
-		rc = append(line, &len, path);
+		rc = admin_client_append("hss-admin", line, &len, path);
 	} else if (rc == 0) {
-		rc = append(line, &len, argv[i + 1]);
+		rc = admin_client_append("hss-admin", line, &len, argv[i + 1]);
 	}
 	for (int j = i + 2; rc == 0 && j < argc; j++) {
-		rc = append(line, &len, argv[j]);
+		rc = admin_client_append("hss-admin", line, &len, argv[j]);
 		if (secret_word(argv[j]))
 			OPENSSL_cleanse(argv[j], strlen(argv[j]));
 	}
-	if (rc == 0 && len + 1 < LINE_CAP) {
+	if (rc == 0 && len + 1 < ADMIN_LINE_CAP) {
 		line[len++] = '\n';
-		rc = talk(sock, line, len);
+		rc = admin_client_talk("hss-admin", "HSS", sock, line, len);
 	}
 	OPENSSL_cleanse(line, sizeof(line));
 	return rc;

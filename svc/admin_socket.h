@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A daemon's local administration socket: a Unix domain socket of mode 0600
+ * in a directory of mode 0700 owned by the daemon, served from one thread,
+ * one client at a time. Only peers whose uid (SO_PEERCRED) is root or the
+ * daemon's own are heard. Each connection sends command lines (at most
+ * OM_ADMIN_LINE_MAX bytes each); each line gets zero or more "data ..."
+ * lines, then "ok" or "error <reason>". A client silent for
+ * OM_ADMIN_TIMEOUT_S seconds is dropped. Lines may carry secrets: they are
+ * cleansed once answered. The HSS's provisioning socket and the PVA's admin
+ * socket are this, with their own commands.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define OM_ADMIN_LINE_MAX 4096
+#define OM_ADMIN_TIMEOUT_S 10
+
+typedef void (*om_admin_emit)(void *ctx, const char *line);
+
+/*
+ * Run one command line (NUL-terminated, without its newline, modifiable).
+ * Each emit(emit_ctx, text) becomes a "data text" line. Returns 0 ("ok"), or
+ * a negative om_err code with a reason in why ("error why", or the code's
+ * message when why is left empty).
+ */
+typedef int (*om_admin_exec)(void *arg, char *line, om_admin_emit emit, void *emit_ctx, char *why,
+			     size_t why_len);
+
+struct om_admin_socket_opts {
+	const char *what;       /* names the interface in errors: "provisioning", "admin" */
+	const char *log_prefix; /* log events <prefix>-listen and <prefix>-refused */
+	om_admin_exec exec;
+	void *arg;              /* exec's first argument */
+};
+
+struct om_admin_socket;
+
+/*
+ * Create the socket at path (its directory is made with mode 0700 if
+ * missing, and refused if it exists with any group or other permission or
+ * another owner; a stale socket is replaced) and serve it from a thread
+ * until om_admin_socket_stop(). Returns 0 with *out set, or -1 with a
+ * one-line reason in err.
+ */
+int om_admin_socket_start(struct om_admin_socket **out, const struct om_admin_socket_opts *o, const char *path,
+			  char *err, size_t err_len) __attribute__((warn_unused_result));
+
+/* Stop serving, join the thread, remove the socket and free s. NULL is a no-op. */
+void om_admin_socket_stop(struct om_admin_socket *s);
+
+/* The peer check: 1 if a peer with uid peer may administer a daemon running as self. */
+int om_admin_socket_peer_allowed(uid_t peer, uid_t self);
+
+/*
+ * Serve one connected client on fd until it closes, times out or sends a
+ * line longer than OM_ADMIN_LINE_MAX (answered "error line too long"). The
+ * peer check is made first. The socket thread calls this for each client;
+ * tests call it on one end of a socketpair.
+ */
+void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd);

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Helpers for the tests that run a daemon or another program as a real
+ * process: run a command and read its output, spawn a daemon with its log
+ * in a file, wait for a log line, free loopback ports, the peer-uid probe
+ * of an admin socket, temporary directories.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Run argv (argv[0] looked up in PATH unless it holds a '/'); its stdout,
+ * and stderr too when merge, into out (NUL-terminated, at most cap-1
+ * bytes). Returns the exit status, or -1.
+ */
+int du_run(const char *const *argv, int merge, char *out, size_t cap);
+
+/* A TCP port free on 127.0.0.1 just now, or 0. */
+unsigned du_free_port(void);
+
+/*
+ * Start `exe -c conf` with its stderr into log (truncated first unless
+ * append). Returns its pid, or -1.
+ */
+pid_t du_spawn_daemon(const char *exe, const char *conf, const char *log, int append);
+
+/*
+ * Wait up to timeout_ms for needle to appear in the file log. Returns the
+ * whole file (malloc'd, NUL-terminated) once it does, or NULL.
+ */
+char *du_wait_log(const char *log, const char *needle, int timeout_ms);
+
+/* Send sig to pid and reap it. Returns its wait status, or -1 for pid <= 0. */
+int du_stop_daemon(pid_t pid, int sig);
+
+/*
+ * As uid/gid 65534, in a child: connect to the Unix socket sock and send
+ * cmd (a line ending in '\n'). The child's exit code tells what it saw:
+ * 10 setuid failed, 20 connect refused with EACCES, 21 connect failed
+ * otherwise, 30 answered "error permission denied...", 31 anything else.
+ */
+int du_as_nobody(const char *sock, const char *cmd);
+
+/* Write text to path. Returns 0 or -1. */
+int du_write_file(const char *path, const char *text);
+
+/* rm -rf dir (a message on stderr when that fails). */
+void du_rm_rf(const char *dir);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The client side of a daemon's admin socket (svc/admin_socket.h), shared
+ * by `openmcim hss-admin` and `openmcim pva-admin`: one command line out,
+ * the "data" lines printed, the final "ok" or "error" mapped to the exit
+ * status. prog names the subcommand in messages ("hss-admin"), peer the
+ * daemon ("HSS").
+ */
+#pragma once
+
+#include <stddef.h>
+
+#define ADMIN_LINE_CAP 4096
+
+/*
+ * The --socket PATH or --socket=PATH that leads argv (argv[0] is the
+ * subcommand). Returns the index of the first word after it with *sock set,
+ * or 0 when it is missing (*sock NULL).
+ */
+int admin_client_socket_arg(int argc, char **argv, const char **sock);
+
+/*
+ * Append word w to the command line of *len bytes in line (ADMIN_LINE_CAP),
+ * space-separated. Returns 0, or CLI_EUSAGE after a message when w is empty,
+ * holds white space or does not fit.
+ */
+int admin_client_append(const char *prog, char *line, size_t *len, const char *w);
+
+/*
+ * Send line (len bytes, ending in a newline) to the socket at sock, print
+ * the answer's data lines on stdout, the server's reason on stderr. Returns
+ * 0 on "ok", 1 on "error" or when the socket cannot be reached, CLI_EUSAGE
+ * for a socket path too long.
+ */
+int admin_client_talk(const char *prog, const char *peer, const char *sock, const char *line, size_t len);
