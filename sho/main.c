@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * openmcim-sho: the SHO registration daemon (spec/002 B.2.3.2, issue 5).
+ *
+ *   openmcim-sho -c sho.conf
+ *
+ * The registration service's configuration (docs/sho.md "Configuration")
+ * plus [daemon] (the owner API over HTTPS, our OPERATOR_TLS identity
+ * towards other operators) and one [peer.<SHO_ID>] per current SHO whose
+ * devices we take over (its DRF's URL and the CA of its TLS certificate);
+ * conf/sho.conf.example documents every key. Serves the owner API
+ * (sho_http.h) until SIGTERM or SIGINT.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include <openmcim/hex.h>
+#include <openmcim/pki.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "http_server.h"
+#include "log.h"
+#include "sho.h"
+#include "sho_http.h"
+#include "sho_peer.h"
+
+#ifndef OPENMCIM_VERSION
+#define OPENMCIM_VERSION "dev"
+#endif
+
+static const char usage[] = "usage: openmcim-sho -c FILE | --config FILE\n"
+			    "       openmcim-sho --help | --version\n"
+			    "The SHO registration service: the owners' HTTPS API (register, status, handover),\n"
+			    "handover requests to the current SHO's DRF over mutual TLS; see conf/sho.conf.example\n"
+			    "and docs/sho.md.\n";
+
+/* The registration service's keys (as sho/sho_conf.c), then the daemon's. */
+static const struct om_conf_key base_keys[] = {
+	{ "sho", "db", 1 },		    { "sho", "id", 1 },
+	{ "imsi", "mcc", 1 },		    { "imsi", "mnc", 1 },
+	{ "imsi", "msin_first", 1 },	    { "imsi", "msin_last", 1 },
+	{ "subscription", "op", 1 },	    { "subscription", "apn", 1 },
+	{ "subscription", "roaming", 1 },   { "subscription", "amf", 0 },
+	{ "subscription", "ind_bits", 0 },  { "pva", "ca", 1 },
+	{ "pva", "ocsp_url", 1 },	    { "hss", "socket", 1 },
+	{ "handover", "sign_key", 1 },	    { "handover", "sign_cert", 1 },
+	{ "handover", "provurl", 1 },	    { "handover", "server_id", 1 },
+	{ "handover", "dpf_apn", 1 },	    { "daemon", "listen", 0 },
+	{ "daemon", "port", 0 },	    { "daemon", "tls_cert", 1 },
+	{ "daemon", "tls_key", 1 },	    { "daemon", "operator_cert", 1 },
+	{ "daemon", "operator_key", 1 },    { "daemon", "peer_timeout", 0 },
+	{ "daemon", "max_body", 0 },	    { "daemon", "spool", 0 },
+	{ "daemon", "log_level", 0 },
+};
+#define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
+
+struct settings {
+	struct sho_config cfg;
+	uint8_t op[16];
+	X509 *pva_ca, *sign_cert;
+	EVP_PKEY *sign_key;
+	const char *listen, *spool_parent;
+	struct om_http_tls tls;
+	uint64_t port, max_body;
+	int log_level;
+	struct sho_peers peers;
+};
+
+static void settings_free(struct settings *s)
+{
+	X509_free(s->pva_ca);
+	X509_free(s->sign_cert);
+	EVP_PKEY_free(s->sign_key);
+	OPENSSL_cleanse(s->op, sizeof(s->op));
+}
+
+/* The file's [peer.X] sections added to the known keys; *conf loaded. */
+static int load_conf(const char *path, struct om_conf **conf, char ids[][OM_HANDOVER_SHO_ID_MAX + 1],
+		     size_t *n_ids, char *err, size_t len)
+{
+	static char sections[SHO_PEERS_MAX][OM_HANDOVER_SHO_ID_MAX + 8];
+	static struct om_conf_key keys[N_BASE + 2 * SHO_PEERS_MAX];
+	int n = sho_peer_sections(path, ids, SHO_PEERS_MAX, err, len);
+	if (n < 0)
+		return -1;
+	memcpy(keys, base_keys, sizeof(base_keys));
+	for (int i = 0; i < n; i++) {
+		snprintf(sections[i], sizeof(sections[i]), "peer.%.*s", OM_HANDOVER_SHO_ID_MAX, ids[i]);
+		keys[N_BASE + 2 * (size_t)i] = (struct om_conf_key){ sections[i], "url", 1 };
+		keys[N_BASE + 2 * (size_t)i + 1] = (struct om_conf_key){ sections[i], "ca", 1 };
+	}
+	*n_ids = (size_t)n;
+	*conf = om_conf_load(path, keys, N_BASE + 2 * (size_t)n, err, len);
+	return *conf ? 0 : -1;
+}
+
+/* The registration service's part, as sho/sho_conf.c reads it. */
+static int read_service(const struct om_conf *c, struct settings *s, char *err, size_t len)
+{
+	struct sho_config *g = &s->cfg;
+	const char *path = om_conf_path(c);
+	uint64_t ind = 5;
+	g->db_path = om_conf_get(c, "sho", "db");
+	g->sho_id = om_conf_get(c, "sho", "id");
+	g->mcc = om_conf_get(c, "imsi", "mcc");
+	g->mnc = om_conf_get(c, "imsi", "mnc");
+	g->msin_first = om_conf_get(c, "imsi", "msin_first");
+	g->msin_last = om_conf_get(c, "imsi", "msin_last");
+	g->apn = om_conf_get(c, "subscription", "apn");
+	g->roaming = om_conf_get(c, "subscription", "roaming");
+	g->ocsp_url = om_conf_get(c, "pva", "ocsp_url");
+	g->hss_socket = om_conf_get(c, "hss", "socket");
+	g->provurl = om_conf_get(c, "handover", "provurl");
+	g->server_id = om_conf_get(c, "handover", "server_id");
+	g->dpf_apn = om_conf_get(c, "handover", "dpf_apn");
+	if (om_hex_decode(s->op, sizeof(s->op), om_conf_get(c, "subscription", "op")) < 0)
+		return snprintf(err, len, "%s: [subscription] op must be 32 hex digits", path), -1;
+	g->op = s->op;
+	if (om_hex_decode(g->amf, 2, om_conf_str(c, "subscription", "amf", "8000")) < 0)
+		return snprintf(err, len, "%s: [subscription] amf must be 4 hex digits", path), -1;
+	if (om_conf_uint(c, "subscription", "ind_bits", 5, 0, 28, &ind, err, len) < 0)
+		return -1;
+	g->ind_bits = (unsigned)ind;
+	if (om_cert_load(&s->pva_ca, om_conf_get(c, "pva", "ca")) < 0)
+		return snprintf(err, len, "%s: [pva] ca: cannot read a PEM certificate", path), -1;
+	if (om_key_load(&s->sign_key, om_conf_get(c, "handover", "sign_key")) < 0)
+		return snprintf(err, len, "%s: [handover] sign_key: cannot read a PEM private key", path), -1;
+	if (om_cert_load(&s->sign_cert, om_conf_get(c, "handover", "sign_cert")) < 0)
+		return snprintf(err, len, "%s: [handover] sign_cert: cannot read a PEM certificate", path), -1;
+	g->pva_ca = s->pva_ca;
+	g->sign_key = s->sign_key;
+	g->sign_cert = s->sign_cert;
+	return 0;
+}
+
+/* [daemon] and the peers. */
+static int read_daemon(const struct om_conf *c, struct settings *s, char ids[][OM_HANDOVER_SHO_ID_MAX + 1],
+		       size_t n_ids, char *err, size_t len)
+{
+	const char *path = om_conf_path(c);
+	uint64_t timeout;
+	X509 *x = NULL;
+	int ok;
+	s->listen = om_conf_str(c, "daemon", "listen", "127.0.0.1");
+	s->spool_parent = om_conf_str(c, "daemon", "spool", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	s->tls.cert_file = om_conf_get(c, "daemon", "tls_cert");
+	s->tls.key_file = om_conf_get(c, "daemon", "tls_key");
+	s->peers.cert_file = om_conf_get(c, "daemon", "operator_cert");
+	s->peers.key_file = om_conf_get(c, "daemon", "operator_key");
+	if (om_conf_uint(c, "daemon", "port", 8444, 0, 65535, &s->port, err, len) ||
+	    om_conf_uint(c, "daemon", "max_body", 8u << 20, 1024, 64u << 20, &s->max_body, err, len) ||
+	    om_conf_uint(c, "daemon", "peer_timeout", 10000, 100, 600000, &timeout, err, len))
+		return -1;
+	s->peers.timeout_ms = (long)timeout;
+	s->log_level = om_log_level_parse(om_conf_str(c, "daemon", "log_level", "info"));
+	if (s->log_level < 0)
+		return snprintf(err, len, "%s: [daemon] log_level must be debug, info, notice or error", path), -1;
+	ok = om_cert_load(&x, s->peers.cert_file) == 0 && om_cert_check_profile(x, OM_CERT_OPERATOR_TLS) == 0;
+	X509_free(x);
+	if (!ok)
+		return snprintf(err, len, "%s: [daemon] operator_cert: not an OPERATOR_TLS certificate", path), -1;
+	for (size_t i = 0; i < n_ids; i++) {
+		char sec[OM_HANDOVER_SHO_ID_MAX + 8];
+		struct sho_peer *p = &s->peers.p[i];
+		snprintf(sec, sizeof(sec), "peer.%.*s", OM_HANDOVER_SHO_ID_MAX, ids[i]);
+		const char *url = om_conf_get(c, sec, "url"), *ca = om_conf_get(c, sec, "ca");
+		if (strncmp(url, "https://", 8) || strlen(url) <= 8 || strlen(url) > SHO_PEER_URL_MAX)
+			return snprintf(err, len, "%s: [%s] url must be https://HOST[:PORT][/PATH]", path, sec), -1;
+		x = NULL;
+		ok = strlen(ca) < sizeof(p->ca_file) && om_cert_load(&x, ca) == 0;
+		X509_free(x);
+		if (!ok)
+			return snprintf(err, len, "%s: [%s] ca: cannot read a PEM certificate", path, sec), -1;
+		snprintf(p->sho_id, sizeof(p->sho_id), "%.*s", OM_HANDOVER_SHO_ID_MAX, ids[i]);
+		snprintf(p->url, sizeof(p->url), "%s", url);
+		snprintf(p->ca_file, sizeof(p->ca_file), "%s", ca);
+	}
+	s->peers.n = n_ids;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct om_daemon self = { .name = "sho", .version = OPENMCIM_VERSION, .usage = usage };
+	static char ids[SHO_PEERS_MAX][OM_HANDOVER_SHO_ID_MAX + 1];
+	static struct settings s; /* the peer table is large */
+	static struct sho_http web;
+	const char *conf_path = NULL;
+	struct om_conf *conf = NULL;
+	struct om_http_server *http = NULL;
+	struct sho *sho = NULL;
+	char err[512] = "";
+	size_t n_ids = 0;
+	int status = 1;
+
+	int rc = om_daemon_args(&self, argc, argv, &conf_path);
+	if (rc >= 0)
+		return rc;
+	om_log_init("sho", OM_LOG_INFO);
+	if (load_conf(conf_path, &conf, ids, &n_ids, err, sizeof(err)) || read_service(conf, &s, err, sizeof(err)) ||
+	    read_daemon(conf, &s, ids, n_ids, err, sizeof(err))) {
+		fprintf(stderr, "openmcim-sho: %s\n", err);
+		goto out;
+	}
+	om_log_init("sho", (enum om_log_level)s.log_level);
+	om_daemon_block_signals();
+
+	if (sho_open(&sho, &s.cfg, err, sizeof(err)) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
+	snprintf(web.spool, sizeof(web.spool), "%s/openmcim-sho.XXXXXX", s.spool_parent);
+	if (!mkdtemp(web.spool)) {
+		om_error("start", "reason=\"cannot make a spool directory under %s\"", s.spool_parent);
+		web.spool[0] = '\0';
+		goto out;
+	}
+	web.sho = sho;
+	web.peers = &s.peers;
+	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
+				   .timeout_s = 60, .tls = &s.tls };
+	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || sho_http_routes(http, &web) < 0 ||
+	    om_http_server_start(http) < 0) {
+		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
+		goto out;
+	}
+	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu", s.cfg.sho_id, s.listen,
+		  (unsigned)om_http_server_port(http), s.cfg.db_path, s.peers.n);
+	om_daemon_wait();
+	status = 0;
+out:
+	om_http_server_free(http);
+	sho_close(sho);
+	if (web.spool[0] && rmdir(web.spool) < 0)
+		om_error("stop", "reason=\"cannot remove %s\"", web.spool);
+	if (status == 0)
+		om_notice("stopped", "listen=%s", s.listen);
+	settings_free(&s);
+	om_conf_free(conf);
+	return status;
+}

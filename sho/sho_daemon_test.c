@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * openmcim-sho as a real process on loopback, an owner speaking to it with
+ * curl over HTTPS: a wrong secret is 401 and changes nothing; a factory's
+ * delivery note is registered in one call (certificates' status from the
+ * independent `openssl ocsp`, subscribers into an in-process HSS through its
+ * provisioning socket) and the same note again is unchanged; status shows
+ * the owner's own devices only. Handovers go to the real openmcim-drf of
+ * the current SHO (SHO-A) over mutual TLS: a wrong transfer code is refused
+ * with the DRF's reason and changes nothing there; the right code is
+ * accepted and recorded on both sides; the same call again gets the same
+ * request id and answer. A second current SHO (SHO-C), standing in here
+ * with svc/http_server.h, checks our client certificate and the request's
+ * signature and loses its first answer (too slow): the device stays
+ * handover_requested and the owner's retry resends the same bytes.
+ * --help, a bad configuration and SIGTERM.
+ */
+#include "sho_testkit.h"
+
+#include <pthread.h>
+
+#include <openmcim/handover.h>
+
+#include "drf.h"
+#include "factory.h"
+#include "hss.h"
+#include "http_server.h"
+#include "log.h"
+#include "provision.h"
+#include "sho.h"
+
+#define OWNER "fleet-1"
+#define SECRET "correct horse battery"
+#define TRE_A "TRE-00000001"   /* from the factory, current SHO: SHO-A (the RO) */
+#define TRE_C "TRE-K0000001"   /* ours, current SHO: SHO-C */
+
+static char dir[] = "/tmp/om-sho-daemon-XXXXXX";
+static char path[600], bin_dir[512];
+static X509 *sho_b_cert;
+
+static const char *at(const char *rel)
+{
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return path;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Run argv; stdout (and stderr if merge) into out. The exit status, or -1. */
+static int run(const char *const *argv, int merge, char *out, size_t cap)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(merge ? p[1] : open("/dev/null", O_WRONLY), 2);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t len = 0;
+	ssize_t r;
+	while (len + 1 < cap && (r = read(p[0], out + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(p[0]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- daemons ------------------------------------------------------------- */
+
+/* Start bin -c conf with stderr into log; wait for " started " and read port=. */
+static pid_t start(const char *bin, const char *conf, const char *log, unsigned *port)
+{
+	char b[600], c[600], l[600];
+	snprintf(b, sizeof(b), "%s/%s", bin_dir, bin);
+	snprintf(c, sizeof(c), "%s", at(conf));
+	snprintf(l, sizeof(l), "%s", at(log));
+	*port = 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (!freopen(l, "w", stderr))
+			_exit(126);
+		execl(b, b, "-c", c, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 400 && !*port; i++) {
+		size_t n;
+		char *text = (char *)check_slurp(l, &n);
+		char *s = text ? strstr(text, " started ") : NULL;
+		char *p = s ? strstr(s, " port=") : NULL;
+		if (p)
+			*port = (unsigned)atoi(p + 6);
+		free(text);
+		if (!*port)
+			nap_ms(25);
+	}
+	CHECK_MSG(*port != 0, "%s did not start; see %s", bin, l);
+	return pid;
+}
+
+/* Exit status after SIGTERM, or -1 if it did not stop within 10 s. */
+static int stop(pid_t pid)
+{
+	int st = 0;
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		nap_ms(50);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* ---- the owner, with curl ------------------------------------------------ */
+
+static unsigned sho_port;
+
+/*
+ * An owner's call: method path with body file (NULL: none) as user:secret.
+ * The answer into out; returns the HTTP status or -1.
+ */
+static int call(const char *method, const char *url_path, const char *file, const char *user, char *out,
+		size_t cap)
+{
+	char url[256], resolve[64], data[700], ca[600], raw[16384];
+	snprintf(url, sizeof(url), "https://localhost:%u%s", sho_port, url_path);
+	snprintf(resolve, sizeof(resolve), "localhost:%u:127.0.0.1", sho_port);
+	snprintf(data, sizeof(data), "@%s", file ? at(file) : "/dev/null");
+	snprintf(ca, sizeof(ca), "%s", at("tls/ca.pem"));
+	const char *argv[] = { "curl", "-s", "--max-time", "20", "--cacert", ca, "--resolve", resolve, "-w",
+			       "\n%{http_code}", "-X", method, "-u", user, url,
+			       file ? "--data-binary" : NULL, data, NULL };
+	if (run(argv, 0, raw, sizeof(raw)) != 0)
+		return -1;
+	char *nl = strrchr(raw, '\n');
+	if (!nl)
+		return -1;
+	*nl = '\0';
+	snprintf(out, cap, "%s", raw);
+	return atoi(nl + 1);
+}
+
+static void write_text(const char *rel, const char *text)
+{
+	FILE *f = fopen(at(rel), "w");
+	CHECK(f && fputs(text, f) >= 0);
+	if (f)
+		fclose(f);
+}
+
+/* ---- operators' TLS --------------------------------------------------------- */
+
+static void issue_tls(struct om_ca *ca, const char *name)
+{
+	EVP_PKEY *k = NULL;
+	X509_REQ *csr = NULL;
+	X509 *c = NULL;
+	char p[600];
+	struct om_issue req = { .profile = OM_CERT_OPERATOR_TLS, .cn = name, .dns_name = "localhost" };
+	CHECK_INT(om_key_generate(&k, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_csr_create(&csr, k, name, NULL), 0);
+	CHECK_INT(om_ca_issue(ca, csr, &req, &c), 0);
+	snprintf(p, sizeof(p), "%s/tls/%s.pem", dir, name);
+	CHECK_INT(om_cert_save(p, c), 0);
+	snprintf(p, sizeof(p), "%s/tls/%s.key", dir, name);
+	CHECK_INT(om_key_save(p, k), 0);
+	X509_free(c);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(k);
+}
+
+/* ---- SHO-C's DRF, standing in: mTLS, verifies, first answer too late --------- */
+
+static struct {
+	pthread_mutex_t lock;
+	int calls, verified, same, client_ok;
+	uint8_t first[8192];
+	size_t first_len;
+	char request_id[OM_HANDOVER_ID_MAX + 1];
+} drf_c = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void drf_c_handover(struct om_http_req *r, void *arg)
+{
+	(void)arg;
+	size_t len;
+	const uint8_t *b = om_http_req_body(r, &len);
+	struct om_handover_req hr;
+	char cn[OM_NAME_MAX_LEN + 1] = "", out[256], rid[OM_HANDOVER_ID_MAX + 1];
+	X509 *peer = om_http_req_peer_cert(r);
+	memset(&hr, 0, sizeof(hr));
+	int ok = om_handover_verify(b, len, X509_get0_pubkey(sho_b_cert), &hr) == 0 && !strcmp(hr.tre_id, TRE_C) &&
+		 !strcmp(hr.new_sho_id, "SHO-B") && !strcmp(hr.transfer_code, "C-CODE-0001");
+	pthread_mutex_lock(&drf_c.lock);
+	int first = drf_c.calls++ == 0;
+	drf_c.client_ok += peer && om_cert_subject_cn(peer, cn) > 0 && !strcmp(cn, "sho-b.lab");
+	drf_c.verified += ok;
+	if (first && len <= sizeof(drf_c.first)) {
+		memcpy(drf_c.first, b, len);
+		drf_c.first_len = len;
+		snprintf(drf_c.request_id, sizeof(drf_c.request_id), "%s", hr.request_id);
+	} else if (!first) {
+		drf_c.same += len == drf_c.first_len && !memcmp(b, drf_c.first, len);
+	}
+	pthread_mutex_unlock(&drf_c.lock);
+	snprintf(rid, sizeof(rid), "%s", ok ? hr.request_id : "-");
+	om_handover_free(&hr);
+	if (first)
+		nap_ms(3000); /* the answer comes after the SHO gave up: lost */
+	snprintf(out, sizeof(out), "result=accepted request_id=%s sequence=7\n", rid);
+	om_http_reply(r, 200, "text/plain", out, strlen(out));
+}
+
+/* ---- the test ------------------------------------------------------------- */
+
+static long sho_devices(void)
+{
+	struct sho *s = NULL;
+	char why[256];
+	struct sho_config cfg = { .db_path = at("sho.db") };
+	long n = 0;
+	struct sho_device_status st;
+	if (sho_open(&s, &cfg, why, sizeof(why)) < 0)
+		return -1;
+	n += sho_status(s, TRE_A, &st) == 0;
+	n += sho_status(s, "TRE-00000002", &st) == 0;
+	n += sho_status(s, TRE_C, &st) == 0;
+	sho_close(s);
+	return n;
+}
+
+static struct drf *drf_db(void)
+{
+	char err[256], db[600];
+	struct drf *d = NULL;
+	snprintf(db, sizeof(db), "%s", at("drf.db"));
+	struct drf_config cfg = { .db_path = db };
+	CHECK_MSG(drf_open(&d, &cfg, err, sizeof(err)) == 0, "%s", err);
+	return d;
+}
+
+static void command_line(void)
+{
+	char out[2048], b[600], c[600];
+	snprintf(b, sizeof(b), "%s/openmcim-sho", bin_dir);
+	const char *help[] = { b, "--help", NULL };
+	CHECK_INT(run(help, 1, out, sizeof(out)), 0);
+	CHECK(strstr(out, "usage: openmcim-sho") != NULL);
+	write_text("bad.conf", "[sho]\ndb = x.db\n[daemon]\nportt = 1\n");
+	snprintf(c, sizeof(c), "%s", at("bad.conf"));
+	const char *bad[] = { b, "-c", c, NULL };
+	CHECK(run(bad, 1, out, sizeof(out)) != 0);
+	CHECK_MSG(strstr(out, "bad.conf:4") != NULL, "bad config: %s", out);
+}
+
+/* One delivery-note row for a kit device, current SHO sho_id. */
+static void note_row(FILE *f, const struct kit_tre *t, const char *sho_id)
+{
+	char *s = malloc(t->sign_len * 2 + 8), *e = malloc(t->enc_len * 2 + 8);
+	EVP_EncodeBlock((unsigned char *)s, t->sign_der, (int)t->sign_len);
+	EVP_EncodeBlock((unsigned char *)e, t->enc_der, (int)t->enc_len);
+	fprintf(f, "%s,%s,%s,%s\n", t->tre_id, s, e, sho_id);
+	free(s);
+	free(e);
+}
+
+int main(void)
+{
+	EVP_PKEY *pva_key = NULL, *lab_key = NULL, *b_root_key = NULL, *sho_b_key = NULL;
+	X509 *pva_cert = NULL, *ro_cert = NULL, *enc_cert = NULL;
+	struct om_ca *pva = NULL, *lab = NULL, *b_root = NULL;
+	struct sho_device_in *note = NULL;
+	struct kit_tre kt;
+	struct om_http_server *c_srv = NULL;
+	struct drf_device_status ds;
+	char why[256], out[16384], again[16384], code[DRF_CODE_TEXT_LEN + 1], url[64], sock[600];
+	int64_t now = (int64_t)time(NULL);
+
+	signal(SIGPIPE, SIG_IGN);
+	om_log_init("sho-daemon-test", OM_LOG_ERROR);
+	CHECK(mkdtemp(dir) != NULL);
+	const char *cli = getenv("OM_CLI") ? getenv("OM_CLI") : "./openmcim";
+	snprintf(bin_dir, sizeof(bin_dir), "%.*s", strrchr(cli, '/') ? (int)(strrchr(cli, '/') - cli) : 1,
+		 strrchr(cli, '/') ? cli : ".");
+	command_line();
+
+	/* the factory: the PVA, the RO (SHO-A, the current SHO) and two devices */
+	CHECK_INT(om_factory_init_cas(at("cas"), "PVA-1", "SHO-A"), 0);
+	CHECK_INT(om_cert_load(&pva_cert, at("cas/pva-ca.pem")), 0);
+	CHECK_INT(om_key_load(&pva_key, at("cas/pva-ca.key")), 0);
+	CHECK_INT(om_cert_load(&ro_cert, at("cas/ro-signing.pem")), 0);
+	CHECK_INT(om_ca_open(&pva, pva_cert, pva_key), 0);
+	struct om_factory_config fc = { .pva_ca = pva, .ro_cert = ro_cert, .mcc = "001", .mnc = "01",
+					.msin_first = "0000000001", .n_devices = 2, .jobs = 1 };
+	CHECK_INT(om_factory_run(at("run"), &fc, NULL), 0);
+	int n_note = sho_note_read(at("run/owner/delivery-note.csv"), &note, why, sizeof(why));
+	CHECK_MSG(n_note == 2, "%d: %s", n_note, why);
+	if (n_note != 2)
+		return check_done();
+	kit_tre_issue(pva, TRE_C, &kt);
+	FILE *f = fopen(at("c-note.csv"), "w");
+	fputs("tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id\n", f);
+	note_row(f, &kt, "SHO-C");
+	fclose(f);
+
+	/* the PVA's status list, served by the independent responder */
+	f = fopen(at("index.txt"), "w");
+	for (int i = 0; i < n_note; i++) {
+		X509 *c = NULL;
+		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_sign, note[i].cert_sign_len), 0);
+		kit_index_line(f, c, 'V');
+		X509_free(c);
+		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_enc, note[i].cert_enc_len), 0);
+		kit_index_line(f, c, 'V');
+		if (i == 0)
+			enc_cert = c;
+		else
+			X509_free(c);
+	}
+	kit_index_line(f, kt.sign, 'V');
+	kit_index_line(f, kt.enc, 'V');
+	fclose(f);
+	kit_write(dir, "index.txt.attr", "unique_subject = no\n");
+	kit_save_ca(dir, pva, pva_key, "pva");
+	int ocsp_port;
+	pid_t ocsp = kit_ocsp_start(dir, "pva.pem", "pva.key", "pva.pem", &ocsp_port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ocsp_port);
+
+	/* SHO-B's HSS, in process, with its provisioning socket */
+	char err[256];
+	snprintf(sock, sizeof(sock), "%s", at("hss-sock/prov.sock"));
+	char hss_db[600];
+	snprintf(hss_db, sizeof(hss_db), "%s", at("hss.db"));
+	struct hss_config hc = { .db_path = hss_db };
+	struct hss *hss = hss_open(&hc, err, sizeof(err));
+	CHECK_MSG(hss != NULL, "%s", err);
+	CHECK_MSG(hss && hss_provision_start(hss, sock, err, sizeof(err)) == 0, "%s", err);
+
+	/* SHO-B's signing identity (Cert_SHO[i+1]); the operators' TLS certificates */
+	b_root = kit_ca("SHO-B root", &b_root_key);
+	X509_REQ *csr = NULL;
+	struct om_issue iss = { .profile = OM_CERT_SHO_SIGNING, .cn = "SHO-B" };
+	CHECK_INT(om_key_generate(&sho_b_key, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_csr_create(&csr, sho_b_key, "SHO-B", NULL), 0);
+	CHECK_INT(om_ca_issue(b_root, csr, &iss, &sho_b_cert), 0);
+	X509_REQ_free(csr);
+	CHECK_INT(om_cert_save(at("sho-b-signing.pem"), sho_b_cert), 0);
+	CHECK_INT(om_key_save(at("sho-b-signing.key"), sho_b_key), 0);
+	CHECK_INT(mkdir(at("tls"), 0700), 0);
+	lab = kit_ca("Lab operators root", &lab_key);
+	CHECK_INT(om_cert_save(at("tls/ca.pem"), om_ca_cert(lab)), 0);
+	issue_tls(lab, "drf.sho-a.lab");
+	issue_tls(lab, "drf.sho-c.lab");
+	issue_tls(lab, "sho-b.lab");
+	issue_tls(lab, "owners.sho-b.lab");
+
+	/* SHO-A's DRF: knows the device, SHO-B, and issued the owner a code */
+	struct drf *d = drf_db();
+	uint8_t *enc_der = NULL, *b_der = NULL;
+	size_t enc_len = 0, b_len = 0;
+	CHECK_INT(om_cert_encode(enc_cert, OM_ENC_DER, &enc_der, &enc_len), 0);
+	CHECK_INT(om_cert_encode(sho_b_cert, OM_ENC_DER, &b_der, &b_len), 0);
+	if (d) {
+		CHECK_INT(drf_device_add(d, TRE_A, "001019000000001", now - 100, enc_der, enc_len, OWNER, 0), 0);
+		CHECK_INT(drf_operator_add(d, "SHO-B", b_der, b_len, now), 0);
+		CHECK_INT(drf_transfer_code_issue(d, TRE_A, now, 0, code), 0);
+		drf_close(d);
+	}
+	f = fopen(at("drf.conf"), "w");
+	fprintf(f, "[drf]\ndb = %s/drf.db\nsho_id = SHO-A\n", dir);
+	fprintf(f, "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n", dir, dir);
+	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", dir, dir);
+	fprintf(f, "client_ca = %s/tls/ca.pem\npeers = SHO-B:sho-b.lab\n", dir);
+	fprintf(f, "listen = 127.0.0.1\nport = 0\nlog_level = debug\n");
+	fclose(f);
+	unsigned drf_port;
+	pid_t drf_pid = start("openmcim-drf", "drf.conf", "drf.log", &drf_port);
+
+	/* SHO-C's DRF, standing in */
+	struct om_http_tls ct = { .cert_file = NULL, .key_file = NULL, .require_client_cert = 1 };
+	char c_cert[600], c_key[600], c_ca[600];
+	snprintf(c_cert, sizeof(c_cert), "%s/tls/drf.sho-c.lab.pem", dir);
+	snprintf(c_key, sizeof(c_key), "%s/tls/drf.sho-c.lab.key", dir);
+	snprintf(c_ca, sizeof(c_ca), "%s/tls/ca.pem", dir);
+	ct.cert_file = c_cert;
+	ct.key_file = c_key;
+	ct.client_ca_file = c_ca;
+	struct om_http_opts co = { .tls = &ct };
+	CHECK_MSG(om_http_server_new(&c_srv, &co, err, sizeof(err)) == 0, "%s", err);
+	if (!c_srv || !drf_port)
+		return check_done();
+	CHECK_INT(om_http_route(c_srv, "POST", "/handover", drf_c_handover, NULL), 0);
+	CHECK_INT(om_http_server_start(c_srv), 0);
+
+	/* SHO-B's registration daemon, with one owner */
+	struct sho *s = NULL;
+	struct sho_config oc = { .db_path = at("sho.db") };
+	CHECK_INT(sho_open(&s, &oc, why, sizeof(why)), 0);
+	CHECK_INT(sho_owner_add(s, OWNER, SECRET), 0);
+	CHECK_INT(sho_owner_add(s, "fleet-2", "second owner secret"), 0);
+	sho_close(s);
+	f = fopen(at("sho.conf"), "w");
+	fprintf(f, "[sho]\ndb = %s/sho.db\nid = SHO-B\n", dir);
+	fprintf(f, "[imsi]\nmcc = 001\nmnc = 02\nmsin_first = 0000000001\nmsin_last = 0000000099\n");
+	fprintf(f, "[subscription]\nop = cdc202d5123e20f62b6d676ac72cb318\napn = internet.sho-b\nroaming = any\n");
+	fprintf(f, "[pva]\nca = %s/pva.pem\nocsp_url = %s\n[hss]\nsocket = %s\n", dir, url, sock);
+	fprintf(f, "[handover]\nsign_key = %s/sho-b-signing.key\nsign_cert = %s/sho-b-signing.pem\n", dir, dir);
+	fprintf(f, "provurl = https://dpf.sho-b.lab/dm\nserver_id = sho-b-dpf\ndpf_apn = prov.sho-b\n");
+	fprintf(f, "[daemon]\nport = 0\ntls_cert = %s/tls/owners.sho-b.lab.pem\ntls_key = %s/tls/owners.sho-b.lab.key\n",
+		dir, dir);
+	fprintf(f, "operator_cert = %s/tls/sho-b.lab.pem\noperator_key = %s/tls/sho-b.lab.key\n", dir, dir);
+	fprintf(f, "peer_timeout = 1500\nspool = %s\nlog_level = debug\n", dir);
+	fprintf(f, "[peer.SHO-A]\nurl = https://localhost:%u\nca = %s/tls/ca.pem\n", drf_port, dir);
+	fprintf(f, "[peer.SHO-C]\nurl = https://localhost:%u/\nca = %s/tls/ca.pem\n",
+		(unsigned)om_http_server_port(c_srv), dir);
+	fclose(f);
+	chmod(at("sho.conf"), 0600);
+	pid_t sho_pid = start("openmcim-sho", "sho.conf", "sho.log", &sho_port);
+	if (!sho_port)
+		goto done;
+
+	/* a wrong secret: 401, nothing registered */
+	CHECK_INT(call("POST", "/register", "run/owner/delivery-note.csv", OWNER ":wrong secret here", out,
+		       sizeof(out)), 401);
+	CHECK_INT(call("GET", "/status/" TRE_A, NULL, "nobody:" SECRET, out, sizeof(out)), 401);
+	CHECK_INT(sho_devices(), 0);
+
+	/* the delivery note in one call; again: unchanged, same IMSIs */
+	CHECK_INT(call("POST", "/register", "run/owner/delivery-note.csv", OWNER ":" SECRET, out, sizeof(out)), 200);
+	CHECK_MSG(!strcmp(out, "tre_id,result,imsi_or_reason\n" TRE_A ",registered,001020000000001\n"
+			       "TRE-00000002,registered,001020000000002\n"), "register: %s", out);
+	CHECK_INT(call("POST", "/register", "run/owner/delivery-note.csv", OWNER ":" SECRET, out, sizeof(out)), 200);
+	CHECK_MSG(!strcmp(out, "tre_id,result,imsi_or_reason\n" TRE_A ",unchanged,001020000000001\n"
+			       "TRE-00000002,unchanged,001020000000002\n"), "repeat: %s", out);
+	CHECK_INT(call("POST", "/register", "c-note.csv", OWNER ":" SECRET, out, sizeof(out)), 200);
+	CHECK_INT(sho_devices(), 3);
+	write_text("bad-note.csv", "tre_id,cert\nx\n");
+	CHECK_INT(call("POST", "/register", "bad-note.csv", OWNER ":" SECRET, out, sizeof(out)), 400);
+	CHECK_MSG(strstr(out, "reason=OM_ESHO_NOTE") && !strstr(out, dir), "bad note: %s", out);
+
+	/* status: the owner's own devices only */
+	CHECK_INT(call("GET", "/status/" TRE_A, NULL, OWNER ":" SECRET, out, sizeof(out)), 200);
+	CHECK_MSG(strstr(out, "state=registered\nimsi=001020000000001\ncurrent_sho=SHO-A\n"), "status: %s", out);
+	CHECK_INT(call("GET", "/status/" TRE_A, NULL, "fleet-2:second owner secret", out, sizeof(out)), 404);
+	CHECK_INT(call("POST", "/handover/" TRE_A, "code", "fleet-2:second owner secret", out, sizeof(out)), 404);
+
+	/* a wrong code: refused by SHO-A's DRF with its reason; nothing changed there */
+	write_text("wrong.code", "0000-0000-0000-0000\n");
+	CHECK_INT(call("POST", "/handover/" TRE_A, "wrong.code", OWNER ":" SECRET, out, sizeof(out)), 409);
+	CHECK_MSG(strstr(out, "result=refused tre_id=" TRE_A " request_id=") && strstr(out, " reason=OM_EDRF_CODE\n"),
+		  "wrong code: %s", out);
+	if ((d = drf_db())) {
+		CHECK_INT(drf_device_status(d, TRE_A, (int64_t)time(NULL), &ds), 0);
+		CHECK_INT(ds.handovers, 0);
+		CHECK_INT(ds.codes_unused, 1);
+		CHECK_INT(ds.ours, 1);
+		drf_close(d);
+	}
+	CHECK_INT(call("GET", "/status/" TRE_A, NULL, OWNER ":" SECRET, out, sizeof(out)), 200);
+	CHECK_MSG(strstr(out, "state=refused\n") && strstr(out, "reason=OM_EDRF_CODE\n"), "refused: %s", out);
+
+	/* the right code: accepted and recorded on both sides; the same call again, the same answer */
+	write_text("right.code", code);
+	CHECK_INT(call("POST", "/handover/" TRE_A, "right.code", OWNER ":" SECRET, out, sizeof(out)), 200);
+	CHECK_MSG(!strncmp(out, "result=accepted tre_id=" TRE_A " request_id=", 47), "accepted: %s", out);
+	CHECK_INT(call("POST", "/handover/" TRE_A, "right.code", OWNER ":" SECRET, again, sizeof(again)), 200);
+	CHECK_MSG(!strcmp(out, again), "again: %s vs %s", again, out);
+	if ((d = drf_db())) {
+		CHECK_INT(drf_device_status(d, TRE_A, (int64_t)time(NULL), &ds), 0);
+		CHECK_INT(ds.handovers, 1);
+		CHECK_INT(ds.codes_unused, 0);
+		drf_close(d);
+	}
+	CHECK_INT(call("GET", "/status/" TRE_A, NULL, OWNER ":" SECRET, again, sizeof(again)), 200);
+	CHECK_MSG(strstr(again, "state=handover_accepted\n") && strstr(again, out + 47), "status: %s", again);
+
+	/* SHO-C's answer is lost: pending, then the retry resends the same bytes */
+	write_text("c.code", "C-CODE-0001");
+	CHECK_INT(call("POST", "/handover/" TRE_C, "c.code", OWNER ":" SECRET, out, sizeof(out)), 504);
+	CHECK_MSG(strstr(out, "result=pending") && strstr(out, "reason=OM_ESHO_PEER_TRANSPORT"), "lost: %s", out);
+	CHECK_INT(call("GET", "/status/" TRE_C, NULL, OWNER ":" SECRET, out, sizeof(out)), 200);
+	CHECK_MSG(strstr(out, "state=handover_requested\n"), "pending: %s", out);
+	nap_ms(1600); /* the stand-in's loop is busy with the late answer */
+	CHECK_INT(call("POST", "/handover/" TRE_C, "c.code", OWNER ":" SECRET, out, sizeof(out)), 200);
+	pthread_mutex_lock(&drf_c.lock);
+	CHECK_INT(drf_c.calls, 2);
+	CHECK_INT(drf_c.verified, 2);
+	CHECK_INT(drf_c.client_ok, 2);
+	CHECK_INT(drf_c.same, 1);
+	char want[128];
+	snprintf(want, sizeof(want), "result=accepted tre_id=" TRE_C " request_id=%s\n", drf_c.request_id);
+	pthread_mutex_unlock(&drf_c.lock);
+	CHECK_MSG(!strcmp(out, want), "retry: %s", out);
+
+done:
+	CHECK_INT(stop(sho_pid), 0);
+	CHECK_INT(stop(drf_pid), 0);
+	size_t n = 0;
+	char *log = (char *)check_slurp(at("sho.log"), &n);
+	CHECK(log && strstr(log, " stopped ") && strstr(log, "sho-auth-refused") && strstr(log, "sho-handover"));
+	CHECK_MSG(log && !strstr(log, code) && !strstr(log, "C-CODE-0001") && !strstr(log, SECRET),
+		  "a secret reached the log");
+	if (log && (check_failures() || getenv("OM_VERBOSE")))
+		printf("---- sho.log\n%s----\n", log);
+	free(log);
+	if (check_failures()) {
+		log = (char *)check_slurp(at("drf.log"), &n);
+		printf("---- drf.log\n%s----\n", log ? log : "");
+		free(log);
+	}
+
+	om_http_server_free(c_srv);
+	hss_provision_stop();
+	hss_close(hss);
+	kit_ocsp_stop(ocsp);
+	sho_devices_free(note, (size_t)n_note);
+	kit_tre_free(&kt);
+	om_pki_free(enc_der, enc_len);
+	om_pki_free(b_der, b_len);
+	X509_free(enc_cert);
+	X509_free(sho_b_cert);
+	X509_free(pva_cert);
+	X509_free(ro_cert);
+	EVP_PKEY_free(sho_b_key);
+	EVP_PKEY_free(pva_key);
+	EVP_PKEY_free(lab_key);
+	EVP_PKEY_free(b_root_key);
+	om_ca_free(pva);
+	om_ca_free(lab);
+	om_ca_free(b_root);
+	kit_rm_rf(dir);
+	return check_done();
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The current SHO's DRF, as seen from the new SHO: peers and one handover POST (sho_peer.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "sho_peer.h"
+
+#define ANSWER_MAX 1024 /* the DRF answers one short line */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ok;
+
+static void curl_init(void)
+{
+	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+static int say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int say(char *why, size_t len, int rc, const char *fmt, ...)
+{
+	if (why && len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+int sho_peer_sections(const char *path, char ids[][OM_HANDOVER_SHO_ID_MAX + 1], size_t max, char *err,
+		      size_t el)
+{
+	char buf[1024];
+	size_t n = 0;
+	int line = 0, rc = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return say(err, el, OM_ESHO_CONFIG, "%s: %s", path, strerror(errno));
+	while (rc == 0 && fgets(buf, sizeof(buf), f)) {
+		char *s = buf, *close;
+		line++;
+		while (isspace((unsigned char)*s))
+			s++;
+		if (strncmp(s, "[peer.", 6) || !(close = strchr(s, ']')))
+			continue; /* everything else is om_conf_load's to judge */
+		*close = '\0';
+		s += 6;
+		size_t len = strlen(s);
+		if (len == 0 || len > OM_HANDOVER_SHO_ID_MAX || strcspn(s, " \t,\"'") != len) {
+			rc = say(err, el, OM_ESHO_CONFIG, "%s:%d: bad peer SHO id in [peer.%s]", path, line, s);
+			break;
+		}
+		for (size_t i = 0; i < n && rc == 0; i++)
+			if (!strcmp(ids[i], s))
+				rc = say(err, el, OM_ESHO_CONFIG, "%s:%d: [peer.%s] given twice", path, line, s);
+		if (rc == 0 && n == max)
+			rc = say(err, el, OM_ESHO_CONFIG, "%s:%d: more than %zu peers", path, line, max);
+		if (rc == 0)
+			memcpy(ids[n++], s, len + 1);
+	}
+	fclose(f);
+	return rc < 0 ? rc : (int)n;
+}
+
+const struct sho_peer *sho_peer_find(const struct sho_peers *t, const char *sho_id)
+{
+	for (size_t i = 0; t && sho_id && i < t->n; i++)
+		if (!strcmp(t->p[i].sho_id, sho_id))
+			return &t->p[i];
+	return NULL;
+}
+
+struct body {
+	char text[ANSWER_MAX + 1];
+	size_t len;
+	int too_long;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t add = size * n;
+	if (b->len + add > ANSWER_MAX) {
+		b->too_long = 1;
+		return 0;
+	}
+	memcpy(b->text + b->len, data, add);
+	b->len += add;
+	b->text[b->len] = '\0';
+	return add;
+}
+
+/* The value of " key=" in the one-line answer, into out (empty if absent). */
+static void field(const char *text, const char *key, char *out, size_t cap)
+{
+	char pat[32];
+	const char *p;
+	snprintf(pat, sizeof(pat), "%s=", key);
+	out[0] = '\0';
+	for (p = strstr(text, pat); p && p != text && p[-1] != ' '; p = strstr(p + 1, pat))
+		;
+	if (!p)
+		return;
+	p += strlen(pat);
+	size_t n = strcspn(p, " \r\n");
+	if (n >= cap)
+		return;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+/* The DRF's line (drf/drf_http.h) into ans. 0 or OM_ESHO_PEER_ANSWER. */
+static int read_answer(const struct body *b, struct sho_peer_answer *ans)
+{
+	char result[16];
+	if (strlen(b->text) != b->len)
+		return OM_ESHO_PEER_ANSWER;
+	for (size_t i = 0; i < b->len; i++)
+		if (!isprint((unsigned char)b->text[i]) && b->text[i] != '\n' && b->text[i] != '\r')
+			return OM_ESHO_PEER_ANSWER;
+	field(b->text, "result", result, sizeof(result));
+	field(b->text, "request_id", ans->request_id, sizeof(ans->request_id));
+	field(b->text, "reason", ans->reason, sizeof(ans->reason));
+	if (ans->http_status == 200 && !strcmp(result, "accepted") && ans->request_id[0]) {
+		ans->accepted = 1;
+		return 0;
+	}
+	if (ans->http_status >= 400 && ans->http_status < 500 && !strcmp(result, "refused") && ans->reason[0])
+		return 0;
+	return OM_ESHO_PEER_ANSWER;
+}
+
+int sho_peer_send(const struct sho_peers *t, const struct sho_peer *p, const uint8_t *req, size_t len,
+		  struct sho_peer_answer *ans, char *why, size_t wl)
+{
+	char url[SHO_PEER_URL_MAX + 16];
+	struct body b = { .len = 0 };
+	struct curl_slist *hdr = NULL;
+	CURL *c = NULL;
+	long http = 0;
+	int rc = OM_ENOMEM;
+	if (!t || !p || !req || !ans)
+		return OM_EINVAL;
+	memset(ans, 0, sizeof(*ans));
+	pthread_once(&curl_once, curl_init);
+	if (!curl_ok || !(c = curl_easy_init()) ||
+	    !(hdr = curl_slist_append(NULL, "Content-Type: application/vnd.openmcim.handover")))
+		goto out;
+	snprintf(url, sizeof(url), "%s%shandover", p->url, p->url[strlen(p->url) - 1] == '/' ? "" : "/");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_SSLCERT, t->cert_file);
+	curl_easy_setopt(c, CURLOPT_SSLKEY, t->key_file);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, req);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	CURLcode cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+	ans->http_status = (int)http;
+	if (b.too_long)
+		rc = say(why, wl, OM_ESHO_PEER_ANSWER, "%s: answer longer than %d bytes", url, ANSWER_MAX);
+	else if (cc != CURLE_OK)
+		rc = say(why, wl, OM_ESHO_PEER_TRANSPORT, "%s: %s", url, curl_easy_strerror(cc));
+	else if ((rc = read_answer(&b, ans)) < 0)
+		say(why, wl, rc, "%s: HTTP %ld, unreadable answer", url, http);
+out:
+	curl_slist_free_all(hdr);
+	if (c)
+		curl_easy_cleanup(c);
+	return rc;
+}

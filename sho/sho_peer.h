@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The new SHO as a client of the current SHO's DRF (spec/002 B.2.3.2 step
+ * 2): the peer table ([peer.<SHO_ID>] url, ca in sho.conf) and one POST
+ * <url>/handover of a signed request over HTTPS with mutual TLS (our
+ * OPERATOR_TLS certificate; the DRF's certificate verified against the
+ * peer's CA), with the DRF's one-line answer (drf/drf_http.h) read back.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/err.h>
+#include <openmcim/handover.h>
+
+#include "sho.h"
+
+#define SHO_PEERS_MAX 32
+#define SHO_PEER_URL_MAX 255
+
+struct sho_peer {
+	char sho_id[OM_HANDOVER_SHO_ID_MAX + 1];
+	char url[SHO_PEER_URL_MAX + 1]; /* the DRF's base URL; /handover is appended */
+	char ca_file[512];              /* PEM roots for the DRF's TLS certificate */
+};
+
+struct sho_peers {
+	struct sho_peer p[SHO_PEERS_MAX];
+	size_t n;
+	const char *cert_file, *key_file; /* our OPERATOR_TLS identity (borrowed) */
+	long timeout_ms;                   /* whole exchange */
+};
+
+/* The DRF's answer to one request. */
+struct sho_peer_answer {
+	int http_status;
+	int accepted;                                /* 1: result=accepted */
+	char request_id[OM_HANDOVER_ID_MAX + 1];     /* as the DRF echoed it ("" if not) */
+	char reason[SHO_REASON_MAX + 1];             /* refusal: the DRF's reason (OM_E...) */
+};
+
+/*
+ * The [peer.<SHO_ID>] section names found in the configuration file at
+ * path, so that the daemon's key table can list them (svc/conf.h knows
+ * fixed sections only). ids[i] get at most OM_HANDOVER_SHO_ID_MAX bytes.
+ * Returns the number found (0..max), or OM_ESHO_CONFIG with the file and
+ * line in err (unreadable file, a name too long or twice, too many).
+ */
+OM_NODISCARD int sho_peer_sections(const char *path, char ids[][OM_HANDOVER_SHO_ID_MAX + 1], size_t max,
+				   char *err, size_t err_len);
+
+/* The peer for sho_id, or NULL. */
+const struct sho_peer *sho_peer_find(const struct sho_peers *t, const char *sho_id);
+
+/*
+ * POST req[0..len) to <peer url>/handover with our client certificate and
+ * read the answer into *ans. A 200 "result=accepted" or a 4xx
+ * "result=refused reason=..." is an answer (0); anything else is not.
+ * Returns 0, OM_ESHO_PEER_TRANSPORT (no connection, TLS refused, no answer
+ * within timeout_ms: the request may or may not have arrived),
+ * OM_ESHO_PEER_ANSWER (an answer we cannot read, e.g. 5xx or another
+ * format), or OM_ENOMEM, with a one-line reason in why.
+ */
+OM_NODISCARD int sho_peer_send(const struct sho_peers *t, const struct sho_peer *p, const uint8_t *req, size_t len,
+			       struct sho_peer_answer *ans, char *why, size_t why_len);
