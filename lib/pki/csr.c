@@ -19,14 +19,79 @@
 
 #include "pki_impl.h"
 
+/* The encryption key's SubjectPublicKeyInfo as the omEncryptionKey attribute. */
 static int add_enc_key(X509_REQ *req, const EVP_PKEY *enc_key)
 {
-	unsigned char *spki = NULL;
-	int n = i2d_PUBKEY(enc_key, &spki);
-	int ok = n > 0 && X509_REQ_add1_attr_by_NID(req, pki_nid(PKI_OID_ENCRYPTION_KEY),
-						    V_ASN1_SEQUENCE, spki, n);
-	OPENSSL_free(spki);
+	uint8_t fast[PKI_SPKI_MAX];
+	unsigned char *slow = NULL;
+	size_t len = 0;
+	int n, ok;
+
+	if (pki_key_spki(enc_key, fast, &len) == 0)
+		ok = X509_REQ_add1_attr_by_NID(req, pki_nid(PKI_OID_ENCRYPTION_KEY),
+					       V_ASN1_SEQUENCE, fast, (int)len);
+	else
+		ok = (n = i2d_PUBKEY(enc_key, &slow)) > 0 &&
+		     X509_REQ_add1_attr_by_NID(req, pki_nid(PKI_OID_ENCRYPTION_KEY),
+					       V_ASN1_SEQUENCE, slow, n);
+	OPENSSL_free(slow);
 	return ok ? 0 : OM_ECRYPTO;
+}
+
+/*
+ * The signing key as subjectPKInfo. For P-256 the AlgorithmIdentifier and
+ * point are set as they are (pki_key_spki()), with no cached EVP_PKEY yet:
+ * OpenSSL 3.0 has no call that puts a key into an X509_PUBKEY without
+ * encoding it, so om_csr_create() decodes the request once at the end.
+ * X509_REQ_set_pubkey() would run the key through OpenSSL 3.0's encoder and
+ * then its decoder (2.2 M instructions of the 3.05 M a CSR cost, callgrind);
+ * an RSA key still goes that way. Returns 1 when the key is set from its
+ * bytes, 0 when set by OpenSSL, or OM_ECRYPTO.
+ */
+static int set_sign_key(X509_REQ *req, EVP_PKEY *key)
+{
+	uint8_t der[PKI_SPKI_MAX];
+	size_t len = 0;
+	unsigned char *point;
+
+	if (pki_key_spki(key, der, &len) < 0 || len != PKI_P256_SPKI_LEN)
+		return X509_REQ_set_pubkey(req, key) ? 0 : OM_ECRYPTO;
+	/* the point is the BIT STRING's content, after its unused-bits octet */
+	point = OPENSSL_memdup(der + PKI_P256_SPKI_LEN - 65, 65);
+	if (!point || !X509_PUBKEY_set0_param(X509_REQ_get_X509_PUBKEY(req),
+					      OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+					      V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1),
+					      point, 65)) {
+		OPENSSL_free(point);
+		return OM_ECRYPTO;
+	}
+	return 1;
+}
+
+/*
+ * A request whose subjectPKInfo was set from bytes has no EVP_PKEY behind
+ * X509_REQ_get0_pubkey(), which callers and pki_csr_check() use: decoding
+ * the DER once gives the same request with it (one decoder run, not the
+ * encoder's and decoder's).
+ */
+static int reload(X509_REQ **req)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	X509_REQ *back = NULL;
+	int n = i2d_X509_REQ(*req, &der);
+
+	p = der;
+	if (n > 0)
+		back = d2i_X509_REQ(NULL, &p, n);
+	OPENSSL_free(der);
+	if (!back || !X509_REQ_get0_pubkey(back)) {
+		X509_REQ_free(back);
+		return OM_ECRYPTO;
+	}
+	X509_REQ_free(*req);
+	*req = back;
+	return 0;
 }
 
 int om_csr_create(X509_REQ **out, EVP_PKEY *sign_key, const char *cn, const EVP_PKEY *enc_key)
@@ -34,7 +99,7 @@ int om_csr_create(X509_REQ **out, EVP_PKEY *sign_key, const char *cn, const EVP_
 	X509_REQ *req = NULL;
 	X509_NAME *name = NULL;
 	EVP_MD_CTX *ctx = NULL;
-	int r;
+	int r, from_bytes = 0;
 
 	if (!out || !sign_key || !cn || !pki_key_is_private(sign_key))
 		return OM_EINVAL;
@@ -51,15 +116,19 @@ int om_csr_create(X509_REQ **out, EVP_PKEY *sign_key, const char *cn, const EVP_
 	}
 	r = OM_ECRYPTO;
 	if (!(req = X509_REQ_new()) || !(ctx = EVP_MD_CTX_new()) || !(name = pki_name_new(cn)) ||
-	    !X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, name) ||
-	    !X509_REQ_set_pubkey(req, sign_key))
+	    !X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, name))
 		goto out;
+	if ((r = set_sign_key(req, sign_key)) < 0)
+		goto out;
+	from_bytes = r;
 	if (enc_key && (r = add_enc_key(req, enc_key)) < 0)
 		goto out;
 	if ((r = pki_digest_init(ctx, sign_key, 0)) < 0)
 		goto out;
 	r = OM_ECRYPTO;
 	if (X509_REQ_sign_ctx(req, ctx) <= 0)
+		goto out;
+	if (from_bytes && (r = reload(&req)) < 0)
 		goto out;
 	*out = req;
 	req = NULL;
@@ -118,19 +187,15 @@ out:
 
 /*
  * An X25519 SubjectPublicKeyInfo has one form, 44 bytes (RFC 8410 4 and
- * 10.1): this prefix and the 32-byte key. Recognising it spares the
- * general decoder, which costs OpenSSL 3.0 about 100 us per key: a quarter
- * of a factory's time per TRE (bench/pki_bench.c). Anything else goes
- * through the decoder.
+ * 10.1): pki_x25519_spki_prefix and the 32-byte key. Recognising it
+ * spares the general decoder, which costs OpenSSL 3.0 about 100 us per key:
+ * a quarter of a factory's time per TRE (bench/pki_bench.c). Anything else
+ * goes through the decoder.
  */
-static const uint8_t x25519_spki_prefix[12] = { 0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
-						0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00 };
-#define X25519_SPKI_LEN 44
-
 static X509_PUBKEY *x25519_spki(const unsigned char *der)
 {
 	X509_PUBKEY *pub = X509_PUBKEY_new();
-	unsigned char *raw = OPENSSL_memdup(der + sizeof(x25519_spki_prefix), 32);
+	unsigned char *raw = OPENSSL_memdup(der + sizeof(pki_x25519_spki_prefix), 32);
 
 	if (!pub || !raw ||
 	    !X509_PUBKEY_set0_param(pub, OBJ_nid2obj(NID_X25519), V_ASN1_UNDEF, NULL, raw, 32)) {
@@ -160,7 +225,8 @@ static int enc_key_of(X509_REQ *csr, X509_PUBKEY **out, enum om_key_type *type)
 	/* an ANY holding a SEQUENCE keeps its whole encoding, tag included */
 	const unsigned char *der = v->value.sequence->data, *p = der;
 	long len = v->value.sequence->length;
-	if (len == X25519_SPKI_LEN && memcmp(der, x25519_spki_prefix, sizeof(x25519_spki_prefix)) == 0) {
+	if (len == PKI_X25519_SPKI_LEN &&
+	    memcmp(der, pki_x25519_spki_prefix, sizeof(pki_x25519_spki_prefix)) == 0) {
 		if (!(pub = x25519_spki(der)))
 			return OM_ECRYPTO;
 		*type = OM_KEY_X25519;

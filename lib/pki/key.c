@@ -80,6 +80,56 @@ int om_key_type_of(const EVP_PKEY *key)
 	return r;
 }
 
+/*
+ * SubjectPublicKeyInfo (RFC 5280 4.1.2.7) up to the public key's bits: for
+ * named P-256 (RFC 5480 2.1.1, 2.2: id-ecPublicKey, prime256v1, then the
+ * uncompressed point) and X25519 (RFC 8410 4: id-X25519, no parameters,
+ * then the 32-byte key). The rest of the DER is the raw public key.
+ */
+static const uint8_t p256_spki_prefix[26] = { 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a,
+					      0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+					      0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03,
+					      0x01, 0x07, 0x03, 0x42, 0x00 };
+const uint8_t pki_x25519_spki_prefix[PKI_X25519_SPKI_LEN - 32] = {
+	0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00
+};
+
+int pki_key_spki(const EVP_PKEY *key, uint8_t der[static PKI_SPKI_MAX], size_t *len)
+{
+	size_t n = 0;
+	int type = om_key_type_of(key);
+
+	if (type == OM_KEY_X25519) {
+		memcpy(der, pki_x25519_spki_prefix, sizeof(pki_x25519_spki_prefix));
+		n = 32;
+		if (EVP_PKEY_get_raw_public_key(key, der + sizeof(pki_x25519_spki_prefix), &n) != 1 ||
+		    n != 32)
+			goto slow;
+		*len = PKI_X25519_SPKI_LEN;
+		return 0;
+	}
+	if (type == OM_KEY_EC_P256) {
+		uint8_t *point = der + sizeof(p256_spki_prefix);
+		char form[32];
+		memcpy(der, p256_spki_prefix, sizeof(p256_spki_prefix));
+		/* the encoder writes the key's point format, the parameter always
+		 * the uncompressed point: any other format takes the encoder */
+		if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+						   form, sizeof(form), &n) != 1 ||
+		    strcmp(form, OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) != 0 ||
+		    EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+						    PKI_P256_SPKI_LEN - sizeof(p256_spki_prefix),
+						    &n) != 1 ||
+		    n != PKI_P256_SPKI_LEN - sizeof(p256_spki_prefix) || point[0] != 0x04)
+			goto slow;
+		*len = PKI_P256_SPKI_LEN;
+		return 0;
+	}
+slow:
+	ERR_clear_error();
+	return OM_EPKI_KEY_TYPE;
+}
+
 int pki_key_is_private(const EVP_PKEY *key)
 {
 	BIGNUM *bn = NULL;

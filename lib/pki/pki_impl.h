@@ -93,6 +93,22 @@ OM_NODISCARD int pki_set_validity(X509 *cert, time_t not_before, time_t not_afte
 int pki_key_is_private(const EVP_PKEY *key);
 
 /*
+ * The SubjectPublicKeyInfo DER of an EC P-256 key (uncompressed point) or
+ * an X25519 key, assembled from the raw public key behind a fixed prefix:
+ * i2d_PUBKEY() and X509_REQ_set_pubkey() go through OpenSSL 3.0's encoder
+ * (and the latter its decoder too), far dearer than the signature that
+ * follows. Byte for byte what the encoder writes (pki_csr_test.c).
+ * Returns 0, or OM_EPKI_KEY_TYPE for any other key (RSA, a P-256 key set to
+ * compressed points): those take the encoder.
+ */
+#define PKI_P256_SPKI_LEN 91
+#define PKI_X25519_SPKI_LEN 44
+#define PKI_SPKI_MAX PKI_P256_SPKI_LEN
+OM_NODISCARD int pki_key_spki(const EVP_PKEY *key, uint8_t der[static PKI_SPKI_MAX], size_t *len);
+/* The bytes of an X25519 SubjectPublicKeyInfo before the key (RFC 8410 4). */
+extern const uint8_t pki_x25519_spki_prefix[PKI_X25519_SPKI_LEN - 32];
+
+/*
  * CSR check (csr.c). On success info->key is the CSR's own public key (owned
  * by the CSR) and, when asked for, info->enc_key the encryption key it
  * carries (owned by info: free it with X509_PUBKEY_free). They are
