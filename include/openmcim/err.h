@@ -238,6 +238,38 @@ enum om_err {
 	OM_EDRF_CONFIG = -1015,       /* DRF configuration (signing key, certificate, id) missing or invalid */
 	OM_EDRF_PEER = -1016,         /* TLS client certificate not the sender's (one operator in another's name) */
 	/* drf: add new codes here */
+
+	/* dpf (-1100..-1149): the DPF's provisioning decisions, dpf/dpf.h */
+	OM_EDPF_MALFORMED = -1100,    /* not an M2MMobj (TRE_id unreadable) */
+	OM_EDPF_UNKNOWN_TRE = -1101,  /* TRE not registered at this SHO */
+	OM_EDPF_STATE = -1102,        /* no accepted handover awaiting provisioning for this TRE */
+	OM_EDPF_SIGNATURE = -1103,    /* M2MMobj not signed with the TRE's registered Cert_TRE key */
+	OM_EDPF_NONCE_A = -1104,      /* nonceA is not the pending handover's (B.2.3.4 III) */
+	OM_EDPF_REPLAY_NONCE_B = -1105, /* nonceB already used: a replayed M2MMobj */
+	OM_EDPF_REPLAY_NONCE_A = -1106, /* an MCIM was already released for this nonceA */
+	OM_EDPF_PVA_REFUSED = -1107,  /* the PVA refused the platform validation */
+	OM_EDPF_PVA = -1108,          /* the PVA unreachable, or its answer unreadable or not for this M2MMobj */
+	OM_EDPF_NOT_RELEASED = -1109, /* install status for a TRE with no MCIM released */
+	OM_EDPF_CONFIG = -1110,       /* DPF configuration missing or invalid */
+	/* dpf: add new codes here */
+
+	/* dm (SyncML DM 1.2 codec and authentication, lib/dm): -1050 .. -1099 */
+	OM_EDM_XML = -1050,           /* not well-formed XML, not UTF-8, or a NUL byte */
+	OM_EDM_DTD = -1051,           /* DOCTYPE or entity declaration */
+	OM_EDM_TOO_LONG = -1052,      /* message, value or item data longer than its limit */
+	OM_EDM_STRUCTURE = -1053,     /* wrong root or namespace, unexpected element, attribute or text */
+	OM_EDM_MISSING = -1054,       /* required element missing (SyncHdr field, CmdID, Data...) */
+	OM_EDM_DUPLICATE = -1055,     /* element present twice where it may appear once */
+	OM_EDM_VERDTD = -1056,        /* VerDTD is not 1.2 */
+	OM_EDM_VERPROTO = -1057,      /* VerProto is not DM/1.2 */
+	OM_EDM_TOO_MANY = -1058,      /* more commands or items than OM_DM_CMDS_MAX / OM_DM_ITEMS_MAX */
+	OM_EDM_BASE64 = -1059,        /* Data, Cred or NextNonce is not canonical base64 */
+	OM_EDM_VALUE = -1060,         /* malformed number, code, Format or Cmd name */
+	OM_EDM_COMMAND = -1061,       /* a SyncBody command this codec does not speak */
+	OM_EDM_AUTH_TYPE = -1062,     /* Cred or Chal with an auth type other than basic or md5 */
+	OM_EDM_CRED = -1063,          /* credential or HMAC does not verify */
+	OM_EDM_HMAC_HEADER = -1064,   /* x-syncml-hmac header malformed or not algorithm=MD5 */
+	/* dm: add new codes here */
 };
 
 /* A one-line English message for an om_err code; never NULL. */

@@ -221,6 +221,35 @@ static const struct err_row rows[] = {
 	ROW(OM_EDRF_CONFIG, "DRF configuration missing or invalid"),
 	ROW(OM_EDRF_PEER, "TLS client certificate not the sender's"),
 	/* drf: add new rows here */
+	ROW(OM_EDPF_MALFORMED, "not an M2MMobj"),
+	ROW(OM_EDPF_UNKNOWN_TRE, "TRE not registered at this SHO"),
+	ROW(OM_EDPF_STATE, "no accepted handover awaiting provisioning"),
+	ROW(OM_EDPF_SIGNATURE, "M2MMobj not signed by the registered TRE"),
+	ROW(OM_EDPF_NONCE_A, "nonceA is not the pending handover's"),
+	ROW(OM_EDPF_REPLAY_NONCE_B, "nonceB already used (replayed M2MMobj)"),
+	ROW(OM_EDPF_REPLAY_NONCE_A, "MCIM already released for this nonceA"),
+	ROW(OM_EDPF_PVA_REFUSED, "platform validation refused by the PVA"),
+	ROW(OM_EDPF_PVA, "PVA unreachable or its answer unusable"),
+	ROW(OM_EDPF_NOT_RELEASED, "no MCIM released for this TRE"),
+	ROW(OM_EDPF_CONFIG, "DPF configuration missing or invalid"),
+	/* dpf: add new rows here */
+	/* dm */
+	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),
+	ROW(OM_EDM_DTD, "DM message has a DOCTYPE or entity declaration"),
+	ROW(OM_EDM_TOO_LONG, "DM message, value or data too long"),
+	ROW(OM_EDM_STRUCTURE, "DM message has an unexpected element, attribute or text"),
+	ROW(OM_EDM_MISSING, "DM message lacks a required element"),
+	ROW(OM_EDM_DUPLICATE, "DM element present twice"),
+	ROW(OM_EDM_VERDTD, "DM VerDTD is not 1.2"),
+	ROW(OM_EDM_VERPROTO, "DM VerProto is not DM/1.2"),
+	ROW(OM_EDM_TOO_MANY, "too many DM commands or items"),
+	ROW(OM_EDM_BASE64, "DM value is not canonical base64"),
+	ROW(OM_EDM_VALUE, "DM number, code, Format or Cmd malformed"),
+	ROW(OM_EDM_COMMAND, "DM command not supported"),
+	ROW(OM_EDM_AUTH_TYPE, "DM auth type not supported"),
+	ROW(OM_EDM_CRED, "DM credential does not verify"),
+	ROW(OM_EDM_HMAC_HEADER, "x-syncml-hmac header malformed"),
+	/* dm: add new rows here */
 };
 
 static const struct err_row *find(int err)

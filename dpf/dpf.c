@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The DPF's provisioning decisions (dpf.h, docs/dpf.md). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include <openmcim/hex.h>
+#include <openmcim/pki.h>
+
+#include "dpf.h"
+#include "log.h"
+#include "sho_int.h"
+#include "store.h"
+
+struct dpf {
+	struct om_store *store;
+	struct sho *sho;
+	EVP_PKEY *sign_key;
+	dpf_pva_fn pva;
+	void *pva_ctx;
+};
+
+/* docs/dpf.md "Record". Never edit a step: add one. */
+static const struct om_store_migration schema[] = {
+	{ "CREATE TABLE dpf_release ("
+	  " nonce_b BLOB PRIMARY KEY,"
+	  " tre_id TEXT NOT NULL,"
+	  " nonce_a BLOB NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN ('released','installed','failed')),"
+	  " created INTEGER NOT NULL,"
+	  " updated INTEGER NOT NULL);"
+	  "CREATE INDEX dpf_release_tre ON dpf_release(tre_id, created);" },
+};
+
+static int say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int say(char *why, size_t len, int rc, const char *fmt, ...)
+{
+	if (why && len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+int dpf_open(struct dpf **out, const struct dpf_config *cfg, char *why, size_t why_len)
+{
+	char err[256] = "";
+	int rc;
+	if (!out)
+		return say(why, why_len, OM_EINVAL, "no output");
+	*out = NULL;
+	if (!cfg || !cfg->db_path || !cfg->sho || !cfg->sign_key || !cfg->pva)
+		return say(why, why_len, OM_EDPF_CONFIG, "db_path, sho, sign_key and pva are required");
+	struct dpf *d = calloc(1, sizeof(*d));
+	if (!d)
+		return say(why, why_len, OM_ENOMEM, "out of memory");
+	if ((rc = om_store_open_sqlite(cfg->db_path, NULL, &d->store, err, sizeof(err))) < 0) {
+		free(d);
+		return say(why, why_len, rc, "%s: %s", cfg->db_path, err);
+	}
+	if ((rc = om_store_migrate(d->store, schema, sizeof(schema) / sizeof(schema[0]))) < 0) {
+		say(why, why_len, rc, "%s: schema: %s", cfg->db_path, om_store_errmsg(d->store));
+		dpf_close(d);
+		return rc;
+	}
+	if (EVP_PKEY_up_ref(cfg->sign_key) != 1) {
+		dpf_close(d);
+		return say(why, why_len, OM_ECRYPTO, "sign_key");
+	}
+	d->sign_key = cfg->sign_key;
+	d->sho = cfg->sho;
+	d->pva = cfg->pva;
+	d->pva_ctx = cfg->pva_ctx;
+	*out = d;
+	return 0;
+}
+
+void dpf_close(struct dpf *d)
+{
+	if (!d)
+		return;
+	om_store_close(d->store);
+	EVP_PKEY_free(d->sign_key);
+	free(d);
+}
+
+/*
+ * The Cert_TRE (TRE_SIGNING) the owner registered for tre_id, read from the
+ * registration service's database: sho.h has no accessor for it yet
+ * (docs/dpf.md "Open points"). 0, OM_EDPF_UNKNOWN_TRE or a code.
+ */
+static int registered_sign_cert(struct dpf *d, const char *tre_id, X509 **cert)
+{
+	struct om_stmt *st = NULL;
+	size_t len = 0;
+	int rc = om_stmt_prepare(d->sho->store, "SELECT cert_sign FROM sho_device WHERE tre_id = ?1", &st);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 1, tre_id);
+	if (rc == 0)
+		rc = om_stmt_step(st);
+	if (rc == OM_STORE_ROW) {
+		const uint8_t *der = om_stmt_col_blob(st, 0, &len);
+		rc = om_cert_decode(cert, OM_ENC_DER, der, len);
+	} else if (rc == OM_STORE_DONE) {
+		rc = OM_EDPF_UNKNOWN_TRE;
+	}
+	om_stmt_finalize(st);
+	return rc;
+}
+
+/* How many release rows match: nonce_b alone, or (tre_id, nonce_a) in an open or installed release. */
+static int count_nonce_b(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], int64_t *n)
+{
+	struct om_stmt *st = NULL;
+	int rc = om_stmt_prepare(d->store, "SELECT count(*) FROM dpf_release WHERE nonce_b = ?1", &st);
+	if (rc == 0)
+		rc = om_stmt_bind_blob(st, 1, nonce_b, OM_NONCE_LEN);
+	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+		*n = om_stmt_col_int64(st, 0);
+		rc = 0;
+	}
+	om_stmt_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int count_released_nonce_a(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
+				  int64_t *n)
+{
+	struct om_stmt *st = NULL;
+	int rc = om_stmt_prepare(d->store,
+				 "SELECT count(*) FROM dpf_release WHERE tre_id = ?1 AND nonce_a = ?2"
+				 " AND state IN ('released','installed')",
+				 &st);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 1, tre_id);
+	if (rc == 0)
+		rc = om_stmt_bind_blob(st, 2, nonce_a, OM_NONCE_LEN);
+	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+		*n = om_stmt_col_int64(st, 0);
+		rc = 0;
+	}
+	om_stmt_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int record_release(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
+			  const uint8_t nonce_b[static OM_NONCE_LEN], time_t now)
+{
+	struct om_stmt *st = NULL;
+	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
+	if (rc < 0)
+		return rc;
+	rc = om_stmt_prepare(d->store,
+			     "INSERT INTO dpf_release (nonce_b, tre_id, nonce_a, state, created, updated)"
+			     " VALUES (?1, ?2, ?3, 'released', ?4, ?4)",
+			     &st);
+	if (rc == 0)
+		rc = om_stmt_bind_blob(st, 1, nonce_b, OM_NONCE_LEN);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 2, tre_id);
+	if (rc == 0)
+		rc = om_stmt_bind_blob(st, 3, nonce_a, OM_NONCE_LEN);
+	if (rc == 0)
+		rc = om_stmt_bind_int64(st, 4, (int64_t)now);
+	if (rc == 0)
+		rc = om_stmt_step(st);
+	om_stmt_finalize(st);
+	if (rc < 0) {
+		om_store_rollback(d->store);
+		return rc;
+	}
+	return om_store_commit(d->store);
+}
+
+/* Log a refusal with its reason; the reason goes to why too. Returns rc. */
+static int refuse(const char *tre_id, int rc, char *why, size_t wl, const char *reason)
+{
+	om_notice("m2mmobj", "tre_id=%s result=refused code=%s reason=%s", tre_id[0] ? tre_id : "-", om_errname(rc),
+		  reason);
+	return say(why, wl, rc, "%s", reason);
+}
+
+/* Everything the checks learn, released at the end. */
+struct m2mmobj_ctx {
+	char tre_id[OM_TRE_ID_MAX + 1];
+	X509 *cert;
+	struct om_tre_info info;
+	uint8_t nonce_a[OM_NONCE_LEN], nonce_b[OM_NONCE_LEN];
+	struct om_dm_creds creds;
+	uint8_t *sealed;
+	size_t sealed_len;
+	char reason[DPF_REASON_MAX + 1];
+};
+
+/* The decisions of B.2.3.4 steps 5-6 in order; the first refusal ends them. 0 or a code with c->reason. */
+static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_ctx *c)
+{
+	struct sho_device_status st;
+	struct dpf_pva_verdict v;
+	int64_t n = 0;
+	int rc;
+	char pva_why[DPF_REASON_MAX + 1] = "";
+#define FAIL(code, ...) return say(c->reason, sizeof(c->reason), (code), __VA_ARGS__)
+	if (om_m2mmobj_peek_tre_id(obj, len, c->tre_id) < 0) {
+		c->tre_id[0] = '\0';
+		FAIL(OM_EDPF_MALFORMED, "TRE_id unreadable");
+	}
+	rc = sho_status(d->sho, c->tre_id, &st);
+	if (rc == OM_ESHO_NOT_FOUND)
+		FAIL(OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
+	if (rc < 0)
+		FAIL(rc, "registration lookup: %s", om_errname(rc));
+	if (strcmp(st.state, "handover_accepted"))
+		FAIL(OM_EDPF_STATE, "device is %s, not handover_accepted", st.state);
+	if ((rc = registered_sign_cert(d, c->tre_id, &c->cert)) < 0)
+		FAIL(rc, "registered Cert_TRE: %s", om_errname(rc));
+	/* B.2.3.4 step 6: only the TRE the owner registered signs for this TRE_id */
+	if ((rc = om_m2mmobj_verify(obj, len, X509_get0_pubkey(c->cert), &c->info, c->nonce_a, c->nonce_b)) < 0)
+		FAIL(OM_EDPF_SIGNATURE, "signature: %s", om_errname(rc));
+	/* B.2.3.4 III: the nonceA of the bootstrap binds registration and provisioning */
+	if ((rc = sho_dm_credentials(d->sho, c->tre_id, &c->creds)) < 0)
+		FAIL(rc == OM_ESHO_STATE ? OM_EDPF_STATE : rc, "pending handover: %s", om_errname(rc));
+	if (CRYPTO_memcmp(c->creds.nonce_a, c->nonce_a, OM_NONCE_LEN))
+		FAIL(OM_EDPF_NONCE_A, "nonceA is not the pending handover's");
+	if ((rc = count_nonce_b(d, c->nonce_b, &n)) < 0)
+		FAIL(rc, "record: %s", om_errname(rc));
+	if (n)
+		FAIL(OM_EDPF_REPLAY_NONCE_B, "nonceB already used");
+	if ((rc = count_released_nonce_a(d, c->tre_id, c->nonce_a, &n)) < 0)
+		FAIL(rc, "record: %s", om_errname(rc));
+	if (n)
+		FAIL(OM_EDPF_REPLAY_NONCE_A, "an MCIM was already released for this nonceA");
+	/* spec/004 5.2.2.6.1: the PVA validates the platform before any MCIM leaves */
+	rc = d->pva(d->pva_ctx, obj, len, &v, pva_why, sizeof(pva_why));
+	if (rc < 0)
+		FAIL(OM_EDPF_PVA, "PVA: %s", pva_why);
+	if (!v.accepted)
+		FAIL(OM_EDPF_PVA_REFUSED, "PVA refused: %s%s%s", v.reason, v.detail[0] ? ": " : "", v.detail);
+	if (strcmp(v.tre_id, c->tre_id) || CRYPTO_memcmp(v.nonce_b, c->nonce_b, OM_NONCE_LEN))
+		FAIL(OM_EDPF_PVA, "PVA accepted another TRE or nonceB");
+	if ((rc = sho_sealed_mcim(d->sho, c->tre_id, &c->sealed, &c->sealed_len)) < 0)
+		FAIL(rc, "sealed MCIM: %s", om_errname(rc));
+	return 0;
+#undef FAIL
+}
+
+int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8_t *out, size_t cap, char *why,
+		size_t why_len)
+{
+	struct m2mmobj_ctx c;
+	int rc, n = 0;
+	memset(&c, 0, sizeof(c));
+	if (!d || !obj || !out || !cap)
+		return say(why, why_len, OM_EINVAL, "bad arguments");
+	memset(out, 0, cap);
+	rc = check(d, obj, len, &c);
+	if (rc < 0) {
+		refuse(c.tre_id, rc, why, why_len, c.reason);
+		goto out;
+	}
+	n = om_m2mmcimmobj_build(c.sealed, c.sealed_len, c.nonce_b, d->sign_key, out, cap);
+	if (n < 0) {
+		rc = refuse(c.tre_id, n, why, why_len, "cannot build M2MMCIMMobj");
+		goto out;
+	}
+	/* recorded before the answer leaves: a lost answer is retried with a fresh nonceB after a failure report */
+	if ((rc = record_release(d, c.tre_id, c.nonce_a, c.nonce_b, now)) < 0) {
+		refuse(c.tre_id, rc, why, why_len, "cannot record the release");
+		memset(out, 0, cap);
+		goto out;
+	}
+	om_notice("m2mmobj", "tre_id=%s result=released model=%s firmware=%s", c.tre_id, c.info.tre_type,
+		  c.info.firmware_version);
+	say(why, why_len, 0, "released");
+	rc = n;
+out:
+	X509_free(c.cert);
+	free(c.sealed);
+	om_dm_creds_clear(&c.creds);
+	return rc;
+}
+
+/* The latest release of tre_id: its nonce_b and state. 0, OM_EDPF_NOT_RELEASED or a code. */
+static int last_release(struct dpf *d, const char *tre_id, uint8_t nonce_b[static OM_NONCE_LEN], char state[16])
+{
+	struct om_stmt *st = NULL;
+	size_t l = 0;
+	int rc = om_stmt_prepare(d->store,
+				 "SELECT nonce_b, state FROM dpf_release WHERE tre_id = ?1"
+				 " ORDER BY created DESC, rowid DESC LIMIT 1",
+				 &st);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 1, tre_id);
+	if (rc == 0)
+		rc = om_stmt_step(st);
+	if (rc == OM_STORE_ROW) {
+		const void *b = om_stmt_col_blob(st, 0, &l);
+		if (l == OM_NONCE_LEN)
+			memcpy(nonce_b, b, OM_NONCE_LEN);
+		snprintf(state, 16, "%s", om_stmt_col_text(st, 1));
+		rc = l == OM_NONCE_LEN ? 0 : OM_ESTORE;
+	} else if (rc == OM_STORE_DONE) {
+		rc = OM_EDPF_NOT_RELEASED;
+	}
+	om_stmt_finalize(st);
+	return rc;
+}
+
+static int set_state(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], const char *state, time_t now)
+{
+	struct om_stmt *st = NULL;
+	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
+	if (rc < 0)
+		return rc;
+	rc = om_stmt_prepare(d->store, "UPDATE dpf_release SET state = ?1, updated = ?2 WHERE nonce_b = ?3", &st);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 1, state);
+	if (rc == 0)
+		rc = om_stmt_bind_int64(st, 2, (int64_t)now);
+	if (rc == 0)
+		rc = om_stmt_bind_blob(st, 3, nonce_b, OM_NONCE_LEN);
+	if (rc == 0)
+		rc = om_stmt_step(st);
+	om_stmt_finalize(st);
+	if (rc < 0) {
+		om_store_rollback(d->store);
+		return rc;
+	}
+	return om_store_commit(d->store);
+}
+
+int dpf_install_status(struct dpf *d, const char *tre_id, enum dpf_install status, time_t now)
+{
+	uint8_t nonce_b[OM_NONCE_LEN];
+	char state[16] = "";
+	int rc;
+	if (!d || !tre_id || (status != DPF_INSTALL_SUCCESS && status != DPF_INSTALL_FAILURE))
+		return OM_EINVAL;
+	const char *next = status == DPF_INSTALL_SUCCESS ? "installed" : "failed";
+	if ((rc = last_release(d, tre_id, nonce_b, state)) < 0)
+		goto out;
+	if (!strcmp(state, next))
+		return 0; /* the same report again */
+	if (strcmp(state, "released")) {
+		rc = OM_EDPF_NOT_RELEASED;
+		goto out;
+	}
+	/* B.2.3.4 step V: the SHO's state first, so a crash in between leaves a retryable report */
+	if (status == DPF_INSTALL_SUCCESS && (rc = sho_mark_provisioned(d->sho, tre_id)) < 0)
+		goto out;
+	rc = set_state(d, nonce_b, next, now);
+out:
+	om_notice("install-status", "tre_id=%s status=%s result=%s", tre_id, next, rc < 0 ? om_errname(rc) : "recorded");
+	return rc;
+}

@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The DPF's decisions with real parts: a factory run's TREs registered at
+ * the SHO core (its HSS in this process behind the provisioning socket),
+ * the PVA's own code (pva_open, the factory's files imported, its HTTP
+ * routes served on loopback) answering the SHO's OCSP and the DPF's
+ * POST /validate through libcurl. Each device's handover is requested and
+ * accepted, its TRE bootstrapped with a bootstrap signed by the RO (the
+ * factory's Cert_SHO[0]) carrying the SHO's sealed DM credentials; then
+ * om_tre_m2mmobj -> dpf_m2mmobj -> om_tre_install_mcim, and the installed
+ * MCIM answers AKA for a vector of the SHO's HSS. Every refusal leaves the
+ * SHO's, the DPF's and the HSS's databases byte-identical, and nothing
+ * installed in the TRE.
+ */
+#include <sqlite3.h>
+
+#include <openmcim/handover.h>
+#include <openmcim/protect.h>
+#include <openmcim/tre.h>
+
+#include "daemon_util.h"
+#include "dpf.h"
+#include "factory.h"
+#include "hss_test_util.h"
+#include "http_server.h"
+#include "log.h"
+#include "provision.h"
+#include "pva.h"
+#include "pva_admin.h"
+#include "pva_http.h"
+#include "sho.h"
+#include "sho_testkit.h"
+
+#define OWNER "fleet-1"
+#define SECRET "correct horse battery"
+
+static char dir[] = "/tmp/om-dpf-test-XXXXXX";
+static char path[600], sho_db[600], hss_db[600], dpf_db[600];
+static struct hss *hss;
+static struct sho *sho;
+static struct dpf *dpf;
+static struct pva *pva;
+static X509 *ro_cert, *sho_cert;
+static EVP_PKEY *ro_key, *sho_key;
+
+static const char *at(const char *rel)
+{
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return path;
+}
+
+/* ---- snapshots: a refusal changes nothing anywhere ------------------------ */
+
+static char *db_dump(const char *db_path, const char *const *q, size_t nq)
+{
+	sqlite3 *db = NULL;
+	size_t cap = 1 << 20, len = 0;
+	char *out = calloc(1, cap);
+	if (!out || sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < nq; i++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) != SQLITE_OK)
+			continue;
+		while (sqlite3_step(st) == SQLITE_ROW)
+			for (int c = 0; c < sqlite3_column_count(st) && len + 1024 < cap; c++)
+				len += (size_t)snprintf(out + len, cap - len, "%.900s|",
+							(const char *)sqlite3_column_text(st, c));
+		sqlite3_finalize(st);
+	}
+out:
+	sqlite3_close(db);
+	return out;
+}
+
+static char *snap(void)
+{
+	static const char *const qs[] = {
+		"SELECT tre_id, imsi, state, reason, updated FROM sho_device ORDER BY tre_id",
+		"SELECT tre_id, request_id, hex(nonce_a), answer FROM sho_handover ORDER BY tre_id",
+	};
+	static const char *const qd[] = { "SELECT hex(nonce_b), tre_id, hex(nonce_a), state, created, updated "
+					   "FROM dpf_release ORDER BY nonce_b" };
+	char *a = db_dump(sho_db, qs, 2), *b = db_dump(dpf_db, qd, 1), *c = t_dump(hss_db);
+	size_t n = strlen(a) + strlen(b) + strlen(c) + 8;
+	char *all = malloc(n);
+	snprintf(all, n, "%s#%s#%s", a, b, c);
+	free(a);
+	free(b);
+	free(c);
+	return all;
+}
+
+static int same_as(char *before)
+{
+	char *now = snap();
+	int same = !strcmp(before, now);
+	free(before);
+	free(now);
+	return same;
+}
+
+/* ---- the parts --------------------------------------------------------------- */
+
+/* The PVA's delegated OCSP responder, issued by the factory's PVA CA. */
+static void pva_responder(struct om_ca *ca)
+{
+	EVP_PKEY *k = NULL;
+	X509_REQ *csr = NULL;
+	X509 *c = NULL;
+	struct om_issue req = { .profile = OM_CERT_OCSP_RESPONDER, .cn = "PVA OCSP" };
+	CHECK_INT(om_key_generate(&k, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_csr_create(&csr, k, "PVA OCSP", NULL), 0);
+	CHECK_INT(om_ca_issue(ca, csr, &req, &c), 0);
+	CHECK_INT(om_cert_save(at("responder.pem"), c), 0);
+	CHECK_INT(om_key_save(at("responder.key"), k), 0);
+	X509_free(c);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(k);
+}
+
+/* SHO-B's SHO_SIGNING certificate (Cert_SHO[i+1]) and key under its own root. */
+static void sho_identity(void)
+{
+	EVP_PKEY *root_key = NULL;
+	struct om_ca *root = kit_ca("SHO-B root", &root_key);
+	X509_REQ *csr = NULL;
+	struct om_issue iss = { .profile = OM_CERT_SHO_SIGNING, .cn = "SHO-B" };
+	CHECK_INT(om_key_generate(&sho_key, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_csr_create(&csr, sho_key, "SHO-B", NULL), 0);
+	CHECK_INT(om_ca_issue(root, csr, &iss, &sho_cert), 0);
+	X509_REQ_free(csr);
+	om_ca_free(root);
+	EVP_PKEY_free(root_key);
+}
+
+/* Copy run2's devices, with references for its firmware that are those of 1.0.0: its measurements differ. */
+static void tampered_import_dir(void)
+{
+	struct om_measurement m[OM_FACTORY_N_COMPONENTS];
+	char line[512], *text = NULL;
+	size_t n = 0;
+	CHECK_INT(mkdir(at("pva2"), 0700), 0);
+	text = (char *)check_slurp(at("run2/pva/devices.csv"), &n);
+	CHECK(text != NULL);
+	CHECK_INT(du_write_file(at("pva2/devices.csv"), text ? text : ""), 0);
+	free(text);
+	CHECK_INT(om_factory_measurements("M2ME-1", "1.0.0", m), OM_FACTORY_N_COMPONENTS);
+	size_t cap = 4096, o = 0;
+	char *refs = calloc(1, cap);
+	o += (size_t)snprintf(refs + o, cap - o, "model,firmware,component,sha256\n");
+	for (int i = 0; i < OM_FACTORY_N_COMPONENTS; i++) {
+		char hex[65];
+		for (int j = 0; j < 32; j++)
+			snprintf(hex + 2 * j, 3, "%02x", m[i].sha256[j]);
+		snprintf(line, sizeof(line), "M2ME-1,1.0.1,%s,%s\n", m[i].name, hex);
+		o += (size_t)snprintf(refs + o, cap - o, "%s", line);
+	}
+	CHECK_INT(du_write_file(at("pva2/reference-measurements.csv"), refs), 0);
+	free(refs);
+}
+
+static void pva_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+}
+
+/* ---- a device up to its M2MMobj --------------------------------------------- */
+
+struct device {
+	char tre_id[OM_TRE_ID_MAX + 1];
+	struct om_tre *tre;
+	struct om_dm_creds creds; /* what the SHO holds for its handover */
+};
+
+/* Encrypt DM credentials with nonce_a for the TRE whose encryption certificate is enc_der. */
+static void seal_creds(const uint8_t *enc_der, size_t enc_len, const char *user, const uint8_t nonce_a[16],
+		       uint8_t **out, size_t *out_len)
+{
+	X509 *enc = NULL;
+	struct om_dm_creds c;
+	uint8_t plain[256];
+	memset(&c, 0, sizeof(c));
+	snprintf(c.username, sizeof(c.username), "%s", user);
+	snprintf(c.password, sizeof(c.password), "not-the-sho-password");
+	memcpy(c.nonce_a, nonce_a, OM_NONCE_LEN);
+	CHECK_INT(om_cert_decode(&enc, OM_ENC_DER, enc_der, enc_len), 0);
+	int pl = om_dm_creds_encode(&c, plain, sizeof(plain));
+	CHECK(pl > 0);
+	*out = malloc(1024);
+	int n = om_protect_seal(X509_get0_pubkey(enc), OM_PROTECT_AES256CBC_HMACSHA256, OM_PROTECT_TAG_DM_CREDENTIALS,
+				plain, pl > 0 ? (size_t)pl : 0, *out, 1024);
+	CHECK(n > 0);
+	*out_len = n > 0 ? (size_t)n : 0;
+	X509_free(enc);
+}
+
+/*
+ * Open the TRE of run/devices/<tre_id>; when row is given, the handover is
+ * requested and accepted at the SHO. The TRE is bootstrapped by the RO with
+ * the SHO's sealed credentials, or with credentials carrying other_nonce_a
+ * (sealed for this TRE) when that is given.
+ */
+static void device_up(struct device *dv, const char *run, const struct sho_device_in *row,
+		      const uint8_t *other_nonce_a, int registered)
+{
+	struct om_handover_req r;
+	struct om_bootstrap b;
+	uint8_t *req = NULL, *xml = NULL, *creds = NULL, *cert_der = NULL;
+	size_t rl = 0, xl = 0, cl = 0, cert_len = 0;
+	memset(&r, 0, sizeof(r));
+	memset(&b, 0, sizeof(b));
+	snprintf(dv->tre_id, sizeof(dv->tre_id), "%s", row->tre_id);
+	if (registered) {
+		CHECK_INT(sho_handover_request(sho, OWNER, SECRET, dv->tre_id, "CODE-1234", &req, &rl), 0);
+		CHECK_INT(om_handover_verify(req, rl, X509_get0_pubkey(sho_cert), &r), 0);
+		CHECK_INT(sho_handover_answer(sho, dv->tre_id, r.request_id, 1, NULL), 0);
+		CHECK_INT(sho_dm_credentials(sho, dv->tre_id, &dv->creds), 0);
+	}
+	CHECK_INT(om_cert_encode(sho_cert, OM_ENC_DER, &cert_der, &cert_len), 0);
+	b.sequence = 1;
+	snprintf(b.provurl, sizeof(b.provurl), "https://dpf.sho-b.lab/dm");
+	snprintf(b.server_id, sizeof(b.server_id), "sho-b-dpf");
+	snprintf(b.apn, sizeof(b.apn), "prov.sho-b");
+	b.sho_cert = cert_der;
+	b.sho_cert_len = cert_len;
+	if (other_nonce_a) {
+		seal_creds(row->cert_enc, row->cert_enc_len, dv->tre_id, other_nonce_a, &creds, &cl);
+		b.creds = creds;
+		b.creds_len = cl;
+	} else {
+		b.creds = r.creds;
+		b.creds_len = r.creds_len;
+	}
+	CHECK_INT(om_bootstrap_build_signed(&b, ro_key, ro_cert, &xml, &xl), 0);
+	char tre_dir[700];
+	snprintf(tre_dir, sizeof(tre_dir), "%s/%s/devices/%s", dir, run, dv->tre_id);
+	CHECK_INT(om_tre_open(&dv->tre, tre_dir, 0), 0);
+	CHECK_INT(om_tre_bootstrap(dv->tre, xml, xl, time(NULL)), 0);
+	free(req);
+	free(xml);
+	free(creds);
+	om_pki_free(cert_der, cert_len);
+	om_handover_free(&r);
+}
+
+static void device_down(struct device *dv)
+{
+	om_tre_close(dv->tre);
+	om_dm_creds_clear(&dv->creds);
+}
+
+static int mids_of_sho(struct device *dv)
+{
+	struct om_tre_mid_info m[4];
+	return om_tre_mid_list(dv->tre, "SHO-B", m, 4);
+}
+
+static const char *state_of(const char *tre_id)
+{
+	static struct sho_device_status st;
+	if (sho_status(sho, tre_id, &st) < 0)
+		return "?";
+	return st.state;
+}
+
+/* The device's M2MMobj refused with code, reason containing needle, nothing changed or installed. */
+static void refused(struct device *dv, int code, const char *needle)
+{
+	uint8_t obj[OM_MOBJ_MAX], out[OM_MOBJ_MAX];
+	char why[256] = "";
+	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
+	CHECK(n > 0);
+	char *before = snap();
+	CHECK_INT(dpf_m2mmobj(dpf, obj, n > 0 ? (size_t)n : 0, time(NULL), out, sizeof(out), why, sizeof(why)), code);
+	CHECK_MSG(strstr(why, needle) != NULL, "%s: reason '%s' lacks '%s'", dv->tre_id, why, needle);
+	CHECK(same_as(before));
+	CHECK_INT(mids_of_sho(dv), 0);
+}
+
+/* ---- the provisioning of one device, replays and retry ------------------- */
+
+static void provision_good(struct device *dv)
+{
+	uint8_t obj1[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX], obj3[OM_MOBJ_MAX], forged[OM_MOBJ_MAX];
+	uint8_t mcim1[OM_MOBJ_MAX], mcim3[OM_MOBJ_MAX], junk[OM_MOBJ_MAX], mid[OM_MCIM_MID_LEN];
+	char why[256] = "";
+	char *before;
+	time_t now = time(NULL);
+
+	/* an M2MMobj for this TRE_id and handover, signed by another TRE's key */
+	struct om_tre_info info;
+	uint8_t nb[OM_NONCE_LEN];
+	EVP_PKEY *other = NULL;
+	CHECK_INT(om_key_generate(&other, OM_KEY_EC_P256), 0);
+	CHECK_INT(om_tre_get_info(dv->tre, &info), 0);
+	memset(nb, 0x42, sizeof(nb));
+	int fl = om_m2mmobj_build(&info, dv->creds.nonce_a, nb, other, forged, sizeof(forged));
+	CHECK(fl > 0);
+	before = snap();
+	CHECK_INT(dpf_m2mmobj(dpf, forged, fl > 0 ? (size_t)fl : 0, now, junk, sizeof(junk), why, sizeof(why)),
+		  OM_EDPF_SIGNATURE);
+	CHECK(same_as(before));
+	EVP_PKEY_free(other);
+	CHECK_INT(dpf_m2mmobj(dpf, forged, 3, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_MALFORMED);
+
+	/* the genuine one: released */
+	int n1 = om_tre_m2mmobj(dv->tre, obj1, sizeof(obj1));
+	CHECK(n1 > 0);
+	int m1 = dpf_m2mmobj(dpf, obj1, (size_t)n1, now, mcim1, sizeof(mcim1), why, sizeof(why));
+	CHECK_MSG(m1 > 0, "dpf_m2mmobj: %d %s", m1, why);
+
+	/* the same M2MMobj again: same nonceB */
+	before = snap();
+	CHECK_INT(dpf_m2mmobj(dpf, obj1, (size_t)n1, now, junk, sizeof(junk), why, sizeof(why)),
+		  OM_EDPF_REPLAY_NONCE_B);
+	CHECK(same_as(before));
+
+	/* a fresh nonceB for the same nonceA while the release is unreported */
+	int n2 = om_tre_m2mmobj(dv->tre, obj2, sizeof(obj2));
+	CHECK(n2 > 0);
+	before = snap();
+	CHECK_INT(dpf_m2mmobj(dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why)),
+		  OM_EDPF_REPLAY_NONCE_A);
+	CHECK(same_as(before));
+
+	/* the TRE now expects obj2's nonceB: the first MCIM fails to install, the device reports it */
+	CHECK(m1 > 0 && om_tre_install_mcim(dv->tre, mcim1, m1 > 0 ? (size_t)m1 : 0, now, mid) < 0);
+	CHECK_INT(mids_of_sho(dv), 0);
+	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_FAILURE, now), 0);
+	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_FAILURE, now), 0);
+	CHECK(!strcmp(state_of(dv->tre_id), "handover_accepted"));
+
+	/* the retry: released, installed, reported */
+	int n3 = om_tre_m2mmobj(dv->tre, obj3, sizeof(obj3));
+	CHECK(n3 > 0);
+	int m3 = dpf_m2mmobj(dpf, obj3, n3 > 0 ? (size_t)n3 : 0, now + 1, mcim3, sizeof(mcim3), why, sizeof(why));
+	CHECK_MSG(m3 > 0, "retry: %d %s", m3, why);
+	CHECK_INT(om_tre_install_mcim(dv->tre, mcim3, m3 > 0 ? (size_t)m3 : 0, now, mid), 0);
+	CHECK_INT(mids_of_sho(dv), 1);
+	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now + 2), 0);
+	CHECK(!strcmp(state_of(dv->tre_id), "provisioned"));
+	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now + 2), 0);
+	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_FAILURE, now + 2), OM_EDPF_NOT_RELEASED);
+
+	/* after the release: every M2MMobj of this handover is refused */
+	before = snap();
+	CHECK_INT(dpf_m2mmobj(dpf, obj3, (size_t)n3, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_STATE);
+	CHECK_INT(dpf_m2mmobj(dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_STATE);
+	CHECK(same_as(before));
+
+	/* the MCIM answers AKA for a vector of the SHO's HSS */
+	static const uint8_t plmn[3] = { 0x00, 0xf2, 0x20 }; /* 002-02 */
+	struct sho_device_status st;
+	struct om_eutran_vector v;
+	struct om_usim_out o;
+	struct om_tre_mid_info act;
+	CHECK_INT(sho_status(sho, dv->tre_id, &st), 0);
+	CHECK_INT(om_tre_activate(dv->tre, mid, now, 0), 0);
+	CHECK_INT(om_tre_active(dv->tre, &act), 0);
+	CHECK(!strcmp(act.imsi, st.imsi));
+	CHECK_INT(hss_auth_info(hss, st.imsi, plmn, "mme.test", 1, NULL, &v), 1);
+	CHECK_INT(om_tre_aka(dv->tre, v.rand, v.autn, &o), 0);
+	CHECK_MEM(o.res, v.xres, OM_RES_LEN);
+	om_usim_out_clear(&o);
+	CHECK_INT(sho_mark_active(sho, dv->tre_id), 0);
+}
+
+int main(void)
+{
+	char why[256], err[256], sock[600], ocsp_url[64], pva_url[64];
+	struct sho_device_in *note = NULL, *note2 = NULL;
+	struct sho_row_report rep[8];
+	om_log_init("dpf-test", OM_LOG_ERROR);
+	if (!mkdtemp(dir))
+		return 1;
+
+	/* the factory: CAs, a run of 4 devices (firmware 1.0.0) and a run of 1 (firmware 1.0.1) */
+	CHECK_INT(om_factory_init_cas(at("cas"), "Test PVA", "RO"), 0);
+	X509 *pva_cert = NULL;
+	EVP_PKEY *pva_key = NULL;
+	struct om_ca *pva_ca = NULL;
+	CHECK_INT(om_cert_load(&pva_cert, at("cas/pva-ca.pem")), 0);
+	CHECK_INT(om_key_load(&pva_key, at("cas/pva-ca.key")), 0);
+	CHECK_INT(om_ca_open(&pva_ca, pva_cert, pva_key), 0);
+	CHECK_INT(om_cert_load(&ro_cert, at("cas/ro-signing.pem")), 0);
+	CHECK_INT(om_key_load(&ro_key, at("cas/ro-signing.key")), 0);
+	struct om_factory_config fc = { .pva_ca = pva_ca, .ro_cert = ro_cert, .mcc = "001", .mnc = "01",
+					.msin_first = "0000000001", .n_devices = 4, .jobs = 1 };
+	CHECK_INT(om_factory_run(at("run"), &fc, NULL), 0);
+	fc.n_devices = 1;
+	fc.msin_first = "0000000100";
+	fc.tre_prefix = "TRX";
+	fc.firmware = "1.0.1";
+	CHECK_INT(om_factory_run(at("run2"), &fc, NULL), 0);
+	int n_note = sho_note_read(at("run/owner/delivery-note.csv"), &note, why, sizeof(why));
+	int n_note2 = sho_note_read(at("run2/owner/delivery-note.csv"), &note2, why, sizeof(why));
+	CHECK_MSG(n_note == 4 && n_note2 == 1, "%d %d: %s", n_note, n_note2, why);
+	if (n_note != 4 || n_note2 != 1)
+		return check_done();
+
+	/* the PVA: its CA, a responder, both runs imported (run2 against 1.0.0's references), served on loopback */
+	pva_responder(pva_ca);
+	tampered_import_dir();
+	struct pva_config pc = { .db_path = at("pva.db") };
+	char ca_path[600], rc_path[600], rk_path[600];
+	snprintf(ca_path, sizeof(ca_path), "%s/cas/pva-ca.pem", dir);
+	snprintf(rc_path, sizeof(rc_path), "%s/responder.pem", dir);
+	snprintf(rk_path, sizeof(rk_path), "%s/responder.key", dir);
+	pc.db_path = strdup(at("pva.db"));
+	pc.ca_cert = ca_path;
+	pc.responder_cert = rc_path;
+	pc.responder_key = rk_path;
+	pva = pva_open(&pc, err, sizeof(err));
+	CHECK_MSG(pva != NULL, "pva_open: %s", err);
+	long nd = 0, nr = 0;
+	CHECK_INT(pva_import_dir(pva, at("run/pva"), &nd, &nr, why, sizeof(why)), 0);
+	CHECK_MSG(pva_import_dir(pva, at("pva2"), &nd, &nr, why, sizeof(why)) == 0, "%s", why);
+	struct om_http_server *http = NULL;
+	struct om_http_opts ho = { .port = 0 };
+	CHECK_INT(om_http_server_new(&http, &ho, err, sizeof(err)), 0);
+	CHECK_INT(pva_http_routes(http, pva), 0);
+	CHECK_INT(om_http_server_start(http), 0);
+	snprintf(ocsp_url, sizeof(ocsp_url), "http://127.0.0.1:%u/", (unsigned)om_http_server_port(http));
+	snprintf(pva_url, sizeof(pva_url), "http://127.0.0.1:%u", (unsigned)om_http_server_port(http));
+
+	/* the SHO: its HSS, its registration core, the devices registered (all but TRE-00000004) */
+	snprintf(hss_db, sizeof(hss_db), "%s/hss.db", dir);
+	snprintf(sock, sizeof(sock), "%s/hss-sock/prov.sock", dir);
+	struct hss_config hc = { .db_path = hss_db };
+	hss = hss_open(&hc, err, sizeof(err));
+	CHECK_MSG(hss != NULL, "%s", err);
+	CHECK_MSG(hss_provision_start(hss, sock, err, sizeof(err)) == 0, "%s", err);
+	sho_identity();
+	static const uint8_t op[16] = { 0xcd, 0xc2, 0x02, 0xd5, 0x12, 0x3e, 0x20, 0xf6,
+					0x2b, 0x6d, 0x67, 0x6a, 0xc7, 0x2c, 0xb3, 0x18 };
+	snprintf(sho_db, sizeof(sho_db), "%s/sho.db", dir);
+	struct sho_config cfg = {
+		.db_path = sho_db, .sho_id = "SHO-B", .mcc = "001", .mnc = "02", .msin_first = "0000000001",
+		.msin_last = "0000000099", .op = op, .apn = "internet.sho-b", .roaming = "any", .amf = { 0x80, 0x00 },
+		.ind_bits = 5, .pva_ca = pva_cert, .ocsp_url = ocsp_url, .hss_socket = sock,
+		.sign_key = sho_key, .sign_cert = sho_cert, .provurl = "https://dpf.sho-b.lab/dm",
+		.server_id = "sho-b-dpf", .dpf_apn = "prov.sho-b",
+	};
+	CHECK_MSG(sho_open(&sho, &cfg, why, sizeof(why)) == 0, "sho_open: %s", why);
+	CHECK_INT(sho_owner_add(sho, OWNER, SECRET), 0);
+	CHECK_INT(sho_register(sho, OWNER, SECRET, note, 3, 0, rep), 0);
+	CHECK_INT(sho_register(sho, OWNER, SECRET, note2, 1, 0, rep), 0);
+
+	/* the DPF */
+	snprintf(dpf_db, sizeof(dpf_db), "%s/dpf.db", dir);
+	struct dpf_config dc = { .db_path = dpf_db, .sho = sho, .sign_key = sho_key, .pva = dpf_pva_http,
+				 .pva_ctx = pva_url };
+	CHECK_MSG(dpf_open(&dpf, &dc, why, sizeof(why)) == 0, "dpf_open: %s", why);
+
+	struct device d1, d2, d3, d4, d5;
+	memset(&d1, 0, sizeof(d1));
+	memset(&d2, 0, sizeof(d2));
+	memset(&d3, 0, sizeof(d3));
+	memset(&d4, 0, sizeof(d4));
+	memset(&d5, 0, sizeof(d5));
+	device_up(&d1, "run", &note[0], NULL, 1);
+	provision_good(&d1);
+
+	/* nonceA of another handover (device 1's), sealed for device 2's TRE */
+	device_up(&d2, "run", &note[1], d1.creds.nonce_a, 1);
+	refused(&d2, OM_EDPF_NONCE_A, "nonceA");
+
+	/* revoked at the PVA after registration */
+	device_up(&d3, "run", &note[2], NULL, 1);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "revoke %s keyCompromise", d3.tre_id);
+	CHECK_MSG(pva_admin_exec(pva, cmd, pva_line, NULL, err, sizeof(err)) == 0, "revoke: %s", err);
+	refused(&d3, OM_EDPF_PVA_REFUSED, "revoked");
+	CHECK(!strcmp(state_of(d3.tre_id), "handover_accepted"));
+
+	/* measurements that are not the references of the reported firmware */
+	device_up(&d5, "run2", &note2[0], NULL, 1);
+	refused(&d5, OM_EDPF_PVA_REFUSED, "measurement-mismatch");
+
+	/* never registered at this SHO */
+	uint8_t na[OM_NONCE_LEN];
+	memset(na, 0x77, sizeof(na));
+	device_up(&d4, "run", &note[3], na, 0);
+	refused(&d4, OM_EDPF_UNKNOWN_TRE, "not registered");
+	CHECK_INT(dpf_install_status(dpf, d4.tre_id, DPF_INSTALL_SUCCESS, time(NULL)), OM_EDPF_NOT_RELEASED);
+
+	/* the PVA unreachable: no decision, nothing changed (device 5 is otherwise fine until the PVA) */
+	om_http_server_free(http);
+	http = NULL;
+	refused(&d5, OM_EDPF_PVA, "PVA");
+
+	device_down(&d1);
+	device_down(&d2);
+	device_down(&d3);
+	device_down(&d4);
+	device_down(&d5);
+	dpf_close(dpf);
+	sho_close(sho);
+	hss_provision_stop();
+	hss_close(hss);
+	pva_close(pva);
+	free((void *)pc.db_path);
+	sho_devices_free(note, (size_t)n_note);
+	sho_devices_free(note2, (size_t)n_note2);
+	om_ca_free(pva_ca);
+	X509_free(pva_cert);
+	X509_free(ro_cert);
+	X509_free(sho_cert);
+	EVP_PKEY_free(pva_key);
+	EVP_PKEY_free(ro_key);
+	EVP_PKEY_free(sho_key);
+	kit_rm_rf(dir);
+	return check_done();
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The PVA's platform validation as seen from the DPF: one POST /validate (docs/pva.md). */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include <openmcim/hex.h>
+
+#include "dpf.h"
+
+#define ANSWER_MAX 2048 /* a handful of short name=value lines */
+#define PVA_TIMEOUT_MS 10000L
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ok;
+
+static void curl_init(void)
+{
+	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+static int say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int say(char *why, size_t len, int rc, const char *fmt, ...)
+{
+	if (why && len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+struct body {
+	char text[ANSWER_MAX + 1];
+	size_t len;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t add = size * n;
+	if (b->len + add > ANSWER_MAX)
+		return 0; /* too long: curl fails the transfer */
+	memcpy(b->text + b->len, data, add);
+	b->len += add;
+	b->text[b->len] = '\0';
+	return add;
+}
+
+/* The value of the line "key=..." into out; 0, or -1 when absent or too long. */
+static int line_value(const char *text, const char *key, char *out, size_t cap)
+{
+	size_t kl = strlen(key);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, kl) || p[kl] != '=')
+			continue;
+		p += kl + 1;
+		size_t n = strcspn(p, "\r\n");
+		if (n >= cap)
+			return -1;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+/* The PVA's answer (status and body) into v. 0 or OM_EDPF_PVA. */
+static int read_answer(long status, const struct body *b, struct dpf_pva_verdict *v, char *why, size_t wl)
+{
+	char result[16], hex[2 * OM_NONCE_LEN + 1];
+	if (strlen(b->text) != b->len)
+		return say(why, wl, OM_EDPF_PVA, "PVA answer holds a NUL byte");
+	for (size_t i = 0; i < b->len; i++)
+		if (!isprint((unsigned char)b->text[i]) && b->text[i] != '\n' && b->text[i] != '\r')
+			return say(why, wl, OM_EDPF_PVA, "PVA answer is not text");
+	if (status != 200)
+		return say(why, wl, OM_EDPF_PVA, "PVA answered HTTP %ld", status);
+	if (line_value(b->text, "result", result, sizeof(result)) < 0 ||
+	    line_value(b->text, "tre_id", v->tre_id, sizeof(v->tre_id)) < 0)
+		return say(why, wl, OM_EDPF_PVA, "PVA answer without result or tre_id");
+	if (!strcmp(result, "accepted")) {
+		if (line_value(b->text, "nonce_b", hex, sizeof(hex)) < 0 || strlen(hex) != 2 * OM_NONCE_LEN ||
+		    om_hex_decode(v->nonce_b, OM_NONCE_LEN, hex) < 0)
+			return say(why, wl, OM_EDPF_PVA, "PVA acceptance without a readable nonce_b");
+		snprintf(v->reason, sizeof(v->reason), "accepted");
+		v->accepted = 1;
+		return 0;
+	}
+	if (!strcmp(result, "refused") && line_value(b->text, "reason", v->reason, sizeof(v->reason)) == 0 &&
+	    v->reason[0]) {
+		if (line_value(b->text, "detail", v->detail, sizeof(v->detail)) < 0)
+			v->detail[0] = '\0';
+		return 0;
+	}
+	return say(why, wl, OM_EDPF_PVA, "PVA answer neither accepted nor refused with a reason");
+}
+
+int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdict *v, char *why, size_t why_len)
+{
+	const char *base = ctx;
+	char url[512];
+	struct body b = { .len = 0 };
+	struct curl_slist *hdr = NULL;
+	long status = 0;
+	int rc;
+	memset(v, 0, sizeof(*v));
+	if (!base || !obj || !len)
+		return say(why, why_len, OM_EINVAL, "no PVA URL or no M2MMobj");
+	size_t bl = strlen(base);
+	while (bl && base[bl - 1] == '/')
+		bl--;
+	if (bl + sizeof("/validate") > sizeof(url))
+		return say(why, why_len, OM_EDPF_CONFIG, "PVA URL too long");
+	snprintf(url, sizeof(url), "%.*s/validate", (int)bl, base);
+	pthread_once(&curl_once, curl_init);
+	if (!curl_ok)
+		return say(why, why_len, OM_EDPF_PVA, "libcurl did not initialise");
+	CURL *c = curl_easy_init();
+	if (!c)
+		return say(why, why_len, OM_ENOMEM, "curl_easy_init failed");
+	hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
+	CURLcode cc = hdr ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_URL, url);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)obj);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, PVA_TIMEOUT_MS);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (cc == CURLE_OK)
+		cc = curl_easy_perform(c);
+	if (cc != CURLE_OK) {
+		rc = say(why, why_len, OM_EDPF_PVA, "PVA at %s: %s", url, curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	rc = read_answer(status, &b, v, why, why_len);
+out:
+	if (rc < 0)
+		memset(v, 0, sizeof(*v));
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	return rc;
+}
