@@ -28,9 +28,11 @@
 #include <openmcim/tre.h>
 
 #include "check.h"
+#include "daemon_util.h"
 #include "drf.h"
 #include "factory.h"
 #include "http_server.h"
+#include "pki_fixture.h"
 
 #define TRE_ID "TRE-00000001"
 #define OLD_IMSI "001019000000001"
@@ -45,119 +47,12 @@ static const char *at(const char *rel)
 	return path;
 }
 
-static void nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-/* Run argv, stdout (and stderr if merge) into out. Returns the exit status or -1. */
-static int run(const char *const *argv, int merge, char *out, size_t cap)
-{
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(merge ? p[1] : open("/dev/null", 1), 2);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t len = 0;
-	ssize_t r;
-	while (len + 1 < cap && (r = read(p[0], out + len, cap - 1 - len)) > 0)
-		len += (size_t)r;
-	out[len] = '\0';
-	close(p[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* ---- the operators -------------------------------------------------------- */
-
-struct sho {
-	EVP_PKEY *key, *root_key;
-	struct om_ca *root;
-	X509 *cert;
-	uint8_t *der;
-	size_t der_len;
-};
-
-/* A peer operator's SHO_SIGNING identity: a root and a certificate CN=id under it. */
-static void sho_make(struct sho *s, const char *id)
-{
-	char cn[80];
-	X509_REQ *csr = NULL;
-	struct om_issue req = { .profile = OM_CERT_SHO_SIGNING, .cn = id };
-	memset(s, 0, sizeof(*s));
-	snprintf(cn, sizeof(cn), "%s root", id);
-	CHECK_INT(om_key_generate(&s->root_key, OM_KEY_EC_P256), 0);
-	CHECK_INT(om_key_generate(&s->key, OM_KEY_EC_P256), 0);
-	CHECK_INT(om_ca_create(&s->root, s->root_key, cn, 0, 0), 0);
-	CHECK_INT(om_csr_create(&csr, s->key, id, NULL), 0);
-	CHECK_INT(om_ca_issue(s->root, csr, &req, &s->cert), 0);
-	CHECK_INT(om_cert_encode(s->cert, OM_ENC_DER, &s->der, &s->der_len), 0);
-	X509_REQ_free(csr);
-}
-
-static void sho_free(struct sho *s)
-{
-	om_pki_free(s->der, s->der_len);
-	X509_free(s->cert);
-	om_ca_free(s->root);
-	EVP_PKEY_free(s->key);
-	EVP_PKEY_free(s->root_key);
-}
-
-/* An OPERATOR_TLS certificate from the lab CA, as tls/<name>.pem and .key. */
-static void issue_tls(struct om_ca *ca, const char *name, const char *dns)
-{
-	EVP_PKEY *k = NULL;
-	X509_REQ *csr = NULL;
-	X509 *c = NULL;
-	char p[600];
-	struct om_issue req = { .profile = OM_CERT_OPERATOR_TLS, .cn = name, .dns_name = dns };
-	CHECK_INT(om_key_generate(&k, OM_KEY_EC_P256), 0);
-	CHECK_INT(om_csr_create(&csr, k, name, NULL), 0);
-	CHECK_INT(om_ca_issue(ca, csr, &req, &c), 0);
-	snprintf(p, sizeof(p), "%s/tls/%s.pem", tmp, name);
-	CHECK_INT(om_cert_save(p, c), 0);
-	snprintf(p, sizeof(p), "%s/tls/%s.key", tmp, name);
-	CHECK_INT(om_key_save(p, k), 0);
-	X509_free(c);
-	X509_REQ_free(csr);
-	EVP_PKEY_free(k);
-}
 
 static X509 *enc_cert;
 
-/* The device's TRE_ENCRYPTION certificate from the PVA's import file. */
-static X509 *enc_cert_of_run(void)
-{
-	size_t len = 0;
-	char *csv = (char *)check_slurp(at("run/pva/devices.csv"), &len);
-	X509 *c = NULL;
-	CHECK(csv != NULL);
-	if (!csv)
-		return NULL;
-	char *row = strchr(csv, '\n') + 1, *b64 = strrchr(strtok(row, "\n"), ',') + 1;
-	uint8_t *der = malloc(strlen(b64));
-	int n = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)strlen(b64));
-	while (n > 0 && b64[strlen(b64) - 1] == '=' && (b64[strlen(b64) - 1] = 0, 1))
-		n--;
-	CHECK_INT(om_cert_decode(&c, OM_ENC_DER, der, (size_t)n), 0);
-	free(der);
-	free(csv);
-	return c;
-}
-
 /* A signed request from s (as id) for TRE_ID, written to file; created now. */
-static void request_file(const struct sho *s, const char *id, const char *rid, const char *code, const char *file)
+static void request_file(const struct pf_sho *s, const char *id, const char *rid, const char *code, const char *file)
 {
 	struct om_handover_req r;
 	struct om_dm_creds c;
@@ -210,7 +105,7 @@ static int post(const char *client, const char *url_path, const char *file, char
 	const char *argv[] = { "curl", "-s", "--max-time", "10", "--cacert", ca, "--resolve", resolve,
 			       "-w", "\n%{http_code}", "--data-binary", data, url,
 			       client ? "--cert" : NULL, cert, "--key", key, NULL };
-	if (run(argv, 0, raw, sizeof(raw)) != 0)
+	if (du_run_quiet(argv, 0, raw, sizeof(raw)) != 0)
 		return -1;
 	char *nl = strrchr(raw, '\n');
 	if (!nl)
@@ -276,41 +171,10 @@ static pid_t start_daemon(void)
 	char log[600], conf[600];
 	snprintf(log, sizeof(log), "%s/drf.log", tmp);
 	snprintf(conf, sizeof(conf), "%s/drf.conf", tmp);
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (!freopen(log, "w", stderr))
-			_exit(126);
-		execl(drf_bin, drf_bin, "-c", conf, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && !port; i++) {
-		size_t n;
-		char *text = (char *)check_slurp(log, &n);
-		char *s = text ? strstr(text, " started ") : NULL;
-		char *p = s ? strstr(s, " port=") : NULL;
-		if (p)
-			port = (unsigned)atoi(p + 6);
-		free(text);
-		if (!port)
-			nap_ms(50);
-	}
+	pid_t pid = du_spawn_daemon(drf_bin, conf, log, 0);
+	port = du_log_port(log, " started ", 10000);
 	CHECK_MSG(port != 0, "the daemon did not start; see %s", log);
 	return pid;
-}
-
-/* Exit status after SIGTERM, or -1 if it did not stop within 10 s. */
-static int stop_daemon(pid_t pid)
-{
-	int st = 0;
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 200; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		nap_ms(50);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
 }
 
 static struct drf *drf_admin(void)
@@ -327,7 +191,7 @@ static void command_line(void)
 {
 	char out[2048];
 	const char *help[] = { drf_bin, "--help", NULL };
-	CHECK_INT(run(help, 1, out, sizeof(out)), 0);
+	CHECK_INT(du_run_quiet(help, 1, out, sizeof(out)), 0);
 	CHECK(strstr(out, "usage: openmcim-drf") != NULL);
 	FILE *f = fopen(at("bad.conf"), "w");
 	if (f) {
@@ -337,7 +201,7 @@ static void command_line(void)
 	char conf[600];
 	snprintf(conf, sizeof(conf), "%s", at("bad.conf"));
 	const char *bad[] = { drf_bin, "-c", conf, NULL };
-	CHECK(run(bad, 1, out, sizeof(out)) != 0);
+	CHECK(du_run_quiet(bad, 1, out, sizeof(out)) != 0);
 	CHECK_MSG(strstr(out, "bad.conf:3") != NULL, "bad config: %s", out);
 }
 
@@ -347,7 +211,7 @@ int main(void)
 	struct om_ca *pva = NULL, *lab = NULL;
 	X509 *pva_cert = NULL, *ro_cert = NULL;
 	EVP_PKEY *pva_key = NULL, *lab_key = NULL;
-	struct sho b, c;
+	struct pf_sho b, c;
 	struct drf *d = NULL;
 	struct om_http_server *vno_srv = NULL;
 	struct drf_device_status st;
@@ -377,9 +241,9 @@ int main(void)
 	fc.n_devices = 1;
 	fc.jobs = 1;
 	CHECK_INT(om_factory_run(at("run"), &fc, NULL), 0);
-	enc_cert = enc_cert_of_run();
-	sho_make(&b, "SHO-B");
-	sho_make(&c, "SHO-C");
+	enc_cert = pf_enc_cert_of_run(at("run/pva/devices.csv"));
+	pf_sho_make(&b, "SHO-B");
+	pf_sho_make(&c, "SHO-C");
 
 	/* one lab CA for the operators' TLS certificates */
 	CHECK_INT(mkdir(at("tls"), 0700), 0);
@@ -388,9 +252,11 @@ int main(void)
 	if (!lab || !enc_cert)
 		return check_done();
 	CHECK_INT(om_cert_save(at("tls/ca.pem"), om_ca_cert(lab)), 0);
-	issue_tls(lab, "drf.sho-a.lab", "drf.sho-a.lab");
-	issue_tls(lab, "drf.sho-b.lab", NULL);
-	issue_tls(lab, "drf.sho-c.lab", NULL);
+	char tls_dir[600];
+	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", tmp);
+	pf_issue_tls(lab, tls_dir, "drf.sho-a.lab", "drf.sho-a.lab");
+	pf_issue_tls(lab, tls_dir, "drf.sho-b.lab", NULL);
+	pf_issue_tls(lab, tls_dir, "drf.sho-c.lab", NULL);
 
 	/* the register: the device, the two peers, one code for the owner */
 	uint8_t *enc_der = NULL;
@@ -448,7 +314,7 @@ int main(void)
 		delivered = vno.delivered;
 		pthread_mutex_unlock(&vno.lock);
 		if (!delivered)
-			nap_ms(50);
+			du_nap_ms(50);
 	}
 	CHECK_INT(delivered, 1);
 	CHECK_INT(vno.calls, 2);
@@ -464,7 +330,7 @@ int main(void)
 		CHECK_INT(ts.bootstrap_sequence, seq);
 		om_tre_close(tre);
 	}
-	nap_ms(2500); /* a delivered push is not repeated */
+	du_nap_ms(2500); /* a delivered push is not repeated */
 	CHECK_INT(vno.calls, 2);
 
 	/* completion: only the operator that sent the request can report it */
@@ -482,7 +348,7 @@ int main(void)
 		drf_close(d);
 	}
 
-	CHECK_INT(stop_daemon(pid), 0);
+	CHECK_INT(du_term_wait(pid, 10000), 0);
 	size_t n = 0;
 	char *log = (char *)check_slurp(at("drf.log"), &n);
 	CHECK(log && strstr(log, " stopped ") && strstr(log, "result=not-attached") &&
@@ -494,8 +360,8 @@ int main(void)
 
 	om_http_server_free(vno_srv);
 	om_pki_free(enc_der, enc_len);
-	sho_free(&b);
-	sho_free(&c);
+	pf_sho_free(&b);
+	pf_sho_free(&c);
 	X509_free(enc_cert);
 	om_ca_free(lab);
 	EVP_PKEY_free(lab_key);

@@ -25,6 +25,7 @@
 #include "drf_int.h"
 #include "factory.h"
 #include "hss.h"
+#include "pki_fixture.h"
 #include "provision.h"
 
 #define TRE_ID "TRE-00000001"
@@ -40,64 +41,10 @@ static const char *at(const char *rel)
 	return path;
 }
 
-/* The device's TRE_ENCRYPTION certificate from the PVA's import file. */
-static X509 *enc_cert_of_run(void)
-{
-	size_t len = 0;
-	char *csv = (char *)check_slurp(at("run/pva/devices.csv"), &len);
-	X509 *c = NULL;
-	CHECK(csv != NULL);
-	if (!csv)
-		return NULL;
-	char *row = strchr(csv, '\n') + 1, *b64 = strrchr(strtok(row, "\n"), ',') + 1;
-	uint8_t *der = malloc(strlen(b64));
-	int n = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)strlen(b64));
-	while (n > 0 && b64[strlen(b64) - 1] == '=' && (b64[strlen(b64) - 1] = 0, 1))
-		n--; /* EVP_DecodeBlock counts the padding */
-	CHECK_INT(om_cert_decode(&c, OM_ENC_DER, der, (size_t)n), 0);
-	free(der);
-	free(csv);
-	return c;
-}
-
-struct sho {
-	EVP_PKEY *key, *root_key;
-	struct om_ca *root;
-	X509 *cert;
-	uint8_t *der;
-	size_t der_len;
-};
-
-/* A peer operator: a root and a SHO_SIGNING certificate CN=id under it. */
-static void sho_make(struct sho *s, const char *id)
-{
-	char cn[80];
-	X509_REQ *csr = NULL;
-	struct om_issue req = { .profile = OM_CERT_SHO_SIGNING, .cn = id };
-	memset(s, 0, sizeof(*s));
-	snprintf(cn, sizeof(cn), "%s root", id);
-	CHECK_INT(om_key_generate(&s->root_key, OM_KEY_EC_P256), 0);
-	CHECK_INT(om_key_generate(&s->key, OM_KEY_EC_P256), 0);
-	CHECK_INT(om_ca_create(&s->root, s->root_key, cn, 0, 0), 0);
-	CHECK_INT(om_csr_create(&csr, s->key, id, NULL), 0);
-	CHECK_INT(om_ca_issue(s->root, csr, &req, &s->cert), 0);
-	CHECK_INT(om_cert_encode(s->cert, OM_ENC_DER, &s->der, &s->der_len), 0);
-	X509_REQ_free(csr);
-}
-
-static void sho_free(struct sho *s)
-{
-	om_pki_free(s->der, s->der_len);
-	X509_free(s->cert);
-	om_ca_free(s->root);
-	EVP_PKEY_free(s->key);
-	EVP_PKEY_free(s->root_key);
-}
-
 static X509 *enc_cert;
 
 /* A request from s for TRE_ID with code, created at created, signed with key. */
-static uint8_t *request(const struct sho *s, const char *id, const char *rid, const char *code, int64_t created,
+static uint8_t *request(const struct pf_sho *s, const char *id, const char *rid, const char *code, int64_t created,
 			EVP_PKEY *key, size_t *len)
 {
 	struct om_handover_req r;
@@ -194,7 +141,7 @@ int main(void)
 	struct om_ca *pva = NULL;
 	X509 *pva_cert = NULL, *ro_cert = NULL;
 	EVP_PKEY *pva_key = NULL, *ro_key = NULL;
-	struct sho b, c;
+	struct pf_sho b, c;
 	struct drf *d = NULL;
 	struct om_tre *tre = NULL;
 	struct om_tre_status ts;
@@ -221,9 +168,9 @@ int main(void)
 	fc.n_devices = 1;
 	fc.jobs = 1;
 	CHECK_INT(om_factory_run(at("run"), &fc, NULL), 0);
-	enc_cert = enc_cert_of_run();
-	sho_make(&b, "SHO-B");
-	sho_make(&c, "SHO-C");
+	enc_cert = pf_enc_cert_of_run(at("run/pva/devices.csv"));
+	pf_sho_make(&b, "SHO-B");
+	pf_sho_make(&c, "SHO-C");
 	/* the certificates start at the second they were made: "now" must not precede it */
 	now = (int64_t)time(NULL);
 
@@ -361,8 +308,8 @@ int main(void)
 	drf_close(d);
 	hss_provision_stop();
 	hss_close(h);
-	sho_free(&b);
-	sho_free(&c);
+	pf_sho_free(&b);
+	pf_sho_free(&c);
 	X509_free(enc_cert);
 	om_ca_free(pva);
 	X509_free(pva_cert);

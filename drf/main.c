@@ -9,8 +9,6 @@
  * certificates to the peer operators (drf_http.h), and runs the delivery
  * loop (push.h) until SIGTERM or SIGINT.
  */
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 #include <openmcim/pki.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "drf.h"
 #include "drf_http.h"
 #include "log.h"
@@ -48,13 +47,10 @@ struct settings {
 	int log_level;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: openmcim-drf -c FILE | --config FILE\n"
-		   "       openmcim-drf --help | --version\n"
-		   "The DRF: handovers between operators over mutual TLS, bootstrap push through the VNO,\n"
-		   "removal of old subscriptions; see conf/drf.conf.example and docs/drf.md.\n");
-}
+static const char usage[] = "usage: openmcim-drf -c FILE | --config FILE\n"
+			    "       openmcim-drf --help | --version\n"
+			    "The DRF: handovers between operators over mutual TLS, bootstrap push through the VNO,\n"
+			    "removal of old subscriptions; see conf/drf.conf.example and docs/drf.md.\n";
 
 static int read_settings(const struct om_conf *c, struct settings *s, char *err, size_t len)
 {
@@ -109,12 +105,7 @@ static int load_identity(const struct settings *s, EVP_PKEY **key, X509 **cert, 
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct om_daemon self = { .name = "drf", .version = OPENMCIM_VERSION, .usage = usage };
 	static struct drf_http web; /* large (the peer table); lives as long as the process */
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
@@ -126,29 +117,11 @@ int main(int argc, char **argv)
 	X509 *cert = NULL;
 	struct settings s;
 	char err[512] = "";
-	int opt, status = 1, curl_up = 0;
-	sigset_t sigs;
+	int status = 1, curl_up = 0;
 
-	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			conf_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("openmcim-drf %s\n", OPENMCIM_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!conf_path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	int rc = om_daemon_args(&self, argc, argv, &conf_path);
+	if (rc >= 0)
+		return rc;
 	memset(&s, 0, sizeof(s));
 	om_log_init("drf", OM_LOG_INFO);
 	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
@@ -163,11 +136,7 @@ int main(int argc, char **argv)
 	om_log_init("drf", (enum om_log_level)s.log_level);
 
 	/* the HTTP and delivery threads inherit this mask; only sigwait() sees the signals */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	om_daemon_block_signals();
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		om_error("start", "reason=\"libcurl\"");
@@ -198,11 +167,7 @@ int main(int argc, char **argv)
 		  (unsigned)om_http_server_port(http), s.db, web.n_peers, s.push.url ? s.push.url : "-",
 		  s.hss_socket ? s.hss_socket : "-");
 
-	sigdelset(&sigs, SIGPIPE);
-	int sig = 0;
-	while (sigwait(&sigs, &sig) != 0)
-		;
-	om_notice("stopping", "signal=%d", sig);
+	om_daemon_wait();
 	status = 0;
 out:
 	om_http_server_free(http); /* no handler runs after this */

@@ -21,11 +21,13 @@
 
 #include <openmcim/handover.h>
 
+#include "daemon_util.h"
 #include "drf.h"
 #include "factory.h"
 #include "hss.h"
 #include "http_server.h"
 #include "log.h"
+#include "pki_fixture.h"
 #include "provision.h"
 #include "sho.h"
 
@@ -44,39 +46,6 @@ static const char *at(const char *rel)
 	return path;
 }
 
-static void nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-/* Run argv; stdout (and stderr if merge) into out. The exit status, or -1. */
-static int run(const char *const *argv, int merge, char *out, size_t cap)
-{
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(merge ? p[1] : open("/dev/null", O_WRONLY), 2);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t len = 0;
-	ssize_t r;
-	while (len + 1 < cap && (r = read(p[0], out + len, cap - 1 - len)) > 0)
-		len += (size_t)r;
-	out[len] = '\0';
-	close(p[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* ---- daemons ------------------------------------------------------------- */
 
 /* Start bin -c conf with stderr into log; wait for " started " and read port=. */
@@ -86,42 +55,10 @@ static pid_t start(const char *bin, const char *conf, const char *log, unsigned 
 	snprintf(b, sizeof(b), "%s/%s", bin_dir, bin);
 	snprintf(c, sizeof(c), "%s", at(conf));
 	snprintf(l, sizeof(l), "%s", at(log));
-	*port = 0;
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (!freopen(l, "w", stderr))
-			_exit(126);
-		execl(b, b, "-c", c, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 400 && !*port; i++) {
-		size_t n;
-		char *text = (char *)check_slurp(l, &n);
-		char *s = text ? strstr(text, " started ") : NULL;
-		char *p = s ? strstr(s, " port=") : NULL;
-		if (p)
-			*port = (unsigned)atoi(p + 6);
-		free(text);
-		if (!*port)
-			nap_ms(25);
-	}
+	pid_t pid = du_spawn_daemon(b, c, l, 0);
+	*port = du_log_port(l, " started ", 10000);
 	CHECK_MSG(*port != 0, "%s did not start; see %s", bin, l);
 	return pid;
-}
-
-/* Exit status after SIGTERM, or -1 if it did not stop within 10 s. */
-static int stop(pid_t pid)
-{
-	int st = 0;
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 200; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		nap_ms(50);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
 }
 
 /* ---- the owner, with curl ------------------------------------------------ */
@@ -143,7 +80,7 @@ static int call(const char *method, const char *url_path, const char *file, cons
 	const char *argv[] = { "curl", "-s", "--max-time", "20", "--cacert", ca, "--resolve", resolve, "-w",
 			       "\n%{http_code}", "-X", method, "-u", user, url,
 			       file ? "--data-binary" : NULL, data, NULL };
-	if (run(argv, 0, raw, sizeof(raw)) != 0)
+	if (du_run_quiet(argv, 0, raw, sizeof(raw)) != 0)
 		return -1;
 	char *nl = strrchr(raw, '\n');
 	if (!nl)
@@ -159,27 +96,6 @@ static void write_text(const char *rel, const char *text)
 	CHECK(f && fputs(text, f) >= 0);
 	if (f)
 		fclose(f);
-}
-
-/* ---- operators' TLS --------------------------------------------------------- */
-
-static void issue_tls(struct om_ca *ca, const char *name)
-{
-	EVP_PKEY *k = NULL;
-	X509_REQ *csr = NULL;
-	X509 *c = NULL;
-	char p[600];
-	struct om_issue req = { .profile = OM_CERT_OPERATOR_TLS, .cn = name, .dns_name = "localhost" };
-	CHECK_INT(om_key_generate(&k, OM_KEY_EC_P256), 0);
-	CHECK_INT(om_csr_create(&csr, k, name, NULL), 0);
-	CHECK_INT(om_ca_issue(ca, csr, &req, &c), 0);
-	snprintf(p, sizeof(p), "%s/tls/%s.pem", dir, name);
-	CHECK_INT(om_cert_save(p, c), 0);
-	snprintf(p, sizeof(p), "%s/tls/%s.key", dir, name);
-	CHECK_INT(om_key_save(p, k), 0);
-	X509_free(c);
-	X509_REQ_free(csr);
-	EVP_PKEY_free(k);
 }
 
 /* ---- SHO-C's DRF, standing in: mTLS, verifies, first answer too late --------- */
@@ -218,7 +134,7 @@ static void drf_c_handover(struct om_http_req *r, void *arg)
 	snprintf(rid, sizeof(rid), "%s", ok ? hr.request_id : "-");
 	om_handover_free(&hr);
 	if (first)
-		nap_ms(3000); /* the answer comes after the SHO gave up: lost */
+		du_nap_ms(3000); /* the answer comes after the SHO gave up: lost */
 	snprintf(out, sizeof(out), "result=accepted request_id=%s sequence=7\n", rid);
 	om_http_reply(r, 200, "text/plain", out, strlen(out));
 }
@@ -256,12 +172,12 @@ static void command_line(void)
 	char out[2048], b[600], c[600];
 	snprintf(b, sizeof(b), "%s/openmcim-sho", bin_dir);
 	const char *help[] = { b, "--help", NULL };
-	CHECK_INT(run(help, 1, out, sizeof(out)), 0);
+	CHECK_INT(du_run_quiet(help, 1, out, sizeof(out)), 0);
 	CHECK(strstr(out, "usage: openmcim-sho") != NULL);
 	write_text("bad.conf", "[sho]\ndb = x.db\n[daemon]\nportt = 1\n");
 	snprintf(c, sizeof(c), "%s", at("bad.conf"));
 	const char *bad[] = { b, "-c", c, NULL };
-	CHECK(run(bad, 1, out, sizeof(out)) != 0);
+	CHECK(du_run_quiet(bad, 1, out, sizeof(out)) != 0);
 	CHECK_MSG(strstr(out, "bad.conf:4") != NULL, "bad config: %s", out);
 }
 
@@ -361,10 +277,12 @@ int main(void)
 	CHECK_INT(mkdir(at("tls"), 0700), 0);
 	lab = kit_ca("Lab operators root", &lab_key);
 	CHECK_INT(om_cert_save(at("tls/ca.pem"), om_ca_cert(lab)), 0);
-	issue_tls(lab, "drf.sho-a.lab");
-	issue_tls(lab, "drf.sho-c.lab");
-	issue_tls(lab, "sho-b.lab");
-	issue_tls(lab, "owners.sho-b.lab");
+	char tls_dir[600];
+	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", dir);
+	pf_issue_tls(lab, tls_dir, "drf.sho-a.lab", "localhost");
+	pf_issue_tls(lab, tls_dir, "drf.sho-c.lab", "localhost");
+	pf_issue_tls(lab, tls_dir, "sho-b.lab", "localhost");
+	pf_issue_tls(lab, tls_dir, "owners.sho-b.lab", "localhost");
 
 	/* SHO-A's DRF: knows the device, SHO-B, and issued the owner a code */
 	struct drf *d = drf_db();
@@ -492,7 +410,7 @@ int main(void)
 	CHECK_MSG(strstr(out, "result=pending") && strstr(out, "reason=OM_ESHO_PEER_TRANSPORT"), "lost: %s", out);
 	CHECK_INT(call("GET", "/status/" TRE_C, NULL, OWNER ":" SECRET, out, sizeof(out)), 200);
 	CHECK_MSG(strstr(out, "state=handover_requested\n"), "pending: %s", out);
-	nap_ms(1600); /* the stand-in's loop is busy with the late answer */
+	du_nap_ms(1600); /* the stand-in's loop is busy with the late answer */
 	CHECK_INT(call("POST", "/handover/" TRE_C, "c.code", OWNER ":" SECRET, out, sizeof(out)), 200);
 	pthread_mutex_lock(&drf_c.lock);
 	CHECK_INT(drf_c.calls, 2);
@@ -505,8 +423,8 @@ int main(void)
 	CHECK_MSG(!strcmp(out, want), "retry: %s", out);
 
 done:
-	CHECK_INT(stop(sho_pid), 0);
-	CHECK_INT(stop(drf_pid), 0);
+	CHECK_INT(du_term_wait(sho_pid, 10000), 0);
+	CHECK_INT(du_term_wait(drf_pid, 10000), 0);
 	size_t n = 0;
 	char *log = (char *)check_slurp(at("sho.log"), &n);
 	CHECK(log && strstr(log, " stopped ") && strstr(log, "sho-auth-refused") && strstr(log, "sho-handover"));

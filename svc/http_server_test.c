@@ -15,6 +15,7 @@
 #include "check.h"
 #include "daemon_util.h"
 #include "http_server.h"
+#include "pki_fixture.h"
 
 static char dir[] = "/tmp/om_http_test_XXXXXX";
 
@@ -116,57 +117,16 @@ static void routes_bodies_and_errors(void)
 	om_http_server_free(s);
 }
 
-/* A CA and an OPERATOR_TLS certificate under it, written as dir/<name>.pem and .key. */
-static int issue_tls(struct om_ca *ca, const char *name, const char *dns)
-{
-	EVP_PKEY *k = NULL;
-	X509_REQ *csr = NULL;
-	X509 *c = NULL;
-	char path[300];
-	struct om_issue req = { .profile = OM_CERT_OPERATOR_TLS, .cn = name, .dns_name = dns };
-	int rc = om_key_generate(&k, OM_KEY_EC_P256);
-	if (rc == 0)
-		rc = om_csr_create(&csr, k, name, NULL);
-	if (rc == 0)
-		rc = om_ca_issue(ca, csr, &req, &c);
-	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
-	if (rc == 0)
-		rc = om_cert_save(path, c);
-	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
-	if (rc == 0)
-		rc = om_key_save(path, k);
-	X509_free(c);
-	X509_REQ_free(csr);
-	EVP_PKEY_free(k);
-	return rc;
-}
-
-static struct om_ca *make_ca(const char *cn, const char *file)
-{
-	EVP_PKEY *k = NULL;
-	struct om_ca *ca = NULL;
-	char path[300];
-	if (om_key_generate(&k, OM_KEY_EC_P256) == 0 && om_ca_create(&ca, k, cn, 0, 0) == 0) {
-		snprintf(path, sizeof(path), "%s/%s", dir, file);
-		if (om_cert_save(path, om_ca_cert(ca)) < 0) {
-			om_ca_free(ca);
-			ca = NULL;
-		}
-	}
-	EVP_PKEY_free(k); /* the handle holds its own reference */
-	return ca;
-}
-
 static void tls_with_required_client_certificate(void)
 {
-	struct om_ca *ca = make_ca("Operator A root", "ca.pem");
-	struct om_ca *rogue = make_ca("Rogue root", "rogue.pem");
+	struct om_ca *ca = pf_make_ca(dir, "Operator A root", "ca.pem");
+	struct om_ca *rogue = pf_make_ca(dir, "Rogue root", "rogue.pem");
 	CHECK(ca && rogue);
 	if (!ca || !rogue)
 		return;
-	CHECK_INT(issue_tls(ca, "server", "pva.lab"), 0);
-	CHECK_INT(issue_tls(ca, "client-1", NULL), 0);
-	CHECK_INT(issue_tls(rogue, "intruder", NULL), 0);
+	CHECK_INT(pf_issue_tls(ca, dir, "server", "pva.lab"), 0);
+	CHECK_INT(pf_issue_tls(ca, dir, "client-1", NULL), 0);
+	CHECK_INT(pf_issue_tls(rogue, dir, "intruder", NULL), 0);
 	char cert[300], key[300], cafile[300], err[256] = "", out[512], url[128], resolve[64];
 	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
 	snprintf(key, sizeof(key), "%s/server.key", dir);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers for the tests that run daemons (daemon_util.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,8 @@
 #include "check.h"
 #include "daemon_util.h"
 
-int du_run(const char *const *argv, int merge, char *out, size_t cap)
+/* du_run and du_run_quiet: stderr kept, merged into out, or to /dev/null. */
+static int run_argv(const char *const *argv, int merge, int quiet, char *out, size_t cap)
 {
 	int p[2];
 	if (pipe(p) < 0)
@@ -25,6 +28,8 @@ int du_run(const char *const *argv, int merge, char *out, size_t cap)
 		dup2(p[1], 1);
 		if (merge)
 			dup2(p[1], 2);
+		else if (quiet)
+			dup2(open("/dev/null", O_WRONLY), 2);
 		close(p[0]);
 		close(p[1]);
 		execvp(argv[0], (char *const *)argv);
@@ -40,6 +45,87 @@ int du_run(const char *const *argv, int merge, char *out, size_t cap)
 	int st = 0;
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int du_run(const char *const *argv, int merge, char *out, size_t cap)
+{
+	return run_argv(argv, merge, 0, out, cap);
+}
+
+int du_run_quiet(const char *const *argv, int merge, char *out, size_t cap)
+{
+	return run_argv(argv, merge, 1, out, cap);
+}
+
+int du_run_split(const char *const *argv, char *out, size_t out_cap, char *err, size_t err_cap)
+{
+	int po[2], pe[2];
+	if (pipe(po) < 0)
+		return -1;
+	if (pipe(pe) < 0) {
+		close(po[0]);
+		close(po[1]);
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	/* both pipes at once: neither side blocks the child while the other drains */
+	struct pollfd fds[2] = { { .fd = po[0], .events = POLLIN }, { .fd = pe[0], .events = POLLIN } };
+	char *buf[2] = { out, err };
+	size_t cap[2] = { out_cap, err_cap }, len[2] = { 0, 0 };
+	int open_fds = 2;
+	while (pid > 0 && open_fds > 0 && poll(fds, 2, -1) > 0) {
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !fds[i].revents)
+				continue;
+			char drop[512];
+			size_t room = cap[i] - 1 - len[i];
+			ssize_t r = room ? read(fds[i].fd, buf[i] + len[i], room) : read(fds[i].fd, drop, sizeof(drop));
+			if (r > 0 && room) {
+				len[i] += (size_t)r;
+			} else if (r <= 0) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		if (fds[i].fd >= 0)
+			close(fds[i].fd);
+		buf[i][len[i]] = '\0';
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void du_nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+const char *du_fd_ext_dir(void)
+{
+	static const char *dirs[] = { "/usr/lib/x86_64-linux-gnu/freeDiameter", "/usr/lib/aarch64-linux-gnu/freeDiameter",
+				      "/usr/lib/freeDiameter" };
+	char p[128];
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/dict_nasreq.fdx", dirs[i]);
+		if (access(p, R_OK) == 0)
+			return dirs[i];
+	}
+	return dirs[2];
 }
 
 unsigned du_free_port(void)
@@ -82,6 +168,33 @@ char *du_wait_log(const char *log, const char *needle, int timeout_ms)
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+}
+
+unsigned du_log_port(const char *log, const char *needle, int timeout_ms)
+{
+	unsigned port = 0;
+	char *text = du_wait_log(log, needle, timeout_ms);
+	char *p = text ? strstr(strstr(text, needle), " port=") : NULL;
+	if (p)
+		port = (unsigned)atoi(p + 6);
+	free(text);
+	return port;
+}
+
+int du_term_wait(pid_t pid, int timeout_ms)
+{
+	int st = 0;
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	for (int waited = 0; waited < timeout_ms; waited += 50) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		du_nap_ms(50);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
 }
 
 int du_stop_daemon(pid_t pid, int sig)

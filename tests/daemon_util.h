@@ -17,6 +17,22 @@
  */
 int du_run(const char *const *argv, int merge, char *out, size_t cap);
 
+/* As du_run, but stderr goes to /dev/null unless merge. */
+int du_run_quiet(const char *const *argv, int merge, char *out, size_t cap);
+
+/*
+ * Run argv (argv[0] a path) to its end: its stdout into out, its stderr
+ * into err (each NUL-terminated, at most cap-1 bytes kept, the rest read
+ * and dropped). Returns the exit status, or -1.
+ */
+int du_run_split(const char *const *argv, char *out, size_t out_cap, char *err, size_t err_cap);
+
+/* Sleep for ms milliseconds. */
+void du_nap_ms(long ms);
+
+/* Where freeDiameter's dictionary extensions (dict_nasreq.fdx, ...) are on this machine. */
+const char *du_fd_ext_dir(void);
+
 /* A TCP port free on 127.0.0.1 just now, or 0. */
 unsigned du_free_port(void);
 
@@ -31,6 +47,19 @@ pid_t du_spawn_daemon(const char *exe, const char *conf, const char *log, int ap
  * whole file (malloc'd, NUL-terminated) once it does, or NULL.
  */
 char *du_wait_log(const char *log, const char *needle, int timeout_ms);
+
+/*
+ * Wait up to timeout_ms for needle in the file log, then read the number
+ * after " port=" that follows it. Returns that port, or 0.
+ */
+unsigned du_log_port(const char *log, const char *needle, int timeout_ms);
+
+/*
+ * SIGTERM to pid, then wait up to timeout_ms for it to exit. Returns its
+ * exit status, or -1 when it was killed by a signal, had to be killed with
+ * SIGKILL after timeout_ms, or pid <= 0.
+ */
+int du_term_wait(pid_t pid, int timeout_ms);
 
 /* Send sig to pid and reap it. Returns its wait status, or -1 for pid <= 0. */
 int du_stop_daemon(pid_t pid, int sig);

@@ -27,6 +27,7 @@
 #include "drf_int.h"
 #include "factory.h"
 #include "hss.h"
+#include "pki_fixture.h"
 #include "provision.h"
 #include "sho.h"
 #include "store.h"
@@ -45,24 +46,6 @@ static const char *at(const char *rel)
 	return path;
 }
 
-static void nap_ms(long ms)
-{
-	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
-}
-
-static const char *fd_ext_dir(void)
-{
-	static const char *dirs[] = { "/usr/lib/x86_64-linux-gnu/freeDiameter", "/usr/lib/aarch64-linux-gnu/freeDiameter",
-				      "/usr/lib/freeDiameter" };
-	char p[128];
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s/dict_nasreq.fdx", dirs[i]);
-		if (access(p, R_OK) == 0)
-			return dirs[i];
-	}
-	return dirs[2];
-}
-
 /* ---- daemons ------------------------------------------------------------- */
 
 /* Start openmcim-<role> -c <role>.conf, stderr into <role>.log. */
@@ -79,13 +62,8 @@ static pid_t spawn(const char *role)
 static unsigned log_port(const char *role, const char *needle)
 {
 	char log[600];
-	unsigned port = 0;
 	snprintf(log, sizeof(log), "%s/%s.log", dir, role);
-	char *text = du_wait_log(log, needle, TIMEOUT_MS);
-	char *p = text ? strstr(strstr(text, needle), " port=") : NULL;
-	if (p)
-		port = (unsigned)atoi(p + 6);
-	free(text);
+	unsigned port = du_log_port(log, needle, TIMEOUT_MS);
 	CHECK_MSG(port != 0, "openmcim-%s did not log '%s' with a port; see %s", role, needle, log);
 	return port;
 }
@@ -118,26 +96,7 @@ static int om_cli(const char *const *args, char *out, size_t cap)
 	return du_run(argv, 1, out, cap);
 }
 
-/* ---- the operators' TLS and SHO-B's signing identity ---------------------- */
-
-static void issue_tls(struct om_ca *ca, const char *name)
-{
-	EVP_PKEY *k = NULL;
-	X509_REQ *csr = NULL;
-	X509 *c = NULL;
-	char p[600];
-	struct om_issue req = { .profile = OM_CERT_OPERATOR_TLS, .cn = name, .dns_name = "localhost" };
-	CHECK_INT(om_key_generate(&k, OM_KEY_EC_P256), 0);
-	CHECK_INT(om_csr_create(&csr, k, name, NULL), 0);
-	CHECK_INT(om_ca_issue(ca, csr, &req, &c), 0);
-	snprintf(p, sizeof(p), "%s/tls/%s.pem", dir, name);
-	CHECK_INT(om_cert_save(p, c), 0);
-	snprintf(p, sizeof(p), "%s/tls/%s.key", dir, name);
-	CHECK_INT(om_key_save(p, k), 0);
-	X509_free(c);
-	X509_REQ_free(csr);
-	EVP_PKEY_free(k);
-}
+/* ---- SHO-B's signing identity ------------------------------------------- */
 
 /* SHO-B's SHO_SIGNING certificate (its Cert_SHO[i+1]) under its own root, as sho-b-signing.{pem,key}. */
 static void sho_b_identity(void)
@@ -353,11 +312,11 @@ static pid_t start_hss(unsigned hss_port, unsigned vno_dia)
 		 "[hss]\ndb = %s/hss.db\nprovision_socket = %s/prov/hss.sock\nrun_dir = %s/hss\nlog_level = info\n"
 		 "[diameter]\nidentity = hss.sho-a.lab\nrealm = epc.mnc001.mcc001.3gppnetwork.org\nlisten = 127.0.0.1\n"
 		 "port = %u\npeers = mme.vno.lab@127.0.0.1:%u\ndict_dir = %s\n",
-		 dir, dir, dir, hss_port, vno_dia, fd_ext_dir());
+		 dir, dir, dir, hss_port, vno_dia, du_fd_ext_dir());
 	CHECK_INT(du_write_file(at("hss.conf"), text), 0);
 	pid_t pid = spawn("hss");
 	int ok = 0;
-	for (int i = 0; i < 200 && !ok; i++, nap_ms(50))
+	for (int i = 0; i < 200 && !ok; i++, du_nap_ms(50))
 		ok = access(at("prov/hss.sock"), F_OK) == 0;
 	CHECK_MSG(ok, "openmcim-hss did not open its provisioning socket");
 	char sock[600], file[600];
@@ -393,7 +352,7 @@ static pid_t start_vno(unsigned radio_port, unsigned vno_dia, unsigned hss_port,
 			om_radio_link_close(&l);
 			ok = 1;
 		} else {
-			nap_ms(50);
+			du_nap_ms(50);
 		}
 	}
 	CHECK_MSG(ok, "openmcim-vno did not open its radio port");
@@ -580,10 +539,12 @@ int main(void)
 	CHECK_INT(mkdir(at("tls"), 0700), 0);
 	lab = kit_ca("Lab operators root", &lab_key);
 	CHECK_INT(om_cert_save(at("tls/ca.pem"), om_ca_cert(lab)), 0);
-	issue_tls(lab, "drf.sho-a.lab");    /* SHO-A's DRF: server to SHO-B, client to the VNO */
-	issue_tls(lab, "sho-b.lab");        /* SHO-B towards SHO-A's DRF */
-	issue_tls(lab, "owners.sho-b.lab"); /* SHO-B's owner API */
-	issue_tls(lab, "push.vno.lab");     /* the VNO's push endpoint */
+	char tls_dir[600];
+	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", dir);
+	pf_issue_tls(lab, tls_dir, "drf.sho-a.lab", "localhost"); /* SHO-A's DRF: server to SHO-B, client to the VNO */
+	pf_issue_tls(lab, tls_dir, "sho-b.lab", "localhost");     /* SHO-B towards SHO-A's DRF */
+	pf_issue_tls(lab, tls_dir, "owners.sho-b.lab", "localhost"); /* SHO-B's owner API */
+	pf_issue_tls(lab, tls_dir, "push.vno.lab", "localhost"); /* the VNO's push endpoint */
 	if (note_files(ids) != N_DEV || check_failures())
 		goto out;
 	int ocsp_port = 0;

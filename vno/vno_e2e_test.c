@@ -21,6 +21,7 @@
 #include <openmcim/radio.h>
 
 #include "check.h"
+#include "daemon_util.h"
 #include "vno_testutil.h"
 
 #define T_K "465b5ce8b199b49faa5f0a2ee238a6bc"
@@ -32,24 +33,6 @@
 
 static char dir[64], bin_dir[512], cli[600];
 static uint16_t radio_port;
-
-static void sleep_ms(long ms)
-{
-	nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
-}
-
-static const char *fd_ext_dir(void)
-{
-	static const char *dirs[] = {"/usr/lib/x86_64-linux-gnu/freeDiameter", "/usr/lib/aarch64-linux-gnu/freeDiameter",
-				     "/usr/lib/freeDiameter"};
-	char p[128];
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s/dict_nasreq.fdx", dirs[i]);
-		if (access(p, R_OK) == 0)
-			return dirs[i];
-	}
-	return dirs[2];
-}
 
 /* Start argv with stderr into log; returns the pid or -1. */
 static pid_t spawn(char *const argv[], const char *log)
@@ -74,22 +57,6 @@ static int run(char *const argv[])
 	if (pid < 0 || waitpid(pid, &st, 0) < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int stop(pid_t pid)
-{
-	int st = 0;
-	if (pid <= 0)
-		return -1;
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		sleep_ms(100);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
 }
 
 static void dump(const char *path)
@@ -308,7 +275,7 @@ int main(void)
 		 "[hss]\ndb = %s/hss.db\nprovision_socket = %s/prov/hss.sock\nrun_dir = %s/hss\nlog_level = info\n"
 		 "[diameter]\nidentity = hss.ro.lab\nrealm = epc.mnc001.mcc001.3gppnetwork.org\nlisten = 127.0.0.1\n"
 		 "port = %u\npeers = mme.vno.lab@127.0.0.1:%u\ndict_dir = %s\n",
-		 dir, dir, dir, hss_port, vno_dia, fd_ext_dir());
+		 dir, dir, dir, hss_port, vno_dia, du_fd_ext_dir());
 	CHECK_INT(write_file(hss_conf, text), 0);
 	snprintf(vno_conf, sizeof(vno_conf), "%s/vno.conf", dir);
 	snprintf(text, sizeof(text),
@@ -326,7 +293,7 @@ int main(void)
 	hss = spawn(hss_argv, hss_log);
 	snprintf(path, sizeof(path), "%s/prov/hss.sock", dir);
 	int ok = 0;
-	for (int i = 0; i < 100 && !ok; i++, sleep_ms(100))
+	for (int i = 0; i < 100 && !ok; i++, du_nap_ms(100))
 		ok = access(path, F_OK) == 0;
 	CHECK_MSG(ok, "openmcim-hss did not open its provisioning socket");
 	CHECK_INT(admin(PCID, T_K), 0);
@@ -335,7 +302,7 @@ int main(void)
 	char *vno_argv[] = {vno_bin, "-c", vno_conf, NULL};
 	vno = spawn(vno_argv, vno_log);
 	ok = 0;
-	for (int i = 0; i < 150 && !ok; i++, sleep_ms(100)) {
+	for (int i = 0; i < 150 && !ok; i++, du_nap_ms(100)) {
 		struct om_radio_link l;
 		if (om_radio_link_connect(&l, "127.0.0.1", radio_port) == 0) {
 			om_radio_link_close(&l);
@@ -349,8 +316,8 @@ int main(void)
 		sqn_resync_then_attach();
 		unknown_imsi_rejected();
 	}
-	CHECK_INT(stop(vno), 0);
-	CHECK_INT(stop(hss), 0);
+	CHECK_INT(du_term_wait(vno, 10000), 0);
+	CHECK_INT(du_term_wait(hss, 10000), 0);
 	if (ok)
 		captures_decode_in_tshark();
 	test_echo_stop(&echo);

@@ -23,8 +23,10 @@
 #include <openmcim/sqn.h>
 
 #include "check.h"
+#include "daemon_util.h"
 #include "log.h"
 #include "mme.h"
+#include "pki_fixture.h"
 #include "vno_push.h"
 #include "vno_testutil.h"
 
@@ -37,24 +39,6 @@
 
 static char dir[64], cli[600];
 static uint16_t radio_port, push_port;
-
-static void sleep_ms(long ms)
-{
-	nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
-}
-
-static const char *fd_ext_dir(void)
-{
-	static const char *dirs[] = {"/usr/lib/x86_64-linux-gnu/freeDiameter", "/usr/lib/aarch64-linux-gnu/freeDiameter",
-				     "/usr/lib/freeDiameter"};
-	char p[128];
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s/dict_nasreq.fdx", dirs[i]);
-		if (access(p, R_OK) == 0)
-			return dirs[i];
-	}
-	return dirs[2];
-}
 
 /* Start argv with stdout and stderr into log (NULL: a pipe read into out); returns the pid or -1. */
 static pid_t spawn(const char *const argv[], const char *log, int *pipe_rd)
@@ -95,22 +79,6 @@ static int run(const char *const argv[], char *out, size_t cap)
 	int st = 0;
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int stop(pid_t pid)
-{
-	int st = 0;
-	if (pid <= 0)
-		return -1;
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		sleep_ms(100);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
 }
 
 static int write_file(const char *path, const void *data, size_t len)
@@ -250,56 +218,17 @@ static void pushes_reach_the_attached_device(void)
 
 /* ---- mutual TLS, the endpoint in this process ------------------------------ */
 
-static int issue_tls(struct om_ca *ca, const char *name, const char *dns)
-{
-	EVP_PKEY *k = NULL;
-	X509_REQ *csr = NULL;
-	X509 *c = NULL;
-	char path[300];
-	struct om_issue req = {.profile = OM_CERT_OPERATOR_TLS, .cn = name, .dns_name = dns};
-	int rc = om_key_generate(&k, OM_KEY_EC_P256);
-	if (rc == 0)
-		rc = om_csr_create(&csr, k, name, NULL);
-	if (rc == 0)
-		rc = om_ca_issue(ca, csr, &req, &c);
-	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
-	if (rc == 0)
-		rc = om_cert_save(path, c);
-	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
-	if (rc == 0)
-		rc = om_key_save(path, k);
-	X509_free(c);
-	X509_REQ_free(csr);
-	EVP_PKEY_free(k);
-	return rc;
-}
-
-static struct om_ca *make_ca(const char *cn, const char *name)
-{
-	EVP_PKEY *k = NULL;
-	struct om_ca *ca = NULL;
-	char path[300];
-	if (om_key_generate(&k, OM_KEY_EC_P256) == 0 && om_ca_create(&ca, k, cn, 0, 0) == 0) {
-		snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
-		if (om_cert_save(path, om_ca_cert(ca)) < 0) {
-			om_ca_free(ca);
-			ca = NULL;
-		}
-	}
-	EVP_PKEY_free(k);
-	return ca;
-}
-
 static void tls_refuses_clients_without_a_known_certificate(void)
 {
 	static struct vno_conf conf;
 	struct mme mme;
 	struct mme_s6a_ops ops = {0}; /* never called: no device attaches here */
-	struct om_ca *ca = make_ca("Operators root", "ca"), *rogue = make_ca("Rogue root", "rogue");
+	struct om_ca *ca = pf_make_ca(dir, "Operators root", "ca.pem");
+	struct om_ca *rogue = pf_make_ca(dir, "Rogue root", "rogue.pem");
 	CHECK(ca && rogue);
-	CHECK_INT(issue_tls(ca, "vno-push", "push.vno.lab"), 0);
-	CHECK_INT(issue_tls(ca, "drf-ro", NULL), 0);
-	CHECK_INT(issue_tls(rogue, "intruder", NULL), 0);
+	CHECK_INT(pf_issue_tls(ca, dir, "vno-push", "push.vno.lab"), 0);
+	CHECK_INT(pf_issue_tls(ca, dir, "drf-ro", NULL), 0);
+	CHECK_INT(pf_issue_tls(rogue, dir, "intruder", NULL), 0);
 	memset(&conf, 0, sizeof(conf));
 	snprintf(conf.plmn.mcc, sizeof(conf.plmn.mcc), "999");
 	snprintf(conf.plmn.mnc, sizeof(conf.plmn.mnc), "70");
@@ -439,7 +368,7 @@ int main(void)
 		 "[hss]\ndb = %s/hss.db\nprovision_socket = %s/prov/hss.sock\nrun_dir = %s/hss\n"
 		 "[diameter]\nidentity = hss.ro.lab\nrealm = epc.mnc001.mcc001.3gppnetwork.org\nlisten = 127.0.0.1\n"
 		 "port = %u\npeers = mme.vno.lab@127.0.0.1:%u\ndict_dir = %s\n",
-		 dir, dir, dir, hss_port, vno_dia, fd_ext_dir());
+		 dir, dir, dir, hss_port, vno_dia, du_fd_ext_dir());
 	CHECK_INT(write_file(hss_conf, text, strlen(text)), 0);
 	snprintf(vno_conf, sizeof(vno_conf), "%s/vno.conf", dir);
 	snprintf(text, sizeof(text),
@@ -457,7 +386,7 @@ int main(void)
 	hss = spawn(hss_argv, hss_log, NULL);
 	snprintf(path, sizeof(path), "%s/prov/hss.sock", dir);
 	int ok = 0;
-	for (int i = 0; i < 100 && !ok; i++, sleep_ms(100))
+	for (int i = 0; i < 100 && !ok; i++, du_nap_ms(100))
 		ok = access(path, F_OK) == 0;
 	CHECK_MSG(ok, "openmcim-hss did not open its provisioning socket");
 	CHECK_INT(admin(PCID), 0);
@@ -465,7 +394,7 @@ int main(void)
 	const char *vno_argv[] = {vno_bin, "-c", vno_conf, NULL};
 	vno = spawn(vno_argv, vno_log, NULL);
 	ok = 0;
-	for (int i = 0; i < 150 && !ok; i++, sleep_ms(100)) {
+	for (int i = 0; i < 150 && !ok; i++, du_nap_ms(100)) {
 		struct om_radio_link l;
 		if (om_radio_link_connect(&l, "127.0.0.1", radio_port) == 0) {
 			om_radio_link_close(&l);
@@ -475,8 +404,8 @@ int main(void)
 	CHECK_MSG(ok, "openmcim-vno did not open its radio port");
 	if (ok && !check_failures())
 		pushes_reach_the_attached_device();
-	CHECK_INT(stop(vno), 0);
-	CHECK_INT(stop(hss), 0);
+	CHECK_INT(du_term_wait(vno, 10000), 0);
+	CHECK_INT(du_term_wait(hss, 10000), 0);
 	if (ok)
 		log_names_pushes_not_documents(vno_log);
 	tls_refuses_clients_without_a_known_certificate();

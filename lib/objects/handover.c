@@ -25,19 +25,6 @@
 #include "objects_int.h"
 
 #define MOBJ_TYPE_HANDOVER 0x03
-#define ID_LO '!'  /* identifiers and the code: printable, no space */
-#define TEXT_LO ' ' /* names: printable ASCII */
-
-/* 1..max characters from lo to '~'. */
-static int text_ok(const char *s, size_t len, size_t max, char lo)
-{
-	if (len == 0 || len > max)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] < lo || s[i] > '~')
-			return 0;
-	return 1;
-}
 
 struct wr {
 	uint8_t *p;
@@ -47,7 +34,7 @@ struct wr {
 static int put_text(struct wr *w, const char *s, size_t size, size_t max, char lo)
 {
 	size_t n = strnlen(s, size);
-	if (n == size || !text_ok(s, n, max, lo))
+	if (n == size || !omo_text_ok(s, n, max, lo))
 		return OM_EINVAL;
 	if (w->cap - w->pos < 1 + n)
 		return OM_EOBJ_TOO_LONG;
@@ -109,13 +96,13 @@ int om_handover_build_signed(const struct om_handover_req *r, EVP_PKEY *new_sho_
 		return OM_EINVAL;
 	if (!(w.p = malloc(OM_MOBJ_MAX)))
 		return OM_ENOMEM;
-	if ((rc = put_text(&w, r->new_sho_id, sizeof(r->new_sho_id), OM_HANDOVER_SHO_ID_MAX, ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->request_id, sizeof(r->request_id), OM_HANDOVER_ID_MAX, ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->tre_id, sizeof(r->tre_id), OM_TRE_ID_MAX, ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->provurl, sizeof(r->provurl), OM_BOOTSTRAP_URL_MAX, ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->server_id, sizeof(r->server_id), OM_BOOTSTRAP_NAME_MAX, TEXT_LO)) < 0 ||
-	    (rc = put_text(&w, r->apn, sizeof(r->apn), OM_BOOTSTRAP_APN_MAX, ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->transfer_code, sizeof(r->transfer_code), OM_HANDOVER_CODE_MAX, ID_LO)) < 0 ||
+	if ((rc = put_text(&w, r->new_sho_id, sizeof(r->new_sho_id), OM_HANDOVER_SHO_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->request_id, sizeof(r->request_id), OM_HANDOVER_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->tre_id, sizeof(r->tre_id), OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->provurl, sizeof(r->provurl), OM_BOOTSTRAP_URL_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->server_id, sizeof(r->server_id), OM_BOOTSTRAP_NAME_MAX, MOBJ_TEXT_LO)) < 0 ||
+	    (rc = put_text(&w, r->apn, sizeof(r->apn), OM_BOOTSTRAP_APN_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = put_text(&w, r->transfer_code, sizeof(r->transfer_code), OM_HANDOVER_CODE_MAX, MOBJ_ID_LO)) < 0 ||
 	    (rc = put_i64(&w, r->created)) < 0 ||
 	    (rc = put_blob(&w, r->sho_cert, r->sho_cert_len, OMO_CERT_MAX)) < 0 ||
 	    (rc = put_blob(&w, r->creds, r->creds_len, OMO_CREDS_MAX)) < 0)
@@ -137,28 +124,7 @@ out:
 	return rc;
 }
 
-/* A reader over the body; every take checks what is left. */
-struct rd {
-	const uint8_t *p;
-	size_t len, pos;
-};
-
-static int take_text(struct rd *d, char *dst, size_t max, char lo)
-{
-	if (d->len - d->pos < 1)
-		return OM_EOBJ_TRUNCATED;
-	size_t n = d->p[d->pos];
-	if (d->len - d->pos - 1 < n)
-		return OM_EOBJ_TRUNCATED;
-	if (!text_ok((const char *)d->p + d->pos + 1, n, max, lo))
-		return OM_EOBJ_FIELD;
-	memcpy(dst, d->p + d->pos + 1, n);
-	dst[n] = '\0';
-	d->pos += 1 + n;
-	return 0;
-}
-
-static int take_blob(struct rd *d, uint8_t **dst, size_t *dst_len, size_t max)
+static int take_blob(struct omo_rd *d, uint8_t **dst, size_t *dst_len, size_t max)
 {
 	if (d->len - d->pos < 2)
 		return OM_EOBJ_TRUNCATED;
@@ -175,7 +141,7 @@ static int take_blob(struct rd *d, uint8_t **dst, size_t *dst_len, size_t max)
 	return 0;
 }
 
-static int take_i64(struct rd *d, int64_t *v)
+static int take_i64(struct omo_rd *d, int64_t *v)
 {
 	uint64_t u = 0;
 	if (d->len - d->pos < 8)
@@ -187,16 +153,16 @@ static int take_i64(struct rd *d, int64_t *v)
 	return 0;
 }
 
-static int parse_body(struct rd *d, struct om_handover_req *t)
+static int parse_body(struct omo_rd *d, struct om_handover_req *t)
 {
 	int r;
-	if ((r = take_text(d, t->new_sho_id, OM_HANDOVER_SHO_ID_MAX, ID_LO)) < 0 ||
-	    (r = take_text(d, t->request_id, OM_HANDOVER_ID_MAX, ID_LO)) < 0 ||
-	    (r = take_text(d, t->tre_id, OM_TRE_ID_MAX, ID_LO)) < 0 ||
-	    (r = take_text(d, t->provurl, OM_BOOTSTRAP_URL_MAX, ID_LO)) < 0 ||
-	    (r = take_text(d, t->server_id, OM_BOOTSTRAP_NAME_MAX, TEXT_LO)) < 0 ||
-	    (r = take_text(d, t->apn, OM_BOOTSTRAP_APN_MAX, ID_LO)) < 0 ||
-	    (r = take_text(d, t->transfer_code, OM_HANDOVER_CODE_MAX, ID_LO)) < 0 || (r = take_i64(d, &t->created)) < 0 ||
+	if ((r = omo_take_text(d, t->new_sho_id, OM_HANDOVER_SHO_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = omo_take_text(d, t->request_id, OM_HANDOVER_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = omo_take_text(d, t->tre_id, OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = omo_take_text(d, t->provurl, OM_BOOTSTRAP_URL_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = omo_take_text(d, t->server_id, OM_BOOTSTRAP_NAME_MAX, MOBJ_TEXT_LO)) < 0 ||
+	    (r = omo_take_text(d, t->apn, OM_BOOTSTRAP_APN_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = omo_take_text(d, t->transfer_code, OM_HANDOVER_CODE_MAX, MOBJ_ID_LO)) < 0 || (r = take_i64(d, &t->created)) < 0 ||
 	    (r = take_blob(d, &t->sho_cert, &t->sho_cert_len, OMO_CERT_MAX)) < 0 ||
 	    (r = take_blob(d, &t->creds, &t->creds_len, OMO_CREDS_MAX)) < 0)
 		return r;
@@ -216,8 +182,8 @@ int om_handover_peek_sender(const uint8_t *in, size_t len, char new_sho_id[stati
 	int r = omo_mobj_peek(in, len, MOBJ_TYPE_HANDOVER, &body, &blen);
 	if (r < 0)
 		return r;
-	struct rd d = { body, blen, 0 };
-	if ((r = take_text(&d, id, OM_HANDOVER_SHO_ID_MAX, ID_LO)) < 0)
+	struct omo_rd d = { body, blen, 0 };
+	if ((r = omo_take_text(&d, id, OM_HANDOVER_SHO_ID_MAX, MOBJ_ID_LO)) < 0)
 		return r;
 	memcpy(new_sho_id, id, sizeof(id));
 	return 0;
@@ -237,7 +203,7 @@ int om_handover_verify(const uint8_t *in, size_t len, EVP_PKEY *new_sho_pub, str
 	if (r < 0)
 		return r;
 	memset(&t, 0, sizeof(t));
-	struct rd d = { body, blen, 0 };
+	struct omo_rd d = { body, blen, 0 };
 	if ((r = parse_body(&d, &t)) < 0) {
 		om_handover_free(&t);
 		return r;

@@ -17,25 +17,10 @@
 #define NAME_MAX_LEN 63 /* tre_type and measurement names: char[64] */
 #define FW_MAX_LEN 31
 
-/* 1..max characters from lo to '~'. */
-static int text_ok(const char *s, size_t len, size_t max, char lo)
-{
-	if (len == 0 || len > max)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] < lo || s[i] > '~')
-			return 0;
-	return 1;
-}
-
-/* TRE_id: no space, like a certificate CN we look up by. */
-#define ID_LO '!'
-#define TEXT_LO ' '
-
 static int put_text(uint8_t *out, size_t cap, size_t *o, const char *s, size_t size, size_t max, char lo)
 {
 	size_t n = strnlen(s, size);
-	if (!text_ok(s, n, max, lo))
+	if (!omo_text_ok(s, n, max, lo))
 		return OM_EINVAL;
 	if (cap - *o < 1 + n)
 		return OM_ENOSPC;
@@ -69,10 +54,10 @@ int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[stati
 		r = OM_ENOSPC;
 		goto out;
 	}
-	if ((r = put_text(out, cap, &o, info->tre_id, sizeof(info->tre_id), OM_TRE_ID_MAX, ID_LO)) < 0 ||
-	    (r = put_text(out, cap, &o, info->tre_type, sizeof(info->tre_type), NAME_MAX_LEN, TEXT_LO)) < 0 ||
+	if ((r = put_text(out, cap, &o, info->tre_id, sizeof(info->tre_id), OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = put_text(out, cap, &o, info->tre_type, sizeof(info->tre_type), NAME_MAX_LEN, MOBJ_TEXT_LO)) < 0 ||
 	    (r = put_text(out, cap, &o, info->firmware_version, sizeof(info->firmware_version), FW_MAX_LEN,
-			  TEXT_LO)) < 0 ||
+			  MOBJ_TEXT_LO)) < 0 ||
 	    (r = put_raw(out, cap, &o, nonce_a, OM_NONCE_LEN)) < 0 ||
 	    (r = put_raw(out, cap, &o, nonce_b, OM_NONCE_LEN)) < 0)
 		goto out;
@@ -81,7 +66,7 @@ int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[stati
 		goto out;
 	for (size_t i = 0; i < info->n_measurements; i++) {
 		const struct om_measurement *m = &info->m[i];
-		if ((r = put_text(out, cap, &o, m->name, sizeof(m->name), NAME_MAX_LEN, TEXT_LO)) < 0 ||
+		if ((r = put_text(out, cap, &o, m->name, sizeof(m->name), NAME_MAX_LEN, MOBJ_TEXT_LO)) < 0 ||
 		    (r = put_raw(out, cap, &o, m->sha256, sizeof(m->sha256))) < 0)
 			goto out;
 	}
@@ -92,54 +77,24 @@ out:
 	return r;
 }
 
-/* A reader over the verified body; every take checks what is left. */
-struct rd {
-	const uint8_t *p;
-	size_t len, pos;
-};
-
-static int take_text(struct rd *d, char *dst, size_t max, char lo)
-{
-	if (d->len - d->pos < 1)
-		return OM_EOBJ_TRUNCATED;
-	size_t n = d->p[d->pos];
-	if (d->len - d->pos - 1 < n)
-		return OM_EOBJ_TRUNCATED;
-	if (!text_ok((const char *)d->p + d->pos + 1, n, max, lo))
-		return OM_EOBJ_FIELD;
-	memcpy(dst, d->p + d->pos + 1, n);
-	dst[n] = '\0';
-	d->pos += 1 + n;
-	return 0;
-}
-
-static int take_raw(struct rd *d, void *dst, size_t n)
-{
-	if (d->len - d->pos < n)
-		return OM_EOBJ_TRUNCATED;
-	memcpy(dst, d->p + d->pos, n);
-	d->pos += n;
-	return 0;
-}
-
 /* Parse a body into t; the signature was checked first (or it is a peek). */
-static int parse_body(struct rd *d, struct om_tre_info *t, uint8_t na[static OM_NONCE_LEN],
+static int parse_body(struct omo_rd *d, struct om_tre_info *t, uint8_t na[static OM_NONCE_LEN],
 		      uint8_t nb[static OM_NONCE_LEN])
 {
 	int r;
 	uint8_t n8;
-	if ((r = take_text(d, t->tre_id, OM_TRE_ID_MAX, ID_LO)) < 0 ||
-	    (r = take_text(d, t->tre_type, NAME_MAX_LEN, TEXT_LO)) < 0 ||
-	    (r = take_text(d, t->firmware_version, FW_MAX_LEN, TEXT_LO)) < 0 ||
-	    (r = take_raw(d, na, OM_NONCE_LEN)) < 0 || (r = take_raw(d, nb, OM_NONCE_LEN)) < 0 ||
-	    (r = take_raw(d, &n8, 1)) < 0)
+	if ((r = omo_take_text(d, t->tre_id, OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = omo_take_text(d, t->tre_type, NAME_MAX_LEN, MOBJ_TEXT_LO)) < 0 ||
+	    (r = omo_take_text(d, t->firmware_version, FW_MAX_LEN, MOBJ_TEXT_LO)) < 0 ||
+	    (r = omo_take_raw(d, na, OM_NONCE_LEN)) < 0 || (r = omo_take_raw(d, nb, OM_NONCE_LEN)) < 0 ||
+	    (r = omo_take_raw(d, &n8, 1)) < 0)
 		return r;
 	if (n8 > OM_MEASUREMENTS_MAX)
 		return OM_EOBJ_COUNT;
 	t->n_measurements = n8;
 	for (size_t i = 0; i < n8; i++)
-		if ((r = take_text(d, t->m[i].name, NAME_MAX_LEN, TEXT_LO)) < 0 ||
-		    (r = take_raw(d, t->m[i].sha256, sizeof(t->m[i].sha256))) < 0)
+		if ((r = omo_take_text(d, t->m[i].name, NAME_MAX_LEN, MOBJ_TEXT_LO)) < 0 ||
+		    (r = omo_take_raw(d, t->m[i].sha256, sizeof(t->m[i].sha256))) < 0)
 			return r;
 	/* inside a signed body a leftover is a signer's bug, still refused */
 	return d->pos == d->len ? 0 : OM_EOBJ_TRAILING;
@@ -155,8 +110,8 @@ int om_m2mmobj_peek_tre_id(const uint8_t *obj, size_t len, char tre_id[static OM
 	int r = omo_mobj_peek(obj, len, MOBJ_TYPE_M2MMOBJ, &body, &blen);
 	if (r < 0)
 		return r;
-	struct rd d = { body, blen, 0 };
-	if ((r = take_text(&d, id, OM_TRE_ID_MAX, ID_LO)) < 0)
+	struct omo_rd d = { body, blen, 0 };
+	if ((r = omo_take_text(&d, id, OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0)
 		return r;
 	memcpy(tre_id, id, sizeof(id));
 	return (int)strlen(tre_id);
@@ -175,7 +130,7 @@ int om_m2mmobj_verify(const uint8_t *obj, size_t len, EVP_PKEY *tre_sign_pub, st
 	if (r < 0)
 		return r;
 	memset(&t, 0, sizeof(t));
-	struct rd d = { body, blen, 0 };
+	struct omo_rd d = { body, blen, 0 };
 	if ((r = parse_body(&d, &t, na, nb)) < 0)
 		goto out;
 	*info = t;

@@ -180,3 +180,37 @@ int omo_mobj_peek(const uint8_t *obj, size_t len, uint8_t type, const uint8_t **
 	*body_len = blen;
 	return 0;
 }
+
+int omo_text_ok(const char *s, size_t len, size_t max, char lo)
+{
+	if (len == 0 || len > max)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < lo || s[i] > '~')
+			return 0;
+	return 1;
+}
+
+int omo_take_text(struct omo_rd *d, char *dst, size_t max, char lo)
+{
+	if (d->len - d->pos < 1)
+		return OM_EOBJ_TRUNCATED;
+	size_t n = d->p[d->pos];
+	if (d->len - d->pos - 1 < n)
+		return OM_EOBJ_TRUNCATED;
+	if (!omo_text_ok((const char *)d->p + d->pos + 1, n, max, lo))
+		return OM_EOBJ_FIELD;
+	memcpy(dst, d->p + d->pos + 1, n);
+	dst[n] = '\0';
+	d->pos += 1 + n;
+	return 0;
+}
+
+int omo_take_raw(struct omo_rd *d, void *dst, size_t n)
+{
+	if (d->len - d->pos < n)
+		return OM_EOBJ_TRUNCATED;
+	memcpy(dst, d->p + d->pos, n);
+	d->pos += n;
+	return 0;
+}

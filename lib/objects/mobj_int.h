@@ -40,3 +40,25 @@ OM_NODISCARD int omo_mobj_open(const uint8_t *obj, size_t len, uint8_t type, EVP
 /* The body without any signature check (for om_m2mmobj_peek_tre_id()). */
 OM_NODISCARD int omo_mobj_peek(const uint8_t *obj, size_t len, uint8_t type, const uint8_t **body,
 			       size_t *body_len);
+
+/*
+ * The fields of the signed bodies (M2MMobj, M2MMCIMMobj, the handover
+ * request): text is a length byte and 1..max characters from lo to '~'.
+ */
+#define MOBJ_ID_LO '!'  /* identifiers: printable, no space (TRE_id, like a certificate CN we look up by) */
+#define MOBJ_TEXT_LO ' ' /* names: printable ASCII */
+
+/* Whether s[0..len) is 1..max characters from lo to '~'. */
+int omo_text_ok(const char *s, size_t len, size_t max, char lo);
+
+/* A reader over a body; every take checks what is left. */
+struct omo_rd {
+	const uint8_t *p;
+	size_t len, pos;
+};
+
+/* A text field into dst (NUL-terminated, max+1 bytes). Returns 0, OM_EOBJ_TRUNCATED or OM_EOBJ_FIELD. */
+OM_NODISCARD int omo_take_text(struct omo_rd *d, char *dst, size_t max, char lo);
+
+/* n bytes into dst. Returns 0 or OM_EOBJ_TRUNCATED. */
+OM_NODISCARD int omo_take_raw(struct omo_rd *d, void *dst, size_t n);

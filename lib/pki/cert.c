@@ -68,23 +68,25 @@ int om_cert_subject_cn(const X509 *cert, char out[static OM_NAME_MAX_LEN + 1])
 	return pki_name_cn(X509_get_subject_name(cert), out);
 }
 
-int om_cert_encode(const X509 *cert, enum om_encoding enc, uint8_t **out, size_t *out_len)
+int pki_item_encode(const void *obj, const ASN1_ITEM *it, const char *label, enum om_encoding enc,
+		    uint8_t **out, size_t *out_len)
 {
 	unsigned char *der = NULL;
 
-	if (!cert || !out || !out_len || (enc != OM_ENC_DER && enc != OM_ENC_PEM))
+	if (!obj || !out || !out_len || (enc != OM_ENC_DER && enc != OM_ENC_PEM))
 		return OM_EINVAL;
-	int n = i2d_X509(cert, &der);
+	int n = ASN1_item_i2d((const ASN1_VALUE *)obj, &der, it);
 	if (n <= 0) {
 		ERR_clear_error();
 		return OM_ECRYPTO;
 	}
-	return pki_output(enc, "CERTIFICATE", der, (size_t)n, out, out_len);
+	return pki_output(enc, label, der, (size_t)n, out, out_len);
 }
 
-int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t *in, size_t len)
+int pki_item_decode(void **out, const ASN1_ITEM *it, const char *label, enum om_encoding enc,
+		    const uint8_t *in, size_t len)
 {
-	X509 *cert = NULL;
+	ASN1_VALUE *obj = NULL;
 	const uint8_t *der = NULL;
 	const unsigned char *p;
 	uint8_t *owned = NULL;
@@ -93,20 +95,34 @@ int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t *in, size_t l
 
 	if (!out || !in)
 		return OM_EINVAL;
-	r = pki_input(enc, "CERTIFICATE", in, len, &der, &der_len, &owned);
+	r = pki_input(enc, label, in, len, &der, &der_len, &owned);
 	if (r < 0)
 		goto out;
 	r = OM_EPKI_MALFORMED;
 	p = der;
-	if (der_len > LONG_MAX || !(cert = d2i_X509(NULL, &p, (long)der_len)) ||
+	if (der_len > LONG_MAX || !(obj = ASN1_item_d2i(NULL, &p, (long)der_len, it)) ||
 	    p != der + der_len)
 		goto out;
-	*out = cert;
-	cert = NULL;
+	*out = obj;
+	obj = NULL;
 	r = 0;
 out:
 	ERR_clear_error();
-	X509_free(cert);
+	ASN1_item_free(obj, it);
 	om_pki_free(owned, der_len);
+	return r;
+}
+
+int om_cert_encode(const X509 *cert, enum om_encoding enc, uint8_t **out, size_t *out_len)
+{
+	return pki_item_encode(cert, ASN1_ITEM_rptr(X509), "CERTIFICATE", enc, out, out_len);
+}
+
+int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t *in, size_t len)
+{
+	void *obj = NULL;
+	int r = pki_item_decode(out ? &obj : NULL, ASN1_ITEM_rptr(X509), "CERTIFICATE", enc, in, len);
+	if (r == 0)
+		*out = obj;
 	return r;
 }

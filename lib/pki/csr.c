@@ -144,44 +144,15 @@ out:
 
 int om_csr_encode(const X509_REQ *csr, enum om_encoding enc, uint8_t **out, size_t *out_len)
 {
-	unsigned char *der = NULL;
-
-	if (!csr || !out || !out_len || (enc != OM_ENC_DER && enc != OM_ENC_PEM))
-		return OM_EINVAL;
-	int n = i2d_X509_REQ(csr, &der);
-	if (n <= 0) {
-		ERR_clear_error();
-		return OM_ECRYPTO;
-	}
-	return pki_output(enc, "CERTIFICATE REQUEST", der, (size_t)n, out, out_len);
+	return pki_item_encode(csr, ASN1_ITEM_rptr(X509_REQ), "CERTIFICATE REQUEST", enc, out, out_len);
 }
 
 int om_csr_decode(X509_REQ **out, enum om_encoding enc, const uint8_t *in, size_t len)
 {
-	X509_REQ *csr = NULL;
-	const uint8_t *der = NULL;
-	const unsigned char *p;
-	uint8_t *owned = NULL;
-	size_t der_len = 0;
-	int r;
-
-	if (!out || !in)
-		return OM_EINVAL;
-	r = pki_input(enc, "CERTIFICATE REQUEST", in, len, &der, &der_len, &owned);
-	if (r < 0)
-		goto out;
-	r = OM_EPKI_MALFORMED;
-	p = der;
-	if (der_len > LONG_MAX || !(csr = d2i_X509_REQ(NULL, &p, (long)der_len)) ||
-	    p != der + der_len)
-		goto out;
-	*out = csr;
-	csr = NULL;
-	r = 0;
-out:
-	ERR_clear_error();
-	X509_REQ_free(csr);
-	om_pki_free(owned, der_len);
+	void *obj = NULL;
+	int r = pki_item_decode(out ? &obj : NULL, ASN1_ITEM_rptr(X509_REQ), "CERTIFICATE REQUEST", enc, in, len);
+	if (r == 0)
+		*out = obj;
 	return r;
 }
 

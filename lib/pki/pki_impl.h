@@ -47,6 +47,16 @@ OM_NODISCARD int pki_digest_init(EVP_MD_CTX *ctx, EVP_PKEY *key, int verify);
  * (ecdsa-with-SHA256; RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32). */
 int pki_sigalg_is_ours(const X509_ALGOR *alg, enum om_key_type key_type);
 
+/* DER and PEM of a certificate or a CSR (cert.c): it is ASN1_ITEM_rptr(X509)
+ * or ASN1_ITEM_rptr(X509_REQ), label its PEM label. pki_item_encode() is
+ * om_cert_encode() for obj of that type; pki_item_decode() is
+ * om_cert_decode(): exactly one object, OM_EPKI_MALFORMED otherwise, *out
+ * to free with ASN1_item_free(). */
+OM_NODISCARD int pki_item_encode(const void *obj, const ASN1_ITEM *it, const char *label, enum om_encoding enc,
+				 uint8_t **out, size_t *out_len);
+OM_NODISCARD int pki_item_decode(void **out, const ASN1_ITEM *it, const char *label, enum om_encoding enc,
+				 const uint8_t *in, size_t len);
+
 /* Names (cert.c). */
 /* 0 if cn is 1..OM_NAME_MAX_LEN printable ASCII characters, else OM_EPKI_NAME. */
 OM_NODISCARD int pki_check_cn(const char *cn);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "daemon_util.h"
 #include "vectors.h"
 
 struct run {
@@ -18,51 +19,21 @@ struct run {
 	char err[8192];
 };
 
-static void slurp_fd(int fd, char *buf, size_t cap)
-{
-	size_t n = 0;
-	ssize_t got;
-	while ((got = read(fd, buf + n, cap - 1 - n)) > 0)
-		n += (size_t)got;
-	buf[n] = 0;
-	close(fd);
-}
-
 /* Run $OM_CLI with args (NULL-terminated, args[0] the subcommand or NULL). */
 static void run_cli(struct run *r, const char *const *args)
 {
 	const char *cli = getenv("OM_CLI");
-	char *argv[32];
-	int po[2], pe[2], n = 0;
+	const char *argv[32];
+	int n = 0;
 	if (!cli) {
 		fprintf(stderr, "OM_CLI is not set: run the test through ctest\n");
 		exit(1);
 	}
-	argv[n++] = (char *)cli;
+	argv[n++] = cli;
 	for (; args[n - 1] && n < 31; n++)
-		argv[n] = (char *)args[n - 1];
+		argv[n] = args[n - 1];
 	argv[n] = NULL;
-	if (pipe(po) || pipe(pe))
-		abort();
-	pid_t pid = fork();
-	if (pid < 0)
-		abort();
-	if (pid == 0) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
-		execv(cli, argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	/* outputs are a few hundred bytes: stderr fits its pipe while stdout drains */
-	slurp_fd(po[0], r->out, sizeof(r->out));
-	slurp_fd(pe[0], r->err, sizeof(r->err));
-	int st;
-	if (waitpid(pid, &st, 0) != pid)
-		abort();
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	r->status = du_run_split(argv, r->out, sizeof(r->out), r->err, sizeof(r->err));
 }
 
 /* The value of `name=` at the start of a line of out, or "" if absent. */
