@@ -251,6 +251,8 @@ enum om_err {
 	OM_EDPF_PVA = -1108,          /* the PVA unreachable, or its answer unreadable or not for this M2MMobj */
 	OM_EDPF_NOT_RELEASED = -1109, /* install status for a TRE with no MCIM released */
 	OM_EDPF_CONFIG = -1110,       /* DPF configuration missing or invalid */
+	OM_EDPF_DM_FULL = -1111,      /* every DM session slot is in use */
+	OM_EDPF_DM_IDENTITY = -1112,  /* DM message without a usable SessionID or device name */
 	/* dpf: add new codes here */
 
 	/* dm (SyncML DM 1.2 codec and authentication, lib/dm): -1050 .. -1099 */

@@ -232,6 +232,8 @@ static const struct err_row rows[] = {
 	ROW(OM_EDPF_PVA, "PVA unreachable or its answer unusable"),
 	ROW(OM_EDPF_NOT_RELEASED, "no MCIM released for this TRE"),
 	ROW(OM_EDPF_CONFIG, "DPF configuration missing or invalid"),
+	ROW(OM_EDPF_DM_FULL, "too many DM sessions open"),
+	ROW(OM_EDPF_DM_IDENTITY, "DM message without a usable session or device name"),
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),

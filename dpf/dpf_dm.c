@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The DPF's DM session (dpf_dm.h, docs/dpf.md "Daemon"): the packages
+ * of B.2.3.4 on the lib/dm codec around dpf_m2mmobj and dpf_install_status.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <openmcim/bootstrap.h>
+#include <openmcim/dm.h>
+#include <openmcim/mobj.h>
+
+#include "dpf_dm.h"
+#include "log.h"
+
+#define SID_MAX 64
+#define NONCE_LEN 16
+
+enum stage {
+	ST_FREE = 0,
+	ST_AUTH,    /* waiting for package 1 with a right Cred */
+	ST_RESULTS, /* Get ./M2MMobj sent: waiting for package 3 */
+	ST_STATUS,  /* Replace ./M2MMCIMMobj sent: waiting for its Status */
+};
+
+struct session {
+	enum stage stage;
+	char sid[SID_MAX + 1];
+	char user[OM_BOOTSTRAP_NAME_MAX + 1]; /* the TRE_id at this SHO */
+	char device[OM_DM_STR_MAX + 1];       /* the device's Source/LocURI, our Target */
+	uint8_t nonce[NONCE_LEN];             /* the NextNonce we gave, for the next Cred */
+	int nonce_sent;
+	unsigned challenges;
+	uint32_t last_msg_id;  /* the device's last MsgID */
+	uint32_t srv_msg_id;   /* our last MsgID */
+	uint32_t get_cmd;      /* CmdID of our Get, in srv message get_msg */
+	uint32_t replace_cmd;  /* CmdID of our Replace, in srv message replace_msg */
+	uint32_t replace_msg;
+	time_t expires;
+	int done; /* ended once this answer is written */
+};
+
+struct dpf_dm {
+	struct dpf_dm_config cfg;
+	struct session *sess;
+	struct om_dm_msg in, ans; /* 40 KiB each: kept here, not on the stack */
+	uint8_t obj[OM_MOBJ_MAX];
+};
+
+int dpf_dm_new(struct dpf_dm **out, const struct dpf_dm_config *cfg)
+{
+	if (!out || !cfg || !cfg->dpf || !cfg->sho || !cfg->server_uri)
+		return OM_EINVAL;
+	struct dpf_dm *s = calloc(1, sizeof(*s));
+	if (!s)
+		return OM_ENOMEM;
+	s->cfg = *cfg;
+	if (!s->cfg.max_sessions)
+		s->cfg.max_sessions = DPF_DM_SESSIONS_DEFAULT;
+	if (!s->cfg.timeout_s)
+		s->cfg.timeout_s = DPF_DM_TIMEOUT_DEFAULT;
+	s->sess = calloc(s->cfg.max_sessions, sizeof(*s->sess));
+	if (!s->sess) {
+		free(s);
+		return OM_ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+static void session_end(struct session *x)
+{
+	OPENSSL_cleanse(x, sizeof(*x));
+}
+
+void dpf_dm_free(struct dpf_dm *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->cfg.max_sessions; i++)
+		session_end(&s->sess[i]);
+	free(s->sess);
+	free(s);
+}
+
+size_t dpf_dm_sessions(const struct dpf_dm *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->cfg.max_sessions; i++)
+		n += s->sess[i].stage != ST_FREE;
+	return n;
+}
+
+/* The session of (sid, user), or a new one in a free (or expired) slot; NULL when all are busy. */
+static struct session *session_for(struct dpf_dm *s, const char *sid, const char *user, time_t now, int *fresh)
+{
+	struct session *free_slot = NULL;
+	*fresh = 0;
+	for (size_t i = 0; i < s->cfg.max_sessions; i++) {
+		struct session *x = &s->sess[i];
+		if (x->stage != ST_FREE && x->expires <= now) {
+			om_info("dm_session", "sid=%s tre=%s result=expired", x->sid, x->user);
+			session_end(x);
+		}
+		if (x->stage == ST_FREE) {
+			if (!free_slot)
+				free_slot = x;
+			continue;
+		}
+		if (!strcmp(x->sid, sid) && !strcmp(x->user, user))
+			return x;
+	}
+	if (free_slot) {
+		*fresh = 1;
+		free_slot->stage = ST_AUTH;
+		snprintf(free_slot->sid, sizeof(free_slot->sid), "%s", sid);
+		snprintf(free_slot->user, sizeof(free_slot->user), "%s", user);
+	}
+	return free_slot;
+}
+
+/* ---- building the answer ------------------------------------------------- */
+
+static struct om_dm_cmd *status(struct om_dm_msg *m, uint32_t msg_ref, uint32_t cmd_ref, const char *cmd,
+				unsigned code)
+{
+	struct om_dm_cmd *c = om_dm_add_cmd(m, OM_DM_CMD_STATUS);
+	if (c) {
+		c->msg_ref = msg_ref;
+		c->cmd_ref = cmd_ref;
+		c->ref_cmd = cmd;
+		c->code = code;
+	}
+	return c;
+}
+
+static void answer_start(struct dpf_dm *s, struct session *x, unsigned hdr_code)
+{
+	x->srv_msg_id++;
+	om_dm_msg_init(&s->ans, x->sid, x->srv_msg_id, x->device, s->cfg.server_uri);
+	struct om_dm_cmd *c = status(&s->ans, s->in.hdr.msg_id, 0, "SyncHdr", hdr_code);
+	if (c) {
+		c->target_ref = s->in.hdr.target;
+		c->source_ref = s->in.hdr.source;
+	}
+	s->ans.final = 1;
+}
+
+/* A Status for each of the device's commands that is not itself a Status or Results. */
+static void status_each(struct dpf_dm *s, unsigned code)
+{
+	for (size_t i = 0; i < s->in.n_cmds; i++) {
+		const struct om_dm_cmd *c = &s->in.cmds[i];
+		if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
+			status(&s->ans, s->in.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), code);
+	}
+}
+
+static int answer_encode(struct dpf_dm *s, uint8_t **out, size_t *out_len)
+{
+	uint8_t *buf = malloc(OM_DM_MSG_MAX);
+	if (!buf)
+		return OM_ENOMEM;
+	int n = om_dm_encode(&s->ans, buf, OM_DM_MSG_MAX);
+	if (n < 0) {
+		free(buf);
+		return n;
+	}
+	*out = buf;
+	*out_len = (size_t)n;
+	return 0;
+}
+
+/* ---- package 1: authentication (OMA DM Security 1.2, syncml:auth-md5) ---- */
+
+static const struct om_dm_cmd *find_cmd(const struct om_dm_msg *m, enum om_dm_cmd_type type)
+{
+	for (size_t i = 0; i < m->n_cmds; i++)
+		if (m->cmds[i].type == type)
+			return &m->cmds[i];
+	return NULL;
+}
+
+/* 0 when the Cred is that of the pending handover's credentials over the nonce we gave. */
+static int cred_right(struct dpf_dm *s, struct session *x)
+{
+	struct om_dm_creds creds;
+	char want[OM_DM_B64_MD5_LEN + 1];
+	int rc = OM_EDM_CRED;
+	if (!x->nonce_sent || s->in.hdr.cred != OM_DM_AUTH_MD5 || !s->in.hdr.cred_data)
+		return OM_EDM_CRED;
+	if (sho_dm_credentials(s->cfg.sho, x->user, &creds) < 0)
+		return OM_EDM_CRED;
+	if (!strcmp(creds.username, x->user) &&
+	    om_dm_md5_cred(creds.username, creds.password, x->nonce, sizeof(x->nonce), want) == 0)
+		rc = om_dm_cred_check(want, s->in.hdr.cred_data);
+	om_dm_creds_clear(&creds);
+	OPENSSL_cleanse(want, sizeof(want));
+	return rc;
+}
+
+static int package1(struct dpf_dm *s, struct session *x)
+{
+	const struct om_dm_cmd *alert = find_cmd(&s->in, OM_DM_CMD_ALERT);
+	if (cred_right(s, x) == 0 && alert && alert->code == OM_DM_ALERT_CLIENT_INITIATED) {
+		/* the nonce is spent: the rest of the session rides on this authentication */
+		OPENSSL_cleanse(x->nonce, sizeof(x->nonce));
+		x->nonce_sent = 0;
+		answer_start(s, x, OM_DM_STATUS_AUTH_ACCEPTED);
+		status_each(s, OM_DM_STATUS_OK);
+		struct om_dm_cmd *g = om_dm_add_cmd(&s->ans, OM_DM_CMD_GET);
+		struct om_dm_item *it = g ? om_dm_add_item(g) : NULL;
+		if (!it)
+			return OM_EINVAL;
+		it->target = OM_DM_URI_M2MMOBJ;
+		x->get_cmd = g->cmd_id;
+		x->stage = ST_RESULTS;
+		om_info("dm_session", "sid=%s tre=%s result=authenticated", x->sid, x->user);
+		return 0;
+	}
+	unsigned code = s->in.hdr.cred == OM_DM_AUTH_NONE ? OM_DM_STATUS_MISSING_CRED : OM_DM_STATUS_UNAUTHORIZED;
+	if (++x->challenges > DPF_DM_AUTH_TRIES) {
+		om_notice("dm_session", "sid=%s tre=%s result=refused reason=too-many-challenges", x->sid, x->user);
+		answer_start(s, x, code);
+		x->done = 1;
+		return 0;
+	}
+	if (RAND_bytes(x->nonce, sizeof(x->nonce)) != 1)
+		return OM_ERANDOM;
+	x->nonce_sent = 1;
+	answer_start(s, x, code);
+	struct om_dm_cmd *c = &s->ans.cmds[0];
+	c->chal = OM_DM_AUTH_MD5;
+	c->next_nonce = x->nonce;
+	c->next_nonce_len = sizeof(x->nonce);
+	om_info("dm_session", "sid=%s tre=%s result=challenged code=%u", x->sid, x->user, code);
+	return 0;
+}
+
+/* ---- package 3: the M2MMobj, package 4: the M2MMCIMMobj or a refusal ----- */
+
+/* The DM Status code for a refusal of dpf_m2mmobj (docs/dpf.md "Daemon"). */
+static unsigned refusal_code(int rc)
+{
+	switch (rc) {
+	case OM_EDPF_MALFORMED:
+		return 400;
+	case OM_EDPF_UNKNOWN_TRE:
+	case OM_EDPF_STATE:
+	case OM_EDPF_SIGNATURE:
+	case OM_EDPF_NONCE_A:
+	case OM_EDPF_REPLAY_NONCE_B:
+	case OM_EDPF_REPLAY_NONCE_A:
+	case OM_EDPF_PVA_REFUSED:
+		return 403;
+	default:
+		return OM_DM_STATUS_FAILED;
+	}
+}
+
+static const struct om_dm_cmd *results_for(const struct om_dm_msg *m, uint32_t get_cmd)
+{
+	for (size_t i = 0; i < m->n_cmds; i++) {
+		const struct om_dm_cmd *c = &m->cmds[i];
+		if (c->type == OM_DM_CMD_RESULTS && c->cmd_ref == get_cmd && c->n_items == 1 && c->items[0].data &&
+		    c->items[0].source && !strcmp(c->items[0].source, OM_DM_URI_M2MMOBJ))
+			return c;
+	}
+	return NULL;
+}
+
+static int package3(struct dpf_dm *s, struct session *x, time_t now)
+{
+	const struct om_dm_cmd *r = results_for(&s->in, x->get_cmd);
+	answer_start(s, x, OM_DM_STATUS_OK);
+	status_each(s, OM_DM_STATUS_OK);
+	if (!r) {
+		om_notice("dm_session", "sid=%s tre=%s result=refused reason=no-M2MMobj-results", x->sid, x->user);
+		x->done = 1;
+		return 0;
+	}
+	char why[DPF_REASON_MAX + 1] = "", tre_id[OM_TRE_ID_MAX + 1];
+	const struct om_dm_item *it = &r->items[0];
+	int n;
+	/* the object must be the authenticated device's own */
+	if (om_m2mmobj_peek_tre_id(it->data, it->data_len, tre_id) < 0 || strcmp(tre_id, x->user)) {
+		n = OM_EDPF_UNKNOWN_TRE;
+		snprintf(why, sizeof(why), "M2MMobj is not the authenticated device's");
+	} else {
+		n = dpf_m2mmobj(s->cfg.dpf, it->data, it->data_len, now, s->obj, sizeof(s->obj), why, sizeof(why));
+	}
+	if (n <= 0) {
+		unsigned code = n < 0 ? refusal_code(n) : OM_DM_STATUS_FAILED;
+		status(&s->ans, s->in.hdr.msg_id, r->cmd_id, "Results", code);
+		om_notice("dm_session", "sid=%s tre=%s result=refused code=%s dm=%u reason=%s", x->sid, x->user,
+			  om_errname(n), code, why);
+		x->done = 1;
+		return 0;
+	}
+	status(&s->ans, s->in.hdr.msg_id, r->cmd_id, "Results", OM_DM_STATUS_OK);
+	struct om_dm_cmd *rep = om_dm_add_cmd(&s->ans, OM_DM_CMD_REPLACE);
+	struct om_dm_item *ri = rep ? om_dm_add_item(rep) : NULL;
+	if (!ri)
+		return OM_EINVAL;
+	ri->target = OM_DM_URI_M2MMCIMMOBJ;
+	ri->type = OM_DM_TYPE_M2MMCIMMOBJ;
+	ri->format = OM_DM_FMT_B64;
+	ri->data = s->obj;
+	ri->data_len = (size_t)n;
+	x->replace_cmd = rep->cmd_id;
+	x->replace_msg = x->srv_msg_id;
+	x->stage = ST_STATUS;
+	om_info("dm_session", "sid=%s tre=%s result=released", x->sid, x->user);
+	return 0;
+}
+
+/* ---- package 3': the device's Status for the Replace ---------------------- */
+
+static int install_report(struct dpf_dm *s, struct session *x, time_t now)
+{
+	unsigned code = 0;
+	for (size_t i = 0; i < s->in.n_cmds; i++) {
+		const struct om_dm_cmd *c = &s->in.cmds[i];
+		if (c->type == OM_DM_CMD_STATUS && c->msg_ref == x->replace_msg && c->cmd_ref == x->replace_cmd)
+			code = c->code;
+	}
+	enum dpf_install st = code == OM_DM_STATUS_OK ? DPF_INSTALL_SUCCESS : DPF_INSTALL_FAILURE;
+	int rc = dpf_install_status(s->cfg.dpf, x->user, st, now);
+	om_info("dm_session", "sid=%s tre=%s result=%s dm=%u report=%s", x->sid, x->user,
+		st == DPF_INSTALL_SUCCESS ? "installed" : "install-failed", code, rc < 0 ? om_errname(rc) : "recorded");
+	answer_start(s, x, OM_DM_STATUS_OK);
+	status_each(s, OM_DM_STATUS_OK);
+	x->done = 1;
+	return 0;
+}
+
+/* ---- one message ----------------------------------------------------------- */
+
+int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, time_t now, uint8_t **out, size_t *out_len)
+{
+	if (!s || !in || !out || !out_len)
+		return OM_EINVAL;
+	*out = NULL;
+	*out_len = 0;
+	int rc = om_dm_parse(in, len, &s->in);
+	if (rc < 0) {
+		om_notice("dm_session", "result=unreadable code=%s", om_errname(rc));
+		return rc;
+	}
+	const struct om_dm_hdr *h = &s->in.hdr;
+	const char *user = h->source_name ? h->source_name : h->source;
+	if (strlen(h->session_id) > SID_MAX || !user || !*user || strlen(user) > OM_BOOTSTRAP_NAME_MAX) {
+		rc = OM_EDPF_DM_IDENTITY;
+		goto out;
+	}
+	int fresh = 0;
+	struct session *x = session_for(s, h->session_id, user, now, &fresh);
+	if (!x) {
+		om_notice("dm_session", "sid=%s tre=%s result=refused reason=sessions-full", h->session_id, user);
+		rc = OM_EDPF_DM_FULL;
+		goto out;
+	}
+	snprintf(x->device, sizeof(x->device), "%s", h->source);
+	/* MsgIDs follow each other: anything else is a replay or a lost message */
+	if (!fresh && h->msg_id != x->last_msg_id + 1) {
+		om_notice("dm_session", "sid=%s tre=%s result=refused reason=msgid-out-of-order msgid=%u", x->sid,
+			  x->user, (unsigned)h->msg_id);
+		answer_start(s, x, 403);
+		rc = answer_encode(s, out, out_len);
+		goto out;
+	}
+	x->last_msg_id = h->msg_id;
+	x->expires = now + (time_t)s->cfg.timeout_s;
+	switch (x->stage) {
+	case ST_AUTH:
+		rc = package1(s, x);
+		break;
+	case ST_RESULTS:
+		rc = package3(s, x, now);
+		break;
+	case ST_STATUS:
+		rc = install_report(s, x, now);
+		break;
+	default:
+		rc = OM_EINVAL;
+	}
+	if (rc == 0)
+		rc = answer_encode(s, out, out_len);
+	if (rc < 0 || x->done)
+		session_end(x);
+out:
+	om_dm_msg_free(&s->in);
+	OPENSSL_cleanse(s->obj, sizeof(s->obj));
+	return rc;
+}

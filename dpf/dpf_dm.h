@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The DPF's OMA DM 1.2 server side of B.2.3.4 (docs/dpf.md "Daemon"),
+ * transport-free: one SyncML message in, one out.
+ *   package 1 (Alert 1201, DevInfo, Cred syncml:auth-md5 with the DM
+ *     credentials of the device's pending handover) -> 212 and a Get of
+ *     ./M2MMobj, or 401/407 with a Chal carrying a fresh NextNonce;
+ *   package 3 (Results: the M2MMobj) -> dpf_m2mmobj -> package 4: Replace
+ *     of ./M2MMCIMMobj, or a Status with the refusal's DM code;
+ *   the device's Status for the Replace -> dpf_install_status.
+ * Sessions are keyed by SessionID and the device's user name (which is its
+ * TRE_id at the SHO), bounded in number, each with its own nonce.
+ *
+ * Threads: a struct dpf_dm (with the struct dpf and struct sho it borrows)
+ * is used by one thread at a time.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openmcim/err.h>
+
+#include "dpf.h"
+#include "sho.h"
+
+#define DPF_DM_SESSIONS_DEFAULT 64
+#define DPF_DM_TIMEOUT_DEFAULT 300 /* seconds a session lives after its last message */
+#define DPF_DM_AUTH_TRIES 3        /* challenges in one session before it is dropped */
+
+struct dpf_dm;
+
+struct dpf_dm_config {
+	struct dpf *dpf;        /* borrowed: the decisions */
+	struct sho *sho;        /* borrowed: the DM credentials of pending handovers */
+	const char *server_uri; /* our Source/LocURI, the bootstrap's PROVURL */
+	size_t max_sessions;    /* 0: DPF_DM_SESSIONS_DEFAULT */
+	unsigned timeout_s;     /* 0: DPF_DM_TIMEOUT_DEFAULT */
+};
+
+/* Returns 0, OM_EINVAL or OM_ENOMEM. */
+OM_NODISCARD int dpf_dm_new(struct dpf_dm **out, const struct dpf_dm_config *cfg);
+void dpf_dm_free(struct dpf_dm *s);
+
+/*
+ * One SyncML DM message from a device. On 0, *out (malloc'd, the caller
+ * frees) holds the answer to send back, whatever the DM outcome (a
+ * challenge, a refusal Status, the M2MMCIMMobj). A message out of order in
+ * its session (MsgID not the next one: a replay) gets a SyncHdr Status 403
+ * and changes nothing. Returns 0, or with no answer: the codec's OM_EDM_*
+ * code (not a DM message), OM_EDPF_DM_IDENTITY (no usable SessionID or
+ * user name), OM_EDPF_DM_FULL (every session slot busy), OM_ENOMEM,
+ * OM_ERANDOM.
+ */
+OM_NODISCARD int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, time_t now, uint8_t **out,
+			       size_t *out_len);
+
+/* Sessions open now (for tests and the daemon's status line). */
+size_t dpf_dm_sessions(const struct dpf_dm *s);
