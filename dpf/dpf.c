@@ -13,7 +13,6 @@
 
 #include "dpf.h"
 #include "log.h"
-#include "sho_int.h"
 #include "store.h"
 
 struct dpf {
@@ -88,30 +87,6 @@ void dpf_close(struct dpf *d)
 	om_store_close(d->store);
 	EVP_PKEY_free(d->sign_key);
 	free(d);
-}
-
-/*
- * The Cert_TRE (TRE_SIGNING) the owner registered for tre_id, read from the
- * registration service's database: sho.h has no accessor for it yet
- * (docs/dpf.md "Open points"). 0, OM_EDPF_UNKNOWN_TRE or a code.
- */
-static int registered_sign_cert(struct dpf *d, const char *tre_id, X509 **cert)
-{
-	struct om_stmt *st = NULL;
-	size_t len = 0;
-	int rc = om_stmt_prepare(d->sho->store, "SELECT cert_sign FROM sho_device WHERE tre_id = ?1", &st);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 1, tre_id);
-	if (rc == 0)
-		rc = om_stmt_step(st);
-	if (rc == OM_STORE_ROW) {
-		const uint8_t *der = om_stmt_col_blob(st, 0, &len);
-		rc = om_cert_decode(cert, OM_ENC_DER, der, len);
-	} else if (rc == OM_STORE_DONE) {
-		rc = OM_EDPF_UNKNOWN_TRE;
-	}
-	om_stmt_finalize(st);
-	return rc;
 }
 
 /* How many release rows match: nonce_b alone, or (tre_id, nonce_a) in an open or installed release. */
@@ -218,7 +193,9 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_c
 		FAIL(rc, "registration lookup: %s", om_errname(rc));
 	if (strcmp(st.state, "handover_accepted"))
 		FAIL(OM_EDPF_STATE, "device is %s, not handover_accepted", st.state);
-	if ((rc = registered_sign_cert(d, c->tre_id, &c->cert)) < 0)
+	if ((rc = sho_tre_sign_cert(d->sho, c->tre_id, &c->cert)) == OM_ESHO_NOT_FOUND)
+		rc = OM_EDPF_UNKNOWN_TRE;
+	if (rc < 0)
 		FAIL(rc, "registered Cert_TRE: %s", om_errname(rc));
 	/* B.2.3.4 step 6: only the TRE the owner registered signs for this TRE_id */
 	if ((rc = om_m2mmobj_verify(obj, len, X509_get0_pubkey(c->cert), &c->info, c->nonce_a, c->nonce_b)) < 0)

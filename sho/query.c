@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <openmcim/bootstrap.h>
+#include <openmcim/pki.h>
 
 #include "sho_int.h"
 
@@ -62,12 +63,11 @@ int sho_list(struct sho *s, const char *owner_id, void (*fn)(void *ctx, const st
 	return rc < 0 ? rc : 0;
 }
 
-int sho_sealed_mcim(struct sho *s, const char *tre_id, uint8_t **out, size_t *out_len)
+/* One blob column of tre_id's device row, copied into a malloc'd buffer. */
+static int device_blob(struct sho *s, const char *sql, const char *tre_id, uint8_t **out, size_t *out_len)
 {
 	struct om_stmt *st = NULL;
-	if (!s || !tre_id || !out || !out_len)
-		return OM_EINVAL;
-	int rc = om_stmt_prepare(s->store, "SELECT sealed_mcim FROM sho_device WHERE tre_id = ?1", &st);
+	int rc = om_stmt_prepare(s->store, sql, &st);
 	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
 		size_t n = 0;
 		const void *p = om_stmt_col_blob(st, 0, &n);
@@ -83,6 +83,27 @@ int sho_sealed_mcim(struct sho *s, const char *tre_id, uint8_t **out, size_t *ou
 		rc = OM_ESHO_NOT_FOUND;
 	}
 	om_stmt_finalize(st);
+	return rc;
+}
+
+int sho_sealed_mcim(struct sho *s, const char *tre_id, uint8_t **out, size_t *out_len)
+{
+	if (!s || !tre_id || !out || !out_len)
+		return OM_EINVAL;
+	return device_blob(s, "SELECT sealed_mcim FROM sho_device WHERE tre_id = ?1", tre_id, out, out_len);
+}
+
+int sho_tre_sign_cert(struct sho *s, const char *tre_id, X509 **cert)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	if (!s || !tre_id || !cert)
+		return OM_EINVAL;
+	*cert = NULL;
+	int rc = device_blob(s, "SELECT cert_sign FROM sho_device WHERE tre_id = ?1", tre_id, &der, &len);
+	if (rc == 0)
+		rc = om_cert_decode(cert, OM_ENC_DER, der, len);
+	free(der);
 	return rc;
 }
 

@@ -164,6 +164,13 @@ OM_NODISCARD int sho_list(struct sho *s, const char *owner_id,
  */
 OM_NODISCARD int sho_sealed_mcim(struct sho *s, const char *tre_id, uint8_t **out, size_t *out_len);
 
+/*
+ * The Cert_TRE (signing) the owner registered for tre_id, for the DPF to
+ * verify M2MMobj with. *cert is the caller's to X509_free. Returns 0,
+ * OM_ESHO_NOT_FOUND, a pki decode code or a store code.
+ */
+OM_NODISCARD int sho_tre_sign_cert(struct sho *s, const char *tre_id, X509 **cert);
+
 /* ---- handover towards the current SHO (B.2.3.2 step 2) -------------------------- */
 
 /*
