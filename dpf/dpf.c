@@ -14,6 +14,7 @@
 #include "dpf.h"
 #include "log.h"
 #include "store.h"
+#include "reason.h"
 
 struct dpf {
 	struct om_store *store;
@@ -35,42 +36,30 @@ static const struct om_store_migration schema[] = {
 	  "CREATE INDEX dpf_release_tre ON dpf_release(tre_id, created);" },
 };
 
-static int say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int say(char *why, size_t len, int rc, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 int dpf_open(struct dpf **out, const struct dpf_config *cfg, char *why, size_t why_len)
 {
 	char err[256] = "";
 	int rc;
 	if (!out)
-		return say(why, why_len, OM_EINVAL, "no output");
+		return om_reason(why, why_len, OM_EINVAL, "no output");
 	*out = NULL;
 	if (!cfg || !cfg->db_path || !cfg->sho || !cfg->sign_key || !cfg->pva)
-		return say(why, why_len, OM_EDPF_CONFIG, "db_path, sho, sign_key and pva are required");
+		return om_reason(why, why_len, OM_EDPF_CONFIG, "db_path, sho, sign_key and pva are required");
 	struct dpf *d = calloc(1, sizeof(*d));
 	if (!d)
-		return say(why, why_len, OM_ENOMEM, "out of memory");
+		return om_reason(why, why_len, OM_ENOMEM, "out of memory");
 	if ((rc = om_store_open_sqlite(cfg->db_path, NULL, &d->store, err, sizeof(err))) < 0) {
 		free(d);
-		return say(why, why_len, rc, "%s: %s", cfg->db_path, err);
+		return om_reason(why, why_len, rc, "%s: %s", cfg->db_path, err);
 	}
 	if ((rc = om_store_migrate(d->store, schema, sizeof(schema) / sizeof(schema[0]))) < 0) {
-		say(why, why_len, rc, "%s: schema: %s", cfg->db_path, om_store_errmsg(d->store));
+		om_reason(why, why_len, rc, "%s: schema: %s", cfg->db_path, om_store_errmsg(d->store));
 		dpf_close(d);
 		return rc;
 	}
 	if (EVP_PKEY_up_ref(cfg->sign_key) != 1) {
 		dpf_close(d);
-		return say(why, why_len, OM_ECRYPTO, "sign_key");
+		return om_reason(why, why_len, OM_ECRYPTO, "sign_key");
 	}
 	d->sign_key = cfg->sign_key;
 	d->sho = cfg->sho;
@@ -158,7 +147,7 @@ static int refuse(const char *tre_id, int rc, char *why, size_t wl, const char *
 {
 	om_notice("m2mmobj", "tre_id=%s result=refused code=%s reason=%s", tre_id[0] ? tre_id : "-", om_errname(rc),
 		  reason);
-	return say(why, wl, rc, "%s", reason);
+	return om_reason(why, wl, rc, "%s", reason);
 }
 
 /* Everything the checks learn, released at the end. */
@@ -181,7 +170,7 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_c
 	int64_t n = 0;
 	int rc;
 	char pva_why[DPF_REASON_MAX + 1] = "";
-#define FAIL(code, ...) return say(c->reason, sizeof(c->reason), (code), __VA_ARGS__)
+#define FAIL(code, ...) return om_reason(c->reason, sizeof(c->reason), (code), __VA_ARGS__)
 	if (om_m2mmobj_peek_tre_id(obj, len, c->tre_id) < 0) {
 		c->tre_id[0] = '\0';
 		FAIL(OM_EDPF_MALFORMED, "TRE_id unreadable");
@@ -234,7 +223,7 @@ int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8
 	int rc, n = 0;
 	memset(&c, 0, sizeof(c));
 	if (!d || !obj || !out || !cap)
-		return say(why, why_len, OM_EINVAL, "bad arguments");
+		return om_reason(why, why_len, OM_EINVAL, "bad arguments");
 	memset(out, 0, cap);
 	rc = check(d, obj, len, &c);
 	if (rc < 0) {
@@ -254,7 +243,7 @@ int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8
 	}
 	om_notice("m2mmobj", "tre_id=%s result=released model=%s firmware=%s", c.tre_id, c.info.tre_type,
 		  c.info.firmware_version);
-	say(why, why_len, 0, "released");
+	om_reason(why, why_len, 0, "released");
 	rc = n;
 out:
 	X509_free(c.cert);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The PVA's platform validation as seen from the DPF: one POST /validate (docs/pva.md). */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,29 +10,10 @@
 #include <openmcim/hex.h>
 
 #include "dpf.h"
+#include "reason.h"
 
 #define ANSWER_MAX 2048 /* a handful of short name=value lines */
 #define PVA_TIMEOUT_MS 10000L
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-
-static void curl_init(void)
-{
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
-static int say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int say(char *why, size_t len, int rc, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 struct body {
 	char text[ANSWER_MAX + 1];
@@ -75,19 +55,19 @@ static int read_answer(long status, const struct body *b, struct dpf_pva_verdict
 {
 	char result[16], hex[2 * OM_NONCE_LEN + 1];
 	if (strlen(b->text) != b->len)
-		return say(why, wl, OM_EDPF_PVA, "PVA answer holds a NUL byte");
+		return om_reason(why, wl, OM_EDPF_PVA, "PVA answer holds a NUL byte");
 	for (size_t i = 0; i < b->len; i++)
 		if (!isprint((unsigned char)b->text[i]) && b->text[i] != '\n' && b->text[i] != '\r')
-			return say(why, wl, OM_EDPF_PVA, "PVA answer is not text");
+			return om_reason(why, wl, OM_EDPF_PVA, "PVA answer is not text");
 	if (status != 200)
-		return say(why, wl, OM_EDPF_PVA, "PVA answered HTTP %ld", status);
+		return om_reason(why, wl, OM_EDPF_PVA, "PVA answered HTTP %ld", status);
 	if (line_value(b->text, "result", result, sizeof(result)) < 0 ||
 	    line_value(b->text, "tre_id", v->tre_id, sizeof(v->tre_id)) < 0)
-		return say(why, wl, OM_EDPF_PVA, "PVA answer without result or tre_id");
+		return om_reason(why, wl, OM_EDPF_PVA, "PVA answer without result or tre_id");
 	if (!strcmp(result, "accepted")) {
 		if (line_value(b->text, "nonce_b", hex, sizeof(hex)) < 0 || strlen(hex) != 2 * OM_NONCE_LEN ||
 		    om_hex_decode(v->nonce_b, OM_NONCE_LEN, hex) < 0)
-			return say(why, wl, OM_EDPF_PVA, "PVA acceptance without a readable nonce_b");
+			return om_reason(why, wl, OM_EDPF_PVA, "PVA acceptance without a readable nonce_b");
 		snprintf(v->reason, sizeof(v->reason), "accepted");
 		v->accepted = 1;
 		return 0;
@@ -98,7 +78,7 @@ static int read_answer(long status, const struct body *b, struct dpf_pva_verdict
 			v->detail[0] = '\0';
 		return 0;
 	}
-	return say(why, wl, OM_EDPF_PVA, "PVA answer neither accepted nor refused with a reason");
+	return om_reason(why, wl, OM_EDPF_PVA, "PVA answer neither accepted nor refused with a reason");
 }
 
 int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdict *v, char *why, size_t why_len)
@@ -111,19 +91,18 @@ int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdi
 	int rc;
 	memset(v, 0, sizeof(*v));
 	if (!base || !obj || !len)
-		return say(why, why_len, OM_EINVAL, "no PVA URL or no M2MMobj");
+		return om_reason(why, why_len, OM_EINVAL, "no PVA URL or no M2MMobj");
 	size_t bl = strlen(base);
 	while (bl && base[bl - 1] == '/')
 		bl--;
 	if (bl + sizeof("/validate") > sizeof(url))
-		return say(why, why_len, OM_EDPF_CONFIG, "PVA URL too long");
+		return om_reason(why, why_len, OM_EDPF_CONFIG, "PVA URL too long");
 	snprintf(url, sizeof(url), "%.*s/validate", (int)bl, base);
-	pthread_once(&curl_once, curl_init);
-	if (!curl_ok)
-		return say(why, why_len, OM_EDPF_PVA, "libcurl did not initialise");
+	if (!om_curl_ready())
+		return om_reason(why, why_len, OM_EDPF_PVA, "libcurl did not initialise");
 	CURL *c = curl_easy_init();
 	if (!c)
-		return say(why, why_len, OM_ENOMEM, "curl_easy_init failed");
+		return om_reason(why, why_len, OM_ENOMEM, "curl_easy_init failed");
 	hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
 	CURLcode cc = hdr ? CURLE_OK : CURLE_OUT_OF_MEMORY;
 	if (cc == CURLE_OK)
@@ -147,7 +126,7 @@ int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdi
 	if (cc == CURLE_OK)
 		cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
-		rc = say(why, why_len, OM_EDPF_PVA, "PVA at %s: %s", url, curl_easy_strerror(cc));
+		rc = om_reason(why, why_len, OM_EDPF_PVA, "PVA at %s: %s", url, curl_easy_strerror(cc));
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

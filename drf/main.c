@@ -23,6 +23,7 @@
 #include "drf_http.h"
 #include "log.h"
 #include "push.h"
+#include "reason.h"
 
 #ifndef OPENMCIM_VERSION
 #define OPENMCIM_VERSION "dev"
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
 	/* the HTTP and delivery threads inherit this mask; only sigwait() sees the signals */
 	om_daemon_block_signals();
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (!om_curl_ready()) {
 		om_error("start", "reason=\"libcurl\"");
 		goto out;
 	}

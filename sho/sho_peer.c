@@ -2,7 +2,6 @@
 /* The current SHO's DRF, as seen from the new SHO: peers and one handover POST (sho_peer.h). */
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,28 +10,9 @@
 #include <curl/curl.h>
 
 #include "sho_peer.h"
+#include "reason.h"
 
 #define ANSWER_MAX 1024 /* the DRF answers one short line */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-
-static void curl_init(void)
-{
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
-static int say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int say(char *why, size_t len, int rc, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 int sho_peer_sections(const char *path, char ids[][OM_HANDOVER_SHO_ID_MAX + 1], size_t max, char *err,
 		      size_t el)
@@ -42,7 +22,7 @@ int sho_peer_sections(const char *path, char ids[][OM_HANDOVER_SHO_ID_MAX + 1], 
 	int line = 0, rc = 0;
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return say(err, el, OM_ESHO_CONFIG, "%s: %s", path, strerror(errno));
+		return om_reason(err, el, OM_ESHO_CONFIG, "%s: %s", path, strerror(errno));
 	while (rc == 0 && fgets(buf, sizeof(buf), f)) {
 		char *s = buf, *close;
 		line++;
@@ -54,14 +34,14 @@ int sho_peer_sections(const char *path, char ids[][OM_HANDOVER_SHO_ID_MAX + 1], 
 		s += 6;
 		size_t len = strlen(s);
 		if (len == 0 || len > OM_HANDOVER_SHO_ID_MAX || strcspn(s, " \t,\"'") != len) {
-			rc = say(err, el, OM_ESHO_CONFIG, "%s:%d: bad peer SHO id in [peer.%s]", path, line, s);
+			rc = om_reason(err, el, OM_ESHO_CONFIG, "%s:%d: bad peer SHO id in [peer.%s]", path, line, s);
 			break;
 		}
 		for (size_t i = 0; i < n && rc == 0; i++)
 			if (!strcmp(ids[i], s))
-				rc = say(err, el, OM_ESHO_CONFIG, "%s:%d: [peer.%s] given twice", path, line, s);
+				rc = om_reason(err, el, OM_ESHO_CONFIG, "%s:%d: [peer.%s] given twice", path, line, s);
 		if (rc == 0 && n == max)
-			rc = say(err, el, OM_ESHO_CONFIG, "%s:%d: more than %zu peers", path, line, max);
+			rc = om_reason(err, el, OM_ESHO_CONFIG, "%s:%d: more than %zu peers", path, line, max);
 		if (rc == 0)
 			memcpy(ids[n++], s, len + 1);
 	}
@@ -149,8 +129,7 @@ int sho_peer_send(const struct sho_peers *t, const struct sho_peer *p, const uin
 	if (!t || !p || !req || !ans)
 		return OM_EINVAL;
 	memset(ans, 0, sizeof(*ans));
-	pthread_once(&curl_once, curl_init);
-	if (!curl_ok || !(c = curl_easy_init()) ||
+	if (!om_curl_ready() || !(c = curl_easy_init()) ||
 	    !(hdr = curl_slist_append(NULL, "Content-Type: application/vnd.openmcim.handover")))
 		goto out;
 	snprintf(url, sizeof(url), "%s%shandover", p->url, p->url[strlen(p->url) - 1] == '/' ? "" : "/");
@@ -173,11 +152,11 @@ int sho_peer_send(const struct sho_peers *t, const struct sho_peer *p, const uin
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
 	ans->http_status = (int)http;
 	if (b.too_long)
-		rc = say(why, wl, OM_ESHO_PEER_ANSWER, "%s: answer longer than %d bytes", url, ANSWER_MAX);
+		rc = om_reason(why, wl, OM_ESHO_PEER_ANSWER, "%s: answer longer than %d bytes", url, ANSWER_MAX);
 	else if (cc != CURLE_OK)
-		rc = say(why, wl, OM_ESHO_PEER_TRANSPORT, "%s: %s", url, curl_easy_strerror(cc));
+		rc = om_reason(why, wl, OM_ESHO_PEER_TRANSPORT, "%s: %s", url, curl_easy_strerror(cc));
 	else if ((rc = read_answer(&b, ans)) < 0)
-		say(why, wl, rc, "%s: HTTP %ld, unreadable answer", url, http);
+		om_reason(why, wl, rc, "%s: HTTP %ld, unreadable answer", url, http);
 out:
 	curl_slist_free_all(hdr);
 	if (c)

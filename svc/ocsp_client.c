@@ -3,7 +3,6 @@
  * RFC 6960 client: OpenSSL builds and checks the messages, libcurl carries
  * them (HTTP POST, RFC 6960 A.1). See ocsp_client.h for what is checked.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <openssl/ocsp.h>
 
 #include "ocsp_client.h"
+#include "reason.h"
 
 #define RESPONSE_MAX (256 * 1024) /* a batch of 128 statuses is about 20 KiB */
 #define LEEWAY_S 300
@@ -26,26 +26,6 @@ struct om_ocsp_client {
 	CURL *curl;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-
-static void curl_init(void)
-{
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
-static int say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int say(char *why, size_t len, int rc, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 int om_ocsp_client_new(struct om_ocsp_client **out, const char *url, X509 *issuer, X509_STORE *trust,
 		       const struct om_ocsp_options *opts)
 {
@@ -53,8 +33,7 @@ int om_ocsp_client_new(struct om_ocsp_client **out, const char *url, X509 *issue
 	if (!out || !url || !issuer || !trust ||
 	    (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
 		return OM_EINVAL;
-	pthread_once(&curl_once, curl_init);
-	if (!curl_ok || !(c = calloc(1, sizeof(*c))) || !(c->url = strdup(url)) || !(c->curl = curl_easy_init()))
+	if (!om_curl_ready() || !(c = calloc(1, sizeof(*c))) || !(c->url = strdup(url)) || !(c->curl = curl_easy_init()))
 		goto fail;
 	if (!X509_up_ref(issuer))
 		goto fail;
@@ -128,11 +107,11 @@ static int post(struct om_ocsp_client *c, const unsigned char *der, size_t len, 
 	CURLcode cc = curl_easy_perform(c->curl);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &http);
 	if (b->too_long)
-		rc = say(why, wl, OM_EOCSP_RESPONSE, "OCSP response longer than %d bytes", RESPONSE_MAX);
+		rc = om_reason(why, wl, OM_EOCSP_RESPONSE, "OCSP response longer than %d bytes", RESPONSE_MAX);
 	else if (cc != CURLE_OK)
-		rc = say(why, wl, OM_EOCSP_TRANSPORT, "OCSP %s: %s", c->url, curl_easy_strerror(cc));
+		rc = om_reason(why, wl, OM_EOCSP_TRANSPORT, "OCSP %s: %s", c->url, curl_easy_strerror(cc));
 	else if (http != 200)
-		rc = say(why, wl, OM_EOCSP_TRANSPORT, "OCSP %s: HTTP status %ld", c->url, http);
+		rc = om_reason(why, wl, OM_EOCSP_TRANSPORT, "OCSP %s: HTTP status %ld", c->url, http);
 	curl_slist_free_all(hdr);
 	return rc;
 }
@@ -145,9 +124,9 @@ static int read_statuses(struct om_ocsp_client *c, OCSP_BASICRESP *bs, OCSP_CERT
 		int st = -1, reason = -1;
 		ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
 		if (OCSP_resp_find_status(bs, ids[i], &st, &reason, &rev, &thisupd, &nextupd) != 1)
-			return say(why, wl, OM_EOCSP_MISSING, "OCSP response has no status for certificate %zu", i);
+			return om_reason(why, wl, OM_EOCSP_MISSING, "OCSP response has no status for certificate %zu", i);
 		if (OCSP_check_validity(thisupd, nextupd, LEEWAY_S, c->max_age_s) != 1)
-			return say(why, wl, OM_EOCSP_TIME, "OCSP status of certificate %zu is stale or in the future",
+			return om_reason(why, wl, OM_EOCSP_TIME, "OCSP status of certificate %zu is stale or in the future",
 				   i);
 		switch (st) {
 		case V_OCSP_CERTSTATUS_GOOD:
@@ -179,41 +158,41 @@ static int check_batch(struct om_ocsp_client *c, X509 *const *certs, size_t n, i
 		OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), certs[i], c->issuer);
 		if (!id || !(ids[i] = OCSP_CERTID_dup(id)) || !OCSP_request_add0_id(req, id)) {
 			OCSP_CERTID_free(id);
-			rc = say(why, wl, OM_ECRYPTO, "cannot make the CertID of certificate %zu", i);
+			rc = om_reason(why, wl, OM_ECRYPTO, "cannot make the CertID of certificate %zu", i);
 			goto out;
 		}
 	}
 	if (!OCSP_request_add1_nonce(req, NULL, NONCE_LEN)) {
-		rc = say(why, wl, OM_ERANDOM, "cannot make the OCSP nonce");
+		rc = om_reason(why, wl, OM_ERANDOM, "cannot make the OCSP nonce");
 		goto out;
 	}
 	if ((len = i2d_OCSP_REQUEST(req, &der)) <= 0) {
-		rc = say(why, wl, OM_ECRYPTO, "cannot encode the OCSP request");
+		rc = om_reason(why, wl, OM_ECRYPTO, "cannot encode the OCSP request");
 		goto out;
 	}
 	if ((rc = post(c, der, (size_t)len, &b, why, wl)) < 0)
 		goto out;
 	const unsigned char *p = b.p;
 	if (!b.p || !(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)b.len)) || p != b.p + b.len) {
-		rc = say(why, wl, OM_EOCSP_RESPONSE, "OCSP response is not one DER OCSPResponse");
+		rc = om_reason(why, wl, OM_EOCSP_RESPONSE, "OCSP response is not one DER OCSPResponse");
 		goto out;
 	}
 	if (OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-		rc = say(why, wl, OM_EOCSP_RESPONSE, "OCSP responder answered %s",
+		rc = om_reason(why, wl, OM_EOCSP_RESPONSE, "OCSP responder answered %s",
 			 OCSP_response_status_str(OCSP_response_status(resp)));
 		goto out;
 	}
 	if (!(bs = OCSP_response_get1_basic(resp))) {
-		rc = say(why, wl, OM_EOCSP_RESPONSE, "OCSP response is not a BasicOCSPResponse");
+		rc = om_reason(why, wl, OM_EOCSP_RESPONSE, "OCSP response is not a BasicOCSPResponse");
 		goto out;
 	}
 	if (OCSP_basic_verify(bs, NULL, c->trust, 0) != 1) {
-		rc = say(why, wl, OM_EOCSP_SIGNATURE,
+		rc = om_reason(why, wl, OM_EOCSP_SIGNATURE,
 			 "OCSP response not signed by the CA or a responder it delegated");
 		goto out;
 	}
 	if (OCSP_check_nonce(req, bs) != 1) {
-		rc = say(why, wl, OM_EOCSP_NONCE, "OCSP response does not echo our nonce");
+		rc = om_reason(why, wl, OM_EOCSP_NONCE, "OCSP response does not echo our nonce");
 		goto out;
 	}
 	rc = read_statuses(c, bs, ids, n, status, why, wl);
