@@ -20,6 +20,7 @@
 #include "hss_test_util.h"
 #include "http_server.h"
 #include "log.h"
+#include "pki_fixture.h"
 #include "provision.h"
 #include "pva.h"
 #include "pva_http.h"
@@ -288,34 +289,21 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 
 /* ---- the parts (as in dpf_core_test.c) ------------------------------------------ */
 
+/* The PVA's delegated OCSP responder and SHO-B's SHO_SIGNING identity (Cert_SHO[i+1]): tests/pki_fixture.h. */
 static void pva_responder(struct om_ca *ca)
 {
-	EVP_PKEY *k = NULL;
-	X509_REQ *csr = NULL;
-	X509 *c = NULL;
-	struct om_issue req = { .profile = OM_CERT_OCSP_RESPONDER, .cn = "PVA OCSP" };
-	CHECK_INT(om_key_generate(&k, OM_KEY_EC_P256), 0);
-	CHECK_INT(om_csr_create(&csr, k, "PVA OCSP", NULL), 0);
-	CHECK_INT(om_ca_issue(ca, csr, &req, &c), 0);
-	CHECK_INT(om_cert_save(at("responder.pem"), c), 0);
-	CHECK_INT(om_key_save(at("responder.key"), k), 0);
-	X509_free(c);
-	X509_REQ_free(csr);
-	EVP_PKEY_free(k);
+	CHECK_INT(pf_issue(ca, OM_CERT_OCSP_RESPONDER, dir, "responder", "PVA OCSP", NULL), 0);
 }
 
 static void sho_identity(void)
 {
-	EVP_PKEY *root_key = NULL;
-	struct om_ca *root = kit_ca("SHO-B root", &root_key);
-	X509_REQ *csr = NULL;
-	struct om_issue iss = { .profile = OM_CERT_SHO_SIGNING, .cn = "SHO-B" };
-	CHECK_INT(om_key_generate(&sho_key, OM_KEY_EC_P256), 0);
-	CHECK_INT(om_csr_create(&csr, sho_key, "SHO-B", NULL), 0);
-	CHECK_INT(om_ca_issue(root, csr, &iss, &sho_cert), 0);
-	X509_REQ_free(csr);
-	om_ca_free(root);
-	EVP_PKEY_free(root_key);
+	struct pf_sho b;
+	pf_sho_make(&b, "SHO-B");
+	sho_key = b.key; /* ours from here on; pf_sho_free releases the rest */
+	sho_cert = b.cert;
+	b.key = NULL;
+	b.cert = NULL;
+	pf_sho_free(&b);
 }
 
 /* The handover requested and accepted, the TRE bootstrapped by the RO with the SHO's sealed credentials. */

@@ -9,17 +9,18 @@
 #include "check.h"
 #include "pki_fixture.h"
 
-int pf_issue_tls(struct om_ca *ca, const char *dir, const char *name, const char *dns)
+int pf_issue(struct om_ca *ca, enum om_cert_profile profile, const char *dir, const char *name, const char *cn,
+	     const char *dns)
 {
 	EVP_PKEY *k = NULL;
 	X509_REQ *csr = NULL;
 	X509 *c = NULL;
 	char p[600];
-	struct om_issue req = { .profile = OM_CERT_OPERATOR_TLS, .cn = name, .dns_name = dns };
+	struct om_issue req = { .profile = profile, .cn = cn, .dns_name = dns };
 	int rc = om_key_generate(&k, OM_KEY_EC_P256);
 	CHECK_INT(rc, 0);
 	if (rc == 0)
-		CHECK_INT(rc = om_csr_create(&csr, k, name, NULL), 0);
+		CHECK_INT(rc = om_csr_create(&csr, k, cn, NULL), 0);
 	if (rc == 0)
 		CHECK_INT(rc = om_ca_issue(ca, csr, &req, &c), 0);
 	snprintf(p, sizeof(p), "%s/%s.pem", dir, name);
@@ -32,6 +33,11 @@ int pf_issue_tls(struct om_ca *ca, const char *dir, const char *name, const char
 	X509_REQ_free(csr);
 	EVP_PKEY_free(k);
 	return rc;
+}
+
+int pf_issue_tls(struct om_ca *ca, const char *dir, const char *name, const char *dns)
+{
+	return pf_issue(ca, OM_CERT_OPERATOR_TLS, dir, name, name, dns);
 }
 
 struct om_ca *pf_make_ca(const char *dir, const char *cn, const char *file)

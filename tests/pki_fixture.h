@@ -14,6 +14,14 @@
 #include <openmcim/pki.h>
 
 /*
+ * A certificate of profile (CN cn, DNS SAN dns unless NULL) with a fresh P-256
+ * key under ca, written as dir/<name>.pem and dir/<name>.key. Returns 0 or
+ * the first failing step's negative om_err.
+ */
+int pf_issue(struct om_ca *ca, enum om_cert_profile profile, const char *dir, const char *name, const char *cn,
+	     const char *dns);
+
+/*
  * An OPERATOR_TLS certificate (CN name, DNS SAN dns unless NULL) with a
  * fresh P-256 key under ca, written as dir/<name>.pem and dir/<name>.key.
  * Returns 0 or the first failing step's negative om_err.
