@@ -255,6 +255,19 @@ enum om_err {
 	OM_EDPF_DM_IDENTITY = -1112,  /* DM message without a usable SessionID or device name */
 	/* dpf: add new codes here */
 
+	/* agent (-1200..-1249): the device agent, agent/agent.h */
+	OM_EAGENT_CONFIG = -1200,     /* agent configuration missing or invalid */
+	OM_EAGENT_NETWORK = -1201,    /* the network could not be reached after every retry */
+	OM_EAGENT_DM = -1202,         /* the DM session failed: no usable answer from the DPF */
+	OM_EAGENT_REFUSED = -1203,    /* the DPF refused the device (its DM status and reason reported) */
+	/* agent: add new codes here */
+
+	/* lab (-1250..-1299): the lab topology and scenario, lab/ */
+	OM_ELAB_SETUP = -1250,        /* the lab could not be set up (PKI, factory, configuration) */
+	OM_ELAB_DAEMON = -1251,       /* a daemon did not start or died */
+	OM_ELAB_OWNER = -1252,        /* an owner call (register, transfer code, handover) failed */
+	/* lab: add new codes here */
+
 	/* dm (SyncML DM 1.2 codec and authentication, lib/dm): -1050 .. -1099 */
 	OM_EDM_XML = -1050,           /* not well-formed XML, not UTF-8, or a NUL byte */
 	OM_EDM_DTD = -1051,           /* DOCTYPE or entity declaration */

@@ -252,6 +252,17 @@ static const struct err_row rows[] = {
 	ROW(OM_EDM_CRED, "DM credential does not verify"),
 	ROW(OM_EDM_HMAC_HEADER, "x-syncml-hmac header malformed"),
 	/* dm: add new rows here */
+	/* agent */
+	ROW(OM_EAGENT_CONFIG, "agent configuration missing or invalid"),
+	ROW(OM_EAGENT_NETWORK, "network unreachable after every retry"),
+	ROW(OM_EAGENT_DM, "DM session failed"),
+	ROW(OM_EAGENT_REFUSED, "the DPF refused the device"),
+	/* agent: add new rows here */
+	/* lab */
+	ROW(OM_ELAB_SETUP, "lab setup failed"),
+	ROW(OM_ELAB_DAEMON, "a lab daemon did not start or died"),
+	ROW(OM_ELAB_OWNER, "an owner call failed"),
+	/* lab: add new rows here */
 };
 
 static const struct err_row *find(int err)

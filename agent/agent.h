@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device agent: the client side of TR 33.812 B.2.3 on top of the TRE
+ * (spec/002 B.2.3.3-B.2.3.5, spec/004 5.2.2.6.1 steps 1-14). One call runs
+ * one device from power-on to a resting state, reading the TRE's durable
+ * state first so that a run killed at any point resumes where it stopped:
+ *
+ *   TRE state at start                     what the agent does
+ *   an activation pending (Note Y)         attach with the new MCIM until the
+ *                                          deadline; report; confirm (or fall back)
+ *   an installed MCIM of the session       activate it, then as above
+ *   a bootstrap session, nothing installed attach with the active MID, run the
+ *                                          DM session with the bootstrap's DPF
+ *   otherwise                              attach with the active MID and wait
+ *                                          for a bootstrap pushed by the VNO
+ *
+ * agent/agent.c reads top to bottom with the step numbers of B.2.3. Every
+ * network exchange is retried with exponential backoff; the TRE is the only
+ * durable state (the agent keeps none of its own).
+ *
+ * Threads: one om_agent_run() per device; different devices may run in
+ * parallel threads (the lab does), each with its own TRE directory.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/err.h>
+#include <openmcim/mcim.h>
+#include <openmcim/tre.h>
+
+enum om_agent_outcome {
+	OM_AGENT_IDLE = 1,        /* attached with the active MID; no bootstrap came within wait_push_ms */
+	OM_AGENT_PROVISIONED = 2, /* a new MCIM attached, was reported to the DPF and confirmed */
+	OM_AGENT_FELL_BACK = 3,   /* the new MCIM did not attach before its deadline: the previous
+				     MID is active again and attached (Note Y) */
+	OM_AGENT_REFUSED = 4,     /* the TRE refused the bootstrap or the M2MMCIMMobj, or the DPF
+				     refused the device: code and reason say which; the TRE is as
+				     before the bootstrap (session aborted) and the device attached */
+};
+
+/* "IDLE", "PROVISIONED", ...; "?" for another value. */
+const char *om_agent_outcome_name(int outcome);
+
+/*
+ * Called at each step (from the thread that runs the agent). step is a
+ * stable short name such as "attached", "bootstrap", "dm-authenticated",
+ * "installed", "activated", "attached-new", "reported", "confirmed",
+ * "fell-back" (docs/agent.md lists them with their B.2.3 step numbers);
+ * detail is key=value text (never a secret). The lab times phases with it.
+ */
+typedef void (*om_agent_event_fn)(void *arg, const char *tre_id, const char *step, const char *detail);
+
+struct om_agent_config {
+	const char *tre_dir;       /* the TRE's directory (required) */
+	unsigned tre_flags;        /* om_tre_open() flags, normally 0 */
+	const char *vno_host;      /* the VNO's radio listener, IPv4 (required) */
+	uint16_t vno_port;
+	const char *dm_ca_file;    /* PEM: the CA(s) the DPFs' TLS certificates chain to (required) */
+	int net_timeout_ms;        /* one radio wait or one HTTP exchange; 0: 10000 */
+	unsigned retry_min_ms;     /* first backoff after a lost message; 0: 200 */
+	unsigned retry_max_ms;     /* backoff doubles up to this; 0: 5000 */
+	unsigned retries;          /* tries of one exchange before giving up; 0: 8 */
+	int wait_push_ms;          /* attached and idle: how long to wait for a bootstrap;
+				      0 returns IDLE at once, < 0 waits forever */
+	uint32_t fallback_s;       /* om_tre_activate() timeout; 0: the MCIM's REVERT_AFTER */
+	om_agent_event_fn on_event; /* may be NULL */
+	void *event_arg;
+};
+
+struct om_agent_result {
+	int outcome;                          /* enum om_agent_outcome, 0 on error */
+	int code;                             /* REFUSED or error: the om_err code */
+	char reason[160];                     /* REFUSED or error: one line, no secret */
+	char tre_id[OM_TRE_ID_MAX + 1];
+	char imsi[OM_MCIM_IMSI_MAX + 1];      /* the identity attached with at the end */
+	char owner[OM_TRE_STAKEHOLDER_MAX + 1]; /* that MID's owner: RO_id or SHO_id */
+	unsigned attaches;                    /* attach procedures run (successful or not) */
+	unsigned dm_messages;                 /* SyncML messages sent */
+	unsigned retries;                     /* exchanges repeated after a loss */
+};
+
+/*
+ * Run the device in cfg->tre_dir until it rests (see the table above) and
+ * detach. Returns 0 with res->outcome set, or an error with res->code and
+ * res->reason: OM_EAGENT_CONFIG, OM_EAGENT_NETWORK (the VNO or the DPF could
+ * not be reached after every retry: the TRE's state is durable and a later
+ * run resumes), OM_EAGENT_DM, a TRE code (om_tre_open: the device cannot
+ * boot). REFUSED is an outcome (0), not an error.
+ */
+OM_NODISCARD int om_agent_run(const struct om_agent_config *cfg, struct om_agent_result *res);
