@@ -37,6 +37,7 @@
 
 #define LAB_PATH_MAX 512
 #define LAB_OWNER "fleet-1"
+#define LAB_REGISTER_CHUNK 1000
 
 enum lab_op { LAB_RO = 0, LAB_SHO_A = 1, LAB_SHO_B = 2, LAB_N_OPS = 3 };
 
@@ -61,6 +62,9 @@ struct lab_options {
 	int pcaps;               /* 1: the VNO writes NAS and S6a pcaps into workdir */
 	unsigned grace_s;        /* Note Z grace period of the DRFs (>= 1; the lab uses a few seconds) */
 	unsigned fallback_s;     /* the agents' Note Y deadline */
+	unsigned n_tampered;     /* devices of a second factory run ("TRX-..." TRE_ids) at firmware 1.0.1
+				    whose PVA references are 1.0.0's: every one of them fails platform
+				    validation (measurement mismatch); 0: none */
 };
 
 struct lab {
@@ -70,8 +74,9 @@ struct lab {
 	pid_t pid[LAB_N_DAEMONS];          /* 0 when not running */
 	uint16_t radio_port;               /* the VNO's radio listener on 127.0.0.1 */
 	char tls_ca[LAB_PATH_MAX];         /* the lab TLS CA (PEM): for agents and owner calls */
-	unsigned n_devices;
-	char (*tre_ids)[OM_TRE_ID_MAX + 1]; /* the factory's devices, in order */
+	unsigned n_devices;                /* genuine devices: tre_ids[0 .. n_devices-1] */
+	unsigned n_tampered;               /* tampered ones follow: tre_ids[n_devices .. n_devices+n_tampered-1] */
+	char (*tre_ids)[OM_TRE_ID_MAX + 1]; /* the factory's devices, in order (genuine, then tampered) */
 	void *priv;                        /* ports, paths, keys: lab_topology.c */
 };
 
@@ -100,12 +105,24 @@ void lab_kill(struct lab *l, enum lab_daemon d, int sig);
 /* Start one daemon again on its same ports and files; 0 or OM_ELAB_DAEMON. */
 OM_NODISCARD int lab_restart(struct lab *l, enum lab_daemon d, char *why, size_t why_len);
 
+/*
+ * lab_restart() with one extra environment variable for that run only,
+ * e.g. "OM_FAILPOINT=dpf.released" for the crash tests (failpoint.h). The
+ * string must stay valid until the call returns.
+ */
+OM_NODISCARD int lab_restart_env(struct lab *l, enum lab_daemon d, const char *env, char *why, size_t why_len);
+
+/* pid of the daemon, 0 when not running (reaps it when it died: the crash tests wait for a failpoint). */
+pid_t lab_daemon_pid(struct lab *l, enum lab_daemon d);
+
 /* ---- the owner, as a user would act ------------------------------------- */
 
 /*
  * The owner registers devices at op's registration service (POST /register)
  * with a delivery note naming from_op as their current SHO: the factory's
- * note for those tre_ids (NULL: every device). Returns the number
+ * note for those tre_ids (NULL: every device, tampered ones included).
+ * Large sets go in several requests (at most LAB_REGISTER_CHUNK devices
+ * each: the registration service's body limit). Returns the number
  * registered (or unchanged), or OM_ELAB_OWNER with why.
  */
 OM_NODISCARD int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char *const *tre_ids,

@@ -12,7 +12,13 @@
 #include "pva.h"
 #include "pva_store.h"
 
-#define OCSP_REQUESTS_MAX 32
+/*
+ * CertIDs per request: at least what our own OCSP client sends in one
+ * (OM_OCSP_BATCH, svc/ocsp_client.h), or a registration of more than 16
+ * devices (two certificates each) fails with malformedRequest (found by
+ * the lab, docs/lab.md).
+ */
+#define OCSP_REQUESTS_MAX 128
 
 static int encode(OCSP_RESPONSE *resp, uint8_t **out, size_t *out_len)
 {

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The owner as a user acts (lab_topology.h): HTTPS calls to the
+ * registration services with libcurl, HTTP Basic inside TLS verified against
+ * the lab TLS CA with host "localhost" (docs/sho.md "Daemon"); the transfer
+ * code the current operator hands out of band; and the devices' agent
+ * configurations. Every function here may run from several threads: each
+ * call has its own curl handle and its own database connection.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "drf.h"
+#include "lab_proc.h"
+
+#define OWNER_TIMEOUT_S 30
+#define REGISTER_TIMEOUT_S 600 /* a chunk of LAB_REGISTER_CHUNK devices: an OCSP check and an HSS write each */
+
+static const struct lab_priv *pv(const struct lab *l)
+{
+	return l->priv;
+}
+
+struct buf {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+
+static void buf_add(struct buf *b, const char *p, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
+		char *s = realloc(b->s, cap);
+		if (!s) {
+			b->oom = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	buf_add(arg, p, size * n);
+	return size * n;
+}
+
+/*
+ * One owner call to op's registration service: method and path, body (may
+ * be NULL). The answer into *ans (free its s). Returns the HTTP status, or
+ * OM_ELAB_OWNER with curl's reason in ans.
+ */
+static int owner_call(struct lab *l, enum lab_op op, const char *method, const char *path, const char *body,
+		      size_t body_len, long timeout_s, struct buf *ans)
+{
+	char url[128], resolve[64];
+	uint16_t port = lab_sho_port(l, op);
+	struct curl_slist *res = NULL;
+	long status = 0;
+	memset(ans, 0, sizeof(*ans));
+	if (op == LAB_RO || (unsigned)op >= LAB_N_OPS) {
+		buf_add(ans, "the RO runs no registration service", 35);
+		return OM_ELAB_OWNER;
+	}
+	CURL *c = curl_easy_init();
+	if (!c) {
+		buf_add(ans, "curl_easy_init failed", 21);
+		return OM_ELAB_OWNER;
+	}
+	snprintf(url, sizeof(url), "https://localhost:%u%s", port, path);
+	/* the certificate names "localhost"; the service listens on 127.0.0.1 only, never ::1 */
+	snprintf(resolve, sizeof(resolve), "localhost:%u:127.0.0.1", port);
+	res = curl_slist_append(NULL, resolve);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_RESOLVE, res);
+	curl_easy_setopt(c, CURLOPT_CAINFO, l->tls_ca);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+	curl_easy_setopt(c, CURLOPT_USERNAME, LAB_OWNER);
+	curl_easy_setopt(c, CURLOPT_PASSWORD, pv(l)->owner_secret);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, ans);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
+	CURLcode cc = curl_easy_perform(c);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(res);
+	if (cc != CURLE_OK) {
+		const char *e = curl_easy_strerror(cc);
+		free(ans->s);
+		memset(ans, 0, sizeof(*ans));
+		buf_add(ans, e, strlen(e));
+		return OM_ELAB_OWNER;
+	}
+	if (!ans->s)
+		buf_add(ans, "", 0);
+	return ans->oom ? OM_ELAB_OWNER : (int)status;
+}
+
+/* ---- registration --------------------------------------------------------- */
+
+static int cmp_id(const void *key, const void *elem)
+{
+	return strcmp(key, elem);
+}
+
+/* Index of tre_id among the lab's devices, or -1. */
+static long device_index(const struct lab *l, const char *tre_id)
+{
+	size_t total = (size_t)l->n_devices + l->n_tampered;
+	if (pv(l)->ids_sorted) {
+		const char(*hit)[OM_TRE_ID_MAX + 1] = bsearch(tre_id, l->tre_ids, total, sizeof(l->tre_ids[0]), cmp_id);
+		return hit ? (long)(hit - l->tre_ids) : -1;
+	}
+	for (size_t i = 0; i < total; i++)
+		if (!strcmp(l->tre_ids[i], tre_id))
+			return (long)i;
+	return -1;
+}
+
+/* The count of rows registered or unchanged in a register answer (tre_id,result,imsi_or_reason). */
+static int count_ok(const char *csv, char *first_bad, size_t cap)
+{
+	int n = 0;
+	for (const char *s = csv; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : NULL) {
+		const char *c = strchr(s, ',');
+		const char *nl = strchr(s, '\n');
+		if (!c || (nl && c > nl))
+			continue;
+		if (!strncmp(c, ",registered,", 12) || !strncmp(c, ",unchanged,", 11))
+			n++;
+		else if (!strncmp(c, ",refused,", 9) && first_bad && !*first_bad)
+			snprintf(first_bad, cap, "%.*s", (int)(nl ? nl - s : (long)strlen(s)), s);
+	}
+	return n;
+}
+
+int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char *const *tre_ids, size_t n, char *why,
+		 size_t why_len)
+{
+	size_t total = tre_ids ? n : (size_t)l->n_devices + l->n_tampered;
+	const char *from = lab_op_id(from_op);
+	int registered = 0;
+	for (size_t start = 0; start < total; start += LAB_REGISTER_CHUNK) {
+		size_t end = start + LAB_REGISTER_CHUNK < total ? start + LAB_REGISTER_CHUNK : total;
+		struct buf note = { 0 }, ans;
+		static const char header[] = "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id\n";
+		buf_add(&note, header, sizeof(header) - 1);
+		for (size_t i = start; i < end; i++) {
+			long k = tre_ids ? device_index(l, tre_ids[i]) : (long)i;
+			if (k < 0) {
+				free(note.s);
+				snprintf(why, why_len, "register: %s is not a device of the lab", tre_ids[i]);
+				return OM_ELAB_OWNER;
+			}
+			const char *head = pv(l)->note[k].head;
+			buf_add(&note, head, strlen(head));
+			buf_add(&note, ",", 1);
+			buf_add(&note, from, strlen(from));
+			buf_add(&note, "\n", 1);
+		}
+		if (note.oom) {
+			free(note.s);
+			snprintf(why, why_len, "register: out of memory");
+			return OM_ELAB_OWNER;
+		}
+		int st = owner_call(l, op, "POST", "/register", note.s, note.len, REGISTER_TIMEOUT_S, &ans);
+		free(note.s);
+		char bad[200] = "";
+		int ok = st == 200 || st == 422 ? count_ok(ans.s, bad, sizeof(bad)) : 0;
+		if (st != 200) {
+			snprintf(why, why_len, "register at %s: %s%d: %.160s", lab_op_id(op), st < 0 ? "no answer " : "HTTP ",
+				 st < 0 ? 0 : st, *bad ? bad : ans.s ? ans.s : "");
+			free(ans.s);
+			return OM_ELAB_OWNER;
+		}
+		free(ans.s);
+		registered += ok;
+	}
+	return registered;
+}
+
+/* ---- handover and status -------------------------------------------------- */
+
+int lab_transfer_code(struct lab *l, enum lab_op from_op, const char *tre_id, char code[32])
+{
+	char db[LAB_PATH_MAX + 40], err[256];
+	struct drf *d = NULL;
+	if ((unsigned)from_op >= LAB_N_OPS)
+		return OM_ELAB_OWNER;
+	snprintf(db, sizeof(db), "%s/%s.db", l->dir, lab_daemon_name(lab_op_drf(from_op)));
+	/* what `openmcim drf-admin transfer-code` does: the operator's own register, beside its running DRF */
+	struct drf_config dc = { .db_path = db };
+	int rc = drf_open(&d, &dc, err, sizeof(err));
+	if (rc < 0)
+		return rc;
+	char text[DRF_CODE_TEXT_LEN + 1];
+	rc = drf_transfer_code_issue(d, tre_id, (int64_t)time(NULL), DRF_CODE_VALID_DEFAULT, text);
+	drf_close(d);
+	if (rc == 0)
+		snprintf(code, 32, "%s", text);
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+int lab_handover(struct lab *l, enum lab_op op, const char *tre_id, const char *code, char *answer, size_t cap)
+{
+	char path[OM_TRE_ID_MAX + 16];
+	struct buf ans;
+	snprintf(path, sizeof(path), "/handover/%s", tre_id);
+	int st = owner_call(l, op, "POST", path, code, strlen(code), OWNER_TIMEOUT_S, &ans);
+	if (answer && cap)
+		snprintf(answer, cap, "%s", ans.s ? ans.s : "");
+	free(ans.s);
+	return st;
+}
+
+int lab_status(struct lab *l, enum lab_op op, const char *tre_id, char *state, size_t cap)
+{
+	char path[OM_TRE_ID_MAX + 16];
+	struct buf ans;
+	snprintf(path, sizeof(path), "/status/%s", tre_id);
+	int st = owner_call(l, op, "GET", path, NULL, 0, OWNER_TIMEOUT_S, &ans);
+	int rc = OM_ELAB_OWNER;
+	const char *s = ans.s ? strstr(ans.s, "state=") : NULL;
+	if (st == 200 && s && (s == ans.s || s[-1] == '\n')) {
+		snprintf(state, cap, "%.*s", (int)strcspn(s + 6, "\n"), s + 6);
+		rc = 0;
+	} else if (cap) {
+		snprintf(state, cap, "%s", st == 404 ? "unknown" : "");
+	}
+	free(ans.s);
+	return rc;
+}
+
+/* ---- devices and inspection ------------------------------------------------ */
+
+void lab_agent_config(const struct lab *l, unsigned i, struct om_agent_config *cfg, char *buf, size_t cap)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->tre_dir = lab_device_dir(l, i, buf, cap);
+	cfg->vno_host = "127.0.0.1";
+	cfg->vno_port = l->radio_port;
+	cfg->dm_ca_file = l->tls_ca;
+	/* on loopback an answer comes in milliseconds; the margins are for a loaded machine with 10,000 devices */
+	cfg->net_timeout_ms = 15000;
+	cfg->retry_min_ms = 200;
+	cfg->retry_max_ms = 3000;
+	cfg->retries = 10;
+	/* the DRFs retry a push every few seconds (push_retry_max): a bootstrap reaches an attached device well within */
+	cfg->wait_push_ms = 30000;
+	cfg->fallback_s = l->opt.fallback_s;
+}
+
+int lab_hss_has(struct lab *l, enum lab_op op, const char *imsi)
+{
+	char db[LAB_PATH_MAX + 40];
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	if ((unsigned)op >= LAB_N_OPS)
+		return OM_EINVAL;
+	snprintf(db, sizeof(db), "%s/%s.db", l->dir, lab_daemon_name(lab_op_hss(op)));
+	int rc = OM_ESTORE;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(h, 5000) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "SELECT 1 FROM subscriber WHERE imsi = ?1", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, imsi, -1, SQLITE_STATIC) == SQLITE_OK) {
+		int s = sqlite3_step(st);
+		rc = s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : OM_ESTORE;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return rc;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The lab's keys and certificates (docs/lab.md "Topology", "PKI"). Three
+ * kinds of trust meet here and are kept apart on purpose:
+ *
+ *   - the factory's CAs (om_factory_init_cas): the PVA's ROOT_CA issues
+ *     every Cert_TRE, and the RO's SHO_SIGNING certificate is the Cert_SHO[0]
+ *     every device pins;
+ *   - each SHO's own SHO_SIGNING identity under its own root, as a real
+ *     operator's would be: a device trusts it only through a bootstrap;
+ *   - one lab TLS CA for every HTTPS server and client certificate of the
+ *     operators (DRFs, owner APIs, operator identities, DPFs, the VNO's push
+ *     endpoint), host "localhost": in the field each operator has its own,
+ *     in the lab one CA keeps the agents' and owners' trust store one file.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openmcim/pki.h>
+
+#include "factory.h"
+#include "lab_proc.h"
+
+/* A certificate of profile (CN cn, DNS SAN dns unless NULL) on a fresh P-256 key under ca: <stem>.pem and .key. */
+static int issue(struct om_ca *ca, enum om_cert_profile profile, const char *stem, const char *cn, const char *dns)
+{
+	EVP_PKEY *k = NULL;
+	X509_REQ *csr = NULL;
+	X509 *c = NULL;
+	char p[LAB_PATH_MAX + 8];
+	struct om_issue req = { .profile = profile, .cn = cn, .dns_name = dns };
+	int rc = om_key_generate(&k, OM_KEY_EC_P256);
+	if (rc == 0)
+		rc = om_csr_create(&csr, k, cn, NULL);
+	if (rc == 0)
+		rc = om_ca_issue(ca, csr, &req, &c);
+	snprintf(p, sizeof(p), "%s.pem", stem);
+	if (rc == 0)
+		rc = om_cert_save(p, c);
+	snprintf(p, sizeof(p), "%s.key", stem);
+	if (rc == 0)
+		rc = om_key_save(p, k);
+	X509_free(c);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+/* A self-signed CA named cn: <stem>.pem and .key; the handle in *out. */
+static int make_ca(const char *stem, const char *cn, struct om_ca **out)
+{
+	EVP_PKEY *k = NULL;
+	char p[LAB_PATH_MAX + 8];
+	int rc = om_key_generate(&k, OM_KEY_EC_P256);
+	if (rc == 0)
+		rc = om_ca_create(out, k, cn, 0, 0);
+	snprintf(p, sizeof(p), "%s.pem", stem);
+	if (rc == 0)
+		rc = om_cert_save(p, om_ca_cert(*out));
+	snprintf(p, sizeof(p), "%s.key", stem);
+	if (rc == 0)
+		rc = om_key_save(p, k);
+	EVP_PKEY_free(k); /* the CA handle holds its own reference */
+	return rc;
+}
+
+/* The PVA's delegated OCSP signer (RFC 6960 4.2.2.2), issued by the factory's PVA CA. */
+static int pva_responder(const struct lab *l)
+{
+	char cp[LAB_PATH_MAX + 40], kp[LAB_PATH_MAX + 40], stem[LAB_PATH_MAX + 40];
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	struct om_ca *ca = NULL;
+	snprintf(cp, sizeof(cp), "%s/pki/cas/pva-ca.pem", l->dir);
+	snprintf(kp, sizeof(kp), "%s/pki/cas/pva-ca.key", l->dir);
+	snprintf(stem, sizeof(stem), "%s/pki/pva-responder", l->dir);
+	int rc = om_cert_load(&cert, cp);
+	if (rc == 0)
+		rc = om_key_load(&key, kp);
+	if (rc == 0)
+		rc = om_ca_open(&ca, cert, key);
+	if (rc == 0)
+		rc = issue(ca, OM_CERT_OCSP_RESPONDER, stem, "PVA-1 OCSP", NULL);
+	om_ca_free(ca);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* An SHO's signing identity: root "<id> root" (<stem>-root.pem) and SHO_SIGNING CN=id (<stem>-signing.pem/.key). */
+static int sho_identity(const struct lab *l, const char *file_stem, const char *id)
+{
+	char stem[LAB_PATH_MAX + 40], cn[64];
+	struct om_ca *root = NULL;
+	snprintf(stem, sizeof(stem), "%s/pki/%s-root", l->dir, file_stem);
+	snprintf(cn, sizeof(cn), "%s root", id);
+	int rc = make_ca(stem, cn, &root);
+	snprintf(stem, sizeof(stem), "%s/pki/%s-signing", l->dir, file_stem);
+	if (rc == 0)
+		rc = issue(root, OM_CERT_SHO_SIGNING, stem, id, NULL);
+	om_ca_free(root);
+	return rc;
+}
+
+/* Every OPERATOR_TLS leaf of the lab: the file stem under pki/tls/ is its CN. */
+static const char *const tls_leaves[] = {
+	"drf.ro.lab",	 "drf.sho-a.lab", "drf.sho-b.lab", /* DRF servers; their client identity to the VNO's push */
+	"owners.sho-a.lab", "owners.sho-b.lab",            /* the registration services' owner APIs */
+	"ro.lab",	 "sho-a.lab",	  "sho-b.lab",     /* each operator towards other DRFs (SHO daemon and DPF) */
+	"dpf.ro.lab",	 "dpf.sho-a.lab", "dpf.sho-b.lab", /* the DPFs' DM servers */
+	"push.vno.lab",                                    /* the VNO's push endpoint */
+};
+
+int lab_pki_make(struct lab *l, char *why, size_t why_len)
+{
+	char p[LAB_PATH_MAX + 40];
+	struct om_ca *tls = NULL;
+	const char *step = "factory CAs";
+	snprintf(p, sizeof(p), "%s/pki", l->dir);
+	int rc = lab_mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/pki/cas", l->dir);
+	/* the RO's SHO_SIGNING certificate is Cert_SHO[0] of every device (B.2.2.1) */
+	if (rc == 0)
+		rc = om_factory_init_cas(p, "PVA-1", "RO");
+	if (rc == 0 && (step = "PVA OCSP responder"))
+		rc = pva_responder(l);
+	if (rc == 0 && (step = "SHO-A signing identity"))
+		rc = sho_identity(l, "sho-a", "SHO-A");
+	if (rc == 0 && (step = "SHO-B signing identity"))
+		rc = sho_identity(l, "sho-b", "SHO-B");
+	snprintf(p, sizeof(p), "%s/pki/tls", l->dir);
+	if (rc == 0 && (step = "TLS directory"))
+		rc = lab_mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/pki/tls/ca", l->dir);
+	if (rc == 0 && (step = "lab TLS CA"))
+		rc = make_ca(p, "openmcim lab TLS CA", &tls);
+	for (size_t i = 0; rc == 0 && i < sizeof(tls_leaves) / sizeof(tls_leaves[0]); i++) {
+		step = tls_leaves[i];
+		snprintf(p, sizeof(p), "%s/pki/tls/%s", l->dir, tls_leaves[i]);
+		rc = issue(tls, OM_CERT_OPERATOR_TLS, p, tls_leaves[i], "localhost");
+	}
+	om_ca_free(tls);
+	if (rc < 0) {
+		snprintf(why, why_len, "PKI: %s: %s", step, om_strerror(rc));
+		return OM_ELAB_SETUP;
+	}
+	snprintf(p, sizeof(p), "%s/pki/tls/ca.pem", l->dir);
+	if (strlen(p) >= sizeof(l->tls_ca))
+		return snprintf(why, why_len, "PKI: %s: path too long", p), OM_ELAB_SETUP;
+	memcpy(l->tls_ca, p, strlen(p) + 1);
+	return 0;
+}

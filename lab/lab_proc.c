@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The lab's processes, ports and files (lab_proc.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab_proc.h"
+
+extern char **environ;
+
+int lab_free_ports(uint16_t *ports, size_t n)
+{
+	int fds[64];
+	int rc = 0;
+	size_t opened = 0;
+	if (n > sizeof(fds) / sizeof(fds[0]))
+		return OM_EINVAL;
+	/* all sockets stay bound until every port is known: the kernel never hands one out twice */
+	for (; opened < n; opened++) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(a);
+		fds[opened] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[opened] < 0) {
+			rc = OM_EIO;
+			break;
+		}
+		if (bind(fds[opened], (struct sockaddr *)&a, sizeof(a)) ||
+		    getsockname(fds[opened], (struct sockaddr *)&a, &len)) {
+			close(fds[opened]);
+			rc = OM_EIO;
+			break;
+		}
+		ports[opened] = ntohs(a.sin_port);
+	}
+	for (size_t i = 0; i < opened; i++)
+		close(fds[i]);
+	return rc;
+}
+
+pid_t lab_spawn(const char *exe, const char *conf, const char *log, const char *extra_env)
+{
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	pid_t parent = getpid();
+	(void)parent;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd, 2);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+		}
+#ifdef __linux__
+		/* a lab that dies (a crashed test, kill -9) takes its daemons with it: no orphan keeps a port */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
+#endif
+		signal(SIGPIPE, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (extra_env) {
+			char name[128];
+			size_t eq = strcspn(extra_env, "=");
+			if (extra_env[eq] == '=' && eq < sizeof(name)) {
+				memcpy(name, extra_env, eq);
+				name[eq] = '\0';
+				setenv(name, extra_env + eq + 1, 1);
+			}
+		}
+		execl(exe, exe, "-c", conf, (char *)NULL);
+		dprintf(2, "lab: exec %s: %s\n", exe, strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	return pid;
+}
+
+off_t lab_file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* The last non-empty line of text after off, into out. */
+static void last_line(const char *text, size_t len, char *out, size_t cap)
+{
+	size_t end = len;
+	while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == '\r'))
+		end--;
+	size_t start = end;
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	snprintf(out, cap, "%.*s", (int)(end - start), text + start);
+}
+
+/* What a file holds from off on, NUL-terminated (free()); NULL when unreadable. */
+static char *slurp_from(const char *path, off_t off, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fseeko(f, off, SEEK_SET) < 0) {
+		fclose(f);
+		return NULL;
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		n += fread(buf + n, 1, cap - n, f);
+		if (n < cap)
+			break;
+		char *b = realloc(buf, cap * 2 + 1);
+		if (!b) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = b;
+		cap *= 2;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		*len = n;
+	}
+	return buf;
+}
+
+int lab_wait_log(const char *log, off_t off, const char *needle, pid_t pid, int timeout_ms, char *why,
+		 size_t why_len)
+{
+	char last[300] = "";
+	/* a restart late in a long run appends to a log of megabytes: only this run's part is read */
+	for (int waited = 0;; waited += 20) {
+		size_t len = 0;
+		char *text = slurp_from(log, off, &len);
+		int found = 0;
+		if (text) {
+			found = strstr(text, needle) != NULL;
+			last_line(text, len, last, sizeof(last));
+		}
+		free(text);
+		if (found)
+			return 0;
+		int st;
+		if (pid > 0 && waitpid(pid, &st, WNOHANG) == pid) {
+			snprintf(why, why_len, "exited (status %d) before '%s'; last line: %s", WIFEXITED(st) ?
+				 WEXITSTATUS(st) : 128 + WTERMSIG(st), needle, last);
+			return OM_ELAB_DAEMON;
+		}
+		if (waited >= timeout_ms) {
+			snprintf(why, why_len, "no '%s' within %d ms; last line: %s", needle, timeout_ms, last);
+			return OM_ELAB_DAEMON;
+		}
+		nap_ms(20);
+	}
+}
+
+int lab_reap(pid_t pid, int sig, int timeout_ms)
+{
+	int st = -1;
+	if (pid <= 0)
+		return -1;
+	kill(pid, sig);
+	for (int waited = 0;; waited += 10) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return st;
+		if (r < 0)
+			return -1;
+		if (waited >= timeout_ms) {
+			kill(pid, SIGKILL);
+			return waitpid(pid, &st, 0) == pid ? st : -1;
+		}
+		nap_ms(10);
+	}
+}
+
+int lab_write_file(const char *path, const char *text, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return OM_EIO;
+	size_t len = strlen(text), done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, text + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return OM_EIO;
+		}
+		done += (size_t)w;
+	}
+	return close(fd) == 0 ? 0 : OM_EIO;
+}
+
+char *lab_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (n < cap)
+			break;
+		char *b = realloc(buf, cap * 2 + 1);
+		if (!b) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = b;
+		cap *= 2;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		if (len)
+			*len = n;
+	}
+	return buf;
+}
+
+int lab_mkdir(const char *path, int mode)
+{
+	char p[LAB_PATH_MAX];
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
+		return OM_EINVAL;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return OM_EIO;
+		*s = '/';
+	}
+	if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
+		return OM_EIO;
+	return 0;
+}
+
+void lab_rm_rf(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		unlink(path);
+		return;
+	}
+	struct dirent *e;
+	char p[LAB_PATH_MAX + 300];
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			lab_rm_rf(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+const char *lab_fd_dict_dir(void)
+{
+	static const char *dirs[] = { "/usr/lib/x86_64-linux-gnu/freeDiameter", "/usr/lib/aarch64-linux-gnu/freeDiameter",
+				      "/usr/lib/freeDiameter" };
+	char p[128];
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/dict_nasreq.fdx", dirs[i]);
+		if (access(p, R_OK) == 0)
+			return dirs[i];
+	}
+	return "/usr/lib/freeDiameter";
+}
+
+void lab_progress(const char *what, size_t done, size_t total)
+{
+	static time_t last;
+	if (!isatty(2))
+		return;
+	time_t now = time(NULL);
+	/* at most a few redraws a second would need a finer clock; once a second and at the ends is enough */
+	if (done != 0 && done != total && now == last)
+		return;
+	last = now;
+	fprintf(stderr, "\r\033[Klab: %s %zu/%zu", what, done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}

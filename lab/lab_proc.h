@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What lab_topology.c, lab_pki.c and lab_proc.c share inside the lab (not
+ * part of the lab's contract, lab_topology.h): the ports and paths chosen at
+ * setup, and the process helpers.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lab_topology.h"
+
+/* Every port of the topology, chosen once at setup (all distinct, all 127.0.0.1). */
+struct lab_ports {
+	uint16_t hss_dia[LAB_N_OPS]; /* each HSS's Diameter */
+	uint16_t vno_dia, radio, push, pva;
+	uint16_t drf[LAB_N_OPS];
+	uint16_t sho[LAB_N_OPS]; /* owner API; [LAB_RO] unused (the RO runs no registration service) */
+	uint16_t dpf[LAB_N_OPS];
+};
+#define LAB_N_PORTS (sizeof(struct lab_ports) / sizeof(uint16_t))
+
+/* One row of the factory's delivery note, without its sho_id column. */
+struct lab_note_row {
+	char *head; /* "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64" */
+};
+
+struct lab_priv {
+	struct lab_ports ports;
+	char owner_secret[48];       /* LAB_OWNER's secret at both SHOs (also in <dir>/owner.secret, 0600) */
+	char fd_dict[LAB_PATH_MAX];  /* freeDiameter's dictionary extensions */
+	off_t log_off[LAB_N_DAEMONS]; /* where the current run of each daemon's log starts */
+	struct lab_note_row *note;   /* per device, in the order of struct lab.tre_ids */
+	char (*pcid)[16];            /* each device's PCID (IMSI), same order */
+	int ids_sorted;              /* tre_ids ascending: lookups by bsearch */
+};
+
+/* ---- lab_proc.c --------------------------------------------------------- */
+
+/* n distinct free TCP ports on 127.0.0.1 (held open together while chosen, so none repeats). */
+OM_NODISCARD int lab_free_ports(uint16_t *ports, size_t n);
+
+/* Start exe -c conf with stderr appended to log and extra_env (may be NULL) added; the pid or -1. */
+pid_t lab_spawn(const char *exe, const char *conf, const char *log, const char *extra_env);
+
+/*
+ * Wait until log holds needle after offset off, the process pid exits, or
+ * timeout_ms pass. Returns 0 when found; OM_ELAB_DAEMON with the log's last
+ * line in why otherwise (pid reaped when it died).
+ */
+OM_NODISCARD int lab_wait_log(const char *log, off_t off, const char *needle, pid_t pid, int timeout_ms, char *why,
+			      size_t why_len);
+
+/* Signal pid and reap it; the wait status, or -1. After timeout_ms it is killed with SIGKILL. */
+int lab_reap(pid_t pid, int sig, int timeout_ms);
+
+/* The size of a file, 0 when missing. */
+off_t lab_file_size(const char *path);
+
+/* Write text into path with mode; 0 or OM_EIO. */
+OM_NODISCARD int lab_write_file(const char *path, const char *text, int mode);
+
+/* The whole file, NUL-terminated (free()); NULL when unreadable. */
+char *lab_slurp(const char *path, size_t *len);
+
+/* mkdir -p with mode for the last component; 0 or OM_EIO. */
+OM_NODISCARD int lab_mkdir(const char *path, int mode);
+
+/* rm -rf path (best effort). */
+void lab_rm_rf(const char *path);
+
+/* Where freeDiameter's dictionary extensions are (dict_nasreq.fdx), for the generated configurations. */
+const char *lab_fd_dict_dir(void);
+
+/* A one-line progress counter on a terminal (stderr a tty); nothing otherwise. done == total ends the line. */
+void lab_progress(const char *what, size_t done, size_t total);
+
+/* ---- lab_pki.c ---------------------------------------------------------- */
+
+/*
+ * Every key and certificate of the lab under <dir>/pki (docs/lab.md
+ * "Topology"): the factory's CAs, the PVA's OCSP responder, SHO-A's and
+ * SHO-B's SHO_SIGNING identities, the lab TLS CA and its leaves. 0 or
+ * OM_ELAB_SETUP with why.
+ */
+OM_NODISCARD int lab_pki_make(struct lab *l, char *why, size_t why_len);
+
+/* ---- lab_topology.c, for lab_owner.c ----------------------------------- */
+
+uint16_t lab_sho_port(const struct lab *l, enum lab_op op); /* op's owner API */
+const char *lab_op_id(enum lab_op op);                       /* "RO", "SHO-A", "SHO-B" */
+enum lab_daemon lab_op_drf(enum lab_op op);
+enum lab_daemon lab_op_hss(enum lab_op op);

@@ -1,0 +1,1037 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The lab's topology (lab_topology.h, docs/lab.md "Topology"): the work
+ * directory, the factory run, the databases filled as the operators would
+ * before the first start, one configuration per daemon, and the daemons'
+ * lives. The owner's calls are in lab_owner.c, the PKI in lab_pki.c.
+ */
+#define _DEFAULT_SOURCE /* realpath() */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <openmcim/hex.h>
+#include <openmcim/pki.h>
+
+#include "drf.h"
+#include "factory.h"
+#include "hss.h"
+#include "admin.h"
+#include "lab_proc.h"
+#include "log.h"
+#include "pva.h"
+#include "sho.h"
+
+#define READY_TIMEOUT_MS 20000
+#define STOP_TIMEOUT_MS 10000
+#define PCID_APN OM_FACTORY_DEFAULT_APN
+
+static const char *const names[LAB_N_DAEMONS] = {
+	[LAB_D_PVA] = "pva",	     [LAB_D_VNO] = "vno",	    [LAB_D_RO_HSS] = "ro-hss",
+	[LAB_D_RO_DRF] = "ro-drf",   [LAB_D_RO_DPF] = "ro-dpf",	    [LAB_D_A_HSS] = "sho-a-hss",
+	[LAB_D_A_SHO] = "sho-a-sho", [LAB_D_A_DRF] = "sho-a-drf",   [LAB_D_A_DPF] = "sho-a-dpf",
+	[LAB_D_B_HSS] = "sho-b-hss", [LAB_D_B_SHO] = "sho-b-sho",   [LAB_D_B_DRF] = "sho-b-drf",
+	[LAB_D_B_DPF] = "sho-b-dpf",
+};
+
+/* Which program each daemon is. */
+static const char *const programs[LAB_N_DAEMONS] = {
+	[LAB_D_PVA] = "pva",	[LAB_D_VNO] = "vno",	[LAB_D_RO_HSS] = "hss", [LAB_D_RO_DRF] = "drf",
+	[LAB_D_RO_DPF] = "dpf", [LAB_D_A_HSS] = "hss",	[LAB_D_A_SHO] = "sho",	[LAB_D_A_DRF] = "drf",
+	[LAB_D_A_DPF] = "dpf",	[LAB_D_B_HSS] = "hss",	[LAB_D_B_SHO] = "sho",	[LAB_D_B_DRF] = "drf",
+	[LAB_D_B_DPF] = "dpf",
+};
+
+/* The operators: SHO_id (the CN of its SHO_SIGNING certificate), file stem, MNC of its PLMN 001-xx. */
+static const struct op_info {
+	const char *id, *stem, *mnc;
+	enum lab_daemon hss, drf, dpf, sho; /* sho: LAB_N_DAEMONS for the RO */
+} ops[LAB_N_OPS] = {
+	[LAB_RO] = { "RO", "ro", "01", LAB_D_RO_HSS, LAB_D_RO_DRF, LAB_D_RO_DPF, LAB_N_DAEMONS },
+	[LAB_SHO_A] = { "SHO-A", "sho-a", "02", LAB_D_A_HSS, LAB_D_A_DRF, LAB_D_A_DPF, LAB_D_A_SHO },
+	[LAB_SHO_B] = { "SHO-B", "sho-b", "03", LAB_D_B_HSS, LAB_D_B_DRF, LAB_D_B_DPF, LAB_D_B_SHO },
+};
+
+/*
+ * Start order: what a daemon reaches at start must be up before it. The
+ * HSSs before the VNO (it waits for its Diameter peers at start), the VNO
+ * before the DRFs (push), the DRFs and the PVA before the registration
+ * services and the DPFs. One tier is spawned at once, then waited for.
+ */
+static const enum lab_daemon tiers[][6] = {
+	{ LAB_D_PVA, LAB_D_RO_HSS, LAB_D_A_HSS, LAB_D_B_HSS, LAB_N_DAEMONS },
+	{ LAB_D_VNO, LAB_N_DAEMONS },
+	{ LAB_D_RO_DRF, LAB_D_A_DRF, LAB_D_B_DRF, LAB_N_DAEMONS },
+	{ LAB_D_A_SHO, LAB_D_B_SHO, LAB_D_RO_DPF, LAB_D_A_DPF, LAB_D_B_DPF, LAB_N_DAEMONS },
+};
+#define N_TIERS (sizeof(tiers) / sizeof(tiers[0]))
+
+const char *lab_daemon_name(enum lab_daemon d)
+{
+	return (unsigned)d < LAB_N_DAEMONS ? names[d] : "?";
+}
+
+const char *lab_path(const struct lab *l, const char *rel, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/%s", l->dir, rel);
+	return buf;
+}
+
+const char *lab_device_dir(const struct lab *l, unsigned i, char *buf, size_t cap)
+{
+	if (i >= l->n_devices + l->n_tampered) {
+		snprintf(buf, cap, "%s/devices/?", l->dir);
+		return buf;
+	}
+	snprintf(buf, cap, "%s/devices/%s", l->dir, l->tre_ids[i]);
+	return buf;
+}
+
+static struct lab_priv *priv(const struct lab *l)
+{
+	return l->priv;
+}
+
+/* "<dir>/<name><suffix>" of a daemon's file. */
+static const char *dfile(const struct lab *l, enum lab_daemon d, const char *suffix, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/%s%s", l->dir, names[d], suffix);
+	return buf;
+}
+
+static int fail(char *why, size_t why_len, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *why, size_t why_len, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* ---- a configuration file's text ------------------------------------------ */
+
+struct sb {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_add(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(struct sb *b, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = b->oom ? -1 : vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = 1;
+			return;
+		}
+		if (b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap ? b->cap : 1024) * 2 + (size_t)n;
+		char *s = realloc(b->s, cap);
+		if (!s) {
+			b->oom = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+/* Write the text as <name>.conf (mode 0600: the SHOs' files hold OP); 0 or OM_ELAB_SETUP. */
+static int conf_write(const struct lab *l, enum lab_daemon d, struct sb *b, char *why, size_t why_len)
+{
+	char p[LAB_PATH_MAX + 40];
+	int rc = b->oom ? OM_ENOMEM : lab_write_file(dfile(l, d, ".conf", p, sizeof(p)), b->s, 0600);
+	if (b->s)
+		OPENSSL_cleanse(b->s, b->cap);
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+	return rc < 0 ? fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, om_strerror(rc)) : 0;
+}
+
+/* ---- the configurations ---------------------------------------------------- */
+
+static void hss_conf(const struct lab *l, enum lab_op op, struct sb *b)
+{
+	const struct lab_priv *p = priv(l);
+	const char *n = names[ops[op].hss];
+	sb_add(b,
+	       "# %s's HSS (PLMN 001-%s), written by lab_setup (docs/lab.md \"Topology\")\n"
+	       "[hss]\ndb = %s/%s.db\nmax_vectors = 5\nsqn_reserve = 1024\nmax_resyncs = 3\nresync_window = 60\n"
+	       "provision_socket = %s/%s/prov.sock\nlog_level = info\nrun_dir = %s/%s\n"
+	       "[diameter]\nidentity = hss.%s.lab\nrealm = epc.mnc0%s.mcc001.3gppnetwork.org\nlisten = 127.0.0.1\n"
+	       "port = %u\npeers = mme.vno.lab@127.0.0.1:%u\ndict_dir = %s\n",
+	       ops[op].id, ops[op].mnc, l->dir, n, l->dir, n, l->dir, n, ops[op].stem, ops[op].mnc,
+	       p->ports.hss_dia[op], p->ports.vno_dia, p->fd_dict);
+}
+
+/* host:port, ... of every DPF: where a device's bearer may go, whatever APN it attached with. */
+static void dpf_allow(const struct lab *l, struct sb *b)
+{
+	sb_add(b, "allow = ");
+	for (int op = 0; op < LAB_N_OPS; op++)
+		sb_add(b, "%slocalhost:%u", op ? ", " : "", priv(l)->ports.dpf[op]);
+	sb_add(b, "\n");
+}
+
+static void vno_conf(const struct lab *l, struct sb *b)
+{
+	const struct lab_ports *pt = &priv(l)->ports;
+	unsigned max_devices = l->n_devices + l->n_tampered + 64;
+	if (max_devices < 1024)
+		max_devices = 1024;
+	if (max_devices > 65536)
+		max_devices = 65536;
+	sb_add(b,
+	       "# the visited network, written by lab_setup (docs/lab.md \"Topology\")\n"
+	       "[vno]\nradio_listen = 127.0.0.1:%u\nplmn = 999-70\nip_pool = 10.45.0.0/16\nlog_level = info\n"
+	       "run_dir = %s/vno\nmax_devices = %u\nt3460_ms = 6000\nt3450_ms = 6000\n",
+	       pt->radio, l->dir, max_devices);
+	if (l->opt.pcaps)
+		sb_add(b, "pcap = %s/vno-nas.pcap\ns6a_pcap = %s/vno-s6a.pcap\n", l->dir, l->dir);
+	sb_add(b, "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 5000\n",
+	       pt->vno_dia);
+	for (int op = 0; op < LAB_N_OPS; op++)
+		sb_add(b, "[home.001%s]\npeer = hss.%s.lab\naddress = 127.0.0.1:%u\n", ops[op].mnc, ops[op].stem,
+		       pt->hss_dia[op]);
+	/* the PCID's APN, each SHO's subscription APN and its DPF APN reach the DPFs, and only them */
+	sb_add(b, "[apn." PCID_APN "]\n");
+	dpf_allow(l, b);
+	for (int op = 0; op < LAB_N_OPS; op++) {
+		sb_add(b, "[apn.internet.%s]\n", ops[op].stem);
+		dpf_allow(l, b);
+		sb_add(b, "[apn.prov.%s]\n", ops[op].stem);
+		dpf_allow(l, b);
+	}
+	sb_add(b,
+	       "[push]\nlisten = 127.0.0.1\nport = %u\ntls_cert = %s/pki/tls/push.vno.lab.pem\n"
+	       "tls_key = %s/pki/tls/push.vno.lab.key\nclient_ca = %s\n",
+	       pt->push, l->dir, l->dir, l->tls_ca);
+}
+
+static void pva_conf(const struct lab *l, struct sb *b)
+{
+	sb_add(b,
+	       "# the PVA, written by lab_setup (docs/lab.md \"Topology\")\n"
+	       "[pva]\ndb = %s/pva.db\nlisten = 127.0.0.1\nport = %u\nca_cert = %s/pki/cas/pva-ca.pem\n"
+	       "responder_cert = %s/pki/pva-responder.pem\nresponder_key = %s/pki/pva-responder.key\n"
+	       "admin_socket = %s/pva/admin.sock\nlog_level = info\n",
+	       l->dir, priv(l)->ports.pva, l->dir, l->dir, l->dir, l->dir);
+}
+
+/* The files of op's SHO_SIGNING identity: the RO's is the factory's. */
+static void signing_files(const struct lab *l, enum lab_op op, char *key, char *cert, size_t cap)
+{
+	if (op == LAB_RO) {
+		snprintf(key, cap, "%s/pki/cas/ro-signing.key", l->dir);
+		snprintf(cert, cap, "%s/pki/cas/ro-signing.pem", l->dir);
+	} else {
+		snprintf(key, cap, "%s/pki/%s-signing.key", l->dir, ops[op].stem);
+		snprintf(cert, cap, "%s/pki/%s-signing.pem", l->dir, ops[op].stem);
+	}
+}
+
+static void drf_conf(const struct lab *l, enum lab_op op, struct sb *b)
+{
+	const struct lab_ports *pt = &priv(l)->ports;
+	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40];
+	signing_files(l, op, key, cert, sizeof(key));
+	sb_add(b,
+	       "# %s's DRF, written by lab_setup (docs/lab.md \"Topology\")\n"
+	       "[drf]\ndb = %s/%s.db\nsho_id = %s\nsigning_key = %s\nsigning_cert = %s\n"
+	       "tls_cert = %s/pki/tls/drf.%s.lab.pem\ntls_key = %s/pki/tls/drf.%s.lab.key\nclient_ca = %s\n",
+	       ops[op].id, l->dir, names[ops[op].drf], ops[op].id, key, cert, l->dir, ops[op].stem, l->dir,
+	       ops[op].stem, l->tls_ca);
+	/* every other operator may ask us, with the operator certificate its SHO daemon and DPF present */
+	sb_add(b, "peers = ");
+	for (int o = LAB_SHO_A, first = 1; o < LAB_N_OPS; o++)
+		if (o != (int)op) {
+			sb_add(b, "%s%s:%s.lab", first ? "" : ", ", ops[o].id, ops[o].stem);
+			first = 0;
+		}
+	sb_add(b, "\nlisten = 127.0.0.1\nport = %u\ngrace_period = %u\nremoval_interval = 1\n", pt->drf[op],
+	       l->opt.grace_s);
+	/* the RO keeps the PCIDs: a device can always fall back to its provisional identity (docs/lab.md) */
+	if (op != LAB_RO)
+		sb_add(b, "hss_socket = %s/%s/prov.sock\n", l->dir, names[ops[op].hss]);
+	sb_add(b,
+	       "push_url = https://localhost:%u\npush_ca = %s\npush_cert = %s/pki/tls/drf.%s.lab.pem\n"
+	       "push_key = %s/pki/tls/drf.%s.lab.key\npush_retry_min = 1\npush_retry_max = 4\nlog_level = info\n",
+	       pt->push, l->tls_ca, l->dir, ops[op].stem, l->dir, ops[op].stem);
+}
+
+/*
+ * The registration service's own sections (sho_conf_load's file): the
+ * openmcim-sho daemon's configuration starts with them, and the DPF reads
+ * them alone from its service file. op holds the operator's OP.
+ */
+static void service_conf(const struct lab *l, enum lab_op op, const char *op_hex, struct sb *b)
+{
+	const struct lab_ports *pt = &priv(l)->ports;
+	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40];
+	signing_files(l, op, key, cert, sizeof(key));
+	/* the RO's range starts far above the factory's PCIDs, which are also 001-01 */
+	sb_add(b,
+	       "[sho]\ndb = %s/%s-sho.db\nid = %s\n"
+	       "[imsi]\nmcc = 001\nmnc = %s\nmsin_first = %s\nmsin_last = %s\n"
+	       "[subscription]\nop = %s\napn = internet.%s\nroaming = any\n"
+	       "[pva]\nca = %s/pki/cas/pva-ca.pem\nocsp_url = http://127.0.0.1:%u/\n"
+	       "[hss]\nsocket = %s/%s/prov.sock\n"
+	       "[handover]\nsign_key = %s\nsign_cert = %s\nprovurl = https://localhost:%u/dm\nserver_id = %s-dpf\n"
+	       "dpf_apn = prov.%s\n",
+	       l->dir, ops[op].stem, ops[op].id, ops[op].mnc, op == LAB_RO ? "5000000000" : "0000000001",
+	       op == LAB_RO ? "5999999999" : "0000999999", op_hex, ops[op].stem, l->dir, pt->pva, l->dir,
+	       names[ops[op].hss], key, cert, pt->dpf[op], ops[op].stem, ops[op].stem);
+}
+
+/* [peer.<id>] of every other operator's DRF (the RO's included: devices start there). */
+static void peer_sections(const struct lab *l, enum lab_op op, struct sb *b)
+{
+	for (int o = 0; o < LAB_N_OPS; o++)
+		if (o != (int)op)
+			sb_add(b, "[peer.%s]\nurl = https://localhost:%u\nca = %s\n", ops[o].id,
+			       priv(l)->ports.drf[o], l->tls_ca);
+}
+
+static void sho_conf(const struct lab *l, enum lab_op op, const char *op_hex, struct sb *b)
+{
+	sb_add(b, "# %s's registration service, written by lab_setup (docs/lab.md \"Topology\")\n", ops[op].id);
+	service_conf(l, op, op_hex, b);
+	sb_add(b,
+	       "[daemon]\nlisten = 127.0.0.1\nport = %u\ntls_cert = %s/pki/tls/owners.%s.lab.pem\n"
+	       "tls_key = %s/pki/tls/owners.%s.lab.key\noperator_cert = %s/pki/tls/%s.lab.pem\n"
+	       "operator_key = %s/pki/tls/%s.lab.key\npeer_timeout = 10000\nspool = %s/%s\nlog_level = info\n",
+	       priv(l)->ports.sho[op], l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir,
+	       ops[op].stem, l->dir, names[ops[op].sho]);
+	peer_sections(l, op, b);
+}
+
+static void dpf_conf(const struct lab *l, enum lab_op op, int drf_keys, struct sb *b)
+{
+	sb_add(b,
+	       "# %s's DPF, written by lab_setup (docs/lab.md \"Topology\")\n"
+	       "[dpf]\ndb = %s/%s.db\nsho_conf = %s/%s-service.conf\npva_url = http://127.0.0.1:%u\n"
+	       "tls_cert = %s/pki/tls/dpf.%s.lab.pem\ntls_key = %s/pki/tls/dpf.%s.lab.key\nlisten = 127.0.0.1\n"
+	       "port = %u\npath = /dm\nmax_sessions = 256\nsession_timeout = 300\nlog_level = info\n",
+	       ops[op].id, l->dir, names[ops[op].dpf], l->dir, names[ops[op].dpf], priv(l)->ports.pva, l->dir,
+	       ops[op].stem, l->dir, ops[op].stem, priv(l)->ports.dpf[op]);
+	if (!drf_keys)
+		return;
+	/* the DPF adds each provisioned device to its operator's DRF and reports completion to the old one */
+	sb_add(b, "drf_db = %s/%s.db\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
+	       l->dir, names[ops[op].drf], l->dir, ops[op].stem, l->dir, ops[op].stem);
+	peer_sections(l, op, b);
+}
+
+/*
+ * Whether openmcim-dpf knows the [dpf] drf_db key yet (the DPF's completion
+ * reports are being added while the lab is: dpf/READY). A configuration
+ * with only that key is refused as "unknown key" by a DPF that does not
+ * know it, and as a missing required key by one that does. Without them
+ * the DPF still serves DM sessions; nothing reports completion to the old
+ * DRF. TEMPORARY: goes once every DPF has the keys.
+ */
+static int dpf_knows_drf_keys(const struct lab *l)
+{
+	char probe[LAB_PATH_MAX + 40], out[LAB_PATH_MAX + 40], exe[LAB_PATH_MAX + 40];
+	snprintf(probe, sizeof(probe), "%s/dpf-probe.conf", l->dir);
+	snprintf(out, sizeof(out), "%s/dpf-probe.log", l->dir);
+	snprintf(exe, sizeof(exe), "%s/openmcim-dpf", l->bin_dir);
+	if (lab_write_file(probe, "[dpf]\ndrf_db = /nonexistent\n", 0600) < 0)
+		return 1;
+	pid_t pid = lab_spawn(exe, probe, out, NULL);
+	int st = 0, known = 1;
+	if (pid > 0 && waitpid(pid, &st, 0) == pid) {
+		char *text = lab_slurp(out, NULL);
+		known = !(text && strstr(text, "unknown key 'drf_db'"));
+		free(text);
+	}
+	unlink(probe);
+	unlink(out);
+	return known;
+}
+
+/* ---- the factory ------------------------------------------------------------- */
+
+/* A factory run into <dir>/<out>; devices move to <dir>/devices/. */
+static int factory_run(struct lab *l, const char *out, unsigned n, const char *msin_first, const char *prefix,
+		       const char *firmware, char *why, size_t why_len)
+{
+	char p[LAB_PATH_MAX + 40];
+	X509 *pva_cert = NULL, *ro_cert = NULL;
+	EVP_PKEY *pva_key = NULL;
+	struct om_ca *pva = NULL;
+	int rc = om_cert_load(&pva_cert, lab_path(l, "pki/cas/pva-ca.pem", p, sizeof(p)));
+	if (rc == 0)
+		rc = om_key_load(&pva_key, lab_path(l, "pki/cas/pva-ca.key", p, sizeof(p)));
+	if (rc == 0)
+		rc = om_cert_load(&ro_cert, lab_path(l, "pki/cas/ro-signing.pem", p, sizeof(p)));
+	if (rc == 0)
+		rc = om_ca_open(&pva, pva_cert, pva_key);
+	struct om_factory_config fc = { .pva_ca = pva, .ro_cert = ro_cert, .mcc = "001", .mnc = "01",
+					.msin_first = msin_first, .tre_prefix = prefix, .firmware = firmware,
+					.n_devices = n, .jobs = 0, .flags = OM_FACTORY_PROGRESS };
+	if (rc == 0)
+		rc = om_factory_run(lab_path(l, out, p, sizeof(p)), &fc, NULL);
+	om_ca_free(pva);
+	X509_free(pva_cert);
+	X509_free(ro_cert);
+	EVP_PKEY_free(pva_key);
+	if (rc < 0)
+		return fail(why, why_len, OM_ELAB_SETUP, "factory run %s: %s", out, om_strerror(rc));
+	return 0;
+}
+
+/* Move <dir>/<run>/devices/<id> to <dir>/devices/<id> for each device of that run. */
+static int move_devices(struct lab *l, const char *run, unsigned first, unsigned n, char *why, size_t why_len)
+{
+	char from[LAB_PATH_MAX + 80], to[LAB_PATH_MAX + 80];
+	for (unsigned i = first; i < first + n; i++) {
+		snprintf(from, sizeof(from), "%s/%s/devices/%s", l->dir, run, l->tre_ids[i]);
+		snprintf(to, sizeof(to), "%s/devices/%s", l->dir, l->tre_ids[i]);
+		if (rename(from, to) < 0)
+			return fail(why, why_len, OM_ELAB_SETUP, "move %s: %s", from, strerror(errno));
+	}
+	snprintf(from, sizeof(from), "%s/%s/devices", l->dir, run);
+	rmdir(from);
+	return 0;
+}
+
+/*
+ * Read a run's delivery note: each row without its sho_id (lab_register
+ * writes the current SHO it is told) and the TRE_ids, from index first on.
+ */
+static int read_note(struct lab *l, const char *run, unsigned first, unsigned n, char *why, size_t why_len)
+{
+	char p[LAB_PATH_MAX + 80];
+	snprintf(p, sizeof(p), "%s/%s/owner/delivery-note.csv", l->dir, run);
+	char *text = lab_slurp(p, NULL);
+	if (!text)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+	char *save = NULL, *line = strtok_r(text, "\n", &save); /* the header */
+	unsigned i = 0;
+	for (line = strtok_r(NULL, "\n", &save); line && i < n; line = strtok_r(NULL, "\n", &save), i++) {
+		char *comma = strrchr(line, ',');
+		char *first_comma = strchr(line, ',');
+		if (!comma || !first_comma || (size_t)(first_comma - line) > OM_TRE_ID_MAX)
+			break;
+		*comma = '\0';
+		snprintf(l->tre_ids[first + i], OM_TRE_ID_MAX + 1, "%.*s", (int)(first_comma - line), line);
+		if (!(priv(l)->note[first + i].head = strdup(line))) {
+			free(text);
+			return fail(why, why_len, OM_ELAB_SETUP, "out of memory");
+		}
+	}
+	free(text);
+	if (i != n)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: %u rows, expected %u", p, i, n);
+	return 0;
+}
+
+/* Each device's PCID from the RO's import file (rows in device order); the file's secrets are cleansed. */
+static int read_pcids(struct lab *l, const char *run, unsigned first, unsigned n, char *why, size_t why_len)
+{
+	char p[LAB_PATH_MAX + 80];
+	size_t len = 0;
+	snprintf(p, sizeof(p), "%s/%s/ro/pcid-credentials.csv", l->dir, run);
+	char *text = lab_slurp(p, &len);
+	if (!text)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+	char *s = strchr(text, '\n');
+	unsigned i = 0;
+	for (; s && i < n; i++) {
+		s++;
+		size_t w = strcspn(s, ",");
+		if (w < 6 || w > 15)
+			break;
+		snprintf(priv(l)->pcid[first + i], sizeof(priv(l)->pcid[0]), "%.*s", (int)w, s);
+		s = strchr(s, '\n');
+	}
+	OPENSSL_cleanse(text, len);
+	free(text);
+	if (i != n)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: %u rows, expected %u", p, i, n);
+	return 0;
+}
+
+/* The tampered run's PVA files: its devices, with references for 1.0.1 that are 1.0.0's (dpf_core_test). */
+static int tampered_pva_dir(struct lab *l, char *why, size_t why_len)
+{
+	char p[LAB_PATH_MAX + 80];
+	struct om_measurement m[OM_FACTORY_N_COMPONENTS];
+	struct sb b = { 0 };
+	int rc = lab_mkdir(lab_path(l, "factory-tampered/pva-lab", p, sizeof(p)), 0700);
+	char *devs = lab_slurp(lab_path(l, "factory-tampered/pva/devices.csv", p, sizeof(p)), NULL);
+	if (rc == 0 && devs)
+		rc = lab_write_file(lab_path(l, "factory-tampered/pva-lab/devices.csv", p, sizeof(p)), devs, 0600);
+	free(devs);
+	if (rc == 0 && !devs)
+		rc = OM_EIO;
+	if (rc == 0 && om_factory_measurements(OM_FACTORY_DEFAULT_MODEL, OM_FACTORY_DEFAULT_FIRMWARE, m) !=
+			       OM_FACTORY_N_COMPONENTS)
+		rc = OM_ECRYPTO;
+	sb_add(&b, "model,firmware,component,sha256\n");
+	for (int i = 0; rc == 0 && i < OM_FACTORY_N_COMPONENTS; i++) {
+		char hex[65];
+		om_hex_encode(hex, m[i].sha256, 32);
+		sb_add(&b, "%s,1.0.1,%s,%s\n", OM_FACTORY_DEFAULT_MODEL, m[i].name, hex);
+	}
+	if (rc == 0)
+		rc = b.oom ? OM_ENOMEM :
+			     lab_write_file(lab_path(l, "factory-tampered/pva-lab/reference-measurements.csv", p, sizeof(p)),
+					    b.s, 0600);
+	free(b.s);
+	return rc < 0 ? fail(why, why_len, OM_ELAB_SETUP, "tampered PVA files: %s", om_strerror(rc)) : 0;
+}
+
+/* ---- the databases, filled before the first start ------------------------------ */
+
+static void no_emit(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+}
+
+/* The ICF: the factory's PCIDs through the HSS's own import (one durable transaction per file). */
+static int fill_icf(struct lab *l, char *why, size_t why_len)
+{
+	char db[LAB_PATH_MAX + 40], err[256], line[LAB_PATH_MAX + 120];
+	struct hss_config hc = { .db_path = dfile(l, LAB_D_RO_HSS, ".db", db, sizeof(db)) };
+	struct hss *h = hss_open(&hc, err, sizeof(err));
+	if (!h)
+		return fail(why, why_len, OM_ELAB_SETUP, "ICF database: %s", err);
+	int rc = 0;
+	const char *runs[] = { "factory", "factory-tampered" };
+	for (int i = 0; i < (l->n_tampered ? 2 : 1) && rc == 0; i++) {
+		snprintf(line, sizeof(line), "import %s/%s/ro/pcid-credentials.csv apn=" PCID_APN " roaming=any", l->dir,
+			 runs[i]);
+		rc = hss_admin_exec(h, line, no_emit, NULL, err, sizeof(err));
+		if (rc < 0)
+			fail(why, why_len, OM_ELAB_SETUP, "ICF import of %s: %s", runs[i], err);
+	}
+	hss_close(h);
+	return rc < 0 ? OM_ELAB_SETUP : 0;
+}
+
+static int fill_pva(struct lab *l, char *why, size_t why_len)
+{
+	char db[LAB_PATH_MAX + 40], ca[LAB_PATH_MAX + 40], rc_[LAB_PATH_MAX + 40], rk[LAB_PATH_MAX + 40],
+		dir[LAB_PATH_MAX + 40], err[256];
+	struct pva_config pc = { .db_path = dfile(l, LAB_D_PVA, ".db", db, sizeof(db)),
+				 .ca_cert = lab_path(l, "pki/cas/pva-ca.pem", ca, sizeof(ca)),
+				 .responder_cert = lab_path(l, "pki/pva-responder.pem", rc_, sizeof(rc_)),
+				 .responder_key = lab_path(l, "pki/pva-responder.key", rk, sizeof(rk)) };
+	struct pva *p = pva_open(&pc, err, sizeof(err));
+	if (!p)
+		return fail(why, why_len, OM_ELAB_SETUP, "PVA database: %s", err);
+	long nd = 0, nr = 0;
+	int rc = pva_import_dir(p, lab_path(l, "factory/pva", dir, sizeof(dir)), &nd, &nr, err, sizeof(err));
+	if (rc == 0 && l->n_tampered)
+		rc = pva_import_dir(p, lab_path(l, "factory-tampered/pva-lab", dir, sizeof(dir)), &nd, &nr, err,
+				    sizeof(err));
+	pva_close(p);
+	return rc < 0 ? fail(why, why_len, OM_ELAB_SETUP, "PVA import: %s", err) : 0;
+}
+
+/* An operator's SHO_SIGNING certificate as DER (om_pki_free). */
+static int signing_der(const struct lab *l, enum lab_op op, uint8_t **der, size_t *len)
+{
+	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40];
+	X509 *c = NULL;
+	signing_files(l, op, key, cert, sizeof(key));
+	int rc = om_cert_load(&c, cert);
+	if (rc == 0)
+		rc = om_cert_encode(c, OM_ENC_DER, der, len);
+	X509_free(c);
+	return rc;
+}
+
+/* One DRF's register: the operators it answers, and (the RO's) every device with its PCID. */
+static int fill_drf(struct lab *l, enum lab_op op, struct sho_device_in *note, size_t n_note, char *why,
+		    size_t why_len)
+{
+	char db[LAB_PATH_MAX + 40], err[256];
+	struct drf *d = NULL;
+	struct drf_config dc = { .db_path = dfile(l, ops[op].drf, ".db", db, sizeof(db)) };
+	int64_t now = (int64_t)time(NULL);
+	int rc = drf_open(&d, &dc, err, sizeof(err));
+	if (rc < 0)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", db, err);
+	for (int o = LAB_SHO_A; o < LAB_N_OPS && rc == 0; o++) {
+		uint8_t *der = NULL;
+		size_t len = 0;
+		if (o == (int)op)
+			continue;
+		rc = signing_der(l, (enum lab_op)o, &der, &len);
+		if (rc == 0)
+			rc = drf_operator_add(d, ops[o].id, der, len, now);
+		om_pki_free(der, len);
+		if (rc < 0)
+			fail(why, why_len, OM_ELAB_SETUP, "%s: operator %s: %s", db, ops[o].id, om_strerror(rc));
+	}
+	for (size_t i = 0; op == LAB_RO && rc == 0 && i < n_note; i++) {
+		rc = drf_device_add(d, note[i].tre_id, priv(l)->pcid[i], now, note[i].cert_enc, note[i].cert_enc_len,
+				    LAB_OWNER, 0);
+		if (rc < 0)
+			fail(why, why_len, OM_ELAB_SETUP, "%s: device %s: %s", db, note[i].tre_id, om_strerror(rc));
+		lab_progress("RO's DRF register", i + 1, n_note);
+	}
+	drf_close(d);
+	return rc < 0 ? OM_ELAB_SETUP : 0;
+}
+
+/* Both runs' notes, parsed by the registration service's own reader, in tre_ids order. */
+static int read_notes_parsed(struct lab *l, struct sho_device_in **out, size_t *n_out, char *why, size_t why_len)
+{
+	char p[LAB_PATH_MAX + 80];
+	struct sho_device_in *a = NULL, *b = NULL;
+	int na = sho_note_read(lab_path(l, "factory/owner/delivery-note.csv", p, sizeof(p)), &a, why, why_len);
+	if (na < 0)
+		return OM_ELAB_SETUP;
+	int nb = 0;
+	if (l->n_tampered) {
+		nb = sho_note_read(lab_path(l, "factory-tampered/owner/delivery-note.csv", p, sizeof(p)), &b, why,
+				   why_len);
+		if (nb < 0) {
+			sho_devices_free(a, (size_t)na);
+			return OM_ELAB_SETUP;
+		}
+	}
+	struct sho_device_in *all = realloc(a, ((size_t)na + (size_t)nb) * sizeof(*all));
+	if (!all) {
+		sho_devices_free(a, (size_t)na);
+		sho_devices_free(b, (size_t)nb);
+		return fail(why, why_len, OM_ELAB_SETUP, "out of memory");
+	}
+	if (nb)
+		memcpy(all + na, b, (size_t)nb * sizeof(*all));
+	free(b); /* its rows' buffers now belong to all */
+	*out = all;
+	*n_out = (size_t)na + (size_t)nb;
+	for (size_t i = 0; i < *n_out; i++)
+		if (i >= l->n_devices + l->n_tampered || strcmp(all[i].tre_id, l->tre_ids[i]))
+			return fail(why, why_len, OM_ELAB_SETUP, "delivery notes: row %zu is not %s", i,
+				    i < l->n_devices + l->n_tampered ? l->tre_ids[i] : "expected");
+	return 0;
+}
+
+/* The ICF and the PVA, filled on a thread of their own while the DRF's register is written. */
+struct side_fill {
+	struct lab *l;
+	int rc;
+	char why[400];
+};
+
+static void *fill_side(void *arg)
+{
+	struct side_fill *s = arg;
+	s->rc = fill_icf(s->l, s->why, sizeof(s->why));
+	if (s->rc == 0)
+		s->rc = fill_pva(s->l, s->why, sizeof(s->why));
+	return NULL;
+}
+
+/* The owner and its secret at both registration services. */
+static int fill_owners(struct lab *l, char *why, size_t why_len)
+{
+	char db[LAB_PATH_MAX + 40];
+	for (int op = LAB_SHO_A; op < LAB_N_OPS; op++) {
+		struct sho *s = NULL;
+		snprintf(db, sizeof(db), "%s/%s-sho.db", l->dir, ops[op].stem);
+		struct sho_config sc = { .db_path = db };
+		if (sho_open(&s, &sc, why, why_len) < 0)
+			return OM_ELAB_SETUP;
+		int rc = sho_owner_add(s, LAB_OWNER, priv(l)->owner_secret);
+		sho_close(s);
+		if (rc < 0)
+			return fail(why, why_len, OM_ELAB_SETUP, "%s: owner: %s", db, om_strerror(rc));
+	}
+	return 0;
+}
+
+/* Seconds since the last call (for the setup phases' figures in docs/lab.md; OM_LAB_TIMING=1 prints them). */
+static void phase_done(const char *phase)
+{
+	static struct timespec last;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (phase && getenv("OM_LAB_TIMING"))
+		fprintf(stderr, "lab-setup phase=%s seconds=%.2f\n", phase,
+			(double)(t.tv_sec - last.tv_sec) + (double)(t.tv_nsec - last.tv_nsec) / 1e9);
+	last = t;
+}
+
+/* ---- lab_setup ---------------------------------------------------------------- */
+
+/* A fresh random secret as hex (2 * n characters). */
+static int random_hex(char *out, size_t n)
+{
+	uint8_t r[32];
+	if (n > sizeof(r) || RAND_bytes(r, (int)n) != 1)
+		return OM_ECRYPTO;
+	om_hex_encode(out, r, n);
+	OPENSSL_cleanse(r, sizeof(r));
+	return 0;
+}
+
+static int check_dirs(struct lab *l, const struct lab_options *opt, char *why, size_t why_len)
+{
+	char real[PATH_MAX];
+	if (!opt->workdir || !*opt->workdir || !opt->bin_dir || !*opt->bin_dir)
+		return fail(why, why_len, OM_ELAB_SETUP, "workdir and bin_dir are required");
+	if (opt->n_devices < 1 || opt->n_devices > 9999999 || opt->n_tampered > 999999)
+		return fail(why, why_len, OM_ELAB_SETUP, "n_devices must be 1..9999999 (n_tampered 0..999999)");
+	if (lab_mkdir(opt->workdir, 0700) < 0)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", opt->workdir, strerror(errno));
+	if (!realpath(opt->workdir, real) || strlen(real) >= sizeof(l->dir) - 64)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: path missing or too long", opt->workdir);
+	snprintf(l->dir, sizeof(l->dir), "%s", real);
+	if (!realpath(opt->bin_dir, real) || strlen(real) >= sizeof(l->bin_dir) - 32)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: path missing or too long", opt->bin_dir);
+	snprintf(l->bin_dir, sizeof(l->bin_dir), "%s", real);
+	/* a Unix socket path holds 107 bytes: the HSSs' and the PVA's sockets live in the work directory */
+	if (strlen(l->dir) + sizeof("/sho-a-hss/prov.sock") > 107)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: too long for the daemons' Unix sockets (%zu > %zu)",
+			    l->dir, strlen(l->dir), 107 - sizeof("/sho-a-hss/prov.sock"));
+	for (int d = 0; d < LAB_N_DAEMONS; d++) {
+		char exe[LAB_PATH_MAX + 40];
+		snprintf(exe, sizeof(exe), "%s/openmcim-%s", l->bin_dir, programs[d]);
+		if (access(exe, X_OK) < 0)
+			return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", exe, strerror(errno));
+	}
+	return 0;
+}
+
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	int empty = 1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int write_configs(struct lab *l, char *why, size_t why_len)
+{
+	struct sb b = { 0 };
+	char opc[LAB_N_OPS][33], p[LAB_PATH_MAX + 40];
+	int rc = 0, drf_keys = dpf_knows_drf_keys(l);
+	for (int op = 0; op < LAB_N_OPS; op++)
+		if (random_hex(opc[op], 16) < 0)
+			return fail(why, why_len, OM_ELAB_SETUP, "no randomness for the operators' OP");
+	pva_conf(l, &b);
+	rc = conf_write(l, LAB_D_PVA, &b, why, why_len);
+	vno_conf(l, &b);
+	if (rc == 0)
+		rc = conf_write(l, LAB_D_VNO, &b, why, why_len);
+	for (int op = 0; op < LAB_N_OPS && rc == 0; op++) {
+		hss_conf(l, (enum lab_op)op, &b);
+		rc = conf_write(l, ops[op].hss, &b, why, why_len);
+		drf_conf(l, (enum lab_op)op, &b);
+		if (rc == 0)
+			rc = conf_write(l, ops[op].drf, &b, why, why_len);
+		dpf_conf(l, (enum lab_op)op, drf_keys, &b);
+		if (rc == 0)
+			rc = conf_write(l, ops[op].dpf, &b, why, why_len);
+		/* the DPF's service-only file (sho_conf_load refuses the daemon's sections) */
+		sb_add(&b, "# %s's registration service as its DPF reads it, written by lab_setup\n", ops[op].id);
+		service_conf(l, (enum lab_op)op, opc[op], &b);
+		if (rc == 0 && !b.oom) {
+			snprintf(p, sizeof(p), "%s/%s-service.conf", l->dir, names[ops[op].dpf]);
+			rc = lab_write_file(p, b.s, 0600);
+			if (rc < 0)
+				fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, om_strerror(rc));
+		}
+		OPENSSL_cleanse(b.s, b.cap);
+		free(b.s);
+		memset(&b, 0, sizeof(b));
+		if (rc == 0 && ops[op].sho != LAB_N_DAEMONS) {
+			sho_conf(l, (enum lab_op)op, opc[op], &b);
+			rc = conf_write(l, ops[op].sho, &b, why, why_len);
+		}
+	}
+	OPENSSL_cleanse(opc, sizeof(opc));
+	/* each daemon's own directory: sockets, freeDiameter configuration, spool */
+	for (int d = 0; d < LAB_N_DAEMONS && rc == 0; d++)
+		if (lab_mkdir(dfile(l, (enum lab_daemon)d, "", p, sizeof(p)), 0700) < 0)
+			rc = fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+	return rc < 0 ? OM_ELAB_SETUP : 0;
+}
+
+int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t why_len)
+{
+	struct sho_device_in *note = NULL;
+	size_t n_note = 0;
+	char p[LAB_PATH_MAX + 40], msin[16];
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	pthread_once(&curl_once, curl_init);
+	if ((rc = check_dirs(l, opt, why, why_len)) < 0)
+		return rc;
+	if (!dir_is_empty(l->dir))
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: not empty (the lab starts from nothing)", l->dir);
+	l->opt = *opt;
+	l->opt.workdir = l->dir;
+	l->opt.bin_dir = l->bin_dir;
+	if (!l->opt.grace_s)
+		l->opt.grace_s = 5;
+	l->n_devices = opt->n_devices;
+	l->n_tampered = opt->n_tampered;
+	unsigned total = l->n_devices + l->n_tampered;
+	struct lab_priv *pv = calloc(1, sizeof(*pv));
+	l->priv = pv;
+	l->tre_ids = calloc(total, sizeof(*l->tre_ids));
+	if (pv) {
+		pv->note = calloc(total, sizeof(*pv->note));
+		pv->pcid = calloc(total, sizeof(*pv->pcid));
+	}
+	if (!pv || !l->tre_ids || !pv->note || !pv->pcid)
+		return fail(why, why_len, OM_ELAB_SETUP, "out of memory");
+	snprintf(pv->fd_dict, sizeof(pv->fd_dict), "%s", lab_fd_dict_dir());
+	/* per-device bookkeeping lines of the libraries would drown the progress line: only notices */
+	om_log_init("lab", OM_LOG_NOTICE);
+
+	uint16_t ports[LAB_N_PORTS];
+	if (lab_free_ports(ports, LAB_N_PORTS) < 0)
+		return fail(why, why_len, OM_ELAB_SETUP, "no free ports on 127.0.0.1");
+	memcpy(&pv->ports, ports, sizeof(ports));
+	l->radio_port = pv->ports.radio;
+	if (random_hex(pv->owner_secret, 20) < 0 ||
+	    lab_write_file(lab_path(l, "owner.secret", p, sizeof(p)), pv->owner_secret, 0600) < 0)
+		return fail(why, why_len, OM_ELAB_SETUP, "owner secret: %s", p);
+
+	phase_done(NULL);
+	lab_progress("PKI", 0, 1);
+	if ((rc = lab_pki_make(l, why, why_len)) < 0)
+		return rc;
+	lab_progress("PKI", 1, 1);
+	phase_done("pki");
+	if ((rc = factory_run(l, "factory", l->n_devices, "0000000001", NULL, NULL, why, why_len)) < 0)
+		return rc;
+	phase_done("factory");
+	snprintf(msin, sizeof(msin), "%010u", l->n_devices + 1);
+	if (l->n_tampered &&
+	    (rc = factory_run(l, "factory-tampered", l->n_tampered, msin, "TRX", "1.0.1", why, why_len)) < 0)
+		return rc;
+	if ((rc = read_note(l, "factory", 0, l->n_devices, why, why_len)) < 0 ||
+	    (rc = read_pcids(l, "factory", 0, l->n_devices, why, why_len)) < 0)
+		return rc;
+	if (l->n_tampered && ((rc = read_note(l, "factory-tampered", l->n_devices, l->n_tampered, why, why_len)) < 0 ||
+			      (rc = read_pcids(l, "factory-tampered", l->n_devices, l->n_tampered, why, why_len)) < 0 ||
+			      (rc = tampered_pva_dir(l, why, why_len)) < 0))
+		return rc;
+	pv->ids_sorted = 1;
+	for (unsigned i = 1; i < total; i++)
+		if (strcmp(l->tre_ids[i - 1], l->tre_ids[i]) >= 0)
+			pv->ids_sorted = 0;
+	if (lab_mkdir(lab_path(l, "devices", p, sizeof(p)), 0700) < 0 ||
+	    (rc = move_devices(l, "factory", 0, l->n_devices, why, why_len)) < 0 ||
+	    (l->n_tampered && (rc = move_devices(l, "factory-tampered", l->n_devices, l->n_tampered, why, why_len)) < 0))
+		return rc < 0 ? rc : fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+
+	phase_done("notes-and-moves");
+	/*
+	 * The databases are independent: the PVA's import (certificate checks,
+	 * CPU) and the ICF's run beside the DRF's register (a durable commit per
+	 * device, disk), so setup takes the longer of the two, not their sum.
+	 */
+	struct side_fill side = { .l = l };
+	pthread_t th;
+	int threaded = pthread_create(&th, NULL, fill_side, &side) == 0;
+	if (!threaded)
+		fill_side(&side);
+	if ((rc = read_notes_parsed(l, &note, &n_note, why, why_len)) == 0)
+		for (int op = 0; op < LAB_N_OPS && rc == 0; op++)
+			rc = fill_drf(l, (enum lab_op)op, note, n_note, why, why_len);
+	sho_devices_free(note, n_note);
+	phase_done("drf-register");
+	if (threaded)
+		pthread_join(th, NULL);
+	if (rc < 0)
+		return rc;
+	if (side.rc < 0)
+		return fail(why, why_len, side.rc, "%s", side.why);
+	phase_done("icf-pva-wait");
+	if ((rc = fill_owners(l, why, why_len)) < 0)
+		return rc;
+	phase_done("owners");
+	rc = write_configs(l, why, why_len);
+	phase_done("configs");
+	return rc;
+}
+
+void lab_free(struct lab *l)
+{
+	struct lab_priv *pv = priv(l);
+	if (pv) {
+		for (unsigned i = 0; pv->note && i < l->n_devices + l->n_tampered; i++)
+			free(pv->note[i].head);
+		free(pv->note);
+		free(pv->pcid);
+		OPENSSL_cleanse(pv->owner_secret, sizeof(pv->owner_secret));
+		free(pv);
+	}
+	free(l->tre_ids);
+	l->tre_ids = NULL;
+	l->priv = NULL;
+}
+
+/* ---- the daemons ------------------------------------------------------------------ */
+
+static const char *ready_needle(enum lab_daemon d)
+{
+	return d == LAB_D_VNO ? " ready " : " started ";
+}
+
+static int spawn(struct lab *l, enum lab_daemon d, const char *env, char *why, size_t why_len)
+{
+	char exe[LAB_PATH_MAX + 40], conf[LAB_PATH_MAX + 40], log[LAB_PATH_MAX + 40];
+	if (l->pid[d] > 0)
+		return fail(why, why_len, OM_ELAB_DAEMON, "%s: already running (pid %ld)", names[d], (long)l->pid[d]);
+	snprintf(exe, sizeof(exe), "%s/openmcim-%s", l->bin_dir, programs[d]);
+	dfile(l, d, ".conf", conf, sizeof(conf));
+	dfile(l, d, ".log", log, sizeof(log));
+	/* a restart appends to the same log; readiness is looked for in what this run writes */
+	priv(l)->log_off[d] = lab_file_size(log);
+	pid_t pid = lab_spawn(exe, conf, log, env);
+	if (pid < 0)
+		return fail(why, why_len, OM_ELAB_DAEMON, "%s: cannot start %s: %s", names[d], exe, strerror(errno));
+	l->pid[d] = pid;
+	return 0;
+}
+
+static int wait_ready(struct lab *l, enum lab_daemon d, char *why, size_t why_len)
+{
+	char log[LAB_PATH_MAX + 40], reason[400];
+	int rc = lab_wait_log(dfile(l, d, ".log", log, sizeof(log)), priv(l)->log_off[d], ready_needle(d), l->pid[d],
+			      READY_TIMEOUT_MS, reason, sizeof(reason));
+	if (rc < 0) {
+		if (strstr(reason, "exited"))
+			l->pid[d] = 0;
+		return fail(why, why_len, OM_ELAB_DAEMON, "%s: %s (see %s)", names[d], reason, log);
+	}
+	return 0;
+}
+
+int lab_start(struct lab *l, char *why, size_t why_len)
+{
+	int rc = 0;
+	for (size_t t = 0; t < N_TIERS && rc == 0; t++) {
+		for (size_t i = 0; tiers[t][i] != LAB_N_DAEMONS && rc == 0; i++)
+			rc = spawn(l, tiers[t][i], NULL, why, why_len);
+		for (size_t i = 0; tiers[t][i] != LAB_N_DAEMONS && rc == 0; i++)
+			rc = wait_ready(l, tiers[t][i], why, why_len);
+		lab_progress("daemons started", t + 1, N_TIERS);
+	}
+	return rc;
+}
+
+pid_t lab_daemon_pid(struct lab *l, enum lab_daemon d)
+{
+	int st;
+	if ((unsigned)d >= LAB_N_DAEMONS || l->pid[d] <= 0)
+		return 0;
+	if (waitpid(l->pid[d], &st, WNOHANG) == l->pid[d])
+		l->pid[d] = 0;
+	return l->pid[d];
+}
+
+int lab_stop(struct lab *l)
+{
+	int bad = 0;
+	/* the reverse of the start order: nobody loses what it talks to while it still works */
+	for (size_t t = N_TIERS; t-- > 0;) {
+		for (size_t i = 0; tiers[t][i] != LAB_N_DAEMONS; i++)
+			if (l->pid[tiers[t][i]] > 0)
+				kill(l->pid[tiers[t][i]], SIGTERM);
+		for (size_t i = 0; tiers[t][i] != LAB_N_DAEMONS; i++) {
+			enum lab_daemon d = tiers[t][i];
+			if (l->pid[d] <= 0)
+				continue;
+			int st = lab_reap(l->pid[d], SIGTERM, STOP_TIMEOUT_MS);
+			if (!(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+				bad++;
+				om_notice("lab-daemon-exit", "daemon=%s status=%d", names[d], st);
+			}
+			l->pid[d] = 0;
+		}
+	}
+	return bad;
+}
+
+void lab_kill(struct lab *l, enum lab_daemon d, int sig)
+{
+	if ((unsigned)d >= LAB_N_DAEMONS || l->pid[d] <= 0)
+		return;
+	(void)lab_reap(l->pid[d], sig, STOP_TIMEOUT_MS);
+	l->pid[d] = 0;
+}
+
+int lab_restart_env(struct lab *l, enum lab_daemon d, const char *env, char *why, size_t why_len)
+{
+	if ((unsigned)d >= LAB_N_DAEMONS)
+		return fail(why, why_len, OM_ELAB_DAEMON, "no daemon %d", (int)d);
+	(void)lab_daemon_pid(l, d); /* reaps it if it died on its own */
+	int rc = spawn(l, d, env, why, why_len);
+	return rc < 0 ? rc : wait_ready(l, d, why, why_len);
+}
+
+int lab_restart(struct lab *l, enum lab_daemon d, char *why, size_t why_len)
+{
+	return lab_restart_env(l, d, NULL, why, why_len);
+}
+
+/* ---- for lab_owner.c --------------------------------------------------------------- */
+
+uint16_t lab_sho_port(const struct lab *l, enum lab_op op)
+{
+	return priv(l)->ports.sho[op];
+}
+
+const char *lab_op_id(enum lab_op op)
+{
+	return (unsigned)op < LAB_N_OPS ? ops[op].id : "?";
+}
+
+enum lab_daemon lab_op_drf(enum lab_op op)
+{
+	return ops[op].drf;
+}
+
+enum lab_daemon lab_op_hss(enum lab_op op)
+{
+	return ops[op].hss;
+}
