@@ -8,21 +8,15 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
+#include <openmcim/failpoint.h>
 #include <openmcim/hex.h>
 #include <openmcim/pki.h>
 
-#include "dpf.h"
+#include "dpf_int.h"
 #include "log.h"
 #include "store.h"
 #include "reason.h"
 
-struct dpf {
-	struct om_store *store;
-	struct sho *sho;
-	EVP_PKEY *sign_key;
-	dpf_pva_fn pva;
-	void *pva_ctx;
-};
 
 /* docs/dpf.md "Record". Never edit a step: add one. */
 static const struct om_store_migration schema[] = {
@@ -34,6 +28,31 @@ static const struct om_store_migration schema[] = {
 	  " created INTEGER NOT NULL,"
 	  " updated INTEGER NOT NULL);"
 	  "CREATE INDEX dpf_release_tre ON dpf_release(tre_id, created);" },
+	/* a release can be superseded (a fresh nonceB for an unreported release), carries the device's outcome,
+	 * and the completion reports to the previous SHOs' DRFs wait in their own queue */
+	{ "CREATE TABLE dpf_release_v2 ("
+	  " nonce_b BLOB PRIMARY KEY,"
+	  " tre_id TEXT NOT NULL,"
+	  " nonce_a BLOB NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN ('released','installed','failed','superseded')),"
+	  " outcome TEXT CHECK (outcome IN ('active','fallback')),"
+	  " created INTEGER NOT NULL,"
+	  " updated INTEGER NOT NULL);"
+	  "INSERT INTO dpf_release_v2 (nonce_b, tre_id, nonce_a, state, created, updated)"
+	  " SELECT nonce_b, tre_id, nonce_a, state, created, updated FROM dpf_release ORDER BY rowid;"
+	  "DROP TABLE dpf_release;"
+	  "ALTER TABLE dpf_release_v2 RENAME TO dpf_release;"
+	  "CREATE INDEX dpf_release_tre ON dpf_release(tre_id, created);"
+	  "CREATE TABLE dpf_completion ("
+	  " request_id TEXT PRIMARY KEY,"
+	  " peer TEXT NOT NULL,"
+	  " tre_id TEXT NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN ('pending','done','refused')),"
+	  " attempts INTEGER NOT NULL,"
+	  " due INTEGER NOT NULL,"
+	  " answer TEXT NOT NULL,"
+	  " created INTEGER NOT NULL,"
+	  " updated INTEGER NOT NULL);" },
 };
 
 int dpf_open(struct dpf **out, const struct dpf_config *cfg, char *why, size_t why_len)
@@ -65,6 +84,7 @@ int dpf_open(struct dpf **out, const struct dpf_config *cfg, char *why, size_t w
 	d->sho = cfg->sho;
 	d->pva = cfg->pva;
 	d->pva_ctx = cfg->pva_ctx;
+	d->drf = cfg->drf;
 	*out = d;
 	return 0;
 }
@@ -78,7 +98,7 @@ void dpf_close(struct dpf *d)
 	free(d);
 }
 
-/* How many release rows match: nonce_b alone, or (tre_id, nonce_a) in an open or installed release. */
+/* How many release rows match: nonce_b alone, or (tre_id, nonce_a) in an installed release. */
 static int count_nonce_b(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], int64_t *n)
 {
 	struct om_stmt *st = NULL;
@@ -93,13 +113,13 @@ static int count_nonce_b(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LE
 	return rc < 0 ? rc : 0;
 }
 
-static int count_released_nonce_a(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
-				  int64_t *n)
+static int count_installed_nonce_a(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
+				   int64_t *n)
 {
 	struct om_stmt *st = NULL;
 	int rc = om_stmt_prepare(d->store,
-				 "SELECT count(*) FROM dpf_release WHERE tre_id = ?1 AND nonce_a = ?2"
-				 " AND state IN ('released','installed')",
+				 "SELECT count(*) FROM dpf_release"
+				 " WHERE tre_id = ?1 AND nonce_a = ?2 AND state = 'installed'",
 				 &st);
 	if (rc == 0)
 		rc = om_stmt_bind_text(st, 1, tre_id);
@@ -113,13 +133,51 @@ static int count_released_nonce_a(struct dpf *d, const char *tre_id, const uint8
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * The new release, and any release of the same handover still unreported
+ * marked superseded, in one durable transaction; *superseded tells how many.
+ */
 static int record_release(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
-			  const uint8_t nonce_b[static OM_NONCE_LEN], time_t now)
+			  const uint8_t nonce_b[static OM_NONCE_LEN], time_t now, int64_t *superseded)
 {
 	struct om_stmt *st = NULL;
+	*superseded = 0;
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
 	if (rc < 0)
 		return rc;
+	rc = om_stmt_prepare(d->store,
+			     "SELECT count(*) FROM dpf_release"
+			     " WHERE tre_id = ?1 AND nonce_a = ?2 AND state = 'released'",
+			     &st);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 1, tre_id);
+	if (rc == 0)
+		rc = om_stmt_bind_blob(st, 2, nonce_a, OM_NONCE_LEN);
+	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+		*superseded = om_stmt_col_int64(st, 0);
+		rc = 0;
+	}
+	om_stmt_finalize(st);
+	st = NULL;
+	if (rc == 0 && *superseded)
+		rc = om_stmt_prepare(d->store,
+				     "UPDATE dpf_release SET state = 'superseded', updated = ?3"
+				     " WHERE tre_id = ?1 AND nonce_a = ?2 AND state = 'released'",
+				     &st);
+	if (rc == 0 && st)
+		rc = om_stmt_bind_text(st, 1, tre_id);
+	if (rc == 0 && st)
+		rc = om_stmt_bind_blob(st, 2, nonce_a, OM_NONCE_LEN);
+	if (rc == 0 && st)
+		rc = om_stmt_bind_int64(st, 3, (int64_t)now);
+	if (rc == 0 && st)
+		rc = om_stmt_step(st);
+	om_stmt_finalize(st);
+	st = NULL;
+	if (rc < 0) {
+		om_store_rollback(d->store);
+		return rc;
+	}
 	rc = om_stmt_prepare(d->store,
 			     "INSERT INTO dpf_release (nonce_b, tre_id, nonce_a, state, created, updated)"
 			     " VALUES (?1, ?2, ?3, 'released', ?4, ?4)",
@@ -198,10 +256,15 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_c
 		FAIL(rc, "record: %s", om_errname(rc));
 	if (n)
 		FAIL(OM_EDPF_REPLAY_NONCE_B, "nonceB already used");
-	if ((rc = count_released_nonce_a(d, c->tre_id, c->nonce_a, &n)) < 0)
+	/*
+	 * A release still unreported is superseded by this one (recorded below): the M2MMCIMMobj is sealed for
+	 * this TRE and bound to a nonceB that only the TRE's pending state holds, so a second release gives
+	 * nobody anything, and a device killed after package 3 (or whose answer was lost) is not stuck.
+	 */
+	if ((rc = count_installed_nonce_a(d, c->tre_id, c->nonce_a, &n)) < 0)
 		FAIL(rc, "record: %s", om_errname(rc));
 	if (n)
-		FAIL(OM_EDPF_REPLAY_NONCE_A, "an MCIM was already released for this nonceA");
+		FAIL(OM_EDPF_STATE, "the MCIM of this handover is already installed");
 	/* spec/004 5.2.2.6.1: the PVA validates the platform before any MCIM leaves */
 	rc = d->pva(d->pva_ctx, obj, len, &v, pva_why, sizeof(pva_why));
 	if (rc < 0)
@@ -220,6 +283,7 @@ int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8
 		size_t why_len)
 {
 	struct m2mmobj_ctx c;
+	int64_t superseded = 0;
 	int rc, n = 0;
 	memset(&c, 0, sizeof(c));
 	if (!d || !obj || !out || !cap)
@@ -236,13 +300,14 @@ int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8
 		goto out;
 	}
 	/* recorded before the answer leaves: a lost answer is retried with a fresh nonceB after a failure report */
-	if ((rc = record_release(d, c.tre_id, c.nonce_a, c.nonce_b, now)) < 0) {
+	if ((rc = record_release(d, c.tre_id, c.nonce_a, c.nonce_b, now, &superseded)) < 0) {
 		refuse(c.tre_id, rc, why, why_len, "cannot record the release");
 		memset(out, 0, cap);
 		goto out;
 	}
-	om_notice("m2mmobj", "tre_id=%s result=released model=%s firmware=%s", c.tre_id, c.info.tre_type,
-		  c.info.firmware_version);
+	om_notice("m2mmobj", "tre_id=%s result=released model=%s firmware=%s superseded=%lld", c.tre_id,
+		  c.info.tre_type, c.info.firmware_version, (long long)superseded);
+	om_failpoint("dpf.released");
 	om_reason(why, why_len, 0, "released");
 	rc = n;
 out:
@@ -252,13 +317,14 @@ out:
 	return rc;
 }
 
-/* The latest release of tre_id: its nonce_b and state. 0, OM_EDPF_NOT_RELEASED or a code. */
-static int last_release(struct dpf *d, const char *tre_id, uint8_t nonce_b[static OM_NONCE_LEN], char state[16])
+int dpf_last_release(struct dpf *d, const char *tre_id, struct dpf_release *r)
 {
 	struct om_stmt *st = NULL;
 	size_t l = 0;
+	memset(r, 0, sizeof(*r));
 	int rc = om_stmt_prepare(d->store,
-				 "SELECT nonce_b, state FROM dpf_release WHERE tre_id = ?1"
+				 "SELECT nonce_b, state, coalesce(outcome, ''), created FROM dpf_release"
+				 " WHERE tre_id = ?1"
 				 " ORDER BY created DESC, rowid DESC LIMIT 1",
 				 &st);
 	if (rc == 0)
@@ -268,8 +334,10 @@ static int last_release(struct dpf *d, const char *tre_id, uint8_t nonce_b[stati
 	if (rc == OM_STORE_ROW) {
 		const void *b = om_stmt_col_blob(st, 0, &l);
 		if (l == OM_NONCE_LEN)
-			memcpy(nonce_b, b, OM_NONCE_LEN);
-		snprintf(state, 16, "%s", om_stmt_col_text(st, 1));
+			memcpy(r->nonce_b, b, OM_NONCE_LEN);
+		snprintf(r->state, sizeof(r->state), "%s", om_stmt_col_text(st, 1));
+		snprintf(r->outcome, sizeof(r->outcome), "%s", om_stmt_col_text(st, 2));
+		r->created = om_stmt_col_int64(st, 3);
 		rc = l == OM_NONCE_LEN ? 0 : OM_ESTORE;
 	} else if (rc == OM_STORE_DONE) {
 		rc = OM_EDPF_NOT_RELEASED;
@@ -303,25 +371,26 @@ static int set_state(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], 
 
 int dpf_install_status(struct dpf *d, const char *tre_id, enum dpf_install status, time_t now)
 {
-	uint8_t nonce_b[OM_NONCE_LEN];
-	char state[16] = "";
+	struct dpf_release r;
 	int rc;
 	if (!d || !tre_id || (status != DPF_INSTALL_SUCCESS && status != DPF_INSTALL_FAILURE))
 		return OM_EINVAL;
 	const char *next = status == DPF_INSTALL_SUCCESS ? "installed" : "failed";
-	if ((rc = last_release(d, tre_id, nonce_b, state)) < 0)
+	if ((rc = dpf_last_release(d, tre_id, &r)) < 0)
 		goto out;
-	if (!strcmp(state, next))
+	if (!strcmp(r.state, next))
 		return 0; /* the same report again */
-	if (strcmp(state, "released")) {
+	if (strcmp(r.state, "released")) {
 		rc = OM_EDPF_NOT_RELEASED;
 		goto out;
 	}
 	/* B.2.3.4 step V: the SHO's state first, so a crash in between leaves a retryable report */
 	if (status == DPF_INSTALL_SUCCESS && (rc = sho_mark_provisioned(d->sho, tre_id)) < 0)
 		goto out;
-	rc = set_state(d, nonce_b, next, now);
+	rc = set_state(d, r.nonce_b, next, now);
 out:
 	om_notice("install-status", "tre_id=%s status=%s result=%s", tre_id, next, rc < 0 ? om_errname(rc) : "recorded");
+	if (rc == 0)
+		om_failpoint("dpf.installed");
 	return rc;
 }

@@ -11,10 +11,17 @@
  *                  nonceB, signed with this SHO's SHO_SIGNING key;
  *   the device's install report -> provisioned, or back to a retry.
  * Each release is recorded (TRE, nonceA, nonceB) in the DPF's own
- * database so that a replayed M2MMobj is refused. docs/dpf.md.
+ * database so that a replayed M2MMobj is refused; a fresh M2MMobj of the
+ * same handover supersedes a release still unreported.
+ *   the device's outcome (Generic Alert after the attach) -> active at the
+ *                  SHO, entered in this operator's DRF register, and the
+ *                  completion report queued for the previous SHO's DRF
+ *                  (Note Z), which a sender (dpf_sender.h) delivers.
+ * docs/dpf.md.
  *
- * Threads: a struct dpf (and the struct sho it borrows) is used by one
- * thread at a time.
+ * Threads: a struct dpf (and the struct sho and struct drf it borrows) is
+ * used by one thread at a time; the daemon serialises its two threads
+ * with a mutex.
  */
 #pragma once
 
@@ -28,6 +35,7 @@
 #include <openmcim/err.h>
 #include <openmcim/mobj.h>
 
+#include "drf.h"
 #include "sho.h"
 
 #define DPF_REASON_MAX 159
@@ -65,6 +73,7 @@ struct dpf_config {
 	EVP_PKEY *sign_key;  /* SHO_SIGNING key, that of Cert_SHO[i+1] the bootstrap gave the TRE */
 	dpf_pva_fn pva;      /* platform validation: dpf_pva_http, or another implementation */
 	void *pva_ctx;
+	struct drf *drf;     /* this operator's DRF register (drf_db); NULL: dpf_outcome(ACTIVE) is OM_EDPF_CONFIG */
 };
 
 /* Open (creating or migrating the database). Returns 0, OM_EDPF_CONFIG or a store code, reason in why. */
@@ -79,12 +88,14 @@ void dpf_close(struct dpf *d);
  *   (OM_EDPF_UNKNOWN_TRE), handover accepted and not yet provisioned
  *   (OM_EDPF_STATE); signature with the registered Cert_TRE
  *   (OM_EDPF_SIGNATURE); nonceA of the pending handover (OM_EDPF_NONCE_A);
- *   nonceB never seen (OM_EDPF_REPLAY_NONCE_B); no MCIM already released
- *   and unreported for this nonceA (OM_EDPF_REPLAY_NONCE_A); the PVA
- *   accepts (OM_EDPF_PVA_REFUSED, the PVA's reason in why) and answers for
- *   this TRE and nonceB (OM_EDPF_PVA).
- * Then the release (TRE, nonceA, nonceB, now) is recorded durably and the
- * length of the M2MMCIMMobj returned. A refusal is logged with its reason,
+ *   nonceB never seen (OM_EDPF_REPLAY_NONCE_B); the MCIM of this nonceA
+ *   not installed yet (OM_EDPF_STATE); the PVA accepts
+ *   (OM_EDPF_PVA_REFUSED, the PVA's reason in why) and answers for this
+ *   TRE and nonceB (OM_EDPF_PVA).
+ * Then, in one durable transaction, a release of this nonceA still
+ * `released` (unreported) becomes `superseded` and the new release (TRE,
+ * nonceA, nonceB, now) is recorded; the length of the M2MMCIMMobj is
+ * returned. Crash point "dpf.released" follows the commit. A refusal is logged with its reason,
  * writes nothing and leaves out zeroed. why may be NULL.
  */
 OM_NODISCARD int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8_t *out, size_t cap,
@@ -101,6 +112,63 @@ enum dpf_install {
  * failure closes the release so the same handover (same nonceA, new
  * nonceB) may be provisioned again; the device stays handover_accepted.
  * Repeating the last report is a no-op. Returns 0, OM_EDPF_NOT_RELEASED,
- * OM_EINVAL, an sho.h code or a store code.
+ * OM_EINVAL, an sho.h code or a store code. Crash point "dpf.installed"
+ * follows a recorded report.
  */
 OM_NODISCARD int dpf_install_status(struct dpf *d, const char *tre_id, enum dpf_install status, time_t now);
+
+enum dpf_outcome {
+	DPF_OUTCOME_ACTIVE = 1,   /* the device attached with its new MCIM */
+	DPF_OUTCOME_FALLBACK = 2, /* it could not, and went back to its previous MCIM */
+};
+
+/*
+ * The device's outcome report (docs/dpf.md "Outcome"), on its latest release.
+ * ACTIVE, each step idempotent so a repeat changes nothing and completes
+ * what a crash left undone: a release still `released` is taken as
+ * installed (dpf_install_status SUCCESS); the SHO marks the device active;
+ * the device enters this operator's DRF register (its new IMSI, its
+ * TRE_ENCRYPTION certificate, its owner, sequence 0, since the release);
+ * then, in one durable transaction, the release's outcome and the
+ * completion report for the previous SHO (request id and SHO id from the
+ * SHO's record) are recorded. Crash point "dpf.outcome" follows.
+ * FALLBACK: recorded on the release, nothing else changes.
+ * Returns 0, OM_EINVAL, OM_EDPF_NOT_RELEASED (no release for tre_id),
+ * OM_EDPF_OUTCOME (fallback after active, or active after an install
+ * failure), OM_EDPF_CONFIG (no DRF register), an sho.h, drf.h or store
+ * code, with the reason in why (may be NULL). Each call is logged.
+ */
+OM_NODISCARD int dpf_outcome(struct dpf *d, const char *tre_id, enum dpf_outcome o, time_t now, char *why,
+			     size_t why_len);
+
+/* ---- the completion reports (Note Z), queued in the DPF's record ------------- */
+
+#define DPF_COMPLETION_RETRY_MIN 1  /* seconds before the first retry */
+#define DPF_COMPLETION_RETRY_MAX 60 /* the doubling stops here */
+
+struct dpf_completion {
+	char request_id[OM_HANDOVER_ID_MAX + 1];
+	char peer[OM_HANDOVER_SHO_ID_MAX + 1]; /* the previous SHO: its [peer.<SHO_ID>] */
+	char tre_id[OM_TRE_ID_MAX + 1];
+	unsigned attempts;
+	int64_t due;
+};
+
+/* The pending report due first (maybe in the future): 1 with *c, 0 when none is pending, or a store code. */
+OM_NODISCARD int dpf_completion_next(struct dpf *d, struct dpf_completion *c);
+
+/*
+ * The DRF answered: completed (done for good) or refused (a 4xx with its
+ * reason in answer: not retried until the next start). 0 or a store code.
+ */
+OM_NODISCARD int dpf_completion_answered(struct dpf *d, const char *request_id, int completed, const char *answer,
+					 time_t now);
+
+/* No answer: one more attempt, due after 1 s doubling up to 60 s. 0 or a store code. */
+OM_NODISCARD int dpf_completion_retry(struct dpf *d, const char *request_id, const char *why, time_t now);
+
+/* At start: every report not done (pending or refused) is pending and due now. The count, or a store code. */
+OM_NODISCARD int dpf_completion_resume(struct dpf *d, time_t now);
+
+/* Reports in state ("pending", "done", "refused"). The count, or a store code. */
+OM_NODISCARD int dpf_completion_count(struct dpf *d, const char *state);

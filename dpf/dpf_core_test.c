@@ -10,7 +10,9 @@
  * om_tre_m2mmobj -> dpf_m2mmobj -> om_tre_install_mcim, and the installed
  * MCIM answers AKA for a vector of the SHO's HSS. Every refusal leaves the
  * SHO's, the DPF's and the HSS's databases byte-identical, and nothing
- * installed in the TRE.
+ * installed in the TRE. A fresh M2MMobj for an unreported release
+ * supersedes it; the outcome `active` marks the device active, enters it
+ * in SHO-B's DRF register and queues the completion report once.
  */
 #include <sqlite3.h>
 
@@ -40,6 +42,7 @@ static char path[600], sho_db[600], hss_db[600], dpf_db[600];
 static struct hss *hss;
 static struct sho *sho;
 static struct dpf *dpf;
+static struct drf *drf;
 static struct pva *pva;
 static X509 *ro_cert, *sho_cert;
 static EVP_PKEY *ro_key, *sho_key;
@@ -80,9 +83,10 @@ static char *snap(void)
 		"SELECT tre_id, imsi, state, reason, updated FROM sho_device ORDER BY tre_id",
 		"SELECT tre_id, request_id, hex(nonce_a), answer FROM sho_handover ORDER BY tre_id",
 	};
-	static const char *const qd[] = { "SELECT hex(nonce_b), tre_id, hex(nonce_a), state, created, updated "
-					   "FROM dpf_release ORDER BY nonce_b" };
-	char *a = db_dump(sho_db, qs, 2), *b = db_dump(dpf_db, qd, 1), *c = t_dump(hss_db);
+	static const char *const qd[] = { "SELECT hex(nonce_b), tre_id, hex(nonce_a), state, outcome, created, updated "
+					   "FROM dpf_release ORDER BY nonce_b",
+					   "SELECT * FROM dpf_completion ORDER BY request_id" };
+	char *a = db_dump(sho_db, qs, 2), *b = db_dump(dpf_db, qd, 2), *c = t_dump(hss_db);
 	size_t n = strlen(a) + strlen(b) + strlen(c) + 8;
 	char *all = malloc(n);
 	snprintf(all, n, "%s#%s#%s", a, b, c);
@@ -90,6 +94,21 @@ static char *snap(void)
 	free(b);
 	free(c);
 	return all;
+}
+
+/* Release rows in state. */
+static int releases_in(const char *state)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+	if (sqlite3_open_v2(dpf_db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM dpf_release WHERE state = ?1", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
 }
 
 static int same_as(char *before)
@@ -303,18 +322,24 @@ static void provision_good(struct device *dv)
 		  OM_EDPF_REPLAY_NONCE_B);
 	CHECK(same_as(before));
 
-	/* a fresh nonceB for the same nonceA while the release is unreported */
+	/* a fresh nonceB for the same nonceA while the release is unreported (the device was killed, or its
+	 * answer lost): released anew, the first release superseded */
 	int n2 = om_tre_m2mmobj(dv->tre, obj2, sizeof(obj2));
 	CHECK(n2 > 0);
+	int m2 = dpf_m2mmobj(dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why));
+	CHECK_MSG(m2 > 0, "supersede: %d %s", m2, why);
+	CHECK_INT(releases_in("superseded"), 1);
+	CHECK_INT(releases_in("released"), 1);
 	before = snap();
 	CHECK_INT(dpf_m2mmobj(dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why)),
-		  OM_EDPF_REPLAY_NONCE_A);
+		  OM_EDPF_REPLAY_NONCE_B);
 	CHECK(same_as(before));
 
 	/* the TRE now expects obj2's nonceB: the first MCIM fails to install, the device reports it */
 	CHECK(m1 > 0 && om_tre_install_mcim(dv->tre, mcim1, m1 > 0 ? (size_t)m1 : 0, now, mid) < 0);
 	CHECK_INT(mids_of_sho(dv), 0);
 	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_FAILURE, now), 0);
+	CHECK_INT(releases_in("failed"), 1);
 	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_FAILURE, now), 0);
 	CHECK(!strcmp(state_of(dv->tre_id), "handover_accepted"));
 
@@ -350,7 +375,46 @@ static void provision_good(struct device *dv)
 	CHECK_INT(om_tre_aka(dv->tre, v.rand, v.autn, &o), 0);
 	CHECK_MEM(o.res, v.xres, OM_RES_LEN);
 	om_usim_out_clear(&o);
-	CHECK_INT(sho_mark_active(sho, dv->tre_id), 0);
+
+	/* a fallback first (the new network was out of reach): recorded, nothing else moves */
+	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 3, why, sizeof(why)), 0);
+	before = snap();
+	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 3, why, sizeof(why)), 0);
+	CHECK(same_as(before));
+	CHECK(!strcmp(state_of(dv->tre_id), "provisioned"));
+	CHECK_INT(dpf_completion_count(dpf, "pending"), 0);
+
+	/* the outcome: active at the SHO, in our DRF register, the completion queued once */
+	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_ACTIVE, now + 3, why, sizeof(why)), 0);
+	CHECK(!strcmp(state_of(dv->tre_id), "active"));
+	struct drf_device_status ds;
+	CHECK_INT(drf_device_status(drf, dv->tre_id, now, &ds), 0);
+	CHECK(!strcmp(ds.imsi, st.imsi) && !strcmp(ds.owner, OWNER) && ds.ours == 1 && ds.sequence == 0);
+	CHECK_INT(dpf_completion_count(dpf, "pending"), 1);
+	struct dpf_completion c;
+	CHECK_INT(dpf_completion_next(dpf, &c), 1);
+	CHECK(!strcmp(c.request_id, st.request_id) && !strcmp(c.peer, st.current_sho) && c.peer[0]);
+	before = snap();
+	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_ACTIVE, now + 4, why, sizeof(why)), 0);
+	CHECK(same_as(before));
+	before = snap();
+	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 4, why, sizeof(why)), OM_EDPF_OUTCOME);
+	CHECK(same_as(before));
+	CHECK_INT(dpf_completion_count(dpf, "pending"), 1);
+
+	/* the queue: a retry backs off, an answer closes it */
+	CHECK_INT(dpf_completion_retry(dpf, c.request_id, "test", now), 0);
+	CHECK_INT(dpf_completion_next(dpf, &c), 1);
+	CHECK(c.attempts == 1 && c.due == now + 1);
+	CHECK_INT(dpf_completion_retry(dpf, c.request_id, "test", now), 0);
+	CHECK_INT(dpf_completion_next(dpf, &c), 1);
+	CHECK(c.attempts == 2 && c.due == now + 2);
+	CHECK_INT(dpf_completion_answered(dpf, c.request_id, 0, "OM_EDRF_STATE", now), 0);
+	CHECK_INT(dpf_completion_next(dpf, &c), 0);
+	CHECK_INT(dpf_completion_resume(dpf, now), 1);
+	CHECK_INT(dpf_completion_answered(dpf, st.request_id, 1, "completed", now), 0);
+	CHECK_INT(dpf_completion_count(dpf, "done"), 1);
+	CHECK_INT(dpf_completion_resume(dpf, now), 0);
 }
 
 int main(void)
@@ -436,8 +500,10 @@ int main(void)
 
 	/* the DPF */
 	snprintf(dpf_db, sizeof(dpf_db), "%s/dpf.db", dir);
+	struct drf_config rc_ = { .db_path = at("drf-b.db") };
+	CHECK_MSG(drf_open(&drf, &rc_, why, sizeof(why)) == 0, "drf_open: %s", why);
 	struct dpf_config dc = { .db_path = dpf_db, .sho = sho, .sign_key = sho_key, .pva = dpf_pva_http,
-				 .pva_ctx = pva_url };
+				 .pva_ctx = pva_url, .drf = drf };
 	CHECK_MSG(dpf_open(&dpf, &dc, why, sizeof(why)) == 0, "dpf_open: %s", why);
 
 	struct device d1, d2, d3, d4, d5;
@@ -471,6 +537,9 @@ int main(void)
 	device_up(&d4, "run", &note[3], na, 0);
 	refused(&d4, OM_EDPF_UNKNOWN_TRE, "not registered");
 	CHECK_INT(dpf_install_status(dpf, d4.tre_id, DPF_INSTALL_SUCCESS, time(NULL)), OM_EDPF_NOT_RELEASED);
+	CHECK_INT(dpf_outcome(dpf, d4.tre_id, DPF_OUTCOME_ACTIVE, time(NULL), why, sizeof(why)), OM_EDPF_NOT_RELEASED);
+	CHECK_INT(dpf_outcome(dpf, d3.tre_id, DPF_OUTCOME_FALLBACK, time(NULL), why, sizeof(why)),
+		  OM_EDPF_NOT_RELEASED);
 
 	/* the PVA unreachable: no decision, nothing changed (device 5 is otherwise fine until the PVA) */
 	om_http_server_free(http);
@@ -483,6 +552,7 @@ int main(void)
 	device_down(&d4);
 	device_down(&d5);
 	dpf_close(dpf);
+	drf_close(drf);
 	sho_close(sho);
 	hss_provision_stop();
 	hss_close(hss);

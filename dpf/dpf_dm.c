@@ -176,14 +176,6 @@ static int answer_encode(struct dpf_dm *s, uint8_t **out, size_t *out_len)
 
 /* ---- package 1: authentication (OMA DM Security 1.2, syncml:auth-md5) ---- */
 
-static const struct om_dm_cmd *find_cmd(const struct om_dm_msg *m, enum om_dm_cmd_type type)
-{
-	for (size_t i = 0; i < m->n_cmds; i++)
-		if (m->cmds[i].type == type)
-			return &m->cmds[i];
-	return NULL;
-}
-
 /* 0 when the Cred is that of the pending handover's credentials over the nonce we gave. */
 static int cred_right(struct dpf_dm *s, struct session *x)
 {
@@ -202,10 +194,81 @@ static int cred_right(struct dpf_dm *s, struct session *x)
 	return rc;
 }
 
-static int package1(struct dpf_dm *s, struct session *x)
+static const struct om_dm_cmd *find_alert(const struct om_dm_msg *m, unsigned code)
 {
-	const struct om_dm_cmd *alert = find_cmd(&s->in, OM_DM_CMD_ALERT);
-	if (cred_right(s, x) == 0 && alert && alert->code == OM_DM_ALERT_CLIENT_INITIATED) {
+	for (size_t i = 0; i < m->n_cmds; i++)
+		if (m->cmds[i].type == OM_DM_CMD_ALERT && m->cmds[i].code == code)
+			return &m->cmds[i];
+	return NULL;
+}
+
+/* The DM Status for the outcome alert: 200 recorded, 400 unreadable, 403 refused, 500 not recorded. */
+static unsigned outcome_code(int rc)
+{
+	switch (rc) {
+	case 0:
+		return OM_DM_STATUS_OK;
+	case OM_EDPF_OUTCOME:
+	case OM_EDPF_NOT_RELEASED:
+	case OM_EDPF_STATE:
+		return 403;
+	default:
+		return OM_DM_STATUS_FAILED;
+	}
+}
+
+/*
+ * The outcome report (docs/dm.md "Outcome alert"): Generic Alert 1226 with
+ * one item ./M2MMCIMMobj of type OM_DM_TYPE_MCIM_OUTCOME, chr "active" or
+ * "fallback", beside the authenticated Alert 1201. Answered with the Statuses
+ * and Final, no Get: the session ends.
+ */
+static int outcome(struct dpf_dm *s, struct session *x, const struct om_dm_cmd *a, time_t now)
+{
+	const struct om_dm_item *it = a->n_items == 1 ? &a->items[0] : NULL;
+	char why[DPF_REASON_MAX + 1] = "";
+	enum dpf_outcome o = 0;
+	int rc = OM_EDPF_OUTCOME;
+	unsigned code = 400;
+	if (it && it->source && !strcmp(it->source, OM_DM_URI_M2MMCIMMOBJ) && it->type &&
+	    !strcmp(it->type, OM_DM_TYPE_MCIM_OUTCOME) && it->data) {
+		if (it->data_len == 6 && !memcmp(it->data, "active", 6))
+			o = DPF_OUTCOME_ACTIVE;
+		else if (it->data_len == 8 && !memcmp(it->data, "fallback", 8))
+			o = DPF_OUTCOME_FALLBACK;
+	}
+	if (o) {
+		rc = dpf_outcome(s->cfg.dpf, x->user, o, now, why, sizeof(why));
+		code = outcome_code(rc);
+	} else {
+		snprintf(why, sizeof(why), "not an outcome item");
+	}
+	answer_start(s, x, OM_DM_STATUS_AUTH_ACCEPTED);
+	for (size_t i = 0; i < s->in.n_cmds; i++) {
+		const struct om_dm_cmd *c = &s->in.cmds[i];
+		if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
+			status(&s->ans, s->in.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type),
+			       c == a ? code : OM_DM_STATUS_OK);
+	}
+	x->done = 1;
+	om_info("dm_session", "sid=%s tre=%s result=outcome outcome=%s dm=%u%s%s", x->sid, x->user,
+		o == DPF_OUTCOME_ACTIVE ? "active" : o == DPF_OUTCOME_FALLBACK ? "fallback" : "-", code,
+		rc < 0 ? " reason=" : "", rc < 0 ? why : "");
+	if (rc == 0 && o == DPF_OUTCOME_ACTIVE && s->cfg.queued)
+		s->cfg.queued(s->cfg.queued_arg);
+	return 0;
+}
+
+static int package1(struct dpf_dm *s, struct session *x, time_t now)
+{
+	const struct om_dm_cmd *alert = find_alert(&s->in, OM_DM_ALERT_CLIENT_INITIATED);
+	if (cred_right(s, x) == 0 && alert) {
+		const struct om_dm_cmd *generic = find_alert(&s->in, OM_DM_ALERT_GENERIC);
+		if (generic) {
+			OPENSSL_cleanse(x->nonce, sizeof(x->nonce));
+			x->nonce_sent = 0;
+			return outcome(s, x, generic, now);
+		}
 		/* the nonce is spent: the rest of the session rides on this authentication */
 		OPENSSL_cleanse(x->nonce, sizeof(x->nonce));
 		x->nonce_sent = 0;
@@ -376,7 +439,7 @@ int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, time_t now, u
 	x->expires = now + (time_t)s->cfg.timeout_s;
 	switch (x->stage) {
 	case ST_AUTH:
-		rc = package1(s, x);
+		rc = package1(s, x, now);
 		break;
 	case ST_RESULTS:
 		rc = package3(s, x, now);

@@ -7,7 +7,11 @@
  *     ./M2MMobj, or 401/407 with a Chal carrying a fresh NextNonce;
  *   package 3 (Results: the M2MMobj) -> dpf_m2mmobj -> package 4: Replace
  *     of ./M2MMCIMMobj, or a Status with the refusal's DM code;
- *   the device's Status for the Replace -> dpf_install_status.
+ *   the device's Status for the Replace -> dpf_install_status;
+ *   a later package 1 with the outcome alert (Generic Alert 1226, item
+ *     ./M2MMCIMMobj of type OM_DM_TYPE_MCIM_OUTCOME, "active" or
+ *     "fallback") beside Alert 1201 and the Cred -> dpf_outcome, the
+ *     Statuses and Final, no Get: the session ends.
  * Sessions are keyed by SessionID and the device's user name (which is its
  * TRE_id at the SHO), bounded in number, each with its own nonce.
  *
@@ -37,6 +41,8 @@ struct dpf_dm_config {
 	const char *server_uri; /* our Source/LocURI, the bootstrap's PROVURL */
 	size_t max_sessions;    /* 0: DPF_DM_SESSIONS_DEFAULT */
 	unsigned timeout_s;     /* 0: DPF_DM_TIMEOUT_DEFAULT */
+	void (*queued)(void *arg); /* optional: called when an outcome queued a completion report */
+	void *queued_arg;
 };
 
 /* Returns 0, OM_EINVAL or OM_ENOMEM. */

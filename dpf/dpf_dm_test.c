@@ -16,6 +16,7 @@
 
 #include "dpf.h"
 #include "dpf_dm.h"
+#include "dpf_testkit.h"
 #include "factory.h"
 #include "hss_test_util.h"
 #include "http_server.h"
@@ -29,8 +30,7 @@
 
 #define OWNER "fleet-1"
 #define SECRET "correct horse battery"
-#define SERVER "https://dpf.sho-b.lab/dm"
-#define DEVICE "IMEI:490154203237518"
+#define SERVER TK_SERVER
 
 static char dir[] = "/tmp/om-dpf-dm-test-XXXXXX";
 static char path[600];
@@ -100,74 +100,28 @@ static int exchange(uint8_t *wire, size_t *wire_len)
 
 static unsigned hdr_status(void)
 {
-	const struct om_dm_cmd *c = &got.cmds[0];
-	if (got.n_cmds < 1 || c->type != OM_DM_CMD_STATUS || strcmp(c->ref_cmd, "SyncHdr"))
-		return 0;
-	return c->code;
+	return tk_hdr_status(&got);
 }
 
 static const struct om_dm_cmd *find(enum om_dm_cmd_type t)
 {
-	for (size_t i = 0; i < got.n_cmds; i++)
-		if (got.cmds[i].type == t)
-			return &got.cmds[i];
-	return NULL;
+	return tk_find(&got, t);
 }
 
-static char cred[OM_DM_B64_MD5_LEN + 1];
-
-/* Package 1: Alert 1201, DevInfo, and the Cred when cred_kind is 1 (TRE) or 2 (a wrong password). */
 static void package1(const char *sid, uint32_t msg_id, const char *user, struct om_tre *tre, int cred_kind)
 {
-	static const char *const devinfo[][2] = { { "./DevInfo/DevId", DEVICE }, { "./DevInfo/Man", "ACME" },
-						  { "./DevInfo/Mod", "M2ME-1" },  { "./DevInfo/DmV", "1.2" },
-						  { "./DevInfo/Lang", "en-US" } };
-	om_dm_msg_init(&msg, sid, msg_id, SERVER, DEVICE);
-	msg.hdr.source_name = user;
-	if (cred_kind == 1)
-		CHECK_INT(om_tre_dm_digest(tre, nonce, nonce_len, cred), 0);
-	if (cred_kind == 2)
-		CHECK_INT(om_dm_md5_cred(user, "guessed-password", nonce, nonce_len, cred), 0);
-	if (cred_kind) {
-		msg.hdr.cred = OM_DM_AUTH_MD5;
-		msg.hdr.cred_data = cred;
-	}
-	om_dm_add_cmd(&msg, OM_DM_CMD_ALERT)->code = OM_DM_ALERT_CLIENT_INITIATED;
-	struct om_dm_cmd *rep = om_dm_add_cmd(&msg, OM_DM_CMD_REPLACE);
-	for (size_t i = 0; i < 5; i++) {
-		struct om_dm_item *it = om_dm_add_item(rep);
-		it->source = devinfo[i][0];
-		it->data = (const uint8_t *)devinfo[i][1];
-		it->data_len = strlen(devinfo[i][1]);
-	}
-	msg.final = 1;
+	tk_package1(&msg, sid, msg_id, user, tre, cred_kind, nonce, nonce_len);
 }
 
-/* Package 3: the Results of the server's Get with the TRE's M2MMobj. */
 static void package3(const char *sid, uint32_t msg_id, const char *user, uint32_t srv_msg, uint32_t get_cmd,
 		     const uint8_t *obj, size_t len)
 {
-	om_dm_msg_init(&msg, sid, msg_id, SERVER, DEVICE);
-	msg.hdr.source_name = user;
-	struct om_dm_cmd *s = om_dm_add_cmd(&msg, OM_DM_CMD_STATUS);
-	s->msg_ref = srv_msg;
-	s->ref_cmd = "SyncHdr";
-	s->code = OM_DM_STATUS_OK;
-	s = om_dm_add_cmd(&msg, OM_DM_CMD_STATUS);
-	s->msg_ref = srv_msg;
-	s->cmd_ref = get_cmd;
-	s->ref_cmd = "Get";
-	s->code = OM_DM_STATUS_OK;
-	struct om_dm_cmd *r = om_dm_add_cmd(&msg, OM_DM_CMD_RESULTS);
-	r->msg_ref = srv_msg;
-	r->cmd_ref = get_cmd;
-	struct om_dm_item *it = om_dm_add_item(r);
-	it->source = OM_DM_URI_M2MMOBJ;
-	it->type = OM_DM_TYPE_M2MMOBJ;
-	it->format = OM_DM_FMT_B64;
-	it->data = obj;
-	it->data_len = len;
-	msg.final = 1;
+	tk_package3(&msg, sid, msg_id, user, srv_msg, get_cmd, obj, len);
+}
+
+static uint32_t add_outcome(const char *value)
+{
+	return tk_add_outcome(&msg, value);
 }
 
 static void whole_session(struct om_tre *tre, const char *tre_id)
@@ -252,18 +206,7 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 
 	/* the TRE installs; its Status 200 reports it: provisioned, session over */
 	CHECK_INT(om_tre_install_mcim(tre, mcim, ml, time(NULL), mid), 0);
-	om_dm_msg_init(&msg, "S1", 6, SERVER, DEVICE);
-	msg.hdr.source_name = user;
-	struct om_dm_cmd *s = om_dm_add_cmd(&msg, OM_DM_CMD_STATUS);
-	s->msg_ref = rep_msg;
-	s->ref_cmd = "SyncHdr";
-	s->code = OM_DM_STATUS_OK;
-	s = om_dm_add_cmd(&msg, OM_DM_CMD_STATUS);
-	s->msg_ref = rep_msg;
-	s->cmd_ref = rep_cmd;
-	s->ref_cmd = "Replace";
-	s->code = OM_DM_STATUS_OK;
-	msg.final = 1;
+	tk_install_status(&msg, "S1", 6, user, rep_msg, rep_cmd, OM_DM_STATUS_OK);
 	if (exchange(NULL, NULL) < 0)
 		return;
 	CHECK_INT(hdr_status(), OM_DM_STATUS_OK);
@@ -282,6 +225,28 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	CHECK(find(OM_DM_CMD_REPLACE) == NULL);
 	om_dm_msg_free(&got);
 	CHECK_INT(released(), 1);
+
+	/* the outcome alert without credentials: challenged, nothing changes */
+	package1("S2", 1, user, tre, 0);
+	add_outcome("active");
+	if (exchange(NULL, NULL) < 0)
+		return;
+	CHECK_INT(hdr_status(), OM_DM_STATUS_MISSING_CRED);
+	om_dm_msg_free(&got);
+	CHECK(!strcmp(state_of(tre_id), "provisioned"));
+
+	/* with them: 212, 200 for both alerts, Final, no Get; the device is active and the session over */
+	package1("S2", 2, user, tre, 1);
+	uint32_t alert_cmd = add_outcome("active");
+	if (exchange(NULL, NULL) < 0)
+		return;
+	CHECK_INT(hdr_status(), OM_DM_STATUS_AUTH_ACCEPTED);
+	CHECK(got.final && find(OM_DM_CMD_GET) == NULL);
+	CHECK_INT(tk_status_for(&got, alert_cmd), OM_DM_STATUS_OK);
+	om_dm_msg_free(&got);
+	CHECK(!strcmp(state_of(tre_id), "active"));
+	CHECK_INT(dpf_completion_count(dpf, "pending"), 1);
+	CHECK_INT(dpf_dm_sessions(dm), 1); /* only the replayed package 3's challenged S1 */
 
 	/* not a DM message: no answer */
 	CHECK(dpf_dm_handle(dm, (const uint8_t *)"<x/>", 4, time(NULL), &ans, &al) < 0 && ans == NULL);
@@ -411,8 +376,11 @@ int main(void)
 
 	/* the DPF and its DM side */
 	snprintf(dpf_db, sizeof(dpf_db), "%s/dpf.db", dir);
+	struct drf *drf = NULL;
+	struct drf_config rc_ = { .db_path = at("drf-b.db") };
+	CHECK_MSG(drf_open(&drf, &rc_, why, sizeof(why)) == 0, "drf_open: %s", why);
 	struct dpf_config dc = { .db_path = dpf_db, .sho = sho, .sign_key = sho_key, .pva = dpf_pva_http,
-				 .pva_ctx = pva_url };
+				 .pva_ctx = pva_url, .drf = drf };
 	CHECK_MSG(dpf_open(&dpf, &dc, why, sizeof(why)) == 0, "dpf_open: %s", why);
 	struct dpf_dm_config mc = { .dpf = dpf, .sho = sho, .server_uri = SERVER, .max_sessions = 4 };
 	CHECK_INT(dpf_dm_new(&dm, &mc), 0);
@@ -426,6 +394,7 @@ int main(void)
 
 	dpf_dm_free(dm);
 	dpf_close(dpf);
+	drf_close(drf);
 	sho_close(sho);
 	hss_provision_stop();
 	hss_close(hss);

@@ -9,50 +9,85 @@
  * registration service's file it names (sho_conf_load: the database with
  * the pending handovers and sealed MCIMs, the SHO_SIGNING key), then serves
  * POST <path> with application/vnd.syncml.dm+xml over HTTPS (dpf_dm.h)
- * until SIGTERM or SIGINT.
+ * until SIGTERM or SIGINT. Beside it the completion sender (dpf_sender.h)
+ * reports active devices to the previous SHOs' DRFs ([peer.<SHO_ID>]).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openmcim/dm.h>
+#include <openmcim/pki.h>
 
 #include "conf.h"
 #include "daemon.h"
 #include "dpf.h"
 #include "dpf_dm.h"
+#include "dpf_sender.h"
+#include "drf.h"
 #include "http_server.h"
 #include "log.h"
 #include "sho.h"
 #include "sho_conf.h"
+#include "sho_peer.h"
 
 #ifndef OPENMCIM_VERSION
 #define OPENMCIM_VERSION "dev"
 #endif
 
-static const struct om_conf_key keys[] = {
+static const struct om_conf_key base_keys[] = {
 	{ "dpf", "db", 1 },	       { "dpf", "sho_conf", 1 },     { "dpf", "pva_url", 1 },
 	{ "dpf", "tls_cert", 1 },      { "dpf", "tls_key", 1 },	     { "dpf", "listen", 0 },
 	{ "dpf", "port", 0 },	       { "dpf", "path", 0 },	     { "dpf", "server_uri", 0 },
 	{ "dpf", "max_sessions", 0 },  { "dpf", "session_timeout", 0 }, { "dpf", "max_body", 0 },
-	{ "dpf", "log_level", 0 },
+	{ "dpf", "log_level", 0 },     { "dpf", "drf_db", 1 },	     { "dpf", "operator_cert", 1 },
+	{ "dpf", "operator_key", 1 },  { "dpf", "peer_timeout", 0 },
 };
+#define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
 struct settings {
-	const char *db, *sho_conf, *pva_url, *listen, *path, *server_uri;
+	const char *db, *sho_conf, *pva_url, *listen, *path, *server_uri, *drf_db;
 	struct om_http_tls tls;
 	uint64_t port, max_sessions, timeout, max_body;
 	int log_level;
+	struct sho_peers peers;
 };
+
+/* The DM handler and the completion sender share the struct dpf (and the SHO core and DRF register). */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The file's [peer.X] sections added to the known keys; *conf loaded. */
+static int load_conf(const char *path, struct om_conf **conf, char ids[][OM_HANDOVER_SHO_ID_MAX + 1],
+		     size_t *n_ids, char *err, size_t len)
+{
+	static char sections[SHO_PEERS_MAX][OM_HANDOVER_SHO_ID_MAX + 8];
+	static struct om_conf_key keys[N_BASE + 2 * SHO_PEERS_MAX];
+	int n = sho_peer_sections(path, ids, SHO_PEERS_MAX, err, len);
+	if (n < 0)
+		return -1;
+	memcpy(keys, base_keys, sizeof(base_keys));
+	for (int i = 0; i < n; i++) {
+		snprintf(sections[i], sizeof(sections[i]), "peer.%.*s", OM_HANDOVER_SHO_ID_MAX, ids[i]);
+		keys[N_BASE + 2 * (size_t)i] = (struct om_conf_key){ sections[i], "url", 1 };
+		keys[N_BASE + 2 * (size_t)i + 1] = (struct om_conf_key){ sections[i], "ca", 1 };
+	}
+	*n_ids = (size_t)n;
+	*conf = om_conf_load(path, keys, N_BASE + 2 * (size_t)n, err, len);
+	return *conf ? 0 : -1;
+}
 
 static const char usage[] = "usage: openmcim-dpf -c FILE | --config FILE\n"
 			    "       openmcim-dpf --help | --version\n"
 			    "The DPF: OMA DM 1.2 server for B.2.3.4 (M2MMobj in, M2MMCIMMobj out) over HTTPS;\n"
 			    "see conf/dpf.conf.example and docs/dpf.md.\n";
 
-static int read_settings(const struct om_conf *c, struct settings *s, char *err, size_t len)
+static int read_settings(const struct om_conf *c, struct settings *s, char ids[][OM_HANDOVER_SHO_ID_MAX + 1],
+			 size_t n_ids, char *err, size_t len)
 {
+	uint64_t peer_timeout = 0;
+	X509 *x = NULL;
 	memset(s, 0, sizeof(*s));
 	s->db = om_conf_get(c, "dpf", "db");
 	s->sho_conf = om_conf_get(c, "dpf", "sho_conf");
@@ -62,7 +97,11 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	s->listen = om_conf_str(c, "dpf", "listen", "127.0.0.1");
 	s->path = om_conf_str(c, "dpf", "path", "/dm");
 	s->server_uri = om_conf_get(c, "dpf", "server_uri");
+	s->drf_db = om_conf_get(c, "dpf", "drf_db");
+	s->peers.cert_file = om_conf_get(c, "dpf", "operator_cert");
+	s->peers.key_file = om_conf_get(c, "dpf", "operator_key");
 	if (om_conf_uint(c, "dpf", "port", 8445, 0, 65535, &s->port, err, len) ||
+	    om_conf_uint(c, "dpf", "peer_timeout", 10000, 100, 600000, &peer_timeout, err, len) ||
 	    om_conf_uint(c, "dpf", "max_sessions", DPF_DM_SESSIONS_DEFAULT, 1, 65536, &s->max_sessions, err, len) ||
 	    om_conf_uint(c, "dpf", "session_timeout", DPF_DM_TIMEOUT_DEFAULT, 10, 86400, &s->timeout, err, len) ||
 	    om_conf_uint(c, "dpf", "max_body", OM_DM_MSG_MAX, 1024, OM_DM_MSG_MAX, &s->max_body, err, len))
@@ -72,7 +111,14 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	s->log_level = om_log_level_parse(om_conf_str(c, "dpf", "log_level", "info"));
 	if (s->log_level < 0)
 		return snprintf(err, len, "%s: log_level must be debug, info, notice or error", om_conf_path(c)), -1;
-	return 0;
+	s->peers.timeout_ms = (long)peer_timeout;
+	/* our client identity towards the peers' DRFs, checked now rather than at the first report */
+	int ok = om_cert_load(&x, s->peers.cert_file) == 0 && om_cert_check_profile(x, OM_CERT_OPERATOR_TLS) == 0;
+	X509_free(x);
+	if (!ok)
+		return snprintf(err, len, "%s: [dpf] operator_cert: not an OPERATOR_TLS certificate", om_conf_path(c)),
+		       -1;
+	return sho_peers_read(c, ids, n_ids, &s->peers, err, len) < 0 ? -1 : 0;
 }
 
 /* POST <path>: one SyncML DM message in, the answer out (handlers run one at a time). */
@@ -87,7 +133,9 @@ static void dm_post(struct om_http_req *req, void *arg)
 		return;
 	}
 	const uint8_t *body = om_http_req_body(req, &len);
+	pthread_mutex_lock(&lock);
 	int rc = dpf_dm_handle(dm, body, len, time(NULL), &out, &out_len);
+	pthread_mutex_unlock(&lock);
 	if (rc == 0) {
 		om_http_reply(req, 200, OM_DM_CONTENT_TYPE, out, out_len);
 	} else {
@@ -98,18 +146,31 @@ static void dm_post(struct om_http_req *req, void *arg)
 	free(out);
 }
 
+static struct dpf_sender *the_sender;
+
+/* An outcome queued a completion report (called under the lock, from the DM handler). */
+static void wake_sender(void *arg)
+{
+	(void)arg;
+	dpf_sender_wake(the_sender);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct om_daemon self = { .name = "dpf", .version = OPENMCIM_VERSION, .usage = usage };
+	static char ids[SHO_PEERS_MAX][OM_HANDOVER_SHO_ID_MAX + 1];
+	static struct settings s; /* the peer table is large */
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
 	struct sho_conf_file sf;
 	struct sho *sho = NULL;
+	struct drf *drf = NULL;
 	struct dpf *dpf = NULL;
 	struct dpf_dm *dm = NULL;
+	struct dpf_sender *sender = NULL;
 	struct om_http_server *http = NULL;
-	struct settings s;
 	char err[512] = "";
+	size_t n_ids = 0;
 	int status = 1, have_sf = 0;
 
 	int rc = om_daemon_args(&self, argc, argv, &conf_path);
@@ -117,8 +178,8 @@ int main(int argc, char **argv)
 		return rc;
 	om_log_init("dpf", OM_LOG_INFO);
 	memset(&sf, 0, sizeof(sf));
-	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
-	if (!conf || read_settings(conf, &s, err, sizeof(err))) {
+	if (load_conf(conf_path, &conf, ids, &n_ids, err, sizeof(err)) < 0 ||
+	    read_settings(conf, &s, ids, n_ids, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-dpf: %s\n", err);
 		goto out;
 	}
@@ -136,15 +197,27 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"sho: %s\"", err);
 		goto out;
 	}
+	struct drf_config rc_ = { .db_path = s.drf_db };
+	if (drf_open(&drf, &rc_, err, sizeof(err)) < 0) {
+		om_error("start", "reason=\"drf_db: %s\"", err);
+		goto out;
+	}
 	struct dpf_config dc = { .db_path = s.db, .sho = sho, .sign_key = sf.sign_key, .pva = dpf_pva_http,
-				 .pva_ctx = (void *)s.pva_url };
+				 .pva_ctx = (void *)s.pva_url, .drf = drf };
 	if (dpf_open(&dpf, &dc, err, sizeof(err)) < 0) {
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
+	struct dpf_sender_config sc = { .dpf = dpf, .lock = &lock, .peers = &s.peers };
+	if (dpf_sender_start(&sender, &sc) < 0) {
+		om_error("start", "reason=\"completion sender\"");
+		goto out;
+	}
+	the_sender = sender;
 	struct dpf_dm_config mc = { .dpf = dpf, .sho = sho,
 				    .server_uri = s.server_uri ? s.server_uri : sf.cfg.provurl,
-				    .max_sessions = (size_t)s.max_sessions, .timeout_s = (unsigned)s.timeout };
+				    .max_sessions = (size_t)s.max_sessions, .timeout_s = (unsigned)s.timeout,
+				    .queued = wake_sender, .queued_arg = NULL };
 	if (dpf_dm_new(&dm, &mc) < 0) {
 		om_error("start", "reason=\"out of memory\"");
 		goto out;
@@ -156,15 +229,17 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
-	om_notice("started", "listen=%s port=%u path=%s db=%s", s.listen, (unsigned)om_http_server_port(http), s.path,
-		  s.db);
+	om_notice("started", "listen=%s port=%u path=%s db=%s drf_db=%s peers=%zu", s.listen,
+		  (unsigned)om_http_server_port(http), s.path, s.db, s.drf_db, s.peers.n);
 
 	om_daemon_wait();
 	status = 0;
 out:
 	om_http_server_free(http);
+	dpf_sender_stop(sender);
 	dpf_dm_free(dm);
 	dpf_close(dpf);
+	drf_close(drf);
 	sho_close(sho);
 	if (have_sf)
 		sho_conf_free(&sf);

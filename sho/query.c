@@ -107,6 +107,15 @@ int sho_tre_sign_cert(struct sho *s, const char *tre_id, X509 **cert)
 	return rc;
 }
 
+int sho_tre_enc_cert(struct sho *s, const char *tre_id, uint8_t **der, size_t *der_len)
+{
+	if (!s || !tre_id || !der || !der_len)
+		return OM_EINVAL;
+	*der = NULL;
+	*der_len = 0;
+	return device_blob(s, "SELECT cert_enc FROM sho_device WHERE tre_id = ?1", tre_id, der, der_len);
+}
+
 int sho_dm_credentials(struct sho *s, const char *tre_id, struct om_dm_creds *out)
 {
 	struct om_stmt *st = NULL;

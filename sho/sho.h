@@ -171,6 +171,14 @@ OM_NODISCARD int sho_sealed_mcim(struct sho *s, const char *tre_id, uint8_t **ou
  */
 OM_NODISCARD int sho_tre_sign_cert(struct sho *s, const char *tre_id, X509 **cert);
 
+/*
+ * The Cert_TRE (encryption) the owner registered for tre_id, DER (*der
+ * malloc'd), for the DPF to enter the device in this operator's DRF
+ * register once it is active. Returns 0, OM_EINVAL, OM_ESHO_NOT_FOUND,
+ * OM_ENOMEM or a store code.
+ */
+OM_NODISCARD int sho_tre_enc_cert(struct sho *s, const char *tre_id, uint8_t **der, size_t *der_len);
+
 /* ---- handover towards the current SHO (B.2.3.2 step 2) -------------------------- */
 
 /*

@@ -9,6 +9,8 @@
 
 #include <curl/curl.h>
 
+#include <openmcim/pki.h>
+
 #include "sho_peer.h"
 #include "reason.h"
 
@@ -159,6 +161,99 @@ int sho_peer_send(const struct sho_peers *t, const struct sho_peer *p, const uin
 		om_reason(why, wl, rc, "%s: HTTP %ld, unreadable answer", url, http);
 out:
 	curl_slist_free_all(hdr);
+	if (c)
+		curl_easy_cleanup(c);
+	return rc;
+}
+
+int sho_peers_read(const struct om_conf *c, char ids[][OM_HANDOVER_SHO_ID_MAX + 1], size_t n, struct sho_peers *t,
+		   char *err, size_t len)
+{
+	const char *path = om_conf_path(c);
+	if (n > SHO_PEERS_MAX)
+		return om_reason(err, len, OM_ESHO_CONFIG, "%s: more than %d peers", path, SHO_PEERS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char sec[OM_HANDOVER_SHO_ID_MAX + 8];
+		struct sho_peer *p = &t->p[i];
+		X509 *x = NULL;
+		snprintf(sec, sizeof(sec), "peer.%.*s", OM_HANDOVER_SHO_ID_MAX, ids[i]);
+		const char *url = om_conf_get(c, sec, "url"), *ca = om_conf_get(c, sec, "ca");
+		if (!url || strncmp(url, "https://", 8) || strlen(url) <= 8 || strlen(url) > SHO_PEER_URL_MAX)
+			return om_reason(err, len, OM_ESHO_CONFIG, "%s: [%s] url must be https://HOST[:PORT][/PATH]",
+					 path, sec);
+		int ok = ca && strlen(ca) < sizeof(p->ca_file) && om_cert_load(&x, ca) == 0;
+		X509_free(x);
+		if (!ok)
+			return om_reason(err, len, OM_ESHO_CONFIG, "%s: [%s] ca: cannot read a PEM certificate", path,
+					 sec);
+		snprintf(p->sho_id, sizeof(p->sho_id), "%.*s", OM_HANDOVER_SHO_ID_MAX, ids[i]);
+		snprintf(p->url, sizeof(p->url), "%s", url);
+		snprintf(p->ca_file, sizeof(p->ca_file), "%s", ca);
+	}
+	t->n = n;
+	return 0;
+}
+
+int sho_peer_completed(const struct sho_peers *t, const struct sho_peer *p, const char *request_id,
+		       struct sho_peer_answer *ans, char *why, size_t wl)
+{
+	char url[SHO_PEER_URL_MAX + OM_HANDOVER_ID_MAX + 32], result[16];
+	struct body b = { .len = 0 };
+	CURL *c = NULL;
+	long http = 0;
+	int rc = OM_ENOMEM;
+	if (!t || !p || !request_id || !ans)
+		return OM_EINVAL;
+	memset(ans, 0, sizeof(*ans));
+	size_t rl = strlen(request_id);
+	/* the id goes into the path as it is: nothing that would need escaping */
+	if (rl == 0 || rl > OM_HANDOVER_ID_MAX ||
+	    strspn(request_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != rl)
+		return om_reason(why, wl, OM_EINVAL, "request id not fit for a URL path");
+	if (!om_curl_ready() || !(c = curl_easy_init()))
+		goto out;
+	snprintf(url, sizeof(url), "%s%shandover/%s/completed", p->url, p->url[strlen(p->url) - 1] == '/' ? "" : "/",
+		 request_id);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_SSLCERT, t->cert_file);
+	curl_easy_setopt(c, CURLOPT_SSLKEY, t->key_file);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	CURLcode cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+	ans->http_status = (int)http;
+	if (b.too_long) {
+		rc = om_reason(why, wl, OM_ESHO_PEER_ANSWER, "%s: answer longer than %d bytes", url, ANSWER_MAX);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		rc = om_reason(why, wl, OM_ESHO_PEER_TRANSPORT, "%s: %s", url, curl_easy_strerror(cc));
+		goto out;
+	}
+	rc = OM_ESHO_PEER_ANSWER;
+	if (strlen(b.text) == b.len) {
+		field(b.text, "result", result, sizeof(result));
+		field(b.text, "request_id", ans->request_id, sizeof(ans->request_id));
+		field(b.text, "reason", ans->reason, sizeof(ans->reason));
+		if (http == 200 && !strcmp(result, "completed") && !strcmp(ans->request_id, request_id)) {
+			ans->completed = 1;
+			rc = 0;
+		} else if (http >= 400 && http < 500 && !strcmp(result, "refused") && ans->reason[0]) {
+			rc = 0;
+		}
+	}
+	if (rc < 0)
+		om_reason(why, wl, rc, "%s: HTTP %ld, unreadable answer", url, http);
+out:
 	if (c)
 		curl_easy_cleanup(c);
 	return rc;

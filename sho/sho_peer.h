@@ -14,6 +14,7 @@
 #include <openmcim/err.h>
 #include <openmcim/handover.h>
 
+#include "conf.h"
 #include "sho.h"
 
 #define SHO_PEERS_MAX 32
@@ -38,6 +39,7 @@ struct sho_peer_answer {
 	int accepted;                                /* 1: result=accepted */
 	char request_id[OM_HANDOVER_ID_MAX + 1];     /* as the DRF echoed it ("" if not) */
 	char reason[SHO_REASON_MAX + 1];             /* refusal: the DRF's reason (OM_E...) */
+	int completed;                               /* 1: result=completed (sho_peer_completed) */
 };
 
 /*
@@ -64,3 +66,24 @@ const struct sho_peer *sho_peer_find(const struct sho_peers *t, const char *sho_
  */
 OM_NODISCARD int sho_peer_send(const struct sho_peers *t, const struct sho_peer *p, const uint8_t *req, size_t len,
 			       struct sho_peer_answer *ans, char *why, size_t why_len);
+
+/*
+ * The [peer.<SHO_ID>] sections of c for ids[0..n) (as sho_peer_sections
+ * found them) into t->p[0..n) and t->n: url must be https://..., ca a
+ * readable PEM certificate. The caller sets cert_file, key_file and
+ * timeout_ms. Returns 0, or OM_ESHO_CONFIG with the file and section in err.
+ */
+OM_NODISCARD int sho_peers_read(const struct om_conf *c, char ids[][OM_HANDOVER_SHO_ID_MAX + 1], size_t n,
+				struct sho_peers *t, char *err, size_t err_len);
+
+/*
+ * Note Z: report to the previous SHO's DRF that the device attached with
+ * the MCIM of request_id: POST <peer url>/handover/<request_id>/completed
+ * (docs/drf.md "Daemon") with our client certificate, no body. A 200
+ * "result=completed" (ans->completed = 1) or a 4xx "result=refused
+ * reason=..." is an answer (0). Returns 0, OM_EINVAL (request_id not
+ * [A-Za-z0-9._-]), OM_ESHO_PEER_TRANSPORT, OM_ESHO_PEER_ANSWER or
+ * OM_ENOMEM, with a one-line reason in why.
+ */
+OM_NODISCARD int sho_peer_completed(const struct sho_peers *t, const struct sho_peer *p, const char *request_id,
+				    struct sho_peer_answer *ans, char *why, size_t why_len);

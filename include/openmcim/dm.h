@@ -33,6 +33,8 @@
 #define OM_DM_URI_M2MMCIMMOBJ "./M2MMCIMMobj"
 #define OM_DM_TYPE_M2MMOBJ "org.3gpp.tr33812.M2MMobj"
 #define OM_DM_TYPE_M2MMCIMMOBJ "org.3gpp.tr33812.M2MMCIMMobj"
+/* Generic Alert (1226) item with the device's outcome after the MCIM install: "active" or "fallback" (docs/dm.md) */
+#define OM_DM_TYPE_MCIM_OUTCOME "org.openmcim.mcim-outcome"
 
 /* Alert codes (OMA DM Protocol 1.2, research 1.1). */
 enum {

@@ -253,6 +253,8 @@ enum om_err {
 	OM_EDPF_CONFIG = -1110,       /* DPF configuration missing or invalid */
 	OM_EDPF_DM_FULL = -1111,      /* every DM session slot is in use */
 	OM_EDPF_DM_IDENTITY = -1112,  /* DM message without a usable SessionID or device name */
+	OM_EDPF_OUTCOME = -1113,      /* outcome alert unreadable, or contradicting the outcome already recorded */
+	OM_EDPF_PEER = -1114,         /* completion report: no [peer.<SHO_ID>], or the previous SHO's DRF refused it */
 	/* dpf: add new codes here */
 
 	/* agent (-1200..-1249): the device agent, agent/agent.h */

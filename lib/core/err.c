@@ -234,6 +234,8 @@ static const struct err_row rows[] = {
 	ROW(OM_EDPF_CONFIG, "DPF configuration missing or invalid"),
 	ROW(OM_EDPF_DM_FULL, "too many DM sessions open"),
 	ROW(OM_EDPF_DM_IDENTITY, "DM message without a usable session or device name"),
+	ROW(OM_EDPF_OUTCOME, "outcome alert unreadable or contradicting the recorded outcome"),
+	ROW(OM_EDPF_PEER, "completion report: no peer configured, or refused by the previous SHO"),
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),
