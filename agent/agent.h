@@ -19,7 +19,9 @@
  * durable state (the agent keeps none of its own).
  *
  * Threads: one om_agent_run() per device; different devices may run in
- * parallel threads (the lab does), each with its own TRE directory.
+ * parallel threads (the lab does), each with its own TRE directory. The
+ * agent writes to sockets: a program should ignore SIGPIPE (openmcim-agent
+ * does).
  */
 #pragma once
 
@@ -45,9 +47,12 @@ const char *om_agent_outcome_name(int outcome);
 
 /*
  * Called at each step (from the thread that runs the agent). step is a
- * stable short name such as "attached", "bootstrap", "dm-authenticated",
- * "installed", "activated", "attached-new", "reported", "confirmed",
- * "fell-back" (docs/agent.md lists them with their B.2.3 step numbers);
+ * stable short name: "power-on", "attached", "attach-failed", "bootstrap",
+ * "bootstrap-refused", "dm-open", "dm-authenticated", "m2mmobj-sent",
+ * "dm-restart", "dm-lost", "installed", "install-reported", "activated",
+ * "detached", "attached-new", "reported", "report-lost", "report-refused",
+ * "confirmed", "fell-back", "refused", "link-lost", "rest" (docs/agent.md
+ * lists them with their B.2.3 step numbers; detail carries clause=...);
  * detail is key=value text (never a secret). The lab times phases with it.
  */
 typedef void (*om_agent_event_fn)(void *arg, const char *tre_id, const char *step, const char *detail);

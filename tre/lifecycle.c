@@ -133,7 +133,11 @@ int om_tre_tick(struct om_tre *tre, time_t now)
 	next.pending = 0;
 	memset(next.pend_prev, 0, sizeof(next.pend_prev));
 	next.deadline = 0;
-	OPENSSL_cleanse(&next.session, sizeof(next.session));
+	/* The session stays, marked: its DM credentials still authenticate the
+	 * agent's `fallback` outcome report to SHO[i+1]'s DPF; the agent then
+	 * drops it with om_tre_abort_session (or a new bootstrap replaces it). */
+	if (next.session.present)
+		next.session.flags |= TRE_SESSION_FELL_BACK;
 	if (tre->st.root_prev.len) {
 		/* Back to SHO[i]'s trust root, so SHO[i] can bootstrap again. */
 		rc = tre_decode_root(&root, &tre->st.root_prev);

@@ -107,6 +107,12 @@ int om_tre_bootstrap(struct om_tre *tre, const uint8_t *xml, size_t len, time_t 
 	memcpy(next.session.password, c.password, sizeof(c.password));
 	memcpy(next.session.server_id, b.server_id, sizeof(next.session.server_id));
 	next.session.server_id[sizeof(next.session.server_id) - 1] = 0;
+	/* Where the DM client connects, and over which APN: both must outlive a restart. */
+	memcpy(next.session.provurl, b.provurl, sizeof(next.session.provurl));
+	next.session.provurl[sizeof(next.session.provurl) - 1] = 0;
+	memcpy(next.session.apn, b.apn, sizeof(next.session.apn));
+	next.session.apn[sizeof(next.session.apn) - 1] = 0;
+	next.session.flags = 0;
 	rc = tre_commit(tre, &next);
 	if (rc)
 		goto out;
@@ -134,6 +140,18 @@ int om_tre_dm_identity(const struct om_tre *tre, char username[static OM_BOOTSTR
 		return OM_ETRE_NO_SESSION;
 	memcpy(username, tre->st.session.username, OM_BOOTSTRAP_NAME_MAX + 1);
 	memcpy(server_id, tre->st.session.server_id, OM_BOOTSTRAP_NAME_MAX + 1);
+	return 0;
+}
+
+int om_tre_dm_endpoint(const struct om_tre *tre, char url[static OM_BOOTSTRAP_URL_MAX + 1],
+		       char apn[static OM_BOOTSTRAP_APN_MAX + 1])
+{
+	if (!tre)
+		return OM_EINVAL;
+	if (!tre->st.session.present)
+		return OM_ETRE_NO_SESSION;
+	memcpy(url, tre->st.session.provurl, OM_BOOTSTRAP_URL_MAX + 1);
+	memcpy(apn, tre->st.session.apn, OM_BOOTSTRAP_APN_MAX + 1);
 	return 0;
 }
 
@@ -183,7 +201,9 @@ int om_tre_m2mmobj(struct om_tre *tre, uint8_t *out, size_t cap)
 
 	if (!tre || !out)
 		return OM_EINVAL;
-	if (!tre->st.session.present)
+	/* After a fallback the session only authenticates the outcome report:
+	 * the trust root is SHO[i]'s again, no MCIM of SHO[i+1] could install. */
+	if (!tre->st.session.present || (tre->st.session.flags & TRE_SESSION_FELL_BACK))
 		return OM_ETRE_NO_SESSION;
 	rc = om_tre_get_info(tre, &info);
 	if (rc)

@@ -35,7 +35,8 @@ enum {
 	ST_MID = 0x0e,         /* repeated: mid(16) | state(1) | is_pcid(1) | owner */
 	ST_ACTIVE = 0x0f,
 	ST_PENDING = 0x10,     /* prev mid(16) | deadline(8) */
-	ST_SESSION = 0x11,     /* nonceA(16) | len|username | len|password | len|server_id */
+	ST_SESSION = 0x11,     /* nonceA(16) | len|username | len|password | len|server_id
+				  version 3 adds: | len|provurl | len|apn | flags(1) */
 	ST_LAST = ST_SESSION,
 };
 #define ST_MANDATORY ((1u << ST_TRE_ID) | (1u << ST_TRE_TYPE) | (1u << ST_FIRMWARE) | (1u << ST_RO_ID) | \
@@ -199,12 +200,15 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 	}
 	if (s->session.present) {
 		const struct tre_session *se = &s->session;
-		w_tlv_hdr(&w, ST_SESSION, OM_NONCE_LEN + 3 + strlen(se->username) + strlen(se->password) +
-						  strlen(se->server_id));
+		w_tlv_hdr(&w, ST_SESSION, OM_NONCE_LEN + 6 + strlen(se->username) + strlen(se->password) +
+						  strlen(se->server_id) + strlen(se->provurl) + strlen(se->apn));
 		w_bytes(&w, se->nonce_a, OM_NONCE_LEN);
 		w_small_str(&w, se->username);
 		w_small_str(&w, se->password);
 		w_small_str(&w, se->server_id);
+		w_small_str(&w, se->provurl);
+		w_small_str(&w, se->apn);
+		w_bytes(&w, &se->flags, 1);
 	}
 	OPENSSL_cleanse(v, sizeof(v));
 	return w_finish(&w, out, len);
@@ -343,7 +347,16 @@ static int state_field(struct tre_state *s, unsigned version, uint8_t tag, const
 		memcpy(se->nonce_a, v, OM_NONCE_LEN);
 		if (r_small_str(se->username, sizeof(se->username), &p, end) ||
 		    r_small_str(se->password, sizeof(se->password), &p, end) ||
-		    r_small_str(se->server_id, sizeof(se->server_id), &p, end) || p != end)
+		    r_small_str(se->server_id, sizeof(se->server_id), &p, end))
+			return OM_ETRE_STATE;
+		if (version >= 3) {
+			if (r_small_str(se->provurl, sizeof(se->provurl), &p, end) ||
+			    r_small_str(se->apn, sizeof(se->apn), &p, end) || end - p != 1 ||
+			    (*p & ~TRE_SESSION_FELL_BACK))
+				return OM_ETRE_STATE;
+			se->flags = *p++;
+		}
+		if (p != end)
 			return OM_ETRE_STATE;
 		se->present = 1;
 		return 0;

@@ -29,10 +29,13 @@
 
 /*
  * State record versions: 1 kept the private keys as PKCS#8 DER; 2 keeps
- * them as a key blob (below). Version 1 is still read: its keys are taken
- * as TRE_KEY_PKCS8 blobs, and the next write makes the record version 2.
+ * them as a key blob (below); 3 adds the bootstrap's PROVURL and APN and a
+ * flags octet to the session, so the DM session and the outcome report
+ * survive a restart. Versions 1 and 2 are still read (keys taken as
+ * TRE_KEY_PKCS8 blobs; a session without PROVURL and APN), and the next
+ * write makes the record version 3.
  */
-#define TRE_STATE_VERSION 2
+#define TRE_STATE_VERSION 3
 #define TRE_MID_VERSION 1
 #define TRE_REPLAY_MAX 32   /* nonceA values remembered (a ring: oldest dropped) */
 #define TRE_BLOB_MAX 8192   /* largest key or certificate kept */
@@ -49,6 +52,9 @@ struct tre_mid_entry {
 	char owner[OM_TRE_STAKEHOLDER_MAX + 1];
 };
 
+/* Session flags (state record version 3). */
+#define TRE_SESSION_FELL_BACK 0x01u /* om_tre_tick fell back: the session is kept for the outcome report only */
+
 /* The DM credentials and nonceA of an accepted bootstrap (B.2.3.3). Secret. */
 struct tre_session {
 	int present;
@@ -56,6 +62,9 @@ struct tre_session {
 	char username[OM_BOOTSTRAP_NAME_MAX + 1];
 	char password[OM_BOOTSTRAP_NAME_MAX + 1];
 	char server_id[OM_BOOTSTRAP_NAME_MAX + 1];
+	char provurl[OM_BOOTSTRAP_URL_MAX + 1]; /* "" in a session read from a version 1/2 record */
+	char apn[OM_BOOTSTRAP_APN_MAX + 1];
+	uint8_t flags;                          /* TRE_SESSION_* */
 };
 
 struct tre_state {

@@ -263,6 +263,7 @@ int om_tre_status(const struct om_tre *tre, struct om_tre_status *st)
 			st->active_blocked = 1;
 	}
 	st->session = tre->st.session.present;
+	st->session_fell_back = tre->st.session.present && (tre->st.session.flags & TRE_SESSION_FELL_BACK);
 	st->activation_pending = tre->st.pending;
 	st->fallback_deadline = tre->st.pending ? (time_t)tre->st.deadline : 0;
 	return 0;

@@ -217,7 +217,22 @@ static void test_unconfirmed_activation_falls_back_at_the_deadline(void)
 	/* The previous MCIM answers AKA again, and SHO1 is the trust root again. */
 	CHECK_INT(aka_ok(tre, &m1, 64), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
-	CHECK(strcmp(st.trust_root_cn, sho1.id) == 0 && !st.activation_pending && !st.session);
+	CHECK(strcmp(st.trust_root_cn, sho1.id) == 0 && !st.activation_pending);
+	/* The session stays, marked, for the `fallback` outcome report: its DM
+	 * credentials and endpoint still answer (across a restart), nothing more. */
+	CHECK(st.session && st.session_fell_back);
+	om_tre_close(tre);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	char url[OM_BOOTSTRAP_URL_MAX + 1], apn[OM_BOOTSTRAP_APN_MAX + 1], digest[OM_TRE_DM_DIGEST_B64_LEN + 1];
+	uint8_t obj[OM_MOBJ_MAX], nonce[4] = { 9, 9, 9, 9 };
+	CHECK_INT(om_tre_dm_endpoint(tre, url, apn), 0);
+	CHECK(!strcmp(url, "https://dpf.sho.example:8443/dm") && !strcmp(apn, "m2m.sho.example"));
+	CHECK_INT(om_tre_dm_digest(tre, nonce, sizeof(nonce), digest), 0);
+	CHECK_INT(om_tre_m2mmobj(tre, obj, sizeof(obj)), OM_ETRE_NO_SESSION);
+	CHECK_INT(om_tre_abort_session(tre), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(!st.session && !st.session_fell_back && strcmp(st.trust_root_cn, sho1.id) == 0);
+	CHECK_INT(om_tre_dm_endpoint(tre, url, apn), OM_ETRE_NO_SESSION);
 	CHECK(file_exists_for(t.dir, mid1) && file_exists_for(t.dir, mid2));
 	/* Confirmation after the deadline is refused. */
 	CHECK_INT(om_tre_activate(tre, mid2, now + 200, 10), 0);
@@ -389,7 +404,9 @@ static void test_dm_digest_is_computed_inside_without_the_password(void)
 	uint8_t nonce_a[16], nonce[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	size_t len = 0;
 
+	char url[OM_BOOTSTRAP_URL_MAX + 1], apn[OM_BOOTSTRAP_APN_MAX + 1];
 	CHECK_INT(om_tre_dm_digest(tre, nonce, sizeof(nonce), digest), OM_ETRE_NO_SESSION);
+	CHECK_INT(om_tre_dm_endpoint(tre, url, apn), OM_ETRE_NO_SESSION);
 	check_random(nonce_a, 16);
 	uint8_t *xml = make_bootstrap(&ro, sho1.der, sho1.der_len, t.enc_cert, 1, nonce_a, &len);
 	CHECK_INT(om_tre_bootstrap(tre, xml, len, time(NULL)), 0);
@@ -408,10 +425,12 @@ static void test_dm_digest_is_computed_inside_without_the_password(void)
 	EVP_EncodeBlock(want, md, 16);
 	CHECK(strcmp(digest, (char *)want) == 0);
 	om_tre_close(tre);
-	/* The session survives a restart (the DM session may span one). */
+	/* The session survives a restart (the DM session may span one), with its PROVURL and APN. */
 	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
 	CHECK_INT(om_tre_dm_digest(tre, nonce, sizeof(nonce), digest), 0);
 	CHECK(strcmp(digest, (char *)want) == 0);
+	CHECK_INT(om_tre_dm_endpoint(tre, url, apn), 0);
+	CHECK(!strcmp(url, "https://dpf.sho.example:8443/dm") && !strcmp(apn, "m2m.sho.example"));
 	om_tre_close(tre);
 	fx_tre_free(&t);
 }

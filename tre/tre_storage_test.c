@@ -4,9 +4,13 @@
  * cheap identity checks of personalisation: each key type survives
  * personalise and open, a version 1 record (PKCS#8 keys) still opens, and
  * certificates that do not name this TRE or certify its keys are refused
- * without a full X509 parse.
+ * without a full X509 parse; a version 2 session (no PROVURL, APN or flags)
+ * still parses and is rewritten as version 3, whose session fields are
+ * strict.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -149,6 +153,67 @@ static void test_version_1_state_still_opens(void)
 	fx_tre_free(&t);
 }
 
+/* The fuzz corpus's version 2 record with a session (first byte: the fuzzer's parser selector). */
+static void test_version_2_session_parses_and_becomes_version_3(void)
+{
+	char path[1024];
+	const char *src = getenv("OM_SOURCE_DIR");
+	size_t len = 0;
+	struct tre_state s, t;
+	uint8_t *a = NULL, *b = NULL;
+	size_t al = 0, bl = 0;
+
+	snprintf(path, sizeof(path), "%s/fuzz/corpus/tre_record/state-session", src ? src : ".");
+	uint8_t *in = check_slurp(path, &len);
+	CHECK_MSG(in && len > 6 && in[5] == 2, "%s: not a version 2 state record", path);
+	if (!in || len <= 6)
+		return;
+	CHECK_INT(tre_state_parse(&s, in + 1, len - 1), 0);
+	CHECK(s.session.present && s.session.provurl[0] == 0 && s.session.apn[0] == 0 && s.session.flags == 0);
+	CHECK_INT(tre_state_encode(&s, &a, &al), 0);
+	CHECK(a && al > 5 && a[4] == 3);
+	CHECK_INT(tre_state_parse(&t, a, al), 0);
+	CHECK(t.session.present && !strcmp(t.session.username, s.session.username));
+	CHECK_INT(tre_state_encode(&t, &b, &bl), 0);
+	CHECK(al == bl && a && b && memcmp(a, b, al) == 0);
+	tre_state_clear(&t);
+
+	/* Version 3: the endpoint and the flag round-trip; an unknown flag bit is refused. */
+	snprintf(s.session.provurl, sizeof(s.session.provurl), "https://dpf.sho-b.lab:8443/dm");
+	snprintf(s.session.apn, sizeof(s.session.apn), "prov.sho-b");
+	s.session.flags = TRE_SESSION_FELL_BACK;
+	free(a);
+	free(b);
+	a = b = NULL;
+	CHECK_INT(tre_state_encode(&s, &a, &al), 0);
+	CHECK_INT(tre_state_parse(&t, a, al), 0);
+	CHECK(!strcmp(t.session.provurl, "https://dpf.sho-b.lab:8443/dm") && !strcmp(t.session.apn, "prov.sho-b") &&
+	      t.session.flags == TRE_SESSION_FELL_BACK);
+	tre_state_clear(&t);
+	s.session.flags = 0x02;
+	CHECK_INT(tre_state_encode(&s, &b, &bl), 0);
+	CHECK_INT(tre_state_parse(&t, b, bl), OM_ETRE_STATE);
+	/* A version 2 reader's view of a version 3 session: the extra bytes do not parse. */
+	b[4] = 2;
+	CHECK_INT(tre_state_parse(&t, b, bl), OM_ETRE_STATE);
+	tre_state_clear(&s);
+	free(a);
+	free(b);
+	free(in);
+
+	/* The corpus's version 3 seed: a session kept after a fallback, with its endpoint. */
+	snprintf(path, sizeof(path), "%s/fuzz/corpus/tre_record/state-session-v3", src ? src : ".");
+	in = check_slurp(path, &len);
+	CHECK_MSG(in && len > 6 && in[5] == 3, "%s: not a version 3 state record", path);
+	if (!in || len <= 6)
+		return;
+	CHECK_INT(tre_state_parse(&s, in + 1, len - 1), 0);
+	CHECK(s.session.present && !strcmp(s.session.provurl, "https://localhost:8443/dm") &&
+	      !strcmp(s.session.apn, "prov.sho-b") && s.session.flags == TRE_SESSION_FELL_BACK);
+	tre_state_clear(&s);
+	free(in);
+}
+
 static void test_certificates_must_name_this_tre_and_certify_its_keys(void)
 {
 	struct fx_tre t;
@@ -196,6 +261,7 @@ int main(void)
 	test_malformed_key_blobs_are_refused();
 	test_each_encryption_key_type_personalises_and_opens();
 	test_version_1_state_still_opens();
+	test_version_2_session_parses_and_becomes_version_3();
 	test_certificates_must_name_this_tre_and_certify_its_keys();
 	fx_sho_free(&ro);
 	om_ca_free(pva);

@@ -119,6 +119,8 @@ struct om_tre_status {
 	int session;                  /* 1 while a bootstrap's DM credentials are held */
 	int activation_pending;       /* 1 while a new MCIM awaits confirmation */
 	time_t fallback_deadline;
+	int session_fell_back;        /* 1 when the session is held after a fallback (om_tre_tick):
+					 only for the outcome report, then om_tre_abort_session */
 };
 
 /* Fill *st. Returns 0 or OM_EINVAL. */
@@ -184,6 +186,16 @@ OM_NODISCARD int om_tre_dm_identity(const struct om_tre *tre,
 				    char server_id[static OM_BOOTSTRAP_NAME_MAX + 1]);
 
 /*
+ * Where the session's DM client connects: the bootstrap's PROVURL (the DPF,
+ * APPLICATION/ADDR) and the APN it names (NAPDEF/NAP-ADDRESS), both kept in
+ * the sealed state so the DM session and the outcome report survive a
+ * restart (not secret). A session read from a state record of version 1 or
+ * 2 has both empty. Returns 0 or OM_ETRE_NO_SESSION.
+ */
+OM_NODISCARD int om_tre_dm_endpoint(const struct om_tre *tre, char url[static OM_BOOTSTRAP_URL_MAX + 1],
+				    char apn[static OM_BOOTSTRAP_APN_MAX + 1]);
+
+/*
  * The OMA DM MD5 digest credential, computed inside the TRE so the password
  * never leaves it (OMA DM Security 1.2, research/oma-dm-cp-and-peers.md 1.4):
  *   B64(MD5(B64(MD5(username ":" password)) ":" nonce))
@@ -198,7 +210,8 @@ OM_NODISCARD int om_tre_dm_digest(const struct om_tre *tre, const uint8_t *nonce
  * Build M2MMobj (B.2.3.4 step 5): TRE info with type and measurements, the
  * session's nonceA, a fresh nonceB (remembered in memory as pending,
  * replacing any earlier one), signed with the TRE signing key.
- * Returns its length, OM_ETRE_NO_SESSION, OM_ERANDOM or the codes of
+ * Returns its length, OM_ETRE_NO_SESSION (also for a session kept after a
+ * fallback), OM_ERANDOM or the codes of
  * om_m2mmobj_build(). Writes no file.
  */
 OM_NODISCARD int om_tre_m2mmobj(struct om_tre *tre, uint8_t *out, size_t cap);
@@ -243,8 +256,11 @@ OM_NODISCARD int om_tre_confirm(struct om_tre *tre, time_t now);
 /*
  * Let time pass: if an activation is pending and now >= its deadline, fall
  * back (Note Y): the previous MID is active again, the new one inactive, the
- * previous trust root restored. Returns 1 if it fell back, 0 if nothing was
- * due, or OM_EIO.
+ * previous trust root restored. The bootstrap session, if held, stays but is
+ * marked (om_tre_status().session_fell_back): its DM credentials only serve
+ * the agent's `fallback` outcome report to the new SHO's DPF, after which
+ * the agent calls om_tre_abort_session(). Returns 1 if it fell back, 0 if
+ * nothing was due, or OM_EIO.
  */
 OM_NODISCARD int om_tre_tick(struct om_tre *tre, time_t now);
 

@@ -1,0 +1,754 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device agent: TR 33.812 B.2.3.3-B.2.3.5 (spec/004 5.2.2.6.1) on top of
+ * the TRE, top to bottom. om_agent_run() reads the TRE's durable state and
+ * runs the step it calls for, again and again, until the device rests:
+ *
+ *   run_wait_push      attach with the active MID, take the pushed bootstrap (B.2.3.3)
+ *   run_provisioning   the DM session with the new SHO's DPF (B.2.3.4 steps 4-VII),
+ *                      then activate (VIII) and detach
+ *   run_activation     attach with the new MCIM (B.2.3.5) before the Note Y deadline,
+ *                      report `active`, confirm
+ *   run_fallback       the deadline passed: attach with the previous MID again,
+ *                      report `fallback`, drop the session
+ *
+ * The agent keeps no state of its own: a run killed anywhere starts again
+ * from the TRE (agent.h's table; docs/agent.md). om_failpoint() marks every
+ * step boundary for the crash test (docs/crash.md). No secret reaches an
+ * event or a reason: the TRE computes RES and the DM credential, and only
+ * IMSIs, codes and URLs are reported.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openmcim/failpoint.h>
+#include <openmcim/radio.h>
+
+#include "agent.h"
+#include "dm_client.h"
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define DEFAULT_RETRY_MIN_MS 200
+#define DEFAULT_RETRY_MAX_MS 5000
+#define DEFAULT_RETRIES 8
+#define MAX_STEPS 16 /* om_tre state changes in one run: a loop guard, never reached in a sane flow */
+
+/* What a step came to, besides an om_err code. */
+enum {
+	STEP_AGAIN = 1,   /* the TRE's state moved on: look at it again */
+	STEP_DONE = 2,    /* res->outcome is set */
+	STEP_FELL = 3,    /* om_tre_tick fell back (Note Y) */
+};
+
+struct agent {
+	const struct om_agent_config *cfg;
+	struct om_agent_result *res;
+	struct om_tre *tre;
+	struct om_radio_link link;
+	int attached;
+	char imsi[OM_MCIM_IMSI_MAX + 1];
+	struct om_radio_bearer bearer;
+	int timeout_ms;
+	unsigned retry_min, retry_max, retries, backoff;
+	unsigned pushes;
+	int bootstrap_rc;
+};
+
+const char *om_agent_outcome_name(int outcome)
+{
+	switch (outcome) {
+	case OM_AGENT_IDLE:
+		return "IDLE";
+	case OM_AGENT_PROVISIONED:
+		return "PROVISIONED";
+	case OM_AGENT_FELL_BACK:
+		return "FELL_BACK";
+	case OM_AGENT_REFUSED:
+		return "REFUSED";
+	default:
+		return "?";
+	}
+}
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+static void event(struct agent *ag, const char *step, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void event(struct agent *ag, const char *step, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	if (!ag->cfg->on_event)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	ag->cfg->on_event(ag->cfg->event_arg, ag->res->tre_id, step, detail);
+}
+
+/* Set the run's error (or refusal) code and its one-line reason. */
+static int fail(struct agent *ag, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct agent *ag, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ag->res->reason, sizeof(ag->res->reason), fmt, ap);
+	va_end(ap);
+	ag->res->code = code;
+	return code;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* Exponential backoff after a lost message: retry_min, doubling up to retry_max; never past cap_ms. */
+static void backoff(struct agent *ag, long cap_ms)
+{
+	unsigned ms = ag->backoff ? ag->backoff : ag->retry_min;
+	ag->backoff = ms * 2 > ag->retry_max ? ag->retry_max : ms * 2;
+	if (cap_ms >= 0 && (long)ms > cap_ms)
+		ms = (unsigned)cap_ms;
+	ag->res->retries++;
+	sleep_ms(ms);
+}
+
+/* The active MID's IMSI and owner into the result: the identity the device rests with. */
+static void note_identity(struct agent *ag)
+{
+	struct om_tre_mid_info mi;
+	if (om_tre_active(ag->tre, &mi) == 0) {
+		snprintf(ag->res->imsi, sizeof(ag->res->imsi), "%s", mi.imsi);
+		snprintf(ag->res->owner, sizeof(ag->res->owner), "%s", mi.owner);
+	}
+}
+
+/* Abort the bootstrap session (the TRE is as before the bootstrap) and end with REFUSED. */
+static int refuse(struct agent *ag, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(struct agent *ag, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ag->res->reason, sizeof(ag->res->reason), fmt, ap);
+	va_end(ap);
+	ag->res->code = code;
+	ag->res->outcome = OM_AGENT_REFUSED;
+	int rc = om_tre_abort_session(ag->tre);
+	event(ag, "refused", "code=%s session_aborted=%s reason=\"%s\"", om_errname(code), rc == 0 ? "yes" : "no",
+	      ag->res->reason);
+	return STEP_DONE;
+}
+
+/* ---- the radio: attach, AKA, push, detach ------------------------------------------ */
+
+/* TS 33.401 6.1.1 in the TRE: RES, or AUTS on a sync failure (the VNO then resynchronises with the HSS). */
+static int tre_aka(void *arg, const uint8_t rand[static OM_RAND_LEN], const uint8_t autn[static OM_AUTN_LEN],
+		   uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN])
+{
+	struct agent *ag = arg;
+	struct om_usim_out o;
+	int rc = om_tre_aka(ag->tre, rand, autn, &o);
+	if (rc == 0) {
+		memcpy(res, o.res, OM_RES_LEN);
+		*res_len = OM_RES_LEN;
+	} else if (rc == OM_EAUTH_SYNC) {
+		memcpy(auts, o.auts, OM_AUTS_LEN);
+	}
+	om_usim_out_clear(&o);
+	return rc;
+}
+
+/* B.2.3.3: a pushed bootstrap goes to the TRE as it came; the TRE checks everything. */
+static int on_push(void *arg, const uint8_t *doc, size_t len)
+{
+	struct agent *ag = arg;
+	char url[OM_BOOTSTRAP_URL_MAX + 1] = "", apn[OM_BOOTSTRAP_APN_MAX + 1] = "";
+	struct om_tre_status st;
+	ag->pushes++;
+	ag->bootstrap_rc = om_tre_bootstrap(ag->tre, doc, len, time(NULL));
+	if (ag->bootstrap_rc) {
+		event(ag, "bootstrap-refused", "clause=B.2.3.3 code=%s", om_errname(ag->bootstrap_rc));
+		return ag->bootstrap_rc;
+	}
+	if (om_tre_dm_endpoint(ag->tre, url, apn) != 0 || om_tre_status(ag->tre, &st) != 0)
+		st.bootstrap_sequence = 0;
+	event(ag, "bootstrap", "clause=B.2.3.3 step=4 trust_root=%s sequence=%u provurl=%s apn=%s", st.trust_root_cn,
+	      st.bootstrap_sequence, url, apn);
+	om_failpoint("agent.bootstrap");
+	return 0;
+}
+
+static void link_down(struct agent *ag)
+{
+	om_radio_link_close(&ag->link);
+	ag->attached = 0;
+}
+
+static void detach(struct agent *ag)
+{
+	if (ag->attached) {
+		int rc = om_radio_ue_detach(&ag->link, ag->imsi, ag->timeout_ms);
+		event(ag, "detached", "imsi=%s result=%s", ag->imsi, rc ? om_errname(rc) : "ok");
+	}
+	link_down(ag);
+}
+
+/*
+ * One attach with the TRE's active MID mi (a fresh radio link each time).
+ * Every failure here is the network's or the link's: worth another try.
+ */
+static int attach_once(struct agent *ag, const struct om_tre_mid_info *mi, int timeout_ms)
+{
+	struct om_radio_attach_result r;
+	int rc;
+	link_down(ag);
+	rc = om_radio_link_connect(&ag->link, ag->cfg->vno_host, ag->cfg->vno_port);
+	if (rc) {
+		event(ag, "attach-failed", "imsi=%s code=%s reason=\"vno unreachable\"", mi->imsi, om_errname(rc));
+		return rc;
+	}
+	om_radio_ue_on_push(&ag->link, on_push, ag);
+	memset(&r, 0, sizeof(r));
+	ag->res->attaches++;
+	rc = om_radio_ue_attach(&ag->link, mi->imsi, mi->apn, tre_aka, ag, timeout_ms, &r);
+	if (rc) {
+		link_down(ag);
+		event(ag, "attach-failed", "imsi=%s code=%s emm_cause=%u auth_rounds=%u", mi->imsi, om_errname(rc),
+		      (unsigned)r.emm_cause, r.auth_rounds);
+		return rc;
+	}
+	ag->attached = 1;
+	ag->bearer = r.bearer;
+	snprintf(ag->imsi, sizeof(ag->imsi), "%s", mi->imsi);
+	note_identity(ag);
+	event(ag, mi->pending ? "attached-new" : "attached",
+	      "clause=%s imsi=%s owner=%s pcid=%d apn=%s auth_rounds=%u resync=%d", mi->pending ? "B.2.3.5" : "B.2.3.3",
+	      mi->imsi, mi->owner, mi->is_pcid, r.apn, r.auth_rounds, r.sent_sync_failure ? 1 : 0);
+	return 0;
+}
+
+/*
+ * Attach with the active MID, retrying with backoff: cfg->retries times,
+ * or, with a deadline (Note Y), until om_tre_tick falls back (STEP_FELL).
+ */
+static int attach_retry(struct agent *ag, time_t deadline)
+{
+	int rc = 0;
+	ag->backoff = 0;
+	for (unsigned i = 0; deadline || i < ag->retries; i++) {
+		int tmo = ag->timeout_ms;
+		if (deadline) {
+			int t = om_tre_tick(ag->tre, time(NULL));
+			if (t == 1)
+				return STEP_FELL;
+			if (t < 0)
+				return fail(ag, t, "fallback: %s", om_errname(t));
+			long left = (long)(deadline - time(NULL)) * 1000;
+			if (left < tmo)
+				tmo = left > 500 ? (int)left : 500;
+		}
+		/* No usable MID (none active, or blocked at secure boot): no retry mends that. */
+		struct om_tre_mid_info mi;
+		rc = om_tre_active(ag->tre, &mi);
+		if (rc)
+			return fail(ag, rc, "no identity to attach with: %s", om_strerror(rc));
+		rc = attach_once(ag, &mi, tmo);
+		if (rc == 0) {
+			ag->backoff = 0;
+			return 0;
+		}
+		if (!deadline && i + 1 >= ag->retries)
+			break;
+		backoff(ag, deadline ? ((long)(deadline - time(NULL)) * 1000 + 50) : -1);
+	}
+	return fail(ag, OM_EAGENT_NETWORK, "attach failed %u times, last %s", ag->retries, om_errname(rc));
+}
+
+/* ---- the DM session (B.2.3.4) ------------------------------------------------------ */
+
+static int dm_open(struct agent *ag, struct agent_dm **dm)
+{
+	char url[OM_BOOTSTRAP_URL_MAX + 1], apn[OM_BOOTSTRAP_APN_MAX + 1];
+	char user[OM_BOOTSTRAP_NAME_MAX + 1], server_id[OM_BOOTSTRAP_NAME_MAX + 1];
+	int rc = om_tre_dm_endpoint(ag->tre, url, apn);
+	if (!rc)
+		rc = om_tre_dm_identity(ag->tre, user, server_id);
+	if (rc)
+		return rc;
+	if (!url[0])
+		return OM_ETRE_NO_SESSION; /* a session from a version 2 state: no PROVURL kept */
+	rc = agent_dm_new(dm, url, &ag->bearer, ag->cfg->dm_ca_file, ag->timeout_ms, ag->res->tre_id, user);
+	if (!rc)
+		event(ag, "dm-open", "provurl=%s server_id=%s apn=%s bearer=default", url, server_id, apn);
+	return rc;
+}
+
+/* The DM status a device answers for a refused M2MMCIMMobj (OMA-TS-SyncML-RepPro 10). */
+static unsigned install_status(int rc)
+{
+	return rc == OM_EIO || rc == OM_ENOMEM || rc == OM_ETRE_FULL ? OM_DM_STATUS_FAILED : 400;
+}
+
+/* The device's Status for the Replace (package 3'): SyncHdr 200 and the install's code. */
+static void send_install_status(struct agent_dm *dm, uint32_t srv_msg, uint32_t rep_cmd, unsigned code)
+{
+	agent_dm_begin(dm);
+	struct om_dm_cmd *s = om_dm_add_cmd(&dm->out, OM_DM_CMD_STATUS);
+	s->msg_ref = srv_msg;
+	s->ref_cmd = "SyncHdr";
+	s->code = OM_DM_STATUS_OK;
+	s = om_dm_add_cmd(&dm->out, OM_DM_CMD_STATUS);
+	s->msg_ref = srv_msg;
+	s->cmd_ref = rep_cmd;
+	s->ref_cmd = "Replace";
+	s->target_ref = OM_DM_URI_M2MMCIMMOBJ;
+	s->code = code;
+	dm->out.final = 1;
+}
+
+/*
+ * One DM session, B.2.3.4 steps 4-VII: 0 with the MCIM installed (mid);
+ * STEP_DONE on a refusal (res set, session aborted); a transient code
+ * (the caller starts a new session); another negative code: give up.
+ */
+static int dm_session(struct agent *ag, struct agent_dm *dm, uint8_t mid[static OM_MCIM_MID_LEN])
+{
+	static const char *const lost = "the DPF lost the session";
+	uint8_t obj[OM_MOBJ_MAX];
+
+	/* Step 4: package 1, challenged, then with the Cred the TRE computes. */
+	int rc = agent_dm_authenticate(dm, ag->tre, NULL, NULL);
+	if (rc == OM_EAGENT_REFUSED)
+		return refuse(ag, rc, "the DPF refused the DM credentials: %s", dm->why);
+	if (rc)
+		return rc;
+	event(ag, "dm-authenticated", "clause=B.2.3.4 step=4 session=%s", dm->session_id);
+	om_failpoint("agent.dm-authenticated");
+	const struct om_dm_cmd *get = agent_dm_find(dm, OM_DM_CMD_GET);
+	if (!get || get->n_items < 1 || !get->items[0].target || strcmp(get->items[0].target, OM_DM_URI_M2MMOBJ)) {
+		snprintf(dm->why, sizeof(dm->why), "no Get of %s after the 212", OM_DM_URI_M2MMOBJ);
+		return OM_EAGENT_DM;
+	}
+	uint32_t srv_msg = dm->in.hdr.msg_id, get_cmd = get->cmd_id;
+
+	/* Steps II and 5: the TRE signs M2MMobj {TRE info, nonceA, nonceB}; package 3 carries it as Results. */
+	int n = om_tre_m2mmobj(ag->tre, obj, sizeof(obj));
+	if (n < 0)
+		return fail(ag, n, "M2MMobj: %s", om_strerror(n));
+	agent_dm_begin(dm);
+	struct om_dm_cmd *s = om_dm_add_cmd(&dm->out, OM_DM_CMD_STATUS);
+	s->msg_ref = srv_msg;
+	s->ref_cmd = "SyncHdr";
+	s->code = OM_DM_STATUS_OK;
+	s = om_dm_add_cmd(&dm->out, OM_DM_CMD_STATUS);
+	s->msg_ref = srv_msg;
+	s->cmd_ref = get_cmd;
+	s->ref_cmd = "Get";
+	s->code = OM_DM_STATUS_OK;
+	struct om_dm_cmd *r = om_dm_add_cmd(&dm->out, OM_DM_CMD_RESULTS);
+	r->msg_ref = srv_msg;
+	r->cmd_ref = get_cmd;
+	uint32_t results_cmd = r->cmd_id, my_msg = dm->next_msg_id;
+	struct om_dm_item *it = om_dm_add_item(r);
+	it->source = OM_DM_URI_M2MMOBJ;
+	it->type = OM_DM_TYPE_M2MMOBJ;
+	it->format = OM_DM_FMT_B64;
+	it->data = obj;
+	it->data_len = (size_t)n;
+	dm->out.final = 1;
+	rc = agent_dm_exchange(dm);
+	if (rc)
+		return rc;
+	event(ag, "m2mmobj-sent", "clause=B.2.3.4 step=5 bytes=%d", n);
+	om_failpoint("agent.m2mmobj-sent");
+
+	/* Steps III-V at the DPF; step 7: the Replace of ./M2MMCIMMobj, or a refusal. */
+	unsigned hs = agent_dm_hdr_status(dm);
+	if (hs == OM_DM_STATUS_MISSING_CRED || hs == OM_DM_STATUS_UNAUTHORIZED || hs == 403) {
+		/* A DPF that restarted forgot the session: a new one from package 1
+		 * (the DPF supersedes the unreported release on a fresh M2MMobj). */
+		snprintf(dm->why, sizeof(dm->why), "%s (status %u)", lost, hs);
+		event(ag, "dm-restart", "status=%u", hs);
+		return OM_EAGENT_DM;
+	}
+	const struct om_dm_cmd *rep = agent_dm_find(dm, OM_DM_CMD_REPLACE);
+	if (!rep || rep->n_items < 1 || !rep->items[0].target ||
+	    strcmp(rep->items[0].target, OM_DM_URI_M2MMCIMMOBJ) || !rep->items[0].data) {
+		const struct om_dm_cmd *st = agent_dm_status_for(dm, my_msg, results_cmd);
+		unsigned code = st ? st->code : 0;
+		if (code >= 400 && code < 500)
+			return refuse(ag, OM_EAGENT_REFUSED, "the DPF refused the M2MMobj with status %u", code);
+		snprintf(dm->why, sizeof(dm->why), "no M2MMCIMMobj, status %u for the Results", code);
+		return code >= 500 ? OM_EAGENT_NETWORK : OM_EAGENT_DM;
+	}
+	uint32_t rep_msg = dm->in.hdr.msg_id, rep_cmd = rep->cmd_id;
+
+	/* Steps VI-VII: the TRE checks SHO[i+1]'s signature and nonceB, opens and stores the MCIM. */
+	rc = om_tre_install_mcim(ag->tre, rep->items[0].data, rep->items[0].data_len, time(NULL), mid);
+	if (rc) {
+		send_install_status(dm, rep_msg, rep_cmd, install_status(rc));
+		int sent = agent_dm_exchange(dm);
+		event(ag, "install-reported", "status=%u delivered=%s", install_status(rc), sent ? "no" : "yes");
+		return refuse(ag, rc, "the TRE refused the M2MMCIMMobj: %s", om_strerror(rc));
+	}
+	struct om_tre_mid_info mi[OM_TRE_MIDS_MAX];
+	struct om_tre_status tst;
+	const char *imsi = "?";
+	if (om_tre_status(ag->tre, &tst) == 0) {
+		int k = om_tre_mid_list(ag->tre, tst.trust_root_cn, mi, OM_TRE_MIDS_MAX);
+		for (int i = 0; i < k && i < OM_TRE_MIDS_MAX; i++)
+			if (!memcmp(mi[i].mid, mid, OM_MCIM_MID_LEN))
+				imsi = mi[i].imsi;
+		event(ag, "installed", "clause=B.2.3.4 step=VII imsi=%s owner=%s", imsi, tst.trust_root_cn);
+	}
+	om_failpoint("agent.installed");
+
+	/* Package 3': the install's Status 200. Best effort: the outcome report says it again. */
+	for (int i = 0; i < 2; i++) {
+		send_install_status(dm, rep_msg, rep_cmd, OM_DM_STATUS_OK);
+		rc = agent_dm_exchange(dm);
+		if (rc == 0 || rc == OM_EAGENT_DM)
+			break;
+	}
+	event(ag, "install-reported", "status=200 delivered=%s answer=%u", rc ? "no" : "yes",
+	      rc ? 0 : agent_dm_hdr_status(dm));
+	om_failpoint("agent.install-reported");
+	return 0;
+}
+
+/* An MCIM installed in this session but not yet activated (a run stopped after step VII). */
+static int installed_mid(struct agent *ag, uint8_t mid[static OM_MCIM_MID_LEN])
+{
+	struct om_tre_status st;
+	struct om_tre_mid_info mi[OM_TRE_MIDS_MAX];
+	if (om_tre_status(ag->tre, &st) != 0)
+		return 0;
+	int n = om_tre_mid_list(ag->tre, st.trust_root_cn, mi, OM_TRE_MIDS_MAX);
+	for (int i = 0; i < n && i < OM_TRE_MIDS_MAX; i++) {
+		if (mi[i].state == OM_TRE_MID_INSTALLED && !mi[i].is_pcid) {
+			memcpy(mid, mi[i].mid, OM_MCIM_MID_LEN);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The outcome report (docs/agent.md): a new DM session whose package 1 adds
+ * Alert 1226 for ./M2MMCIMMobj with `active` or `fallback`. 0 when the DPF
+ * answered Status 200 for it; OM_EAGENT_REFUSED when it answered otherwise
+ * (an answer all the same); a transient code when every try was lost.
+ */
+static int report_outcome(struct agent *ag, const char *outcome, time_t deadline)
+{
+	struct agent_dm *dm = NULL;
+	int rc = dm_open(ag, &dm);
+	if (rc)
+		return rc;
+	ag->backoff = 0;
+	for (unsigned i = 0; i < ag->retries; i++) {
+		uint32_t cmd = 0;
+		if (i) {
+			if (deadline && time(NULL) + 1 >= deadline)
+				break;
+			backoff(ag, deadline ? ((long)(deadline - time(NULL)) * 1000) : -1);
+			agent_dm_new_session(dm);
+		}
+		rc = agent_dm_authenticate(dm, ag->tre, outcome, &cmd);
+		if (rc == OM_EAGENT_REFUSED)
+			break;
+		if (rc) {
+			event(ag, "report-lost", "outcome=%s try=%u code=%s why=\"%s\"", outcome, i + 1, om_errname(rc),
+			      dm->why);
+			continue;
+		}
+		const struct om_dm_cmd *st = agent_dm_status_for(dm, dm->next_msg_id - 1, cmd);
+		unsigned code = st ? st->code : 0;
+		if (code >= 500) {
+			/* "not recorded" (docs/dpf.md): the DPF could not write it; say it again. */
+			rc = OM_EAGENT_NETWORK;
+			snprintf(dm->why, sizeof(dm->why), "outcome status %u", code);
+			event(ag, "report-lost", "outcome=%s try=%u status=%u", outcome, i + 1, code);
+			continue;
+		}
+		event(ag, "reported", "clause=B.2.3.5 outcome=%s status=%u", outcome, code);
+		if (code != OM_DM_STATUS_OK)
+			snprintf(dm->why, sizeof(dm->why), "outcome status %u", code);
+		rc = code == OM_DM_STATUS_OK ? 0 : OM_EAGENT_REFUSED;
+		break;
+	}
+	if (rc == OM_EAGENT_REFUSED)
+		event(ag, "report-refused", "outcome=%s why=\"%s\"", outcome, dm->why);
+	ag->res->dm_messages += dm->messages;
+	agent_dm_free(dm);
+	return rc;
+}
+
+/* ---- the steps --------------------------------------------------------------------- */
+
+/*
+ * Whether a push since *seen decides the wait: an accepted bootstrap, or a
+ * refused one. A bootstrap already taken (replay, old sequence) is the
+ * DRF's at-least-once delivery repeating itself: noted, and the wait goes on.
+ */
+static int push_decides(struct agent *ag, unsigned *seen)
+{
+	if (ag->pushes == *seen)
+		return 0;
+	*seen = ag->pushes;
+	return ag->bootstrap_rc != OM_ETRE_REPLAY && ag->bootstrap_rc != OM_ETRE_SEQUENCE;
+}
+
+/* No session: attach with the active MID and wait for a bootstrap (B.2.3.3). */
+static int run_wait_push(struct agent *ag)
+{
+	int wait = ag->cfg->wait_push_ms;
+	time_t until = wait > 0 ? time(NULL) + (wait + 999) / 1000 : 0;
+	unsigned pushes = ag->pushes;
+
+	for (unsigned lost = 0;;) {
+		if (!ag->attached) {
+			int rc = attach_retry(ag, 0);
+			if (rc)
+				return rc;
+			om_failpoint("agent.attached");
+		}
+		/* A push may have come during the attach itself. */
+		if (push_decides(ag, &pushes))
+			break;
+		if (wait == 0) {
+			ag->res->outcome = OM_AGENT_IDLE;
+			return STEP_DONE;
+		}
+		int tmo = wait < 0 ? -1 : (int)((until - time(NULL)) * 1000);
+		if (wait > 0 && tmo <= 0) {
+			ag->res->outcome = OM_AGENT_IDLE;
+			return STEP_DONE;
+		}
+		int rc = om_radio_ue_wait_push(&ag->link, tmo);
+		if (push_decides(ag, &pushes))
+			break;
+		if (ag->bootstrap_rc && rc == ag->bootstrap_rc)
+			continue; /* a repeated bootstrap: still attached, wait on */
+		if (rc == OM_ERADIO_TIMEOUT) {
+			ag->res->outcome = OM_AGENT_IDLE;
+			return STEP_DONE;
+		}
+		/* The link or the bearer went: attach again. */
+		event(ag, "link-lost", "code=%s", om_errname(rc));
+		link_down(ag);
+		if (++lost > ag->retries)
+			return fail(ag, OM_EAGENT_NETWORK, "radio link lost %u times", lost);
+		backoff(ag, -1);
+	}
+	if (ag->bootstrap_rc)
+		return refuse(ag, ag->bootstrap_rc, "the TRE refused the bootstrap: %s", om_strerror(ag->bootstrap_rc));
+	return STEP_AGAIN;
+}
+
+/* A session, nothing activated: B.2.3.4 steps 4-VIII, then detach for the new MCIM. */
+static int run_provisioning(struct agent *ag)
+{
+	uint8_t mid[OM_MCIM_MID_LEN];
+	struct agent_dm *dm = NULL;
+	int rc;
+
+	if (!installed_mid(ag, mid)) {
+		if (!ag->attached) {
+			rc = attach_retry(ag, 0);
+			if (rc)
+				return rc;
+			om_failpoint("agent.attached");
+		}
+		rc = dm_open(ag, &dm);
+		if (rc == OM_ETRE_NO_SESSION)
+			return refuse(ag, rc, "the bootstrap session names no DPF");
+		if (rc)
+			return fail(ag, rc, "DM client: %s", om_strerror(rc));
+		ag->backoff = 0;
+		for (unsigned i = 0;; i++) {
+			rc = dm_session(ag, dm, mid);
+			if (rc == 0 || rc == STEP_DONE)
+				break;
+			if (rc != OM_EAGENT_NETWORK && rc != OM_EAGENT_DM)
+				break;
+			event(ag, "dm-lost", "try=%u code=%s why=\"%s\"", i + 1, om_errname(rc), dm->why);
+			if (i + 1 >= ag->retries) {
+				rc = fail(ag, rc, "DM session with the DPF failed %u times: %s", i + 1, dm->why);
+				break;
+			}
+			backoff(ag, -1);
+			agent_dm_new_session(dm);
+		}
+		ag->res->dm_messages += dm->messages;
+		agent_dm_free(dm);
+		if (rc)
+			return rc;
+	}
+
+	/* Step VIII (Note Y): the new MCIM active, the previous one kept until confirmed. */
+	rc = om_tre_activate(ag->tre, mid, time(NULL), ag->cfg->fallback_s);
+	if (rc)
+		return refuse(ag, rc, "the TRE refused to activate the MCIM: %s", om_strerror(rc));
+	struct om_tre_status st;
+	if (om_tre_status(ag->tre, &st) == 0)
+		event(ag, "activated", "clause=B.2.3.4 step=VIII deadline=%lld", (long long)st.fallback_deadline);
+	om_failpoint("agent.activated");
+	/* B.2.3.5: the new MCIM attaches afresh; leave the current network first. */
+	detach(ag);
+	return STEP_AGAIN;
+}
+
+/* An activation pending: attach with the new MCIM before the deadline, report `active`, confirm. */
+static int run_activation(struct agent *ag, time_t deadline)
+{
+	int rc = attach_retry(ag, deadline);
+	if (rc == STEP_FELL) {
+		event(ag, "fell-back", "clause=B.2.3.4 note=Y deadline=%lld", (long long)deadline);
+		om_failpoint("agent.fell-back");
+		return STEP_AGAIN;
+	}
+	if (rc)
+		return rc;
+	om_failpoint("agent.attached-new");
+
+	/* The outcome to the new SHO's DPF while the DM credentials are still held. */
+	rc = report_outcome(ag, "active", deadline);
+	if (rc && rc != OM_EAGENT_REFUSED) {
+		if (om_tre_tick(ag->tre, time(NULL)) == 1)
+			return STEP_AGAIN;
+		return fail(ag, OM_EAGENT_NETWORK, "the outcome report could not be delivered: %s", om_errname(rc));
+	}
+	om_failpoint("agent.reported");
+	rc = om_tre_confirm(ag->tre, time(NULL));
+	if (rc == OM_ETRE_MID_STATE && om_tre_tick(ag->tre, time(NULL)) == 1)
+		return STEP_AGAIN; /* the deadline won while we reported */
+	if (rc)
+		return fail(ag, rc, "confirm: %s", om_strerror(rc));
+	note_identity(ag);
+	event(ag, "confirmed", "clause=B.2.3.5 imsi=%s owner=%s", ag->res->imsi, ag->res->owner);
+	om_failpoint("agent.confirmed");
+	ag->res->outcome = OM_AGENT_PROVISIONED;
+	return STEP_DONE;
+}
+
+/* After a fallback: attach with the previous MID, report `fallback` (best effort), drop the session. */
+static int run_fallback(struct agent *ag)
+{
+	int rc;
+	if (!ag->attached) {
+		rc = attach_retry(ag, 0);
+		if (rc)
+			return rc;
+		om_failpoint("agent.attached");
+	}
+	rc = report_outcome(ag, "fallback", 0);
+	if (rc)
+		event(ag, "report-lost", "outcome=fallback code=%s", om_errname(rc));
+	om_failpoint("agent.fallback-reported");
+	rc = om_tre_abort_session(ag->tre);
+	if (rc && rc != OM_ETRE_NO_SESSION)
+		return fail(ag, rc, "abort session: %s", om_strerror(rc));
+	note_identity(ag);
+	ag->res->outcome = OM_AGENT_FELL_BACK;
+	return STEP_DONE;
+}
+
+/* ---- the run ---------------------------------------------------------------------- */
+
+static int check_config(const struct om_agent_config *cfg, struct om_agent_result *res)
+{
+	const char *what = NULL;
+	if (!cfg->tre_dir || !cfg->tre_dir[0])
+		what = "tre_dir";
+	else if (!cfg->vno_host || !cfg->vno_host[0] || !cfg->vno_port)
+		what = "vno host and port";
+	else if (!cfg->dm_ca_file || !cfg->dm_ca_file[0])
+		what = "dm_ca_file";
+	if (!what)
+		return 0;
+	snprintf(res->reason, sizeof(res->reason), "agent configuration: %s missing", what);
+	res->code = OM_EAGENT_CONFIG;
+	return OM_EAGENT_CONFIG;
+}
+
+int om_agent_run(const struct om_agent_config *cfg, struct om_agent_result *res)
+{
+	struct agent ag;
+	struct om_tre_status st;
+	int rc;
+
+	if (!res)
+		return OM_EINVAL;
+	memset(res, 0, sizeof(*res));
+	if (!cfg)
+		return OM_EINVAL;
+	if ((rc = check_config(cfg, res)) != 0)
+		return rc;
+	memset(&ag, 0, sizeof(ag));
+	ag.cfg = cfg;
+	ag.res = res;
+	om_radio_link_init(&ag.link, -1);
+	ag.timeout_ms = cfg->net_timeout_ms > 0 ? cfg->net_timeout_ms : DEFAULT_TIMEOUT_MS;
+	ag.retry_min = cfg->retry_min_ms ? cfg->retry_min_ms : DEFAULT_RETRY_MIN_MS;
+	ag.retry_max = cfg->retry_max_ms ? cfg->retry_max_ms : DEFAULT_RETRY_MAX_MS;
+	if (ag.retry_max < ag.retry_min)
+		ag.retry_max = ag.retry_min;
+	ag.retries = cfg->retries ? cfg->retries : DEFAULT_RETRIES;
+
+	/* Power on: secure boot of the TRE. */
+	rc = om_tre_open(&ag.tre, cfg->tre_dir, cfg->tre_flags);
+	if (rc) {
+		snprintf(res->reason, sizeof(res->reason), "TRE in %s does not open: %s", cfg->tre_dir, om_strerror(rc));
+		res->code = rc;
+		return rc;
+	}
+	if (om_tre_status(ag.tre, &st) == 0)
+		snprintf(res->tre_id, sizeof(res->tre_id), "%s", st.tre_id);
+	event(&ag, "power-on", "session=%d pending=%d fell_back=%d sequence=%u", st.session, st.activation_pending,
+	      st.session_fell_back, st.bootstrap_sequence);
+	/* Note Y: a deadline that passed while the device was off falls back now. */
+	if (om_tre_tick(ag.tre, time(NULL)) == 1)
+		event(&ag, "fell-back", "clause=B.2.3.4 note=Y at=boot");
+
+	rc = STEP_AGAIN;
+	for (unsigned step = 0; rc == STEP_AGAIN && step < MAX_STEPS; step++) {
+		if ((rc = om_tre_status(ag.tre, &st)) != 0)
+			break;
+		if (st.activation_pending)
+			rc = run_activation(&ag, st.fallback_deadline);
+		else if (st.session && st.session_fell_back)
+			rc = run_fallback(&ag);
+		else if (st.session)
+			rc = run_provisioning(&ag);
+		else
+			rc = run_wait_push(&ag);
+	}
+	if (rc == STEP_AGAIN)
+		rc = fail(&ag, OM_EAGENT_DM, "no resting state after %d steps", MAX_STEPS);
+	if (rc == STEP_DONE) {
+		rc = 0;
+		res->code = res->outcome == OM_AGENT_REFUSED ? res->code : 0;
+	} else if (rc > 0) {
+		rc = fail(&ag, OM_EAGENT_DM, "step ended with %d", rc);
+	}
+	note_identity(&ag);
+	event(&ag, "rest", "outcome=%s imsi=%s owner=%s attaches=%u dm_messages=%u retries=%u",
+	      rc ? "error" : om_agent_outcome_name(res->outcome), res->imsi, res->owner, res->attaches,
+	      res->dm_messages, res->retries);
+	detach(&ag);
+	om_tre_close(ag.tre);
+	if (rc) {
+		res->outcome = 0;
+		if (!res->code)
+			res->code = rc;
+		if (!res->reason[0])
+			snprintf(res->reason, sizeof(res->reason), "%s", om_strerror(rc));
+	}
+	return rc;
+}

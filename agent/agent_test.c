@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent without a network (the whole flow runs in
+ * tests/provisioning_e2e_test.c and tests/agent_crash_test.c against the
+ * lab): configuration refusals, a TRE that does not open, a VNO that never
+ * answers (retries with backoff, then OM_EAGENT_NETWORK, the TRE's files
+ * byte-identical), and openmcim-agent's exit statuses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <openmcim/tre.h>
+
+#include "agent.h"
+#include "daemon_util.h"
+#include "tre_fixture.h"
+
+static char events[4096];
+
+static void on_event(void *arg, const char *tre_id, const char *step, const char *detail)
+{
+	(void)arg;
+	size_t n = strlen(events);
+	snprintf(events + n, sizeof(events) - n, "%s %s %s\n", tre_id, step, detail);
+}
+
+static void test_configuration_is_checked_first(void)
+{
+	struct om_agent_result res;
+	struct om_agent_config cfg = { .tre_dir = "/nonexistent", .vno_host = "127.0.0.1", .vno_port = 9,
+				       .dm_ca_file = "/nonexistent.pem" };
+	CHECK_INT(om_agent_run(NULL, &res), OM_EINVAL);
+	struct om_agent_config c = cfg;
+	c.tre_dir = NULL;
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	CHECK(strstr(res.reason, "tre_dir") != NULL && res.outcome == 0);
+	c = cfg;
+	c.vno_port = 0;
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	CHECK(strstr(res.reason, "vno") != NULL);
+	c = cfg;
+	c.dm_ca_file = "";
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	CHECK(strstr(res.reason, "dm_ca_file") != NULL);
+	/* No TRE there: the device cannot boot. */
+	CHECK_INT(om_agent_run(&cfg, &res), OM_ETRE_NOT_FOUND);
+	CHECK(res.outcome == 0 && res.code == OM_ETRE_NOT_FOUND && strstr(res.reason, "/nonexistent"));
+	CHECK(!strcmp(om_agent_outcome_name(OM_AGENT_PROVISIONED), "PROVISIONED") &&
+	      !strcmp(om_agent_outcome_name(OM_AGENT_FELL_BACK), "FELL_BACK") && !strcmp(om_agent_outcome_name(0), "?"));
+}
+
+static void test_unreachable_vno_is_retried_then_reported(const struct fx_tre *t)
+{
+	struct om_agent_result res;
+	uint8_t before[32], after[32];
+	unsigned port = du_free_port(); /* nobody listens there */
+	struct om_agent_config cfg = { .tre_dir = t->dir, .vno_host = "127.0.0.1", .vno_port = (uint16_t)port,
+				       .dm_ca_file = "/nonexistent.pem", .retries = 3, .retry_min_ms = 5,
+				       .retry_max_ms = 20, .net_timeout_ms = 500, .on_event = on_event };
+	fx_dir_hash(t->dir, before);
+	events[0] = 0;
+	CHECK_INT(om_agent_run(&cfg, &res), OM_EAGENT_NETWORK);
+	CHECK_INT(res.outcome, 0);
+	CHECK_INT(res.code, OM_EAGENT_NETWORK);
+	CHECK_INT(res.attaches, 0); /* no attach procedure ran: the link never came up */
+	CHECK_INT(res.retries, 2); /* three tries: two repeats after a loss */
+	CHECK(!strcmp(res.tre_id, t->tre_id) && !strcmp(res.imsi, "001010000000001"));
+	CHECK_MSG(strstr(events, "power-on") && strstr(events, "attach-failed") && strstr(events, "rest outcome=error"),
+		  "%s", events);
+	fx_dir_hash(t->dir, after);
+	CHECK_MEM(before, after, 32);
+}
+
+/* openmcim-agent: --help, a bad configuration (2), an error (1). */
+static void test_program_exit_statuses(const struct fx_tre *t)
+{
+	const char *cli = getenv("OM_CLI");
+	char exe[600], conf[600], out[4096], text[1024];
+	if (!cli) {
+		CHECK_MSG(0, "OM_CLI unset");
+		return;
+	}
+	snprintf(exe, sizeof(exe), "%.*s/openmcim-agent", (int)(strrchr(cli, '/') - cli), cli);
+	snprintf(conf, sizeof(conf), "%s/agent.conf", t->dir);
+	const char *help[] = { exe, "--help", NULL };
+	CHECK_INT(du_run(help, 1, out, sizeof(out)), 0);
+	CHECK(strstr(out, "-c FILE") != NULL);
+	const char *none[] = { exe, NULL };
+	CHECK_INT(du_run(none, 1, out, sizeof(out)), 2);
+	const char *run[] = { exe, "-c", conf, NULL };
+	/* each of these is a configuration error (after the tre_dir line): exit 2 with the file named */
+	static const char *const bad[] = {
+		"dm_ca = /x.pem\n",                                       /* vno missing */
+		"vno = localhost:7000\ndm_ca = /x.pem\n",                 /* not IPv4 */
+		"vno = 127.0.0.1:7000\ndm_ca = /x.pem\nretries = 0\n",
+		"vno = 127.0.0.1:7000\ndm_ca = /x.pem\nwait_push = soon\n",
+		"vno = 127.0.0.1:7000\ndm_ca = /x.pem\nverbose = 1\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[agent]\ntre_dir = %s\n%s", t->dir, bad[i]);
+		CHECK_INT(du_write_file(conf, text), 0);
+		int st = du_run(run, 1, out, sizeof(out));
+		CHECK_MSG(st == 2 && strstr(out, "agent.conf"), "case %zu: exit %d: %s", i, st, out);
+	}
+	snprintf(text, sizeof(text),
+		 "[agent]\ntre_dir = %s\nvno = 127.0.0.1:%u\ndm_ca = /x.pem\nretries = 2\nretry_min = 5\n"
+		 "net_timeout = 300\nwait_push = forever\n",
+		 t->dir, du_free_port());
+	CHECK_INT(du_write_file(conf, text), 0);
+	int st = du_run(run, 1, out, sizeof(out));
+	CHECK_MSG(st == 1 && strstr(out, "power-on tre_id=TRE-00000601") && strstr(out, "OM_EAGENT_NETWORK"),
+		  "exit %d: %s", st, out);
+	unlink(conf);
+}
+
+int main(void)
+{
+	struct om_ca *pva = NULL;
+	EVP_PKEY *pva_key = NULL;
+	struct fx_sho ro;
+	struct fx_tre t;
+	if (om_key_generate(&pva_key, OM_KEY_EC_P256) || om_ca_create(&pva, pva_key, "PVA Root", 0, 0))
+		FX_DIE("pva");
+	fx_sho_init(&ro, "RO-Example");
+	fx_tre_init(&t, pva, "TRE-00000601", &ro, OM_KEY_X25519);
+	if (om_tre_personalise(t.dir, &t.p, 0))
+		FX_DIE("personalise");
+	test_configuration_is_checked_first();
+	test_unreachable_vno_is_retried_then_reported(&t);
+	test_program_exit_statuses(&t);
+	fx_tre_free(&t);
+	fx_sho_free(&ro);
+	om_ca_free(pva);
+	EVP_PKEY_free(pva_key);
+	return check_done();
+}

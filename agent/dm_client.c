@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The device's OMA DM client transport: SyncML over HTTPS through the bearer's CONNECT proxy (dm_client.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "dm_client.h"
+#include "reason.h"
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct agent_dm *dm = arg;
+	size_t len = size * n;
+	/* A DM message is bounded (OM_DM_MSG_MAX); a longer answer is refused, not truncated. */
+	if (len > sizeof(dm->body) - dm->body_len) {
+		dm->body_overflow = 1;
+		return 0;
+	}
+	memcpy(dm->body + dm->body_len, p, len);
+	dm->body_len += len;
+	return len;
+}
+
+int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer, const char *ca_file,
+		 int timeout_ms, const char *dev_id, const char *user)
+{
+	struct agent_dm *dm;
+	CURL *c;
+
+	*out = NULL;
+	if (!url || strncmp(url, "https://", 8) != 0 || strlen(url) >= sizeof(dm->url) || !bearer || !ca_file ||
+	    !dev_id || strlen(dev_id) >= sizeof(dm->dev_id) || !user || strlen(user) >= sizeof(dm->user))
+		return OM_EINVAL;
+	if (!om_curl_ready())
+		return OM_ENOMEM;
+	dm = calloc(1, sizeof(*dm));
+	if (!dm)
+		return OM_ENOMEM;
+	snprintf(dm->url, sizeof(dm->url), "%s", url);
+	snprintf(dm->dev_id, sizeof(dm->dev_id), "%s", dev_id);
+	snprintf(dm->user, sizeof(dm->user), "%s", user);
+	snprintf(dm->proxy, sizeof(dm->proxy), "http://%u.%u.%u.%u:%u", bearer->proxy_ipv4[0], bearer->proxy_ipv4[1],
+		 bearer->proxy_ipv4[2], bearer->proxy_ipv4[3], (unsigned)bearer->proxy_port);
+	c = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: " OM_DM_CONTENT_TYPE);
+	struct curl_slist *h2 = h ? curl_slist_append(h, "Accept: " OM_DM_CONTENT_TYPE) : NULL;
+	if (!c || !h2) {
+		curl_easy_cleanup(c);
+		curl_slist_free_all(h);
+		free(dm);
+		return OM_ENOMEM;
+	}
+	dm->curl = c;
+	dm->headers = h2;
+	/* The device's only route to the DPF is its bearer: the VNO's CONNECT
+	 * proxy tunnels to the host:port the APN allows; TLS runs end to end. */
+	curl_easy_setopt(c, CURLOPT_URL, dm->url);
+	curl_easy_setopt(c, CURLOPT_PROXY, dm->proxy);
+	curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h2);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, dm);
+	agent_dm_new_session(dm);
+	*out = dm;
+	return 0;
+}
+
+void agent_dm_free(struct agent_dm *dm)
+{
+	if (!dm)
+		return;
+	om_dm_msg_free(&dm->in);
+	curl_easy_cleanup(dm->curl);
+	curl_slist_free_all(dm->headers);
+	/* The last package 1 on the wire holds a spent Cred: no need to leave it in freed memory. */
+	OPENSSL_cleanse(dm->cred, sizeof(dm->cred));
+	OPENSSL_cleanse(dm->wire, sizeof(dm->wire));
+	free(dm);
+}
+
+void agent_dm_new_session(struct agent_dm *dm)
+{
+	uint8_t r[8];
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		memset(r, 0, sizeof(r)); /* a SessionID is not secret; uniqueness per device is what counts */
+	snprintf(dm->session_id, sizeof(dm->session_id), "%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
+		 r[4], r[5], r[6], r[7]);
+	dm->next_msg_id = 1;
+	om_dm_msg_free(&dm->in);
+	memset(&dm->in, 0, sizeof(dm->in));
+}
+
+void agent_dm_begin(struct agent_dm *dm)
+{
+	om_dm_msg_init(&dm->out, dm->session_id, dm->next_msg_id, dm->url, dm->dev_id);
+	dm->out.hdr.source_name = dm->user;
+	dm->out.hdr.max_msg_size = OM_DM_MSG_MAX;
+}
+
+int agent_dm_exchange(struct agent_dm *dm)
+{
+	int n = om_dm_encode(&dm->out, dm->wire, sizeof(dm->wire));
+	if (n < 0)
+		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "encode: %s", om_errname(n));
+	om_dm_msg_free(&dm->in);
+	memset(&dm->in, 0, sizeof(dm->in));
+	dm->next_msg_id++;
+	dm->messages++;
+	dm->body_len = 0;
+	dm->body_overflow = 0;
+	dm->http_status = 0;
+	curl_easy_setopt(dm->curl, CURLOPT_POSTFIELDS, dm->wire);
+	curl_easy_setopt(dm->curl, CURLOPT_POSTFIELDSIZE, (long)n);
+	CURLcode cc = curl_easy_perform(dm->curl);
+	curl_easy_getinfo(dm->curl, CURLINFO_RESPONSE_CODE, &dm->http_status);
+	if (cc != CURLE_OK) {
+		if (dm->body_overflow)
+			return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "answer over %d bytes",
+					 OM_DM_MSG_MAX);
+		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_NETWORK, "%s", curl_easy_strerror(cc));
+	}
+	/* 5xx: the DPF lost it or is busy (503: every session slot taken): a lost message. */
+	if (dm->http_status >= 500)
+		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_NETWORK, "http %ld", dm->http_status);
+	if (dm->http_status != 200)
+		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "http %ld", dm->http_status);
+	int rc = om_dm_parse(dm->body, dm->body_len, &dm->in);
+	if (rc)
+		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "answer: %s", om_errname(rc));
+	for (size_t i = 0; i < dm->in.n_cmds; i++) {
+		const struct om_dm_cmd *c = &dm->in.cmds[i];
+		if (c->type == OM_DM_CMD_STATUS && c->next_nonce_len && c->next_nonce_len <= sizeof(dm->nonce)) {
+			memcpy(dm->nonce, c->next_nonce, c->next_nonce_len);
+			dm->nonce_len = c->next_nonce_len;
+		}
+	}
+	return 0;
+}
+
+unsigned agent_dm_hdr_status(const struct agent_dm *dm)
+{
+	for (size_t i = 0; i < dm->in.n_cmds; i++) {
+		const struct om_dm_cmd *c = &dm->in.cmds[i];
+		if (c->type == OM_DM_CMD_STATUS && c->cmd_ref == 0 && c->ref_cmd && !strcmp(c->ref_cmd, "SyncHdr"))
+			return c->code;
+	}
+	return 0;
+}
+
+const struct om_dm_cmd *agent_dm_find(const struct agent_dm *dm, enum om_dm_cmd_type t)
+{
+	for (size_t i = 0; i < dm->in.n_cmds; i++)
+		if (dm->in.cmds[i].type == t)
+			return &dm->in.cmds[i];
+	return NULL;
+}
+
+const struct om_dm_cmd *agent_dm_status_for(const struct agent_dm *dm, uint32_t msg_id, uint32_t cmd_id)
+{
+	for (size_t i = 0; i < dm->in.n_cmds; i++) {
+		const struct om_dm_cmd *c = &dm->in.cmds[i];
+		if (c->type == OM_DM_CMD_STATUS && c->cmd_ref == cmd_id && (c->msg_ref == msg_id || c->msg_ref == 0))
+			return c;
+	}
+	return NULL;
+}
+
+/* Package 1 (docs/dm.md "Session"): Alert 1201, DevInfo, the Cred when a nonce is known, the outcome alert. */
+static int package1(struct agent_dm *dm, struct om_tre *tre, const char *outcome, uint32_t *outcome_cmd)
+{
+	static const char *const keys[] = { "./DevInfo/DevId", "./DevInfo/Man", "./DevInfo/Mod", "./DevInfo/DmV",
+					    "./DevInfo/Lang" };
+	const char *vals[] = { dm->dev_id, "openmcim", "openmcim-agent", "1.2", "en-US" };
+
+	agent_dm_begin(dm);
+	if (dm->nonce_len) {
+		int rc = om_tre_dm_digest(tre, dm->nonce, dm->nonce_len, dm->cred);
+		if (rc)
+			return rc;
+		dm->out.hdr.cred = OM_DM_AUTH_MD5;
+		dm->out.hdr.cred_data = dm->cred;
+	}
+	om_dm_add_cmd(&dm->out, OM_DM_CMD_ALERT)->code = OM_DM_ALERT_CLIENT_INITIATED;
+	struct om_dm_cmd *rep = om_dm_add_cmd(&dm->out, OM_DM_CMD_REPLACE);
+	for (size_t i = 0; i < 5; i++) {
+		struct om_dm_item *it = om_dm_add_item(rep);
+		it->source = keys[i];
+		it->data = (const uint8_t *)vals[i];
+		it->data_len = strlen(vals[i]);
+	}
+	if (outcome) {
+		struct om_dm_cmd *a = om_dm_add_cmd(&dm->out, OM_DM_CMD_ALERT);
+		a->code = OM_DM_ALERT_GENERIC;
+		struct om_dm_item *it = om_dm_add_item(a);
+		it->source = OM_DM_URI_M2MMCIMMOBJ;
+		it->type = OM_DM_TYPE_MCIM_OUTCOME;
+		it->format = OM_DM_FMT_CHR;
+		it->data = (const uint8_t *)outcome;
+		it->data_len = strlen(outcome);
+		if (outcome_cmd)
+			*outcome_cmd = a->cmd_id;
+	}
+	dm->out.final = 1;
+	return 0;
+}
+
+int agent_dm_authenticate(struct agent_dm *dm, struct om_tre *tre, const char *outcome, uint32_t *outcome_cmd)
+{
+	unsigned st = 0;
+	for (unsigned i = 0; i < AGENT_DM_AUTH_TRIES; i++) {
+		int rc = package1(dm, tre, outcome, outcome_cmd);
+		if (!rc)
+			rc = agent_dm_exchange(dm);
+		OPENSSL_cleanse(dm->cred, sizeof(dm->cred));
+		if (rc)
+			return rc;
+		st = agent_dm_hdr_status(dm);
+		if (st == OM_DM_STATUS_AUTH_ACCEPTED || st == OM_DM_STATUS_OK)
+			return 0;
+		/* A challenge carries the nonce for the next try (kept by the exchange). */
+		if (st != OM_DM_STATUS_MISSING_CRED && st != OM_DM_STATUS_UNAUTHORIZED)
+			break;
+	}
+	return om_reason(dm->why, sizeof(dm->why), st == OM_DM_STATUS_UNAUTHORIZED ? OM_EAGENT_REFUSED : OM_EAGENT_DM,
+			 "package 1 answered with status %u", st);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device's OMA DM 1.2 client transport (docs/agent.md "DM session"):
+ * SyncML DM messages (lib/dm, the codec the DPF uses) POSTed over HTTPS to
+ * the bootstrap's PROVURL, through the bearer's HTTP CONNECT proxy, with
+ * libcurl. The TRE computes every credential (om_tre_dm_digest): the DM
+ * password never reaches this file.
+ *
+ * One struct agent_dm per DM session phase of one device; not shared
+ * between threads. About 150 KiB: allocate it (agent_dm_new).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/dm.h>
+#include <openmcim/err.h>
+#include <openmcim/radio.h>
+#include <openmcim/tre.h>
+
+#define AGENT_DM_NONCE_MAX 64
+#define AGENT_DM_AUTH_TRIES 3 /* package 1 sent at most this often in one session (the DPF's limit too) */
+
+struct agent_dm {
+	void *curl; /* CURL * */
+	void *headers;
+	char url[OM_BOOTSTRAP_URL_MAX + 1];
+	char proxy[40];
+	char dev_id[OM_TRE_ID_MAX + 1];
+	char user[OM_BOOTSTRAP_NAME_MAX + 1];
+	char session_id[24];
+	uint32_t next_msg_id;
+	uint8_t nonce[AGENT_DM_NONCE_MAX]; /* the last NextNonce (raw) */
+	size_t nonce_len;
+	unsigned messages;      /* SyncML messages POSTed, this struct's life */
+	long http_status;       /* of the last exchange, 0 when none came */
+	char why[128];          /* the last exchange's failure, no secret */
+	char cred[OM_DM_B64_MD5_LEN + 1];
+	struct om_dm_msg out;   /* the message being built */
+	struct om_dm_msg in;    /* the last answer, parsed */
+	uint8_t wire[OM_DM_MSG_MAX];
+	uint8_t body[OM_DM_MSG_MAX];
+	size_t body_len;
+	int body_overflow;
+};
+
+/*
+ * A client for the DPF at url (https only), through the bearer's proxy,
+ * trusting ca_file; each exchange bounded by timeout_ms. dev_id is the
+ * SyncHdr Source (our TRE_id), user the session's DM user name.
+ * Returns 0, OM_EINVAL (not an https URL, a field too long), OM_ENOMEM.
+ */
+OM_NODISCARD int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer,
+			      const char *ca_file, int timeout_ms, const char *dev_id, const char *user);
+void agent_dm_free(struct agent_dm *dm);
+
+/* Start a new DM session: a fresh random SessionID, MsgID 1, no answer held. */
+void agent_dm_new_session(struct agent_dm *dm);
+
+/* om_dm_msg_init for the next message of the session (SyncHdr Target, Source, LocName). */
+void agent_dm_begin(struct agent_dm *dm);
+
+/*
+ * Encode dm->out, POST it, parse the answer into dm->in (the previous
+ * answer freed first). Keeps the NextNonce of a Chal. Returns 0;
+ * OM_EAGENT_NETWORK (no answer: connection, proxy, TLS, timeout, or an
+ * HTTP 5xx: a lost message); OM_EAGENT_DM (an HTTP status other than 200
+ * and 5xx, or an answer the codec refuses). dm->why says which.
+ */
+OM_NODISCARD int agent_dm_exchange(struct agent_dm *dm);
+
+/* The code of the answer's Status for its SyncHdr, 0 when there is none. */
+unsigned agent_dm_hdr_status(const struct agent_dm *dm);
+
+/* The answer's first command of type t, or NULL. */
+const struct om_dm_cmd *agent_dm_find(const struct agent_dm *dm, enum om_dm_cmd_type t);
+
+/* The answer's Status for our command cmd_id of the message msg_id, or NULL. */
+const struct om_dm_cmd *agent_dm_status_for(const struct agent_dm *dm, uint32_t msg_id, uint32_t cmd_id);
+
+/*
+ * Package 1 until the DPF accepts the credentials (OMA DM Security 1.2):
+ * Alert 1201, DevInfo, Cred syncml:auth-md5 computed by the TRE over the
+ * last NextNonce (none on the first try), plus, when outcome is not NULL,
+ * the outcome Alert 1226 (its CmdID into *outcome_cmd). A 401/407 with a
+ * Chal is answered with a new package 1 over the new nonce, at most
+ * AGENT_DM_AUTH_TRIES in all. Returns 0 (dm->in holds the answer to the
+ * authenticated package 1), OM_EAGENT_REFUSED (the DPF refused every
+ * credential: dm->why), the codes of agent_dm_exchange(), or the TRE's.
+ */
+OM_NODISCARD int agent_dm_authenticate(struct agent_dm *dm, struct om_tre *tre, const char *outcome,
+				       uint32_t *outcome_cmd);
