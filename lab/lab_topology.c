@@ -706,10 +706,10 @@ static int check_dirs(struct lab *l, const struct lab_options *opt, char *why, s
 		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", opt->workdir, strerror(errno));
 	if (!realpath(opt->workdir, real) || strlen(real) >= sizeof(l->dir) - 64)
 		return fail(why, why_len, OM_ELAB_SETUP, "%s: path missing or too long", opt->workdir);
-	snprintf(l->dir, sizeof(l->dir), "%s", real);
+	memcpy(l->dir, real, strlen(real) + 1); /* length checked above */
 	if (!realpath(opt->bin_dir, real) || strlen(real) >= sizeof(l->bin_dir) - 32)
 		return fail(why, why_len, OM_ELAB_SETUP, "%s: path missing or too long", opt->bin_dir);
-	snprintf(l->bin_dir, sizeof(l->bin_dir), "%s", real);
+	memcpy(l->bin_dir, real, strlen(real) + 1);
 	/* a Unix socket path holds 107 bytes: the HSSs' and the PVA's sockets live in the work directory */
 	if (strlen(l->dir) + sizeof("/sho-a-hss/prov.sock") > 107)
 		return fail(why, why_len, OM_ELAB_SETUP, "%s: too long for the daemons' Unix sockets (%zu > %zu)",
