@@ -92,7 +92,7 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, time
 	/* c: a later change of operator away from us starts at our DRF, which must know the device */
 	if ((rc = sho_tre_enc_cert(d->sho, tre_id, &enc, &enc_len)) < 0)
 		return om_reason(why, wl, rc, "registered Cert_TRE (encryption): %s", om_errname(rc));
-	rc = drf_device_add(d->drf, tre_id, st.imsi, r->created, enc, enc_len, st.owner_id, 0);
+	rc = drf_device_add(d->drf, tre_id, st.imsi, r->created, enc, enc_len, st.owner_id, st.sequence);
 	free(enc);
 	if (rc < 0)
 		return om_reason(why, wl, rc, "DRF register: %s", om_errname(rc));

@@ -347,6 +347,23 @@ int sho_handover_answer(struct sho *s, const char *tre_id, const char *request_i
 	return transition(s, tre_id, request_id, "handover_requested", "refused", reason ? reason : "refused");
 }
 
+int sho_handover_sequence(struct sho *s, const char *tre_id, const char *request_id, uint32_t sequence)
+{
+	struct om_stmt *st = NULL;
+	if (!s || !tre_id || !request_id)
+		return OM_EINVAL;
+	int rc = om_store_begin(s->store, OM_STORE_DURABLE);
+	if (rc == 0 && (rc = om_stmt_prepare(s->store,
+					     "UPDATE sho_handover SET sequence = ?3 WHERE tre_id = ?1 AND request_id = ?2",
+					     &st)) == 0 &&
+	    (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_bind_text(st, 2, request_id)) == 0 &&
+	    (rc = om_stmt_bind_int64(st, 3, sequence)) == 0 && (rc = om_stmt_step(st)) >= 0)
+		rc = om_store_changes(s->store) == 1 ? om_store_commit(s->store) : OM_ESHO_STATE;
+	om_stmt_finalize(st);
+	om_store_rollback(s->store);
+	return rc < 0 ? rc : 0;
+}
+
 int sho_mark_provisioned(struct sho *s, const char *tre_id)
 {
 	return transition(s, tre_id, NULL, "handover_accepted", "provisioned", NULL);

@@ -11,7 +11,7 @@
 
 #define STATUS_COLUMNS                                                                                         \
 	"SELECT d.tre_id, d.owner_id, d.current_sho, d.imsi, d.state, d.reason, COALESCE(h.request_id, ''),"   \
-	" d.created, d.updated FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id"
+	" d.created, d.updated, COALESCE(h.sequence, 0) FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id"
 
 static void read_status(struct om_stmt *st, struct sho_device_status *o)
 {
@@ -25,6 +25,7 @@ static void read_status(struct om_stmt *st, struct sho_device_status *o)
 	snprintf(o->request_id, sizeof(o->request_id), "%s", om_stmt_col_text(st, 6));
 	o->created = om_stmt_col_int64(st, 7);
 	o->updated = om_stmt_col_int64(st, 8);
+	o->sequence = (uint32_t)om_stmt_col_int64(st, 9);
 }
 
 int sho_status(struct sho *s, const char *tre_id, struct sho_device_status *out)

@@ -51,6 +51,9 @@ static const struct om_store_migration schema[] = {
 	  " nonce_a BLOB NOT NULL,"
 	  " answer TEXT NOT NULL DEFAULT '',"
 	  " created INTEGER NOT NULL);" },
+	/* 2: the bootstrap sequence the current SHO's DRF gave the handover, so that our DRF
+	 * numbers the device's next bootstrap above it (docs/drf.md "Bootstrapping again") */
+	{ "ALTER TABLE sho_handover ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;" },
 };
 
 int sho_say(char *why, size_t len, int rc, const char *fmt, ...)

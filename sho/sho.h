@@ -147,6 +147,7 @@ struct sho_device_status {
 	char state[SHO_STATE_MAX + 1];
 	char reason[SHO_REASON_MAX + 1];
 	char request_id[OM_HANDOVER_ID_MAX + 1]; /* "" before the handover request */
+	uint32_t sequence;                       /* the bootstrap's sequence, as the current SHO's DRF said; 0 unknown */
 	int64_t created, updated;
 };
 
@@ -204,6 +205,14 @@ OM_NODISCARD int sho_handover_request(struct sho *s, const char *owner_id, const
  */
 OM_NODISCARD int sho_handover_answer(struct sho *s, const char *tre_id, const char *request_id, int accepted,
 				     const char *reason);
+
+/*
+ * Record the bootstrap sequence the current SHO's DRF assigned to the
+ * accepted request_id (its answer's sequence=), so that once the device is
+ * ours our DRF numbers its next bootstrap above it. Returns 0,
+ * OM_ESHO_NOT_FOUND, OM_ESHO_STATE (no such request) or a store code.
+ */
+OM_NODISCARD int sho_handover_sequence(struct sho *s, const char *tre_id, const char *request_id, uint32_t sequence);
 
 /*
  * The later steps, driven by the DPF and the HSS: handover_accepted ->

@@ -311,6 +311,8 @@ static void handover(struct om_http_req *r, void *arg)
 	}
 	if ((rc = sho_handover_answer(h->sho, id, st.request_id, ans.accepted, ans.accepted ? NULL : ans.reason)) < 0)
 		goto out;
+	if (ans.accepted && ans.sequence && (rc = sho_handover_sequence(h->sho, id, st.request_id, ans.sequence)) < 0)
+		goto out;
 	result = ans.accepted ? "accepted" : "refused";
 out:
 	OPENSSL_cleanse(code, sizeof(code));

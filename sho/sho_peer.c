@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The current SHO's DRF, as seen from the new SHO: peers and one handover POST (sho_peer.h). */
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -111,6 +112,11 @@ static int read_answer(const struct body *b, struct sho_peer_answer *ans)
 	field(b->text, "request_id", ans->request_id, sizeof(ans->request_id));
 	field(b->text, "reason", ans->reason, sizeof(ans->reason));
 	if (ans->http_status == 200 && !strcmp(result, "accepted") && ans->request_id[0]) {
+		char seq[16];
+		field(b->text, "sequence", seq, sizeof(seq));
+		char *end = NULL;
+		unsigned long v = seq[0] ? strtoul(seq, &end, 10) : 0;
+		ans->sequence = (seq[0] && end && !*end && v <= UINT32_MAX) ? (uint32_t)v : 0;
 		ans->accepted = 1;
 		return 0;
 	}

@@ -40,6 +40,7 @@ struct sho_peer_answer {
 	char request_id[OM_HANDOVER_ID_MAX + 1];     /* as the DRF echoed it ("" if not) */
 	char reason[SHO_REASON_MAX + 1];             /* refusal: the DRF's reason (OM_E...) */
 	int completed;                               /* 1: result=completed (sho_peer_completed) */
+	uint32_t sequence;                           /* accepted: the bootstrap's sequence= (0 if absent) */
 };
 
 /*

@@ -226,6 +226,13 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	CHECK_INT(sho_mark_provisioned(s, t->tre_id), OM_ESHO_STATE);
 	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 1, NULL), 0);
 	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 0, "late"), OM_ESHO_STATE);
+	/* the old DRF's bootstrap sequence, kept for our DRF; only for this request */
+	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
+	CHECK_INT(st.sequence, 0);
+	CHECK_INT(sho_handover_sequence(s, t->tre_id, "not-the-request", 1790000000u), OM_ESHO_STATE);
+	CHECK_INT(sho_handover_sequence(s, t->tre_id, st.request_id, 1790000000u), 0);
+	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
+	CHECK_INT(st.sequence, 1790000000u);
 	CHECK_INT(sho_mark_provisioned(s, t->tre_id), 0);
 	CHECK_INT(sho_mark_active(s, t->tre_id), 0);
 	CHECK_INT(sho_mark_active(s, t->tre_id), 0);
