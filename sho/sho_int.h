@@ -13,6 +13,9 @@
 
 #define SHO_DIGITS_MAX 15
 
+#define SHO_AUTH_CACHE 16   /* owners remembered after a successful check */
+#define SHO_AUTH_TTL 300    /* seconds a successful check is remembered */
+
 struct sho {
 	struct om_store *store;
 	/* the configuration, copied; empty strings when not given */
@@ -34,6 +37,15 @@ struct sho {
 	char provurl[OM_BOOTSTRAP_URL_MAX + 1];
 	char server_id[OM_BOOTSTRAP_NAME_MAX + 1];
 	char dpf_apn[OM_BOOTSTRAP_APN_MAX + 1];
+	/* owners whose secret passed scrypt lately (sho/owner.c "Verified owners") */
+	uint8_t auth_key[32];
+	int has_auth_key;
+	struct sho_auth_entry {
+		char owner_id[SHO_OWNER_ID_MAX + 1];
+		uint8_t stored[32]; /* the scrypt hash it was verified against */
+		uint8_t mac[32];    /* HMAC-SHA-256(auth_key, secret) */
+		int64_t until;
+	} auth[SHO_AUTH_CACHE];
 };
 
 /* A one-line reason into why (may be NULL); returns rc. */

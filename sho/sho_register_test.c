@@ -337,6 +337,22 @@ int main(void)
 	CHECK_INT(sho_owner_add(s, "fleet-2", "short"), OM_ESHO_NOTE);
 	CHECK_INT(sho_owner_add(s, "fleet-2", "second owner secret"), 0);
 
+	CHECK_INT(sho_owner_add(s, "fleet-3", "third owner secret"), 0);
+	/* a remembered check (sho/owner.c "Verified owners") answers the same secret of the same owner
+	 * against the same stored hash, nothing else */
+	CHECK_INT(sho_owner_check(s, "fleet-3", "third owner secret"), 0);
+	CHECK_INT(sho_owner_check(s, "fleet-3", "third owner secret"), 0);
+	CHECK_INT(sho_owner_check(s, "fleet-3", "third owner secreT"), OM_ESHO_OWNER_AUTH);
+	CHECK_INT(sho_owner_check(s, OWNER, "third owner secret"), OM_ESHO_OWNER_AUTH);
+	{
+		sqlite3 *db = NULL;
+		CHECK_INT(sqlite3_open(sho_db, &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "UPDATE sho_owner SET hash = zeroblob(32) WHERE owner_id = 'fleet-3'", NULL,
+				       NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		CHECK_INT(sho_owner_check(s, "fleet-3", "third owner secret"), OM_ESHO_OWNER_AUTH);
+	}
+
 	struct sho_device_in *v;
 	struct snap before;
 

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Devices provisioned per second end to end (issue 6): the whole lab of
+ * lab/lab_topology.h as processes on loopback, every device driven by the
+ * device agent (om_agent_run), J devices at a time. For each device: power
+ * on and attach with the PCID (AKA at the RO's ICF), the owner's transfer
+ * code and handover request to SHO-A, the RO's DRF pushes the bootstrap
+ * through the VNO, the DM session with SHO-A's DPF (which asks the PVA),
+ * install, attach with the new MCIM (AKA at SHO-A's HSS), the outcome report,
+ * confirm. The clock runs from the first device's power-on to the last
+ * device's confirm.
+ *
+ *   provision_bench [N [J]]      (default 100 devices, 16 at a time)
+ *
+ * Named peer, in the same run, on the same artifacts: the two public-key
+ * checks of one provisioning done with Debian's reference tools, one device
+ * after the other, as a shell-script provisioning server would: `xmlsec1
+ * --verify` of the device's bootstrap with the RO's pinned certificate (what
+ * the TRE does) and `openssl ocsp` of its Cert_TRE against the lab's PVA (what
+ * the SHO and the PVA do). The ratio is ours end to end over the peer's
+ * checks alone: it says what the whole pipeline costs next to a small part of
+ * it done the usual way, not that the tools are slow at cryptography.
+ */
+#define _DEFAULT_SOURCE /* realpath */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openmcim/pki.h>
+
+#include "agent.h"
+#include "drf.h"
+#include "drf_int.h"
+#include "lab_topology.h"
+#include "sho.h"
+#include "store.h"
+
+#define PEER_SAMPLE 20
+
+static struct lab lab;
+static atomic_uint next_dev, done_ok, done_bad;
+static double *lat; /* per device: handover request -> confirmed, seconds */
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- one device: the agent in its own thread, the owner in this one -------------- */
+
+struct dev_run {
+	struct om_agent_config cfg;
+	char buf[2048];
+	struct om_agent_result res;
+	int rc, attached;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static void on_event(void *arg, const char *tre_id, const char *step, const char *detail)
+{
+	struct dev_run *r = arg;
+	static double t0;
+	if (getenv("OM_BENCH_TRACE")) {
+		if (!t0)
+			t0 = now();
+		fprintf(stderr, "%8.3f %s %s %s\n", now() - t0, tre_id, step, detail);
+	}
+	if (strcmp(step, "attached"))
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->attached = 1;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *agent_main(void *arg)
+{
+	struct dev_run *r = arg;
+	r->rc = om_agent_run(&r->cfg, &r->res);
+	return NULL;
+}
+
+static int provision_one(unsigned i)
+{
+	struct dev_run r;
+	pthread_t th;
+	char code[32], answer[512];
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	lab_agent_config(&lab, i, &r.cfg, r.buf, sizeof(r.buf));
+	r.cfg.wait_push_ms = 120000;
+	r.cfg.on_event = on_event;
+	r.cfg.event_arg = &r;
+	if (pthread_create(&th, NULL, agent_main, &r))
+		return -1;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 120;
+	pthread_mutex_lock(&r.mu);
+	while (!r.attached && pthread_cond_timedwait(&r.cv, &r.mu, &until) == 0)
+		;
+	int attached = r.attached;
+	pthread_mutex_unlock(&r.mu);
+	double t0 = now();
+	int ok = attached && lab_transfer_code(&lab, LAB_RO, lab.tre_ids[i], code) == 0 &&
+		 lab_handover(&lab, LAB_SHO_A, lab.tre_ids[i], code, answer, sizeof(answer)) == 200;
+	pthread_join(th, NULL);
+	ok = ok && r.rc == 0 && r.res.outcome == OM_AGENT_PROVISIONED;
+	if (!ok)
+		fprintf(stderr, "device %s: rc %s outcome %s %s\n", lab.tre_ids[i], om_errname(r.rc),
+			om_agent_outcome_name(r.res.outcome), r.res.reason);
+	lat[i] = now() - t0;
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+	return ok ? 0 : -1;
+}
+
+static void *worker(void *arg)
+{
+	unsigned n = *(unsigned *)arg;
+	for (unsigned i; (i = atomic_fetch_add(&next_dev, 1)) < n;)
+		atomic_fetch_add(provision_one(i) == 0 ? &done_ok : &done_bad, 1);
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* ---- the peer: xmlsec1 and openssl ocsp, one device after the other ------------------ */
+
+static int run_quiet(char *const argv[])
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st = 0;
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The port of "ocsp_url = http://127.0.0.1:P/" in SHO-A's configuration. */
+static unsigned pva_port(void)
+{
+	char p[LAB_PATH_MAX + 32], line[512];
+	unsigned port = 0;
+	FILE *f = fopen(lab_path(&lab, "sho-a-sho.conf", p, sizeof(p)), "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "ocsp_url = http://127.0.0.1:", 28))
+			port = (unsigned)strtoul(line + 28, NULL, 10);
+	if (f)
+		fclose(f);
+	return port;
+}
+
+/*
+ * For up to PEER_SAMPLE devices: their bootstrap (from the RO's DRF register)
+ * and Cert_TRE (from SHO-A's registration) as files, then time the tools.
+ * Returns devices per second, or -1.
+ */
+static double peer_rate(unsigned n)
+{
+	char dir[LAB_PATH_MAX + 32], db[LAB_PATH_MAX + 32], why[256], ro[LAB_PATH_MAX + 32], ca[LAB_PATH_MAX + 32];
+	char url[64], xml[LAB_PATH_MAX + 64], pem[LAB_PATH_MAX + 64];
+	unsigned k = n < PEER_SAMPLE ? n : PEER_SAMPLE, port = pva_port();
+	struct drf *drf = NULL;
+	struct sho *sho = NULL;
+	snprintf(dir, sizeof(dir), "%s/peer", lab.dir);
+	mkdir(dir, 0700);
+	struct drf_config dc = { .db_path = lab_path(&lab, "ro-drf.db", db, sizeof(db)) };
+	if (!port || drf_open(&drf, &dc, why, sizeof(why)) < 0)
+		return -1;
+	char sdb[LAB_PATH_MAX + 32];
+	struct sho_config sc = { .db_path = lab_path(&lab, "sho-a-sho.db", sdb, sizeof(sdb)) };
+	if (sho_open(&sho, &sc, why, sizeof(why)) < 0) {
+		drf_close(drf);
+		return -1;
+	}
+	int ok = 1;
+	for (unsigned i = 0; i < k && ok; i++) {
+		struct om_stmt *st = NULL;
+		X509 *cert = NULL;
+		ok = om_stmt_prepare(drf->db, "SELECT bootstrap FROM handover WHERE tre_id = ?1", &st) == 0 &&
+		     om_stmt_bind_text(st, 1, lab.tre_ids[i]) == 0 && om_stmt_step(st) == OM_STORE_ROW;
+		if (ok) {
+			size_t len = 0;
+			const void *b = om_stmt_col_blob(st, 0, &len);
+			snprintf(xml, sizeof(xml), "%s/%u.xml", dir, i);
+			FILE *f = fopen(xml, "w");
+			ok = f && fwrite(b, 1, len, f) == len;
+			if (f)
+				fclose(f);
+		}
+		om_stmt_finalize(st);
+		snprintf(pem, sizeof(pem), "%s/%u.pem", dir, i);
+		ok = ok && sho_tre_sign_cert(sho, lab.tre_ids[i], &cert) == 0 && om_cert_save(pem, cert) == 0;
+		X509_free(cert);
+	}
+	drf_close(drf);
+	sho_close(sho);
+	if (!ok)
+		return -1;
+	lab_path(&lab, "pki/cas/ro-signing.pem", ro, sizeof(ro));
+	lab_path(&lab, "pki/cas/pva-ca.pem", ca, sizeof(ca));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
+	double t0 = now();
+	for (unsigned i = 0; i < k && ok; i++) {
+		snprintf(xml, sizeof(xml), "%s/%u.xml", dir, i);
+		snprintf(pem, sizeof(pem), "%s/%u.pem", dir, i);
+		char *verify[] = { "xmlsec1", "--verify", "--pubkey-cert-pem", ro, "--enabled-key-data", "rsa,ecdsa",
+				   xml, NULL };
+		char *ocsp[] = { "openssl", "ocsp", "-issuer", ca, "-cert", pem, "-url", url, "-CAfile", ca, NULL };
+		ok = run_quiet(verify) == 0 && run_quiet(ocsp) == 0;
+	}
+	double dt = now() - t0;
+	return ok ? k / dt : -1;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 100;
+	unsigned j = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 16;
+	char why[512], bin[LAB_PATH_MAX], work[] = "/tmp/om-provision-bench-XXXXXX";
+	if (n < 1 || j < 1) {
+		fprintf(stderr, "usage: provision_bench [N [J]]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!realpath(argv[0], bin) || !mkdtemp(work)) {
+		perror("provision_bench");
+		return 1;
+	}
+	*strrchr(bin, '/') = '\0';
+	struct lab_options o = { .workdir = work, .bin_dir = bin, .n_devices = n, .seed = 1, .grace_s = 5,
+				 .fallback_s = 30 };
+	lat = calloc(n, sizeof(*lat));
+	int rc = 1;
+	if (!lat || lab_setup(&lab, &o, why, sizeof(why)) < 0 || lab_start(&lab, why, sizeof(why)) < 0) {
+		fprintf(stderr, "provision_bench: %s\n", why);
+		goto out;
+	}
+	if (lab_register(&lab, LAB_SHO_A, LAB_RO, NULL, 0, why, sizeof(why)) < 0) {
+		fprintf(stderr, "provision_bench: register: %s\n", why);
+		goto out;
+	}
+	pthread_t th[256];
+	j = j > 256 ? 256 : j;
+	double t0 = now();
+	for (unsigned i = 0; i < j; i++)
+		pthread_create(&th[i], NULL, worker, &n);
+	for (unsigned i = 0; i < j; i++)
+		pthread_join(th[i], NULL);
+	double dt = now() - t0, ours = done_ok / dt;
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	printf("openmcim end to end: %u devices provisioned (%u failed) in %.2f s, %u at a time: %.1f devices/s\n",
+	       (unsigned)done_ok, (unsigned)done_bad, dt, j, ours);
+	printf("  handover request -> confirmed: p50 %.0f ms, p99 %.0f ms\n", lat[n / 2] * 1e3,
+	       lat[(size_t)((n - 1) * 0.99)] * 1e3);
+	double peer = peer_rate(n);
+	if (peer > 0)
+		printf("peer (xmlsec1 --verify + openssl ocsp per device, one after the other): %.1f devices/s\n"
+		       "ratio: %.1fx\n", peer, ours / peer);
+	else
+		printf("peer: could not run xmlsec1 / openssl ocsp on the lab's artifacts\n");
+	rc = done_bad || peer <= 0;
+out:
+	lab_stop(&lab);
+	lab_free(&lab);
+	free(lat);
+	if (rc == 0) {
+		char cmd[sizeof(work) + 16];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", work);
+		if (system(cmd) != 0)
+			fprintf(stderr, "provision_bench: could not remove %s\n", work);
+	} else {
+		fprintf(stderr, "provision_bench: kept %s\n", work);
+	}
+	return rc;
+}
