@@ -9,6 +9,7 @@
 
 #include <openssl/ocsp.h>
 
+#include "ocsp_client.h"
 #include "pva_admin.h"
 #include "pva_store.h"
 #include "pva_test_util.h"
@@ -132,6 +133,26 @@ static void ocsp_answers(struct pva *p, struct t_tre *a, struct t_tre *never, X5
 	uint8_t *out = NULL;
 	size_t n = 0;
 	struct pva_ocsp_counts c;
+	/* as many CertIDs as our own client puts in one request (svc/ocsp_client.h), and one more */
+	for (int extra = 0; extra <= 1; extra++) {
+		OCSP_REQUEST *req = OCSP_REQUEST_new();
+		unsigned char *der = NULL;
+		for (int i = 0; req && i < OM_OCSP_BATCH + extra; i++) {
+			OCSP_CERTID *id = OCSP_cert_to_id(NULL, a->sign_cert, ca);
+			CHECK(id && OCSP_request_add0_id(req, id));
+		}
+		int len = req ? i2d_OCSP_REQUEST(req, &der) : -1;
+		CHECK(len > 0);
+		memset(&c, 0, sizeof(c));
+		CHECK_INT(pva_ocsp_answer(p, der, (size_t)len, &out, &n, &c), 0);
+		if (!extra)
+			CHECK_MSG(!c.malformed && c.good == OM_OCSP_BATCH, "malformed %d good %u", c.malformed, c.good);
+		else
+			CHECK(c.malformed);
+		OPENSSL_free(out);
+		OPENSSL_free(der);
+		OCSP_REQUEST_free(req);
+	}
 	static const uint8_t junk[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
 	CHECK_INT(pva_ocsp_answer(p, junk, sizeof(junk), &out, &n, &c), 0);
 	CHECK(c.malformed);
