@@ -146,13 +146,11 @@ static int refuse(struct agent *ag, int code, const char *fmt, ...)
 
 /* ---- the radio: attach, AKA, push, detach ------------------------------------------ */
 
-/* TS 33.401 6.1.1 in the TRE: RES, or AUTS on a sync failure (the VNO then resynchronises with the HSS). */
-static int tre_aka(void *arg, const uint8_t rand[static OM_RAND_LEN], const uint8_t autn[static OM_AUTN_LEN],
-		   uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN])
+int om_agent_tre_aka(void *tre, const uint8_t rand[static OM_RAND_LEN], const uint8_t autn[static OM_AUTN_LEN],
+		     uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN])
 {
-	struct agent *ag = arg;
 	struct om_usim_out o;
-	int rc = om_tre_aka(ag->tre, rand, autn, &o);
+	int rc = om_tre_aka(tre, rand, autn, &o);
 	if (rc == 0) {
 		memcpy(res, o.res, OM_RES_LEN);
 		*res_len = OM_RES_LEN;
@@ -215,7 +213,7 @@ static int attach_once(struct agent *ag, const struct om_tre_mid_info *mi, int t
 	om_radio_ue_on_push(&ag->link, on_push, ag);
 	memset(&r, 0, sizeof(r));
 	ag->res->attaches++;
-	rc = om_radio_ue_attach(&ag->link, mi->imsi, mi->apn, tre_aka, ag, timeout_ms, &r);
+	rc = om_radio_ue_attach(&ag->link, mi->imsi, mi->apn, om_agent_tre_aka, ag->tre, timeout_ms, &r);
 	if (rc) {
 		link_down(ag);
 		event(ag, "attach-failed", "imsi=%s code=%s emm_cause=%u auth_rounds=%u", mi->imsi, om_errname(rc),
@@ -298,17 +296,7 @@ static unsigned install_status(int rc)
 static void send_install_status(struct agent_dm *dm, uint32_t srv_msg, uint32_t rep_cmd, unsigned code)
 {
 	agent_dm_begin(dm);
-	struct om_dm_cmd *s = om_dm_add_cmd(&dm->out, OM_DM_CMD_STATUS);
-	s->msg_ref = srv_msg;
-	s->ref_cmd = "SyncHdr";
-	s->code = OM_DM_STATUS_OK;
-	s = om_dm_add_cmd(&dm->out, OM_DM_CMD_STATUS);
-	s->msg_ref = srv_msg;
-	s->cmd_ref = rep_cmd;
-	s->ref_cmd = "Replace";
-	s->target_ref = OM_DM_URI_M2MMCIMMOBJ;
-	s->code = code;
-	dm->out.final = 1;
+	agent_dm_install_status(&dm->out, srv_msg, rep_cmd, code);
 }
 
 /*
@@ -341,26 +329,8 @@ static int dm_session(struct agent *ag, struct agent_dm *dm, uint8_t mid[static 
 	if (n < 0)
 		return fail(ag, n, "M2MMobj: %s", om_strerror(n));
 	agent_dm_begin(dm);
-	struct om_dm_cmd *s = om_dm_add_cmd(&dm->out, OM_DM_CMD_STATUS);
-	s->msg_ref = srv_msg;
-	s->ref_cmd = "SyncHdr";
-	s->code = OM_DM_STATUS_OK;
-	s = om_dm_add_cmd(&dm->out, OM_DM_CMD_STATUS);
-	s->msg_ref = srv_msg;
-	s->cmd_ref = get_cmd;
-	s->ref_cmd = "Get";
-	s->code = OM_DM_STATUS_OK;
-	struct om_dm_cmd *r = om_dm_add_cmd(&dm->out, OM_DM_CMD_RESULTS);
-	r->msg_ref = srv_msg;
-	r->cmd_ref = get_cmd;
-	uint32_t results_cmd = r->cmd_id, my_msg = dm->next_msg_id;
-	struct om_dm_item *it = om_dm_add_item(r);
-	it->source = OM_DM_URI_M2MMOBJ;
-	it->type = OM_DM_TYPE_M2MMOBJ;
-	it->format = OM_DM_FMT_B64;
-	it->data = obj;
-	it->data_len = (size_t)n;
-	dm->out.final = 1;
+	uint32_t my_msg = dm->next_msg_id;
+	uint32_t results_cmd = agent_dm_package3(&dm->out, srv_msg, get_cmd, obj, (size_t)n);
 	rc = agent_dm_exchange(dm);
 	if (rc)
 		return rc;

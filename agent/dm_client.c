@@ -176,23 +176,14 @@ const struct om_dm_cmd *agent_dm_status_for(const struct agent_dm *dm, uint32_t 
 	return NULL;
 }
 
-/* Package 1 (docs/dm.md "Session"): Alert 1201, DevInfo, the Cred when a nonce is known, the outcome alert. */
-static int package1(struct agent_dm *dm, struct om_tre *tre, const char *outcome, uint32_t *outcome_cmd)
+void agent_dm_package1(struct om_dm_msg *msg, const char *dev_id, const char *outcome, uint32_t *outcome_cmd)
 {
 	static const char *const keys[] = { "./DevInfo/DevId", "./DevInfo/Man", "./DevInfo/Mod", "./DevInfo/DmV",
 					    "./DevInfo/Lang" };
-	const char *vals[] = { dm->dev_id, "openmcim", "openmcim-agent", "1.2", "en-US" };
+	const char *vals[] = { dev_id, "openmcim", "openmcim-agent", "1.2", "en-US" };
 
-	agent_dm_begin(dm);
-	if (dm->nonce_len) {
-		int rc = om_tre_dm_digest(tre, dm->nonce, dm->nonce_len, dm->cred);
-		if (rc)
-			return rc;
-		dm->out.hdr.cred = OM_DM_AUTH_MD5;
-		dm->out.hdr.cred_data = dm->cred;
-	}
-	om_dm_add_cmd(&dm->out, OM_DM_CMD_ALERT)->code = OM_DM_ALERT_CLIENT_INITIATED;
-	struct om_dm_cmd *rep = om_dm_add_cmd(&dm->out, OM_DM_CMD_REPLACE);
+	om_dm_add_cmd(msg, OM_DM_CMD_ALERT)->code = OM_DM_ALERT_CLIENT_INITIATED;
+	struct om_dm_cmd *rep = om_dm_add_cmd(msg, OM_DM_CMD_REPLACE);
 	for (size_t i = 0; i < 5; i++) {
 		struct om_dm_item *it = om_dm_add_item(rep);
 		it->source = keys[i];
@@ -200,7 +191,7 @@ static int package1(struct agent_dm *dm, struct om_tre *tre, const char *outcome
 		it->data_len = strlen(vals[i]);
 	}
 	if (outcome) {
-		struct om_dm_cmd *a = om_dm_add_cmd(&dm->out, OM_DM_CMD_ALERT);
+		struct om_dm_cmd *a = om_dm_add_cmd(msg, OM_DM_CMD_ALERT);
 		a->code = OM_DM_ALERT_GENERIC;
 		struct om_dm_item *it = om_dm_add_item(a);
 		it->source = OM_DM_URI_M2MMCIMMOBJ;
@@ -211,7 +202,57 @@ static int package1(struct agent_dm *dm, struct om_tre *tre, const char *outcome
 		if (outcome_cmd)
 			*outcome_cmd = a->cmd_id;
 	}
-	dm->out.final = 1;
+	msg->final = 1;
+}
+
+/* A Status for the server's command ref_cmd (cmd_ref 0: its SyncHdr) of its message srv_msg. */
+static struct om_dm_cmd *add_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t cmd_ref, const char *ref_cmd,
+				    unsigned code)
+{
+	struct om_dm_cmd *s = om_dm_add_cmd(msg, OM_DM_CMD_STATUS);
+	s->msg_ref = srv_msg;
+	s->cmd_ref = cmd_ref;
+	s->ref_cmd = ref_cmd;
+	s->code = code;
+	return s;
+}
+
+uint32_t agent_dm_package3(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t get_cmd, const uint8_t *obj, size_t len)
+{
+	add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
+	add_status(msg, srv_msg, get_cmd, "Get", OM_DM_STATUS_OK);
+	struct om_dm_cmd *r = om_dm_add_cmd(msg, OM_DM_CMD_RESULTS);
+	r->msg_ref = srv_msg;
+	r->cmd_ref = get_cmd;
+	struct om_dm_item *it = om_dm_add_item(r);
+	it->source = OM_DM_URI_M2MMOBJ;
+	it->type = OM_DM_TYPE_M2MMOBJ;
+	it->format = OM_DM_FMT_B64;
+	it->data = obj;
+	it->data_len = len;
+	msg->final = 1;
+	return r->cmd_id;
+}
+
+void agent_dm_install_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, unsigned code)
+{
+	add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
+	add_status(msg, srv_msg, rep_cmd, "Replace", code)->target_ref = OM_DM_URI_M2MMCIMMOBJ;
+	msg->final = 1;
+}
+
+/* Package 1 of this session, with the Cred when a nonce is known. */
+static int package1(struct agent_dm *dm, struct om_tre *tre, const char *outcome, uint32_t *outcome_cmd)
+{
+	agent_dm_begin(dm);
+	if (dm->nonce_len) {
+		int rc = om_tre_dm_digest(tre, dm->nonce, dm->nonce_len, dm->cred);
+		if (rc)
+			return rc;
+		dm->out.hdr.cred = OM_DM_AUTH_MD5;
+		dm->out.hdr.cred_data = dm->cred;
+	}
+	agent_dm_package1(&dm->out, dm->dev_id, outcome, outcome_cmd);
 	return 0;
 }
 

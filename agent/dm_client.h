@@ -55,6 +55,21 @@ OM_NODISCARD int agent_dm_new(struct agent_dm **out, const char *url, const stru
 			      const char *ca_file, int timeout_ms, const char *dev_id, const char *user);
 void agent_dm_free(struct agent_dm *dm);
 
+/*
+ * The device's messages (docs/dm.md "Session"), added to a message begun
+ * with om_dm_msg_init() (agent_dm_begin() in a session; the DPF's tests
+ * build theirs with the same functions). Each marks the message Final.
+ */
+
+/* Package 1: Alert 1201, DevInfo (DevId dev_id), and the outcome alert (its CmdID in *outcome_cmd) if any. */
+void agent_dm_package1(struct om_dm_msg *msg, const char *dev_id, const char *outcome, uint32_t *outcome_cmd);
+
+/* Package 3: Statuses for the server's SyncHdr and Get, and the Results carrying the M2MMobj. The Results' CmdID. */
+uint32_t agent_dm_package3(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t get_cmd, const uint8_t *obj, size_t len);
+
+/* Package 3': Status 200 for the server's SyncHdr and code for its Replace of ./M2MMCIMMobj. */
+void agent_dm_install_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, unsigned code);
+
 /* Start a new DM session: a fresh random SessionID, MsgID 1, no answer held. */
 void agent_dm_new_session(struct agent_dm *dm);
 

@@ -113,18 +113,20 @@ static int count_nonce_b(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LE
 	return rc < 0 ? rc : 0;
 }
 
-static int count_installed_nonce_a(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
-				   int64_t *n)
+/* How many releases of tre_id's handover nonce_a are in state, into *n. */
+static int count_releases(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
+			  const char *state, int64_t *n)
 {
 	struct om_stmt *st = NULL;
 	int rc = om_stmt_prepare(d->store,
-				 "SELECT count(*) FROM dpf_release"
-				 " WHERE tre_id = ?1 AND nonce_a = ?2 AND state = 'installed'",
+				 "SELECT count(*) FROM dpf_release WHERE tre_id = ?1 AND nonce_a = ?2 AND state = ?3",
 				 &st);
 	if (rc == 0)
 		rc = om_stmt_bind_text(st, 1, tre_id);
 	if (rc == 0)
 		rc = om_stmt_bind_blob(st, 2, nonce_a, OM_NONCE_LEN);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 3, state);
 	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
 		*n = om_stmt_col_int64(st, 0);
 		rc = 0;
@@ -145,20 +147,7 @@ static int record_release(struct dpf *d, const char *tre_id, const uint8_t nonce
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
 	if (rc < 0)
 		return rc;
-	rc = om_stmt_prepare(d->store,
-			     "SELECT count(*) FROM dpf_release"
-			     " WHERE tre_id = ?1 AND nonce_a = ?2 AND state = 'released'",
-			     &st);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 1, tre_id);
-	if (rc == 0)
-		rc = om_stmt_bind_blob(st, 2, nonce_a, OM_NONCE_LEN);
-	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
-		*superseded = om_stmt_col_int64(st, 0);
-		rc = 0;
-	}
-	om_stmt_finalize(st);
-	st = NULL;
+	rc = count_releases(d, tre_id, nonce_a, "released", superseded);
 	if (rc == 0 && *superseded)
 		rc = om_stmt_prepare(d->store,
 				     "UPDATE dpf_release SET state = 'superseded', updated = ?3"
@@ -261,7 +250,7 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_c
 	 * this TRE and bound to a nonceB that only the TRE's pending state holds, so a second release gives
 	 * nobody anything, and a device killed after package 3 (or whose answer was lost) is not stuck.
 	 */
-	if ((rc = count_installed_nonce_a(d, c->tre_id, c->nonce_a, &n)) < 0)
+	if ((rc = count_releases(d, c->tre_id, c->nonce_a, "installed", &n)) < 0)
 		FAIL(rc, "record: %s", om_errname(rc));
 	if (n)
 		FAIL(OM_EDPF_STATE, "the MCIM of this handover is already installed");

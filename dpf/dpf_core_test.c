@@ -20,38 +20,13 @@
 #include <openmcim/protect.h>
 #include <openmcim/tre.h>
 
-#include "daemon_util.h"
-#include "dpf.h"
-#include "factory.h"
-#include "hss_test_util.h"
-#include "http_server.h"
+#include "dpf_testkit.h"
 #include "log.h"
-#include "pki_fixture.h"
-#include "provision.h"
-#include "pva.h"
 #include "pva_admin.h"
-#include "pva_http.h"
-#include "sho.h"
-#include "sho_testkit.h"
 
-#define OWNER "fleet-1"
-#define SECRET "correct horse battery"
+#define OWNER TK_OWNER
 
-static char dir[] = "/tmp/om-dpf-test-XXXXXX";
-static char path[600], sho_db[600], hss_db[600], dpf_db[600];
-static struct hss *hss;
-static struct sho *sho;
-static struct dpf *dpf;
-static struct drf *drf;
-static struct pva *pva;
-static X509 *ro_cert, *sho_cert;
-static EVP_PKEY *ro_key, *sho_key;
-
-static const char *at(const char *rel)
-{
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	return path;
-}
+static struct tk_parts P;
 
 /* ---- snapshots: a refusal changes nothing anywhere ------------------------ */
 
@@ -86,7 +61,7 @@ static char *snap(void)
 	static const char *const qd[] = { "SELECT hex(nonce_b), tre_id, hex(nonce_a), state, outcome, created, updated "
 					   "FROM dpf_release ORDER BY nonce_b",
 					   "SELECT * FROM dpf_completion ORDER BY request_id" };
-	char *a = db_dump(sho_db, qs, 2), *b = db_dump(dpf_db, qd, 2), *c = t_dump(hss_db);
+	char *a = db_dump(P.sho_db, qs, 2), *b = db_dump(P.dpf_db, qd, 2), *c = t_dump(P.hss_db);
 	size_t n = strlen(a) + strlen(b) + strlen(c) + 8;
 	char *all = malloc(n);
 	snprintf(all, n, "%s#%s#%s", a, b, c);
@@ -99,16 +74,9 @@ static char *snap(void)
 /* Release rows in state. */
 static int releases_in(const char *state)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int n = -1;
-	if (sqlite3_open_v2(dpf_db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM dpf_release WHERE state = ?1", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM dpf_release WHERE state = '%s'", state);
+	return (int)t_sql_int(P.dpf_db, sql);
 }
 
 static int same_as(char *before)
@@ -120,50 +88,7 @@ static int same_as(char *before)
 	return same;
 }
 
-/* ---- the parts --------------------------------------------------------------- */
-
-/* The PVA's delegated OCSP responder and SHO-B's SHO_SIGNING identity (Cert_SHO[i+1]): tests/pki_fixture.h. */
-static void pva_responder(struct om_ca *ca)
-{
-	CHECK_INT(pf_issue(ca, OM_CERT_OCSP_RESPONDER, dir, "responder", "PVA OCSP", NULL), 0);
-}
-
-static void sho_identity(void)
-{
-	struct pf_sho b;
-	pf_sho_make(&b, "SHO-B");
-	sho_key = b.key; /* ours from here on; pf_sho_free releases the rest */
-	sho_cert = b.cert;
-	b.key = NULL;
-	b.cert = NULL;
-	pf_sho_free(&b);
-}
-
-/* Copy run2's devices, with references for its firmware that are those of 1.0.0: its measurements differ. */
-static void tampered_import_dir(void)
-{
-	struct om_measurement m[OM_FACTORY_N_COMPONENTS];
-	char line[512], *text = NULL;
-	size_t n = 0;
-	CHECK_INT(mkdir(at("pva2"), 0700), 0);
-	text = (char *)check_slurp(at("run2/pva/devices.csv"), &n);
-	CHECK(text != NULL);
-	CHECK_INT(du_write_file(at("pva2/devices.csv"), text ? text : ""), 0);
-	free(text);
-	CHECK_INT(om_factory_measurements("M2ME-1", "1.0.0", m), OM_FACTORY_N_COMPONENTS);
-	size_t cap = 4096, o = 0;
-	char *refs = calloc(1, cap);
-	o += (size_t)snprintf(refs + o, cap - o, "model,firmware,component,sha256\n");
-	for (int i = 0; i < OM_FACTORY_N_COMPONENTS; i++) {
-		char hex[65];
-		for (int j = 0; j < 32; j++)
-			snprintf(hex + 2 * j, 3, "%02x", m[i].sha256[j]);
-		snprintf(line, sizeof(line), "M2ME-1,1.0.1,%s,%s\n", m[i].name, hex);
-		o += (size_t)snprintf(refs + o, cap - o, "%s", line);
-	}
-	CHECK_INT(du_write_file(at("pva2/reference-measurements.csv"), refs), 0);
-	free(refs);
-}
+/* ---- the parts (dpf_testkit.h) ------------------------------------------------ */
 
 static void pva_line(void *ctx, const char *line)
 {
@@ -202,7 +127,7 @@ static void seal_creds(const uint8_t *enc_der, size_t enc_len, const char *user,
 }
 
 /*
- * Open the TRE of run/devices/<tre_id>; when row is given, the handover is
+ * Open the TRE of run/devices/<tre_id>; when registered, the handover is
  * requested and accepted at the SHO. The TRE is bootstrapped by the RO with
  * the SHO's sealed credentials, or with credentials carrying other_nonce_a
  * (sealed for this TRE) when that is given.
@@ -211,42 +136,19 @@ static void device_up(struct device *dv, const char *run, const struct sho_devic
 		      const uint8_t *other_nonce_a, int registered)
 {
 	struct om_handover_req r;
-	struct om_bootstrap b;
-	uint8_t *req = NULL, *xml = NULL, *creds = NULL, *cert_der = NULL;
-	size_t rl = 0, xl = 0, cl = 0, cert_len = 0;
+	uint8_t *creds = NULL;
+	size_t cl = 0;
 	memset(&r, 0, sizeof(r));
-	memset(&b, 0, sizeof(b));
 	snprintf(dv->tre_id, sizeof(dv->tre_id), "%s", row->tre_id);
 	if (registered) {
-		CHECK_INT(sho_handover_request(sho, OWNER, SECRET, dv->tre_id, "CODE-1234", &req, &rl), 0);
-		CHECK_INT(om_handover_verify(req, rl, X509_get0_pubkey(sho_cert), &r), 0);
-		CHECK_INT(sho_handover_answer(sho, dv->tre_id, r.request_id, 1, NULL), 0);
-		CHECK_INT(sho_dm_credentials(sho, dv->tre_id, &dv->creds), 0);
+		tk_handover_accepted(&P, dv->tre_id, &r);
+		CHECK_INT(sho_dm_credentials(P.sho, dv->tre_id, &dv->creds), 0);
 	}
-	CHECK_INT(om_cert_encode(sho_cert, OM_ENC_DER, &cert_der, &cert_len), 0);
-	b.sequence = 1;
-	snprintf(b.provurl, sizeof(b.provurl), "https://dpf.sho-b.lab/dm");
-	snprintf(b.server_id, sizeof(b.server_id), "sho-b-dpf");
-	snprintf(b.apn, sizeof(b.apn), "prov.sho-b");
-	b.sho_cert = cert_der;
-	b.sho_cert_len = cert_len;
-	if (other_nonce_a) {
+	if (other_nonce_a)
 		seal_creds(row->cert_enc, row->cert_enc_len, dv->tre_id, other_nonce_a, &creds, &cl);
-		b.creds = creds;
-		b.creds_len = cl;
-	} else {
-		b.creds = r.creds;
-		b.creds_len = r.creds_len;
-	}
-	CHECK_INT(om_bootstrap_build_signed(&b, ro_key, ro_cert, &xml, &xl), 0);
-	char tre_dir[700];
-	snprintf(tre_dir, sizeof(tre_dir), "%s/%s/devices/%s", dir, run, dv->tre_id);
-	CHECK_INT(om_tre_open(&dv->tre, tre_dir, 0), 0);
-	CHECK_INT(om_tre_bootstrap(dv->tre, xml, xl, time(NULL)), 0);
-	free(req);
-	free(xml);
+	dv->tre = tk_tre_bootstrapped(&P, run, dv->tre_id, other_nonce_a ? creds : r.creds,
+				      other_nonce_a ? cl : r.creds_len);
 	free(creds);
-	om_pki_free(cert_der, cert_len);
 	om_handover_free(&r);
 }
 
@@ -262,14 +164,6 @@ static int mids_of_sho(struct device *dv)
 	return om_tre_mid_list(dv->tre, "SHO-B", m, 4);
 }
 
-static const char *state_of(const char *tre_id)
-{
-	static struct sho_device_status st;
-	if (sho_status(sho, tre_id, &st) < 0)
-		return "?";
-	return st.state;
-}
-
 /* The device's M2MMobj refused with code, reason containing needle, nothing changed or installed. */
 static void refused(struct device *dv, int code, const char *needle)
 {
@@ -278,7 +172,7 @@ static void refused(struct device *dv, int code, const char *needle)
 	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
 	CHECK(n > 0);
 	char *before = snap();
-	CHECK_INT(dpf_m2mmobj(dpf, obj, n > 0 ? (size_t)n : 0, time(NULL), out, sizeof(out), why, sizeof(why)), code);
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, time(NULL), out, sizeof(out), why, sizeof(why)), code);
 	CHECK_MSG(strstr(why, needle) != NULL, "%s: reason '%s' lacks '%s'", dv->tre_id, why, needle);
 	CHECK(same_as(before));
 	CHECK_INT(mids_of_sho(dv), 0);
@@ -304,21 +198,21 @@ static void provision_good(struct device *dv)
 	int fl = om_m2mmobj_build(&info, dv->creds.nonce_a, nb, other, forged, sizeof(forged));
 	CHECK(fl > 0);
 	before = snap();
-	CHECK_INT(dpf_m2mmobj(dpf, forged, fl > 0 ? (size_t)fl : 0, now, junk, sizeof(junk), why, sizeof(why)),
+	CHECK_INT(dpf_m2mmobj(P.dpf, forged, fl > 0 ? (size_t)fl : 0, now, junk, sizeof(junk), why, sizeof(why)),
 		  OM_EDPF_SIGNATURE);
 	CHECK(same_as(before));
 	EVP_PKEY_free(other);
-	CHECK_INT(dpf_m2mmobj(dpf, forged, 3, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_MALFORMED);
+	CHECK_INT(dpf_m2mmobj(P.dpf, forged, 3, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_MALFORMED);
 
 	/* the genuine one: released */
 	int n1 = om_tre_m2mmobj(dv->tre, obj1, sizeof(obj1));
 	CHECK(n1 > 0);
-	int m1 = dpf_m2mmobj(dpf, obj1, (size_t)n1, now, mcim1, sizeof(mcim1), why, sizeof(why));
+	int m1 = dpf_m2mmobj(P.dpf, obj1, (size_t)n1, now, mcim1, sizeof(mcim1), why, sizeof(why));
 	CHECK_MSG(m1 > 0, "dpf_m2mmobj: %d %s", m1, why);
 
 	/* the same M2MMobj again: same nonceB */
 	before = snap();
-	CHECK_INT(dpf_m2mmobj(dpf, obj1, (size_t)n1, now, junk, sizeof(junk), why, sizeof(why)),
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj1, (size_t)n1, now, junk, sizeof(junk), why, sizeof(why)),
 		  OM_EDPF_REPLAY_NONCE_B);
 	CHECK(same_as(before));
 
@@ -326,39 +220,39 @@ static void provision_good(struct device *dv)
 	 * answer lost): released anew, the first release superseded */
 	int n2 = om_tre_m2mmobj(dv->tre, obj2, sizeof(obj2));
 	CHECK(n2 > 0);
-	int m2 = dpf_m2mmobj(dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why));
+	int m2 = dpf_m2mmobj(P.dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why));
 	CHECK_MSG(m2 > 0, "supersede: %d %s", m2, why);
 	CHECK_INT(releases_in("superseded"), 1);
 	CHECK_INT(releases_in("released"), 1);
 	before = snap();
-	CHECK_INT(dpf_m2mmobj(dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why)),
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why)),
 		  OM_EDPF_REPLAY_NONCE_B);
 	CHECK(same_as(before));
 
 	/* the TRE now expects obj2's nonceB: the first MCIM fails to install, the device reports it */
 	CHECK(m1 > 0 && om_tre_install_mcim(dv->tre, mcim1, m1 > 0 ? (size_t)m1 : 0, now, mid) < 0);
 	CHECK_INT(mids_of_sho(dv), 0);
-	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_FAILURE, now), 0);
+	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_FAILURE, now), 0);
 	CHECK_INT(releases_in("failed"), 1);
-	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_FAILURE, now), 0);
-	CHECK(!strcmp(state_of(dv->tre_id), "handover_accepted"));
+	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_FAILURE, now), 0);
+	CHECK(!strcmp(tk_state_of(&P, dv->tre_id), "handover_accepted"));
 
 	/* the retry: released, installed, reported */
 	int n3 = om_tre_m2mmobj(dv->tre, obj3, sizeof(obj3));
 	CHECK(n3 > 0);
-	int m3 = dpf_m2mmobj(dpf, obj3, n3 > 0 ? (size_t)n3 : 0, now + 1, mcim3, sizeof(mcim3), why, sizeof(why));
+	int m3 = dpf_m2mmobj(P.dpf, obj3, n3 > 0 ? (size_t)n3 : 0, now + 1, mcim3, sizeof(mcim3), why, sizeof(why));
 	CHECK_MSG(m3 > 0, "retry: %d %s", m3, why);
 	CHECK_INT(om_tre_install_mcim(dv->tre, mcim3, m3 > 0 ? (size_t)m3 : 0, now, mid), 0);
 	CHECK_INT(mids_of_sho(dv), 1);
-	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now + 2), 0);
-	CHECK(!strcmp(state_of(dv->tre_id), "provisioned"));
-	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now + 2), 0);
-	CHECK_INT(dpf_install_status(dpf, dv->tre_id, DPF_INSTALL_FAILURE, now + 2), OM_EDPF_NOT_RELEASED);
+	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now + 2), 0);
+	CHECK(!strcmp(tk_state_of(&P, dv->tre_id), "provisioned"));
+	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now + 2), 0);
+	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_FAILURE, now + 2), OM_EDPF_NOT_RELEASED);
 
 	/* after the release: every M2MMobj of this handover is refused */
 	before = snap();
-	CHECK_INT(dpf_m2mmobj(dpf, obj3, (size_t)n3, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_STATE);
-	CHECK_INT(dpf_m2mmobj(dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_STATE);
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj3, (size_t)n3, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_STATE);
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj2, (size_t)n2, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_STATE);
 	CHECK(same_as(before));
 
 	/* the MCIM answers AKA for a vector of the SHO's HSS */
@@ -367,144 +261,73 @@ static void provision_good(struct device *dv)
 	struct om_eutran_vector v;
 	struct om_usim_out o;
 	struct om_tre_mid_info act;
-	CHECK_INT(sho_status(sho, dv->tre_id, &st), 0);
+	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
 	CHECK_INT(om_tre_activate(dv->tre, mid, now, 0), 0);
 	CHECK_INT(om_tre_active(dv->tre, &act), 0);
 	CHECK(!strcmp(act.imsi, st.imsi));
-	CHECK_INT(hss_auth_info(hss, st.imsi, plmn, "mme.test", 1, NULL, &v), 1);
+	CHECK_INT(hss_auth_info(P.hss, st.imsi, plmn, "mme.test", 1, NULL, &v), 1);
 	CHECK_INT(om_tre_aka(dv->tre, v.rand, v.autn, &o), 0);
 	CHECK_MEM(o.res, v.xres, OM_RES_LEN);
 	om_usim_out_clear(&o);
 
 	/* a fallback first (the new network was out of reach): recorded, nothing else moves */
-	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 3, why, sizeof(why)), 0);
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 3, why, sizeof(why)), 0);
 	before = snap();
-	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 3, why, sizeof(why)), 0);
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 3, why, sizeof(why)), 0);
 	CHECK(same_as(before));
-	CHECK(!strcmp(state_of(dv->tre_id), "provisioned"));
-	CHECK_INT(dpf_completion_count(dpf, "pending"), 0);
+	CHECK(!strcmp(tk_state_of(&P, dv->tre_id), "provisioned"));
+	CHECK_INT(dpf_completion_count(P.dpf, "pending"), 0);
 
 	/* the outcome: active at the SHO, in our DRF register, the completion queued once */
-	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_ACTIVE, now + 3, why, sizeof(why)), 0);
-	CHECK(!strcmp(state_of(dv->tre_id), "active"));
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_ACTIVE, now + 3, why, sizeof(why)), 0);
+	CHECK(!strcmp(tk_state_of(&P, dv->tre_id), "active"));
 	struct drf_device_status ds;
-	CHECK_INT(drf_device_status(drf, dv->tre_id, now, &ds), 0);
+	CHECK_INT(drf_device_status(P.drf, dv->tre_id, now, &ds), 0);
 	CHECK(!strcmp(ds.imsi, st.imsi) && !strcmp(ds.owner, OWNER) && ds.ours == 1 && ds.sequence == 0);
-	CHECK_INT(dpf_completion_count(dpf, "pending"), 1);
+	CHECK_INT(dpf_completion_count(P.dpf, "pending"), 1);
 	struct dpf_completion c;
-	CHECK_INT(dpf_completion_next(dpf, &c), 1);
+	CHECK_INT(dpf_completion_next(P.dpf, &c), 1);
 	CHECK(!strcmp(c.request_id, st.request_id) && !strcmp(c.peer, st.current_sho) && c.peer[0]);
 	before = snap();
-	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_ACTIVE, now + 4, why, sizeof(why)), 0);
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_ACTIVE, now + 4, why, sizeof(why)), 0);
 	CHECK(same_as(before));
 	before = snap();
-	CHECK_INT(dpf_outcome(dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 4, why, sizeof(why)), OM_EDPF_OUTCOME);
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 4, why, sizeof(why)), OM_EDPF_OUTCOME);
 	CHECK(same_as(before));
-	CHECK_INT(dpf_completion_count(dpf, "pending"), 1);
+	CHECK_INT(dpf_completion_count(P.dpf, "pending"), 1);
 
 	/* the queue: a retry backs off, an answer closes it */
-	CHECK_INT(dpf_completion_retry(dpf, c.request_id, "test", now), 0);
-	CHECK_INT(dpf_completion_next(dpf, &c), 1);
+	CHECK_INT(dpf_completion_retry(P.dpf, c.request_id, "test", now), 0);
+	CHECK_INT(dpf_completion_next(P.dpf, &c), 1);
 	CHECK(c.attempts == 1 && c.due == now + 1);
-	CHECK_INT(dpf_completion_retry(dpf, c.request_id, "test", now), 0);
-	CHECK_INT(dpf_completion_next(dpf, &c), 1);
+	CHECK_INT(dpf_completion_retry(P.dpf, c.request_id, "test", now), 0);
+	CHECK_INT(dpf_completion_next(P.dpf, &c), 1);
 	CHECK(c.attempts == 2 && c.due == now + 2);
-	CHECK_INT(dpf_completion_answered(dpf, c.request_id, 0, "OM_EDRF_STATE", now), 0);
-	CHECK_INT(dpf_completion_next(dpf, &c), 0);
-	CHECK_INT(dpf_completion_resume(dpf, now), 1);
-	CHECK_INT(dpf_completion_answered(dpf, st.request_id, 1, "completed", now), 0);
-	CHECK_INT(dpf_completion_count(dpf, "done"), 1);
-	CHECK_INT(dpf_completion_resume(dpf, now), 0);
+	CHECK_INT(dpf_completion_answered(P.dpf, c.request_id, 0, "OM_EDRF_STATE", now), 0);
+	CHECK_INT(dpf_completion_next(P.dpf, &c), 0);
+	CHECK_INT(dpf_completion_resume(P.dpf, now), 1);
+	CHECK_INT(dpf_completion_answered(P.dpf, st.request_id, 1, "completed", now), 0);
+	CHECK_INT(dpf_completion_count(P.dpf, "done"), 1);
+	CHECK_INT(dpf_completion_resume(P.dpf, now), 0);
 }
 
 int main(void)
 {
-	char why[256], err[256], sock[600], ocsp_url[64], pva_url[64];
-	struct sho_device_in *note = NULL, *note2 = NULL;
-	struct sho_row_report rep[8];
+	char why[256], err[256];
 	om_log_init("dpf-test", OM_LOG_ERROR);
-	if (!mkdtemp(dir))
+	if (tk_parts_init(&P, "dpf-test"))
 		return 1;
 
 	/* the factory: CAs, a run of 4 devices (firmware 1.0.0) and a run of 1 (firmware 1.0.1) */
-	CHECK_INT(om_factory_init_cas(at("cas"), "Test PVA", "RO"), 0);
-	X509 *pva_cert = NULL;
-	EVP_PKEY *pva_key = NULL;
-	struct om_ca *pva_ca = NULL;
-	CHECK_INT(om_cert_load(&pva_cert, at("cas/pva-ca.pem")), 0);
-	CHECK_INT(om_key_load(&pva_key, at("cas/pva-ca.key")), 0);
-	CHECK_INT(om_ca_open(&pva_ca, pva_cert, pva_key), 0);
-	CHECK_INT(om_cert_load(&ro_cert, at("cas/ro-signing.pem")), 0);
-	CHECK_INT(om_key_load(&ro_key, at("cas/ro-signing.key")), 0);
-	struct om_factory_config fc = { .pva_ca = pva_ca, .ro_cert = ro_cert, .mcc = "001", .mnc = "01",
-					.msin_first = "0000000001", .n_devices = 4, .jobs = 1 };
-	CHECK_INT(om_factory_run(at("run"), &fc, NULL), 0);
-	fc.n_devices = 1;
-	fc.msin_first = "0000000100";
-	fc.tre_prefix = "TRX";
-	fc.firmware = "1.0.1";
-	CHECK_INT(om_factory_run(at("run2"), &fc, NULL), 0);
-	int n_note = sho_note_read(at("run/owner/delivery-note.csv"), &note, why, sizeof(why));
-	int n_note2 = sho_note_read(at("run2/owner/delivery-note.csv"), &note2, why, sizeof(why));
-	CHECK_MSG(n_note == 4 && n_note2 == 1, "%d %d: %s", n_note, n_note2, why);
-	if (n_note != 4 || n_note2 != 1)
+	if (tk_factory(&P, "RO", 4, 1))
 		return check_done();
-
+	const struct sho_device_in *note = P.note, *note2 = P.note2;
 	/* the PVA: its CA, a responder, both runs imported (run2 against 1.0.0's references), served on loopback */
-	pva_responder(pva_ca);
-	tampered_import_dir();
-	struct pva_config pc = { .db_path = at("pva.db") };
-	char ca_path[600], rc_path[600], rk_path[600];
-	snprintf(ca_path, sizeof(ca_path), "%s/cas/pva-ca.pem", dir);
-	snprintf(rc_path, sizeof(rc_path), "%s/responder.pem", dir);
-	snprintf(rk_path, sizeof(rk_path), "%s/responder.key", dir);
-	pc.db_path = strdup(at("pva.db"));
-	pc.ca_cert = ca_path;
-	pc.responder_cert = rc_path;
-	pc.responder_key = rk_path;
-	pva = pva_open(&pc, err, sizeof(err));
-	CHECK_MSG(pva != NULL, "pva_open: %s", err);
-	long nd = 0, nr = 0;
-	CHECK_INT(pva_import_dir(pva, at("run/pva"), &nd, &nr, why, sizeof(why)), 0);
-	CHECK_MSG(pva_import_dir(pva, at("pva2"), &nd, &nr, why, sizeof(why)) == 0, "%s", why);
-	struct om_http_server *http = NULL;
-	struct om_http_opts ho = { .port = 0 };
-	CHECK_INT(om_http_server_new(&http, &ho, err, sizeof(err)), 0);
-	CHECK_INT(pva_http_routes(http, pva), 0);
-	CHECK_INT(om_http_server_start(http), 0);
-	snprintf(ocsp_url, sizeof(ocsp_url), "http://127.0.0.1:%u/", (unsigned)om_http_server_port(http));
-	snprintf(pva_url, sizeof(pva_url), "http://127.0.0.1:%u", (unsigned)om_http_server_port(http));
-
+	tk_pva_start(&P, 1);
 	/* the SHO: its HSS, its registration core, the devices registered (all but TRE-00000004) */
-	snprintf(hss_db, sizeof(hss_db), "%s/hss.db", dir);
-	snprintf(sock, sizeof(sock), "%s/hss-sock/prov.sock", dir);
-	struct hss_config hc = { .db_path = hss_db };
-	hss = hss_open(&hc, err, sizeof(err));
-	CHECK_MSG(hss != NULL, "%s", err);
-	CHECK_MSG(hss_provision_start(hss, sock, err, sizeof(err)) == 0, "%s", err);
-	sho_identity();
-	static const uint8_t op[16] = { 0xcd, 0xc2, 0x02, 0xd5, 0x12, 0x3e, 0x20, 0xf6,
-					0x2b, 0x6d, 0x67, 0x6a, 0xc7, 0x2c, 0xb3, 0x18 };
-	snprintf(sho_db, sizeof(sho_db), "%s/sho.db", dir);
-	struct sho_config cfg = {
-		.db_path = sho_db, .sho_id = "SHO-B", .mcc = "001", .mnc = "02", .msin_first = "0000000001",
-		.msin_last = "0000000099", .op = op, .apn = "internet.sho-b", .roaming = "any", .amf = { 0x80, 0x00 },
-		.ind_bits = 5, .pva_ca = pva_cert, .ocsp_url = ocsp_url, .hss_socket = sock,
-		.sign_key = sho_key, .sign_cert = sho_cert, .provurl = "https://dpf.sho-b.lab/dm",
-		.server_id = "sho-b-dpf", .dpf_apn = "prov.sho-b",
-	};
-	CHECK_MSG(sho_open(&sho, &cfg, why, sizeof(why)) == 0, "sho_open: %s", why);
-	CHECK_INT(sho_owner_add(sho, OWNER, SECRET), 0);
-	CHECK_INT(sho_register(sho, OWNER, SECRET, note, 3, 0, rep), 0);
-	CHECK_INT(sho_register(sho, OWNER, SECRET, note2, 1, 0, rep), 0);
-
-	/* the DPF */
-	snprintf(dpf_db, sizeof(dpf_db), "%s/dpf.db", dir);
-	struct drf_config rc_ = { .db_path = at("drf-b.db") };
-	CHECK_MSG(drf_open(&drf, &rc_, why, sizeof(why)) == 0, "drf_open: %s", why);
-	struct dpf_config dc = { .db_path = dpf_db, .sho = sho, .sign_key = sho_key, .pva = dpf_pva_http,
-				 .pva_ctx = pva_url, .drf = drf };
-	CHECK_MSG(dpf_open(&dpf, &dc, why, sizeof(why)) == 0, "dpf_open: %s", why);
+	tk_sho_start(&P, 3);
+	/* the DPF, SHO-B's DRF register beside it */
+	tk_dpf_open(&P, 1);
 
 	struct device d1, d2, d3, d4, d5;
 	memset(&d1, 0, sizeof(d1));
@@ -523,9 +346,9 @@ int main(void)
 	device_up(&d3, "run", &note[2], NULL, 1);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "revoke %s keyCompromise", d3.tre_id);
-	CHECK_MSG(pva_admin_exec(pva, cmd, pva_line, NULL, err, sizeof(err)) == 0, "revoke: %s", err);
+	CHECK_MSG(pva_admin_exec(P.pva, cmd, pva_line, NULL, err, sizeof(err)) == 0, "revoke: %s", err);
 	refused(&d3, OM_EDPF_PVA_REFUSED, "revoked");
-	CHECK(!strcmp(state_of(d3.tre_id), "handover_accepted"));
+	CHECK(!strcmp(tk_state_of(&P, d3.tre_id), "handover_accepted"));
 
 	/* measurements that are not the references of the reported firmware */
 	device_up(&d5, "run2", &note2[0], NULL, 1);
@@ -536,14 +359,14 @@ int main(void)
 	memset(na, 0x77, sizeof(na));
 	device_up(&d4, "run", &note[3], na, 0);
 	refused(&d4, OM_EDPF_UNKNOWN_TRE, "not registered");
-	CHECK_INT(dpf_install_status(dpf, d4.tre_id, DPF_INSTALL_SUCCESS, time(NULL)), OM_EDPF_NOT_RELEASED);
-	CHECK_INT(dpf_outcome(dpf, d4.tre_id, DPF_OUTCOME_ACTIVE, time(NULL), why, sizeof(why)), OM_EDPF_NOT_RELEASED);
-	CHECK_INT(dpf_outcome(dpf, d3.tre_id, DPF_OUTCOME_FALLBACK, time(NULL), why, sizeof(why)),
+	CHECK_INT(dpf_install_status(P.dpf, d4.tre_id, DPF_INSTALL_SUCCESS, time(NULL)), OM_EDPF_NOT_RELEASED);
+	CHECK_INT(dpf_outcome(P.dpf, d4.tre_id, DPF_OUTCOME_ACTIVE, time(NULL), why, sizeof(why)),
+		  OM_EDPF_NOT_RELEASED);
+	CHECK_INT(dpf_outcome(P.dpf, d3.tre_id, DPF_OUTCOME_FALLBACK, time(NULL), why, sizeof(why)),
 		  OM_EDPF_NOT_RELEASED);
 
 	/* the PVA unreachable: no decision, nothing changed (device 5 is otherwise fine until the PVA) */
-	om_http_server_free(http);
-	http = NULL;
+	tk_pva_unplug(&P);
 	refused(&d5, OM_EDPF_PVA, "PVA");
 
 	device_down(&d1);
@@ -551,22 +374,6 @@ int main(void)
 	device_down(&d3);
 	device_down(&d4);
 	device_down(&d5);
-	dpf_close(dpf);
-	drf_close(drf);
-	sho_close(sho);
-	hss_provision_stop();
-	hss_close(hss);
-	pva_close(pva);
-	free((void *)pc.db_path);
-	sho_devices_free(note, (size_t)n_note);
-	sho_devices_free(note2, (size_t)n_note2);
-	om_ca_free(pva_ca);
-	X509_free(pva_cert);
-	X509_free(ro_cert);
-	X509_free(sho_cert);
-	EVP_PKEY_free(pva_key);
-	EVP_PKEY_free(ro_key);
-	EVP_PKEY_free(sho_key);
-	kit_rm_rf(dir);
+	tk_parts_free(&P, 0);
 	return check_done();
 }

@@ -58,26 +58,6 @@ struct settings {
 /* The DM handler and the completion sender share the struct dpf (and the SHO core and DRF register). */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The file's [peer.X] sections added to the known keys; *conf loaded. */
-static int load_conf(const char *path, struct om_conf **conf, char ids[][OM_HANDOVER_SHO_ID_MAX + 1],
-		     size_t *n_ids, char *err, size_t len)
-{
-	static char sections[SHO_PEERS_MAX][OM_HANDOVER_SHO_ID_MAX + 8];
-	static struct om_conf_key keys[N_BASE + 2 * SHO_PEERS_MAX];
-	int n = sho_peer_sections(path, ids, SHO_PEERS_MAX, err, len);
-	if (n < 0)
-		return -1;
-	memcpy(keys, base_keys, sizeof(base_keys));
-	for (int i = 0; i < n; i++) {
-		snprintf(sections[i], sizeof(sections[i]), "peer.%.*s", OM_HANDOVER_SHO_ID_MAX, ids[i]);
-		keys[N_BASE + 2 * (size_t)i] = (struct om_conf_key){ sections[i], "url", 1 };
-		keys[N_BASE + 2 * (size_t)i + 1] = (struct om_conf_key){ sections[i], "ca", 1 };
-	}
-	*n_ids = (size_t)n;
-	*conf = om_conf_load(path, keys, N_BASE + 2 * (size_t)n, err, len);
-	return *conf ? 0 : -1;
-}
-
 static const char usage[] = "usage: openmcim-dpf -c FILE | --config FILE\n"
 			    "       openmcim-dpf --help | --version\n"
 			    "The DPF: OMA DM 1.2 server for B.2.3.4 (M2MMobj in, M2MMCIMMobj out) over HTTPS;\n"
@@ -178,7 +158,7 @@ int main(int argc, char **argv)
 		return rc;
 	om_log_init("dpf", OM_LOG_INFO);
 	memset(&sf, 0, sizeof(sf));
-	if (load_conf(conf_path, &conf, ids, &n_ids, err, sizeof(err)) < 0 ||
+	if (!(conf = sho_peer_conf_load(conf_path, base_keys, N_BASE, ids, &n_ids, err, sizeof(err))) ||
 	    read_settings(conf, &s, ids, n_ids, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-dpf: %s\n", err);
 		goto out;

@@ -117,7 +117,7 @@ static void last_line(const char *text, size_t len, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)(end - start), text + start);
 }
 
-/* What a file holds from off on, NUL-terminated (free()); NULL when unreadable. */
+/* What a file holds from off on, NUL-terminated (free()), its length in *len if len; NULL when unreadable. */
 static char *slurp_from(const char *path, off_t off, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -145,7 +145,8 @@ static char *slurp_from(const char *path, off_t off, size_t *len)
 	fclose(f);
 	if (buf) {
 		buf[n] = '\0';
-		*len = n;
+		if (len)
+			*len = n;
 	}
 	return buf;
 }
@@ -221,32 +222,7 @@ int lab_write_file(const char *path, const char *text, int mode)
 
 char *lab_slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (n < cap)
-			break;
-		char *b = realloc(buf, cap * 2 + 1);
-		if (!b) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = b;
-		cap *= 2;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		if (len)
-			*len = n;
-	}
-	return buf;
+	return slurp_from(path, 0, len);
 }
 
 int lab_mkdir(const char *path, int mode)

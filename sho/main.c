@@ -79,26 +79,6 @@ static void settings_free(struct settings *s)
 	OPENSSL_cleanse(s->op, sizeof(s->op));
 }
 
-/* The file's [peer.X] sections added to the known keys; *conf loaded. */
-static int load_conf(const char *path, struct om_conf **conf, char ids[][OM_HANDOVER_SHO_ID_MAX + 1],
-		     size_t *n_ids, char *err, size_t len)
-{
-	static char sections[SHO_PEERS_MAX][OM_HANDOVER_SHO_ID_MAX + 8];
-	static struct om_conf_key keys[N_BASE + 2 * SHO_PEERS_MAX];
-	int n = sho_peer_sections(path, ids, SHO_PEERS_MAX, err, len);
-	if (n < 0)
-		return -1;
-	memcpy(keys, base_keys, sizeof(base_keys));
-	for (int i = 0; i < n; i++) {
-		snprintf(sections[i], sizeof(sections[i]), "peer.%.*s", OM_HANDOVER_SHO_ID_MAX, ids[i]);
-		keys[N_BASE + 2 * (size_t)i] = (struct om_conf_key){ sections[i], "url", 1 };
-		keys[N_BASE + 2 * (size_t)i + 1] = (struct om_conf_key){ sections[i], "ca", 1 };
-	}
-	*n_ids = (size_t)n;
-	*conf = om_conf_load(path, keys, N_BASE + 2 * (size_t)n, err, len);
-	return *conf ? 0 : -1;
-}
-
 /* The registration service's part, as sho/sho_conf.c reads it. */
 static int read_service(const struct om_conf *c, struct settings *s, char *err, size_t len)
 {
@@ -202,8 +182,8 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	om_log_init("sho", OM_LOG_INFO);
-	if (load_conf(conf_path, &conf, ids, &n_ids, err, sizeof(err)) || read_service(conf, &s, err, sizeof(err)) ||
-	    read_daemon(conf, &s, ids, n_ids, err, sizeof(err))) {
+	if (!(conf = sho_peer_conf_load(conf_path, base_keys, N_BASE, ids, &n_ids, err, sizeof(err))) ||
+	    read_service(conf, &s, err, sizeof(err)) || read_daemon(conf, &s, ids, n_ids, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-sho: %s\n", err);
 		goto out;
 	}

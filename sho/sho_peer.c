@@ -52,6 +52,32 @@ int sho_peer_sections(const char *path, char ids[][OM_HANDOVER_SHO_ID_MAX + 1], 
 	return rc < 0 ? rc : (int)n;
 }
 
+struct om_conf *sho_peer_conf_load(const char *path, const struct om_conf_key *base, size_t n_base,
+				   char ids[][OM_HANDOVER_SHO_ID_MAX + 1], size_t *n_ids, char *err, size_t err_len)
+{
+	char sections[SHO_PEERS_MAX][OM_HANDOVER_SHO_ID_MAX + 8];
+	struct om_conf_key *keys;
+	struct om_conf *c;
+	int n = sho_peer_sections(path, ids, SHO_PEERS_MAX, err, err_len);
+	if (n < 0)
+		return NULL;
+	keys = calloc(n_base + 2 * (size_t)n, sizeof(*keys));
+	if (!keys) {
+		om_reason(err, err_len, OM_ENOMEM, "%s: out of memory", path);
+		return NULL;
+	}
+	memcpy(keys, base, n_base * sizeof(*keys));
+	for (int i = 0; i < n; i++) {
+		snprintf(sections[i], sizeof(sections[i]), "peer.%.*s", OM_HANDOVER_SHO_ID_MAX, ids[i]);
+		keys[n_base + 2 * (size_t)i] = (struct om_conf_key){ sections[i], "url", 1 };
+		keys[n_base + 2 * (size_t)i + 1] = (struct om_conf_key){ sections[i], "ca", 1 };
+	}
+	*n_ids = (size_t)n;
+	c = om_conf_load(path, keys, n_base + 2 * (size_t)n, err, err_len);
+	free(keys);
+	return c;
+}
+
 const struct sho_peer *sho_peer_find(const struct sho_peers *t, const char *sho_id)
 {
 	for (size_t i = 0; t && sho_id && i < t->n; i++)

@@ -53,6 +53,16 @@ struct sho_peer_answer {
 OM_NODISCARD int sho_peer_sections(const char *path, char ids[][OM_HANDOVER_SHO_ID_MAX + 1], size_t max,
 				   char *err, size_t err_len);
 
+/*
+ * The configuration file at path loaded with the keys base[0..n_base) and,
+ * for each [peer.<SHO_ID>] section in it (sho_peer_sections), its url and ca
+ * (both required): how the daemons that talk to peers' DRFs (openmcim-sho,
+ * openmcim-dpf) read theirs. The peers' ids into ids[0..*n_ids), ready for
+ * sho_peers_read. Returns the configuration, or NULL with the reason in err.
+ */
+struct om_conf *sho_peer_conf_load(const char *path, const struct om_conf_key *base, size_t n_base,
+				   char ids[][OM_HANDOVER_SHO_ID_MAX + 1], size_t *n_ids, char *err, size_t err_len);
+
 /* The peer for sho_id, or NULL. */
 const struct sho_peer *sho_peer_find(const struct sho_peers *t, const char *sho_id);
 

@@ -30,7 +30,7 @@
 #include "check.h"
 #include "daemon_util.h"
 #include "lab_topology.h"
-#include "tre_int.h"
+#include "tre_at_rest.h"
 
 struct point {
 	const char *name;
@@ -107,23 +107,13 @@ static int agent_wait(pid_t pid, int watch_dpf, int *dpf_died)
 /* Exactly one ACTIVE MID, an MCIM of SHO-A; no session, nothing pending. Its IMSI into imsi. */
 static void check_device(unsigned dev, char imsi[OM_MCIM_IMSI_MAX + 1])
 {
-	char dir[LAB_PATH_MAX];
-	struct om_tre *tre = NULL;
-	struct om_tre_status st;
 	struct om_tre_mid_info a;
-	int active = 0;
 	imsi[0] = 0;
-	CHECK_INT(om_tre_open(&tre, lab_device_dir(&lab, dev, dir, sizeof(dir)), 0), 0);
+	struct om_tre *tre = tre_at_rest(&lab, dev, &a);
 	if (!tre)
 		return;
-	CHECK_INT(om_tre_status(tre, &st), 0);
-	CHECK_MSG(!st.session && !st.activation_pending, "%s: session %d pending %d", st.tre_id, st.session,
-		  st.activation_pending);
-	for (size_t i = 0; i < tre->st.n_mids; i++)
-		active += tre->st.mids[i].state == OM_TRE_MID_ACTIVE;
-	CHECK_MSG(active == 1, "%s: %d ACTIVE MIDs", st.tre_id, active);
-	CHECK_INT(om_tre_active(tre, &a), 0);
-	CHECK_MSG(!a.is_pcid && !strcmp(a.owner, "SHO-A"), "%s: active %s owned by %s", st.tre_id, a.imsi, a.owner);
+	CHECK_MSG(!a.is_pcid && !strcmp(a.owner, "SHO-A"), "%s: active %s owned by %s", lab.tre_ids[dev], a.imsi,
+		  a.owner);
 	snprintf(imsi, OM_MCIM_IMSI_MAX + 1, "%s", a.imsi);
 	om_tre_close(tre);
 }
@@ -189,7 +179,7 @@ static void crash_case(unsigned dev, const struct point *p)
  */
 static void crash_fallback(unsigned dev)
 {
-	char log[LAB_PATH_MAX + 64], why[256], code[32], answer[512], state[64] = "", dir[LAB_PATH_MAX];
+	char log[LAB_PATH_MAX + 64], why[256], code[32], answer[512], state[64] = "";
 	const char *ids[] = { lab.tre_ids[dev] };
 	int dpf_died = 0;
 	time_t t0 = time(NULL);
@@ -215,18 +205,9 @@ static void crash_fallback(unsigned dev)
 			  strstr(text, "outcome=fallback"),
 		  "agent.fell-back: wait status %d; log:\n%s", st, text ? text : "(none)");
 	free(text);
-	struct om_tre *tre = NULL;
-	struct om_tre_status ts;
 	struct om_tre_mid_info a, mi[OM_TRE_MIDS_MAX];
-	CHECK_INT(om_tre_open(&tre, lab_device_dir(&lab, dev, dir, sizeof(dir)), 0), 0);
+	struct om_tre *tre = tre_at_rest(&lab, dev, &a);
 	if (tre) {
-		int active = 0;
-		for (size_t i = 0; i < tre->st.n_mids; i++)
-			active += tre->st.mids[i].state == OM_TRE_MID_ACTIVE;
-		CHECK_INT(active, 1);
-		CHECK_INT(om_tre_status(tre, &ts), 0);
-		CHECK(!ts.session && !ts.activation_pending);
-		CHECK_INT(om_tre_active(tre, &a), 0);
 		CHECK_MSG(a.is_pcid, "active %s owned by %s", a.imsi, a.owner);
 		CHECK(om_tre_mid_list(tre, "SHO-A", mi, OM_TRE_MIDS_MAX) == 1 && mi[0].state == OM_TRE_MID_INACTIVE);
 		om_tre_close(tre);

@@ -23,6 +23,7 @@
 #include <openmcim/radio.h>
 #include <openmcim/tre.h>
 
+#include "agent.h"
 #include "daemon_util.h"
 #include "drf_int.h"
 #include "factory.h"
@@ -128,23 +129,6 @@ struct device {
 	int attached, pushes, bootstrap_rc;
 };
 
-/* The TRE answers the network's challenge with its active MID (the PCID). */
-static int tre_aka(void *arg, const uint8_t rand[static OM_RAND_LEN], const uint8_t autn[static OM_AUTN_LEN],
-		   uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN])
-{
-	struct device *d = arg;
-	struct om_usim_out o;
-	int rc = om_tre_aka(d->tre, rand, autn, &o);
-	if (rc == 0) {
-		memcpy(res, o.res, OM_RES_LEN);
-		*res_len = OM_RES_LEN;
-	} else if (rc == OM_EAUTH_SYNC) {
-		memcpy(auts, o.auts, OM_AUTS_LEN);
-	}
-	om_usim_out_clear(&o);
-	return rc;
-}
-
 /* B.2.3.3: the pushed document goes to the TRE as it came. */
 static int on_push(void *arg, const uint8_t *doc, size_t len)
 {
@@ -166,7 +150,8 @@ static void device_attach(struct device *d, unsigned radio_port)
 	CHECK(d->pcid.is_pcid);
 	CHECK_INT(om_radio_link_connect(&d->link, "127.0.0.1", (uint16_t)radio_port), 0);
 	om_radio_ue_on_push(&d->link, on_push, d);
-	CHECK_INT(om_radio_ue_attach(&d->link, d->pcid.imsi, d->pcid.apn, tre_aka, d, TIMEOUT_MS, &r), 0);
+	CHECK_INT(om_radio_ue_attach(&d->link, d->pcid.imsi, d->pcid.apn, om_agent_tre_aka, d->tre, TIMEOUT_MS, &r),
+		  0);
 	d->attached = r.auth_rounds >= 1 && !check_failures();
 	CHECK_MSG(d->attached, "%s did not attach with its PCID %s", d->tre_id, d->pcid.imsi);
 }

@@ -41,7 +41,7 @@
 #include "check.h"
 #include "daemon_util.h"
 #include "lab_topology.h"
-#include "tre_int.h"
+#include "tre_at_rest.h"
 
 #define GRACE_S 3
 #define FALLBACK_S 15
@@ -127,23 +127,11 @@ static void run_join(struct run *r, int want_outcome)
 /* Exactly one ACTIVE MID on device dev, an MCIM owned by owner: its IMSI into imsi. */
 static void check_tre(unsigned dev, const char *owner, char imsi[OM_MCIM_IMSI_MAX + 1])
 {
-	char dir[LAB_PATH_MAX];
-	struct om_tre *tre = NULL;
-	struct om_tre_status st;
 	struct om_tre_mid_info a;
-	int active = 0;
 	imsi[0] = 0;
-	CHECK_INT(om_tre_open(&tre, lab_device_dir(&lab, dev, dir, sizeof(dir)), 0), 0);
+	struct om_tre *tre = tre_at_rest(&lab, dev, &a);
 	if (!tre)
 		return;
-	CHECK_INT(om_tre_status(tre, &st), 0);
-	CHECK_MSG(!st.session && !st.activation_pending, "device %u: session %d pending %d", dev, st.session,
-		  st.activation_pending);
-	/* The whole registry, whoever owns each MID (the ACL would hide the others). */
-	for (size_t i = 0; i < tre->st.n_mids; i++)
-		active += tre->st.mids[i].state == OM_TRE_MID_ACTIVE;
-	CHECK_MSG(active == 1, "device %u: %d ACTIVE MIDs", dev, active);
-	CHECK_INT(om_tre_active(tre, &a), 0);
 	CHECK_MSG(!a.is_pcid && !strcmp(a.owner, owner), "device %u: active MID %s owned by %s (pcid %d), want %s", dev,
 		  a.imsi, a.owner, a.is_pcid, owner);
 	snprintf(imsi, OM_MCIM_IMSI_MAX + 1, "%s", a.imsi);
