@@ -1,5 +1,5 @@
 # A thin front for CMake. The two commands a newcomer needs:
-#   make demo   build and run the demonstration (the lab, once it exists)
+#   make demo   build and run the demonstration: the lab (`openmcim lab`, docs/lab.md)
 #   make test   build and run every test
 # Both install the Debian packages they need when run as root (scripts/deps.sh).
 
@@ -23,8 +23,10 @@ build: deps $(BUILD)/build.ninja
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# DEMO_ARGS go to `openmcim lab` (e.g. DEMO_ARGS="--devices 1000 --keep"); OM_DEMO_DEVICES sets N.
+DEMO_ARGS ?=
 demo: build
-	@scripts/demo.sh $(BUILD)/openmcim
+	@scripts/demo.sh $(BUILD)/openmcim $(DEMO_ARGS)
 
 # The same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: deps

@@ -14,6 +14,7 @@ int cmd_hss_admin(int argc, char **argv);
 int cmd_drf_admin(int argc, char **argv);
 int cmd_pva_admin(int argc, char **argv);
 int cmd_sho_admin(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
 
 /* Exit status for usage errors, shared by every subcommand. */
 #define CLI_EUSAGE 2
