@@ -59,11 +59,14 @@ static void crash_lab(const char *cli, const char *daemon)
 int main(void)
 {
 	/*
-	 * In provision: SHO-A's DPF, HSS and registration service, the VNO, the PVA, the RO's DRF and ICF;
-	 * in transfer: SHO-A's DRF (the current SHO's) and SHO-B's DPF. About 10 s each.
+	 * Every daemon of the topology, each killed in the phase that uses it (docs/lab.md "Crash
+	 * test"): in provision SHO-A's DPF, HSS and registration service, the VNO, the PVA, the RO's
+	 * DRF, ICF and DPF; in transfer SHO-A's DRF (the current SHO's) and SHO-B's DPF, HSS,
+	 * registration service and DRF. About 10 s each.
 	 */
-	static const char *const daemons[] = { "sho-a-dpf", "sho-a-drf", "sho-a-hss", "vno",      "ro-drf",
-					       "ro-hss",    "pva",       "sho-a-sho", "sho-b-dpf" };
+	static const char *const daemons[] = { "sho-a-dpf", "sho-a-drf", "sho-a-hss", "vno",       "ro-drf",
+					       "ro-hss",    "ro-dpf",    "pva",       "sho-a-sho", "sho-b-dpf",
+					       "sho-b-hss", "sho-b-sho", "sho-b-drf" };
 	const char *cli = getenv("OM_CLI");
 	if (!cli) {
 		fprintf(stderr, "lab_crash_test: OM_CLI is not set (run through ctest)\n");
