@@ -462,7 +462,7 @@ static int run_device(struct phase *p, struct lab_device *d)
 			f->expected = want == OM_AGENT_REFUSED && expected_reason(d, why);
 		}
 		pthread_mutex_unlock(&rp->mu);
-		snprintf(d->reason, sizeof(d->reason), "%s", why[0] ? why : res.reason);
+		snprintf(d->reason, sizeof(d->reason), "%.*s", (int)sizeof(d->reason) - 1, why[0] ? why : res.reason);
 	}
 	if (res.outcome != want) {
 		lab_run_problem(r, "%s %s (%s): outcome %s, expected %s (last step %s)%s%s", lab_phase_name(p->ph),
