@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -64,6 +65,14 @@ static void reply(int fd, const char *status)
 	(void)!send(fd, buf, (size_t)n, MSG_NOSIGNAL);
 }
 
+/* A relay forwards what it reads at once: Nagle would hold a TLS record back for the peer's delayed ACK. */
+static void no_delay(int fd)
+{
+	int one = 1;
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 /* Connect to host:port (name or address), blocking: the lab's hosts are on loopback. */
 static int dial(const char *host, const char *port)
 {
@@ -79,6 +88,7 @@ static int dial(const char *host, const char *port)
 		}
 	}
 	freeaddrinfo(res);
+	no_delay(fd);
 	return fd;
 }
 
@@ -209,6 +219,7 @@ static void accept_one(struct vno_bearer *b)
 		struct tunnel *t = &b->t[i];
 		if (t->state == T_FREE) {
 			set_nonblock(fd);
+			no_delay(fd);
 			t->state = T_REQUEST;
 			t->dev = fd;
 			t->up = -1;
