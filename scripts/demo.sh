@@ -13,7 +13,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 if [ "${1:-}" != auth ]; then
 	# the default finishes in about a minute on a 2-core machine (docs/lab.md "Report")
-	exec "$cli" lab --devices "${OM_DEMO_DEVICES:-500}" "$@"
+	exec "$cli" lab --devices "${OM_DEMO_DEVICES:-1000}" "$@"
 fi
 
 # TS 35.208 test set 1
