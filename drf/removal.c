@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "admin_socket.h"
 #include "drf_int.h"
 #include "log.h"
 
@@ -23,14 +24,11 @@ static int hss_delete(const char *sock_path, const char *imsi)
 {
 	struct sockaddr_un sa;
 	struct timeval tv = { HSS_TIMEOUT_S, 0 };
-	char line[64], buf[HSS_LINE_MAX + 1];
-	size_t have = 0;
+	char line[64], buf[HSS_LINE_MAX + 1], *ans;
+	struct om_admin_reader rd = { .buf = buf, .cap = HSS_LINE_MAX };
 	int fd = -1, r = OM_EDRF_HSS;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(sock_path) >= sizeof(sa.sun_path))
+	if (om_admin_client_addr(&sa, sock_path) < 0)
 		return OM_EDRF_HSS;
-	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
 	int n = snprintf(line, sizeof(line), "delete %s\n", imsi);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
@@ -40,30 +38,18 @@ static int hss_delete(const char *sock_path, const char *imsi)
 		goto out;
 	}
 	shutdown(fd, SHUT_WR);
-	for (;;) {
-		char *nl = memchr(buf, '\n', have);
-		if (!nl) {
-			ssize_t got = have < HSS_LINE_MAX ? recv(fd, buf + have, HSS_LINE_MAX - have, 0) : -1;
-			if (got <= 0) {
-				om_error("drf-removal-hss", "imsi=%s reason=no-answer", imsi);
-				goto out;
-			}
-			have += (size_t)got;
-			continue;
-		}
-		*nl = '\0';
-		if (!strcmp(buf, "ok") || !strcmp(buf, "error no such subscriber")) {
+	rd.fd = fd;
+	while (om_admin_read_line(&rd, &ans)) {
+		if (!strcmp(ans, "ok") || !strcmp(ans, "error no such subscriber")) {
 			r = 0;
 			goto out;
 		}
-		if (strncmp(buf, "data ", 5) != 0) {
-			om_error("drf-removal-hss", "imsi=%s reason=refused answer=\"%.200s\"", imsi, buf);
+		if (strncmp(ans, "data ", 5) != 0) {
+			om_error("drf-removal-hss", "imsi=%s reason=refused answer=\"%.200s\"", imsi, ans);
 			goto out;
 		}
-		size_t used = (size_t)(nl - buf) + 1;
-		memmove(buf, buf + used, have - used);
-		have -= used;
 	}
+	om_error("drf-removal-hss", "imsi=%s reason=no-answer", imsi);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -139,40 +139,46 @@ static const char *read_air(struct msg *m, struct air *r, int *missing)
 	return read_req_auth(g, r);
 }
 
-static int add_eutran(struct avp *info, const struct om_eutran_vector *v, unsigned item)
+/* One octet-string AVP of a vector group. */
+struct vec_avp {
+	struct dict_object *model;
+	const uint8_t *p;
+	size_t len;
+};
+
+/* An E-UTRAN- or UTRAN-Vector group (TS 29.272 7.3.18 / 7.3.19): Item-Number, then the n AVPs in order. */
+static int add_vector(struct avp *info, struct dict_object *model, unsigned item, const struct vec_avp *a, size_t n)
 {
 	struct avp *g = NULL;
-	int rc = om_avp_add_group(info, om_s6a_d.eutran_vector, &g);
+	int rc = om_avp_add_group(info, model, &g);
 	if (!rc)
 		rc = om_avp_add_u32(g, om_s6a_d.item_number, item);
-	if (!rc)
-		rc = om_avp_add_os(g, om_s6a_d.rand, v->rand, sizeof(v->rand));
-	if (!rc)
-		rc = om_avp_add_os(g, om_s6a_d.xres, v->xres, sizeof(v->xres));
-	if (!rc)
-		rc = om_avp_add_os(g, om_s6a_d.autn, v->autn, sizeof(v->autn));
-	if (!rc)
-		rc = om_avp_add_os(g, om_s6a_d.kasme, v->kasme, sizeof(v->kasme));
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = om_avp_add_os(g, a[i].model, a[i].p, a[i].len);
 	return rc;
+}
+
+static int add_eutran(struct avp *info, const struct om_eutran_vector *v, unsigned item)
+{
+	const struct vec_avp a[] = {
+		{ om_s6a_d.rand, v->rand, sizeof(v->rand) },
+		{ om_s6a_d.xres, v->xres, sizeof(v->xres) },
+		{ om_s6a_d.autn, v->autn, sizeof(v->autn) },
+		{ om_s6a_d.kasme, v->kasme, sizeof(v->kasme) },
+	};
+	return add_vector(info, om_s6a_d.eutran_vector, item, a, sizeof(a) / sizeof(a[0]));
 }
 
 static int add_utran(struct avp *info, const struct om_utran_vector *v, unsigned item)
 {
-	struct avp *g = NULL;
-	int rc = om_avp_add_group(info, om_s6a_d.utran_vector, &g);
-	if (!rc)
-		rc = om_avp_add_u32(g, om_s6a_d.item_number, item);
-	if (!rc)
-		rc = om_avp_add_os(g, om_s6a_d.rand, v->rand, sizeof(v->rand));
-	if (!rc)
-		rc = om_avp_add_os(g, om_s6a_d.xres, v->xres, sizeof(v->xres));
-	if (!rc)
-		rc = om_avp_add_os(g, om_s6a_d.autn, v->autn, sizeof(v->autn));
-	if (!rc)
-		rc = om_avp_add_os(g, om_s6a_d.ck, v->ck, sizeof(v->ck));
-	if (!rc)
-		rc = om_avp_add_os(g, om_s6a_d.ik, v->ik, sizeof(v->ik));
-	return rc;
+	const struct vec_avp a[] = {
+		{ om_s6a_d.rand, v->rand, sizeof(v->rand) },
+		{ om_s6a_d.xres, v->xres, sizeof(v->xres) },
+		{ om_s6a_d.autn, v->autn, sizeof(v->autn) },
+		{ om_s6a_d.ck, v->ck, sizeof(v->ck) },
+		{ om_s6a_d.ik, v->ik, sizeof(v->ik) },
+	};
+	return add_vector(info, om_s6a_d.utran_vector, item, a, sizeof(a) / sizeof(a[0]));
 }
 
 /* The core's vectors into Authentication-Info, Item-Number 1..n (TS 29.272 7.3.17). */

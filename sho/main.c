@@ -26,6 +26,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "sho.h"
+#include "sho_conf.h"
 #include "sho_http.h"
 #include "sho_peer.h"
 
@@ -60,10 +61,7 @@ static const struct om_conf_key base_keys[] = {
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
 struct settings {
-	struct sho_config cfg;
-	uint8_t op[16];
-	X509 *pva_ca, *sign_cert;
-	EVP_PKEY *sign_key;
+	struct sho_conf_file svc; /* svc.conf unused: the file is read with the daemon's keys */
 	const char *listen, *spool_parent;
 	struct om_http_tls tls;
 	uint64_t port, max_body;
@@ -73,49 +71,10 @@ struct settings {
 
 static void settings_free(struct settings *s)
 {
-	X509_free(s->pva_ca);
-	X509_free(s->sign_cert);
-	EVP_PKEY_free(s->sign_key);
-	OPENSSL_cleanse(s->op, sizeof(s->op));
-}
-
-/* The registration service's part, as sho/sho_conf.c reads it. */
-static int read_service(const struct om_conf *c, struct settings *s, char *err, size_t len)
-{
-	struct sho_config *g = &s->cfg;
-	const char *path = om_conf_path(c);
-	uint64_t ind = 5;
-	g->db_path = om_conf_get(c, "sho", "db");
-	g->sho_id = om_conf_get(c, "sho", "id");
-	g->mcc = om_conf_get(c, "imsi", "mcc");
-	g->mnc = om_conf_get(c, "imsi", "mnc");
-	g->msin_first = om_conf_get(c, "imsi", "msin_first");
-	g->msin_last = om_conf_get(c, "imsi", "msin_last");
-	g->apn = om_conf_get(c, "subscription", "apn");
-	g->roaming = om_conf_get(c, "subscription", "roaming");
-	g->ocsp_url = om_conf_get(c, "pva", "ocsp_url");
-	g->hss_socket = om_conf_get(c, "hss", "socket");
-	g->provurl = om_conf_get(c, "handover", "provurl");
-	g->server_id = om_conf_get(c, "handover", "server_id");
-	g->dpf_apn = om_conf_get(c, "handover", "dpf_apn");
-	if (om_hex_decode(s->op, sizeof(s->op), om_conf_get(c, "subscription", "op")) < 0)
-		return snprintf(err, len, "%s: [subscription] op must be 32 hex digits", path), -1;
-	g->op = s->op;
-	if (om_hex_decode(g->amf, 2, om_conf_str(c, "subscription", "amf", "8000")) < 0)
-		return snprintf(err, len, "%s: [subscription] amf must be 4 hex digits", path), -1;
-	if (om_conf_uint(c, "subscription", "ind_bits", 5, 0, 28, &ind, err, len) < 0)
-		return -1;
-	g->ind_bits = (unsigned)ind;
-	if (om_cert_load(&s->pva_ca, om_conf_get(c, "pva", "ca")) < 0)
-		return snprintf(err, len, "%s: [pva] ca: cannot read a PEM certificate", path), -1;
-	if (om_key_load(&s->sign_key, om_conf_get(c, "handover", "sign_key")) < 0)
-		return snprintf(err, len, "%s: [handover] sign_key: cannot read a PEM private key", path), -1;
-	if (om_cert_load(&s->sign_cert, om_conf_get(c, "handover", "sign_cert")) < 0)
-		return snprintf(err, len, "%s: [handover] sign_cert: cannot read a PEM certificate", path), -1;
-	g->pva_ca = s->pva_ca;
-	g->sign_key = s->sign_key;
-	g->sign_cert = s->sign_cert;
-	return 0;
+	X509_free(s->svc.pva_ca);
+	X509_free(s->svc.sign_cert);
+	EVP_PKEY_free(s->svc.sign_key);
+	OPENSSL_cleanse(s->svc.op, sizeof(s->svc.op));
 }
 
 /* [daemon] and the peers. */
@@ -183,14 +142,14 @@ int main(int argc, char **argv)
 		return rc;
 	om_log_init("sho", OM_LOG_INFO);
 	if (!(conf = sho_peer_conf_load(conf_path, base_keys, N_BASE, ids, &n_ids, err, sizeof(err))) ||
-	    read_service(conf, &s, err, sizeof(err)) || read_daemon(conf, &s, ids, n_ids, err, sizeof(err))) {
+	    sho_conf_read(conf, &s.svc, err, sizeof(err)) || read_daemon(conf, &s, ids, n_ids, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-sho: %s\n", err);
 		goto out;
 	}
 	om_log_init("sho", (enum om_log_level)s.log_level);
 	om_daemon_block_signals();
 
-	if (sho_open(&sho, &s.cfg, err, sizeof(err)) < 0) {
+	if (sho_open(&sho, &s.svc.cfg, err, sizeof(err)) < 0) {
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
@@ -209,8 +168,8 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
-	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu", s.cfg.sho_id, s.listen,
-		  (unsigned)om_http_server_port(http), s.cfg.db_path, s.peers.n);
+	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu", s.svc.cfg.sho_id, s.listen,
+		  (unsigned)om_http_server_port(http), s.svc.cfg.db_path, s.peers.n);
 	om_daemon_wait();
 	status = 0;
 out:

@@ -35,15 +35,12 @@ void sho_conf_free(struct sho_conf_file *f)
 	OPENSSL_cleanse(f, sizeof(*f));
 }
 
-int sho_conf_load(const char *path, struct sho_conf_file *f, char *err, size_t el)
+int sho_conf_read(const struct om_conf *c, struct sho_conf_file *f, char *err, size_t el)
 {
+	struct sho_config *g = &f->cfg;
+	const char *path = om_conf_path(c);
 	uint64_t ind = 5;
 	const char *v;
-	memset(f, 0, sizeof(*f));
-	if (!(f->conf = om_conf_load(path, keys, sizeof(keys) / sizeof(keys[0]), err, el)))
-		return OM_ESHO_CONFIG;
-	struct om_conf *c = f->conf;
-	struct sho_config *g = &f->cfg;
 	g->db_path = om_conf_get(c, "sho", "db");
 	g->sho_id = om_conf_get(c, "sho", "id");
 	g->mcc = om_conf_get(c, "imsi", "mcc");
@@ -57,36 +54,34 @@ int sho_conf_load(const char *path, struct sho_conf_file *f, char *err, size_t e
 	g->provurl = om_conf_get(c, "handover", "provurl");
 	g->server_id = om_conf_get(c, "handover", "server_id");
 	g->dpf_apn = om_conf_get(c, "handover", "dpf_apn");
-	if (om_hex_decode(f->op, sizeof(f->op), om_conf_get(c, "subscription", "op")) < 0) {
-		snprintf(err, el, "%s: [subscription] op must be 32 hex digits", path);
-		goto fail;
-	}
+	if (om_hex_decode(f->op, sizeof(f->op), om_conf_get(c, "subscription", "op")) < 0)
+		return snprintf(err, el, "%s: [subscription] op must be 32 hex digits", path), -1;
 	g->op = f->op;
-	v = om_conf_str(c, "subscription", "amf", "8000");
-	if (om_hex_decode(g->amf, 2, v) < 0) {
-		snprintf(err, el, "%s: [subscription] amf must be 4 hex digits", path);
-		goto fail;
-	}
+	if (om_hex_decode(g->amf, 2, om_conf_str(c, "subscription", "amf", "8000")) < 0)
+		return snprintf(err, el, "%s: [subscription] amf must be 4 hex digits", path), -1;
 	if (om_conf_uint(c, "subscription", "ind_bits", 5, 0, 28, &ind, err, el) < 0)
-		goto fail;
+		return -1;
 	g->ind_bits = (unsigned)ind;
-	if (om_cert_load(&f->pva_ca, om_conf_get(c, "pva", "ca")) < 0) {
-		snprintf(err, el, "%s: [pva] ca: cannot read a PEM certificate", path);
-		goto fail;
-	}
+	if (om_cert_load(&f->pva_ca, om_conf_get(c, "pva", "ca")) < 0)
+		return snprintf(err, el, "%s: [pva] ca: cannot read a PEM certificate", path), -1;
 	g->pva_ca = f->pva_ca;
-	if ((v = om_conf_get(c, "handover", "sign_key")) && om_key_load(&f->sign_key, v) < 0) {
-		snprintf(err, el, "%s: [handover] sign_key: cannot read a PEM private key", path);
-		goto fail;
-	}
-	if ((v = om_conf_get(c, "handover", "sign_cert")) && om_cert_load(&f->sign_cert, v) < 0) {
-		snprintf(err, el, "%s: [handover] sign_cert: cannot read a PEM certificate", path);
-		goto fail;
-	}
+	if ((v = om_conf_get(c, "handover", "sign_key")) && om_key_load(&f->sign_key, v) < 0)
+		return snprintf(err, el, "%s: [handover] sign_key: cannot read a PEM private key", path), -1;
+	if ((v = om_conf_get(c, "handover", "sign_cert")) && om_cert_load(&f->sign_cert, v) < 0)
+		return snprintf(err, el, "%s: [handover] sign_cert: cannot read a PEM certificate", path), -1;
 	g->sign_key = f->sign_key;
 	g->sign_cert = f->sign_cert;
 	return 0;
-fail:
-	sho_conf_free(f);
-	return OM_ESHO_CONFIG;
+}
+
+int sho_conf_load(const char *path, struct sho_conf_file *f, char *err, size_t el)
+{
+	memset(f, 0, sizeof(*f));
+	if (!(f->conf = om_conf_load(path, keys, sizeof(keys) / sizeof(keys[0]), err, el)))
+		return OM_ESHO_CONFIG;
+	if (sho_conf_read(f->conf, f, err, el) < 0) {
+		sho_conf_free(f);
+		return OM_ESHO_CONFIG;
+	}
+	return 0;
 }

@@ -231,3 +231,33 @@ void om_admin_socket_stop(struct om_admin_socket *s)
 	unlink(s->path);
 	free(s);
 }
+
+int om_admin_client_addr(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -1;
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+int om_admin_read_line(struct om_admin_reader *r, char **line)
+{
+	memmove(r->buf, r->buf + r->used, r->have - r->used);
+	r->have -= r->used;
+	r->used = 0;
+	for (;;) {
+		char *nl = memchr(r->buf, '\n', r->have);
+		if (nl) {
+			*nl = '\0';
+			*line = r->buf;
+			r->used = (size_t)(nl - r->buf) + 1;
+			return 1;
+		}
+		ssize_t got = r->have < r->cap ? recv(r->fd, r->buf + r->have, r->cap - r->have, 0) : -1;
+		if (got <= 0)
+			return 0;
+		r->have += (size_t)got;
+	}
+}

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #define OM_ADMIN_LINE_MAX 4096
 #define OM_ADMIN_TIMEOUT_S 10
@@ -61,3 +62,23 @@ int om_admin_socket_peer_allowed(uid_t peer, uid_t self);
  * tests call it on one end of a socketpair.
  */
 void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd);
+
+/* ---- the client side: `openmcim hss-admin`/`pva-admin`, the DRF's removals ---- */
+
+/* Fill sa for the socket at path. 0, or -1 when path does not fit. */
+int om_admin_client_addr(struct sockaddr_un *sa, const char *path);
+
+/* The answer lines of a connection fd, read into buf (cap bytes); have and used start at 0. */
+struct om_admin_reader {
+	int fd;
+	char *buf;
+	size_t cap;
+	size_t have, used;
+};
+
+/*
+ * The next line, NUL-terminated in buf without its newline: 1 with *line
+ * set (valid until the next call), 0 when the connection ends, fails or
+ * times out first or a line does not fit in cap.
+ */
+int om_admin_read_line(struct om_admin_reader *r, char **line);

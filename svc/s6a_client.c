@@ -228,6 +228,28 @@ static int answer_is_local_error(struct msg *ans, struct om_s6a_answer *res)
 	return res->result_code >= 3000 && res->result_code < 4000;
 }
 
+/*
+ * Send the request m when rc (how building it went) is 0, else free it. The
+ * answer, or NULL when building, sending or waiting failed or the answer is
+ * a local error (in ans); the caller frees the answer.
+ */
+static struct msg *exchange(struct msg *m, int rc, unsigned timeout_ms, struct om_s6a_answer *ans)
+{
+	struct msg *a;
+
+	if (rc) {
+		fd_msg_free(m);
+		return NULL;
+	}
+	if (!(a = send_and_wait(m, timeout_ms)))
+		return NULL;
+	if (answer_is_local_error(a, ans)) {
+		fd_msg_free(a);
+		return NULL;
+	}
+	return a;
+}
+
 int om_s6a_air(const char *dest_realm, const char *imsi, const uint8_t visited_plmn[static 3], unsigned n,
 	       const uint8_t *resync, unsigned timeout_ms, struct om_eutran_vector *out, struct om_s6a_answer *ans)
 {
@@ -250,16 +272,8 @@ int om_s6a_air(const char *dest_realm, const char *imsi, const uint8_t visited_p
 		rc = om_avp_add_os(g, om_s6a_d.resync, resync, OM_S6A_RESYNC_LEN);
 	if (!rc)
 		rc = om_avp_add_os(m, om_s6a_d.visited_plmn, visited_plmn, 3);
-	if (rc) {
-		fd_msg_free(m);
+	if (!(a = exchange(m, rc, timeout_ms, ans)))
 		return -1;
-	}
-	if (!(a = send_and_wait(m, timeout_ms)))
-		return -1;
-	if (answer_is_local_error(a, ans)) {
-		fd_msg_free(a);
-		return -1;
-	}
 	rc = om_s6a_parse_aia(a, n, out, ans);
 	fd_msg_free(a);
 	if (rc < 0)
@@ -283,16 +297,8 @@ int om_s6a_ulr(const char *dest_realm, const char *imsi, const uint8_t visited_p
 		rc = om_avp_add_u32(m, om_s6a_d.ulr_flags, OM_S6A_ULR_S6A_INDICATOR);
 	if (!rc)
 		rc = om_avp_add_os(m, om_s6a_d.visited_plmn, visited_plmn, 3);
-	if (rc) {
-		fd_msg_free(m);
+	if (!(a = exchange(m, rc, timeout_ms, ans)))
 		return -1;
-	}
-	if (!(a = send_and_wait(m, timeout_ms)))
-		return -1;
-	if (answer_is_local_error(a, ans)) {
-		fd_msg_free(a);
-		return -1;
-	}
 	rc = om_s6a_parse_ula(a, sub, ans);
 	fd_msg_free(a);
 	if (rc < 0)
@@ -310,12 +316,8 @@ int om_s6a_pur(const char *dest_realm, const char *imsi, unsigned timeout_ms, st
 	memset(ans, 0, sizeof(*ans));
 	if (om_s6a_new_request(om_s6a_d.pur, dest_realm, imsi, &m))
 		return -1;
-	if (!(a = send_and_wait(m, timeout_ms)))
+	if (!(a = exchange(m, 0, timeout_ms, ans)))
 		return -1;
-	if (answer_is_local_error(a, ans)) {
-		fd_msg_free(a);
-		return -1;
-	}
 	rc = om_s6a_get_result(a, ans);
 	fd_msg_free(a);
 	if (rc < 0)

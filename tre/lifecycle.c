@@ -113,7 +113,6 @@ int om_tre_confirm(struct om_tre *tre, time_t now)
 int om_tre_tick(struct om_tre *tre, time_t now)
 {
 	struct tre_state next;
-	X509 *root = NULL;
 	int cur, prev, rc;
 
 	if (!tre)
@@ -138,27 +137,7 @@ int om_tre_tick(struct om_tre *tre, time_t now)
 	 * drops it with om_tre_abort_session (or a new bootstrap replaces it). */
 	if (next.session.present)
 		next.session.flags |= TRE_SESSION_FELL_BACK;
-	if (tre->st.root_prev.len) {
-		/* Back to SHO[i]'s trust root, so SHO[i] can bootstrap again. */
-		rc = tre_decode_root(&root, &tre->st.root_prev);
-		if (rc)
-			goto out;
-		next.root = tre->st.root_prev;
-		next.root_prev.p = NULL;
-		next.root_prev.len = 0;
-	}
-	rc = tre_commit(tre, &next);
-	if (rc)
-		goto out;
-	if (root) {
-		X509_free(tre->root);
-		tre->root = root;
-		root = NULL;
-	}
-	tre->have_nonce_b = 0;
-	rc = 1;
-out:
-	X509_free(root);
+	rc = tre_commit_root_back(tre, &next);
 	OPENSSL_cleanse(&next, sizeof(next));
-	return rc;
+	return rc ? rc : 1;
 }

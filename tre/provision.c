@@ -334,7 +334,6 @@ out:
 int om_tre_abort_session(struct om_tre *tre)
 {
 	struct tre_state next;
-	X509 *root = NULL;
 	int rc;
 
 	if (!tre)
@@ -345,25 +344,7 @@ int om_tre_abort_session(struct om_tre *tre)
 		return OM_ETRE_NO_SESSION;
 	next = tre->st;
 	OPENSSL_cleanse(&next.session, sizeof(next.session));
-	if (tre->st.root_prev.len) {
-		rc = tre_decode_root(&root, &tre->st.root_prev);
-		if (rc)
-			goto out;
-		next.root = tre->st.root_prev;
-		next.root_prev.p = NULL;
-		next.root_prev.len = 0;
-	}
-	rc = tre_commit(tre, &next);
-	if (rc)
-		goto out;
-	if (root) {
-		X509_free(tre->root);
-		tre->root = root;
-		root = NULL;
-	}
-	tre->have_nonce_b = 0;
-out:
-	X509_free(root);
+	rc = tre_commit_root_back(tre, &next);
 	OPENSSL_cleanse(&next, sizeof(next));
 	return rc;
 }

@@ -95,6 +95,32 @@ int tre_decode_root(X509 **out, const struct tre_blob *root)
 	return om_cert_decode(out, OM_ENC_DER, root->p, root->len);
 }
 
+int tre_commit_root_back(struct om_tre *tre, struct tre_state *next)
+{
+	X509 *root = NULL;
+	int rc;
+
+	if (tre->st.root_prev.len) {
+		rc = tre_decode_root(&root, &tre->st.root_prev);
+		if (rc)
+			return rc;
+		next->root = tre->st.root_prev;
+		next->root_prev.p = NULL;
+		next->root_prev.len = 0;
+	}
+	rc = tre_commit(tre, next);
+	if (rc) {
+		X509_free(root);
+		return rc;
+	}
+	if (root) {
+		X509_free(tre->root);
+		tre->root = root;
+	}
+	tre->have_nonce_b = 0;
+	return 0;
+}
+
 int tre_check_root(X509 *cert, time_t now, char cn[static OM_NAME_MAX_LEN + 1])
 {
 	int rc = om_cert_check_profile(cert, OM_CERT_SHO_SIGNING);

@@ -56,6 +56,13 @@ OM_NODISCARD int tre_commit(struct om_tre *tre, struct tre_state *next);
 OM_NODISCARD int tre_decode_root(X509 **out, const struct tre_blob *root);
 
 /*
+ * tre_commit(next), with the trust root back to the previous one when there
+ * is one (SHO[i]'s, so that SHO[i] can bootstrap again), then forget nonce B.
+ * On failure nothing changes.
+ */
+OM_NODISCARD int tre_commit_root_back(struct om_tre *tre, struct tre_state *next);
+
+/*
  * Accept cert as a trust root Cert_SHO[i]: SHO_SIGNING profile (the pinned
  * key that signs bootstraps and M2MMCIMMobj), or ROOT_CA when an operator
  * signs with its root key directly; valid at now; a printable CN into cn.

@@ -17,6 +17,7 @@
 #include <openmcim/nas.h>
 
 #include "bearer.h"
+#include "listener.h"
 #include "log.h"
 
 enum tunnel_state { T_FREE, T_REQUEST, T_OPEN };
@@ -282,7 +283,6 @@ struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi, uint
 {
 	struct vno_bearer *b = calloc(1, sizeof(*b));
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sa);
 	if (!b) {
 		om_error("bearer-error", "imsi=%s reason=out-of-memory", imsi);
 		return NULL;
@@ -292,9 +292,7 @@ struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi, uint
 	b->lfd = b->stop[0] = b->stop[1] = -1;
 	for (size_t i = 0; i < BEARER_MAX_TUNNELS; i++)
 		b->t[i].dev = b->t[i].up = -1;
-	if ((b->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(b->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(b->lfd, 16) < 0 ||
-	    getsockname(b->lfd, (struct sockaddr *)&sa, &sl) < 0 || pipe(b->stop) < 0) {
+	if (vno_listener_open(&b->lfd, b->stop, &sa, 16, 0) < 0) {
 		om_error("bearer-error", "imsi=%s reason=socket errno=%d", imsi, errno);
 		goto fail;
 	}
@@ -306,12 +304,7 @@ struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi, uint
 	*port = ntohs(sa.sin_port);
 	return b;
 fail:
-	if (b->lfd >= 0)
-		close(b->lfd);
-	if (b->stop[0] >= 0) {
-		close(b->stop[0]);
-		close(b->stop[1]);
-	}
+	vno_listener_close(b->lfd, b->stop);
 	free(b);
 	return NULL;
 }
@@ -320,13 +313,10 @@ void bearer_close(struct vno_bearer *b)
 {
 	if (!b)
 		return;
-	(void)!write(b->stop[1], "x", 1);
-	pthread_join(b->thread, NULL);
+	vno_listener_stop(b->stop, b->thread);
 	for (size_t i = 0; i < BEARER_MAX_TUNNELS; i++)
 		if (b->t[i].state != T_FREE)
 			tunnel_free(&b->t[i]);
-	close(b->lfd);
-	close(b->stop[0]);
-	close(b->stop[1]);
+	vno_listener_close(b->lfd, b->stop);
 	free(b);
 }

@@ -15,6 +15,7 @@
 
 #include <openmcim/radio.h>
 
+#include "listener.h"
 #include "log.h"
 #include "radio_srv.h"
 #include "vno_pcap.h"
@@ -201,19 +202,13 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 {
 	struct radio_srv *s = calloc(1, sizeof(*s));
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	socklen_t sl = sizeof(sa);
-	int one = 1;
 	if (!s)
 		return NULL;
 	s->mme = m;
 	s->lfd = s->stop_pipe[0] = s->stop_pipe[1] = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
-	    (s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s->lfd, 64) < 0 ||
-	    getsockname(s->lfd, (struct sockaddr *)&sa, &sl) < 0 || pipe(s->stop_pipe) < 0) {
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 || vno_listener_open(&s->lfd, s->stop_pipe, &sa, 64, 1) < 0) {
 		om_error("radio-listen-failed", "addr=%s port=%u errno=%d", addr, port, errno);
 		goto fail;
 	}
@@ -225,12 +220,7 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 	om_info("radio-listen", "addr=%s port=%u", addr, *bound);
 	return s;
 fail:
-	if (s->lfd >= 0)
-		close(s->lfd);
-	if (s->stop_pipe[0] >= 0) {
-		close(s->stop_pipe[0]);
-		close(s->stop_pipe[1]);
-	}
+	vno_listener_close(s->lfd, s->stop_pipe);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idle);
 	free(s);
@@ -241,16 +231,13 @@ void radio_srv_stop(struct radio_srv *s)
 {
 	if (!s)
 		return;
-	(void)!write(s->stop_pipe[1], "x", 1);
-	pthread_join(s->thread, NULL);
+	vno_listener_stop(s->stop_pipe, s->thread);
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	while (s->active)
 		pthread_cond_wait(&s->idle, &s->lock);
 	pthread_mutex_unlock(&s->lock);
-	close(s->lfd);
-	close(s->stop_pipe[0]);
-	close(s->stop_pipe[1]);
+	vno_listener_close(s->lfd, s->stop_pipe);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idle);
 	free(s);

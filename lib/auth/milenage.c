@@ -325,15 +325,16 @@ void om_milenage_clear(struct om_milenage *m)
 	m->evp = NULL;
 }
 
-int om_milenage_f1_f5(const struct om_milenage *m, const uint8_t rand[static OM_RAND_LEN],
-		      const uint8_t sqn[static OM_SQN_LEN], const uint8_t amf[static OM_AMF_LEN],
-		      struct om_milenage_out *out)
+/* OUT1..OUT4 (n = 4), or OUT1..OUT5 with AK* too (n = 5), into out; constant n folds when inlined. */
+static inline int milenage_out(const struct om_milenage *m, const uint8_t rand[static OM_RAND_LEN],
+			       const uint8_t sqn[static OM_SQN_LEN], const uint8_t amf[static OM_AMF_LEN],
+			       struct om_milenage_out *out, int n)
 {
 	uint8_t o[5][16];
 	int err;
 	if (!m || !out)
 		return OM_EINVAL;
-	if ((err = milenage_outs(m, rand, sqn, amf, o, 4)) < 0)
+	if ((err = milenage_outs(m, rand, sqn, amf, o, n)) < 0)
 		goto out;
 	/* TS 35.206 4.1: MAC-A || MAC-S = OUT1, AK = OUT2[0..47], RES = OUT2[64..127] */
 	memcpy(out->mac_a, o[0], 8);
@@ -342,31 +343,25 @@ int om_milenage_f1_f5(const struct om_milenage *m, const uint8_t rand[static OM_
 	memcpy(out->res, o[1] + 8, 8);
 	memcpy(out->ck, o[2], 16);
 	memcpy(out->ik, o[3], 16);
+	if (n == 5)
+		memcpy(out->ak_s, o[4], 6); /* AK* = OUT5[0..47] */
 out:
 	OPENSSL_cleanse(o, sizeof(o));
 	return err;
+}
+
+int om_milenage_f1_f5(const struct om_milenage *m, const uint8_t rand[static OM_RAND_LEN],
+		      const uint8_t sqn[static OM_SQN_LEN], const uint8_t amf[static OM_AMF_LEN],
+		      struct om_milenage_out *out)
+{
+	return milenage_out(m, rand, sqn, amf, out, 4);
 }
 
 int om_milenage_all(const struct om_milenage *m, const uint8_t rand[static OM_RAND_LEN],
 		    const uint8_t sqn[static OM_SQN_LEN], const uint8_t amf[static OM_AMF_LEN],
 		    struct om_milenage_out *out)
 {
-	uint8_t o[5][16];
-	int err;
-	if (!m || !out)
-		return OM_EINVAL;
-	if ((err = milenage_outs(m, rand, sqn, amf, o, 5)) < 0)
-		goto out;
-	memcpy(out->mac_a, o[0], 8);
-	memcpy(out->mac_s, o[0] + 8, 8);
-	memcpy(out->ak, o[1], 6);
-	memcpy(out->res, o[1] + 8, 8);
-	memcpy(out->ck, o[2], 16);
-	memcpy(out->ik, o[3], 16);
-	memcpy(out->ak_s, o[4], 6); /* AK* = OUT5[0..47] */
-out:
-	OPENSSL_cleanse(o, sizeof(o));
-	return err;
+	return milenage_out(m, rand, sqn, amf, out, 5);
 }
 
 int om_milenage_f1s_f5s(const struct om_milenage *m, const uint8_t rand[static OM_RAND_LEN],

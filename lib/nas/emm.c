@@ -328,6 +328,21 @@ int om_nas_decode(struct om_nas_msg *m, enum om_nas_dir dir, const uint8_t *in, 
 
 /* ---- encoders: return 0 or a negative code before writing anything bad ---- */
 
+/* An EPS mobile identity as LV (9.9.3.12), the identity already checked. */
+static void eps_id_lv_enc(struct nas_wr *w, const struct om_nas_eps_id *id)
+{
+	size_t at = nas_wr_len_begin(w, 0);
+	nas_eps_id_encode(w, id);
+	nas_wr_len_end(w, at, 0);
+}
+
+/* An LV of n octets, n at most 255. */
+static void lv_mem_enc(struct nas_wr *w, const uint8_t *v, uint8_t n)
+{
+	nas_wr_u8(w, n);
+	nas_wr_mem(w, v, n);
+}
+
 static int attach_request_enc(struct nas_wr *w, const struct om_nas_attach_request *a)
 {
 	int ret;
@@ -340,12 +355,9 @@ static int attach_request_enc(struct nas_wr *w, const struct om_nas_attach_reque
 	if (a->ue_net_cap_len < 2 || a->ue_net_cap_len > OM_NAS_UE_NET_CAP_MAX)
 		return OM_ENAS_IE_LENGTH;
 	nas_wr_u8(w, (uint8_t)(a->ksi << 4 | a->attach_type));
-	size_t at = nas_wr_len_begin(w, 0);
-	nas_eps_id_encode(w, &a->id);
-	nas_wr_len_end(w, at, 0);
-	nas_wr_u8(w, a->ue_net_cap_len);
-	nas_wr_mem(w, a->ue_net_cap, a->ue_net_cap_len);
-	at = nas_wr_len_begin(w, 1);
+	eps_id_lv_enc(w, &a->id);
+	lv_mem_enc(w, a->ue_net_cap, a->ue_net_cap_len);
+	size_t at = nas_wr_len_begin(w, 1);
 	if ((ret = nas_esm_pdn_req_encode(w, &a->pdn)))
 		return ret;
 	nas_wr_len_end(w, at, 1);
@@ -376,9 +388,7 @@ static int attach_accept_enc(struct nas_wr *w, const struct om_nas_attach_accept
 	if (a->has_guti) {
 		struct om_nas_eps_id id = { .type = OM_NAS_ID_GUTI, .guti = a->guti };
 		nas_wr_u8(w, IEI_GUTI);
-		at = nas_wr_len_begin(w, 0);
-		nas_eps_id_encode(w, &id);
-		nas_wr_len_end(w, at, 0);
+		eps_id_lv_enc(w, &id);
 	}
 	return 0;
 }
@@ -392,8 +402,7 @@ static int auth_failure_enc(struct nas_wr *w, const struct om_nas_auth_failure *
 	nas_wr_u8(w, a->cause);
 	if (a->has_auts) {
 		nas_wr_u8(w, IEI_AUTS);
-		nas_wr_u8(w, OM_NAS_AUTS_LEN);
-		nas_wr_mem(w, a->auts, OM_NAS_AUTS_LEN);
+		lv_mem_enc(w, a->auts, OM_NAS_AUTS_LEN);
 	}
 	return 0;
 }
@@ -408,9 +417,7 @@ static int detach_ue_enc(struct nas_wr *w, const struct om_nas_detach_request_ue
 	if ((ret = nas_eps_id_check(&d->id)))
 		return ret;
 	nas_wr_u8(w, (uint8_t)(d->ksi << 4 | (d->switch_off ? 0x8 : 0) | d->detach_type));
-	size_t at = nas_wr_len_begin(w, 0);
-	nas_eps_id_encode(w, &d->id);
-	nas_wr_len_end(w, at, 0);
+	eps_id_lv_enc(w, &d->id);
 	return 0;
 }
 
@@ -437,14 +444,12 @@ static int encode_body(struct nas_wr *w, const struct om_nas_msg *m)
 			return OM_EINVAL;
 		nas_wr_u8(w, aq->ksi);
 		nas_wr_mem(w, aq->rand, OM_NAS_RAND_LEN);
-		nas_wr_u8(w, OM_NAS_AUTN_LEN);
-		nas_wr_mem(w, aq->autn, OM_NAS_AUTN_LEN);
+		lv_mem_enc(w, aq->autn, OM_NAS_AUTN_LEN);
 		return 0;
 	case OM_NAS_AUTH_RESPONSE:
 		if (ar->res_len < OM_NAS_RES_MIN || ar->res_len > OM_NAS_RES_MAX)
 			return OM_ENAS_IE_LENGTH;
-		nas_wr_u8(w, ar->res_len);
-		nas_wr_mem(w, ar->res, ar->res_len);
+		lv_mem_enc(w, ar->res, ar->res_len);
 		return 0;
 	case OM_NAS_AUTH_FAILURE: return auth_failure_enc(w, &m->u.auth_failure);
 	case OM_NAS_DETACH_REQUEST_UE: return detach_ue_enc(w, &m->u.detach_request_ue);

@@ -123,58 +123,56 @@ out:
 	return r;
 }
 
-int om_key_save(const char *path, const EVP_PKEY *key)
+/* Save one of key (private, owner only) or cert (world-readable) as PEM. */
+static int save_pem(const char *path, const EVP_PKEY *key, const X509 *cert)
 {
 	uint8_t *pem = NULL;
 	size_t len = 0;
 
-	if (!path || !key)
-		return OM_EINVAL;
-	int r = om_key_encode_private(key, OM_ENC_PEM, &pem, &len);
+	int r = key ? om_key_encode_private(key, OM_ENC_PEM, &pem, &len) : om_cert_encode(cert, OM_ENC_PEM, &pem, &len);
 	if (r == 0)
-		r = write_atomic(path, pem, len, S_IRUSR | S_IWUSR);
+		r = write_atomic(path, pem, len, key ? S_IRUSR | S_IWUSR : S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
 	om_pki_free(pem, len);
 	return r;
+}
+
+/* Load a PEM file into one of key (a private key) or cert. */
+static int load_pem(const char *path, EVP_PKEY **key, X509 **cert)
+{
+	uint8_t *pem = NULL;
+	size_t len = 0;
+
+	int r = read_all(path, &pem, &len);
+	if (r == 0)
+		r = key ? om_key_decode_private(key, OM_ENC_PEM, pem, len) : om_cert_decode(cert, OM_ENC_PEM, pem, len);
+	om_pki_free(pem, len);
+	return r;
+}
+
+int om_key_save(const char *path, const EVP_PKEY *key)
+{
+	if (!path || !key)
+		return OM_EINVAL;
+	return save_pem(path, key, NULL);
 }
 
 int om_key_load(EVP_PKEY **out, const char *path)
 {
-	uint8_t *pem = NULL;
-	size_t len = 0;
-
 	if (!out || !path)
 		return OM_EINVAL;
-	int r = read_all(path, &pem, &len);
-	if (r == 0)
-		r = om_key_decode_private(out, OM_ENC_PEM, pem, len);
-	om_pki_free(pem, len);
-	return r;
+	return load_pem(path, out, NULL);
 }
 
 int om_cert_save(const char *path, const X509 *cert)
 {
-	uint8_t *pem = NULL;
-	size_t len = 0;
-
 	if (!path || !cert)
 		return OM_EINVAL;
-	int r = om_cert_encode(cert, OM_ENC_PEM, &pem, &len);
-	if (r == 0)
-		r = write_atomic(path, pem, len, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
-	om_pki_free(pem, len);
-	return r;
+	return save_pem(path, NULL, cert);
 }
 
 int om_cert_load(X509 **out, const char *path)
 {
-	uint8_t *pem = NULL;
-	size_t len = 0;
-
 	if (!out || !path)
 		return OM_EINVAL;
-	int r = read_all(path, &pem, &len);
-	if (r == 0)
-		r = om_cert_decode(out, OM_ENC_PEM, pem, len);
-	om_pki_free(pem, len);
-	return r;
+	return load_pem(path, NULL, out);
 }

@@ -186,24 +186,43 @@ int om_key_encode_public(const EVP_PKEY *key, enum om_encoding enc, uint8_t **ou
 	return pki_output(enc, "PUBLIC KEY", der, (size_t)n, out, out_len);
 }
 
-int om_key_decode_private(EVP_PKEY **out, enum om_encoding enc, const uint8_t *in, size_t len)
+/* One whole DER key: a PKCS#8 PrivateKeyInfo or a SubjectPublicKeyInfo; NULL if it is not exactly that. */
+static EVP_PKEY *key_from_der(const uint8_t *der, size_t der_len, int private)
 {
-	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	const unsigned char *p = der;
+	EVP_PKEY *key = NULL;
+
+	if (der_len > LONG_MAX)
+		return NULL;
+	if (private) {
+		PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)der_len);
+		if (p8 && p == der + der_len)
+			key = EVP_PKCS82PKEY(p8);
+		PKCS8_PRIV_KEY_INFO_free(p8);
+		return key;
+	}
+	key = d2i_PUBKEY(NULL, &p, (long)der_len);
+	if (key && p != der + der_len) {
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
+	return key;
+}
+
+static int key_decode(EVP_PKEY **out, enum om_encoding enc, const uint8_t *in, size_t len, int private)
+{
 	EVP_PKEY *key = NULL;
 	const uint8_t *der = NULL;
-	const unsigned char *p;
 	uint8_t *owned = NULL;
 	size_t der_len = 0;
 
 	if (!out || !in)
 		return OM_EINVAL;
-	int r = pki_input(enc, "PRIVATE KEY", in, len, &der, &der_len, &owned);
+	int r = pki_input(enc, private ? "PRIVATE KEY" : "PUBLIC KEY", in, len, &der, &der_len, &owned);
 	if (r < 0)
 		goto out;
 	r = OM_EPKI_MALFORMED;
-	p = der;
-	if (der_len > LONG_MAX || !(p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)der_len)) ||
-	    p != der + der_len || !(key = EVP_PKCS82PKEY(p8)))
+	if (!(key = key_from_der(der, der_len, private)))
 		goto out;
 	r = om_key_type_of(key);
 	if (r < 0)
@@ -214,38 +233,16 @@ int om_key_decode_private(EVP_PKEY **out, enum om_encoding enc, const uint8_t *i
 out:
 	ERR_clear_error();
 	EVP_PKEY_free(key);
-	PKCS8_PRIV_KEY_INFO_free(p8);
 	om_pki_free(owned, der_len);
 	return r;
 }
 
+int om_key_decode_private(EVP_PKEY **out, enum om_encoding enc, const uint8_t *in, size_t len)
+{
+	return key_decode(out, enc, in, len, 1);
+}
+
 int om_key_decode_public(EVP_PKEY **out, enum om_encoding enc, const uint8_t *in, size_t len)
 {
-	EVP_PKEY *key = NULL;
-	const uint8_t *der = NULL;
-	const unsigned char *p;
-	uint8_t *owned = NULL;
-	size_t der_len = 0;
-
-	if (!out || !in)
-		return OM_EINVAL;
-	int r = pki_input(enc, "PUBLIC KEY", in, len, &der, &der_len, &owned);
-	if (r < 0)
-		goto out;
-	r = OM_EPKI_MALFORMED;
-	p = der;
-	if (der_len > LONG_MAX || !(key = d2i_PUBKEY(NULL, &p, (long)der_len)) ||
-	    p != der + der_len)
-		goto out;
-	r = om_key_type_of(key);
-	if (r < 0)
-		goto out;
-	*out = key;
-	key = NULL;
-	r = 0;
-out:
-	ERR_clear_error();
-	EVP_PKEY_free(key);
-	om_pki_free(owned, der_len);
-	return r;
+	return key_decode(out, enc, in, len, 0);
 }

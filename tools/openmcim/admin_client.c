@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "admin_client.h"
+#include "admin_socket.h"
 #include "commands.h"
 
 int admin_client_socket_arg(int argc, char **argv, const char **sock)
@@ -45,15 +46,12 @@ int admin_client_talk(const char *prog, const char *peer, const char *sock, cons
 {
 	struct sockaddr_un sa;
 	int rc = 1, fd = -1;
-	char buf[ADMIN_LINE_CAP + 1], what[64];
-	size_t have = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof(sa.sun_path)) {
+	char buf[ADMIN_LINE_CAP + 1], what[64], *ans;
+	struct om_admin_reader rd = { .buf = buf, .cap = ADMIN_LINE_CAP };
+	if (om_admin_client_addr(&sa, sock) < 0) {
 		fprintf(stderr, "openmcim %s: socket path too long\n", prog);
 		return CLI_EUSAGE;
 	}
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		snprintf(what, sizeof(what), "openmcim %s: connect", prog);
@@ -70,32 +68,19 @@ int admin_client_talk(const char *prog, const char *peer, const char *sock, cons
 		off += (size_t)w;
 	}
 	shutdown(fd, SHUT_WR);
-	for (;;) {
-		char *nl = memchr(buf, '\n', have);
-		if (!nl) {
-			ssize_t r = have < ADMIN_LINE_CAP ? recv(fd, buf + have, ADMIN_LINE_CAP - have, 0) : -1;
-			if (r <= 0) {
-				fprintf(stderr, "openmcim %s: the %s closed the connection without an answer\n", prog,
-					peer);
-				goto out;
-			}
-			have += (size_t)r;
+	rd.fd = fd;
+	while (om_admin_read_line(&rd, &ans)) {
+		if (!strncmp(ans, "data ", 5)) {
+			puts(ans + 5);
 			continue;
 		}
-		*nl = '\0';
-		if (!strncmp(buf, "data ", 5)) {
-			puts(buf + 5);
-		} else if (!strcmp(buf, "ok")) {
+		if (!strcmp(ans, "ok"))
 			rc = 0;
-			goto out;
-		} else {
-			fprintf(stderr, "openmcim %s: %s\n", prog, strncmp(buf, "error ", 6) ? buf : buf + 6);
-			goto out;
-		}
-		size_t used = (size_t)(nl - buf) + 1;
-		memmove(buf, buf + used, have - used);
-		have -= used;
+		else
+			fprintf(stderr, "openmcim %s: %s\n", prog, strncmp(ans, "error ", 6) ? ans : ans + 6);
+		goto out;
 	}
+	fprintf(stderr, "openmcim %s: the %s closed the connection without an answer\n", prog, peer);
 out:
 	if (fd >= 0)
 		close(fd);

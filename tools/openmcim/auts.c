@@ -19,9 +19,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: openmcim auts --k HEX (--op HEX | --opc HEX) --rand HEX --auts HEX\n"
 		   "\n"
-		   "  --k     subscriber key K, 16 bytes\n"
-		   "  --op    operator variant OP, 16 bytes (OPc is derived), or\n"
-		   "  --opc   OPc, 16 bytes\n"
+		   CLI_SUBSCRIBER_USAGE
 		   "  --rand  RAND of the refused challenge, 16 bytes\n"
 		   "  --auts  AUTS = (SQN_MS xor AK*) || MAC-S, 14 bytes\n"
 		   "\n"
@@ -43,17 +41,9 @@ int cmd_auts(int argc, char **argv)
 	uint64_t sqn_ms = 0;
 	int have_m = 0, rc;
 
-	rc = cli_parse(argv[0], argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
-	if (rc == CLI_HELP) {
-		usage(stdout);
-		rc = 0;
+	have_m = cli_subscriber_args(argv[0], argc, argv, opts, sizeof(opts) / sizeof(opts[0]), usage, &m, opc, &rc);
+	if (!have_m)
 		goto out;
-	}
-	if (rc || (rc = cli_require(argv[0], opts, 1)) != 0 || (rc = cli_require(argv[0], opts + 3, 2)) != 0)
-		goto out;
-	if ((rc = cli_subscriber(argv[0], &opts[0], &opts[1], &opts[2], &m, opc)) != 0)
-		goto out;
-	have_m = 1;
 
 	int err = om_vector_resync(&m, rand, auts, &sqn_ms);
 	if (err == OM_EAUTH_MACS) {
@@ -68,16 +58,12 @@ int cmd_auts(int argc, char **argv)
 	}
 	om_sqn_to_bytes(sqn, sqn_ms);
 	cli_print_hex("SQN.MS", sqn, sizeof(sqn));
-	if (fflush(stdout) != 0) {
-		perror("openmcim auts: stdout");
+	if (cli_flush("auts"))
 		rc = 1;
-	}
 out:
 	if (have_m)
 		om_milenage_clear(&m);
-	OPENSSL_cleanse(k, sizeof(k));
-	OPENSSL_cleanse(op, sizeof(op));
-	OPENSSL_cleanse(opc_in, sizeof(opc_in));
+	cli_cleanse(opts, sizeof(opts) / sizeof(opts[0])); /* K, OP and OPc as given */
 	OPENSSL_cleanse(opc, sizeof(opc));
 	return rc;
 }

@@ -115,6 +115,39 @@ int cli_subscriber(const char *cmd, const struct cli_opt *k, const struct cli_op
 	return 0;
 }
 
+int cli_subscriber_args(const char *cmd, int argc, char **argv, struct cli_opt *opts, size_t n, void (*usage)(FILE *),
+			struct om_milenage *m, uint8_t opc[static OM_OPC_LEN], int *rc)
+{
+	*rc = cli_parse(cmd, argc, argv, opts, n);
+	if (*rc == CLI_HELP) {
+		usage(stdout);
+		*rc = 0;
+		return 0;
+	}
+	if (*rc || (*rc = cli_require(cmd, opts, 1)) != 0 || (*rc = cli_require(cmd, opts + 3, n - 3)) != 0)
+		return 0;
+	if ((*rc = cli_subscriber(cmd, &opts[0], &opts[1], &opts[2], m, opc)) != 0)
+		return 0;
+	return 1;
+}
+
+void cli_cleanse(const struct cli_opt *opts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (opts[i].secret)
+			OPENSSL_cleanse(opts[i].buf, opts[i].len);
+}
+
+int cli_flush(const char *cmd)
+{
+	char what[64];
+	if (fflush(stdout) == 0)
+		return 0;
+	snprintf(what, sizeof(what), "openmcim %s: stdout", cmd);
+	perror(what);
+	return 1;
+}
+
 void cli_print_hex(const char *name, const uint8_t *b, size_t len)
 {
 	char hex[2 * 32 + 1]; /* every field printed is at most 16 bytes */

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <openmcim/milenage.h>
@@ -41,6 +42,28 @@ int cli_require(const char *cmd, const struct cli_opt *opts, size_t n);
  */
 int cli_subscriber(const char *cmd, const struct cli_opt *k, const struct cli_opt *op,
 		   const struct cli_opt *opc_opt, struct om_milenage *m, uint8_t opc[static OM_OPC_LEN]);
+
+/* The usage lines of the options cli_subscriber() reads. */
+#define CLI_SUBSCRIBER_USAGE                                              \
+	"  --k     subscriber key K, 16 bytes\n"                             \
+	"  --op    operator variant OP, 16 bytes (OPc is derived), or\n"     \
+	"  --opc   OPc, 16 bytes\n"
+
+/*
+ * The whole command line of a subcommand on one subscriber: opts[0..2] are
+ * --k, --op and --opc, every one of opts[3..n-1] is required. Returns 1 with
+ * m and opc set up (the caller must om_milenage_clear(m)), else 0 with *rc
+ * the exit status: 0 after usage(stdout) for --help, or what cli_parse(),
+ * cli_require() or cli_subscriber() returned (message printed).
+ */
+int cli_subscriber_args(const char *cmd, int argc, char **argv, struct cli_opt *opts, size_t n, void (*usage)(FILE *),
+			struct om_milenage *m, uint8_t opc[static OM_OPC_LEN], int *rc);
+
+/* Cleanse the buffer of every secret option. */
+void cli_cleanse(const struct cli_opt *opts, size_t n);
+
+/* Flush stdout: 0, or 1 after a message naming cmd when it fails. */
+int cli_flush(const char *cmd);
 
 /* Print `name=hex` on stdout. */
 void cli_print_hex(const char *name, const uint8_t *b, size_t len);

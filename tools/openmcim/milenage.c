@@ -16,9 +16,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: openmcim milenage --k HEX (--op HEX | --opc HEX) --rand HEX --sqn HEX --amf HEX\n"
 		   "\n"
-		   "  --k     subscriber key K, 16 bytes\n"
-		   "  --op    operator variant OP, 16 bytes (OPc is derived), or\n"
-		   "  --opc   OPc, 16 bytes\n"
+		   CLI_SUBSCRIBER_USAGE
 		   "  --rand  RAND, 16 bytes\n"
 		   "  --sqn   SQN, 6 bytes\n"
 		   "  --amf   AMF, 2 bytes\n"
@@ -44,17 +42,9 @@ int cmd_milenage(int argc, char **argv)
 	int have_m = 0, rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = cli_parse(argv[0], argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
-	if (rc == CLI_HELP) {
-		usage(stdout);
-		rc = 0;
+	have_m = cli_subscriber_args(argv[0], argc, argv, opts, sizeof(opts) / sizeof(opts[0]), usage, &m, opc, &rc);
+	if (!have_m)
 		goto out;
-	}
-	if (rc || (rc = cli_require(argv[0], opts, 1)) != 0 || (rc = cli_require(argv[0], opts + 3, 3)) != 0)
-		goto out;
-	if ((rc = cli_subscriber(argv[0], &opts[0], &opts[1], &opts[2], &m, opc)) != 0)
-		goto out;
-	have_m = 1;
 
 	int err = om_milenage_all(&m, rand, sqn, amf, &o);
 	if (err < 0) {
@@ -76,16 +66,12 @@ int cmd_milenage(int argc, char **argv)
 	cli_print_hex("AK", o.ak, sizeof(o.ak));
 	cli_print_hex("AK*", o.ak_s, sizeof(o.ak_s));
 	cli_print_hex("AUTN", autn, sizeof(autn));
-	if (fflush(stdout) != 0) {
-		perror("openmcim milenage: stdout");
+	if (cli_flush("milenage"))
 		rc = 1;
-	}
 out:
 	if (have_m)
 		om_milenage_clear(&m);
-	OPENSSL_cleanse(k, sizeof(k));
-	OPENSSL_cleanse(op, sizeof(op));
-	OPENSSL_cleanse(opc_in, sizeof(opc_in));
+	cli_cleanse(opts, sizeof(opts) / sizeof(opts[0])); /* K, OP and OPc as given */
 	OPENSSL_cleanse(opc, sizeof(opc));
 	OPENSSL_cleanse(&o, sizeof(o));
 	return rc;
