@@ -30,12 +30,11 @@
 #include "check.h"
 #include "daemon_util.h"
 #include "drf.h"
+#include "drf_testkit.h"
 #include "factory.h"
 #include "http_server.h"
 #include "pki_fixture.h"
 
-#define TRE_ID "TRE-00000001"
-#define OLD_IMSI "001019000000001"
 
 static char tmp[] = "/tmp/drf_daemon_test.XXXXXX";
 static char path[512], drf_bin[512];
@@ -54,33 +53,8 @@ static X509 *enc_cert;
 /* A signed request from s (as id) for TRE_ID, written to file; created now. */
 static void request_file(const struct pf_sho *s, const char *id, const char *rid, const char *code, const char *file)
 {
-	struct om_handover_req r;
-	struct om_dm_creds c;
-	uint8_t plain[256], sealed[1024], *out = NULL;
 	size_t len = 0;
-	memset(&r, 0, sizeof(r));
-	memset(&c, 0, sizeof(c));
-	strcpy(c.username, TRE_ID);
-	strcpy(c.password, "dm-secret");
-	check_random(c.nonce_a, sizeof(c.nonce_a));
-	int n = om_dm_creds_encode(&c, plain, sizeof(plain));
-	CHECK(n > 0);
-	int sl = om_protect_seal(X509_get0_pubkey(enc_cert), OM_PROTECT_AES256CBC_HMACSHA256,
-				 OM_PROTECT_TAG_DM_CREDENTIALS, plain, (size_t)n, sealed, sizeof(sealed));
-	CHECK(sl > 0);
-	snprintf(r.request_id, sizeof(r.request_id), "%s", rid);
-	snprintf(r.tre_id, sizeof(r.tre_id), "%s", TRE_ID);
-	snprintf(r.new_sho_id, sizeof(r.new_sho_id), "%s", id);
-	strcpy(r.provurl, "https://dpf.sho-b.lab/dm");
-	strcpy(r.server_id, "SHO-B-DPF");
-	strcpy(r.apn, "prov.sho-b");
-	snprintf(r.transfer_code, sizeof(r.transfer_code), "%s", code);
-	r.created = (int64_t)time(NULL);
-	r.sho_cert = s->der;
-	r.sho_cert_len = s->der_len;
-	r.creds = sealed;
-	r.creds_len = (size_t)sl;
-	CHECK_INT(om_handover_build_signed(&r, s->key, &out, &len), 0);
+	uint8_t *out = drf_tk_request(enc_cert, s, id, rid, code, (int64_t)time(NULL), s->key, &len);
 	FILE *f = fopen(at(file), "wb");
 	CHECK(f && fwrite(out, 1, len, f) == len);
 	if (f)
@@ -207,10 +181,9 @@ static void command_line(void)
 
 int main(void)
 {
-	struct om_factory_config fc;
-	struct om_ca *pva = NULL, *lab = NULL;
-	X509 *pva_cert = NULL, *ro_cert = NULL;
-	EVP_PKEY *pva_key = NULL, *lab_key = NULL;
+	struct drf_tk_device dv;
+	struct om_ca *lab = NULL;
+	EVP_PKEY *lab_key = NULL;
 	struct pf_sho b, c;
 	struct drf *d = NULL;
 	struct om_http_server *vno_srv = NULL;
@@ -227,21 +200,8 @@ int main(void)
 	command_line();
 
 	/* the device: its Cert_SHO[0] is our (SHO-A's) SHO_SIGNING certificate */
-	CHECK_INT(om_factory_init_cas(at("cas"), "PVA-1", "SHO-A"), 0);
-	CHECK_INT(om_cert_load(&pva_cert, at("cas/pva-ca.pem")), 0);
-	CHECK_INT(om_key_load(&pva_key, at("cas/pva-ca.key")), 0);
-	CHECK_INT(om_cert_load(&ro_cert, at("cas/ro-signing.pem")), 0);
-	CHECK_INT(om_ca_open(&pva, pva_cert, pva_key), 0);
-	memset(&fc, 0, sizeof(fc));
-	fc.pva_ca = pva;
-	fc.ro_cert = ro_cert;
-	fc.mcc = "001";
-	fc.mnc = "01";
-	fc.msin_first = "0000000001";
-	fc.n_devices = 1;
-	fc.jobs = 1;
-	CHECK_INT(om_factory_run(at("run"), &fc, NULL), 0);
-	enc_cert = pf_enc_cert_of_run(at("run/pva/devices.csv"));
+	drf_tk_device_make(&dv, tmp, 0);
+	enc_cert = dv.enc_cert;
 	pf_sho_make(&b, "SHO-B");
 	pf_sho_make(&c, "SHO-C");
 
@@ -362,13 +322,9 @@ int main(void)
 	om_pki_free(enc_der, enc_len);
 	pf_sho_free(&b);
 	pf_sho_free(&c);
-	X509_free(enc_cert);
 	om_ca_free(lab);
 	EVP_PKEY_free(lab_key);
-	om_ca_free(pva);
-	X509_free(pva_cert);
-	X509_free(ro_cert);
-	EVP_PKEY_free(pva_key);
+	drf_tk_device_free(&dv);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	CHECK_INT(system(cmd), 0);

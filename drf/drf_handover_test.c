@@ -23,13 +23,12 @@
 #include "check.h"
 #include "drf.h"
 #include "drf_int.h"
+#include "drf_testkit.h"
 #include "factory.h"
 #include "hss.h"
 #include "pki_fixture.h"
 #include "provision.h"
 
-#define TRE_ID "TRE-00000001"
-#define OLD_IMSI "001019000000001"
 #define GRACE 3600
 
 static char tmp[] = "/tmp/drf_handover_test.XXXXXX";
@@ -47,33 +46,7 @@ static X509 *enc_cert;
 static uint8_t *request(const struct pf_sho *s, const char *id, const char *rid, const char *code, int64_t created,
 			EVP_PKEY *key, size_t *len)
 {
-	struct om_handover_req r;
-	struct om_dm_creds c;
-	uint8_t plain[256], sealed[1024], *out = NULL;
-	memset(&r, 0, sizeof(r));
-	memset(&c, 0, sizeof(c));
-	strcpy(c.username, TRE_ID);
-	strcpy(c.password, "dm-secret");
-	check_random(c.nonce_a, sizeof(c.nonce_a));
-	int n = om_dm_creds_encode(&c, plain, sizeof(plain));
-	CHECK(n > 0);
-	int sl = om_protect_seal(X509_get0_pubkey(enc_cert), OM_PROTECT_AES256CBC_HMACSHA256,
-				 OM_PROTECT_TAG_DM_CREDENTIALS, plain, (size_t)n, sealed, sizeof(sealed));
-	CHECK(sl > 0);
-	snprintf(r.request_id, sizeof(r.request_id), "%s", rid);
-	snprintf(r.tre_id, sizeof(r.tre_id), "%s", TRE_ID);
-	snprintf(r.new_sho_id, sizeof(r.new_sho_id), "%s", id);
-	strcpy(r.provurl, "https://dpf.sho-b.lab/dm");
-	strcpy(r.server_id, "SHO-B-DPF");
-	strcpy(r.apn, "prov.sho-b");
-	snprintf(r.transfer_code, sizeof(r.transfer_code), "%s", code);
-	r.created = created;
-	r.sho_cert = s->der;
-	r.sho_cert_len = s->der_len;
-	r.creds = sealed;
-	r.creds_len = (size_t)sl;
-	CHECK_INT(om_handover_build_signed(&r, key, &out, len), 0);
-	return out;
+	return drf_tk_request(enc_cert, s, id, rid, code, created, key, len);
 }
 
 /* Everything the DRF keeps, as one string: equal before and after a refusal. */
@@ -137,10 +110,7 @@ static int hss_has(struct hss *h)
 
 int main(void)
 {
-	struct om_factory_config fc;
-	struct om_ca *pva = NULL;
-	X509 *pva_cert = NULL, *ro_cert = NULL;
-	EVP_PKEY *pva_key = NULL, *ro_key = NULL;
+	struct drf_tk_device dv;
 	struct pf_sho b, c;
 	struct drf *d = NULL;
 	struct om_tre *tre = NULL;
@@ -153,22 +123,8 @@ int main(void)
 
 	CHECK(mkdtemp(tmp) != NULL);
 	/* the factory: our SHO_SIGNING certificate (ro-signing) is the device's Cert_SHO[0] */
-	CHECK_INT(om_factory_init_cas(at("cas"), "PVA-1", "SHO-A"), 0);
-	CHECK_INT(om_cert_load(&pva_cert, at("cas/pva-ca.pem")), 0);
-	CHECK_INT(om_key_load(&pva_key, at("cas/pva-ca.key")), 0);
-	CHECK_INT(om_cert_load(&ro_cert, at("cas/ro-signing.pem")), 0);
-	CHECK_INT(om_key_load(&ro_key, at("cas/ro-signing.key")), 0);
-	CHECK_INT(om_ca_open(&pva, pva_cert, pva_key), 0);
-	memset(&fc, 0, sizeof(fc));
-	fc.pva_ca = pva;
-	fc.ro_cert = ro_cert;
-	fc.mcc = "001";
-	fc.mnc = "01";
-	fc.msin_first = "0000000001";
-	fc.n_devices = 1;
-	fc.jobs = 1;
-	CHECK_INT(om_factory_run(at("run"), &fc, NULL), 0);
-	enc_cert = pf_enc_cert_of_run(at("run/pva/devices.csv"));
+	drf_tk_device_make(&dv, tmp, 1);
+	enc_cert = dv.enc_cert;
 	pf_sho_make(&b, "SHO-B");
 	pf_sho_make(&c, "SHO-C");
 	/* the certificates start at the second they were made: "now" must not precede it */
@@ -178,7 +134,7 @@ int main(void)
 	char sock[512], db[512];
 	snprintf(sock, sizeof(sock), "%s", at("hss-sock/prov.sock"));
 	snprintf(db, sizeof(db), "%s", at("drf.db"));
-	struct drf_config cfg = { .db_path = db, .sign_key = ro_key, .sign_cert = ro_cert,
+	struct drf_config cfg = { .db_path = db, .sign_key = dv.ro_key, .sign_cert = dv.ro_cert,
 				  .grace_s = GRACE, .hss_socket = sock };
 	CHECK_INT(drf_open(&d, &cfg, err, sizeof(err)), 0);
 	if (!d || !h || !enc_cert)
@@ -310,12 +266,7 @@ int main(void)
 	hss_close(h);
 	pf_sho_free(&b);
 	pf_sho_free(&c);
-	X509_free(enc_cert);
-	om_ca_free(pva);
-	X509_free(pva_cert);
-	X509_free(ro_cert);
-	EVP_PKEY_free(pva_key);
-	EVP_PKEY_free(ro_key);
+	drf_tk_device_free(&dv);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	CHECK_INT(system(cmd), 0);

@@ -39,19 +39,6 @@ static void run_cli(struct run *r, const char *const *args)
 	r->status = du_run_split(argv, r->out, sizeof(r->out), r->err, sizeof(r->err));
 }
 
-static size_t count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t n = 0;
-	if (!d)
-		return (size_t)-1;
-	while ((e = readdir(d)) != NULL)
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
-}
-
 static int one_line(const char *s)
 {
 	const char *nl = strchr(s, '\n');
@@ -64,12 +51,12 @@ static char cas[600], ca_pem[700], ca_key[700], ro_pem[700], out[600], junk[600]
 static void check_usage(const char *what, const char *const *args)
 {
 	struct run r;
-	size_t before = count_entries(root);
+	size_t before = du_count_entries(root);
 	run_cli(&r, args);
 	CHECK_MSG(r.status == 2, "%s: exit %d, stderr %s", what, r.status, r.err);
 	CHECK_MSG(one_line(r.err), "%s: stderr is not one line: %s", what, r.err);
 	CHECK_MSG(strstr(r.err, what) != NULL, "stderr does not name %s: %s", what, r.err);
-	CHECK_INT(count_entries(root), before);
+	CHECK_INT(du_count_entries(root), before);
 }
 
 #define RUN_ARGS(...)                                                                               \
@@ -105,11 +92,11 @@ int main(void)
 	CHECK(strstr(r.out, "factory: 3 devices TRE-00000001..TRE-00000003, PCID 001010000000001..001010000000003") ==
 	      r.out);
 	CHECK(r.err[0] == 0); /* no progress line when stderr is not a terminal */
-	CHECK_INT(count_entries(out), 4);
+	CHECK_INT(du_count_entries(out), 4);
 
 	/* a non-empty output directory: the run above */
 	check_usage("--out", RUN_ARGS("--devices", "3", "--pcid-first", "0000000001"));
-	CHECK_INT(count_entries(out), 4);
+	CHECK_INT(du_count_entries(out), 4);
 	snprintf(out, sizeof(out), "%s/run2", root);
 
 	check_usage("--devices", RUN_ARGS("--pcid-first", "0000000001"));

@@ -23,6 +23,7 @@
 #include <openmcim/vector.h>
 
 #include "check.h"
+#include "daemon_util.h"
 #include "factory.h"
 #include "factory_impl.h"
 
@@ -100,19 +101,6 @@ static int openssl_verify(const char *ca_pem, X509 *leaf)
 	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static size_t count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t n = 0;
-	if (!d)
-		return (size_t)-1;
-	while ((e = readdir(d)) != NULL)
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
-}
-
 static mode_t mode_of(const char *dir, const char *name)
 {
 	char path[512];
@@ -186,8 +174,8 @@ static void check_run(const char *out, X509_STORE *pva, const char *pva_pem, con
 	CHECK_INT(owner.n, N_DEV);
 	CHECK_INT(meas.n, OM_FACTORY_N_COMPONENTS);
 	join(dir, sizeof(dir), out, "devices");
-	CHECK_INT(count_entries(dir), N_DEV);
-	CHECK_INT(count_entries(out), 4); /* devices ro pva owner: no leftover parts */
+	CHECK_INT(du_count_entries(dir), N_DEV);
+	CHECK_INT(du_count_entries(out), 4); /* devices ro pva owner: no leftover parts */
 
 	CHECK_INT(om_factory_measurements("M2ME-T", "2.1.0", ref), OM_FACTORY_N_COMPONENTS);
 	for (size_t i = 0; i < meas.n && i < OM_FACTORY_N_COMPONENTS; i++) {
@@ -257,9 +245,9 @@ static void base_config(struct om_factory_config *c, const struct om_ca *ca, X50
 /* A refused run returns want and leaves root exactly as it was. */
 static void check_refused(const struct om_factory_config *c, const char *out, int want)
 {
-	size_t before = count_entries(root);
+	size_t before = du_count_entries(root);
 	CHECK_INT(om_factory_run(out, c, NULL), want);
-	CHECK_INT(count_entries(root), before);
+	CHECK_INT(du_count_entries(root), before);
 }
 
 static void check_refusals(const struct om_ca *ca, X509 *ro, X509 *tre_cert)
@@ -295,7 +283,7 @@ static void check_refusals(const struct om_ca *ca, X509 *ro, X509 *tre_cert)
 	FILE *f = fopen(keep, "w");
 	CHECK(f && fclose(f) == 0);
 	check_refused(&c, out, OM_EFACTORY_OUT_NOT_EMPTY);
-	CHECK_INT(count_entries(out), 1);
+	CHECK_INT(du_count_entries(out), 1);
 	unlink(keep);
 	rmdir(out);
 }

@@ -114,6 +114,15 @@ static void gives_consecutive_seqs_with_each_mmes_own_ind(void)
 	hss_close(h);
 }
 
+/* The register as it was when before (a t_dump()) was taken; frees before. */
+static void unchanged_since(char *before)
+{
+	char *after = t_dump(db);
+	CHECK(before && after && !strcmp(before, after));
+	free(after);
+	free(before);
+}
+
 static void refuses_unknown_suspended_and_roaming_without_a_row_change(void)
 {
 	struct hss *h = fresh(16, 2);
@@ -128,19 +137,13 @@ static void refuses_unknown_suspended_and_roaming_without_a_row_change(void)
 	CHECK_INT(hss_auth_info(h, "0010x", t_plmn_home, "mme1.lab", 1, NULL, v), HSS_INVALID);
 	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "", 1, NULL, v), HSS_INVALID);
 	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 0, NULL, v), HSS_INVALID);
-	char *after = t_dump(db);
-	CHECK(before && after && !strcmp(before, after));
-	free(after);
-	free(before);
+	unchanged_since(before);
 
 	CHECK_INT(t_admin(h, "suspend " T_IMSI), 0);
 	before = t_dump(db);
 	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, NULL, v), HSS_SUSPENDED);
 	CHECK_INT(hss_update_location(h, T_IMSI, t_plmn_home, "mme1.lab", &sub), HSS_SUSPENDED);
-	after = t_dump(db);
-	CHECK(before && after && !strcmp(before, after));
-	free(after);
-	free(before);
+	unchanged_since(before);
 	CHECK_INT(t_admin(h, "resume " T_IMSI), 0);
 	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, NULL, v), 1);
 	hss_close(h);
@@ -199,16 +202,29 @@ static int stale_challenge(struct hss *h, struct om_milenage *m, struct om_usim_
 	return rc;
 }
 
-static void resync_continues_above_sqn_ms(void)
+/* A fresh HSS and, in m and u, the subscriber's USIM already ahead of it (usim_ahead()); NULL on failure. */
+static struct hss *fresh_ahead(struct om_milenage *m, struct om_usim_sqn *u)
 {
 	struct hss *h = fresh(16, 2);
+	if (!h)
+		return NULL;
+	if (t_milenage(m) < 0) {
+		hss_close(h);
+		return NULL;
+	}
+	usim_ahead(m, u);
+	return h;
+}
+
+static void resync_continues_above_sqn_ms(void)
+{
 	struct om_milenage m;
 	struct om_usim_sqn u;
 	struct om_eutran_vector v[2];
 	uint8_t rs[30];
-	if (!h || t_milenage(&m) < 0)
+	struct hss *h = fresh_ahead(&m, &u);
+	if (!h)
 		return;
-	usim_ahead(&m, &u);
 	CHECK_INT(stale_challenge(h, &m, &u, rs), OM_EAUTH_SYNC);
 	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 2, rs, v), 2);
 	uint64_t s0 = t_sqn_of(&m, v[0].rand, v[0].autn), s1 = t_sqn_of(&m, v[1].rand, v[1].autn);
@@ -228,14 +244,13 @@ static void resync_continues_above_sqn_ms(void)
 
 static void refuses_a_forged_auts_without_a_row_change(void)
 {
-	struct hss *h = fresh(16, 2);
 	struct om_milenage m;
 	struct om_usim_sqn u;
 	struct om_eutran_vector v[1];
 	uint8_t rs[30];
-	if (!h || t_milenage(&m) < 0)
+	struct hss *h = fresh_ahead(&m, &u);
+	if (!h)
 		return;
-	usim_ahead(&m, &u);
 	CHECK_INT(stale_challenge(h, &m, &u, rs), OM_EAUTH_SYNC);
 	char *before = t_dump(db);
 	for (int bit = 0; bit < 64; bit += 7) { /* MAC-S bits */
@@ -248,24 +263,20 @@ static void refuses_a_forged_auts_without_a_row_change(void)
 	memcpy(f, rs, 30);
 	f[3] ^= 1; /* another RAND */
 	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, f, v), HSS_RESYNC_REFUSED);
-	char *after = t_dump(db);
-	CHECK(before && after && !strcmp(before, after));
-	free(before);
-	free(after);
+	unchanged_since(before);
 	om_milenage_clear(&m);
 	hss_close(h);
 }
 
 static void bounds_resyncs_per_window(void)
 {
-	struct hss *h = fresh(16, 2);
 	struct om_milenage m;
 	struct om_usim_sqn u;
 	struct om_eutran_vector v[1];
 	uint8_t rs[30];
-	if (!h || t_milenage(&m) < 0)
+	struct hss *h = fresh_ahead(&m, &u);
+	if (!h)
 		return;
-	usim_ahead(&m, &u);
 	for (int i = 0; i < 2; i++) {
 		CHECK_INT(stale_challenge(h, &m, &u, rs), OM_EAUTH_SYNC);
 		CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, rs, v), 1);
@@ -278,10 +289,7 @@ static void bounds_resyncs_per_window(void)
 	CHECK_INT(stale_challenge(h, &m, &u, rs), OM_EAUTH_SYNC);
 	char *before = t_dump(db);
 	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, rs, v), HSS_RESYNC_REFUSED);
-	char *after = t_dump(db);
-	CHECK(before && after && !strcmp(before, after));
-	free(before);
-	free(after);
+	unchanged_since(before);
 	om_milenage_clear(&m);
 	hss_close(h);
 }

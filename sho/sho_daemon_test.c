@@ -233,26 +233,11 @@ int main(void)
 
 	/* the PVA's status list, served by the independent responder */
 	f = fopen(at("index.txt"), "w");
-	for (int i = 0; i < n_note; i++) {
-		X509 *c = NULL;
-		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_sign, note[i].cert_sign_len), 0);
-		kit_index_line(f, c, 'V');
-		X509_free(c);
-		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_enc, note[i].cert_enc_len), 0);
-		kit_index_line(f, c, 'V');
-		if (i == 0)
-			enc_cert = c;
-		else
-			X509_free(c);
-	}
+	kit_index_note(f, note, n_note, &enc_cert);
 	kit_index_line(f, kt.sign, 'V');
 	kit_index_line(f, kt.enc, 'V');
 	fclose(f);
-	kit_write(dir, "index.txt.attr", "unique_subject = no\n");
-	kit_save_ca(dir, pva, pva_key, "pva");
-	int ocsp_port;
-	pid_t ocsp = kit_ocsp_start(dir, "pva.pem", "pva.key", "pva.pem", &ocsp_port);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ocsp_port);
+	pid_t ocsp = kit_ocsp_pva(dir, pva, pva_key, url, sizeof(url));
 
 	/* SHO-B's HSS, in process, with its provisioning socket */
 	char err[256];

@@ -299,15 +299,7 @@ int main(void)
 	/* the PVA's status list for the independent responder */
 	snprintf(path, sizeof(path), "%s/index.txt", dir);
 	FILE *f = fopen(path, "w");
-	for (int i = 0; i < n_note; i++) {
-		X509 *c = NULL;
-		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_sign, note[i].cert_sign_len), 0);
-		kit_index_line(f, c, 'V');
-		X509_free(c);
-		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_enc, note[i].cert_enc_len), 0);
-		kit_index_line(f, c, 'V');
-		X509_free(c);
-	}
+	kit_index_note(f, note, n_note, NULL);
 	kit_index_line(f, good.sign, 'V');
 	kit_index_line(f, good.enc, 'V');
 	kit_index_line(f, twin.sign, 'V');
@@ -315,11 +307,7 @@ int main(void)
 	kit_index_line(f, revoked.sign, 'V');
 	kit_index_line(f, revoked.enc, 'R');
 	fclose(f);
-	kit_write(dir, "index.txt.attr", "unique_subject = no\n");
-	kit_save_ca(dir, pva, pva_key, "pva");
-	int port;
-	pid_t ocsp = kit_ocsp_start(dir, "pva.pem", "pva.key", "pva.pem", &port);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	pid_t ocsp = kit_ocsp_pva(dir, pva, pva_key, url, sizeof(url));
 
 	/* the SHO's HSS, with its provisioning socket */
 	snprintf(hss_db, sizeof(hss_db), "%s/hss.db", dir);
@@ -453,6 +441,7 @@ int main(void)
 	}
 	fclose(idx);
 	kit_ocsp_stop(ocsp); /* the responder reads its index at start */
+	int port;
 	ocsp = kit_ocsp_start(dir, "pva.pem", "pva.key", "pva.pem", &port);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 	sho_close(s);

@@ -28,6 +28,7 @@
 #include <openmcim/pki.h>
 
 #include "check.h"
+#include "sho.h"
 
 /* A TRE's two certificates and keys, issued by the kit's CA. */
 struct kit_tre {
@@ -202,4 +203,32 @@ static inline void kit_save_ca(const char *dir, const struct om_ca *ca, EVP_PKEY
 	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
 	if (om_key_save(path, key) < 0)
 		exit(1);
+}
+
+/* Index lines, status V, for both certificates of each of note[0..n); *enc0 (unless NULL) keeps note[0]'s Cert_TRE (TRE_ENCRYPTION). */
+static inline void kit_index_note(FILE *f, const struct sho_device_in *note, int n, X509 **enc0)
+{
+	for (int i = 0; i < n; i++) {
+		X509 *c = NULL;
+		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_sign, note[i].cert_sign_len), 0);
+		kit_index_line(f, c, 'V');
+		X509_free(c);
+		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_enc, note[i].cert_enc_len), 0);
+		kit_index_line(f, c, 'V');
+		if (i == 0 && enc0)
+			*enc0 = c;
+		else
+			X509_free(c);
+	}
+}
+
+/* The PVA (pva, pva_key) saved in dir as pva.{pem,key} and an OCSP responder on dir/index.txt; its URL in url. */
+static inline pid_t kit_ocsp_pva(const char *dir, const struct om_ca *pva, EVP_PKEY *pva_key, char *url, size_t cap)
+{
+	int port;
+	kit_write(dir, "index.txt.attr", "unique_subject = no\n");
+	kit_save_ca(dir, pva, pva_key, "pva");
+	pid_t pid = kit_ocsp_start(dir, "pva.pem", "pva.key", "pva.pem", &port);
+	snprintf(url, cap, "http://127.0.0.1:%d/", port);
+	return pid;
 }

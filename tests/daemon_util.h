@@ -77,3 +77,6 @@ int du_write_file(const char *path, const char *text);
 
 /* rm -rf dir (a message on stderr when that fails). */
 void du_rm_rf(const char *dir);
+
+/* How many entries dir holds, "." and ".." aside; (size_t)-1 when it cannot be opened. */
+size_t du_count_entries(const char *dir);

@@ -385,22 +385,13 @@ int main(void)
 	const char *hss_argv[] = {hss_bin, "-c", hss_conf, NULL};
 	hss = spawn(hss_argv, hss_log, NULL);
 	snprintf(path, sizeof(path), "%s/prov/hss.sock", dir);
-	int ok = 0;
-	for (int i = 0; i < 100 && !ok; i++, du_nap_ms(100))
-		ok = access(path, F_OK) == 0;
+	int ok = test_wait_path(path, 100);
 	CHECK_MSG(ok, "openmcim-hss did not open its provisioning socket");
 	CHECK_INT(admin(PCID), 0);
 	CHECK_INT(admin(PCID2), 0);
 	const char *vno_argv[] = {vno_bin, "-c", vno_conf, NULL};
 	vno = spawn(vno_argv, vno_log, NULL);
-	ok = 0;
-	for (int i = 0; i < 150 && !ok; i++, du_nap_ms(100)) {
-		struct om_radio_link l;
-		if (om_radio_link_connect(&l, "127.0.0.1", radio_port) == 0) {
-			om_radio_link_close(&l);
-			ok = 1;
-		}
-	}
+	ok = test_wait_radio(radio_port, 150);
 	CHECK_MSG(ok, "openmcim-vno did not open its radio port");
 	if (ok && !check_failures())
 		pushes_reach_the_attached_device();

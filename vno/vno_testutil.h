@@ -19,6 +19,8 @@
 #include <openmcim/radio.h>
 #include <openmcim/usim.h>
 
+#include "daemon_util.h"
+
 /* A test device: MILENAGE with its K and OPc, and its USIM SQN state. */
 struct test_usim {
 	struct om_milenage m;
@@ -198,4 +200,27 @@ static inline int test_echo_through(int fd, const char *msg)
 		have += (size_t)n;
 	}
 	return have == len && !memcmp(buf, msg, len);
+}
+
+/* Whether path exists within tries naps of 100 ms (a daemon's socket appearing). */
+static inline int test_wait_path(const char *path, int tries)
+{
+	int ok = 0;
+	for (int i = 0; i < tries && !ok; i++, du_nap_ms(100))
+		ok = access(path, F_OK) == 0;
+	return ok;
+}
+
+/* Whether the VNO's radio port on 127.0.0.1 takes a link within tries naps of 100 ms. */
+static inline int test_wait_radio(uint16_t port, int tries)
+{
+	int ok = 0;
+	for (int i = 0; i < tries && !ok; i++, du_nap_ms(100)) {
+		struct om_radio_link l;
+		if (om_radio_link_connect(&l, "127.0.0.1", port) == 0) {
+			om_radio_link_close(&l);
+			ok = 1;
+		}
+	}
+	return ok;
 }

@@ -12,13 +12,7 @@
 #include <openmcim/pki.h>
 
 #include "check.h"
-
-static EVP_PKEY *key(enum om_key_type type)
-{
-	EVP_PKEY *k = NULL;
-	CHECK_INT(om_key_generate(&k, type), 0);
-	return k;
-}
+#include "pki_testkit.h"
 
 /* The request as OpenSSL's own calls make it, unsigned: only its body counts. */
 static X509_REQ *slow_csr(EVP_PKEY *sign, const char *cn, const EVP_PKEY *enc)
@@ -40,7 +34,7 @@ static X509_REQ *slow_csr(EVP_PKEY *sign, const char *cn, const EVP_PKEY *enc)
 
 static void check_same_body(enum om_key_type sign_type, enum om_key_type enc_type, int with_enc)
 {
-	EVP_PKEY *sign = key(sign_type), *enc = with_enc ? key(enc_type) : NULL;
+	EVP_PKEY *sign = pt_key(sign_type), *enc = with_enc ? pt_key(enc_type) : NULL;
 	X509_REQ *fast = NULL, *slow;
 	unsigned char *a = NULL, *b = NULL;
 	int alen, blen;
@@ -84,12 +78,12 @@ static void rsa_keys_take_the_encoder_with_the_same_result(void)
  * the raw-bytes path must not turn it into an uncompressed one. */
 static void compressed_point_keys_keep_their_form(void)
 {
-	EVP_PKEY *enc = key(OM_KEY_EC_P256);
+	EVP_PKEY *enc = pt_key(OM_KEY_EC_P256);
 	CHECK(EVP_PKEY_set_utf8_string_param(enc, "point-format", "compressed") == 1);
 	unsigned char *spki = NULL;
 	CHECK_INT(i2d_PUBKEY(enc, &spki), 59);
 	OPENSSL_free(spki);
-	EVP_PKEY *sign = key(OM_KEY_EC_P256);
+	EVP_PKEY *sign = pt_key(OM_KEY_EC_P256);
 	X509_REQ *fast = NULL, *slow;
 	unsigned char *a = NULL, *b = NULL;
 	CHECK_INT(om_csr_create(&fast, sign, "TRE-2", enc), 0);

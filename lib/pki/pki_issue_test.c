@@ -13,40 +13,15 @@
 #include <openmcim/pki.h>
 
 #include "check.h"
+#include "pki_testkit.h"
 
 #define DAY ((time_t)24 * 3600)
-
-static EVP_PKEY *key(enum om_key_type type)
-{
-	EVP_PKEY *k = NULL;
-	CHECK_INT(om_key_generate(&k, type), 0);
-	return k;
-}
 
 static struct om_ca *ca_new(EVP_PKEY *k, const char *cn)
 {
 	struct om_ca *ca = NULL;
 	CHECK_INT(om_ca_create(&ca, k, cn, 0, 0), 0);
 	return ca;
-}
-
-/* om_ca_issue_tre() with X509 results; checks a refusal touched no output. */
-static int issue_tre(struct om_ca *ca, X509_REQ *csr, const char *tre_id, time_t nb, time_t na,
-		     X509 **sign_cert, X509 **enc_cert)
-{
-	uint8_t *sd = (uint8_t *)&sd, *ed = (uint8_t *)&ed;
-	size_t sl = 7, el = 7;
-	int r = om_ca_issue_tre(ca, csr, tre_id, nb, na, &sd, &sl, &ed, &el);
-	if (r < 0) {
-		CHECK_MSG(sd == (uint8_t *)&sd && ed == (uint8_t *)&ed && sl == 7 && el == 7,
-			  "a refused issuance touched its outputs");
-		return r;
-	}
-	CHECK_INT(om_cert_decode(sign_cert, OM_ENC_DER, sd, sl), 0);
-	CHECK_INT(om_cert_decode(enc_cert, OM_ENC_DER, ed, el), 0);
-	om_pki_free(sd, sl);
-	om_pki_free(ed, el);
-	return r;
 }
 
 /* Whether t is the instant want, to the second. */
@@ -79,7 +54,7 @@ static int has_eku(X509 *cert, const char *oid)
 
 static void pva_and_sho_roots_are_self_signed_cas(void)
 {
-	EVP_PKEY *pk = key(OM_KEY_EC_P256), *sk = key(OM_KEY_RSA_2048);
+	EVP_PKEY *pk = pt_key(OM_KEY_EC_P256), *sk = pt_key(OM_KEY_RSA_2048);
 	struct om_ca *pva = ca_new(pk, "PVA Example TRE Manufacturer");
 	struct om_ca *sho = ca_new(sk, "SHO-00101");
 	char cn[OM_NAME_MAX_LEN + 1];
@@ -118,7 +93,7 @@ static void pva_and_sho_roots_are_self_signed_cas(void)
 
 static void tre_gets_signing_and_encryption_certificates(void)
 {
-	EVP_PKEY *cak = key(OM_KEY_EC_P256), *sig = key(OM_KEY_EC_P256), *enc = key(OM_KEY_X25519);
+	EVP_PKEY *cak = pt_key(OM_KEY_EC_P256), *sig = pt_key(OM_KEY_EC_P256), *enc = pt_key(OM_KEY_X25519);
 	struct om_ca *pva = ca_new(cak, "PVA");
 	X509_REQ *csr = NULL;
 	X509 *sc = NULL, *ec = NULL;
@@ -126,7 +101,7 @@ static void tre_gets_signing_and_encryption_certificates(void)
 	time_t nb = time(NULL), na = nb + 10 * 365 * DAY;
 
 	CHECK_INT(om_csr_create(&csr, sig, "TRE-0000000000000001", enc), 0);
-	CHECK_INT(issue_tre(pva, csr, "TRE-0000000000000001", nb, na, &sc, &ec), 0);
+	CHECK_INT(pt_issue_tre(pva, csr, "TRE-0000000000000001", nb, na, &sc, &ec), 0);
 	CHECK(sc && ec);
 	CHECK_INT(om_cert_check_profile(sc, OM_CERT_TRE_SIGNING), 0);
 	CHECK_INT(om_cert_check_profile(ec, OM_CERT_TRE_ENCRYPTION), 0);
@@ -160,7 +135,7 @@ static void tre_gets_signing_and_encryption_certificates(void)
 /* 159-bit serials: positive, at most 20 octets, different every time. */
 static void serial_numbers_are_random_and_positive(void)
 {
-	EVP_PKEY *cak = key(OM_KEY_EC_P256), *k = key(OM_KEY_EC_P256);
+	EVP_PKEY *cak = pt_key(OM_KEY_EC_P256), *k = pt_key(OM_KEY_EC_P256);
 	struct om_ca *ca = ca_new(cak, "PVA");
 	X509_REQ *csr = NULL;
 	X509 *a = NULL, *b = NULL;
@@ -187,7 +162,7 @@ static void serial_numbers_are_random_and_positive(void)
 
 static void operator_and_ocsp_profiles_have_their_extensions(void)
 {
-	EVP_PKEY *cak = key(OM_KEY_EC_P256), *k = key(OM_KEY_EC_P256), *rk = key(OM_KEY_RSA_2048);
+	EVP_PKEY *cak = pt_key(OM_KEY_EC_P256), *k = pt_key(OM_KEY_EC_P256), *rk = pt_key(OM_KEY_RSA_2048);
 	struct om_ca *sho = ca_new(cak, "SHO-1");
 	X509_REQ *csr = NULL, *rcsr = NULL;
 	X509 *tls = NULL, *ocsp = NULL, *ss = NULL;
@@ -232,13 +207,13 @@ static void operator_and_ocsp_profiles_have_their_extensions(void)
 
 static void rsa_ca_signs_with_pss(void)
 {
-	EVP_PKEY *cak = key(OM_KEY_RSA_2048), *k = key(OM_KEY_RSA_2048), *e = key(OM_KEY_RSA_2048);
+	EVP_PKEY *cak = pt_key(OM_KEY_RSA_2048), *k = pt_key(OM_KEY_RSA_2048), *e = pt_key(OM_KEY_RSA_2048);
 	struct om_ca *ca = ca_new(cak, "PVA-RSA");
 	X509_REQ *csr = NULL;
 	X509 *sc = NULL, *ec = NULL;
 
 	CHECK_INT(om_csr_create(&csr, k, "TRE-R", e), 0);
-	CHECK_INT(issue_tre(ca, csr, "TRE-R", 0, 0, &sc, &ec), 0);
+	CHECK_INT(pt_issue_tre(ca, csr, "TRE-R", 0, 0, &sc, &ec), 0);
 	CHECK_INT(X509_get_signature_nid(sc), NID_rsassaPss);
 	CHECK_INT(X509_get_signature_nid(om_ca_cert(ca)), NID_rsassaPss);
 	CHECK_INT(X509_REQ_get_signature_nid(csr), NID_rsassaPss);
@@ -268,10 +243,10 @@ struct fixture {
 
 static void setup(struct fixture *f)
 {
-	f->cak = key(OM_KEY_EC_P256);
-	f->sig = key(OM_KEY_EC_P256);
-	f->enc = key(OM_KEY_X25519);
-	f->rsa = key(OM_KEY_RSA_2048);
+	f->cak = pt_key(OM_KEY_EC_P256);
+	f->sig = pt_key(OM_KEY_EC_P256);
+	f->enc = pt_key(OM_KEY_X25519);
+	f->rsa = pt_key(OM_KEY_RSA_2048);
 	f->ca = ca_new(f->cak, "PVA");
 	f->good = f->noenc = NULL;
 	CHECK_INT(om_csr_create(&f->good, f->sig, "TRE-7", f->enc), 0);
@@ -318,7 +293,7 @@ static void refuses_csr_for_another_identity(void)
 	setup(&f);
 	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-8", 0, 0, NULL };
 	CHECK_INT(om_ca_issue(f.ca, f.good, &req, &f.out), OM_EPKI_CSR_SUBJECT);
-	CHECK_INT(issue_tre(f.ca, f.good, "TRE-70", 0, 0, &f.out, &f.out2),
+	CHECK_INT(pt_issue_tre(f.ca, f.good, "TRE-70", 0, 0, &f.out, &f.out2),
 		  OM_EPKI_CSR_SUBJECT);
 	/* a subject with more than the CN is not ours either */
 	X509_REQ *two = X509_REQ_dup(f.good);
@@ -337,7 +312,7 @@ static void refuses_encryption_certificate_without_the_carried_key(void)
 	setup(&f);
 	struct om_issue req = { OM_CERT_TRE_ENCRYPTION, "TRE-7", 0, 0, NULL };
 	CHECK_INT(om_ca_issue(f.ca, f.noenc, &req, &f.out), OM_EPKI_CSR_ENC_KEY);
-	CHECK_INT(issue_tre(f.ca, f.noenc, "TRE-7", 0, 0, &f.out, &f.out2),
+	CHECK_INT(pt_issue_tre(f.ca, f.noenc, "TRE-7", 0, 0, &f.out, &f.out2),
 		  OM_EPKI_CSR_ENC_KEY);
 	teardown(&f);
 }
@@ -354,7 +329,7 @@ static void refuses_csr_altered_after_signing(void)
 	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-9", 0, 0, NULL };
 	CHECK_INT(om_ca_issue(f.ca, altered, &req, &f.out), OM_EPKI_CSR_SIGNATURE);
 	/* someone on the way swaps the encryption key: keeps the TRE's signature */
-	EVP_PKEY *mine = key(OM_KEY_X25519);
+	EVP_PKEY *mine = pt_key(OM_KEY_X25519);
 	X509_REQ *swapped = raw_csr_with(f.sig, "TRE-7", "SHA256", mine);
 	const ASN1_BIT_STRING *tre_sig;
 	const X509_ALGOR *alg;
@@ -363,7 +338,7 @@ static void refuses_csr_altered_after_signing(void)
 	req.cn = "TRE-7";
 	req.profile = OM_CERT_TRE_ENCRYPTION;
 	CHECK_INT(om_ca_issue(f.ca, swapped, &req, &f.out), OM_EPKI_CSR_SIGNATURE);
-	CHECK_INT(issue_tre(f.ca, swapped, "TRE-7", 0, 0, &f.out, &f.out2),
+	CHECK_INT(pt_issue_tre(f.ca, swapped, "TRE-7", 0, 0, &f.out, &f.out2),
 		  OM_EPKI_CSR_SIGNATURE);
 	X509_NAME_free(other);
 	X509_REQ_free(altered);
@@ -440,7 +415,7 @@ static void refuses_signing_key_as_encryption_key(void)
 	CHECK(none == NULL);
 	/* a CSR made elsewhere that carries its own key again */
 	X509_REQ *same = raw_csr_with(f.sig, "TRE-7", "SHA256", f.sig);
-	CHECK_INT(issue_tre(f.ca, same, "TRE-7", 0, 0, &f.out, &f.out2), OM_EPKI_KEY_REUSE);
+	CHECK_INT(pt_issue_tre(f.ca, same, "TRE-7", 0, 0, &f.out, &f.out2), OM_EPKI_KEY_REUSE);
 	X509_REQ_free(same);
 	teardown(&f);
 }

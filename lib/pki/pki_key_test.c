@@ -15,19 +15,13 @@
 #include <openmcim/pki.h>
 
 #include "check.h"
-
-static EVP_PKEY *key(enum om_key_type type)
-{
-	EVP_PKEY *k = NULL;
-	CHECK_INT(om_key_generate(&k, type), 0);
-	return k;
-}
+#include "pki_testkit.h"
 
 static void generates_each_key_type(void)
 {
 	enum om_key_type types[] = { OM_KEY_EC_P256, OM_KEY_RSA_2048, OM_KEY_X25519 };
 	for (size_t i = 0; i < 3; i++) {
-		EVP_PKEY *a = key(types[i]), *b = key(types[i]);
+		EVP_PKEY *a = pt_key(types[i]), *b = pt_key(types[i]);
 		CHECK_INT(om_key_type_of(a), types[i]);
 		CHECK(EVP_PKEY_eq(a, b) != 1); /* fresh every time */
 		EVP_PKEY_free(a);
@@ -44,7 +38,7 @@ static void encodings_round_trip(void)
 	enum om_encoding encs[] = { OM_ENC_DER, OM_ENC_PEM };
 	for (size_t i = 0; i < 3; i++)
 		for (size_t e = 0; e < 2; e++) {
-			EVP_PKEY *k = key(types[i]), *priv = NULL, *pub = NULL;
+			EVP_PKEY *k = pt_key(types[i]), *priv = NULL, *pub = NULL;
 			uint8_t *a = NULL, *b = NULL;
 			size_t alen = 0, blen = 0;
 			CHECK_INT(om_key_encode_private(k, encs[e], &a, &alen), 0);
@@ -118,7 +112,7 @@ static void refuses_key_types_we_do_not_use(void)
 
 static void refuses_malformed_encodings(void)
 {
-	EVP_PKEY *k = key(OM_KEY_EC_P256), *out = (EVP_PKEY *)&out;
+	EVP_PKEY *k = pt_key(OM_KEY_EC_P256), *out = (EVP_PKEY *)&out;
 	uint8_t *der = NULL, *pem = NULL, *pub = NULL;
 	size_t len = 0, pem_len = 0, pub_len = 0;
 	CHECK_INT(om_key_encode_private(k, OM_ENC_DER, &der, &len), 0);
@@ -188,7 +182,7 @@ static void files_are_private_and_replaced_atomically(void)
 	snprintf(path, sizeof(path), "%s/tre.key", dir);
 	snprintf(cpath, sizeof(cpath), "%s/pva.pem", dir);
 	snprintf(missing, sizeof(missing), "%s/no/such/folder.key", dir);
-	EVP_PKEY *a = key(OM_KEY_EC_P256), *b = key(OM_KEY_X25519), *got = NULL;
+	EVP_PKEY *a = pt_key(OM_KEY_EC_P256), *b = pt_key(OM_KEY_X25519), *got = NULL;
 	struct om_ca *ca = NULL;
 
 	/* a world-readable file at the path is replaced by a 0600 one */

@@ -17,6 +17,7 @@
 #include <openmcim/pki.h>
 
 #include "check.h"
+#include "pki_testkit.h"
 
 static char dir[256];
 
@@ -87,48 +88,10 @@ static void write_csr(const char *name, X509_REQ *csr)
 	om_pki_free(pem, len);
 }
 
-static EVP_PKEY *key(enum om_key_type type)
-{
-	EVP_PKEY *k = NULL;
-	CHECK_INT(om_key_generate(&k, type), 0);
-	return k;
-}
-
-/* om_ca_issue_tre() with X509 results; checks a refusal touched no output. */
-static int issue_tre(struct om_ca *ca, X509_REQ *csr, const char *tre_id, time_t nb, time_t na,
-		     X509 **sign_cert, X509 **enc_cert)
-{
-	uint8_t *sd = (uint8_t *)&sd, *ed = (uint8_t *)&ed;
-	size_t sl = 7, el = 7;
-	int r = om_ca_issue_tre(ca, csr, tre_id, nb, na, &sd, &sl, &ed, &el);
-	if (r < 0) {
-		CHECK_MSG(sd == (uint8_t *)&sd && ed == (uint8_t *)&ed && sl == 7 && el == 7,
-			  "a refused issuance touched its outputs");
-		return r;
-	}
-	CHECK_INT(om_cert_decode(sign_cert, OM_ENC_DER, sd, sl), 0);
-	CHECK_INT(om_cert_decode(enc_cert, OM_ENC_DER, ed, el), 0);
-	om_pki_free(sd, sl);
-	om_pki_free(ed, el);
-	return r;
-}
-
-static X509 *issue(struct om_ca *ca, EVP_PKEY *k, enum om_cert_profile p, const char *cn,
-		   const char *dns)
-{
-	X509_REQ *csr = NULL;
-	X509 *cert = NULL;
-	struct om_issue req = { p, cn, 0, 0, dns };
-	CHECK_INT(om_csr_create(&csr, k, cn, NULL), 0);
-	CHECK_INT(om_ca_issue(ca, csr, &req, &cert), 0);
-	X509_REQ_free(csr);
-	return cert;
-}
-
 static void openssl_accepts_our_chains_and_shows_our_profiles(void)
 {
-	EVP_PKEY *pk = key(OM_KEY_EC_P256), *sk = key(OM_KEY_RSA_2048);
-	EVP_PKEY *ts = key(OM_KEY_EC_P256), *te = key(OM_KEY_X25519), *ok = key(OM_KEY_EC_P256);
+	EVP_PKEY *pk = pt_key(OM_KEY_EC_P256), *sk = pt_key(OM_KEY_RSA_2048);
+	EVP_PKEY *ts = pt_key(OM_KEY_EC_P256), *te = pt_key(OM_KEY_X25519), *ok = pt_key(OM_KEY_EC_P256);
 	struct om_ca *pva = NULL, *sho = NULL;
 	X509_REQ *csr = NULL;
 	X509 *sc = NULL, *ec = NULL;
@@ -138,10 +101,10 @@ static void openssl_accepts_our_chains_and_shows_our_profiles(void)
 	CHECK_INT(om_ca_set_ocsp_url(pva, "http://ocsp.pva.example/"), 0);
 	CHECK_INT(om_csr_create(&csr, ts, "TRE-1", te), 0);
 	write_csr("tre.csr", csr);
-	CHECK_INT(issue_tre(pva, csr, "TRE-1", 0, 0, &sc, &ec), 0);
-	X509 *ss = issue(sho, ok, OM_CERT_SHO_SIGNING, "SHO-1", NULL);
-	X509 *tls = issue(sho, ok, OM_CERT_OPERATOR_TLS, "SHO-1", "dpf.sho1.example");
-	X509 *ocsp = issue(pva, ok, OM_CERT_OCSP_RESPONDER, "PVA OCSP", NULL);
+	CHECK_INT(pt_issue_tre(pva, csr, "TRE-1", 0, 0, &sc, &ec), 0);
+	X509 *ss = pt_issue(sho, ok, OM_CERT_SHO_SIGNING, "SHO-1", 0, 0, NULL);
+	X509 *tls = pt_issue(sho, ok, OM_CERT_OPERATOR_TLS, "SHO-1", 0, 0, "dpf.sho1.example");
+	X509 *ocsp = pt_issue(pva, ok, OM_CERT_OCSP_RESPONDER, "PVA OCSP", 0, 0, NULL);
 	CHECK_INT(om_cert_save(at("pva.pem"), om_ca_cert(pva)), 0);
 	CHECK_INT(om_cert_save(at("sho.pem"), om_ca_cert(sho)), 0);
 	CHECK_INT(om_cert_save(at("tre-sig.pem"), sc), 0);
@@ -203,7 +166,7 @@ static void openssl_accepts_our_chains_and_shows_our_profiles(void)
 /* openssl x509 -req, configured with our TRE_SIGNING profile, as a second CA. */
 static void we_accept_a_tre_certificate_issued_by_openssl(void)
 {
-	EVP_PKEY *pk = key(OM_KEY_EC_P256), *ts = key(OM_KEY_EC_P256);
+	EVP_PKEY *pk = pt_key(OM_KEY_EC_P256), *ts = pt_key(OM_KEY_EC_P256);
 	struct om_ca *pva = NULL;
 	X509_REQ *csr = NULL;
 	X509 *peer = NULL;
@@ -245,7 +208,7 @@ static void openssl_verifies_our_signatures(void)
 	write_bytes("msg", msg, sizeof(msg));
 	write_bytes("other", msg, sizeof(msg) - 1);
 	for (int rsa = 0; rsa < 2; rsa++) {
-		EVP_PKEY *k = key(rsa ? OM_KEY_RSA_2048 : OM_KEY_EC_P256);
+		EVP_PKEY *k = pt_key(rsa ? OM_KEY_RSA_2048 : OM_KEY_EC_P256);
 		uint8_t sig[OM_SIG_MAX_LEN];
 		int n = om_sign(k, msg, sizeof(msg), sig);
 		CHECK(n > 0);

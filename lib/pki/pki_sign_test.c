@@ -11,15 +11,9 @@
 #include <openmcim/pki.h>
 
 #include "check.h"
+#include "pki_testkit.h"
 
 static const uint8_t msg[] = "{TRE info, nonceA, nonceB}";
-
-static EVP_PKEY *key(enum om_key_type type)
-{
-	EVP_PKEY *k = NULL;
-	CHECK_INT(om_key_generate(&k, type), 0);
-	return k;
-}
 
 /* A key with only its public half, as a verifier holds it. */
 static EVP_PKEY *public_only(EVP_PKEY *k)
@@ -37,7 +31,7 @@ static void round_trips_each_scheme(void)
 {
 	enum om_key_type types[] = { OM_KEY_EC_P256, OM_KEY_RSA_2048 };
 	for (size_t t = 0; t < 2; t++) {
-		EVP_PKEY *k = key(types[t]), *pub = public_only(k);
+		EVP_PKEY *k = pt_key(types[t]), *pub = public_only(k);
 		uint8_t sig[OM_SIG_MAX_LEN], sig2[OM_SIG_MAX_LEN];
 		int n = om_sign(k, msg, sizeof(msg), sig);
 		int n2 = om_sign(k, msg, sizeof(msg), sig2);
@@ -66,7 +60,7 @@ static void refuses_wrong_key_message_or_signature(void)
 {
 	enum om_key_type types[] = { OM_KEY_EC_P256, OM_KEY_RSA_2048 };
 	for (size_t t = 0; t < 2; t++) {
-		EVP_PKEY *k = key(types[t]), *other = key(types[t]);
+		EVP_PKEY *k = pt_key(types[t]), *other = pt_key(types[t]);
 		uint8_t sig[OM_SIG_MAX_LEN + 1], m[sizeof(msg)];
 		int n = om_sign(k, msg, sizeof(msg), sig);
 		CHECK(n > 0);
@@ -121,7 +115,7 @@ static size_t raw_rsa_sign(EVP_PKEY *k, int padding, int saltlen, const char *mg
 
 static void refuses_rsa_downgrade_to_pkcs1_v15(void)
 {
-	EVP_PKEY *k = key(OM_KEY_RSA_2048);
+	EVP_PKEY *k = pt_key(OM_KEY_RSA_2048);
 	uint8_t sig[OM_SIG_MAX_LEN];
 
 	/* a valid PKCS#1 v1.5 signature by the right key over the right message */
@@ -141,7 +135,7 @@ static void refuses_rsa_downgrade_to_pkcs1_v15(void)
 
 static void refuses_signature_of_the_other_key_type(void)
 {
-	EVP_PKEY *ec = key(OM_KEY_EC_P256), *rsa = key(OM_KEY_RSA_2048);
+	EVP_PKEY *ec = pt_key(OM_KEY_EC_P256), *rsa = pt_key(OM_KEY_RSA_2048);
 	uint8_t es[OM_SIG_MAX_LEN], rs[OM_SIG_MAX_LEN];
 	int en = om_sign(ec, msg, sizeof(msg), es), rn = om_sign(rsa, msg, sizeof(msg), rs);
 	CHECK(en > 0 && rn > 0);
@@ -153,7 +147,7 @@ static void refuses_signature_of_the_other_key_type(void)
 
 static void refuses_encryption_only_and_public_keys(void)
 {
-	EVP_PKEY *x = key(OM_KEY_X25519), *ec = key(OM_KEY_EC_P256), *pub = public_only(ec);
+	EVP_PKEY *x = pt_key(OM_KEY_X25519), *ec = pt_key(OM_KEY_EC_P256), *pub = public_only(ec);
 	uint8_t sig[OM_SIG_MAX_LEN];
 	memset(sig, 0xa5, sizeof(sig));
 	CHECK_INT(om_sign(x, msg, sizeof(msg), sig), OM_EPKI_KEY_TYPE);

@@ -15,6 +15,7 @@
 #include <openmcim/pki.h>
 
 #include "check.h"
+#include "pki_testkit.h"
 
 #define DAY ((time_t)24 * 3600)
 
@@ -26,44 +27,6 @@ struct world {
 	X509 *tre_sc, *tre_ec, *sho_sc, *tls, *ocsp;
 	X509_STORE *pva_store, *sho_store, *both_store;
 };
-
-static EVP_PKEY *key(enum om_key_type type)
-{
-	EVP_PKEY *k = NULL;
-	CHECK_INT(om_key_generate(&k, type), 0);
-	return k;
-}
-
-/* om_ca_issue_tre() with X509 results; checks a refusal touched no output. */
-static int issue_tre(struct om_ca *ca, X509_REQ *csr, const char *tre_id, time_t nb, time_t na,
-		     X509 **sign_cert, X509 **enc_cert)
-{
-	uint8_t *sd = (uint8_t *)&sd, *ed = (uint8_t *)&ed;
-	size_t sl = 7, el = 7;
-	int r = om_ca_issue_tre(ca, csr, tre_id, nb, na, &sd, &sl, &ed, &el);
-	if (r < 0) {
-		CHECK_MSG(sd == (uint8_t *)&sd && ed == (uint8_t *)&ed && sl == 7 && el == 7,
-			  "a refused issuance touched its outputs");
-		return r;
-	}
-	CHECK_INT(om_cert_decode(sign_cert, OM_ENC_DER, sd, sl), 0);
-	CHECK_INT(om_cert_decode(enc_cert, OM_ENC_DER, ed, el), 0);
-	om_pki_free(sd, sl);
-	om_pki_free(ed, el);
-	return r;
-}
-
-static X509 *issue(struct om_ca *ca, EVP_PKEY *k, enum om_cert_profile p, const char *cn,
-		   time_t nb, time_t na)
-{
-	X509_REQ *csr = NULL;
-	X509 *cert = NULL;
-	struct om_issue req = { p, cn, nb, na, NULL };
-	CHECK_INT(om_csr_create(&csr, k, cn, NULL), 0);
-	CHECK_INT(om_ca_issue(ca, csr, &req, &cert), 0);
-	X509_REQ_free(csr);
-	return cert;
-}
 
 static X509_STORE *store_of(X509 *a, X509 *b)
 {
@@ -78,22 +41,22 @@ static void world_new(struct world *w)
 	X509_REQ *csr = NULL;
 
 	w->now = time(NULL);
-	w->pva_key = key(OM_KEY_EC_P256);
-	w->sho_key = key(OM_KEY_EC_P256);
-	w->tre_sig = key(OM_KEY_EC_P256);
-	w->tre_enc = key(OM_KEY_X25519);
-	w->op_key = key(OM_KEY_EC_P256);
+	w->pva_key = pt_key(OM_KEY_EC_P256);
+	w->sho_key = pt_key(OM_KEY_EC_P256);
+	w->tre_sig = pt_key(OM_KEY_EC_P256);
+	w->tre_enc = pt_key(OM_KEY_X25519);
+	w->op_key = pt_key(OM_KEY_EC_P256);
 	/* roots that began a month ago, so that "not yet valid" has room */
 	CHECK_INT(om_ca_create(&w->pva, w->pva_key, "PVA", w->now - 30 * DAY, 0), 0);
 	CHECK_INT(om_ca_create(&w->sho, w->sho_key, "SHO-1", w->now - 30 * DAY, 0), 0);
 	CHECK_INT(om_csr_create(&csr, w->tre_sig, "TRE-1", w->tre_enc), 0);
-	CHECK_INT(issue_tre(w->pva, csr, "TRE-1", w->now - DAY, w->now + 365 * DAY,
+	CHECK_INT(pt_issue_tre(w->pva, csr, "TRE-1", w->now - DAY, w->now + 365 * DAY,
 				  &w->tre_sc, &w->tre_ec),
 		  0);
 	X509_REQ_free(csr);
-	w->sho_sc = issue(w->sho, w->op_key, OM_CERT_SHO_SIGNING, "SHO-1", 0, 0);
-	w->tls = issue(w->sho, w->op_key, OM_CERT_OPERATOR_TLS, "SHO-1", 0, 0);
-	w->ocsp = issue(w->pva, w->op_key, OM_CERT_OCSP_RESPONDER, "PVA OCSP", 0, 0);
+	w->sho_sc = pt_issue(w->sho, w->op_key, OM_CERT_SHO_SIGNING, "SHO-1", 0, 0, NULL);
+	w->tls = pt_issue(w->sho, w->op_key, OM_CERT_OPERATOR_TLS, "SHO-1", 0, 0, NULL);
+	w->ocsp = pt_issue(w->pva, w->op_key, OM_CERT_OCSP_RESPONDER, "PVA OCSP", 0, 0, NULL);
 	w->pva_store = store_of(om_ca_cert(w->pva), NULL);
 	w->sho_store = store_of(om_ca_cert(w->sho), NULL);
 	w->both_store = store_of(om_ca_cert(w->pva), om_ca_cert(w->sho));
@@ -163,7 +126,7 @@ static void refuses_expired_tre_certificate(struct world *w)
 
 static void refuses_certificate_not_yet_valid(struct world *w)
 {
-	X509 *later = issue(w->pva, w->tre_sig, OM_CERT_TRE_SIGNING, "TRE-1", w->now + DAY, 0);
+	X509 *later = pt_issue(w->pva, w->tre_sig, OM_CERT_TRE_SIGNING, "TRE-1", w->now + DAY, 0, NULL);
 	CHECK_INT(om_cert_verify(later, w->pva_store, NULL, 0, OM_CERT_TRE_SIGNING, OM_PKI_NOW),
 		  OM_EPKI_NOT_YET_VALID);
 	CHECK_INT(om_cert_verify(w->tre_sc, w->pva_store, NULL, 0, OM_CERT_TRE_SIGNING,
@@ -206,19 +169,19 @@ static void refuses_wrong_purpose(struct world *w)
 
 static void refuses_certificate_from_another_ca(struct world *w)
 {
-	EVP_PKEY *k = key(OM_KEY_EC_P256);
+	EVP_PKEY *k = pt_key(OM_KEY_EC_P256);
 	struct om_ca *rogue = NULL, *twin = NULL;
 
 	/* the SHO's signer is unknown to a store of PVA roots */
 	CHECK_INT(om_cert_verify(w->sho_sc, w->pva_store, NULL, 0, OM_CERT_SHO_SIGNING, OM_PKI_NOW),
 		  OM_EPKI_UNTRUSTED);
 	CHECK_INT(om_ca_create(&rogue, k, "Rogue PVA", 0, 0), 0);
-	X509 *a = issue(rogue, w->tre_sig, OM_CERT_TRE_SIGNING, "TRE-1", 0, 0);
+	X509 *a = pt_issue(rogue, w->tre_sig, OM_CERT_TRE_SIGNING, "TRE-1", 0, 0, NULL);
 	CHECK_INT(om_cert_verify(a, w->pva_store, NULL, 0, OM_CERT_TRE_SIGNING, OM_PKI_NOW),
 		  OM_EPKI_UNTRUSTED);
 	/* a CA that copies the PVA's name is still another CA */
 	CHECK_INT(om_ca_create(&twin, k, "PVA", w->now - 30 * DAY, 0), 0);
-	X509 *b = issue(twin, w->tre_sig, OM_CERT_TRE_SIGNING, "TRE-1", 0, 0);
+	X509 *b = pt_issue(twin, w->tre_sig, OM_CERT_TRE_SIGNING, "TRE-1", 0, 0, NULL);
 	CHECK_INT(om_cert_verify(b, w->pva_store, NULL, 0, OM_CERT_TRE_SIGNING, OM_PKI_NOW),
 		  OM_EPKI_UNTRUSTED);
 	/* offering the rogue root as an intermediate does not make it trusted */
@@ -303,7 +266,7 @@ static X509 *forge(X509 *issuer_cert, EVP_PKEY *issuer_key, EVP_PKEY *k, const c
 static void refuses_leaf_used_as_ca(struct world *w)
 {
 	/* a TRE with a genuine certificate vouches for a fake TRE */
-	EVP_PKEY *k = key(OM_KEY_EC_P256);
+	EVP_PKEY *k = pt_key(OM_KEY_EC_P256);
 	X509 *fake = forge(w->tre_sc, w->tre_sig, k, "TRE-666");
 	X509 *chain[1] = { w->tre_sc };
 	CHECK_INT(om_cert_verify(fake, w->pva_store, chain, 1, OM_CERT_TRE_SIGNING, OM_PKI_NOW),
@@ -319,7 +282,7 @@ static void refuses_leaf_used_as_ca(struct world *w)
 static void accepts_chain_through_an_intermediate(struct world *w)
 {
 	/* an issuing CA under the PVA root, as a PVA with an offline root runs */
-	EVP_PKEY *ik = key(OM_KEY_EC_P256);
+	EVP_PKEY *ik = pt_key(OM_KEY_EC_P256);
 	X509 *inter = X509_new();
 	X509V3_CTX ctx;
 	struct om_ca *issuing = NULL;
@@ -343,7 +306,7 @@ static void accepts_chain_through_an_intermediate(struct world *w)
 	}
 	CHECK(X509_sign(inter, w->pva_key, EVP_sha256()) > 0);
 	CHECK_INT(om_ca_open(&issuing, inter, ik), 0);
-	X509 *leaf = issue(issuing, w->tre_sig, OM_CERT_TRE_SIGNING, "TRE-1", 0, 0);
+	X509 *leaf = pt_issue(issuing, w->tre_sig, OM_CERT_TRE_SIGNING, "TRE-1", 0, 0, NULL);
 	X509 *chain[1] = { inter };
 	CHECK_INT(om_cert_verify(leaf, w->pva_store, chain, 1, OM_CERT_TRE_SIGNING, OM_PKI_NOW), 0);
 	CHECK_INT(om_cert_verify(leaf, w->pva_store, NULL, 0, OM_CERT_TRE_SIGNING, OM_PKI_NOW),
