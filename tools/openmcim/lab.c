@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"  --pcap              the VNO writes its NAS and S6a traffic as pcaps\n"
 		"  --jobs J            device agents running at the same time (default %u)\n"
 		"  --grace S           the DRFs' grace period before an old subscription is released (default 2)\n"
+		"  --fallback S        the devices' Note Y deadline: a new MCIM that has not attached by then\n"
+		"                      falls back (default 3; 20 with --crash, so a restart fits inside it)\n"
 		"  --crash DAEMON      kill -9 that daemon in the middle of the phase that uses it,\n"
 		"                      restart it, and check that no device is lost or provisioned twice\n"
 		"                      (pva vno ro-hss ro-drf ro-dpf sho-a-hss sho-a-sho sho-a-drf sho-a-dpf\n"
@@ -133,6 +135,9 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 		} else if (!strcmp(a, "--grace")) {
 			rc = num(a, val, 1, 3600, &v);
 			o->grace_s = (unsigned)v;
+		} else if (!strcmp(a, "--fallback")) {
+			rc = num(a, val, 1, 3600, &v);
+			o->fallback_s = (unsigned)v;
 		} else if (!strcmp(a, "--crash")) {
 			so->crash = -1;
 			for (int d = 0; d < LAB_N_DAEMONS; d++)
@@ -158,7 +163,7 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 
 int cmd_lab(int argc, char **argv)
 {
-	struct lab_options o = { .n_devices = LAB_DEFAULT_DEVICES, .seed = 1, .grace_s = 2, .fallback_s = 3 };
+	struct lab_options o = { .n_devices = LAB_DEFAULT_DEVICES, .seed = 1, .grace_s = 2, .fallback_s = 0 };
 	struct lab_scenario_options so = {
 		.share_b = 0.2, .share_fallback = 0.1, .seed = 1, .jobs = LAB_DEFAULT_JOBS, .crash = -1,
 		.wait_push_ms = 30000,
@@ -171,6 +176,9 @@ int cmd_lab(int argc, char **argv)
 	FILE *f;
 
 	rc = parse(argc, argv, &o, &so, &keep);
+	int fallback_given = o.fallback_s != 0;
+	if (!fallback_given)
+		o.fallback_s = 3;
 	if (rc == HELP_EXIT) {
 		usage(stdout);
 		return 0;
@@ -180,6 +188,13 @@ int cmd_lab(int argc, char **argv)
 		return rc;
 	}
 	o.seed = so.seed;
+	/*
+	 * A daemon killed and restarted takes a few seconds to be reachable again (the VNO's Diameter
+	 * peer reconnects to a restarted HSS): a device whose new MCIM meets that gap must not fall
+	 * back for it, or the crash test would measure the lab's short Note Y deadline, not recovery.
+	 */
+	if (so.crash >= 0 && !fallback_given)
+		o.fallback_s = 20;
 	/* one of the N is the tampered device (the topology's second factory run) once there is room for the story */
 	o.n_tampered = o.n_devices >= 4 ? 1 : 0;
 	o.n_devices -= o.n_tampered;
