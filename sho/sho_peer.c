@@ -125,8 +125,12 @@ static void field(const char *text, const char *key, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* The DRF's line (drf/drf_http.h) into ans. 0 or OM_ESHO_PEER_ANSWER. */
-static int read_answer(const struct body *b, struct sho_peer_answer *ans)
+/*
+ * The DRF's line (drf/drf_http.h) into ans: 200 with result=<success> (for
+ * "completed" the request id must be want_id), or a 4xx refusal with its
+ * reason. 0 or OM_ESHO_PEER_ANSWER.
+ */
+static int read_answer(const struct body *b, const char *success, const char *want_id, struct sho_peer_answer *ans)
 {
 	char result[16];
 	if (strlen(b->text) != b->len)
@@ -137,13 +141,15 @@ static int read_answer(const struct body *b, struct sho_peer_answer *ans)
 	field(b->text, "result", result, sizeof(result));
 	field(b->text, "request_id", ans->request_id, sizeof(ans->request_id));
 	field(b->text, "reason", ans->reason, sizeof(ans->reason));
-	if (ans->http_status == 200 && !strcmp(result, "accepted") && ans->request_id[0]) {
+	if (ans->http_status == 200 && !strcmp(result, success) && ans->request_id[0] &&
+	    (!want_id || !strcmp(ans->request_id, want_id))) {
 		char seq[16];
 		field(b->text, "sequence", seq, sizeof(seq));
 		char *end = NULL;
 		unsigned long v = seq[0] ? strtoul(seq, &end, 10) : 0;
 		ans->sequence = (seq[0] && end && !*end && v <= UINT32_MAX) ? (uint32_t)v : 0;
-		ans->accepted = 1;
+		ans->accepted = !strcmp(success, "accepted");
+		ans->completed = !strcmp(success, "completed");
 		return 0;
 	}
 	if (ans->http_status >= 400 && ans->http_status < 500 && !strcmp(result, "refused") && ans->reason[0])
@@ -151,22 +157,23 @@ static int read_answer(const struct body *b, struct sho_peer_answer *ans)
 	return OM_ESHO_PEER_ANSWER;
 }
 
-int sho_peer_send(const struct sho_peers *t, const struct sho_peer *p, const uint8_t *req, size_t len,
-		  struct sho_peer_answer *ans, char *why, size_t wl)
+/*
+ * POST body (len octets, type; NULL type: none) to url with our client
+ * certificate over verified HTTPS, the answer into b. 0 or
+ * OM_ESHO_PEER_TRANSPORT / OM_ESHO_PEER_ANSWER (too long) / OM_ENOMEM, reason in why.
+ */
+static int peer_post(const struct sho_peers *t, const struct sho_peer *p, const char *url, const void *body,
+		     size_t len, const char *type, struct body *b, struct sho_peer_answer *ans, char *why, size_t wl)
 {
-	char url[SHO_PEER_URL_MAX + 16];
-	struct body b = { .len = 0 };
+	char ct[96];
 	struct curl_slist *hdr = NULL;
 	CURL *c = NULL;
 	long http = 0;
 	int rc = OM_ENOMEM;
-	if (!t || !p || !req || !ans)
-		return OM_EINVAL;
-	memset(ans, 0, sizeof(*ans));
-	if (!om_curl_ready() || !(c = curl_easy_init()) ||
-	    !(hdr = curl_slist_append(NULL, "Content-Type: application/vnd.openmcim.handover")))
+	if (type)
+		snprintf(ct, sizeof(ct), "Content-Type: %s", type);
+	if (!om_curl_ready() || !(c = curl_easy_init()) || (type && !(hdr = curl_slist_append(NULL, ct))))
 		goto out;
-	snprintf(url, sizeof(url), "%s%shandover", p->url, p->url[strlen(p->url) - 1] == '/' ? "" : "/");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -177,24 +184,46 @@ int sho_peer_send(const struct sho_peers *t, const struct sho_peer *p, const uin
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_SSLCERT, t->cert_file);
 	curl_easy_setopt(c, CURLOPT_SSLKEY, t->key_file);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, req);
+	if (hdr)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
 	CURLcode cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
 	ans->http_status = (int)http;
-	if (b.too_long)
+	if (b->too_long)
 		rc = om_reason(why, wl, OM_ESHO_PEER_ANSWER, "%s: answer longer than %d bytes", url, ANSWER_MAX);
 	else if (cc != CURLE_OK)
 		rc = om_reason(why, wl, OM_ESHO_PEER_TRANSPORT, "%s: %s", url, curl_easy_strerror(cc));
-	else if ((rc = read_answer(&b, ans)) < 0)
-		om_reason(why, wl, rc, "%s: HTTP %ld, unreadable answer", url, http);
+	else
+		rc = 0;
 out:
 	curl_slist_free_all(hdr);
 	if (c)
 		curl_easy_cleanup(c);
+	return rc;
+}
+
+/* The trailing "/" of a peer's url, or "" when it has one. */
+static const char *slash(const struct sho_peer *p)
+{
+	return p->url[strlen(p->url) - 1] == '/' ? "" : "/";
+}
+
+int sho_peer_send(const struct sho_peers *t, const struct sho_peer *p, const uint8_t *req, size_t len,
+		  struct sho_peer_answer *ans, char *why, size_t wl)
+{
+	char url[SHO_PEER_URL_MAX + 16];
+	struct body b = { .len = 0 };
+	if (!t || !p || !req || !ans)
+		return OM_EINVAL;
+	memset(ans, 0, sizeof(*ans));
+	snprintf(url, sizeof(url), "%s%shandover", p->url, slash(p));
+	int rc = peer_post(t, p, url, req, len, "application/vnd.openmcim.handover", &b, ans, why, wl);
+	if (rc == 0 && (rc = read_answer(&b, "accepted", NULL, ans)) < 0)
+		om_reason(why, wl, rc, "%s: HTTP %d, unreadable answer", url, ans->http_status);
 	return rc;
 }
 
@@ -229,11 +258,8 @@ int sho_peers_read(const struct om_conf *c, char ids[][OM_HANDOVER_SHO_ID_MAX + 
 int sho_peer_completed(const struct sho_peers *t, const struct sho_peer *p, const char *request_id,
 		       struct sho_peer_answer *ans, char *why, size_t wl)
 {
-	char url[SHO_PEER_URL_MAX + OM_HANDOVER_ID_MAX + 32], result[16];
+	char url[SHO_PEER_URL_MAX + OM_HANDOVER_ID_MAX + 32];
 	struct body b = { .len = 0 };
-	CURL *c = NULL;
-	long http = 0;
-	int rc = OM_ENOMEM;
 	if (!t || !p || !request_id || !ans)
 		return OM_EINVAL;
 	memset(ans, 0, sizeof(*ans));
@@ -242,51 +268,9 @@ int sho_peer_completed(const struct sho_peers *t, const struct sho_peer *p, cons
 	if (rl == 0 || rl > OM_HANDOVER_ID_MAX ||
 	    strspn(request_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != rl)
 		return om_reason(why, wl, OM_EINVAL, "request id not fit for a URL path");
-	if (!om_curl_ready() || !(c = curl_easy_init()))
-		goto out;
-	snprintf(url, sizeof(url), "%s%shandover/%s/completed", p->url, p->url[strlen(p->url) - 1] == '/' ? "" : "/",
-		 request_id);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
-	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLCERT, t->cert_file);
-	curl_easy_setopt(c, CURLOPT_SSLKEY, t->key_file);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	CURLcode cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
-	ans->http_status = (int)http;
-	if (b.too_long) {
-		rc = om_reason(why, wl, OM_ESHO_PEER_ANSWER, "%s: answer longer than %d bytes", url, ANSWER_MAX);
-		goto out;
-	}
-	if (cc != CURLE_OK) {
-		rc = om_reason(why, wl, OM_ESHO_PEER_TRANSPORT, "%s: %s", url, curl_easy_strerror(cc));
-		goto out;
-	}
-	rc = OM_ESHO_PEER_ANSWER;
-	if (strlen(b.text) == b.len) {
-		field(b.text, "result", result, sizeof(result));
-		field(b.text, "request_id", ans->request_id, sizeof(ans->request_id));
-		field(b.text, "reason", ans->reason, sizeof(ans->reason));
-		if (http == 200 && !strcmp(result, "completed") && !strcmp(ans->request_id, request_id)) {
-			ans->completed = 1;
-			rc = 0;
-		} else if (http >= 400 && http < 500 && !strcmp(result, "refused") && ans->reason[0]) {
-			rc = 0;
-		}
-	}
-	if (rc < 0)
-		om_reason(why, wl, rc, "%s: HTTP %ld, unreadable answer", url, http);
-out:
-	if (c)
-		curl_easy_cleanup(c);
+	snprintf(url, sizeof(url), "%s%shandover/%s/completed", p->url, slash(p), request_id);
+	int rc = peer_post(t, p, url, "", 0, NULL, &b, ans, why, wl);
+	if (rc == 0 && (rc = read_answer(&b, "completed", request_id, ans)) < 0)
+		om_reason(why, wl, rc, "%s: HTTP %d, unreadable answer", url, ans->http_status);
 	return rc;
 }
