@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/csv.h>
 #include <openmcim/hex.h>
 #include <openmcim/sqn.h>
 
@@ -385,16 +386,7 @@ struct import_ctx {
 static int import_row(struct hss *h, struct cmd *c, char *line, long lineno, struct import_ctx *ic)
 {
 	char *f[4];
-	size_t n = 0;
-	char *p = line;
-	while (n < 4) {
-		f[n++] = p;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	if (n != 4 || p)
+	if (om_csv_split(line, f, 4) < 0)
 		return fail(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: expected 4 fields imsi,k,opc,amf", lineno);
 	if (!hss_imsi_valid(f[0]))
 		return fail(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: malformed IMSI", lineno);

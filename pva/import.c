@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openmcim/csv.h>
 #include <openmcim/hex.h>
 
 #include "log.h"
@@ -58,15 +59,7 @@ static int next_line(struct reader *r)
 /* Split r->buf at commas into exactly n fields. */
 static int split(struct reader *r, char **f, size_t n)
 {
-	char *p = r->buf;
-	for (size_t i = 0; i < n; i++) {
-		f[i] = p;
-		p = strchr(p, ',');
-		if (!p)
-			return i + 1 == n ? 0 : fail(r, OM_EPVA_IMPORT, "expected %zu fields", n);
-		*p++ = '\0';
-	}
-	return fail(r, OM_EPVA_IMPORT, "expected %zu fields", n);
+	return om_csv_split(r->buf, f, n) == 0 ? 0 : fail(r, OM_EPVA_IMPORT, "expected %zu fields", n);
 }
 
 /* Decode, verify under the CA with profile, CN = tre_id; the serial out. */

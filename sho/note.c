@@ -11,6 +11,8 @@
 
 #include <openssl/evp.h>
 
+#include <openmcim/csv.h>
+
 #include "sho_int.h"
 
 #define NOTE_HEADER "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id"
@@ -56,16 +58,7 @@ void sho_devices_free(struct sho_device_in *devs, size_t n)
 static int parse_row(char *line, struct sho_device_in *d)
 {
 	char *f[4];
-	size_t n = 0;
-	char *p = line;
-	while (n < 4) {
-		f[n++] = p;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	if (n != 4 || p)
+	if (om_csv_split(line, f, 4) < 0)
 		return -1;
 	if (!sho_id_ok(f[0], OM_TRE_ID_MAX) || !sho_id_ok(f[3], OM_HANDOVER_SHO_ID_MAX))
 		return -2;
