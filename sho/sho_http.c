@@ -309,9 +309,13 @@ static void handover(struct om_http_req *r, void *arg)
 		result = "pending";
 		goto out;
 	}
-	if ((rc = sho_handover_answer(h->sho, id, st.request_id, ans.accepted, ans.accepted ? NULL : ans.reason)) < 0)
-		goto out;
+	/*
+	 * The sequence first, then the acceptance: a crash between the two leaves the device
+	 * handover_requested, and the owner's retry gets the same answer from the DRF again.
+	 */
 	if (ans.accepted && ans.sequence && (rc = sho_handover_sequence(h->sho, id, st.request_id, ans.sequence)) < 0)
+		goto out;
+	if ((rc = sho_handover_answer(h->sho, id, st.request_id, ans.accepted, ans.accepted ? NULL : ans.reason)) < 0)
 		goto out;
 	result = ans.accepted ? "accepted" : "refused";
 out:
