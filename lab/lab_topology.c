@@ -327,7 +327,7 @@ static void sho_conf(const struct lab *l, enum lab_op op, const char *op_hex, st
 	peer_sections(l, op, b);
 }
 
-static void dpf_conf(const struct lab *l, enum lab_op op, int drf_keys, struct sb *b)
+static void dpf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 {
 	sb_add(b,
 	       "# %s's DPF, written by lab_setup (docs/lab.md \"Topology\")\n"
@@ -336,40 +336,10 @@ static void dpf_conf(const struct lab *l, enum lab_op op, int drf_keys, struct s
 	       "port = %u\npath = /dm\nmax_sessions = 256\nsession_timeout = 300\nlog_level = info\n",
 	       ops[op].id, l->dir, names[ops[op].dpf], l->dir, names[ops[op].dpf], priv(l)->ports.pva, l->dir,
 	       ops[op].stem, l->dir, ops[op].stem, priv(l)->ports.dpf[op]);
-	if (!drf_keys)
-		return;
 	/* the DPF adds each provisioned device to its operator's DRF and reports completion to the old one */
 	sb_add(b, "drf_db = %s/%s.db\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
 	       l->dir, names[ops[op].drf], l->dir, ops[op].stem, l->dir, ops[op].stem);
 	peer_sections(l, op, b);
-}
-
-/*
- * Whether openmcim-dpf knows the [dpf] drf_db key yet (the DPF's completion
- * reports are being added while the lab is: dpf/READY). A configuration
- * with only that key is refused as "unknown key" by a DPF that does not
- * know it, and as a missing required key by one that does. Without them
- * the DPF still serves DM sessions; nothing reports completion to the old
- * DRF. TEMPORARY: goes once every DPF has the keys.
- */
-static int dpf_knows_drf_keys(const struct lab *l)
-{
-	char probe[LAB_PATH_MAX + 40], out[LAB_PATH_MAX + 40], exe[LAB_PATH_MAX + 40];
-	snprintf(probe, sizeof(probe), "%s/dpf-probe.conf", l->dir);
-	snprintf(out, sizeof(out), "%s/dpf-probe.log", l->dir);
-	snprintf(exe, sizeof(exe), "%s/openmcim-dpf", l->bin_dir);
-	if (lab_write_file(probe, "[dpf]\ndrf_db = /nonexistent\n", 0600) < 0)
-		return 1;
-	pid_t pid = lab_spawn(exe, probe, out, NULL);
-	int st = 0, known = 1;
-	if (pid > 0 && waitpid(pid, &st, 0) == pid) {
-		char *text = lab_slurp(out, NULL);
-		known = !(text && strstr(text, "unknown key 'drf_db'"));
-		free(text);
-	}
-	unlink(probe);
-	unlink(out);
-	return known;
 }
 
 /* ---- the factory ------------------------------------------------------------- */
@@ -747,7 +717,7 @@ static int write_configs(struct lab *l, char *why, size_t why_len)
 {
 	struct sb b = { 0 };
 	char opc[LAB_N_OPS][33], p[LAB_PATH_MAX + 40];
-	int rc = 0, drf_keys = dpf_knows_drf_keys(l);
+	int rc = 0;
 	for (int op = 0; op < LAB_N_OPS; op++)
 		if (random_hex(opc[op], 16) < 0)
 			return fail(why, why_len, OM_ELAB_SETUP, "no randomness for the operators' OP");
@@ -762,7 +732,7 @@ static int write_configs(struct lab *l, char *why, size_t why_len)
 		drf_conf(l, (enum lab_op)op, &b);
 		if (rc == 0)
 			rc = conf_write(l, ops[op].drf, &b, why, why_len);
-		dpf_conf(l, (enum lab_op)op, drf_keys, &b);
+		dpf_conf(l, (enum lab_op)op, &b);
 		if (rc == 0)
 			rc = conf_write(l, ops[op].dpf, &b, why, why_len);
 		/* the DPF's service-only file (sho_conf_load refuses the daemon's sections) */
