@@ -174,7 +174,8 @@ int sho_owner_check(struct sho *s, const char *owner_id, const char *secret)
 		memset(salt, 0, sizeof(salt));
 		memset(want, 0xff, sizeof(want));
 	}
-	if (found && secret_mac(s, secret, mac) == 0 && remembered(s, owner_id, want, mac, now)) {
+	int have_mac = found && secret_mac(s, secret, mac) == 0;
+	if (have_mac && remembered(s, owner_id, want, mac, now)) {
 		rc = 0;
 		goto out;
 	}
@@ -182,7 +183,7 @@ int sho_owner_check(struct sho *s, const char *owner_id, const char *secret)
 		rc = OM_ECRYPTO;
 	else if (found && CRYPTO_memcmp(got, want, HASH_LEN) == 0)
 		rc = 0;
-	if (rc == 0 && secret_mac(s, secret, mac) == 0)
+	if (rc == 0 && have_mac)
 		remember(s, owner_id, want, mac, now);
 out:
 	om_stmt_finalize(st);
