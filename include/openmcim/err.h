@@ -38,6 +38,7 @@ enum om_err {
 	OM_EAUTH_STATE_VERSION = -107, /* USIM SQN state has an unknown version */
 	OM_EAUTH_PLMN = -108,     /* MCC or MNC malformed (digits, length) */
 	OM_EAUTH_AMF_UTRAN = -109, /* AMF separation bit set on a UTRAN vector */
+	OM_EAUTH_RESYNC_BEHIND = -110, /* SQN_MS more than delta behind the HE's SEQ: every SQN the USIM accepts was issued */
 	/* auth: add new codes here */
 
 	/* protect (B.2.3.6 protected data, MCIM TLV): -200 .. -299 */

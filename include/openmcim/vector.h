@@ -116,16 +116,8 @@ OM_NODISCARD int om_vector_eutran_batch(struct om_vector_gen *g, const struct om
  * SQN_MS = AUTS[0..5] xor f5*(RAND) and checks AUTS[6..13] against
  * MAC-S = f1*(SQN_MS, RAND, AMF = 0000) in constant time.
  * Returns 0 with *sqn_ms set, OM_EAUTH_MACS (*sqn_ms untouched) or OM_ECRYPTO.
+ * Where the HE continues is om_sqn_he_resync()'s rule (sqn.h), never simply
+ * SQN_MS: an old or replayed AUTS must not move the HE's SQN back.
  */
 OM_NODISCARD int om_vector_resync(const struct om_milenage *m, const uint8_t rand[static OM_RAND_LEN],
 				  const uint8_t auts[static OM_AUTS_LEN], uint64_t *sqn_ms);
-
-/*
- * om_vector_resync() then om_sqn_he_next(): *next is the SQN for the next
- * vector to this serving network, SEQ_MS + 1 with IND = ind (libosmocore's
- * rule; TS 33.102 C.3.2). Returns 0, OM_EAUTH_MACS, OM_EAUTH_INDBITS,
- * OM_EAUTH_SQN_RANGE or OM_ECRYPTO; *next is untouched on any error.
- */
-OM_NODISCARD int om_vector_resync_next(const struct om_milenage *m, const uint8_t rand[static OM_RAND_LEN],
-				       const uint8_t auts[static OM_AUTS_LEN], unsigned ind, unsigned ind_bits,
-				       uint64_t *next);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Home-environment SQN: SEQ + 1 per vector with the serving network's IND
- * (TS 33.102 C.3.2), continuing from SQN_MS after a resync, and the edges of
+ * (TS 33.102 C.3.2), where a resync continues (6.3.5), and the edges of
  * the 48-bit space. Expected values are written as SEQ << ind_bits | IND,
  * worked out by hand from the clause, never taken from om_sqn_he_next().
  */
@@ -61,6 +61,47 @@ static void continues_from_sqn_ms_after_resync(void)
 	CHECK_INT(om_sqn_he_next(&next, sqn_ms, 3, 5), 0);
 	CHECK_INT(next, SQN((sqn_ms >> 5) + 1, 3, 5));
 	CHECK_INT(next, 35); /* osmo-auc-gen -A ... -i 3 -l 5 prints SQN 35 too */
+}
+
+/* TS 33.102 6.3.5: a stale AUTS leaves the HE where it is (the case: SEQ 100024, SQN_MS SEQ 3). */
+static void keeps_its_own_seq_after_a_stale_auts(void)
+{
+	uint64_t from = 0, next = 0;
+	CHECK_INT(om_sqn_he_resync(&from, SQN(100024, 7, 5), SQN(3, 1, 5), 5, UINT64_C(1) << 28), 0);
+	CHECK_INT(from, SQN(100024, 7, 5));
+	CHECK_INT(om_sqn_he_next(&next, from, 2, 5), 0);
+	CHECK_INT(next, SQN(100025, 2, 5));
+	/* same SEQ, higher IND in SQN_MS: the USIM accepted our last SEQ; still ours */
+	CHECK_INT(om_sqn_he_resync(&from, SQN(40, 2, 5), SQN(40, 9, 5), 5, 100), 0);
+	CHECK_INT(from, SQN(40, 2, 5));
+}
+
+static void continues_from_sqn_ms_only_when_the_usim_is_ahead(void)
+{
+	uint64_t from = 0, next = 0;
+	CHECK_INT(om_sqn_he_resync(&from, SQN(10, 0, 5), SQN(50, 3, 5), 5, 100), 1);
+	CHECK_INT(from, SQN(50, 3, 5));
+	CHECK_INT(om_sqn_he_next(&next, from, 4, 5), 0);
+	CHECK_INT(next, SQN(51, 4, 5));
+	CHECK_INT(om_sqn_he_resync(&from, 10, 11, 0, 1), 1);
+	CHECK_INT(from, 11);
+}
+
+static void refuses_to_go_back_when_the_usim_is_delta_behind(void)
+{
+	/* delta 100, SEQ_MS 3: the USIM accepts SEQ 103 at most, so SEQ_HE 102 may go on, 103 may not */
+	uint64_t from = 7;
+	CHECK_INT(om_sqn_he_resync(&from, SQN(102, 0, 5), SQN(3, 0, 5), 5, 100), 0);
+	CHECK_INT(from, SQN(102, 0, 5));
+	from = 7;
+	CHECK_INT(om_sqn_he_resync(&from, SQN(103, 0, 5), SQN(3, 0, 5), 5, 100), OM_EAUTH_RESYNC_BEHIND);
+	CHECK_INT(from, 7);
+	CHECK_INT(om_sqn_he_resync(&from, OM_SQN_MAX + 1, 0, 5, 100), OM_EAUTH_SQN_RANGE);
+	CHECK_INT(om_sqn_he_resync(&from, 0, OM_SQN_MAX + 1, 5, 100), OM_EAUTH_SQN_RANGE);
+	CHECK_INT(om_sqn_he_resync(&from, 0, 0, OM_IND_BITS_MAX + 1, 100), OM_EAUTH_INDBITS);
+	CHECK_INT(om_sqn_he_resync(&from, 0, 0, 5, 0), OM_EINVAL);
+	CHECK_INT(om_sqn_he_resync(NULL, 0, 0, 5, 100), OM_EINVAL);
+	CHECK_INT(from, 7);
 }
 
 static void ind_bits_zero_is_plain_increment(void)
@@ -148,6 +189,9 @@ int main(void)
 	ignores_the_ind_of_the_last_sqn();
 	reduces_ind_modulo_the_slot_count();
 	continues_from_sqn_ms_after_resync();
+	keeps_its_own_seq_after_a_stale_auts();
+	continues_from_sqn_ms_only_when_the_usim_is_ahead();
+	refuses_to_go_back_when_the_usim_is_delta_behind();
 	ind_bits_zero_is_plain_increment();
 	ind_bits_max_keeps_28_bits_of_ind();
 	refuses_ind_bits_above_max();

@@ -296,15 +296,47 @@ static void auts_resynchronises_the_network(void)
 	CHECK_INT(sqn_ms, SQN(1000, 6, 5));
 	CHECK_INT(om_sqn_he_next(&next, sqn_ms, 2, 5), 0);
 	CHECK_INT(next, SQN(1001, 2, 5));
-	uint64_t next2 = 0;
-	CHECK_INT(om_vector_resync_next(&f.m, f.rand, out.auts, 2, 5, &next2), 0);
-	CHECK_INT(next2, next);
 	ACCEPTS(&f, next);
 
 	/* a flipped AUTS bit does not verify at the network */
 	out.auts[13] ^= 1;
 	CHECK_INT(om_vector_resync(&f.m, f.rand, out.auts, &sqn_ms), OM_EAUTH_MACS);
 	om_milenage_clear(&f.m);
+}
+
+/*
+ * om_sqn_he_resync() (TS 33.102 6.3.5) against this USIM's own C.2 checks,
+ * on random states: whenever the HE goes on after an AUTS, the USIM that sent
+ * it accepts the next SQN, which is above everything the HE issued; when the
+ * HE refuses (OM_EAUTH_RESYNC_BEHIND), no SEQ above the HE's is acceptable.
+ */
+static void he_resync_is_what_the_usim_accepts(void)
+{
+	struct fixture f;
+	int refused = 0, kept = 0, moved = 0;
+	for (int i = 0; i < 2000; i++) {
+		uint8_t r[8];
+		check_random(r, sizeof(r));
+		uint64_t delta = 1 + r[0] % 64, seq_ms = r[1] % 64;
+		unsigned ind_ms = r[2] % 32, ind = r[3] % 32;
+		int64_t he = (int64_t)seq_ms + r[4] % 96 - 16; /* from below SEQ_MS to beyond delta above it */
+		uint64_t seq_he = he < 0 ? 0 : (uint64_t)he;
+		CHECK_INT(om_usim_sqn_init(&f.s, 5, delta, r[5] & 1 ? 0 : 1 + r[6] % 32), 0);
+		f.s.seq_ms[ind_ms] = seq_ms;
+		uint64_t sqn_ms = om_usim_sqn_ms(&f.s), sqn_he = SQN(seq_he, r[7] % 32, 5), from = 0, next = 0;
+		int rc = om_sqn_he_resync(&from, sqn_he, sqn_ms, 5, delta);
+		if (rc == OM_EAUTH_RESYNC_BEHIND) {
+			refused++;
+			CHECK_INT(om_usim_sqn_check(&f.s, SQN(seq_he + 1, ind, 5)), OM_EAUTH_SYNC);
+			continue;
+		}
+		CHECK(rc == 0 || rc == 1);
+		rc ? moved++ : kept++;
+		CHECK_INT(om_sqn_he_next(&next, from, ind, 5), 0);
+		CHECK((next >> 5) > seq_he);
+		CHECK_INT(om_usim_sqn_check(&f.s, next), 0);
+	}
+	CHECK(refused > 0 && kept > 0 && moved > 0);
 }
 
 static void auts_matches_the_hostapd_example(void)
@@ -491,6 +523,7 @@ int main(void)
 	never_wraps_at_the_top_of_the_seq_space();
 	refuses_flipped_autn_bits_without_state_change();
 	auts_resynchronises_the_network();
+	he_resync_is_what_the_usim_accepts();
 	auts_matches_the_hostapd_example();
 	sqn_ms_is_the_highest_accepted_sqn();
 	check_refuses_sqn_beyond_48_bits();

@@ -226,19 +226,3 @@ out:
 	OPENSSL_cleanse(sqn, sizeof(sqn));
 	return err;
 }
-
-int om_vector_resync_next(const struct om_milenage *m, const uint8_t rand[static OM_RAND_LEN],
-			  const uint8_t auts[static OM_AUTS_LEN], unsigned ind, unsigned ind_bits,
-			  uint64_t *next)
-{
-	uint64_t sqn_ms, n;
-	int err;
-	if (!next)
-		return OM_EINVAL;
-	if ((err = om_vector_resync(m, rand, auts, &sqn_ms)) < 0)
-		return err;
-	if ((err = om_sqn_he_next(&n, sqn_ms, ind, ind_bits)) < 0)
-		return err;
-	*next = n;
-	return 0;
-}

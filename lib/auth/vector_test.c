@@ -240,10 +240,12 @@ static void resync_recovers_published_sqn_ms(void)
 		uint64_t want = sqn_of(v, "expected_SQN_MS");
 		CHECK_INT(om_vector_resync(&m, rand, auts, &ms), 0);
 		CHECK_INT(ms, want);
-		/* TS 33.102 C.3.2: next SQN = (SEQ_MS + 1) || IND */
+		/* a fresh HE (SQN 0) is not ahead of SQN_MS: next SQN = (SEQ_MS + 1) || IND (6.3.5, C.3.2) */
 		for (unsigned bits = 0; bits <= 5; bits += 5) {
 			unsigned ind = bits ? 3 : 0;
-			CHECK_INT(om_vector_resync_next(&m, rand, auts, ind, bits, &next), 0);
+			uint64_t from = 0;
+			CHECK_INT(om_sqn_he_resync(&from, 0, ms, bits, UINT64_C(1) << 28), (want >> bits) > 0);
+			CHECK_INT(om_sqn_he_next(&next, from, ind, bits), 0);
 			CHECK_INT(next, (((want >> bits) + 1) << bits) | ind);
 		}
 		om_milenage_clear(&m);
@@ -275,14 +277,13 @@ static void resync_refuses_every_flipped_bit(void)
 
 	int refused = 0, untouched = 0;
 	for (int bit = 0; bit < 14 * 8; bit++) {
-		uint64_t ms = 0x1234, next = 0x5678;
+		uint64_t ms = 0x1234;
 		auts[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		refused += om_vector_resync(&m, rand, auts, &ms) == OM_EAUTH_MACS;
-		refused += om_vector_resync_next(&m, rand, auts, 1, 5, &next) == OM_EAUTH_MACS;
-		untouched += ms == 0x1234 && next == 0x5678;
+		untouched += ms == 0x1234;
 		auts[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
-	CHECK_INT(refused, 2 * 14 * 8);
+	CHECK_INT(refused, 14 * 8);
 	CHECK_INT(untouched, 14 * 8);
 
 	/* and an AUTS answered to another RAND */
@@ -293,18 +294,20 @@ static void resync_refuses_every_flipped_bit(void)
 	om_milenage_clear(&m);
 }
 
-static void resync_next_refuses_exhausted_sqn(void)
+/* An AUTS at the top of the SQN space leaves the HE nowhere to go: refused, never wrapped. */
+static void resync_to_the_top_refuses_exhausted_sqn(void)
 {
 	struct om_milenage m;
 	uint8_t rand[16], auts[14];
-	uint64_t next = 0x5678;
+	uint64_t ms = 0, from = 0, next = 0x5678;
 	random_subscriber(&m);
 	check_random(rand, 16);
 	make_auts(&m, rand, OM_SQN_MAX, auts);
-	CHECK_INT(om_vector_resync_next(&m, rand, auts, 0, 5, &next), OM_EAUTH_SQN_RANGE);
+	CHECK_INT(om_vector_resync(&m, rand, auts, &ms), 0);
+	CHECK_INT(om_sqn_he_resync(&from, 0, ms, 5, UINT64_C(1) << 28), 1);
+	CHECK_INT(om_sqn_he_next(&next, from, 0, 5), OM_EAUTH_SQN_RANGE);
 	CHECK_INT(next, 0x5678);
-	CHECK_INT(om_vector_resync_next(&m, rand, auts, 0, OM_IND_BITS_MAX + 1, &next), OM_EAUTH_INDBITS);
-	CHECK_INT(next, 0x5678);
+	CHECK_INT(om_sqn_he_resync(&from, 0, ms, OM_IND_BITS_MAX + 1, UINT64_C(1) << 28), OM_EAUTH_INDBITS);
 	om_milenage_clear(&m);
 }
 
@@ -357,7 +360,7 @@ int main(void)
 	refuses_sqn_beyond_48_bits();
 	batch_equals_one_by_one_and_rands_differ();
 	resync_refuses_every_flipped_bit();
-	resync_next_refuses_exhausted_sqn();
+	resync_to_the_top_refuses_exhausted_sqn();
 	gen_clear_wipes_the_pool();
 	pool_hands_out_each_byte_once_across_refills();
 	om_vector_gen_clear(&gen);
