@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clone.h"
 #include "hss_store.h"
 #include "log.h"
 
@@ -17,6 +18,7 @@
 #define HSS_MAX_SQN_RESERVE (1u << 24) /* far below TS 33.102 C.2.1's delta, 2^28 */
 #define HSS_DEFAULT_MAX_RESYNCS 3
 #define HSS_DEFAULT_RESYNC_WINDOW 60
+#define HSS_DEFAULT_CLONE_WINDOW 600 /* docs/decisions.md */
 
 
 void hss_vector_gen_release(void); /* sqn_alloc.c */
@@ -31,6 +33,10 @@ struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len)
 	}
 	if (!cfg || !cfg->db_path || !*cfg->db_path) {
 		snprintf(err, err_len, "hss: no database path");
+		return NULL;
+	}
+	if (cfg->clone_policy != HSS_CLONE_REPORT && cfg->clone_policy != HSS_CLONE_BAR) {
+		snprintf(err, err_len, "hss: clone_policy must be report or bar");
 		return NULL;
 	}
 	if (cfg->sqn_reserve > HSS_MAX_SQN_RESERVE || cfg->max_vectors > HSS_MAX_VECTORS_CAP) {
@@ -52,6 +58,8 @@ struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len)
 		h->cfg.max_resyncs = HSS_DEFAULT_MAX_RESYNCS;
 	if (!h->cfg.resync_window_s)
 		h->cfg.resync_window_s = HSS_DEFAULT_RESYNC_WINDOW;
+	if (!h->cfg.clone_window_s)
+		h->cfg.clone_window_s = HSS_DEFAULT_CLONE_WINDOW;
 	h->cfg.db_path = strdup(cfg->db_path);
 	if (!h->cfg.db_path || pthread_mutex_init(&h->lock, NULL)) {
 		free((char *)h->cfg.db_path);
@@ -63,9 +71,10 @@ struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len)
 		hss_close(h);
 		return NULL;
 	}
-	om_info("hss-open", "db=%s max_vectors=%u sqn_reserve=%u max_resyncs=%u resync_window=%u",
-		h->cfg.db_path, h->cfg.max_vectors, h->cfg.sqn_reserve, h->cfg.max_resyncs,
-		h->cfg.resync_window_s);
+	om_info("hss-open", "db=%s max_vectors=%u sqn_reserve=%u max_resyncs=%u resync_window=%u clone_policy=%s"
+		" clone_window=%u", h->cfg.db_path, h->cfg.max_vectors, h->cfg.sqn_reserve, h->cfg.max_resyncs,
+		h->cfg.resync_window_s, h->cfg.clone_policy == HSS_CLONE_BAR ? "bar" : "report",
+		h->cfg.clone_window_s);
 	return h;
 }
 
@@ -114,19 +123,19 @@ static int host_valid(const char *host)
 	return n > 0 && n <= HSS_HOST_MAX;
 }
 
-int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
-			const char *origin_host, struct hss_subscription *out)
+/*
+ * One attempt of Update-Location in a transaction of durability d: the
+ * two-mme rule (clone.h), then the new serving MME, remembering the one it
+ * replaces. Returns an hss_result, or 1 when an event needs a durable
+ * transaction and d is lazy (the caller retries).
+ */
+static int ulr_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[static 3], const char *host,
+		      enum om_store_durability d, struct hss_subscription *out, struct hss_events *ev)
 {
 	struct hss_row r;
 	int rc;
 	memset(&r, 0, sizeof(r));
-	if (!h || !hss_imsi_valid(imsi) || !visited_plmn || !host_valid(origin_host) || !out) {
-		om_notice("ulr", "result=invalid reason=malformed-request");
-		return HSS_INVALID;
-	}
-	pthread_mutex_lock(&h->lock);
-	rc = om_store_begin(h->store, OM_STORE_LAZY);
-	if (rc < 0) {
+	if (om_store_begin(h->store, d) < 0) {
 		rc = HSS_ERROR;
 		goto out;
 	}
@@ -139,7 +148,7 @@ int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_p
 		rc = HSS_SUSPENDED;
 		goto out;
 	}
-	rc = hss_store_roaming_allowed(h, &r, visited_plmn);
+	rc = hss_store_roaming_allowed(h, &r, plmn);
 	if (rc <= 0) {
 		rc = rc == 0 ? HSS_ROAMING_NOT_ALLOWED : HSS_ERROR;
 		goto out;
@@ -150,15 +159,52 @@ int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_p
 		rc = HSS_UNKNOWN_EPS_SUBSCRIPTION;
 		goto out;
 	}
+	int64_t now = (int64_t)time(NULL);
+	if (src == 0 && hss_clone_two_mme(h, &r, host, now, ev)) {
+		if (d != OM_STORE_DURABLE) {
+			rc = 1;
+			goto out;
+		}
+		int barred = hss_clone_apply(h, &r, ev, now);
+		src = hss_store_set_events(h, &r);
+		if (barred) {
+			rc = src == 0 && om_store_commit(h->store) == 0 ? HSS_SUSPENDED : HSS_ERROR;
+			goto out;
+		}
+	}
+	if (src == 0 && r.serving_host[0] && strcmp(r.serving_host, host)) {
+		snprintf(r.previous_host, sizeof(r.previous_host), "%s", r.serving_host);
+		r.previous_until = now;
+	}
 	if (src == 0)
-		src = hss_store_set_location(h, imsi, origin_host, visited_plmn, (int64_t)time(NULL));
+		src = hss_store_set_location(h, &r, host, plmn, now);
 	if (src == 0)
 		src = om_store_commit(h->store);
 	rc = src < 0 ? HSS_ERROR : HSS_OK;
 out:
+	if (rc != HSS_OK && !(rc == HSS_SUSPENDED && ev->barred))
+		memset(ev, 0, sizeof(*ev)); /* not committed: nothing to log */
 	om_store_rollback(h->store);
-	pthread_mutex_unlock(&h->lock);
 	hss_row_clear(&r);
+	return rc;
+}
+
+int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
+			const char *origin_host, struct hss_subscription *out)
+{
+	struct hss_events ev;
+	int rc;
+	memset(&ev, 0, sizeof(ev));
+	if (!h || !hss_imsi_valid(imsi) || !visited_plmn || !host_valid(origin_host) || !out) {
+		om_notice("ulr", "result=invalid reason=malformed-request");
+		return HSS_INVALID;
+	}
+	pthread_mutex_lock(&h->lock);
+	rc = ulr_in_txn(h, imsi, visited_plmn, origin_host, OM_STORE_LAZY, out, &ev);
+	if (rc == 1)
+		rc = ulr_in_txn(h, imsi, visited_plmn, origin_host, OM_STORE_DURABLE, out, &ev);
+	pthread_mutex_unlock(&h->lock);
+	hss_events_log(h, &ev, imsi, origin_host);
 	if (rc == HSS_ERROR)
 		om_error("ulr", "imsi=%s result=error reason=storage", imsi);
 	else

@@ -25,12 +25,20 @@
 
 struct hss;
 
+/* What the HSS does when it suspects a clone or a rollback (docs/hss.md). */
+enum hss_clone_policy {
+	HSS_CLONE_REPORT = 0, /* log and count only */
+	HSS_CLONE_BAR = 1,    /* also suspend the subscriber: later AIR and ULR get HSS_SUSPENDED */
+};
+
 struct hss_config {
 	const char *db_path;      /* SQLite file */
 	unsigned max_vectors;     /* cap on Number-Of-Requested-Vectors */
 	unsigned sqn_reserve;     /* SEQ steps reserved ahead per durable write */
 	unsigned max_resyncs;     /* resyncs per subscriber per window before refusing */
 	unsigned resync_window_s; /* that window, in seconds */
+	enum hss_clone_policy clone_policy;
+	unsigned clone_window_s;  /* a replaced MME heard from within this many seconds: two MMEs at once */
 };
 
 /* What an AIR, ULR or PUR comes to; the S6a front end maps each to its code. */
@@ -68,8 +76,12 @@ void hss_close(struct hss *h);
  * Authentication-Information: up to n E-UTRAN vectors for imsi, requested
  * by origin_host for serving network visited_plmn (3 octets, TS 24.008
  * 10.5.1.13). resync, when not NULL, is Re-Synchronization-Info = RAND ||
- * AUTS (30 octets): verify AUTS, move SQN to SQN_MS, then make the vectors.
- * The roaming rules are checked before anything is generated. Returns the
+ * AUTS (30 octets): verify AUTS, then continue above both SQN_MS and every
+ * SQN issued before (TS 33.102 6.3.5; docs/sqn.md), then make the vectors.
+ * The roaming rules are checked before anything is generated. An AUTS ahead
+ * of everything issued, or a request from the MME that was replaced as the
+ * serving MME moments ago, is a clone or rollback event: logged, counted
+ * and, under HSS_CLONE_BAR, answered HSS_SUSPENDED. Returns the
  * number of vectors written to out (1..n), or an hss_result.
  */
 int hss_auth_info(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
@@ -80,11 +92,12 @@ int hss_auth_info_utran(struct hss *h, const char *imsi, const uint8_t visited_p
 			const char *origin_host, unsigned n, const uint8_t *resync,
 			struct om_utran_vector *out);
 
-/* Update-Location: record the serving MME and return the subscription. */
+/* Update-Location: record the serving MME (and the one it replaces) and
+ * return the subscription; the two-MME rule applies as for AIR. */
 int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_plmn[static 3],
 			const char *origin_host, struct hss_subscription *out);
 
-/* Purge-UE: forget the serving MME if it is origin_host. */
+/* Purge-UE: forget the serving MME, or the replaced one, if it is origin_host. */
 int hss_purge(struct hss *h, const char *imsi, const char *origin_host);
 
 /* A name for each hss_result, for logs. */

@@ -45,21 +45,29 @@ static const struct om_store_migration migrations[] = {
 	  "CREATE TABLE ind ("
 	  " ind INTEGER PRIMARY KEY NOT NULL,"
 	  " origin_host TEXT NOT NULL UNIQUE);" },
+	/* 2: clone and rollback detection (docs/hss.md) */
+	{ "ALTER TABLE subscriber ADD COLUMN previous_host TEXT;"
+	  "ALTER TABLE subscriber ADD COLUMN previous_until INTEGER;"
+	  "ALTER TABLE subscriber ADD COLUMN sqn_ahead_events INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE subscriber ADD COLUMN two_mme_events INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE subscriber ADD COLUMN last_event TEXT;"
+	  "ALTER TABLE subscriber ADD COLUMN last_event_at INTEGER;" },
 };
 
 static const char *const sql[SQL_N] = {
 	[SQL_SUB_GET] = "SELECT imsi, k, opc, amf, ind_bits, sqn, seq_reserved, status, roaming_any,"
 			" ambr_ul, ambr_dl, resync_count, resync_window_start, serving_host,"
-			" serving_plmn, serving_since FROM subscriber WHERE imsi = ?1",
+			" serving_plmn, serving_since, previous_host, previous_until, sqn_ahead_events,"
+			" two_mme_events, last_event, last_event_at FROM subscriber WHERE imsi = ?1",
 	[SQL_SUB_SET_SQN] = "UPDATE subscriber SET sqn = ?2, seq_reserved = ?3, resync_count = ?4,"
 			    " resync_window_start = ?5 WHERE imsi = ?1",
 	[SQL_ROAM_ALLOWED] = "SELECT 1 FROM roaming WHERE imsi = ?1 AND plmn = ?2",
 	[SQL_IND_GET] = "SELECT ind FROM ind WHERE origin_host = ?1",
 	[SQL_IND_ADD] = "INSERT INTO ind (ind, origin_host) SELECT COALESCE(MAX(ind) + 1, 0), ?1 FROM ind",
-	[SQL_LOC_SET] = "UPDATE subscriber SET serving_host = ?2, serving_plmn = ?3, serving_since = ?4"
-			" WHERE imsi = ?1",
-	[SQL_LOC_CLEAR] = "UPDATE subscriber SET serving_host = NULL, serving_plmn = NULL,"
-			  " serving_since = NULL WHERE imsi = ?1 AND serving_host = ?2",
+	[SQL_LOC_SET] = "UPDATE subscriber SET serving_host = ?2, serving_plmn = ?3, serving_since = ?4,"
+			" previous_host = ?5, previous_until = ?6 WHERE imsi = ?1",
+	[SQL_LOC_CLEAR] = "UPDATE subscriber SET serving_host = NULL, serving_plmn = NULL, serving_since = NULL,"
+			  " previous_host = NULL, previous_until = NULL WHERE imsi = ?1 AND serving_host = ?2",
 	[SQL_APN_LIST] = "SELECT context_id, name FROM apn WHERE imsi = ?1 ORDER BY context_id",
 	[SQL_SUB_ADD] = "INSERT INTO subscriber (imsi, k, opc, amf, ind_bits, status, roaming_any,"
 			" ambr_ul, ambr_dl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -73,6 +81,11 @@ static const char *const sql[SQL_N] = {
 	[SQL_SUB_SET_ROAMING_ANY] = "UPDATE subscriber SET roaming_any = ?2 WHERE imsi = ?1",
 	[SQL_SUB_DELETE] = "DELETE FROM subscriber WHERE imsi = ?1",
 	[SQL_SUB_COUNT] = "SELECT COUNT(*) FROM subscriber",
+	[SQL_PREV_CLEAR] = "UPDATE subscriber SET previous_host = NULL, previous_until = NULL"
+			   " WHERE imsi = ?1 AND previous_host = ?2",
+	[SQL_SUB_SET_EVENTS] = "UPDATE subscriber SET sqn_ahead_events = ?2, two_mme_events = ?3, last_event = ?4,"
+			       " last_event_at = ?5, previous_host = ?6, previous_until = ?7, status = ?8"
+			       " WHERE imsi = ?1",
 };
 
 /*
@@ -245,6 +258,12 @@ int hss_store_get(struct hss *h, const char *imsi, struct hss_row *r)
 	snprintf(r->serving_host, sizeof(r->serving_host), "%s", om_stmt_col_text(st, 13));
 	copy_blob(st, 14, r->serving_plmn, 3);
 	r->serving_since = om_stmt_col_is_null(st, 15) ? 0 : om_stmt_col_int64(st, 15);
+	snprintf(r->previous_host, sizeof(r->previous_host), "%s", om_stmt_col_text(st, 16));
+	r->previous_until = om_stmt_col_is_null(st, 17) ? 0 : om_stmt_col_int64(st, 17);
+	r->sqn_ahead_events = (unsigned)om_stmt_col_int64(st, 18);
+	r->two_mme_events = (unsigned)om_stmt_col_int64(st, 19);
+	snprintf(r->last_event, sizeof(r->last_event), "%s", om_stmt_col_text(st, 20));
+	r->last_event_at = om_stmt_col_is_null(st, 21) ? 0 : om_stmt_col_int64(st, 21);
 	return finish(st, 0);
 }
 
@@ -306,26 +325,62 @@ int hss_store_set_sqn(struct hss *h, const struct hss_row *r)
 	return rc == 0 ? run(st) : finish(st, rc);
 }
 
-int hss_store_set_location(struct hss *h, const char *imsi, const char *host, const uint8_t plmn[static 3],
+/* Bind r's previous MME at n and n + 1 (NULLs when there is none). */
+static int bind_previous(struct om_stmt *st, int n, const struct hss_row *r)
+{
+	if (!r->previous_host[0]) {
+		int rc = om_stmt_bind_null(st, n);
+		return rc == 0 ? om_stmt_bind_null(st, n + 1) : rc;
+	}
+	int rc = om_stmt_bind_text(st, n, r->previous_host);
+	return rc == 0 ? om_stmt_bind_int64(st, n + 1, r->previous_until) : rc;
+}
+
+int hss_store_set_location(struct hss *h, const struct hss_row *r, const char *host, const uint8_t plmn[static 3],
 			   int64_t now)
 {
 	struct om_stmt *st = h->stmt[SQL_LOC_SET];
-	int rc = om_stmt_bind_text(st, 1, imsi);
+	int rc = om_stmt_bind_text(st, 1, r->imsi);
 	if (rc == 0)
 		rc = om_stmt_bind_text(st, 2, host);
 	if (rc == 0)
 		rc = om_stmt_bind_blob(st, 3, plmn, 3);
 	if (rc == 0)
 		rc = om_stmt_bind_int64(st, 4, now);
+	if (rc == 0)
+		rc = bind_previous(st, 5, r);
 	return rc == 0 ? run(st) : finish(st, rc);
 }
 
 int hss_store_clear_location(struct hss *h, const char *imsi, const char *host)
 {
-	struct om_stmt *st = h->stmt[SQL_LOC_CLEAR];
-	int rc = om_stmt_bind_text(st, 1, imsi);
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < 2; i++) {
+		struct om_stmt *st = h->stmt[i ? SQL_PREV_CLEAR : SQL_LOC_CLEAR];
+		rc = om_stmt_bind_text(st, 1, imsi);
+		if (rc == 0)
+			rc = om_stmt_bind_text(st, 2, host);
+		rc = rc == 0 ? run(st) : finish(st, rc);
+	}
+	return rc;
+}
+
+int hss_store_set_events(struct hss *h, const struct hss_row *r)
+{
+	struct om_stmt *st = h->stmt[SQL_SUB_SET_EVENTS];
+	int rc = om_stmt_bind_text(st, 1, r->imsi);
 	if (rc == 0)
-		rc = om_stmt_bind_text(st, 2, host);
+		rc = om_stmt_bind_int64(st, 2, r->sqn_ahead_events);
+	if (rc == 0)
+		rc = om_stmt_bind_int64(st, 3, r->two_mme_events);
+	if (rc == 0)
+		rc = r->last_event[0] ? om_stmt_bind_text(st, 4, r->last_event) : om_stmt_bind_null(st, 4);
+	if (rc == 0)
+		rc = r->last_event[0] ? om_stmt_bind_int64(st, 5, r->last_event_at) : om_stmt_bind_null(st, 5);
+	if (rc == 0)
+		rc = bind_previous(st, 6, r);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 8, status_name[r->status ? 1 : 0]);
 	return rc == 0 ? run(st) : finish(st, rc);
 }
 

@@ -42,6 +42,8 @@ enum hss_sql {
 	SQL_SUB_SET_ROAMING_ANY,
 	SQL_SUB_DELETE,
 	SQL_SUB_COUNT,
+	SQL_PREV_CLEAR,
+	SQL_SUB_SET_EVENTS,
 	SQL_N
 };
 
@@ -69,6 +71,12 @@ struct hss_row {
 	char serving_host[HSS_HOST_MAX + 1];
 	uint8_t serving_plmn[3];
 	int64_t serving_since; /* 0: none */
+	/* clone and rollback detection (hss/clone.c) */
+	char previous_host[HSS_HOST_MAX + 1]; /* the MME serving_host replaced ("": none) */
+	int64_t previous_until;               /* when it was replaced */
+	unsigned sqn_ahead_events, two_mme_events;
+	char last_event[16]; /* "sqn-ahead", "two-mme" or "" */
+	int64_t last_event_at;
 };
 
 /* A profile as the provisioning interface gives it; has_* say which parts were given. */
@@ -108,10 +116,14 @@ int hss_store_ind(struct hss *h, const char *origin_host, unsigned *ind);
 /* Write the SQN state and resync counter of r->imsi. */
 int hss_store_set_sqn(struct hss *h, const struct hss_row *r);
 
-/* Record (host non-NULL) the serving MME, or clear it if it is host (clear = 1). */
-int hss_store_set_location(struct hss *h, const char *imsi, const char *host, const uint8_t plmn[static 3],
+/* Record host as r's serving MME since now, and r's previous_host and previous_until. */
+int hss_store_set_location(struct hss *h, const struct hss_row *r, const char *host, const uint8_t plmn[static 3],
 			   int64_t now);
+/* Forget host as the serving MME (and then the replaced one too), or as the replaced MME. */
 int hss_store_clear_location(struct hss *h, const char *imsi, const char *host);
+
+/* Write r's event counters, last event, previous MME and status. */
+int hss_store_set_events(struct hss *h, const struct hss_row *r);
 
 /* The APNs of imsi into out (default context id = the first). */
 int hss_store_subscription(struct hss *h, const struct hss_row *r, struct hss_subscription *out);

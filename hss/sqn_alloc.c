@@ -11,6 +11,14 @@
  * crash may lose it, but hss_open() then continues above the durable mark).
  * So no SQN leaves that a restart could hand out again (docs/hss.md).
  *
+ * A resync never moves the SQN down (om_sqn_he_resync, TS 33.102 6.3.5):
+ * the stored SQN is above every SQN issued (after a crash hss_open() set it
+ * to the durable mark, above anything a lost commit had), and the HSS
+ * continues from the higher of it and SQN_MS. An AUTS travels in clear and
+ * any MME on the peer list can replay an old one; it can no longer make an
+ * SQN leave twice. An SQN_MS above the stored SQN is a clone or rollback
+ * event (clone.h), as is a request from an MME that was just replaced.
+ *
  * The vectors are computed after the lock is released, with K and OPc
  * copied into a local struct that is cleansed before return.
  */
@@ -22,7 +30,9 @@
 #include <openssl/crypto.h>
 
 #include <openmcim/sqn.h>
+#include <openmcim/usim.h>
 
+#include "clone.h"
 #include "hss_store.h"
 #include "log.h"
 
@@ -89,6 +99,7 @@ struct grant {
 	uint64_t sqn[HSS_MAX_VECTORS_CAP];
 	unsigned n;
 	int resynced;
+	struct hss_events ev; /* not secret: logged after the commit */
 };
 
 static int verify_auts(const struct hss_row *r, const uint8_t *resync, uint64_t *sqn_ms)
@@ -136,9 +147,9 @@ static int reserve_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[st
 	}
 	if (hss_store_ind(h, host, &ind) < 0)
 		goto out;
+	int64_t now = (int64_t)time(NULL);
 	uint64_t last = r.sqn;
 	if (resync) {
-		int64_t now = (int64_t)time(NULL);
 		if (now - r.resync_window_start >= (int64_t)h->cfg.resync_window_s || now < r.resync_window_start) {
 			r.resync_window_start = now;
 			r.resync_count = 0;
@@ -148,13 +159,44 @@ static int reserve_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[st
 			*why = "too-many-resyncs";
 			goto out;
 		}
-		if (verify_auts(&r, resync, &last) < 0) {
+		uint64_t sqn_ms = 0;
+		if (verify_auts(&r, resync, &sqn_ms) < 0) {
 			rc = HSS_RESYNC_REFUSED;
 			*why = "mac-s";
 			goto out;
 		}
+		/* the HSS assumes its USIMs' delta is the default (docs/sqn.md) */
+		int v = om_sqn_he_resync(&last, r.sqn, sqn_ms, r.ind_bits, OM_USIM_DELTA_DEFAULT);
+		if (v < 0) {
+			rc = HSS_RESYNC_REFUSED;
+			*why = v == OM_EAUTH_RESYNC_BEHIND ? "usim-delta-behind" : "sqn-range";
+			goto out;
+		}
+		if (v == 1) {
+			g->ev.sqn_ahead = 1;
+			g->ev.seq_ms = sqn_ms >> r.ind_bits;
+			g->ev.seq_issued = r.sqn >> r.ind_bits;
+		}
 		r.resync_count++;
 		g->resynced = 1;
+	}
+	hss_clone_two_mme(h, &r, host, now, &g->ev);
+	int event = g->ev.sqn_ahead || g->ev.two_mme;
+	if (event && d != OM_STORE_DURABLE) {
+		rc = 1;
+		goto out;
+	}
+	if (hss_clone_apply(h, &r, &g->ev, now)) {
+		/* barred: no vector; keep the floor above SQN_MS so a resume needs no new resync */
+		if (last > r.sqn)
+			r.sqn = last;
+		if ((r.sqn >> r.ind_bits) > r.seq_reserved)
+			r.seq_reserved = r.sqn >> r.ind_bits;
+		if (hss_store_set_events(h, &r) < 0 || hss_store_set_sqn(h, &r) < 0 || om_store_commit(h->store) < 0)
+			goto out;
+		rc = HSS_SUSPENDED;
+		*why = "barred";
+		goto out;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		if (om_sqn_he_next(&g->sqn[i], last, ind, r.ind_bits) < 0) {
@@ -165,15 +207,16 @@ static int reserve_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[st
 		last = g->sqn[i];
 	}
 	uint64_t top = last >> r.ind_bits;
-	int need_durable = resync || top > r.seq_reserved;
+	int need_durable = resync || event || top > r.seq_reserved;
 	if (need_durable && d != OM_STORE_DURABLE) {
 		rc = 1;
 		goto out;
 	}
 	r.sqn = last;
-	if (need_durable)
+	if (need_durable && top + h->cfg.sqn_reserve > r.seq_reserved)
 		r.seq_reserved = top + h->cfg.sqn_reserve;
-	if (hss_store_set_sqn(h, &r) < 0 || om_store_commit(h->store) < 0)
+	if ((event && hss_store_set_events(h, &r) < 0) || hss_store_set_sqn(h, &r) < 0 ||
+	    om_store_commit(h->store) < 0)
 		goto out;
 	memcpy(g->k, r.k, sizeof(g->k));
 	memcpy(g->opc, r.opc, sizeof(g->opc));
@@ -181,6 +224,8 @@ static int reserve_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[st
 	g->n = n;
 	rc = HSS_OK;
 out:
+	if (rc != HSS_OK && !(rc == HSS_SUSPENDED && g->ev.barred))
+		memset(&g->ev, 0, sizeof(g->ev)); /* not committed: nothing to log */
 	om_store_rollback(h->store);
 	hss_row_clear(&r);
 	return rc;
@@ -220,6 +265,7 @@ static int auth_info(struct hss *h, const char *imsi, const uint8_t plmn[static 
 		rc = reserve_in_txn(h, imsi, plmn, host, n, resync, OM_STORE_DURABLE, &g, &why);
 	}
 	pthread_mutex_unlock(&h->lock);
+	hss_events_log(h, &g.ev, imsi, host);
 	if (rc != HSS_OK)
 		goto out;
 
