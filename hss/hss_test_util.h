@@ -46,7 +46,8 @@ static inline char *t_dump(const char *db_path)
 	static const char *const q[] = {
 		"SELECT imsi, hex(k), hex(opc), hex(amf), algorithm, ind_bits, sqn, seq_reserved, status,"
 		" roaming_any, ambr_ul, ambr_dl, resync_count, resync_window_start, serving_host,"
-		" hex(serving_plmn), serving_since FROM subscriber ORDER BY imsi",
+		" hex(serving_plmn), serving_since, previous_host, previous_until, sqn_ahead_events,"
+		" two_mme_events, last_event, last_event_at FROM subscriber ORDER BY imsi",
 		"SELECT imsi, context_id, name FROM apn ORDER BY imsi, context_id",
 		"SELECT imsi, hex(plmn) FROM roaming ORDER BY imsi, plmn",
 		"SELECT ind, origin_host FROM ind ORDER BY ind",
@@ -114,4 +115,18 @@ static inline uint64_t t_sqn_of(const struct om_milenage *m, const uint8_t rand[
 	for (int i = 0; i < 6; i++)
 		sqn[i] = autn[i] ^ o.ak[i];
 	return om_sqn_from_bytes(sqn);
+}
+
+/* Re-Synchronization-Info = RAND || AUTS as a USIM at sqn_ms makes it (TS 33.102 6.3.3). */
+static inline int t_resync_info(const struct om_milenage *m, const uint8_t rand[16], uint64_t sqn_ms, uint8_t out[30])
+{
+	static const uint8_t amf0[2];
+	uint8_t sqn[6], ak_s[6];
+	om_sqn_to_bytes(sqn, sqn_ms);
+	memcpy(out, rand, 16);
+	if (om_milenage_f1s_f5s(m, rand, sqn, amf0, out + 22, ak_s) < 0)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		out[16 + i] = sqn[i] ^ ak_s[i];
+	return 0;
 }
