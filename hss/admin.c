@@ -363,11 +363,21 @@ static int cmd_show(struct hss *h, struct cmd *c, hss_admin_emit emit, void *ctx
 	if (o.r.serving_since) {
 		char d[8];
 		hss_plmn_format(o.r.serving_plmn, d);
-		snprintf(line, sizeof(line), "serving=%s plmn=%s since=%lld", o.r.serving_host, d,
-			 (long long)o.r.serving_since);
+		int n = snprintf(line, sizeof(line), "serving=%s plmn=%s since=%lld", o.r.serving_host, d,
+				 (long long)o.r.serving_since);
+		if (o.r.previous_host[0] && n > 0 && (size_t)n < sizeof(line))
+			snprintf(line + n, sizeof(line) - (size_t)n, " previous=%s until=%lld", o.r.previous_host,
+				 (long long)o.r.previous_until);
 	} else {
 		snprintf(line, sizeof(line), "serving=none");
 	}
+	emit(ctx, line);
+	/* clone and rollback events (docs/hss.md): counters since the subscriber was added */
+	if (o.r.last_event[0])
+		snprintf(line, sizeof(line), "events sqn_ahead=%u two_mme=%u last=%s at=%lld", o.r.sqn_ahead_events,
+			 o.r.two_mme_events, o.r.last_event, (long long)o.r.last_event_at);
+	else
+		snprintf(line, sizeof(line), "events sqn_ahead=0 two_mme=0");
 	emit(ctx, line);
 	rc = 0;
 out:

@@ -294,6 +294,139 @@ static void bounds_resyncs_per_window(void)
 	hss_close(h);
 }
 
+/* Overwrite the SQN state of the closed database, as a long life, or a crash losing lazy commits, leaves it. */
+static void set_sqn_state(uint64_t sqn, uint64_t mark)
+{
+	char q[200];
+	sqlite3 *raw = NULL;
+	snprintf(q, sizeof(q), "UPDATE subscriber SET sqn = %llu, seq_reserved = %llu", (unsigned long long)sqn,
+		 (unsigned long long)mark);
+	CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(raw, q, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+}
+
+/* A USIM that accepted SEQ 3 (slot 0), and the Re-Synchronization-Info it answers to a vector it refuses. */
+static void usim_at_seq_3(struct om_milenage *m, struct om_usim_sqn *u, uint8_t rs[30])
+{
+	struct om_kdf kdf;
+	struct om_eutran_vector v;
+	struct om_usim_out o;
+	uint8_t rand[16] = { 3 }, amf[2] = { 0xb9, 0xb9 };
+	CHECK_INT(om_usim_sqn_init(u, 5, OM_USIM_DELTA_DEFAULT, 0), 0);
+	u->seq_ms[0] = 3;
+	CHECK_INT(om_kdf_init(&kdf), 0);
+	CHECK_INT(om_vector_eutran_with_rand(&kdf, m, rand, UINT64_C(2) << 5, amf, t_plmn_home, &v), 0);
+	CHECK_INT(om_usim_authenticate(m, u, v.rand, v.autn, &o), OM_EAUTH_SYNC);
+	memcpy(rs, v.rand, 16);
+	memcpy(rs + 16, o.auts, 14);
+	om_kdf_clear(&kdf);
+}
+
+/*
+ * The issue's case: SEQ at 100024 and a valid AUTS for SQN_MS SEQ 3 (old,
+ * replayed, from other MMEs). The HSS keeps its own, higher SEQ (TS 33.102
+ * 6.3.5), and the USIM that sent the AUTS accepts what comes next (C.2).
+ */
+static void stale_auts_keeps_the_sqn_above_everything_issued(void)
+{
+	struct om_milenage m;
+	struct om_usim_sqn u;
+	struct om_eutran_vector v[2];
+	struct om_usim_out o;
+	uint8_t rs[30];
+	struct hss *h = fresh(16, 10);
+	hss_close(h);
+	if (!h || t_milenage(&m) < 0)
+		return;
+	set_sqn_state((UINT64_C(100024) << 5) | 1, 100024);
+	h = reopen(16);
+	if (!h)
+		return;
+	usim_at_seq_3(&m, &u, rs);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme2.lab", 2, rs, v), 2);
+	CHECK_INT(t_sqn_of(&m, v[0].rand, v[0].autn) >> 5, 100025);
+	CHECK_INT(t_sqn_of(&m, v[1].rand, v[1].autn) >> 5, 100026);
+	CHECK_INT(om_usim_authenticate(&m, &u, v[0].rand, v[0].autn, &o), 0);
+	CHECK_INT(om_usim_authenticate(&m, &u, v[1].rand, v[1].autn, &o), 0);
+	/* the same AUTS replayed by another MME: still above, still accepted */
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme3.lab", 1, rs, v), 1);
+	CHECK_INT(t_sqn_of(&m, v[0].rand, v[0].autn) >> 5, 100027);
+	CHECK_INT(om_usim_authenticate(&m, &u, v[0].rand, v[0].autn, &o), 0);
+	char q[200];
+	snprintf(q, sizeof(q), "SELECT sqn_ahead_events = 0 AND resync_count = 2 FROM subscriber WHERE imsi = '%s'",
+		 T_IMSI);
+	CHECK_INT(t_sql_int(db, q), 1);
+	om_milenage_clear(&m);
+	hss_close(h);
+}
+
+/* SEQ_HE - SEQ_MS >= delta: only SQNs issued before would pass the USIM; refused, nothing written. */
+static void refuses_to_go_back_when_the_usim_is_delta_behind(void)
+{
+	struct om_milenage m;
+	struct om_usim_sqn u;
+	struct om_eutran_vector v[1];
+	uint8_t rs[30];
+	struct hss *h = fresh(16, 10);
+	hss_close(h);
+	if (!h || t_milenage(&m) < 0)
+		return;
+	uint64_t he = 3 + OM_USIM_DELTA_DEFAULT;
+	set_sqn_state(he << 5, he);
+	h = reopen(16);
+	if (!h)
+		return;
+	usim_at_seq_3(&m, &u, rs);
+	char *before = t_dump(db);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, rs, v), HSS_RESYNC_REFUSED);
+	unchanged_since(before);
+	/* one SEQ less and the HSS goes on, with a SEQ the USIM accepts */
+	hss_close(h);
+	set_sqn_state((he - 1) << 5, he - 1);
+	h = reopen(16);
+	if (!h)
+		return;
+	struct om_usim_out o;
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, rs, v), 1);
+	CHECK_INT(t_sqn_of(&m, v[0].rand, v[0].autn) >> 5, he);
+	CHECK_INT(om_usim_authenticate(&m, &u, v[0].rand, v[0].autn, &o), 0);
+	om_milenage_clear(&m);
+	hss_close(h);
+}
+
+/*
+ * After a crash that lost the lazy commits, issued SQNs may be anywhere up to
+ * the durable mark: the floor for a resync is the mark hss_open() continues
+ * from, and an SQN_MS below it is not "ahead".
+ */
+static void resync_after_a_crash_stays_above_the_mark(void)
+{
+	struct om_milenage m;
+	struct om_eutran_vector v[3];
+	uint8_t rand[16] = { 5 }, rs[30];
+	struct hss *h = fresh(16, 10);
+	if (!h || t_milenage(&m) < 0)
+		return;
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 3, NULL, v), 3); /* SEQ 1..3, mark 19 */
+	hss_close(h);
+	set_sqn_state(0, 19);
+	h = reopen(16);
+	if (!h)
+		return;
+	CHECK_INT(t_resync_info(&m, rand, UINT64_C(2) << 5, rs), 0);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, rs, v), 1);
+	CHECK_INT(t_sqn_of(&m, v[0].rand, v[0].autn) >> 5, 20);
+	CHECK_INT(t_resync_info(&m, rand, UINT64_C(10) << 5, rs), 0);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme2.lab", 1, rs, v), 1);
+	CHECK_INT(t_sqn_of(&m, v[0].rand, v[0].autn) >> 5, 21);
+	char q[200];
+	snprintf(q, sizeof(q), "SELECT sqn_ahead_events FROM subscriber WHERE imsi = '%s'", T_IMSI);
+	CHECK_INT(t_sql_int(db, q), 0);
+	om_milenage_clear(&m);
+	hss_close(h);
+}
+
 #define THREADS 8
 #define CALLS 150
 
@@ -378,6 +511,9 @@ int main(void)
 	resync_continues_above_sqn_ms();
 	refuses_a_forged_auts_without_a_row_change();
 	bounds_resyncs_per_window();
+	stale_auts_keeps_the_sqn_above_everything_issued();
+	refuses_to_go_back_when_the_usim_is_delta_behind();
+	resync_after_a_crash_stays_above_the_mark();
 	threads_never_share_a_sqn();
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -29,6 +29,15 @@ static inline void t_ignore(void *ctx, const char *line)
 	(void)line;
 }
 
+/* An admin answer's data lines, one per line, into ctx: a char[T_COLLECT_MAX] that starts empty. */
+#define T_COLLECT_MAX 2048
+static inline void t_collect(void *ctx, const char *line)
+{
+	char *b = ctx;
+	size_t n = strlen(b);
+	snprintf(b + n, T_COLLECT_MAX - n, "%s\n", line);
+}
+
 /* Run one provisioning command; returns its code. */
 static inline int t_admin(struct hss *h, const char *cmd)
 {
