@@ -42,6 +42,8 @@ static const struct om_conf_key keys[] = {
 	{ "hss", "sqn_reserve", 0 },
 	{ "hss", "max_resyncs", 0 },
 	{ "hss", "resync_window", 0 },
+	{ "hss", "clone_policy", 0 },
+	{ "hss", "clone_window", 0 },
 	{ "hss", "provision_socket", 0 },
 	{ "hss", "log_level", 0 },
 	{ "hss", "pcap", 0 },
@@ -93,6 +95,13 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	if (om_conf_uint(c, "hss", "resync_window", 60, 1, 86400, &v, err, len))
 		return -1;
 	s->hss.resync_window_s = (unsigned)v;
+	const char *policy = om_conf_str(c, "hss", "clone_policy", "report");
+	if (strcmp(policy, "report") && strcmp(policy, "bar"))
+		return snprintf(err, len, "%s: clone_policy must be report or bar", om_conf_path(c)), -1;
+	s->hss.clone_policy = policy[0] == 'b' ? HSS_CLONE_BAR : HSS_CLONE_REPORT;
+	if (om_conf_uint(c, "hss", "clone_window", 600, 1, 86400, &v, err, len))
+		return -1;
+	s->hss.clone_window_s = (unsigned)v;
 	s->provision_socket = om_conf_get(c, "hss", "provision_socket");
 	s->pcap = om_conf_get(c, "hss", "pcap");
 	s->run_dir = om_conf_get(c, "hss", "run_dir");

@@ -348,6 +348,10 @@ static void daemon_command_line(void)
 	snprintf(cmd, sizeof(cmd), "%s -c %s 2>&1", hss_bin, bad);
 	int rc = run(cmd, out, sizeof(out));
 	CHECK_MSG(rc != 0 && strstr(out, ":5: unknown key 'realmm' in [diameter]"), "rc %d: %s", rc, out);
+	du_write_file(bad, "[hss]\ndb = /nonexistent/x.db\nclone_policy = maybe\n[diameter]\nidentity = h.lab\n"
+			   "realm = x\n");
+	rc = run(cmd, out, sizeof(out));
+	CHECK_MSG(rc != 0 && strstr(out, "clone_policy must be report or bar"), "rc %d: %s", rc, out);
 	unlink(bad);
 }
 
