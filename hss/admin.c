@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The provisioning commands: add, change, suspend, resume, delete, show and
- * import of the factory's PCID file. Words are `name=value`; K, OP and OPc
+ * The provisioning commands: add, change, suspend, resume, delete, show,
+ * status and import of the factory's PCID file. Words are `name=value`; K, OP and OPc
  * are decoded, used and cleansed here, and never reach a log or an answer.
  */
 #include <errno.h>
@@ -385,6 +385,51 @@ out:
 	return rc;
 }
 
+/* status: the clone and rollback events of the whole register, then the flagged subscribers. */
+#define STATUS_FLAGGED_MAX 100
+
+struct status_out {
+	struct hss_events_summary sum;
+	hss_admin_emit emit;
+	void *ctx;
+};
+
+static void emit_flagged(void *arg, const struct hss_row *r)
+{
+	struct status_out *o = arg;
+	char line[160];
+	snprintf(line, sizeof(line), "flagged imsi=%s status=%s sqn_ahead=%u two_mme=%u last=%s at=%lld", r->imsi,
+		 r->status ? "suspended" : "active", r->sqn_ahead_events, r->two_mme_events, r->last_event,
+		 (long long)r->last_event_at);
+	o->emit(o->ctx, line);
+}
+
+static int do_status(struct hss *h, struct cmd *c, void *arg)
+{
+	struct status_out *o = arg;
+	char line[200];
+	(void)c;
+	int rc = hss_store_events_summary(h, &o->sum);
+	if (rc < 0)
+		return rc;
+	snprintf(line, sizeof(line),
+		 "subscribers=%lld suspended=%lld flagged=%lld sqn_ahead_events=%lld two_mme_events=%lld clone_policy=%s",
+		 (long long)o->sum.subscribers, (long long)o->sum.suspended, (long long)o->sum.flagged,
+		 (long long)o->sum.sqn_ahead, (long long)o->sum.two_mme,
+		 h->cfg.clone_policy == HSS_CLONE_BAR ? "bar" : "report");
+	o->emit(o->ctx, line);
+	return hss_store_flagged(h, STATUS_FLAGGED_MAX, emit_flagged, o);
+}
+
+static int cmd_status(struct hss *h, hss_admin_emit emit, void *ctx, char *why, size_t wl)
+{
+	struct status_out o = { .emit = emit, .ctx = ctx };
+	struct cmd c;
+	memset(&c, 0, sizeof(c));
+	int rc = in_txn(h, do_status, &c, &o);
+	return rc < 0 ? fail(why, wl, rc, "storage: %s", om_strerror(rc)) : 0;
+}
+
 /* The import: one row of the PCID file per subscriber, all or nothing. */
 struct import_ctx {
 	FILE *f;
@@ -483,6 +528,8 @@ int hss_admin_exec(struct hss *h, char *line, hss_admin_emit emit, void *ctx, ch
 			return fail(why, wl, OM_EHSS_COMMAND, "too many words");
 		w[n++] = t;
 	}
+	if (n >= 1 && !strcmp(w[0], "status"))
+		return n == 1 ? cmd_status(h, emit, ctx, why, wl) : fail(why, wl, OM_EHSS_COMMAND, "status takes no argument");
 	if (n < 2)
 		return fail(why, wl, OM_EHSS_COMMAND, "expected: <command> <imsi|file> [name=value ...]");
 	const char *verb = w[0];

@@ -300,6 +300,12 @@ static void two_mmes_at_once_are_flagged_once_per_return(void)
 	char line[64] = "show " T_IMSI, why[128] = "", out[T_COLLECT_MAX] = "";
 	CHECK_INT(hss_admin_exec(h, line, t_collect, out, why, sizeof(why)), 0);
 	CHECK_MSG(strstr(out, "events sqn_ahead=0 two_mme=2 last=two-mme at="), "show: %s", out);
+	char st[16] = "status";
+	out[0] = '\0';
+	CHECK_INT(hss_admin_exec(h, st, t_collect, out, why, sizeof(why)), 0);
+	CHECK_MSG(strstr(out, "subscribers=2 suspended=0 flagged=1 sqn_ahead_events=0 two_mme_events=2") &&
+			  strstr(out, "flagged imsi=" T_IMSI " status=active sqn_ahead=0 two_mme=2 last=two-mme"),
+		  "status: %s", out);
 	rest_unchanged(before);
 	hss_close(h);
 }

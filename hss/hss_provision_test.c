@@ -138,6 +138,27 @@ static void cli_adds_changes_suspends_and_deletes(void)
 	CHECK_MSG(strstr(out, "status=suspended") && strstr(out, "apn=internet,ims") && strstr(out, "roaming=any"),
 		  "show: %s", out);
 	CHECK_MSG(!strstr(out, T_K) && !strstr(out, T_OPC) && !strstr(out, "465B5CE8"), "show leaks a key: %s", out);
+	/* clone and rollback counters (hss_clone_test makes real ones) through show and status */
+	CHECK_MSG(strstr(out, "events sqn_ahead=0 two_mme=0"), "show: %s", out);
+	const char *status[] = { "status", NULL };
+	CHECK_INT(cli(out, sizeof(out), status), 0);
+	CHECK_MSG(strstr(out, "flagged=0 sqn_ahead_events=0 two_mme_events=0") && !strstr(out, "flagged imsi"),
+		  "status: %s", out);
+	sqlite3 *raw = NULL;
+	CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(raw, "UPDATE subscriber SET two_mme_events = 2, sqn_ahead_events = 1,"
+				    " last_event = 'two-mme', last_event_at = 1234 WHERE imsi = '001010000000300'",
+			       NULL, NULL, NULL),
+		  SQLITE_OK);
+	sqlite3_close(raw);
+	CHECK_INT(cli(out, sizeof(out), show), 0);
+	CHECK_MSG(strstr(out, "events sqn_ahead=1 two_mme=2 last=two-mme at=1234"), "show: %s", out);
+	CHECK_INT(cli(out, sizeof(out), status), 0);
+	CHECK_MSG(strstr(out, "suspended=1 flagged=1 sqn_ahead_events=1 two_mme_events=2 clone_policy=report") &&
+			  strstr(out, "flagged imsi=001010000000300 status=suspended sqn_ahead=1 two_mme=2 last=two-mme at=1234"),
+		  "status: %s", out);
+	const char *status_x[] = { "status", "001010000000300", NULL };
+	CHECK_INT(cli(out, sizeof(out), status_x), 1); /* status takes no argument */
 	const char *del[] = { "delete", "001010000000300", NULL };
 	CHECK_INT(cli(out, sizeof(out), del), 0);
 	CHECK_INT(t_sql_int(db, "SELECT COUNT(*) FROM subscriber WHERE imsi = '001010000000300'"), 0);

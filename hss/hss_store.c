@@ -86,6 +86,12 @@ static const char *const sql[SQL_N] = {
 	[SQL_SUB_SET_EVENTS] = "UPDATE subscriber SET sqn_ahead_events = ?2, two_mme_events = ?3, last_event = ?4,"
 			       " last_event_at = ?5, previous_host = ?6, previous_until = ?7, status = ?8"
 			       " WHERE imsi = ?1",
+	[SQL_EVENTS_SUMMARY] = "SELECT COUNT(*), COALESCE(SUM(status = 'suspended'), 0),"
+			       " COALESCE(SUM(sqn_ahead_events + two_mme_events > 0), 0),"
+			       " COALESCE(SUM(sqn_ahead_events), 0), COALESCE(SUM(two_mme_events), 0) FROM subscriber",
+	[SQL_EVENTS_FLAGGED] = "SELECT imsi, status, sqn_ahead_events, two_mme_events, last_event, last_event_at"
+			       " FROM subscriber WHERE sqn_ahead_events + two_mme_events > 0"
+			       " ORDER BY last_event_at DESC, imsi LIMIT ?1",
 };
 
 /*
@@ -532,6 +538,39 @@ int hss_store_count(struct hss *h, int64_t *n)
 	if (rc == OM_STORE_ROW) {
 		*n = om_stmt_col_int64(st, 0);
 		rc = 0;
+	}
+	return finish(st, rc < 0 ? rc : 0);
+}
+
+int hss_store_events_summary(struct hss *h, struct hss_events_summary *out)
+{
+	struct om_stmt *st = h->stmt[SQL_EVENTS_SUMMARY];
+	int rc = om_stmt_step(st);
+	if (rc == OM_STORE_ROW) {
+		out->subscribers = om_stmt_col_int64(st, 0);
+		out->suspended = om_stmt_col_int64(st, 1);
+		out->flagged = om_stmt_col_int64(st, 2);
+		out->sqn_ahead = om_stmt_col_int64(st, 3);
+		out->two_mme = om_stmt_col_int64(st, 4);
+		rc = 0;
+	}
+	return finish(st, rc < 0 ? rc : 0);
+}
+
+int hss_store_flagged(struct hss *h, size_t max, void (*fn)(void *ctx, const struct hss_row *r), void *ctx)
+{
+	struct om_stmt *st = h->stmt[SQL_EVENTS_FLAGGED];
+	struct hss_row r;
+	int rc = om_stmt_bind_int64(st, 1, (int64_t)max);
+	while (rc >= 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+		memset(&r, 0, sizeof(r));
+		snprintf(r.imsi, sizeof(r.imsi), "%s", om_stmt_col_text(st, 0));
+		r.status = strcmp(om_stmt_col_text(st, 1), "active") ? HSS_STATUS_SUSPENDED : HSS_STATUS_ACTIVE;
+		r.sqn_ahead_events = (unsigned)om_stmt_col_int64(st, 2);
+		r.two_mme_events = (unsigned)om_stmt_col_int64(st, 3);
+		snprintf(r.last_event, sizeof(r.last_event), "%s", om_stmt_col_text(st, 4));
+		r.last_event_at = om_stmt_col_int64(st, 5);
+		fn(ctx, &r);
 	}
 	return finish(st, rc < 0 ? rc : 0);
 }

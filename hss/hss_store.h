@@ -44,6 +44,8 @@ enum hss_sql {
 	SQL_SUB_COUNT,
 	SQL_PREV_CLEAR,
 	SQL_SUB_SET_EVENTS,
+	SQL_EVENTS_SUMMARY,
+	SQL_EVENTS_FLAGGED,
 	SQL_N
 };
 
@@ -144,6 +146,16 @@ int hss_store_delete(struct hss *h, const char *imsi);
 
 /* Number of subscribers. */
 int hss_store_count(struct hss *h, int64_t *n);
+
+/* The clone and rollback events over all subscribers, for `status`. */
+struct hss_events_summary {
+	int64_t subscribers, suspended, flagged; /* flagged: subscribers with at least one event */
+	int64_t sqn_ahead, two_mme;              /* events */
+};
+int hss_store_events_summary(struct hss *h, struct hss_events_summary *out);
+
+/* Each flagged subscriber (at most max, the latest event first) to fn; r has no K or OPc. */
+int hss_store_flagged(struct hss *h, size_t max, void (*fn)(void *ctx, const struct hss_row *r), void *ctx);
 
 /* Map a store or om_err code to the hss_result an S6a answer needs. */
 int hss_result_from_err(int err);

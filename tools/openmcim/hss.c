@@ -23,7 +23,8 @@ static void usage(FILE *f)
 		   "  import FILE apn=A[,B] roaming=any|PLMN[,PLMN] [ambr=UL/DL] [status=S] [ind_bits=N]\n"
 		   "  add IMSI k=HEX (opc=HEX|op=HEX) amf=HEX apn=... roaming=... [ambr=] [status=] [ind_bits=]\n"
 		   "  change IMSI [apn=...] [ambr=UL/DL] [roaming=...] [status=active|suspended]\n"
-		   "  suspend IMSI | resume IMSI | delete IMSI | show IMSI\n");
+		   "  suspend IMSI | resume IMSI | delete IMSI | show IMSI\n"
+		   "  status   (clone and rollback events, flagged subscribers)\n");
 }
 
 static int secret_word(const char *w)
@@ -33,7 +34,7 @@ static int secret_word(const char *w)
 
 int cmd_hss_admin(int argc, char **argv)
 {
-	static const char *const verbs[] = { "import", "add", "change", "suspend", "resume", "delete", "show" };
+	static const char *const verbs[] = { "import", "add", "change", "suspend", "resume", "delete", "show", "status" };
 	const char *sock = NULL;
 	char line[ADMIN_LINE_CAP];
 	char path[PATH_MAX];
@@ -44,7 +45,7 @@ int cmd_hss_admin(int argc, char **argv)
 		return 0;
 	}
 	i = admin_client_socket_arg(argc, argv, &sock);
-	if (!sock || !*sock || argc - i < 2) {
+	if (!sock || !*sock || argc - i < 1 || (argc - i < 2 && strcmp(argv[i], "status"))) {
 		usage(stderr);
 		return CLI_EUSAGE;
 	}
@@ -65,7 +66,7 @@ int cmd_hss_admin(int argc, char **argv)
 			return 1;
 		}
 		rc = admin_client_append("hss-admin", line, &len, path);
-	} else if (rc == 0) {
+	} else if (rc == 0 && i + 1 < argc) {
 		rc = admin_client_append("hss-admin", line, &len, argv[i + 1]);
 	}
 	for (int j = i + 2; rc == 0 && j < argc; j++) {
