@@ -7,7 +7,6 @@
  * between MMEs is not flagged; and nothing else in the database changes.
  */
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <openmcim/kdf.h>
 #include <openmcim/usim.h>
@@ -47,17 +46,7 @@ static struct hss *fresh(enum hss_clone_policy policy)
 
 static long long col(const char *imsi, const char *expr)
 {
-	char q[300];
-	snprintf(q, sizeof(q), "SELECT %s FROM subscriber WHERE imsi = '%s'", expr, imsi);
-	return t_sql_int(db, q);
-}
-
-static void raw_sql(const char *sql)
-{
-	sqlite3 *raw = NULL;
-	CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(raw);
+	return t_sub_int(db, imsi, expr);
 }
 
 /*
@@ -248,7 +237,8 @@ static void a_normal_move_is_not_flagged(void)
 	CHECK_INT(ulr(h, "mme-c.lab"), HSS_OK);
 	CHECK_INT(col(T_IMSI, "previous_host = 'mme-b.lab' AND serving_host = 'mme-c.lab'"), 1);
 	/* back to B, but after the window: a move again */
-	raw_sql("UPDATE subscriber SET previous_until = previous_until - 600 WHERE imsi = '" T_IMSI "'");
+	CHECK_INT(t_sql_exec(db, "UPDATE subscriber SET previous_until = previous_until - 600 WHERE imsi = '" T_IMSI "'"),
+		  0);
 	CHECK_INT(air(h, "mme-b.lab", 1, NULL, NULL), 1);
 	CHECK_INT(ulr(h, "mme-b.lab"), HSS_OK);
 	/* A purges what it still held, then comes back at once: a purge ends its part, so a fresh arrival */
@@ -350,9 +340,6 @@ int main(void)
 	two_mmes_under_bar_suspend_and_register_nothing();
 	open_refuses_an_unknown_policy();
 	om_milenage_clear(&mil);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	t_remove_dir(dir);
 	return check_done();
 }

@@ -144,13 +144,9 @@ static void cli_adds_changes_suspends_and_deletes(void)
 	CHECK_INT(cli(out, sizeof(out), status), 0);
 	CHECK_MSG(strstr(out, "flagged=0 sqn_ahead_events=0 two_mme_events=0") && !strstr(out, "flagged imsi"),
 		  "status: %s", out);
-	sqlite3 *raw = NULL;
-	CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(raw, "UPDATE subscriber SET two_mme_events = 2, sqn_ahead_events = 1,"
-				    " last_event = 'two-mme', last_event_at = 1234 WHERE imsi = '001010000000300'",
-			       NULL, NULL, NULL),
-		  SQLITE_OK);
-	sqlite3_close(raw);
+	CHECK_INT(t_sql_exec(db, "UPDATE subscriber SET two_mme_events = 2, sqn_ahead_events = 1,"
+				 " last_event = 'two-mme', last_event_at = 1234 WHERE imsi = '001010000000300'"),
+		  0);
 	CHECK_INT(cli(out, sizeof(out), show), 0);
 	CHECK_MSG(strstr(out, "events sqn_ahead=1 two_mme=2 last=two-mme at=1234"), "show: %s", out);
 	CHECK_INT(cli(out, sizeof(out), status), 0);

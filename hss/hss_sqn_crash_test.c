@@ -6,10 +6,6 @@
  * SQN the child handed out, by at most sqn_reserve + max_vectors SEQ steps,
  * also when the lazy commits are lost as in a power cut (odd rounds).
  */
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "hss_test_util.h"
 
 #define RESERVE 8
@@ -49,44 +45,23 @@ static void child(int wfd)
 	}
 }
 
+static void track_max(void *ctx, const uint8_t *rec)
+{
+	uint64_t s, *max = ctx;
+	memcpy(&s, rec, sizeof(s));
+	if (s > *max)
+		*max = s;
+}
+
 static void one_crash(int round)
 {
-	int p[2];
-	if (pipe(p) < 0) {
-		CHECK(0);
-		return;
-	}
-	pid_t pid = fork(); /* nothing is open in this process at this point */
-	if (pid == 0) {
-		close(p[0]);
-		child(p[1]);
-	}
-	close(p[1]);
-	uint64_t s, max = 0;
-	long n = 0, want = 200 + round * 37;
-	while (read(p[0], &s, sizeof(s)) == (ssize_t)sizeof(s)) {
-		if (s > max)
-			max = s;
-		if (++n == want)
-			kill(pid, SIGKILL);
-	}
-	close(p[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	CHECK_MSG(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child status %d", st);
-	CHECK_MSG(n >= want, "child handed out %ld SQNs", n);
-
-	if (round & 1) {
-		/*
-		 * A power cut may lose lazy commits (SQLite synchronous=NORMAL), which a
-		 * SIGKILL does not: model it by losing the stored SQN altogether. Only the
-		 * durable mark is left to keep the next SQNs above the child's.
-		 */
-		sqlite3 *raw = NULL;
-		CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
-		CHECK_INT(sqlite3_exec(raw, "UPDATE subscriber SET sqn = 0", NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(raw);
-	}
+	uint64_t max = 0;
+	long want = 200 + round * 37;
+	/* nothing is open in this process at this point */
+	long n = t_crash_child(child, sizeof(uint64_t), want, track_max, &max);
+	CHECK_MSG(n >= want, "child handed out %ld SQNs (or did not die of SIGKILL)", n);
+	if (round & 1)
+		CHECK_INT(t_lose_lazy_commits(db), 0);
 	struct hss *h = open_hss();
 	struct om_milenage m;
 	struct om_eutran_vector v[5];
@@ -122,9 +97,6 @@ int main(void)
 	hss_close(h);
 	for (int r = 0; r < ROUNDS; r++)
 		one_crash(r);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	t_remove_dir(dir);
 	return check_done();
 }

@@ -18,10 +18,7 @@
  * OM_SEED=N reruns one seed; otherwise RUNS seeds from the clock are
  * printed as they run.
  */
-#include <signal.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "hss_test_util.h"
 
@@ -74,13 +71,6 @@ static struct hss *open_hss(void)
 	return h;
 }
 
-static long long sub_int(unsigned s, const char *col)
-{
-	char q[200];
-	snprintf(q, sizeof(q), "SELECT %s FROM subscriber WHERE imsi = '%s'", col, imsi[s]);
-	return t_sql_int(db, q);
-}
-
 /* Every SQN issued is above every one before it; remember it. Returns 0, or -1 after a failure. */
 static int issued(unsigned s, uint64_t sqn, const char *what, long step)
 {
@@ -124,7 +114,7 @@ static int resync(struct hss *h, unsigned s, long step)
 	}
 	if (kind == 2) {
 		/* ahead of the HSS's own SQN (after a crash that is the durable mark, above u->max) */
-		long long stored = sub_int(s, "sqn");
+		long long stored = t_sub_int(db, imsi[s], "sqn");
 		sqn_ms = ((((uint64_t)stored >> bits[s]) + 1 + pick(5000)) << bits[s]) | pick(1u << bits[s]);
 		what = "AUTS ahead";
 		u->ahead++;
@@ -152,8 +142,11 @@ static void ulr(struct hss *h, unsigned s, long step)
 }
 
 /* The child of a crash: vectors for random subscribers and MMEs until killed, each SQN to the pipe. */
+static uint64_t child_salt;
+
 static void child(int wfd)
 {
+	rng ^= child_salt; /* its own choices */
 	struct hss *h = open_hss();
 	struct om_eutran_vector v[5];
 	if (!h)
@@ -174,41 +167,28 @@ static void child(int wfd)
 	}
 }
 
-/* Kill a child mid-run; returns 0, or -1 after a failure. The parent's HSS is closed. */
+struct crash_ctx {
+	long step;
+	int rc;
+};
+
+static void child_issued(void *arg, const uint8_t *rec)
+{
+	struct crash_ctx *c = arg;
+	if (rec[0] < SUBS && c->rc == 0)
+		c->rc = issued(rec[0], om_sqn_from_bytes(rec + 1), "crashed child", c->step);
+}
+
+/* Kill a child mid-run, and half the time lose the lazy commits too; 0, or -1 after a failure. */
 static int crash(long step)
 {
-	int p[2];
-	if (pipe(p) < 0)
-		return CHECK(0), -1;
-	uint64_t salt = next_rand();
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		rng ^= salt; /* its own choices */
-		child(p[1]);
-	}
-	close(p[1]);
-	long n = 0, want = 1 + pick(60);
-	int rc = 0;
-	uint8_t rec[9];
-	while (read(p[0], rec, sizeof(rec)) == (ssize_t)sizeof(rec)) {
-		if (rec[0] < SUBS && rc == 0)
-			rc = issued(rec[0], om_sqn_from_bytes(rec + 1), "crashed child", step);
-		if (++n == want)
-			kill(pid, SIGKILL);
-	}
-	close(p[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	CHECK_MSG(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child status %d", st);
-	if (pick(2)) {
-		/* a power cut loses the lazy commits: only the durable mark is left */
-		sqlite3 *raw = NULL;
-		CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
-		CHECK_INT(sqlite3_exec(raw, "UPDATE subscriber SET sqn = 0", NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(raw);
-	}
-	return rc;
+	struct crash_ctx c = { step, 0 };
+	child_salt = next_rand();
+	long n = t_crash_child(child, 9, 1 + pick(60), child_issued, &c);
+	CHECK_MSG(n > 0, "step %ld: the crashed child handed out %ld SQNs", step, n);
+	if (pick(2))
+		CHECK_INT(t_lose_lazy_commits(db), 0);
+	return n > 0 ? c.rc : -1;
 }
 
 static int one_run(uint64_t seed, int run)
@@ -252,8 +232,8 @@ static int one_run(uint64_t seed, int run)
 			return -1;
 	}
 	for (unsigned s = 0; s < SUBS && rc == 0; s++)
-		CHECK_MSG(sub_int(s, "sqn_ahead_events") == subs[s].ahead, "subscriber %u: %lld sqn-ahead events, %ld sent",
-			  s, sub_int(s, "sqn_ahead_events"), subs[s].ahead);
+		CHECK_MSG(t_sub_int(db, imsi[s], "sqn_ahead_events") == subs[s].ahead, "subscriber %u: %lld sqn-ahead events, %ld sent",
+			  s, t_sub_int(db, imsi[s], "sqn_ahead_events"), subs[s].ahead);
 	hss_close(h);
 	printf("seed %llu: %ld AIR, %ld resync, %ld ULR, %ld restarts, %ld crashes; %ld + %ld SQNs, %s\n",
 	       (unsigned long long)seed, counts[0], counts[1], counts[2], counts[3], counts[4], subs[0].issued,
@@ -276,9 +256,6 @@ int main(void)
 			one_run(base + (uint64_t)r * 0x9e3779b97f4a7c15u, r);
 	}
 	om_milenage_clear(&mil);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	t_remove_dir(dir);
 	return check_done();
 }

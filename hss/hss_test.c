@@ -298,12 +298,9 @@ static void bounds_resyncs_per_window(void)
 static void set_sqn_state(uint64_t sqn, uint64_t mark)
 {
 	char q[200];
-	sqlite3 *raw = NULL;
 	snprintf(q, sizeof(q), "UPDATE subscriber SET sqn = %llu, seq_reserved = %llu", (unsigned long long)sqn,
 		 (unsigned long long)mark);
-	CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(raw, q, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(raw);
+	CHECK_INT(t_sql_exec(db, q), 0);
 }
 
 /* A USIM that accepted SEQ 3 (slot 0), and the Re-Synchronization-Info it answers to a vector it refuses. */
@@ -353,10 +350,7 @@ static void stale_auts_keeps_the_sqn_above_everything_issued(void)
 	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme3.lab", 1, rs, v), 1);
 	CHECK_INT(t_sqn_of(&m, v[0].rand, v[0].autn) >> 5, 100027);
 	CHECK_INT(om_usim_authenticate(&m, &u, v[0].rand, v[0].autn, &o), 0);
-	char q[200];
-	snprintf(q, sizeof(q), "SELECT sqn_ahead_events = 0 AND resync_count = 2 FROM subscriber WHERE imsi = '%s'",
-		 T_IMSI);
-	CHECK_INT(t_sql_int(db, q), 1);
+	CHECK_INT(t_sub_int(db, T_IMSI, "sqn_ahead_events = 0 AND resync_count = 2"), 1);
 	om_milenage_clear(&m);
 	hss_close(h);
 }
@@ -420,9 +414,7 @@ static void resync_after_a_crash_stays_above_the_mark(void)
 	CHECK_INT(t_resync_info(&m, rand, UINT64_C(10) << 5, rs), 0);
 	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme2.lab", 1, rs, v), 1);
 	CHECK_INT(t_sqn_of(&m, v[0].rand, v[0].autn) >> 5, 21);
-	char q[200];
-	snprintf(q, sizeof(q), "SELECT sqn_ahead_events FROM subscriber WHERE imsi = '%s'", T_IMSI);
-	CHECK_INT(t_sql_int(db, q), 0);
+	CHECK_INT(t_sub_int(db, T_IMSI, "sqn_ahead_events"), 0);
 	om_milenage_clear(&m);
 	hss_close(h);
 }

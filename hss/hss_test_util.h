@@ -2,10 +2,13 @@
 /* Helpers shared by the HSS test programs (header-only: each test is its own program). */
 #pragma once
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openmcim/hex.h>
 #include <openmcim/milenage.h>
@@ -103,6 +106,83 @@ static inline long long t_sql_int(const char *db_path, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return v;
+}
+
+/* One integer expression over one subscriber's row, e.g. t_sub_int(db, imsi, "sqn >> 5"). */
+static inline long long t_sub_int(const char *db_path, const char *imsi, const char *expr)
+{
+	char q[400];
+	snprintf(q, sizeof(q), "SELECT %s FROM subscriber WHERE imsi = '%s'", expr, imsi);
+	return t_sql_int(db_path, q);
+}
+
+/* Run one SQL statement on the database behind the HSS's back; 0 or -1. */
+static inline int t_sql_exec(const char *db_path, const char *sql)
+{
+	sqlite3 *raw = NULL;
+	int rc = sqlite3_open(db_path, &raw) == SQLITE_OK && sqlite3_exec(raw, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(raw);
+	return rc ? 0 : -1;
+}
+
+/*
+ * A power cut may lose lazy commits (SQLite synchronous=NORMAL), which a
+ * SIGKILL does not: model it by losing every stored SQN. Only the durable
+ * mark is left to keep the next SQNs above the ones handed out.
+ */
+static inline int t_lose_lazy_commits(const char *db_path)
+{
+	return t_sql_exec(db_path, "UPDATE subscriber SET sqn = 0");
+}
+
+/*
+ * Fork a child running body(wfd), which writes records of rec_len (<= 64)
+ * bytes to wfd until it is killed; hand each record read to on_rec, and
+ * SIGKILL the child after kill_after records. Returns the number of records,
+ * or -1 if the child did not die of that SIGKILL. Close the HSS first: the
+ * child opens its own.
+ */
+static inline long t_crash_child(void (*body)(int wfd), size_t rec_len, long kill_after,
+				 void (*on_rec)(void *ctx, const uint8_t *rec), void *ctx)
+{
+	int p[2];
+	uint8_t rec[64];
+	if (rec_len > sizeof(rec) || pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		body(p[1]);
+		_exit(6);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	long n = 0;
+	while (read(p[0], rec, rec_len) == (ssize_t)rec_len) {
+		on_rec(ctx, rec);
+		if (++n == kill_after)
+			kill(pid, SIGKILL);
+	}
+	close(p[0]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
+		fprintf(stderr, "  (child status %d)\n", st);
+		return -1;
+	}
+	return n;
+}
+
+/* rm -rf a test's temporary directory. */
+static inline void t_remove_dir(const char *dir)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
 }
 
 /* MILENAGE state for the test subscriber. */
