@@ -319,6 +319,46 @@ static void two_mmes_under_bar_suspend_and_register_nothing(void)
 	hss_close(h);
 }
 
+/* A database of schema version 1 (before issue 11) migrates in place: rows kept, no events, no previous MME. */
+static void a_version_1_database_migrates(void)
+{
+	snprintf(db, sizeof(db), "%s/v1.db", dir);
+	CHECK_INT(t_sql_exec(db, "CREATE TABLE subscriber (imsi TEXT PRIMARY KEY NOT NULL,"
+				 " k BLOB NOT NULL CHECK (length(k) = 16), opc BLOB NOT NULL CHECK (length(opc) = 16),"
+				 " amf BLOB NOT NULL CHECK (length(amf) = 2),"
+				 " algorithm TEXT NOT NULL DEFAULT 'milenage' CHECK (algorithm = 'milenage'),"
+				 " ind_bits INTEGER NOT NULL DEFAULT 5 CHECK (ind_bits BETWEEN 0 AND 28),"
+				 " sqn INTEGER NOT NULL DEFAULT 0, seq_reserved INTEGER NOT NULL DEFAULT 0,"
+				 " status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),"
+				 " roaming_any INTEGER NOT NULL DEFAULT 0 CHECK (roaming_any IN (0, 1)),"
+				 " ambr_ul INTEGER NOT NULL, ambr_dl INTEGER NOT NULL,"
+				 " resync_count INTEGER NOT NULL DEFAULT 0, resync_window_start INTEGER NOT NULL DEFAULT 0,"
+				 " serving_host TEXT, serving_plmn BLOB, serving_since INTEGER);"
+				 "CREATE TABLE apn (imsi TEXT NOT NULL REFERENCES subscriber (imsi) ON DELETE CASCADE,"
+				 " context_id INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (imsi, context_id));"
+				 "CREATE TABLE roaming (imsi TEXT NOT NULL REFERENCES subscriber (imsi) ON DELETE CASCADE,"
+				 " plmn BLOB NOT NULL CHECK (length(plmn) = 3), PRIMARY KEY (imsi, plmn));"
+				 "CREATE TABLE ind (ind INTEGER PRIMARY KEY NOT NULL, origin_host TEXT NOT NULL UNIQUE);"
+				 "INSERT INTO subscriber (imsi, k, opc, amf, sqn, seq_reserved, roaming_any, ambr_ul, ambr_dl,"
+				 " serving_host, serving_plmn, serving_since) VALUES ('" T_IMSI "', x'" T_K "', x'" T_OPC
+				 "', x'b9b9', 224, 7, 1, 1000, 1000, 'mme-a.lab', x'00f110', 99);"
+				 "INSERT INTO apn VALUES ('" T_IMSI "', 1, 'internet');"
+				 "PRAGMA user_version = 1;"),
+		  0);
+	struct hss *h = open_hss(HSS_CLONE_REPORT);
+	if (!h)
+		return;
+	CHECK_INT(t_sql_int(db, "PRAGMA user_version"), 2);
+	CHECK_INT(col(T_IMSI, "sqn_ahead_events + two_mme_events"), 0);
+	CHECK_INT(col(T_IMSI, "previous_host IS NULL AND last_event IS NULL AND serving_host = 'mme-a.lab'"), 1);
+	uint64_t s = 0;
+	CHECK_INT(air(h, "mme-a.lab", 1, NULL, &s), 1);
+	CHECK_INT(s, 8); /* the stored SQN (SEQ 7) carried over */
+	CHECK_INT(ulr(h, "mme-b.lab"), HSS_OK);
+	CHECK_INT(col(T_IMSI, "previous_host = 'mme-a.lab'"), 1);
+	hss_close(h);
+}
+
 static void open_refuses_an_unknown_policy(void)
 {
 	char err[256] = "";
@@ -338,6 +378,7 @@ int main(void)
 	a_normal_move_is_not_flagged();
 	two_mmes_at_once_are_flagged_once_per_return();
 	two_mmes_under_bar_suspend_and_register_nothing();
+	a_version_1_database_migrates();
 	open_refuses_an_unknown_policy();
 	om_milenage_clear(&mil);
 	t_remove_dir(dir);
