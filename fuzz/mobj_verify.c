@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer: any bytes as an M2MMobj, an M2MMCIMMobj (B.2.3.4) or a DM
- * credentials payload (B.2.3.2). The first byte picks the parser; the rest
+ * libFuzzer: any bytes as an M2MMobj, an M2MMCIMMobj (B.2.3.4), a DM
+ * credentials payload (B.2.3.2) or the TRE's outcome statement (outcome.h). The first byte picks the parser; the rest
  * is the input. The objects are verified with a fixed EC P-256 test key
  * whose private half was thrown away after signing the seeds in
  * fuzz/corpus/mobj_verify/.
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <openmcim/mobj.h>
+#include <openmcim/outcome.h>
 #include <openmcim/pki.h>
 
 static const char pub_pem[] = "-----BEGIN PUBLIC KEY-----\n"
@@ -28,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const uint8_t *in = data + 1;
 	size_t len = size - 1;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0: {
 		struct om_tre_info t;
 		uint8_t a[OM_NONCE_LEN], b[OM_NONCE_LEN];
@@ -46,6 +47,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t ml = 0;
 		uint8_t b[OM_NONCE_LEN];
 		if (om_m2mmcimmobj_verify(in, len, pub, &m, &ml, b) == 0 && (m < in || m + ml > in + len || ml == 0))
+			abort();
+		break;
+	}
+	case 3: {
+		struct om_outcome o;
+		if (om_outcome_verify(in, len, pub, &o) == 0 &&
+		    (!memchr(o.tre_id, 0, sizeof(o.tre_id)) || strlen(o.imsi) < 6 || o.time < 0 ||
+		     (o.outcome != OM_OUTCOME_ACTIVE && o.outcome != OM_OUTCOME_FALLBACK)))
 			abort();
 		break;
 	}

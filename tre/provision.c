@@ -307,6 +307,9 @@ int om_tre_install_mcim(struct om_tre *tre, const uint8_t *obj, size_t len, time
 	memcpy(e->mid, rec->mid, OM_MCIM_MID_LEN);
 	e->state = OM_TRE_MID_INSTALLED;
 	memcpy(e->owner, rec->owner, sizeof(e->owner));
+	/* what the outcome statement of this change will name (om_tre_outcome) */
+	memcpy(next.session.nonce_b, nonce_b, OM_NONCE_LEN);
+	memcpy(next.session.imsi, rec->mcim.imsi, sizeof(next.session.imsi));
 	rc = tre_commit(tre, &next);
 	if (rc)
 		goto out;

@@ -36,8 +36,10 @@ enum {
 	ST_ACTIVE = 0x0f,
 	ST_PENDING = 0x10,     /* prev mid(16) | deadline(8) */
 	ST_SESSION = 0x11,     /* nonceA(16) | len|username | len|password | len|server_id
-				  version 3 adds: | len|provurl | len|apn | flags(1) */
-	ST_LAST = ST_SESSION,
+				  version 3 adds: | len|provurl | len|apn | flags(1)
+				  version 4 adds: | nonceB(16) | len|imsi */
+	ST_COUNTER = 0x12,     /* version 4: the state counter (8, BE) */
+	ST_LAST = ST_COUNTER,
 };
 #define ST_MANDATORY ((1u << ST_TRE_ID) | (1u << ST_TRE_TYPE) | (1u << ST_FIRMWARE) | (1u << ST_RO_ID) | \
 		      (1u << ST_SIGN_KEY) | (1u << ST_ENC_KEY) | (1u << ST_SIGN_CERT) |                 \
@@ -50,7 +52,8 @@ enum {
 	MR_OWNER = 0x03,
 	MR_MCIM = 0x04,
 	MR_SQN = 0x05,
-	MR_LAST = MR_SQN,
+	MR_COUNTER = 0x06, /* version 2: the state counter (8, BE) */
+	MR_LAST = MR_COUNTER,
 };
 #define MR_MANDATORY 0x3eu
 
@@ -200,8 +203,9 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 	}
 	if (s->session.present) {
 		const struct tre_session *se = &s->session;
-		w_tlv_hdr(&w, ST_SESSION, OM_NONCE_LEN + 6 + strlen(se->username) + strlen(se->password) +
-						  strlen(se->server_id) + strlen(se->provurl) + strlen(se->apn));
+		w_tlv_hdr(&w, ST_SESSION, 2 * OM_NONCE_LEN + 7 + strlen(se->username) + strlen(se->password) +
+						  strlen(se->server_id) + strlen(se->provurl) + strlen(se->apn) +
+						  strlen(se->imsi));
 		w_bytes(&w, se->nonce_a, OM_NONCE_LEN);
 		w_small_str(&w, se->username);
 		w_small_str(&w, se->password);
@@ -209,7 +213,11 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 		w_small_str(&w, se->provurl);
 		w_small_str(&w, se->apn);
 		w_bytes(&w, &se->flags, 1);
+		w_bytes(&w, se->nonce_b, OM_NONCE_LEN);
+		w_small_str(&w, se->imsi);
 	}
+	w_be(v, s->counter, 8);
+	w_tlv(&w, ST_COUNTER, v, 8);
 	OPENSSL_cleanse(v, sizeof(v));
 	return w_finish(&w, out, len);
 }
@@ -351,16 +359,29 @@ static int state_field(struct tre_state *s, unsigned version, uint8_t tag, const
 			return OM_ETRE_STATE;
 		if (version >= 3) {
 			if (r_small_str(se->provurl, sizeof(se->provurl), &p, end) ||
-			    r_small_str(se->apn, sizeof(se->apn), &p, end) || end - p != 1 ||
+			    r_small_str(se->apn, sizeof(se->apn), &p, end) || end - p < 1 ||
 			    (*p & ~TRE_SESSION_FELL_BACK))
 				return OM_ETRE_STATE;
 			se->flags = *p++;
+		}
+		if (version >= 4) {
+			if (end - p < OM_NONCE_LEN)
+				return OM_ETRE_STATE;
+			memcpy(se->nonce_b, p, OM_NONCE_LEN);
+			p += OM_NONCE_LEN;
+			if (r_small_str(se->imsi, sizeof(se->imsi), &p, end))
+				return OM_ETRE_STATE;
 		}
 		if (p != end)
 			return OM_ETRE_STATE;
 		se->present = 1;
 		return 0;
 	}
+	case ST_COUNTER:
+		if (n != 8)
+			return OM_ETRE_STATE;
+		s->counter = r_be(v, 8);
+		return 0;
 	default:
 		return OM_ETRE_STATE;
 	}
@@ -506,6 +527,9 @@ int tre_mid_encode(const struct tre_mid_record *m, uint8_t **out, size_t *len)
 	w_str(&w, MR_OWNER, m->owner);
 	w_tlv(&w, MR_MCIM, tlv, (size_t)n);
 	w_tlv(&w, MR_SQN, sqn, sizeof(sqn));
+	uint8_t c8[8];
+	w_be(c8, m->counter, 8);
+	w_tlv(&w, MR_COUNTER, c8, 8);
 	rc = w_finish(&w, out, len);
 out:
 	OPENSSL_cleanse(tlv, sizeof(tlv));
@@ -532,6 +556,11 @@ static int mid_field_cb(void *ctx, uint8_t tag, const uint8_t *v, size_t n)
 		return om_mcim_decode(&m->mcim, v, n) == 0 ? 0 : OM_ETRE_STATE;
 	case MR_SQN:
 		return om_usim_sqn_parse(&m->sqn, v, n) == 0 ? 0 : OM_ETRE_STATE;
+	case MR_COUNTER:
+		if (n != 8)
+			return OM_ETRE_STATE;
+		m->counter = r_be(v, 8);
+		return 0;
 	default:
 		return OM_ETRE_STATE;
 	}
@@ -542,7 +571,7 @@ int tre_mid_parse(struct tre_mid_record *m, const uint8_t *in, size_t len)
 	if (!m)
 		return OM_EINVAL;
 	memset(m, 0, sizeof(*m));
-	int rc = walk(in, len, mid_magic, TRE_MID_VERSION, TRE_MID_VERSION, NULL, MR_LAST, 0, MR_MANDATORY,
+	int rc = walk(in, len, mid_magic, 1, TRE_MID_VERSION, NULL, MR_LAST, 0, MR_MANDATORY,
 		      mid_field_cb, m);
 	if (rc)
 		tre_mid_clear(m);

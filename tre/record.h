@@ -31,12 +31,18 @@
  * State record versions: 1 kept the private keys as PKCS#8 DER; 2 keeps
  * them as a key blob (below); 3 adds the bootstrap's PROVURL and APN and a
  * flags octet to the session, so the DM session and the outcome report
- * survive a restart. Versions 1 and 2 are still read (keys taken as
- * TRE_KEY_PKCS8 blobs; a session without PROVURL and APN), and the next
- * write makes the record version 3.
+ * survive a restart; 4 adds the state counter (docs/tre.md "State
+ * counter") and, to the session, the nonceB and IMSI of the MCIM it
+ * installed, which the outcome statement names. Versions 1 to 3 are still
+ * read (keys taken as TRE_KEY_PKCS8 blobs; a session without PROVURL and
+ * APN; counter 0, no nonceB), and the next write makes the record version 4.
+ *
+ * MID record versions: 2 adds the state counter (the AKA's SQN update is a
+ * change of state too, written to the MID record alone); 1 is still read
+ * with counter 0.
  */
-#define TRE_STATE_VERSION 3
-#define TRE_MID_VERSION 1
+#define TRE_STATE_VERSION 4
+#define TRE_MID_VERSION 2
 #define TRE_REPLAY_MAX 32   /* nonceA values remembered (a ring: oldest dropped) */
 #define TRE_BLOB_MAX 8192   /* largest key or certificate kept */
 
@@ -65,6 +71,9 @@ struct tre_session {
 	char provurl[OM_BOOTSTRAP_URL_MAX + 1]; /* "" in a session read from a version 1/2 record */
 	char apn[OM_BOOTSTRAP_APN_MAX + 1];
 	uint8_t flags;                          /* TRE_SESSION_* */
+	/* version 4: set by om_tre_install_mcim, for the outcome statement; imsi "" before */
+	uint8_t nonce_b[OM_NONCE_LEN];
+	char imsi[OM_MCIM_IMSI_MAX + 1];
 };
 
 struct tre_state {
@@ -91,6 +100,7 @@ struct tre_state {
 	uint8_t pend_prev[OM_MCIM_MID_LEN];
 	int64_t deadline;
 	struct tre_session session;
+	uint64_t counter;          /* the state counter when this record was written (version 4) */
 };
 
 struct tre_mid_record {
@@ -99,6 +109,7 @@ struct tre_mid_record {
 	char owner[OM_TRE_STAKEHOLDER_MAX + 1];
 	struct om_mcim mcim;       /* secret */
 	struct om_usim_sqn sqn;
+	uint64_t counter;          /* the state counter when this record was written (version 2) */
 };
 
 /*

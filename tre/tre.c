@@ -33,24 +33,28 @@ int tre_find(const struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN]
 	return -1;
 }
 
-int tre_save_state(struct om_tre *tre, const struct tre_state *s)
+int tre_save_state(struct om_tre *tre, struct tre_state *s)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	s->counter = tre->counter + 1;
 	int rc = tre_state_encode(s, &buf, &len);
 	if (rc)
 		return rc;
 	rc = tre_seal_put(tre->seal, TRE_STATE_FILE, buf, len, 0);
 	OPENSSL_cleanse(buf, len);
 	free(buf);
+	if (!rc)
+		tre->counter = s->counter;
 	return rc;
 }
 
-int tre_save_mid(struct om_tre *tre, const struct tre_mid_record *rec, int excl)
+int tre_save_mid(struct om_tre *tre, struct tre_mid_record *rec, int excl)
 {
 	char name[TRE_MID_FILE_LEN];
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	rec->counter = tre->counter + 1;
 	int rc = tre_mid_encode(rec, &buf, &len);
 	if (rc)
 		return rc;
@@ -58,6 +62,8 @@ int tre_save_mid(struct om_tre *tre, const struct tre_mid_record *rec, int excl)
 	rc = tre_seal_put(tre->seal, name, buf, len, excl);
 	OPENSSL_cleanse(buf, len);
 	free(buf);
+	if (!rc)
+		tre->counter = rec->counter;
 	return rc;
 }
 
@@ -175,6 +181,8 @@ static int load_mid(struct om_tre *tre, size_t i)
 		return rc;
 	}
 	tre->rec[i] = rec;
+	if (rec->counter > tre->counter)
+		tre->counter = rec->counter;
 	return 0;
 }
 
@@ -204,6 +212,7 @@ int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
 	rc = load_keys(tre);
 	if (rc)
 		goto out;
+	tre->counter = tre->st.counter; /* load_mid raises it to the highest MID record's */
 	/* Secure boot: every MID is checked now; one that fails is blocked, never used. */
 	for (size_t i = 0; i < tre->st.n_mids; i++) {
 		if (tre->st.mids[i].state == OM_TRE_MID_BLOCKED)
@@ -292,6 +301,7 @@ int om_tre_status(const struct om_tre *tre, struct om_tre_status *st)
 	st->session_fell_back = tre->st.session.present && (tre->st.session.flags & TRE_SESSION_FELL_BACK);
 	st->activation_pending = tre->st.pending;
 	st->fallback_deadline = tre->st.pending ? (time_t)tre->st.deadline : 0;
+	st->counter = tre->counter;
 	return 0;
 }
 
@@ -305,6 +315,7 @@ int om_tre_get_info(const struct om_tre *tre, struct om_tre_info *info)
 	memcpy(info->firmware_version, tre->st.firmware_version, sizeof(info->firmware_version));
 	info->n_measurements = tre->st.n_meas;
 	memcpy(info->m, tre->st.meas, tre->st.n_meas * sizeof(info->m[0]));
+	info->counter = tre->counter;
 	return 0;
 }
 

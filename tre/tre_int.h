@@ -29,6 +29,10 @@ struct om_tre {
 	EVP_PKEY *sign_key;
 	EVP_PKEY *enc_key;
 	X509 *root;             /* Cert_SHO[i], decoded from st.root */
+	/* The state counter (docs/tre.md "State counter"): the highest written
+	 * to the state record or any MID record; every durable write takes the
+	 * next value. */
+	uint64_t counter;
 	int have_nonce_b;       /* M2MMobj sent, M2MMCIMMobj awaited (memory only) */
 	uint8_t nonce_b[OM_NONCE_LEN];
 };
@@ -39,11 +43,15 @@ void tre_mid_file(char out[static TRE_MID_FILE_LEN], const uint8_t mid[static OM
 /* Index of mid in the registry, or -1. */
 int tre_find(const struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN]);
 
-/* Encode s and seal it as the state record (atomic). 0, OM_EIO, OM_ENOMEM, OM_ECRYPTO. */
-OM_NODISCARD int tre_save_state(struct om_tre *tre, const struct tre_state *s);
+/*
+ * Encode s with the next state counter and seal it as the state record
+ * (atomic); tre->counter moves on only when it is written. 0, OM_EIO,
+ * OM_ENOMEM, OM_ECRYPTO.
+ */
+OM_NODISCARD int tre_save_state(struct om_tre *tre, struct tre_state *s);
 
-/* Encode rec and seal it as its MID file (excl: must not exist yet). */
-OM_NODISCARD int tre_save_mid(struct om_tre *tre, const struct tre_mid_record *rec, int excl);
+/* Encode rec with the next state counter and seal it as its MID file (excl: must not exist yet). */
+OM_NODISCARD int tre_save_mid(struct om_tre *tre, struct tre_mid_record *rec, int excl);
 
 /*
  * Commit a shallow copy of the state: seal it, then make it the TRE's state.

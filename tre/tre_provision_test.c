@@ -12,6 +12,7 @@
 
 #include <openmcim/bootstrap.h>
 #include <openmcim/mobj.h>
+#include <openmcim/outcome.h>
 #include <openmcim/protect.h>
 
 #include "tre_fixture.h"
@@ -435,6 +436,91 @@ static void test_dm_digest_is_computed_inside_without_the_password(void)
 	fx_tre_free(&t);
 }
 
+/* The TRE's outcome statement (om_tre_outcome) signed with Cert_TRE's key, as the DPF reads it. */
+static int outcome_of(struct om_tre *tre, const struct fx_tre *t, int kind, time_t now, struct om_outcome *o)
+{
+	uint8_t obj[OM_OUTCOME_MAX];
+	X509 *sc = NULL;
+	int n = om_tre_outcome(tre, kind, now, obj, sizeof(obj));
+	if (n < 0)
+		return n;
+	if (om_cert_decode(&sc, OM_ENC_DER, t->sign_der, t->sign_len))
+		FX_DIE("sign cert");
+	int rc = om_outcome_verify(obj, (size_t)n, X509_get0_pubkey(sc), o);
+	X509_free(sc);
+	return rc;
+}
+
+/*
+ * Every durable change raises the state counter (bootstrap, install,
+ * activation, AKA, fallback), signing does not, a restart keeps it; the
+ * outcome statement names this change (IMSI, nonceB, sequence, counter)
+ * and the TRE signs only what its state shows: `active` while the new MCIM
+ * is pending before its deadline, `fallback` only after om_tre_tick fell
+ * back. A refused statement writes nothing.
+ */
+static void test_counter_rises_and_outcome_statement_says_only_the_state(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000108");
+	struct om_tre_status st;
+	struct om_outcome o;
+	struct om_mcim m1, m2;
+	uint8_t mid1[16], mid2[16], obj[OM_MOBJ_MAX], before[32], after[32];
+	time_t now = 300000;
+	uint64_t c;
+
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	c = st.counter;
+	CHECK(c >= 1); /* personalisation wrote the PCID's record */
+	fx_pcid(&m1, "001020000000008", "m2m.sho1.example");
+	fx_pcid(&m2, "001030000000008", "m2m.sho2.example");
+	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_ACTIVE, now, &o), OM_ETRE_NO_SESSION);
+	provision(tre, &t, &ro, &sho1, 1, &m1, mid1); /* bootstrap; install: the MID record, then the state */
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(st.counter == c + 3);
+	c = st.counter;
+	/* the M2MMobj carries it, and signing writes nothing */
+	fx_dir_hash(t.dir, before);
+	CHECK(om_tre_m2mmobj(tre, obj, sizeof(obj)) > 0);
+	fx_dir_hash(t.dir, after);
+	CHECK_MEM(before, after, 32);
+	/* installed, not active: neither outcome is true yet */
+	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_ACTIVE, now, &o), OM_ETRE_OUTCOME);
+	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_FALLBACK, now, &o), OM_ETRE_OUTCOME);
+	CHECK_INT(om_tre_activate(tre, mid1, now, 60), 0);
+	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_ACTIVE, now + 1, &o), 0);
+	CHECK(!strcmp(o.tre_id, "TRE-00000108") && !strcmp(o.imsi, "001020000000008") &&
+	      o.outcome == OM_OUTCOME_ACTIVE && o.sequence == 1 && o.counter == c + 1 && o.time == now + 1);
+	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_FALLBACK, now + 1, &o), OM_ETRE_OUTCOME);
+	/* past the deadline, the TRE no longer says active */
+	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_ACTIVE, now + 60, &o), OM_ETRE_OUTCOME);
+	CHECK_INT(aka_ok(tre, &m1, 32), 0); /* an AKA is a change too (the MID record) */
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(st.counter == c + 2);
+	CHECK_INT(om_tre_confirm(tre, now + 2), 0);
+	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_ACTIVE, now + 3, &o), OM_ETRE_NO_SESSION);
+	om_tre_close(tre);
+	/* a restart keeps the counter: the highest of the state and the MID records */
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(st.counter == c + 3);
+	/* SHO2's MCIM falls back: only `fallback`, naming SHO2's IMSI and this nonceB */
+	provision(tre, &t, &sho1, &sho2, 2, &m2, mid2);
+	CHECK_INT(om_tre_activate(tre, mid2, now + 10, 20), 0);
+	CHECK_INT(om_tre_tick(tre, now + 30), 1);
+	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_ACTIVE, now + 31, &o), OM_ETRE_OUTCOME);
+	om_tre_close(tre);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0); /* the session's nonceB and IMSI survive a restart */
+	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_FALLBACK, now + 31, &o), 0);
+	CHECK(!strcmp(o.imsi, "001030000000008") && o.outcome == OM_OUTCOME_FALLBACK && o.sequence == 2 &&
+	      o.counter == c + 3 + 5);
+	om_tre_close(tre);
+	om_mcim_clear(&m1);
+	om_mcim_clear(&m2);
+	fx_tre_free(&t);
+}
+
 int main(void)
 {
 	if (om_key_generate(&pva_key, OM_KEY_EC_P256) || om_ca_create(&pva, pva_key, "PVA Root", 0, 0))
@@ -447,6 +533,7 @@ int main(void)
 	test_bootstrap_refusals_leave_files_identical();
 	test_mcim_install_refusals_leave_files_identical();
 	test_dm_digest_is_computed_inside_without_the_password();
+	test_counter_rises_and_outcome_statement_says_only_the_state();
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	fx_sho_free(&sho2);

@@ -154,7 +154,7 @@ static void test_version_1_state_still_opens(void)
 }
 
 /* The fuzz corpus's version 2 record with a session (first byte: the fuzzer's parser selector). */
-static void test_version_2_session_parses_and_becomes_version_3(void)
+static void test_version_2_session_parses_and_becomes_version_4(void)
 {
 	char path[1024];
 	const char *src = getenv("OM_SOURCE_DIR");
@@ -171,7 +171,7 @@ static void test_version_2_session_parses_and_becomes_version_3(void)
 	CHECK_INT(tre_state_parse(&s, in + 1, len - 1), 0);
 	CHECK(s.session.present && s.session.provurl[0] == 0 && s.session.apn[0] == 0 && s.session.flags == 0);
 	CHECK_INT(tre_state_encode(&s, &a, &al), 0);
-	CHECK(a && al > 5 && a[4] == 3);
+	CHECK(a && al > 5 && a[4] == 4);
 	CHECK_INT(tre_state_parse(&t, a, al), 0);
 	CHECK(t.session.present && !strcmp(t.session.username, s.session.username));
 	CHECK_INT(tre_state_encode(&t, &b, &bl), 0);
@@ -261,7 +261,7 @@ int main(void)
 	test_malformed_key_blobs_are_refused();
 	test_each_encryption_key_type_personalises_and_opens();
 	test_version_1_state_still_opens();
-	test_version_2_session_parses_and_becomes_version_3();
+	test_version_2_session_parses_and_becomes_version_4();
 	test_certificates_must_name_this_tre_and_certify_its_keys();
 	fx_sho_free(&ro);
 	om_ca_free(pva);

@@ -103,6 +103,7 @@ enum om_err {
 	OM_ETRE_IDENTITY = -415,      /* personalisation inconsistent: key/cert mismatch, CN not TRE_id */
 	OM_ETRE_PERM = -416,          /* sealing key file accessible to others than the device */
 	OM_ETRE_TRUST_ROOT = -417,    /* trust root certificate of the wrong profile or CN */
+	OM_ETRE_OUTCOME = -418,       /* outcome statement asked for a state the TRE is not in */
 	/* tre: add new codes here */
 
 	/* nas (NAS-EPS EMM/ESM codec, TS 24.301): -500 .. -599 */
@@ -238,6 +239,10 @@ enum om_err {
 	OM_EDRF_HSS = -1014,          /* the HSS refused the removal or could not be reached */
 	OM_EDRF_CONFIG = -1015,       /* DRF configuration (signing key, certificate, id) missing or invalid */
 	OM_EDRF_PEER = -1016,         /* TLS client certificate not the sender's (one operator in another's name) */
+	OM_EDRF_OUTCOME = -1017,      /* completion without a TRE outcome statement that verifies with the device's Cert_TRE */
+	OM_EDRF_OUTCOME_BINDING = -1018, /* outcome statement of another TRE or another handover (bootstrap sequence, time) */
+	OM_EDRF_OUTCOME_FALLBACK = -1019, /* outcome statement says fallback: nothing is released */
+	OM_EDRF_COUNTER = -1020,      /* TRE state counter lower than one already seen: an older copy of the TRE */
 	/* drf: add new codes here */
 
 	/* dpf (-1100..-1149): the DPF's provisioning decisions, dpf/dpf.h */
@@ -256,6 +261,11 @@ enum om_err {
 	OM_EDPF_DM_IDENTITY = -1112,  /* DM message without a usable SessionID or device name */
 	OM_EDPF_OUTCOME = -1113,      /* outcome alert unreadable, or contradicting the outcome already recorded */
 	OM_EDPF_PEER = -1114,         /* completion report: no [peer.<SHO_ID>], or the previous SHO's DRF refused it */
+	OM_EDPF_OUTCOME_SIGNATURE = -1115, /* outcome report without a statement that verifies with the registered Cert_TRE */
+	OM_EDPF_OUTCOME_TRE = -1116,  /* outcome statement of another TRE than the authenticated device */
+	OM_EDPF_OUTCOME_NONCE_B = -1117, /* outcome statement not bound to the nonceB of the device's last release */
+	OM_EDPF_OUTCOME_IMSI = -1118, /* outcome statement names another IMSI than the one the SHO allocated */
+	OM_EDPF_COUNTER = -1119,      /* TRE state counter missing or lower than one already seen: an older copy */
 	/* dpf: add new codes here */
 
 	/* agent (-1200..-1249): the device agent, agent/agent.h */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The two OMA DM management objects of spec/002 B.2.3.4:
- *   M2MMobj      {TRE info, nonceA, nonceB} signed with PrK_TRE (step 5)
+ *   M2MMobj      {TRE info, nonceA, nonceB, state counter} signed with PrK_TRE (step 5)
  *   M2MMCIMMobj  {PuK_TRE(MCIM), nonceB} signed by SHO[i+1] (step 7)
  * Binary, length-prefixed fields with the signature last (docs/formats.md),
  * carried as b64 node values in the DM session. One codec for the TRE and
@@ -34,6 +34,11 @@ struct om_tre_info {
 	char firmware_version[32];
 	size_t n_measurements;
 	struct om_measurement m[OM_MEASUREMENTS_MAX];
+	/* The TRE's state counter (docs/tre.md "State counter"): it rises with
+	 * every durable change of the TRE, so a network that has seen a higher
+	 * one is looking at an older copy. Signed in M2MMobj version 2; 0 when
+	 * read from a version 1 object, which had none. */
+	uint64_t counter;
 };
 
 /* Build and sign M2MMobj. Returns its length, or an error (out zeroed). */

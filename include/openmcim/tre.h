@@ -24,6 +24,7 @@
 #include <openmcim/err.h>
 #include <openmcim/mcim.h>
 #include <openmcim/mobj.h>
+#include <openmcim/outcome.h>
 #include <openmcim/usim.h>
 
 /* Factory batch mode: no fsync of files or directory (the factory syncs the
@@ -121,6 +122,7 @@ struct om_tre_status {
 	time_t fallback_deadline;
 	int session_fell_back;        /* 1 when the session is held after a fallback (om_tre_tick):
 					 only for the outcome report, then om_tre_abort_session */
+	uint64_t counter;             /* the state counter (docs/tre.md "State counter") */
 };
 
 /* Fill *st. Returns 0 or OM_EINVAL. */
@@ -230,6 +232,23 @@ OM_NODISCARD int om_tre_m2mmobj(struct om_tre *tre, uint8_t *out, size_t cap);
  */
 OM_NODISCARD int om_tre_install_mcim(struct om_tre *tre, const uint8_t *obj, size_t len, time_t now,
 				     uint8_t mid_out[OM_MCIM_MID_LEN]);
+
+/*
+ * The outcome statement (outcome.h, docs/formats.md "Outcome statement"),
+ * signed with PrK_TRE inside the TRE: the new SHO's DPF and the previous
+ * SHO's DRF believe only this about whether the device moved. The TRE signs
+ * only what its own state says:
+ *   OM_OUTCOME_ACTIVE    the session's MCIM is the active MID, its
+ *                        activation pending and the deadline not passed (the
+ *                        agent reports before om_tre_confirm, B.2.3.5)
+ *   OM_OUTCOME_FALLBACK  om_tre_tick fell back during this session
+ * with the session's nonceB and IMSI (of om_tre_install_mcim), the
+ * bootstrap sequence, the state counter and now. Writes no file. Returns
+ * the length, OM_EINVAL, OM_ETRE_NO_SESSION (no session, or no MCIM
+ * installed in it), OM_ETRE_OUTCOME (the state says otherwise), or the
+ * codes of om_outcome_build().
+ */
+OM_NODISCARD int om_tre_outcome(const struct om_tre *tre, int outcome, time_t now, uint8_t *out, size_t cap);
 
 /*
  * Make an installed (or inactive) MCIM the active MID (B.2.3.4 step VIII),

@@ -142,6 +142,7 @@ static const struct err_row rows[] = {
 	ROW(OM_ETRE_IDENTITY, "personalisation inconsistent (key/certificate mismatch, CN not TRE_id)"),
 	ROW(OM_ETRE_PERM, "sealing key file accessible to others"),
 	ROW(OM_ETRE_TRUST_ROOT, "trust root certificate of the wrong profile or CN"),
+	ROW(OM_ETRE_OUTCOME, "outcome statement does not match the TRE's state"),
 	/* tre: add new rows here */
 	/* vno */
 	ROW(OM_ERADIO_LENGTH, "radio frame length is zero or too large"),
@@ -221,6 +222,10 @@ static const struct err_row rows[] = {
 	ROW(OM_EDRF_HSS, "HSS refused or unreachable"),
 	ROW(OM_EDRF_CONFIG, "DRF configuration missing or invalid"),
 	ROW(OM_EDRF_PEER, "TLS client certificate not the sender's"),
+	ROW(OM_EDRF_OUTCOME, "completion without a valid TRE outcome statement"),
+	ROW(OM_EDRF_OUTCOME_BINDING, "outcome statement of another TRE or handover"),
+	ROW(OM_EDRF_OUTCOME_FALLBACK, "outcome statement says fallback"),
+	ROW(OM_EDRF_COUNTER, "TRE state counter lower than already seen"),
 	/* drf: add new rows here */
 	ROW(OM_EDPF_MALFORMED, "not an M2MMobj"),
 	ROW(OM_EDPF_UNKNOWN_TRE, "TRE not registered at this SHO"),
@@ -237,6 +242,11 @@ static const struct err_row rows[] = {
 	ROW(OM_EDPF_DM_IDENTITY, "DM message without a usable session or device name"),
 	ROW(OM_EDPF_OUTCOME, "outcome alert unreadable or contradicting the recorded outcome"),
 	ROW(OM_EDPF_PEER, "completion report: no peer configured, or refused by the previous SHO"),
+	ROW(OM_EDPF_OUTCOME_SIGNATURE, "outcome statement missing or not signed by the TRE"),
+	ROW(OM_EDPF_OUTCOME_TRE, "outcome statement of another TRE"),
+	ROW(OM_EDPF_OUTCOME_NONCE_B, "outcome statement not bound to this release's nonceB"),
+	ROW(OM_EDPF_OUTCOME_IMSI, "outcome statement names another IMSI"),
+	ROW(OM_EDPF_COUNTER, "TRE state counter missing or lower than already seen"),
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),

@@ -2,8 +2,10 @@
 /*
  * M2MMobj (B.2.3.4 II): {TRE info, nonceA, nonceB} signed with PrK_TRE.
  * Body (docs/formats.md): tre_id, tre_type, firmware_version as
- * length-prefixed text, nonceA, nonceB, then a count and that many
- * {name, SHA-256} measurements. TRE_id comes first so that the DPF can read
+ * length-prefixed text, nonceA, nonceB, the TRE's state counter (8 bytes,
+ * big-endian; version 2 only), then a count and that many {name, SHA-256}
+ * measurements. Version 1 objects (no counter) are still read, with
+ * counter 0. TRE_id comes first so that the DPF can read
  * it (unverified) to find Cert_TRE.
  */
 #include <string.h>
@@ -44,7 +46,7 @@ int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[stati
 {
 	int r = OM_EINVAL;
 	size_t o = MOBJ_HDR;
-	uint8_t n8;
+	uint8_t n8, c8[8];
 
 	if (!out)
 		return OM_EINVAL;
@@ -60,6 +62,10 @@ int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[stati
 			  MOBJ_TEXT_LO)) < 0 ||
 	    (r = put_raw(out, cap, &o, nonce_a, OM_NONCE_LEN)) < 0 ||
 	    (r = put_raw(out, cap, &o, nonce_b, OM_NONCE_LEN)) < 0)
+		goto out;
+	for (int i = 0; i < 8; i++)
+		c8[i] = (uint8_t)(info->counter >> (56 - 8 * i));
+	if ((r = put_raw(out, cap, &o, c8, 8)) < 0)
 		goto out;
 	n8 = (uint8_t)info->n_measurements;
 	if ((r = put_raw(out, cap, &o, &n8, 1)) < 0)
@@ -78,16 +84,24 @@ out:
 }
 
 /* Parse a body into t; the signature was checked first (or it is a peek). */
-static int parse_body(struct omo_rd *d, struct om_tre_info *t, uint8_t na[static OM_NONCE_LEN],
+static int parse_body(struct omo_rd *d, uint8_t version, struct om_tre_info *t, uint8_t na[static OM_NONCE_LEN],
 		      uint8_t nb[static OM_NONCE_LEN])
 {
 	int r;
-	uint8_t n8;
+	uint8_t n8, c8[8];
 	if ((r = omo_take_text(d, t->tre_id, OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
 	    (r = omo_take_text(d, t->tre_type, NAME_MAX_LEN, MOBJ_TEXT_LO)) < 0 ||
 	    (r = omo_take_text(d, t->firmware_version, FW_MAX_LEN, MOBJ_TEXT_LO)) < 0 ||
-	    (r = omo_take_raw(d, na, OM_NONCE_LEN)) < 0 || (r = omo_take_raw(d, nb, OM_NONCE_LEN)) < 0 ||
-	    (r = omo_take_raw(d, &n8, 1)) < 0)
+	    (r = omo_take_raw(d, na, OM_NONCE_LEN)) < 0 || (r = omo_take_raw(d, nb, OM_NONCE_LEN)) < 0)
+		return r;
+	t->counter = 0;
+	if (version >= 2) {
+		if ((r = omo_take_raw(d, c8, 8)) < 0)
+			return r;
+		for (int i = 0; i < 8; i++)
+			t->counter = t->counter << 8 | c8[i];
+	}
+	if ((r = omo_take_raw(d, &n8, 1)) < 0)
 		return r;
 	if (n8 > OM_MEASUREMENTS_MAX)
 		return OM_EOBJ_COUNT;
@@ -131,7 +145,7 @@ int om_m2mmobj_verify(const uint8_t *obj, size_t len, EVP_PKEY *tre_sign_pub, st
 		return r;
 	memset(&t, 0, sizeof(t));
 	struct omo_rd d = { body, blen, 0 };
-	if ((r = parse_body(&d, &t, na, nb)) < 0)
+	if ((r = parse_body(&d, obj[4], &t, na, nb)) < 0)
 		goto out;
 	*info = t;
 	memcpy(nonce_a, na, OM_NONCE_LEN);

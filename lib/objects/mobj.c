@@ -4,7 +4,7 @@
  * the signature last, covering every byte before it (docs/formats.md,
  * "M2MMobj and M2MMCIMMobj (B.2.3.4)"):
  *
- *   "OMMO" | version 01 | type | scheme | body length (2) | body | signature
+ *   "OMMO" | version | type | scheme | body length (2) | body | signature
  *
  * The scheme byte fixes the signature's length (64 bytes of ECDSA r|s, or
  * 256 of RSA-PSS), so the object needs no unsigned length field, and the
@@ -86,6 +86,16 @@ out:
 	return n;
 }
 
+uint8_t omo_mobj_version(uint8_t type)
+{
+	return type == MOBJ_TYPE_M2MMOBJ ? MOBJ_VERSION_M2MMOBJ : MOBJ_VERSION;
+}
+
+static int version_ok(uint8_t type, uint8_t v)
+{
+	return v >= MOBJ_VERSION && v <= omo_mobj_version(type);
+}
+
 int omo_mobj_sign(uint8_t type, EVP_PKEY *key, uint8_t *out, size_t cap, size_t body_len)
 {
 	uint8_t sig[OM_SIG_MAX_LEN];
@@ -99,7 +109,7 @@ int omo_mobj_sign(uint8_t type, EVP_PKEY *key, uint8_t *out, size_t cap, size_t 
 	if (cap < signed_len + slen)
 		return OM_ENOSPC;
 	memcpy(out, MOBJ_MAGIC, 4);
-	out[4] = MOBJ_VERSION;
+	out[4] = omo_mobj_version(type);
 	out[5] = type;
 	out[6] = (uint8_t)scheme;
 	put16(out + 7, body_len);
@@ -132,10 +142,11 @@ int omo_mobj_open(const uint8_t *obj, size_t len, uint8_t type, EVP_PKEY *pub, c
 		return len >= 4 && memcmp(obj, MOBJ_MAGIC, 4) != 0 ? OM_EOBJ_MAGIC : OM_EOBJ_TRUNCATED;
 	if (memcmp(obj, MOBJ_MAGIC, 4) != 0)
 		return OM_EOBJ_MAGIC;
-	if (obj[4] != MOBJ_VERSION)
-		return OM_EOBJ_VERSION;
+	/* the type first: which versions exist depends on it */
 	if (obj[5] != type)
 		return OM_EOBJ_TYPE;
+	if (!version_ok(type, obj[4]))
+		return OM_EOBJ_VERSION;
 	if (obj[6] != scheme)
 		return OM_EOBJ_SIG_ALGORITHM;
 	size_t blen = get16(obj + 7), slen = sig_len_of(scheme);
@@ -169,10 +180,11 @@ int omo_mobj_peek(const uint8_t *obj, size_t len, uint8_t type, const uint8_t **
 		return OM_EOBJ_TRUNCATED;
 	if (memcmp(obj, MOBJ_MAGIC, 4) != 0)
 		return OM_EOBJ_MAGIC;
-	if (obj[4] != MOBJ_VERSION)
-		return OM_EOBJ_VERSION;
+	/* the type first: which versions exist depends on it */
 	if (obj[5] != type)
 		return OM_EOBJ_TYPE;
+	if (!version_ok(type, obj[4]))
+		return OM_EOBJ_VERSION;
 	size_t blen = get16(obj + 7);
 	if (len - MOBJ_HDR < blen)
 		return OM_EOBJ_TRUNCATED;

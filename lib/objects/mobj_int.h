@@ -14,14 +14,20 @@
 
 #define MOBJ_MAGIC "OMMO"
 #define MOBJ_VERSION 0x01
+#define MOBJ_VERSION_M2MMOBJ 0x02 /* M2MMobj version 2 adds the TRE's state counter */
 #define MOBJ_TYPE_M2MMOBJ 0x01
 #define MOBJ_TYPE_M2MMCIMMOBJ 0x02
+#define MOBJ_TYPE_OUTCOME 0x04     /* the TRE's outcome statement (outcome.h); 03 is the handover request */
 #define MOBJ_SCHEME_ECDSA_P256 0x01 /* r | s, 32 bytes each */
 #define MOBJ_SCHEME_RSA_PSS 0x02    /* RSASSA-PSS-SHA256, 256 bytes */
 #define MOBJ_HDR 9                  /* magic 4, version, type, scheme, body length 2 */
 
+/* The version a new object of type is written in; an older one of that type is still read. */
+uint8_t omo_mobj_version(uint8_t type);
+
 /*
- * The body is already at out[MOBJ_HDR .. + body_len). Write the header and
+ * The body is already at out[MOBJ_HDR .. + body_len). Write the header (the
+ * version of omo_mobj_version(type)) and
  * append the signature over header and body. Returns the object length,
  * OM_EOBJ_TOO_LONG (over OM_MOBJ_MAX), OM_ENOSPC, OM_EPKI_KEY_TYPE or
  * OM_ECRYPTO.
@@ -30,7 +36,8 @@ OM_NODISCARD int omo_mobj_sign(uint8_t type, EVP_PKEY *key, uint8_t *out, size_t
 
 /*
  * Check the framing, then the signature with pub; only then point *body at
- * the signed body. Returns 0, OM_EOBJ_TOO_LONG, OM_EOBJ_MAGIC,
+ * the signed body. The version may be any from 01 to omo_mobj_version(type)
+ * (obj[4] tells the caller which). Returns 0, OM_EOBJ_TOO_LONG, OM_EOBJ_MAGIC,
  * OM_EOBJ_VERSION, OM_EOBJ_TYPE, OM_EOBJ_SIG_ALGORITHM (scheme is not pub's),
  * OM_EOBJ_TRUNCATED, OM_EOBJ_TRAILING, OM_EOBJ_SIGNATURE, OM_EPKI_KEY_TYPE.
  */

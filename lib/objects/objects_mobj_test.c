@@ -218,7 +218,7 @@ static void the_other_object_type_is_refused(void)
 	obj[0] = 'X';
 	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_MAGIC);
 	obj[0] = 'O';
-	obj[4] = 2;
+	obj[4] = 3; /* M2MMobj has versions 1 and 2 */
 	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_VERSION);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(pub);
@@ -242,7 +242,7 @@ static void measurement_count_is_bounded(void)
 	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
 	CHECK(n > 0);
 	/* rebuild the signed part with the count byte raised to 9, then re-sign with the same framing */
-	size_t count_at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32;
+	size_t count_at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32 + 8;
 	CHECK_INT(obj[count_at], OM_MEASUREMENTS_MAX);
 	obj[count_at] = OM_MEASUREMENTS_MAX + 1;
 	uint8_t sig[OM_SIG_MAX_LEN];
@@ -257,6 +257,50 @@ static void measurement_count_is_bounded(void)
 	BN_bn2binpad(ECDSA_SIG_get0_s(es), obj + signed_len + 32, 32);
 	ECDSA_SIG_free(es);
 	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_COUNT);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(pub);
+}
+
+/* Re-sign an EC-signed object after its signed part was edited in place (signed_len bytes). */
+static void resign_ec(EVP_PKEY *key, uint8_t *obj, size_t signed_len)
+{
+	uint8_t sig[OM_SIG_MAX_LEN];
+	int sl = om_sign(key, obj, signed_len, sig);
+	CHECK(sl > 0);
+	const unsigned char *p = sig;
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, sl);
+	CHECK(es != NULL);
+	BN_bn2binpad(ECDSA_SIG_get0_r(es), obj + signed_len, 32);
+	BN_bn2binpad(ECDSA_SIG_get0_s(es), obj + signed_len + 32, 32);
+	ECDSA_SIG_free(es);
+}
+
+/* Version 2 carries the TRE's state counter after nonceB; a version 1 object still reads, counter 0. */
+static void counter_is_signed_and_version_1_still_reads(void)
+{
+	EVP_PKEY *key = tk_key(OM_KEY_EC_P256), *pub = tk_public(key);
+	struct om_tre_info in, out;
+	uint8_t obj[OM_MOBJ_MAX], a[OM_NONCE_LEN], b[OM_NONCE_LEN];
+	static const uint8_t want[8] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08 };
+	sample_info(&in);
+	in.counter = 0x0102030405060708ull;
+	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+	CHECK(n > 0);
+	CHECK_INT(obj[4], 2);
+	size_t at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32;
+	CHECK_MEM(obj + at, want, 8);
+	CHECK_INT(om_m2mmobj_verify(obj, (size_t)n, pub, &out, a, b), 0);
+	CHECK(out.counter == in.counter);
+	/* a version 1 signer: the same body without the counter */
+	size_t blen = ((size_t)obj[7] << 8 | obj[8]) - 8;
+	memmove(obj + at, obj + at + 8, (size_t)n - at - 8);
+	obj[4] = 1;
+	obj[7] = (uint8_t)(blen >> 8);
+	obj[8] = (uint8_t)blen;
+	resign_ec(key, obj, 9 + blen);
+	memset(&out, 0x5a, sizeof(out));
+	CHECK_INT(om_m2mmobj_verify(obj, 9 + blen + 64, pub, &out, a, b), 0);
+	CHECK(out.counter == 0 && out.n_measurements == 2 && !strcmp(out.m[1].name, "mcim-agent"));
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(pub);
 }
@@ -290,5 +334,6 @@ int main(void)
 	the_other_object_type_is_refused();
 	measurement_count_is_bounded();
 	builder_refuses_bad_fields();
+	counter_is_signed_and_version_1_still_reads();
 	return check_done();
 }

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TRE's outcome statement (outcome.h, docs/formats.md "Outcome
+ * statement"). Body, every field fixed in order so that a statement has one
+ * encoding:
+ *
+ *   tre_id (text) | imsi (text, digits) | outcome (1) | nonceB (16) |
+ *   sequence (4, BE) | counter (8, BE) | time (8, BE, >= 0)
+ */
+#include <string.h>
+
+#include <openmcim/outcome.h>
+
+#include "mobj_int.h"
+
+const char *om_outcome_name(int outcome)
+{
+	return outcome == OM_OUTCOME_ACTIVE ? "active" : outcome == OM_OUTCOME_FALLBACK ? "fallback" : "?";
+}
+
+static int imsi_ok(const char *s, size_t n)
+{
+	if (n < 6 || n > OM_MCIM_IMSI_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static void put_be(uint8_t *p, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static uint64_t get_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int om_outcome_build(const struct om_outcome *o, EVP_PKEY *key, uint8_t *out, size_t cap)
+{
+	size_t id_len, imsi_len, o_ = MOBJ_HDR;
+	int r = OM_EINVAL;
+	if (!out)
+		return OM_EINVAL;
+	if (!o || !key)
+		goto out;
+	id_len = strnlen(o->tre_id, sizeof(o->tre_id));
+	imsi_len = strnlen(o->imsi, sizeof(o->imsi));
+	if (!omo_text_ok(o->tre_id, id_len, OM_TRE_ID_MAX, MOBJ_ID_LO) || !imsi_ok(o->imsi, imsi_len) ||
+	    (o->outcome != OM_OUTCOME_ACTIVE && o->outcome != OM_OUTCOME_FALLBACK) || o->time < 0)
+		goto out;
+	size_t body = 1 + id_len + 1 + imsi_len + 1 + OM_NONCE_LEN + 4 + 8 + 8;
+	if (cap < MOBJ_HDR + body) {
+		r = OM_ENOSPC;
+		goto out;
+	}
+	out[o_++] = (uint8_t)id_len;
+	memcpy(out + o_, o->tre_id, id_len);
+	o_ += id_len;
+	out[o_++] = (uint8_t)imsi_len;
+	memcpy(out + o_, o->imsi, imsi_len);
+	o_ += imsi_len;
+	out[o_++] = (uint8_t)o->outcome;
+	memcpy(out + o_, o->nonce_b, OM_NONCE_LEN);
+	o_ += OM_NONCE_LEN;
+	put_be(out + o_, o->sequence, 4);
+	put_be(out + o_ + 4, o->counter, 8);
+	put_be(out + o_ + 12, (uint64_t)o->time, 8);
+	o_ += 20;
+	r = omo_mobj_sign(MOBJ_TYPE_OUTCOME, key, out, cap, o_ - MOBJ_HDR);
+out:
+	if (r < 0)
+		memset(out, 0, cap);
+	return r;
+}
+
+int om_outcome_verify(const uint8_t *obj, size_t len, EVP_PKEY *tre_sign_pub, struct om_outcome *o)
+{
+	const uint8_t *body;
+	size_t blen;
+	uint8_t kind, tail[20];
+	struct om_outcome t;
+	if (!obj || !tre_sign_pub || !o)
+		return OM_EINVAL;
+	int r = omo_mobj_open(obj, len, MOBJ_TYPE_OUTCOME, tre_sign_pub, &body, &blen);
+	if (r < 0)
+		return r;
+	memset(&t, 0, sizeof(t));
+	struct omo_rd d = { body, blen, 0 };
+	if ((r = omo_take_text(&d, t.tre_id, OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = omo_take_text(&d, t.imsi, OM_MCIM_IMSI_MAX, '0')) < 0 ||
+	    (r = omo_take_raw(&d, &kind, 1)) < 0 || (r = omo_take_raw(&d, t.nonce_b, OM_NONCE_LEN)) < 0 ||
+	    (r = omo_take_raw(&d, tail, sizeof(tail))) < 0)
+		return r;
+	/* inside a signed body a bad field or a leftover is a signer's bug, still refused */
+	if (d.pos != d.len)
+		return OM_EOBJ_TRAILING;
+	if (!imsi_ok(t.imsi, strlen(t.imsi)) || (kind != OM_OUTCOME_ACTIVE && kind != OM_OUTCOME_FALLBACK) ||
+	    (tail[12] & 0x80))
+		return OM_EOBJ_FIELD;
+	t.outcome = kind;
+	t.sequence = (uint32_t)get_be(tail, 4);
+	t.counter = get_be(tail + 4, 8);
+	t.time = (int64_t)get_be(tail + 12, 8);
+	*o = t;
+	return 0;
+}
