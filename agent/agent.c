@@ -310,7 +310,7 @@ static int dm_session(struct agent *ag, struct agent_dm *dm, uint8_t mid[static 
 	uint8_t obj[OM_MOBJ_MAX];
 
 	/* Step 4: package 1, challenged, then with the Cred the TRE computes. */
-	int rc = agent_dm_authenticate(dm, ag->tre, NULL, NULL);
+	int rc = agent_dm_authenticate(dm, ag->tre, 0, NULL);
 	if (rc == OM_EAGENT_REFUSED)
 		return refuse(ag, rc, "the DPF refused the DM credentials: %s", dm->why);
 	if (rc)
@@ -410,12 +410,14 @@ static int installed_mid(struct agent *ag, uint8_t mid[static OM_MCIM_MID_LEN])
 
 /*
  * The outcome report (docs/agent.md): a new DM session whose package 1 adds
- * Alert 1226 for ./M2MMCIMMobj with `active` or `fallback`. 0 when the DPF
+ * Alert 1226 for ./M2MMCIMMobj with the TRE's signed statement, `active`
+ * or `fallback` (om_tre_outcome). 0 when the DPF
  * answered Status 200 for it; OM_EAGENT_REFUSED when it answered otherwise
  * (an answer all the same); a transient code when every try was lost.
  */
-static int report_outcome(struct agent *ag, const char *outcome, time_t deadline)
+static int report_outcome(struct agent *ag, int kind, time_t deadline)
 {
+	const char *outcome = om_outcome_name(kind);
 	struct agent_dm *dm = NULL;
 	int rc = dm_open(ag, &dm);
 	if (rc)
@@ -429,8 +431,9 @@ static int report_outcome(struct agent *ag, const char *outcome, time_t deadline
 			backoff(ag, deadline ? ((long)(deadline - time(NULL)) * 1000) : -1);
 			agent_dm_new_session(dm);
 		}
-		rc = agent_dm_authenticate(dm, ag->tre, outcome, &cmd);
-		if (rc == OM_EAGENT_REFUSED)
+		rc = agent_dm_authenticate(dm, ag->tre, kind, &cmd);
+		/* refused, or the TRE will not sign it (its state says otherwise): saying it again changes nothing */
+		if (rc == OM_EAGENT_REFUSED || rc == OM_ETRE_OUTCOME || rc == OM_ETRE_NO_SESSION)
 			break;
 		if (rc) {
 			event(ag, "report-lost", "outcome=%s try=%u code=%s why=\"%s\"", outcome, i + 1, om_errname(rc),
@@ -588,7 +591,7 @@ static int run_activation(struct agent *ag, time_t deadline)
 	om_failpoint("agent.attached-new");
 
 	/* The outcome to the new SHO's DPF while the DM credentials are still held. */
-	rc = report_outcome(ag, "active", deadline);
+	rc = report_outcome(ag, OM_OUTCOME_ACTIVE, deadline);
 	if (rc && rc != OM_EAGENT_REFUSED) {
 		if (om_tre_tick(ag->tre, time(NULL)) == 1)
 			return STEP_AGAIN;
@@ -617,7 +620,7 @@ static int run_fallback(struct agent *ag)
 			return rc;
 		om_failpoint("agent.attached");
 	}
-	rc = report_outcome(ag, "fallback", 0);
+	rc = report_outcome(ag, OM_OUTCOME_FALLBACK, 0);
 	if (rc)
 		event(ag, "report-lost", "outcome=fallback code=%s", om_errname(rc));
 	om_failpoint("agent.fallback-reported");

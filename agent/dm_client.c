@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -176,7 +177,8 @@ const struct om_dm_cmd *agent_dm_status_for(const struct agent_dm *dm, uint32_t 
 	return NULL;
 }
 
-void agent_dm_package1(struct om_dm_msg *msg, const char *dev_id, const char *outcome, uint32_t *outcome_cmd)
+void agent_dm_package1(struct om_dm_msg *msg, const char *dev_id, const uint8_t *stmt, size_t stmt_len,
+		       uint32_t *outcome_cmd)
 {
 	static const char *const keys[] = { "./DevInfo/DevId", "./DevInfo/Man", "./DevInfo/Mod", "./DevInfo/DmV",
 					    "./DevInfo/Lang" };
@@ -190,15 +192,15 @@ void agent_dm_package1(struct om_dm_msg *msg, const char *dev_id, const char *ou
 		it->data = (const uint8_t *)vals[i];
 		it->data_len = strlen(vals[i]);
 	}
-	if (outcome) {
+	if (stmt) {
 		struct om_dm_cmd *a = om_dm_add_cmd(msg, OM_DM_CMD_ALERT);
 		a->code = OM_DM_ALERT_GENERIC;
 		struct om_dm_item *it = om_dm_add_item(a);
 		it->source = OM_DM_URI_M2MMCIMMOBJ;
 		it->type = OM_DM_TYPE_MCIM_OUTCOME;
-		it->format = OM_DM_FMT_CHR;
-		it->data = (const uint8_t *)outcome;
-		it->data_len = strlen(outcome);
+		it->format = OM_DM_FMT_B64;
+		it->data = stmt;
+		it->data_len = stmt_len;
 		if (outcome_cmd)
 			*outcome_cmd = a->cmd_id;
 	}
@@ -242,9 +244,13 @@ void agent_dm_install_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t r
 }
 
 /* Package 1 of this session, with the Cred when a nonce is known. */
-static int package1(struct agent_dm *dm, struct om_tre *tre, const char *outcome, uint32_t *outcome_cmd)
+static int package1(struct agent_dm *dm, struct om_tre *tre, int outcome, uint32_t *outcome_cmd)
 {
+	int n = 0;
 	agent_dm_begin(dm);
+	/* the TRE says what it knows, and signs it (issue 12); the agent only carries it */
+	if (outcome && (n = om_tre_outcome(tre, outcome, time(NULL), dm->statement, sizeof(dm->statement))) < 0)
+		return n;
 	if (dm->nonce_len) {
 		int rc = om_tre_dm_digest(tre, dm->nonce, dm->nonce_len, dm->cred);
 		if (rc)
@@ -252,11 +258,11 @@ static int package1(struct agent_dm *dm, struct om_tre *tre, const char *outcome
 		dm->out.hdr.cred = OM_DM_AUTH_MD5;
 		dm->out.hdr.cred_data = dm->cred;
 	}
-	agent_dm_package1(&dm->out, dm->dev_id, outcome, outcome_cmd);
+	agent_dm_package1(&dm->out, dm->dev_id, outcome ? dm->statement : NULL, (size_t)n, outcome_cmd);
 	return 0;
 }
 
-int agent_dm_authenticate(struct agent_dm *dm, struct om_tre *tre, const char *outcome, uint32_t *outcome_cmd)
+int agent_dm_authenticate(struct agent_dm *dm, struct om_tre *tre, int outcome, uint32_t *outcome_cmd)
 {
 	unsigned st = 0;
 	for (unsigned i = 0; i < AGENT_DM_AUTH_TRIES; i++) {

@@ -37,6 +37,7 @@ struct agent_dm {
 	long http_status;       /* of the last exchange, 0 when none came */
 	char why[128];          /* the last exchange's failure, no secret */
 	char cred[OM_DM_B64_MD5_LEN + 1];
+	uint8_t statement[OM_OUTCOME_MAX]; /* the TRE's outcome statement of the last package 1 */
 	struct om_dm_msg out;   /* the message being built */
 	struct om_dm_msg in;    /* the last answer, parsed */
 	uint8_t wire[OM_DM_MSG_MAX];
@@ -61,8 +62,13 @@ void agent_dm_free(struct agent_dm *dm);
  * build theirs with the same functions). Each marks the message Final.
  */
 
-/* Package 1: Alert 1201, DevInfo (DevId dev_id), and the outcome alert (its CmdID in *outcome_cmd) if any. */
-void agent_dm_package1(struct om_dm_msg *msg, const char *dev_id, const char *outcome, uint32_t *outcome_cmd);
+/*
+ * Package 1: Alert 1201, DevInfo (DevId dev_id), and, when stmt is not NULL,
+ * the outcome alert carrying the TRE's signed outcome statement (its CmdID
+ * in *outcome_cmd).
+ */
+void agent_dm_package1(struct om_dm_msg *msg, const char *dev_id, const uint8_t *stmt, size_t stmt_len,
+		       uint32_t *outcome_cmd);
 
 /* Package 3: Statuses for the server's SyncHdr and Get, and the Results carrying the M2MMobj. The Results' CmdID. */
 uint32_t agent_dm_package3(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t get_cmd, const uint8_t *obj, size_t len);
@@ -97,12 +103,12 @@ const struct om_dm_cmd *agent_dm_status_for(const struct agent_dm *dm, uint32_t 
 /*
  * Package 1 until the DPF accepts the credentials (OMA DM Security 1.2):
  * Alert 1201, DevInfo, Cred syncml:auth-md5 computed by the TRE over the
- * last NextNonce (none on the first try), plus, when outcome is not NULL,
- * the outcome Alert 1226 (its CmdID into *outcome_cmd). A 401/407 with a
+ * last NextNonce (none on the first try), plus, when outcome is an
+ * om_outcome_kind (0: none), the outcome Alert 1226 with the statement the
+ * TRE signs for it (om_tre_outcome; its CmdID into *outcome_cmd). A 401/407 with a
  * Chal is answered with a new package 1 over the new nonce, at most
  * AGENT_DM_AUTH_TRIES in all. Returns 0 (dm->in holds the answer to the
  * authenticated package 1), OM_EAGENT_REFUSED (the DPF refused every
  * credential: dm->why), the codes of agent_dm_exchange(), or the TRE's.
  */
-OM_NODISCARD int agent_dm_authenticate(struct agent_dm *dm, struct om_tre *tre, const char *outcome,
-				       uint32_t *outcome_cmd);
+OM_NODISCARD int agent_dm_authenticate(struct agent_dm *dm, struct om_tre *tre, int outcome, uint32_t *outcome_cmd);

@@ -53,7 +53,63 @@ static const struct om_store_migration schema[] = {
 	  " answer TEXT NOT NULL,"
 	  " created INTEGER NOT NULL,"
 	  " updated INTEGER NOT NULL);" },
+	/* issue 12: the completion carries the TRE's signed outcome statement to the previous SHO's DRF, and the
+	 * highest state counter each TRE has shown us is kept, so an older copy of a TRE is noticed */
+	{ "ALTER TABLE dpf_completion ADD COLUMN statement BLOB;"
+	  "CREATE TABLE dpf_tre_counter ("
+	  " tre_id TEXT PRIMARY KEY,"
+	  " counter INTEGER NOT NULL CHECK (counter >= 0),"
+	  " updated INTEGER NOT NULL);" },
 };
+
+int dpf_counter_seen(struct dpf *d, const char *tre_id, uint64_t *out)
+{
+	struct om_stmt *st = NULL;
+	*out = 0;
+	int rc = om_stmt_prepare(d->store, "SELECT counter FROM dpf_tre_counter WHERE tre_id = ?1", &st);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 1, tre_id);
+	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW)
+		*out = (uint64_t)om_stmt_col_int64(st, 0);
+	om_stmt_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+int dpf_counter_check(struct dpf *d, const char *tre_id, uint64_t counter, char *why, size_t wl)
+{
+	uint64_t seen = 0;
+	int rc;
+	/* version 1 M2MMobj (no counter) or a counter SQLite cannot hold: nothing to compare, refused */
+	if (counter == 0 || counter > INT64_MAX)
+		return om_reason(why, wl, OM_EDPF_COUNTER, "no usable state counter (%llu)", (unsigned long long)counter);
+	if ((rc = dpf_counter_seen(d, tre_id, &seen)) < 0)
+		return om_reason(why, wl, rc, "record: %s", om_errname(rc));
+	/* equal is fine: signing writes nothing in the TRE, so two statements may share a counter */
+	if (counter < seen)
+		return om_reason(why, wl, OM_EDPF_COUNTER, "state counter %llu below %llu already seen: an older copy of the TRE",
+				 (unsigned long long)counter, (unsigned long long)seen);
+	return 0;
+}
+
+int dpf_counter_record(struct dpf *d, const char *tre_id, uint64_t counter, time_t now)
+{
+	struct om_stmt *st = NULL;
+	int rc = om_stmt_prepare(d->store,
+				 "INSERT INTO dpf_tre_counter (tre_id, counter, updated) VALUES (?1, ?2, ?3)"
+				 " ON CONFLICT (tre_id) DO UPDATE SET counter = excluded.counter, updated = excluded.updated"
+				 " WHERE excluded.counter > counter",
+				 &st);
+	if (rc == 0)
+		rc = om_stmt_bind_text(st, 1, tre_id);
+	if (rc == 0)
+		rc = om_stmt_bind_int64(st, 2, (int64_t)counter);
+	if (rc == 0)
+		rc = om_stmt_bind_int64(st, 3, (int64_t)now);
+	if (rc == 0)
+		rc = om_stmt_step(st);
+	om_stmt_finalize(st);
+	return rc < 0 ? rc : 0;
+}
 
 int dpf_open(struct dpf **out, const struct dpf_config *cfg, char *why, size_t why_len)
 {
@@ -140,7 +196,7 @@ static int count_releases(struct dpf *d, const char *tre_id, const uint8_t nonce
  * marked superseded, in one durable transaction; *superseded tells how many.
  */
 static int record_release(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
-			  const uint8_t nonce_b[static OM_NONCE_LEN], time_t now, int64_t *superseded)
+			  const uint8_t nonce_b[static OM_NONCE_LEN], uint64_t counter, time_t now, int64_t *superseded)
 {
 	struct om_stmt *st = NULL;
 	*superseded = 0;
@@ -182,6 +238,8 @@ static int record_release(struct dpf *d, const char *tre_id, const uint8_t nonce
 	if (rc == 0)
 		rc = om_stmt_step(st);
 	om_stmt_finalize(st);
+	if (rc >= 0)
+		rc = dpf_counter_record(d, tre_id, counter, now);
 	if (rc < 0) {
 		om_store_rollback(d->store);
 		return rc;
@@ -236,6 +294,9 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_c
 	/* B.2.3.4 step 6: only the TRE the owner registered signs for this TRE_id */
 	if ((rc = om_m2mmobj_verify(obj, len, X509_get0_pubkey(c->cert), &c->info, c->nonce_a, c->nonce_b)) < 0)
 		FAIL(OM_EDPF_SIGNATURE, "signature: %s", om_errname(rc));
+	/* issue 12: a TRE that signs a lower state counter than we have seen is an older copy of itself */
+	if ((rc = dpf_counter_check(d, c->tre_id, c->info.counter, c->reason, sizeof(c->reason))) < 0)
+		return rc;
 	/* B.2.3.4 III: the nonceA of the bootstrap binds registration and provisioning */
 	if ((rc = sho_dm_credentials(d->sho, c->tre_id, &c->creds)) < 0)
 		FAIL(rc == OM_ESHO_STATE ? OM_EDPF_STATE : rc, "pending handover: %s", om_errname(rc));
@@ -289,7 +350,7 @@ int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8
 		goto out;
 	}
 	/* recorded before the answer leaves: a lost answer is retried with a fresh nonceB after a failure report */
-	if ((rc = record_release(d, c.tre_id, c.nonce_a, c.nonce_b, now, &superseded)) < 0) {
+	if ((rc = record_release(d, c.tre_id, c.nonce_a, c.nonce_b, c.info.counter, now, &superseded)) < 0) {
 		refuse(c.tre_id, rc, why, why_len, "cannot record the release");
 		memset(out, 0, cap);
 		goto out;

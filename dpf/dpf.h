@@ -34,6 +34,7 @@
 #include <openmcim/bootstrap.h>
 #include <openmcim/err.h>
 #include <openmcim/mobj.h>
+#include <openmcim/outcome.h>
 
 #include "drf.h"
 #include "sho.h"
@@ -73,7 +74,7 @@ struct dpf_config {
 	EVP_PKEY *sign_key;  /* SHO_SIGNING key, that of Cert_SHO[i+1] the bootstrap gave the TRE */
 	dpf_pva_fn pva;      /* platform validation: dpf_pva_http, or another implementation */
 	void *pva_ctx;
-	struct drf *drf;     /* this operator's DRF register (drf_db); NULL: dpf_outcome(ACTIVE) is OM_EDPF_CONFIG */
+	struct drf *drf;     /* this operator's DRF register (drf_db); NULL: an `active` dpf_outcome is OM_EDPF_CONFIG */
 };
 
 /* Open (creating or migrating the database). Returns 0, OM_EDPF_CONFIG or a store code, reason in why. */
@@ -117,29 +118,33 @@ enum dpf_install {
  */
 OM_NODISCARD int dpf_install_status(struct dpf *d, const char *tre_id, enum dpf_install status, time_t now);
 
-enum dpf_outcome {
-	DPF_OUTCOME_ACTIVE = 1,   /* the device attached with its new MCIM */
-	DPF_OUTCOME_FALLBACK = 2, /* it could not, and went back to its previous MCIM */
-};
-
 /*
- * The device's outcome report (docs/dpf.md "Outcome"), on its latest release.
+ * The device's outcome report (docs/dpf.md "Outcome"): the TRE's signed
+ * outcome statement (outcome.h) stmt. Checked first, each with its code:
+ * it verifies with the registered Cert_TRE (OM_EDPF_UNKNOWN_TRE,
+ * OM_EDPF_OUTCOME_SIGNATURE), names tre_id (OM_EDPF_OUTCOME_TRE), the
+ * nonceB of its latest release (OM_EDPF_NOT_RELEASED,
+ * OM_EDPF_OUTCOME_NONCE_B) and the IMSI the SHO allocated
+ * (OM_EDPF_OUTCOME_IMSI), and a state counter not below the highest seen
+ * (OM_EDPF_COUNTER). A refusal changes nothing.
  * ACTIVE, each step idempotent so a repeat changes nothing and completes
  * what a crash left undone: a release still `released` is taken as
  * installed (dpf_install_status SUCCESS); the SHO marks the device active;
  * the device enters this operator's DRF register (its new IMSI, its
  * TRE_ENCRYPTION certificate, its owner, sequence 0, since the release);
- * then, in one durable transaction, the release's outcome and the
- * completion report for the previous SHO (request id and SHO id from the
- * SHO's record) are recorded. Crash point "dpf.outcome" follows.
- * FALLBACK: recorded on the release, nothing else changes.
- * Returns 0, OM_EINVAL, OM_EDPF_NOT_RELEASED (no release for tre_id),
- * OM_EDPF_OUTCOME (fallback after active, or active after an install
- * failure), OM_EDPF_CONFIG (no DRF register), an sho.h, drf.h or store
- * code, with the reason in why (may be NULL). Each call is logged.
+ * then, in one durable transaction, the release's outcome, the counter and
+ * the completion report for the previous SHO (request id and SHO id from
+ * the SHO's record, the statement itself) are recorded. Crash point
+ * "dpf.outcome" follows.
+ * FALLBACK: recorded on the release with the counter, nothing else changes.
+ * Returns 0, OM_EINVAL, the codes above, OM_EDPF_OUTCOME (fallback after
+ * active, or active after an install failure), OM_EDPF_CONFIG (no DRF
+ * register), an sho.h, drf.h or store code, with the reason in why (may be
+ * NULL). *outcome (may be NULL) gets the statement's om_outcome_kind on
+ * success, 0 otherwise. Each refusal is logged.
  */
-OM_NODISCARD int dpf_outcome(struct dpf *d, const char *tre_id, enum dpf_outcome o, time_t now, char *why,
-			     size_t why_len);
+OM_NODISCARD int dpf_outcome(struct dpf *d, const char *tre_id, const uint8_t *stmt, size_t stmt_len, time_t now,
+			     int *outcome, char *why, size_t why_len);
 
 /* ---- the completion reports (Note Z), queued in the DPF's record ------------- */
 
@@ -152,6 +157,8 @@ struct dpf_completion {
 	char tre_id[OM_TRE_ID_MAX + 1];
 	unsigned attempts;
 	int64_t due;
+	uint8_t statement[OM_OUTCOME_MAX]; /* the TRE's outcome statement, for the DRF */
+	size_t statement_len;
 };
 
 /* The pending report due first (maybe in the future): 1 with *c, 0 when none is pending, or a store code. */

@@ -23,6 +23,9 @@
 #include "dpf_testkit.h"
 #include "log.h"
 #include "pva_admin.h"
+#include "dpf_int.h" /* dpf_counter_seen */
+#include "tre_fixture.h" /* fx_dir_hash */
+#include "tre_int.h" /* the test signs forged statements with a TRE's own key: what the DPF checks beyond the signature */
 
 #define OWNER TK_OWNER
 
@@ -60,8 +63,10 @@ static char *snap(void)
 	};
 	static const char *const qd[] = { "SELECT hex(nonce_b), tre_id, hex(nonce_a), state, outcome, created, updated "
 					   "FROM dpf_release ORDER BY nonce_b",
-					   "SELECT * FROM dpf_completion ORDER BY request_id" };
-	char *a = db_dump(P.sho_db, qs, 2), *b = db_dump(P.dpf_db, qd, 2), *c = t_dump(P.hss_db);
+					   "SELECT request_id, peer, tre_id, state, attempts, due, answer, created, updated,"
+					   " hex(statement) FROM dpf_completion ORDER BY request_id",
+					   "SELECT * FROM dpf_tre_counter ORDER BY tre_id" };
+	char *a = db_dump(P.sho_db, qs, 2), *b = db_dump(P.dpf_db, qd, 3), *c = t_dump(P.hss_db);
 	size_t n = strlen(a) + strlen(b) + strlen(c) + 8;
 	char *all = malloc(n);
 	snprintf(all, n, "%s#%s#%s", a, b, c);
@@ -178,9 +183,97 @@ static void refused(struct device *dv, int code, const char *needle)
 	CHECK_INT(mids_of_sho(dv), 0);
 }
 
+/* ---- forged outcome statements (issue 12) ------------------------------------- */
+
+/* The fields of the statement dv's TRE would sign at now for its session (read back from a real one). */
+static void genuine_fields(struct device *dv, time_t now, struct om_outcome *o)
+{
+	uint8_t st[OM_OUTCOME_MAX];
+	X509 *cert = NULL;
+	memset(o, 0, sizeof(*o));
+	int n = om_tre_outcome(dv->tre, OM_OUTCOME_ACTIVE, now, st, sizeof(st));
+	CHECK_MSG(n > 0, "om_tre_outcome: %s", om_errname(n));
+	CHECK_INT(sho_tre_sign_cert(P.sho, dv->tre_id, &cert), 0);
+	CHECK_INT(om_outcome_verify(st, n > 0 ? (size_t)n : 0, cert ? X509_get0_pubkey(cert) : NULL, o), 0);
+	X509_free(cert);
+}
+
+/* dpf_outcome refuses stmt with code, its reason written, and nothing changed in any database or the TRE. */
+static void outcome_refused(struct device *dv, const uint8_t *stmt, size_t len, time_t now, int code, const char *what)
+{
+	char why[256] = "", *before = snap();
+	uint8_t tre_before[32], tre_after[32];
+	int kind = -1;
+	fx_dir_hash(dv->tre->dir, tre_before);
+	CHECK_MSG(dpf_outcome(P.dpf, dv->tre_id, stmt, len, now, &kind, why, sizeof(why)) == code, "%s: want %s (%s)",
+		  what, om_errname(code), why);
+	CHECK_MSG(why[0] != 0 && kind == 0, "%s: no reason", what);
+	CHECK_MSG(same_as(before), "%s: a row changed", what);
+	fx_dir_hash(dv->tre->dir, tre_after);
+	CHECK_MSG(!memcmp(tre_before, tre_after, 32), "%s: the TRE changed", what);
+}
+
+/* Sign o with key and have it refused. */
+static void forged_refused(struct device *dv, const struct om_outcome *o, EVP_PKEY *key, time_t now, int code,
+			   const char *what)
+{
+	uint8_t st[OM_OUTCOME_MAX];
+	int n = om_outcome_build(o, key, st, sizeof(st));
+	CHECK_MSG(n > 0, "%s: build", what);
+	outcome_refused(dv, st, n > 0 ? (size_t)n : 0, now, code, what);
+}
+
+/*
+ * The outcome report of issue 12: without the TRE's statement, or with one
+ * that is not this TRE's, this release's, this IMSI's or this state's, the
+ * DPF records nothing. The statements the TRE would never sign are signed
+ * here with its key (tre_int.h) to reach the checks after the signature.
+ */
+static void forged_outcomes_are_refused(struct device *dv, struct device *other_dv, time_t now)
+{
+	struct om_outcome o, g;
+	uint8_t st[OM_OUTCOME_MAX];
+	EVP_PKEY *stranger = NULL;
+	uint64_t seen = 0;
+	genuine_fields(dv, now, &g);
+
+	outcome_refused(dv, NULL, 0, now, OM_EDPF_OUTCOME_SIGNATURE, "no statement");
+	outcome_refused(dv, (const uint8_t *)"active", 6, now, OM_EDPF_OUTCOME_SIGNATURE, "the unsigned word active");
+	CHECK_INT(om_key_generate(&stranger, OM_KEY_EC_P256), 0);
+	forged_refused(dv, &g, stranger, now, OM_EDPF_OUTCOME_SIGNATURE, "a key that is no TRE's");
+	EVP_PKEY_free(stranger);
+	forged_refused(dv, &g, other_dv->tre->sign_key, now, OM_EDPF_OUTCOME_SIGNATURE, "another TRE's key");
+	/* a genuine fallback statement relabelled active: the outcome byte is signed */
+	o = g;
+	o.outcome = OM_OUTCOME_FALLBACK;
+	int n = om_outcome_build(&o, dv->tre->sign_key, st, sizeof(st));
+	size_t at = 9 + 1 + strlen(o.tre_id) + 1 + strlen(o.imsi);
+	CHECK(n > 0 && st[at] == OM_OUTCOME_FALLBACK);
+	st[at] = OM_OUTCOME_ACTIVE;
+	outcome_refused(dv, st, n > 0 ? (size_t)n : 0, now, OM_EDPF_OUTCOME_SIGNATURE, "fallback relabelled active");
+	/* signed by this TRE's key, bound to something else */
+	o = g;
+	snprintf(o.tre_id, sizeof(o.tre_id), "%s", other_dv->tre_id);
+	forged_refused(dv, &o, dv->tre->sign_key, now, OM_EDPF_OUTCOME_TRE, "another TRE_id");
+	o = g;
+	o.nonce_b[0] ^= 1;
+	forged_refused(dv, &o, dv->tre->sign_key, now, OM_EDPF_OUTCOME_NONCE_B, "another nonceB");
+	o = g;
+	o.imsi[strlen(o.imsi) - 1] = o.imsi[strlen(o.imsi) - 1] == '9' ? '8' : '9';
+	forged_refused(dv, &o, dv->tre->sign_key, now, OM_EDPF_OUTCOME_IMSI, "another IMSI");
+	/* the counter: the M2MMobj of this release showed one; an older state of the TRE shows less */
+	CHECK_INT(dpf_counter_seen(P.dpf, dv->tre_id, &seen), 0);
+	CHECK(seen > 1 && seen <= g.counter);
+	o = g;
+	o.counter = seen - 1;
+	forged_refused(dv, &o, dv->tre->sign_key, now, OM_EDPF_COUNTER, "a lower counter");
+	o.counter = 0;
+	forged_refused(dv, &o, dv->tre->sign_key, now, OM_EDPF_COUNTER, "no counter");
+}
+
 /* ---- the provisioning of one device, replays and retry ------------------- */
 
-static void provision_good(struct device *dv)
+static void provision_good(struct device *dv, struct device *other_dv)
 {
 	uint8_t obj1[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX], obj3[OM_MOBJ_MAX], forged[OM_MOBJ_MAX];
 	uint8_t mcim1[OM_MOBJ_MAX], mcim3[OM_MOBJ_MAX], junk[OM_MOBJ_MAX], mid[OM_MCIM_MID_LEN];
@@ -270,16 +363,30 @@ static void provision_good(struct device *dv)
 	CHECK_MEM(o.res, v.xres, OM_RES_LEN);
 	om_usim_out_clear(&o);
 
-	/* a fallback first (the new network was out of reach): recorded, nothing else moves */
-	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 3, why, sizeof(why)), 0);
+	forged_outcomes_are_refused(dv, other_dv, now + 3);
+
+	/* a fallback first (the new network was out of reach): recorded, nothing else moves. A TRE signs
+	 * `fallback` only after its own fallback, when it can no longer say `active`: the test signs this one
+	 * with the TRE's key to show the DPF's order of events */
+	struct om_outcome fb;
+	uint8_t fbs[OM_OUTCOME_MAX], good[OM_OUTCOME_MAX];
+	genuine_fields(dv, now + 3, &fb);
+	fb.outcome = OM_OUTCOME_FALLBACK;
+	int fbl = om_outcome_build(&fb, dv->tre->sign_key, fbs, sizeof(fbs));
+	CHECK(fbl > 0);
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, fbs, (size_t)fbl, now + 3, NULL, why, sizeof(why)), 0);
 	before = snap();
-	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 3, why, sizeof(why)), 0);
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, fbs, (size_t)fbl, now + 3, NULL, why, sizeof(why)), 0);
 	CHECK(same_as(before));
 	CHECK(!strcmp(tk_state_of(&P, dv->tre_id), "provisioned"));
 	CHECK_INT(dpf_completion_count(P.dpf, "pending"), 0);
 
-	/* the outcome: active at the SHO, in our DRF register, the completion queued once */
-	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_ACTIVE, now + 3, why, sizeof(why)), 0);
+	/* the outcome the TRE signs: active at the SHO, in our DRF register, the completion queued once with it */
+	int gl = om_tre_outcome(dv->tre, OM_OUTCOME_ACTIVE, now + 3, good, sizeof(good));
+	CHECK(gl > 0);
+	int kind = 0;
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, good, (size_t)gl, now + 3, &kind, why, sizeof(why)), 0);
+	CHECK_INT(kind, OM_OUTCOME_ACTIVE);
 	CHECK(!strcmp(tk_state_of(&P, dv->tre_id), "active"));
 	struct drf_device_status ds;
 	CHECK_INT(drf_device_status(P.drf, dv->tre_id, now, &ds), 0);
@@ -288,11 +395,13 @@ static void provision_good(struct device *dv)
 	struct dpf_completion c;
 	CHECK_INT(dpf_completion_next(P.dpf, &c), 1);
 	CHECK(!strcmp(c.request_id, st.request_id) && !strcmp(c.peer, st.current_sho) && c.peer[0]);
+	CHECK(c.statement_len == (size_t)gl && !memcmp(c.statement, good, (size_t)gl));
 	before = snap();
-	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_ACTIVE, now + 4, why, sizeof(why)), 0);
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, good, (size_t)gl, now + 4, NULL, why, sizeof(why)), 0);
 	CHECK(same_as(before));
+	/* a fallback now (a copy of the TRE that fell back, say): the completion may be on its way, refused */
 	before = snap();
-	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, DPF_OUTCOME_FALLBACK, now + 4, why, sizeof(why)), OM_EDPF_OUTCOME);
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, fbs, (size_t)fbl, now + 4, NULL, why, sizeof(why)), OM_EDPF_OUTCOME);
 	CHECK(same_as(before));
 	CHECK_INT(dpf_completion_count(P.dpf, "pending"), 1);
 
@@ -336,10 +445,10 @@ int main(void)
 	memset(&d4, 0, sizeof(d4));
 	memset(&d5, 0, sizeof(d5));
 	device_up(&d1, "run", &note[0], NULL, 1);
-	provision_good(&d1);
-
 	/* nonceA of another handover (device 1's), sealed for device 2's TRE */
 	device_up(&d2, "run", &note[1], d1.creds.nonce_a, 1);
+	provision_good(&d1, &d2);
+
 	refused(&d2, OM_EDPF_NONCE_A, "nonceA");
 
 	/* revoked at the PVA after registration */
@@ -360,10 +469,10 @@ int main(void)
 	device_up(&d4, "run", &note[3], na, 0);
 	refused(&d4, OM_EDPF_UNKNOWN_TRE, "not registered");
 	CHECK_INT(dpf_install_status(P.dpf, d4.tre_id, DPF_INSTALL_SUCCESS, time(NULL)), OM_EDPF_NOT_RELEASED);
-	CHECK_INT(dpf_outcome(P.dpf, d4.tre_id, DPF_OUTCOME_ACTIVE, time(NULL), why, sizeof(why)),
-		  OM_EDPF_NOT_RELEASED);
-	CHECK_INT(dpf_outcome(P.dpf, d3.tre_id, DPF_OUTCOME_FALLBACK, time(NULL), why, sizeof(why)),
-		  OM_EDPF_NOT_RELEASED);
+	CHECK_INT(dpf_outcome(P.dpf, d4.tre_id, NULL, 0, time(NULL), NULL, why, sizeof(why)), OM_EDPF_UNKNOWN_TRE);
+	/* device 3's TRE installed nothing: it has no statement to sign */
+	uint8_t st3[OM_OUTCOME_MAX];
+	CHECK_INT(om_tre_outcome(d3.tre, OM_OUTCOME_FALLBACK, time(NULL), st3, sizeof(st3)), OM_ETRE_NO_SESSION);
 
 	/* the PVA unreachable: no decision, nothing changed (device 5 is otherwise fine until the PVA) */
 	tk_pva_unplug(&P);

@@ -15,7 +15,11 @@
  *      With them, the DPF killed at "dpf.outcome" (recorded, not sent);
  *      restarted, it sends the completion to SHO-A's DRF exactly once, the
  *      device's repeat is 200 and changes nothing: active at SHO-B, in
- *      SHO-B's DRF register, no longer SHO-A's.
+ *      SHO-B's DRF register, no longer SHO-A's. Before that, forged outcome
+ *      statements over the wire (issue 12: unsigned, another key, another
+ *      nonceB, another IMSI, a lower counter): 403 each, its code in the
+ *      DPF's log, every row of the four databases and every byte of the TRE
+ *      unchanged.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -24,6 +28,8 @@
 
 #include "dpf_testkit.h"
 #include "log.h"
+#include "refusal_kit.h"
+#include "tre_int.h" /* forged statements signed with the TRE's own key reach the checks after the signature */
 
 #define OWNER TK_OWNER
 #define OLD_IMSI "001010000000001"
@@ -175,11 +181,11 @@ static int post(uint8_t *wire, size_t *wire_len)
 static int authenticate(struct om_tre *tre, const char *user, const char *sid, uint32_t *msg_id, uint32_t *srv_msg,
 			uint32_t *get_cmd)
 {
-	(void)tk_package1(&dev, sid, (*msg_id)++, user, tre, 0, NULL);
+	(void)tk_package1(&dev, sid, (*msg_id)++, user, tre, 0, 0);
 	CHECK_INT(post(NULL, NULL), 200);
 	CHECK_INT(tk_hdr_status(&dev.got), OM_DM_STATUS_MISSING_CRED);
 	om_dm_msg_free(&dev.got);
-	(void)tk_package1(&dev, sid, (*msg_id)++, user, tre, 1, NULL);
+	(void)tk_package1(&dev, sid, (*msg_id)++, user, tre, 1, 0);
 	CHECK_INT(post(NULL, NULL), 200);
 	CHECK_INT(tk_hdr_status(&dev.got), OM_DM_STATUS_AUTH_ACCEPTED);
 	const struct om_dm_cmd *g = tk_find(&dev.got, OM_DM_CMD_GET);
@@ -194,8 +200,85 @@ static int authenticate(struct om_tre *tre, const char *user, const char *sid, u
 static int outcome(struct om_tre *tre, const char *user, const char *sid, uint32_t msg_id, int cred,
 		   uint32_t *alert_cmd)
 {
-	*alert_cmd = tk_package1(&dev, sid, msg_id, user, tre, cred, "active");
+	*alert_cmd = tk_package1(&dev, sid, msg_id, user, tre, cred, OM_OUTCOME_ACTIVE);
 	return post(NULL, NULL);
+}
+
+/* Package 1 with the Cred and an outcome alert carrying stmt as it is (not the TRE's own). The HTTP status. */
+static int outcome_bytes(struct om_tre *tre, const char *user, const char *sid, uint32_t msg_id, const uint8_t *stmt,
+			 size_t len, uint32_t *alert_cmd)
+{
+	tk_begin(&dev, sid, msg_id, user);
+	CHECK_INT(om_tre_dm_digest(tre, dev.nonce, dev.nonce_len, dev.cred), 0);
+	dev.msg.hdr.cred = OM_DM_AUTH_MD5;
+	dev.msg.hdr.cred_data = dev.cred;
+	agent_dm_package1(&dev.msg, TK_DEVICE, stmt, len, alert_cmd);
+	return post(NULL, NULL);
+}
+
+static char *world(const char *tre_dir)
+{
+	char a[700], b[700], c[700], d[700];
+	snprintf(a, sizeof(a), "%s", tk_at(&P, "dpf.db"));
+	snprintf(b, sizeof(b), "%s", tk_at(&P, "sho.db"));
+	snprintf(c, sizeof(c), "%s", tk_at(&P, "drf-a.db"));
+	snprintf(d, sizeof(d), "%s", tk_at(&P, "drf-b.db"));
+	const char *dbs[] = { a, b, c, d }, *dirs[] = { tre_dir };
+	return rk_snapshot(dbs, 4, dirs, 1);
+}
+
+/* One forged statement in a session of its own: challenged, then 403 for the alert, code logged, nothing changed. */
+static void forged_refused(struct om_tre *tre, const char *user, const char *sid, const uint8_t *stmt, size_t len,
+			   int code)
+{
+	uint32_t alert_cmd = 0;
+	char needle[96];
+	snprintf(needle, sizeof(needle), "code=%s", om_errname(code));
+	int seen = occurrences("dpf.log", needle);
+	char *before = world(tre->dir);
+	CHECK_INT(outcome(tre, user, sid, 1, 0, &alert_cmd), 200); /* the challenge and its nonce */
+	om_dm_msg_free(&dev.got);
+	CHECK_INT(outcome_bytes(tre, user, sid, 2, stmt, len, &alert_cmd), 200);
+	CHECK_INT(tk_hdr_status(&dev.got), OM_DM_STATUS_AUTH_ACCEPTED);
+	CHECK_MSG(tk_status_for(&dev.got, alert_cmd) == 403, "%s: status %d", sid, tk_status_for(&dev.got, alert_cmd));
+	om_dm_msg_free(&dev.got);
+	char *after = world(tre->dir);
+	CHECK_MSG(rk_same(before, after, sid), "%s: something changed", sid);
+	free(before);
+	free(after);
+	for (int i = 0; i < 50 && occurrences("dpf.log", needle) == seen; i++)
+		du_nap_ms(20);
+	CHECK_MSG(occurrences("dpf.log", needle) > seen, "%s: %s not logged", sid, needle);
+}
+
+static void forged_outcomes_over_the_wire(struct om_tre *tre, const char *user)
+{
+	uint8_t st[OM_OUTCOME_MAX];
+	struct om_outcome g, o;
+	X509 *cert = NULL;
+	EVP_PKEY *stranger = NULL;
+	int n = om_tre_outcome(tre, OM_OUTCOME_ACTIVE, time(NULL), st, sizeof(st));
+	CHECK(n > 0);
+	CHECK_INT(sho_tre_sign_cert(P.sho, tre->st.tre_id, &cert), 0);
+	CHECK_INT(om_outcome_verify(st, n > 0 ? (size_t)n : 0, cert ? X509_get0_pubkey(cert) : NULL, &g), 0);
+	X509_free(cert);
+	forged_refused(tre, user, "F1", (const uint8_t *)"active", 6, OM_EDPF_OUTCOME_SIGNATURE);
+	CHECK_INT(om_key_generate(&stranger, OM_KEY_EC_P256), 0);
+	n = om_outcome_build(&g, stranger, st, sizeof(st));
+	forged_refused(tre, user, "F2", st, n > 0 ? (size_t)n : 0, OM_EDPF_OUTCOME_SIGNATURE);
+	EVP_PKEY_free(stranger);
+	o = g;
+	o.nonce_b[5] ^= 0x20;
+	n = om_outcome_build(&o, tre->sign_key, st, sizeof(st));
+	forged_refused(tre, user, "F3", st, n > 0 ? (size_t)n : 0, OM_EDPF_OUTCOME_NONCE_B);
+	o = g;
+	o.imsi[strlen(o.imsi) - 1] = o.imsi[strlen(o.imsi) - 1] == '1' ? '2' : '1';
+	n = om_outcome_build(&o, tre->sign_key, st, sizeof(st));
+	forged_refused(tre, user, "F4", st, n > 0 ? (size_t)n : 0, OM_EDPF_OUTCOME_IMSI);
+	o = g;
+	o.counter = 1;
+	n = om_outcome_build(&o, tre->sign_key, st, sizeof(st));
+	forged_refused(tre, user, "F5", st, n > 0 ? (size_t)n : 0, OM_EDPF_COUNTER);
 }
 
 /* ---- the parts ------------------------------------------------------------------- */
@@ -350,6 +433,10 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	om_dm_msg_free(&dev.got);
 	CHECK(!strcmp(tk_state_of(&P, tre_id), "provisioned"));
 	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_release WHERE state = 'installed'"), 1);
+
+	/* the device attaches with its new MCIM; forged reports first, each refused */
+	CHECK_INT(om_tre_activate(tre, mid, time(NULL), 600), 0);
+	forged_outcomes_over_the_wire(tre, user);
 
 	/* 2. the outcome without credentials: challenged, nothing changes */
 	CHECK_INT(outcome(tre, user, "S3", 1, 0, &alert_cmd), 200);

@@ -12,6 +12,7 @@
 #include <openmcim/bootstrap.h>
 #include <openmcim/dm.h>
 #include <openmcim/mobj.h>
+#include <openmcim/outcome.h>
 
 #include "dpf_dm.h"
 #include "log.h"
@@ -211,6 +212,12 @@ static unsigned outcome_code(int rc)
 	case OM_EDPF_OUTCOME:
 	case OM_EDPF_NOT_RELEASED:
 	case OM_EDPF_STATE:
+	case OM_EDPF_UNKNOWN_TRE:
+	case OM_EDPF_OUTCOME_SIGNATURE:
+	case OM_EDPF_OUTCOME_TRE:
+	case OM_EDPF_OUTCOME_NONCE_B:
+	case OM_EDPF_OUTCOME_IMSI:
+	case OM_EDPF_COUNTER:
 		return 403;
 	default:
 		return OM_DM_STATUS_FAILED;
@@ -219,26 +226,20 @@ static unsigned outcome_code(int rc)
 
 /*
  * The outcome report (docs/dm.md "Outcome alert"): Generic Alert 1226 with
- * one item ./M2MMCIMMobj of type OM_DM_TYPE_MCIM_OUTCOME, chr "active" or
- * "fallback", beside the authenticated Alert 1201. Answered with the Statuses
- * and Final, no Get: the session ends.
+ * one item ./M2MMCIMMobj of type OM_DM_TYPE_MCIM_OUTCOME, b64, the TRE's
+ * signed outcome statement (outcome.h), beside the authenticated Alert
+ * 1201. Answered with the Statuses and Final, no Get: the session ends.
  */
 static int outcome(struct dpf_dm *s, struct session *x, const struct om_dm_cmd *a, time_t now)
 {
 	const struct om_dm_item *it = a->n_items == 1 ? &a->items[0] : NULL;
 	char why[DPF_REASON_MAX + 1] = "";
-	enum dpf_outcome o = 0;
-	int rc = OM_EDPF_OUTCOME;
+	int rc = OM_EDPF_OUTCOME, kind = 0;
 	unsigned code = 400;
 	if (it && it->source && !strcmp(it->source, OM_DM_URI_M2MMCIMMOBJ) && it->type &&
-	    !strcmp(it->type, OM_DM_TYPE_MCIM_OUTCOME) && it->data) {
-		if (it->data_len == 6 && !memcmp(it->data, "active", 6))
-			o = DPF_OUTCOME_ACTIVE;
-		else if (it->data_len == 8 && !memcmp(it->data, "fallback", 8))
-			o = DPF_OUTCOME_FALLBACK;
-	}
-	if (o) {
-		rc = dpf_outcome(s->cfg.dpf, x->user, o, now, why, sizeof(why));
+	    !strcmp(it->type, OM_DM_TYPE_MCIM_OUTCOME)) {
+		rc = dpf_outcome(s->cfg.dpf, x->user, it->data, it->data ? it->data_len : 0, now, &kind, why,
+				 sizeof(why));
 		code = outcome_code(rc);
 	} else {
 		snprintf(why, sizeof(why), "not an outcome item");
@@ -251,10 +252,10 @@ static int outcome(struct dpf_dm *s, struct session *x, const struct om_dm_cmd *
 			       c == a ? code : OM_DM_STATUS_OK);
 	}
 	x->done = 1;
-	om_info("dm_session", "sid=%s tre=%s result=outcome outcome=%s dm=%u%s%s", x->sid, x->user,
-		o == DPF_OUTCOME_ACTIVE ? "active" : o == DPF_OUTCOME_FALLBACK ? "fallback" : "-", code,
-		rc < 0 ? " reason=" : "", rc < 0 ? why : "");
-	if (rc == 0 && o == DPF_OUTCOME_ACTIVE && s->cfg.queued)
+	om_info("dm_session", "sid=%s tre=%s result=outcome outcome=%s dm=%u%s%s%s", x->sid, x->user,
+		kind ? om_outcome_name(kind) : "-", code, rc < 0 ? " code=" : "", rc < 0 ? om_errname(rc) : "",
+		rc < 0 ? " refused" : "");
+	if (rc == 0 && kind == OM_OUTCOME_ACTIVE && s->cfg.queued)
 		s->cfg.queued(s->cfg.queued_arg);
 	return 0;
 }

@@ -53,7 +53,7 @@ static const struct om_dm_cmd *find(enum om_dm_cmd_type t)
 
 static void package1(const char *sid, uint32_t msg_id, const char *user, struct om_tre *tre, int cred_kind)
 {
-	(void)tk_package1(&dev, sid, msg_id, user, tre, cred_kind, NULL);
+	(void)tk_package1(&dev, sid, msg_id, user, tre, cred_kind, 0);
 }
 
 static void package3(const char *sid, uint32_t msg_id, const char *user, uint32_t srv_msg, uint32_t get_cmd,
@@ -164,8 +164,11 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	om_dm_msg_free(&dev.got);
 	CHECK_INT(released(), 1);
 
+	/* the device attaches with its new MCIM: the TRE now signs `active` */
+	CHECK_INT(om_tre_activate(tre, mid, time(NULL), 600), 0);
+
 	/* the outcome alert without credentials: challenged, nothing changes */
-	(void)tk_package1(&dev, "S2", 1, user, tre, 0, "active");
+	(void)tk_package1(&dev, "S2", 1, user, tre, 0, OM_OUTCOME_ACTIVE);
 	if (exchange(NULL, NULL) < 0)
 		return;
 	CHECK_INT(hdr_status(), OM_DM_STATUS_MISSING_CRED);
@@ -173,7 +176,7 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	CHECK(!strcmp(tk_state_of(&P, tre_id), "provisioned"));
 
 	/* with them: 212, 200 for both alerts, Final, no Get; the device is active and the session over */
-	uint32_t alert_cmd = tk_package1(&dev, "S2", 2, user, tre, 1, "active");
+	uint32_t alert_cmd = tk_package1(&dev, "S2", 2, user, tre, 1, OM_OUTCOME_ACTIVE);
 	if (exchange(NULL, NULL) < 0)
 		return;
 	CHECK_INT(hdr_status(), OM_DM_STATUS_AUTH_ACCEPTED);

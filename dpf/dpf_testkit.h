@@ -329,6 +329,7 @@ struct tk_dm {
 	uint8_t nonce[64];
 	size_t nonce_len;
 	char cred[OM_DM_B64_MD5_LEN + 1]; /* the message points into it until encoded */
+	uint8_t stmt[OM_OUTCOME_MAX];     /* the TRE's outcome statement, likewise */
 	uint8_t buf[OM_DM_MSG_MAX];       /* the last message encoded */
 };
 
@@ -342,14 +343,20 @@ static inline void tk_begin(struct tk_dm *d, const char *sid, uint32_t msg_id, c
 /*
  * Package 1 into d->msg: Alert 1201, DevInfo, the Cred over the last nonce
  * when cred_kind is 1 (the TRE's) or 2 (a guessed password), and the outcome
- * alert (docs/dm.md "Outcome alert") when outcome is given. Returns the
- * outcome alert's CmdID, or 0.
+ * alert (docs/dm.md "Outcome alert") with the statement the TRE signs when
+ * outcome is an om_outcome_kind (0: none). Returns the outcome alert's
+ * CmdID, or 0.
  */
 static inline uint32_t tk_package1(struct tk_dm *d, const char *sid, uint32_t msg_id, const char *user,
-				   struct om_tre *tre, int cred_kind, const char *outcome)
+				   struct om_tre *tre, int cred_kind, int outcome)
 {
 	uint32_t alert = 0;
+	int n = 0;
 	tk_begin(d, sid, msg_id, user);
+	if (outcome) {
+		n = om_tre_outcome(tre, outcome, time(NULL), d->stmt, sizeof(d->stmt));
+		CHECK_MSG(n > 0, "om_tre_outcome: %s", om_errname(n));
+	}
 	if (cred_kind == 1)
 		CHECK_INT(om_tre_dm_digest(tre, d->nonce, d->nonce_len, d->cred), 0);
 	if (cred_kind == 2)
@@ -358,7 +365,7 @@ static inline uint32_t tk_package1(struct tk_dm *d, const char *sid, uint32_t ms
 		d->msg.hdr.cred = OM_DM_AUTH_MD5;
 		d->msg.hdr.cred_data = d->cred;
 	}
-	agent_dm_package1(&d->msg, TK_DEVICE, outcome, &alert);
+	agent_dm_package1(&d->msg, TK_DEVICE, outcome ? d->stmt : NULL, n > 0 ? (size_t)n : 0, &alert);
 	return alert;
 }
 

@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
 #include <openmcim/failpoint.h>
+#include <openmcim/outcome.h>
 
 #include "dpf_int.h"
 #include "log.h"
@@ -29,9 +33,19 @@ static int exec_binds(struct dpf *d, const char *sql, const char *kinds, const c
 	return rc < 0 ? rc : 0;
 }
 
-/* The release's outcome and, for ACTIVE, the completion report: one durable transaction. */
-static int record(struct dpf *d, const struct dpf_release *r, const char *outcome,
-		  const struct sho_device_status *st, time_t now)
+/* A verified outcome statement, as received. */
+struct statement {
+	const uint8_t *bytes;
+	size_t len;
+	struct om_outcome o;
+};
+
+/*
+ * The release's outcome, the TRE's counter and, for ACTIVE, the completion
+ * report carrying the statement: one durable transaction.
+ */
+static int record(struct dpf *d, const char *tre_id, const struct dpf_release *r, const char *outcome,
+		  const struct sho_device_status *st, const struct statement *s_, time_t now)
 {
 	struct om_stmt *s = NULL;
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
@@ -48,15 +62,28 @@ static int record(struct dpf *d, const struct dpf_release *r, const char *outcom
 	if (rc == 0)
 		rc = om_stmt_step(s);
 	om_stmt_finalize(s);
+	if (rc >= 0)
+		rc = dpf_counter_record(d, tre_id, s_->o.counter, now);
 	if (rc >= 0 && st) {
 		/* a repeat finds the report already queued (or sent): nothing changes */
-		const char *t[] = { st->request_id, st->current_sho, st->tre_id };
-		const int64_t n[] = { (int64_t)now };
-		rc = exec_binds(d,
-				"INSERT OR IGNORE INTO dpf_completion"
-				" (request_id, peer, tre_id, state, attempts, due, answer, created, updated)"
-				" VALUES (?1, ?2, ?3, 'pending', 0, ?4, '', ?4, ?4)",
-				"ttti", t, n);
+		rc = om_stmt_prepare(d->store,
+				     "INSERT OR IGNORE INTO dpf_completion"
+				     " (request_id, peer, tre_id, state, attempts, due, answer, created, updated, statement)"
+				     " VALUES (?1, ?2, ?3, 'pending', 0, ?4, '', ?4, ?4, ?5)",
+				     &s);
+		if (rc == 0)
+			rc = om_stmt_bind_text(s, 1, st->request_id);
+		if (rc == 0)
+			rc = om_stmt_bind_text(s, 2, st->current_sho);
+		if (rc == 0)
+			rc = om_stmt_bind_text(s, 3, st->tre_id);
+		if (rc == 0)
+			rc = om_stmt_bind_int64(s, 4, (int64_t)now);
+		if (rc == 0)
+			rc = om_stmt_bind_blob(s, 5, s_->bytes, s_->len);
+		if (rc == 0)
+			rc = om_stmt_step(s);
+		om_stmt_finalize(s);
 	}
 	if (rc < 0) {
 		om_store_rollback(d->store);
@@ -66,7 +93,8 @@ static int record(struct dpf *d, const struct dpf_release *r, const char *outcom
 }
 
 /* B.2.3.4 after step V: the device is on its new MCIM; steps a-d of docs/dpf.md "Outcome". */
-static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, time_t now, char *why, size_t wl)
+static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, const struct statement *stm, time_t now,
+		  char *why, size_t wl)
 {
 	struct sho_device_status st;
 	uint8_t *enc = NULL;
@@ -97,7 +125,7 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, time
 	if (rc < 0)
 		return om_reason(why, wl, rc, "DRF register: %s", om_errname(rc));
 	/* d */
-	if ((rc = record(d, r, "active", &st, now)) < 0)
+	if ((rc = record(d, tre_id, r, "active", &st, stm, now)) < 0)
 		return om_reason(why, wl, rc, "record: %s", om_errname(rc));
 	om_notice("outcome", "tre_id=%s outcome=active imsi=%s previous_sho=%s request_id=%s completion=queued", tre_id,
 		  st.imsi, st.current_sho, st.request_id);
@@ -105,33 +133,72 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, time
 	return 0;
 }
 
-int dpf_outcome(struct dpf *d, const char *tre_id, enum dpf_outcome o, time_t now, char *why, size_t wl)
+/*
+ * The TRE's statement against what this SHO knows (docs/dpf.md "Outcome"):
+ * signed with the registered Cert_TRE, for the authenticated TRE, bound to
+ * the nonceB of its latest release and to the IMSI we allocated, with a
+ * state counter not below one already seen. 0 or a code with why.
+ */
+static int check_statement(struct dpf *d, const char *tre_id, struct statement *s, struct dpf_release *r, char *why,
+			   size_t wl)
+{
+	struct sho_device_status st;
+	X509 *cert = NULL;
+	int rc = sho_tre_sign_cert(d->sho, tre_id, &cert);
+	if (rc == OM_ESHO_NOT_FOUND)
+		return om_reason(why, wl, OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
+	if (rc < 0)
+		return om_reason(why, wl, rc, "registered Cert_TRE: %s", om_errname(rc));
+	rc = s->bytes ? om_outcome_verify(s->bytes, s->len, X509_get0_pubkey(cert), &s->o) : OM_EOBJ_TRUNCATED;
+	X509_free(cert);
+	if (rc < 0)
+		return om_reason(why, wl, OM_EDPF_OUTCOME_SIGNATURE, "outcome statement: %s", om_errname(rc));
+	if (strcmp(s->o.tre_id, tre_id))
+		return om_reason(why, wl, OM_EDPF_OUTCOME_TRE, "statement of %s", s->o.tre_id);
+	if ((rc = dpf_last_release(d, tre_id, r)) < 0)
+		return om_reason(why, wl, rc, "%s", rc == OM_EDPF_NOT_RELEASED ? "no MCIM released" : om_errname(rc));
+	if (CRYPTO_memcmp(s->o.nonce_b, r->nonce_b, OM_NONCE_LEN))
+		return om_reason(why, wl, OM_EDPF_OUTCOME_NONCE_B, "statement of another release (nonceB)");
+	if ((rc = sho_status(d->sho, tre_id, &st)) < 0)
+		return om_reason(why, wl, rc, "SHO record: %s", om_errname(rc));
+	if (strcmp(s->o.imsi, st.imsi))
+		return om_reason(why, wl, OM_EDPF_OUTCOME_IMSI, "statement names IMSI %s, we allocated %s", s->o.imsi,
+				 st.imsi);
+	return dpf_counter_check(d, tre_id, s->o.counter, why, wl);
+}
+
+int dpf_outcome(struct dpf *d, const char *tre_id, const uint8_t *stmt, size_t stmt_len, time_t now, int *outcome,
+		char *why, size_t wl)
 {
 	struct dpf_release r;
+	struct statement s = { .bytes = stmt, .len = stmt_len };
 	int rc;
-	if (!d || !tre_id || (o != DPF_OUTCOME_ACTIVE && o != DPF_OUTCOME_FALLBACK))
+	if (outcome)
+		*outcome = 0;
+	if (!d || !tre_id)
 		return om_reason(why, wl, OM_EINVAL, "bad arguments");
-	const char *name = o == DPF_OUTCOME_ACTIVE ? "active" : "fallback";
-	if ((rc = dpf_last_release(d, tre_id, &r)) < 0) {
-		om_reason(why, wl, rc, "%s", rc == OM_EDPF_NOT_RELEASED ? "no MCIM released" : om_errname(rc));
+	if ((rc = check_statement(d, tre_id, &s, &r, why, wl)) < 0)
 		goto out;
-	}
-	if (o == DPF_OUTCOME_ACTIVE) {
-		rc = active(d, tre_id, &r, now, why, wl);
+	if (s.o.outcome == OM_OUTCOME_ACTIVE) {
+		rc = active(d, tre_id, &r, &s, now, why, wl);
 	} else if (!strcmp(r.outcome, "active")) {
 		/* the completion may be on its way to the previous SHO: we do not take the device back */
 		rc = om_reason(why, wl, OM_EDPF_OUTCOME, "fallback reported after active");
 	} else if (!strcmp(r.outcome, "fallback")) {
 		rc = 0; /* the same report again */
-	} else if ((rc = record(d, &r, "fallback", NULL, now)) < 0) {
+	} else if ((rc = record(d, tre_id, &r, "fallback", NULL, &s, now)) < 0) {
 		om_reason(why, wl, rc, "record: %s", om_errname(rc));
 	} else {
 		/* the SHO state stays (the owner may ask again); our subscription stays until the operator cleans up */
-		om_notice("outcome", "tre_id=%s outcome=fallback release=%s", tre_id, r.state);
+		om_notice("outcome", "tre_id=%s outcome=fallback release=%s counter=%llu", tre_id, r.state,
+			  (unsigned long long)s.o.counter);
 	}
 out:
+	if (rc == 0 && outcome)
+		*outcome = s.o.outcome;
 	if (rc < 0)
-		om_notice("outcome", "tre_id=%s outcome=%s result=refused code=%s", tre_id, name, om_errname(rc));
+		om_notice("outcome", "tre_id=%s outcome=%s result=refused code=%s reason=\"%s\"", tre_id,
+			  s.o.outcome ? om_outcome_name(s.o.outcome) : "-", om_errname(rc), why ? why : "");
 	return rc;
 }
 
@@ -142,7 +209,7 @@ int dpf_completion_next(struct dpf *d, struct dpf_completion *c)
 	struct om_stmt *st = NULL;
 	memset(c, 0, sizeof(*c));
 	int rc = om_stmt_prepare(d->store,
-				 "SELECT request_id, peer, tre_id, attempts, due FROM dpf_completion"
+				 "SELECT request_id, peer, tre_id, attempts, due, statement FROM dpf_completion"
 				 " WHERE state = 'pending' ORDER BY due, created LIMIT 1",
 				 &st);
 	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
@@ -151,6 +218,13 @@ int dpf_completion_next(struct dpf *d, struct dpf_completion *c)
 		snprintf(c->tre_id, sizeof(c->tre_id), "%s", om_stmt_col_text(st, 2));
 		c->attempts = (unsigned)om_stmt_col_int64(st, 3);
 		c->due = om_stmt_col_int64(st, 4);
+		size_t l = 0;
+		const void *b = om_stmt_col_blob(st, 5, &l);
+		/* a report queued before issue 12 has none: the DRF refuses it, as it should (no release unsigned) */
+		if (b && l <= sizeof(c->statement)) {
+			memcpy(c->statement, b, l);
+			c->statement_len = l;
+		}
 		rc = 1;
 	}
 	om_stmt_finalize(st);

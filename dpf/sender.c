@@ -47,7 +47,8 @@ static void send_one(struct dpf_sender *s, const struct dpf_completion *c)
 		rc = OM_EDPF_PEER;
 		snprintf(why, sizeof(why), "no [peer.%s] in the configuration", c->peer);
 	} else {
-		rc = sho_peer_completed(s->cfg.peers, p, c->request_id, &ans, why, sizeof(why));
+		rc = sho_peer_completed(s->cfg.peers, p, c->request_id, c->statement, c->statement_len, &ans, why,
+					sizeof(why));
 		if (rc == 0 && ans.completed)
 			completed = 1;
 		else if (rc == 0)

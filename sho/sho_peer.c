@@ -256,7 +256,7 @@ int sho_peers_read(const struct om_conf *c, char ids[][OM_HANDOVER_SHO_ID_MAX + 
 }
 
 int sho_peer_completed(const struct sho_peers *t, const struct sho_peer *p, const char *request_id,
-		       struct sho_peer_answer *ans, char *why, size_t wl)
+		       const uint8_t *statement, size_t statement_len, struct sho_peer_answer *ans, char *why, size_t wl)
 {
 	char url[SHO_PEER_URL_MAX + OM_HANDOVER_ID_MAX + 32];
 	struct body b = { .len = 0 };
@@ -269,7 +269,8 @@ int sho_peer_completed(const struct sho_peers *t, const struct sho_peer *p, cons
 	    strspn(request_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != rl)
 		return om_reason(why, wl, OM_EINVAL, "request id not fit for a URL path");
 	snprintf(url, sizeof(url), "%s%shandover/%s/completed", p->url, slash(p), request_id);
-	int rc = peer_post(t, p, url, "", 0, NULL, &b, ans, why, wl);
+	int rc = peer_post(t, p, url, statement ? (const void *)statement : "", statement ? statement_len : 0,
+			   "application/octet-stream", &b, ans, why, wl);
 	if (rc == 0 && (rc = read_answer(&b, "completed", request_id, ans)) < 0)
 		om_reason(why, wl, rc, "%s: HTTP %d, unreadable answer", url, ans->http_status);
 	return rc;

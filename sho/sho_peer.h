@@ -90,11 +90,14 @@ OM_NODISCARD int sho_peers_read(const struct om_conf *c, char ids[][OM_HANDOVER_
 /*
  * Note Z: report to the previous SHO's DRF that the device attached with
  * the MCIM of request_id: POST <peer url>/handover/<request_id>/completed
- * (docs/drf.md "Daemon") with our client certificate, no body. A 200
+ * (docs/drf.md "Daemon") with our client certificate; the body is the
+ * TRE's signed outcome statement (outcome.h), which the DRF verifies before
+ * it releases anything (issue 12). A 200
  * "result=completed" (ans->completed = 1) or a 4xx "result=refused
  * reason=..." is an answer (0). Returns 0, OM_EINVAL (request_id not
  * [A-Za-z0-9._-]), OM_ESHO_PEER_TRANSPORT, OM_ESHO_PEER_ANSWER or
  * OM_ENOMEM, with a one-line reason in why.
  */
 OM_NODISCARD int sho_peer_completed(const struct sho_peers *t, const struct sho_peer *p, const char *request_id,
-				    struct sho_peer_answer *ans, char *why, size_t why_len);
+				    const uint8_t *statement, size_t statement_len, struct sho_peer_answer *ans,
+				    char *why, size_t why_len);
