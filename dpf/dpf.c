@@ -285,8 +285,6 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_c
 		FAIL(OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
 		FAIL(rc, "registration lookup: %s", om_errname(rc));
-	if (strcmp(st.state, "handover_accepted"))
-		FAIL(OM_EDPF_STATE, "device is %s, not handover_accepted", st.state);
 	if ((rc = sho_tre_sign_cert(d->sho, c->tre_id, &c->cert)) == OM_ESHO_NOT_FOUND)
 		rc = OM_EDPF_UNKNOWN_TRE;
 	if (rc < 0)
@@ -294,9 +292,12 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_c
 	/* B.2.3.4 step 6: only the TRE the owner registered signs for this TRE_id */
 	if ((rc = om_m2mmobj_verify(obj, len, X509_get0_pubkey(c->cert), &c->info, c->nonce_a, c->nonce_b)) < 0)
 		FAIL(OM_EDPF_SIGNATURE, "signature: %s", om_errname(rc));
-	/* issue 12: a TRE that signs a lower state counter than we have seen is an older copy of itself */
+	/* issue 12: a TRE that signs a lower state counter than we have seen is an older copy of itself
+	 * (checked before the state, so a copy restored after its handover is named for what it is) */
 	if ((rc = dpf_counter_check(d, c->tre_id, c->info.counter, c->reason, sizeof(c->reason))) < 0)
 		return rc;
+	if (strcmp(st.state, "handover_accepted"))
+		FAIL(OM_EDPF_STATE, "device is %s, not handover_accepted", st.state);
 	/* B.2.3.4 III: the nonceA of the bootstrap binds registration and provisioning */
 	if ((rc = sho_dm_credentials(d->sho, c->tre_id, &c->creds)) < 0)
 		FAIL(rc == OM_ESHO_STATE ? OM_EDPF_STATE : rc, "pending handover: %s", om_errname(rc));

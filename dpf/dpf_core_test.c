@@ -273,13 +273,53 @@ static void forged_outcomes_are_refused(struct device *dv, struct device *other_
 
 /* ---- the provisioning of one device, replays and retry ------------------- */
 
+/* cp -a from to (both directories; to must not exist). */
+static void copy_dir(const char *from, const char *to)
+{
+	char cmd[2 * TRE_PATH_MAX + 64];
+	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", from, to);
+	CHECK_INT(system(cmd), 0);
+}
+
+/*
+ * An older copy of the TRE directory (taken after the bootstrap, before the
+ * M2MMobj) restored once the device has moved on: it opens and works, and
+ * it signs an M2MMobj for the same handover; the DPF, which has seen a
+ * higher state counter from this TRE, names it and changes nothing.
+ */
+static void restored_copy_is_noticed(struct device *dv, const char *copy)
+{
+	uint8_t obj[OM_MOBJ_MAX], junk[OM_MOBJ_MAX];
+	char dir[sizeof(dv->tre->dir)], cmd[2 * TRE_PATH_MAX + 64], why[256] = "";
+	snprintf(dir, sizeof(dir), "%s", dv->tre->dir);
+	om_tre_close(dv->tre);
+	dv->tre = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_INT(system(cmd), 0);
+	copy_dir(copy, dir);
+	CHECK_INT(om_tre_open(&dv->tre, dir, 0), 0);
+	if (!dv->tre)
+		return;
+	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
+	CHECK(n > 0);
+	char *before = snap();
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, time(NULL), junk, sizeof(junk), why, sizeof(why)),
+		  OM_EDPF_COUNTER);
+	CHECK_MSG(strstr(why, "older copy") != NULL, "reason: %s", why);
+	CHECK(same_as(before));
+}
+
 static void provision_good(struct device *dv, struct device *other_dv)
 {
 	uint8_t obj1[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX], obj3[OM_MOBJ_MAX], forged[OM_MOBJ_MAX];
 	uint8_t mcim1[OM_MOBJ_MAX], mcim3[OM_MOBJ_MAX], junk[OM_MOBJ_MAX], mid[OM_MCIM_MID_LEN];
 	char why[256] = "";
-	char *before;
+	char *before, copy[TRE_PATH_MAX + 8];
 	time_t now = time(NULL);
+
+	/* the TRE as it is now, bootstrapped: kept aside for restored_copy_is_noticed */
+	snprintf(copy, sizeof(copy), "%s.copy", dv->tre->dir);
+	copy_dir(dv->tre->dir, copy);
 
 	/* an M2MMobj for this TRE_id and handover, signed by another TRE's key */
 	struct om_tre_info info;
@@ -418,6 +458,8 @@ static void provision_good(struct device *dv, struct device *other_dv)
 	CHECK_INT(dpf_completion_answered(P.dpf, st.request_id, 1, "completed", now), 0);
 	CHECK_INT(dpf_completion_count(P.dpf, "done"), 1);
 	CHECK_INT(dpf_completion_resume(P.dpf, now), 0);
+
+	restored_copy_is_noticed(dv, copy);
 }
 
 int main(void)
