@@ -534,7 +534,7 @@ int main(void)
 	if (da) {
 		int64_t now = (int64_t)time(NULL);
 		CHECK_INT(drf_device_add(da, note[0].tre_id, OLD_IMSI, now - 100, note[0].cert_enc,
-					 note[0].cert_enc_len, OWNER, 0),
+					 note[0].cert_enc_len, note[0].cert_sign, note[0].cert_sign_len, OWNER, 0),
 			  0);
 		CHECK_INT(drf_operator_add(da, "SHO-B", P.sho_b.der, P.sho_b.der_len, now), 0);
 		CHECK_INT(drf_transfer_code_issue(da, note[0].tre_id, now, 0, code), 0);

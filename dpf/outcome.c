@@ -13,6 +13,7 @@
 
 #include <openmcim/failpoint.h>
 #include <openmcim/outcome.h>
+#include <openmcim/pki.h>
 
 #include "dpf_int.h"
 #include "log.h"
@@ -120,8 +121,18 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 	/* c: a later change of operator away from us starts at our DRF, which must know the device */
 	if ((rc = sho_tre_enc_cert(d->sho, tre_id, &enc, &enc_len)) < 0)
 		return om_reason(why, wl, rc, "registered Cert_TRE (encryption): %s", om_errname(rc));
-	rc = drf_device_add(d->drf, tre_id, st.imsi, r->created, enc, enc_len, st.owner_id, st.sequence);
+	/* and the signing one: our DRF verifies the outcome statement of that later change with it (issue 12) */
+	X509 *sc = NULL;
+	uint8_t *sign = NULL;
+	size_t sign_len = 0;
+	if ((rc = sho_tre_sign_cert(d->sho, tre_id, &sc)) == 0)
+		rc = om_cert_encode(sc, OM_ENC_DER, &sign, &sign_len);
+	X509_free(sc);
+	if (rc == 0)
+		rc = drf_device_add(d->drf, tre_id, st.imsi, r->created, enc, enc_len, sign, sign_len, st.owner_id,
+				    st.sequence);
 	free(enc);
+	om_pki_free(sign, sign_len);
 	if (rc < 0)
 		return om_reason(why, wl, rc, "DRF register: %s", om_errname(rc));
 	/* d */

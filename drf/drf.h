@@ -56,14 +56,15 @@ void drf_close(struct drf *d);
 /*
  * Register a device we serve (from the SHO's own registrations): its
  * current IMSI since `since`, its TRE_ENCRYPTION certificate (DER, CN =
- * TRE_id), its owner, and the last bootstrap sequence it is known to have
- * accepted (0 if none). Adding the same row again is a no-op (0); a
+ * TRE_id), its TRE_SIGNING certificate (DER, CN = TRE_id; NULL: none, and
+ * then no completion for it is ever accepted, issue 12), its owner, and the
+ * last bootstrap sequence it is known to have accepted (0 if none). Adding the same row again is a no-op (0); a
  * different row for a known TRE_id is OM_EDRF_EXISTS.
  * Returns 0, OM_EDRF_VALUE, OM_EDRF_CERT, OM_EDRF_EXISTS, OM_ESTORE*.
  */
 OM_NODISCARD int drf_device_add(struct drf *d, const char *tre_id, const char *imsi, int64_t since,
-				const uint8_t *enc_cert_der, size_t enc_cert_len, const char *owner,
-				uint32_t sequence);
+				const uint8_t *enc_cert_der, size_t enc_cert_len, const uint8_t *sign_cert_der,
+				size_t sign_cert_len, const char *owner, uint32_t sequence);
 
 /* Contract lock until `until` (0 lifts it). Returns 0, OM_EDRF_DEVICE, OM_EDRF_VALUE, OM_ESTORE*. */
 OM_NODISCARD int drf_device_lock(struct drf *d, const char *tre_id, int64_t until);
@@ -136,13 +137,24 @@ OM_NODISCARD int drf_handover(struct drf *d, const uint8_t *req, size_t req_len,
 			      size_t *bootstrap_len, uint32_t *sequence);
 
 /*
- * The new SHO reports that the device attached with its MCIM (Note Z):
- * the device is no longer ours and the removal of its old subscription from
- * our HSS is scheduled at now + grace. Reporting again is a no-op (0).
- * Returns 0, OM_EDRF_STATE (no such accepted handover from that sender),
- * OM_ESTORE*.
+ * The new SHO reports that the device attached with its MCIM (Note Z),
+ * carrying the TRE's signed outcome statement (outcome.h, issue 12): only
+ * the TRE knows, so nothing is released on the new SHO's word. The
+ * statement must verify with the device's TRE_SIGNING certificate on
+ * record (OM_EDRF_OUTCOME), name this device, the bootstrap sequence of
+ * this handover and a time not before its acceptance (less
+ * DRF_OUTCOME_SKEW), and an IMSI that is not ours (OM_EDRF_OUTCOME_BINDING),
+ * say `active` (OM_EDRF_OUTCOME_FALLBACK), with a state counter not below
+ * the highest this device has shown us (OM_EDRF_COUNTER). Then the device is
+ * no longer ours, its counter is kept, and the removal of its old
+ * subscription from our HSS is scheduled at now + grace. Reporting again
+ * (with a valid statement) is a no-op (0). Every refusal is logged and
+ * changes nothing. Returns 0, OM_EDRF_STATE (no such accepted handover from
+ * that sender), the codes above, OM_ESTORE*.
  */
-OM_NODISCARD int drf_handover_completed(struct drf *d, const char *sender, const char *request_id, int64_t now);
+#define DRF_OUTCOME_SKEW 300 /* seconds a device's clock may run behind ours */
+OM_NODISCARD int drf_handover_completed(struct drf *d, const char *sender, const char *request_id,
+					const uint8_t *statement, size_t statement_len, int64_t now);
 
 /*
  * Remove every old subscription whose grace period ended at now, through

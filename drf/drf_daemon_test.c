@@ -7,7 +7,10 @@
  * changes nothing; a wrong code is 403 with its reason. The bootstrap is
  * pushed to a stand-in for the VNO's push endpoint that first answers 404
  * (not attached) then 202, and the delivered bytes are accepted by the
- * device's TRE. Completion from the right operator schedules the removal.
+ * device's TRE. Completion from the right operator schedules the removal,
+ * only with the TRE's signed `active` statement: without one, or with a
+ * `fallback` one, it is 403 with its reason and the register unchanged
+ * (issue 12).
  * --help, a bad configuration and SIGTERM.
  */
 #include <fcntl.h>
@@ -28,6 +31,7 @@
 #include <openmcim/tre.h>
 
 #include "check.h"
+#include "tre_int.h" /* the device's statements, signed with its own key */
 #include "daemon_util.h"
 #include "drf.h"
 #include "drf_testkit.h"
@@ -222,8 +226,14 @@ int main(void)
 	uint8_t *enc_der = NULL;
 	size_t enc_len = 0;
 	CHECK_INT(om_cert_encode(enc_cert, OM_ENC_DER, &enc_der, &enc_len), 0);
+	struct om_tre *tre = NULL;
+	CHECK_INT(om_tre_open(&tre, at("run/devices/" TRE_ID), 0), 0);
+	if (!tre)
+		return check_done();
 	if ((d = drf_admin())) {
-		CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, "owner-1", 0), 0);
+		CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, tre->st.sign_cert.p,
+					 tre->st.sign_cert.len, "owner-1", 0),
+			  0);
 		CHECK_INT(drf_operator_add(d, "SHO-B", b.der, b.der_len, now), 0);
 		CHECK_INT(drf_operator_add(d, "SHO-C", c.der, c.der_len, now), 0);
 		CHECK_INT(drf_transfer_code_issue(d, TRE_ID, now, 0, code), 0);
@@ -280,16 +290,11 @@ int main(void)
 	CHECK_INT(vno.calls, 2);
 	CHECK_MSG(!strcmp(vno.path, "/push/" OLD_IMSI), "push path %s", vno.path);
 	CHECK_MSG(!strcmp(vno.type, "application/vnd.openmcim.bootstrap+xml"), "type %s", vno.type);
-	struct om_tre *tre = NULL;
 	struct om_tre_status ts;
-	CHECK_INT(om_tre_open(&tre, at("run/devices/" TRE_ID), 0), 0);
-	if (tre) {
-		CHECK_INT(om_tre_bootstrap(tre, vno.body, vno.len, time(NULL)), 0);
-		CHECK_INT(om_tre_status(tre, &ts), 0);
-		CHECK(!strcmp(ts.trust_root_cn, "SHO-B"));
-		CHECK_INT(ts.bootstrap_sequence, seq);
-		om_tre_close(tre);
-	}
+	CHECK_INT(om_tre_bootstrap(tre, vno.body, vno.len, time(NULL)), 0);
+	CHECK_INT(om_tre_status(tre, &ts), 0);
+	CHECK(!strcmp(ts.trust_root_cn, "SHO-B"));
+	CHECK_INT(ts.bootstrap_sequence, seq);
 	du_nap_ms(2500); /* a delivered push is not repeated */
 	CHECK_INT(vno.calls, 2);
 
@@ -297,7 +302,41 @@ int main(void)
 	CHECK_INT(post("drf.sho-c.lab", "/handover/r-1/completed", NULL, out, sizeof(out)), 409);
 	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_STATE\n"), "completed by C: %s", out);
 	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/bogus", NULL, out, sizeof(out)), 400);
-	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", NULL, out, sizeof(out)), 200);
+	/* issue 12: SHO-B's word alone releases nothing, nor does a statement of fallback */
+	struct om_outcome o;
+	memset(&o, 0, sizeof(o));
+	snprintf(o.tre_id, sizeof(o.tre_id), "%s", TRE_ID);
+	snprintf(o.imsi, sizeof(o.imsi), "001020000000007");
+	o.outcome = OM_OUTCOME_FALLBACK;
+	o.sequence = seq;
+	o.counter = tre->counter;
+	o.time = (int64_t)time(NULL);
+	uint8_t stmt[OM_OUTCOME_MAX];
+	int sl = om_outcome_build(&o, tre->sign_key, stmt, sizeof(stmt));
+	CHECK(sl > 0);
+	FILE *f = fopen(at("fallback.stmt"), "wb");
+	CHECK(f && fwrite(stmt, 1, (size_t)sl, f) == (size_t)sl);
+	if (f)
+		fclose(f);
+	o.outcome = OM_OUTCOME_ACTIVE;
+	sl = om_outcome_build(&o, tre->sign_key, stmt, sizeof(stmt));
+	f = fopen(at("active.stmt"), "wb");
+	CHECK(sl > 0 && f && fwrite(stmt, 1, (size_t)sl, f) == (size_t)sl);
+	if (f)
+		fclose(f);
+	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", NULL, out, sizeof(out)), 403);
+	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_OUTCOME\n"), "no statement: %s", out);
+	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", "fallback.stmt", out, sizeof(out)), 403);
+	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_OUTCOME_FALLBACK\n"), "fallback: %s", out);
+	if ((d = drf_admin())) {
+		int later = -1;
+		CHECK_INT(drf_device_status(d, TRE_ID, (int64_t)time(NULL), &st), 0);
+		CHECK_INT(st.ours, 1);
+		CHECK_INT(drf_removals_due(d, (int64_t)time(NULL) + 100000, &later), 0);
+		CHECK_INT(later, 0);
+		drf_close(d);
+	}
+	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", "active.stmt", out, sizeof(out)), 200);
 	CHECK_MSG(!strcmp(out, "result=completed request_id=r-1\n"), "completed: %s", out);
 	if ((d = drf_admin())) {
 		int later = -1;
@@ -319,6 +358,7 @@ int main(void)
 	free(log);
 
 	om_http_server_free(vno_srv);
+	om_tre_close(tre);
 	om_pki_free(enc_der, enc_len);
 	pf_sho_free(&b);
 	pf_sho_free(&c);

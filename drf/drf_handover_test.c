@@ -4,7 +4,11 @@
  * factory, whose Cert_SHO[0] is our SHO_SIGNING certificate, accepts the
  * bootstrap the DRF builds for a handover with the right code; every
  * refusal changes nothing; a retry gets the same bytes; two handovers give
- * rising sequence numbers; the old subscription leaves our HSS only after
+ * rising sequence numbers; the completion releases nothing without the
+ * TRE's signed outcome statement for this handover (issue 12: unsigned,
+ * another key, fallback, relabelled, another handover's sequence, too old,
+ * another TRE, our own IMSI, a lower counter: each refused with its code,
+ * the register unchanged); the old subscription leaves our HSS only after
  * the grace period.
  */
 #include <stdio.h>
@@ -28,6 +32,7 @@
 #include "hss.h"
 #include "pki_fixture.h"
 #include "provision.h"
+#include "tre_int.h" /* statements signed with the device's own key, fields chosen by the test */
 
 #define GRACE 3600
 
@@ -53,7 +58,8 @@ static uint8_t *request(const struct pf_sho *s, const char *id, const char *rid,
 static char *snapshot(struct drf *d)
 {
 	static const char *q[] = {
-		"SELECT group_concat(tre_id || imsi || lock_until || sequence || ours, ';') FROM device",
+		"SELECT group_concat(tre_id || imsi || lock_until || sequence || ours || counter || length(sign_cert), ';')"
+		" FROM device",
 		"SELECT group_concat(id || coalesce(used_by, '-') || coalesce(used_request, '-'), ';') FROM transfer_code",
 		"SELECT count(*) || group_concat(request_id || state || sequence || length(bootstrap), ';') FROM handover",
 		"SELECT count(*) || group_concat(imsi || due || coalesce(done, '-'), ';') FROM removal",
@@ -84,6 +90,27 @@ static int refused(struct drf *d, const uint8_t *req, size_t len, int64_t now)
 	free(before);
 	free(after);
 	return r;
+}
+
+/* drf_handover_completed refuses stmt with code and changes nothing. */
+static void completion_refused(struct drf *d, const char *rid, const uint8_t *stmt, size_t len, int64_t now, int code,
+			       const char *what)
+{
+	char *before = snapshot(d);
+	int r = drf_handover_completed(d, "SHO-B", rid, stmt, len, now);
+	char *after = snapshot(d);
+	CHECK_MSG(r == code, "%s: got %s, want %s", what, om_errname(r), om_errname(code));
+	CHECK_MSG(!strcmp(before, after), "%s: the register changed", what);
+	free(before);
+	free(after);
+}
+
+/* Sign o with key into out; its length. */
+static size_t statement(const struct om_outcome *o, EVP_PKEY *key, uint8_t out[static OM_OUTCOME_MAX])
+{
+	int n = om_outcome_build(o, key, out, OM_OUTCOME_MAX);
+	CHECK(n > 0);
+	return n > 0 ? (size_t)n : 0;
 }
 
 static struct hss *hss_start(void)
@@ -144,11 +171,27 @@ int main(void)
 	uint8_t *enc_der = NULL;
 	size_t enc_len = 0;
 	CHECK_INT(om_cert_encode(enc_cert, OM_ENC_DER, &enc_der, &enc_len), 0);
-	CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, "owner-1", 0), 0);
-	CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, "owner-1", 0), 0); /* same: no-op */
-	CHECK_INT(drf_device_add(d, TRE_ID, "001019000000002", now, enc_der, enc_len, "owner-1", 0), OM_EDRF_EXISTS);
-	CHECK_INT(drf_device_add(d, "TRE-00000002", OLD_IMSI, now, enc_der, enc_len, "o", 0), OM_EDRF_CERT);
-	CHECK_INT(drf_device_add(d, TRE_ID, "12ab", now, enc_der, enc_len, "o", 0), OM_EDRF_VALUE);
+	/* the device's TRE_SIGNING certificate, as the factory wrote it into its TRE */
+	struct om_tre *peek = NULL;
+	uint8_t sign_der[TRE_BLOB_MAX];
+	size_t sign_len = 0;
+	CHECK_INT(om_tre_open(&peek, at("run/devices/" TRE_ID), 0), 0);
+	if (peek && peek->st.sign_cert.len <= sizeof(sign_der)) {
+		memcpy(sign_der, peek->st.sign_cert.p, peek->st.sign_cert.len);
+		sign_len = peek->st.sign_cert.len;
+	}
+	om_tre_close(peek);
+	CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, sign_der, sign_len, "owner-1", 0), 0);
+	CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, sign_der, sign_len, "owner-1", 0),
+		  0); /* same: no-op */
+	CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now - 100, enc_der, enc_len, NULL, 0, "owner-1", 0),
+		  OM_EDRF_EXISTS);
+	CHECK_INT(drf_device_add(d, TRE_ID, "001019000000002", now, enc_der, enc_len, sign_der, sign_len, "owner-1", 0),
+		  OM_EDRF_EXISTS);
+	CHECK_INT(drf_device_add(d, "TRE-00000002", OLD_IMSI, now, enc_der, enc_len, NULL, 0, "o", 0), OM_EDRF_CERT);
+	CHECK_INT(drf_device_add(d, "TRE-00000002", OLD_IMSI, now, enc_der, enc_len, enc_der, enc_len, "o", 0),
+		  OM_EDRF_CERT);
+	CHECK_INT(drf_device_add(d, TRE_ID, "12ab", now, enc_der, enc_len, NULL, 0, "o", 0), OM_EDRF_VALUE);
 	CHECK_INT(drf_operator_add(d, "SHO-B", b.der, b.der_len, now), 0);
 	CHECK_INT(drf_operator_add(d, "SHO-B", c.der, c.der_len, now), OM_EDRF_CERT); /* CN is SHO-C */
 	CHECK_INT(drf_operator_add(d, "SHO-C", enc_der, enc_len, now), OM_EDRF_CERT);
@@ -235,10 +278,59 @@ int main(void)
 	/* the first bootstrap, replayed, is refused by the device */
 	CHECK(om_tre_bootstrap(tre, bs, bl, (time_t)now) < 0);
 
-	/* Note Z: success reported; removal only after the grace period */
-	CHECK_INT(drf_handover_completed(d, "SHO-B", "no-such", now), OM_EDRF_STATE);
-	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", now), 0);
-	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", now + 1), 0); /* again: no-op */
+	/* Note Z: success reported with the TRE's statement; removal only after the grace period */
+	struct om_outcome g, o;
+	uint8_t st_[OM_OUTCOME_MAX];
+	size_t sl;
+	memset(&g, 0, sizeof(g));
+	snprintf(g.tre_id, sizeof(g.tre_id), "%s", TRE_ID);
+	snprintf(g.imsi, sizeof(g.imsi), "001020000000009"); /* SHO-B's */
+	g.outcome = OM_OUTCOME_ACTIVE;
+	memset(g.nonce_b, 0x5b, sizeof(g.nonce_b));
+	g.sequence = seq2;
+	g.counter = 10;
+	g.time = now;
+	sl = statement(&g, tre->sign_key, st_);
+	completion_refused(d, "no-such", st_, sl, now, OM_EDRF_STATE, "unknown handover");
+	completion_refused(d, "r-3", NULL, 0, now, OM_EDRF_OUTCOME, "no statement (the new SHO's word alone)");
+	completion_refused(d, "r-3", (const uint8_t *)"active", 6, now, OM_EDRF_OUTCOME, "the unsigned word");
+	EVP_PKEY *stranger = NULL;
+	CHECK_INT(om_key_generate(&stranger, OM_KEY_EC_P256), 0);
+	sl = statement(&g, stranger, st_);
+	completion_refused(d, "r-3", st_, sl, now, OM_EDRF_OUTCOME, "another key");
+	EVP_PKEY_free(stranger);
+	o = g;
+	o.outcome = OM_OUTCOME_FALLBACK;
+	sl = statement(&o, tre->sign_key, st_);
+	completion_refused(d, "r-3", st_, sl, now, OM_EDRF_OUTCOME_FALLBACK, "fallback");
+	st_[9 + 1 + strlen(o.tre_id) + 1 + strlen(o.imsi)] = OM_OUTCOME_ACTIVE;
+	completion_refused(d, "r-3", st_, sl, now, OM_EDRF_OUTCOME, "fallback relabelled active");
+	o = g;
+	o.sequence = seq; /* the first bootstrap's: the handover that was aborted */
+	sl = statement(&o, tre->sign_key, st_);
+	completion_refused(d, "r-3", st_, sl, now, OM_EDRF_OUTCOME_BINDING, "another handover's sequence");
+	o = g;
+	o.time = now - 5000; /* signed before we accepted this handover */
+	sl = statement(&o, tre->sign_key, st_);
+	completion_refused(d, "r-3", st_, sl, now, OM_EDRF_OUTCOME_BINDING, "older than the handover");
+	o = g;
+	snprintf(o.tre_id, sizeof(o.tre_id), "TRE-00000002");
+	sl = statement(&o, tre->sign_key, st_);
+	completion_refused(d, "r-3", st_, sl, now, OM_EDRF_OUTCOME_BINDING, "another TRE_id");
+	o = g;
+	snprintf(o.imsi, sizeof(o.imsi), "%s", OLD_IMSI);
+	sl = statement(&o, tre->sign_key, st_);
+	completion_refused(d, "r-3", st_, sl, now, OM_EDRF_OUTCOME_BINDING, "our own IMSI");
+	int later0 = -1;
+	CHECK_INT(drf_removals_due(d, now, &later0), 0);
+	CHECK_INT(later0, 0); /* nothing queued for release by any of them */
+	sl = statement(&g, tre->sign_key, st_);
+	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", st_, sl, now), 0);
+	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", st_, sl, now + 1), 0); /* again: no-op */
+	o = g;
+	o.counter = 9; /* an older copy of the TRE */
+	sl = statement(&o, tre->sign_key, st_);
+	completion_refused(d, "r-3", st_, sl, now + 1, OM_EDRF_COUNTER, "a lower counter");
 	int later = -1;
 	CHECK_INT(drf_removals_due(d, now, &later), 0);
 	CHECK_INT(later, 1);

@@ -80,6 +80,10 @@ static int status_of(int rc)
 	case OM_EDRF_CODE_EXPIRED:
 	case OM_EDRF_STALE:
 	case OM_EOBJ_SIGNATURE:
+	case OM_EDRF_OUTCOME:
+	case OM_EDRF_OUTCOME_BINDING:
+	case OM_EDRF_OUTCOME_FALLBACK:
+	case OM_EDRF_COUNTER:
 		return 403;
 	case OM_EDRF_DEVICE:
 	case OM_EDRF_NOT_OURS:
@@ -160,11 +164,14 @@ static void completed(struct om_http_req *r, void *arg)
 	}
 	memcpy(rid, path, n);
 	rid[n] = '\0';
+	size_t blen = 0;
+	const uint8_t *body = om_http_req_body(r, &blen);
 	if (!peer) {
 		rc = OM_EDRF_PEER;
 	} else {
 		pthread_mutex_lock(h->lock);
-		rc = drf_handover_completed(h->drf, peer->sho_id, rid, (int64_t)time(NULL));
+		/* the body is the TRE's outcome statement (issue 12): the core verifies it before anything moves */
+		rc = drf_handover_completed(h->drf, peer->sho_id, rid, body, blen, (int64_t)time(NULL));
 		pthread_mutex_unlock(h->lock);
 	}
 	if (rc == OM_EDRF_PEER) /* the core logs its own refusals and the completion */

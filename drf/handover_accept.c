@@ -4,11 +4,13 @@
  * becomes a bootstrap signed by us (B.2.3.3), or a refusal with a reason
  * that changes nothing. The order of the checks is in docs/drf.md.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include <openmcim/outcome.h>
 #include <openmcim/pki.h>
 
 #include "drf_int.h"
@@ -306,17 +308,25 @@ out:
 	return r;
 }
 
-int drf_handover_completed(struct drf *d, const char *sender, const char *request_id, int64_t now)
+/* What the register says about a handover and its device, for the completion. */
+struct completion {
+	int done;
+	char tre_id[OM_TRE_ID_MAX + 1], imsi[DRF_IMSI_MAX + 1];
+	uint32_t sequence;
+	int64_t accepted;
+	uint64_t counter;
+	X509 *sign_cert; /* NULL when none is on record */
+};
+
+static int completion_read(struct drf *d, const char *sender, const char *request_id, struct completion *c)
 {
 	struct om_stmt *st = NULL;
-	char tre_id[OM_TRE_ID_MAX + 1], imsi[DRF_IMSI_MAX + 1];
+	size_t l = 0;
 	int r;
-	if (!d || !sender || !request_id)
-		return OM_EINVAL;
-	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
-		return r;
+	memset(c, 0, sizeof(*c));
 	if ((r = om_stmt_prepare(d->db,
-				 "SELECT h.state, h.tre_id, v.imsi FROM handover h JOIN device v ON v.tre_id = h.tre_id"
+				 "SELECT h.state, h.tre_id, v.imsi, h.sequence, h.accepted, v.counter, v.sign_cert"
+				 " FROM handover h JOIN device v ON v.tre_id = h.tre_id"
 				 " WHERE h.sender = ?1 AND h.request_id = ?2",
 				 &st)) < 0 ||
 	    (r = om_stmt_bind_text(st, 1, sender)) < 0 || (r = om_stmt_bind_text(st, 2, request_id)) < 0)
@@ -326,12 +336,70 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 		r = r < 0 ? r : OM_EDRF_STATE;
 		goto out;
 	}
-	int done = strcmp(om_stmt_col_text(st, 0), "completed") == 0;
-	snprintf(tre_id, sizeof(tre_id), "%s", om_stmt_col_text(st, 1));
-	snprintf(imsi, sizeof(imsi), "%s", om_stmt_col_text(st, 2));
+	c->done = strcmp(om_stmt_col_text(st, 0), "completed") == 0;
+	snprintf(c->tre_id, sizeof(c->tre_id), "%s", om_stmt_col_text(st, 1));
+	snprintf(c->imsi, sizeof(c->imsi), "%s", om_stmt_col_text(st, 2));
+	c->sequence = (uint32_t)om_stmt_col_int64(st, 3);
+	c->accepted = om_stmt_col_int64(st, 4);
+	c->counter = (uint64_t)om_stmt_col_int64(st, 5);
+	const void *der = om_stmt_col_blob(st, 6, &l);
+	r = 0;
+	if (der && l && om_cert_decode(&c->sign_cert, OM_ENC_DER, der, l) < 0)
+		c->sign_cert = NULL; /* checked on the way in: unreadable now is corruption, and refuses */
+out:
 	om_stmt_finalize(st);
-	st = NULL;
-	if (done) {
+	return r;
+}
+
+/* The TRE's statement against this handover (drf.h). 0 or a code with *why. */
+static int statement_check(const struct completion *c, const uint8_t *stmt, size_t len, struct om_outcome *o,
+			   const char **why)
+{
+	int r;
+	if (!c->sign_cert) {
+		*why = "no-cert-tre-on-record";
+		return OM_EDRF_OUTCOME;
+	}
+	if (!stmt || (r = om_outcome_verify(stmt, len, X509_get0_pubkey(c->sign_cert), o)) < 0) {
+		*why = "statement-not-the-tre's";
+		return OM_EDRF_OUTCOME;
+	}
+	if (strcmp(o->tre_id, c->tre_id) || o->sequence != c->sequence || o->time < c->accepted - DRF_OUTCOME_SKEW ||
+	    !strcmp(o->imsi, c->imsi)) {
+		*why = "statement-of-another-handover";
+		return OM_EDRF_OUTCOME_BINDING;
+	}
+	if (o->outcome != OM_OUTCOME_ACTIVE) {
+		*why = "statement-says-fallback";
+		return OM_EDRF_OUTCOME_FALLBACK;
+	}
+	if (o->counter < c->counter || o->counter > INT64_MAX) {
+		*why = "older-copy-of-the-tre";
+		return OM_EDRF_COUNTER;
+	}
+	return 0;
+}
+
+int drf_handover_completed(struct drf *d, const char *sender, const char *request_id, const uint8_t *statement,
+			   size_t statement_len, int64_t now)
+{
+	struct om_stmt *st = NULL;
+	struct completion c;
+	struct om_outcome o;
+	const char *why = "unknown-handover";
+	int r;
+	memset(&c, 0, sizeof(c));
+	memset(&o, 0, sizeof(o));
+	if (!d || !sender || !request_id)
+		return OM_EINVAL;
+	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+		return r;
+	if ((r = completion_read(d, sender, request_id, &c)) < 0)
+		goto out;
+	/* issue 12: the release rests on what the TRE signed, not on what the new SHO says */
+	if ((r = statement_check(&c, statement, statement_len, &o, &why)) < 0)
+		goto out;
+	if (c.done) {
 		r = 0; /* reported before: idempotent */
 		goto out;
 	}
@@ -341,25 +409,31 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 	    (r = om_stmt_bind_int64(st, 3, now)) < 0 || (r = drf_step_done(st)) < 0)
 		goto out;
 	om_stmt_finalize(st);
-	if ((r = om_stmt_prepare(d->db, "UPDATE device SET ours = 0 WHERE tre_id = ?1", &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, tre_id)) < 0 || (r = drf_step_done(st)) < 0)
+	if ((r = om_stmt_prepare(d->db, "UPDATE device SET ours = 0, counter = ?2 WHERE tre_id = ?1", &st)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, c.tre_id)) < 0 || (r = om_stmt_bind_int64(st, 2, (int64_t)o.counter)) < 0 ||
+	    (r = drf_step_done(st)) < 0)
 		goto out;
 	om_stmt_finalize(st);
 	if ((r = om_stmt_prepare(d->db, "INSERT OR IGNORE INTO removal (imsi, tre_id, due) VALUES (?1, ?2, ?3)",
 				 &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, imsi)) < 0 || (r = om_stmt_bind_text(st, 2, tre_id)) < 0 ||
+	    (r = om_stmt_bind_text(st, 1, c.imsi)) < 0 || (r = om_stmt_bind_text(st, 2, c.tre_id)) < 0 ||
 	    (r = om_stmt_bind_int64(st, 3, now + d->grace_s)) < 0 || (r = drf_step_done(st)) < 0)
 		goto out;
 	om_stmt_finalize(st);
 	st = NULL;
 	if ((r = om_store_commit(d->db)) == 0)
-		om_info("drf-handover-completed", "sender=%s request=%s tre_id=%s imsi=%s removal_due=%lld", sender,
-			request_id, tre_id, imsi, (long long)(now + d->grace_s));
+		om_info("drf-handover-completed",
+			"sender=%s request=%s tre_id=%s imsi=%s new_imsi=%s counter=%llu removal_due=%lld", sender,
+			request_id, c.tre_id, c.imsi, o.imsi, (unsigned long long)o.counter,
+			(long long)(now + d->grace_s));
+	X509_free(c.sign_cert);
 	return r;
 out:
 	om_stmt_finalize(st);
 	om_store_rollback(d->db);
-	if (r == OM_EDRF_STATE)
-		om_notice("drf-completed-refused", "sender=%s request=%s reason=unknown-handover", sender, request_id);
+	if (r < 0)
+		om_notice("drf-completed-refused", "sender=%s request=%s reason=%s code=%s", sender, request_id, why,
+			  om_errname(r));
+	X509_free(c.sign_cert);
 	return r;
 }

@@ -54,6 +54,10 @@ static const struct om_store_migration schema[] = {
 	  " tre_id TEXT NOT NULL REFERENCES device(tre_id),"
 	  " due INTEGER NOT NULL,"
 	  " done INTEGER);" },
+	/* issue 12: the completion must carry the TRE's signed outcome statement, verified with the device's
+	 * Cert_TRE (TRE_SIGNING); the highest state counter a statement showed is kept */
+	{ "ALTER TABLE device ADD COLUMN sign_cert BLOB;"
+	  "ALTER TABLE device ADD COLUMN counter INTEGER NOT NULL DEFAULT 0 CHECK (counter >= 0);" },
 };
 
 int drf_text_ok(const char *s, size_t max, char lo)
@@ -192,6 +196,8 @@ struct dev_arg {
 	const uint8_t *cert;
 	size_t cert_len;
 	uint32_t sequence;
+	const uint8_t *sign_cert; /* NULL: none on record (such a device's completion is always refused) */
+	size_t sign_cert_len;
 };
 
 static int bind_dev(struct om_stmt *st, const void *arg)
@@ -202,11 +208,14 @@ static int bind_dev(struct om_stmt *st, const void *arg)
 	    (r = om_stmt_bind_int64(st, 3, a->since)) < 0 || (r = om_stmt_bind_blob(st, 4, a->cert, a->cert_len)) < 0 ||
 	    (r = om_stmt_bind_text(st, 5, a->owner)) < 0 || (r = om_stmt_bind_int64(st, 6, a->sequence)) < 0)
 		return r;
-	return 0;
+	if (a->sign_cert)
+		return om_stmt_bind_blob(st, 7, a->sign_cert, a->sign_cert_len);
+	return om_stmt_bind_null(st, 7);
 }
 
 int drf_device_add(struct drf *d, const char *tre_id, const char *imsi, int64_t since, const uint8_t *enc_cert_der,
-		   size_t enc_cert_len, const char *owner, uint32_t sequence)
+		   size_t enc_cert_len, const uint8_t *sign_cert_der, size_t sign_cert_len, const char *owner,
+		   uint32_t sequence)
 {
 	if (!d)
 		return OM_EINVAL;
@@ -219,14 +228,19 @@ int drf_device_add(struct drf *d, const char *tre_id, const char *imsi, int64_t 
 		om_notice("drf-device-refused", "tre_id=%s reason=enc-cert", tre_id);
 		return OM_EDRF_CERT;
 	}
-	struct dev_arg a = { tre_id, imsi, owner, since, enc_cert_der, enc_cert_len, sequence };
+	if (sign_cert_der && cert_for(sign_cert_der, sign_cert_len, OM_CERT_TRE_SIGNING, tre_id) < 0) {
+		om_notice("drf-device-refused", "tre_id=%s reason=sign-cert", tre_id);
+		return OM_EDRF_CERT;
+	}
+	struct dev_arg a = { tre_id, imsi, owner, since, enc_cert_der, enc_cert_len, sequence, sign_cert_der,
+			     sign_cert_len };
 	int r = insert_once(d,
-			    "INSERT INTO device (tre_id, imsi, since, enc_cert, owner, sequence)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			    "INSERT INTO device (tre_id, imsi, since, enc_cert, owner, sequence, sign_cert)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 			    "SELECT 1 FROM device WHERE tre_id = ?1 AND imsi = ?2 AND since = ?3 AND enc_cert = ?4"
-			    " AND owner = ?5 AND sequence >= ?6",
+			    " AND owner = ?5 AND sequence >= ?6 AND sign_cert IS ?7",
 			    "SELECT 1 FROM device WHERE tre_id = ?1 AND ?2 IS NOT NULL AND ?3 IS NOT NULL AND"
-			    " ?4 IS NOT NULL AND ?5 IS NOT NULL AND ?6 IS NOT NULL",
+			    " ?4 IS NOT NULL AND ?5 IS NOT NULL AND ?6 IS NOT NULL AND (?7 IS NULL OR ?7 IS NOT NULL)",
 			    bind_dev, &a);
 	if (r == 0)
 		om_info("drf-device-add", "tre_id=%s imsi=%s sequence=%u", tre_id, imsi, sequence);

@@ -562,7 +562,7 @@ static int fill_drf(struct lab *l, enum lab_op op, struct sho_device_in *note, s
 	}
 	for (size_t i = 0; op == LAB_RO && rc == 0 && i < n_note; i++) {
 		rc = drf_device_add(d, note[i].tre_id, priv(l)->pcid[i], now, note[i].cert_enc, note[i].cert_enc_len,
-				    LAB_OWNER, 0);
+				    note[i].cert_sign, note[i].cert_sign_len, LAB_OWNER, 0);
 		if (rc < 0)
 			fail(why, why_len, OM_ELAB_SETUP, "%s: device %s: %s", db, note[i].tre_id, om_strerror(rc));
 		lab_progress("RO's DRF register", i + 1, n_note);

@@ -276,7 +276,7 @@ int main(void)
 	CHECK_INT(om_cert_encode(enc_cert, OM_ENC_DER, &enc_der, &enc_len), 0);
 	CHECK_INT(om_cert_encode(sho_b_cert, OM_ENC_DER, &b_der, &b_len), 0);
 	if (d) {
-		CHECK_INT(drf_device_add(d, TRE_A, "001019000000001", now - 100, enc_der, enc_len, OWNER, 0), 0);
+		CHECK_INT(drf_device_add(d, TRE_A, "001019000000001", now - 100, enc_der, enc_len, NULL, 0, OWNER, 0), 0);
 		CHECK_INT(drf_operator_add(d, "SHO-B", b_der, b_len, now), 0);
 		CHECK_INT(drf_transfer_code_issue(d, TRE_A, now, 0, code), 0);
 		drf_close(d);

@@ -21,7 +21,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: openmcim drf-admin --db PATH <command> ...\n"
-		   "  device add TRE_ID IMSI ENC_CERT.pem OWNER [SEQUENCE]\n"
+		   "  device add TRE_ID IMSI ENC_CERT.pem OWNER [SEQUENCE [SIGN_CERT.pem]]\n"
 		   "  lock TRE_ID UNTIL_EPOCH_SECONDS        (0 lifts the lock)\n"
 		   "  transfer-code TRE_ID [VALID_SECONDS]   (prints the code once)\n"
 		   "  operator add SHO_ID SHO_SIGNING_CERT.pem\n"
@@ -62,11 +62,15 @@ static int run(struct drf *d, int argc, char **argv)
 	uint8_t *der = NULL;
 	size_t len = 0;
 	int r = CLI_EUSAGE;
-	if (argc >= 6 && argc <= 7 && !strcmp(argv[0], "device") && !strcmp(argv[1], "add")) {
-		if (argc == 7 && (num(argv[6], &v) < 0 || v > UINT32_MAX))
+	if (argc >= 6 && argc <= 8 && !strcmp(argv[0], "device") && !strcmp(argv[1], "add")) {
+		uint8_t *sign = NULL;
+		size_t sign_len = 0;
+		if (argc >= 7 && (num(argv[6], &v) < 0 || v > UINT32_MAX))
 			goto out;
-		if ((r = der_of(argv[4], &der, &len)) == 0)
-			r = drf_device_add(d, argv[2], argv[3], now, der, len, argv[5], (uint32_t)v);
+		/* the TRE_SIGNING certificate verifies the outcome statement of a later change (issue 12) */
+		if ((r = der_of(argv[4], &der, &len)) == 0 && (argc < 8 || (r = der_of(argv[7], &sign, &sign_len)) == 0))
+			r = drf_device_add(d, argv[2], argv[3], now, der, len, sign, sign_len, argv[5], (uint32_t)v);
+		om_pki_free(sign, sign_len);
 	} else if (argc == 3 && !strcmp(argv[0], "lock")) {
 		if (num(argv[2], &v) < 0)
 			goto out;
