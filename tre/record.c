@@ -11,6 +11,7 @@
 #include <openssl/param_build.h>
 #include <openssl/params.h>
 
+#include <openmcim/be.h>
 #include <openmcim/pki.h>
 
 #include "record.h"
@@ -112,19 +113,6 @@ static void w_str(struct wbuf *w, uint8_t tag, const char *s)
 	w_tlv(w, tag, s, strlen(s));
 }
 
-static void w_be(uint8_t *out, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t r_be(const uint8_t *in, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | in[i];
-	return v;
-}
 
 static int w_finish(struct wbuf *w, uint8_t **out, size_t *len)
 {
@@ -180,7 +168,7 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 	w_tlv(&w, ST_ROOT, s->root.p, s->root.len);
 	if (s->root_prev.len)
 		w_tlv(&w, ST_ROOT_PREV, s->root_prev.p, s->root_prev.len);
-	w_be(v, s->sequence, 4);
+	om_be_put(v, s->sequence, 4);
 	w_tlv(&w, ST_SEQUENCE, v, 4);
 	for (size_t i = 0; i < s->n_seen; i++)
 		w_tlv(&w, ST_SEEN, s->seen[i], OM_NONCE_LEN);
@@ -198,7 +186,7 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 		w_tlv(&w, ST_ACTIVE, s->active, OM_MCIM_MID_LEN);
 	if (s->pending) {
 		memcpy(v, s->pend_prev, OM_MCIM_MID_LEN);
-		w_be(v + OM_MCIM_MID_LEN, (uint64_t)s->deadline, 8);
+		om_be_put(v + OM_MCIM_MID_LEN, (uint64_t)s->deadline, 8);
 		w_tlv(&w, ST_PENDING, v, OM_MCIM_MID_LEN + 8);
 	}
 	if (s->session.present) {
@@ -216,7 +204,7 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 		w_bytes(&w, se->nonce_b, OM_NONCE_LEN);
 		w_small_str(&w, se->imsi);
 	}
-	w_be(v, s->counter, 8);
+	om_be_put(v, s->counter, 8);
 	w_tlv(&w, ST_COUNTER, v, 8);
 	OPENSSL_cleanse(v, sizeof(v));
 	return w_finish(&w, out, len);
@@ -306,7 +294,7 @@ static int state_field(struct tre_state *s, unsigned version, uint8_t tag, const
 	case ST_SEQUENCE:
 		if (n != 4)
 			return OM_ETRE_STATE;
-		s->sequence = (uint32_t)r_be(v, 4);
+		s->sequence = (uint32_t)om_be_get(v, 4);
 		return 0;
 	case ST_SEEN:
 		if (n != OM_NONCE_LEN || s->n_seen >= TRE_REPLAY_MAX)
@@ -340,7 +328,7 @@ static int state_field(struct tre_state *s, unsigned version, uint8_t tag, const
 		if (n != OM_MCIM_MID_LEN + 8)
 			return OM_ETRE_STATE;
 		memcpy(s->pend_prev, v, OM_MCIM_MID_LEN);
-		uint64_t d = r_be(v + OM_MCIM_MID_LEN, 8);
+		uint64_t d = om_be_get(v + OM_MCIM_MID_LEN, 8);
 		if (d > INT64_MAX)
 			return OM_ETRE_STATE;
 		s->deadline = (int64_t)d;
@@ -380,7 +368,7 @@ static int state_field(struct tre_state *s, unsigned version, uint8_t tag, const
 	case ST_COUNTER:
 		if (n != 8)
 			return OM_ETRE_STATE;
-		s->counter = r_be(v, 8);
+		s->counter = om_be_get(v, 8);
 		return 0;
 	default:
 		return OM_ETRE_STATE;
@@ -414,7 +402,7 @@ static int walk(const uint8_t *in, size_t len, const uint8_t magic[static 4], un
 		if (len - off < 3)
 			return OM_ETRE_STATE;
 		uint8_t tag = in[off];
-		size_t n = (size_t)r_be(in + off + 1, 2);
+		size_t n = (size_t)om_be_get(in + off + 1, 2);
 		off += 3;
 		if (n > len - off || tag == 0 || tag > last)
 			return OM_ETRE_STATE;
@@ -528,7 +516,7 @@ int tre_mid_encode(const struct tre_mid_record *m, uint8_t **out, size_t *len)
 	w_tlv(&w, MR_MCIM, tlv, (size_t)n);
 	w_tlv(&w, MR_SQN, sqn, sizeof(sqn));
 	uint8_t c8[8];
-	w_be(c8, m->counter, 8);
+	om_be_put(c8, m->counter, 8);
 	w_tlv(&w, MR_COUNTER, c8, 8);
 	rc = w_finish(&w, out, len);
 out:
@@ -559,7 +547,7 @@ static int mid_field_cb(void *ctx, uint8_t tag, const uint8_t *v, size_t n)
 	case MR_COUNTER:
 		if (n != 8)
 			return OM_ETRE_STATE;
-		m->counter = r_be(v, 8);
+		m->counter = om_be_get(v, 8);
 		return 0;
 	default:
 		return OM_ETRE_STATE;

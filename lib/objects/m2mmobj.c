@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/be.h>
 #include <openmcim/mobj.h>
 
 #include "mobj_int.h"
@@ -63,8 +64,7 @@ int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[stati
 	    (r = put_raw(out, cap, &o, nonce_a, OM_NONCE_LEN)) < 0 ||
 	    (r = put_raw(out, cap, &o, nonce_b, OM_NONCE_LEN)) < 0)
 		goto out;
-	for (int i = 0; i < 8; i++)
-		c8[i] = (uint8_t)(info->counter >> (56 - 8 * i));
+	om_be_put(c8, info->counter, 8);
 	if ((r = put_raw(out, cap, &o, c8, 8)) < 0)
 		goto out;
 	n8 = (uint8_t)info->n_measurements;
@@ -98,8 +98,7 @@ static int parse_body(struct omo_rd *d, uint8_t version, struct om_tre_info *t, 
 	if (version >= 2) {
 		if ((r = omo_take_raw(d, c8, 8)) < 0)
 			return r;
-		for (int i = 0; i < 8; i++)
-			t->counter = t->counter << 8 | c8[i];
+		t->counter = om_be_get(c8, 8);
 	}
 	if ((r = omo_take_raw(d, &n8, 1)) < 0)
 		return r;

@@ -224,6 +224,20 @@ static void the_other_object_type_is_refused(void)
 	EVP_PKEY_free(pub);
 }
 
+/* Re-sign an EC-signed object after its signed part was edited in place (signed_len bytes). */
+static void resign_ec(EVP_PKEY *key, uint8_t *obj, size_t signed_len)
+{
+	uint8_t sig[OM_SIG_MAX_LEN];
+	int sl = om_sign(key, obj, signed_len, sig);
+	CHECK(sl > 0);
+	const unsigned char *p = sig;
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, sl);
+	CHECK(es != NULL);
+	BN_bn2binpad(ECDSA_SIG_get0_r(es), obj + signed_len, 32);
+	BN_bn2binpad(ECDSA_SIG_get0_s(es), obj + signed_len + 32, 32);
+	ECDSA_SIG_free(es);
+}
+
 static void measurement_count_is_bounded(void)
 {
 	EVP_PKEY *key = tk_key(OM_KEY_EC_P256), *pub = tk_public(key);
@@ -245,34 +259,10 @@ static void measurement_count_is_bounded(void)
 	size_t count_at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32 + 8;
 	CHECK_INT(obj[count_at], OM_MEASUREMENTS_MAX);
 	obj[count_at] = OM_MEASUREMENTS_MAX + 1;
-	uint8_t sig[OM_SIG_MAX_LEN];
-	size_t signed_len = (size_t)n - 64;
-	int sl = om_sign(key, obj, signed_len, sig);
-	CHECK(sl > 0);
-	/* DER to r|s for the EC scheme */
-	const unsigned char *p = sig;
-	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, sl);
-	CHECK(es != NULL);
-	BN_bn2binpad(ECDSA_SIG_get0_r(es), obj + signed_len, 32);
-	BN_bn2binpad(ECDSA_SIG_get0_s(es), obj + signed_len + 32, 32);
-	ECDSA_SIG_free(es);
+	resign_ec(key, obj, (size_t)n - 64);
 	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_COUNT);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(pub);
-}
-
-/* Re-sign an EC-signed object after its signed part was edited in place (signed_len bytes). */
-static void resign_ec(EVP_PKEY *key, uint8_t *obj, size_t signed_len)
-{
-	uint8_t sig[OM_SIG_MAX_LEN];
-	int sl = om_sign(key, obj, signed_len, sig);
-	CHECK(sl > 0);
-	const unsigned char *p = sig;
-	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, sl);
-	CHECK(es != NULL);
-	BN_bn2binpad(ECDSA_SIG_get0_r(es), obj + signed_len, 32);
-	BN_bn2binpad(ECDSA_SIG_get0_s(es), obj + signed_len + 32, 32);
-	ECDSA_SIG_free(es);
 }
 
 /* Version 2 carries the TRE's state counter after nonceB; a version 1 object still reads, counter 0. */

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include <openmcim/be.h>
 #include <openmcim/outcome.h>
 
 #include "mobj_int.h"
@@ -28,19 +29,6 @@ static int imsi_ok(const char *s, size_t n)
 	return 1;
 }
 
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t get_be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 int om_outcome_build(const struct om_outcome *o, EVP_PKEY *key, uint8_t *out, size_t cap)
 {
@@ -69,9 +57,9 @@ int om_outcome_build(const struct om_outcome *o, EVP_PKEY *key, uint8_t *out, si
 	out[o_++] = (uint8_t)o->outcome;
 	memcpy(out + o_, o->nonce_b, OM_NONCE_LEN);
 	o_ += OM_NONCE_LEN;
-	put_be(out + o_, o->sequence, 4);
-	put_be(out + o_ + 4, o->counter, 8);
-	put_be(out + o_ + 12, (uint64_t)o->time, 8);
+	om_be_put(out + o_, o->sequence, 4);
+	om_be_put(out + o_ + 4, o->counter, 8);
+	om_be_put(out + o_ + 12, (uint64_t)o->time, 8);
 	o_ += 20;
 	r = omo_mobj_sign(MOBJ_TYPE_OUTCOME, key, out, cap, o_ - MOBJ_HDR);
 out:
@@ -105,9 +93,9 @@ int om_outcome_verify(const uint8_t *obj, size_t len, EVP_PKEY *tre_sign_pub, st
 	    (tail[12] & 0x80))
 		return OM_EOBJ_FIELD;
 	t.outcome = kind;
-	t.sequence = (uint32_t)get_be(tail, 4);
-	t.counter = get_be(tail + 4, 8);
-	t.time = (int64_t)get_be(tail + 12, 8);
+	t.sequence = (uint32_t)om_be_get(tail, 4);
+	t.counter = om_be_get(tail + 4, 8);
+	t.time = (int64_t)om_be_get(tail + 12, 8);
 	*o = t;
 	return 0;
 }
