@@ -81,7 +81,7 @@ static void issue_one(const struct om_ca *ca, const struct csr_der *c, size_t *b
 	X509 *s = NULL;
 	uint8_t *a = NULL;
 	size_t alen = 0;
-	struct om_issue want = { OM_CERT_TRE_SIGNING, c->tre_id, 0, 0, NULL };
+	struct om_issue want = { OM_CERT_TRE_SIGNING, c->tre_id, 0, 0, NULL, NULL };
 	int r;
 	if ((r = om_csr_decode(&req, OM_ENC_DER, c->der, c->len)) < 0 ||
 	    (r = om_ca_issue(ca, req, &want, &s)) < 0 ||

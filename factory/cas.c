@@ -26,7 +26,7 @@ static int save_pair(const char *dir, const char *base, EVP_PKEY *key, X509 *cer
 static int issue_sho(const struct om_ca *root, EVP_PKEY *key, const char *ro_id, X509 **out)
 {
 	X509_REQ *csr = NULL;
-	struct om_issue want = { OM_CERT_SHO_SIGNING, ro_id, 0, 0, NULL };
+	struct om_issue want = { .profile = OM_CERT_SHO_SIGNING, .cn = ro_id };
 	int rc = om_csr_create(&csr, key, ro_id, NULL);
 	if (rc == 0)
 		rc = om_ca_issue(root, csr, &want, out);

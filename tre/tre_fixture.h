@@ -46,7 +46,7 @@ static inline X509 *fx_issue(struct om_ca *ca, EVP_PKEY *key, const char *cn, en
 {
 	X509_REQ *csr = NULL;
 	X509 *cert = NULL;
-	struct om_issue req = { profile, cn, nb, na, NULL };
+	struct om_issue req = { profile, cn, nb, na, NULL, NULL };
 	int rc = om_csr_create(&csr, key, cn, NULL);
 	if (!rc)
 		rc = om_ca_issue(ca, csr, &req, &cert);

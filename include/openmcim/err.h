@@ -82,6 +82,8 @@ enum om_err {
 	OM_EPKI_SIGNATURE = -315,     /* signature over the data does not verify */
 	OM_EPKI_KEY_MISMATCH = -316,  /* private key does not match the certificate */
 	OM_EPKI_NOT_CA = -317,        /* certificate is not a CA certificate */
+	OM_EPKI_NO_CLAIM = -318,      /* certificate carries no owner claim verifier, or a malformed one */
+	OM_EPKI_CLAIM = -319,         /* owner claim secret does not match the certificate's verifier */
 	/* pki: add new codes here */
 
 	/* tre: -400 .. -499 (issue 3) */
@@ -219,6 +221,8 @@ enum om_err {
 	OM_ESHO_PEER = -976,          /* no peer (DRF address and CA) configured for the device's current SHO */
 	OM_ESHO_PEER_TRANSPORT = -977, /* the current SHO's DRF unreachable, TLS failed or no answer in time */
 	OM_ESHO_PEER_ANSWER = -978,   /* the current SHO's DRF answered something we cannot read */
+	OM_ESHO_CLAIM = -979,         /* no owner claim secret, or not the one the device's Cert_TRE commits to */
+	OM_ESHO_CLAIM_OLD = -980,     /* a genuine claim, but not of a later owner than the one registered */
 	/* sho: add new codes here */
 
 	/* drf (discovery and registration function, handovers): -1000 .. -1049 */

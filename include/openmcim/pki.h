@@ -38,6 +38,7 @@
 #define OM_OID_TRE_ENCRYPTION OM_OID_ARC ".2" /* EKU: PuK_TRE wraps MCIM */
 #define OM_OID_SHO_SIGNING OM_OID_ARC ".3"    /* EKU: SHO signs bootstrap, M2MMCIMMobj */
 #define OM_OID_ENCRYPTION_KEY OM_OID_ARC ".4" /* CSR attribute: the TRE's encryption key */
+#define OM_OID_OWNER_CLAIM OM_OID_ARC ".5"    /* extension of TRE_SIGNING: the owner claim verifier (claim.h) */
 
 enum om_key_type {
 	OM_KEY_EC_P256 = 1, /* signatures (ECDSA) or encryption (ECIES) */
@@ -205,6 +206,7 @@ struct om_issue {
 	time_t not_before;   /* 0: now */
 	time_t not_after;    /* 0: not_before + default, cut at the CA's not_after */
 	const char *dns_name; /* OPERATOR_TLS: a subjectAltName dNSName, or NULL */
+	const uint8_t *claim_verifier; /* TRE_SIGNING: 16 bytes for omOwnerClaim (claim.h), or NULL */
 };
 
 /*
@@ -234,6 +236,16 @@ OM_NODISCARD int om_ca_issue(const struct om_ca *ca, X509_REQ *csr, const struct
 OM_NODISCARD int om_ca_issue_tre(const struct om_ca *ca, X509_REQ *csr, const char *tre_id,
 				 time_t not_before, time_t not_after, uint8_t **sign_der,
 				 size_t *sign_len, uint8_t **enc_der, size_t *enc_len);
+
+/*
+ * om_ca_issue_tre() with the owner claim verifier (claim.h, OM_CLAIM_LEN
+ * bytes, for OM_CLAIM_GENERATIONS owners) in the TRE_SIGNING certificate:
+ * what the factory issues, so that only the buyer can register the device.
+ */
+OM_NODISCARD int om_ca_issue_tre_claimed(const struct om_ca *ca, X509_REQ *csr, const char *tre_id,
+					 time_t not_before, time_t not_after, const uint8_t *claim_verifier,
+					 uint8_t **sign_der, size_t *sign_len, uint8_t **enc_der,
+					 size_t *enc_len);
 
 /* ---- verification ----------------------------------------------------------- */
 

@@ -75,6 +75,8 @@ static const struct err_row rows[] = {
 	ROW(OM_EPKI_SIGNATURE, "signature does not verify"),
 	ROW(OM_EPKI_KEY_MISMATCH, "private key does not match the certificate"),
 	ROW(OM_EPKI_NOT_CA, "not a CA certificate"),
+	ROW(OM_EPKI_NO_CLAIM, "certificate carries no owner claim verifier"),
+	ROW(OM_EPKI_CLAIM, "owner claim secret does not match the certificate"),
 	/* pki: add new rows here */
 	/* nas */
 	ROW(OM_ENAS_TRUNCATED, "NAS message truncated"),
@@ -203,6 +205,8 @@ static const struct err_row rows[] = {
 	ROW(OM_ESHO_PEER, "no peer configured for the current SHO"),
 	ROW(OM_ESHO_PEER_TRANSPORT, "current SHO's DRF unreachable or silent"),
 	ROW(OM_ESHO_PEER_ANSWER, "current SHO's DRF answer unreadable"),
+	ROW(OM_ESHO_CLAIM, "no owner claim secret, or not the device's"),
+	ROW(OM_ESHO_CLAIM_OLD, "owner claim not of a later owner than the registered one"),
 	/* sho: add new rows here */
 	/* drf */
 	ROW(OM_EDRF_OPERATOR, "sender is not a known operator"),

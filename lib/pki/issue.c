@@ -156,6 +156,8 @@ static int issue(const struct om_ca *ca, const X509_PUBKEY *spki, enum om_key_ty
 		goto out;
 	if (req->dns_name && (r = add_dns_name(cert, req->dns_name)) < 0)
 		goto out;
+	if (req->claim_verifier && (r = pki_add_claim(cert, req->claim_verifier)) < 0)
+		goto out;
 	if ((r = pki_sign_cert(cert, ca->key)) < 0)
 		goto out;
 	r = OM_ECRYPTO;
@@ -179,6 +181,8 @@ static int check_request(const struct om_ca *ca, const struct om_issue *req)
 	    om_cert_default_validity(req->profile) == 0)
 		return OM_EINVAL;
 	if (req->dns_name && req->profile != OM_CERT_OPERATOR_TLS)
+		return OM_EINVAL;
+	if (req->claim_verifier && req->profile != OM_CERT_TRE_SIGNING)
 		return OM_EINVAL;
 	int r = pki_init();
 	if (r < 0)
@@ -216,7 +220,15 @@ int om_ca_issue_tre(const struct om_ca *ca, X509_REQ *csr, const char *tre_id, t
 		    time_t not_after, uint8_t **sign_der, size_t *sign_len, uint8_t **enc_der,
 		    size_t *enc_len)
 {
-	struct om_issue req = { OM_CERT_TRE_SIGNING, tre_id, not_before, not_after, NULL };
+	return om_ca_issue_tre_claimed(ca, csr, tre_id, not_before, not_after, NULL, sign_der, sign_len, enc_der,
+				       enc_len);
+}
+
+int om_ca_issue_tre_claimed(const struct om_ca *ca, X509_REQ *csr, const char *tre_id, time_t not_before,
+			    time_t not_after, const uint8_t *claim_verifier, uint8_t **sign_der, size_t *sign_len,
+			    uint8_t **enc_der, size_t *enc_len)
+{
+	struct om_issue req = { OM_CERT_TRE_SIGNING, tre_id, not_before, not_after, NULL, claim_verifier };
 	struct pki_csr_info info;
 	uint8_t *s = NULL, *e = NULL;
 	size_t slen = 0, elen = 0;
@@ -234,6 +246,7 @@ int om_ca_issue_tre(const struct om_ca *ca, X509_REQ *csr, const char *tre_id, t
 	if ((r = issue(ca, info.key, info.key_type, &req, &s, &slen)) < 0)
 		goto out;
 	req.profile = OM_CERT_TRE_ENCRYPTION;
+	req.claim_verifier = NULL;
 	if ((r = issue(ca, info.enc_key, info.enc_key_type, &req, &e, &elen)) < 0)
 		goto out;
 	*sign_der = s;

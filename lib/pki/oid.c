@@ -18,6 +18,7 @@ static const struct {
 	[PKI_OID_SHO_SIGNING] = { OM_OID_SHO_SIGNING, "omShoSigning", "openmcim SHO signing" },
 	[PKI_OID_ENCRYPTION_KEY] = { OM_OID_ENCRYPTION_KEY, "omEncryptionKey",
 				     "openmcim TRE encryption key" },
+	[PKI_OID_OWNER_CLAIM] = { OM_OID_OWNER_CLAIM, "omOwnerClaim", "openmcim owner claim verifier" },
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;

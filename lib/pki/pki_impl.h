@@ -16,6 +16,7 @@ enum pki_oid {
 	PKI_OID_TRE_ENCRYPTION,
 	PKI_OID_SHO_SIGNING,
 	PKI_OID_ENCRYPTION_KEY,
+	PKI_OID_OWNER_CLAIM,
 	PKI_OID_COUNT
 };
 
@@ -132,3 +133,6 @@ struct pki_csr_info {
 };
 OM_NODISCARD int pki_csr_check(X509_REQ *csr, const char *cn, int want_enc_key,
 			       struct pki_csr_info *info);
+
+/* The omOwnerClaim extension (claim.c): verifier and generation count into cert. */
+OM_NODISCARD int pki_add_claim(X509 *cert, const uint8_t *verifier);

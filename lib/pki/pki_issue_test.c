@@ -139,7 +139,7 @@ static void serial_numbers_are_random_and_positive(void)
 	struct om_ca *ca = ca_new(cak, "PVA");
 	X509_REQ *csr = NULL;
 	X509 *a = NULL, *b = NULL;
-	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-1", 0, 0, NULL };
+	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-1", 0, 0, NULL, NULL };
 
 	CHECK_INT(om_csr_create(&csr, k, "TRE-1", NULL), 0);
 	CHECK_INT(om_ca_issue(ca, csr, &req, &a), 0);
@@ -170,11 +170,11 @@ static void operator_and_ocsp_profiles_have_their_extensions(void)
 	CHECK_INT(om_ca_set_ocsp_url(sho, "http://ocsp.pva.example:8080/"), 0);
 	CHECK_INT(om_csr_create(&csr, k, "SHO-1", NULL), 0);
 	CHECK_INT(om_csr_create(&rcsr, rk, "SHO-1", NULL), 0);
-	struct om_issue t = { OM_CERT_OPERATOR_TLS, "SHO-1", 0, 0, "dpf.sho1.example" };
+	struct om_issue t = { OM_CERT_OPERATOR_TLS, "SHO-1", 0, 0, "dpf.sho1.example", NULL };
 	CHECK_INT(om_ca_issue(sho, csr, &t, &tls), 0);
-	struct om_issue o = { OM_CERT_OCSP_RESPONDER, "SHO-1", 0, 0, NULL };
+	struct om_issue o = { OM_CERT_OCSP_RESPONDER, "SHO-1", 0, 0, NULL, NULL };
 	CHECK_INT(om_ca_issue(sho, csr, &o, &ocsp), 0);
-	struct om_issue s = { OM_CERT_SHO_SIGNING, "SHO-1", 0, 0, NULL };
+	struct om_issue s = { OM_CERT_SHO_SIGNING, "SHO-1", 0, 0, NULL, NULL };
 	CHECK_INT(om_ca_issue(sho, rcsr, &s, &ss), 0);
 
 	CHECK_INT(om_cert_check_profile(tls, OM_CERT_OPERATOR_TLS), 0);
@@ -291,7 +291,7 @@ static void refuses_csr_for_another_identity(void)
 {
 	struct fixture f;
 	setup(&f);
-	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-8", 0, 0, NULL };
+	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-8", 0, 0, NULL, NULL };
 	CHECK_INT(om_ca_issue(f.ca, f.good, &req, &f.out), OM_EPKI_CSR_SUBJECT);
 	CHECK_INT(pt_issue_tre(f.ca, f.good, "TRE-70", 0, 0, &f.out, &f.out2),
 		  OM_EPKI_CSR_SUBJECT);
@@ -310,7 +310,7 @@ static void refuses_encryption_certificate_without_the_carried_key(void)
 {
 	struct fixture f;
 	setup(&f);
-	struct om_issue req = { OM_CERT_TRE_ENCRYPTION, "TRE-7", 0, 0, NULL };
+	struct om_issue req = { OM_CERT_TRE_ENCRYPTION, "TRE-7", 0, 0, NULL, NULL };
 	CHECK_INT(om_ca_issue(f.ca, f.noenc, &req, &f.out), OM_EPKI_CSR_ENC_KEY);
 	CHECK_INT(pt_issue_tre(f.ca, f.noenc, "TRE-7", 0, 0, &f.out, &f.out2),
 		  OM_EPKI_CSR_ENC_KEY);
@@ -326,7 +326,7 @@ static void refuses_csr_altered_after_signing(void)
 	CHECK(X509_NAME_add_entry_by_txt(other, "CN", MBSTRING_UTF8, (const unsigned char *)"TRE-9",
 					 -1, -1, 0));
 	CHECK(X509_REQ_set_subject_name(altered, other));
-	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-9", 0, 0, NULL };
+	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-9", 0, 0, NULL, NULL };
 	CHECK_INT(om_ca_issue(f.ca, altered, &req, &f.out), OM_EPKI_CSR_SIGNATURE);
 	/* someone on the way swaps the encryption key: keeps the TRE's signature */
 	EVP_PKEY *mine = pt_key(OM_KEY_X25519);
@@ -354,7 +354,7 @@ static void refuses_key_types_that_do_not_fit(void)
 	EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
 	EVP_PKEY *rsa1024 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
 	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, NULL };
+	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, NULL, NULL };
 
 	X509_REQ *r384 = raw_csr_with(p384, "TRE-7", "SHA256", NULL);
 	X509_REQ *r1024 = raw_csr_with(rsa1024, "TRE-7", "SHA256", NULL);
@@ -385,7 +385,7 @@ static void refuses_csr_signed_with_another_scheme(void)
 {
 	struct fixture f;
 	setup(&f);
-	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, NULL };
+	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, NULL, NULL };
 	/* RSA PKCS#1 v1.5 with SHA-1, then with SHA-256; ECDSA with SHA-1 */
 	X509_REQ *sha1 = raw_csr_with(f.rsa, "TRE-7", "SHA1", NULL);
 	X509_REQ *v15 = raw_csr_with(f.rsa, "TRE-7", "SHA256", NULL);
@@ -426,7 +426,7 @@ static void refuses_validity_outside_the_ca(void)
 	setup(&f);
 	time_t now = time(NULL);
 	time_t ca_end = now + om_cert_default_validity(OM_CERT_ROOT_CA);
-	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", now, ca_end + DAY, NULL };
+	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", now, ca_end + DAY, NULL, NULL };
 	CHECK_INT(om_ca_issue(f.ca, f.good, &req, &f.out), OM_EPKI_VALIDITY);
 	req.not_after = now; /* empty */
 	CHECK_INT(om_ca_issue(f.ca, f.good, &req, &f.out), OM_EPKI_VALIDITY);
@@ -455,28 +455,28 @@ static void refuses_bad_names(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_INT(om_csr_create(&none, f.sig, bad[i], NULL), OM_EPKI_NAME);
 		CHECK_INT(om_ca_create(&ca, f.sig, bad[i], 0, 0), OM_EPKI_NAME);
-		struct om_issue req = { OM_CERT_TRE_SIGNING, bad[i], 0, 0, NULL };
+		struct om_issue req = { OM_CERT_TRE_SIGNING, bad[i], 0, 0, NULL, NULL };
 		CHECK_INT(om_ca_issue(f.ca, f.good, &req, &f.out), OM_EPKI_NAME);
 	}
 	CHECK(none == NULL && ca == NULL);
 	const char *bad_dns[] = { "*.sho.example", "-dpf.sho.example", "dpf..sho", "dpf.sho.",
 				  "dpf_1.sho.example" };
 	for (size_t i = 0; i < sizeof(bad_dns) / sizeof(bad_dns[0]); i++) {
-		struct om_issue req = { OM_CERT_OPERATOR_TLS, "TRE-7", 0, 0, bad_dns[i] };
+		struct om_issue req = { OM_CERT_OPERATOR_TLS, "TRE-7", 0, 0, bad_dns[i], NULL };
 		CHECK_INT(om_ca_issue(f.ca, f.noenc, &req, &f.out), OM_EPKI_NAME);
 	}
 	/* a DNS name belongs in operator TLS certificates only */
-	struct om_issue tre = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, "tre.example" };
+	struct om_issue tre = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, "tre.example", NULL };
 	CHECK_INT(om_ca_issue(f.ca, f.noenc, &tre, &f.out), OM_EINVAL);
 	/* roots are made by om_ca_create(), never from a CSR */
-	struct om_issue root = { OM_CERT_ROOT_CA, "TRE-7", 0, 0, NULL };
+	struct om_issue root = { OM_CERT_ROOT_CA, "TRE-7", 0, 0, NULL, NULL };
 	CHECK_INT(om_ca_issue(f.ca, f.noenc, &root, &f.out), OM_EINVAL);
 	CHECK_INT(om_ca_set_ocsp_url(f.ca, "ftp://ocsp.example/"), OM_EPKI_NAME);
 	CHECK_INT(om_ca_set_ocsp_url(f.ca, "http://ocsp example/"), OM_EPKI_NAME);
 	CHECK_INT(om_ca_set_ocsp_url(f.ca, "http://"), OM_EPKI_NAME);
 	/* a refused URL leaves the CA as it was: still no AIA */
 	X509 *cert = NULL;
-	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, NULL };
+	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, NULL, NULL };
 	CHECK_INT(om_ca_issue(f.ca, f.noenc, &req, &cert), 0);
 	CHECK(cert && X509_get_ext_by_NID(cert, NID_info_access, -1) < 0);
 	X509_free(cert);
@@ -490,7 +490,7 @@ static void opens_an_existing_ca_and_refuses_a_mismatch(void)
 	struct om_ca *again = NULL, *none = NULL;
 	X509 *cert = NULL;
 	CHECK_INT(om_ca_open(&again, om_ca_cert(f.ca), f.cak), 0);
-	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, NULL };
+	struct om_issue req = { OM_CERT_TRE_SIGNING, "TRE-7", 0, 0, NULL, NULL };
 	CHECK_INT(om_ca_issue(again, f.noenc, &req, &cert), 0);
 	CHECK(cert && X509_verify(cert, f.cak) == 1);
 	/* the CA's certificate with another key, and a leaf as a CA */

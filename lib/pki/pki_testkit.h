@@ -47,7 +47,7 @@ static inline X509 *pt_issue(struct om_ca *ca, EVP_PKEY *k, enum om_cert_profile
 {
 	X509_REQ *csr = NULL;
 	X509 *cert = NULL;
-	struct om_issue req = { p, cn, nb, na, dns };
+	struct om_issue req = { .profile = p, .cn = cn, .not_before = nb, .not_after = na, .dns_name = dns };
 	CHECK_INT(om_csr_create(&csr, k, cn, NULL), 0);
 	CHECK_INT(om_ca_issue(ca, csr, &req, &cert), 0);
 	X509_REQ_free(csr);
