@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include <openmcim/tre.h>
@@ -93,6 +94,14 @@ int factory_run_setup(struct factory_run *run, const struct om_factory_config *c
 	if (cfg->op) {
 		run->have_op = 1;
 		memcpy(run->op, cfg->op, sizeof(run->op));
+	}
+	if (cfg->claim_key) {
+		memcpy(run->claim_key, cfg->claim_key, sizeof(run->claim_key));
+	} else if (RAND_priv_bytes(run->claim_key, sizeof(run->claim_key)) != 1) {
+		rc = OM_ERANDOM;
+		goto fail;
+	} else {
+		run->claim_key_fresh = 1;
 	}
 	if ((rc = om_factory_measurements(run->model, run->firmware, run->meas)) < 0 ||
 	    (rc = check_ro(run, cfg)) < 0)

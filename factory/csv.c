@@ -73,10 +73,12 @@ int factory_pva_row(FILE *f, const struct factory_run *run, const struct factory
 
 int factory_owner_row(FILE *f, const struct factory_run *run, const struct factory_device *d)
 {
-	char *s = b64(d->sign_der, d->sign_len), *e = b64(d->enc_der, d->enc_len);
+	char *s = b64(d->sign_der, d->sign_len), *e = b64(d->enc_der, d->enc_len), claim[OM_CLAIM_TEXT_LEN + 1];
 	int rc = OM_ENOMEM;
+	om_claim_text(d->claim, claim);
 	if (s && e)
-		rc = fprintf(f, "%s,%s,%s,%s\n", d->tre_id, s, e, run->owner_sho) < 0 ? OM_EIO : 0;
+		rc = fprintf(f, "%s,%s,%s,%s,%s\n", d->tre_id, s, e, run->owner_sho, claim) < 0 ? OM_EIO : 0;
+	OPENSSL_cleanse(claim, sizeof(claim));
 	free(s);
 	free(e);
 	return rc;

@@ -24,6 +24,7 @@ void factory_device_clear(struct factory_device *d)
 	if (!d)
 		return;
 	om_mcim_clear(&d->pcid);
+	OPENSSL_cleanse(d->claim, sizeof(d->claim));
 	om_pki_free(d->sign_der, d->sign_len);
 	om_pki_free(d->enc_der, d->enc_len);
 	memset(d, 0, sizeof(*d));
@@ -51,6 +52,7 @@ int factory_device_make(const struct factory_run *run, uint64_t i, struct factor
 {
 	EVP_PKEY *sign = NULL, *enc = NULL;
 	X509_REQ *csr = NULL;
+	uint8_t verifier[OM_CLAIM_LEN];
 	int rc;
 
 	if (!run || !d)
@@ -60,8 +62,11 @@ int factory_device_make(const struct factory_run *run, uint64_t i, struct factor
 	if ((rc = om_key_generate(&sign, OM_KEY_EC_P256)) < 0 ||
 	    (rc = om_key_generate(&enc, run->enc_key)) < 0 ||
 	    (rc = om_csr_create(&csr, sign, d->tre_id, enc)) < 0 ||
-	    (rc = om_ca_issue_tre(run->ca, csr, d->tre_id, 0, 0, &d->sign_der, &d->sign_len,
-				  &d->enc_der, &d->enc_len)) < 0 ||
+	    /* the buyer's claim secret and what Cert_TRE commits to (claim.h) */
+	    (rc = om_claim_derive(run->claim_key, d->tre_id, 0, verifier)) < 0 ||
+	    (rc = om_claim_derive(run->claim_key, d->tre_id, 1, d->claim)) < 0 ||
+	    (rc = om_ca_issue_tre_claimed(run->ca, csr, d->tre_id, 0, 0, verifier, &d->sign_der, &d->sign_len,
+					  &d->enc_der, &d->enc_len)) < 0 ||
 	    (rc = make_pcid(run, i, &d->pcid)) < 0 ||
 	    (rc = factory_personalise(run, d, sign, enc)) < 0)
 		goto out;

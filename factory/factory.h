@@ -8,8 +8,9 @@
  * root Cert_SHO[0] and the firmware's reference measurements; all written
  * into the TRE with om_tre_personalise(). Around the devices it writes the
  * RO's import file of PCID credentials, the PVA's import files, and the
- * owner's delivery note {TRE_id, Cert_TRE, SHO_id}. The layout and every
- * column are in docs/factory.md.
+ * owner's delivery note {TRE_id, Cert_TRE, SHO_id} with each device's owner
+ * claim secret, whose verifier Cert_TRE carries (claim.h). The layout and
+ * every column are in docs/factory.md.
  */
 #pragma once
 
@@ -47,6 +48,8 @@ struct om_factory_config {
 	const char *msin_first;     /* first MSIN; its digit count is the MSIN width */
 	const char *apn;            /* the PCID's APN; NULL: OM_FACTORY_DEFAULT_APN */
 	const uint8_t *op;          /* 16 bytes: OPc = MILENAGE(K, OP); NULL: random OPc */
+	const uint8_t *claim_key;   /* OM_CLAIM_KEY_LEN bytes: the manufacturer's owner claim key (claim.h);
+				       NULL: a fresh one, written to DIR/manufacturer/claim.key */
 	const char *tre_prefix;     /* NULL: OM_FACTORY_DEFAULT_PREFIX */
 	uint64_t first_serial;      /* first TRE serial; 0 means 1 */
 	const char *model;          /* TRE type; NULL: OM_FACTORY_DEFAULT_MODEL */

@@ -10,6 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openmcim/claim.h>
+#include <openmcim/hex.h>
+
 #include "check.h"
 #include "daemon_util.h"
 
@@ -92,11 +95,48 @@ int main(void)
 	CHECK(strstr(r.out, "factory: 3 devices TRE-00000001..TRE-00000003, PCID 001010000000001..001010000000003") ==
 	      r.out);
 	CHECK(r.err[0] == 0); /* no progress line when stderr is not a terminal */
-	CHECK_INT(du_count_entries(out), 4);
+	CHECK_INT(du_count_entries(out), 5);
+
+	/*
+	 * `factory claim` with the run's key: the second owner's secret, which
+	 * the first owner's (in the delivery note) is one hash step beyond
+	 */
+	char key_path[700], note[700], arg_key[720];
+	snprintf(key_path, sizeof(key_path), "%s/manufacturer/claim.key", out);
+	snprintf(note, sizeof(note), "%s/owner/delivery-note.csv", out);
+	snprintf(arg_key, sizeof(arg_key), "%s", key_path);
+	run_cli(&r, (const char *const[]){ "claim", "--claim-key", arg_key, "--tre-id", "TRE-00000002", NULL });
+	CHECK_MSG(r.status == 0, "claim: exit %d: %s", r.status, r.err);
+	CHECK(strstr(r.out, "TRE-00000002 generation=2 claim=") == r.out && strlen(r.out) == 32 + OM_CLAIM_TEXT_LEN + 1);
+	r.out[strcspn(r.out, "\n")] = 0;
+	{
+		uint8_t key[OM_CLAIM_KEY_LEN], c2[OM_CLAIM_LEN], c1[OM_CLAIM_LEN];
+		char *kt = (char *)check_slurp(key_path, NULL), *nt = (char *)check_slurp(note, NULL);
+		CHECK(kt && nt);
+		if (kt && nt) {
+			kt[strcspn(kt, "\n")] = 0;
+			CHECK_INT(om_hex_decode(key, sizeof(key), kt), 0);
+			char *row = strstr(nt, "\nTRE-00000002,");
+			char *claim1 = row ? strrchr(strtok(row + 1, "\n"), ',') : NULL;
+			CHECK(claim1 != NULL);
+			CHECK_INT(om_claim_parse(r.out + 32, c2), 0);
+			CHECK_INT(claim1 ? om_claim_parse(claim1 + 1, c1) : -1, 0);
+			uint8_t v[OM_CLAIM_LEN];
+			CHECK_INT(om_claim_derive(key, "TRE-00000002", 0, v), 0);
+			CHECK_INT(om_claim_check("TRE-00000002", c1, v, OM_CLAIM_GENERATIONS), 1);
+			CHECK_INT(om_claim_check("TRE-00000002", c2, v, OM_CLAIM_GENERATIONS), 2);
+		}
+		free(kt);
+		free(nt);
+	}
+	check_usage("--claim-key", (const char *const[]){ "claim", "--claim-key", ca_pem, "--tre-id", "T-1", NULL });
+	check_usage("--generation",
+		    (const char *const[]){ "claim", "--claim-key", arg_key, "--tre-id", "T-1", "--generation", "33", NULL });
+	check_usage("--devices", (const char *const[]){ "claim", "--claim-key", arg_key, "--devices", "1", NULL });
 
 	/* a non-empty output directory: the run above */
 	check_usage("--out", RUN_ARGS("--devices", "3", "--pcid-first", "0000000001"));
-	CHECK_INT(du_count_entries(out), 4);
+	CHECK_INT(du_count_entries(out), 5);
 	snprintf(out, sizeof(out), "%s/run2", root);
 
 	check_usage("--devices", RUN_ARGS("--pcid-first", "0000000001"));

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <openmcim/claim.h>
+
 #include "factory.h"
 
 /* The Registration Operator's PCID range, checked (TS 23.003 2.2). */
@@ -27,6 +29,8 @@ struct factory_run {
 	char apn[OM_MCIM_APN_MAX + 1];
 	int have_op;
 	uint8_t op[16]; /* secret */
+	uint8_t claim_key[OM_CLAIM_KEY_LEN]; /* secret: the manufacturer's owner claim key */
+	int claim_key_fresh;                 /* drawn for this run: written to DIR/manufacturer/claim.key */
 	char prefix[OM_FACTORY_PREFIX_MAX + 1];
 	uint64_t first_serial;
 	char model[OM_FACTORY_MODEL_MAX + 1];
@@ -44,6 +48,7 @@ struct factory_device {
 	struct om_mcim pcid;
 	uint8_t *sign_der, *enc_der;
 	size_t sign_len, enc_len;
+	uint8_t claim[OM_CLAIM_LEN]; /* the first owner's claim secret (generation 1): secret */
 };
 
 /* ---- config.c ---- */
@@ -144,4 +149,4 @@ OM_NODISCARD int factory_measurement_rows(FILE *f, const struct factory_run *run
 #define FACTORY_RO_HEADER "imsi,k,opc,amf\n"
 #define FACTORY_PVA_HEADER "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64\n"
 #define FACTORY_MEAS_HEADER "model,firmware,component,sha256\n"
-#define FACTORY_OWNER_HEADER "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id\n"
+#define FACTORY_OWNER_HEADER "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret\n"

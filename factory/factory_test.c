@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include <openmcim/claim.h>
 #include <openmcim/hex.h>
 #include <openmcim/kdf.h>
 #include <openmcim/milenage.h>
@@ -167,15 +168,32 @@ static void check_run(const char *out, X509_STORE *pva, const char *pva_pem, con
 	CHECK(strcmp(dev.header, "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64") == 0);
 	CHECK(strcmp(meas.header, "model,firmware,component,sha256") == 0);
 	join(dir, sizeof(dir), out, "owner");
-	CHECK_INT(read_csv(&owner, dir, "delivery-note.csv", 4), 0);
-	CHECK(strcmp(owner.header, "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id") == 0);
+	CHECK_INT(read_csv(&owner, dir, "delivery-note.csv", 5), 0);
+	CHECK(strcmp(owner.header, "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret") == 0);
+	CHECK_INT(mode_of(dir, "delivery-note.csv"), 0600); /* the claim secrets are the buyer's alone */
+	CHECK_INT(mode_of(out, "owner"), 0700);
+	/* the claim key drawn for the run, the manufacturer's alone */
+	uint8_t claim_key[OM_CLAIM_KEY_LEN];
+	join(dir, sizeof(dir), out, "manufacturer");
+	CHECK_INT(mode_of(dir, "claim.key"), 0600);
+	CHECK_INT(mode_of(out, "manufacturer"), 0700);
+	{
+		char kp[600];
+		snprintf(kp, sizeof(kp), "%s/claim.key", dir);
+		char *kt = (char *)check_slurp(kp, NULL);
+		CHECK(kt && strlen(kt) == 65 && kt[64] == '\n');
+		if (kt)
+			kt[64] = 0;
+		CHECK_INT(kt ? om_hex_decode(claim_key, sizeof(claim_key), kt) : -1, 0);
+		free(kt);
+	}
 	CHECK_INT(ro.n, N_DEV);
 	CHECK_INT(dev.n, N_DEV);
 	CHECK_INT(owner.n, N_DEV);
 	CHECK_INT(meas.n, OM_FACTORY_N_COMPONENTS);
 	join(dir, sizeof(dir), out, "devices");
 	CHECK_INT(du_count_entries(dir), N_DEV);
-	CHECK_INT(du_count_entries(out), 4); /* devices ro pva owner: no leftover parts */
+	CHECK_INT(du_count_entries(out), 5); /* devices ro pva owner manufacturer: no leftover parts */
 
 	CHECK_INT(om_factory_measurements("M2ME-T", "2.1.0", ref), OM_FACTORY_N_COMPONENTS);
 	for (size_t i = 0; i < meas.n && i < OM_FACTORY_N_COMPONENTS; i++) {
@@ -214,6 +232,17 @@ static void check_run(const char *out, X509_STORE *pva, const char *pva_pem, con
 				CHECK_INT(openssl_verify(pva_pem, e), 0);
 			}
 		}
+		/* the note's claim secret is the first owner's of the chain the signing certificate commits to */
+		uint8_t claim[OM_CLAIM_LEN], want_claim[OM_CLAIM_LEN], verifier[OM_CLAIM_LEN];
+		unsigned gens = 0;
+		CHECK_INT(om_claim_parse(owner.f[i][4], claim), 0);
+		CHECK_INT(om_claim_derive(claim_key, owner.f[i][0], 1, want_claim), 0);
+		CHECK_MEM(claim, want_claim, OM_CLAIM_LEN);
+		CHECK_INT(s ? om_claim_from_cert(s, verifier, &gens) : -1, 0);
+		CHECK_INT(om_claim_check(owner.f[i][0], claim, verifier, gens), 1);
+		CHECK_INT(e ? om_claim_from_cert(e, verifier, &gens) : -1, OM_EPKI_NO_CLAIM);
+		for (size_t j = 0; j < i; j++)
+			CHECK(strcmp(owner.f[i][4], owner.f[j][4]) != 0);
 		X509_free(s);
 		X509_free(e);
 
@@ -305,7 +334,23 @@ static void check_op_run(const struct om_ca *ca, X509 *ro, X509_STORE *pva)
 	c.op = op;
 	c.enc_key = OM_KEY_EC_P256;
 	c.owner_sho = "SHO-7";
+	static const uint8_t claim_key[OM_CLAIM_KEY_LEN] = { 0xc1, 0xa1, 0x3 };
+	c.claim_key = claim_key; /* the manufacturer's own key: no key file in the run */
 	CHECK_INT(om_factory_run(out, &c, &sum), 0);
+	CHECK_INT(du_count_entries(out), 4);
+	{
+		struct csv note;
+		uint8_t got[OM_CLAIM_LEN], want[OM_CLAIM_LEN];
+		join(dir, sizeof(dir), out, "owner");
+		CHECK_INT(read_csv(&note, dir, "delivery-note.csv", 5), 0);
+		CHECK_INT(note.n, 2);
+		for (size_t i = 0; i < note.n; i++) {
+			CHECK_INT(om_claim_parse(note.f[i][4], got), 0);
+			CHECK_INT(om_claim_derive(claim_key, note.f[i][0], 1, want), 0);
+			CHECK_MEM(got, want, OM_CLAIM_LEN);
+		}
+		free(note.text);
+	}
 	CHECK_INT(sum.devices, 2);
 	CHECK(!strcmp(sum.first_tre_id, "TRE-00000042") && !strcmp(sum.last_imsi, "001010000000101"));
 	join(dir, sizeof(dir), out, "ro");

@@ -28,6 +28,8 @@
 #include <openssl/crypto.h>
 #include <openssl/provider.h>
 
+#include <openmcim/hex.h>
+
 #include "factory_impl.h"
 
 #define JOBS_MAX 256
@@ -166,6 +168,26 @@ static FILE *create(const char *dir, const char *name, mode_t mode)
 	return f;
 }
 
+/*
+ * A claim key drawn for this run: the manufacturer keeps it to issue a later
+ * owner's claim at a resale (`openmcim factory claim`, docs/factory.md).
+ */
+static int write_claim_key(const char *tmp, const struct factory_run *run)
+{
+	char dir[PATH_CAP], hex[2 * OM_CLAIM_KEY_LEN + 2];
+	FILE *f = NULL;
+	int rc = OM_EIO;
+	om_hex_encode(hex, run->claim_key, OM_CLAIM_KEY_LEN);
+	strcat(hex, "\n");
+	if (factory_mkdir(tmp, "manufacturer", 0700, dir, sizeof(dir)) == 0 && (f = create(dir, "claim.key", 0600)) &&
+	    fputs(hex, f) >= 0)
+		rc = 0;
+	if (f && fclose(f) != 0)
+		rc = OM_EIO;
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return rc;
+}
+
 /* The PVA's and the owner's files from the parts, in device order. */
 static int assemble(const char *tmp, const struct factory_run *run, struct worker *w, unsigned jobs)
 {
@@ -173,10 +195,11 @@ static int assemble(const char *tmp, const struct factory_run *run, struct worke
 	FILE *pva = NULL, *meas = NULL, *owner = NULL;
 	int rc = OM_EIO;
 
+	/* the note holds each device's owner claim secret: the buyer's alone */
 	if (factory_mkdir(tmp, "pva", 0755, dir, sizeof(dir)) < 0 ||
 	    !(pva = create(dir, "devices.csv", 0644)) || !(meas = create(dir, "reference-measurements.csv", 0644)) ||
-	    factory_mkdir(tmp, "owner", 0755, dir, sizeof(dir)) < 0 ||
-	    !(owner = create(dir, "delivery-note.csv", 0644)))
+	    factory_mkdir(tmp, "owner", 0700, dir, sizeof(dir)) < 0 ||
+	    !(owner = create(dir, "delivery-note.csv", 0600)))
 		goto out;
 	if (fputs(FACTORY_PVA_HEADER, pva) < 0 || fputs(FACTORY_MEAS_HEADER, meas) < 0 ||
 	    fputs(FACTORY_OWNER_HEADER, owner) < 0 || (rc = factory_measurement_rows(meas, run)) < 0)
@@ -184,7 +207,7 @@ static int assemble(const char *tmp, const struct factory_run *run, struct worke
 	for (unsigned i = 0; i < jobs; i++)
 		if ((rc = append(pva, w[i].pva)) < 0 || (rc = append(owner, w[i].owner)) < 0)
 			goto out;
-	rc = 0;
+	rc = run->claim_key_fresh ? write_claim_key(tmp, run) : 0;
 out:
 	if (pva && fclose(pva) != 0)
 		rc = OM_EIO;

@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/claim.h>
 #include <openmcim/hex.h>
 
 #include "commands.h"
@@ -27,12 +28,14 @@ static void usage(FILE *f)
 		"                        --ro-cert CERT.pem --pcid-mcc MCC --pcid-mnc MNC --pcid-first MSIN\n"
 		"                        [options]\n"
 		"       openmcim factory init-cas --out DIR [--pva-name NAME] [--ro-id ID]\n"
+		"       openmcim factory claim --claim-key FILE --tre-id ID [--generation G]\n"
 		"\n"
 		"A production run (TR 33.812 B.2.2.1): per device a TRE_id, a signing key pair (EC P-256),\n"
 		"an encryption key pair, one CSR, both certificates from the PVA's CA, a PCID with K and\n"
 		"OPc from the RO's range, the trust root Cert_SHO[0] and the reference measurements,\n"
 		"written into DIR/devices/<TRE_id>; the import files DIR/ro/pcid-credentials.csv (0600),\n"
-		"DIR/pva/devices.csv, DIR/pva/reference-measurements.csv, DIR/owner/delivery-note.csv.\n"
+		"DIR/pva/devices.csv, DIR/pva/reference-measurements.csv, DIR/owner/delivery-note.csv\n"
+		"(0600: it holds each device's owner claim secret, whose verifier Cert_TRE carries).\n"
 		"DIR must not exist or be empty; nothing is left behind on failure.\n"
 		"\n"
 		"  --devices N       number of TREs to personalise\n"
@@ -53,20 +56,28 @@ static void usage(FILE *f)
 		"  --jobs J          worker threads (default: one per CPU)\n"
 		"  --fsync           fsync each TRE as it is written (default: one sync at the end)\n"
 		"  --quiet           no progress line\n"
+		"  --claim-key FILE  the manufacturer's owner claim key (64 hex digits; default: a fresh\n"
+		"                    one, written to DIR/manufacturer/claim.key, 0600)\n"
 		"\n"
 		"init-cas writes pva-ca.pem/.key, ro-root.pem/.key and ro-signing.pem/.key (the\n"
-		"Cert_SHO[0] for --ro-cert) into DIR. Defaults: --pva-name \"openmcim PVA\", --ro-id RO-1.\n");
+		"Cert_SHO[0] for --ro-cert) into DIR. Defaults: --pva-name \"openmcim PVA\", --ro-id RO-1.\n"
+		"\n"
+		"claim prints the owner claim secret of generation G (default 2: the first resale) for\n"
+		"a device of a run made with that claim key: the manufacturer gives it to a buyer, whose\n"
+		"registration then takes the device from the previous owner's account at any SHO.\n");
 }
 
 enum opt_id {
 	O_DEVICES, O_OUT, O_PVA_CA, O_PVA_KEY, O_RO_CERT, O_RO_ID, O_OWNER, O_MCC, O_MNC, O_FIRST,
-	O_APN, O_OP, O_MODEL, O_FIRMWARE, O_PREFIX, O_SERIAL, O_ENC, O_JOBS, O_PVA_NAME, O_N
+	O_APN, O_OP, O_MODEL, O_FIRMWARE, O_PREFIX, O_SERIAL, O_ENC, O_JOBS, O_PVA_NAME, O_CLAIM_KEY, O_TRE_ID,
+	O_GENERATION, O_N
 };
 
 static const char *const names[O_N] = {
 	"--devices", "--out", "--pva-ca", "--pva-key", "--ro-cert", "--ro-id", "--owner-sho",
 	"--pcid-mcc", "--pcid-mnc", "--pcid-first", "--pcid-apn", "--op", "--model", "--firmware",
-	"--tre-prefix", "--first-serial", "--enc-key", "--jobs", "--pva-name",
+	"--tre-prefix", "--first-serial", "--enc-key", "--jobs", "--pva-name", "--claim-key", "--tre-id",
+	"--generation",
 };
 
 struct args {
@@ -208,6 +219,54 @@ static int run_error(const char *cmd, int rc, const struct args *a, size_t n)
 	}
 }
 
+/* The claim key file: one line of 64 hex digits. */
+static int read_claim_key(const char *cmd, const char *path, uint8_t key[static OM_CLAIM_KEY_LEN])
+{
+	char line[2 * OM_CLAIM_KEY_LEN + 8] = "";
+	FILE *f = fopen(path, "r");
+	int ok = f && fgets(line, sizeof(line), f);
+	if (f)
+		fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	ok = ok && om_hex_decode(key, OM_CLAIM_KEY_LEN, line) == 0;
+	OPENSSL_cleanse(line, sizeof(line));
+	return ok ? 0 : bad(cmd, "--claim-key", "cannot read 64 hex digits from that file");
+}
+
+/* `factory claim`: a later owner's claim secret, for a resale through the manufacturer. */
+static int claim(const char *cmd, int argc, char **argv)
+{
+	struct args a;
+	uint8_t key[OM_CLAIM_KEY_LEN], c[OM_CLAIM_LEN];
+	char text[OM_CLAIM_TEXT_LEN + 1];
+	uint64_t g = 2;
+	int rc = parse(cmd, argc, argv, 2, &a);
+	if (rc)
+		return rc;
+	if (a.help) {
+		usage(stdout);
+		return 0;
+	}
+	for (int k = 0; k < O_N; k++)
+		if (a.v[k] && k != O_CLAIM_KEY && k != O_TRE_ID && k != O_GENERATION)
+			return bad(cmd, names[k], "not an option of claim");
+	if (!a.v[O_CLAIM_KEY] || !a.v[O_TRE_ID])
+		return bad(cmd, a.v[O_CLAIM_KEY] ? "--tre-id" : "--claim-key", "missing");
+	if (a.v[O_GENERATION] && (rc = parse_count(cmd, "--generation", a.v[O_GENERATION], OM_CLAIM_GENERATIONS, &g)))
+		return rc;
+	if ((rc = read_claim_key(cmd, a.v[O_CLAIM_KEY], key)) != 0)
+		return rc;
+	rc = om_claim_derive(key, a.v[O_TRE_ID], (unsigned)g, c);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc < 0)
+		return bad(cmd, "--tre-id/--generation", "not a TRE_id, or a generation outside 1..32");
+	om_claim_text(c, text);
+	printf("%s generation=%u claim=%s\n", a.v[O_TRE_ID], (unsigned)g, text);
+	OPENSSL_cleanse(c, sizeof(c));
+	OPENSSL_cleanse(text, sizeof(text));
+	return 0;
+}
+
 static int init_cas(const char *cmd, int argc, char **argv)
 {
 	struct args a;
@@ -249,12 +308,14 @@ int cmd_factory(int argc, char **argv)
 	X509 *ca_cert = NULL, *ro_cert = NULL;
 	EVP_PKEY *ca_key = NULL;
 	struct om_ca *ca = NULL;
-	uint8_t op[16];
+	uint8_t op[16], claim_key[OM_CLAIM_KEY_LEN];
 	uint64_t n = 0, serial = 1, jobs = 0;
 	int rc;
 
 	if (argc >= 2 && !strcmp(argv[1], "init-cas"))
 		return init_cas("factory init-cas", argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "claim"))
+		return claim("factory claim", argc, argv);
 	memset(&cfg, 0, sizeof(cfg));
 	if ((rc = parse(cmd, argc, argv, 1, &a)) != 0)
 		goto out;
@@ -269,9 +330,15 @@ int cmd_factory(int argc, char **argv)
 			rc = bad(cmd, names[required[k]], "missing (see --help)");
 			goto out;
 		}
-	if (a.v[O_PVA_NAME]) {
-		rc = bad(cmd, "--pva-name", "an option of init-cas only");
+	if (a.v[O_PVA_NAME] || a.v[O_TRE_ID] || a.v[O_GENERATION]) {
+		rc = bad(cmd, a.v[O_PVA_NAME] ? "--pva-name" : a.v[O_TRE_ID] ? "--tre-id" : "--generation",
+			 "not an option of a production run");
 		goto out;
+	}
+	if (a.v[O_CLAIM_KEY]) {
+		if ((rc = read_claim_key(cmd, a.v[O_CLAIM_KEY], claim_key)) != 0)
+			goto out;
+		cfg.claim_key = claim_key;
 	}
 	if ((rc = check_parent(cmd, a.v[O_OUT])) != 0 ||
 	    (rc = parse_count(cmd, "--devices", a.v[O_DEVICES], 99999999, &n)) != 0 ||
@@ -317,6 +384,7 @@ int cmd_factory(int argc, char **argv)
 	rc = 0;
 out:
 	OPENSSL_cleanse(op, sizeof(op));
+	OPENSSL_cleanse(claim_key, sizeof(claim_key));
 	if (a.v[O_OP]) /* the OP is secret: no copy left in argv */
 		OPENSSL_cleanse((char *)a.v[O_OP], strlen(a.v[O_OP]));
 	om_ca_free(ca);
