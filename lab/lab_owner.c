@@ -165,11 +165,13 @@ int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char 
 	for (size_t start = 0; start < total; start += LAB_REGISTER_CHUNK) {
 		size_t end = start + LAB_REGISTER_CHUNK < total ? start + LAB_REGISTER_CHUNK : total;
 		struct buf note = { 0 }, ans;
-		static const char header[] = "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id\n";
+		static const char header[] = "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret\n";
 		buf_add(&note, header, sizeof(header) - 1);
 		for (size_t i = start; i < end; i++) {
 			long k = tre_ids ? device_index(l, tre_ids[i]) : (long)i;
 			if (k < 0) {
+				if (note.s) /* the owner claims */
+					OPENSSL_cleanse(note.s, note.len);
 				free(note.s);
 				snprintf(why, why_len, "register: %s is not a device of the lab", tre_ids[i]);
 				return OM_ELAB_OWNER;
@@ -178,6 +180,8 @@ int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char 
 			buf_add(&note, head, strlen(head));
 			buf_add(&note, ",", 1);
 			buf_add(&note, from, strlen(from));
+			buf_add(&note, ",", 1);
+			buf_add(&note, pv(l)->note[k].claim, strlen(pv(l)->note[k].claim));
 			buf_add(&note, "\n", 1);
 		}
 		if (note.oom) {
@@ -186,6 +190,8 @@ int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char 
 			return OM_ELAB_OWNER;
 		}
 		int st = owner_call(l, op, "POST", "/register", note.s, note.len, REGISTER_TIMEOUT_S, &ans);
+		if (note.s) /* the owner claims */
+			OPENSSL_cleanse(note.s, note.len);
 		free(note.s);
 		char bad[200] = "";
 		int ok = st == 200 || st == 422 ? count_ok(ans.s, bad, sizeof(bad)) : 0;

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <openmcim/claim.h>
+
 #include "lab_topology.h"
 
 /* Every port of the topology, chosen once at setup (all distinct, all 127.0.0.1). */
@@ -22,9 +24,10 @@ struct lab_ports {
 };
 #define LAB_N_PORTS (sizeof(struct lab_ports) / sizeof(uint16_t))
 
-/* One row of the factory's delivery note, without its sho_id column. */
+/* One row of the factory's delivery note: its sho_id column aside, its owner claim kept apart. */
 struct lab_note_row {
 	char *head; /* "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64" */
+	char claim[OM_CLAIM_TEXT_LEN + 1]; /* the owner claim secret: the owner's alone, cleansed in lab_free() */
 };
 
 struct lab_priv {

@@ -390,18 +390,26 @@ static int move_devices(struct lab *l, const char *run, unsigned first, unsigned
 
 /*
  * Read a run's delivery note: each row without its sho_id (lab_register
- * writes the current SHO it is told) and the TRE_ids, from index first on.
+ * writes the current SHO it is told), its owner claim, and the TRE_ids,
+ * from index first on.
  */
 static int read_note(struct lab *l, const char *run, unsigned first, unsigned n, char *why, size_t why_len)
 {
 	char p[LAB_PATH_MAX + 80];
 	snprintf(p, sizeof(p), "%s/%s/owner/delivery-note.csv", l->dir, run);
-	char *text = lab_slurp(p, NULL);
+	size_t text_len = 0;
+	char *text = lab_slurp(p, &text_len);
 	if (!text)
 		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
 	char *save = NULL, *line = strtok_r(text, "\n", &save); /* the header */
 	unsigned i = 0;
 	for (line = strtok_r(NULL, "\n", &save); line && i < n; line = strtok_r(NULL, "\n", &save), i++) {
+		char *claim = strrchr(line, ',');
+		if (!claim || strlen(claim + 1) > OM_CLAIM_TEXT_LEN)
+			break;
+		*claim++ = '\0';
+		snprintf(priv(l)->note[first + i].claim, sizeof(priv(l)->note[0].claim), "%s", claim);
+		OPENSSL_cleanse(claim, strlen(claim));
 		char *comma = strrchr(line, ',');
 		char *first_comma = strchr(line, ',');
 		if (!comma || !first_comma || (size_t)(first_comma - line) > OM_TRE_ID_MAX)
@@ -409,10 +417,12 @@ static int read_note(struct lab *l, const char *run, unsigned first, unsigned n,
 		*comma = '\0';
 		snprintf(l->tre_ids[first + i], OM_TRE_ID_MAX + 1, "%.*s", (int)(first_comma - line), line);
 		if (!(priv(l)->note[first + i].head = strdup(line))) {
+			OPENSSL_cleanse(text, text_len);
 			free(text);
 			return fail(why, why_len, OM_ELAB_SETUP, "out of memory");
 		}
 	}
+	OPENSSL_cleanse(text, text_len); /* the owner claims */
 	free(text);
 	if (i != n)
 		return fail(why, why_len, OM_ELAB_SETUP, "%s: %u rows, expected %u", p, i, n);
@@ -867,8 +877,10 @@ void lab_free(struct lab *l)
 {
 	struct lab_priv *pv = priv(l);
 	if (pv) {
-		for (unsigned i = 0; pv->note && i < l->n_devices + l->n_tampered; i++)
+		for (unsigned i = 0; pv->note && i < l->n_devices + l->n_tampered; i++) {
 			free(pv->note[i].head);
+			OPENSSL_cleanse(pv->note[i].claim, sizeof(pv->note[i].claim));
+		}
 		free(pv->note);
 		free(pv->pcid);
 		OPENSSL_cleanse(pv->owner_secret, sizeof(pv->owner_secret));

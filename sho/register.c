@@ -7,12 +7,21 @@
  * (itself one transaction) create the rows, and the commit comes last. If
  * the HSS refuses, the transaction is rolled back; if the commit fails
  * after the HSS took the subscribers, they are deleted again.
+ *
+ * Every row needs the owner claim secret its Cert_TRE commits to (claim.h):
+ * TRE_id and Cert_TRE are public, the claim is the buyer's alone. A device
+ * another owner registered moves to this one only with a claim of a later
+ * generation than the one that registered it: a resale through the
+ * manufacturer (docs/decisions.md "Proof of ownership").
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+
+#include <openmcim/claim.h>
+#include <openmcim/pki.h>
 
 #include "hss_link.h"
 #include "log.h"
@@ -24,12 +33,19 @@ struct reg {
 	const struct sho_device_in *devs;
 	size_t n;
 	struct sho_row_report *rep;
-	int *todo;                  /* 1: new row, to be checked and created */
+	int *todo;                  /* ROW_NEW or ROW_MOVE: to be checked, then created or moved */
+	unsigned *gen;              /* the generation of each row's owner claim */
+	struct prev {               /* ROW_MOVE: whose it was, for a conditional update */
+		char owner_id[SHO_OWNER_ID_MAX + 1];
+		unsigned gen;
+	} *prev;
 	struct sho_checked *chk;
 	struct sho_hss_row *hss;    /* secret: cleansed before free */
 	char (*imsis)[OM_MCIM_IMSI_MAX + 1];
 	size_t n_new;
 };
+
+enum { ROW_NEW = 1, ROW_MOVE = 2 };
 
 static void row_refuse(struct sho_row_report *r, int rc, const char *reason)
 {
@@ -66,11 +82,50 @@ static int mark_duplicates(struct reg *g)
 	return 0;
 }
 
-/* Rows already in the database: the same content by the same owner is a repeat, anything else a duplicate. */
+/*
+ * The owner claim of row d against the verifier in its Cert_TRE: the
+ * generation (1..), or a refusal into r. The certificate's chain is checked
+ * later (new rows) or was when it was registered (known rows, whose
+ * certificates must be the stored ones): a forged certificate's verifier
+ * never lets a row through.
+ */
+static int claim_generation(const struct sho_device_in *d, struct sho_row_report *r)
+{
+	uint8_t v[OM_CLAIM_LEN];
+	unsigned gens = 0;
+	X509 *c = NULL;
+	int g = OM_ESHO_CLAIM;
+	if (!d->has_claim) {
+		row_refuse(r, OM_ESHO_CLAIM, "no owner claim secret (the delivery note's claim_secret)");
+		return -1;
+	}
+	if (om_cert_decode(&c, OM_ENC_DER, d->cert_sign, d->cert_sign_len) < 0 ||
+	    om_claim_from_cert(c, v, &gens) < 0)
+		row_refuse(r, OM_ESHO_CLAIM, "Cert_TRE carries no owner claim verifier");
+	else if ((g = om_claim_check(d->tre_id, d->claim, v, gens)) < 0)
+		row_refuse(r, OM_ESHO_CLAIM, "owner claim secret is not this device's");
+	X509_free(c);
+	return g < 0 ? -1 : g;
+}
+
+static int same_blob(struct om_stmt *st, int col, const uint8_t *b, size_t n)
+{
+	size_t l = 0;
+	const void *p = om_stmt_col_blob(st, col, &l);
+	return l == n && !memcmp(p, b, n);
+}
+
+/*
+ * Rows already in the database: the same content by the same owner is a
+ * repeat; the same certificates by another owner with a claim of a later
+ * generation are a resale (ROW_MOVE); anything else is refused.
+ */
 static int classify(struct reg *g, const char *owner_id)
 {
 	struct om_stmt *st = NULL;
-	int rc = om_stmt_prepare(g->s->store, "SELECT owner_id, content_hash, imsi FROM sho_device WHERE tre_id = ?1",
+	int rc = om_stmt_prepare(g->s->store,
+				 "SELECT owner_id, content_hash, imsi, claim_gen, cert_sign, cert_enc, state"
+				 " FROM sho_device WHERE tre_id = ?1",
 				 &st);
 	for (size_t i = 0; rc == 0 && i < g->n; i++) {
 		const struct sho_device_in *d = &g->devs[i];
@@ -82,25 +137,42 @@ static int classify(struct reg *g, const char *owner_id)
 			row_refuse(r, OM_ESHO_NOTE, "TRE_id, SHO_id or a certificate missing or malformed");
 			continue;
 		}
+		int gen = claim_generation(d, r);
+		if (gen < 0)
+			continue;
+		g->gen[i] = (unsigned)gen;
 		om_stmt_reset(st);
 		if ((rc = om_stmt_bind_text(st, 1, d->tre_id)) < 0 || (rc = om_stmt_step(st)) < 0)
 			break;
-		if (rc == OM_STORE_DONE) {
-			g->todo[i] = 1;
-			rc = 0;
+		int found = rc == OM_STORE_ROW;
+		rc = 0;
+		if (!found) {
+			g->todo[i] = ROW_NEW;
 			continue;
 		}
 		uint8_t h[32];
 		size_t hl = 0;
 		const void *hp = om_stmt_col_blob(st, 1, &hl);
 		sho_content_hash(d, h);
-		if (!strcmp(om_stmt_col_text(st, 0), owner_id) && hl == 32 && !memcmp(hp, h, 32)) {
+		int same_owner = !strcmp(om_stmt_col_text(st, 0), owner_id);
+		int same_certs = same_blob(st, 4, d->cert_sign, d->cert_sign_len) &&
+				 same_blob(st, 5, d->cert_enc, d->cert_enc_len);
+		unsigned held = (unsigned)om_stmt_col_int64(st, 3);
+		if (same_owner && hl == 32 && !memcmp(hp, h, 32)) {
 			r->unchanged = 1;
 			snprintf(r->imsi, sizeof(r->imsi), "%s", om_stmt_col_text(st, 2));
-		} else {
+		} else if (same_owner || !same_certs) {
 			row_refuse(r, OM_ESHO_DUPLICATE, "TRE_id already registered with other content");
+		} else if ((unsigned)gen <= held) {
+			row_refuse(r, OM_ESHO_CLAIM_OLD, "registered by another owner; a claim of a later owner is needed");
+		} else if (!strcmp(om_stmt_col_text(st, 6), "handover_requested")) {
+			row_refuse(r, OM_ESHO_STATE, "registered by another owner with a handover request pending");
+		} else {
+			g->todo[i] = ROW_MOVE;
+			snprintf(g->prev[i].owner_id, sizeof(g->prev[i].owner_id), "%s", om_stmt_col_text(st, 0));
+			g->prev[i].gen = held;
+			snprintf(r->imsi, sizeof(r->imsi), "%s", om_stmt_col_text(st, 2));
 		}
-		rc = 0;
 	}
 	om_stmt_finalize(st);
 	return rc;
@@ -121,26 +193,57 @@ static int insert_row(struct reg *g, struct om_stmt *st, size_t i, const char *o
 	    (rc = om_stmt_bind_blob(st, 5, d->cert_enc, d->cert_enc_len)) < 0 ||
 	    (rc = om_stmt_bind_blob(st, 6, h, sizeof(h))) < 0 || (rc = om_stmt_bind_text(st, 7, g->rep[i].imsi)) < 0 ||
 	    (rc = om_stmt_bind_blob(st, 8, mid, OM_MCIM_MID_LEN)) < 0 ||
-	    (rc = om_stmt_bind_blob(st, 9, sealed, sealed_len)) < 0 || (rc = om_stmt_bind_int64(st, 10, now)) < 0)
+	    (rc = om_stmt_bind_blob(st, 9, sealed, sealed_len)) < 0 || (rc = om_stmt_bind_int64(st, 10, now)) < 0 ||
+	    (rc = om_stmt_bind_int64(st, 11, g->gen[i])) < 0)
 		return rc;
 	rc = om_stmt_step(st);
 	return rc < 0 ? rc : 0;
 }
 
-/* Inside the open transaction: IMSIs, MCIMs and rows for every new acceptable row. */
+/*
+ * A resale: the device, its IMSI and its subscription go to owner_id with
+ * the later claim; the previous owner's account no longer shows it. Only if
+ * the row is still the one classify() saw (same owner, same generation).
+ */
+static int move_row(struct reg *g, struct om_stmt *st, size_t i, const char *owner_id)
+{
+	int rc;
+	om_stmt_reset(st);
+	if ((rc = om_stmt_bind_text(st, 1, g->devs[i].tre_id)) < 0 || (rc = om_stmt_bind_text(st, 2, owner_id)) < 0 ||
+	    (rc = om_stmt_bind_int64(st, 3, g->gen[i])) < 0 || (rc = om_stmt_bind_int64(st, 4, sho_now())) < 0 ||
+	    (rc = om_stmt_bind_text(st, 5, g->prev[i].owner_id)) < 0 ||
+	    (rc = om_stmt_bind_int64(st, 6, g->prev[i].gen)) < 0 || (rc = om_stmt_step(st)) < 0)
+		return rc;
+	if (om_store_changes(g->s->store) != 1)
+		return OM_ESHO_STATE;
+	om_info("device-owner", "tre_id=%s from=%s to=%s claim_generation=%u", g->devs[i].tre_id,
+		g->prev[i].owner_id, owner_id, g->gen[i]);
+	return 0;
+}
+
+/* Inside the open transaction: IMSIs, MCIMs and rows for every new acceptable row; the resold ones moved. */
 static int create_rows(struct reg *g, const char *owner_id)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = NULL, *mv = NULL;
 	int rc = om_stmt_prepare(g->s->store,
 				 "INSERT INTO sho_device (tre_id, owner_id, current_sho, cert_sign, cert_enc,"
-				 " content_hash, imsi, mid, sealed_mcim, state, created, updated)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'registered', ?10, ?10)",
+				 " content_hash, imsi, mid, sealed_mcim, state, created, updated, claim_gen)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'registered', ?10, ?10, ?11)",
 				 &st);
+	if (rc == 0)
+		rc = om_stmt_prepare(g->s->store,
+				     "UPDATE sho_device SET owner_id = ?2, claim_gen = ?3, updated = ?4"
+				     " WHERE tre_id = ?1 AND owner_id = ?5 AND claim_gen = ?6 AND state <> 'handover_requested'",
+				     &mv);
 	for (size_t i = 0; rc == 0 && i < g->n; i++) {
 		uint8_t *sealed = NULL, mid[OM_MCIM_MID_LEN];
 		size_t sealed_len = 0;
 		if (!g->todo[i] || g->rep[i].rc < 0)
 			continue;
+		if (g->todo[i] == ROW_MOVE) {
+			rc = move_row(g, mv, i, owner_id);
+			continue;
+		}
 		if ((rc = sho_imsi_take(g->s, g->rep[i].imsi)) < 0)
 			break;
 		rc = sho_mcim_prepare(g->s, g->rep[i].imsi, g->chk[i].enc, &sealed, &sealed_len, mid, &g->hss[g->n_new]);
@@ -151,6 +254,7 @@ static int create_rows(struct reg *g, const char *owner_id)
 			memcpy(g->imsis[g->n_new++], g->rep[i].imsi, OM_MCIM_IMSI_MAX + 1);
 	}
 	om_stmt_finalize(st);
+	om_stmt_finalize(mv);
 	return rc;
 }
 
@@ -187,6 +291,8 @@ static void free_reg(struct reg *g)
 	sho_checked_free(g->chk, g->n);
 	free(g->chk);
 	free(g->todo);
+	free(g->gen);
+	free(g->prev);
 	free(g->imsis);
 }
 
@@ -195,17 +301,19 @@ int sho_register(struct sho *s, const char *owner_id, const char *secret, const 
 {
 	struct reg g = { .s = s, .devs = devs, .n = n };
 	char why[256] = "";
-	size_t refused = 0, unchanged = 0, fresh = 0;
+	size_t refused = 0, unchanged = 0, fresh = 0, moved = 0;
 	uint64_t left = 0;
 	int rc;
 	if (!s || !devs || n == 0 || n > 1000000)
 		return OM_EINVAL;
 	g.rep = report ? report : calloc(n, sizeof(*g.rep));
 	g.todo = calloc(n, sizeof(*g.todo));
+	g.gen = calloc(n, sizeof(*g.gen));
+	g.prev = calloc(n, sizeof(*g.prev));
 	g.chk = calloc(n, sizeof(*g.chk));
 	g.hss = calloc(n, sizeof(*g.hss));
 	g.imsis = calloc(n, sizeof(*g.imsis));
-	if (!g.rep || !g.todo || !g.chk || !g.hss || !g.imsis) {
+	if (!g.rep || !g.todo || !g.gen || !g.prev || !g.chk || !g.hss || !g.imsis) {
 		rc = OM_ENOMEM;
 		goto out;
 	}
@@ -228,7 +336,8 @@ int sho_register(struct sho *s, const char *owner_id, const char *secret, const 
 			row_refuse(&g.rep[i], g.chk[i].rc, g.chk[i].reason);
 		refused += g.rep[i].rc < 0;
 		unchanged += g.rep[i].unchanged;
-		fresh += g.todo[i] && g.rep[i].rc == 0;
+		fresh += g.todo[i] == ROW_NEW && g.rep[i].rc == 0;
+		moved += g.todo[i] == ROW_MOVE && g.rep[i].rc == 0;
 	}
 	if (refused && !(flags & SHO_REG_PARTIAL)) {
 		rc = sho_say(why, sizeof(why), OM_ESHO_REFUSED, "%zu of %zu rows refused", refused, n);
@@ -238,27 +347,30 @@ int sho_register(struct sho *s, const char *owner_id, const char *secret, const 
 		goto out;
 	if (left < fresh) {
 		for (size_t i = 0; i < n; i++)
-			if (g.todo[i] && g.rep[i].rc == 0)
+			if (g.todo[i] == ROW_NEW && g.rep[i].rc == 0)
 				row_refuse(&g.rep[i], OM_ESHO_IMSI_RANGE, "IMSI range exhausted");
 		rc = sho_say(why, sizeof(why), OM_ESHO_IMSI_RANGE, "%zu new devices, %llu IMSIs left", fresh,
 			     (unsigned long long)left);
 		goto out;
 	}
-	if (fresh && (rc = commit_new(&g, owner_id, why, sizeof(why))) < 0) {
+	if ((fresh || moved) && (rc = commit_new(&g, owner_id, why, sizeof(why))) < 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (g.todo[i] && g.rep[i].rc == 0) {
 				row_refuse(&g.rep[i], rc, why);
-				g.rep[i].imsi[0] = '\0';
+				if (g.todo[i] == ROW_NEW)
+					g.rep[i].imsi[0] = '\0';
 			}
 		}
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		g.rep[i].committed = g.rep[i].rc == 0;
+		g.rep[i].transferred = g.rep[i].rc == 0 && g.todo[i] == ROW_MOVE;
+	}
 out:
 	if (rc == 0)
-		om_info("register", "owner=%s rows=%zu new=%zu unchanged=%zu refused=%zu first_imsi=%s last_imsi=%s",
-			owner_id, n, fresh, unchanged, refused, g.n_new ? g.imsis[0] : "-",
+		om_info("register", "owner=%s rows=%zu new=%zu transferred=%zu unchanged=%zu refused=%zu first_imsi=%s"
+			" last_imsi=%s", owner_id, n, fresh, moved, unchanged, refused, g.n_new ? g.imsis[0] : "-",
 			g.n_new ? g.imsis[g.n_new - 1] : "-");
 	else
 		om_notice("register-refused", "owner=%s rows=%zu refused=%zu code=%s reason=\"%s\"",

@@ -54,6 +54,9 @@ static const struct om_store_migration schema[] = {
 	/* 2: the bootstrap sequence the current SHO's DRF gave the handover, so that our DRF
 	 * numbers the device's next bootstrap above it (docs/drf.md "Bootstrapping again") */
 	{ "ALTER TABLE sho_handover ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;" },
+	/* 3: the generation of the owner claim that registered the device (claim.h); 0 for a row
+	 * registered before claims: any genuine claim then takes it (docs/decisions.md) */
+	{ "ALTER TABLE sho_device ADD COLUMN claim_gen INTEGER NOT NULL DEFAULT 0;" },
 };
 
 int sho_say(char *why, size_t len, int rc, const char *fmt, ...)

@@ -22,10 +22,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <openmcim/claim.h>
 #include <openmcim/err.h>
 #include <openmcim/handover.h>
 #include <openmcim/mcim.h>
@@ -87,7 +89,7 @@ OM_NODISCARD int sho_owner_check(struct sho *s, const char *owner_id, const char
 
 /* ---- registration (B.2.3.2 step 1) -------------------------------------------- */
 
-/* One device as the owner gives it: DER certificates. */
+/* One device as the owner gives it: DER certificates and the owner claim secret. */
 struct sho_device_in {
 	char tre_id[OM_TRE_ID_MAX + 1];
 	char current_sho[OM_HANDOVER_SHO_ID_MAX + 1];
@@ -95,6 +97,8 @@ struct sho_device_in {
 	size_t cert_sign_len;
 	uint8_t *cert_enc;  /* Cert_TRE (TRE_ENCRYPTION), DER; owned */
 	size_t cert_enc_len;
+	uint8_t claim[OM_CLAIM_LEN]; /* the owner claim secret (claim.h); cleansed by sho_devices_free() */
+	int has_claim;
 };
 
 /* What happened to one row. */
@@ -103,6 +107,7 @@ struct sho_row_report {
 	int rc;          /* 0, or why this row was refused */
 	int unchanged;   /* 1: already registered with this content (idempotent repeat) */
 	int committed;   /* 1: this row is in the database after the call */
+	int transferred; /* 1: taken from another owner's account with a claim of a later owner */
 	char imsi[OM_MCIM_IMSI_MAX + 1];
 	char reason[SHO_REASON_MAX + 1];
 };
@@ -111,14 +116,22 @@ struct sho_row_report {
 
 /*
  * Register devs[0..n) for owner in one call: every row is checked first
- * (format, duplicates, chain to the PVA's CA for both profiles, OCSP),
+ * (format, duplicates, the owner claim secret against the verifier its
+ * Cert_TRE carries, chain to the PVA's CA for both profiles, OCSP),
  * then, in one transaction of this service's database and one HSS import,
  * the new rows get IMSIs, subscribers and sealed MCIMs. Rows already
  * registered by this owner with the same certificates and SHO_id are
- * reported unchanged (same IMSI). By default any refused row refuses the
+ * reported unchanged (same IMSI). A device registered by another owner
+ * moves to this one (reported transferred, same IMSI and subscription) when
+ * the claim is of a later owner than the one registered (a resale,
+ * docs/decisions.md "Proof of ownership"). By default any refused row refuses the
  * whole call (OM_ESHO_REFUSED) and nothing changes, in this database or in
  * the HSS; with SHO_REG_PARTIAL the acceptable rows go in. report[i] is
  * filled for every row either way (report may be NULL).
+ * A row is refused with OM_ESHO_CLAIM (no claim, or not this device's),
+ * OM_ESHO_CLAIM_OLD (another owner's device, and the claim not of a later
+ * owner), OM_ESHO_STATE (that device has a handover request pending),
+ * OM_ESHO_DUPLICATE, OM_ESHO_NOTE or a certificate code.
  * Returns 0, OM_ESHO_OWNER_AUTH, OM_ESHO_REFUSED, OM_ESHO_IMSI_RANGE (the
  * whole call: not enough IMSIs left), OM_ESHO_CONFIG, OM_EOCSP_* (the PVA
  * could not be asked), OM_ESHO_HSS, or a store code.
@@ -129,11 +142,14 @@ OM_NODISCARD int sho_register(struct sho *s, const char *owner_id, const char *s
 
 /*
  * Parse a delivery note (docs/factory.md: header
- * tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id) into *devs (free
- * with sho_devices_free()). Returns the number of rows, or OM_EIO,
- * OM_ENOMEM, or OM_ESHO_NOTE with the line in why.
+ * tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret, or the
+ * same without claim_secret, whose rows sho_register() then refuses) into
+ * *devs (free with sho_devices_free()). Returns the number of rows, or
+ * OM_EIO, OM_ENOMEM, or OM_ESHO_NOTE with the line in why.
+ * sho_note_parse() reads an open stream (name for messages).
  */
 OM_NODISCARD int sho_note_read(const char *path, struct sho_device_in **devs, char *why, size_t why_len);
+OM_NODISCARD int sho_note_parse(FILE *f, const char *name, struct sho_device_in **devs, char *why, size_t why_len);
 void sho_devices_free(struct sho_device_in *devs, size_t n);
 
 /* ---- state -------------------------------------------------------------------- */

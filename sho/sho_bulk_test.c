@@ -67,6 +67,8 @@ int main(void)
 		memcpy(devs[i].cert_enc, t.enc_der, t.enc_len);
 		devs[i].cert_sign_len = t.sign_len;
 		devs[i].cert_enc_len = t.enc_len;
+		memcpy(devs[i].claim, t.claim, sizeof(devs[i].claim));
+		devs[i].has_claim = 1;
 		kit_tre_free(&t);
 	}
 	fclose(f);

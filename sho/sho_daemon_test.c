@@ -181,13 +181,14 @@ static void command_line(void)
 	CHECK_MSG(strstr(out, "bad.conf:4") != NULL, "bad config: %s", out);
 }
 
-/* One delivery-note row for a kit device, current SHO sho_id. */
+/* One delivery-note row for a kit device, current SHO sho_id, with its owner claim. */
 static void note_row(FILE *f, const struct kit_tre *t, const char *sho_id)
 {
-	char *s = malloc(t->sign_len * 2 + 8), *e = malloc(t->enc_len * 2 + 8);
+	char *s = malloc(t->sign_len * 2 + 8), *e = malloc(t->enc_len * 2 + 8), claim[OM_CLAIM_TEXT_LEN + 1];
 	EVP_EncodeBlock((unsigned char *)s, t->sign_der, (int)t->sign_len);
 	EVP_EncodeBlock((unsigned char *)e, t->enc_der, (int)t->enc_len);
-	fprintf(f, "%s,%s,%s,%s\n", t->tre_id, s, e, sho_id);
+	om_claim_text(t->claim, claim);
+	fprintf(f, "%s,%s,%s,%s,%s\n", t->tre_id, s, e, sho_id, claim);
 	free(s);
 	free(e);
 }
@@ -227,7 +228,7 @@ int main(void)
 		return check_done();
 	kit_tre_issue(pva, TRE_C, &kt);
 	FILE *f = fopen(at("c-note.csv"), "w");
-	fputs("tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id\n", f);
+	fputs("tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret\n", f);
 	note_row(f, &kt, "SHO-C");
 	fclose(f);
 

@@ -110,26 +110,19 @@ static void refuse(struct om_http_req *r, int rc, const char *detail)
 
 /* ---- POST /register ---------------------------------------------------- */
 
-/* The body into a spooled file and through sho_note_read. Returns rows or a code; why without the path. */
-static int read_note(struct sho_http *h, const uint8_t *body, size_t len, struct sho_device_in **devs, char *why,
-		     size_t wl)
+/*
+ * The body through sho_note_parse, read where it is: the note carries owner
+ * claim secrets, which never go to a file here. Returns rows or a code.
+ */
+static int read_note(const uint8_t *body, size_t len, struct sho_device_in **devs, char *why, size_t wl)
 {
-	char path[600], raw[LINE_MAX_] = "";
-	snprintf(path, sizeof(path), "%s/note-XXXXXX", h->spool);
-	int fd = mkstemp(path), rc;
-	if (fd < 0)
-		return sho_say(why, wl, OM_EIO, "cannot spool the delivery note");
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, body + off, len - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	close(fd);
-	rc = off == len ? sho_note_read(path, devs, raw, sizeof(raw)) : sho_say(raw, sizeof(raw), OM_EIO, "spool");
-	unlink(path);
-	const char *r = !strncmp(raw, path, strlen(path)) ? raw + strlen(path) : raw;
+	char raw[LINE_MAX_] = "";
+	FILE *f = len ? fmemopen((void *)body, len, "r") : NULL;
+	if (!f)
+		return sho_say(why, wl, OM_ESHO_NOTE, "empty body");
+	int rc = sho_note_parse(f, "note", devs, raw, sizeof(raw));
+	fclose(f);
+	const char *r = !strncmp(raw, "note", 4) ? raw + 4 : raw;
 	snprintf(why, wl, "%s", r + strspn(r, ": "));
 	return rc;
 }
@@ -146,7 +139,7 @@ static size_t report_row(char *out, size_t cap, const struct sho_row_report *p, 
 		result = "not_registered";
 		snprintf(last, sizeof(last), "%s", om_errname(call_rc));
 	} else {
-		result = p->unchanged ? "unchanged" : "registered";
+		result = p->unchanged ? "unchanged" : p->transferred ? "transferred" : "registered";
 		snprintf(last, sizeof(last), "%s", p->imsi);
 	}
 	for (char *c = last; *c; c++)
@@ -167,7 +160,7 @@ static void do_register(struct om_http_req *r, struct sho_http *h, unsigned flag
 	if (authenticate(r, h, &o) < 0)
 		return;
 	const uint8_t *body = om_http_req_body(r, &len);
-	int rc = read_note(h, body, len, &devs, why, sizeof(why));
+	int rc = read_note(body, len, &devs, why, sizeof(why));
 	if (rc < 0)
 		goto out;
 	n_rows = (size_t)rc;

@@ -102,6 +102,8 @@ static void dev_from_kit(const struct kit_tre *t, struct sho_device_in *d)
 	memcpy(d->cert_enc, t->enc_der, t->enc_len);
 	d->cert_sign_len = t->sign_len;
 	d->cert_enc_len = t->enc_len;
+	memcpy(d->claim, t->claim, sizeof(d->claim));
+	d->has_claim = 1;
 }
 
 /* note[0..n) followed by extra kit devices, in a fresh array. */
@@ -425,7 +427,7 @@ int main(void)
 	sho_devices_free(v, 1);
 	v = with(NULL, 0, &good, 1);
 	CHECK_INT(sho_register(s, "fleet-2", "second owner secret", v, 1, 0, rep), OM_ESHO_REFUSED);
-	CHECK_INT(rep[0].rc, OM_ESHO_DUPLICATE);
+	CHECK_INT(rep[0].rc, OM_ESHO_CLAIM_OLD); /* the same claim: not a later owner */
 	CHECK(snap_same(before));
 	sho_devices_free(v, 1);
 

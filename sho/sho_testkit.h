@@ -25,18 +25,23 @@
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 
+#include <openmcim/claim.h>
 #include <openmcim/pki.h>
 
 #include "check.h"
 #include "sho.h"
 
-/* A TRE's two certificates and keys, issued by the kit's CA. */
+/* The kit's manufacturer claim key: a test can make any generation's claim (claim.h). */
+static const uint8_t kit_claim_key[OM_CLAIM_KEY_LEN] = { 0x6b, 0x69, 0x74 };
+
+/* A TRE's two certificates and keys, issued by the kit's CA, and its first owner's claim. */
 struct kit_tre {
 	char tre_id[64];
 	EVP_PKEY *sign_key, *enc_key;
 	X509 *sign, *enc;
 	uint8_t *sign_der, *enc_der;
 	size_t sign_len, enc_len;
+	uint8_t claim[OM_CLAIM_LEN];
 };
 
 static inline void kit_tre_free(struct kit_tre *t)
@@ -71,9 +76,11 @@ static inline void kit_tre_issue(const struct om_ca *ca, const char *tre_id, str
 	memset(t, 0, sizeof(*t));
 	snprintf(t->tre_id, sizeof(t->tre_id), "%s", tre_id);
 	const uint8_t *p;
+	uint8_t v[OM_CLAIM_LEN];
 	if (om_key_generate(&t->sign_key, OM_KEY_EC_P256) < 0 || om_key_generate(&t->enc_key, OM_KEY_X25519) < 0 ||
-	    om_csr_create(&csr, t->sign_key, tre_id, t->enc_key) < 0 ||
-	    om_ca_issue_tre(ca, csr, tre_id, 0, 0, &t->sign_der, &t->sign_len, &t->enc_der, &t->enc_len) < 0) {
+	    om_csr_create(&csr, t->sign_key, tre_id, t->enc_key) < 0 || om_claim_derive(kit_claim_key, tre_id, 0, v) < 0 ||
+	    om_claim_derive(kit_claim_key, tre_id, 1, t->claim) < 0 ||
+	    om_ca_issue_tre_claimed(ca, csr, tre_id, 0, 0, v, &t->sign_der, &t->sign_len, &t->enc_der, &t->enc_len) < 0) {
 		fprintf(stderr, "kit_tre_issue: cannot issue %s\n", tre_id);
 		exit(1);
 	}

@@ -26,6 +26,7 @@ static void usage(FILE *f)
 		   "  owner add OWNER_ID                 (the secret: first line of stdin)\n"
 		   "  register --owner ID --note CSV [--partial]          (needs --conf; secret on stdin)\n"
 		   "  register --owner ID --tre-id ID --cert-sign PEM --cert-enc PEM --sho-id ID\n"
+		   "           (the device's owner claim secret: second line of stdin)\n"
 		   "  status TRE_ID\n"
 		   "  list [--owner ID]\n");
 }
@@ -115,6 +116,12 @@ static int cmd_register(struct sho *s, int argc, char **argv)
 	rc = 1;
 	if (!(rep = calloc((size_t)n, sizeof(*rep))) || read_secret(secret, sizeof(secret)) < 0)
 		goto out;
+	if (!note) {
+		char claim[64];
+		int ok = read_secret(claim, sizeof(claim)) == 0 && om_claim_parse(claim, devs->claim) == 0;
+		OPENSSL_cleanse(claim, sizeof(claim));
+		devs->has_claim = ok;
+	}
 	int r = sho_register(s, owner, secret, devs, (size_t)n, has_flag(argc, argv, "--partial") ? SHO_REG_PARTIAL : 0,
 			     rep);
 	OPENSSL_cleanse(secret, sizeof(secret));
@@ -123,7 +130,10 @@ static int cmd_register(struct sho *s, int argc, char **argv)
 			printf("%s refused %s %s\n", rep[i].tre_id, om_errname(rep[i].rc), rep[i].reason);
 		else
 			printf("%s %s imsi=%s\n", rep[i].tre_id,
-			       rep[i].unchanged ? "unchanged" : rep[i].committed ? "registered" : "not-registered",
+			       rep[i].unchanged	      ? "unchanged"
+			       : rep[i].transferred ? "transferred"
+			       : rep[i].committed   ? "registered"
+						    : "not-registered",
 			       rep[i].imsi);
 	}
 	if (r < 0)
