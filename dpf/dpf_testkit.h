@@ -289,7 +289,7 @@ static inline void tk_handover_request(struct tk_parts *p, const char *tre_id, c
 /* A handover of tre_id requested and accepted (the current SHO's answer recorded at SHO-B). */
 static inline void tk_handover_accepted(struct tk_parts *p, const char *tre_id, struct om_handover_req *r)
 {
-	tk_handover_request(p, tre_id, "CODE-1234", r, NULL, NULL);
+	tk_handover_request(p, tre_id, "C0DE-1234-1234-1234", r, NULL, NULL);
 	CHECK_INT(sho_handover_answer(p->sho, tre_id, r->request_id, 1, NULL), 0);
 }
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Transfer codes: format, entropy shape, typing folds, salted hash; and drf-admin end to end. */
+/* Transfer codes: format, entropy shape, typing folds, the proof and its salted hash; and drf-admin end to end. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+
+#include <openmcim/base32.h>
 
 #include "check.h"
 #include "drf_int.h"
@@ -16,26 +18,29 @@ static void test_code_is_four_groups_of_crockford(void)
 	CHECK_INT(strlen(a), DRF_CODE_TEXT_LEN);
 	CHECK(a[4] == '-' && a[9] == '-' && a[14] == '-');
 	CHECK(strcmp(a, b) != 0);
-	CHECK_INT(drf_code_normalise(a, canon), 0);
+	CHECK_INT(om_base32_normalise(a, canon, DRF_CODE_CHARS), 0);
 	CHECK(strpbrk(canon, "ILOU-") == NULL);
 }
 
 static void test_typing_folds_case_dashes_and_lookalikes(void)
 {
-	char c1[DRF_CODE_CHARS + 1], c2[DRF_CODE_CHARS + 1];
-	CHECK_INT(drf_code_normalise("ABCD-EF01-2345-6789", c1), 0);
-	CHECK_INT(drf_code_normalise("abcdefOl23456789", c2), 0);
-	CHECK(!strcmp(c1, c2));
-	CHECK_INT(drf_code_normalise("ABCD-EF01-2345-678", c1), OM_EDRF_CODE);   /* short */
-	CHECK_INT(drf_code_normalise("ABCD-EF01-2345-67890", c1), OM_EDRF_CODE); /* long */
-	CHECK_INT(drf_code_normalise("ABCD-EF01-2345-678U", c1), OM_EDRF_CODE);  /* U is not in the alphabet */
-	CHECK_INT(drf_code_normalise("ABCD EF01 2345 6789", c1), OM_EDRF_CODE);
+	uint8_t p1[OM_HANDOVER_PROOF_LEN], p2[OM_HANDOVER_PROOF_LEN], p3[OM_HANDOVER_PROOF_LEN];
+	CHECK_INT(om_handover_code_proof("TRE-1", "ABCD-EF01-2345-6789", p1), 0);
+	CHECK_INT(om_handover_code_proof("TRE-1", "abcdefOl23456789", p2), 0);
+	CHECK_MEM(p1, p2, sizeof(p1));
+	/* the proof is bound to the device: the same code for another proves nothing there */
+	CHECK_INT(om_handover_code_proof("TRE-2", "ABCD-EF01-2345-6789", p3), 0);
+	CHECK(memcmp(p1, p3, sizeof(p1)) != 0);
+	CHECK_INT(om_handover_code_proof("TRE-1", "ABCD-EF01-2345-678", p1), OM_EINVAL);   /* short */
+	CHECK_INT(om_handover_code_proof("TRE-1", "ABCD-EF01-2345-67890", p1), OM_EINVAL); /* long */
+	CHECK_INT(om_handover_code_proof("TRE-1", "ABCD-EF01-2345-678U", p1), OM_EINVAL);  /* U is not in the alphabet */
+	CHECK_INT(om_handover_code_proof("TRE-1", "ABCD EF01 2345 6789", p1), OM_EINVAL);
 }
 
-static void test_hash_depends_on_salt_and_code(void)
+static void test_hash_depends_on_salt_and_proof(void)
 {
 	uint8_t s1[DRF_SALT_LEN] = { 1 }, s2[DRF_SALT_LEN] = { 2 }, h1[DRF_HASH_LEN], h2[DRF_HASH_LEN], h3[DRF_HASH_LEN];
-	char c[DRF_CODE_CHARS + 1] = "ABCDEF0123456789", d[DRF_CODE_CHARS + 1] = "ABCDEF0123456788";
+	uint8_t c[OM_HANDOVER_PROOF_LEN] = { 0xab }, d[OM_HANDOVER_PROOF_LEN] = { 0xab, 1 };
 	CHECK_INT(drf_code_hash(s1, c, h1), 0);
 	CHECK_INT(drf_code_hash(s2, c, h2), 0);
 	CHECK_INT(drf_code_hash(s1, d, h3), 0);
@@ -70,7 +75,7 @@ int main(void)
 {
 	test_code_is_four_groups_of_crockford();
 	test_typing_folds_case_dashes_and_lookalikes();
-	test_hash_depends_on_salt_and_code();
+	test_hash_depends_on_salt_and_proof();
 	test_cli();
 	return check_done();
 }

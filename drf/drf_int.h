@@ -10,7 +10,7 @@
 
 #define DRF_SALT_LEN 16
 #define DRF_HASH_LEN 32
-#define DRF_CODE_CHARS 16 /* Crockford base32 characters: 80 bits */
+#define DRF_CODE_CHARS OM_HANDOVER_CODE_CHARS /* Crockford base32 characters: 80 bits */
 
 struct drf {
 	struct om_store *db;
@@ -30,15 +30,12 @@ int drf_imsi_ok(const char *imsi);
 OM_NODISCARD int drf_code_generate(char code[static DRF_CODE_TEXT_LEN + 1]);
 
 /*
- * The canonical form of a typed code: Crockford base32 with case, '-' and
- * the look-alikes (O->0, I,L->1) folded, exactly 16 characters.
- * Returns 0 or OM_EDRF_CODE.
+ * What the DRF stores of a code: SHA-256("openmcim drf transfer code v2" 0 |
+ * salt | proof), proof = om_handover_code_proof(TRE_id, code), the value a
+ * handover request carries. 0 or OM_ECRYPTO.
  */
-OM_NODISCARD int drf_code_normalise(const char *typed, char out[static DRF_CODE_CHARS + 1]);
-
-/* SHA-256("openmcim drf transfer code" 0 | salt | canonical code). 0 or OM_ECRYPTO. */
-OM_NODISCARD int drf_code_hash(const uint8_t salt[static DRF_SALT_LEN], const char canon[static DRF_CODE_CHARS + 1],
-			       uint8_t out[static DRF_HASH_LEN]);
+OM_NODISCARD int drf_code_hash(const uint8_t salt[static DRF_SALT_LEN],
+			       const uint8_t proof[static OM_HANDOVER_PROOF_LEN], uint8_t out[static DRF_HASH_LEN]);
 
 /* Run one prepared statement to completion (no rows expected). 0 or a store code. */
 OM_NODISCARD int drf_step_done(struct om_stmt *st);

@@ -98,7 +98,8 @@ static inline uint8_t *drf_tk_request(X509 *enc_cert, const struct pf_sho *s, co
 	strcpy(r.provurl, "https://dpf.sho-b.lab/dm");
 	strcpy(r.server_id, "SHO-B-DPF");
 	strcpy(r.apn, "prov.sho-b");
-	snprintf(r.transfer_code, sizeof(r.transfer_code), "%s", code);
+	if (om_handover_code_proof(TRE_ID, code, r.code_proof) < 0) /* a malformed code: a proof matching none */
+		memset(r.code_proof, 0x5a, sizeof(r.code_proof));
 	r.created = created;
 	r.sho_cert = s->der;
 	r.sho_cert_len = s->der_len;

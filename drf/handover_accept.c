@@ -123,16 +123,14 @@ out:
 }
 
 /*
- * The transfer code against every code issued for the device: the hashes
- * are compared in constant time and every row is hashed, match or not.
+ * The request's code proof against every code issued for the device: the
+ * hashes are compared in constant time and every row is hashed, match or not.
  */
 static int check_code(struct ctx *c, int64_t now)
 {
 	struct om_stmt *st = NULL;
-	char canon[DRF_CODE_CHARS + 1];
 	uint8_t h[DRF_HASH_LEN];
 	int r, found = 0, used = 0, expired = 0;
-	int norm = drf_code_normalise(c->req.transfer_code, canon);
 	if ((r = om_stmt_prepare(c->d->db,
 				 "SELECT id, salt, hash, expires, used_by IS NOT NULL FROM transfer_code WHERE tre_id = ?1",
 				 &st)) < 0 ||
@@ -141,9 +139,9 @@ static int check_code(struct ctx *c, int64_t now)
 	while ((r = om_stmt_step(st)) == OM_STORE_ROW) {
 		size_t sl = 0, hl = 0;
 		const uint8_t *salt = om_stmt_col_blob(st, 1, &sl), *stored = om_stmt_col_blob(st, 2, &hl);
-		if (norm < 0 || sl != DRF_SALT_LEN || hl != DRF_HASH_LEN)
+		if (sl != DRF_SALT_LEN || hl != DRF_HASH_LEN)
 			continue;
-		if ((r = drf_code_hash(salt, canon, h)) < 0)
+		if ((r = drf_code_hash(salt, c->req.code_proof, h)) < 0)
 			goto out;
 		if (CRYPTO_memcmp(h, stored, DRF_HASH_LEN) == 0 && !found) {
 			found = 1;
@@ -157,7 +155,6 @@ static int check_code(struct ctx *c, int64_t now)
 	r = !found ? OM_EDRF_CODE : used ? OM_EDRF_CODE_USED : expired ? OM_EDRF_CODE_EXPIRED : 0;
 out:
 	om_stmt_finalize(st);
-	OPENSSL_cleanse(canon, sizeof(canon));
 	OPENSSL_cleanse(h, sizeof(h));
 	return r;
 }

@@ -323,8 +323,8 @@ int drf_transfer_code_issue(struct drf *d, const char *tre_id, int64_t now, int6
 			    char code[static DRF_CODE_TEXT_LEN + 1])
 {
 	struct om_stmt *st = NULL;
-	uint8_t salt[DRF_SALT_LEN], hash[DRF_HASH_LEN];
-	char canon[DRF_CODE_CHARS + 1], text[DRF_CODE_TEXT_LEN + 1];
+	uint8_t salt[DRF_SALT_LEN], hash[DRF_HASH_LEN], proof[OM_HANDOVER_PROOF_LEN];
+	char text[DRF_CODE_TEXT_LEN + 1];
 	int r;
 	if (!d || !code)
 		return OM_EINVAL;
@@ -334,7 +334,7 @@ int drf_transfer_code_issue(struct drf *d, const char *tre_id, int64_t now, int6
 		valid_s = DRF_CODE_VALID_DEFAULT;
 	if (RAND_bytes(salt, sizeof(salt)) != 1 || drf_code_generate(text) < 0)
 		return OM_ERANDOM;
-	if ((r = drf_code_normalise(text, canon)) < 0 || (r = drf_code_hash(salt, canon, hash)) < 0)
+	if ((r = om_handover_code_proof(tre_id, text, proof)) < 0 || (r = drf_code_hash(salt, proof, hash)) < 0)
 		goto clean;
 	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
 		goto clean;
@@ -373,7 +373,7 @@ out:
 		om_notice("drf-code-refused", "tre_id=%s reason=%s", tre_id, om_errname(r));
 clean:
 	OPENSSL_cleanse(text, sizeof(text));
-	OPENSSL_cleanse(canon, sizeof(canon));
+	OPENSSL_cleanse(proof, sizeof(proof));
 	OPENSSL_cleanse(hash, sizeof(hash));
 	return r;
 }

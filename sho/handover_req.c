@@ -2,9 +2,12 @@
 /*
  * The handover request towards the current SHO (spec/002 B.2.3.2 step 2):
  * {TRE_id, PROVURL, Cert_SHO[i+1], PuK_TRE(DM credentials, nonceA)} with
- * the owner's transfer code, signed by this SHO (handover.h). It is made
- * once per attempt and stored: a retry gets the same bytes, so the current
- * SHO sees one request id however often the network fails.
+ * the proof of the owner's transfer code, signed by this SHO (handover.h).
+ * It is made once per attempt and stored: a retry gets the same bytes, so
+ * the current SHO sees one request id however often the network fails. The
+ * code itself is never stored here, in the request or beside it: only its
+ * proof, which the current SHO's DRF checks against its salted hash of it
+ * and which opens nothing once the code is used (single use).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,12 +90,6 @@ static int load_view(struct sho *s, const char *tre_id, struct dev_view *v)
 	if (rc < 0)
 		view_free(v);
 	return rc;
-}
-
-static int code_hash(const char *code, uint8_t out[static 32])
-{
-	unsigned int n = 32;
-	return EVP_Digest(code, strlen(code), out, &n, EVP_sha256(), NULL) == 1 ? 0 : OM_ECRYPTO;
 }
 
 /* A random version-4 UUID in text form (RFC 9562 5.4). */
@@ -186,8 +183,8 @@ static int store_request(struct sho *s, const char *tre_id, const struct om_hand
 	return rc < 0 ? rc : 0;
 }
 
-static int make_request(struct sho *s, const char *tre_id, const char *code, const struct dev_view *v,
-			const uint8_t hash[32], uint8_t **out, size_t *out_len)
+static int make_request(struct sho *s, const char *tre_id, const struct dev_view *v, const uint8_t proof[32],
+			uint8_t **out, size_t *out_len)
 {
 	struct om_handover_req r;
 	struct om_dm_creds c;
@@ -202,7 +199,7 @@ static int make_request(struct sho *s, const char *tre_id, const char *code, con
 	snprintf(r.provurl, sizeof(r.provurl), "%s", s->provurl);
 	snprintf(r.server_id, sizeof(r.server_id), "%s", s->server_id);
 	snprintf(r.apn, sizeof(r.apn), "%s", s->dpf_apn);
-	snprintf(r.transfer_code, sizeof(r.transfer_code), "%s", code);
+	memcpy(r.code_proof, proof, sizeof(r.code_proof));
 	r.created = sho_now();
 	if ((rc = om_cert_encode(s->sign_cert, OM_ENC_DER, &cert, &cert_len)) < 0)
 		goto out;
@@ -213,7 +210,7 @@ static int make_request(struct sho *s, const char *tre_id, const char *code, con
 	r.sho_cert_len = cert_len;
 	if ((rc = seal_creds(v, &c, &r)) < 0 || (rc = om_handover_build_signed(&r, s->sign_key, out, out_len)) < 0)
 		goto out;
-	if ((rc = store_request(s, tre_id, &r, hash, &c, *out, *out_len)) < 0) {
+	if ((rc = store_request(s, tre_id, &r, proof, &c, *out, *out_len)) < 0) {
 		free(*out);
 		*out = NULL;
 		goto out;
@@ -226,20 +223,15 @@ out:
 	return rc;
 }
 
-static int code_ok(const char *code)
-{
-	return sho_id_ok(code, OM_HANDOVER_CODE_MAX);
-}
-
 int sho_handover_request(struct sho *s, const char *owner_id, const char *secret, const char *tre_id,
 			 const char *transfer_code, uint8_t **out, size_t *out_len)
 {
 	struct dev_view v;
-	uint8_t hash[32];
+	uint8_t hash[32]; /* the code's proof: what the request carries and a retry must match */
 	int rc;
 	if (!s || !tre_id || !out || !out_len)
 		return OM_EINVAL;
-	if (!code_ok(transfer_code)) {
+	if (!transfer_code || om_handover_code_proof(tre_id, transfer_code, hash) < 0) {
 		om_notice("handover-refused", "tre_id=%.63s reason=\"transfer code missing or malformed\"", tre_id);
 		return OM_ESHO_NOTE;
 	}
@@ -251,8 +243,6 @@ int sho_handover_request(struct sho *s, const char *owner_id, const char *secret
 		rc = OM_ESHO_NOT_FOUND; /* another owner's device is no business of this one */
 		goto out;
 	}
-	if ((rc = code_hash(transfer_code, hash)) < 0)
-		goto out;
 	if (!strcmp(v.state, "handover_requested") && v.has_handover) {
 		if (CRYPTO_memcmp(hash, v.code_hash, 32)) {
 			rc = OM_ESHO_STATE;
@@ -270,11 +260,12 @@ int sho_handover_request(struct sho *s, const char *owner_id, const char *secret
 		rc = OM_ESHO_STATE;
 		goto out;
 	}
-	rc = make_request(s, tre_id, transfer_code, &v, hash, out, out_len);
+	rc = make_request(s, tre_id, &v, hash, out, out_len);
 out:
 	if (rc < 0)
 		om_notice("handover-refused", "tre_id=%.63s state=%s code=%s", tre_id, v.state, om_errname(rc));
 	view_free(&v);
+	OPENSSL_cleanse(hash, sizeof(hash));
 	return rc;
 }
 

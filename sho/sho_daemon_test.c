@@ -35,6 +35,7 @@
 #define SECRET "correct horse battery"
 #define TRE_A "TRE-00000001"   /* from the factory, current SHO: SHO-A (the RO) */
 #define TRE_C "TRE-K0000001"   /* ours, current SHO: SHO-C */
+#define C_CODE "CCCC-0000-0000-0001" /* the code SHO-C gave the owner */
 
 static char dir[] = "/tmp/om-sho-daemon-XXXXXX";
 static char path[600], bin_dir[512];
@@ -116,9 +117,11 @@ static void drf_c_handover(struct om_http_req *r, void *arg)
 	struct om_handover_req hr;
 	char cn[OM_NAME_MAX_LEN + 1] = "", out[256], rid[OM_HANDOVER_ID_MAX + 1];
 	X509 *peer = om_http_req_peer_cert(r);
+	uint8_t proof[OM_HANDOVER_PROOF_LEN];
 	memset(&hr, 0, sizeof(hr));
 	int ok = om_handover_verify(b, len, X509_get0_pubkey(sho_b_cert), &hr) == 0 && !strcmp(hr.tre_id, TRE_C) &&
-		 !strcmp(hr.new_sho_id, "SHO-B") && !strcmp(hr.transfer_code, "C-CODE-0001");
+		 !strcmp(hr.new_sho_id, "SHO-B") && om_handover_code_proof(TRE_C, C_CODE, proof) == 0 &&
+		 !memcmp(hr.code_proof, proof, sizeof(proof));
 	pthread_mutex_lock(&drf_c.lock);
 	int first = drf_c.calls++ == 0;
 	drf_c.client_ok += peer && om_cert_subject_cn(peer, cn) > 0 && !strcmp(cn, "sho-b.lab");
@@ -391,7 +394,7 @@ int main(void)
 	CHECK_MSG(strstr(again, "state=handover_accepted\n") && strstr(again, out + 47), "status: %s", again);
 
 	/* SHO-C's answer is lost: pending, then the retry resends the same bytes */
-	write_text("c.code", "C-CODE-0001");
+	write_text("c.code", C_CODE);
 	CHECK_INT(call("POST", "/handover/" TRE_C, "c.code", OWNER ":" SECRET, out, sizeof(out)), 504);
 	CHECK_MSG(strstr(out, "result=pending") && strstr(out, "reason=OM_ESHO_PEER_TRANSPORT"), "lost: %s", out);
 	CHECK_INT(call("GET", "/status/" TRE_C, NULL, OWNER ":" SECRET, out, sizeof(out)), 200);
@@ -414,7 +417,7 @@ done:
 	size_t n = 0;
 	char *log = (char *)check_slurp(at("sho.log"), &n);
 	CHECK(log && strstr(log, " stopped ") && strstr(log, "sho-auth-refused") && strstr(log, "sho-handover"));
-	CHECK_MSG(log && !strstr(log, code) && !strstr(log, "C-CODE-0001") && !strstr(log, SECRET),
+	CHECK_MSG(log && !strstr(log, code) && !strstr(log, C_CODE) && !strstr(log, SECRET),
 		  "a secret reached the log");
 	if (log && (check_failures() || getenv("OM_VERBOSE")))
 		printf("---- sho.log\n%s----\n", log);

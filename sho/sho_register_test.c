@@ -22,6 +22,7 @@
 
 #define OWNER "fleet-1"
 #define SECRET "correct horse battery"
+#define CODE "code-1234-1234-abcd" /* a transfer code as the owner types it */
 
 static char dir[] = "/tmp/om-sho-test-XXXXXX";
 static char sho_db[600], hss_db[600];
@@ -193,19 +194,23 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	struct sho_device_status st;
 	struct om_dm_creds dm, opened;
 	uint8_t plain[256];
-	CHECK_INT(sho_handover_request(s, OWNER, "wrong secret here", t->tre_id, "CODE-1234", &a, &al),
+	CHECK_INT(sho_handover_request(s, OWNER, "wrong secret here", t->tre_id, CODE, &a, &al),
 		  OM_ESHO_OWNER_AUTH);
-	CHECK_INT(sho_handover_request(s, "fleet-2", "second owner secret", t->tre_id, "CODE-1234", &a, &al),
+	CHECK_INT(sho_handover_request(s, "fleet-2", "second owner secret", t->tre_id, CODE, &a, &al),
 		  OM_ESHO_NOT_FOUND);
-	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "CODE-1234", &a, &al), 0);
-	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "CODE-1234", &b, &bl), 0);
+	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, CODE, &a, &al), 0);
+	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, CODE, &b, &bl), 0);
 	CHECK(al == bl && a && b && !memcmp(a, b, al));
 	struct snap before = snap_take();
-	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "OTHER-CODE", &c, &cl), OM_ESHO_STATE);
+	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "0THE-RC0D-E000-0000", &c, &cl), OM_ESHO_STATE);
 	CHECK(snap_same(before));
 	memset(&r, 0, sizeof(r));
 	CHECK_INT(om_handover_verify(a, al, X509_get0_pubkey(sho_cert), &r), 0);
-	CHECK(!strcmp(r.tre_id, t->tre_id) && !strcmp(r.new_sho_id, "SHO-B") && !strcmp(r.transfer_code, "CODE-1234"));
+	uint8_t proof[OM_HANDOVER_PROOF_LEN];
+	CHECK_INT(om_handover_code_proof(t->tre_id, CODE, proof), 0);
+	CHECK(!strcmp(r.tre_id, t->tre_id) && !strcmp(r.new_sho_id, "SHO-B"));
+	CHECK_MEM(r.code_proof, proof, sizeof(proof)); /* the proof, never the code */
+	CHECK(!check_has_bytes(a, al, CODE, strlen(CODE)) && !check_has_bytes(a, al, "C0DE12341234ABCD", 16));
 	CHECK(!strcmp(r.provurl, "https://dpf.sho-b.lab/dm"));
 	int n = om_protect_open(t->enc_key, OM_PROTECT_TAG_DM_CREDENTIALS, r.creds, r.creds_len, plain, sizeof(plain));
 	CHECK(n > 0);
@@ -222,7 +227,7 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	CHECK_INT(sho_handover_answer(s, t->tre_id, r.request_id, 0, "transfer code unknown"), 0);
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
 	CHECK(!strcmp(st.state, "refused") && !strcmp(st.reason, "transfer code unknown"));
-	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "CODE-5678", &c, &cl), 0);
+	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "code-5678-5678-abcd", &c, &cl), 0);
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
 	CHECK(strcmp(st.request_id, r.request_id) != 0);
 	CHECK_INT(sho_mark_provisioned(s, t->tre_id), OM_ESHO_STATE);

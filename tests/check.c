@@ -102,3 +102,23 @@ unsigned char *check_slurp(const char *path, size_t *len)
 	}
 	return buf;
 }
+
+int check_has_bytes(const void *hay, size_t hl, const void *needle, size_t nl)
+{
+	const unsigned char *h = hay;
+	if (!nl || nl > hl)
+		return 0;
+	for (size_t i = 0; i + nl <= hl; i++)
+		if (h[i] == *(const unsigned char *)needle && !memcmp(h + i, needle, nl))
+			return 1;
+	return 0;
+}
+
+int check_file_has(const char *path, const void *needle, size_t nl)
+{
+	size_t len = 0;
+	unsigned char *b = check_slurp(path, &len);
+	int has = b && check_has_bytes(b, len, needle, nl);
+	free(b);
+	return has;
+}

@@ -39,3 +39,9 @@ void check_random(uint8_t *buf, size_t len);
 
 /* Read a whole file into a malloc'd buffer (NUL-terminated); NULL on error. */
 unsigned char *check_slurp(const char *path, size_t *len);
+
+/* 1 if needle (nl > 0 bytes) occurs anywhere in hay: a secret's bytes looked for in a file or a message. */
+int check_has_bytes(const void *hay, size_t hl, const void *needle, size_t nl);
+
+/* 1 if the file at path holds needle anywhere (0 if it cannot be read). */
+int check_file_has(const char *path, const void *needle, size_t nl);

@@ -97,7 +97,7 @@ static void device_up(struct device *dv, const char *run, const struct sho_devic
 	memset(&old, 0, sizeof(old));
 	dv->row = row;
 	if (stale) {
-		tk_handover_request(&P, row->tre_id, "CODE-OLD", &old, NULL, NULL);
+		tk_handover_request(&P, row->tre_id, "0LD0-C0DE-0000-0000", &old, NULL, NULL);
 		CHECK_INT(sho_handover_answer(P.sho, row->tre_id, old.request_id, 0, "OM_EDRF_LOCKED"), 0);
 	}
 	tk_handover_accepted(&P, row->tre_id, &r);

@@ -7,9 +7,9 @@
  *   "OMMO" | 01 | 03 | scheme | body length (2) | body | signature
  *
  * Body: new_sho_id first (so the receiver can peek it to choose the key),
- * then request_id, tre_id, provurl, server_id, apn, transfer_code as
- * 1-byte-length text, created (8, signed, big-endian), Cert_SHO[i+1] and the
- * credentials object as 2-byte-length blobs. The text rules are the
+ * then request_id, tre_id, provurl, server_id, apn as 1-byte-length text,
+ * the transfer code's proof (32 bytes), created (8, signed, big-endian),
+ * Cert_SHO[i+1] and the credentials object as 2-byte-length blobs. The text rules are the
  * bootstrap's (omo_bootstrap_check), so a request we accept always makes a
  * bootstrap. Nothing of the body is read before the signature verified.
  */
@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
+#include <openmcim/base32.h>
 #include <openmcim/handover.h>
 
 #include "bootstrap_int.h"
@@ -52,6 +54,15 @@ static int put_blob(struct wr *w, const uint8_t *b, size_t n, size_t max)
 		return OM_EOBJ_TOO_LONG;
 	w->p[w->pos++] = (uint8_t)(n >> 8);
 	w->p[w->pos++] = (uint8_t)n;
+	memcpy(w->p + w->pos, b, n);
+	w->pos += n;
+	return 0;
+}
+
+static int put_fixed(struct wr *w, const uint8_t *b, size_t n)
+{
+	if (w->cap - w->pos < n)
+		return OM_EOBJ_TOO_LONG;
 	memcpy(w->p + w->pos, b, n);
 	w->pos += n;
 	return 0;
@@ -102,8 +113,7 @@ int om_handover_build_signed(const struct om_handover_req *r, EVP_PKEY *new_sho_
 	    (rc = put_text(&w, r->provurl, sizeof(r->provurl), OM_BOOTSTRAP_URL_MAX, MOBJ_ID_LO)) < 0 ||
 	    (rc = put_text(&w, r->server_id, sizeof(r->server_id), OM_BOOTSTRAP_NAME_MAX, MOBJ_TEXT_LO)) < 0 ||
 	    (rc = put_text(&w, r->apn, sizeof(r->apn), OM_BOOTSTRAP_APN_MAX, MOBJ_ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->transfer_code, sizeof(r->transfer_code), OM_HANDOVER_CODE_MAX, MOBJ_ID_LO)) < 0 ||
-	    (rc = put_i64(&w, r->created)) < 0 ||
+	    (rc = put_fixed(&w, r->code_proof, sizeof(r->code_proof))) < 0 || (rc = put_i64(&w, r->created)) < 0 ||
 	    (rc = put_blob(&w, r->sho_cert, r->sho_cert_len, OMO_CERT_MAX)) < 0 ||
 	    (rc = put_blob(&w, r->creds, r->creds_len, OMO_CREDS_MAX)) < 0)
 		goto out;
@@ -118,7 +128,7 @@ int om_handover_build_signed(const struct om_handover_req *r, EVP_PKEY *new_sho_
 	rc = 0;
 out:
 	if (w.p) {
-		OPENSSL_cleanse(w.p, w.cap); /* holds the transfer code */
+		OPENSSL_cleanse(w.p, w.cap); /* holds the code proof */
 		free(w.p);
 	}
 	return rc;
@@ -138,6 +148,15 @@ static int take_blob(struct omo_rd *d, uint8_t **dst, size_t *dst_len, size_t ma
 	memcpy(*dst, d->p + d->pos + 2, n);
 	*dst_len = n;
 	d->pos += 2 + n;
+	return 0;
+}
+
+static int take_fixed(struct omo_rd *d, uint8_t *dst, size_t n)
+{
+	if (d->len - d->pos < n)
+		return OM_EOBJ_TRUNCATED;
+	memcpy(dst, d->p + d->pos, n);
+	d->pos += n;
 	return 0;
 }
 
@@ -162,7 +181,7 @@ static int parse_body(struct omo_rd *d, struct om_handover_req *t)
 	    (r = omo_take_text(d, t->provurl, OM_BOOTSTRAP_URL_MAX, MOBJ_ID_LO)) < 0 ||
 	    (r = omo_take_text(d, t->server_id, OM_BOOTSTRAP_NAME_MAX, MOBJ_TEXT_LO)) < 0 ||
 	    (r = omo_take_text(d, t->apn, OM_BOOTSTRAP_APN_MAX, MOBJ_ID_LO)) < 0 ||
-	    (r = omo_take_text(d, t->transfer_code, OM_HANDOVER_CODE_MAX, MOBJ_ID_LO)) < 0 || (r = take_i64(d, &t->created)) < 0 ||
+	    (r = take_fixed(d, t->code_proof, sizeof(t->code_proof))) < 0 || (r = take_i64(d, &t->created)) < 0 ||
 	    (r = take_blob(d, &t->sho_cert, &t->sho_cert_len, OMO_CERT_MAX)) < 0 ||
 	    (r = take_blob(d, &t->creds, &t->creds_len, OMO_CREDS_MAX)) < 0)
 		return r;
@@ -222,4 +241,22 @@ void om_handover_free(struct om_handover_req *r)
 		OPENSSL_cleanse(r->creds, r->creds_len);
 	free(r->creds);
 	OPENSSL_cleanse(r, sizeof(*r));
+}
+
+int om_handover_code_proof(const char *tre_id, const char *typed_code, uint8_t out[static OM_HANDOVER_PROOF_LEN])
+{
+	static const char label[] = "openmcim transfer code proof"; /* with its NUL as separator */
+	char canon[OM_HANDOVER_CODE_CHARS + 1];
+	unsigned n = 0;
+	if (!tre_id || !out || !*tre_id || strlen(tre_id) > OM_TRE_ID_MAX)
+		return OM_EINVAL;
+	if (om_base32_normalise(typed_code, canon, OM_HANDOVER_CODE_CHARS) < 0)
+		return OM_EINVAL;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, label, sizeof(label)) &&
+		 EVP_DigestUpdate(c, tre_id, strlen(tre_id) + 1) && EVP_DigestUpdate(c, canon, OM_HANDOVER_CODE_CHARS) &&
+		 EVP_DigestFinal_ex(c, out, &n) && n == OM_HANDOVER_PROOF_LEN;
+	EVP_MD_CTX_free(c);
+	OPENSSL_cleanse(canon, sizeof(canon));
+	return ok ? 0 : OM_ECRYPTO;
 }

@@ -21,7 +21,7 @@ static void fill(struct om_handover_req *r)
 	strcpy(r->provurl, "https://dpf.sho-b.lab/dm");
 	strcpy(r->server_id, "SHO-B DPF");
 	strcpy(r->apn, "prov.sho-b");
-	strcpy(r->transfer_code, "ABCD-EFGH-JKMN-PQRS");
+	CHECK_INT(om_handover_code_proof(r->tre_id, "ABCD-EFGH-JKMN-PQRS", r->code_proof), 0);
 	r->created = 1700000000;
 	for (size_t i = 0; i < sizeof(cert_der); i++)
 		cert_der[i] = (uint8_t)(i * 7);
@@ -41,7 +41,7 @@ static void same(const struct om_handover_req *a, const struct om_handover_req *
 	CHECK(!strcmp(a->provurl, b->provurl));
 	CHECK(!strcmp(a->server_id, b->server_id));
 	CHECK(!strcmp(a->apn, b->apn));
-	CHECK(!strcmp(a->transfer_code, b->transfer_code));
+	CHECK_MEM(a->code_proof, b->code_proof, sizeof(a->code_proof));
 	CHECK_INT(a->created, b->created);
 	CHECK_INT(a->sho_cert_len, b->sho_cert_len);
 	CHECK_INT(a->creds_len, b->creds_len);
@@ -179,9 +179,6 @@ static void test_builder_refuses_what_the_verifier_refuses(void)
 	strcpy(r.apn, "bad..apn");
 	CHECK_INT(om_handover_build_signed(&r, key, &obj, &len), OM_EINVAL);
 	fill(&r);
-	strcpy(r.transfer_code, "has space");
-	CHECK_INT(om_handover_build_signed(&r, key, &obj, &len), OM_EINVAL);
-	fill(&r);
 	r.request_id[0] = '\0';
 	CHECK_INT(om_handover_build_signed(&r, key, &obj, &len), OM_EINVAL);
 	fill(&r);
@@ -217,19 +214,25 @@ static size_t text(uint8_t *p, const char *s)
 	return 1 + p[0];
 }
 
-/* A body with one field replaced by raw bytes (index 0..6 of the texts). */
+#define PROOF_AT 48 /* the texts of body_with() before the code proof */
+
+/* A body with one field replaced by raw bytes (index 0..5 of the texts, 6 the code proof). */
 static size_t body_with(uint8_t *b, int which, const uint8_t *raw, size_t raw_len)
 {
-	const char *t[7] = { "SHO-B", "req-1", "TRE-1", "https://dpf.b/dm", "DPF B", "prov.b", "CODE-1" };
+	const char *t[6] = { "SHO-B", "req-1", "TRE-1", "https://dpf.b/dm", "DPF B", "prov.b" };
 	size_t o = 0;
 	for (int i = 0; i < 7; i++) {
 		if (i == which) {
 			memcpy(b + o, raw, raw_len);
 			o += raw_len;
-		} else {
+		} else if (i < 6) {
 			o += text(b + o, t[i]);
+		} else {
+			memset(b + o, 0xc0, OM_HANDOVER_PROOF_LEN);
+			o += OM_HANDOVER_PROOF_LEN;
 		}
 	}
+	CHECK(which >= 0 || o == PROOF_AT + OM_HANDOVER_PROOF_LEN);
 	memset(b + o, 0, 8);
 	o += 8;
 	b[o++] = 0;
@@ -267,11 +270,10 @@ static void test_signed_but_malformed_bodies_are_refused(void)
 	n = sign_body(key, body, blen, obj);
 	CHECK_INT(om_handover_verify(obj, n, pub, &got), OM_EOBJ_FIELD);
 
-	raw[0] = 6; /* a control character in the code */
-	memcpy(raw + 1, "CODE\n1", 6);
-	blen = body_with(body, 6, raw, 7);
-	n = sign_body(key, body, blen, obj);
-	CHECK_INT(om_handover_verify(obj, n, pub, &got), OM_EOBJ_FIELD);
+	blen = body_with(body, -1, NULL, 0); /* the body ends inside the code proof */
+	n = sign_body(key, body, PROOF_AT + 20, obj);
+	CHECK_INT(om_handover_verify(obj, n, pub, &got), OM_EOBJ_TRUNCATED);
+	CHECK(is_empty(&got));
 
 	blen = body_with(body, 3, raw, text(raw, "gopher://dpf.b")); /* URL scheme */
 	n = sign_body(key, body, blen, obj);
