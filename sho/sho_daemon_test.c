@@ -13,13 +13,23 @@
  * with svc/http_server.h, checks our client certificate and the request's
  * signature and loses its first answer (too slow): the device stays
  * handover_requested and the owner's retry resends the same bytes.
+ * Ownership (docs/decisions.md "Proof of ownership"): another owner with the
+ * note's public part, or with a claim of another device, is refused
+ * (OM_ESHO_CLAIM) and no row of the SHO's, the HSS's or the DRF's database
+ * moves; a buyer with the manufacturer's next claim takes the device, the
+ * seller's account loses it and the seller's old claim gets OM_ESHO_CLAIM_OLD.
+ * After everything, no byte of either daemon's database or log holds a
+ * transfer code, an owner secret or an owner claim.
  * --help, a bad configuration and SIGTERM.
  */
 #include "sho_testkit.h"
 
 #include <pthread.h>
 
+#include <openmcim/base32.h>
+#include <openmcim/claim.h>
 #include <openmcim/handover.h>
+#include <openmcim/hex.h>
 
 #include "daemon_util.h"
 #include "drf.h"
@@ -29,6 +39,7 @@
 #include "log.h"
 #include "pki_fixture.h"
 #include "provision.h"
+#include "refusal_kit.h"
 #include "sho.h"
 
 #define OWNER "fleet-1"
@@ -196,6 +207,130 @@ static void note_row(FILE *f, const struct kit_tre *t, const char *sho_id)
 	free(e);
 }
 
+/* ---- ownership ------------------------------------------------------------- */
+
+#define OTHER "fleet-2:second owner secret"
+
+/* Every row of the three databases the owners' calls can reach. */
+static char *snap(void)
+{
+	char sho[600], hss[600], drf[600];
+	snprintf(sho, sizeof(sho), "%s", at("sho.db"));
+	snprintf(hss, sizeof(hss), "%s", at("hss.db"));
+	snprintf(drf, sizeof(drf), "%s", at("drf.db"));
+	const char *dbs[] = { sho, hss, drf };
+	return rk_snapshot(dbs, 3, NULL, 0);
+}
+
+static void unchanged(char *before, const char *attack)
+{
+	char *now = snap();
+	CHECK_MSG(rk_same(before, now, attack), "%s changed the state", attack);
+	free(before);
+	free(now);
+}
+
+/* A delivery note of rows[0..n), current SHO SHO-A, claim_secret claims[i] (no such column when NULL). */
+static void write_note(const char *rel, const struct sho_device_in *const *rows, const char *const *claims, size_t n)
+{
+	FILE *f = fopen(at(rel), "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id%s\n", claims ? ",claim_secret" : "");
+	for (size_t i = 0; i < n; i++) {
+		char *s = malloc(rows[i]->cert_sign_len * 2 + 8), *e = malloc(rows[i]->cert_enc_len * 2 + 8);
+		EVP_EncodeBlock((unsigned char *)s, rows[i]->cert_sign, (int)rows[i]->cert_sign_len);
+		EVP_EncodeBlock((unsigned char *)e, rows[i]->cert_enc, (int)rows[i]->cert_enc_len);
+		fprintf(f, "%s,%s,%s,SHO-A%s%s\n", rows[i]->tre_id, s, e, claims ? "," : "", claims ? claims[i] : "");
+		free(s);
+		free(e);
+	}
+	fclose(f);
+}
+
+/* Before the owner registers: another owner with what is public, or a claim not the device's. */
+static void check_claim_refused(const struct sho_device_in *note)
+{
+	char out[4096], other_claim[OM_CLAIM_TEXT_LEN + 1];
+	const struct sho_device_in *rows[] = { &note[0], &note[1] };
+	write_note("public-note.csv", rows, NULL, 2);
+	om_claim_text(note[1].claim, other_claim);
+	const char *swapped[] = { other_claim };
+	write_note("swapped-note.csv", rows, swapped, 1);
+	char *before = snap();
+	CHECK_INT(call("POST", "/register", "public-note.csv", OTHER, out, sizeof(out)), 422);
+	CHECK_MSG(strstr(out, TRE_A ",refused,OM_ESHO_CLAIM no owner claim") &&
+		  strstr(out, "TRE-00000002,refused,OM_ESHO_CLAIM no owner claim"), "public part: %s", out);
+	CHECK_INT(call("POST", "/register", "swapped-note.csv", OTHER, out, sizeof(out)), 422);
+	CHECK_MSG(strstr(out, TRE_A ",refused,OM_ESHO_CLAIM owner claim secret is not this device's"), "swapped: %s",
+		  out);
+	CHECK_INT(call("POST", "/register/partial", "swapped-note.csv", OTHER, out, sizeof(out)), 200);
+	CHECK_MSG(strstr(out, TRE_A ",refused,OM_ESHO_CLAIM "), "partial: %s", out);
+	unchanged(before, "registering another owner's devices");
+}
+
+/* The manufacturer's claim of generation g for tre_id, from the run's claim key. */
+static void claim_of(const char *tre_id, unsigned g, uint8_t out[static OM_CLAIM_LEN])
+{
+	uint8_t key[OM_CLAIM_KEY_LEN];
+	char *hex = (char *)check_slurp(at("run/manufacturer/claim.key"), NULL);
+	CHECK(hex != NULL);
+	if (hex)
+		hex[strcspn(hex, "\n")] = '\0';
+	CHECK_INT(hex ? om_hex_decode(key, sizeof(key), hex) : -1, 0);
+	CHECK_INT(om_claim_derive(key, tre_id, g, out), 0);
+	free(hex);
+}
+
+/* A resale through the manufacturer: TRE-00000002 goes from OWNER to fleet-2, and only forward. */
+static void check_resale(const struct sho_device_in *note, uint8_t gen2[static OM_CLAIM_LEN])
+{
+	char out[4096], text[OM_CLAIM_TEXT_LEN + 1];
+	const struct sho_device_in *rows[] = { &note[1] };
+	claim_of(note[1].tre_id, 2, gen2);
+	om_claim_text(gen2, text);
+	const char *claims[] = { text };
+	write_note("resale-note.csv", rows, claims, 1);
+	CHECK_INT(call("POST", "/register", "resale-note.csv", OTHER, out, sizeof(out)), 200);
+	CHECK_MSG(!strcmp(out, "tre_id,result,imsi_or_reason\nTRE-00000002,transferred,001020000000002\n"), "resale: %s",
+		  out);
+	CHECK_INT(call("GET", "/status/TRE-00000002", NULL, OWNER ":" SECRET, out, sizeof(out)), 404);
+	CHECK_INT(call("POST", "/handover/TRE-00000002", "right.code", OWNER ":" SECRET, out, sizeof(out)), 404);
+	CHECK_INT(call("GET", "/status/TRE-00000002", NULL, OTHER, out, sizeof(out)), 200);
+	CHECK_MSG(strstr(out, "state=registered\nimsi=001020000000002\n"), "buyer's status: %s", out);
+	/* the seller's first claim, in its original note, cannot take it back; the buyer's again is a repeat */
+	char *before = snap();
+	CHECK_INT(call("POST", "/register", "run/owner/delivery-note.csv", OWNER ":" SECRET, out, sizeof(out)), 422);
+	CHECK_MSG(strstr(out, "TRE-00000002,refused,OM_ESHO_CLAIM_OLD "), "seller: %s", out);
+	CHECK_INT(call("POST", "/register", "resale-note.csv", OTHER, out, sizeof(out)), 200);
+	CHECK_MSG(strstr(out, "TRE-00000002,unchanged,001020000000002"), "buyer again: %s", out);
+	unchanged(before, "the seller's old claim");
+}
+
+/* No file of the daemons (databases with their journals, logs) holds any of the secrets. */
+static void check_no_secret_at_rest(const char *const *texts, size_t n_texts, const uint8_t (*raw)[OM_CLAIM_LEN],
+				    size_t n_raw)
+{
+	static const char *const files[] = { "sho.db", "sho.db-wal", "sho.db-shm", "drf.db", "drf.db-wal",
+					     "drf.db-shm", "hss.db", "hss.db-wal", "sho.log", "drf.log" };
+	int scanned = 0;
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		size_t len = 0;
+		unsigned char *b = check_slurp(at(files[f]), &len);
+		if (!b)
+			continue;
+		scanned += !strcmp(files[f], "sho.db") || !strcmp(files[f], "drf.db");
+		for (size_t i = 0; i < n_texts; i++)
+			CHECK_MSG(!check_has_bytes(b, len, texts[i], strlen(texts[i])), "%s holds secret text %zu", files[f],
+				  i);
+		for (size_t i = 0; i < n_raw; i++)
+			CHECK_MSG(!check_has_bytes(b, len, raw[i], OM_CLAIM_LEN), "%s holds claim %zu", files[f], i);
+		free(b);
+	}
+	CHECK_INT(scanned, 2);
+}
+
 int main(void)
 {
 	EVP_PKEY *pva_key = NULL, *lab_key = NULL, *b_root_key = NULL, *sho_b_key = NULL;
@@ -344,6 +479,8 @@ int main(void)
 	CHECK_INT(call("GET", "/status/" TRE_A, NULL, "nobody:" SECRET, out, sizeof(out)), 401);
 	CHECK_INT(sho_devices(), 0);
 
+	check_claim_refused(note);
+
 	/* the delivery note in one call; again: unchanged, same IMSIs */
 	CHECK_INT(call("POST", "/register", "run/owner/delivery-note.csv", OWNER ":" SECRET, out, sizeof(out)), 200);
 	CHECK_MSG(!strcmp(out, "tre_id,result,imsi_or_reason\n" TRE_A ",registered,001020000000001\n"
@@ -411,9 +548,28 @@ int main(void)
 	pthread_mutex_unlock(&drf_c.lock);
 	CHECK_MSG(!strcmp(out, want), "retry: %s", out);
 
+	uint8_t gen2[OM_CLAIM_LEN];
+	check_resale(note, gen2);
+
 done:
 	CHECK_INT(du_term_wait(sho_pid, 10000), 0);
 	CHECK_INT(du_term_wait(drf_pid, 10000), 0);
+	{
+		/* every secret an owner gave, as typed and folded, and every claim's bytes */
+		char canon_a[DRF_CODE_TEXT_LEN + 1], canon_c[DRF_CODE_TEXT_LEN + 1], typed[4][OM_CLAIM_TEXT_LEN + 1];
+		uint8_t raw[4][OM_CLAIM_LEN];
+		CHECK_INT(om_base32_normalise(code, canon_a, OM_HANDOVER_CODE_CHARS), 0);
+		CHECK_INT(om_base32_normalise(C_CODE, canon_c, OM_HANDOVER_CODE_CHARS), 0);
+		memcpy(raw[0], note[0].claim, OM_CLAIM_LEN);
+		memcpy(raw[1], note[1].claim, OM_CLAIM_LEN);
+		memcpy(raw[2], gen2, OM_CLAIM_LEN);
+		memcpy(raw[3], kt.claim, OM_CLAIM_LEN);
+		for (int i = 0; i < 4; i++)
+			om_claim_text(raw[i], typed[i]);
+		const char *texts[] = { code, canon_a, C_CODE, canon_c, SECRET, "second owner secret",
+					typed[0], typed[1], typed[2], typed[3] };
+		check_no_secret_at_rest(texts, sizeof(texts) / sizeof(texts[0]), (const uint8_t(*)[OM_CLAIM_LEN])raw, 4);
+	}
 	size_t n = 0;
 	char *log = (char *)check_slurp(at("sho.log"), &n);
 	CHECK(log && strstr(log, " stopped ") && strstr(log, "sho-auth-refused") && strstr(log, "sho-handover"));
