@@ -62,7 +62,7 @@ static const struct om_conf_key base_keys[] = {
 
 struct settings {
 	struct sho_conf_file svc; /* svc.conf unused: the file is read with the daemon's keys */
-	const char *listen, *spool_parent;
+	const char *listen;
 	struct om_http_tls tls;
 	uint64_t port, max_body;
 	int log_level;
@@ -86,7 +86,7 @@ static int read_daemon(const struct om_conf *c, struct settings *s, char ids[][O
 	X509 *x = NULL;
 	int ok;
 	s->listen = om_conf_str(c, "daemon", "listen", "127.0.0.1");
-	s->spool_parent = om_conf_str(c, "daemon", "spool", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	/* [daemon] spool is still accepted and ignored: delivery notes are parsed in memory now */
 	s->tls.cert_file = om_conf_get(c, "daemon", "tls_cert");
 	s->tls.key_file = om_conf_get(c, "daemon", "tls_key");
 	s->peers.cert_file = om_conf_get(c, "daemon", "operator_cert");
@@ -153,12 +153,6 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
-	snprintf(web.spool, sizeof(web.spool), "%s/openmcim-sho.XXXXXX", s.spool_parent);
-	if (!mkdtemp(web.spool)) {
-		om_error("start", "reason=\"cannot make a spool directory under %s\"", s.spool_parent);
-		web.spool[0] = '\0';
-		goto out;
-	}
 	web.sho = sho;
 	web.peers = &s.peers;
 	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
@@ -175,8 +169,6 @@ int main(int argc, char **argv)
 out:
 	om_http_server_free(http);
 	sho_close(sho);
-	if (web.spool[0] && rmdir(web.spool) < 0)
-		om_error("stop", "reason=\"cannot remove %s\"", web.spool);
 	if (status == 0)
 		om_notice("stopped", "listen=%s", s.listen);
 	settings_free(&s);

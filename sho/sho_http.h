@@ -21,7 +21,6 @@
 struct sho_http {
 	struct sho *sho;          /* used only from the server's thread */
 	const struct sho_peers *peers;
-	char spool[512];          /* a 0700 directory for delivery notes in transit (certificates only) */
 };
 
 /* Register the routes on s. Returns 0 or an om_http_route code. */

@@ -204,6 +204,15 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	struct snap before = snap_take();
 	CHECK_INT(sho_handover_request(s, OWNER, SECRET, t->tre_id, "0THE-RC0D-E000-0000", &c, &cl), OM_ESHO_STATE);
 	CHECK(snap_same(before));
+	/* a buyer's later claim waits until the pending request is answered: it cannot be retried by anyone else */
+	struct sho_device_in *bought = with(NULL, 0, t, 1);
+	struct sho_row_report rep;
+	CHECK_INT(om_claim_derive(kit_claim_key, t->tre_id, 2, bought->claim), 0);
+	before = snap_take();
+	CHECK_INT(sho_register(s, "fleet-2", "second owner secret", bought, 1, 0, &rep), OM_ESHO_REFUSED);
+	CHECK_INT(rep.rc, OM_ESHO_STATE);
+	CHECK(snap_same(before));
+	sho_devices_free(bought, 1);
 	memset(&r, 0, sizeof(r));
 	CHECK_INT(om_handover_verify(a, al, X509_get0_pubkey(sho_cert), &r), 0);
 	uint8_t proof[OM_HANDOVER_PROOF_LEN];
