@@ -224,10 +224,7 @@ static char *snap(void)
 
 static void unchanged(char *before, const char *attack)
 {
-	char *now = snap();
-	CHECK_MSG(rk_same(before, now, attack), "%s changed the state", attack);
-	free(before);
-	free(now);
+	rk_check_unchanged(before, snap(), attack);
 }
 
 /* A delivery note of rows[0..n), current SHO SHO-A, claim_secret claims[i] (no such column when NULL). */

@@ -49,10 +49,7 @@ static char *snap(void)
 /* Compare with before (freed) and say which attack moved something. */
 static void unchanged(char *before, const char *attack)
 {
-	char *now = snap();
-	CHECK_MSG(rk_same(before, now, attack), "%s changed the state", attack);
-	free(before);
-	free(now);
+	rk_check_unchanged(before, snap(), attack);
 }
 
 static void ignore_line(void *ctx, const char *line)

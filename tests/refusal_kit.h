@@ -196,3 +196,11 @@ static inline int rk_same(const char *a, const char *b, const char *what)
 		a ? a + from : "(none)", b ? b + from : "(none)");
 	return 0;
 }
+
+/* The check that an attack changed nothing: before and now (both freed) are the same snapshot. */
+static inline void rk_check_unchanged(char *before, char *now, const char *attack)
+{
+	CHECK_MSG(rk_same(before, now, attack), "%s changed the state", attack);
+	free(before);
+	free(now);
+}

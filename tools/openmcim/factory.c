@@ -233,6 +233,27 @@ static int read_claim_key(const char *cmd, const char *path, uint8_t key[static 
 	return ok ? 0 : bad(cmd, "--claim-key", "cannot read 64 hex digits from that file");
 }
 
+/* A subcommand's options (from argv[2]), only those allowed: 0 to go on, -1 after --help, else the usage code. */
+static int sub_args(const char *cmd, int argc, char **argv, const enum opt_id *allowed, size_t n_allowed,
+		    struct args *a)
+{
+	int rc = parse(cmd, argc, argv, 2, a);
+	if (rc)
+		return rc;
+	if (a->help) {
+		usage(stdout);
+		return -1;
+	}
+	for (int k = 0; k < O_N; k++) {
+		int ok = 0;
+		for (size_t i = 0; i < n_allowed; i++)
+			ok |= (int)allowed[i] == k;
+		if (a->v[k] && !ok)
+			return bad(cmd, names[k], "not an option of this command");
+	}
+	return 0;
+}
+
 /* `factory claim`: a later owner's claim secret, for a resale through the manufacturer. */
 static int claim(const char *cmd, int argc, char **argv)
 {
@@ -240,16 +261,10 @@ static int claim(const char *cmd, int argc, char **argv)
 	uint8_t key[OM_CLAIM_KEY_LEN], c[OM_CLAIM_LEN];
 	char text[OM_CLAIM_TEXT_LEN + 1];
 	uint64_t g = 2;
-	int rc = parse(cmd, argc, argv, 2, &a);
+	static const enum opt_id allowed[] = { O_CLAIM_KEY, O_TRE_ID, O_GENERATION };
+	int rc = sub_args(cmd, argc, argv, allowed, 3, &a);
 	if (rc)
-		return rc;
-	if (a.help) {
-		usage(stdout);
-		return 0;
-	}
-	for (int k = 0; k < O_N; k++)
-		if (a.v[k] && k != O_CLAIM_KEY && k != O_TRE_ID && k != O_GENERATION)
-			return bad(cmd, names[k], "not an option of claim");
+		return rc < 0 ? 0 : rc;
 	if (!a.v[O_CLAIM_KEY] || !a.v[O_TRE_ID])
 		return bad(cmd, a.v[O_CLAIM_KEY] ? "--tre-id" : "--claim-key", "missing");
 	if (a.v[O_GENERATION] && (rc = parse_count(cmd, "--generation", a.v[O_GENERATION], OM_CLAIM_GENERATIONS, &g)))
@@ -270,16 +285,10 @@ static int claim(const char *cmd, int argc, char **argv)
 static int init_cas(const char *cmd, int argc, char **argv)
 {
 	struct args a;
-	int rc = parse(cmd, argc, argv, 2, &a);
+	static const enum opt_id allowed[] = { O_OUT, O_PVA_NAME, O_RO_ID };
+	int rc = sub_args(cmd, argc, argv, allowed, 3, &a);
 	if (rc)
-		return rc;
-	if (a.help) {
-		usage(stdout);
-		return 0;
-	}
-	for (int k = 0; k < O_N; k++)
-		if (a.v[k] && k != O_OUT && k != O_PVA_NAME && k != O_RO_ID)
-			return bad(cmd, names[k], "not an option of init-cas");
+		return rc < 0 ? 0 : rc;
 	if (!a.v[O_OUT])
 		return bad(cmd, "--out", "missing");
 	if ((rc = check_parent(cmd, a.v[O_OUT])) != 0)
