@@ -2,10 +2,12 @@
 /*
  * libFuzzer: any bytes as a certificate, a CSR or a public key, in DER and
  * in PEM: what the PVA, the SHO and the DPF take from outside. The first
- * byte picks the decoder so one target covers all of them.
+ * byte picks the decoder so one target covers all of them. A certificate
+ * also has its owner claim extension read, as the SHO does at registration.
  */
 #include <stdlib.h>
 
+#include <openmcim/claim.h>
 #include <openmcim/pki.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,6 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!cert)
 				abort();
 			(void)om_cert_check_profile(cert, OM_CERT_TRE_SIGNING);
+			uint8_t v[OM_CLAIM_LEN];
+			unsigned g = 0;
+			if (om_claim_from_cert(cert, v, &g) == 0 && (g == 0 || g > 255 || (v[0] & 0xe0)))
+				abort();
 			X509_free(cert);
 		}
 		break;

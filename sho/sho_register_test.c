@@ -445,6 +445,50 @@ int main(void)
 	CHECK(snap_same(before));
 	sho_devices_free(v, 1);
 
+	/* a Cert_TRE without the owner claim extension (issued before claims) cannot be registered */
+	{
+		EVP_PKEY *sk = NULL, *ek = NULL;
+		X509_REQ *req = NULL;
+		struct sho_device_in bare;
+		memset(&bare, 0, sizeof(bare));
+		snprintf(bare.tre_id, sizeof(bare.tre_id), "TRE-B0000001");
+		snprintf(bare.current_sho, sizeof(bare.current_sho), "RO");
+		CHECK_INT(om_key_generate(&sk, OM_KEY_EC_P256), 0);
+		CHECK_INT(om_key_generate(&ek, OM_KEY_X25519), 0);
+		CHECK_INT(om_csr_create(&req, sk, bare.tre_id, ek), 0);
+		CHECK_INT(om_ca_issue_tre(pva, req, bare.tre_id, 0, 0, &bare.cert_sign, &bare.cert_sign_len, &bare.cert_enc,
+					  &bare.cert_enc_len), 0);
+		CHECK_INT(om_claim_derive(kit_claim_key, bare.tre_id, 1, bare.claim), 0);
+		bare.has_claim = 1;
+		before = snap_take();
+		CHECK_INT(sho_register(s, OWNER, SECRET, &bare, 1, 0, rep), OM_ESHO_REFUSED);
+		CHECK_INT(rep[0].rc, OM_ESHO_CLAIM);
+		CHECK(strstr(rep[0].reason, "no owner claim verifier") != NULL);
+		CHECK(snap_same(before));
+		om_pki_free(bare.cert_sign, bare.cert_sign_len);
+		om_pki_free(bare.cert_enc, bare.cert_enc_len);
+		X509_REQ_free(req);
+		EVP_PKEY_free(sk);
+		EVP_PKEY_free(ek);
+	}
+
+	/* a row registered before claims (generation 0) goes to the first genuine claim, IMSI kept */
+	{
+		sqlite3 *db = NULL;
+		CHECK_INT(sqlite3_open(sho_db, &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "UPDATE sho_device SET claim_gen = 0 WHERE tre_id = 'TRE-00000004'", NULL, NULL,
+				       NULL), SQLITE_OK);
+		sqlite3_close(db);
+		v = with(note + 3, 1, NULL, 0);
+		CHECK_INT(sho_register(s, "fleet-2", "second owner secret", v, 1, 0, rep), 0);
+		CHECK_INT(rep[0].transferred, 1);
+		CHECK(!strcmp(rep[0].imsi, imsis[3]));
+		CHECK_INT(sho_status(s, "TRE-00000004", &st), 0);
+		CHECK(!strcmp(st.owner_id, "fleet-2") && !strcmp(st.imsi, imsis[3]));
+		CHECK_INT(count_rows(hss_db, "SELECT count(*) FROM subscriber"), 5); /* no new subscriber */
+		sho_devices_free(v, 1);
+	}
+
 	/* 2 IMSIs left in 1..7: three new devices exhaust the range, nothing changes */
 	struct kit_tre more[3];
 	FILE *idx = fopen(path, "a");
