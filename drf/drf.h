@@ -14,6 +14,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,9 @@
 #define DRF_CODE_VALID_DEFAULT (30 * 24 * 3600)
 #define DRF_CODE_TEXT_LEN 19                 /* XXXX-XXXX-XXXX-XXXX: 16 Crockford base32 = 80 bits */
 #define DRF_IMSI_MAX 15
+#define DRF_HSS_TIMEOUT_DEFAULT 5000          /* ms: one removal's whole exchange with the HSS */
+#define DRF_REMOVAL_RETRY_MIN_DEFAULT 60      /* seconds before a failed removal is tried again ... */
+#define DRF_REMOVAL_RETRY_MAX_DEFAULT 3600    /* ... doubling up to this */
 #define DRF_OWNER_MAX 63
 
 struct drf;
@@ -39,6 +43,8 @@ struct drf_config {
 	int64_t freshness_s;    /* 0: DRF_FRESHNESS_DEFAULT */
 	int64_t grace_s;        /* 0: DRF_GRACE_DEFAULT; < 0 invalid */
 	const char *hss_socket; /* our HSS's provisioning socket (docs/hss.md); NULL: no removals */
+	int hss_timeout_ms;     /* 0: DRF_HSS_TIMEOUT_DEFAULT; < 0 invalid */
+	int64_t removal_retry_min_s, removal_retry_max_s; /* 0: the defaults; < 0 or max < min invalid */
 };
 
 /*
@@ -157,13 +163,18 @@ OM_NODISCARD int drf_handover_completed(struct drf *d, const char *sender, const
 					const uint8_t *statement, size_t statement_len, int64_t now);
 
 /*
- * Remove every old subscription whose grace period ended at now, through
- * the HSS provisioning socket ("delete IMSI"; one already gone counts as
- * removed). Each is marked done in its own transaction after the HSS said
- * ok. Returns the number removed, or OM_EDRF_HSS (the rest stay due),
- * OM_EDRF_CONFIG (no socket configured), OM_ESTORE*.
+ * Remove every old subscription due at now (its grace period ended, or its
+ * retry is due) through the HSS provisioning socket ("delete IMSI", at most
+ * hss_timeout_ms each). Each removal stands alone: "ok" or
+ * OM_EHSS_NOT_FOUND (already gone) marks it done; anything else (the HSS
+ * unreachable, no answer in time, a refusal) is logged with its code, counted
+ * in attempts and tried again after retry_min doubling up to retry_max, and
+ * the others go on. lock (may be NULL) is held around each use of d and
+ * released during the HSS calls. Returns the number marked done, or
+ * OM_EDRF_CONFIG (no socket configured), OM_ESTORE* (the register failed:
+ * the run stops, the rest stay due).
  */
-OM_NODISCARD int drf_removals_run(struct drf *d, int64_t now);
+OM_NODISCARD int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t now);
 
 /* Removals scheduled and not yet done (for status and tests). Returns the count or OM_ESTORE*. */
 OM_NODISCARD int drf_removals_due(struct drf *d, int64_t now, int *not_yet_due);

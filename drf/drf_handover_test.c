@@ -334,11 +334,11 @@ int main(void)
 	int later = -1;
 	CHECK_INT(drf_removals_due(d, now, &later), 0);
 	CHECK_INT(later, 1);
-	CHECK_INT(drf_removals_run(d, now + GRACE - 1), 0);
+	CHECK_INT(drf_removals_run(d, NULL, now + GRACE - 1), 0);
 	CHECK(hss_has(h));
-	CHECK_INT(drf_removals_run(d, now + GRACE), 1);
+	CHECK_INT(drf_removals_run(d, NULL, now + GRACE), 1);
 	CHECK(!hss_has(h));
-	CHECK_INT(drf_removals_run(d, now + GRACE + 10), 0); /* done once */
+	CHECK_INT(drf_removals_run(d, NULL, now + GRACE + 10), 0); /* done once */
 	CHECK_INT(drf_removals_due(d, now + GRACE, &later), 0);
 	CHECK_INT(later, 0);
 

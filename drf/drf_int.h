@@ -18,6 +18,8 @@ struct drf {
 	X509 *sign_cert;
 	int64_t freshness_s, grace_s;
 	char *hss_socket;
+	int hss_timeout_ms;
+	int64_t removal_retry_min_s, removal_retry_max_s;
 };
 
 /* 1..max characters from lo to '~'. */

@@ -37,6 +37,7 @@ static const struct om_conf_key keys[] = {
 	{ "drf", "push_ca", 0 },	  { "drf", "push_cert", 0 },	   { "drf", "push_key", 0 },
 	{ "drf", "push_retry_min", 0 },	  { "drf", "push_retry_max", 0 },  { "drf", "hss_socket", 0 },
 	{ "drf", "removal_interval", 0 }, { "drf", "max_body", 0 },	   { "drf", "log_level", 0 },
+	{ "drf", "hss_timeout", 0 },	  { "drf", "removal_retry_min", 0 }, { "drf", "removal_retry_max", 0 },
 };
 
 struct settings {
@@ -44,7 +45,7 @@ struct settings {
 	struct om_http_tls tls;
 	struct drf_push_config push;
 	const char *hss_socket;
-	uint64_t port, grace, max_body;
+	uint64_t port, grace, max_body, hss_timeout, removal_min, removal_max;
 	int log_level;
 };
 
@@ -76,10 +77,17 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	    om_conf_uint(c, "drf", "max_body", 8192, 1024, 1u << 20, &s->max_body, err, len) ||
 	    om_conf_uint(c, "drf", "push_retry_min", 5, 1, 3600, &rmin, err, len) ||
 	    om_conf_uint(c, "drf", "push_retry_max", 600, 1, 86400, &rmax, err, len) ||
-	    om_conf_uint(c, "drf", "removal_interval", 60, 1, 86400, &every, err, len))
+	    om_conf_uint(c, "drf", "removal_interval", 60, 1, 86400, &every, err, len) ||
+	    om_conf_uint(c, "drf", "hss_timeout", DRF_HSS_TIMEOUT_DEFAULT, 100, 600000, &s->hss_timeout, err, len) ||
+	    om_conf_uint(c, "drf", "removal_retry_min", DRF_REMOVAL_RETRY_MIN_DEFAULT, 1, 86400, &s->removal_min, err,
+			 len) ||
+	    om_conf_uint(c, "drf", "removal_retry_max", DRF_REMOVAL_RETRY_MAX_DEFAULT, 1, 30u * 86400u, &s->removal_max,
+			 err, len))
 		return -1;
 	if (rmax < rmin)
 		return snprintf(err, len, "%s: push_retry_max below push_retry_min", om_conf_path(c)), -1;
+	if (s->removal_max < s->removal_min)
+		return snprintf(err, len, "%s: removal_retry_max below removal_retry_min", om_conf_path(c)), -1;
 	if (!s->push.cert_file != !s->push.key_file)
 		return snprintf(err, len, "%s: push_cert and push_key go together", om_conf_path(c)), -1;
 	s->push.retry_min_s = (unsigned)rmin;
@@ -148,8 +156,14 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
-	struct drf_config dc = { .db_path = s.db, .sign_key = key, .sign_cert = cert, .grace_s = (int64_t)s.grace,
-				 .hss_socket = s.hss_socket };
+	struct drf_config dc = { .db_path = s.db,
+				 .sign_key = key,
+				 .sign_cert = cert,
+				 .grace_s = (int64_t)s.grace,
+				 .hss_socket = s.hss_socket,
+				 .hss_timeout_ms = (int)s.hss_timeout,
+				 .removal_retry_min_s = (int64_t)s.removal_min,
+				 .removal_retry_max_s = (int64_t)s.removal_max };
 	if (drf_open(&d, &dc, err, sizeof(err)) < 0 || drf_push_start(&push, &s.push, d, &lock, err, sizeof(err)) < 0) {
 		om_error("start", "reason=\"%s\"", err);
 		goto out;

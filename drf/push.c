@@ -198,9 +198,8 @@ static void attempt(struct drf_push *p, struct push_entry *e)
 
 static void removals(struct drf_push *p)
 {
-	pthread_mutex_lock(p->drf_lock);
-	int n = drf_removals_run(p->drf, (int64_t)time(NULL));
-	pthread_mutex_unlock(p->drf_lock);
+	/* the DRF's lock is taken per use of the register, never across an HSS call */
+	int n = drf_removals_run(p->drf, p->drf_lock, (int64_t)time(NULL));
 	if (n < 0)
 		om_error("removals", "result=error reason=%s", om_errname(n));
 	else if (n > 0)

@@ -58,6 +58,9 @@ static const struct om_store_migration schema[] = {
 	 * Cert_TRE (TRE_SIGNING); the highest state counter a statement showed is kept */
 	{ "ALTER TABLE device ADD COLUMN sign_cert BLOB;"
 	  "ALTER TABLE device ADD COLUMN counter INTEGER NOT NULL DEFAULT 0 CHECK (counter >= 0);" },
+	/* 3: a failed removal is tried again later without holding up the others (docs/drf.md) */
+	{ "ALTER TABLE removal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;" /* failures so far */
+	  "ALTER TABLE removal ADD COLUMN error TEXT;" },                        /* the last one's code */
 };
 
 int drf_text_ok(const char *s, size_t max, char lo)
@@ -92,7 +95,8 @@ int drf_open(struct drf **out, const struct drf_config *cfg, char *err, size_t e
 {
 	struct drf *d = NULL;
 	int r = OM_EINVAL;
-	if (!out || !cfg || !cfg->db_path || cfg->grace_s < 0 || cfg->freshness_s < 0) {
+	if (!out || !cfg || !cfg->db_path || cfg->grace_s < 0 || cfg->freshness_s < 0 || cfg->hss_timeout_ms < 0 ||
+	    cfg->removal_retry_min_s < 0 || cfg->removal_retry_max_s < 0) {
 		snprintf(err, err_len, "missing database path or negative duration");
 		return OM_EINVAL;
 	}
@@ -112,6 +116,14 @@ int drf_open(struct drf **out, const struct drf_config *cfg, char *err, size_t e
 	d->sign_cert = cfg->sign_cert;
 	d->freshness_s = cfg->freshness_s ? cfg->freshness_s : DRF_FRESHNESS_DEFAULT;
 	d->grace_s = cfg->grace_s ? cfg->grace_s : DRF_GRACE_DEFAULT;
+	d->hss_timeout_ms = cfg->hss_timeout_ms ? cfg->hss_timeout_ms : DRF_HSS_TIMEOUT_DEFAULT;
+	d->removal_retry_min_s = cfg->removal_retry_min_s ? cfg->removal_retry_min_s : DRF_REMOVAL_RETRY_MIN_DEFAULT;
+	d->removal_retry_max_s = cfg->removal_retry_max_s ? cfg->removal_retry_max_s : DRF_REMOVAL_RETRY_MAX_DEFAULT;
+	if (d->removal_retry_max_s < d->removal_retry_min_s) {
+		snprintf(err, err_len, "removal retry maximum below its minimum");
+		free(d);
+		return OM_EINVAL;
+	}
 	r = OM_ENOMEM;
 	if (cfg->hss_socket && !(d->hss_socket = strdup(cfg->hss_socket)))
 		goto out;

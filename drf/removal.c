@@ -3,68 +3,114 @@
  * Note Z of B.2.3.2: the old SHO keeps the device's old subscription for a
  * grace period after the change (to resolve error scenarios), then removes
  * it from its HSS through the provisioning socket (docs/hss.md
- * "Provisioning": "delete IMSI" answered by "ok" or "error <reason>").
+ * "Provisioning": "delete IMSI" answered by "ok" or "error <code> <reason>").
+ *
+ * A queue of independent items: one removal the HSS does not answer, or
+ * refuses, is retried later with backoff and never holds up the others
+ * (docs/drf.md "Completion and Note Z"). The answer is read by its code,
+ * never by its wording; "already gone" (OM_EHSS_NOT_FOUND) is success for a
+ * removal, which is what makes a retry after a lost answer safe.
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#include "admin_socket.h"
+#include "admin_call.h"
 #include "drf_int.h"
 #include "log.h"
 
-#define HSS_LINE_MAX 4096
-#define HSS_TIMEOUT_S 10
+#define BATCH 16
 
-/* Send "delete imsi" and read the final line. 0 (deleted or already gone) or OM_EDRF_HSS. */
-static int hss_delete(const char *sock_path, const char *imsi)
+struct item {
+	char imsi[DRF_IMSI_MAX + 1];
+	unsigned attempts;
+};
+
+static void lock_if(pthread_mutex_t *lock)
 {
-	struct sockaddr_un sa;
-	struct timeval tv = { HSS_TIMEOUT_S, 0 };
-	char line[64], buf[HSS_LINE_MAX + 1], *ans;
-	struct om_admin_reader rd = { .buf = buf, .cap = HSS_LINE_MAX };
-	int fd = -1, r = OM_EDRF_HSS;
-	if (om_admin_client_addr(&sa, sock_path) < 0)
-		return OM_EDRF_HSS;
-	int n = snprintf(line, sizeof(line), "delete %s\n", imsi);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
-		om_error("drf-removal-hss", "imsi=%s reason=unreachable", imsi);
-		goto out;
-	}
-	shutdown(fd, SHUT_WR);
-	rd.fd = fd;
-	while (om_admin_read_line(&rd, &ans)) {
-		if (!strcmp(ans, "ok") || !strcmp(ans, "error no such subscriber")) {
-			r = 0;
-			goto out;
-		}
-		if (strncmp(ans, "data ", 5) != 0) {
-			om_error("drf-removal-hss", "imsi=%s reason=refused answer=\"%.200s\"", imsi, ans);
-			goto out;
-		}
-	}
-	om_error("drf-removal-hss", "imsi=%s reason=no-answer", imsi);
-out:
-	if (fd >= 0)
-		close(fd);
-	return r;
+	if (lock)
+		pthread_mutex_lock(lock);
 }
 
-static int mark_done(struct drf *d, const char *imsi, int64_t now)
+static void unlock_if(pthread_mutex_t *lock)
+{
+	if (lock)
+		pthread_mutex_unlock(lock);
+}
+
+/* Only digits go into the command line, so a stored IMSI can never carry a second command. */
+static int line_safe(const char *imsi)
+{
+	size_t n = strlen(imsi);
+	if (n == 0 || n > DRF_IMSI_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (imsi[i] < '0' || imsi[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * "delete IMSI" within the deadline. 0 when the subscriber is gone (deleted
+ * now, or already), else the failure's code (transport or the HSS's own),
+ * with the HSS's reason in why.
+ */
+static int hss_delete(const struct drf *d, const char *imsi, char *why, size_t wl)
+{
+	struct om_admin_result res;
+	char line[64];
+	why[0] = '\0';
+	if (!line_safe(imsi)) {
+		snprintf(why, wl, "stored IMSI is not digits");
+		return OM_EDRF_VALUE;
+	}
+	snprintf(line, sizeof(line), "delete %s\n", imsi);
+	int rc = om_admin_call(d->hss_socket, line, d->hss_timeout_ms, NULL, NULL, &res);
+	if (rc < 0) {
+		snprintf(why, wl, "%s", om_strerror(rc));
+		return rc;
+	}
+	if (res.code == 0 || res.code == OM_EHSS_NOT_FOUND) {
+		snprintf(why, wl, "%s", res.code ? "already-gone" : "removed");
+		return 0;
+	}
+	snprintf(why, wl, "%s", res.reason);
+	return res.code;
+}
+
+/* Up to BATCH removals due at now, in due order. The count, or a store code. */
+static int due_items(struct drf *d, int64_t now, struct item *it)
+{
+	struct om_stmt *st = NULL;
+	int r, n = 0;
+	if ((r = om_stmt_prepare(d->db, "SELECT imsi, attempts FROM removal WHERE done IS NULL AND due <= ?1"
+					" ORDER BY due, imsi LIMIT 16", &st)) < 0 ||
+	    (r = om_stmt_bind_int64(st, 1, now)) < 0) {
+		om_stmt_finalize(st);
+		return r;
+	}
+	while (n < BATCH && (r = om_stmt_step(st)) == OM_STORE_ROW) {
+		snprintf(it[n].imsi, sizeof(it[n].imsi), "%s", om_stmt_col_text(st, 0));
+		it[n++].attempts = (unsigned)om_stmt_col_int64(st, 1);
+	}
+	om_stmt_finalize(st);
+	return r < 0 ? r : n;
+}
+
+/* One statement in its own durable transaction: done (code 0) or the next attempt at due. */
+static int record(struct drf *d, const char *imsi, int code, int64_t now, int64_t due)
 {
 	struct om_stmt *st = NULL;
 	int r;
 	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
 		return r;
-	if ((r = om_stmt_prepare(d->db, "UPDATE removal SET done = ?2 WHERE imsi = ?1", &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, imsi)) < 0 || (r = om_stmt_bind_int64(st, 2, now)) < 0 ||
-	    (r = drf_step_done(st)) < 0) {
+	if (code == 0)
+		r = om_stmt_prepare(d->db, "UPDATE removal SET done = ?2 WHERE imsi = ?1 AND done IS NULL", &st);
+	else
+		r = om_stmt_prepare(d->db, "UPDATE removal SET attempts = attempts + 1, due = ?2, error = ?3"
+					   " WHERE imsi = ?1 AND done IS NULL", &st);
+	if (r < 0 || (r = om_stmt_bind_text(st, 1, imsi)) < 0 ||
+	    (r = om_stmt_bind_int64(st, 2, code ? due : now)) < 0 ||
+	    (code && (r = om_stmt_bind_text(st, 3, om_errname(code))) < 0) || (r = drf_step_done(st)) < 0) {
 		om_stmt_finalize(st);
 		om_store_rollback(d->db);
 		return r;
@@ -73,35 +119,48 @@ static int mark_done(struct drf *d, const char *imsi, int64_t now)
 	return om_store_commit(d->db);
 }
 
-int drf_removals_run(struct drf *d, int64_t now)
+/* retry_min after the first failure, doubling up to retry_max. */
+static int64_t backoff(const struct drf *d, unsigned attempts)
 {
-	struct om_stmt *st = NULL;
-	char imsi[16][DRF_IMSI_MAX + 1];
+	int64_t w = d->removal_retry_min_s;
+	for (unsigned i = 0; i < attempts && w < d->removal_retry_max_s; i++)
+		w *= 2;
+	return w < d->removal_retry_max_s ? w : d->removal_retry_max_s;
+}
+
+int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t now)
+{
+	struct item it[BATCH];
 	int r, n, removed = 0;
 	if (!d)
 		return OM_EINVAL;
 	if (!d->hss_socket)
 		return OM_EDRF_CONFIG;
-	do { /* in batches, so no statement stays open across the HSS round trips */
-		n = 0;
-		if ((r = om_stmt_prepare(d->db, "SELECT imsi FROM removal WHERE done IS NULL AND due <= ?1"
-						" ORDER BY due, imsi LIMIT 16", &st)) < 0 ||
-		    (r = om_stmt_bind_int64(st, 1, now)) < 0) {
-			om_stmt_finalize(st);
-			return r;
-		}
-		while ((r = om_stmt_step(st)) == OM_STORE_ROW)
-			snprintf(imsi[n++], sizeof(imsi[0]), "%s", om_stmt_col_text(st, 0));
-		om_stmt_finalize(st);
-		if (r < 0)
-			return r;
+	/* a failed item moves past now and a done one leaves: each batch is new, and the loop ends */
+	do {
+		lock_if(lock);
+		n = due_items(d, now, it);
+		unlock_if(lock);
+		if (n < 0)
+			return n;
 		for (int i = 0; i < n; i++) {
-			if ((r = hss_delete(d->hss_socket, imsi[i])) < 0 || (r = mark_done(d, imsi[i], now)) < 0)
+			char why[OM_ADMIN_REASON_MAX + 1];
+			int code = hss_delete(d, it[i].imsi, why, sizeof(why));
+			int64_t wait = code ? backoff(d, it[i].attempts) : 0;
+			lock_if(lock);
+			r = record(d, it[i].imsi, code, now, now + wait);
+			unlock_if(lock);
+			if (r < 0)
 				return r;
-			om_info("drf-removal", "imsi=%s", imsi[i]);
-			removed++;
+			if (code == 0) {
+				om_info("drf-removal", "imsi=%s result=%s attempts=%u", it[i].imsi, why, it[i].attempts + 1);
+				removed++;
+			} else {
+				om_error("drf-removal", "imsi=%s result=retry code=%s attempts=%u retry_in=%lld reason=\"%.200s\"",
+					 it[i].imsi, om_errname(code), it[i].attempts + 1, (long long)wait, why);
+			}
 		}
-	} while (n == 16);
+	} while (n == BATCH);
 	return removed;
 }
 

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Provisioning: the PCID import, the socket's permissions and peer check, the CLI. */
+/*
+ * Provisioning: the PCID import, the socket's permissions and peer check,
+ * the exact answer codes (docs/hss.md "Provisioning"), the CLI.
+ */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon_util.h"
@@ -173,6 +178,75 @@ static void cli_adds_changes_suspends_and_deletes(void)
 	CHECK_MSG(strstr(out, "imported=1") != NULL, "import: %s", out);
 }
 
+/* Send text (command lines) on one connection, read everything answered into out. */
+static void transcript(const char *text, char *out, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = 0;
+	ssize_t r;
+	out[0] = '\0';
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	CHECK(send(fd, text, strlen(text), MSG_NOSIGNAL) == (ssize_t)strlen(text));
+	shutdown(fd, SHUT_WR);
+	while (len + 1 < cap && (r = read(fd, out + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(fd);
+}
+
+/* Every answer's final line is "ok" or "error <OM_E name> <reason>": the exact codes, unknown commands included. */
+static void answers_carry_their_code(void)
+{
+	static const char *ask =
+		"frobnicate 001010000000600\n"
+		"delete\n"
+		"delete 00101x\n"
+		"delete 001010000000999\n"
+		"change 001010000000999 ambr=5\n"
+		"change 001010000000999 status=suspended\n"
+		"add 001010000000600 k=12 opc=" T_OPC " amf=8000 apn=a roaming=any\n"
+		"add 001010000000600 k=" T_K " opc=" T_OPC " amf=8000 apn=a roaming=any\n"
+		"add 001010000000600 k=" T_K " opc=" T_OPC " amf=8000 apn=a roaming=any\n"
+		"suspend 001010000000600 now\n"
+		"import /nonexistent/pcids.csv apn=a roaming=any\n"
+		"delete 001010000000600\n"
+		"delete 001010000000600\n";
+	static const char *want =
+		"error OM_EHSS_COMMAND unknown command 'frobnicate'\n"
+		"error OM_EHSS_COMMAND expected: <command> <imsi|file> [name=value ...]\n"
+		"error OM_EHSS_IMSI '00101x' is not an IMSI (6..15 digits)\n"
+		"error OM_EHSS_NOT_FOUND no subscriber 001010000000999\n"
+		"error OM_EHSS_PROFILE ambr= is UL/DL in bit/s\n"
+		"error OM_EHSS_NOT_FOUND no subscriber 001010000000999\n"
+		"error OM_EHSS_KEY K is not 32 hex digits\n"
+		"ok\n"
+		"error OM_EHSS_EXISTS subscriber 001010000000600 already exists\n"
+		"error OM_EHSS_COMMAND suspend takes only an IMSI\n"
+		"error OM_EIO /nonexistent/pcids.csv: No such file or directory\n"
+		"ok\n"
+		"error OM_EHSS_NOT_FOUND no subscriber 001010000000600\n";
+	char out[4096];
+	long long before = subs();
+	transcript(ask, out, sizeof(out));
+	CHECK_MSG(!strcmp(out, want), "got:\n%s", out);
+	CHECK_INT(subs(), before);
+	/* show: data lines, then ok */
+	transcript("add 001010000000601 k=" T_K " opc=" T_OPC " amf=8000 apn=a roaming=any\nshow 001010000000601\n"
+		   "delete 001010000000601\n",
+		   out, sizeof(out));
+	CHECK_MSG(!strncmp(out, "ok\ndata imsi=001010000000601 status=active ", 43) &&
+			  strlen(out) > 6 && !strcmp(out + strlen(out) - 6, "ok\nok\n"),
+		  "show: %s", out);
+	/* the CLI prints the reason and the code */
+	const char *exe = getenv("OM_CLI");
+	char so[256], se[512];
+	const char *argv[] = { exe, "hss-admin", "--socket", sock, "delete", "001010000000601", NULL };
+	CHECK_INT(exe ? du_run_split(argv, so, sizeof(so), se, sizeof(se)) : -1, 1);
+	CHECK_MSG(strstr(se, "no subscriber 001010000000601 (OM_EHSS_NOT_FOUND)") != NULL, "stderr: %s", se);
+}
+
 /* As uid 65534: connect and send an add (du_as_nobody() for what the result means). */
 static int as_nobody(void)
 {
@@ -238,6 +312,7 @@ int main(void)
 	stores_opc_derived_from_op_and_never_op(h);
 	CHECK_MSG(hss_provision_start(h, sock, err, sizeof(err)) == 0, "%s", err);
 	socket_is_private_and_refuses_other_uids();
+	answers_carry_their_code();
 	cli_adds_changes_suspends_and_deletes();
 	refuses_a_socket_directory_open_to_others(h);
 	hss_provision_stop();

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The provisioning protocol from the client's side: one command line, then
- * "data ..." lines and "ok" or "error <reason>". The import's rows travel
- * through a FIFO (hss_link.h says why).
+ * The provisioning protocol from the client's side (svc/admin_call.h): one
+ * command line, then "data ..." lines and "ok" or "error <code> <reason>",
+ * read by the code. The import's rows travel through a FIFO (hss_link.h
+ * says why).
  */
 #define _DEFAULT_SOURCE /* mkdtemp */
 #include <errno.h>
@@ -23,86 +24,50 @@
 
 #include <openmcim/hex.h>
 
+#include "admin_call.h"
 #include "hss_link.h"
 #include "sho_int.h"
 
-#define LINE_CAP 4096
 #define ANSWER_TIMEOUT_MS 60000 /* an import of 100,000 rows takes seconds */
 #define OPEN_TIMEOUT_MS 10000
 
-struct conn {
-	int fd;
-	char buf[LINE_CAP + 1];
-	size_t have;
-};
-
-static int conn_open(struct conn *c, const char *path, char *why, size_t wl)
+/* Connect within OPEN_TIMEOUT_MS. 0 or OM_ESHO_HSS with the reason. */
+static int conn_open(struct om_admin_conn *c, const char *path, char *why, size_t wl)
 {
-	struct sockaddr_un sa;
-	memset(c, 0, sizeof(*c));
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	c->fd = -1;
-	if (!path || strlen(path) >= sizeof(sa.sun_path))
+	int rc = om_admin_connect(c, path, OPEN_TIMEOUT_MS);
+	if (rc == OM_EINVAL)
 		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket path missing or too long");
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket %s: %s", path, strerror(errno));
+	if (rc < 0)
+		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket %s: %s", path, om_strerror(rc));
 	return 0;
 }
 
-static void conn_close(struct conn *c)
+static int send_line(struct om_admin_conn *c, const char *line, char *why, size_t wl)
 {
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
+	int rc = om_admin_send(c, line, OPEN_TIMEOUT_MS);
+	return rc < 0 ? sho_say(why, wl, OM_ESHO_HSS, "HSS socket: send: %s", om_strerror(rc)) : 0;
 }
 
-static int send_line(struct conn *c, const char *line, char *why, size_t wl)
+/*
+ * Read one answer: 0 on "ok", OM_ESHO_HSS with the reason and the HSS's
+ * code otherwise. *code (may be NULL) gets the HSS's code (0 for ok), or
+ * the transport's when there was no answer.
+ */
+static int read_answer(struct om_admin_conn *c, int *code, char *why, size_t wl)
 {
-	size_t len = strlen(line);
-	for (size_t off = 0; off < len;) {
-		ssize_t w = send(c->fd, line + off, len - off, MSG_NOSIGNAL);
-		if (w <= 0)
-			return sho_say(why, wl, OM_ESHO_HSS, "HSS socket: send: %s", strerror(errno));
-		off += (size_t)w;
-	}
+	struct om_admin_result res;
+	int rc = om_admin_answer(c, ANSWER_TIMEOUT_MS, NULL, NULL, &res);
+	if (code)
+		*code = rc < 0 ? rc : res.code;
+	if (rc < 0)
+		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket: %s", om_strerror(rc));
+	if (res.code < 0)
+		return sho_say(why, wl, OM_ESHO_HSS, "HSS: %.200s (%s)", res.reason, res.name);
 	return 0;
-}
-
-/* Read up to the final line of one answer: 0 on "ok", OM_ESHO_HSS with the reason otherwise. */
-static int read_answer(struct conn *c, char *why, size_t wl)
-{
-	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->have);
-		if (!nl) {
-			struct pollfd pf = { .fd = c->fd, .events = POLLIN };
-			if (c->have == LINE_CAP || poll(&pf, 1, ANSWER_TIMEOUT_MS) <= 0)
-				return sho_say(why, wl, OM_ESHO_HSS, "HSS socket: no answer");
-			ssize_t r = recv(c->fd, c->buf + c->have, LINE_CAP - c->have, 0);
-			if (r <= 0)
-				return sho_say(why, wl, OM_ESHO_HSS, "HSS closed the connection without an answer");
-			c->have += (size_t)r;
-			continue;
-		}
-		*nl = '\0';
-		int rc = 1;
-		if (!strcmp(c->buf, "ok"))
-			rc = 0;
-		else if (strncmp(c->buf, "data ", 5))
-			rc = sho_say(why, wl, OM_ESHO_HSS, "HSS: %.200s",
-				     strncmp(c->buf, "error ", 6) ? c->buf : c->buf + 6);
-		size_t used = (size_t)(nl - c->buf) + 1;
-		memmove(c->buf, c->buf + used, c->have - used);
-		c->have -= used;
-		if (rc <= 0)
-			return rc;
-	}
 }
 
 /* Open the FIFO for writing once the HSS opened it for reading; give up if it answers first. */
-static int open_writer(struct conn *c, const char *fifo, char *why, size_t wl)
+static int open_writer(struct om_admin_conn *c, const char *fifo, char *why, size_t wl)
 {
 	for (int waited = 0; waited < OPEN_TIMEOUT_MS; waited += 5) {
 		int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -118,7 +83,7 @@ static int open_writer(struct conn *c, const char *fifo, char *why, size_t wl)
 			return sho_say(why, wl, OM_ESHO_HSS, "import FIFO: %s", strerror(errno));
 		struct pollfd pf = { .fd = c->fd, .events = POLLIN };
 		if (poll(&pf, 1, 5) > 0) {
-			int rc = read_answer(c, why, wl);
+			int rc = read_answer(c, NULL, why, wl);
 			return rc < 0 ? rc : sho_say(why, wl, OM_ESHO_HSS, "HSS answered before reading the rows");
 		}
 	}
@@ -182,7 +147,7 @@ int sho_hss_import(const char *socket_path, const struct sho_hss_row *rows, size
 		   const char *roaming, unsigned ind_bits, char *why, size_t wl)
 {
 	char dir[] = "/tmp/openmcim-sho-XXXXXX", fifo[64], line[600];
-	struct conn c = { .fd = -1 };
+	struct om_admin_conn c = { .fd = -1 };
 	char *text = NULL;
 	size_t text_len = 0;
 	int rc, wfd = -1, made_dir = 0, made_fifo = 0;
@@ -214,11 +179,11 @@ int sho_hss_import(const char *socket_path, const struct sho_hss_row *rows, size
 	(void)write_rows(wfd, text, text_len);
 	close(wfd);
 	wfd = -1;
-	rc = read_answer(&c, why, wl);
+	rc = read_answer(&c, NULL, why, wl);
 out:
 	if (wfd >= 0)
 		close(wfd);
-	conn_close(&c);
+	om_admin_close(&c);
 	if (text) {
 		OPENSSL_cleanse(text, text_len);
 		free(text);
@@ -233,20 +198,21 @@ out:
 int sho_hss_delete(const char *socket_path, const char (*imsis)[OM_MCIM_IMSI_MAX + 1], size_t n, char *why,
 		   size_t wl)
 {
-	struct conn c;
+	struct om_admin_conn c;
 	int rc = conn_open(&c, socket_path, why, wl), first = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char line[64];
+		int code = 0;
 		snprintf(line, sizeof(line), "delete %s\n", imsis[i]);
 		int r = send_line(&c, line, first ? NULL : why, first ? 0 : wl);
 		if (r < 0) {
 			first = first ? first : r;
 			break;
 		}
-		r = read_answer(&c, first ? NULL : why, first ? 0 : wl);
-		if (r < 0 && !first)
+		r = read_answer(&c, &code, first ? NULL : why, first ? 0 : wl);
+		if (r < 0 && code != OM_EHSS_NOT_FOUND && !first) /* already gone is what a delete wants */
 			first = r;
 	}
-	conn_close(&c);
+	om_admin_close(&c);
 	return rc < 0 ? rc : first;
 }

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SHO's client of its HSS's provisioning socket (docs/hss.md
- * "Provisioning"). `openmcim hss-admin` speaks the same protocol but its
- * code is private to the command (static functions that print to stdout,
- * one command per connection), so it cannot be linked here: this is the
- * library form, and the command could move onto it.
+ * "Provisioning") on the shared client (svc/admin_call.h), which
+ * `openmcim hss-admin` and the DRF's removals use too.
  *
  * A registration's subscribers go in with one `import`, i.e. one HSS
  * transaction for the whole call (all or nothing on the HSS's side). The
@@ -34,8 +32,9 @@ int sho_hss_import(const char *socket_path, const struct sho_hss_row *rows, size
 
 /*
  * Delete the subscribers imsis[0..n) (undoing an import whose registration
- * could not be committed). Deletes what it can; returns 0 or OM_ESHO_HSS
- * with the first failure in why.
+ * could not be committed). Deletes what it can; one already gone
+ * (OM_EHSS_NOT_FOUND) counts as deleted. Returns 0 or OM_ESHO_HSS with the
+ * first failure in why.
  */
 int sho_hss_delete(const char *socket_path, const char (*imsis)[OM_MCIM_IMSI_MAX + 1], size_t n, char *why,
 		   size_t why_len);

@@ -52,13 +52,14 @@ static void emit(void *ctx, const char *line)
 	send_all(fd, "\n", 1);
 }
 
+/* The final line: "ok", or "error <OM_E name> <reason>" (the name is what clients act on). */
 static void answer(int fd, int rc, const char *why)
 {
 	char out[600];
 	if (rc == 0)
 		snprintf(out, sizeof(out), "ok\n");
 	else
-		snprintf(out, sizeof(out), "error %s\n", why[0] ? why : om_strerror(rc));
+		snprintf(out, sizeof(out), "error %s %s\n", om_errname(rc), why[0] ? why : om_strerror(rc));
 	send_all(fd, out, strlen(out));
 }
 
@@ -75,7 +76,7 @@ void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd)
 	}
 	if (!om_admin_socket_peer_allowed(cred.uid, geteuid())) {
 		om_notice(refused, "uid=%u pid=%d reason=uid-not-allowed", (unsigned)cred.uid, (int)cred.pid);
-		answer(fd, OM_EINVAL, "permission denied: uid not allowed");
+		answer(fd, OM_EPERM, "permission denied: uid not allowed");
 		return;
 	}
 	struct timeval tv = { .tv_sec = OM_ADMIN_TIMEOUT_S };
@@ -84,7 +85,7 @@ void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd)
 		char *nl = memchr(buf, '\n', have);
 		if (!nl) {
 			if (have == OM_ADMIN_LINE_MAX) {
-				answer(fd, OM_EINVAL, "line too long");
+				answer(fd, OM_ELENGTH, "line too long");
 				break;
 			}
 			ssize_t r = recv(fd, buf + have, OM_ADMIN_LINE_MAX - have, 0);
@@ -230,34 +231,4 @@ void om_admin_socket_stop(struct om_admin_socket *s)
 	close(s->stop[1]);
 	unlink(s->path);
 	free(s);
-}
-
-int om_admin_client_addr(struct sockaddr_un *sa, const char *path)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return -1;
-	memcpy(sa->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
-int om_admin_read_line(struct om_admin_reader *r, char **line)
-{
-	memmove(r->buf, r->buf + r->used, r->have - r->used);
-	r->have -= r->used;
-	r->used = 0;
-	for (;;) {
-		char *nl = memchr(r->buf, '\n', r->have);
-		if (nl) {
-			*nl = '\0';
-			*line = r->buf;
-			r->used = (size_t)(nl - r->buf) + 1;
-			return 1;
-		}
-		ssize_t got = r->have < r->cap ? recv(r->fd, r->buf + r->have, r->cap - r->have, 0) : -1;
-		if (got <= 0)
-			return 0;
-		r->have += (size_t)got;
-	}
 }

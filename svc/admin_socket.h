@@ -5,7 +5,8 @@
  * one client at a time. Only peers whose uid (SO_PEERCRED) is root or the
  * daemon's own are heard. Each connection sends command lines (at most
  * OM_ADMIN_LINE_MAX bytes each); each line gets zero or more "data ..."
- * lines, then "ok" or "error <reason>". A client silent for
+ * lines, then "ok" or "error <OM_E name> <reason>" (docs/hss.md
+ * "Provisioning"; the client side is admin_call.h). A client silent for
  * OM_ADMIN_TIMEOUT_S seconds is dropped. Lines may carry secrets: they are
  * cleansed once answered. The HSS's provisioning socket and the PVA's admin
  * socket are this, with their own commands.
@@ -24,8 +25,8 @@ typedef void (*om_admin_emit)(void *ctx, const char *line);
 /*
  * Run one command line (NUL-terminated, without its newline, modifiable).
  * Each emit(emit_ctx, text) becomes a "data text" line. Returns 0 ("ok"), or
- * a negative om_err code with a reason in why ("error why", or the code's
- * message when why is left empty).
+ * a negative om_err code with a reason in why ("error <code name> why", or
+ * the code's message when why is left empty).
  */
 typedef int (*om_admin_exec)(void *arg, char *line, om_admin_emit emit, void *emit_ctx, char *why,
 			     size_t why_len);
@@ -57,28 +58,9 @@ int om_admin_socket_peer_allowed(uid_t peer, uid_t self);
 
 /*
  * Serve one connected client on fd until it closes, times out or sends a
- * line longer than OM_ADMIN_LINE_MAX (answered "error line too long"). The
+ * line longer than OM_ADMIN_LINE_MAX (answered "error OM_ELENGTH line too
+ * long"); a peer of another uid gets "error OM_EPERM ...". The
  * peer check is made first. The socket thread calls this for each client;
  * tests call it on one end of a socketpair.
  */
 void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd);
-
-/* ---- the client side: `openmcim hss-admin`/`pva-admin`, the DRF's removals ---- */
-
-/* Fill sa for the socket at path. 0, or -1 when path does not fit. */
-int om_admin_client_addr(struct sockaddr_un *sa, const char *path);
-
-/* The answer lines of a connection fd, read into buf (cap bytes); have and used start at 0. */
-struct om_admin_reader {
-	int fd;
-	char *buf;
-	size_t cap;
-	size_t have, used;
-};
-
-/*
- * The next line, NUL-terminated in buf without its newline: 1 with *line
- * set (valid until the next call), 0 when the connection ends, fails or
- * times out first or a line does not fit in cap.
- */
-int om_admin_read_line(struct om_admin_reader *r, char **line);

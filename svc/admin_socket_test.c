@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The shared admin socket without a daemon: the line protocol ("data"
- * lines, "ok", "error <reason>", the code's message when no reason), lines
- * split across writes and several per write, the line limit, and the
- * socket's start-up refusals. The peer-uid refusal runs in the HSS and PVA
+ * lines, "ok", "error <code name> <reason>", the code's message when no
+ * reason), lines split across writes and several per write, the line limit,
+ * and the socket's start-up refusals. The client (admin_call.h): answers
+ * read by their code, prose without one refused, and a deadline on a
+ * daemon that never answers. The peer-uid refusal runs in the HSS and PVA
  * tests (setuid needs root).
  */
 #include <stdio.h>
@@ -11,10 +13,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openmcim/err.h>
 
+#include "admin_call.h"
 #include "admin_socket.h"
 #include "check.h"
 #include "daemon_util.h"
@@ -70,7 +75,7 @@ static void answers_each_line_in_order(void)
 	const char *const pieces[] = { "echo a b\nfa", "il\nbare\n", "echo c\n", "echo unterminated", NULL };
 	calls = 0;
 	converse(pieces, out, sizeof(out));
-	snprintf(want, sizeof(want), "data a\ndata b\nok\nerror no such thing\nerror %s\ndata c\nok\n",
+	snprintf(want, sizeof(want), "data a\ndata b\nok\nerror OM_EINVAL no such thing\nerror OM_EINVAL %s\ndata c\nok\n",
 		 om_strerror(OM_EINVAL));
 	CHECK_MSG(!strcmp(out, want), "got:\n%s", out);
 	CHECK_INT(calls, 4); /* the line without a newline is never run */
@@ -102,7 +107,7 @@ static void refuses_a_line_over_the_limit(void)
 	calls = 0;
 	converse(over, out, sizeof(out));
 	CHECK_INT(calls, 0);
-	CHECK_MSG(!strcmp(out, "error line too long\n"), "over: %s", out);
+	CHECK_MSG(!strcmp(out, "error OM_ELENGTH line too long\n"), "over: %s", out);
 	free(line);
 }
 
@@ -131,6 +136,102 @@ static void start_refusals_and_socket_modes(void)
 	CHECK(!om_admin_socket_peer_allowed(65534, 1000) && !om_admin_socket_peer_allowed(65534, 0));
 }
 
+/* ---- the client side (admin_call.h) ---------------------------------------- */
+
+static void parses_final_lines_by_their_code(void)
+{
+	struct om_admin_result res;
+	const char *data = NULL;
+	char l1[] = "data x=1 y", l2[] = "ok", l3[] = "error OM_EHSS_NOT_FOUND no subscriber 001010000000001",
+	     l4[] = "error OM_EFROM_THE_FUTURE what", l5[] = "error no such subscriber", l6[] = "okay",
+	     l7[] = "error OM_ETIMEOUT";
+	CHECK_INT(om_admin_parse_line(l1, &data, &res), OM_ADMIN_LINE_DATA);
+	CHECK(data && !strcmp(data, "x=1 y"));
+	CHECK_INT(om_admin_parse_line(l2, &data, &res), OM_ADMIN_LINE_OK);
+	CHECK_INT(res.code, 0);
+	CHECK_INT(om_admin_parse_line(l3, &data, &res), OM_ADMIN_LINE_ERROR);
+	CHECK_INT(res.code, OM_EHSS_NOT_FOUND);
+	CHECK(!strcmp(res.name, "OM_EHSS_NOT_FOUND") && !strcmp(res.reason, "no subscriber 001010000000001"));
+	/* a code this build does not know is still an error, its name kept */
+	CHECK_INT(om_admin_parse_line(l4, &data, &res), OM_ADMIN_LINE_ERROR);
+	CHECK_INT(res.code, OM_EPROTO);
+	CHECK(!strcmp(res.name, "OM_EFROM_THE_FUTURE"));
+	/* prose without a code (the old answer) and anything else is not the protocol */
+	CHECK_INT(om_admin_parse_line(l5, &data, &res), OM_EPROTO);
+	CHECK_INT(om_admin_parse_line(l6, &data, &res), OM_EPROTO);
+	CHECK_INT(om_admin_parse_line(l7, &data, &res), OM_ADMIN_LINE_ERROR);
+	CHECK_INT(res.code, OM_ETIMEOUT);
+	CHECK_INT(om_errcode("OM_EHSS_NOT_FOUND"), OM_EHSS_NOT_FOUND);
+	CHECK_INT(om_errcode(om_errname(OM_EDRF_HSS)), OM_EDRF_HSS);
+	CHECK_INT(om_errcode("OM_NOPE"), 0);
+}
+
+static void collect(void *ctx, const char *text)
+{
+	strncat(ctx, text, 63);
+	strcat(ctx, ";");
+}
+
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long long)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A listener that accepts (or not) and never answers. */
+static int mute_listener(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	CHECK(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) < sizeof(sa.sun_path) ? strlen(path) + 1 : 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 4) == 0);
+	return fd;
+}
+
+static void calls_have_a_deadline_and_a_code(void)
+{
+	struct om_admin_socket *s = NULL;
+	struct om_admin_result res;
+	struct timespec t0;
+	char path[420], mute[420], err[256] = "", got[256] = "";
+	snprintf(path, sizeof(path), "%s/call/a.sock", dir);
+	CHECK_MSG(om_admin_socket_start(&s, &opts, path, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(om_admin_call(path, "echo p q\n", 2000, collect, got, &res), 0);
+	CHECK_INT(res.code, 0);
+	CHECK_MSG(!strcmp(got, "p;q;"), "data: %s", got);
+	CHECK_INT(om_admin_call(path, "fail\n", 2000, NULL, NULL, &res), 0);
+	CHECK_INT(res.code, OM_EINVAL);
+	CHECK(!strcmp(res.reason, "no such thing"));
+	om_admin_socket_stop(s);
+	/* no socket: at once */
+	CHECK_INT(om_admin_call(path, "echo\n", 2000, NULL, NULL, &res), OM_EIO);
+	/* a daemon that never answers (stopped, hung): the deadline, not for ever */
+	snprintf(mute, sizeof(mute), "%s/call/mute.sock", dir);
+	int lfd = mute_listener(mute);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(om_admin_call(mute, "echo\n", 300, NULL, NULL, &res), OM_ETIMEOUT);
+	long long ms = ms_since(&t0);
+	CHECK_MSG(ms >= 250 && ms < 2000, "took %lld ms", ms);
+	/* a connection closed without an answer, and a line that is not the protocol */
+	struct om_admin_conn c;
+	close(accept(lfd, NULL, NULL)); /* the timed-out call's, closed by now */
+	CHECK_INT(om_admin_connect(&c, mute, 1000), 0);
+	int afd = accept(lfd, NULL, NULL);
+	CHECK(afd >= 0 && write(afd, "data a\nerror no such subscriber\n", 33) == 33);
+	CHECK_INT(om_admin_answer(&c, 1000, NULL, NULL, &res), OM_EPROTO);
+	om_admin_close(&c);
+	close(afd);
+	CHECK_INT(om_admin_connect(&c, mute, 1000), 0);
+	afd = accept(lfd, NULL, NULL);
+	CHECK(afd >= 0 && write(afd, "data a\n", 7) == 7);
+	close(afd);
+	CHECK_INT(om_admin_answer(&c, 1000, NULL, NULL, &res), OM_EIO);
+	om_admin_close(&c);
+	close(lfd);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -140,6 +241,8 @@ int main(void)
 	answers_each_line_in_order();
 	refuses_a_line_over_the_limit();
 	start_refusals_and_socket_modes();
+	parses_final_lines_by_their_code();
+	calls_have_a_deadline_and_a_code();
 	du_rm_rf(dir);
 	return check_done();
 }

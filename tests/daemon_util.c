@@ -223,7 +223,7 @@ int du_as_nobody(const char *sock, const char *cmd)
 		(void)send(fd, cmd, strlen(cmd), MSG_NOSIGNAL);
 		char buf[256] = "";
 		ssize_t r = read(fd, buf, sizeof(buf) - 1);
-		_exit(r > 0 && !strncmp(buf, "error permission denied", 23) ? 30 : 31);
+		_exit(r > 0 && !strncmp(buf, "error OM_EPERM ", 15) ? 30 : 31);
 	}
 	int st = 0;
 	waitpid(pid, &st, 0);

@@ -68,7 +68,7 @@ int du_stop_daemon(pid_t pid, int sig);
  * As uid/gid 65534, in a child: connect to the Unix socket sock and send
  * cmd (a line ending in '\n'). The child's exit code tells what it saw:
  * 10 setuid failed, 20 connect refused with EACCES, 21 connect failed
- * otherwise, 30 answered "error permission denied...", 31 anything else.
+ * otherwise, 30 answered "error OM_EPERM ...", 31 anything else.
  */
 int du_as_nobody(const char *sock, const char *cmd);
 

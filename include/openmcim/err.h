@@ -26,6 +26,9 @@ enum om_err {
 	OM_ENOSPC = -7,       /* output buffer too small */
 	OM_EIO = -8,          /* I/O error */
 	OM_EUNSUPPORTED = -9, /* algorithm or suite not supported */
+	OM_ETIMEOUT = -10,    /* the peer did not answer within the deadline */
+	OM_EPERM = -11,       /* the caller is not allowed (e.g. an admin socket peer's uid) */
+	OM_EPROTO = -12,      /* the peer's answer does not follow the protocol */
 
 	/* auth (MILENAGE, AKA, SQN, KDF): -100 .. -199 */
 	OM_EAUTH_MAC = -100,      /* MAC-A in AUTN does not verify */
@@ -309,6 +312,9 @@ const char *om_strerror(int err);
 
 /* The code's symbolic name, e.g. "OM_EAUTH_MAC"; never NULL. */
 const char *om_errname(int err);
+
+/* The code whose symbolic name is name (om_errname's inverse), or 0 when no code has that name. */
+int om_errcode(const char *name);
 
 #if defined(__GNUC__)
 #define OM_NODISCARD __attribute__((warn_unused_result))

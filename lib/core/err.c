@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Names and messages for the om_err codes. */
 #include <stddef.h>
+#include <string.h>
 
 #include <openmcim/err.h>
 
@@ -24,6 +25,9 @@ static const struct err_row rows[] = {
 	ROW(OM_ENOSPC, "output buffer too small"),
 	ROW(OM_EIO, "I/O error"),
 	ROW(OM_EUNSUPPORTED, "algorithm or suite not supported"),
+	ROW(OM_ETIMEOUT, "no answer within the deadline"),
+	ROW(OM_EPERM, "permission denied"),
+	ROW(OM_EPROTO, "answer does not follow the protocol"),
 	/* auth */
 	ROW(OM_EAUTH_MAC, "MAC-A in AUTN does not verify (MAC failure)"),
 	ROW(OM_EAUTH_SYNC, "SQN not acceptable (synchronisation failure)"),
@@ -300,4 +304,12 @@ const char *om_errname(int err)
 {
 	const struct err_row *r = find(err);
 	return r ? r->name : "OM_E?";
+}
+
+int om_errcode(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (!strcmp(rows[i].name, name))
+			return rows[i].code;
+	return 0;
 }

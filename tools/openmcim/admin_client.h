@@ -2,7 +2,7 @@
 /*
  * The client side of a daemon's admin socket (svc/admin_socket.h), shared
  * by `openmcim hss-admin` and `openmcim pva-admin`: one command line out,
- * the "data" lines printed, the final "ok" or "error" mapped to the exit
+ * the "data" lines printed, the final "ok" or "error <code>" mapped to the exit
  * status. prog names the subcommand in messages ("hss-admin"), peer the
  * daemon ("HSS").
  */
@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #define ADMIN_LINE_CAP 4096
+#define ADMIN_CALL_TIMEOUT_MS 300000 /* the whole exchange: an import of 100,000 rows takes seconds */
 
 /*
  * The --socket PATH or --socket=PATH that leads argv (argv[0] is the
@@ -27,9 +28,10 @@ int admin_client_socket_arg(int argc, char **argv, const char **sock);
 int admin_client_append(const char *prog, char *line, size_t *len, const char *w);
 
 /*
- * Send line (len bytes, ending in a newline) to the socket at sock, print
- * the answer's data lines on stdout, the server's reason on stderr. Returns
- * 0 on "ok", 1 on "error" or when the socket cannot be reached, CLI_EUSAGE
- * for a socket path too long.
+ * Send line (len bytes, ending in a newline, then a NUL) to the socket at sock, print
+ * the answer's data lines on stdout, the server's reason and code name on
+ * stderr ("reason (OM_E...)"). Returns 0 on "ok", 1 on "error" or when the
+ * socket cannot be reached or does not answer within ADMIN_CALL_TIMEOUT_MS,
+ * CLI_EUSAGE for a socket path too long.
  */
 int admin_client_talk(const char *prog, const char *peer, const char *sock, const char *line, size_t len);

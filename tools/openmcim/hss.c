@@ -76,6 +76,7 @@ int cmd_hss_admin(int argc, char **argv)
 	}
 	if (rc == 0 && len + 1 < ADMIN_LINE_CAP) {
 		line[len++] = '\n';
+		line[len] = '\0';
 		rc = admin_client_talk("hss-admin", "HSS", sock, line, len);
 	}
 	OPENSSL_cleanse(line, sizeof(line));

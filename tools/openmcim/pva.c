@@ -67,6 +67,7 @@ int cmd_pva_admin(int argc, char **argv)
 	}
 	if (rc == 0 && len + 1 < ADMIN_LINE_CAP) {
 		line[len++] = '\n';
+		line[len] = '\0';
 		rc = admin_client_talk("pva-admin", "PVA", sock, line, len);
 	}
 	return rc;
