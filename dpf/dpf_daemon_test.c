@@ -15,11 +15,13 @@
  *      With them, the DPF killed at "dpf.outcome" (recorded, not sent);
  *      restarted, it sends the completion to SHO-A's DRF exactly once, the
  *      device's repeat is 200 and changes nothing: active at SHO-B, in
- *      SHO-B's DRF register, no longer SHO-A's. Before that, forged outcome
- *      statements over the wire (issue 12: unsigned, another key, another
- *      nonceB, another IMSI, a lower counter): 403 each, its code in the
- *      DPF's log, every row of the four databases and every byte of the TRE
- *      unchanged.
+ *      SHO-B's DRF register, no longer SHO-A's. Two reports queued ahead
+ *      of it fail (the peer's DRF unreachable; refused): it is sent all the
+ *      same, the refused one kept, the unreachable one retried (issue 11).
+ *      Before that, forged outcome statements over the wire (issue 12:
+ *      unsigned, another key, another nonceB, another IMSI, a lower
+ *      counter): 403 each, its code in the DPF's log, every row of the four
+ *      databases and every byte of the TRE unchanged.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -37,7 +39,7 @@
 
 static struct tk_parts P;
 static char bin_dir[512];
-static unsigned dpf_port, drf_port;
+static unsigned dpf_port, drf_port, dead_port;
 static pid_t dpf_pid; /* the DPF running now, stopped at the end whatever happened */
 static struct tk_dm dev;
 
@@ -309,6 +311,8 @@ static void write_dpf_conf(const char *pva_url)
 	fprintf(f, "listen = 127.0.0.1\nport = 0\nlog_level = debug\ndrf_db = %s/drf-b.db\n", P.dir);
 	fprintf(f, "operator_cert = %s/tls/drf.sho-b.lab.pem\noperator_key = %s/tls/drf.sho-b.lab.key\n", P.dir, P.dir);
 	fprintf(f, "[peer.SHO-A]\nurl = https://localhost:%u\nca = %s/tls/ca.pem\n", drf_port, P.dir);
+	/* an operator whose DRF cannot be reached: nothing listens there */
+	fprintf(f, "[peer.SHO-Z]\nurl = https://localhost:%u\nca = %s/tls/ca.pem\n", dead_port, P.dir);
 	fclose(f);
 }
 
@@ -452,6 +456,16 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_completion WHERE state = 'pending'"), 1);
 	CHECK_INT(occurrences("drf.log", "drf-completed peer="), 0);
 
+	/*
+	 * Two reports queued ahead of it that fail (issue 11: one failed item never stops a
+	 * queue): one to an operator whose DRF cannot be reached, one SHO-A's DRF refuses.
+	 */
+	CHECK_INT(t_sql_exec(tk_at(&P, "dpf.db"),
+			     "INSERT INTO dpf_completion (request_id, peer, tre_id, state, attempts, due, answer, created,"
+			     " updated) VALUES ('r-unreachable', 'SHO-Z', 'TRE-Z', 'pending', 0, 0, '', 0, 0),"
+			     " ('r-unknown', 'SHO-A', 'TRE-Y', 'pending', 0, 0, '', 1, 1)"),
+		  0);
+
 	/* restarted: the queue resumes, the completion is sent; the device's repeat changes nothing */
 	dpf = dpf_pid = spawn("dpf", NULL);
 	dpf_port = started("dpf", 3);
@@ -459,6 +473,14 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	snprintf(dpf_log, sizeof(dpf_log), "%s/dpf.log", P.dir);
 	free(du_wait_log(dpf_log, "result=completed", TIMEOUT_MS));
 	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_completion WHERE state = 'done'"), 1);
+	/* the two ahead of it: the refused one kept with the DRF's code, the unreachable one retried */
+	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_completion WHERE request_id = 'r-unknown'"
+				   " AND state = 'refused' AND answer = 'OM_EDRF_STATE'"),
+		  1);
+	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_completion WHERE request_id = 'r-unreachable'"
+				   " AND state = 'pending' AND attempts >= 1 AND due > 0"),
+		  1);
+	CHECK(occurrences("dpf.log", "request_id=r-unreachable result=retry") >= 1);
 	CHECK_INT(outcome(tre, user, "S4", 1, 0, &alert_cmd), 200);
 	om_dm_msg_free(&dev.got);
 	CHECK_INT(outcome(tre, user, "S4", 2, 1, &alert_cmd), 200);
@@ -543,6 +565,7 @@ int main(void)
 	write_drf_conf();
 	pid_t drf = spawn("drf", NULL);
 	drf_port = started("drf", 1);
+	dead_port = du_free_port();
 
 	/* the handover accepted by SHO-A, its bootstrap in the TRE */
 	struct om_tre *tre = NULL;

@@ -36,8 +36,8 @@ static int stopping(struct dpf_sender *s)
 	return v;
 }
 
-/* One report: POST it, then record what came of it. */
-static void send_one(struct dpf_sender *s, const struct dpf_completion *c)
+/* One report: POST it, then record what came of it. 0, or the store's code when that could not be recorded. */
+static int send_one(struct dpf_sender *s, const struct dpf_completion *c)
 {
 	struct sho_peer_answer ans;
 	char why[512] = "";
@@ -74,6 +74,7 @@ static void send_one(struct dpf_sender *s, const struct dpf_completion *c)
 			  c->tre_id, c->peer, c->request_id, c->attempts + 1, why);
 	if (rc < 0)
 		om_error("completion", "request_id=%s result=unrecorded code=%s", c->request_id, om_errname(rc));
+	return rc < 0 ? rc : 0;
 }
 
 static void *run(void *arg)
@@ -91,8 +92,9 @@ static void *run(void *arg)
 			wait_until(s, (int64_t)time(NULL) + 3600); /* until a wake */
 		} else if (c.due > (int64_t)time(NULL)) {
 			wait_until(s, c.due);
-		} else {
-			send_one(s, &c);
+		} else if (send_one(s, &c) < 0) {
+			/* still pending and due: a pause, not the same POST in a tight loop */
+			wait_until(s, (int64_t)time(NULL) + DPF_COMPLETION_RETRY_MIN);
 		}
 	}
 	return NULL;

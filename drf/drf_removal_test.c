@@ -21,7 +21,6 @@
  * what they should be.
  */
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +34,9 @@
 #include "daemon_util.h"
 #include "drf.h"
 #include "factory.h"
+#include "hss_test_util.h" /* T_K, T_OPC, t_sql_int, t_sql_exec */
 #include "pki_fixture.h"
 
-#define T_K "465b5ce8b199b49faa5f0a2ee238a6bc"
-#define T_OPC "cd63cb71954a9f4e48a5994e37a02baf"
 #define IMSI_A "001010000000011" /* deleted behind the DRF's back */
 #define IMSI_B "001010000000012"
 #define IMSI_C "001010000000013"
@@ -67,30 +65,14 @@ static int hss_admin(const char *verb, const char *imsi)
 	return du_run(add, 1, out, sizeof(out));
 }
 
-/* One integer from SQL on db (a file under tmp), or -1. */
 static long long db_int(const char *db, const char *sql)
 {
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-	if (sqlite3_open_v2(at(db), &h, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	    sqlite3_busy_timeout(h, 5000) == SQLITE_OK && sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
+	return t_sql_int(at(db), sql);
 }
 
 static void db_exec(const char *db, const char *sql)
 {
-	sqlite3 *h = NULL;
-	char *e = NULL;
-	CHECK_INT(sqlite3_open_v2(at(db), &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(h, 5000);
-	CHECK_MSG(sqlite3_exec(h, sql, NULL, NULL, &e) == SQLITE_OK, "%s: %s", sql, e ? e : "?");
-	sqlite3_free(e);
-	sqlite3_close(h);
+	CHECK_INT(t_sql_exec(at(db), sql), 0);
 }
 
 /* A removal due at now + rel, as drf_handover_completed schedules it. */

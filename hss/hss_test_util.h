@@ -116,11 +116,12 @@ static inline long long t_sub_int(const char *db_path, const char *imsi, const c
 	return t_sql_int(db_path, q);
 }
 
-/* Run one SQL statement on the database behind the HSS's back; 0 or -1. */
+/* Run one SQL statement on the database behind the daemon's back (waiting up to 5 s for its write lock); 0 or -1. */
 static inline int t_sql_exec(const char *db_path, const char *sql)
 {
 	sqlite3 *raw = NULL;
-	int rc = sqlite3_open(db_path, &raw) == SQLITE_OK && sqlite3_exec(raw, sql, NULL, NULL, NULL) == SQLITE_OK;
+	int rc = sqlite3_open(db_path, &raw) == SQLITE_OK && sqlite3_busy_timeout(raw, 5000) == SQLITE_OK &&
+		 sqlite3_exec(raw, sql, NULL, NULL, NULL) == SQLITE_OK;
 	sqlite3_close(raw);
 	return rc ? 0 : -1;
 }
