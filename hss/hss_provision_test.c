@@ -210,6 +210,7 @@ static void answers_carry_their_code(void)
 		"add 001010000000600 k=" T_K " opc=" T_OPC " amf=8000 apn=a roaming=any\n"
 		"add 001010000000600 k=" T_K " opc=" T_OPC " amf=8000 apn=a roaming=any\n"
 		"suspend 001010000000600 now\n"
+		"status all\n"
 		"import /nonexistent/pcids.csv apn=a roaming=any\n"
 		"delete 001010000000600\n"
 		"delete 001010000000600\n";
@@ -224,6 +225,7 @@ static void answers_carry_their_code(void)
 		"ok\n"
 		"error OM_EHSS_EXISTS subscriber 001010000000600 already exists\n"
 		"error OM_EHSS_COMMAND suspend takes only an IMSI\n"
+		"error OM_EHSS_COMMAND status takes no argument\n"
 		"error OM_EIO /nonexistent/pcids.csv: No such file or directory\n"
 		"ok\n"
 		"error OM_EHSS_NOT_FOUND no subscriber 001010000000600\n";
