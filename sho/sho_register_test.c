@@ -14,6 +14,7 @@
 #include <openmcim/protect.h>
 
 #include "factory.h"
+#include "hss_link.h"
 #include "hss_test_util.h"
 #include "log.h"
 #include "provision.h"
@@ -535,6 +536,17 @@ int main(void)
 	sho_devices_free(v, 1);
 
 	check_handover(s, &good);
+
+	/* the undo's delete reads the HSS's code: already gone counts as deleted, a refusal does not */
+	const char gone[2][OM_MCIM_IMSI_MAX + 1] = { "001020000000008", "001020000000998" }, bad[1][OM_MCIM_IMSI_MAX + 1] = {
+		"00102x"
+	};
+	char dwhy[256] = "";
+	CHECK_INT(sho_hss_delete(sock, gone, 2, dwhy, sizeof(dwhy)), 0);
+	CHECK_INT(t_sql_int(hss_db, "SELECT count(*) FROM subscriber WHERE imsi = '001020000000008'"), 0);
+	CHECK_INT(sho_hss_delete(sock, gone, 2, dwhy, sizeof(dwhy)), 0); /* both gone now */
+	CHECK_INT(sho_hss_delete(sock, bad, 1, dwhy, sizeof(dwhy)), OM_ESHO_HSS);
+	CHECK_MSG(strstr(dwhy, "(OM_EHSS_IMSI)") != NULL, "why: %s", dwhy);
 
 	sho_close(s);
 	hss_provision_stop();
