@@ -59,3 +59,22 @@ void om_log(enum om_log_level level, const char *event, const char *fmt, ...)
 	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
 	(void)w;
 }
+
+int om_log_limit_pass(struct om_log_limit *l, unsigned burst, unsigned long *suppressed)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - l->window_ms >= 1000) {
+		l->window_ms = now;
+		l->in_window = 0;
+	}
+	if (l->in_window >= burst) {
+		l->dropped++;
+		return 0;
+	}
+	l->in_window++;
+	*suppressed = l->dropped;
+	l->dropped = 0;
+	return 1;
+}

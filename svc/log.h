@@ -23,3 +23,17 @@ void om_log(enum om_log_level level, const char *event, const char *fmt, ...)
 #define om_notice(event, ...) om_log(OM_LOG_NOTICE, event, __VA_ARGS__)
 #define om_error(event, ...) om_log(OM_LOG_ERROR, event, __VA_ARGS__)
 #define om_debug(event, ...) om_log(OM_LOG_DEBUG, event, __VA_ARGS__)
+
+/*
+ * A flood of one event must not become a flood of log lines: at most burst
+ * lines a second get through. The caller serialises the calls on one limit.
+ * Returns 1 when this event may be logged, with *suppressed set to how many
+ * were dropped since the last one that was (to be named in the line), or 0
+ * when it is dropped (and counted).
+ */
+struct om_log_limit {
+	long long window_ms;   /* CLOCK_MONOTONIC start of the current second */
+	unsigned in_window;    /* lines let through in it */
+	unsigned long dropped; /* since the last line let through */
+};
+int om_log_limit_pass(struct om_log_limit *l, unsigned burst, unsigned long *suppressed);

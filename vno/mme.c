@@ -43,21 +43,27 @@ int mme_init(struct mme *m, const struct vno_conf *conf, const struct mme_s6a_op
 	if (om_plmn_encode(m->visited_plmn, conf->plmn.mcc, conf->plmn.mnc) < 0)
 		return OM_EINVAL;
 	m->busy_imsi = calloc(conf->max_devices, sizeof(*m->busy_imsi));
+	m->owner = calloc(conf->max_devices, sizeof(*m->owner));
 	m->attached = calloc(conf->max_devices, sizeof(*m->attached));
 	m->pool_used = calloc(conf->pool_size, 1);
-	if (!m->busy_imsi || !m->attached || !m->pool_used || pthread_mutex_init(&m->lock, NULL)) {
+	if (!m->busy_imsi || !m->owner || !m->attached || !m->pool_used) {
 		free(m->busy_imsi);
+		free(m->owner);
 		free(m->attached);
 		free(m->pool_used);
 		return OM_ENOMEM;
 	}
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->released, NULL);
 	return 0;
 }
 
 void mme_free(struct mme *m)
 {
 	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->released);
 	free(m->busy_imsi);
+	free(m->owner);
 	free(m->attached);
 	free(m->pool_used);
 }
@@ -72,6 +78,7 @@ void mme_ue_init(struct mme_ue *ue, struct mme *m, mme_send_fn send, void *send_
 	ue->slot = -1;
 	ue->pool_index = -1;
 	ue->ksi = OM_NAS_KSI_NONE;
+	atomic_init(&ue->displaced, false);
 }
 
 long long mme_ue_deadline(const struct mme_ue *ue)
@@ -81,27 +88,57 @@ long long mme_ue_deadline(const struct mme_ue *ue)
 
 /* ---- shared registry and pool ------------------------------------------- */
 
-/* Claim imsi for this connection: 0, or -1 when another connection holds it. */
-static int registry_claim(struct mme_ue *ue, const char *imsi)
+/*
+ * ue has just passed AKA for ue->imsi: it takes the IMSI's slot. An older
+ * context of the same IMSI on another connection is deleted (TS 24.301
+ * 5.5.1.2.7 f: an ATTACH REQUEST in EMM-REGISTERED; the network may
+ * authenticate first, and once the new one has proven itself the old EMM
+ * and bearer contexts go): that connection is told through its displaced
+ * flag and lets go on its own thread, without a PUR (the HSS now has the
+ * new one). A PUR of the older context still in flight is waited for
+ * (bounded by the S6a timeout), so that it cannot reach the HSS after our
+ * ULR and clear the location it records. 0, or -1 when every slot is taken.
+ */
+static int registry_take(struct mme_ue *ue)
 {
 	struct mme *m = ue->mme;
 	int rc = -1, free_slot = -1;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += m->conf->s6a_timeout_ms / 1000 + 1;
 	pthread_mutex_lock(&m->lock);
+again:
+	free_slot = -1;
 	for (unsigned i = 0; i < m->conf->max_devices; i++) {
-		if (!strcmp(m->busy_imsi[i], imsi))
-			goto out;
+		if (m->busy_imsi[i][0] && !strcmp(m->busy_imsi[i], ue->imsi)) {
+			struct mme_ue *old = m->owner[i];
+			if (old && old->releasing && pthread_cond_timedwait(&m->released, &m->lock, &until) == 0)
+				goto again;
+			if (old) {
+				atomic_store(&old->displaced, true);
+				om_notice("context-replaced", "imsi=%s reason=newer-attach-authenticated", ue->imsi);
+			}
+			free_slot = (int)i;
+			break;
+		}
 		if (free_slot < 0 && !m->busy_imsi[i][0])
 			free_slot = (int)i;
 	}
 	if (free_slot >= 0) {
-		snprintf(m->busy_imsi[free_slot], sizeof(m->busy_imsi[0]), "%s", imsi);
+		snprintf(m->busy_imsi[free_slot], sizeof(m->busy_imsi[0]), "%s", ue->imsi);
+		m->owner[free_slot] = ue;
+		m->attached[free_slot] = NULL; /* no push reaches the old one meanwhile */
 		ue->slot = free_slot;
-		snprintf(ue->imsi, sizeof(ue->imsi), "%s", imsi);
 		rc = 0;
 	}
-out:
 	pthread_mutex_unlock(&m->lock);
 	return rc;
+}
+
+/* Whether ue holds its slot (a newer attach may have taken it). Under m->lock. */
+static bool owns_slot(const struct mme_ue *ue)
+{
+	return ue->slot >= 0 && ue->mme->owner[ue->slot] == ue;
 }
 
 static int pool_alloc(struct mme_ue *ue)
@@ -126,7 +163,7 @@ static int pool_alloc(struct mme_ue *ue)
 	return 0;
 }
 
-/* Give back everything the connection holds; PUR when the HSS has us as serving MME. */
+/* Give back everything the connection holds; PUR when the HSS has us as serving MME for it. */
 static void release(struct mme_ue *ue)
 {
 	struct mme *m = ue->mme;
@@ -135,20 +172,29 @@ static void release(struct mme_ue *ue)
 		ue->bearer = NULL;
 		om_info("bearer-closed", "imsi=%s apn=%s", ue->imsi, ue->apn);
 	}
-	if (ue->registered) {
+	pthread_mutex_lock(&m->lock);
+	bool owner = owns_slot(ue);
+	if (owner && m->attached[ue->slot] == ue)
+		m->attached[ue->slot] = NULL;
+	ue->releasing = owner && ue->registered;
+	pthread_mutex_unlock(&m->lock);
+	if (ue->releasing) {
 		struct om_s6a_answer ans = {0};
 		int rc = m->s6a.pur(m->s6a.arg, ue->home->realm, ue->imsi, &ans);
 		om_info("pur", "imsi=%s realm=%s result=%s code=%u", ue->imsi, ue->home->realm,
 			rc < 0 ? "no-answer" : "answered", ans.result_code);
-		ue->registered = false;
 	}
+	ue->registered = false;
 	pthread_mutex_lock(&m->lock);
 	if (ue->pool_index >= 0)
 		m->pool_used[ue->pool_index] = 0;
-	if (ue->slot >= 0) {
+	if (owns_slot(ue)) {
 		m->busy_imsi[ue->slot][0] = '\0';
+		m->owner[ue->slot] = NULL;
 		m->attached[ue->slot] = NULL;
 	}
+	ue->releasing = false;
+	pthread_cond_broadcast(&m->released);
 	pthread_mutex_unlock(&m->lock);
 	ue->pool_index = -1;
 	ue->slot = -1;
@@ -163,6 +209,21 @@ static void release(struct mme_ue *ue)
 	ue->last_len = 0;
 	if (ue->state != MME_DEAD)
 		ue->state = MME_IDLE;
+}
+
+/*
+ * A newer authenticated attach of our IMSI took the context: delete ours
+ * (bearer, address) without a PUR and end the link. true when that happened.
+ */
+static bool displaced(struct mme_ue *ue)
+{
+	if (!atomic_load(&ue->displaced))
+		return false;
+	om_notice("context-deleted", "imsi=%s reason=replaced-by-newer-attach", ue->imsi);
+	release(ue); /* no longer the slot's owner: no PUR, the slot stays the newer one's */
+	atomic_store(&ue->displaced, false);
+	ue->state = MME_DEAD;
+	return true;
 }
 
 void mme_ue_release(struct mme_ue *ue)
@@ -305,8 +366,8 @@ static int on_attach_request(struct mme_ue *ue, const struct om_nas_attach_reque
 	const struct vno_home *home = vno_conf_home(ue->mme->conf, imsi);
 	if (!home)
 		return reject(ue, imsi, OM_NAS_CAUSE_PLMN_NOT_ALLOWED, "no-roaming-agreement");
-	if (registry_claim(ue, imsi) < 0)
-		return reject(ue, imsi, OM_NAS_CAUSE_CONGESTION, "imsi-in-use");
+	/* No slot yet: an attach that has not authenticated holds nothing another could need. */
+	snprintf(ue->imsi, sizeof(ue->imsi), "%s", imsi);
 	ue->home = home;
 	ue->pdn = req->pdn;
 	int cause = fetch_vector(ue, NULL, &ans);
@@ -399,7 +460,13 @@ static int on_auth_response(struct mme_ue *ue, const struct om_nas_auth_response
 	if (r->res_len != OM_RES_LEN || CRYPTO_memcmp(r->res, ue->vec.xres, OM_RES_LEN) != 0)
 		return auth_reject(ue, "res-mismatch");
 	OPENSSL_cleanse(&ue->vec, sizeof(ue->vec)); /* no NAS security here: KASME is not kept */
+	ue->authenticated = true;
 	om_info("auth-ok", "imsi=%s", ue->imsi);
+	if (registry_take(ue) < 0) {
+		char imsi[OM_NAS_IMSI_MAX + 1];
+		memcpy(imsi, ue->imsi, sizeof(imsi));
+		return reject(ue, imsi, OM_NAS_CAUSE_CONGESTION, "no-free-slot");
+	}
 	return on_auth_ok(ue);
 }
 
@@ -452,7 +519,7 @@ static int on_attach_complete(struct mme_ue *ue, const struct om_nas_attach_comp
 		return rc;
 	/* Reachable for pushes only now: the device has its bearer frame first. */
 	pthread_mutex_lock(&ue->mme->lock);
-	if (ue->slot >= 0)
+	if (owns_slot(ue))
 		ue->mme->attached[ue->slot] = ue;
 	pthread_mutex_unlock(&ue->mme->lock);
 	return 0;
@@ -495,6 +562,8 @@ static int on_detach(struct mme_ue *ue, const struct om_nas_detach_request_ue *d
 int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
 {
 	struct om_nas_msg m;
+	if (displaced(ue))
+		return 0;
 	int rc = om_nas_decode(&m, OM_NAS_UPLINK, pdu, len);
 	if (rc < 0) {
 		om_notice("nas-malformed", "imsi=%s state=%d err=%s", ue->imsi[0] ? ue->imsi : "-", ue->state,
@@ -531,6 +600,8 @@ int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
 
 int mme_ue_timer(struct mme_ue *ue)
 {
+	if (displaced(ue))
+		return 0;
 	if (!ue->deadline_ms || mme_now_ms() < ue->deadline_ms)
 		return 0;
 	const char *timer = ue->state == MME_AUTH ? "T3460" : "T3450";

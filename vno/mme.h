@@ -15,6 +15,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,8 +44,15 @@ struct mme {
 	struct mme_s6a_ops s6a;
 	uint8_t visited_plmn[3]; /* our PLMN, TS 24.008 10.5.1.13 */
 	pthread_mutex_t lock;    /* guards what follows */
+	pthread_cond_t released; /* a slot's PUR is done (registry_take waits for it) */
+	/*
+	 * One slot per IMSI whose device has passed AKA here: the EMM context.
+	 * An attach that has not authenticated holds none, so it can neither
+	 * lock out nor displace anyone (TS 24.301 5.5.1.2.7 f).
+	 */
 	char (*busy_imsi)[OM_NAS_IMSI_MAX + 1]; /* conf->max_devices slots, "" = free */
-	struct mme_ue **attached;               /* per slot: the connection once attached, else NULL */
+	struct mme_ue **owner;                  /* per slot: the connection holding the context */
+	struct mme_ue **attached;               /* per slot: the owner once attached, else NULL */
 	uint8_t *pool_used;                     /* conf->pool_size flags */
 };
 
@@ -65,8 +73,11 @@ struct mme_ue {
 	mme_send_fn send;
 	void *send_arg;
 	enum mme_state state;
-	char imsi[OM_NAS_IMSI_MAX + 1]; /* set once the registry holds it */
-	int slot;                       /* registry slot, -1 when none */
+	char imsi[OM_NAS_IMSI_MAX + 1]; /* the identity of the attach, "" when none */
+	int slot;                       /* registry slot once authenticated, -1 when none */
+	bool authenticated;             /* RES = XRES once on this connection (vno/radio_admit.h) */
+	bool releasing;                 /* under mme->lock: PUR in flight, slot still held */
+	atomic_bool displaced;          /* a newer authenticated attach took the context */
 	const struct vno_home *home;
 	struct om_nas_pdn_connectivity_request pdn;
 	struct om_eutran_vector vec;

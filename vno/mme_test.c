@@ -301,43 +301,106 @@ static void routing_and_hss_causes(void)
 	om_milenage_clear(&u.m);
 }
 
-static void second_attach_of_a_pcid_is_refused(void)
+/* An attacker who knows only the IMSI: an Attach Request, then silence (no K, no RES). */
+static void keyless_attach(struct om_radio_link *c, const char *imsi)
 {
-	struct om_radio_link a, b, c;
-	struct test_usim ua, ub;
-	struct om_radio_attach_result r;
 	struct om_nas_msg m;
-	device_init(&ua, k_ok);
-	device_init(&ub, k_ok);
-	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &r), 0);
-	CHECK_INT(attach(&b, PCID, "provisioning", &ub, &r), OM_ERADIO_ATTACH_REJECT);
-	CHECK_INT(r.emm_cause, OM_NAS_CAUSE_CONGESTION);
-	om_radio_link_close(&b);
-	CHECK_INT(om_radio_ue_detach(&a, PCID, TIMEOUT), 0);
-	/* Refused too while the first attach is still authenticating. */
-	CHECK_INT(om_radio_link_connect(&c, "127.0.0.1", radio_port), 0);
-	CHECK_INT(om_nas_attach_request_init(&m, PCID, "provisioning"), 0);
-	CHECK_INT(om_radio_send_nas(&c, &m), 0);
 	struct om_radio_frame f;
-	CHECK_INT(om_radio_recv(&c, &f, TIMEOUT), 0);
+	CHECK_INT(om_radio_link_connect(c, "127.0.0.1", radio_port), 0);
+	CHECK_INT(om_nas_attach_request_init(&m, imsi, "provisioning"), 0);
+	CHECK_INT(om_radio_send_nas(c, &m), 0);
+	/* It is challenged like anyone (never #22: it holds nothing yet). */
+	CHECK_INT(om_radio_recv(c, &f, TIMEOUT), 0);
 	CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
 	CHECK_INT(m.kind, OM_NAS_AUTH_REQUEST);
-	CHECK_INT(attach(&b, PCID, "provisioning", &ub, &r), OM_ERADIO_ATTACH_REJECT);
-	CHECK_INT(r.emm_cause, OM_NAS_CAUSE_CONGESTION);
-	om_radio_link_close(&b);
+}
+
+/* Whether the bearer behind proxy_port still reaches the provisioning host. */
+static int bearer_works(uint16_t proxy_port, uint16_t echo_port)
+{
+	char target[32];
+	int status = 0;
+	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
+	int fd = test_http_connect(proxy_port, target, &status);
+	int ok = fd >= 0 && status == 200 && test_echo_through(fd, "still mine");
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void keyless_attach_first_does_not_lock_out_the_device(uint16_t echo_port)
+{
+	struct om_radio_link a, c;
+	struct test_usim ua;
+	struct om_radio_attach_result r;
+	device_init(&ua, k_ok);
+	keyless_attach(&c, PCID);
+	/* The real device, while the keyless attach waits on its challenge: attached, bearer up. */
+	int purs = counter(&hss.pur);
+	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &r), 0);
+	CHECK(bearer_works(r.bearer.proxy_port, echo_port));
+	/* Each attempt: a second keyless attach does not lock it out either. */
+	struct om_radio_link c2;
+	keyless_attach(&c2, PCID);
+	CHECK(bearer_works(r.bearer.proxy_port, echo_port));
+	om_radio_link_close(&c2);
+	CHECK_INT(om_radio_ue_detach(&a, PCID, TIMEOUT), 0);
+	CHECK_INT(counter(&hss.pur), purs + 1);
+	om_radio_link_close(&a);
+	/* And again after the detach, the keyless one still silent. */
+	device_init(&ua, k_ok);
+	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &r), 0);
+	CHECK_INT(om_radio_ue_detach(&a, PCID, TIMEOUT), 0);
+	om_radio_link_close(&a);
 	om_radio_link_close(&c);
-	/* Once the first connection is gone, the PCID is free again. */
-	int ok = 0;
-	for (int i = 0; i < 100 && !ok; i++) {
-		if (attach(&b, PCID, "provisioning", &ub, &r) == 0) {
-			ok = 1;
-		} else {
-			om_radio_link_close(&b);
-			nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
-		}
-	}
-	CHECK(ok);
-	CHECK(!strcmp(r.apn, "provisioning"));
+	om_milenage_clear(&ua.m);
+}
+
+static void keyless_attach_after_the_device_displaces_nothing(uint16_t echo_port)
+{
+	struct om_radio_link a, c;
+	struct test_usim ua;
+	struct om_radio_attach_result r;
+	struct om_nas_msg m;
+	struct om_radio_frame f;
+	device_init(&ua, k_ok);
+	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &r), 0);
+	int purs = counter(&hss.pur);
+	keyless_attach(&c, PCID);
+	CHECK(bearer_works(r.bearer.proxy_port, echo_port));
+	/* It answers with a made-up RES: Authentication Reject for it, nothing for the device. */
+	memset(&m, 0, sizeof(m));
+	m.kind = OM_NAS_AUTH_RESPONSE;
+	m.u.auth_response.res_len = 8;
+	CHECK_INT(om_radio_send_nas(&c, &m), 0);
+	CHECK_INT(om_radio_recv(&c, &f, TIMEOUT), 0);
+	CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
+	CHECK_INT(m.kind, OM_NAS_AUTH_REJECT);
+	CHECK(bearer_works(r.bearer.proxy_port, echo_port));
+	CHECK_INT(counter(&hss.pur), purs); /* the device's context was never touched */
+	om_radio_link_close(&c);
+	CHECK_INT(om_radio_ue_detach(&a, PCID, TIMEOUT), 0);
+	om_radio_link_close(&a);
+	om_milenage_clear(&ua.m);
+}
+
+static void authenticated_attach_replaces_the_older_context(uint16_t echo_port)
+{
+	struct om_radio_link a, b;
+	struct test_usim ua, ub;
+	struct om_radio_attach_result ra, rb;
+	device_init(&ua, k_ok);
+	device_init(&ub, k_ok);
+	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &ra), 0);
+	int purs = counter(&hss.pur);
+	/* The same IMSI proves itself on another link (a clone, or the device after losing its link). */
+	CHECK_INT(attach(&b, PCID, "provisioning", &ub, &rb), 0);
+	CHECK(closed_by_vno(&a, TIMEOUT)); /* the older context is deleted, its link released */
+	CHECK(!bearer_works(ra.bearer.proxy_port, echo_port));
+	CHECK(bearer_works(rb.bearer.proxy_port, echo_port));
+	CHECK_INT(counter(&hss.pur), purs); /* no PUR for the replaced context: the HSS has the new one */
+	CHECK_INT(om_radio_ue_detach(&b, PCID, TIMEOUT), 0);
+	CHECK_INT(counter(&hss.pur), purs + 1);
 	om_radio_link_close(&a);
 	om_radio_link_close(&b);
 	om_milenage_clear(&ua.m);
@@ -442,7 +505,9 @@ int main(void)
 		wrong_k_is_refused();
 		sqn_resync_then_attach();
 		routing_and_hss_causes();
-		second_attach_of_a_pcid_is_refused();
+		keyless_attach_first_does_not_lock_out_the_device(echo.port);
+		keyless_attach_after_the_device_displaces_nothing(echo.port);
+		authenticated_attach_replaces_the_older_context(echo.port);
 		t3460_retransmits_then_aborts();
 		bad_input_gets_an_answer();
 		radio_srv_stop(srv);

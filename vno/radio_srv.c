@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,25 +19,32 @@
 
 #include "listener.h"
 #include "log.h"
+#include "radio_admit.h"
 #include "radio_srv.h"
 #include "vno_pcap.h"
 
 #define TICK_MS 200 /* how often a connection looks at the stop flag */
 #define SEND_TIMEOUT_S 2 /* a device that reads nothing for this long loses its link */
+#define LOG_BURST 10 /* lines a second for each kind of bound enforced (svc/log.h) */
 
 struct radio_srv {
 	struct mme *mme;
+	const struct vno_conf *conf;
 	int lfd;
 	int stop_pipe[2];
 	pthread_t thread;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* guards what follows */
 	pthread_cond_t idle;
-	unsigned active; /* connection threads running */
+	struct radio_admit admit; /* every connection thread running is in it */
 	bool stopping;
+	struct om_log_limit lim_connect, lim_refused, lim_closed;
 };
 
 struct session {
 	struct radio_srv *srv;
+	struct radio_conn conn;    /* in srv->admit, under srv->lock */
+	atomic_bool evicted;       /* set by the listener under srv->lock */
+	bool authed;               /* srv->admit has been told */
 	pthread_mutex_t send_lock; /* the MME (this thread) and a push (the push server's) both send */
 	struct om_radio_link link;
 	struct mme_ue ue;
@@ -48,6 +57,15 @@ static bool stopping(struct radio_srv *s)
 	bool v = s->stopping;
 	pthread_mutex_unlock(&s->lock);
 	return v;
+}
+
+/* Whether one more line of this kind may go to the log now; *dropped: how many did not. */
+static bool may_log(struct radio_srv *s, struct om_log_limit *l, unsigned long *dropped)
+{
+	pthread_mutex_lock(&s->lock);
+	bool ok = om_log_limit_pass(l, LOG_BURST, dropped);
+	pthread_mutex_unlock(&s->lock);
+	return ok;
 }
 
 static int send_frame(void *arg, uint8_t type, const uint8_t *payload, size_t len)
@@ -66,12 +84,13 @@ static int send_frame(void *arg, uint8_t type, const uint8_t *payload, size_t le
 	return rc;
 }
 
-/* Feed every whole frame in the buffer to the state machine. 0, or -1 to close. */
+/* Feed every whole frame in the buffer to the state machine: how many, or -1 to close. */
 static int drain(struct session *se)
 {
 	struct om_radio_frame f;
-	int rc;
+	int rc, n = 0;
 	while ((rc = om_radio_take(&se->link, &f)) == 1) {
+		n++;
 		if (f.type != OM_RADIO_NAS) {
 			om_notice("radio-frame-ignored", "peer=%s type=0x%02x reason=network-to-device-only", se->peer,
 				  f.type);
@@ -86,98 +105,187 @@ static int drain(struct session *se)
 		om_notice("radio-frame-error", "peer=%s err=%s", se->peer, om_errname(rc));
 		return -1;
 	}
+	return n;
+}
+
+/*
+ * When the link goes for want of frames: the first whole frame is due
+ * first_message_ms after the connect (a trickle of bytes does not count);
+ * later, a link with no procedure and no attached device (MME_IDLE) may be
+ * silent for idle_timeout_s. 0: none (T3460/T3450 run, or attached).
+ */
+static long long silence_deadline(const struct session *se, long long connected, long long last_frame)
+{
+	const struct vno_conf *c = se->srv->conf;
+	if (!last_frame)
+		return connected + c->first_message_ms;
+	if (se->ue.state == MME_IDLE)
+		return last_frame + (long long)c->idle_timeout_s * 1000;
 	return 0;
+}
+
+static void session_end(struct session *se, int why)
+{
+	struct radio_srv *s = se->srv;
+	unsigned long dropped = 0;
+	/* A link that never authenticated is anyone's: its lines are rate-limited like refusals. */
+	if (se->authed || !why || may_log(s, &s->lim_closed, &dropped))
+		om_info("radio-disconnect", "peer=%s imsi=%s state=%d reason=%s suppressed=%lu", se->peer,
+			se->ue.imsi[0] ? se->ue.imsi : "-", se->ue.state, why ? om_errname(why) : "closed", dropped);
+	mme_ue_release(&se->ue);
+	pthread_mutex_lock(&s->lock);
+	radio_admit_leave(&s->admit, &se->conn);
+	pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+	/* s may be gone from here on (radio_srv_stop). */
+	om_radio_link_close(&se->link);
+	pthread_mutex_destroy(&se->send_lock);
+	free(se);
 }
 
 static void *session_main(void *arg)
 {
 	struct session *se = arg;
 	struct radio_srv *s = se->srv;
-	om_info("radio-connect", "peer=%s", se->peer);
+	long long connected = mme_now_ms(), last_frame = 0;
+	int why = 0;
 	while (!stopping(s)) {
-		int wait = TICK_MS;
-		long long dl = mme_ue_deadline(&se->ue);
-		if (dl) {
-			long long left = dl - mme_now_ms();
-			wait = left < 0 ? 0 : left < TICK_MS ? (int)left : TICK_MS;
+		long long now = mme_now_ms(), quiet = silence_deadline(se, connected, last_frame);
+		if (quiet && now >= quiet) {
+			why = last_frame ? OM_ERADIO_IDLE : OM_ERADIO_FIRST_MESSAGE;
+			break;
 		}
+		long long dl = mme_ue_deadline(&se->ue);
+		if (!dl || (quiet && quiet < dl))
+			dl = quiet;
+		int wait = TICK_MS;
+		if (dl && dl - now < TICK_MS)
+			wait = dl - now < 0 ? 0 : (int)(dl - now);
 		struct pollfd p = {.fd = se->link.fd, .events = POLLIN};
 		int pr = poll(&p, 1, wait);
+		if (atomic_load(&se->evicted))
+			break;
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr > 0) {
-			int rc = om_radio_fill(&se->link);
-			if (rc < 0)
+			int n;
+			if (om_radio_fill(&se->link) < 0 || (n = drain(se)) < 0)
 				break;
-			if (drain(se) < 0)
-				break;
+			if (n > 0)
+				last_frame = mme_now_ms();
+			if (se->ue.authenticated && !se->authed) {
+				pthread_mutex_lock(&s->lock);
+				radio_admit_authenticated(&s->admit, &se->conn);
+				pthread_mutex_unlock(&s->lock);
+				se->authed = true;
+			}
 		}
 		if (mme_ue_timer(&se->ue) < 0 || se->ue.state == MME_DEAD)
 			break;
 	}
-	om_info("radio-disconnect", "peer=%s imsi=%s state=%d", se->peer, se->ue.imsi[0] ? se->ue.imsi : "-",
-		se->ue.state);
-	mme_ue_release(&se->ue);
-	om_radio_link_close(&se->link);
-	pthread_mutex_destroy(&se->send_lock);
-	free(se);
-	pthread_mutex_lock(&s->lock);
-	s->active--;
-	pthread_cond_broadcast(&s->idle);
-	pthread_mutex_unlock(&s->lock);
+	if (atomic_load(&se->evicted))
+		why = OM_ERADIO_EVICTED;
+	session_end(se, why);
 	return NULL;
+}
+
+/* Refuse fd at once, with a reset rather than a polite close: nothing was read from it. */
+static void refuse(struct radio_srv *s, int fd, const char *ip, int why)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	unsigned long dropped;
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	pthread_mutex_lock(&s->lock);
+	bool log = om_log_limit_pass(&s->lim_refused, LOG_BURST, &dropped);
+	unsigned unauth = s->admit.unauth, total = s->admit.total, from = 0;
+	struct in_addr a;
+	if (inet_pton(AF_INET, ip, &a) == 1)
+		from = radio_admit_unauth_from(&s->admit, a.s_addr);
+	pthread_mutex_unlock(&s->lock);
+	if (log)
+		om_notice("radio-refused", "peer=%s reason=%s from_peer=%u unauth=%u total=%u suppressed=%lu", ip,
+			  om_errname(why), from, unauth, total, dropped);
+}
+
+static struct session *session_new(struct radio_srv *s, int fd, const struct sockaddr_in *sa, const char *ip)
+{
+	struct session *se = calloc(1, sizeof(*se));
+	if (!se)
+		return NULL;
+	if (pthread_mutex_init(&se->send_lock, NULL) != 0) {
+		free(se);
+		return NULL;
+	}
+	int one = 1;
+	struct timeval snd = {.tv_sec = SEND_TIMEOUT_S};
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Bounds every send, a push's included (it holds the MME's registry lock meanwhile). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+	se->srv = s;
+	se->conn.owner = se;
+	atomic_init(&se->evicted, false);
+	om_radio_link_init(&se->link, fd);
+	mme_ue_init(&se->ue, s->mme, send_frame, se);
+	snprintf(se->peer, sizeof(se->peer), "%s:%u", ip, ntohs(sa->sin_port));
+	return se;
 }
 
 static void accept_one(struct radio_srv *s)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
-	int fd = accept(s->lfd, (struct sockaddr *)&sa, &sl);
-	if (fd < 0)
-		return;
-	pthread_mutex_lock(&s->lock);
-	bool full = s->active >= s->mme->conf->max_devices;
-	if (!full)
-		s->active++;
-	pthread_mutex_unlock(&s->lock);
-	if (full) {
-		om_notice("radio-refused", "reason=max-devices max=%u", s->mme->conf->max_devices);
-		close(fd);
+	char ip[16];
+	int fd = accept4(s->lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+	if (fd < 0) {
+		unsigned long dropped;
+		if ((errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) &&
+		    may_log(s, &s->lim_refused, &dropped))
+			om_error("radio-accept-failed", "errno=%d suppressed=%lu", errno, dropped);
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS)
+			(void)poll(NULL, 0, 50); /* the connection stays queued: do not spin on it */
 		return;
 	}
-	struct session *se = calloc(1, sizeof(*se));
+	inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
+	struct session *se = session_new(s, fd, &sa, ip);
+	if (!se) {
+		refuse(s, fd, ip, OM_ENOMEM);
+		return;
+	}
+	struct radio_conn *evict = NULL;
+	pthread_mutex_lock(&s->lock);
+	int rc = radio_admit_enter(&s->admit, &se->conn, sa.sin_addr.s_addr, &evict);
+	if (evict) {
+		struct session *v = evict->owner;
+		atomic_store(&v->evicted, true);
+		(void)shutdown(v->link.fd, SHUT_RDWR); /* wakes its poll; its thread closes it */
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0) {
+		pthread_mutex_destroy(&se->send_lock);
+		free(se);
+		refuse(s, fd, ip, rc);
+		return;
+	}
+	unsigned long dropped = 0;
+	if (may_log(s, &s->lim_connect, &dropped))
+		om_info("radio-connect", "peer=%s suppressed=%lu", se->peer, dropped);
 	pthread_t t;
 	pthread_attr_t attr;
-	int one = 1;
-	struct timeval snd = {.tv_sec = SEND_TIMEOUT_S};
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* Bounds every send, a push's included (it holds the MME's registry lock meanwhile). */
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
-	if (se && pthread_mutex_init(&se->send_lock, NULL) != 0) {
-		free(se);
-		se = NULL;
-	}
-	if (se) {
-		se->srv = s;
-		om_radio_link_init(&se->link, fd);
-		mme_ue_init(&se->ue, s->mme, send_frame, se);
-		char ip[16];
-		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
-		snprintf(se->peer, sizeof(se->peer), "%s:%u", ip, ntohs(sa.sin_port));
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		int rc = pthread_create(&t, &attr, session_main, se);
-		pthread_attr_destroy(&attr);
-		if (rc == 0)
-			return;
-		pthread_mutex_destroy(&se->send_lock);
-	}
-	om_error("radio-refused", "reason=out-of-resources");
-	free(se);
-	close(fd);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, session_main, se);
+	pthread_attr_destroy(&attr);
+	if (rc == 0)
+		return;
+	om_error("radio-refused", "peer=%s reason=out-of-resources", se->peer);
 	pthread_mutex_lock(&s->lock);
-	s->active--;
+	radio_admit_leave(&s->admit, &se->conn);
 	pthread_mutex_unlock(&s->lock);
+	mme_ue_release(&se->ue);
+	om_radio_link_close(&se->link);
+	pthread_mutex_destroy(&se->send_lock);
+	free(se);
 }
 
 static void *listen_main(void *arg)
@@ -205,10 +313,14 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 	if (!s)
 		return NULL;
 	s->mme = m;
+	s->conf = m->conf;
 	s->lfd = s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	radio_admit_init(&s->admit, s->conf->max_devices, s->conf->max_unauth, s->conf->max_unauth_per_source);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 || vno_listener_open(&s->lfd, s->stop_pipe, &sa, 64, 1) < 0) {
+	/* A deep queue: a flood is accepted and refused quickly rather than left in SYN retries. */
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+	    vno_listener_open(&s->lfd, s->stop_pipe, &sa, 1024, 1) < 0) {
 		om_error("radio-listen-failed", "addr=%s port=%u errno=%d", addr, port, errno);
 		goto fail;
 	}
@@ -217,7 +329,10 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 		goto fail;
 	}
 	*bound = ntohs(sa.sin_port);
-	om_info("radio-listen", "addr=%s port=%u", addr, *bound);
+	om_info("radio-listen", "addr=%s port=%u max_devices=%u max_unauth=%u max_unauth_per_source=%u "
+		"first_message_ms=%u idle_timeout_s=%u",
+		addr, *bound, s->conf->max_devices, s->conf->max_unauth, s->conf->max_unauth_per_source,
+		s->conf->first_message_ms, s->conf->idle_timeout_s);
 	return s;
 fail:
 	vno_listener_close(s->lfd, s->stop_pipe);
@@ -234,10 +349,11 @@ void radio_srv_stop(struct radio_srv *s)
 	vno_listener_stop(s->stop_pipe, s->thread);
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
-	while (s->active)
+	while (s->admit.total)
 		pthread_cond_wait(&s->idle, &s->lock);
 	pthread_mutex_unlock(&s->lock);
 	vno_listener_close(s->lfd, s->stop_pipe);
+	radio_admit_free(&s->admit);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idle);
 	free(s);

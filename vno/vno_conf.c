@@ -19,7 +19,8 @@ static const struct om_conf_key fixed_keys[] = {
 	{"vno", "radio_listen", 1}, {"vno", "plmn", 1},         {"vno", "ip_pool", 1},
 	{"vno", "log_level", 0},    {"vno", "pcap", 0},         {"vno", "s6a_pcap", 0},
 	{"vno", "run_dir", 0},      {"vno", "max_devices", 0},  {"vno", "t3460_ms", 0},
-	{"vno", "t3450_ms", 0},     {"diameter", "identity", 1}, {"diameter", "realm", 1},
+	{"vno", "t3450_ms", 0},     {"vno", "max_unauth", 0},   {"vno", "max_unauth_per_source", 0},
+	{"vno", "first_message_ms", 0}, {"vno", "idle_timeout_s", 0}, {"diameter", "identity", 1}, {"diameter", "realm", 1},
 	{"diameter", "listen", 1},  {"diameter", "timeout_ms", 0},
 	{"push", "listen", 0},      {"push", "port", 0},        {"push", "tls_cert", 0},
 	{"push", "tls_key", 0},     {"push", "client_ca", 0},
@@ -286,6 +287,21 @@ static int load_main(struct vno_conf *c, const struct om_conf *cf, const char *p
 	if (om_conf_uint(cf, "vno", "max_devices", 256, 1, 65536, &v, err, err_len))
 		goto out;
 	c->max_devices = (unsigned)v;
+	/* Half the links by default stay for devices that have authenticated (docs/vno.md "Bounds"). */
+	if (om_conf_uint(cf, "vno", "max_unauth", c->max_devices > 1 ? c->max_devices / 2 : 1, 1, c->max_devices, &v,
+			 err, err_len))
+		goto out;
+	c->max_unauth = (unsigned)v;
+	if (om_conf_uint(cf, "vno", "max_unauth_per_source", c->max_unauth < 16 ? c->max_unauth : 16, 1,
+			 c->max_unauth, &v, err, err_len))
+		goto out;
+	c->max_unauth_per_source = (unsigned)v;
+	if (om_conf_uint(cf, "vno", "first_message_ms", 5000, 100, 600000, &v, err, err_len))
+		goto out;
+	c->first_message_ms = (unsigned)v;
+	if (om_conf_uint(cf, "vno", "idle_timeout_s", 300, 1, 86400, &v, err, err_len))
+		goto out;
+	c->idle_timeout_s = (unsigned)v;
 	if (om_conf_uint(cf, "vno", "t3460_ms", 6000, 50, 60000, &v, err, err_len))
 		goto out;
 	c->t3460_ms = (unsigned)v;

@@ -59,6 +59,10 @@ struct vno_conf {
 	char s6a_pcap[VNO_PATH_MAX];  /* S6a capture, "" = none */
 	char run_dir[VNO_PATH_MAX];   /* where the freeDiameter configuration is written */
 	unsigned max_devices;
+	unsigned max_unauth;          /* unauthenticated links at once (vno/radio_admit.h) */
+	unsigned max_unauth_per_source; /* the same, from one IPv4 address */
+	unsigned first_message_ms;    /* connect to the first whole frame */
+	unsigned idle_timeout_s;      /* a link without an attached device and no frame */
 	unsigned t3460_ms, t3450_ms;
 	/* [diameter] */
 	char identity[VNO_HOST_MAX];

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The radio server's admission bookkeeping; see radio_admit.h. */
+#include <stdlib.h>
+
+#include <openmcim/err.h>
+
+#include "radio_admit.h"
+
+struct radio_admit_src {
+	uint32_t addr;
+	unsigned n; /* unauthenticated links from addr; the entry goes at 0 */
+	struct radio_admit_src *next;
+};
+
+static unsigned bucket_of(uint32_t addr)
+{
+	uint32_t h = addr * 2654435761u; /* Knuth's multiplicative hash */
+	return h >> 24;
+}
+
+static struct radio_admit_src *find(const struct radio_admit *a, uint32_t addr)
+{
+	for (struct radio_admit_src *s = a->bucket[bucket_of(addr)]; s; s = s->next)
+		if (s->addr == addr)
+			return s;
+	return NULL;
+}
+
+void radio_admit_init(struct radio_admit *a, unsigned max_total, unsigned max_unauth, unsigned max_per_source)
+{
+	*a = (struct radio_admit){.max_total = max_total, .max_unauth = max_unauth, .max_per_source = max_per_source};
+}
+
+void radio_admit_free(struct radio_admit *a)
+{
+	for (unsigned i = 0; i < RADIO_ADMIT_BUCKETS; i++) {
+		while (a->bucket[i]) {
+			struct radio_admit_src *s = a->bucket[i];
+			a->bucket[i] = s->next;
+			free(s);
+		}
+	}
+}
+
+unsigned radio_admit_unauth_from(const struct radio_admit *a, uint32_t src)
+{
+	const struct radio_admit_src *s = find(a, src);
+	return s ? s->n : 0;
+}
+
+/* c stops counting as unauthenticated. */
+static void drop_unauth(struct radio_admit *a, struct radio_conn *c)
+{
+	if (!c->unauth)
+		return;
+	c->unauth = false;
+	a->unauth--;
+	struct radio_admit_src **pp = &a->bucket[bucket_of(c->src)];
+	while (*pp && (*pp)->addr != c->src)
+		pp = &(*pp)->next;
+	if (*pp && --(*pp)->n == 0) {
+		struct radio_admit_src *s = *pp;
+		*pp = s->next;
+		free(s);
+	}
+}
+
+/* The oldest unauthenticated link of the source holding the most, if that is more than mine + 1. */
+static struct radio_conn *victim(const struct radio_admit *a, unsigned mine)
+{
+	const struct radio_admit_src *top = NULL;
+	for (unsigned i = 0; i < RADIO_ADMIT_BUCKETS; i++)
+		for (const struct radio_admit_src *s = a->bucket[i]; s; s = s->next)
+			if (!top || s->n > top->n)
+				top = s;
+	/* Taking one from a source only one ahead of us would just swap who is ahead. */
+	if (!top || top->n <= mine + 1)
+		return NULL;
+	for (struct radio_conn *c = a->head; c; c = c->next)
+		if (c->unauth && c->src == top->addr)
+			return c;
+	return NULL;
+}
+
+int radio_admit_enter(struct radio_admit *a, struct radio_conn *c, uint32_t src, struct radio_conn **evict)
+{
+	*evict = NULL;
+	if (a->total >= a->max_total)
+		return OM_ERADIO_BUSY;
+	struct radio_admit_src *s = find(a, src);
+	unsigned mine = s ? s->n : 0;
+	if (mine >= a->max_per_source)
+		return OM_ERADIO_SOURCE_LIMIT;
+	struct radio_conn *v = NULL;
+	if (a->unauth >= a->max_unauth && !(v = victim(a, mine)))
+		return OM_ERADIO_UNAUTH_LIMIT;
+	if (!s) {
+		if (!(s = calloc(1, sizeof(*s))))
+			return OM_ENOMEM;
+		s->addr = src;
+		s->next = a->bucket[bucket_of(src)];
+		a->bucket[bucket_of(src)] = s;
+	}
+	if (v) {
+		drop_unauth(a, v); /* another source's entry: s stays */
+		*evict = v;
+	}
+	s->n++;
+	a->unauth++;
+	a->total++;
+	c->src = src;
+	c->unauth = true;
+	c->next = NULL;
+	c->prev = a->tail;
+	if (a->tail)
+		a->tail->next = c;
+	else
+		a->head = c;
+	a->tail = c;
+	return 0;
+}
+
+void radio_admit_authenticated(struct radio_admit *a, struct radio_conn *c)
+{
+	drop_unauth(a, c);
+}
+
+void radio_admit_leave(struct radio_admit *a, struct radio_conn *c)
+{
+	drop_unauth(a, c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		a->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		a->tail = c->prev;
+	c->prev = c->next = NULL;
+	a->total--;
+}
