@@ -206,8 +206,10 @@ static void vno_conf(const struct lab *l, struct sb *b)
 	sb_add(b,
 	       "# the visited network, written by lab_setup (docs/lab.md \"Topology\")\n"
 	       "[vno]\nradio_listen = 127.0.0.1:%u\nplmn = 999-70\nip_pool = 10.45.0.0/16\nlog_level = info\n"
-	       "run_dir = %s/vno\nmax_devices = %u\nt3460_ms = 6000\nt3450_ms = 6000\n",
-	       pt->radio, l->dir, max_devices);
+	       "run_dir = %s/vno\nmax_devices = %u\nt3460_ms = 6000\nt3450_ms = 6000\n"
+	       /* every lab device connects from 127.0.0.1, all of them at once */
+	       "max_unauth = %u\nmax_unauth_per_source = %u\n",
+	       pt->radio, l->dir, max_devices, max_devices, max_devices);
 	if (l->opt.pcaps)
 		sb_add(b, "pcap = %s/vno-nas.pcap\ns6a_pcap = %s/vno-s6a.pcap\n", l->dir, l->dir);
 	sb_add(b, "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 5000\n",

@@ -75,12 +75,25 @@ static void on_message(enum fd_hook_type type, struct msg *msg, struct peer_hdr 
 	uint8_t *buf = NULL;
 	size_t len = 0, i = 0;
 	char name[256];
+	int cancel_state;
 	(void)other;
 	(void)pmd;
 	(void)regdata;
 
-	if (!msg || fd_msg_bufferize(msg, &buf, &len))
+	/*
+	 * freeDiameter ends its peer threads with pthread_cancel (fd_thr_term),
+	 * also while traffic flows, when a connection drops. The file write
+	 * below is a cancellation point: cancelled there, a thread would leave
+	 * cap_lock held (every later message, in every thread, and
+	 * om_s6a_pcap_close() at SIGTERM would wait on it forever) and a record
+	 * half written. So this hook cannot be cancelled; a pending cancel acts
+	 * at the thread's next cancellation point after it.
+	 */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	if (!msg || fd_msg_bufferize(msg, &buf, &len)) {
+		pthread_setcancelstate(cancel_state, NULL);
 		return;
+	}
 	if (peer)
 		snprintf(name, sizeof(name), "%s", peer->info.pi_diamid);
 	else if (type == HOOK_MESSAGE_RECEIVED)
@@ -119,6 +132,7 @@ static void on_message(enum fd_hook_type type, struct msg *msg, struct peer_hdr 
 	}
 	pthread_mutex_unlock(&cap_lock);
 	free(buf);
+	pthread_setcancelstate(cancel_state, NULL);
 }
 
 int om_s6a_pcap_open(const char *path)

@@ -65,7 +65,13 @@ static void drop_unauth(struct radio_admit *a, struct radio_conn *c)
 	}
 }
 
-/* The oldest unauthenticated link of the source holding the most, if that is more than mine + 1. */
+/*
+ * Whom a newcomer with mine unauthenticated links from its source replaces:
+ * the oldest of the source holding the most, when that is more than mine + 1
+ * (one ahead would only swap who is ahead); else the oldest of all. So a
+ * flood from few addresses gives way to anyone else, and a flood from many
+ * must outrun the time a device needs for AKA to keep one out.
+ */
 static struct radio_conn *victim(const struct radio_admit *a, unsigned mine)
 {
 	const struct radio_admit_src *top = NULL;
@@ -73,11 +79,9 @@ static struct radio_conn *victim(const struct radio_admit *a, unsigned mine)
 		for (const struct radio_admit_src *s = a->bucket[i]; s; s = s->next)
 			if (!top || s->n > top->n)
 				top = s;
-	/* Taking one from a source only one ahead of us would just swap who is ahead. */
-	if (!top || top->n <= mine + 1)
-		return NULL;
+	bool crowded = top && top->n > mine + 1;
 	for (struct radio_conn *c = a->head; c; c = c->next)
-		if (c->unauth && c->src == top->addr)
+		if (c->unauth && (!crowded || c->src == top->addr))
 			return c;
 	return NULL;
 }
@@ -93,7 +97,7 @@ int radio_admit_enter(struct radio_admit *a, struct radio_conn *c, uint32_t src,
 		return OM_ERADIO_SOURCE_LIMIT;
 	struct radio_conn *v = NULL;
 	if (a->unauth >= a->max_unauth && !(v = victim(a, mine)))
-		return OM_ERADIO_UNAUTH_LIMIT;
+		return OM_ERADIO_BUSY; /* not reached: max_unauth >= 1 links are there to choose from */
 	if (!s) {
 		if (!(s = calloc(1, sizeof(*s))))
 			return OM_ENOMEM;

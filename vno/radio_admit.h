@@ -10,10 +10,11 @@
  *   - at most max_total links of any kind (max_devices);
  *   - at most max_per_source unauthenticated links per IPv4 source address;
  *   - at most max_unauth unauthenticated links in all. When that is reached, a
- *     newcomer from a source with fewer such links than the most crowded
- *     source takes the place of that source's oldest one (which the caller
- *     closes), so a flood from a few addresses cannot keep a device from
- *     another address out; otherwise the newcomer is refused.
+ *     newcomer takes the place of an older unauthenticated link (which the
+ *     caller closes): the oldest of the most crowded source, or the oldest
+ *     of all when no source is crowded (radio_admit.c: victim()). A flood
+ *     cannot keep a device out unless it replaces every link faster than
+ *     the device passes AKA.
  * Authenticated links count towards max_total only.
  */
 #pragma once
@@ -49,9 +50,8 @@ void radio_admit_free(struct radio_admit *a);
  * A new link c from src (network order). Returns 0 when admitted (c is
  * counted, unauthenticated); *evict is then NULL, or a link the caller must
  * close now, already no longer counted as unauthenticated (it stays in the
- * total until radio_admit_leave()). Refused: OM_ERADIO_BUSY,
- * OM_ERADIO_SOURCE_LIMIT, OM_ERADIO_UNAUTH_LIMIT, or OM_ENOMEM; c is not
- * counted.
+ * total until radio_admit_leave()). Refused: OM_ERADIO_BUSY (max_total),
+ * OM_ERADIO_SOURCE_LIMIT, or OM_ENOMEM; c is not counted.
  */
 int radio_admit_enter(struct radio_admit *a, struct radio_conn *c, uint32_t src, struct radio_conn **evict);
 

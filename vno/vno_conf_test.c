@@ -82,6 +82,47 @@ static void mistakes_are_named(void)
 	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\n[vno]\nmax_devices = 0\n", "max_devices");
 }
 
+/* The radio server's bounds (docs/vno.md "Bounds"): defaults, and each out-of-range value named with its line. */
+static void radio_bounds(void)
+{
+	static struct vno_conf c;
+	char err[512];
+	const char *home = "[home.00101]\npeer = a\naddress = 127.0.0.1:1\n";
+	CHECK_MSG(load(&c, home, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(c.max_devices, 256);
+	CHECK_INT(c.max_unauth, 128);
+	CHECK_INT(c.max_unauth_per_source, 16);
+	CHECK_INT(c.first_message_ms, 5000);
+	CHECK_INT(c.idle_timeout_s, 300);
+	char text[256];
+	snprintf(text, sizeof(text), "%s[vno]\nmax_devices = 10\n", home);
+	CHECK_MSG(load(&c, text, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(c.max_unauth, 5);
+	CHECK_INT(c.max_unauth_per_source, 5);
+	snprintf(text, sizeof(text), "%s[vno]\nmax_unauth = 40\nmax_unauth_per_source = 4\nfirst_message_ms = 1500\n"
+		 "idle_timeout_s = 60\n", home);
+	CHECK_MSG(load(&c, text, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(c.max_unauth, 40);
+	CHECK_INT(c.max_unauth_per_source, 4);
+	CHECK_INT(c.first_message_ms, 1500);
+	CHECK_INT(c.idle_timeout_s, 60);
+	static const char *const bad[][2] = {
+		{"max_unauth = 257", "max_unauth"}, /* above max_devices */
+		{"max_unauth = 0", "max_unauth"},
+		{"max_unauth_per_source = 9\nmax_unauth = 8", "max_unauth_per_source"}, /* above max_unauth */
+		{"first_message_ms = 99", "first_message_ms"},
+		{"idle_timeout_s = 0", "idle_timeout_s"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s[vno]\n%s\n", home, bad[i][0]);
+		CHECK_INT(load(&c, text, err, sizeof(err)), -1);
+		char at[64];
+		snprintf(at, sizeof(at), "%s:13: ", path); /* file:line of the bad key */
+		CHECK_MSG(strstr(err, bad[i][1]) != NULL && strstr(err, at) != NULL, "want '%s' at '%s' in '%s'",
+			  bad[i][1], at, err);
+	}
+}
+
 static void bad_main_values(void)
 {
 	static struct vno_conf c;
@@ -155,6 +196,7 @@ int main(void)
 	longest_prefix_wins();
 	mistakes_are_named();
 	bad_main_values();
+	radio_bounds();
 	daemon_command_line();
 	unlink(path);
 	return check_done();

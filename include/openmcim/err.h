@@ -150,10 +150,9 @@ enum om_err {
 	OM_ERADIO_NOT_ATTACHED = -859, /* push: no device attached with that IMSI */
 	OM_ERADIO_BUSY = -860,        /* radio: max_devices connections already */
 	OM_ERADIO_SOURCE_LIMIT = -861, /* radio: this source address holds max_unauth_per_source unauthenticated links */
-	OM_ERADIO_UNAUTH_LIMIT = -862, /* radio: max_unauth unauthenticated links, none fairer to close */
-	OM_ERADIO_FIRST_MESSAGE = -863, /* radio: no whole frame within first_message_ms of connecting */
-	OM_ERADIO_IDLE = -864,        /* radio: a link without an attached device silent for idle_timeout_s */
-	OM_ERADIO_EVICTED = -865,     /* radio: closed to admit a source with fewer unauthenticated links */
+	OM_ERADIO_FIRST_MESSAGE = -862, /* radio: no whole frame within first_message_ms of connecting */
+	OM_ERADIO_IDLE = -863,        /* radio: a link without an attached device silent for idle_timeout_s */
+	OM_ERADIO_EVICTED = -864,     /* radio: unauthenticated link closed to admit a newer one (max_unauth) */
 	/* vno: add new codes here */
 
 	/* objects (B.2.3.3 bootstrap XML-DSig, B.2.3.4 M2MMobj/M2MMCIMMobj): -600 .. -699 */

@@ -163,10 +163,9 @@ static const struct err_row rows[] = {
 	ROW(OM_ERADIO_NOT_ATTACHED, "no device attached with that IMSI"),
 	ROW(OM_ERADIO_BUSY, "radio link refused: max_devices connections already"),
 	ROW(OM_ERADIO_SOURCE_LIMIT, "radio link refused: too many unauthenticated links from this address"),
-	ROW(OM_ERADIO_UNAUTH_LIMIT, "radio link refused: too many unauthenticated links"),
 	ROW(OM_ERADIO_FIRST_MESSAGE, "radio link closed: no message within the first-message deadline"),
 	ROW(OM_ERADIO_IDLE, "radio link closed: idle"),
-	ROW(OM_ERADIO_EVICTED, "radio link closed to admit a less crowded source"),
+	ROW(OM_ERADIO_EVICTED, "unauthenticated radio link closed to admit a newer one"),
 	/* vno: add new rows here */
 	ROW(OM_ESTORE, "storage backend failed"),
 	ROW(OM_ESTORE_BUSY, "database locked past the busy timeout"),
