@@ -65,12 +65,29 @@ static void drop_unauth(struct radio_admit *a, struct radio_conn *c)
 	}
 }
 
+/* The oldest unauthenticated link from src (any source when !src_only), silent ones first. */
+static struct radio_conn *oldest(const struct radio_admit *a, bool src_only, uint32_t src)
+{
+	struct radio_conn *any = NULL;
+	for (struct radio_conn *c = a->head; c; c = c->next) {
+		if (!c->unauth || (src_only && c->src != src))
+			continue;
+		if (!c->spoke)
+			return c;
+		if (!any)
+			any = c;
+	}
+	return any;
+}
+
 /*
  * Whom a newcomer with mine unauthenticated links from its source replaces:
- * the oldest of the source holding the most, when that is more than mine + 1
- * (one ahead would only swap who is ahead); else the oldest of all. So a
- * flood from few addresses gives way to anyone else, and a flood from many
- * must outrun the time a device needs for AKA to keep one out.
+ * one of the source holding the most, when that is more than mine + 1 (one
+ * ahead would only swap who is ahead); else one of all. Within that, the
+ * oldest that has sent nothing yet, else the oldest. So a silent flood, from
+ * any number of addresses and at any rate, never closes a link whose device
+ * has begun its attach, and a flood from few addresses gives way to anyone
+ * else.
  */
 static struct radio_conn *victim(const struct radio_admit *a, unsigned mine)
 {
@@ -80,10 +97,7 @@ static struct radio_conn *victim(const struct radio_admit *a, unsigned mine)
 			if (!top || s->n > top->n)
 				top = s;
 	bool crowded = top && top->n > mine + 1;
-	for (struct radio_conn *c = a->head; c; c = c->next)
-		if (c->unauth && (!crowded || c->src == top->addr))
-			return c;
-	return NULL;
+	return oldest(a, crowded, crowded ? top->addr : 0);
 }
 
 int radio_admit_enter(struct radio_admit *a, struct radio_conn *c, uint32_t src, struct radio_conn **evict)
@@ -114,6 +128,7 @@ int radio_admit_enter(struct radio_admit *a, struct radio_conn *c, uint32_t src,
 	a->total++;
 	c->src = src;
 	c->unauth = true;
+	c->spoke = false;
 	c->next = NULL;
 	c->prev = a->tail;
 	if (a->tail)
@@ -127,6 +142,12 @@ int radio_admit_enter(struct radio_admit *a, struct radio_conn *c, uint32_t src,
 void radio_admit_authenticated(struct radio_admit *a, struct radio_conn *c)
 {
 	drop_unauth(a, c);
+}
+
+void radio_admit_spoke(struct radio_admit *a, struct radio_conn *c)
+{
+	(void)a;
+	c->spoke = true;
 }
 
 void radio_admit_leave(struct radio_admit *a, struct radio_conn *c)

@@ -11,10 +11,10 @@
  *   - at most max_per_source unauthenticated links per IPv4 source address;
  *   - at most max_unauth unauthenticated links in all. When that is reached, a
  *     newcomer takes the place of an older unauthenticated link (which the
- *     caller closes): the oldest of the most crowded source, or the oldest
- *     of all when no source is crowded (radio_admit.c: victim()). A flood
- *     cannot keep a device out unless it replaces every link faster than
- *     the device passes AKA.
+ *     caller closes): one of the most crowded source, or of all when no
+ *     source is crowded; a silent one before one that has sent a frame
+ *     (radio_admit.c: victim()). A silent flood cannot close a link whose
+ *     device has sent its Attach Request.
  * Authenticated links count towards max_total only.
  */
 #pragma once
@@ -29,6 +29,7 @@ struct radio_conn {
 	void *owner;
 	uint32_t src;       /* IPv4 source address, network order */
 	bool unauth;        /* counted as unauthenticated */
+	bool spoke;         /* a whole frame has come: its device has begun */
 	struct radio_conn *prev, *next; /* oldest first */
 };
 
@@ -57,6 +58,9 @@ int radio_admit_enter(struct radio_admit *a, struct radio_conn *c, uint32_t src,
 
 /* c's device has passed AKA: it no longer counts as unauthenticated. */
 void radio_admit_authenticated(struct radio_admit *a, struct radio_conn *c);
+
+/* c has delivered its first whole frame. */
+void radio_admit_spoke(struct radio_admit *a, struct radio_conn *c);
 
 /* c is gone. */
 void radio_admit_leave(struct radio_admit *a, struct radio_conn *c);

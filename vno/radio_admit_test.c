@@ -73,7 +73,7 @@ static void newcomer_replaces_the_crowded_sources_oldest(void)
 	radio_admit_free(&a);
 }
 
-static void oldest_of_all_when_no_source_is_crowded(void)
+static void silent_then_oldest_when_no_source_is_crowded(void)
 {
 	struct radio_admit a;
 	struct radio_conn c[4], *ev;
@@ -84,8 +84,26 @@ static void oldest_of_all_when_no_source_is_crowded(void)
 	CHECK_INT(radio_admit_enter(&a, &c[3], ip("127.0.0.5"), &ev), 0);
 	CHECK(ev == &c[0]);
 	CHECK_INT(radio_admit_unauth_from(&a, ip("127.0.0.2")), 0);
-	for (int i = 0; i < 4; i++)
-		radio_admit_leave(&a, &c[i]);
+	radio_admit_leave(&a, &c[0]);
+	/* c[1] has sent its Attach Request: the silent c[2] goes before it, though younger. */
+	radio_admit_spoke(&a, &c[1]);
+	CHECK_INT(radio_admit_enter(&a, &c[0], ip("127.0.0.6"), &ev), 0);
+	CHECK(ev == &c[2]);
+	radio_admit_leave(&a, &c[2]);
+	/* All that are left have spoken but one, the newest: it goes. */
+	radio_admit_spoke(&a, &c[3]);
+	CHECK_INT(radio_admit_enter(&a, &c[2], ip("127.0.0.7"), &ev), 0);
+	CHECK(ev == &c[0]);
+	radio_admit_leave(&a, &c[0]);
+	/* Every one has spoken: the oldest. */
+	radio_admit_spoke(&a, &c[2]);
+	CHECK_INT(radio_admit_enter(&a, &c[0], ip("127.0.0.8"), &ev), 0);
+	CHECK(ev == &c[1]);
+	radio_admit_leave(&a, &c[1]);
+	radio_admit_leave(&a, &c[0]);
+	radio_admit_leave(&a, &c[2]);
+	radio_admit_leave(&a, &c[3]);
+	CHECK_INT(a.total, 0);
 	radio_admit_free(&a);
 }
 
@@ -112,7 +130,7 @@ int main(void)
 {
 	per_source_cap();
 	newcomer_replaces_the_crowded_sources_oldest();
-	oldest_of_all_when_no_source_is_crowded();
+	silent_then_oldest_when_no_source_is_crowded();
 	authenticated_links_count_towards_max_devices();
 	return check_done();
 }

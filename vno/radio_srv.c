@@ -171,6 +171,11 @@ static void *session_main(void *arg)
 			int n;
 			if (om_radio_fill(&se->link) < 0 || (n = drain(se)) < 0)
 				break;
+			if (n > 0 && !last_frame) {
+				pthread_mutex_lock(&s->lock);
+				radio_admit_spoke(&s->admit, &se->conn);
+				pthread_mutex_unlock(&s->lock);
+			}
 			if (n > 0)
 				last_frame = mme_now_ms();
 			if (se->ue.authenticated && !se->authed) {
