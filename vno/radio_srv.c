@@ -129,7 +129,7 @@ static void session_end(struct session *se, int why)
 	struct radio_srv *s = se->srv;
 	unsigned long dropped = 0;
 	/* A link that never authenticated is anyone's: its lines are rate-limited like refusals. */
-	if (se->authed || !why || may_log(s, &s->lim_closed, &dropped))
+	if (se->authed || may_log(s, &s->lim_closed, &dropped))
 		om_info("radio-disconnect", "peer=%s imsi=%s state=%d reason=%s suppressed=%lu", se->peer,
 			se->ue.imsi[0] ? se->ue.imsi : "-", se->ue.state, why ? om_errname(why) : "closed", dropped);
 	mme_ue_release(&se->ue);
