@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The radio server's admission bookkeeping; see radio_admit.h. */
 #include <stdlib.h>
+#include <sys/ioctl.h>
 
 #include <openmcim/err.h>
 
@@ -65,6 +66,17 @@ static void drop_unauth(struct radio_admit *a, struct radio_conn *c)
 	}
 }
 
+/*
+ * Whether c has sent anything: a whole frame its thread has taken, or bytes
+ * still in its socket (a device's Attach Request is there before its thread
+ * has even run, and it must not lose its place meanwhile).
+ */
+static bool spoke(const struct radio_conn *c)
+{
+	int queued = 0;
+	return c->spoke || (c->fd >= 0 && ioctl(c->fd, FIONREAD, &queued) == 0 && queued > 0);
+}
+
 /* The oldest unauthenticated link from src (any source when !src_only), silent ones first. */
 static struct radio_conn *oldest(const struct radio_admit *a, bool src_only, uint32_t src)
 {
@@ -72,7 +84,7 @@ static struct radio_conn *oldest(const struct radio_admit *a, bool src_only, uin
 	for (struct radio_conn *c = a->head; c; c = c->next) {
 		if (!c->unauth || (src_only && c->src != src))
 			continue;
-		if (!c->spoke)
+		if (!spoke(c))
 			return c;
 		if (!any)
 			any = c;

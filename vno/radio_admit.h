@@ -2,7 +2,8 @@
 /*
  * Who may hold a radio link (vno/radio_srv.c): the bookkeeping behind the
  * radio server's bounds, with no sockets and no threads of its own (the
- * caller holds its lock around every call).
+ * caller holds its lock around every call; the only system call is FIONREAD
+ * on a link's socket, to tell a silent link from one whose first frame waits).
  *
  * A link is "unauthenticated" from its accept until its device passes AKA
  * (RES = XRES, TS 33.401 6.1.1). Such links cost us a thread, an AIR at the
@@ -27,6 +28,7 @@
 /* One link, embedded in the caller's connection; owner points back to it. */
 struct radio_conn {
 	void *owner;
+	int fd;             /* its socket, asked whether bytes wait in it; -1: do not ask */
 	uint32_t src;       /* IPv4 source address, network order */
 	bool unauth;        /* counted as unauthenticated */
 	bool spoke;         /* a whole frame has come: its device has begun */

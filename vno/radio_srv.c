@@ -229,6 +229,7 @@ static struct session *session_new(struct radio_srv *s, int fd, const struct soc
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
 	se->srv = s;
 	se->conn.owner = se;
+	se->conn.fd = fd;
 	atomic_init(&se->evicted, false);
 	om_radio_link_init(&se->link, fd);
 	mme_ue_init(&se->ue, s->mme, send_frame, se);
