@@ -7,13 +7,17 @@
  * (lib/auth usim.h) with the same K/OPc; resync, refusals, ULR and PUR get
  * the codes of TS 29.272; a kill -9 in the middle of a run of AIRs never
  * makes an SQN come twice; and tshark decodes our capture without a
- * warning.
+ * warning, and every record of that capture is written where freeDiameter
+ * cannot cancel the writing thread (issue 11).
  */
+#define _GNU_SOURCE /* dlsym(RTLD_NEXT) */
+#include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +47,32 @@
 #define TIMEOUT_MS 10000 /* generous: a loaded CI machine must not turn slowness into failure */
 
 static char dir[] = "/tmp/om_s6a_server_test_XXXXXX";
+
+/*
+ * freeDiameter ends its peer threads with pthread_cancel. Each capture
+ * record ends with an fflush (lib/core/pcap.c), a cancellation point, run
+ * in freeDiameter's threads under the capture's lock (svc/s6a_pcap.c). This
+ * fflush, which the capture's calls reach instead of libc's, counts those
+ * that came while the thread could have been cancelled there.
+ */
+static pthread_t main_thread;
+static atomic_int capture_flushes, cancellable_flushes;
+
+int fflush(FILE *f)
+{
+	static int (*real)(FILE *);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "fflush");
+	if (f && f != stdout && f != stderr && !pthread_equal(pthread_self(), main_thread)) {
+		int state;
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+		pthread_setcancelstate(state, NULL);
+		atomic_fetch_add(&capture_flushes, 1);
+		if (state == PTHREAD_CANCEL_ENABLE)
+			atomic_fetch_add(&cancellable_flushes, 1);
+	}
+	return real(f);
+}
 static char hss_bin[4096], hss_conf[512], hss_log[512], db[512], mme_pcap[512];
 static pid_t hss_pid = -1;
 static const uint8_t plmn_home[3] = { 0x00, 0xf1, 0x10 }; /* 001/01 */
@@ -376,6 +406,7 @@ int main(void)
 {
 	char exe[4096], err[256] = "", text[2048], mme_conf[512];
 	unsigned hss_port = du_free_port(), mme_port = du_free_port();
+	main_thread = pthread_self();
 	uint8_t k[16], opc[16];
 	struct om_eutran_vector last;
 
@@ -431,6 +462,9 @@ int main(void)
 	last = run_state.v[RUN_VECTORS - 1];
 
 	om_s6a_pcap_close();
+	CHECK_MSG(atomic_load(&capture_flushes) > 0, "no capture record seen from a freeDiameter thread");
+	CHECK_MSG(atomic_load(&cancellable_flushes) == 0, "%d of %d capture records written where a cancel could "
+		  "leave the capture lock held", atomic_load(&cancellable_flushes), atomic_load(&capture_flushes));
 	tshark_decodes_our_capture_cleanly();
 	om_s6a_stop();
 	int st = stop_hss(SIGTERM);
