@@ -124,14 +124,10 @@ static long long silence_deadline(const struct session *se, long long connected,
 	return 0;
 }
 
-static void session_end(struct session *se, int why)
+/* Release the device (bearer, PUR), leave the admission count, close, free se. */
+static void session_free(struct session *se)
 {
 	struct radio_srv *s = se->srv;
-	unsigned long dropped = 0;
-	/* A link that never authenticated is anyone's: its lines are rate-limited like refusals. */
-	if (se->authed || may_log(s, &s->lim_closed, &dropped))
-		om_info("radio-disconnect", "peer=%s imsi=%s state=%d reason=%s suppressed=%lu", se->peer,
-			se->ue.imsi[0] ? se->ue.imsi : "-", se->ue.state, why ? om_errname(why) : "closed", dropped);
 	mme_ue_release(&se->ue);
 	pthread_mutex_lock(&s->lock);
 	radio_admit_leave(&s->admit, &se->conn);
@@ -141,6 +137,17 @@ static void session_end(struct session *se, int why)
 	om_radio_link_close(&se->link);
 	pthread_mutex_destroy(&se->send_lock);
 	free(se);
+}
+
+static void session_end(struct session *se, int why)
+{
+	struct radio_srv *s = se->srv;
+	unsigned long dropped = 0;
+	/* A link that never authenticated is anyone's: its lines are rate-limited like refusals. */
+	if (se->authed || may_log(s, &s->lim_closed, &dropped))
+		om_info("radio-disconnect", "peer=%s imsi=%s state=%d reason=%s suppressed=%lu", se->peer,
+			se->ue.imsi[0] ? se->ue.imsi : "-", se->ue.state, why ? om_errname(why) : "closed", dropped);
+	session_free(se);
 }
 
 static void *session_main(void *arg)
@@ -285,13 +292,7 @@ static void accept_one(struct radio_srv *s)
 	if (rc == 0)
 		return;
 	om_error("radio-refused", "peer=%s reason=out-of-resources", se->peer);
-	pthread_mutex_lock(&s->lock);
-	radio_admit_leave(&s->admit, &se->conn);
-	pthread_mutex_unlock(&s->lock);
-	mme_ue_release(&se->ue);
-	om_radio_link_close(&se->link);
-	pthread_mutex_destroy(&se->send_lock);
-	free(se);
+	session_free(se);
 }
 
 static void *listen_main(void *arg)

@@ -202,6 +202,24 @@ static inline int test_echo_through(int fd, const char *msg)
 	return have == len && !memcmp(buf, msg, len);
 }
 
+/*
+ * An attacker who knows only the IMSI: connect to the radio port on
+ * 127.0.0.1, send an Attach Request for imsi, read the answer and then say
+ * nothing more (no K, no RES). Returns 0 when it was challenged
+ * (Authentication Request), as anyone is; -1 otherwise. l stays open.
+ */
+static inline int test_keyless_attach(struct om_radio_link *l, uint16_t port, const char *imsi)
+{
+	struct om_nas_msg m;
+	struct om_radio_frame f;
+	if (om_radio_link_connect(l, "127.0.0.1", port) != 0)
+		return -1;
+	if (om_nas_attach_request_init(&m, imsi, "provisioning") != 0 || om_radio_send_nas(l, &m) != 0 ||
+	    om_radio_recv(l, &f, 5000) != 0 || om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len) != 0)
+		return -1;
+	return m.kind == OM_NAS_AUTH_REQUEST ? 0 : -1;
+}
+
 /* Whether path exists within tries naps of 100 ms (a daemon's socket appearing). */
 static inline int test_wait_path(const char *path, int tries)
 {
