@@ -399,6 +399,55 @@ static void authenticated_attach_replaces_the_older_context(uint16_t echo_port)
 	om_milenage_clear(&ub.m);
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * first_message_ms (1500 here): a silent link, and one that trickles a byte
+ * at a time without ever making a frame, are closed then, not before.
+ * idle_timeout_s (1 here): a link left with no context after a reject is
+ * closed once silent that long; while it speaks it stays.
+ */
+static void radio_deadlines_close_silent_links(void)
+{
+	struct om_radio_link silent, trickle, idle;
+	struct om_radio_frame f;
+	struct om_nas_msg m;
+	long long t0 = now_ms();
+	CHECK_INT(om_radio_link_connect(&silent, "127.0.0.1", radio_port), 0);
+	CHECK_INT(om_radio_link_connect(&trickle, "127.0.0.1", radio_port), 0);
+	for (int i = 0; i < 4; i++) {
+		CHECK(send(trickle.fd, "\x00", 1, MSG_NOSIGNAL) == 1); /* a length octet, never a frame */
+		nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
+	}
+	CHECK(closed_by_vno(&silent, 5000));
+	CHECK(closed_by_vno(&trickle, 5000));
+	long long took = now_ms() - t0;
+	CHECK_MSG(took >= 1300 && took < 4000, "first-message deadline after %lld ms", took);
+	om_radio_link_close(&silent);
+	om_radio_link_close(&trickle);
+
+	CHECK_INT(om_radio_link_connect(&idle, "127.0.0.1", radio_port), 0);
+	for (int i = 0; i < 3; i++) { /* three rejects 600 ms apart: it speaks, it stays */
+		CHECK_INT(om_nas_attach_request_init(&m, FOREIGN, "provisioning"), 0);
+		CHECK_INT(om_radio_send_nas(&idle, &m), 0);
+		CHECK_INT(om_radio_recv(&idle, &f, TIMEOUT), 0);
+		CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
+		CHECK_INT(m.kind, OM_NAS_ATTACH_REJECT);
+		if (i < 2)
+			nanosleep(&(struct timespec){0, 600 * 1000 * 1000}, NULL);
+	}
+	t0 = now_ms();
+	CHECK(closed_by_vno(&idle, 5000));
+	took = now_ms() - t0;
+	CHECK_MSG(took >= 800 && took < 3000, "idle timeout after %lld ms", took);
+	om_radio_link_close(&idle);
+}
+
 static void t3460_retransmits_then_aborts(void)
 {
 	struct om_radio_link l;
@@ -457,6 +506,8 @@ static const char conf_text[] =
 	"ip_pool = 10.45.0.0/24\n"
 	"t3460_ms = 1000\n"
 	"t3450_ms = 3000\n"
+	"first_message_ms = 1500\n"
+	"idle_timeout_s = 1\n"
 	"[diameter]\n"
 	"identity = mme.vno.lab\n"
 	"realm = vno.lab\n"
@@ -501,6 +552,7 @@ int main(void)
 		keyless_attach_after_the_device_displaces_nothing(echo.port);
 		authenticated_attach_replaces_the_older_context(echo.port);
 		t3460_retransmits_then_aborts();
+		radio_deadlines_close_silent_links();
 		bad_input_gets_an_answer();
 		radio_srv_stop(srv);
 	}
