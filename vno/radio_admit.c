@@ -67,8 +67,8 @@ static void drop_unauth(struct radio_admit *a, struct radio_conn *c)
 }
 
 /*
- * Whether c has sent anything: a whole frame its thread has taken, or bytes
- * still in its socket (a device's Attach Request is there before its thread
+ * Whether c has sent anything: bytes its thread has read, or bytes still in
+ * its socket (a device's Attach Request is there before its thread
  * has even run, and it must not lose its place meanwhile).
  */
 static bool spoke(const struct radio_conn *c)

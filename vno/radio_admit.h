@@ -13,7 +13,7 @@
  *   - at most max_unauth unauthenticated links in all. When that is reached, a
  *     newcomer takes the place of an older unauthenticated link (which the
  *     caller closes): one of the most crowded source, or of all when no
- *     source is crowded; a silent one before one that has sent a frame
+ *     source is crowded; a silent one before one that has sent anything
  *     (radio_admit.c: victim()). A silent flood cannot close a link whose
  *     device has sent its Attach Request.
  * Authenticated links count towards max_total only.
@@ -31,7 +31,7 @@ struct radio_conn {
 	int fd;             /* its socket, asked whether bytes wait in it; -1: do not ask */
 	uint32_t src;       /* IPv4 source address, network order */
 	bool unauth;        /* counted as unauthenticated */
-	bool spoke;         /* a whole frame has come: its device has begun */
+	bool spoke;         /* bytes have come: its device has begun */
 	struct radio_conn *prev, *next; /* oldest first */
 };
 
@@ -61,7 +61,7 @@ int radio_admit_enter(struct radio_admit *a, struct radio_conn *c, uint32_t src,
 /* c's device has passed AKA: it no longer counts as unauthenticated. */
 void radio_admit_authenticated(struct radio_admit *a, struct radio_conn *c);
 
-/* c has delivered its first whole frame. */
+/* Bytes have come on c (its thread has read them). */
 void radio_admit_spoke(struct radio_admit *a, struct radio_conn *c);
 
 /* c is gone. */

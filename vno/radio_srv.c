@@ -44,7 +44,8 @@ struct session {
 	struct radio_srv *srv;
 	struct radio_conn conn;    /* in srv->admit, under srv->lock */
 	atomic_bool evicted;       /* set by the listener under srv->lock */
-	bool authed;               /* srv->admit has been told */
+	bool spoke;                /* srv->admit has been told that bytes came */
+	bool authed;               /* srv->admit has been told of AKA passed */
 	pthread_mutex_t send_lock; /* the MME (this thread) and a push (the push server's) both send */
 	struct om_radio_link link;
 	struct mme_ue ue;
@@ -176,13 +177,17 @@ static void *session_main(void *arg)
 			break;
 		if (pr > 0) {
 			int n;
-			if (om_radio_fill(&se->link) < 0 || (n = drain(se)) < 0)
+			if (om_radio_fill(&se->link) < 0)
 				break;
-			if (n > 0 && !last_frame) {
+			if (se->link.have && !se->spoke) {
+				/* Before the state machine runs (an AIR may take a while): no silent link now. */
 				pthread_mutex_lock(&s->lock);
 				radio_admit_spoke(&s->admit, &se->conn);
 				pthread_mutex_unlock(&s->lock);
+				se->spoke = true;
 			}
+			if ((n = drain(se)) < 0)
+				break;
 			if (n > 0)
 				last_frame = mme_now_ms();
 			if (se->ue.authenticated && !se->authed) {
