@@ -98,6 +98,7 @@ void agent_dm_new_session(struct agent_dm *dm)
 	snprintf(dm->session_id, sizeof(dm->session_id), "%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
 		 r[4], r[5], r[6], r[7]);
 	dm->next_msg_id = 1;
+	dm->hmac_tre = NULL; /* a new session authenticates again */
 	om_dm_msg_free(&dm->in);
 	memset(&dm->in, 0, sizeof(dm->in));
 }
@@ -109,11 +110,44 @@ void agent_dm_begin(struct agent_dm *dm)
 	dm->out.hdr.max_msg_size = OM_DM_MSG_MAX;
 }
 
+int agent_dm_hmac(const struct om_tre *tre, const char *user, const uint8_t *nonce, size_t nonce_len,
+		  const uint8_t *body, size_t len, char *out, size_t cap)
+{
+	uint8_t x[AGENT_DM_NONCE_MAX + 1 + OM_DM_B64_MD5_LEN];
+	char mac[OM_TRE_DM_DIGEST_B64_LEN + 1];
+	int n = om_dm_hmac_input(nonce, nonce_len, body, len, x, sizeof(x));
+	if (n >= 0)
+		n = om_tre_dm_digest(tre, x, (size_t)n, mac);
+	if (n >= 0)
+		n = om_dm_hmac_header(user, mac, out, cap);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return n;
+}
+
 int agent_dm_exchange(struct agent_dm *dm)
 {
+	struct curl_slist *h = NULL;
 	int n = om_dm_encode(&dm->out, dm->wire, sizeof(dm->wire));
 	if (n < 0)
 		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "encode: %s", om_errname(n));
+	/* after the 212, the HMAC of these exact bytes over the DPF's last NextNonce (OMA DM Security 1.2) */
+	if (dm->hmac_tre) {
+		char line[sizeof(dm->hmac) + 16];
+		int hl = agent_dm_hmac(dm->hmac_tre, dm->user, dm->nonce, dm->nonce_len, dm->wire, (size_t)n, dm->hmac,
+				       sizeof(dm->hmac));
+		if (hl < 0)
+			return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "hmac: %s", om_errname(hl));
+		snprintf(line, sizeof(line), "x-syncml-hmac: %s", dm->hmac);
+		/* a copy of the session's headers with this message's HMAC, for this exchange only */
+		for (struct curl_slist *p = dm->headers; p; p = p->next)
+			if (!(h = curl_slist_append(h, p->data)))
+				break;
+		if (!h || !curl_slist_append(h, line)) {
+			curl_slist_free_all(h);
+			return om_reason(dm->why, sizeof(dm->why), OM_ENOMEM, "headers");
+		}
+		curl_easy_setopt(dm->curl, CURLOPT_HTTPHEADER, h);
+	}
 	om_dm_msg_free(&dm->in);
 	memset(&dm->in, 0, sizeof(dm->in));
 	dm->next_msg_id++;
@@ -125,6 +159,10 @@ int agent_dm_exchange(struct agent_dm *dm)
 	curl_easy_setopt(dm->curl, CURLOPT_POSTFIELDSIZE, (long)n);
 	CURLcode cc = curl_easy_perform(dm->curl);
 	curl_easy_getinfo(dm->curl, CURLINFO_RESPONSE_CODE, &dm->http_status);
+	if (h) {
+		curl_easy_setopt(dm->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)dm->headers);
+		curl_slist_free_all(h);
+	}
 	if (cc != CURLE_OK) {
 		if (dm->body_overflow)
 			return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "answer over %d bytes",
@@ -273,8 +311,10 @@ int agent_dm_authenticate(struct agent_dm *dm, struct om_tre *tre, int outcome, 
 		if (rc)
 			return rc;
 		st = agent_dm_hdr_status(dm);
-		if (st == OM_DM_STATUS_AUTH_ACCEPTED || st == OM_DM_STATUS_OK)
+		if (st == OM_DM_STATUS_AUTH_ACCEPTED || st == OM_DM_STATUS_OK) {
+			dm->hmac_tre = tre; /* the rest of the session is signed message by message */
 			return 0;
+		}
 		/* A challenge carries the nonce for the next try (kept by the exchange). */
 		if (st != OM_DM_STATUS_MISSING_CRED && st != OM_DM_STATUS_UNAUTHORIZED)
 			break;

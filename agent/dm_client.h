@@ -22,6 +22,8 @@
 #define AGENT_DM_NONCE_MAX 64
 #define AGENT_DM_AUTH_TRIES 3 /* package 1 sent at most this often in one session (the DPF's limit too) */
 
+#define AGENT_DM_HMAC_MAX (64 + OM_BOOTSTRAP_NAME_MAX + OM_DM_B64_MD5_LEN)
+
 struct agent_dm {
 	void *curl; /* CURL * */
 	void *headers;
@@ -38,6 +40,8 @@ struct agent_dm {
 	char why[128];          /* the last exchange's failure, no secret */
 	char cred[OM_DM_B64_MD5_LEN + 1];
 	uint8_t statement[OM_OUTCOME_MAX]; /* the TRE's outcome statement of the last package 1 */
+	struct om_tre *hmac_tre; /* set once the DPF answered 212: every later message carries its HMAC */
+	char hmac[AGENT_DM_HMAC_MAX]; /* the x-syncml-hmac header of the last message */
 	struct om_dm_msg out;   /* the message being built */
 	struct om_dm_msg in;    /* the last answer, parsed */
 	uint8_t wire[OM_DM_MSG_MAX];
@@ -75,6 +79,17 @@ uint32_t agent_dm_package3(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t get
 
 /* Package 3': Status 200 for the server's SyncHdr and code for its Replace of ./M2MMCIMMobj. */
 void agent_dm_install_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, unsigned code);
+
+/*
+ * The x-syncml-hmac header value for body (OMA DM Security 1.2, after the
+ * 212): algorithm=MD5, username="user", mac=B64(MD5(inner ":" nonce ":"
+ * B64(MD5(body)))), the mac computed inside the TRE (om_tre_dm_digest), so
+ * the password never leaves it; nonce is the server's last NextNonce.
+ * Returns the header's length, or the codes of om_dm_hmac_input,
+ * om_tre_dm_digest and om_dm_hmac_header.
+ */
+OM_NODISCARD int agent_dm_hmac(const struct om_tre *tre, const char *user, const uint8_t *nonce, size_t nonce_len,
+			       const uint8_t *body, size_t len, char *out, size_t cap);
 
 /* Start a new DM session: a fresh random SessionID, MsgID 1, no answer held. */
 void agent_dm_new_session(struct agent_dm *dm);

@@ -261,7 +261,7 @@ struct m2mmobj_ctx {
 	X509 *cert;
 	struct om_tre_info info;
 	uint8_t nonce_a[OM_NONCE_LEN], nonce_b[OM_NONCE_LEN];
-	struct om_dm_creds creds;
+	struct sho_dm_auth creds;
 	uint8_t *sealed;
 	size_t sealed_len;
 	char reason[DPF_REASON_MAX + 1];
@@ -299,7 +299,7 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_c
 	if (strcmp(st.state, "handover_accepted"))
 		FAIL(OM_EDPF_STATE, "device is %s, not handover_accepted", st.state);
 	/* B.2.3.4 III: the nonceA of the bootstrap binds registration and provisioning */
-	if ((rc = sho_dm_credentials(d->sho, c->tre_id, &c->creds)) < 0)
+	if ((rc = sho_dm_auth(d->sho, c->tre_id, &c->creds)) < 0)
 		FAIL(rc == OM_ESHO_STATE ? OM_EDPF_STATE : rc, "pending handover: %s", om_errname(rc));
 	if (CRYPTO_memcmp(c->creds.nonce_a, c->nonce_a, OM_NONCE_LEN))
 		FAIL(OM_EDPF_NONCE_A, "nonceA is not the pending handover's");
@@ -364,7 +364,7 @@ int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8
 out:
 	X509_free(c.cert);
 	free(c.sealed);
-	om_dm_creds_clear(&c.creds);
+	sho_dm_auth_clear(&c.creds);
 	return rc;
 }
 

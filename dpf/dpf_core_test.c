@@ -106,7 +106,7 @@ static void pva_line(void *ctx, const char *line)
 struct device {
 	char tre_id[OM_TRE_ID_MAX + 1];
 	struct om_tre *tre;
-	struct om_dm_creds creds; /* what the SHO holds for its handover */
+	struct sho_dm_auth creds; /* what the SHO holds for its handover */
 };
 
 /* Encrypt DM credentials with nonce_a for the TRE whose encryption certificate is enc_der. */
@@ -147,7 +147,7 @@ static void device_up(struct device *dv, const char *run, const struct sho_devic
 	snprintf(dv->tre_id, sizeof(dv->tre_id), "%s", row->tre_id);
 	if (registered) {
 		tk_handover_accepted(&P, dv->tre_id, &r);
-		CHECK_INT(sho_dm_credentials(P.sho, dv->tre_id, &dv->creds), 0);
+		CHECK_INT(sho_dm_auth(P.sho, dv->tre_id, &dv->creds), 0);
 	}
 	if (other_nonce_a)
 		seal_creds(row->cert_enc, row->cert_enc_len, dv->tre_id, other_nonce_a, &creds, &cl);
@@ -160,7 +160,7 @@ static void device_up(struct device *dv, const char *run, const struct sho_devic
 static void device_down(struct device *dv)
 {
 	om_tre_close(dv->tre);
-	om_dm_creds_clear(&dv->creds);
+	sho_dm_auth_clear(&dv->creds);
 }
 
 static int mids_of_sho(struct device *dv)

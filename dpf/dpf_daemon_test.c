@@ -21,7 +21,9 @@
  *      Before that, forged outcome statements over the wire (issue 12:
  *      unsigned, another key, another nonceB, another IMSI, a lower
  *      counter): 403 each, its code in the DPF's log, every row of the four
- *      databases and every byte of the TRE unchanged.
+ *      databases and every byte of the TRE unchanged. Likewise a package 3
+ *      after the 212 without its x-syncml-hmac, or with a wrong one: 401,
+ *      nothing changed.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -143,8 +145,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 static int post_raw(const uint8_t *in, size_t len)
 {
 	static struct buf ans;
-	char url[128], ca[700];
+	char url[128], ca[700], hmac[sizeof(dev.hmac) + 16];
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: " OM_DM_CONTENT_TYPE);
+	snprintf(hmac, sizeof(hmac), "x-syncml-hmac: %s", dev.hmac);
+	if (dev.hmac[0])
+		h = curl_slist_append(h, hmac);
 	CURL *c = curl_easy_init();
 	long status = -1;
 	ans.len = 0;
@@ -283,6 +288,39 @@ static void forged_outcomes_over_the_wire(struct om_tre *tre, const char *user)
 	forged_refused(tre, user, "F5", st, n > 0 ? (size_t)n : 0, OM_EDPF_COUNTER);
 }
 
+/* Issue 12: after the 212, package 3 without its x-syncml-hmac (wrong 0) or with a wrong one (1): 401, nothing changes. */
+static void hmac_over_the_wire(struct om_tre *tre, const char *user, const char *sid, int wrong)
+{
+	static uint8_t obj[OM_MOBJ_MAX];
+	uint32_t msg_id = 1, srv_msg = 0, get_cmd = 0;
+	char *before = world(tre->dir);
+	if (authenticate(tre, user, sid, &msg_id, &srv_msg, &get_cmd) < 0)
+		return;
+	int n = om_tre_m2mmobj(tre, obj, sizeof(obj));
+	CHECK(n > 0);
+	tk_package3(&dev, sid, msg_id++, user, srv_msg, get_cmd, obj, n > 0 ? (size_t)n : 0);
+	int len = tk_encode(&dev, NULL, NULL);
+	CHECK(len > 0 && dev.hmac[0]);
+	if (wrong) {
+		char *mac = strstr(dev.hmac, "mac=");
+		if (mac)
+			mac[5] = mac[5] == 'Q' ? 'R' : 'Q';
+	} else {
+		dev.hmac[0] = '\0';
+	}
+	CHECK_INT(post_raw(dev.buf, len > 0 ? (size_t)len : 0), 200);
+	CHECK_INT(tk_hdr_status(&dev.got), OM_DM_STATUS_UNAUTHORIZED);
+	CHECK(tk_find(&dev.got, OM_DM_CMD_REPLACE) == NULL);
+	om_dm_msg_free(&dev.got);
+	char *after = world(tre->dir);
+	CHECK_MSG(rk_same(before, after, sid), "%s: something changed", sid);
+	free(before);
+	free(after);
+	for (int i = 0; i < 50 && occurrences("dpf.log", "code=OM_EDPF_DM_HMAC") < 1 + wrong; i++)
+		du_nap_ms(20);
+	CHECK_INT(occurrences("dpf.log", "code=OM_EDPF_DM_HMAC"), 1 + wrong);
+}
+
 /* ---- the parts ------------------------------------------------------------------- */
 
 static void write_sho_conf(const char *ocsp_url, const char *sock)
@@ -392,6 +430,8 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	write_dpf_conf(pva_url);
 	pid_t dpf = dpf_pid = spawn("dpf", "dpf.released");
 	dpf_port = started("dpf", 1);
+	hmac_over_the_wire(tre, user, "W1", 0);
+	hmac_over_the_wire(tre, user, "W2", 1);
 	if (authenticate(tre, user, "S1", &msg_id, &srv_msg, &get_cmd) < 0)
 		return;
 	int n = om_tre_m2mmobj(tre, obj, sizeof(obj));

@@ -32,7 +32,8 @@ struct session {
 	char sid[SID_MAX + 1];
 	char user[OM_BOOTSTRAP_NAME_MAX + 1]; /* the TRE_id at this SHO */
 	char device[OM_DM_STR_MAX + 1];       /* the device's Source/LocURI, our Target */
-	uint8_t nonce[NONCE_LEN];             /* the NextNonce we gave, for the next Cred */
+	uint8_t nonce[NONCE_LEN];             /* the NextNonce we gave, for the next Cred, or after the 212 for the
+						 next message's HMAC */
 	int nonce_sent;
 	unsigned challenges;
 	uint32_t last_msg_id;  /* the device's last MsgID */
@@ -180,19 +181,58 @@ static int answer_encode(struct dpf_dm *s, uint8_t **out, size_t *out_len)
 /* 0 when the Cred is that of the pending handover's credentials over the nonce we gave. */
 static int cred_right(struct dpf_dm *s, struct session *x)
 {
-	struct om_dm_creds creds;
+	struct sho_dm_auth a;
 	char want[OM_DM_B64_MD5_LEN + 1];
 	int rc = OM_EDM_CRED;
 	if (!x->nonce_sent || s->in.hdr.cred != OM_DM_AUTH_MD5 || !s->in.hdr.cred_data)
 		return OM_EDM_CRED;
-	if (sho_dm_credentials(s->cfg.sho, x->user, &creds) < 0)
+	if (sho_dm_auth(s->cfg.sho, x->user, &a) < 0)
 		return OM_EDM_CRED;
-	if (!strcmp(creds.username, x->user) &&
-	    om_dm_md5_cred(creds.username, creds.password, x->nonce, sizeof(x->nonce), want) == 0)
+	/* the SHO keeps B64(MD5(user ":" password)) only: the outer step is all the server computes */
+	if (!strcmp(a.username, x->user) && om_dm_md5_digest(a.digest, x->nonce, sizeof(x->nonce), want) == 0)
 		rc = om_dm_cred_check(want, s->in.hdr.cred_data);
-	om_dm_creds_clear(&creds);
+	sho_dm_auth_clear(&a);
 	OPENSSL_cleanse(want, sizeof(want));
 	return rc;
+}
+
+/*
+ * OMA DM Security 1.2 HMAC (the x-syncml-hmac header) of every message after
+ * the 212: mac = B64(MD5(B64(MD5(user ":" password)) ":" nonce ":"
+ * B64(MD5(body)))) with the NextNonce of our last answer, username the
+ * session's. 0, or OM_EDPF_DM_HMAC (none, unreadable, another user, wrong).
+ */
+static int hmac_right(struct dpf_dm *s, struct session *x, const uint8_t *body, size_t len, const char *header)
+{
+	struct sho_dm_auth a;
+	char user[OM_BOOTSTRAP_NAME_MAX + 1], mac[OM_DM_B64_MD5_LEN + 1], want[OM_DM_B64_MD5_LEN + 1];
+	uint8_t in[NONCE_LEN + 1 + OM_DM_B64_MD5_LEN];
+	int rc = OM_EDPF_DM_HMAC, n;
+	if (!x->nonce_sent || !header || om_dm_hmac_header_parse(header, user, sizeof(user), mac) < 0 ||
+	    strcmp(user, x->user))
+		return OM_EDPF_DM_HMAC;
+	if (sho_dm_auth(s->cfg.sho, x->user, &a) < 0)
+		return OM_EDPF_DM_HMAC;
+	if ((n = om_dm_hmac_input(x->nonce, sizeof(x->nonce), body, len, in, sizeof(in))) > 0 &&
+	    om_dm_md5_digest(a.digest, in, (size_t)n, want) == 0 && om_dm_cred_check(want, mac) == 0)
+		rc = 0;
+	sho_dm_auth_clear(&a);
+	OPENSSL_cleanse(want, sizeof(want));
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return rc;
+}
+
+/* A fresh NextNonce in our answer's SyncHdr Status, for the device's next HMAC. */
+static int next_nonce(struct dpf_dm *s, struct session *x)
+{
+	if (RAND_bytes(x->nonce, sizeof(x->nonce)) != 1)
+		return OM_ERANDOM;
+	x->nonce_sent = 1;
+	struct om_dm_cmd *c = &s->ans.cmds[0];
+	c->chal = OM_DM_AUTH_MD5;
+	c->next_nonce = x->nonce;
+	c->next_nonce_len = sizeof(x->nonce);
+	return 0;
 }
 
 static const struct om_dm_cmd *find_alert(const struct om_dm_msg *m, unsigned code)
@@ -270,10 +310,12 @@ static int package1(struct dpf_dm *s, struct session *x, time_t now)
 			x->nonce_sent = 0;
 			return outcome(s, x, generic, now);
 		}
-		/* the nonce is spent: the rest of the session rides on this authentication */
+		/* the nonce is spent; every later message carries an HMAC over a fresh one (OMA DM Security 1.2) */
 		OPENSSL_cleanse(x->nonce, sizeof(x->nonce));
 		x->nonce_sent = 0;
 		answer_start(s, x, OM_DM_STATUS_AUTH_ACCEPTED);
+		if (next_nonce(s, x) < 0)
+			return OM_ERANDOM;
 		status_each(s, OM_DM_STATUS_OK);
 		struct om_dm_cmd *g = om_dm_add_cmd(&s->ans, OM_DM_CMD_GET);
 		struct om_dm_item *it = g ? om_dm_add_item(g) : NULL;
@@ -340,6 +382,8 @@ static int package3(struct dpf_dm *s, struct session *x, time_t now)
 {
 	const struct om_dm_cmd *r = results_for(&s->in, x->get_cmd);
 	answer_start(s, x, OM_DM_STATUS_OK);
+	if (next_nonce(s, x) < 0)
+		return OM_ERANDOM;
 	status_each(s, OM_DM_STATUS_OK);
 	if (!r) {
 		om_notice("dm_session", "sid=%s tre=%s result=refused reason=no-M2MMobj-results", x->sid, x->user);
@@ -403,7 +447,8 @@ static int install_report(struct dpf_dm *s, struct session *x, time_t now)
 
 /* ---- one message ----------------------------------------------------------- */
 
-int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, time_t now, uint8_t **out, size_t *out_len)
+int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now, uint8_t **out,
+		  size_t *out_len)
 {
 	if (!s || !in || !out || !out_len)
 		return OM_EINVAL;
@@ -434,6 +479,17 @@ int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, time_t now, u
 			  x->user, (unsigned)h->msg_id);
 		answer_start(s, x, 403);
 		rc = answer_encode(s, out, out_len);
+		goto out;
+	}
+	/* after the 212 every message must carry the HMAC of its bytes; one without or with a wrong one ends the
+	 * session with a 401 and changes nothing (issue 12; docs/dm.md "HMAC after the 212") */
+	if (x->stage != ST_AUTH && hmac_right(s, x, in, len, hmac) < 0) {
+		om_notice("dm_session", "sid=%s tre=%s result=refused code=%s reason=%s", x->sid, x->user,
+			  om_errname(OM_EDPF_DM_HMAC), hmac ? "wrong-hmac" : "no-hmac");
+		answer_start(s, x, OM_DM_STATUS_UNAUTHORIZED);
+		x->done = 1;
+		rc = answer_encode(s, out, out_len);
+		session_end(x);
 		goto out;
 	}
 	x->last_msg_id = h->msg_id;

@@ -54,13 +54,16 @@ void dpf_dm_free(struct dpf_dm *s);
  * frees) holds the answer to send back, whatever the DM outcome (a
  * challenge, a refusal Status, the M2MMCIMMobj). A message out of order in
  * its session (MsgID not the next one: a replay) gets a SyncHdr Status 403
- * and changes nothing. Returns 0, or with no answer: the codec's OM_EDM_*
+ * and changes nothing. After the 212, a message whose hmac (the value of
+ * its x-syncml-hmac header, NULL when none) is not right for its bytes and
+ * our last NextNonce gets a SyncHdr Status 401, ends the session and
+ * changes nothing (issue 12). Returns 0, or with no answer: the codec's OM_EDM_*
  * code (not a DM message), OM_EDPF_DM_IDENTITY (no usable SessionID or
  * user name), OM_EDPF_DM_FULL (every session slot busy), OM_ENOMEM,
  * OM_ERANDOM.
  */
-OM_NODISCARD int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, time_t now, uint8_t **out,
-			       size_t *out_len);
+OM_NODISCARD int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now,
+				uint8_t **out, size_t *out_len);
 
 /* Sessions open now (for tests and the daemon's status line). */
 size_t dpf_dm_sessions(const struct dpf_dm *s);

@@ -13,6 +13,7 @@
 
 #include "dpf_dm.h"
 #include "dpf_testkit.h"
+#include "refusal_kit.h"
 #include "log.h"
 
 static struct tk_parts P;
@@ -32,7 +33,7 @@ static int exchange(uint8_t *wire, size_t *wire_len)
 	int n = tk_encode(&dev, wire, wire_len);
 	if (n <= 0)
 		return n;
-	int rc = dpf_dm_handle(dm, dev.buf, (size_t)n, time(NULL), &ans, &al);
+	int rc = dpf_dm_handle(dm, dev.buf, (size_t)n, dev.hmac[0] ? dev.hmac : NULL, time(NULL), &ans, &al);
 	CHECK_INT(rc, 0);
 	if (rc < 0)
 		return rc;
@@ -62,14 +63,93 @@ static void package3(const char *sid, uint32_t msg_id, const char *user, uint32_
 	tk_package3(&dev, sid, msg_id, user, srv_msg, get_cmd, obj, len);
 }
 
+/* Every row of the DPF's and the SHO's databases, and every byte of the TRE. */
+static char *world(const char *tre_dir)
+{
+	const char *dbs[] = { P.dpf_db, P.sho_db }, *dirs[] = { tre_dir };
+	return rk_snapshot(dbs, 2, dirs, 1);
+}
+
+/*
+ * Issue 12: after the 212 a message without its x-syncml-hmac, or with a
+ * wrong one (another body's, the right one with a byte changed, a stale
+ * nonce's), gets 401, ends the session and changes nothing.
+ */
+static void hmac_refused(struct om_tre *tre, const char *user, const char *sid, int how)
+{
+	static uint8_t obj[OM_MOBJ_MAX];
+	char tre_dir[800];
+	snprintf(tre_dir, sizeof(tre_dir), "%s/run/devices/%s", P.dir, user);
+	char *before = world(tre_dir);
+	package1(sid, 1, user, tre, 0);
+	if (exchange(NULL, NULL) < 0)
+		return;
+	om_dm_msg_free(&dev.got);
+	package1(sid, 2, user, tre, 1);
+	if (exchange(NULL, NULL) < 0)
+		return;
+	CHECK_INT(hdr_status(), OM_DM_STATUS_AUTH_ACCEPTED);
+	CHECK(dev.got.cmds[0].next_nonce_len == 16); /* the nonce of the next message's HMAC */
+	const struct om_dm_cmd *g = find(OM_DM_CMD_GET);
+	uint32_t srv_msg = dev.got.hdr.msg_id, get_cmd = g ? g->cmd_id : 0;
+	om_dm_msg_free(&dev.got);
+	int n = om_tre_m2mmobj(tre, obj, sizeof(obj));
+	CHECK(n > 0);
+	package3(sid, 3, user, srv_msg, get_cmd, obj, n > 0 ? (size_t)n : 0);
+	int len = tk_encode(&dev, NULL, NULL);
+	CHECK(len > 0 && dev.hmac[0]);
+	const char *hdr = dev.hmac;
+	char bad[sizeof(dev.hmac)];
+	snprintf(bad, sizeof(bad), "%s", dev.hmac);
+	if (how == 0) {
+		hdr = NULL;
+	} else if (how == 1) {
+		char *mac = strstr(bad, "mac=");
+		if (mac)
+			mac[4] = mac[4] == 'A' ? 'B' : 'A';
+		hdr = bad;
+	} else if (how == 2) {
+		/* the right header for these bytes over the nonce before: a replayed or stale HMAC */
+		uint8_t old[16];
+		memset(old, 0x33, sizeof(old));
+		CHECK(agent_dm_hmac(tre, user, old, sizeof(old), dev.buf, (size_t)len, bad, sizeof(bad)) > 0);
+		hdr = bad;
+	} else {
+		/* another user's header */
+		char *u = strstr(bad, "username=\"");
+		if (u)
+			u[10] = u[10] == 'X' ? 'Y' : 'X';
+		hdr = bad;
+	}
+	uint8_t *ans = NULL;
+	size_t al = 0;
+	CHECK_INT(dpf_dm_handle(dm, dev.buf, len > 0 ? (size_t)len : 0, hdr, time(NULL), &ans, &al), 0);
+	CHECK_INT(om_dm_parse(ans, al, &dev.got), 0);
+	free(ans);
+	CHECK_INT(hdr_status(), OM_DM_STATUS_UNAUTHORIZED);
+	CHECK(find(OM_DM_CMD_REPLACE) == NULL);
+	om_dm_msg_free(&dev.got);
+	char *after = world(tre_dir);
+	CHECK_MSG(rk_same(before, after, sid), "%s: something changed", sid);
+	free(before);
+	free(after);
+	CHECK_INT(dpf_dm_sessions(dm), 0); /* the session is over */
+}
+
 static void whole_session(struct om_tre *tre, const char *tre_id)
 {
 	static uint8_t obj[OM_MOBJ_MAX], p3[OM_DM_MSG_MAX];
+	static char p3_hmac[AGENT_DM_HMAC_MAX];
 	size_t p3_len = 0;
 	uint8_t mid[OM_MCIM_MID_LEN];
 	char user[OM_BOOTSTRAP_NAME_MAX + 1], server_id[OM_BOOTSTRAP_NAME_MAX + 1];
 	CHECK_INT(om_tre_dm_identity(tre, user, server_id), 0);
 	CHECK(!strcmp(user, tre_id));
+	for (int how = 0; how < 4; how++) {
+		char sid[8];
+		snprintf(sid, sizeof(sid), "H%d", how);
+		hmac_refused(tre, user, sid, how);
+	}
 
 	/* no Cred: 407 with a challenge */
 	package1("S1", 1, user, tre, 0);
@@ -119,6 +199,7 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	package3("S1", 5, user, srv_msg, get_cmd, obj, n > 0 ? (size_t)n : 0);
 	if (exchange(p3, &p3_len) < 0)
 		return;
+	snprintf(p3_hmac, sizeof(p3_hmac), "%s", dev.hmac);
 	CHECK_INT(hdr_status(), OM_DM_STATUS_OK);
 	const struct om_dm_cmd *r = find(OM_DM_CMD_REPLACE);
 	CHECK(r && r->n_items == 1 && !strcmp(r->items[0].target, OM_DM_URI_M2MMCIMMOBJ) &&
@@ -134,7 +215,7 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	/* the same package 3 again: refused, nothing more released */
 	uint8_t *ans = NULL;
 	size_t al = 0;
-	CHECK_INT(dpf_dm_handle(dm, p3, p3_len, time(NULL), &ans, &al), 0);
+	CHECK_INT(dpf_dm_handle(dm, p3, p3_len, p3_hmac, time(NULL), &ans, &al), 0);
 	CHECK_INT(om_dm_parse(ans, al, &dev.got), 0);
 	free(ans);
 	CHECK_INT(hdr_status(), 403);
@@ -156,7 +237,7 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	CHECK_INT(om_tre_mid_list(tre, "SHO-B", m, 4), 1);
 
 	/* package 3 replayed once the session is closed: a new session, challenged, nothing released */
-	CHECK_INT(dpf_dm_handle(dm, p3, p3_len, time(NULL), &ans, &al), 0);
+	CHECK_INT(dpf_dm_handle(dm, p3, p3_len, p3_hmac, time(NULL), &ans, &al), 0);
 	CHECK_INT(om_dm_parse(ans, al, &dev.got), 0);
 	free(ans);
 	CHECK_INT(hdr_status(), OM_DM_STATUS_MISSING_CRED);
@@ -188,7 +269,7 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	CHECK_INT(dpf_dm_sessions(dm), 1); /* only the replayed package 3's challenged S1 */
 
 	/* not a DM message: no answer */
-	CHECK(dpf_dm_handle(dm, (const uint8_t *)"<x/>", 4, time(NULL), &ans, &al) < 0 && ans == NULL);
+	CHECK(dpf_dm_handle(dm, (const uint8_t *)"<x/>", 4, NULL, time(NULL), &ans, &al) < 0 && ans == NULL);
 }
 
 int main(void)

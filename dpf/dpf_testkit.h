@@ -330,6 +330,10 @@ struct tk_dm {
 	size_t nonce_len;
 	char cred[OM_DM_B64_MD5_LEN + 1]; /* the message points into it until encoded */
 	uint8_t stmt[OM_OUTCOME_MAX];     /* the TRE's outcome statement, likewise */
+	struct om_tre *tre;               /* the device's TRE (tk_package1), for the HMAC after the 212 */
+	const char *user;
+	int authed;                       /* the DPF answered 212: later messages carry the HMAC */
+	char hmac[AGENT_DM_HMAC_MAX];     /* x-syncml-hmac of the last message encoded, "" when none */
 	uint8_t buf[OM_DM_MSG_MAX];       /* the last message encoded */
 };
 
@@ -338,6 +342,7 @@ static inline void tk_begin(struct tk_dm *d, const char *sid, uint32_t msg_id, c
 {
 	om_dm_msg_init(&d->msg, sid, msg_id, TK_SERVER, TK_DEVICE);
 	d->msg.hdr.source_name = user;
+	d->user = user;
 }
 
 /*
@@ -353,6 +358,8 @@ static inline uint32_t tk_package1(struct tk_dm *d, const char *sid, uint32_t ms
 	uint32_t alert = 0;
 	int n = 0;
 	tk_begin(d, sid, msg_id, user);
+	d->tre = tre;
+	d->authed = 0; /* package 1 authenticates by its Cred, not an HMAC */
 	if (outcome) {
 		n = om_tre_outcome(tre, outcome, time(NULL), d->stmt, sizeof(d->stmt));
 		CHECK_MSG(n > 0, "om_tre_outcome: %s", om_errname(n));
@@ -390,6 +397,10 @@ static inline int tk_encode(struct tk_dm *d, uint8_t *wire, size_t *wire_len)
 {
 	int n = om_dm_encode(&d->msg, d->buf, sizeof(d->buf));
 	CHECK(n > 0);
+	d->hmac[0] = '\0';
+	if (n > 0 && d->authed && d->tre)
+		CHECK(agent_dm_hmac(d->tre, d->user, d->nonce, d->nonce_len, d->buf, (size_t)n, d->hmac,
+				    sizeof(d->hmac)) > 0);
 	if (n > 0 && wire) {
 		memcpy(wire, d->buf, (size_t)n);
 		*wire_len = (size_t)n;
@@ -397,11 +408,15 @@ static inline int tk_encode(struct tk_dm *d, uint8_t *wire, size_t *wire_len)
 	return n;
 }
 
-/* The server's answer parsed into d->got, its NextNonce kept. The parse's code. */
+static inline unsigned tk_hdr_status(const struct om_dm_msg *got);
+
+/* The server's answer parsed into d->got, its NextNonce kept (after a 212, for the HMAC). The parse's code. */
 static inline int tk_answer(struct tk_dm *d, const uint8_t *ans, size_t len)
 {
 	int rc = om_dm_parse(ans, len, &d->got);
 	CHECK_INT(rc, 0);
+	if (rc == 0 && tk_hdr_status(&d->got) == OM_DM_STATUS_AUTH_ACCEPTED)
+		d->authed = 1;
 	if (rc == 0 && d->got.n_cmds > 0 && d->got.cmds[0].next_nonce_len > 0 &&
 	    d->got.cmds[0].next_nonce_len <= sizeof(d->nonce)) {
 		memcpy(d->nonce, d->got.cmds[0].next_nonce, d->got.cmds[0].next_nonce_len);

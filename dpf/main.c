@@ -114,7 +114,8 @@ static void dm_post(struct om_http_req *req, void *arg)
 	}
 	const uint8_t *body = om_http_req_body(req, &len);
 	pthread_mutex_lock(&lock);
-	int rc = dpf_dm_handle(dm, body, len, time(NULL), &out, &out_len);
+	/* the x-syncml-hmac header of a message after the 212 (OMA DM Security 1.2), checked by the session */
+	int rc = dpf_dm_handle(dm, body, len, om_http_req_header(req, "x-syncml-hmac"), time(NULL), &out, &out_len);
 	pthread_mutex_unlock(&lock);
 	if (rc == 0) {
 		om_http_reply(req, 200, OM_DM_CONTENT_TYPE, out, out_len);

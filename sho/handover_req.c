@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include <openmcim/bootstrap.h>
+#include <openmcim/dm.h>
 #include <openmcim/handover.h>
 #include <openmcim/pki.h>
 #include <openmcim/protect.h>
@@ -152,18 +153,24 @@ static int store_request(struct sho *s, const char *tre_id, const struct om_hand
 {
 	struct om_stmt *del = NULL, *ins = NULL, *upd = NULL;
 	int64_t now = sho_now();
-	int rc = om_store_begin(s->store, OM_STORE_DURABLE);
+	char digest[OM_DM_B64_MD5_LEN + 1];
+	/* only what the DPF's side of OMA DM authentication needs: the password leaves with the request, sealed
+	 * for the TRE, and is never stored (issue 12; docs/dm.md "What the SHO keeps") */
+	int rc = om_dm_md5_inner(c->username, c->password, digest);
+	if (rc < 0)
+		return rc;
+	rc = om_store_begin(s->store, OM_STORE_DURABLE);
 	if (rc == 0 && (rc = om_stmt_prepare(s->store, "DELETE FROM sho_handover WHERE tre_id = ?1", &del)) == 0 &&
 	    (rc = om_stmt_bind_text(del, 1, tre_id)) == 0)
 		rc = om_stmt_step(del);
 	if (rc >= 0 &&
 	    (rc = om_stmt_prepare(s->store,
 				  "INSERT INTO sho_handover (tre_id, request_id, code_hash, request, dm_username,"
-				  " dm_password, nonce_a, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+				  " dm_password, dm_digest, nonce_a, created) VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8)",
 				  &ins)) == 0 &&
 	    (rc = om_stmt_bind_text(ins, 1, tre_id)) == 0 && (rc = om_stmt_bind_text(ins, 2, r->request_id)) == 0 &&
 	    (rc = om_stmt_bind_blob(ins, 3, hash, 32)) == 0 && (rc = om_stmt_bind_blob(ins, 4, bytes, len)) == 0 &&
-	    (rc = om_stmt_bind_text(ins, 5, c->username)) == 0 && (rc = om_stmt_bind_text(ins, 6, c->password)) == 0 &&
+	    (rc = om_stmt_bind_text(ins, 5, c->username)) == 0 && (rc = om_stmt_bind_text(ins, 6, digest)) == 0 &&
 	    (rc = om_stmt_bind_blob(ins, 7, c->nonce_a, sizeof(c->nonce_a))) == 0 &&
 	    (rc = om_stmt_bind_int64(ins, 8, now)) == 0)
 		rc = om_stmt_step(ins);
@@ -177,6 +184,7 @@ static int store_request(struct sho *s, const char *tre_id, const struct om_hand
 	om_stmt_finalize(del);
 	om_stmt_finalize(ins);
 	om_stmt_finalize(upd);
+	OPENSSL_cleanse(digest, sizeof(digest));
 	if (rc >= 0)
 		rc = om_store_commit(s->store);
 	om_store_rollback(s->store);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include <openmcim/bootstrap.h>
 #include <openmcim/pki.h>
 
@@ -117,24 +119,25 @@ int sho_tre_enc_cert(struct sho *s, const char *tre_id, uint8_t **der, size_t *d
 	return device_blob(s, "SELECT cert_enc FROM sho_device WHERE tre_id = ?1", tre_id, der, der_len);
 }
 
-int sho_dm_credentials(struct sho *s, const char *tre_id, struct om_dm_creds *out)
+int sho_dm_auth(struct sho *s, const char *tre_id, struct sho_dm_auth *out)
 {
 	struct om_stmt *st = NULL;
 	if (!s || !tre_id || !out)
 		return OM_EINVAL;
 	memset(out, 0, sizeof(*out));
 	int rc = om_stmt_prepare(s->store,
-				 "SELECT h.dm_username, h.dm_password, h.nonce_a FROM sho_device d"
+				 "SELECT h.dm_username, h.dm_digest, h.nonce_a FROM sho_device d"
 				 " LEFT JOIN sho_handover h ON h.tre_id = d.tre_id WHERE d.tre_id = ?1",
 				 &st);
 	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
 		size_t n = 0;
 		const void *p = om_stmt_col_blob(st, 2, &n);
-		if (om_stmt_col_is_null(st, 0) || n != sizeof(out->nonce_a)) {
+		if (om_stmt_col_is_null(st, 0) || om_stmt_col_is_null(st, 1) || n != sizeof(out->nonce_a) ||
+		    strlen(om_stmt_col_text(st, 1)) != OM_DM_B64_MD5_LEN) {
 			rc = OM_ESHO_STATE;
 		} else {
 			snprintf(out->username, sizeof(out->username), "%s", om_stmt_col_text(st, 0));
-			snprintf(out->password, sizeof(out->password), "%s", om_stmt_col_text(st, 1));
+			snprintf(out->digest, sizeof(out->digest), "%s", om_stmt_col_text(st, 1));
 			memcpy(out->nonce_a, p, n);
 			rc = 0;
 		}
@@ -143,4 +146,10 @@ int sho_dm_credentials(struct sho *s, const char *tre_id, struct om_dm_creds *ou
 	}
 	om_stmt_finalize(st);
 	return rc;
+}
+
+void sho_dm_auth_clear(struct sho_dm_auth *a)
+{
+	if (a)
+		OPENSSL_cleanse(a, sizeof(*a));
 }

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <openmcim/dm.h>
 #include <openmcim/pki.h>
 
 #include "log.h"
@@ -57,7 +58,50 @@ static const struct om_store_migration schema[] = {
 	/* 3: the generation of the owner claim that registered the device (claim.h); 0 for a row
 	 * registered before claims: any genuine claim then takes it (docs/decisions.md) */
 	{ "ALTER TABLE sho_device ADD COLUMN claim_gen INTEGER NOT NULL DEFAULT 0;" },
+	/* 4 (issue 12): the DM password is no longer kept; the server's side of OMA DM authentication
+	 * (auth-md5 and the HMAC) needs only B64(MD5(username ":" password)) (docs/dm.md "What the SHO
+	 * keeps"). Rows that still hold one are rewritten at open (sho_dm_forget_passwords). */
+	{ "ALTER TABLE sho_handover ADD COLUMN dm_digest TEXT;" },
 };
+
+/* Version 2 rows still hold a password: keep its digest, blank the password, in one transaction. */
+static int forget_passwords(struct sho *s)
+{
+	struct om_stmt *sel = NULL, *upd = NULL;
+	/* the old cells are zeroed when freed, and the log truncated below: the password leaves the files too */
+	int rc = om_store_exec(s->store, "PRAGMA secure_delete = ON"), n = 0;
+	if (rc == 0)
+		rc = om_store_begin(s->store, OM_STORE_DURABLE);
+	if (rc < 0)
+		return rc;
+	rc = om_stmt_prepare(s->store,
+			     "SELECT tre_id, dm_username, dm_password FROM sho_handover WHERE dm_password != ''", &sel);
+	if (rc == 0)
+		rc = om_stmt_prepare(s->store,
+				     "UPDATE sho_handover SET dm_digest = ?2, dm_password = '' WHERE tre_id = ?1", &upd);
+	while (rc == 0 && (rc = om_stmt_step(sel)) == OM_STORE_ROW) {
+		char digest[OM_DM_B64_MD5_LEN + 1];
+		rc = om_dm_md5_inner(om_stmt_col_text(sel, 1), om_stmt_col_text(sel, 2), digest);
+		if (rc == 0 && (rc = om_stmt_reset(upd)) == 0 &&
+		    (rc = om_stmt_bind_text(upd, 1, om_stmt_col_text(sel, 0))) == 0 &&
+		    (rc = om_stmt_bind_text(upd, 2, digest)) == 0 && (rc = om_stmt_step(upd)) >= 0)
+			rc = 0;
+		OPENSSL_cleanse(digest, sizeof(digest));
+		n++;
+	}
+	om_stmt_finalize(sel);
+	om_stmt_finalize(upd);
+	if (rc == OM_STORE_DONE)
+		rc = 0;
+	if (rc < 0) {
+		om_store_rollback(s->store);
+		return rc;
+	}
+	rc = om_store_commit(s->store);
+	if (rc == 0 && n && (rc = om_store_exec(s->store, "PRAGMA wal_checkpoint(TRUNCATE)")) == 0)
+		om_notice("sho-open", "dm_passwords_forgotten=%d", n);
+	return rc;
+}
 
 int sho_say(char *why, size_t len, int rc, const char *fmt, ...)
 {
@@ -220,6 +264,10 @@ int sho_open(struct sho **out, const struct sho_config *cfg, char *why, size_t w
 	}
 	if ((rc = om_store_migrate(s->store, schema, sizeof(schema) / sizeof(schema[0]))) < 0) {
 		sho_say(why, wl, rc, "%s: schema: %s", cfg->db_path, om_store_errmsg(s->store));
+		goto fail;
+	}
+	if ((rc = forget_passwords(s)) < 0) {
+		sho_say(why, wl, rc, "%s: DM passwords: %s", cfg->db_path, om_store_errmsg(s->store));
 		goto fail;
 	}
 	*out = s;

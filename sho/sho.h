@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 
 #include <openmcim/claim.h>
+#include <openmcim/dm.h>
 #include <openmcim/err.h>
 #include <openmcim/handover.h>
 #include <openmcim/mcim.h>
@@ -240,8 +241,19 @@ OM_NODISCARD int sho_mark_provisioned(struct sho *s, const char *tre_id);
 OM_NODISCARD int sho_mark_active(struct sho *s, const char *tre_id);
 
 /*
- * The DM credentials and nonceA of the pending handover, for the DPF (the
- * password is needed in the clear by OMA DM authentication). Returns 0,
- * OM_ESHO_NOT_FOUND or OM_ESHO_STATE (no handover made).
+ * What the DPF's side of OMA DM authentication needs for the pending
+ * handover, and its nonceA: the DM username and B64(MD5(username ":"
+ * password)), the inner step of both auth-md5 and the HMAC
+ * (om_dm_md5_digest). The password itself is never stored (issue 12;
+ * docs/dm.md "What the SHO keeps"). The digest is a secret (it
+ * authenticates as the device): clear it with sho_dm_auth_clear.
  */
-OM_NODISCARD int sho_dm_credentials(struct sho *s, const char *tre_id, struct om_dm_creds *out);
+struct sho_dm_auth {
+	char username[OM_BOOTSTRAP_NAME_MAX + 1];
+	char digest[OM_DM_B64_MD5_LEN + 1];
+	uint8_t nonce_a[OM_NONCE_LEN];
+};
+
+/* Returns 0, OM_ESHO_NOT_FOUND or OM_ESHO_STATE (no handover made). */
+OM_NODISCARD int sho_dm_auth(struct sho *s, const char *tre_id, struct sho_dm_auth *out);
+void sho_dm_auth_clear(struct sho_dm_auth *a);

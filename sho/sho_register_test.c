@@ -77,6 +77,22 @@ static long count_rows(const char *db_path, const char *sql)
 struct snap {
 	char *sho, *hss;
 };
+/* Whether the SHO's database file, or its write-ahead log, holds needle anywhere. */
+static int db_holds(const char *needle)
+{
+	char path[700];
+	int found = 0;
+	for (int i = 0; i < 2; i++) {
+		size_t n = 0, k = strlen(needle);
+		snprintf(path, sizeof(path), "%s%s", sho_db, i ? "-wal" : "");
+		unsigned char *b = check_slurp(path, &n);
+		for (size_t j = 0; b && n >= k && j <= n - k && !found; j++)
+			found = !memcmp(b + j, needle, k);
+		free(b);
+	}
+	return found;
+}
+
 static struct snap snap_take(void)
 {
 	struct snap s = { sho_dump(), t_dump(hss_db) };
@@ -193,7 +209,8 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	size_t al = 0, bl = 0, cl = 0;
 	struct om_handover_req r;
 	struct sho_device_status st;
-	struct om_dm_creds dm, opened;
+	struct om_dm_creds opened;
+	struct sho_dm_auth dm;
 	uint8_t plain[256];
 	CHECK_INT(sho_handover_request(s, OWNER, "wrong secret here", t->tre_id, CODE, &a, &al),
 		  OM_ESHO_OWNER_AUTH);
@@ -225,9 +242,14 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	int n = om_protect_open(t->enc_key, OM_PROTECT_TAG_DM_CREDENTIALS, r.creds, r.creds_len, plain, sizeof(plain));
 	CHECK(n > 0);
 	CHECK_INT(om_dm_creds_decode(&opened, plain, n > 0 ? (size_t)n : 0), 0);
-	CHECK_INT(sho_dm_credentials(s, t->tre_id, &dm), 0);
-	CHECK(!strcmp(dm.username, opened.username) && !strcmp(dm.password, opened.password));
+	CHECK_INT(sho_dm_auth(s, t->tre_id, &dm), 0);
+	/* issue 12: the SHO keeps B64(MD5(user:password)), never the password the TRE received */
+	char inner[OM_DM_B64_MD5_LEN + 1];
+	CHECK_INT(om_dm_md5_inner(opened.username, opened.password, inner), 0);
+	CHECK(!strcmp(dm.username, opened.username) && !strcmp(dm.digest, inner));
 	CHECK_MEM(dm.nonce_a, opened.nonce_a, OM_NONCE_LEN);
+	CHECK_INT(count_rows(sho_db, "SELECT count(*) FROM sho_handover WHERE dm_password != ''"), 0);
+	CHECK_MSG(!db_holds(opened.password), "the DM password is in the SHO's database files");
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
 	CHECK(!strcmp(st.state, "handover_requested") && !strcmp(st.request_id, r.request_id));
 
@@ -256,7 +278,7 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 1, NULL), 0);
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
 	CHECK(!strcmp(st.state, "active"));
-	om_dm_creds_clear(&dm);
+	sho_dm_auth_clear(&dm);
 	om_dm_creds_clear(&opened);
 	om_handover_free(&r);
 	free(a);
@@ -547,6 +569,28 @@ int main(void)
 	CHECK_INT(sho_hss_delete(sock, gone, 2, dwhy, sizeof(dwhy)), 0); /* both gone now */
 	CHECK_INT(sho_hss_delete(sock, bad, 1, dwhy, sizeof(dwhy)), OM_ESHO_HSS);
 	CHECK_MSG(strstr(dwhy, "(OM_EHSS_IMSI)") != NULL, "why: %s", dwhy);
+
+	/* a database from before schema 4 kept the DM password: at open it keeps only the digest, and the files lose it */
+	sho_close(s);
+	char sql[400], inner[OM_DM_B64_MD5_LEN + 1];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE sho_handover SET dm_password = 'legacy-dm-password-7', dm_digest = NULL WHERE tre_id = '%s'",
+		 good.tre_id);
+	{
+		sqlite3 *db = NULL;
+		CHECK_INT(sqlite3_open(sho_db, &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	CHECK(db_holds("legacy-dm-password-7"));
+	s = open_sho(url, sock, "0000000009");
+	struct sho_dm_auth la;
+	CHECK_INT(sho_dm_auth(s, good.tre_id, &la), 0);
+	CHECK_INT(om_dm_md5_inner(la.username, "legacy-dm-password-7", inner), 0);
+	CHECK(!strcmp(la.digest, inner));
+	sho_dm_auth_clear(&la);
+	CHECK_INT(count_rows(sho_db, "SELECT count(*) FROM sho_handover WHERE dm_password != ''"), 0);
+	CHECK_MSG(!db_holds("legacy-dm-password-7"), "the legacy DM password is still in the SHO's files");
 
 	sho_close(s);
 	hss_provision_stop();

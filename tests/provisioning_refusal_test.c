@@ -89,7 +89,7 @@ static int sho_b_mids(const struct device *dv)
 static void device_up(struct device *dv, const char *run, const struct sho_device_in *row, int stale)
 {
 	struct om_handover_req r, old;
-	struct om_dm_creds creds;
+	struct sho_dm_auth creds;
 	memset(dv, 0, sizeof(*dv));
 	memset(&old, 0, sizeof(old));
 	dv->row = row;
@@ -98,9 +98,9 @@ static void device_up(struct device *dv, const char *run, const struct sho_devic
 		CHECK_INT(sho_handover_answer(P.sho, row->tre_id, old.request_id, 0, "OM_EDRF_LOCKED"), 0);
 	}
 	tk_handover_accepted(&P, row->tre_id, &r);
-	CHECK_INT(sho_dm_credentials(P.sho, row->tre_id, &creds), 0);
+	CHECK_INT(sho_dm_auth(P.sho, row->tre_id, &creds), 0);
 	memcpy(dv->nonce_a, creds.nonce_a, OM_NONCE_LEN);
-	om_dm_creds_clear(&creds);
+	sho_dm_auth_clear(&creds);
 	dv->tre = tk_tre_bootstrapped(&P, run, row->tre_id, stale ? old.creds : r.creds,
 				      stale ? old.creds_len : r.creds_len);
 	om_handover_free(&r);

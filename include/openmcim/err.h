@@ -278,6 +278,7 @@ enum om_err {
 	OM_EDPF_OUTCOME_NONCE_B = -1117, /* outcome statement not bound to the nonceB of the device's last release */
 	OM_EDPF_OUTCOME_IMSI = -1118, /* outcome statement names another IMSI than the one the SHO allocated */
 	OM_EDPF_COUNTER = -1119,      /* TRE state counter missing or lower than one already seen: an older copy */
+	OM_EDPF_DM_HMAC = -1120,      /* DM message after the 212 without its x-syncml-hmac, or with a wrong one */
 	/* dpf: add new codes here */
 
 	/* agent (-1200..-1249): the device agent, agent/agent.h */

@@ -260,6 +260,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EDPF_OUTCOME_NONCE_B, "outcome statement not bound to this release's nonceB"),
 	ROW(OM_EDPF_OUTCOME_IMSI, "outcome statement names another IMSI"),
 	ROW(OM_EDPF_COUNTER, "TRE state counter missing or lower than already seen"),
+	ROW(OM_EDPF_DM_HMAC, "DM message after the 212 without a right x-syncml-hmac"),
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),
