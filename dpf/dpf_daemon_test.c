@@ -24,6 +24,9 @@
  *      databases and every byte of the TRE unchanged. Likewise a package 3
  *      after the 212 without its x-syncml-hmac, or with a wrong one: 401,
  *      nothing changed.
+ *   3. A copy of the TRE directory taken after the bootstrap, used again
+ *      once the device is active: its M2MMobj is refused for its state
+ *      counter (OM_EDPF_COUNTER), nothing changed (issue 12).
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -321,6 +324,49 @@ static void hmac_over_the_wire(struct om_tre *tre, const char *user, const char 
 	CHECK_INT(occurrences("dpf.log", "code=OM_EDPF_DM_HMAC"), 1 + wrong);
 }
 
+/*
+ * Issue 12: the device's TRE directory as it was after the bootstrap, kept
+ * aside while the device went on (provisioned, reported `active`), then
+ * used again: it opens and works, authenticates, and signs an M2MMobj for
+ * the same handover. The real DPF has seen a higher state counter from this
+ * TRE: Status 403 for the Results, OM_EDPF_COUNTER in its log, nothing
+ * changed in any database or in the copy.
+ */
+static void restored_copy_over_the_wire(const char *copy_dir, const char *user)
+{
+	static uint8_t obj[OM_MOBJ_MAX];
+	uint32_t msg_id = 1, srv_msg = 0, get_cmd = 0;
+	struct om_tre *copy = NULL;
+	/* the queue's test reports of issue 11 closed first: a retrying sender would change rows meanwhile */
+	CHECK_INT(t_sql_exec(tk_at(&P, "dpf.db"), "UPDATE dpf_completion SET state = 'done' WHERE state != 'done'"), 0);
+	dpf_pid = spawn("dpf", NULL);
+	dpf_port = started("dpf", 4);
+	CHECK_INT(om_tre_open(&copy, copy_dir, 0), 0);
+	if (!copy)
+		return;
+	char *before = world(copy_dir);
+	if (authenticate(copy, user, "R1", &msg_id, &srv_msg, &get_cmd) == 0) {
+		int n = om_tre_m2mmobj(copy, obj, sizeof(obj));
+		CHECK(n > 0);
+		tk_package3(&dev, "R1", msg_id++, user, srv_msg, get_cmd, obj, n > 0 ? (size_t)n : 0);
+		uint32_t results = dev.msg.n_cmds ? dev.msg.cmds[dev.msg.n_cmds - 1].cmd_id : 0;
+		CHECK_INT(post(NULL, NULL), 200);
+		CHECK_INT(tk_status_for(&dev.got, results), 403);
+		CHECK(tk_find(&dev.got, OM_DM_CMD_REPLACE) == NULL);
+		om_dm_msg_free(&dev.got);
+	}
+	char *after = world(copy_dir);
+	CHECK_MSG(rk_same(before, after, "restored copy"), "the restored copy changed something");
+	free(before);
+	free(after);
+	for (int i = 0; i < 50 && occurrences("dpf.log", "code=OM_EDPF_COUNTER") < 2; i++)
+		du_nap_ms(20);
+	CHECK_MSG(occurrences("dpf.log", "code=OM_EDPF_COUNTER") >= 2, "the copy's M2MMobj was not refused by its counter");
+	om_tre_close(copy);
+	stop(dpf_pid, "dpf");
+	dpf_pid = 0;
+}
+
 /* ---- the parts ------------------------------------------------------------------- */
 
 static void write_sho_conf(const char *ocsp_url, const char *sock)
@@ -615,8 +661,15 @@ int main(void)
 	CHECK_INT(om_tre_open(&tre, tre_dir, 0), 0);
 	if (tre && !check_failures()) {
 		bootstrap(tre, request_id);
+		/* the TRE as it is now, kept aside for restored_copy_over_the_wire */
+		char cmd[2 * sizeof(tre_dir) + 32], copy_dir[sizeof(tre_dir) + 8];
+		snprintf(copy_dir, sizeof(copy_dir), "%s.copy", tre_dir);
+		snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", tre_dir, copy_dir);
+		CHECK_INT(system(cmd), 0);
 		if (!check_failures())
 			scenario(tre, note[0].tre_id, P.pva_url, request_id);
+		if (!check_failures())
+			restored_copy_over_the_wire(copy_dir, note[0].tre_id);
 	}
 	om_tre_close(tre);
 	if (dpf_pid > 0)
