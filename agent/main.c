@@ -134,6 +134,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	om_log_init("agent", (enum om_log_level)level);
+	/* the TRE checks its own directory and files (docs/tre.md); the umask covers the rest */
+	if (om_daemon_private("agent", NULL, 0) < 0) {
+		om_conf_free(conf);
+		return 1;
+	}
 	/* A VNO or DPF that drops the connection must not kill the device. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = om_agent_run(&cfg, &res);

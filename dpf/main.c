@@ -170,6 +170,18 @@ int main(int argc, char **argv)
 	}
 	have_sf = 1;
 	om_log_init("dpf", (enum om_log_level)s.log_level);
+	/* the SHO registration service's file holds the operator's OP (sho_conf.h) */
+	const struct om_daemon_file_use files[] = {
+		{ s.db, OM_DAEMON_DB },
+		{ s.drf_db, OM_DAEMON_DB },
+		{ sf.cfg.db_path, OM_DAEMON_DB },
+		{ s.sho_conf, OM_DAEMON_SECRET },
+		{ om_conf_get(sf.conf, "handover", "sign_key"), OM_DAEMON_SECRET },
+		{ s.tls.key_file, OM_DAEMON_SECRET },
+		{ s.peers.key_file, OM_DAEMON_SECRET },
+	};
+	if (om_daemon_private("dpf", files, sizeof(files) / sizeof(files[0])) < 0)
+		goto out;
 
 	/* the HTTP thread inherits this mask; only sigwait() sees the signals */
 	om_daemon_block_signals();

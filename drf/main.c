@@ -143,6 +143,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	om_log_init("drf", (enum om_log_level)s.log_level);
+	const struct om_daemon_file_use files[] = {
+		{ s.db, OM_DAEMON_DB },		       { s.signing_key, OM_DAEMON_SECRET },
+		{ s.tls.key_file, OM_DAEMON_SECRET }, { s.push.key_file, OM_DAEMON_SECRET },
+	};
+	if (om_daemon_private("drf", files, sizeof(files) / sizeof(files[0])) < 0)
+		goto out;
 
 	/* the HTTP and delivery threads inherit this mask; only sigwait() sees the signals */
 	om_daemon_block_signals();

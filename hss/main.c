@@ -223,7 +223,16 @@ int main(int argc, char **argv)
 		return rc;
 	om_log_init("hss", OM_LOG_INFO);
 	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
-	if (!conf || read_settings(conf, &s, err, sizeof(err)) || write_fd_conf(&s, conf_path, err, sizeof(err))) {
+	if (!conf || read_settings(conf, &s, err, sizeof(err))) {
+		fprintf(stderr, "openmcim-hss: %s\n", err);
+		goto out;
+	}
+	const struct om_daemon_file_use files[] = {
+		{ s.hss.db_path, OM_DAEMON_DB }, { s.pcap, OM_DAEMON_CAPTURE }, { s.fd_conf ? NULL : s.run_dir, OM_DAEMON_DIR },
+	};
+	if (om_daemon_private("hss", files, sizeof(files) / sizeof(files[0])) < 0)
+		goto out;
+	if (write_fd_conf(&s, conf_path, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-hss: %s\n", err);
 		goto out;
 	}

@@ -83,6 +83,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	om_log_init("pva", (enum om_log_level)s.log_level);
+	const struct om_daemon_file_use files[] = { { s.pva.db_path, OM_DAEMON_DB },
+						    { s.pva.responder_key, OM_DAEMON_SECRET } };
+	if (om_daemon_private("pva", files, sizeof(files) / sizeof(files[0])) < 0)
+		goto out;
 
 	/* the admin and HTTP threads inherit this mask; only sigwait() sees the signals */
 	om_daemon_block_signals();

@@ -147,6 +147,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	om_log_init("sho", (enum om_log_level)s.log_level);
+	/* the configuration holds the operator's OP (sho_conf.h) */
+	const struct om_daemon_file_use files[] = {
+		{ conf_path, OM_DAEMON_SECRET },
+		{ s.svc.cfg.db_path, OM_DAEMON_DB },
+		{ om_conf_get(conf, "handover", "sign_key"), OM_DAEMON_SECRET },
+		{ s.tls.key_file, OM_DAEMON_SECRET },
+		{ s.peers.key_file, OM_DAEMON_SECRET },
+	};
+	if (om_daemon_private("sho", files, sizeof(files) / sizeof(files[0])) < 0)
+		goto out;
 	om_daemon_block_signals();
 
 	if (sho_open(&sho, &s.svc.cfg, err, sizeof(err)) < 0) {

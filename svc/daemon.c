@@ -3,6 +3,9 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
+
+#include <openmcim/private_file.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -64,4 +67,48 @@ int om_daemon_wait(void)
 		;
 	om_notice("stopping", "signal=%d", sig);
 	return sig;
+}
+
+/* One file: a database brings its -wal, -shm and -journal (SQLite gives them the database's mode). */
+static int check_use(const struct om_daemon_file_use *u, char *why, size_t len)
+{
+	static const char *const db_suffix[] = { "", "-wal", "-shm", "-journal" };
+	char path[4096];
+	switch (u->kind) {
+	case OM_DAEMON_SECRET:
+		return om_private_check(u->path, 0, why, len);
+	case OM_DAEMON_CAPTURE:
+		return om_private_check(u->path, OM_PRIVATE_MAY_BE_ABSENT, why, len);
+	case OM_DAEMON_DIR:
+		return om_private_check(u->path, OM_PRIVATE_MAY_BE_ABSENT | OM_PRIVATE_DIR, why, len);
+	case OM_DAEMON_DB:
+		for (size_t i = 0; i < sizeof(db_suffix) / sizeof(db_suffix[0]); i++) {
+			if (snprintf(path, sizeof(path), "%s%s", u->path, db_suffix[i]) >= (int)sizeof(path)) {
+				snprintf(why, len, "%.200s...: path too long", u->path);
+				return OM_EINVAL;
+			}
+			int rc = om_private_check(path, OM_PRIVATE_MAY_BE_ABSENT, why, len);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	return OM_EINVAL;
+}
+
+int om_daemon_private(const char *name, const struct om_daemon_file_use *files, size_t n)
+{
+	char why[4400];
+	/* Issue 11: a database created under the default umask was 0644, K and OPc readable by anyone. */
+	umask(077);
+	for (size_t i = 0; i < n; i++) {
+		if (!files[i].path)
+			continue;
+		int rc = check_use(&files[i], why, sizeof(why));
+		if (rc < 0) {
+			fprintf(stderr, "openmcim-%s: refusing to start: %s (%s)\n", name, why, om_errname(rc));
+			return rc;
+		}
+	}
+	return 0;
 }

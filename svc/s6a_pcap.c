@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openmcim/pcap.h>
+#include <openmcim/private_file.h>
 
 #include "s6a.h"
 #include "fd_wrap.h"
@@ -143,8 +145,15 @@ int om_s6a_pcap_open(const char *path)
 	pthread_mutex_lock(&cap_lock);
 	if (cap_file)
 		goto out;
-	if (!(cap_file = fopen(path, "wb")))
+	/* The capture holds RAND, XRES, CK/IK and KASME: its user's alone (private_file.h). */
+	char why[512];
+	int fd = om_private_create(path, why, sizeof(why));
+	if (fd < 0)
 		goto out;
+	if (!(cap_file = fdopen(fd, "wb"))) {
+		close(fd);
+		goto out;
+	}
 	if (om_pcap_open_stream(&cap, cap_file, OM_PCAP_LINKTYPE_IPV4)) {
 		fclose(cap_file);
 		cap_file = NULL;

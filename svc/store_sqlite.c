@@ -12,11 +12,19 @@
  *                          fsync'd at commit
  *   foreign_keys = ON      ON DELETE CASCADE holds
  *   busy_timeout           another process's write lock is waited for
+ *
+ * The database holds secrets (the HSS's K and OPc): a new file is created
+ * here with mode 0600, whatever the umask, before SQLite opens it; SQLite
+ * gives its -wal, -shm and -journal the database file's mode (os_unix.c,
+ * robust_open), so they are private too.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store.h"
 
@@ -321,6 +329,16 @@ int om_store_open_sqlite(const char *path, const struct om_store_sqlite_opts *op
 	if (!q) {
 		snprintf(err, err_len, "store: out of memory");
 		return OM_ENOMEM;
+	}
+	/* SQLite would create it 0644 less the umask; ":memory:" and "" are not files. */
+	if (*path && strcmp(path, ":memory:")) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+		if (fd < 0) {
+			snprintf(err, err_len, "%s: %s", path, strerror(errno));
+			rc = OM_ESTORE;
+			goto out;
+		}
+		close(fd);
 	}
 	rc = map_rc(sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 				    NULL));

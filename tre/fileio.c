@@ -45,6 +45,19 @@ static int sync_dir(const char *dir)
 	return rc;
 }
 
+int tre_dir_check(const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return OM_ETRE_NOT_FOUND;
+	if (st.st_uid != geteuid())
+		return OM_ETRE_DIR_OWNER;
+	/* Whoever may write the directory may swap, roll back or delete any file in it. */
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return OM_ETRE_DIR_WRITABLE;
+	return 0;
+}
+
 int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_t len, int excl,
 		   int nosync)
 {
@@ -109,6 +122,11 @@ int tre_file_read(const char *dir, const char *name, uint8_t **out, size_t *len)
 		return errno == ENOENT ? OM_ETRE_NOT_FOUND : OM_EIO;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
 		rc = OM_EIO;
+		goto out;
+	}
+	/* A file another user put here (or can replace) is not the device's state (issue 12). */
+	if (st.st_uid != geteuid()) {
+		rc = OM_ETRE_FILE_OWNER;
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);

@@ -17,6 +17,15 @@
 OM_NODISCARD int tre_path(char out[static TRE_PATH_MAX], const char *dir, const char *name);
 
 /*
+ * The directory is the device's alone to change: a directory, owned by the
+ * effective uid, not writable by group or others (issue 12: otherwise any
+ * local user could swap or roll back the sealed files, as one who reads
+ * the sealing key could open them). 0, OM_ETRE_NOT_FOUND,
+ * OM_ETRE_DIR_OWNER, OM_ETRE_DIR_WRITABLE.
+ */
+OM_NODISCARD int tre_dir_check(const char *dir);
+
+/*
  * Replace dir/name with data: a temp file in dir, write, fsync, rename over
  * name, fsync dir (the syncs skipped with nosync), mode 0600. With excl the
  * file is created in place with O_EXCL instead (fresh files of a factory
@@ -25,7 +34,10 @@ OM_NODISCARD int tre_path(char out[static TRE_PATH_MAX], const char *dir, const 
 OM_NODISCARD int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_t len,
 				int excl, int nosync);
 
-/* Read dir/name into a malloc'd buffer. 0, OM_ETRE_NOT_FOUND, OM_ENOMEM, OM_EIO. */
+/*
+ * Read dir/name into a malloc'd buffer. 0, OM_ETRE_NOT_FOUND, OM_ENOMEM,
+ * OM_EIO, OM_ETRE_FILE_OWNER (the file is another user's).
+ */
 OM_NODISCARD int tre_file_read(const char *dir, const char *name, uint8_t **out, size_t *len);
 
 /*

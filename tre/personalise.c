@@ -341,6 +341,8 @@ int om_tre_personalise(const char *dir, const struct om_tre_personalisation *p, 
 		rc = OM_EIO;
 		goto out;
 	}
+	if ((rc = tre_dir_check(dir)) != 0)
+		goto out;
 	memcpy(tre.dir, dir, strlen(dir) + 1);
 	/* The key file is created O_EXCL: a second personalisation of the same dir stops here. */
 	rc = tre_seal_soft_create(&tre.seal, dir, flags);

@@ -214,6 +214,8 @@ int tre_seal_soft_open(struct tre_sealer **out, const char *dir, unsigned flags)
 		return rc;
 	if (stat(path, &st) != 0)
 		return OM_ETRE_NOT_FOUND;
+	if (st.st_uid != geteuid())
+		return OM_ETRE_FILE_OWNER;
 	/* Only the device may read the key: no group or other bits at all. */
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0)
 		return OM_ETRE_PERM;

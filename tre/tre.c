@@ -200,7 +200,9 @@ int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
 		return OM_ENOMEM;
 	memcpy(tre->dir, dir, strlen(dir) + 1);
 	tre->flags = flags;
-	rc = tre_seal_soft_open(&tre->seal, dir, flags);
+	rc = tre_dir_check(dir);
+	if (!rc)
+		rc = tre_seal_soft_open(&tre->seal, dir, flags);
 	if (rc)
 		goto out;
 	rc = tre_seal_get(tre->seal, TRE_STATE_FILE, &buf, &len);
@@ -218,7 +220,8 @@ int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
 		if (tre->st.mids[i].state == OM_TRE_MID_BLOCKED)
 			continue;
 		rc = load_mid(tre, i);
-		if (rc == OM_ENOMEM || rc == OM_EIO)
+		/* a foreign file is refused, not blocked: blocking would write the state */
+		if (rc == OM_ENOMEM || rc == OM_EIO || rc == OM_ETRE_FILE_OWNER)
 			goto out;
 		if (rc) {
 			tre->st.mids[i].state = OM_TRE_MID_BLOCKED;

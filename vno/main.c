@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "mme.h"
 #include "radio_srv.h"
@@ -130,5 +131,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	om_log_init("vno", (enum om_log_level)conf.log_level);
+	const struct om_daemon_file_use files[] = {
+		{ conf.pcap[0] ? conf.pcap : NULL, OM_DAEMON_CAPTURE },
+		{ conf.s6a_pcap[0] ? conf.s6a_pcap : NULL, OM_DAEMON_CAPTURE },
+		{ conf.push_tls_key[0] ? conf.push_tls_key : NULL, OM_DAEMON_SECRET },
+		{ conf.run_dir[0] ? conf.run_dir : NULL, OM_DAEMON_DIR },
+	};
+	if (om_daemon_private("vno", files, sizeof(files) / sizeof(files[0])) < 0)
+		return 1;
 	return run(&conf);
 }

@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <openmcim/pcap.h>
+#include <openmcim/private_file.h>
 
 #include "log.h"
 #include "vno_pcap.h"
@@ -18,8 +20,16 @@ int vno_pcap_open(const char *path)
 	pthread_mutex_lock(&lock);
 	if (file)
 		goto out;
-	if (!(file = fopen(path, "wb"))) {
+	/* NAS in the clear (RAND, AUTN, RES): the VNO's user's alone (private_file.h). */
+	char why[512];
+	int fd = om_private_create(path, why, sizeof(why));
+	if (fd < 0) {
+		om_error("pcap-error", "reason=\"%s\" code=%s", why, om_errname(fd));
+		goto out;
+	}
+	if (!(file = fdopen(fd, "wb"))) {
 		om_error("pcap-error", "path=%s errno=%d", path, errno);
+		close(fd);
 		goto out;
 	}
 	if (om_pcap_open_stream(&cap, file, OM_PCAP_LINKTYPE_USER0) < 0) {

@@ -29,6 +29,9 @@ enum om_err {
 	OM_ETIMEOUT = -10,    /* the peer did not answer within the deadline */
 	OM_EPERM = -11,       /* the caller is not allowed (e.g. an admin socket peer's uid) */
 	OM_EPROTO = -12,      /* the peer's answer does not follow the protocol */
+	OM_EFILE_MODE = -13,  /* a secret's file or directory is open to group or others, or not a plain file */
+	OM_EFILE_OWNER = -14, /* a secret's file or directory is owned by another user */
+	/* core: add new codes here */
 
 	/* auth (MILENAGE, AKA, SQN, KDF): -100 .. -199 */
 	OM_EAUTH_MAC = -100,      /* MAC-A in AUTN does not verify */
@@ -109,6 +112,9 @@ enum om_err {
 	OM_ETRE_PERM = -416,          /* sealing key file accessible to others than the device */
 	OM_ETRE_TRUST_ROOT = -417,    /* trust root certificate of the wrong profile or CN */
 	OM_ETRE_OUTCOME = -418,       /* outcome statement asked for a state the TRE is not in */
+	OM_ETRE_DIR_WRITABLE = -419,  /* TRE directory writable by group or others */
+	OM_ETRE_DIR_OWNER = -420,     /* TRE directory owned by another user than the device's */
+	OM_ETRE_FILE_OWNER = -421,    /* a file in the TRE directory owned by another user than the device's */
 	/* tre: add new codes here */
 
 	/* nas (NAS-EPS EMM/ESM codec, TS 24.301): -500 .. -599 */

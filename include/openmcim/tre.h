@@ -51,15 +51,16 @@ struct om_tre_personalisation {
 };
 
 /*
- * Write a new TRE into dir (created 0700 if missing; it must not already
- * hold a TRE): a fresh device sealing key, the sealed identity record and
+ * Write a new TRE into dir (created 0700 if missing; an existing one must
+ * be ours and closed to others' writes, as om_tre_open() checks, and must
+ * not already hold a TRE): a fresh device sealing key, the sealed identity record and
  * the PCID as the first MID, active and owned by ro_id. Cheap checks only,
  * nothing a factory has already proven is redone: the certificates must
  * parse, their CN must be tre_id, each key must be its certificate's; the
  * trust root must fit SHO_SIGNING (or ROOT_CA) and be valid now, with CN
  * ro_id; the PCID must encode. Three files; no fsync with OM_TRE_NO_FSYNC.
- * Returns 0, OM_EINVAL, OM_ETRE_EXISTS, OM_ETRE_IDENTITY, OM_ETRE_TRUST_ROOT,
- * OM_EPKI_MALFORMED, OM_EPKI_PURPOSE, OM_EPKI_EXPIRED, OM_EPKI_NOT_YET_VALID,
+ * Returns 0, OM_EINVAL, OM_ETRE_EXISTS, OM_ETRE_DIR_OWNER, OM_ETRE_DIR_WRITABLE,
+ * OM_ETRE_IDENTITY, OM_ETRE_TRUST_ROOT, OM_EPKI_MALFORMED, OM_EPKI_PURPOSE, OM_EPKI_EXPIRED, OM_EPKI_NOT_YET_VALID,
  * the om_mcim_encode() codes, OM_ERANDOM, OM_ECRYPTO or OM_EIO. On failure
  * the files it wrote are removed.
  */
@@ -71,12 +72,17 @@ OM_NODISCARD int om_tre_personalise(const char *dir, const struct om_tre_persona
 struct om_tre;
 
 /*
- * Open the TRE in dir (flags: OM_TRE_NO_FSYNC or 0). Secure boot: the
- * sealing key file must be 0600 (or stricter) and the identity record must
- * unseal and parse, or the TRE does not open; then every MID file is checked
- * and a MID whose file fails is put in OM_TRE_MID_BLOCKED (persisted) and
- * counted in om_tre_status().n_blocked, never used.
- * Returns 0, OM_EINVAL, OM_ETRE_NOT_FOUND, OM_ETRE_PERM, OM_ETRE_SEAL,
+ * Open the TRE in dir (flags: OM_TRE_NO_FSYNC or 0). Secure boot: dir
+ * must be the device's alone to change (owned by the effective uid:
+ * OM_ETRE_DIR_OWNER; not writable by group or others:
+ * OM_ETRE_DIR_WRITABLE), every file in it owned by the effective uid
+ * (OM_ETRE_FILE_OWNER), the sealing key file 0600 (or stricter), and the
+ * identity record must unseal and parse, or the TRE does not open and
+ * nothing is written; then every MID file is checked and a MID whose file
+ * fails is put in OM_TRE_MID_BLOCKED (persisted) and counted in
+ * om_tre_status().n_blocked, never used.
+ * Returns 0, OM_EINVAL, OM_ETRE_NOT_FOUND, OM_ETRE_DIR_OWNER,
+ * OM_ETRE_DIR_WRITABLE, OM_ETRE_FILE_OWNER, OM_ETRE_PERM, OM_ETRE_SEAL,
  * OM_ETRE_STATE, OM_ETRE_STATE_VERSION, OM_ENOMEM, OM_ECRYPTO or OM_EIO.
  */
 OM_NODISCARD int om_tre_open(struct om_tre **out, const char *dir, unsigned flags);

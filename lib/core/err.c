@@ -28,6 +28,9 @@ static const struct err_row rows[] = {
 	ROW(OM_ETIMEOUT, "no answer within the deadline"),
 	ROW(OM_EPERM, "permission denied"),
 	ROW(OM_EPROTO, "answer does not follow the protocol"),
+	ROW(OM_EFILE_MODE, "file holding a secret is open to group or others"),
+	ROW(OM_EFILE_OWNER, "file holding a secret is owned by another user"),
+	/* core: add new rows here */
 	/* auth */
 	ROW(OM_EAUTH_MAC, "MAC-A in AUTN does not verify (MAC failure)"),
 	ROW(OM_EAUTH_SYNC, "SQN not acceptable (synchronisation failure)"),
@@ -149,6 +152,9 @@ static const struct err_row rows[] = {
 	ROW(OM_ETRE_PERM, "sealing key file accessible to others"),
 	ROW(OM_ETRE_TRUST_ROOT, "trust root certificate of the wrong profile or CN"),
 	ROW(OM_ETRE_OUTCOME, "outcome statement does not match the TRE's state"),
+	ROW(OM_ETRE_DIR_WRITABLE, "TRE directory writable by group or others"),
+	ROW(OM_ETRE_DIR_OWNER, "TRE directory owned by another user"),
+	ROW(OM_ETRE_FILE_OWNER, "file in the TRE directory owned by another user"),
 	/* tre: add new rows here */
 	/* vno */
 	ROW(OM_ERADIO_LENGTH, "radio frame length is zero or too large"),
