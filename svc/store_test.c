@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The storage interface on SQLite: settings read back, transactions, schema versions. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -163,6 +164,30 @@ static void reports_an_unopenable_path(void)
 	CHECK_MSG(strstr(err, "/nonexistent-dir") != NULL, "err '%s'", err);
 }
 
+static unsigned mode_of(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0xffff;
+}
+
+/* Issue 11: a database holds K and OPc; under umask 0 SQLite alone would make it 0666. */
+static void creates_the_database_and_its_wal_0600_whatever_the_umask(void)
+{
+	char wal[300], shm[300];
+	mode_t old = umask(0);
+	struct om_store *s = fresh(NULL);
+	umask(old);
+	if (!s)
+		return;
+	CHECK_INT(om_store_exec(s, "CREATE TABLE k (v BLOB)"), 0);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	CHECK_INT(mode_of(path), 0600);
+	CHECK_INT(mode_of(wal), 0600);
+	CHECK_INT(mode_of(shm), 0600);
+	om_store_close(s);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -174,6 +199,7 @@ int main(void)
 	binds_and_reads_every_type();
 	migrates_step_by_step_and_refuses_a_newer_schema();
 	reports_an_unopenable_path();
+	creates_the_database_and_its_wal_0600_whatever_the_umask();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -12,6 +12,7 @@
 
 #include <openmcim/err.h>
 
+#include "daemon_util.h"
 #include "tre_fixture.h"
 
 static struct om_ca *pva;
@@ -295,6 +296,73 @@ static void test_sealing_key_readable_by_others_is_refused(void)
 	fx_tre_free(&t);
 }
 
+/* Refused with code, and not one byte of the TRE moved (nor was a MID blocked). */
+static void open_refused_unchanged(const char *dir, int code)
+{
+	struct om_tre *tre = NULL;
+	uint8_t before[32], after[32];
+	fx_dir_hash(dir, before);
+	CHECK_INT(om_tre_open(&tre, dir, 0), code);
+	CHECK(tre == NULL);
+	fx_dir_hash(dir, after);
+	CHECK_MEM(before, after, 32);
+}
+
+/*
+ * Issue 12: whoever may write the TRE's directory may swap or roll back any
+ * sealed file; a file another user owns was not written by the device. As
+ * root (CI) the files go to uid 65534; each refusal has its code.
+ */
+static void test_directory_others_may_write_or_own_is_refused(void)
+{
+	struct fx_tre t;
+	fx_tre_init(&t, pva, "TRE-0000000A", &ro, OM_KEY_X25519);
+	CHECK_INT(om_tre_personalise(t.dir, &t.p, 0), 0);
+	CHECK(chmod(t.dir, 0777) == 0);
+	open_refused_unchanged(t.dir, OM_ETRE_DIR_WRITABLE);
+	CHECK(chmod(t.dir, 0720) == 0);
+	open_refused_unchanged(t.dir, OM_ETRE_DIR_WRITABLE);
+	CHECK(chmod(t.dir, 0755) == 0); /* others may list it: every file in it is 0600 */
+	struct om_tre *tre = open_ok(t.dir);
+	om_tre_close(tre);
+	CHECK(chmod(t.dir, 0700) == 0);
+	CHECK_MSG(chown(t.dir, 65534, 65534) == 0, "chown needs root");
+	open_refused_unchanged(t.dir, OM_ETRE_DIR_OWNER);
+	CHECK(chown(t.dir, geteuid(), getegid()) == 0);
+	fx_tre_free(&t);
+
+	/* personalising into a directory others may write: refused, nothing written */
+	fx_tre_init(&t, pva, "TRE-0000000B", &ro, OM_KEY_X25519);
+	CHECK(chmod(t.dir, 0777) == 0); /* fx_tre_init made it */
+	CHECK_INT(om_tre_personalise(t.dir, &t.p, 0), OM_ETRE_DIR_WRITABLE);
+	CHECK_INT(du_count_entries(t.dir), 0);
+	fx_tre_free(&t);
+}
+
+static void test_files_another_user_owns_are_refused(void)
+{
+	static const char *const names[] = { "seal.key", "tre.state", NULL };
+	struct fx_tre t;
+	char path[600];
+	fx_tre_init(&t, pva, "TRE-0000000C", &ro, OM_KEY_X25519);
+	CHECK_INT(om_tre_personalise(t.dir, &t.p, 0), 0);
+	for (size_t i = 0; i < 3; i++) {
+		if (names[i])
+			snprintf(path, sizeof(path), "%s/%s", t.dir, names[i]);
+		else
+			mid_path(t.dir, path); /* a MID file: refused, not blocked (blocking writes the state) */
+		CHECK_MSG(chown(path, 65534, 65534) == 0, "chown %s needs root", path);
+		open_refused_unchanged(t.dir, OM_ETRE_FILE_OWNER);
+		CHECK(chown(path, geteuid(), getegid()) == 0);
+	}
+	struct om_tre *tre = open_ok(t.dir);
+	struct om_tre_status st;
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.n_blocked, 0);
+	om_tre_close(tre);
+	fx_tre_free(&t);
+}
+
 int main(void)
 {
 	if (om_key_generate(&pva_key, OM_KEY_EC_P256) || om_ca_create(&pva, pva_key, "PVA Root", 0, 0))
@@ -307,6 +375,8 @@ int main(void)
 	test_tampered_mid_file_is_blocked_at_open_and_refuses_aka();
 	test_swapped_or_altered_state_does_not_open();
 	test_sealing_key_readable_by_others_is_refused();
+	test_directory_others_may_write_or_own_is_refused();
+	test_files_another_user_owns_are_refused();
 	fx_sho_free(&ro);
 	om_ca_free(pva);
 	EVP_PKEY_free(pva_key);
