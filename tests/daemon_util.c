@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers for the tests that run daemons (daemon_util.h). */
+#define _DEFAULT_SOURCE /* setgroups() */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -228,6 +231,29 @@ int du_as_nobody(const char *sock, const char *cmd)
 	int st = 0;
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int du_nobody_errno(const char *path)
+{
+	struct stat st;
+	int sock = stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(255);
+		if (sock) {
+			int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+			struct sockaddr_un sa = { .sun_family = AF_UNIX };
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+			_exit(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno);
+		}
+		int fd = open(path, O_RDONLY | O_NONBLOCK);
+		char b;
+		_exit(fd >= 0 && read(fd, &b, 0) == 0 ? 0 : errno);
+	}
+	int st_ = 0;
+	waitpid(pid, &st_, 0);
+	return WIFEXITED(st_) && WEXITSTATUS(st_) != 255 ? WEXITSTATUS(st_) : -1;
 }
 
 int du_write_file(const char *path, const char *text)

@@ -72,6 +72,14 @@ int du_stop_daemon(pid_t pid, int sig);
  */
 int du_as_nobody(const char *sock, const char *cmd);
 
+/*
+ * As a local user who is not the owner (uid/gid 65534, no supplementary
+ * groups), in a child: open path for reading, or connect to it when it is
+ * a Unix socket. Returns the errno that attempt met (EACCES for a private
+ * file), 0 when it succeeded, or -1 when the child could not become 65534.
+ */
+int du_nobody_errno(const char *path);
+
 /* Write text to path. Returns 0 or -1. */
 int du_write_file(const char *path, const char *text);
 
