@@ -192,26 +192,35 @@ static void restarts(enum lab_daemon d)
 	CHECK_MSG(rc == 0, "%s does not start again once put right: %s", lab_daemon_name(d), why);
 }
 
+/* Each program, its configuration, the file made open to others (or another user's), how. */
+static const struct {
+	const char *prog, *conf_stem, *rel;
+	enum how how;
+} cases[] = {
+	{ "hss", "ro-hss", "ro-hss.db", MODE_0644 },
+	{ "hss", "ro-hss", "ro-hss.db", OWNER_65534 },
+	{ "hss", "ro-hss", "ro-hss", MODE_0777_DIR },
+	{ "pva", "pva", "pva.db", MODE_0644 },
+	{ "pva", "pva", "pki/pva-responder.key", MODE_0640 },
+	{ "vno", "vno", "vno-s6a.pcap", MODE_0644 },
+	{ "vno", "vno", "vno-nas.pcap", OWNER_65534 },
+	{ "vno", "vno", "pki/tls/push.vno.lab.key", MODE_0644 },
+	{ "sho", "sho-a-sho", "sho-a-sho.conf", MODE_0644 }, /* it holds OP */
+	{ "sho", "sho-a-sho", "sho-a-sho.db", MODE_0644 },
+	{ "sho", "sho-a-sho", "pki/sho-a-signing.key", OWNER_65534 },
+	{ "drf", "sho-a-drf", "sho-a-drf.db", MODE_0644 },
+	{ "drf", "sho-a-drf", "pki/sho-a-signing.key", MODE_0644 },
+	{ "drf", "sho-a-drf", "pki/tls/drf.sho-a.lab.key", MODE_0640 },
+	{ "dpf", "sho-a-dpf", "sho-a-dpf.db", MODE_0644 },
+	{ "dpf", "sho-a-dpf", "sho-a-dpf-service.conf", MODE_0644 },
+	{ "dpf", "sho-a-dpf", "pki/tls/dpf.sho-a.lab.key", OWNER_65534 },
+};
+
 static void each_daemon_refuses_files_open_to_others(void)
 {
 	char dev[LAB_PATH_MAX + 64];
-	refuses("hss", "ro-hss", "ro-hss.db", MODE_0644);
-	refuses("hss", "ro-hss", "ro-hss.db", OWNER_65534);
-	refuses("hss", "ro-hss", "ro-hss", MODE_0777_DIR);
-	refuses("pva", "pva", "pva.db", MODE_0644);
-	refuses("pva", "pva", "pki/pva-responder.key", MODE_0640);
-	refuses("vno", "vno", "vno-s6a.pcap", MODE_0644);
-	refuses("vno", "vno", "vno-nas.pcap", OWNER_65534);
-	refuses("vno", "vno", "pki/tls/push.vno.lab.key", MODE_0644);
-	refuses("sho", "sho-a-sho", "sho-a-sho.conf", MODE_0644); /* it holds OP */
-	refuses("sho", "sho-a-sho", "sho-a-sho.db", MODE_0644);
-	refuses("sho", "sho-a-sho", "pki/sho-a-signing.key", OWNER_65534);
-	refuses("drf", "sho-a-drf", "sho-a-drf.db", MODE_0644);
-	refuses("drf", "sho-a-drf", "pki/sho-a-signing.key", MODE_0644);
-	refuses("drf", "sho-a-drf", "pki/tls/drf.sho-a.lab.key", MODE_0640);
-	refuses("dpf", "sho-a-dpf", "sho-a-dpf.db", MODE_0644);
-	refuses("dpf", "sho-a-dpf", "sho-a-dpf-service.conf", MODE_0644);
-	refuses("dpf", "sho-a-dpf", "pki/tls/dpf.sho-a.lab.key", OWNER_65534);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		refuses(cases[i].prog, cases[i].conf_stem, cases[i].rel, cases[i].how);
 
 	/* The device: its TRE refuses a directory others may write, with its own code (docs/tre.md). */
 	char conf[LAB_PATH_MAX + 64], text[2048], err[4096], out[4096], exe[LAB_PATH_MAX + 32];
