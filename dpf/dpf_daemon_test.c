@@ -29,6 +29,7 @@
  *      counter (OM_EDPF_COUNTER), nothing changed (issue 12).
  */
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <curl/curl.h>
@@ -382,6 +383,7 @@ static void write_sho_conf(const char *ocsp_url, const char *sock)
 	fprintf(f, "[handover]\nsign_key = %s/sho-b-signing.key\nsign_cert = %s/sho-b-signing.pem\n", P.dir, P.dir);
 	fprintf(f, "provurl = %s\nserver_id = sho-b-dpf\ndpf_apn = prov.sho-b\n", TK_SERVER);
 	fclose(f);
+	CHECK(chmod(tk_at(&P, "sho-service.conf"), 0600) == 0); /* it holds OP: the DPF refuses it otherwise */
 }
 
 static void write_dpf_conf(const char *pva_url)

@@ -258,9 +258,14 @@ int du_nobody_errno(const char *path)
 
 int du_write_file(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
+	/* 0600 as an operator keeps a configuration (a daemon refuses one holding OP that others may read) */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	fputs(text, f);
 	return fclose(f);
 }

@@ -80,7 +80,7 @@ int du_as_nobody(const char *sock, const char *cmd);
  */
 int du_nobody_errno(const char *path);
 
-/* Write text to path. Returns 0 or -1. */
+/* Write text to path, mode 0600. Returns 0 or -1. */
 int du_write_file(const char *path, const char *text);
 
 /* rm -rf dir (a message on stderr when that fails). */
