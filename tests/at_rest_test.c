@@ -10,7 +10,7 @@
  *    each file: every database with its -wal and -shm, the captures (NAS,
  *    and S6a with RAND/XRES/KASME), keys, configurations, logs, admin
  *    sockets, the TREs, the factory's RO file: each attempt meets EACCES.
- *    The certificates and the factory's public files are the control: the
+ *    The certificates and the factory's files for the PVA are the control: the
  *    same probe reads them, so the probe can fail.
  * 2. With the daemons stopped, each program is started on a database, key,
  *    capture, configuration or run directory that others may read (or
@@ -65,12 +65,11 @@ static void walk(const char *dir)
 		closedir(d);
 }
 
-/* Meant for anyone: certificates, and the factory's files for the PVA and the owner. */
+/* Meant for anyone: certificates, and the factory's files for the PVA (the owner's note holds claim secrets). */
 static int is_public(const char *rel)
 {
 	size_t n = strlen(rel);
-	return (n > 4 && !strcmp(rel + n - 4, ".pem")) || !strncmp(rel, "factory/pva/", 12) ||
-	       !strncmp(rel, "factory/owner/", 14);
+	return (n > 4 && !strcmp(rel + n - 4, ".pem")) || !strncmp(rel, "factory/pva/", 12);
 }
 
 static const char *rel_of(const char *path)
@@ -85,7 +84,7 @@ static void another_user_reads_nothing_secret(void)
 		"ro-hss.db", "ro-hss.db-wal", "ro-hss.db-shm", "sho-a-sho.db", "sho-a-drf.db-wal", "pva.db",
 		"vno-nas.pcap", "vno-s6a.pcap", "ro-hss/prov.sock", "pva/admin.sock", "ro-hss/freeDiameter.conf",
 		"pki/pva-responder.key", "pki/tls/ca.key", "sho-a-dpf-service.conf", "owner.secret",
-		"factory/ro/pcid-credentials.csv", "sho-a-hss.log",
+		"factory/ro/pcid-credentials.csv", "factory/owner/delivery-note.csv", "sho-a-hss.log",
 	};
 	size_t secret = 0, public = 0;
 	n_ent = 0;
