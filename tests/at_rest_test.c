@@ -186,9 +186,16 @@ static void refuses(const char *prog, const char *conf_stem, const char *rel, en
 
 static void restarts(enum lab_daemon d)
 {
-	char why[512];
+	char why[512] = "";
 	int rc = lab_restart(&lab, d, why, sizeof(why));
-	CHECK_MSG(rc == 0, "%s does not start again once put right: %s", lab_daemon_name(d), why);
+	/*
+	 * Its port may have gone to a test running beside this one while the lab was
+	 * stopped (docs/lab.md): a daemon that got as far as listening passed its file checks.
+	 */
+	int port_taken = rc != 0 && strstr(why, "Address already in use") && !strstr(why, "refusing to start");
+	CHECK_MSG(rc == 0 || port_taken, "%s does not start again once put right: %s", lab_daemon_name(d), why);
+	if (port_taken)
+		fprintf(stderr, "at_rest_test: %s passed its file checks but its port was taken\n", lab_daemon_name(d));
 }
 
 /* Each program, its configuration, the file made open to others (or another user's), how. */
