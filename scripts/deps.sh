@@ -5,9 +5,11 @@
 set -eu
 
 # What each kind of work needs. `test` includes the independent peers the
-# tests cross-check against (osmo-auc-gen from libosmocore-utils).
-build_pkgs="gcc make cmake ninja-build pkg-config libssl-dev openssl libcjson-dev libosmocore-dev libsqlite3-dev libfreediameter-dev freediameter-extensions libxml2-dev libxmlsec1-dev libevent-dev libcurl4-openssl-dev"
-test_peers="libosmocore-utils tshark xmlsec1 curl libwbxml2-utils"
+# tests cross-check against (osmo-auc-gen from libosmocore-utils) and the
+# PostgreSQL server the store tests start a private cluster of (initdb and
+# pg_ctl from postgresql-15, bookworm's `postgresql`).
+build_pkgs="gcc make cmake ninja-build pkg-config libssl-dev openssl libcjson-dev libosmocore-dev libsqlite3-dev libpq-dev libfreediameter-dev freediameter-extensions libxml2-dev libxmlsec1-dev libevent-dev libcurl4-openssl-dev"
+test_peers="libosmocore-utils tshark xmlsec1 curl libwbxml2-utils postgresql"
 test_pkgs="$build_pkgs $test_peers"
 fuzz_pkgs="$test_pkgs clang libclang-rt-dev"
 

@@ -1,8 +1,46 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The backend-neutral half of the storage interface (store.h): dispatch and migrations. */
+/*
+ * The backend-neutral half of the storage interface (store.h): choosing the
+ * backend, dispatch, migrations, the retry policy and the bind/step helper.
+ */
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
 
 #include "store.h"
+
+int om_store_conf_is_pg(const char *conf)
+{
+	return conf && (!strncmp(conf, "postgresql://", 13) || !strncmp(conf, "postgres://", 11));
+}
+
+int om_store_open(const char *conf, struct om_store **out, char *err, size_t err_len)
+{
+	if (om_store_conf_is_pg(conf))
+		return om_store_open_pg(conf, NULL, out, err, err_len);
+	return om_store_open_sqlite(conf, NULL, out, err, err_len);
+}
+
+enum om_store_backend om_store_backend_of(const struct om_store *s)
+{
+	return s->backend;
+}
+
+int om_store_retry(int rc, unsigned attempt)
+{
+	if (rc != OM_ESTORE_BUSY || attempt >= OM_STORE_TRIES)
+		return 0;
+	/* 1, 2, 4 ... ms plus jitter, so two processes that collided do not collide again in step */
+	unsigned char j = 0;
+	if (RAND_bytes(&j, 1) != 1)
+		j = 0;
+	long us = (1000L << (attempt - 1)) + (long)j * 8;
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
+	nanosleep(&ts, NULL);
+	return 1;
+}
 
 void om_store_close(struct om_store *s)
 {
@@ -61,7 +99,45 @@ int om_store_setting(struct om_store *s, const char *name, char *out, size_t out
 	return s && name && out ? s->ops->setting(s, name, out, out_len) : OM_EINVAL;
 }
 
+/* One step, under the schema lock: re-read the version inside the transaction, so a step runs once. */
+static int migrate_step(struct om_store *s, const struct om_store_migration *m, const struct om_store_migration *pg,
+			size_t n, int *done)
+{
+	int v = 0;
+	int rc = om_store_begin(s, OM_STORE_DURABLE);
+	if (rc < 0)
+		return rc;
+	if (s->ops->lock_schema)
+		rc = s->ops->lock_schema(s);
+	if (rc == 0)
+		rc = s->ops->user_version(s, &v);
+	if (rc == 0 && (v < 0 || (size_t)v > n))
+		rc = OM_ESTORE_SCHEMA;
+	if (rc == 0 && (size_t)v == n) {
+		*done = 1;
+		om_store_rollback(s);
+		return 0;
+	}
+	if (rc == 0) {
+		const char *sql = s->backend == OM_STORE_PG && pg && pg[v].sql ? pg[v].sql : m[v].sql;
+		rc = s->ops->exec(s, sql);
+	}
+	if (rc == 0)
+		rc = s->ops->set_user_version(s, v + 1);
+	if (rc == 0)
+		rc = om_store_commit(s);
+	if (rc < 0)
+		om_store_rollback(s);
+	return rc;
+}
+
 int om_store_migrate(struct om_store *s, const struct om_store_migration *m, size_t n)
+{
+	return om_store_migrate_for(s, m, NULL, n);
+}
+
+int om_store_migrate_for(struct om_store *s, const struct om_store_migration *m, const struct om_store_migration *pg,
+			 size_t n)
 {
 	int v = 0;
 	int rc = om_store_schema_version(s, &v);
@@ -69,19 +145,10 @@ int om_store_migrate(struct om_store *s, const struct om_store_migration *m, siz
 		return rc;
 	if (v < 0 || (size_t)v > n)
 		return OM_ESTORE_SCHEMA;
-	for (size_t i = (size_t)v; i < n; i++) {
-		rc = om_store_begin(s, OM_STORE_DURABLE);
+	for (int done = (size_t)v == n; !done;) {
+		rc = migrate_step(s, m, pg, n, &done);
 		if (rc < 0)
-			return rc;
-		rc = s->ops->exec(s, m[i].sql);
-		if (rc == 0)
-			rc = s->ops->set_user_version(s, (int)i + 1);
-		if (rc == 0)
-			rc = om_store_commit(s);
-		if (rc < 0) {
-			om_store_rollback(s);
 			return OM_ESTORE_SCHEMA;
-		}
 	}
 	return 0;
 }
@@ -91,6 +158,79 @@ int om_stmt_prepare(struct om_store *s, const char *sql, struct om_stmt **out)
 	if (!s || !sql || !out)
 		return OM_EINVAL;
 	return s->ops->prepare(s, sql, out);
+}
+
+int om_stmt_prepare_sql(struct om_store *s, const struct om_store_sql *q, struct om_stmt **out)
+{
+	if (!s || !q || !q->sql)
+		return OM_EINVAL;
+	return om_stmt_prepare(s, s->backend == OM_STORE_PG && q->pg ? q->pg : q->sql, out);
+}
+
+void om_stmt_finalize_table(struct om_stmt **st, size_t n)
+{
+	for (size_t i = 0; st && i < n; i++) {
+		om_stmt_finalize(st[i]);
+		st[i] = NULL;
+	}
+}
+
+int om_stmt_prepare_table(struct om_store *s, const struct om_store_sql *q, size_t n, struct om_stmt **out,
+			  char *err, size_t err_len)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		int rc = om_stmt_prepare_sql(s, &q[i], &out[i]);
+		if (rc < 0) {
+			snprintf(err, err_len, "prepare statement %zu: %s", i, om_store_errmsg(s));
+			om_stmt_finalize_table(out, n);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int om_stmt_bind_all(struct om_stmt *st, const struct om_val *v, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		int idx = (int)i + 1;
+		switch (v[i].type) {
+		case OM_VAL_INT:
+			rc = om_stmt_bind_int64(st, idx, v[i].i);
+			break;
+		case OM_VAL_TEXT:
+			rc = om_stmt_bind_text(st, idx, v[i].p);
+			break;
+		case OM_VAL_BLOB:
+			rc = om_stmt_bind_blob(st, idx, v[i].p, v[i].len);
+			break;
+		default:
+			rc = om_stmt_bind_null(st, idx);
+		}
+	}
+	return rc;
+}
+
+int om_stmt_query(struct om_stmt *st, const struct om_val *v, size_t n)
+{
+	int rc = om_stmt_bind_all(st, v, n);
+	if (rc == 0)
+		rc = om_stmt_step(st);
+	if (rc != OM_STORE_ROW)
+		om_stmt_reset(st);
+	return rc;
+}
+
+int om_stmt_exec(struct om_stmt *st, const struct om_val *v, size_t n)
+{
+	int rc = om_stmt_query(st, v, n);
+	if (rc == OM_STORE_ROW) {
+		om_stmt_reset(st);
+		return OM_ESTORE;
+	}
+	return rc;
 }
 
 int om_stmt_bind_int64(struct om_stmt *st, int idx, int64_t v)

@@ -1,28 +1,44 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The storage interface the daemons share: a connection, transactions, and
- * prepared statements with typed binds and columns, behind a table of
- * function pointers so that a PostgreSQL backend can follow SQLite without
- * touching the callers.
+ * The one way a daemon reaches its storage (docs/store.md): a connection,
+ * transactions, and prepared statements with typed binds and columns,
+ * behind a table of function pointers with two backends, SQLite (the
+ * embedded default, svc/store_sqlite.c) and PostgreSQL (libpq,
+ * svc/store_pg.c). om_store_open() picks the backend from the configured
+ * string: a `postgresql://` (or `postgres://`) URI is PostgreSQL, anything
+ * else is a SQLite file path.
  *
- * SQL dialect: the subset SQLite and PostgreSQL share (INTEGER, TEXT, BLOB,
- * CHECK, REFERENCES ... ON DELETE CASCADE, shifts on integers), with
- * numbered placeholders ?1, ?2 ... that a PostgreSQL backend rewrites to
- * $1, $2 .... No SQL is ever built with printf: every value is a bind.
+ * SQL dialect: the subset SQLite and PostgreSQL share (TEXT, CHECK,
+ * REFERENCES ... ON DELETE CASCADE, shifts on integers, CASE), with
+ * numbered placeholders ?1, ?2 ... that the PostgreSQL backend rewrites to
+ * $1, $2 ... once, at prepare time. Where the two differ (column types
+ * BLOB/bytea and INTEGER/BIGINT, SELECT ... FOR UPDATE) a statement or a
+ * migration step carries an explicit PostgreSQL text (struct om_store_sql,
+ * struct om_store_migration). No SQL is ever built with printf: every
+ * value is a bind.
  *
- * Durability: a transaction is OM_STORE_DURABLE (on disk when commit
- * returns: SQLite synchronous=FULL) or OM_STORE_LAZY (atomic and survives a
- * process crash, but a power loss may lose it: SQLite WAL with
- * synchronous=NORMAL). A write whose loss could hand out a secret twice
- * (the SQN high-water mark) is always durable.
+ * Durability: a transaction is OM_STORE_DURABLE (on stable storage when
+ * commit returns: SQLite synchronous=FULL, PostgreSQL's default
+ * synchronous_commit=on) or OM_STORE_LAZY (atomic and survives a crash of
+ * the daemon, but a power loss or a database server crash may lose it:
+ * SQLite WAL with synchronous=NORMAL, PostgreSQL SET LOCAL
+ * synchronous_commit=off). A write whose loss could hand out a secret
+ * twice (the SQN high-water mark) is always durable.
+ *
+ * Errors inside a transaction: after a failed statement the only call that
+ * is sure to work on both backends is om_store_rollback() (PostgreSQL
+ * aborts the whole transaction). OM_ESTORE_BUSY (SQLite's busy timeout,
+ * PostgreSQL's lock timeout, deadlock or serialization failure) means
+ * "roll back and run the transaction again": om_store_retry() is that
+ * policy, written once.
  *
  * Threads: one struct om_store and its statements belong to one thread at a
  * time; callers serialise (the HSS holds a mutex around its store).
  *
  * Every fallible call returns 0 (or a count) or a negative om_err code:
  * OM_ESTORE, OM_ESTORE_BUSY, OM_ESTORE_CONSTRAINT, OM_ESTORE_SCHEMA,
- * OM_ESTORE_PRAGMA, OM_EINVAL, OM_ENOMEM. The backend's own message for the
- * last failure is available from om_store_errmsg() for logs.
+ * OM_ESTORE_PRAGMA, OM_ESTORE_CONN, OM_EINVAL, OM_ENOMEM. The backend's own
+ * message for the last failure is available from om_store_errmsg() for logs.
  */
 #pragma once
 
@@ -43,6 +59,17 @@ enum om_store_durability {
 #define OM_STORE_ROW 1
 #define OM_STORE_DONE 0
 
+enum om_store_backend {
+	OM_STORE_SQLITE = 0,
+	OM_STORE_PG = 1,
+};
+
+/* One statement's text, and PostgreSQL's own where the dialects differ (NULL: sql serves both). */
+struct om_store_sql {
+	const char *sql;
+	const char *pg;
+};
+
 /* One schema step: the SQL that takes the database from version (index) to index + 1. */
 struct om_store_migration {
 	const char *sql; /* one or more statements, no binds */
@@ -58,6 +85,7 @@ struct om_store_ops {
 	int (*exec)(struct om_store *s, const char *sql);
 	int (*prepare)(struct om_store *s, const char *sql, struct om_stmt **out);
 	int (*user_version)(struct om_store *s, int *out);
+	int (*lock_schema)(struct om_store *s); /* inside a transaction: one migrator at a time */
 	int (*set_user_version)(struct om_store *s, int v);
 	int (*setting)(struct om_store *s, const char *name, char *out, size_t out_len);
 	const char *(*errmsg)(struct om_store *s);
@@ -79,6 +107,7 @@ struct om_store_ops {
 /* The head every backend's connection and statement start with. */
 struct om_store {
 	const struct om_store_ops *ops;
+	enum om_store_backend backend;
 	int in_txn;
 };
 struct om_stmt {
@@ -101,25 +130,67 @@ struct om_store_sqlite_opts {
 OM_NODISCARD int om_store_open_sqlite(const char *path, const struct om_store_sqlite_opts *opts,
 				      struct om_store **out, char *err, size_t err_len);
 
+/* Options of the PostgreSQL backend. */
+struct om_store_pg_opts {
+	unsigned lock_timeout_ms;    /* 0: 5000; a row or table lock waited for longer is OM_ESTORE_BUSY */
+	unsigned connect_timeout_s;  /* 0: 10, unless the URI sets connect_timeout */
+};
+
+/*
+ * Connect to PostgreSQL at conninfo (a libpq URI or key=value string; the
+ * password, if any, never reaches err or a log). The connection runs in
+ * UTC with the lock timeout set, read back like SQLite's pragmas. opts may
+ * be NULL. On failure returns the code (OM_ESTORE_CONN when the server is
+ * not reached) with *out NULL and a one-line reason in err.
+ */
+OM_NODISCARD int om_store_open_pg(const char *conninfo, const struct om_store_pg_opts *opts,
+				  struct om_store **out, char *err, size_t err_len);
+
+/* 1 if conf names a PostgreSQL database (postgresql:// or postgres://), 0 for a SQLite path. */
+int om_store_conf_is_pg(const char *conf);
+
+/*
+ * Open the store a daemon's configuration names: a postgresql:// URI or a
+ * SQLite file path, each with its backend's default options.
+ */
+OM_NODISCARD int om_store_open(const char *conf, struct om_store **out, char *err, size_t err_len);
+
+/* The backend of s. */
+enum om_store_backend om_store_backend_of(const struct om_store *s);
+
 /* Close the connection (finalize every statement first). NULL is a no-op. */
 void om_store_close(struct om_store *s);
 
 /*
  * Bring the schema to version n (the number of steps in m[]): each missing
- * step runs, with the new PRAGMA user_version, in one durable transaction.
+ * step runs, with the new version, in one durable transaction (SQLite keeps
+ * the version in PRAGMA user_version, PostgreSQL in the one-row table
+ * om_schema). Two processes migrating the same database at once take turns
+ * (SQLite's write lock, a PostgreSQL advisory lock) and each step runs once.
  * Returns 0; OM_ESTORE_SCHEMA if the database is newer than n (written by a
  * later program) or a step fails (the database then stays at the last
  * complete version).
  */
 OM_NODISCARD int om_store_migrate(struct om_store *s, const struct om_store_migration *m, size_t n);
 
-/* The schema version (PRAGMA user_version for SQLite). */
+/*
+ * The same with PostgreSQL's own steps: pg[i] (when pg and pg[i].sql are
+ * not NULL) is PostgreSQL's text of step i, m[i] SQLite's. Both tables
+ * have n steps and step i means the same schema on both.
+ */
+OM_NODISCARD int om_store_migrate_for(struct om_store *s, const struct om_store_migration *m,
+				      const struct om_store_migration *pg, size_t n);
+
+/* The schema version (PRAGMA user_version for SQLite, om_schema for PostgreSQL). */
 OM_NODISCARD int om_store_schema_version(struct om_store *s, int *out);
 
 /*
  * A backend setting as text, for tests and diagnostics: for SQLite the
  * value of PRAGMA name (journal_mode, synchronous, foreign_keys,
- * busy_timeout, user_version). OM_EINVAL for a name not in that list.
+ * busy_timeout, user_version); for PostgreSQL the value of SHOW name
+ * (synchronous_commit, lock_timeout, TimeZone, server_version,
+ * transaction_isolation) or user_version. OM_EINVAL for a name not in the
+ * backend's list.
  */
 OM_NODISCARD int om_store_setting(struct om_store *s, const char *name, char *out, size_t out_len);
 
@@ -133,6 +204,15 @@ OM_NODISCARD int om_store_commit(struct om_store *s);
 /* Roll back the open transaction; no-op without one. */
 int om_store_rollback(struct om_store *s);
 
+/*
+ * The retry policy, written once: after a transaction failed with rc on its
+ * attempt-th try (counting from 1) and was rolled back, 1 if it should run
+ * again (rc is OM_ESTORE_BUSY and fewer than OM_STORE_TRIES tries were
+ * made; it then sleeps a short, growing, jittered pause), else 0.
+ */
+#define OM_STORE_TRIES 8
+int om_store_retry(int rc, unsigned attempt);
+
 /* Run SQL without binds or rows (schema, migrations). */
 OM_NODISCARD int om_store_exec(struct om_store *s, const char *sql);
 
@@ -144,6 +224,19 @@ const char *om_store_errmsg(struct om_store *s);
 
 /* Compile one statement. Pair with om_stmt_finalize(). */
 OM_NODISCARD int om_stmt_prepare(struct om_store *s, const char *sql, struct om_stmt **out);
+
+/* Compile the backend's text of q. */
+OM_NODISCARD int om_stmt_prepare_sql(struct om_store *s, const struct om_store_sql *q, struct om_stmt **out);
+
+/*
+ * Prepare n statements once per connection, out[i] from q[i] (hss/hss_store.c
+ * is the model: an enum names the rows). On failure every one prepared is
+ * finalized, out[] is all NULL and err says which statement failed.
+ */
+OM_NODISCARD int om_stmt_prepare_table(struct om_store *s, const struct om_store_sql *q, size_t n,
+				       struct om_stmt **out, char *err, size_t err_len);
+/* Finalize a table of n statements (NULLs are skipped) and set each to NULL. */
+void om_stmt_finalize_table(struct om_stmt **st, size_t n);
 
 /* Binds: idx counts from 1 as the placeholders ?1, ?2 .... Values are copied. */
 OM_NODISCARD int om_stmt_bind_int64(struct om_stmt *st, int idx, int64_t v);
@@ -168,3 +261,30 @@ int64_t om_stmt_col_int64(struct om_stmt *st, int col);
 const char *om_stmt_col_text(struct om_stmt *st, int col);
 const void *om_stmt_col_blob(struct om_stmt *st, int col, size_t *len);
 int om_stmt_col_is_null(struct om_stmt *st, int col);
+
+/*
+ * The bind/step helper: values of every type in one list, bound from ?1 on,
+ * so a call reads as the statement does:
+ *     rc = om_stmt_exec(st, OM_BIND(OM_TEXT(imsi), OM_INT(sqn)));
+ * om_stmt_exec() binds, runs to completion and resets: 0, or a code
+ * (OM_ESTORE if the statement returned a row). om_stmt_query() binds and
+ * steps once: OM_STORE_ROW (read the columns, then step again or
+ * om_stmt_reset()), OM_STORE_DONE or a code; it resets on DONE and on error.
+ */
+enum om_val_type { OM_VAL_NULL, OM_VAL_INT, OM_VAL_TEXT, OM_VAL_BLOB };
+struct om_val {
+	enum om_val_type type;
+	int64_t i;
+	const void *p; /* text (NUL-terminated; NULL binds NULL) or blob */
+	size_t len;    /* blob length */
+};
+#define OM_INT(v) ((struct om_val){ .type = OM_VAL_INT, .i = (int64_t)(v) })
+#define OM_TEXT(v) ((struct om_val){ .type = OM_VAL_TEXT, .p = (v) })
+#define OM_BLOB(v, n) ((struct om_val){ .type = OM_VAL_BLOB, .p = (v), .len = (n) })
+#define OM_NULL ((struct om_val){ .type = OM_VAL_NULL })
+#define OM_BIND(...)                                                                                      \
+	(const struct om_val[]){ __VA_ARGS__ }, sizeof((const struct om_val[]){ __VA_ARGS__ }) / sizeof(struct om_val)
+#define OM_NOBIND NULL, 0
+OM_NODISCARD int om_stmt_bind_all(struct om_stmt *st, const struct om_val *v, size_t n);
+OM_NODISCARD int om_stmt_exec(struct om_stmt *st, const struct om_val *v, size_t n);
+OM_NODISCARD int om_stmt_query(struct om_stmt *st, const struct om_val *v, size_t n);

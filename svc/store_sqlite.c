@@ -360,6 +360,7 @@ int om_store_open_sqlite(const char *path, const struct om_store_sqlite_opts *op
 	if (rc < 0)
 		goto out;
 	q->base.ops = &sq_ops;
+	q->base.backend = OM_STORE_SQLITE;
 	q->sync_full = 0;
 	*out = &q->base;
 	q = NULL;

@@ -1,23 +1,64 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The storage interface on SQLite: settings read back, transactions, schema versions. */
+/*
+ * The storage interface: every case runs on SQLite and on PostgreSQL (a
+ * private cluster this program starts, tests/pg_cluster.h): settings read
+ * back, transactions, binds, the helpers, schema versions, lock waits and
+ * the retry policy.
+ */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "pg_cluster.h"
 #include "store.h"
 
 static char dir[] = "/tmp/om_store_test_XXXXXX";
-static char path[256];
+static char path[512];
 static int seq;
+static struct t_pg pg;
+static enum om_store_backend backend;
+
+/* A new empty database on the backend under test; its configuration string stays in path. */
+static int fresh_conf(void)
+{
+	if (backend == OM_STORE_SQLITE) {
+		snprintf(path, sizeof(path), "%s/db%d.sqlite", dir, seq++);
+		return 0;
+	}
+	char db[32];
+	snprintf(db, sizeof(db), "db%d", seq++);
+	return t_pg_createdb(&pg, db, path, sizeof(path));
+}
 
 static struct om_store *fresh(const struct om_store_sqlite_opts *o)
 {
 	char err[256] = "";
 	struct om_store *s = NULL;
-	snprintf(path, sizeof(path), "%s/db%d.sqlite", dir, seq++);
-	int rc = om_store_open_sqlite(path, o, &s, err, sizeof(err));
+	if (fresh_conf() < 0) {
+		CHECK_MSG(0, "no fresh database");
+		return NULL;
+	}
+	int rc = backend == OM_STORE_SQLITE ? om_store_open_sqlite(path, o, &s, err, sizeof(err))
+					    : om_store_open(path, &s, err, sizeof(err));
 	CHECK_MSG(rc == 0 && s, "open: %d %s", rc, err);
+	return s;
+}
+
+/* A second connection to the database fresh() made last. */
+static struct om_store *again(unsigned wait_ms)
+{
+	char err[256] = "";
+	struct om_store *s = NULL;
+	int rc;
+	if (backend == OM_STORE_SQLITE) {
+		struct om_store_sqlite_opts o = { .busy_timeout_ms = wait_ms };
+		rc = om_store_open_sqlite(path, &o, &s, err, sizeof(err));
+	} else {
+		struct om_store_pg_opts o = { .lock_timeout_ms = wait_ms };
+		rc = om_store_open_pg(path, &o, &s, err, sizeof(err));
+	}
+	CHECK_MSG(rc == 0 && s, "open again: %d %s", rc, err);
 	return s;
 }
 
@@ -30,6 +71,8 @@ static void expect_setting(struct om_store *s, const char *name, const char *wan
 
 static void reads_back_every_pragma_it_sets(void)
 {
+	if (backend != OM_STORE_SQLITE)
+		return;
 	struct om_store *s = fresh(NULL);
 	if (!s)
 		return;
@@ -53,6 +96,45 @@ static void reads_back_every_pragma_it_sets(void)
 	if (s)
 		expect_setting(s, "busy_timeout", "1234");
 	om_store_close(s);
+}
+
+static void reads_back_every_postgresql_setting_it_sets(void)
+{
+	if (backend != OM_STORE_PG)
+		return;
+	struct om_store *s = fresh(NULL);
+	if (!s)
+		return;
+	CHECK_INT(om_store_backend_of(s), OM_STORE_PG);
+	expect_setting(s, "lock_timeout", "5000");
+	expect_setting(s, "statement_timeout", "30000");
+	expect_setting(s, "TimeZone", "UTC");
+	expect_setting(s, "synchronous_commit", "on");
+	expect_setting(s, "user_version", "0");
+	CHECK_INT(om_store_begin(s, OM_STORE_LAZY), 0);
+	expect_setting(s, "synchronous_commit", "off"); /* lazy: SET LOCAL, this transaction only */
+	CHECK_INT(om_store_commit(s), 0);
+	expect_setting(s, "synchronous_commit", "on");
+	CHECK_INT(om_store_begin(s, OM_STORE_DURABLE), 0);
+	expect_setting(s, "synchronous_commit", "on");
+	CHECK_INT(om_store_rollback(s), 0);
+	char buf[8];
+	CHECK_INT(om_store_setting(s, "synchonous_commit", buf, sizeof(buf)), OM_EINVAL);
+	om_store_close(s);
+	s = again(1234);
+	if (s)
+		expect_setting(s, "lock_timeout", "1234");
+	om_store_close(s);
+}
+
+static long count_sql(struct om_store *s, const struct om_store_sql *q)
+{
+	struct om_stmt *st = NULL;
+	long n = -1;
+	if (om_stmt_prepare_sql(s, q, &st) == 0 && om_stmt_step(st) == OM_STORE_ROW)
+		n = (long)om_stmt_col_int64(st, 0);
+	om_stmt_finalize(st);
+	return n;
 }
 
 static long count(struct om_store *s, const char *sql)
@@ -105,7 +187,11 @@ static void binds_and_reads_every_type(void)
 	if (!s)
 		return;
 	const uint8_t blob[3] = { 0, 0xff, 7 };
-	CHECK_INT(om_stmt_prepare(s, "SELECT ?1, ?2, ?3, ?4", &st), 0);
+	/* PostgreSQL needs the types of bare parameters: the explicit per-backend text */
+	static const struct om_store_sql q = { "SELECT ?1, ?2, ?3, ?4",
+					       "SELECT CAST(?1 AS BIGINT), CAST(?2 AS TEXT), CAST(?3 AS BYTEA),"
+					       " CAST(?4 AS TEXT)" };
+	CHECK_INT(om_stmt_prepare_sql(s, &q, &st), 0);
 	CHECK_INT(om_stmt_bind_int64(st, 1, INT64_C(0xffffffffffff)), 0);
 	CHECK_INT(om_stmt_bind_text(st, 2, "x'y"), 0);
 	CHECK_INT(om_stmt_bind_blob(st, 3, blob, sizeof(blob)), 0);
@@ -125,10 +211,18 @@ static void binds_and_reads_every_type(void)
 }
 
 static const struct om_store_migration steps[] = {
-	{ "CREATE TABLE a (x INTEGER)" },
+	{ "CREATE TABLE a (x INTEGER, k BLOB)" },
 	{ "CREATE TABLE b (y INTEGER); INSERT INTO b VALUES (1)" },
 	{ "CREATE TABLE c (z INTEGER); THIS IS NOT SQL" },
 };
+/* PostgreSQL's own text of step 0; the others are shared */
+static const struct om_store_migration steps_pg[] = {
+	{ "CREATE TABLE a (x BIGINT, k BYTEA)" },
+	{ NULL },
+	{ NULL },
+};
+static const struct om_store_sql table_c = { "SELECT COUNT(*) FROM sqlite_master WHERE name = 'c'",
+					     "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'c'" };
 
 static void migrates_step_by_step_and_refuses_a_newer_schema(void)
 {
@@ -136,22 +230,25 @@ static void migrates_step_by_step_and_refuses_a_newer_schema(void)
 	int v = -1;
 	if (!s)
 		return;
-	CHECK_INT(om_store_migrate(s, steps, 1), 0);
+	CHECK_INT(om_store_migrate_for(s, steps, steps_pg, 1), 0);
 	CHECK_INT(om_store_schema_version(s, &v), 0);
 	CHECK_INT(v, 1);
-	CHECK_INT(om_store_migrate(s, steps, 2), 0);
+	CHECK_INT(om_store_migrate_for(s, steps, steps_pg, 2), 0);
 	CHECK_INT(om_store_schema_version(s, &v), 0);
 	CHECK_INT(v, 2);
 	CHECK_INT(count(s, "SELECT COUNT(*) FROM b"), 1);
-	CHECK_INT(om_store_migrate(s, steps, 2), 0); /* idempotent: step 2 not run twice */
+	CHECK_INT(om_store_migrate_for(s, steps, steps_pg, 2), 0); /* idempotent: step 2 not run twice */
 	CHECK_INT(count(s, "SELECT COUNT(*) FROM b"), 1);
 	/* a failing step leaves the last complete version, and nothing of the step */
-	CHECK_INT(om_store_migrate(s, steps, 3), OM_ESTORE_SCHEMA);
+	CHECK_INT(om_store_migrate_for(s, steps, steps_pg, 3), OM_ESTORE_SCHEMA);
 	CHECK_INT(om_store_schema_version(s, &v), 0);
 	CHECK_INT(v, 2);
-	CHECK_INT(count(s, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'c'"), 0);
+	CHECK_INT(count_sql(s, &table_c), 0);
+	/* the PostgreSQL text of step 1 ran there: a 48-bit value fits x */
+	CHECK_INT(om_store_exec(s, "INSERT INTO a (x) VALUES (281474976710655)"), 0);
+	CHECK_INT(count(s, "SELECT x FROM a"), 281474976710655L);
 	/* a program that knows only 1 step refuses a version-2 database */
-	CHECK_INT(om_store_migrate(s, steps, 1), OM_ESTORE_SCHEMA);
+	CHECK_INT(om_store_migrate_for(s, steps, steps_pg, 1), OM_ESTORE_SCHEMA);
 	om_store_close(s);
 }
 
@@ -159,9 +256,121 @@ static void reports_an_unopenable_path(void)
 {
 	char err[256] = "";
 	struct om_store *s = (struct om_store *)1;
-	CHECK(om_store_open_sqlite("/nonexistent-dir/x/db", NULL, &s, err, sizeof(err)) < 0);
+	if (backend == OM_STORE_SQLITE) {
+		CHECK(om_store_open("/nonexistent-dir/x/db", &s, err, sizeof(err)) < 0);
+		CHECK(s == NULL);
+		CHECK_MSG(strstr(err, "/nonexistent-dir") != NULL, "err '%s'", err);
+		return;
+	}
+	/* no server there: OM_ESTORE_CONN, and the password is not in the reason */
+	CHECK_INT(om_store_open("postgresql://om:sekret-pw@/x?host=/nonexistent-dir&port=1", &s, err, sizeof(err)),
+		  OM_ESTORE_CONN);
 	CHECK(s == NULL);
-	CHECK_MSG(strstr(err, "/nonexistent-dir") != NULL, "err '%s'", err);
+	CHECK_MSG(strstr(err, "sekret") == NULL && strstr(err, "nonexistent-dir") != NULL, "err '%s'", err);
+}
+
+/* The statement table picks each backend's own text; the helpers bind every type and run. */
+static void prepares_a_table_and_runs_it_with_the_helpers(void)
+{
+	enum { Q_NAME, Q_INS, Q_GET, Q_LIT, Q_N };
+	static const struct om_store_sql q[Q_N] = {
+		[Q_NAME] = { "SELECT 'sqlite'", "SELECT 'postgresql'" },
+		[Q_INS] = { "INSERT INTO t (id, v, b, n) VALUES (?1, ?2, ?3, ?4)", NULL },
+		[Q_GET] = { "SELECT v, b, n IS NULL FROM t WHERE id = ?1", NULL },
+		/* a ? inside a string literal is text, not a parameter */
+		[Q_LIT] = { "SELECT '?1 and ?2', ?1", "SELECT '?1 and ?2', CAST(?1 AS TEXT)" },
+	};
+	struct om_stmt *st[Q_N];
+	char err[200] = "";
+	struct om_store *s = fresh(NULL);
+	if (!s)
+		return;
+	CHECK_INT(om_store_exec(s, backend == OM_STORE_PG
+					   ? "CREATE TABLE t (id BIGINT PRIMARY KEY, v TEXT, b BYTEA, n BIGINT)"
+					   : "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB, n INTEGER)"),
+		  0);
+	CHECK_INT(om_stmt_prepare_table(s, q, Q_N, st, err, sizeof(err)), 0);
+	CHECK_INT(om_stmt_query(st[Q_NAME], OM_NOBIND), OM_STORE_ROW);
+	CHECK(!strcmp(om_stmt_col_text(st[Q_NAME], 0), backend == OM_STORE_PG ? "postgresql" : "sqlite"));
+	om_stmt_reset(st[Q_NAME]);
+	const uint8_t key[16] = { 0, 1, 2, 0, 0xfe, 0xff };
+	CHECK_INT(om_stmt_exec(st[Q_INS], OM_BIND(OM_INT(7), OM_TEXT("it's"), OM_BLOB(key, 16), OM_NULL)), 0);
+	CHECK_INT(om_store_changes(s), 1);
+	CHECK_INT(om_stmt_exec(st[Q_INS], OM_BIND(OM_INT(7), OM_TEXT("dup"), OM_BLOB(key, 1), OM_INT(1))),
+		  OM_ESTORE_CONSTRAINT);
+	CHECK_INT(om_stmt_query(st[Q_GET], OM_BIND(OM_INT(7))), OM_STORE_ROW);
+	size_t len = 0;
+	const void *b = om_stmt_col_blob(st[Q_GET], 1, &len);
+	CHECK(!strcmp(om_stmt_col_text(st[Q_GET], 0), "it's"));
+	CHECK(len == 16 && b && !memcmp(b, key, 16));
+	CHECK_INT(om_stmt_col_int64(st[Q_GET], 2), 1); /* a boolean reads as 1 on both */
+	CHECK_INT(om_stmt_step(st[Q_GET]), OM_STORE_DONE);
+	om_stmt_reset(st[Q_GET]);
+	CHECK_INT(om_stmt_query(st[Q_GET], OM_BIND(OM_INT(8))), OM_STORE_DONE);
+	CHECK_INT(om_stmt_exec(st[Q_GET], OM_BIND(OM_INT(7))), OM_ESTORE); /* a row where none was expected */
+	CHECK_INT(om_stmt_query(st[Q_LIT], OM_BIND(OM_TEXT("x"))), OM_STORE_ROW);
+	CHECK(!strcmp(om_stmt_col_text(st[Q_LIT], 0), "?1 and ?2") && !strcmp(om_stmt_col_text(st[Q_LIT], 1), "x"));
+	om_stmt_reset(st[Q_LIT]);
+	om_stmt_finalize_table(st, Q_N);
+	CHECK(st[Q_NAME] == NULL && st[Q_LIT] == NULL);
+	/* one bad statement: the table is all NULL and the reason names it */
+	static const struct om_store_sql bad[2] = { { "SELECT 1", NULL }, { "SELEKT 2", NULL } };
+	struct om_stmt *bst[2] = { (struct om_stmt *)1, (struct om_stmt *)1 };
+	CHECK(om_stmt_prepare_table(s, bad, 2, bst, err, sizeof(err)) < 0);
+	CHECK(bst[0] == NULL && bst[1] == NULL);
+	CHECK_MSG(strstr(err, "statement 1") != NULL, "err '%s'", err);
+	if (backend == OM_STORE_PG) {
+		struct om_stmt *x = NULL;
+		CHECK_INT(om_stmt_prepare(s, "SELECT ?", &x), OM_EINVAL); /* every placeholder numbered */
+	}
+	om_store_close(s);
+}
+
+/*
+ * A second writer waits for the first, and past its timeout gets
+ * OM_ESTORE_BUSY, the code om_store_retry() runs a transaction again for;
+ * once the first commits, the retry goes through and sees its write.
+ */
+static void a_second_writer_waits_then_retries(void)
+{
+	static const struct om_store_sql lock = { "SELECT v FROM t WHERE id = 1",
+						  "SELECT v FROM t WHERE id = 1 FOR UPDATE" };
+	struct om_store *a = fresh(NULL), *b = NULL;
+	struct om_stmt *la = NULL, *lb = NULL, *up = NULL;
+	if (!a)
+		return;
+	CHECK_INT(om_store_exec(a, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"), 0);
+	CHECK_INT(om_store_exec(a, "INSERT INTO t VALUES (1, 10)"), 0);
+	b = again(200);
+	if (!b)
+		goto out;
+	CHECK_INT(om_stmt_prepare_sql(a, &lock, &la), 0);
+	CHECK_INT(om_stmt_prepare_sql(b, &lock, &lb), 0);
+	CHECK_INT(om_stmt_prepare(a, "UPDATE t SET v = v + 1 WHERE id = 1", &up), 0);
+	CHECK_INT(om_store_begin(a, OM_STORE_DURABLE), 0);
+	CHECK_INT(om_stmt_query(la, OM_NOBIND), OM_STORE_ROW);
+	om_stmt_reset(la);
+	CHECK_INT(om_stmt_exec(up, OM_NOBIND), 0);
+	int rc = om_store_begin(b, OM_STORE_DURABLE);
+	if (rc == 0)
+		rc = om_stmt_query(lb, OM_NOBIND);
+	CHECK_INT(rc, OM_ESTORE_BUSY);
+	om_store_rollback(b);
+	CHECK_INT(om_store_retry(rc, 1), 1);
+	CHECK_INT(om_store_retry(rc, OM_STORE_TRIES), 0);
+	CHECK_INT(om_store_retry(OM_ESTORE_CONSTRAINT, 1), 0);
+	CHECK_INT(om_store_commit(a), 0);
+	CHECK_INT(om_store_begin(b, OM_STORE_DURABLE), 0);
+	CHECK_INT(om_stmt_query(lb, OM_NOBIND), OM_STORE_ROW);
+	CHECK_INT(om_stmt_col_int64(lb, 0), 11);
+	om_stmt_reset(lb);
+	CHECK_INT(om_store_commit(b), 0);
+out:
+	om_stmt_finalize(la);
+	om_stmt_finalize(lb);
+	om_stmt_finalize(up);
+	om_store_close(b);
+	om_store_close(a);
 }
 
 static unsigned mode_of(const char *p)
@@ -173,7 +382,9 @@ static unsigned mode_of(const char *p)
 /* Issue 11: a database holds K and OPc; under umask 0 SQLite alone would make it 0666. */
 static void creates_the_database_and_its_wal_0600_whatever_the_umask(void)
 {
-	char wal[300], shm[300];
+	char wal[600], shm[600];
+	if (backend != OM_STORE_SQLITE)
+		return; /* files of its own: SQLite only (the PostgreSQL server keeps its data 0700) */
 	mode_t old = umask(0);
 	struct om_store *s = fresh(NULL);
 	umask(old);
@@ -194,12 +405,24 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	reads_back_every_pragma_it_sets();
-	rolls_back_a_transaction_that_fails();
-	binds_and_reads_every_type();
-	migrates_step_by_step_and_refuses_a_newer_schema();
-	reports_an_unopenable_path();
-	creates_the_database_and_its_wal_0600_whatever_the_umask();
+	if (t_pg_start(&pg, 0) < 0)
+		CHECK_MSG(0, "cannot start a PostgreSQL cluster: every case runs on both backends");
+	for (int b = 0; b < 2; b++) {
+		backend = b ? OM_STORE_PG : OM_STORE_SQLITE;
+		if (backend == OM_STORE_PG && !pg.started)
+			break;
+		fprintf(stderr, "-- %s\n", b ? "postgresql" : "sqlite");
+		reads_back_every_pragma_it_sets();
+		reads_back_every_postgresql_setting_it_sets();
+		rolls_back_a_transaction_that_fails();
+		binds_and_reads_every_type();
+		migrates_step_by_step_and_refuses_a_newer_schema();
+		reports_an_unopenable_path();
+		prepares_a_table_and_runs_it_with_the_helpers();
+		a_second_writer_waits_then_retries();
+		creates_the_database_and_its_wal_0600_whatever_the_umask();
+	}
+	t_pg_stop(&pg);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -192,6 +192,7 @@ enum om_err {
 	OM_ESTORE_SCHEMA = -802,      /* database schema newer than this program, or a migration failed */
 	OM_ESTORE_CONSTRAINT = -803,  /* a write broke a uniqueness or check constraint */
 	OM_ESTORE_PRAGMA = -804,      /* a storage setting did not take effect when read back */
+	OM_ESTORE_CONN = -805,        /* the database server refused the connection or it was lost */
 	OM_EHSS_IMSI = -810,          /* malformed IMSI (6..15 decimal digits) */
 	OM_EHSS_EXISTS = -811,        /* subscriber already exists */
 	OM_EHSS_NOT_FOUND = -812,     /* no such subscriber */

@@ -178,6 +178,7 @@ static const struct err_row rows[] = {
 	ROW(OM_ESTORE_SCHEMA, "database schema newer than this program, or migration failed"),
 	ROW(OM_ESTORE_CONSTRAINT, "write refused by a database constraint"),
 	ROW(OM_ESTORE_PRAGMA, "storage setting did not take effect"),
+	ROW(OM_ESTORE_CONN, "database server unreachable or connection lost"),
 	ROW(OM_EHSS_IMSI, "malformed IMSI"),
 	ROW(OM_EHSS_EXISTS, "subscriber already exists"),
 	ROW(OM_EHSS_NOT_FOUND, "no such subscriber"),

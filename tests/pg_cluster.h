@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A private PostgreSQL cluster for a test program: initdb and pg_ctl from
+ * /usr/lib/postgresql/<newest>/bin in a temporary directory, run as an
+ * unprivileged user (the server refuses root, and CI runs as root: the
+ * directory is handed to `nobody`), listening only on a Unix socket in that
+ * directory, so two tests running at once never share a port or a server.
+ * A guardian process stops the server and removes the directory when the
+ * test process ends, however it ends (even SIGKILL or abort).
+ */
+#pragma once
+
+#include <stddef.h>
+
+struct t_pg {
+	char dir[256];  /* the temporary directory: data/, the socket, the log */
+	char bin[200];  /* the PostgreSQL bin directory used */
+	int started;
+};
+
+/*
+ * Start the cluster; durable = 0 runs it with fsync off (a function test
+ * needs no power-loss safety), 1 as a server is run (benchmarks).
+ * Returns 0, or -1 with the reason on stderr.
+ */
+int t_pg_start(struct t_pg *pg, int durable);
+
+/* Stop the server now and remove the directory (the guardian does it too at exit). */
+void t_pg_stop(struct t_pg *pg);
+
+/* A postgresql:// URI for database db (default "postgres") of the cluster. */
+int t_pg_uri(const struct t_pg *pg, const char *db, char *out, size_t out_len);
+
+/* Create an empty database db ([a-z0-9_], at most 40) and write its URI; 0 or -1. */
+int t_pg_createdb(const struct t_pg *pg, const char *db, char *uri, size_t uri_len);
+
+/*
+ * The store a test case runs on: OM_TEST_STORE=pg in the environment gives
+ * a fresh database of a cluster started on first use (one per process);
+ * otherwise the SQLite file dir/name. Writes the configuration string for
+ * om_store_open() (or a daemon's db) to out; 0 or -1.
+ */
+int t_store_conf(const char *dir, const char *name, char *out, size_t out_len);
+
+/* 1 if this run is on PostgreSQL (OM_TEST_STORE=pg). */
+int t_store_is_pg(void);
