@@ -71,8 +71,10 @@ struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len)
 		hss_close(h);
 		return NULL;
 	}
+	char where[128];
+	om_store_conf_redact(h->cfg.db_path, where, sizeof(where));
 	om_info("hss-open", "db=%s max_vectors=%u sqn_reserve=%u max_resyncs=%u resync_window=%u clone_policy=%s"
-		" clone_window=%u", h->cfg.db_path, h->cfg.max_vectors, h->cfg.sqn_reserve, h->cfg.max_resyncs,
+		" clone_window=%u", where, h->cfg.max_vectors, h->cfg.sqn_reserve, h->cfg.max_resyncs,
 		h->cfg.resync_window_s, h->cfg.clone_policy == HSS_CLONE_BAR ? "bar" : "report",
 		h->cfg.clone_window_s);
 	return h;

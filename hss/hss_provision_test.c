@@ -79,7 +79,8 @@ static void stores_opc_derived_from_op_and_never_op(struct hss *h)
 	char line[400];
 	snprintf(line, sizeof(line), "add 001010000000200 k=%s op=%s amf=8000 apn=internet roaming=00101", T_K, op);
 	CHECK_INT(t_admin(h, line), 0);
-	snprintf(q, sizeof(q), "SELECT lower(hex(opc)) = '%s' FROM subscriber WHERE imsi = '001010000000200'", want);
+	snprintf(q, sizeof(q), "SELECT %s = '%s' FROM subscriber WHERE imsi = '001010000000200'",
+		 t_store_is_pg() ? "encode(opc, 'hex')" : "lower(hex(opc))", want);
 	CHECK_INT(t_sql_int(db, q), 1);
 	/* the TS 35.208 set 1 OPc is what OP gives */
 	CHECK(!strcmp(want, T_OPC));
@@ -302,7 +303,10 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	snprintf(db, sizeof(db), "%s/hss.db", dir);
+	if (t_store_conf(dir, "hss.db", db, sizeof(db)) < 0) {
+		fprintf(stderr, "no database\n");
+		return 1;
+	}
 	snprintf(sockdir, sizeof(sockdir), "%s/run", dir);
 	snprintf(sock, sizeof(sock), "%s/hss.sock", sockdir);
 	struct hss_config cfg = { .db_path = db };

@@ -89,7 +89,10 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	snprintf(db, sizeof(db), "%s/hss.db", dir);
+	if (t_store_conf(dir, "hss.db", db, sizeof(db)) < 0) {
+		fprintf(stderr, "no database\n");
+		return 1;
+	}
 	struct hss *h = open_hss();
 	if (!h)
 		return 1;

@@ -196,7 +196,10 @@ static int one_run(uint64_t seed, int run)
 	long counts[6] = { 0 };
 	rng = seed ? seed : 1;
 	memset(subs, 0, sizeof(subs));
-	snprintf(db, sizeof(db), "%s/hss%d.db", dir, run);
+	char name[32];
+	snprintf(name, sizeof(name), "hss%d.db", run);
+	if (t_store_conf(dir, name, db, sizeof(db)) < 0)
+		CHECK_MSG(0, "no database for %s", name);
 	struct hss *h = open_hss();
 	if (!h)
 		return -1;

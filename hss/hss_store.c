@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The HSS schema and its records on the storage interface. Every statement
- * is prepared once at open with numbered binds; nothing here builds SQL.
+ * The HSS schema and its records on the storage interface, on SQLite or
+ * PostgreSQL (svc/store.h, docs/store.md). Every statement is prepared once
+ * at open from the table below with numbered binds; where the dialects
+ * differ the row carries PostgreSQL's own text. Nothing here builds SQL.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,8 +13,8 @@
 #include "hss_store.h"
 
 /*
- * Schema steps; PRAGMA user_version is the number applied. Never edit a
- * step that has shipped: add the next one.
+ * Schema steps; the schema version is the number applied. Never edit a
+ * step that has shipped: add the next one, to both tables.
  */
 static const struct om_store_migration migrations[] = {
 	{ "CREATE TABLE subscriber ("
@@ -54,44 +56,99 @@ static const struct om_store_migration migrations[] = {
 	  "ALTER TABLE subscriber ADD COLUMN last_event_at INTEGER;" },
 };
 
-static const char *const sql[SQL_N] = {
-	[SQL_SUB_GET] = "SELECT imsi, k, opc, amf, ind_bits, sqn, seq_reserved, status, roaming_any,"
-			" ambr_ul, ambr_dl, resync_count, resync_window_start, serving_host,"
-			" serving_plmn, serving_since, previous_host, previous_until, sqn_ahead_events,"
-			" two_mme_events, last_event, last_event_at FROM subscriber WHERE imsi = ?1",
-	[SQL_SUB_SET_SQN] = "UPDATE subscriber SET sqn = ?2, seq_reserved = ?3, resync_count = ?4,"
-			    " resync_window_start = ?5 WHERE imsi = ?1",
-	[SQL_ROAM_ALLOWED] = "SELECT 1 FROM roaming WHERE imsi = ?1 AND plmn = ?2",
-	[SQL_IND_GET] = "SELECT ind FROM ind WHERE origin_host = ?1",
-	[SQL_IND_ADD] = "INSERT INTO ind (ind, origin_host) SELECT COALESCE(MAX(ind) + 1, 0), ?1 FROM ind",
-	[SQL_LOC_SET] = "UPDATE subscriber SET serving_host = ?2, serving_plmn = ?3, serving_since = ?4,"
-			" previous_host = ?5, previous_until = ?6 WHERE imsi = ?1",
-	[SQL_LOC_CLEAR] = "UPDATE subscriber SET serving_host = NULL, serving_plmn = NULL, serving_since = NULL,"
-			  " previous_host = NULL, previous_until = NULL WHERE imsi = ?1 AND serving_host = ?2",
-	[SQL_APN_LIST] = "SELECT context_id, name FROM apn WHERE imsi = ?1 ORDER BY context_id",
-	[SQL_SUB_ADD] = "INSERT INTO subscriber (imsi, k, opc, amf, ind_bits, status, roaming_any,"
-			" ambr_ul, ambr_dl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[SQL_APN_ADD] = "INSERT INTO apn (imsi, context_id, name) VALUES (?1, ?2, ?3)",
-	[SQL_APN_CLEAR] = "DELETE FROM apn WHERE imsi = ?1",
-	[SQL_ROAM_ADD] = "INSERT INTO roaming (imsi, plmn) VALUES (?1, ?2)",
-	[SQL_ROAM_CLEAR] = "DELETE FROM roaming WHERE imsi = ?1",
-	[SQL_ROAM_LIST] = "SELECT plmn FROM roaming WHERE imsi = ?1 ORDER BY plmn",
-	[SQL_SUB_SET_STATUS] = "UPDATE subscriber SET status = ?2 WHERE imsi = ?1",
-	[SQL_SUB_SET_AMBR] = "UPDATE subscriber SET ambr_ul = ?2, ambr_dl = ?3 WHERE imsi = ?1",
-	[SQL_SUB_SET_ROAMING_ANY] = "UPDATE subscriber SET roaming_any = ?2 WHERE imsi = ?1",
-	[SQL_SUB_DELETE] = "DELETE FROM subscriber WHERE imsi = ?1",
-	[SQL_SUB_COUNT] = "SELECT COUNT(*) FROM subscriber",
-	[SQL_PREV_CLEAR] = "UPDATE subscriber SET previous_host = NULL, previous_until = NULL"
-			   " WHERE imsi = ?1 AND previous_host = ?2",
-	[SQL_SUB_SET_EVENTS] = "UPDATE subscriber SET sqn_ahead_events = ?2, two_mme_events = ?3, last_event = ?4,"
-			       " last_event_at = ?5, previous_host = ?6, previous_until = ?7, status = ?8"
-			       " WHERE imsi = ?1",
-	[SQL_EVENTS_SUMMARY] = "SELECT COUNT(*), COALESCE(SUM(status = 'suspended'), 0),"
-			       " COALESCE(SUM(sqn_ahead_events + two_mme_events > 0), 0),"
-			       " COALESCE(SUM(sqn_ahead_events), 0), COALESCE(SUM(two_mme_events), 0) FROM subscriber",
-	[SQL_EVENTS_FLAGGED] = "SELECT imsi, status, sqn_ahead_events, two_mme_events, last_event, last_event_at"
-			       " FROM subscriber WHERE sqn_ahead_events + two_mme_events > 0"
-			       " ORDER BY last_event_at DESC, imsi LIMIT ?1",
+/*
+ * The same steps in PostgreSQL's types: BYTEA for BLOB, BIGINT where a
+ * value may pass 2^31 (SQN, the mark, AMBR, times).
+ */
+static const struct om_store_migration migrations_pg[] = {
+	{ "CREATE TABLE subscriber ("
+	  " imsi TEXT PRIMARY KEY NOT NULL,"
+	  " k BYTEA NOT NULL CHECK (length(k) = 16),"
+	  " opc BYTEA NOT NULL CHECK (length(opc) = 16),"
+	  " amf BYTEA NOT NULL CHECK (length(amf) = 2),"
+	  " algorithm TEXT NOT NULL DEFAULT 'milenage' CHECK (algorithm = 'milenage'),"
+	  " ind_bits INTEGER NOT NULL DEFAULT 5 CHECK (ind_bits BETWEEN 0 AND 28),"
+	  " sqn BIGINT NOT NULL DEFAULT 0,"
+	  " seq_reserved BIGINT NOT NULL DEFAULT 0,"
+	  " status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),"
+	  " roaming_any INTEGER NOT NULL DEFAULT 0 CHECK (roaming_any IN (0, 1)),"
+	  " ambr_ul BIGINT NOT NULL,"
+	  " ambr_dl BIGINT NOT NULL,"
+	  " resync_count INTEGER NOT NULL DEFAULT 0,"
+	  " resync_window_start BIGINT NOT NULL DEFAULT 0,"
+	  " serving_host TEXT,"
+	  " serving_plmn BYTEA,"
+	  " serving_since BIGINT);"
+	  "CREATE TABLE apn ("
+	  " imsi TEXT NOT NULL REFERENCES subscriber (imsi) ON DELETE CASCADE,"
+	  " context_id BIGINT NOT NULL,"
+	  " name TEXT NOT NULL,"
+	  " PRIMARY KEY (imsi, context_id));"
+	  "CREATE TABLE roaming ("
+	  " imsi TEXT NOT NULL REFERENCES subscriber (imsi) ON DELETE CASCADE,"
+	  " plmn BYTEA NOT NULL CHECK (length(plmn) = 3),"
+	  " PRIMARY KEY (imsi, plmn));"
+	  "CREATE TABLE ind ("
+	  " ind INTEGER PRIMARY KEY NOT NULL,"
+	  " origin_host TEXT NOT NULL UNIQUE);" },
+	{ "ALTER TABLE subscriber ADD COLUMN previous_host TEXT;"
+	  "ALTER TABLE subscriber ADD COLUMN previous_until BIGINT;"
+	  "ALTER TABLE subscriber ADD COLUMN sqn_ahead_events INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE subscriber ADD COLUMN two_mme_events INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE subscriber ADD COLUMN last_event TEXT;"
+	  "ALTER TABLE subscriber ADD COLUMN last_event_at BIGINT;" },
+};
+
+#define SUB_GET                                                                                          \
+	"SELECT imsi, k, opc, amf, ind_bits, sqn, seq_reserved, status, roaming_any,"                     \
+	" ambr_ul, ambr_dl, resync_count, resync_window_start, serving_host,"                             \
+	" serving_plmn, serving_since, previous_host, previous_until, sqn_ahead_events,"                  \
+	" two_mme_events, last_event, last_event_at FROM subscriber WHERE imsi = ?1"
+
+static const struct om_store_sql sql[SQL_N] = {
+	/*
+	 * Every read-modify-write of a subscriber starts here. SQLite's BEGIN
+	 * IMMEDIATE already holds the one write lock; PostgreSQL locks the
+	 * row, so two front ends on one database take turns per subscriber
+	 * (docs/sqn.md) and neither can write an SQN the other has not seen.
+	 */
+	[SQL_SUB_GET] = { SUB_GET, SUB_GET " FOR UPDATE" },
+	[SQL_SUB_SET_SQN] = { "UPDATE subscriber SET sqn = ?2, seq_reserved = ?3, resync_count = ?4,"
+		" resync_window_start = ?5 WHERE imsi = ?1" },
+	[SQL_ROAM_ALLOWED] = { "SELECT 1 FROM roaming WHERE imsi = ?1 AND plmn = ?2" },
+	[SQL_IND_GET] = { "SELECT ind FROM ind WHERE origin_host = ?1" },
+	/* PostgreSQL: a front end that took the same number first wins; the loser retries (hss_store_ind) */
+	[SQL_IND_ADD] = { "INSERT INTO ind (ind, origin_host) SELECT COALESCE(MAX(ind) + 1, 0), ?1 FROM ind",
+			  "INSERT INTO ind (ind, origin_host) SELECT COALESCE(MAX(ind) + 1, 0), ?1 FROM ind"
+			  " ON CONFLICT DO NOTHING" },
+	[SQL_LOC_SET] = { "UPDATE subscriber SET serving_host = ?2, serving_plmn = ?3, serving_since = ?4,"
+		" previous_host = ?5, previous_until = ?6 WHERE imsi = ?1" },
+	[SQL_LOC_CLEAR] = { "UPDATE subscriber SET serving_host = NULL, serving_plmn = NULL, serving_since = NULL,"
+		" previous_host = NULL, previous_until = NULL WHERE imsi = ?1 AND serving_host = ?2" },
+	[SQL_APN_LIST] = { "SELECT context_id, name FROM apn WHERE imsi = ?1 ORDER BY context_id" },
+	[SQL_SUB_ADD] = { "INSERT INTO subscriber (imsi, k, opc, amf, ind_bits, status, roaming_any,"
+		" ambr_ul, ambr_dl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)" },
+	[SQL_APN_ADD] = { "INSERT INTO apn (imsi, context_id, name) VALUES (?1, ?2, ?3)" },
+	[SQL_APN_CLEAR] = { "DELETE FROM apn WHERE imsi = ?1" },
+	[SQL_ROAM_ADD] = { "INSERT INTO roaming (imsi, plmn) VALUES (?1, ?2)" },
+	[SQL_ROAM_CLEAR] = { "DELETE FROM roaming WHERE imsi = ?1" },
+	[SQL_ROAM_LIST] = { "SELECT plmn FROM roaming WHERE imsi = ?1 ORDER BY plmn" },
+	[SQL_SUB_SET_STATUS] = { "UPDATE subscriber SET status = ?2 WHERE imsi = ?1" },
+	[SQL_SUB_SET_AMBR] = { "UPDATE subscriber SET ambr_ul = ?2, ambr_dl = ?3 WHERE imsi = ?1" },
+	[SQL_SUB_SET_ROAMING_ANY] = { "UPDATE subscriber SET roaming_any = ?2 WHERE imsi = ?1" },
+	[SQL_SUB_DELETE] = { "DELETE FROM subscriber WHERE imsi = ?1" },
+	[SQL_SUB_COUNT] = { "SELECT COUNT(*) FROM subscriber" },
+	[SQL_PREV_CLEAR] = { "UPDATE subscriber SET previous_host = NULL, previous_until = NULL"
+		" WHERE imsi = ?1 AND previous_host = ?2" },
+	[SQL_SUB_SET_EVENTS] = { "UPDATE subscriber SET sqn_ahead_events = ?2, two_mme_events = ?3, last_event = ?4,"
+		" last_event_at = ?5, previous_host = ?6, previous_until = ?7, status = ?8"
+		" WHERE imsi = ?1" },
+	[SQL_EVENTS_SUMMARY] = { "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'suspended' THEN 1 ELSE 0 END), 0),"
+		" COALESCE(SUM(CASE WHEN sqn_ahead_events + two_mme_events > 0 THEN 1 ELSE 0 END), 0),"
+		" COALESCE(SUM(sqn_ahead_events), 0), COALESCE(SUM(two_mme_events), 0) FROM subscriber" },
+	[SQL_EVENTS_FLAGGED] = { "SELECT imsi, status, sqn_ahead_events, two_mme_events, last_event, last_event_at"
+		" FROM subscriber WHERE sqn_ahead_events + two_mme_events > 0"
+		" ORDER BY last_event_at DESC, imsi LIMIT ?1" },
 };
 
 /*
@@ -181,23 +238,25 @@ static int run(struct om_stmt *st)
 	return finish(st, rc == OM_STORE_DONE ? 0 : rc < 0 ? rc : OM_ESTORE);
 }
 
+_Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
+
 int hss_store_open(struct hss *h, char *err, size_t err_len)
 {
-	int rc = om_store_open_sqlite(h->cfg.db_path, NULL, &h->store, err, err_len);
+	char where[128];
+	om_store_conf_redact(h->cfg.db_path, where, sizeof(where));
+	int rc = om_store_open(h->cfg.db_path, &h->store, err, err_len);
 	if (rc < 0)
 		return rc;
-	rc = om_store_migrate(h->store, migrations, sizeof(migrations) / sizeof(migrations[0]));
+	rc = om_store_migrate_for(h->store, migrations, migrations_pg, sizeof(migrations) / sizeof(migrations[0]));
 	if (rc < 0) {
-		snprintf(err, err_len, "%s: schema: %s (%s)", h->cfg.db_path, om_strerror(rc),
-			 om_store_errmsg(h->store));
+		snprintf(err, err_len, "%s: schema: %s (%s)", where, om_strerror(rc), om_store_errmsg(h->store));
 		return rc;
 	}
-	for (size_t i = 0; i < SQL_N; i++) {
-		rc = om_stmt_prepare(h->store, sql[i], &h->stmt[i]);
-		if (rc < 0) {
-			snprintf(err, err_len, "%s: prepare: %s", h->cfg.db_path, om_store_errmsg(h->store));
-			return rc;
-		}
+	char why[200];
+	rc = om_stmt_prepare_table(h->store, sql, SQL_N, h->stmt, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, err_len, "%s: %s", where, why);
+		return rc;
 	}
 	rc = om_store_begin(h->store, OM_STORE_DURABLE);
 	if (rc == 0)
@@ -206,7 +265,7 @@ int hss_store_open(struct hss *h, char *err, size_t err_len)
 		rc = om_store_commit(h->store);
 	if (rc < 0) {
 		om_store_rollback(h->store);
-		snprintf(err, err_len, "%s: SQN recovery: %s", h->cfg.db_path, om_store_errmsg(h->store));
+		snprintf(err, err_len, "%s: SQN recovery: %s", where, om_store_errmsg(h->store));
 	}
 	return rc;
 }
@@ -219,10 +278,7 @@ void hss_store_close(struct hss *h)
 		if (om_store_exec(h->store, settle_sql) < 0 || om_store_commit(h->store) < 0)
 			om_store_rollback(h->store);
 	}
-	for (size_t i = 0; i < SQL_N; i++) {
-		om_stmt_finalize(h->stmt[i]);
-		h->stmt[i] = NULL;
-	}
+	om_stmt_finalize_table(h->stmt, SQL_N);
 	om_store_close(h->store);
 	h->store = NULL;
 }
@@ -313,7 +369,8 @@ int hss_store_ind(struct hss *h, const char *origin_host, unsigned *ind)
 	if (rc < 0)
 		return rc;
 	rc = ind_get(h, origin_host, ind);
-	return rc == 1 ? 0 : rc < 0 ? rc : OM_ESTORE;
+	/* not there: another front end took that number at the same moment; the transaction runs again */
+	return rc == 1 ? 0 : rc < 0 ? rc : OM_ESTORE_BUSY;
 }
 
 int hss_store_set_sqn(struct hss *h, const struct hss_row *r)

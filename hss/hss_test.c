@@ -16,7 +16,10 @@ static int seq;
 static struct hss *fresh(unsigned reserve, unsigned max_resyncs)
 {
 	char err[256] = "";
-	snprintf(db, sizeof(db), "%s/hss%d.db", dir, seq++);
+	char name[32];
+	snprintf(name, sizeof(name), "hss%d.db", seq++);
+	if (t_store_conf(dir, name, db, sizeof(db)) < 0)
+		CHECK_MSG(0, "no database for %s", name);
 	struct hss_config cfg = { .db_path = db, .max_vectors = 5, .sqn_reserve = reserve,
 				  .max_resyncs = max_resyncs, .resync_window_s = 3600 };
 	struct hss *h = hss_open(&cfg, err, sizeof(err));

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,8 @@
 #include "admin.h"
 #include "check.h"
 #include "hss.h"
+#include "pg_cluster.h"
+#include "store.h"
 
 /* TS 35.208 test set 1 (AMF with the E-UTRAN separation bit already set). */
 #define T_K "465b5ce8b199b49faa5f0a2ee238a6bc"
@@ -55,56 +56,74 @@ static inline int t_admin(struct hss *h, const char *cmd)
 /* The whole database as text, every table and column (blobs in hex), to compare before/after. */
 static inline char *t_dump(const char *db_path)
 {
-	static const char *const q[] = {
-		"SELECT imsi, hex(k), hex(opc), hex(amf), algorithm, ind_bits, sqn, seq_reserved, status,"
-		" roaming_any, ambr_ul, ambr_dl, resync_count, resync_window_start, serving_host,"
-		" hex(serving_plmn), serving_since, previous_host, previous_until, sqn_ahead_events,"
-		" two_mme_events, last_event, last_event_at FROM subscriber ORDER BY imsi",
-		"SELECT imsi, context_id, name FROM apn ORDER BY imsi, context_id",
-		"SELECT imsi, hex(plmn) FROM roaming ORDER BY imsi, plmn",
-		"SELECT ind, origin_host FROM ind ORDER BY ind",
+#define T_SUB_COLS(HEX_K, HEX_OPC, HEX_AMF, HEX_PLMN)                                                      \
+	"SELECT imsi, " HEX_K ", " HEX_OPC ", " HEX_AMF ", algorithm, ind_bits, sqn, seq_reserved, status,"  \
+	" roaming_any, ambr_ul, ambr_dl, resync_count, resync_window_start, serving_host, " HEX_PLMN ","     \
+	" serving_since, previous_host, previous_until, sqn_ahead_events,"                                    \
+	" two_mme_events, last_event, last_event_at FROM subscriber ORDER BY imsi"
+	static const struct {
+		struct om_store_sql q;
+		int cols;
+	} q[] = {
+		{ { T_SUB_COLS("hex(k)", "hex(opc)", "hex(amf)", "hex(serving_plmn)"),
+		    T_SUB_COLS("upper(encode(k, 'hex'))", "upper(encode(opc, 'hex'))", "upper(encode(amf, 'hex'))",
+			       "upper(encode(serving_plmn, 'hex'))") },
+		  23 },
+		{ { "SELECT imsi, context_id, name FROM apn ORDER BY imsi, context_id", NULL }, 3 },
+		{ { "SELECT imsi, hex(plmn) FROM roaming ORDER BY imsi, plmn",
+		    "SELECT imsi, upper(encode(plmn, 'hex')) FROM roaming ORDER BY imsi, plmn" },
+		  2 },
+		{ { "SELECT ind, origin_host FROM ind ORDER BY ind", NULL }, 2 },
 	};
-	sqlite3 *db = NULL;
+#undef T_SUB_COLS
+	struct om_store *db = NULL;
+	char err[256];
 	size_t cap = 1 << 16, len = 0;
 	char *out = calloc(1, cap);
-	if (!out || sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+	if (!out || om_store_open(db_path, &db, err, sizeof(err)) < 0) {
+		CHECK_MSG(0, "t_dump: %s", err);
 		goto out;
+	}
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) != SQLITE_OK)
+		struct om_stmt *st = NULL;
+		if (om_stmt_prepare_sql(db, &q[i].q, &st) < 0) {
+			/* a dump that silently lost a table would make every before/after check vacuous */
+			CHECK_MSG(0, "t_dump: %s", om_store_errmsg(db));
 			continue;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			for (int c = 0; c < sqlite3_column_count(st); c++) {
-				const unsigned char *t = sqlite3_column_text(st, c);
-				int n = snprintf(out + len, cap - len, "%s|", t ? (const char *)t : "NULL");
+		}
+		while (om_stmt_step(st) == OM_STORE_ROW) {
+			for (int c = 0; c < q[i].cols; c++) {
+				const char *t = om_stmt_col_is_null(st, c) ? "NULL" : om_stmt_col_text(st, c);
+				int n = snprintf(out + len, cap - len, "%s|", t);
 				if (n > 0 && (size_t)n < cap - len)
 					len += (size_t)n;
 			}
 			if (len + 1 < cap)
 				out[len++] = '\n';
 		}
-		sqlite3_finalize(st);
+		om_stmt_finalize(st);
 		if (len + 2 < cap) {
 			out[len++] = '#';
 			out[len++] = '\n';
 		}
 	}
 out:
-	sqlite3_close(db);
+	om_store_close(db);
 	return out;
 }
 
-/* One integer from the database (e.g. a row count or a column of one subscriber). */
+/* One integer from the database (e.g. a row count or a column of one subscriber); -1 on error. */
 static inline long long t_sql_int(const char *db_path, const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct om_store *db = NULL;
+	struct om_stmt *st = NULL;
+	char err[256];
 	long long v = -1;
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	if (om_store_open(db_path, &db, err, sizeof(err)) == 0 && om_stmt_prepare(db, sql, &st) == 0 &&
+	    om_stmt_step(st) == OM_STORE_ROW)
+		v = om_stmt_col_int64(st, 0);
+	om_stmt_finalize(st);
+	om_store_close(db);
 	return v;
 }
 
@@ -116,19 +135,19 @@ static inline long long t_sub_int(const char *db_path, const char *imsi, const c
 	return t_sql_int(db_path, q);
 }
 
-/* Run one SQL statement on the database behind the daemon's back (waiting up to 5 s for its write lock); 0 or -1. */
+/* Run SQL on the database behind the daemon's back (waiting up to 5 s for its write lock); 0 or -1. */
 static inline int t_sql_exec(const char *db_path, const char *sql)
 {
-	sqlite3 *raw = NULL;
-	int rc = sqlite3_open(db_path, &raw) == SQLITE_OK && sqlite3_busy_timeout(raw, 5000) == SQLITE_OK &&
-		 sqlite3_exec(raw, sql, NULL, NULL, NULL) == SQLITE_OK;
-	sqlite3_close(raw);
+	struct om_store *db = NULL;
+	char err[256];
+	int rc = om_store_open(db_path, &db, err, sizeof(err)) == 0 && om_store_exec(db, sql) == 0;
+	om_store_close(db);
 	return rc ? 0 : -1;
 }
 
 /*
- * A power cut may lose lazy commits (SQLite synchronous=NORMAL), which a
- * SIGKILL does not: model it by losing every stored SQN. Only the durable
+ * A power cut may lose lazy commits (SQLite synchronous=NORMAL, PostgreSQL
+ * synchronous_commit=off on a server crash), which a SIGKILL does not: model it by losing every stored SQN. Only the durable
  * mark is left to keep the next SQNs above the ones handed out.
  */
 static inline int t_lose_lazy_commits(const char *db_path)

@@ -28,6 +28,7 @@
 #include "s6a.h"
 #include "s6a_avp.h"
 #include "s6a_server.h"
+#include "store.h"
 
 #ifndef OPENMCIM_VERSION
 #define OPENMCIM_VERSION "dev"
@@ -265,8 +266,10 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
+	char where[128];
+	om_store_conf_redact(s.hss.db_path, where, sizeof(where));
 	om_notice("started", "identity=%s realm=%s listen=%s port=%u db=%s provision=%s", s.identity, s.realm,
-		  s.listen, (unsigned)s.port, s.hss.db_path, s.provision_socket ? s.provision_socket : "-");
+		  s.listen, (unsigned)s.port, where, s.provision_socket ? s.provision_socket : "-");
 
 	om_daemon_wait();
 	status = 0;

@@ -23,6 +23,43 @@ int om_store_open(const char *conf, struct om_store **out, char *err, size_t err
 	return om_store_open_sqlite(conf, NULL, out, err, err_len);
 }
 
+static void put(char *out, size_t *j, size_t out_len, const char *t)
+{
+	while (*t && *j + 1 < out_len)
+		out[(*j)++] = *t++;
+}
+
+void om_store_conf_redact(const char *conf, char *out, size_t out_len)
+{
+	const char *c = conf ? conf : "";
+	size_t j = 0;
+	if (!out_len)
+		return;
+	if (!om_store_conf_is_pg(c)) {
+		snprintf(out, out_len, "%s", c);
+		return;
+	}
+	/* scheme://user:PASSWORD@host/db?password=PASSWORD&... */
+	const char *auth = strstr(c, "://") + 3;
+	const char *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+	if (at && slash && slash < at)
+		at = NULL;
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	for (const char *p = c; *p && j + 1 < out_len;) {
+		if (p == colon) {
+			put(out, &j, out_len, ":***");
+			p = at;
+		} else if (!strncmp(p, "password=", 9)) {
+			put(out, &j, out_len, "password=***");
+			for (p += 9; *p && *p != '&';)
+				p++;
+		} else {
+			out[j++] = *p++;
+		}
+	}
+	out[j] = '\0';
+}
+
 enum om_store_backend om_store_backend_of(const struct om_store *s)
 {
 	return s->backend;

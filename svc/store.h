@@ -155,6 +155,12 @@ int om_store_conf_is_pg(const char *conf);
  */
 OM_NODISCARD int om_store_open(const char *conf, struct om_store **out, char *err, size_t err_len);
 
+/*
+ * conf for a log line: a PostgreSQL URI with any password replaced by ***,
+ * a path as it is. Never log the configuration string itself.
+ */
+void om_store_conf_redact(const char *conf, char *out, size_t out_len);
+
 /* The backend of s. */
 enum om_store_backend om_store_backend_of(const struct om_store *s);
 

@@ -269,6 +269,21 @@ static void reports_an_unopenable_path(void)
 	CHECK_MSG(strstr(err, "sekret") == NULL && strstr(err, "nonexistent-dir") != NULL, "err '%s'", err);
 }
 
+static void redacts_a_password_for_the_log(void)
+{
+	if (backend != OM_STORE_SQLITE)
+		return; /* no database involved: once is enough */
+	char out[128];
+	om_store_conf_redact("postgresql://hss:s3cret@db.example:5432/hss?sslmode=require&password=x2&a=b", out,
+			     sizeof(out));
+	CHECK_MSG(!strcmp(out, "postgresql://hss:***@db.example:5432/hss?sslmode=require&password=***&a=b"), "%s", out);
+	om_store_conf_redact("postgres://u@h/d", out, sizeof(out));
+	CHECK(!strcmp(out, "postgres://u@h/d"));
+	om_store_conf_redact("/var/lib/hss:x@y.db", out, sizeof(out));
+	CHECK(!strcmp(out, "/var/lib/hss:x@y.db"));
+	CHECK(om_store_conf_is_pg("postgresql:///x") && !om_store_conf_is_pg("/tmp/postgresql://x"));
+}
+
 /* The statement table picks each backend's own text; the helpers bind every type and run. */
 static void prepares_a_table_and_runs_it_with_the_helpers(void)
 {
@@ -418,6 +433,7 @@ int main(void)
 		binds_and_reads_every_type();
 		migrates_step_by_step_and_refuses_a_newer_schema();
 		reports_an_unopenable_path();
+		redacts_a_password_for_the_log();
 		prepares_a_table_and_runs_it_with_the_helpers();
 		a_second_writer_waits_then_retries();
 		creates_the_database_and_its_wal_0600_whatever_the_umask();
