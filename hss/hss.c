@@ -39,6 +39,11 @@ struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len)
 		snprintf(err, err_len, "hss: clone_policy must be report or bar");
 		return NULL;
 	}
+	unsigned fe = cfg->frontends ? cfg->frontends : 1;
+	if (fe > 32 || (fe & (fe - 1)) || cfg->frontend_index >= fe) {
+		snprintf(err, err_len, "hss: frontends must be 1, 2, 4, 8, 16 or 32 and frontend_index below it");
+		return NULL;
+	}
 	if (cfg->sqn_reserve > HSS_MAX_SQN_RESERVE || cfg->max_vectors > HSS_MAX_VECTORS_CAP) {
 		snprintf(err, err_len, "hss: sqn_reserve above %u or max_vectors above %u", HSS_MAX_SQN_RESERVE,
 			 HSS_MAX_VECTORS_CAP);
@@ -58,6 +63,7 @@ struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len)
 		h->cfg.max_resyncs = HSS_DEFAULT_MAX_RESYNCS;
 	if (!h->cfg.resync_window_s)
 		h->cfg.resync_window_s = HSS_DEFAULT_RESYNC_WINDOW;
+	h->cfg.frontends = fe;
 	if (!h->cfg.clone_window_s)
 		h->cfg.clone_window_s = HSS_DEFAULT_CLONE_WINDOW;
 	h->cfg.db_path = strdup(cfg->db_path);
@@ -74,9 +80,9 @@ struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len)
 	char where[128];
 	om_store_conf_redact(h->cfg.db_path, where, sizeof(where));
 	om_info("hss-open", "db=%s max_vectors=%u sqn_reserve=%u max_resyncs=%u resync_window=%u clone_policy=%s"
-		" clone_window=%u", where, h->cfg.max_vectors, h->cfg.sqn_reserve, h->cfg.max_resyncs,
+		" clone_window=%u frontend=%u/%u", where, h->cfg.max_vectors, h->cfg.sqn_reserve, h->cfg.max_resyncs,
 		h->cfg.resync_window_s, h->cfg.clone_policy == HSS_CLONE_BAR ? "bar" : "report",
-		h->cfg.clone_window_s);
+		h->cfg.clone_window_s, h->cfg.frontend_index, h->cfg.frontends);
 	return h;
 }
 

@@ -39,6 +39,14 @@ struct hss_config {
 	unsigned resync_window_s; /* that window, in seconds */
 	enum hss_clone_policy clone_policy;
 	unsigned clone_window_s;  /* a replaced MME heard from within this many seconds: two MMEs at once */
+	/*
+	 * Front ends sharing one PostgreSQL database (docs/sqn.md): frontends
+	 * is their number (1, 2, 4 .. 32; 0 means 1), frontend_index this
+	 * one's slot (0 .. frontends - 1). The slot takes the top IND bits,
+	 * so each front end's vectors land in their own USIM array entries.
+	 */
+	unsigned frontends;
+	unsigned frontend_index;
 };
 
 /* What an AIR, ULR or PUR comes to; the S6a front end maps each to its code. */

@@ -45,6 +45,8 @@ static const struct om_conf_key keys[] = {
 	{ "hss", "resync_window", 0 },
 	{ "hss", "clone_policy", 0 },
 	{ "hss", "clone_window", 0 },
+	{ "hss", "frontends", 0 },
+	{ "hss", "frontend_index", 0 },
 	{ "hss", "provision_socket", 0 },
 	{ "hss", "log_level", 0 },
 	{ "hss", "pcap", 0 },
@@ -103,6 +105,14 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	if (om_conf_uint(c, "hss", "clone_window", 600, 1, 86400, &v, err, len))
 		return -1;
 	s->hss.clone_window_s = (unsigned)v;
+	if (om_conf_uint(c, "hss", "frontends", 1, 1, 32, &v, err, len))
+		return -1;
+	s->hss.frontends = (unsigned)v;
+	if (v & (v - 1))
+		return snprintf(err, len, "%s: frontends must be 1, 2, 4, 8, 16 or 32", om_conf_path(c)), -1;
+	if (om_conf_uint(c, "hss", "frontend_index", 0, 0, s->hss.frontends - 1, &v, err, len))
+		return -1;
+	s->hss.frontend_index = (unsigned)v;
 	s->provision_socket = om_conf_get(c, "hss", "provision_socket");
 	s->pcap = om_conf_get(c, "hss", "pcap");
 	s->run_dir = om_conf_get(c, "hss", "run_dir");

@@ -91,6 +91,28 @@ void hss_vector_gen_release(void)
 	pthread_setspecific(gen_key, NULL);
 }
 
+/*
+ * The IND of a batch (TS 33.102 C.3.2, C.3.4; docs/sqn.md "Several front
+ * ends"): with f front ends sharing a database, the top log2(f) of the
+ * subscriber's ind_bits are this front end's slot and the rest the
+ * requesting MME's; with one front end every bit is the MME's, as before.
+ * A subscriber with fewer IND bits than the front-end slot needs gets the
+ * slot's low bits only (front ends then share entries; still no SQN twice:
+ * the row lock orders every allocation).
+ */
+static unsigned compose_ind(const struct hss_config *cfg, unsigned mme_ind, unsigned ind_bits)
+{
+	unsigned fe_bits = 0;
+	while ((1u << fe_bits) < cfg->frontends)
+		fe_bits++;
+	if (fe_bits == 0)
+		return mme_ind;
+	if (ind_bits <= fe_bits)
+		return cfg->frontend_index;
+	unsigned mme_bits = ind_bits - fe_bits;
+	return cfg->frontend_index << mme_bits | (mme_ind & ((1u << mme_bits) - 1));
+}
+
 /* What the locked phase hands to the computing phase. Secret. */
 struct grant {
 	uint8_t k[OM_K_LEN];
@@ -100,6 +122,7 @@ struct grant {
 	unsigned n;
 	int resynced;
 	struct hss_events ev; /* not secret: logged after the commit */
+	int store_rc;         /* the store's code when a store call failed (OM_ESTORE_BUSY: run again) */
 };
 
 static int verify_auts(const struct hss_row *r, const uint8_t *resync, uint64_t *sqn_ms)
@@ -126,10 +149,14 @@ static int reserve_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[st
 	int rc = HSS_ERROR;
 	memset(&r, 0, sizeof(r));
 	*why = "storage";
-	if (om_store_begin(h->store, d) < 0)
-		goto out;
-	int src = hss_store_get(h, imsi, &r);
+	int src = om_store_begin(h->store, d);
 	if (src < 0) {
+		g->store_rc = src;
+		goto out;
+	}
+	src = hss_store_get(h, imsi, &r);
+	if (src < 0) {
+		g->store_rc = src;
 		rc = hss_result_from_err(src);
 		*why = rc == HSS_USER_UNKNOWN ? "unknown" : "storage";
 		goto out;
@@ -145,8 +172,13 @@ static int reserve_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[st
 		*why = src == 0 ? "visited-plmn-not-allowed" : "storage";
 		goto out;
 	}
-	if (hss_store_ind(h, host, &ind) < 0)
+	unsigned mme_ind = 0;
+	src = hss_store_ind(h, host, &mme_ind);
+	if (src < 0) {
+		g->store_rc = src;
 		goto out;
+	}
+	ind = compose_ind(&h->cfg, mme_ind, r.ind_bits);
 	int64_t now = (int64_t)time(NULL);
 	uint64_t last = r.sqn;
 	if (resync) {
@@ -215,9 +247,15 @@ static int reserve_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[st
 	r.sqn = last;
 	if (need_durable && top + h->cfg.sqn_reserve > r.seq_reserved)
 		r.seq_reserved = top + h->cfg.sqn_reserve;
-	if ((event && hss_store_set_events(h, &r) < 0) || hss_store_set_sqn(h, &r) < 0 ||
-	    om_store_commit(h->store) < 0)
+	src = event ? hss_store_set_events(h, &r) : 0;
+	if (src == 0)
+		src = hss_store_set_sqn(h, &r);
+	if (src == 0)
+		src = om_store_commit(h->store);
+	if (src < 0) {
+		g->store_rc = src;
 		goto out;
+	}
 	memcpy(g->k, r.k, sizeof(g->k));
 	memcpy(g->opc, r.opc, sizeof(g->opc));
 	memcpy(g->amf, r.amf, sizeof(g->amf));
@@ -259,10 +297,17 @@ static int auth_info(struct hss *h, const char *imsi, const uint8_t plmn[static 
 		return HSS_ERROR;
 	}
 	pthread_mutex_lock(&h->lock);
-	rc = reserve_in_txn(h, imsi, plmn, host, n, resync, resync ? OM_STORE_DURABLE : OM_STORE_LAZY, &g, &why);
-	if (rc == 1) {
+	enum om_store_durability d = resync ? OM_STORE_DURABLE : OM_STORE_LAZY;
+	for (unsigned attempt = 1;; attempt++) {
 		memset(&g, 0, sizeof(g));
-		rc = reserve_in_txn(h, imsi, plmn, host, n, resync, OM_STORE_DURABLE, &g, &why);
+		rc = reserve_in_txn(h, imsi, plmn, host, n, resync, d, &g, &why);
+		if (rc == 1) {
+			d = OM_STORE_DURABLE; /* the lazy attempt found it needs a durable write */
+			continue;
+		}
+		/* another front end held the row past the lock timeout, or took the same new IND */
+		if (rc != HSS_ERROR || !om_store_retry(g.store_rc, attempt))
+			break;
 	}
 	pthread_mutex_unlock(&h->lock);
 	hss_events_log(h, &g.ev, imsi, host);
