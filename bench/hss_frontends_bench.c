@@ -22,6 +22,7 @@
 #include "admin.h"
 #include "daemon_util.h"
 #include "hss.h"
+#include "hss_test_util.h"
 #include "pg_cluster.h"
 #include "s6a.h"
 
@@ -46,12 +47,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void ignore(void *ctx, const char *line)
-{
-	(void)ctx;
-	(void)line;
-}
-
 static int provision(const char *db)
 {
 	char err[256], line[256];
@@ -64,7 +59,7 @@ static int provision(const char *db)
 	for (int i = 0; i < SUBS; i++) {
 		snprintf(line, sizeof(line), "add 00101%010d k=" K_HEX " opc=" OPC_HEX " amf=8000 apn=internet roaming=any",
 			 i);
-		if (hss_admin_exec(h, line, ignore, NULL, err, sizeof(err)) < 0) {
+		if (hss_admin_exec(h, line, t_ignore, NULL, err, sizeof(err)) < 0) {
 			fprintf(stderr, "add: %s\n", err);
 			hss_close(h);
 			return -1;

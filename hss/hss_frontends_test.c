@@ -33,6 +33,7 @@
 #include "check.h"
 #include "daemon_util.h"
 #include "hss.h"
+#include "hss_test_util.h"
 #include "pg_cluster.h"
 #include "s6a.h"
 
@@ -63,12 +64,6 @@ static struct {
 	int n, count[2], failures[2], stop;
 } run = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static void emit(void *ctx, const char *line)
-{
-	(void)ctx;
-	(void)line;
-}
-
 static int provision(void)
 {
 	char err[256] = "", line[256];
@@ -78,7 +73,7 @@ static int provision(void)
 	if (!h)
 		return -1;
 	snprintf(line, sizeof(line), "add " IMSI " k=" K_HEX " opc=" OPC_HEX " amf=8000 apn=internet roaming=00101");
-	int rc = hss_admin_exec(h, line, emit, NULL, err, sizeof(err));
+	int rc = hss_admin_exec(h, line, t_ignore, NULL, err, sizeof(err));
 	CHECK_MSG(rc == 0, "add: %s", err);
 	hss_close(h);
 	return rc;
@@ -143,17 +138,6 @@ static int wait_count(int fe, int want, int ms)
 	return count_of(fe) >= want;
 }
 
-static uint64_t sqn_of(const struct om_eutran_vector *v)
-{
-	struct om_milenage_out o;
-	uint8_t any[6] = { 0 }, amf[2] = { 0x80, 0 }, sqn[6];
-	if (om_milenage_f1_f5(&usim_m, v->rand, any, amf, &o))
-		return UINT64_MAX;
-	for (int i = 0; i < 6; i++)
-		sqn[i] = v->autn[i] ^ o.ak[i];
-	return om_sqn_from_bytes(sqn);
-}
-
 static int usim_takes(struct om_usim_sqn *u, const struct om_eutran_vector *v)
 {
 	struct om_usim_out o;
@@ -164,23 +148,17 @@ static int usim_takes(struct om_usim_sqn *u, const struct om_eutran_vector *v)
 	return rc;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static void check_every_vector(void)
 {
 	static uint64_t sqn[MAX_VEC];
 	int n = run.n, wrong_slot = 0;
 	for (int i = 0; i < n; i++) {
-		sqn[i] = sqn_of(&run.v[i]);
+		sqn[i] = t_sqn_of(&usim_m, run.v[i].rand, run.v[i].autn);
 		unsigned ind = (unsigned)(sqn[i] & ((1u << IND_BITS) - 1));
 		wrong_slot += (int)(ind >> (IND_BITS - 1)) != run.fe[i];
 	}
 	CHECK_INT(wrong_slot, 0);
-	qsort(sqn, (size_t)n, sizeof(sqn[0]), cmp_u64);
+	qsort(sqn, (size_t)n, sizeof(sqn[0]), t_cmp_u64);
 	int dup = 0;
 	for (int i = 1; i < n; i++)
 		dup += sqn[i] == sqn[i - 1];

@@ -454,12 +454,6 @@ static void *work(void *arg)
 	return NULL;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static void threads_never_share_a_sqn(void)
 {
 	struct hss *h = fresh(8, 2);
@@ -481,7 +475,7 @@ static void threads_never_share_a_sqn(void)
 		n += w[i].n;
 	}
 	CHECK_INT(n, THREADS * CALLS * 2);
-	qsort(all, n, sizeof(all[0]), cmp_u64);
+	qsort(all, n, sizeof(all[0]), t_cmp_u64);
 	size_t dup = 0, seqdup = 0;
 	for (size_t i = 1; i < n; i++) {
 		dup += all[i] == all[i - 1];

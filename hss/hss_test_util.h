@@ -196,6 +196,13 @@ static inline long t_crash_child(void (*body)(int wfd), size_t rec_len, long kil
 	return n;
 }
 
+/* qsort order of uint64_t, e.g. SQNs to look for one issued twice. */
+static inline int t_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* rm -rf a test's temporary directory. */
 static inline void t_remove_dir(const char *dir)
 {
