@@ -23,8 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h> /* dpf_daemon_test reads the DRF database directly */
-
 #include <openmcim/dm.h>
 #include <openmcim/handover.h>
 #include <openmcim/tre.h>

@@ -283,6 +283,14 @@ void hss_store_close(struct hss *h)
 	h->store = NULL;
 }
 
+int hss_store_reopen(struct hss *h, char *err, size_t err_len)
+{
+	om_stmt_finalize_table(h->stmt, SQL_N);
+	om_store_close(h->store); /* no settle: the mark must stay where the lost server left it */
+	h->store = NULL;
+	return hss_store_open(h, err, err_len);
+}
+
 static void copy_blob(struct om_stmt *st, int col, uint8_t *out, size_t want)
 {
 	size_t len = 0;

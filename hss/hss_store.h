@@ -106,6 +106,14 @@ int hss_store_open(struct hss *h, char *err, size_t err_len);
 /* Record each subscriber's exact SQN as its mark (clean shutdown), then close. */
 void hss_store_close(struct hss *h);
 
+/*
+ * After OM_ESTORE_CONN (the PostgreSQL server went away): drop the dead
+ * connection and open again, which runs the crash recovery of
+ * hss_store_open(). The server may have crashed and lost lazy commits, so
+ * continuing without the recovery could hand an SQN out twice.
+ */
+int hss_store_reopen(struct hss *h, char *err, size_t err_len);
+
 /* 0 with *r filled, OM_EHSS_NOT_FOUND, or a store code. */
 int hss_store_get(struct hss *h, const char *imsi, struct hss_row *r);
 

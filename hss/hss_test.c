@@ -487,6 +487,37 @@ static void threads_never_share_a_sqn(void)
 	hss_close(h);
 }
 
+/*
+ * PostgreSQL only: the server crashes (and, as a crash with
+ * synchronous_commit off may, loses the lazy SQN commits) under a running
+ * HSS. The next AIR reconnects, runs the crash recovery, and continues
+ * above every SQN handed out before.
+ */
+static void a_lost_server_is_reopened_with_the_crash_recovery(void)
+{
+	if (!t_store_is_pg())
+		return;
+	struct hss *h = fresh(16, 2);
+	struct om_eutran_vector v[5];
+	struct om_milenage m;
+	uint64_t top = 0;
+	if (!h || t_milenage(&m) < 0)
+		return;
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 5, NULL, v), 5);
+		top = t_sqn_of(&m, v[4].rand, v[4].autn);
+	}
+	long long mark = t_sub_int(db, T_IMSI, "seq_reserved");
+	CHECK_INT(t_lose_lazy_commits(db), 0);
+	CHECK_INT(t_store_restart_server(), 0);
+	CHECK_INT(hss_auth_info(h, T_IMSI, t_plmn_home, "mme1.lab", 1, NULL, v), 1);
+	uint64_t next = t_sqn_of(&m, v[0].rand, v[0].autn);
+	CHECK_MSG(next > top && (long long)(next >> 5) == mark + 1, "after the crash: SQN %llu, last %llu, mark %lld",
+		  (unsigned long long)next, (unsigned long long)top, mark);
+	om_milenage_clear(&m);
+	hss_close(h);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -504,6 +535,7 @@ int main(void)
 	refuses_to_go_back_when_the_usim_is_delta_behind();
 	resync_after_a_crash_stays_above_the_mark();
 	threads_never_share_a_sqn();
+	a_lost_server_is_reopened_with_the_crash_recovery();
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

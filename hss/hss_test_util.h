@@ -3,6 +3,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sqlite3.h> /* not used here: the DPF, DRF and SHO tests that include this read their files directly */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -305,6 +305,16 @@ static int auth_info(struct hss *h, const char *imsi, const uint8_t plmn[static 
 			d = OM_STORE_DURABLE; /* the lazy attempt found it needs a durable write */
 			continue;
 		}
+		if (rc == HSS_ERROR && g.store_rc == OM_ESTORE_CONN && attempt == 1) {
+			char err[256];
+			/* the server went away (and may have lost lazy commits): reconnect with the crash recovery */
+			if (hss_store_reopen(h, err, sizeof(err)) < 0) {
+				om_error("store-reopen", "result=error reason=\"%s\"", err);
+				break;
+			}
+			om_notice("store-reopen", "result=ok");
+			continue;
+		}
 		/* another front end held the row past the lock timeout, or took the same new IND */
 		if (rc != HSS_ERROR || !om_store_retry(g.store_rc, attempt))
 			break;

@@ -91,14 +91,16 @@ static int map_res(struct pg_store *p, PGresult *r)
 	}
 	set_err(p, r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn));
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	/* an error libpq made itself, with no server code: the socket is gone ("server closed the connection") */
 	if (!state)
-		return OM_ESTORE;
+		return OM_ESTORE_CONN;
 	if (!strncmp(state, "23", 2))
 		return OM_ESTORE_CONSTRAINT;
 	/* serialization failure, deadlock, lock timeout: roll back and try again (om_store_retry) */
 	if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03"))
 		return OM_ESTORE_BUSY;
-	if (!strncmp(state, "08", 2))
+	/* connection exception; the server shutting down or crashed under us (57P01..57P03) */
+	if (!strncmp(state, "08", 2) || !strncmp(state, "57P0", 4))
 		return OM_ESTORE_CONN;
 	return OM_ESTORE;
 }

@@ -18,6 +18,8 @@
 
 #define PG_PORT 5432 /* names the socket file only: the server listens on no TCP port */
 
+static int start_server(const struct t_pg *pg);
+
 static uid_t run_uid;
 static gid_t run_gid;
 
@@ -171,14 +173,8 @@ int t_pg_start(struct t_pg *pg, int durable)
 		fprintf(stderr, "t_pg: initdb failed, see %s\n", log);
 		return -1;
 	}
-	char slog[300];
-	snprintf(log, sizeof(log), "%s/pg_ctl.log", pg->dir);
-	snprintf(slog, sizeof(slog), "%s/server.log", pg->dir);
-	const char *const start[] = { "-D", data, "-l", slog, "-w", "-t", "60", "start", NULL };
-	if (run_as(pg, "pg_ctl", start, log) != 0) {
-		fprintf(stderr, "t_pg: pg_ctl start failed, see %s and %s\n", log, slog);
+	if (start_server(pg) < 0)
 		return -1;
-	}
 	pg->started = 1;
 	return 0;
 }
@@ -229,15 +225,39 @@ int t_store_is_pg(void)
 	return e && !strcmp(e, "pg");
 }
 
+static struct t_pg store_pg;
+
+static int start_server(const struct t_pg *pg)
+{
+	char data[300], log[300], slog[300];
+	snprintf(data, sizeof(data), "%s/data", pg->dir);
+	snprintf(log, sizeof(log), "%s/pg_ctl.log", pg->dir);
+	snprintf(slog, sizeof(slog), "%s/server.log", pg->dir);
+	const char *const start[] = { "-D", data, "-l", slog, "-w", "-t", "60", "start", NULL };
+	if (run_as(pg, "pg_ctl", start, log) != 0) {
+		fprintf(stderr, "t_pg: pg_ctl start failed, see %s and %s\n", log, slog);
+		return -1;
+	}
+	return 0;
+}
+
+int t_store_restart_server(void)
+{
+	if (!store_pg.started)
+		return -1;
+	stop_server(&store_pg);
+	return start_server(&store_pg);
+}
+
 int t_store_conf(const char *dir, const char *name, char *out, size_t out_len)
 {
-	static struct t_pg pg;
+	struct t_pg *const pg = &store_pg;
 	static unsigned seq;
 	if (!t_store_is_pg()) {
 		int n = snprintf(out, out_len, "%s/%s", dir, name);
 		return n > 0 && (size_t)n < out_len ? 0 : -1;
 	}
-	if (!pg.started && t_pg_start(&pg, 0) < 0)
+	if (!pg->started && t_pg_start(pg, 0) < 0)
 		return -1;
 	char db[48];
 	size_t j = (size_t)snprintf(db, sizeof(db), "t%u_", seq++);
@@ -246,5 +266,5 @@ int t_store_conf(const char *dir, const char *name, char *out, size_t out_len)
 		db[j++] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : (c >= 'A' && c <= 'Z') ? (char)(c + 32) : '_';
 	}
 	db[j] = '\0';
-	return t_pg_createdb(&pg, db, out, out_len);
+	return t_pg_createdb(pg, db, out, out_len);
 }

@@ -42,5 +42,11 @@ int t_pg_createdb(const struct t_pg *pg, const char *db, char *uri, size_t uri_l
  */
 int t_store_conf(const char *dir, const char *name, char *out, size_t out_len);
 
+/*
+ * Crash and restart the server of t_store_conf()'s cluster (pg_ctl stop -m
+ * immediate, then start): open connections are lost. 0 or -1.
+ */
+int t_store_restart_server(void);
+
 /* 1 if this run is on PostgreSQL (OM_TEST_STORE=pg). */
 int t_store_is_pg(void);
