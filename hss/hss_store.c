@@ -288,7 +288,14 @@ int hss_store_reopen(struct hss *h, char *err, size_t err_len)
 	om_stmt_finalize_table(h->stmt, SQL_N);
 	om_store_close(h->store); /* no settle: the mark must stay where the lost server left it */
 	h->store = NULL;
-	return hss_store_open(h, err, err_len);
+	int rc = hss_store_open(h, err, err_len);
+	if (rc < 0) {
+		/* nothing half open: every call now fails at begin until a later AIR reopens */
+		om_stmt_finalize_table(h->stmt, SQL_N);
+		om_store_close(h->store);
+		h->store = NULL;
+	}
+	return rc;
 }
 
 static void copy_blob(struct om_stmt *st, int col, uint8_t *out, size_t want)

@@ -110,7 +110,9 @@ void hss_store_close(struct hss *h);
  * After OM_ESTORE_CONN (the PostgreSQL server went away): drop the dead
  * connection and open again, which runs the crash recovery of
  * hss_store_open(). The server may have crashed and lost lazy commits, so
- * continuing without the recovery could hand an SQN out twice.
+ * continuing without the recovery could hand an SQN out twice. On failure
+ * h->store is NULL (every store call then fails cleanly) until a later
+ * reopen succeeds.
  */
 int hss_store_reopen(struct hss *h, char *err, size_t err_len);
 

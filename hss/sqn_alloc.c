@@ -305,7 +305,8 @@ static int auth_info(struct hss *h, const char *imsi, const uint8_t plmn[static 
 			d = OM_STORE_DURABLE; /* the lazy attempt found it needs a durable write */
 			continue;
 		}
-		if (rc == HSS_ERROR && g.store_rc == OM_ESTORE_CONN && attempt == 1) {
+		/* (no store at all: an earlier reopen failed, the server was still down) */
+		if (rc == HSS_ERROR && (g.store_rc == OM_ESTORE_CONN || !h->store) && attempt == 1) {
 			char err[256];
 			/* the server went away (and may have lost lazy commits): reconnect with the crash recovery */
 			if (hss_store_reopen(h, err, sizeof(err)) < 0) {
