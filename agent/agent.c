@@ -53,7 +53,7 @@ struct agent {
 	struct om_radio_bearer bearer;
 	int timeout_ms;
 	unsigned retry_min, retry_max, retries, backoff;
-	unsigned pushes;
+	unsigned accepted; /* bootstraps the TRE took in this run */
 	int bootstrap_rc;
 };
 
@@ -167,12 +167,13 @@ static int on_push(void *arg, const uint8_t *doc, size_t len)
 	struct agent *ag = arg;
 	char url[OM_BOOTSTRAP_URL_MAX + 1] = "", apn[OM_BOOTSTRAP_APN_MAX + 1] = "";
 	struct om_tre_status st;
-	ag->pushes++;
 	ag->bootstrap_rc = om_tre_bootstrap(ag->tre, doc, len, time(NULL));
 	if (ag->bootstrap_rc) {
-		event(ag, "bootstrap-refused", "clause=B.2.3.3 code=%s", om_errname(ag->bootstrap_rc));
+		/* the TRE's files are as before: whoever can push holds no power over the wait (issue 12) */
+		event(ag, "bootstrap-refused", "clause=B.2.3.3 code=%s action=ignored", om_errname(ag->bootstrap_rc));
 		return ag->bootstrap_rc;
 	}
+	ag->accepted++;
 	if (om_tre_dm_endpoint(ag->tre, url, apn) != 0 || om_tre_status(ag->tre, &st) != 0)
 		st.bootstrap_sequence = 0;
 	event(ag, "bootstrap", "clause=B.2.3.3 step=4 trust_root=%s sequence=%u provurl=%s apn=%s", st.trust_root_cn,
@@ -465,16 +466,17 @@ static int report_outcome(struct agent *ag, int kind, time_t deadline)
 /* ---- the steps --------------------------------------------------------------------- */
 
 /*
- * Whether a push since *seen decides the wait: an accepted bootstrap, or a
- * refused one. A bootstrap already taken (replay, old sequence) is the
- * DRF's at-least-once delivery repeating itself: noted, and the wait goes on.
+ * Whether a bootstrap was accepted since *seen: only that ends the wait. A
+ * refused push (one already taken, repeated by the DRF's at-least-once
+ * delivery, or one that fails verification: anyone the VNO lets push can
+ * send junk) was logged by on_push and changed nothing; the wait goes on.
  */
 static int push_decides(struct agent *ag, unsigned *seen)
 {
-	if (ag->pushes == *seen)
+	if (ag->accepted == *seen)
 		return 0;
-	*seen = ag->pushes;
-	return ag->bootstrap_rc != OM_ETRE_REPLAY && ag->bootstrap_rc != OM_ETRE_SEQUENCE;
+	*seen = ag->accepted;
+	return 1;
 }
 
 /* No session: attach with the active MID and wait for a bootstrap (B.2.3.3). */
@@ -482,7 +484,7 @@ static int run_wait_push(struct agent *ag)
 {
 	int wait = ag->cfg->wait_push_ms;
 	time_t until = wait > 0 ? time(NULL) + (wait + 999) / 1000 : 0;
-	unsigned pushes = ag->pushes;
+	unsigned pushes = ag->accepted;
 
 	for (unsigned lost = 0;;) {
 		if (!ag->attached) {
@@ -507,7 +509,7 @@ static int run_wait_push(struct agent *ag)
 		if (push_decides(ag, &pushes))
 			break;
 		if (ag->bootstrap_rc && rc == ag->bootstrap_rc)
-			continue; /* a repeated bootstrap: still attached, wait on */
+			continue; /* a refused bootstrap: still attached, wait on */
 		if (rc == OM_ERADIO_TIMEOUT) {
 			ag->res->outcome = OM_AGENT_IDLE;
 			return STEP_DONE;
@@ -519,8 +521,6 @@ static int run_wait_push(struct agent *ag)
 			return fail(ag, OM_EAGENT_NETWORK, "radio link lost %u times", lost);
 		backoff(ag, -1);
 	}
-	if (ag->bootstrap_rc)
-		return refuse(ag, ag->bootstrap_rc, "the TRE refused the bootstrap: %s", om_strerror(ag->bootstrap_rc));
 	return STEP_AGAIN;
 }
 

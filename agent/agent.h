@@ -38,9 +38,10 @@ enum om_agent_outcome {
 	OM_AGENT_PROVISIONED = 2, /* a new MCIM attached, was reported to the DPF and confirmed */
 	OM_AGENT_FELL_BACK = 3,   /* the new MCIM did not attach before its deadline: the previous
 				     MID is active again and attached (Note Y) */
-	OM_AGENT_REFUSED = 4,     /* the TRE refused the bootstrap or the M2MMCIMMobj, or the DPF
-				     refused the device: code and reason say which; the TRE is as
-				     before the bootstrap (session aborted) and the device attached */
+	OM_AGENT_REFUSED = 4,     /* the TRE refused the M2MMCIMMobj, or the DPF refused the device:
+				     code and reason say which; the TRE is as before the bootstrap
+				     (session aborted) and the device attached. A refused bootstrap
+				     never ends a run: it is logged and the wait goes on */
 };
 
 /* "IDLE", "PROVISIONED", ...; "?" for another value. */

@@ -214,9 +214,10 @@ static void vno_conf(const struct lab *l, struct sb *b)
 		sb_add(b, "pcap = %s/vno-nas.pcap\ns6a_pcap = %s/vno-s6a.pcap\n", l->dir, l->dir);
 	sb_add(b, "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 5000\n",
 	       pt->vno_dia);
+	/* each operator's DRF pushes only to the IMSIs of its own home network (docs/vno.md "Push") */
 	for (int op = 0; op < LAB_N_OPS; op++)
-		sb_add(b, "[home.001%s]\npeer = hss.%s.lab\naddress = 127.0.0.1:%u\n", ops[op].mnc, ops[op].stem,
-		       pt->hss_dia[op]);
+		sb_add(b, "[home.001%s]\npeer = hss.%s.lab\naddress = 127.0.0.1:%u\npush_cert = %s/pki/tls/drf.%s.lab.pem\n",
+		       ops[op].mnc, ops[op].stem, pt->hss_dia[op], l->dir, ops[op].stem);
 	/* the PCID's APN, each SHO's subscription APN and its DPF APN reach the DPFs, and only them */
 	sb_add(b, "[apn." PCID_APN "]\n");
 	dpf_allow(l, b);

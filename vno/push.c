@@ -2,7 +2,8 @@
 /*
  * POST /push/<IMSI>: a DRF's bootstrap to the device attached with that
  * IMSI, one OM_RADIO_PUSH frame (vno_push.h, docs/vno.md "Push"). Answers:
- * 202 delivered on the device's link, 404 no device attached with that IMSI
+ * 202 delivered on the device's link, 403 the pushing DRF does not serve
+ * that IMSI (mutual TLS only), 404 no device attached with that IMSI
  * (or its link failed: the sender retries later), 400 malformed IMSI or
  * empty body, 413 above VNO_PUSH_BODY_MAX, 415 another Content-Type, 405
  * another method (the HTTP layer). The document is never logged.
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/crypto.h>
 
 #include <openmcim/pki.h>
 #include <openmcim/radio.h>
@@ -25,6 +28,10 @@
 
 struct vno_push {
 	struct mme *mme;
+	const struct vno_conf *conf;
+	/* per [home.*] (same index as conf->homes): the key pin of its push_cert */
+	bool pinned[VNO_MAX_HOMES];
+	uint8_t pin[VNO_MAX_HOMES][OM_SPKI_PIN_LEN];
 	struct om_http_server *http;
 	struct om_http_tls tls;
 };
@@ -46,6 +53,25 @@ static int type_ok(const char *t)
 {
 	size_t n = strlen(VNO_PUSH_CONTENT_TYPE);
 	return t && !strncasecmp(t, VNO_PUSH_CONTENT_TYPE, n) && (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
+}
+
+/*
+ * Whether the TLS client may push to imsi: its key is the one pinned by
+ * push_cert in the [home.*] section that routes imsi (issue 12: a DRF only
+ * pushes to the identities its operator serves, the PCIDs for the RO, its
+ * own IMSIs for an SHO). Without client certificates there is nobody to
+ * authorise (plain HTTP or server-only TLS, lab only, logged at start).
+ */
+static int push_allowed(const struct vno_push *p, struct om_http_req *r, const char *imsi)
+{
+	uint8_t pin[OM_SPKI_PIN_LEN];
+	if (!p->tls.require_client_cert)
+		return 1;
+	const struct vno_home *h = vno_conf_home(p->conf, imsi);
+	size_t i = h ? (size_t)(h - p->conf->homes) : 0;
+	X509 *peer = om_http_req_peer_cert(r);
+	return h && p->pinned[i] && peer && om_cert_spki_pin(peer, pin) == 0 &&
+	       CRYPTO_memcmp(pin, p->pin[i], sizeof(pin)) == 0;
 }
 
 static void answer(struct om_http_req *r, int status, const char *imsi, size_t len, const char *result)
@@ -74,6 +100,8 @@ static void on_push(struct om_http_req *r, void *arg)
 	int rc;
 	if (!imsi_ok(imsi))
 		answer(r, 400, "-", len, "malformed-imsi"); /* "-": the path may hold anything */
+	else if (!push_allowed(p, r, imsi))
+		answer(r, 403, imsi, len, "not-served");
 	else if (len == 0)
 		answer(r, 400, imsi, len, "empty-body");
 	else if (len > VNO_PUSH_BODY_MAX)
@@ -96,6 +124,25 @@ struct vno_push *vno_push_start(struct mme *m, const struct vno_conf *c)
 		return NULL;
 	}
 	p->mme = m;
+	p->conf = c;
+	size_t n_pins = 0;
+	for (size_t i = 0; i < c->n_homes; i++) {
+		X509 *cert = NULL;
+		if (!c->homes[i].push_cert[0])
+			continue;
+		int rc = om_cert_load(&cert, c->homes[i].push_cert);
+		if (rc == 0)
+			rc = om_cert_spki_pin(cert, p->pin[i]);
+		X509_free(cert);
+		if (rc < 0) {
+			om_error("push-failed", "home=%s push_cert=%s reason=\"%s\"", c->homes[i].prefix,
+				 c->homes[i].push_cert, om_strerror(rc));
+			free(p);
+			return NULL;
+		}
+		p->pinned[i] = true;
+		n_pins++;
+	}
 	struct om_http_opts o = {.addr = c->push_addr, .port = c->push_port, .max_body = HTTP_BODY_MAX};
 	if (c->push_tls_cert[0]) {
 		p->tls.cert_file = c->push_tls_cert;
@@ -116,8 +163,8 @@ struct vno_push *vno_push_start(struct mme *m, const struct vno_conf *c)
 		return NULL;
 	}
 	if (!strcmp(mode, "mutual"))
-		om_info("push-listen", "addr=%s port=%u tls=mutual client_ca=%s", c->push_addr,
-			vno_push_port(p), c->push_client_ca);
+		om_info("push-listen", "addr=%s port=%u tls=mutual client_ca=%s pinned_homes=%zu", c->push_addr,
+			vno_push_port(p), c->push_client_ca, n_pins);
 	else
 		om_notice("push-listen", "addr=%s port=%u tls=%s (lab only: any client that reaches it may push)",
 			  c->push_addr, vno_push_port(p), mode);

@@ -13,7 +13,7 @@
 #include "vno_conf.h"
 
 #define SECTIONS_MAX (VNO_MAX_HOMES + VNO_MAX_APNS)
-#define KEYS_MAX (32 + 3 * VNO_MAX_HOMES + VNO_MAX_APNS)
+#define KEYS_MAX (32 + 4 * VNO_MAX_HOMES + VNO_MAX_APNS)
 
 static const struct om_conf_key fixed_keys[] = {
 	{"vno", "radio_listen", 1}, {"vno", "plmn", 1},         {"vno", "ip_pool", 1},
@@ -206,6 +206,9 @@ static int load_home(struct vno_conf *c, const struct om_conf *cf, const char *s
 	for (size_t i = 0; i < c->n_homes; i++)
 		if (!strcmp(c->homes[i].prefix, h->prefix))
 			BAD(sec, "section name (duplicate)");
+	/* the DRF allowed to push to this home's IMSIs; vno_push_start() pins its key */
+	if (copy_str(h->push_cert, sizeof(h->push_cert), om_conf_str(cf, sec, "push_cert", "")))
+		BAD(sec, "push_cert (path too long)");
 	c->n_homes++;
 	rc = 0;
 out:
@@ -346,6 +349,7 @@ int vno_conf_load(struct vno_conf *c, const char *path, char *err, size_t err_le
 			keys[n++] = (struct om_conf_key){s.names[i], "realm", 0};
 			keys[n++] = (struct om_conf_key){s.names[i], "peer", 1};
 			keys[n++] = (struct om_conf_key){s.names[i], "address", 1};
+			keys[n++] = (struct om_conf_key){s.names[i], "push_cert", 0};
 		} else {
 			if (++apns > VNO_MAX_APNS) {
 				snprintf(err, err_len, "%s: more than %d [apn.*] sections", path, VNO_MAX_APNS);

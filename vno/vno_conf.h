@@ -32,6 +32,7 @@ struct vno_home {
 	char peer[VNO_HOST_MAX];      /* the HSS's Diameter identity */
 	char peer_addr[16];           /* IPv4 of the HSS */
 	uint16_t peer_port;
+	char push_cert[VNO_PATH_MAX];  /* the DRF that may push to these IMSIs, "" = none (vno/push.c) */
 };
 
 /* One host:port a bearer of an APN may CONNECT to. */

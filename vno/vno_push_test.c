@@ -228,8 +228,14 @@ static void tls_refuses_clients_without_a_known_certificate(void)
 	CHECK(ca && rogue);
 	CHECK_INT(pf_issue_tls(ca, dir, "vno-push", "push.vno.lab"), 0);
 	CHECK_INT(pf_issue_tls(ca, dir, "drf-ro", NULL), 0);
+	CHECK_INT(pf_issue_tls(ca, dir, "drf-sho-a", NULL), 0); /* another operator, same trusted root */
 	CHECK_INT(pf_issue_tls(rogue, dir, "intruder", NULL), 0);
 	memset(&conf, 0, sizeof(conf));
+	/* the RO's DRF serves the PCIDs (001-01); 001-02 is routed but names no DRF */
+	conf.n_homes = 2;
+	snprintf(conf.homes[0].prefix, sizeof(conf.homes[0].prefix), "00101");
+	snprintf(conf.homes[0].push_cert, sizeof(conf.homes[0].push_cert), "%s/drf-ro.pem", dir);
+	snprintf(conf.homes[1].prefix, sizeof(conf.homes[1].prefix), "00102");
 	snprintf(conf.plmn.mcc, sizeof(conf.plmn.mcc), "999");
 	snprintf(conf.plmn.mnc, sizeof(conf.plmn.mnc), "70");
 	conf.max_devices = 4;
@@ -257,10 +263,19 @@ static void tls_refuses_clients_without_a_known_certificate(void)
 		const char *with[] = {"--cacert", cafile, "--resolve", resolve, "--cert", cc, "--key", ck, NULL};
 		const char *without[] = {"--cacert", cafile, "--resolve", resolve, NULL};
 		const char *stranger[] = {"--cacert", cafile, "--resolve", resolve, "--cert", ic, "--key", ik, NULL};
+		char oc[300], ok[300], url_a[128];
+		snprintf(oc, sizeof(oc), "%s/drf-sho-a.pem", dir);
+		snprintf(ok, sizeof(ok), "%s/drf-sho-a.key", dir);
+		snprintf(url_a, sizeof(url_a), "https://push.vno.lab:%u/push/001020000000001", vno_push_port(p));
+		const char *other_op[] = {"--cacert", cafile, "--resolve", resolve, "--cert", oc, "--key", ok, NULL};
 		/* A known DRF gets through to the registry: nobody attached, 404. */
 		CHECK_INT(curl("POST", url, body, VNO_PUSH_CONTENT_TYPE, with), 404);
 		CHECK(curl("POST", url, body, VNO_PUSH_CONTENT_TYPE, without) < 0);
 		CHECK(curl("POST", url, body, VNO_PUSH_CONTENT_TYPE, stranger) < 0);
+		/* Issue 12: a trusted operator pushing to identities it does not serve, 403 before the registry. */
+		CHECK_INT(curl("POST", url, body, VNO_PUSH_CONTENT_TYPE, other_op), 403);
+		CHECK_INT(curl("POST", url_a, body, VNO_PUSH_CONTENT_TYPE, with), 403);  /* home without push_cert */
+		CHECK_INT(curl("POST", url_a, body, VNO_PUSH_CONTENT_TYPE, other_op), 403);
 		CHECK_INT(curl("POST", url, body, VNO_PUSH_CONTENT_TYPE, with), 404);
 	}
 	vno_push_stop(p);
@@ -304,6 +319,8 @@ static void push_conf_mistakes_name_themselves(void)
 	CHECK_INT(load_with(&c, "[push]\nport = 8445\nlisten = localhost\n", err, sizeof(err)), -1);
 	CHECK_MSG(strstr(err, "[push] listen") != NULL, "%s", err);
 	CHECK_INT(load_with(&c, "[push]\nport = 8445\nsecret = 1\n", err, sizeof(err)), -1);
+	CHECK_INT(load_with(&c, "push_cert = /drf.pem\n", err, sizeof(err)), 0); /* into [home.00101] */
+	CHECK(c.n_homes == 1 && !strcmp(c.homes[0].push_cert, "/drf.pem"));
 	/* The example configures the endpoint with mutual TLS. */
 	const char *src = getenv("OM_SOURCE_DIR");
 	snprintf(path, sizeof(path), "%s/conf/vno.conf.example", src ? src : "..");

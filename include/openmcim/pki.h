@@ -136,6 +136,14 @@ OM_NODISCARD int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t 
  */
 OM_NODISCARD int om_cert_subject_cn(const X509 *cert, char out[static OM_NAME_MAX_LEN + 1]);
 
+/*
+ * The key pin of a certificate: SHA-256 of its DER SubjectPublicKeyInfo
+ * (the pin-sha256 of RFC 7469 2.4), so a certificate renewed on the same
+ * key keeps its pin. Returns 0, OM_EINVAL or OM_ECRYPTO.
+ */
+#define OM_SPKI_PIN_LEN 32
+OM_NODISCARD int om_cert_spki_pin(const X509 *cert, uint8_t out[static OM_SPKI_PIN_LEN]);
+
 /* "ROOT_CA", "TRE_SIGNING", ...; "?" for an unknown value. */
 const char *om_cert_profile_name(enum om_cert_profile profile);
 

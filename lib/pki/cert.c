@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "pki_impl.h"
@@ -66,6 +67,23 @@ int om_cert_subject_cn(const X509 *cert, char out[static OM_NAME_MAX_LEN + 1])
 	if (!cert || !out)
 		return OM_EINVAL;
 	return pki_name_cn(X509_get_subject_name(cert), out);
+}
+
+int om_cert_spki_pin(const X509 *cert, uint8_t out[static OM_SPKI_PIN_LEN])
+{
+	unsigned char *der = NULL;
+	unsigned int md_len = 0;
+	if (!cert || !out)
+		return OM_EINVAL;
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	int ok = n > 0 && EVP_Digest(der, (size_t)n, out, &md_len, EVP_sha256(), NULL) == 1 &&
+		 md_len == OM_SPKI_PIN_LEN;
+	OPENSSL_free(der);
+	if (!ok) {
+		ERR_clear_error();
+		return OM_ECRYPTO;
+	}
+	return 0;
 }
 
 int pki_item_encode(const void *obj, const ASN1_ITEM *it, const char *label, enum om_encoding enc,
