@@ -281,9 +281,16 @@ static int dm_open(struct agent *ag, struct agent_dm **dm)
 		return rc;
 	if (!url[0])
 		return OM_ETRE_NO_SESSION; /* a session from a version 2 state: no PROVURL kept */
-	rc = agent_dm_new(dm, url, &ag->bearer, ag->cfg->dm_ca_file, ag->timeout_ms, ag->res->tre_id, user);
+	/* B.2.3.3: the DPF is whoever proves Cert_SHO[i+1]; after a fallback the TRE no longer holds it */
+	uint8_t anchor[OM_TRE_ANCHOR_MAX];
+	int n = om_tre_dm_server_anchor(ag->tre, anchor, sizeof(anchor));
+	if (n < 0 && n != OM_ETRE_NO_SESSION)
+		return n;
+	rc = agent_dm_new(dm, url, &ag->bearer, n > 0 ? anchor : NULL, n > 0 ? (size_t)n : 0, ag->cfg->dm_ca_file,
+			  ag->timeout_ms, ag->res->tre_id, user);
 	if (!rc)
-		event(ag, "dm-open", "provurl=%s server_id=%s apn=%s bearer=default", url, server_id, apn);
+		event(ag, "dm-open", "provurl=%s server_id=%s apn=%s bearer=default dpf_trust=%s", url, server_id, apn,
+		      n > 0 ? ((*dm)->pinned ? "cert_sho_key" : "cert_sho_ca") : "dm_ca");
 	return rc;
 }
 
@@ -548,7 +555,8 @@ static int run_provisioning(struct agent *ag)
 			rc = dm_session(ag, dm, mid);
 			if (rc == 0 || rc == STEP_DONE)
 				break;
-			if (rc != OM_EAGENT_NETWORK && rc != OM_EAGENT_DM)
+			/* a DPF that is not the bootstrap's got nothing: as lost, the genuine one may answer next */
+			if (rc != OM_EAGENT_NETWORK && rc != OM_EAGENT_DM && rc != OM_EAGENT_DPF_IDENTITY)
 				break;
 			event(ag, "dm-lost", "try=%u code=%s why=\"%s\"", i + 1, om_errname(rc), dm->why);
 			if (i + 1 >= ag->retries) {

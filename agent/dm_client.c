@@ -7,7 +7,10 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
+
+#include <openmcim/pki.h>
 
 #include "dm_client.h"
 #include "reason.h"
@@ -26,15 +29,57 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer, const char *ca_file,
-		 int timeout_ms, const char *dev_id, const char *user)
+/*
+ * Trust for the DPF's TLS certificate from Cert_SHO[i+1] (B.2.3.3: the
+ * certificate comes in the bootstrap so that the DM client authenticates
+ * the DPF). A leaf (SHO_SIGNING, the lab's and the texts' case: the
+ * operator's "trusted server certificate") is a key pin: the DPF's TLS key
+ * is that key, whoever issued its certificate, so no CA and no host name
+ * count. TLS 1.3 only, whose CertificateVerify signs a 64-space prefix and
+ * a context string, so a handshake signature is never a bootstrap or an
+ * M2MMCIMMobj signature by the same key (docs/decisions.md). A ROOT_CA is
+ * the one anchor of the DPF's chain, host name checked.
+ */
+static int trust_anchor(struct agent_dm *dm, CURL *c, const uint8_t *der, size_t len)
+{
+	X509 *cert = NULL;
+	uint8_t pin[OM_SPKI_PIN_LEN];
+	char opt[8 + 64] = "sha256//";
+	int rc = om_cert_decode(&cert, OM_ENC_DER, der, len);
+	if (rc == 0 && om_cert_check_profile(cert, OM_CERT_ROOT_CA) == 0) {
+		uint8_t *pem = NULL;
+		size_t pem_len = 0;
+		rc = om_cert_encode(cert, OM_ENC_PEM, &pem, &pem_len);
+		struct curl_blob blob = { .data = pem, .len = pem_len, .flags = CURL_BLOB_COPY };
+		if (rc == 0 && curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK)
+			rc = OM_ENOMEM;
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+		OPENSSL_free(pem);
+	} else if (rc == 0 && (rc = om_cert_spki_pin(cert, pin)) == 0) {
+		EVP_EncodeBlock((unsigned char *)opt + 8, pin, sizeof(pin));
+		if (curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, opt) != CURLE_OK)
+			rc = OM_ENOMEM;
+		curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		dm->pinned = 1;
+	}
+	X509_free(cert);
+	return rc;
+}
+
+int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer, const uint8_t *anchor,
+		 size_t anchor_len, const char *ca_file, int timeout_ms, const char *dev_id, const char *user)
 {
 	struct agent_dm *dm;
 	CURL *c;
 
 	*out = NULL;
-	if (!url || strncmp(url, "https://", 8) != 0 || strlen(url) >= sizeof(dm->url) || !bearer || !ca_file ||
-	    !dev_id || strlen(dev_id) >= sizeof(dm->dev_id) || !user || strlen(user) >= sizeof(dm->user))
+	if (!url || strncmp(url, "https://", 8) != 0 || strlen(url) >= sizeof(dm->url) || !bearer ||
+	    (!anchor && !ca_file) || !dev_id || strlen(dev_id) >= sizeof(dm->dev_id) || !user ||
+	    strlen(user) >= sizeof(dm->user))
 		return OM_EINVAL;
 	if (!om_curl_ready())
 		return OM_ENOMEM;
@@ -63,9 +108,18 @@ int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_b
 	curl_easy_setopt(c, CURLOPT_PROXY, dm->proxy);
 	curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	int rc = 0;
+	if (anchor) {
+		rc = trust_anchor(dm, c, anchor, anchor_len);
+	} else {
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	}
+	if (rc) {
+		agent_dm_free(dm);
+		return rc;
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h2);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
@@ -167,6 +221,11 @@ int agent_dm_exchange(struct agent_dm *dm)
 		if (dm->body_overflow)
 			return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "answer over %d bytes",
 					 OM_DM_MSG_MAX);
+		/* not the DPF the bootstrap named (or the bundle's, after a fallback): nothing was sent */
+		if (cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || cc == CURLE_PEER_FAILED_VERIFICATION)
+			return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DPF_IDENTITY, "%s%s",
+					 dm->pinned ? "the DPF's TLS key is not Cert_SHO[i+1]'s: " : "",
+					 curl_easy_strerror(cc));
 		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_NETWORK, "%s", curl_easy_strerror(cc));
 	}
 	/* 5xx: the DPF lost it or is busy (503: every session slot taken): a lost message. */

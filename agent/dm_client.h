@@ -38,6 +38,7 @@ struct agent_dm {
 	unsigned messages;      /* SyncML messages POSTed, this struct's life */
 	long http_status;       /* of the last exchange, 0 when none came */
 	char why[128];          /* the last exchange's failure, no secret */
+	int pinned;             /* the DPF must prove Cert_SHO[i+1]'s key (else a CA chain) */
 	char cred[OM_DM_B64_MD5_LEN + 1];
 	uint8_t statement[OM_OUTCOME_MAX]; /* the TRE's outcome statement of the last package 1 */
 	struct om_tre *hmac_tre; /* set once the DPF answered 212: every later message carries its HMAC */
@@ -51,13 +52,22 @@ struct agent_dm {
 };
 
 /*
- * A client for the DPF at url (https only), through the bearer's proxy,
- * trusting ca_file; each exchange bounded by timeout_ms. dev_id is the
- * SyncHdr Source (our TRE_id), user the session's DM user name.
- * Returns 0, OM_EINVAL (not an https URL, a field too long), OM_ENOMEM.
+ * A client for the DPF at url (https only), through the bearer's proxy;
+ * each exchange bounded by timeout_ms. dev_id is the SyncHdr Source (our
+ * TRE_id), user the session's DM user name.
+ *
+ * Whom it trusts (docs/agent.md "Whom the device talks DM to"): with
+ * anchor (the DER of Cert_SHO[i+1] from om_tre_dm_server_anchor), only
+ * the DPF that proves that key: an SHO_SIGNING certificate is pinned (the
+ * server's key must be its key, RFC 7469 pin-sha256, TLS 1.3 only), a
+ * ROOT_CA is the one trust anchor of the server's chain and name. Without
+ * one (anchor NULL: a session that fell back), the CAs of ca_file.
+ * Returns 0, OM_EINVAL (not an https URL, a field too long, no trust),
+ * OM_EPKI_MALFORMED (anchor), OM_ENOMEM.
  */
 OM_NODISCARD int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer,
-			      const char *ca_file, int timeout_ms, const char *dev_id, const char *user);
+			      const uint8_t *anchor, size_t anchor_len, const char *ca_file, int timeout_ms,
+			      const char *dev_id, const char *user);
 void agent_dm_free(struct agent_dm *dm);
 
 /*

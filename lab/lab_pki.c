@@ -21,15 +21,19 @@
 #include "factory.h"
 #include "lab_proc.h"
 
-/* A certificate of profile (CN cn, DNS SAN dns unless NULL) on a fresh P-256 key under ca: <stem>.pem and .key. */
-static int issue(struct om_ca *ca, enum om_cert_profile profile, const char *stem, const char *cn, const char *dns)
+/*
+ * A certificate of profile (CN cn, DNS SAN dns unless NULL) under ca: <stem>.pem and .key, on the
+ * key in the file key_file, or on a fresh P-256 key when key_file is NULL.
+ */
+static int issue_on(struct om_ca *ca, enum om_cert_profile profile, const char *stem, const char *cn, const char *dns,
+		    const char *key_file)
 {
 	EVP_PKEY *k = NULL;
 	X509_REQ *csr = NULL;
 	X509 *c = NULL;
 	char p[LAB_PATH_MAX + 8];
 	struct om_issue req = { .profile = profile, .cn = cn, .dns_name = dns };
-	int rc = om_key_generate(&k, OM_KEY_EC_P256);
+	int rc = key_file ? om_key_load(&k, key_file) : om_key_generate(&k, OM_KEY_EC_P256);
 	if (rc == 0)
 		rc = om_csr_create(&csr, k, cn, NULL);
 	if (rc == 0)
@@ -44,6 +48,11 @@ static int issue(struct om_ca *ca, enum om_cert_profile profile, const char *ste
 	X509_REQ_free(csr);
 	EVP_PKEY_free(k);
 	return rc;
+}
+
+static int issue(struct om_ca *ca, enum om_cert_profile profile, const char *stem, const char *cn, const char *dns)
+{
+	return issue_on(ca, profile, stem, cn, dns, NULL);
 }
 
 /* A self-signed CA named cn: <stem>.pem and .key; the handle in *out. */
@@ -107,8 +116,21 @@ static const char *const tls_leaves[] = {
 	"drf.ro.lab",	 "drf.sho-a.lab", "drf.sho-b.lab", /* DRF servers; their client identity to the VNO's push */
 	"owners.sho-a.lab", "owners.sho-b.lab",            /* the registration services' owner APIs */
 	"ro.lab",	 "sho-a.lab",	  "sho-b.lab",     /* each operator towards other DRFs (SHO daemon and DPF) */
-	"dpf.ro.lab",	 "dpf.sho-a.lab", "dpf.sho-b.lab", /* the DPFs' DM servers */
 	"push.vno.lab",                                    /* the VNO's push endpoint */
+};
+
+/*
+ * The DPFs' DM servers: each on its operator's SHO_SIGNING key, the key of the Cert_SHO[i+1]
+ * a bootstrap gives the device, which authenticates the DPF by it (B.2.3.3; docs/agent.md
+ * "Whom the device talks DM to"). The certificate itself is the lab TLS CA's, like every
+ * other server's, so the owners' and operators' tools still check it the usual way.
+ */
+static const struct {
+	const char *cn, *key; /* key: under <dir>/pki/ */
+} dpf_leaves[] = {
+	{ "dpf.ro.lab", "cas/ro-signing.key" },
+	{ "dpf.sho-a.lab", "sho-a-signing.key" },
+	{ "dpf.sho-b.lab", "sho-b-signing.key" },
 };
 
 int lab_pki_make(struct lab *l, char *why, size_t why_len)
@@ -138,6 +160,13 @@ int lab_pki_make(struct lab *l, char *why, size_t why_len)
 		step = tls_leaves[i];
 		snprintf(p, sizeof(p), "%s/pki/tls/%s", l->dir, tls_leaves[i]);
 		rc = issue(tls, OM_CERT_OPERATOR_TLS, p, tls_leaves[i], "localhost");
+	}
+	for (size_t i = 0; rc == 0 && i < sizeof(dpf_leaves) / sizeof(dpf_leaves[0]); i++) {
+		char key[LAB_PATH_MAX + 40];
+		step = dpf_leaves[i].cn;
+		snprintf(p, sizeof(p), "%s/pki/tls/%s", l->dir, dpf_leaves[i].cn);
+		snprintf(key, sizeof(key), "%s/pki/%s", l->dir, dpf_leaves[i].key);
+		rc = issue_on(tls, OM_CERT_OPERATOR_TLS, p, dpf_leaves[i].cn, "localhost", key);
 	}
 	om_ca_free(tls);
 	if (rc < 0) {

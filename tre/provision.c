@@ -6,6 +6,7 @@
  * refused object leaves the TRE's files byte-identical.
  */
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -153,6 +154,18 @@ int om_tre_dm_endpoint(const struct om_tre *tre, char url[static OM_BOOTSTRAP_UR
 	memcpy(url, tre->st.session.provurl, OM_BOOTSTRAP_URL_MAX + 1);
 	memcpy(apn, tre->st.session.apn, OM_BOOTSTRAP_APN_MAX + 1);
 	return 0;
+}
+
+int om_tre_dm_server_anchor(const struct om_tre *tre, uint8_t *out, size_t cap)
+{
+	if (!tre || !out)
+		return OM_EINVAL;
+	if (!tre->st.session.present || (tre->st.session.flags & TRE_SESSION_FELL_BACK))
+		return OM_ETRE_NO_SESSION;
+	if (tre->st.root.len > cap || tre->st.root.len > INT_MAX)
+		return OM_ELENGTH;
+	memcpy(out, tre->st.root.p, tre->st.root.len);
+	return (int)tre->st.root.len;
 }
 
 int om_tre_dm_digest(const struct om_tre *tre, const uint8_t *nonce, size_t nonce_len,

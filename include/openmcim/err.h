@@ -293,6 +293,7 @@ enum om_err {
 	OM_EAGENT_NETWORK = -1201,    /* the network could not be reached after every retry */
 	OM_EAGENT_DM = -1202,         /* the DM session failed: no usable answer from the DPF */
 	OM_EAGENT_REFUSED = -1203,    /* the DPF refused the device (its DM status and reason reported) */
+	OM_EAGENT_DPF_IDENTITY = -1204, /* the DPF's TLS certificate is not the one the bootstrap named (Cert_SHO[i+1]) */
 	/* agent: add new codes here */
 
 	/* lab (-1250..-1299): the lab topology and scenario, lab/ */

@@ -204,6 +204,17 @@ OM_NODISCARD int om_tre_dm_endpoint(const struct om_tre *tre, char url[static OM
 				    char apn[static OM_BOOTSTRAP_APN_MAX + 1]);
 
 /*
+ * Whom the session's DM client may talk to (B.2.3.3: Cert_SHO[i+1] comes in
+ * the bootstrap "for the OMA DM client to authenticate the DPF server"):
+ * the DER of the trust root the bootstrap installed, into out (at most cap
+ * bytes). Only while that root is in force: a session that fell back has
+ * gone back to Cert_SHO[i] and gets OM_ETRE_NO_SESSION. Not secret.
+ * Returns the length, OM_EINVAL, OM_ETRE_NO_SESSION or OM_ELENGTH.
+ */
+#define OM_TRE_ANCHOR_MAX 4096 /* a Cert_SHO[i+1] as the bootstrap carries it, at most */
+OM_NODISCARD int om_tre_dm_server_anchor(const struct om_tre *tre, uint8_t *out, size_t cap);
+
+/*
  * The OMA DM MD5 digest credential, computed inside the TRE so the password
  * never leaves it (OMA DM Security 1.2, research/oma-dm-cp-and-peers.md 1.4):
  *   B64(MD5(B64(MD5(username ":" password)) ":" nonce))

@@ -291,6 +291,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EAGENT_NETWORK, "network unreachable after every retry"),
 	ROW(OM_EAGENT_DM, "DM session failed"),
 	ROW(OM_EAGENT_REFUSED, "the DPF refused the device"),
+	ROW(OM_EAGENT_DPF_IDENTITY, "the DPF's TLS certificate is not the one the bootstrap named"),
 	/* agent: add new rows here */
 	/* lab */
 	ROW(OM_ELAB_SETUP, "lab setup failed"),
