@@ -23,6 +23,20 @@
  * 1.0.0's): the DPF refuses its M2MMobj, the agent ends REFUSED with the
  * TRE as before the bootstrap (PCID active, no session, the RO's root).
  *
+ * Case 4, device 2 (issue 12, pushes): while the device waits attached with
+ * its PCID, SHO-A's and SHO-B's DRFs (certificates from the VNO's trusted
+ * root) push to the PCID: 403 at the VNO (they do not serve it). The RO's
+ * DRF pushes junk signed by SHO-B: 202, the TRE refuses it, the agent logs
+ * it and waits on; every database row and TRE byte unchanged. The genuine
+ * handover then provisions the device.
+ *
+ * Case 5, device 3 (issue 12, whom the device talks DM to): SHO-A's DPF is
+ * replaced, on its port, by a server whose certificate the lab TLS CA (the
+ * agents' old bundle) issued for the same name on another key. The device's
+ * DM client refuses it before sending anything (OM_EAGENT_DPF_IDENTITY),
+ * the rogue server never sees a request, every row and TRE byte unchanged;
+ * the genuine DPF back on the port provisions the device.
+ *
  * At each stage: the TRE's MIDs (exactly one ACTIVE MCIM, owned by the
  * right operator) and the SHOs' states (lab_status).
  */
@@ -37,10 +51,19 @@
 
 #include <openmcim/tre.h>
 
+#include <curl/curl.h>
+
+#include <openmcim/bootstrap.h>
+#include <openmcim/pki.h>
+
 #include "agent.h"
 #include "check.h"
 #include "daemon_util.h"
+#include "http_server.h"
+#include "lab_proc.h"
 #include "lab_topology.h"
+#include "pki_fixture.h"
+#include "refusal_kit.h"
 #include "tre_at_rest.h"
 
 #define GRACE_S 3
@@ -277,6 +300,199 @@ static void test_tampered_device_is_refused(void)
 	CHECK_MSG(!strcmp(state, "handover_accepted"), "SHO-A says %s", state);
 }
 
+/* ---- issue 12: whoever can reach the device changes nothing ------------------------- */
+
+/* Wait until the agent's events hold needle n times; 1 when they do. */
+static int run_wait_event(struct run *r, const char *needle, int n, int timeout_s)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_s;
+	int k = 0;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		k = 0;
+		for (const char *p = r->events; (p = strstr(p, needle)); p += strlen(needle))
+			k++;
+		if (k >= n || pthread_cond_timedwait(&r->cv, &r->mu, &until) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&r->mu);
+	CHECK_MSG(k >= n, "device %u: %d of %d '%s' events; events:\n%s", r->dev, k, n, needle, r->events);
+	return k >= n;
+}
+
+/* Every row of the lab's databases that a refusal could touch, and every byte of device dev's TRE. */
+static char *lab_snap(unsigned dev)
+{
+	static const char *const rel[] = { "pva.db", "ro-drf.db", "ro-hss.db", "sho-a-sho.db", "sho-a-dpf.db",
+					   "sho-a-hss.db", "sho-a-drf.db" };
+	char paths[7][LAB_PATH_MAX + 32], tre[LAB_PATH_MAX];
+	const char *dbs[7], *dirs[] = { lab_device_dir(&lab, dev, tre, sizeof(tre)) };
+	for (int i = 0; i < 7; i++)
+		dbs[i] = lab_path(&lab, rel[i], paths[i], sizeof(paths[i]));
+	return rk_snapshot(dbs, 7, dirs, 1);
+}
+
+static size_t ignore_body(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+/* POST doc to the VNO's /push/<imsi> as the DRF whose TLS files are pki/tls/<drf>.{pem,key}: the HTTP status. */
+static long push_as(const char *drf, const char *imsi, const uint8_t *doc, size_t len)
+{
+	char url[128], cert[LAB_PATH_MAX + 64], key[LAB_PATH_MAX + 64], rel[96];
+	long status = -1;
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/vnd.openmcim.bootstrap+xml");
+	CURL *c = curl_easy_init();
+	snprintf(url, sizeof(url), "https://localhost:%u/push/%s", ((struct lab_priv *)lab.priv)->ports.push, imsi);
+	snprintf(rel, sizeof(rel), "pki/tls/%s.pem", drf);
+	lab_path(&lab, rel, cert, sizeof(cert));
+	snprintf(rel, sizeof(rel), "pki/tls/%s.key", drf);
+	lab_path(&lab, rel, key, sizeof(key));
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, lab.tls_ca);
+	curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
+	curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)doc);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ignore_body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	return status;
+}
+
+/* A well-formed bootstrap signed by SHO-B, which is not the device's trust root (the RO): junk to the TRE. */
+static uint8_t *junk_bootstrap(size_t *len)
+{
+	char p[LAB_PATH_MAX + 40];
+	uint8_t creds[96], *der = NULL, *out = NULL;
+	size_t der_len = 0;
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	memset(creds, 0x5a, sizeof(creds));
+	struct om_bootstrap b = { .provurl = "https://localhost:1/dm", .server_id = "junk", .apn = "prov.sho-b",
+				  .sequence = 0x7ffffff0u, .creds = creds, .creds_len = sizeof(creds) };
+	CHECK_INT(om_cert_load(&cert, lab_path(&lab, "pki/sho-b-signing.pem", p, sizeof(p))), 0);
+	CHECK_INT(om_key_load(&key, lab_path(&lab, "pki/sho-b-signing.key", p, sizeof(p))), 0);
+	CHECK_INT(om_cert_encode(cert, OM_ENC_DER, &der, &der_len), 0);
+	b.sho_cert = der;
+	b.sho_cert_len = der_len;
+	if (cert && key)
+		CHECK_INT(om_bootstrap_build_signed(&b, key, cert, &out, len), 0);
+	OPENSSL_free(der);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return out;
+}
+
+static void test_junk_push_is_ignored(void)
+{
+	unsigned dev = 2;
+	char why[256], code[32], answer[512], imsi[OM_MCIM_IMSI_MAX + 1];
+	const char *ids[] = { lab.tre_ids[dev] }, *pcid = ((struct lab_priv *)lab.priv)->pcid[dev];
+	struct run r;
+	size_t len = 0;
+	uint8_t *junk = junk_bootstrap(&len);
+	CHECK_INT(lab_register(&lab, LAB_SHO_A, LAB_RO, ids, 1, why, sizeof(why)), 1);
+	run_start(&r, dev);
+	if (!junk || !run_wait_attached(&r, 60)) {
+		run_join(&r, OM_AGENT_IDLE);
+		free(junk);
+		return;
+	}
+	char *before = lab_snap(dev);
+	/* Trusted by the VNO's client_ca, but not the DRF of the PCIDs' home: refused before the device. */
+	CHECK_INT(push_as("drf.sho-b.lab", pcid, junk, len), 403);
+	CHECK_INT(push_as("drf.sho-a.lab", pcid, junk, len), 403);
+	/* The PCIDs' DRF may push, and pushes junk: delivered, refused by the TRE, ignored by the agent. */
+	CHECK_INT(push_as("drf.ro.lab", pcid, junk, len), 202);
+	run_wait_event(&r, "bootstrap-refused clause=B.2.3.3 code=OM_EOBJ_SIGNATURE action=ignored", 1, 30);
+	char *now = lab_snap(dev);
+	CHECK_MSG(rk_same(before, now, "junk push"), "a junk push changed the state");
+	free(before);
+	free(now);
+	free(junk);
+	/* The genuine bootstrap that follows provisions the device in the same run. */
+	CHECK_INT(lab_transfer_code(&lab, LAB_RO, ids[0], code), 0);
+	int st = lab_handover(&lab, LAB_SHO_A, ids[0], code, answer, sizeof(answer));
+	CHECK_MSG(st == 200, "handover of %s: %d %s", ids[0], st, answer);
+	run_join(&r, OM_AGENT_PROVISIONED);
+	CHECK_MSG(strstr(r.events, "dpf_trust=cert_sho_key") != NULL, "events:\n%s", r.events);
+	check_tre(dev, "SHO-A", imsi);
+}
+
+static unsigned rogue_requests;
+
+static void rogue_dm(struct om_http_req *q, void *arg)
+{
+	(void)arg;
+	__atomic_add_fetch(&rogue_requests, 1, __ATOMIC_SEQ_CST);
+	om_http_reply(q, 500, "text/plain", "rogue\n", 6);
+}
+
+static void test_dpf_not_named_by_the_bootstrap_is_refused(void)
+{
+	unsigned dev = 3;
+	char why[256], code[32], answer[512], imsi[OM_MCIM_IMSI_MAX + 1], p[LAB_PATH_MAX + 40], k[LAB_PATH_MAX + 40];
+	const char *ids[] = { lab.tre_ids[dev] };
+	struct run r;
+	X509 *ca_cert = NULL;
+	EVP_PKEY *ca_key = NULL;
+	struct om_ca *ca = NULL;
+	struct om_http_server *rogue = NULL;
+	/* The agents' old bundle is the lab TLS CA: it issues a "dpf.sho-a.lab" for localhost on a key of its own. */
+	CHECK_INT(om_cert_load(&ca_cert, lab_path(&lab, "pki/tls/ca.pem", p, sizeof(p))), 0);
+	CHECK_INT(om_key_load(&ca_key, lab_path(&lab, "pki/tls/ca.key", p, sizeof(p))), 0);
+	CHECK_INT(om_ca_open(&ca, ca_cert, ca_key), 0);
+	CHECK_INT(pf_issue_tls(ca, lab.dir, "rogue-dpf", "localhost"), 0);
+	om_ca_free(ca);
+	X509_free(ca_cert);
+	EVP_PKEY_free(ca_key);
+	snprintf(p, sizeof(p), "%s/rogue-dpf.pem", lab.dir);
+	snprintf(k, sizeof(k), "%s/rogue-dpf.key", lab.dir);
+	struct om_http_tls tls = { .cert_file = p, .key_file = k };
+	struct om_http_opts o = { .port = ((struct lab_priv *)lab.priv)->ports.dpf[LAB_SHO_A], .tls = &tls };
+
+	CHECK_INT(lab_register(&lab, LAB_SHO_A, LAB_RO, ids, 1, why, sizeof(why)), 1);
+	lab_kill(&lab, LAB_D_A_DPF, SIGKILL);
+	CHECK_MSG(om_http_server_new(&rogue, &o, why, sizeof(why)) == 0, "rogue DPF: %s", why);
+	if (rogue) {
+		CHECK_INT(om_http_route(rogue, "POST", "/*", rogue_dm, NULL), 0);
+		CHECK_INT(om_http_server_start(rogue), 0);
+	}
+	run_start(&r, dev);
+	if (!run_wait_attached(&r, 60)) {
+		run_join(&r, OM_AGENT_PROVISIONED);
+		om_http_server_free(rogue);
+		return;
+	}
+	CHECK_INT(lab_transfer_code(&lab, LAB_RO, ids[0], code), 0);
+	int st = lab_handover(&lab, LAB_SHO_A, ids[0], code, answer, sizeof(answer));
+	CHECK_MSG(st == 200, "handover of %s: %d %s", ids[0], st, answer);
+	/* The bootstrap is in (the TRE moved on to Cert_SHO[i+1]); from here on the rogue must change nothing. */
+	run_wait_event(&r, "dm-open ", 1, 60);
+	char *before = lab_snap(dev);
+	run_wait_event(&r, "code=OM_EAGENT_DPF_IDENTITY", 2, 60);
+	char *now = lab_snap(dev);
+	CHECK_MSG(rk_same(before, now, "rogue DPF"), "a DPF the bootstrap did not name changed the state");
+	free(before);
+	free(now);
+	CHECK_INT((int)__atomic_load_n(&rogue_requests, __ATOMIC_SEQ_CST), 0);
+	om_http_server_free(rogue);
+	/* The genuine DPF back on its port: the agent's next try provisions the device. */
+	CHECK_MSG(lab_restart(&lab, LAB_D_A_DPF, why, sizeof(why)) == 0, "restart SHO-A's DPF: %s", why);
+	run_join(&r, OM_AGENT_PROVISIONED);
+	check_tre(dev, "SHO-A", imsi);
+}
+
 int main(void)
 {
 	char work[] = "/tmp/om-provisioning-e2e-XXXXXX", why[512], bin[LAB_PATH_MAX];
@@ -286,7 +502,7 @@ int main(void)
 		return 1;
 	}
 	snprintf(bin, sizeof(bin), "%s", cli);
-	struct lab_options opt = { .workdir = work, .bin_dir = dirname(bin), .n_devices = 2, .n_tampered = 1, .seed = 6,
+	struct lab_options opt = { .workdir = work, .bin_dir = dirname(bin), .n_devices = 4, .n_tampered = 1, .seed = 6,
 				   .grace_s = GRACE_S, .fallback_s = FALLBACK_S };
 	int rc = lab_setup(&lab, &opt, why, sizeof(why));
 	CHECK_MSG(rc == 0, "lab_setup: %s", why);
@@ -296,6 +512,8 @@ int main(void)
 		if (rc == 0) {
 			test_provision_then_change_to_sho_b();
 			test_unreachable_sho_b_falls_back_to_sho_a();
+			test_junk_push_is_ignored();
+			test_dpf_not_named_by_the_bootstrap_is_refused();
 			test_tampered_device_is_refused();
 		}
 		CHECK_INT(lab_stop(&lab), 0);
