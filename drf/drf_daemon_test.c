@@ -38,6 +38,7 @@
 #include "factory.h"
 #include "http_server.h"
 #include "pki_fixture.h"
+#include "refusal_kit.h"
 
 
 static char tmp[] = "/tmp/drf_daemon_test.XXXXXX";
@@ -137,6 +138,7 @@ static void write_conf(const char *name, const char *extra, unsigned vno_port)
 	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", tmp, tmp);
 	fprintf(f, "client_ca = %s/tls/ca.pem\n", tmp);
 	fprintf(f, "peers = SHO-B:drf.sho-b.lab, SHO-C:drf.sho-c.lab\n");
+	fprintf(f, "peer_certs = SHO-B:%s/tls/drf.sho-b.lab.pem, SHO-C:%s/tls/drf.sho-c.lab.pem\n", tmp, tmp);
 	fprintf(f, "listen = 127.0.0.1\nport = 0\ngrace_period = 3600\nlog_level = debug\n");
 	fprintf(f, "push_url = http://127.0.0.1:%u/\npush_retry_min = 1\npush_retry_max = 2\n", vno_port);
 	fputs(extra, f);
@@ -221,6 +223,8 @@ int main(void)
 	pf_issue_tls(lab, tls_dir, "drf.sho-a.lab", "drf.sho-a.lab");
 	pf_issue_tls(lab, tls_dir, "drf.sho-b.lab", NULL);
 	pf_issue_tls(lab, tls_dir, "drf.sho-c.lab", NULL);
+	/* issue 12: SHO-B's name from the same trusted CA, on another key */
+	CHECK_INT(pf_issue(lab, OM_CERT_OPERATOR_TLS, tls_dir, "impostor-b", "drf.sho-b.lab", NULL), 0);
 
 	/* the register: the device, the two peers, one code for the owner */
 	uint8_t *enc_der = NULL;
@@ -268,6 +272,25 @@ int main(void)
 		CHECK_INT(st.codes_unused, 1);
 		CHECK_INT(st.ours, 1);
 		drf_close(d);
+	}
+
+	/*
+	 * Issue 12: SHO-B's CN on another key, chaining to the CA we trust: refused as a handover and
+	 * as a completion report (OM_EDRF_PEER_KEY), every row of the register as before.
+	 */
+	{
+		char db[600];
+		snprintf(db, sizeof(db), "%s", at("drf.db")); /* at() reuses its buffer */
+		const char *dbs[] = { db };
+		char *before = rk_snapshot(dbs, 1, NULL, 0);
+		CHECK_INT(post("impostor-b", "/handover", "ok.req", out, sizeof(out)), 403);
+		CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_PEER_KEY\n"), "impostor: %s", out);
+		CHECK_INT(post("impostor-b", "/handover/r-1/completed", NULL, out, sizeof(out)), 403);
+		CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_PEER_KEY\n"), "impostor completion: %s", out);
+		char *after = rk_snapshot(dbs, 1, NULL, 0);
+		CHECK_MSG(rk_same(before, after, "impostor"), "a pinned operator's name on another key changed the register");
+		free(before);
+		free(after);
 	}
 
 	/* the right code from the right operator; the same request again, the same answer */

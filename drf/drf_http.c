@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "drf_http.h"
 #include "log.h"
 
@@ -50,21 +52,82 @@ int drf_http_peers_parse(struct drf_http *h, const char *text, char *err, size_t
 	return rc;
 }
 
+int drf_http_pins_parse(struct drf_http *h, const char *text, char *err, size_t err_len)
+{
+	char *copy = strdup(text ? text : ""), *save = NULL;
+	int rc = 0;
+	if (!copy)
+		return snprintf(err, err_len, "peer_certs: out of memory"), OM_ENOMEM;
+	for (size_t i = 0; i < h->n_peers; i++)
+		h->peers[i].pinned = 0;
+	for (char *item = strtok_r(copy, ",", &save); item && rc == 0; item = strtok_r(NULL, ",", &save)) {
+		item += strspn(item, " \t");
+		size_t n = strlen(item);
+		while (n > 0 && (item[n - 1] == ' ' || item[n - 1] == '\t'))
+			item[--n] = '\0';
+		char *colon = strchr(item, ':'), cn[OM_NAME_MAX_LEN + 1] = "";
+		struct drf_peer *p = NULL;
+		if (colon) {
+			*colon = '\0';
+			for (size_t i = 0; i < h->n_peers; i++)
+				if (!strcmp(h->peers[i].sho_id, item))
+					p = &h->peers[i];
+		}
+		if (!colon || !colon[1] || !p || p->pinned) {
+			snprintf(err, err_len, "peer_certs: '%s' is not SHO_ID:FILE of a peer in peers (once each)", item);
+			rc = OM_EDRF_VALUE;
+			break;
+		}
+		X509 *cert = NULL;
+		rc = om_cert_load(&cert, colon + 1);
+		if (rc == 0 && (om_cert_subject_cn(cert, cn) < 0 || strcmp(cn, p->tls_cn)))
+			rc = OM_EDRF_VALUE;
+		if (rc == 0)
+			rc = om_cert_spki_pin(cert, p->pin);
+		X509_free(cert);
+		if (rc < 0) {
+			snprintf(err, err_len, "peer_certs: %s: %s: %s", item, colon + 1,
+				 rc == OM_EDRF_VALUE ? "its CN is not the one peers names" : om_strerror(rc));
+			break;
+		}
+		p->pinned = 1;
+	}
+	for (size_t i = 0; rc == 0 && i < h->n_peers; i++)
+		if (!h->peers[i].pinned) {
+			snprintf(err, err_len, "peer_certs: no certificate for %s", h->peers[i].sho_id);
+			rc = OM_EDRF_VALUE;
+		}
+	free(copy);
+	return rc;
+}
+
 /*
  * The SHO id the TLS client certificate speaks for: an OPERATOR_TLS
  * certificate (the chain was verified by the TLS layer) whose CN the peer
- * table knows. Returns the peer or NULL; cn gets the CN for the log.
+ * table knows, on the key pinned for that peer: a CA we trust for one
+ * operator could issue another's name (issue 12). Returns the peer, or NULL
+ * with *why OM_EDRF_PEER (no known operator) or OM_EDRF_PEER_KEY (a known
+ * name on another key); cn gets the CN for the log.
  */
 static const struct drf_peer *tls_peer(const struct drf_http *h, struct om_http_req *r,
-				       char cn[static OM_NAME_MAX_LEN + 1])
+				       char cn[static OM_NAME_MAX_LEN + 1], int *why)
 {
 	X509 *cert = om_http_req_peer_cert(r);
+	uint8_t pin[OM_SPKI_PIN_LEN];
 	snprintf(cn, OM_NAME_MAX_LEN + 1, "-");
+	*why = OM_EDRF_PEER;
 	if (!cert || om_cert_subject_cn(cert, cn) < 0 || om_cert_check_profile(cert, OM_CERT_OPERATOR_TLS) < 0)
 		return NULL;
-	for (size_t i = 0; i < h->n_peers; i++)
-		if (!strcmp(h->peers[i].tls_cn, cn))
-			return &h->peers[i];
+	for (size_t i = 0; i < h->n_peers; i++) {
+		if (strcmp(h->peers[i].tls_cn, cn))
+			continue;
+		if (!h->peers[i].pinned || om_cert_spki_pin(cert, pin) < 0 ||
+		    CRYPTO_memcmp(pin, h->peers[i].pin, sizeof(pin))) {
+			*why = OM_EDRF_PEER_KEY;
+			return NULL;
+		}
+		return &h->peers[i];
+	}
 	return NULL;
 }
 
@@ -74,6 +137,7 @@ static int status_of(int rc)
 	switch (rc) {
 	case OM_EDRF_OPERATOR:
 	case OM_EDRF_PEER:
+	case OM_EDRF_PEER_KEY:
 	case OM_EDRF_CERT:
 	case OM_EDRF_CODE:
 	case OM_EDRF_CODE_USED:
@@ -118,11 +182,12 @@ static void handover(struct om_http_req *r, void *arg)
 	size_t len, bl = 0;
 	uint32_t seq = 0;
 	const uint8_t *body = om_http_req_body(r, &len);
-	const struct drf_peer *peer = tls_peer(h, r, cn);
+	int why = 0;
+	const struct drf_peer *peer = tls_peer(h, r, cn, &why);
 	int rc = om_handover_peek_sender(body, len, sender);
 	if (rc == 0 && (!peer || strcmp(peer->sho_id, sender))) {
 		/* before the core: a request in another operator's name consumes nothing */
-		rc = OM_EDRF_PEER;
+		rc = peer ? OM_EDRF_PEER : why;
 		om_notice("drf-handover-refused", "peer=%s tls_cn=%s sender=%s reason=%s", om_http_req_peer(r), cn,
 			  sender, om_errname(rc));
 	}
@@ -134,7 +199,7 @@ static void handover(struct om_http_req *r, void *arg)
 		pthread_mutex_unlock(h->lock);
 		if (rc < 0 && bs) /* accepted but not queued: the core keeps it; a retry queues it */
 			om_error("drf-handover", "sender=%s sequence=%u push=%s", sender, seq, om_errname(rc));
-	} else if (rc != OM_EDRF_PEER) {
+	} else if (rc != OM_EDRF_PEER && rc != OM_EDRF_PEER_KEY) {
 		om_notice("drf-handover-refused", "peer=%s tls_cn=%s reason=%s", om_http_req_peer(r), cn,
 			  om_errname(rc));
 	}
@@ -154,7 +219,8 @@ static void completed(struct om_http_req *r, void *arg)
 	struct drf_http *h = arg;
 	char cn[OM_NAME_MAX_LEN + 1], rid[OM_HANDOVER_ID_MAX + 1], out[ANSWER_MAX];
 	const char *path = om_http_req_path(r) + strlen("/handover/"), *slash = strchr(path, '/');
-	const struct drf_peer *peer = tls_peer(h, r, cn);
+	int why = 0;
+	const struct drf_peer *peer = tls_peer(h, r, cn, &why);
 	size_t n = slash ? (size_t)(slash - path) : 0;
 	int rc = 0;
 	if (!slash || strcmp(slash, "/completed") || n == 0 || n > OM_HANDOVER_ID_MAX ||
@@ -167,14 +233,14 @@ static void completed(struct om_http_req *r, void *arg)
 	size_t blen = 0;
 	const uint8_t *body = om_http_req_body(r, &blen);
 	if (!peer) {
-		rc = OM_EDRF_PEER;
+		rc = why;
 	} else {
 		pthread_mutex_lock(h->lock);
 		/* the body is the TRE's outcome statement (issue 12): the core verifies it before anything moves */
 		rc = drf_handover_completed(h->drf, peer->sho_id, rid, body, blen, (int64_t)time(NULL));
 		pthread_mutex_unlock(h->lock);
 	}
-	if (rc == OM_EDRF_PEER) /* the core logs its own refusals and the completion */
+	if (rc == OM_EDRF_PEER || rc == OM_EDRF_PEER_KEY) /* the core logs its own refusals and the completion */
 		om_notice("drf-completed-refused", "peer=%s tls_cn=%s request=%s reason=%s", om_http_req_peer(r), cn,
 			  rid, om_errname(rc));
 	if (rc < 0)

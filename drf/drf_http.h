@@ -25,10 +25,16 @@
 
 #define DRF_PEERS_MAX 32
 
-/* One peer operator: its SHO id and the subject CN of its OPERATOR_TLS certificate. */
+/*
+ * One peer operator: its SHO id, the subject CN of its OPERATOR_TLS
+ * certificate, and that certificate's key pin (om_cert_spki_pin): the CN
+ * says which operator a client claims to be, the pin whether it is.
+ */
 struct drf_peer {
 	char sho_id[OM_HANDOVER_SHO_ID_MAX + 1];
 	char tls_cn[OM_NAME_MAX_LEN + 1];
+	int pinned;
+	uint8_t pin[OM_SPKI_PIN_LEN];
 };
 
 struct drf_http {
@@ -46,6 +52,15 @@ struct drf_http {
  * reason in err.
  */
 OM_NODISCARD int drf_http_peers_parse(struct drf_http *h, const char *text, char *err, size_t err_len);
+
+/*
+ * Parse the peer_certs setting, "SHO-B:/etc/openmcim/drf/sho-b.pem, ..."
+ * (comma-separated SHO_ID:PEM file of that peer's OPERATOR_TLS
+ * certificate), after drf_http_peers_parse: every peer gets exactly one,
+ * and the certificate's CN must be the peer's. Its key is pinned. Returns 0,
+ * OM_EDRF_VALUE or the certificate's load code, with the reason in err.
+ */
+OM_NODISCARD int drf_http_pins_parse(struct drf_http *h, const char *text, char *err, size_t err_len);
 
 /* Register the DRF's routes on s. Returns 0 or an om_http_route code. */
 OM_NODISCARD int drf_http_routes(struct om_http_server *s, struct drf_http *h);

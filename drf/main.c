@@ -38,6 +38,7 @@ static const struct om_conf_key keys[] = {
 	{ "drf", "push_retry_min", 0 },	  { "drf", "push_retry_max", 0 },  { "drf", "hss_socket", 0 },
 	{ "drf", "removal_interval", 0 }, { "drf", "max_body", 0 },	   { "drf", "log_level", 0 },
 	{ "drf", "hss_timeout", 0 },	  { "drf", "removal_retry_min", 0 }, { "drf", "removal_retry_max", 0 },
+	{ "drf", "peer_certs", 1 },
 };
 
 struct settings {
@@ -138,7 +139,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "openmcim-drf: %s\n", err);
 		goto out;
 	}
-	if (drf_http_peers_parse(&web, om_conf_get(conf, "drf", "peers"), err, sizeof(err))) {
+	if (drf_http_peers_parse(&web, om_conf_get(conf, "drf", "peers"), err, sizeof(err)) ||
+	    drf_http_pins_parse(&web, om_conf_get(conf, "drf", "peer_certs"), err, sizeof(err))) {
 		fprintf(stderr, "openmcim-drf: %s: %s\n", om_conf_path(conf), err);
 		goto out;
 	}

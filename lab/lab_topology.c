@@ -273,6 +273,13 @@ static void drf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 			sb_add(b, "%s%s:%s.lab", first ? "" : ", ", ops[o].id, ops[o].stem);
 			first = 0;
 		}
+	/* and only on the key of that certificate (docs/drf.md "Peers") */
+	sb_add(b, "\npeer_certs = ");
+	for (int o = LAB_SHO_A, first = 1; o < LAB_N_OPS; o++)
+		if (o != (int)op) {
+			sb_add(b, "%s%s:%s/pki/tls/%s.lab.pem", first ? "" : ", ", ops[o].id, l->dir, ops[o].stem);
+			first = 0;
+		}
 	sb_add(b, "\nlisten = 127.0.0.1\nport = %u\ngrace_period = %u\nremoval_interval = 1\n", pt->drf[op],
 	       l->opt.grace_s);
 	/* the RO keeps the PCIDs: a device can always fall back to its provisional identity (docs/lab.md) */

@@ -322,11 +322,11 @@ static pid_t start_vno(unsigned radio_port, unsigned vno_dia, unsigned hss_port,
 		 "[vno]\nradio_listen = 127.0.0.1:%u\nplmn = 999-70\nip_pool = 10.45.0.0/24\nrun_dir = %s/vno\n"
 		 "log_level = info\n"
 		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\n"
-		 "[home.00101]\npeer = hss.sho-a.lab\naddress = 127.0.0.1:%u\n"
+		 "[home.00101]\npeer = hss.sho-a.lab\naddress = 127.0.0.1:%u\npush_cert = %s/tls/drf.sho-a.lab.pem\n"
 		 "[apn." OM_FACTORY_DEFAULT_APN "]\nallow = 127.0.0.1:8443\n"
 		 "[push]\nlisten = 127.0.0.1\nport = 0\ntls_cert = %s/tls/push.vno.lab.pem\n"
 		 "tls_key = %s/tls/push.vno.lab.key\nclient_ca = %s/tls/ca.pem\n",
-		 radio_port, dir, vno_dia, hss_port, dir, dir, dir);
+		 radio_port, dir, vno_dia, hss_port, dir, dir, dir, dir);
 	CHECK_INT(du_write_file(at("vno.conf"), text), 0);
 	pid_t pid = spawn("vno");
 	*push_port = log_port("vno", "push-listen");
@@ -362,11 +362,12 @@ static pid_t start_drf(char ids[N_DEV][OM_TRE_ID_MAX + 1], unsigned push_port, u
 		 "[drf]\ndb = %s\nsho_id = SHO-A\n"
 		 "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n"
 		 "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n"
-		 "client_ca = %s/tls/ca.pem\npeers = SHO-B:sho-b.lab\nlisten = 127.0.0.1\nport = 0\n"
+		 "client_ca = %s/tls/ca.pem\npeers = SHO-B:sho-b.lab\npeer_certs = SHO-B:%s/tls/sho-b.lab.pem\n"
+		 "listen = 127.0.0.1\nport = 0\n"
 		 "push_url = https://localhost:%u\npush_ca = %s/tls/ca.pem\n"
 		 "push_cert = %s/tls/drf.sho-a.lab.pem\npush_key = %s/tls/drf.sho-a.lab.key\n"
 		 "push_retry_min = 1\npush_retry_max = 2\nlog_level = debug\n",
-		 db, dir, dir, dir, dir, dir, push_port, dir, dir, dir);
+		 db, dir, dir, dir, dir, dir, dir, push_port, dir, dir, dir);
 	CHECK_INT(du_write_file(at("drf.conf"), text), 0);
 	pid_t pid = spawn("drf");
 	*drf_port = log_port("drf", " started ");

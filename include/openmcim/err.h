@@ -262,6 +262,7 @@ enum om_err {
 	OM_EDRF_OUTCOME_BINDING = -1018, /* outcome statement of another TRE or another handover (bootstrap sequence, time) */
 	OM_EDRF_OUTCOME_FALLBACK = -1019, /* outcome statement says fallback: nothing is released */
 	OM_EDRF_COUNTER = -1020,      /* TRE state counter lower than one already seen: an older copy of the TRE */
+	OM_EDRF_PEER_KEY = -1021,     /* TLS client certificate names a known operator but is not on its pinned key */
 	/* drf: add new codes here */
 
 	/* dpf (-1100..-1149): the DPF's provisioning decisions, dpf/dpf.h */

@@ -246,6 +246,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EDRF_OUTCOME_BINDING, "outcome statement of another TRE or handover"),
 	ROW(OM_EDRF_OUTCOME_FALLBACK, "outcome statement says fallback"),
 	ROW(OM_EDRF_COUNTER, "TRE state counter lower than already seen"),
+	ROW(OM_EDRF_PEER_KEY, "TLS client certificate not on the key pinned for its operator"),
 	/* drf: add new rows here */
 	ROW(OM_EDPF_MALFORMED, "not an M2MMobj"),
 	ROW(OM_EDPF_UNKNOWN_TRE, "TRE not registered at this SHO"),
