@@ -268,7 +268,7 @@ struct m2mmobj_ctx {
 };
 
 /* The decisions of B.2.3.4 steps 5-6 in order; the first refusal ends them. 0 or a code with c->reason. */
-static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_ctx *c)
+static int check(struct dpf *d, const uint8_t *obj, size_t len, time_t now, struct m2mmobj_ctx *c)
 {
 	struct sho_device_status st;
 	struct dpf_pva_verdict v;
@@ -319,11 +319,14 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, struct m2mmobj_c
 	/* spec/004 5.2.2.6.1: the PVA validates the platform before any MCIM leaves */
 	rc = d->pva(d->pva_ctx, obj, len, &v, pva_why, sizeof(pva_why));
 	if (rc < 0)
-		FAIL(OM_EDPF_PVA, "PVA: %s", pva_why);
+		FAIL(rc == OM_EDPF_PVA_SIGNATURE ? rc : OM_EDPF_PVA, "PVA: %s", pva_why);
 	if (!v.accepted)
 		FAIL(OM_EDPF_PVA_REFUSED, "PVA refused: %s%s%s", v.reason, v.detail[0] ? ": " : "", v.detail);
+	/* the PVA's signature says who decided; TRE_id and nonceB say about which M2MMobj (issue 12) */
 	if (strcmp(v.tre_id, c->tre_id) || CRYPTO_memcmp(v.nonce_b, c->nonce_b, OM_NONCE_LEN))
-		FAIL(OM_EDPF_PVA, "PVA accepted another TRE or nonceB");
+		FAIL(OM_EDPF_PVA_BINDING, "PVA verdict for %s TRE or nonceB", strcmp(v.tre_id, c->tre_id) ? "another" : "this");
+	if (v.time < (int64_t)now - DPF_PVA_VERDICT_SKEW_S || v.time > (int64_t)now + DPF_PVA_VERDICT_SKEW_S)
+		FAIL(OM_EDPF_PVA_STALE, "PVA verdict of %lld, now %lld", (long long)v.time, (long long)now);
 	if ((rc = sho_sealed_mcim(d->sho, c->tre_id, &c->sealed, &c->sealed_len)) < 0)
 		FAIL(rc, "sealed MCIM: %s", om_errname(rc));
 	return 0;
@@ -340,7 +343,7 @@ int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8
 	if (!d || !obj || !out || !cap)
 		return om_reason(why, why_len, OM_EINVAL, "bad arguments");
 	memset(out, 0, cap);
-	rc = check(d, obj, len, &c);
+	rc = check(d, obj, len, now, &c);
 	if (rc < 0) {
 		refuse(c.tre_id, rc, why, why_len, c.reason);
 		goto out;

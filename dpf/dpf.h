@@ -40,6 +40,8 @@
 #include "sho.h"
 
 #define DPF_REASON_MAX 159
+/* A PVA verdict more than this many seconds from the DPF's clock is refused (OM_EDPF_PVA_STALE). */
+#define DPF_PVA_VERDICT_SKEW_S 300
 
 struct dpf;
 
@@ -50,6 +52,7 @@ struct dpf_pva_verdict {
 	char detail[DPF_REASON_MAX + 1];  /* the PVA's detail line on a refusal */
 	char tre_id[OM_TRE_ID_MAX + 1];
 	uint8_t nonce_b[OM_NONCE_LEN];    /* echoed when accepted: binds the answer to this M2MMobj */
+	int64_t time;                     /* when the PVA decided (its clock) */
 };
 
 /*
@@ -60,10 +63,17 @@ typedef int (*dpf_pva_fn)(void *ctx, const uint8_t *obj, size_t len, struct dpf_
 			  size_t why_len);
 
 /*
- * The PVA over HTTP (docs/pva.md): POST <ctx as a base URL>/validate with
- * the M2MMobj as the body, the plain name=value answer read back; 10 s for
- * the whole exchange. ctx is a const char * such as "http://127.0.0.1:8080".
+ * The PVA over HTTP (docs/pva.md): POST <url>/validate with the M2MMobj as
+ * the body; 10 s for the whole exchange. Only the answer's signed verdict
+ * counts (verdict.h), verified with pva_key, the public key of the PVA
+ * certificate the DPF is configured with; v holds what it signed. An answer
+ * without one, or not signed by that key: OM_EDPF_PVA_SIGNATURE. ctx is a
+ * struct dpf_pva_http.
  */
+struct dpf_pva_http {
+	const char *url;   /* e.g. "http://127.0.0.1:8080" */
+	EVP_PKEY *pva_key; /* the PVA's verdict signing key (its OCSP responder certificate's) */
+};
 OM_NODISCARD int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdict *v, char *why,
 			      size_t why_len);
 

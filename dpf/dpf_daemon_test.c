@@ -393,6 +393,7 @@ static void write_dpf_conf(const char *pva_url)
 	if (!f)
 		return;
 	fprintf(f, "[dpf]\ndb = %s/dpf.db\nsho_conf = %s/sho-service.conf\npva_url = %s\n", P.dir, P.dir, pva_url);
+	fprintf(f, "pva_cert = %s/responder.pem\n", P.dir);
 	fprintf(f, "tls_cert = %s/tls/dpf.sho-b.lab.pem\ntls_key = %s/tls/dpf.sho-b.lab.key\n", P.dir, P.dir);
 	fprintf(f, "listen = 127.0.0.1\nport = 0\nlog_level = debug\ndrf_db = %s/drf-b.db\n", P.dir);
 	fprintf(f, "operator_cert = %s/tls/drf.sho-b.lab.pem\noperator_key = %s/tls/drf.sho-b.lab.key\n", P.dir, P.dir);
@@ -412,6 +413,7 @@ static void write_drf_conf(void)
 	fprintf(f, "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n", P.dir, P.dir);
 	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", P.dir, P.dir);
 	fprintf(f, "client_ca = %s/tls/ca.pem\npeers = SHO-B:drf.sho-b.lab\n", P.dir);
+	fprintf(f, "peer_certs = SHO-B:%s/tls/drf.sho-b.lab.pem\n", P.dir);
 	fprintf(f, "listen = 127.0.0.1\nport = 0\ngrace_period = 3600\nlog_level = debug\n");
 	fclose(f);
 }

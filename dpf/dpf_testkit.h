@@ -63,6 +63,8 @@ struct tk_parts {
 	struct pva *pva;
 	struct om_http_server *http;
 	char pva_db[700], ocsp_url[64], pva_url[64];
+	X509 *pva_responder;             /* its certificate: the key of its signed verdicts */
+	struct dpf_pva_http pva_http;    /* the DPF's view of it: pva_url and that key */
 	/* SHO-B: its SHO_SIGNING identity (Cert_SHO[i+1]), its HSS, its core, its DPF and DRF register */
 	struct pf_sho sho_b;
 	struct hss *hss;
@@ -165,6 +167,7 @@ static inline void tk_pva_start(struct tk_parts *p, int with_run2)
 	struct pva_config pc = { .db_path = p->pva_db, .ca_cert = ca, .responder_cert = rc, .responder_key = rk };
 	p->pva = pva_open(&pc, err, sizeof(err));
 	CHECK_MSG(p->pva != NULL, "pva_open: %s", err);
+	CHECK_INT(om_cert_load(&p->pva_responder, rc), 0);
 	CHECK_MSG(pva_import_dir(p->pva, tk_at(p, "run/pva"), &nd, &nr, why, sizeof(why)) == 0, "%s", why);
 	if (with_run2)
 		CHECK_MSG(pva_import_dir(p->pva, tk_at(p, "pva2"), &nd, &nr, why, sizeof(why)) == 0, "%s", why);
@@ -228,8 +231,10 @@ static inline void tk_dpf_open(struct tk_parts *p, int with_drf)
 		struct drf_config rc = { .db_path = tk_at(p, "drf-b.db") };
 		CHECK_MSG(drf_open(&p->drf, &rc, why, sizeof(why)) == 0, "drf_open: %s", why);
 	}
+	p->pva_http.url = p->pva_url;
+	p->pva_http.pva_key = X509_get0_pubkey(p->pva_responder);
 	struct dpf_config dc = { .db_path = p->dpf_db, .sho = p->sho, .sign_key = p->sho_b.key, .pva = dpf_pva_http,
-				 .pva_ctx = p->pva_url, .drf = p->drf };
+				 .pva_ctx = &p->pva_http, .drf = p->drf };
 	CHECK_MSG(dpf_open(&p->dpf, &dc, why, sizeof(why)) == 0, "dpf_open: %s", why);
 }
 
@@ -249,6 +254,7 @@ static inline void tk_parts_free(struct tk_parts *p, int keep_dir)
 	pf_sho_free(&p->sho_b);
 	om_ca_free(p->pva_ca);
 	X509_free(p->pva_cert);
+	X509_free(p->pva_responder);
 	X509_free(p->ro_cert);
 	EVP_PKEY_free(p->pva_key);
 	EVP_PKEY_free(p->ro_key);

@@ -43,13 +43,14 @@ static const struct om_conf_key base_keys[] = {
 	{ "dpf", "port", 0 },	       { "dpf", "path", 0 },	     { "dpf", "server_uri", 0 },
 	{ "dpf", "max_sessions", 0 },  { "dpf", "session_timeout", 0 }, { "dpf", "max_body", 0 },
 	{ "dpf", "log_level", 0 },     { "dpf", "drf_db", 1 },	     { "dpf", "operator_cert", 1 },
-	{ "dpf", "operator_key", 1 },  { "dpf", "peer_timeout", 0 },
+	{ "dpf", "operator_key", 1 },  { "dpf", "peer_timeout", 0 },   { "dpf", "pva_cert", 1 },
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
 struct settings {
 	const char *db, *sho_conf, *pva_url, *listen, *path, *server_uri, *drf_db;
 	struct om_http_tls tls;
+	X509 *pva_cert; /* whose key signs the PVA's verdicts */
 	uint64_t port, max_sessions, timeout, max_body;
 	int log_level;
 	struct sho_peers peers;
@@ -97,6 +98,11 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	X509_free(x);
 	if (!ok)
 		return snprintf(err, len, "%s: [dpf] operator_cert: not an OPERATOR_TLS certificate", om_conf_path(c)),
+		       -1;
+	/* the PVA's signing certificate: its verdicts are the only ones believed (docs/pva.md) */
+	if (om_cert_load(&s->pva_cert, om_conf_get(c, "dpf", "pva_cert")) < 0 ||
+	    om_cert_check_profile(s->pva_cert, OM_CERT_OCSP_RESPONDER) < 0)
+		return snprintf(err, len, "%s: [dpf] pva_cert: not the PVA's OCSP_RESPONDER certificate", om_conf_path(c)),
 		       -1;
 	return sho_peers_read(c, ids, n_ids, &s->peers, err, len) < 0 ? -1 : 0;
 }
@@ -195,8 +201,9 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"drf_db: %s\"", err);
 		goto out;
 	}
+	struct dpf_pva_http pva = { .url = s.pva_url, .pva_key = X509_get0_pubkey(s.pva_cert) };
 	struct dpf_config dc = { .db_path = s.db, .sho = sho, .sign_key = sf.sign_key, .pva = dpf_pva_http,
-				 .pva_ctx = (void *)s.pva_url, .drf = drf };
+				 .pva_ctx = &pva, .drf = drf };
 	if (dpf_open(&dpf, &dc, err, sizeof(err)) < 0) {
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
@@ -238,6 +245,7 @@ out:
 		sho_conf_free(&sf);
 	if (status == 0)
 		om_notice("stopped", "listen=%s", s.listen);
+	X509_free(s.pva_cert);
 	om_conf_free(conf);
 	return status;
 }

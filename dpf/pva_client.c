@@ -8,11 +8,13 @@
 #include <curl/curl.h>
 
 #include <openmcim/hex.h>
+#include <openmcim/verdict.h>
 
 #include "dpf.h"
 #include "reason.h"
 
-#define ANSWER_MAX 2048 /* a handful of short name=value lines */
+#define ANSWER_MAX 4096 /* a handful of short name=value lines and the signed verdict in hex */
+#define VERDICT_MAX 1024
 #define PVA_TIMEOUT_MS 10000L
 
 struct body {
@@ -50,10 +52,17 @@ static int line_value(const char *text, const char *key, char *out, size_t cap)
 	return -1;
 }
 
-/* The PVA's answer (status and body) into v. 0 or OM_EDPF_PVA. */
-static int read_answer(long status, const struct body *b, struct dpf_pva_verdict *v, char *why, size_t wl)
+/*
+ * The PVA's answer (status and body) into v: only its signed verdict line
+ * counts (docs/pva.md); the other lines are for people. 0, OM_EDPF_PVA (no
+ * usable answer) or OM_EDPF_PVA_SIGNATURE (no verdict the PVA signed).
+ */
+static int read_answer(long status, const struct body *b, EVP_PKEY *pva_key, struct dpf_pva_verdict *v, char *why,
+		       size_t wl)
 {
-	char result[16], hex[2 * OM_NONCE_LEN + 1];
+	char hex[2 * VERDICT_MAX + 1];
+	uint8_t der[VERDICT_MAX];
+	struct om_pva_verdict s;
 	if (strlen(b->text) != b->len)
 		return om_reason(why, wl, OM_EDPF_PVA, "PVA answer holds a NUL byte");
 	for (size_t i = 0; i < b->len; i++)
@@ -61,37 +70,33 @@ static int read_answer(long status, const struct body *b, struct dpf_pva_verdict
 			return om_reason(why, wl, OM_EDPF_PVA, "PVA answer is not text");
 	if (status != 200)
 		return om_reason(why, wl, OM_EDPF_PVA, "PVA answered HTTP %ld", status);
-	if (line_value(b->text, "result", result, sizeof(result)) < 0 ||
-	    line_value(b->text, "tre_id", v->tre_id, sizeof(v->tre_id)) < 0)
-		return om_reason(why, wl, OM_EDPF_PVA, "PVA answer without result or tre_id");
-	if (!strcmp(result, "accepted")) {
-		if (line_value(b->text, "nonce_b", hex, sizeof(hex)) < 0 || strlen(hex) != 2 * OM_NONCE_LEN ||
-		    om_hex_decode(v->nonce_b, OM_NONCE_LEN, hex) < 0)
-			return om_reason(why, wl, OM_EDPF_PVA, "PVA acceptance without a readable nonce_b");
-		snprintf(v->reason, sizeof(v->reason), "accepted");
-		v->accepted = 1;
-		return 0;
-	}
-	if (!strcmp(result, "refused") && line_value(b->text, "reason", v->reason, sizeof(v->reason)) == 0 &&
-	    v->reason[0]) {
-		if (line_value(b->text, "detail", v->detail, sizeof(v->detail)) < 0)
-			v->detail[0] = '\0';
-		return 0;
-	}
-	return om_reason(why, wl, OM_EDPF_PVA, "PVA answer neither accepted nor refused with a reason");
+	if (line_value(b->text, "verdict", hex, sizeof(hex)) < 0 || !hex[0] || strlen(hex) % 2 ||
+	    om_hex_decode(der, strlen(hex) / 2, hex) < 0)
+		return om_reason(why, wl, OM_EDPF_PVA_SIGNATURE, "PVA answer without a signed verdict");
+	int rc = om_pva_verdict_verify(der, strlen(hex) / 2, pva_key, &s);
+	if (rc < 0)
+		return om_reason(why, wl, OM_EDPF_PVA_SIGNATURE, "verdict not the PVA's: %s", om_errname(rc));
+	v->accepted = s.accepted;
+	snprintf(v->reason, sizeof(v->reason), "%s", s.reason);
+	snprintf(v->detail, sizeof(v->detail), "%s", s.accepted || strcmp(s.detail, "-") ? s.detail : "");
+	snprintf(v->tre_id, sizeof(v->tre_id), "%s", s.tre_id);
+	memcpy(v->nonce_b, s.nonce_b, OM_NONCE_LEN);
+	v->time = s.time;
+	return 0;
 }
 
 int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdict *v, char *why, size_t why_len)
 {
-	const char *base = ctx;
+	const struct dpf_pva_http *pc = ctx;
+	const char *base = pc ? pc->url : NULL;
 	char url[512];
 	struct body b = { .len = 0 };
 	struct curl_slist *hdr = NULL;
 	long status = 0;
 	int rc;
 	memset(v, 0, sizeof(*v));
-	if (!base || !obj || !len)
-		return om_reason(why, why_len, OM_EINVAL, "no PVA URL or no M2MMobj");
+	if (!base || !pc->pva_key || !obj || !len)
+		return om_reason(why, why_len, OM_EINVAL, "no PVA URL, no PVA key or no M2MMobj");
 	size_t bl = strlen(base);
 	while (bl && base[bl - 1] == '/')
 		bl--;
@@ -130,7 +135,7 @@ int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdi
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	rc = read_answer(status, &b, v, why, why_len);
+	rc = read_answer(status, &b, pc->pva_key, v, why, why_len);
 out:
 	if (rc < 0)
 		memset(v, 0, sizeof(*v));

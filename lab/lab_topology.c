@@ -342,9 +342,10 @@ static void dpf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 	sb_add(b,
 	       "# %s's DPF, written by lab_setup (docs/lab.md \"Topology\")\n"
 	       "[dpf]\ndb = %s/%s.db\nsho_conf = %s/%s-service.conf\npva_url = http://127.0.0.1:%u\n"
+	       "pva_cert = %s/pki/pva-responder.pem\n"
 	       "tls_cert = %s/pki/tls/dpf.%s.lab.pem\ntls_key = %s/pki/tls/dpf.%s.lab.key\nlisten = 127.0.0.1\n"
 	       "port = %u\npath = /dm\nmax_sessions = 256\nsession_timeout = 300\nlog_level = info\n",
-	       ops[op].id, l->dir, names[ops[op].dpf], l->dir, names[ops[op].dpf], priv(l)->ports.pva, l->dir,
+	       ops[op].id, l->dir, names[ops[op].dpf], l->dir, names[ops[op].dpf], priv(l)->ports.pva, l->dir, l->dir,
 	       ops[op].stem, l->dir, ops[op].stem, priv(l)->ports.dpf[op]);
 	/* the DPF adds each provisioned device to its operator's DRF and reports completion to the old one */
 	sb_add(b, "drf_db = %s/%s.db\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",

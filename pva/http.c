@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/http.h>
 #include <openssl/crypto.h>
@@ -60,10 +61,15 @@ static void ocsp_get(struct om_http_req *r, void *arg)
 	free(b64);
 }
 
+/*
+ * The answer: name=value lines for people, and verdict=<hex>, the signed
+ * verdict (docs/pva.md "Platform validation"), the only line a DPF believes.
+ */
 static void validate(struct om_http_req *r, void *arg)
 {
 	struct pva_verdict v;
-	char out[512], nb[2 * OM_NONCE_LEN + 1];
+	char out[512 + 2 * PVA_VERDICT_MAX], nb[2 * OM_NONCE_LEN + 1];
+	uint8_t sig[PVA_VERDICT_MAX];
 	size_t len;
 	const uint8_t *body = om_http_req_body(r, &len);
 	int rc = pva_validate(arg, body, len, &v);
@@ -75,6 +81,17 @@ static void validate(struct om_http_req *r, void *arg)
 		snprintf(out, sizeof(out), "result=refused\ntre_id=%s\nreason=%s\ndetail=%s\n", v.tre_id, v.reason,
 			 v.detail);
 	}
+	int n = pva_verdict_sign(arg, &v, time(NULL), sig, sizeof(sig));
+	if (n < 0) {
+		om_error("validate", "tre_id=%s reason=\"verdict not signed: %s\"", v.tre_id[0] ? v.tre_id : "-",
+			 om_errname(n));
+		om_http_reply(r, 500, NULL, NULL, 0);
+		return;
+	}
+	size_t o = strlen(out);
+	memcpy(out + o, "verdict=", 8);
+	om_hex_encode(out + o + 8, sig, (size_t)n);
+	memcpy(out + o + 8 + 2 * (size_t)n, "\n", 2);
 	int status = rc == 0 ? 200 : !strcmp(v.reason, "malformed") ? 400 : !strcmp(v.reason, "internal") ? 500 : 200;
 	om_http_reply(r, status, "text/plain", out, strlen(out));
 }

@@ -21,6 +21,7 @@
 #include <openmcim/bootstrap.h>
 #include <openmcim/mobj.h>
 #include <openmcim/pki.h>
+#include <openmcim/verdict.h>
 
 #include "store.h"
 
@@ -99,6 +100,15 @@ struct pva_verdict {
 
 /* Validate an M2MMobj; fills v and returns v->rc. Logs one line. */
 int pva_validate(struct pva *p, const uint8_t *obj, size_t len, struct pva_verdict *v);
+
+#define PVA_VERDICT_MAX 512 /* a signed verdict: at most 9 + 1+63 + 16 + 1 + 1+31 + 1+159 + 8 + 256 bytes */
+
+/*
+ * v as the PVA's signed verdict (verdict.h) at now, signed with the
+ * responder key, into out. Returns its length, or a negative code of
+ * om_pva_verdict_build().
+ */
+int pva_verdict_sign(struct pva *p, const struct pva_verdict *v, time_t now, uint8_t *out, size_t cap);
 
 /* ---- helpers (pva.c) ------------------------------------------------------ */
 

@@ -140,3 +140,24 @@ int pva_validate(struct pva *p, const uint8_t *obj, size_t len, struct pva_verdi
 		memset(v->nonce_b, 0, sizeof(v->nonce_b));
 	return rc;
 }
+
+int pva_verdict_sign(struct pva *p, const struct pva_verdict *v, time_t now, uint8_t *out, size_t cap)
+{
+	struct om_pva_verdict s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.tre_id, sizeof(s.tre_id), "%s", v->tre_id[0] ? v->tre_id : "-");
+	/* a TRE_id we could not read may hold anything: only its printable, spaceless part goes into the verdict */
+	for (char *c = s.tre_id; *c; c++)
+		if (*c <= ' ' || *c > '~')
+			*c = '?';
+	memcpy(s.nonce_b, v->nonce_b, OM_NONCE_LEN);
+	s.accepted = v->rc == 0;
+	snprintf(s.reason, sizeof(s.reason), "%s", v->reason ? v->reason : "internal");
+	snprintf(s.detail, sizeof(s.detail), "%s", v->detail[0] ? v->detail : "-");
+	for (char *c = s.detail; *c; c++)
+		if (*c < ' ' || *c > '~')
+			*c = '?';
+	s.time = (int64_t)now;
+	/* the OCSP responder's key: the PVA's one signing identity; the OMMO framing keeps the two apart */
+	return om_pva_verdict_build(&s, p->rkey, out, cap);
+}

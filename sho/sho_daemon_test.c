@@ -422,6 +422,7 @@ int main(void)
 	fprintf(f, "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n", dir, dir);
 	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", dir, dir);
 	fprintf(f, "client_ca = %s/tls/ca.pem\npeers = SHO-B:sho-b.lab\n", dir);
+	fprintf(f, "peer_certs = SHO-B:%s/tls/sho-b.lab.pem\n", dir);
 	fprintf(f, "listen = 127.0.0.1\nport = 0\nlog_level = debug\n");
 	fclose(f);
 	unsigned drf_port;

@@ -287,6 +287,9 @@ enum om_err {
 	OM_EDPF_OUTCOME_IMSI = -1118, /* outcome statement names another IMSI than the one the SHO allocated */
 	OM_EDPF_COUNTER = -1119,      /* TRE state counter missing or lower than one already seen: an older copy */
 	OM_EDPF_DM_HMAC = -1120,      /* DM message after the 212 without its x-syncml-hmac, or with a wrong one */
+	OM_EDPF_PVA_SIGNATURE = -1121, /* the PVA's answer carries no verdict signed by the configured PVA certificate */
+	OM_EDPF_PVA_BINDING = -1122,  /* the PVA's signed verdict is for another TRE_id or nonceB (replayed or relayed) */
+	OM_EDPF_PVA_STALE = -1123,    /* the PVA's signed verdict is dated too far from now */
 	/* dpf: add new codes here */
 
 	/* agent (-1200..-1249): the device agent, agent/agent.h */

@@ -269,6 +269,9 @@ static const struct err_row rows[] = {
 	ROW(OM_EDPF_OUTCOME_IMSI, "outcome statement names another IMSI"),
 	ROW(OM_EDPF_COUNTER, "TRE state counter missing or lower than already seen"),
 	ROW(OM_EDPF_DM_HMAC, "DM message after the 212 without a right x-syncml-hmac"),
+	ROW(OM_EDPF_PVA_SIGNATURE, "PVA answer without a verdict signed by the configured PVA"),
+	ROW(OM_EDPF_PVA_BINDING, "PVA verdict for another TRE_id or nonceB"),
+	ROW(OM_EDPF_PVA_STALE, "PVA verdict too old or from the future"),
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),

@@ -28,25 +28,7 @@
 
 #define MOBJ_TYPE_HANDOVER 0x03
 
-struct wr {
-	uint8_t *p;
-	size_t cap, pos;
-};
-
-static int put_text(struct wr *w, const char *s, size_t size, size_t max, char lo)
-{
-	size_t n = strnlen(s, size);
-	if (n == size || !omo_text_ok(s, n, max, lo))
-		return OM_EINVAL;
-	if (w->cap - w->pos < 1 + n)
-		return OM_EOBJ_TOO_LONG;
-	w->p[w->pos++] = (uint8_t)n;
-	memcpy(w->p + w->pos, s, n);
-	w->pos += n;
-	return 0;
-}
-
-static int put_blob(struct wr *w, const uint8_t *b, size_t n, size_t max)
+static int put_blob(struct omo_wr *w, const uint8_t *b, size_t n, size_t max)
 {
 	if (!b || n == 0 || n > max)
 		return OM_EINVAL;
@@ -56,25 +38,6 @@ static int put_blob(struct wr *w, const uint8_t *b, size_t n, size_t max)
 	w->p[w->pos++] = (uint8_t)n;
 	memcpy(w->p + w->pos, b, n);
 	w->pos += n;
-	return 0;
-}
-
-static int put_fixed(struct wr *w, const uint8_t *b, size_t n)
-{
-	if (w->cap - w->pos < n)
-		return OM_EOBJ_TOO_LONG;
-	memcpy(w->p + w->pos, b, n);
-	w->pos += n;
-	return 0;
-}
-
-static int put_i64(struct wr *w, int64_t v)
-{
-	uint64_t u = (uint64_t)v;
-	if (w->cap - w->pos < 8)
-		return OM_EOBJ_TOO_LONG;
-	for (int i = 7; i >= 0; i--)
-		w->p[w->pos++] = (uint8_t)(u >> (8 * i));
 	return 0;
 }
 
@@ -97,7 +60,7 @@ int om_handover_build_signed(const struct om_handover_req *r, EVP_PKEY *new_sho_
 			     size_t *out_len)
 {
 	int rc = OM_EINVAL;
-	struct wr w = { NULL, OM_MOBJ_MAX, MOBJ_HDR };
+	struct omo_wr w = { NULL, OM_MOBJ_MAX, MOBJ_HDR };
 
 	if (!r || !new_sho_key || !out || !out_len)
 		return OM_EINVAL;
@@ -107,13 +70,13 @@ int om_handover_build_signed(const struct om_handover_req *r, EVP_PKEY *new_sho_
 		return OM_EINVAL;
 	if (!(w.p = malloc(OM_MOBJ_MAX)))
 		return OM_ENOMEM;
-	if ((rc = put_text(&w, r->new_sho_id, sizeof(r->new_sho_id), OM_HANDOVER_SHO_ID_MAX, MOBJ_ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->request_id, sizeof(r->request_id), OM_HANDOVER_ID_MAX, MOBJ_ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->tre_id, sizeof(r->tre_id), OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->provurl, sizeof(r->provurl), OM_BOOTSTRAP_URL_MAX, MOBJ_ID_LO)) < 0 ||
-	    (rc = put_text(&w, r->server_id, sizeof(r->server_id), OM_BOOTSTRAP_NAME_MAX, MOBJ_TEXT_LO)) < 0 ||
-	    (rc = put_text(&w, r->apn, sizeof(r->apn), OM_BOOTSTRAP_APN_MAX, MOBJ_ID_LO)) < 0 ||
-	    (rc = put_fixed(&w, r->code_proof, sizeof(r->code_proof))) < 0 || (rc = put_i64(&w, r->created)) < 0 ||
+	if ((rc = omo_put_text(&w, r->new_sho_id, sizeof(r->new_sho_id), OM_HANDOVER_SHO_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = omo_put_text(&w, r->request_id, sizeof(r->request_id), OM_HANDOVER_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = omo_put_text(&w, r->tre_id, sizeof(r->tre_id), OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = omo_put_text(&w, r->provurl, sizeof(r->provurl), OM_BOOTSTRAP_URL_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = omo_put_text(&w, r->server_id, sizeof(r->server_id), OM_BOOTSTRAP_NAME_MAX, MOBJ_TEXT_LO)) < 0 ||
+	    (rc = omo_put_text(&w, r->apn, sizeof(r->apn), OM_BOOTSTRAP_APN_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = omo_put_raw(&w, r->code_proof, sizeof(r->code_proof))) < 0 || (rc = omo_put_i64(&w, r->created)) < 0 ||
 	    (rc = put_blob(&w, r->sho_cert, r->sho_cert_len, OMO_CERT_MAX)) < 0 ||
 	    (rc = put_blob(&w, r->creds, r->creds_len, OMO_CREDS_MAX)) < 0)
 		goto out;
@@ -151,27 +114,6 @@ static int take_blob(struct omo_rd *d, uint8_t **dst, size_t *dst_len, size_t ma
 	return 0;
 }
 
-static int take_fixed(struct omo_rd *d, uint8_t *dst, size_t n)
-{
-	if (d->len - d->pos < n)
-		return OM_EOBJ_TRUNCATED;
-	memcpy(dst, d->p + d->pos, n);
-	d->pos += n;
-	return 0;
-}
-
-static int take_i64(struct omo_rd *d, int64_t *v)
-{
-	uint64_t u = 0;
-	if (d->len - d->pos < 8)
-		return OM_EOBJ_TRUNCATED;
-	for (int i = 0; i < 8; i++)
-		u = u << 8 | d->p[d->pos + (size_t)i];
-	d->pos += 8;
-	*v = (int64_t)u;
-	return 0;
-}
-
 static int parse_body(struct omo_rd *d, struct om_handover_req *t)
 {
 	int r;
@@ -181,7 +123,7 @@ static int parse_body(struct omo_rd *d, struct om_handover_req *t)
 	    (r = omo_take_text(d, t->provurl, OM_BOOTSTRAP_URL_MAX, MOBJ_ID_LO)) < 0 ||
 	    (r = omo_take_text(d, t->server_id, OM_BOOTSTRAP_NAME_MAX, MOBJ_TEXT_LO)) < 0 ||
 	    (r = omo_take_text(d, t->apn, OM_BOOTSTRAP_APN_MAX, MOBJ_ID_LO)) < 0 ||
-	    (r = take_fixed(d, t->code_proof, sizeof(t->code_proof))) < 0 || (r = take_i64(d, &t->created)) < 0 ||
+	    (r = omo_take_raw(d, t->code_proof, sizeof(t->code_proof))) < 0 || (r = omo_take_i64(d, &t->created)) < 0 ||
 	    (r = take_blob(d, &t->sho_cert, &t->sho_cert_len, OMO_CERT_MAX)) < 0 ||
 	    (r = take_blob(d, &t->creds, &t->creds_len, OMO_CREDS_MAX)) < 0)
 		return r;

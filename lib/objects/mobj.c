@@ -226,3 +226,47 @@ int omo_take_raw(struct omo_rd *d, void *dst, size_t n)
 	d->pos += n;
 	return 0;
 }
+
+int omo_take_i64(struct omo_rd *d, int64_t *v)
+{
+	uint64_t u = 0;
+	if (d->len - d->pos < 8)
+		return OM_EOBJ_TRUNCATED;
+	for (int i = 0; i < 8; i++)
+		u = u << 8 | d->p[d->pos + (size_t)i];
+	d->pos += 8;
+	*v = (int64_t)u;
+	return 0;
+}
+
+int omo_put_text(struct omo_wr *w, const char *s, size_t size, size_t max, char lo)
+{
+	size_t n = strnlen(s, size);
+	if (n == size || !omo_text_ok(s, n, max, lo))
+		return OM_EINVAL;
+	if (w->cap - w->pos < 1 + n)
+		return OM_EOBJ_TOO_LONG;
+	w->p[w->pos++] = (uint8_t)n;
+	memcpy(w->p + w->pos, s, n);
+	w->pos += n;
+	return 0;
+}
+
+int omo_put_raw(struct omo_wr *w, const void *b, size_t n)
+{
+	if (w->cap - w->pos < n)
+		return OM_EOBJ_TOO_LONG;
+	memcpy(w->p + w->pos, b, n);
+	w->pos += n;
+	return 0;
+}
+
+int omo_put_i64(struct omo_wr *w, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+	if (w->cap - w->pos < 8)
+		return OM_EOBJ_TOO_LONG;
+	for (int i = 7; i >= 0; i--)
+		w->p[w->pos++] = (uint8_t)(u >> (8 * i));
+	return 0;
+}

@@ -18,6 +18,7 @@
 #define MOBJ_TYPE_M2MMOBJ 0x01
 #define MOBJ_TYPE_M2MMCIMMOBJ 0x02
 #define MOBJ_TYPE_OUTCOME 0x04     /* the TRE's outcome statement (outcome.h); 03 is the handover request */
+#define MOBJ_TYPE_PVA_VERDICT 0x05  /* the PVA's signed verdict (verdict.h) */
 #define MOBJ_SCHEME_ECDSA_P256 0x01 /* r | s, 32 bytes each */
 #define MOBJ_SCHEME_RSA_PSS 0x02    /* RSASSA-PSS-SHA256, 256 bytes */
 #define MOBJ_HDR 9                  /* magic 4, version, type, scheme, body length 2 */
@@ -66,6 +67,24 @@ struct omo_rd {
 
 /* A text field into dst (NUL-terminated, max+1 bytes). Returns 0, OM_EOBJ_TRUNCATED or OM_EOBJ_FIELD. */
 OM_NODISCARD int omo_take_text(struct omo_rd *d, char *dst, size_t max, char lo);
+
+/* A signed 64-bit big-endian integer. Returns 0 or OM_EOBJ_TRUNCATED. */
+OM_NODISCARD int omo_take_i64(struct omo_rd *d, int64_t *v);
+
+/* A writer of a body into p[pos .. cap). */
+struct omo_wr {
+	uint8_t *p;
+	size_t cap, pos;
+};
+
+/* s (of the size bytes of its array) as a text field. 0, OM_EINVAL (not 1..max from lo), OM_EOBJ_TOO_LONG. */
+OM_NODISCARD int omo_put_text(struct omo_wr *w, const char *s, size_t size, size_t max, char lo);
+
+/* n bytes as they are. 0 or OM_EOBJ_TOO_LONG. */
+OM_NODISCARD int omo_put_raw(struct omo_wr *w, const void *b, size_t n);
+
+/* v as 8 bytes, signed, big-endian. 0 or OM_EOBJ_TOO_LONG. */
+OM_NODISCARD int omo_put_i64(struct omo_wr *w, int64_t v);
 
 /* n bytes into dst. Returns 0 or OM_EOBJ_TRUNCATED. */
 OM_NODISCARD int omo_take_raw(struct omo_rd *d, void *dst, size_t n);
