@@ -15,11 +15,23 @@
  * the DPF core, and each device's TRE bootstrapped by the RO with the
  * handover's sealed DM credentials. The DPF is driven through dpf_m2mmobj,
  * not the SyncML session around it (dpf/dpf_dm_test.c covers that layer).
+ *
+ * Issue 12, the PVA's verdict: the DPF reaches the PVA through a relay in
+ * this process that stands where anyone on the path stands. It passes the
+ * PVA's answer on, or drops the signed verdict (the old plain answer),
+ * turns a refusal into an acceptance signed with its own key, or answers a
+ * genuine verdict it kept from an earlier M2MMobj of the same device or of
+ * another device; and a genuine verdict arrives an hour late. Each is
+ * refused with its own code, nothing changes; the genuine verdict then
+ * releases the MCIM.
  */
 #include <openmcim/handover.h>
 #include <openmcim/mcim.h>
 #include <openmcim/protect.h>
 #include <openmcim/tre.h>
+
+#include <openmcim/hex.h>
+#include <openmcim/verdict.h>
 
 #include "dpf_testkit.h"
 #include "log.h"
@@ -27,7 +39,7 @@
 #include "refusal_kit.h"
 #include "tre_fixture.h"
 
-#define N_RUN 7 /* one device per case below, but for measurement mismatch (run2) */
+#define N_RUN 11 /* one device per case below, but for measurement mismatch (run2) */
 
 static struct tk_parts P;
 static char trees[2][600];
@@ -127,18 +139,23 @@ static int m2mmobj(struct device *dv, uint8_t *obj, size_t cap, uint8_t nonce_b[
 	return n > 0 ? n : 0;
 }
 
-/* The DPF refuses the TRE's own M2MMobj with code (reason containing needle); nothing changes. */
-static void dpf_refuses_tre_m2mmobj(struct device *dv, int code, const char *needle, const char *attack)
+/* The DPF, its clock at now, refuses the TRE's own M2MMobj with code (reason containing needle); nothing changes. */
+static void dpf_refuses_at(struct device *dv, time_t now, int code, const char *needle, const char *attack)
 {
 	uint8_t obj[OM_MOBJ_MAX], out[OM_MOBJ_MAX], nb[OM_NONCE_LEN];
 	char why[256] = "";
 	int n = m2mmobj(dv, obj, sizeof(obj), nb);
 	char *before = snap();
-	CHECK_INT(dpf_m2mmobj(P.dpf, obj, (size_t)n, time(NULL), out, sizeof(out), why, sizeof(why)), code);
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj, (size_t)n, now, out, sizeof(out), why, sizeof(why)), code);
 	CHECK_MSG(strstr(why, needle) != NULL, "%s: reason '%s' lacks '%s'", attack, why, needle);
 	CHECK(zeroed(out, sizeof(out)));
 	unchanged(before, attack);
 	CHECK_INT(sho_b_mids(dv), 0);
+}
+
+static void dpf_refuses_tre_m2mmobj(struct device *dv, int code, const char *needle, const char *attack)
+{
+	dpf_refuses_at(dv, time(NULL), code, needle, attack);
 }
 
 /* ---- the eight attacks ------------------------------------------------------ */
@@ -331,6 +348,134 @@ static void test_mcim_object_for_another_device(void)
 	device_down(&dv);
 }
 
+/* ---- issue 12: the PVA's verdict on its way to the DPF ------------------------------- */
+
+enum relay_mode { RELAY_PASS, RELAY_UNSIGNED, RELAY_OTHER_KEY, RELAY_CANNED };
+
+static struct {
+	enum relay_mode mode;
+	EVP_PKEY *rogue;      /* the relay's own key */
+	char last[2048];      /* the PVA's last genuine answer */
+	char canned[2048];    /* what RELAY_CANNED answers */
+	struct om_http_server *http;
+	char url[64];
+} relay;
+
+/*
+ * POST /validate: the PVA's own code decides and signs (pva_validate,
+ * pva_verdict_sign); the relay keeps that answer and sends what its mode says.
+ */
+static void relay_validate(struct om_http_req *q, void *arg)
+{
+	struct pva_verdict v;
+	struct om_pva_verdict s;
+	uint8_t sig[PVA_VERDICT_MAX];
+	char hex[2 * PVA_VERDICT_MAX + 1], nb[2 * OM_NONCE_LEN + 1], out[2048];
+	size_t len;
+	const uint8_t *body = om_http_req_body(q, &len);
+	(void)arg;
+	int rc = pva_validate(P.pva, body, len, &v);
+	int n = pva_verdict_sign(P.pva, &v, time(NULL), sig, sizeof(sig));
+	CHECK_MSG(n > 0, "pva_verdict_sign: %d", n);
+	om_hex_encode(hex, sig, n > 0 ? (size_t)n : 0);
+	om_hex_encode(nb, v.nonce_b, sizeof(v.nonce_b));
+	snprintf(relay.last, sizeof(relay.last), "result=%s\ntre_id=%s\nverdict=%s\n", rc ? "refused" : "accepted",
+		 v.tre_id, hex);
+	switch (relay.mode) {
+	case RELAY_PASS:
+		snprintf(out, sizeof(out), "%s", relay.last);
+		break;
+	case RELAY_UNSIGNED: /* the plain answer of before issue 12, saying what the relay likes */
+		snprintf(out, sizeof(out), "result=accepted\ntre_id=%s\nnonce_b=%s\n", v.tre_id, nb);
+		break;
+	case RELAY_OTHER_KEY: /* the PVA's verdict, turned into an acceptance and signed by the relay */
+		CHECK_INT(om_pva_verdict_verify(sig, (size_t)n, X509_get0_pubkey(P.pva_responder), &s), 0);
+		s.accepted = 1;
+		snprintf(s.reason, sizeof(s.reason), "accepted");
+		n = om_pva_verdict_build(&s, relay.rogue, sig, sizeof(sig));
+		CHECK(n > 0);
+		om_hex_encode(hex, sig, n > 0 ? (size_t)n : 0);
+		snprintf(out, sizeof(out), "result=accepted\ntre_id=%s\nverdict=%s\n", v.tre_id, hex);
+		break;
+	case RELAY_CANNED:
+		snprintf(out, sizeof(out), "%s", relay.canned);
+		break;
+	}
+	om_http_reply(q, 200, "text/plain", out, strlen(out));
+}
+
+static void relay_start(void)
+{
+	char err[256] = "";
+	struct om_http_opts o = { .port = 0 };
+	CHECK_INT(om_key_generate(&relay.rogue, OM_KEY_EC_P256), 0);
+	CHECK_MSG(om_http_server_new(&relay.http, &o, err, sizeof(err)) == 0, "relay: %s", err);
+	if (!relay.http)
+		return;
+	CHECK_INT(om_http_route(relay.http, "POST", "/validate", relay_validate, NULL), 0);
+	CHECK_INT(om_http_server_start(relay.http), 0);
+	/* the DPF asks the relay from here on (tk_dpf_open reads pva_url) */
+	snprintf(P.pva_url, sizeof(P.pva_url), "http://127.0.0.1:%u", (unsigned)om_http_server_port(relay.http));
+}
+
+/* The old plain answer, no signed verdict: OM_EDPF_PVA_SIGNATURE. */
+static void test_pva_verdict_unsigned(void)
+{
+	struct device dv;
+	device_up(&dv, "run", &P.note[7], 0);
+	relay.mode = RELAY_UNSIGNED;
+	dpf_refuses_tre_m2mmobj(&dv, OM_EDPF_PVA_SIGNATURE, "without a signed verdict", "unsigned PVA answer");
+	relay.mode = RELAY_PASS;
+	device_down(&dv);
+}
+
+/* A revoked TRE's refusal turned into an acceptance signed with another key: OM_EDPF_PVA_SIGNATURE. */
+static void test_pva_verdict_signed_by_another_key(void)
+{
+	struct device dv;
+	char cmd[128], err[256] = "";
+	device_up(&dv, "run", &P.note[8], 0);
+	snprintf(cmd, sizeof(cmd), "revoke %s keyCompromise", dv.row->tre_id);
+	CHECK_MSG(pva_admin_exec(P.pva, cmd, ignore_line, NULL, err, sizeof(err)) == 0, "revoke: %s", err);
+	relay.mode = RELAY_OTHER_KEY;
+	dpf_refuses_tre_m2mmobj(&dv, OM_EDPF_PVA_SIGNATURE, "not the PVA's", "verdict signed by another key");
+	relay.mode = RELAY_PASS;
+	device_down(&dv);
+}
+
+/*
+ * One device: a genuine verdict an hour old (the DPF's clock an hour on):
+ * OM_EDPF_PVA_STALE. That verdict, kept, replayed for the device's next
+ * M2MMobj (another nonceB): OM_EDPF_PVA_BINDING. Then the genuine verdict
+ * releases. Another device's M2MMobj answered with this device's genuine
+ * acceptance: OM_EDPF_PVA_BINDING (another TRE_id).
+ */
+static void test_pva_verdict_stale_replayed_or_of_another_tre(void)
+{
+	struct device dv, other;
+	uint8_t obj[OM_MOBJ_MAX], out[OM_MOBJ_MAX], nb[OM_NONCE_LEN];
+	char why[256] = "";
+	device_up(&dv, "run", &P.note[9], 0);
+	relay.mode = RELAY_PASS;
+	dpf_refuses_at(&dv, time(NULL) + 3600, OM_EDPF_PVA_STALE, "verdict of", "verdict an hour old");
+	snprintf(relay.canned, sizeof(relay.canned), "%s", relay.last);
+	relay.mode = RELAY_CANNED;
+	dpf_refuses_tre_m2mmobj(&dv, OM_EDPF_PVA_BINDING, "this TRE or nonceB", "verdict replayed for a new nonceB");
+	relay.mode = RELAY_PASS;
+	int n = m2mmobj(&dv, obj, sizeof(obj), nb);
+	int r = dpf_m2mmobj(P.dpf, obj, (size_t)n, time(NULL), out, sizeof(out), why, sizeof(why));
+	CHECK_MSG(r > 0, "the genuine verdict: %d %s", r, why);
+	/* that acceptance, for another device's M2MMobj */
+	snprintf(relay.canned, sizeof(relay.canned), "%s", relay.last);
+	CHECK(strstr(relay.canned, "result=accepted") != NULL);
+	relay.mode = RELAY_CANNED;
+	device_up(&other, "run", &P.note[10], 0);
+	dpf_refuses_tre_m2mmobj(&other, OM_EDPF_PVA_BINDING, "another TRE", "verdict of another TRE");
+	relay.mode = RELAY_PASS;
+	device_down(&other);
+	device_down(&dv);
+}
+
 int main(void)
 {
 	struct timespec t0, t1;
@@ -352,7 +497,8 @@ int main(void)
 	tk_sho_start(&P, N_RUN);
 	pf_sho_make(&rogue, "SHO-C");
 
-	/* the DPF */
+	/* the DPF, asking the PVA through the relay */
+	relay_start();
 	tk_dpf_open(&P, 0);
 
 	if (!check_failures()) {
@@ -364,7 +510,12 @@ int main(void)
 		test_replayed_m2mmcimmobj();
 		test_m2mmcimmobj_signed_by_operator_not_trust_root();
 		test_mcim_object_for_another_device();
+		test_pva_verdict_unsigned();
+		test_pva_verdict_signed_by_another_key();
+		test_pva_verdict_stale_replayed_or_of_another_tre();
 	}
+	om_http_server_free(relay.http);
+	EVP_PKEY_free(relay.rogue);
 
 	pf_sho_free(&rogue);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
