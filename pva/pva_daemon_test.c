@@ -13,7 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openmcim/hex.h>
+#include <openmcim/verdict.h>
+
 #include "daemon_util.h"
+#include "pva.h"
 #include "pva_test_util.h"
 
 static char dir[] = "/tmp/om_pva_daemon_XXXXXX";
@@ -111,6 +115,26 @@ static int post_validate(const char *file, char *out, size_t cap)
 	return du_run(argv, 0, out, cap);
 }
 
+/* The answer's signed verdict (issue 12), verified with the responder certificate, into v: 0 or a code. */
+static int verdict_of(const char *answer, struct om_pva_verdict *v)
+{
+	char path[500], hex[2 * PVA_VERDICT_MAX + 1];
+	uint8_t der[PVA_VERDICT_MAX];
+	X509 *cert = NULL;
+	const char *p = strstr(answer, "\nverdict=");
+	size_t n = p ? strcspn(p + 9, "\n") : 0;
+	if (!p || n == 0 || n >= sizeof(hex) || n % 2)
+		return OM_EOBJ_TRUNCATED;
+	memcpy(hex, p + 9, n);
+	hex[n] = '\0';
+	snprintf(path, sizeof(path), "%s/responder.pem", dir);
+	int rc = om_hex_decode(der, n / 2, hex) < 0 ? OM_EINVAL : om_cert_load(&cert, path);
+	if (rc == 0)
+		rc = om_pva_verdict_verify(der, n / 2, X509_get0_pubkey(cert), v);
+	X509_free(cert);
+	return rc;
+}
+
 static int write_bytes(const char *path, const uint8_t *b, size_t n)
 {
 	FILE *f = fopen(path, "wb");
@@ -146,10 +170,19 @@ static void validation_over_http(struct om_ca *ca)
 	CHECK(n > 0 && write_bytes(path, obj, (size_t)n) == 0);
 	CHECK_INT(post_validate(path, out, sizeof(out)), 0);
 	CHECK_MSG(strstr(out, "result=accepted\ntre_id=TRE-V\n") && strstr(out, "nonce_b=5b5b"), "accepted: %s", out);
+	/* the verdict the DPF believes: signed by the responder's key, bound to TRE_id and nonceB, dated now */
+	struct om_pva_verdict sv;
+	uint8_t nb[OM_NONCE_LEN];
+	memset(nb, 0x5b, sizeof(nb));
+	CHECK_INT(verdict_of(out, &sv), 0);
+	CHECK(sv.accepted && !strcmp(sv.tre_id, "TRE-V") && !memcmp(sv.nonce_b, nb, sizeof(nb)) &&
+	      !strcmp(sv.reason, "accepted") && llabs((long long)(sv.time - (int64_t)time(NULL))) < 60);
 	n = t_m2mmobj(&v, "TRE-V", T_FW, "0.0.1", obj, sizeof(obj));
 	CHECK(n > 0 && write_bytes(path, obj, (size_t)n) == 0);
 	CHECK_INT(post_validate(path, out, sizeof(out)), 0);
 	CHECK_MSG(strstr(out, "result=refused") && strstr(out, "reason=measurement-mismatch"), "mismatch: %s", out);
+	CHECK_INT(verdict_of(out, &sv), 0);
+	CHECK(!sv.accepted && !strcmp(sv.tre_id, "TRE-V") && !strcmp(sv.reason, "measurement-mismatch"));
 	n = t_m2mmobj(&v, "TRE-V", "9.9.9", "9.9.9", obj, sizeof(obj));
 	CHECK(n > 0 && write_bytes(path, obj, (size_t)n) == 0);
 	CHECK_INT(post_validate(path, out, sizeof(out)), 0);
