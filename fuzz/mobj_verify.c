@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer: any bytes as an M2MMobj, an M2MMCIMMobj (B.2.3.4), a DM
- * credentials payload (B.2.3.2) or the TRE's outcome statement (outcome.h). The first byte picks the parser; the rest
+ * credentials payload (B.2.3.2), the TRE's outcome statement (outcome.h) or
+ * the PVA's verdict (verdict.h). The first byte picks the parser; the rest
  * is the input. The objects are verified with a fixed EC P-256 test key
  * whose private half was thrown away after signing the seeds in
  * fuzz/corpus/mobj_verify/.
@@ -12,6 +13,7 @@
 #include <openmcim/mobj.h>
 #include <openmcim/outcome.h>
 #include <openmcim/pki.h>
+#include <openmcim/verdict.h>
 
 static const char pub_pem[] = "-----BEGIN PUBLIC KEY-----\n"
 			      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEY9XAd+XeUlITJcGjH31jSaOc2hXM\n"
@@ -29,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const uint8_t *in = data + 1;
 	size_t len = size - 1;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0: {
 		struct om_tre_info t;
 		uint8_t a[OM_NONCE_LEN], b[OM_NONCE_LEN];
@@ -55,6 +57,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (om_outcome_verify(in, len, pub, &o) == 0 &&
 		    (!memchr(o.tre_id, 0, sizeof(o.tre_id)) || strlen(o.imsi) < 6 || o.time < 0 ||
 		     (o.outcome != OM_OUTCOME_ACTIVE && o.outcome != OM_OUTCOME_FALLBACK)))
+			abort();
+		break;
+	}
+	case 4: {
+		struct om_pva_verdict v;
+		if (om_pva_verdict_verify(in, len, pub, &v) == 0 &&
+		    (v.accepted > 1 || !memchr(v.tre_id, 0, sizeof(v.tre_id)) || !memchr(v.reason, 0, sizeof(v.reason)) ||
+		     !memchr(v.detail, 0, sizeof(v.detail)) || !v.reason[0]))
 			abort();
 		break;
 	}
