@@ -19,15 +19,10 @@ int om_pva_verdict_build(const struct om_pva_verdict *v, EVP_PKEY *pva_key, uint
 	int rc;
 	if (!v || !pva_key || !out || cap < MOBJ_HDR)
 		return OM_EINVAL;
-	if ((rc = omo_put_text(&w, v->tre_id, sizeof(v->tre_id), OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0)
-		goto out;
-	rc = OM_ENOSPC;
-	if (w.cap - w.pos < OM_NONCE_LEN + 1)
-		goto out;
-	memcpy(w.p + w.pos, v->nonce_b, OM_NONCE_LEN);
-	w.pos += OM_NONCE_LEN;
-	w.p[w.pos++] = v->accepted ? 0x01 : 0x00;
-	if ((rc = omo_put_text(&w, v->reason, sizeof(v->reason), OM_VERDICT_REASON_MAX, MOBJ_ID_LO)) < 0 ||
+	uint8_t verdict = v->accepted ? 0x01 : 0x00;
+	if ((rc = omo_put_text(&w, v->tre_id, sizeof(v->tre_id), OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (rc = omo_put_raw(&w, v->nonce_b, OM_NONCE_LEN)) < 0 || (rc = omo_put_raw(&w, &verdict, 1)) < 0 ||
+	    (rc = omo_put_text(&w, v->reason, sizeof(v->reason), OM_VERDICT_REASON_MAX, MOBJ_ID_LO)) < 0 ||
 	    (rc = omo_put_text(&w, v->detail, sizeof(v->detail), OM_VERDICT_DETAIL_MAX, MOBJ_TEXT_LO)) < 0 ||
 	    (rc = omo_put_i64(&w, v->time)) < 0)
 		goto out;
