@@ -156,6 +156,7 @@ static pid_t start_drf(void)
 	fprintf(f, "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n", tmp, tmp);
 	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", tmp, tmp);
 	fprintf(f, "client_ca = %s/tls/ca.pem\npeers = SHO-B:drf.sho-b.lab\n", tmp);
+	fprintf(f, "peer_certs = SHO-B:%s/tls/drf.sho-b.lab.pem\n", tmp);
 	fprintf(f, "listen = 127.0.0.1\nport = 0\nlog_level = debug\nhss_socket = %s\n", sock);
 	fprintf(f, "removal_interval = 1\nhss_timeout = 300\nremoval_retry_min = 1\nremoval_retry_max = 2\n");
 	fclose(f);
@@ -195,6 +196,7 @@ int main(void)
 	char tls_dir[600];
 	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", tmp);
 	CHECK_INT(ca ? pf_issue_tls(ca, tls_dir, "drf.sho-a.lab", NULL) : -1, 0);
+	CHECK_INT(ca ? pf_issue_tls(ca, tls_dir, "drf.sho-b.lab", NULL) : -1, 0); /* the peer, pinned */
 	om_ca_free(ca);
 
 	/* the HSS with the subscribers; A leaves it behind the DRF's back */
