@@ -296,6 +296,12 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, time_t now, stru
 	 * (checked before the state, so a copy restored after its handover is named for what it is) */
 	if ((rc = dpf_counter_check(d, c->tre_id, c->info.counter, c->reason, sizeof(c->reason))) < 0)
 		return rc;
+	/*
+	 * The current SHO's DRF pushes the bootstrap as soon as it accepts, so the device can be here before
+	 * its answer reaches our registration service: not a refusal, a retry (DM 500), nothing changes.
+	 */
+	if (!strcmp(st.state, "handover_requested"))
+		FAIL(OM_EDPF_ACCEPT_PENDING, "the current SHO's acceptance is not recorded yet");
 	if (strcmp(st.state, "handover_accepted"))
 		FAIL(OM_EDPF_STATE, "device is %s, not handover_accepted", st.state);
 	/* B.2.3.4 III: the nonceA of the bootstrap binds registration and provisioning */

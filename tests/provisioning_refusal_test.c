@@ -39,7 +39,7 @@
 #include "refusal_kit.h"
 #include "tre_fixture.h"
 
-#define N_RUN 11 /* one device per case below, but for measurement mismatch (run2) */
+#define N_RUN 12 /* one device per case below, but for measurement mismatch (run2) */
 
 static struct tk_parts P;
 static char trees[2][600];
@@ -476,6 +476,29 @@ static void test_pva_verdict_stale_replayed_or_of_another_tre(void)
 	device_down(&dv);
 }
 
+/*
+ * The device at the DPF before the current SHO's acceptance is recorded (the DRF pushes as soon as it
+ * accepts): OM_EDPF_ACCEPT_PENDING, a retry for the device, nothing changes; once accepted, released.
+ */
+static void test_m2mmobj_before_the_acceptance_is_recorded(void)
+{
+	struct device dv;
+	struct om_handover_req r;
+	uint8_t obj[OM_MOBJ_MAX], out[OM_MOBJ_MAX], nb[OM_NONCE_LEN];
+	char why[256] = "";
+	memset(&dv, 0, sizeof(dv));
+	dv.row = &P.note[11];
+	tk_handover_request(&P, dv.row->tre_id, "C0DE-1234-1234-1234", &r, NULL, NULL);
+	dv.tre = tk_tre_bootstrapped(&P, "run", dv.row->tre_id, r.creds, r.creds_len);
+	dpf_refuses_tre_m2mmobj(&dv, OM_EDPF_ACCEPT_PENDING, "not recorded yet", "M2MMobj before the acceptance");
+	CHECK_INT(sho_handover_answer(P.sho, dv.row->tre_id, r.request_id, 1, NULL), 0);
+	int n = m2mmobj(&dv, obj, sizeof(obj), nb);
+	int k = dpf_m2mmobj(P.dpf, obj, (size_t)n, time(NULL), out, sizeof(out), why, sizeof(why));
+	CHECK_MSG(k > 0, "after the acceptance: %d %s", k, why);
+	om_handover_free(&r);
+	device_down(&dv);
+}
+
 int main(void)
 {
 	struct timespec t0, t1;
@@ -513,6 +536,7 @@ int main(void)
 		test_pva_verdict_unsigned();
 		test_pva_verdict_signed_by_another_key();
 		test_pva_verdict_stale_replayed_or_of_another_tre();
+		test_m2mmobj_before_the_acceptance_is_recorded();
 	}
 	om_http_server_free(relay.http);
 	EVP_PKEY_free(relay.rogue);

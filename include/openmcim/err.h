@@ -290,6 +290,7 @@ enum om_err {
 	OM_EDPF_PVA_SIGNATURE = -1121, /* the PVA's answer carries no verdict signed by the configured PVA certificate */
 	OM_EDPF_PVA_BINDING = -1122,  /* the PVA's signed verdict is for another TRE_id or nonceB (replayed or relayed) */
 	OM_EDPF_PVA_STALE = -1123,    /* the PVA's signed verdict is dated too far from now */
+	OM_EDPF_ACCEPT_PENDING = -1124, /* handover requested, its acceptance not recorded yet: the device retries */
 	/* dpf: add new codes here */
 
 	/* agent (-1200..-1249): the device agent, agent/agent.h */

@@ -272,6 +272,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EDPF_PVA_SIGNATURE, "PVA answer without a verdict signed by the configured PVA"),
 	ROW(OM_EDPF_PVA_BINDING, "PVA verdict for another TRE_id or nonceB"),
 	ROW(OM_EDPF_PVA_STALE, "PVA verdict too old or from the future"),
+	ROW(OM_EDPF_ACCEPT_PENDING, "handover acceptance not recorded yet"),
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),
