@@ -11,6 +11,24 @@
 
 #include "tre_int.h"
 
+/*
+ * The first challenge the pending MID answers (its AUTN verified: the network
+ * knows K, so this is the new SHO's network, TS 33.102 6.3.3) is the evidence
+ * om_tre_confirm needs: recorded durably before RES leaves, so a restart
+ * between the attach and the confirmation keeps it.
+ */
+static int note_new_answered(struct om_tre *tre)
+{
+	struct tre_state next;
+	if (!tre->st.pending || !tre->st.session.present || (tre->st.session.flags & TRE_SESSION_NEW_ANSWERED))
+		return 0;
+	next = tre->st;
+	next.session.flags |= TRE_SESSION_NEW_ANSWERED;
+	int rc = tre_commit(tre, &next);
+	OPENSSL_cleanse(&next, sizeof(next));
+	return rc;
+}
+
 int om_tre_aka(struct om_tre *tre, const uint8_t rand[static OM_RAND_LEN],
 	       const uint8_t autn[static OM_AUTN_LEN], struct om_usim_out *out)
 {
@@ -49,7 +67,11 @@ int om_tre_aka(struct om_tre *tre, const uint8_t rand[static OM_RAND_LEN],
 	if (rc) {
 		rec->sqn = old;
 		om_usim_out_clear(out);
+		goto out;
 	}
+	rc = note_new_answered(tre);
+	if (rc)
+		om_usim_out_clear(out);
 out:
 	om_milenage_clear(&m);
 	return rc;

@@ -23,6 +23,17 @@ static uint32_t fallback_timeout(const struct om_tre *tre, size_t idx, uint32_t 
 	return OM_TRE_FALLBACK_DEFAULT;
 }
 
+/*
+ * Whether the bootstrap session has installed its MCIM and has not fallen
+ * back: the only state in which om_tre_activate may move a MID (docs/tre.md
+ * "Privileged and gated calls").
+ */
+static int session_installed(const struct om_tre *tre)
+{
+	const struct tre_session *se = &tre->st.session;
+	return se->present && se->imsi[0] && !(se->flags & TRE_SESSION_FELL_BACK);
+}
+
 int om_tre_activate(struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN], time_t now, uint32_t timeout)
 {
 	struct tre_state next;
@@ -32,13 +43,21 @@ int om_tre_activate(struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN
 		return OM_EINVAL;
 	if (tre->st.pending)
 		return OM_ETRE_PENDING;
+	if (!session_installed(tre))
+		return OM_ETRE_NOT_INSTALLED;
 	i = tre_find(tre, mid);
 	if (i < 0)
 		return OM_ETRE_NOT_FOUND;
 	if (tre->st.mids[i].state == OM_TRE_MID_BLOCKED || !tre->rec[i])
 		return OM_ETRE_BLOCKED;
-	if (tre->st.mids[i].state != OM_TRE_MID_INSTALLED && tre->st.mids[i].state != OM_TRE_MID_INACTIVE)
+	if (tre->st.mids[i].state != OM_TRE_MID_INSTALLED)
 		return OM_ETRE_MID_STATE;
+	/* Only the MCIM this session's verified M2MMCIMMobj installed (B.2.3.4
+	 * step VII): SHO[i+1]'s, answering this session's nonceB. */
+	char cn[OM_NAME_MAX_LEN + 1];
+	if (tre->st.mids[i].is_pcid || strcmp(tre->rec[i]->mcim.imsi, tre->st.session.imsi) ||
+	    om_cert_subject_cn(tre->root, cn) < 0 || strcmp(tre->st.mids[i].owner, cn))
+		return OM_ETRE_NOT_INSTALLED;
 	prev = tre->st.has_active ? tre_find(tre, tre->st.active) : -1;
 	next = tre->st;
 	next.mids[i].state = OM_TRE_MID_ACTIVE;
@@ -77,6 +96,10 @@ int om_tre_confirm(struct om_tre *tre, time_t now)
 		return OM_ETRE_PENDING;
 	if ((int64_t)now >= tre->st.deadline)
 		return OM_ETRE_MID_STATE;
+	/* B.2.3.5: final only once the new MID has attached, i.e. answered a
+	 * challenge whose AUTN verified (om_tre_aka recorded it). */
+	if (!tre->st.session.present || !(tre->st.session.flags & TRE_SESSION_NEW_ANSWERED))
+		return OM_ETRE_NOT_AUTHENTICATED;
 	prev = tre_find(tre, tre->st.pend_prev);
 	next = tre->st;
 	next.pending = 0;

@@ -348,7 +348,7 @@ static int state_field(struct tre_state *s, unsigned version, uint8_t tag, const
 		if (version >= 3) {
 			if (r_small_str(se->provurl, sizeof(se->provurl), &p, end) ||
 			    r_small_str(se->apn, sizeof(se->apn), &p, end) || end - p < 1 ||
-			    (*p & ~TRE_SESSION_FELL_BACK))
+			    (*p & ~TRE_SESSION_FLAGS))
 				return OM_ETRE_STATE;
 			se->flags = *p++;
 		}

@@ -60,6 +60,11 @@ struct tre_mid_entry {
 
 /* Session flags (state record version 3). */
 #define TRE_SESSION_FELL_BACK 0x01u /* om_tre_tick fell back: the session is kept for the outcome report only */
+/* The pending MID answered a network challenge whose AUTN verified (om_tre_aka):
+ * the network knew its K, the evidence om_tre_confirm needs (docs/tre.md
+ * "Privileged and gated calls"). */
+#define TRE_SESSION_NEW_ANSWERED 0x02u
+#define TRE_SESSION_FLAGS (TRE_SESSION_FELL_BACK | TRE_SESSION_NEW_ANSWERED)
 
 /* The DM credentials and nonceA of an accepted bootstrap (B.2.3.3). Secret. */
 struct tre_session {

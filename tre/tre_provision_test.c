@@ -200,8 +200,9 @@ static void test_unconfirmed_activation_falls_back_at_the_deadline(void)
 	fx_pcid(&m2, "001030000000002", "m2m.sho2.example");
 	provision(tre, &t, &ro, &sho1, 1, &m1, mid1);
 	CHECK_INT(om_tre_activate(tre, mid1, now, 0), 0);
-	CHECK_INT(om_tre_confirm(tre, now + 1), 0);
 	CHECK_INT(aka_ok(tre, &m1, 32), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 1), 0);
+	CHECK_INT(aka_ok(tre, &m1, 64), 0);
 	/* SHO2's MCIM is activated but the device never attaches with it. */
 	provision(tre, &t, &sho1, &sho2, 2, &m2, mid2);
 	CHECK_INT(om_tre_activate(tre, mid2, now, 120), 0);
@@ -216,7 +217,7 @@ static void test_unconfirmed_activation_falls_back_at_the_deadline(void)
 	CHECK_INT(om_tre_tick(tre, now + 120), 1);
 	CHECK_INT(om_tre_confirm(tre, now + 121), OM_ETRE_PENDING);
 	/* The previous MCIM answers AKA again, and SHO1 is the trust root again. */
-	CHECK_INT(aka_ok(tre, &m1, 64), 0);
+	CHECK_INT(aka_ok(tre, &m1, 96), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
 	CHECK(strcmp(st.trust_root_cn, sho1.id) == 0 && !st.activation_pending);
 	/* The session stays, marked, for the `fallback` outcome report: its DM
@@ -235,11 +236,9 @@ static void test_unconfirmed_activation_falls_back_at_the_deadline(void)
 	CHECK(!st.session && !st.session_fell_back && strcmp(st.trust_root_cn, sho1.id) == 0);
 	CHECK_INT(om_tre_dm_endpoint(tre, url, apn), OM_ETRE_NO_SESSION);
 	CHECK(file_exists_for(t.dir, mid1) && file_exists_for(t.dir, mid2));
-	/* Confirmation after the deadline is refused. */
-	CHECK_INT(om_tre_activate(tre, mid2, now + 200, 10), 0);
-	CHECK_INT(om_tre_confirm(tre, now + 210), OM_ETRE_MID_STATE);
-	CHECK_INT(om_tre_tick(tre, now + 210), 1);
-	CHECK_INT(aka_ok(tre, &m1, 96), 0);
+	/* The fallen-back MCIM cannot be activated again outside a session that installed it. */
+	CHECK_INT(om_tre_activate(tre, mid2, now + 200, 10), OM_ETRE_NOT_INSTALLED);
+	CHECK_INT(aka_ok(tre, &m1, 128), 0);
 	om_tre_close(tre);
 	om_mcim_clear(&m1);
 	om_mcim_clear(&m2);
@@ -495,16 +494,17 @@ static void test_counter_rises_and_outcome_statement_says_only_the_state(void)
 	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_FALLBACK, now + 1, &o), OM_ETRE_OUTCOME);
 	/* past the deadline, the TRE no longer says active */
 	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_ACTIVE, now + 60, &o), OM_ETRE_OUTCOME);
-	CHECK_INT(aka_ok(tre, &m1, 32), 0); /* an AKA is a change too (the MID record) */
+	/* an AKA is a change too: the MID record, and the first answer of a pending MID in the state */
+	CHECK_INT(aka_ok(tre, &m1, 32), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
-	CHECK(st.counter == c + 2);
+	CHECK(st.counter == c + 3);
 	CHECK_INT(om_tre_confirm(tre, now + 2), 0);
 	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_ACTIVE, now + 3, &o), OM_ETRE_NO_SESSION);
 	om_tre_close(tre);
 	/* a restart keeps the counter: the highest of the state and the MID records */
 	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
-	CHECK(st.counter == c + 3);
+	CHECK(st.counter == c + 4);
 	/* SHO2's MCIM falls back: only `fallback`, naming SHO2's IMSI and this nonceB */
 	provision(tre, &t, &sho1, &sho2, 2, &m2, mid2);
 	CHECK_INT(om_tre_activate(tre, mid2, now + 10, 20), 0);
@@ -514,7 +514,105 @@ static void test_counter_rises_and_outcome_statement_says_only_the_state(void)
 	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0); /* the session's nonceB and IMSI survive a restart */
 	CHECK_INT(outcome_of(tre, &t, OM_OUTCOME_FALLBACK, now + 31, &o), 0);
 	CHECK(!strcmp(o.imsi, "001030000000008") && o.outcome == OM_OUTCOME_FALLBACK && o.sequence == 2 &&
-	      o.counter == c + 3 + 5);
+	      o.counter == c + 4 + 5);
+	om_tre_close(tre);
+	om_mcim_clear(&m1);
+	om_mcim_clear(&m2);
+	fx_tre_free(&t);
+}
+
+/* The TRE's directory hash now equals h0: nothing was written. */
+#define CHECK_UNCHANGED(dir, h0)                                                                                       \
+	do {                                                                                                           \
+		uint8_t h_[32];                                                                                        \
+		fx_dir_hash((dir), h_);                                                                                \
+		CHECK_MEM(h_, (h0), 32);                                                                               \
+	} while (0)
+
+/*
+ * Issue 12: the lifecycle moves are the host's to ask for but the TRE's to
+ * allow (docs/tre.md "Privileged and gated calls"). Each move tried outside
+ * the flow that authorises it is refused with its own code and every byte
+ * of the TRE is unchanged; the genuine flow then still works.
+ */
+static void test_lifecycle_moves_outside_their_flow_are_refused(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000109");
+	struct om_tre_mid_info pcid;
+	struct om_tre_status st;
+	struct om_mcim m1, m2;
+	uint8_t mid1[16], mid2[16], h0[32], nonce_a[16];
+	time_t now = 400000;
+	size_t len = 0;
+
+	fx_pcid(&m1, "001020000000009", "m2m.sho1.example");
+	fx_pcid(&m2, "001030000000009", "m2m.sho2.example");
+	CHECK_INT(om_tre_active(tre, &pcid), 0);
+
+	/* No session: nothing to activate, nothing pending to confirm or fall back from. */
+	fx_dir_hash(t.dir, h0);
+	CHECK_INT(om_tre_activate(tre, pcid.mid, now, 60), OM_ETRE_NOT_INSTALLED);
+	CHECK_INT(om_tre_confirm(tre, now), OM_ETRE_PENDING);
+	CHECK_INT(om_tre_tick(tre, now + 100000000), 0);
+	CHECK_UNCHANGED(t.dir, h0);
+
+	/* A bootstrap accepted, no M2MMCIMMobj installed yet: activation refused. */
+	check_random(nonce_a, 16);
+	uint8_t *xml = make_bootstrap(&ro, sho1.der, sho1.der_len, t.enc_cert, 1, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, time(NULL)), 0);
+	free(xml);
+	fx_dir_hash(t.dir, h0);
+	CHECK_INT(om_tre_activate(tre, pcid.mid, now, 60), OM_ETRE_NOT_INSTALLED);
+	CHECK_UNCHANGED(t.dir, h0);
+	CHECK_INT(om_tre_abort_session(tre), 0);
+
+	/* The MCIM installed: the PCID (active) is not it, and nothing is pending yet. */
+	provision(tre, &t, &ro, &sho1, 2, &m1, mid1);
+	fx_dir_hash(t.dir, h0);
+	CHECK_INT(om_tre_activate(tre, pcid.mid, now, 60), OM_ETRE_MID_STATE);
+	CHECK_INT(om_tre_confirm(tre, now), OM_ETRE_PENDING);
+	CHECK_UNCHANGED(t.dir, h0);
+
+	/* Activated: confirmation before the new MID answered a challenge is refused,
+	 * and so after a challenge whose AUTN did not verify (a network without K),
+	 * and after a restart; a fallback before the deadline does not happen. */
+	CHECK_INT(om_tre_activate(tre, mid1, now, 60), 0);
+	fx_dir_hash(t.dir, h0);
+	CHECK_INT(om_tre_confirm(tre, now + 1), OM_ETRE_NOT_AUTHENTICATED);
+	CHECK_INT(aka_ok(tre, &m2, 32), OM_EAUTH_MAC);
+	CHECK_INT(om_tre_confirm(tre, now + 1), OM_ETRE_NOT_AUTHENTICATED);
+	CHECK_INT(om_tre_tick(tre, now + 59), 0);
+	CHECK_INT(om_tre_activate(tre, mid1, now, 60), OM_ETRE_PENDING);
+	CHECK_UNCHANGED(t.dir, h0);
+	om_tre_close(tre);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 1), OM_ETRE_NOT_AUTHENTICATED);
+	CHECK_UNCHANGED(t.dir, h0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(st.activation_pending && st.fallback_deadline == now + 60);
+
+	/* The genuine flow: the new MID answers SHO1's challenge; the evidence survives a restart. */
+	CHECK_INT(aka_ok(tre, &m1, 32), 0);
+	om_tre_close(tre);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 2), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(!st.activation_pending && !st.session && strcmp(st.trust_root_cn, sho1.id) == 0);
+
+	/* SHO2's MCIM falls back at its deadline; it is not activated again outside its session. */
+	provision(tre, &t, &sho1, &sho2, 3, &m2, mid2);
+	CHECK_INT(om_tre_activate(tre, mid2, now + 10, 20), 0);
+	CHECK_INT(om_tre_tick(tre, now + 30), 1);
+	fx_dir_hash(t.dir, h0);
+	CHECK_INT(om_tre_activate(tre, mid2, now + 31, 20), OM_ETRE_NOT_INSTALLED);
+	CHECK_INT(om_tre_confirm(tre, now + 31), OM_ETRE_PENDING);
+	CHECK_UNCHANGED(t.dir, h0);
+	CHECK_INT(om_tre_abort_session(tre), 0);
+	fx_dir_hash(t.dir, h0);
+	CHECK_INT(om_tre_activate(tre, mid2, now + 32, 20), OM_ETRE_NOT_INSTALLED);
+	CHECK_UNCHANGED(t.dir, h0);
+	CHECK_INT(aka_ok(tre, &m1, 64), 0);
 	om_tre_close(tre);
 	om_mcim_clear(&m1);
 	om_mcim_clear(&m2);
@@ -534,6 +632,7 @@ int main(void)
 	test_mcim_install_refusals_leave_files_identical();
 	test_dm_digest_is_computed_inside_without_the_password();
 	test_counter_rises_and_outcome_statement_says_only_the_state();
+	test_lifecycle_moves_outside_their_flow_are_refused();
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	fx_sho_free(&sho2);

@@ -178,7 +178,7 @@ static void test_version_2_session_parses_and_becomes_version_4(void)
 	CHECK(al == bl && a && b && memcmp(a, b, al) == 0);
 	tre_state_clear(&t);
 
-	/* Version 3: the endpoint and the flag round-trip; an unknown flag bit is refused. */
+	/* Version 3: the endpoint and the flags round-trip; an unknown flag bit is refused. */
 	snprintf(s.session.provurl, sizeof(s.session.provurl), "https://dpf.sho-b.lab:8443/dm");
 	snprintf(s.session.apn, sizeof(s.session.apn), "prov.sho-b");
 	s.session.flags = TRE_SESSION_FELL_BACK;
@@ -190,7 +190,14 @@ static void test_version_2_session_parses_and_becomes_version_4(void)
 	CHECK(!strcmp(t.session.provurl, "https://dpf.sho-b.lab:8443/dm") && !strcmp(t.session.apn, "prov.sho-b") &&
 	      t.session.flags == TRE_SESSION_FELL_BACK);
 	tre_state_clear(&t);
-	s.session.flags = 0x02;
+	s.session.flags = TRE_SESSION_FELL_BACK | TRE_SESSION_NEW_ANSWERED;
+	CHECK_INT(tre_state_encode(&s, &b, &bl), 0);
+	CHECK_INT(tre_state_parse(&t, b, bl), 0);
+	CHECK_INT(t.session.flags, TRE_SESSION_FELL_BACK | TRE_SESSION_NEW_ANSWERED);
+	tre_state_clear(&t);
+	free(b);
+	b = NULL;
+	s.session.flags = 0x04;
 	CHECK_INT(tre_state_encode(&s, &b, &bl), 0);
 	CHECK_INT(tre_state_parse(&t, b, bl), OM_ETRE_STATE);
 	/* A version 2 reader's view of a version 3 session: the extra bytes do not parse. */

@@ -115,6 +115,8 @@ enum om_err {
 	OM_ETRE_DIR_WRITABLE = -419,  /* TRE directory writable by group or others */
 	OM_ETRE_DIR_OWNER = -420,     /* TRE directory owned by another user than the device's */
 	OM_ETRE_FILE_OWNER = -421,    /* a file in the TRE directory owned by another user than the device's */
+	OM_ETRE_NOT_INSTALLED = -422, /* activate: the MID is not the MCIM this session installed */
+	OM_ETRE_NOT_AUTHENTICATED = -423, /* confirm: the new MID has not answered a network challenge */
 	/* tre: add new codes here */
 
 	/* nas (NAS-EPS EMM/ESM codec, TS 24.301): -500 .. -599 */

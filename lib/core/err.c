@@ -155,6 +155,8 @@ static const struct err_row rows[] = {
 	ROW(OM_ETRE_DIR_WRITABLE, "TRE directory writable by group or others"),
 	ROW(OM_ETRE_DIR_OWNER, "TRE directory owned by another user"),
 	ROW(OM_ETRE_FILE_OWNER, "file in the TRE directory owned by another user"),
+	ROW(OM_ETRE_NOT_INSTALLED, "MID is not the MCIM this provisioning session installed"),
+	ROW(OM_ETRE_NOT_AUTHENTICATED, "new MID has not yet answered a network challenge"),
 	/* tre: add new rows here */
 	/* vno */
 	ROW(OM_ERADIO_LENGTH, "radio frame length is zero or too large"),
