@@ -161,7 +161,9 @@ OM_NODISCARD int om_tre_active(const struct om_tre *tre, struct om_tre_mid_info 
  * the new SQN state is written durably before RES, CK and IK are released.
  * Returns 0 (out holds RES, CK, IK), OM_EAUTH_MAC, OM_EAUTH_SYNC (out holds
  * only AUTS), OM_EAUTH_AMF, OM_ETRE_NO_ACTIVE, OM_ETRE_BLOCKED, OM_EIO,
- * OM_ECRYPTO. out is zeroed first. The caller clears it with
+ * OM_ECRYPTO. out is zeroed first. The first success of a MID whose
+ * activation is pending is also written to the state record (the evidence
+ * om_tre_confirm needs). The caller clears it with
  * om_usim_out_clear().
  */
 OM_NODISCARD int om_tre_aka(struct om_tre *tre, const uint8_t rand[static OM_RAND_LEN],
@@ -268,12 +270,17 @@ OM_NODISCARD int om_tre_install_mcim(struct om_tre *tre, const uint8_t *obj, siz
 OM_NODISCARD int om_tre_outcome(const struct om_tre *tre, int outcome, time_t now, uint8_t *out, size_t cap);
 
 /*
- * Make an installed (or inactive) MCIM the active MID (B.2.3.4 step VIII),
+ * Make the MCIM this bootstrap session installed (om_tre_install_mcim, from
+ * a verified M2MMCIMMobj for its nonceB) the active MID (B.2.3.4 step VIII),
  * keeping the previous one ready: unless om_tre_confirm() is called before
  * now + timeout seconds (the MCIM's REVERT_AFTER when timeout is 0), the
  * next om_tre_tick() at or after the deadline makes the previous MID active
- * again (Note Y). Returns 0, OM_ETRE_NOT_FOUND, OM_ETRE_BLOCKED,
- * OM_ETRE_MID_STATE, OM_ETRE_PENDING (another activation pending), OM_EIO.
+ * again (Note Y). Gated (docs/tre.md "Privileged and gated calls"): no
+ * session, none that installed an MCIM, one that fell back, or a MID that is
+ * not its MCIM is OM_ETRE_NOT_INSTALLED, with nothing written. Returns 0,
+ * OM_ETRE_NOT_INSTALLED, OM_ETRE_NOT_FOUND, OM_ETRE_BLOCKED,
+ * OM_ETRE_MID_STATE (not INSTALLED), OM_ETRE_PENDING (another activation
+ * pending), OM_EIO.
  */
 #define OM_TRE_FALLBACK_DEFAULT 600 /* seconds when neither timeout nor REVERT_AFTER says */
 OM_NODISCARD int om_tre_activate(struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN],
@@ -281,11 +288,14 @@ OM_NODISCARD int om_tre_activate(struct om_tre *tre, const uint8_t mid[static OM
 
 /*
  * The attach with the new MCIM succeeded before the deadline: the
- * activation is final. The superseded MID is securely erased (overwrite,
+ * activation is final. Gated: the pending MID must have answered a challenge
+ * whose AUTN verified (om_tre_aka records it durably), else
+ * OM_ETRE_NOT_AUTHENTICATED with nothing written. The superseded MID is securely erased (overwrite,
  * fsync, unlink), except the PCID, which stays inactive so the device can
  * always fall back to the RO. The previous trust root and the bootstrap
  * session are dropped. Returns 0, OM_ETRE_PENDING (nothing pending),
- * OM_ETRE_MID_STATE (deadline already passed: call om_tre_tick), OM_EIO.
+ * OM_ETRE_MID_STATE (deadline already passed: call om_tre_tick),
+ * OM_ETRE_NOT_AUTHENTICATED, OM_EIO.
  */
 OM_NODISCARD int om_tre_confirm(struct om_tre *tre, time_t now);
 
