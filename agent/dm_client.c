@@ -10,7 +10,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <openmcim/hex.h>
 #include <openmcim/pki.h>
+#include <openmcim/radio.h>
 
 #include "dm_client.h"
 #include "reason.h"
@@ -100,13 +102,30 @@ int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_b
 		free(dm);
 		return OM_ENOMEM;
 	}
+	/* The bearer is this device's: its CONNECT carries the key the VNO gave it
+	 * over its own radio link (radio.h OM_RADIO_LAB_BEARER); without it the
+	 * proxy answers 407. */
+	char auth[sizeof(OM_RADIO_BEARER_AUTH) + 2 * OM_RADIO_BEARER_KEY_LEN];
+	memcpy(auth, OM_RADIO_BEARER_AUTH, sizeof(OM_RADIO_BEARER_AUTH) - 1);
+	om_hex_encode(auth + sizeof(OM_RADIO_BEARER_AUTH) - 1, bearer->key, OM_RADIO_BEARER_KEY_LEN);
+	struct curl_slist *ph = curl_slist_append(NULL, auth);
+	OPENSSL_cleanse(auth, sizeof(auth));
+	if (!ph) {
+		curl_easy_cleanup(c);
+		curl_slist_free_all(h2);
+		free(dm);
+		return OM_ENOMEM;
+	}
 	dm->curl = c;
 	dm->headers = h2;
+	dm->proxy_headers = ph;
 	/* The device's only route to the DPF is its bearer: the VNO's CONNECT
 	 * proxy tunnels to the host:port the APN allows; TLS runs end to end. */
 	curl_easy_setopt(c, CURLOPT_URL, dm->url);
 	curl_easy_setopt(c, CURLOPT_PROXY, dm->proxy);
 	curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
+	curl_easy_setopt(c, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
+	curl_easy_setopt(c, CURLOPT_PROXYHEADER, ph);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	int rc = 0;
 	if (anchor) {
@@ -138,6 +157,9 @@ void agent_dm_free(struct agent_dm *dm)
 	om_dm_msg_free(&dm->in);
 	curl_easy_cleanup(dm->curl);
 	curl_slist_free_all(dm->headers);
+	for (struct curl_slist *p = dm->proxy_headers; p; p = p->next)
+		OPENSSL_cleanse(p->data, strlen(p->data));
+	curl_slist_free_all(dm->proxy_headers);
 	/* The last package 1 on the wire holds a spent Cred: no need to leave it in freed memory. */
 	OPENSSL_cleanse(dm->cred, sizeof(dm->cred));
 	OPENSSL_cleanse(dm->wire, sizeof(dm->wire));

@@ -27,6 +27,7 @@
 struct agent_dm {
 	void *curl; /* CURL * */
 	void *headers;
+	void *proxy_headers; /* the bearer key's header (secret: cleansed on free) */
 	char url[OM_BOOTSTRAP_URL_MAX + 1];
 	char proxy[40];
 	char dev_id[OM_TRE_ID_MAX + 1];

@@ -14,6 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include <openmcim/hex.h>
 #include <openmcim/nas.h>
 
 #include "bearer.h"
@@ -36,6 +39,7 @@ struct tunnel {
 struct vno_bearer {
 	const struct vno_apn *apn;
 	char imsi[OM_NAS_IMSI_MAX + 1];
+	char key_hex[2 * OM_RADIO_BEARER_KEY_LEN + 1]; /* secret: the credential a CONNECT must carry */
 	int lfd;
 	int stop[2]; /* a byte on stop[1] ends the loop */
 	pthread_t thread;
@@ -98,11 +102,37 @@ static int dial(const char *host, const char *port)
  * HTTP/1.x" for an allowed target, then open the tunnel. Anything else is
  * answered and closed. Bytes after the headers are kept for upstream.
  */
+/*
+ * Whether the headers (after the request line, up to the blank line) carry
+ * OM_RADIO_BEARER_AUTH with this bearer's key: the device learned it over its
+ * own radio link only (mme.c, the LAB frame), as a real UE's user plane is
+ * its radio bearer's. Compared in constant time.
+ */
+static bool carries_key(const struct vno_bearer *b, const char *headers)
+{
+	static const char name[] = OM_RADIO_BEARER_AUTH;
+	const size_t klen = sizeof(b->key_hex) - 1;
+	for (const char *h = headers; h && *h && strncmp(h, "\r\n", 2); h = strstr(h, "\r\n"), h = h ? h + 2 : NULL) {
+		if (strncasecmp(h, name, sizeof(name) - 1))
+			continue;
+		const char *v = h + sizeof(name) - 1;
+		const char *eol = strstr(v, "\r\n");
+		return eol && (size_t)(eol - v) == klen && CRYPTO_memcmp(v, b->key_hex, klen) == 0;
+	}
+	return false;
+}
+
 static void handle_request(struct vno_bearer *b, struct tunnel *t, size_t hdr_end)
 {
 	char method[16], target[300], version[16];
 	char *line_end = strstr(t->req, "\r\n");
 	*line_end = '\0';
+	if (!carries_key(b, line_end + 2)) {
+		/* Not the device's link: no tunnel, nothing relayed or logged as its traffic. */
+		om_notice("bearer-refused", "bearer=%s reason=not-the-device", b->imsi);
+		reply(t->dev, "407 Proxy Authentication Required");
+		goto close;
+	}
 	if (sscanf(t->req, "%15s %299s %15s", method, target, version) != 3 || strncmp(version, "HTTP/1.", 7)) {
 		om_notice("bearer-refused", "imsi=%s apn=%s reason=malformed-request", b->imsi, b->apn->name);
 		reply(t->dev, "400 Bad Request");
@@ -141,8 +171,10 @@ static void handle_request(struct vno_bearer *b, struct tunnel *t, size_t hdr_en
 	memcpy(t->d2u, t->req + hdr_end, t->d2u_len);
 	t->state = T_OPEN;
 	om_info("bearer-tunnel", "imsi=%s apn=%s target=%s:%lu", b->imsi, b->apn->name, target, port);
+	OPENSSL_cleanse(t->req, sizeof(t->req)); /* the key came in the headers */
 	return;
 close:
+	OPENSSL_cleanse(t->req, sizeof(t->req));
 	tunnel_free(t);
 }
 
@@ -279,7 +311,8 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi, uint16_t *port)
+struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi,
+			       const uint8_t key[static OM_RADIO_BEARER_KEY_LEN], uint16_t *port)
 {
 	struct vno_bearer *b = calloc(1, sizeof(*b));
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -289,6 +322,7 @@ struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi, uint
 	}
 	b->apn = apn;
 	snprintf(b->imsi, sizeof(b->imsi), "%s", imsi);
+	om_hex_encode(b->key_hex, key, OM_RADIO_BEARER_KEY_LEN);
 	b->lfd = b->stop[0] = b->stop[1] = -1;
 	for (size_t i = 0; i < BEARER_MAX_TUNNELS; i++)
 		b->t[i].dev = b->t[i].up = -1;
@@ -305,6 +339,7 @@ struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi, uint
 	return b;
 fail:
 	vno_listener_close(b->lfd, b->stop);
+	OPENSSL_cleanse(b->key_hex, sizeof(b->key_hex));
 	free(b);
 	return NULL;
 }
@@ -318,5 +353,6 @@ void bearer_close(struct vno_bearer *b)
 		if (b->t[i].state != T_FREE)
 			tunnel_free(&b->t[i]);
 	vno_listener_close(b->lfd, b->stop);
+	OPENSSL_cleanse(b->key_hex, sizeof(b->key_hex));
 	free(b);
 }

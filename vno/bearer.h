@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <openmcim/radio.h>
+
 #include "vno_conf.h"
 
 struct vno_bearer;
@@ -19,11 +21,15 @@ struct vno_bearer;
 #define BEARER_REQUEST_MAX 4096 /* request line and headers */
 
 /*
- * Open a bearer for imsi restricted to apn (which must outlive it): listen
+ * Open a bearer for imsi restricted to apn (which must outlive it), bound to
+ * the device's link by key (the LAB frame's bearer key: a CONNECT without
+ * OM_RADIO_BEARER_AUTH and this key is answered 407, no tunnel, nothing
+ * relayed or logged as the device's traffic): listen
  * on 127.0.0.1, an ephemeral port written to *port, and start its thread.
  * Returns the bearer, or NULL (logged) when a socket or thread fails.
  */
-struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi, uint16_t *port);
+struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi,
+			       const uint8_t key[static OM_RADIO_BEARER_KEY_LEN], uint16_t *port);
 
 /* Stop the thread, close the listener and every tunnel, free b. NULL is fine. */
 void bearer_close(struct vno_bearer *b);

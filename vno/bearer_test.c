@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bearer's HTTP CONNECT proxy: the APN's allow list, the answers, the relay, the close. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openmcim/hex.h>
 
 #include "bearer.h"
 #include "check.h"
@@ -21,41 +26,52 @@ static int send_raw(uint16_t port, const char *req)
 	return status;
 }
 
+/* head (request line, maybe headers) with the bearer key's header and the blank line. */
+static int send_keyed(uint16_t port, const uint8_t key[static OM_RADIO_BEARER_KEY_LEN], const char *head)
+{
+	char hex[2 * OM_RADIO_BEARER_KEY_LEN + 1], req[512];
+	om_hex_encode(hex, key, OM_RADIO_BEARER_KEY_LEN);
+	snprintf(req, sizeof(req), "%s\r\n" OM_RADIO_BEARER_AUTH "%s\r\n\r\n", head, hex);
+	return send_raw(port, req);
+}
+
 static void provisioning_apn_allows_only_its_hosts(uint16_t echo_port)
 {
 	struct vno_apn apn = {.name = "provisioning", .n_allow = 1};
 	snprintf(apn.allow[0].host, sizeof(apn.allow[0].host), "127.0.0.1");
 	apn.allow[0].port = echo_port;
 	uint16_t port = 0;
-	struct vno_bearer *b = bearer_open(&apn, "001010000000001", &port);
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
+	check_random(key, sizeof(key));
+	struct vno_bearer *b = bearer_open(&apn, "001010000000001", key, &port);
 	CHECK(b != NULL && port != 0);
 	char target[64];
 	int status;
 	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
-	int fd = test_http_connect(port, target, &status);
+	int fd = test_http_connect(port, key, target, &status);
 	CHECK_INT(status, 200);
 	CHECK(test_echo_through(fd, "one"));
 	/* Two tunnels at once, each relaying its own bytes. */
-	int fd2 = test_http_connect(port, target, &status);
+	int fd2 = test_http_connect(port, key, target, &status);
 	CHECK_INT(status, 200);
 	CHECK(test_echo_through(fd2, "two"));
 	CHECK(test_echo_through(fd, "one again"));
 	close(fd2);
 	/* Same host, another port; another host; a name for the same address: all outside the APN. */
 	snprintf(target, sizeof(target), "127.0.0.1:%u", (unsigned)(echo_port == 65535 ? 1 : echo_port + 1));
-	close(test_http_connect(port, target, &status));
+	close(test_http_connect(port, key, target, &status));
 	CHECK_INT(status, 403);
 	snprintf(target, sizeof(target), "127.0.0.2:%u", echo_port);
-	close(test_http_connect(port, target, &status));
+	close(test_http_connect(port, key, target, &status));
 	CHECK_INT(status, 403);
 	snprintf(target, sizeof(target), "localhost:%u", echo_port);
-	close(test_http_connect(port, target, &status));
+	close(test_http_connect(port, key, target, &status));
 	CHECK_INT(status, 403);
 	/* Not a tunnel request, or not HTTP. */
-	CHECK_INT(send_raw(port, "GET http://127.0.0.1/ HTTP/1.1\r\nHost: x\r\n\r\n"), 405);
-	CHECK_INT(send_raw(port, "CONNECT 127.0.0.1 HTTP/1.1\r\n\r\n"), 400);
-	CHECK_INT(send_raw(port, "CONNECT 127.0.0.1:99999 HTTP/1.1\r\n\r\n"), 400);
-	CHECK_INT(send_raw(port, "hello\r\n\r\n"), 400);
+	CHECK_INT(send_keyed(port, key, "GET http://127.0.0.1/ HTTP/1.1\r\nHost: x"), 405);
+	CHECK_INT(send_keyed(port, key, "CONNECT 127.0.0.1 HTTP/1.1"), 400);
+	CHECK_INT(send_keyed(port, key, "CONNECT 127.0.0.1:99999 HTTP/1.1"), 400);
+	CHECK_INT(send_keyed(port, key, "hello"), 400);
 	static char huge[BEARER_REQUEST_MAX + 16];
 	memset(huge, 'a', sizeof(huge) - 1);
 	CHECK_INT(send_raw(port, huge), 431);
@@ -65,7 +81,7 @@ static void provisioning_apn_allows_only_its_hosts(uint16_t echo_port)
 	CHECK(recv(fd, &c, 1, 0) <= 0);
 	close(fd);
 	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
-	fd = test_http_connect(port, target, &status);
+	fd = test_http_connect(port, key, target, &status);
 	CHECK(fd < 0 || status == -1);
 	if (fd >= 0)
 		close(fd);
@@ -75,20 +91,134 @@ static void full_access_apn(uint16_t echo_port)
 {
 	struct vno_apn apn = {.name = "internet", .any = true};
 	uint16_t port = 0;
-	struct vno_bearer *b = bearer_open(&apn, "001010000000002", &port);
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
+	check_random(key, sizeof(key));
+	struct vno_bearer *b = bearer_open(&apn, "001010000000002", key, &port);
 	CHECK(b != NULL);
 	char target[64];
 	int status;
 	snprintf(target, sizeof(target), "localhost:%u", echo_port);
-	int fd = test_http_connect(port, target, &status);
+	int fd = test_http_connect(port, key, target, &status);
 	CHECK_INT(status, 200);
 	CHECK(test_echo_through(fd, "anywhere"));
 	close(fd);
 	/* Allowed but nobody listens: 502. */
 	snprintf(target, sizeof(target), "127.0.0.1:%u", test_free_port());
-	close(test_http_connect(port, target, &status));
+	close(test_http_connect(port, key, target, &status));
 	CHECK_INT(status, 502);
 	bearer_close(b);
+}
+
+/* A listener nobody else knows: whether anything was dialed to it. */
+static int quiet_listener(uint16_t *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 8) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl))
+		return -1;
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Read all of path into buf (NUL-terminated). */
+static void slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Issue 12: the bearer belongs to the device's link. A local client that
+ * reaches the proxy's port without the key the LAB frame gave the device
+ * (none, a wrong one, another bearer's, the right one cut short or padded,
+ * the key in another header) gets 407: no tunnel, nothing dialed upstream,
+ * no line saying the device's traffic went anywhere, the key in no log. The
+ * device's own CONNECT, with its key, still tunnels.
+ */
+static void bearer_is_bound_to_the_device_link(void)
+{
+	struct vno_apn apn = {.name = "provisioning", .n_allow = 1};
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN], other[OM_RADIO_BEARER_KEY_LEN];
+	char hex[2 * OM_RADIO_BEARER_KEY_LEN + 1], target[64], req[512], logpath[] = "/tmp/bearer-test-log-XXXXXX";
+	static char log[65536];
+	uint16_t up_port = 0, port = 0, port2 = 0;
+	int status;
+	int up = quiet_listener(&up_port);
+	CHECK(up >= 0);
+	snprintf(apn.allow[0].host, sizeof(apn.allow[0].host), "127.0.0.1");
+	apn.allow[0].port = up_port;
+	check_random(key, sizeof(key));
+	check_random(other, sizeof(other));
+	om_hex_encode(hex, key, sizeof(key));
+
+	int logfd = mkstemp(logpath), saved = dup(2);
+	CHECK(logfd >= 0 && saved >= 0);
+	dup2(logfd, 2);
+	om_log_init("bearer-test", OM_LOG_INFO);
+	struct vno_bearer *b = bearer_open(&apn, "001010000000003", key, &port);
+	struct vno_bearer *b2 = bearer_open(&apn, "001010000000004", other, &port2);
+	CHECK(b && b2);
+	snprintf(target, sizeof(target), "127.0.0.1:%u", up_port);
+
+	close(test_http_connect(port, NULL, target, &status));
+	CHECK_INT(status, 407);
+	close(test_http_connect(port, other, target, &status));
+	CHECK_INT(status, 407);
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\n" OM_RADIO_BEARER_AUTH "%.31s\r\n\r\n", target, hex);
+	CHECK_INT(send_raw(port, req), 407);
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\n" OM_RADIO_BEARER_AUTH "%s0\r\n\r\n", target, hex);
+	CHECK_INT(send_raw(port, req), 407);
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nX-Bearer: %s\r\n\r\n", target, hex);
+	CHECK_INT(send_raw(port, req), 407);
+	/* the key in the body after the headers is not in a header */
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\n\r\n" OM_RADIO_BEARER_AUTH "%s\r\n\r\n", target, hex);
+	CHECK_INT(send_raw(port, req), 407);
+	/* the key of one bearer opens nothing on another */
+	close(test_http_connect(port2, key, target, &status));
+	CHECK_INT(status, 407);
+	poll(NULL, 0, 100);
+	CHECK(accept(up, NULL, NULL) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+
+	/* The device's own CONNECT, with its key, tunnels. */
+	int fd = test_http_connect(port, key, target, &status);
+	CHECK_INT(status, 200);
+	int acc = -1;
+	for (int i = 0; i < 50 && acc < 0; i++) {
+		acc = accept(up, NULL, NULL);
+		if (acc < 0)
+			poll(NULL, 0, 20);
+	}
+	CHECK(acc >= 0);
+	if (acc >= 0)
+		close(acc);
+	if (fd >= 0)
+		close(fd);
+	bearer_close(b);
+	bearer_close(b2);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	om_log_init("bearer-test", OM_LOG_ERROR);
+	slurp(logpath, log, sizeof(log));
+	unlink(logpath);
+	close(logfd);
+	close(up);
+	/* seven refusals logged, the one tunnel the device's own */
+	int refused = 0, tunnels = 0;
+	for (const char *p = log; (p = strstr(p, "reason=not-the-device")); p++)
+		refused++;
+	for (const char *p = log; (p = strstr(p, "bearer-tunnel")); p++)
+		tunnels++;
+	CHECK_INT(refused, 7);
+	CHECK_INT(tunnels, 1);
+	CHECK(strstr(log, hex) == NULL);
+	om_hex_encode(hex, other, sizeof(other));
+	CHECK(strstr(log, hex) == NULL);
 }
 
 int main(void)
@@ -98,6 +228,7 @@ int main(void)
 	CHECK_INT(test_echo_start(&echo), 0);
 	provisioning_apn_allows_only_its_hosts(echo.port);
 	full_access_apn(echo.port);
+	bearer_is_bound_to_the_device_link();
 	test_echo_stop(&echo);
 	return check_done();
 }

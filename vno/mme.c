@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include <openmcim/radio.h>
 #include <openmcim/sqn.h>
@@ -436,7 +437,11 @@ static int on_auth_ok(struct mme_ue *ue)
 		return esm_reject(ue, ESM_INSUFFICIENT_RESOURCES, "ip-pool-exhausted");
 	uint16_t port = 0;
 	snprintf(ue->apn, sizeof(ue->apn), "%s", policy->name);
-	if (!(ue->bearer = bearer_open(policy, ue->imsi, &port)))
+	/* The bearer's key: fresh per attach, told only over this device's own link
+	 * (the LAB frame), so the proxy tunnels only for this link's device. */
+	if (RAND_bytes(ue->bearer_key, sizeof(ue->bearer_key)) != 1)
+		return reject(ue, imsi, OM_NAS_CAUSE_NETWORK_FAILURE, "bearer-key");
+	if (!(ue->bearer = bearer_open(policy, ue->imsi, ue->bearer_key, &port)))
 		return reject(ue, imsi, OM_NAS_CAUSE_NETWORK_FAILURE, "bearer-failed");
 	struct om_nas_msg acc;
 	if (om_nas_attach_accept_init(&acc, &m->conf->plmn, ue->pdn.pti ? ue->pdn.pti : 1, ue->apn, ue->ipv4) < 0)
@@ -511,10 +516,14 @@ static int on_attach_complete(struct mme_ue *ue, const struct om_nas_attach_comp
 	ue->state = MME_ATTACHED;
 	struct om_radio_bearer b = {.ebi = MME_EBI, .proxy_ipv4 = {127, 0, 0, 1}, .proxy_port = ue->last_port};
 	memcpy(b.ue_ipv4, ue->ipv4, 4);
+	memcpy(b.key, ue->bearer_key, sizeof(b.key));
+	OPENSSL_cleanse(ue->bearer_key, sizeof(ue->bearer_key));
 	uint8_t p[OM_RADIO_BEARER_LEN];
 	om_radio_bearer_encode(p, &b);
+	OPENSSL_cleanse(&b, sizeof(b));
 	om_info("attach-complete", "imsi=%s apn=%s", ue->imsi, ue->apn);
 	int rc = ue->send(ue->send_arg, OM_RADIO_LAB_BEARER, p, sizeof(p));
+	OPENSSL_cleanse(p, sizeof(p));
 	if (rc < 0)
 		return rc;
 	/* Reachable for pushes only now: the device has its bearer frame first. */

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <openmcim/nas.h>
+#include <openmcim/radio.h>
 #include <openmcim/vector.h>
 
 #include "s6a.h"
@@ -93,6 +94,7 @@ struct mme_ue {
 	char apn[OM_NAS_APN_MAX];
 	struct vno_bearer *bearer;
 	uint16_t last_port;             /* the bearer's proxy port */
+	uint8_t bearer_key[OM_RADIO_BEARER_KEY_LEN]; /* secret: for the LAB frame, then cleansed */
 };
 
 /*

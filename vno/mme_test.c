@@ -183,20 +183,20 @@ static void pcid_attach_reaches_provisioning_host_only(uint16_t echo_port, uint1
 	char target[32];
 	int status = 0;
 	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
-	int fd = test_http_connect(r.bearer.proxy_port, target, &status);
+	int fd = test_http_connect(r.bearer.proxy_port, r.bearer.key, target, &status);
 	CHECK_INT(status, 200);
 	CHECK(test_echo_through(fd, "hello over the PCID bearer"));
 	close(fd);
 
 	snprintf(target, sizeof(target), "127.0.0.1:%u", other_port);
-	fd = test_http_connect(r.bearer.proxy_port, target, &status);
+	fd = test_http_connect(r.bearer.proxy_port, r.bearer.key, target, &status);
 	CHECK_INT(status, 403);
 	close(fd);
 
 	CHECK_INT(om_radio_ue_detach(&l, PCID, TIMEOUT), 0);
 	CHECK_INT(counter(&hss.pur), pur_before + 1);
 	/* The bearer went with the detach. */
-	fd = test_http_connect(r.bearer.proxy_port, target, &status);
+	fd = test_http_connect(r.bearer.proxy_port, r.bearer.key, target, &status);
 	CHECK(fd < 0 || status == -1);
 	if (fd >= 0)
 		close(fd);
@@ -308,12 +308,12 @@ static void keyless_attach(struct om_radio_link *c, const char *imsi)
 }
 
 /* Whether the bearer behind proxy_port still reaches the provisioning host. */
-static int bearer_works(uint16_t proxy_port, uint16_t echo_port)
+static int bearer_works(uint16_t proxy_port, const uint8_t *key, uint16_t echo_port)
 {
 	char target[32];
 	int status = 0;
 	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
-	int fd = test_http_connect(proxy_port, target, &status);
+	int fd = test_http_connect(proxy_port, key, target, &status);
 	int ok = fd >= 0 && status == 200 && test_echo_through(fd, "still mine");
 	if (fd >= 0)
 		close(fd);
@@ -330,11 +330,11 @@ static void keyless_attach_first_does_not_lock_out_the_device(uint16_t echo_port
 	/* The real device, while the keyless attach waits on its challenge: attached, bearer up. */
 	int purs = counter(&hss.pur);
 	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &r), 0);
-	CHECK(bearer_works(r.bearer.proxy_port, echo_port));
+	CHECK(bearer_works(r.bearer.proxy_port, r.bearer.key, echo_port));
 	/* Each attempt: a second keyless attach does not lock it out either. */
 	struct om_radio_link c2;
 	keyless_attach(&c2, PCID);
-	CHECK(bearer_works(r.bearer.proxy_port, echo_port));
+	CHECK(bearer_works(r.bearer.proxy_port, r.bearer.key, echo_port));
 	om_radio_link_close(&c2);
 	CHECK_INT(om_radio_ue_detach(&a, PCID, TIMEOUT), 0);
 	CHECK_INT(counter(&hss.pur), purs + 1);
@@ -359,7 +359,7 @@ static void keyless_attach_after_the_device_displaces_nothing(uint16_t echo_port
 	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &r), 0);
 	int purs = counter(&hss.pur);
 	keyless_attach(&c, PCID);
-	CHECK(bearer_works(r.bearer.proxy_port, echo_port));
+	CHECK(bearer_works(r.bearer.proxy_port, r.bearer.key, echo_port));
 	/* It answers with a made-up RES: Authentication Reject for it, nothing for the device. */
 	memset(&m, 0, sizeof(m));
 	m.kind = OM_NAS_AUTH_RESPONSE;
@@ -368,7 +368,7 @@ static void keyless_attach_after_the_device_displaces_nothing(uint16_t echo_port
 	CHECK_INT(om_radio_recv(&c, &f, TIMEOUT), 0);
 	CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
 	CHECK_INT(m.kind, OM_NAS_AUTH_REJECT);
-	CHECK(bearer_works(r.bearer.proxy_port, echo_port));
+	CHECK(bearer_works(r.bearer.proxy_port, r.bearer.key, echo_port));
 	CHECK_INT(counter(&hss.pur), purs); /* the device's context was never touched */
 	om_radio_link_close(&c);
 	CHECK_INT(om_radio_ue_detach(&a, PCID, TIMEOUT), 0);
@@ -388,8 +388,8 @@ static void authenticated_attach_replaces_the_older_context(uint16_t echo_port)
 	/* The same IMSI proves itself on another link (a clone, or the device after losing its link). */
 	CHECK_INT(attach(&b, PCID, "provisioning", &ub, &rb), 0);
 	CHECK(closed_by_vno(&a, TIMEOUT)); /* the older context is deleted, its link released */
-	CHECK(!bearer_works(ra.bearer.proxy_port, echo_port));
-	CHECK(bearer_works(rb.bearer.proxy_port, echo_port));
+	CHECK(!bearer_works(ra.bearer.proxy_port, ra.bearer.key, echo_port));
+	CHECK(bearer_works(rb.bearer.proxy_port, rb.bearer.key, echo_port));
 	CHECK_INT(counter(&hss.pur), purs); /* no PUR for the replaced context: the HSS has the new one */
 	CHECK_INT(om_radio_ue_detach(&b, PCID, TIMEOUT), 0);
 	CHECK_INT(counter(&hss.pur), purs + 1);

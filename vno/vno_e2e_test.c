@@ -115,14 +115,14 @@ static void pcid_attach_and_bearer(uint16_t echo_port)
 	char target[32];
 	int status = 0;
 	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
-	int fd = test_http_connect(r.bearer.proxy_port, target, &status);
+	int fd = test_http_connect(r.bearer.proxy_port, r.bearer.key, target, &status);
 	CHECK_INT(status, 200);
 	CHECK(fd >= 0 && test_echo_through(fd, "GET /provisioning over the PCID bearer"));
 	if (fd >= 0)
 		close(fd);
 	/* A host outside the provisioning APN: refused. */
 	snprintf(target, sizeof(target), "127.0.0.1:%u", test_free_port());
-	fd = test_http_connect(r.bearer.proxy_port, target, &status);
+	fd = test_http_connect(r.bearer.proxy_port, r.bearer.key, target, &status);
 	CHECK_INT(status, 403);
 	if (fd >= 0)
 		close(fd);
@@ -402,7 +402,7 @@ static void keyless_attach_does_not_stop_the_device(uint16_t echo_port)
 	int status = 0;
 	char target[32];
 	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
-	int fd = test_http_connect(r.bearer.proxy_port, target, &status);
+	int fd = test_http_connect(r.bearer.proxy_port, r.bearer.key, target, &status);
 	CHECK_INT(status, 200); /* the device keeps its bearer */
 	CHECK(fd >= 0 && test_echo_through(fd, "still the device's bearer"));
 	if (fd >= 0)

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openmcim/hex.h>
 #include <openmcim/radio.h>
 #include <openmcim/usim.h>
 
@@ -163,7 +164,12 @@ static inline int test_http_status(int fd)
  * Returns the connected socket with *status the proxy's answer (200: the
  * tunnel is open), or -1.
  */
-static inline int test_http_connect(uint16_t proxy_port, const char *target, int *status)
+/*
+ * CONNECT target through the bearer proxy at proxy_port, with the bearer key
+ * (OM_RADIO_BEARER_AUTH) when key is not NULL. The socket (the tunnel when
+ * *status is 200), or -1.
+ */
+static inline int test_http_connect(uint16_t proxy_port, const uint8_t *key, const char *target, int *status)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(proxy_port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -173,8 +179,13 @@ static inline int test_http_connect(uint16_t proxy_port, const char *target, int
 			close(fd);
 		return -1;
 	}
-	char req[512];
-	int n = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target);
+	char req[512], auth[128] = "";
+	if (key) {
+		char hex[2 * OM_RADIO_BEARER_KEY_LEN + 1];
+		om_hex_encode(hex, key, OM_RADIO_BEARER_KEY_LEN);
+		snprintf(auth, sizeof(auth), OM_RADIO_BEARER_AUTH "%s\r\n", hex);
+	}
+	int n = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", target, target, auth);
 	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
 		close(fd);
 		return -1;

@@ -10,10 +10,14 @@
  * length counts the payload only: 1..OM_RADIO_PAYLOAD_MAX, except a PUSH
  * frame: 1..OM_RADIO_PUSH_MAX. Types:
  *   OM_RADIO_NAS            one plain NAS-EPS message (nas.h), as on the air
- *   OM_RADIO_LAB_BEARER     network -> device: "your bearer is up"; 11
- *                           octets: EBI, the device's IPv4 address, then the
+ *   OM_RADIO_LAB_BEARER     network -> device: "your bearer is up"; 27
+ *                           octets: EBI, the device's IPv4 address, the
  *                           IPv4 address and TCP port of the bearer's HTTP
- *                           CONNECT proxy (what a real network would route)
+ *                           CONNECT proxy (what a real network would route),
+ *                           then the bearer key (16 octets, fresh per
+ *                           attach): the proxy opens a tunnel only for a
+ *                           CONNECT that carries it, so the user plane is
+ *                           the device's link's, not whoever reaches the port
  *   OM_RADIO_LAB_RELEASED   network -> device: the bearer with this EBI is
  *                           gone (1 octet)
  *   OM_RADIO_PUSH           network -> device: one pushed document (the
@@ -48,7 +52,11 @@ enum om_radio_type {
 	OM_RADIO_PUSH = 0x82,
 };
 
-#define OM_RADIO_BEARER_LEN 11
+#define OM_RADIO_BEARER_KEY_LEN 16
+#define OM_RADIO_BEARER_LEN (11 + OM_RADIO_BEARER_KEY_LEN)
+/* How a CONNECT through the bearer carries its key: this header, then the
+ * key as OM_RADIO_BEARER_KEY_LEN * 2 lowercase hex digits. */
+#define OM_RADIO_BEARER_AUTH "Proxy-Authorization: Bearer "
 
 /* One frame; the payload is copied, the struct holds no pointer into input. */
 struct om_radio_frame {
@@ -63,6 +71,7 @@ struct om_radio_bearer {
 	uint8_t ue_ipv4[4];
 	uint8_t proxy_ipv4[4];
 	uint16_t proxy_port;
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN]; /* secret: only the device's link carries it */
 };
 
 /*
@@ -84,7 +93,7 @@ OM_NODISCARD int om_radio_decode(struct om_radio_frame *f, const uint8_t *in, si
  */
 OM_NODISCARD int om_radio_encode(uint8_t *out, size_t cap, uint8_t type, const uint8_t *payload, size_t len);
 
-/* The 11-octet payload of OM_RADIO_LAB_BEARER, and back (0 or OM_ERADIO_PAYLOAD). */
+/* The 27-octet payload of OM_RADIO_LAB_BEARER, and back (0 or OM_ERADIO_PAYLOAD). */
 void om_radio_bearer_encode(uint8_t out[static OM_RADIO_BEARER_LEN], const struct om_radio_bearer *b);
 OM_NODISCARD int om_radio_bearer_decode(struct om_radio_bearer *b, const uint8_t *in, size_t len);
 

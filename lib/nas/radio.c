@@ -84,6 +84,7 @@ void om_radio_bearer_encode(uint8_t out[static OM_RADIO_BEARER_LEN], const struc
 	memcpy(out + 5, b->proxy_ipv4, 4);
 	out[9] = (uint8_t)(b->proxy_port >> 8);
 	out[10] = (uint8_t)b->proxy_port;
+	memcpy(out + 11, b->key, OM_RADIO_BEARER_KEY_LEN);
 }
 
 int om_radio_bearer_decode(struct om_radio_bearer *b, const uint8_t *in, size_t len)
@@ -97,5 +98,6 @@ int om_radio_bearer_decode(struct om_radio_bearer *b, const uint8_t *in, size_t 
 	memcpy(b->ue_ipv4, in + 1, 4);
 	memcpy(b->proxy_ipv4, in + 5, 4);
 	b->proxy_port = (uint16_t)(in[9] << 8 | in[10]);
+	memcpy(b->key, in + 11, OM_RADIO_BEARER_KEY_LEN);
 	return 0;
 }

@@ -101,13 +101,15 @@ static void push_frame_round_trip(void)
 static void bearer_payload(void)
 {
 	struct om_radio_bearer b = {.ebi = 5, .ue_ipv4 = {10, 45, 0, 2}, .proxy_ipv4 = {127, 0, 0, 1},
-				    .proxy_port = 0x9c41};
+				    .proxy_port = 0x9c41,
+				    .key = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xff}};
 	struct om_radio_bearer d;
 	uint8_t p[OM_RADIO_BEARER_LEN];
 	om_radio_bearer_encode(p, &b);
-	CHECK_HEX(p, sizeof(p), "050a2d00027f0000019c41");
+	CHECK_HEX(p, sizeof(p), "050a2d00027f0000019c41" "000102030405060708090a0b0c0d0eff");
 	CHECK_INT(om_radio_bearer_decode(&d, p, sizeof(p)), 0);
 	CHECK(d.ebi == 5 && d.proxy_port == 0x9c41 && !memcmp(d.ue_ipv4, b.ue_ipv4, 4));
+	CHECK_MEM(d.key, b.key, OM_RADIO_BEARER_KEY_LEN);
 	p[0] = 4; /* EBI 0..4 are reserved (TS 24.301 9.3.2) */
 	CHECK_INT(om_radio_bearer_decode(&d, p, sizeof(p)), OM_ERADIO_PAYLOAD);
 	p[0] = 5;
