@@ -103,7 +103,25 @@ static int attach(struct om_radio_link *l, const char *imsi, struct test_usim *u
 	return rc ? rc : om_radio_ue_attach(l, imsi, "provisioning", test_usim_aka, u, TIMEOUT, r);
 }
 
-static void pcid_attach_and_bearer(uint16_t echo_port)
+/* How many lines of the VNO's log hold needle, once at least `least` do (or 3 s passed). */
+static int log_count(const char *vno_log, const char *needle, int least)
+{
+	int n = 0;
+	for (int i = 0; i < 60; i++) {
+		size_t len;
+		char *log = (char *)check_slurp(vno_log, &len);
+		n = 0;
+		for (const char *p = log; p && (p = strstr(p, needle)); p++)
+			n++;
+		free(log);
+		if (n >= least)
+			break;
+		poll(NULL, 0, 50);
+	}
+	return n;
+}
+
+static void pcid_attach_and_bearer(uint16_t echo_port, const char *vno_log)
 {
 	struct om_radio_link l, l2;
 	struct test_usim u, u2;
@@ -126,6 +144,33 @@ static void pcid_attach_and_bearer(uint16_t echo_port)
 	CHECK_INT(status, 403);
 	if (fd >= 0)
 		close(fd);
+	/*
+	 * Issue 12: another local client reaches the device's bearer port, not
+	 * through the device's link: without the key the LAB frame gave the
+	 * device, or with a guessed one, 407, and no tunnel is logged as the
+	 * device's. The device's own traffic still flows.
+	 */
+	char tunnel[64];
+	uint8_t guess[OM_RADIO_BEARER_KEY_LEN];
+	snprintf(tunnel, sizeof(tunnel), "bearer-tunnel imsi=%s ", PCID);
+	int tunnels = log_count(vno_log, tunnel, 1);
+	CHECK_INT(tunnels, 1);
+	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
+	close(test_http_connect(r.bearer.proxy_port, NULL, target, &status));
+	CHECK_INT(status, 407);
+	check_random(guess, sizeof(guess));
+	close(test_http_connect(r.bearer.proxy_port, guess, target, &status));
+	CHECK_INT(status, 407);
+	char refused[64];
+	snprintf(refused, sizeof(refused), "bearer=%s reason=not-the-device", PCID);
+	CHECK_INT(log_count(vno_log, refused, 2), 2);
+	CHECK_INT(log_count(vno_log, tunnel, tunnels), tunnels);
+	fd = test_http_connect(r.bearer.proxy_port, r.bearer.key, target, &status);
+	CHECK_INT(status, 200);
+	CHECK(fd >= 0 && test_echo_through(fd, "still the device's own traffic"));
+	if (fd >= 0)
+		close(fd);
+	CHECK_INT(log_count(vno_log, tunnel, tunnels + 1), tunnels + 1);
 	/*
 	 * The same PCID proves itself on a second link while the first holds its
 	 * bearer: the newer context replaces the older (TS 24.301 5.5.1.2.7 f),
@@ -603,7 +648,7 @@ int main(void)
 	ok = test_wait_radio(radio_port, 150);
 	CHECK_MSG(ok, "openmcim-vno did not open its radio port");
 	if (ok && !check_failures()) {
-		pcid_attach_and_bearer(echo.port);
+		pcid_attach_and_bearer(echo.port, vno_log);
 		wrong_k_refused();
 		sqn_resync_then_attach();
 		unknown_imsi_rejected();
