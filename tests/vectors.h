@@ -17,6 +17,12 @@ const cJSON *vectors_root(void);
 /* The array at root[section][list], e.g. ("milenage_TS35207", "test_sets"). */
 const cJSON *vectors_list(const char *section, const char *list);
 
+/*
+ * The array root[section][list] of another vectors file, $OM_SOURCE_DIR/vectors/<file>
+ * (e.g. "3gpp-nas-sec.json"), parsed once; aborts if missing.
+ */
+const cJSON *vectors_file_list(const char *file, const char *section, const char *list);
+
 /* The string field name of obj; aborts if absent. */
 const char *vectors_str(const cJSON *obj, const char *name);
 

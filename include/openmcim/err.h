@@ -134,6 +134,8 @@ enum om_err {
 	OM_ENAS_ESM = -511,           /* ESM container holds an unexpected ESM message */
 	OM_ENAS_VALUE = -512,         /* reserved or unsupported value in a field */
 	OM_ENAS_CONDITIONAL = -513,   /* conditional IE present where its clause forbids it */
+	OM_ENAS_MAC = -514,           /* NAS-MAC of a protected message does not verify (TS 24.301 4.4.4) */
+	OM_ENAS_REPLAY = -515,        /* NAS COUNT not above the last accepted one (replay) */
 	/* nas: add new codes here */
 
 	/* factory (M2MES / TRE manufacturer personalisation, B.2.2.1): -700 .. -749 */

@@ -100,6 +100,8 @@ static const struct err_row rows[] = {
 	ROW(OM_ENAS_ESM, "unexpected ESM message in the ESM container"),
 	ROW(OM_ENAS_VALUE, "reserved or unsupported value in a NAS field"),
 	ROW(OM_ENAS_CONDITIONAL, "NAS conditional information element not allowed here"),
+	ROW(OM_ENAS_MAC, "NAS message authentication code does not verify"),
+	ROW(OM_ENAS_REPLAY, "NAS COUNT not above the last accepted: replayed message"),
 	/* nas: add new rows here */
 	ROW(OM_EFACTORY_PCID_RANGE, "PCID range overflows the MSIN digits"),
 	ROW(OM_EFACTORY_SERIAL_RANGE, "TRE serial range overflows its digits"),
