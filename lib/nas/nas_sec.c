@@ -185,36 +185,39 @@ int om_eea2(struct om_nas_sec *s, uint8_t *out, const uint8_t key[static OM_NAS_
 	return 0;
 }
 
-int om_nas_mac_seal(struct om_nas_sec *s, uint8_t *pdu, size_t len,
-		    const uint8_t k_nas_int[static OM_NAS_KEY_LEN], uint32_t count, uint8_t direction)
+/*
+ * The NAS-MAC of a protected message: EIA2 with bearer 0 over the SQN octet
+ * and the NAS message (TS 24.301 9.5), whose SQN must be count's low octet
+ * (bad_sqn is returned otherwise).
+ */
+static int pdu_mac(struct om_nas_sec *s, uint8_t mac[OM_NAS_MAC_LEN], const uint8_t *pdu, size_t len,
+		   const uint8_t k_nas_int[OM_NAS_KEY_LEN], uint32_t count, uint8_t direction, int bad_sqn)
 {
-	uint8_t mac[OM_NAS_MAC_LEN];
-	int err;
 	if (!pdu || len > SIZE_MAX / 8 || count > 0xffffff)
 		return OM_EINVAL;
 	if (len < OM_NAS_SEC_HDR_LEN)
 		return OM_ENAS_TRUNCATED;
 	if (pdu[5] != (uint8_t)count)
-		return OM_EINVAL;
-	/* 9.5: the MAC covers the sequence number and the NAS message */
-	if ((err = om_eia2(s, mac, k_nas_int, count, OM_NAS_BEARER, direction, pdu + 5, (len - 5) * 8)) < 0)
-		return err;
-	memcpy(pdu + 1, mac, OM_NAS_MAC_LEN);
-	return 0;
+		return bad_sqn;
+	return om_eia2(s, mac, k_nas_int, count, OM_NAS_BEARER, direction, pdu + 5, (len - 5) * 8);
+}
+
+int om_nas_mac_seal(struct om_nas_sec *s, uint8_t *pdu, size_t len,
+		    const uint8_t k_nas_int[static OM_NAS_KEY_LEN], uint32_t count, uint8_t direction)
+{
+	uint8_t mac[OM_NAS_MAC_LEN];
+	int err = pdu_mac(s, mac, pdu, len, k_nas_int, count, direction, OM_EINVAL);
+	if (err == 0)
+		memcpy(pdu + 1, mac, OM_NAS_MAC_LEN);
+	return err;
 }
 
 int om_nas_mac_verify(struct om_nas_sec *s, const uint8_t *pdu, size_t len,
 		      const uint8_t k_nas_int[static OM_NAS_KEY_LEN], uint32_t count, uint8_t direction)
 {
 	uint8_t mac[OM_NAS_MAC_LEN];
-	int err;
-	if (!pdu || len > SIZE_MAX / 8 || count > 0xffffff)
-		return OM_EINVAL;
-	if (len < OM_NAS_SEC_HDR_LEN)
-		return OM_ENAS_TRUNCATED;
-	if (pdu[5] != (uint8_t)count)
-		return OM_ENAS_MAC;
-	if ((err = om_eia2(s, mac, k_nas_int, count, OM_NAS_BEARER, direction, pdu + 5, (len - 5) * 8)) < 0)
+	int err = pdu_mac(s, mac, pdu, len, k_nas_int, count, direction, OM_ENAS_MAC);
+	if (err < 0)
 		return err;
 	return CRYPTO_memcmp(mac, pdu + 1, OM_NAS_MAC_LEN) == 0 ? 0 : OM_ENAS_MAC;
 }
