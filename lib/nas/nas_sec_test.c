@@ -278,7 +278,7 @@ static void count_window_accepts_only_increasing_counts(void)
 
 static void bad_arguments_are_refused(void)
 {
-	uint8_t k[16] = { 0 }, mac[4], out[4], pdu[16];
+	uint8_t k[16] = { 0 }, mac[4], out[4] = { 0 }, pdu[16];
 	CHECK_INT(om_eia2(NULL, mac, k, 0, 0, 0, out, 8), OM_EINVAL);
 	CHECK_INT(om_eia2(&sec, mac, k, 0, 0, 0, NULL, 8), OM_EINVAL);
 	CHECK_INT(om_eea2(&sec, out, k, 0, 0, 0, NULL, 8), OM_EINVAL);
