@@ -43,7 +43,8 @@ static void ocsp_post(struct om_http_req *r, void *arg)
 	const uint8_t *body = om_http_req_body(r, &len);
 	if (!type || strncmp(type, "application/ocsp-request", 24)) {
 		om_notice("ocsp", "peer=%s method=POST result=refused reason=content-type", om_http_req_peer(r));
-		om_http_reply(r, 415, "text/plain", "expected application/ocsp-request\n", 35);
+		static const char why[] = "expected application/ocsp-request\n";
+		om_http_reply(r, 415, "text/plain", why, sizeof(why) - 1);
 		return;
 	}
 	ocsp_reply(r, arg, body, len, "POST");

@@ -240,6 +240,15 @@ static void ocsp_with_openssl(struct om_ca *ca)
 	const char *text[] = { "openssl", "ocsp", "-respin", body, "-resp_text", "-noverify", NULL };
 	du_run(text, 1, out, sizeof(out)); /* exits 1 on an error response */
 	CHECK_MSG(strstr(out, "malformedrequest"), "malformed: %s", out);
+	/* another content type: 415 and a text body without a trailing NUL */
+	const char *wrong[] = { "curl", "-s", "--max-time", "10", "-H", "Content-Type: application/octet-stream",
+				"--data-binary", data, "-o", body, "-w", "%{http_code}", url, NULL };
+	CHECK_INT(du_run(wrong, 0, out, sizeof(out)), 0);
+	CHECK_MSG(!strcmp(out, "415"), "status: %s", out);
+	resp = check_slurp(body, &n);
+	CHECK_MSG(resp && n == 34 && !memcmp(resp, "expected application/ocsp-request\n", 34), "415 body of %zu bytes",
+		  n);
+	free(resp);
 }
 
 static void help_and_bad_config(void)
