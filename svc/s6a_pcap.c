@@ -33,6 +33,12 @@ static FILE *cap_file;
 static struct fd_hook_hdl *cap_hook;
 static struct flow flows[FLOWS_MAX];
 static size_t n_flows;
+/*
+ * Which block of FLOWS_MAX client ports this run uses: a capture continued
+ * after a restart must not put the new run's segments in the old run's TCP
+ * streams, where tshark would see them as retransmissions.
+ */
+static uint16_t run_ports;
 
 /* The Origin-Host of a raw Diameter message (RFC 6733 3, 4.1), for a peer not yet identified. */
 static void origin_host(const uint8_t *b, size_t len, char *out, size_t cap_len)
@@ -110,7 +116,7 @@ static void on_message(enum fd_hook_type type, struct msg *msg, struct peer_hdr 
 		struct om_pcap_tcp t = {
 			.src = { 127, 0, 0, 1 },
 			.dst = { 127, 0, 0, (uint8_t)(2 + i) },
-			.sport = (uint16_t)(40000 + i),
+			.sport = (uint16_t)(40000 + run_ports * FLOWS_MAX + i),
 			.dport = 3868,
 			.seq = out ? f->seq_out : f->seq_in,
 			.ack = out ? f->seq_in : f->seq_out,
@@ -145,21 +151,13 @@ int om_s6a_pcap_open(const char *path)
 	pthread_mutex_lock(&cap_lock);
 	if (cap_file)
 		goto out;
-	/* The capture holds RAND, XRES, CK/IK and KASME: its user's alone (private_file.h). */
+	/* The capture holds RAND, XRES, CK/IK and KASME: its user's alone (private_file.h).
+	 * A restart continues it (the lab's first CERs stay in it). */
 	char why[512];
-	int fd = om_private_create(path, why, sizeof(why));
-	if (fd < 0)
+	if (om_pcap_open_path(&cap, &cap_file, path, OM_PCAP_LINKTYPE_IPV4, why, sizeof(why)))
 		goto out;
-	if (!(cap_file = fdopen(fd, "wb"))) {
-		close(fd);
-		goto out;
-	}
-	if (om_pcap_open_stream(&cap, cap_file, OM_PCAP_LINKTYPE_IPV4)) {
-		fclose(cap_file);
-		cap_file = NULL;
-		goto out;
-	}
 	n_flows = 0;
+	run_ports = (uint16_t)(getpid() % 300);
 	rc = 0;
 out:
 	pthread_mutex_unlock(&cap_lock);

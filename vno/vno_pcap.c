@@ -20,22 +20,12 @@ int vno_pcap_open(const char *path)
 	pthread_mutex_lock(&lock);
 	if (file)
 		goto out;
-	/* NAS in the clear (RAND, AUTN, RES): the VNO's user's alone (private_file.h). */
+	/* NAS in the clear (RAND, AUTN, RES): the VNO's user's alone (private_file.h);
+	 * a restart continues the capture, never truncates it. */
 	char why[512];
-	int fd = om_private_create(path, why, sizeof(why));
-	if (fd < 0) {
-		om_error("pcap-error", "reason=\"%s\" code=%s", why, om_errname(fd));
-		goto out;
-	}
-	if (!(file = fdopen(fd, "wb"))) {
-		om_error("pcap-error", "path=%s errno=%d", path, errno);
-		close(fd);
-		goto out;
-	}
-	if (om_pcap_open_stream(&cap, file, OM_PCAP_LINKTYPE_USER0) < 0) {
-		om_error("pcap-error", "path=%s reason=header", path);
-		fclose(file);
-		file = NULL;
+	int rc2 = om_pcap_open_path(&cap, &file, path, OM_PCAP_LINKTYPE_USER0, why, sizeof(why));
+	if (rc2 < 0) {
+		om_error("pcap-error", "reason=\"%s\" code=%s", why, om_errname(rc2));
 		goto out;
 	}
 	rc = 0;

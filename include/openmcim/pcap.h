@@ -48,6 +48,21 @@ OM_NODISCARD int om_pcap_open_stream(struct om_pcap *p, FILE *f, uint32_t linkty
 OM_NODISCARD int om_pcap_open_fd(struct om_pcap *p, int fd, uint32_t linktype);
 
 /*
+ * Open the capture file at path for a daemon that may have run before: a
+ * capture is never truncated by a restart. An empty or missing file gets
+ * the global header; a file with our header and the same linktype is
+ * continued after its last whole record (a record cut by a crash is
+ * dropped); any other file is rotated to path.1 (replacing an older one)
+ * and a new capture started. A capture holds RAND, XRES and keys: an
+ * existing file must be ours alone (om_private_check, private_file.h) and a
+ * new one is created 0600. *fp receives the stream (opened for appending),
+ * to fclose when done. Returns 0, OM_EINVAL, OM_EIO, or OM_EFILE_MODE /
+ * OM_EFILE_OWNER with why holding the message.
+ */
+OM_NODISCARD int om_pcap_open_path(struct om_pcap *p, FILE **fp, const char *path, uint32_t linktype, char *why,
+				   size_t why_len);
+
+/*
  * Append one frame captured at ts_usec (microseconds since the Unix epoch).
  * Returns 0, OM_ELENGTH (len > OM_PCAP_SNAPLEN: a frame is never cut),
  * OM_EINVAL or OM_EIO.

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Classic libpcap file writer and synthetic IPv4 + TCP framing. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openmcim/pcap.h>
+#include <openmcim/private_file.h>
 
 #define PCAP_MAGIC_USEC 0xa1b2c3d4u
 #define PCAP_GLOBAL_HDR 24
@@ -87,6 +91,93 @@ int om_pcap_open_fd(struct om_pcap *p, int fd, uint32_t linktype)
 	p->f = NULL;
 	p->fd = fd;
 	return open_common(p, linktype);
+}
+
+static uint32_t rd32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/*
+ * The end of the last whole record of a capture of ours with this linktype,
+ * or 0 when the file is not one (another magic, linktype or a header cut
+ * short): such a file is rotated, never appended to.
+ */
+static off_t whole_records_end(FILE *f, uint32_t linktype)
+{
+	uint8_t h[PCAP_GLOBAL_HDR];
+	rewind(f);
+	if (fread(h, 1, sizeof(h), f) != sizeof(h) || rd32(h) != PCAP_MAGIC_USEC || rd32(h + 20) != linktype)
+		return 0;
+	off_t end = PCAP_GLOBAL_HDR;
+	uint8_t r[PCAP_RECORD_HDR];
+	while (fread(r, 1, sizeof(r), f) == sizeof(r)) {
+		uint32_t incl = rd32(r + 8);
+		if (incl > OM_PCAP_SNAPLEN || fseeko(f, (off_t)incl, SEEK_CUR) != 0)
+			break;
+		off_t next = end + PCAP_RECORD_HDR + (off_t)incl;
+		struct stat st;
+		if (fstat(fileno(f), &st) != 0 || next > st.st_size)
+			break; /* cut by a crash in the middle of the record */
+		end = next;
+	}
+	return end;
+}
+
+int om_pcap_open_path(struct om_pcap *p, FILE **fp, const char *path, uint32_t linktype, char *why,
+		      size_t why_len)
+{
+	if (!p || !fp || !path || !why || !why_len)
+		return OM_EINVAL;
+	*fp = NULL;
+	why[0] = 0;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		/* continued only if nobody else could have read or swapped it */
+		int rc = om_private_check(path, OM_PRIVATE_MAY_BE_ABSENT, why, why_len);
+		if (rc)
+			return rc;
+		int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		FILE *f = fd >= 0 ? fdopen(fd, "a+b") : NULL;
+		if (!f) {
+			snprintf(why, why_len, "%s: cannot open for appending", path);
+			if (fd >= 0)
+				close(fd);
+			return OM_EIO;
+		}
+		struct stat st;
+		if (fstat(fd, &st) != 0) {
+			fclose(f);
+			return OM_EIO;
+		}
+		if (st.st_size == 0) {
+			if ((rc = om_pcap_open_stream(p, f, linktype)) != 0) {
+				fclose(f);
+				return rc;
+			}
+			*fp = f;
+			return 0;
+		}
+		off_t end = whole_records_end(f, linktype);
+		if (end > 0) {
+			if (end < st.st_size && ftruncate(fd, end) != 0) {
+				fclose(f);
+				return OM_EIO;
+			}
+			p->f = f;
+			p->fd = -1;
+			p->linktype = linktype;
+			*fp = f;
+			return 0;
+		}
+		/* not a capture we can continue: keep it beside as path.1 */
+		fclose(f);
+		char old[4096];
+		if (snprintf(old, sizeof(old), "%s.1", path) >= (int)sizeof(old) || rename(path, old) != 0) {
+			snprintf(why, why_len, "%s: not a capture of this kind, and it cannot be moved aside", path);
+			return OM_EIO;
+		}
+	}
+	return OM_EIO;
 }
 
 /* The record header, then each part of the frame in turn. */

@@ -6,6 +6,7 @@
  * Diameter on port 3868 with its checksum checks switched on.
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openmcim/pcap.h>
@@ -235,6 +236,68 @@ static void tshark_reads_a_nas_capture(void)
 	unlink(path);
 }
 
+static long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* A restarted daemon continues its capture: nothing of the first run is lost. */
+static void a_restart_appends_to_the_capture(void)
+{
+	char path[256], old[300], cmd[1024], line[256], why[512];
+	const char *dir = getenv("TMPDIR");
+	snprintf(path, sizeof(path), "%s/om_pcap_append_XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path); /* a missing file is started */
+	static const uint8_t reject[3] = { 0x07, 0x44, 0x0b };
+	struct om_pcap p;
+	FILE *f = NULL;
+	CHECK_INT(om_pcap_open_path(&p, &f, path, OM_PCAP_LINKTYPE_USER0, why, sizeof(why)), 0);
+	CHECK_INT(om_pcap_write(&p, 1700000000000001u, reject, sizeof(reject)), 0);
+	fclose(f);
+	CHECK_INT(file_size(path), 24 + 16 + 3);
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	/* second run: appended after the first record, no second global header */
+	CHECK_INT(om_pcap_open_path(&p, &f, path, OM_PCAP_LINKTYPE_USER0, why, sizeof(why)), 0);
+	CHECK_INT(om_pcap_write(&p, 1700000000000002u, reject, sizeof(reject)), 0);
+	fclose(f);
+	CHECK_INT(file_size(path), 24 + 2 * (16 + 3));
+	/* a crash in the middle of a record: the cut record is dropped, the rest kept */
+	f = fopen(path, "ab");
+	CHECK(f && fwrite("\x01\x02\x03\x04\x05", 1, 5, f) == 5);
+	if (f)
+		fclose(f);
+	CHECK_INT(om_pcap_open_path(&p, &f, path, OM_PCAP_LINKTYPE_USER0, why, sizeof(why)), 0);
+	CHECK_INT(om_pcap_write(&p, 1700000000000003u, reject, sizeof(reject)), 0);
+	fclose(f);
+	CHECK_INT(file_size(path), 24 + 3 * (16 + 3));
+	if (have_tshark()) {
+		snprintf(cmd, sizeof(cmd), "tshark -r '%s' -T fields -e frame.number 2>/dev/null | tail -1", path);
+		CHECK_INT(first_line(cmd, line, sizeof(line)), 0);
+		CHECK_MSG(!strcmp(line, "3"), "tshark reads %s frames", line);
+	}
+	/* a capture others may read is not continued: refused, not a byte changed */
+	CHECK(chmod(path, 0644) == 0);
+	CHECK_INT(om_pcap_open_path(&p, &f, path, OM_PCAP_LINKTYPE_USER0, why, sizeof(why)), OM_EFILE_MODE);
+	CHECK(f == NULL);
+	CHECK_INT(file_size(path), 24 + 3 * (16 + 3));
+	CHECK(chmod(path, 0600) == 0);
+	/* another linktype: the old file is kept as path.1, a new capture begins */
+	CHECK_INT(om_pcap_open_path(&p, &f, path, OM_PCAP_LINKTYPE_IPV4, why, sizeof(why)), 0);
+	fclose(f);
+	snprintf(old, sizeof(old), "%s.1", path);
+	CHECK_INT(file_size(old), 24 + 3 * (16 + 3));
+	CHECK_INT(file_size(path), 24);
+	unlink(path);
+	unlink(old);
+}
+
 int main(void)
 {
 	writes_the_libpcap_headers();
@@ -248,5 +311,6 @@ int main(void)
 	tshark_decodes_diameter_over_tcp(OM_PCAP_LINKTYPE_IPV4);
 	tshark_decodes_diameter_over_tcp(OM_PCAP_LINKTYPE_RAW);
 	tshark_reads_a_nas_capture();
+	a_restart_appends_to_the_capture();
 	return check_done();
 }
