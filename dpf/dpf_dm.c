@@ -448,6 +448,36 @@ static int install_report(struct dpf_dm *s, struct session *x, time_t now)
 
 /* ---- one message ----------------------------------------------------------- */
 
+/*
+ * A SyncML message of another version (DM 1.1, or VerProto not DM/1.2):
+ * the header is readable, so it gets a SyncHdr Status 505 (SyncML RepPro
+ * 1.2 10.3 "DTD Version not supported" / "Protocol Version not
+ * supported") and Final, as a DM server answers what it cannot serve. No
+ * session is opened or touched.
+ */
+static int version_refused(struct dpf_dm *s, const uint8_t *in, size_t len, int why, uint8_t **out,
+			   size_t *out_len)
+{
+	int rc = om_dm_parse_hdr(in, len, &s->in);
+	if (rc < 0) {
+		om_notice("dm_session", "result=unreadable code=%s", om_errname(rc));
+		return rc;
+	}
+	const struct om_dm_hdr *h = &s->in.hdr;
+	om_notice("dm_session", "sid=%.64s result=refused reason=version code=%s status=505", h->session_id,
+		  om_errname(why));
+	om_dm_msg_init(&s->ans, h->session_id, 1, h->source, s->cfg.server_uri);
+	struct om_dm_cmd *c = status(&s->ans, h->msg_id, 0, "SyncHdr", 505);
+	if (c) {
+		c->target_ref = h->target;
+		c->source_ref = h->source;
+	}
+	s->ans.final = 1;
+	rc = answer_encode(s, out, out_len);
+	om_dm_msg_free(&s->in);
+	return rc;
+}
+
 int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now, uint8_t **out,
 		  size_t *out_len)
 {
@@ -456,6 +486,8 @@ int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *h
 	*out = NULL;
 	*out_len = 0;
 	int rc = om_dm_parse(in, len, &s->in);
+	if (rc == OM_EDM_VERDTD || rc == OM_EDM_VERPROTO)
+		return version_refused(s, in, len, rc, out, out_len);
 	if (rc < 0) {
 		om_notice("dm_session", "result=unreadable code=%s", om_errname(rc));
 		return rc;

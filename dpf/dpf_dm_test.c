@@ -272,6 +272,88 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	CHECK(dpf_dm_handle(dm, (const uint8_t *)"<x/>", 4, NULL, time(NULL), &ans, &al) < 0 && ans == NULL);
 }
 
+/* Replace the first `from` in text (NUL-terminated, room for the growth) by `to`. */
+static void edit(char *text, const char *from, const char *to)
+{
+	char *at = strstr(text, from);
+	CHECK_MSG(at != NULL, "no %s", from);
+	if (!at)
+		return;
+	size_t fl = strlen(from), tl = strlen(to);
+	memmove(at + tl, at + fl, strlen(at + fl) + 1);
+	memcpy(at, to, tl);
+}
+
+#define SYNCML_DOCTYPE                                                                                                 \
+	"<!DOCTYPE SyncML PUBLIC \"-//SYNCML//DTD SyncML 1.2//EN\" "                                                     \
+	"\"http://www.openmobilealliance.org/tech/DTD/OMA-TS-SyncML_RepPro_DTD-V1_2.dtd\">"
+
+/*
+ * What a third-party client sends that is not our own encoder's output: a
+ * DM 1.1 message gets a SyncHdr Status 505 and no session; the DOCTYPE
+ * wbxml2xml prints is served like any message; a DOCTYPE with an internal
+ * subset is still no DM message (no answer).
+ */
+static void versions_and_doctype(struct om_tre *tre, const char *user)
+{
+	static char text[OM_DM_MSG_MAX + 512];
+	uint8_t *ans = NULL;
+	size_t al = 0, before = dpf_dm_sessions(dm);
+	(void)tk_package1(&dev, "V1", 1, user, tre, 0, 0);
+	int n = tk_encode(&dev, NULL, NULL);
+	if (n <= 0)
+		return;
+	memcpy(text, dev.buf, (size_t)n);
+	text[n] = 0;
+	edit(text, "SYNCML:SYNCML1.2", "SYNCML:SYNCML1.1");
+	edit(text, "<VerDTD>1.2</VerDTD>", "<VerDTD>1.1</VerDTD>");
+	edit(text, "<VerProto>DM/1.2</VerProto>", "<VerProto>DM/1.1</VerProto>");
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), 0);
+	CHECK_INT(tk_answer(&dev, ans, al), 0);
+	free(ans);
+	CHECK_INT(hdr_status(), 505);
+	CHECK(dev.got.final && dev.got.n_cmds == 1 && !strcmp(dev.got.hdr.session_id, "V1") &&
+	      dev.got.cmds[0].msg_ref == 1);
+	om_dm_msg_free(&dev.got);
+	CHECK_INT(dpf_dm_sessions(dm), before);
+
+	/* DM 1.2 with a VerProto we do not serve: 505 too */
+	memcpy(text, dev.buf, (size_t)n);
+	text[n] = 0;
+	edit(text, "<VerProto>DM/1.2</VerProto>", "<VerProto>DM/1.3</VerProto>");
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), 0);
+	CHECK_INT(tk_answer(&dev, ans, al), 0);
+	free(ans);
+	CHECK_INT(hdr_status(), 505);
+	om_dm_msg_free(&dev.got);
+	CHECK_INT(dpf_dm_sessions(dm), before);
+
+	/* the standard DOCTYPE: served (a challenge for a package 1 without Cred) */
+	memcpy(text, dev.buf, (size_t)n);
+	text[n] = 0;
+	edit(text, "<SyncML ", SYNCML_DOCTYPE "<SyncML ");
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), 0);
+	CHECK_INT(tk_answer(&dev, ans, al), 0);
+	free(ans);
+	CHECK_INT(hdr_status(), OM_DM_STATUS_MISSING_CRED);
+	om_dm_msg_free(&dev.got);
+	CHECK_INT(dpf_dm_sessions(dm), before + 1);
+
+	/* an internal subset, even an empty one, or another public id: not served */
+	memcpy(text, dev.buf, (size_t)n);
+	text[n] = 0;
+	edit(text, "<SyncML ", "<!DOCTYPE SyncML PUBLIC \"-//SYNCML//DTD SyncML 1.2//EN\" \"x.dtd\" []><SyncML ");
+	ans = NULL;
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), OM_EDM_DTD);
+	CHECK(ans == NULL);
+	memcpy(text, dev.buf, (size_t)n);
+	text[n] = 0;
+	edit(text, "<SyncML ", "<!DOCTYPE SyncML SYSTEM \"file:///etc/passwd\"><SyncML ");
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), OM_EDM_DTD);
+	CHECK(ans == NULL);
+	CHECK_INT(dpf_dm_sessions(dm), before + 1);
+}
+
 int main(void)
 {
 	om_log_init("dpf-dm-test", OM_LOG_ERROR);
@@ -298,6 +380,8 @@ int main(void)
 		om_handover_free(&r);
 		if (tre)
 			whole_session(tre, tre_id);
+		if (tre)
+			versions_and_doctype(tre, tre_id);
 		om_tre_close(tre);
 	}
 

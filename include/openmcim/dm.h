@@ -158,8 +158,10 @@ void om_dm_msg_free(struct om_dm_msg *m);
 OM_NODISCARD int om_dm_encode(const struct om_dm_msg *m, uint8_t *out, size_t cap);
 
 /*
- * Parse one SyncML DM 1.2 message (bytes from the network). Strict: no DTD,
- * no entities, nothing fetched (XML_PARSE_NONET), bounded sizes and counts,
+ * Parse one SyncML DM 1.2 message (bytes from the network). Strict: no
+ * entities, no internal subset, nothing fetched (XML_PARSE_NONET); the one
+ * DOCTYPE accepted is SyncML's public identifier (1.2 or 1.1) without an
+ * internal subset, never resolved. Bounded sizes and counts,
  * the DTD's element order, every required element present. On success m
  * holds the message and an arena: call om_dm_msg_free(). On failure m is
  * left empty (nothing to free).
@@ -169,6 +171,15 @@ OM_NODISCARD int om_dm_encode(const struct om_dm_msg *m, uint8_t *out, size_t ca
  * OM_EDM_COMMAND, OM_EDM_AUTH_TYPE.
  */
 OM_NODISCARD int om_dm_parse(const uint8_t *xml, size_t len, struct om_dm_msg *m);
+
+/*
+ * The SyncHdr alone of a SyncML 1.2 or 1.1 message whose VerDTD or
+ * VerProto om_dm_parse() refused, with the same safety rules, so that a
+ * server can answer with a SyncHdr Status (505, SyncML RepPro 1.2 10.3)
+ * instead of dropping it. The body is not read. Same returns and contract
+ * as om_dm_parse(), without OM_EDM_VERDTD / OM_EDM_VERPROTO.
+ */
+OM_NODISCARD int om_dm_parse_hdr(const uint8_t *xml, size_t len, struct om_dm_msg *m);
 
 /* The element name of a command ("Alert", "Replace"...), as Status/Cmd names it. */
 const char *om_dm_cmd_name(enum om_dm_cmd_type type);

@@ -313,7 +313,7 @@ enum om_err {
 
 	/* dm (SyncML DM 1.2 codec and authentication, lib/dm): -1050 .. -1099 */
 	OM_EDM_XML = -1050,           /* not well-formed XML, not UTF-8, or a NUL byte */
-	OM_EDM_DTD = -1051,           /* DOCTYPE or entity declaration */
+	OM_EDM_DTD = -1051,           /* entity declaration, internal subset, DOCTYPE not SyncML's */
 	OM_EDM_TOO_LONG = -1052,      /* message, value or item data longer than its limit */
 	OM_EDM_STRUCTURE = -1053,     /* wrong root or namespace, unexpected element, attribute or text */
 	OM_EDM_MISSING = -1054,       /* required element missing (SyncHdr field, CmdID, Data...) */

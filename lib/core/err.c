@@ -280,7 +280,7 @@ static const struct err_row rows[] = {
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),
-	ROW(OM_EDM_DTD, "DM message has a DOCTYPE or entity declaration"),
+	ROW(OM_EDM_DTD, "DM message has an entity declaration, an internal subset or a DOCTYPE not SyncML's"),
 	ROW(OM_EDM_TOO_LONG, "DM message, value or data too long"),
 	ROW(OM_EDM_STRUCTURE, "DM message has an unexpected element, attribute or text"),
 	ROW(OM_EDM_MISSING, "DM message lacks a required element"),

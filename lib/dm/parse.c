@@ -2,9 +2,11 @@
 /*
  * SyncML DM 1.2 XML -> model, for bytes that come from the network on both
  * sides (DPF and device agent). In order:
- *   1. bounded length, no NUL byte, no DOCTYPE or ENTITY (XXE, entity
- *      expansion) before libxml2 sees a byte; parse with XML_PARSE_NONET and
- *      without entity substitution or DTD loading;
+ *   1. bounded length, no NUL byte, no ENTITY and no internal subset (XXE,
+ *      entity expansion) before libxml2 sees a byte; parse with
+ *      XML_PARSE_NONET and without entity substitution or DTD loading. The
+ *      one DOCTYPE accepted is SyncML's own public identifier with no
+ *      internal subset (what libwbxml2's wbxml2xml prints), never resolved;
  *   2. walk the tree against the SyncML 1.2 DTD's content models (element
  *      order, required elements, at most once where the DTD says so), with
  *      our bounds on commands, items and value lengths;
@@ -410,7 +412,7 @@ static int body_of(struct ps *ps, xmlNodePtr el, struct om_dm_msg *m)
 	return 0;
 }
 
-static int hdr_of(struct ps *ps, xmlNodePtr el, struct om_dm_hdr *h)
+static int hdr_of(struct ps *ps, xmlNodePtr el, struct om_dm_hdr *h, int any_version)
 {
 	static const struct slot s[] = {{"VerDTD", F_REQ}, {"VerProto", F_REQ}, {"SessionID", F_REQ},
 					{"MsgID", F_REQ},  {"Target", F_REQ},	{"Source", F_REQ},
@@ -422,11 +424,11 @@ static int hdr_of(struct ps *ps, xmlNodePtr el, struct om_dm_hdr *h)
 		return r;
 	if ((r = str_of(ps, f[0], &v)) < 0)
 		return r;
-	if (strcmp(v, OMD_VERDTD) != 0)
+	if (!any_version && strcmp(v, OMD_VERDTD) != 0)
 		return OM_EDM_VERDTD;
 	if ((r = str_of(ps, f[1], &v)) < 0)
 		return r;
-	if (strcmp(v, OMD_VERPROTO) != 0)
+	if (!any_version && strcmp(v, OMD_VERPROTO) != 0)
 		return OM_EDM_VERPROTO;
 	if ((r = str_of(ps, f[2], &h->session_id)) < 0 || (r = u32_of(ps, f[3], &h->msg_id)) < 0 ||
 	    (r = loc_of(ps, f[4], &h->target, NULL)) < 0 || (r = loc_of(ps, f[5], &h->source, &h->source_name)) < 0 ||
@@ -480,7 +482,52 @@ static int contains(const uint8_t *p, size_t len, const char *s)
 	return 0;
 }
 
-int om_dm_parse(const uint8_t *xml, size_t len, struct om_dm_msg *m)
+/* SyncML's public identifiers (RepPro 1.2 and 1.1 DTDs); another version's is read only to answer 505. */
+static const char *const syncml_ids[] = { "-//SYNCML//DTD SyncML 1.2//EN", "-//SYNCML//DTD SyncML 1.1//EN" };
+static const char *const syncml_ns[] = { OM_DM_NS, "SYNCML:SYNCML1.1" };
+
+/*
+ * The DOCTYPE a peer may send: <!DOCTYPE SyncML PUBLIC "<SyncML id>" "...">
+ * and nothing else, no internal subset. Checked on the bytes (a '[' opens
+ * an internal subset) and again on the tree. No DTD is loaded.
+ */
+static int doctype_bytes_ok(const uint8_t *xml, size_t len)
+{
+	const char *d = NULL;
+	for (size_t i = 0; i + 9 <= len; i++)
+		if (!memcmp(xml + i, "<!DOCTYPE", 9)) {
+			if (d)
+				return 0; /* a second one */
+			d = (const char *)xml + i;
+		}
+	if (!d)
+		return 1;
+	for (const char *p = d; p < (const char *)xml + len; p++) {
+		if (*p == '[')
+			return 0;
+		if (*p == '>')
+			return 1;
+	}
+	return 0;
+}
+
+static int doctype_tree_ok(xmlDocPtr doc)
+{
+	xmlDtdPtr d = doc->intSubset;
+	if (doc->extSubset)
+		return 0;
+	if (!d)
+		return 1;
+	if (d->children || !xmlStrEqual(d->name, BAD_CAST "SyncML") || !d->ExternalID)
+		return 0;
+	for (size_t i = 0; i < NSLOTS(syncml_ids); i++)
+		if (xmlStrEqual(d->ExternalID, BAD_CAST syncml_ids[i]))
+			return 1;
+	return 0;
+}
+
+/* hdr_only: the SyncHdr of any SyncML version we know, body unread (om_dm_parse_hdr). */
+static int parse_doc(const uint8_t *xml, size_t len, struct om_dm_msg *m, int hdr_only)
 {
 	xmlDocPtr doc = NULL;
 	struct ps ps = {0};
@@ -494,8 +541,8 @@ int om_dm_parse(const uint8_t *xml, size_t len, struct om_dm_msg *m)
 		return OM_EDM_TOO_LONG;
 	if (len == 0 || memchr(xml, 0, len))
 		return OM_EDM_XML; /* UTF-16/32 or binary */
-	/* a DTD is refused outright: XXE and entity expansion need one */
-	if (contains(xml, len, "<!DOCTYPE") || contains(xml, len, "<!ENTITY"))
+	/* entities and internal subsets are refused outright: XXE and entity expansion need one */
+	if (contains(xml, len, "<!ENTITY") || !doctype_bytes_ok(xml, len))
 		return OM_EDM_DTD;
 	ps.cap = 2 * len + 64;
 	ps.arena = malloc(ps.cap);
@@ -509,19 +556,35 @@ int om_dm_parse(const uint8_t *xml, size_t len, struct om_dm_msg *m)
 	if (!doc)
 		goto out;
 	r = OM_EDM_DTD;
-	if (doc->intSubset || doc->extSubset)
+	if (!doctype_tree_ok(doc))
 		goto out;
 	r = OM_EDM_STRUCTURE;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
-	if (!root || !xmlStrEqual(root->name, BAD_CAST "SyncML") || !in_ns(root, OM_DM_NS))
+	if (!root || !xmlStrEqual(root->name, BAD_CAST "SyncML"))
 		goto out;
+	if (!in_ns(root, OM_DM_NS)) {
+		if (!in_ns(root, syncml_ns[1]))
+			goto out;
+		if (!hdr_only) {
+			r = OM_EDM_VERDTD; /* a SyncML 1.1 message: the server answers 505 */
+			goto out;
+		}
+		/* read its header with the 1.2 walker: the root's declaration names the namespace of its children */
+		xmlChar *href = xmlStrdup(BAD_CAST OM_DM_NS);
+		if (!href) {
+			r = OM_ENOMEM;
+			goto out;
+		}
+		xmlFree((xmlChar *)root->ns->href);
+		root->ns->href = href;
+	}
 	for (xmlNodePtr n = doc->children; n; n = n->next)
-		if (n != root && n->type != XML_COMMENT_NODE)
+		if (n != root && n->type != XML_COMMENT_NODE && n->type != XML_DTD_NODE)
 			goto out; /* processing instructions */
 	static const struct slot s[] = {{"SyncHdr", F_REQ}, {"SyncBody", F_REQ}};
 	xmlNodePtr f[SLOTS_MAX];
-	if ((r = collect(root, s, NSLOTS(s), 1, 0, f)) < 0 || (r = hdr_of(&ps, f[0], &m->hdr)) < 0 ||
-	    (r = body_of(&ps, f[1], m)) < 0)
+	if ((r = collect(root, s, NSLOTS(s), 1, 0, f)) < 0 || (r = hdr_of(&ps, f[0], &m->hdr, hdr_only)) < 0 ||
+	    (!hdr_only && (r = body_of(&ps, f[1], m)) < 0))
 		goto out;
 	m->arena = ps.arena;
 	ps.arena = NULL;
@@ -533,4 +596,14 @@ out:
 		memset(m, 0, sizeof(*m));
 	}
 	return r;
+}
+
+int om_dm_parse(const uint8_t *xml, size_t len, struct om_dm_msg *m)
+{
+	return parse_doc(xml, len, m, 0);
+}
+
+int om_dm_parse_hdr(const uint8_t *xml, size_t len, struct om_dm_msg *m)
+{
+	return parse_doc(xml, len, m, 1);
 }
