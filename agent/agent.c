@@ -323,7 +323,7 @@ static int dm_session(struct agent *ag, struct agent_dm *dm, uint8_t mid[static 
 		return refuse(ag, rc, "the DPF refused the DM credentials: %s", dm->why);
 	if (rc)
 		return rc;
-	event(ag, "dm-authenticated", "clause=B.2.3.4 step=4 session=%s", dm->session_id);
+	event(ag, "dm-authenticated", "clause=B.2.3.4 step=4 session=%s device=%s", dm->session_id, dm->dev_id);
 	om_failpoint("agent.dm-authenticated");
 	const struct om_dm_cmd *get = agent_dm_find(dm, OM_DM_CMD_GET);
 	if (!get || get->n_items < 1 || !get->items[0].target || strcmp(get->items[0].target, OM_DM_URI_M2MMOBJ)) {

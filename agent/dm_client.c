@@ -80,8 +80,7 @@ int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_b
 
 	*out = NULL;
 	if (!url || strncmp(url, "https://", 8) != 0 || strlen(url) >= sizeof(dm->url) || !bearer ||
-	    (!anchor && !ca_file) || !dev_id || strlen(dev_id) >= sizeof(dm->dev_id) || !user ||
-	    strlen(user) >= sizeof(dm->user))
+	    (!anchor && !ca_file) || !dev_id || !*dev_id || !user || strlen(user) >= sizeof(dm->user))
 		return OM_EINVAL;
 	if (!om_curl_ready())
 		return OM_ENOMEM;
@@ -89,7 +88,11 @@ int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_b
 	if (!dm)
 		return OM_ENOMEM;
 	snprintf(dm->url, sizeof(dm->url), "%s", url);
-	snprintf(dm->dev_id, sizeof(dm->dev_id), "%s", dev_id);
+	/* DevId and Source/LocURI: the device identifier URN of the TRE (om_dm_dev_id), the same in both */
+	if (om_dm_dev_id(dev_id, dm->dev_id) < 0) {
+		free(dm);
+		return OM_EINVAL;
+	}
 	snprintf(dm->user, sizeof(dm->user), "%s", user);
 	snprintf(dm->proxy, sizeof(dm->proxy), "http://%u.%u.%u.%u:%u", bearer->proxy_ipv4[0], bearer->proxy_ipv4[1],
 		 bearer->proxy_ipv4[2], bearer->proxy_ipv4[3], (unsigned)bearer->proxy_port);
@@ -168,11 +171,11 @@ void agent_dm_free(struct agent_dm *dm)
 
 void agent_dm_new_session(struct agent_dm *dm)
 {
-	uint8_t r[8];
+	uint8_t r[2];
 	if (RAND_bytes(r, sizeof(r)) != 1)
-		memset(r, 0, sizeof(r)); /* a SessionID is not secret; uniqueness per device is what counts */
-	snprintf(dm->session_id, sizeof(dm->session_id), "%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
-		 r[4], r[5], r[6], r[7]);
+		memset(r, 0, sizeof(r)); /* a SessionID is not secret; a new one per session of this device is what counts */
+	/* 16 bits as OMA DM 1.2 has it (the notification's sessionid), not a long token */
+	om_dm_session_id((uint16_t)(r[0] << 8 | r[1]), dm->session_id);
 	dm->next_msg_id = 1;
 	dm->hmac_tre = NULL; /* a new session authenticates again */
 	om_dm_msg_free(&dm->in);

@@ -30,9 +30,9 @@ struct agent_dm {
 	void *proxy_headers; /* the bearer key's header (secret: cleansed on free) */
 	char url[OM_BOOTSTRAP_URL_MAX + 1];
 	char proxy[40];
-	char dev_id[OM_TRE_ID_MAX + 1];
+	char dev_id[OM_DM_DEV_ID_LEN + 1]; /* om_dm_dev_id of the TRE_id */
 	char user[OM_BOOTSTRAP_NAME_MAX + 1];
-	char session_id[24];
+	char session_id[OM_DM_SESSION_ID_LEN + 1];
 	uint32_t next_msg_id;
 	uint8_t nonce[AGENT_DM_NONCE_MAX]; /* the last NextNonce (raw) */
 	size_t nonce_len;
@@ -54,8 +54,9 @@ struct agent_dm {
 
 /*
  * A client for the DPF at url (https only), through the bearer's proxy;
- * each exchange bounded by timeout_ms. dev_id is the SyncHdr Source (our
- * TRE_id), user the session's DM user name.
+ * each exchange bounded by timeout_ms. dev_id is our TRE_id: the SyncHdr
+ * Source/LocURI and DevInfo/DevId carry its device identifier URN
+ * (om_dm_dev_id); user is the session's DM user name (Source/LocName).
  *
  * Whom it trusts (docs/agent.md "Whom the device talks DM to"): with
  * anchor (the DER of Cert_SHO[i+1] from om_tre_dm_server_anchor), only

@@ -216,6 +216,13 @@ static void provision_at_sho_a(unsigned dev, char imsi_a[OM_MCIM_IMSI_MAX + 1])
 	change_operator(dev, LAB_RO, LAB_SHO_A, OM_AGENT_PROVISIONED, &r, NULL);
 	CHECK_MSG(strstr(r.events, "attached-new ") != NULL, "no attach with the new MCIM:\n%s", r.events);
 	CHECK(!strcmp(r.res.owner, "SHO-A") && !strncmp(r.res.imsi, "00102", 5));
+	/* what the DPF saw: a SessionID of 1..4 upper-case hex digits, the device as its URN (docs/dm.md) */
+	const char *ev = strstr(r.events, "dm-authenticated ");
+	const char *sid = ev ? strstr(ev, "session=") : NULL;
+	size_t sl = sid ? strspn(sid + 8, "0123456789ABCDEF") : 0;
+	CHECK_MSG(sid && sl >= 1 && sl <= 4 && sid[8 + sl] == ' ' && sid[8] != '0' &&
+			  !strncmp(sid + 8 + sl, " device=urn:uuid:", 17),
+		  "events:\n%s", r.events);
 	check_tre(dev, "SHO-A", imsi_a);
 	CHECK_MSG(!strcmp(imsi_a, r.res.imsi), "agent says %s, TRE %s", r.res.imsi, imsi_a);
 	/* The attach with AKA at SHO-A's HSS: the IMSI is SHO-A's subscriber. */

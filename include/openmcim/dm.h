@@ -181,6 +181,27 @@ OM_NODISCARD int om_dm_parse(const uint8_t *xml, size_t len, struct om_dm_msg *m
  */
 OM_NODISCARD int om_dm_parse_hdr(const uint8_t *xml, size_t len, struct om_dm_msg *m);
 
+/*
+ * The device's identifier, its DevInfo/DevId and SyncHdr Source/LocURI:
+ * a TRE has no IMEI, so it is the RFC 4122 (4.3) name-based URN
+ * "urn:uuid:<UUID v5>" of the TRE_id in the namespace OM_DM_DEV_ID_NS (the
+ * project's UUID, docs/pki.md "OID arc"): one identifier, stable for the
+ * device, in the URN form DM servers take as a device id. Returns 0,
+ * OM_EINVAL (tre_id NULL or empty) or OM_ECRYPTO.
+ */
+#define OM_DM_DEV_ID_NS "c3e5fe26-8063-4544-a838-0f29b2d374a8"
+#define OM_DM_DEV_ID_LEN 45 /* "urn:uuid:" and 36 characters */
+OM_NODISCARD int om_dm_dev_id(const char *tre_id, char out[static OM_DM_DEV_ID_LEN + 1]);
+
+/*
+ * A SessionID as OMA DM 1.2 has it: the 16-bit session id of the
+ * notification (OMA DM Notification 1.2, the sessionid field), written in
+ * upper-case hexadecimal without leading zeros, 1 to 4 characters (what
+ * deployed clients and MS-MDM's at most 4 bytes expect). 0 is written as 1.
+ */
+#define OM_DM_SESSION_ID_LEN 4
+void om_dm_session_id(uint16_t v, char out[static OM_DM_SESSION_ID_LEN + 1]);
+
 /* The element name of a command ("Alert", "Replace"...), as Status/Cmd names it. */
 const char *om_dm_cmd_name(enum om_dm_cmd_type type);
 

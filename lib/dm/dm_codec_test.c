@@ -479,8 +479,32 @@ static void test_xml2wbxml_accepts_package1(void)
 	rmdir(dir);
 }
 
+/*
+ * The device identifier URN against Python's uuid module (uuid.uuid5 in
+ * the namespace OM_DM_DEV_ID_NS, computed outside our code), and the short
+ * SessionID of OMA DM 1.2.
+ */
+static void test_device_id_and_session_id(void)
+{
+	char id[OM_DM_DEV_ID_LEN + 1], sid[OM_DM_SESSION_ID_LEN + 1];
+	CHECK_INT(om_dm_dev_id("TRE-00000001", id), 0);
+	CHECK_MSG(!strcmp(id, "urn:uuid:7e2327b6-79cf-5a0c-9b66-50d4c12b86ee"), "%s", id);
+	CHECK_INT(om_dm_dev_id("TRE-00000002", id), 0);
+	CHECK_MSG(!strcmp(id, "urn:uuid:d9a0152b-b6b1-5e75-b935-4faca55ce486"), "%s", id);
+	CHECK_INT(om_dm_dev_id("", id), OM_EINVAL);
+	om_dm_session_id(0x1a2b, sid);
+	CHECK_MSG(!strcmp(sid, "1A2B"), "%s", sid);
+	om_dm_session_id(0x00f0, sid);
+	CHECK_MSG(!strcmp(sid, "F0"), "%s", sid);
+	om_dm_session_id(0xffff, sid);
+	CHECK_MSG(!strcmp(sid, "FFFF"), "%s", sid);
+	om_dm_session_id(0, sid);
+	CHECK_MSG(!strcmp(sid, "1"), "%s", sid);
+}
+
 int main(void)
 {
+	test_device_id_and_session_id();
 	test_package1_client_alert_devinfo_cred();
 	test_package2_server_status_chal_get();
 	test_package3_client_results_m2mmobj_b64();

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Building a message, and the names the encoder and parser share. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "dm_int.h"
 
@@ -89,4 +92,33 @@ int omd_ref_cmd_known(const char *name)
 		if (strcmp(name, names[i]) == 0)
 			return 1;
 	return 0;
+}
+
+int om_dm_dev_id(const char *tre_id, char out[static OM_DM_DEV_ID_LEN + 1])
+{
+	/* OM_DM_DEV_ID_NS as bytes */
+	static const uint8_t ns[16] = { 0xc3, 0xe5, 0xfe, 0x26, 0x80, 0x63, 0x45, 0x44,
+					0xa8, 0x38, 0x0f, 0x29, 0xb2, 0xd3, 0x74, 0xa8 };
+	uint8_t md[EVP_MAX_MD_SIZE], u[16];
+	unsigned md_len = 0;
+	if (!tre_id || !*tre_id)
+		return OM_EINVAL;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok = c && EVP_DigestInit_ex(c, EVP_sha1(), NULL) && EVP_DigestUpdate(c, ns, sizeof(ns)) &&
+		 EVP_DigestUpdate(c, tre_id, strlen(tre_id)) && EVP_DigestFinal_ex(c, md, &md_len) && md_len >= 16;
+	EVP_MD_CTX_free(c);
+	if (!ok)
+		return OM_ECRYPTO;
+	memcpy(u, md, 16);
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x50); /* version 5 */
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* variant RFC 4122 */
+	snprintf(out, OM_DM_DEV_ID_LEN + 1,
+		 "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3],
+		 u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	return 0;
+}
+
+void om_dm_session_id(uint16_t v, char out[static OM_DM_SESSION_ID_LEN + 1])
+{
+	snprintf(out, OM_DM_SESSION_ID_LEN + 1, "%X", v ? (unsigned)v : 1u);
 }
