@@ -12,11 +12,13 @@
 
 #include <curl/curl.h>
 
+#include <openmcim/bootstrap.h>
+
 #include "drf_int.h"
 #include "log.h"
 #include "push.h"
 
-#define PUSH_TYPE "Content-Type: application/vnd.openmcim.bootstrap+xml"
+#define PUSH_TYPE "Content-Type: " OM_BOOTSTRAP_CONTENT_TYPE
 #define PUSH_URL_MAX 1024
 
 enum push_state { PUSH_PENDING, PUSH_DELIVERED, PUSH_FAILED };

@@ -11,12 +11,14 @@
 
 #include <stdint.h>
 
+#include <openmcim/bootstrap.h>
+
 #include "mme.h"
 #include "vno_conf.h"
 
 /* The largest body the endpoint takes: one PUSH frame. */
 #define VNO_PUSH_BODY_MAX OM_RADIO_PUSH_MAX
-#define VNO_PUSH_CONTENT_TYPE "application/vnd.openmcim.bootstrap+xml"
+#define VNO_PUSH_CONTENT_TYPE OM_BOOTSTRAP_CONTENT_TYPE
 
 struct vno_push;
 

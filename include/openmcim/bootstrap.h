@@ -20,6 +20,12 @@
 #include <openmcim/err.h>
 
 #define OM_NONCE_LEN 16
+/*
+ * The media type of the bootstrap on the push path (DRF -> VNO -> device):
+ * OMA CP's own for a provisioning document in XML (OMA-WAP-ProvCont), the
+ * one docs/formats.md names.
+ */
+#define OM_BOOTSTRAP_CONTENT_TYPE "text/vnd.wap.connectivity-xml"
 #define OM_BOOTSTRAP_URL_MAX 255
 #define OM_BOOTSTRAP_NAME_MAX 63
 #define OM_BOOTSTRAP_APN_MAX 100
