@@ -308,7 +308,7 @@ static void versions_and_doctype(struct om_tre *tre, const char *user)
 	edit(text, "SYNCML:SYNCML1.2", "SYNCML:SYNCML1.1");
 	edit(text, "<VerDTD>1.2</VerDTD>", "<VerDTD>1.1</VerDTD>");
 	edit(text, "<VerProto>DM/1.2</VerProto>", "<VerProto>DM/1.1</VerProto>");
-	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), 0);
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), NULL, time(NULL), &ans, &al), 0);
 	CHECK_INT(tk_answer(&dev, ans, al), 0);
 	free(ans);
 	CHECK_INT(hdr_status(), 505);
@@ -321,7 +321,7 @@ static void versions_and_doctype(struct om_tre *tre, const char *user)
 	memcpy(text, dev.buf, (size_t)n);
 	text[n] = 0;
 	edit(text, "<VerProto>DM/1.2</VerProto>", "<VerProto>DM/1.3</VerProto>");
-	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), 0);
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), NULL, time(NULL), &ans, &al), 0);
 	CHECK_INT(tk_answer(&dev, ans, al), 0);
 	free(ans);
 	CHECK_INT(hdr_status(), 505);
@@ -332,7 +332,7 @@ static void versions_and_doctype(struct om_tre *tre, const char *user)
 	memcpy(text, dev.buf, (size_t)n);
 	text[n] = 0;
 	edit(text, "<SyncML ", SYNCML_DOCTYPE "<SyncML ");
-	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), 0);
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), NULL, time(NULL), &ans, &al), 0);
 	CHECK_INT(tk_answer(&dev, ans, al), 0);
 	free(ans);
 	CHECK_INT(hdr_status(), OM_DM_STATUS_MISSING_CRED);
@@ -344,12 +344,12 @@ static void versions_and_doctype(struct om_tre *tre, const char *user)
 	text[n] = 0;
 	edit(text, "<SyncML ", "<!DOCTYPE SyncML PUBLIC \"-//SYNCML//DTD SyncML 1.2//EN\" \"x.dtd\" []><SyncML ");
 	ans = NULL;
-	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), OM_EDM_DTD);
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), NULL, time(NULL), &ans, &al), OM_EDM_DTD);
 	CHECK(ans == NULL);
 	memcpy(text, dev.buf, (size_t)n);
 	text[n] = 0;
 	edit(text, "<SyncML ", "<!DOCTYPE SyncML SYSTEM \"file:///etc/passwd\"><SyncML ");
-	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), time(NULL), &ans, &al), OM_EDM_DTD);
+	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), NULL, time(NULL), &ans, &al), OM_EDM_DTD);
 	CHECK(ans == NULL);
 	CHECK_INT(dpf_dm_sessions(dm), before + 1);
 }
