@@ -353,7 +353,7 @@ static long push_as(const char *drf, const char *imsi, const uint8_t *doc, size_
 {
 	char url[128], cert[LAB_PATH_MAX + 64], key[LAB_PATH_MAX + 64], rel[96];
 	long status = -1;
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/vnd.openmcim.bootstrap+xml");
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: " OM_BOOTSTRAP_CONTENT_TYPE);
 	CURL *c = curl_easy_init();
 	snprintf(url, sizeof(url), "https://localhost:%u/push/%s", ((struct lab_priv *)lab.priv)->ports.push, imsi);
 	snprintf(rel, sizeof(rel), "pki/tls/%s.pem", drf);
