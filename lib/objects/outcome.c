@@ -32,37 +32,26 @@ static int imsi_ok(const char *s, size_t n)
 
 int om_outcome_build(const struct om_outcome *o, EVP_PKEY *key, uint8_t *out, size_t cap)
 {
-	size_t id_len, imsi_len, o_ = MOBJ_HDR;
+	struct omo_wr w = { out, cap, MOBJ_HDR };
+	uint8_t kind, seq[4];
 	int r = OM_EINVAL;
 	if (!out)
 		return OM_EINVAL;
-	if (!o || !key)
-		goto out;
-	id_len = strnlen(o->tre_id, sizeof(o->tre_id));
-	imsi_len = strnlen(o->imsi, sizeof(o->imsi));
-	if (!omo_text_ok(o->tre_id, id_len, OM_TRE_ID_MAX, MOBJ_ID_LO) || !imsi_ok(o->imsi, imsi_len) ||
+	if (!o || !key || cap < MOBJ_HDR || !imsi_ok(o->imsi, strnlen(o->imsi, sizeof(o->imsi))) ||
 	    (o->outcome != OM_OUTCOME_ACTIVE && o->outcome != OM_OUTCOME_FALLBACK) || o->time < 0)
 		goto out;
-	size_t body = 1 + id_len + 1 + imsi_len + 1 + OM_NONCE_LEN + 4 + 8 + 8;
-	if (cap < MOBJ_HDR + body) {
-		r = OM_ENOSPC;
+	kind = (uint8_t)o->outcome;
+	om_be_put(seq, o->sequence, 4);
+	if ((r = omo_put_text(&w, o->tre_id, sizeof(o->tre_id), OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = omo_put_text(&w, o->imsi, sizeof(o->imsi), OM_MCIM_IMSI_MAX, MOBJ_ID_LO)) < 0 ||
+	    (r = omo_put_raw(&w, &kind, 1)) < 0 || (r = omo_put_raw(&w, o->nonce_b, OM_NONCE_LEN)) < 0 ||
+	    (r = omo_put_raw(&w, seq, sizeof(seq))) < 0 || (r = omo_put_i64(&w, (int64_t)o->counter)) < 0 ||
+	    (r = omo_put_i64(&w, o->time)) < 0)
 		goto out;
-	}
-	out[o_++] = (uint8_t)id_len;
-	memcpy(out + o_, o->tre_id, id_len);
-	o_ += id_len;
-	out[o_++] = (uint8_t)imsi_len;
-	memcpy(out + o_, o->imsi, imsi_len);
-	o_ += imsi_len;
-	out[o_++] = (uint8_t)o->outcome;
-	memcpy(out + o_, o->nonce_b, OM_NONCE_LEN);
-	o_ += OM_NONCE_LEN;
-	om_be_put(out + o_, o->sequence, 4);
-	om_be_put(out + o_ + 4, o->counter, 8);
-	om_be_put(out + o_ + 12, (uint64_t)o->time, 8);
-	o_ += 20;
-	r = omo_mobj_sign(MOBJ_TYPE_OUTCOME, key, out, cap, o_ - MOBJ_HDR);
+	r = omo_mobj_sign(MOBJ_TYPE_OUTCOME, key, out, cap, w.pos - MOBJ_HDR);
 out:
+	if (r == OM_EOBJ_TOO_LONG)
+		r = OM_ENOSPC;
 	if (r < 0)
 		memset(out, 0, cap);
 	return r;
