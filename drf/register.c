@@ -61,6 +61,8 @@ static const struct om_store_migration schema[] = {
 	/* 3: a failed removal is tried again later without holding up the others (docs/drf.md) */
 	{ "ALTER TABLE removal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;" /* failures so far */
 	  "ALTER TABLE removal ADD COLUMN error TEXT;" },                        /* the last one's code */
+	/* 4: the sweep reads only pending removals, so its cost does not grow with every removal ever done */
+	{ "CREATE INDEX removal_pending ON removal(due) WHERE done IS NULL;" },
 };
 
 int drf_text_ok(const char *s, size_t max, char lo)
