@@ -108,8 +108,10 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
+	char where[256];
+	om_store_conf_redact(s.pva.db_path, where, sizeof(where));
 	om_notice("started", "listen=%s port=%u db=%s admin=%s", s.listen, (unsigned)om_http_server_port(http),
-		  s.pva.db_path, s.admin_socket ? s.admin_socket : "-");
+		  where, s.admin_socket ? s.admin_socket : "-");
 
 	om_daemon_wait();
 	status = 0;

@@ -48,12 +48,16 @@ struct pva *pva_open(const struct pva_config *c, char *err, size_t len)
 	}
 	if (load_pair(p, c, err, len) < 0)
 		goto fail;
-	if (om_store_open_sqlite(c->db_path, NULL, &p->store, err, len) < 0)
+	char where[256];
+	om_store_conf_redact(c->db_path, where, sizeof(where));
+	if (om_store_open(c->db_path, &p->store, err, len) < 0)
 		goto fail;
 	if ((rc = pva_store_migrate(p->store)) < 0) {
-		snprintf(err, len, "%.200s: schema: %s (%s)", c->db_path, om_strerror(rc), om_store_errmsg(p->store));
+		snprintf(err, len, "%.200s: schema: %s (%s)", where, om_strerror(rc), om_store_errmsg(p->store));
 		goto fail;
 	}
+	if (pva_store_prepare(p, err, len) < 0)
+		goto fail;
 	return p;
 fail:
 	pva_close(p);
@@ -64,6 +68,7 @@ void pva_close(struct pva *p)
 {
 	if (!p)
 		return;
+	pva_store_finalize(p);
 	om_store_close(p->store);
 	X509_STORE_free(p->trust);
 	X509_free(p->ca);

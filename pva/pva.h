@@ -38,9 +38,24 @@ struct pva_config {
 	unsigned next_update_s;     /* 0: PVA_NEXT_UPDATE_DEFAULT */
 };
 
+/* The PVA's statements, prepared once at open (pva_store.c). */
+enum pva_sql {
+	PVA_SQL_TRE_ADD,
+	PVA_SQL_CERT_ADD,
+	PVA_SQL_TRE_GET,
+	PVA_SQL_SERIAL_STATUS,
+	PVA_SQL_TRE_REVOKE,
+	PVA_SQL_TRE_EXISTS,
+	PVA_SQL_REF_ADD,
+	PVA_SQL_REF_GET,
+	PVA_SQL_REF_LIST,
+	PVA_SQL_N
+};
+
 struct pva {
 	pthread_mutex_t lock;
 	struct om_store *store;
+	struct om_stmt *stmt[PVA_SQL_N];
 	X509 *ca;
 	X509_STORE *trust;
 	X509 *rcert;

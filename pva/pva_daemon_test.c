@@ -17,6 +17,7 @@
 #include <openmcim/verdict.h>
 
 #include "daemon_util.h"
+#include "pg_cluster.h"
 #include "pva.h"
 #include "pva_test_util.h"
 
@@ -317,11 +318,14 @@ int main(void)
 	X509_REQ_free(csr);
 	EVP_PKEY_free(rk);
 
+	char db[400];
+	/* SQLite, or a fresh PostgreSQL database with OM_TEST_STORE=pg (pva_daemon_test_pg) */
+	CHECK_INT(t_store_conf(dir, "pva.db", db, sizeof(db)), 0);
 	snprintf(conf, sizeof(conf), "%s/pva.conf", dir);
 	snprintf(cmd, sizeof(cmd),
-		 "# test\n[pva]\ndb = %s/pva.db\nlisten = 127.0.0.1\nport = 0\nca_cert = %s\nresponder_cert = %s\n"
+		 "# test\n[pva]\ndb = %s\nlisten = 127.0.0.1\nport = 0\nca_cert = %s\nresponder_cert = %s\n"
 		 "responder_key = %s\nadmin_socket = %s\nlog_level = info\n",
-		 dir, pca, rcert, rkey, sock);
+		 db, pca, rcert, rkey, sock);
 	t_write(conf, cmd);
 	pid_t pid = start_daemon();
 	CHECK_MSG(port != 0, "the daemon did not start (see %s/pva.log)", dir);

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The PVA's SQL: every value is a bind (store.h). */
+/*
+ * The PVA's schema and records on the storage interface, on SQLite or
+ * PostgreSQL (svc/store.h, docs/store.md). Every statement is prepared once
+ * at open from the table below (hss/hss_store.c is the model); every value
+ * is a bind.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pva_store.h"
 
+/* Schema steps; never edit one that has shipped: add the next, to both tables. */
 static const struct om_store_migration migrations[] = {
 	{ "CREATE TABLE tre ("
 	  " tre_id TEXT PRIMARY KEY,"
@@ -28,47 +34,77 @@ static const struct om_store_migration migrations[] = {
 	  " PRIMARY KEY (model, firmware, component));" },
 };
 
+/* The same step in PostgreSQL's types: BYTEA for BLOB, BIGINT for a time. */
+static const struct om_store_migration migrations_pg[] = {
+	{ "CREATE TABLE tre ("
+	  " tre_id TEXT PRIMARY KEY,"
+	  " model TEXT NOT NULL,"
+	  " firmware TEXT NOT NULL,"
+	  " sign_cert BYTEA NOT NULL,"
+	  " enc_cert BYTEA NOT NULL,"
+	  " sign_serial TEXT NOT NULL,"
+	  " enc_serial TEXT NOT NULL,"
+	  " revoked_at BIGINT,"
+	  " reason INTEGER);"
+	  "CREATE TABLE cert ("
+	  " serial TEXT PRIMARY KEY,"
+	  " tre_id TEXT NOT NULL REFERENCES tre(tre_id) ON DELETE CASCADE);"
+	  "CREATE TABLE reference ("
+	  " model TEXT NOT NULL,"
+	  " firmware TEXT NOT NULL,"
+	  " component TEXT NOT NULL,"
+	  " sha256 BYTEA NOT NULL CHECK (length(sha256) = 32),"
+	  " PRIMARY KEY (model, firmware, component));" },
+};
+
+_Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
+
+static const struct om_store_sql sql[PVA_SQL_N] = {
+	[PVA_SQL_TRE_ADD] = { "INSERT INTO tre (tre_id, model, firmware, sign_cert, enc_cert, sign_serial, enc_serial)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
+	[PVA_SQL_CERT_ADD] = { "INSERT INTO cert (serial, tre_id) VALUES (?1, ?2)" },
+	[PVA_SQL_TRE_GET] = { "SELECT model, firmware, sign_cert, sign_serial, enc_serial, revoked_at, reason"
+			      " FROM tre WHERE tre_id = ?1" },
+	[PVA_SQL_SERIAL_STATUS] = { "SELECT t.revoked_at, t.reason FROM cert c JOIN tre t ON t.tre_id = c.tre_id"
+				    " WHERE c.serial = ?1" },
+	/* revoked once: the condition is in the UPDATE, so two revocations at once cannot both win */
+	[PVA_SQL_TRE_REVOKE] = { "UPDATE tre SET revoked_at = ?2, reason = ?3 WHERE tre_id = ?1 AND revoked_at IS NULL" },
+	[PVA_SQL_TRE_EXISTS] = { "SELECT 1 FROM tre WHERE tre_id = ?1" },
+	/* an existing row is kept (and compared below), not an error that would abort a PostgreSQL transaction */
+	[PVA_SQL_REF_ADD] = { "INSERT INTO reference (model, firmware, component, sha256) VALUES (?1, ?2, ?3, ?4)"
+			      " ON CONFLICT DO NOTHING" },
+	[PVA_SQL_REF_GET] = { "SELECT sha256 FROM reference WHERE model = ?1 AND firmware = ?2 AND component = ?3" },
+	[PVA_SQL_REF_LIST] = { "SELECT component, sha256 FROM reference WHERE model = ?1 AND firmware = ?2"
+			       " ORDER BY component" },
+};
+
 int pva_store_migrate(struct om_store *s)
 {
-	return om_store_migrate(s, migrations, sizeof(migrations) / sizeof(migrations[0]));
+	return om_store_migrate_for(s, migrations, migrations_pg, sizeof(migrations) / sizeof(migrations[0]));
 }
 
-/* Prepare, let bind() fill the placeholders, step once. Returns the step's result or a code. */
-static int run(struct pva *p, const char *sql, struct om_stmt **st)
+int pva_store_prepare(struct pva *p, char *err, size_t err_len)
 {
-	int rc = om_stmt_prepare(p->store, sql, st);
-	return rc < 0 ? rc : 0;
+	return om_stmt_prepare_table(p->store, sql, PVA_SQL_N, p->stmt, err, err_len);
+}
+
+void pva_store_finalize(struct pva *p)
+{
+	om_stmt_finalize_table(p->stmt, PVA_SQL_N);
 }
 
 int pva_store_add_tre(struct pva *p, const char *tre_id, const char *model, const char *firmware,
 		      const uint8_t *sign_der, size_t sign_len, const uint8_t *enc_der, size_t enc_len,
 		      const char *sign_serial, const char *enc_serial)
 {
-	struct om_stmt *st = NULL;
-	int rc = run(p, "INSERT INTO tre (tre_id, model, firmware, sign_cert, enc_cert, sign_serial, enc_serial)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st);
-	if (rc == 0 && ((rc = om_stmt_bind_text(st, 1, tre_id)) < 0 || (rc = om_stmt_bind_text(st, 2, model)) < 0 ||
-			(rc = om_stmt_bind_text(st, 3, firmware)) < 0 ||
-			(rc = om_stmt_bind_blob(st, 4, sign_der, sign_len)) < 0 ||
-			(rc = om_stmt_bind_blob(st, 5, enc_der, enc_len)) < 0 ||
-			(rc = om_stmt_bind_text(st, 6, sign_serial)) < 0 ||
-			(rc = om_stmt_bind_text(st, 7, enc_serial)) < 0))
-		goto out;
+	int rc = om_stmt_exec(p->stmt[PVA_SQL_TRE_ADD],
+			      OM_BIND(OM_TEXT(tre_id), OM_TEXT(model), OM_TEXT(firmware), OM_BLOB(sign_der, sign_len),
+				      OM_BLOB(enc_der, enc_len), OM_TEXT(sign_serial), OM_TEXT(enc_serial)));
 	if (rc == 0)
-		rc = om_stmt_step(st);
-	for (int i = 0; i < 2 && rc >= 0; i++) {
-		om_stmt_finalize(st);
-		st = NULL;
-		if ((rc = run(p, "INSERT INTO cert (serial, tre_id) VALUES (?1, ?2)", &st)) == 0 &&
-		    (rc = om_stmt_bind_text(st, 1, i ? enc_serial : sign_serial)) == 0 &&
-		    (rc = om_stmt_bind_text(st, 2, tre_id)) == 0)
-			rc = om_stmt_step(st);
-	}
-out:
-	om_stmt_finalize(st);
-	if (rc == OM_ESTORE_CONSTRAINT)
-		return OM_EPVA_EXISTS;
-	return rc < 0 ? rc : 0;
+		rc = om_stmt_exec(p->stmt[PVA_SQL_CERT_ADD], OM_BIND(OM_TEXT(sign_serial), OM_TEXT(tre_id)));
+	if (rc == 0)
+		rc = om_stmt_exec(p->stmt[PVA_SQL_CERT_ADD], OM_BIND(OM_TEXT(enc_serial), OM_TEXT(tre_id)));
+	return rc == OM_ESTORE_CONSTRAINT ? OM_EPVA_EXISTS : rc;
 }
 
 void pva_tre_clear(struct pva_tre *t)
@@ -79,110 +115,90 @@ void pva_tre_clear(struct pva_tre *t)
 
 int pva_store_get_tre(struct pva *p, const char *tre_id, struct pva_tre *out)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = p->stmt[PVA_SQL_TRE_GET];
 	memset(out, 0, sizeof(*out));
-	int rc = run(p, "SELECT model, firmware, sign_cert, sign_serial, enc_serial, revoked_at, reason"
-			" FROM tre WHERE tre_id = ?1", &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0)
-		rc = om_stmt_step(st);
-	if (rc == OM_STORE_DONE) {
-		rc = OM_EPVA_NOT_FOUND;
-	} else if (rc == OM_STORE_ROW) {
-		size_t n;
-		const void *der = om_stmt_col_blob(st, 2, &n);
-		snprintf(out->tre_id, sizeof(out->tre_id), "%s", tre_id);
-		snprintf(out->model, sizeof(out->model), "%s", om_stmt_col_text(st, 0));
-		snprintf(out->firmware, sizeof(out->firmware), "%s", om_stmt_col_text(st, 1));
-		snprintf(out->sign_serial, sizeof(out->sign_serial), "%s", om_stmt_col_text(st, 3));
-		snprintf(out->enc_serial, sizeof(out->enc_serial), "%s", om_stmt_col_text(st, 4));
-		out->revoked = !om_stmt_col_is_null(st, 5);
-		out->revoked_at = om_stmt_col_int64(st, 5);
-		out->reason = (int)om_stmt_col_int64(st, 6);
-		rc = 0;
-		if (!(out->sign_der = malloc(n ? n : 1)))
-			rc = OM_ENOMEM;
-		else
-			memcpy(out->sign_der, der, n), out->sign_len = n;
-	}
-	om_stmt_finalize(st);
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	if (rc == OM_STORE_DONE)
+		return OM_EPVA_NOT_FOUND;
+	if (rc < 0)
+		return rc;
+	size_t n;
+	const void *der = om_stmt_col_blob(st, 2, &n);
+	snprintf(out->tre_id, sizeof(out->tre_id), "%s", tre_id);
+	snprintf(out->model, sizeof(out->model), "%s", om_stmt_col_text(st, 0));
+	snprintf(out->firmware, sizeof(out->firmware), "%s", om_stmt_col_text(st, 1));
+	snprintf(out->sign_serial, sizeof(out->sign_serial), "%s", om_stmt_col_text(st, 3));
+	snprintf(out->enc_serial, sizeof(out->enc_serial), "%s", om_stmt_col_text(st, 4));
+	out->revoked = !om_stmt_col_is_null(st, 5);
+	out->revoked_at = om_stmt_col_int64(st, 5);
+	out->reason = (int)om_stmt_col_int64(st, 6);
+	rc = 0;
+	if (!(out->sign_der = malloc(n ? n : 1)))
+		rc = OM_ENOMEM;
+	else
+		memcpy(out->sign_der, der, n), out->sign_len = n;
+	om_stmt_reset(st);
 	return rc;
 }
 
 int pva_store_serial_status(struct pva *p, const char *serial_hex, int *revoked, int64_t *at, int *reason)
 {
-	struct om_stmt *st = NULL;
-	int rc = run(p, "SELECT t.revoked_at, t.reason FROM cert c JOIN tre t ON t.tre_id = c.tre_id"
-			" WHERE c.serial = ?1", &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, serial_hex)) == 0)
-		rc = om_stmt_step(st);
-	if (rc == OM_STORE_DONE) {
-		rc = OM_EPVA_NOT_FOUND;
-	} else if (rc == OM_STORE_ROW) {
-		*revoked = !om_stmt_col_is_null(st, 0);
-		*at = om_stmt_col_int64(st, 0);
-		*reason = (int)om_stmt_col_int64(st, 1);
-		rc = 0;
-	}
-	om_stmt_finalize(st);
-	return rc;
+	struct om_stmt *st = p->stmt[PVA_SQL_SERIAL_STATUS];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(serial_hex)));
+	if (rc == OM_STORE_DONE)
+		return OM_EPVA_NOT_FOUND;
+	if (rc < 0)
+		return rc;
+	*revoked = !om_stmt_col_is_null(st, 0);
+	*at = om_stmt_col_int64(st, 0);
+	*reason = (int)om_stmt_col_int64(st, 1);
+	om_stmt_reset(st);
+	return 0;
 }
 
 int pva_store_revoke(struct pva *p, const char *tre_id, int reason, int64_t at)
 {
-	struct pva_tre t;
-	int rc = pva_store_get_tre(p, tre_id, &t);
-	int was = t.revoked;
-	pva_tre_clear(&t);
-	if (rc < 0)
+	int rc = om_stmt_exec(p->stmt[PVA_SQL_TRE_REVOKE], OM_BIND(OM_TEXT(tre_id), OM_INT(at), OM_INT(reason)));
+	if (rc < 0 || om_store_changes(p->store) == 1)
 		return rc;
-	if (was)
+	/* nothing changed: no such TRE, or revoked before */
+	struct om_stmt *st = p->stmt[PVA_SQL_TRE_EXISTS];
+	rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	if (rc == OM_STORE_ROW) {
+		om_stmt_reset(st);
 		return OM_EPVA_REVOKED;
-	struct om_stmt *st = NULL;
-	rc = run(p, "UPDATE tre SET revoked_at = ?2, reason = ?3 WHERE tre_id = ?1", &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_bind_int64(st, 2, at)) == 0 &&
-	    (rc = om_stmt_bind_int64(st, 3, reason)) == 0)
-		rc = om_stmt_step(st);
-	om_stmt_finalize(st);
-	return rc < 0 ? rc : 0;
+	}
+	return rc == OM_STORE_DONE ? OM_EPVA_NOT_FOUND : rc;
 }
 
 int pva_store_add_reference(struct pva *p, const char *model, const char *firmware, const char *component,
 			    const uint8_t sha256[static 32])
 {
-	struct om_stmt *st = NULL;
-	int rc = run(p, "SELECT sha256 FROM reference WHERE model = ?1 AND firmware = ?2 AND component = ?3", &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, model)) == 0 && (rc = om_stmt_bind_text(st, 2, firmware)) == 0 &&
-	    (rc = om_stmt_bind_text(st, 3, component)) == 0)
-		rc = om_stmt_step(st);
-	if (rc == OM_STORE_ROW) {
-		size_t n;
-		const void *v = om_stmt_col_blob(st, 0, &n);
-		rc = n == 32 && !memcmp(v, sha256, 32) ? 0 : OM_EPVA_REFERENCE;
-		om_stmt_finalize(st);
+	int rc = om_stmt_exec(p->stmt[PVA_SQL_REF_ADD],
+			      OM_BIND(OM_TEXT(model), OM_TEXT(firmware), OM_TEXT(component), OM_BLOB(sha256, 32)));
+	if (rc < 0 || om_store_changes(p->store) == 1)
 		return rc;
-	}
-	om_stmt_finalize(st);
-	st = NULL;
+	/* one was there: the same value is a repeat (0), another a conflict */
+	struct om_stmt *st = p->stmt[PVA_SQL_REF_GET];
+	rc = om_stmt_query(st, OM_BIND(OM_TEXT(model), OM_TEXT(firmware), OM_TEXT(component)));
+	if (rc == OM_STORE_DONE)
+		return OM_ESTORE;
 	if (rc < 0)
 		return rc;
-	rc = run(p, "INSERT INTO reference (model, firmware, component, sha256) VALUES (?1, ?2, ?3, ?4)", &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, model)) == 0 && (rc = om_stmt_bind_text(st, 2, firmware)) == 0 &&
-	    (rc = om_stmt_bind_text(st, 3, component)) == 0 && (rc = om_stmt_bind_blob(st, 4, sha256, 32)) == 0)
-		rc = om_stmt_step(st);
-	om_stmt_finalize(st);
-	return rc < 0 ? rc : 0;
+	size_t n;
+	const void *v = om_stmt_col_blob(st, 0, &n);
+	rc = n == 32 && !memcmp(v, sha256, 32) ? 0 : OM_EPVA_REFERENCE;
+	om_stmt_reset(st);
+	return rc;
 }
 
 int pva_store_references(struct pva *p, const char *model, const char *firmware, struct om_measurement *out,
 			 size_t cap, size_t *n)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = p->stmt[PVA_SQL_REF_LIST];
 	*n = 0;
-	int rc = run(p, "SELECT component, sha256 FROM reference WHERE model = ?1 AND firmware = ?2"
-			" ORDER BY component", &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, model)) == 0)
-		rc = om_stmt_bind_text(st, 2, firmware);
-	while (rc >= 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(model), OM_TEXT(firmware)));
+	for (; rc == OM_STORE_ROW; rc = om_stmt_step(st)) {
 		size_t len;
 		const void *v = om_stmt_col_blob(st, 1, &len);
 		if (*n == cap || len != 32) {
@@ -193,6 +209,6 @@ int pva_store_references(struct pva *p, const char *model, const char *firmware,
 		memcpy(out[*n].sha256, v, 32);
 		(*n)++;
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc < 0 ? rc : 0;
 }

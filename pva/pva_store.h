@@ -26,6 +26,11 @@ struct pva_tre {
 
 OM_NODISCARD int pva_store_migrate(struct om_store *s);
 
+/* Prepare p->stmt[] once on p->store (after the migration); err names a failing statement. */
+OM_NODISCARD int pva_store_prepare(struct pva *p, char *err, size_t err_len);
+/* Finalize p->stmt[] (before closing the store). */
+void pva_store_finalize(struct pva *p);
+
 /* OM_EPVA_EXISTS when the TRE or a serial is already there. */
 OM_NODISCARD int pva_store_add_tre(struct pva *p, const char *tre_id, const char *model, const char *firmware,
 				   const uint8_t *sign_der, size_t sign_len, const uint8_t *enc_der, size_t enc_len,

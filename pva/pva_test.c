@@ -10,6 +10,7 @@
 #include <openssl/ocsp.h>
 
 #include "ocsp_client.h"
+#include "pg_cluster.h"
 #include "pva_admin.h"
 #include "pva_store.h"
 #include "pva_test_util.h"
@@ -222,7 +223,8 @@ int main(void)
 	CHECK_INT(t_make_tre(ca, "TRE-B", T_MODEL, T_FW, &b), 0);
 	CHECK_INT(t_make_tre(rca, "TRE-R", T_MODEL, T_FW, &rogue), 0);
 	CHECK_INT(t_make_tre(ca, "TRE-N", T_MODEL, T_FW, &never), 0);
-	snprintf(db, sizeof(db), "%s/pva.db", dir);
+	/* SQLite, or a fresh PostgreSQL database with OM_TEST_STORE=pg (pva_test_pg) */
+	CHECK_INT(t_store_conf(dir, "pva.db", db, sizeof(db)), 0);
 	snprintf(path[0], sizeof(path[0]), "%s/ca.pem", dir);
 	snprintf(path[1], sizeof(path[1]), "%s/responder.pem", dir);
 	snprintf(path[2], sizeof(path[2]), "%s/responder.key", dir);

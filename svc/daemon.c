@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "store.h"
 
 int om_daemon_args(const struct om_daemon *d, int argc, char **argv, const char **conf_path)
 {
@@ -82,6 +83,8 @@ static int check_use(const struct om_daemon_file_use *u, char *why, size_t len)
 	case OM_DAEMON_DIR:
 		return om_private_check(u->path, OM_PRIVATE_MAY_BE_ABSENT | OM_PRIVATE_DIR, why, len);
 	case OM_DAEMON_DB:
+		if (om_store_conf_is_pg(u->path))
+			return 0; /* a PostgreSQL database: the server keeps its files */
 		for (size_t i = 0; i < sizeof(db_suffix) / sizeof(db_suffix[0]); i++) {
 			if (snprintf(path, sizeof(path), "%s%s", u->path, db_suffix[i]) >= (int)sizeof(path)) {
 				snprintf(why, len, "%.200s...: path too long", u->path);
