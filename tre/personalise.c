@@ -306,7 +306,7 @@ int om_tre_personalise(const char *dir, const struct om_tre_personalisation *p, 
 	struct tre_state *st = NULL;
 	struct tre_mid_record *rec = NULL;
 	char mid_name[TRE_MID_FILE_LEN];
-	int rc, made_key = 0, made_mid = 0;
+	int rc, made_mid = 0;
 
 	if (!dir || !p || (flags & ~OM_TRE_NO_FSYNC) || strlen(dir) >= TRE_PATH_MAX)
 		return OM_EINVAL;
@@ -344,11 +344,12 @@ int om_tre_personalise(const char *dir, const struct om_tre_personalisation *p, 
 	if ((rc = tre_dir_check(dir)) != 0)
 		goto out;
 	memcpy(tre.dir, dir, strlen(dir) + 1);
-	/* The key file is created O_EXCL: a second personalisation of the same dir stops here. */
-	rc = tre_seal_soft_create(&tre.seal, dir, flags);
+	/* The backend's first file is created O_EXCL: a second personalisation of the same dir stops here. */
+	rc = tre_seal_create(&tre.seal, dir, p->backend, flags);
 	if (rc)
 		goto out;
-	made_key = 1;
+	/* with a hardware counter, the records count from its value (docs/tre.md "State counter") */
+	tre.counter = tre.seal->has_counter ? tre.seal->counter : 0;
 	rc = tre_save_mid(&tre, rec, 1);
 	if (rc)
 		goto out;
@@ -369,9 +370,10 @@ out:
 		if (tre_path(path, dir, mid_name) == 0)
 			unlink(path);
 	}
-	if (rc && made_key)
-		tre_seal_soft_discard(dir);
-	tre_seal_close(tre.seal);
+	if (rc)
+		tre_seal_discard(tre.seal);
+	else
+		tre_seal_close(tre.seal);
 	if (st) {
 		tre_state_clear(st);
 		free(st);

@@ -4,13 +4,12 @@
  * and that cannot be altered or swapped without detection (spec/004
  * 5.1.1.1.3: the TRE protects the MIDs' integrity and confidentiality).
  *
- * A backend seals and unseals; the TRE never sees how. The software backend
- * (seal_soft.c) uses AES-256-GCM under a device sealing key kept in a 0600
- * file, with the blob's name as AAD. A TPM 2.0 backend would keep the key as
- * a TPM object (TPM2_Create under the storage hierarchy, sealed to PCRs) and
- * a PKCS#11 backend as a non-extractable CKK_AES key (C_EncryptInit with
- * CKM_AES_GCM): both fit these four operations, since the interface passes
- * only names and bytes, never the key.
+ * A backend seals and unseals; the TRE never sees how (docs/tre.md
+ * "Backends"). The software backend (seal_soft.c, not protected) keeps the
+ * AES-256-GCM key in a 0600 file; the TPM 2.0 backend (seal_tpm.c) keeps it
+ * as a TPM sealed object and binds every file to an NV monotonic counter;
+ * the PKCS#11 backend (seal_p11.c) keeps it as a non-extractable token key.
+ * The interface passes only names and bytes, never the key.
  */
 #pragma once
 
@@ -18,6 +17,7 @@
 #include <stdint.h>
 
 #include <openmcim/err.h>
+#include <openmcim/tre.h>
 
 struct tre_sealer;
 
@@ -33,14 +33,63 @@ struct tre_seal_ops {
 	int (*erase)(struct tre_sealer *s, const char *name);
 	/* Cleanse the key material and free s. */
 	void (*close)(struct tre_sealer *s);
+	/* A personalisation failed: remove what create made (files, TPM
+	 * objects), then close. */
+	void (*discard)(struct tre_sealer *s);
 };
 
 struct tre_sealer {
 	const struct tre_seal_ops *ops;
 	unsigned flags; /* OM_TRE_NO_FSYNC */
+	/* A hardware anti-rollback counter (TPM NV counter): counter is its
+	 * value, the number of the last put, and the TRE's state counter. */
+	int has_counter;
+	uint64_t counter;
 };
 
 #define TRE_SEAL_KEY_FILE "seal.key"
+#define TRE_SEAL_TPM_FILE "tpm.ctx"
+#define TRE_SEAL_MANIFEST_FILE "seal.manifest"
+#define TRE_SEAL_P11_FILE "p11.ctx"
+
+/*
+ * Make the sealer for a new TRE in dir with backend be (NULL: software).
+ * 0, OM_EINVAL, OM_ETRE_EXISTS, and the codes of the backend's create.
+ */
+OM_NODISCARD int tre_seal_create(struct tre_sealer **out, const char *dir, const struct om_tre_backend *be,
+				 unsigned flags);
+
+/*
+ * Open the sealer of the TRE in dir, of the backend its files show
+ * (tpm.ctx, p11.ctx, else seal.key). The codes of the backend's open.
+ */
+OM_NODISCARD int tre_seal_open(struct tre_sealer **out, const char *dir, unsigned flags);
+
+/*
+ * TPM 2.0 backend (seal_tpm.c) through the tpm2-tss TCTI tcti (NULL: the
+ * TSS's default; OM_TRE_TCTI in the environment overrides the one kept in
+ * dir/tpm.ctx at open). create: a sealed-data object holding a fresh key
+ * under the storage root key, a new NV counter, tpm.ctx and the manifest.
+ * open: unseal the key (OM_ETRE_SEAL on another TPM), check the manifest
+ * against the NV counter (OM_ETRE_ROLLBACK for an older copy). Other
+ * codes: OM_ETRE_HW (unreachable, or a command refused), OM_ETRE_EXISTS,
+ * OM_ETRE_NOT_FOUND, OM_ENOMEM, OM_ERANDOM, OM_EIO.
+ */
+OM_NODISCARD int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags);
+OM_NODISCARD int tre_seal_tpm_open(struct tre_sealer **out, const char *dir, unsigned flags);
+
+/*
+ * PKCS#11 backend (seal_p11.c): module loaded through p11-kit, the token
+ * of label token, logged in with pin. create: a non-extractable,
+ * sensitive AES-256 key generated in the token (C_GenerateKey), its id
+ * and the token's coordinates in p11.ctx. open: find it again. Sealing is
+ * C_Encrypt/C_Decrypt with CKM_AES_GCM inside the token. Codes:
+ * OM_ETRE_HW, OM_ETRE_SEAL, OM_ETRE_EXISTS, OM_ETRE_NOT_FOUND, OM_ENOMEM,
+ * OM_ERANDOM, OM_EIO, OM_EINVAL.
+ */
+OM_NODISCARD int tre_seal_p11_create(struct tre_sealer **out, const char *dir, const char *module,
+				     const char *token, const char *pin, unsigned flags);
+OM_NODISCARD int tre_seal_p11_open(struct tre_sealer **out, const char *dir, unsigned flags);
 
 /*
  * Software backend for the TRE in dir. create: make a fresh device sealing
@@ -52,8 +101,6 @@ struct tre_sealer {
 OM_NODISCARD int tre_seal_soft_create(struct tre_sealer **out, const char *dir, unsigned flags);
 OM_NODISCARD int tre_seal_soft_open(struct tre_sealer **out, const char *dir, unsigned flags);
 
-/* Remove the key file of a TRE whose personalisation failed. */
-void tre_seal_soft_discard(const char *dir);
 
 static inline int tre_seal_put(struct tre_sealer *s, const char *name, const uint8_t *pt, size_t len, int excl)
 {
@@ -74,4 +121,10 @@ static inline void tre_seal_close(struct tre_sealer *s)
 {
 	if (s)
 		s->ops->close(s);
+}
+
+static inline void tre_seal_discard(struct tre_sealer *s)
+{
+	if (s)
+		s->ops->discard(s);
 }

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The software sealing backend: AES-256-GCM under a 32-byte device sealing
- * key in dir/seal.key (mode 0600). A sealed file is
- *   "OMSL" | version(1) = 1 | nonce(12) | ciphertext | tag(16)
- * with AAD = "OMSL" | version | the file's name, so that a file renamed
- * over another (an old MID over a new one, a MID over the state record)
- * does not open. Random 96-bit nonces: the key seals at most a few thousand
- * files in a device's life, far below the 2^32 limit of NIST SP 800-38D 8.3.
+ * The software sealing backend, for labs and development: NOT PROTECTED.
+ * AES-256-GCM under a 32-byte device sealing key in dir/seal.key (mode
+ * 0600): whoever reads the directory (root on the device, a flash dump)
+ * has the key, can clone the device, and can put back an older copy of
+ * the directory unnoticed (docs/tre.md "Backends"). A sealed file is the
+ * envelope of seal_aead.h with the header "OMSL" | version(1) = 1.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,70 +21,28 @@
 
 #include "fileio.h"
 #include "seal.h"
+#include "seal_aead.h"
 
-#define SEAL_KEY_LEN 32
-#define SEAL_NONCE_LEN 12
-#define SEAL_TAG_LEN 16
 #define SEAL_HDR_LEN 5
 #define SEAL_VERSION 1
-#define SEAL_NAME_MAX 128
 
 struct soft {
 	struct tre_sealer base; /* first: the ops get a struct tre_sealer * */
-	uint8_t key[SEAL_KEY_LEN];
+	uint8_t key[TRE_AEAD_KEY_LEN];
 	char dir[TRE_PATH_MAX];
 };
 
-static const uint8_t magic[4] = { 'O', 'M', 'S', 'L' };
-
-static int make_aad(uint8_t aad[static SEAL_HDR_LEN + SEAL_NAME_MAX], const char *name, size_t *aad_len)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > SEAL_NAME_MAX)
-		return OM_EINVAL;
-	memcpy(aad, magic, 4);
-	aad[4] = SEAL_VERSION;
-	memcpy(aad + SEAL_HDR_LEN, name, n);
-	*aad_len = SEAL_HDR_LEN + n;
-	return 0;
-}
+static const uint8_t header[SEAL_HDR_LEN] = { 'O', 'M', 'S', 'L', SEAL_VERSION };
 
 static int soft_put(struct tre_sealer *base, const char *name, const uint8_t *pt, size_t len, int excl)
 {
 	struct soft *s = (struct soft *)base;
-	uint8_t aad[SEAL_HDR_LEN + SEAL_NAME_MAX];
-	size_t aad_len, total = SEAL_HDR_LEN + SEAL_NONCE_LEN + len + SEAL_TAG_LEN;
-	EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t *buf = NULL;
-	int rc = make_aad(aad, name, &aad_len), outl = 0;
-
+	size_t total = 0;
+	int rc = tre_aead_seal(s->key, header, sizeof(header), name, pt, len, &buf, &total);
 	if (rc)
 		return rc;
-	if (len > (1u << 20))
-		return OM_EINVAL;
-	buf = malloc(total);
-	if (!buf)
-		return OM_ENOMEM;
-	memcpy(buf, aad, SEAL_HDR_LEN);
-	uint8_t *nonce = buf + SEAL_HDR_LEN, *ct = nonce + SEAL_NONCE_LEN, *tag = ct + len;
-	if (RAND_bytes(nonce, SEAL_NONCE_LEN) != 1) {
-		rc = OM_ERANDOM;
-		goto out;
-	}
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx || EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) != 1 ||
-	    EVP_EncryptInit_ex(ctx, NULL, NULL, s->key, nonce) != 1 ||
-	    EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1 ||
-	    (len > 0 && EVP_EncryptUpdate(ctx, ct, &outl, pt, (int)len) != 1) ||
-	    EVP_EncryptFinal_ex(ctx, ct + len, &outl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN, tag) != 1) {
-		rc = OM_ECRYPTO;
-		goto out;
-	}
 	rc = tre_file_write(s->dir, name, buf, total, excl, s->base.flags & OM_TRE_NO_FSYNC);
-out:
-	EVP_CIPHER_CTX_free(ctx);
 	free(buf); /* ciphertext only: nothing to cleanse */
 	return rc;
 }
@@ -93,52 +50,15 @@ out:
 static int soft_get(struct tre_sealer *base, const char *name, uint8_t **pt_out, size_t *len_out)
 {
 	struct soft *s = (struct soft *)base;
-	uint8_t aad[SEAL_HDR_LEN + SEAL_NAME_MAX];
-	uint8_t *buf = NULL, *pt = NULL;
-	size_t aad_len, len = 0, pt_len = 0;
-	EVP_CIPHER_CTX *ctx = NULL;
-	int rc = make_aad(aad, name, &aad_len), outl = 0;
-
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = tre_file_read(s->dir, name, &buf, &len);
 	if (rc)
 		return rc;
-	rc = tre_file_read(s->dir, name, &buf, &len);
-	if (rc)
-		return rc;
-	if (len < SEAL_HDR_LEN + SEAL_NONCE_LEN + SEAL_TAG_LEN || memcmp(buf, aad, SEAL_HDR_LEN) != 0) {
+	if (len < SEAL_HDR_LEN || memcmp(buf, header, SEAL_HDR_LEN) != 0)
 		rc = OM_ETRE_SEAL;
-		goto out;
-	}
-	pt_len = len - SEAL_HDR_LEN - SEAL_NONCE_LEN - SEAL_TAG_LEN;
-	pt = malloc(pt_len + 1);
-	if (!pt) {
-		rc = OM_ENOMEM;
-		goto out;
-	}
-	const uint8_t *nonce = buf + SEAL_HDR_LEN, *ct = nonce + SEAL_NONCE_LEN, *tag = ct + pt_len;
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx || EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) != 1 ||
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, s->key, nonce) != 1 ||
-	    EVP_DecryptUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1 ||
-	    (pt_len > 0 && EVP_DecryptUpdate(ctx, pt, &outl, ct, (int)pt_len) != 1) ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, (void *)tag) != 1) {
-		rc = OM_ECRYPTO;
-		goto out;
-	}
-	/* The tag is checked here, in constant time, before any plaintext is used. */
-	if (EVP_DecryptFinal_ex(ctx, pt + pt_len, &outl) != 1) {
-		rc = OM_ETRE_SEAL;
-		goto out;
-	}
-	*pt_out = pt;
-	*len_out = pt_len;
-	pt = NULL;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	if (pt) {
-		OPENSSL_cleanse(pt, pt_len);
-		free(pt);
-	}
+	else
+		rc = tre_aead_open(s->key, buf, len, SEAL_HDR_LEN, name, pt_out, len_out);
 	free(buf);
 	return rc;
 }
@@ -156,12 +76,22 @@ static void soft_close(struct tre_sealer *base)
 	free(s);
 }
 
+static void soft_discard(struct tre_sealer *base)
+{
+	struct soft *s = (struct soft *)base;
+	char path[TRE_PATH_MAX];
+	if (tre_path(path, s->dir, TRE_SEAL_KEY_FILE) == 0)
+		unlink(path);
+	soft_close(base);
+}
+
 static const struct tre_seal_ops soft_ops = {
 	.name = "software-aes256gcm",
 	.put = soft_put,
 	.get = soft_get,
 	.erase = soft_erase,
 	.close = soft_close,
+	.discard = soft_discard,
 };
 
 static struct soft *soft_new(const char *dir, unsigned flags)
@@ -225,11 +155,11 @@ int tre_seal_soft_open(struct tre_sealer **out, const char *dir, unsigned flags)
 	rc = tre_file_read(dir, TRE_SEAL_KEY_FILE, &buf, &len);
 	if (rc)
 		goto out;
-	if (len != SEAL_KEY_LEN) {
+	if (len != TRE_AEAD_KEY_LEN) {
 		rc = OM_ETRE_SEAL;
 		goto out;
 	}
-	memcpy(s->key, buf, SEAL_KEY_LEN);
+	memcpy(s->key, buf, TRE_AEAD_KEY_LEN);
 out:
 	if (buf) {
 		OPENSSL_cleanse(buf, len);
@@ -241,11 +171,4 @@ out:
 	}
 	*out = &s->base;
 	return 0;
-}
-
-void tre_seal_soft_discard(const char *dir)
-{
-	char path[TRE_PATH_MAX];
-	if (tre_path(path, dir, TRE_SEAL_KEY_FILE) == 0)
-		unlink(path);
 }

@@ -202,7 +202,7 @@ int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
 	tre->flags = flags;
 	rc = tre_dir_check(dir);
 	if (!rc)
-		rc = tre_seal_soft_open(&tre->seal, dir, flags);
+		rc = tre_seal_open(&tre->seal, dir, flags);
 	if (rc)
 		goto out;
 	rc = tre_seal_get(tre->seal, TRE_STATE_FILE, &buf, &len);
@@ -220,8 +220,11 @@ int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
 		if (tre->st.mids[i].state == OM_TRE_MID_BLOCKED)
 			continue;
 		rc = load_mid(tre, i);
-		/* a foreign file is refused, not blocked: blocking would write the state */
-		if (rc == OM_ENOMEM || rc == OM_EIO || rc == OM_ETRE_FILE_OWNER)
+		/* a foreign file is refused, not blocked: blocking would write the
+		 * state; so is a rolled-back one (an old SQN state would answer an
+		 * old challenge again): the whole TRE does not open */
+		if (rc == OM_ENOMEM || rc == OM_EIO || rc == OM_ETRE_FILE_OWNER || rc == OM_ETRE_ROLLBACK ||
+		    rc == OM_ETRE_HW)
 			goto out;
 		if (rc) {
 			tre->st.mids[i].state = OM_TRE_MID_BLOCKED;
@@ -229,6 +232,14 @@ int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
 		}
 	}
 	rc = 0;
+	if (tre->seal->has_counter) {
+		/* The hardware counter is the state counter: every record was written at or below it. */
+		if (tre->counter > tre->seal->counter) {
+			rc = OM_ETRE_STATE;
+			goto out;
+		}
+		tre->counter = tre->seal->counter;
+	}
 	/* Persist the verdict, so that a file restored later does not unblock its MID. */
 	if (n_newly_blocked)
 		rc = tre_save_state(tre, &tre->st);

@@ -21,78 +21,6 @@ static struct om_ca *pva;
 static EVP_PKEY *pva_key;
 static struct fx_sho ro, sho1, sho2;
 
-/* A signed bootstrap from `from` carrying `to`'s certificate (to_der) for the TRE whose encryption certificate is enc. */
-static uint8_t *make_bootstrap(const struct fx_sho *from, const uint8_t *to_der, size_t to_len, X509 *enc,
-			       uint32_t seq, const uint8_t nonce_a[16], size_t *len)
-{
-	struct om_dm_creds c;
-	struct om_bootstrap b;
-	uint8_t plain[512], sealed[2048];
-	uint8_t *xml = NULL;
-
-	memset(&c, 0, sizeof(c));
-	memset(&b, 0, sizeof(b));
-	strcpy(c.username, "TRE-dm-user");
-	strcpy(c.password, "s3cret-dm-password");
-	memcpy(c.nonce_a, nonce_a, 16);
-	int n = om_dm_creds_encode(&c, plain, sizeof(plain));
-	if (n < 0)
-		FX_DIE(om_errname(n));
-	int s = om_protect_seal(X509_get0_pubkey(enc), OM_PROTECT_AES256CBC_HMACSHA256, OM_PROTECT_TAG_DM_CREDENTIALS,
-				plain, (size_t)n, sealed, sizeof(sealed));
-	if (s < 0)
-		FX_DIE(om_errname(s));
-	strcpy(b.provurl, "https://dpf.sho.example:8443/dm");
-	strcpy(b.server_id, "dpf.sho.example");
-	strcpy(b.apn, "m2m.sho.example");
-	b.sequence = seq;
-	b.sho_cert = (uint8_t *)to_der;
-	b.sho_cert_len = to_len;
-	b.creds = sealed;
-	b.creds_len = (size_t)s;
-	int rc = om_bootstrap_build_signed(&b, from->key, from->cert, &xml, len);
-	if (rc)
-		FX_DIE(om_errname(rc));
-	return xml;
-}
-
-/* M2MMCIMMobj for the MCIM m, sealed to enc, answering nonce_b, signed by sho's key. */
-static int make_mcimobj(EVP_PKEY *sho_key, X509 *enc, const struct om_mcim *m, const uint8_t nonce_b[16],
-			int bad_version, uint8_t *out, size_t cap)
-{
-	uint8_t tlv[OM_MCIM_ENCODED_MAX], sealed[1024];
-	int n = om_mcim_encode(m, tlv, sizeof(tlv));
-	if (n < 0)
-		FX_DIE(om_errname(n));
-	int s = om_protect_seal(X509_get0_pubkey(enc), OM_PROTECT_AES256CBC_HMACSHA256, OM_PROTECT_TAG_MCIM, tlv,
-				(size_t)n, sealed, sizeof(sealed));
-	if (s < 0)
-		FX_DIE(om_errname(s));
-	if (bad_version)
-		sealed[4] = 0x02; /* the OMPD format version (docs/formats.md) */
-	int r = om_m2mmcimmobj_build(sealed, (size_t)s, nonce_b, sho_key, out, cap);
-	if (r < 0)
-		FX_DIE(om_errname(r));
-	return r;
-}
-
-/* M2MMobj from the TRE, verified with Cert_TRE as the DPF would; gives nonceB. */
-static void get_nonce_b(struct om_tre *tre, const struct fx_tre *t, const uint8_t nonce_a[16], uint8_t nonce_b[16])
-{
-	uint8_t obj[OM_MOBJ_MAX], na[16];
-	struct om_tre_info info;
-	X509 *sc = NULL;
-	int n = om_tre_m2mmobj(tre, obj, sizeof(obj));
-	CHECK_MSG(n > 0, "om_tre_m2mmobj: %s", om_errname(n));
-	if (n <= 0 || om_cert_decode(&sc, OM_ENC_DER, t->sign_der, t->sign_len))
-		FX_DIE("m2mmobj");
-	CHECK_INT(om_m2mmobj_verify(obj, (size_t)n, X509_get0_pubkey(sc), &info, na, nonce_b), 0);
-	CHECK_MEM(na, nonce_a, 16);
-	CHECK(strcmp(info.tre_id, t->tre_id) == 0 && info.n_measurements == 2);
-	CHECK_MEM(info.m[0].sha256, t->meas[0].sha256, 32);
-	X509_free(sc);
-}
-
 static struct om_tre *setup(struct fx_tre *t, const char *tre_id)
 {
 	struct om_tre *tre = NULL;
@@ -100,34 +28,6 @@ static struct om_tre *setup(struct fx_tre *t, const char *tre_id)
 	if (om_tre_personalise(t->dir, &t->p, 0) || om_tre_open(&tre, t->dir, 0))
 		FX_DIE("setup");
 	return tre;
-}
-
-/* Bootstrap from `from` to `to`, M2MMobj, and install m: the whole B.2.3.3-4 path. */
-static void provision(struct om_tre *tre, const struct fx_tre *t, const struct fx_sho *from, const struct fx_sho *to,
-		      uint32_t seq, const struct om_mcim *m, uint8_t mid[16])
-{
-	uint8_t nonce_a[16], nonce_b[16], obj[OM_MOBJ_MAX];
-	size_t len = 0;
-	check_random(nonce_a, 16);
-	uint8_t *xml = make_bootstrap(from, to->der, to->der_len, t->enc_cert, seq, nonce_a, &len);
-	int rc = om_tre_bootstrap(tre, xml, len, time(NULL));
-	CHECK_MSG(rc == 0, "bootstrap: %s", om_errname(rc));
-	free(xml);
-	get_nonce_b(tre, t, nonce_a, nonce_b);
-	int n = make_mcimobj(to->key, t->enc_cert, m, nonce_b, 0, obj, sizeof(obj));
-	rc = om_tre_install_mcim(tre, obj, (size_t)n, time(NULL), mid);
-	CHECK_MSG(rc == 0, "install: %s", om_errname(rc));
-}
-
-static int aka_ok(struct om_tre *tre, const struct om_mcim *m, uint64_t sqn)
-{
-	uint8_t rand[16], autn[16], xres[8];
-	struct om_usim_out out;
-	fx_challenge(m, sqn, 1, rand, autn, xres);
-	int rc = om_tre_aka(tre, rand, autn, &out);
-	int ok = rc == 0 && memcmp(out.res, xres, 8) == 0;
-	om_usim_out_clear(&out);
-	return ok ? 0 : (rc ? rc : -1);
 }
 
 static int file_exists_for(const char *dir, const uint8_t mid[16])

@@ -117,6 +117,8 @@ enum om_err {
 	OM_ETRE_FILE_OWNER = -421,    /* a file in the TRE directory owned by another user than the device's */
 	OM_ETRE_NOT_INSTALLED = -422, /* activate: the MID is not the MCIM this session installed */
 	OM_ETRE_NOT_AUTHENTICATED = -423, /* confirm: the new MID has not answered a network challenge */
+	OM_ETRE_ROLLBACK = -424,      /* an older copy of the TRE's sealed files: behind the hardware counter */
+	OM_ETRE_HW = -425,            /* the TRE's secure hardware (TPM, PKCS#11 token) unreachable or refused */
 	/* tre: add new codes here */
 
 	/* nas (NAS-EPS EMM/ESM codec, TS 24.301): -500 .. -599 */

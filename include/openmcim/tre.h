@@ -34,6 +34,27 @@
 #define OM_TRE_MIDS_MAX 8        /* MIDs in the registry, the PCID included */
 #define OM_TRE_STAKEHOLDER_MAX 64 /* RO_id or SHO_id: a certificate CN */
 
+/* ---- backends (docs/tre.md "Backends") ----------------------------------------- */
+
+enum om_tre_backend_kind {
+	OM_TRE_BACKEND_SOFT = 0,   /* sealing key in a file: labs and development, NOT protected */
+	OM_TRE_BACKEND_TPM = 1,    /* TPM 2.0: sealed key object, NV anti-rollback counter */
+	OM_TRE_BACKEND_PKCS11 = 2, /* PKCS#11 token: non-extractable sealing key */
+};
+
+/* Where a TRE's secure hardware is. Only personalisation takes it: the TRE
+ * keeps what it needs to find the hardware again in its directory. */
+struct om_tre_backend {
+	int kind;                /* enum om_tre_backend_kind */
+	const char *tpm_tcti;    /* TPM: tpm2-tss TCTI ("device:/dev/tpmrm0", "swtpm:path=..."); NULL: default */
+	const char *p11_module;  /* PKCS#11: the module's path */
+	const char *p11_token;   /* PKCS#11: the token's label */
+	const char *p11_pin;     /* PKCS#11: the user PIN */
+};
+
+/* "soft", "tpm" or "pkcs11" into *kind (the CLI's --tre); 0 or OM_EINVAL. */
+OM_NODISCARD int om_tre_backend_parse(const char *name, int *kind);
+
 /* ---- personalisation (B.2.2.1: the M2MES writes the TRE) ------------------- */
 
 struct om_tre_personalisation {
@@ -48,6 +69,7 @@ struct om_tre_personalisation {
 	const char *ro_id;                                /* the RO's stakeholder id */
 	const struct om_mcim *pcid;    /* PCID credential (IMSI-format PCID, K, OPc, APN) */
 	const struct om_measurement *measurements; size_t n_measurements;
+	const struct om_tre_backend *backend; /* NULL: the software backend */
 };
 
 /*

@@ -159,6 +159,8 @@ static const struct err_row rows[] = {
 	ROW(OM_ETRE_FILE_OWNER, "file in the TRE directory owned by another user"),
 	ROW(OM_ETRE_NOT_INSTALLED, "MID is not the MCIM this provisioning session installed"),
 	ROW(OM_ETRE_NOT_AUTHENTICATED, "new MID has not yet answered a network challenge"),
+	ROW(OM_ETRE_ROLLBACK, "TRE state older than the hardware anti-rollback counter (rolled back)"),
+	ROW(OM_ETRE_HW, "TRE secure hardware (TPM, PKCS#11 token) unreachable or refused"),
 	/* tre: add new rows here */
 	/* vno */
 	ROW(OM_ERADIO_LENGTH, "radio frame length is zero or too large"),

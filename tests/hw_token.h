@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Secure hardware for a test program, each private to it: a software TPM
+ * 2.0 (swtpm, Debian's swtpm package) listening on a Unix socket in a
+ * temporary directory, and a SoftHSM2 token (Debian's softhsm2) in another,
+ * reached through SOFTHSM2_CONF. Nothing is shared with another test
+ * running at once: no TCP port, no system token directory.
+ *
+ * A missing swtpm or softhsm2-util is a failure with the install line on
+ * stderr, never a skip: CI installs both through scripts/deps.sh.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+struct t_swtpm {
+	char dir[128];  /* state, the sockets and the log */
+	char tcti[200]; /* the tpm2-tss TCTI string: "swtpm:path=<dir>/sock" */
+	pid_t pid;
+};
+
+/*
+ * Start swtpm (TPM 2.0, started with TPM2_Startup(CLEAR), so a client needs
+ * no power-on step). The server dies with the test process
+ * (PR_SET_PDEATHSIG). Returns 0, or -1 with the reason on stderr.
+ */
+int t_swtpm_start(struct t_swtpm *t);
+
+/* Stop the server and remove its directory. */
+void t_swtpm_stop(struct t_swtpm *t);
+
+/* Restart a stopped swtpm on the same state (a device's power cycle); 0 or -1. */
+int t_swtpm_restart(struct t_swtpm *t);
+
+#define T_SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+
+struct t_softhsm {
+	char dir[128];    /* softhsm2.conf and tokens/ */
+	char module[128]; /* the PKCS#11 module */
+	char label[32];   /* the token's label */
+	char pin[16];     /* its user PIN */
+};
+
+/*
+ * Make a fresh directory of tokens with one initialised token (label, PIN
+ * random) and point SOFTHSM2_CONF at it (setenv: one token directory per
+ * test process). Returns 0, or -1 with the reason on stderr.
+ */
+int t_softhsm_init(struct t_softhsm *h, const char *label);
+
+/* Remove the token directory. */
+void t_softhsm_free(struct t_softhsm *h);

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Choosing the sealing backend (seal.h, docs/tre.md "Backends"). */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "seal.h"
+
+int om_tre_backend_parse(const char *name, int *kind)
+{
+	static const struct {
+		const char *name;
+		int kind;
+	} names[] = { { "soft", OM_TRE_BACKEND_SOFT }, { "tpm", OM_TRE_BACKEND_TPM }, { "pkcs11", OM_TRE_BACKEND_PKCS11 } };
+	if (!name || !kind)
+		return OM_EINVAL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i].name) == 0) {
+			*kind = names[i].kind;
+			return 0;
+		}
+	}
+	return OM_EINVAL;
+}
+
+int tre_seal_create(struct tre_sealer **out, const char *dir, const struct om_tre_backend *be, unsigned flags)
+{
+	switch (be ? be->kind : OM_TRE_BACKEND_SOFT) {
+	case OM_TRE_BACKEND_SOFT:
+		return tre_seal_soft_create(out, dir, flags);
+	case OM_TRE_BACKEND_TPM:
+		return tre_seal_tpm_create(out, dir, be->tpm_tcti, flags);
+	case OM_TRE_BACKEND_PKCS11:
+		return tre_seal_p11_create(out, dir, be->p11_module, be->p11_token, be->p11_pin, flags);
+	default:
+		return OM_EINVAL;
+	}
+}
+
+static int has_file(const char *dir, const char *name)
+{
+	char path[TRE_PATH_MAX];
+	struct stat st;
+	return tre_path(path, dir, name) == 0 && lstat(path, &st) == 0;
+}
+
+int tre_seal_open(struct tre_sealer **out, const char *dir, unsigned flags)
+{
+	if (has_file(dir, TRE_SEAL_TPM_FILE))
+		return tre_seal_tpm_open(out, dir, flags);
+	if (has_file(dir, TRE_SEAL_P11_FILE))
+		return tre_seal_p11_open(out, dir, flags);
+	return tre_seal_soft_open(out, dir, flags);
+}

@@ -1,0 +1,646 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TPM 2.0 sealing backend (docs/tre.md "Backends"), through tpm2-tss's
+ * ESAPI.
+ *
+ * The device sealing key is a TPM sealed-data object (TPM 2.0 Part 1, 27.3
+ * "sealed data objects"; TPM2_Create of a KEYEDHASH object with fixedTPM and
+ * fixedParent) under the storage root key, a primary key that the TPM
+ * re-derives from its storage seed at every open (the TCG EK/SRK
+ * provisioning template for ECC P-256): the key's private area leaves the
+ * TPM only encrypted under that seed, so dir/tpm.ctx opens on this TPM and
+ * no other. Create and Unseal run in a session salted with the SRK, with
+ * parameter encryption, so the key does not cross the bus in clear. After
+ * TPM2_Unseal the key is in the TRE process for AES-256-GCM, as with the
+ * software backend: a TPM has no AEAD command (TPM2_EncryptDecrypt is CFB,
+ * CBC or CTR, unauthenticated), and one command per file would cost a
+ * round trip on a slow bus for each AKA.
+ *
+ * Anti-rollback: an NV index of type TPM_NT_COUNTER (Part 1, 37.2.4), which
+ * only ever counts up, also across TPM2_NV_UndefineSpace (a new counter
+ * starts at the highest value any counter had). Every put takes the next
+ * value: the sealed file's header carries it (authenticated), then the
+ * manifest (seal.manifest: every live file's counter, itself sealed with
+ * the counter) is rewritten, then the NV counter is incremented. At open the
+ * manifest's counter must equal the NV counter (one ahead is a put cut by a
+ * power loss: the NV increment is redone); a lower one is an older copy of
+ * the directory: OM_ETRE_ROLLBACK. A file older than its manifest entry, or
+ * one the manifest no longer lists, is OM_ETRE_ROLLBACK too. The counter is
+ * the TRE's state counter (tre_sealer.counter), the one the TRE signs into
+ * its statements.
+ *
+ * Files: tpm.ctx (not secret: the NV index, the TCTI, the sealed object's
+ * public and private areas), seal.manifest, and the sealed files:
+ *   "OMSL" | version(1) = 2 | counter(8, BE) | the seal_aead.h envelope
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_tctildr.h>
+
+#include <openmcim/be.h>
+#include <openmcim/tre.h>
+
+#include "fileio.h"
+#include "seal.h"
+#include "seal_aead.h"
+
+#define HDR_LEN 13
+#define SEAL_VERSION 2
+#define CTX_VERSION 1
+#define MF_VERSION 1
+#define MF_MAX 32
+#define TCTI_MAX 255
+/* NV indices of the owner's range (TCG Registry of Reserved TPM 2.0 Handles
+ * and Localities 2.2, 0x01800000-0x01BFFFFF): the first free one from here. */
+#define NV_FIRST 0x01810000u
+#define NV_TRIES 256
+
+struct mf_entry {
+	char name[TRE_AEAD_NAME_MAX + 1];
+	uint64_t counter;
+};
+
+struct tpm {
+	struct tre_sealer base; /* first: the ops get a struct tre_sealer * */
+	uint8_t key[TRE_AEAD_KEY_LEN];
+	char dir[TRE_PATH_MAX];
+	char tcti_conf[TCTI_MAX + 1];
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *esys;
+	ESYS_TR nv;
+	uint32_t nv_index;
+	size_t n;
+	struct mf_entry e[MF_MAX];
+};
+
+static const uint8_t ctx_magic[4] = { 'O', 'M', 'T', 'P' };
+static const uint8_t mf_magic[4] = { 'O', 'M', 'M', 'F' };
+
+/* ---- the TPM ------------------------------------------------------------- */
+
+static int tpm_connect(struct tpm *t)
+{
+	/* tpm2-tss logs to stderr unless told otherwise; the TRE writes no log
+	 * (tre.h). A caller who wants the TSS's own log sets TSS2_LOG. */
+	setenv("TSS2_LOG", "all+NONE", 0);
+	const char *env = getenv("OM_TRE_TCTI");
+	const char *conf = env && *env ? env : t->tcti_conf;
+	if (Tss2_TctiLdr_Initialize(conf[0] ? conf : NULL, &t->tcti) != TSS2_RC_SUCCESS) {
+		t->tcti = NULL;
+		return OM_ETRE_HW;
+	}
+	if (Esys_Initialize(&t->esys, t->tcti, NULL) != TSS2_RC_SUCCESS) {
+		t->esys = NULL;
+		return OM_ETRE_HW;
+	}
+	return 0;
+}
+
+/* The storage root key: the TCG ECC P-256 SRK template, so any tool finds the same key. */
+static int make_srk(struct tpm *t, ESYS_TR *srk)
+{
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_PUBLIC tpl = {
+		.publicArea = {
+			.type = TPM2_ALG_ECC,
+			.nameAlg = TPM2_ALG_SHA256,
+			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+					    TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
+			.parameters.eccDetail = {
+				.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
+				.scheme = { .scheme = TPM2_ALG_NULL },
+				.curveID = TPM2_ECC_NIST_P256,
+				.kdf = { .scheme = TPM2_ALG_NULL },
+			},
+			.unique.ecc = { .x = { .size = 32 }, .y = { .size = 32 } },
+		},
+	};
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION pcrs = { 0 };
+	if (Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tpl,
+			       &outside, &pcrs, srk, NULL, NULL, NULL, NULL) != TSS2_RC_SUCCESS)
+		return OM_ETRE_HW;
+	return 0;
+}
+
+/* An HMAC session salted with the SRK, encrypting the first command parameter (dir 1) or the response's. */
+static int start_session(struct tpm *t, ESYS_TR srk, TPMA_SESSION what, ESYS_TR *sess)
+{
+	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB };
+	if (Esys_StartAuthSession(t->esys, srk, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+				  TPM2_SE_HMAC, &sym, TPM2_ALG_SHA256, sess) != TSS2_RC_SUCCESS)
+		return OM_ETRE_HW;
+	/* continueSession clear: the TPM flushes the session after the one command */
+	if (Esys_TRSess_SetAttributes(t->esys, *sess, what,
+				      TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION) !=
+	    TSS2_RC_SUCCESS) {
+		Esys_FlushContext(t->esys, *sess);
+		return OM_ETRE_HW;
+	}
+	return 0;
+}
+
+static int nv_read(struct tpm *t, uint64_t *v)
+{
+	TPM2B_MAX_NV_BUFFER *data = NULL;
+	if (Esys_NV_Read(t->esys, t->nv, t->nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, 8, 0, &data) !=
+	    TSS2_RC_SUCCESS)
+		return OM_ETRE_HW;
+	int rc = data->size == 8 ? 0 : OM_ETRE_HW;
+	if (!rc)
+		*v = om_be_get(data->buffer, 8);
+	Esys_Free(data);
+	return rc;
+}
+
+static int nv_increment(struct tpm *t)
+{
+	return Esys_NV_Increment(t->esys, t->nv, t->nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE) ==
+			       TSS2_RC_SUCCESS
+		       ? 0
+		       : OM_ETRE_HW;
+}
+
+/*
+ * A counter index the TRE's process may read and increment (authRead,
+ * authWrite, empty auth: the owner's authorisation is needed only to define
+ * or delete it). Anyone with the TPM can increment it, which bricks the TRE
+ * but rolls nothing back.
+ */
+static int nv_define(struct tpm *t)
+{
+	TPM2B_AUTH auth = { 0 };
+	for (uint32_t i = 0; i < NV_TRIES; i++) {
+		TPM2B_NV_PUBLIC pub = {
+			.nvPublic = {
+				.nvIndex = NV_FIRST + i,
+				.nameAlg = TPM2_ALG_SHA256,
+				.attributes = TPMA_NV_AUTHREAD | TPMA_NV_AUTHWRITE | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA |
+					      ((TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) & TPMA_NV_TPM2_NT_MASK),
+				.dataSize = 8,
+			},
+		};
+		TSS2_RC r = Esys_NV_DefineSpace(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+						ESYS_TR_NONE, &auth, &pub, &t->nv);
+		if (r == TPM2_RC_NV_DEFINED)
+			continue;
+		if (r != TSS2_RC_SUCCESS)
+			return OM_ETRE_HW;
+		t->nv_index = NV_FIRST + i;
+		return 0;
+	}
+	return OM_ETRE_HW;
+}
+
+static void nv_undefine(struct tpm *t)
+{
+	if (t->esys && t->nv != ESYS_TR_NONE)
+		Esys_NV_UndefineSpace(t->esys, ESYS_TR_RH_OWNER, t->nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE);
+	t->nv = ESYS_TR_NONE;
+}
+
+/* ---- tpm.ctx ---------------------------------------------------------------- */
+
+static int ctx_write(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv)
+{
+	uint8_t buf[16 + TCTI_MAX + sizeof(*pub) + sizeof(*priv)];
+	size_t off = 0, n = strlen(t->tcti_conf);
+	memcpy(buf, ctx_magic, 4);
+	buf[4] = CTX_VERSION;
+	om_be_put(buf + 5, t->nv_index, 4);
+	buf[9] = (uint8_t)n;
+	memcpy(buf + 10, t->tcti_conf, n);
+	off = 10 + n;
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
+		return OM_EINVAL;
+	return tre_file_write(t->dir, TRE_SEAL_TPM_FILE, buf, off, 1, t->base.flags & OM_TRE_NO_FSYNC);
+}
+
+static int ctx_read(struct tpm *t, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, off;
+	int rc = tre_file_read(t->dir, TRE_SEAL_TPM_FILE, &buf, &len);
+	if (rc)
+		return rc;
+	rc = OM_ETRE_SEAL;
+	if (len < 10 || memcmp(buf, ctx_magic, 4) != 0 || buf[4] != CTX_VERSION || len < 10u + buf[9])
+		goto out;
+	t->nv_index = (uint32_t)om_be_get(buf + 5, 4);
+	memcpy(t->tcti_conf, buf + 10, buf[9]);
+	t->tcti_conf[buf[9]] = 0;
+	off = 10u + buf[9];
+	memset(pub, 0, sizeof(*pub));
+	memset(priv, 0, sizeof(*priv));
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, pub) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PRIVATE_Unmarshal(buf, len, &off, priv) != TSS2_RC_SUCCESS || off != len)
+		goto out;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+/* ---- the manifest ------------------------------------------------------------ */
+
+static void make_header(uint8_t hdr[static HDR_LEN], uint64_t counter)
+{
+	memcpy(hdr, "OMSL", 4);
+	hdr[4] = SEAL_VERSION;
+	om_be_put(hdr + 5, counter, 8);
+}
+
+/* Seal pt with counter and write it as name. */
+static int seal_write(struct tpm *t, const char *name, const uint8_t *pt, size_t len, uint64_t counter, int excl)
+{
+	uint8_t hdr[HDR_LEN], *buf = NULL;
+	size_t total = 0;
+	make_header(hdr, counter);
+	int rc = tre_aead_seal(t->key, hdr, sizeof(hdr), name, pt, len, &buf, &total);
+	if (rc)
+		return rc;
+	rc = tre_file_write(t->dir, name, buf, total, excl, t->base.flags & OM_TRE_NO_FSYNC);
+	free(buf);
+	return rc;
+}
+
+/* Read and open name; *counter gets the counter its header carries. */
+static int seal_read(struct tpm *t, const char *name, uint8_t **pt, size_t *len, uint64_t *counter)
+{
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	int rc = tre_file_read(t->dir, name, &buf, &n);
+	if (rc)
+		return rc;
+	if (n < HDR_LEN || memcmp(buf, "OMSL", 4) != 0 || buf[4] != SEAL_VERSION) {
+		rc = OM_ETRE_SEAL;
+	} else {
+		*counter = om_be_get(buf + 5, 8);
+		rc = tre_aead_open(t->key, buf, n, HDR_LEN, name, pt, len);
+	}
+	free(buf);
+	return rc;
+}
+
+static int mf_write(struct tpm *t, uint64_t counter, int excl)
+{
+	uint8_t buf[18 + MF_MAX * (1 + TRE_AEAD_NAME_MAX + 8)];
+	size_t off = 18;
+	memcpy(buf, mf_magic, 4);
+	buf[4] = MF_VERSION;
+	om_be_put(buf + 5, t->nv_index, 4);
+	om_be_put(buf + 9, counter, 8);
+	buf[17] = (uint8_t)t->n;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t k = strlen(t->e[i].name);
+		buf[off] = (uint8_t)k;
+		memcpy(buf + off + 1, t->e[i].name, k);
+		om_be_put(buf + off + 1 + k, t->e[i].counter, 8);
+		off += 1 + k + 8;
+	}
+	return seal_write(t, TRE_SEAL_MANIFEST_FILE, buf, off, counter, excl);
+}
+
+static int mf_read(struct tpm *t, uint64_t *counter)
+{
+	uint8_t *pt = NULL;
+	size_t len = 0, off = 18;
+	uint64_t hdr_counter = 0;
+	int rc = seal_read(t, TRE_SEAL_MANIFEST_FILE, &pt, &len, &hdr_counter);
+	if (rc)
+		return rc;
+	/* sealed by us: anything malformed is corruption */
+	rc = OM_ETRE_SEAL;
+	if (len < 18 || memcmp(pt, mf_magic, 4) != 0 || pt[4] != MF_VERSION || pt[17] > MF_MAX ||
+	    (uint32_t)om_be_get(pt + 5, 4) != t->nv_index || om_be_get(pt + 9, 8) != hdr_counter)
+		goto out;
+	t->n = pt[17];
+	for (size_t i = 0; i < t->n; i++) {
+		if (off + 1 > len || pt[off] == 0 || pt[off] > TRE_AEAD_NAME_MAX || off + 1 + pt[off] + 8 > len)
+			goto out;
+		memcpy(t->e[i].name, pt + off + 1, pt[off]);
+		t->e[i].name[pt[off]] = 0;
+		t->e[i].counter = om_be_get(pt + off + 1 + pt[off], 8);
+		off += 1u + pt[off] + 8;
+	}
+	if (off != len)
+		goto out;
+	*counter = hdr_counter;
+	rc = 0;
+out:
+	OPENSSL_cleanse(pt, len);
+	free(pt);
+	return rc;
+}
+
+static struct mf_entry *mf_find(struct tpm *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->e[i].name, name) == 0)
+			return &t->e[i];
+	return NULL;
+}
+
+/* ---- the ops ------------------------------------------------------------------- */
+
+static int tpm_put(struct tre_sealer *base, const char *name, const uint8_t *pt, size_t len, int excl)
+{
+	struct tpm *t = (struct tpm *)base;
+	uint64_t next = t->base.counter + 1;
+	struct mf_entry *e = mf_find(t, name), saved = { 0 };
+	size_t saved_n = t->n;
+	int rc;
+
+	if (strlen(name) > TRE_AEAD_NAME_MAX || strcmp(name, TRE_SEAL_MANIFEST_FILE) == 0)
+		return OM_EINVAL;
+	if (!e && t->n == MF_MAX)
+		return OM_ETRE_FULL;
+	rc = seal_write(t, name, pt, len, next, excl);
+	if (rc)
+		return rc;
+	if (e) {
+		saved = *e;
+	} else {
+		e = &t->e[t->n++];
+		snprintf(e->name, sizeof(e->name), "%s", name);
+	}
+	e->counter = next;
+	rc = mf_write(t, next, 0);
+	if (!rc)
+		rc = nv_increment(t);
+	if (rc) {
+		/* the file on disk is one ahead of its entry: a later get adopts it
+		 * only while it is the newest write (tpm_get) */
+		if (saved.name[0])
+			*e = saved;
+		t->n = saved_n;
+		return rc;
+	}
+	t->base.counter = next;
+	return 0;
+}
+
+static int tpm_get(struct tre_sealer *base, const char *name, uint8_t **pt, size_t *len)
+{
+	struct tpm *t = (struct tpm *)base;
+	uint64_t c = 0;
+	int rc = seal_read(t, name, pt, len, &c);
+	if (rc)
+		return rc;
+	struct mf_entry *e = mf_find(t, name);
+	if (e && c == e->counter)
+		return 0;
+	if (c == t->base.counter + 1 && (!e || c > e->counter)) {
+		/* The newest put, cut between its file and the manifest (a power
+		 * loss): no other file can carry this counter yet. Adopt it. */
+		uint8_t *p = *pt;
+		size_t n = *len;
+		*pt = NULL;
+		rc = tpm_put(base, name, p, n, 0);
+		if (!rc) {
+			*pt = p;
+			*len = n;
+			return 0;
+		}
+		OPENSSL_cleanse(p, n);
+		free(p);
+		return rc;
+	}
+	OPENSSL_cleanse(*pt, *len);
+	free(*pt);
+	*pt = NULL;
+	/* older than its entry, or a file the manifest no longer lists (erased): an old copy put back */
+	return !e || c < e->counter ? OM_ETRE_ROLLBACK : OM_ETRE_SEAL;
+}
+
+static int tpm_erase(struct tre_sealer *base, const char *name)
+{
+	struct tpm *t = (struct tpm *)base;
+	struct mf_entry *e = mf_find(t, name);
+	if (e) {
+		/* Out of the manifest first: a crash before the unlink leaves a file
+		 * that no longer opens. The counter does not move: the state record
+		 * that dropped the MID was written before (lifecycle.c). */
+		struct mf_entry saved = *e;
+		*e = t->e[t->n - 1];
+		t->n--;
+		int rc = mf_write(t, t->base.counter, 0);
+		if (rc) {
+			t->e[t->n++] = *e;
+			*e = saved;
+			return rc;
+		}
+	}
+	return tre_file_erase(t->dir, name, t->base.flags & OM_TRE_NO_FSYNC);
+}
+
+static void tpm_free(struct tpm *t)
+{
+	OPENSSL_cleanse(t->key, sizeof(t->key));
+	if (t->esys) {
+		if (t->nv != ESYS_TR_NONE)
+			Esys_TR_Close(t->esys, &t->nv);
+		Esys_Finalize(&t->esys);
+	}
+	if (t->tcti)
+		Tss2_TctiLdr_Finalize(&t->tcti);
+	free(t);
+}
+
+static void tpm_close(struct tre_sealer *base)
+{
+	tpm_free((struct tpm *)base);
+}
+
+static void tpm_discard(struct tre_sealer *base)
+{
+	struct tpm *t = (struct tpm *)base;
+	char path[TRE_PATH_MAX];
+	nv_undefine(t);
+	if (tre_path(path, t->dir, TRE_SEAL_TPM_FILE) == 0)
+		unlink(path);
+	if (tre_path(path, t->dir, TRE_SEAL_MANIFEST_FILE) == 0)
+		unlink(path);
+	tpm_free(t);
+}
+
+static const struct tre_seal_ops tpm_ops = {
+	.name = "tpm2",
+	.put = tpm_put,
+	.get = tpm_get,
+	.erase = tpm_erase,
+	.close = tpm_close,
+	.discard = tpm_discard,
+};
+
+static struct tpm *tpm_new(const char *dir, const char *tcti, unsigned flags)
+{
+	struct tpm *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	if (strlen(dir) >= sizeof(t->dir) || (tcti && strlen(tcti) > TCTI_MAX)) {
+		free(t);
+		return NULL;
+	}
+	memcpy(t->dir, dir, strlen(dir) + 1);
+	if (tcti)
+		memcpy(t->tcti_conf, tcti, strlen(tcti) + 1);
+	t->base.ops = &tpm_ops;
+	t->base.flags = flags;
+	t->base.has_counter = 1;
+	t->nv = ESYS_TR_NONE;
+	return t;
+}
+
+int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags)
+{
+	struct tpm *t = tpm_new(dir, tcti, flags);
+	ESYS_TR srk = ESYS_TR_NONE, sess = ESYS_TR_NONE;
+	TPM2B_PRIVATE *priv = NULL;
+	TPM2B_PUBLIC *pub = NULL;
+	int rc, wrote_ctx = 0;
+
+	if (!t)
+		return tcti && strlen(tcti) > TCTI_MAX ? OM_EINVAL : OM_ENOMEM;
+	if ((rc = tpm_connect(t)) != 0 || (rc = make_srk(t, &srk)) != 0)
+		goto out;
+	if (RAND_priv_bytes(t->key, sizeof(t->key)) != 1) {
+		rc = OM_ERANDOM;
+		goto out;
+	}
+	TPM2B_SENSITIVE_CREATE sens = { .sensitive.data.size = sizeof(t->key) };
+	memcpy(sens.sensitive.data.buffer, t->key, sizeof(t->key));
+	TPM2B_PUBLIC tpl = {
+		.publicArea = {
+			.type = TPM2_ALG_KEYEDHASH,
+			.nameAlg = TPM2_ALG_SHA256,
+			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_USERWITHAUTH |
+					    TPMA_OBJECT_NODA,
+			.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL,
+		},
+	};
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION pcrs = { 0 };
+	if ((rc = start_session(t, srk, TPMA_SESSION_DECRYPT, &sess)) != 0)
+		goto out;
+	/* the key goes in as the first parameter, encrypted by the session */
+	if (Esys_Create(t->esys, srk, sess, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tpl, &outside, &pcrs, &priv, &pub,
+			NULL, NULL, NULL) != TSS2_RC_SUCCESS) {
+		rc = OM_ETRE_HW;
+		goto out;
+	}
+	OPENSSL_cleanse(&sens, sizeof(sens));
+	if ((rc = nv_define(t)) != 0 || (rc = nv_increment(t)) != 0 || (rc = nv_read(t, &t->base.counter)) != 0)
+		goto out;
+	if ((rc = ctx_write(t, pub, priv)) != 0)
+		goto out;
+	wrote_ctx = 1;
+	rc = mf_write(t, t->base.counter, 1);
+out:
+	OPENSSL_cleanse(&sens, sizeof(sens));
+	Esys_Free(priv);
+	Esys_Free(pub);
+	if (srk != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, srk);
+	if (rc) {
+		if (rc == OM_ETRE_EXISTS)
+			wrote_ctx = 0; /* someone else's tpm.ctx: leave it */
+		if (wrote_ctx) {
+			tpm_discard(&t->base);
+		} else {
+			nv_undefine(t);
+			tpm_free(t);
+		}
+		return rc;
+	}
+	*out = &t->base;
+	return 0;
+}
+
+/* Load the sealed object under the SRK and unseal the key; OM_ETRE_SEAL when this TPM cannot. */
+static int unseal_key(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv)
+{
+	ESYS_TR srk = ESYS_TR_NONE, obj = ESYS_TR_NONE, sess = ESYS_TR_NONE;
+	TPM2B_SENSITIVE_DATA *data = NULL;
+	int rc = make_srk(t, &srk);
+	if (rc)
+		return rc;
+	/* another TPM's object, or an altered one: TPM2_Load checks the
+	 * integrity of the private area under this TPM's storage seed */
+	if (Esys_Load(t->esys, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, &obj) !=
+	    TSS2_RC_SUCCESS) {
+		rc = OM_ETRE_SEAL;
+		goto out;
+	}
+	if ((rc = start_session(t, srk, TPMA_SESSION_ENCRYPT, &sess)) != 0)
+		goto out;
+	if (Esys_Unseal(t->esys, obj, sess, ESYS_TR_NONE, ESYS_TR_NONE, &data) != TSS2_RC_SUCCESS) {
+		rc = OM_ETRE_HW;
+		goto out;
+	}
+	if (data->size != sizeof(t->key)) {
+		rc = OM_ETRE_SEAL;
+		goto out;
+	}
+	memcpy(t->key, data->buffer, sizeof(t->key));
+out:
+	if (data) {
+		OPENSSL_cleanse(data, sizeof(*data));
+		Esys_Free(data);
+	}
+	if (obj != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, obj);
+	Esys_FlushContext(t->esys, srk);
+	return rc;
+}
+
+int tre_seal_tpm_open(struct tre_sealer **out, const char *dir, unsigned flags)
+{
+	struct tpm *t = tpm_new(dir, NULL, flags);
+	TPM2B_PUBLIC pub;
+	TPM2B_PRIVATE priv;
+	uint64_t mf = 0, nv = 0;
+	int rc;
+
+	if (!t)
+		return OM_ENOMEM;
+	if ((rc = ctx_read(t, &pub, &priv)) != 0 || (rc = tpm_connect(t)) != 0 || (rc = unseal_key(t, &pub, &priv)) != 0)
+		goto out;
+	if (Esys_TR_FromTPMPublic(t->esys, t->nv_index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &t->nv) !=
+	    TSS2_RC_SUCCESS) {
+		t->nv = ESYS_TR_NONE;
+		rc = OM_ETRE_SEAL; /* the counter is gone: not this device's TPM as it was personalised */
+		goto out;
+	}
+	if ((rc = mf_read(t, &mf)) != 0 || (rc = nv_read(t, &nv)) != 0)
+		goto out;
+	if (mf < nv) {
+		rc = OM_ETRE_ROLLBACK;
+		goto out;
+	}
+	if (mf > nv + 1) { /* counters never go back: a manifest from the future is not ours */
+		rc = OM_ETRE_SEAL;
+		goto out;
+	}
+	/* mf == nv + 1: a put cut after its manifest; finish it */
+	if (mf == nv + 1 && (rc = nv_increment(t)) != 0)
+		goto out;
+	t->base.counter = mf;
+out:
+	if (rc) {
+		tpm_free(t);
+		return rc;
+	}
+	*out = &t->base;
+	return 0;
+}

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TRE on a TPM 2.0 (tre/seal_tpm.c) against swtpm, which the test
+ * starts itself (tests/hw_token.h): the sealing key opens on this TPM only,
+ * and the NV counter refuses every older copy of the directory, so the
+ * review's rollback attacks (an old challenge answered again, an erased
+ * MCIM back, the old trust root back, a BLOCKED verdict undone) fail. Each
+ * refusal has its code and changes no byte of the directory nor the
+ * counter, which tpm2-tools reads independently.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_tctildr.h>
+
+#include <openmcim/be.h>
+
+#include "hw_token.h"
+#include "tre_fixture.h"
+
+static struct om_ca *pva;
+static EVP_PKEY *pva_key;
+static struct fx_sho ro, sho1, sho2;
+static struct t_swtpm tpm, other;
+static struct om_tre_backend be;
+
+static struct om_tre *setup(struct fx_tre *t, const char *tre_id)
+{
+	struct om_tre *tre = NULL;
+	fx_tre_init(t, pva, tre_id, &ro, OM_KEY_X25519);
+	t->p.backend = &be;
+	int rc = om_tre_personalise(t->dir, &t->p, 0);
+	CHECK_MSG(rc == 0, "personalise: %s", om_errname(rc));
+	if (rc || (rc = om_tre_open(&tre, t->dir, 0)) != 0)
+		FX_DIE(om_errname(rc));
+	return tre;
+}
+
+/* The TPM's NV index of the TRE in dir (tpm.ctx, bytes 5-8). */
+static uint32_t nv_index_of(const char *dir)
+{
+	char path[512];
+	size_t len = 0;
+	snprintf(path, sizeof(path), "%s/tpm.ctx", dir);
+	uint8_t *b = check_slurp(path, &len);
+	if (!b || len < 9)
+		FX_DIE("tpm.ctx");
+	uint32_t v = (uint32_t)om_be_get(b + 5, 4);
+	free(b);
+	return v;
+}
+
+/* The NV counter as tpm2-tools reads it (an independent client of the same TPM). */
+static uint64_t nv_by_tools(const struct t_swtpm *on, uint32_t index)
+{
+	char cmd[512];
+	uint8_t b[8];
+	snprintf(cmd, sizeof(cmd), "tpm2_nvread -T '%s' -s 8 0x%08x 2>/dev/null", on->tcti, index);
+	FILE *p = popen(cmd, "r");
+	size_t n = p ? fread(b, 1, sizeof(b), p) : 0;
+	int st = p ? pclose(p) : -1;
+	CHECK_MSG(n == 8 && st == 0, "tpm2_nvread 0x%08x: %zu bytes, status %d", index, n, st);
+	return n == 8 ? om_be_get(b, 8) : 0;
+}
+
+/* cp -a from/pattern to/ */
+static void cp_into(const char *from, const char *pattern, const char *to)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "cp -a '%s'/%s '%s'/", from, pattern, to);
+	if (system(cmd) != 0)
+		FX_DIE(cmd);
+}
+
+/* A copy of the directory as it is now (what a flash dump keeps). */
+static void snapshot(const char *dir, char snap[64])
+{
+	snprintf(snap, 64, "/tmp/om-snap-XXXXXX");
+	if (!mkdtemp(snap))
+		FX_DIE("mkdtemp");
+	cp_into(dir, ".", snap);
+}
+
+/* Put the copy back over the directory, every file as it was then. */
+static void restore(const char *snap, const char *dir)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "rm -f '%s'/* && cp -a '%s'/. '%s'/", dir, snap, dir);
+	if (system(cmd) != 0)
+		FX_DIE(cmd);
+}
+
+/* Refused with code; not one byte of the TRE nor the NV counter moved. */
+static void open_refused_unchanged(const char *dir, int code, const struct t_swtpm *on)
+{
+	struct om_tre *tre = NULL;
+	uint8_t before[32], after[32];
+	uint32_t idx = nv_index_of(dir);
+	uint64_t nv = nv_by_tools(on, idx);
+	fx_dir_hash(dir, before);
+	int rc = om_tre_open(&tre, dir, 0);
+	CHECK_MSG(rc == code, "open: %s, want %s", om_errname(rc), om_errname(code));
+	CHECK(tre == NULL);
+	om_tre_close(tre);
+	fx_dir_hash(dir, after);
+	CHECK_MEM(before, after, 32);
+	CHECK_INT(nv_by_tools(on, idx), nv);
+}
+
+static int has_file(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void test_tre_counter_is_the_tpm_nv_counter(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000701");
+	struct om_tre_status st;
+
+	/* no key file: the key is a TPM object */
+	CHECK(has_file(t.dir, "tpm.ctx") && has_file(t.dir, "seal.manifest") && !has_file(t.dir, "seal.key"));
+	uint32_t idx = nv_index_of(t.dir);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK(st.counter > 0);
+	uint64_t c0 = st.counter;
+	CHECK_INT(aka_ok(tre, &t.pcid, 32), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.counter, c0 + 1);
+	om_tre_close(tre);
+	/* tpm2-tools reads the same value the TRE reports (and signs) */
+	CHECK_INT(nv_by_tools(&tpm, idx), c0 + 1);
+	tre = NULL;
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.counter, c0 + 1);
+	CHECK_INT(aka_ok(tre, &t.pcid, 64), 0);
+	om_tre_close(tre);
+	fx_tre_free(&t);
+}
+
+static void test_directory_copied_to_another_device_is_refused(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000702");
+	char snap[64];
+	om_tre_close(tre);
+	snapshot(t.dir, snap);
+	/* the same directory on a device with another TPM */
+	setenv("OM_TRE_TCTI", other.tcti, 1);
+	struct om_tre *o = NULL;
+	uint8_t before[32], after[32];
+	fx_dir_hash(snap, before);
+	CHECK_INT(om_tre_open(&o, snap, 0), OM_ETRE_SEAL);
+	CHECK(o == NULL);
+	fx_dir_hash(snap, after);
+	CHECK_MEM(before, after, 32);
+	/* and on a device whose TPM does not answer */
+	setenv("OM_TRE_TCTI", "swtpm:path=/nonexistent/om-no-tpm", 1);
+	CHECK_INT(om_tre_open(&o, snap, 0), OM_ETRE_HW);
+	unsetenv("OM_TRE_TCTI");
+	/* at home it still opens */
+	CHECK_INT(om_tre_open(&o, t.dir, 0), 0);
+	om_tre_close(o);
+	fx_rmdir(snap);
+	fx_tre_free(&t);
+}
+
+/* An old challenge: the SQN state rolled back would accept its AUTN again. */
+static void test_older_copy_after_aka_is_refused(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000703");
+	char snap[64], mid_snap[64], mid[600] = "";
+	om_tre_close(tre);
+	snapshot(t.dir, snap);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(aka_ok(tre, &t.pcid, 32), 0);
+	om_tre_close(tre);
+	snapshot(t.dir, mid_snap);
+	/* the whole directory as it was before the challenge */
+	restore(snap, t.dir);
+	open_refused_unchanged(t.dir, OM_ETRE_ROLLBACK, &tpm);
+	/* only the MID file (its SQN state) as it was, the rest current */
+	restore(mid_snap, t.dir);
+	DIR *d = opendir(t.dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (!strncmp(e->d_name, "mid-", 4))
+			snprintf(mid, sizeof(mid), "%s", e->d_name);
+	if (d)
+		closedir(d);
+	char cmd[800];
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/%s' '%s/%s'", snap, mid, t.dir, mid);
+	CHECK(system(cmd) == 0);
+	open_refused_unchanged(t.dir, OM_ETRE_ROLLBACK, &tpm);
+	/* only the state record as it was */
+	restore(mid_snap, t.dir);
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/tre.state' '%s/tre.state'", snap, t.dir);
+	CHECK(system(cmd) == 0);
+	/* the state record was not written by the AKA: the same bytes, so it opens */
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(aka_ok(tre, &t.pcid, 64), 0);
+	om_tre_close(tre);
+	fx_rmdir(snap);
+	fx_rmdir(mid_snap);
+	fx_tre_free(&t);
+}
+
+/* The old trust root back (a bootstrap undone), and an erased MCIM back (a change of operator undone). */
+static void test_older_copy_after_bootstrap_or_erase_is_refused(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000704");
+	struct om_mcim m1, m2;
+	uint8_t mid1[16], mid2[16];
+	char before_boot[64], before_erase[64];
+	time_t now = time(NULL);
+
+	fx_pcid(&m1, "001020000000001", "m2m.sho1.example");
+	fx_pcid(&m2, "001030000000001", "m2m.sho2.example");
+	om_tre_close(tre);
+	snapshot(t.dir, before_boot);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	provision(tre, &t, &ro, &sho1, 1, &m1, mid1);
+	CHECK_INT(om_tre_activate(tre, mid1, now, 60), 0);
+	CHECK_INT(aka_ok(tre, &m1, 32), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 1), 0);
+	om_tre_close(tre);
+	snapshot(t.dir, before_erase);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	provision(tre, &t, &sho1, &sho2, 2, &m2, mid2);
+	CHECK_INT(om_tre_activate(tre, mid2, now, 60), 0);
+	CHECK_INT(aka_ok(tre, &m2, 32), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 2), 0);
+	om_tre_close(tre);
+	char after[64];
+	snapshot(t.dir, after);
+	/* SHO1's MCIM, erased by the confirmation, and SHO1 as trust root: back */
+	restore(before_erase, t.dir);
+	open_refused_unchanged(t.dir, OM_ETRE_ROLLBACK, &tpm);
+	/* the RO's trust root and the factory state: back */
+	restore(before_boot, t.dir);
+	open_refused_unchanged(t.dir, OM_ETRE_ROLLBACK, &tpm);
+	/* the erased file alone, put back beside the current state, is never read */
+	restore(after, t.dir);
+	cp_into(before_erase, "mid-*", t.dir);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	struct om_tre_mid_info mi[4];
+	CHECK_INT(om_tre_mid_list(tre, sho1.id, mi, 4), 0);
+	CHECK_INT(aka_ok(tre, &m2, 64), 0);
+	om_tre_close(tre);
+	fx_rmdir(before_boot);
+	fx_rmdir(before_erase);
+	fx_rmdir(after);
+	om_mcim_clear(&m1);
+	om_mcim_clear(&m2);
+	fx_tre_free(&t);
+}
+
+/* A BLOCKED verdict undone: the copy from before the integrity check blocked the MID. */
+static void test_older_copy_undoing_a_block_is_refused(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000705");
+	struct om_tre_status st;
+	char clean[64], path[600] = "";
+	om_tre_close(tre);
+	snapshot(t.dir, clean);
+	DIR *d = opendir(t.dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (!strncmp(e->d_name, "mid-", 4))
+			snprintf(path, sizeof(path), "%s/%s", t.dir, e->d_name);
+	if (d)
+		closedir(d);
+	/* one byte of the MID file flipped: blocked at open, and the verdict persisted */
+	int fd = open(path, O_RDWR);
+	uint8_t b = 0;
+	CHECK(fd >= 0 && pread(fd, &b, 1, 40) == 1);
+	b ^= 1;
+	CHECK(pwrite(fd, &b, 1, 40) == 1);
+	close(fd);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.n_blocked, 1);
+	om_tre_close(tre);
+	restore(clean, t.dir);
+	open_refused_unchanged(t.dir, OM_ETRE_ROLLBACK, &tpm);
+	fx_rmdir(clean);
+	fx_tre_free(&t);
+}
+
+/*
+ * The sealed key object is fixedTPM and fixedParent (TPM 2.0 Part 1, 27.2:
+ * it cannot be duplicated to another TPM or parent), and the TPM refuses
+ * TPM2_Duplicate of it.
+ */
+static void test_sealed_key_object_cannot_leave_the_tpm(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000706");
+	char path[512];
+	size_t len = 0, off;
+	om_tre_close(tre);
+	snprintf(path, sizeof(path), "%s/tpm.ctx", t.dir);
+	uint8_t *b = check_slurp(path, &len);
+	TPM2B_PUBLIC pub = { 0 };
+	TPM2B_PRIVATE priv = { 0 };
+	CHECK(b && len > 10);
+	off = 10u + b[9];
+	CHECK(Tss2_MU_TPM2B_PUBLIC_Unmarshal(b, len, &off, &pub) == TSS2_RC_SUCCESS);
+	CHECK(Tss2_MU_TPM2B_PRIVATE_Unmarshal(b, len, &off, &priv) == TSS2_RC_SUCCESS);
+	TPMA_OBJECT a = pub.publicArea.objectAttributes;
+	CHECK((a & TPMA_OBJECT_FIXEDTPM) && (a & TPMA_OBJECT_FIXEDPARENT));
+	CHECK(!(a & TPMA_OBJECT_ENCRYPTEDDUPLICATION) || (a & TPMA_OBJECT_FIXEDTPM));
+	/* the private area is not the key: the TPM encrypted it under its storage seed */
+	CHECK(priv.size > 32);
+	/* load it and ask the TPM to duplicate it with a policy session allowing TPM2_Duplicate */
+	TSS2_TCTI_CONTEXT *tcti = NULL;
+	ESYS_CONTEXT *es = NULL;
+	CHECK(Tss2_TctiLdr_Initialize(tpm.tcti, &tcti) == TSS2_RC_SUCCESS);
+	CHECK(tcti && Esys_Initialize(&es, tcti, NULL) == TSS2_RC_SUCCESS);
+	if (es) {
+		TPM2B_SENSITIVE_CREATE sens = { 0 };
+		TPM2B_PUBLIC tpl = {
+			.publicArea = {
+				.type = TPM2_ALG_ECC, .nameAlg = TPM2_ALG_SHA256,
+				.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+						    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+						    TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
+				.parameters.eccDetail = {
+					.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
+					.scheme = { .scheme = TPM2_ALG_NULL }, .curveID = TPM2_ECC_NIST_P256,
+					.kdf = { .scheme = TPM2_ALG_NULL },
+				},
+				.unique.ecc = { .x = { .size = 32 }, .y = { .size = 32 } },
+			},
+		};
+		TPM2B_DATA outside = { 0 };
+		TPML_PCR_SELECTION pcrs = { 0 };
+		ESYS_TR srk = ESYS_TR_NONE, obj = ESYS_TR_NONE, pol = ESYS_TR_NONE;
+		CHECK(Esys_CreatePrimary(es, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tpl,
+					 &outside, &pcrs, &srk, NULL, NULL, NULL, NULL) == TSS2_RC_SUCCESS);
+		CHECK(Esys_Load(es, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &obj) ==
+		      TSS2_RC_SUCCESS);
+		TPMT_SYM_DEF none = { .algorithm = TPM2_ALG_NULL };
+		CHECK(Esys_StartAuthSession(es, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					    NULL, TPM2_SE_POLICY, &none, TPM2_ALG_SHA256, &pol) == TSS2_RC_SUCCESS);
+		CHECK(Esys_PolicyCommandCode(es, pol, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CC_Duplicate) ==
+		      TSS2_RC_SUCCESS);
+		TPM2B_DATA key = { 0 };
+		TPMT_SYM_DEF_OBJECT sym = { .algorithm = TPM2_ALG_NULL };
+		TPM2B_DATA *ek = NULL;
+		TPM2B_PRIVATE *dup = NULL;
+		TPM2B_ENCRYPTED_SECRET *seed = NULL;
+		TSS2_RC r = Esys_Duplicate(es, obj, ESYS_TR_RH_NULL, pol, ESYS_TR_NONE, ESYS_TR_NONE, &key, &sym, &ek,
+					   &dup, &seed);
+		CHECK_MSG(r != TSS2_RC_SUCCESS, "TPM2_Duplicate of the sealing key object succeeded");
+		CHECK_MSG((r & 0x3f) == (TPM2_RC_ATTRIBUTES & 0x3f) || (r & 0xfff) == TPM2_RC_POLICY_FAIL ||
+				  (r & 0xbf) == (TPM2_RC_POLICY_FAIL & 0xbf),
+			  "TPM2_Duplicate: 0x%x", r);
+		Esys_Free(ek);
+		Esys_Free(dup);
+		Esys_Free(seed);
+		if (pol != ESYS_TR_NONE)
+			Esys_FlushContext(es, pol);
+		if (obj != ESYS_TR_NONE)
+			Esys_FlushContext(es, obj);
+		if (srk != ESYS_TR_NONE)
+			Esys_FlushContext(es, srk);
+		Esys_Finalize(&es);
+	}
+	if (tcti)
+		Tss2_TctiLdr_Finalize(&tcti);
+	free(b);
+	fx_tre_free(&t);
+}
+
+int main(void)
+{
+	setenv("TSS2_LOG", "all+NONE", 1);
+	if (t_swtpm_start(&tpm) || t_swtpm_start(&other)) {
+		CHECK_MSG(0, "swtpm could not be started (scripts/deps.sh test installs it)");
+		return check_done();
+	}
+	be = (struct om_tre_backend){ .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = tpm.tcti };
+	if (om_key_generate(&pva_key, OM_KEY_EC_P256) ||
+	    om_ca_create(&pva, pva_key, "PVA CA", time(NULL) - 30 * 86400, 0))
+		FX_DIE("pva");
+	fx_sho_init(&ro, "RO-1");
+	fx_sho_init(&sho1, "SHO-1");
+	fx_sho_init(&sho2, "SHO-2");
+	test_tre_counter_is_the_tpm_nv_counter();
+	test_directory_copied_to_another_device_is_refused();
+	test_older_copy_after_aka_is_refused();
+	test_older_copy_after_bootstrap_or_erase_is_refused();
+	test_older_copy_undoing_a_block_is_refused();
+	test_sealed_key_object_cannot_leave_the_tpm();
+	fx_sho_free(&ro);
+	fx_sho_free(&sho1);
+	fx_sho_free(&sho2);
+	om_ca_free(pva);
+	EVP_PKEY_free(pva_key);
+	t_swtpm_stop(&tpm);
+	t_swtpm_stop(&other);
+	return check_done();
+}
