@@ -16,20 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_util.h"
 #include "hw_token.h"
 
 #define SWTPM_BIN "/usr/bin/swtpm"
 #define SOFTHSM_UTIL "/usr/bin/softhsm2-util"
 
-/* Remove a directory tree of depth at most two (the token dir's subfolders). */
-static void rm_tree(const char *dir)
+static void rm_tree(char *dir)
 {
-	char cmd[300];
-	if (!dir[0] || strncmp(dir, "/tmp/om-", 8) != 0)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "hw_token: could not remove %s\n", dir);
+	if (dir[0])
+		du_rm_rf(dir);
+	dir[0] = 0;
 }
 
 /* Whether something accepts connections on the Unix socket at path. */
@@ -130,37 +127,11 @@ void t_swtpm_stop(struct t_swtpm *t)
 {
 	kill_swtpm(t);
 	rm_tree(t->dir);
-	t->dir[0] = 0;
-}
-
-/* Run softhsm2-util with args, output to log; its exit status or -1. */
-static int run_util(const char *const *args, const char *log)
-{
-	const char *argv[16];
-	size_t n = 0;
-	argv[n++] = "softhsm2-util";
-	for (size_t i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		execv(SOFTHSM_UTIL, (char *const *)argv);
-		_exit(127);
-	}
-	int st = 0;
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 int t_softhsm_init(struct t_softhsm *h, const char *label)
 {
-	char path[200], log[200], so_pin[16];
+	char path[200], out[512], so_pin[16];
 	uint8_t r[8];
 	FILE *f;
 
@@ -197,11 +168,10 @@ int t_softhsm_init(struct t_softhsm *h, const char *label)
 	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n", h->dir);
 	fclose(f);
 	setenv("SOFTHSM2_CONF", path, 1);
-	snprintf(log, sizeof(log), "%s/softhsm2-util.log", h->dir);
-	const char *const args[] = { "--init-token", "--free", "--label", h->label, "--so-pin", so_pin,
-				     "--pin", h->pin, NULL };
-	if (run_util(args, log) != 0) {
-		fprintf(stderr, "t_softhsm: softhsm2-util --init-token failed, see %s\n", log);
+	const char *const argv[] = { SOFTHSM_UTIL, "--init-token", "--free", "--label", h->label, "--so-pin",
+				     so_pin, "--pin", h->pin, NULL };
+	if (du_run(argv, 1, out, sizeof(out)) != 0) {
+		fprintf(stderr, "t_softhsm: softhsm2-util --init-token failed: %s\n", out);
 		return -1;
 	}
 	return 0;
@@ -214,5 +184,4 @@ fail:
 void t_softhsm_free(struct t_softhsm *h)
 {
 	rm_tree(h->dir);
-	h->dir[0] = 0;
 }

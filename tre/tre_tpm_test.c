@@ -212,6 +212,21 @@ static void test_older_copy_after_aka_is_refused(void)
 	fx_tre_free(&t);
 }
 
+/* Open, provision m from `from` to `to`, activate, answer, confirm, close. */
+static void change_operator(const struct fx_tre *t, const struct fx_sho *from, const struct fx_sho *to, uint32_t seq,
+			    const struct om_mcim *m, uint8_t mid[16], time_t now)
+{
+	struct om_tre *tre = NULL;
+	CHECK_INT(om_tre_open(&tre, t->dir, 0), 0);
+	if (!tre)
+		FX_DIE("open");
+	provision(tre, t, from, to, seq, m, mid);
+	CHECK_INT(om_tre_activate(tre, mid, now, 60), 0);
+	CHECK_INT(aka_ok(tre, m, 32), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 1), 0);
+	om_tre_close(tre);
+}
+
 /* The old trust root back (a bootstrap undone), and an erased MCIM back (a change of operator undone). */
 static void test_older_copy_after_bootstrap_or_erase_is_refused(void)
 {
@@ -226,19 +241,9 @@ static void test_older_copy_after_bootstrap_or_erase_is_refused(void)
 	fx_pcid(&m2, "001030000000001", "m2m.sho2.example");
 	om_tre_close(tre);
 	snapshot(t.dir, before_boot);
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
-	provision(tre, &t, &ro, &sho1, 1, &m1, mid1);
-	CHECK_INT(om_tre_activate(tre, mid1, now, 60), 0);
-	CHECK_INT(aka_ok(tre, &m1, 32), 0);
-	CHECK_INT(om_tre_confirm(tre, now + 1), 0);
-	om_tre_close(tre);
+	change_operator(&t, &ro, &sho1, 1, &m1, mid1, now);
 	snapshot(t.dir, before_erase);
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
-	provision(tre, &t, &sho1, &sho2, 2, &m2, mid2);
-	CHECK_INT(om_tre_activate(tre, mid2, now, 60), 0);
-	CHECK_INT(aka_ok(tre, &m2, 32), 0);
-	CHECK_INT(om_tre_confirm(tre, now + 2), 0);
-	om_tre_close(tre);
+	change_operator(&t, &sho1, &sho2, 2, &m2, mid2, now);
 	char after[64];
 	snapshot(t.dir, after);
 	/* SHO1's MCIM, erased by the confirmation, and SHO1 as trust root: back */
