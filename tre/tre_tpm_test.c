@@ -176,7 +176,7 @@ static void test_older_copy_after_aka_is_refused(void)
 {
 	struct fx_tre t;
 	struct om_tre *tre = setup(&t, "TRE-00000703");
-	char snap[64], mid_snap[64], mid[600] = "";
+	char snap[64], mid_snap[64];
 	om_tre_close(tre);
 	snapshot(t.dir, snap);
 	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
@@ -188,21 +188,11 @@ static void test_older_copy_after_aka_is_refused(void)
 	open_refused_unchanged(t.dir, OM_ETRE_ROLLBACK, &tpm);
 	/* only the MID file (its SQN state) as it was, the rest current */
 	restore(mid_snap, t.dir);
-	DIR *d = opendir(t.dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL)
-		if (!strncmp(e->d_name, "mid-", 4))
-			snprintf(mid, sizeof(mid), "%s", e->d_name);
-	if (d)
-		closedir(d);
-	char cmd[800];
-	snprintf(cmd, sizeof(cmd), "cp -a '%s/%s' '%s/%s'", snap, mid, t.dir, mid);
-	CHECK(system(cmd) == 0);
+	cp_into(snap, "mid-*", t.dir);
 	open_refused_unchanged(t.dir, OM_ETRE_ROLLBACK, &tpm);
 	/* only the state record as it was */
 	restore(mid_snap, t.dir);
-	snprintf(cmd, sizeof(cmd), "cp -a '%s/tre.state' '%s/tre.state'", snap, t.dir);
-	CHECK(system(cmd) == 0);
+	cp_into(snap, "tre.state", t.dir);
 	/* the state record was not written by the AKA: the same bytes, so it opens */
 	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
 	CHECK_INT(aka_ok(tre, &t.pcid, 64), 0);
