@@ -16,6 +16,7 @@
 
 #include "dm_client.h"
 #include "reason.h"
+#include "tls_policy.h"
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
@@ -130,10 +131,10 @@ int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_b
 	curl_easy_setopt(c, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
 	curl_easy_setopt(c, CURLOPT_PROXYHEADER, ph);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	int rc = 0;
-	if (anchor) {
+	int rc = om_tls_policy_curl(c);
+	if (rc == 0 && anchor) {
 		rc = trust_anchor(dm, c, anchor, anchor_len);
-	} else {
+	} else if (rc == 0) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);

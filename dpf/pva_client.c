@@ -12,6 +12,7 @@
 
 #include "dpf.h"
 #include "reason.h"
+#include "tls_policy.h"
 
 #define ANSWER_MAX 4096 /* a handful of short name=value lines and the signed verdict in hex */
 #define VERDICT_MAX 1024
@@ -110,6 +111,8 @@ int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdi
 		return om_reason(why, why_len, OM_ENOMEM, "curl_easy_init failed");
 	hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
 	CURLcode cc = hdr ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+	if (cc == CURLE_OK && om_tls_policy_curl(c) < 0)
+		cc = CURLE_SSL_CIPHER;
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(c, CURLOPT_URL, url);
 	if (cc == CURLE_OK)

@@ -17,6 +17,7 @@
 #include "drf_int.h"
 #include "log.h"
 #include "push.h"
+#include "tls_policy.h"
 
 #define PUSH_TYPE "Content-Type: " OM_BOOTSTRAP_CONTENT_TYPE
 #define PUSH_URL_MAX 1024
@@ -142,6 +143,10 @@ static long push_once(const struct drf_push *p, const struct push_entry *e, char
 	struct curl_slist *h = curl_slist_append(NULL, PUSH_TYPE);
 	if (!c || !h) {
 		snprintf(why, why_len, "out of memory");
+		goto out;
+	}
+	if (om_tls_policy_curl(c) < 0) {
+		snprintf(why, why_len, "TLS policy refused by libcurl");
 		goto out;
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);

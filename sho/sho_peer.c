@@ -14,6 +14,7 @@
 
 #include "sho_peer.h"
 #include "reason.h"
+#include "tls_policy.h"
 
 #define ANSWER_MAX 1024 /* the DRF answers one short line */
 
@@ -173,6 +174,8 @@ static int peer_post(const struct sho_peers *t, const struct sho_peer *p, const 
 	if (type)
 		snprintf(ct, sizeof(ct), "Content-Type: %s", type);
 	if (!om_curl_ready() || !(c = curl_easy_init()) || (type && !(hdr = curl_slist_append(NULL, ct))))
+		goto out;
+	if ((rc = om_tls_policy_curl(c)) < 0)
 		goto out;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The HTTP server layer on evhttp (http_server.h): routing, body bound,
- * TLS through libevent_openssl bufferevents, the verified peer certificate.
+ * The HTTP server layer on evhttp (http_server.h): routing, body and header
+ * bounds, TLS through libevent_openssl bufferevents (made in http_conn.c),
+ * the verified peer certificate; the per-connection bounds are in
+ * http_conn.c, the worker threads in http_work.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,43 +26,13 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "http_server.h"
+#include "conf.h"
+#include "http_int.h"
 #include "log.h"
+#include "tls_policy.h"
 
 #define MAX_BODY_DEFAULT (64u * 1024u)
 #define TIMEOUT_DEFAULT_S 10u
-#define ROUTES_MAX 32
-
-struct route {
-	char method[8];
-	char path[128];
-	size_t plen;
-	int prefix;
-	om_http_handler h;
-	void *arg;
-};
-
-struct om_http_server {
-	struct event_base *base;
-	struct evhttp *http;
-	struct event *stop_ev;
-	SSL_CTX *ssl;
-	int stop_pipe[2];
-	uint16_t port;
-	int running;
-	pthread_t th;
-	struct route routes[ROUTES_MAX];
-	size_t n_routes;
-};
-
-struct om_http_req {
-	struct evhttp_request *req;
-	const char *method, *path;
-	const uint8_t *body;
-	size_t body_len;
-	char peer[INET6_ADDRSTRLEN];
-	int answered;
-};
 
 static const char *method_name(enum evhttp_cmd_type c)
 {
@@ -92,16 +64,16 @@ static const char *reason_phrase(int status)
 	}
 }
 
-static int path_matches(const struct route *rt, const char *path)
+static int path_matches(const struct http_route *rt, const char *path)
 {
 	return rt->prefix ? !strncmp(path, rt->path, rt->plen) : !strcmp(path, rt->path);
 }
 
-static const struct route *find_route(const struct om_http_server *s, const char *method, const char *path)
+static const struct http_route *find_route(const struct om_http_server *s, const char *method, const char *path)
 {
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < s->n_routes; i++) {
-			const struct route *rt = &s->routes[i];
+			const struct http_route *rt = &s->routes[i];
 			if (rt->prefix == pass && !strcmp(rt->method, method) && path_matches(rt, path))
 				return rt;
 		}
@@ -114,7 +86,7 @@ static int allowed_methods(const struct om_http_server *s, const char *path, cha
 	size_t o = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < s->n_routes; i++) {
-		const struct route *rt = &s->routes[i];
+		const struct http_route *rt = &s->routes[i];
 		if (!path_matches(rt, path) || strstr(out, rt->method))
 			continue;
 		int n = snprintf(out + o, len - o, "%s%s", o ? ", " : "", rt->method);
@@ -151,15 +123,26 @@ static void no_delay(struct evhttp_request *req)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/* The verified client certificate, a reference of its own (NULL without TLS or certificate). */
+static X509 *peer_cert(struct evhttp_request *req)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	X509 *x = ssl && SSL_get_verify_result(ssl) == X509_V_OK ? SSL_get0_peer_certificate(ssl) : NULL;
+	return x && X509_up_ref(x) == 1 ? x : NULL;
+}
+
 static void dispatch(struct evhttp_request *req, void *arg)
 {
 	struct om_http_server *s = arg;
 	static const uint8_t empty[1];
-	struct om_http_req r = { .req = req };
+	struct om_http_req r = { .req = req, .s = s };
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	char allow[64];
 
+	http_conn_handling(s, req);
 	no_delay(req);
 	r.method = method_name(evhttp_request_get_command(req));
 	r.path = path && *path ? path : "/";
@@ -171,34 +154,32 @@ static void dispatch(struct evhttp_request *req, void *arg)
 		om_http_reply(&r, 500, NULL, NULL, 0);
 		return;
 	}
-	const struct route *rt = find_route(s, r.method, r.path);
-	if (rt) {
+	const struct http_route *rt = find_route(s, r.method, r.path);
+	if (rt && s->n_workers) {
+		r.cert = peer_cert(req);
+		r.deferred = 1;
+		if (http_work_queue(s, &r, rt) == 0)
+			return;
+		r.deferred = 0;
+		X509_free(r.cert);
+		r.cert = NULL;
+		om_notice("http-busy", "peer=%s method=%s path=%.80s reason=queue-full", r.peer, r.method, r.path);
+		om_http_reply_header(&r, "Retry-After", "1");
+		om_http_reply(&r, 503, "text/plain", "busy\n", 5);
+	} else if (rt) {
+		r.cert = peer_cert(req);
 		rt->h(&r, rt->arg);
 		if (!r.answered) {
 			om_error("http-handler", "method=%s path=%.80s reason=no-answer", r.method, r.path);
 			om_http_reply(&r, 500, NULL, NULL, 0);
 		}
+		X509_free(r.cert);
 	} else if (allowed_methods(s, r.path, allow, sizeof(allow))) {
 		om_http_reply_header(&r, "Allow", allow);
 		om_http_reply(&r, 405, "text/plain", "method not allowed\n", 19);
 	} else {
 		om_http_reply(&r, 404, "text/plain", "not found\n", 10);
 	}
-}
-
-static struct bufferevent *tls_bev(struct event_base *base, void *arg)
-{
-	struct om_http_server *s = arg;
-	SSL *ssl = SSL_new(s->ssl);
-	if (!ssl)
-		return NULL;
-	struct bufferevent *bev =
-		bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev)
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	else
-		SSL_free(ssl);
-	return bev;
 }
 
 static int tls_setup(struct om_http_server *s, const struct om_http_tls *t, char *err, size_t len)
@@ -211,7 +192,11 @@ static int tls_setup(struct om_http_server *s, const struct om_http_tls *t, char
 		snprintf(err, len, "TLS context: out of memory");
 		return OM_ENOMEM;
 	}
-	SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION);
+	if (om_tls_policy_ctx(s->ssl) < 0) {
+		snprintf(err, len, "TLS policy refused by OpenSSL");
+		ERR_clear_error();
+		return OM_ECRYPTO;
+	}
 	if (SSL_CTX_use_certificate_chain_file(s->ssl, t->cert_file) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(s->ssl, t->key_file, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(s->ssl) != 1) {
@@ -233,7 +218,6 @@ static int tls_setup(struct om_http_server *s, const struct om_http_tls *t, char
 		mode = SSL_VERIFY_PEER | (t->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
 	}
 	SSL_CTX_set_verify(s->ssl, mode, NULL);
-	evhttp_set_bevcb(s->http, tls_bev, s);
 	return 0;
 }
 
@@ -242,6 +226,18 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	event_base_loopbreak(arg);
+}
+
+static void limits_fill(struct om_http_limits *l, const struct om_http_limits *in)
+{
+	*l = *in;
+	l->max_headers = l->max_headers ? l->max_headers : OM_HTTP_MAX_HEADERS_DEFAULT;
+	l->max_conns = l->max_conns ? l->max_conns : OM_HTTP_MAX_CONNS_DEFAULT;
+	l->max_conns_per_source = l->max_conns_per_source ? l->max_conns_per_source : OM_HTTP_PER_SOURCE_DEFAULT;
+	l->first_byte_ms = l->first_byte_ms ? l->first_byte_ms : OM_HTTP_FIRST_BYTE_MS_DEFAULT;
+	l->request_ms = l->request_ms ? l->request_ms : OM_HTTP_REQUEST_MS_DEFAULT;
+	l->idle_ms = l->idle_ms ? l->idle_ms : OM_HTTP_IDLE_MS_DEFAULT;
+	l->queue_max = l->queue_max ? l->queue_max : OM_HTTP_QUEUE_DEFAULT;
 }
 
 int om_http_server_new(struct om_http_server **out, const struct om_http_opts *o, char *err, size_t len)
@@ -255,11 +251,15 @@ int om_http_server_new(struct om_http_server **out, const struct om_http_opts *o
 	if (!(s = calloc(1, sizeof(*s))))
 		goto fail;
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	s->done_pipe[0] = s->done_pipe[1] = -1;
+	limits_fill(&s->lim, &o->limits);
 	if (!(s->base = event_base_new()) || !(s->http = evhttp_new(s->base)))
 		goto fail;
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)(o->max_body ? o->max_body : MAX_BODY_DEFAULT));
+	evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->lim.max_headers);
 	evhttp_set_timeout(s->http, (int)(o->timeout_s ? o->timeout_s : TIMEOUT_DEFAULT_S));
 	evhttp_set_gencb(s->http, dispatch, s);
+	evhttp_set_bevcb(s->http, http_conn_new, s);
 	if (o->tls && (rc = tls_setup(s, o->tls, err, len)) < 0)
 		goto fail;
 	rc = OM_EIO;
@@ -297,9 +297,9 @@ int om_http_route(struct om_http_server *s, const char *method, const char *path
 	if (!s || !method || !path || !h || path[0] != '/' || strlen(method) >= sizeof(s->routes[0].method) ||
 	    strlen(path) >= sizeof(s->routes[0].path) || s->running)
 		return OM_EINVAL;
-	if (s->n_routes == ROUTES_MAX)
+	if (s->n_routes == HTTP_ROUTES_MAX)
 		return OM_ENOMEM;
-	struct route *rt = &s->routes[s->n_routes];
+	struct http_route *rt = &s->routes[s->n_routes];
 	snprintf(rt->method, sizeof(rt->method), "%s", method);
 	snprintf(rt->path, sizeof(rt->path), "%s", path);
 	rt->plen = strlen(path);
@@ -334,6 +334,8 @@ int om_http_server_start(struct om_http_server *s)
 {
 	if (!s || s->running)
 		return OM_EINVAL;
+	if (s->lim.workers && !s->workers && http_work_start(s, s->lim.workers) < 0)
+		return OM_EIO;
 	if (pthread_create(&s->th, NULL, serve, s))
 		return OM_EIO;
 	s->running = 1;
@@ -357,8 +359,10 @@ void om_http_server_free(struct om_http_server *s)
 	if (!s)
 		return;
 	om_http_server_stop(s);
+	http_work_stop(s);
 	if (s->http)
 		evhttp_free(s->http);
+	http_conns_free(s);
 	if (s->stop_ev)
 		event_free(s->stop_ev);
 	if (s->base)
@@ -398,12 +402,7 @@ const char *om_http_req_peer(const struct om_http_req *r)
 
 X509 *om_http_req_peer_cert(const struct om_http_req *r)
 {
-	struct evhttp_connection *c = evhttp_request_get_connection(r->req);
-	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
-	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-	if (!ssl || SSL_get_verify_result(ssl) != X509_V_OK)
-		return NULL;
-	return SSL_get0_peer_certificate(ssl);
+	return r->cert;
 }
 
 void om_http_reply_header(struct om_http_req *r, const char *name, const char *value)
@@ -411,6 +410,13 @@ void om_http_reply_header(struct om_http_req *r, const char *name, const char *v
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
+void http_send(struct om_http_req *r)
+{
+	http_conn_answered(r->s, r->req);
+	evhttp_send_reply(r->req, r->status, reason_phrase(r->status), NULL);
+}
+
+/* On a worker (r->deferred) the loop sends the answer: only it may touch the connection. */
 void om_http_reply(struct om_http_req *r, int status, const char *content_type, const void *body, size_t len)
 {
 	if (r->answered)
@@ -421,5 +427,34 @@ void om_http_reply(struct om_http_req *r, int status, const char *content_type, 
 		om_http_reply_header(r, "Content-Type", content_type);
 	if (len && evbuffer_add(out, body, len) < 0)
 		status = 500;
-	evhttp_send_reply(r->req, status, reason_phrase(status), NULL);
+	r->status = status;
+	if (!r->deferred)
+		http_send(r);
+}
+
+unsigned om_http_server_conns(const struct om_http_server *s)
+{
+	return s ? atomic_load(&((struct om_http_server *)s)->n_conns) : 0;
+}
+
+int om_http_limits_read(const struct om_conf *c, const char *section, struct om_http_limits *l, char *err,
+			size_t err_len)
+{
+	uint64_t hdr, conns, per, first, req, idle;
+	if (om_conf_uint(c, section, "max_headers", OM_HTTP_MAX_HEADERS_DEFAULT, 1024, 1u << 20, &hdr, err, err_len) ||
+	    om_conf_uint(c, section, "max_conns", OM_HTTP_MAX_CONNS_DEFAULT, 1, 65536, &conns, err, err_len) ||
+	    om_conf_uint(c, section, "max_conns_per_source", OM_HTTP_PER_SOURCE_DEFAULT, 1, 65536, &per, err,
+			 err_len) ||
+	    om_conf_uint(c, section, "first_byte_timeout", OM_HTTP_FIRST_BYTE_MS_DEFAULT, 100, 600000, &first, err,
+			 err_len) ||
+	    om_conf_uint(c, section, "request_timeout", OM_HTTP_REQUEST_MS_DEFAULT, 100, 600000, &req, err, err_len) ||
+	    om_conf_uint(c, section, "idle_timeout", OM_HTTP_IDLE_MS_DEFAULT, 100, 3600000, &idle, err, err_len))
+		return -1;
+	l->max_headers = (size_t)hdr;
+	l->max_conns = (unsigned)conns;
+	l->max_conns_per_source = (unsigned)per;
+	l->first_byte_ms = (unsigned)first;
+	l->request_ms = (unsigned)req;
+	l->idle_ms = (unsigned)idle;
+	return 0;
 }

@@ -8,12 +8,25 @@
  * see the verified peer certificate.
  *
  * Threads: the server runs its own event loop in one thread
- * (om_http_server_start .. om_http_server_stop); handlers run in that
- * thread, one at a time, and answer before they return.
+ * (om_http_server_start .. om_http_server_stop). With workers 0 the
+ * handlers run in that thread, one at a time; with workers N they run on N
+ * worker threads, up to N at once (the daemon locks its own state), while
+ * the loop goes on reading and answering other connections. Either way a
+ * handler answers before it returns.
+ *
+ * Bounds (issue 14, docs/threats.md "Bounded servers"): the request line
+ * and headers together at most max_headers bytes; at most max_conns
+ * connections, max_conns_per_source of them from one address (a connection
+ * above either is closed at once); a new connection must send its first
+ * byte (TLS handshake included) within first_byte_ms, a request must be
+ * read whole within request_ms of its first byte, and a kept-alive link
+ * waiting for its next request is closed after idle_ms. With workers, at
+ * most queue_max requests wait for one; the next gets 503.
  *
  * Answers the layer gives by itself: 404 (no route for the path), 405 (a
  * route for the path but not the method, with an Allow header), 413 (body
- * above max_body, from evhttp), 400 (unparsable request).
+ * above max_body, from evhttp), 400 (unparsable request, or headers above
+ * max_headers), 503 (the worker queue is full).
  */
 #pragma once
 
@@ -36,13 +49,54 @@ struct om_http_tls {
 	int require_client_cert;     /* 1: a client without a certificate verified by client_ca_file is refused */
 };
 
+struct om_http_limits {
+	size_t max_headers;            /* 0: 8 KiB, request line and headers */
+	unsigned max_conns;            /* 0: 512 connections at once */
+	unsigned max_conns_per_source; /* 0: 32 from one address */
+	unsigned first_byte_ms;        /* 0: 5000, accept to a request's first byte */
+	unsigned request_ms;           /* 0: 10000, first byte to the whole request */
+	unsigned idle_ms;              /* 0: 30000, a kept-alive link between requests */
+	unsigned workers;              /* 0: handlers in the loop thread */
+	unsigned queue_max;            /* 0: 64 requests waiting for a worker */
+};
+
+#define OM_HTTP_MAX_HEADERS_DEFAULT 8192u
+#define OM_HTTP_MAX_CONNS_DEFAULT 512u
+#define OM_HTTP_PER_SOURCE_DEFAULT 32u
+#define OM_HTTP_FIRST_BYTE_MS_DEFAULT 5000u
+#define OM_HTTP_REQUEST_MS_DEFAULT 10000u
+#define OM_HTTP_IDLE_MS_DEFAULT 30000u
+#define OM_HTTP_QUEUE_DEFAULT 64u
+
 struct om_http_opts {
 	const char *addr;              /* NULL: "127.0.0.1" */
 	uint16_t port;                 /* 0: any free port, see om_http_server_port() */
 	size_t max_body;               /* 0: 64 KiB */
-	unsigned timeout_s;            /* per connection; 0: 10 s */
+	unsigned timeout_s;            /* read or write inactivity on a connection; 0: 10 s */
 	const struct om_http_tls *tls; /* NULL: plain HTTP */
+	struct om_http_limits limits;  /* zeros: the defaults above */
 };
+
+/*
+ * The limit keys every daemon's HTTP section accepts (docs of each daemon,
+ * conf/ examples): max_headers, max_conns, max_conns_per_source,
+ * first_byte_timeout, request_timeout, idle_timeout (milliseconds), and
+ * workers and queue_max where the daemon runs handlers on workers.
+ */
+#define OM_HTTP_CONF_KEYS(section)                                                                              \
+	{ section, "max_headers", 0 }, { section, "max_conns", 0 }, { section, "max_conns_per_source", 0 },     \
+		{ section, "first_byte_timeout", 0 }, { section, "request_timeout", 0 }, { section, "idle_timeout", 0 }
+
+struct om_conf;
+/*
+ * Read those keys from section into l (unset keys stay 0: the defaults).
+ * Returns 0, or -1 with "file:line: ..." in err.
+ */
+int om_http_limits_read(const struct om_conf *c, const char *section, struct om_http_limits *l, char *err,
+			size_t err_len);
+
+/* Connections open now (for tests and status lines; from any thread). */
+unsigned om_http_server_conns(const struct om_http_server *s);
 
 /*
  * Create the server and bind its socket (nothing is served before

@@ -13,6 +13,7 @@
 
 #include "ocsp_client.h"
 #include "reason.h"
+#include "tls_policy.h"
 
 #define RESPONSE_MAX (256 * 1024) /* a batch of 128 statuses is about 20 KiB */
 #define LEEWAY_S 300
@@ -95,6 +96,10 @@ static int post(struct om_ocsp_client *c, const unsigned char *der, size_t len, 
 	if (!hdr)
 		return OM_ENOMEM;
 	curl_easy_reset(c->curl);
+	if (om_tls_policy_curl(c->curl) < 0) {
+		curl_slist_free_all(hdr);
+		return om_reason(why, wl, OM_EOCSP_TRANSPORT, "TLS policy refused by libcurl");
+	}
 	curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
