@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <openmcim/bootstrap.h>
@@ -35,7 +37,6 @@ struct session {
 	uint8_t nonce[NONCE_LEN];             /* the NextNonce we gave, for the next Cred, or after the 212 for the
 						 next message's HMAC */
 	int nonce_sent;
-	unsigned challenges;
 	uint32_t last_msg_id;  /* the device's last MsgID */
 	uint32_t srv_msg_id;   /* our last MsgID */
 	uint32_t get_cmd;      /* CmdID of our Get, in srv message get_msg */
@@ -48,6 +49,8 @@ struct session {
 struct dpf_dm {
 	struct dpf_dm_config cfg;
 	struct session *sess;
+	struct session probe;       /* a message of no open session, until it authenticates */
+	uint8_t cookie_key[32];     /* challenge nonces (challenge_nonce), drawn per process */
 	struct om_dm_msg in, ans; /* 40 KiB each: kept here, not on the stack */
 	uint8_t obj[OM_MOBJ_MAX];
 };
@@ -64,10 +67,17 @@ int dpf_dm_new(struct dpf_dm **out, const struct dpf_dm_config *cfg)
 		s->cfg.max_sessions = DPF_DM_SESSIONS_DEFAULT;
 	if (!s->cfg.timeout_s)
 		s->cfg.timeout_s = DPF_DM_TIMEOUT_DEFAULT;
+	if (!s->cfg.auth_timeout_s)
+		s->cfg.auth_timeout_s = DPF_DM_AUTH_TIMEOUT_DEFAULT;
 	s->sess = calloc(s->cfg.max_sessions, sizeof(*s->sess));
 	if (!s->sess) {
 		free(s);
 		return OM_ENOMEM;
+	}
+	if (RAND_priv_bytes(s->cookie_key, sizeof(s->cookie_key)) != 1) {
+		free(s->sess);
+		free(s);
+		return OM_ERANDOM;
 	}
 	*out = s;
 	return 0;
@@ -84,6 +94,7 @@ void dpf_dm_free(struct dpf_dm *s)
 		return;
 	for (size_t i = 0; i < s->cfg.max_sessions; i++)
 		session_end(&s->sess[i]);
+	OPENSSL_cleanse(s->cookie_key, sizeof(s->cookie_key));
 	free(s->sess);
 	free(s);
 }
@@ -96,32 +107,62 @@ size_t dpf_dm_sessions(const struct dpf_dm *s)
 	return n;
 }
 
-/* The session of (sid, user), or a new one in a free (or expired) slot; NULL when all are busy. */
-static struct session *session_for(struct dpf_dm *s, const char *sid, const char *user, time_t now, int *fresh)
+/*
+ * Slots are for authenticated sessions only (issue 14): a message of no open
+ * session is answered from s->probe, and its challenge nonce is a cookie,
+ * HMAC-SHA-256(cookie_key, window | MsgID | SessionID | user) cut to 16
+ * bytes, so the DPF keeps nothing for a device that has not authenticated
+ * (as SYN cookies do for TCP). The Cred of the next message (MsgID + 1) is
+ * checked against the cookie of this window and of the one before; only
+ * then does the session take a slot. A flood of first messages takes none.
+ */
+static void challenge_nonce(const struct dpf_dm *s, const char *sid, const char *user, uint32_t msg_id,
+			    int64_t window, uint8_t out[static NONCE_LEN])
 {
-	struct session *free_slot = NULL;
-	*fresh = 0;
+	uint8_t in[8 + 4 + SID_MAX + 1 + OM_BOOTSTRAP_NAME_MAX + 1], mac[32];
+	size_t n = 0, sl = strlen(sid), ul = strlen(user);
+	unsigned ml = 0;
+	for (int i = 7; i >= 0; i--)
+		in[n++] = (uint8_t)((uint64_t)window >> (8 * i));
+	for (int i = 3; i >= 0; i--)
+		in[n++] = (uint8_t)(msg_id >> (8 * i));
+	memcpy(in + n, sid, sl + 1);
+	n += sl + 1;
+	memcpy(in + n, user, ul + 1);
+	n += ul + 1;
+	if (!HMAC(EVP_sha256(), s->cookie_key, sizeof(s->cookie_key), in, n, mac, &ml))
+		RAND_bytes(mac, NONCE_LEN); /* a nonce nobody can answer: the device is challenged again */
+	memcpy(out, mac, NONCE_LEN);
+	OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+static int64_t cookie_window(const struct dpf_dm *s, time_t now)
+{
+	return (int64_t)now / (int64_t)s->cfg.auth_timeout_s;
+}
+
+/* The open session of (sid, user), expired ones ended on the way; NULL when none. */
+static struct session *session_open(struct dpf_dm *s, const char *sid, const char *user, time_t now)
+{
 	for (size_t i = 0; i < s->cfg.max_sessions; i++) {
 		struct session *x = &s->sess[i];
 		if (x->stage != ST_FREE && x->expires <= now) {
 			om_info("dm_session", "sid=%s tre=%s result=expired", x->sid, x->user);
 			session_end(x);
 		}
-		if (x->stage == ST_FREE) {
-			if (!free_slot)
-				free_slot = x;
-			continue;
-		}
-		if (!strcmp(x->sid, sid) && !strcmp(x->user, user))
+		if (x->stage != ST_FREE && !strcmp(x->sid, sid) && !strcmp(x->user, user))
 			return x;
 	}
-	if (free_slot) {
-		*fresh = 1;
-		free_slot->stage = ST_AUTH;
-		snprintf(free_slot->sid, sizeof(free_slot->sid), "%s", sid);
-		snprintf(free_slot->user, sizeof(free_slot->user), "%s", user);
-	}
-	return free_slot;
+	return NULL;
+}
+
+/* A free slot for a session that just authenticated; NULL when all hold authenticated sessions. */
+static struct session *slot_free(struct dpf_dm *s)
+{
+	for (size_t i = 0; i < s->cfg.max_sessions; i++)
+		if (s->sess[i].stage == ST_FREE)
+			return &s->sess[i];
+	return NULL;
 }
 
 /* ---- building the answer ------------------------------------------------- */
@@ -328,14 +369,8 @@ static int package1(struct dpf_dm *s, struct session *x, time_t now)
 		return 0;
 	}
 	unsigned code = s->in.hdr.cred == OM_DM_AUTH_NONE ? OM_DM_STATUS_MISSING_CRED : OM_DM_STATUS_UNAUTHORIZED;
-	if (++x->challenges > DPF_DM_AUTH_TRIES) {
-		om_notice("dm_session", "sid=%s tre=%s result=refused reason=too-many-challenges", x->sid, x->user);
-		answer_start(s, x, code);
-		x->done = 1;
-		return 0;
-	}
-	if (RAND_bytes(x->nonce, sizeof(x->nonce)) != 1)
-		return OM_ERANDOM;
+	/* nothing kept: the next message's Cred is checked against this cookie (challenge_nonce) */
+	challenge_nonce(s, x->sid, x->user, s->in.hdr.msg_id, cookie_window(s, now), x->nonce);
 	x->nonce_sent = 1;
 	answer_start(s, x, code);
 	struct om_dm_cmd *c = &s->ans.cmds[0];
@@ -498,12 +533,24 @@ int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *h
 		rc = OM_EDPF_DM_IDENTITY;
 		goto out;
 	}
-	int fresh = 0;
-	struct session *x = session_for(s, h->session_id, user, now, &fresh);
-	if (!x) {
-		om_notice("dm_session", "sid=%s tre=%s result=refused reason=sessions-full", h->session_id, user);
-		rc = OM_EDPF_DM_FULL;
-		goto out;
+	struct session *x = session_open(s, h->session_id, user, now);
+	int fresh = !x;
+	if (fresh) {
+		/* no open session: answered from the probe, a slot only once it authenticates */
+		x = &s->probe;
+		session_end(x);
+		x->stage = ST_AUTH;
+		snprintf(x->sid, sizeof(x->sid), "%s", h->session_id);
+		snprintf(x->user, sizeof(x->user), "%s", user);
+		x->srv_msg_id = h->msg_id - 1; /* our answer to message N is our message N */
+		if (h->msg_id > 1 && h->cred == OM_DM_AUTH_MD5) {
+			/* the Cred answers the cookie we gave message N - 1, in this window or the one before */
+			int64_t w = cookie_window(s, now);
+			challenge_nonce(s, x->sid, x->user, h->msg_id - 1, w, x->nonce);
+			x->nonce_sent = 1;
+			if (cred_right(s, x) < 0)
+				challenge_nonce(s, x->sid, x->user, h->msg_id - 1, w - 1, x->nonce);
+		}
 	}
 	snprintf(x->device, sizeof(x->device), "%s", h->source);
 	/* MsgIDs follow each other: anything else is a replay or a lost message */
@@ -542,7 +589,19 @@ int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *h
 	}
 	if (rc == 0)
 		rc = answer_encode(s, out, out_len);
-	if (rc < 0 || x->done)
+	if (rc == 0 && x == &s->probe && x->stage != ST_AUTH && !x->done) {
+		struct session *slot = slot_free(s);
+		if (!slot) {
+			om_notice("dm_session", "sid=%s tre=%s result=refused reason=sessions-full", x->sid, x->user);
+			free(*out);
+			*out = NULL;
+			*out_len = 0;
+			rc = OM_EDPF_DM_FULL;
+		} else {
+			*slot = *x;
+		}
+	}
+	if (rc < 0 || x->done || x == &s->probe)
 		session_end(x);
 out:
 	om_dm_msg_free(&s->in);

@@ -31,7 +31,7 @@
 
 #define DPF_DM_SESSIONS_DEFAULT 64
 #define DPF_DM_TIMEOUT_DEFAULT 300 /* seconds a session lives after its last message */
-#define DPF_DM_AUTH_TRIES 3        /* challenges in one session before it is dropped */
+#define DPF_DM_AUTH_TIMEOUT_DEFAULT 30 /* seconds a challenge can be answered (at least, at most twice) */
 
 struct dpf_dm;
 
@@ -41,6 +41,7 @@ struct dpf_dm_config {
 	const char *server_uri; /* our Source/LocURI, the bootstrap's PROVURL */
 	size_t max_sessions;    /* 0: DPF_DM_SESSIONS_DEFAULT */
 	unsigned timeout_s;     /* 0: DPF_DM_TIMEOUT_DEFAULT */
+	unsigned auth_timeout_s; /* 0: DPF_DM_AUTH_TIMEOUT_DEFAULT */
 	void (*queued)(void *arg); /* optional: called when an outcome queued a completion report */
 	void *queued_arg;
 };

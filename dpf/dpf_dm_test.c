@@ -266,7 +266,7 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	om_dm_msg_free(&dev.got);
 	CHECK(!strcmp(tk_state_of(&P, tre_id), "active"));
 	CHECK_INT(dpf_completion_count(P.dpf, "pending"), 1);
-	CHECK_INT(dpf_dm_sessions(dm), 1); /* only the replayed package 3's challenged S1 */
+	CHECK_INT(dpf_dm_sessions(dm), 0); /* a challenged session takes no slot (issue 14) */
 
 	/* not a DM message: no answer */
 	CHECK(dpf_dm_handle(dm, (const uint8_t *)"<x/>", 4, NULL, time(NULL), &ans, &al) < 0 && ans == NULL);
@@ -337,7 +337,7 @@ static void versions_and_doctype(struct om_tre *tre, const char *user)
 	free(ans);
 	CHECK_INT(hdr_status(), OM_DM_STATUS_MISSING_CRED);
 	om_dm_msg_free(&dev.got);
-	CHECK_INT(dpf_dm_sessions(dm), before + 1);
+	CHECK_INT(dpf_dm_sessions(dm), before); /* challenged: no slot taken */
 
 	/* an internal subset, even an empty one, or another public id: not served */
 	memcpy(text, dev.buf, (size_t)n);
@@ -351,6 +351,70 @@ static void versions_and_doctype(struct om_tre *tre, const char *user)
 	edit(text, "<SyncML ", "<!DOCTYPE SyncML SYSTEM \"file:///etc/passwd\"><SyncML ");
 	CHECK_INT(dpf_dm_handle(dm, (const uint8_t *)text, strlen(text), NULL, time(NULL), &ans, &al), OM_EDM_DTD);
 	CHECK(ans == NULL);
+	CHECK_INT(dpf_dm_sessions(dm), before);
+}
+
+/* One message at time now: its answer parsed into dev.got; dpf_dm_handle's code. */
+static int exchange_at(time_t now)
+{
+	uint8_t *ans = NULL;
+	size_t al = 0;
+	int n = tk_encode(&dev, NULL, NULL);
+	if (n <= 0)
+		return OM_EINVAL;
+	int rc = dpf_dm_handle(dm, dev.buf, (size_t)n, NULL, now, &ans, &al);
+	if (rc == 0)
+		rc = tk_answer(&dev, ans, al);
+	free(ans);
+	return rc;
+}
+
+/*
+ * 256 first messages without a Cred (issue 14: they used to take every slot
+ * for 300 s): each is challenged and none takes a slot; then the genuine
+ * device authenticates at once, in its normal time. A Cred over a challenge
+ * two windows old is challenged again.
+ */
+static void first_message_flood(struct om_tre *tre, const char *user)
+{
+	time_t now = time(NULL);
+	size_t before = dpf_dm_sessions(dm);
+	int challenged = 0;
+	for (int i = 0; i < 256; i++) {
+		char sid[16], who[32];
+		snprintf(sid, sizeof(sid), "F%d", i);
+		snprintf(who, sizeof(who), "flood-%d", i);
+		(void)tk_package1(&dev, sid, 1, i % 2 ? who : user, tre, 0, 0);
+		challenged += exchange_at(now) == 0 && hdr_status() == OM_DM_STATUS_MISSING_CRED;
+		om_dm_msg_free(&dev.got);
+	}
+	CHECK_INT(challenged, 256);
+	CHECK_INT(dpf_dm_sessions(dm), before);
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)tk_package1(&dev, "G1", 1, user, tre, 0, 0);
+	CHECK_INT(exchange_at(now), 0);
+	CHECK_INT(hdr_status(), OM_DM_STATUS_MISSING_CRED);
+	om_dm_msg_free(&dev.got);
+	(void)tk_package1(&dev, "G1", 2, user, tre, 1, 0);
+	CHECK_INT(exchange_at(now + 1), 0);
+	CHECK_INT(hdr_status(), OM_DM_STATUS_AUTH_ACCEPTED);
+	CHECK(find(OM_DM_CMD_GET) != NULL);
+	om_dm_msg_free(&dev.got);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK_MSG(ms < 300, "the genuine device waited %ld ms", ms);
+	CHECK_INT(dpf_dm_sessions(dm), before + 1);
+
+	/* a challenge answered two windows later: challenged again, no slot */
+	(void)tk_package1(&dev, "G2", 1, user, tre, 0, 0);
+	CHECK_INT(exchange_at(now), 0);
+	om_dm_msg_free(&dev.got);
+	(void)tk_package1(&dev, "G2", 2, user, tre, 1, 0);
+	CHECK_INT(exchange_at(now + 2 * DPF_DM_AUTH_TIMEOUT_DEFAULT), 0);
+	CHECK_INT(hdr_status(), OM_DM_STATUS_UNAUTHORIZED);
+	om_dm_msg_free(&dev.got);
 	CHECK_INT(dpf_dm_sessions(dm), before + 1);
 }
 
@@ -382,6 +446,8 @@ int main(void)
 			whole_session(tre, tre_id);
 		if (tre)
 			versions_and_doctype(tre, tre_id);
+		if (tre)
+			first_message_flood(tre, tre_id);
 		om_tre_close(tre);
 	}
 
