@@ -16,6 +16,13 @@
 
 #include <openmcim/mcim.h>
 
+/*
+ * Is the HSS answering? Its "status" within timeout_ms (issue 14: a stopped
+ * HSS fails the registration that needs it, fast, and holds nothing).
+ * 0, or OM_ESHO_HSS with the reason in why.
+ */
+OM_NODISCARD int sho_hss_probe(const char *socket_path, unsigned timeout_ms, char *why, size_t wl);
+
 /* One subscriber for the HSS. Secret (K, OPc): cleanse after use. */
 struct sho_hss_row {
 	char imsi[OM_MCIM_IMSI_MAX + 1];

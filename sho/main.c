@@ -56,7 +56,10 @@ static const struct om_conf_key base_keys[] = {
 	{ "daemon", "tls_key", 1 },	    { "daemon", "operator_cert", 1 },
 	{ "daemon", "operator_key", 1 },    { "daemon", "peer_timeout", 0 },
 	{ "daemon", "max_body", 0 },	    { "daemon", "spool", 0 },
-	{ "daemon", "log_level", 0 },
+	{ "daemon", "log_level", 0 },	    { "daemon", "workers", 0 },
+	{ "daemon", "queue_max", 0 },	    { "daemon", "auth_fail_max", 0 },
+	{ "daemon", "auth_fail_window", 0 }, { "daemon", "scrypt_max", 0 },
+	{ "daemon", "hss_probe_timeout", 0 }, OM_HTTP_CONF_KEYS("daemon"),
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
@@ -67,6 +70,8 @@ struct settings {
 	uint64_t port, max_body;
 	int log_level;
 	struct sho_peers peers;
+	struct om_http_limits limits;
+	uint64_t fail_max, fail_window, scrypt_max, hss_probe_ms;
 };
 
 static void settings_free(struct settings *s)
@@ -75,6 +80,24 @@ static void settings_free(struct settings *s)
 	X509_free(s->svc.sign_cert);
 	EVP_PKEY_free(s->svc.sign_key);
 	OPENSSL_cleanse(s->svc.op, sizeof(s->svc.op));
+}
+
+/* The owner API's bounds (docs/sho.md "Bounds"): the HTTP limits, workers, the secret checks, the HSS probe. */
+static int read_bounds(const struct om_conf *c, struct settings *s, char *err, size_t len)
+{
+	uint64_t workers, queue;
+	if (om_http_limits_read(c, "daemon", &s->limits, err, len) < 0 ||
+	    om_conf_uint(c, "daemon", "workers", 4, 1, 64, &workers, err, len) ||
+	    om_conf_uint(c, "daemon", "queue_max", OM_HTTP_QUEUE_DEFAULT, 1, 4096, &queue, err, len) ||
+	    om_conf_uint(c, "daemon", "auth_fail_max", SHO_GUARD_FAIL_MAX_DEFAULT, 1, 10000, &s->fail_max, err, len) ||
+	    om_conf_uint(c, "daemon", "auth_fail_window", SHO_GUARD_WINDOW_DEFAULT, 1, 86400, &s->fail_window, err,
+			 len) ||
+	    om_conf_uint(c, "daemon", "scrypt_max", SHO_GUARD_SCRYPT_DEFAULT, 1, 64, &s->scrypt_max, err, len) ||
+	    om_conf_uint(c, "daemon", "hss_probe_timeout", 2000, 100, 60000, &s->hss_probe_ms, err, len))
+		return -1;
+	s->limits.workers = (unsigned)workers;
+	s->limits.queue_max = (unsigned)queue;
+	return 0;
 }
 
 /* [daemon] and the peers. */
@@ -93,7 +116,8 @@ static int read_daemon(const struct om_conf *c, struct settings *s, char ids[][O
 	s->peers.key_file = om_conf_get(c, "daemon", "operator_key");
 	if (om_conf_uint(c, "daemon", "port", 8444, 0, 65535, &s->port, err, len) ||
 	    om_conf_uint(c, "daemon", "max_body", 8u << 20, 1024, 64u << 20, &s->max_body, err, len) ||
-	    om_conf_uint(c, "daemon", "peer_timeout", 10000, 100, 600000, &timeout, err, len))
+	    om_conf_uint(c, "daemon", "peer_timeout", 10000, 100, 600000, &timeout, err, len) ||
+	    read_bounds(c, s, err, len) < 0)
 		return -1;
 	s->peers.timeout_ms = (long)timeout;
 	s->log_level = om_log_level_parse(om_conf_str(c, "daemon", "log_level", "info"));
@@ -165,8 +189,11 @@ int main(int argc, char **argv)
 	}
 	web.sho = sho;
 	web.peers = &s.peers;
+	web.hss_socket = s.svc.cfg.hss_socket;
+	web.hss_probe_ms = (unsigned)s.hss_probe_ms;
+	sho_guard_init(&web.guard, (unsigned)s.fail_max, (unsigned)s.fail_window, (unsigned)s.scrypt_max);
 	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
-				   .timeout_s = 60, .tls = &s.tls };
+				   .timeout_s = 60, .tls = &s.tls, .limits = s.limits };
 	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || sho_http_routes(http, &web) < 0 ||
 	    om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");

@@ -145,51 +145,71 @@ out:
 	return rc;
 }
 
-int sho_owner_check(struct sho *s, const char *owner_id, const char *secret)
+int sho_owner_recall(struct sho *s, const char *owner_id, const char *secret, struct sho_owner_claim *c)
 {
-	uint8_t salt[SALT_LEN], want[HASH_LEN], got[HASH_LEN], mac[32];
 	struct om_stmt *st = NULL;
-	int rc = OM_ESHO_OWNER_AUTH, found = 0;
-	int64_t now = sho_now();
-	if (!s)
+	uint8_t mac[32];
+	int rc = 1;
+	if (!s || !c)
 		return OM_EINVAL;
+	memset(c, 0, sizeof(*c));
 	if (!sho_id_ok(owner_id, SHO_OWNER_ID_MAX) || !secret_ok(secret))
-		goto out;
+		return OM_ESHO_OWNER_AUTH;
+	snprintf(c->owner_id, sizeof(c->owner_id), "%s", owner_id);
 	if (om_stmt_prepare(s->store, "SELECT kdf, salt, hash FROM sho_owner WHERE owner_id = ?1", &st) < 0 ||
 	    om_stmt_bind_text(st, 1, owner_id) < 0) {
-		rc = OM_ESTORE;
-		goto out;
+		om_stmt_finalize(st);
+		return OM_ESTORE;
 	}
 	if (om_stmt_step(st) == OM_STORE_ROW) {
 		size_t sl, hl;
 		const void *sp = om_stmt_col_blob(st, 1, &sl), *hp = om_stmt_col_blob(st, 2, &hl);
 		if (!strcmp(om_stmt_col_text(st, 0), KDF_NAME) && sl == SALT_LEN && hl == HASH_LEN) {
-			memcpy(salt, sp, SALT_LEN);
-			memcpy(want, hp, HASH_LEN);
-			found = 1;
+			memcpy(c->salt, sp, SALT_LEN);
+			memcpy(c->want, hp, HASH_LEN);
+			c->found = 1;
 		}
 	}
-	if (!found) {
-		/* the same work for an unknown owner, so timing does not tell which ids exist */
-		memset(salt, 0, sizeof(salt));
-		memset(want, 0xff, sizeof(want));
-	}
-	int have_mac = found && secret_mac(s, secret, mac) == 0;
-	if (have_mac && remembered(s, owner_id, want, mac, now)) {
-		rc = 0;
-		goto out;
-	}
-	if (scrypt(secret, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, got) < 0)
-		rc = OM_ECRYPTO;
-	else if (found && CRYPTO_memcmp(got, want, HASH_LEN) == 0)
-		rc = 0;
-	if (rc == 0 && have_mac)
-		remember(s, owner_id, want, mac, now);
-out:
 	om_stmt_finalize(st);
+	if (!c->found) {
+		/* the same work for an unknown owner, so timing does not tell which ids exist */
+		memset(c->want, 0xff, sizeof(c->want));
+	}
+	if (c->found && secret_mac(s, secret, mac) == 0 && remembered(s, owner_id, c->want, mac, sho_now()))
+		rc = 0;
 	OPENSSL_cleanse(mac, sizeof(mac));
+	return rc;
+}
+
+int sho_owner_verify(const struct sho_owner_claim *c, const char *secret)
+{
+	uint8_t got[HASH_LEN];
+	int rc = OM_ESHO_OWNER_AUTH;
+	if (!c || !secret_ok(secret))
+		return OM_ESHO_OWNER_AUTH;
+	if (scrypt(secret, c->salt, sizeof(c->salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, got) < 0)
+		rc = OM_ECRYPTO;
+	else if (c->found && CRYPTO_memcmp(got, c->want, HASH_LEN) == 0)
+		rc = 0;
 	OPENSSL_cleanse(got, sizeof(got));
-	OPENSSL_cleanse(want, sizeof(want));
+	return rc;
+}
+
+void sho_owner_remember(struct sho *s, const struct sho_owner_claim *c, const char *secret)
+{
+	uint8_t mac[32];
+	if (s && c && c->found && secret_mac(s, secret, mac) == 0)
+		remember(s, c->owner_id, c->want, mac, sho_now());
+	OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+int sho_owner_check(struct sho *s, const char *owner_id, const char *secret)
+{
+	struct sho_owner_claim c;
+	int rc = sho_owner_recall(s, owner_id, secret, &c);
+	if (rc == 1 && (rc = sho_owner_verify(&c, secret)) == 0)
+		sho_owner_remember(s, &c, secret);
+	OPENSSL_cleanse(&c, sizeof(c));
 	if (rc < 0)
 		om_notice("owner-auth-refused", "owner=%s reason=%s", sho_id_ok(owner_id, SHO_OWNER_ID_MAX) ? owner_id : "?",
 			  om_errname(rc));

@@ -88,6 +88,26 @@ OM_NODISCARD int sho_owner_add(struct sho *s, const char *owner_id, const char *
 /* 0 if the secret is the owner's (compared in constant time), else OM_ESHO_OWNER_AUTH. */
 OM_NODISCARD int sho_owner_check(struct sho *s, const char *owner_id, const char *secret);
 
+/*
+ * sho_owner_check in three steps, so the costly one runs without any lock
+ * (issue 14: scrypt off the path that serves others):
+ *   sho_owner_recall   reads the owner's salt and hash (store, cache):
+ *                      0 when the secret passed scrypt lately, 1 when it
+ *                      must be checked, or OM_ESHO_OWNER_AUTH / OM_ESTORE;
+ *   sho_owner_verify   scrypt and the constant-time compare, on the claim
+ *                      alone (no shared state): 0 or OM_ESHO_OWNER_AUTH;
+ *   sho_owner_remember remembers a verified secret.
+ * The claim holds no secret; the caller cleanses it anyway.
+ */
+struct sho_owner_claim {
+	char owner_id[SHO_OWNER_ID_MAX + 1];
+	uint8_t salt[16], want[32];
+	int found;
+};
+OM_NODISCARD int sho_owner_recall(struct sho *s, const char *owner_id, const char *secret, struct sho_owner_claim *c);
+OM_NODISCARD int sho_owner_verify(const struct sho_owner_claim *c, const char *secret);
+void sho_owner_remember(struct sho *s, const struct sho_owner_claim *c, const char *secret);
+
 /* ---- registration (B.2.3.2 step 1) -------------------------------------------- */
 
 /* One device as the owner gives it: DER certificates and the owner claim secret. */

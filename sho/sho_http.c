@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "hss_link.h"
 #include "sho_http.h"
 #include "sho_int.h"
 
@@ -25,8 +26,31 @@ static void reply_text(struct om_http_req *r, int status, const char *text)
 }
 
 /*
- * HTTP Basic (RFC 7617) owner id and secret, checked with sho_owner_check.
- * Returns 0, or answers 401 itself and returns OM_ESHO_OWNER_AUTH.
+ * The owner's secret: remembered, or scrypt with the handler lock released
+ * so other owners are served meanwhile, within the guard's bounds
+ * (auth_guard.h). 0 or a code.
+ */
+static int check_secret(struct om_http_req *r, struct sho_http *h, const struct owner *o)
+{
+	struct sho_owner_claim c;
+	const char *peer = om_http_req_peer(r);
+	int rc = sho_owner_recall(h->sho, o->id, o->secret, &c);
+	if (rc == 1 && (rc = sho_guard_begin(&h->guard, peer, o->id, sho_now())) == 0) {
+		om_http_release(r);
+		rc = sho_owner_verify(&c, o->secret);
+		om_http_reacquire(r);
+		sho_guard_end(&h->guard, peer, o->id, rc < 0, sho_now());
+		if (rc == 0)
+			sho_owner_remember(h->sho, &c, o->secret);
+	}
+	OPENSSL_cleanse(&c, sizeof(c));
+	return rc;
+}
+
+/*
+ * HTTP Basic (RFC 7617) owner id and secret, checked by check_secret.
+ * Returns 0, or answers itself and returns the code: 401
+ * (OM_ESHO_OWNER_AUTH), 429 (OM_ESHO_AUTH_LIMIT), 503 (OM_ESHO_BUSY).
  */
 static int authenticate(struct om_http_req *r, struct sho_http *h, struct owner *o)
 {
@@ -49,8 +73,7 @@ static int authenticate(struct om_http_req *r, struct sho_http *h, struct owner 
 		if (colon && il <= SHO_OWNER_ID_MAX && sl <= SHO_SECRET_MAX && strlen((char *)dec) == (size_t)n) {
 			memcpy(o->id, dec, il);
 			memcpy(o->secret, colon + 1, sl);
-			rc = sho_id_ok(o->id, SHO_OWNER_ID_MAX) ? sho_owner_check(h->sho, o->id, o->secret)
-								: OM_ESHO_OWNER_AUTH;
+			rc = sho_id_ok(o->id, SHO_OWNER_ID_MAX) ? check_secret(r, h, o) : OM_ESHO_OWNER_AUTH;
 		}
 	}
 	OPENSSL_cleanse(dec, sizeof(dec));
@@ -59,6 +82,14 @@ static int authenticate(struct om_http_req *r, struct sho_http *h, struct owner 
 	om_debug("sho-auth-refused", "peer=%s path=%s owner=%s", om_http_req_peer(r), om_http_req_path(r),
 		  sho_id_ok(o->id, SHO_OWNER_ID_MAX) ? o->id : "-");
 	OPENSSL_cleanse(o, sizeof(*o));
+	if (rc == OM_ESHO_AUTH_LIMIT || rc == OM_ESHO_BUSY) {
+		char wait[16];
+		snprintf(wait, sizeof(wait), "%u", rc == OM_ESHO_BUSY ? 1u : h->guard.window_s);
+		om_http_reply_header(r, "Retry-After", wait);
+		reply_text(r, rc == OM_ESHO_BUSY ? 503 : 429,
+			   rc == OM_ESHO_BUSY ? "result=error reason=OM_ESHO_BUSY\n" : "result=refused reason=OM_ESHO_AUTH_LIMIT\n");
+		return rc;
+	}
 	om_http_reply_header(r, "WWW-Authenticate", "Basic realm=\"openmcim-sho\", charset=\"UTF-8\"");
 	reply_text(r, 401, "result=refused reason=OM_ESHO_OWNER_AUTH\n");
 	return OM_ESHO_OWNER_AUTH;
@@ -164,6 +195,17 @@ static void do_register(struct om_http_req *r, struct sho_http *h, unsigned flag
 	if (rc < 0)
 		goto out;
 	n_rows = (size_t)rc;
+	/*
+	 * A registration needs the HSS, inside its transaction: asked first, with the lock
+	 * released, so a stopped HSS fails this call in hss_probe_ms and no other (issue 14).
+	 */
+	om_http_release(r);
+	int hss = h->hss_socket ? sho_hss_probe(h->hss_socket, h->hss_probe_ms, why, sizeof(why)) : 0;
+	om_http_reacquire(r);
+	if (hss < 0) {
+		rc = hss;
+		goto out;
+	}
 	size_t cap = 64 + n_rows * (OM_TRE_ID_MAX + SHO_REASON_MAX + 96);
 	if (!(rep = calloc(n_rows, sizeof(*rep))) || !(csv = malloc(cap))) {
 		rc = OM_ENOMEM;
@@ -292,7 +334,11 @@ static void handover(struct om_http_req *r, void *arg)
 	if ((rc = sho_handover_request(h->sho, o.id, o.secret, id, code, &req, &req_len)) < 0 ||
 	    (rc = sho_status(h->sho, id, &st)) < 0)
 		goto out;
-	if ((rc = sho_peer_send(h->peers, peer, req, req_len, &ans, why, sizeof(why))) < 0) {
+	/* the DRF across the network: other owners are served while this one waits (issue 14) */
+	om_http_release(r);
+	rc = sho_peer_send(h->peers, peer, req, req_len, &ans, why, sizeof(why));
+	om_http_reacquire(r);
+	if (rc < 0) {
 		result = "pending"; /* still handover_requested: the owner's retry resends the same request */
 		goto out;
 	}

@@ -14,13 +14,17 @@
  */
 #pragma once
 
+#include "auth_guard.h"
 #include "http_server.h"
 #include "sho.h"
 #include "sho_peer.h"
 
 struct sho_http {
-	struct sho *sho;          /* used only from the server's thread */
+	struct sho *sho;          /* used under the server's handler lock only */
 	const struct sho_peers *peers;
+	const char *hss_socket;   /* asked before a registration (NULL: not asked) */
+	unsigned hss_probe_ms;    /* how long that question may take */
+	struct sho_guard guard;   /* failures and scrypt slots (auth_guard.h) */
 };
 
 /* Register the routes on s. Returns 0 or an om_http_route code. */

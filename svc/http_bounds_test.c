@@ -5,7 +5,8 @@
  * served within its normal time: a connection flood (per-source cap), a
  * slow drip, a silent connection and an idle kept-alive link (deadlines),
  * huge headers (refused, memory back near its baseline once they close),
- * a slow handler on a worker (others still served, a full queue gets 503),
+ * a slow handler on a worker that released the handler lock (others still
+ * served, a full queue gets 503),
  * and a TLS 1.2 CBC-SHA1 suite (refused; AEAD only).
  */
 #include <signal.h>
@@ -34,7 +35,9 @@ static void hello(struct om_http_req *r, void *arg)
 static void slow(struct om_http_req *r, void *arg)
 {
 	(void)arg;
+	om_http_release(r); /* waiting on something else: other handlers run meanwhile */
 	du_nap_ms(1500);
+	om_http_reacquire(r);
 	om_http_reply(r, 200, "text/plain", "slow\n", 5);
 }
 

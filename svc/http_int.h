@@ -51,6 +51,7 @@ struct om_http_server {
 	/* workers (http_work.c) */
 	pthread_t *workers;
 	unsigned n_workers;
+	pthread_mutex_t h_lock; /* held by the handler running on a worker, unless it released it */
 	pthread_mutex_t q_lock;
 	pthread_cond_t q_cond;
 	struct http_job *queue, *queue_tail, *done;
@@ -70,6 +71,7 @@ struct om_http_req {
 	X509 *cert; /* the verified client certificate, a reference taken in the loop thread */
 	int answered;
 	int deferred; /* on a worker: the loop sends the answer */
+	int released; /* on a worker: the handler lock let go (om_http_release) */
 	int status;
 };
 

@@ -10,9 +10,13 @@
  * Threads: the server runs its own event loop in one thread
  * (om_http_server_start .. om_http_server_stop). With workers 0 the
  * handlers run in that thread, one at a time; with workers N they run on N
- * worker threads, up to N at once (the daemon locks its own state), while
- * the loop goes on reading and answering other connections. Either way a
- * handler answers before it returns.
+ * worker threads while the loop goes on reading and answering other
+ * connections. Handlers on workers still run one at a time, under the
+ * server's handler lock, so a daemon's state needs no lock of its own; a
+ * handler that must wait (a password hash, a peer across the network)
+ * releases it with om_http_release and takes it back with om_http_reacquire,
+ * and in between touches nothing shared. Either way a handler answers
+ * before it returns.
  *
  * Bounds (issue 14, docs/threats.md "Bounded servers"): the request line
  * and headers together at most max_headers bytes; at most max_conns
@@ -140,6 +144,13 @@ const uint8_t *om_http_req_body(const struct om_http_req *r, size_t *len);
 const char *om_http_req_peer(const struct om_http_req *r);
 /* The verified client certificate (owned by the connection), or NULL without TLS or client certificate. */
 X509 *om_http_req_peer_cert(const struct om_http_req *r);
+
+/*
+ * On a worker: let other handlers run while this one waits (no shared state
+ * touched until om_http_reacquire). In the loop thread (workers 0): nothing.
+ */
+void om_http_release(struct om_http_req *r);
+void om_http_reacquire(struct om_http_req *r);
 
 /* Answer once: status, a Content-Type (NULL: none) and the body. */
 void om_http_reply(struct om_http_req *r, int status, const char *content_type, const void *body, size_t len);

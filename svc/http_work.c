@@ -52,7 +52,11 @@ static void *work(void *arg)
 			s->queue_tail = NULL;
 		s->queued--;
 		pthread_mutex_unlock(&s->q_lock);
+		pthread_mutex_lock(&s->h_lock);
 		j->h(&j->r, j->arg);
+		if (j->r.released)
+			om_http_reacquire(&j->r);
+		pthread_mutex_unlock(&s->h_lock);
 		if (!j->r.answered) {
 			om_error("http-handler", "method=%s path=%.80s reason=no-answer", j->r.method, j->r.path);
 			om_http_reply(&j->r, 500, NULL, NULL, 0);
@@ -96,7 +100,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 
 int http_work_start(struct om_http_server *s, unsigned n)
 {
-	if (pthread_mutex_init(&s->q_lock, NULL) || pthread_cond_init(&s->q_cond, NULL))
+	if (pthread_mutex_init(&s->h_lock, NULL) || pthread_mutex_init(&s->q_lock, NULL) ||
+	    pthread_cond_init(&s->q_cond, NULL))
 		return OM_EIO;
 	if (pipe2(s->done_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		return OM_EIO;
@@ -131,6 +136,22 @@ int http_work_queue(struct om_http_server *s, const struct om_http_req *r, const
 	return j ? 0 : -1;
 }
 
+void om_http_release(struct om_http_req *r)
+{
+	if (r->deferred && !r->released) {
+		r->released = 1;
+		pthread_mutex_unlock(&r->s->h_lock);
+	}
+}
+
+void om_http_reacquire(struct om_http_req *r)
+{
+	if (r->deferred && r->released) {
+		pthread_mutex_lock(&r->s->h_lock);
+		r->released = 0;
+	}
+}
+
 /* A request left unanswered at shutdown: evhttp frees it with its connection, unless the client left first. */
 static void drop(struct http_job *j)
 {
@@ -158,6 +179,7 @@ void http_work_stop(struct om_http_server *s)
 		drop(s->done);
 		s->queue = s->queue_tail = s->done = NULL;
 		pthread_mutex_destroy(&s->q_lock);
+		pthread_mutex_destroy(&s->h_lock);
 		pthread_cond_destroy(&s->q_cond);
 	}
 	if (s->done_ev)

@@ -244,6 +244,8 @@ enum om_err {
 	OM_ESHO_PEER_ANSWER = -978,   /* the current SHO's DRF answered something we cannot read */
 	OM_ESHO_CLAIM = -979,         /* no owner claim secret, or not the one the device's Cert_TRE commits to */
 	OM_ESHO_CLAIM_OLD = -980,     /* a genuine claim, but not of a later owner than the one registered */
+	OM_ESHO_AUTH_LIMIT = -981,    /* too many failed owner authentications from this source or for this owner */
+	OM_ESHO_BUSY = -982,          /* every owner-secret check is busy: try again shortly */
 	/* sho: add new codes here */
 
 	/* drf (discovery and registration function, handovers): -1000 .. -1049 */

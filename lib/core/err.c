@@ -229,6 +229,8 @@ static const struct err_row rows[] = {
 	ROW(OM_ESHO_PEER_ANSWER, "current SHO's DRF answer unreadable"),
 	ROW(OM_ESHO_CLAIM, "no owner claim secret, or not the device's"),
 	ROW(OM_ESHO_CLAIM_OLD, "owner claim not of a later owner than the registered one"),
+	ROW(OM_ESHO_AUTH_LIMIT, "too many failed owner authentications: wait and retry"),
+	ROW(OM_ESHO_BUSY, "owner secret checks busy: retry shortly"),
 	/* sho: add new rows here */
 	/* drf */
 	ROW(OM_EDRF_OPERATOR, "sender is not a known operator"),
