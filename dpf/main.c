@@ -44,6 +44,7 @@ static const struct om_conf_key base_keys[] = {
 	{ "dpf", "max_sessions", 0 },  { "dpf", "session_timeout", 0 }, { "dpf", "max_body", 0 },
 	{ "dpf", "log_level", 0 },     { "dpf", "drf_db", 1 },	     { "dpf", "operator_cert", 1 },
 	{ "dpf", "operator_key", 1 },  { "dpf", "peer_timeout", 0 },   { "dpf", "pva_cert", 1 },
+	{ "dpf", "auth_timeout", 0 },  OM_HTTP_CONF_KEYS("dpf"),
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
@@ -51,9 +52,10 @@ struct settings {
 	const char *db, *sho_conf, *pva_url, *listen, *path, *server_uri, *drf_db;
 	struct om_http_tls tls;
 	X509 *pva_cert; /* whose key signs the PVA's verdicts */
-	uint64_t port, max_sessions, timeout, max_body;
+	uint64_t port, max_sessions, timeout, max_body, auth_timeout;
 	int log_level;
 	struct sho_peers peers;
+	struct om_http_limits limits;
 };
 
 /* The DM handler and the completion sender share the struct dpf (and the SHO core and DRF register). */
@@ -85,7 +87,9 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	    om_conf_uint(c, "dpf", "peer_timeout", 10000, 100, 600000, &peer_timeout, err, len) ||
 	    om_conf_uint(c, "dpf", "max_sessions", DPF_DM_SESSIONS_DEFAULT, 1, 65536, &s->max_sessions, err, len) ||
 	    om_conf_uint(c, "dpf", "session_timeout", DPF_DM_TIMEOUT_DEFAULT, 10, 86400, &s->timeout, err, len) ||
-	    om_conf_uint(c, "dpf", "max_body", OM_DM_MSG_MAX, 1024, OM_DM_MSG_MAX, &s->max_body, err, len))
+	    om_conf_uint(c, "dpf", "max_body", OM_DM_MSG_MAX, 1024, OM_DM_MSG_MAX, &s->max_body, err, len) ||
+	    om_conf_uint(c, "dpf", "auth_timeout", DPF_DM_AUTH_TIMEOUT_DEFAULT, 5, 3600, &s->auth_timeout, err, len) ||
+	    om_http_limits_read(c, "dpf", &s->limits, err, len))
 		return -1;
 	if (s->path[0] != '/')
 		return snprintf(err, len, "%s: [dpf] path must start with '/'", om_conf_path(c)), -1;
@@ -217,13 +221,14 @@ int main(int argc, char **argv)
 	struct dpf_dm_config mc = { .dpf = dpf, .sho = sho,
 				    .server_uri = s.server_uri ? s.server_uri : sf.cfg.provurl,
 				    .max_sessions = (size_t)s.max_sessions, .timeout_s = (unsigned)s.timeout,
+				    .auth_timeout_s = (unsigned)s.auth_timeout,
 				    .queued = wake_sender, .queued_arg = NULL };
 	if (dpf_dm_new(&dm, &mc) < 0) {
 		om_error("start", "reason=\"out of memory\"");
 		goto out;
 	}
 	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
-				   .tls = &s.tls };
+				   .tls = &s.tls, .limits = s.limits };
 	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || om_http_route(http, "POST", s.path, dm_post, dm) < 0 ||
 	    om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");

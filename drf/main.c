@@ -38,7 +38,7 @@ static const struct om_conf_key keys[] = {
 	{ "drf", "push_retry_min", 0 },	  { "drf", "push_retry_max", 0 },  { "drf", "hss_socket", 0 },
 	{ "drf", "removal_interval", 0 }, { "drf", "max_body", 0 },	   { "drf", "log_level", 0 },
 	{ "drf", "hss_timeout", 0 },	  { "drf", "removal_retry_min", 0 }, { "drf", "removal_retry_max", 0 },
-	{ "drf", "peer_certs", 1 },
+	{ "drf", "peer_certs", 1 },	  OM_HTTP_CONF_KEYS("drf"),
 };
 
 struct settings {
@@ -48,6 +48,7 @@ struct settings {
 	const char *hss_socket;
 	uint64_t port, grace, max_body, hss_timeout, removal_min, removal_max;
 	int log_level;
+	struct om_http_limits limits;
 };
 
 static const char usage[] = "usage: openmcim-drf -c FILE | --config FILE\n"
@@ -76,6 +77,7 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	if (om_conf_uint(c, "drf", "port", 8443, 0, 65535, &s->port, err, len) ||
 	    om_conf_uint(c, "drf", "grace_period", DRF_GRACE_DEFAULT, 1, 366u * 86400u, &s->grace, err, len) ||
 	    om_conf_uint(c, "drf", "max_body", 8192, 1024, 1u << 20, &s->max_body, err, len) ||
+	    om_http_limits_read(c, "drf", &s->limits, err, len) ||
 	    om_conf_uint(c, "drf", "push_retry_min", 5, 1, 3600, &rmin, err, len) ||
 	    om_conf_uint(c, "drf", "push_retry_max", 600, 1, 86400, &rmax, err, len) ||
 	    om_conf_uint(c, "drf", "removal_interval", 60, 1, 86400, &every, err, len) ||
@@ -180,7 +182,7 @@ int main(int argc, char **argv)
 	web.lock = &lock;
 	web.push = push;
 	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
-				   .tls = &s.tls };
+				   .tls = &s.tls, .limits = s.limits };
 	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || drf_http_routes(http, &web) < 0 ||
 	    om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");

@@ -27,7 +27,7 @@ static const struct om_conf_key keys[] = {
 	{ "pva", "db", 1 },	       { "pva", "ca_cert", 1 },	     { "pva", "responder_cert", 1 },
 	{ "pva", "responder_key", 1 }, { "pva", "listen", 0 },	     { "pva", "port", 0 },
 	{ "pva", "admin_socket", 0 },  { "pva", "log_level", 0 },    { "pva", "next_update", 0 },
-	{ "pva", "max_body", 0 },
+	{ "pva", "max_body", 0 },      OM_HTTP_CONF_KEYS("pva"),
 };
 
 struct settings {
@@ -35,6 +35,7 @@ struct settings {
 	const char *listen, *admin_socket;
 	uint64_t port, max_body;
 	int log_level;
+	struct om_http_limits limits;
 };
 
 static const char usage[] = "usage: openmcim-pva -c FILE | --config FILE\n"
@@ -53,6 +54,7 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	s->admin_socket = om_conf_get(c, "pva", "admin_socket");
 	if (om_conf_uint(c, "pva", "port", 8080, 0, 65535, &s->port, err, len) ||
 	    om_conf_uint(c, "pva", "max_body", 16384, 256, 1u << 20, &s->max_body, err, len) ||
+	    om_http_limits_read(c, "pva", &s->limits, err, len) ||
 	    om_conf_uint(c, "pva", "next_update", PVA_NEXT_UPDATE_DEFAULT, 60, 7u * 86400u, &v, err, len))
 		return -1;
 	s->pva.next_update_s = (unsigned)v;
@@ -102,7 +104,8 @@ int main(int argc, char **argv)
 		}
 		admin = 1;
 	}
-	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body };
+	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
+				   .limits = s.limits };
 	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || pva_http_routes(http, p) < 0 ||
 	    om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
