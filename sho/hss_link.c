@@ -200,7 +200,7 @@ int sho_hss_probe(const char *socket_path, unsigned timeout_ms, char *why, size_
 	struct om_admin_result res;
 	int rc = om_admin_call(socket_path, "status\n", (int)timeout_ms, NULL, NULL, &res);
 	if (rc < 0)
-		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket %s: %s within %u ms", socket_path, om_strerror(rc),
+		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket %s: %s (probe, %u ms)", socket_path, om_strerror(rc),
 			       timeout_ms);
 	if (res.code < 0)
 		return sho_say(why, wl, OM_ESHO_HSS, "HSS: %.200s (%s)", res.reason, res.name);

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Bounded servers (issue 14) with every daemon a real process (the lab's
+ * topology): each attack runs from 127.0.0.2 while the genuine owner, from
+ * 127.0.0.1, is served within its normal time and nothing changes.
+ *   - wrong-secret flood at SHO-A's owner API: answered 401, then 429
+ *     without scrypt; the owner's status calls stay fast; SHO-A's database
+ *     is byte for byte the same.
+ *   - huge headers at SHO-A (TLS): refused at max_headers; SHO-A's resident
+ *     memory is back near where it was once the connections closed.
+ *   - slow drips and silent connections at the PVA: capped per source,
+ *     closed at their deadlines; the PVA answers others meanwhile.
+ *   - SHO-A's HSS stopped (SIGSTOP): a registration fails within
+ *     hss_probe_timeout (502), the owner's status calls stay fast; the RO's
+ *     HSS stopped: the RO's DRF still answers a handover at once.
+ *   - the RO's DRF stopped: the handover waits for it alone (504, pending),
+ *     the owner's status calls stay fast; once it runs again, accepted.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "check.h"
+#include "daemon_util.h"
+#include "flood.h"
+#include "lab_proc.h"
+#include "lab_topology.h"
+#include "reason.h"
+
+#define ATTACKER "127.0.0.2"
+#define NORMAL_MS 1500 /* an owner's status call takes ~10 ms; a loaded 2-core machine gets this much room */
+
+static struct lab L;
+
+/* ---- the genuine owner ------------------------------------------------------ */
+
+/* The owner's status call for device 0 at SHO-A: 0 when "want" came back within NORMAL_MS. */
+static int owner_fast(const char *want, const char *what)
+{
+	char state[64] = "";
+	int64_t t0 = fl_now_ms();
+	int rc = lab_status(&L, LAB_SHO_A, L.tre_ids[0], state, sizeof(state));
+	int64_t ms = fl_now_ms() - t0;
+	CHECK_MSG(rc == 0 && !strcmp(state, want), "%s: status %d state %s", what, rc, state);
+	CHECK_MSG(ms < NORMAL_MS, "%s: the owner waited %lld ms", what, (long long)ms);
+	return rc == 0 && ms < NORMAL_MS ? 0 : -1;
+}
+
+/* ---- the attacker ------------------------------------------------------------ */
+
+static size_t discard(char *p, size_t s, size_t n, void *a)
+{
+	(void)p;
+	(void)a;
+	return s * n;
+}
+
+/* One HTTPS call from ATTACKER to SHO-A's owner API; the status, or -1 with no answer. */
+static long attack_call(const char *path, const char *user, const char *pass, struct curl_slist *extra)
+{
+	char url[128], resolve[64];
+	uint16_t port = ((struct lab_priv *)L.priv)->ports.sho[LAB_SHO_A];
+	long status = -1;
+	snprintf(url, sizeof(url), "https://localhost:%u%s", port, path);
+	snprintf(resolve, sizeof(resolve), "localhost:%u:127.0.0.1", port);
+	struct curl_slist *res = curl_slist_append(NULL, resolve);
+	CURL *c = curl_easy_init();
+	if (!c || !res)
+		goto out;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_RESOLVE, res);
+	curl_easy_setopt(c, CURLOPT_INTERFACE, ATTACKER);
+	curl_easy_setopt(c, CURLOPT_CAINFO, L.tls_ca);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	if (user) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, pass);
+	}
+	if (extra)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, extra);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+out:
+	curl_easy_cleanup(c);
+	curl_slist_free_all(res);
+	return status;
+}
+
+struct tally {
+	int n401, n429, n503, other;
+};
+static pthread_mutex_t tally_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile int attacking;
+
+static void *guesser(void *arg)
+{
+	struct tally *t = arg;
+	char path[96], user[32];
+	snprintf(path, sizeof(path), "/status/%s", L.tre_ids[0]);
+	for (int i = 0; i < 25; i++) {
+		/* the owner's own id, or one that does not exist: wrong secrets need no account */
+		snprintf(user, sizeof(user), "%s", i % 2 ? LAB_OWNER : "nobody-at-all");
+		long st = attack_call(path, user, "not the secret, a guess", NULL);
+		pthread_mutex_lock(&tally_lock);
+		t->n401 += st == 401;
+		t->n429 += st == 429;
+		t->n503 += st == 503;
+		t->other += st != 401 && st != 429 && st != 503;
+		pthread_mutex_unlock(&tally_lock);
+	}
+	return NULL;
+}
+
+static unsigned char *db_bytes(const char *name, size_t *n)
+{
+	char p[LAB_PATH_MAX + 64];
+	return check_slurp(lab_path(&L, name, p, sizeof(p)), n);
+}
+
+static void scrypt_flood(void)
+{
+	struct tally t = { 0 };
+	pthread_t th[4];
+	size_t n0 = 0, n1 = 0;
+	unsigned char *before = db_bytes("sho-a-sho.db", &n0);
+	CHECK(before != NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, guesser, &t);
+	int fast = 0;
+	for (int i = 0; i < 10; i++) {
+		fast += owner_fast("registered", "during the guessing") == 0;
+		du_nap_ms(100);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	CHECK_INT(fast, 10);
+	printf("scrypt flood: %d x 401, %d x 429, %d x 503, %d other\n", t.n401, t.n429, t.n503, t.other);
+	CHECK_INT(t.other, 0);
+	/*
+	 * auth_fail_max (10) failures per source and per id in the window: the rest never ran
+	 * scrypt (429), or found both scrypt slots busy (503)
+	 */
+	CHECK_MSG(t.n401 <= 20 && t.n429 > 0, "401 %d 429 %d 503 %d", t.n401, t.n429, t.n503);
+	unsigned char *after = db_bytes("sho-a-sho.db", &n1);
+	CHECK_MSG(after && n0 == n1 && !memcmp(before, after, n0), "SHO-A's database changed");
+	free(before);
+	free(after);
+	owner_fast("registered", "after the guessing");
+}
+
+static void huge_headers(void)
+{
+	pid_t sho = lab_daemon_pid(&L, LAB_D_A_SHO);
+	size_t big = 256 * 1024;
+	char *h = malloc(big + 16);
+	if (!h)
+		return;
+	memcpy(h, "X-Big: ", 7);
+	memset(h + 7, 'a', big);
+	h[7 + big] = '\0';
+	struct curl_slist *extra = curl_slist_append(NULL, h);
+	long base = fl_rss_kib(sho), peak = 0;
+	int refused = 0;
+	for (int i = 0; i < 60; i++) {
+		long st = attack_call("/status/x", NULL, NULL, extra);
+		refused += st == 400 || st == 431 || st == -1;
+		if (i % 20 == 0)
+			owner_fast("registered", "during huge headers");
+		long now = fl_rss_kib(sho);
+		peak = now > peak ? now : peak;
+	}
+	du_nap_ms(500);
+	long after = fl_rss_kib(sho);
+	printf("huge headers at SHO-A: RSS %ld KiB before, peak %ld, %ld after\n", base, peak, after);
+	CHECK_INT(refused, 60);
+	CHECK_MSG(after - base < 8192, "SHO-A RSS %ld KiB before, %ld after", base, after);
+	curl_slist_free_all(extra);
+	free(h);
+	owner_fast("registered", "after huge headers");
+}
+
+/* A raw GET to the PVA from 127.0.0.1: 1 when any HTTP answer came within NORMAL_MS. */
+static int pva_answers(void)
+{
+	char ans[64] = "";
+	int64_t t0 = fl_now_ms();
+	int fd = fl_connect("127.0.0.1", ((struct lab_priv *)L.priv)->ports.pva);
+	static const char get[] = "GET /MAA= HTTP/1.1\r\nHost: pva\r\nConnection: close\r\n\r\n";
+	ssize_t n = fd >= 0 && fl_send(fd, get, strlen(get)) == 0 ? read(fd, ans, sizeof(ans) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	ans[n > 0 ? n : 0] = '\0';
+	int64_t ms = fl_now_ms() - t0;
+	CHECK_MSG(!strncmp(ans, "HTTP/1.1 ", 9) && ms < NORMAL_MS, "PVA: '%.20s' after %lld ms", ans, (long long)ms);
+	return !strncmp(ans, "HTTP/1.1 ", 9) && ms < NORMAL_MS;
+}
+
+static void slow_clients_at_pva(void)
+{
+	unsigned port = ((struct lab_priv *)L.priv)->ports.pva;
+	int fd[40], open_now = 0;
+	static const char head[] = "POST / HTTP/1.1\r\nHost: pva\r\nContent-Length: 100\r\n\r\n";
+	for (int i = 0; i < 40; i++)
+		fd[i] = fl_connect(ATTACKER, port);
+	/* half drip a request a byte a second, half say nothing */
+	int64_t t0 = fl_now_ms();
+	for (size_t b = 0; fl_now_ms() - t0 < 12000; b++) {
+		for (int i = 0; i < 40; i += 2)
+			if (fd[i] >= 0 && b < sizeof(head) - 1 && fl_send(fd[i], head + b, 1) < 0) {
+				close(fd[i]);
+				fd[i] = -1;
+			}
+		if (b % 4 == 0)
+			CHECK(pva_answers());
+		du_nap_ms(1000);
+	}
+	for (int i = 0; i < 40; i++)
+		if (fd[i] >= 0) {
+			open_now += !fl_closed_within(fd[i], 10);
+			close(fd[i]);
+		}
+	CHECK_MSG(open_now == 0, "%d slow connections still open after 12 s", open_now);
+	CHECK(pva_answers());
+}
+
+struct call_result {
+	int rc;
+	int64_t ms;
+	char answer[512];
+	const char *tre_id, *code;
+};
+
+/* SIGSTOP or SIGCONT to a daemon: stopped, it keeps its sockets and answers nothing (lab_kill would end it). */
+static void freeze(enum lab_daemon d, int sig)
+{
+	pid_t pid = lab_daemon_pid(&L, d);
+	CHECK_MSG(pid > 0 && kill(pid, sig) == 0, "%s is not running", lab_daemon_name(d));
+}
+
+static void *register_again(void *arg)
+{
+	struct call_result *r = arg;
+	char why[256] = "";
+	const char *ids[] = { L.tre_ids[1] };
+	int64_t t0 = fl_now_ms();
+	r->rc = lab_register(&L, LAB_SHO_A, LAB_RO, ids, 1, why, sizeof(why));
+	r->ms = fl_now_ms() - t0;
+	snprintf(r->answer, sizeof(r->answer), "%s", why);
+	return NULL;
+}
+
+static void *handover(void *arg)
+{
+	struct call_result *r = arg;
+	int64_t t0 = fl_now_ms();
+	r->rc = lab_handover(&L, LAB_SHO_A, r->tre_id, r->code, r->answer, sizeof(r->answer));
+	r->ms = fl_now_ms() - t0;
+	return NULL;
+}
+
+static void stopped_hss(void)
+{
+	struct call_result r = { 0 };
+	pthread_t th;
+	freeze(LAB_D_A_HSS, SIGSTOP);
+	pthread_create(&th, NULL, register_again, &r);
+	du_nap_ms(200);
+	for (int i = 0; i < 5; i++) {
+		owner_fast("registered", "SHO-A's HSS stopped");
+		du_nap_ms(200);
+	}
+	pthread_join(th, NULL);
+	freeze(LAB_D_A_HSS, SIGCONT);
+	printf("register with SHO-A's HSS stopped: %d after %lld ms (%s)\n", r.rc, (long long)r.ms, r.answer);
+	CHECK_MSG(r.rc < 0 && strstr(r.answer, "502"), "register: %d %s", r.rc, r.answer);
+	CHECK_MSG(r.ms < 5000, "the registration waited %lld ms", (long long)r.ms);
+	owner_fast("registered", "SHO-A's HSS back");
+}
+
+static void stopped_drf(void)
+{
+	char code[32] = "", code2[32] = "";
+	CHECK_INT(lab_transfer_code(&L, LAB_RO, L.tre_ids[1], code), 0);
+	CHECK_INT(lab_transfer_code(&L, LAB_RO, L.tre_ids[2], code2), 0);
+
+	/* the RO's HSS stopped: its DRF still answers a handover at once */
+	struct call_result r = { .tre_id = L.tre_ids[2], .code = code2 };
+	freeze(LAB_D_RO_HSS, SIGSTOP);
+	handover(&r);
+	freeze(LAB_D_RO_HSS, SIGCONT);
+	CHECK_MSG(r.rc == 200 && r.ms < NORMAL_MS, "handover with the RO's HSS stopped: %d after %lld ms: %s", r.rc,
+		  (long long)r.ms, r.answer);
+
+	/* the RO's DRF stopped: only the handover waits for it */
+	struct call_result h = { .tre_id = L.tre_ids[1], .code = code };
+	pthread_t th;
+	freeze(LAB_D_RO_DRF, SIGSTOP);
+	pthread_create(&th, NULL, handover, &h);
+	du_nap_ms(200);
+	for (int i = 0; i < 5; i++) {
+		owner_fast("registered", "the RO's DRF stopped");
+		du_nap_ms(300);
+	}
+	pthread_join(th, NULL);
+	freeze(LAB_D_RO_DRF, SIGCONT);
+	printf("handover with the RO's DRF stopped: %d after %lld ms\n", h.rc, (long long)h.ms);
+	CHECK_MSG(h.rc == 504 && strstr(h.answer, "result=pending"), "handover: %d %s", h.rc, h.answer);
+	char state[64] = "";
+	CHECK_INT(lab_status(&L, LAB_SHO_A, L.tre_ids[1], state, sizeof(state)), 0);
+	CHECK_MSG(!strcmp(state, "handover_requested"), "state %s", state);
+	/* the DRF runs again: the owner's retry is accepted */
+	handover(&h);
+	CHECK_MSG(h.rc == 200, "retry: %d %s", h.rc, h.answer);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/om-lab-bounds-XXXXXX", bin_dir[512], why[512];
+	const char *cli = getenv("OM_CLI");
+	int set_up = 0;
+	signal(SIGPIPE, SIG_IGN);
+	CHECK_MSG(cli != NULL, "OM_CLI not set (run through ctest)");
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(om_curl_ready());
+	if (check_failures())
+		return check_done();
+	snprintf(bin_dir, sizeof(bin_dir), "%s", cli);
+	*strrchr(bin_dir, '/') = '\0';
+	struct lab_options opt = { .workdir = dir, .bin_dir = bin_dir, .n_devices = 3, .seed = 11, .grace_s = 2,
+				   .fallback_s = 10 };
+	int rc = lab_setup(&L, &opt, why, sizeof(why));
+	CHECK_MSG(rc == 0, "lab_setup: %s", why);
+	set_up = rc == 0;
+	if (set_up && (rc = lab_start(&L, why, sizeof(why))) < 0)
+		CHECK_MSG(0, "lab_start: %s", why);
+	if (!set_up || rc < 0)
+		goto out;
+	rc = lab_register(&L, LAB_SHO_A, LAB_RO, NULL, 0, why, sizeof(why));
+	CHECK_MSG(rc == 3, "lab_register: %d %s", rc, why);
+	if (rc != 3 || owner_fast("registered", "before") < 0)
+		goto out;
+	scrypt_flood();
+	huge_headers();
+	slow_clients_at_pva();
+	stopped_hss();
+	stopped_drf();
+out:
+	if (set_up) {
+		int bad = lab_stop(&L);
+		CHECK_MSG(bad == 0, "%d daemons did not exit 0", bad);
+	}
+	lab_free(&L);
+	if (check_failures())
+		fprintf(stderr, "(kept %s)\n", dir);
+	else
+		du_rm_rf(dir);
+	return check_done();
+}
