@@ -109,9 +109,9 @@ static void count(const struct om_http_server *s, const char *src, unsigned *tot
 		}
 }
 
-static void peer_text(struct evhttp_connection *evcon, char *out, size_t len)
+void http_peer_text(struct evhttp_connection *evcon, char *out, size_t len)
 {
-	const struct sockaddr *sa = evhttp_connection_get_addr(evcon);
+	const struct sockaddr *sa = evcon ? evhttp_connection_get_addr(evcon) : NULL;
 	snprintf(out, len, "?");
 	if (sa && sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
@@ -138,7 +138,7 @@ static void adopt(struct http_conn *c)
 	c->evcon = evcon;
 	evhttp_connection_set_closecb(evcon, on_close, c);
 	bufferevent_decref(c->bev); /* evhttp's close callback tells us from now on */
-	peer_text(evcon, c->src, sizeof(c->src));
+	http_peer_text(evcon, c->src, sizeof(c->src));
 	c->input_cb = evbuffer_add_cb(bufferevent_get_input(c->bev), on_input, c);
 	unsigned total, mine;
 	count(s, c->src, &total, &mine);

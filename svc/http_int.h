@@ -76,6 +76,8 @@ struct om_http_req {
 };
 
 /* ---- http_conn.c ---- */
+/* The connection's peer address as text ("127.0.0.1"), "?" when unknown. */
+void http_peer_text(struct evhttp_connection *evcon, char *out, size_t len);
 /* The bufferevent for a new connection (evhttp_set_bevcb): TLS or plain, tracked. */
 struct bufferevent *http_conn_new(struct event_base *base, void *arg);
 /* A request of this connection was read whole: its deadline stops while a handler has it. */

@@ -97,16 +97,6 @@ static int allowed_methods(const struct om_http_server *s, const char *path, cha
 	return o > 0;
 }
 
-static void peer_address(struct evhttp_request *req, char *out, size_t len)
-{
-	struct evhttp_connection *c = evhttp_request_get_connection(req);
-	const struct sockaddr *sa = c ? evhttp_connection_get_addr(c) : NULL;
-	snprintf(out, len, "?");
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
-}
 
 /*
  * No Nagle on the answer: evhttp writes an answer's TLS records one by one,
@@ -146,7 +136,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	no_delay(req);
 	r.method = method_name(evhttp_request_get_command(req));
 	r.path = path && *path ? path : "/";
-	peer_address(req, r.peer, sizeof(r.peer));
+	http_peer_text(evhttp_request_get_connection(req), r.peer, sizeof(r.peer));
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	r.body_len = evbuffer_get_length(in);
 	r.body = r.body_len ? evbuffer_pullup(in, -1) : empty;
