@@ -23,6 +23,12 @@
 
 #define NORMAL_MS 300 /* a genuine answer on loopback takes a few ms; this leaves room for a loaded machine */
 #define ATTACKER "127.0.0.2"
+#if defined(__SANITIZE_ADDRESS__)
+/* ASan keeps freed memory in its quarantine and malloc_trim does not reach it: there only growth is bounded */
+#define RSS_SLACK_KIB 16384
+#else
+#define RSS_SLACK_KIB 4096
+#endif
 
 static char dir[] = "/tmp/om_http_bounds_XXXXXX";
 
@@ -177,7 +183,7 @@ static void huge_headers(void)
 	du_nap_ms(300);
 	long after = fl_rss_kib(0);
 	/* 100 x 256 KiB sent per round: without the bound the server kept ~25 MiB a round */
-	CHECK_MSG(after - base < 4096, "RSS %ld KiB before, %ld KiB after (peak %ld)", base, after, peak);
+	CHECK_MSG(after - base < RSS_SLACK_KIB, "RSS %ld KiB before, %ld KiB after (peak %ld)", base, after, peak);
 	printf("huge headers: RSS %ld KiB before, peak %ld, %ld after the connections closed\n", base, peak, after);
 	CHECK_INT(om_http_server_conns(s), 0);
 	CHECK_GENUINE(port);
