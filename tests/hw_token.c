@@ -129,7 +129,7 @@ void t_swtpm_stop(struct t_swtpm *t)
 	rm_tree(t->dir);
 }
 
-int t_softhsm_init(struct t_softhsm *h, const char *label)
+int t_softhsm_init(struct t_softhsm *h, const char *label, const char *pin)
 {
 	char path[200], out[512], so_pin[16];
 	uint8_t r[8];
@@ -156,7 +156,10 @@ int t_softhsm_init(struct t_softhsm *h, const char *label)
 		goto fail;
 	}
 	fclose(f);
-	snprintf(h->pin, sizeof(h->pin), "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+	if (pin)
+		snprintf(h->pin, sizeof(h->pin), "%s", pin);
+	else
+		snprintf(h->pin, sizeof(h->pin), "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
 	snprintf(so_pin, sizeof(so_pin), "%02x%02x%02x%02x", r[4], r[5], r[6], r[7]);
 	snprintf(path, sizeof(path), "%s/tokens", h->dir);
 	if (mkdir(path, 0700) != 0)

@@ -42,11 +42,11 @@ struct t_softhsm {
 };
 
 /*
- * Make a fresh directory of tokens with one initialised token (label, PIN
- * random) and point SOFTHSM2_CONF at it (setenv: one token directory per
- * test process). Returns 0, or -1 with the reason on stderr.
+ * Make a fresh directory of tokens with one initialised token (label; user
+ * PIN pin, or a random one when NULL) and point SOFTHSM2_CONF at it
+ * (setenv). Returns 0, or -1 with the reason on stderr.
  */
-int t_softhsm_init(struct t_softhsm *h, const char *label);
+int t_softhsm_init(struct t_softhsm *h, const char *label, const char *pin);
 
 /* Remove the token directory. */
 void t_softhsm_free(struct t_softhsm *h);

@@ -1,15 +1,397 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The PKCS#11 sealing backend (docs/tre.md "Backends"), the module loaded
+ * through p11-kit, tested against SoftHSM2.
+ *
+ * The device sealing key is an AES-256 secret key generated in the token
+ * (C_GenerateKey, CKM_AES_KEY_GEN) with CKA_SENSITIVE and not
+ * CKA_EXTRACTABLE (PKCS#11 v2.40 4.10: neither its value nor a wrapping of
+ * it ever leaves the token, and neither attribute can be changed back), and
+ * CKA_TOKEN, CKA_PRIVATE (only after C_Login). Sealing runs inside the
+ * token: C_Encrypt / C_Decrypt with CKM_AES_GCM (v2.40 curr. mech. 2.11),
+ * a random 96-bit IV and AAD = header | file name, in the envelope of
+ * seal_aead.h with the header "OMSL" | version 3. A copied directory does
+ * not open without this token. PKCS#11 has no monotonic counter: an older
+ * copy of the directory opens (docs/tre.md, threats 1.3).
+ *
+ * p11.ctx (not secret from the device: it names the module, the token, the
+ * key's CKA_ID, and the user PIN the TRE logs in with; the PIN gates use of
+ * the key in this token, the key itself never leaves it).
+ */
+#define CRYPTOKI_GNU 1
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+
+#include "fileio.h"
 #include "seal.h"
+#include "seal_aead.h"
+
+#define HDR_LEN 5
+#define SEAL_VERSION 3
+#define CTX_VERSION 1
+#define NONCE_LEN 12
+#define TAG_LEN 16
+#define KEY_ID_LEN 16
+#define FIELD_MAX 255
+#define KEY_LABEL "openmcim-tre-seal"
+
+struct p11 {
+	struct tre_sealer base; /* first: the ops get a struct tre_sealer * */
+	char dir[TRE_PATH_MAX];
+	char module_path[FIELD_MAX + 1];
+	char token[33];
+	char pin[FIELD_MAX + 1];
+	uint8_t key_id[KEY_ID_LEN];
+	struct ck_function_list *m;
+	int initialised;
+	ck_session_handle_t session;
+	int have_session;
+	ck_object_handle_t key;
+};
+
+static const uint8_t header[HDR_LEN] = { 'O', 'M', 'S', 'L', SEAL_VERSION };
+static const uint8_t ctx_magic[4] = { 'O', 'M', 'P', 'K' };
+
+/* The token's label as PKCS#11 gives it: 32 bytes padded with spaces. */
+static int label_is(const unsigned char got[32], const char *want)
+{
+	size_t n = strlen(want);
+	if (n > 32 || memcmp(got, want, n) != 0)
+		return 0;
+	for (size_t i = n; i < 32; i++)
+		if (got[i] != ' ')
+			return 0;
+	return 1;
+}
+
+/* Load the module, find the token by label, open a session and log in. */
+static int p11_connect(struct p11 *p)
+{
+	ck_slot_id_t slots[32];
+	unsigned long n = 32;
+	struct ck_token_info info;
+
+	p->m = p11_kit_module_load(p->module_path, 0);
+	if (!p->m)
+		return OM_ETRE_HW;
+	if (p11_kit_module_initialize(p->m) != CKR_OK)
+		return OM_ETRE_HW;
+	p->initialised = 1;
+	if (p->m->C_GetSlotList(1, slots, &n) != CKR_OK)
+		return OM_ETRE_HW;
+	for (unsigned long i = 0; i < n; i++) {
+		if (p->m->C_GetTokenInfo(slots[i], &info) != CKR_OK || !label_is(info.label, p->token))
+			continue;
+		if (p->m->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &p->session) != CKR_OK)
+			return OM_ETRE_HW;
+		p->have_session = 1;
+		ck_rv_t rv = p->m->C_Login(p->session, CKU_USER, (unsigned char *)p->pin, strlen(p->pin));
+		if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
+			return 0;
+		/* a token that does not take this TRE's PIN is not this device's */
+		return rv == CKR_PIN_INCORRECT ? OM_ETRE_SEAL : OM_ETRE_HW;
+	}
+	return OM_ETRE_HW; /* no such token here */
+}
+
+static int ctx_write(struct p11 *p)
+{
+	uint8_t buf[5 + 3 * (1 + FIELD_MAX) + KEY_ID_LEN];
+	size_t off = 5;
+	const char *f[3] = { p->module_path, p->token, p->pin };
+	memcpy(buf, ctx_magic, 4);
+	buf[4] = CTX_VERSION;
+	for (int i = 0; i < 3; i++) {
+		size_t k = strlen(f[i]);
+		buf[off] = (uint8_t)k;
+		memcpy(buf + off + 1, f[i], k);
+		off += 1 + k;
+	}
+	memcpy(buf + off, p->key_id, KEY_ID_LEN);
+	off += KEY_ID_LEN;
+	int rc = tre_file_write(p->dir, TRE_SEAL_P11_FILE, buf, off, 1, p->base.flags & OM_TRE_NO_FSYNC);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return rc;
+}
+
+static int ctx_read(struct p11 *p)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, off = 5;
+	char *f[3] = { p->module_path, p->token, p->pin };
+	size_t cap[3] = { sizeof(p->module_path), sizeof(p->token), sizeof(p->pin) };
+	int rc = tre_file_read(p->dir, TRE_SEAL_P11_FILE, &buf, &len);
+	if (rc)
+		return rc;
+	rc = OM_ETRE_SEAL;
+	if (len < 5 || memcmp(buf, ctx_magic, 4) != 0 || buf[4] != CTX_VERSION)
+		goto out;
+	for (int i = 0; i < 3; i++) {
+		if (off + 1 > len || off + 1 + buf[off] > len || buf[off] >= cap[i])
+			goto out;
+		memcpy(f[i], buf + off + 1, buf[off]);
+		f[i][buf[off]] = 0;
+		off += 1u + buf[off];
+	}
+	if (off + KEY_ID_LEN != len)
+		goto out;
+	memcpy(p->key_id, buf + off, KEY_ID_LEN);
+	rc = 0;
+out:
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
+static int make_aad(uint8_t aad[static HDR_LEN + TRE_AEAD_NAME_MAX], const char *name, size_t *aad_len)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > TRE_AEAD_NAME_MAX)
+		return OM_EINVAL;
+	memcpy(aad, header, HDR_LEN);
+	memcpy(aad + HDR_LEN, name, n);
+	*aad_len = HDR_LEN + n;
+	return 0;
+}
+
+static int p11_put(struct tre_sealer *base, const char *name, const uint8_t *pt, size_t len, int excl)
+{
+	struct p11 *p = (struct p11 *)base;
+	uint8_t aad[HDR_LEN + TRE_AEAD_NAME_MAX], *buf = NULL;
+	size_t aad_len = 0;
+	int rc = make_aad(aad, name, &aad_len);
+	if (rc)
+		return rc;
+	if (len > (1u << 20))
+		return OM_EINVAL;
+	size_t total = HDR_LEN + NONCE_LEN + len + TAG_LEN;
+	buf = malloc(total);
+	if (!buf)
+		return OM_ENOMEM;
+	memcpy(buf, header, HDR_LEN);
+	uint8_t *nonce = buf + HDR_LEN;
+	if (RAND_bytes(nonce, NONCE_LEN) != 1) {
+		rc = OM_ERANDOM;
+		goto out;
+	}
+	struct ck_gcm_params gcm = { .iv_ptr = nonce, .iv_len = NONCE_LEN, .iv_bits = NONCE_LEN * 8,
+				     .aad_ptr = aad, .aad_len = aad_len, .tag_bits = TAG_LEN * 8 };
+	struct ck_mechanism mech = { CKM_AES_GCM, &gcm, sizeof(gcm) };
+	unsigned long out_len = len + TAG_LEN;
+	if (p->m->C_EncryptInit(p->session, &mech, p->key) != CKR_OK ||
+	    p->m->C_Encrypt(p->session, (unsigned char *)pt, len, nonce + NONCE_LEN, &out_len) != CKR_OK ||
+	    out_len != len + TAG_LEN) {
+		rc = OM_ETRE_HW;
+		goto out;
+	}
+	rc = tre_file_write(p->dir, name, buf, total, excl, p->base.flags & OM_TRE_NO_FSYNC);
+out:
+	free(buf); /* ciphertext only */
+	return rc;
+}
+
+static int p11_get(struct tre_sealer *base, const char *name, uint8_t **pt_out, size_t *len_out)
+{
+	struct p11 *p = (struct p11 *)base;
+	uint8_t aad[HDR_LEN + TRE_AEAD_NAME_MAX], *buf = NULL, *pt = NULL;
+	size_t aad_len = 0, len = 0, pt_len = 0;
+	int rc = make_aad(aad, name, &aad_len);
+	if (rc)
+		return rc;
+	if ((rc = tre_file_read(p->dir, name, &buf, &len)) != 0)
+		return rc;
+	if (len < HDR_LEN + NONCE_LEN + TAG_LEN || memcmp(buf, header, HDR_LEN) != 0) {
+		rc = OM_ETRE_SEAL;
+		goto out;
+	}
+	pt_len = len - HDR_LEN - NONCE_LEN - TAG_LEN;
+	pt = malloc(pt_len + TAG_LEN + 1); /* some modules want room for the tag too */
+	if (!pt) {
+		rc = OM_ENOMEM;
+		goto out;
+	}
+	struct ck_gcm_params gcm = { .iv_ptr = buf + HDR_LEN, .iv_len = NONCE_LEN, .iv_bits = NONCE_LEN * 8,
+				     .aad_ptr = aad, .aad_len = aad_len, .tag_bits = TAG_LEN * 8 };
+	struct ck_mechanism mech = { CKM_AES_GCM, &gcm, sizeof(gcm) };
+	unsigned long out_len = pt_len + TAG_LEN;
+	if (p->m->C_DecryptInit(p->session, &mech, p->key) != CKR_OK) {
+		rc = OM_ETRE_HW;
+		goto out;
+	}
+	/* the token checks the tag: a failure is an altered, swapped or foreign file */
+	ck_rv_t rv = p->m->C_Decrypt(p->session, buf + HDR_LEN + NONCE_LEN, pt_len + TAG_LEN, pt, &out_len);
+	if (rv != CKR_OK || out_len != pt_len) {
+		rc = rv == CKR_OK || rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
+				     rv == CKR_GENERAL_ERROR
+			     ? OM_ETRE_SEAL
+			     : OM_ETRE_HW;
+		goto out;
+	}
+	*pt_out = pt;
+	*len_out = pt_len;
+	pt = NULL;
+out:
+	if (pt) {
+		OPENSSL_cleanse(pt, pt_len + TAG_LEN);
+		free(pt);
+	}
+	free(buf);
+	return rc;
+}
+
+static int p11_erase(struct tre_sealer *base, const char *name)
+{
+	struct p11 *p = (struct p11 *)base;
+	return tre_file_erase(p->dir, name, p->base.flags & OM_TRE_NO_FSYNC);
+}
+
+static void p11_close(struct tre_sealer *base)
+{
+	struct p11 *p = (struct p11 *)base;
+	if (p->have_session)
+		p->m->C_CloseSession(p->session);
+	if (p->initialised)
+		p11_kit_module_finalize(p->m);
+	if (p->m)
+		p11_kit_module_release(p->m);
+	OPENSSL_cleanse(p, sizeof(*p));
+	free(p);
+}
+
+static void p11_discard(struct tre_sealer *base)
+{
+	struct p11 *p = (struct p11 *)base;
+	char path[TRE_PATH_MAX];
+	if (p->have_session && p->key != CK_INVALID_HANDLE)
+		p->m->C_DestroyObject(p->session, p->key);
+	if (tre_path(path, p->dir, TRE_SEAL_P11_FILE) == 0)
+		unlink(path);
+	p11_close(base);
+}
+
+static const struct tre_seal_ops p11_ops = {
+	.name = "pkcs11",
+	.put = p11_put,
+	.get = p11_get,
+	.erase = p11_erase,
+	.close = p11_close,
+	.discard = p11_discard,
+};
+
+static struct p11 *p11_new(const char *dir, unsigned flags)
+{
+	struct p11 *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	if (strlen(dir) >= sizeof(p->dir)) {
+		free(p);
+		return NULL;
+	}
+	memcpy(p->dir, dir, strlen(dir) + 1);
+	p->base.ops = &p11_ops;
+	p->base.flags = flags;
+	p->key = CK_INVALID_HANDLE;
+	return p;
+}
 
 int tre_seal_p11_create(struct tre_sealer **out, const char *dir, const char *module, const char *token,
 			const char *pin, unsigned flags)
 {
-	(void)out, (void)dir, (void)module, (void)token, (void)pin, (void)flags;
-	return OM_EINVAL;
+	struct p11 *p;
+	int rc;
+
+	if (!module || !token || !pin || strlen(module) > FIELD_MAX || strlen(token) > 32 || strlen(pin) > FIELD_MAX)
+		return OM_EINVAL;
+	p = p11_new(dir, flags);
+	if (!p)
+		return OM_ENOMEM;
+	memcpy(p->module_path, module, strlen(module) + 1);
+	memcpy(p->token, token, strlen(token) + 1);
+	memcpy(p->pin, pin, strlen(pin) + 1);
+	if (RAND_bytes(p->key_id, KEY_ID_LEN) != 1) {
+		rc = OM_ERANDOM;
+		goto out;
+	}
+	if ((rc = p11_connect(p)) != 0)
+		goto out;
+	/* Claim the directory before the token holds anything of it. */
+	if ((rc = ctx_write(p)) != 0) {
+		if (rc == OM_ETRE_EXISTS) /* another TRE's p11.ctx: not ours to remove */
+			goto out;
+		goto out_discard;
+	}
+	unsigned char yes = 1, no = 0;
+	ck_object_class_t cls = CKO_SECRET_KEY;
+	ck_key_type_t type = CKK_AES;
+	unsigned long key_len = 32;
+	struct ck_attribute tpl[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_KEY_TYPE, &type, sizeof(type) },
+		{ CKA_VALUE_LEN, &key_len, sizeof(key_len) },
+		{ CKA_TOKEN, &yes, sizeof(yes) },
+		{ CKA_PRIVATE, &yes, sizeof(yes) },
+		{ CKA_SENSITIVE, &yes, sizeof(yes) },
+		{ CKA_EXTRACTABLE, &no, sizeof(no) },
+		{ CKA_ENCRYPT, &yes, sizeof(yes) },
+		{ CKA_DECRYPT, &yes, sizeof(yes) },
+		{ CKA_WRAP, &no, sizeof(no) },
+		{ CKA_UNWRAP, &no, sizeof(no) },
+		{ CKA_ID, p->key_id, KEY_ID_LEN },
+		{ CKA_LABEL, (void *)KEY_LABEL, sizeof(KEY_LABEL) - 1 },
+	};
+	struct ck_mechanism gen = { CKM_AES_KEY_GEN, NULL, 0 };
+	if (p->m->C_GenerateKey(p->session, &gen, tpl, sizeof(tpl) / sizeof(tpl[0]), &p->key) != CKR_OK) {
+		p->key = CK_INVALID_HANDLE;
+		rc = OM_ETRE_HW;
+		goto out_discard;
+	}
+	*out = &p->base;
+	return 0;
+out_discard:
+	p11_discard(&p->base);
+	return rc;
+out:
+	p11_close(&p->base);
+	return rc;
 }
 
 int tre_seal_p11_open(struct tre_sealer **out, const char *dir, unsigned flags)
 {
-	(void)out, (void)dir, (void)flags;
-	return OM_EINVAL;
+	struct p11 *p = p11_new(dir, flags);
+	ck_object_class_t cls = CKO_SECRET_KEY;
+	unsigned long n = 0;
+	int rc;
+
+	if (!p)
+		return OM_ENOMEM;
+	if ((rc = ctx_read(p)) != 0 || (rc = p11_connect(p)) != 0)
+		goto out;
+	struct ck_attribute find[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_ID, p->key_id, KEY_ID_LEN },
+	};
+	if (p->m->C_FindObjectsInit(p->session, find, 2) != CKR_OK) {
+		rc = OM_ETRE_HW;
+		goto out;
+	}
+	ck_rv_t rv = p->m->C_FindObjects(p->session, &p->key, 1, &n);
+	p->m->C_FindObjectsFinal(p->session);
+	if (rv != CKR_OK)
+		rc = OM_ETRE_HW;
+	else if (n != 1)
+		rc = OM_ETRE_SEAL; /* the key is not in this token: not this device's */
+out:
+	if (rc) {
+		p11_close(&p->base);
+		return rc;
+	}
+	*out = &p->base;
+	return 0;
 }

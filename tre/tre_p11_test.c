@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TRE on a PKCS#11 token (tre/seal_p11.c) against SoftHSM2, a private
+ * token directory the test makes itself (tests/hw_token.h): the sealing key
+ * is generated in the token, sensitive and non-extractable (its value, and
+ * a wrapping of it, are refused by the token), sealing runs inside the
+ * token, and a copied directory does not open with another device's token.
+ */
+#define CRYPTOKI_GNU 1
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+
+#include "hw_token.h"
+#include "tre_fixture.h"
+
+static struct om_ca *pva;
+static EVP_PKEY *pva_key;
+static struct fx_sho ro;
+static struct t_softhsm hsm, other;
+static char hsm_conf[200], other_conf[200];
+static struct om_tre_backend be;
+
+static struct om_tre *setup(struct fx_tre *t, const char *tre_id)
+{
+	struct om_tre *tre = NULL;
+	fx_tre_init(t, pva, tre_id, &ro, OM_KEY_X25519);
+	t->p.backend = &be;
+	int rc = om_tre_personalise(t->dir, &t->p, 0);
+	CHECK_MSG(rc == 0, "personalise: %s", om_errname(rc));
+	if (rc || (rc = om_tre_open(&tre, t->dir, 0)) != 0)
+		FX_DIE(om_errname(rc));
+	return tre;
+}
+
+static int has_file(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static int aka_once(struct om_tre *tre, const struct om_mcim *m, uint64_t sqn)
+{
+	uint8_t rand[16], autn[16], xres[8];
+	struct om_usim_out out;
+	fx_challenge(m, sqn, 1, rand, autn, xres);
+	int rc = om_tre_aka(tre, rand, autn, &out);
+	int ok = rc == 0 && memcmp(out.res, xres, 8) == 0;
+	om_usim_out_clear(&out);
+	return ok ? 0 : (rc ? rc : -1);
+}
+
+static void test_personalised_tre_seals_in_the_token(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000801");
+	CHECK(has_file(t.dir, "p11.ctx") && !has_file(t.dir, "seal.key") && !has_file(t.dir, "tpm.ctx"));
+	CHECK_INT(aka_once(tre, &t.pcid, 32), 0);
+	om_tre_close(tre);
+	/* reopened: the token opens what it sealed, and the SQN state moved */
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(aka_once(tre, &t.pcid, 32), OM_EAUTH_SYNC);
+	CHECK_INT(aka_once(tre, &t.pcid, 64), 0);
+	om_tre_close(tre);
+	/* K is not in any file in clear */
+	char path[600];
+	snprintf(path, sizeof(path), "%s/tre.state", t.dir);
+	CHECK(!check_file_has(path, t.pcid.k, 16));
+	fx_tre_free(&t);
+}
+
+static void test_tampered_mid_file_is_blocked(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000802");
+	struct om_tre_status st;
+	char path[600] = "";
+	om_tre_close(tre);
+	DIR *d = opendir(t.dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (!strncmp(e->d_name, "mid-", 4))
+			snprintf(path, sizeof(path), "%s/%s", t.dir, e->d_name);
+	if (d)
+		closedir(d);
+	int fd = open(path, O_RDWR);
+	uint8_t b = 0;
+	CHECK(fd >= 0 && pread(fd, &b, 1, 30) == 1);
+	b ^= 1;
+	CHECK(pwrite(fd, &b, 1, 30) == 1);
+	close(fd);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.n_blocked, 1);
+	CHECK_INT(st.active_blocked, 1);
+	om_tre_close(tre);
+	fx_tre_free(&t);
+}
+
+static void test_directory_copied_to_another_token_is_refused(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000803");
+	uint8_t before[32], after[32];
+	om_tre_close(tre);
+	/* another device: a token of the same label in another token store */
+	setenv("SOFTHSM2_CONF", other_conf, 1);
+	fx_dir_hash(t.dir, before);
+	tre = NULL;
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), OM_ETRE_SEAL);
+	CHECK(tre == NULL);
+	fx_dir_hash(t.dir, after);
+	CHECK_MEM(before, after, 32);
+	setenv("SOFTHSM2_CONF", hsm_conf, 1);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	om_tre_close(tre);
+	fx_tre_free(&t);
+}
+
+/*
+ * What a thief with the device and its PIN can ask the token for: the
+ * key's value (CKA_VALUE), making it extractable, or a wrapping of it under
+ * a key of his own. The token refuses all three (PKCS#11 v2.40 4.10).
+ */
+static void test_sealing_key_cannot_leave_the_token(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000804");
+	om_tre_close(tre);
+	struct ck_function_list *m = p11_kit_module_load(hsm.module, 0);
+	CHECK(m != NULL);
+	if (!m || p11_kit_module_initialize(m) != CKR_OK)
+		FX_DIE("p11-kit");
+	ck_slot_id_t slots[8];
+	unsigned long ns = 8, n = 0;
+	ck_session_handle_t s = 0;
+	CHECK(m->C_GetSlotList(1, slots, &ns) == CKR_OK && ns >= 1);
+	CHECK(m->C_OpenSession(slots[0], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s) == CKR_OK);
+	CHECK(m->C_Login(s, CKU_USER, (unsigned char *)hsm.pin, strlen(hsm.pin)) == CKR_OK);
+	ck_object_class_t cls = CKO_SECRET_KEY;
+	struct ck_attribute find[] = { { CKA_CLASS, &cls, sizeof(cls) },
+				       { CKA_LABEL, (void *)"openmcim-tre-seal", 17 } };
+	ck_object_handle_t keys[16], key = 0;
+	CHECK(m->C_FindObjectsInit(s, find, 2) == CKR_OK);
+	CHECK(m->C_FindObjects(s, keys, 16, &n) == CKR_OK && n >= 1);
+	m->C_FindObjectsFinal(s);
+	key = keys[0];
+	uint8_t val[64];
+	struct ck_attribute get = { CKA_VALUE, val, sizeof(val) };
+	ck_rv_t rv = m->C_GetAttributeValue(s, key, &get, 1);
+	CHECK_MSG(rv == CKR_ATTRIBUTE_SENSITIVE, "C_GetAttributeValue(CKA_VALUE): 0x%lx", rv);
+	unsigned char yes = 1, ext = 1, sens = 0;
+	struct ck_attribute flags[] = { { CKA_EXTRACTABLE, &ext, sizeof(ext) }, { CKA_SENSITIVE, &sens, sizeof(sens) } };
+	CHECK(m->C_GetAttributeValue(s, key, flags, 2) == CKR_OK && ext == 0 && sens == 1);
+	struct ck_attribute make_ext = { CKA_EXTRACTABLE, &yes, sizeof(yes) };
+	rv = m->C_SetAttributeValue(s, key, &make_ext, 1);
+	CHECK_MSG(rv != CKR_OK, "C_SetAttributeValue(CKA_EXTRACTABLE, true) succeeded");
+	/* a wrapping key of the thief's own */
+	ck_key_type_t type = CKK_AES;
+	unsigned long len = 32;
+	struct ck_attribute wtpl[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_KEY_TYPE, &type, sizeof(type) },
+				       { CKA_VALUE_LEN, &len, sizeof(len) }, { CKA_WRAP, &yes, sizeof(yes) } };
+	struct ck_mechanism gen = { CKM_AES_KEY_GEN, NULL, 0 }, wrap = { CKM_AES_KEY_WRAP, NULL, 0 };
+	ck_object_handle_t wk = 0;
+	CHECK(m->C_GenerateKey(s, &gen, wtpl, 4, &wk) == CKR_OK);
+	uint8_t wrapped[128];
+	unsigned long wl = sizeof(wrapped);
+	rv = m->C_WrapKey(s, &wrap, wk, key, wrapped, &wl);
+	CHECK_MSG(rv == CKR_KEY_UNEXTRACTABLE, "C_WrapKey: 0x%lx", rv);
+	m->C_CloseSession(s);
+	p11_kit_module_finalize(m);
+	p11_kit_module_release(m);
+	fx_tre_free(&t);
+}
+
+int main(void)
+{
+	if (t_softhsm_init(&hsm, "openmcim", NULL) != 0) {
+		CHECK_MSG(0, "SoftHSM2 token could not be made (scripts/deps.sh test installs softhsm2)");
+		return check_done();
+	}
+	snprintf(hsm_conf, sizeof(hsm_conf), "%s", getenv("SOFTHSM2_CONF"));
+	/* another device's token: same label, even the same PIN (a factory default) */
+	if (t_softhsm_init(&other, "openmcim", hsm.pin) != 0) {
+		CHECK_MSG(0, "SoftHSM2 token could not be made");
+		return check_done();
+	}
+	snprintf(other_conf, sizeof(other_conf), "%s", getenv("SOFTHSM2_CONF"));
+	setenv("SOFTHSM2_CONF", hsm_conf, 1);
+	be = (struct om_tre_backend){ .kind = OM_TRE_BACKEND_PKCS11, .p11_module = hsm.module,
+				      .p11_token = hsm.label, .p11_pin = hsm.pin };
+	if (om_key_generate(&pva_key, OM_KEY_EC_P256) ||
+	    om_ca_create(&pva, pva_key, "PVA CA", time(NULL) - 30 * 86400, 0))
+		FX_DIE("pva");
+	fx_sho_init(&ro, "RO-1");
+	test_personalised_tre_seals_in_the_token();
+	test_tampered_mid_file_is_blocked();
+	test_directory_copied_to_another_token_is_refused();
+	test_sealing_key_cannot_leave_the_token();
+	fx_sho_free(&ro);
+	om_ca_free(pva);
+	EVP_PKEY_free(pva_key);
+	t_softhsm_free(&hsm);
+	t_softhsm_free(&other);
+	return check_done();
+}
