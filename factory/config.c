@@ -80,6 +80,10 @@ int factory_run_setup(struct factory_run *run, const struct om_factory_config *c
 	run->tre_flags = (cfg->flags & OM_FACTORY_FSYNC) ? 0 : OM_TRE_NO_FSYNC;
 	if (run->enc_key != OM_KEY_X25519 && run->enc_key != OM_KEY_EC_P256 && run->enc_key != OM_KEY_RSA_2048)
 		return OM_EINVAL;
+	run->tre = cfg->tre;
+	if (run->tre.kind < OM_TRE_BACKEND_SOFT || run->tre.kind > OM_TRE_BACKEND_PKCS11 ||
+	    (run->tre.kind == OM_TRE_BACKEND_PKCS11 && (!run->tre.p11_module || !run->tre.p11_token || !run->tre.p11_pin)))
+		return OM_EINVAL;
 	if ((rc = factory_pcid_range(&run->pcid, cfg->mcc, cfg->mnc, cfg->msin_first, cfg->n_devices)) < 0 ||
 	    (rc = factory_serial_range(run->first_serial, cfg->n_devices)) < 0 ||
 	    (rc = copy_name(run->prefix, sizeof(run->prefix), cfg->tre_prefix, OM_FACTORY_DEFAULT_PREFIX, 0)) < 0 ||

@@ -23,6 +23,7 @@
 #include <openmcim/mcim.h>
 #include <openmcim/mobj.h>
 #include <openmcim/pki.h>
+#include <openmcim/tre.h>
 
 #define OM_FACTORY_SERIAL_DIGITS 8 /* TRE_id = <prefix>-<8 digits> */
 #define OM_FACTORY_N_COMPONENTS 4  /* firmware components measured */
@@ -58,6 +59,11 @@ struct om_factory_config {
 	size_t n_devices;           /* at least 1 */
 	unsigned jobs;              /* worker threads; 0: one per online CPU */
 	unsigned flags;             /* OM_FACTORY_* */
+	/* The TRE's backend (docs/tre.md "Backends"): kind OM_TRE_BACKEND_SOFT (0)
+	 * by default. For the TPM, tpm_tcti may hold "{tre_id}", replaced by each
+	 * device's TRE_id (one TPM per device on the line); the PKCS#11 fields
+	 * are used as they are. */
+	struct om_tre_backend tre;
 };
 
 /* What a run produced, for the summary line. */

@@ -39,6 +39,7 @@ struct factory_run {
 	enum om_key_type enc_key;
 	size_t n_devices;
 	unsigned tre_flags; /* for om_tre_personalise() */
+	struct om_tre_backend tre; /* the caller's strings, valid for the run */
 	const char *devices_dir;
 };
 

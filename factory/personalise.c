@@ -6,18 +6,34 @@
  * credential are in the TRE after this (B.2.2.1).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <openmcim/tre.h>
 
 #include "factory_impl.h"
 
+/* The TCTI of this device's TPM: "{tre_id}" in the run's replaced by its TRE_id. */
+static int device_tcti(char out[static 256], const char *tmpl, const char *tre_id)
+{
+	const char *at = strstr(tmpl, "{tre_id}");
+	int n = at ? snprintf(out, 256, "%.*s%s%s", (int)(at - tmpl), tmpl, tre_id, at + 8)
+		   : snprintf(out, 256, "%s", tmpl);
+	return n < 0 || n >= 256 ? OM_EINVAL : 0;
+}
+
 int factory_personalise(const struct factory_run *run, const struct factory_device *d,
 			EVP_PKEY *sign_key, EVP_PKEY *enc_key)
 {
-	char dir[4096];
+	char dir[4096], tcti[256];
+	struct om_tre_backend be = run->tre;
 	int n = snprintf(dir, sizeof(dir), "%s/%s", run->devices_dir, d->tre_id);
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return OM_EINVAL;
+	if (be.kind == OM_TRE_BACKEND_TPM && be.tpm_tcti) {
+		if (device_tcti(tcti, be.tpm_tcti, d->tre_id) < 0)
+			return OM_EINVAL;
+		be.tpm_tcti = tcti;
+	}
 	struct om_tre_personalisation p = {
 		.tre_id = d->tre_id,
 		.tre_type = run->model,
@@ -34,6 +50,7 @@ int factory_personalise(const struct factory_run *run, const struct factory_devi
 		.pcid = &d->pcid,
 		.measurements = run->meas,
 		.n_measurements = OM_FACTORY_N_COMPONENTS,
+		.backend = &be,
 	};
 	return om_tre_personalise(dir, &p, run->tre_flags);
 }

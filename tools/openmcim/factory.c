@@ -58,6 +58,12 @@ static void usage(FILE *f)
 		"  --quiet           no progress line\n"
 		"  --claim-key FILE  the manufacturer's owner claim key (64 hex digits; default: a fresh\n"
 		"                    one, written to DIR/manufacturer/claim.key, 0600)\n"
+		"  --tre KIND        the TRE's backend (docs/tre.md): soft (default; a key file, NOT\n"
+		"                    protected: labs and development), tpm or pkcs11\n"
+		"  --tpm-tcti T      tpm: the tpm2-tss TCTI of each device's TPM; {tre_id} is replaced by\n"
+		"                    the device's TRE_id (default: the TSS's default TPM)\n"
+		"  --p11-module F    pkcs11: the module (.so); --p11-token LABEL the token;\n"
+		"  --p11-pin-file F  pkcs11: a file whose first line is the token's user PIN\n"
 		"\n"
 		"init-cas writes pva-ca.pem/.key, ro-root.pem/.key and ro-signing.pem/.key (the\n"
 		"Cert_SHO[0] for --ro-cert) into DIR. Defaults: --pva-name \"openmcim PVA\", --ro-id RO-1.\n"
@@ -70,14 +76,14 @@ static void usage(FILE *f)
 enum opt_id {
 	O_DEVICES, O_OUT, O_PVA_CA, O_PVA_KEY, O_RO_CERT, O_RO_ID, O_OWNER, O_MCC, O_MNC, O_FIRST,
 	O_APN, O_OP, O_MODEL, O_FIRMWARE, O_PREFIX, O_SERIAL, O_ENC, O_JOBS, O_PVA_NAME, O_CLAIM_KEY, O_TRE_ID,
-	O_GENERATION, O_N
+	O_GENERATION, O_TRE, O_TCTI, O_P11_MODULE, O_P11_TOKEN, O_P11_PIN, O_N
 };
 
 static const char *const names[O_N] = {
 	"--devices", "--out", "--pva-ca", "--pva-key", "--ro-cert", "--ro-id", "--owner-sho",
 	"--pcid-mcc", "--pcid-mnc", "--pcid-first", "--pcid-apn", "--op", "--model", "--firmware",
 	"--tre-prefix", "--first-serial", "--enc-key", "--jobs", "--pva-name", "--claim-key", "--tre-id",
-	"--generation",
+	"--generation", "--tre", "--tpm-tcti", "--p11-module", "--p11-token", "--p11-pin-file",
 };
 
 struct args {
@@ -184,6 +190,37 @@ static int parse_enc(const char *cmd, const char *s, enum om_key_type *out)
 		*out = OM_KEY_RSA_2048;
 	else
 		return bad(cmd, "--enc-key", "must be x25519, p256 or rsa2048");
+	return 0;
+}
+
+/* --tre and its options into cfg->tre; the PIN read into pin. */
+static int parse_tre(const char *cmd, const struct args *a, struct om_tre_backend *be, char pin[static 256])
+{
+	int kind = OM_TRE_BACKEND_SOFT;
+	if (a->v[O_TRE] && om_tre_backend_parse(a->v[O_TRE], &kind) < 0)
+		return bad(cmd, "--tre", "must be soft, tpm or pkcs11");
+	if (a->v[O_TCTI] && kind != OM_TRE_BACKEND_TPM)
+		return bad(cmd, "--tpm-tcti", "only with --tre tpm");
+	int p11 = a->v[O_P11_MODULE] || a->v[O_P11_TOKEN] || a->v[O_P11_PIN];
+	if (p11 && kind != OM_TRE_BACKEND_PKCS11)
+		return bad(cmd, "--p11-module/--p11-token/--p11-pin-file", "only with --tre pkcs11");
+	be->kind = kind;
+	be->tpm_tcti = a->v[O_TCTI];
+	if (kind != OM_TRE_BACKEND_PKCS11)
+		return 0;
+	if (!a->v[O_P11_MODULE] || !a->v[O_P11_TOKEN] || !a->v[O_P11_PIN])
+		return bad(cmd, "--p11-module/--p11-token/--p11-pin-file", "all three are needed with --tre pkcs11");
+	/* the PIN from a file, never from argv (ps shows argv to everyone) */
+	FILE *f = fopen(a->v[O_P11_PIN], "r");
+	int ok = f && fgets(pin, 256, f);
+	if (f)
+		fclose(f);
+	pin[ok ? strcspn(pin, "\r\n") : 0] = 0;
+	if (!pin[0])
+		return bad(cmd, "--p11-pin-file", "cannot read a PIN from that file");
+	be->p11_module = a->v[O_P11_MODULE];
+	be->p11_token = a->v[O_P11_TOKEN];
+	be->p11_pin = pin;
 	return 0;
 }
 
@@ -318,6 +355,7 @@ int cmd_factory(int argc, char **argv)
 	EVP_PKEY *ca_key = NULL;
 	struct om_ca *ca = NULL;
 	uint8_t op[16], claim_key[OM_CLAIM_KEY_LEN];
+	char pin[256] = "";
 	uint64_t n = 0, serial = 1, jobs = 0;
 	int rc;
 
@@ -353,7 +391,7 @@ int cmd_factory(int argc, char **argv)
 	    (rc = parse_count(cmd, "--devices", a.v[O_DEVICES], 99999999, &n)) != 0 ||
 	    (a.v[O_SERIAL] && (rc = parse_count(cmd, "--first-serial", a.v[O_SERIAL], 99999999, &serial)) != 0) ||
 	    (a.v[O_JOBS] && (rc = parse_count(cmd, "--jobs", a.v[O_JOBS], 256, &jobs)) != 0) ||
-	    (rc = parse_enc(cmd, a.v[O_ENC], &cfg.enc_key)) != 0)
+	    (rc = parse_enc(cmd, a.v[O_ENC], &cfg.enc_key)) != 0 || (rc = parse_tre(cmd, &a, &cfg.tre, pin)) != 0)
 		goto out;
 	if (a.v[O_OP]) {
 		if (strlen(a.v[O_OP]) != 32 || om_hex_decode(op, sizeof(op), a.v[O_OP]) < 0) {
@@ -394,6 +432,7 @@ int cmd_factory(int argc, char **argv)
 out:
 	OPENSSL_cleanse(op, sizeof(op));
 	OPENSSL_cleanse(claim_key, sizeof(claim_key));
+	OPENSSL_cleanse(pin, sizeof(pin));
 	if (a.v[O_OP]) /* the OP is secret: no copy left in argv */
 		OPENSSL_cleanse((char *)a.v[O_OP], strlen(a.v[O_OP]));
 	om_ca_free(ca);
