@@ -146,6 +146,20 @@ static inline void fx_tre_init(struct fx_tre *t, struct om_ca *pva, const char *
 	};
 }
 
+/* A TRE personalised on backend be (NULL: software) and opened. */
+static inline struct om_tre *fx_tre_setup(struct fx_tre *t, struct om_ca *pva, const char *tre_id,
+					  const struct fx_sho *ro, const struct om_tre_backend *be)
+{
+	struct om_tre *tre = NULL;
+	fx_tre_init(t, pva, tre_id, ro, OM_KEY_X25519);
+	t->p.backend = be;
+	int rc = om_tre_personalise(t->dir, &t->p, 0);
+	CHECK_MSG(rc == 0, "personalise: %s", om_errname(rc));
+	if (rc || (rc = om_tre_open(&tre, t->dir, 0)) != 0)
+		FX_DIE(om_errname(rc));
+	return tre;
+}
+
 /* Remove the TRE directory (flat: the TRE writes no subdirectories). */
 static inline void fx_rmdir(const char *dir)
 {
@@ -173,6 +187,30 @@ static inline void fx_tre_free(struct fx_tre *t)
 	om_pki_free(t->enc_der, t->enc_len);
 	X509_free(t->enc_cert);
 	om_mcim_clear(&t->pcid);
+}
+
+static inline int fx_has_file(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* Flip one bit of the byte at off in the (first) MID file of dir: a tampered credential. */
+static inline void fx_flip_mid(const char *dir, long off)
+{
+	char path[600] = "";
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (!strncmp(e->d_name, "mid-", 4) && !path[0])
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+	if (d)
+		closedir(d);
+	FILE *f = fopen(path, "r+b");
+	int c = f && fseek(f, off, SEEK_SET) == 0 ? fgetc(f) : EOF;
+	if (c == EOF || fseek(f, off, SEEK_SET) != 0 || fputc(c ^ 1, f) == EOF || fclose(f) != 0)
+		FX_DIE("flip");
 }
 
 static inline int fx_name_cmp(const void *a, const void *b)

@@ -24,47 +24,17 @@ static struct t_softhsm hsm, other;
 static char hsm_conf[200], other_conf[200];
 static struct om_tre_backend be;
 
-static struct om_tre *setup(struct fx_tre *t, const char *tre_id)
-{
-	struct om_tre *tre = NULL;
-	fx_tre_init(t, pva, tre_id, &ro, OM_KEY_X25519);
-	t->p.backend = &be;
-	int rc = om_tre_personalise(t->dir, &t->p, 0);
-	CHECK_MSG(rc == 0, "personalise: %s", om_errname(rc));
-	if (rc || (rc = om_tre_open(&tre, t->dir, 0)) != 0)
-		FX_DIE(om_errname(rc));
-	return tre;
-}
-
-static int has_file(const char *dir, const char *name)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return access(path, F_OK) == 0;
-}
-
-static int aka_once(struct om_tre *tre, const struct om_mcim *m, uint64_t sqn)
-{
-	uint8_t rand[16], autn[16], xres[8];
-	struct om_usim_out out;
-	fx_challenge(m, sqn, 1, rand, autn, xres);
-	int rc = om_tre_aka(tre, rand, autn, &out);
-	int ok = rc == 0 && memcmp(out.res, xres, 8) == 0;
-	om_usim_out_clear(&out);
-	return ok ? 0 : (rc ? rc : -1);
-}
-
 static void test_personalised_tre_seals_in_the_token(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000801");
-	CHECK(has_file(t.dir, "p11.ctx") && !has_file(t.dir, "seal.key") && !has_file(t.dir, "tpm.ctx"));
-	CHECK_INT(aka_once(tre, &t.pcid, 32), 0);
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000801", &ro, &be);
+	CHECK(fx_has_file(t.dir, "p11.ctx") && !fx_has_file(t.dir, "seal.key") && !fx_has_file(t.dir, "tpm.ctx"));
+	CHECK_INT(aka_ok(tre, &t.pcid, 32), 0);
 	om_tre_close(tre);
 	/* reopened: the token opens what it sealed, and the SQN state moved */
 	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
-	CHECK_INT(aka_once(tre, &t.pcid, 32), OM_EAUTH_SYNC);
-	CHECK_INT(aka_once(tre, &t.pcid, 64), 0);
+	CHECK_INT(aka_ok(tre, &t.pcid, 32), OM_EAUTH_SYNC);
+	CHECK_INT(aka_ok(tre, &t.pcid, 64), 0);
 	om_tre_close(tre);
 	/* K is not in any file in clear */
 	char path[600];
@@ -76,23 +46,10 @@ static void test_personalised_tre_seals_in_the_token(void)
 static void test_tampered_mid_file_is_blocked(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000802");
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000802", &ro, &be);
 	struct om_tre_status st;
-	char path[600] = "";
 	om_tre_close(tre);
-	DIR *d = opendir(t.dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL)
-		if (!strncmp(e->d_name, "mid-", 4))
-			snprintf(path, sizeof(path), "%s/%s", t.dir, e->d_name);
-	if (d)
-		closedir(d);
-	int fd = open(path, O_RDWR);
-	uint8_t b = 0;
-	CHECK(fd >= 0 && pread(fd, &b, 1, 30) == 1);
-	b ^= 1;
-	CHECK(pwrite(fd, &b, 1, 30) == 1);
-	close(fd);
+	fx_flip_mid(t.dir, 30);
 	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
 	CHECK_INT(st.n_blocked, 1);
@@ -104,7 +61,7 @@ static void test_tampered_mid_file_is_blocked(void)
 static void test_directory_copied_to_another_token_is_refused(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000803");
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000803", &ro, &be);
 	uint8_t before[32], after[32];
 	om_tre_close(tre);
 	/* another device: a token of the same label in another token store */
@@ -129,7 +86,7 @@ static void test_directory_copied_to_another_token_is_refused(void)
 static void test_sealing_key_cannot_leave_the_token(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000804");
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000804", &ro, &be);
 	om_tre_close(tre);
 	struct ck_function_list *m = p11_kit_module_load(hsm.module, 0);
 	CHECK(m != NULL);

@@ -27,18 +27,6 @@ static struct fx_sho ro, sho1, sho2;
 static struct t_swtpm tpm, other;
 static struct om_tre_backend be;
 
-static struct om_tre *setup(struct fx_tre *t, const char *tre_id)
-{
-	struct om_tre *tre = NULL;
-	fx_tre_init(t, pva, tre_id, &ro, OM_KEY_X25519);
-	t->p.backend = &be;
-	int rc = om_tre_personalise(t->dir, &t->p, 0);
-	CHECK_MSG(rc == 0, "personalise: %s", om_errname(rc));
-	if (rc || (rc = om_tre_open(&tre, t->dir, 0)) != 0)
-		FX_DIE(om_errname(rc));
-	return tre;
-}
-
 /* The TPM's NV index of the TRE in dir (tpm.ctx, bytes 5-8). */
 static uint32_t nv_index_of(const char *dir)
 {
@@ -110,21 +98,14 @@ static void open_refused_unchanged(const char *dir, int code, const struct t_swt
 	CHECK_INT(nv_by_tools(on, idx), nv);
 }
 
-static int has_file(const char *dir, const char *name)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return access(path, F_OK) == 0;
-}
-
 static void test_tre_counter_is_the_tpm_nv_counter(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000701");
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000701", &ro, &be);
 	struct om_tre_status st;
 
 	/* no key file: the key is a TPM object */
-	CHECK(has_file(t.dir, "tpm.ctx") && has_file(t.dir, "seal.manifest") && !has_file(t.dir, "seal.key"));
+	CHECK(fx_has_file(t.dir, "tpm.ctx") && fx_has_file(t.dir, "seal.manifest") && !fx_has_file(t.dir, "seal.key"));
 	uint32_t idx = nv_index_of(t.dir);
 	CHECK_INT(om_tre_status(tre, &st), 0);
 	CHECK(st.counter > 0);
@@ -147,7 +128,7 @@ static void test_tre_counter_is_the_tpm_nv_counter(void)
 static void test_directory_copied_to_another_device_is_refused(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000702");
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000702", &ro, &be);
 	char snap[64];
 	om_tre_close(tre);
 	snapshot(t.dir, snap);
@@ -175,7 +156,7 @@ static void test_directory_copied_to_another_device_is_refused(void)
 static void test_older_copy_after_aka_is_refused(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000703");
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000703", &ro, &be);
 	char snap[64], mid_snap[64];
 	om_tre_close(tre);
 	snapshot(t.dir, snap);
@@ -221,7 +202,7 @@ static void change_operator(const struct fx_tre *t, const struct fx_sho *from, c
 static void test_older_copy_after_bootstrap_or_erase_is_refused(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000704");
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000704", &ro, &be);
 	struct om_mcim m1, m2;
 	uint8_t mid1[16], mid2[16];
 	char before_boot[64], before_erase[64];
@@ -262,25 +243,12 @@ static void test_older_copy_after_bootstrap_or_erase_is_refused(void)
 static void test_older_copy_undoing_a_block_is_refused(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000705");
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000705", &ro, &be);
 	struct om_tre_status st;
-	char clean[64], path[600] = "";
+	char clean[64];
 	om_tre_close(tre);
 	snapshot(t.dir, clean);
-	DIR *d = opendir(t.dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL)
-		if (!strncmp(e->d_name, "mid-", 4))
-			snprintf(path, sizeof(path), "%s/%s", t.dir, e->d_name);
-	if (d)
-		closedir(d);
-	/* one byte of the MID file flipped: blocked at open, and the verdict persisted */
-	int fd = open(path, O_RDWR);
-	uint8_t b = 0;
-	CHECK(fd >= 0 && pread(fd, &b, 1, 40) == 1);
-	b ^= 1;
-	CHECK(pwrite(fd, &b, 1, 40) == 1);
-	close(fd);
+	fx_flip_mid(t.dir, 40);
 	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
 	CHECK_INT(st.n_blocked, 1);
@@ -299,7 +267,7 @@ static void test_older_copy_undoing_a_block_is_refused(void)
 static void test_sealed_key_object_cannot_leave_the_tpm(void)
 {
 	struct fx_tre t;
-	struct om_tre *tre = setup(&t, "TRE-00000706");
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000706", &ro, &be);
 	char path[512];
 	size_t len = 0, off;
 	om_tre_close(tre);
