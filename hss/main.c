@@ -9,10 +9,12 @@
  * freeDiameter configuration it implies into run_dir (unless [diameter]
  * fd_conf names one), starts S6a, and runs until SIGTERM or SIGINT.
  *
- * The generated freeDiameter configuration has no TLS (SecPort = 0, No_TLS
- * on each peer): that is for the loopback lab only. Outside a lab, S6a runs
- * over TLS or IPsec (TS 33.210); give a complete freeDiameter configuration
- * with TLS_Cred and TLS_CA through fd_conf instead.
+ * S6a runs over TLS (svc/s6a_conf.c): tls_cert/tls_key are ours, tls_ca
+ * verifies the MMEs, and an MME is served only when it is listed in
+ * [diameter] peers and its certificate names the identity it claims
+ * (svc/s6a_guard.c). Clear TCP only with an explicit `tls = off`, for a
+ * loopback lab, and a warning at start. The HSS relays nothing (NoRelay)
+ * and connects to no one: MMEs connect to it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,6 +61,11 @@ static const struct om_conf_key keys[] = {
 	{ "diameter", "dict_dir", 0 },
 	{ "diameter", "fd_conf", 0 },
 	{ "diameter", "app_threads", 0 },
+	{ "diameter", "tls", 0 },
+	{ "diameter", "tls_cert", 0 },
+	{ "diameter", "tls_key", 0 },
+	{ "diameter", "tls_ca", 0 },
+	{ "diameter", "tls_crl", 0 },
 };
 
 struct settings {
@@ -66,8 +73,13 @@ struct settings {
 	const char *provision_socket, *pcap, *run_dir;
 	int log_level;
 	const char *identity, *realm, *listen, *peers, *dict_dir, *fd_conf;
+	const char *tls_cert, *tls_key, *tls_ca, *tls_crl;
+	int tls_off;
 	uint64_t port, app_threads;
 	char fd_conf_path[4096];
+	char peer_buf[PEERS_MAX * 256];
+	const char *peer_ids[PEERS_MAX];
+	size_t n_peers;
 };
 
 static const char usage[] = "usage: openmcim-hss -c FILE | --config FILE\n"
@@ -79,6 +91,28 @@ static int name_ok(const char *s)
 {
 	return s && *s && strlen(s) < 256 &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:") == strlen(s);
+}
+
+/*
+ * [diameter] peers: the Diameter identities of the MMEs we serve, comma- or
+ * space-separated. They connect to us; we connect to no one.
+ */
+static int read_peers(struct settings *s, const char *conf_name, char *err, size_t len)
+{
+	char *save = NULL;
+	if (!s->peers)
+		return 0;
+	if (snprintf(s->peer_buf, sizeof(s->peer_buf), "%s", s->peers) >= (int)sizeof(s->peer_buf))
+		return snprintf(err, len, "%s: [diameter] peers: list too long", conf_name), -1;
+	for (char *p = strtok_r(s->peer_buf, ", ", &save); p; p = strtok_r(NULL, ", ", &save)) {
+		if (!name_ok(p) || strchr(p, '@') || strchr(p, ':'))
+			return snprintf(err, len, "%s: [diameter] peers: '%s' is not a Diameter identity", conf_name, p),
+			       -1;
+		if (s->n_peers == PEERS_MAX)
+			return snprintf(err, len, "%s: [diameter] peers: more than %d", conf_name, PEERS_MAX), -1;
+		s->peer_ids[s->n_peers++] = p;
+	}
+	return 0;
 }
 
 static int read_settings(const struct om_conf *c, struct settings *s, char *err, size_t len)
@@ -136,45 +170,30 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 		return snprintf(err, len, "%s: [hss] run_dir is needed to write the freeDiameter configuration",
 				om_conf_path(c)),
 		       -1;
-	return 0;
-}
-
-/*
- * One peer of "identity@host:port" (port optional, 3868) as a ConnectPeer
- * block. Returns 0 or -1 when the entry is malformed.
- */
-static int write_peer(FILE *f, const char *entry)
-{
-	char id[256], host[256];
-	unsigned long port = 3868;
-	const char *at = strchr(entry, '@');
-	if (!at || (size_t)(at - entry) >= sizeof(id))
-		return -1;
-	memcpy(id, entry, (size_t)(at - entry));
-	id[at - entry] = 0;
-	snprintf(host, sizeof(host), "%s", at + 1);
-	char *colon = strrchr(host, ':');
-	if (colon) {
-		char *end = NULL;
-		errno = 0;
-		port = strtoul(colon + 1, &end, 10);
-		if (errno || !end || *end || port == 0 || port > 65535)
-			return -1;
-		*colon = 0;
-	}
-	if (!name_ok(id) || !name_ok(host))
-		return -1;
-	fprintf(f, "ConnectPeer = \"%s\" { ConnectTo = \"%s\"; Port = %lu; No_TLS; };\n", id, host, port);
-	return 0;
+	s->tls_off = om_s6a_conf_tls(om_conf_get(c, "diameter", "tls"));
+	if (s->tls_off < 0)
+		return snprintf(err, len, "%s: [diameter] tls must be on or off", om_conf_path(c)), -1;
+	s->tls_cert = om_conf_get(c, "diameter", "tls_cert");
+	s->tls_key = om_conf_get(c, "diameter", "tls_key");
+	s->tls_ca = om_conf_get(c, "diameter", "tls_ca");
+	s->tls_crl = om_conf_get(c, "diameter", "tls_crl");
+	if (!s->fd_conf && !s->tls_off && (!s->tls_cert || !s->tls_key || !s->tls_ca))
+		return snprintf(err, len, "%s: [diameter] tls_cert, tls_key and tls_ca are required (or tls = off)",
+				om_conf_path(c)),
+		       -1;
+	return read_peers(s, om_conf_path(c), err, len);
 }
 
 /* freeDiameter's configuration from ours, into run_dir/freeDiameter.conf. */
 static int write_fd_conf(struct settings *s, const char *conf_name, char *err, size_t len)
 {
-	static const char *const dicts[] = { "dict_nasreq", "dict_dcca", "dict_dcca_3gpp" };
-	int rc = -1;
+	const struct om_s6a_fdconf fc = {
+		.identity = s->identity, .realm = s->realm, .listen = s->listen, .dict_dir = s->dict_dir,
+		.port = (unsigned)s->port, .app_threads = (unsigned)s->app_threads, .tls_off = s->tls_off,
+		.tls_cert = s->tls_cert, .tls_key = s->tls_key, .tls_ca = s->tls_ca, .tls_crl = s->tls_crl,
+	};
 	FILE *f = NULL;
-	char *list = NULL;
+	int rc;
 
 	if (s->fd_conf) {
 		snprintf(s->fd_conf_path, sizeof(s->fd_conf_path), "%s", s->fd_conf);
@@ -189,34 +208,13 @@ static int write_fd_conf(struct settings *s, const char *conf_name, char *err, s
 		snprintf(err, len, "%.400s: %s", s->fd_conf_path, strerror(errno));
 		return -1;
 	}
-	fprintf(f,
-		"# Written by openmcim-hss from %s; edits are lost at the next start.\n"
-		"# Lab only: no TLS (SecPort = 0, No_TLS). Outside a lab S6a needs TLS or IPsec (TS 33.210).\n"
-		"Identity = \"%s\";\nRealm = \"%s\";\nPort = %u;\nSecPort = 0;\nNo_SCTP;\nNo_IPv6;\n"
-		"ListenOn = \"%s\";\nAppServThreads = %u;\nTcTimer = 2;\n",
-		conf_name, s->identity, s->realm, (unsigned)s->port, s->listen, (unsigned)s->app_threads);
-	/* dict_dcca_3gpp needs dict_dcca, which needs dict_nasreq: this order. */
-	for (size_t i = 0; i < 3; i++)
-		fprintf(f, "LoadExtension = \"%s/%s.fdx\";\n", s->dict_dir, dicts[i]);
-	if (s->peers) {
-		if (!(list = strdup(s->peers)))
-			goto out;
-		char *save = NULL;
-		for (char *p = strtok_r(list, ", ", &save); p; p = strtok_r(NULL, ", ", &save)) {
-			if (write_peer(f, p)) {
-				snprintf(err, len, "%s: [diameter] peers: '%s' is not identity@host[:port]", conf_name, p);
-				goto out;
-			}
-		}
+	fprintf(f, "# Written by openmcim-hss from %s; edits are lost at the next start.\n", conf_name);
+	rc = om_s6a_conf_write(f, &fc);
+	if (fclose(f) || rc) {
+		snprintf(err, len, "%.400s: %s", s->fd_conf_path, rc ? "cannot write" : strerror(errno));
+		return -1;
 	}
-	rc = 0;
-out:
-	free(list);
-	if (fclose(f) && !rc) {
-		snprintf(err, len, "%.400s: %s", s->fd_conf_path, strerror(errno));
-		rc = -1;
-	}
-	return rc;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -263,10 +261,13 @@ int main(int argc, char **argv)
 		}
 		provisioning = 1;
 	}
-	if (om_s6a_core_init(s.fd_conf_path, err, sizeof(err)) || hss_s6a_register(h)) {
-		om_error("start", "reason=\"%s\"", *err ? err : "S6a handlers");
+	if (om_s6a_core_init(s.fd_conf_path, err, sizeof(err)) || hss_s6a_register(h) ||
+	    om_s6a_accept_peers(s.peer_ids, s.n_peers, s.tls_off)) {
+		om_error("start", "reason=\"%s\"", *err ? err : "S6a handlers or peer check");
 		goto out;
 	}
+	if (s.tls_off && !s.fd_conf)
+		om_notice("s6a-insecure", "reason=\"[diameter] tls = off: S6a in clear TCP, for a loopback lab only\"");
 	s6a = 1;
 	if (s.pcap && om_s6a_pcap_open(s.pcap)) {
 		om_error("start", "reason=\"cannot write pcap %s\"", s.pcap);
@@ -278,16 +279,16 @@ int main(int argc, char **argv)
 	}
 	char where[128];
 	om_store_conf_redact(s.hss.db_path, where, sizeof(where));
-	om_notice("started", "identity=%s realm=%s listen=%s port=%u db=%s provision=%s", s.identity, s.realm,
-		  s.listen, (unsigned)s.port, where, s.provision_socket ? s.provision_socket : "-");
+	om_notice("started", "identity=%s realm=%s listen=%s port=%u tls=%s peers=%zu db=%s provision=%s", s.identity,
+		  s.realm, s.listen, (unsigned)s.port, s.tls_off ? "off" : "on", s.n_peers, where,
+		  s.provision_socket ? s.provision_socket : "-");
 
 	om_daemon_wait();
 	status = 0;
 out:
-	if (s6a) {
+	/* Our state first (handlers finished, exact SQN marks written), freeDiameter last: see om_s6a_stop(). */
+	if (s6a)
 		hss_s6a_unregister();
-		om_s6a_stop();
-	}
 	if (provisioning)
 		hss_provision_stop();
 	if (h)
@@ -295,5 +296,7 @@ out:
 	if (status == 0)
 		om_notice("stopped", "identity=%s", s.identity);
 	om_conf_free(conf);
+	if (s6a)
+		om_s6a_exit(status);
 	return status;
 }

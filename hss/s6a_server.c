@@ -85,6 +85,25 @@ static const char *read_common(struct msg *m, struct common *c, int want_plmn)
 	return NULL;
 }
 
+/*
+ * 1 when the request cannot be answered now and was dropped: its peer is
+ * not OPEN (gone, or reconnected and still in the watchdog exchange, when
+ * freeDiameter would discard our answer). Checked before the core runs, so
+ * that no SQN is spent and no vector made for an answer that cannot leave.
+ * The MME's own timeout covers the request.
+ */
+static int dropped_unanswerable(struct msg **msg, const char *cmd)
+{
+	if (om_s6a_can_answer(*msg))
+		return 0;
+	char peer[HSS_HOST_MAX + 1] = "-";
+	(void)om_avp_get_str(*msg, om_s6a_d.origin_host, peer, sizeof(peer));
+	om_notice(cmd, "origin=%s result=dropped reason=\"peer not open: the answer could not be delivered\"", peer);
+	fd_msg_free(*msg);
+	*msg = NULL;
+	return 1;
+}
+
 /* Answer *msg with result r (and no payload), then send it. */
 static int answer_result(struct msg **msg, int r)
 {
@@ -204,6 +223,8 @@ static int on_air(struct msg **msg, struct avp *avp, struct session *sess, void 
 	(void)sess;
 	(void)opaque;
 	*act = DISP_ACT_CONT;
+	if (dropped_unanswerable(msg, "aia"))
+		return 0;
 
 	memset(&r, 0, sizeof(r));
 	const char *why = read_air(*msg, &r, &missing);
@@ -318,6 +339,8 @@ static int on_ulr(struct msg **msg, struct avp *avp, struct session *sess, void 
 	(void)sess;
 	(void)opaque;
 	*act = DISP_ACT_CONT;
+	if (dropped_unanswerable(msg, "ula"))
+		return 0;
 
 	memset(&sub, 0, sizeof(sub));
 	const char *why = read_common(*msg, &c, 1);
@@ -361,6 +384,8 @@ static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void 
 	(void)sess;
 	(void)opaque;
 	*act = DISP_ACT_CONT;
+	if (dropped_unanswerable(msg, "pua"))
+		return 0;
 
 	const char *why = read_common(*msg, &c, 0);
 	if (why) {

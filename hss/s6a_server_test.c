@@ -35,10 +35,12 @@
 #include "check.h"
 #include "daemon_util.h"
 #include "hss.h"
+#include "pki_fixture.h"
 #include "s6a.h"
 
 #define HSS_ID "hss.test.lab"
 #define MME_ID "mme.test.lab"
+#define MME2_ID "mme2.test.lab" /* a second MME the HSS serves: the one a relayed request would go to */
 #define REALM "epc.mnc001.mcc001.3gppnetwork.org"
 #define IMSI "001010000000001"
 #define IMSI_ROAM "001010000000002" /* may roam only in 001/02 */
@@ -75,6 +77,7 @@ int fflush(FILE *f)
 }
 static char hss_bin[4096], hss_conf[512], hss_log[512], db[512], mme_pcap[512];
 static pid_t hss_pid = -1;
+static unsigned hss_port;
 static const uint8_t plmn_home[3] = { 0x00, 0xf1, 0x10 }; /* 001/01 */
 static struct om_milenage usim_m;
 static struct om_usim_sqn usim;
@@ -107,6 +110,43 @@ static int provision(void)
 	}
 	hss_close(h);
 	return rc;
+}
+
+/* The test's Diameter CA and a certificate naming each peer's identity (docs/s6a.md "Transport security"). */
+static int make_pki(void)
+{
+	struct om_ca *ca = pf_make_ca(dir, "s6a test Diameter CA", "ca.pem");
+	int rc = ca ? 0 : -1;
+	if (!rc)
+		rc = pf_issue_tls(ca, dir, HSS_ID, HSS_ID);
+	if (!rc)
+		rc = pf_issue_tls(ca, dir, MME_ID, MME_ID);
+	if (!rc)
+		rc = pf_issue_tls(ca, dir, MME2_ID, MME2_ID);
+	/* a certificate of the right CA for another identity: what an impostor of MME_ID would hold */
+	if (!rc)
+		rc = pf_issue_tls(ca, dir, "mme.other.lab", "mme.other.lab");
+	om_ca_free(ca);
+	CHECK_INT(rc, 0);
+	return rc;
+}
+
+/* The test MME's freeDiameter configuration, written by the daemons' own writer: TLS to the HSS. */
+static int write_mme_conf(const char *path, const char *id, unsigned port)
+{
+	char cert[600], key[600], ca[600];
+	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, id);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, id);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	const struct om_s6a_fdconf fc = { .identity = id, .realm = "test.lab", .listen = "127.0.0.1",
+					  .dict_dir = du_fd_ext_dir(), .port = 0, .tls_cert = cert,
+					  .tls_key = key, .tls_ca = ca };
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	int rc = om_s6a_conf_write(f, &fc);
+	om_s6a_conf_peer(f, HSS_ID, "127.0.0.1", port, 0);
+	return fclose(f) || rc ? -1 : 0;
 }
 
 static pid_t start_hss(void)
@@ -405,13 +445,13 @@ static void log_has_events_and_no_secret(const struct om_eutran_vector *v)
 int main(void)
 {
 	char exe[4096], err[256] = "", text[2048], mme_conf[512];
-	unsigned hss_port = du_free_port(), mme_port = du_free_port();
+	hss_port = du_free_port();
 	main_thread = pthread_self();
 	uint8_t k[16], opc[16];
 	struct om_eutran_vector last;
 
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	CHECK(n > 0 && mkdtemp(dir) != NULL && hss_port && mme_port && hss_port != mme_port);
+	CHECK(n > 0 && mkdtemp(dir) != NULL && hss_port);
 	if (n <= 0)
 		return check_done();
 	exe[n] = 0;
@@ -428,25 +468,20 @@ int main(void)
 	if (provision())
 		goto out;
 
+	if (make_pki())
+		goto out;
 	snprintf(text, sizeof(text),
 		 "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 16\nrun_dir = %s/run\nlog_level = info\n"
 		 "provision_socket = %s/prov/hss.sock\npcap = %s/hss.pcap\n"
 		 "[diameter]\nidentity = " HSS_ID "\nrealm = " REALM "\nlisten = 127.0.0.1\nport = %u\n"
-		 "peers = " MME_ID "@127.0.0.1:%u\n",
-		 db, dir, dir, dir, hss_port, mme_port);
+		 "peers = " MME_ID ", " MME2_ID "\ntls_cert = %s/" HSS_ID ".pem\ntls_key = %s/" HSS_ID ".key\n"
+		 "tls_ca = %s/ca.pem\n",
+		 db, dir, dir, dir, hss_port, dir, dir, dir);
 	du_write_file(hss_conf, text);
 	hss_pid = start_hss();
 	CHECK(hss_pid > 0);
 
-	snprintf(text, sizeof(text),
-		 "Identity = \"" MME_ID "\";\nRealm = \"test.lab\";\nPort = %u;\nSecPort = 0;\nNo_SCTP;\nNo_IPv6;\n"
-		 "ListenOn = \"127.0.0.1\";\nTcTimer = 1;\n"
-		 "LoadExtension = \"/usr/lib/freeDiameter/dict_nasreq.fdx\";\n"
-		 "LoadExtension = \"/usr/lib/freeDiameter/dict_dcca.fdx\";\n"
-		 "LoadExtension = \"/usr/lib/freeDiameter/dict_dcca_3gpp.fdx\";\n"
-		 "ConnectPeer = \"" HSS_ID "\" { ConnectTo = \"127.0.0.1\"; Port = %u; No_TLS; };\n",
-		 mme_port, hss_port);
-	du_write_file(mme_conf, text);
+	CHECK(write_mme_conf(mme_conf, MME_ID, hss_port) == 0);
 	int started = om_s6a_start(mme_conf, err, sizeof(err));
 	CHECK_MSG(started == 0, "%s", err);
 	if (started)

@@ -11,7 +11,11 @@
  *   - one lab TLS CA for every HTTPS server and client certificate of the
  *     operators (DRFs, owner APIs, operator identities, DPFs, the VNO's push
  *     endpoint), host "localhost": in the field each operator has its own,
- *     in the lab one CA keeps the agents' and owners' trust store one file.
+ *     in the lab one CA keeps the agents' and owners' trust store one file;
+ *   - one lab Diameter CA (pki/diameter/ca.pem) for S6a over TLS: each
+ *     HSS and the VNO's MME get a certificate whose CN and DNS SAN are their
+ *     Diameter identity, which the peers check (docs/s6a.md). Apart from the
+ *     HTTPS CA, so that no web server's certificate opens S6a.
  */
 #include <stdio.h>
 #include <string.h>
@@ -133,6 +137,29 @@ static const struct {
 	{ "dpf.sho-b.lab", "sho-b-signing.key" },
 };
 
+/* Every Diameter peer of the lab: its certificate's CN and DNS SAN are its Diameter identity. */
+static const char *const diameter_peers[] = { "hss.ro.lab", "hss.sho-a.lab", "hss.sho-b.lab", "mme.vno.lab" };
+
+/* The lab Diameter CA and one certificate per peer: pki/diameter/<identity>.pem and .key. */
+static int diameter_pki(const struct lab *l, const char **step)
+{
+	char p[LAB_PATH_MAX + 40];
+	struct om_ca *ca = NULL;
+	snprintf(p, sizeof(p), "%s/pki/diameter", l->dir);
+	*step = "Diameter directory";
+	int rc = lab_mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/pki/diameter/ca", l->dir);
+	if (rc == 0 && (*step = "lab Diameter CA"))
+		rc = make_ca(p, "openmcim lab Diameter CA", &ca);
+	for (size_t i = 0; rc == 0 && i < sizeof(diameter_peers) / sizeof(diameter_peers[0]); i++) {
+		*step = diameter_peers[i];
+		snprintf(p, sizeof(p), "%s/pki/diameter/%s", l->dir, diameter_peers[i]);
+		rc = issue(ca, OM_CERT_OPERATOR_TLS, p, diameter_peers[i], diameter_peers[i]);
+	}
+	om_ca_free(ca);
+	return rc;
+}
+
 int lab_pki_make(struct lab *l, char *why, size_t why_len)
 {
 	char p[LAB_PATH_MAX + 40];
@@ -169,6 +196,8 @@ int lab_pki_make(struct lab *l, char *why, size_t why_len)
 		rc = issue_on(tls, OM_CERT_OPERATOR_TLS, p, dpf_leaves[i].cn, "localhost", key);
 	}
 	om_ca_free(tls);
+	if (rc == 0)
+		rc = diameter_pki(l, &step);
 	if (rc < 0) {
 		snprintf(why, why_len, "PKI: %s: %s", step, om_strerror(rc));
 		return OM_ELAB_SETUP;

@@ -181,9 +181,13 @@ static void hss_conf(const struct lab *l, enum lab_op op, struct sb *b)
 	       "[hss]\ndb = %s/%s.db\nmax_vectors = 5\nsqn_reserve = 1024\nmax_resyncs = 3\nresync_window = 60\n"
 	       "provision_socket = %s/%s/prov.sock\nlog_level = info\nrun_dir = %s/%s\n"
 	       "[diameter]\nidentity = hss.%s.lab\nrealm = epc.mnc0%s.mcc001.3gppnetwork.org\nlisten = 127.0.0.1\n"
-	       "port = %u\npeers = mme.vno.lab@127.0.0.1:%u\ndict_dir = %s\n",
+	       "port = %u\npeers = mme.vno.lab\ndict_dir = %s\n",
 	       ops[op].id, ops[op].mnc, l->dir, n, l->dir, n, l->dir, n, ops[op].stem, ops[op].mnc,
-	       p->ports.hss_dia[op], p->ports.vno_dia, p->fd_dict);
+	       p->ports.hss_dia[op], p->fd_dict);
+	/* S6a over TLS, the certificate naming our Diameter identity (lab_pki.c) */
+	sb_add(b, "tls_cert = %s/pki/diameter/hss.%s.lab.pem\ntls_key = %s/pki/diameter/hss.%s.lab.key\n"
+		  "tls_ca = %s/pki/diameter/ca.pem\n",
+	       l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir);
 }
 
 /* host:port, ... of every DPF: where a device's bearer may go, whatever APN it attached with. */
@@ -214,6 +218,9 @@ static void vno_conf(const struct lab *l, struct sb *b)
 		sb_add(b, "pcap = %s/vno-nas.pcap\ns6a_pcap = %s/vno-s6a.pcap\n", l->dir, l->dir);
 	sb_add(b, "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 5000\n",
 	       pt->vno_dia);
+	sb_add(b, "tls_cert = %s/pki/diameter/mme.vno.lab.pem\ntls_key = %s/pki/diameter/mme.vno.lab.key\n"
+		  "tls_ca = %s/pki/diameter/ca.pem\n",
+	       l->dir, l->dir, l->dir);
 	/* each operator's DRF pushes only to the IMSIs of its own home network (docs/vno.md "Push") */
 	for (int op = 0; op < LAB_N_OPS; op++)
 		sb_add(b, "[home.001%s]\npeer = hss.%s.lab\naddress = 127.0.0.1:%u\npush_cert = %s/pki/tls/drf.%s.lab.pem\n",

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <openmcim/vector.h>
 
@@ -49,11 +50,55 @@ int om_s6a_realm(char out[static OM_S6A_REALM_MAX], const char *mcc, const char 
  */
 int om_s6a_start(const char *fd_conf, char *err, size_t err_len);
 
+/*
+ * What a daemon's generated freeDiameter configuration says (svc/s6a_conf.c,
+ * docs/s6a.md "Transport security"). port is where we listen: TLS (SecPort),
+ * or clear TCP when tls_off; 0 listens nowhere (an MME only connects out).
+ * listen is ListenOn and so the Host-IP-Address of our CER/CEA.
+ */
+struct om_s6a_fdconf {
+	const char *identity, *realm, *listen, *dict_dir;
+	unsigned port, app_threads; /* app_threads 0: 4 */
+	int tls_off;                /* 1 only when the configuration says tls = off */
+	const char *tls_cert, *tls_key, *tls_ca, *tls_crl; /* PEM files; crl optional */
+};
+
+/* Write the configuration's common part to f. Returns 0, or -1 (TLS files missing, write error). */
+int om_s6a_conf_write(FILE *f, const struct om_s6a_fdconf *c);
+
+/* [diameter] tls: 0 for "on" or absent (the default), 1 for "off", -1 for anything else. */
+int om_s6a_conf_tls(const char *v);
+
+/* A peer we connect to: TLS with its certificate checked against identity, unless tls_off. */
+void om_s6a_conf_peer(FILE *f, const char *identity, const char *host, unsigned port, int tls_off);
+
+/*
+ * Accept incoming connections from these Diameter identities only (the
+ * HSS's MMEs; configure them in no ConnectPeer, so that every one comes
+ * through this check). With TLS, the peer's certificate (already verified
+ * against TLS_CA by the handshake) must name the identity its CER claims
+ * (DNS subjectAltName, or CN without one); with tls_off, clear TCP is
+ * allowed. Call between om_s6a_core_init() and om_s6a_core_start().
+ * Returns 0 or -1.
+ */
+int om_s6a_accept_peers(const char *const *ids, size_t n, int tls_off);
+
 /* Register the S6a dictionary objects (called by om_s6a_start; idempotent). */
 int om_s6a_dict_init(void);
 
-/* Stop the freeDiameter core (and close the capture, if any). */
+/*
+ * Close the capture. freeDiameter itself is left running, on purpose: its
+ * teardown (fd_core_shutdown) deletes the routing and dispatch queues
+ * while their threads still wait on them, and fd_fifo_del() gives those
+ * threads 20 x 1 ms to leave before it asserts, which a loaded machine does
+ * not guarantee (the lab_crash_test abort, docs/s6a.md "Shutdown"). A
+ * process that used S6a saves its own state, then leaves with
+ * om_s6a_exit(); its peers see the connection close.
+ */
 void om_s6a_stop(void);
+
+/* Close the capture, flush stdio and _exit(status): no destructor runs beside freeDiameter's threads. */
+__attribute__((noreturn)) void om_s6a_exit(int status);
 
 /*
  * Wait until the peer diamid (any peer when NULL) is in the open state.

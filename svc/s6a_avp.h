@@ -62,6 +62,21 @@ extern struct om_s6a_dict om_s6a_d;
 int om_s6a_core_init(const char *fd_conf, char *err, size_t err_len);
 int om_s6a_core_start(char *err, size_t err_len);
 
+/* ---- guard (s6a_guard.c) ----------------------------------------------- */
+
+/* Route freeDiameter's log through ours, long hex runs cut (before fd_core_initialize). 0 or -1. */
+int om_s6a_log_init(void);
+/* Our one-line hook on every message and peer event, so freeDiameter dumps no message (after it). 0 or -1. */
+int om_s6a_hooks_init(void);
+/* The state of peer diamid (len octets; any peer when NULL, OPEN if one is), or -1 when unknown. */
+int om_s6a_peer_state(const char *diamid, size_t len);
+/*
+ * 1 when the peer req came from is OPEN, so that an answer can leave now;
+ * 0 otherwise (gone, closing, or REOPEN: reconnected and still in the
+ * watchdog exchange, when freeDiameter drops what we would send).
+ */
+int om_s6a_can_answer(struct msg *req);
+
 /* ---- builders ---------------------------------------------------------- */
 
 OM_NODISCARD int om_avp_add_u32(msg_or_avp *parent, struct dict_object *model, uint32_t v);

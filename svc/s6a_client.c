@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -36,31 +37,17 @@ int om_s6a_realm(char out[static OM_S6A_REALM_MAX], const char *mcc, const char 
 	return 0;
 }
 
-/* freeDiameter's own messages: errors as events in our log, the rest dropped.
- * The hook's type is freeDiameter's; the format comes from freeDiameter. */
-static void fd_logger(int level, const char *format, va_list args) __attribute__((format(printf, 2, 0)));
-static void fd_logger(int level, const char *format, va_list args)
-{
-	char msg[512];
-	if (level < FD_LOG_ERROR)
-		return;
-	vsnprintf(msg, sizeof(msg), format, args);
-	/* freeDiameter announces a normal shutdown at its error level */
-	if (strstr(msg, "shutdown sequence"))
-		om_debug("diameter", "fd=\"%s\"", msg);
-	else
-		om_error("diameter", "fd=\"%s\"", msg);
-}
-
 int om_s6a_core_init(const char *fd_conf, char *err, size_t err_len)
 {
 	int rc;
 	if (!fd_conf)
 		return ERR("no freeDiameter configuration"), -1;
-	fd_g_debug_lvl = FD_LOG_ERROR;
-	fd_log_handler_register(fd_logger);
+	if (om_s6a_log_init())
+		return ERR("fd_log_handler_register failed"), -1;
 	if ((rc = fd_core_initialize()))
 		return ERR("fd_core_initialize: %s", strerror(rc)), -1;
+	if (om_s6a_hooks_init())
+		return ERR("fd_hook_register failed"), -1;
 	if ((rc = fd_core_parseconf(fd_conf)))
 		return ERR("%s: freeDiameter configuration refused (%s)", fd_conf, strerror(rc)), -1;
 	if (om_s6a_dict_init())
@@ -91,25 +78,20 @@ int om_s6a_start(const char *fd_conf, char *err, size_t err_len)
 
 void om_s6a_stop(void)
 {
-	om_s6a_pcap_close(); /* before the core frees its hooks */
-	fd_core_shutdown();
-	fd_core_wait_shutdown_complete();
+	om_s6a_pcap_close();
+}
+
+void om_s6a_exit(int status)
+{
+	om_s6a_pcap_close();
+	fflush(NULL);
+	_exit(status);
 }
 
 int om_s6a_wait_peer(const char *diamid, unsigned timeout_ms)
 {
 	for (unsigned waited = 0;; waited += 20) {
-		int open = 0;
-		pthread_rwlock_rdlock(&fd_g_peers_rw);
-		for (struct fd_list *li = fd_g_peers.next; li != &fd_g_peers; li = li->next) {
-			struct peer_hdr *p = (struct peer_hdr *)li; /* chain is the first member */
-			if (diamid && strcasecmp(p->info.pi_diamid, diamid))
-				continue;
-			if (fd_peer_get_state(p) == STATE_OPEN)
-				open = 1;
-		}
-		pthread_rwlock_unlock(&fd_g_peers_rw);
-		if (open)
+		if (om_s6a_peer_state(diamid, diamid ? strlen(diamid) : 0) == STATE_OPEN)
 			return 0;
 		if (waited >= timeout_ms)
 			return -1;

@@ -290,14 +290,14 @@ static int note_files(char ids[N_DEV][OM_TRE_ID_MAX + 1])
 }
 
 /* SHO-A's HSS as a process, the factory's PCIDs imported through its socket. */
-static pid_t start_hss(unsigned hss_port, unsigned vno_dia)
+static pid_t start_hss(unsigned hss_port)
 {
 	char text[2048], out[512];
 	snprintf(text, sizeof(text),
 		 "[hss]\ndb = %s/hss.db\nprovision_socket = %s/prov/hss.sock\nrun_dir = %s/hss\nlog_level = info\n"
 		 "[diameter]\nidentity = hss.sho-a.lab\nrealm = epc.mnc001.mcc001.3gppnetwork.org\nlisten = 127.0.0.1\n"
-		 "port = %u\npeers = mme.vno.lab@127.0.0.1:%u\ndict_dir = %s\n",
-		 dir, dir, dir, hss_port, vno_dia, du_fd_ext_dir());
+		 "port = %u\npeers = mme.vno.lab\ntls = off\ndict_dir = %s\n",
+		 dir, dir, dir, hss_port, du_fd_ext_dir());
 	CHECK_INT(du_write_file(at("hss.conf"), text), 0);
 	pid_t pid = spawn("hss");
 	int ok = 0;
@@ -321,7 +321,7 @@ static pid_t start_vno(unsigned radio_port, unsigned vno_dia, unsigned hss_port,
 	snprintf(text, sizeof(text),
 		 "[vno]\nradio_listen = 127.0.0.1:%u\nplmn = 999-70\nip_pool = 10.45.0.0/24\nrun_dir = %s/vno\n"
 		 "log_level = info\n"
-		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\n"
+		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntls = off\n"
 		 "[home.00101]\npeer = hss.sho-a.lab\naddress = 127.0.0.1:%u\npush_cert = %s/tls/drf.sho-a.lab.pem\n"
 		 "[apn." OM_FACTORY_DEFAULT_APN "]\nallow = 127.0.0.1:8443\n"
 		 "[push]\nlisten = 127.0.0.1\nport = 0\ntls_cert = %s/tls/push.vno.lab.pem\n"
@@ -548,7 +548,7 @@ int main(void)
 		 drf_port = 0;
 	CHECK(hss_port && vno_dia && radio_port && hss_port != vno_dia && vno_dia != radio_port &&
 	      radio_port != hss_port);
-	hss = start_hss(hss_port, vno_dia);
+	hss = start_hss(hss_port);
 	if (check_failures())
 		goto out;
 	vno = start_vno(radio_port, vno_dia, hss_port, &push_port);

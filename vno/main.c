@@ -97,6 +97,8 @@ out:
 	if (mme_up)
 		mme_free(&mme);
 	vno_pcap_close();
+	if (s6a_up)
+		om_s6a_exit(rc); /* no freeDiameter teardown: see om_s6a_stop() */
 	return rc;
 }
 

@@ -512,6 +512,7 @@ static const char conf_text[] =
 	"identity = mme.vno.lab\n"
 	"realm = vno.lab\n"
 	"listen = 127.0.0.1:3999\n"
+	"tls = off\n"
 	"[home.00101]\n"
 	"peer = hss.ro.lab\n"
 	"address = 127.0.0.1:3868\n"

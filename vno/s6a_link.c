@@ -43,17 +43,17 @@ int vno_s6a_write_conf(const struct vno_conf *c, char *path, size_t path_len, ch
 		return -1;
 	}
 	/*
-	 * Loopback lab: no TLS (SecPort 0 and no TLS_Cred, see the research
-	 * notes on freeDiameter 1.2.1), TCP only. The MME relays nothing.
+	 * The MME connects out and listens nowhere (port 0): no peer can come in
+	 * claiming an HSS's identity. Each HSS is reached over TLS and
+	 * freeDiameter checks that its certificate names it (svc/s6a_conf.c).
 	 */
+	const struct om_s6a_fdconf fc = {
+		.identity = c->identity, .realm = c->realm, .listen = c->dia_addr, .dict_dir = ext,
+		.port = 0, .app_threads = 4, .tls_off = c->dia_tls_off, .tls_cert = c->dia_tls_cert,
+		.tls_key = c->dia_tls_key, .tls_ca = c->dia_tls_ca, .tls_crl = c->dia_tls_crl,
+	};
 	fprintf(f, "# Written by openmcim-vno from its configuration; do not edit.\n");
-	fprintf(f, "Identity = \"%s\";\nRealm = \"%s\";\n", c->identity, c->realm);
-	fprintf(f, "ListenOn = \"%s\";\nPort = %u;\nSecPort = 0;\nNo_SCTP;\nNo_IPv6;\nNoRelay;\n", c->dia_addr,
-		c->dia_port);
-	fprintf(f, "AppServThreads = 4;\nTcTimer = 2;\n"); /* reconnect to a restarted HSS within 2 s */
-	fprintf(f, "LoadExtension = \"%s/dict_nasreq.fdx\";\n", ext);
-	fprintf(f, "LoadExtension = \"%s/dict_dcca.fdx\";\n", ext);
-	fprintf(f, "LoadExtension = \"%s/dict_dcca_3gpp.fdx\";\n", ext);
+	int wrc = om_s6a_conf_write(f, &fc);
 	for (size_t i = 0; i < c->n_homes; i++) {
 		const struct vno_home *h = &c->homes[i];
 		bool dup = false;
@@ -61,8 +61,12 @@ int vno_s6a_write_conf(const struct vno_conf *c, char *path, size_t path_len, ch
 			dup = dup || !strcmp(c->homes[j].peer, h->peer);
 		if (dup)
 			continue; /* one HSS may serve several PLMNs */
-		fprintf(f, "ConnectPeer = \"%s\" { ConnectTo = \"%s\"; Port = %u; No_TLS; };\n", h->peer, h->peer_addr,
-			h->peer_port);
+		om_s6a_conf_peer(f, h->peer, h->peer_addr, h->peer_port, c->dia_tls_off);
+	}
+	if (wrc) {
+		fclose(f);
+		snprintf(err, err_len, "%s: write error", path);
+		return -1;
 	}
 	if (fclose(f) != 0) {
 		snprintf(err, err_len, "%s: write error", path);
@@ -76,6 +80,8 @@ int vno_s6a_start(const struct vno_conf *c, char *err, size_t err_len)
 	char path[VNO_PATH_MAX + 32];
 	if (vno_s6a_write_conf(c, path, sizeof(path), err, err_len))
 		return -1;
+	if (c->dia_tls_off)
+		om_notice("s6a-insecure", "reason=\"[diameter] tls = off: S6a in clear TCP, for a loopback lab only\"");
 	if (om_s6a_start(path, err, err_len))
 		return -1;
 	if (c->s6a_pcap[0] && om_s6a_pcap_open(c->s6a_pcap)) {
@@ -83,7 +89,8 @@ int vno_s6a_start(const struct vno_conf *c, char *err, size_t err_len)
 		om_s6a_stop();
 		return -1;
 	}
-	om_info("diameter-started", "identity=%s realm=%s conf=%s", c->identity, c->realm, path);
+	om_info("diameter-started", "identity=%s realm=%s tls=%s conf=%s", c->identity, c->realm,
+		c->dia_tls_off ? "off" : "on", path);
 	return 0;
 }
 

@@ -22,6 +22,8 @@ static const struct om_conf_key fixed_keys[] = {
 	{"vno", "t3450_ms", 0},     {"vno", "max_unauth", 0},   {"vno", "max_unauth_per_source", 0},
 	{"vno", "first_message_ms", 0}, {"vno", "idle_timeout_s", 0}, {"diameter", "identity", 1}, {"diameter", "realm", 1},
 	{"diameter", "listen", 1},  {"diameter", "timeout_ms", 0},
+	{"diameter", "tls", 0},     {"diameter", "tls_cert", 0}, {"diameter", "tls_key", 0},
+	{"diameter", "tls_ca", 0},  {"diameter", "tls_crl", 0},
 	{"push", "listen", 0},      {"push", "port", 0},        {"push", "tls_cert", 0},
 	{"push", "tls_key", 0},     {"push", "client_ca", 0},
 };
@@ -321,6 +323,18 @@ static int load_main(struct vno_conf *c, const struct om_conf *cf, const char *p
 	if (om_conf_uint(cf, "diameter", "timeout_ms", 5000, 100, 60000, &v, err, err_len))
 		goto out;
 	c->s6a_timeout_ms = (unsigned)v;
+	/* S6a over TLS unless the file says tls = off (docs/s6a.md "Transport security") */
+	int off = om_s6a_conf_tls(om_conf_get(cf, "diameter", "tls"));
+	if (off < 0)
+		BAD("diameter", "tls (on or off)");
+	c->dia_tls_off = off == 1;
+	if (copy_str(c->dia_tls_cert, sizeof(c->dia_tls_cert), om_conf_str(cf, "diameter", "tls_cert", "")) ||
+	    copy_str(c->dia_tls_key, sizeof(c->dia_tls_key), om_conf_str(cf, "diameter", "tls_key", "")) ||
+	    copy_str(c->dia_tls_ca, sizeof(c->dia_tls_ca), om_conf_str(cf, "diameter", "tls_ca", "")) ||
+	    copy_str(c->dia_tls_crl, sizeof(c->dia_tls_crl), om_conf_str(cf, "diameter", "tls_crl", "")))
+		BAD("diameter", "tls_cert, tls_key, tls_ca or tls_crl (path too long)");
+	if (!c->dia_tls_off && (!c->dia_tls_cert[0] || !c->dia_tls_key[0] || !c->dia_tls_ca[0]))
+		BAD("diameter", "tls_cert, tls_key and tls_ca (required unless tls = off)");
 	rc = 0;
 out:
 	return rc;

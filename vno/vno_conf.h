@@ -71,6 +71,9 @@ struct vno_conf {
 	char dia_addr[16];
 	uint16_t dia_port;
 	unsigned s6a_timeout_ms;
+	bool dia_tls_off;             /* only when the file says tls = off (lab) */
+	char dia_tls_cert[VNO_PATH_MAX], dia_tls_key[VNO_PATH_MAX], dia_tls_ca[VNO_PATH_MAX];
+	char dia_tls_crl[VNO_PATH_MAX]; /* "" = none */
 	size_t n_homes;
 	struct vno_home homes[VNO_MAX_HOMES];
 	size_t n_apns;

@@ -9,7 +9,7 @@
 #include "vno_conf.h"
 
 static const char base[] = "[vno]\nradio_listen = 127.0.0.1:0\nplmn = 999-70\nip_pool = 10.45.0.0/24\n"
-			   "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:3870\n";
+			   "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:3870\ntls = off\n";
 
 static char path[] = "/tmp/om-vno-conf-XXXXXX";
 

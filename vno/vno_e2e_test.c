@@ -617,15 +617,15 @@ int main(void)
 	snprintf(text, sizeof(text),
 		 "[hss]\ndb = %s/hss.db\nprovision_socket = %s/prov/hss.sock\nrun_dir = %s/hss\nlog_level = info\n"
 		 "[diameter]\nidentity = hss.ro.lab\nrealm = epc.mnc001.mcc001.3gppnetwork.org\nlisten = 127.0.0.1\n"
-		 "port = %u\npeers = mme.vno.lab@127.0.0.1:%u\ndict_dir = %s\n",
-		 dir, dir, dir, hss_port, vno_dia, du_fd_ext_dir());
+		 "port = %u\npeers = mme.vno.lab\ntls = off\ndict_dir = %s\n",
+		 dir, dir, dir, hss_port, du_fd_ext_dir());
 	CHECK_INT(write_file(hss_conf, text), 0);
 	snprintf(vno_conf, sizeof(vno_conf), "%s/vno.conf", dir);
 	snprintf(text, sizeof(text),
 		 "[vno]\nradio_listen = 127.0.0.1:%u\nplmn = 999-70\nip_pool = 10.45.0.0/24\nlog_level = info\n"
 		 "pcap = %s/nas.pcap\ns6a_pcap = %s/s6a.pcap\nrun_dir = %s/vno\n"
 		 "max_devices = 256\nmax_unauth = %d\nmax_unauth_per_source = %d\nfirst_message_ms = %d\n"
-		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 2000\n"
+		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 2000\ntls = off\n"
 		 "[home.00101]\npeer = hss.ro.lab\naddress = 127.0.0.1:%u\n"
 		 "[apn.provisioning]\nallow = 127.0.0.1:%u\n",
 		 radio_port, dir, dir, dir, MAX_UNAUTH, MAX_PER_SOURCE, FIRST_MESSAGE_MS, vno_dia, hss_port, echo.port);

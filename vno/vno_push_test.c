@@ -293,7 +293,7 @@ static int load_with(struct vno_conf *c, const char *extra, char *err, size_t ca
 	snprintf(path, sizeof(path), "%s/conf-case.conf", dir);
 	snprintf(text, sizeof(text),
 		 "[vno]\nradio_listen = 127.0.0.1:0\nplmn = 999-70\nip_pool = 10.45.0.0/24\n"
-		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:3870\n"
+		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:3870\ntls = off\n"
 		 "[home.00101]\npeer = hss.ro.lab\naddress = 127.0.0.1:3868\n%s",
 		 extra);
 	CHECK_INT(write_file(path, text, strlen(text)), 0);
@@ -384,13 +384,13 @@ int main(void)
 	snprintf(text, sizeof(text),
 		 "[hss]\ndb = %s/hss.db\nprovision_socket = %s/prov/hss.sock\nrun_dir = %s/hss\n"
 		 "[diameter]\nidentity = hss.ro.lab\nrealm = epc.mnc001.mcc001.3gppnetwork.org\nlisten = 127.0.0.1\n"
-		 "port = %u\npeers = mme.vno.lab@127.0.0.1:%u\ndict_dir = %s\n",
-		 dir, dir, dir, hss_port, vno_dia, du_fd_ext_dir());
+		 "port = %u\npeers = mme.vno.lab\ntls = off\ndict_dir = %s\n",
+		 dir, dir, dir, hss_port, du_fd_ext_dir());
 	CHECK_INT(write_file(hss_conf, text, strlen(text)), 0);
 	snprintf(vno_conf, sizeof(vno_conf), "%s/vno.conf", dir);
 	snprintf(text, sizeof(text),
 		 "[vno]\nradio_listen = 127.0.0.1:%u\nplmn = 999-70\nip_pool = 10.45.0.0/24\nrun_dir = %s/vno\n"
-		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\n"
+		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntls = off\n"
 		 "[home.00101]\npeer = hss.ro.lab\naddress = 127.0.0.1:%u\n"
 		 "[apn.provisioning]\nallow = 127.0.0.1:8443\n"
 		 "[push]\nlisten = 127.0.0.1\nport = %u\n",
