@@ -31,21 +31,16 @@
 #include <openmcim/sqn.h>
 #include <openmcim/usim.h>
 
-#include "admin.h"
-#include "check.h"
-#include "daemon_util.h"
-#include "hss.h"
-#include "pki_fixture.h"
 #include "s6a.h"
+#include "s6a_testkit.h"
 
-#define HSS_ID "hss.test.lab"
-#define MME_ID "mme.test.lab"
-#define MME2_ID "mme2.test.lab" /* a second MME the HSS serves: the one a relayed request would go to */
-#define REALM "epc.mnc001.mcc001.3gppnetwork.org"
-#define IMSI "001010000000001"
-#define IMSI_ROAM "001010000000002" /* may roam only in 001/02 */
-#define K_HEX "465b5ce8b199b49faa5f0a2ee238a6bc"
-#define OPC_HEX "cd63cb71954a9f4e48a5994e37a02baf"
+#define HSS_ID SK_HSS_ID
+#define MME_ID SK_MME_ID
+#define REALM SK_REALM
+#define IMSI SK_IMSI
+#define IMSI_ROAM SK_IMSI_ROAM
+#define K_HEX SK_K_HEX
+#define OPC_HEX SK_OPC_HEX
 #define TIMEOUT_MS 10000 /* generous: a loaded CI machine must not turn slowness into failure */
 
 static char dir[] = "/tmp/om_s6a_server_test_XXXXXX";
@@ -81,55 +76,6 @@ static unsigned hss_port;
 static const uint8_t plmn_home[3] = { 0x00, 0xf1, 0x10 }; /* 001/01 */
 static struct om_milenage usim_m;
 static struct om_usim_sqn usim;
-
-static void emit(void *ctx, const char *line)
-{
-	(void)ctx;
-	(void)line;
-}
-
-/* Fill the database through the core's own provisioning commands. */
-static int provision(void)
-{
-	static const char *const cmds[] = {
-		"add " IMSI " k=" K_HEX " opc=" OPC_HEX " amf=8000 apn=provisioning,internet roaming=00101",
-		"add " IMSI_ROAM " k=" K_HEX " opc=" OPC_HEX " amf=8000 apn=internet roaming=00102",
-	};
-	char err[256] = "";
-	struct hss_config cfg = { .db_path = db, .max_vectors = 5, .sqn_reserve = 16 };
-	struct hss *h = hss_open(&cfg, err, sizeof(err));
-	CHECK_MSG(h != NULL, "%s", err);
-	if (!h)
-		return -1;
-	int rc = 0;
-	for (size_t i = 0; i < 2 && !rc; i++) {
-		char line[256];
-		snprintf(line, sizeof(line), "%s", cmds[i]);
-		rc = hss_admin_exec(h, line, emit, NULL, err, sizeof(err));
-		CHECK_MSG(rc == 0, "%s: %s", cmds[i], err);
-	}
-	hss_close(h);
-	return rc;
-}
-
-/* The test's Diameter CA and a certificate naming each peer's identity (docs/s6a.md "Transport security"). */
-static int make_pki(void)
-{
-	struct om_ca *ca = pf_make_ca(dir, "s6a test Diameter CA", "ca.pem");
-	int rc = ca ? 0 : -1;
-	if (!rc)
-		rc = pf_issue_tls(ca, dir, HSS_ID, HSS_ID);
-	if (!rc)
-		rc = pf_issue_tls(ca, dir, MME_ID, MME_ID);
-	if (!rc)
-		rc = pf_issue_tls(ca, dir, MME2_ID, MME2_ID);
-	/* a certificate of the right CA for another identity: what an impostor of MME_ID would hold */
-	if (!rc)
-		rc = pf_issue_tls(ca, dir, "mme.other.lab", "mme.other.lab");
-	om_ca_free(ca);
-	CHECK_INT(rc, 0);
-	return rc;
-}
 
 /* The test MME's freeDiameter configuration, written by the daemons' own writer: TLS to the HSS. */
 static int write_mme_conf(const char *path, const char *id, unsigned port)
@@ -465,19 +411,13 @@ int main(void)
 
 	CHECK(om_hex_decode(k, sizeof(k), K_HEX) == 0 && om_hex_decode(opc, sizeof(opc), OPC_HEX) == 0);
 	CHECK(om_milenage_init(&usim_m, k, opc) == 0 && om_usim_sqn_init(&usim, 5, OM_USIM_DELTA_DEFAULT, 0) == 0);
-	if (provision())
+	if (sk_provision(db))
 		goto out;
 
-	if (make_pki())
+	if (sk_make_pki(dir))
 		goto out;
-	snprintf(text, sizeof(text),
-		 "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 16\nrun_dir = %s/run\nlog_level = info\n"
-		 "provision_socket = %s/prov/hss.sock\npcap = %s/hss.pcap\n"
-		 "[diameter]\nidentity = " HSS_ID "\nrealm = " REALM "\nlisten = 127.0.0.1\nport = %u\n"
-		 "peers = " MME_ID ", " MME2_ID "\ntls_cert = %s/" HSS_ID ".pem\ntls_key = %s/" HSS_ID ".key\n"
-		 "tls_ca = %s/ca.pem\n",
-		 db, dir, dir, dir, hss_port, dir, dir, dir);
-	du_write_file(hss_conf, text);
+	snprintf(text, sizeof(text), "pcap = %s/hss.pcap\n", dir);
+	sk_hss_conf(dir, hss_conf, db, hss_port, text);
 	hss_pid = start_hss();
 	CHECK(hss_pid > 0);
 

@@ -141,10 +141,13 @@ static void on_hook(enum fd_hook_type type, struct msg *m, struct peer_hdr *peer
 	case HOOK_PEER_CONNECT_FAILED:
 		om_notice("diameter-peer-failed", "peer=%s reason=\"%s\"", who, why);
 		break;
-	case HOOK_PEER_CONNECT_SUCCESS:
-		om_info("diameter-peer-open", "peer=%s tls=%d", who,
-			peer && peer->info.runtime.pir_cert_list ? 1 : 0);
+	case HOOK_PEER_CONNECT_SUCCESS: {
+		char proto[64] = "-";
+		if (peer)
+			(void)fd_peer_cnx_proto_info(peer, proto, sizeof(proto));
+		om_info("diameter-peer-open", "peer=%s transport=\"%s\"", who, proto);
 		break;
+	}
 	default: /* the normal path (sent, received, local, routed): the capture's business */
 		break;
 	}
