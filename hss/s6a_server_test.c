@@ -368,7 +368,41 @@ static void daemon_command_line(void)
 			   "realm = x\n");
 	rc = run(cmd, out, sizeof(out));
 	CHECK_MSG(rc != 0 && strstr(out, "clone_policy must be report or bar"), "rc %d: %s", rc, out);
+	/* S6a over TLS unless the file says otherwise; peers are identities, not addresses to connect to */
+	static const char *const cases[][2] = {
+		{ "", "tls_cert, tls_key and tls_ca are required (or tls = off)" },
+		{ "tls = maybe\n", "[diameter] tls must be on or off" },
+		{ "tls = off\npeers = mme.lab@127.0.0.1:3869\n", "peers: 'mme.lab@127.0.0.1:3869' is not a Diameter identity" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[600];
+		snprintf(text, sizeof(text),
+			 "[hss]\ndb = %s/x.db\nrun_dir = %s/x\n[diameter]\nidentity = h.lab\nrealm = r.lab\n%s", dir, dir,
+			 cases[i][0]);
+		du_write_file(bad, text);
+		rc = run(cmd, out, sizeof(out));
+		CHECK_MSG(rc != 0 && strstr(out, cases[i][1]), "rc %d: want '%s' in %s", rc, cases[i][1], out);
+	}
 	unlink(bad);
+}
+
+/* tls = off starts, with a warning in the log: clear TCP is for a loopback lab only. */
+static void tls_off_warns(void)
+{
+	char conf[600], log[600], text[1024];
+	snprintf(conf, sizeof(conf), "%s/clear.conf", dir);
+	snprintf(log, sizeof(log), "%s/clear.log", dir);
+	snprintf(text, sizeof(text),
+		 "[hss]\ndb = %s/clear.db\nrun_dir = %s/clear\n[diameter]\nidentity = h.lab\nrealm = r.lab\n"
+		 "port = %u\ntls = off\n",
+		 dir, dir, du_free_port());
+	du_write_file(conf, text);
+	pid_t pid = du_spawn_daemon(hss_bin, conf, log, 0);
+	char *t = du_wait_log(log, " started ", 15000);
+	CHECK_MSG(t && strstr(t, "notice s6a-insecure reason=\"[diameter] tls = off") && strstr(t, "tls=off"),
+		  "no warning for tls = off: %s", t ? t : "(no log)");
+	free(t);
+	CHECK_INT(du_term_wait(pid, 10000), 0);
 }
 
 /* The daemon's log names events, never a secret: no KASME, K or OPc in it. */
@@ -408,6 +442,7 @@ int main(void)
 	snprintf(mme_pcap, sizeof(mme_pcap), "%s/mme.pcap", dir);
 	snprintf(mme_conf, sizeof(mme_conf), "%s/mme-fd.conf", dir);
 	daemon_command_line();
+	tls_off_warns();
 
 	CHECK(om_hex_decode(k, sizeof(k), K_HEX) == 0 && om_hex_decode(opc, sizeof(opc), OPC_HEX) == 0);
 	CHECK(om_milenage_init(&usim_m, k, opc) == 0 && om_usim_sqn_init(&usim, 5, OM_USIM_DELTA_DEFAULT, 0) == 0);
@@ -459,5 +494,5 @@ out:
 		fprintf(stderr, "kept %s\n", dir);
 	else
 		du_rm_rf(dir);
-	return check_done();
+	om_s6a_exit(check_done()); /* freeDiameter's teardown is not run: see om_s6a_stop() */
 }

@@ -75,7 +75,7 @@ static void mistakes_are_named(void)
 	expect_error("[home.0010]\npeer = a\naddress = 127.0.0.1:1\n", "home.0010");
 	expect_error("[home.00101]\npeer = a\n", "missing required key 'address' in [home.00101]");
 	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:0\n", "address");
-	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\nrealmm = x\n", ":12: unknown key 'realmm'");
+	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\nrealmm = x\n", ":13: unknown key 'realmm'");
 	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\n[apn.a..b]\nallow = *\n", "apn.a..b");
 	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\n[apn.x]\nallow = 127.0.0.1\n", "allow");
 	expect_error("[home.00101]\npeer = a\naddress = 127.0.0.1:1\n[homes]\n", "unknown section [homes]");
@@ -117,10 +117,43 @@ static void radio_bounds(void)
 		snprintf(text, sizeof(text), "%s[vno]\n%s\n", home, bad[i][0]);
 		CHECK_INT(load(&c, text, err, sizeof(err)), -1);
 		char at[64];
-		snprintf(at, sizeof(at), "%s:13: ", path); /* file:line of the bad key */
+		snprintf(at, sizeof(at), "%s:14: ", path); /* file:line of the bad key */
 		CHECK_MSG(strstr(err, bad[i][1]) != NULL && strstr(err, at) != NULL, "want '%s' at '%s' in '%s'",
 			  bad[i][1], at, err);
 	}
+}
+
+/* S6a over TLS unless the file says tls = off: no certificate is a named error, so is a tls value but on/off. */
+static void tls_is_required(void)
+{
+	static struct vno_conf c;
+	char err[512];
+	static const char *const cases[][2] = {
+		{"", "tls_cert, tls_key and tls_ca (required unless tls = off)"},
+		{"tls = maybe\n", "[diameter] tls (on or off)"},
+		{"tls_cert = /c.pem\ntls_key = /c.key\n", "tls_cert, tls_key and tls_ca (required unless tls = off)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f = fopen(path, "w");
+		if (!f)
+			continue;
+		fprintf(f, "[vno]\nradio_listen = 127.0.0.1:0\nplmn = 999-70\nip_pool = 10.45.0.0/24\n"
+			   "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:3870\n%s"
+			   "[home.00101]\npeer = a\naddress = 127.0.0.1:1\n",
+			cases[i][0]);
+		fclose(f);
+		CHECK_INT(vno_conf_load(&c, path, err, sizeof(err)), -1);
+		CHECK_MSG(strstr(err, cases[i][1]) != NULL, "want '%s' in '%s'", cases[i][1], err);
+	}
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "[vno]\nradio_listen = 127.0.0.1:0\nplmn = 999-70\nip_pool = 10.45.0.0/24\n"
+			   "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:3870\n"
+			   "tls_cert = /c.pem\ntls_key = /c.key\ntls_ca = /ca.pem\n[home.00101]\npeer = a\naddress = 127.0.0.1:1\n");
+		fclose(f);
+	}
+	CHECK_MSG(vno_conf_load(&c, path, err, sizeof(err)) == 0, "%s", err);
+	CHECK(!c.dia_tls_off && !strcmp(c.dia_tls_ca, "/ca.pem"));
 }
 
 static void bad_main_values(void)
@@ -194,6 +227,7 @@ int main(void)
 	close(fd);
 	example_loads();
 	longest_prefix_wins();
+	tls_is_required();
 	mistakes_are_named();
 	bad_main_values();
 	radio_bounds();
