@@ -745,11 +745,11 @@ static pid_t spawn_niced(const char *log)
 
 /*
  * SIGTERM while busy processes (nice 10) hold the CPUs and the daemon runs
- * at nice 19: a woken thread then waits well over 20 ms for a CPU. freeDiameter's
- * teardown aborted in fd_fifo_del() ("++loops < 20") in that case (the
- * lab_crash_test abort; with the teardown put back, 4 rounds of 24 (three runs)
- * aborted here); the daemon no longer runs
- * it (om_s6a_stop), so every round ends with exit 0 and "stopped".
+ * at nice 19: a woken thread then waits well over 20 ms for a CPU.
+ * freeDiameter's teardown aborted in fd_fifo_del() ("++loops < 20") in that
+ * case (the lab_crash_test abort; with the teardown put back, 4 rounds of
+ * 24 over three runs aborted here). The daemon no longer runs it
+ * (om_s6a_stop), so every round ends with exit 0 and "stopped".
  */
 static void shutdown_under_load_exits_cleanly(void)
 {
