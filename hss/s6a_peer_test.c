@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -47,7 +46,7 @@
 #define MSG_MAX 16384
 
 static char dir[] = "/tmp/om_s6a_peer_test_XXXXXX";
-static char hss_bin[4096], hss_conf[600], hss_log[600], db[600];
+static char hss_bin[4096], hss_conf[512], hss_log[512], db[512];
 static unsigned hss_port;
 static pid_t hss_pid = -1;
 
@@ -793,20 +792,11 @@ static void shutdown_under_load_exits_cleanly(void)
 
 int main(void)
 {
-	char exe[4096];
 	unsigned long long a0 = 0, a1 = 0, b0 = 0, b1 = 0;
 	signal(SIGPIPE, SIG_IGN);
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	hss_port = du_free_port();
-	CHECK(n > 0 && mkdtemp(dir) != NULL && hss_port);
-	if (n <= 0)
-		return check_done();
-	exe[n] = 0;
-	snprintf(hss_bin, sizeof(hss_bin), "%s/openmcim-hss", dirname(exe));
-	snprintf(hss_conf, sizeof(hss_conf), "%s/hss.conf", dir);
-	snprintf(hss_log, sizeof(hss_log), "%s/hss.log", dir);
-	snprintf(db, sizeof(db), "%s/hss.db", dir);
-	if (sk_provision(db) || sk_make_pki(dir))
+	CHECK(mkdtemp(dir) != NULL && hss_port);
+	if (sk_files(dir, hss_bin, hss_conf, hss_log, db) || sk_provision(db) || sk_make_pki(dir))
 		goto out;
 	sk_hss_conf(dir, hss_conf, db, hss_port, NULL);
 	hss_pid = du_spawn_daemon(hss_bin, hss_conf, hss_log, 1);

@@ -13,7 +13,6 @@
 #define _GNU_SOURCE /* dlsym(RTLD_NEXT) */
 #include <dlfcn.h>
 #include <errno.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -424,21 +423,15 @@ static void log_has_events_and_no_secret(const struct om_eutran_vector *v)
 
 int main(void)
 {
-	char exe[4096], err[256] = "", text[2048], mme_conf[512];
+	char err[256] = "", text[2048], mme_conf[512];
 	hss_port = du_free_port();
 	main_thread = pthread_self();
 	uint8_t k[16], opc[16];
 	struct om_eutran_vector last;
 
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	CHECK(n > 0 && mkdtemp(dir) != NULL && hss_port);
-	if (n <= 0)
+	CHECK(mkdtemp(dir) != NULL && hss_port);
+	if (sk_files(dir, hss_bin, hss_conf, hss_log, db))
 		return check_done();
-	exe[n] = 0;
-	snprintf(hss_bin, sizeof(hss_bin), "%s/openmcim-hss", dirname(exe));
-	snprintf(hss_conf, sizeof(hss_conf), "%s/hss.conf", dir);
-	snprintf(hss_log, sizeof(hss_log), "%s/hss.log", dir);
-	snprintf(db, sizeof(db), "%s/hss.db", dir);
 	snprintf(mme_pcap, sizeof(mme_pcap), "%s/mme.pcap", dir);
 	snprintf(mme_conf, sizeof(mme_conf), "%s/mme-fd.conf", dir);
 	daemon_command_line();

@@ -7,8 +7,10 @@
  */
 #pragma once
 
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "check.h"
@@ -25,6 +27,23 @@
 #define SK_IMSI_ROAM "001010000000002" /* may roam only in 001/02 */
 #define SK_K_HEX "465b5ce8b199b49faa5f0a2ee238a6bc"
 #define SK_OPC_HEX "cd63cb71954a9f4e48a5994e37a02baf"
+
+/* openmcim-hss next to this test program, and hss.conf, hss.log, hss.db in dir. 0, or -1 (CHECKed). */
+static inline int sk_files(const char *dir, char bin[static 4096], char conf[static 512], char log[static 512],
+			   char db[static 512])
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	CHECK(n > 0);
+	if (n <= 0)
+		return -1;
+	exe[n] = 0;
+	snprintf(bin, 4096, "%s/openmcim-hss", dirname(exe));
+	snprintf(conf, 512, "%s/hss.conf", dir);
+	snprintf(log, 512, "%s/hss.log", dir);
+	snprintf(db, 512, "%s/hss.db", dir);
+	return 0;
+}
 
 static inline void sk_emit(void *ctx, const char *line)
 {
