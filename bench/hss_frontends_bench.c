@@ -77,8 +77,8 @@ static pid_t start_frontend(int slot, const char *db, unsigned frontends, unsign
 	snprintf(text, sizeof(text),
 		 "[hss]\ndb = %s\nmax_vectors = 5\nfrontends = %u\nfrontend_index = %u\nrun_dir = %s/run%d\n"
 		 "log_level = notice\n[diameter]\nidentity = %s\nrealm = %s\nlisten = 127.0.0.1\nport = %u\n"
-		 "peers = " MME_ID "@127.0.0.1:%u\n",
-		 db, frontends, index, dir, slot, ident[slot], realm[slot], port[slot], mme_port);
+		 "peers = " MME_ID "\ntls = off\n",
+		 db, frontends, index, dir, slot, ident[slot], realm[slot], port[slot]);
 	du_write_file(conf, text);
 	return du_spawn_daemon(hss_bin, conf, log, 0);
 }

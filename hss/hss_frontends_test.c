@@ -79,15 +79,15 @@ static int provision(void)
 	return rc;
 }
 
-static void write_conf(int i, unsigned port, unsigned mme_port)
+static void write_conf(int i, unsigned port)
 {
 	char text[2048];
 	snprintf(text, sizeof(text),
 		 "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 16\nfrontends = 2\nfrontend_index = %d\n"
 		 "run_dir = %s/run%d\nlog_level = info\n"
 		 "[diameter]\nidentity = %s\nrealm = %s\nlisten = 127.0.0.1\nport = %u\n"
-		 "peers = " MME_ID "@127.0.0.1:%u\n",
-		 uri, i, dir, i, ident[i], realm[i], port, mme_port);
+		 "peers = " MME_ID "\ntls = off\n",
+		 uri, i, dir, i, ident[i], realm[i], port);
 	snprintf(conf[i], sizeof(conf[i]), "%s/hss%d.conf", dir, i);
 	snprintf(log_path[i], sizeof(log_path[i]), "%s/hss%d.log", dir, i);
 	du_write_file(conf[i], text);
@@ -199,7 +199,7 @@ int main(void)
 	if (provision())
 		goto out;
 	for (int i = 0; i < 2; i++) {
-		write_conf(i, port[i], mme_port);
+		write_conf(i, port[i]);
 		pid[i] = du_spawn_daemon(hss_bin, conf[i], log_path[i], 0);
 		CHECK(pid[i] > 0);
 	}
