@@ -35,6 +35,8 @@
 
 #define HSS_ID SK_HSS_ID
 #define MME_ID SK_MME_ID
+/* the test MME's address (it listens nowhere): what its CER must advertise as Host-IP-Address */
+#define MME_ADDR "127.0.0.3"
 #define REALM SK_REALM
 #define IMSI SK_IMSI
 #define IMSI_ROAM SK_IMSI_ROAM
@@ -83,7 +85,7 @@ static int write_mme_conf(const char *path, const char *id, unsigned port)
 	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, id);
 	snprintf(key, sizeof(key), "%s/%s.key", dir, id);
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
-	const struct om_s6a_fdconf fc = { .identity = id, .realm = "test.lab", .listen = "127.0.0.1",
+	const struct om_s6a_fdconf fc = { .identity = id, .realm = "test.lab", .listen = MME_ADDR,
 					  .dict_dir = du_fd_ext_dir(), .port = 0, .tls_cert = cert,
 					  .tls_key = key, .tls_ca = ca };
 	FILE *f = fopen(path, "w");
@@ -353,6 +355,37 @@ static void tshark_decodes_our_capture_cleanly(void)
 	CHECK_MSG(rc == 0 && out[0] == 0, "tshark warnings (rc %d): %.500s", rc, out);
 }
 
+/*
+ * Issue 19: each side's CER/CEA advertises the address its configuration
+ * names (RFC 6733 5.3.5 Host-IP-Address), not whatever the host has
+ * (192.0.2.2 on the lab machine before om_s6a_conf_listen). The HSS's own
+ * capture holds every CER it received and every CEA it sent, restarts
+ * included.
+ */
+static void cer_and_cea_carry_the_configured_addresses(const char *hss_pcap)
+{
+	char cmd[4096], out[8192];
+	int cer = 0, cea = 0, wrong = 0;
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -n -r %s -Y 'diameter.cmd.code == 257' -T fields -e diameter.flags.request "
+		 "-e diameter.Host-IP-Address.IPv4 2>/dev/null",
+		 hss_pcap);
+	int rc = run(cmd, out, sizeof(out));
+	CHECK_MSG(rc == 0, "tshark (needed by this test) failed: %d", rc);
+	for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		int req = l[0] == '1';
+		const char *addr = strchr(l, '\t') ? strchr(l, '\t') + 1 : "";
+		cer += req;
+		cea += !req;
+		if (strcmp(addr, req ? MME_ADDR : "127.0.0.1")) {
+			wrong++;
+			fprintf(stderr, "%s advertised Host-IP-Address %s\n", req ? "CER" : "CEA", addr);
+		}
+	}
+	CHECK_MSG(cer >= 2 && cea >= 2, "%d CER and %d CEA in the HSS's capture (two connections at least)", cer, cea);
+	CHECK_INT(wrong, 0);
+}
+
 static void daemon_command_line(void)
 {
 	char cmd[8192], out[1024], bad[600];
@@ -473,6 +506,8 @@ int main(void)
 	int st = stop_hss(SIGTERM);
 	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "openmcim-hss exit status %d", st);
 	log_has_events_and_no_secret(&last);
+	snprintf(text, sizeof(text), "%s/hss.pcap", dir);
+	cer_and_cea_carry_the_configured_addresses(text);
 out:
 	if (hss_pid > 0)
 		stop_hss(SIGKILL);

@@ -55,12 +55,15 @@ extern struct om_s6a_dict om_s6a_d;
 /*
  * freeDiameter's core in two steps, so that the HSS registers its handlers
  * before the first peer can send: init = fd_core_initialize +
- * fd_core_parseconf(fd_conf) + om_s6a_dict_init + fd_disp_app_support;
+ * fd_core_parseconf(fd_conf) + om_s6a_conf_listen + om_s6a_dict_init + fd_disp_app_support;
  * start = fd_core_start + fd_core_waitstartcomplete. om_s6a_start() is both.
  * Return 0 or -1 with a message in err.
  */
 int om_s6a_core_init(const char *fd_conf, char *err, size_t err_len);
 int om_s6a_core_start(char *err, size_t err_len);
+
+/* Every ListenOn of fd_conf as a local endpoint, loopback included (s6a_conf.c); after the parse. 0 or -1. */
+int om_s6a_conf_listen(const char *fd_conf);
 
 /* ---- guard (s6a_guard.c) ----------------------------------------------- */
 

@@ -53,6 +53,8 @@ int om_s6a_core_init(const char *fd_conf, char *err, size_t err_len)
 		return ERR("fd_hook_register failed"), -1;
 	if ((rc = fd_core_parseconf(fd_conf)))
 		return ERR("%s: freeDiameter configuration refused (%s)", fd_conf, strerror(rc)), -1;
+	if (om_s6a_conf_listen(fd_conf))
+		return ERR("%s: ListenOn: not an address of this host", fd_conf), -1;
 	if (om_s6a_dict_init())
 		return ERR("%s: S6a dictionary: load dict_nasreq, dict_dcca, dict_dcca_3gpp in that order", fd_conf),
 		       -1;

@@ -12,12 +12,15 @@
  *   - NoRelay: we serve S6a and nothing else, so the relay application
  *     (0xffffffff) is not advertised and nothing is forwarded.
  *   - ListenOn: the address we listen on is the Host-IP-Address of our
- *     CER/CEA (freeDiameter otherwise advertises what it finds).
+ *     CER/CEA (freeDiameter otherwise advertises what it finds), loopback
+ *     included (om_s6a_conf_listen).
  */
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
-#include "s6a.h"
+#include "s6a_avp.h"
 
 int om_s6a_conf_write(FILE *f, const struct om_s6a_fdconf *c)
 {
@@ -57,4 +60,38 @@ int om_s6a_conf_tls(const char *v)
 	if (!v || !strcmp(v, "on"))
 		return 0;
 	return strcmp(v, "off") ? -1 : 1;
+}
+
+/*
+ * freeDiameter 1.2.1's parser passes ListenOn through fd_ep_add_merge without
+ * EP_ACCEPTALL, which drops a loopback address: the core then listens on
+ * every interface and advertises whatever address the host has (192.0.2.2
+ * on the lab machine) as Host-IP-Address in CER/CEA (RFC 6733 5.3.5), not
+ * the address configured (issue 19). Each ListenOn of fd_conf goes back into
+ * the endpoint list with EP_ACCEPTALL, so the server binds there and our
+ * CER/CEA carry it; an address the parser kept is merged, not doubled.
+ */
+int om_s6a_conf_listen(const char *fd_conf)
+{
+	char line[512], addr[256];
+	int rc = 0;
+	FILE *f = fopen(fd_conf, "r");
+	if (!f)
+		return -1;
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " ListenOn = \"%255[^\"]\"", addr) != 1)
+			continue;
+		struct addrinfo hints = { .ai_family = fd_g_config->cnf_flags.no_ip6 ? AF_INET : AF_UNSPEC,
+					  .ai_socktype = SOCK_STREAM };
+		struct addrinfo *ai = NULL;
+		if (getaddrinfo(addr, NULL, &hints, &ai) || !ai) {
+			rc = -1;
+			break;
+		}
+		if (fd_ep_add_merge(&fd_g_config->cnf_endpoints, ai->ai_addr, ai->ai_addrlen, EP_FL_CONF | EP_ACCEPTALL))
+			rc = -1;
+		freeaddrinfo(ai);
+	}
+	fclose(f);
+	return rc;
 }
