@@ -21,30 +21,57 @@
 
 extern char **environ;
 
+/*
+ * The lowest port the kernel hands out to connect() (net.ipv4.ip_local_port_range),
+ * 32768 when it cannot be read.
+ */
+static unsigned ephemeral_low(void)
+{
+	unsigned lo = 32768, hi = 0;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2 || lo < 2048)
+			lo = 32768;
+		fclose(f);
+	}
+	return lo;
+}
+
+/*
+ * Ports below the ephemeral range. A port bound to 0 comes from that range,
+ * and between this function and a daemon's bind any connect() on the host
+ * may take it as its local port: under a loaded machine's test traffic a
+ * lab daemon then failed to start with EADDRINUSE (lab_crash_test, sho and
+ * pva). Below the range only an explicit bind can take it. Candidates from
+ * a per-process start, each probed by bind; all stay bound until every port
+ * is known, so none is given twice.
+ */
 int lab_free_ports(uint16_t *ports, size_t n)
 {
+	enum { FIRST = 10000 };
 	int fds[64];
 	int rc = 0;
 	size_t opened = 0;
-	if (n > sizeof(fds) / sizeof(fds[0]))
+	unsigned span = ephemeral_low() - FIRST;
+	if (n > sizeof(fds) / sizeof(fds[0]) || ephemeral_low() <= FIRST + 1024)
 		return OM_EINVAL;
-	/* all sockets stay bound until every port is known: the kernel never hands one out twice */
-	for (; opened < n; opened++) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t len = sizeof(a);
-		fds[opened] = socket(AF_INET, SOCK_STREAM, 0);
-		if (fds[opened] < 0) {
-			rc = OM_EIO;
+	unsigned next = (unsigned)(getpid() * 7919u + (unsigned)time(NULL)) % span;
+	for (unsigned tried = 0; opened < n && tried < span; tried++, next = (next + 1) % span) {
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					 .sin_port = htons((uint16_t)(FIRST + next)) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
 			break;
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+			close(fd);
+			continue;
 		}
-		if (bind(fds[opened], (struct sockaddr *)&a, sizeof(a)) ||
-		    getsockname(fds[opened], (struct sockaddr *)&a, &len)) {
-			close(fds[opened]);
-			rc = OM_EIO;
-			break;
-		}
-		ports[opened] = ntohs(a.sin_port);
+		fds[opened] = fd;
+		ports[opened++] = (uint16_t)(FIRST + next);
 	}
+	if (opened < n)
+		rc = OM_EIO;
 	for (size_t i = 0; i < opened; i++)
 		close(fds[i]);
 	return rc;

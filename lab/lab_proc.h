@@ -42,7 +42,7 @@ struct lab_priv {
 
 /* ---- lab_proc.c --------------------------------------------------------- */
 
-/* n distinct free TCP ports on 127.0.0.1 (held open together while chosen, so none repeats). */
+/* n distinct free TCP ports on 127.0.0.1 below the ephemeral range (held open together while chosen, so none repeats). */
 OM_NODISCARD int lab_free_ports(uint16_t *ports, size_t n);
 
 /* Start exe -c conf with stderr appended to log and extra_env (may be NULL) added; the pid or -1. */
