@@ -43,6 +43,7 @@ struct http_conn {
 	struct evbuffer_cb_entry *input_cb;
 	struct event *deadline;
 	enum conn_state state;
+	int served; /* answered a request: waiting is idling now */
 	char src[INET6_ADDRSTRLEN];
 };
 
@@ -76,7 +77,10 @@ static void unlink_conn(struct http_conn *c)
 static void shut(struct http_conn *c, const char *why)
 {
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
-	om_debug("http-closed", "peer=%s reason=%s", c->src, why);
+	unsigned long dropped = 0;
+	if (om_log_limit_pass(&c->s->log_limit, 10, &dropped))
+		om_notice("http-closed", "peer=%s reason=%s port=%u suppressed=%lu", c->src, why, (unsigned)c->s->port,
+			  dropped);
 	if (fd >= 0)
 		shutdown(fd, SHUT_RDWR);
 	event_del(c->deadline);
@@ -160,7 +164,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	case HC_NEW:
 		return adopt(c);
 	case HC_WAITING:
-		return shut(c, "no-request-in-time");
+		return shut(c, c->served ? "idle" : "no-request-in-time");
 	case HC_READING:
 		return shut(c, "request-too-slow");
 	default:
@@ -241,6 +245,7 @@ void http_conn_answered(struct om_http_server *s, struct evhttp_request *req)
 {
 	struct http_conn *c = conn_of(s, req);
 	if (c && c->state == HC_HANDLING) {
+		c->served = 1;
 		int pipelined = evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
 		set_deadline(c, pipelined ? HC_READING : HC_WAITING, pipelined ? s->lim.request_ms : s->lim.idle_ms);
 	}

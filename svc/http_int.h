@@ -17,6 +17,7 @@
 #include <openssl/ssl.h>
 
 #include "http_server.h"
+#include "log.h"
 
 #define HTTP_ROUTES_MAX 32
 
@@ -48,6 +49,7 @@ struct om_http_server {
 	struct http_conn *conns;
 	atomic_uint n_conns;
 	struct event *trim_ev;
+	struct om_log_limit log_limit; /* refusals and deadlines: at most 10 lines a second */
 	/* workers (http_work.c) */
 	pthread_t *workers;
 	unsigned n_workers;

@@ -153,7 +153,10 @@ static void dispatch(struct evhttp_request *req, void *arg)
 		r.deferred = 0;
 		X509_free(r.cert);
 		r.cert = NULL;
-		om_notice("http-busy", "peer=%s method=%s path=%.80s reason=queue-full", r.peer, r.method, r.path);
+		unsigned long dropped = 0;
+		if (om_log_limit_pass(&s->log_limit, 10, &dropped))
+			om_notice("http-busy", "peer=%s method=%s path=%.80s reason=queue-full suppressed=%lu", r.peer,
+				  r.method, r.path, dropped);
 		om_http_reply_header(&r, "Retry-After", "1");
 		om_http_reply(&r, 503, "text/plain", "busy\n", 5);
 	} else if (rt) {
