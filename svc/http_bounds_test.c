@@ -7,9 +7,12 @@
  * huge headers (refused, memory back near its baseline once they close),
  * a slow handler on a worker that released the handler lock (others still
  * served, a full queue gets 503),
- * and a TLS 1.2 CBC-SHA1 suite (refused; AEAD only).
+ * and a TLS 1.2 CBC-SHA1 suite (refused by the server, and by our clients
+ * when a server offers nothing else; AEAD only).
  */
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,8 @@
 #include "flood.h"
 #include "http_server.h"
 #include "pki_fixture.h"
+#include "reason.h"
+#include "tls_policy.h"
 
 #define NORMAL_MS 300 /* a genuine answer on loopback takes a few ms; this leaves room for a loaded machine */
 #define ATTACKER "127.0.0.2"
@@ -235,6 +240,76 @@ static int curl_suite(unsigned port, const char *ca, const char *suites)
 	return du_run_quiet(argv, 0, out, sizeof(out));
 }
 
+/* `openssl s_server` on port with only these TLS 1.2 suites; its pid. */
+static pid_t s_server(unsigned port, const char *cert, const char *key, const char *suites)
+{
+	char acc[16];
+	snprintf(acc, sizeof(acc), "%u", port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("openssl", "openssl", "s_server", "-accept", acc, "-cert", cert, "-key", key, "-tls1_2",
+		       "-cipher", suites, "-www", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) { /* listening? */
+		int fd = fl_connect(NULL, port);
+		if (fd >= 0) {
+			close(fd);
+			break;
+		}
+		du_nap_ms(50);
+	}
+	return pid;
+}
+
+static size_t discard(char *p, size_t s, size_t n, void *a)
+{
+	(void)p;
+	(void)a;
+	return s * n;
+}
+
+/* Our clients' policy (om_tls_policy_curl, as every libcurl client sets it) against a server: curl's code. */
+static int client_against(unsigned port, const char *ca)
+{
+	char url[96], resolve[64];
+	snprintf(url, sizeof(url), "https://srv.lab:%u/", port);
+	snprintf(resolve, sizeof(resolve), "srv.lab:%u:127.0.0.1", port);
+	struct curl_slist *res = curl_slist_append(NULL, resolve);
+	CURL *c = curl_easy_init();
+	int rc = -1;
+	if (c && res && om_tls_policy_curl(c) == 0) {
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_RESOLVE, res);
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		rc = (int)curl_easy_perform(c);
+	}
+	curl_easy_cleanup(c);
+	curl_slist_free_all(res);
+	return rc;
+}
+
+static void clients_aead_only(const char *cert, const char *key, const char *ca)
+{
+	unsigned port = du_free_port();
+	pid_t p = s_server(port, cert, key, "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA");
+	CHECK_INT(client_against(port, ca), CURLE_SSL_CONNECT_ERROR); /* a CBC-SHA1 server: no common suite */
+	kill(p, SIGTERM);
+	waitpid(p, NULL, 0);
+	port = du_free_port();
+	p = s_server(port, cert, key, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256");
+	CHECK_INT(client_against(port, ca), CURLE_OK);
+	kill(p, SIGTERM);
+	waitpid(p, NULL, 0);
+}
+
 static void aead_only(void)
 {
 	struct om_ca *ca = pf_make_ca(dir, "Bounds root", "ca.pem");
@@ -255,6 +330,7 @@ static void aead_only(void)
 		CHECK_INT(curl_suite(port, cafile, "AES256-GCM-SHA384"), 35); /* no forward secrecy */
 		CHECK_INT(curl_suite(port, cafile, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"), 0);
 	}
+	clients_aead_only(cert, key, cafile);
 	om_http_server_free(s);
 	om_ca_free(ca);
 }
@@ -262,6 +338,7 @@ static void aead_only(void)
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	CHECK(om_curl_ready());
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
