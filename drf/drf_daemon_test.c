@@ -37,12 +37,14 @@
 #include "drf_testkit.h"
 #include "factory.h"
 #include "http_server.h"
+#include "pg_cluster.h"
 #include "pki_fixture.h"
 #include "refusal_kit.h"
 
 
 static char tmp[] = "/tmp/drf_daemon_test.XXXXXX";
 static char path[512], drf_bin[512];
+static char drf_db[512]; /* a SQLite path, or a PostgreSQL URI with OM_TEST_STORE=pg (drf_daemon_test_pg) */
 static unsigned port;
 
 static const char *at(const char *rel)
@@ -133,7 +135,7 @@ static void write_conf(const char *name, const char *extra, unsigned vno_port)
 	CHECK(f != NULL);
 	if (!f)
 		return;
-	fprintf(f, "[drf]\ndb = %s/drf.db\nsho_id = SHO-A\n", tmp);
+	fprintf(f, "[drf]\ndb = %s\nsho_id = SHO-A\n", drf_db);
 	fprintf(f, "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n", tmp, tmp);
 	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", tmp, tmp);
 	fprintf(f, "client_ca = %s/tls/ca.pem\n", tmp);
@@ -159,10 +161,9 @@ static pid_t start_daemon(void)
 
 static struct drf *drf_admin(void)
 {
-	char err[256], db[600];
+	char err[256];
 	struct drf *d = NULL;
-	snprintf(db, sizeof(db), "%s/drf.db", tmp);
-	struct drf_config cfg = { .db_path = db };
+	struct drf_config cfg = { .db_path = drf_db };
 	CHECK_MSG(drf_open(&d, &cfg, err, sizeof(err)) == 0, "%s", err);
 	return d;
 }
@@ -199,6 +200,7 @@ int main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	CHECK(mkdtemp(tmp) != NULL);
+	CHECK_INT(t_store_conf(tmp, "drf.db", drf_db, sizeof(drf_db)), 0);
 	const char *bin_dir = getenv("OM_CLI") ? getenv("OM_CLI") : "./openmcim";
 	snprintf(drf_bin, sizeof(drf_bin), "%.*s/openmcim-drf",
 		 strrchr(bin_dir, '/') ? (int)(strrchr(bin_dir, '/') - bin_dir) : 1,
@@ -280,7 +282,7 @@ int main(void)
 	 */
 	{
 		char db[600];
-		snprintf(db, sizeof(db), "%s", at("drf.db")); /* at() reuses its buffer */
+		snprintf(db, sizeof(db), "%s", drf_db);
 		const char *dbs[] = { db };
 		char *before = rk_snapshot(dbs, 1, NULL, 0);
 		CHECK_INT(post("impostor-b", "/handover", "ok.req", out, sizeof(out)), 403);

@@ -30,6 +30,7 @@
 #include "drf_testkit.h"
 #include "factory.h"
 #include "hss.h"
+#include "pg_cluster.h"
 #include "pki_fixture.h"
 #include "provision.h"
 #include "tre_int.h" /* statements signed with the device's own key, fields chosen by the test */
@@ -57,18 +58,28 @@ static uint8_t *request(const struct pf_sho *s, const char *id, const char *rid,
 /* Everything the DRF keeps, as one string: equal before and after a refusal. */
 static char *snapshot(struct drf *d)
 {
-	static const char *q[] = {
-		"SELECT group_concat(tre_id || imsi || lock_until || sequence || ours || counter || length(sign_cert), ';')"
-		" FROM device",
-		"SELECT group_concat(id || coalesce(used_by, '-') || coalesce(used_request, '-'), ';') FROM transfer_code",
-		"SELECT count(*) || group_concat(request_id || state || sequence || length(bootstrap), ';') FROM handover",
-		"SELECT count(*) || group_concat(imsi || due || coalesce(done, '-'), ';') FROM removal",
-		"SELECT group_concat(sho_id, ';') FROM operator",
+	/* SQLite's group_concat is PostgreSQL's string_agg; everything else is said once */
+	static const struct om_store_sql q[] = {
+		{ "SELECT group_concat(tre_id || imsi || lock_until || sequence || ours || counter || length(sign_cert), ';')"
+		  " FROM device",
+		  "SELECT string_agg(tre_id || imsi || lock_until || sequence || ours || counter || length(sign_cert), ';'"
+		  " ORDER BY tre_id) FROM device" },
+		{ "SELECT group_concat(id || coalesce(used_by, '-') || coalesce(used_request, '-'), ';') FROM transfer_code",
+		  "SELECT string_agg(id || coalesce(used_by, '-') || coalesce(used_request, '-'), ';' ORDER BY id)"
+		  " FROM transfer_code" },
+		{ "SELECT count(*) || group_concat(request_id || state || sequence || length(bootstrap), ';') FROM handover",
+		  "SELECT count(*) || string_agg(request_id || state || sequence || length(bootstrap), ';'"
+		  " ORDER BY sender, request_id) FROM handover" },
+		{ "SELECT count(*) || group_concat(imsi || due || coalesce(CAST(done AS TEXT), '-'), ';') FROM removal",
+		  "SELECT count(*) || string_agg(imsi || due || coalesce(CAST(done AS TEXT), '-'), ';' ORDER BY imsi)"
+		  " FROM removal" },
+		{ "SELECT group_concat(sho_id, ';') FROM operator",
+		  "SELECT string_agg(sho_id, ';' ORDER BY sho_id) FROM operator" },
 	};
 	char *out = calloc(1, 8192);
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
 		struct om_stmt *st = NULL;
-		CHECK_INT(om_stmt_prepare(d->db, q[i], &st), 0);
+		CHECK_INT(om_stmt_prepare_sql(d->db, &q[i], &st), 0);
 		CHECK_INT(om_stmt_step(st), OM_STORE_ROW);
 		strncat(out, om_stmt_col_text(st, 0), 8192 - strlen(out) - 2);
 		strcat(out, "|");
@@ -116,7 +127,9 @@ static size_t statement(const struct om_outcome *o, EVP_PKEY *key, uint8_t out[s
 static struct hss *hss_start(void)
 {
 	char err[256], why[256], line[256];
-	struct hss_config cfg = { .db_path = at("hss.db") };
+	static char db[512]; /* SQLite, or a PostgreSQL database with OM_TEST_STORE=pg (drf_handover_test_pg) */
+	CHECK_INT(t_store_conf(tmp, "hss.db", db, sizeof(db)), 0);
+	struct hss_config cfg = { .db_path = db };
 	struct hss *h = hss_open(&cfg, err, sizeof(err));
 	CHECK_MSG(h != NULL, "%s", err);
 	if (!h)
@@ -160,7 +173,7 @@ int main(void)
 	struct hss *h = hss_start();
 	char sock[512], db[512];
 	snprintf(sock, sizeof(sock), "%s", at("hss-sock/prov.sock"));
-	snprintf(db, sizeof(db), "%s", at("drf.db"));
+	CHECK_INT(t_store_conf(tmp, "drf.db", db, sizeof(db)), 0);
 	struct drf_config cfg = { .db_path = db, .sign_key = dv.ro_key, .sign_cert = dv.ro_cert,
 				  .grace_s = GRACE, .hss_socket = sock };
 	CHECK_INT(drf_open(&d, &cfg, err, sizeof(err)), 0);

@@ -12,8 +12,42 @@
 #define DRF_HASH_LEN 32
 #define DRF_CODE_CHARS OM_HANDOVER_CODE_CHARS /* Crockford base32 characters: 80 bits */
 
+/* The DRF's statements, prepared once at open (drf_store.c). */
+enum drf_sql {
+	DRF_SQL_DEV_ADD,
+	DRF_SQL_DEV_SAME,
+	DRF_SQL_OP_ADD,
+	DRF_SQL_OP_SAME,
+	DRF_SQL_OP_CERT,
+	DRF_SQL_DEV_LOCK,
+	DRF_SQL_DEV_OURS,
+	DRF_SQL_CODE_ADD,
+	DRF_SQL_DEV_STATUS,
+	DRF_SQL_CODES_UNUSED,
+	DRF_SQL_HANDOVERS_OF,
+	DRF_SQL_PENDING,
+	DRF_SQL_HO_FIND,
+	DRF_SQL_DEV_CHECK,
+	DRF_SQL_CODES_OF,
+	DRF_SQL_CODE_USE,
+	DRF_SQL_DEV_SET_SEQ,
+	DRF_SQL_HO_ADD,
+	DRF_SQL_COMPLETION,
+	DRF_SQL_HO_COMPLETE,
+	DRF_SQL_DEV_RELEASE,
+	DRF_SQL_REMOVAL_ADD,
+	DRF_SQL_REMOVAL_DUE,
+	DRF_SQL_REMOVAL_DONE,
+	DRF_SQL_REMOVAL_RETRY,
+	DRF_SQL_REMOVAL_PENDING,
+	DRF_SQL_PUSH_ONE,
+	DRF_SQL_PUSH_ALL,
+	DRF_SQL_N
+};
+
 struct drf {
 	struct om_store *db;
+	struct om_stmt *stmt[DRF_SQL_N];
 	EVP_PKEY *sign_key;
 	X509 *sign_cert;
 	int64_t freshness_s, grace_s;
@@ -39,5 +73,10 @@ OM_NODISCARD int drf_code_generate(char code[static DRF_CODE_TEXT_LEN + 1]);
 OM_NODISCARD int drf_code_hash(const uint8_t salt[static DRF_SALT_LEN],
 			       const uint8_t proof[static OM_HANDOVER_PROOF_LEN], uint8_t out[static DRF_HASH_LEN]);
 
-/* Run one prepared statement to completion (no rows expected). 0 or a store code. */
-OM_NODISCARD int drf_step_done(struct om_stmt *st);
+/*
+ * Open the register conf names (a SQLite path or a postgresql:// URI),
+ * bring its schema up to date and prepare d->stmt[]. 0 or a code with err.
+ */
+OM_NODISCARD int drf_store_open(struct drf *d, const char *conf, char *err, size_t err_len);
+/* Finalize d->stmt[] and close the store. */
+void drf_store_close(struct drf *d);

@@ -35,6 +35,7 @@
 #include "drf.h"
 #include "factory.h"
 #include "hss_test_util.h" /* T_K, T_OPC, t_sql_int, t_sql_exec */
+#include "pg_cluster.h"
 #include "pki_fixture.h"
 
 #define IMSI_A "001010000000011" /* deleted behind the DRF's back */
@@ -48,6 +49,7 @@
 
 static char tmp[] = "/tmp/drf_removal_test.XXXXXX";
 static char path[512], cli[600], sock[600];
+static char drf_db[512], hss_db[512]; /* SQLite paths, or PostgreSQL URIs with OM_TEST_STORE=pg */
 
 static const char *at(const char *rel)
 {
@@ -67,12 +69,12 @@ static int hss_admin(const char *verb, const char *imsi)
 
 static long long db_int(const char *db, const char *sql)
 {
-	return t_sql_int(at(db), sql);
+	return t_sql_int(db, sql);
 }
 
 static void db_exec(const char *db, const char *sql)
 {
-	CHECK_INT(t_sql_exec(at(db), sql), 0);
+	CHECK_INT(t_sql_exec(db, sql), 0);
 }
 
 /* A removal due at now + rel, as drf_handover_completed schedules it. */
@@ -81,14 +83,14 @@ static void schedule(const char *imsi, long rel)
 	char sql[256];
 	snprintf(sql, sizeof(sql), "INSERT INTO removal (imsi, tre_id, due) VALUES ('%s', 'TRE-1', %lld)", imsi,
 		 (long long)time(NULL) + rel);
-	db_exec("drf.db", sql);
+	db_exec(drf_db, sql);
 }
 
 static int removal_done(const char *imsi)
 {
 	char sql[128];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM removal WHERE imsi = '%s' AND done IS NOT NULL", imsi);
-	return db_int("drf.db", sql) == 1;
+	return db_int(drf_db, sql) == 1;
 }
 
 static int wait_done(const char *imsi)
@@ -105,23 +107,23 @@ static int subscriber(const char *imsi)
 {
 	char sql[128];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM subscriber WHERE imsi = '%s'", imsi);
-	return (int)db_int("hss.db", sql);
+	return (int)db_int(hss_db, sql);
 }
 
 static char *removal_rows(void)
 {
 	static char out[1024];
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
+	struct om_store *db = NULL;
+	struct om_stmt *st = NULL;
+	char err[256];
 	out[0] = '\0';
-	if (sqlite3_open_v2(at("drf.db"), &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, "SELECT imsi, done IS NOT NULL, coalesce(error, '-') FROM removal ORDER BY imsi", -1,
-			       &st, NULL) == SQLITE_OK)
-		while (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s:%d:%s;", sqlite3_column_text(st, 0),
-				 sqlite3_column_int(st, 1), sqlite3_column_text(st, 2));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
+	if (om_store_open(drf_db, &db, err, sizeof(err)) == 0 &&
+	    om_stmt_prepare(db, "SELECT imsi, done IS NOT NULL, coalesce(error, '-') FROM removal ORDER BY imsi", &st) == 0)
+		while (om_stmt_step(st) == OM_STORE_ROW)
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s:%d:%s;", om_stmt_col_text(st, 0),
+				 (int)om_stmt_col_int64(st, 1), om_stmt_col_text(st, 2));
+	om_stmt_finalize(st);
+	om_store_close(db);
 	return out;
 }
 
@@ -131,7 +133,7 @@ static pid_t start_hss(unsigned port)
 	CHECK(f != NULL);
 	if (!f)
 		return -1;
-	fprintf(f, "[hss]\ndb = %s/hss.db\nprovision_socket = %s\nrun_dir = %s/hss\n", tmp, sock, tmp);
+	fprintf(f, "[hss]\ndb = %s\nprovision_socket = %s\nrun_dir = %s/hss\n", hss_db, sock, tmp);
 	fprintf(f, "[diameter]\nidentity = hss.sho-a.lab\nrealm = epc.mnc001.mcc001.3gppnetwork.org\n");
 	/* S6a plays no part here: clear TCP, said explicitly (docs/s6a.md "Transport security") */
 	fprintf(f, "listen = 127.0.0.1\nport = %u\npeers = mme.vno.lab\ntls = off\ndict_dir = %s\n", port,
@@ -153,7 +155,7 @@ static pid_t start_drf(void)
 	CHECK(f != NULL);
 	if (!f)
 		return -1;
-	fprintf(f, "[drf]\ndb = %s/drf.db\nsho_id = SHO-A\n", tmp);
+	fprintf(f, "[drf]\ndb = %s\nsho_id = SHO-A\n", drf_db);
 	fprintf(f, "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n", tmp, tmp);
 	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", tmp, tmp);
 	fprintf(f, "client_ca = %s/tls/ca.pem\npeers = SHO-B:drf.sho-b.lab\n", tmp);
@@ -188,6 +190,9 @@ int main(void)
 		return check_done();
 	snprintf(cli, sizeof(cli), "%s", env);
 	snprintf(sock, sizeof(sock), "%s/prov/hss.sock", tmp);
+	/* SQLite files, or fresh PostgreSQL databases with OM_TEST_STORE=pg (drf_removal_test_pg) */
+	CHECK_INT(t_store_conf(tmp, "drf.db", drf_db, sizeof(drf_db)), 0);
+	CHECK_INT(t_store_conf(tmp, "hss.db", hss_db, sizeof(hss_db)), 0);
 
 	/* the DRF's identity (SHO-A's SHO_SIGNING) and TLS; neither is used by the removals */
 	CHECK_INT(om_factory_init_cas(at("cas"), "PVA-1", "SHO-A"), 0);
@@ -210,11 +215,14 @@ int main(void)
 
 	/* the register: the removals due, A first, then the one the HSS refuses, then B and C */
 	struct drf *d = NULL;
-	struct drf_config dc = { .db_path = at("drf.db") };
+	struct drf_config dc = { .db_path = drf_db };
 	CHECK_MSG(drf_open(&d, &dc, err, sizeof(err)) == 0, "%s", err);
 	drf_close(d);
-	db_exec("drf.db", "INSERT INTO device (tre_id, imsi, since, enc_cert, owner, sequence, ours)"
-			  " VALUES ('TRE-1', '" IMSI_A "', 0, x'00', 'owner', 0, 0)");
+	/* a one-byte certificate: x'00' is SQLite's blob literal, '\\x00' PostgreSQL's bytea */
+	db_exec(drf_db, t_store_is_pg() ? "INSERT INTO device (tre_id, imsi, since, enc_cert, owner, sequence, ours)"
+					  " VALUES ('TRE-1', '" IMSI_A "', 0, '\\x00', 'owner', 0, 0)"
+					: "INSERT INTO device (tre_id, imsi, since, enc_cert, owner, sequence, ours)"
+					  " VALUES ('TRE-1', '" IMSI_A "', 0, x'00', 'owner', 0, 0)");
 	schedule(IMSI_A, -30);
 	schedule(IMSI_R, -20);
 	schedule(IMSI_B, -10);
@@ -243,13 +251,13 @@ int main(void)
 	CHECK(drf_logged("imsi=" IMSI_E " result=already-gone"));
 
 	/* the state: only D and nothing else at the HSS; every removal done but the refused one */
-	CHECK_INT(db_int("hss.db", "SELECT count(*) FROM subscriber"), 1);
+	CHECK_INT(db_int(hss_db, "SELECT count(*) FROM subscriber"), 1);
 	CHECK_INT(subscriber(IMSI_D), 1);
 	/* R: still refused and retried; its last failure was the HSS's refusal, or a timeout while it was stopped */
-	CHECK_INT(db_int("drf.db", "SELECT attempts >= 2 AND done IS NULL AND error IN ('OM_EHSS_IMSI', 'OM_ETIMEOUT')"
+	CHECK_INT(db_int(drf_db, "SELECT attempts >= 2 AND done IS NULL AND error IN ('OM_EHSS_IMSI', 'OM_ETIMEOUT')"
 				   " FROM removal WHERE imsi = '" IMSI_R "'"),
 		  1);
-	CHECK_INT(db_int("drf.db", "SELECT attempts >= 1 FROM removal WHERE imsi = '" IMSI_E "'"), 1);
+	CHECK_INT(db_int(drf_db, "SELECT attempts >= 1 FROM removal WHERE imsi = '" IMSI_E "'"), 1);
 	static const char want[] = IMSI_A ":1:-;" IMSI_B ":1:-;" IMSI_C ":1:-;" IMSI_E ":1:OM_ETIMEOUT;" IMSI_F
 				   ":1:-;" IMSI_R ":0:OM_E"; /* imsi:done:last error, R's error checked above */
 	const char *rows = removal_rows();

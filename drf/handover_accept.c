@@ -38,17 +38,11 @@ static int refuse(const struct ctx *c, int code, const char *why)
 /* The sender's registered SHO_SIGNING certificate and its key. */
 static int load_sender(struct ctx *c)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = c->d->stmt[DRF_SQL_OP_CERT];
 	X509 *cert = NULL;
-	int r;
-	if ((r = om_stmt_prepare(c->d->db, "SELECT sign_cert FROM operator WHERE sho_id = ?1", &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, c->sender)) < 0)
-		goto out;
-	r = om_stmt_step(st);
-	if (r != OM_STORE_ROW) {
-		r = r < 0 ? r : OM_EDRF_OPERATOR;
-		goto out;
-	}
+	int r = om_stmt_query(st, OM_BIND(OM_TEXT(c->sender)));
+	if (r != OM_STORE_ROW)
+		return r < 0 ? r : OM_EDRF_OPERATOR;
 	size_t len = 0;
 	const uint8_t *der = om_stmt_col_blob(st, 0, &len);
 	r = OM_ENOMEM;
@@ -62,23 +56,17 @@ static int load_sender(struct ctx *c)
 	r = 0;
 out:
 	X509_free(cert);
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return r;
 }
 
 /* A retry: the stored bootstrap of (sender, request_id), 1 if found. */
 static int find_retry(struct ctx *c, uint8_t **bs, size_t *bs_len, uint32_t *seq)
 {
-	struct om_stmt *st = NULL;
-	int r;
-	if ((r = om_stmt_prepare(c->d->db,
-				 "SELECT tre_id, bootstrap, sequence FROM handover WHERE sender = ?1 AND request_id = ?2",
-				 &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, c->sender)) < 0 || (r = om_stmt_bind_text(st, 2, c->req.request_id)) < 0)
-		goto out;
-	r = om_stmt_step(st);
+	struct om_stmt *st = c->d->stmt[DRF_SQL_HO_FIND];
+	int r = om_stmt_query(st, OM_BIND(OM_TEXT(c->sender), OM_TEXT(c->req.request_id)));
 	if (r != OM_STORE_ROW)
-		goto out; /* 0 (not a retry) or an error */
+		return r; /* 0 (not a retry) or an error */
 	if (strcmp(om_stmt_col_text(st, 0), c->req.tre_id) != 0) {
 		r = OM_EDRF_REQUEST_ID;
 		goto out;
@@ -93,23 +81,17 @@ static int find_retry(struct ctx *c, uint8_t **bs, size_t *bs_len, uint32_t *seq
 	*seq = (uint32_t)om_stmt_col_int64(st, 2);
 	r = 1;
 out:
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return r;
 }
 
 /* Device known, ours and not locked; its last sequence into c. */
 static int check_device(struct ctx *c, int64_t now)
 {
-	struct om_stmt *st = NULL;
-	int r;
-	if ((r = om_stmt_prepare(c->d->db, "SELECT ours, lock_until, sequence FROM device WHERE tre_id = ?1", &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, c->req.tre_id)) < 0)
-		goto out;
-	r = om_stmt_step(st);
-	if (r != OM_STORE_ROW) {
-		r = r < 0 ? r : OM_EDRF_DEVICE;
-		goto out;
-	}
+	struct om_stmt *st = c->d->stmt[DRF_SQL_DEV_CHECK];
+	int r = om_stmt_query(st, OM_BIND(OM_TEXT(c->req.tre_id)));
+	if (r != OM_STORE_ROW)
+		return r < 0 ? r : OM_EDRF_DEVICE;
 	if (om_stmt_col_int64(st, 0) != 1)
 		r = OM_EDRF_NOT_OURS;
 	else if (om_stmt_col_int64(st, 1) > now)
@@ -117,8 +99,7 @@ static int check_device(struct ctx *c, int64_t now)
 	else
 		r = 0;
 	c->last_seq = (uint32_t)om_stmt_col_int64(st, 2);
-out:
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return r;
 }
 
@@ -128,15 +109,10 @@ out:
  */
 static int check_code(struct ctx *c, int64_t now)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = c->d->stmt[DRF_SQL_CODES_OF];
 	uint8_t h[DRF_HASH_LEN];
 	int r, found = 0, used = 0, expired = 0;
-	if ((r = om_stmt_prepare(c->d->db,
-				 "SELECT id, salt, hash, expires, used_by IS NOT NULL FROM transfer_code WHERE tre_id = ?1",
-				 &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, c->req.tre_id)) < 0)
-		goto out;
-	while ((r = om_stmt_step(st)) == OM_STORE_ROW) {
+	for (r = om_stmt_query(st, OM_BIND(OM_TEXT(c->req.tre_id))); r == OM_STORE_ROW; r = om_stmt_step(st)) {
 		size_t sl = 0, hl = 0;
 		const uint8_t *salt = om_stmt_col_blob(st, 1, &sl), *stored = om_stmt_col_blob(st, 2, &hl);
 		if (sl != DRF_SALT_LEN || hl != DRF_HASH_LEN)
@@ -154,7 +130,7 @@ static int check_code(struct ctx *c, int64_t now)
 		goto out;
 	r = !found ? OM_EDRF_CODE : used ? OM_EDRF_CODE_USED : expired ? OM_EDRF_CODE_EXPIRED : 0;
 out:
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	OPENSSL_cleanse(h, sizeof(h));
 	return r;
 }
@@ -162,7 +138,6 @@ out:
 /* Code used, sequence assigned, bootstrap built and recorded: inside the caller's transaction. */
 static int accept(struct ctx *c, int64_t now, uint8_t **bs, size_t *bs_len, uint32_t *seq)
 {
-	struct om_stmt *st = NULL;
 	struct om_bootstrap b;
 	int r;
 	/* above both our last and our clock, so it also tops the previous operator's (docs/drf.md) */
@@ -182,34 +157,21 @@ static int accept(struct ctx *c, int64_t now, uint8_t **bs, size_t *bs_len, uint
 	b.creds_len = c->req.creds_len;
 	if ((r = om_bootstrap_build_signed(&b, c->d->sign_key, c->d->sign_cert, bs, bs_len)) < 0)
 		return r;
-	if ((r = om_stmt_prepare(c->d->db, "UPDATE transfer_code SET used_by = ?2, used_request = ?3"
-					   " WHERE id = ?1 AND used_by IS NULL", &st)) < 0 ||
-	    (r = om_stmt_bind_int64(st, 1, c->code_id)) < 0 || (r = om_stmt_bind_text(st, 2, c->sender)) < 0 ||
-	    (r = om_stmt_bind_text(st, 3, c->req.request_id)) < 0 || (r = drf_step_done(st)) < 0)
+	if ((r = om_stmt_exec(c->d->stmt[DRF_SQL_CODE_USE],
+			      OM_BIND(OM_INT(c->code_id), OM_TEXT(c->sender), OM_TEXT(c->req.request_id)))) < 0)
 		goto out;
 	if (om_store_changes(c->d->db) != 1) {
 		r = OM_EDRF_CODE_USED;
 		goto out;
 	}
-	om_stmt_finalize(st);
-	if ((r = om_stmt_prepare(c->d->db, "UPDATE device SET sequence = ?2 WHERE tre_id = ?1", &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, c->req.tre_id)) < 0 || (r = om_stmt_bind_int64(st, 2, (int64_t)next)) < 0 ||
-	    (r = drf_step_done(st)) < 0)
-		goto out;
-	om_stmt_finalize(st);
-	if ((r = om_stmt_prepare(c->d->db,
-				 "INSERT INTO handover (sender, request_id, tre_id, state, sequence, bootstrap, accepted)"
-				 " VALUES (?1, ?2, ?3, 'accepted', ?4, ?5, ?6)",
-				 &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, c->sender)) < 0 || (r = om_stmt_bind_text(st, 2, c->req.request_id)) < 0 ||
-	    (r = om_stmt_bind_text(st, 3, c->req.tre_id)) < 0 || (r = om_stmt_bind_int64(st, 4, (int64_t)next)) < 0 ||
-	    (r = om_stmt_bind_blob(st, 5, *bs, *bs_len)) < 0 || (r = om_stmt_bind_int64(st, 6, now)) < 0 ||
-	    (r = drf_step_done(st)) < 0)
+	if ((r = om_stmt_exec(c->d->stmt[DRF_SQL_DEV_SET_SEQ], OM_BIND(OM_TEXT(c->req.tre_id), OM_INT(next)))) < 0 ||
+	    (r = om_stmt_exec(c->d->stmt[DRF_SQL_HO_ADD],
+			      OM_BIND(OM_TEXT(c->sender), OM_TEXT(c->req.request_id), OM_TEXT(c->req.tre_id), OM_INT(next),
+				      OM_BLOB(*bs, *bs_len), OM_INT(now)))) < 0)
 		goto out;
 	*seq = (uint32_t)next;
 	r = 0;
 out:
-	om_stmt_finalize(st);
 	if (r < 0) {
 		free(*bs);
 		*bs = NULL;
@@ -317,22 +279,12 @@ struct completion {
 
 static int completion_read(struct drf *d, const char *sender, const char *request_id, struct completion *c)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = d->stmt[DRF_SQL_COMPLETION];
 	size_t l = 0;
-	int r;
 	memset(c, 0, sizeof(*c));
-	if ((r = om_stmt_prepare(d->db,
-				 "SELECT h.state, h.tre_id, v.imsi, h.sequence, h.accepted, v.counter, v.sign_cert"
-				 " FROM handover h JOIN device v ON v.tre_id = h.tre_id"
-				 " WHERE h.sender = ?1 AND h.request_id = ?2",
-				 &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, sender)) < 0 || (r = om_stmt_bind_text(st, 2, request_id)) < 0)
-		goto out;
-	r = om_stmt_step(st);
-	if (r != OM_STORE_ROW) {
-		r = r < 0 ? r : OM_EDRF_STATE;
-		goto out;
-	}
+	int r = om_stmt_query(st, OM_BIND(OM_TEXT(sender), OM_TEXT(request_id)));
+	if (r != OM_STORE_ROW)
+		return r < 0 ? r : OM_EDRF_STATE;
 	c->done = strcmp(om_stmt_col_text(st, 0), "completed") == 0;
 	snprintf(c->tre_id, sizeof(c->tre_id), "%s", om_stmt_col_text(st, 1));
 	snprintf(c->imsi, sizeof(c->imsi), "%s", om_stmt_col_text(st, 2));
@@ -340,12 +292,10 @@ static int completion_read(struct drf *d, const char *sender, const char *reques
 	c->accepted = om_stmt_col_int64(st, 4);
 	c->counter = (uint64_t)om_stmt_col_int64(st, 5);
 	const void *der = om_stmt_col_blob(st, 6, &l);
-	r = 0;
 	if (der && l && om_cert_decode(&c->sign_cert, OM_ENC_DER, der, l) < 0)
 		c->sign_cert = NULL; /* checked on the way in: unreadable now is corruption, and refuses */
-out:
-	om_stmt_finalize(st);
-	return r;
+	om_stmt_reset(st);
+	return 0;
 }
 
 /* The TRE's statement against this handover (drf.h). 0 or a code with *why. */
@@ -380,7 +330,6 @@ static int statement_check(const struct completion *c, const uint8_t *stmt, size
 int drf_handover_completed(struct drf *d, const char *sender, const char *request_id, const uint8_t *statement,
 			   size_t statement_len, int64_t now)
 {
-	struct om_stmt *st = NULL;
 	struct completion c;
 	struct om_outcome o;
 	const char *why = "unknown-handover";
@@ -400,24 +349,12 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 		r = 0; /* reported before: idempotent */
 		goto out;
 	}
-	if ((r = om_stmt_prepare(d->db, "UPDATE handover SET state = 'completed', completed = ?3"
-					" WHERE sender = ?1 AND request_id = ?2", &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, sender)) < 0 || (r = om_stmt_bind_text(st, 2, request_id)) < 0 ||
-	    (r = om_stmt_bind_int64(st, 3, now)) < 0 || (r = drf_step_done(st)) < 0)
+	if ((r = om_stmt_exec(d->stmt[DRF_SQL_HO_COMPLETE], OM_BIND(OM_TEXT(sender), OM_TEXT(request_id), OM_INT(now)))) <
+		    0 ||
+	    (r = om_stmt_exec(d->stmt[DRF_SQL_DEV_RELEASE], OM_BIND(OM_TEXT(c.tre_id), OM_INT(o.counter)))) < 0 ||
+	    (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD],
+			      OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id), OM_INT(now + d->grace_s)))) < 0)
 		goto out;
-	om_stmt_finalize(st);
-	if ((r = om_stmt_prepare(d->db, "UPDATE device SET ours = 0, counter = ?2 WHERE tre_id = ?1", &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, c.tre_id)) < 0 || (r = om_stmt_bind_int64(st, 2, (int64_t)o.counter)) < 0 ||
-	    (r = drf_step_done(st)) < 0)
-		goto out;
-	om_stmt_finalize(st);
-	if ((r = om_stmt_prepare(d->db, "INSERT OR IGNORE INTO removal (imsi, tre_id, due) VALUES (?1, ?2, ?3)",
-				 &st)) < 0 ||
-	    (r = om_stmt_bind_text(st, 1, c.imsi)) < 0 || (r = om_stmt_bind_text(st, 2, c.tre_id)) < 0 ||
-	    (r = om_stmt_bind_int64(st, 3, now + d->grace_s)) < 0 || (r = drf_step_done(st)) < 0)
-		goto out;
-	om_stmt_finalize(st);
-	st = NULL;
 	if ((r = om_store_commit(d->db)) == 0)
 		om_info("drf-handover-completed",
 			"sender=%s request=%s tre_id=%s imsi=%s new_imsi=%s counter=%llu removal_due=%lld", sender,
@@ -426,7 +363,6 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 	X509_free(c.sign_cert);
 	return r;
 out:
-	om_stmt_finalize(st);
 	om_store_rollback(d->db);
 	if (r < 0)
 		om_notice("drf-completed-refused", "sender=%s request=%s reason=%s code=%s", sender, request_id, why,

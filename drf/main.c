@@ -22,6 +22,7 @@
 #include "drf.h"
 #include "drf_http.h"
 #include "log.h"
+#include "store.h"
 #include "push.h"
 #include "reason.h"
 
@@ -188,8 +189,10 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
+	char where[256];
+	om_store_conf_redact(s.db, where, sizeof(where));
 	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu push=%s hss=%s", s.sho_id, s.listen,
-		  (unsigned)om_http_server_port(http), s.db, web.n_peers, s.push.url ? s.push.url : "-",
+		  (unsigned)om_http_server_port(http), where, web.n_peers, s.push.url ? s.push.url : "-",
 		  s.hss_socket ? s.hss_socket : "-");
 
 	om_daemon_wait();

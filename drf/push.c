@@ -83,20 +83,16 @@ static int queue_add(struct drf_push *p, const char *sender, const char *request
 static int queue_from_register(struct drf_push *p, const char *sender, const uint8_t *bs, size_t len,
 			       char *rid, size_t rid_len)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = p->drf->stmt[bs ? DRF_SQL_PUSH_ONE : DRF_SQL_PUSH_ALL];
 	int rc, n = 0;
-	const char *sql = bs ? "SELECT h.sender, h.request_id, d.imsi, h.sequence, h.bootstrap FROM handover h"
-			       " JOIN device d ON d.tre_id = h.tre_id"
-			       " WHERE h.state = 'accepted' AND h.sender = ?1 AND h.bootstrap = ?2"
-			     : "SELECT h.sender, h.request_id, d.imsi, h.sequence, h.bootstrap FROM handover h"
-			       " JOIN device d ON d.tre_id = h.tre_id WHERE h.state = 'accepted'"
-			       " ORDER BY h.accepted";
-	if ((rc = om_stmt_prepare(p->drf->db, sql, &st)) < 0)
+	if (bs)
+		rc = om_stmt_query(st, OM_BIND(OM_TEXT(sender), OM_BLOB(bs, len)));
+	else
+		rc = om_stmt_query(st, OM_NOBIND);
+	if (rc < 0)
 		return rc;
-	if (bs && ((rc = om_stmt_bind_text(st, 1, sender)) < 0 || (rc = om_stmt_bind_blob(st, 2, bs, len)) < 0))
-		goto out;
 	pthread_mutex_lock(&p->lock);
-	while ((rc = om_stmt_step(st)) == OM_STORE_ROW) {
+	for (; rc == OM_STORE_ROW; rc = om_stmt_step(st)) {
 		size_t bl = 0;
 		const void *b = om_stmt_col_blob(st, 4, &bl);
 		if (rid)
@@ -109,8 +105,7 @@ static int queue_from_register(struct drf_push *p, const char *sender, const uin
 	if (p->cfg.url && n > 0)
 		pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
-out:
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc < 0 ? rc : n;
 }
 

@@ -80,42 +80,31 @@ static int hss_delete(const struct drf *d, const char *imsi, char *why, size_t w
 /* Up to BATCH removals due at now, in due order. The count, or a store code. */
 static int due_items(struct drf *d, int64_t now, struct item *it)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = d->stmt[DRF_SQL_REMOVAL_DUE];
 	int r, n = 0;
-	if ((r = om_stmt_prepare(d->db, "SELECT imsi, attempts FROM removal WHERE done IS NULL AND due <= ?1"
-					" ORDER BY due, imsi LIMIT 16", &st)) < 0 ||
-	    (r = om_stmt_bind_int64(st, 1, now)) < 0) {
-		om_stmt_finalize(st);
-		return r;
-	}
-	while (n < BATCH && (r = om_stmt_step(st)) == OM_STORE_ROW) {
+	for (r = om_stmt_query(st, OM_BIND(OM_INT(now))); n < BATCH && r == OM_STORE_ROW; r = om_stmt_step(st)) {
 		snprintf(it[n].imsi, sizeof(it[n].imsi), "%s", om_stmt_col_text(st, 0));
 		it[n++].attempts = (unsigned)om_stmt_col_int64(st, 1);
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return r < 0 ? r : n;
 }
 
 /* One statement in its own durable transaction: done (code 0) or the next attempt at due. */
 static int record(struct drf *d, const char *imsi, int code, int64_t now, int64_t due)
 {
-	struct om_stmt *st = NULL;
 	int r;
 	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
 		return r;
 	if (code == 0)
-		r = om_stmt_prepare(d->db, "UPDATE removal SET done = ?2 WHERE imsi = ?1 AND done IS NULL", &st);
+		r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_DONE], OM_BIND(OM_TEXT(imsi), OM_INT(now)));
 	else
-		r = om_stmt_prepare(d->db, "UPDATE removal SET attempts = attempts + 1, due = ?2, error = ?3"
-					   " WHERE imsi = ?1 AND done IS NULL", &st);
-	if (r < 0 || (r = om_stmt_bind_text(st, 1, imsi)) < 0 ||
-	    (r = om_stmt_bind_int64(st, 2, code ? due : now)) < 0 ||
-	    (code && (r = om_stmt_bind_text(st, 3, om_errname(code))) < 0) || (r = drf_step_done(st)) < 0) {
-		om_stmt_finalize(st);
+		r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_RETRY],
+				 OM_BIND(OM_TEXT(imsi), OM_INT(due), OM_TEXT(om_errname(code))));
+	if (r < 0) {
 		om_store_rollback(d->db);
 		return r;
 	}
-	om_stmt_finalize(st);
 	return om_store_commit(d->db);
 }
 
@@ -166,22 +155,17 @@ int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t now)
 
 int drf_removals_due(struct drf *d, int64_t now, int *not_yet_due)
 {
-	struct om_stmt *st = NULL;
 	int r, due = 0, later = 0;
 	if (!d)
 		return OM_EINVAL;
-	if ((r = om_stmt_prepare(d->db, "SELECT due <= ?1 FROM removal WHERE done IS NULL", &st)) < 0 ||
-	    (r = om_stmt_bind_int64(st, 1, now)) < 0) {
-		om_stmt_finalize(st);
-		return r;
-	}
-	while ((r = om_stmt_step(st)) == OM_STORE_ROW) {
+	struct om_stmt *st = d->stmt[DRF_SQL_REMOVAL_PENDING];
+	for (r = om_stmt_query(st, OM_BIND(OM_INT(now))); r == OM_STORE_ROW; r = om_stmt_step(st)) {
 		if (om_stmt_col_int64(st, 0))
 			due++;
 		else
 			later++;
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	if (not_yet_due)
 		*not_yet_due = later;
 	return r < 0 ? r : due;
