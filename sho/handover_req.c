@@ -58,13 +58,10 @@ static uint8_t *dup_blob(const void *p, size_t n)
 
 static int load_view(struct sho *s, const char *tre_id, struct dev_view *v)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = s->stmt[SHO_SQL_VIEW];
 	memset(v, 0, sizeof(*v));
-	int rc = om_stmt_prepare(s->store,
-				 "SELECT d.owner_id, d.state, d.cert_enc, h.request_id, h.code_hash, h.request"
-				 " FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id WHERE d.tre_id = ?1",
-				 &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_step(st)) == OM_STORE_DONE)
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	if (rc == OM_STORE_DONE)
 		rc = OM_ESHO_NOT_FOUND;
 	if (rc == OM_STORE_ROW) {
 		size_t n = 0;
@@ -87,7 +84,7 @@ static int load_view(struct sho *s, const char *tre_id, struct dev_view *v)
 			rc = v->request ? rc : OM_ENOMEM;
 		}
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	if (rc < 0)
 		view_free(v);
 	return rc;
@@ -151,7 +148,6 @@ out:
 static int store_request(struct sho *s, const char *tre_id, const struct om_handover_req *r, const uint8_t hash[32],
 			 const struct om_dm_creds *c, const uint8_t *bytes, size_t len)
 {
-	struct om_stmt *del = NULL, *ins = NULL, *upd = NULL;
 	int64_t now = sho_now();
 	char digest[OM_DM_B64_MD5_LEN + 1];
 	/* only what the DPF's side of OMA DM authentication needs: the password leaves with the request, sealed
@@ -160,30 +156,15 @@ static int store_request(struct sho *s, const char *tre_id, const struct om_hand
 	if (rc < 0)
 		return rc;
 	rc = om_store_begin(s->store, OM_STORE_DURABLE);
-	if (rc == 0 && (rc = om_stmt_prepare(s->store, "DELETE FROM sho_handover WHERE tre_id = ?1", &del)) == 0 &&
-	    (rc = om_stmt_bind_text(del, 1, tre_id)) == 0)
-		rc = om_stmt_step(del);
-	if (rc >= 0 &&
-	    (rc = om_stmt_prepare(s->store,
-				  "INSERT INTO sho_handover (tre_id, request_id, code_hash, request, dm_username,"
-				  " dm_password, dm_digest, nonce_a, created) VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8)",
-				  &ins)) == 0 &&
-	    (rc = om_stmt_bind_text(ins, 1, tre_id)) == 0 && (rc = om_stmt_bind_text(ins, 2, r->request_id)) == 0 &&
-	    (rc = om_stmt_bind_blob(ins, 3, hash, 32)) == 0 && (rc = om_stmt_bind_blob(ins, 4, bytes, len)) == 0 &&
-	    (rc = om_stmt_bind_text(ins, 5, c->username)) == 0 && (rc = om_stmt_bind_text(ins, 6, digest)) == 0 &&
-	    (rc = om_stmt_bind_blob(ins, 7, c->nonce_a, sizeof(c->nonce_a))) == 0 &&
-	    (rc = om_stmt_bind_int64(ins, 8, now)) == 0)
-		rc = om_stmt_step(ins);
-	if (rc >= 0 &&
-	    (rc = om_stmt_prepare(s->store,
-				  "UPDATE sho_device SET state = 'handover_requested', reason = '', updated = ?2"
-				  " WHERE tre_id = ?1",
-				  &upd)) == 0 &&
-	    (rc = om_stmt_bind_text(upd, 1, tre_id)) == 0 && (rc = om_stmt_bind_int64(upd, 2, now)) == 0)
-		rc = om_stmt_step(upd);
-	om_stmt_finalize(del);
-	om_stmt_finalize(ins);
-	om_stmt_finalize(upd);
+	if (rc == 0)
+		rc = om_stmt_exec(s->stmt[SHO_SQL_HO_DELETE], OM_BIND(OM_TEXT(tre_id)));
+	if (rc == 0)
+		rc = om_stmt_exec(s->stmt[SHO_SQL_HO_ADD],
+				  OM_BIND(OM_TEXT(tre_id), OM_TEXT(r->request_id), OM_BLOB(hash, 32), OM_BLOB(bytes, len),
+					  OM_TEXT(c->username), OM_TEXT(digest), OM_BLOB(c->nonce_a, sizeof(c->nonce_a)),
+					  OM_INT(now)));
+	if (rc == 0)
+		rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_REQUESTED], OM_BIND(OM_TEXT(tre_id), OM_INT(now)));
 	OPENSSL_cleanse(digest, sizeof(digest));
 	if (rc >= 0)
 		rc = om_store_commit(s->store);
@@ -282,7 +263,6 @@ static int transition(struct sho *s, const char *tre_id, const char *request_id,
 		      const char *reason)
 {
 	struct dev_view v;
-	struct om_stmt *st = NULL;
 	int rc;
 	if (!s || !tre_id)
 		return OM_EINVAL;
@@ -300,15 +280,9 @@ static int transition(struct sho *s, const char *tre_id, const char *request_id,
 	}
 	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
 		goto out;
-	if ((rc = om_stmt_prepare(s->store,
-				  "UPDATE sho_device SET state = ?2, reason = ?3, updated = ?4 WHERE tre_id = ?1"
-				  " AND state = ?5",
-				  &st)) == 0 &&
-	    (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_bind_text(st, 2, to)) == 0 &&
-	    (rc = om_stmt_bind_text(st, 3, reason ? reason : "")) == 0 &&
-	    (rc = om_stmt_bind_int64(st, 4, sho_now())) == 0 && (rc = om_stmt_bind_text(st, 5, from)) == 0)
-		rc = om_stmt_step(st);
-	om_stmt_finalize(st);
+	rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT(to),
+								 OM_TEXT(reason ? reason : ""), OM_INT(sho_now()),
+								 OM_TEXT(from)));
 	if (rc >= 0)
 		rc = om_store_commit(s->store);
 	om_store_rollback(s->store);
@@ -348,17 +322,12 @@ int sho_handover_answer(struct sho *s, const char *tre_id, const char *request_i
 
 int sho_handover_sequence(struct sho *s, const char *tre_id, const char *request_id, uint32_t sequence)
 {
-	struct om_stmt *st = NULL;
 	if (!s || !tre_id || !request_id)
 		return OM_EINVAL;
 	int rc = om_store_begin(s->store, OM_STORE_DURABLE);
-	if (rc == 0 && (rc = om_stmt_prepare(s->store,
-					     "UPDATE sho_handover SET sequence = ?3 WHERE tre_id = ?1 AND request_id = ?2",
-					     &st)) == 0 &&
-	    (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_bind_text(st, 2, request_id)) == 0 &&
-	    (rc = om_stmt_bind_int64(st, 3, sequence)) == 0 && (rc = om_stmt_step(st)) >= 0)
+	if (rc == 0 && (rc = om_stmt_exec(s->stmt[SHO_SQL_HO_SEQUENCE],
+					  OM_BIND(OM_TEXT(tre_id), OM_TEXT(request_id), OM_INT(sequence)))) == 0)
 		rc = om_store_changes(s->store) == 1 ? om_store_commit(s->store) : OM_ESHO_STATE;
-	om_stmt_finalize(st);
 	om_store_rollback(s->store);
 	return rc < 0 ? rc : 0;
 }

@@ -19,20 +19,16 @@ static uint64_t msin_value(const char *s)
 
 static int read_next(struct sho *s, const char *plmn, uint64_t *next)
 {
-	struct om_stmt *st = NULL;
-	int rc = om_stmt_prepare(s->store, "SELECT next_msin FROM sho_imsi_next WHERE plmn = ?1", &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, plmn)) == 0) {
-		rc = om_stmt_step(st);
-		if (rc == OM_STORE_ROW)
-			*next = (uint64_t)om_stmt_col_int64(st, 0);
-		else if (rc == OM_STORE_DONE)
-			*next = msin_value(s->msin_first);
-		rc = rc < 0 ? rc : 0;
-	}
-	om_stmt_finalize(st);
+	struct om_stmt *st = s->stmt[SHO_SQL_IMSI_NEXT_GET];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(plmn)));
+	if (rc == OM_STORE_ROW)
+		*next = (uint64_t)om_stmt_col_int64(st, 0);
+	else if (rc == OM_STORE_DONE)
+		*next = msin_value(s->msin_first);
+	om_stmt_reset(st);
 	if (*next < msin_value(s->msin_first)) /* the range was moved up in the configuration */
 		*next = msin_value(s->msin_first);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 static void plmn_of(const struct sho *s, char out[8])
@@ -54,7 +50,6 @@ int sho_imsi_take(struct sho *s, char imsi[static OM_MCIM_IMSI_MAX + 1])
 {
 	char plmn[8];
 	uint64_t next = 0;
-	struct om_stmt *st = NULL;
 	plmn_of(s, plmn);
 	int rc = read_next(s, plmn, &next);
 	if (rc < 0)
@@ -62,13 +57,6 @@ int sho_imsi_take(struct sho *s, char imsi[static OM_MCIM_IMSI_MAX + 1])
 	if (next > msin_value(s->msin_last))
 		return OM_ESHO_IMSI_RANGE;
 	snprintf(imsi, OM_MCIM_IMSI_MAX + 1, "%s%0*" PRIu64, plmn, (int)strlen(s->msin_first), next);
-	rc = om_stmt_prepare(s->store,
-			     "INSERT INTO sho_imsi_next (plmn, next_msin) VALUES (?1, ?2)"
-			     " ON CONFLICT (plmn) DO UPDATE SET next_msin = excluded.next_msin",
-			     &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, plmn)) == 0 &&
-	    (rc = om_stmt_bind_int64(st, 2, (int64_t)(next + 1))) == 0)
-		rc = om_stmt_step(st);
-	om_stmt_finalize(st);
+	rc = om_stmt_exec(s->stmt[SHO_SQL_IMSI_NEXT_SET], OM_BIND(OM_TEXT(plmn), OM_INT(next + 1)));
 	return rc < 0 ? rc : 0;
 }

@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "http_server.h"
 #include "log.h"
+#include "store.h"
 #include "sho.h"
 #include "sho_conf.h"
 #include "sho_http.h"
@@ -199,8 +200,10 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
+	char where[256];
+	om_store_conf_redact(s.svc.cfg.db_path, where, sizeof(where));
 	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu", s.svc.cfg.sho_id, s.listen,
-		  (unsigned)om_http_server_port(http), s.svc.cfg.db_path, s.peers.n);
+		  (unsigned)om_http_server_port(http), where, s.peers.n);
 	om_daemon_wait();
 	status = 0;
 out:

@@ -104,7 +104,6 @@ static int secret_ok(const char *secret)
 int sho_owner_add(struct sho *s, const char *owner_id, const char *secret)
 {
 	uint8_t salt[SALT_LEN], hash[HASH_LEN];
-	struct om_stmt *st = NULL;
 	int rc;
 	if (!s)
 		return OM_EINVAL;
@@ -118,24 +117,14 @@ int sho_owner_add(struct sho *s, const char *owner_id, const char *secret)
 		goto out;
 	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
 		goto out;
-	rc = om_stmt_prepare(s->store,
-			     "INSERT INTO sho_owner (owner_id, kdf, salt, hash, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-			     &st);
-	if (rc == 0 && ((rc = om_stmt_bind_text(st, 1, owner_id)) < 0 || (rc = om_stmt_bind_text(st, 2, KDF_NAME)) < 0 ||
-			(rc = om_stmt_bind_blob(st, 3, salt, sizeof(salt))) < 0 ||
-			(rc = om_stmt_bind_blob(st, 4, hash, sizeof(hash))) < 0 ||
-			(rc = om_stmt_bind_int64(st, 5, sho_now())) < 0))
-		goto out;
-	if (rc == 0 && (rc = om_stmt_step(st)) >= 0)
-		rc = 0;
-	om_stmt_finalize(st);
-	st = NULL;
+	rc = om_stmt_exec(s->stmt[SHO_SQL_OWNER_ADD], OM_BIND(OM_TEXT(owner_id), OM_TEXT(KDF_NAME),
+							      OM_BLOB(salt, sizeof(salt)), OM_BLOB(hash, sizeof(hash)),
+							      OM_INT(sho_now())));
 	if (rc == 0)
 		rc = om_store_commit(s->store);
 	if (rc == OM_ESTORE_CONSTRAINT)
 		rc = OM_ESHO_OWNER_EXISTS;
 out:
-	om_stmt_finalize(st);
 	om_store_rollback(s->store);
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (rc == 0)
@@ -147,7 +136,6 @@ out:
 
 int sho_owner_recall(struct sho *s, const char *owner_id, const char *secret, struct sho_owner_claim *c)
 {
-	struct om_stmt *st = NULL;
 	uint8_t mac[32];
 	int rc = 1;
 	if (!s || !c)
@@ -156,12 +144,11 @@ int sho_owner_recall(struct sho *s, const char *owner_id, const char *secret, st
 	if (!sho_id_ok(owner_id, SHO_OWNER_ID_MAX) || !secret_ok(secret))
 		return OM_ESHO_OWNER_AUTH;
 	snprintf(c->owner_id, sizeof(c->owner_id), "%s", owner_id);
-	if (om_stmt_prepare(s->store, "SELECT kdf, salt, hash FROM sho_owner WHERE owner_id = ?1", &st) < 0 ||
-	    om_stmt_bind_text(st, 1, owner_id) < 0) {
-		om_stmt_finalize(st);
+	struct om_stmt *st = s->stmt[SHO_SQL_OWNER_GET];
+	int q = om_stmt_query(st, OM_BIND(OM_TEXT(owner_id)));
+	if (q < 0)
 		return OM_ESTORE;
-	}
-	if (om_stmt_step(st) == OM_STORE_ROW) {
+	if (q == OM_STORE_ROW) {
 		size_t sl, hl;
 		const void *sp = om_stmt_col_blob(st, 1, &sl), *hp = om_stmt_col_blob(st, 2, &hl);
 		if (!strcmp(om_stmt_col_text(st, 0), KDF_NAME) && sl == SALT_LEN && hl == HASH_LEN) {
@@ -169,8 +156,8 @@ int sho_owner_recall(struct sho *s, const char *owner_id, const char *secret, st
 			memcpy(c->want, hp, HASH_LEN);
 			c->found = 1;
 		}
+		om_stmt_reset(st);
 	}
-	om_stmt_finalize(st);
 	if (!c->found) {
 		/* the same work for an unknown owner, so timing does not tell which ids exist */
 		memset(c->want, 0xff, sizeof(c->want));

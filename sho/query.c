@@ -11,10 +11,6 @@
 
 #include "sho_int.h"
 
-#define STATUS_COLUMNS                                                                                         \
-	"SELECT d.tre_id, d.owner_id, d.current_sho, d.imsi, d.state, d.reason, COALESCE(h.request_id, ''),"   \
-	" d.created, d.updated, COALESCE(h.sequence, 0) FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id"
-
 static void read_status(struct om_stmt *st, struct sho_device_status *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -32,46 +28,38 @@ static void read_status(struct om_stmt *st, struct sho_device_status *o)
 
 int sho_status(struct sho *s, const char *tre_id, struct sho_device_status *out)
 {
-	struct om_stmt *st = NULL;
 	if (!s || !tre_id || !out)
 		return OM_EINVAL;
-	int rc = om_stmt_prepare(s->store, STATUS_COLUMNS " WHERE d.tre_id = ?1", &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0) {
-		rc = om_stmt_step(st);
-		if (rc == OM_STORE_ROW)
-			read_status(st, out);
-		rc = rc == OM_STORE_ROW ? 0 : rc == OM_STORE_DONE ? OM_ESHO_NOT_FOUND : rc;
-	}
-	om_stmt_finalize(st);
-	return rc;
+	struct om_stmt *st = s->stmt[SHO_SQL_STATUS];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	if (rc == OM_STORE_ROW)
+		read_status(st, out);
+	om_stmt_reset(st);
+	return rc == OM_STORE_ROW ? 0 : rc == OM_STORE_DONE ? OM_ESHO_NOT_FOUND : rc;
 }
 
 int sho_list(struct sho *s, const char *owner_id, void (*fn)(void *ctx, const struct sho_device_status *d),
 	     void *ctx)
 {
-	struct om_stmt *st = NULL;
 	struct sho_device_status d;
 	if (!s || !fn)
 		return OM_EINVAL;
-	int rc = om_stmt_prepare(s->store, STATUS_COLUMNS " WHERE ?1 IS NULL OR d.owner_id = ?1 ORDER BY d.tre_id",
-				 &st);
-	if (rc == 0)
-		rc = owner_id ? om_stmt_bind_text(st, 1, owner_id) : om_stmt_bind_null(st, 1);
-	while (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+	struct om_stmt *st = s->stmt[SHO_SQL_LIST];
+	int rc;
+	for (rc = om_stmt_query(st, OM_BIND(OM_TEXT(owner_id))); rc == OM_STORE_ROW; rc = om_stmt_step(st)) {
 		read_status(st, &d);
 		fn(ctx, &d);
-		rc = 0;
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc < 0 ? rc : 0;
 }
 
-/* One blob column of tre_id's device row, copied into a malloc'd buffer. */
-static int device_blob(struct sho *s, const char *sql, const char *tre_id, uint8_t **out, size_t *out_len)
+/* One blob column of tre_id's device row (statement q), copied into a malloc'd buffer. */
+static int device_blob(struct sho *s, enum sho_sql q, const char *tre_id, uint8_t **out, size_t *out_len)
 {
-	struct om_stmt *st = NULL;
-	int rc = om_stmt_prepare(s->store, sql, &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+	struct om_stmt *st = s->stmt[q];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	if (rc == OM_STORE_ROW) {
 		size_t n = 0;
 		const void *p = om_stmt_col_blob(st, 0, &n);
 		*out = malloc(n ? n : 1);
@@ -85,7 +73,7 @@ static int device_blob(struct sho *s, const char *sql, const char *tre_id, uint8
 	} else if (rc == OM_STORE_DONE) {
 		rc = OM_ESHO_NOT_FOUND;
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc;
 }
 
@@ -93,7 +81,7 @@ int sho_sealed_mcim(struct sho *s, const char *tre_id, uint8_t **out, size_t *ou
 {
 	if (!s || !tre_id || !out || !out_len)
 		return OM_EINVAL;
-	return device_blob(s, "SELECT sealed_mcim FROM sho_device WHERE tre_id = ?1", tre_id, out, out_len);
+	return device_blob(s, SHO_SQL_SEALED_MCIM, tre_id, out, out_len);
 }
 
 int sho_tre_sign_cert(struct sho *s, const char *tre_id, X509 **cert)
@@ -103,7 +91,7 @@ int sho_tre_sign_cert(struct sho *s, const char *tre_id, X509 **cert)
 	if (!s || !tre_id || !cert)
 		return OM_EINVAL;
 	*cert = NULL;
-	int rc = device_blob(s, "SELECT cert_sign FROM sho_device WHERE tre_id = ?1", tre_id, &der, &len);
+	int rc = device_blob(s, SHO_SQL_CERT_SIGN, tre_id, &der, &len);
 	if (rc == 0)
 		rc = om_cert_decode(cert, OM_ENC_DER, der, len);
 	free(der);
@@ -116,20 +104,17 @@ int sho_tre_enc_cert(struct sho *s, const char *tre_id, uint8_t **der, size_t *d
 		return OM_EINVAL;
 	*der = NULL;
 	*der_len = 0;
-	return device_blob(s, "SELECT cert_enc FROM sho_device WHERE tre_id = ?1", tre_id, der, der_len);
+	return device_blob(s, SHO_SQL_CERT_ENC, tre_id, der, der_len);
 }
 
 int sho_dm_auth(struct sho *s, const char *tre_id, struct sho_dm_auth *out)
 {
-	struct om_stmt *st = NULL;
 	if (!s || !tre_id || !out)
 		return OM_EINVAL;
 	memset(out, 0, sizeof(*out));
-	int rc = om_stmt_prepare(s->store,
-				 "SELECT h.dm_username, h.dm_digest, h.nonce_a FROM sho_device d"
-				 " LEFT JOIN sho_handover h ON h.tre_id = d.tre_id WHERE d.tre_id = ?1",
-				 &st);
-	if (rc == 0 && (rc = om_stmt_bind_text(st, 1, tre_id)) == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+	struct om_stmt *st = s->stmt[SHO_SQL_DM_AUTH];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	if (rc == OM_STORE_ROW) {
 		size_t n = 0;
 		const void *p = om_stmt_col_blob(st, 2, &n);
 		if (om_stmt_col_is_null(st, 0) || om_stmt_col_is_null(st, 1) || n != sizeof(out->nonce_a) ||
@@ -144,7 +129,7 @@ int sho_dm_auth(struct sho *s, const char *tre_id, struct sho_dm_auth *out)
 	} else if (rc == OM_STORE_DONE) {
 		rc = OM_ESHO_NOT_FOUND;
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc;
 }
 

@@ -122,11 +122,8 @@ static int same_blob(struct om_stmt *st, int col, const uint8_t *b, size_t n)
  */
 static int classify(struct reg *g, const char *owner_id)
 {
-	struct om_stmt *st = NULL;
-	int rc = om_stmt_prepare(g->s->store,
-				 "SELECT owner_id, content_hash, imsi, claim_gen, cert_sign, cert_enc, state"
-				 " FROM sho_device WHERE tre_id = ?1",
-				 &st);
+	struct om_stmt *st = g->s->stmt[SHO_SQL_DEV_CLASSIFY];
+	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < g->n; i++) {
 		const struct sho_device_in *d = &g->devs[i];
 		struct sho_row_report *r = &g->rep[i];
@@ -142,7 +139,7 @@ static int classify(struct reg *g, const char *owner_id)
 			continue;
 		g->gen[i] = (unsigned)gen;
 		om_stmt_reset(st);
-		if ((rc = om_stmt_bind_text(st, 1, d->tre_id)) < 0 || (rc = om_stmt_step(st)) < 0)
+		if ((rc = om_stmt_query(st, OM_BIND(OM_TEXT(d->tre_id)))) < 0)
 			break;
 		int found = rc == OM_STORE_ROW;
 		rc = 0;
@@ -174,7 +171,7 @@ static int classify(struct reg *g, const char *owner_id)
 			snprintf(r->imsi, sizeof(r->imsi), "%s", om_stmt_col_text(st, 2));
 		}
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc;
 }
 
@@ -186,18 +183,11 @@ static int insert_row(struct reg *g, struct om_stmt *st, size_t i, const char *o
 	int64_t now = sho_now();
 	int rc;
 	sho_content_hash(d, h);
-	om_stmt_reset(st);
-	if ((rc = om_stmt_bind_text(st, 1, d->tre_id)) < 0 || (rc = om_stmt_bind_text(st, 2, owner_id)) < 0 ||
-	    (rc = om_stmt_bind_text(st, 3, d->current_sho)) < 0 ||
-	    (rc = om_stmt_bind_blob(st, 4, d->cert_sign, d->cert_sign_len)) < 0 ||
-	    (rc = om_stmt_bind_blob(st, 5, d->cert_enc, d->cert_enc_len)) < 0 ||
-	    (rc = om_stmt_bind_blob(st, 6, h, sizeof(h))) < 0 || (rc = om_stmt_bind_text(st, 7, g->rep[i].imsi)) < 0 ||
-	    (rc = om_stmt_bind_blob(st, 8, mid, OM_MCIM_MID_LEN)) < 0 ||
-	    (rc = om_stmt_bind_blob(st, 9, sealed, sealed_len)) < 0 || (rc = om_stmt_bind_int64(st, 10, now)) < 0 ||
-	    (rc = om_stmt_bind_int64(st, 11, g->gen[i])) < 0)
-		return rc;
-	rc = om_stmt_step(st);
-	return rc < 0 ? rc : 0;
+	rc = om_stmt_exec(st, OM_BIND(OM_TEXT(d->tre_id), OM_TEXT(owner_id), OM_TEXT(d->current_sho),
+				      OM_BLOB(d->cert_sign, d->cert_sign_len), OM_BLOB(d->cert_enc, d->cert_enc_len),
+				      OM_BLOB(h, sizeof(h)), OM_TEXT(g->rep[i].imsi), OM_BLOB(mid, OM_MCIM_MID_LEN),
+				      OM_BLOB(sealed, sealed_len), OM_INT(now), OM_INT(g->gen[i])));
+	return rc;
 }
 
 /*
@@ -208,11 +198,8 @@ static int insert_row(struct reg *g, struct om_stmt *st, size_t i, const char *o
 static int move_row(struct reg *g, struct om_stmt *st, size_t i, const char *owner_id)
 {
 	int rc;
-	om_stmt_reset(st);
-	if ((rc = om_stmt_bind_text(st, 1, g->devs[i].tre_id)) < 0 || (rc = om_stmt_bind_text(st, 2, owner_id)) < 0 ||
-	    (rc = om_stmt_bind_int64(st, 3, g->gen[i])) < 0 || (rc = om_stmt_bind_int64(st, 4, sho_now())) < 0 ||
-	    (rc = om_stmt_bind_text(st, 5, g->prev[i].owner_id)) < 0 ||
-	    (rc = om_stmt_bind_int64(st, 6, g->prev[i].gen)) < 0 || (rc = om_stmt_step(st)) < 0)
+	if ((rc = om_stmt_exec(st, OM_BIND(OM_TEXT(g->devs[i].tre_id), OM_TEXT(owner_id), OM_INT(g->gen[i]),
+					   OM_INT(sho_now()), OM_TEXT(g->prev[i].owner_id), OM_INT(g->prev[i].gen)))) < 0)
 		return rc;
 	if (om_store_changes(g->s->store) != 1)
 		return OM_ESHO_STATE;
@@ -224,17 +211,8 @@ static int move_row(struct reg *g, struct om_stmt *st, size_t i, const char *own
 /* Inside the open transaction: IMSIs, MCIMs and rows for every new acceptable row; the resold ones moved. */
 static int create_rows(struct reg *g, const char *owner_id)
 {
-	struct om_stmt *st = NULL, *mv = NULL;
-	int rc = om_stmt_prepare(g->s->store,
-				 "INSERT INTO sho_device (tre_id, owner_id, current_sho, cert_sign, cert_enc,"
-				 " content_hash, imsi, mid, sealed_mcim, state, created, updated, claim_gen)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'registered', ?10, ?10, ?11)",
-				 &st);
-	if (rc == 0)
-		rc = om_stmt_prepare(g->s->store,
-				     "UPDATE sho_device SET owner_id = ?2, claim_gen = ?3, updated = ?4"
-				     " WHERE tre_id = ?1 AND owner_id = ?5 AND claim_gen = ?6 AND state <> 'handover_requested'",
-				     &mv);
+	struct om_stmt *st = g->s->stmt[SHO_SQL_DEV_ADD], *mv = g->s->stmt[SHO_SQL_DEV_MOVE];
+	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < g->n; i++) {
 		uint8_t *sealed = NULL, mid[OM_MCIM_MID_LEN];
 		size_t sealed_len = 0;
@@ -253,8 +231,6 @@ static int create_rows(struct reg *g, const char *owner_id)
 		if (rc == 0)
 			memcpy(g->imsis[g->n_new++], g->rep[i].imsi, OM_MCIM_IMSI_MAX + 1);
 	}
-	om_stmt_finalize(st);
-	om_stmt_finalize(mv);
 	return rc;
 }
 

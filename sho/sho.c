@@ -15,90 +15,38 @@
 #include "log.h"
 #include "sho_int.h"
 
-/* docs/sho.md "Schema". Never edit a step: add one. */
-static const struct om_store_migration schema[] = {
-	{ "CREATE TABLE sho_owner ("
-	  " owner_id TEXT PRIMARY KEY,"
-	  " kdf TEXT NOT NULL,"
-	  " salt BLOB NOT NULL,"
-	  " hash BLOB NOT NULL,"
-	  " created INTEGER NOT NULL);"
-	  "CREATE TABLE sho_imsi_next ("
-	  " plmn TEXT PRIMARY KEY,"
-	  " next_msin INTEGER NOT NULL);"
-	  "CREATE TABLE sho_device ("
-	  " tre_id TEXT PRIMARY KEY,"
-	  " owner_id TEXT NOT NULL REFERENCES sho_owner(owner_id),"
-	  " current_sho TEXT NOT NULL,"
-	  " cert_sign BLOB NOT NULL,"
-	  " cert_enc BLOB NOT NULL,"
-	  " content_hash BLOB NOT NULL,"
-	  " imsi TEXT NOT NULL UNIQUE,"
-	  " mid BLOB NOT NULL,"
-	  " sealed_mcim BLOB NOT NULL,"
-	  " state TEXT NOT NULL CHECK (state IN ('registered','handover_requested','handover_accepted',"
-	  "  'refused','provisioned','active')),"
-	  " reason TEXT NOT NULL DEFAULT '',"
-	  " created INTEGER NOT NULL,"
-	  " updated INTEGER NOT NULL);"
-	  "CREATE INDEX sho_device_owner ON sho_device(owner_id, tre_id);"
-	  "CREATE TABLE sho_handover ("
-	  " tre_id TEXT PRIMARY KEY REFERENCES sho_device(tre_id) ON DELETE CASCADE,"
-	  " request_id TEXT NOT NULL UNIQUE,"
-	  " code_hash BLOB NOT NULL,"
-	  " request BLOB NOT NULL,"
-	  " dm_username TEXT NOT NULL,"
-	  " dm_password TEXT NOT NULL,"
-	  " nonce_a BLOB NOT NULL,"
-	  " answer TEXT NOT NULL DEFAULT '',"
-	  " created INTEGER NOT NULL);" },
-	/* 2: the bootstrap sequence the current SHO's DRF gave the handover, so that our DRF
-	 * numbers the device's next bootstrap above it (docs/drf.md "Bootstrapping again") */
-	{ "ALTER TABLE sho_handover ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;" },
-	/* 3: the generation of the owner claim that registered the device (claim.h); 0 for a row
-	 * registered before claims: any genuine claim then takes it (docs/decisions.md) */
-	{ "ALTER TABLE sho_device ADD COLUMN claim_gen INTEGER NOT NULL DEFAULT 0;" },
-	/* 4 (issue 12): the DM password is no longer kept; the server's side of OMA DM authentication
-	 * (auth-md5 and the HMAC) needs only B64(MD5(username ":" password)) (docs/dm.md "What the SHO
-	 * keeps"). Rows that still hold one are rewritten at open (sho_dm_forget_passwords). */
-	{ "ALTER TABLE sho_handover ADD COLUMN dm_digest TEXT;" },
-};
-
 /* Version 2 rows still hold a password: keep its digest, blank the password, in one transaction. */
 static int forget_passwords(struct sho *s)
 {
-	struct om_stmt *sel = NULL, *upd = NULL;
-	/* the old cells are zeroed when freed, and the log truncated below: the password leaves the files too */
-	int rc = om_store_exec(s->store, "PRAGMA secure_delete = ON"), n = 0;
+	struct om_stmt *sel = s->stmt[SHO_SQL_HO_OLD_PASSWORDS], *upd = s->stmt[SHO_SQL_HO_FORGET_PASSWORD];
+	int sqlite = om_store_backend_of(s->store) == OM_STORE_SQLITE, rc = 0, n = 0;
+	/*
+	 * SQLite: the old cells are zeroed when freed, and the log truncated below: the password leaves the files
+	 * too. A PostgreSQL database starts at the current schema, so it never held one.
+	 */
+	if (sqlite)
+		rc = om_store_exec(s->store, "PRAGMA secure_delete = ON");
 	if (rc == 0)
 		rc = om_store_begin(s->store, OM_STORE_DURABLE);
 	if (rc < 0)
 		return rc;
-	rc = om_stmt_prepare(s->store,
-			     "SELECT tre_id, dm_username, dm_password FROM sho_handover WHERE dm_password != ''", &sel);
-	if (rc == 0)
-		rc = om_stmt_prepare(s->store,
-				     "UPDATE sho_handover SET dm_digest = ?2, dm_password = '' WHERE tre_id = ?1", &upd);
-	while (rc == 0 && (rc = om_stmt_step(sel)) == OM_STORE_ROW) {
+	for (rc = om_stmt_query(sel, OM_NOBIND); rc == OM_STORE_ROW; rc = om_stmt_step(sel)) {
 		char digest[OM_DM_B64_MD5_LEN + 1];
 		rc = om_dm_md5_inner(om_stmt_col_text(sel, 1), om_stmt_col_text(sel, 2), digest);
-		if (rc == 0 && (rc = om_stmt_reset(upd)) == 0 &&
-		    (rc = om_stmt_bind_text(upd, 1, om_stmt_col_text(sel, 0))) == 0 &&
-		    (rc = om_stmt_bind_text(upd, 2, digest)) == 0 && (rc = om_stmt_step(upd)) >= 0)
-			rc = 0;
+		if (rc == 0)
+			rc = om_stmt_exec(upd, OM_BIND(OM_TEXT(om_stmt_col_text(sel, 0)), OM_TEXT(digest)));
 		OPENSSL_cleanse(digest, sizeof(digest));
+		if (rc < 0)
+			break;
 		n++;
 	}
-	om_stmt_finalize(sel);
-	om_stmt_finalize(upd);
-	if (rc == OM_STORE_DONE)
-		rc = 0;
+	om_stmt_reset(sel);
 	if (rc < 0) {
 		om_store_rollback(s->store);
 		return rc;
 	}
 	rc = om_store_commit(s->store);
-	if (rc == 0 && n && (rc = om_store_exec(s->store, "PRAGMA wal_checkpoint(TRUNCATE)")) == 0)
+	if (rc == 0 && n && sqlite && (rc = om_store_exec(s->store, "PRAGMA wal_checkpoint(TRUNCATE)")) == 0)
 		om_notice("sho-open", "dm_passwords_forgotten=%d", n);
 	return rc;
 }
@@ -258,16 +206,14 @@ int sho_open(struct sho **out, const struct sho_config *cfg, char *why, size_t w
 		return OM_ENOMEM;
 	if ((rc = set_config(s, cfg, why, wl)) < 0)
 		goto fail;
-	if ((rc = om_store_open_sqlite(cfg->db_path, NULL, &s->store, err, sizeof(err))) < 0) {
-		sho_say(why, wl, rc, "%s", err);
-		goto fail;
-	}
-	if ((rc = om_store_migrate(s->store, schema, sizeof(schema) / sizeof(schema[0]))) < 0) {
-		sho_say(why, wl, rc, "%s: schema: %s", cfg->db_path, om_store_errmsg(s->store));
+	char where[256];
+	om_store_conf_redact(cfg->db_path, where, sizeof(where));
+	if ((rc = sho_store_open(s, cfg->db_path, err, sizeof(err))) < 0) {
+		sho_say(why, wl, rc, "%s: %s", where, err);
 		goto fail;
 	}
 	if ((rc = forget_passwords(s)) < 0) {
-		sho_say(why, wl, rc, "%s: DM passwords: %s", cfg->db_path, om_store_errmsg(s->store));
+		sho_say(why, wl, rc, "%s: DM passwords: %s", where, om_store_errmsg(s->store));
 		goto fail;
 	}
 	*out = s;
@@ -281,7 +227,7 @@ void sho_close(struct sho *s)
 {
 	if (!s)
 		return;
-	om_store_close(s->store);
+	sho_store_close(s);
 	X509_free(s->pva_ca);
 	X509_STORE_free(s->pva_trust);
 	EVP_PKEY_free(s->sign_key);

@@ -5,8 +5,7 @@
  * provisioning socket) and the independent `openssl ocsp` responder; prints
  * the time per phase-free whole call, the figure in docs/sho.md.
  */
-#include <sqlite3.h>
-
+#include "hss_test_util.h" /* t_sql_int */
 #include "log.h"
 #include "provision.h"
 #include "sho.h"
@@ -23,16 +22,7 @@ static double now_s(void)
 
 static long count_subscribers(const char *db_path)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	long n = -1;
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM subscriber", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return (long)t_sql_int(db_path, "SELECT count(*) FROM subscriber");
 }
 
 int main(void)
@@ -78,14 +68,15 @@ int main(void)
 	pid_t ocsp = kit_ocsp_start(dir, "pva.pem", "pva.key", "pva.pem", &port);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 
-	snprintf(hss_db, sizeof(hss_db), "%s/hss.db", dir);
+	/* SQLite files, or fresh PostgreSQL databases with OM_TEST_STORE=pg (sho_bulk_test_pg) */
+	CHECK_INT(t_store_conf(dir, "hss.db", hss_db, sizeof(hss_db)), 0);
 	snprintf(sock, sizeof(sock), "%s/hss-sock/prov.sock", dir);
 	struct hss_config hc = { .db_path = hss_db };
 	struct hss *hss = hss_open(&hc, err, sizeof(err));
 	CHECK_MSG(hss != NULL, "%s", err);
 	CHECK_MSG(hss_provision_start(hss, sock, err, sizeof(err)) == 0, "%s", err);
 
-	snprintf(sho_db, sizeof(sho_db), "%s/sho.db", dir);
+	CHECK_INT(t_store_conf(dir, "sho.db", sho_db, sizeof(sho_db)), 0);
 	struct sho_config cfg = { .db_path = sho_db, .sho_id = "SHO-B", .mcc = "001", .mnc = "02",
 				  .msin_first = "0000000001", .msin_last = "0000999999", .op = op,
 				  .apn = "internet.sho-b", .roaming = "any", .amf = { 0x80, 0x00 }, .ind_bits = 5,

@@ -16,8 +16,35 @@
 #define SHO_AUTH_CACHE 16   /* owners remembered after a successful check */
 #define SHO_AUTH_TTL 300    /* seconds a successful check is remembered */
 
+/* The SHO's statements, prepared once at open (sho_store.c). */
+enum sho_sql {
+	SHO_SQL_OWNER_ADD,
+	SHO_SQL_OWNER_GET,
+	SHO_SQL_IMSI_NEXT_GET,
+	SHO_SQL_IMSI_NEXT_SET,
+	SHO_SQL_STATUS,
+	SHO_SQL_LIST,
+	SHO_SQL_SEALED_MCIM,
+	SHO_SQL_CERT_SIGN,
+	SHO_SQL_CERT_ENC,
+	SHO_SQL_DM_AUTH,
+	SHO_SQL_DEV_CLASSIFY,
+	SHO_SQL_DEV_ADD,
+	SHO_SQL_DEV_MOVE,
+	SHO_SQL_VIEW,
+	SHO_SQL_HO_DELETE,
+	SHO_SQL_HO_ADD,
+	SHO_SQL_DEV_REQUESTED,
+	SHO_SQL_DEV_TRANSITION,
+	SHO_SQL_HO_SEQUENCE,
+	SHO_SQL_HO_OLD_PASSWORDS,
+	SHO_SQL_HO_FORGET_PASSWORD,
+	SHO_SQL_N
+};
+
 struct sho {
 	struct om_store *store;
+	struct om_stmt *stmt[SHO_SQL_N];
 	/* the configuration, copied; empty strings when not given */
 	char sho_id[OM_HANDOVER_SHO_ID_MAX + 1];
 	char mcc[4], mnc[4];
@@ -47,6 +74,14 @@ struct sho {
 		int64_t until;
 	} auth[SHO_AUTH_CACHE];
 };
+
+/*
+ * Open the database conf names (a SQLite path or a postgresql:// URI), bring
+ * its schema up to date and prepare s->stmt[]. 0 or a code with err.
+ */
+OM_NODISCARD int sho_store_open(struct sho *s, const char *conf, char *err, size_t err_len);
+/* Finalize s->stmt[] and close the store. */
+void sho_store_close(struct sho *s);
 
 /* A one-line reason into why (may be NULL); returns rc. */
 int sho_say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -6,8 +6,6 @@
  * vectors the HSS then makes authenticate against the K/OPc the TRE opens
  * from its sealed MCIM; and every refusal changes nothing, here or in the HSS.
  */
-#include <sqlite3.h>
-
 #include <openmcim/bootstrap.h>
 #include <openmcim/handover.h>
 #include <openmcim/milenage.h>
@@ -18,6 +16,7 @@
 #include "hss_test_util.h"
 #include "log.h"
 #include "provision.h"
+#include "refusal_kit.h"
 #include "sho.h"
 #include "sho_testkit.h"
 
@@ -32,56 +31,75 @@ static struct om_ca *pva, *other_ca;
 static X509 *sho_cert;
 static EVP_PKEY *sho_key;
 
-/* The SHO's whole database as text, to compare before and after a refusal. */
+/* The SHO's whole database as text, to compare before and after a refusal (SQLite's hex() is encode() on PostgreSQL). */
 static char *sho_dump(void)
 {
-	static const char *const q[] = {
-		"SELECT owner_id, hex(hash) FROM sho_owner ORDER BY owner_id",
-		"SELECT plmn, next_msin FROM sho_imsi_next ORDER BY plmn",
-		"SELECT tre_id, owner_id, imsi, state, reason, hex(sealed_mcim), updated FROM sho_device ORDER BY tre_id",
-		"SELECT tre_id, request_id, hex(request) FROM sho_handover ORDER BY tre_id",
+	static const struct om_store_sql q[] = {
+		{ "SELECT owner_id, hex(hash) FROM sho_owner ORDER BY owner_id",
+		  "SELECT owner_id, upper(encode(hash, 'hex')) FROM sho_owner ORDER BY owner_id" },
+		{ "SELECT plmn, next_msin FROM sho_imsi_next ORDER BY plmn", NULL },
+		{ "SELECT tre_id, owner_id, imsi, state, reason, hex(sealed_mcim), updated FROM sho_device ORDER BY tre_id",
+		  "SELECT tre_id, owner_id, imsi, state, reason, upper(encode(sealed_mcim, 'hex')), updated FROM sho_device"
+		  " ORDER BY tre_id" },
+		{ "SELECT tre_id, request_id, hex(request) FROM sho_handover ORDER BY tre_id",
+		  "SELECT tre_id, request_id, upper(encode(request, 'hex')) FROM sho_handover ORDER BY tre_id" },
 	};
-	sqlite3 *db = NULL;
+	static const int cols[] = { 2, 2, 7, 3 };
+	struct om_store *db = NULL;
+	char err[256];
 	size_t cap = 1 << 22, len = 0;
 	char *out = calloc(1, cap);
-	if (!out || sqlite3_open_v2(sho_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+	if (!out || om_store_open(sho_db, &db, err, sizeof(err)) < 0) {
+		CHECK_MSG(0, "sho_dump: %s", err);
 		goto out;
+	}
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_prepare_v2(db, q[i], -1, &st, NULL) != SQLITE_OK)
+		struct om_stmt *st = NULL;
+		if (om_stmt_prepare_sql(db, &q[i], &st) < 0) {
+			CHECK_MSG(0, "sho_dump: %s", om_store_errmsg(db)); /* a lost table would make the comparison vacuous */
 			continue;
-		while (sqlite3_step(st) == SQLITE_ROW)
-			for (int c = 0; c < sqlite3_column_count(st) && len + 1024 < cap; c++)
-				len += (size_t)snprintf(out + len, cap - len, "%.900s|", (const char *)sqlite3_column_text(st, c));
-		sqlite3_finalize(st);
+		}
+		while (om_stmt_step(st) == OM_STORE_ROW)
+			for (int c = 0; c < cols[i] && len + 1024 < cap; c++)
+				len += (size_t)snprintf(out + len, cap - len, "%.900s|", om_stmt_col_text(st, c));
+		om_stmt_finalize(st);
 	}
 out:
-	sqlite3_close(db);
+	om_store_close(db);
 	return out;
 }
 
 static long count_rows(const char *db_path, const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	long n = -1;
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return (long)t_sql_int(db_path, sql);
+}
+
+/* SQL run behind the SHO's back (the SHO closed or between calls), with PostgreSQL's text where it differs. */
+static void sho_sql(const char *sqlite, const char *pg)
+{
+	CHECK_INT(t_sql_exec(sho_db, t_store_is_pg() && pg ? pg : sqlite), 0);
 }
 
 /* Both databases as they are now. */
 struct snap {
 	char *sho, *hss;
 };
-/* Whether the SHO's database file, or its write-ahead log, holds needle anywhere. */
+/*
+ * Whether the SHO's database holds needle anywhere: SQLite's file or its
+ * write-ahead log, byte for byte; on PostgreSQL every row of every table
+ * (the server's files are its own).
+ */
 static int db_holds(const char *needle)
 {
 	char path[700];
 	int found = 0;
+	if (t_store_is_pg()) {
+		const char *dbs[] = { sho_db };
+		char *all = rk_snapshot(dbs, 1, NULL, 0);
+		found = all && strstr(all, needle) != NULL;
+		free(all);
+		return found;
+	}
 	for (int i = 0; i < 2; i++) {
 		size_t n = 0, k = strlen(needle);
 		snprintf(path, sizeof(path), "%s%s", sho_db, i ? "-wal" : "");
@@ -349,7 +367,8 @@ int main(void)
 	pid_t ocsp = kit_ocsp_pva(dir, pva, pva_key, url, sizeof(url));
 
 	/* the SHO's HSS, with its provisioning socket */
-	snprintf(hss_db, sizeof(hss_db), "%s/hss.db", dir);
+	/* SQLite files, or fresh PostgreSQL databases with OM_TEST_STORE=pg (sho_register_test_pg) */
+	CHECK_INT(t_store_conf(dir, "hss.db", hss_db, sizeof(hss_db)), 0);
 	snprintf(sock, sizeof(sock), "%s/hss-sock/prov.sock", dir);
 	struct hss_config hc = { .db_path = hss_db };
 	char err[256];
@@ -357,7 +376,7 @@ int main(void)
 	CHECK_MSG(hss != NULL, "%s", err);
 	CHECK_MSG(hss_provision_start(hss, sock, err, sizeof(err)) == 0, "%s", err);
 
-	snprintf(sho_db, sizeof(sho_db), "%s/sho.db", dir);
+	CHECK_INT(t_store_conf(dir, "sho.db", sho_db, sizeof(sho_db)), 0);
 	struct sho *s = open_sho(url, sock, "0000000007");
 	CHECK_INT(sho_owner_add(s, OWNER, SECRET), 0);
 	CHECK_INT(sho_owner_add(s, OWNER, "another secret!"), OM_ESHO_OWNER_EXISTS);
@@ -372,11 +391,8 @@ int main(void)
 	CHECK_INT(sho_owner_check(s, "fleet-3", "third owner secreT"), OM_ESHO_OWNER_AUTH);
 	CHECK_INT(sho_owner_check(s, OWNER, "third owner secret"), OM_ESHO_OWNER_AUTH);
 	{
-		sqlite3 *db = NULL;
-		CHECK_INT(sqlite3_open(sho_db, &db), SQLITE_OK);
-		CHECK_INT(sqlite3_exec(db, "UPDATE sho_owner SET hash = zeroblob(32) WHERE owner_id = 'fleet-3'", NULL,
-				       NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
+		sho_sql("UPDATE sho_owner SET hash = zeroblob(32) WHERE owner_id = 'fleet-3'",
+			"UPDATE sho_owner SET hash = decode(repeat('00', 32), 'hex') WHERE owner_id = 'fleet-3'");
 		CHECK_INT(sho_owner_check(s, "fleet-3", "third owner secret"), OM_ESHO_OWNER_AUTH);
 	}
 
@@ -497,11 +513,7 @@ int main(void)
 
 	/* a row registered before claims (generation 0) goes to the first genuine claim, IMSI kept */
 	{
-		sqlite3 *db = NULL;
-		CHECK_INT(sqlite3_open(sho_db, &db), SQLITE_OK);
-		CHECK_INT(sqlite3_exec(db, "UPDATE sho_device SET claim_gen = 0 WHERE tre_id = 'TRE-00000004'", NULL, NULL,
-				       NULL), SQLITE_OK);
-		sqlite3_close(db);
+		sho_sql("UPDATE sho_device SET claim_gen = 0 WHERE tre_id = 'TRE-00000004'", NULL);
 		v = with(note + 3, 1, NULL, 0);
 		CHECK_INT(sho_register(s, "fleet-2", "second owner secret", v, 1, 0, rep), 0);
 		CHECK_INT(rep[0].transferred, 1);
@@ -576,12 +588,7 @@ int main(void)
 	snprintf(sql, sizeof(sql),
 		 "UPDATE sho_handover SET dm_password = 'legacy-dm-password-7', dm_digest = NULL WHERE tre_id = '%s'",
 		 good.tre_id);
-	{
-		sqlite3 *db = NULL;
-		CHECK_INT(sqlite3_open(sho_db, &db), SQLITE_OK);
-		CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-	}
+	sho_sql(sql, NULL);
 	CHECK(db_holds("legacy-dm-password-7"));
 	s = open_sho(url, sock, "0000000009");
 	struct sho_dm_auth la;

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SHO's schema and statements on the storage interface, on SQLite or
+ * PostgreSQL (svc/store.h, docs/store.md): every statement is prepared once
+ * at open from the table below (hss/hss_store.c is the model) and run with
+ * om_stmt_exec/om_stmt_query. Nothing in the SHO builds SQL.
+ */
+#include <stdio.h>
+
+#include "sho_int.h"
+
+/* docs/sho.md "Schema". Never edit a step: add one. */
+static const struct om_store_migration migrations[] = {
+	{ "CREATE TABLE sho_owner ("
+	  " owner_id TEXT PRIMARY KEY,"
+	  " kdf TEXT NOT NULL,"
+	  " salt BLOB NOT NULL,"
+	  " hash BLOB NOT NULL,"
+	  " created INTEGER NOT NULL);"
+	  "CREATE TABLE sho_imsi_next ("
+	  " plmn TEXT PRIMARY KEY,"
+	  " next_msin INTEGER NOT NULL);"
+	  "CREATE TABLE sho_device ("
+	  " tre_id TEXT PRIMARY KEY,"
+	  " owner_id TEXT NOT NULL REFERENCES sho_owner(owner_id),"
+	  " current_sho TEXT NOT NULL,"
+	  " cert_sign BLOB NOT NULL,"
+	  " cert_enc BLOB NOT NULL,"
+	  " content_hash BLOB NOT NULL,"
+	  " imsi TEXT NOT NULL UNIQUE,"
+	  " mid BLOB NOT NULL,"
+	  " sealed_mcim BLOB NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN ('registered','handover_requested','handover_accepted',"
+	  "  'refused','provisioned','active')),"
+	  " reason TEXT NOT NULL DEFAULT '',"
+	  " created INTEGER NOT NULL,"
+	  " updated INTEGER NOT NULL);"
+	  "CREATE INDEX sho_device_owner ON sho_device(owner_id, tre_id);"
+	  "CREATE TABLE sho_handover ("
+	  " tre_id TEXT PRIMARY KEY REFERENCES sho_device(tre_id) ON DELETE CASCADE,"
+	  " request_id TEXT NOT NULL UNIQUE,"
+	  " code_hash BLOB NOT NULL,"
+	  " request BLOB NOT NULL,"
+	  " dm_username TEXT NOT NULL,"
+	  " dm_password TEXT NOT NULL,"
+	  " nonce_a BLOB NOT NULL,"
+	  " answer TEXT NOT NULL DEFAULT '',"
+	  " created INTEGER NOT NULL);" },
+	/* 2: the bootstrap sequence the current SHO's DRF gave the handover, so that our DRF
+	 * numbers the device's next bootstrap above it (docs/drf.md "Bootstrapping again") */
+	{ "ALTER TABLE sho_handover ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;" },
+	/* 3: the generation of the owner claim that registered the device (claim.h); 0 for a row
+	 * registered before claims: any genuine claim then takes it (docs/decisions.md) */
+	{ "ALTER TABLE sho_device ADD COLUMN claim_gen INTEGER NOT NULL DEFAULT 0;" },
+	/* 4 (issue 12): the DM password is no longer kept; the server's side of OMA DM authentication
+	 * (auth-md5 and the HMAC) needs only B64(MD5(username ":" password)) (docs/dm.md "What the SHO
+	 * keeps"). Rows that still hold one are rewritten at open (sho_dm_forget_passwords). */
+	{ "ALTER TABLE sho_handover ADD COLUMN dm_digest TEXT;" },
+};
+
+/* The same steps in PostgreSQL's types: BYTEA for BLOB, BIGINT for times, MSINs and sequences. */
+static const struct om_store_migration migrations_pg[] = {
+	{ "CREATE TABLE sho_owner ("
+	  " owner_id TEXT PRIMARY KEY,"
+	  " kdf TEXT NOT NULL,"
+	  " salt BYTEA NOT NULL,"
+	  " hash BYTEA NOT NULL,"
+	  " created BIGINT NOT NULL);"
+	  "CREATE TABLE sho_imsi_next ("
+	  " plmn TEXT PRIMARY KEY,"
+	  " next_msin BIGINT NOT NULL);"
+	  "CREATE TABLE sho_device ("
+	  " tre_id TEXT PRIMARY KEY,"
+	  " owner_id TEXT NOT NULL REFERENCES sho_owner(owner_id),"
+	  " current_sho TEXT NOT NULL,"
+	  " cert_sign BYTEA NOT NULL,"
+	  " cert_enc BYTEA NOT NULL,"
+	  " content_hash BYTEA NOT NULL,"
+	  " imsi TEXT NOT NULL UNIQUE,"
+	  " mid BYTEA NOT NULL,"
+	  " sealed_mcim BYTEA NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN ('registered','handover_requested','handover_accepted',"
+	  "  'refused','provisioned','active')),"
+	  " reason TEXT NOT NULL DEFAULT '',"
+	  " created BIGINT NOT NULL,"
+	  " updated BIGINT NOT NULL);"
+	  "CREATE INDEX sho_device_owner ON sho_device(owner_id, tre_id);"
+	  "CREATE TABLE sho_handover ("
+	  " tre_id TEXT PRIMARY KEY REFERENCES sho_device(tre_id) ON DELETE CASCADE,"
+	  " request_id TEXT NOT NULL UNIQUE,"
+	  " code_hash BYTEA NOT NULL,"
+	  " request BYTEA NOT NULL,"
+	  " dm_username TEXT NOT NULL,"
+	  " dm_password TEXT NOT NULL,"
+	  " nonce_a BYTEA NOT NULL,"
+	  " answer TEXT NOT NULL DEFAULT '',"
+	  " created BIGINT NOT NULL);" },
+	{ "ALTER TABLE sho_handover ADD COLUMN sequence BIGINT NOT NULL DEFAULT 0;" },
+	{ "ALTER TABLE sho_device ADD COLUMN claim_gen INTEGER NOT NULL DEFAULT 0;" },
+	{ "ALTER TABLE sho_handover ADD COLUMN dm_digest TEXT;" },
+};
+
+_Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
+
+#define STATUS_COLUMNS                                                                                         \
+	"SELECT d.tre_id, d.owner_id, d.current_sho, d.imsi, d.state, d.reason, COALESCE(h.request_id, ''),"   \
+	" d.created, d.updated, COALESCE(h.sequence, 0) FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id"
+
+static const struct om_store_sql sql[SHO_SQL_N] = {
+	[SHO_SQL_OWNER_ADD] = { "INSERT INTO sho_owner (owner_id, kdf, salt, hash, created) VALUES (?1, ?2, ?3, ?4, ?5)" },
+	[SHO_SQL_OWNER_GET] = { "SELECT kdf, salt, hash FROM sho_owner WHERE owner_id = ?1" },
+	/* the next MSIN is read to be written in the same transaction: locked on PostgreSQL */
+	[SHO_SQL_IMSI_NEXT_GET] = { "SELECT next_msin FROM sho_imsi_next WHERE plmn = ?1",
+				    "SELECT next_msin FROM sho_imsi_next WHERE plmn = ?1 FOR UPDATE" },
+	[SHO_SQL_IMSI_NEXT_SET] = { "INSERT INTO sho_imsi_next (plmn, next_msin) VALUES (?1, ?2)"
+				    " ON CONFLICT (plmn) DO UPDATE SET next_msin = excluded.next_msin" },
+	[SHO_SQL_STATUS] = { STATUS_COLUMNS " WHERE d.tre_id = ?1" },
+	/* the CAST gives PostgreSQL the parameter's type where it stands alone */
+	[SHO_SQL_LIST] = { STATUS_COLUMNS " WHERE CAST(?1 AS TEXT) IS NULL OR d.owner_id = ?1 ORDER BY d.tre_id" },
+	[SHO_SQL_SEALED_MCIM] = { "SELECT sealed_mcim FROM sho_device WHERE tre_id = ?1" },
+	[SHO_SQL_CERT_SIGN] = { "SELECT cert_sign FROM sho_device WHERE tre_id = ?1" },
+	[SHO_SQL_CERT_ENC] = { "SELECT cert_enc FROM sho_device WHERE tre_id = ?1" },
+	[SHO_SQL_DM_AUTH] = { "SELECT h.dm_username, h.dm_digest, h.nonce_a FROM sho_device d"
+			      " LEFT JOIN sho_handover h ON h.tre_id = d.tre_id WHERE d.tre_id = ?1" },
+	[SHO_SQL_DEV_CLASSIFY] = { "SELECT owner_id, content_hash, imsi, claim_gen, cert_sign, cert_enc, state"
+				   " FROM sho_device WHERE tre_id = ?1" },
+	[SHO_SQL_DEV_ADD] = { "INSERT INTO sho_device (tre_id, owner_id, current_sho, cert_sign, cert_enc,"
+			      " content_hash, imsi, mid, sealed_mcim, state, created, updated, claim_gen)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'registered', ?10, ?10, ?11)" },
+	[SHO_SQL_DEV_MOVE] = { "UPDATE sho_device SET owner_id = ?2, claim_gen = ?3, updated = ?4"
+			       " WHERE tre_id = ?1 AND owner_id = ?5 AND claim_gen = ?6 AND state <> 'handover_requested'" },
+	[SHO_SQL_VIEW] = { "SELECT d.owner_id, d.state, d.cert_enc, h.request_id, h.code_hash, h.request"
+			   " FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id WHERE d.tre_id = ?1" },
+	[SHO_SQL_HO_DELETE] = { "DELETE FROM sho_handover WHERE tre_id = ?1" },
+	[SHO_SQL_HO_ADD] = { "INSERT INTO sho_handover (tre_id, request_id, code_hash, request, dm_username,"
+			     " dm_password, dm_digest, nonce_a, created) VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8)" },
+	[SHO_SQL_DEV_REQUESTED] = { "UPDATE sho_device SET state = 'handover_requested', reason = '', updated = ?2"
+				    " WHERE tre_id = ?1" },
+	[SHO_SQL_DEV_TRANSITION] = { "UPDATE sho_device SET state = ?2, reason = ?3, updated = ?4 WHERE tre_id = ?1"
+				     " AND state = ?5" },
+	[SHO_SQL_HO_SEQUENCE] = { "UPDATE sho_handover SET sequence = ?3 WHERE tre_id = ?1 AND request_id = ?2" },
+	[SHO_SQL_HO_OLD_PASSWORDS] = { "SELECT tre_id, dm_username, dm_password FROM sho_handover WHERE dm_password != ''" },
+	[SHO_SQL_HO_FORGET_PASSWORD] = { "UPDATE sho_handover SET dm_digest = ?2, dm_password = '' WHERE tre_id = ?1" },
+};
+
+int sho_store_open(struct sho *s, const char *conf, char *err, size_t err_len)
+{
+	int rc = om_store_open(conf, &s->store, err, err_len);
+	if (rc < 0)
+		return rc;
+	if ((rc = om_store_migrate_for(s->store, migrations, migrations_pg, sizeof(migrations) / sizeof(migrations[0]))) <
+	    0) {
+		snprintf(err, err_len, "schema: %s", om_store_errmsg(s->store));
+		return rc;
+	}
+	return om_stmt_prepare_table(s->store, sql, SHO_SQL_N, s->stmt, err, err_len);
+}
+
+void sho_store_close(struct sho *s)
+{
+	om_stmt_finalize_table(s->stmt, SHO_SQL_N);
+	om_store_close(s->store);
+	s->store = NULL;
+}
