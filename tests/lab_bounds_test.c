@@ -15,6 +15,9 @@
  *     HSS stopped: the RO's DRF still answers a handover at once.
  *   - the RO's DRF stopped: the handover waits for it alone (504, pending),
  *     the owner's status calls stay fast; once it runs again, accepted.
+ *   - 256 unauthenticated first DM messages at SHO-A's DPF while a genuine
+ *     device is moved there: each is challenged (200, none 503), and the
+ *     device provisions in its normal time.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +29,9 @@
 
 #include <curl/curl.h>
 
+#include <openmcim/dm.h>
+
+#include "agent.h"
 #include "check.h"
 #include "daemon_util.h"
 #include "flood.h"
@@ -322,6 +328,114 @@ static void stopped_drf(void)
 	CHECK_MSG(h.rc == 200, "retry: %d %s", h.rc, h.answer);
 }
 
+/* ---- a DM flood while a genuine device provisions ------------------------------ */
+
+struct dm_flood {
+	int answered, full, other;
+};
+
+static void *dm_flooder(void *arg)
+{
+	struct dm_flood *f = arg;
+	static struct om_dm_msg m;
+	static uint8_t wire[4096];
+	uint16_t port = ((struct lab_priv *)L.priv)->ports.dpf[LAB_SHO_A];
+	char url[96], resolve[64], sid[16];
+	snprintf(url, sizeof(url), "https://dpf.sho-a.lab:%u/dm", port);
+	snprintf(resolve, sizeof(resolve), "dpf.sho-a.lab:%u:127.0.0.1", port);
+	struct curl_slist *res = curl_slist_append(NULL, resolve);
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: " OM_DM_CONTENT_TYPE);
+	for (int i = 0; i < 256; i++) {
+		/* package 1 without a Cred, half in the genuine device's name */
+		snprintf(sid, sizeof(sid), "%X", 0x100 + i);
+		om_dm_msg_init(&m, sid, 1, url, "urn:uuid:00000000-0000-0000-0000-000000000000");
+		m.hdr.source_name = i % 2 ? L.tre_ids[0] : "TRE-99999999";
+		struct om_dm_cmd *a = om_dm_add_cmd(&m, OM_DM_CMD_ALERT);
+		if (a)
+			a->code = OM_DM_ALERT_CLIENT_INITIATED;
+		m.final = 1;
+		int n = om_dm_encode(&m, wire, sizeof(wire));
+		long st = -1;
+		CURL *c = n > 0 ? curl_easy_init() : NULL;
+		if (c) {
+			curl_easy_setopt(c, CURLOPT_URL, url);
+			curl_easy_setopt(c, CURLOPT_RESOLVE, res);
+			curl_easy_setopt(c, CURLOPT_INTERFACE, ATTACKER);
+			curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* an attacker checks nothing */
+			curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+			curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)wire);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
+			curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+			curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+			if (curl_easy_perform(c) == CURLE_OK)
+				curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+			curl_easy_cleanup(c);
+		}
+		f->answered += st == 200;
+		f->full += st == 503;
+		f->other += st != 200 && st != 503;
+	}
+	curl_slist_free_all(res);
+	curl_slist_free_all(h);
+	return NULL;
+}
+
+struct device_run {
+	struct om_agent_config cfg;
+	char buf[2048];
+	struct om_agent_result res;
+	int rc;
+	volatile int attached;
+};
+
+static void on_event(void *arg, const char *tre_id, const char *step, const char *detail)
+{
+	(void)tre_id;
+	(void)detail;
+	if (!strcmp(step, "attached"))
+		((struct device_run *)arg)->attached = 1;
+}
+
+static void *device_main(void *arg)
+{
+	struct device_run *d = arg;
+	d->rc = om_agent_run(&d->cfg, &d->res);
+	return NULL;
+}
+
+static void dm_flood_while_a_device_provisions(void)
+{
+	static struct device_run d;
+	struct dm_flood f = { 0 };
+	pthread_t dev, fl;
+	char code[32] = "", answer[512] = "";
+	lab_agent_config(&L, 0, &d.cfg, d.buf, sizeof(d.buf));
+	d.cfg.wait_push_ms = 60000;
+	d.cfg.on_event = on_event;
+	d.cfg.event_arg = &d;
+	pthread_create(&dev, NULL, device_main, &d);
+	for (int i = 0; i < 600 && !d.attached; i++)
+		du_nap_ms(100);
+	CHECK_MSG(d.attached, "device 0 never attached");
+	CHECK_INT(lab_transfer_code(&L, LAB_RO, L.tre_ids[0], code), 0);
+	pthread_create(&fl, NULL, dm_flooder, &f);
+	du_nap_ms(300); /* the flood under way */
+	int64_t t0 = fl_now_ms();
+	int st = lab_handover(&L, LAB_SHO_A, L.tre_ids[0], code, answer, sizeof(answer));
+	CHECK_MSG(st == 200, "handover: %d %s", st, answer);
+	pthread_join(dev, NULL);
+	int64_t ms = fl_now_ms() - t0;
+	pthread_join(fl, NULL);
+	printf("DM flood: %d challenged, %d 503, %d other; the device provisioned %lld ms after the handover\n",
+	       f.answered, f.full, f.other, (long long)ms);
+	CHECK_MSG(d.rc == 0 && d.res.outcome == OM_AGENT_PROVISIONED, "device 0: %s %s: %s", om_errname(d.rc),
+		  om_agent_outcome_name(d.res.outcome), d.res.reason);
+	CHECK_INT(f.answered, 256);
+	CHECK_MSG(ms < 30000, "the device took %lld ms", (long long)ms);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/om-lab-bounds-XXXXXX", bin_dir[512], why[512];
@@ -353,6 +467,7 @@ int main(void)
 	slow_clients_at_pva();
 	stopped_hss();
 	stopped_drf();
+	dm_flood_while_a_device_provisions();
 out:
 	if (set_up) {
 		int bad = lab_stop(&L);
