@@ -91,6 +91,9 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	    om_conf_uint(c, "dpf", "auth_timeout", DPF_DM_AUTH_TIMEOUT_DEFAULT, 5, 3600, &s->auth_timeout, err, len) ||
 	    om_http_limits_read(c, "dpf", &s->limits, err, len))
 		return -1;
+	/* devices come through their VNO's bearer proxy, many from one address: no per-source cap unless set */
+	if (!om_conf_get(c, "dpf", "max_conns_per_source"))
+		s->limits.max_conns_per_source = s->limits.max_conns;
 	if (s->path[0] != '/')
 		return snprintf(err, len, "%s: [dpf] path must start with '/'", om_conf_path(c)), -1;
 	s->log_level = om_log_level_parse(om_conf_str(c, "dpf", "log_level", "info"));
