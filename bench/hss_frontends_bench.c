@@ -180,7 +180,7 @@ int main(void)
 		goto out;
 	}
 	printf("S6a AIR/s, 1 vector per AIR, %d MME threads, %d subscribers, %.0f s each, PostgreSQL %s fsync on\n",
-	       CLIENTS, SUBS, SECONDS, pg.bin);
+	       CLIENTS, SUBS, SECONDS, pg.c.bin);
 	static const int sq[] = { 0 }, one[] = { 1 }, two[] = { 1, 2 };
 	double a = measure("SQLite, 1 front end", sq, 1);
 	double b = measure("PostgreSQL, 1 front end", one, 1);

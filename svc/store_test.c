@@ -424,7 +424,7 @@ int main(void)
 		CHECK_MSG(0, "cannot start a PostgreSQL cluster: every case runs on both backends");
 	for (int b = 0; b < 2; b++) {
 		backend = b ? OM_STORE_PG : OM_STORE_SQLITE;
-		if (backend == OM_STORE_PG && !pg.started)
+		if (backend == OM_STORE_PG && !pg.c.started)
 			break;
 		fprintf(stderr, "-- %s\n", b ? "postgresql" : "sqlite");
 		reads_back_every_pragma_it_sets();

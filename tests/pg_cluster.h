@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A private PostgreSQL cluster for a test program: initdb and pg_ctl from
+ * A private PostgreSQL cluster for a test program (svc/pg_local_cluster.h): initdb and pg_ctl from
  * /usr/lib/postgresql/<newest>/bin in a temporary directory, run as an
  * unprivileged user (the server refuses root, and CI runs as root: the
  * directory is handed to `nobody`), listening only on a Unix socket in that
@@ -12,16 +12,17 @@
 
 #include <stddef.h>
 
+#include "pg_local_cluster.h" /* svc/: the cluster code the lab uses too */
+
 struct t_pg {
-	char dir[256];  /* the temporary directory: data/, the socket, the log */
-	char bin[200];  /* the PostgreSQL bin directory used */
-	int started;
+	struct om_pg_cluster c;
 };
 
 /*
- * Start the cluster; durable = 0 runs it with fsync off (a function test
- * needs no power-loss safety), 1 as a server is run (benchmarks).
- * Returns 0, or -1 with the reason on stderr.
+ * Start the cluster in a fresh /tmp/om_pg_XXXXXX (svc/pg_local_cluster.h: a
+ * guardian removes it when the test ends); durable = 0 runs it with fsync
+ * off (a function test needs no power-loss safety), 1 as a server is run
+ * (benchmarks). Returns 0, or -1 with the reason on stderr.
  */
 int t_pg_start(struct t_pg *pg, int durable);
 

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _DEFAULT_SOURCE /* setgroups */
+/* A private PostgreSQL cluster (pg_local_cluster.h). */
+#include <fcntl.h>
+#include <glob.h>
+#include <grp.h>
+#include <libpq-fe.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pg_local_cluster.h"
+
+#define PG_PORT 5432 /* names the socket file only: the server listens on no TCP port */
+
+/* Run bin/prog with args as the cluster's user, output into log; the exit status or -1. */
+static int run_as(const struct om_pg_cluster *c, const char *prog, const char *const *args, const char *log)
+{
+	char path[300];
+	const char *argv[16];
+	size_t n = 0;
+	snprintf(path, sizeof(path), "%s/%s", c->bin, prog);
+	argv[n++] = path;
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int in = open("/dev/null", O_RDONLY);
+		if (fd < 0 || in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		if (geteuid() == 0 && (setgroups(0, NULL) || setgid(c->gid) || setuid(c->uid)))
+			_exit(126);
+		setenv("LC_ALL", "C", 1);
+		execv(path, (char *const *)argv);
+		_exit(127);
+	}
+	int st = 0;
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The newest /usr/lib/postgresql/N/bin that has initdb. */
+static int find_bin(struct om_pg_cluster *c, char *err, size_t err_len)
+{
+	glob_t g;
+	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+		snprintf(err, err_len, "no /usr/lib/postgresql/*/bin/initdb (scripts/deps.sh test installs postgresql)");
+		globfree(&g);
+		return OM_EINVAL;
+	}
+	const char *best = g.gl_pathv[0];
+	for (size_t i = 1; i < g.gl_pathc; i++)
+		if (atoi(g.gl_pathv[i] + 20) > atoi(best + 20))
+			best = g.gl_pathv[i];
+	snprintf(c->bin, sizeof(c->bin), "%.*s", (int)(strlen(best) - strlen("/initdb")), best);
+	globfree(&g);
+	return 0;
+}
+
+void om_pg_cluster_halt(const struct om_pg_cluster *c)
+{
+	char data[300], log[300];
+	snprintf(data, sizeof(data), "%s/data", c->dir);
+	snprintf(log, sizeof(log), "%s/pg_ctl.log", c->dir);
+	const char *const args[] = { "-D", data, "-m", "immediate", "-w", "-t", "30", "stop", NULL };
+	run_as(c, "pg_ctl", args, log);
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[300];
+	/* dir is ours: a mkdtemp name or the caller's path, single-quoted (a quote in it is refused at start) */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "pg_cluster: could not remove %s\n", dir);
+}
+
+/*
+ * The guardian: a child that waits for the starting process to end (the
+ * pipe's write end closes with it, whatever kills it), then stops the
+ * server and removes the directory unless it is kept.
+ */
+static int start_guardian(const struct om_pg_cluster *c, int keep)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[1]);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		char ch;
+		while (read(p[0], &ch, 1) > 0)
+			;
+		om_pg_cluster_halt(c);
+		if (!keep)
+			remove_dir(c->dir);
+		_exit(0);
+	}
+	close(p[0]);
+	/* no exec'd program (the server above all) may hold the write end open */
+	fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+static int append_conf(const struct om_pg_cluster *c, int durable)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/data/postgresql.conf", c->dir);
+	FILE *f = fopen(path, "a");
+	if (!f)
+		return -1;
+	fprintf(f,
+		"listen_addresses = ''\n"
+		"unix_socket_directories = '%s'\n"
+		"port = %d\n"
+		"max_connections = 60\n"
+		"shared_buffers = 32MB\n"
+		"fsync = %s\n"
+		"full_page_writes = %s\n",
+		c->dir, PG_PORT, durable ? "on" : "off", durable ? "on" : "off");
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+int om_pg_cluster_resume(struct om_pg_cluster *c, char *err, size_t err_len)
+{
+	char data[300], log[300], slog[300];
+	snprintf(data, sizeof(data), "%s/data", c->dir);
+	snprintf(log, sizeof(log), "%s/pg_ctl.log", c->dir);
+	snprintf(slog, sizeof(slog), "%s/server.log", c->dir);
+	const char *const start[] = { "-D", data, "-l", slog, "-w", "-t", "60", "start", NULL };
+	if (run_as(c, "pg_ctl", start, log) != 0) {
+		snprintf(err, err_len, "pg_ctl start failed, see %s and %s", log, slog);
+		return OM_ESTORE_CONN;
+	}
+	return 0;
+}
+
+int om_pg_cluster_start(struct om_pg_cluster *c, const char *dir, unsigned flags, char *err, size_t err_len)
+{
+	memset(c, 0, sizeof(*c));
+	int rc = find_bin(c, err, err_len);
+	if (rc < 0)
+		return rc;
+	/* the socket is dir/.s.PGSQL.5432, and a Unix socket path has 108 bytes */
+	if (dir && (strlen(dir) > 90 || strchr(dir, '\'') || strchr(dir, '\\'))) {
+		snprintf(err, err_len, "%.100s: too long for the server's Unix socket, or has a quote", dir);
+		return OM_EINVAL;
+	}
+	if (dir) {
+		snprintf(c->dir, sizeof(c->dir), "%s", dir);
+		if (mkdir(c->dir, 0700) < 0) {
+			snprintf(err, err_len, "%.200s: cannot create", dir);
+			return OM_EINVAL;
+		}
+	} else {
+		snprintf(c->dir, sizeof(c->dir), "/tmp/om_pg_XXXXXX");
+		if (!mkdtemp(c->dir)) {
+			snprintf(err, err_len, "mkdtemp /tmp/om_pg_XXXXXX failed");
+			return OM_EINVAL;
+		}
+	}
+	int keep = (flags & OM_PGC_KEEP) != 0;
+	c->uid = geteuid();
+	c->gid = getegid();
+	if (geteuid() == 0) {
+		/* the server refuses to run as root */
+		struct passwd *pw = getpwnam("nobody");
+		if (!pw || chown(c->dir, pw->pw_uid, pw->pw_gid) < 0) {
+			snprintf(err, err_len, "no user nobody to run the server as");
+			if (!keep)
+				remove_dir(c->dir);
+			return OM_EINVAL;
+		}
+		c->uid = pw->pw_uid;
+		c->gid = pw->pw_gid;
+	}
+	if (start_guardian(c, keep) < 0) {
+		snprintf(err, err_len, "cannot start the cluster's guardian");
+		if (!keep)
+			remove_dir(c->dir);
+		return OM_EINVAL;
+	}
+	char data[300], log[300];
+	snprintf(data, sizeof(data), "%s/data", c->dir);
+	snprintf(log, sizeof(log), "%s/initdb.log", c->dir);
+	const char *const init[] = { "-D", data, "-U", "om", "-A", "trust", "-E", "UTF8", "--locale=C", "-N", NULL };
+	if (run_as(c, "initdb", init, log) != 0 || append_conf(c, (flags & OM_PGC_DURABLE) != 0) < 0) {
+		snprintf(err, err_len, "initdb failed, see %s (the server's user must reach %s)", log, c->dir);
+		return OM_ESTORE_CONN;
+	}
+	if ((rc = om_pg_cluster_resume(c, err, err_len)) < 0)
+		return rc;
+	c->started = 1;
+	return 0;
+}
+
+void om_pg_cluster_stop(struct om_pg_cluster *c, int keep)
+{
+	if (!c->started)
+		return;
+	om_pg_cluster_halt(c);
+	if (!keep)
+		remove_dir(c->dir);
+	c->started = 0;
+}
+
+int om_pg_cluster_uri(const struct om_pg_cluster *c, const char *db, char *out, size_t out_len)
+{
+	int n = snprintf(out, out_len, "postgresql:///%s?host=%s&port=%d&user=om", db ? db : "postgres", c->dir,
+			 PG_PORT);
+	return n > 0 && (size_t)n < out_len ? 0 : OM_EINVAL;
+}
+
+int om_pg_cluster_createdb(const struct om_pg_cluster *c, const char *db, char *uri, size_t uri_len, char *err,
+			   size_t err_len)
+{
+	size_t n = strlen(db);
+	if (n == 0 || n > 40 || strspn(db, "abcdefghijklmnopqrstuvwxyz0123456789_") != n) {
+		snprintf(err, err_len, "database name '%.60s' is not [a-z0-9_]{1,40}", db);
+		return OM_EINVAL;
+	}
+	char admin[400], sql[80];
+	if (om_pg_cluster_uri(c, NULL, admin, sizeof(admin)) < 0 || om_pg_cluster_uri(c, db, uri, uri_len) < 0) {
+		snprintf(err, err_len, "URI too long");
+		return OM_EINVAL;
+	}
+	PGconn *pc = PQconnectdb(admin);
+	int rc = OM_ESTORE;
+	if (PQstatus(pc) == CONNECTION_OK) {
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db); /* db checked to [a-z0-9_] above */
+		PGresult *r = PQexec(pc, sql);
+		rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : OM_ESTORE;
+		if (rc < 0)
+			snprintf(err, err_len, "%s: %s", sql, PQresultErrorMessage(r));
+		PQclear(r);
+	} else {
+		snprintf(err, err_len, "%s", PQerrorMessage(pc));
+	}
+	PQfinish(pc);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A private PostgreSQL cluster for one process (the tests, `openmcim lab
+ * --store postgres`): initdb and pg_ctl from /usr/lib/postgresql/<newest>/bin,
+ * run as an unprivileged user (the server refuses root, and CI runs as root:
+ * the directory is then handed to `nobody`), listening only on a Unix socket
+ * in its directory, so two clusters never share a port or a server. A
+ * guardian process stops the server (and removes the directory, unless kept)
+ * when the starting process ends, however it ends (even SIGKILL or abort).
+ * Not for production: authentication is `trust` on that private socket.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <openmcim/err.h>
+
+struct om_pg_cluster {
+	char dir[256]; /* data/, the socket, the logs */
+	char bin[200]; /* the PostgreSQL bin directory used */
+	uid_t uid;     /* the server's user and group */
+	gid_t gid;
+	int started;
+};
+
+enum om_pg_cluster_flags {
+	OM_PGC_DURABLE = 1, /* fsync on, as a server is run (benchmarks); else off (a function test needs no power-loss safety) */
+	OM_PGC_KEEP = 2,    /* keep the directory (stopped) when the process ends */
+};
+
+/*
+ * Start a cluster in dir (created, must not exist; the Unix socket path
+ * must fit: about 90 characters), or in a fresh /tmp/om_pg_XXXXXX when dir
+ * is NULL. 0, or OM_EINVAL / OM_ESTORE_CONN with the reason in err (the
+ * logs of initdb and the server are in the directory).
+ */
+OM_NODISCARD int om_pg_cluster_start(struct om_pg_cluster *c, const char *dir, unsigned flags, char *err,
+				     size_t err_len);
+
+/* Stop the server now (pg_ctl stop -m immediate: a crash); the directory stays. */
+void om_pg_cluster_halt(const struct om_pg_cluster *c);
+
+/* Start the halted server again on the same directory. 0 or OM_ESTORE_CONN. */
+OM_NODISCARD int om_pg_cluster_resume(struct om_pg_cluster *c, char *err, size_t err_len);
+
+/* Stop the server and remove the directory unless it is kept. */
+void om_pg_cluster_stop(struct om_pg_cluster *c, int keep);
+
+/* A postgresql:// URI for database db (NULL: "postgres") of the cluster. 0 or OM_EINVAL. */
+OM_NODISCARD int om_pg_cluster_uri(const struct om_pg_cluster *c, const char *db, char *out, size_t out_len);
+
+/* Create an empty database db ([a-z0-9_], at most 40) and write its URI. 0, OM_EINVAL or OM_ESTORE. */
+OM_NODISCARD int om_pg_cluster_createdb(const struct om_pg_cluster *c, const char *db, char *uri, size_t uri_len,
+					char *err, size_t err_len);
