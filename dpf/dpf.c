@@ -18,60 +18,14 @@
 #include "reason.h"
 
 
-/* docs/dpf.md "Record". Never edit a step: add one. */
-static const struct om_store_migration schema[] = {
-	{ "CREATE TABLE dpf_release ("
-	  " nonce_b BLOB PRIMARY KEY,"
-	  " tre_id TEXT NOT NULL,"
-	  " nonce_a BLOB NOT NULL,"
-	  " state TEXT NOT NULL CHECK (state IN ('released','installed','failed')),"
-	  " created INTEGER NOT NULL,"
-	  " updated INTEGER NOT NULL);"
-	  "CREATE INDEX dpf_release_tre ON dpf_release(tre_id, created);" },
-	/* a release can be superseded (a fresh nonceB for an unreported release), carries the device's outcome,
-	 * and the completion reports to the previous SHOs' DRFs wait in their own queue */
-	{ "CREATE TABLE dpf_release_v2 ("
-	  " nonce_b BLOB PRIMARY KEY,"
-	  " tre_id TEXT NOT NULL,"
-	  " nonce_a BLOB NOT NULL,"
-	  " state TEXT NOT NULL CHECK (state IN ('released','installed','failed','superseded')),"
-	  " outcome TEXT CHECK (outcome IN ('active','fallback')),"
-	  " created INTEGER NOT NULL,"
-	  " updated INTEGER NOT NULL);"
-	  "INSERT INTO dpf_release_v2 (nonce_b, tre_id, nonce_a, state, created, updated)"
-	  " SELECT nonce_b, tre_id, nonce_a, state, created, updated FROM dpf_release ORDER BY rowid;"
-	  "DROP TABLE dpf_release;"
-	  "ALTER TABLE dpf_release_v2 RENAME TO dpf_release;"
-	  "CREATE INDEX dpf_release_tre ON dpf_release(tre_id, created);"
-	  "CREATE TABLE dpf_completion ("
-	  " request_id TEXT PRIMARY KEY,"
-	  " peer TEXT NOT NULL,"
-	  " tre_id TEXT NOT NULL,"
-	  " state TEXT NOT NULL CHECK (state IN ('pending','done','refused')),"
-	  " attempts INTEGER NOT NULL,"
-	  " due INTEGER NOT NULL,"
-	  " answer TEXT NOT NULL,"
-	  " created INTEGER NOT NULL,"
-	  " updated INTEGER NOT NULL);" },
-	/* issue 12: the completion carries the TRE's signed outcome statement to the previous SHO's DRF, and the
-	 * highest state counter each TRE has shown us is kept, so an older copy of a TRE is noticed */
-	{ "ALTER TABLE dpf_completion ADD COLUMN statement BLOB;"
-	  "CREATE TABLE dpf_tre_counter ("
-	  " tre_id TEXT PRIMARY KEY,"
-	  " counter INTEGER NOT NULL CHECK (counter >= 0),"
-	  " updated INTEGER NOT NULL);" },
-};
-
 int dpf_counter_seen(struct dpf *d, const char *tre_id, uint64_t *out)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = d->stmt[DPF_SQL_COUNTER_GET];
 	*out = 0;
-	int rc = om_stmt_prepare(d->store, "SELECT counter FROM dpf_tre_counter WHERE tre_id = ?1", &st);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 1, tre_id);
-	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW)
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	if (rc == OM_STORE_ROW)
 		*out = (uint64_t)om_stmt_col_int64(st, 0);
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc < 0 ? rc : 0;
 }
 
@@ -93,22 +47,7 @@ int dpf_counter_check(struct dpf *d, const char *tre_id, uint64_t counter, char 
 
 int dpf_counter_record(struct dpf *d, const char *tre_id, uint64_t counter, time_t now)
 {
-	struct om_stmt *st = NULL;
-	int rc = om_stmt_prepare(d->store,
-				 "INSERT INTO dpf_tre_counter (tre_id, counter, updated) VALUES (?1, ?2, ?3)"
-				 " ON CONFLICT (tre_id) DO UPDATE SET counter = excluded.counter, updated = excluded.updated"
-				 " WHERE excluded.counter > counter",
-				 &st);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 1, tre_id);
-	if (rc == 0)
-		rc = om_stmt_bind_int64(st, 2, (int64_t)counter);
-	if (rc == 0)
-		rc = om_stmt_bind_int64(st, 3, (int64_t)now);
-	if (rc == 0)
-		rc = om_stmt_step(st);
-	om_stmt_finalize(st);
-	return rc < 0 ? rc : 0;
+	return om_stmt_exec(d->stmt[DPF_SQL_COUNTER_RAISE], OM_BIND(OM_TEXT(tre_id), OM_INT(counter), OM_INT(now)));
 }
 
 int dpf_open(struct dpf **out, const struct dpf_config *cfg, char *why, size_t why_len)
@@ -123,12 +62,10 @@ int dpf_open(struct dpf **out, const struct dpf_config *cfg, char *why, size_t w
 	struct dpf *d = calloc(1, sizeof(*d));
 	if (!d)
 		return om_reason(why, why_len, OM_ENOMEM, "out of memory");
-	if ((rc = om_store_open_sqlite(cfg->db_path, NULL, &d->store, err, sizeof(err))) < 0) {
-		free(d);
-		return om_reason(why, why_len, rc, "%s: %s", cfg->db_path, err);
-	}
-	if ((rc = om_store_migrate(d->store, schema, sizeof(schema) / sizeof(schema[0]))) < 0) {
-		om_reason(why, why_len, rc, "%s: schema: %s", cfg->db_path, om_store_errmsg(d->store));
+	if ((rc = dpf_store_open(d, cfg->db_path, err, sizeof(err))) < 0) {
+		char where[256];
+		om_store_conf_redact(cfg->db_path, where, sizeof(where));
+		om_reason(why, why_len, rc, "%s: %s", where, err);
 		dpf_close(d);
 		return rc;
 	}
@@ -149,23 +86,19 @@ void dpf_close(struct dpf *d)
 {
 	if (!d)
 		return;
-	om_store_close(d->store);
+	dpf_store_close(d);
 	EVP_PKEY_free(d->sign_key);
 	free(d);
 }
 
-/* How many release rows match: nonce_b alone, or (tre_id, nonce_a) in an installed release. */
+/* How many release rows match nonce_b, into *n. */
 static int count_nonce_b(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], int64_t *n)
 {
-	struct om_stmt *st = NULL;
-	int rc = om_stmt_prepare(d->store, "SELECT count(*) FROM dpf_release WHERE nonce_b = ?1", &st);
-	if (rc == 0)
-		rc = om_stmt_bind_blob(st, 1, nonce_b, OM_NONCE_LEN);
-	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+	struct om_stmt *st = d->stmt[DPF_SQL_NONCE_B_COUNT];
+	int rc = om_stmt_query(st, OM_BIND(OM_BLOB(nonce_b, OM_NONCE_LEN)));
+	if (rc == OM_STORE_ROW)
 		*n = om_stmt_col_int64(st, 0);
-		rc = 0;
-	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc < 0 ? rc : 0;
 }
 
@@ -173,21 +106,11 @@ static int count_nonce_b(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LE
 static int count_releases(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
 			  const char *state, int64_t *n)
 {
-	struct om_stmt *st = NULL;
-	int rc = om_stmt_prepare(d->store,
-				 "SELECT count(*) FROM dpf_release WHERE tre_id = ?1 AND nonce_a = ?2 AND state = ?3",
-				 &st);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 1, tre_id);
-	if (rc == 0)
-		rc = om_stmt_bind_blob(st, 2, nonce_a, OM_NONCE_LEN);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 3, state);
-	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+	struct om_stmt *st = d->stmt[DPF_SQL_RELEASE_COUNT];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id), OM_BLOB(nonce_a, OM_NONCE_LEN), OM_TEXT(state)));
+	if (rc == OM_STORE_ROW)
 		*n = om_stmt_col_int64(st, 0);
-		rc = 0;
-	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc < 0 ? rc : 0;
 }
 
@@ -198,47 +121,18 @@ static int count_releases(struct dpf *d, const char *tre_id, const uint8_t nonce
 static int record_release(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
 			  const uint8_t nonce_b[static OM_NONCE_LEN], uint64_t counter, time_t now, int64_t *superseded)
 {
-	struct om_stmt *st = NULL;
 	*superseded = 0;
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
 	if (rc < 0)
 		return rc;
 	rc = count_releases(d, tre_id, nonce_a, "released", superseded);
 	if (rc == 0 && *superseded)
-		rc = om_stmt_prepare(d->store,
-				     "UPDATE dpf_release SET state = 'superseded', updated = ?3"
-				     " WHERE tre_id = ?1 AND nonce_a = ?2 AND state = 'released'",
-				     &st);
-	if (rc == 0 && st)
-		rc = om_stmt_bind_text(st, 1, tre_id);
-	if (rc == 0 && st)
-		rc = om_stmt_bind_blob(st, 2, nonce_a, OM_NONCE_LEN);
-	if (rc == 0 && st)
-		rc = om_stmt_bind_int64(st, 3, (int64_t)now);
-	if (rc == 0 && st)
-		rc = om_stmt_step(st);
-	om_stmt_finalize(st);
-	st = NULL;
-	if (rc < 0) {
-		om_store_rollback(d->store);
-		return rc;
-	}
-	rc = om_stmt_prepare(d->store,
-			     "INSERT INTO dpf_release (nonce_b, tre_id, nonce_a, state, created, updated)"
-			     " VALUES (?1, ?2, ?3, 'released', ?4, ?4)",
-			     &st);
+		rc = om_stmt_exec(d->stmt[DPF_SQL_RELEASE_SUPERSEDE],
+				  OM_BIND(OM_TEXT(tre_id), OM_BLOB(nonce_a, OM_NONCE_LEN), OM_INT(now)));
 	if (rc == 0)
-		rc = om_stmt_bind_blob(st, 1, nonce_b, OM_NONCE_LEN);
+		rc = om_stmt_exec(d->stmt[DPF_SQL_RELEASE_ADD], OM_BIND(OM_BLOB(nonce_b, OM_NONCE_LEN), OM_TEXT(tre_id),
+									 OM_BLOB(nonce_a, OM_NONCE_LEN), OM_INT(now)));
 	if (rc == 0)
-		rc = om_stmt_bind_text(st, 2, tre_id);
-	if (rc == 0)
-		rc = om_stmt_bind_blob(st, 3, nonce_a, OM_NONCE_LEN);
-	if (rc == 0)
-		rc = om_stmt_bind_int64(st, 4, (int64_t)now);
-	if (rc == 0)
-		rc = om_stmt_step(st);
-	om_stmt_finalize(st);
-	if (rc >= 0)
 		rc = dpf_counter_record(d, tre_id, counter, now);
 	if (rc < 0) {
 		om_store_rollback(d->store);
@@ -379,18 +273,10 @@ out:
 
 int dpf_last_release(struct dpf *d, const char *tre_id, struct dpf_release *r)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = d->stmt[DPF_SQL_RELEASE_LAST];
 	size_t l = 0;
 	memset(r, 0, sizeof(*r));
-	int rc = om_stmt_prepare(d->store,
-				 "SELECT nonce_b, state, coalesce(outcome, ''), created FROM dpf_release"
-				 " WHERE tre_id = ?1"
-				 " ORDER BY created DESC, rowid DESC LIMIT 1",
-				 &st);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 1, tre_id);
-	if (rc == 0)
-		rc = om_stmt_step(st);
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
 	if (rc == OM_STORE_ROW) {
 		const void *b = om_stmt_col_blob(st, 0, &l);
 		if (l == OM_NONCE_LEN)
@@ -402,27 +288,17 @@ int dpf_last_release(struct dpf *d, const char *tre_id, struct dpf_release *r)
 	} else if (rc == OM_STORE_DONE) {
 		rc = OM_EDPF_NOT_RELEASED;
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc;
 }
 
 static int set_state(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], const char *state, time_t now)
 {
-	struct om_stmt *st = NULL;
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
 	if (rc < 0)
 		return rc;
-	rc = om_stmt_prepare(d->store, "UPDATE dpf_release SET state = ?1, updated = ?2 WHERE nonce_b = ?3", &st);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 1, state);
-	if (rc == 0)
-		rc = om_stmt_bind_int64(st, 2, (int64_t)now);
-	if (rc == 0)
-		rc = om_stmt_bind_blob(st, 3, nonce_b, OM_NONCE_LEN);
-	if (rc == 0)
-		rc = om_stmt_step(st);
-	om_stmt_finalize(st);
-	if (rc < 0) {
+	if ((rc = om_stmt_exec(d->stmt[DPF_SQL_RELEASE_STATE],
+			       OM_BIND(OM_TEXT(state), OM_INT(now), OM_BLOB(nonce_b, OM_NONCE_LEN)))) < 0) {
 		om_store_rollback(d->store);
 		return rc;
 	}

@@ -10,14 +10,44 @@
 #include "drf.h"
 #include "store.h"
 
+/* The DPF's statements, prepared once at open (dpf_store.c). */
+enum dpf_sql {
+	DPF_SQL_COUNTER_GET,
+	DPF_SQL_COUNTER_RAISE,
+	DPF_SQL_NONCE_B_COUNT,
+	DPF_SQL_RELEASE_COUNT,
+	DPF_SQL_RELEASE_SUPERSEDE,
+	DPF_SQL_RELEASE_ADD,
+	DPF_SQL_RELEASE_LAST,
+	DPF_SQL_RELEASE_STATE,
+	DPF_SQL_RELEASE_OUTCOME,
+	DPF_SQL_COMPLETION_ADD,
+	DPF_SQL_COMPLETION_NEXT,
+	DPF_SQL_COMPLETION_ANSWERED,
+	DPF_SQL_COMPLETION_ATTEMPTS,
+	DPF_SQL_COMPLETION_RETRY,
+	DPF_SQL_COMPLETION_RESUME,
+	DPF_SQL_COMPLETION_COUNT,
+	DPF_SQL_N
+};
+
 struct dpf {
 	struct om_store *store;
+	struct om_stmt *stmt[DPF_SQL_N];
 	struct sho *sho;
 	EVP_PKEY *sign_key;
 	dpf_pva_fn pva;
 	void *pva_ctx;
 	struct drf *drf;
 };
+
+/*
+ * Open the record conf names (a SQLite path or a postgresql:// URI), bring
+ * its schema up to date and prepare d->stmt[]. 0 or a code with err.
+ */
+OM_NODISCARD int dpf_store_open(struct dpf *d, const char *conf, char *err, size_t err_len);
+/* Finalize d->stmt[] and close the store. */
+void dpf_store_close(struct dpf *d);
 
 /* One row of dpf_release. */
 struct dpf_release {

@@ -19,21 +19,6 @@
 #include "log.h"
 #include "reason.h"
 
-/* Run one statement with text/int binds given as a tiny program: "t" text, "i" int64. */
-static int exec_binds(struct dpf *d, const char *sql, const char *kinds, const char *const *texts,
-		      const int64_t *ints)
-{
-	struct om_stmt *st = NULL;
-	int rc = om_stmt_prepare(d->store, sql, &st);
-	for (int i = 0, t = 0, n = 0; rc == 0 && kinds[i]; i++)
-		rc = kinds[i] == 't' ? om_stmt_bind_text(st, i + 1, texts[t++])
-				     : om_stmt_bind_int64(st, i + 1, ints[n++]);
-	if (rc == 0)
-		rc = om_stmt_step(st);
-	om_stmt_finalize(st);
-	return rc < 0 ? rc : 0;
-}
-
 /* A verified outcome statement, as received. */
 struct statement {
 	const uint8_t *bytes;
@@ -48,44 +33,18 @@ struct statement {
 static int record(struct dpf *d, const char *tre_id, const struct dpf_release *r, const char *outcome,
 		  const struct sho_device_status *st, const struct statement *s_, time_t now)
 {
-	struct om_stmt *s = NULL;
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
 	if (rc < 0)
 		return rc;
-	rc = om_stmt_prepare(d->store, "UPDATE dpf_release SET outcome = ?1, updated = ?2"
-				       " WHERE nonce_b = ?3 AND outcome IS NOT ?1", &s);
+	rc = om_stmt_exec(d->stmt[DPF_SQL_RELEASE_OUTCOME],
+			  OM_BIND(OM_TEXT(outcome), OM_INT(now), OM_BLOB(r->nonce_b, OM_NONCE_LEN)));
 	if (rc == 0)
-		rc = om_stmt_bind_text(s, 1, outcome);
-	if (rc == 0)
-		rc = om_stmt_bind_int64(s, 2, (int64_t)now);
-	if (rc == 0)
-		rc = om_stmt_bind_blob(s, 3, r->nonce_b, OM_NONCE_LEN);
-	if (rc == 0)
-		rc = om_stmt_step(s);
-	om_stmt_finalize(s);
-	if (rc >= 0)
 		rc = dpf_counter_record(d, tre_id, s_->o.counter, now);
-	if (rc >= 0 && st) {
-		/* a repeat finds the report already queued (or sent): nothing changes */
-		rc = om_stmt_prepare(d->store,
-				     "INSERT OR IGNORE INTO dpf_completion"
-				     " (request_id, peer, tre_id, state, attempts, due, answer, created, updated, statement)"
-				     " VALUES (?1, ?2, ?3, 'pending', 0, ?4, '', ?4, ?4, ?5)",
-				     &s);
-		if (rc == 0)
-			rc = om_stmt_bind_text(s, 1, st->request_id);
-		if (rc == 0)
-			rc = om_stmt_bind_text(s, 2, st->current_sho);
-		if (rc == 0)
-			rc = om_stmt_bind_text(s, 3, st->tre_id);
-		if (rc == 0)
-			rc = om_stmt_bind_int64(s, 4, (int64_t)now);
-		if (rc == 0)
-			rc = om_stmt_bind_blob(s, 5, s_->bytes, s_->len);
-		if (rc == 0)
-			rc = om_stmt_step(s);
-		om_stmt_finalize(s);
-	}
+	/* a repeat finds the report already queued (or sent): nothing changes */
+	if (rc == 0 && st)
+		rc = om_stmt_exec(d->stmt[DPF_SQL_COMPLETION_ADD],
+				  OM_BIND(OM_TEXT(st->request_id), OM_TEXT(st->current_sho), OM_TEXT(st->tre_id), OM_INT(now),
+					  OM_BLOB(s_->bytes, s_->len)));
 	if (rc < 0) {
 		om_store_rollback(d->store);
 		return rc;
@@ -217,13 +176,10 @@ out:
 
 int dpf_completion_next(struct dpf *d, struct dpf_completion *c)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = d->stmt[DPF_SQL_COMPLETION_NEXT];
 	memset(c, 0, sizeof(*c));
-	int rc = om_stmt_prepare(d->store,
-				 "SELECT request_id, peer, tre_id, attempts, due, statement FROM dpf_completion"
-				 " WHERE state = 'pending' ORDER BY due, created LIMIT 1",
-				 &st);
-	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
+	int rc = om_stmt_query(st, OM_NOBIND);
+	if (rc == OM_STORE_ROW) {
 		snprintf(c->request_id, sizeof(c->request_id), "%s", om_stmt_col_text(st, 0));
 		snprintf(c->peer, sizeof(c->peer), "%s", om_stmt_col_text(st, 1));
 		snprintf(c->tre_id, sizeof(c->tre_id), "%s", om_stmt_col_text(st, 2));
@@ -238,17 +194,17 @@ int dpf_completion_next(struct dpf *d, struct dpf_completion *c)
 		}
 		rc = 1;
 	}
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc;
 }
 
-/* One statement in its own durable transaction. */
-static int durable(struct dpf *d, const char *sql, const char *kinds, const char *const *t, const int64_t *n)
+/* One statement with binds v in its own durable transaction. */
+static int durable(struct dpf *d, enum dpf_sql q, const struct om_val *v, size_t n)
 {
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
 	if (rc < 0)
 		return rc;
-	if ((rc = exec_binds(d, sql, kinds, t, n)) < 0) {
+	if ((rc = om_stmt_exec(d->stmt[q], v, n)) < 0) {
 		om_store_rollback(d->store);
 		return rc;
 	}
@@ -257,55 +213,43 @@ static int durable(struct dpf *d, const char *sql, const char *kinds, const char
 
 int dpf_completion_answered(struct dpf *d, const char *request_id, int completed, const char *answer, time_t now)
 {
-	const char *t[] = { completed ? "done" : "refused", answer ? answer : "", request_id };
-	const int64_t n[] = { (int64_t)now };
-	return durable(d, "UPDATE dpf_completion SET state = ?1, answer = ?2, updated = ?4 WHERE request_id = ?3",
-		       "ttti", t, n);
+	return durable(d, DPF_SQL_COMPLETION_ANSWERED,
+		       OM_BIND(OM_TEXT(completed ? "done" : "refused"), OM_TEXT(answer ? answer : ""), OM_TEXT(request_id),
+			       OM_INT(now)));
 }
 
 int dpf_completion_retry(struct dpf *d, const char *request_id, const char *why, time_t now)
 {
 	int64_t wait = DPF_COMPLETION_RETRY_MAX;
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = d->stmt[DPF_SQL_COMPLETION_ATTEMPTS];
 	unsigned attempts = 0;
-	int rc = om_stmt_prepare(d->store, "SELECT attempts FROM dpf_completion WHERE request_id = ?1", &st);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 1, request_id);
-	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW)
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(request_id)));
+	if (rc == OM_STORE_ROW)
 		attempts = (unsigned)om_stmt_col_int64(st, 0);
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	if (rc < 0)
 		return rc;
 	if (attempts < 6)
 		wait = (int64_t)DPF_COMPLETION_RETRY_MIN << attempts;
 	if (wait > DPF_COMPLETION_RETRY_MAX)
 		wait = DPF_COMPLETION_RETRY_MAX;
-	const char *t[] = { why ? why : "", request_id };
-	const int64_t n[] = { (int64_t)now + wait, (int64_t)now };
-	return durable(d,
-		       "UPDATE dpf_completion SET attempts = attempts + 1, answer = ?1, due = ?3, updated = ?4"
-		       " WHERE request_id = ?2 AND state = 'pending'",
-		       "ttii", t, n);
+	return durable(d, DPF_SQL_COMPLETION_RETRY,
+		       OM_BIND(OM_TEXT(why ? why : ""), OM_TEXT(request_id), OM_INT(now + wait), OM_INT(now)));
 }
 
 int dpf_completion_resume(struct dpf *d, time_t now)
 {
-	const int64_t n[] = { (int64_t)now };
-	int rc = durable(d,
-			 "UPDATE dpf_completion SET state = 'pending', due = ?1 WHERE state IN ('pending','refused')",
-			 "i", NULL, n);
+	int rc = durable(d, DPF_SQL_COMPLETION_RESUME, OM_BIND(OM_INT(now)));
 	return rc < 0 ? rc : dpf_completion_count(d, "pending");
 }
 
 int dpf_completion_count(struct dpf *d, const char *state)
 {
-	struct om_stmt *st = NULL;
+	struct om_stmt *st = d->stmt[DPF_SQL_COMPLETION_COUNT];
 	int n = 0;
-	int rc = om_stmt_prepare(d->store, "SELECT count(*) FROM dpf_completion WHERE state = ?1", &st);
-	if (rc == 0)
-		rc = om_stmt_bind_text(st, 1, state);
-	if (rc == 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW)
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(state)));
+	if (rc == OM_STORE_ROW)
 		n = (int)om_stmt_col_int64(st, 0);
-	om_stmt_finalize(st);
+	om_stmt_reset(st);
 	return rc < 0 ? rc : n;
 }
