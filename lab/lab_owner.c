@@ -14,10 +14,10 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 
 #include "drf.h"
 #include "lab_proc.h"
+#include "store.h"
 
 #define OWNER_TIMEOUT_S 30
 #define REGISTER_TIMEOUT_S 600 /* a chunk of LAB_REGISTER_CHUNK devices: an OCSP check and an HSS write each */
@@ -215,7 +215,7 @@ int lab_transfer_code(struct lab *l, enum lab_op from_op, const char *tre_id, ch
 	struct drf *d = NULL;
 	if ((unsigned)from_op >= LAB_N_OPS)
 		return OM_ELAB_OWNER;
-	snprintf(db, sizeof(db), "%s/%s.db", l->dir, lab_daemon_name(lab_op_drf(from_op)));
+	lab_db(l, lab_op_drf(from_op), db, sizeof(db));
 	/* what `openmcim drf-admin transfer-code` does: the operator's own register, beside its running DRF */
 	struct drf_config dc = { .db_path = db };
 	int rc = drf_open(&d, &dc, err, sizeof(err));
@@ -281,21 +281,18 @@ void lab_agent_config(const struct lab *l, unsigned i, struct om_agent_config *c
 
 int lab_hss_has(struct lab *l, enum lab_op op, const char *imsi)
 {
-	char db[LAB_PATH_MAX + 40];
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
+	char db[LAB_PATH_MAX + 80], err[256];
+	struct om_store *h = NULL;
+	struct om_stmt *st = NULL;
 	if ((unsigned)op >= LAB_N_OPS)
 		return OM_EINVAL;
-	snprintf(db, sizeof(db), "%s/%s.db", l->dir, lab_daemon_name(lab_op_hss(op)));
-	int rc = OM_ESTORE;
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_busy_timeout(h, 5000) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, "SELECT 1 FROM subscriber WHERE imsi = ?1", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_text(st, 1, imsi, -1, SQLITE_STATIC) == SQLITE_OK) {
-		int s = sqlite3_step(st);
-		rc = s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : OM_ESTORE;
+	/* the HSS's database beside the running HSS, SQLite or PostgreSQL (svc/store.h) */
+	int rc = om_store_open(lab_db(l, lab_op_hss(op), db, sizeof(db)), &h, err, sizeof(err));
+	if (rc == 0 && (rc = om_stmt_prepare(h, "SELECT 1 FROM subscriber WHERE imsi = ?1", &st)) == 0) {
+		rc = om_stmt_query(st, OM_BIND(OM_TEXT(imsi)));
+		rc = rc == OM_STORE_ROW ? 1 : rc == OM_STORE_DONE ? 0 : rc;
 	}
-	sqlite3_finalize(st);
-	sqlite3_close(h);
+	om_stmt_finalize(st);
+	om_store_close(h);
 	return rc;
 }

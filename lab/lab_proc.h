@@ -13,6 +13,7 @@
 #include <openmcim/claim.h>
 
 #include "lab_topology.h"
+#include "pg_local_cluster.h"
 
 /* Every port of the topology, chosen once at setup (all distinct, all 127.0.0.1). */
 struct lab_ports {
@@ -38,6 +39,7 @@ struct lab_priv {
 	struct lab_note_row *note;   /* per device, in the order of struct lab.tre_ids */
 	char (*pcid)[16];            /* each device's PCID (IMSI), same order */
 	int ids_sorted;              /* tre_ids ascending: lookups by bsearch */
+	struct om_pg_cluster pg;     /* with --store postgres: the one cluster of every daemon */
 };
 
 /* ---- lab_proc.c --------------------------------------------------------- */

@@ -99,9 +99,11 @@ static void human(FILE *f, const struct lab *l, const struct lab_run *r)
 		fprintf(f, "  ... and %u more\n", r->n_problems - LAB_PROBLEMS_MAX);
 	fprintf(f, "\nfiles under %s:\n"
 		   "  <daemon>.log   one line per event of each daemon (pva, vno, ro-hss, sho-a-drf, ...)\n"
-		   "  <daemon>.db    each daemon's SQLite database; <daemon>.conf its configuration\n"
+		   "  %s\n"
 		   "  devices/       the TREs of the factory run\n",
-		l->dir);
+		l->dir,
+		l->opt.store_pg ? "pg/           the PostgreSQL cluster, a database per daemon (sho_a_drf, ...); <daemon>.conf its configuration"
+				: "<daemon>.db    each daemon's SQLite database; <daemon>.conf its configuration");
 	if (l->opt.pcaps)
 		fprintf(f, "  vno-nas.pcap   the radio side's NAS, vno-s6a.pcap the Diameter S6a (tshark -r FILE)\n");
 	fprintf(f, "  report.txt     this report as key=value lines\n");
@@ -122,6 +124,7 @@ static void machine(FILE *f, const struct lab *l, const struct lab_run *r)
 {
 	fprintf(f, "devices=%u seed=%llu jobs=%u share_b=%.3f share_fallback=%.3f\n", r->n,
 		(unsigned long long)r->opt.seed, r->opt.jobs, r->opt.share_b, r->opt.share_fallback);
+	fprintf(f, "store=%s\n", l->opt.store_pg ? "postgresql" : "sqlite");
 	for (int p = 0; p < LAB_N_PARTS; p++)
 		fprintf(f, "part=%s devices=%u\n", lab_part_name((enum lab_part)p), r->n_part[p]);
 	for (int p = 0; p < LAB_N_PHASES; p++) {

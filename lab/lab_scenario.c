@@ -869,15 +869,15 @@ static long dev_index(const struct lab_run *r, const char *tre_id)
  * Read the rows of one of the lab's databases (the operators' own records)
  * with sql: column 0 a TRE_id, column 1 what row_fn keeps for that device.
  */
-static int read_rows(struct lab *l, struct lab_run *r, const char *db, const char *sql,
+static int read_rows(struct lab *l, struct lab_run *r, enum lab_daemon d, const char *sql,
 		     void (*row_fn)(struct lab_run *r, long dev, struct om_stmt *q, void *arg), void *arg)
 {
-	char path[LAB_PATH_MAX], err[256] = "";
+	char path[LAB_PATH_MAX + 80], err[256] = "";
+	const char *db = lab_daemon_name(d);
 	struct om_store *s = NULL;
 	struct om_stmt *q = NULL;
 	int rc;
-	lab_path(l, db, path, sizeof(path));
-	if ((rc = om_store_open_sqlite(path, NULL, &s, err, sizeof(err))) < 0) {
+	if ((rc = om_store_open(lab_db(l, d, path, sizeof(path)), &s, err, sizeof(err))) < 0) {
 		lab_run_problem(r, "verify: %s: %s", db, err);
 		return rc;
 	}
@@ -902,7 +902,7 @@ static void installed_row(struct lab_run *r, long dev, struct om_stmt *q, void *
 		per_dev[dev] = (unsigned)om_stmt_col_int64(q, 1);
 }
 
-static void installed(struct lab *l, struct lab_run *r, const char *db, unsigned *per_dev, unsigned *total)
+static void installed(struct lab *l, struct lab_run *r, enum lab_daemon db, unsigned *per_dev, unsigned *total)
 {
 	*total = 0;
 	(void)read_rows(l, r, db, "SELECT tre_id, COUNT(*) FROM dpf_release WHERE state = 'installed' GROUP BY tre_id",
@@ -942,7 +942,7 @@ static void state_add(struct state_count *sc, unsigned *nsc, const char *state)
 
 static void phase_verify(struct lab *l, struct lab_run *r)
 {
-	static const char *const sho_db[LAB_N_OPS] = { NULL, "sho-a-sho.db", "sho-b-sho.db" };
+	static const enum lab_daemon sho_db[LAB_N_OPS] = { LAB_N_DAEMONS, LAB_D_A_SHO, LAB_D_B_SHO };
 	struct lab_phase_stats *s = &r->ph[LAB_PH_VERIFY];
 	unsigned *inst_a = calloc(r->n, sizeof(unsigned)), *inst_b = calloc(r->n, sizeof(unsigned));
 	sho_state *st[LAB_N_OPS] = { NULL, calloc(r->n, sizeof(sho_state)), calloc(r->n, sizeof(sho_state)) };
@@ -961,8 +961,8 @@ static void phase_verify(struct lab *l, struct lab_run *r)
 	qsort(by_id, r->n, sizeof(*by_id), cmp_dev);
 	rp->by_id = by_id;
 	memset(sc, 0, sizeof(sc));
-	installed(l, r, "sho-a-dpf.db", inst_a, &r->installed_a);
-	installed(l, r, "sho-b-dpf.db", inst_b, &r->installed_b);
+	installed(l, r, LAB_D_A_DPF, inst_a, &r->installed_a);
+	installed(l, r, LAB_D_B_DPF, inst_b, &r->installed_b);
 	for (int op = LAB_SHO_A; op <= LAB_SHO_B; op++)
 		(void)read_rows(l, r, sho_db[op], "SELECT tre_id, state FROM sho_device", state_row, st[op]);
 	for (unsigned i = 0; i < r->n; i++) {

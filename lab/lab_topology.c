@@ -106,6 +106,35 @@ static struct lab_priv *priv(const struct lab *l)
 	return l->priv;
 }
 
+/* A PostgreSQL database name for a file stem: "sho-a-hss" is sho_a_hss. */
+static void db_name(const char *stem, char out[static 32])
+{
+	snprintf(out, 32, "%s", stem);
+	for (char *c = out; *c; c++)
+		if (*c == '-')
+			*c = '_';
+}
+
+/* The database of file stem ("ro-sho": the RO's registration service, which only its DPF opens). */
+static const char *stem_db(const struct lab *l, const char *stem, char *buf, size_t cap)
+{
+	const struct lab_priv *pv = l->priv;
+	char db[32];
+	if (!l->opt.store_pg || !pv || !pv->pg.started) {
+		snprintf(buf, cap, "%s/%s.db", l->dir, stem);
+		return buf;
+	}
+	db_name(stem, db);
+	if (om_pg_cluster_uri(&pv->pg, db, buf, cap) < 0)
+		snprintf(buf, cap, "(URI too long)");
+	return buf;
+}
+
+const char *lab_db(const struct lab *l, enum lab_daemon d, char *buf, size_t cap)
+{
+	return stem_db(l, names[d], buf, cap);
+}
+
 /* "<dir>/<name><suffix>" of a daemon's file. */
 static const char *dfile(const struct lab *l, enum lab_daemon d, const char *suffix, char *buf, size_t cap)
 {
@@ -170,20 +199,52 @@ static int conf_write(const struct lab *l, enum lab_daemon d, struct sb *b, char
 	return rc < 0 ? fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, om_strerror(rc)) : 0;
 }
 
+/*
+ * --store postgres: one cluster for the whole lab, each daemon with a
+ * database of its own (as separate servers would have). The server may not
+ * run as root: then (CI) its directory is a fresh /tmp one that `nobody` can
+ * reach, linked from <workdir>/pg, and removed when the lab process ends;
+ * otherwise it is <workdir>/pg itself, kept (stopped) with the work
+ * directory.
+ */
+static int start_store(struct lab *l, char *why, size_t why_len)
+{
+	struct lab_priv *pv = l->priv;
+	char p[LAB_PATH_MAX + 40], uri[LAB_PATH_MAX + 80], err[400];
+	int root = geteuid() == 0;
+	lab_path(l, "pg", p, sizeof(p));
+	int rc = om_pg_cluster_start(&pv->pg, root ? NULL : p, root ? 0 : OM_PGC_KEEP, err, sizeof(err));
+	if (rc < 0)
+		return fail(why, why_len, OM_ELAB_SETUP, "PostgreSQL cluster: %s", err);
+	if (root && symlink(pv->pg.dir, p) < 0)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+	/* every daemon's but the VNO's (it has none), and the RO's registration service its DPF opens */
+	for (int d = 0; d <= LAB_N_DAEMONS; d++) {
+		char db[32];
+		if (d == LAB_D_VNO)
+			continue;
+		db_name(d == LAB_N_DAEMONS ? "ro-sho" : names[d], db);
+		if (om_pg_cluster_createdb(&pv->pg, db, uri, sizeof(uri), err, sizeof(err)) < 0)
+			return fail(why, why_len, OM_ELAB_SETUP, "PostgreSQL database %s: %s", db, err);
+	}
+	return 0;
+}
+
 /* ---- the configurations ---------------------------------------------------- */
 
 static void hss_conf(const struct lab *l, enum lab_op op, struct sb *b)
 {
 	const struct lab_priv *p = priv(l);
 	const char *n = names[ops[op].hss];
+	char db[LAB_PATH_MAX + 80];
 	sb_add(b,
 	       "# %s's HSS (PLMN 001-%s), written by lab_setup (docs/lab.md \"Topology\")\n"
-	       "[hss]\ndb = %s/%s.db\nmax_vectors = 5\nsqn_reserve = 1024\nmax_resyncs = 3\nresync_window = 60\n"
+	       "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 1024\nmax_resyncs = 3\nresync_window = 60\n"
 	       "provision_socket = %s/%s/prov.sock\nlog_level = info\nrun_dir = %s/%s\n"
 	       "[diameter]\nidentity = hss.%s.lab\nrealm = epc.mnc0%s.mcc001.3gppnetwork.org\nlisten = 127.0.0.1\n"
 	       "port = %u\npeers = mme.vno.lab\ndict_dir = %s\n",
-	       ops[op].id, ops[op].mnc, l->dir, n, l->dir, n, l->dir, n, ops[op].stem, ops[op].mnc,
-	       p->ports.hss_dia[op], p->fd_dict);
+	       ops[op].id, ops[op].mnc, lab_db(l, ops[op].hss, db, sizeof(db)), l->dir, n, l->dir, n, ops[op].stem,
+	       ops[op].mnc, p->ports.hss_dia[op], p->fd_dict);
 	/* S6a over TLS, the certificate naming our Diameter identity (lab_pki.c) */
 	sb_add(b, "tls_cert = %s/pki/diameter/hss.%s.lab.pem\ntls_key = %s/pki/diameter/hss.%s.lab.key\n"
 		  "tls_ca = %s/pki/diameter/ca.pem\n",
@@ -242,12 +303,13 @@ static void vno_conf(const struct lab *l, struct sb *b)
 
 static void pva_conf(const struct lab *l, struct sb *b)
 {
+	char db[LAB_PATH_MAX + 80];
 	sb_add(b,
 	       "# the PVA, written by lab_setup (docs/lab.md \"Topology\")\n"
-	       "[pva]\ndb = %s/pva.db\nlisten = 127.0.0.1\nport = %u\nca_cert = %s/pki/cas/pva-ca.pem\n"
+	       "[pva]\ndb = %s\nlisten = 127.0.0.1\nport = %u\nca_cert = %s/pki/cas/pva-ca.pem\n"
 	       "responder_cert = %s/pki/pva-responder.pem\nresponder_key = %s/pki/pva-responder.key\n"
 	       "admin_socket = %s/pva/admin.sock\nlog_level = info\n",
-	       l->dir, priv(l)->ports.pva, l->dir, l->dir, l->dir, l->dir);
+	       lab_db(l, LAB_D_PVA, db, sizeof(db)), priv(l)->ports.pva, l->dir, l->dir, l->dir, l->dir);
 }
 
 /* The files of op's SHO_SIGNING identity: the RO's is the factory's. */
@@ -265,13 +327,13 @@ static void signing_files(const struct lab *l, enum lab_op op, char *key, char *
 static void drf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 {
 	const struct lab_ports *pt = &priv(l)->ports;
-	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40];
+	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40], db[LAB_PATH_MAX + 80];
 	signing_files(l, op, key, cert, sizeof(key));
 	sb_add(b,
 	       "# %s's DRF, written by lab_setup (docs/lab.md \"Topology\")\n"
-	       "[drf]\ndb = %s/%s.db\nsho_id = %s\nsigning_key = %s\nsigning_cert = %s\n"
+	       "[drf]\ndb = %s\nsho_id = %s\nsigning_key = %s\nsigning_cert = %s\n"
 	       "tls_cert = %s/pki/tls/drf.%s.lab.pem\ntls_key = %s/pki/tls/drf.%s.lab.key\nclient_ca = %s\n",
-	       ops[op].id, l->dir, names[ops[op].drf], ops[op].id, key, cert, l->dir, ops[op].stem, l->dir,
+	       ops[op].id, lab_db(l, ops[op].drf, db, sizeof(db)), ops[op].id, key, cert, l->dir, ops[op].stem, l->dir,
 	       ops[op].stem, l->tls_ca);
 	/* every other operator may ask us, with the operator certificate its SHO daemon and DPF present */
 	sb_add(b, "peers = ");
@@ -306,18 +368,19 @@ static void drf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 static void service_conf(const struct lab *l, enum lab_op op, const char *op_hex, struct sb *b)
 {
 	const struct lab_ports *pt = &priv(l)->ports;
-	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40];
+	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40], db[LAB_PATH_MAX + 80], sho_stem[16];
 	signing_files(l, op, key, cert, sizeof(key));
+	snprintf(sho_stem, sizeof(sho_stem), "%s-sho", ops[op].stem);
 	/* the RO's range starts far above the factory's PCIDs, which are also 001-01 */
 	sb_add(b,
-	       "[sho]\ndb = %s/%s-sho.db\nid = %s\n"
+	       "[sho]\ndb = %s\nid = %s\n"
 	       "[imsi]\nmcc = 001\nmnc = %s\nmsin_first = %s\nmsin_last = %s\n"
 	       "[subscription]\nop = %s\napn = internet.%s\nroaming = any\n"
 	       "[pva]\nca = %s/pki/cas/pva-ca.pem\nocsp_url = http://127.0.0.1:%u/\n"
 	       "[hss]\nsocket = %s/%s/prov.sock\n"
 	       "[handover]\nsign_key = %s\nsign_cert = %s\nprovurl = https://localhost:%u/dm\nserver_id = %s-dpf\n"
 	       "dpf_apn = prov.%s\n",
-	       l->dir, ops[op].stem, ops[op].id, ops[op].mnc, op == LAB_RO ? "5000000000" : "0000000001",
+	       stem_db(l, sho_stem, db, sizeof(db)), ops[op].id, ops[op].mnc, op == LAB_RO ? "5000000000" : "0000000001",
 	       op == LAB_RO ? "5999999999" : "0000999999", op_hex, ops[op].stem, l->dir, pt->pva, l->dir,
 	       names[ops[op].hss], key, cert, pt->dpf[op], ops[op].stem, ops[op].stem);
 }
@@ -346,17 +409,19 @@ static void sho_conf(const struct lab *l, enum lab_op op, const char *op_hex, st
 
 static void dpf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 {
+	char db[LAB_PATH_MAX + 80];
 	sb_add(b,
 	       "# %s's DPF, written by lab_setup (docs/lab.md \"Topology\")\n"
-	       "[dpf]\ndb = %s/%s.db\nsho_conf = %s/%s-service.conf\npva_url = http://127.0.0.1:%u\n"
+	       "[dpf]\ndb = %s\nsho_conf = %s/%s-service.conf\npva_url = http://127.0.0.1:%u\n"
 	       "pva_cert = %s/pki/pva-responder.pem\n"
 	       "tls_cert = %s/pki/tls/dpf.%s.lab.pem\ntls_key = %s/pki/tls/dpf.%s.lab.key\nlisten = 127.0.0.1\n"
 	       "port = %u\npath = /dm\nmax_sessions = 256\nsession_timeout = 300\nlog_level = info\n",
-	       ops[op].id, l->dir, names[ops[op].dpf], l->dir, names[ops[op].dpf], priv(l)->ports.pva, l->dir, l->dir,
+	       ops[op].id, lab_db(l, ops[op].dpf, db, sizeof(db)), l->dir, names[ops[op].dpf], priv(l)->ports.pva, l->dir,
+	       l->dir,
 	       ops[op].stem, l->dir, ops[op].stem, priv(l)->ports.dpf[op]);
 	/* the DPF adds each provisioned device to its operator's DRF and reports completion to the old one */
-	sb_add(b, "drf_db = %s/%s.db\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
-	       l->dir, names[ops[op].drf], l->dir, ops[op].stem, l->dir, ops[op].stem);
+	sb_add(b, "drf_db = %s\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
+	       lab_db(l, ops[op].drf, db, sizeof(db)), l->dir, ops[op].stem, l->dir, ops[op].stem);
 	peer_sections(l, op, b);
 }
 
@@ -515,7 +580,7 @@ static void no_emit(void *ctx, const char *line)
 static int fill_icf(struct lab *l, char *why, size_t why_len)
 {
 	char db[LAB_PATH_MAX + 40], err[256], line[LAB_PATH_MAX + 120];
-	struct hss_config hc = { .db_path = dfile(l, LAB_D_RO_HSS, ".db", db, sizeof(db)) };
+	struct hss_config hc = { .db_path = lab_db(l, LAB_D_RO_HSS, db, sizeof(db)) };
 	struct hss *h = hss_open(&hc, err, sizeof(err));
 	if (!h)
 		return fail(why, why_len, OM_ELAB_SETUP, "ICF database: %s", err);
@@ -536,7 +601,7 @@ static int fill_pva(struct lab *l, char *why, size_t why_len)
 {
 	char db[LAB_PATH_MAX + 40], ca[LAB_PATH_MAX + 40], rc_[LAB_PATH_MAX + 40], rk[LAB_PATH_MAX + 40],
 		dir[LAB_PATH_MAX + 40], err[256];
-	struct pva_config pc = { .db_path = dfile(l, LAB_D_PVA, ".db", db, sizeof(db)),
+	struct pva_config pc = { .db_path = lab_db(l, LAB_D_PVA, db, sizeof(db)),
 				 .ca_cert = lab_path(l, "pki/cas/pva-ca.pem", ca, sizeof(ca)),
 				 .responder_cert = lab_path(l, "pki/pva-responder.pem", rc_, sizeof(rc_)),
 				 .responder_key = lab_path(l, "pki/pva-responder.key", rk, sizeof(rk)) };
@@ -571,7 +636,7 @@ static int fill_drf(struct lab *l, enum lab_op op, struct sho_device_in *note, s
 {
 	char db[LAB_PATH_MAX + 40], err[256];
 	struct drf *d = NULL;
-	struct drf_config dc = { .db_path = dfile(l, ops[op].drf, ".db", db, sizeof(db)) };
+	struct drf_config dc = { .db_path = lab_db(l, ops[op].drf, db, sizeof(db)) };
 	int64_t now = (int64_t)time(NULL);
 	int rc = drf_open(&d, &dc, err, sizeof(err));
 	if (rc < 0)
@@ -653,10 +718,10 @@ static void *fill_side(void *arg)
 /* The owner and its secret at both registration services. */
 static int fill_owners(struct lab *l, char *why, size_t why_len)
 {
-	char db[LAB_PATH_MAX + 40];
+	char db[LAB_PATH_MAX + 80];
 	for (int op = LAB_SHO_A; op < LAB_N_OPS; op++) {
 		struct sho *s = NULL;
-		snprintf(db, sizeof(db), "%s/%s-sho.db", l->dir, ops[op].stem);
+		lab_db(l, ops[op].sho, db, sizeof(db));
 		struct sho_config sc = { .db_path = db };
 		if (sho_open(&s, &sc, why, why_len) < 0)
 			return OM_ELAB_SETUP;
@@ -831,6 +896,8 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 	    lab_write_file(lab_path(l, "owner.secret", p, sizeof(p)), pv->owner_secret, 0600) < 0)
 		return fail(why, why_len, OM_ELAB_SETUP, "owner secret: %s", p);
 
+	if (l->opt.store_pg && (rc = start_store(l, why, why_len)) < 0)
+		return rc;
 	phase_done(NULL);
 	lab_progress("PKI", 0, 1);
 	if ((rc = lab_pki_make(l, why, why_len)) < 0)
@@ -901,6 +968,8 @@ void lab_free(struct lab *l)
 		}
 		free(pv->note);
 		free(pv->pcid);
+		/* the daemons are stopped (lab_stop); the cluster's data stays in <workdir>/pg unless it was /tmp's */
+		om_pg_cluster_stop(&pv->pg, geteuid() != 0);
 		OPENSSL_cleanse(pv->owner_secret, sizeof(pv->owner_secret));
 		free(pv);
 	}

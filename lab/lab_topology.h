@@ -62,6 +62,8 @@ struct lab_options {
 	int pcaps;               /* 1: the VNO writes NAS and S6a pcaps into workdir */
 	unsigned grace_s;        /* Note Z grace period of the DRFs (>= 1; the lab uses a few seconds) */
 	unsigned fallback_s;     /* the agents' Note Y deadline */
+	int store_pg;            /* 1: one PostgreSQL cluster (<workdir>/pg) holds every daemon's database
+				    (docs/lab.md "On PostgreSQL"); 0: a SQLite file per daemon */
 	unsigned n_tampered;     /* devices of a second factory run ("TRX-..." TRE_ids) at firmware 1.0.1
 				    whose PVA references are 1.0.0's: every one of them fails platform
 				    validation (measurement mismatch); 0: none */
@@ -157,3 +159,10 @@ int lab_hss_has(struct lab *l, enum lab_op op, const char *imsi);
 
 /* A file of the lab: "<dir>/<rel>". */
 const char *lab_path(const struct lab *l, const char *rel, char *buf, size_t cap);
+
+/*
+ * The database of daemon d as its configuration names it (svc/store.h):
+ * <workdir>/<name>.db, or with --store postgres the URI of its database
+ * (the name with '_' for '-') in the lab's cluster.
+ */
+const char *lab_db(const struct lab *l, enum lab_daemon d, char *buf, size_t cap);

@@ -6,7 +6,9 @@
  * tampered, one revoked (both refused at provisioning with the PVA's
  * reason), two moved to SHO-B, two that fall back to SHO-A while SHO-B's
  * HSS is down, two that stay. Then the arguments the command must refuse,
- * and a work directory that is not empty.
+ * and a work directory that is not empty. With OM_TEST_STORE=pg (lab_test_pg)
+ * the same lab runs with --store postgres: one PostgreSQL cluster for every
+ * daemon, and no SQLite file anywhere.
  */
 #define _DEFAULT_SOURCE /* mkdtemp() */
 #include <stdio.h>
@@ -16,6 +18,7 @@
 
 #include "check.h"
 #include "daemon_util.h"
+#include "pg_cluster.h" /* t_store_is_pg */
 
 #define OUT_CAP (64 * 1024)
 
@@ -50,8 +53,9 @@ static void small_lab(const char *cli)
 	size_t n = 0;
 	int st;
 	snprintf(work, sizeof(work), "%s/lab", dir);
-	const char *argv[] = { cli, "lab", "--devices", "8", "--seed", "7", "--share-b", "0.25", "--share-fallback",
-			       "0.25", "--jobs", "4", "--workdir", work, NULL };
+	const int pg = t_store_is_pg();
+	const char *argv[] = { cli,	"lab",	 "--devices", "8",  "--seed", "7", "--share-b", "0.25", "--share-fallback",
+			       "0.25",	"--jobs", "4",	       "--workdir", work, pg ? "--store" : NULL, "postgres", NULL };
 	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
 	CHECK_INT(st, 0);
 	if (st != 0)
@@ -93,12 +97,27 @@ static void small_lab(const char *cli)
 	CHECK(report_line(r, "e2e_provision rate=") != NULL);
 	CHECK(report_line(r, "problems=0\n") != NULL);
 	CHECK(report_line(r, "result=ok\n") != NULL);
+	CHECK(report_line(r, pg ? "store=postgresql\n" : "store=sqlite\n") != NULL);
 	/* every daemon's log and database where the report says */
 	snprintf(path, sizeof(path), "%s/sho-a-dpf.log", work);
 	struct stat sb;
 	CHECK(stat(path, &sb) == 0 && sb.st_size > 0);
 	snprintf(path, sizeof(path), "%s/sho-a-dpf.db", work);
-	CHECK(stat(path, &sb) == 0);
+	CHECK_MSG((stat(path, &sb) == 0) == !pg, "%s %s", path, pg ? "exists on PostgreSQL" : "missing");
+	if (pg) {
+		/* each daemon said where its database is: a database of the lab's cluster */
+		static const char *const daemons[] = { "pva", "ro-hss", "ro-drf", "ro-dpf", "sho-a-hss", "sho-a-sho",
+						       "sho-a-drf", "sho-a-dpf", "sho-b-hss", "sho-b-sho", "sho-b-drf",
+						       "sho-b-dpf" };
+		for (size_t i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++) {
+			char want[64];
+			snprintf(path, sizeof(path), "%s/%s.log", work, daemons[i]);
+			unsigned char *log = check_slurp(path, &n);
+			snprintf(want, sizeof(want), " db=postgresql:///");
+			CHECK_MSG(log && strstr((char *)log, want), "%s: not on PostgreSQL", daemons[i]);
+			free(log);
+		}
+	}
 	free(rep);
 }
 

@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		"  --keep              after the report, keep the daemons running for inspection\n"
 		"                      until Ctrl-C or SIGTERM\n"
 		"  --pcap              the VNO writes its NAS and S6a traffic as pcaps\n"
+		"  --store sqlite|postgres  every daemon's database: a SQLite file each (default), or\n"
+		"                      one PostgreSQL cluster started in DIR/pg with a database each\n"
 		"  --jobs J            device agents running at the same time (default %u)\n"
 		"  --grace S           the DRFs' grace period before an old subscription is released (default 2)\n"
 		"  --fallback S        the devices' Note Y deadline: a new MCIM that has not attached by then\n"
@@ -125,6 +127,15 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 			so->seed = strtoull(val, &end, 10);
 			if (errno || end == val || *end) {
 				fprintf(stderr, "openmcim lab: --seed: '%s' is not a number\n", val);
+				rc = CLI_EUSAGE;
+			}
+		} else if (!strcmp(a, "--store")) {
+			if (!strcmp(val, "postgres")) {
+				o->store_pg = 1;
+			} else if (!strcmp(val, "sqlite")) {
+				o->store_pg = 0;
+			} else {
+				fprintf(stderr, "openmcim lab: --store: '%s' is neither sqlite nor postgres\n", val);
 				rc = CLI_EUSAGE;
 			}
 		} else if (!strcmp(a, "--workdir")) {
