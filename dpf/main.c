@@ -32,6 +32,7 @@
 #include "sho.h"
 #include "sho_conf.h"
 #include "sho_peer.h"
+#include "store.h"
 
 #ifndef OPENMCIM_VERSION
 #define OPENMCIM_VERSION "dev"
@@ -237,8 +238,11 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
+	char where[256], drf_where[256];
+	om_store_conf_redact(s.db, where, sizeof(where));
+	om_store_conf_redact(s.drf_db, drf_where, sizeof(drf_where));
 	om_notice("started", "listen=%s port=%u path=%s db=%s drf_db=%s peers=%zu", s.listen,
-		  (unsigned)om_http_server_port(http), s.path, s.db, s.drf_db, s.peers.n);
+		  (unsigned)om_http_server_port(http), s.path, where, drf_where, s.peers.n);
 
 	om_daemon_wait();
 	status = 0;
