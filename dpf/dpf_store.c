@@ -128,22 +128,20 @@ static const struct om_store_sql sql[DPF_SQL_N] = {
 	[DPF_SQL_COMPLETION_COUNT] = { "SELECT count(*) FROM dpf_completion WHERE state = ?1" },
 };
 
+static const struct om_store_schema schema = {
+	.steps = migrations,
+	.steps_pg = migrations_pg,
+	.n_steps = sizeof(migrations) / sizeof(migrations[0]),
+	.sql = sql,
+	.n_sql = DPF_SQL_N,
+};
+
 int dpf_store_open(struct dpf *d, const char *conf, char *err, size_t err_len)
 {
-	int rc = om_store_open(conf, &d->store, err, err_len);
-	if (rc < 0)
-		return rc;
-	if ((rc = om_store_migrate_for(d->store, migrations, migrations_pg, sizeof(migrations) / sizeof(migrations[0]))) <
-	    0) {
-		snprintf(err, err_len, "schema: %s", om_store_errmsg(d->store));
-		return rc;
-	}
-	return om_stmt_prepare_table(d->store, sql, DPF_SQL_N, d->stmt, err, err_len);
+	return om_store_open_schema(conf, &schema, &d->store, d->stmt, err, err_len);
 }
 
 void dpf_store_close(struct dpf *d)
 {
-	om_stmt_finalize_table(d->stmt, DPF_SQL_N);
-	om_store_close(d->store);
-	d->store = NULL;
+	om_store_close_schema(&d->store, d->stmt, DPF_SQL_N);
 }

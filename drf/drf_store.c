@@ -170,21 +170,20 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_PUSH_ALL] = { PUSH_ROWS " ORDER BY h.accepted" },
 };
 
+static const struct om_store_schema schema = {
+	.steps = migrations,
+	.steps_pg = migrations_pg,
+	.n_steps = sizeof(migrations) / sizeof(migrations[0]),
+	.sql = sql,
+	.n_sql = DRF_SQL_N,
+};
+
 int drf_store_open(struct drf *d, const char *conf, char *err, size_t err_len)
 {
-	int r = om_store_open(conf, &d->db, err, err_len);
-	if (r < 0)
-		return r;
-	if ((r = om_store_migrate_for(d->db, migrations, migrations_pg, sizeof(migrations) / sizeof(migrations[0]))) < 0) {
-		snprintf(err, err_len, "schema: %s", om_store_errmsg(d->db));
-		return r;
-	}
-	return om_stmt_prepare_table(d->db, sql, DRF_SQL_N, d->stmt, err, err_len);
+	return om_store_open_schema(conf, &schema, &d->db, d->stmt, err, err_len);
 }
 
 void drf_store_close(struct drf *d)
 {
-	om_stmt_finalize_table(d->stmt, DRF_SQL_N);
-	om_store_close(d->db);
-	d->db = NULL;
+	om_store_close_schema(&d->db, d->stmt, DRF_SQL_N);
 }

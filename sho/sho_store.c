@@ -143,22 +143,20 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 	[SHO_SQL_HO_FORGET_PASSWORD] = { "UPDATE sho_handover SET dm_digest = ?2, dm_password = '' WHERE tre_id = ?1" },
 };
 
+static const struct om_store_schema schema = {
+	.steps = migrations,
+	.steps_pg = migrations_pg,
+	.n_steps = sizeof(migrations) / sizeof(migrations[0]),
+	.sql = sql,
+	.n_sql = SHO_SQL_N,
+};
+
 int sho_store_open(struct sho *s, const char *conf, char *err, size_t err_len)
 {
-	int rc = om_store_open(conf, &s->store, err, err_len);
-	if (rc < 0)
-		return rc;
-	if ((rc = om_store_migrate_for(s->store, migrations, migrations_pg, sizeof(migrations) / sizeof(migrations[0]))) <
-	    0) {
-		snprintf(err, err_len, "schema: %s", om_store_errmsg(s->store));
-		return rc;
-	}
-	return om_stmt_prepare_table(s->store, sql, SHO_SQL_N, s->stmt, err, err_len);
+	return om_store_open_schema(conf, &schema, &s->store, s->stmt, err, err_len);
 }
 
 void sho_store_close(struct sho *s)
 {
-	om_stmt_finalize_table(s->stmt, SHO_SQL_N);
-	om_store_close(s->store);
-	s->store = NULL;
+	om_store_close_schema(&s->store, s->stmt, SHO_SQL_N);
 }

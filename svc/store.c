@@ -228,6 +228,26 @@ int om_stmt_prepare_table(struct om_store *s, const struct om_store_sql *q, size
 	return 0;
 }
 
+int om_store_open_schema(const char *conf, const struct om_store_schema *sc, struct om_store **out,
+			 struct om_stmt **st, char *err, size_t err_len)
+{
+	int rc = om_store_open(conf, out, err, err_len);
+	if (rc < 0)
+		return rc;
+	if ((rc = om_store_migrate_for(*out, sc->steps, sc->steps_pg, sc->n_steps)) < 0) {
+		snprintf(err, err_len, "schema: %s", om_store_errmsg(*out));
+		return rc;
+	}
+	return om_stmt_prepare_table(*out, sc->sql, sc->n_sql, st, err, err_len);
+}
+
+void om_store_close_schema(struct om_store **s, struct om_stmt **st, size_t n)
+{
+	om_stmt_finalize_table(st, n);
+	om_store_close(*s);
+	*s = NULL;
+}
+
 int om_stmt_bind_all(struct om_stmt *st, const struct om_val *v, size_t n)
 {
 	int rc = 0;

@@ -244,6 +244,25 @@ OM_NODISCARD int om_stmt_prepare_table(struct om_store *s, const struct om_store
 /* Finalize a table of n statements (NULLs are skipped) and set each to NULL. */
 void om_stmt_finalize_table(struct om_stmt **st, size_t n);
 
+/* A daemon's store: its schema steps for both backends and its statement table. */
+struct om_store_schema {
+	const struct om_store_migration *steps, *steps_pg; /* n_steps each */
+	size_t n_steps;
+	const struct om_store_sql *sql; /* n_sql rows, prepared into a caller's table */
+	size_t n_sql;
+};
+
+/*
+ * What every daemon does at open, written once: om_store_open(conf),
+ * om_store_migrate_for() with sc's steps, om_stmt_prepare_table() into
+ * st[sc->n_sql]. On failure *out may be open (close it with
+ * om_store_close_schema) and err says which step failed.
+ */
+OM_NODISCARD int om_store_open_schema(const char *conf, const struct om_store_schema *sc, struct om_store **out,
+				      struct om_stmt **st, char *err, size_t err_len);
+/* Finalize st[n] and close *s; *s becomes NULL. */
+void om_store_close_schema(struct om_store **s, struct om_stmt **st, size_t n);
+
 /* Binds: idx counts from 1 as the placeholders ?1, ?2 .... Values are copied. */
 OM_NODISCARD int om_stmt_bind_int64(struct om_stmt *st, int idx, int64_t v);
 OM_NODISCARD int om_stmt_bind_text(struct om_stmt *st, int idx, const char *v);
