@@ -147,11 +147,14 @@ static int refuse(struct agent *ag, int code, const char *fmt, ...)
 /* ---- the radio: attach, AKA, push, detach ------------------------------------------ */
 
 int om_agent_tre_aka(void *tre, const uint8_t rand[static OM_RAND_LEN], const uint8_t autn[static OM_AUTN_LEN],
-		     uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN])
+		     const uint8_t snid[static OM_SNID_LEN], uint8_t res[static OM_NAS_RES_MAX], size_t *res_len,
+		     uint8_t auts[static OM_AUTS_LEN], uint8_t kasme[static OM_KASME_LEN])
 {
 	struct om_usim_out o;
 	int rc = om_tre_aka(tre, rand, autn, &o);
 	if (rc == 0) {
+		/* KASME in the ME from the TRE's CK and IK (TS 33.401 6.1.1, A.2); CK and IK go at once. */
+		rc = om_nas_ue_kasme(kasme, o.ck, o.ik, snid, autn);
 		memcpy(res, o.res, OM_RES_LEN);
 		*res_len = OM_RES_LEN;
 	} else if (rc == OM_EAUTH_SYNC) {
@@ -226,8 +229,9 @@ static int attach_once(struct agent *ag, const struct om_tre_mid_info *mi, int t
 	snprintf(ag->imsi, sizeof(ag->imsi), "%s", mi->imsi);
 	note_identity(ag);
 	event(ag, mi->pending ? "attached-new" : "attached",
-	      "clause=%s imsi=%s owner=%s pcid=%d apn=%s auth_rounds=%u resync=%d", mi->pending ? "B.2.3.5" : "B.2.3.3",
-	      mi->imsi, mi->owner, mi->is_pcid, r.apn, r.auth_rounds, r.sent_sync_failure ? 1 : 0);
+	      "clause=%s imsi=%s owner=%s pcid=%d apn=%s auth_rounds=%u resync=%d smc=%u eea=%u eia=%u",
+	      mi->pending ? "B.2.3.5" : "B.2.3.3", mi->imsi, mi->owner, mi->is_pcid, r.apn, r.auth_rounds,
+	      r.sent_sync_failure ? 1 : 0, r.smc_rounds, r.eea, r.eia);
 	return 0;
 }
 

@@ -100,9 +100,11 @@ OM_NODISCARD int om_agent_run(const struct om_agent_config *cfg, struct om_agent
 
 /*
  * The om_radio_aka_fn of a device (TS 33.401 6.1.1 in the TRE): tre is the
- * struct om_tre whose active MID attaches. RES, or AUTS on a sync failure
+ * struct om_tre whose active MID attaches. RES and KASME (from the TRE's CK
+ * and IK, for NAS security), or AUTS on a sync failure
  * (OM_EAUTH_SYNC: the VNO then resynchronises with the HSS); the TRE's code
  * otherwise. Any om_radio_ue_attach() caller with a TRE can pass it.
  */
 int om_agent_tre_aka(void *tre, const uint8_t rand[static OM_RAND_LEN], const uint8_t autn[static OM_AUTN_LEN],
-		     uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN]);
+		     const uint8_t snid[static OM_SNID_LEN], uint8_t res[static OM_NAS_RES_MAX], size_t *res_len,
+		     uint8_t auts[static OM_AUTS_LEN], uint8_t kasme[static OM_KASME_LEN]);

@@ -89,6 +89,8 @@ static void human(FILE *f, const struct lab *l, const struct lab_run *r)
 			lab_part_name(r->refusals[i].part), r->refusals[i].expected ? "expected  " : "UNEXPECTED",
 			r->refusals[i].dpf_reason[0] ? r->refusals[i].dpf_reason : "(no refusal line in its log)", "",
 			"", "", r->refusals[i].reason);
+	fprintf(f, "\nNAS security: %u of %u attaches after Security Mode Control (128-EIA2), each bearer after it\n",
+		r->attaches_smc, r->attaches);
 	fprintf(f, "\noperators' records: SHO-A %s; SHO-B %s; DPF installs SHO-A %u, SHO-B %u\n",
 		r->states[LAB_SHO_A][0] ? r->states[LAB_SHO_A] : "-",
 		r->states[LAB_SHO_B][0] ? r->states[LAB_SHO_B] : "-", r->installed_a, r->installed_b);
@@ -156,6 +158,7 @@ static void machine(FILE *f, const struct lab *l, const struct lab_run *r)
 	for (unsigned i = 0; i < 8 && r->rerun_count[i]; i++)
 		fprintf(f, " %s=%u", r->rerun_code[i] ? om_errname(r->rerun_code[i]) : "no_push", r->rerun_count[i]);
 	fputc('\n', f);
+	fprintf(f, "nas_security attaches=%u after_smc=%u\n", r->attaches, r->attaches_smc);
 	fprintf(f, "installed sho_a=%u sho_b=%u\n", r->installed_a, r->installed_b);
 	fprintf(f, "states sho_a=\"%s\" sho_b=\"%s\"\n", r->states[LAB_SHO_A], r->states[LAB_SHO_B]);
 	for (unsigned i = 0; i < r->n_problems && i < LAB_PROBLEMS_MAX; i++) {

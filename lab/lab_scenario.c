@@ -332,15 +332,33 @@ static void owner_handover(struct dev_ctx *c)
 			d->tre_id, st, st > 0 ? answer : "no answer");
 }
 
+/*
+ * Every attach runs Security Mode Control before its bearer (TS 24.301
+ * 5.4.3; the device refuses an Attach Accept before it): the agent's
+ * "attached" events say smc=N eea=E eia=I, and one without is a problem.
+ */
+static void nas_security(struct dev_ctx *c, const char *detail)
+{
+	const char *smc = strstr(detail, " smc="), *eia = strstr(detail, " eia=");
+	int ok = smc && atoi(smc + 5) >= 1 && eia && atoi(eia + 5) == 2;
+	count(c->p->r, &c->p->r->attaches);
+	if (ok)
+		count(c->p->r, &c->p->r->attaches_smc);
+	else
+		lab_run_problem(c->p->r, "%s %s: attached without Security Mode Control (%s)", lab_phase_name(c->p->ph),
+				c->d->tre_id, detail);
+}
+
 static void on_event(void *arg, const char *tre_id, const char *step, const char *detail)
 {
 	struct dev_ctx *c = arg;
 	struct lab_device *d = c->d;
 	(void)tre_id;
-	(void)detail;
 	/* what the device last did before coming to rest, for a problem's line */
 	if (strcmp(step, "rest") && strcmp(step, "detached"))
 		snprintf(d->last_step, sizeof(d->last_step), "%s", step);
+	if (!strcmp(step, "attached") || !strcmp(step, "attached-new"))
+		nas_security(c, detail);
 	if (strcmp(step, "attached"))
 		return;
 	if (!c->attached) {

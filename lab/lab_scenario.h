@@ -116,6 +116,8 @@ struct lab_run {
 	char states[LAB_N_OPS][160];          /* the SHOs' device states, "state=count ..." */
 	char ids[LAB_N_OPS][OM_TRE_STAKEHOLDER_MAX + 1]; /* RO_id, SHO-A's and SHO-B's SHO_id */
 	double start_ms_epoch;                /* wall clock of the run's start */
+	/* NAS security: attaches the agents reported, and those after Security Mode Control (smc=N >= 1) */
+	unsigned attaches, attaches_smc;
 	void *priv;
 };
 

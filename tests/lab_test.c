@@ -95,6 +95,11 @@ static void small_lab(const char *cli)
 	/* one MCIM released and installed per provisioning, never two */
 	CHECK(report_line(r, "installed sho_a=6 sho_b=") != NULL);
 	CHECK(report_line(r, "e2e_provision rate=") != NULL);
+	/* every attach of the run (PCID, MCIM, fallback) ran Security Mode Control before its bearer */
+	const char *ns = report_line(r, "nas_security attaches=");
+	unsigned att = 0, smc = 0;
+	CHECK(ns && sscanf(ns, "nas_security attaches=%u after_smc=%u", &att, &smc) == 2);
+	CHECK_MSG(att >= 8 && smc == att, "attaches %u, after SMC %u", att, smc);
 	CHECK(report_line(r, "problems=0\n") != NULL);
 	CHECK(report_line(r, "result=ok\n") != NULL);
 	CHECK(report_line(r, pg ? "store=postgresql\n" : "store=sqlite\n") != NULL);

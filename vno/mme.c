@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The EMM procedures the VNO runs as MME (TS 24.301): attach (5.5.1),
- * authentication (5.4.2) and UE-originating detach (5.5.2.2), with the HSS
- * answers mapped to EMM causes per TS 29.272 Annex A. docs/vno.md has the
- * table of every cause we send and why.
+ * authentication (5.4.2), security mode control (5.4.3) and UE-originating
+ * detach (5.5.2.2), with the HSS answers mapped to EMM causes per TS 29.272
+ * Annex A. docs/vno.md has the table of every cause we send and why.
+ *
+ * The attach runs: Attach Request -> AIR -> Authentication Request/Response
+ * -> Security Mode Command/Complete (the NAS keys from KASME, TS 33.401
+ * A.7) -> ULR -> bearer -> Attach Accept/Complete, so the HSS records us
+ * and the bearer opens only once NAS security is on. From the SMC on every
+ * message is protected (nas_sec.h); what is not is dropped (4.4.4.3).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +29,10 @@
 
 #define MME_RETRANSMITS 4 /* T3460/T3450: the fifth expiry aborts (TS 24.301 5.4.2.7 b, 5.5.1.2.7 c) */
 #define MME_EBI 5         /* the default bearer's identity (om_nas_attach_accept_init) */
+/* UE network capability (TS 24.301 9.9.3.34): octet 3 EEA0..7, octet 4 EIA0..7, from bit 8 down. */
+#define UE_CAP_EEA0 0x80
+#define UE_CAP_EEA2 0x20
+#define UE_CAP_EIA2 0x20
 
 /* ESM causes (TS 24.301 9.9.4.4) we log beside EMM cause #19. */
 #define ESM_INSUFFICIENT_RESOURCES 26
@@ -222,6 +232,7 @@ static bool displaced(struct mme_ue *ue)
 		return false;
 	om_notice("context-deleted", "imsi=%s reason=replaced-by-newer-attach", ue->imsi);
 	release(ue); /* no longer the slot's owner: no PUR, the slot stays the newer one's */
+	om_nas_ctx_clear(&ue->nas);
 	atomic_store(&ue->displaced, false);
 	ue->state = MME_DEAD;
 	return true;
@@ -230,13 +241,34 @@ static bool displaced(struct mme_ue *ue)
 void mme_ue_release(struct mme_ue *ue)
 {
 	release(ue);
+	om_nas_ctx_clear(&ue->nas);
 	ue->state = MME_DEAD;
 }
 
 /* ---- sending ------------------------------------------------------------- */
 
-/* Encode and send m; keep it for retransmission when a timer guards it. */
-static int send_nas(struct mme_ue *ue, const struct om_nas_msg *m, unsigned timer_ms)
+/*
+ * Send the plain message pdu: as it is before the SMC, protected as type
+ * sht (0: integrity protected and ciphered) with the next NAS COUNT once
+ * the context is active. A retransmission comes here again, so it gets a
+ * COUNT of its own and is no replay.
+ */
+static int transmit(struct mme_ue *ue, const uint8_t *pdu, size_t n, uint8_t sht)
+{
+	uint8_t sec[OM_NAS_MAX_LEN + OM_NAS_SEC_HDR_LEN];
+	if (!ue->nas.active)
+		return ue->send(ue->send_arg, OM_RADIO_NAS, pdu, n);
+	int rc = om_nas_protect(&ue->nas, sec, sizeof(sec), sht ? sht : OM_NAS_SHT_INT_ENC, pdu, n);
+	if (rc >= 0)
+		rc = ue->send(ue->send_arg, OM_RADIO_NAS, sec, (size_t)rc);
+	else
+		om_error("nas-protect", "imsi=%s err=%s", ue->imsi, om_errname(rc));
+	OPENSSL_cleanse(sec, sizeof(sec));
+	return rc < 0 ? rc : 0;
+}
+
+/* Encode and send m (transmit()); keep it for retransmission when a timer guards it. */
+static int send_nas(struct mme_ue *ue, const struct om_nas_msg *m, unsigned timer_ms, uint8_t sht)
 {
 	uint8_t pdu[OM_NAS_MAX_LEN];
 	int n = om_nas_encode(pdu, sizeof(pdu), m);
@@ -247,10 +279,13 @@ static int send_nas(struct mme_ue *ue, const struct om_nas_msg *m, unsigned time
 	if (timer_ms) {
 		memcpy(ue->last_pdu, pdu, (size_t)n);
 		ue->last_len = (size_t)n;
+		ue->last_sht = sht;
 		ue->retransmits = 0;
 		ue->deadline_ms = mme_now_ms() + timer_ms;
 	}
-	return ue->send(ue->send_arg, OM_RADIO_NAS, pdu, (size_t)n);
+	n = transmit(ue, pdu, (size_t)n, sht);
+	OPENSSL_cleanse(pdu, sizeof(pdu));
+	return n;
 }
 
 /* Attach Reject with cause, the reason logged; everything the attempt held is released. */
@@ -261,7 +296,9 @@ static int reject(struct mme_ue *ue, const char *imsi, uint8_t cause, const char
 	om_notice("attach-reject", "imsi=%s cause=%u (%s) reason=%s", imsi[0] ? imsi : "-", cause,
 		  om_nas_emm_cause_name(cause), reason);
 	release(ue);
-	return send_nas(ue, &m, 0);
+	int rc = send_nas(ue, &m, 0, 0); /* protected when the SMC ran: the device drops it otherwise */
+	om_nas_ctx_clear(&ue->nas);
+	return rc;
 }
 
 static int auth_reject(struct mme_ue *ue, const char *reason)
@@ -269,7 +306,9 @@ static int auth_reject(struct mme_ue *ue, const char *reason)
 	struct om_nas_msg m = {.kind = OM_NAS_AUTH_REJECT};
 	om_notice("auth-reject", "imsi=%s reason=%s", ue->imsi, reason);
 	release(ue);
-	return send_nas(ue, &m, 0);
+	int rc = send_nas(ue, &m, 0, 0);
+	om_nas_ctx_clear(&ue->nas);
+	return rc;
 }
 
 static int send_auth_request(struct mme_ue *ue)
@@ -281,7 +320,7 @@ static int send_auth_request(struct mme_ue *ue)
 	memcpy(m.u.auth_request.autn, ue->vec.autn, OM_AUTN_LEN);
 	ue->state = MME_AUTH;
 	om_info("auth-request", "imsi=%s ksi=%u resync=%d", ue->imsi, ue->ksi, ue->resynced);
-	return send_nas(ue, &m, ue->mme->conf->t3460_ms);
+	return send_nas(ue, &m, ue->mme->conf->t3460_ms, 0);
 }
 
 /* ---- the HSS ------------------------------------------------------------- */
@@ -360,6 +399,7 @@ static int on_attach_request(struct mme_ue *ue, const struct om_nas_attach_reque
 		om_notice("attach-restart", "imsi=%s state=%d", ue->imsi, ue->state);
 		release(ue);
 	}
+	om_nas_ctx_clear(&ue->nas); /* a new attach authenticates anew: a new KASME, COUNTs from 0 */
 	if (req->id.type != OM_NAS_ID_IMSI)
 		return reject(ue, "", OM_NAS_CAUSE_UE_ID_NOT_DERIVED, "guti-without-context");
 	const char *imsi = req->id.imsi;
@@ -371,6 +411,7 @@ static int on_attach_request(struct mme_ue *ue, const struct om_nas_attach_reque
 	snprintf(ue->imsi, sizeof(ue->imsi), "%s", imsi);
 	ue->home = home;
 	ue->pdn = req->pdn;
+	memcpy(ue->ue_sec_cap, req->ue_net_cap, sizeof(ue->ue_sec_cap)); /* 9.9.3.34: 2 octets at least */
 	int cause = fetch_vector(ue, NULL, &ans);
 	if (cause)
 		return reject(ue, imsi, (uint8_t)cause, "air-failed");
@@ -451,7 +492,65 @@ static int on_auth_ok(struct mme_ue *ue)
 		ue->ipv4[0], ue->ipv4[1], ue->ipv4[2], ue->ipv4[3], port);
 	/* The port travels in the LAB frame after Attach Complete; keep it beside the bearer. */
 	ue->last_port = port;
-	return send_nas(ue, &acc, m->conf->t3450_ms);
+	return send_nas(ue, &acc, m->conf->t3450_ms, 0);
+}
+
+/*
+ * Security Mode Command (TS 24.301 5.4.3.2, TS 33.401 7.2.4.4): K_NASint
+ * and K_NASenc from this authentication's KASME for 128-EIA2 and the
+ * configured ciphering, the device's capabilities replayed so it can see
+ * they were not bid down, integrity protected with the new context (type
+ * 3, not ciphered: the device needs the algorithms to derive its keys).
+ * KASME goes with the vector once the keys are derived.
+ */
+static int send_smc(struct mme_ue *ue)
+{
+	uint8_t eea = ue->mme->conf->nas_eea;
+	uint8_t need_eea = eea == OM_NAS_EEA2 ? UE_CAP_EEA2 : UE_CAP_EEA0;
+	char imsi[OM_NAS_IMSI_MAX + 1];
+	memcpy(imsi, ue->imsi, sizeof(imsi));
+	if (!(ue->ue_sec_cap[1] & UE_CAP_EIA2) || !(ue->ue_sec_cap[0] & need_eea)) {
+		OPENSSL_cleanse(&ue->vec, sizeof(ue->vec));
+		return reject(ue, imsi, OM_NAS_CAUSE_UE_SEC_CAP_MISMATCH, "no-common-nas-algorithm");
+	}
+	int rc = om_nas_ctx_init(&ue->nas, ue->vec.kasme, eea, OM_NAS_EIA2, ue->ksi, OM_NAS_SEC_DOWNLINK);
+	OPENSSL_cleanse(&ue->vec, sizeof(ue->vec));
+	if (rc < 0)
+		return reject(ue, imsi, OM_NAS_CAUSE_NETWORK_FAILURE, "nas-keys");
+	struct om_nas_msg m = {.kind = OM_NAS_SEC_MODE_COMMAND};
+	m.u.sec_mode_command.eea = eea;
+	m.u.sec_mode_command.eia = OM_NAS_EIA2;
+	m.u.sec_mode_command.ksi = ue->ksi;
+	memcpy(m.u.sec_mode_command.ue_sec_cap, ue->ue_sec_cap, sizeof(ue->ue_sec_cap));
+	m.u.sec_mode_command.ue_sec_cap_len = sizeof(ue->ue_sec_cap);
+	ue->state = MME_SMC;
+	om_info("smc", "imsi=%s ksi=%u eea=%u eia=%u", ue->imsi, ue->ksi, eea, OM_NAS_EIA2);
+	return send_nas(ue, &m, ue->mme->conf->t3460_ms, OM_NAS_SHT_INT_NEW);
+}
+
+/* Security Mode Complete, its MAC verified: the attach goes on to the HSS (ULR) and the bearer. */
+static int on_smc_complete(struct mme_ue *ue)
+{
+	if (ue->state != MME_SMC) {
+		om_notice("nas-ignored", "imsi=%s msg=smc-complete reason=no-smc-running", ue->imsi);
+		return 0;
+	}
+	ue->deadline_ms = 0;
+	om_info("smc-complete", "imsi=%s eea=%u eia=%u", ue->imsi, ue->nas.eea, ue->nas.eia);
+	return on_auth_ok(ue);
+}
+
+/* Security Mode Reject (TS 24.301 5.4.3.5): the attach that asked for it is aborted. */
+static int on_smc_reject(struct mme_ue *ue, const struct om_nas_sec_mode_reject *r)
+{
+	if (ue->state != MME_SMC) {
+		om_notice("nas-ignored", "imsi=%s msg=smc-reject reason=no-smc-running", ue->imsi);
+		return 0;
+	}
+	om_notice("smc-rejected", "imsi=%s cause=%u (%s)", ue->imsi, r->cause, om_nas_emm_cause_name(r->cause));
+	release(ue);
+	om_nas_ctx_clear(&ue->nas);
+	return 0;
 }
 
 static int on_auth_response(struct mme_ue *ue, const struct om_nas_auth_response *r)
@@ -464,7 +563,6 @@ static int on_auth_response(struct mme_ue *ue, const struct om_nas_auth_response
 	/* TS 33.401 6.1.1: RES against XRES, in constant time. */
 	if (r->res_len != OM_RES_LEN || CRYPTO_memcmp(r->res, ue->vec.xres, OM_RES_LEN) != 0)
 		return auth_reject(ue, "res-mismatch");
-	OPENSSL_cleanse(&ue->vec, sizeof(ue->vec)); /* no NAS security here: KASME is not kept */
 	ue->authenticated = true;
 	om_info("auth-ok", "imsi=%s", ue->imsi);
 	if (registry_take(ue) < 0) {
@@ -472,7 +570,7 @@ static int on_auth_response(struct mme_ue *ue, const struct om_nas_auth_response
 		memcpy(imsi, ue->imsi, sizeof(imsi));
 		return reject(ue, imsi, OM_NAS_CAUSE_CONGESTION, "no-free-slot");
 	}
-	return on_auth_ok(ue);
+	return send_smc(ue);
 }
 
 static int on_auth_failure(struct mme_ue *ue, const struct om_nas_auth_failure *f)
@@ -562,10 +660,50 @@ static int on_detach(struct mme_ue *ue, const struct om_nas_detach_request_ue *d
 		if (rc < 0)
 			return rc;
 	}
-	if (d->switch_off)
-		return 0; /* TS 24.301 5.5.2.2.2: no Detach Accept after switch off */
 	struct om_nas_msg m = {.kind = OM_NAS_DETACH_ACCEPT};
-	return send_nas(ue, &m, 0);
+	int rc = d->switch_off ? 0 : send_nas(ue, &m, 0, 0); /* 5.5.2.2.2: none after switch off */
+	om_nas_ctx_clear(&ue->nas);
+	return rc;
+}
+
+/* A PDU the context refuses (TS 24.301 4.4.4.3): discarded, nothing answered, the state unchanged. */
+static int drop(struct mme_ue *ue, int why)
+{
+	ue->nas_dropped++;
+	om_notice("nas-dropped", "imsi=%s state=%d err=%s", ue->imsi[0] ? ue->imsi : "-", ue->state, om_errname(why));
+	return 0;
+}
+
+/*
+ * Decode one uplink PDU. With the context active, a protected PDU must pass
+ * om_nas_unprotect(); a plain one is taken only if 4.4.4.3 lets the network
+ * process it unprotected: an Attach Request (a new attach, which
+ * authenticates anew), or a Security Mode Reject while the SMC runs.
+ * Returns 0, 1 (dropped) or the decoder's error.
+ */
+static int open_uplink(struct mme_ue *ue, struct om_nas_msg *m, const uint8_t *pdu, size_t len)
+{
+	uint8_t plain[OM_RADIO_PAYLOAD_MAX], sht;
+	int sh = om_nas_sht(pdu, len);
+	if (!ue->nas.active || sh < 0)
+		return om_nas_decode(m, OM_NAS_UPLINK, pdu, len);
+	if (sh == OM_NAS_SHT_PLAIN) {
+		int rc = om_nas_decode(m, OM_NAS_UPLINK, pdu, len);
+		if (rc == 0 && (m->kind == OM_NAS_ATTACH_REQUEST ||
+				(m->kind == OM_NAS_SEC_MODE_REJECT && ue->state == MME_SMC)))
+			return 0;
+		OPENSSL_cleanse(m, sizeof(*m));
+		drop(ue, OM_ENAS_UNPROTECTED);
+		return 1;
+	}
+	int n = om_nas_unprotect(&ue->nas, plain, sizeof(plain), &sht, pdu, len);
+	if (n < 0) {
+		drop(ue, n);
+		return 1;
+	}
+	int rc = om_nas_decode(m, OM_NAS_UPLINK, plain, (size_t)n);
+	OPENSSL_cleanse(plain, sizeof(plain));
+	return rc;
 }
 
 int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
@@ -573,7 +711,9 @@ int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
 	struct om_nas_msg m;
 	if (displaced(ue))
 		return 0;
-	int rc = om_nas_decode(&m, OM_NAS_UPLINK, pdu, len);
+	int rc = open_uplink(ue, &m, pdu, len);
+	if (rc == 1)
+		return 0;
 	if (rc < 0) {
 		om_notice("nas-malformed", "imsi=%s state=%d err=%s", ue->imsi[0] ? ue->imsi : "-", ue->state,
 			  om_errname(rc));
@@ -599,6 +739,12 @@ int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
 	case OM_NAS_DETACH_REQUEST_UE:
 		rc = on_detach(ue, &m.u.detach_request_ue);
 		break;
+	case OM_NAS_SEC_MODE_COMPLETE:
+		rc = on_smc_complete(ue);
+		break;
+	case OM_NAS_SEC_MODE_REJECT:
+		rc = on_smc_reject(ue, &m.u.sec_mode_reject);
+		break;
 	default:
 		om_notice("nas-ignored", "imsi=%s msg=%s", ue->imsi[0] ? ue->imsi : "-", om_nas_kind_name(m.kind));
 		rc = 0;
@@ -613,13 +759,14 @@ int mme_ue_timer(struct mme_ue *ue)
 		return 0;
 	if (!ue->deadline_ms || mme_now_ms() < ue->deadline_ms)
 		return 0;
-	const char *timer = ue->state == MME_AUTH ? "T3460" : "T3450";
-	unsigned ms = ue->state == MME_AUTH ? ue->mme->conf->t3460_ms : ue->mme->conf->t3450_ms;
+	bool t3460 = ue->state == MME_AUTH || ue->state == MME_SMC; /* 5.4.2.7 b, 5.4.3.7 b */
+	const char *timer = t3460 ? "T3460" : "T3450";
+	unsigned ms = t3460 ? ue->mme->conf->t3460_ms : ue->mme->conf->t3450_ms;
 	if (ue->retransmits < MME_RETRANSMITS && ue->last_len) {
 		ue->retransmits++;
 		ue->deadline_ms = mme_now_ms() + ms;
 		om_info("retransmit", "imsi=%s timer=%s n=%u", ue->imsi, timer, ue->retransmits);
-		return ue->send(ue->send_arg, OM_RADIO_NAS, ue->last_pdu, ue->last_len);
+		return transmit(ue, ue->last_pdu, ue->last_len, ue->last_sht);
 	}
 	om_notice("procedure-aborted", "imsi=%s timer=%s expiries=%u", ue->imsi, timer, ue->retransmits + 1);
 	mme_ue_release(ue);

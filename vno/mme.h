@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The VNO's MME: one EMM state machine per device connection (TS 24.301
- * 5.5.1 attach, 5.4.2 authentication, 5.5.2 detach), the shared registry of
+ * 5.5.1 attach, 5.4.2 authentication, 5.4.3 security mode control, 5.5.2
+ * detach) with the NAS security context of its attach, the shared registry of
  * IMSIs with an attach in progress or a bearer, the IPv4 pool, and the
  * routing of an IMSI to its home network's Diameter realm.
  *
@@ -21,6 +22,7 @@
 #include <stdint.h>
 
 #include <openmcim/nas.h>
+#include <openmcim/nas_sec.h>
 #include <openmcim/radio.h>
 #include <openmcim/vector.h>
 
@@ -60,6 +62,7 @@ struct mme {
 enum mme_state {
 	MME_IDLE,           /* no procedure; waits for Attach Request */
 	MME_AUTH,           /* Authentication Request sent, T3460 running */
+	MME_SMC,            /* Security Mode Command sent, T3460 running */
 	MME_WAIT_COMPLETE,  /* Attach Accept sent, T3450 running */
 	MME_ATTACHED,       /* default bearer up */
 	MME_DEAD,           /* the connection must be closed */
@@ -68,7 +71,7 @@ enum mme_state {
 /* How the state machine hands a frame to the transport: 0 or negative. */
 typedef int (*mme_send_fn)(void *arg, uint8_t radio_type, const uint8_t *payload, size_t len);
 
-/* One device connection. Holds a vector (secret): released with mme_ue_release(). */
+/* One device connection. Holds a vector and NAS keys (secret): released with mme_ue_release(). */
 struct mme_ue {
 	struct mme *mme;
 	mme_send_fn send;
@@ -87,8 +90,12 @@ struct mme_ue {
 	bool registered;                /* ULA received: a PUR is owed on release */
 	unsigned retransmits;
 	long long deadline_ms;          /* CLOCK_MONOTONIC; 0 when no timer runs */
-	uint8_t last_pdu[OM_NAS_MAX_LEN]; /* for T3460 / T3450 retransmission */
+	uint8_t last_pdu[OM_NAS_MAX_LEN]; /* the plain message, for T3460 / T3450 retransmission */
 	size_t last_len;
+	uint8_t last_sht;               /* its security header type (protected anew with the next COUNT) */
+	uint8_t ue_sec_cap[2];          /* the Attach Request's EEA and EIA octets, replayed in the SMC */
+	struct om_nas_ctx nas;          /* secret: the EPS security context, active from the SMC on */
+	unsigned nas_dropped;           /* uplink messages dropped: plain after the SMC, bad MAC, replay */
 	int pool_index;                 /* -1 when no address */
 	uint8_t ipv4[4];
 	char apn[OM_NAS_APN_MAX];
@@ -109,7 +116,10 @@ void mme_ue_init(struct mme_ue *ue, struct mme *m, mme_send_fn send, void *send_
 
 /*
  * One NAS PDU from the device. Bad input gets its NAS answer and a log line,
- * never an abort. Returns 0; a negative code only when the send callback
+ * never an abort. Once the SMC is sent, a protected PDU whose MAC or COUNT
+ * fails, and any plain PDU but an Attach Request (or Security Mode Reject
+ * while the SMC runs), is dropped and counted in ue->nas_dropped (TS 24.301
+ * 4.4.4.3). Returns 0; a negative code only when the send callback
  * failed (the caller closes the link). ue->state MME_DEAD means: close.
  */
 int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len);

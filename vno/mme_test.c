@@ -136,6 +136,27 @@ static int counter(const int *c)
 /* ---- helpers -------------------------------------------------------------- */
 
 static uint16_t radio_port;
+static struct mme *the_mme;
+
+/* The uplink messages the MME dropped on imsi's connection (vno/mme.h nas_dropped), -1 if none holds it. */
+static int dropped_of(const char *imsi)
+{
+	int n = -1;
+	pthread_mutex_lock(&the_mme->lock);
+	for (unsigned i = 0; i < the_mme->conf->max_devices; i++)
+		if (the_mme->owner[i] && !strcmp(the_mme->busy_imsi[i], imsi))
+			n = (int)the_mme->owner[i]->nas_dropped;
+	pthread_mutex_unlock(&the_mme->lock);
+	return n;
+}
+
+/* Wait up to 2 s for imsi's dropped count to reach want. */
+static int dropped_reaches(const char *imsi, int want)
+{
+	for (int i = 0; i < 200 && dropped_of(imsi) < want; i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	return dropped_of(imsi);
+}
 
 static void device_init(struct test_usim *u, const uint8_t k[16])
 {
@@ -152,6 +173,100 @@ static int attach(struct om_radio_link *l, const char *imsi, const char *apn, st
 	if (rc)
 		return rc;
 	return om_radio_ue_attach(l, imsi, apn, test_usim_aka, u, TIMEOUT, res);
+}
+
+static int bearer_works(uint16_t proxy_port, const uint8_t *key, uint16_t echo_port);
+
+/*
+ * TS 24.301 4.4.4.3 after Security Mode Control: a plain Detach Request, a
+ * protected one with an altered octet, and a replay of a protected message
+ * the MME accepted are each dropped: no answer, the bearer stays, the drop
+ * counted. A Detach Request protected with the device's keys still works.
+ */
+static void nas_after_smc_drops_plain_altered_and_replayed(uint16_t echo_port)
+{
+	struct om_radio_link l;
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	struct om_radio_frame f;
+	struct om_nas_msg m = {.kind = OM_NAS_DETACH_REQUEST_UE};
+	uint8_t plain[OM_NAS_MAX_LEN], pdu[OM_NAS_MAX_LEN + OM_NAS_SEC_HDR_LEN], again[sizeof(pdu)];
+	device_init(&u, k_ok);
+	int ulr = counter(&hss.ulr), purs = counter(&hss.pur);
+	CHECK_INT(attach(&l, PCID, "provisioning", &u, &r), 0);
+	CHECK_INT(r.smc_rounds, 1);
+	CHECK_INT(r.eea, 2); /* 128-EEA2 and 128-EIA2: the VNO's default */
+	CHECK_INT(r.eia, 2);
+	CHECK_INT(r.nas_dropped, 0);
+	CHECK(l.nas.active);
+	CHECK_INT(dropped_of(PCID), 0);
+
+	m.u.detach_request_ue.detach_type = 1;
+	m.u.detach_request_ue.ksi = l.nas.ksi;
+	m.u.detach_request_ue.id.type = OM_NAS_ID_IMSI;
+	strcpy(m.u.detach_request_ue.id.imsi, PCID);
+	int n = om_nas_encode(plain, sizeof(plain), &m);
+	CHECK(n > 0);
+	/* plain */
+	CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, plain, (size_t)n), 0);
+	CHECK_INT(dropped_reaches(PCID, 1), 1);
+	/* altered: one octet of the ciphertext */
+	int sn = om_nas_protect(&l.nas, pdu, sizeof(pdu), OM_NAS_SHT_INT_ENC, plain, (size_t)n);
+	CHECK(sn > 0);
+	pdu[OM_NAS_SEC_HDR_LEN + 2] ^= 0x04;
+	CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, pdu, (size_t)sn), 0);
+	CHECK_INT(dropped_reaches(PCID, 2), 2);
+	/* replayed: an Attach Complete the MME accepts (and ignores: attached), then the same octets */
+	struct om_nas_msg c = {.kind = OM_NAS_ATTACH_COMPLETE};
+	c.u.attach_complete.ebi = 5;
+	n = om_nas_encode(plain, sizeof(plain), &c);
+	sn = om_nas_protect(&l.nas, again, sizeof(again), OM_NAS_SHT_INT_ENC, plain, (size_t)n);
+	CHECK(sn > 0);
+	CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, again, (size_t)sn), 0);
+	nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
+	CHECK_INT(dropped_of(PCID), 2);
+	CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, again, (size_t)sn), 0);
+	CHECK_INT(dropped_reaches(PCID, 3), 3);
+	/* Nothing came back, nothing changed. */
+	CHECK_INT(om_radio_recv(&l, &f, 200), OM_ERADIO_TIMEOUT);
+	CHECK(bearer_works(r.bearer.proxy_port, r.bearer.key, echo_port));
+	CHECK_INT(counter(&hss.pur), purs);
+	CHECK_INT(counter(&hss.ulr), ulr + 1);
+	/* The device's own protected Detach Request is taken. */
+	CHECK_INT(om_radio_ue_detach(&l, PCID, TIMEOUT), 0);
+	CHECK_INT(counter(&hss.pur), purs + 1);
+	CHECK(!bearer_works(r.bearer.proxy_port, r.bearer.key, echo_port));
+	om_radio_link_close(&l);
+	CHECK(!l.nas.active);
+	om_milenage_clear(&u.m);
+}
+
+/*
+ * A device whose KASME is not the network's (here: one bit off) finds the
+ * Security Mode Command's MAC wrong and answers Security Mode Reject
+ * (TS 24.301 5.4.3.5): the attach ends there, before the ULR, so the HSS
+ * never records this VNO and no bearer opens.
+ */
+static void smc_with_wrong_keys_opens_nothing(void)
+{
+	struct om_radio_link l;
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	device_init(&u, k_ok);
+	u.bad_kasme = 1;
+	int ulr = counter(&hss.ulr), purs = counter(&hss.pur);
+	CHECK_INT(attach(&l, PCID2, "provisioning", &u, &r), OM_ENAS_MAC);
+	CHECK_INT(r.auth_rounds, 1);
+	CHECK_INT(r.smc_rounds, 0);
+	CHECK_INT(r.bearer.proxy_port, 0);
+	CHECK(!l.nas.active);
+	for (int i = 0; i < 100 && dropped_of(PCID2) >= 0; i++) /* the MME lets the context go */
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	CHECK_INT(dropped_of(PCID2), -1);
+	CHECK_INT(counter(&hss.ulr), ulr);
+	CHECK_INT(counter(&hss.pur), purs);
+	om_radio_link_close(&l);
+	om_milenage_clear(&u.m);
 }
 
 /* Wait until the VNO has closed l (what it does after aborting a procedure). */
@@ -431,7 +546,7 @@ static void radio_deadlines_close_silent_links(void)
 	om_radio_link_close(&silent);
 	om_radio_link_close(&trickle);
 
-	CHECK_INT(om_radio_link_connect(&idle, "127.0.0.1", radio_port), 0);
+	CHECK_INT(test_radio_connect(&idle, radio_port), 0);
 	for (int i = 0; i < 3; i++) { /* three rejects 600 ms apart: it speaks, it stays */
 		CHECK_INT(om_nas_attach_request_init(&m, FOREIGN, "provisioning"), 0);
 		CHECK_INT(om_radio_send_nas(&idle, &m), 0);
@@ -455,7 +570,7 @@ static void t3460_retransmits_then_aborts(void)
 	struct om_radio_frame f;
 	uint8_t rand0[16] = {0};
 	int seen = 0;
-	CHECK_INT(om_radio_link_connect(&l, "127.0.0.1", radio_port), 0);
+	CHECK_INT(test_radio_connect(&l, radio_port), 0);
 	CHECK_INT(om_nas_attach_request_init(&m, PCID2, "provisioning"), 0);
 	CHECK_INT(om_radio_send_nas(&l, &m), 0);
 	int rc;
@@ -479,7 +594,7 @@ static void bad_input_gets_an_answer(void)
 	struct om_nas_msg m;
 	/* A truncated Attach Request: #96 invalid mandatory information. */
 	static const uint8_t cut[] = {0x07, 0x41, 0x71, 0x08, 0x09, 0x10};
-	CHECK_INT(om_radio_link_connect(&l, "127.0.0.1", radio_port), 0);
+	CHECK_INT(test_radio_connect(&l, radio_port), 0);
 	CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, cut, sizeof(cut)), 0);
 	CHECK_INT(om_radio_recv(&l, &f, TIMEOUT), 0);
 	CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
@@ -540,10 +655,13 @@ int main(void)
 	struct mme mme;
 	struct mme_s6a_ops ops = {.air = fake_air, .ulr = fake_ulr, .pur = fake_pur};
 	CHECK_INT(mme_init(&mme, &conf, &ops), 0);
+	the_mme = &mme;
 	struct radio_srv *srv = radio_srv_start(&mme, "127.0.0.1", 0, &radio_port);
 	CHECK(srv != NULL);
 	if (srv) {
 		pcid_attach_reaches_provisioning_host_only(echo.port, test_free_port());
+		nas_after_smc_drops_plain_altered_and_replayed(echo.port);
+		smc_with_wrong_keys_opens_nothing();
 		no_apn_gets_the_default_context();
 		apn_outside_subscription_is_esm_failure();
 		wrong_k_is_refused();

@@ -157,7 +157,10 @@ static void *session_main(void *arg)
 	struct radio_srv *s = se->srv;
 	long long connected = mme_now_ms(), last_frame = 0;
 	int why = 0;
-	while (!stopping(s)) {
+	/* The cell's system information first: the device needs our PLMN for KASME (TS 33.401 A.2). */
+	if (send_frame(se, OM_RADIO_LAB_CELL, s->mme->visited_plmn, sizeof(s->mme->visited_plmn)) < 0)
+		why = OM_EIO;
+	while (!why && !stopping(s)) {
 		long long now = mme_now_ms(), quiet = silence_deadline(se, connected, last_frame);
 		if (quiet && now >= quiet) {
 			why = last_frame ? OM_ERADIO_IDLE : OM_ERADIO_FIRST_MESSAGE;

@@ -19,7 +19,7 @@ static const struct om_conf_key fixed_keys[] = {
 	{"vno", "radio_listen", 1}, {"vno", "plmn", 1},         {"vno", "ip_pool", 1},
 	{"vno", "log_level", 0},    {"vno", "pcap", 0},         {"vno", "s6a_pcap", 0},
 	{"vno", "run_dir", 0},      {"vno", "max_devices", 0},  {"vno", "t3460_ms", 0},
-	{"vno", "t3450_ms", 0},     {"vno", "max_unauth", 0},   {"vno", "max_unauth_per_source", 0},
+	{"vno", "t3450_ms", 0},     {"vno", "nas_ciphering", 0}, {"vno", "max_unauth", 0},   {"vno", "max_unauth_per_source", 0},
 	{"vno", "first_message_ms", 0}, {"vno", "idle_timeout_s", 0}, {"diameter", "identity", 1}, {"diameter", "realm", 1},
 	{"diameter", "listen", 1},  {"diameter", "timeout_ms", 0},
 	{"diameter", "tls", 0},     {"diameter", "tls_cert", 0}, {"diameter", "tls_key", 0},
@@ -313,6 +313,14 @@ static int load_main(struct vno_conf *c, const struct om_conf *cf, const char *p
 	if (om_conf_uint(cf, "vno", "t3450_ms", 6000, 50, 60000, &v, err, err_len))
 		goto out;
 	c->t3450_ms = (unsigned)v;
+	/* 128-EEA2, or EEA0 for a lab whose NAS capture tshark must read (docs/nas.md); EIA2 always. */
+	const char *eea = om_conf_str(cf, "vno", "nas_ciphering", "eea2");
+	if (!strcmp(eea, "eea2"))
+		c->nas_eea = 2;
+	else if (!strcmp(eea, "eea0"))
+		c->nas_eea = 0;
+	else
+		BAD("vno", "nas_ciphering (eea2 or eea0)");
 	if (copy_str(c->identity, sizeof(c->identity), om_conf_get(cf, "diameter", "identity")) ||
 	    !c->identity[0])
 		BAD("diameter", "identity");

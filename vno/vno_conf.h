@@ -65,6 +65,7 @@ struct vno_conf {
 	unsigned first_message_ms;    /* connect to the first whole frame */
 	unsigned idle_timeout_s;      /* a link without an attached device and no frame */
 	unsigned t3460_ms, t3450_ms;
+	uint8_t nas_eea;              /* NAS ciphering the MME selects: 2 (128-EEA2) or 0 (EEA0, lab captures) */
 	/* [diameter] */
 	char identity[VNO_HOST_MAX];
 	char realm[VNO_HOST_MAX];

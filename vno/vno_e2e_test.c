@@ -276,14 +276,20 @@ static int connect_from(const char *src)
 }
 
 /* Whether the VNO has closed or reset fd within wait_ms (nothing is ever sent on it). */
+/* Whether the VNO closed fd within wait_ms; what it sent first (the cell's PLMN frame) is read past. */
 static int gone(int fd, int wait_ms)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	if (fd < 0 || poll(&p, 1, wait_ms) <= 0)
-		return 0;
-	char b;
-	ssize_t n = recv(fd, &b, 1, MSG_DONTWAIT);
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+	long long until = now_ms() + wait_ms;
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		long long left = until - now_ms();
+		if (fd < 0 || poll(&p, 1, left < 0 ? 0 : (int)left) <= 0)
+			return 0;
+		char b[64];
+		ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			return 1;
+	}
 }
 
 /* Silent links from 200 addresses, each new one replacing this side's oldest, until told or bounded. */
@@ -546,7 +552,9 @@ static void captures_decode_in_tshark(void)
 	CHECK_MSG(rc == 0, "tshark is missing: apt-get install -y tshark");
 	if (rc)
 		return;
-	static const char nas_opt[] = "-o 'uat:user_dlts:\"User 0 (DLT=147)\",\"nas-eps\",\"0\",\"\",\"0\",\"\"'";
+	/* The VNO runs with nas_ciphering = eea0 here: tshark reads the protected messages too. */
+	static const char nas_opt[] = "-o 'uat:user_dlts:\"User 0 (DLT=147)\",\"nas-eps\",\"0\",\"\",\"0\",\"\"' "
+				      "-o nas-eps.null_decipher:TRUE";
 	char opts[512];
 	/* Every record whole and decoded: no malformed packet, no expert warning, in the whole file. */
 	snprintf(opts, sizeof(opts), "%s -q -z expert,warn", nas_opt);
@@ -558,6 +566,8 @@ static void captures_decode_in_tshark(void)
 	CHECK(strstr(out, "Authentication request") != NULL);
 	CHECK(strstr(out, "Authentication failure") != NULL);
 	CHECK(strstr(out, "Authentication reject") != NULL);
+	CHECK(strstr(out, "Security mode command") != NULL);
+	CHECK(strstr(out, "Security mode complete") != NULL);
 	CHECK(strstr(out, "Attach accept") != NULL);
 	CHECK(strstr(out, "Attach reject") != NULL);
 	CHECK(strstr(out, "Detach accept") != NULL);
@@ -623,7 +633,7 @@ int main(void)
 	snprintf(vno_conf, sizeof(vno_conf), "%s/vno.conf", dir);
 	snprintf(text, sizeof(text),
 		 "[vno]\nradio_listen = 127.0.0.1:%u\nplmn = 999-70\nip_pool = 10.45.0.0/24\nlog_level = info\n"
-		 "pcap = %s/nas.pcap\ns6a_pcap = %s/s6a.pcap\nrun_dir = %s/vno\n"
+		 "pcap = %s/nas.pcap\ns6a_pcap = %s/s6a.pcap\nrun_dir = %s/vno\nnas_ciphering = eea0\n"
 		 "max_devices = 256\nmax_unauth = %d\nmax_unauth_per_source = %d\nfirst_message_ms = %d\n"
 		 "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 2000\ntls = off\n"
 		 "[home.00101]\npeer = hss.ro.lab\naddress = 127.0.0.1:%u\n"

@@ -27,12 +27,14 @@ struct test_usim {
 	struct om_milenage m;
 	struct om_usim_sqn sqn;
 	int bad_res;    /* answer with a RES that is not f2(RAND) */
+	int bad_kasme;  /* derive a KASME the network does not have: the SMC's MAC fails */
 	int always_ahead; /* before each challenge move SEQ_MS ahead: every SQN is refused */
 };
 
 static inline int test_usim_aka(void *arg, const uint8_t rand[static OM_RAND_LEN],
-				const uint8_t autn[static OM_AUTN_LEN], uint8_t res[static OM_NAS_RES_MAX],
-				size_t *res_len, uint8_t auts[static OM_AUTS_LEN])
+				const uint8_t autn[static OM_AUTN_LEN], const uint8_t snid[static OM_SNID_LEN],
+				uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN],
+				uint8_t kasme[static OM_KASME_LEN])
 {
 	struct test_usim *u = arg;
 	struct om_usim_out o;
@@ -42,7 +44,10 @@ static inline int test_usim_aka(void *arg, const uint8_t rand[static OM_RAND_LEN
 				u->sqn.seq_ms[i] += UINT64_C(1) << 20;
 	int rc = om_usim_authenticate(&u->m, &u->sqn, rand, autn, &o);
 	if (rc == 0) {
+		rc = om_nas_ue_kasme(kasme, o.ck, o.ik, snid, autn);
 		memcpy(res, o.res, OM_RES_LEN);
+		if (u->bad_kasme)
+			kasme[0] ^= 0x01;
 		if (u->bad_res)
 			res[0] ^= 0x01;
 		*res_len = OM_RES_LEN;
@@ -214,6 +219,25 @@ static inline int test_echo_through(int fd, const char *msg)
 }
 
 /*
+ * Connect to the VNO's radio port on 127.0.0.1 and read the frame that
+ * opens every link, the cell's PLMN (OM_RADIO_LAB_CELL), as a device's
+ * radio would before it speaks. 0, or -1 (l closed).
+ */
+static inline int test_radio_connect(struct om_radio_link *l, uint16_t port)
+{
+	struct om_radio_frame f;
+	if (om_radio_link_connect(l, "127.0.0.1", port) != 0)
+		return -1;
+	if (om_radio_recv(l, &f, 5000) != 0 || f.type != OM_RADIO_LAB_CELL) {
+		om_radio_link_close(l);
+		return -1;
+	}
+	memcpy(l->snid, f.payload, OM_SNID_LEN);
+	l->has_cell = true;
+	return 0;
+}
+
+/*
  * An attacker who knows only the IMSI: connect to the radio port on
  * 127.0.0.1, send an Attach Request for imsi, read the answer and then say
  * nothing more (no K, no RES). Returns 0 when it was challenged
@@ -223,7 +247,7 @@ static inline int test_keyless_attach(struct om_radio_link *l, uint16_t port, co
 {
 	struct om_nas_msg m;
 	struct om_radio_frame f;
-	if (om_radio_link_connect(l, "127.0.0.1", port) != 0)
+	if (test_radio_connect(l, port) != 0)
 		return -1;
 	if (om_nas_attach_request_init(&m, imsi, "provisioning") != 0 || om_radio_send_nas(l, &m) != 0 ||
 	    om_radio_recv(l, &f, 5000) != 0 || om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len) != 0)

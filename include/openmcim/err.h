@@ -124,7 +124,7 @@ enum om_err {
 	/* nas (NAS-EPS EMM/ESM codec, TS 24.301): -500 .. -599 */
 	OM_ENAS_TRUNCATED = -500,     /* message ends inside its header or an information element */
 	OM_ENAS_PD = -501,            /* protocol discriminator is not EMM (or not ESM in the container) */
-	OM_ENAS_SECURITY = -502,      /* security-protected NAS message: not supported in this lab */
+	OM_ENAS_SECURITY = -502,      /* security header type not expected here (plain codec: any but 0) */
 	OM_ENAS_MSG_TYPE = -503,      /* message type unknown or not implemented */
 	OM_ENAS_DIRECTION = -504,     /* message not defined in the direction it travelled */
 	OM_ENAS_IE_LENGTH = -505,     /* IE length outside the range its clause allows */
@@ -138,6 +138,8 @@ enum om_err {
 	OM_ENAS_CONDITIONAL = -513,   /* conditional IE present where its clause forbids it */
 	OM_ENAS_MAC = -514,           /* NAS-MAC of a protected message does not verify (TS 24.301 4.4.4) */
 	OM_ENAS_REPLAY = -515,        /* NAS COUNT not above the last accepted one (replay) */
+	OM_ENAS_SMC = -516,           /* Security Mode Command refused: EIA0, capabilities or KSI (TS 24.301 5.4.3.5) */
+	OM_ENAS_UNPROTECTED = -517,   /* plain NAS message after security was activated (TS 24.301 4.4.4) */
 	/* nas: add new codes here */
 
 	/* factory (M2MES / TRE manufacturer personalisation, B.2.2.1): -700 .. -749 */

@@ -3,10 +3,12 @@
  * NAS-EPS messages between the device and the VNO (3GPP TS 24.301).
  *
  * The simulated device and the VNO, which plays the MME, exchange the EPS
- * mobility management (EMM) messages of the attach, authentication and detach
- * procedures as plain NAS messages (security header type 0, TS 24.301 9.3.1):
- * the lab has no NAS security mode, so a security-protected message is
- * refused. The Attach Request and Attach Accept carry their EPS session
+ * mobility management (EMM) messages of the attach, authentication, security
+ * mode control and detach procedures. This codec reads and writes the plain
+ * NAS message (security header type 0, TS 24.301 9.3.1) and refuses any
+ * other header type: a security-protected message is opened first by
+ * om_nas_unprotect() (nas_sec.h), which hands the plain message inside to
+ * this codec. The Attach Request and Attach Accept carry their EPS session
  * management (ESM) message in the ESM message container, decoded here too.
  *
  * One codec for both sides: the device encodes what the VNO decodes with the
@@ -42,6 +44,9 @@ enum om_nas_msg_type {
 	OM_NAS_MT_AUTH_RESPONSE = 0x53,
 	OM_NAS_MT_AUTH_REJECT = 0x54,
 	OM_NAS_MT_AUTH_FAILURE = 0x5c,
+	OM_NAS_MT_SEC_MODE_COMMAND = 0x5d,
+	OM_NAS_MT_SEC_MODE_COMPLETE = 0x5e,
+	OM_NAS_MT_SEC_MODE_REJECT = 0x5f,
 	OM_NAS_MT_ACT_DEFAULT_BEARER_REQUEST = 0xc1,
 	OM_NAS_MT_ACT_DEFAULT_BEARER_ACCEPT = 0xc2,
 	OM_NAS_MT_PDN_CONNECTIVITY_REQUEST = 0xd0,
@@ -63,6 +68,9 @@ enum om_nas_kind {
 	OM_NAS_DETACH_REQUEST_UE,   /* 8.2.11.1 UE originating, UE to network */
 	OM_NAS_DETACH_REQUEST_NET,  /* 8.2.11.2 UE terminated, network to UE */
 	OM_NAS_DETACH_ACCEPT,       /* 8.2.10, either direction */
+	OM_NAS_SEC_MODE_COMMAND,    /* 8.2.20, network to UE */
+	OM_NAS_SEC_MODE_COMPLETE,   /* 8.2.21, UE to network */
+	OM_NAS_SEC_MODE_REJECT,     /* 8.2.22, UE to network */
 };
 
 /* The direction a message travels: it decides which Detach Request 0x45 is. */
@@ -110,6 +118,8 @@ enum om_nas_emm_cause {
 #define OM_NAS_IMSI_MAX 15       /* digits, TS 23.003 2.2 */
 #define OM_NAS_APN_MAX 100       /* encoded octets, TS 23.003 9.1; also the string's size */
 #define OM_NAS_UE_NET_CAP_MAX 13 /* contents of 9.9.3.34 */
+#define OM_NAS_UE_SEC_CAP_MIN 2  /* contents of 9.9.3.36: EEA and EIA octets */
+#define OM_NAS_UE_SEC_CAP_MAX 5  /* ... then UEA, UIA, GEA */
 #define OM_NAS_RES_MIN 4         /* 9.9.3.4 */
 #define OM_NAS_RES_MAX 16
 #define OM_NAS_RAND_LEN 16       /* 9.9.3.3 -> TS 24.008 10.5.3.1 */
@@ -229,6 +239,19 @@ struct om_nas_detach_request_net {
 	uint8_t cause; /* IEI 0x53 */
 };
 
+/* SECURITY MODE COMMAND (8.2.20). */
+struct om_nas_sec_mode_command {
+	uint8_t eea; /* selected NAS security algorithms (9.9.3.23): ciphering, 0..7 */
+	uint8_t eia; /* integrity, 0..7 */
+	uint8_t ksi; /* NAS key set identifier (9.9.3.21) of the context, 0..15 */
+	uint8_t ue_sec_cap[OM_NAS_UE_SEC_CAP_MAX]; /* replayed UE security capabilities (9.9.3.36) */
+	uint8_t ue_sec_cap_len;                     /* 2..5 */
+};
+
+struct om_nas_sec_mode_reject {
+	uint8_t cause; /* #23 UE security capabilities mismatch, #24 security mode rejected */
+};
+
 /* One decoded or to-be-encoded message: kind says which member is valid. */
 struct om_nas_msg {
 	enum om_nas_kind kind;
@@ -242,7 +265,9 @@ struct om_nas_msg {
 		struct om_nas_auth_failure auth_failure;
 		struct om_nas_detach_request_ue detach_request_ue;
 		struct om_nas_detach_request_net detach_request_net;
-	} u; /* Authentication Reject and Detach Accept have no IE */
+		struct om_nas_sec_mode_command sec_mode_command;
+		struct om_nas_sec_mode_reject sec_mode_reject;
+	} u; /* Authentication Reject, Detach Accept and Security Mode Complete: no IE kept */
 };
 
 /*
@@ -253,7 +278,8 @@ struct om_nas_msg {
  *   OM_ENAS_TRUNCATED      the input ends inside the header or an IE
  *   OM_ENAS_PD             not EPS mobility management (or not ESM inside the
  *                          ESM message container)
- *   OM_ENAS_SECURITY       security header type is not 0 (plain NAS)
+ *   OM_ENAS_SECURITY       security header type is not 0 (plain NAS: a
+ *                          protected one goes through om_nas_unprotect())
  *   OM_ENAS_MSG_TYPE       message type not implemented here
  *   OM_ENAS_DIRECTION      message not defined in direction dir
  *   OM_ENAS_IE_LENGTH      an IE's length is outside its clause's range

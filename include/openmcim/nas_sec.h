@@ -131,3 +131,83 @@ uint32_t om_nas_count_estimate(const struct om_nas_count_state *st, uint8_t sqn)
  * accepted twice) or past 24 bits; 0 and state updated otherwise.
  */
 OM_NODISCARD int om_nas_count_accept(struct om_nas_count_state *st, uint32_t count);
+
+/* ---- one side's EPS NAS security context (lib/nas/nas_protect.c) ------------ */
+
+/* Security header types, TS 24.301 9.3.1. */
+enum om_nas_sht {
+	OM_NAS_SHT_PLAIN = 0,
+	OM_NAS_SHT_INT = 1,         /* integrity protected */
+	OM_NAS_SHT_INT_ENC = 2,     /* integrity protected and ciphered */
+	OM_NAS_SHT_INT_NEW = 3,     /* integrity protected with new EPS security context (SMC) */
+	OM_NAS_SHT_INT_ENC_NEW = 4, /* integrity protected and ciphered with new context (SM Complete) */
+};
+
+/*
+ * The current EPS security context of one end (TS 33.401 7.2.4, TS 24.301
+ * 4.4.2): the NAS keys of one KASME for the algorithms the MME selected,
+ * the NAS COUNT of the next message sent, and the receiver's COUNT state.
+ * Secret (the keys): om_nas_ctx_clear() cleanses it.
+ */
+struct om_nas_ctx {
+	struct om_nas_sec alg;
+	uint8_t k_int[OM_NAS_KEY_LEN];
+	uint8_t k_enc[OM_NAS_KEY_LEN];
+	uint8_t eea, eia, ksi;
+	uint8_t tx_dir;   /* OM_NAS_SEC_UPLINK on the device, OM_NAS_SEC_DOWNLINK on the MME */
+	uint32_t tx_count; /* NAS COUNT of the next message sent */
+	struct om_nas_count_state rx;
+	int active;       /* 1 once keys are set: every message is protected from then on */
+};
+
+/*
+ * Set up c from KASME for the selected algorithms (EEA0 or 128-EEA2,
+ * 128-EIA2: the only integrity algorithm outside emergency, TS 33.401
+ * 5.1.4.2), KSI ksi, sending in direction tx_dir; both COUNTs start at 0
+ * (TS 33.401 7.2.4.4: a new KASME). Returns 0, OM_ENAS_SMC (an algorithm
+ * not implemented, EIA0 included), OM_EINVAL or OM_ECRYPTO; c is cleared on
+ * failure. c must be zeroed or cleared before.
+ */
+OM_NODISCARD int om_nas_ctx_init(struct om_nas_ctx *c, const uint8_t kasme[static OM_KASME_LEN], uint8_t eea,
+				 uint8_t eia, uint8_t ksi, uint8_t tx_dir);
+
+/* Cleanse the keys and free the OpenSSL contexts; safe on a zeroed or cleared context. */
+void om_nas_ctx_clear(struct om_nas_ctx *c);
+
+/*
+ * The security header type of a received NAS PDU (octet 1, bits 8..5), or
+ * OM_ENAS_TRUNCATED (empty) / OM_ENAS_PD (not EMM: for ESM those bits are
+ * a bearer identity).
+ */
+OM_NODISCARD int om_nas_sht(const uint8_t *pdu, size_t len);
+
+/*
+ * Protect the plain NAS message plain (n octets, om_nas_encode()) as
+ * security header type sht (1..4) with the next NAS COUNT: header, NAS-MAC,
+ * SQN, then the message, ciphered with the context's EEA for types 2 and 4
+ * (TS 24.301 4.4.5: ciphering first, then the MAC over SQN and
+ * ciphertext). The COUNT moves on only on success. Returns the length
+ * written, OM_ENOSPC, OM_EINVAL (inactive context, bad type) or OM_ECRYPTO.
+ */
+OM_NODISCARD int om_nas_protect(struct om_nas_ctx *c, uint8_t *out, size_t cap, uint8_t sht,
+				const uint8_t *plain, size_t n);
+
+/*
+ * Open a received protected message (TS 24.301 4.4.3, 4.4.4): the NAS
+ * COUNT estimated from its SQN, the MAC checked, the COUNT accepted, then
+ * deciphered (types 2 and 4) into out. Returns the plain length with *sht
+ * the type it came as, or OM_ENAS_UNPROTECTED (a plain message), OM_ENAS_SECURITY
+ * (header type above 4), OM_ENAS_TRUNCATED, OM_ENAS_MAC, OM_ENAS_REPLAY,
+ * OM_ENOSPC, OM_EINVAL or OM_ECRYPTO. On failure the context is as before.
+ */
+OM_NODISCARD int om_nas_unprotect(struct om_nas_ctx *c, uint8_t *out, size_t cap, uint8_t *sht,
+				  const uint8_t *pdu, size_t len);
+
+/*
+ * KASME on the device side (TS 33.401 A.2) from CK and IK of AKA, the
+ * serving network's PLMN identity and SQN xor AK, the first 6 octets of
+ * AUTN. Returns 0, OM_EINVAL or OM_ECRYPTO (kasme zeroed).
+ */
+OM_NODISCARD int om_nas_ue_kasme(uint8_t kasme[static OM_KASME_LEN], const uint8_t ck[static 16],
+				 const uint8_t ik[static 16], const uint8_t snid[static OM_SNID_LEN],
+				 const uint8_t autn[static 16]);

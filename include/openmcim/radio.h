@@ -9,7 +9,14 @@
  *
  * length counts the payload only: 1..OM_RADIO_PAYLOAD_MAX, except a PUSH
  * frame: 1..OM_RADIO_PUSH_MAX. Types:
- *   OM_RADIO_NAS            one plain NAS-EPS message (nas.h), as on the air
+ *   OM_RADIO_NAS            one NAS-EPS message (nas.h), as on the air: plain
+ *                           until Security Mode Control, protected after
+ *                           (nas_sec.h)
+ *   OM_RADIO_LAB_CELL       network -> device, the first frame on a link:
+ *                           the serving network's PLMN identity (3 octets,
+ *                           TS 24.008 10.5.1.13), what a cell broadcasts in
+ *                           its system information; the device needs it for
+ *                           KASME (TS 33.401 A.2)
  *   OM_RADIO_LAB_BEARER     network -> device: "your bearer is up"; 27
  *                           octets: EBI, the device's IPv4 address, the
  *                           IPv4 address and TCP port of the bearer's HTTP
@@ -38,6 +45,7 @@
 #include <openmcim/err.h>
 #include <openmcim/milenage.h>
 #include <openmcim/nas.h>
+#include <openmcim/nas_sec.h>
 
 #define OM_RADIO_HDR_LEN 3
 #define OM_RADIO_PAYLOAD_MAX 1024 /* NAS and LAB frames */
@@ -50,6 +58,7 @@ enum om_radio_type {
 	OM_RADIO_LAB_BEARER = 0x80,
 	OM_RADIO_LAB_RELEASED = 0x81,
 	OM_RADIO_PUSH = 0x82,
+	OM_RADIO_LAB_CELL = 0x83,
 };
 
 #define OM_RADIO_BEARER_KEY_LEN 16
@@ -107,16 +116,23 @@ OM_NODISCARD int om_radio_bearer_decode(struct om_radio_bearer *b, const uint8_t
  */
 typedef int (*om_radio_push_fn)(void *arg, const uint8_t *doc, size_t len);
 
-/* One end of a radio link: the socket, a bounded receive buffer, the device's push handler. */
+/*
+ * One end of a radio link: the socket, a bounded receive buffer, the
+ * device's push handler, and on the device the serving cell's PLMN and the
+ * NAS security context of the attach (secret; cleared by om_radio_link_close()).
+ */
 struct om_radio_link {
 	int fd;
 	size_t have;
 	om_radio_push_fn push;
 	void *push_arg;
+	bool has_cell;
+	uint8_t snid[OM_SNID_LEN]; /* from OM_RADIO_LAB_CELL */
+	struct om_nas_ctx nas;     /* device: set by Security Mode Control */
 	uint8_t buf[OM_RADIO_FRAME_MAX];
 };
 
-/* Take over a connected socket (buffer emptied, no push handler). */
+/* Take over a connected socket (buffer emptied, no push handler, no cell, no NAS context). */
 void om_radio_link_init(struct om_radio_link *l, int fd);
 
 /*
@@ -125,13 +141,17 @@ void om_radio_link_init(struct om_radio_link *l, int fd);
  */
 OM_NODISCARD int om_radio_link_connect(struct om_radio_link *l, const char *host, uint16_t port);
 
-/* Close the socket (fd becomes -1); harmless on a closed link. */
+/* Close the socket (fd becomes -1) and clear the NAS context; harmless on a closed link. */
 void om_radio_link_close(struct om_radio_link *l);
 
 /* Send one frame, the whole of it. Returns 0, OM_EIO or what om_radio_encode() returns. */
 OM_NODISCARD int om_radio_send(struct om_radio_link *l, uint8_t type, const uint8_t *payload, size_t len);
 
-/* Encode m (nas.h) and send it as an OM_RADIO_NAS frame. */
+/*
+ * Encode m (nas.h) and send it as an OM_RADIO_NAS frame: plain, or, once
+ * the link's NAS context is active, integrity protected and ciphered
+ * (security header type 2).
+ */
 OM_NODISCARD int om_radio_send_nas(struct om_radio_link *l, const struct om_nas_msg *m);
 
 /*
@@ -174,15 +194,18 @@ OM_NODISCARD int om_radio_ue_wait_push(struct om_radio_link *l, int timeout_ms);
 
 /*
  * The device's AKA, plugged in by the caller (the TRE in the device agent,
- * usim.h in tests). Given RAND and AUTN of an Authentication Request, return:
- *   0              RES written to res (*res_len octets, 4..16)
+ * usim.h in tests). Given RAND and AUTN of an Authentication Request and the
+ * serving network's identity snid, return:
+ *   0              RES written to res (*res_len octets, 4..16) and KASME
+ *                  (TS 33.401 A.2, om_nas_ue_kasme() from CK and IK) to kasme
  *   OM_EAUTH_MAC   AUTN's MAC does not verify: the device answers #20
  *   OM_EAUTH_SYNC  SQN refused: auts holds AUTS, the device answers #21
  *   anything else  the procedure stops with OM_ERADIO_AKA
  */
 typedef int (*om_radio_aka_fn)(void *arg, const uint8_t rand[static OM_RAND_LEN],
-			       const uint8_t autn[static OM_AUTN_LEN], uint8_t res[static OM_NAS_RES_MAX],
-			       size_t *res_len, uint8_t auts[static OM_AUTS_LEN]);
+			       const uint8_t autn[static OM_AUTN_LEN], const uint8_t snid[static OM_SNID_LEN],
+			       uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN],
+			       uint8_t kasme[static OM_KASME_LEN]);
 
 /* What an attach came to. */
 struct om_radio_attach_result {
@@ -190,19 +213,30 @@ struct om_radio_attach_result {
 	unsigned auth_rounds;    /* Authentication Requests answered */
 	bool sent_mac_failure;   /* the device answered #20 at least once */
 	bool sent_sync_failure;  /* the device answered #21 at least once */
+	unsigned smc_rounds;     /* Security Mode Commands accepted */
+	uint8_t eea, eia;        /* the NAS algorithms in force at the end */
+	unsigned nas_dropped;    /* downlink NAS messages dropped (unprotected, MAC, replay) */
 	char apn[OM_NAS_APN_MAX];        /* the APN granted */
 	struct om_radio_bearer bearer;   /* where the bearer's proxy listens */
 };
 
 /*
  * Attach over l as imsi, asking for apn (NULL or "" for the subscription's
- * default): Attach Request; answer each Authentication Request through aka
- * (RES, or Authentication Failure #20 / #21 with AUTS); on Attach Accept send
- * Attach Complete and wait for the LAB bearer frame. Each wait is bounded by
- * timeout_ms. Returns 0 with out filled, OM_ERADIO_ATTACH_REJECT (cause in
- * out->emm_cause), OM_ERADIO_AUTH_REJECT, OM_ERADIO_AKA, OM_ERADIO_PROTOCOL
- * (an unexpected message), OM_ERADIO_TIMEOUT, OM_ERADIO_CLOSED, OM_EIO, or
- * an OM_ENAS_* code for a message the device could not decode.
+ * default): wait for the cell's PLMN (OM_RADIO_LAB_CELL) if none came yet;
+ * Attach Request; answer each Authentication Request through aka (RES, or
+ * Authentication Failure #20 / #21 with AUTS); answer the Security Mode
+ * Command (TS 24.301 5.4.3: EIA2 required, the replayed capabilities and
+ * KSI checked, its MAC checked with the new keys) with Security Mode
+ * Complete; then, protected, Attach Accept and Attach Complete, and wait
+ * for the LAB bearer frame. Once the context is active a downlink message
+ * that is plain or fails its MAC or COUNT is dropped (TS 24.301 4.4.4.2);
+ * an Attach Accept before Security Mode Control is refused. Each wait is
+ * bounded by timeout_ms. Returns 0 with out filled, OM_ERADIO_ATTACH_REJECT
+ * (cause in out->emm_cause), OM_ERADIO_AUTH_REJECT, OM_ERADIO_AKA,
+ * OM_ENAS_SMC or OM_ENAS_MAC (the device sent Security Mode Reject),
+ * OM_ERADIO_PROTOCOL (an unexpected message, or 8 dropped), OM_ERADIO_TIMEOUT,
+ * OM_ERADIO_CLOSED, OM_EIO, or an OM_ENAS_* code for a message the device
+ * could not decode.
  */
 OM_NODISCARD int om_radio_ue_attach(struct om_radio_link *l, const char *imsi, const char *apn,
 				    om_radio_aka_fn aka, void *aka_arg, int timeout_ms,
@@ -210,7 +244,8 @@ OM_NODISCARD int om_radio_ue_attach(struct om_radio_link *l, const char *imsi, c
 
 /*
  * UE-originating detach (EPS detach, not switch-off) and wait for Detach
- * Accept. Returns 0, OM_ERADIO_PROTOCOL, OM_ERADIO_TIMEOUT, OM_ERADIO_CLOSED
+ * Accept, both protected when the link's NAS context is active (a plain
+ * Detach Accept is then dropped). Returns 0, OM_ERADIO_PROTOCOL, OM_ERADIO_TIMEOUT, OM_ERADIO_CLOSED
  * or OM_EIO. A LAB "released" frame before the accept is consumed.
  */
 OM_NODISCARD int om_radio_ue_detach(struct om_radio_link *l, const char *imsi, int timeout_ms);

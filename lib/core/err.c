@@ -88,7 +88,7 @@ static const struct err_row rows[] = {
 	/* nas */
 	ROW(OM_ENAS_TRUNCATED, "NAS message truncated"),
 	ROW(OM_ENAS_PD, "NAS protocol discriminator not EPS mobility/session management"),
-	ROW(OM_ENAS_SECURITY, "security-protected NAS message not supported"),
+	ROW(OM_ENAS_SECURITY, "NAS security header type not expected here"),
 	ROW(OM_ENAS_MSG_TYPE, "NAS message type unknown or not implemented"),
 	ROW(OM_ENAS_DIRECTION, "NAS message not valid in this direction"),
 	ROW(OM_ENAS_IE_LENGTH, "NAS information element has a bad length"),
@@ -102,6 +102,8 @@ static const struct err_row rows[] = {
 	ROW(OM_ENAS_CONDITIONAL, "NAS conditional information element not allowed here"),
 	ROW(OM_ENAS_MAC, "NAS message authentication code does not verify"),
 	ROW(OM_ENAS_REPLAY, "NAS COUNT not above the last accepted: replayed message"),
+	ROW(OM_ENAS_SMC, "Security Mode Command refused: integrity EIA0, replayed capabilities or KSI"),
+	ROW(OM_ENAS_UNPROTECTED, "plain NAS message after NAS security was activated"),
 	/* nas: add new rows here */
 	ROW(OM_EFACTORY_PCID_RANGE, "PCID range overflows the MSIN digits"),
 	ROW(OM_EFACTORY_SERIAL_RANGE, "TRE serial range overflows its digits"),

@@ -32,6 +32,9 @@ static const struct {
 	{ OM_NAS_MT_AUTH_RESPONSE, OM_NAS_AUTH_RESPONSE, 0 },
 	{ OM_NAS_MT_AUTH_REJECT, 0, OM_NAS_AUTH_REJECT },
 	{ OM_NAS_MT_AUTH_FAILURE, OM_NAS_AUTH_FAILURE, 0 },
+	{ OM_NAS_MT_SEC_MODE_COMMAND, 0, OM_NAS_SEC_MODE_COMMAND },
+	{ OM_NAS_MT_SEC_MODE_COMPLETE, OM_NAS_SEC_MODE_COMPLETE, 0 },
+	{ OM_NAS_MT_SEC_MODE_REJECT, OM_NAS_SEC_MODE_REJECT, 0 },
 };
 #define N_TYPES (sizeof(emm_types) / sizeof(emm_types[0]))
 
@@ -53,6 +56,10 @@ static const struct nas_tv attach_accept_tv[] = {
 };
 static const struct nas_tv detach_net_tv[] = {
 	{ IEI_EMM_CAUSE, 2 },
+};
+static const struct nas_tv sec_mode_command_tv[] = {
+	{ 0x55, 5 }, /* Replayed nonce_UE */
+	{ 0x56, 5 }, /* Nonce_MME */
 };
 
 /* Skip every optional IE: the message has none we interpret. */
@@ -274,6 +281,27 @@ static int detach_net_dec(struct nas_rd *r, struct om_nas_detach_request_net *d)
 	return ret;
 }
 
+/* SECURITY MODE COMMAND, 8.2.20: algorithms, KSI with a spare half octet, replayed capabilities. */
+static int sec_mode_command_dec(struct nas_rd *r, struct om_nas_sec_mode_command *c)
+{
+	const uint8_t *v;
+	size_t n;
+	uint8_t o;
+	int ret;
+	if ((ret = nas_rd_v(r, &o)))
+		return ret;
+	c->eea = (o >> 4) & 0x7; /* 9.9.3.23: bits 7..5 ciphering, bits 3..1 integrity */
+	c->eia = o & 0x7;
+	if ((ret = nas_rd_v(r, &o)))
+		return ret;
+	c->ksi = o & 0xf; /* NAS KSI in bits 4..1, the spare half octet above */
+	if ((ret = nas_rd_lv(r, &v, &n, OM_NAS_UE_SEC_CAP_MIN, OM_NAS_UE_SEC_CAP_MAX)))
+		return ret;
+	memcpy(c->ue_sec_cap, v, n);
+	c->ue_sec_cap_len = (uint8_t)n;
+	return skip_optional(r, sec_mode_command_tv, NTV(sec_mode_command_tv));
+}
+
 static int decode_body(struct om_nas_msg *m, struct nas_rd *r)
 {
 	switch (m->kind) {
@@ -286,8 +314,14 @@ static int decode_body(struct om_nas_msg *m, struct nas_rd *r)
 	case OM_NAS_AUTH_FAILURE: return auth_failure_dec(r, &m->u.auth_failure);
 	case OM_NAS_DETACH_REQUEST_UE: return detach_ue_dec(r, &m->u.detach_request_ue);
 	case OM_NAS_DETACH_REQUEST_NET: return detach_net_dec(r, &m->u.detach_request_net);
+	case OM_NAS_SEC_MODE_COMMAND: return sec_mode_command_dec(r, &m->u.sec_mode_command);
+	case OM_NAS_SEC_MODE_REJECT: {
+		int ret = nas_rd_v(r, &m->u.sec_mode_reject.cause);
+		return ret ? ret : skip_optional(r, NULL, 0);
+	}
 	case OM_NAS_AUTH_REJECT:
-	case OM_NAS_DETACH_ACCEPT: return skip_optional(r, NULL, 0);
+	case OM_NAS_DETACH_ACCEPT:
+	case OM_NAS_SEC_MODE_COMPLETE: return skip_optional(r, NULL, 0); /* IMEISV, replayed message: skipped */
 	}
 	return OM_ENAS_MSG_TYPE;
 }
@@ -462,8 +496,23 @@ static int encode_body(struct nas_wr *w, const struct om_nas_msg *m)
 			nas_wr_u8(w, dn->cause);
 		}
 		return 0;
+	case OM_NAS_SEC_MODE_COMMAND: {
+		const struct om_nas_sec_mode_command *c = &m->u.sec_mode_command;
+		if (c->eea > 7 || c->eia > 7 || c->ksi > 0xf)
+			return OM_EINVAL;
+		if (c->ue_sec_cap_len < OM_NAS_UE_SEC_CAP_MIN || c->ue_sec_cap_len > OM_NAS_UE_SEC_CAP_MAX)
+			return OM_ENAS_IE_LENGTH;
+		nas_wr_u8(w, (uint8_t)(c->eea << 4 | c->eia));
+		nas_wr_u8(w, c->ksi);
+		lv_mem_enc(w, c->ue_sec_cap, c->ue_sec_cap_len);
+		return 0;
+	}
+	case OM_NAS_SEC_MODE_REJECT:
+		nas_wr_u8(w, m->u.sec_mode_reject.cause);
+		return 0;
 	case OM_NAS_AUTH_REJECT:
-	case OM_NAS_DETACH_ACCEPT: return 0;
+	case OM_NAS_DETACH_ACCEPT:
+	case OM_NAS_SEC_MODE_COMPLETE: return 0;
 	}
 	return OM_EINVAL;
 }

@@ -18,6 +18,9 @@ const char *om_nas_kind_name(int kind)
 		[OM_NAS_DETACH_REQUEST_UE] = "Detach request (UE originating)",
 		[OM_NAS_DETACH_REQUEST_NET] = "Detach request (UE terminated)",
 		[OM_NAS_DETACH_ACCEPT] = "Detach accept",
+		[OM_NAS_SEC_MODE_COMMAND] = "Security mode command",
+		[OM_NAS_SEC_MODE_COMPLETE] = "Security mode complete",
+		[OM_NAS_SEC_MODE_REJECT] = "Security mode reject",
 	};
 	if (kind < 0 || (size_t)kind >= sizeof(names) / sizeof(names[0]) || !names[kind])
 		return "unknown";

@@ -276,6 +276,108 @@ static void count_window_accepts_only_increasing_counts(void)
 	CHECK_INT(om_nas_count(0xabcd, 0x12), 0xabcd12);
 }
 
+/*
+ * Two ends of one context (nas_protect.c): what the MME protects the device
+ * opens, built from the same parts the test checks one by one: 128-EEA2 of
+ * the plain message with the downlink COUNT, then 128-EIA2 over SQN and
+ * ciphertext. Altered, reflected, replayed and plain messages are refused
+ * with the receiver's state unchanged.
+ */
+static void context_protects_and_opens(void)
+{
+	uint8_t kasme[OM_KASME_LEN], k_enc[16], k_int[16], mac[4];
+	static const uint8_t plain[] = { 0x07, 0x46 }; /* Detach accept */
+	uint8_t pdu[64], out[64], again[64], want[8], sht = 0xff;
+	struct om_nas_ctx net, ue, before;
+	memset(&net, 0, sizeof(net));
+	memset(&ue, 0, sizeof(ue));
+	check_random(kasme, sizeof(kasme));
+	CHECK_INT(om_nas_ctx_init(&net, kasme, OM_NAS_EEA2, OM_NAS_EIA2, 3, OM_NAS_SEC_DOWNLINK), 0);
+	CHECK_INT(om_nas_ctx_init(&ue, kasme, OM_NAS_EEA2, OM_NAS_EIA2, 3, OM_NAS_SEC_UPLINK), 0);
+	/* A.7 keys, and the message built from EEA2 and EIA2 directly. */
+	CHECK_INT(om_nas_alg_key(&kdf, k_enc, kasme, OM_NAS_ALG_ENC, 2), 0);
+	CHECK_INT(om_nas_alg_key(&kdf, k_int, kasme, OM_NAS_ALG_INT, 2), 0);
+	CHECK_MEM(net.k_enc, k_enc, 16);
+	CHECK_MEM(ue.k_int, k_int, 16);
+	int n = om_nas_protect(&net, pdu, sizeof(pdu), OM_NAS_SHT_INT_ENC, plain, sizeof(plain));
+	CHECK_INT(n, 8);
+	CHECK_INT(pdu[0], 0x27);
+	CHECK_INT(pdu[5], 0);
+	CHECK_INT(om_eea2(&sec, want, k_enc, 0, 0, OM_NAS_SEC_DOWNLINK, plain, 16), 0);
+	CHECK_MEM(pdu + 6, want, 2);
+	CHECK(memcmp(pdu + 6, plain, 2) != 0);
+	CHECK_INT(om_eia2(&sec, mac, k_int, 0, 0, OM_NAS_SEC_DOWNLINK, pdu + 5, 24), 0);
+	CHECK_MEM(pdu + 1, mac, 4);
+	CHECK_INT(net.tx_count, 1);
+	CHECK_INT(om_nas_unprotect(&ue, out, sizeof(out), &sht, pdu, (size_t)n), 2);
+	CHECK_INT(sht, OM_NAS_SHT_INT_ENC);
+	CHECK_MEM(out, plain, 2);
+
+	before = ue;
+	/* replayed, altered (each octet), reflected (an uplink of the device's own back to it), plain */
+	CHECK_INT(om_nas_unprotect(&ue, out, sizeof(out), &sht, pdu, (size_t)n), OM_ENAS_MAC);
+	CHECK_INT(om_nas_protect(&net, pdu, sizeof(pdu), OM_NAS_SHT_INT_ENC, plain, sizeof(plain)), 8);
+	for (int i = 1; i < n; i++) {
+		memcpy(again, pdu, (size_t)n);
+		again[i] ^= 0x80;
+		CHECK_INT(om_nas_unprotect(&ue, out, sizeof(out), &sht, again, (size_t)n), OM_ENAS_MAC);
+	}
+	CHECK_INT(om_nas_protect(&ue, again, sizeof(again), OM_NAS_SHT_INT_ENC, plain, sizeof(plain)), 8);
+	CHECK_INT(om_nas_unprotect(&ue, out, sizeof(out), &sht, again, 8), OM_ENAS_MAC);
+	CHECK_INT(om_nas_unprotect(&ue, out, sizeof(out), &sht, plain, 2), OM_ENAS_UNPROTECTED);
+	CHECK_INT(om_nas_unprotect(&ue, out, sizeof(out), &sht, pdu, 7), OM_ENAS_TRUNCATED);
+	pdu[0] = 0xc7;
+	CHECK_INT(om_nas_unprotect(&ue, out, sizeof(out), &sht, pdu, (size_t)n), OM_ENAS_SECURITY);
+	pdu[0] = 0x27;
+	CHECK_MEM(&ue.rx, &before.rx, sizeof(ue.rx));
+	/* The untouched one still opens: COUNT 1 after 0. */
+	CHECK_INT(om_nas_unprotect(&ue, out, sizeof(out), &sht, pdu, (size_t)n), 2);
+	CHECK_INT(ue.rx.last, 1);
+	/* A replay whose COUNT is the last accepted one, MAC recomputed by whoever has the key: the window. */
+	before = ue;
+	net.tx_count = 1;
+	CHECK_INT(om_nas_protect(&net, again, sizeof(again), OM_NAS_SHT_INT_ENC, plain, sizeof(plain)), 8);
+	CHECK_INT(om_nas_unprotect(&ue, out, sizeof(out), &sht, again, 8), OM_ENAS_MAC); /* SQN 1 read as 257 */
+	CHECK_MEM(&ue.rx, &before.rx, sizeof(ue.rx));
+
+	/* Type 3 (the SMC) is integrity protected only: the message stays readable. */
+	CHECK_INT(om_nas_protect(&net, pdu, sizeof(pdu), OM_NAS_SHT_INT_NEW, plain, sizeof(plain)), 8);
+	CHECK_INT(pdu[0], 0x37);
+	CHECK_MEM(pdu + 6, plain, 2);
+	/* EEA0: ciphered types carry the message as it is, still under EIA2. */
+	struct om_nas_ctx null_enc;
+	memset(&null_enc, 0, sizeof(null_enc));
+	CHECK_INT(om_nas_ctx_init(&null_enc, kasme, OM_NAS_EEA0, OM_NAS_EIA2, 3, OM_NAS_SEC_DOWNLINK), 0);
+	CHECK_INT(om_nas_protect(&null_enc, pdu, sizeof(pdu), OM_NAS_SHT_INT_ENC, plain, sizeof(plain)), 8);
+	CHECK_MEM(pdu + 6, plain, 2);
+	om_nas_ctx_clear(&null_enc);
+	/* EIA0 (emergency only) and algorithms we do not have: refused, nothing set. */
+	CHECK_INT(om_nas_ctx_init(&null_enc, kasme, OM_NAS_EEA2, OM_NAS_EIA0, 3, OM_NAS_SEC_DOWNLINK), OM_ENAS_SMC);
+	CHECK_INT(om_nas_ctx_init(&null_enc, kasme, 1, OM_NAS_EIA2, 3, OM_NAS_SEC_DOWNLINK), OM_ENAS_SMC);
+	CHECK_INT(om_nas_ctx_init(&null_enc, kasme, OM_NAS_EEA2, 1, 3, OM_NAS_SEC_DOWNLINK), OM_ENAS_SMC);
+	CHECK_INT(null_enc.active, 0);
+	CHECK_INT(om_nas_protect(&null_enc, pdu, sizeof(pdu), OM_NAS_SHT_INT, plain, 2), OM_EINVAL);
+	CHECK_INT(om_nas_protect(&net, pdu, sizeof(pdu), 5, plain, 2), OM_EINVAL);
+	CHECK_INT(om_nas_protect(&net, pdu, 7, OM_NAS_SHT_INT, plain, 2), OM_ENOSPC);
+	om_nas_ctx_clear(&net);
+	om_nas_ctx_clear(&ue);
+	CHECK_INT(ue.active, 0);
+	CHECK_INT(ue.k_int[0] | ue.k_enc[0], 0);
+}
+
+/* KASME on the device (TS 33.401 A.2) is the network's (om_kdf_kasme, which the HSS uses). */
+static void ue_kasme_is_the_networks(void)
+{
+	uint8_t ck[16], ik[16], autn[16], a[32], b[32];
+	static const uint8_t snid[3] = { 0x00, 0xf1, 0x10 };
+	check_random(ck, 16);
+	check_random(ik, 16);
+	check_random(autn, 16);
+	CHECK_INT(om_nas_ue_kasme(a, ck, ik, snid, autn), 0);
+	CHECK_INT(om_kdf_kasme(&kdf, b, ck, ik, snid, autn), 0);
+	CHECK_MEM(a, b, 32);
+}
+
 static void bad_arguments_are_refused(void)
 {
 	uint8_t k[16] = { 0 }, mac[4], out[4] = { 0 }, pdu[16];
@@ -302,6 +404,8 @@ int main(void)
 	nas_keys_match_hmac_by_the_openssl_command();
 	protected_nas_mac_refuses_alteration_direction_and_replay();
 	count_window_accepts_only_increasing_counts();
+	context_protects_and_opens();
+	ue_kasme_is_the_networks();
 	bad_arguments_are_refused();
 	om_nas_sec_clear(&sec);
 	om_nas_sec_clear(&sec);

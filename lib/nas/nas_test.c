@@ -189,6 +189,42 @@ static void even_imsi_ends_with_filler(void)
 	CHECK(m.u.detach_request_ue.switch_off);
 }
 
+/* Security mode control, TS 24.301 8.2.20-8.2.22. */
+static void security_mode_messages(void)
+{
+	struct om_nas_msg m = { .kind = OM_NAS_SEC_MODE_COMMAND };
+	static const char smc_hex[] =
+		"07"         /* plain header: inside a type 3 protected message */
+		"5d"         /* Security mode command */
+		"22"         /* 9.9.3.23: spare | EEA 010 (128-EEA2) | spare | EIA 010 (128-EIA2) */
+		"01"         /* spare half octet | 9.9.3.21 NAS KSI 1 */
+		"02e0e0";    /* 9.9.3.36 replayed UE security capabilities: EEA0-2, EIA0-2 */
+	m.u.sec_mode_command = (struct om_nas_sec_mode_command){ 2, 2, 1, { 0xe0, 0xe0 }, 2 };
+	check_encodes_to(&m, smc_hex, "security mode command");
+	CHECK_INT(decode_hex(&m, DL, smc_hex), 0);
+	CHECK_INT(m.kind, OM_NAS_SEC_MODE_COMMAND);
+	CHECK_INT(m.u.sec_mode_command.eea, 2);
+	CHECK_INT(m.u.sec_mode_command.eia, 2);
+	CHECK_INT(m.u.sec_mode_command.ksi, 1);
+	CHECK_INT(m.u.sec_mode_command.ue_sec_cap_len, 2);
+	/* Optional nonces (type 3, 5 octets) and an IMEISV request (type 1) are stepped over. */
+	CHECK_INT(decode_hex(&m, DL, "075d220102e0e0c155010203045601020304"), 0);
+	CHECK_INT(decode_hex(&m, DL, "075d220101e0"), OM_ENAS_IE_LENGTH);      /* one capability octet */
+	CHECK_INT(decode_hex(&m, DL, "075d220106e0e0e0e0e0e0"), OM_ENAS_IE_LENGTH); /* six */
+	CHECK_INT(decode_hex(&m, DL, "075d22"), OM_ENAS_MISSING_IE);
+	CHECK_INT(decode_hex(&m, UL, smc_hex), OM_ENAS_DIRECTION);
+	m = (struct om_nas_msg){ .kind = OM_NAS_SEC_MODE_COMPLETE };
+	check_encodes_to(&m, "075e", "security mode complete");
+	CHECK_INT(decode_hex(&m, UL, "075e"), 0);
+	CHECK_INT(decode_hex(&m, DL, "075e"), OM_ENAS_DIRECTION);
+	m = (struct om_nas_msg){ .kind = OM_NAS_SEC_MODE_REJECT };
+	m.u.sec_mode_reject.cause = OM_NAS_CAUSE_SECURITY_MODE_REJECTED;
+	check_encodes_to(&m, "075f18", "security mode reject #24");
+	CHECK_INT(decode_hex(&m, UL, "075f17"), 0);
+	CHECK_INT(m.u.sec_mode_reject.cause, OM_NAS_CAUSE_UE_SEC_CAP_MISMATCH);
+	CHECK_INT(decode_hex(&m, UL, "075f"), OM_ENAS_MISSING_IE);
+}
+
 /* ---- round trips ---- */
 
 static struct om_nas_msg sample(enum om_nas_kind kind)
@@ -229,8 +265,13 @@ static struct om_nas_msg sample(enum om_nas_kind kind)
 		m.u.detach_request_net.has_cause = true;
 		m.u.detach_request_net.cause = OM_NAS_CAUSE_IMPLICITLY_DETACHED;
 		break;
+	case OM_NAS_SEC_MODE_COMMAND:
+		m.u.sec_mode_command = (struct om_nas_sec_mode_command){ 2, 2, 1, { 0xe0, 0xe0, 0x80 }, 3 };
+		break;
+	case OM_NAS_SEC_MODE_REJECT: m.u.sec_mode_reject.cause = OM_NAS_CAUSE_UE_SEC_CAP_MISMATCH; break;
 	case OM_NAS_AUTH_REJECT:
-	case OM_NAS_DETACH_ACCEPT: break;
+	case OM_NAS_DETACH_ACCEPT:
+	case OM_NAS_SEC_MODE_COMPLETE: break;
 	}
 	return m;
 }
@@ -242,6 +283,7 @@ static enum om_nas_dir direction(enum om_nas_kind k)
 	case OM_NAS_ATTACH_REJECT:
 	case OM_NAS_AUTH_REQUEST:
 	case OM_NAS_AUTH_REJECT:
+	case OM_NAS_SEC_MODE_COMMAND:
 	case OM_NAS_DETACH_REQUEST_NET: return DL;
 	default: return UL;
 	}
@@ -249,7 +291,7 @@ static enum om_nas_dir direction(enum om_nas_kind k)
 
 static void every_message_round_trips(void)
 {
-	for (int k = OM_NAS_ATTACH_REQUEST; k <= OM_NAS_DETACH_ACCEPT; k++) {
+	for (int k = OM_NAS_ATTACH_REQUEST; k <= OM_NAS_SEC_MODE_REJECT; k++) {
 		struct om_nas_msg m = sample((enum om_nas_kind)k), back;
 		uint8_t b[OM_NAS_MAX_LEN], b2[OM_NAS_MAX_LEN];
 		int n = om_nas_encode(b, sizeof(b), &m);
@@ -580,6 +622,7 @@ int main(void)
 	every_message_round_trips();
 	attach_accept_carries_the_bearer();
 	three_digit_mnc_round_trips();
+	security_mode_messages();
 	refuses_header_errors();
 	refuses_bad_lengths();
 	refuses_bad_mobile_identity();

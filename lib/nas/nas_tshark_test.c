@@ -4,13 +4,17 @@
  * every message kind is encoded, written to a pcap (DLT_USER0) and decoded
  * by tshark, which must name the right message type and show the right
  * IMSI, RAND, AUTN, RES, AUTS, cause, ESM message, APN and address, with no
- * expert information (malformed, extraneous data, missing element).
+ * expert information (malformed, extraneous data, missing element). Then
+ * the protected messages of an attach as om_nas_protect() writes them: the
+ * security header type, MAC and SQN of each, the Security Mode Command's
+ * algorithms, and with EEA0 (vno nas_ciphering = eea0) the message inside.
  */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <openmcim/hex.h>
 #include <openmcim/nas.h>
+#include <openmcim/nas_sec.h>
 #include <openmcim/pcap.h>
 
 #include "check.h"
@@ -128,6 +132,14 @@ static size_t build(struct want *w, size_t cap)
 	w[n++] = (struct want){ m, { "0x45", [6] = "10" } };
 
 	w[n++] = (struct want){ msg(OM_NAS_DETACH_ACCEPT), { "0x46" } };
+
+	m = msg(OM_NAS_SEC_MODE_COMMAND);
+	m.u.sec_mode_command = (struct om_nas_sec_mode_command){ 2, 2, 1, { 0xe0, 0xe0 }, 2 };
+	w[n++] = (struct want){ m, { "0x5d" } };
+	w[n++] = (struct want){ msg(OM_NAS_SEC_MODE_COMPLETE), { "0x5e" } };
+	m = msg(OM_NAS_SEC_MODE_REJECT);
+	m.u.sec_mode_reject.cause = OM_NAS_CAUSE_UE_SEC_CAP_MISMATCH;
+	w[n++] = (struct want){ m, { "0x5f", [6] = "23" } };
 	return n;
 }
 
@@ -157,7 +169,7 @@ static void tshark_decodes_every_message(void)
 {
 	static struct want w[32];
 	size_t n = build(w, sizeof(w) / sizeof(w[0]));
-	CHECK_INT(n, 19);
+	CHECK_INT(n, 22);
 
 	const char *dir = getenv("TMPDIR");
 	char path[256];
@@ -216,6 +228,99 @@ static void tshark_decodes_every_message(void)
 		unlink(path);
 }
 
+/* Run cmd (tshark ... -T fields) and return its output in out; the exit status. */
+static int run(const char *cmd, char *out, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t n = fread(out, 1, cap - 1, p);
+	out[n] = 0;
+	return pclose(p);
+}
+
+/*
+ * An attach after AKA as the two ends protect it, written to a capture:
+ * Security Mode Command (type 3), Security Mode Complete (type 4), Attach
+ * Accept and Complete and a Detach Request (type 2). With EEA0 tshark reads
+ * each message inside; with 128-EEA2 it reads the header and shows the
+ * rest as ciphered, without an expert warning either way.
+ */
+static void tshark_reads_protected_messages(uint8_t eea)
+{
+	static const struct om_nas_plmn plmn = { "001", "01" };
+	static const uint8_t ip[4] = { 10, 45, 0, 2 };
+	uint8_t kasme[OM_KASME_LEN];
+	struct om_nas_ctx net, ue;
+	memset(&net, 0, sizeof(net));
+	memset(&ue, 0, sizeof(ue));
+	check_random(kasme, sizeof(kasme));
+	CHECK_INT(om_nas_ctx_init(&net, kasme, eea, OM_NAS_EIA2, 1, OM_NAS_SEC_DOWNLINK), 0);
+	CHECK_INT(om_nas_ctx_init(&ue, kasme, eea, OM_NAS_EIA2, 1, OM_NAS_SEC_UPLINK), 0);
+	struct pframe {
+		struct om_nas_msg m;
+		uint8_t sht;
+		struct om_nas_ctx *by;
+		const char *type; /* what tshark must read inside */
+	} f[5] = {
+		{ msg(OM_NAS_SEC_MODE_COMMAND), OM_NAS_SHT_INT_NEW, &net, "0x5d" },
+		{ msg(OM_NAS_SEC_MODE_COMPLETE), OM_NAS_SHT_INT_ENC_NEW, &ue, "0x5e" },
+		{ msg(OM_NAS_ATTACH_ACCEPT), OM_NAS_SHT_INT_ENC, &net, "0x42" },
+		{ msg(OM_NAS_ATTACH_COMPLETE), OM_NAS_SHT_INT_ENC, &ue, "0x43" },
+		{ msg(OM_NAS_DETACH_REQUEST_UE), OM_NAS_SHT_INT_ENC, &ue, "0x45" },
+	};
+	f[0].m.u.sec_mode_command = (struct om_nas_sec_mode_command){ eea, 2, 1, { 0xe0, 0xe0 }, 2 };
+	CHECK_INT(om_nas_attach_accept_init(&f[2].m, &plmn, 1, APN, ip), 0);
+	f[3].m.u.attach_complete.ebi = 5;
+	f[4].m.u.detach_request_ue.detach_type = 1;
+	f[4].m.u.detach_request_ue.ksi = 1;
+	f[4].m.u.detach_request_ue.id.type = OM_NAS_ID_IMSI;
+	strcpy(f[4].m.u.detach_request_ue.id.imsi, IMSI);
+
+	char path[256], want[2048], got[4096], cmd[1024];
+	const char *dir = getenv("TMPDIR");
+	snprintf(path, sizeof(path), "%s/om_nas_sec_tshark_XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	struct om_pcap pc;
+	CHECK_INT(om_pcap_open_fd(&pc, fd, OM_PCAP_LINKTYPE_USER0), 0);
+	size_t off = 0;
+	for (size_t i = 0; i < 5; i++) {
+		uint8_t plain[OM_NAS_MAX_LEN], pdu[OM_NAS_MAX_LEN + OM_NAS_SEC_HDR_LEN];
+		int n = om_nas_encode(plain, sizeof(plain), &f[i].m);
+		CHECK_MSG(n > 0, "frame %zu: encode %d", i + 1, n);
+		if (n <= 0)
+			continue;
+		int sn = om_nas_protect(f[i].by, pdu, sizeof(pdu), f[i].sht, plain, (size_t)n);
+		CHECK(sn > 0);
+		if (sn <= 0)
+			continue;
+		CHECK_INT(om_pcap_write(&pc, 1700000000000000u + i * 1000u, pdu, (size_t)sn), 0);
+		/* type 3 is never ciphered; the others are readable only with EEA0 */
+		bool readable = eea == OM_NAS_EEA0 || f[i].sht == OM_NAS_SHT_INT_NEW;
+		off += (size_t)snprintf(want + off, sizeof(want) - off, "%u|0x%02x%02x%02x%02x|%u|%s|%s|%s|\n",
+					f[i].sht, pdu[1], pdu[2], pdu[3], pdu[4], pdu[5], readable ? f[i].type : "",
+					i == 0 ? (eea ? "2" : "0") : "", i == 0 ? "2" : "");
+	}
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r '%s' -o 'uat:user_dlts:\"User 0 (DLT=147)\",\"nas-eps\",\"0\",\"\",\"0\",\"\"' "
+		 "-o nas-eps.null_decipher:%s -T fields -E separator='|' -E occurrence=f "
+		 "-e nas_eps.security_header_type -e nas_eps.msg_auth_code -e nas_eps.seq_no "
+		 "-e nas_eps.nas_msg_emm_type -e nas_eps.emm.toc -e nas_eps.emm.toi -e _ws.expert 2>/dev/null",
+		 path, eea == OM_NAS_EEA0 ? "TRUE" : "FALSE");
+	CHECK_INT(run(cmd, got, sizeof(got)), 0);
+	CHECK_MSG(!strcmp(got, want), "EEA%u capture:\n%s\nwant:\n%s", eea, got, want);
+	om_nas_ctx_clear(&net);
+	om_nas_ctx_clear(&ue);
+	if (check_failures())
+		fprintf(stderr, "capture kept at %s\n", path);
+	else
+		unlink(path);
+}
+
 int main(void)
 {
 	if (!have_tshark()) {
@@ -223,5 +328,7 @@ int main(void)
 		return check_done();
 	}
 	tshark_decodes_every_message();
+	tshark_reads_protected_messages(OM_NAS_EEA0);
+	tshark_reads_protected_messages(OM_NAS_EEA2);
 	return check_done();
 }

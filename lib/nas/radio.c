@@ -18,6 +18,8 @@ static int fixed_len(uint8_t type)
 		return OM_RADIO_BEARER_LEN;
 	case OM_RADIO_LAB_RELEASED:
 		return 1;
+	case OM_RADIO_LAB_CELL:
+		return OM_SNID_LEN;
 	default:
 		return -1;
 	}

@@ -51,6 +51,12 @@ static void bad_frames_are_refused(void)
 	CHECK_INT(om_radio_decode(&f, bad_type, 3), OM_ERADIO_TYPE);
 	CHECK_INT(om_radio_decode(&f, short_bearer, sizeof(short_bearer)), OM_ERADIO_PAYLOAD);
 	CHECK_INT(om_radio_decode(&f, long_released, sizeof(long_released)), OM_ERADIO_PAYLOAD);
+	/* The cell's PLMN: exactly 3 octets. */
+	static const uint8_t cell[] = {0x00, 0x03, 0x83, 0x00, 0xf1, 0x10};
+	static const uint8_t short_cell[] = {0x00, 0x02, 0x83, 0x00, 0xf1};
+	CHECK_INT(om_radio_decode(&f, cell, sizeof(cell)), (int)sizeof(cell));
+	CHECK_INT(f.type, OM_RADIO_LAB_CELL);
+	CHECK_INT(om_radio_decode(&f, short_cell, sizeof(short_cell)), OM_ERADIO_PAYLOAD);
 	/* The encoder never writes what the decoder refuses. */
 	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_NAS, big, 0), OM_ERADIO_LENGTH);
 	CHECK_INT(om_radio_encode(big, sizeof(big), OM_RADIO_NAS, big, OM_RADIO_PAYLOAD_MAX + 1), OM_ERADIO_LENGTH);
@@ -152,9 +158,10 @@ static void link_over_a_socket_pair(void)
 }
 
 static int no_aka(void *arg, const uint8_t rand[static OM_RAND_LEN], const uint8_t autn[static OM_AUTN_LEN],
-		  uint8_t res[static OM_NAS_RES_MAX], size_t *res_len, uint8_t auts[static OM_AUTS_LEN])
+		  const uint8_t snid[static OM_SNID_LEN], uint8_t res[static OM_NAS_RES_MAX], size_t *res_len,
+		  uint8_t auts[static OM_AUTS_LEN], uint8_t kasme[static OM_KASME_LEN])
 {
-	(void)arg, (void)rand, (void)autn, (void)res, (void)res_len, (void)auts;
+	(void)arg, (void)rand, (void)autn, (void)snid, (void)res, (void)res_len, (void)auts, (void)kasme;
 	return OM_EIO;
 }
 
@@ -234,13 +241,31 @@ static void device_refuses_unexpected_messages(void)
 	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	om_radio_link_init(&ue, sv[0]);
 	om_radio_link_init(&net, sv[1]);
-	/* The network answers the Attach Request with a Detach Accept: a protocol error. */
+	/* Before the cell's PLMN a NAS message is a protocol error: nothing sent. */
+	static const uint8_t plmn[OM_SNID_LEN] = {0x00, 0xf1, 0x10};
 	struct om_nas_msg m = {.kind = OM_NAS_DETACH_ACCEPT};
+	CHECK_INT(om_radio_send_nas(&net, &m), 0);
+	CHECK_INT(om_radio_ue_attach(&ue, "001010123456789", NULL, no_aka, NULL, 1000, &r), OM_ERADIO_PROTOCOL);
+	CHECK_INT(om_radio_recv(&net, &f, 50), OM_ERADIO_TIMEOUT);
+	CHECK(!ue.has_cell);
+	/* The network answers the Attach Request with a Detach Accept: a protocol error. */
+	CHECK_INT(om_radio_send(&net, OM_RADIO_LAB_CELL, plmn, sizeof(plmn)), 0);
 	CHECK_INT(om_radio_send_nas(&net, &m), 0);
 	CHECK_INT(om_radio_ue_attach(&ue, "001010123456789", NULL, no_aka, NULL, 1000, &r), OM_ERADIO_PROTOCOL);
 	CHECK_INT(om_radio_recv(&net, &f, 1000), 0); /* the Attach Request */
 	CHECK_INT(om_nas_decode(&m, OM_NAS_UPLINK, f.payload, f.len), 0);
 	CHECK_INT(m.kind, OM_NAS_ATTACH_REQUEST);
+	CHECK(ue.has_cell);
+	CHECK_MEM(ue.snid, plmn, sizeof(plmn));
+	/* An Attach Accept before Security Mode Control: refused, no bearer without NAS security. */
+	struct om_nas_msg acc;
+	static const uint8_t ip[4] = {10, 0, 0, 2};
+	static const struct om_nas_plmn np = {"001", "01"};
+	CHECK_INT(om_nas_attach_accept_init(&acc, &np, 1, "prov", ip), 0);
+	CHECK_INT(om_radio_send_nas(&net, &acc), 0);
+	CHECK_INT(om_radio_ue_attach(&ue, "001010123456789", NULL, no_aka, NULL, 1000, &r), OM_ERADIO_PROTOCOL);
+	CHECK_INT(om_radio_recv(&net, &f, 1000), 0); /* its Attach Request; no Attach Complete follows */
+	CHECK_INT(om_radio_recv(&net, &f, 100), OM_ERADIO_TIMEOUT);
 	/* A LAB frame where a NAS message is due is refused too. */
 	uint8_t rel = 5;
 	CHECK_INT(om_radio_send(&net, OM_RADIO_LAB_RELEASED, &rel, 1), 0);
