@@ -160,6 +160,18 @@ static size_t split(char *line, char **out, size_t max)
 	return n;
 }
 
+/* A fresh capture file (DLT_USER0) under $TMPDIR named after prefix: its fd, or -1. */
+static int capture_open(char *path, size_t cap, const char *prefix, struct om_pcap *pc)
+{
+	const char *dir = getenv("TMPDIR");
+	snprintf(path, cap, "%s/%s_XXXXXX", dir && *dir ? dir : "/tmp", prefix);
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		CHECK_INT(om_pcap_open_fd(pc, fd, OM_PCAP_LINKTYPE_USER0), 0);
+	return fd;
+}
+
 static int have_tshark(void)
 {
 	return system("tshark --version >/dev/null 2>&1") == 0;
@@ -171,15 +183,11 @@ static void tshark_decodes_every_message(void)
 	size_t n = build(w, sizeof(w) / sizeof(w[0]));
 	CHECK_INT(n, 22);
 
-	const char *dir = getenv("TMPDIR");
 	char path[256];
-	snprintf(path, sizeof(path), "%s/om_nas_tshark_XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
+	struct om_pcap pc;
+	int fd = capture_open(path, sizeof(path), "om_nas_tshark", &pc);
 	if (fd < 0)
 		return;
-	struct om_pcap pc;
-	CHECK_INT(om_pcap_open_fd(&pc, fd, OM_PCAP_LINKTYPE_USER0), 0);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t b[OM_NAS_MAX_LEN];
 		int len = om_nas_encode(b, sizeof(b), &w[i].m);
@@ -278,14 +286,10 @@ static void tshark_reads_protected_messages(uint8_t eea)
 	strcpy(f[4].m.u.detach_request_ue.id.imsi, IMSI);
 
 	char path[256], want[2048], got[4096], cmd[1024];
-	const char *dir = getenv("TMPDIR");
-	snprintf(path, sizeof(path), "%s/om_nas_sec_tshark_XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
+	struct om_pcap pc;
+	int fd = capture_open(path, sizeof(path), "om_nas_sec_tshark", &pc);
 	if (fd < 0)
 		return;
-	struct om_pcap pc;
-	CHECK_INT(om_pcap_open_fd(&pc, fd, OM_PCAP_LINKTYPE_USER0), 0);
 	size_t off = 0;
 	for (size_t i = 0; i < 5; i++) {
 		uint8_t plain[OM_NAS_MAX_LEN], pdu[OM_NAS_MAX_LEN + OM_NAS_SEC_HDR_LEN];
