@@ -1,7 +1,9 @@
 # A thin front for CMake. The two commands a newcomer needs:
 #   make demo   build and run the demonstration: the lab (`openmcim lab`, docs/lab.md)
 #   make test   build and run every test
-# Both install the Debian packages they need when run as root (scripts/deps.sh).
+# Both first install the Debian packages they need when run as root (`make deps`,
+# scripts/deps.sh). `make build` (and CMake) never installs anything: on a
+# machine without the packages it stops at the missing one.
 
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -17,15 +19,17 @@ deps:
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
 
-build: deps $(BUILD)/build.ninja
+build: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+test: deps
+	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # DEMO_ARGS go to `openmcim lab` (e.g. DEMO_ARGS="--devices 1000 --keep"); OM_DEMO_DEVICES sets N.
 DEMO_ARGS ?=
-demo: build
+demo: deps
+	@$(MAKE) --no-print-directory build
 	@scripts/demo.sh $(BUILD)/openmcim $(DEMO_ARGS)
 
 # The same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.

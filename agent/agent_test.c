@@ -90,13 +90,14 @@ static void test_program_exit_statuses(const struct fx_tre *t)
 	const char *none[] = { exe, NULL };
 	CHECK_INT(du_run(none, 1, out, sizeof(out)), 2);
 	const char *run[] = { exe, "-c", conf, NULL };
-	/* each of these is a configuration error (after the tre_dir line): exit 2 with the file named */
+	/* each of these is a configuration error (after the tre_dir line): exit 2 with the file named;
+	 * dm_ca is any readable file (loading checks it can be opened; the agent reads it at the DPF) */
 	static const char *const bad[] = {
-		"dm_ca = /x.pem\n",                                       /* vno missing */
-		"vno = localhost:7000\ndm_ca = /x.pem\n",                 /* not IPv4 */
-		"vno = 127.0.0.1:7000\ndm_ca = /x.pem\nretries = 0\n",
-		"vno = 127.0.0.1:7000\ndm_ca = /x.pem\nwait_push = soon\n",
-		"vno = 127.0.0.1:7000\ndm_ca = /x.pem\nverbose = 1\n",
+		"dm_ca = /etc/passwd\n",                                       /* vno missing */
+		"vno = localhost:7000\ndm_ca = /etc/passwd\n",                 /* not IPv4 */
+		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\nretries = 0\n",
+		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\nwait_push = soon\n",
+		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\nverbose = 1\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "[agent]\ntre_dir = %s\n%s", t->dir, bad[i]);
@@ -105,7 +106,7 @@ static void test_program_exit_statuses(const struct fx_tre *t)
 		CHECK_MSG(st == 2 && strstr(out, "agent.conf"), "case %zu: exit %d: %s", i, st, out);
 	}
 	snprintf(text, sizeof(text),
-		 "[agent]\ntre_dir = %s\nvno = 127.0.0.1:%u\ndm_ca = /x.pem\nretries = 2\nretry_min = 5\n"
+		 "[agent]\ntre_dir = %s\nvno = 127.0.0.1:%u\ndm_ca = /etc/passwd\nretries = 2\nretry_min = 5\n"
 		 "net_timeout = 300\nwait_push = forever\n",
 		 t->dir, du_free_port());
 	CHECK_INT(du_write_file(conf, text), 0);

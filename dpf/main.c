@@ -196,6 +196,10 @@ int main(int argc, char **argv)
 	};
 	if (om_daemon_private("dpf", files, sizeof(files) / sizeof(files[0])) < 0)
 		goto out;
+	if (om_daemon_checked(conf_path)) {
+		status = 0;
+		goto out;
+	}
 
 	/* the HTTP thread inherits this mask; only sigwait() sees the signals */
 	om_daemon_block_signals();
@@ -244,6 +248,7 @@ int main(int argc, char **argv)
 	om_notice("started", "listen=%s port=%u path=%s db=%s drf_db=%s peers=%zu", s.listen,
 		  (unsigned)om_http_server_port(http), s.path, where, drf_where, s.peers.n);
 
+	om_daemon_reloadable(conf_path, "dpf");
 	om_daemon_wait();
 	status = 0;
 out:

@@ -154,6 +154,10 @@ int main(int argc, char **argv)
 	};
 	if (om_daemon_private("drf", files, sizeof(files) / sizeof(files[0])) < 0)
 		goto out;
+	if (om_daemon_checked(conf_path)) {
+		status = 0;
+		goto out;
+	}
 
 	/* the HTTP and delivery threads inherit this mask; only sigwait() sees the signals */
 	om_daemon_block_signals();
@@ -195,6 +199,7 @@ int main(int argc, char **argv)
 		  (unsigned)om_http_server_port(http), where, web.n_peers, s.push.url ? s.push.url : "-",
 		  s.hss_socket ? s.hss_socket : "-");
 
+	om_daemon_reloadable(conf_path, "drf");
 	om_daemon_wait();
 	status = 0;
 out:

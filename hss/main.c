@@ -241,6 +241,10 @@ int main(int argc, char **argv)
 	};
 	if (om_daemon_private("hss", files, sizeof(files) / sizeof(files[0])) < 0)
 		goto out;
+	if (om_daemon_checked(conf_path)) {
+		status = 0;
+		goto out;
+	}
 	if (write_fd_conf(&s, conf_path, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-hss: %s\n", err);
 		goto out;
@@ -283,6 +287,7 @@ int main(int argc, char **argv)
 		  s.realm, s.listen, (unsigned)s.port, s.tls_off ? "off" : "on", s.n_peers, where,
 		  s.provision_socket ? s.provision_socket : "-");
 
+	om_daemon_reloadable(conf_path, "hss");
 	om_daemon_wait();
 	status = 0;
 out:

@@ -89,6 +89,10 @@ int main(int argc, char **argv)
 						    { s.pva.responder_key, OM_DAEMON_SECRET } };
 	if (om_daemon_private("pva", files, sizeof(files) / sizeof(files[0])) < 0)
 		goto out;
+	if (om_daemon_checked(conf_path)) {
+		status = 0;
+		goto out;
+	}
 
 	/* the admin and HTTP threads inherit this mask; only sigwait() sees the signals */
 	om_daemon_block_signals();
@@ -116,6 +120,7 @@ int main(int argc, char **argv)
 	om_notice("started", "listen=%s port=%u db=%s admin=%s", s.listen, (unsigned)om_http_server_port(http),
 		  where, s.admin_socket ? s.admin_socket : "-");
 
+	om_daemon_reloadable(conf_path, "pva");
 	om_daemon_wait();
 	status = 0;
 out:

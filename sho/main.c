@@ -182,6 +182,10 @@ int main(int argc, char **argv)
 	};
 	if (om_daemon_private("sho", files, sizeof(files) / sizeof(files[0])) < 0)
 		goto out;
+	if (om_daemon_checked(conf_path)) {
+		status = 0;
+		goto out;
+	}
 	om_daemon_block_signals();
 
 	if (sho_open(&sho, &s.svc.cfg, err, sizeof(err)) < 0) {
@@ -204,6 +208,7 @@ int main(int argc, char **argv)
 	om_store_conf_redact(s.svc.cfg.db_path, where, sizeof(where));
 	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu", s.svc.cfg.sho_id, s.listen,
 		  (unsigned)om_http_server_port(http), where, s.peers.n);
+	om_daemon_reloadable(conf_path, "daemon");
 	om_daemon_wait();
 	status = 0;
 out:

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 
@@ -77,6 +80,48 @@ static int add(struct om_conf *c, const char *section, const char *key, const ch
 	return 0;
 }
 
+/* Set by a daemon's om_daemon_args() (conf.h): check the files its configuration names. */
+static int check_files;
+
+void om_conf_check_files_at_load(int on)
+{
+	check_files = on;
+}
+
+/* Does the key name a file read at start (conf.h)? */
+static int names_file(const char *key)
+{
+	static const char *const ends[] = { "_cert", "_key", "_ca" };
+	size_t n = strlen(key);
+	if (!strcmp(key, "ca"))
+		return 1;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		size_t m = strlen(ends[i]);
+		if (n > m && !strcmp(key + n - m, ends[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/* Issue 15: a missing file is named with the system's reason here, not as "I/O error" later. */
+static int check_file(const struct om_conf *c, const struct entry *e, char *err, size_t err_len)
+{
+	struct stat st;
+	int fd = open(e->value, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	const char *why = NULL;
+	if (fd < 0)
+		why = strerror(errno);
+	else if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+		why = "not a regular file";
+	if (fd >= 0)
+		close(fd);
+	if (!why)
+		return 0;
+	snprintf(err, err_len, "%s:%d: %s%s%s%s: %s: %s", c->path, e->line, *e->section ? "[" : "", e->section,
+		 *e->section ? "] " : "", e->key, e->value, why);
+	return -1;
+}
+
 struct om_conf *om_conf_load(const char *path, const struct om_conf_key *known, size_t n, char *err,
 			     size_t err_len)
 {
@@ -109,7 +154,7 @@ struct om_conf *om_conf_load(const char *path, const struct om_conf_key *known, 
 			}
 			*close = '\0';
 			snprintf(section, sizeof(section), "%s", trim(s + 1));
-			if (!known_section(known, n, section)) {
+			if (known && !known_section(known, n, section)) {
 				snprintf(err, err_len, "%s:%d: unknown section [%s]", path, line, section);
 				goto fail;
 			}
@@ -126,7 +171,7 @@ struct om_conf *om_conf_load(const char *path, const struct om_conf_key *known, 
 			snprintf(err, err_len, "%s:%d: empty key", path, line);
 			goto fail;
 		}
-		if (!known_key(known, n, section, key)) {
+		if (known && !known_key(known, n, section, key)) {
 			snprintf(err, err_len, "%s:%d: unknown key '%s'%s%s%s", path, line, key,
 				 *section ? " in [" : "", section, *section ? "]" : "");
 			goto fail;
@@ -147,6 +192,9 @@ struct om_conf *om_conf_load(const char *path, const struct om_conf_key *known, 
 	}
 	fclose(f);
 	f = NULL;
+	for (size_t i = 0; i < c->n; i++)
+		if (check_files && names_file(c->e[i].key) && check_file(c, &c->e[i], err, err_len))
+			goto fail;
 	for (size_t i = 0; i < n; i++)
 		if (known[i].required && !find(c, known[i].section, known[i].key)) {
 			snprintf(err, err_len, "%s: missing required key '%s'%s%s%s", path, known[i].key,
@@ -160,6 +208,11 @@ fail:
 		fclose(f);
 	om_conf_free(c);
 	return NULL;
+}
+
+struct om_conf *om_conf_load_any(const char *path, char *err, size_t err_len)
+{
+	return om_conf_load(path, NULL, 0, err, err_len);
 }
 
 void om_conf_free(struct om_conf *c)
@@ -206,6 +259,39 @@ int om_conf_uint(const struct om_conf *c, const char *section, const char *key, 
 	}
 	*out = v;
 	return 0;
+}
+
+/* Append "section.key" to out (comma-separated); the count either way. */
+static void diff_add(char *out, size_t len, size_t *used, const struct entry *e)
+{
+	int w = snprintf(out + *used, len - *used, "%s%s%s%s", *used ? "," : "", e->section, *e->section ? "." : "",
+			 e->key);
+	if (w > 0 && (size_t)w < len - *used)
+		*used += (size_t)w;
+}
+
+int om_conf_diff(const struct om_conf *a, const struct om_conf *b, const char *skip_section, const char *skip_key,
+		 char *out, size_t len)
+{
+	size_t used = 0;
+	int n = 0;
+	if (len)
+		out[0] = '\0';
+	for (int pass = 0; pass < 2; pass++) {
+		const struct om_conf *x = pass ? b : a, *y = pass ? a : b;
+		for (size_t i = 0; i < x->n; i++) {
+			const struct entry *e = &x->e[i], *f = find(y, e->section, e->key);
+			if (!strcmp(e->section, skip_section) && !strcmp(e->key, skip_key))
+				continue;
+			/* a changed value is counted once, from a; a key set on one side only, from its side */
+			if (f && (pass || !strcmp(e->value, f->value)))
+				continue;
+			n++;
+			if (len)
+				diff_add(out, len, &used, e);
+		}
+	}
+	return n;
 }
 
 const char *om_conf_path(const struct om_conf *c)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -8,13 +9,19 @@
 #include "log.h"
 
 static char proc_name[32] = "openmcim";
-static enum om_log_level min_level = OM_LOG_INFO;
+/* SIGHUP changes it while other threads log (svc/daemon.c) */
+static atomic_int min_level = OM_LOG_INFO;
 static const char *const level_names[] = { "debug", "info", "notice", "error" };
 
 void om_log_init(const char *name, enum om_log_level min)
 {
 	snprintf(proc_name, sizeof(proc_name), "%s", name);
-	min_level = min;
+	atomic_store(&min_level, (int)min);
+}
+
+void om_log_set_level(enum om_log_level min)
+{
+	atomic_store(&min_level, (int)min);
 }
 
 int om_log_level_parse(const char *s)
@@ -27,7 +34,7 @@ int om_log_level_parse(const char *s)
 
 void om_log(enum om_log_level level, const char *event, const char *fmt, ...)
 {
-	if (level < min_level)
+	if ((int)level < atomic_load(&min_level))
 		return;
 	struct timespec ts;
 	struct tm tm;

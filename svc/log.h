@@ -13,6 +13,9 @@ enum om_log_level { OM_LOG_DEBUG, OM_LOG_INFO, OM_LOG_NOTICE, OM_LOG_ERROR };
 /* Name the process in every line (e.g. "hss") and the lowest level shown. */
 void om_log_init(const char *name, enum om_log_level min);
 
+/* Change the lowest level shown while other threads log (SIGHUP, svc/daemon.c). */
+void om_log_set_level(enum om_log_level min);
+
 /* Parse "debug", "info", "notice" or "error"; -1 if none of those. */
 int om_log_level_parse(const char *s);
 

@@ -327,7 +327,7 @@ struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi,
 	for (size_t i = 0; i < BEARER_MAX_TUNNELS; i++)
 		b->t[i].dev = b->t[i].up = -1;
 	if (vno_listener_open(&b->lfd, b->stop, &sa, 16, 0) < 0) {
-		om_error("bearer-error", "imsi=%s reason=socket errno=%d", imsi, errno);
+		om_error("bearer-error", "imsi=%s reason=\"socket: %s\"", imsi, strerror(errno));
 		goto fail;
 	}
 	set_nonblock(b->lfd);

@@ -26,29 +26,22 @@
 #define OPENMCIM_VERSION "dev"
 #endif
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: openmcim-vno -c FILE | --config FILE\n"
-		   "       openmcim-vno --help | --version\n"
-		   "The visited network (MME towards devices, S6a towards home HSSs, APN-restricted bearers).\n"
-		   "See conf/vno.conf.example and docs/vno.md.\n");
-}
+static const char usage[] = "usage: openmcim-vno -c FILE | --config FILE\n"
+			    "       openmcim-vno --help | --version\n"
+			    "The visited network (MME towards devices, S6a towards home HSSs, APN-restricted bearers).\n"
+			    "See conf/vno.conf.example and docs/vno.md.\n";
 
-static int run(const struct vno_conf *conf)
+static int run(const struct vno_conf *conf, const char *conf_path)
 {
 	struct mme mme;
 	struct mme_s6a_ops ops;
 	struct radio_srv *srv = NULL;
 	struct vno_push *push = NULL;
-	sigset_t set;
 	char err[512];
-	int rc = 1, sig = 0, s6a_up = 0, mme_up = 0;
+	int rc = 1, s6a_up = 0, mme_up = 0;
 
 	/* Every thread started from here on inherits the mask; only sigwait() sees the signals. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	om_daemon_block_signals();
 	signal(SIGPIPE, SIG_IGN);
 	/* Each device holds a link, a bearer listener and its tunnels: the soft limit of 1024 is too few. */
 	struct rlimit nofile;
@@ -86,8 +79,8 @@ static int run(const struct vno_conf *conf)
 		om_info("push-off", "reason=no [push] section");
 	om_info("ready", "plmn=%s-%s radio=%s:%u push=%u homes=%zu apns=%zu", conf->plmn.mcc, conf->plmn.mnc,
 		conf->radio_addr, port, push ? vno_push_port(push) : 0, conf->n_homes, conf->n_apns);
-	if (sigwait(&set, &sig) == 0)
-		om_info("stopping", "signal=%d", sig);
+	om_daemon_reloadable(conf_path, "vno");
+	om_daemon_wait();
 	rc = 0;
 out:
 	vno_push_stop(push); /* before the connections go: a push holds the registry while it sends */
@@ -104,30 +97,13 @@ out:
 
 int main(int argc, char **argv)
 {
+	static const struct om_daemon self = { .name = "vno", .version = OPENMCIM_VERSION, .usage = usage };
 	const char *path = NULL;
 	static struct vno_conf conf;
 	char err[512];
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("openmcim-vno %s\n", OPENMCIM_VERSION);
-			return 0;
-		} else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
-			path = argv[++i];
-		} else if (!strncmp(argv[i], "--config=", 9)) {
-			path = argv[i] + 9;
-		} else {
-			fprintf(stderr, "openmcim-vno: unknown argument '%s'\n", argv[i]);
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!path) {
-		usage(stderr);
-		return 2;
-	}
+	int rc = om_daemon_args(&self, argc, argv, &path);
+	if (rc >= 0)
+		return rc;
 	if (vno_conf_load(&conf, path, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-vno: %s\n", err);
 		return 1;
@@ -141,5 +117,7 @@ int main(int argc, char **argv)
 	};
 	if (om_daemon_private("vno", files, sizeof(files) / sizeof(files[0])) < 0)
 		return 1;
-	return run(&conf);
+	if (om_daemon_checked(path))
+		return 0;
+	return run(&conf, path);
 }

@@ -262,7 +262,7 @@ static void accept_one(struct radio_srv *s)
 		unsigned long dropped;
 		if ((errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) &&
 		    may_log(s, &s->lim_refused, &dropped))
-			om_error("radio-accept-failed", "errno=%d suppressed=%lu", errno, dropped);
+			om_error("radio-accept-failed", "reason=\"%s\" suppressed=%lu", strerror(errno), dropped);
 		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS)
 			(void)poll(NULL, 0, 50); /* the connection stays queued: do not spin on it */
 		return;
@@ -334,9 +334,13 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	/* A deep queue: a flood is accepted and refused quickly rather than left in SYN retries. */
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
-	    vno_listener_open(&s->lfd, s->stop_pipe, &sa, 1024, 1) < 0) {
-		om_error("radio-listen-failed", "addr=%s port=%u errno=%d", addr, port, errno);
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		om_error("radio-listen-failed", "addr=%s port=%u reason=\"not an IPv4 address\"", addr, port);
+		goto fail;
+	}
+	/* issue 15: the system's reason in words, never a stale errno number */
+	if (vno_listener_open(&s->lfd, s->stop_pipe, &sa, 1024, 1) < 0) {
+		om_error("radio-listen-failed", "addr=%s port=%u reason=\"%s\"", addr, port, strerror(errno));
 		goto fail;
 	}
 	if (pthread_create(&s->thread, NULL, listen_main, s)) {

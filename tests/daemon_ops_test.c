@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What an operator does to a running daemon (issue 15, docs/operate.md),
+ * tried on the real programs next to this test:
+ *  - --check-config: a good file prints "FILE: ok", exits 0 and creates
+ *    nothing; a bad one exits 1 with the file and line;
+ *  - a missing or wrong file named in a configuration is reported with the
+ *    configuration's line, the file and the system's reason (the PVA said
+ *    "I/O error", the DPF "not an OPERATOR_TLS certificate");
+ *  - SIGHUP never stops the HSS (its default action killed it before its
+ *    clean shutdown): the log level changes at once, other changes are named
+ *    as needing a restart, a broken file is refused and the daemon runs on,
+ *    the subscribers stay, and SIGTERM still ends it with status 0;
+ *  - --log-file is reopened on SIGHUP (logrotate's rename-then-HUP).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "daemon_util.h"
+
+static char dir[] = "/tmp/om_daemon_ops_test_XXXXXX";
+static char bin_dir[4096];
+static char hss_conf[512], hss_log[512], hss_db[512], sock[512];
+static unsigned hss_port;
+
+static void prog(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/openmcim-%s", bin_dir, name);
+}
+
+/* The HSS's configuration with this log level and extra lines appended. */
+static void write_hss_conf(const char *level, unsigned port, const char *extra)
+{
+	char text[2048];
+	snprintf(text, sizeof(text),
+		 "[hss]\ndb = %s\nrun_dir = %s/run\nlog_level = %s\nprovision_socket = %s\n"
+		 "[diameter]\nidentity = hss.ops.lab\nrealm = ops.lab\nlisten = 127.0.0.1\nport = %u\n"
+		 "dict_dir = %s\n%s",
+		 hss_db, dir, level, sock, port, du_fd_ext_dir(), extra);
+	du_write_file(hss_conf, text);
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+static void check_config_passes_and_creates_nothing(void)
+{
+	char exe[4600], out[1024], err[1024], want[1200], run_dir[600];
+	prog(exe, sizeof(exe), "hss");
+	write_hss_conf("info", hss_port, "");
+	const char *argv[] = { exe, "--check-config", "-c", hss_conf, NULL };
+	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	snprintf(want, sizeof(want), "openmcim-hss: %s: ok\n", hss_conf);
+	CHECK_MSG(st == 0 && !strcmp(out, want), "status %d out '%s' err '%s'", st, out, err);
+	snprintf(run_dir, sizeof(run_dir), "%s/run", dir);
+	CHECK_MSG(!exists(hss_db) && !exists(run_dir), "--check-config created the database or the run directory");
+
+	/* a typo: the file and line, status 1 */
+	write_hss_conf("info", hss_port, "realmm = x\n");
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	snprintf(want, sizeof(want), "%s:12: unknown key 'realmm' in [diameter]", hss_conf);
+	CHECK_MSG(st == 1 && strstr(err, want) && !out[0], "status %d err '%s'", st, err);
+	/* a value out of range */
+	write_hss_conf("loud", hss_port, "");
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_MSG(st == 1 && strstr(err, "log_level must be"), "status %d err '%s'", st, err);
+	CHECK(!exists(hss_db));
+}
+
+/* The PVA and the DPF name a missing or wrong file with the line and the system's reason. */
+static void file_errors_name_the_file_and_the_reason(void)
+{
+	char exe[4600], out[1024], err[2048], conf[600], want[1400], text[2048], cert_dir[600];
+	prog(exe, sizeof(exe), "pva");
+	snprintf(conf, sizeof(conf), "%s/pva.conf", dir);
+	snprintf(cert_dir, sizeof(cert_dir), "%s/certs", dir);
+	CHECK(mkdir(cert_dir, 0700) == 0);
+	snprintf(text, sizeof(text),
+		 "[pva]\ndb = %s/pva.db\nca_cert = %s/missing-ca.pem\nresponder_cert = %s/r.pem\n"
+		 "responder_key = %s/r.key\n",
+		 dir, dir, dir, dir);
+	du_write_file(conf, text);
+	const char *argv[] = { exe, "--check-config", "-c", conf, NULL };
+	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	snprintf(want, sizeof(want), "openmcim-pva: %s:3: [pva] ca_cert: %s/missing-ca.pem: No such file or directory\n",
+		 conf, dir);
+	CHECK_MSG(st == 1 && !strcmp(err, want), "status %d err '%s'", st, err);
+
+	/* a directory where a certificate should be */
+	snprintf(text, sizeof(text),
+		 "[pva]\ndb = %s/pva.db\nca_cert = %s\nresponder_cert = %s/r.pem\nresponder_key = %s/r.key\n", dir,
+		 cert_dir, dir, dir);
+	du_write_file(conf, text);
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	snprintf(want, sizeof(want), "openmcim-pva: %s:3: [pva] ca_cert: %s: not a regular file\n", conf, cert_dir);
+	CHECK_MSG(st == 1 && !strcmp(err, want), "status %d err '%s'", st, err);
+
+	/* the same check holds without --check-config, before anything is opened */
+	const char *run[] = { exe, "-c", conf, NULL };
+	st = du_run_split(run, out, sizeof(out), err, sizeof(err));
+	CHECK_MSG(st == 1 && !strcmp(err, want), "status %d err '%s'", st, err);
+	snprintf(text, sizeof(text), "%s/pva.db", dir);
+	CHECK(!exists(text));
+}
+
+static pid_t start_hss(const char *log_file)
+{
+	char exe[4600];
+	prog(exe, sizeof(exe), "hss");
+	if (!log_file)
+		return du_spawn_daemon(exe, hss_conf, hss_log, 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(exe, exe, "-c", hss_conf, "--log-file", log_file, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* How many times needle occurs in the file. */
+static int count_in(const char *path, const char *needle)
+{
+	size_t len = 0;
+	char *s = (char *)check_slurp(path, &len);
+	int n = 0;
+	for (char *p = s; p && (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	free(s);
+	return n;
+}
+
+static int admin(char *out, size_t len, const char *cmd, const char *imsi, const char *more)
+{
+	const char *cli = getenv("OM_CLI");
+	const char *argv[16];
+	int n = 0;
+	if (!cli)
+		return -1;
+	argv[n++] = cli;
+	argv[n++] = "hss-admin";
+	argv[n++] = "--socket";
+	argv[n++] = sock;
+	argv[n++] = cmd;
+	argv[n++] = imsi;
+	if (more) {
+		static char buf[512];
+		snprintf(buf, sizeof(buf), "%s", more);
+		for (char *save = NULL, *w = strtok_r(buf, " ", &save); w && n < 15; w = strtok_r(NULL, " ", &save))
+			argv[n++] = w;
+	}
+	argv[n] = NULL;
+	return du_run(argv, 1, out, len);
+}
+
+/* Wait until the n-th occurrence of needle is in the log. */
+static int wait_count(const char *log, const char *needle, int n, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 50) {
+		if (count_in(log, needle) >= n)
+			return 1;
+		du_nap_ms(50);
+	}
+	return 0;
+}
+
+static void sighup_reloads_and_never_stops_the_hss(void)
+{
+	char out[4096];
+	CHECK_MSG(getenv("OM_CLI") != NULL, "OM_CLI is not set");
+	write_hss_conf("info", hss_port, "");
+	pid_t pid = start_hss(NULL);
+	CHECK(pid > 0);
+	char *log = du_wait_log(hss_log, " started ", 20000);
+	CHECK_MSG(log != NULL, "the HSS did not start (see %s)", hss_log);
+	free(log);
+	int st = admin(out, sizeof(out), "add", "001010000000777",
+		       "k=465b5ce8b199b49faa5f0a2ee238a6bc opc=cd63cb71954a9f4e48a5994e37a02baf amf=8000 "
+		       "apn=internet roaming=any");
+	CHECK_MSG(st == 0, "hss-admin add: %d %s", st, out);
+
+	/* the same file: reloaded, nothing to restart */
+	CHECK(kill(pid, SIGHUP) == 0);
+	CHECK_MSG(wait_count(hss_log, " reloaded ", 1, 10000), "no reloaded line");
+	CHECK_MSG(count_in(hss_log, "log_level=info restart_needed=-") == 1, "the first reload named a change");
+
+	/* debug at once; the port needs a restart and is named */
+	write_hss_conf("debug", hss_port + 1, "");
+	CHECK(kill(pid, SIGHUP) == 0);
+	CHECK_MSG(wait_count(hss_log, " reloaded ", 2, 10000), "no second reloaded line");
+	CHECK_MSG(count_in(hss_log, "log_level=debug restart_needed=diameter.port") == 1,
+		  "the port change was not named");
+
+	/* a broken file is refused with the check's own message, and the HSS runs on */
+	write_hss_conf("info", hss_port, "[nonsense]\n");
+	CHECK(kill(pid, SIGHUP) == 0);
+	CHECK_MSG(wait_count(hss_log, " reload-refused ", 1, 10000), "no reload-refused line");
+	CHECK_MSG(count_in(hss_log, "unknown section [nonsense]") == 1, "the refusal did not say why");
+	CHECK_MSG(kill(pid, 0) == 0, "the HSS died on SIGHUP");
+
+	/* state kept across the reloads: the subscriber is there, served by the same process */
+	st = admin(out, sizeof(out), "show", "001010000000777", NULL);
+	CHECK_MSG(st == 0 && strstr(out, "001010000000777"), "show after SIGHUP: %d %s", st, out);
+
+	st = du_term_wait(pid, 15000);
+	CHECK_MSG(st == 0, "exit status %d after SIGTERM", st);
+	CHECK_MSG(count_in(hss_log, " stopped ") == 1, "no stopped line: the clean shutdown did not run");
+}
+
+static void log_file_is_reopened_on_sighup(void)
+{
+	char file[600], rotated[600];
+	snprintf(file, sizeof(file), "%s/hss-file.log", dir);
+	snprintf(rotated, sizeof(rotated), "%s/hss-file.log.1", dir);
+	write_hss_conf("info", hss_port, "");
+	pid_t pid = start_hss(file);
+	CHECK(pid > 0);
+	CHECK_MSG(wait_count(file, " started ", 1, 20000), "no started line in %s", file);
+	CHECK(rename(file, rotated) == 0);
+	CHECK(kill(pid, SIGHUP) == 0);
+	CHECK_MSG(wait_count(file, " reloaded ", 1, 10000), "the reopened log file has no reloaded line");
+	CHECK_MSG(count_in(rotated, " reloaded ") == 0, "the reload went to the rotated file");
+	int st = du_term_wait(pid, 15000);
+	CHECK_MSG(st == 0, "exit status %d", st);
+	CHECK_MSG(count_in(file, " stopped ") == 1, "no stopped line in the new log file");
+}
+
+int main(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	CHECK(n > 0 && mkdtemp(dir) != NULL);
+	if (n <= 0)
+		return check_done();
+	exe[n] = 0;
+	snprintf(bin_dir, sizeof(bin_dir), "%s", dirname(exe));
+	snprintf(hss_conf, sizeof(hss_conf), "%s/hss.conf", dir);
+	snprintf(hss_log, sizeof(hss_log), "%s/hss.log", dir);
+	snprintf(hss_db, sizeof(hss_db), "%s/hss.db", dir);
+	snprintf(sock, sizeof(sock), "%s/prov/hss.sock", dir);
+	hss_port = du_free_port();
+	CHECK(hss_port > 0);
+
+	check_config_passes_and_creates_nothing();
+	file_errors_name_the_file_and_the_reason();
+	sighup_reloads_and_never_stops_the_hss();
+	log_file_is_reopened_on_sighup();
+
+	if (!check_failures())
+		du_rm_rf(dir);
+	return check_done();
+}
