@@ -9,7 +9,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo sanitize fuzz bench clean
+.PHONY: all deps build test demo sanitize fuzz bench deb clean
 
 all: build
 
@@ -46,8 +46,17 @@ fuzz:
 	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_targets
 	@scripts/fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
+# The Debian packages (debian/) from a copy of the tracked files, and lintian on
+# them: any error fails. The .deb files end up in $(BUILD)-deb/.
+deb:
+	@scripts/deps.sh deb
+	rm -rf $(BUILD)-deb && mkdir -p $(BUILD)-deb/openmcim
+	git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(BUILD)-deb/openmcim
+	cd $(BUILD)-deb/openmcim && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error $(BUILD)-deb/*.changes
+
 bench: build
 	@scripts/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-deb

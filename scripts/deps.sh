@@ -1,7 +1,7 @@
 #!/bin/sh
 # Make sure the Debian packages that openmcim needs are installed.
 # As root it installs what is missing; otherwise it prints the exact apt-get
-# line and stops. Usage: scripts/deps.sh [build|test|fuzz|all]
+# line and stops. Usage: scripts/deps.sh [build|test|fuzz|deb|all]
 set -eu
 
 # What each kind of work needs. `test` includes the independent peers the
@@ -16,13 +16,17 @@ build_pkgs="gcc make cmake ninja-build pkg-config libssl-dev openssl libcjson-de
 test_peers="libosmocore-utils tshark xmlsec1 curl libwbxml2-utils postgresql swtpm swtpm-tools tpm2-tools softhsm2 p11-kit systemd"
 test_pkgs="$build_pkgs $test_peers"
 fuzz_pkgs="$test_pkgs clang libclang-rt-dev"
+# the Debian packages (make deb): debhelper, dpkg-buildpackage, lintian
+deb_pkgs="$build_pkgs debhelper dpkg-dev lintian"
 
 case "${1:-test}" in
 build) want=$build_pkgs ;;
 test) want=$test_pkgs ;;
-fuzz | all) want=$fuzz_pkgs ;;
+fuzz) want=$fuzz_pkgs ;;
+deb) want=$deb_pkgs ;;
+all) want="$fuzz_pkgs debhelper dpkg-dev lintian" ;;
 *)
-	echo "usage: $0 [build|test|fuzz|all]" >&2
+	echo "usage: $0 [build|test|fuzz|deb|all]" >&2
 	exit 2
 	;;
 esac
