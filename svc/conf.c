@@ -91,7 +91,7 @@ void om_conf_check_files_at_load(int on)
 /* Does the key name a file read at start (conf.h)? */
 static int names_file(const char *key)
 {
-	static const char *const ends[] = { "_cert", "_key", "_ca" };
+	static const char *const ends[] = { "_cert", "_key", "_ca", "_crl" };
 	size_t n = strlen(key);
 	if (!strcmp(key, "ca"))
 		return 1;

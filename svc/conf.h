@@ -11,7 +11,7 @@
  * duplicate, or a value out of range is an error naming the file and line,
  * so a typo never silently falls back to a default.
  *
- * A key named "ca" or ending in "_cert", "_key" or "_ca" names a file the
+ * A key named "ca" or ending in "_cert", "_key", "_ca" or "_crl" names a file the
  * daemon reads at start (a certificate, a key, a CA bundle): in a daemon
  * (om_conf_check_files_at_load, set by om_daemon_args) loading checks that
  * it can be opened, and an error names the line, the file and the system's

@@ -43,7 +43,7 @@ static void write_hss_conf(const char *level, unsigned port, const char *extra)
 	snprintf(text, sizeof(text),
 		 "[hss]\ndb = %s\nrun_dir = %s/run\nlog_level = %s\nprovision_socket = %s\n"
 		 "[diameter]\nidentity = hss.ops.lab\nrealm = ops.lab\nlisten = 127.0.0.1\nport = %u\n"
-		 "dict_dir = %s\n%s",
+		 "tls = off\ndict_dir = %s\n%s",
 		 hss_db, dir, level, sock, port, du_fd_ext_dir(), extra);
 	du_write_file(hss_conf, text);
 }
@@ -69,7 +69,7 @@ static void check_config_passes_and_creates_nothing(void)
 	/* a typo: the file and line, status 1 */
 	write_hss_conf("info", hss_port, "realmm = x\n");
 	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
-	snprintf(want, sizeof(want), "%s:12: unknown key 'realmm' in [diameter]", hss_conf);
+	snprintf(want, sizeof(want), "%s:13: unknown key 'realmm' in [diameter]", hss_conf);
 	CHECK_MSG(st == 1 && strstr(err, want) && !out[0], "status %d err '%s'", st, err);
 	/* a value out of range */
 	write_hss_conf("loud", hss_port, "");

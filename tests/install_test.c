@@ -9,7 +9,8 @@
  *    there); the same check fails on a unit with a misspelt hardening key,
  *    so it can fail;
  *  - the staged HSS checks and runs on the staged hss.conf (its /etc, /var
- *    and /run moved into the stage, the port a free one), the staged
+ *    and /run moved into the stage, the port a free one, S6a in clear TCP
+ *    as the file's own `tls = off` line offers), the staged
  *    `openmcim hss-admin` provisions a subscriber through its socket, and
  *    SIGTERM ends it cleanly;
  *  - the staged `openmcim lab` starts one operator's network functions and
@@ -221,11 +222,16 @@ static void staged_hss_runs_on_the_staged_configuration(void)
 		{ state_dir, cmd_dirs },
 		{ "/run/openmcim", run },
 		{ "port = 3868\n", port_line },
+		/* S6a in clear on loopback: the test has no operator's Diameter certificates */
+		{ "#tls = off\n", "tls = off\n" },
+		{ "\ntls_cert = ", "\n#tls_cert = " },
+		{ "\ntls_key = ", "\n#tls_key = " },
+		{ "\ntls_ca = ", "\n#tls_ca = " },
 	};
 	snprintf(conf, sizeof(conf), "%s/hss.conf", etc);
 	char moved[4400];
 	snprintf(moved, sizeof(moved), "%s/hss-staged.conf", stage);
-	CHECK(relocate(conf, moved, pairs, 3) == 0);
+	CHECK(relocate(conf, moved, pairs, sizeof(pairs) / sizeof(pairs[0])) == 0);
 
 	staged(exe, sizeof(exe), bin_dir, "openmcim-hss");
 	staged(cli, sizeof(cli), bin_dir, "openmcim");
