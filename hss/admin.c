@@ -281,31 +281,76 @@ static int cmd_add(struct hss *h, struct cmd *c, char *why, size_t wl)
 	return rc;
 }
 
+/* What a committed change tells the serving MME (hss_set_notify). */
+struct notice {
+	int kind; /* enum hss_notify_kind, or -1: nothing to tell */
+	char mme[HSS_HOST_MAX + 1];
+	struct hss_subscription sub;
+};
+
+/*
+ * After the change, in its transaction: a serving MME of a subscriber now
+ * suspended, or no longer allowed where it is served, gets a Cancel-Location
+ * and is forgotten (TS 29.272 5.2.1.1); one of an active subscriber whose
+ * APNs or AMBR changed gets the new profile (5.2.2.1).
+ */
 static int do_change(struct hss *h, struct cmd *c, void *arg)
 {
-	(void)arg;
-	return hss_store_change(h, c->arg, &c->p);
+	struct notice *n = arg;
+	struct hss_row r;
+	memset(&r, 0, sizeof(r));
+	int rc = hss_store_change(h, c->arg, &c->p);
+	if (rc == 0)
+		rc = hss_store_get(h, c->arg, &r);
+	if (rc == 0 && r.serving_host[0]) {
+		int allowed = hss_store_roaming_allowed(h, &r, r.serving_plmn);
+		if (allowed < 0) {
+			rc = allowed;
+		} else if (r.status != HSS_STATUS_ACTIVE || !allowed) {
+			n->kind = HSS_NOTIFY_CANCEL_WITHDRAWN;
+			rc = hss_store_clear_location(h, c->arg, r.serving_host);
+		} else if (c->p.has_apns || c->p.has_ambr) {
+			n->kind = HSS_NOTIFY_PROFILE;
+			rc = hss_store_subscription(h, &r, &n->sub);
+		}
+		snprintf(n->mme, sizeof(n->mme), "%s", r.serving_host);
+	}
+	hss_row_clear(&r);
+	return rc;
 }
 
+/* A deleted subscriber's serving MME gets a Cancel-Location (SUBSCRIPTION_WITHDRAWAL). */
 static int do_delete(struct hss *h, struct cmd *c, void *arg)
 {
-	(void)arg;
-	return hss_store_delete(h, c->arg);
+	struct notice *n = arg;
+	struct hss_row r;
+	memset(&r, 0, sizeof(r));
+	int rc = hss_store_get(h, c->arg, &r);
+	if (rc == 0 && r.serving_host[0]) {
+		n->kind = HSS_NOTIFY_CANCEL_WITHDRAWN;
+		snprintf(n->mme, sizeof(n->mme), "%s", r.serving_host);
+	}
+	hss_row_clear(&r);
+	return rc == 0 ? hss_store_delete(h, c->arg) : rc;
 }
 
 static int cmd_change(struct hss *h, const char *verb, struct cmd *c, char *why, size_t wl)
 {
 	int del = !strcmp(verb, "delete");
+	struct notice n = { .kind = -1 };
 	if (!del && !c->p.has_apns && !c->p.has_ambr && !c->p.has_roaming && !c->p.has_status)
 		return fail(why, wl, OM_EHSS_COMMAND, "change needs apn=, ambr=, roaming= or status=");
-	int rc = in_txn(h, del ? do_delete : do_change, c, NULL);
+	int rc = in_txn(h, del ? do_delete : do_change, c, &n);
 	if (rc == OM_EHSS_NOT_FOUND)
 		return fail(why, wl, rc, "no subscriber %s", c->arg);
 	if (rc < 0)
 		return fail(why, wl, rc, "storage: %s", om_strerror(rc));
 	char words[512];
 	profile_words(&c->p, words, sizeof(words));
-	om_info(del ? "sub-delete" : "sub-change", "imsi=%s%s", c->arg, words);
+	om_info(del ? "sub-delete" : "sub-change", "imsi=%s%s%s%s", c->arg, words, n.kind >= 0 ? " serving=" : "",
+		n.kind >= 0 ? n.mme : "");
+	if (n.kind >= 0 && h->notify)
+		h->notify(h->notify_arg, (enum hss_notify_kind)n.kind, c->arg, n.mme, &n.sub);
 	return 0;
 }
 

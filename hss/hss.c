@@ -138,7 +138,8 @@ static int host_valid(const char *host)
  * transaction and d is lazy (the caller retries).
  */
 static int ulr_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[static 3], const char *host,
-		      enum om_store_durability d, struct hss_subscription *out, struct hss_events *ev)
+		      enum om_store_durability d, struct hss_subscription *out, struct hss_events *ev,
+		      char replaced[static HSS_HOST_MAX + 1])
 {
 	struct hss_row r;
 	int rc;
@@ -189,6 +190,9 @@ static int ulr_in_txn(struct hss *h, const char *imsi, const uint8_t plmn[static
 	if (src == 0)
 		src = om_store_commit(h->store);
 	rc = src < 0 ? HSS_ERROR : HSS_OK;
+	/* TS 29.272 5.2.1.1.2: the MME this one replaces gets a Cancel-Location */
+	if (rc == HSS_OK && r.serving_host[0] && strcmp(r.serving_host, host))
+		snprintf(replaced, HSS_HOST_MAX + 1, "%s", r.serving_host);
 out:
 	if (rc != HSS_OK && !(rc == HSS_SUSPENDED && ev->barred))
 		memset(ev, 0, sizeof(*ev)); /* not committed: nothing to log */
@@ -201,6 +205,7 @@ int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_p
 			const char *origin_host, struct hss_subscription *out)
 {
 	struct hss_events ev;
+	char replaced[HSS_HOST_MAX + 1] = "";
 	int rc;
 	memset(&ev, 0, sizeof(ev));
 	if (!h || !hss_imsi_valid(imsi) || !visited_plmn || !host_valid(origin_host) || !out) {
@@ -208,16 +213,26 @@ int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_p
 		return HSS_INVALID;
 	}
 	pthread_mutex_lock(&h->lock);
-	rc = ulr_in_txn(h, imsi, visited_plmn, origin_host, OM_STORE_LAZY, out, &ev);
+	rc = ulr_in_txn(h, imsi, visited_plmn, origin_host, OM_STORE_LAZY, out, &ev, replaced);
 	if (rc == 1)
-		rc = ulr_in_txn(h, imsi, visited_plmn, origin_host, OM_STORE_DURABLE, out, &ev);
+		rc = ulr_in_txn(h, imsi, visited_plmn, origin_host, OM_STORE_DURABLE, out, &ev, replaced);
 	pthread_mutex_unlock(&h->lock);
+	if (rc == HSS_OK && replaced[0] && h->notify)
+		h->notify(h->notify_arg, HSS_NOTIFY_CANCEL_UPDATE, imsi, replaced, NULL);
 	hss_events_log(h, &ev, imsi, origin_host);
 	if (rc == HSS_ERROR)
 		om_error("ulr", "imsi=%s result=error reason=storage", imsi);
 	else
 		om_info("ulr", "imsi=%s host=%s result=%s", imsi, origin_host, hss_result_name(rc));
 	return rc;
+}
+
+void hss_set_notify(struct hss *h, hss_notify_fn fn, void *arg)
+{
+	if (!h)
+		return;
+	h->notify = fn;
+	h->notify_arg = arg;
 }
 
 int hss_purge(struct hss *h, const char *imsi, const char *origin_host)

@@ -108,5 +108,22 @@ int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_p
 /* Purge-UE: forget the serving MME, or the replaced one, if it is origin_host. */
 int hss_purge(struct hss *h, const char *imsi, const char *origin_host);
 
+/*
+ * What the serving MME must hear after a committed change (TS 29.272 5.2.1.1
+ * Cancel Location, 5.2.2.1 Insert Subscriber Data). The core says whom and
+ * what; the S6a front end sends it (hss/s6a_server.c), outside every lock.
+ */
+enum hss_notify_kind {
+	HSS_NOTIFY_CANCEL_UPDATE,    /* another MME sent ULR: Cancellation-Type MME_UPDATE_PROCEDURE (0) */
+	HSS_NOTIFY_CANCEL_WITHDRAWN, /* deleted, suspended, or no longer allowed in the serving PLMN:
+					SUBSCRIPTION_WITHDRAWAL (2); the HSS forgets the serving MME */
+	HSS_NOTIFY_PROFILE,          /* APNs or AMBR changed: Insert-Subscriber-Data with sub */
+};
+typedef void (*hss_notify_fn)(void *arg, enum hss_notify_kind kind, const char *imsi, const char *mme,
+			      const struct hss_subscription *sub);
+
+/* Who hears of changes (NULL: nobody, as in the tests of the core alone). Set before serving. */
+void hss_set_notify(struct hss *h, hss_notify_fn fn, void *arg);
+
 /* A name for each hss_result, for logs. */
 const char *hss_result_name(int r);

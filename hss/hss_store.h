@@ -51,6 +51,8 @@ enum hss_sql {
 
 struct hss {
 	struct hss_config cfg;
+	hss_notify_fn notify; /* hss_set_notify; called after the commit, without the lock */
+	void *notify_arg;
 	pthread_mutex_t lock; /* serialises every use of store and stmt[] */
 	struct om_store *store;
 	struct om_stmt *stmt[SQL_N];

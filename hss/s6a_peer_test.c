@@ -469,6 +469,70 @@ static void other_application_gets_3007(void)
 	raw_close(&r);
 }
 
+/* An AIR for SK_IMSI-like user with Visited-PLMN-Id of plmn_len octets, with or without the requested-vectors group. */
+static void air_with(struct dmsg *m, const char *user, size_t plmn_len, int with_req, uint32_t hbh)
+{
+	static const uint8_t plmn[3] = { 0x00, 0xf1, 0x10 };
+	char sid[64];
+	snprintf(sid, sizeof(sid), SK_MME_ID ";%u;raw", hbh);
+	msg_begin(m, FLAG_R | FLAG_P, CMD_AIR, APP_S6A, hbh);
+	avp_str(m, 263, sid);
+	vsai_s6a(m);
+	avp_u32(m, 277, 0, 1);
+	avp_str(m, 264, SK_MME_ID);
+	avp_str(m, 296, "test.lab");
+	avp_str(m, 283, SK_REALM);
+	avp_str(m, 1, user);
+	if (with_req) {
+		size_t g = avp_begin(m, 1408, VENDOR_3GPP);
+		avp_u32(m, 1410, VENDOR_3GPP, 1);
+		avp_end(m, g);
+	}
+	avp_os(m, 1407, VENDOR_3GPP, plmn, plmn_len);
+}
+
+/*
+ * Issue 20, RFC 6733 7.5: a 5004 answer carries the refused AVP in Failed-AVP
+ * (its value as sent), a 5005 answer an example of the missing one. The raw
+ * bytes are read here, as any peer would read them.
+ */
+static void failed_avp_names_the_refused_avp(void)
+{
+	static const struct {
+		const char *user;
+		size_t plmn_len;
+		int with_req;
+		uint32_t code, failed;
+		const char *value; /* NULL: not compared (a grouped example) */
+		size_t value_len;
+	} cases[] = {
+		{ "12ab", 3, 1, 5004, 1, "12ab", 4 },                          /* User-Name not an IMSI */
+		{ SK_IMSI, 2, 1, 5004, 1407, "\x00\xf1", 2 },                  /* Visited-PLMN-Id of 2 octets */
+		{ SK_IMSI, 3, 0, 5005, 1408, NULL, 0 },                         /* no requested vectors at all */
+	};
+	struct raw r;
+	struct dmsg m, a;
+	int airs = log_count(" air imsi=");
+	CHECK(raw_peer(&r, SK_MME_ID) == 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t fl = 0, vl = 0;
+		air_with(&m, cases[i].user, cases[i].plmn_len, cases[i].with_req, 7400 + (uint32_t)i);
+		CHECK(raw_send(&r, &m) == 0);
+		CHECK(raw_recv(&r, &a) == 0);
+		CHECK_INT(msg_cmd(&a), CMD_AIR);
+		CHECK_INT(result_code(&a), cases[i].code);
+		const uint8_t *fa = avp_find(a.b, a.n, 1, 279, &fl);
+		CHECK_MSG(fa != NULL, "case %zu: no Failed-AVP in the %u answer", i, cases[i].code);
+		const uint8_t *v = fa ? avp_find(fa, fl, 0, cases[i].failed, &vl) : NULL;
+		CHECK_MSG(v != NULL, "case %zu: Failed-AVP does not hold AVP %u", i, cases[i].failed);
+		if (v && cases[i].value)
+			CHECK(vl == cases[i].value_len && !memcmp(v, cases[i].value, vl));
+		CHECK(avp_find(a.b, a.n, 1, 1413, &vl) == NULL); /* no Authentication-Info */
+	}
+	CHECK_INT(log_count(" air imsi="), airs); /* no vector made */
+	raw_close(&r);
+}
+
 /* An AIR from one MME addressed to another MME the HSS serves is answered with an error, never forwarded. */
 static void air_for_another_host_is_not_relayed(void)
 {
@@ -808,6 +872,7 @@ int main(void)
 	CHECK_MSG(legit_air(&a0, &a1) == 0, "a legitimate MME got no vector: the setup is broken");
 	cea_advertises_s6a_only();
 	other_application_gets_3007();
+	failed_avp_names_the_refused_avp();
 	air_for_another_host_is_not_relayed();
 	impostor_certificate_refused();
 	unlisted_peer_refused();

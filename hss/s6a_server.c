@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -50,13 +51,23 @@ struct hss_s6a_code hss_s6a_code_for(int r)
 	}
 }
 
-/* What every S6a request we serve carries. */
+/* What every S6a request we serve carries, and which AVP made it fail. */
 struct common {
 	char imsi[HSS_IMSI_MAX + 1];
 	char origin[HSS_HOST_MAX + 1];
 	uint8_t plmn[3];
 	char plmn_txt[8];
+	struct dict_object *bad;  /* the AVP refused or missing, for Failed-AVP (RFC 6733 7.5) */
+	msg_or_avp *bad_in;       /* where it was; NULL when missing */
 };
+
+/* Note the AVP behind a refusal; returns why. */
+static const char *refuse(struct common *c, struct dict_object *model, msg_or_avp *in, const char *why)
+{
+	c->bad = model;
+	c->bad_in = in;
+	return why;
+}
 
 /* User-Name is an IMSI: 5..15 decimal digits (TS 23.003 2.2). */
 static int imsi_ok(const char *s)
@@ -73,14 +84,14 @@ static const char *read_common(struct msg *m, struct common *c, int want_plmn)
 	snprintf(c->plmn_txt, sizeof(c->plmn_txt), "-");
 	if (om_avp_get_str(m, om_s6a_d.user_name, c->imsi, sizeof(c->imsi)) != 1 || !imsi_ok(c->imsi)) {
 		snprintf(c->imsi, sizeof(c->imsi), "-"); /* never log what is not an IMSI */
-		return "User-Name is not 5..15 digits";
+		return refuse(c, om_s6a_d.user_name, m, "User-Name is not 5..15 digits");
 	}
 	if (om_avp_get_str(m, om_s6a_d.origin_host, c->origin, sizeof(c->origin)) != 1)
-		return "Origin-Host missing or too long";
+		return refuse(c, om_s6a_d.origin_host, m, "Origin-Host missing or too long");
 	if (!want_plmn)
 		return NULL;
 	if (om_avp_get_fixed(m, om_s6a_d.visited_plmn, c->plmn, 3) != 1)
-		return "Visited-PLMN-Id is not 3 octets";
+		return refuse(c, om_s6a_d.visited_plmn, m, "Visited-PLMN-Id is not 3 octets");
 	hss_plmn_format(c->plmn, c->plmn_txt);
 	return NULL;
 }
@@ -113,6 +124,20 @@ static int answer_result(struct msg **msg, int r)
 	return fd_msg_send(msg, NULL, NULL) ? -1 : 0;
 }
 
+/*
+ * Answer a request we refused: DIAMETER_MISSING_AVP (5005) when missing,
+ * else DIAMETER_INVALID_AVP_VALUE (5004), with the Failed-AVP of RFC 6733
+ * 7.5 naming c->bad (the request stays readable behind its answer).
+ */
+static int answer_refused(struct msg **msg, const struct common *c, int missing)
+{
+	if (om_s6a_new_answer(msg) ||
+	    om_s6a_set_result(*msg, missing ? DIAMETER_MISSING_AVP : OM_S6A_INVALID_AVP_VALUE, 0) ||
+	    (c->bad && om_s6a_add_failed_avp(*msg, c->bad, missing ? NULL : c->bad_in)))
+		return -1;
+	return fd_msg_send(msg, NULL, NULL) ? -1 : 0;
+}
+
 /* ---- AIR / AIA --------------------------------------------------------- */
 
 struct air {
@@ -129,11 +154,11 @@ static const char *read_req_auth(struct avp *g, struct air *r)
 	uint32_t n = 1;
 	int rc = om_avp_get_u32(g, om_s6a_d.n_vectors, &n);
 	if (rc < 0 || n == 0 || n > OM_S6A_VECTORS_MAX)
-		return "Number-Of-Requested-Vectors out of 1..32";
+		return refuse(&r->c, om_s6a_d.n_vectors, g, "Number-Of-Requested-Vectors out of 1..32");
 	r->n = n;
 	rc = om_avp_get_fixed(g, om_s6a_d.resync, r->resync, sizeof(r->resync));
 	if (rc < 0)
-		return "Re-Synchronization-Info is not 30 octets";
+		return refuse(&r->c, om_s6a_d.resync, g, "Re-Synchronization-Info is not 30 octets");
 	r->has_resync = rc == 1;
 	return NULL;
 }
@@ -149,11 +174,12 @@ static const char *read_air(struct msg *m, struct air *r, int *missing)
 	if (e == 0) {
 		if (om_avp_get_group(m, om_s6a_d.req_utran, &g) != 1) {
 			*missing = 1;
-			return "no Requested-EUTRAN- nor -UTRAN-GERAN-Authentication-Info";
+			return refuse(&r->c, om_s6a_d.req_eutran, NULL,
+				      "no Requested-EUTRAN- nor -UTRAN-GERAN-Authentication-Info");
 		}
 		r->utran = 1;
 	} else if (e < 0) {
-		return "Requested-EUTRAN-Authentication-Info twice";
+		return refuse(&r->c, om_s6a_d.req_eutran, m, "Requested-EUTRAN-Authentication-Info twice");
 	}
 	return read_req_auth(g, r);
 }
@@ -231,12 +257,7 @@ static int on_air(struct msg **msg, struct avp *avp, struct session *sess, void 
 	if (why) {
 		om_notice("aia", "imsi=%s origin=%s result=invalid code=%d reason=\"%s\"", r.c.imsi, r.c.origin,
 			  missing ? DIAMETER_MISSING_AVP : OM_S6A_INVALID_AVP_VALUE, why);
-		if (missing) {
-			if (!om_s6a_new_answer(msg) && !om_s6a_set_result(*msg, DIAMETER_MISSING_AVP, 0))
-				rc = fd_msg_send(msg, NULL, NULL) ? -1 : 0;
-		} else {
-			rc = answer_result(msg, HSS_INVALID);
-		}
+		rc = answer_refused(msg, &r.c, missing);
 		goto out;
 	}
 	const uint8_t *resync = r.has_resync ? r.resync : NULL;
@@ -307,10 +328,10 @@ static int add_apn(struct avp *prof, const struct hss_apn *a, const struct hss_s
 }
 
 /* TS 29.272 7.3.2 Subscription-Data as far as an EPS-only M2M subscription needs. */
-static int add_subscription(struct msg *ans, const struct hss_subscription *s)
+static int add_subscription(msg_or_avp *parent, const struct hss_subscription *s)
 {
 	struct avp *sd = NULL, *prof = NULL;
-	int rc = om_avp_add_group(ans, om_s6a_d.sub_data, &sd);
+	int rc = om_avp_add_group(parent, om_s6a_d.sub_data, &sd);
 	if (!rc)
 		rc = om_avp_add_i32(sd, om_s6a_d.subscriber_status, OM_S6A_SERVICE_GRANTED);
 	if (!rc)
@@ -345,13 +366,13 @@ static int on_ulr(struct msg **msg, struct avp *avp, struct session *sess, void 
 	memset(&sub, 0, sizeof(sub));
 	const char *why = read_common(*msg, &c, 1);
 	if (!why && om_avp_get_u32(*msg, om_s6a_d.ulr_flags, &flags) != 1)
-		why = "ULR-Flags missing or repeated";
+		why = refuse(&c, om_s6a_d.ulr_flags, *msg, "ULR-Flags missing or repeated");
 	if (!why && om_avp_get_i32(*msg, om_s6a_d.rat_type, &rat) != 1)
-		why = "RAT-Type missing or repeated";
+		why = refuse(&c, om_s6a_d.rat_type, *msg, "RAT-Type missing or repeated");
 	if (why) {
 		om_notice("ula", "imsi=%s origin=%s result=invalid code=%d reason=\"%s\"", c.imsi, c.origin,
 			  OM_S6A_INVALID_AVP_VALUE, why);
-		rc = answer_result(msg, HSS_INVALID);
+		rc = answer_refused(msg, &c, 0);
 		goto out;
 	}
 	r = hss_update_location(the_hss, c.imsi, c.plmn, c.origin, &sub);
@@ -391,7 +412,7 @@ static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void 
 	if (why) {
 		om_notice("pua", "imsi=%s origin=%s result=invalid code=%d reason=\"%s\"", c.imsi, c.origin,
 			  OM_S6A_INVALID_AVP_VALUE, why);
-		rc = answer_result(msg, HSS_INVALID);
+		rc = answer_refused(msg, &c, 0);
 		return rc ? ENOMEM : 0;
 	}
 	r = hss_purge(the_hss, c.imsi, c.origin);
@@ -402,6 +423,96 @@ static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void 
 	return rc ? ENOMEM : 0;
 }
 
+/* ---- HSS-initiated: CLR and IDR to the serving MME ----------------------- */
+
+#define NOTICE_TIMEOUT_MS 5000
+#define CANCEL_MME_UPDATE 0            /* TS 29.272 7.3.24 MME_UPDATE_PROCEDURE */
+#define CANCEL_SUBSCRIPTION_WITHDRAWAL 2 /* SUBSCRIPTION_WITHDRAWAL */
+
+struct notice {
+	char imsi[HSS_IMSI_MAX + 1];
+	char mme[HSS_HOST_MAX + 1];
+	int profile;
+};
+
+/*
+ * The realm of mme when it is connected and OPEN (its CER's Origin-Realm),
+ * for Destination-Realm. The request then goes over that peer's own
+ * connection, the one our peer check authenticated (svc/s6a_guard.c).
+ */
+static int open_peer_realm(const char *mme, char *out, size_t cap)
+{
+	struct peer_hdr *p = NULL;
+	if (om_s6a_peer_state(mme, strlen(mme)) != STATE_OPEN || fd_peer_getbyid((DiamId_t)mme, strlen(mme), 0, &p) ||
+	    !p || !p->info.runtime.pir_realm)
+		return -1;
+	snprintf(out, cap, "%s", p->info.runtime.pir_realm);
+	return 0;
+}
+
+static void on_notice_answer(void *arg, struct msg *ans)
+{
+	struct notice *n = arg;
+	struct om_s6a_answer r = { 0 };
+	const char *cmd = n->profile ? "ida" : "cla";
+	if (!ans)
+		om_notice(cmd, "imsi=%s mme=%s result=no-answer", n->imsi, n->mme);
+	else if (om_s6a_get_result(ans, &r))
+		om_notice(cmd, "imsi=%s mme=%s result=malformed", n->imsi, n->mme);
+	else
+		om_info(cmd, "imsi=%s mme=%s result=%s code=%u%s", n->imsi, n->mme,
+			!r.experimental && r.result_code == OM_S6A_SUCCESS ? "ok" : "refused", r.result_code,
+			r.experimental ? "e" : "");
+	free(n);
+}
+
+/*
+ * hss_notify_fn: Cancel-Location (TS 29.272 7.2.7) or Insert-Subscriber-
+ * Data (7.2.9) to the MME recorded at ULR, addressed by Destination-Host.
+ * Not waited for: the answer is logged when it comes. An MME that is not
+ * connected now does not hear of it (logged result=undeliverable); it
+ * learns at its next request, which the HSS refuses or answers anew.
+ */
+static void notify_mme(void *arg, enum hss_notify_kind kind, const char *imsi, const char *mme,
+		       const struct hss_subscription *sub)
+{
+	char realm[HSS_HOST_MAX + 1];
+	struct msg *m = NULL;
+	int profile = kind == HSS_NOTIFY_PROFILE;
+	const char *cmd = profile ? "idr" : "clr";
+	const char *type = kind == HSS_NOTIFY_CANCEL_UPDATE ? "mme-update" : profile ? "profile" : "withdrawal";
+	(void)arg;
+	if (open_peer_realm(mme, realm, sizeof(realm))) {
+		om_notice(cmd, "imsi=%s mme=%s type=%s result=undeliverable reason=\"the MME is not connected\"", imsi,
+			  mme, type);
+		return;
+	}
+	struct notice *n = calloc(1, sizeof(*n));
+	int rc = n ? om_s6a_new_request(profile ? om_s6a_d.idr : om_s6a_d.clr, realm, imsi, &m) : OM_ENOMEM;
+	if (!rc)
+		rc = om_avp_add_str(m, om_s6a_d.dest_host, mme);
+	if (!rc && !profile)
+		rc = om_avp_add_i32(m, om_s6a_d.cancellation_type,
+				    kind == HSS_NOTIFY_CANCEL_UPDATE ? CANCEL_MME_UPDATE : CANCEL_SUBSCRIPTION_WITHDRAWAL);
+	if (!rc && profile)
+		rc = add_subscription(m, sub);
+	if (rc) {
+		om_error(cmd, "imsi=%s mme=%s type=%s result=error reason=build", imsi, mme, type);
+		if (m)
+			fd_msg_free(m);
+		free(n);
+		return;
+	}
+	snprintf(n->imsi, sizeof(n->imsi), "%s", imsi);
+	snprintf(n->mme, sizeof(n->mme), "%s", mme);
+	n->profile = profile;
+	om_info(cmd, "imsi=%s mme=%s type=%s", imsi, mme, type);
+	if (om_s6a_send_async(m, NOTICE_TIMEOUT_MS, on_notice_answer, n)) {
+		om_notice(cmd, "imsi=%s mme=%s type=%s result=undeliverable reason=\"send failed\"", imsi, mme, type);
+		free(n);
+	}
+}
+
 /* ---- registration ------------------------------------------------------ */
 
 int hss_s6a_register(struct hss *h)
@@ -410,6 +521,7 @@ int hss_s6a_register(struct hss *h)
 	if (!h || !om_s6a_d.app)
 		return -1;
 	the_hss = h;
+	hss_set_notify(h, notify_mme, NULL);
 	when.command = om_s6a_d.air;
 	if (fd_disp_register(on_air, DISP_HOW_CC, &when, NULL, &hdl_air))
 		return -1;
@@ -424,6 +536,7 @@ int hss_s6a_register(struct hss *h)
 
 void hss_s6a_unregister(void)
 {
+	hss_set_notify(the_hss, NULL, NULL);
 	if (hdl_air)
 		fd_disp_unregister(&hdl_air, NULL);
 	if (hdl_ulr)

@@ -143,5 +143,23 @@ struct om_s6a_subscription {
 int om_s6a_ulr(const char *dest_realm, const char *imsi, const uint8_t visited_plmn[static 3],
 	       unsigned timeout_ms, struct om_s6a_subscription *sub, struct om_s6a_answer *ans);
 
+/*
+ * What the MME does with the requests the HSS starts (svc/s6a_mme.c):
+ * Cancel-Location (TS 29.272 5.2.1.2, cancellation_type as 7.3.24) and
+ * Insert-Subscriber-Data (5.2.2.1.2). Each returns the Result-Code to
+ * answer: 2001, 5003 DIAMETER_AUTHORIZATION_REJECTED when origin does not
+ * serve imsi, 5001 (Experimental) not used here. origin is the request's
+ * Origin-Host, already checked to be the peer it came over.
+ */
+#define OM_S6A_AUTHORIZATION_REJECTED 5003u
+struct om_s6a_mme_handlers {
+	void *arg;
+	uint32_t (*cancel)(void *arg, const char *origin, const char *imsi, int32_t cancellation_type);
+	uint32_t (*insert)(void *arg, const char *origin, const char *imsi, const struct om_s6a_subscription *sub);
+};
+
+/* Serve CLR and IDR with h (copied), after om_s6a_start(). 0 or -1. */
+int om_s6a_mme_serve(const struct om_s6a_mme_handlers *h);
+
 /* PUR/PUA. Returns 0 with ans filled, or -1. */
 int om_s6a_pur(const char *dest_realm, const char *imsi, unsigned timeout_ms, struct om_s6a_answer *ans);

@@ -136,6 +136,25 @@ int om_s6a_set_result(struct msg *ans, uint32_t code, int experimental)
 	return rc;
 }
 
+int om_s6a_add_failed_avp(struct msg *ans, struct dict_object *model, msg_or_avp *where)
+{
+	struct avp *fa = NULL, *found = NULL, *g = NULL;
+	struct avp_hdr *h = NULL;
+	struct dict_avp_data d;
+	union avp_value zero;
+	if (!ans || !model || fd_dict_getval(model, &d))
+		return OM_EINVAL;
+	int rc = om_avp_add_group(ans, om_s6a_d.failed_avp, &fa);
+	if (rc)
+		return rc;
+	if (d.avp_basetype == AVP_TYPE_GROUPED)
+		return om_avp_add_group(fa, model, &g);
+	memset(&zero, 0, sizeof(zero));
+	if (where && om_avp_count(where, model, &found) > 0 && !fd_msg_avp_hdr(found, &h) && h->avp_value)
+		return add_value(fa, model, h->avp_value);
+	return add_value(fa, model, &zero);
+}
+
 /* ---- readers ----------------------------------------------------------- */
 
 static struct avp *next_sibling(struct avp *a)
@@ -330,19 +349,12 @@ static int parse_apn(struct avp *g, struct om_s6a_subscription *sub)
 	return 0;
 }
 
-int om_s6a_parse_ula(struct msg *ans, struct om_s6a_subscription *sub, struct om_s6a_answer *res)
+int om_s6a_parse_subscription(msg_or_avp *parent, struct om_s6a_subscription *sub)
 {
 	struct avp *sd = NULL, *prof = NULL, *a = NULL;
 	int rc;
-
-	if (!ans || !sub || !res)
-		return OM_EINVAL;
 	memset(sub, 0, sizeof(*sub));
-	if ((rc = om_s6a_get_result(ans, res)))
-		return rc;
-	if (res->experimental || res->result_code != OM_S6A_SUCCESS)
-		return 0;
-	if (om_avp_get_group(ans, om_s6a_d.sub_data, &sd) != 1 ||
+	if (om_avp_get_group(parent, om_s6a_d.sub_data, &sd) != 1 ||
 	    om_avp_get_group(sd, om_s6a_d.apn_profile, &prof) != 1 ||
 	    om_avp_get_u32(prof, om_s6a_d.context_id, &sub->default_context_id) != 1 ||
 	    om_avp_count(prof, om_s6a_d.apn_conf, &a) < 1)
@@ -362,4 +374,42 @@ int om_s6a_parse_ula(struct msg *ans, struct om_s6a_subscription *sub, struct om
 fail:
 	memset(sub, 0, sizeof(*sub));
 	return rc;
+}
+
+int om_s6a_parse_ula(struct msg *ans, struct om_s6a_subscription *sub, struct om_s6a_answer *res)
+{
+	int rc;
+	if (!ans || !sub || !res)
+		return OM_EINVAL;
+	memset(sub, 0, sizeof(*sub));
+	if ((rc = om_s6a_get_result(ans, res)))
+		return rc;
+	if (res->experimental || res->result_code != OM_S6A_SUCCESS)
+		return 0;
+	return om_s6a_parse_subscription(ans, sub);
+}
+
+/* Cleanse every octet-string value below a (recursively). */
+static void wipe_below(struct avp *a)
+{
+	struct avp *c = NULL;
+	for (fd_msg_browse(a, MSG_BRW_FIRST_CHILD, &c, NULL); c; c = next_sibling(c)) {
+		struct avp_hdr *h = NULL;
+		struct dict_object *m = NULL;
+		struct dict_avp_data d;
+		if (fd_msg_model(c, &m) || !m || fd_dict_getval(m, &d))
+			continue;
+		if (d.avp_basetype == AVP_TYPE_GROUPED)
+			wipe_below(c);
+		else if (d.avp_basetype == AVP_TYPE_OCTETSTRING && !fd_msg_avp_hdr(c, &h) && h->avp_value &&
+			 h->avp_value->os.data)
+			OPENSSL_cleanse(h->avp_value->os.data, h->avp_value->os.len);
+	}
+}
+
+void om_s6a_wipe_vectors(struct msg *m)
+{
+	struct avp *info = NULL;
+	if (m && om_avp_get_group(m, om_s6a_d.auth_info, &info) == 1)
+		wipe_below(info);
 }

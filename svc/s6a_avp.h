@@ -23,18 +23,18 @@
 /* Handles on every dictionary object S6a uses; valid after om_s6a_dict_init(). */
 struct om_s6a_dict {
 	struct dict_object *vendor, *app;
-	struct dict_object *air, *aia, *ulr, *ula, *pur, *pua;
+	struct dict_object *air, *aia, *ulr, *ula, *pur, *pua, *clr, *cla, *idr, *ida;
 	/* RFC 6733 base */
 	struct dict_object *session_id, *auth_session_state, *origin_host, *origin_realm, *dest_host,
 		*dest_realm, *user_name, *result_code, *exp_result, *exp_result_code, *vendor_id,
-		*auth_app_id, *vsai;
+		*auth_app_id, *vsai, *failed_avp;
 	/* TS 29.272 7.3 */
 	struct dict_object *visited_plmn, *req_eutran, *req_utran, *n_vectors, *immediate, *resync,
 		*auth_info, *eutran_vector, *utran_vector, *item_number, *rand, *xres, *autn, *kasme, *ck,
 		*ik, *ulr_flags, *ula_flags, *rat_type, *sub_data, *apn_profile, *context_id, *all_apn,
 		*apn_conf, *service_selection, *pdn_type, *eps_qos, *qci, *arp, *priority_level,
 		*preempt_cap, *preempt_vuln, *ambr, *bw_ul, *bw_dl, *subscriber_status, *nam, *air_flags,
-		*pur_flags, *pua_flags;
+		*pur_flags, *pua_flags, *cancellation_type, *clr_flags, *idr_flags, *ida_flags;
 };
 
 extern struct om_s6a_dict om_s6a_d;
@@ -64,6 +64,22 @@ int om_s6a_core_start(char *err, size_t err_len);
 
 /* Every ListenOn of fd_conf as a local endpoint, loopback included (s6a_conf.c); after the parse. 0 or -1. */
 int om_s6a_conf_listen(const char *fd_conf);
+
+/*
+ * Send req (consumed) and return at once: done(arg, answer) runs once, in a
+ * freeDiameter thread, with the answer (freed after done returns) or NULL
+ * when none came within timeout_ms. 0, or -1 when req could not be sent
+ * (done is not called).
+ */
+int om_s6a_send_async(struct msg *req, unsigned timeout_ms, void (*done)(void *arg, struct msg *ans), void *arg);
+
+/*
+ * Overwrite in place every value inside the E-UTRAN-/UTRAN-Vectors of m
+ * (RAND, XRES, AUTN, KASME, CK, IK): for a received message they lie in
+ * freeDiameter's receive buffer, for one we built in the AVPs' own copies.
+ * Call before the message is freed.
+ */
+void om_s6a_wipe_vectors(struct msg *m);
 
 /* ---- guard (s6a_guard.c) ----------------------------------------------- */
 
@@ -111,6 +127,15 @@ OM_NODISCARD int om_s6a_new_answer(struct msg **req);
  */
 OM_NODISCARD int om_s6a_set_result(struct msg *ans, uint32_t code, int experimental);
 
+/*
+ * RFC 6733 7.5 Failed-AVP in an answer of DIAMETER_INVALID_AVP_VALUE (5004)
+ * or DIAMETER_MISSING_AVP (5005): a copy of the first model AVP directly in
+ * where (the value refused), or, when where is NULL or holds none (the AVP
+ * is missing), one with a zero value or, grouped, no members (7.5: "an
+ * example of the missing AVP"). 0 or a builder error.
+ */
+OM_NODISCARD int om_s6a_add_failed_avp(struct msg *ans, struct dict_object *model, msg_or_avp *where);
+
 /* ---- readers ----------------------------------------------------------- */
 
 /* The number of model AVPs directly in parent, *first set to the first (or NULL). */
@@ -150,3 +175,6 @@ OM_NODISCARD int om_s6a_parse_aia(struct msg *ans, unsigned max, struct om_eutra
  * OM_ELENGTH.
  */
 OM_NODISCARD int om_s6a_parse_ula(struct msg *ans, struct om_s6a_subscription *sub, struct om_s6a_answer *res);
+
+/* The Subscription-Data in parent (a ULA or an IDR), as om_s6a_parse_ula checks it. 0 or OM_EINVAL. */
+OM_NODISCARD int om_s6a_parse_subscription(msg_or_avp *parent, struct om_s6a_subscription *sub);

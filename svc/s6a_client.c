@@ -220,6 +220,61 @@ static struct msg *send_and_wait(struct msg *req, unsigned timeout_ms)
 	return ans;
 }
 
+/* ---- one request, no waiter (the HSS's CLR and IDR) ---------------------- */
+
+struct async {
+	void (*done)(void *arg, struct msg *ans);
+	void *arg;
+};
+
+static void async_answer(void *data, struct msg **ans)
+{
+	struct async *a = data;
+	a->done(a->arg, *ans);
+	fd_msg_free(*ans);
+	*ans = NULL;
+	free(a);
+}
+
+static void async_expiry(void *data, DiamId_t sentto, size_t len, struct msg **req)
+{
+	struct async *a = data;
+	(void)sentto;
+	(void)len;
+	fd_msg_free(*req);
+	*req = NULL;
+	a->done(a->arg, NULL);
+	free(a);
+}
+
+int om_s6a_send_async(struct msg *req, unsigned timeout_ms, void (*done)(void *arg, struct msg *ans), void *arg)
+{
+	struct timespec deadline;
+	struct async *a = calloc(1, sizeof(*a));
+	if (!a || !req || !done) {
+		free(a);
+		if (req)
+			fd_msg_free(req);
+		return -1;
+	}
+	a->done = done;
+	a->arg = arg;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	if (fd_msg_send_timeout(&req, async_answer, a, async_expiry, &deadline)) {
+		if (req)
+			fd_msg_free(req);
+		free(a);
+		return -1;
+	}
+	return 0;
+}
+
 /* Result of an answer; a local routing error (E bit) is a transport failure. */
 static int answer_is_local_error(struct msg *ans, struct om_s6a_answer *res)
 {
@@ -279,6 +334,7 @@ int om_s6a_air(const char *dest_realm, const char *imsi, const uint8_t visited_p
 	if (!(a = exchange(m, rc, timeout_ms, ans)))
 		return -1;
 	rc = om_s6a_parse_aia(a, n, out, ans);
+	om_s6a_wipe_vectors(a); /* the values point into freeDiameter's receive buffer */
 	fd_msg_free(a);
 	if (rc < 0)
 		om_error("aia", "imsi=%s malformed=%s", imsi, om_errname(rc));

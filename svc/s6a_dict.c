@@ -33,6 +33,7 @@ static const struct {
 	{ &D->vendor_id, "Vendor-Id" },
 	{ &D->auth_app_id, "Auth-Application-Id" },
 	{ &D->vsai, "Vendor-Specific-Application-Id" },
+	{ &D->failed_avp, "Failed-AVP" },
 	{ &D->visited_plmn, "Visited-PLMN-Id" },
 	{ &D->req_eutran, "Requested-EUTRAN-Authentication-Info" },
 	{ &D->req_utran, "Requested-UTRAN-GERAN-Authentication-Info" },
@@ -71,6 +72,10 @@ static const struct {
 	{ &D->nam, "Network-Access-Mode" },
 	{ &D->pur_flags, "PUR-Flags" },
 	{ &D->pua_flags, "PUA-Flags" },
+	{ &D->cancellation_type, "Cancellation-Type" },
+	{ &D->clr_flags, "CLR-Flags" },
+	{ &D->idr_flags, "IDR-Flags" },
+	{ &D->ida_flags, "IDA-Flags" },
 };
 
 /* Rule tables: the AVP, where, and how many (-1: the default / no maximum). */
@@ -84,7 +89,10 @@ struct rule {
 #define OPT(a) { &D->a, RULE_OPTIONAL, -1, 1 }
 #define OPTN(a, n) { &D->a, RULE_OPTIONAL, -1, n }
 
-/* TS 29.272 7.2.5 / 7.2.6 (AIR/AIA), 7.2.3 / 7.2.4 (ULR/ULA), 7.2.13 / 7.2.14 (PUR/PUA). */
+/*
+ * TS 29.272 7.2.5 / 7.2.6 (AIR/AIA), 7.2.3 / 7.2.4 (ULR/ULA), 7.2.13 / 7.2.14 (PUR/PUA),
+ * 7.2.7 / 7.2.8 (CLR/CLA), 7.2.9 / 7.2.10 (IDR/IDA); every answer *[Failed-AVP].
+ */
 static const struct rule air_rules[] = {
 	HEAD(session_id), OPT(vsai), REQ(auth_session_state), REQ(origin_host), REQ(origin_realm),
 	OPT(dest_host), REQ(dest_realm), REQ(user_name), OPT(req_eutran), OPT(req_utran),
@@ -92,7 +100,7 @@ static const struct rule air_rules[] = {
 };
 static const struct rule aia_rules[] = {
 	HEAD(session_id), OPT(vsai), OPT(result_code), OPT(exp_result), REQ(auth_session_state),
-	REQ(origin_host), REQ(origin_realm), OPT(auth_info),
+	REQ(origin_host), REQ(origin_realm), OPT(auth_info), OPTN(failed_avp, -1),
 };
 static const struct rule ulr_rules[] = {
 	HEAD(session_id), OPT(vsai), REQ(auth_session_state), REQ(origin_host), REQ(origin_realm),
@@ -100,7 +108,7 @@ static const struct rule ulr_rules[] = {
 };
 static const struct rule ula_rules[] = {
 	HEAD(session_id), OPT(vsai), OPT(result_code), OPT(exp_result), REQ(auth_session_state),
-	REQ(origin_host), REQ(origin_realm), OPT(ula_flags), OPT(sub_data),
+	REQ(origin_host), REQ(origin_realm), OPT(ula_flags), OPT(sub_data), OPTN(failed_avp, -1),
 };
 static const struct rule pur_rules[] = {
 	HEAD(session_id), OPT(vsai), REQ(auth_session_state), REQ(origin_host), REQ(origin_realm),
@@ -108,7 +116,23 @@ static const struct rule pur_rules[] = {
 };
 static const struct rule pua_rules[] = {
 	HEAD(session_id), OPT(vsai), OPT(result_code), OPT(exp_result), REQ(auth_session_state),
-	REQ(origin_host), REQ(origin_realm), OPT(pua_flags),
+	REQ(origin_host), REQ(origin_realm), OPT(pua_flags), OPTN(failed_avp, -1),
+};
+static const struct rule clr_rules[] = {
+	HEAD(session_id), OPT(vsai), REQ(auth_session_state), REQ(origin_host), REQ(origin_realm),
+	REQ(dest_host), REQ(dest_realm), REQ(user_name), REQ(cancellation_type), OPT(clr_flags),
+};
+static const struct rule cla_rules[] = {
+	HEAD(session_id), OPT(vsai), OPT(result_code), OPT(exp_result), REQ(auth_session_state),
+	REQ(origin_host), REQ(origin_realm), OPTN(failed_avp, -1),
+};
+static const struct rule idr_rules[] = {
+	HEAD(session_id), OPT(vsai), REQ(auth_session_state), REQ(origin_host), REQ(origin_realm),
+	REQ(dest_host), REQ(dest_realm), REQ(user_name), REQ(sub_data), OPT(idr_flags),
+};
+static const struct rule ida_rules[] = {
+	HEAD(session_id), OPT(vsai), OPT(result_code), OPT(exp_result), REQ(auth_session_state),
+	REQ(origin_host), REQ(origin_realm), OPT(ida_flags), OPTN(failed_avp, -1),
 };
 
 /* Grouped AVPs (TS 29.272 7.3.11, 7.3.12, 7.3.17, 7.3.18, 7.3.19, 7.3.2, 7.3.34, 7.3.35, 7.3.41). */
@@ -214,7 +238,11 @@ static int dict_init_once(void)
 	    add_command(dict, 316, "Update-Location-Request", 1, &D->ulr) ||
 	    add_command(dict, 316, "Update-Location-Answer", 0, &D->ula) ||
 	    add_command(dict, 321, "Purge-UE-Request", 1, &D->pur) ||
-	    add_command(dict, 321, "Purge-UE-Answer", 0, &D->pua))
+	    add_command(dict, 321, "Purge-UE-Answer", 0, &D->pua) ||
+	    add_command(dict, 317, "Cancel-Location-Request", 1, &D->clr) ||
+	    add_command(dict, 317, "Cancel-Location-Answer", 0, &D->cla) ||
+	    add_command(dict, 319, "Insert-Subscriber-Data-Request", 1, &D->idr) ||
+	    add_command(dict, 319, "Insert-Subscriber-Data-Answer", 0, &D->ida))
 		return -1;
 
 	const struct {
@@ -228,6 +256,10 @@ static int dict_init_once(void)
 		RULES(D->ula, ula_rules),
 		RULES(D->pur, pur_rules),
 		RULES(D->pua, pua_rules),
+		RULES(D->clr, clr_rules),
+		RULES(D->cla, cla_rules),
+		RULES(D->idr, idr_rules),
+		RULES(D->ida, ida_rules),
 		RULES(D->req_eutran, req_auth_rules),
 		RULES(D->req_utran, req_auth_rules),
 		RULES(D->auth_info, auth_info_rules),

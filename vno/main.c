@@ -70,6 +70,10 @@ static int run(const struct vno_conf *conf, const char *conf_path)
 		goto out;
 	}
 	mme_up = 1;
+	if (vno_s6a_serve(&mme, conf)) {
+		om_error("diameter-failed", "reason=\"cannot serve Cancel-Location\"");
+		goto out;
+	}
 	uint16_t port;
 	if (!(srv = radio_srv_start(&mme, conf->radio_addr, conf->radio_port, &port)))
 		goto out;

@@ -90,6 +90,7 @@ void mme_ue_init(struct mme_ue *ue, struct mme *m, mme_send_fn send, void *send_
 	ue->pool_index = -1;
 	ue->ksi = OM_NAS_KSI_NONE;
 	atomic_init(&ue->displaced, false);
+	atomic_init(&ue->cancelled, 0);
 }
 
 long long mme_ue_deadline(const struct mme_ue *ue)
@@ -235,6 +236,51 @@ static bool displaced(struct mme_ue *ue)
 	om_nas_ctx_clear(&ue->nas);
 	atomic_store(&ue->displaced, false);
 	ue->state = MME_DEAD;
+	return true;
+}
+
+int mme_cancel(struct mme *m, const char *imsi, bool detach)
+{
+	int found = 0;
+	if (!m || !imsi)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	for (unsigned i = 0; i < m->conf->max_devices; i++) {
+		if (m->owner[i] && !strcmp(m->busy_imsi[i], imsi)) {
+			atomic_store(&m->owner[i]->cancelled, detach ? MME_CANCEL_DETACH : MME_CANCEL_DELETE);
+			found = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return found;
+}
+
+static int send_nas(struct mme_ue *ue, const struct om_nas_msg *m, unsigned timer_ms);
+
+/*
+ * mme_cancel() reached this connection: send the Detach Request when asked
+ * (TS 24.301 5.5.2.3.1), release without a PUR, end the link. true when so.
+ */
+static bool cancelled(struct mme_ue *ue)
+{
+	int how = atomic_exchange(&ue->cancelled, 0);
+	if (!how)
+		return false;
+	bool had_bearer = ue->bearer != NULL;
+	om_notice("context-deleted", "imsi=%s reason=cancel-location detach=%d", ue->imsi, how == MME_CANCEL_DETACH);
+	ue->registered = false; /* the HSS has let go of us: no PUR */
+	release(ue);
+	ue->state = MME_DEAD;
+	if (how == MME_CANCEL_DETACH) {
+		struct om_nas_msg m = {.kind = OM_NAS_DETACH_REQUEST_NET};
+		m.u.detach_request_net.detach_type = 2; /* 9.9.3.7: re-attach not required */
+		(void)send_nas(ue, &m, 0);
+	}
+	if (had_bearer) {
+		uint8_t ebi = MME_EBI;
+		(void)ue->send(ue->send_arg, OM_RADIO_LAB_RELEASED, &ebi, 1);
+	}
 	return true;
 }
 
@@ -709,7 +755,7 @@ static int open_uplink(struct mme_ue *ue, struct om_nas_msg *m, const uint8_t *p
 int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
 {
 	struct om_nas_msg m;
-	if (displaced(ue))
+	if (displaced(ue) || cancelled(ue))
 		return 0;
 	int rc = open_uplink(ue, &m, pdu, len);
 	if (rc == 1)
@@ -755,7 +801,7 @@ int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
 
 int mme_ue_timer(struct mme_ue *ue)
 {
-	if (displaced(ue))
+	if (displaced(ue) || cancelled(ue))
 		return 0;
 	if (!ue->deadline_ms || mme_now_ms() < ue->deadline_ms)
 		return 0;

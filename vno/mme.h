@@ -82,6 +82,7 @@ struct mme_ue {
 	bool authenticated;             /* RES = XRES once on this connection (vno/radio_admit.h) */
 	bool releasing;                 /* under mme->lock: PUR in flight, slot still held */
 	atomic_bool displaced;          /* a newer authenticated attach took the context */
+	atomic_int cancelled;           /* mme_cancel(): 0, MME_CANCEL_DELETE or MME_CANCEL_DETACH */
 	const struct vno_home *home;
 	struct om_nas_pdn_connectivity_request pdn;
 	struct om_eutran_vector vec;
@@ -142,6 +143,18 @@ void mme_ue_release(struct mme_ue *ue);
  * callback's error.
  */
 int mme_push(struct mme *m, const char *imsi, const uint8_t *doc, size_t len);
+
+/*
+ * Cancel-Location from the IMSI's home HSS (TS 29.272 5.2.1.2; the caller
+ * checked the sender): the connection holding imsi's context acts within a
+ * tick of its loop. With detach (subscription withdrawn, TS 23.401 5.3.8.3)
+ * the device gets a Detach Request, re-attach not required; without (another
+ * MME took it) the context is only deleted. Bearer, address and slot go, no
+ * PUR follows (the HSS already let go), the link closes. Returns 1 when a
+ * context was found, 0 otherwise.
+ */
+enum { MME_CANCEL_DELETE = 1, MME_CANCEL_DETACH = 2 };
+int mme_cancel(struct mme *m, const char *imsi, bool detach);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 long long mme_now_ms(void);

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,4 +121,64 @@ void vno_s6a_ops(struct mme_s6a_ops *ops, const struct vno_conf *c)
 	ops->air = air;
 	ops->ulr = ulr;
 	ops->pur = pur;
+}
+
+/* ---- what the HSS starts: Cancel-Location and Insert-Subscriber-Data ------ */
+
+#define CANCEL_MME_UPDATE 0              /* TS 29.272 7.3.24 */
+#define CANCEL_SUBSCRIPTION_WITHDRAWAL 2
+
+static struct mme *serving;
+static const struct vno_conf *serving_conf;
+
+/* The HSS of imsi's home network is origin (the identity our ConnectPeer checked), or 0. */
+static int home_hss(const char *cmd, const char *origin, const char *imsi)
+{
+	const struct vno_home *h = vno_conf_home(serving_conf, imsi);
+	if (h && !strcasecmp(h->peer, origin))
+		return 1;
+	om_notice(cmd, "imsi=%s origin=%s result=refused code=%u reason=\"%s\"", imsi, origin,
+		  OM_S6A_AUTHORIZATION_REJECTED, h ? "not the HSS of this IMSI's home network" : "no home network");
+	return 0;
+}
+
+/*
+ * TS 29.272 5.2.1.2: the context goes whether or not we hold one (success
+ * either way). Subscription withdrawn: the device is detached, re-attach
+ * not required (TS 23.401 5.3.8.3); another MME took it: the context is
+ * deleted without a word to a device that is no longer ours.
+ */
+static uint32_t on_cancel(void *arg, const char *origin, const char *imsi, int32_t type)
+{
+	(void)arg;
+	if (!home_hss("clr", origin, imsi))
+		return OM_S6A_AUTHORIZATION_REJECTED;
+	bool detach = type != CANCEL_MME_UPDATE;
+	int had = mme_cancel(serving, imsi, detach);
+	om_info("clr", "imsi=%s origin=%s type=%d context=%s action=%s", imsi, origin, (int)type, had ? "yes" : "no",
+		had ? (detach ? "detach" : "delete") : "none");
+	return OM_S6A_SUCCESS;
+}
+
+/*
+ * TS 29.272 5.2.2.1.2: a profile for an IMSI we serve is taken; the MME
+ * uses the subscription at attach (APN choice), so a changed profile
+ * applies from the device's next attach.
+ */
+static uint32_t on_insert(void *arg, const char *origin, const char *imsi, const struct om_s6a_subscription *sub)
+{
+	(void)arg;
+	if (!home_hss("idr", origin, imsi))
+		return OM_S6A_AUTHORIZATION_REJECTED;
+	om_info("idr", "imsi=%s origin=%s apns=%zu default=%u result=ok", imsi, origin, sub->n_apns,
+		(unsigned)sub->default_context_id);
+	return OM_S6A_SUCCESS;
+}
+
+int vno_s6a_serve(struct mme *m, const struct vno_conf *c)
+{
+	const struct om_s6a_mme_handlers h = { .arg = NULL, .cancel = on_cancel, .insert = on_insert };
+	serving = m;
+	serving_conf = c;
+	return om_s6a_mme_serve(&h);
 }

@@ -23,3 +23,10 @@ int vno_s6a_start(const struct vno_conf *c, char *err, size_t err_len);
 
 /* The MME's S6a calls on svc/s6a.h (c must outlive them). */
 void vno_s6a_ops(struct mme_s6a_ops *ops, const struct vno_conf *c);
+
+/*
+ * Answer the HSS's Cancel-Location and Insert-Subscriber-Data for m: each
+ * only from the HSS of the IMSI's home network (5003 otherwise); a
+ * Cancel-Location ends the IMSI's context through mme_cancel(). 0 or -1.
+ */
+int vno_s6a_serve(struct mme *m, const struct vno_conf *c);
