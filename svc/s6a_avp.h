@@ -75,9 +75,10 @@ int om_s6a_send_async(struct msg *req, unsigned timeout_ms, void (*done)(void *a
 
 /*
  * Overwrite in place every value inside the E-UTRAN-/UTRAN-Vectors of m
- * (RAND, XRES, AUTN, KASME, CK, IK): for a received message they lie in
- * freeDiameter's receive buffer, for one we built in the AVPs' own copies.
- * Call before the message is freed.
+ * (RAND, XRES, AUTN, KASME, CK, IK): the AVPs' own copies, which
+ * freeDiameter 1.2.1 makes both when we set a value and when it parses a
+ * received message. Call before the message is freed. (The message's send
+ * or receive buffer is freeDiameter's alone and is not reached: docs/s6a.md.)
  */
 void om_s6a_wipe_vectors(struct msg *m);
 
@@ -86,6 +87,8 @@ void om_s6a_wipe_vectors(struct msg *m);
 /* Route freeDiameter's log through ours, long hex runs cut (before fd_core_initialize). 0 or -1. */
 int om_s6a_log_init(void);
 /* Our one-line hook on every message and peer event, so freeDiameter dumps no message (after it). 0 or -1. */
+/* Wipe the vectors of every S6a answer once sent (om_s6a_core_start, after the capture's hook). 0 or -1. */
+int om_s6a_wipe_hook_init(void);
 int om_s6a_hooks_init(void);
 /* The state of peer diamid (len octets; any peer when NULL, OPEN if one is), or -1 when unknown. */
 int om_s6a_peer_state(const char *diamid, size_t len);

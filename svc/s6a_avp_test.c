@@ -288,6 +288,52 @@ static void ula_is_read_strictly(void)
 	fd_msg_free(m);
 }
 
+/* 1 when every vector of the two in m reads as zeros. */
+static int vectors_zero(struct msg *m)
+{
+	struct om_eutran_vector out[2], zero;
+	struct om_s6a_answer res;
+	memset(&zero, 0, sizeof(zero));
+	return om_s6a_parse_aia(m, 2, out, &res) == 2 && !memcmp(&out[0], &zero, sizeof(zero)) &&
+	       !memcmp(&out[1], &zero, sizeof(zero));
+}
+
+/*
+ * Issue 20: om_s6a_wipe_vectors overwrites the vector values freeDiameter
+ * holds in a message's AVPs: in a message parsed from a received buffer
+ * (the MME's side), and in one we built (the HSS's side, after it was
+ * bufferized for sending); the Session-Id and the result stay.
+ */
+static void vectors_are_wiped_in_the_message(void)
+{
+	struct om_s6a_answer res;
+	struct msg *m = make_aia(2, OK, 0, 1); /* parsed from a buffer, as received */
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK(!vectors_zero(m));
+	om_s6a_wipe_vectors(m);
+	CHECK(vectors_zero(m));
+	CHECK_INT(om_s6a_get_result(m, &res), 0);
+	CHECK_INT(res.result_code, 2001);
+	fd_msg_free(m);
+
+	struct avp *info = NULL;
+	struct om_eutran_vector v;
+	CHECK_INT(om_s6a_new_request(om_s6a_d.air, "x.lab", "001010000000001", &m), 0);
+	CHECK_INT(om_s6a_new_answer(&m), 0);
+	CHECK_INT(om_s6a_set_result(m, OM_S6A_SUCCESS, 0), 0);
+	CHECK_INT(om_avp_add_group(m, om_s6a_d.auth_info, &info), 0);
+	for (unsigned i = 1; i <= 2; i++) {
+		fill_vector(&v, i);
+		CHECK_INT(add_vector(info, &v, (int)i, OK), 0);
+	}
+	CHECK(!vectors_zero(m));
+	om_s6a_wipe_vectors(m);
+	CHECK(vectors_zero(m));
+	fd_msg_free(m);
+}
+
 static void requests_pass_the_rules_we_registered(void)
 {
 	struct msg *m = NULL;
@@ -316,6 +362,7 @@ int main(void)
 		result_is_one_of_result_code_or_experimental();
 		ula_is_read_strictly();
 		requests_pass_the_rules_we_registered();
+		vectors_are_wiped_in_the_message();
 	}
 	unlink(conf_path);
 	rmdir(dir);

@@ -67,6 +67,8 @@ int om_s6a_core_init(const char *fd_conf, char *err, size_t err_len)
 int om_s6a_core_start(char *err, size_t err_len)
 {
 	int rc;
+	if (om_s6a_wipe_hook_init())
+		return ERR("fd_hook_register failed"), -1;
 	if ((rc = fd_core_start()))
 		return ERR("fd_core_start: %s", strerror(rc)), -1;
 	if ((rc = fd_core_waitstartcomplete()))

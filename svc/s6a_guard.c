@@ -17,6 +17,8 @@
  *     dump (AVP values: RAND, XRES, AUTN, KASME) never runs. One line per
  *     event, naming the peer, command and reason only.
  *   - whether a request can still be answered: its peer is OPEN.
+ *   - the vectors of an answer we sent: wiped in the message once
+ *     freeDiameter has copied it into its send buffer.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -233,6 +235,32 @@ int om_s6a_log_init(void)
 {
 	fd_g_debug_lvl = FD_LOG_ERROR;
 	return fd_log_handler_register(fd_logger) ? -1 : 0;
+}
+
+/*
+ * HOOK_MESSAGE_SENT runs after freeDiameter has bufferized the message and
+ * before it frees it (p_out.c do_send): the AIA's vectors are wiped in the
+ * AVPs there, so fd_msg_free releases no key material. Registered after the
+ * capture's hook (om_s6a_core_start), which still writes them as sent.
+ */
+static void on_sent(enum fd_hook_type type, struct msg *m, struct peer_hdr *peer, void *other,
+		    struct fd_hook_permsgdata *pmd, void *regdata)
+{
+	struct msg_hdr *h = NULL;
+	(void)type;
+	(void)peer;
+	(void)other;
+	(void)pmd;
+	(void)regdata;
+	if (m && !fd_msg_hdr(m, &h) && h && !(h->msg_flags & CMD_FLAG_REQUEST) && h->msg_appl == OM_S6A_APP_ID)
+		om_s6a_wipe_vectors(m);
+}
+
+static struct fd_hook_hdl *wipe_hook;
+
+int om_s6a_wipe_hook_init(void)
+{
+	return fd_hook_register(HOOK_MASK(HOOK_MESSAGE_SENT), on_sent, NULL, NULL, &wipe_hook) ? -1 : 0;
 }
 
 int om_s6a_hooks_init(void)
