@@ -331,8 +331,13 @@ static int raw_peer(struct raw *r, const char *id)
 	return 0;
 }
 
-/* AIR (TS 29.272 7.2.5) for SK_IMSI from origin, n E-UTRAN vectors, to Destination-Host dest unless NULL. */
-static void air(struct dmsg *m, const char *origin, const char *dest, uint32_t n, uint32_t hbh)
+/*
+ * AIR (TS 29.272 7.2.5) from origin for user, to Destination-Host dest unless
+ * NULL, n E-UTRAN vectors (0: no Requested-EUTRAN-Authentication-Info), a
+ * Visited-PLMN-Id of plmn_len octets (3 is right).
+ */
+static void air_build(struct dmsg *m, const char *origin, const char *dest, const char *user, uint32_t n,
+		      size_t plmn_len, uint32_t hbh)
 {
 	static const uint8_t plmn[3] = { 0x00, 0xf1, 0x10 };
 	char sid[64];
@@ -346,12 +351,20 @@ static void air(struct dmsg *m, const char *origin, const char *dest, uint32_t n
 	if (dest)
 		avp_str(m, 293, dest);
 	avp_str(m, 283, SK_REALM);
-	avp_str(m, 1, SK_IMSI);
-	size_t g = avp_begin(m, 1408, VENDOR_3GPP);
-	avp_u32(m, 1410, VENDOR_3GPP, n);
-	avp_u32(m, 1412, VENDOR_3GPP, 0);
-	avp_end(m, g);
-	avp_os(m, 1407, VENDOR_3GPP, plmn, 3);
+	avp_str(m, 1, user);
+	if (n) {
+		size_t g = avp_begin(m, 1408, VENDOR_3GPP);
+		avp_u32(m, 1410, VENDOR_3GPP, n);
+		avp_u32(m, 1412, VENDOR_3GPP, 0);
+		avp_end(m, g);
+	}
+	avp_os(m, 1407, VENDOR_3GPP, plmn, plmn_len);
+}
+
+/* AIR for SK_IMSI from origin, n E-UTRAN vectors, to Destination-Host dest unless NULL. */
+static void air(struct dmsg *m, const char *origin, const char *dest, uint32_t n, uint32_t hbh)
+{
+	air_build(m, origin, dest, SK_IMSI, n, 3, hbh);
 }
 
 /* ---- the daemon's side ---------------------------------------------------- */
@@ -469,28 +482,6 @@ static void other_application_gets_3007(void)
 	raw_close(&r);
 }
 
-/* An AIR for SK_IMSI-like user with Visited-PLMN-Id of plmn_len octets, with or without the requested-vectors group. */
-static void air_with(struct dmsg *m, const char *user, size_t plmn_len, int with_req, uint32_t hbh)
-{
-	static const uint8_t plmn[3] = { 0x00, 0xf1, 0x10 };
-	char sid[64];
-	snprintf(sid, sizeof(sid), SK_MME_ID ";%u;raw", hbh);
-	msg_begin(m, FLAG_R | FLAG_P, CMD_AIR, APP_S6A, hbh);
-	avp_str(m, 263, sid);
-	vsai_s6a(m);
-	avp_u32(m, 277, 0, 1);
-	avp_str(m, 264, SK_MME_ID);
-	avp_str(m, 296, "test.lab");
-	avp_str(m, 283, SK_REALM);
-	avp_str(m, 1, user);
-	if (with_req) {
-		size_t g = avp_begin(m, 1408, VENDOR_3GPP);
-		avp_u32(m, 1410, VENDOR_3GPP, 1);
-		avp_end(m, g);
-	}
-	avp_os(m, 1407, VENDOR_3GPP, plmn, plmn_len);
-}
-
 /*
  * Issue 20, RFC 6733 7.5: a 5004 answer carries the refused AVP in Failed-AVP
  * (its value as sent), a 5005 answer an example of the missing one. The raw
@@ -516,7 +507,8 @@ static void failed_avp_names_the_refused_avp(void)
 	CHECK(raw_peer(&r, SK_MME_ID) == 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t fl = 0, vl = 0;
-		air_with(&m, cases[i].user, cases[i].plmn_len, cases[i].with_req, 7400 + (uint32_t)i);
+		air_build(&m, SK_MME_ID, NULL, cases[i].user, cases[i].with_req ? 1 : 0, cases[i].plmn_len,
+			  7400 + (uint32_t)i);
 		CHECK(raw_send(&r, &m) == 0);
 		CHECK(raw_recv(&r, &a) == 0);
 		CHECK_INT(msg_cmd(&a), CMD_AIR);

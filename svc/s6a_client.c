@@ -147,6 +147,18 @@ static void pending_put(struct pending *p)
 	}
 }
 
+/* CLOCK_REALTIME (freeDiameter's expiry clock) ms from now. */
+static void deadline_in(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 static void finish(struct pending *p, struct msg *ans)
 {
 	pthread_mutex_lock(&p->lock);
@@ -194,13 +206,7 @@ static struct msg *send_and_wait(struct msg *req, unsigned timeout_ms)
 	p->refs = 2;
 
 	/* freeDiameter's expiry uses CLOCK_REALTIME; ours is a little later. */
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&deadline, timeout_ms);
 	if (fd_msg_send_timeout(&req, on_answer, p, on_expiry, &deadline)) {
 		if (req)
 			fd_msg_free(req);
@@ -261,13 +267,7 @@ int om_s6a_send_async(struct msg *req, unsigned timeout_ms, void (*done)(void *a
 	}
 	a->done = done;
 	a->arg = arg;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&deadline, timeout_ms);
 	if (fd_msg_send_timeout(&req, async_answer, a, async_expiry, &deadline)) {
 		if (req)
 			fd_msg_free(req);

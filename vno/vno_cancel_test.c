@@ -106,36 +106,17 @@ static int admin(int i, const char *verb, const char *imsi, const char *word)
 /* Lines of log holding needle, once at least `least` do (or 5 s passed). */
 static int log_count(const char *log, const char *needle, int least)
 {
-	int n = 0;
-	for (int i = 0; i < 100; i++) {
-		size_t len;
-		char *text = (char *)check_slurp(log, &len);
-		n = 0;
-		for (const char *p = text; p && (p = strstr(p, needle)); p++)
-			n++;
-		free(text);
-		if (n >= least)
-			break;
-		poll(NULL, 0, 50);
-	}
-	return n;
+	return test_log_count(log, needle, least, 5000);
 }
 
 static void device_init(struct test_usim *u)
 {
-	uint8_t k[16], o[16];
-	memset(u, 0, sizeof(*u));
-	CHECK_INT(om_hex_decode(k, 16, T_K), 0);
-	CHECK_INT(om_hex_decode(o, 16, T_OPC), 0);
-	CHECK_INT(om_milenage_init(&u->m, k, o), 0);
-	CHECK_INT(om_usim_sqn_init(&u->sqn, OM_IND_BITS_DEFAULT, OM_USIM_DELTA_DEFAULT, 0), 0);
+	(void)test_usim_init(u, T_K, T_OPC);
 }
 
 static int attach(struct om_radio_link *l, const char *imsi, struct test_usim *u, struct om_radio_attach_result *r)
 {
-	int rc = om_radio_link_connect(l, "127.0.0.1", radio_port);
-	CHECK_INT(rc, 0);
-	return rc ? rc : om_radio_ue_attach(l, imsi, "provisioning", test_usim_aka, u, TIMEOUT, r);
+	return test_attach(l, radio_port, imsi, u, TIMEOUT, r);
 }
 
 /* 1 when the bearer still carries the device's traffic to the echo server. */

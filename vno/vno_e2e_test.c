@@ -85,40 +85,21 @@ static int admin(const char *imsi, const char *k)
 	return run(argv);
 }
 
+/* The HSS gives each serving network its own IND (TS 33.102 C.3.4): ind_bits as provisioned. */
 static void device_init(struct test_usim *u)
 {
-	uint8_t k[16], o[16];
-	memset(u, 0, sizeof(*u));
-	CHECK_INT(om_hex_decode(k, 16, T_K), 0);
-	CHECK_INT(om_hex_decode(o, 16, T_OPC), 0);
-	CHECK_INT(om_milenage_init(&u->m, k, o), 0);
-	/* The HSS gives each serving network its own IND (TS 33.102 C.3.4): ind_bits as provisioned. */
-	CHECK_INT(om_usim_sqn_init(&u->sqn, OM_IND_BITS_DEFAULT, OM_USIM_DELTA_DEFAULT, 0), 0);
+	(void)test_usim_init(u, T_K, T_OPC);
 }
 
 static int attach(struct om_radio_link *l, const char *imsi, struct test_usim *u, struct om_radio_attach_result *r)
 {
-	int rc = om_radio_link_connect(l, "127.0.0.1", radio_port);
-	CHECK_INT(rc, 0);
-	return rc ? rc : om_radio_ue_attach(l, imsi, "provisioning", test_usim_aka, u, TIMEOUT, r);
+	return test_attach(l, radio_port, imsi, u, TIMEOUT, r);
 }
 
 /* How many lines of the VNO's log hold needle, once at least `least` do (or 3 s passed). */
 static int log_count(const char *vno_log, const char *needle, int least)
 {
-	int n = 0;
-	for (int i = 0; i < 60; i++) {
-		size_t len;
-		char *log = (char *)check_slurp(vno_log, &len);
-		n = 0;
-		for (const char *p = log; p && (p = strstr(p, needle)); p++)
-			n++;
-		free(log);
-		if (n >= least)
-			break;
-		poll(NULL, 0, 50);
-	}
-	return n;
+	return test_log_count(vno_log, needle, least, 3000);
 }
 
 static void pcid_attach_and_bearer(uint16_t echo_port, const char *vno_log)

@@ -16,9 +16,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
+#include <openssl/crypto.h>
+
 #include <openmcim/hex.h>
 #include <openmcim/radio.h>
+#include <openmcim/sqn.h>
 #include <openmcim/usim.h>
+
+#include "check.h"
 
 #include "daemon_util.h"
 
@@ -253,6 +260,46 @@ static inline int test_keyless_attach(struct om_radio_link *l, uint16_t port, co
 	    om_radio_recv(l, &f, 5000) != 0 || om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len) != 0)
 		return -1;
 	return m.kind == OM_NAS_AUTH_REQUEST ? 0 : -1;
+}
+
+/* A device's USIM with K and OPc (hex) and the default IND bits. 0, or -1 (CHECKed). */
+static inline int test_usim_init(struct test_usim *u, const char *k_hex, const char *opc_hex)
+{
+	uint8_t k[16], o[16];
+	memset(u, 0, sizeof(*u));
+	int rc = om_hex_decode(k, 16, k_hex) || om_hex_decode(o, 16, opc_hex) || om_milenage_init(&u->m, k, o) ||
+		 om_usim_sqn_init(&u->sqn, OM_IND_BITS_DEFAULT, OM_USIM_DELTA_DEFAULT, 0);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(o, sizeof(o));
+	CHECK_INT(rc, 0);
+	return rc ? -1 : 0;
+}
+
+/* Connect to the radio port and attach imsi with APN "provisioning" (CHECKed connect). 0 or an om_err. */
+static inline int test_attach(struct om_radio_link *l, uint16_t port, const char *imsi, struct test_usim *u,
+			      int timeout_ms, struct om_radio_attach_result *r)
+{
+	int rc = om_radio_link_connect(l, "127.0.0.1", port);
+	CHECK_INT(rc, 0);
+	return rc ? rc : om_radio_ue_attach(l, imsi, "provisioning", test_usim_aka, u, timeout_ms, r);
+}
+
+/* How many lines of log hold needle, once at least `least` do (or ms passed). */
+static inline int test_log_count(const char *log, const char *needle, int least, int ms)
+{
+	int n = 0;
+	for (int waited = 0;; waited += 50) {
+		size_t len;
+		char *text = (char *)check_slurp(log, &len);
+		n = 0;
+		for (const char *p = text; p && (p = strstr(p, needle)); p++)
+			n++;
+		free(text);
+		if (n >= least || waited >= ms)
+			break;
+		du_nap_ms(50);
+	}
+	return n;
 }
 
 /* Whether path exists within tries naps of 100 ms (a daemon's socket appearing). */
