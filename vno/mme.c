@@ -256,11 +256,12 @@ int mme_cancel(struct mme *m, const char *imsi, bool detach)
 	return found;
 }
 
-static int send_nas(struct mme_ue *ue, const struct om_nas_msg *m, unsigned timer_ms);
+static int send_nas(struct mme_ue *ue, const struct om_nas_msg *m, unsigned timer_ms, uint8_t sht);
 
 /*
  * mme_cancel() reached this connection: send the Detach Request when asked
- * (TS 24.301 5.5.2.3.1), release without a PUR, end the link. true when so.
+ * (TS 24.301 5.5.2.3.1; protected, as every message after the SMC), release
+ * without a PUR, end the link. true when so.
  */
 static bool cancelled(struct mme_ue *ue)
 {
@@ -275,8 +276,9 @@ static bool cancelled(struct mme_ue *ue)
 	if (how == MME_CANCEL_DETACH) {
 		struct om_nas_msg m = {.kind = OM_NAS_DETACH_REQUEST_NET};
 		m.u.detach_request_net.detach_type = 2; /* 9.9.3.7: re-attach not required */
-		(void)send_nas(ue, &m, 0);
+		(void)send_nas(ue, &m, 0, 0);
 	}
+	om_nas_ctx_clear(&ue->nas);
 	if (had_bearer) {
 		uint8_t ebi = MME_EBI;
 		(void)ue->send(ue->send_arg, OM_RADIO_LAB_RELEASED, &ebi, 1);

@@ -23,6 +23,7 @@
 
 #include <openmcim/hex.h>
 #include <openmcim/nas.h>
+#include <openmcim/nas_sec.h>
 #include <openmcim/radio.h>
 #include <openmcim/sqn.h>
 
@@ -144,9 +145,14 @@ static int until_closed(struct om_radio_link *l, int *released)
 	*released = 0;
 	while ((rc = om_radio_recv(l, &f, TIMEOUT)) == 0) {
 		struct om_nas_msg m;
+		uint8_t plain[OM_NAS_MAX_LEN], sht = 0;
 		if (f.type == OM_RADIO_LAB_RELEASED)
 			*released = 1;
-		if (f.type == OM_RADIO_NAS && om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len) == 0 &&
+		if (f.type != OM_RADIO_NAS)
+			continue;
+		/* after the SMC only a message protected with the attach's context counts */
+		int n = om_nas_unprotect(&l->nas, plain, sizeof(plain), &sht, f.payload, f.len);
+		if (n > 0 && om_nas_decode(&m, OM_NAS_DOWNLINK, plain, (size_t)n) == 0 &&
 		    m.kind == OM_NAS_DETACH_REQUEST_NET && m.u.detach_request_net.detach_type == 2)
 			detach++;
 	}
