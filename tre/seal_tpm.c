@@ -104,6 +104,36 @@ static int tpm_connect(struct tpm *t)
 	return 0;
 }
 
+/* Hang up: the TRE holds no TPM connection between operations (swtpm serves one
+ * client at a time, and the agent, the lab and tools share a device's TPM). */
+static void tpm_disconnect(struct tpm *t)
+{
+	if (t->esys) {
+		if (t->nv != ESYS_TR_NONE)
+			Esys_TR_Close(t->esys, &t->nv);
+		Esys_Finalize(&t->esys);
+	}
+	if (t->tcti)
+		Tss2_TctiLdr_Finalize(&t->tcti);
+	t->esys = NULL;
+	t->tcti = NULL;
+	t->nv = ESYS_TR_NONE;
+}
+
+/* Connect and find the NV counter; OM_ETRE_SEAL when it is not on this TPM. */
+static int tpm_attach_nv(struct tpm *t)
+{
+	int rc = tpm_connect(t);
+	if (rc)
+		return rc;
+	if (Esys_TR_FromTPMPublic(t->esys, t->nv_index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &t->nv) !=
+	    TSS2_RC_SUCCESS) {
+		t->nv = ESYS_TR_NONE;
+		return OM_ETRE_SEAL; /* the counter is gone: not this device's TPM as it was personalised */
+	}
+	return 0;
+}
+
 /* The storage root key: the TCG ECC P-256 SRK template, so any tool finds the same key. */
 static int make_srk(struct tpm *t, ESYS_TR *srk)
 {
@@ -203,6 +233,8 @@ static int nv_define(struct tpm *t)
 
 static void nv_undefine(struct tpm *t)
 {
+	if (!t->esys && t->nv_index && tpm_attach_nv(t) != 0)
+		return;
 	if (t->esys && t->nv != ESYS_TR_NONE)
 		Esys_NV_UndefineSpace(t->esys, ESYS_TR_RH_OWNER, t->nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE);
 	t->nv = ESYS_TR_NONE;
@@ -376,8 +408,14 @@ static int tpm_put(struct tre_sealer *base, const char *name, const uint8_t *pt,
 	}
 	e->counter = next;
 	rc = mf_write(t, next, 0);
-	if (!rc)
-		rc = nv_increment(t);
+	if (!rc) {
+		int connected = t->esys != NULL; /* during open: already */
+		rc = connected ? 0 : tpm_attach_nv(t);
+		if (!rc)
+			rc = nv_increment(t);
+		if (!connected)
+			tpm_disconnect(t);
+	}
 	if (rc) {
 		/* the file on disk is one ahead of its entry: a later get adopts it
 		 * only while it is the newest write (tpm_get) */
@@ -447,13 +485,7 @@ static int tpm_erase(struct tre_sealer *base, const char *name)
 static void tpm_free(struct tpm *t)
 {
 	OPENSSL_cleanse(t->key, sizeof(t->key));
-	if (t->esys) {
-		if (t->nv != ESYS_TR_NONE)
-			Esys_TR_Close(t->esys, &t->nv);
-		Esys_Finalize(&t->esys);
-	}
-	if (t->tcti)
-		Tss2_TctiLdr_Finalize(&t->tcti);
+	tpm_disconnect(t);
 	free(t);
 }
 
@@ -563,6 +595,7 @@ out:
 		}
 		return rc;
 	}
+	tpm_disconnect(t);
 	*out = &t->base;
 	return 0;
 }
@@ -614,14 +647,9 @@ int tre_seal_tpm_open(struct tre_sealer **out, const char *dir, unsigned flags)
 
 	if (!t)
 		return OM_ENOMEM;
-	if ((rc = ctx_read(t, &pub, &priv)) != 0 || (rc = tpm_connect(t)) != 0 || (rc = unseal_key(t, &pub, &priv)) != 0)
+	if ((rc = ctx_read(t, &pub, &priv)) != 0 || (rc = tpm_attach_nv(t)) != 0 ||
+	    (rc = unseal_key(t, &pub, &priv)) != 0)
 		goto out;
-	if (Esys_TR_FromTPMPublic(t->esys, t->nv_index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &t->nv) !=
-	    TSS2_RC_SUCCESS) {
-		t->nv = ESYS_TR_NONE;
-		rc = OM_ETRE_SEAL; /* the counter is gone: not this device's TPM as it was personalised */
-		goto out;
-	}
 	if ((rc = mf_read(t, &mf)) != 0 || (rc = nv_read(t, &nv)) != 0)
 		goto out;
 	if (mf < nv) {
@@ -641,6 +669,7 @@ out:
 		tpm_free(t);
 		return rc;
 	}
+	tpm_disconnect(t);
 	*out = &t->base;
 	return 0;
 }

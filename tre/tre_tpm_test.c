@@ -113,9 +113,10 @@ static void test_tre_counter_is_the_tpm_nv_counter(void)
 	CHECK_INT(aka_ok(tre, &t.pcid, 32), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
 	CHECK_INT(st.counter, c0 + 1);
-	om_tre_close(tre);
-	/* tpm2-tools reads the same value the TRE reports (and signs) */
+	/* tpm2-tools reads the same value the TRE reports (and signs), while the
+	 * TRE is open: it holds no TPM connection between operations */
 	CHECK_INT(nv_by_tools(&tpm, idx), c0 + 1);
+	om_tre_close(tre);
 	tre = NULL;
 	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
