@@ -40,7 +40,23 @@ struct lab_priv {
 	char (*pcid)[16];            /* each device's PCID (IMSI), same order */
 	int ids_sorted;              /* tre_ids ascending: lookups by bsearch */
 	struct om_pg_cluster pg;     /* with --store postgres: the one cluster of every daemon */
+	pid_t *tpm_pid;              /* --tre tpm: each device's swtpm, same order as tre_ids */
 };
+
+/* ---- lab_tpm.c ----------------------------------------------------------- */
+
+/*
+ * Start swtpm (TPM 2.0, started) with its state and sockets in dir: the
+ * TCTI "swtpm:path=<dir>/sock". It dies with this process. The pid, or -1
+ * with the reason in why.
+ */
+pid_t lab_swtpm_spawn(const char *dir, char *why, size_t why_len);
+
+/* Device tre_id's TPM in <workdir>/tpm/<tre_id>/: 0, or -1 with why. */
+OM_NODISCARD int lab_tpm_start(struct lab *l, const char *tre_id, pid_t *pid, char *why, size_t why_len);
+
+/* Stop the n TPMs of pids (SIGTERM, reaped). */
+void lab_tpm_stop(pid_t *pids, unsigned n);
 
 /* ---- lab_proc.c --------------------------------------------------------- */
 

@@ -427,11 +427,32 @@ static void dpf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 
 /* ---- the factory ------------------------------------------------------------- */
 
-/* A factory run into <dir>/<out>; devices move to <dir>/devices/. */
-static int factory_run(struct lab *l, const char *out, unsigned n, const char *msin_first, const char *prefix,
-		       const char *firmware, char *why, size_t why_len)
+/*
+ * With --tre tpm, the n TPMs of a run's devices (TRE_id prefix-<serial>,
+ * serials from 1 as the factory numbers them), pids from tpm_pid[first],
+ * and the factory's TCTI template into tcti.
+ */
+static int start_tpms(struct lab *l, unsigned first, unsigned n, const char *prefix, char *tcti, size_t cap,
+		      char *why, size_t why_len)
 {
-	char p[LAB_PATH_MAX + 40];
+	char id[OM_TRE_ID_MAX + 1], p[LAB_PATH_MAX + 40], err[256];
+	struct lab_priv *pv = priv(l);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s-%08u", prefix ? prefix : OM_FACTORY_DEFAULT_PREFIX, i + 1);
+		if (lab_tpm_start(l, id, &pv->tpm_pid[first + i], err, sizeof(err)) < 0)
+			return fail(why, why_len, OM_ELAB_SETUP, "TPM of %s: %s", id, err);
+		lab_progress("TPMs", first + i + 1, l->n_devices + l->n_tampered);
+	}
+	if ((size_t)snprintf(tcti, cap, "swtpm:path=%s/{tre_id}/sock", lab_path(l, "tpm", p, sizeof(p))) >= cap)
+		return fail(why, why_len, OM_ELAB_SETUP, "%s: path too long for a TCTI", p);
+	return 0;
+}
+
+/* A factory run into <dir>/<out>; devices move to <dir>/devices/. first: the run's first device index. */
+static int factory_run(struct lab *l, const char *out, unsigned first, unsigned n, const char *msin_first,
+		       const char *prefix, const char *firmware, char *why, size_t why_len)
+{
+	char p[LAB_PATH_MAX + 40], tcti[LAB_PATH_MAX + 64];
 	X509 *pva_cert = NULL, *ro_cert = NULL;
 	EVP_PKEY *pva_key = NULL;
 	struct om_ca *pva = NULL;
@@ -445,6 +466,16 @@ static int factory_run(struct lab *l, const char *out, unsigned n, const char *m
 	struct om_factory_config fc = { .pva_ca = pva, .ro_cert = ro_cert, .mcc = "001", .mnc = "01",
 					.msin_first = msin_first, .tre_prefix = prefix, .firmware = firmware,
 					.n_devices = n, .jobs = 0, .flags = OM_FACTORY_PROGRESS };
+	if (rc == 0 && l->opt.tre_backend == OM_TRE_BACKEND_TPM) {
+		fc.tre = (struct om_tre_backend){ .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = tcti };
+		if (start_tpms(l, first, n, prefix, tcti, sizeof(tcti), why, why_len) < 0) {
+			om_ca_free(pva);
+			X509_free(pva_cert);
+			X509_free(ro_cert);
+			EVP_PKEY_free(pva_key);
+			return OM_ELAB_SETUP;
+		}
+	}
 	if (rc == 0)
 		rc = om_factory_run(lab_path(l, out, p, sizeof(p)), &fc, NULL);
 	om_ca_free(pva);
@@ -880,8 +911,9 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 	if (pv) {
 		pv->note = calloc(total, sizeof(*pv->note));
 		pv->pcid = calloc(total, sizeof(*pv->pcid));
+		pv->tpm_pid = calloc(total, sizeof(*pv->tpm_pid));
 	}
-	if (!pv || !l->tre_ids || !pv->note || !pv->pcid)
+	if (!pv || !l->tre_ids || !pv->note || !pv->pcid || !pv->tpm_pid)
 		return fail(why, why_len, OM_ELAB_SETUP, "out of memory");
 	snprintf(pv->fd_dict, sizeof(pv->fd_dict), "%s", lab_fd_dict_dir());
 	/* per-device bookkeeping lines of the libraries would drown the progress line: only notices */
@@ -904,12 +936,13 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 		return rc;
 	lab_progress("PKI", 1, 1);
 	phase_done("pki");
-	if ((rc = factory_run(l, "factory", l->n_devices, "0000000001", NULL, NULL, why, why_len)) < 0)
+	if ((rc = factory_run(l, "factory", 0, l->n_devices, "0000000001", NULL, NULL, why, why_len)) < 0)
 		return rc;
 	phase_done("factory");
 	snprintf(msin, sizeof(msin), "%010u", l->n_devices + 1);
 	if (l->n_tampered &&
-	    (rc = factory_run(l, "factory-tampered", l->n_tampered, msin, "TRX", "1.0.1", why, why_len)) < 0)
+	    (rc = factory_run(l, "factory-tampered", l->n_devices, l->n_tampered, msin, "TRX", "1.0.1", why,
+			      why_len)) < 0)
 		return rc;
 	if ((rc = read_note(l, "factory", 0, l->n_devices, why, why_len)) < 0 ||
 	    (rc = read_pcids(l, "factory", 0, l->n_devices, why, why_len)) < 0)
@@ -970,6 +1003,8 @@ void lab_free(struct lab *l)
 		free(pv->pcid);
 		/* the daemons are stopped (lab_stop); the cluster's data stays in <workdir>/pg unless it was /tmp's */
 		om_pg_cluster_stop(&pv->pg, geteuid() != 0);
+		lab_tpm_stop(pv->tpm_pid, l->n_devices + l->n_tampered);
+		free(pv->tpm_pid);
 		OPENSSL_cleanse(pv->owner_secret, sizeof(pv->owner_secret));
 		free(pv);
 	}

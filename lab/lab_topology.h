@@ -67,6 +67,8 @@ struct lab_options {
 	unsigned n_tampered;     /* devices of a second factory run ("TRX-..." TRE_ids) at firmware 1.0.1
 				    whose PVA references are 1.0.0's: every one of them fails platform
 				    validation (measurement mismatch); 0: none */
+	int tre_backend;         /* OM_TRE_BACKEND_SOFT (0) or OM_TRE_BACKEND_TPM: one swtpm per
+				    device under <workdir>/tpm/ (docs/lab.md) */
 };
 
 struct lab {

@@ -1,23 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#define _DEFAULT_SOURCE /* prctl constants via sys/prctl.h, mkdtemp */
+#define _DEFAULT_SOURCE /* mkdtemp */
 /* Private swtpm and SoftHSM2 tokens for a test program (hw_token.h). */
 #include <errno.h>
-#include <stdint.h>
-#include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon_util.h"
 #include "hw_token.h"
+#include "lab_proc.h"
 
 #define SWTPM_BIN "/usr/bin/swtpm"
 #define SOFTHSM_UTIL "/usr/bin/softhsm2-util"
@@ -29,60 +25,14 @@ static void rm_tree(char *dir)
 	dir[0] = 0;
 }
 
-/* Whether something accepts connections on the Unix socket at path. */
-static int can_connect(const char *path)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-	if (fd < 0 || strlen(path) >= sizeof(a.sun_path)) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
 static int spawn_swtpm(struct t_swtpm *t)
 {
-	char state[160], server[180], ctrl[190], log[160], sock[160];
-	snprintf(state, sizeof(state), "dir=%s", t->dir);
-	snprintf(sock, sizeof(sock), "%s/sock", t->dir);
-	snprintf(server, sizeof(server), "type=unixio,path=%s", sock);
-	/* tpm2-tss's swtpm TCTI finds the control channel at <path>.ctrl */
-	snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl", sock);
-	snprintf(log, sizeof(log), "file=%s/swtpm.log", t->dir);
-	unlink(sock);
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		/* the TPM dies with the test, however the test ends */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-			_exit(126);
-		int in = open("/dev/null", O_RDWR);
-		if (in < 0 || dup2(in, 0) < 0 || dup2(in, 1) < 0)
-			_exit(126);
-		execl(SWTPM_BIN, "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", server, "--ctrl", ctrl,
-		      "--flags", "not-need-init,startup-clear", "--log", log, (char *)NULL);
-		_exit(127);
-	}
-	t->pid = pid;
-	for (int i = 0; i < 500; i++) { /* up to 5 s */
-		int st;
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			fprintf(stderr, "t_swtpm: swtpm exited (status %d), see %s/swtpm.log\n", st, t->dir);
-			t->pid = 0;
-			return -1;
-		}
-		if (can_connect(sock))
-			return 0;
-		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
-	}
-	fprintf(stderr, "t_swtpm: swtpm did not listen on %s\n", sock);
+	char why[300];
+	t->pid = lab_swtpm_spawn(t->dir, why, sizeof(why));
+	if (t->pid > 0)
+		return 0;
+	t->pid = 0;
+	fprintf(stderr, "t_swtpm: %s\n", why);
 	return -1;
 }
 

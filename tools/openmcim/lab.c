@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openmcim/tre.h>
+
 #include "commands.h"
 #include "lab_scenario.h"
 #include "lab_topology.h"
@@ -40,6 +42,8 @@ static void usage(FILE *f)
 		"  --pcap              the VNO writes its NAS and S6a traffic as pcaps\n"
 		"  --store sqlite|postgres  every daemon's database: a SQLite file each (default), or\n"
 		"                      one PostgreSQL cluster started in DIR/pg with a database each\n"
+		"  --tre KIND          the devices' TRE backend: soft (default: a key file, not protected)\n"
+		"                      or tpm (one swtpm per device under WORKDIR/tpm/, docs/lab.md)\n"
 		"  --jobs J            device agents running at the same time (default %u)\n"
 		"  --grace S           the DRFs' grace period before an old subscription is released (default 2)\n"
 		"  --fallback S        the devices' Note Y deadline: a new MCIM that has not attached by then\n"
@@ -136,6 +140,11 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 				o->store_pg = 0;
 			} else {
 				fprintf(stderr, "openmcim lab: --store: '%s' is neither sqlite nor postgres\n", val);
+				rc = CLI_EUSAGE;
+			}
+		} else if (!strcmp(a, "--tre")) {
+			if (om_tre_backend_parse(val, &o->tre_backend) < 0 || o->tre_backend == OM_TRE_BACKEND_PKCS11) {
+				fprintf(stderr, "openmcim lab: --tre: '%s' is not soft or tpm\n", val);
 				rc = CLI_EUSAGE;
 			}
 		} else if (!strcmp(a, "--workdir")) {

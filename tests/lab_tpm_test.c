@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `openmcim lab --tre tpm --devices 20` (issue 18): the whole system with
+ * one swtpm per device, ending ok. Afterwards every device's TRE is a TPM
+ * one (tpm.ctx, no key file), and with its TPM started again on the state
+ * the lab left, device 1's TRE opens, while device 2's directory does not
+ * open on device 1's TPM (another device's copy: OM_ETRE_SEAL).
+ */
+#define _DEFAULT_SOURCE /* mkdtemp() */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openmcim/tre.h>
+
+#include "check.h"
+#include "daemon_util.h"
+#include "lab_proc.h"
+
+#define OUT_CAP (64 * 1024)
+
+static char dir[] = "/tmp/om-labtpm-XXXXXX";
+static char out[OUT_CAP], err[OUT_CAP];
+
+int main(void)
+{
+	const char *cli = getenv("OM_CLI");
+	char work[200], path[400], why[300];
+	if (!cli || !mkdtemp(dir)) {
+		fprintf(stderr, "OM_CLI unset (run through ctest) or no temp dir\n");
+		return 1;
+	}
+	snprintf(work, sizeof(work), "%s/lab", dir);
+	const char *argv[] = { cli, "lab", "--tre", "tpm", "--devices", "20", "--jobs", "8", "--workdir", work, NULL };
+	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_INT(st, 0);
+	if (st != 0)
+		fprintf(stderr, "--- stdout\n%s\n--- stderr\n%s\n", out, err);
+	CHECK(strstr(out, "result: ok") != NULL);
+	CHECK(strstr(out, "unexpected (0)") != NULL);
+	/* 19 genuine devices and the tampered one, each with its own TPM */
+	unsigned tpm_ctx = 0, key_files = 0;
+	for (unsigned i = 1; i <= 20; i++) {
+		const char *prefix = i <= 19 ? "TRE" : "TRX";
+		unsigned serial = i <= 19 ? i : 1;
+		snprintf(path, sizeof(path), "%s/devices/%s-%08u/tpm.ctx", work, prefix, serial);
+		tpm_ctx += access(path, F_OK) == 0;
+		snprintf(path, sizeof(path), "%s/devices/%s-%08u/seal.key", work, prefix, serial);
+		key_files += access(path, F_OK) == 0;
+		snprintf(path, sizeof(path), "%s/tpm/%s-%08u/tpm2-00.permall", work, prefix, serial);
+		CHECK_MSG(access(path, F_OK) == 0, "no TPM state at %s", path);
+	}
+	CHECK_INT(tpm_ctx, 20);
+	CHECK_INT(key_files, 0);
+
+	/* device 1's TPM back on its state: its TRE opens; device 2's directory there does not */
+	snprintf(path, sizeof(path), "%s/tpm/TRE-00000001", work);
+	pid_t tpm = lab_swtpm_spawn(path, why, sizeof(why));
+	CHECK_MSG(tpm > 0, "swtpm: %s", why);
+	struct om_tre *tre = NULL;
+	struct om_tre_status s;
+	snprintf(path, sizeof(path), "%s/devices/TRE-00000001", work);
+	int rc = om_tre_open(&tre, path, 0);
+	CHECK_MSG(rc == 0, "device 1 on its TPM: %s", om_errname(rc));
+	if (tre) {
+		CHECK_INT(om_tre_status(tre, &s), 0);
+		CHECK(s.counter > 1 && s.n_blocked == 0);
+	}
+	om_tre_close(tre);
+	char tcti[300];
+	snprintf(tcti, sizeof(tcti), "swtpm:path=%s/tpm/TRE-00000001/sock", work);
+	setenv("OM_TRE_TCTI", tcti, 1);
+	snprintf(path, sizeof(path), "%s/devices/TRE-00000002", work);
+	tre = NULL;
+	CHECK_INT(om_tre_open(&tre, path, 0), OM_ETRE_SEAL);
+	om_tre_close(tre);
+	unsetenv("OM_TRE_TCTI");
+	if (tpm > 0)
+		(void)lab_reap(tpm, SIGTERM, 2000);
+	du_rm_rf(dir);
+	return check_done();
+}
