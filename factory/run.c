@@ -300,7 +300,10 @@ int om_factory_run(const char *out_dir, const struct om_factory_config *cfg, str
 		return OM_EINVAL;
 	if ((rc = factory_run_setup(&run, cfg)) < 0)
 		return rc;
-	unsigned jobs = pick_jobs(cfg->jobs, cfg->n_devices);
+	/* One PKCS#11 token is one station: its module is driven by one thread
+	 * (SoftHSM2 through several at once loses memory, and a token serialises
+	 * its commands anyway). */
+	unsigned jobs = pick_jobs(cfg->tre.kind == OM_TRE_BACKEND_PKCS11 ? 1 : cfg->jobs, cfg->n_devices);
 	int show = (cfg->flags & OM_FACTORY_PROGRESS) && isatty(STDERR_FILENO);
 	if ((rc = factory_outdir_begin(out_dir, tmp, sizeof(tmp))) < 0) {
 		tmp[0] = 0;

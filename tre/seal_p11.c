@@ -19,6 +19,7 @@
  * the key in this token, the key itself never leaves it).
  */
 #define CRYPTOKI_GNU 1
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +57,13 @@ struct p11 {
 	ck_object_handle_t key;
 };
 
+/*
+ * Loading, C_Initialize, C_Finalize and unloading of a module, one thread at
+ * a time: the factory personalises TREs on several threads, and SoftHSM2
+ * run through them at once loses memory (seen under LeakSanitizer).
+ */
+static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static const uint8_t header[HDR_LEN] = { 'O', 'M', 'S', 'L', SEAL_VERSION };
 static const uint8_t ctx_magic[4] = { 'O', 'M', 'P', 'K' };
 
@@ -78,12 +86,12 @@ static int p11_connect(struct p11 *p)
 	unsigned long n = 32;
 	struct ck_token_info info;
 
+	pthread_mutex_lock(&module_lock);
 	p->m = p11_kit_module_load(p->module_path, 0);
-	if (!p->m)
+	p->initialised = p->m && p11_kit_module_initialize(p->m) == CKR_OK;
+	pthread_mutex_unlock(&module_lock);
+	if (!p->initialised)
 		return OM_ETRE_HW;
-	if (p11_kit_module_initialize(p->m) != CKR_OK)
-		return OM_ETRE_HW;
-	p->initialised = 1;
 	if (p->m->C_GetSlotList(1, slots, &n) != CKR_OK)
 		return OM_ETRE_HW;
 	for (unsigned long i = 0; i < n; i++) {
@@ -257,10 +265,12 @@ static void p11_close(struct tre_sealer *base)
 	struct p11 *p = (struct p11 *)base;
 	if (p->have_session)
 		p->m->C_CloseSession(p->session);
+	pthread_mutex_lock(&module_lock);
 	if (p->initialised)
 		p11_kit_module_finalize(p->m);
 	if (p->m)
 		p11_kit_module_release(p->m);
+	pthread_mutex_unlock(&module_lock);
 	OPENSSL_cleanse(p, sizeof(*p));
 	free(p);
 }
