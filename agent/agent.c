@@ -695,8 +695,9 @@ int om_agent_run(const struct om_agent_config *cfg, struct om_agent_result *res)
 	}
 	if (om_tre_status(ag.tre, &st) == 0)
 		snprintf(res->tre_id, sizeof(res->tre_id), "%s", st.tre_id);
-	event(&ag, "power-on", "session=%d pending=%d fell_back=%d sequence=%u", st.session, st.activation_pending,
-	      st.session_fell_back, st.bootstrap_sequence);
+	event(&ag, "power-on", "session=%d pending=%d fell_back=%d sequence=%u left_blocked=%d active_blocked=%d",
+	      st.session, st.activation_pending, st.session_fell_back, st.bootstrap_sequence, st.left_blocked,
+	      st.active_blocked);
 	/* Note Y: a deadline that passed while the device was off falls back now. */
 	if (om_tre_tick(ag.tre, time(NULL)) == 1)
 		event(&ag, "fell-back", "clause=B.2.3.4 note=Y at=boot");

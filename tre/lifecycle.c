@@ -133,21 +133,15 @@ int om_tre_confirm(struct om_tre *tre, time_t now)
 	return rc == OM_ETRE_NOT_FOUND ? 0 : rc;
 }
 
-int om_tre_tick(struct om_tre *tre, time_t now)
+/*
+ * Make prev active again in place of the pending MID cur (Note Y): its
+ * previous trust root back, the session kept but marked for the `fallback`
+ * report. Shared by om_tre_tick (deadline) and tre_leave_blocked (the
+ * pending MID failed its integrity check). 1, or a write error.
+ */
+static int fall_back_pending(struct om_tre *tre, int cur, int prev)
 {
-	struct tre_state next;
-	int cur, prev, rc;
-
-	if (!tre)
-		return OM_EINVAL;
-	if (!tre->st.pending || (int64_t)now < tre->st.deadline)
-		return 0;
-	cur = tre_find(tre, tre->st.active);
-	prev = tre_find(tre, tre->st.pend_prev);
-	/* Falling back onto a blocked MID would leave the device with nothing. */
-	if (prev < 0 || !tre->rec[prev])
-		return 0;
-	next = tre->st;
+	struct tre_state next = tre->st;
 	if (cur >= 0 && next.mids[cur].state != OM_TRE_MID_BLOCKED)
 		next.mids[cur].state = OM_TRE_MID_INACTIVE;
 	next.mids[prev].state = OM_TRE_MID_ACTIVE;
@@ -160,7 +154,64 @@ int om_tre_tick(struct om_tre *tre, time_t now)
 	 * drops it with om_tre_abort_session (or a new bootstrap replaces it). */
 	if (next.session.present)
 		next.session.flags |= TRE_SESSION_FELL_BACK;
-	rc = tre_commit_root_back(tre, &next);
+	int rc = tre_commit_root_back(tre, &next);
+	OPENSSL_cleanse(&next, sizeof(next));
+	return rc ? rc : 1;
+}
+
+int om_tre_tick(struct om_tre *tre, time_t now)
+{
+	int cur, prev;
+
+	if (!tre)
+		return OM_EINVAL;
+	if (!tre->st.pending || (int64_t)now < tre->st.deadline)
+		return 0;
+	cur = tre_find(tre, tre->st.active);
+	prev = tre_find(tre, tre->st.pend_prev);
+	/* Falling back onto a blocked MID would leave the device with nothing. */
+	if (prev < 0 || !tre->rec[prev])
+		return 0;
+	return fall_back_pending(tre, cur, prev);
+}
+
+/*
+ * The active MID failed its integrity check (om_tre_open blocked it): a
+ * device left on it could never attach again. The next usable MID becomes
+ * active instead: with an activation pending, the previous MID (as at the
+ * deadline, Note Y); otherwise the newest inactive MCIM the registry holds,
+ * and the PCID as the last resort (B.2.2.2: it lets the device reach the
+ * RO again). A MID is usable when its record loaded. The trust root stays
+ * (the subscription's owner may provision the device again). 1 when a MID
+ * was made active, 0 when there was nothing to do or nothing usable (the
+ * status then says active_blocked), or a write error.
+ */
+int tre_leave_blocked(struct om_tre *tre)
+{
+	int cur = tre->st.has_active ? tre_find(tre, tre->st.active) : -1, pick = -1;
+	if (cur < 0 || tre->st.mids[cur].state != OM_TRE_MID_BLOCKED)
+		return 0;
+	if (tre->st.pending) {
+		int prev = tre_find(tre, tre->st.pend_prev);
+		if (prev >= 0 && tre->rec[prev] && tre->st.mids[prev].state != OM_TRE_MID_BLOCKED)
+			return fall_back_pending(tre, cur, prev);
+	}
+	for (int pcid = 0; pcid <= 1 && pick < 0; pcid++)
+		for (int i = (int)tre->st.n_mids - 1; i >= 0 && pick < 0; i--)
+			if (tre->st.mids[i].state == OM_TRE_MID_INACTIVE && tre->rec[i] &&
+			    tre->st.mids[i].is_pcid == pcid)
+				pick = i;
+	if (pick < 0)
+		return 0;
+	struct tre_state next = tre->st;
+	next.mids[pick].state = OM_TRE_MID_ACTIVE;
+	memcpy(next.active, tre->st.mids[pick].mid, OM_MCIM_MID_LEN);
+	next.pending = 0;
+	memset(next.pend_prev, 0, sizeof(next.pend_prev));
+	next.deadline = 0;
+	if (next.session.present && tre->st.pending)
+		next.session.flags |= TRE_SESSION_FELL_BACK; /* its MCIM is the blocked one */
+	int rc = tre_commit(tre, &next);
 	OPENSSL_cleanse(&next, sizeof(next));
 	return rc ? rc : 1;
 }

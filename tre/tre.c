@@ -243,6 +243,17 @@ int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
 	/* Persist the verdict, so that a file restored later does not unblock its MID. */
 	if (n_newly_blocked)
 		rc = tre_save_state(tre, &tre->st);
+	/* A blocked active MID: the device moves to the next usable one at once. */
+	if (!rc && tre->st.has_active) {
+		uint8_t was[OM_MCIM_MID_LEN];
+		memcpy(was, tre->st.active, OM_MCIM_MID_LEN);
+		rc = tre_leave_blocked(tre);
+		if (rc == 1) {
+			tre->left_blocked = 1;
+			memcpy(tre->blocked_mid, was, OM_MCIM_MID_LEN);
+			rc = 0;
+		}
+	}
 out:
 	if (buf) {
 		OPENSSL_cleanse(buf, len);
@@ -311,6 +322,8 @@ int om_tre_status(const struct om_tre *tre, struct om_tre_status *st)
 		if (tre->st.has_active && memcmp(tre->st.mids[i].mid, tre->st.active, OM_MCIM_MID_LEN) == 0)
 			st->active_blocked = 1;
 	}
+	st->left_blocked = tre->left_blocked;
+	memcpy(st->blocked_mid, tre->blocked_mid, OM_MCIM_MID_LEN);
 	st->session = tre->st.session.present;
 	st->session_fell_back = tre->st.session.present && (tre->st.session.flags & TRE_SESSION_FELL_BACK);
 	st->activation_pending = tre->st.pending;

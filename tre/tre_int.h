@@ -34,11 +34,16 @@ struct om_tre {
 	 * next value. */
 	uint64_t counter;
 	int have_nonce_b;       /* M2MMobj sent, M2MMCIMMobj awaited (memory only) */
+	int left_blocked;       /* this open made another MID active in place of a blocked one */
+	uint8_t blocked_mid[OM_MCIM_MID_LEN]; /* ... that one */
 	uint8_t nonce_b[OM_NONCE_LEN];
 };
 
 /* "mid-<32 hex>.mid" */
 void tre_mid_file(char out[static TRE_MID_FILE_LEN], const uint8_t mid[static OM_MCIM_MID_LEN]);
+
+/* The active MID is blocked: make the next usable one active (lifecycle.c). 1, 0 or a write error. */
+OM_NODISCARD int tre_leave_blocked(struct om_tre *tre);
 
 /* Index of mid in the registry, or -1. */
 int tre_find(const struct om_tre *tre, const uint8_t mid[static OM_MCIM_MID_LEN]);

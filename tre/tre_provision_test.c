@@ -40,6 +40,85 @@ static int file_exists_for(const char *dir, const uint8_t mid[16])
 	return access(path, F_OK) == 0;
 }
 
+/* Flip one bit of mid's own file, at off: a tampered credential. */
+static void flip_mid_of(const char *dir, const uint8_t mid[16], long off)
+{
+	char path[600];
+	int n = snprintf(path, sizeof(path), "%s/mid-", dir);
+	for (int i = 0; i < 16; i++)
+		n += snprintf(path + n, sizeof(path) - (size_t)n, "%02x", mid[i]);
+	snprintf(path + n, sizeof(path) - (size_t)n, ".mid");
+	FILE *f = fopen(path, "r+b");
+	int c = f && fseek(f, off, SEEK_SET) == 0 ? fgetc(f) : EOF;
+	if (c == EOF || fseek(f, off, SEEK_SET) != 0 || fputc(c ^ 1, f) == EOF || fclose(f) != 0)
+		FX_DIE("flip");
+}
+
+/*
+ * The active MCIM fails its integrity check at open (issue 20): the TRE
+ * does not stay on it (active_blocked, no attach ever again) but makes the
+ * next usable MID active, here the PCID, says so once, and AKA with the PCID
+ * works. With an activation pending and the new MCIM blocked, the previous
+ * MCIM comes back as at the deadline (Note Y), trust root and all.
+ */
+static void test_blocked_active_mid_falls_back_to_the_next_usable(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000109");
+	struct om_mcim m1, m2;
+	struct om_tre_status st;
+	struct om_tre_mid_info mi;
+	uint8_t mid1[16], mid2[16];
+	time_t now = 500000;
+	fx_pcid(&m1, "001020000000009", "m2m.sho1.example");
+	fx_pcid(&m2, "001030000000009", "m2m.sho2.example");
+	provision(tre, &t, &ro, &sho1, 1, &m1, mid1);
+	CHECK_INT(om_tre_activate(tre, mid1, now, 60), 0);
+	CHECK_INT(aka_ok(tre, &m1, 32), 0);
+	CHECK_INT(om_tre_confirm(tre, now + 1), 0);
+	/* SHO2's MCIM activated, pending; its file is then tampered with. */
+	provision(tre, &t, &sho1, &sho2, 2, &m2, mid2);
+	CHECK_INT(om_tre_activate(tre, mid2, now, 600), 0);
+	om_tre_close(tre);
+	flip_mid_of(t.dir, mid2, 40);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.n_blocked, 1);
+	CHECK_INT(st.active_blocked, 0);
+	CHECK_INT(st.left_blocked, 1);
+	CHECK_MEM(st.blocked_mid, mid2, 16);
+	CHECK(!st.activation_pending && st.session_fell_back);
+	CHECK(strcmp(st.trust_root_cn, sho1.id) == 0);
+	CHECK_INT(om_tre_active(tre, &mi), 0);
+	CHECK_MEM(mi.mid, mid1, 16);
+	CHECK_INT(aka_ok(tre, &m1, 64), 0);
+	om_tre_close(tre);
+	/* Now SHO1's MCIM, active again, is tampered with: the PCID is the last resort. */
+	flip_mid_of(t.dir, mid1, 40);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.n_blocked, 2);
+	CHECK_INT(st.active_blocked, 0);
+	CHECK_INT(st.left_blocked, 1);
+	CHECK_MEM(st.blocked_mid, mid1, 16);
+	CHECK_INT(om_tre_active(tre, &mi), 0);
+	CHECK(mi.is_pcid);
+	CHECK_INT(aka_ok(tre, &t.pcid, 32), 0);
+	CHECK(aka_ok(tre, &m1, 96) != 0);
+	om_tre_close(tre);
+	/* The move is durable and said once: the next open finds the PCID active. */
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.left_blocked, 0);
+	CHECK_INT(st.active_blocked, 0);
+	CHECK_INT(om_tre_active(tre, &mi), 0);
+	CHECK(mi.is_pcid);
+	om_tre_close(tre);
+	om_mcim_clear(&m1);
+	om_mcim_clear(&m2);
+	fx_tre_free(&t);
+}
+
 static void test_change_of_subscription_twice_erases_the_superseded_mcim(void)
 {
 	struct fx_tre t;
@@ -533,6 +612,7 @@ int main(void)
 	test_dm_digest_is_computed_inside_without_the_password();
 	test_counter_rises_and_outcome_statement_says_only_the_state();
 	test_lifecycle_moves_outside_their_flow_are_refused();
+	test_blocked_active_mid_falls_back_to_the_next_usable();
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	fx_sho_free(&sho2);

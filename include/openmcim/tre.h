@@ -102,7 +102,11 @@ struct om_tre;
  * identity record must unseal and parse, or the TRE does not open and
  * nothing is written; then every MID file is checked and a MID whose file
  * fails is put in OM_TRE_MID_BLOCKED (persisted) and counted in
- * om_tre_status().n_blocked, never used.
+ * om_tre_status().n_blocked, never used. If the active MID is blocked, the
+ * next usable MID becomes active at once (persisted; status left_blocked):
+ * with an activation pending the previous MID (as om_tre_tick at the
+ * deadline), otherwise the newest inactive MCIM, the PCID last; with none
+ * usable the status says active_blocked.
  * Returns 0, OM_EINVAL, OM_ETRE_NOT_FOUND, OM_ETRE_DIR_OWNER,
  * OM_ETRE_DIR_WRITABLE, OM_ETRE_FILE_OWNER, OM_ETRE_PERM, OM_ETRE_SEAL,
  * OM_ETRE_STATE, OM_ETRE_STATE_VERSION, OM_ENOMEM, OM_ECRYPTO or OM_EIO.
@@ -144,7 +148,11 @@ struct om_tre_status {
 	uint32_t bootstrap_sequence;  /* last accepted, 0 = never bootstrapped */
 	size_t n_mids;
 	size_t n_blocked;             /* MIDs blocked by the integrity check */
-	int active_blocked;           /* 1 if the active MID is blocked: the device cannot attach */
+	int active_blocked;           /* 1 if the active MID is blocked and no other MID is usable:
+					 the device cannot attach */
+	int left_blocked;             /* 1 if this om_tre_open found the active MID blocked and made
+					 the next usable one active (om_tre_open) */
+	uint8_t blocked_mid[OM_MCIM_MID_LEN]; /* that blocked MID, when left_blocked */
 	int session;                  /* 1 while a bootstrap's DM credentials are held */
 	int activation_pending;       /* 1 while a new MCIM awaits confirmation */
 	time_t fallback_deadline;
