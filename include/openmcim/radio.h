@@ -222,8 +222,9 @@ struct om_radio_attach_result {
 
 /*
  * Attach over l as imsi, asking for apn (NULL or "" for the subscription's
- * default): wait for the cell's PLMN (OM_RADIO_LAB_CELL) if none came yet;
- * Attach Request; answer each Authentication Request through aka (RES, or
+ * default): Attach Request; answer each Authentication Request through aka,
+ * once the cell's PLMN (OM_RADIO_LAB_CELL) has come (a challenge before it is
+ * OM_ERADIO_PROTOCOL) (RES, or
  * Authentication Failure #20 / #21 with AUTS); answer the Security Mode
  * Command (TS 24.301 5.4.3: EIA2 required, the replayed capabilities and
  * KSI checked, its MAC checked with the new keys) with Security Mode

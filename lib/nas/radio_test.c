@@ -241,14 +241,17 @@ static void device_refuses_unexpected_messages(void)
 	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	om_radio_link_init(&ue, sv[0]);
 	om_radio_link_init(&net, sv[1]);
-	/* Before the cell's PLMN a NAS message is a protocol error: nothing sent. */
+	/* A challenge before the cell's PLMN: no KASME can be made, a protocol error, no answer. */
 	static const uint8_t plmn[OM_SNID_LEN] = {0x00, 0xf1, 0x10};
-	struct om_nas_msg m = {.kind = OM_NAS_DETACH_ACCEPT};
+	struct om_nas_msg m = {.kind = OM_NAS_AUTH_REQUEST};
 	CHECK_INT(om_radio_send_nas(&net, &m), 0);
 	CHECK_INT(om_radio_ue_attach(&ue, "001010123456789", NULL, no_aka, NULL, 1000, &r), OM_ERADIO_PROTOCOL);
+	CHECK_INT(r.auth_rounds, 0);
+	CHECK_INT(om_radio_recv(&net, &f, 1000), 0); /* the Attach Request, sent at once */
 	CHECK_INT(om_radio_recv(&net, &f, 50), OM_ERADIO_TIMEOUT);
 	CHECK(!ue.has_cell);
 	/* The network answers the Attach Request with a Detach Accept: a protocol error. */
+	m.kind = OM_NAS_DETACH_ACCEPT;
 	CHECK_INT(om_radio_send(&net, OM_RADIO_LAB_CELL, plmn, sizeof(plmn)), 0);
 	CHECK_INT(om_radio_send_nas(&net, &m), 0);
 	CHECK_INT(om_radio_ue_attach(&ue, "001010123456789", NULL, no_aka, NULL, 1000, &r), OM_ERADIO_PROTOCOL);

@@ -361,19 +361,8 @@ int om_radio_ue_attach(struct om_radio_link *l, const char *imsi, const char *ap
 		return OM_EINVAL;
 	memset(out, 0, sizeof(*out));
 	om_nas_ctx_clear(&l->nas); /* a new attach: a new KASME (the device keeps no context across links) */
-	int rc = 0;
-	while (!l->has_cell) { /* the cell's PLMN comes first on a link; a push may come before it */
-		if ((rc = om_radio_recv(l, &raw, timeout_ms)) < 0)
-			return rc;
-		if (raw.type == OM_RADIO_PUSH && l->push)
-			(void)l->push(l->push_arg, raw.payload, raw.len);
-		else if (raw.type != OM_RADIO_PUSH && raw.type != OM_RADIO_LAB_CELL)
-			return OM_ERADIO_PROTOCOL;
-		if (raw.type == OM_RADIO_LAB_CELL) {
-			memcpy(l->snid, raw.payload, OM_SNID_LEN);
-			l->has_cell = true;
-		}
-	}
+	int rc;
+	/* At once: a link that has spoken is never closed for a silent one (docs/vno.md "Bounds"). */
 	rc = om_nas_attach_request_init(&m, imsi, apn);
 	if (rc < 0 || (rc = om_radio_send_nas(l, &m)) < 0)
 		return rc;
@@ -386,6 +375,9 @@ int om_radio_ue_attach(struct om_radio_link *l, const char *imsi, const char *ap
 			/* Bounded: a network that keeps challenging is refused by the caller's timeout. */
 			rc = OM_ERADIO_PROTOCOL;
 			if (out->auth_rounds >= 8)
+				goto out;
+			/* KASME needs the serving PLMN: the cell's frame opens the link, before any challenge. */
+			if (!l->has_cell)
 				goto out;
 			OPENSSL_cleanse(kasme, sizeof(kasme));
 			ksi = m.u.auth_request.ksi;
