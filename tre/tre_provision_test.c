@@ -30,13 +30,19 @@ static struct om_tre *setup(struct fx_tre *t, const char *tre_id)
 	return tre;
 }
 
+/* dir/mid-<hex>.mid */
+static void mid_path_of(char path[static 600], const char *dir, const uint8_t mid[16])
+{
+	int n = snprintf(path, 600, "%s/mid-", dir);
+	for (int i = 0; i < 16; i++)
+		n += snprintf(path + n, 600 - (size_t)n, "%02x", mid[i]);
+	snprintf(path + n, 600 - (size_t)n, ".mid");
+}
+
 static int file_exists_for(const char *dir, const uint8_t mid[16])
 {
 	char path[600];
-	int n = snprintf(path, sizeof(path), "%s/mid-", dir);
-	for (int i = 0; i < 16; i++)
-		n += snprintf(path + n, sizeof(path) - (size_t)n, "%02x", mid[i]);
-	snprintf(path + n, sizeof(path) - (size_t)n, ".mid");
+	mid_path_of(path, dir, mid);
 	return access(path, F_OK) == 0;
 }
 
@@ -44,10 +50,7 @@ static int file_exists_for(const char *dir, const uint8_t mid[16])
 static void flip_mid_of(const char *dir, const uint8_t mid[16], long off)
 {
 	char path[600];
-	int n = snprintf(path, sizeof(path), "%s/mid-", dir);
-	for (int i = 0; i < 16; i++)
-		n += snprintf(path + n, sizeof(path) - (size_t)n, "%02x", mid[i]);
-	snprintf(path + n, sizeof(path) - (size_t)n, ".mid");
+	mid_path_of(path, dir, mid);
 	FILE *f = fopen(path, "r+b");
 	int c = f && fseek(f, off, SEEK_SET) == 0 ? fgetc(f) : EOF;
 	if (c == EOF || fseek(f, off, SEEK_SET) != 0 || fputc(c ^ 1, f) == EOF || fclose(f) != 0)
