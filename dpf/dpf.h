@@ -19,7 +19,7 @@
  *                  (Note Z), which a sender (dpf_sender.h) delivers.
  * docs/dpf.md.
  *
- * Threads: a struct dpf (and the struct sho and struct drf it borrows) is
+ * Threads: a struct dpf (and the struct sho it borrows) is
  * used by one thread at a time; the daemon serialises its two threads
  * with a mutex.
  */
@@ -36,7 +36,7 @@
 #include <openmcim/mobj.h>
 #include <openmcim/outcome.h>
 
-#include "drf.h"
+#include "admin_call.h"
 #include "sho.h"
 
 #define DPF_REASON_MAX 159
@@ -84,7 +84,9 @@ struct dpf_config {
 	EVP_PKEY *sign_key;  /* SHO_SIGNING key, that of Cert_SHO[i+1] the bootstrap gave the TRE */
 	dpf_pva_fn pva;      /* platform validation: dpf_pva_http, or another implementation */
 	void *pva_ctx;
-	struct drf *drf;     /* this operator's DRF register (drf_db); NULL: an `active` dpf_outcome is OM_EDPF_CONFIG */
+	/* this operator's DRF, reached on its admin socket (drf/drf_admin.h), never through its
+	 * register's file; NULL: an `active` dpf_outcome is OM_EDPF_CONFIG */
+	const struct om_admin_peer *drf;
 };
 
 /* Open (creating or migrating the database). Returns 0, OM_EDPF_CONFIG or a store code, reason in why. */
@@ -149,7 +151,9 @@ OM_NODISCARD int dpf_install_status(struct dpf *d, const char *tre_id, enum dpf_
  * FALLBACK: recorded on the release with the counter, nothing else changes.
  * Returns 0, OM_EINVAL, the codes above, OM_EDPF_OUTCOME (fallback after
  * active, or active after an install failure), OM_EDPF_CONFIG (no DRF
- * register), an sho.h, drf.h or store code, with the reason in why (may be
+ * register), OM_EDPF_UNAVAILABLE (the DRF did not answer in time: nothing
+ * of ours recorded, the device's repeat completes it), an sho.h, drf.h or
+ * store code, with the reason in why (may be
  * NULL). *outcome (may be NULL) gets the statement's om_outcome_kind on
  * success, 0 otherwise. Each refusal is logged.
  */

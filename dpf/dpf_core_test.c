@@ -15,6 +15,9 @@
  * in SHO-B's DRF register and queues the completion report once.
  */
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <openmcim/handover.h>
 #include <openmcim/protect.h>
@@ -229,6 +232,43 @@ static void forged_refused(struct device *dv, const struct om_outcome *o, EVP_PK
  * DPF records nothing. The statements the TRE would never sign are signed
  * here with its key (tre_int.h) to reach the checks after the signature.
  */
+/*
+ * Our DRF stopped, then hung (a socket nobody answers): the active outcome
+ * is OM_EDPF_UNAVAILABLE within the call's deadline, and nothing moved at
+ * the SHO, in the DPF's record, at the HSS or in the DRF register. Then the
+ * DRF serves again (as after its restart).
+ */
+static void drf_unavailable(struct device *dv, const uint8_t *stmt, size_t len, time_t now)
+{
+	char why[256] = "";
+	struct drf_device_status ds;
+	drf_admin_stop(&P.drf_admin);
+	char *before = snap();
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, stmt, len, now, NULL, why, sizeof(why)), OM_EDPF_UNAVAILABLE);
+	CHECK(strstr(why, "DRF") != NULL);
+	CHECK(same_as(before));
+	CHECK_INT(drf_device_status(P.drf, dv->tre_id, now, &ds), OM_EDRF_DEVICE);
+
+	/* hung: the socket accepts (its backlog) but never answers */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", P.drf_sock);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 4) == 0);
+	P.drf_peer.timeout_ms = 300;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	before = snap();
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, stmt, len, now, NULL, why, sizeof(why)), OM_EDPF_UNAVAILABLE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(same_as(before));
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK_MSG(s >= 0.25 && s < 2.0, "a hung DRF cost %.2f s (deadline 0.3 s)", s);
+	close(fd);
+	unlink(P.drf_sock);
+	P.drf_peer.timeout_ms = 5000;
+	CHECK_MSG(drf_admin_start(&P.drf_admin, P.drf_sock, why, sizeof(why)) == 0, "drf admin: %s", why);
+}
+
 static void forged_outcomes_are_refused(struct device *dv, struct device *other_dv, time_t now)
 {
 	struct om_outcome o, g;
@@ -424,6 +464,7 @@ static void provision_good(struct device *dv, struct device *other_dv)
 	/* the outcome the TRE signs: active at the SHO, in our DRF register, the completion queued once with it */
 	int gl = om_tre_outcome(dv->tre, OM_OUTCOME_ACTIVE, now + 3, good, sizeof(good));
 	CHECK(gl > 0);
+	drf_unavailable(dv, good, (size_t)gl, now + 3);
 	int kind = 0;
 	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, good, (size_t)gl, now + 3, &kind, why, sizeof(why)), 0);
 	CHECK_INT(kind, OM_OUTCOME_ACTIVE);

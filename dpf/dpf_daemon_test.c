@@ -395,7 +395,7 @@ static void write_dpf_conf(const char *pva_url)
 	fprintf(f, "[dpf]\ndb = %s/dpf.db\nsho_conf = %s/sho-service.conf\npva_url = %s\n", P.dir, P.dir, pva_url);
 	fprintf(f, "pva_cert = %s/responder.pem\n", P.dir);
 	fprintf(f, "tls_cert = %s/tls/dpf.sho-b.lab.pem\ntls_key = %s/tls/dpf.sho-b.lab.key\n", P.dir, P.dir);
-	fprintf(f, "listen = 127.0.0.1\nport = 0\nlog_level = debug\ndrf_db = %s/drf-b.db\n", P.dir);
+	fprintf(f, "listen = 127.0.0.1\nport = 0\nlog_level = debug\ndrf_socket = %s\n", P.drf_sock);
 	fprintf(f, "operator_cert = %s/tls/drf.sho-b.lab.pem\noperator_key = %s/tls/drf.sho-b.lab.key\n", P.dir, P.dir);
 	fprintf(f, "[peer.SHO-A]\nurl = https://localhost:%u\nca = %s/tls/ca.pem\n", drf_port, P.dir);
 	/* an operator whose DRF cannot be reached: nothing listens there */
@@ -586,18 +586,16 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	stop(dpf, "dpf");
 	dpf_pid = 0;
 
-	/* SHO-B's register has the device, with its new IMSI; SHO-A's no longer serves it */
+	/* SHO-B's register (its DRF, which the DPF asked on its admin socket) has the device, with its new
+	 * IMSI; SHO-A's no longer serves it */
 	struct drf *d = NULL;
-	struct drf_config dc = { .db_path = tk_at(&P, "drf-b.db") };
+	struct drf_config dc = { .db_path = tk_at(&P, "drf-a.db") };
 	struct drf_device_status ds;
 	struct sho_device_status st;
 	char err[256];
 	CHECK_INT(sho_status(P.sho, tre_id, &st), 0);
-	CHECK_MSG(drf_open(&d, &dc, err, sizeof(err)) == 0, "%s", err);
-	CHECK_INT(drf_device_status(d, tre_id, time(NULL), &ds), 0);
+	CHECK_INT(drf_device_status(P.drf, tre_id, time(NULL), &ds), 0);
 	CHECK(!strcmp(ds.imsi, st.imsi) && ds.ours == 1 && !strcmp(ds.owner, OWNER));
-	drf_close(d);
-	dc.db_path = tk_at(&P, "drf-a.db");
 	CHECK_MSG(drf_open(&d, &dc, err, sizeof(err)) == 0, "%s", err);
 	CHECK_INT(drf_device_status(d, tre_id, time(NULL), &ds), 0);
 	CHECK_INT(ds.ours, 0);
@@ -638,6 +636,8 @@ int main(void)
 	CHECK_INT(om_key_save(tk_at(&P, "sho-b-signing.key"), P.sho_b.key), 0);
 	CHECK_INT(om_cert_save(tk_at(&P, "sho-b-signing.pem"), P.sho_b.cert), 0);
 	write_sho_conf(P.ocsp_url, P.sock);
+	/* SHO-B's DRF: the DPF enters the provisioned device on its admin socket */
+	tk_drf_serve(&P);
 
 	/* SHO-A's DRF: the device (its PCID subscription), SHO-B as a peer, the owner's transfer code */
 	struct drf *da = NULL;

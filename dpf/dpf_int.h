@@ -7,7 +7,7 @@
 #include <openmcim/mobj.h>
 
 #include "dpf.h"
-#include "drf.h"
+#include "admin_call.h"
 #include "store.h"
 
 /* The DPF's statements, prepared once at open (dpf_store.c). */
@@ -38,7 +38,7 @@ struct dpf {
 	EVP_PKEY *sign_key;
 	dpf_pva_fn pva;
 	void *pva_ctx;
-	struct drf *drf;
+	const struct om_admin_peer *drf;
 };
 
 /*

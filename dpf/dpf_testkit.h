@@ -32,6 +32,7 @@
 #include "dm_client.h"
 #include "dpf.h"
 #include "drf.h"
+#include "drf_admin.h"
 #include "factory.h"
 #include "hss.h"
 #include "hss_test_util.h" /* t_sql_int, t_dump */
@@ -71,6 +72,9 @@ struct tk_parts {
 	struct sho *sho;
 	struct dpf *dpf;
 	struct drf *drf;
+	struct drf_admin drf_admin;     /* SHO-B's DRF serving its admin socket, as openmcim-drf does */
+	struct om_admin_peer drf_peer;  /* the DPF's view of it */
+	char drf_sock[700];
 	char hss_db[700], sho_db[700], dpf_db[700], sock[700];
 };
 
@@ -222,19 +226,33 @@ static inline void tk_sho_start(struct tk_parts *p, int n_register)
 	free(rep);
 }
 
-/* The DPF core asking the PVA over HTTP; with_drf, SHO-B's DRF register (drf-b.db) beside it. */
+/*
+ * SHO-B's DRF (register drf-b.db) serving its admin socket drf/admin.sock
+ * as openmcim-drf does: the DPF asks it there (drf_admin.h).
+ */
+static inline void tk_drf_serve(struct tk_parts *p)
+{
+	char why[256] = "";
+	struct drf_config rc = { .db_path = tk_at(p, "drf-b.db") };
+	CHECK_MSG(drf_open(&p->drf, &rc, why, sizeof(why)) == 0, "drf_open: %s", why);
+	snprintf(p->drf_sock, sizeof(p->drf_sock), "%s/drf/admin.sock", p->dir);
+	p->drf_admin.drf = p->drf;
+	CHECK_MSG(drf_admin_start(&p->drf_admin, p->drf_sock, why, sizeof(why)) == 0, "drf admin: %s", why);
+	p->drf_peer.path = p->drf_sock;
+	p->drf_peer.timeout_ms = 5000;
+}
+
+/* The DPF core asking the PVA over HTTP; with_drf, SHO-B's DRF (tk_drf_serve) beside it. */
 static inline void tk_dpf_open(struct tk_parts *p, int with_drf)
 {
 	char why[256] = "";
 	snprintf(p->dpf_db, sizeof(p->dpf_db), "%s/dpf.db", p->dir);
-	if (with_drf) {
-		struct drf_config rc = { .db_path = tk_at(p, "drf-b.db") };
-		CHECK_MSG(drf_open(&p->drf, &rc, why, sizeof(why)) == 0, "drf_open: %s", why);
-	}
+	if (with_drf)
+		tk_drf_serve(p);
 	p->pva_http.url = p->pva_url;
 	p->pva_http.pva_key = X509_get0_pubkey(p->pva_responder);
 	struct dpf_config dc = { .db_path = p->dpf_db, .sho = p->sho, .sign_key = p->sho_b.key, .pva = dpf_pva_http,
-				 .pva_ctx = &p->pva_http, .drf = p->drf };
+				 .pva_ctx = &p->pva_http, .drf = with_drf ? &p->drf_peer : NULL };
 	CHECK_MSG(dpf_open(&p->dpf, &dc, why, sizeof(why)) == 0, "dpf_open: %s", why);
 }
 
@@ -242,6 +260,7 @@ static inline void tk_dpf_open(struct tk_parts *p, int with_drf)
 static inline void tk_parts_free(struct tk_parts *p, int keep_dir)
 {
 	dpf_close(p->dpf);
+	drf_admin_stop(&p->drf_admin);
 	drf_close(p->drf);
 	sho_close(p->sho);
 	if (p->hss)

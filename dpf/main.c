@@ -26,7 +26,7 @@
 #include "dpf.h"
 #include "dpf_dm.h"
 #include "dpf_sender.h"
-#include "drf.h"
+#include "admin_call.h"
 #include "http_server.h"
 #include "log.h"
 #include "sho.h"
@@ -43,17 +43,19 @@ static const struct om_conf_key base_keys[] = {
 	{ "dpf", "tls_cert", 1 },      { "dpf", "tls_key", 1 },	     { "dpf", "listen", 0 },
 	{ "dpf", "port", 0 },	       { "dpf", "path", 0 },	     { "dpf", "server_uri", 0 },
 	{ "dpf", "max_sessions", 0 },  { "dpf", "session_timeout", 0 }, { "dpf", "max_body", 0 },
-	{ "dpf", "log_level", 0 },     { "dpf", "drf_db", 1 },	     { "dpf", "operator_cert", 1 },
+	{ "dpf", "log_level", 0 },     { "dpf", "drf_socket", 1 },	     { "dpf", "operator_cert", 1 },
 	{ "dpf", "operator_key", 1 },  { "dpf", "peer_timeout", 0 },   { "dpf", "pva_cert", 1 },
 	{ "dpf", "auth_timeout", 0 },  OM_HTTP_CONF_KEYS("dpf"),
+	{ "dpf", "internal_timeout", 0 },
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
 struct settings {
-	const char *db, *sho_conf, *pva_url, *listen, *path, *server_uri, *drf_db;
+	const char *db, *sho_conf, *pva_url, *listen, *path, *server_uri;
 	struct om_http_tls tls;
 	X509 *pva_cert; /* whose key signs the PVA's verdicts */
 	uint64_t port, max_sessions, timeout, max_body, auth_timeout;
+	struct om_admin_peer drf; /* this operator's DRF: its admin socket and the deadline of each call */
 	int log_level;
 	struct sho_peers peers;
 	struct om_http_limits limits;
@@ -70,7 +72,7 @@ static const char usage[] = "usage: openmcim-dpf -c FILE | --config FILE\n"
 static int read_settings(const struct om_conf *c, struct settings *s, char ids[][OM_HANDOVER_SHO_ID_MAX + 1],
 			 size_t n_ids, char *err, size_t len)
 {
-	uint64_t peer_timeout = 0;
+	uint64_t peer_timeout = 0, internal_timeout = 0;
 	X509 *x = NULL;
 	memset(s, 0, sizeof(*s));
 	s->db = om_conf_get(c, "dpf", "db");
@@ -81,11 +83,12 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	s->listen = om_conf_str(c, "dpf", "listen", "127.0.0.1");
 	s->path = om_conf_str(c, "dpf", "path", "/dm");
 	s->server_uri = om_conf_get(c, "dpf", "server_uri");
-	s->drf_db = om_conf_get(c, "dpf", "drf_db");
+	s->drf.path = om_conf_get(c, "dpf", "drf_socket");
 	s->peers.cert_file = om_conf_get(c, "dpf", "operator_cert");
 	s->peers.key_file = om_conf_get(c, "dpf", "operator_key");
 	if (om_conf_uint(c, "dpf", "port", 8445, 0, 65535, &s->port, err, len) ||
 	    om_conf_uint(c, "dpf", "peer_timeout", 10000, 100, 600000, &peer_timeout, err, len) ||
+	    om_conf_uint(c, "dpf", "internal_timeout", 5000, 100, 60000, &internal_timeout, err, len) ||
 	    om_conf_uint(c, "dpf", "max_sessions", DPF_DM_SESSIONS_DEFAULT, 1, 65536, &s->max_sessions, err, len) ||
 	    om_conf_uint(c, "dpf", "session_timeout", DPF_DM_TIMEOUT_DEFAULT, 10, 86400, &s->timeout, err, len) ||
 	    om_conf_uint(c, "dpf", "max_body", OM_DM_MSG_MAX, 1024, OM_DM_MSG_MAX, &s->max_body, err, len) ||
@@ -101,6 +104,7 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	if (s->log_level < 0)
 		return snprintf(err, len, "%s: log_level must be debug, info, notice or error", om_conf_path(c)), -1;
 	s->peers.timeout_ms = (long)peer_timeout;
+	s->drf.timeout_ms = (int)internal_timeout;
 	/* our client identity towards the peers' DRFs, checked now rather than at the first report */
 	int ok = om_cert_load(&x, s->peers.cert_file) == 0 && om_cert_check_profile(x, OM_CERT_OPERATOR_TLS) == 0;
 	X509_free(x);
@@ -159,7 +163,6 @@ int main(int argc, char **argv)
 	struct om_conf *conf = NULL;
 	struct sho_conf_file sf;
 	struct sho *sho = NULL;
-	struct drf *drf = NULL;
 	struct dpf *dpf = NULL;
 	struct dpf_dm *dm = NULL;
 	struct dpf_sender *sender = NULL;
@@ -187,7 +190,6 @@ int main(int argc, char **argv)
 	/* the SHO registration service's file holds the operator's OP (sho_conf.h) */
 	const struct om_daemon_file_use files[] = {
 		{ s.db, OM_DAEMON_DB },
-		{ s.drf_db, OM_DAEMON_DB },
 		{ sf.cfg.db_path, OM_DAEMON_DB },
 		{ s.sho_conf, OM_DAEMON_SECRET },
 		{ om_conf_get(sf.conf, "handover", "sign_key"), OM_DAEMON_SECRET },
@@ -208,14 +210,9 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"sho: %s\"", err);
 		goto out;
 	}
-	struct drf_config rc_ = { .db_path = s.drf_db };
-	if (drf_open(&drf, &rc_, err, sizeof(err)) < 0) {
-		om_error("start", "reason=\"drf_db: %s\"", err);
-		goto out;
-	}
 	struct dpf_pva_http pva = { .url = s.pva_url, .pva_key = X509_get0_pubkey(s.pva_cert) };
 	struct dpf_config dc = { .db_path = s.db, .sho = sho, .sign_key = sf.sign_key, .pva = dpf_pva_http,
-				 .pva_ctx = &pva, .drf = drf };
+				 .pva_ctx = &pva, .drf = &s.drf };
 	if (dpf_open(&dpf, &dc, err, sizeof(err)) < 0) {
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
@@ -242,11 +239,10 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
-	char where[256], drf_where[256];
+	char where[256];
 	om_store_conf_redact(s.db, where, sizeof(where));
-	om_store_conf_redact(s.drf_db, drf_where, sizeof(drf_where));
-	om_notice("started", "listen=%s port=%u path=%s db=%s drf_db=%s peers=%zu", s.listen,
-		  (unsigned)om_http_server_port(http), s.path, where, drf_where, s.peers.n);
+	om_notice("started", "listen=%s port=%u path=%s db=%s drf=%s peers=%zu", s.listen,
+		  (unsigned)om_http_server_port(http), s.path, where, s.drf.path, s.peers.n);
 
 	om_daemon_reloadable(conf_path, "dpf");
 	om_daemon_wait();
@@ -256,7 +252,6 @@ out:
 	dpf_sender_stop(sender);
 	dpf_dm_free(dm);
 	dpf_close(dpf);
-	drf_close(drf);
 	sho_close(sho);
 	if (have_sf)
 		sho_conf_free(&sf);

@@ -16,6 +16,7 @@
 #include <openmcim/pki.h>
 
 #include "dpf_int.h"
+#include "drf_admin.h"
 #include "log.h"
 #include "reason.h"
 
@@ -61,7 +62,7 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 	size_t enc_len = 0;
 	int rc;
 	if (!d->drf)
-		return om_reason(why, wl, OM_EDPF_CONFIG, "no DRF register configured (drf_db)");
+		return om_reason(why, wl, OM_EDPF_CONFIG, "no DRF configured (drf_socket)");
 	if (!strcmp(r->state, "failed"))
 		return om_reason(why, wl, OM_EDPF_OUTCOME, "active reported after an install failure");
 	/* a: killed before its Status 200 reached us, the device installed all the same */
@@ -70,9 +71,6 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 			return om_reason(why, wl, rc, "install status: %s", om_errname(rc));
 		snprintf(r->state, sizeof(r->state), "installed");
 	}
-	/* b */
-	if ((rc = sho_mark_active(d->sho, tre_id)) < 0)
-		return om_reason(why, wl, rc, "SHO state: %s", om_errname(rc));
 	if ((rc = sho_status(d->sho, tre_id, &st)) < 0)
 		return om_reason(why, wl, rc, "SHO record: %s", om_errname(rc));
 	if (!st.request_id[0] || !st.current_sho[0])
@@ -82,18 +80,25 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 		return om_reason(why, wl, rc, "registered Cert_TRE (encryption): %s", om_errname(rc));
 	/* and the signing one: our DRF verifies the outcome statement of that later change with it (issue 12) */
 	X509 *sc = NULL;
+	char dr[OM_ADMIN_REASON_MAX + 1] = "";
 	uint8_t *sign = NULL;
 	size_t sign_len = 0;
 	if ((rc = sho_tre_sign_cert(d->sho, tre_id, &sc)) == 0)
 		rc = om_cert_encode(sc, OM_ENC_DER, &sign, &sign_len);
 	X509_free(sc);
 	if (rc == 0)
-		rc = drf_device_add(d->drf, tre_id, st.imsi, r->created, enc, enc_len, sign, sign_len, st.owner_id,
-				    st.sequence);
+		rc = drf_remote_device_add(d->drf, tre_id, st.imsi, r->created, enc, enc_len, sign, sign_len,
+					   st.owner_id, st.sequence, dr, sizeof(dr));
 	free(enc);
 	om_pki_free(sign, sign_len);
+	/* the DRF's answer lost or late: nothing of ours is recorded yet, and the device's repeat adds the same row (a no-op) */
+	if (rc == OM_EUNAVAILABLE)
+		return om_reason(why, wl, OM_EDPF_UNAVAILABLE, "DRF: %s", dr);
 	if (rc < 0)
-		return om_reason(why, wl, rc, "DRF register: %s", om_errname(rc));
+		return om_reason(why, wl, rc, "DRF register: %s (%s)", om_errname(rc), dr);
+	/* b, after c: a DRF that does not answer leaves the SHO as it was */
+	if ((rc = sho_mark_active(d->sho, tre_id)) < 0)
+		return om_reason(why, wl, rc, "SHO state: %s", om_errname(rc));
 	/* d */
 	if ((rc = record(d, tre_id, r, "active", &st, stm, now)) < 0)
 		return om_reason(why, wl, rc, "record: %s", om_errname(rc));

@@ -33,6 +33,7 @@
 #include "check.h"
 #include "tre_int.h" /* the device's statements, signed with its own key */
 #include "daemon_util.h"
+#include "admin_call.h"
 #include "drf.h"
 #include "drf_testkit.h"
 #include "factory.h"
@@ -142,6 +143,7 @@ static void write_conf(const char *name, const char *extra, unsigned vno_port)
 	fprintf(f, "peers = SHO-B:drf.sho-b.lab, SHO-C:drf.sho-c.lab\n");
 	fprintf(f, "peer_certs = SHO-B:%s/tls/drf.sho-b.lab.pem, SHO-C:%s/tls/drf.sho-c.lab.pem\n", tmp, tmp);
 	fprintf(f, "listen = 127.0.0.1\nport = 0\ngrace_period = 3600\nlog_level = debug\n");
+	fprintf(f, "admin_socket = %s/admin/drf.sock\n", tmp);
 	fprintf(f, "push_url = http://127.0.0.1:%u/\npush_retry_min = 1\npush_retry_max = 2\n", vno_port);
 	fputs(extra, f);
 	fclose(f);
@@ -166,6 +168,59 @@ static struct drf *drf_admin(void)
 	struct drf_config cfg = { .db_path = drf_db };
 	CHECK_MSG(drf_open(&d, &cfg, err, sizeof(err)) == 0, "%s", err);
 	return d;
+}
+
+/*
+ * One command on the running daemon's admin socket (drf_admin.h), as
+ * drf-admin and the DPF send it: its verdict, the data lines in out.
+ */
+static void add_line(void *ctx, const char *line)
+{
+	strncat(ctx, line, 1023 - strlen(ctx));
+	strncat(ctx, "\n", 1023 - strlen(ctx));
+}
+
+static char code2[1024];
+
+static int admin(const char *line, char out[1024])
+{
+	char sock[600], why[512];
+	snprintf(sock, sizeof(sock), "%s/admin/drf.sock", tmp);
+	struct om_admin_peer p = { .path = sock, .timeout_ms = 5000 };
+	out[0] = '\0';
+	return om_admin_peer_call(&p, line, add_line, out, why, sizeof(why));
+}
+
+/* The value of key ("ours=") in `status TRE_ID` over the admin socket, or -1. */
+static long admin_status(const char *key)
+{
+	char out[1024];
+	if (admin("status " TRE_ID "\n", out) != 0)
+		return -1;
+	const char *v = strstr(out, key);
+	return v ? strtol(v + strlen(key), NULL, 10) : -1;
+}
+
+/* The admin socket: a malformed device-add and an unknown command change nothing; status and removals answer. */
+static void admin_socket_refusals(void)
+{
+	char out[1024], db[600];
+	snprintf(db, sizeof(db), "%s", at("drf.db"));
+	const char *dbs[] = { db };
+	char *before = rk_snapshot(dbs, 1, NULL, 0);
+	CHECK_INT(admin("device-add TRE-X 001019999999999 0 owner-1 0 not*base64\n", out), OM_EDRF_COMMAND);
+	CHECK_INT(admin("device-add TRE-X 001019999999999\n", out), OM_EDRF_COMMAND);
+	CHECK_INT(admin("drop-table device\n", out), OM_EDRF_COMMAND);
+	CHECK_INT(admin("status TRE-NOBODY\n", out), OM_EDRF_DEVICE);
+	char *after = rk_snapshot(dbs, 1, NULL, 0);
+	rk_check_unchanged(before, after, "malformed admin commands");
+	CHECK_INT(admin("removals\n", out), 0);
+	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=0\n"), "removals: %s", out);
+	/* a second transfer code, as drf-admin asks for one: given once on the socket, never logged */
+	CHECK_INT(admin("transfer-code " TRE_ID " 600\n", code2), 0);
+	CHECK_INT(strlen(code2), DRF_CODE_TEXT_LEN + 1);
+	code2[DRF_CODE_TEXT_LEN] = '\0';
+	CHECK_INT(admin_status("codes_unused="), 2);
 }
 
 static void command_line(void)
@@ -194,7 +249,6 @@ int main(void)
 	struct pf_sho b, c;
 	struct drf *d = NULL;
 	struct om_http_server *vno_srv = NULL;
-	struct drf_device_status st;
 	char err[256], code[DRF_CODE_TEXT_LEN + 1], out[1024], again[1024];
 	int64_t now = (int64_t)time(NULL);
 
@@ -268,13 +322,11 @@ int main(void)
 	/* SHO-C's TLS certificate on SHO-B's request: 403, nothing consumed */
 	CHECK_INT(post("drf.sho-c.lab", "/handover", "ok.req", out, sizeof(out)), 403);
 	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_PEER\n"), "other operator: %s", out);
-	if ((d = drf_admin())) {
-		CHECK_INT(drf_device_status(d, TRE_ID, (int64_t)time(NULL), &st), 0);
-		CHECK_INT(st.handovers, 0);
-		CHECK_INT(st.codes_unused, 1);
-		CHECK_INT(st.ours, 1);
-		drf_close(d);
-	}
+	/* the outcome read as an operator reads it: over the admin socket */
+	CHECK_INT(admin_status("handovers="), 0);
+	CHECK_INT(admin_status("codes_unused="), 1);
+	CHECK_INT(admin_status("ours="), 1);
+	admin_socket_refusals();
 
 	/*
 	 * Issue 12: SHO-B's CN on another key, chaining to the CA we trust: refused as a handover and
@@ -351,24 +403,16 @@ int main(void)
 	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_OUTCOME\n"), "no statement: %s", out);
 	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", "fallback.stmt", out, sizeof(out)), 403);
 	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_OUTCOME_FALLBACK\n"), "fallback: %s", out);
-	if ((d = drf_admin())) {
-		int later = -1;
-		CHECK_INT(drf_device_status(d, TRE_ID, (int64_t)time(NULL), &st), 0);
-		CHECK_INT(st.ours, 1);
-		CHECK_INT(drf_removals_due(d, (int64_t)time(NULL) + 100000, &later), 0);
-		CHECK_INT(later, 0);
-		drf_close(d);
-	}
+	CHECK_INT(admin_status("ours="), 1);
+	CHECK_INT(admin("removals\n", out), 0);
+	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=0\n"), "removals: %s", out);
 	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", "active.stmt", out, sizeof(out)), 200);
 	CHECK_MSG(!strcmp(out, "result=completed request_id=r-1\n"), "completed: %s", out);
-	if ((d = drf_admin())) {
-		int later = -1;
-		CHECK_INT(drf_device_status(d, TRE_ID, (int64_t)time(NULL), &st), 0);
-		CHECK_INT(st.ours, 0);
-		CHECK_INT(drf_removals_due(d, (int64_t)time(NULL), &later), 0);
-		CHECK_INT(later, 1);
-		drf_close(d);
-	}
+	CHECK_INT(admin_status("ours="), 0);
+	CHECK_INT(admin("removals\n", out), 0);
+	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=1\n"), "removals: %s", out);
+	/* the device is no longer ours: no code for it */
+	CHECK_INT(admin("transfer-code " TRE_ID " 600\n", out), OM_EDRF_NOT_OURS);
 
 	CHECK_INT(du_term_wait(pid, 10000), 0);
 	size_t n = 0;
@@ -376,6 +420,7 @@ int main(void)
 	CHECK(log && strstr(log, " stopped ") && strstr(log, "result=not-attached") &&
 	      strstr(log, "result=delivered"));
 	CHECK_MSG(log && !strstr(log, code), "the transfer code reached the log");
+	CHECK_MSG(log && code2[0] && !strstr(log, code2), "the admin socket's transfer code reached the log");
 	if (log && (check_failures() || getenv("OM_VERBOSE")))
 		printf("---- drf.log\n%s----\n", log);
 	free(log);

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "drf.h"
+#include "drf_admin.h"
 #include "drf_http.h"
 #include "log.h"
 #include "store.h"
@@ -40,13 +41,14 @@ static const struct om_conf_key keys[] = {
 	{ "drf", "removal_interval", 0 }, { "drf", "max_body", 0 },	   { "drf", "log_level", 0 },
 	{ "drf", "hss_timeout", 0 },	  { "drf", "removal_retry_min", 0 }, { "drf", "removal_retry_max", 0 },
 	{ "drf", "peer_certs", 1 },	  OM_HTTP_CONF_KEYS("drf"),
+	{ "drf", "admin_socket", 0 },
 };
 
 struct settings {
 	const char *db, *sho_id, *signing_key, *signing_cert, *listen;
 	struct om_http_tls tls;
 	struct drf_push_config push;
-	const char *hss_socket;
+	const char *hss_socket, *admin_socket;
 	uint64_t port, grace, max_body, hss_timeout, removal_min, removal_max;
 	int log_level;
 	struct om_http_limits limits;
@@ -75,6 +77,7 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	s->push.cert_file = om_conf_get(c, "drf", "push_cert");
 	s->push.key_file = om_conf_get(c, "drf", "push_key");
 	s->hss_socket = om_conf_get(c, "drf", "hss_socket");
+	s->admin_socket = om_conf_get(c, "drf", "admin_socket");
 	if (om_conf_uint(c, "drf", "port", 8443, 0, 65535, &s->port, err, len) ||
 	    om_conf_uint(c, "drf", "grace_period", DRF_GRACE_DEFAULT, 1, 366u * 86400u, &s->grace, err, len) ||
 	    om_conf_uint(c, "drf", "max_body", 8192, 1024, 1u << 20, &s->max_body, err, len) ||
@@ -125,6 +128,7 @@ int main(int argc, char **argv)
 	struct om_http_server *http = NULL;
 	struct drf *d = NULL;
 	struct drf_push *push = NULL;
+	struct drf_admin admin = { 0 };
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
@@ -183,6 +187,13 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
+	/* drf-admin and the operator's DPF reach the register here, never through its file */
+	admin.drf = d;
+	admin.lock = &lock;
+	if (s.admin_socket && drf_admin_start(&admin, s.admin_socket, err, sizeof(err)) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
 	web.drf = d;
 	web.lock = &lock;
 	web.push = push;
@@ -195,15 +206,16 @@ int main(int argc, char **argv)
 	}
 	char where[256];
 	om_store_conf_redact(s.db, where, sizeof(where));
-	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu push=%s hss=%s", s.sho_id, s.listen,
-		  (unsigned)om_http_server_port(http), where, web.n_peers, s.push.url ? s.push.url : "-",
-		  s.hss_socket ? s.hss_socket : "-");
+	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu push=%s hss=%s admin=%s", s.sho_id,
+		  s.listen, (unsigned)om_http_server_port(http), where, web.n_peers, s.push.url ? s.push.url : "-",
+		  s.hss_socket ? s.hss_socket : "-", s.admin_socket ? s.admin_socket : "-");
 
 	om_daemon_reloadable(conf_path, "drf");
 	om_daemon_wait();
 	status = 0;
 out:
 	om_http_server_free(http); /* no handler runs after this */
+	drf_admin_stop(&admin);
 	drf_push_stop(push);
 	drf_close(d);
 	if (status == 0)

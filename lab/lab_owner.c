@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "admin_call.h"
 #include "drf.h"
 #include "lab_proc.h"
 #include "store.h"
@@ -209,21 +210,25 @@ int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char 
 
 /* ---- handover and status -------------------------------------------------- */
 
+/* The data line of an admin answer (one line: the code), cleansed by the caller. */
+static void keep_line(void *ctx, const char *line)
+{
+	snprintf(ctx, DRF_CODE_TEXT_LEN + 1, "%s", line);
+}
+
 int lab_transfer_code(struct lab *l, enum lab_op from_op, const char *tre_id, char code[32])
 {
-	char db[LAB_PATH_MAX + 40], err[256];
-	struct drf *d = NULL;
+	char sock[LAB_PATH_MAX + 40], line[OM_TRE_ID_MAX + 64], why[OM_ADMIN_REASON_MAX + 1];
 	if ((unsigned)from_op >= LAB_N_OPS)
 		return OM_ELAB_OWNER;
-	lab_db(l, lab_op_drf(from_op), db, sizeof(db));
-	/* what `openmcim drf-admin transfer-code` does: the operator's own register, beside its running DRF */
-	struct drf_config dc = { .db_path = db };
-	int rc = drf_open(&d, &dc, err, sizeof(err));
-	if (rc < 0)
-		return rc;
-	char text[DRF_CODE_TEXT_LEN + 1];
-	rc = drf_transfer_code_issue(d, tre_id, (int64_t)time(NULL), DRF_CODE_VALID_DEFAULT, text);
-	drf_close(d);
+	/* what `openmcim drf-admin transfer-code` does: the running DRF's admin socket, never its register's file */
+	snprintf(sock, sizeof(sock), "%s/%s/admin.sock", l->dir, lab_daemon_name(lab_op_drf(from_op)));
+	snprintf(line, sizeof(line), "transfer-code %s %d\n", tre_id, DRF_CODE_VALID_DEFAULT);
+	struct om_admin_peer p = { .path = sock, .timeout_ms = 10000 };
+	char text[DRF_CODE_TEXT_LEN + 1] = "";
+	int rc = om_admin_peer_call(&p, line, keep_line, text, why, sizeof(why));
+	if (rc == 0 && strlen(text) != DRF_CODE_TEXT_LEN)
+		rc = OM_EPROTO;
 	if (rc == 0)
 		snprintf(code, 32, "%s", text);
 	OPENSSL_cleanse(text, sizeof(text));

@@ -358,6 +358,8 @@ static void drf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 	       "push_url = https://localhost:%u\npush_ca = %s\npush_cert = %s/pki/tls/drf.%s.lab.pem\n"
 	       "push_key = %s/pki/tls/drf.%s.lab.key\npush_retry_min = 1\npush_retry_max = 4\nlog_level = info\n",
 	       pt->push, l->tls_ca, l->dir, ops[op].stem, l->dir, ops[op].stem);
+	/* the operator's tools and its DPF reach the register here (docs/decisions.md "Internal interfaces") */
+	sb_add(b, "admin_socket = %s/%s/admin.sock\n", l->dir, names[ops[op].drf]);
 }
 
 /*
@@ -420,8 +422,8 @@ static void dpf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 	       l->dir,
 	       ops[op].stem, l->dir, ops[op].stem, priv(l)->ports.dpf[op]);
 	/* the DPF adds each provisioned device to its operator's DRF and reports completion to the old one */
-	sb_add(b, "drf_db = %s\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
-	       lab_db(l, ops[op].drf, db, sizeof(db)), l->dir, ops[op].stem, l->dir, ops[op].stem);
+	sb_add(b, "drf_socket = %s/%s/admin.sock\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
+	       l->dir, names[ops[op].drf], l->dir, ops[op].stem, l->dir, ops[op].stem);
 	peer_sections(l, op, b);
 }
 

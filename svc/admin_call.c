@@ -5,12 +5,15 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include <openmcim/err.h>
 
@@ -187,4 +190,47 @@ int om_admin_call(const char *path, const char *line, int timeout_ms, om_admin_e
 	}
 	om_admin_close(&c);
 	return rc;
+}
+
+int om_admin_peer_call(const struct om_admin_peer *p, const char *line, om_admin_emit on_data, void *ctx, char *why,
+		       size_t why_len)
+{
+	struct om_admin_result res;
+	int rc = om_admin_call(p->path, line, p->timeout_ms, on_data, ctx, &res);
+	if (rc < 0) {
+		/* not running, hung, or not speaking the protocol: the caller answers "retry later" */
+		snprintf(why, why_len, "%s: %s", p->path, om_strerror(rc));
+		return OM_EUNAVAILABLE;
+	}
+	snprintf(why, why_len, "%s", res.reason);
+	return res.code;
+}
+
+int om_admin_b64_put(char *out, size_t cap, const uint8_t *in, size_t len)
+{
+	if (len > INT32_MAX / 2 || 4 * ((len + 2) / 3) + 1 > cap)
+		return OM_ELENGTH;
+	return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+int om_admin_b64_get(const char *text, uint8_t **out, size_t *len)
+{
+	size_t n = strlen(text);
+	*out = NULL;
+	*len = 0;
+	if (n == 0 || n % 4 || n > INT32_MAX / 2)
+		return OM_EPROTO;
+	uint8_t *b = malloc(n / 4 * 3 + 1);
+	if (!b)
+		return OM_ENOMEM;
+	int got = EVP_DecodeBlock(b, (const unsigned char *)text, (int)n);
+	if (got < 0) {
+		free(b);
+		return OM_EPROTO;
+	}
+	/* EVP_DecodeBlock counts the padding as zero bytes */
+	got -= (text[n - 1] == '=') + (text[n - 2] == '=');
+	*out = b;
+	*len = (size_t)got;
+	return 0;
 }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "admin_socket.h"
 
@@ -76,3 +77,31 @@ void om_admin_close(struct om_admin_conn *c);
  */
 int om_admin_call(const char *path, const char *line, int timeout_ms, om_admin_emit on_data, void *ctx,
 		  struct om_admin_result *res) __attribute__((warn_unused_result));
+
+/*
+ * A daemon's internal interface as its callers see it: the socket and the
+ * deadline of each whole call. The DPF asks its operator's SHO and DRF over
+ * theirs (docs/decisions.md "Internal interfaces").
+ */
+struct om_admin_peer {
+	const char *path;
+	int timeout_ms;
+};
+
+/*
+ * One call to p: the daemon's verdict (0 for "ok", else its om_err code
+ * with the reason in why), or when it could not be had in time (not
+ * running, hung, a broken answer) OM_EUNAVAILABLE with the transport's
+ * reason in why. Data lines go to on_data (may be NULL).
+ */
+int om_admin_peer_call(const struct om_admin_peer *p, const char *line, om_admin_emit on_data, void *ctx, char *why,
+		       size_t why_len) __attribute__((warn_unused_result));
+
+/*
+ * Binary values on a command or data line: base64 without newlines.
+ * om_admin_b64_put writes the text of in[0..len) into out (cap bytes with
+ * its NUL): its length, or OM_ELENGTH. om_admin_b64_get decodes text into
+ * *out (malloc'd, the caller frees) and *len: 0, OM_EFORMAT or OM_ENOMEM.
+ */
+int om_admin_b64_put(char *out, size_t cap, const uint8_t *in, size_t len);
+int om_admin_b64_get(const char *text, uint8_t **out, size_t *len) __attribute__((warn_unused_result));

@@ -223,9 +223,9 @@ static char *drf_snapshot(void)
 /* `drf-admin status TRE_ID` line's value of key (e.g. "sequence="), or -1. */
 static long drf_status_value(const char *tre_id, const char *key)
 {
-	char out[1024], db[600];
-	snprintf(db, sizeof(db), "%s", at("drf.db"));
-	const char *args[] = { "drf-admin", "--db", db, "status", tre_id, NULL };
+	char out[1024], sock[600];
+	snprintf(sock, sizeof(sock), "%s", at("drf/admin.sock"));
+	const char *args[] = { "drf-admin", "--socket", sock, "status", tre_id, NULL };
 	if (om_cli(args, out, sizeof(out)) != 0)
 		return -1;
 	const char *p = strstr(out, key);
@@ -347,17 +347,9 @@ static pid_t start_vno(unsigned radio_port, unsigned vno_dia, unsigned hss_port,
 /* SHO-A's DRF: its devices (PCID as current IMSI), SHO-B as an operator, push through the VNO. */
 static pid_t start_drf(char ids[N_DEV][OM_TRE_ID_MAX + 1], unsigned push_port, unsigned *drf_port)
 {
-	char out[512], db[600], enc[600], imsi[32], sign[600], text[4096];
+	char out[512], db[600], enc[600], imsi[32], sign[600], text[4096], sock[600];
 	snprintf(db, sizeof(db), "%s", at("drf.db"));
-	for (int i = 0; i < N_DEV; i++) {
-		snprintf(enc, sizeof(enc), "%s/enc-%s.pem", dir, ids[i]);
-		snprintf(imsi, sizeof(imsi), "0010100000000%02d", i + 1); /* the factory's PCIDs, in order */
-		const char *add[] = { "drf-admin", "--db", db, "device", "add", ids[i], imsi, enc, OWNER, NULL };
-		CHECK_MSG(om_cli(add, out, sizeof(out)) == 0, "device add: %s", out);
-	}
-	snprintf(sign, sizeof(sign), "%s", at("sho-b-signing.pem"));
-	const char *op[] = { "drf-admin", "--db", db, "operator", "add", "SHO-B", sign, NULL };
-	CHECK_MSG(om_cli(op, out, sizeof(out)) == 0, "operator add: %s", out);
+	snprintf(sock, sizeof(sock), "%s", at("drf/admin.sock"));
 	snprintf(text, sizeof(text),
 		 "[drf]\ndb = %s\nsho_id = SHO-A\n"
 		 "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n"
@@ -366,11 +358,21 @@ static pid_t start_drf(char ids[N_DEV][OM_TRE_ID_MAX + 1], unsigned push_port, u
 		 "listen = 127.0.0.1\nport = 0\n"
 		 "push_url = https://localhost:%u\npush_ca = %s/tls/ca.pem\n"
 		 "push_cert = %s/tls/drf.sho-a.lab.pem\npush_key = %s/tls/drf.sho-a.lab.key\n"
-		 "push_retry_min = 1\npush_retry_max = 2\nlog_level = debug\n",
-		 db, dir, dir, dir, dir, dir, dir, push_port, dir, dir, dir);
+		 "push_retry_min = 1\npush_retry_max = 2\nlog_level = debug\nadmin_socket = %s\n",
+		 db, dir, dir, dir, dir, dir, dir, push_port, dir, dir, dir, sock);
 	CHECK_INT(du_write_file(at("drf.conf"), text), 0);
 	pid_t pid = spawn("drf");
 	*drf_port = log_port("drf", " started ");
+	/* the operator fills the register through the running DRF's admin socket, never its file */
+	for (int i = 0; i < N_DEV; i++) {
+		snprintf(enc, sizeof(enc), "%s/enc-%s.pem", dir, ids[i]);
+		snprintf(imsi, sizeof(imsi), "0010100000000%02d", i + 1); /* the factory's PCIDs, in order */
+		const char *add[] = { "drf-admin", "--socket", sock, "device", "add", ids[i], imsi, enc, OWNER, NULL };
+		CHECK_MSG(om_cli(add, out, sizeof(out)) == 0, "device add: %s", out);
+	}
+	snprintf(sign, sizeof(sign), "%s", at("sho-b-signing.pem"));
+	const char *op[] = { "drf-admin", "--socket", sock, "operator", "add", "SHO-B", sign, NULL };
+	CHECK_MSG(om_cli(op, out, sizeof(out)) == 0, "operator add: %s", out);
 	return pid;
 }
 
@@ -417,8 +419,8 @@ static void owner_moves_device_1(struct device *dev)
 	CHECK_MSG(strstr(out, ",registered,00102") != NULL, "register: %s", out);
 
 	/* the owner's consent: a transfer code from the current SHO, SHO-A */
-	snprintf(db, sizeof(db), "%s", at("drf.db"));
-	const char *tc[] = { "drf-admin", "--db", db, "transfer-code", dev[0].tre_id, NULL };
+	snprintf(db, sizeof(db), "%s", at("drf/admin.sock"));
+	const char *tc[] = { "drf-admin", "--socket", db, "transfer-code", dev[0].tre_id, NULL };
 	CHECK_INT(om_cli(tc, code, sizeof(code)), 0);
 	code[strcspn(code, "\n")] = '\0';
 	CHECK_INT(strlen(code), DRF_CODE_TEXT_LEN);

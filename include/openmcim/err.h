@@ -31,6 +31,7 @@ enum om_err {
 	OM_EPROTO = -12,      /* the peer's answer does not follow the protocol */
 	OM_EFILE_MODE = -13,  /* a secret's file or directory is open to group or others, or not a plain file */
 	OM_EFILE_OWNER = -14, /* a secret's file or directory is owned by another user */
+	OM_EUNAVAILABLE = -15, /* another function of the operator (SHO, DRF) did not answer in time: retry later */
 	/* core: add new codes here */
 
 	/* auth (MILENAGE, AKA, SQN, KDF): -100 .. -199 */
@@ -273,6 +274,7 @@ enum om_err {
 	OM_EDRF_OUTCOME_FALLBACK = -1019, /* outcome statement says fallback: nothing is released */
 	OM_EDRF_COUNTER = -1020,      /* TRE state counter lower than one already seen: an older copy of the TRE */
 	OM_EDRF_PEER_KEY = -1021,     /* TLS client certificate names a known operator but is not on its pinned key */
+	OM_EDRF_COMMAND = -1022,      /* DRF admin command unknown or malformed */
 	/* drf: add new codes here */
 
 	/* dpf (-1100..-1149): the DPF's provisioning decisions, dpf/dpf.h */
@@ -301,6 +303,7 @@ enum om_err {
 	OM_EDPF_PVA_BINDING = -1122,  /* the PVA's signed verdict is for another TRE_id or nonceB (replayed or relayed) */
 	OM_EDPF_PVA_STALE = -1123,    /* the PVA's signed verdict is dated too far from now */
 	OM_EDPF_ACCEPT_PENDING = -1124, /* handover requested, its acceptance not recorded yet: the device retries */
+	OM_EDPF_UNAVAILABLE = -1125, /* the operator's SHO or DRF did not answer in time: nothing changed, the device retries */
 	/* dpf: add new codes here */
 
 	/* agent (-1200..-1249): the device agent, agent/agent.h */

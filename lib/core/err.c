@@ -30,6 +30,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EPROTO, "answer does not follow the protocol"),
 	ROW(OM_EFILE_MODE, "file holding a secret is open to group or others"),
 	ROW(OM_EFILE_OWNER, "file holding a secret is owned by another user"),
+	ROW(OM_EUNAVAILABLE, "another function of the operator did not answer in time"),
 	/* core: add new rows here */
 	/* auth */
 	ROW(OM_EAUTH_MAC, "MAC-A in AUTN does not verify (MAC failure)"),
@@ -257,6 +258,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EDRF_OUTCOME_FALLBACK, "outcome statement says fallback"),
 	ROW(OM_EDRF_COUNTER, "TRE state counter lower than already seen"),
 	ROW(OM_EDRF_PEER_KEY, "TLS client certificate not on the key pinned for its operator"),
+	ROW(OM_EDRF_COMMAND, "DRF admin command unknown or malformed"),
 	/* drf: add new rows here */
 	ROW(OM_EDPF_MALFORMED, "not an M2MMobj"),
 	ROW(OM_EDPF_UNKNOWN_TRE, "TRE not registered at this SHO"),
@@ -283,6 +285,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EDPF_PVA_BINDING, "PVA verdict for another TRE_id or nonceB"),
 	ROW(OM_EDPF_PVA_STALE, "PVA verdict too old or from the future"),
 	ROW(OM_EDPF_ACCEPT_PENDING, "handover acceptance not recorded yet"),
+	ROW(OM_EDPF_UNAVAILABLE, "the operator's SHO or DRF did not answer in time"),
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The DRF's admin interface (drf_admin.h): the commands, their socket, the DPF's call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "drf_admin.h"
+#include "log.h"
+#include "reason.h"
+
+#define WORDS_MAX 8
+
+static size_t split(char *line, char **w)
+{
+	size_t n = 0;
+	for (char *save = NULL, *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (n == WORDS_MAX)
+			return WORDS_MAX + 1;
+		w[n++] = t;
+	}
+	return n;
+}
+
+static int num(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (!*s || *end || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmd_device_add(struct drf *d, char **w, size_t n, char *why, size_t wl)
+{
+	int64_t since, seq;
+	uint8_t *enc = NULL, *sign = NULL;
+	size_t enc_len = 0, sign_len = 0;
+	if (n < 7 || n > 8 || num(w[3], &since) < 0 || num(w[5], &seq) < 0 || seq > UINT32_MAX)
+		return om_reason(why, wl, OM_EDRF_COMMAND,
+				 "usage: device-add TRE_ID IMSI SINCE OWNER SEQUENCE ENC_CERT_B64 [SIGN_CERT_B64]");
+	int rc = om_admin_b64_get(w[6], &enc, &enc_len);
+	if (rc == 0 && n == 8)
+		rc = om_admin_b64_get(w[7], &sign, &sign_len);
+	if (rc < 0)
+		rc = om_reason(why, wl, OM_EDRF_COMMAND, "certificate: not base64");
+	else if ((rc = drf_device_add(d, w[1], w[2], since, enc, enc_len, sign, sign_len, w[4], (uint32_t)seq)) < 0)
+		om_reason(why, wl, rc, "device %.63s: %s", w[1], om_strerror(rc));
+	else
+		om_notice("admin-device-add", "tre_id=%s imsi=%s owner=%s sequence=%u", w[1], w[2], w[4],
+			  (unsigned)seq);
+	free(enc);
+	free(sign);
+	return rc;
+}
+
+static void emit_pending(void *ctx, const struct drf_pending *p)
+{
+	void **c = ctx;
+	char line[256];
+	snprintf(line, sizeof(line), "%s %s %s sequence=%u accepted=%lld bytes=%zu", p->sender, p->request_id,
+		 p->tre_id, p->sequence, (long long)p->accepted, p->bootstrap_len);
+	((om_admin_emit)c[0])(c[1], line);
+}
+
+static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx, char *why, size_t wl)
+{
+	int64_t now = (int64_t)time(NULL), v = 0;
+	char line[512];
+	int rc;
+	if (!strcmp(w[0], "device-add"))
+		return cmd_device_add(d, w, n, why, wl);
+	if (!strcmp(w[0], "lock") && n == 3 && num(w[2], &v) == 0) {
+		if ((rc = drf_device_lock(d, w[1], v)) == 0)
+			om_notice("admin-lock", "tre_id=%s until=%lld", w[1], (long long)v);
+		return rc;
+	}
+	if (!strcmp(w[0], "transfer-code") && (n == 2 || (n == 3 && num(w[2], &v) == 0))) {
+		char code[DRF_CODE_TEXT_LEN + 1];
+		/* the code goes to the operator once, on this connection; it is never logged */
+		if ((rc = drf_transfer_code_issue(d, w[1], now, v, code)) == 0) {
+			emit(ctx, code);
+			om_notice("admin-transfer-code", "tre_id=%s", w[1]);
+		}
+		OPENSSL_cleanse(code, sizeof(code));
+		return rc;
+	}
+	if (!strcmp(w[0], "operator-add") && n == 3) {
+		uint8_t *der = NULL;
+		size_t len = 0;
+		if (om_admin_b64_get(w[2], &der, &len) < 0)
+			return om_reason(why, wl, OM_EDRF_COMMAND, "certificate: not base64");
+		if ((rc = drf_operator_add(d, w[1], der, len, now)) == 0)
+			om_notice("admin-operator-add", "sho_id=%s", w[1]);
+		free(der);
+		return rc;
+	}
+	if (!strcmp(w[0], "status") && n == 2) {
+		struct drf_device_status s;
+		if ((rc = drf_device_status(d, w[1], now, &s)) == 0) {
+			snprintf(line, sizeof(line),
+				 "tre_id=%s imsi=%s since=%lld owner=%s ours=%d lock_until=%lld sequence=%u "
+				 "codes_unused=%u handovers=%u",
+				 s.tre_id, s.imsi, (long long)s.since, s.owner, s.ours, (long long)s.lock_until,
+				 s.sequence, s.codes_unused, s.handovers);
+			emit(ctx, line);
+		}
+		return rc;
+	}
+	if (!strcmp(w[0], "pending") && n == 1) {
+		void *c[2] = { (void *)emit, ctx };
+		rc = drf_pending_list(d, emit_pending, c);
+		return rc < 0 ? rc : 0;
+	}
+	if (!strcmp(w[0], "removals") && n == 1) {
+		int later = 0;
+		if ((rc = drf_removals_due(d, now, &later)) < 0)
+			return rc;
+		snprintf(line, sizeof(line), "due=%d not_yet_due=%d", rc, later);
+		emit(ctx, line);
+		return 0;
+	}
+	return om_reason(why, wl, OM_EDRF_COMMAND, "unknown command or wrong number of words: %.32s", w[0]);
+}
+
+int drf_admin_exec(void *arg, char *line, om_admin_emit emit, void *ctx, char *why, size_t why_len)
+{
+	struct drf_admin *a = arg;
+	char *w[WORDS_MAX];
+	size_t n = split(line, w);
+	if (n == 0 || n > WORDS_MAX)
+		return om_reason(why, why_len, OM_EDRF_COMMAND, "empty line or too many words");
+	if (a->lock)
+		pthread_mutex_lock(a->lock);
+	int rc = run(a->drf, w, n, emit, ctx, why, why_len);
+	if (a->lock)
+		pthread_mutex_unlock(a->lock);
+	return rc;
+}
+
+int drf_admin_start(struct drf_admin *a, const char *path, char *err, size_t err_len)
+{
+	const struct om_admin_socket_opts o = { .what = "admin", .log_prefix = "admin", .exec = drf_admin_exec,
+						.arg = a };
+	return om_admin_socket_start(&a->sock, &o, path, err, err_len);
+}
+
+void drf_admin_stop(struct drf_admin *a)
+{
+	om_admin_socket_stop(a->sock);
+	a->sock = NULL;
+}
+
+int drf_remote_device_add(const struct om_admin_peer *p, const char *tre_id, const char *imsi, int64_t since,
+			  const uint8_t *enc, size_t enc_len, const uint8_t *sign, size_t sign_len, const char *owner,
+			  uint32_t sequence, char *why, size_t why_len)
+{
+	char line[OM_ADMIN_LINE_MAX];
+	int n = snprintf(line, sizeof(line), "device-add %s %s %lld %s %u ", tre_id, imsi, (long long)since, owner,
+			 (unsigned)sequence);
+	int e = n > 0 && (size_t)n < sizeof(line) ? om_admin_b64_put(line + n, sizeof(line) - (size_t)n, enc, enc_len)
+						  : OM_ELENGTH;
+	if (e >= 0) {
+		n += e;
+		if (sign && sign_len && (size_t)n + 2 < sizeof(line)) {
+			line[n++] = ' ';
+			e = om_admin_b64_put(line + n, sizeof(line) - (size_t)n, sign, sign_len);
+			n += e;
+		}
+	}
+	if (e < 0 || (size_t)n + 2 > sizeof(line))
+		return om_reason(why, why_len, OM_ELENGTH, "device-add line longer than %d", OM_ADMIN_LINE_MAX);
+	line[n++] = '\n';
+	line[n] = '\0';
+	return om_admin_peer_call(p, line, NULL, NULL, why, why_len);
+}
