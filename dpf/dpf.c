@@ -174,12 +174,12 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, time_t now, stru
 		c->tre_id[0] = '\0';
 		FAIL(OM_EDPF_MALFORMED, "TRE_id unreadable");
 	}
-	rc = sho_status(d->sho, c->tre_id, &st);
+	rc = sho_remote_status(d->sho, c->tre_id, &st);
 	if (rc == OM_ESHO_NOT_FOUND)
 		FAIL(OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
 		FAIL(rc, "registration lookup: %s", om_errname(rc));
-	if ((rc = sho_tre_sign_cert(d->sho, c->tre_id, &c->cert)) == OM_ESHO_NOT_FOUND)
+	if ((rc = sho_remote_tre_sign_cert(d->sho, c->tre_id, &c->cert)) == OM_ESHO_NOT_FOUND)
 		rc = OM_EDPF_UNKNOWN_TRE;
 	if (rc < 0)
 		FAIL(rc, "registered Cert_TRE: %s", om_errname(rc));
@@ -199,7 +199,7 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, time_t now, stru
 	if (strcmp(st.state, "handover_accepted"))
 		FAIL(OM_EDPF_STATE, "device is %s, not handover_accepted", st.state);
 	/* B.2.3.4 III: the nonceA of the bootstrap binds registration and provisioning */
-	if ((rc = sho_dm_auth(d->sho, c->tre_id, &c->creds)) < 0)
+	if ((rc = sho_remote_dm_auth(d->sho, c->tre_id, &c->creds)) < 0)
 		FAIL(rc == OM_ESHO_STATE ? OM_EDPF_STATE : rc, "pending handover: %s", om_errname(rc));
 	if (CRYPTO_memcmp(c->creds.nonce_a, c->nonce_a, OM_NONCE_LEN))
 		FAIL(OM_EDPF_NONCE_A, "nonceA is not the pending handover's");
@@ -227,7 +227,7 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, time_t now, stru
 		FAIL(OM_EDPF_PVA_BINDING, "PVA verdict for %s TRE or nonceB", strcmp(v.tre_id, c->tre_id) ? "another" : "this");
 	if (v.time < (int64_t)now - DPF_PVA_VERDICT_SKEW_S || v.time > (int64_t)now + DPF_PVA_VERDICT_SKEW_S)
 		FAIL(OM_EDPF_PVA_STALE, "PVA verdict of %lld, now %lld", (long long)v.time, (long long)now);
-	if ((rc = sho_sealed_mcim(d->sho, c->tre_id, &c->sealed, &c->sealed_len)) < 0)
+	if ((rc = sho_remote_sealed_mcim(d->sho, c->tre_id, &c->sealed, &c->sealed_len)) < 0)
 		FAIL(rc, "sealed MCIM: %s", om_errname(rc));
 	return 0;
 #undef FAIL
@@ -243,7 +243,7 @@ int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8
 	if (!d || !obj || !out || !cap)
 		return om_reason(why, why_len, OM_EINVAL, "bad arguments");
 	memset(out, 0, cap);
-	rc = check(d, obj, len, now, &c);
+	rc = dpf_unavailable(check(d, obj, len, now, &c));
 	if (rc < 0) {
 		refuse(c.tre_id, rc, why, why_len, c.reason);
 		goto out;
@@ -321,10 +321,11 @@ int dpf_install_status(struct dpf *d, const char *tre_id, enum dpf_install statu
 		goto out;
 	}
 	/* B.2.3.4 step V: the SHO's state first, so a crash in between leaves a retryable report */
-	if (status == DPF_INSTALL_SUCCESS && (rc = sho_mark_provisioned(d->sho, tre_id)) < 0)
+	if (status == DPF_INSTALL_SUCCESS && (rc = sho_remote_mark_provisioned(d->sho, tre_id)) < 0)
 		goto out;
 	rc = set_state(d, r.nonce_b, next, now);
 out:
+	rc = dpf_unavailable(rc);
 	om_notice("install-status", "tre_id=%s status=%s result=%s", tre_id, next, rc < 0 ? om_errname(rc) : "recorded");
 	if (rc == 0)
 		om_failpoint("dpf.installed");

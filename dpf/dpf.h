@@ -19,7 +19,7 @@
  *                  (Note Z), which a sender (dpf_sender.h) delivers.
  * docs/dpf.md.
  *
- * Threads: a struct dpf (and the struct sho it borrows) is
+ * Threads: a struct dpf is
  * used by one thread at a time; the daemon serialises its two threads
  * with a mutex.
  */
@@ -37,7 +37,7 @@
 #include <openmcim/outcome.h>
 
 #include "admin_call.h"
-#include "sho.h"
+#include "sho_internal.h"
 
 #define DPF_REASON_MAX 159
 /* A PVA verdict more than this many seconds from the DPF's clock is refused (OM_EDPF_PVA_STALE). */
@@ -80,7 +80,9 @@ OM_NODISCARD int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct 
 /* Everything the DPF needs; pointers are borrowed and must outlive the struct dpf. */
 struct dpf_config {
 	const char *db_path; /* the DPF's record of released MCIMs (SQLite) */
-	struct sho *sho;     /* this SHO's registration core: devices, sealed MCIMs, nonceA, states */
+	/* this operator's SHO, reached on its internal socket (sho/sho_internal.h), never through its
+	 * database: devices, sealed MCIMs, nonceA, DM verifiers, the state moves */
+	const struct om_admin_peer *sho;
 	EVP_PKEY *sign_key;  /* SHO_SIGNING key, that of Cert_SHO[i+1] the bootstrap gave the TRE */
 	dpf_pva_fn pva;      /* platform validation: dpf_pva_http, or another implementation */
 	void *pva_ctx;

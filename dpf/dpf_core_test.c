@@ -380,6 +380,15 @@ static void provision_good(struct device *dv, struct device *other_dv)
 	/* the genuine one: released */
 	int n1 = om_tre_m2mmobj(dv->tre, obj1, sizeof(obj1));
 	CHECK(n1 > 0);
+	/* first with the SHO stopped: retryable (DM 500), nothing released, nothing changed anywhere */
+	char why_sho[256] = "";
+	sho_internal_stop(&P.sho_internal);
+	before = snap();
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj1, (size_t)n1, now, junk, sizeof(junk), why_sho, sizeof(why_sho)),
+		  OM_EDPF_UNAVAILABLE);
+	CHECK(same_as(before));
+	CHECK_MSG(sho_internal_start(&P.sho_internal, P.sho_srv, P.sho_sock, why_sho, sizeof(why_sho)) == 0, "%s",
+		  why_sho);
 	int m1 = dpf_m2mmobj(P.dpf, obj1, (size_t)n1, now, mcim1, sizeof(mcim1), why, sizeof(why));
 	CHECK_MSG(m1 > 0, "dpf_m2mmobj: %d %s", m1, why);
 

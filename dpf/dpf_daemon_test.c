@@ -370,29 +370,15 @@ static void restored_copy_over_the_wire(const char *copy_dir, const char *user)
 
 /* ---- the parts ------------------------------------------------------------------- */
 
-static void write_sho_conf(const char *ocsp_url, const char *sock)
-{
-	FILE *f = fopen(tk_at(&P, "sho-service.conf"), "w");
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	fprintf(f, "[sho]\ndb = %s/sho.db\nid = SHO-B\n", P.dir);
-	fprintf(f, "[imsi]\nmcc = 001\nmnc = 02\nmsin_first = 0000000001\nmsin_last = 0000000099\n");
-	fprintf(f, "[subscription]\nop = cdc202d5123e20f62b6d676ac72cb318\napn = internet.sho-b\nroaming = any\n");
-	fprintf(f, "[pva]\nca = %s/cas/pva-ca.pem\nocsp_url = %s\n[hss]\nsocket = %s\n", P.dir, ocsp_url, sock);
-	fprintf(f, "[handover]\nsign_key = %s/sho-b-signing.key\nsign_cert = %s/sho-b-signing.pem\n", P.dir, P.dir);
-	fprintf(f, "provurl = %s\nserver_id = sho-b-dpf\ndpf_apn = prov.sho-b\n", TK_SERVER);
-	fclose(f);
-	CHECK(chmod(tk_at(&P, "sho-service.conf"), 0600) == 0); /* it holds OP: the DPF refuses it otherwise */
-}
-
 static void write_dpf_conf(const char *pva_url)
 {
 	FILE *f = fopen(tk_at(&P, "dpf.conf"), "w");
 	CHECK(f != NULL);
 	if (!f)
 		return;
-	fprintf(f, "[dpf]\ndb = %s/dpf.db\nsho_conf = %s/sho-service.conf\npva_url = %s\n", P.dir, P.dir, pva_url);
+	/* the SHO and the DRF are asked on their sockets, served by their own code in this process */
+	fprintf(f, "[dpf]\ndb = %s/dpf.db\nsho_socket = %s\npva_url = %s\n", P.dir, P.sho_sock, pva_url);
+	fprintf(f, "sign_key = %s/sho-b-signing.key\nserver_uri = %s\n", P.dir, TK_SERVER);
 	fprintf(f, "pva_cert = %s/responder.pem\n", P.dir);
 	fprintf(f, "tls_cert = %s/tls/dpf.sho-b.lab.pem\ntls_key = %s/tls/dpf.sho-b.lab.key\n", P.dir, P.dir);
 	fprintf(f, "listen = 127.0.0.1\nport = 0\nlog_level = debug\ndrf_socket = %s\n", P.drf_sock);
@@ -635,7 +621,6 @@ int main(void)
 	tk_sho_start(&P, 1);
 	CHECK_INT(om_key_save(tk_at(&P, "sho-b-signing.key"), P.sho_b.key), 0);
 	CHECK_INT(om_cert_save(tk_at(&P, "sho-b-signing.pem"), P.sho_b.cert), 0);
-	write_sho_conf(P.ocsp_url, P.sock);
 	/* SHO-B's DRF: the DPF enters the provisioned device on its admin socket */
 	tk_drf_serve(&P);
 

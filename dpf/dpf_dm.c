@@ -227,8 +227,9 @@ static int cred_right(struct dpf_dm *s, struct session *x)
 	int rc = OM_EDM_CRED;
 	if (!x->nonce_sent || s->in.hdr.cred != OM_DM_AUTH_MD5 || !s->in.hdr.cred_data)
 		return OM_EDM_CRED;
-	if (sho_dm_auth(s->cfg.sho, x->user, &a) < 0)
-		return OM_EDM_CRED;
+	if ((rc = sho_remote_dm_auth(s->cfg.sho, x->user, &a)) < 0)
+		return rc == OM_EUNAVAILABLE ? OM_EDPF_UNAVAILABLE : OM_EDM_CRED;
+	rc = OM_EDM_CRED;
 	/* the SHO keeps B64(MD5(user ":" password)) only: the outer step is all the server computes */
 	if (!strcmp(a.username, x->user) && om_dm_md5_digest(a.digest, x->nonce, sizeof(x->nonce), want) == 0)
 		rc = om_dm_cred_check(want, s->in.hdr.cred_data);
@@ -252,8 +253,9 @@ static int hmac_right(struct dpf_dm *s, struct session *x, const uint8_t *body, 
 	if (!x->nonce_sent || !header || om_dm_hmac_header_parse(header, user, sizeof(user), mac) < 0 ||
 	    strcmp(user, x->user))
 		return OM_EDPF_DM_HMAC;
-	if (sho_dm_auth(s->cfg.sho, x->user, &a) < 0)
-		return OM_EDPF_DM_HMAC;
+	if ((rc = sho_remote_dm_auth(s->cfg.sho, x->user, &a)) < 0)
+		return rc == OM_EUNAVAILABLE ? OM_EDPF_UNAVAILABLE : OM_EDPF_DM_HMAC;
+	rc = OM_EDPF_DM_HMAC;
 	if ((n = om_dm_hmac_input(x->nonce, sizeof(x->nonce), body, len, in, sizeof(in))) > 0 &&
 	    om_dm_md5_digest(a.digest, in, (size_t)n, want) == 0 && om_dm_cred_check(want, mac) == 0)
 		rc = 0;
@@ -344,7 +346,10 @@ static int outcome(struct dpf_dm *s, struct session *x, const struct om_dm_cmd *
 static int package1(struct dpf_dm *s, struct session *x, time_t now)
 {
 	const struct om_dm_cmd *alert = find_alert(&s->in, OM_DM_ALERT_CLIENT_INITIATED);
-	if (cred_right(s, x) == 0 && alert) {
+	int cred = cred_right(s, x);
+	if (cred == OM_EDPF_UNAVAILABLE)
+		return cred; /* no answer: not a wrong password, so no challenge; the device tries again */
+	if (cred == 0 && alert) {
 		const struct om_dm_cmd *generic = find_alert(&s->in, OM_DM_ALERT_GENERIC);
 		if (generic) {
 			OPENSSL_cleanse(x->nonce, sizeof(x->nonce));
@@ -563,7 +568,14 @@ int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *h
 	}
 	/* after the 212 every message must carry the HMAC of its bytes; one without or with a wrong one ends the
 	 * session with a 401 and changes nothing (issue 12; docs/dm.md "HMAC after the 212") */
-	if (x->stage != ST_AUTH && hmac_right(s, x, in, len, hmac) < 0) {
+	int mac = x->stage != ST_AUTH ? hmac_right(s, x, in, len, hmac) : 0;
+	if (mac == OM_EDPF_UNAVAILABLE) {
+		/* the session and its MsgID stay as they were: the same message again is heard */
+		om_notice("dm_session", "sid=%s tre=%s result=unavailable code=%s", x->sid, x->user, om_errname(mac));
+		rc = mac;
+		goto out;
+	}
+	if (mac < 0) {
 		om_notice("dm_session", "sid=%s tre=%s result=refused code=%s reason=%s", x->sid, x->user,
 			  om_errname(OM_EDPF_DM_HMAC), hmac ? "wrong-hmac" : "no-hmac");
 		answer_start(s, x, OM_DM_STATUS_UNAUTHORIZED);

@@ -15,7 +15,7 @@
  * Sessions are keyed by SessionID and the device's user name (which is its
  * TRE_id at the SHO), bounded in number, each with its own nonce.
  *
- * Threads: a struct dpf_dm (with the struct dpf and struct sho it borrows)
+ * Threads: a struct dpf_dm (with the struct dpf it borrows)
  * is used by one thread at a time.
  */
 #pragma once
@@ -27,7 +27,7 @@
 #include <openmcim/err.h>
 
 #include "dpf.h"
-#include "sho.h"
+#include "sho_internal.h"
 
 #define DPF_DM_SESSIONS_DEFAULT 64
 #define DPF_DM_TIMEOUT_DEFAULT 300 /* seconds a session lives after its last message */
@@ -37,7 +37,7 @@ struct dpf_dm;
 
 struct dpf_dm_config {
 	struct dpf *dpf;        /* borrowed: the decisions */
-	struct sho *sho;        /* borrowed: the DM credentials of pending handovers */
+	const struct om_admin_peer *sho; /* borrowed: the SHO's internal socket, for the DM verifiers of pending handovers */
 	const char *server_uri; /* our Source/LocURI, the bootstrap's PROVURL */
 	size_t max_sessions;    /* 0: DPF_DM_SESSIONS_DEFAULT */
 	unsigned timeout_s;     /* 0: DPF_DM_TIMEOUT_DEFAULT */
@@ -58,7 +58,9 @@ void dpf_dm_free(struct dpf_dm *s);
  * and changes nothing. After the 212, a message whose hmac (the value of
  * its x-syncml-hmac header, NULL when none) is not right for its bytes and
  * our last NextNonce gets a SyncHdr Status 401, ends the session and
- * changes nothing (issue 12). Returns 0, or with no answer: the codec's OM_EDM_*
+ * changes nothing (issue 12). Returns 0, or with no answer: OM_EDPF_UNAVAILABLE
+ * (the SHO did not answer the DM verifier in time: the device retries, the
+ * daemon answers HTTP 503), the codec's OM_EDM_*
  * code (not a DM message), OM_EDPF_DM_IDENTITY (no usable SessionID or
  * user name), OM_EDPF_DM_FULL (every session slot busy), OM_ENOMEM,
  * OM_ERANDOM.

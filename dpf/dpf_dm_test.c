@@ -432,7 +432,7 @@ int main(void)
 
 	/* the DPF and its DM side */
 	tk_dpf_open(&P, 1);
-	struct dpf_dm_config mc = { .dpf = P.dpf, .sho = P.sho, .server_uri = TK_SERVER, .max_sessions = 4 };
+	struct dpf_dm_config mc = { .dpf = P.dpf, .sho = &P.sho_peer, .server_uri = TK_SERVER, .max_sessions = 4 };
 	CHECK_INT(dpf_dm_new(&dm, &mc), 0);
 
 	/* the handover requested and accepted, the TRE bootstrapped by the RO with the SHO's sealed credentials */

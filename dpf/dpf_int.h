@@ -34,7 +34,7 @@ enum dpf_sql {
 struct dpf {
 	struct om_store *store;
 	struct om_stmt *stmt[DPF_SQL_N];
-	struct sho *sho;
+	const struct om_admin_peer *sho;
 	EVP_PKEY *sign_key;
 	dpf_pva_fn pva;
 	void *pva_ctx;
@@ -48,6 +48,12 @@ struct dpf {
 OM_NODISCARD int dpf_store_open(struct dpf *d, const char *conf, char *err, size_t err_len);
 /* Finalize d->stmt[] and close the store. */
 void dpf_store_close(struct dpf *d);
+
+/* A call to the SHO or the DRF that had no answer in time is the device's retry, not a refusal. */
+static inline int dpf_unavailable(int rc)
+{
+	return rc == OM_EUNAVAILABLE ? OM_EDPF_UNAVAILABLE : rc;
+}
 
 /* One row of dpf_release. */
 struct dpf_release {

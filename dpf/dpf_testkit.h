@@ -33,6 +33,7 @@
 #include "dpf.h"
 #include "drf.h"
 #include "drf_admin.h"
+#include "sho_internal.h"
 #include "factory.h"
 #include "hss.h"
 #include "hss_test_util.h" /* t_sql_int, t_dump */
@@ -69,7 +70,11 @@ struct tk_parts {
 	/* SHO-B: its SHO_SIGNING identity (Cert_SHO[i+1]), its HSS, its core, its DPF and DRF register */
 	struct pf_sho sho_b;
 	struct hss *hss;
-	struct sho *sho;
+	struct sho *sho;                 /* the test's own handle on SHO-B's core */
+	struct sho *sho_srv;             /* the one its internal socket serves (sho_internal.h) */
+	struct sho_internal sho_internal;
+	struct om_admin_peer sho_peer;   /* the DPF's view of it */
+	char sho_sock[700];
 	struct dpf *dpf;
 	struct drf *drf;
 	struct drf_admin drf_admin;     /* SHO-B's DRF serving its admin socket, as openmcim-drf does */
@@ -224,6 +229,13 @@ static inline void tk_sho_start(struct tk_parts *p, int n_register)
 	if (rep && p->n_note2)
 		CHECK_INT(sho_register(p->sho, TK_OWNER, TK_SECRET, p->note2, (size_t)p->n_note2, 0, rep), 0);
 	free(rep);
+	/* SHO-B as its daemon serves the DPF: its own handle on its database, its internal socket */
+	CHECK_MSG(sho_open(&p->sho_srv, &cfg, why, sizeof(why)) == 0, "sho_open: %s", why);
+	snprintf(p->sho_sock, sizeof(p->sho_sock), "%s/sho/internal.sock", p->dir);
+	CHECK_MSG(sho_internal_start(&p->sho_internal, p->sho_srv, p->sho_sock, why, sizeof(why)) == 0,
+		  "sho internal: %s", why);
+	p->sho_peer.path = p->sho_sock;
+	p->sho_peer.timeout_ms = 5000;
 }
 
 /*
@@ -251,7 +263,7 @@ static inline void tk_dpf_open(struct tk_parts *p, int with_drf)
 		tk_drf_serve(p);
 	p->pva_http.url = p->pva_url;
 	p->pva_http.pva_key = X509_get0_pubkey(p->pva_responder);
-	struct dpf_config dc = { .db_path = p->dpf_db, .sho = p->sho, .sign_key = p->sho_b.key, .pva = dpf_pva_http,
+	struct dpf_config dc = { .db_path = p->dpf_db, .sho = &p->sho_peer, .sign_key = p->sho_b.key, .pva = dpf_pva_http,
 				 .pva_ctx = &p->pva_http, .drf = with_drf ? &p->drf_peer : NULL };
 	CHECK_MSG(dpf_open(&p->dpf, &dc, why, sizeof(why)) == 0, "dpf_open: %s", why);
 }
@@ -262,6 +274,8 @@ static inline void tk_parts_free(struct tk_parts *p, int keep_dir)
 	dpf_close(p->dpf);
 	drf_admin_stop(&p->drf_admin);
 	drf_close(p->drf);
+	sho_internal_stop(&p->sho_internal);
+	sho_close(p->sho_srv);
 	sho_close(p->sho);
 	if (p->hss)
 		hss_provision_stop();

@@ -5,9 +5,10 @@
  *
  *   openmcim-dpf -c dpf.conf
  *
- * Reads [dpf] (conf/dpf.conf.example documents every key) and the SHO
- * registration service's file it names (sho_conf_load: the database with
- * the pending handovers and sealed MCIMs, the SHO_SIGNING key), then serves
+ * Reads [dpf] (conf/dpf.conf.example documents every key), asks the
+ * operator's SHO on its internal socket (sho_internal.h: the pending
+ * handovers, DM verifiers, sealed MCIMs, state moves) and its DRF on its
+ * admin socket (drf_admin.h), never through their databases, then serves
  * POST <path> with application/vnd.syncml.dm+xml over HTTPS (dpf_dm.h)
  * until SIGTERM or SIGINT. Beside it the completion sender (dpf_sender.h)
  * reports active devices to the previous SHOs' DRFs ([peer.<SHO_ID>]).
@@ -29,8 +30,7 @@
 #include "admin_call.h"
 #include "http_server.h"
 #include "log.h"
-#include "sho.h"
-#include "sho_conf.h"
+#include "sho_internal.h"
 #include "sho_peer.h"
 #include "store.h"
 
@@ -39,23 +39,25 @@
 #endif
 
 static const struct om_conf_key base_keys[] = {
-	{ "dpf", "db", 1 },	       { "dpf", "sho_conf", 1 },     { "dpf", "pva_url", 1 },
+	{ "dpf", "db", 1 },	       { "dpf", "sho_socket", 1 },     { "dpf", "pva_url", 1 },
 	{ "dpf", "tls_cert", 1 },      { "dpf", "tls_key", 1 },	     { "dpf", "listen", 0 },
-	{ "dpf", "port", 0 },	       { "dpf", "path", 0 },	     { "dpf", "server_uri", 0 },
+	{ "dpf", "port", 0 },	       { "dpf", "path", 0 },	     { "dpf", "server_uri", 1 },
 	{ "dpf", "max_sessions", 0 },  { "dpf", "session_timeout", 0 }, { "dpf", "max_body", 0 },
 	{ "dpf", "log_level", 0 },     { "dpf", "drf_socket", 1 },	     { "dpf", "operator_cert", 1 },
 	{ "dpf", "operator_key", 1 },  { "dpf", "peer_timeout", 0 },   { "dpf", "pva_cert", 1 },
 	{ "dpf", "auth_timeout", 0 },  OM_HTTP_CONF_KEYS("dpf"),
 	{ "dpf", "internal_timeout", 0 },
+	{ "dpf", "sign_key", 1 },
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
 struct settings {
-	const char *db, *sho_conf, *pva_url, *listen, *path, *server_uri;
+	const char *db, *sign_key, *pva_url, *listen, *path, *server_uri;
 	struct om_http_tls tls;
 	X509 *pva_cert; /* whose key signs the PVA's verdicts */
 	uint64_t port, max_sessions, timeout, max_body, auth_timeout;
 	struct om_admin_peer drf; /* this operator's DRF: its admin socket and the deadline of each call */
+	struct om_admin_peer sho; /* this operator's SHO: its internal socket, the same deadline */
 	int log_level;
 	struct sho_peers peers;
 	struct om_http_limits limits;
@@ -76,7 +78,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	X509 *x = NULL;
 	memset(s, 0, sizeof(*s));
 	s->db = om_conf_get(c, "dpf", "db");
-	s->sho_conf = om_conf_get(c, "dpf", "sho_conf");
+	s->sign_key = om_conf_get(c, "dpf", "sign_key");
+	s->sho.path = om_conf_get(c, "dpf", "sho_socket");
 	s->pva_url = om_conf_get(c, "dpf", "pva_url");
 	s->tls.cert_file = om_conf_get(c, "dpf", "tls_cert");
 	s->tls.key_file = om_conf_get(c, "dpf", "tls_key");
@@ -104,7 +107,7 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	if (s->log_level < 0)
 		return snprintf(err, len, "%s: log_level must be debug, info, notice or error", om_conf_path(c)), -1;
 	s->peers.timeout_ms = (long)peer_timeout;
-	s->drf.timeout_ms = (int)internal_timeout;
+	s->drf.timeout_ms = s->sho.timeout_ms = (int)internal_timeout;
 	/* our client identity towards the peers' DRFs, checked now rather than at the first report */
 	int ok = om_cert_load(&x, s->peers.cert_file) == 0 && om_cert_check_profile(x, OM_CERT_OPERATOR_TLS) == 0;
 	X509_free(x);
@@ -140,7 +143,9 @@ static void dm_post(struct om_http_req *req, void *arg)
 	} else {
 		const char *msg = om_strerror(rc);
 		om_notice("dm_post", "peer=%s result=refused code=%s", om_http_req_peer(req), om_errname(rc));
-		om_http_reply(req, rc == OM_EDPF_DM_FULL ? 503 : 400, "text/plain", msg, strlen(msg));
+		/* every slot busy, or the SHO not answering in time: the device tries again later */
+		om_http_reply(req, rc == OM_EDPF_DM_FULL || rc == OM_EDPF_UNAVAILABLE ? 503 : 400, "text/plain", msg,
+			      strlen(msg));
 	}
 	free(out);
 }
@@ -161,38 +166,29 @@ int main(int argc, char **argv)
 	static struct settings s; /* the peer table is large */
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
-	struct sho_conf_file sf;
-	struct sho *sho = NULL;
+	EVP_PKEY *sign_key = NULL;
 	struct dpf *dpf = NULL;
 	struct dpf_dm *dm = NULL;
 	struct dpf_sender *sender = NULL;
 	struct om_http_server *http = NULL;
 	char err[512] = "";
 	size_t n_ids = 0;
-	int status = 1, have_sf = 0;
+	int status = 1;
 
 	int rc = om_daemon_args(&self, argc, argv, &conf_path);
 	if (rc >= 0)
 		return rc;
 	om_log_init("dpf", OM_LOG_INFO);
-	memset(&sf, 0, sizeof(sf));
 	if (!(conf = sho_peer_conf_load(conf_path, base_keys, N_BASE, ids, &n_ids, err, sizeof(err))) ||
 	    read_settings(conf, &s, ids, n_ids, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-dpf: %s\n", err);
 		goto out;
 	}
-	if (sho_conf_load(s.sho_conf, &sf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "openmcim-dpf: %s\n", err);
-		goto out;
-	}
-	have_sf = 1;
 	om_log_init("dpf", (enum om_log_level)s.log_level);
-	/* the SHO registration service's file holds the operator's OP (sho_conf.h) */
+	/* our own database and keys only: the SHO's and the DRF's data are theirs, asked on their sockets */
 	const struct om_daemon_file_use files[] = {
 		{ s.db, OM_DAEMON_DB },
-		{ sf.cfg.db_path, OM_DAEMON_DB },
-		{ s.sho_conf, OM_DAEMON_SECRET },
-		{ om_conf_get(sf.conf, "handover", "sign_key"), OM_DAEMON_SECRET },
+		{ s.sign_key, OM_DAEMON_SECRET },
 		{ s.tls.key_file, OM_DAEMON_SECRET },
 		{ s.peers.key_file, OM_DAEMON_SECRET },
 	};
@@ -206,12 +202,13 @@ int main(int argc, char **argv)
 	/* the HTTP thread inherits this mask; only sigwait() sees the signals */
 	om_daemon_block_signals();
 
-	if (sho_open(&sho, &sf.cfg, err, sizeof(err)) < 0) {
-		om_error("start", "reason=\"sho: %s\"", err);
+	/* the SHO_SIGNING key of Cert_SHO[i+1], which the bootstrap gave the TRE ([handover] sign_key of the SHO) */
+	if (om_key_load(&sign_key, s.sign_key) < 0) {
+		om_error("start", "reason=\"cannot load sign_key %s\"", s.sign_key);
 		goto out;
 	}
 	struct dpf_pva_http pva = { .url = s.pva_url, .pva_key = X509_get0_pubkey(s.pva_cert) };
-	struct dpf_config dc = { .db_path = s.db, .sho = sho, .sign_key = sf.sign_key, .pva = dpf_pva_http,
+	struct dpf_config dc = { .db_path = s.db, .sho = &s.sho, .sign_key = sign_key, .pva = dpf_pva_http,
 				 .pva_ctx = &pva, .drf = &s.drf };
 	if (dpf_open(&dpf, &dc, err, sizeof(err)) < 0) {
 		om_error("start", "reason=\"%s\"", err);
@@ -223,8 +220,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	the_sender = sender;
-	struct dpf_dm_config mc = { .dpf = dpf, .sho = sho,
-				    .server_uri = s.server_uri ? s.server_uri : sf.cfg.provurl,
+	struct dpf_dm_config mc = { .dpf = dpf, .sho = &s.sho, .server_uri = s.server_uri,
 				    .max_sessions = (size_t)s.max_sessions, .timeout_s = (unsigned)s.timeout,
 				    .auth_timeout_s = (unsigned)s.auth_timeout,
 				    .queued = wake_sender, .queued_arg = NULL };
@@ -241,8 +237,8 @@ int main(int argc, char **argv)
 	}
 	char where[256];
 	om_store_conf_redact(s.db, where, sizeof(where));
-	om_notice("started", "listen=%s port=%u path=%s db=%s drf=%s peers=%zu", s.listen,
-		  (unsigned)om_http_server_port(http), s.path, where, s.drf.path, s.peers.n);
+	om_notice("started", "listen=%s port=%u path=%s db=%s sho=%s drf=%s peers=%zu", s.listen,
+		  (unsigned)om_http_server_port(http), s.path, where, s.sho.path, s.drf.path, s.peers.n);
 
 	om_daemon_reloadable(conf_path, "dpf");
 	om_daemon_wait();
@@ -252,9 +248,7 @@ out:
 	dpf_sender_stop(sender);
 	dpf_dm_free(dm);
 	dpf_close(dpf);
-	sho_close(sho);
-	if (have_sf)
-		sho_conf_free(&sf);
+	EVP_PKEY_free(sign_key);
 	if (status == 0)
 		om_notice("stopped", "listen=%s", s.listen);
 	X509_free(s.pva_cert);

@@ -71,19 +71,19 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 			return om_reason(why, wl, rc, "install status: %s", om_errname(rc));
 		snprintf(r->state, sizeof(r->state), "installed");
 	}
-	if ((rc = sho_status(d->sho, tre_id, &st)) < 0)
+	if ((rc = sho_remote_status(d->sho, tre_id, &st)) < 0)
 		return om_reason(why, wl, rc, "SHO record: %s", om_errname(rc));
 	if (!st.request_id[0] || !st.current_sho[0])
 		return om_reason(why, wl, OM_EDPF_STATE, "no handover request or previous SHO on record");
 	/* c: a later change of operator away from us starts at our DRF, which must know the device */
-	if ((rc = sho_tre_enc_cert(d->sho, tre_id, &enc, &enc_len)) < 0)
+	if ((rc = sho_remote_tre_enc_cert(d->sho, tre_id, &enc, &enc_len)) < 0)
 		return om_reason(why, wl, rc, "registered Cert_TRE (encryption): %s", om_errname(rc));
 	/* and the signing one: our DRF verifies the outcome statement of that later change with it (issue 12) */
 	X509 *sc = NULL;
 	char dr[OM_ADMIN_REASON_MAX + 1] = "";
 	uint8_t *sign = NULL;
 	size_t sign_len = 0;
-	if ((rc = sho_tre_sign_cert(d->sho, tre_id, &sc)) == 0)
+	if ((rc = sho_remote_tre_sign_cert(d->sho, tre_id, &sc)) == 0)
 		rc = om_cert_encode(sc, OM_ENC_DER, &sign, &sign_len);
 	X509_free(sc);
 	if (rc == 0)
@@ -97,7 +97,7 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 	if (rc < 0)
 		return om_reason(why, wl, rc, "DRF register: %s (%s)", om_errname(rc), dr);
 	/* b, after c: a DRF that does not answer leaves the SHO as it was */
-	if ((rc = sho_mark_active(d->sho, tre_id)) < 0)
+	if ((rc = sho_remote_mark_active(d->sho, tre_id)) < 0)
 		return om_reason(why, wl, rc, "SHO state: %s", om_errname(rc));
 	/* d */
 	if ((rc = record(d, tre_id, r, "active", &st, stm, now)) < 0)
@@ -119,7 +119,7 @@ static int check_statement(struct dpf *d, const char *tre_id, struct statement *
 {
 	struct sho_device_status st;
 	X509 *cert = NULL;
-	int rc = sho_tre_sign_cert(d->sho, tre_id, &cert);
+	int rc = sho_remote_tre_sign_cert(d->sho, tre_id, &cert);
 	if (rc == OM_ESHO_NOT_FOUND)
 		return om_reason(why, wl, OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
@@ -134,7 +134,7 @@ static int check_statement(struct dpf *d, const char *tre_id, struct statement *
 		return om_reason(why, wl, rc, "%s", rc == OM_EDPF_NOT_RELEASED ? "no MCIM released" : om_errname(rc));
 	if (CRYPTO_memcmp(s->o.nonce_b, r->nonce_b, OM_NONCE_LEN))
 		return om_reason(why, wl, OM_EDPF_OUTCOME_NONCE_B, "statement of another release (nonceB)");
-	if ((rc = sho_status(d->sho, tre_id, &st)) < 0)
+	if ((rc = sho_remote_status(d->sho, tre_id, &st)) < 0)
 		return om_reason(why, wl, rc, "SHO record: %s", om_errname(rc));
 	if (strcmp(s->o.imsi, st.imsi))
 		return om_reason(why, wl, OM_EDPF_OUTCOME_IMSI, "statement names IMSI %s, we allocated %s", s->o.imsi,
@@ -169,6 +169,7 @@ int dpf_outcome(struct dpf *d, const char *tre_id, const uint8_t *stmt, size_t s
 			  (unsigned long long)s.o.counter);
 	}
 out:
+	rc = dpf_unavailable(rc);
 	if (rc == 0 && outcome)
 		*outcome = s.o.outcome;
 	if (rc < 0)

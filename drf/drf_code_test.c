@@ -8,6 +8,7 @@
 #include <openmcim/base32.h>
 
 #include "check.h"
+#include "drf_admin.h"
 #include "drf_int.h"
 
 static void test_code_is_four_groups_of_crockford(void)
@@ -48,25 +49,43 @@ static void test_hash_depends_on_salt_and_proof(void)
 	CHECK(memcmp(h1, h3, DRF_HASH_LEN) != 0);
 }
 
-/* drf-admin: a code is printed once; a refusal exits 1; usage exits 2. */
+/*
+ * drf-admin speaks to the DRF's admin socket (served here by the DRF's own
+ * code, as openmcim-drf serves it): a refusal exits 1; usage (and the old
+ * --db) exits 2; a DRF that is not running exits 1; pending answers.
+ */
 static void test_cli(void)
 {
 	const char *cli = getenv("OM_CLI");
-	char tmp[] = "/tmp/drf_code_test.XXXXXX", cmd[1024], out[256];
+	char tmp[] = "/tmp/drf_code_test.XXXXXX", cmd[1024], out[256], db[128], sock[128], err[256];
+	struct drf *d = NULL;
+	struct drf_admin a = { 0 };
 	CHECK(cli != NULL);
 	if (!cli || !mkdtemp(tmp))
 		return;
-	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --db %s/drf.db status TRE-1 2>/dev/null", cli, tmp);
+	snprintf(db, sizeof(db), "%s/drf.db", tmp);
+	snprintf(sock, sizeof(sock), "%s/admin/drf.sock", tmp);
+	struct drf_config cfg = { .db_path = db };
+	CHECK_MSG(drf_open(&d, &cfg, err, sizeof(err)) == 0, "%s", err);
+	a.drf = d;
+	CHECK_MSG(drf_admin_start(&a, sock, err, sizeof(err)) == 0, "%s", err);
+	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --socket %s status TRE-1 2>/dev/null", cli, sock);
 	CHECK_INT(WEXITSTATUS(system(cmd)), 1);
-	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --db %s/drf.db frobnicate 2>/dev/null", cli, tmp);
+	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --socket %s frobnicate 2>/dev/null", cli, sock);
 	CHECK_INT(WEXITSTATUS(system(cmd)), 2);
-	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --db %s/drf.db transfer-code TRE-1 2>/dev/null", cli, tmp);
+	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --db %s status TRE-1 2>/dev/null", cli, db);
+	CHECK_INT(WEXITSTATUS(system(cmd)), 2);
+	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --socket %s transfer-code TRE-1 2>/dev/null", cli, sock);
 	FILE *p = popen(cmd, "r");
 	out[0] = 0;
 	CHECK(p && fgets(out, sizeof(out), p) == NULL); /* unknown device: no code */
 	CHECK(p && WEXITSTATUS(pclose(p)) == 1);
-	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --db %s/drf.db pending", cli, tmp);
+	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --socket %s pending", cli, sock);
 	CHECK_INT(WEXITSTATUS(system(cmd)), 0);
+	drf_admin_stop(&a);
+	drf_close(d);
+	snprintf(cmd, sizeof(cmd), "'%s' drf-admin --socket %s pending 2>/dev/null", cli, sock);
+	CHECK_INT(WEXITSTATUS(system(cmd)), 1); /* no DRF running */
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	CHECK_INT(system(cmd), 0);
 }

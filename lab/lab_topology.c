@@ -364,8 +364,8 @@ static void drf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 
 /*
  * The registration service's own sections (sho_conf_load's file): the
- * openmcim-sho daemon's configuration starts with them, and the DPF reads
- * them alone from its service file. op holds the operator's OP.
+ * openmcim-sho daemon's configuration starts with them. op holds the
+ * operator's OP.
  */
 static void service_conf(const struct lab *l, enum lab_op op, const char *op_hex, struct sb *b)
 {
@@ -403,23 +403,29 @@ static void sho_conf(const struct lab *l, enum lab_op op, const char *op_hex, st
 	sb_add(b,
 	       "[daemon]\nlisten = 127.0.0.1\nport = %u\ntls_cert = %s/pki/tls/owners.%s.lab.pem\n"
 	       "tls_key = %s/pki/tls/owners.%s.lab.key\noperator_cert = %s/pki/tls/%s.lab.pem\n"
-	       "operator_key = %s/pki/tls/%s.lab.key\npeer_timeout = 10000\nspool = %s/%s\nlog_level = info\n",
+	       "operator_key = %s/pki/tls/%s.lab.key\npeer_timeout = 10000\nspool = %s/%s\nlog_level = info\n"
+	       "internal_socket = %s/%s/internal.sock\n",
 	       priv(l)->ports.sho[op], l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir,
-	       ops[op].stem, l->dir, names[ops[op].sho]);
+	       ops[op].stem, l->dir, names[ops[op].sho], l->dir, names[ops[op].sho]);
 	peer_sections(l, op, b);
 }
 
 static void dpf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 {
-	char db[LAB_PATH_MAX + 80];
+	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40], db[LAB_PATH_MAX + 80];
+	signing_files(l, op, key, cert, sizeof(key));
+	/* the operator's SHO and DRF are asked on their sockets (docs/decisions.md "Internal interfaces");
+	 * the RO runs no registration service, so its DPF's calls find no socket and answer 503 */
 	sb_add(b,
 	       "# %s's DPF, written by lab_setup (docs/lab.md \"Topology\")\n"
-	       "[dpf]\ndb = %s\nsho_conf = %s/%s-service.conf\npva_url = http://127.0.0.1:%u\n"
+	       "[dpf]\ndb = %s\nsho_socket = %s/%s/internal.sock\nsign_key = %s\n"
+	       "server_uri = https://localhost:%u/dm\npva_url = http://127.0.0.1:%u\n"
 	       "pva_cert = %s/pki/pva-responder.pem\n"
 	       "tls_cert = %s/pki/tls/dpf.%s.lab.pem\ntls_key = %s/pki/tls/dpf.%s.lab.key\nlisten = 127.0.0.1\n"
 	       "port = %u\npath = /dm\nmax_sessions = 256\nsession_timeout = 300\nlog_level = info\n",
-	       ops[op].id, lab_db(l, ops[op].dpf, db, sizeof(db)), l->dir, names[ops[op].dpf], priv(l)->ports.pva, l->dir,
-	       l->dir,
+	       ops[op].id, lab_db(l, ops[op].dpf, db, sizeof(db)), l->dir,
+	       ops[op].sho != LAB_N_DAEMONS ? names[ops[op].sho] : "ro-sho", key, priv(l)->ports.dpf[op],
+	       priv(l)->ports.pva, l->dir, l->dir,
 	       ops[op].stem, l->dir, ops[op].stem, priv(l)->ports.dpf[op]);
 	/* the DPF adds each provisioned device to its operator's DRF and reports completion to the old one */
 	sb_add(b, "drf_socket = %s/%s/admin.sock\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
@@ -861,18 +867,6 @@ static int write_configs(struct lab *l, char *why, size_t why_len)
 		dpf_conf(l, (enum lab_op)op, &b);
 		if (rc == 0)
 			rc = conf_write(l, ops[op].dpf, &b, why, why_len);
-		/* the DPF's service-only file (sho_conf_load refuses the daemon's sections) */
-		sb_add(&b, "# %s's registration service as its DPF reads it, written by lab_setup\n", ops[op].id);
-		service_conf(l, (enum lab_op)op, opc[op], &b);
-		if (rc == 0 && !b.oom) {
-			snprintf(p, sizeof(p), "%s/%s-service.conf", l->dir, names[ops[op].dpf]);
-			rc = lab_write_file(p, b.s, 0600);
-			if (rc < 0)
-				fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, om_strerror(rc));
-		}
-		OPENSSL_cleanse(b.s, b.cap);
-		free(b.s);
-		memset(&b, 0, sizeof(b));
 		if (rc == 0 && ops[op].sho != LAB_N_DAEMONS) {
 			sho_conf(l, (enum lab_op)op, opc[op], &b);
 			rc = conf_write(l, ops[op].sho, &b, why, why_len);

@@ -29,6 +29,7 @@
 #include "sho.h"
 #include "sho_conf.h"
 #include "sho_http.h"
+#include "sho_internal.h"
 #include "sho_peer.h"
 
 #ifndef OPENMCIM_VERSION
@@ -61,12 +62,13 @@ static const struct om_conf_key base_keys[] = {
 	{ "daemon", "queue_max", 0 },	    { "daemon", "auth_fail_max", 0 },
 	{ "daemon", "auth_fail_window", 0 }, { "daemon", "scrypt_max", 0 },
 	{ "daemon", "hss_probe_timeout", 0 }, OM_HTTP_CONF_KEYS("daemon"),
+	{ "daemon", "internal_socket", 0 },
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
 struct settings {
 	struct sho_conf_file svc; /* svc.conf unused: the file is read with the daemon's keys */
-	const char *listen;
+	const char *listen, *internal_socket;
 	struct om_http_tls tls;
 	uint64_t port, max_body;
 	int log_level;
@@ -110,6 +112,7 @@ static int read_daemon(const struct om_conf *c, struct settings *s, char ids[][O
 	X509 *x = NULL;
 	int ok;
 	s->listen = om_conf_str(c, "daemon", "listen", "127.0.0.1");
+	s->internal_socket = om_conf_get(c, "daemon", "internal_socket");
 	/* [daemon] spool is still accepted and ignored: delivery notes are parsed in memory now */
 	s->tls.cert_file = om_conf_get(c, "daemon", "tls_cert");
 	s->tls.key_file = om_conf_get(c, "daemon", "tls_key");
@@ -157,7 +160,8 @@ int main(int argc, char **argv)
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
 	struct om_http_server *http = NULL;
-	struct sho *sho = NULL;
+	struct sho *sho = NULL, *sho_dpf = NULL;
+	static struct sho_internal internal;
 	char err[512] = "";
 	size_t n_ids = 0;
 	int status = 1;
@@ -192,6 +196,14 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
+	/* the operator's DPF asks here for what it needs of a registration, on a handle of its own
+	 * (the HTTP thread keeps its own): docs/decisions.md "Internal interfaces" */
+	if (s.internal_socket &&
+	    (sho_open(&sho_dpf, &s.svc.cfg, err, sizeof(err)) < 0 ||
+	     sho_internal_start(&internal, sho_dpf, s.internal_socket, err, sizeof(err)) < 0)) {
+		om_error("start", "reason=\"internal socket: %s\"", err);
+		goto out;
+	}
 	web.sho = sho;
 	web.peers = &s.peers;
 	web.hss_socket = s.svc.cfg.hss_socket;
@@ -206,13 +218,15 @@ int main(int argc, char **argv)
 	}
 	char where[256];
 	om_store_conf_redact(s.svc.cfg.db_path, where, sizeof(where));
-	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu", s.svc.cfg.sho_id, s.listen,
-		  (unsigned)om_http_server_port(http), where, s.peers.n);
+	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu internal=%s", s.svc.cfg.sho_id, s.listen,
+		  (unsigned)om_http_server_port(http), where, s.peers.n, s.internal_socket ? s.internal_socket : "-");
 	om_daemon_reloadable(conf_path, "daemon");
 	om_daemon_wait();
 	status = 0;
 out:
 	om_http_server_free(http);
+	sho_internal_stop(&internal);
+	sho_close(sho_dpf);
 	sho_close(sho);
 	if (status == 0)
 		om_notice("stopped", "listen=%s", s.listen);

@@ -83,7 +83,7 @@ static void another_user_reads_nothing_secret(void)
 	static const char *const expected[] = {
 		"ro-hss.db", "ro-hss.db-wal", "ro-hss.db-shm", "sho-a-sho.db", "sho-a-drf.db-wal", "pva.db",
 		"vno-nas.pcap", "vno-s6a.pcap", "ro-hss/prov.sock", "pva/admin.sock", "ro-hss/freeDiameter.conf",
-		"pki/pva-responder.key", "pki/tls/ca.key", "sho-a-dpf-service.conf", "owner.secret",
+		"pki/pva-responder.key", "pki/tls/ca.key", "sho-a-sho.conf", "owner.secret",
 		"factory/ro/pcid-credentials.csv", "factory/owner/delivery-note.csv", "sho-a-hss.log",
 	};
 	size_t secret = 0, public = 0;
@@ -218,7 +218,7 @@ static const struct {
 	{ "drf", "sho-a-drf", "pki/sho-a-signing.key", MODE_0644 },
 	{ "drf", "sho-a-drf", "pki/tls/drf.sho-a.lab.key", MODE_0640 },
 	{ "dpf", "sho-a-dpf", "sho-a-dpf.db", MODE_0644 },
-	{ "dpf", "sho-a-dpf", "sho-a-dpf-service.conf", MODE_0644 },
+	{ "dpf", "sho-a-dpf", "pki/sho-a-signing.key", MODE_0644 }, /* its sign_key; the SHO's files are not its own */
 	{ "dpf", "sho-a-dpf", "pki/tls/dpf.sho-a.lab.key", OWNER_65534 },
 };
 

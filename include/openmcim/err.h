@@ -249,6 +249,7 @@ enum om_err {
 	OM_ESHO_CLAIM_OLD = -980,     /* a genuine claim, but not of a later owner than the one registered */
 	OM_ESHO_AUTH_LIMIT = -981,    /* too many failed owner authentications from this source or for this owner */
 	OM_ESHO_BUSY = -982,          /* every owner-secret check is busy: try again shortly */
+	OM_ESHO_COMMAND = -983,       /* SHO internal command unknown or malformed */
 	/* sho: add new codes here */
 
 	/* drf (discovery and registration function, handovers): -1000 .. -1049 */

@@ -234,6 +234,7 @@ static const struct err_row rows[] = {
 	ROW(OM_ESHO_CLAIM_OLD, "owner claim not of a later owner than the registered one"),
 	ROW(OM_ESHO_AUTH_LIMIT, "too many failed owner authentications: wait and retry"),
 	ROW(OM_ESHO_BUSY, "owner secret checks busy: retry shortly"),
+	ROW(OM_ESHO_COMMAND, "SHO internal command unknown or malformed"),
 	/* sho: add new rows here */
 	/* drf */
 	ROW(OM_EDRF_OPERATOR, "sender is not a known operator"),
