@@ -253,16 +253,23 @@ int sho_remote_status(const struct om_admin_peer *p, const char *tre_id, struct 
 	return rc;
 }
 
-int sho_remote_tre_enc_cert(const struct om_admin_peer *p, const char *tre_id, uint8_t **der, size_t *der_len)
+/* A call whose answer is one value in base64 (cert= or part= lines): its bytes in *out (malloc'd). */
+static int fetch_bytes(const struct om_admin_peer *p, const char *verb, const char *tre_id, uint8_t **out,
+		       size_t *len)
 {
 	struct answer a;
-	*der = NULL;
-	*der_len = 0;
-	int rc = call(p, "tre-enc-cert", tre_id, &a);
+	*out = NULL;
+	*len = 0;
+	int rc = call(p, verb, tre_id, &a);
 	if (rc == 0)
-		rc = bytes_of(&a, der, der_len);
+		rc = bytes_of(&a, out, len);
 	answer_clear(&a);
 	return rc;
+}
+
+int sho_remote_tre_enc_cert(const struct om_admin_peer *p, const char *tre_id, uint8_t **der, size_t *der_len)
+{
+	return fetch_bytes(p, "tre-enc-cert", tre_id, der, der_len);
 }
 
 int sho_remote_tre_sign_cert(const struct om_admin_peer *p, const char *tre_id, X509 **cert)
@@ -270,27 +277,16 @@ int sho_remote_tre_sign_cert(const struct om_admin_peer *p, const char *tre_id, 
 	uint8_t *der = NULL;
 	size_t len = 0;
 	*cert = NULL;
-	struct answer a;
-	int rc = call(p, "tre-sign-cert", tre_id, &a);
-	if (rc == 0)
-		rc = bytes_of(&a, &der, &len);
+	int rc = fetch_bytes(p, "tre-sign-cert", tre_id, &der, &len);
 	if (rc == 0)
 		rc = om_cert_decode(cert, OM_ENC_DER, der, len);
 	free(der);
-	answer_clear(&a);
 	return rc;
 }
 
 int sho_remote_sealed_mcim(const struct om_admin_peer *p, const char *tre_id, uint8_t **out, size_t *out_len)
 {
-	struct answer a;
-	*out = NULL;
-	*out_len = 0;
-	int rc = call(p, "sealed-mcim", tre_id, &a);
-	if (rc == 0)
-		rc = bytes_of(&a, out, out_len);
-	answer_clear(&a);
-	return rc;
+	return fetch_bytes(p, "sealed-mcim", tre_id, out, out_len);
 }
 
 int sho_remote_dm_auth(const struct om_admin_peer *p, const char *tre_id, struct sho_dm_auth *out)
@@ -309,18 +305,20 @@ int sho_remote_dm_auth(const struct om_admin_peer *p, const char *tre_id, struct
 	return rc;
 }
 
-int sho_remote_mark_provisioned(const struct om_admin_peer *p, const char *tre_id)
+static int move(const struct om_admin_peer *p, const char *verb, const char *tre_id)
 {
 	struct answer a;
-	int rc = call(p, "mark-provisioned", tre_id, &a);
+	int rc = call(p, verb, tre_id, &a);
 	answer_clear(&a);
 	return rc;
 }
 
+int sho_remote_mark_provisioned(const struct om_admin_peer *p, const char *tre_id)
+{
+	return move(p, "mark-provisioned", tre_id);
+}
+
 int sho_remote_mark_active(const struct om_admin_peer *p, const char *tre_id)
 {
-	struct answer a;
-	int rc = call(p, "mark-active", tre_id, &a);
-	answer_clear(&a);
-	return rc;
+	return move(p, "mark-active", tre_id);
 }
