@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The DRF's admin interface (drf_admin.h): the commands, their socket, the DPF's call. */
+/* The DRF's admin interface, server side (drf_admin.h): the commands and their socket. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,28 +152,4 @@ void drf_admin_stop(struct drf_admin *a)
 {
 	om_admin_socket_stop(a->sock);
 	a->sock = NULL;
-}
-
-int drf_remote_device_add(const struct om_admin_peer *p, const char *tre_id, const char *imsi, int64_t since,
-			  const uint8_t *enc, size_t enc_len, const uint8_t *sign, size_t sign_len, const char *owner,
-			  uint32_t sequence, char *why, size_t why_len)
-{
-	char line[OM_ADMIN_LINE_MAX];
-	int n = snprintf(line, sizeof(line), "device-add %s %s %lld %s %u ", tre_id, imsi, (long long)since, owner,
-			 (unsigned)sequence);
-	int e = n > 0 && (size_t)n < sizeof(line) ? om_admin_b64_put(line + n, sizeof(line) - (size_t)n, enc, enc_len)
-						  : OM_ELENGTH;
-	if (e >= 0) {
-		n += e;
-		if (sign && sign_len && (size_t)n + 2 < sizeof(line)) {
-			line[n++] = ' ';
-			e = om_admin_b64_put(line + n, sizeof(line) - (size_t)n, sign, sign_len);
-			n += e;
-		}
-	}
-	if (e < 0 || (size_t)n + 2 > sizeof(line))
-		return om_reason(why, why_len, OM_ELENGTH, "device-add line longer than %d", OM_ADMIN_LINE_MAX);
-	line[n++] = '\n';
-	line[n] = '\0';
-	return om_admin_peer_call(p, line, NULL, NULL, why, why_len);
 }

@@ -132,9 +132,3 @@ int sho_dm_auth(struct sho *s, const char *tre_id, struct sho_dm_auth *out)
 	om_stmt_reset(st);
 	return rc;
 }
-
-void sho_dm_auth_clear(struct sho_dm_auth *a)
-{
-	if (a)
-		OPENSSL_cleanse(a, sizeof(*a));
-}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * No daemon opens another daemon's store (issue 13; ARCHITECTURE.md
+ * "Boundaries"), checked two ways:
+ *
+ * Code: a daemon reaches a store only through its owner's open call
+ * (hss_open, sho_open, drf_open, dpf_open, pva_open: the only way to a
+ * handle). Each daemon's program (nm) may define its own and no other's.
+ * The DPF links the SHO's and the DRF's client sides (sho/remote.c,
+ * drf/remote.c) and must not pull their store code in with them.
+ *
+ * Configuration: in each daemon's file, of the example deployment in conf/
+ * and of the lab (lab_setup's generated files), a database path is only
+ * ever the daemon's own `db` key in its own section; no file names another
+ * daemon's database or configuration file (the SHO's holds OP); and no key
+ * is named for another's store (`drf_db`, `sho_conf`).
+ *
+ * Each rule is also tried against a configuration that breaks it, so the
+ * checker cannot pass by seeing nothing.
+ */
+#define _GNU_SOURCE /* strcasestr */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "lab_topology.h"
+
+static const char *const daemons[] = { "hss", "sho", "drf", "dpf", "pva", "vno" };
+static const char *const owners[] = { "hss", "sho", "drf", "dpf", "pva" }; /* the ones with a store */
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- code ---------------------------------------------------------------------- */
+
+/* 1 if the program at path defines the function sym (nm: " T sym"). -1 if nm could not read it. */
+static int defines(const char *path, const char *sym)
+{
+	char cmd[1200], line[512];
+	snprintf(cmd, sizeof(cmd), "nm --defined-only '%s' 2>/dev/null", path);
+	FILE *p = popen(cmd, "r");
+	int found = 0, lines = 0;
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p)) {
+		lines++;
+		line[strcspn(line, "\n")] = '\0';
+		const char *name = strrchr(line, ' ');
+		if (name && !strcmp(name + 1, sym) && strstr(line, " T "))
+			found = 1;
+	}
+	pclose(p);
+	return lines ? found : -1;
+}
+
+static void no_program_carries_another_store(const char *bin_dir)
+{
+	char path[800], sym[32];
+	for (size_t d = 0; d < N(daemons); d++) {
+		snprintf(path, sizeof(path), "%s/openmcim-%s", bin_dir, daemons[d]);
+		for (size_t o = 0; o < N(owners); o++) {
+			snprintf(sym, sizeof(sym), "%s_open", owners[o]);
+			int own = !strcmp(daemons[d], owners[o]);
+			int got = defines(path, sym);
+			CHECK_MSG(got >= 0, "nm cannot read %s", path);
+			if (own)
+				CHECK_MSG(got == 1, "%s does not define its own %s (the check would see nothing)", path, sym);
+			else
+				CHECK_MSG(got == 0, "%s carries %s: it can open the %s's store", path, sym, owners[o]);
+		}
+	}
+}
+
+/* ---- configuration --------------------------------------------------------------- */
+
+struct entry {
+	char section[48], key[48], value[600];
+};
+
+struct file {
+	char path[800];
+	char daemon[8]; /* whose file: its first section ([sho] for the SHO's) */
+	struct entry e[160];
+	size_t n;
+};
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* Read an INI file as svc/conf.h does (comments '#' or ';'). 0, or -1 when it cannot be read. */
+static int file_read(struct file *f, const char *path)
+{
+	char line[1024], section[48] = "";
+	memset(f, 0, sizeof(*f));
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	FILE *in = fopen(path, "r");
+	if (!in)
+		return -1;
+	while (fgets(line, sizeof(line), in)) {
+		char *s = trim(line), *eq;
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			snprintf(section, sizeof(section), "%.*s", (int)strcspn(s + 1, "]"), s + 1);
+			if (!f->daemon[0])
+				snprintf(f->daemon, sizeof(f->daemon), "%s", section);
+			continue;
+		}
+		if (!(eq = strchr(s, '=')) || f->n == N(f->e))
+			continue;
+		*eq = '\0';
+		struct entry *e = &f->e[f->n++];
+		snprintf(e->section, sizeof(e->section), "%s", section);
+		snprintf(e->key, sizeof(e->key), "%s", trim(s));
+		snprintf(e->value, sizeof(e->value), "%s", trim(eq + 1));
+	}
+	fclose(in);
+	return 0;
+}
+
+static int ends_with(const char *s, const char *end)
+{
+	size_t a = strlen(s), b = strlen(end);
+	return a >= b && !strcmp(s + a - b, end);
+}
+
+static int is_own_db(const struct file *f, const struct entry *e)
+{
+	return !strcmp(e->key, "db") && !strcmp(e->section, f->daemon);
+}
+
+/*
+ * The rules over one deployment's files. Returns the number of breaches,
+ * each described on stderr when loud.
+ */
+static int breaches(const struct file *fs, size_t n, int loud)
+{
+	int bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct file *f = &fs[i];
+		for (size_t k = 0; k < f->n; k++) {
+			const struct entry *e = &f->e[k];
+			int why = 0;
+			if (ends_with(e->key, "_db") || !strcmp(e->key, "sho_conf"))
+				why = 1; /* a key for another daemon's store */
+			else if ((strstr(e->value, ".db") || strstr(e->value, "postgresql:")) && !is_own_db(f, e))
+				why = 2; /* a database that is not this daemon's own db */
+			for (size_t j = 0; j < n && !why; j++) {
+				if (j == i)
+					continue;
+				/* another daemon's database or configuration file, named here */
+				if (!strcmp(e->value, fs[j].path) || !strcmp(strrchr(fs[j].path, '/') + 1, e->value))
+					why = 3;
+				for (size_t m = 0; m < fs[j].n && !why; m++)
+					if (is_own_db(&fs[j], &fs[j].e[m]) && strstr(e->value, fs[j].e[m].value))
+						why = 4;
+			}
+			if (why) {
+				bad++;
+				if (loud)
+					fprintf(stderr, "%s: [%s] %s = %s: %s\n", f->path, e->section, e->key, e->value,
+						why == 1   ? "a key for another daemon's store"
+						: why == 2 ? "a database that is not this daemon's own db"
+						: why == 3 ? "names another daemon's configuration file"
+							   : "names another daemon's database");
+			}
+		}
+	}
+	return bad;
+}
+
+/* Every *suffix file in dir that is a daemon's configuration (its first section one of daemons[]). */
+static size_t read_dir(const char *dir, const char *suffix, struct file *fs, size_t cap)
+{
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	CHECK_MSG(d != NULL, "cannot read %s", dir);
+	while (d && (de = readdir(d)) && n < cap) {
+		char p[800];
+		if (!ends_with(de->d_name, suffix))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (file_read(&fs[n], p) < 0)
+			continue;
+		for (size_t k = 0; k < N(daemons); k++)
+			if (!strcmp(fs[n].daemon, daemons[k])) {
+				n++;
+				break;
+			}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static struct file fs[24];
+
+static void example_deployment_keeps_to_its_own(const char *src)
+{
+	char dir[700];
+	snprintf(dir, sizeof(dir), "%s/conf", src);
+	size_t n = read_dir(dir, ".conf.example", fs, N(fs));
+	CHECK_MSG(n >= 5, "conf/: %zu daemon configurations (hss, sho, drf, dpf, pva at least)", n);
+	CHECK_INT(breaches(fs, n, 1), 0);
+
+	/* the checker sees a breach when there is one: the DPF given the DRF's register, then the SHO's file */
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(fs[i].daemon, "dpf") && fs[i].n + 2 <= N(fs[i].e)) {
+			struct entry *e = &fs[i].e[fs[i].n++];
+			snprintf(e->section, sizeof(e->section), "dpf");
+			snprintf(e->key, sizeof(e->key), "drf_db");
+			snprintf(e->value, sizeof(e->value), "/var/lib/openmcim/drf.db");
+			CHECK_INT(breaches(fs, n, 0), 1);
+			snprintf(e->key, sizeof(e->key), "service");
+			snprintf(e->value, sizeof(e->value), "sho.conf.example");
+			CHECK_INT(breaches(fs, n, 0), 1);
+			fs[i].n--;
+		}
+}
+
+static void lab_deployment_keeps_to_its_own(const char *bin_dir)
+{
+	char dir[] = "/tmp/om-boundary-XXXXXX", why[512], cmd[600];
+	struct lab l;
+	CHECK(mkdtemp(dir) != NULL);
+	struct lab_options opt = { .workdir = dir, .bin_dir = bin_dir, .n_devices = 1, .seed = 3, .grace_s = 2,
+				   .fallback_s = 10 };
+	int rc = lab_setup(&l, &opt, why, sizeof(why));
+	CHECK_MSG(rc == 0, "lab_setup: %s", why);
+	if (rc == 0) {
+		size_t n = read_dir(dir, ".conf", fs, N(fs));
+		CHECK_MSG(n >= 12, "the lab wrote %zu daemon configurations", n);
+		CHECK_INT(breaches(fs, n, 1), 0);
+	}
+	lab_free(&l);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_INT(system(cmd), 0);
+}
+
+int main(void)
+{
+	const char *cli = getenv("OM_CLI"), *src = getenv("OM_SOURCE_DIR");
+	char bin_dir[600];
+	CHECK_MSG(cli && src, "OM_CLI and OM_SOURCE_DIR not set (run through ctest)");
+	if (!cli || !src)
+		return check_done();
+	snprintf(bin_dir, sizeof(bin_dir), "%s", cli);
+	*strrchr(bin_dir, '/') = '\0';
+	no_program_carries_another_store(bin_dir);
+	example_deployment_keeps_to_its_own(src);
+	lab_deployment_keeps_to_its_own(bin_dir);
+	return check_done();
+}
