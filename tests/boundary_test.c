@@ -110,7 +110,7 @@ static int file_read(struct file *f, const char *path)
 		if (*s == '[') {
 			snprintf(section, sizeof(section), "%.*s", (int)strcspn(s + 1, "]"), s + 1);
 			if (!f->daemon[0])
-				snprintf(f->daemon, sizeof(f->daemon), "%s", section);
+				snprintf(f->daemon, sizeof(f->daemon), "%.7s", section);
 			continue;
 		}
 		if (!(eq = strchr(s, '=')) || f->n == N(f->e))
