@@ -2,7 +2,8 @@
 /*
  * The HTTP server's bounds (http_server.h "Bounds", issue 14), each tried
  * by an attacker from 127.0.0.2 while a genuine client from 127.0.0.1 is
- * served within its normal time: a connection flood (per-source cap), a
+ * served within its normal time: a connection flood (per-source cap; the
+ * oldest silent connection makes room, never an answered one), a
  * slow drip, a silent connection and an idle kept-alive link (deadlines),
  * huge headers (refused, memory back near its baseline once they close),
  * a slow handler on a worker that released the handler lock (others still
@@ -95,7 +96,7 @@ static struct om_http_server *serve(const struct om_http_limits *l, const struct
 		CHECK_MSG(ms_ < NORMAL_MS, "genuine client waited %lld ms", (long long)ms_);                 \
 	} while (0)
 
-/* 200 connections from one address: 8 are kept, the rest closed at once; the genuine client is served. */
+/* 200 silent connections from one address: each past the 8th closes that address's oldest silent one; the genuine client is served. */
 static void connection_flood(void)
 {
 	struct om_http_limits l = { .max_conns_per_source = 8, .max_conns = 64 };
@@ -108,8 +109,8 @@ static void connection_flood(void)
 		fds[i] = fl_connect(ATTACKER, port);
 	CHECK_GENUINE(port);
 	for (int i = 0; i < 200; i++)
-		closed += fds[i] < 0 || fl_closed_within(fds[i], i < 8 ? 300 : 20);
-	CHECK_MSG(closed == 192, "closed %d of the 192 above the per-source cap", closed);
+		closed += fds[i] < 0 || fl_closed_within(fds[i], i >= 192 ? 300 : 20);
+	CHECK_MSG(closed == 192, "closed %d of the 192 oldest (the newest 8 kept)", closed);
 	CHECK_MSG(om_http_server_conns(s) <= 8, "conns %u", om_http_server_conns(s));
 	CHECK_GENUINE(port);
 	/* the cap is per source: the genuine client's connections are not counted with the attacker's */
@@ -118,6 +119,72 @@ static void connection_flood(void)
 			close(fds[i]);
 	du_nap_ms(100);
 	CHECK_INT(om_http_server_conns(s), 0);
+	om_http_server_free(s);
+}
+
+/* One request on a kept-alive link fd: its status (0 when none). */
+static int ask(int fd)
+{
+	static const char one[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+	char ans[512] = "";
+	size_t got = 0;
+	ssize_t n;
+	int status = 0;
+	if (fl_send(fd, one, strlen(one)) < 0)
+		return 0;
+	while (got < sizeof(ans) - 1 && !strstr(ans, "hello\n") && (n = read(fd, ans + got, sizeof(ans) - 1 - got)) > 0)
+		ans[got += (size_t)n] = '\0';
+	return sscanf(ans, "HTTP/1.1 %d", &status) == 1 ? status : 0;
+}
+
+/*
+ * Issue 14 finding 5: the DPF's devices all come from the VNO's proxy, so
+ * max_conns_per_source is max_conns there. Silent connections from that one
+ * address (reopened as they are closed) take the oldest silent place, never
+ * a kept-alive link that was answered; a new genuine client is served.
+ * When every place is a served link, the new connection is the one refused.
+ */
+static void silent_flood_evicted(void)
+{
+	struct om_http_limits l = { .max_conns_per_source = 16, .max_conns = 16 };
+	struct om_http_server *s = serve(&l, NULL);
+	if (!s)
+		return;
+	unsigned port = om_http_server_port(s);
+	int kept = fl_connect("127.0.0.1", port), fds[3][16];
+	CHECK_INT(ask(kept), 200);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 16; i++)
+			fds[round][i] = fl_connect("127.0.0.1", port); /* the proxy's address, like the devices */
+		du_nap_ms(100);
+		CHECK_MSG(om_http_server_conns(s) <= 16, "conns %u", om_http_server_conns(s));
+		CHECK_GENUINE(port);
+		CHECK_INT(ask(kept), 200); /* the answered link kept its place */
+	}
+	int open_ = 0;
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 16; i++)
+			open_ += fds[round][i] >= 0 && !fl_closed_within(fds[round][i], 1);
+	CHECK_MSG(open_ <= 15, "%d silent connections open beside the kept-alive link", open_);
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 16; i++)
+			if (fds[round][i] >= 0)
+				close(fds[round][i]);
+	close(kept);
+	du_nap_ms(100);
+	/* every place an answered link: the newcomer is refused, the links keep working */
+	int links[16], over;
+	for (int i = 0; i < 16; i++) {
+		links[i] = fl_connect("127.0.0.1", port);
+		CHECK_INT(ask(links[i]), 200);
+	}
+	over = fl_connect("127.0.0.1", port);
+	CHECK_MSG(fl_closed_within(over, 300), "a 17th connection kept while every place was an answered link");
+	for (int i = 0; i < 16; i++) {
+		CHECK_INT(ask(links[i]), 200);
+		close(links[i]);
+	}
+	close(over);
 	om_http_server_free(s);
 }
 
@@ -344,6 +411,7 @@ int main(void)
 		return 1;
 	}
 	connection_flood();
+	silent_flood_evicted();
 	slow_clients();
 	huge_headers();
 	workers_and_queue();

@@ -113,6 +113,27 @@ static void count(const struct om_http_server *s, const char *src, unsigned *tot
 		}
 }
 
+/*
+ * A cap is reached: shut down the oldest connection (from src, or from any
+ * address when src is NULL) that is waiting for its first request and has
+ * never been answered; 1 if one was, 0 if none is. Refusing the newest
+ * instead let one address hold every place with silent connections,
+ * reopened each first_byte_ms, so that every genuine client was refused
+ * (the DPF's devices all come from their VNO's proxy address). A genuine
+ * client sends its request at once, so it is not the oldest silent one;
+ * one being read, handled or kept alive after an answer is never taken.
+ */
+static int evict_oldest_silent(struct om_http_server *s, const char *src)
+{
+	struct http_conn *oldest = NULL;
+	for (struct http_conn *c = s->conns; c; c = c->next) /* newest first: the last match is the oldest */
+		if (c->state == HC_WAITING && !c->served && (!src || !strcmp(c->src, src)))
+			oldest = c;
+	if (oldest)
+		shut(oldest, "evicted-silent");
+	return oldest != NULL;
+}
+
 void http_peer_text(struct evhttp_connection *evcon, char *out, size_t len)
 {
 	const struct sockaddr *sa = evcon ? evhttp_connection_get_addr(evcon) : NULL;
@@ -146,10 +167,11 @@ static void adopt(struct http_conn *c)
 	c->input_cb = evbuffer_add_cb(bufferevent_get_input(c->bev), on_input, c);
 	unsigned total, mine;
 	count(s, c->src, &total, &mine);
-	if (total >= s->lim.max_conns)
-		return shut(c, "max_conns");
-	if (mine >= s->lim.max_conns_per_source)
+	/* at a cap the oldest silent connection makes room, else the new one is refused (issue 14, finding 5) */
+	if (mine >= s->lim.max_conns_per_source && !evict_oldest_silent(s, c->src))
 		return shut(c, "max_conns_per_source");
+	if (total >= s->lim.max_conns && mine < s->lim.max_conns_per_source && !evict_oldest_silent(s, NULL))
+		return shut(c, "max_conns");
 	set_deadline(c, HC_WAITING, s->lim.first_byte_ms);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)))
 		set_deadline(c, HC_READING, s->lim.request_ms);
