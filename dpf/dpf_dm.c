@@ -51,6 +51,11 @@ struct dpf_dm {
 	struct session *sess;
 	struct session probe;       /* a message of no open session, until it authenticates */
 	uint8_t cookie_key[32];     /* challenge nonces (challenge_nonce), drawn per process */
+	struct spent {              /* cookies a Cred was accepted over, kept two windows (cookie_spend) */
+		uint8_t nonce[NONCE_LEN];
+		int64_t window;
+		int used;
+	} spent[DPF_DM_SPENT_MAX];
 	struct om_dm_msg in, ans; /* 40 KiB each: kept here, not on the stack */
 	uint8_t obj[OM_MOBJ_MAX];
 };
@@ -139,6 +144,35 @@ static void challenge_nonce(const struct dpf_dm *s, const char *sid, const char 
 static int64_t cookie_window(const struct dpf_dm *s, time_t now)
 {
 	return (int64_t)now / (int64_t)s->cfg.auth_timeout_s;
+}
+
+/*
+ * The cookie a Cred was just accepted over is spent: 0, and it is kept until
+ * it can no longer be answered (its window and the next); OM_EDM_CRED when
+ * it was spent already, a replay of a captured Cred message after its
+ * session ended (issue 14 finding 7: the cookie is not bound to the
+ * connection); OM_EDPF_DM_FULL when DPF_DM_SPENT_MAX live cookies are kept
+ * (refused rather than forgetting one that could then be replayed).
+ */
+static int cookie_spend(struct dpf_dm *s, const uint8_t nonce[static NONCE_LEN], time_t now)
+{
+	int64_t w = cookie_window(s, now);
+	struct spent *room = NULL;
+	for (size_t i = 0; i < DPF_DM_SPENT_MAX; i++) {
+		struct spent *e = &s->spent[i];
+		if (!e->used || e->window < w - 1) {
+			room = room ? room : e;
+			continue;
+		}
+		if (!CRYPTO_memcmp(e->nonce, nonce, NONCE_LEN))
+			return OM_EDM_CRED;
+	}
+	if (!room)
+		return OM_EDPF_DM_FULL;
+	memcpy(room->nonce, nonce, NONCE_LEN);
+	room->window = w;
+	room->used = 1;
+	return 0;
 }
 
 /* The open session of (sid, user), expired ones ended on the way; NULL when none. */
@@ -343,13 +377,23 @@ static int outcome(struct dpf_dm *s, struct session *x, const struct om_dm_cmd *
 	return 0;
 }
 
+/* A right Cred over a cookie (no slot yet): 1 when that cookie was not spent before, now it is. */
+static int cookie_unspent(struct dpf_dm *s, struct session *x, time_t now)
+{
+	int rc = x == &s->probe ? cookie_spend(s, x->nonce, now) : 0;
+	if (rc < 0)
+		om_notice("dm_session", "sid=%s tre=%s result=refused code=%s reason=%s", x->sid, x->user,
+			  om_errname(rc), rc == OM_EDM_CRED ? "cookie-spent" : "spent-cookies-full");
+	return rc == 0;
+}
+
 static int package1(struct dpf_dm *s, struct session *x, time_t now)
 {
 	const struct om_dm_cmd *alert = find_alert(&s->in, OM_DM_ALERT_CLIENT_INITIATED);
 	int cred = cred_right(s, x);
 	if (cred == OM_EDPF_UNAVAILABLE)
 		return cred; /* no answer: not a wrong password, so no challenge; the device tries again */
-	if (cred == 0 && alert) {
+	if (cred == 0 && alert && cookie_unspent(s, x, now)) {
 		const struct om_dm_cmd *generic = find_alert(&s->in, OM_DM_ALERT_GENERIC);
 		if (generic) {
 			OPENSSL_cleanse(x->nonce, sizeof(x->nonce));

@@ -32,6 +32,7 @@
 #define DPF_DM_SESSIONS_DEFAULT 64
 #define DPF_DM_TIMEOUT_DEFAULT 300 /* seconds a session lives after its last message */
 #define DPF_DM_AUTH_TIMEOUT_DEFAULT 30 /* seconds a challenge can be answered (at least, at most twice) */
+#define DPF_DM_SPENT_MAX 1024 /* cookies accepted in two windows, kept against replay (dpf_dm.c cookie_spend) */
 
 struct dpf_dm;
 

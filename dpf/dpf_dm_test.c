@@ -418,6 +418,58 @@ static void first_message_flood(struct om_tre *tre, const char *user)
 	CHECK_INT(dpf_dm_sessions(dm), before + 1);
 }
 
+/*
+ * Issue 14 finding 7: a captured Cred message replayed after its session
+ * ended (its cookie still in the window) gets the normal challenge and no
+ * slot; the genuine device then authenticates as before.
+ */
+static void cookie_replay(struct om_tre *tre, const char *user)
+{
+	time_t now = time(NULL);
+	size_t before = dpf_dm_sessions(dm);
+	(void)tk_package1(&dev, "R1", 1, user, tre, 0, 0);
+	CHECK_INT(exchange_at(now), 0);
+	om_dm_msg_free(&dev.got);
+	(void)tk_package1(&dev, "R1", 2, user, tre, 1, 0);
+	int n = tk_encode(&dev, NULL, NULL);
+	CHECK(n > 0);
+	if (n <= 0)
+		return;
+	uint8_t *captured = malloc((size_t)n), *ans = NULL;
+	size_t al = 0;
+	if (!captured)
+		return;
+	memcpy(captured, dev.buf, (size_t)n);
+	CHECK_INT(exchange_at(now), 0);
+	CHECK_INT(hdr_status(), OM_DM_STATUS_AUTH_ACCEPTED);
+	om_dm_msg_free(&dev.got);
+	CHECK_INT(dpf_dm_sessions(dm), before + 1);
+	/* the session ends: its next message has no HMAC */
+	tk_package3(&dev, "R1", 3, user, 2, 1, (const uint8_t *)"x", 1);
+	CHECK_INT(exchange_at(now), 0);
+	CHECK_INT(hdr_status(), OM_DM_STATUS_UNAUTHORIZED);
+	om_dm_msg_free(&dev.got);
+	CHECK_INT(dpf_dm_sessions(dm), before);
+	/* the replay, in the same window */
+	CHECK_INT(dpf_dm_handle(dm, captured, (size_t)n, NULL, now + 1, &ans, &al), 0);
+	CHECK_INT(tk_answer(&dev, ans, al), 0);
+	CHECK_INT(hdr_status(), OM_DM_STATUS_UNAUTHORIZED);
+	CHECK(find(OM_DM_CMD_GET) == NULL);
+	om_dm_msg_free(&dev.got);
+	free(ans);
+	free(captured);
+	CHECK_INT(dpf_dm_sessions(dm), before);
+	/* the genuine device, a new session */
+	(void)tk_package1(&dev, "R2", 1, user, tre, 0, 0);
+	CHECK_INT(exchange_at(now + 1), 0);
+	om_dm_msg_free(&dev.got);
+	(void)tk_package1(&dev, "R2", 2, user, tre, 1, 0);
+	CHECK_INT(exchange_at(now + 1), 0);
+	CHECK_INT(hdr_status(), OM_DM_STATUS_AUTH_ACCEPTED);
+	om_dm_msg_free(&dev.got);
+	CHECK_INT(dpf_dm_sessions(dm), before + 1);
+}
+
 int main(void)
 {
 	om_log_init("dpf-dm-test", OM_LOG_ERROR);
@@ -448,6 +500,8 @@ int main(void)
 			versions_and_doctype(tre, tre_id);
 		if (tre)
 			first_message_flood(tre, tre_id);
+		if (tre)
+			cookie_replay(tre, tre_id);
 		om_tre_close(tre);
 	}
 
