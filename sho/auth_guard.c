@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Failure counting and the scrypt slots of the owner API (auth_guard.h). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,40 +16,88 @@ void sho_guard_init(struct sho_guard *g, unsigned fail_max, unsigned window_s, u
 	g->scrypt_max = scrypt_max ? scrypt_max : SHO_GUARD_SCRYPT_DEFAULT;
 }
 
-/* The entry of key, its window restarted when over; with make, a new one in place of the oldest. */
+static int expired(const struct sho_guard *g, const struct sho_guard_entry *e, int64_t now)
+{
+	return now - e->since >= (int64_t)g->window_s;
+}
+
+/* 0 a free place, 1 an expired window, 2 under its limit, 3 at its limit (never taken). */
+static int rank(const struct sho_guard *g, const struct sho_guard_entry *e, int64_t now)
+{
+	return !e->key[0] ? 0 : expired(g, e, now) ? 1 : e->fails < g->fail_max ? 2 : 3;
+}
+
+/* e is a better place for a new key than room (NULL: none yet). */
+static int better(const struct sho_guard *g, const struct sho_guard_entry *e, const struct sho_guard_entry *room,
+		  int64_t now)
+{
+	int re = rank(g, e, now), rr = room ? rank(g, room, now) : 4;
+	if (re == 3)
+		return 0;
+	if (re != rr)
+		return re < rr;
+	return re == 2 && (e->fails < room->fails || (e->fails == room->fails && e->since < room->since));
+}
+
+/*
+ * The entry of key, its window restarted when over; with make, a new one in
+ * a free or expired place, else in place of the one with the fewest
+ * failures (the oldest of those), never one at its limit: evicting the
+ * oldest let failures against random owner ids from many addresses reset a
+ * limited owner's count (issue 14 finding 8b). NULL when none (every place
+ * limited: the caller refuses).
+ */
 static struct sho_guard_entry *entry(struct sho_guard *g, const char *key, int64_t now, int make)
 {
-	struct sho_guard_entry *old = &g->e[0];
+	struct sho_guard_entry *room = NULL;
 	for (size_t i = 0; i < SHO_GUARD_ENTRIES; i++) {
 		struct sho_guard_entry *e = &g->e[i];
 		if (e->key[0] && !strcmp(e->key, key)) {
-			if (now - e->since >= (int64_t)g->window_s) {
+			if (expired(g, e, now)) {
 				e->since = now;
 				e->fails = 0;
 			}
 			return e;
 		}
-		if (!e->key[0] || e->since < old->since)
-			old = e;
+		if (better(g, e, room, now))
+			room = e;
 	}
-	if (!make)
+	if (!make || !room)
 		return NULL;
-	snprintf(old->key, sizeof(old->key), "%s", key);
-	old->since = now;
-	old->fails = 0;
-	return old;
+	snprintf(room->key, sizeof(room->key), "%s", key);
+	room->since = now;
+	room->fails = 0;
+	return room;
 }
 
+/* kind ":" name; an IPv6 source by its /64 (one host holds a whole /64, RFC 6177). */
+static void key_of(char key[static 80], const char *kind, const char *name)
+{
+	struct in6_addr a;
+	char net[INET6_ADDRSTRLEN];
+	if (*kind == 's' && strchr(name, ':') && inet_pton(AF_INET6, name, &a) == 1 &&
+	    !IN6_IS_ADDR_V4MAPPED(&a)) {
+		memset(a.s6_addr + 8, 0, 8);
+		if (inet_ntop(AF_INET6, &a, net, sizeof(net))) {
+			snprintf(key, 80, "%s:%s/64", kind, net);
+			return;
+		}
+	}
+	snprintf(key, 80, "%s:%s", kind, name);
+}
+
+/* Over its limit, or (make) no place to count it in. */
 static int over(struct sho_guard *g, const char *kind, const char *name, int64_t now)
 {
 	char key[80];
-	snprintf(key, sizeof(key), "%s:%s", kind, name);
-	struct sho_guard_entry *e = entry(g, key, now, 0);
-	return e && e->fails >= g->fail_max;
+	key_of(key, kind, name);
+	struct sho_guard_entry *e = entry(g, key, now, 1);
+	return !e || e->fails >= g->fail_max;
 }
 
 int sho_guard_begin(struct sho_guard *g, const char *source, const char *owner_id, int64_t now)
 {
+	/* the places are taken now, so a failure can be counted when it comes */
 	if (over(g, "s", source, now) || over(g, "a", owner_id, now))
 		return OM_ESHO_AUTH_LIMIT;
 	if (g->checking >= g->scrypt_max)
@@ -59,11 +109,11 @@ int sho_guard_begin(struct sho_guard *g, const char *source, const char *owner_i
 static void count(struct sho_guard *g, const char *kind, const char *name, int64_t now)
 {
 	char key[80];
-	snprintf(key, sizeof(key), "%s:%s", kind, name);
+	key_of(key, kind, name);
 	struct sho_guard_entry *e = entry(g, key, now, 1);
-	if (++e->fails == g->fail_max)
+	if (e && ++e->fails == g->fail_max)
 		om_notice("sho-auth-limit", "%s=%s failures=%u window=%u result=limited", *kind == 's' ? "peer" : "owner",
-			  name, e->fails, g->window_s);
+			  key + 2, e->fails, g->window_s);
 }
 
 void sho_guard_end(struct sho_guard *g, const char *source, const char *owner_id, int failed, int64_t now)
