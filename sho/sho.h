@@ -134,6 +134,9 @@ struct sho_row_report {
 };
 
 #define SHO_REG_PARTIAL 1u /* register the acceptable rows, report the others */
+/* the caller verified owner_id's secret already (the owner API, before it released its lock for the HSS
+ * probe): not checked again, so no scrypt runs under that lock (issue 14 finding 8a); owners are never removed */
+#define SHO_REG_OWNER_VERIFIED 2u
 
 /*
  * Register devs[0..n) for owner in one call: every row is checked first

@@ -211,7 +211,8 @@ static void do_register(struct om_http_req *r, struct sho_http *h, unsigned flag
 		rc = OM_ENOMEM;
 		goto out;
 	}
-	rc = sho_register(h->sho, o.id, o.secret, devs, n_rows, flags, rep);
+	/* verified by authenticate above: not again, the cache entry may be gone (scrypt under the lock) */
+	rc = sho_register(h->sho, o.id, o.secret, devs, n_rows, flags | SHO_REG_OWNER_VERIFIED, rep);
 	if (rc == 0 || rc == OM_ESHO_REFUSED) {
 		used = (size_t)snprintf(csv, cap, "tre_id,result,imsi_or_reason\n");
 		for (size_t i = 0; i < n_rows; i++) {
