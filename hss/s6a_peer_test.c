@@ -32,6 +32,7 @@
 #include <openssl/ssl.h>
 
 #include "s6a.h"
+#include "refusal_kit.h"
 #include "s6a_testkit.h"
 
 #define APP_S6A 16777251u
@@ -39,6 +40,8 @@
 #define VENDOR_3GPP 10415u
 #define CMD_CER 257u
 #define CMD_AIR 318u
+#define CMD_ULR 316u
+#define CMD_PUR 321u
 #define CMD_CCR 272u /* Credit-Control (RFC 4006), application 4: one the HSS does not serve */
 #define FLAG_R 0x80u
 #define FLAG_P 0x40u
@@ -549,6 +552,73 @@ static void air_for_another_host_is_not_relayed(void)
 	raw_close(&r2);
 }
 
+/* ULR (TS 29.272 7.2.3) or PUR (7.2.13) for SK_IMSI, Origin-Host origin: the AVPs both need, and the ULR's. */
+static void ulr_pur(struct dmsg *m, uint32_t cmd, const char *origin, uint32_t hbh)
+{
+	static const uint8_t plmn[3] = { 0x00, 0xf1, 0x10 };
+	char sid[64];
+	snprintf(sid, sizeof(sid), "%s;%u;raw", origin, hbh);
+	msg_begin(m, FLAG_R | FLAG_P, cmd, APP_S6A, hbh);
+	avp_str(m, 263, sid);
+	vsai_s6a(m);
+	avp_u32(m, 277, 0, 1);
+	avp_str(m, 264, origin);
+	avp_str(m, 296, "test.lab");
+	avp_str(m, 283, SK_REALM);
+	avp_str(m, 1, SK_IMSI);
+	if (cmd == CMD_ULR) {
+		avp_u32(m, 1032, VENDOR_3GPP, 1004); /* RAT-Type EUTRAN */
+		avp_u32(m, 1405, VENDOR_3GPP, 0x2);  /* ULR-Flags: S6a/S6d-Indicator */
+		avp_os(m, 1407, VENDOR_3GPP, plmn, sizeof(plmn));
+	}
+}
+
+/* Send m over r; the answer's Result-Code (0 when none, or not an answer to cmd). */
+static uint32_t exchange(struct raw *r, struct dmsg *m, uint32_t cmd)
+{
+	struct dmsg a;
+	size_t l = 0;
+	if (raw_send(r, m) || raw_recv(r, &a) || msg_cmd(&a) != cmd)
+		return 0;
+	CHECK(avp_find(a.b, a.n, 1, 1413, &l) == NULL); /* never Authentication-Info */
+	return result_code(&a);
+}
+
+/*
+ * Issue 11 (peer identity): a listed MME that names another MME, or a host
+ * nobody listed, as the Origin-Host of its PUR, AIR or ULR is refused 5003:
+ * the other MME keeps its registration, no IND row is added, no SQN spent
+ * (every row compared; main() checks the next genuine AIR's SQN).
+ */
+static void origin_host_of_another_mme_refused(void)
+{
+	struct raw r1, r2;
+	struct dmsg m;
+	const char *dbs[] = { db };
+	int airs = log_count(" air imsi="), refused = log_count("result=refused code=5003");
+	CHECK(raw_peer(&r2, SK_MME2_ID) == 0);
+	ulr_pur(&m, CMD_ULR, SK_MME2_ID, 7600);
+	CHECK_INT(exchange(&r2, &m, CMD_ULR), 2001); /* SK_MME2_ID now serves SK_IMSI */
+	raw_close(&r2);
+	du_nap_ms(100);
+	char *before = rk_snapshot(dbs, 1, NULL, 0);
+	CHECK_MSG(before && strstr(before, SK_MME2_ID), "no row names " SK_MME2_ID ": the setup is broken");
+	CHECK(raw_peer(&r1, SK_MME_ID) == 0);
+	ulr_pur(&m, CMD_PUR, SK_MME2_ID, 7601);
+	CHECK_INT(exchange(&r1, &m, CMD_PUR), 5003);
+	air(&m, SK_MME2_ID, NULL, 1, 7602);
+	CHECK_INT(exchange(&r1, &m, CMD_AIR), 5003);
+	ulr_pur(&m, CMD_ULR, SK_MME2_ID, 7603);
+	CHECK_INT(exchange(&r1, &m, CMD_ULR), 5003);
+	air(&m, "invented.test.lab", NULL, 1, 7604);
+	CHECK_INT(exchange(&r1, &m, CMD_AIR), 5003);
+	raw_close(&r1);
+	du_nap_ms(100);
+	rk_check_unchanged(before, rk_snapshot(dbs, 1, NULL, 0), "a request under another MME's Origin-Host");
+	CHECK_INT(log_count(" air imsi="), airs);
+	CHECK_INT(log_count("result=refused code=5003"), refused + 4);
+}
+
 /* After a refused CER, an AIR on the same connection gets no answer. */
 static void nothing_served(struct raw *r, const char *origin)
 {
@@ -866,6 +936,7 @@ int main(void)
 	other_application_gets_3007();
 	failed_avp_names_the_refused_avp();
 	air_for_another_host_is_not_relayed();
+	origin_host_of_another_mme_refused();
 	impostor_certificate_refused();
 	unlisted_peer_refused();
 	foreign_ca_refused();

@@ -115,6 +115,31 @@ static int dropped_unanswerable(struct msg **msg, const char *cmd)
 	return 1;
 }
 
+/*
+ * 1 when the request's Origin-Host is not the peer it came over, answered
+ * DIAMETER_AUTHORIZATION_REJECTED (5003, RFC 6733 7.1.5; docs/decisions.md)
+ * with one log line; *rc says whether the answer left. The peer's identity
+ * is the one its certificate was checked against (svc/s6a_guard.c), and the
+ * HSS relays nothing (NoRelay), so a listed MME may speak only for itself:
+ * checked before anything is read into state or a vector made, so it cannot
+ * purge, register or spend an IND under another MME's name or a new one.
+ */
+static int refused_foreign_origin(struct msg **msg, const char *cmd, int *rc)
+{
+	char origin[HSS_HOST_MAX + 1], peer[HSS_HOST_MAX + 1] = "-";
+	DiamId_t src = NULL;
+	size_t len = 0;
+	if (om_s6a_origin_is_source(*msg, origin, sizeof(origin)))
+		return 0;
+	if (!fd_msg_source_get(*msg, &src, &len) && src)
+		snprintf(peer, sizeof(peer), "%.*s", (int)(len < HSS_HOST_MAX ? len : HSS_HOST_MAX), (const char *)src);
+	om_notice(cmd, "origin=%s peer=%s result=refused code=%u reason=\"Origin-Host is not the peer it came over\"",
+		  origin, peer, OM_S6A_AUTHORIZATION_REJECTED);
+	*rc = om_s6a_new_answer(msg) || om_s6a_set_result(*msg, OM_S6A_AUTHORIZATION_REJECTED, 0) ||
+	      fd_msg_send(msg, NULL, NULL) ? ENOMEM : 0;
+	return 1;
+}
+
 /* Answer *msg with result r (and no payload), then send it. */
 static int answer_result(struct msg **msg, int r)
 {
@@ -251,6 +276,8 @@ static int on_air(struct msg **msg, struct avp *avp, struct session *sess, void 
 	*act = DISP_ACT_CONT;
 	if (dropped_unanswerable(msg, "aia"))
 		return 0;
+	if (refused_foreign_origin(msg, "aia", &rc))
+		return rc;
 
 	memset(&r, 0, sizeof(r));
 	const char *why = read_air(*msg, &r, &missing);
@@ -362,6 +389,8 @@ static int on_ulr(struct msg **msg, struct avp *avp, struct session *sess, void 
 	*act = DISP_ACT_CONT;
 	if (dropped_unanswerable(msg, "ula"))
 		return 0;
+	if (refused_foreign_origin(msg, "ula", &rc))
+		return rc;
 
 	memset(&sub, 0, sizeof(sub));
 	const char *why = read_common(*msg, &c, 1);
@@ -407,6 +436,8 @@ static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void 
 	*act = DISP_ACT_CONT;
 	if (dropped_unanswerable(msg, "pua"))
 		return 0;
+	if (refused_foreign_origin(msg, "pua", &rc))
+		return rc;
 
 	const char *why = read_common(*msg, &c, 0);
 	if (why) {
@@ -455,8 +486,13 @@ static void on_notice_answer(void *arg, struct msg *ans)
 	struct notice *n = arg;
 	struct om_s6a_answer r = { 0 };
 	const char *cmd = n->profile ? "ida" : "cla";
+	char origin[HSS_HOST_MAX + 1];
 	if (!ans)
 		om_notice(cmd, "imsi=%s mme=%s result=no-answer", n->imsi, n->mme);
+	/* freeDiameter matches an answer only on the connection its request left by; its Origin-Host must say so */
+	else if (!om_s6a_origin_is_source(ans, origin, sizeof(origin)))
+		om_notice(cmd, "imsi=%s mme=%s origin=%s result=refused reason=\"Origin-Host is not the peer it came over\"",
+			  n->imsi, n->mme, origin);
 	else if (om_s6a_get_result(ans, &r))
 		om_notice(cmd, "imsi=%s mme=%s result=malformed", n->imsi, n->mme);
 	else

@@ -98,6 +98,13 @@ int om_s6a_peer_state(const char *diamid, size_t len);
  * watchdog exchange, when freeDiameter drops what we would send).
  */
 int om_s6a_can_answer(struct msg *req);
+/*
+ * The Origin-Host of m into origin ("-" when absent or too long), and 1 when
+ * it names the peer m came over (fd_msg_source_get: the identity its CER
+ * gave and its TLS certificate was checked against), else 0. With NoRelay
+ * the two must be equal (RFC 6733 6.3: a non-relay has no other sender).
+ */
+int om_s6a_origin_is_source(struct msg *m, char *origin, size_t cap);
 
 /* ---- builders ---------------------------------------------------------- */
 

@@ -231,6 +231,20 @@ int om_s6a_can_answer(struct msg *req)
 	return om_s6a_peer_state((const char *)id, len) == STATE_OPEN;
 }
 
+int om_s6a_origin_is_source(struct msg *m, char *origin, size_t cap)
+{
+	DiamId_t src = NULL;
+	size_t len = 0;
+	snprintf(origin, cap, "-");
+	if (om_avp_get_str(m, om_s6a_d.origin_host, origin, cap) != 1) {
+		snprintf(origin, cap, "-");
+		return 0;
+	}
+	if (fd_msg_source_get(m, &src, &len) || !src)
+		return 0;
+	return strlen(origin) == len && !strncasecmp(origin, (const char *)src, len);
+}
+
 int om_s6a_log_init(void)
 {
 	fd_g_debug_lvl = FD_LOG_ERROR;

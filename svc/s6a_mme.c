@@ -13,7 +13,6 @@
  * network is the VNO's check (vno/s6a_link.c).
  */
 #include <string.h>
-#include <strings.h>
 
 #include "log.h"
 #include "s6a_avp.h"
@@ -22,19 +21,6 @@
 
 static struct om_s6a_mme_handlers handlers;
 static struct disp_hdl *hdl_clr, *hdl_idr;
-
-/* Origin-Host into origin, and 1 when it names the peer the request came over. */
-static int origin_is_source(struct msg *m, char *origin, size_t cap)
-{
-	DiamId_t src = NULL;
-	size_t len = 0;
-	snprintf(origin, cap, "-");
-	if (om_avp_get_str(m, om_s6a_d.origin_host, origin, cap) != 1)
-		return 0;
-	if (fd_msg_source_get(m, &src, &len) || !src)
-		return 0;
-	return strlen(origin) == len && !strncasecmp(origin, (const char *)src, len);
-}
 
 static int imsi_of(struct msg *m, char *imsi, size_t cap)
 {
@@ -63,7 +49,7 @@ static uint32_t check_common(struct msg *m, const char *cmd, char *origin, size_
 			     struct dict_object **failed)
 {
 	*failed = NULL;
-	if (!origin_is_source(m, origin, ocap)) {
+	if (!om_s6a_origin_is_source(m, origin, ocap)) {
 		om_notice(cmd, "origin=%s result=refused code=%d reason=\"Origin-Host is not the peer it came over\"",
 			  origin, DIAMETER_AUTHORIZATION_REJECTED);
 		return DIAMETER_AUTHORIZATION_REJECTED;
