@@ -334,6 +334,19 @@ static int raw_peer(struct raw *r, const char *id)
 	return 0;
 }
 
+/* The head of an S6a request from origin: Session-Id, VSAI, Auth-Session-State, Origin-Host/-Realm. */
+static void s6a_head(struct dmsg *m, uint32_t cmd, const char *origin, uint32_t hbh)
+{
+	char sid[64];
+	snprintf(sid, sizeof(sid), "%s;%u;raw", origin, hbh);
+	msg_begin(m, FLAG_R | FLAG_P, cmd, APP_S6A, hbh);
+	avp_str(m, 263, sid);
+	vsai_s6a(m);
+	avp_u32(m, 277, 0, 1);
+	avp_str(m, 264, origin);
+	avp_str(m, 296, "test.lab");
+}
+
 /*
  * AIR (TS 29.272 7.2.5) from origin for user, to Destination-Host dest unless
  * NULL, n E-UTRAN vectors (0: no Requested-EUTRAN-Authentication-Info), a
@@ -343,14 +356,7 @@ static void air_build(struct dmsg *m, const char *origin, const char *dest, cons
 		      size_t plmn_len, uint32_t hbh)
 {
 	static const uint8_t plmn[3] = { 0x00, 0xf1, 0x10 };
-	char sid[64];
-	snprintf(sid, sizeof(sid), "%s;%u;raw", origin, hbh);
-	msg_begin(m, FLAG_R | FLAG_P, CMD_AIR, APP_S6A, hbh);
-	avp_str(m, 263, sid);
-	vsai_s6a(m);
-	avp_u32(m, 277, 0, 1);
-	avp_str(m, 264, origin);
-	avp_str(m, 296, "test.lab");
+	s6a_head(m, CMD_AIR, origin, hbh);
 	if (dest)
 		avp_str(m, 293, dest);
 	avp_str(m, 283, SK_REALM);
@@ -556,14 +562,7 @@ static void air_for_another_host_is_not_relayed(void)
 static void ulr_pur(struct dmsg *m, uint32_t cmd, const char *origin, uint32_t hbh)
 {
 	static const uint8_t plmn[3] = { 0x00, 0xf1, 0x10 };
-	char sid[64];
-	snprintf(sid, sizeof(sid), "%s;%u;raw", origin, hbh);
-	msg_begin(m, FLAG_R | FLAG_P, cmd, APP_S6A, hbh);
-	avp_str(m, 263, sid);
-	vsai_s6a(m);
-	avp_u32(m, 277, 0, 1);
-	avp_str(m, 264, origin);
-	avp_str(m, 296, "test.lab");
+	s6a_head(m, cmd, origin, hbh);
 	avp_str(m, 283, SK_REALM);
 	avp_str(m, 1, SK_IMSI);
 	if (cmd == CMD_ULR) {
