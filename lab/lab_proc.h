@@ -110,7 +110,6 @@ OM_NODISCARD int lab_pki_make(struct lab *l, char *why, size_t why_len);
 
 /* ---- lab_topology.c, for lab_owner.c ----------------------------------- */
 
-uint16_t lab_sho_port(const struct lab *l, enum lab_op op); /* op's owner API */
 const char *lab_op_id(enum lab_op op);                       /* "RO", "SHO-A", "SHO-B" */
 enum lab_daemon lab_op_drf(enum lab_op op);
 enum lab_daemon lab_op_hss(enum lab_op op);

@@ -407,6 +407,8 @@ static void sho_conf(const struct lab *l, enum lab_op op, const char *op_hex, st
 	       "internal_socket = %s/%s/internal.sock\n",
 	       priv(l)->ports.sho[op], l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir,
 	       ops[op].stem, l->dir, names[ops[op].sho], l->dir, names[ops[op].sho]);
+	/* the owner's transfer codes come from this operator's DRF, over its admin socket (docs/owner.md) */
+	sb_add(b, "[drf]\nadmin_socket = %s/%s/admin.sock\n", l->dir, names[ops[op].drf]);
 	peer_sections(l, op, b);
 }
 

@@ -51,6 +51,10 @@ enum lab_daemon {
 	LAB_N_DAEMONS,
 };
 
+/* op's registration service: the owner API and console (https://localhost:PORT/, docs/owner.md). */
+struct lab;
+uint16_t lab_sho_port(const struct lab *l, enum lab_op op);
+
 /* "pva", "vno", "ro-hss", "sho-a-drf", ...: also the file stem of its .conf, .log, .db. */
 const char *lab_daemon_name(enum lab_daemon d);
 

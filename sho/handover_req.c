@@ -145,8 +145,8 @@ out:
 	return rc;
 }
 
-static int store_request(struct sho *s, const char *tre_id, const struct om_handover_req *r, const uint8_t hash[32],
-			 const struct om_dm_creds *c, const uint8_t *bytes, size_t len)
+static int store_request(struct sho *s, const char *tre_id, const char *owner_id, const struct om_handover_req *r,
+			 const uint8_t hash[32], const struct om_dm_creds *c, const uint8_t *bytes, size_t len)
 {
 	int64_t now = sho_now();
 	char digest[OM_DM_B64_MD5_LEN + 1];
@@ -165,6 +165,8 @@ static int store_request(struct sho *s, const char *tre_id, const struct om_hand
 					  OM_INT(now)));
 	if (rc == 0)
 		rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_REQUESTED], OM_BIND(OM_TEXT(tre_id), OM_INT(now)));
+	if (rc == 0)
+		rc = sho_event_add(s, tre_id, owner_id, now, "handover_requested", r->request_id);
 	OPENSSL_cleanse(digest, sizeof(digest));
 	if (rc >= 0)
 		rc = om_store_commit(s->store);
@@ -199,7 +201,7 @@ static int make_request(struct sho *s, const char *tre_id, const struct dev_view
 	r.sho_cert_len = cert_len;
 	if ((rc = seal_creds(v, &c, &r)) < 0 || (rc = om_handover_build_signed(&r, s->sign_key, out, out_len)) < 0)
 		goto out;
-	if ((rc = store_request(s, tre_id, &r, proof, &c, *out, *out_len)) < 0) {
+	if ((rc = store_request(s, tre_id, v->owner_id, &r, proof, &c, *out, *out_len)) < 0) {
 		free(*out);
 		*out = NULL;
 		goto out;
@@ -215,16 +217,30 @@ out:
 int sho_handover_request(struct sho *s, const char *owner_id, const char *secret, const char *tre_id,
 			 const char *transfer_code, uint8_t **out, size_t *out_len)
 {
+	uint8_t hash[32];
+	if (!s || !tre_id || !out || !out_len)
+		return OM_EINVAL;
+	/* the code's form before the secret, as always: a malformed code costs no scrypt */
+	int rc = transfer_code && om_handover_code_proof(tre_id, transfer_code, hash) == 0 ? 0 : OM_ESHO_NOTE;
+	OPENSSL_cleanse(hash, sizeof(hash));
+	if (rc == 0 && (rc = sho_need_handover_config(s, NULL, 0)) == 0 && (rc = sho_owner_check(s, owner_id, secret)) < 0)
+		return rc;
+	return sho_handover_request_as(s, owner_id, tre_id, transfer_code, out, out_len);
+}
+
+int sho_handover_request_as(struct sho *s, const char *owner_id, const char *tre_id, const char *transfer_code,
+			    uint8_t **out, size_t *out_len)
+{
 	struct dev_view v;
 	uint8_t hash[32]; /* the code's proof: what the request carries and a retry must match */
 	int rc;
-	if (!s || !tre_id || !out || !out_len)
+	if (!s || !owner_id || !tre_id || !out || !out_len)
 		return OM_EINVAL;
 	if (!transfer_code || om_handover_code_proof(tre_id, transfer_code, hash) < 0) {
 		om_notice("handover-refused", "tre_id=%.63s reason=\"transfer code missing or malformed\"", tre_id);
 		return OM_ESHO_NOTE;
 	}
-	if ((rc = sho_need_handover_config(s, NULL, 0)) < 0 || (rc = sho_owner_check(s, owner_id, secret)) < 0)
+	if ((rc = sho_need_handover_config(s, NULL, 0)) < 0)
 		return rc;
 	if ((rc = load_view(s, tre_id, &v)) < 0)
 		return rc;
@@ -283,6 +299,8 @@ static int transition(struct sho *s, const char *tre_id, const char *request_id,
 	rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT(to),
 								 OM_TEXT(reason ? reason : ""), OM_INT(sho_now()),
 								 OM_TEXT(from)));
+	if (rc >= 0)
+		rc = sho_event_add(s, tre_id, v.owner_id, sho_now(), to, reason ? reason : "");
 	if (rc >= 0)
 		rc = om_store_commit(s->store);
 	om_store_rollback(s->store);

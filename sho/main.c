@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -26,6 +27,8 @@
 #include "http_server.h"
 #include "log.h"
 #include "store.h"
+#include "api.h"
+#include "move.h"
 #include "sho.h"
 #include "sho_conf.h"
 #include "sho_http.h"
@@ -35,9 +38,12 @@
 #ifndef OPENMCIM_VERSION
 #define OPENMCIM_VERSION "dev"
 #endif
+#ifndef OPENMCIM_CONSOLE_DIR
+#define OPENMCIM_CONSOLE_DIR "/usr/share/openmcim/console"
+#endif
 
 static const char usage[] = "usage: openmcim-sho -c FILE | --config FILE\n"
-			    "       openmcim-sho --help | --version\n"
+			    "       openmcim-sho --help | --version | --routes\n"
 			    "The SHO registration service: the owners' HTTPS API (register, status, handover),\n"
 			    "handover requests to the current SHO's DRF over mutual TLS; see conf/sho.conf.example\n"
 			    "and docs/sho.md.\n";
@@ -63,12 +69,13 @@ static const struct om_conf_key base_keys[] = {
 	{ "daemon", "auth_fail_window", 0 }, { "daemon", "scrypt_max", 0 },
 	{ "daemon", "hss_probe_timeout", 0 }, OM_HTTP_CONF_KEYS("daemon"),
 	{ "daemon", "internal_socket", 0 },
+	{ "console", "dir", 0 },	    { "drf", "admin_socket", 0 },
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
 struct settings {
 	struct sho_conf_file svc; /* svc.conf unused: the file is read with the daemon's keys */
-	const char *listen, *internal_socket;
+	const char *listen, *internal_socket, *console_dir, *drf_socket;
 	struct om_http_tls tls;
 	uint64_t port, max_body;
 	int log_level;
@@ -113,6 +120,9 @@ static int read_daemon(const struct om_conf *c, struct settings *s, char ids[][O
 	int ok;
 	s->listen = om_conf_str(c, "daemon", "listen", "127.0.0.1");
 	s->internal_socket = om_conf_get(c, "daemon", "internal_socket");
+	/* the console's files (docs/owner.md): installed with the SHO, or the checkout's for a build tree */
+	s->console_dir = om_conf_str(c, "console", "dir", OPENMCIM_CONSOLE_DIR);
+	s->drf_socket = om_conf_get(c, "drf", "admin_socket");
 	/* [daemon] spool is still accepted and ignored: delivery notes are parsed in memory now */
 	s->tls.cert_file = om_conf_get(c, "daemon", "tls_cert");
 	s->tls.key_file = om_conf_get(c, "daemon", "tls_key");
@@ -157,6 +167,8 @@ int main(int argc, char **argv)
 	static char ids[SHO_PEERS_MAX][OM_HANDOVER_SHO_ID_MAX + 1];
 	static struct settings s; /* the peer table is large */
 	static struct sho_http web;
+	static struct sho_api api;
+	static struct sho_mover mover;
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
 	struct om_http_server *http = NULL;
@@ -166,6 +178,14 @@ int main(int argc, char **argv)
 	size_t n_ids = 0;
 	int status = 1;
 
+	if (argc == 2 && !strcmp(argv[1], "--routes")) {
+		/* what the daemon serves, for the OpenAPI test (docs/openapi.yaml must describe each) */
+		for (const struct sho_route *rt = sho_http_route_table(); rt->method; rt++)
+			printf("%s %s\n", rt->method, rt->path);
+		for (const struct sho_route *rt = sho_api_route_table(); rt->method; rt++)
+			printf("%s %s\n", rt->method, rt->path);
+		return 0;
+	}
 	int rc = om_daemon_args(&self, argc, argv, &conf_path);
 	if (rc >= 0)
 		return rc;
@@ -211,8 +231,22 @@ int main(int argc, char **argv)
 	sho_guard_init(&web.guard, (unsigned)s.fail_max, (unsigned)s.fail_window, (unsigned)s.scrypt_max);
 	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
 				   .timeout_s = 60, .tls = &s.tls, .limits = s.limits };
+	api.sho = sho;
+	api.http = &web;
+	api.peers = &s.peers;
+	api.mover = &mover;
+	api.sho_id = s.svc.cfg.sho_id;
+	api.drf_socket = s.drf_socket;
+	struct stat cd;
+	api.console_dir = stat(s.console_dir, &cd) == 0 && S_ISDIR(cd.st_mode) ? s.console_dir : NULL;
+	if (!api.console_dir)
+		om_notice("console", "dir=%s result=absent (the JSON API is served, the console is not)", s.console_dir);
+	if (sho_mover_start(&mover, &s.svc.cfg, &s.peers) < 0) {
+		om_error("start", "reason=\"cannot start the mover's thread\"");
+		goto out;
+	}
 	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || sho_http_routes(http, &web) < 0 ||
-	    om_http_server_start(http) < 0) {
+	    sho_api_routes(http, &api) < 0 || om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
@@ -227,6 +261,8 @@ out:
 	om_http_server_free(http);
 	sho_internal_stop(&internal);
 	sho_close(sho_dpf);
+	sho_mover_stop(&mover);
+	sho_api_free(&api);
 	sho_close(sho);
 	if (status == 0)
 		om_notice("stopped", "listen=%s", s.listen);

@@ -11,7 +11,7 @@
 
 #include "sho_int.h"
 
-static void read_status(struct om_stmt *st, struct sho_device_status *o)
+void sho_read_status(struct om_stmt *st, struct sho_device_status *o)
 {
 	memset(o, 0, sizeof(*o));
 	snprintf(o->tre_id, sizeof(o->tre_id), "%s", om_stmt_col_text(st, 0));
@@ -33,7 +33,7 @@ int sho_status(struct sho *s, const char *tre_id, struct sho_device_status *out)
 	struct om_stmt *st = s->stmt[SHO_SQL_STATUS];
 	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
 	if (rc == OM_STORE_ROW)
-		read_status(st, out);
+		sho_read_status(st, out);
 	om_stmt_reset(st);
 	return rc == OM_STORE_ROW ? 0 : rc == OM_STORE_DONE ? OM_ESHO_NOT_FOUND : rc;
 }
@@ -47,7 +47,7 @@ int sho_list(struct sho *s, const char *owner_id, void (*fn)(void *ctx, const st
 	struct om_stmt *st = s->stmt[SHO_SQL_LIST];
 	int rc;
 	for (rc = om_stmt_query(st, OM_BIND(OM_TEXT(owner_id))); rc == OM_STORE_ROW; rc = om_stmt_step(st)) {
-		read_status(st, &d);
+		sho_read_status(st, &d);
 		fn(ctx, &d);
 	}
 	om_stmt_reset(st);

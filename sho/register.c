@@ -219,7 +219,8 @@ static int create_rows(struct reg *g, const char *owner_id)
 		if (!g->todo[i] || g->rep[i].rc < 0)
 			continue;
 		if (g->todo[i] == ROW_MOVE) {
-			rc = move_row(g, mv, i, owner_id);
+			if ((rc = move_row(g, mv, i, owner_id)) == 0)
+				rc = sho_event_add(g->s, g->devs[i].tre_id, owner_id, sho_now(), "transferred", "");
 			continue;
 		}
 		if ((rc = sho_imsi_take(g->s, g->rep[i].imsi)) < 0)
@@ -227,6 +228,8 @@ static int create_rows(struct reg *g, const char *owner_id)
 		rc = sho_mcim_prepare(g->s, g->rep[i].imsi, g->chk[i].enc, &sealed, &sealed_len, mid, &g->hss[g->n_new]);
 		if (rc == 0)
 			rc = insert_row(g, st, i, owner_id, sealed, sealed_len, mid);
+		if (rc == 0)
+			rc = sho_event_add(g->s, g->devs[i].tre_id, owner_id, sho_now(), "registered", g->rep[i].imsi);
 		free(sealed);
 		if (rc == 0)
 			memcpy(g->imsis[g->n_new++], g->rep[i].imsi, OM_MCIM_IMSI_MAX + 1);
@@ -272,8 +275,9 @@ static void free_reg(struct reg *g)
 	free(g->imsis);
 }
 
-int sho_register(struct sho *s, const char *owner_id, const char *secret, const struct sho_device_in *devs, size_t n,
-		 unsigned flags, struct sho_row_report *report)
+/* secret NULL: the caller authenticated owner_id (sho_register_as) */
+static int register_rows(struct sho *s, const char *owner_id, const char *secret, const struct sho_device_in *devs,
+			 size_t n, unsigned flags, struct sho_row_report *report)
 {
 	struct reg g = { .s = s, .devs = devs, .n = n };
 	char why[256] = "";
@@ -298,7 +302,7 @@ int sho_register(struct sho *s, const char *owner_id, const char *secret, const 
 		snprintf(g.rep[i].tre_id, sizeof(g.rep[i].tre_id), "%.63s", devs[i].tre_id);
 	if ((rc = sho_need_register_config(s, why, sizeof(why))) < 0)
 		goto out;
-	if (!(flags & SHO_REG_OWNER_VERIFIED) && (rc = sho_owner_check(s, owner_id, secret)) < 0) {
+	if (secret && !(flags & SHO_REG_OWNER_VERIFIED) && (rc = sho_owner_check(s, owner_id, secret)) < 0) {
 		for (size_t i = 0; i < n; i++)
 			row_refuse(&g.rep[i], rc, "owner unknown or wrong secret");
 		goto out;
@@ -355,4 +359,18 @@ out:
 	if (!report)
 		free(g.rep);
 	return rc;
+}
+
+int sho_register(struct sho *s, const char *owner_id, const char *secret, const struct sho_device_in *devs, size_t n,
+		 unsigned flags, struct sho_row_report *report)
+{
+	return register_rows(s, owner_id, secret ? secret : "", devs, n, flags, report);
+}
+
+int sho_register_as(struct sho *s, const char *owner_id, const struct sho_device_in *devs, size_t n, unsigned flags,
+		    struct sho_row_report *report)
+{
+	if (!owner_id || !sho_id_ok(owner_id, SHO_OWNER_ID_MAX))
+		return OM_EINVAL;
+	return register_rows(s, owner_id, NULL, devs, n, flags, report);
 }

@@ -280,3 +280,79 @@ struct sho_dm_auth {
 /* Returns 0, OM_ESHO_NOT_FOUND or OM_ESHO_STATE (no handover made). */
 OM_NODISCARD int sho_dm_auth(struct sho *s, const char *tre_id, struct sho_dm_auth *out);
 void sho_dm_auth_clear(struct sho_dm_auth *a);
+
+/* ---- the owner's view: the console and the JSON API (docs/owner.md) ------------ */
+
+/*
+ * The same as sho_handover_request for an owner the caller has already
+ * authenticated (a console session made with sho_owner_check): no secret.
+ */
+OM_NODISCARD int sho_handover_request_as(struct sho *s, const char *owner_id, const char *tre_id,
+					 const char *transfer_code, uint8_t **out, size_t *out_len);
+
+/* sho_register for an owner the caller has already authenticated (a console session). */
+OM_NODISCARD int sho_register_as(struct sho *s, const char *owner_id, const struct sho_device_in *devs, size_t n,
+				 unsigned flags, struct sho_row_report *report);
+
+/* The registration states in their order (sho_device.state). */
+#define SHO_N_STATES 6
+extern const char *const sho_states[SHO_N_STATES];
+/* Index of state in sho_states, or -1. */
+int sho_state_index(const char *state);
+
+#define SHO_PAGE_MAX 1000
+
+/* Which of an owner's devices; NULL / 0 fields select everything. */
+struct sho_fleet_filter {
+	const char *state;    /* one of sho_states */
+	const char *operator_id; /* the current SHO (the device's SHO_id) */
+	const char *prefix;   /* TRE_id prefix */
+	int refused;          /* 1: only devices with a refusal reason */
+	const char *after;    /* paging: TRE_ids after this one, in TRE_id order */
+	unsigned limit;       /* 1..SHO_PAGE_MAX */
+};
+
+/*
+ * owner_id's devices matching f, in TRE_id order, at most f->limit, each
+ * through fn; *more is 1 when more follow the last one. Returns 0,
+ * OM_EINVAL (bad filter) or a store code.
+ */
+OM_NODISCARD int sho_fleet_page(struct sho *s, const char *owner_id, const struct sho_fleet_filter *f,
+				void (*fn)(void *ctx, const struct sho_device_status *d), void *ctx, int *more);
+
+/* owner_id's devices matching f (state ignored), counted per state (sho_states order). */
+OM_NODISCARD int sho_fleet_counts(struct sho *s, const char *owner_id, const struct sho_fleet_filter *f,
+				  uint64_t counts[static SHO_N_STATES]);
+
+/*
+ * A device's history: registered, transferred (a resale to this owner),
+ * handover_requested, handover_accepted (the current SHO's DRF accepted:
+ * the bootstrap goes out), refused (with the reason), provisioned, active,
+ * fell_back, released; detail is the reason or the request id.
+ */
+#define SHO_EVENT_MAX 23
+struct sho_event {
+	int64_t at;
+	char event[SHO_EVENT_MAX + 1];
+	char detail[SHO_REASON_MAX + 1];
+};
+
+/* owner_id's events of tre_id in order. Returns 0, OM_ESHO_NOT_FOUND (none: unknown or another owner's) or a store code. */
+OM_NODISCARD int sho_history(struct sho *s, const char *owner_id, const char *tre_id,
+			     void (*fn)(void *ctx, const struct sho_event *e), void *ctx);
+
+/*
+ * Record an event the registration service learns from elsewhere (the
+ * DPF's outcome report: fell_back; the old operator's release: released)
+ * for the device's owner. Returns 0, OM_ESHO_NOT_FOUND, OM_ESHO_NOTE (bad
+ * name or detail) or a store code.
+ */
+OM_NODISCARD int sho_event_note(struct sho *s, const char *tre_id, const char *event, const char *detail);
+
+/*
+ * The states of owner_id's devices over time: n buckets of equal length
+ * from `from` to `to` (seconds), counts[b][k] the devices in sho_states[k]
+ * at the end of bucket b. Returns 0, OM_EINVAL or a store code.
+ */
+OM_NODISCARD int sho_timeline(struct sho *s, const char *owner_id, int64_t from, int64_t to, unsigned n,
+			      uint64_t (*counts)[SHO_N_STATES]);

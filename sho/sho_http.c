@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "hss_link.h"
+#include "move.h"
 #include "sho_http.h"
 #include "sho_int.h"
 
@@ -25,39 +26,12 @@ static void reply_text(struct om_http_req *r, int status, const char *text)
 	om_http_reply(r, status, "text/plain", text, strlen(text));
 }
 
-/*
- * The owner's secret: remembered, or scrypt with the handler lock released
- * so other owners are served meanwhile, within the guard's bounds
- * (auth_guard.h). 0 or a code.
- */
-static int check_secret(struct om_http_req *r, struct sho_http *h, const struct owner *o)
-{
-	struct sho_owner_claim c;
-	const char *peer = om_http_req_peer(r);
-	int rc = sho_owner_recall(h->sho, o->id, o->secret, &c);
-	if (rc == 1 && (rc = sho_guard_begin(&h->guard, peer, o->id, sho_now())) == 0) {
-		om_http_release(r);
-		rc = sho_owner_verify(&c, o->secret);
-		om_http_reacquire(r);
-		sho_guard_end(&h->guard, peer, o->id, rc < 0, sho_now());
-		if (rc == 0)
-			sho_owner_remember(h->sho, &c, o->secret);
-	}
-	OPENSSL_cleanse(&c, sizeof(c));
-	return rc;
-}
-
-/*
- * HTTP Basic (RFC 7617) owner id and secret, checked by check_secret.
- * Returns 0, or answers itself and returns the code: 401
- * (OM_ESHO_OWNER_AUTH), 429 (OM_ESHO_AUTH_LIMIT), 503 (OM_ESHO_BUSY).
- */
-static int authenticate(struct om_http_req *r, struct sho_http *h, struct owner *o)
+int sho_http_basic(struct om_http_req *r, char id[static SHO_OWNER_ID_MAX + 1], char secret[static SHO_SECRET_MAX + 1])
 {
 	const char *a = om_http_req_header(r, "Authorization");
 	unsigned char dec[(SHO_OWNER_ID_MAX + SHO_SECRET_MAX + 2) / 3 * 3 + 8];
-	int rc = OM_ESHO_OWNER_AUTH, n = -1;
-	memset(o, 0, sizeof(*o));
+	int n = -1, ok = 0;
+	id[0] = secret[0] = '\0';
 	if (a && !strncmp(a, "Basic ", 6)) {
 		size_t len = strlen(a + 6);
 		if (len % 4 == 0 && len / 4 * 3 < sizeof(dec))
@@ -71,12 +45,45 @@ static int authenticate(struct om_http_req *r, struct sho_http *h, struct owner 
 		size_t il = colon ? (size_t)(colon - (char *)dec) : 0;
 		size_t sl = colon ? (size_t)n - il - 1 : 0;
 		if (colon && il <= SHO_OWNER_ID_MAX && sl <= SHO_SECRET_MAX && strlen((char *)dec) == (size_t)n) {
-			memcpy(o->id, dec, il);
-			memcpy(o->secret, colon + 1, sl);
-			rc = sho_id_ok(o->id, SHO_OWNER_ID_MAX) ? check_secret(r, h, o) : OM_ESHO_OWNER_AUTH;
+			memcpy(id, dec, il);
+			id[il] = '\0';
+			memcpy(secret, colon + 1, sl);
+			secret[sl] = '\0';
+			ok = sho_id_ok(id, SHO_OWNER_ID_MAX);
 		}
 	}
 	OPENSSL_cleanse(dec, sizeof(dec));
+	return ok;
+}
+
+int sho_http_check_secret(struct om_http_req *r, struct sho_http *h, const char *owner_id, const char *secret)
+{
+	struct sho_owner_claim c;
+	const char *peer = om_http_req_peer(r);
+	int rc = sho_owner_recall(h->sho, owner_id, secret, &c);
+	if (rc == 1 && (rc = sho_guard_begin(&h->guard, peer, owner_id, sho_now())) == 0) {
+		om_http_release(r);
+		rc = sho_owner_verify(&c, secret);
+		om_http_reacquire(r);
+		sho_guard_end(&h->guard, peer, owner_id, rc < 0, sho_now());
+		if (rc == 0)
+			sho_owner_remember(h->sho, &c, secret);
+	}
+	OPENSSL_cleanse(&c, sizeof(c));
+	return rc;
+}
+
+/*
+ * HTTP Basic (RFC 7617) owner id and secret, checked by sho_http_check_secret.
+ * Returns 0, or answers itself and returns the code: 401
+ * (OM_ESHO_OWNER_AUTH), 429 (OM_ESHO_AUTH_LIMIT), 503 (OM_ESHO_BUSY).
+ */
+static int authenticate(struct om_http_req *r, struct sho_http *h, struct owner *o)
+{
+	int rc = OM_ESHO_OWNER_AUTH;
+	memset(o, 0, sizeof(*o));
+	if (sho_http_basic(r, o->id, o->secret))
+		rc = sho_http_check_secret(r, h, o->id, o->secret);
 	if (rc == 0)
 		return 0;
 	om_debug("sho-auth-refused", "peer=%s path=%s owner=%s", om_http_req_peer(r), om_http_req_path(r),
@@ -102,15 +109,21 @@ static const char *tre_id_in_path(struct om_http_req *r, const char *prefix)
 	return sho_id_ok(id, OM_TRE_ID_MAX) && strcspn(id, "/%?#") == strlen(id) ? id : NULL;
 }
 
-/* The status an owner gets for a core code. */
-static int status_of(int rc)
+/* The status an owner gets for a core code (sho_http.h). */
+int sho_http_status(int rc)
 {
 	switch (rc) {
 	case 0:
 		return 200;
 	case OM_ESHO_OWNER_AUTH:
+	case OM_ESHO_SESSION:
 		return 401;
+	case OM_ESHO_CSRF:
+		return 403;
+	case OM_ESHO_AUTH_LIMIT:
+		return 429;
 	case OM_ESHO_NOTE:
+	case OM_ESHO_REQUEST:
 	case OM_EINVAL:
 		return 400;
 	case OM_ESHO_NOT_FOUND:
@@ -124,6 +137,9 @@ static int status_of(int rc)
 	case OM_ESHO_PEER_ANSWER:
 	case OM_ESHO_HSS:
 		return 502;
+	case OM_ESHO_DRF:
+	case OM_ESHO_BUSY:
+		return 503;
 	case OM_ESHO_PEER_TRANSPORT:
 		return 504;
 	default:
@@ -134,9 +150,9 @@ static int status_of(int rc)
 static void refuse(struct om_http_req *r, int rc, const char *detail)
 {
 	char out[LINE_MAX_];
-	snprintf(out, sizeof(out), "result=%s reason=%s%s%s\n", status_of(rc) >= 500 ? "error" : "refused",
+	snprintf(out, sizeof(out), "result=%s reason=%s%s%s\n", sho_http_status(rc) >= 500 ? "error" : "refused",
 		 om_errname(rc), detail && *detail ? " detail=" : "", detail ? detail : "");
-	reply_text(r, status_of(rc), out);
+	reply_text(r, sho_http_status(rc), out);
 }
 
 /* ---- POST /register ---------------------------------------------------- */
@@ -231,7 +247,7 @@ out:
 		om_notice("sho-register", "peer=%s owner=%s rows=%zu result=%s", om_http_req_peer(r), o.id, n_rows,
 			  om_errname(rc));
 	if (csv && used)
-		om_http_reply(r, status_of(rc), "text/csv", csv, used);
+		om_http_reply(r, sho_http_status(rc), "text/csv", csv, used);
 	else
 		refuse(r, rc, why);
 	OPENSSL_cleanse(&o, sizeof(o));
@@ -295,101 +311,60 @@ static int code_from_body(struct om_http_req *r, char code[static OM_HANDOVER_CO
 	return 0;
 }
 
-static int past_handover(const char *state)
-{
-	return !strcmp(state, "handover_accepted") || !strcmp(state, "provisioned") || !strcmp(state, "active");
-}
-
 static void handover(struct om_http_req *r, void *arg)
 {
 	struct sho_http *h = arg;
-	struct sho_device_status st;
-	struct sho_peer_answer ans = { 0 };
-	const struct sho_peer *peer = NULL;
+	struct sho_move_outcome mo;
 	struct owner o;
-	char code[OM_HANDOVER_CODE_MAX + 1] = "", why[LINE_MAX_] = "", out[LINE_MAX_];
-	uint8_t *req = NULL;
-	size_t req_len = 0;
-	const char *result = "refused";
-	memset(&st, 0, sizeof(st));
+	char code[OM_HANDOVER_CODE_MAX + 1] = "", out[LINE_MAX_];
 	if (authenticate(r, h, &o) < 0)
 		return;
+	struct sho_device_status st;
 	const char *id = tre_id_in_path(r, "/handover/");
 	int rc = id ? sho_status(h->sho, id, &st) : OM_EINVAL;
 	if (rc == 0 && strcmp(st.owner_id, o.id))
-		rc = OM_ESHO_NOT_FOUND;
+		rc = OM_ESHO_NOT_FOUND; /* another owner's device is no business of this one, whatever the body */
 	if (rc == 0)
 		rc = code_from_body(r, code);
-	if (rc < 0)
-		goto out;
-	if (past_handover(st.state)) {
-		/* the answer is recorded: a retry after it gets the same answer, nothing is resent */
-		result = "accepted";
-		goto out;
-	}
-	if (!(peer = sho_peer_find(h->peers, st.current_sho))) {
-		rc = sho_say(why, sizeof(why), OM_ESHO_PEER, "no [peer.%s] in the configuration", st.current_sho);
-		goto out;
-	}
-	/* made once, the same bytes on every retry while no answer is recorded */
-	if ((rc = sho_handover_request(h->sho, o.id, o.secret, id, code, &req, &req_len)) < 0 ||
-	    (rc = sho_status(h->sho, id, &st)) < 0)
-		goto out;
-	/* the DRF across the network: other owners are served while this one waits (issue 14) */
-	om_http_release(r);
-	rc = sho_peer_send(h->peers, peer, req, req_len, &ans, why, sizeof(why));
-	om_http_reacquire(r);
-	if (rc < 0) {
-		result = "pending"; /* still handover_requested: the owner's retry resends the same request */
-		goto out;
-	}
-	if (ans.accepted && strcmp(ans.request_id, st.request_id)) {
-		rc = sho_say(why, sizeof(why), OM_ESHO_PEER_ANSWER, "the DRF accepted request %s, not ours",
-			     ans.request_id);
-		result = "pending";
-		goto out;
-	}
-	/*
-	 * The sequence first, then the acceptance: a crash between the two leaves the device
-	 * handover_requested, and the owner's retry gets the same answer from the DRF again.
-	 */
-	if (ans.accepted && ans.sequence && (rc = sho_handover_sequence(h->sho, id, st.request_id, ans.sequence)) < 0)
-		goto out;
-	if ((rc = sho_handover_answer(h->sho, id, st.request_id, ans.accepted, ans.accepted ? NULL : ans.reason)) < 0)
-		goto out;
-	result = ans.accepted ? "accepted" : "refused";
-out:
+	if (rc == 0) /* the secret was checked just now: the request is made as this owner */
+		sho_move_one(h->sho, h->peers, o.id, id, code, r, &mo);
 	OPENSSL_cleanse(code, sizeof(code));
 	OPENSSL_cleanse(&o, sizeof(o));
-	free(req);
-	if (rc < 0) {
-		om_notice("sho-handover", "peer=%s tre_id=%s current_sho=%s request=%s result=%s reason=%s%s%s",
-			  om_http_req_peer(r), id ? id : "-", peer ? peer->sho_id : "-",
-			  st.request_id[0] ? st.request_id : "-", !strcmp(result, "pending") ? result : "error",
-			  om_errname(rc), *why ? " detail=" : "", why);
-		if (!strcmp(result, "pending")) {
-			snprintf(out, sizeof(out), "result=pending tre_id=%s request_id=%s reason=%s\n", id,
-				 st.request_id, om_errname(rc));
-			return reply_text(r, status_of(rc), out);
-		}
+	if (rc < 0)
 		return refuse(r, rc, NULL);
+	if (mo.result == SHO_MOVE_PENDING) {
+		/* still handover_requested: the owner's retry resends the same request */
+		snprintf(out, sizeof(out), "result=pending tre_id=%s request_id=%s reason=%s\n", id, mo.request_id,
+			 om_errname(mo.rc));
+		return reply_text(r, sho_http_status(mo.rc), out);
 	}
-	int refused = !strcmp(result, "refused");
-	om_log(refused ? OM_LOG_NOTICE : OM_LOG_INFO, "sho-handover",
-	       "peer=%s tre_id=%s current_sho=%s request=%s result=%s%s%s", om_http_req_peer(r), id, st.current_sho,
-	       st.request_id, result, refused ? " reason=" : "", refused ? ans.reason : "");
-	snprintf(out, sizeof(out), "result=%s tre_id=%s request_id=%s%s%s\n", result, id, st.request_id,
-		 refused ? " reason=" : "", refused ? ans.reason : "");
+	if (mo.rc < 0)
+		return refuse(r, mo.rc, NULL);
+	int refused = mo.result == SHO_MOVE_REFUSED;
+	snprintf(out, sizeof(out), "result=%s tre_id=%s request_id=%s%s%s\n", refused ? "refused" : "accepted", id,
+		 mo.request_id, refused ? " reason=" : "", refused ? mo.reason : "");
 	reply_text(r, refused ? 409 : 200, out);
+}
+
+static const struct sho_route routes[] = {
+	{ "POST", "/register", register_all },
+	{ "POST", "/register/partial", register_partial },
+	{ "GET", "/status/*", status },
+	{ "POST", "/handover/*", handover },
+	{ NULL, NULL, NULL },
+};
+
+const struct sho_route *sho_http_route_table(void)
+{
+	return routes;
 }
 
 int sho_http_routes(struct om_http_server *s, struct sho_http *h)
 {
-	int rc;
-	if ((rc = om_http_route(s, "POST", "/register", register_all, h)) < 0 ||
-	    (rc = om_http_route(s, "POST", "/register/partial", register_partial, h)) < 0 ||
-	    (rc = om_http_route(s, "GET", "/status/*", status, h)) < 0 ||
-	    (rc = om_http_route(s, "POST", "/handover/*", handover, h)) < 0)
-		return rc;
+	for (const struct sho_route *rt = routes; rt->method; rt++) {
+		int rc = om_http_route(s, rt->method, rt->path, rt->h, h);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }

@@ -27,5 +27,32 @@ struct sho_http {
 	struct sho_guard guard;   /* failures and scrypt slots (auth_guard.h) */
 };
 
+/* One route as served: the OpenAPI test (sho/api_openapi_test.c) checks each is described. */
+struct sho_route {
+	const char *method, *path; /* path as routed: a trailing '*' is a prefix */
+	om_http_handler h;
+};
+
+/* The text API's routes, ending with a NULL method. */
+const struct sho_route *sho_http_route_table(void);
+
+/*
+ * The owner id and secret of an HTTP Basic Authorization header (RFC 7617),
+ * not checked. Returns 1 when present and well formed (id as sho_id_ok).
+ */
+int sho_http_basic(struct om_http_req *r, char id[static SHO_OWNER_ID_MAX + 1], char secret[static SHO_SECRET_MAX + 1]);
+
+/*
+ * The owner's secret: remembered, or scrypt with the handler lock released
+ * so other owners are served meanwhile, within the guard's bounds
+ * (auth_guard.h). 0, OM_ESHO_OWNER_AUTH, OM_ESHO_AUTH_LIMIT, OM_ESHO_BUSY
+ * or a store code. For the text and the JSON API alike.
+ */
+OM_NODISCARD int sho_http_check_secret(struct om_http_req *r, struct sho_http *h, const char *owner_id,
+				       const char *secret);
+
+/* The HTTP status for a core code, shared by the text and the JSON API. */
+int sho_http_status(int rc);
+
 /* Register the routes on s. Returns 0 or an om_http_route code. */
 OM_NODISCARD int sho_http_routes(struct om_http_server *s, struct sho_http *h);

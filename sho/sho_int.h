@@ -39,6 +39,11 @@ enum sho_sql {
 	SHO_SQL_HO_SEQUENCE,
 	SHO_SQL_HO_OLD_PASSWORDS,
 	SHO_SQL_HO_FORGET_PASSWORD,
+	SHO_SQL_FLEET_PAGE,
+	SHO_SQL_FLEET_COUNTS,
+	SHO_SQL_EVENT_ADD,
+	SHO_SQL_HISTORY,
+	SHO_SQL_OWNER_EVENTS,
 	SHO_SQL_N
 };
 
@@ -132,3 +137,12 @@ void sho_content_hash(const struct sho_device_in *d, uint8_t out[static 32]);
 
 /* Seconds since the epoch. */
 int64_t sho_now(void);
+
+/* ---- history (fleet.c) ---- */
+/* One event of tre_id for owner_id at `at`, inside the caller's transaction. */
+OM_NODISCARD int sho_event_add(struct sho *s, const char *tre_id, const char *owner_id, int64_t at, const char *event,
+			       const char *detail);
+
+/* ---- device status rows (query.c) ---- */
+/* One row of a status query (sho_store.c STATUS_COLUMNS). */
+void sho_read_status(struct om_stmt *st, struct sho_device_status *o);

@@ -56,6 +56,18 @@ static const struct om_store_migration migrations[] = {
 	 * (auth-md5 and the HMAC) needs only B64(MD5(username ":" password)) (docs/dm.md "What the SHO
 	 * keeps"). Rows that still hold one are rewritten at open (sho_dm_forget_passwords). */
 	{ "ALTER TABLE sho_handover ADD COLUMN dm_digest TEXT;" },
+	/* 5 (issue 16): each device's history for its owner (sho/fleet.c), in the order it happened
+	 * (seq); the owner's column keeps one owner's history from another's after a resale */
+	{ "CREATE TABLE sho_event ("
+	  " seq INTEGER PRIMARY KEY,"
+	  " tre_id TEXT NOT NULL,"
+	  " owner_id TEXT NOT NULL,"
+	  " at INTEGER NOT NULL,"
+	  " event TEXT NOT NULL,"
+	  " detail TEXT NOT NULL DEFAULT '');"
+	  "CREATE INDEX sho_event_device ON sho_event(tre_id, seq);"
+	  "CREATE INDEX sho_event_owner ON sho_event(owner_id, tre_id, seq);"
+	  "CREATE INDEX sho_device_owner_state ON sho_device(owner_id, state, tre_id);" },
 };
 
 /* The same steps in PostgreSQL's types: BYTEA for BLOB, BIGINT for times, MSINs and sequences. */
@@ -98,6 +110,16 @@ static const struct om_store_migration migrations_pg[] = {
 	{ "ALTER TABLE sho_handover ADD COLUMN sequence BIGINT NOT NULL DEFAULT 0;" },
 	{ "ALTER TABLE sho_device ADD COLUMN claim_gen INTEGER NOT NULL DEFAULT 0;" },
 	{ "ALTER TABLE sho_handover ADD COLUMN dm_digest TEXT;" },
+	{ "CREATE TABLE sho_event ("
+	  " seq BIGSERIAL PRIMARY KEY,"
+	  " tre_id TEXT NOT NULL,"
+	  " owner_id TEXT NOT NULL,"
+	  " at BIGINT NOT NULL,"
+	  " event TEXT NOT NULL,"
+	  " detail TEXT NOT NULL DEFAULT '');"
+	  "CREATE INDEX sho_event_device ON sho_event(tre_id, seq);"
+	  "CREATE INDEX sho_event_owner ON sho_event(owner_id, tre_id, seq);"
+	  "CREATE INDEX sho_device_owner_state ON sho_device(owner_id, state, tre_id);" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
@@ -105,6 +127,14 @@ _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step lis
 #define STATUS_COLUMNS                                                                                         \
 	"SELECT d.tre_id, d.owner_id, d.current_sho, d.imsi, d.state, d.reason, COALESCE(h.request_id, ''),"   \
 	" d.created, d.updated, COALESCE(h.sequence, 0) FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id"
+
+/* the CASTs give PostgreSQL the types of parameters that stand alone */
+#define FLEET_WHERE                                                                                            \
+	" WHERE d.owner_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR d.state = ?2)"                                 \
+	" AND (CAST(?3 AS TEXT) IS NULL OR d.current_sho = ?3)"                                                 \
+	" AND (CAST(?4 AS TEXT) IS NULL OR substr(d.tre_id, 1, length(CAST(?4 AS TEXT))) = ?4)"              \
+	" AND (CAST(?5 AS INTEGER) = 0 OR d.state = 'refused' OR d.reason <> '')"                             \
+	" AND (CAST(?6 AS TEXT) IS NULL OR d.tre_id > ?6)"
 
 static const struct om_store_sql sql[SHO_SQL_N] = {
 	[SHO_SQL_OWNER_ADD] = { "INSERT INTO sho_owner (owner_id, kdf, salt, hash, created) VALUES (?1, ?2, ?3, ?4, ?5)" },
@@ -140,6 +170,12 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 				     " AND state = ?5" },
 	[SHO_SQL_HO_SEQUENCE] = { "UPDATE sho_handover SET sequence = ?3 WHERE tre_id = ?1 AND request_id = ?2" },
 	[SHO_SQL_HO_OLD_PASSWORDS] = { "SELECT tre_id, dm_username, dm_password FROM sho_handover WHERE dm_password != ''" },
+	/* the owner's view (fleet.c): ?1 owner, ?2 state, ?3 current SHO, ?4 TRE_id prefix, ?5 refused only, ?6 after */
+	[SHO_SQL_FLEET_PAGE] = { STATUS_COLUMNS FLEET_WHERE " ORDER BY d.tre_id LIMIT ?7" },
+	[SHO_SQL_FLEET_COUNTS] = { "SELECT d.state, COUNT(*) FROM sho_device d" FLEET_WHERE " GROUP BY d.state" },
+	[SHO_SQL_EVENT_ADD] = { "INSERT INTO sho_event (tre_id, owner_id, at, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)" },
+	[SHO_SQL_HISTORY] = { "SELECT at, event, detail FROM sho_event WHERE tre_id = ?1 AND owner_id = ?2 ORDER BY seq" },
+	[SHO_SQL_OWNER_EVENTS] = { "SELECT tre_id, at, event FROM sho_event WHERE owner_id = ?1 ORDER BY tre_id, seq" },
 	[SHO_SQL_HO_FORGET_PASSWORD] = { "UPDATE sho_handover SET dm_digest = ?2, dm_password = '' WHERE tre_id = ?1" },
 };
 

@@ -52,7 +52,15 @@ static const char *reason_phrase(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
+	case 204: return "No Content";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 409: return "Conflict";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 502: return "Bad Gateway";
+	case 504: return "Gateway Timeout";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -375,6 +383,25 @@ const char *om_http_req_method(const struct om_http_req *r)
 const char *om_http_req_path(const struct om_http_req *r)
 {
 	return r->path;
+}
+
+int om_http_req_param(const struct om_http_req *r, const char *name, char *out, size_t cap)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq kv; /* initialised by evhttp_parse_query_str */
+	int rc = 0;
+	if (!q || !*q)
+		return 0;
+	if (evhttp_parse_query_str(q, &kv) < 0)
+		return OM_EINVAL;
+	const char *v = evhttp_find_header(&kv, name);
+	if (v && strlen(v) >= cap)
+		rc = OM_ENOSPC;
+	else if (v)
+		rc = snprintf(out, cap, "%s", v) >= 0 ? 1 : OM_EINVAL;
+	evhttp_clear_headers(&kv);
+	return rc;
 }
 
 const char *om_http_req_header(const struct om_http_req *r, const char *name)

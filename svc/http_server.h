@@ -136,6 +136,12 @@ void om_http_server_free(struct om_http_server *s);
 const char *om_http_req_method(const struct om_http_req *r);
 /* The path as sent (still percent-encoded), without the query. */
 const char *om_http_req_path(const struct om_http_req *r);
+/*
+ * The query parameter name, percent-decoded, into out (cap bytes with the
+ * NUL). Returns 1 (found), 0 (absent: out untouched), OM_ENOSPC (longer than
+ * cap) or OM_EINVAL (a query that does not parse).
+ */
+OM_NODISCARD int om_http_req_param(const struct om_http_req *r, const char *name, char *out, size_t cap);
 /* A request header, or NULL. */
 const char *om_http_req_header(const struct om_http_req *r, const char *name);
 /* The body (at most max_body bytes); *len 0 and a non-NULL pointer when empty. */

@@ -250,6 +250,10 @@ enum om_err {
 	OM_ESHO_AUTH_LIMIT = -981,    /* too many failed owner authentications from this source or for this owner */
 	OM_ESHO_BUSY = -982,          /* every owner-secret check is busy: try again shortly */
 	OM_ESHO_COMMAND = -983,       /* SHO internal command unknown or malformed */
+	OM_ESHO_SESSION = -984,       /* no console session, or it expired or was signed out */
+	OM_ESHO_CSRF = -985,          /* a change without the session's CSRF token */
+	OM_ESHO_REQUEST = -986,       /* API request malformed (JSON body, parameter, content type) */
+	OM_ESHO_DRF = -987,           /* this operator's DRF could not issue a transfer code (not configured or not answering) */
 	/* sho: add new codes here */
 
 	/* drf (discovery and registration function, handovers): -1000 .. -1049 */

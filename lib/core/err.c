@@ -235,6 +235,10 @@ static const struct err_row rows[] = {
 	ROW(OM_ESHO_AUTH_LIMIT, "too many failed owner authentications: wait and retry"),
 	ROW(OM_ESHO_BUSY, "owner secret checks busy: retry shortly"),
 	ROW(OM_ESHO_COMMAND, "SHO internal command unknown or malformed"),
+	ROW(OM_ESHO_SESSION, "no console session, or it expired"),
+	ROW(OM_ESHO_CSRF, "change without the session's CSRF token"),
+	ROW(OM_ESHO_REQUEST, "API request malformed"),
+	ROW(OM_ESHO_DRF, "this operator's DRF could not issue a transfer code"),
 	/* sho: add new rows here */
 	/* drf */
 	ROW(OM_EDRF_OPERATOR, "sender is not a known operator"),

@@ -292,6 +292,12 @@ int cmd_lab(int argc, char **argv)
 		printf("\nthe daemons are still running (--keep): inspect %s (lab.pids lists them);\n"
 		       "Ctrl-C or `kill %ld` stops them\n",
 		       o.workdir, (long)getpid());
+		/* the owners' consoles (docs/owner.md); the secret stays in its 0600 file, never on a terminal */
+		for (int op = LAB_SHO_A; op < LAB_N_OPS; op++)
+			printf("console %s: https://localhost:%u/\n", op == LAB_SHO_A ? "SHO-A" : "SHO-B",
+			       (unsigned)lab_sho_port(&l, (enum lab_op)op));
+		printf("console sign-in: owner %s, secret in %s/owner.secret; the lab's TLS CA is %s\n", LAB_OWNER,
+		       o.workdir, l.tls_ca);
 		fflush(stdout);
 		sigemptyset(&set);
 		sigaddset(&set, SIGINT);

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Moving devices to this SHO (spec/002 B.2.3.2 step 2), one or a selection:
+ * for each device, the signed handover request (made once, the same bytes
+ * on a retry) sent to the current SHO's DRF over mutual TLS (sho_peer.h)
+ * and its answer recorded. sho_move_one is what POST /handover/<id> and the
+ * JSON API's moves run; a bulk move runs on the mover's own thread with its
+ * own database handle, and the owner follows its progress (docs/owner.md).
+ */
+#pragma once
+
+#include <pthread.h>
+
+#include "http_server.h"
+#include "sho.h"
+#include "sho_peer.h"
+
+#define SHO_MOVE_MAX 10000  /* devices in one bulk move */
+#define SHO_MOVES_KEPT 32   /* moves remembered for their owners to follow */
+#define SHO_MOVE_ID_LEN 32  /* hex of 16 random bytes */
+
+enum sho_move_result { SHO_MOVE_QUEUED = 0, SHO_MOVE_ACCEPTED, SHO_MOVE_REFUSED, SHO_MOVE_PENDING, SHO_MOVE_ERROR };
+const char *sho_move_result_name(enum sho_move_result r);
+
+struct sho_move_outcome {
+	enum sho_move_result result;
+	int rc;                                   /* 0, or our code (refused by us, pending, error) */
+	char request_id[OM_HANDOVER_ID_MAX + 1];  /* "" when no request was made */
+	char reason[SHO_REASON_MAX + 1];          /* the DRF's reason (refused), or ours */
+};
+
+/*
+ * Move tre_id of owner_id, whom the caller authenticated, with the transfer
+ * code the current SHO issued. From a handler, r: the server's handler lock
+ * is released while the DRF is asked (issue 14); from the mover, NULL.
+ * Fills *o and logs one line.
+ */
+void sho_move_one(struct sho *sho, const struct sho_peers *peers, const char *owner_id, const char *tre_id,
+		  const char *code, struct om_http_req *r, struct sho_move_outcome *o);
+
+/* ---- bulk moves -------------------------------------------------------------- */
+
+struct sho_move_item {
+	char tre_id[OM_TRE_ID_MAX + 1];
+	char code[OM_HANDOVER_CODE_MAX + 1]; /* cleansed once used */
+	struct sho_move_outcome out;
+};
+
+struct sho_move {
+	char id[SHO_MOVE_ID_LEN + 1];
+	char owner_id[SHO_OWNER_ID_MAX + 1];
+	int64_t created, finished; /* finished 0 while running */
+	size_t n, done;
+	struct sho_move_item *items;
+};
+
+struct sho_mover {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	int running, stop;
+	const struct sho_config *cfg;   /* the mover opens its own handle of the service */
+	const struct sho_peers *peers;
+	struct sho_move *moves[SHO_MOVES_KEPT]; /* newest last */
+	size_t n_moves;
+};
+
+/* Start the mover's thread. Returns 0 or OM_EIO. */
+OM_NODISCARD int sho_mover_start(struct sho_mover *m, const struct sho_config *cfg, const struct sho_peers *peers);
+/* Stop it (the running item finishes) and free every move. */
+void sho_mover_stop(struct sho_mover *m);
+
+/*
+ * Queue a move of items[0..n) for owner_id (items are copied, the caller's
+ * codes may be cleansed after). Returns 0 with the id, OM_EINVAL, OM_ENOMEM,
+ * or OM_ESHO_STATE when every kept move is still running.
+ */
+OM_NODISCARD int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_move_item *items, size_t n,
+			       char id[static SHO_MOVE_ID_LEN + 1]);
+
+/*
+ * Under the mover's lock: fn sees owner_id's move id (or, with id NULL,
+ * each of owner_id's moves, newest first). Returns 0 or OM_ESHO_NOT_FOUND
+ * (unknown, or another owner's).
+ */
+OM_NODISCARD int sho_mover_view(struct sho_mover *m, const char *owner_id, const char *id,
+				void (*fn)(void *ctx, const struct sho_move *mv), void *ctx);

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Console sessions of the owner API (docs/owner.md "Sessions"): signing in
+ * with the owner's id and secret makes a session whose id goes to the
+ * browser in an HttpOnly, Secure, SameSite=Strict cookie and whose CSRF
+ * token the page sends back in X-CSRF-Token on every change. Only
+ * SHA-256(session id) is kept, in memory (a restart signs everyone out).
+ * Wrong secrets lock sign-in for the owner id and for the source address
+ * for a while. Used from the HTTP server's thread only.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sho.h"
+
+#define SHO_SESSIONS_MAX 1024
+#define SHO_SESSION_IDLE_S 1800      /* signed out after 30 minutes without a request */
+#define SHO_SESSION_LIFE_S 43200     /* and after 12 hours in any case */
+#define SHO_SESSION_ID_LEN 43        /* 32 random bytes, base64url without padding */
+#define SHO_CSRF_LEN 43
+
+struct sho_session {
+	uint8_t id_hash[32];
+	char owner_id[SHO_OWNER_ID_MAX + 1];
+	char csrf[SHO_CSRF_LEN + 1];
+	int64_t created, last;
+};
+
+struct sho_sessions {
+	struct sho_session s[SHO_SESSIONS_MAX];
+};
+
+/*
+ * A new session for owner_id, whose secret the caller has checked: its id
+ * (for the cookie) and CSRF token. Returns 0 or OM_ERANDOM / OM_ECRYPTO.
+ */
+OM_NODISCARD int sho_session_new(struct sho_sessions *t, const char *owner_id, int64_t now,
+				 char id[static SHO_SESSION_ID_LEN + 1], const struct sho_session **out);
+
+/* The session of a cookie value, refreshed; NULL if none (unknown, idle or too old: then removed). */
+const struct sho_session *sho_session_find(struct sho_sessions *t, const char *id, int64_t now);
+
+/* 1 if token is the session's CSRF token (constant time). */
+int sho_session_csrf_ok(const struct sho_session *s, const char *token);
+
+/* Sign out (the session of this id). */
+void sho_session_end(struct sho_sessions *t, const char *id);
+
