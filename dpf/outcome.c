@@ -164,10 +164,7 @@ int dpf_outcome(struct dpf *d, const char *tre_id, const uint8_t *stmt, size_t s
 	} else if ((rc = record(d, tre_id, &r, "fallback", NULL, &s, now)) < 0) {
 		om_reason(why, wl, rc, "record: %s", om_errname(rc));
 	} else {
-		/* the SHO state stays (the owner may ask again); our subscription stays until the operator cleans up;
-		 * the owner's history shows it (a failure there does not undo the record) */
-		if (sho_event_note(d->sho, tre_id, "fell_back", r.state) < 0)
-			om_notice("outcome", "tre_id=%s history=not-recorded", tre_id);
+		/* the SHO state stays (the owner may ask again); our subscription stays until the operator cleans up */
 		om_notice("outcome", "tre_id=%s outcome=fallback release=%s counter=%llu", tre_id, r.state,
 			  (unsigned long long)s.o.counter);
 	}

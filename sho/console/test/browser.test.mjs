@@ -52,6 +52,10 @@ async function waitFor(what, fn, ms = 60000) {
   }
 }
 
+// another owner, added before the daemons answer any JSON call (docs/owner.md Open)
+execFileSync(path.join(lab.binDir, 'openmcim'), ['sho-admin', '--db', path.join(lab.dir, 'sho-b-sho.db'), 'owner', 'add', 'fleet-2'],
+  { input: 'another owner secret\n' });
+
 try {
   // ---- SHO-A: a wrong secret, then the owner -------------------------------------
   const a = await newPage();
@@ -160,8 +164,6 @@ try {
   check(dialogs.length === 0, `no script ran from a device field (dialogs: ${dialogs.length})`);
 
   // ---- another owner -------------------------------------------------------------------------
-  execFileSync(path.join(lab.binDir, 'openmcim'), ['sho-admin', '--db', path.join(lab.dir, 'sho-b-sho.db'), 'owner', 'add', 'fleet-2'],
-    { input: 'another owner secret\n' });
   await b.click('#sign-out');
   await b.waitForSelector('#signin-form');
   await signIn(b, 'SHO-B', 'fleet-2', 'another owner secret');
