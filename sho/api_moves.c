@@ -12,6 +12,7 @@
 #include "sho_int.h"
 
 #define CODES_MAX 1000
+#define MOVE_STEP 4 /* devices a move advances per request that follows it */
 
 /* The array under key: 1..max entries, or NULL after answering 400. */
 static cJSON *array_of(struct om_http_req *r, cJSON *b, const char *key, int max)
@@ -239,6 +240,7 @@ void api_move_start(struct om_http_req *r, void *arg)
 				 : rc == OM_ESHO_STATE ? "too many moves running: try again when one has finished"
 						       : NULL);
 	om_info("sho-move", "peer=%s owner=%s id=%s devices=%zu", om_http_req_peer(r), c.owner_id, id, n);
+	(void)!sho_mover_run(a->mover, a->sho, r, c.owner_id, id, MOVE_STEP);
 	struct move_view v = { 0 };
 	if (sho_mover_view(a->mover, c.owner_id, id, move_json, &v) < 0 || !v.out)
 		return api_error(r, OM_ESHO_NOT_FOUND, NULL);
@@ -272,6 +274,8 @@ void api_move_one(struct om_http_req *r, void *arg)
 	if (api_caller(r, a, 0, &c) < 0)
 		return;
 	const char *id = api_path_id(r, "/api/v1/moves/", SHO_MOVE_ID_LEN);
+	if (id)
+		(void)!sho_mover_run(a->mover, a->sho, r, c.owner_id, id, MOVE_STEP);
 	if (!id || sho_mover_view(a->mover, c.owner_id, id, move_json, &v) < 0 || !v.out)
 		return api_error(r, OM_ESHO_NOT_FOUND, NULL);
 	api_json(r, 200, v.out);

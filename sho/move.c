@@ -125,60 +125,12 @@ static void move_free(struct sho_move *mv)
 	free(mv);
 }
 
-/* The oldest move with an item still queued, or NULL (under the lock). */
-static struct sho_move *next_move(struct sho_mover *m)
-{
-	for (size_t i = 0; i < m->n_moves; i++)
-		if (!m->moves[i]->finished)
-			return m->moves[i];
-	return NULL;
-}
-
-static void *mover_main(void *arg)
-{
-	struct sho_mover *m = arg;
-	struct sho *sho = NULL;
-	char why[256] = "";
-	pthread_mutex_lock(&m->mu);
-	for (;;) {
-		struct sho_move *mv;
-		while (!m->stop && !(mv = next_move(m)))
-			pthread_cond_wait(&m->cv, &m->mu);
-		if (m->stop)
-			break;
-		struct sho_move_item it = mv->items[mv->done];
-		char owner[SHO_OWNER_ID_MAX + 1];
-		snprintf(owner, sizeof(owner), "%s", mv->owner_id);
-		pthread_mutex_unlock(&m->mu);
-		if (!sho && sho_open(&sho, m->cfg, why, sizeof(why)) < 0) {
-			om_error("sho-move", "reason=\"%s\"", why);
-			memset(&it.out, 0, sizeof(it.out));
-			ours(&it.out, SHO_MOVE_ERROR, OM_ESHO_CONFIG, why);
-		} else {
-			sho_move_one(sho, m->peers, owner, it.tre_id, it.code, NULL, &it.out);
-		}
-		OPENSSL_cleanse(it.code, sizeof(it.code));
-		pthread_mutex_lock(&m->mu);
-		OPENSSL_cleanse(mv->items[mv->done].code, sizeof(mv->items[mv->done].code));
-		mv->items[mv->done].out = it.out;
-		if (++mv->done == mv->n) {
-			mv->finished = sho_now();
-			om_info("sho-move", "id=%s owner=%s devices=%zu finished=1", mv->id, mv->owner_id, mv->n);
-		}
-	}
-	pthread_mutex_unlock(&m->mu);
-	sho_close(sho);
-	return NULL;
-}
-
 int sho_mover_start(struct sho_mover *m, const struct sho_config *cfg, const struct sho_peers *peers)
 {
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
 	m->peers = peers;
-	if (pthread_mutex_init(&m->mu, NULL) || pthread_cond_init(&m->cv, NULL))
-		return OM_EIO;
-	if (pthread_create(&m->th, NULL, mover_main, m))
+	if (pthread_mutex_init(&m->mu, NULL))
 		return OM_EIO;
 	m->running = 1;
 	return 0;
@@ -188,17 +140,53 @@ void sho_mover_stop(struct sho_mover *m)
 {
 	if (!m || !m->running)
 		return;
-	pthread_mutex_lock(&m->mu);
-	m->stop = 1;
-	pthread_cond_broadcast(&m->cv);
-	pthread_mutex_unlock(&m->mu);
-	pthread_join(m->th, NULL);
 	for (size_t i = 0; i < m->n_moves; i++)
 		move_free(m->moves[i]);
 	m->n_moves = 0;
 	m->running = 0;
-	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
+}
+
+static struct sho_move *find_move(struct sho_mover *m, const char *owner_id, const char *id)
+{
+	for (size_t i = 0; i < m->n_moves; i++)
+		if (!strcmp(m->moves[i]->owner_id, owner_id) && !strcmp(m->moves[i]->id, id))
+			return m->moves[i];
+	return NULL;
+}
+
+int sho_mover_run(struct sho_mover *m, struct sho *sho, struct om_http_req *r, const char *owner_id, const char *id,
+		  unsigned budget)
+{
+	for (unsigned k = 0; k < budget; k++) {
+		struct sho_move_item it;
+		struct sho_move_outcome out;
+		pthread_mutex_lock(&m->mu);
+		struct sho_move *mv = find_move(m, owner_id, id);
+		int go = mv && !mv->finished;
+		if (go)
+			it = mv->items[mv->done];
+		pthread_mutex_unlock(&m->mu);
+		if (!mv)
+			return OM_ESHO_NOT_FOUND;
+		if (!go)
+			return 0;
+		/* the handler lock is released around the DRF: another request may advance this move meanwhile */
+		sho_move_one(sho, m->peers, owner_id, it.tre_id, it.code, r, &out);
+		OPENSSL_cleanse(&it, sizeof(it));
+		pthread_mutex_lock(&m->mu);
+		if ((mv = find_move(m, owner_id, id)) && !mv->finished) {
+			struct sho_move_item *x = &mv->items[mv->done];
+			OPENSSL_cleanse(x->code, sizeof(x->code));
+			x->out = out;
+			if (++mv->done == mv->n) {
+				mv->finished = sho_now();
+				om_info("sho-move", "id=%s owner=%s devices=%zu finished=1", mv->id, mv->owner_id, mv->n);
+			}
+		}
+		pthread_mutex_unlock(&m->mu);
+	}
+	return 0;
 }
 
 int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_move_item *items, size_t n,
@@ -242,7 +230,6 @@ int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_mo
 		m->moves[m->n_moves++] = mv;
 		memcpy(id, mv->id, SHO_MOVE_ID_LEN + 1);
 		om_info("sho-move", "id=%s owner=%s devices=%zu queued=1", mv->id, owner_id, n);
-		pthread_cond_signal(&m->cv);
 	}
 	pthread_mutex_unlock(&m->mu);
 	if (rc < 0)

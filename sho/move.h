@@ -56,18 +56,16 @@ struct sho_move {
 
 struct sho_mover {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t th;
-	int running, stop;
-	const struct sho_config *cfg;   /* the mover opens its own handle of the service */
+	int running;
+	const struct sho_config *cfg;
 	const struct sho_peers *peers;
 	struct sho_move *moves[SHO_MOVES_KEPT]; /* newest last */
 	size_t n_moves;
 };
 
-/* Start the mover's thread. Returns 0 or OM_EIO. */
+/* Ready the mover (no thread: moves advance in the owner's requests, sho_mover_run). 0 or OM_EIO. */
 OM_NODISCARD int sho_mover_start(struct sho_mover *m, const struct sho_config *cfg, const struct sho_peers *peers);
-/* Stop it (the running item finishes) and free every move. */
+/* Free every move. */
 void sho_mover_stop(struct sho_mover *m);
 
 /*
@@ -77,6 +75,15 @@ void sho_mover_stop(struct sho_mover *m);
  */
 OM_NODISCARD int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_move_item *items, size_t n,
 			       char id[static SHO_MOVE_ID_LEN + 1]);
+
+/*
+ * Advance owner_id's move id by up to budget devices on the handler's own
+ * handle (under the server's handler lock; released around each DRF call).
+ * The console and API clients follow a move by polling GET
+ * /api/v1/moves/{id}, which runs this. 0 or OM_ESHO_NOT_FOUND.
+ */
+OM_NODISCARD int sho_mover_run(struct sho_mover *m, struct sho *sho, struct om_http_req *r, const char *owner_id,
+			       const char *id, unsigned budget);
 
 /*
  * Under the mover's lock: fn sees owner_id's move id (or, with id NULL,
