@@ -39,6 +39,15 @@
 #include "lab_topology.h"
 #include "reason.h"
 
+/* The daemons of a sanitizer build keep freed memory in ASan's quarantine, which malloc_trim does
+ * not reach (14 MiB seen after the huge-header round): there only growth is bounded, as in
+ * svc/http_bounds_test.c. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LAB_RSS_SLACK_KIB 65536
+#else
+#define LAB_RSS_SLACK_KIB 8192
+#endif
+
 #define ATTACKER "127.0.0.2"
 #define NORMAL_MS 1500 /* an owner's status call takes ~10 ms; a loaded 2-core machine gets this much room */
 
@@ -188,7 +197,7 @@ static void huge_headers(void)
 	long after = fl_rss_kib(sho);
 	printf("huge headers at SHO-A: RSS %ld KiB before, peak %ld, %ld after\n", base, peak, after);
 	CHECK_INT(refused, 60);
-	CHECK_MSG(after - base < 8192, "SHO-A RSS %ld KiB before, %ld after", base, after);
+	CHECK_MSG(after - base < LAB_RSS_SLACK_KIB, "SHO-A RSS %ld KiB before, %ld after", base, after);
 	curl_slist_free_all(extra);
 	free(h);
 	owner_fast("registered", "after huge headers");
