@@ -162,9 +162,11 @@ static void scrypt_flood(void)
 	CHECK_INT(t.other, 0);
 	/*
 	 * auth_fail_max (10) failures per source and per id in the window: the rest never ran
-	 * scrypt (429), or found both scrypt slots busy (503)
+	 * scrypt (429), or found both scrypt slots busy (503). On a slow run (a sanitizer build) the
+	 * slots may stay busy until the guessers stop, so the limit is never reached: 429s are
+	 * required once more than auth_fail_max guesses ran scrypt.
 	 */
-	CHECK_MSG(t.n401 <= 20 && t.n429 > 0, "401 %d 429 %d 503 %d", t.n401, t.n429, t.n503);
+	CHECK_MSG(t.n401 <= 20 && (t.n429 > 0 || t.n401 <= 10), "401 %d 429 %d 503 %d", t.n401, t.n429, t.n503);
 	unsigned char *after = db_bytes("sho-a-sho.db", &n1);
 	CHECK_MSG(after && n0 == n1 && !memcmp(before, after, n0), "SHO-A's database changed");
 	free(before);
