@@ -76,7 +76,7 @@ static int one_code(struct om_http_req *r, struct sho_api *a, const char *owner_
 	if (rc == 0 && (strlen(got.text) == 0 || strlen(got.text) > CODE_TEXT_MAX))
 		rc = OM_ESHO_DRF;
 	if (rc == 0) {
-		snprintf(code, CODE_TEXT_MAX + 1, "%s", got.text);
+		memcpy(code, got.text, strlen(got.text) + 1); /* length checked above: at most CODE_TEXT_MAX */
 		*expires = sho_now() + CODE_VALID_S;
 	}
 	OPENSSL_cleanse(&got, sizeof(got));
