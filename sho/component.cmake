@@ -21,6 +21,7 @@ if(OM_NODE AND OM_NPM)
   foreach(t openapi browser)
     add_test(NAME sho_${t}_test
              COMMAND sh ${CMAKE_SOURCE_DIR}/sho/console/test/run.sh ${t} ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
-    set_tests_properties(sho_${t}_test PROPERTIES TIMEOUT 900)
+    # one npm install directory for both: under `ctest -j` they must not run at once
+    set_tests_properties(sho_${t}_test PROPERTIES TIMEOUT 900 RESOURCE_LOCK om_console_npm)
   endforeach()
 endif()
