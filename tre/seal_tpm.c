@@ -79,6 +79,12 @@ struct tpm {
 	uint32_t nv_index;
 	size_t n;
 	struct mf_entry e[MF_MAX];
+	/* A put failed after its file was written: counter base.counter + 1 may be
+	 * on disk (file, manifest) or in the NV index already. Writing another
+	 * file or manifest with that counter would make two states valid for it
+	 * (a one-step rollback), so no put runs until the TRE is opened again and
+	 * open reconciles the files with the NV index. */
+	int broken;
 };
 
 static const uint8_t ctx_magic[4] = { 'O', 'M', 'T', 'P' };
@@ -395,6 +401,8 @@ static int tpm_put(struct tre_sealer *base, const char *name, const uint8_t *pt,
 
 	if (strlen(name) > TRE_AEAD_NAME_MAX || strcmp(name, TRE_SEAL_MANIFEST_FILE) == 0)
 		return OM_EINVAL;
+	if (t->broken)
+		return OM_ETRE_HW;
 	if (!e && t->n == MF_MAX)
 		return OM_ETRE_FULL;
 	rc = seal_write(t, name, pt, len, next, excl);
@@ -422,6 +430,7 @@ static int tpm_put(struct tre_sealer *base, const char *name, const uint8_t *pt,
 		if (saved.name[0])
 			*e = saved;
 		t->n = saved_n;
+		t->broken = 1;
 		return rc;
 	}
 	t->base.counter = next;
