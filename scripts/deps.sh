@@ -35,6 +35,13 @@ esac
 
 missing=""
 for p in $want; do
+	# Node.js may come from a package other than Debian's (NodeSource's
+	# nodejs bundles npm and conflicts with Debian's npm): a working node or
+	# npm on the PATH is enough.
+	case $p in
+	nodejs) command -v node >/dev/null 2>&1 && continue ;;
+	npm) command -v npm >/dev/null 2>&1 && continue ;;
+	esac
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi
