@@ -687,7 +687,7 @@ int om_agent_run(const struct om_agent_config *cfg, struct om_agent_result *res)
 	ag.retries = cfg->retries ? cfg->retries : DEFAULT_RETRIES;
 
 	/* Power on: secure boot of the TRE. */
-	rc = om_tre_open(&ag.tre, cfg->tre_dir, cfg->tre_flags);
+	rc = om_tre_open_backend(&ag.tre, cfg->tre_dir, &cfg->tre, cfg->tre_flags);
 	if (rc) {
 		snprintf(res->reason, sizeof(res->reason), "TRE in %s does not open: %s", cfg->tre_dir, om_strerror(rc));
 		res->code = rc;

@@ -62,6 +62,8 @@ typedef void (*om_agent_event_fn)(void *arg, const char *tre_id, const char *ste
 struct om_agent_config {
 	const char *tre_dir;       /* the TRE's directory (required) */
 	unsigned tre_flags;        /* om_tre_open() flags, normally 0 */
+	struct om_tre_backend tre; /* the TRE's backend, TCTI, module, token and PIN: from the
+				      configuration only, never from tre_dir (zero: software) */
 	const char *vno_host;      /* the VNO's radio listener, IPv4 (required) */
 	uint16_t vno_port;
 	const char *dm_ca_file;    /* PEM: the CA(s) the DPFs' TLS certificates chain to (required) */

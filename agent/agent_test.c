@@ -98,6 +98,9 @@ static void test_program_exit_statuses(const struct fx_tre *t)
 		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\nretries = 0\n",
 		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\nwait_push = soon\n",
 		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\nverbose = 1\n",
+		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\ntre_backend = tpm2\n",
+		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\ntpm_tcti = device:/dev/tpmrm0\n",  /* soft */
+		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\ntre_backend = pkcs11\np11_module = /x.so\n", /* no token, PIN */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "[agent]\ntre_dir = %s\n%s", t->dir, bad[i]);
@@ -113,6 +116,15 @@ static void test_program_exit_statuses(const struct fx_tre *t)
 	int st = du_run(run, 1, out, sizeof(out));
 	CHECK_MSG(st == 1 && strstr(out, "power-on tre_id=TRE-00000601") && strstr(out, "OM_EAGENT_NETWORK"),
 		  "exit %d: %s", st, out);
+	/* the configuration, not the directory, says which backend: this software TRE configured as a TPM one
+	 * does not boot (issue 18, review finding 1) */
+	snprintf(text, sizeof(text),
+		 "[agent]\ntre_dir = %s\nvno = 127.0.0.1:%u\ndm_ca = /etc/passwd\ntre_backend = tpm\n"
+		 "tpm_tcti = swtpm:path=/nonexistent/om-no-tpm\n",
+		 t->dir, du_free_port());
+	CHECK_INT(du_write_file(conf, text), 0);
+	st = du_run(run, 1, out, sizeof(out));
+	CHECK_MSG(st == 1 && strstr(out, "OM_ETRE_BACKEND") && !strstr(out, "power-on"), "exit %d: %s", st, out);
 	unlink(conf);
 }
 

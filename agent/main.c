@@ -17,6 +17,8 @@
 
 #include <arpa/inet.h>
 
+#include <openssl/crypto.h>
+
 #include "agent.h"
 #include "conf.h"
 #include "daemon.h"
@@ -36,8 +38,51 @@ static const struct om_conf_key keys[] = {
 	{ "agent", "tre_dir", 1 },   { "agent", "vno", 1 },	  { "agent", "dm_ca", 1 },
 	{ "agent", "wait_push", 0 }, { "agent", "fallback", 0 },  { "agent", "net_timeout", 0 },
 	{ "agent", "retries", 0 },   { "agent", "retry_min", 0 }, { "agent", "retry_max", 0 },
-	{ "agent", "log_level", 0 },
+	{ "agent", "log_level", 0 }, { "agent", "tre_backend", 0 }, { "agent", "tpm_tcti", 0 },
+	{ "agent", "p11_module", 0 }, { "agent", "p11_token", 0 }, { "agent", "p11_pin_file", 0 },
 };
+
+/*
+ * The TRE's backend and where its hardware is (docs/tre.md "Backends"):
+ * only from here, never from the TRE directory. The PIN from a file of its
+ * own, read into pin. 0 or -1 with the message on stderr.
+ */
+static int load_tre(const struct om_conf *c, const char *path, struct om_tre_backend *be, char pin[static 256])
+{
+	const char *kind = om_conf_str(c, "agent", "tre_backend", "soft");
+	const char *tcti = om_conf_get(c, "agent", "tpm_tcti"), *module = om_conf_get(c, "agent", "p11_module"),
+		   *token = om_conf_get(c, "agent", "p11_token"), *pin_file = om_conf_get(c, "agent", "p11_pin_file");
+	memset(be, 0, sizeof(*be));
+	if (om_tre_backend_parse(kind, &be->kind) < 0) {
+		fprintf(stderr, "openmcim-agent: %s: [agent] tre_backend must be soft, tpm or pkcs11\n", path);
+		return -1;
+	}
+	if (tcti && be->kind != OM_TRE_BACKEND_TPM) {
+		fprintf(stderr, "openmcim-agent: %s: [agent] tpm_tcti only with tre_backend = tpm\n", path);
+		return -1;
+	}
+	if ((module || token || pin_file) && be->kind != OM_TRE_BACKEND_PKCS11) {
+		fprintf(stderr, "openmcim-agent: %s: [agent] p11_* only with tre_backend = pkcs11\n", path);
+		return -1;
+	}
+	be->tpm_tcti = tcti;
+	if (be->kind != OM_TRE_BACKEND_PKCS11)
+		return 0;
+	FILE *f = pin_file ? fopen(pin_file, "r") : NULL;
+	int ok = module && token && f && fgets(pin, 256, f);
+	if (f)
+		fclose(f);
+	pin[ok ? strcspn(pin, "\r\n") : 0] = 0;
+	if (!pin[0]) {
+		fprintf(stderr, "openmcim-agent: %s: [agent] tre_backend = pkcs11 needs p11_module, p11_token and a "
+				"p11_pin_file holding the PIN\n", path);
+		return -1;
+	}
+	be->p11_module = module;
+	be->p11_token = token;
+	be->p11_pin = pin;
+	return 0;
+}
 
 static void on_event(void *arg, const char *tre_id, const char *step, const char *detail)
 {
@@ -64,7 +109,7 @@ static int split_hostport(const char *s, char *host, size_t cap, uint16_t *port)
 }
 
 static int load(const char *path, struct om_agent_config *cfg, char *host, size_t host_cap, struct om_conf **out,
-		int *log_level)
+		int *log_level, char pin[static 256])
 {
 	char err[512];
 	uint64_t v;
@@ -75,6 +120,8 @@ static int load(const char *path, struct om_agent_config *cfg, char *host, size_
 	}
 	*out = c;
 	cfg->tre_dir = om_conf_get(c, "agent", "tre_dir");
+	if (load_tre(c, path, &cfg->tre, pin))
+		return -1;
 	cfg->dm_ca_file = om_conf_get(c, "agent", "dm_ca");
 	if (split_hostport(om_conf_get(c, "agent", "vno"), host, host_cap, &cfg->vno_port)) {
 		fprintf(stderr, "openmcim-agent: %s: [agent] vno must be IPv4:port, not '%s'\n", path,
@@ -123,13 +170,14 @@ int main(int argc, char **argv)
 	struct om_agent_config cfg = { .on_event = on_event };
 	struct om_agent_result res;
 	struct om_conf *conf = NULL;
-	char host[64];
+	char host[64], pin[256] = "";
 	int level = OM_LOG_INFO;
 
 	int rc = om_daemon_args(&self, argc, argv, &conf_path);
 	if (rc >= 0)
 		return rc;
-	if (load(conf_path, &cfg, host, sizeof(host), &conf, &level)) {
+	if (load(conf_path, &cfg, host, sizeof(host), &conf, &level, pin)) {
+		OPENSSL_cleanse(pin, sizeof(pin));
 		om_conf_free(conf);
 		return 2;
 	}
@@ -142,6 +190,7 @@ int main(int argc, char **argv)
 	/* A VNO or DPF that drops the connection must not kill the device. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = om_agent_run(&cfg, &res);
+	OPENSSL_cleanse(pin, sizeof(pin));
 	if (rc == OM_EAGENT_CONFIG) {
 		fprintf(stderr, "openmcim-agent: %s: %s\n", conf_path, res.reason);
 		om_conf_free(conf);

@@ -71,8 +71,13 @@ static void check_usage(const char *what, const char *const *args)
 			"--pcid-mcc", "001", "--pcid-mnc", "01", __VA_ARGS__, NULL                 \
 	}
 
-/* A run of 3 devices with --tre kind and extra options: it ends ok, each TRE holds marker and opens. */
-static void run_backend(const char *kind, const char *marker, const char *const *extra)
+/*
+ * A run of 3 devices with --tre kind and extra options: it ends ok, each TRE
+ * holds marker and opens on be (the device's configuration), and not as a
+ * software TRE (OM_ETRE_BACKEND) unless it is one.
+ */
+static void run_backend(const char *kind, const char *marker, const char *const *extra,
+			const struct om_tre_backend *be)
 {
 	struct run r;
 	char outdir[700];
@@ -97,8 +102,13 @@ static void run_backend(const char *kind, const char *marker, const char *const 
 		snprintf(dir, sizeof(dir), "%s/devices/TRE-%08d", outdir, i);
 		snprintf(path, sizeof(path), "%s/%s", dir, marker);
 		CHECK_MSG(access(path, F_OK) == 0, "--tre %s: no %s", kind, path);
-		int rc = om_tre_open(&tre, dir, 0);
+		int rc = om_tre_open_backend(&tre, dir, be, 0);
 		CHECK_MSG(rc == 0, "--tre %s: %s does not open: %s", kind, dir, om_errname(rc));
+		if (be) {
+			struct om_tre *soft = NULL;
+			CHECK_INT(om_tre_open(&soft, dir, 0), OM_ETRE_BACKEND);
+			om_tre_close(soft);
+		}
 		if (tre) {
 			CHECK_INT(om_tre_status(tre, &s), 0);
 			CHECK(s.n_mids == 1 && s.n_blocked == 0);
@@ -120,14 +130,17 @@ static void test_each_tre_backend(void)
 		CHECK_MSG(0, "swtpm or SoftHSM2 missing (scripts/deps.sh test installs them)");
 		return;
 	}
-	run_backend("soft", "seal.key", NULL);
-	run_backend("tpm", "tpm.ctx", (const char *const[]){ "--tpm-tcti", tpm.tcti, NULL });
+	run_backend("soft", "seal.key", NULL, NULL);
+	run_backend("tpm", "tpm.ctx", (const char *const[]){ "--tpm-tcti", tpm.tcti, NULL },
+		    &(struct om_tre_backend){ .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = tpm.tcti });
 	char pin_file[700];
 	snprintf(pin_file, sizeof(pin_file), "%s/pin", root);
 	CHECK_INT(du_write_file(pin_file, hsm.pin), 0);
 	run_backend("pkcs11", "p11.ctx",
 		    (const char *const[]){ "--p11-module", hsm.module, "--p11-token", hsm.label, "--p11-pin-file",
-					   pin_file, NULL });
+					   pin_file, NULL },
+		    &(struct om_tre_backend){ .kind = OM_TRE_BACKEND_PKCS11, .p11_module = hsm.module,
+					      .p11_token = hsm.label, .p11_pin = hsm.pin });
 	check_usage("--tpm-tcti", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--tpm-tcti", tpm.tcti));
 	check_usage("--tre", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--tre", "tpm2"));
 	check_usage("--p11-pin-file", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--tre", "pkcs11"));

@@ -267,10 +267,33 @@ int lab_status(struct lab *l, enum lab_op op, const char *tre_id, char *state, s
 
 /* ---- devices and inspection ------------------------------------------------ */
 
+void lab_tre_backend(const struct lab *l, unsigned i, struct om_tre_backend *be, char *tcti, size_t cap)
+{
+	char p[LAB_PATH_MAX + 40];
+	memset(be, 0, sizeof(*be));
+	be->kind = l->opt.tre_backend;
+	if (be->kind != OM_TRE_BACKEND_TPM || !cap)
+		return;
+	/* lab_tpm.c: one swtpm per device at <workdir>/tpm/<TRE_id>/sock */
+	snprintf(tcti, cap, "swtpm:path=%s/%s/sock", lab_path(l, "tpm", p, sizeof(p)),
+		 i < l->n_devices + l->n_tampered ? l->tre_ids[i] : "?");
+	be->tpm_tcti = tcti;
+}
+
+int lab_tre_open(const struct lab *l, unsigned i, struct om_tre **out)
+{
+	char dir[LAB_PATH_MAX], tcti[LAB_PATH_MAX + 64];
+	struct om_tre_backend be;
+	lab_tre_backend(l, i, &be, tcti, sizeof(tcti));
+	return om_tre_open_backend(out, lab_device_dir(l, i, dir, sizeof(dir)), &be, 0);
+}
+
 void lab_agent_config(const struct lab *l, unsigned i, struct om_agent_config *cfg, char *buf, size_t cap)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->tre_dir = lab_device_dir(l, i, buf, cap);
+	size_t used = strlen(buf) + 1;
+	lab_tre_backend(l, i, &cfg->tre, buf + used, used < cap ? cap - used : 0);
 	cfg->vno_host = "127.0.0.1";
 	cfg->vno_port = l->radio_port;
 	cfg->dm_ca_file = l->tls_ca;

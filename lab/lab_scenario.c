@@ -824,14 +824,13 @@ static enum lab_op expected_home(enum lab_part part)
 /* Every TRE: exactly one ACTIVE MID, owned by the expected operator, nothing pending. */
 static int verify_tre(struct lab *l, struct lab_run *r, struct lab_device *d)
 {
-	char dir[LAB_PATH_MAX];
 	struct om_tre *tre = NULL;
 	struct om_tre_status st;
 	struct om_tre_mid_info mids[OM_TRE_MIDS_MAX];
 	unsigned active = 0;
 	int rc, ok = 1;
 	enum lab_op home = expected_home(d->part);
-	if ((rc = om_tre_open(&tre, lab_device_dir(l, d->i, dir, sizeof(dir)), 0)) < 0) {
+	if ((rc = lab_tre_open(l, d->i, &tre)) < 0) {
 		lab_run_problem(r, "verify %s: TRE does not open: %s", d->tre_id, om_errname(rc));
 		return -1;
 	}
@@ -1037,10 +1036,9 @@ out:
 
 static int first_ro_id(struct lab *l, struct lab_run *r)
 {
-	char dir[LAB_PATH_MAX];
 	struct om_tre *tre = NULL;
 	struct om_tre_mid_info m;
-	int rc = om_tre_open(&tre, lab_device_dir(l, 0, dir, sizeof(dir)), 0);
+	int rc = lab_tre_open(l, 0, &tre);
 	if (rc == 0 && (rc = om_tre_active(tre, &m)) == 0)
 		snprintf(r->ids[LAB_RO], sizeof(r->ids[0]), "%s", m.owner);
 	om_tre_close(tre);

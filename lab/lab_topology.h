@@ -155,7 +155,19 @@ OM_NODISCARD int lab_status(struct lab *l, enum lab_op op, const char *tre_id, c
 /* The TRE directory of device i. */
 const char *lab_device_dir(const struct lab *l, unsigned i, char *buf, size_t cap);
 
-/* An agent configuration for device i (radio, CA, timeouts, fallback_s); strings point into l or buf. */
+/*
+ * Device i's TRE backend as its configuration names it (the lab's --tre;
+ * with tpm, the TCTI of its own swtpm, written into tcti).
+ */
+void lab_tre_backend(const struct lab *l, unsigned i, struct om_tre_backend *be, char *tcti, size_t cap);
+
+/* Open device i's TRE on its backend (om_tre_open_backend). */
+OM_NODISCARD int lab_tre_open(const struct lab *l, unsigned i, struct om_tre **out);
+
+/*
+ * An agent configuration for device i (radio, CA, timeouts, fallback_s, its
+ * TRE backend); strings point into l or buf (the directory, then the TCTI).
+ */
 void lab_agent_config(const struct lab *l, unsigned i, struct om_agent_config *cfg, char *buf, size_t cap);
 
 /* ---- inspection ------------------------------------------------------------ */

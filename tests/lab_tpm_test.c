@@ -4,7 +4,8 @@
  * one swtpm per device, ending ok. Afterwards every device's TRE is a TPM
  * one (tpm.ctx, no key file), and with its TPM started again on the state
  * the lab left, device 1's TRE opens, while device 2's directory does not
- * open on device 1's TPM (another device's copy: OM_ETRE_SEAL).
+ * open on device 1's TPM (another device's copy: OM_ETRE_SEAL). The TCTI is
+ * the test's, as a device's configuration gives it, never the directory's.
  */
 #define _DEFAULT_SOURCE /* mkdtemp() */
 #include <signal.h>
@@ -61,22 +62,26 @@ int main(void)
 	CHECK_MSG(tpm > 0, "swtpm: %s", why);
 	struct om_tre *tre = NULL;
 	struct om_tre_status s;
+	/* device 1's configuration names its TPM; its directory names none */
+	char tcti[300];
+	snprintf(tcti, sizeof(tcti), "swtpm:path=%s/tpm/TRE-00000001/sock", work);
+	struct om_tre_backend be = { .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = tcti };
 	snprintf(path, sizeof(path), "%s/devices/TRE-00000001", work);
-	int rc = om_tre_open(&tre, path, 0);
+	int rc = om_tre_open_backend(&tre, path, &be, 0);
 	CHECK_MSG(rc == 0, "device 1 on its TPM: %s", om_errname(rc));
 	if (tre) {
 		CHECK_INT(om_tre_status(tre, &s), 0);
 		CHECK(s.counter > 1 && s.n_blocked == 0);
 	}
+	/* as a software TRE it is refused, not opened on a key file */
+	tre = NULL;
+	CHECK_INT(om_tre_open(&tre, path, 0), OM_ETRE_BACKEND);
 	om_tre_close(tre);
-	char tcti[300];
-	snprintf(tcti, sizeof(tcti), "swtpm:path=%s/tpm/TRE-00000001/sock", work);
-	setenv("OM_TRE_TCTI", tcti, 1);
+	/* device 2's directory copied to device 1 */
 	snprintf(path, sizeof(path), "%s/devices/TRE-00000002", work);
 	tre = NULL;
-	CHECK_INT(om_tre_open(&tre, path, 0), OM_ETRE_SEAL);
+	CHECK_INT(om_tre_open_backend(&tre, path, &be, 0), OM_ETRE_SEAL);
 	om_tre_close(tre);
-	unsetenv("OM_TRE_TCTI");
 	if (tpm > 0)
 		(void)lab_reap(tpm, SIGTERM, 2000);
 	du_rm_rf(dir);

@@ -44,11 +44,28 @@ static int has_file(const char *dir, const char *name)
 	return tre_path(path, dir, name) == 0 && lstat(path, &st) == 0;
 }
 
-int tre_seal_open(struct tre_sealer **out, const char *dir, unsigned flags)
+/*
+ * The backend is the configuration's (be), never the directory's: the files
+ * only show what the TRE was personalised for, and a directory that shows
+ * another backend is refused, not opened on the configured one. Deleting
+ * tpm.ctx therefore does not make a TPM device fall back to a key file: its
+ * configuration still says tpm, and tpm.ctx is missing (OM_ETRE_NOT_FOUND),
+ * or a seal.key put there is another backend's (OM_ETRE_BACKEND).
+ */
+int tre_seal_open(struct tre_sealer **out, const char *dir, const struct om_tre_backend *be, unsigned flags)
 {
-	if (has_file(dir, TRE_SEAL_TPM_FILE))
-		return tre_seal_tpm_open(out, dir, flags);
-	if (has_file(dir, TRE_SEAL_P11_FILE))
-		return tre_seal_p11_open(out, dir, flags);
-	return tre_seal_soft_open(out, dir, flags);
+	int kind = be ? be->kind : OM_TRE_BACKEND_SOFT;
+	int soft = has_file(dir, TRE_SEAL_KEY_FILE), tpm = has_file(dir, TRE_SEAL_TPM_FILE),
+	    p11 = has_file(dir, TRE_SEAL_P11_FILE);
+	switch (kind) {
+	case OM_TRE_BACKEND_SOFT:
+		return tpm || p11 ? OM_ETRE_BACKEND : tre_seal_soft_open(out, dir, flags);
+	case OM_TRE_BACKEND_TPM:
+		return soft || p11 ? OM_ETRE_BACKEND : tre_seal_tpm_open(out, dir, be->tpm_tcti, flags);
+	case OM_TRE_BACKEND_PKCS11:
+		return soft || tpm ? OM_ETRE_BACKEND
+				   : tre_seal_p11_open(out, dir, be->p11_module, be->p11_token, be->p11_pin, flags);
+	default:
+		return OM_EINVAL;
+	}
 }

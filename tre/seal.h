@@ -60,36 +60,57 @@ OM_NODISCARD int tre_seal_create(struct tre_sealer **out, const char *dir, const
 				 unsigned flags);
 
 /*
- * Open the sealer of the TRE in dir, of the backend its files show
- * (tpm.ctx, p11.ctx, else seal.key). The codes of the backend's open.
+ * Open the sealer of the TRE in dir on backend be (NULL: software), which
+ * comes from the device's configuration. A directory whose files show
+ * another backend (tpm.ctx, p11.ctx, seal.key) is OM_ETRE_BACKEND. The
+ * codes of the backend's open.
  */
-OM_NODISCARD int tre_seal_open(struct tre_sealer **out, const char *dir, unsigned flags);
+OM_NODISCARD int tre_seal_open(struct tre_sealer **out, const char *dir, const struct om_tre_backend *be,
+			       unsigned flags);
 
 /*
  * TPM 2.0 backend (seal_tpm.c) through the tpm2-tss TCTI tcti (NULL: the
- * TSS's default; OM_TRE_TCTI in the environment overrides the one kept in
- * dir/tpm.ctx at open). create: a sealed-data object holding a fresh key
- * under the storage root key, a new NV counter, tpm.ctx and the manifest.
- * open: unseal the key (OM_ETRE_SEAL on another TPM), check the manifest
- * against the NV counter (OM_ETRE_ROLLBACK for an older copy). Other
- * codes: OM_ETRE_HW (unreachable, or a command refused), OM_ETRE_EXISTS,
- * OM_ETRE_NOT_FOUND, OM_ENOMEM, OM_ERANDOM, OM_EIO.
+ * TSS's default), which only the configuration gives. create: a
+ * sealed-data object holding a fresh key under the storage root key, a new
+ * NV counter, tpm.ctx (the NV index, the SRK's name, the object) and the
+ * manifest (sealed: the counter, the NV index's and the SRK's names). open:
+ * the NV index must have the attributes this backend gives it and the name
+ * the manifest recorded (OM_ETRE_NV); the SRK the name tpm.ctx and the
+ * manifest recorded (OM_ETRE_SEAL); unseal the key (OM_ETRE_SEAL on another
+ * TPM), check the manifest against the NV counter (OM_ETRE_ROLLBACK for an
+ * older copy). Other codes: OM_ETRE_HW (unreachable, or a command refused),
+ * OM_ETRE_STATE_VERSION (a tpm.ctx of the version that kept a TCTI),
+ * OM_ETRE_EXISTS, OM_ETRE_NOT_FOUND, OM_ENOMEM, OM_ERANDOM, OM_EIO.
  */
+#ifdef OM_TRE_FAULTS
+/*
+ * Fault points of the TPM backend, compiled only into the test build of
+ * tre/tests.cmake (never into libom_tre): the step named by tre_tpm_fault
+ * fails once with OM_ETRE_HW, as a full disk or a TPM that stopped
+ * answering would, after the sealed file of a put was written.
+ */
+enum { TRE_FAULT_NONE, TRE_FAULT_MANIFEST, TRE_FAULT_NV_INCREMENT };
+extern int tre_tpm_fault;
+#endif
+
 OM_NODISCARD int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags);
-OM_NODISCARD int tre_seal_tpm_open(struct tre_sealer **out, const char *dir, unsigned flags);
+OM_NODISCARD int tre_seal_tpm_open(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags);
 
 /*
  * PKCS#11 backend (seal_p11.c): module loaded through p11-kit, the token
- * of label token, logged in with pin. create: a non-extractable,
- * sensitive AES-256 key generated in the token (C_GenerateKey), its id
- * and the token's coordinates in p11.ctx. open: find it again. Sealing is
- * C_Encrypt/C_Decrypt with CKM_AES_GCM inside the token. Codes:
- * OM_ETRE_HW, OM_ETRE_SEAL, OM_ETRE_EXISTS, OM_ETRE_NOT_FOUND, OM_ENOMEM,
- * OM_ERANDOM, OM_EIO, OM_EINVAL.
+ * of label token, logged in with pin, all three from the configuration.
+ * create: a non-extractable, sensitive AES-256 key generated in the token
+ * (C_GenerateKey); p11.ctx keeps the token's label and the key's id only.
+ * open: the label must be the configured one (OM_ETRE_BACKEND), then find
+ * the key again. Sealing is C_Encrypt/C_Decrypt with CKM_AES_GCM inside the
+ * token. Codes: OM_ETRE_HW, OM_ETRE_SEAL, OM_ETRE_EXISTS, OM_ETRE_NOT_FOUND,
+ * OM_ETRE_STATE_VERSION (a p11.ctx of the version that kept the module),
+ * OM_ENOMEM, OM_ERANDOM, OM_EIO, OM_EINVAL.
  */
 OM_NODISCARD int tre_seal_p11_create(struct tre_sealer **out, const char *dir, const char *module,
 				     const char *token, const char *pin, unsigned flags);
-OM_NODISCARD int tre_seal_p11_open(struct tre_sealer **out, const char *dir, unsigned flags);
+OM_NODISCARD int tre_seal_p11_open(struct tre_sealer **out, const char *dir, const char *module,
+				   const char *token, const char *pin, unsigned flags);
 
 /*
  * Software backend for the TRE in dir. create: make a fresh device sealing

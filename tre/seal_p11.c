@@ -14,9 +14,11 @@
  * not open without this token. PKCS#11 has no monotonic counter: an older
  * copy of the directory opens (docs/tre.md, threats 1.3).
  *
- * p11.ctx (not secret from the device: it names the module, the token, the
- * key's CKA_ID, and the user PIN the TRE logs in with; the PIN gates use of
- * the key in this token, the key itself never leaves it).
+ * The module, the token's label and the user PIN come from the device's
+ * configuration (om_tre_backend), never from the directory: a module path
+ * read from a file that whoever writes the directory can edit would load
+ * that person's library into the TRE. p11.ctx keeps the names only, the
+ * token's label (checked against the configured one) and the key's CKA_ID.
  */
 #define CRYPTOKI_GNU 1
 #include <pthread.h>
@@ -36,7 +38,7 @@
 
 #define HDR_LEN 5
 #define SEAL_VERSION 3
-#define CTX_VERSION 1
+#define CTX_VERSION 2 /* 1 kept the module path and the PIN */
 #define NONCE_LEN 12
 #define TAG_LEN 16
 #define KEY_ID_LEN 16
@@ -109,51 +111,44 @@ static int p11_connect(struct p11 *p)
 	return OM_ETRE_HW; /* no such token here */
 }
 
+/* p11.ctx: magic | version | len | token label | CKA_ID(16) */
 static int ctx_write(struct p11 *p)
 {
-	uint8_t buf[5 + 3 * (1 + FIELD_MAX) + KEY_ID_LEN];
-	size_t off = 5;
-	const char *f[3] = { p->module_path, p->token, p->pin };
+	uint8_t buf[5 + 1 + 32 + KEY_ID_LEN];
+	size_t k = strlen(p->token);
 	memcpy(buf, ctx_magic, 4);
 	buf[4] = CTX_VERSION;
-	for (int i = 0; i < 3; i++) {
-		size_t k = strlen(f[i]);
-		buf[off] = (uint8_t)k;
-		memcpy(buf + off + 1, f[i], k);
-		off += 1 + k;
-	}
-	memcpy(buf + off, p->key_id, KEY_ID_LEN);
-	off += KEY_ID_LEN;
-	int rc = tre_file_write(p->dir, TRE_SEAL_P11_FILE, buf, off, 1, p->base.flags & OM_TRE_NO_FSYNC);
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return rc;
+	buf[5] = (uint8_t)k;
+	memcpy(buf + 6, p->token, k);
+	memcpy(buf + 6 + k, p->key_id, KEY_ID_LEN);
+	return tre_file_write(p->dir, TRE_SEAL_P11_FILE, buf, 6 + k + KEY_ID_LEN, 1, p->base.flags & OM_TRE_NO_FSYNC);
 }
 
+/* Read p11.ctx; its token label must be the configured one (p->token). */
 static int ctx_read(struct p11 *p)
 {
 	uint8_t *buf = NULL;
-	size_t len = 0, off = 5;
-	char *f[3] = { p->module_path, p->token, p->pin };
-	size_t cap[3] = { sizeof(p->module_path), sizeof(p->token), sizeof(p->pin) };
+	size_t len = 0;
 	int rc = tre_file_read(p->dir, TRE_SEAL_P11_FILE, &buf, &len);
 	if (rc)
 		return rc;
 	rc = OM_ETRE_SEAL;
-	if (len < 5 || memcmp(buf, ctx_magic, 4) != 0 || buf[4] != CTX_VERSION)
+	if (len < 6 || memcmp(buf, ctx_magic, 4) != 0)
 		goto out;
-	for (int i = 0; i < 3; i++) {
-		if (off + 1 > len || off + 1 + buf[off] > len || buf[off] >= cap[i])
-			goto out;
-		memcpy(f[i], buf + off + 1, buf[off]);
-		f[i][buf[off]] = 0;
-		off += 1u + buf[off];
+	if (buf[4] != CTX_VERSION) {
+		rc = OM_ETRE_STATE_VERSION;
+		goto out;
 	}
-	if (off + KEY_ID_LEN != len)
+	if (buf[5] > 32 || len != 6u + buf[5] + KEY_ID_LEN)
 		goto out;
-	memcpy(p->key_id, buf + off, KEY_ID_LEN);
+	/* personalised in another token than the configuration names */
+	if (strlen(p->token) != buf[5] || memcmp(buf + 6, p->token, buf[5]) != 0) {
+		rc = OM_ETRE_BACKEND;
+		goto out;
+	}
+	memcpy(p->key_id, buf + 6 + buf[5], KEY_ID_LEN);
 	rc = 0;
 out:
-	OPENSSL_cleanse(buf, len);
 	free(buf);
 	return rc;
 }
@@ -295,16 +290,24 @@ static const struct tre_seal_ops p11_ops = {
 	.discard = p11_discard,
 };
 
-static struct p11 *p11_new(const char *dir, unsigned flags)
+static int args_ok(const char *dir, const char *module, const char *token, const char *pin)
 {
+	return module && token && pin && strlen(dir) < TRE_PATH_MAX && strlen(module) <= FIELD_MAX &&
+	       strlen(token) <= 32 && strlen(pin) <= FIELD_MAX;
+}
+
+/* NULL for bad arguments (args_ok) or no memory. */
+static struct p11 *p11_new(const char *dir, const char *module, const char *token, const char *pin, unsigned flags)
+{
+	if (!args_ok(dir, module, token, pin))
+		return NULL;
 	struct p11 *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	if (strlen(dir) >= sizeof(p->dir)) {
-		free(p);
-		return NULL;
-	}
 	memcpy(p->dir, dir, strlen(dir) + 1);
+	memcpy(p->module_path, module, strlen(module) + 1);
+	memcpy(p->token, token, strlen(token) + 1);
+	memcpy(p->pin, pin, strlen(pin) + 1);
 	p->base.ops = &p11_ops;
 	p->base.flags = flags;
 	p->key = CK_INVALID_HANDLE;
@@ -317,14 +320,8 @@ int tre_seal_p11_create(struct tre_sealer **out, const char *dir, const char *mo
 	struct p11 *p;
 	int rc;
 
-	if (!module || !token || !pin || strlen(module) > FIELD_MAX || strlen(token) > 32 || strlen(pin) > FIELD_MAX)
-		return OM_EINVAL;
-	p = p11_new(dir, flags);
-	if (!p)
-		return OM_ENOMEM;
-	memcpy(p->module_path, module, strlen(module) + 1);
-	memcpy(p->token, token, strlen(token) + 1);
-	memcpy(p->pin, pin, strlen(pin) + 1);
+	if (!(p = p11_new(dir, module, token, pin, flags)))
+		return args_ok(dir, module, token, pin) ? OM_ENOMEM : OM_EINVAL;
 	if (RAND_bytes(p->key_id, KEY_ID_LEN) != 1) {
 		rc = OM_ERANDOM;
 		goto out;
@@ -372,15 +369,16 @@ out:
 	return rc;
 }
 
-int tre_seal_p11_open(struct tre_sealer **out, const char *dir, unsigned flags)
+int tre_seal_p11_open(struct tre_sealer **out, const char *dir, const char *module, const char *token,
+		      const char *pin, unsigned flags)
 {
-	struct p11 *p = p11_new(dir, flags);
+	struct p11 *p = p11_new(dir, module, token, pin, flags);
 	ck_object_class_t cls = CKO_SECRET_KEY;
 	unsigned long n = 0;
 	int rc;
 
 	if (!p)
-		return OM_ENOMEM;
+		return args_ok(dir, module, token, pin) ? OM_ENOMEM : OM_EINVAL;
 	if ((rc = ctx_read(p)) != 0 || (rc = p11_connect(p)) != 0)
 		goto out;
 	struct ck_attribute find[] = {

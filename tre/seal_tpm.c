@@ -27,10 +27,22 @@
  * the directory: OM_ETRE_ROLLBACK. A file older than its manifest entry, or
  * one the manifest no longer lists, is OM_ETRE_ROLLBACK too. The counter is
  * the TRE's state counter (tre_sealer.counter), the one the TRE signs into
- * its statements.
+ * its statements. An erase takes the next value too, so the copy from
+ * before it (the erased file and a manifest listing it) is behind the NV
+ * counter.
  *
- * Files: tpm.ctx (not secret: the NV index, the TCTI, the sealed object's
- * public and private areas), seal.manifest, and the sealed files:
+ * Which TPM: the TCTI comes from the device's configuration only, never
+ * from the directory (a TCTI names a library for tpm2-tss to dlopen). Which
+ * objects: the NV index must carry exactly the attributes nv_define gives
+ * (a counter, so its value never goes back; an ordinary index put in its
+ * place could be written to any value) and the name recorded in the sealed
+ * manifest; the SRK the name recorded at personalisation, checked before
+ * the key is unsealed in a session salted with it.
+ *
+ * Files: tpm.ctx (not secret, not authenticated: the NV index, the SRK's
+ * name, the sealed object's public and private areas), seal.manifest
+ * (sealed: the counter, the NV index's and the SRK's names, each live
+ * file's counter), and the sealed files:
  *   "OMSL" | version(1) = 2 | counter(8, BE) | the seal_aead.h envelope
  */
 #include <stdio.h>
@@ -54,10 +66,14 @@
 
 #define HDR_LEN 13
 #define SEAL_VERSION 2
-#define CTX_VERSION 1
-#define MF_VERSION 1
+#define CTX_VERSION 2 /* 1 kept the TCTI */
+#define MF_VERSION 2  /* 2 adds the NV index's and the SRK's names */
 #define MF_MAX 32
 #define TCTI_MAX 255
+/* The counter index as nv_define makes it, once incremented (TPM 2.0 Part 2, 13.4 TPMA_NV). */
+#define NV_ATTRS                                                                                             \
+	(TPMA_NV_AUTHREAD | TPMA_NV_AUTHWRITE | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA |                          \
+	 ((TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) & TPMA_NV_TPM2_NT_MASK))
 /* NV indices of the owner's range (TCG Registry of Reserved TPM 2.0 Handles
  * and Localities 2.2, 0x01800000-0x01BFFFFF): the first free one from here. */
 #define NV_FIRST 0x01810000u
@@ -77,6 +93,8 @@ struct tpm {
 	ESYS_CONTEXT *esys;
 	ESYS_TR nv;
 	uint32_t nv_index;
+	TPM2B_NAME nv_name;  /* the NV index's, as the TPM reports it */
+	TPM2B_NAME srk_name; /* the SRK's, recorded at personalisation */
 	size_t n;
 	struct mf_entry e[MF_MAX];
 	/* A put failed after its file was written: counter base.counter + 1 may be
@@ -90,6 +108,26 @@ struct tpm {
 static const uint8_t ctx_magic[4] = { 'O', 'M', 'T', 'P' };
 static const uint8_t mf_magic[4] = { 'O', 'M', 'M', 'F' };
 
+#ifdef OM_TRE_FAULTS
+int tre_tpm_fault;
+
+/* Test builds only (seal.h): the step named by tre_tpm_fault fails once, as a TPM or disk error would. */
+static int fault(int at)
+{
+	if (tre_tpm_fault != at)
+		return 0;
+	tre_tpm_fault = TRE_FAULT_NONE;
+	return OM_ETRE_HW;
+}
+#else
+#define fault(at) 0
+#endif
+
+static int name_eq(const TPM2B_NAME *a, const TPM2B_NAME *b)
+{
+	return a->size == b->size && a->size <= sizeof(a->name) && memcmp(a->name, b->name, a->size) == 0;
+}
+
 /* ---- the TPM ------------------------------------------------------------- */
 
 static int tpm_connect(struct tpm *t)
@@ -97,9 +135,7 @@ static int tpm_connect(struct tpm *t)
 	/* tpm2-tss logs to stderr unless told otherwise; the TRE writes no log
 	 * (tre.h). A caller who wants the TSS's own log sets TSS2_LOG. */
 	setenv("TSS2_LOG", "all+NONE", 0);
-	const char *env = getenv("OM_TRE_TCTI");
-	const char *conf = env && *env ? env : t->tcti_conf;
-	if (Tss2_TctiLdr_Initialize(conf[0] ? conf : NULL, &t->tcti) != TSS2_RC_SUCCESS) {
+	if (Tss2_TctiLdr_Initialize(t->tcti_conf[0] ? t->tcti_conf : NULL, &t->tcti) != TSS2_RC_SUCCESS) {
 		t->tcti = NULL;
 		return OM_ETRE_HW;
 	}
@@ -126,9 +162,14 @@ static void tpm_disconnect(struct tpm *t)
 	t->nv = ESYS_TR_NONE;
 }
 
-/* Connect and find the NV counter; OM_ETRE_SEAL when it is not on this TPM. */
+/*
+ * Connect and find the NV counter; OM_ETRE_SEAL when it is not on this TPM,
+ * OM_ETRE_NV when it is not the one checked at open (its name differs: the
+ * index was replaced since).
+ */
 static int tpm_attach_nv(struct tpm *t)
 {
+	TPM2B_NAME *name = NULL;
 	int rc = tpm_connect(t);
 	if (rc)
 		return rc;
@@ -137,12 +178,43 @@ static int tpm_attach_nv(struct tpm *t)
 		t->nv = ESYS_TR_NONE;
 		return OM_ETRE_SEAL; /* the counter is gone: not this device's TPM as it was personalised */
 	}
-	return 0;
+	if (t->nv_name.size) {
+		if (Esys_TR_GetName(t->esys, t->nv, &name) != TSS2_RC_SUCCESS)
+			return OM_ETRE_HW;
+		rc = name_eq(name, &t->nv_name) ? 0 : OM_ETRE_NV;
+		Esys_Free(name);
+	}
+	return rc;
 }
 
-/* The storage root key: the TCG ECC P-256 SRK template, so any tool finds the same key. */
-static int make_srk(struct tpm *t, ESYS_TR *srk)
+/*
+ * The NV index as the TPM describes it must be the counter nv_define made
+ * and nv_increment wrote (OM_ETRE_NV otherwise); its name into t->nv_name.
+ */
+static int nv_check(struct tpm *t)
 {
+	TPM2B_NV_PUBLIC *pub = NULL;
+	TPM2B_NAME *name = NULL;
+	if (Esys_NV_ReadPublic(t->esys, t->nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name) !=
+	    TSS2_RC_SUCCESS)
+		return OM_ETRE_HW;
+	const TPMS_NV_PUBLIC *p = &pub->nvPublic;
+	int rc = p->nvIndex == t->nv_index && p->nameAlg == TPM2_ALG_SHA256 &&
+				 p->attributes == (NV_ATTRS | TPMA_NV_WRITTEN) && p->authPolicy.size == 0 &&
+				 p->dataSize == 8 && name->size <= sizeof(name->name)
+			 ? 0
+			 : OM_ETRE_NV;
+	if (!rc)
+		t->nv_name = *name;
+	Esys_Free(pub);
+	Esys_Free(name);
+	return rc;
+}
+
+/* The storage root key: the TCG ECC P-256 SRK template, so any tool finds the same key. Its name into *name. */
+static int make_srk(struct tpm *t, ESYS_TR *srk, TPM2B_NAME *name)
+{
+	TPM2B_NAME *n = NULL;
 	TPM2B_SENSITIVE_CREATE sens = { 0 };
 	TPM2B_PUBLIC tpl = {
 		.publicArea = {
@@ -165,6 +237,14 @@ static int make_srk(struct tpm *t, ESYS_TR *srk)
 	if (Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tpl,
 			       &outside, &pcrs, srk, NULL, NULL, NULL, NULL) != TSS2_RC_SUCCESS)
 		return OM_ETRE_HW;
+	if (Esys_TR_GetName(t->esys, *srk, &n) != TSS2_RC_SUCCESS || n->size > sizeof(n->name)) {
+		Esys_Free(n);
+		Esys_FlushContext(t->esys, *srk);
+		*srk = ESYS_TR_NONE;
+		return OM_ETRE_HW;
+	}
+	*name = *n;
+	Esys_Free(n);
 	return 0;
 }
 
@@ -200,6 +280,8 @@ static int nv_read(struct tpm *t, uint64_t *v)
 
 static int nv_increment(struct tpm *t)
 {
+	if (fault(TRE_FAULT_NV_INCREMENT))
+		return OM_ETRE_HW;
 	return Esys_NV_Increment(t->esys, t->nv, t->nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE) ==
 			       TSS2_RC_SUCCESS
 		       ? 0
@@ -220,8 +302,7 @@ static int nv_define(struct tpm *t)
 			.nvPublic = {
 				.nvIndex = NV_FIRST + i,
 				.nameAlg = TPM2_ALG_SHA256,
-				.attributes = TPMA_NV_AUTHREAD | TPMA_NV_AUTHWRITE | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA |
-					      ((TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) & TPMA_NV_TPM2_NT_MASK),
+				.attributes = NV_ATTRS,
 				.dataSize = 8,
 			},
 		};
@@ -248,17 +329,16 @@ static void nv_undefine(struct tpm *t)
 
 /* ---- tpm.ctx ---------------------------------------------------------------- */
 
+/* tpm.ctx: magic | version | NV index(4) | SRK name (TPM2B) | public (TPM2B) | private (TPM2B) */
 static int ctx_write(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv)
 {
-	uint8_t buf[16 + TCTI_MAX + sizeof(*pub) + sizeof(*priv)];
-	size_t off = 0, n = strlen(t->tcti_conf);
+	uint8_t buf[9 + sizeof(t->srk_name) + sizeof(*pub) + sizeof(*priv)];
+	size_t off = 9;
 	memcpy(buf, ctx_magic, 4);
 	buf[4] = CTX_VERSION;
 	om_be_put(buf + 5, t->nv_index, 4);
-	buf[9] = (uint8_t)n;
-	memcpy(buf + 10, t->tcti_conf, n);
-	off = 10 + n;
-	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+	if (Tss2_MU_TPM2B_NAME_Marshal(&t->srk_name, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
 	    Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
 		return OM_EINVAL;
 	return tre_file_write(t->dir, TRE_SEAL_TPM_FILE, buf, off, 1, t->base.flags & OM_TRE_NO_FSYNC);
@@ -267,21 +347,25 @@ static int ctx_write(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE
 static int ctx_read(struct tpm *t, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 {
 	uint8_t *buf = NULL;
-	size_t len = 0, off;
+	size_t len = 0, off = 9;
 	int rc = tre_file_read(t->dir, TRE_SEAL_TPM_FILE, &buf, &len);
 	if (rc)
 		return rc;
 	rc = OM_ETRE_SEAL;
-	if (len < 10 || memcmp(buf, ctx_magic, 4) != 0 || buf[4] != CTX_VERSION || len < 10u + buf[9])
+	if (len < 9 || memcmp(buf, ctx_magic, 4) != 0)
 		goto out;
+	if (buf[4] != CTX_VERSION) {
+		rc = OM_ETRE_STATE_VERSION; /* version 1 named its TCTI: personalise again */
+		goto out;
+	}
 	t->nv_index = (uint32_t)om_be_get(buf + 5, 4);
-	memcpy(t->tcti_conf, buf + 10, buf[9]);
-	t->tcti_conf[buf[9]] = 0;
-	off = 10u + buf[9];
 	memset(pub, 0, sizeof(*pub));
 	memset(priv, 0, sizeof(*priv));
-	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, pub) != TSS2_RC_SUCCESS ||
-	    Tss2_MU_TPM2B_PRIVATE_Unmarshal(buf, len, &off, priv) != TSS2_RC_SUCCESS || off != len)
+	memset(&t->srk_name, 0, sizeof(t->srk_name));
+	if (Tss2_MU_TPM2B_NAME_Unmarshal(buf, len, &off, &t->srk_name) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, pub) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PRIVATE_Unmarshal(buf, len, &off, priv) != TSS2_RC_SUCCESS || off != len ||
+	    t->srk_name.size == 0)
 		goto out;
 	rc = 0;
 out:
@@ -330,15 +414,41 @@ static int seal_read(struct tpm *t, const char *name, uint8_t **pt, size_t *len,
 	return rc;
 }
 
+/* A TPM2B_NAME as len(1) | bytes. */
+static size_t put_name(uint8_t *p, const TPM2B_NAME *n)
+{
+	p[0] = (uint8_t)n->size;
+	memcpy(p + 1, n->name, n->size);
+	return 1u + n->size;
+}
+
+static int get_name(const uint8_t *p, size_t len, size_t *off, TPM2B_NAME *n)
+{
+	if (*off + 1 > len || p[*off] > sizeof(n->name) || *off + 1 + p[*off] > len)
+		return -1;
+	n->size = p[*off];
+	memcpy(n->name, p + *off + 1, n->size);
+	*off += 1u + n->size;
+	return 0;
+}
+
+/*
+ * seal.manifest, sealed with counter:
+ *   magic | version | NV index(4) | counter(8) | NV name | SRK name | n(1) | n x (len | name | counter(8))
+ */
 static int mf_write(struct tpm *t, uint64_t counter, int excl)
 {
-	uint8_t buf[18 + MF_MAX * (1 + TRE_AEAD_NAME_MAX + 8)];
-	size_t off = 18;
+	uint8_t buf[17 + 2 * (1 + sizeof(TPMU_NAME)) + 1 + MF_MAX * (1 + TRE_AEAD_NAME_MAX + 8)];
+	size_t off = 17;
+	if (fault(TRE_FAULT_MANIFEST))
+		return OM_ETRE_HW;
 	memcpy(buf, mf_magic, 4);
 	buf[4] = MF_VERSION;
 	om_be_put(buf + 5, t->nv_index, 4);
 	om_be_put(buf + 9, counter, 8);
-	buf[17] = (uint8_t)t->n;
+	off += put_name(buf + off, &t->nv_name);
+	off += put_name(buf + off, &t->srk_name);
+	buf[off++] = (uint8_t)t->n;
 	for (size_t i = 0; i < t->n; i++) {
 		size_t k = strlen(t->e[i].name);
 		buf[off] = (uint8_t)k;
@@ -349,20 +459,33 @@ static int mf_write(struct tpm *t, uint64_t counter, int excl)
 	return seal_write(t, TRE_SEAL_MANIFEST_FILE, buf, off, counter, excl);
 }
 
+/*
+ * Read the manifest. The NV index's and the SRK's names in it must be
+ * those open found (t->nv_name, t->srk_name): OM_ETRE_NV, OM_ETRE_SEAL.
+ */
 static int mf_read(struct tpm *t, uint64_t *counter)
 {
 	uint8_t *pt = NULL;
-	size_t len = 0, off = 18;
+	size_t len = 0, off = 17;
 	uint64_t hdr_counter = 0;
+	TPM2B_NAME nv_name = { 0 }, srk_name = { 0 };
 	int rc = seal_read(t, TRE_SEAL_MANIFEST_FILE, &pt, &len, &hdr_counter);
 	if (rc)
 		return rc;
 	/* sealed by us: anything malformed is corruption */
 	rc = OM_ETRE_SEAL;
-	if (len < 18 || memcmp(pt, mf_magic, 4) != 0 || pt[4] != MF_VERSION || pt[17] > MF_MAX ||
-	    (uint32_t)om_be_get(pt + 5, 4) != t->nv_index || om_be_get(pt + 9, 8) != hdr_counter)
+	if (len < 17 || memcmp(pt, mf_magic, 4) != 0 || pt[4] != MF_VERSION ||
+	    (uint32_t)om_be_get(pt + 5, 4) != t->nv_index || om_be_get(pt + 9, 8) != hdr_counter ||
+	    get_name(pt, len, &off, &nv_name) || get_name(pt, len, &off, &srk_name) || off + 1 > len ||
+	    pt[off] > MF_MAX)
 		goto out;
-	t->n = pt[17];
+	if (!name_eq(&srk_name, &t->srk_name))
+		goto out;
+	if (!name_eq(&nv_name, &t->nv_name)) {
+		rc = OM_ETRE_NV; /* the index was replaced by one of other attributes or policy */
+		goto out;
+	}
+	t->n = pt[off++];
 	for (size_t i = 0; i < t->n; i++) {
 		if (off + 1 > len || pt[off] == 0 || pt[off] > TRE_AEAD_NAME_MAX || off + 1 + pt[off] + 8 > len)
 			goto out;
@@ -391,6 +514,29 @@ static struct mf_entry *mf_find(struct tpm *t, const char *name)
 
 /* ---- the ops ------------------------------------------------------------------- */
 
+/*
+ * The manifest with counter next (t->e as it is now), then the NV counter
+ * to next. On failure the sealer is broken (struct tpm): no put or erase
+ * runs until the TRE is opened again.
+ */
+static int advance(struct tpm *t, uint64_t next)
+{
+	int rc = mf_write(t, next, 0);
+	if (!rc) {
+		int connected = t->esys != NULL; /* during open: already */
+		rc = connected ? 0 : tpm_attach_nv(t);
+		if (!rc)
+			rc = nv_increment(t);
+		if (!connected)
+			tpm_disconnect(t);
+	}
+	if (rc)
+		t->broken = 1;
+	else
+		t->base.counter = next;
+	return rc;
+}
+
 static int tpm_put(struct tre_sealer *base, const char *name, const uint8_t *pt, size_t len, int excl)
 {
 	struct tpm *t = (struct tpm *)base;
@@ -415,25 +561,15 @@ static int tpm_put(struct tre_sealer *base, const char *name, const uint8_t *pt,
 		snprintf(e->name, sizeof(e->name), "%s", name);
 	}
 	e->counter = next;
-	rc = mf_write(t, next, 0);
-	if (!rc) {
-		int connected = t->esys != NULL; /* during open: already */
-		rc = connected ? 0 : tpm_attach_nv(t);
-		if (!rc)
-			rc = nv_increment(t);
-		if (!connected)
-			tpm_disconnect(t);
-	}
+	rc = advance(t, next);
 	if (rc) {
-		/* the file on disk is one ahead of its entry: a later get adopts it
+		/* the file on disk is one ahead of its entry: a later open adopts it
 		 * only while it is the newest write (tpm_get) */
 		if (saved.name[0])
 			*e = saved;
 		t->n = saved_n;
-		t->broken = 1;
 		return rc;
 	}
-	t->base.counter = next;
 	return 0;
 }
 
@@ -470,18 +606,23 @@ static int tpm_get(struct tre_sealer *base, const char *name, uint8_t **pt, size
 	return !e || c < e->counter ? OM_ETRE_ROLLBACK : OM_ETRE_SEAL;
 }
 
+/*
+ * Out of the manifest, under the next counter, then the unlink: the copy of
+ * the directory from before the erase (the file, and a manifest that lists
+ * it) is then behind the NV counter (review finding 6). A crash before the
+ * unlink leaves a file the manifest no longer lists, which does not open.
+ */
 static int tpm_erase(struct tre_sealer *base, const char *name)
 {
 	struct tpm *t = (struct tpm *)base;
 	struct mf_entry *e = mf_find(t, name);
 	if (e) {
-		/* Out of the manifest first: a crash before the unlink leaves a file
-		 * that no longer opens. The counter does not move: the state record
-		 * that dropped the MID was written before (lifecycle.c). */
+		if (t->broken)
+			return OM_ETRE_HW;
 		struct mf_entry saved = *e;
 		*e = t->e[t->n - 1];
 		t->n--;
-		int rc = mf_write(t, t->base.counter, 0);
+		int rc = advance(t, t->base.counter + 1);
 		if (rc) {
 			t->e[t->n++] = *e;
 			*e = saved;
@@ -553,7 +694,7 @@ int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tc
 
 	if (!t)
 		return tcti && strlen(tcti) > TCTI_MAX ? OM_EINVAL : OM_ENOMEM;
-	if ((rc = tpm_connect(t)) != 0 || (rc = make_srk(t, &srk)) != 0)
+	if ((rc = tpm_connect(t)) != 0 || (rc = make_srk(t, &srk, &t->srk_name)) != 0)
 		goto out;
 	if (RAND_priv_bytes(t->key, sizeof(t->key)) != 1) {
 		rc = OM_ERANDOM;
@@ -581,7 +722,8 @@ int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tc
 		goto out;
 	}
 	OPENSSL_cleanse(&sens, sizeof(sens));
-	if ((rc = nv_define(t)) != 0 || (rc = nv_increment(t)) != 0 || (rc = nv_read(t, &t->base.counter)) != 0)
+	if ((rc = nv_define(t)) != 0 || (rc = nv_increment(t)) != 0 || (rc = nv_read(t, &t->base.counter)) != 0 ||
+	    (rc = nv_check(t)) != 0)
 		goto out;
 	if ((rc = ctx_write(t, pub, priv)) != 0)
 		goto out;
@@ -609,14 +751,24 @@ out:
 	return 0;
 }
 
-/* Load the sealed object under the SRK and unseal the key; OM_ETRE_SEAL when this TPM cannot. */
+/*
+ * Load the sealed object under the SRK and unseal the key; OM_ETRE_SEAL
+ * when this TPM cannot, or when its SRK is not the one recorded at
+ * personalisation (checked before the SRK salts the session the key comes
+ * back in).
+ */
 static int unseal_key(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv)
 {
 	ESYS_TR srk = ESYS_TR_NONE, obj = ESYS_TR_NONE, sess = ESYS_TR_NONE;
 	TPM2B_SENSITIVE_DATA *data = NULL;
-	int rc = make_srk(t, &srk);
+	TPM2B_NAME name;
+	int rc = make_srk(t, &srk, &name);
 	if (rc)
 		return rc;
+	if (!name_eq(&name, &t->srk_name)) {
+		rc = OM_ETRE_SEAL; /* another TPM's storage seed, or another primary presented as the SRK */
+		goto out;
+	}
 	/* another TPM's object, or an altered one: TPM2_Load checks the
 	 * integrity of the private area under this TPM's storage seed */
 	if (Esys_Load(t->esys, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, &obj) !=
@@ -646,17 +798,18 @@ out:
 	return rc;
 }
 
-int tre_seal_tpm_open(struct tre_sealer **out, const char *dir, unsigned flags)
+int tre_seal_tpm_open(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags)
 {
-	struct tpm *t = tpm_new(dir, NULL, flags);
+	struct tpm *t = tpm_new(dir, tcti, flags);
 	TPM2B_PUBLIC pub;
 	TPM2B_PRIVATE priv;
 	uint64_t mf = 0, nv = 0;
 	int rc;
 
 	if (!t)
-		return OM_ENOMEM;
-	if ((rc = ctx_read(t, &pub, &priv)) != 0 || (rc = tpm_attach_nv(t)) != 0 ||
+		return tcti && strlen(tcti) > TCTI_MAX ? OM_EINVAL : OM_ENOMEM;
+	/* the index's attributes first: nothing is unsealed for a counter that is not ours */
+	if ((rc = ctx_read(t, &pub, &priv)) != 0 || (rc = tpm_attach_nv(t)) != 0 || (rc = nv_check(t)) != 0 ||
 	    (rc = unseal_key(t, &pub, &priv)) != 0)
 		goto out;
 	if ((rc = mf_read(t, &mf)) != 0 || (rc = nv_read(t, &nv)) != 0)

@@ -188,6 +188,11 @@ static int load_mid(struct om_tre *tre, size_t i)
 
 int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
 {
+	return om_tre_open_backend(out, dir, NULL, flags);
+}
+
+int om_tre_open_backend(struct om_tre **out, const char *dir, const struct om_tre_backend *be, unsigned flags)
+{
 	struct om_tre *tre = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0, n_newly_blocked = 0;
@@ -202,7 +207,7 @@ int om_tre_open(struct om_tre **out, const char *dir, unsigned flags)
 	tre->flags = flags;
 	rc = tre_dir_check(dir);
 	if (!rc)
-		rc = tre_seal_open(&tre->seal, dir, flags);
+		rc = tre_seal_open(&tre->seal, dir, be, flags);
 	if (rc)
 		goto out;
 	rc = tre_seal_get(tre->seal, TRE_STATE_FILE, &buf, &len);

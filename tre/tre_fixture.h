@@ -155,7 +155,7 @@ static inline struct om_tre *fx_tre_setup(struct fx_tre *t, struct om_ca *pva, c
 	t->p.backend = be;
 	int rc = om_tre_personalise(t->dir, &t->p, 0);
 	CHECK_MSG(rc == 0, "personalise: %s", om_errname(rc));
-	if (rc || (rc = om_tre_open(&tre, t->dir, 0)) != 0)
+	if (rc || (rc = om_tre_open_backend(&tre, t->dir, be, 0)) != 0)
 		FX_DIE(om_errname(rc));
 	return tre;
 }

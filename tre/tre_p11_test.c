@@ -32,7 +32,7 @@ static void test_personalised_tre_seals_in_the_token(void)
 	CHECK_INT(aka_ok(tre, &t.pcid, 32), 0);
 	om_tre_close(tre);
 	/* reopened: the token opens what it sealed, and the SQN state moved */
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
 	CHECK_INT(aka_ok(tre, &t.pcid, 32), OM_EAUTH_SYNC);
 	CHECK_INT(aka_ok(tre, &t.pcid, 64), 0);
 	om_tre_close(tre);
@@ -50,7 +50,7 @@ static void test_tampered_mid_file_is_blocked(void)
 	struct om_tre_status st;
 	om_tre_close(tre);
 	fx_flip_mid(t.dir, 30);
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
 	CHECK_INT(st.n_blocked, 1);
 	CHECK_INT(st.active_blocked, 1);
@@ -68,12 +68,12 @@ static void test_directory_copied_to_another_token_is_refused(void)
 	setenv("SOFTHSM2_CONF", other_conf, 1);
 	fx_dir_hash(t.dir, before);
 	tre = NULL;
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), OM_ETRE_SEAL);
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), OM_ETRE_SEAL);
 	CHECK(tre == NULL);
 	fx_dir_hash(t.dir, after);
 	CHECK_MEM(before, after, 32);
 	setenv("SOFTHSM2_CONF", hsm_conf, 1);
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
 	om_tre_close(tre);
 	fx_tre_free(&t);
 }
@@ -134,6 +134,78 @@ static void test_sealing_key_cannot_leave_the_token(void)
 	fx_tre_free(&t);
 }
 
+/* Opened as configured by as: refused with code, not one byte of the directory changed. */
+static void open_refused(const char *dir, const struct om_tre_backend *as, int code)
+{
+	struct om_tre *tre = NULL;
+	uint8_t before[32], after[32];
+	fx_dir_hash(dir, before);
+	int rc = om_tre_open_backend(&tre, dir, as, 0);
+	CHECK_MSG(rc == code, "open: %s, want %s", om_errname(rc), om_errname(code));
+	CHECK(tre == NULL);
+	om_tre_close(tre);
+	fx_dir_hash(dir, after);
+	CHECK_MEM(before, after, 32);
+}
+
+/*
+ * Review finding 1: the module p11-kit loads, the token and the PIN are the
+ * configuration's. p11.ctx holds neither the module path nor the PIN; a
+ * p11.ctx of the version that named a module (here a library that does not
+ * exist, which a load would report as OM_ETRE_HW) is refused without
+ * loading anything; the directory opened as another backend, or for another
+ * token label, is refused.
+ */
+static void test_module_and_pin_come_from_the_configuration(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000805", &ro, &be);
+	char path[600];
+	size_t len = 0;
+	om_tre_close(tre);
+	snprintf(path, sizeof(path), "%s/p11.ctx", t.dir);
+	CHECK(!check_file_has(path, (const uint8_t *)hsm.module, strlen(hsm.module)));
+	CHECK(!check_file_has(path, (const uint8_t *)hsm.pin, strlen(hsm.pin)));
+	open_refused(t.dir, NULL, OM_ETRE_BACKEND);
+	open_refused(t.dir, &(struct om_tre_backend){ .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = "swtpm:path=/nonexistent" },
+		     OM_ETRE_BACKEND);
+	struct om_tre_backend other_token = be;
+	other_token.p11_token = "another";
+	open_refused(t.dir, &other_token, OM_ETRE_BACKEND);
+	/* version 1: magic, version, len|module, len|token, len|PIN, CKA_ID */
+	uint8_t *ctx = check_slurp(path, &len);
+	CHECK(ctx && len == 6 + strlen(hsm.label) + 16);
+	if (ctx && len == 6 + strlen(hsm.label) + 16) {
+		const char *evil = "/nonexistent/evil-pkcs11.so";
+		uint8_t v1[400];
+		size_t off = 5;
+		memcpy(v1, ctx, 4);
+		v1[4] = 1;
+		const char *f[3] = { evil, hsm.label, hsm.pin };
+		for (int i = 0; i < 3; i++) {
+			v1[off] = (uint8_t)strlen(f[i]);
+			memcpy(v1 + off + 1, f[i], strlen(f[i]));
+			off += 1 + strlen(f[i]);
+		}
+		memcpy(v1 + off, ctx + len - 16, 16);
+		off += 16;
+		FILE *fp = fopen(path, "wb");
+		CHECK(fp && fwrite(v1, 1, off, fp) == off);
+		if (fp)
+			fclose(fp);
+		open_refused(t.dir, &be, OM_ETRE_STATE_VERSION);
+		/* the current file back: it opens with the configured module */
+		fp = fopen(path, "wb");
+		CHECK(fp && fwrite(ctx, 1, len, fp) == len);
+		if (fp)
+			fclose(fp);
+		CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
+		om_tre_close(tre);
+	}
+	free(ctx);
+	fx_tre_free(&t);
+}
+
 int main(void)
 {
 	if (t_softhsm_init(&hsm, "openmcim", NULL) != 0) {
@@ -158,6 +230,7 @@ int main(void)
 	test_tampered_mid_file_is_blocked();
 	test_directory_copied_to_another_token_is_refused();
 	test_sealing_key_cannot_leave_the_token();
+	test_module_and_pin_come_from_the_configuration();
 	fx_sho_free(&ro);
 	om_ca_free(pva);
 	EVP_PKEY_free(pva_key);

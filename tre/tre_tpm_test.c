@@ -19,6 +19,7 @@
 #include <openmcim/be.h>
 
 #include "hw_token.h"
+#include "seal.h"
 #include "tre_fixture.h"
 
 static struct om_ca *pva;
@@ -81,21 +82,239 @@ static void restore(const char *snap, const char *dir)
 		FX_DIE(cmd);
 }
 
-/* Refused with code; not one byte of the TRE nor the NV counter moved. */
-static void open_refused_unchanged(const char *dir, int code, const struct t_swtpm *on)
+/* Opened as configured by as: refused with code; not one byte of the TRE nor the NV counter moved. */
+static void open_as_refused_unchanged(const char *dir, const struct om_tre_backend *as, int code,
+				      const struct t_swtpm *on)
 {
 	struct om_tre *tre = NULL;
 	uint8_t before[32], after[32];
 	uint32_t idx = nv_index_of(dir);
 	uint64_t nv = nv_by_tools(on, idx);
 	fx_dir_hash(dir, before);
-	int rc = om_tre_open(&tre, dir, 0);
+	int rc = om_tre_open_backend(&tre, dir, as, 0);
 	CHECK_MSG(rc == code, "open: %s, want %s", om_errname(rc), om_errname(code));
 	CHECK(tre == NULL);
 	om_tre_close(tre);
 	fx_dir_hash(dir, after);
 	CHECK_MEM(before, after, 32);
 	CHECK_INT(nv_by_tools(on, idx), nv);
+}
+
+/* Opened on the TPM backend: refused with code, nothing moved. */
+static void open_refused_unchanged(const char *dir, int code, const struct t_swtpm *on)
+{
+	open_as_refused_unchanged(dir, &be, code, on);
+}
+
+/* Open refused with code, the directory as it was (no TPM involved: the NV counter is not read). */
+static void open_refused_no_tpm(const char *dir, const struct om_tre_backend *on, int code)
+{
+	struct om_tre *tre = NULL;
+	uint8_t before[32], after[32];
+	fx_dir_hash(dir, before);
+	int rc = om_tre_open_backend(&tre, dir, on, 0);
+	CHECK_MSG(rc == code, "open: %s, want %s", om_errname(rc), om_errname(code));
+	CHECK(tre == NULL);
+	om_tre_close(tre);
+	fx_dir_hash(dir, after);
+	CHECK_MEM(before, after, 32);
+}
+
+/* Write len bytes to dir/name, mode 0600 (an attacker who can write the directory). */
+static void put_file(const char *dir, const char *name, const uint8_t *b, size_t len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, b, len) != (ssize_t)len || close(fd) != 0)
+		FX_DIE(path);
+}
+
+/*
+ * Review finding 1: the backend is the configuration's. A TPM directory is
+ * never opened as a software TRE: not as it is, not with tpm.ctx deleted,
+ * not with a key file put in its place; and the directory names no TCTI
+ * for tpm2-tss to load: a tpm.ctx of the version that did is refused.
+ */
+static void test_backend_and_tcti_come_from_the_configuration(void)
+{
+	struct fx_tre t, soft;
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000707", &ro, &be);
+	char path[512];
+	size_t len = 0;
+	om_tre_close(tre);
+	/* the TCTI is not in the directory at all */
+	snprintf(path, sizeof(path), "%s/tpm.ctx", t.dir);
+	uint8_t *ctx = check_slurp(path, &len);
+	CHECK(ctx && !check_file_has(path, (const uint8_t *)tpm.tcti, strlen(tpm.tcti)) &&
+	      !check_file_has(path, (const uint8_t *)"swtpm", 5));
+	/* configured as a software TRE */
+	open_as_refused_unchanged(t.dir, NULL, OM_ETRE_BACKEND, &tpm);
+	/* tpm.ctx deleted: the configuration still says tpm, and nothing opens */
+	unlink(path);
+	open_refused_no_tpm(t.dir, &be, OM_ETRE_NOT_FOUND);
+	open_refused_no_tpm(t.dir, NULL, OM_ETRE_NOT_FOUND);
+	/* a key file of the attacker's own software TRE put in its place: another backend's */
+	tre = fx_tre_setup(&soft, pva, "TRE-00000707", &ro, NULL);
+	om_tre_close(tre);
+	cp_into(soft.dir, "seal.key", t.dir);
+	open_refused_no_tpm(t.dir, &be, OM_ETRE_BACKEND);
+	/* the whole software TRE, configured as tpm */
+	open_refused_no_tpm(soft.dir, &be, OM_ETRE_BACKEND);
+	/* tpm.ctx back, in the old version that named a TCTI (here another TPM's): refused, nothing loaded */
+	snprintf(path, sizeof(path), "%s/seal.key", t.dir);
+	unlink(path);
+	if (ctx && len > 9) {
+		size_t n = strlen(other.tcti), off = 9;
+		TPM2B_NAME srk = { 0 };
+		CHECK(Tss2_MU_TPM2B_NAME_Unmarshal(ctx, len, &off, &srk) == TSS2_RC_SUCCESS);
+		uint8_t *v1 = malloc(10 + n + len - off);
+		if (!v1)
+			FX_DIE("malloc");
+		memcpy(v1, ctx, 9);
+		v1[4] = 1;
+		v1[9] = (uint8_t)n;
+		memcpy(v1 + 10, other.tcti, n);
+		memcpy(v1 + 10 + n, ctx + off, len - off);
+		put_file(t.dir, "tpm.ctx", v1, 10 + n + len - off);
+		open_refused_unchanged(t.dir, OM_ETRE_STATE_VERSION, &tpm);
+		free(v1);
+		/* the current version, as the factory wrote it: the TRE opens on the configured TPM */
+		put_file(t.dir, "tpm.ctx", ctx, len);
+		CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
+		om_tre_close(tre);
+	}
+	free(ctx);
+	fx_tre_free(&soft);
+	fx_tre_free(&t);
+}
+
+/* An ESYS connection to on's TPM. */
+static ESYS_CONTEXT *esys_on(const struct t_swtpm *on, TSS2_TCTI_CONTEXT **tcti)
+{
+	ESYS_CONTEXT *es = NULL;
+	if (Tss2_TctiLdr_Initialize(on->tcti, tcti) != TSS2_RC_SUCCESS ||
+	    Esys_Initialize(&es, *tcti, NULL) != TSS2_RC_SUCCESS)
+		FX_DIE("esys");
+	return es;
+}
+
+static void esys_off(ESYS_CONTEXT *es, TSS2_TCTI_CONTEXT *tcti)
+{
+	Esys_Finalize(&es);
+	Tss2_TctiLdr_Finalize(&tcti);
+}
+
+/*
+ * The owner (empty owner auth, as on most devices) deletes the TRE's NV
+ * index and defines another at its handle with attrs, then writes value
+ * into it (an ordinary index) or increments it (a counter).
+ */
+static void replace_nv(uint32_t index, TPMA_NV attrs, uint64_t value)
+{
+	TSS2_TCTI_CONTEXT *tcti = NULL;
+	ESYS_CONTEXT *es = esys_on(&tpm, &tcti);
+	ESYS_TR nv = ESYS_TR_NONE;
+	TPM2B_AUTH auth = { 0 };
+	CHECK(Esys_TR_FromTPMPublic(es, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv) == TSS2_RC_SUCCESS);
+	CHECK(Esys_NV_UndefineSpace(es, ESYS_TR_RH_OWNER, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE) ==
+	      TSS2_RC_SUCCESS);
+	TPM2B_NV_PUBLIC pub = { .nvPublic = { .nvIndex = index, .nameAlg = TPM2_ALG_SHA256, .attributes = attrs,
+					      .dataSize = 8 } };
+	CHECK(Esys_NV_DefineSpace(es, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth, &pub,
+				  &nv) == TSS2_RC_SUCCESS);
+	if ((attrs & TPMA_NV_TPM2_NT_MASK) >> TPMA_NV_TPM2_NT_SHIFT == TPM2_NT_COUNTER) {
+		CHECK(Esys_NV_Increment(es, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE) == TSS2_RC_SUCCESS);
+	} else {
+		TPM2B_MAX_NV_BUFFER data = { .size = 8 };
+		om_be_put(data.buffer, value, 8);
+		CHECK(Esys_NV_Write(es, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &data, 0) ==
+		      TSS2_RC_SUCCESS);
+	}
+	Esys_TR_Close(es, &nv);
+	esys_off(es, tcti);
+}
+
+/*
+ * Review finding 4: the NV counter index is checked at open. An ordinary
+ * index put at its handle (which its owner could write back to any value)
+ * and a counter of other attributes are refused with OM_ETRE_NV, before
+ * anything is unsealed; an SRK name in tpm.ctx that is not the TPM's is
+ * refused before the key is unsealed in a session salted with it.
+ */
+static void test_replaced_nv_index_or_srk_is_refused(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000708", &ro, &be);
+	om_tre_close(tre);
+	uint32_t idx = nv_index_of(t.dir);
+	uint64_t nv = nv_by_tools(&tpm, idx);
+	const TPMA_NV counter = (TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) & TPMA_NV_TPM2_NT_MASK;
+	/* an ordinary index holding the value an older copy of the directory would need */
+	replace_nv(idx, TPMA_NV_AUTHREAD | TPMA_NV_AUTHWRITE | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA, nv - 1);
+	open_refused_unchanged(t.dir, OM_ETRE_NV, &tpm);
+	/* a counter the owner may also write, with dictionary-attack protection */
+	replace_nv(idx, counter | TPMA_NV_AUTHREAD | TPMA_NV_AUTHWRITE | TPMA_NV_OWNERREAD | TPMA_NV_OWNERWRITE, 0);
+	open_refused_unchanged(t.dir, OM_ETRE_NV, &tpm);
+	/* tpm.ctx naming another SRK (its name's last byte changed) */
+	fx_tre_free(&t);
+	tre = fx_tre_setup(&t, pva, "TRE-00000709", &ro, &be);
+	om_tre_close(tre);
+	char path[512];
+	size_t len = 0;
+	snprintf(path, sizeof(path), "%s/tpm.ctx", t.dir);
+	uint8_t *ctx = check_slurp(path, &len);
+	if (ctx && len > 11) {
+		size_t name_len = om_be_get(ctx + 9, 2);
+		ctx[9 + 2 + name_len - 1] ^= 1;
+		put_file(t.dir, "tpm.ctx", ctx, len);
+		open_refused_unchanged(t.dir, OM_ETRE_SEAL, &tpm);
+	}
+	free(ctx);
+	fx_tre_free(&t);
+}
+
+/*
+ * Review finding 6: an erase takes the next counter value, so the copy of
+ * the directory from just before it (the erased file, a manifest that
+ * lists it) is an older copy, refused.
+ */
+static void test_copy_from_before_an_erase_is_refused(void)
+{
+	char dir[] = "/tmp/om-seal-XXXXXX", snap[64];
+	struct tre_sealer *s = NULL;
+	const uint8_t a[] = "a record", b[] = "another record";
+	if (!mkdtemp(dir))
+		FX_DIE("mkdtemp");
+	CHECK_INT(tre_seal_create(&s, dir, &be, 0), 0);
+	if (!s)
+		FX_DIE("seal create");
+	CHECK_INT(tre_seal_put(s, "a.mid", a, sizeof(a), 1), 0);
+	CHECK_INT(tre_seal_put(s, "b.mid", b, sizeof(b), 1), 0);
+	uint64_t c = s->counter;
+	tre_seal_close(s);
+	snapshot(dir, snap);
+	s = NULL;
+	CHECK_INT(tre_seal_open(&s, dir, &be, 0), 0);
+	if (!s)
+		FX_DIE("seal open");
+	CHECK_INT(tre_seal_erase(s, "b.mid"), 0);
+	CHECK_INT(s->counter, c + 1);
+	CHECK_INT(nv_by_tools(&tpm, nv_index_of(dir)), c + 1);
+	CHECK(!fx_has_file(dir, "b.mid"));
+	tre_seal_close(s);
+	/* the copy from before the erase */
+	restore(snap, dir);
+	uint8_t before[32], after[32];
+	fx_dir_hash(dir, before);
+	s = NULL;
+	CHECK_INT(tre_seal_open(&s, dir, &be, 0), OM_ETRE_ROLLBACK);
+	CHECK(s == NULL);
+	fx_dir_hash(dir, after);
+	CHECK_MEM(before, after, 32);
+	CHECK_INT(nv_by_tools(&tpm, nv_index_of(dir)), c + 1);
+	fx_rmdir(snap);
+	fx_rmdir(dir);
 }
 
 static void test_tre_counter_is_the_tpm_nv_counter(void)
@@ -118,7 +337,7 @@ static void test_tre_counter_is_the_tpm_nv_counter(void)
 	CHECK_INT(nv_by_tools(&tpm, idx), c0 + 1);
 	om_tre_close(tre);
 	tre = NULL;
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
 	CHECK_INT(st.counter, c0 + 1);
 	CHECK_INT(aka_ok(tre, &t.pcid, 64), 0);
@@ -133,21 +352,20 @@ static void test_directory_copied_to_another_device_is_refused(void)
 	char snap[64];
 	om_tre_close(tre);
 	snapshot(t.dir, snap);
-	/* the same directory on a device with another TPM */
-	setenv("OM_TRE_TCTI", other.tcti, 1);
+	/* the same directory on a device with another TPM (its configuration names its own) */
+	struct om_tre_backend there = { .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = other.tcti };
 	struct om_tre *o = NULL;
 	uint8_t before[32], after[32];
 	fx_dir_hash(snap, before);
-	CHECK_INT(om_tre_open(&o, snap, 0), OM_ETRE_SEAL);
+	CHECK_INT(om_tre_open_backend(&o, snap, &there, 0), OM_ETRE_SEAL);
 	CHECK(o == NULL);
 	fx_dir_hash(snap, after);
 	CHECK_MEM(before, after, 32);
 	/* and on a device whose TPM does not answer */
-	setenv("OM_TRE_TCTI", "swtpm:path=/nonexistent/om-no-tpm", 1);
-	CHECK_INT(om_tre_open(&o, snap, 0), OM_ETRE_HW);
-	unsetenv("OM_TRE_TCTI");
+	there.tpm_tcti = "swtpm:path=/nonexistent/om-no-tpm";
+	CHECK_INT(om_tre_open_backend(&o, snap, &there, 0), OM_ETRE_HW);
 	/* at home it still opens */
-	CHECK_INT(om_tre_open(&o, t.dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&o, t.dir, &be, 0), 0);
 	om_tre_close(o);
 	fx_rmdir(snap);
 	fx_tre_free(&t);
@@ -161,7 +379,7 @@ static void test_older_copy_after_aka_is_refused(void)
 	char snap[64], mid_snap[64];
 	om_tre_close(tre);
 	snapshot(t.dir, snap);
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
 	CHECK_INT(aka_ok(tre, &t.pcid, 32), 0);
 	om_tre_close(tre);
 	snapshot(t.dir, mid_snap);
@@ -176,7 +394,7 @@ static void test_older_copy_after_aka_is_refused(void)
 	restore(mid_snap, t.dir);
 	cp_into(snap, "tre.state", t.dir);
 	/* the state record was not written by the AKA: the same bytes, so it opens */
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
 	CHECK_INT(aka_ok(tre, &t.pcid, 64), 0);
 	om_tre_close(tre);
 	fx_rmdir(snap);
@@ -189,7 +407,7 @@ static void change_operator(const struct fx_tre *t, const struct fx_sho *from, c
 			    const struct om_mcim *m, uint8_t mid[16], time_t now)
 {
 	struct om_tre *tre = NULL;
-	CHECK_INT(om_tre_open(&tre, t->dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&tre, t->dir, &be, 0), 0);
 	if (!tre)
 		FX_DIE("open");
 	provision(tre, t, from, to, seq, m, mid);
@@ -227,7 +445,7 @@ static void test_older_copy_after_bootstrap_or_erase_is_refused(void)
 	/* the erased file alone, put back beside the current state, is never read */
 	restore(after, t.dir);
 	cp_into(before_erase, "mid-*", t.dir);
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
 	struct om_tre_mid_info mi[4];
 	CHECK_INT(om_tre_mid_list(tre, sho1.id, mi, 4), 0);
 	CHECK_INT(aka_ok(tre, &m2, 64), 0);
@@ -250,7 +468,7 @@ static void test_older_copy_undoing_a_block_is_refused(void)
 	om_tre_close(tre);
 	snapshot(t.dir, clean);
 	fx_flip_mid(t.dir, 40);
-	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
 	CHECK_INT(om_tre_status(tre, &st), 0);
 	CHECK_INT(st.n_blocked, 1);
 	om_tre_close(tre);
@@ -276,8 +494,10 @@ static void test_sealed_key_object_cannot_leave_the_tpm(void)
 	uint8_t *b = check_slurp(path, &len);
 	TPM2B_PUBLIC pub = { 0 };
 	TPM2B_PRIVATE priv = { 0 };
+	TPM2B_NAME srk_name = { 0 };
 	CHECK(b && len > 10);
-	off = 10u + b[9];
+	off = 9; /* tpm.ctx: magic, version, NV index, then the SRK's name */
+	CHECK(Tss2_MU_TPM2B_NAME_Unmarshal(b, len, &off, &srk_name) == TSS2_RC_SUCCESS);
 	CHECK(Tss2_MU_TPM2B_PUBLIC_Unmarshal(b, len, &off, &pub) == TSS2_RC_SUCCESS);
 	CHECK(Tss2_MU_TPM2B_PRIVATE_Unmarshal(b, len, &off, &priv) == TSS2_RC_SUCCESS);
 	TPMA_OBJECT a = pub.publicArea.objectAttributes;
@@ -366,6 +586,9 @@ int main(void)
 	test_older_copy_after_bootstrap_or_erase_is_refused();
 	test_older_copy_undoing_a_block_is_refused();
 	test_sealed_key_object_cannot_leave_the_tpm();
+	test_backend_and_tcti_come_from_the_configuration();
+	test_replaced_nv_index_or_srk_is_refused();
+	test_copy_from_before_an_erase_is_refused();
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	fx_sho_free(&sho2);

@@ -120,6 +120,8 @@ enum om_err {
 	OM_ETRE_NOT_AUTHENTICATED = -423, /* confirm: the new MID has not answered a network challenge */
 	OM_ETRE_ROLLBACK = -424,      /* an older copy of the TRE's sealed files: behind the hardware counter */
 	OM_ETRE_HW = -425,            /* the TRE's secure hardware (TPM, PKCS#11 token) unreachable or refused */
+	OM_ETRE_BACKEND = -426,       /* TRE directory personalised for another backend or token than the configured one */
+	OM_ETRE_NV = -427,            /* the TPM's NV counter index is not the one personalised (attributes or name) */
 	/* tre: add new codes here */
 
 	/* nas (NAS-EPS EMM/ESM codec, TS 24.301): -500 .. -599 */

@@ -42,8 +42,14 @@ enum om_tre_backend_kind {
 	OM_TRE_BACKEND_PKCS11 = 2, /* PKCS#11 token: non-extractable sealing key */
 };
 
-/* Where a TRE's secure hardware is. Only personalisation takes it: the TRE
- * keeps what it needs to find the hardware again in its directory. */
+/*
+ * Where a TRE's secure hardware is: the device's configuration (the agent's
+ * [agent] tre_backend and its options, the factory's --tre), given to both
+ * om_tre_personalise and om_tre_open_backend. The TRE directory keeps only
+ * the names of the objects in that hardware (docs/tre.md "Backends"): never
+ * which backend, nor a TCTI, module path or PIN, since whoever can write
+ * the directory could otherwise pick a weaker backend or a library to load.
+ */
 struct om_tre_backend {
 	int kind;                /* enum om_tre_backend_kind */
 	const char *tpm_tcti;    /* TPM: tpm2-tss TCTI ("device:/dev/tpmrm0", "swtpm:path=..."); NULL: default */
@@ -94,7 +100,8 @@ OM_NODISCARD int om_tre_personalise(const char *dir, const struct om_tre_persona
 struct om_tre;
 
 /*
- * Open the TRE in dir (flags: OM_TRE_NO_FSYNC or 0). Secure boot: dir
+ * Open the TRE in dir on the software backend (flags: OM_TRE_NO_FSYNC or
+ * 0; a TPM or PKCS#11 TRE: om_tre_open_backend). Secure boot: dir
  * must be the device's alone to change (owned by the effective uid:
  * OM_ETRE_DIR_OWNER; not writable by group or others:
  * OM_ETRE_DIR_WRITABLE), every file in it owned by the effective uid
@@ -112,6 +119,21 @@ struct om_tre;
  * OM_ETRE_STATE, OM_ETRE_STATE_VERSION, OM_ENOMEM, OM_ECRYPTO or OM_EIO.
  */
 OM_NODISCARD int om_tre_open(struct om_tre **out, const char *dir, unsigned flags);
+
+/*
+ * om_tre_open on the backend the device's configuration names (be; NULL:
+ * software, as om_tre_open). The TCTI, module, token and PIN come from be
+ * only. A directory personalised for another backend is OM_ETRE_BACKEND
+ * (a TPM directory is never opened on the software backend, whichever
+ * files are missing); a PKCS#11 directory of another token label too. With
+ * the TPM: OM_ETRE_NV when the NV counter index is not the one personalised
+ * (its attributes, or its name as the sealed manifest recorded it),
+ * OM_ETRE_SEAL when the storage root key or the sealed key object is not
+ * this TPM's, OM_ETRE_ROLLBACK for an older copy, OM_ETRE_HW when the TPM
+ * does not answer. Other codes as om_tre_open.
+ */
+OM_NODISCARD int om_tre_open_backend(struct om_tre **out, const char *dir, const struct om_tre_backend *be,
+				     unsigned flags);
 
 /* Cleanse every secret held in memory and free the handle; NULL is allowed. */
 void om_tre_close(struct om_tre *tre);

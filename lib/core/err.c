@@ -164,6 +164,8 @@ static const struct err_row rows[] = {
 	ROW(OM_ETRE_NOT_AUTHENTICATED, "new MID has not yet answered a network challenge"),
 	ROW(OM_ETRE_ROLLBACK, "TRE state older than the hardware anti-rollback counter (rolled back)"),
 	ROW(OM_ETRE_HW, "TRE secure hardware (TPM, PKCS#11 token) unreachable or refused"),
+	ROW(OM_ETRE_BACKEND, "TRE directory personalised for another backend or token than the configured one"),
+	ROW(OM_ETRE_NV, "TPM NV counter index not the one personalised (attributes or name)"),
 	/* tre: add new rows here */
 	/* vno */
 	ROW(OM_ERADIO_LENGTH, "radio frame length is zero or too large"),
