@@ -26,6 +26,7 @@
 #include <openmcim/vector.h>
 
 #include "check.h"
+#include "seal.h"
 
 #define FX_DIE(what)                                                                 \
 	do {                                                                         \
@@ -160,6 +161,26 @@ static inline struct om_tre *fx_tre_setup(struct fx_tre *t, struct om_ca *pva, c
 	return tre;
 }
 
+/* The PVA's CA that certifies the TREs of a test (valid from 30 days ago). */
+static inline void fx_pva_init(struct om_ca **pva, EVP_PKEY **pva_key)
+{
+	if (om_key_generate(pva_key, OM_KEY_EC_P256) ||
+	    om_ca_create(pva, *pva_key, "PVA CA", time(NULL) - 30 * 86400, 0))
+		FX_DIE("pva");
+}
+
+/* A sealer of backend be in a new directory (dir: a mkdtemp template), for tests below the TRE. */
+static inline struct tre_sealer *fx_sealer(char *dir, const struct om_tre_backend *be)
+{
+	struct tre_sealer *s = NULL;
+	if (!mkdtemp(dir))
+		FX_DIE("mkdtemp");
+	CHECK_INT(tre_seal_create(&s, dir, be, 0), 0);
+	if (!s)
+		FX_DIE("seal create");
+	return s;
+}
+
 /* Remove the TRE directory (flat: the TRE writes no subdirectories). */
 static inline void fx_rmdir(const char *dir)
 {
@@ -247,6 +268,20 @@ static inline void fx_dir_hash(const char *dir, uint8_t out[32])
 	}
 	EVP_DigestFinal_ex(ctx, out, NULL);
 	EVP_MD_CTX_free(ctx);
+}
+
+/* Opened as configured by be: refused with code, and not one byte of the directory changed. */
+static inline void fx_open_refused(const char *dir, const struct om_tre_backend *be, int code)
+{
+	struct om_tre *tre = NULL;
+	uint8_t before[32], after[32];
+	fx_dir_hash(dir, before);
+	int rc = om_tre_open_backend(&tre, dir, be, 0);
+	CHECK_MSG(rc == code, "open: %s, want %s", om_errname(rc), om_errname(code));
+	CHECK(tre == NULL);
+	om_tre_close(tre);
+	fx_dir_hash(dir, after);
+	CHECK_MEM(before, after, 32);
 }
 
 /* A network-side E-UTRAN challenge for (K, OPc) of m at sqn. */

@@ -134,20 +134,6 @@ static void test_sealing_key_cannot_leave_the_token(void)
 	fx_tre_free(&t);
 }
 
-/* Opened as configured by as: refused with code, not one byte of the directory changed. */
-static void open_refused(const char *dir, const struct om_tre_backend *as, int code)
-{
-	struct om_tre *tre = NULL;
-	uint8_t before[32], after[32];
-	fx_dir_hash(dir, before);
-	int rc = om_tre_open_backend(&tre, dir, as, 0);
-	CHECK_MSG(rc == code, "open: %s, want %s", om_errname(rc), om_errname(code));
-	CHECK(tre == NULL);
-	om_tre_close(tre);
-	fx_dir_hash(dir, after);
-	CHECK_MEM(before, after, 32);
-}
-
 /*
  * Review finding 1: the module p11-kit loads, the token and the PIN are the
  * configuration's. p11.ctx holds neither the module path nor the PIN; a
@@ -166,12 +152,12 @@ static void test_module_and_pin_come_from_the_configuration(void)
 	snprintf(path, sizeof(path), "%s/p11.ctx", t.dir);
 	CHECK(!check_file_has(path, (const uint8_t *)hsm.module, strlen(hsm.module)));
 	CHECK(!check_file_has(path, (const uint8_t *)hsm.pin, strlen(hsm.pin)));
-	open_refused(t.dir, NULL, OM_ETRE_BACKEND);
-	open_refused(t.dir, &(struct om_tre_backend){ .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = "swtpm:path=/nonexistent" },
+	fx_open_refused(t.dir, NULL, OM_ETRE_BACKEND);
+	fx_open_refused(t.dir, &(struct om_tre_backend){ .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = "swtpm:path=/nonexistent" },
 		     OM_ETRE_BACKEND);
 	struct om_tre_backend other_token = be;
 	other_token.p11_token = "another";
-	open_refused(t.dir, &other_token, OM_ETRE_BACKEND);
+	fx_open_refused(t.dir, &other_token, OM_ETRE_BACKEND);
 	/* version 1: magic, version, len|module, len|token, len|PIN, CKA_ID */
 	uint8_t *ctx = check_slurp(path, &len);
 	CHECK(ctx && len == 6 + strlen(hsm.label) + 16);
@@ -193,7 +179,7 @@ static void test_module_and_pin_come_from_the_configuration(void)
 		CHECK(fp && fwrite(v1, 1, off, fp) == off);
 		if (fp)
 			fclose(fp);
-		open_refused(t.dir, &be, OM_ETRE_STATE_VERSION);
+		fx_open_refused(t.dir, &be, OM_ETRE_STATE_VERSION);
 		/* the current file back: it opens with the configured module */
 		fp = fopen(path, "wb");
 		CHECK(fp && fwrite(ctx, 1, len, fp) == len);
@@ -222,9 +208,7 @@ int main(void)
 	setenv("SOFTHSM2_CONF", hsm_conf, 1);
 	be = (struct om_tre_backend){ .kind = OM_TRE_BACKEND_PKCS11, .p11_module = hsm.module,
 				      .p11_token = hsm.label, .p11_pin = hsm.pin };
-	if (om_key_generate(&pva_key, OM_KEY_EC_P256) ||
-	    om_ca_create(&pva, pva_key, "PVA CA", time(NULL) - 30 * 86400, 0))
-		FX_DIE("pva");
+	fx_pva_init(&pva, &pva_key);
 	fx_sho_init(&ro, "RO-1");
 	test_personalised_tre_seals_in_the_token();
 	test_tampered_mid_file_is_blocked();

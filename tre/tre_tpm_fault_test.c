@@ -17,7 +17,6 @@
 #include <openmcim/be.h>
 
 #include "hw_token.h"
-#include "seal.h"
 #include "tre_fixture.h"
 
 static struct om_ca *pva;
@@ -68,15 +67,8 @@ static void put_back(const char *snap, const char *dir)
 /* The TRE in dir does not open (code), and neither its bytes nor the NV counter moved. */
 static void refused_unchanged(const char *dir, int code)
 {
-	struct om_tre *tre = NULL;
-	uint8_t before[32], after[32];
 	uint64_t nv = nv_now(dir);
-	fx_dir_hash(dir, before);
-	int rc = om_tre_open_backend(&tre, dir, &be, 0);
-	CHECK_MSG(rc == code, "open: %s, want %s", om_errname(rc), om_errname(code));
-	om_tre_close(tre);
-	fx_dir_hash(dir, after);
-	CHECK_MEM(before, after, 32);
+	fx_open_refused(dir, &be, code);
 	CHECK_INT(nv_now(dir), nv);
 }
 
@@ -154,13 +146,8 @@ static void test_failed_manifest_write_refuses_puts_until_reopened(void)
 static void test_failed_erase_refuses_puts_until_reopened(void)
 {
 	char dir[] = "/tmp/om-seal-XXXXXX";
-	struct tre_sealer *s = NULL;
+	struct tre_sealer *s = fx_sealer(dir, &be);
 	const uint8_t a[] = "a record";
-	if (!mkdtemp(dir))
-		FX_DIE("mkdtemp");
-	CHECK_INT(tre_seal_create(&s, dir, &be, 0), 0);
-	if (!s)
-		FX_DIE("seal create");
 	CHECK_INT(tre_seal_put(s, "a.mid", a, sizeof(a), 1), 0);
 	uint64_t c = s->counter;
 	tre_tpm_fault = TRE_FAULT_NV_INCREMENT;
@@ -194,9 +181,7 @@ int main(void)
 		return check_done();
 	}
 	be = (struct om_tre_backend){ .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = tpm.tcti };
-	if (om_key_generate(&pva_key, OM_KEY_EC_P256) ||
-	    om_ca_create(&pva, pva_key, "PVA CA", time(NULL) - 30 * 86400, 0))
-		FX_DIE("pva");
+	fx_pva_init(&pva, &pva_key);
 	fx_sho_init(&ro, "RO-1");
 	test_failed_nv_increment_refuses_puts_until_reopened();
 	test_failed_manifest_write_refuses_puts_until_reopened();

@@ -19,7 +19,6 @@
 #include <openmcim/be.h>
 
 #include "hw_token.h"
-#include "seal.h"
 #include "tre_fixture.h"
 
 static struct om_ca *pva;
@@ -86,17 +85,9 @@ static void restore(const char *snap, const char *dir)
 static void open_as_refused_unchanged(const char *dir, const struct om_tre_backend *as, int code,
 				      const struct t_swtpm *on)
 {
-	struct om_tre *tre = NULL;
-	uint8_t before[32], after[32];
 	uint32_t idx = nv_index_of(dir);
 	uint64_t nv = nv_by_tools(on, idx);
-	fx_dir_hash(dir, before);
-	int rc = om_tre_open_backend(&tre, dir, as, 0);
-	CHECK_MSG(rc == code, "open: %s, want %s", om_errname(rc), om_errname(code));
-	CHECK(tre == NULL);
-	om_tre_close(tre);
-	fx_dir_hash(dir, after);
-	CHECK_MEM(before, after, 32);
+	fx_open_refused(dir, as, code);
 	CHECK_INT(nv_by_tools(on, idx), nv);
 }
 
@@ -104,20 +95,6 @@ static void open_as_refused_unchanged(const char *dir, const struct om_tre_backe
 static void open_refused_unchanged(const char *dir, int code, const struct t_swtpm *on)
 {
 	open_as_refused_unchanged(dir, &be, code, on);
-}
-
-/* Open refused with code, the directory as it was (no TPM involved: the NV counter is not read). */
-static void open_refused_no_tpm(const char *dir, const struct om_tre_backend *on, int code)
-{
-	struct om_tre *tre = NULL;
-	uint8_t before[32], after[32];
-	fx_dir_hash(dir, before);
-	int rc = om_tre_open_backend(&tre, dir, on, 0);
-	CHECK_MSG(rc == code, "open: %s, want %s", om_errname(rc), om_errname(code));
-	CHECK(tre == NULL);
-	om_tre_close(tre);
-	fx_dir_hash(dir, after);
-	CHECK_MEM(before, after, 32);
 }
 
 /* Write len bytes to dir/name, mode 0600 (an attacker who can write the directory). */
@@ -152,15 +129,15 @@ static void test_backend_and_tcti_come_from_the_configuration(void)
 	open_as_refused_unchanged(t.dir, NULL, OM_ETRE_BACKEND, &tpm);
 	/* tpm.ctx deleted: the configuration still says tpm, and nothing opens */
 	unlink(path);
-	open_refused_no_tpm(t.dir, &be, OM_ETRE_NOT_FOUND);
-	open_refused_no_tpm(t.dir, NULL, OM_ETRE_NOT_FOUND);
+	fx_open_refused(t.dir, &be, OM_ETRE_NOT_FOUND);
+	fx_open_refused(t.dir, NULL, OM_ETRE_NOT_FOUND);
 	/* a key file of the attacker's own software TRE put in its place: another backend's */
 	tre = fx_tre_setup(&soft, pva, "TRE-00000707", &ro, NULL);
 	om_tre_close(tre);
 	cp_into(soft.dir, "seal.key", t.dir);
-	open_refused_no_tpm(t.dir, &be, OM_ETRE_BACKEND);
+	fx_open_refused(t.dir, &be, OM_ETRE_BACKEND);
 	/* the whole software TRE, configured as tpm */
-	open_refused_no_tpm(soft.dir, &be, OM_ETRE_BACKEND);
+	fx_open_refused(soft.dir, &be, OM_ETRE_BACKEND);
 	/* tpm.ctx back, in the old version that named a TCTI (here another TPM's): refused, nothing loaded */
 	snprintf(path, sizeof(path), "%s/seal.key", t.dir);
 	unlink(path);
@@ -282,13 +259,8 @@ static void test_replaced_nv_index_or_srk_is_refused(void)
 static void test_copy_from_before_an_erase_is_refused(void)
 {
 	char dir[] = "/tmp/om-seal-XXXXXX", snap[64];
-	struct tre_sealer *s = NULL;
+	struct tre_sealer *s = fx_sealer(dir, &be);
 	const uint8_t a[] = "a record", b[] = "another record";
-	if (!mkdtemp(dir))
-		FX_DIE("mkdtemp");
-	CHECK_INT(tre_seal_create(&s, dir, &be, 0), 0);
-	if (!s)
-		FX_DIE("seal create");
 	CHECK_INT(tre_seal_put(s, "a.mid", a, sizeof(a), 1), 0);
 	CHECK_INT(tre_seal_put(s, "b.mid", b, sizeof(b), 1), 0);
 	uint64_t c = s->counter;
@@ -574,9 +546,7 @@ int main(void)
 		return check_done();
 	}
 	be = (struct om_tre_backend){ .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = tpm.tcti };
-	if (om_key_generate(&pva_key, OM_KEY_EC_P256) ||
-	    om_ca_create(&pva, pva_key, "PVA CA", time(NULL) - 30 * 86400, 0))
-		FX_DIE("pva");
+	fx_pva_init(&pva, &pva_key);
 	fx_sho_init(&ro, "RO-1");
 	fx_sho_init(&sho1, "SHO-1");
 	fx_sho_init(&sho2, "SHO-2");
