@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -45,8 +46,35 @@ static unsigned ephemeral_low(void)
  * pva). Below the range only an explicit bind can take it. Candidates from
  * a per-process start, each probed by bind; all stay bound until every port
  * is known, so none is given twice.
+ *
+ * Between this probe and the daemons' binds another lab on the host (tests
+ * run in parallel, a crash test restarting a daemon on its port) could probe
+ * the same port: each chosen port is also reserved by an flock on
+ * <tmp>/openmcim-lab-ports-<uid>/<port>, held by the lab until lab_free(),
+ * and a port whose lock another lab holds is skipped.
  */
-int lab_free_ports(uint16_t *ports, size_t n)
+static int reserve_port(unsigned port)
+{
+	char dir[96], path[128];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/openmcim-lab-ports-%u", tmp && *tmp ? tmp : "/tmp", (unsigned)geteuid());
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -1;
+	struct stat st;
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return -1; /* not ours: no reservation, the bind probe alone decides */
+	snprintf(path, sizeof(path), "%s/%u", dir, port);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		return -2; /* another lab holds it */
+	}
+	return fd;
+}
+
+int lab_free_ports(uint16_t *ports, int *locks, size_t n)
 {
 	enum { FIRST = 10000 };
 	int fds[64];
@@ -67,13 +95,24 @@ int lab_free_ports(uint16_t *ports, size_t n)
 			close(fd);
 			continue;
 		}
+		int lock = reserve_port(FIRST + next);
+		if (lock == -2) {
+			close(fd);
+			continue;
+		}
+		locks[opened] = lock;
 		fds[opened] = fd;
 		ports[opened++] = (uint16_t)(FIRST + next);
 	}
 	if (opened < n)
 		rc = OM_EIO;
-	for (size_t i = 0; i < opened; i++)
+	for (size_t i = 0; i < opened; i++) {
 		close(fds[i]);
+		if (rc < 0 && locks[i] >= 0)
+			close(locks[i]);
+	}
+	for (size_t i = rc < 0 ? 0 : opened; i < n; i++)
+		locks[i] = -1;
 	return rc;
 }
 

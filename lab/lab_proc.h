@@ -41,6 +41,8 @@ struct lab_priv {
 	int ids_sorted;              /* tre_ids ascending: lookups by bsearch */
 	struct om_pg_cluster pg;     /* with --store postgres: the one cluster of every daemon */
 	pid_t *tpm_pid;              /* --tre tpm: each device's swtpm, same order as tre_ids */
+	int port_lock[LAB_N_PORTS];  /* the ports' reservations (lab_free_ports), closed in lab_free() */
+	int port_locks_held;
 };
 
 /* ---- lab_tpm.c ----------------------------------------------------------- */
@@ -60,8 +62,13 @@ void lab_tpm_stop(pid_t *pids, unsigned n);
 
 /* ---- lab_proc.c --------------------------------------------------------- */
 
-/* n distinct free TCP ports on 127.0.0.1 below the ephemeral range (held open together while chosen, so none repeats). */
-OM_NODISCARD int lab_free_ports(uint16_t *ports, size_t n);
+/*
+ * n distinct free TCP ports on 127.0.0.1 below the ephemeral range (held open
+ * together while chosen, so none repeats), each reserved against other labs
+ * on the host by a lock whose descriptor is locks[i] (-1 when none could be
+ * taken): close them when the lab's daemons are gone.
+ */
+OM_NODISCARD int lab_free_ports(uint16_t *ports, int *locks, size_t n);
 
 /* Start exe -c conf with stderr appended to log and extra_env (may be NULL) added; the pid or -1. */
 pid_t lab_spawn(const char *exe, const char *conf, const char *log, const char *extra_env);

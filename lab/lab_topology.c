@@ -918,8 +918,9 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 	om_log_init("lab", OM_LOG_NOTICE);
 
 	uint16_t ports[LAB_N_PORTS];
-	if (lab_free_ports(ports, LAB_N_PORTS) < 0)
+	if (lab_free_ports(ports, pv->port_lock, LAB_N_PORTS) < 0)
 		return fail(why, why_len, OM_ELAB_SETUP, "no free ports on 127.0.0.1");
+	pv->port_locks_held = 1;
 	memcpy(&pv->ports, ports, sizeof(ports));
 	l->radio_port = pv->ports.radio;
 	if (random_hex(pv->owner_secret, 20) < 0 ||
@@ -1004,6 +1005,9 @@ void lab_free(struct lab *l)
 		lab_tpm_stop(pv->tpm_pid, l->n_devices + l->n_tampered);
 		free(pv->tpm_pid);
 		OPENSSL_cleanse(pv->owner_secret, sizeof(pv->owner_secret));
+		for (size_t i = 0; pv->port_locks_held && i < LAB_N_PORTS; i++)
+			if (pv->port_lock[i] >= 0)
+				close(pv->port_lock[i]);
 		free(pv);
 	}
 	free(l->tre_ids);
