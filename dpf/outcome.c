@@ -88,7 +88,7 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 	X509_free(sc);
 	if (rc == 0)
 		rc = drf_remote_device_add(d->drf, tre_id, st.imsi, r->created, enc, enc_len, sign, sign_len,
-					   st.owner_id, st.sequence, dr, sizeof(dr));
+					   st.owner_id, st.sequence, stm->o.counter, dr, sizeof(dr));
 	free(enc);
 	om_pki_free(sign, sign_len);
 	/* the DRF's answer lost or late: nothing of ours is recorded yet, and the device's repeat adds the same row (a no-op) */

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "reason.h"
 
-#define WORDS_MAX 8
+#define WORDS_MAX 9
 
 static size_t split(char *line, char **w)
 {
@@ -36,18 +36,20 @@ static int num(const char *s, int64_t *out)
 
 static int cmd_device_add(struct drf *d, char **w, size_t n, char *why, size_t wl)
 {
-	int64_t since, seq;
+	int64_t since, seq, counter = 0;
 	uint8_t *enc = NULL, *sign = NULL;
 	size_t enc_len = 0, sign_len = 0;
-	if (n < 7 || n > 8 || num(w[3], &since) < 0 || num(w[5], &seq) < 0 || seq > UINT32_MAX)
+	if (n < 7 || n > 9 || num(w[3], &since) < 0 || num(w[5], &seq) < 0 || seq > UINT32_MAX ||
+	    (n == 9 && num(w[8], &counter) < 0))
 		return om_reason(why, wl, OM_EDRF_COMMAND,
-				 "usage: device-add TRE_ID IMSI SINCE OWNER SEQUENCE ENC_CERT_B64 [SIGN_CERT_B64]");
+				 "usage: device-add TRE_ID IMSI SINCE OWNER SEQUENCE ENC_CERT_B64 [SIGN_CERT_B64 [COUNTER]]");
 	int rc = om_admin_b64_get(w[6], &enc, &enc_len);
-	if (rc == 0 && n == 8)
+	if (rc == 0 && n >= 8)
 		rc = om_admin_b64_get(w[7], &sign, &sign_len);
 	if (rc < 0)
 		rc = om_reason(why, wl, OM_EDRF_COMMAND, "certificate: not base64");
-	else if ((rc = drf_device_add(d, w[1], w[2], since, enc, enc_len, sign, sign_len, w[4], (uint32_t)seq)) < 0)
+	else if ((rc = drf_device_arrive(d, w[1], w[2], since, enc, enc_len, sign, sign_len, w[4], (uint32_t)seq,
+					 (uint64_t)counter)) < 0)
 		om_reason(why, wl, rc, "device %.63s: %s", w[1], om_strerror(rc));
 	else
 		om_notice("admin-device-add", "tre_id=%s imsi=%s owner=%s sequence=%u", w[1], w[2], w[4],
@@ -63,6 +65,20 @@ static void emit_pending(void *ctx, const struct drf_pending *p)
 	char line[256];
 	snprintf(line, sizeof(line), "%s %s %s sequence=%u accepted=%lld bytes=%zu", p->sender, p->request_id,
 		 p->tre_id, p->sequence, (long long)p->accepted, p->bootstrap_len);
+	((om_admin_emit)c[0])(c[1], line);
+}
+
+static void emit_stay(void *ctx, const struct drf_stay *s)
+{
+	void **c = ctx;
+	char line[320];
+	if (s->left)
+		snprintf(line, sizeof(line), "stay=%u imsi=%s since=%lld owner=%s sequence=%u left=%lld to=%s request=%s",
+			 s->n, s->imsi, (long long)s->since, s->owner, s->sequence, (long long)s->left, s->left_to,
+			 s->left_request);
+	else
+		snprintf(line, sizeof(line), "stay=%u imsi=%s since=%lld owner=%s sequence=%u current", s->n, s->imsi,
+			 (long long)s->since, s->owner, s->sequence);
 	((om_admin_emit)c[0])(c[1], line);
 }
 
@@ -103,12 +119,18 @@ static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx,
 		if ((rc = drf_device_status(d, w[1], now, &s)) == 0) {
 			snprintf(line, sizeof(line),
 				 "tre_id=%s imsi=%s since=%lld owner=%s ours=%d lock_until=%lld sequence=%u "
-				 "codes_unused=%u handovers=%u",
+				 "codes_unused=%u handovers=%u stay=%u",
 				 s.tre_id, s.imsi, (long long)s.since, s.owner, s.ours, (long long)s.lock_until,
-				 s.sequence, s.codes_unused, s.handovers);
+				 s.sequence, s.codes_unused, s.handovers, s.stay);
 			emit(ctx, line);
 		}
 		return rc;
+	}
+	if (!strcmp(w[0], "history") && n == 2) {
+		void *c[2] = { (void *)emit, ctx };
+		if ((rc = drf_device_history(d, w[1], emit_stay, c)) == 0)
+			return om_reason(why, wl, OM_EDRF_DEVICE, "device %.63s: %s", w[1], om_strerror(OM_EDRF_DEVICE));
+		return rc < 0 ? rc : 0;
 	}
 	if (!strcmp(w[0], "pending") && n == 1) {
 		void *c[2] = { (void *)emit, ctx };

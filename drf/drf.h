@@ -64,13 +64,27 @@ void drf_close(struct drf *d);
  * current IMSI since `since`, its TRE_ENCRYPTION certificate (DER, CN =
  * TRE_id), its TRE_SIGNING certificate (DER, CN = TRE_id; NULL: none, and
  * then no completion for it is ever accepted, issue 12), its owner, and the
- * last bootstrap sequence it is known to have accepted (0 if none). Adding the same row again is a no-op (0); a
- * different row for a known TRE_id is OM_EDRF_EXISTS.
+ * last bootstrap sequence it is known to have accepted (0 if none). Adding the same row again is a no-op (0).
+ * A device that left us (a completed handover) comes back as a new stay
+ * (issue 20, docs/drf.md "Round trips"): its certificates must be the ones on
+ * record (OM_EDRF_CERT), and an IMSI whose removal is pending is refused
+ * (OM_EDRF_EXISTS); a different row for a device that is ours is OM_EDRF_EXISTS.
  * Returns 0, OM_EDRF_VALUE, OM_EDRF_CERT, OM_EDRF_EXISTS, OM_ESTORE*.
  */
 OM_NODISCARD int drf_device_add(struct drf *d, const char *tre_id, const char *imsi, int64_t since,
 				const uint8_t *enc_cert_der, size_t enc_cert_len, const uint8_t *sign_cert_der,
 				size_t sign_cert_len, const char *owner, uint32_t sequence);
+
+/*
+ * drf_device_add for a device that arrives by a change of operator, with
+ * the state counter of the TRE's outcome statement that brought it (the DPF
+ * checked it): a later completion's statement must not show a lower one
+ * (OM_EDRF_COUNTER), even at a DRF that never saw the device before. On a
+ * return the register keeps the higher of the two. Same returns.
+ */
+OM_NODISCARD int drf_device_arrive(struct drf *d, const char *tre_id, const char *imsi, int64_t since,
+				   const uint8_t *enc_cert_der, size_t enc_cert_len, const uint8_t *sign_cert_der,
+				   size_t sign_cert_len, const char *owner, uint32_t sequence, uint64_t counter);
 
 /* Contract lock until `until` (0 lifts it). Returns 0, OM_EDRF_DEVICE, OM_EDRF_VALUE, OM_ESTORE*. */
 OM_NODISCARD int drf_device_lock(struct drf *d, const char *tre_id, int64_t until);
@@ -102,11 +116,28 @@ struct drf_device_status {
 	uint32_t sequence;       /* last bootstrap sequence sent (or known accepted) */
 	int ours;                /* 0 once a handover completed */
 	unsigned codes_unused;   /* transfer codes neither used nor expired at now */
-	unsigned handovers;      /* handovers accepted for it */
+	unsigned handovers;      /* handovers accepted for it, in every stay */
+	unsigned stay;           /* 1 for its first stay with us, + 1 each time it came back (issue 20) */
 };
 
 /* Returns 0, OM_EDRF_DEVICE, OM_ESTORE*. */
 OM_NODISCARD int drf_device_status(struct drf *d, const char *tre_id, int64_t now, struct drf_device_status *st);
+
+/* One stay of a device with us, from its register entry to the handover that took it away. */
+struct drf_stay {
+	unsigned n;              /* 1, 2, ... */
+	char imsi[DRF_IMSI_MAX + 1];
+	char owner[DRF_OWNER_MAX + 1];
+	int64_t since;
+	uint32_t sequence;       /* the bootstrap sequence it came with (0: not known) */
+	int64_t left;            /* 0: the current stay (or it never left) */
+	char left_to[OM_HANDOVER_SHO_ID_MAX + 1];
+	char left_request[OM_HANDOVER_ID_MAX + 1];
+};
+typedef void (*drf_stay_fn)(void *ctx, const struct drf_stay *s);
+
+/* Call fn for each stay of tre_id, the first first. Returns their number (0: unknown device) or OM_ESTORE*. */
+OM_NODISCARD int drf_device_history(struct drf *d, const char *tre_id, drf_stay_fn fn, void *ctx);
 
 /* A bootstrap built and waiting for delivery (handover state accepted). */
 struct drf_pending {

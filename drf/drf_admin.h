@@ -41,10 +41,11 @@ void drf_admin_stop(struct drf_admin *a);
 
 /*
  * The DPF's call (client side): enter a provisioned device in the register
- * (drf_device_add over p). Idempotent: the same row again is 0, so a retry
+ * (drf_device_arrive over p, with the state counter of the TRE's statement
+ * the DPF checked; 0 sends none). Idempotent: the same row again is 0, so a retry
  * after a lost answer changes nothing. Returns 0, the DRF's code, or
  * OM_EUNAVAILABLE (no answer within p's deadline), reason in why.
  */
 int drf_remote_device_add(const struct om_admin_peer *p, const char *tre_id, const char *imsi, int64_t since,
 			  const uint8_t *enc, size_t enc_len, const uint8_t *sign, size_t sign_len, const char *owner,
-			  uint32_t sequence, char *why, size_t why_len) __attribute__((warn_unused_result));
+			  uint32_t sequence, uint64_t counter, char *why, size_t why_len) __attribute__((warn_unused_result));

@@ -59,6 +59,24 @@ static const struct om_store_migration migrations[] = {
 	  "ALTER TABLE removal ADD COLUMN error TEXT;" },                        /* the last one's code */
 	/* 4: the sweep reads only pending removals, so its cost does not grow with every removal ever done */
 	{ "CREATE INDEX removal_pending ON removal(due) WHERE done IS NULL;" },
+	/* 5 (issue 20): a device may come back to an operator it left (A->B->A): one stay row per time it
+	 * was ours, the current one is device.stay; each handover belongs to the stay it was accepted in */
+	{ "CREATE TABLE stay ("
+	  " tre_id TEXT NOT NULL REFERENCES device(tre_id),"
+	  " n INTEGER NOT NULL,"             /* 1, 2, ...: the device's stays with us in order */
+	  " imsi TEXT NOT NULL,"             /* our subscription during it */
+	  " since INTEGER NOT NULL,"
+	  " owner TEXT NOT NULL,"
+	  " sequence INTEGER NOT NULL,"      /* the last bootstrap sequence it came with (0: not known) */
+	  " left_at INTEGER,"                /* NULL: not left */
+	  " left_to TEXT,"                   /* the handover that took it away */
+	  " left_request TEXT,"
+	  " PRIMARY KEY (tre_id, n));"
+	  "ALTER TABLE device ADD COLUMN stay INTEGER NOT NULL DEFAULT 1;"
+	  "ALTER TABLE handover ADD COLUMN stay INTEGER NOT NULL DEFAULT 1;"
+	  "INSERT INTO stay (tre_id, n, imsi, since, owner, sequence, left_at, left_to, left_request)"
+	  " SELECT d.tre_id, 1, d.imsi, d.since, d.owner, 0, h.completed, h.sender, h.request_id FROM device d"
+	  " LEFT JOIN handover h ON h.tre_id = d.tre_id AND h.state = 'completed';" },
 };
 
 /*
@@ -110,16 +128,32 @@ static const struct om_store_migration migrations_pg[] = {
 	{ "ALTER TABLE removal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
 	  "ALTER TABLE removal ADD COLUMN error TEXT;" },
 	{ "CREATE INDEX removal_pending ON removal(due) WHERE done IS NULL;" },
+	{ "CREATE TABLE stay ("
+	  " tre_id TEXT NOT NULL REFERENCES device(tre_id),"
+	  " n INTEGER NOT NULL,"
+	  " imsi TEXT NOT NULL,"
+	  " since BIGINT NOT NULL,"
+	  " owner TEXT NOT NULL,"
+	  " sequence BIGINT NOT NULL,"
+	  " left_at BIGINT,"
+	  " left_to TEXT,"
+	  " left_request TEXT,"
+	  " PRIMARY KEY (tre_id, n));"
+	  "ALTER TABLE device ADD COLUMN stay INTEGER NOT NULL DEFAULT 1;"
+	  "ALTER TABLE handover ADD COLUMN stay INTEGER NOT NULL DEFAULT 1;"
+	  "INSERT INTO stay (tre_id, n, imsi, since, owner, sequence, left_at, left_to, left_request)"
+	  " SELECT d.tre_id, 1, d.imsi, d.since, d.owner, 0, h.completed, h.sender, h.request_id FROM device d"
+	  " LEFT JOIN handover h ON h.tre_id = d.tre_id AND h.state = 'completed';" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
 
 #define COMPLETION_GET                                                                                   \
-	"SELECT h.state, h.tre_id, v.imsi, h.sequence, h.accepted, v.counter, v.sign_cert"                \
+	"SELECT h.state, h.tre_id, v.imsi, h.sequence, h.accepted, v.counter, v.sign_cert, h.stay, v.stay" \
 	" FROM handover h JOIN device v ON v.tre_id = h.tre_id WHERE h.sender = ?1 AND h.request_id = ?2"
 #define PUSH_ROWS                                                                                        \
 	"SELECT h.sender, h.request_id, d.imsi, h.sequence, h.bootstrap FROM handover h"                  \
-	" JOIN device d ON d.tre_id = h.tre_id WHERE h.state = 'accepted'"
+	" JOIN device d ON d.tre_id = h.tre_id WHERE h.state = 'accepted' AND h.stay = d.stay AND d.ours = 1"
 
 /*
  * Every read that decides a write reads with FOR UPDATE on PostgreSQL:
@@ -128,8 +162,8 @@ _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step lis
  */
 static const struct om_store_sql sql[DRF_SQL_N] = {
 	/* an existing row is compared (*_SAME), not an error that would abort a PostgreSQL transaction */
-	[DRF_SQL_DEV_ADD] = { "INSERT INTO device (tre_id, imsi, since, enc_cert, owner, sequence, sign_cert)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING" },
+	[DRF_SQL_DEV_ADD] = { "INSERT INTO device (tre_id, imsi, since, enc_cert, owner, sequence, sign_cert, counter)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING" },
 	[DRF_SQL_DEV_SAME] = { "SELECT 1 FROM device WHERE tre_id = ?1 AND imsi = ?2 AND since = ?3 AND enc_cert = ?4"
 			       " AND owner = ?5 AND sequence >= ?6 AND sign_cert IS ?7",
 			       "SELECT 1 FROM device WHERE tre_id = ?1 AND imsi = ?2 AND since = ?3 AND enc_cert = ?4"
@@ -141,25 +175,30 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_DEV_OURS] = { "SELECT ours FROM device WHERE tre_id = ?1",
 			       "SELECT ours FROM device WHERE tre_id = ?1 FOR UPDATE" },
 	[DRF_SQL_CODE_ADD] = { "INSERT INTO transfer_code (tre_id, salt, hash, issued, expires) VALUES (?1, ?2, ?3, ?4, ?5)" },
-	[DRF_SQL_DEV_STATUS] = { "SELECT imsi, owner, since, lock_until, sequence, ours FROM device WHERE tre_id = ?1" },
+	[DRF_SQL_DEV_STATUS] = { "SELECT imsi, owner, since, lock_until, sequence, ours, stay FROM device WHERE tre_id = ?1" },
 	[DRF_SQL_CODES_UNUSED] = { "SELECT count(*) FROM transfer_code WHERE tre_id = ?1 AND used_by IS NULL"
 				   " AND expires > ?2" },
 	[DRF_SQL_HANDOVERS_OF] = { "SELECT count(*) FROM handover WHERE tre_id = ?1" },
-	[DRF_SQL_PENDING] = { "SELECT sender, request_id, tre_id, sequence, accepted, length(bootstrap) FROM handover"
-			      " WHERE state = 'accepted' ORDER BY accepted, sender, request_id" },
+	/* a bootstrap of an earlier stay, or of a device no longer ours, waits for nothing */
+	[DRF_SQL_PENDING] = { "SELECT h.sender, h.request_id, h.tre_id, h.sequence, h.accepted, length(h.bootstrap)"
+			      " FROM handover h JOIN device d ON d.tre_id = h.tre_id WHERE h.state = 'accepted'"
+			      " AND h.stay = d.stay AND d.ours = 1 ORDER BY h.accepted, h.sender, h.request_id" },
 	[DRF_SQL_HO_FIND] = { "SELECT tre_id, bootstrap, sequence FROM handover WHERE sender = ?1 AND request_id = ?2" },
 	[DRF_SQL_DEV_CHECK] = { "SELECT ours, lock_until, sequence FROM device WHERE tre_id = ?1",
 				"SELECT ours, lock_until, sequence FROM device WHERE tre_id = ?1 FOR UPDATE" },
 	[DRF_SQL_CODES_OF] = { "SELECT id, salt, hash, expires, used_by IS NOT NULL FROM transfer_code WHERE tre_id = ?1" },
 	[DRF_SQL_CODE_USE] = { "UPDATE transfer_code SET used_by = ?2, used_request = ?3 WHERE id = ?1 AND used_by IS NULL" },
 	[DRF_SQL_DEV_SET_SEQ] = { "UPDATE device SET sequence = ?2 WHERE tre_id = ?1" },
-	[DRF_SQL_HO_ADD] = { "INSERT INTO handover (sender, request_id, tre_id, state, sequence, bootstrap, accepted)"
-			     " VALUES (?1, ?2, ?3, 'accepted', ?4, ?5, ?6)" },
+	[DRF_SQL_HO_ADD] = { "INSERT INTO handover (sender, request_id, tre_id, state, sequence, bootstrap, accepted, stay)"
+			     " VALUES (?1, ?2, ?3, 'accepted', ?4, ?5, ?6, (SELECT stay FROM device WHERE tre_id = ?3))" },
 	[DRF_SQL_COMPLETION] = { COMPLETION_GET, COMPLETION_GET " FOR UPDATE" },
 	[DRF_SQL_HO_COMPLETE] = { "UPDATE handover SET state = 'completed', completed = ?3"
 				  " WHERE sender = ?1 AND request_id = ?2" },
 	[DRF_SQL_DEV_RELEASE] = { "UPDATE device SET ours = 0, counter = ?2 WHERE tre_id = ?1" },
-	[DRF_SQL_REMOVAL_ADD] = { "INSERT INTO removal (imsi, tre_id, due) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING" },
+	/* an IMSI removed before and ours again since (drf_device_add refuses one still pending) is queued anew */
+	[DRF_SQL_REMOVAL_ADD] = { "INSERT INTO removal (imsi, tre_id, due) VALUES (?1, ?2, ?3) ON CONFLICT (imsi) DO UPDATE"
+				  " SET tre_id = excluded.tre_id, due = excluded.due, done = NULL, attempts = 0, error = NULL"
+				  " WHERE removal.done IS NOT NULL" },
 	[DRF_SQL_REMOVAL_DUE] = { "SELECT imsi, attempts FROM removal WHERE done IS NULL AND due <= ?1"
 				  " ORDER BY due, imsi LIMIT 16" },
 	[DRF_SQL_REMOVAL_DONE] = { "UPDATE removal SET done = ?2 WHERE imsi = ?1 AND done IS NULL" },
@@ -168,6 +207,24 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_REMOVAL_PENDING] = { "SELECT due <= ?1 FROM removal WHERE done IS NULL" },
 	[DRF_SQL_PUSH_ONE] = { PUSH_ROWS " AND h.sender = ?1 AND h.bootstrap = ?2" },
 	[DRF_SQL_PUSH_ALL] = { PUSH_ROWS " ORDER BY h.accepted" },
+	/* issue 20: a device that left us comes back (drf_device_add) */
+	[DRF_SQL_DEV_RETURN_GET] = { "SELECT ours, enc_cert, sign_cert, stay FROM device WHERE tre_id = ?1",
+				     "SELECT ours, enc_cert, sign_cert, stay FROM device WHERE tre_id = ?1 FOR UPDATE" },
+	[DRF_SQL_DEV_RETURN] = { "UPDATE device SET imsi = ?2, since = ?3, owner = ?4, sequence = max(sequence, ?5),"
+				 " sign_cert = coalesce(sign_cert, ?6), counter = max(counter, ?7), lock_until = 0, ours = 1, stay = stay + 1"
+				 " WHERE tre_id = ?1 AND ours = 0",
+				 "UPDATE device SET imsi = ?2, since = ?3, owner = ?4, sequence = greatest(sequence, ?5),"
+				 " sign_cert = coalesce(sign_cert, ?6), counter = greatest(counter, ?7), lock_until = 0, ours = 1, stay = stay + 1"
+				 " WHERE tre_id = ?1 AND ours = 0" },
+	[DRF_SQL_STAY_ADD] = { "INSERT INTO stay (tre_id, n, imsi, since, owner, sequence)"
+			       " VALUES (?1, (SELECT stay FROM device WHERE tre_id = ?1), ?2, ?3, ?4, ?5)" },
+	[DRF_SQL_STAY_LEAVE] = { "UPDATE stay SET left_at = ?2, left_to = ?3, left_request = ?4"
+				 " WHERE tre_id = ?1 AND n = (SELECT stay FROM device WHERE tre_id = ?1) AND left_at IS NULL" },
+	/* a code issued in an earlier stay carries no consent for this one */
+	[DRF_SQL_CODES_VOID] = { "UPDATE transfer_code SET expires = ?2 WHERE tre_id = ?1 AND used_by IS NULL AND expires > ?2" },
+	[DRF_SQL_REMOVAL_OF] = { "SELECT 1 FROM removal WHERE imsi = ?1 AND done IS NULL" },
+	[DRF_SQL_STAYS_OF] = { "SELECT n, imsi, since, owner, sequence, left_at, coalesce(left_to, ''),"
+			       " coalesce(left_request, '') FROM stay WHERE tre_id = ?1 ORDER BY n" },
 };
 
 static const struct om_store_schema schema = {

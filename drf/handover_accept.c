@@ -274,6 +274,7 @@ struct completion {
 	uint32_t sequence;
 	int64_t accepted;
 	uint64_t counter;
+	int64_t stay, current_stay; /* the stay the handover was accepted in, and the device's now */
 	X509 *sign_cert; /* NULL when none is on record */
 };
 
@@ -291,6 +292,8 @@ static int completion_read(struct drf *d, const char *sender, const char *reques
 	c->sequence = (uint32_t)om_stmt_col_int64(st, 3);
 	c->accepted = om_stmt_col_int64(st, 4);
 	c->counter = (uint64_t)om_stmt_col_int64(st, 5);
+	c->stay = om_stmt_col_int64(st, 7);
+	c->current_stay = om_stmt_col_int64(st, 8);
 	const void *der = om_stmt_col_blob(st, 6, &l);
 	if (der && l && om_cert_decode(&c->sign_cert, OM_ENC_DER, der, l) < 0)
 		c->sign_cert = NULL; /* checked on the way in: unreadable now is corruption, and refuses */
@@ -349,9 +352,18 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 		r = 0; /* reported before: idempotent */
 		goto out;
 	}
+	/* issue 20: the device left us and came back since; a handover of that earlier stay moves nothing now */
+	if (c.stay != c.current_stay) {
+		r = OM_EDRF_STATE;
+		why = "handover-of-an-earlier-stay";
+		goto out;
+	}
 	if ((r = om_stmt_exec(d->stmt[DRF_SQL_HO_COMPLETE], OM_BIND(OM_TEXT(sender), OM_TEXT(request_id), OM_INT(now)))) <
 		    0 ||
+	    (r = om_stmt_exec(d->stmt[DRF_SQL_STAY_LEAVE],
+			      OM_BIND(OM_TEXT(c.tre_id), OM_INT(now), OM_TEXT(sender), OM_TEXT(request_id)))) < 0 ||
 	    (r = om_stmt_exec(d->stmt[DRF_SQL_DEV_RELEASE], OM_BIND(OM_TEXT(c.tre_id), OM_INT(o.counter)))) < 0 ||
+	    (r = om_stmt_exec(d->stmt[DRF_SQL_CODES_VOID], OM_BIND(OM_TEXT(c.tre_id), OM_INT(now)))) < 0 ||
 	    (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD],
 			      OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id), OM_INT(now + d->grace_s)))) < 0)
 		goto out;

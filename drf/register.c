@@ -131,14 +131,71 @@ out:
 	return r;
 }
 
+/* Compare a stored certificate column with der (NULL/0: none given). */
+static int same_cert(struct om_stmt *st, int col, const uint8_t *der, size_t len)
+{
+	size_t l = 0;
+	const void *p = om_stmt_col_blob(st, col, &l);
+	return l == len && (!len || !memcmp(p, der, len));
+}
+
+/*
+ * The device left us (a completed handover) and comes back (issue 20:
+ * A->B->A, A->B->C->A): a new stay with its new IMSI, owner and sequence,
+ * inside the caller's transaction. Its certificates must be the ones on
+ * record (a TRE_SIGNING certificate is taken only where none was), its
+ * counter stays (a statement of an older copy of the TRE is still refused),
+ * the codes of the stays before expire, and an IMSI whose removal is still
+ * pending is not taken back (the removal would delete it). 0 or a code.
+ */
+static int device_return(struct drf *d, const struct om_val *v)
+{
+	struct om_stmt *st = d->stmt[DRF_SQL_DEV_RETURN_GET];
+	size_t enc_len = v[3].len, sign_len = v[6].type == OM_VAL_NULL ? 0 : v[6].len;
+	int r = om_stmt_query(st, &v[0], 1);
+	if (r != OM_STORE_ROW)
+		return r < 0 ? r : OM_ESTORE; /* the insert saw the row */
+	size_t have_sign = 0;
+	om_stmt_col_blob(st, 2, &have_sign);
+	if (om_stmt_col_int64(st, 0) != 0)
+		r = OM_EDRF_EXISTS; /* ours now, with other content */
+	else if (!same_cert(st, 1, v[3].p, enc_len) || (have_sign && !same_cert(st, 2, v[6].p, sign_len)))
+		r = OM_EDRF_CERT;
+	else
+		r = 0;
+	om_stmt_reset(st);
+	if (r < 0)
+		return r;
+	st = d->stmt[DRF_SQL_REMOVAL_OF];
+	if ((r = om_stmt_query(st, &v[1], 1)) < 0)
+		return r;
+	om_stmt_reset(st);
+	if (r == OM_STORE_ROW)
+		return OM_EDRF_EXISTS;
+	if ((r = om_stmt_exec(d->stmt[DRF_SQL_DEV_RETURN],
+			      OM_BIND(v[0], v[1], v[2], v[4], v[5], v[6], v[7]))) < 0)
+		return r;
+	if (om_store_changes(d->db) != 1)
+		return OM_EDRF_EXISTS;
+	return om_stmt_exec(d->stmt[DRF_SQL_CODES_VOID], OM_BIND(v[0], v[2]));
+}
+
 int drf_device_add(struct drf *d, const char *tre_id, const char *imsi, int64_t since, const uint8_t *enc_cert_der,
 		   size_t enc_cert_len, const uint8_t *sign_cert_der, size_t sign_cert_len, const char *owner,
 		   uint32_t sequence)
 {
+	return drf_device_arrive(d, tre_id, imsi, since, enc_cert_der, enc_cert_len, sign_cert_der, sign_cert_len,
+				 owner, sequence, 0);
+}
+
+int drf_device_arrive(struct drf *d, const char *tre_id, const char *imsi, int64_t since, const uint8_t *enc_cert_der,
+		      size_t enc_cert_len, const uint8_t *sign_cert_der, size_t sign_cert_len, const char *owner,
+		      uint32_t sequence, uint64_t counter)
+{
 	if (!d)
 		return OM_EINVAL;
 	if (!drf_text_ok(tre_id, OM_TRE_ID_MAX, '!') || !drf_imsi_ok(imsi) || !drf_text_ok(owner, DRF_OWNER_MAX, ' ') ||
-	    since < 0) {
+	    since < 0 || counter > INT64_MAX) {
 		om_notice("drf-device-refused", "reason=value");
 		return OM_EDRF_VALUE;
 	}
@@ -152,11 +209,34 @@ int drf_device_add(struct drf *d, const char *tre_id, const char *imsi, int64_t 
 	}
 	const struct om_val v[] = { OM_TEXT(tre_id),	OM_TEXT(imsi),	OM_INT(since),
 				    OM_BLOB(enc_cert_der, enc_cert_len), OM_TEXT(owner), OM_INT(sequence),
-				    sign_cert_der ? OM_BLOB(sign_cert_der, sign_cert_len) : OM_NULL };
-	int r = insert_once(d, DRF_SQL_DEV_ADD, DRF_SQL_DEV_SAME, 7, v, sizeof(v) / sizeof(v[0]));
-	if (r == 0)
-		om_info("drf-device-add", "tre_id=%s imsi=%s sequence=%u", tre_id, imsi, sequence);
-	else if (r < 0)
+				    sign_cert_der ? OM_BLOB(sign_cert_der, sign_cert_len) : OM_NULL,
+				    OM_INT(counter) };
+	const char *what = "drf-device-add";
+	int r;
+	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+		return r;
+	if ((r = om_stmt_exec(d->stmt[DRF_SQL_DEV_ADD], v, 8)) < 0)
+		goto out;
+	if (om_store_changes(d->db) != 1) {
+		/* the same row again is a no-op; a device that left us may come back */
+		r = om_stmt_query(d->stmt[DRF_SQL_DEV_SAME], v, 7);
+		om_stmt_reset(d->stmt[DRF_SQL_DEV_SAME]);
+		if (r == OM_STORE_ROW || r < 0) {
+			r = r < 0 ? r : 1;
+			goto out;
+		}
+		if ((r = device_return(d, v)) < 0)
+			goto out;
+		what = "drf-device-return";
+	}
+	if ((r = om_stmt_exec(d->stmt[DRF_SQL_STAY_ADD], OM_BIND(v[0], v[1], v[2], v[4], v[5]))) < 0 ||
+	    (r = om_store_commit(d->db)) < 0)
+		goto out;
+	om_info(what, "tre_id=%s imsi=%s sequence=%u counter=%llu", tre_id, imsi, sequence, (unsigned long long)counter);
+	return 0;
+out:
+	om_store_rollback(d->db);
+	if (r < 0)
 		om_notice("drf-device-refused", "tre_id=%s reason=%s", tre_id, om_errname(r));
 	return r < 0 ? r : 0;
 }
@@ -284,6 +364,7 @@ int drf_device_status(struct drf *d, const char *tre_id, int64_t now, struct drf
 	s->lock_until = om_stmt_col_int64(st, 3);
 	s->sequence = (uint32_t)om_stmt_col_int64(st, 4);
 	s->ours = (int)om_stmt_col_int64(st, 5);
+	s->stay = (unsigned)om_stmt_col_int64(st, 6);
 	om_stmt_reset(st);
 	if ((r = count(d, DRF_SQL_CODES_UNUSED, OM_BIND(OM_TEXT(tre_id), OM_INT(now)), &codes)) < 0 ||
 	    (r = count(d, DRF_SQL_HANDOVERS_OF, OM_BIND(OM_TEXT(tre_id)), &hos)) < 0)
@@ -291,6 +372,30 @@ int drf_device_status(struct drf *d, const char *tre_id, int64_t now, struct drf
 	s->codes_unused = (unsigned)codes;
 	s->handovers = (unsigned)hos;
 	return 0;
+}
+
+int drf_device_history(struct drf *d, const char *tre_id, drf_stay_fn fn, void *ctx)
+{
+	int r, n = 0;
+	if (!d || !tre_id || !fn)
+		return OM_EINVAL;
+	struct om_stmt *st = d->stmt[DRF_SQL_STAYS_OF];
+	for (r = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id))); r == OM_STORE_ROW; r = om_stmt_step(st)) {
+		struct drf_stay s;
+		memset(&s, 0, sizeof(s));
+		s.n = (unsigned)om_stmt_col_int64(st, 0);
+		snprintf(s.imsi, sizeof(s.imsi), "%s", om_stmt_col_text(st, 1));
+		s.since = om_stmt_col_int64(st, 2);
+		snprintf(s.owner, sizeof(s.owner), "%s", om_stmt_col_text(st, 3));
+		s.sequence = (uint32_t)om_stmt_col_int64(st, 4);
+		s.left = om_stmt_col_int64(st, 5);
+		snprintf(s.left_to, sizeof(s.left_to), "%s", om_stmt_col_text(st, 6));
+		snprintf(s.left_request, sizeof(s.left_request), "%s", om_stmt_col_text(st, 7));
+		fn(ctx, &s);
+		n++;
+	}
+	om_stmt_reset(st);
+	return r < 0 ? r : n;
 }
 
 int drf_pending_list(struct drf *d, drf_pending_fn fn, void *ctx)

@@ -11,7 +11,7 @@
 
 int drf_remote_device_add(const struct om_admin_peer *p, const char *tre_id, const char *imsi, int64_t since,
 			  const uint8_t *enc, size_t enc_len, const uint8_t *sign, size_t sign_len, const char *owner,
-			  uint32_t sequence, char *why, size_t why_len)
+			  uint32_t sequence, uint64_t counter, char *why, size_t why_len)
 {
 	char line[OM_ADMIN_LINE_MAX];
 	int n = snprintf(line, sizeof(line), "device-add %s %s %lld %s %u ", tre_id, imsi, (long long)since, owner,
@@ -24,6 +24,11 @@ int drf_remote_device_add(const struct om_admin_peer *p, const char *tre_id, con
 			line[n++] = ' ';
 			e = om_admin_b64_put(line + n, sizeof(line) - (size_t)n, sign, sign_len);
 			n += e;
+			if (e >= 0 && counter) {
+				int k = snprintf(line + n, sizeof(line) - (size_t)n, " %llu", (unsigned long long)counter);
+				e = k > 0 && (size_t)k < sizeof(line) - (size_t)n ? k : OM_ELENGTH;
+				n += e > 0 ? e : 0;
+			}
 		}
 	}
 	if (e < 0 || (size_t)n + 2 > sizeof(line))

@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		   "  transfer-code TRE_ID [VALID_SECONDS]   (prints the code once)\n"
 		   "  operator add SHO_ID SHO_SIGNING_CERT.pem\n"
 		   "  status TRE_ID\n"
+		   "  history TRE_ID                         (one line per stay with us)\n"
 		   "  pending\n"
 		   "  removals\n");
 }
@@ -78,7 +79,7 @@ static int wire(int argc, char **argv, char *line, size_t *len)
 		return r ? r : append_cert(line, len, argv[3]);
 	}
 	if ((argc == 3 && !strcmp(argv[0], "lock")) || ((argc == 2 || argc == 3) && !strcmp(argv[0], "transfer-code")) ||
-	    (argc == 2 && !strcmp(argv[0], "status")) || (argc == 1 && !strcmp(argv[0], "pending")) ||
+	    (argc == 2 && !strcmp(argv[0], "status")) || (argc == 2 && !strcmp(argv[0], "history")) || (argc == 1 && !strcmp(argv[0], "pending")) ||
 	    (argc == 1 && !strcmp(argv[0], "removals"))) {
 		for (int i = 0; r == 0 && i < argc; i++)
 			r = admin_client_append("drf-admin", line, len, argv[i]);
