@@ -42,10 +42,11 @@ static double span_s(const struct lab_phase_stats *s)
 
 static void human(FILE *f, const struct lab *l, const struct lab_run *r)
 {
-	fprintf(f, "openmcim lab: %u devices (stay %u, move %u, fallback %u, revoked %u, tampered %u), "
+	fprintf(f, "openmcim lab: %u devices (stay %u, move %u, fallback %u, roundtrip %u, revoked %u, tampered %u), "
 		   "seed %llu, %u jobs\n",
 		r->n, r->n_part[LAB_PART_STAY], r->n_part[LAB_PART_MOVE], r->n_part[LAB_PART_FALLBACK],
-		r->n_part[LAB_PART_REVOKED], r->n_part[LAB_PART_TAMPERED], (unsigned long long)r->opt.seed,
+		r->n_part[LAB_PART_ROUNDTRIP], r->n_part[LAB_PART_REVOKED], r->n_part[LAB_PART_TAMPERED],
+		(unsigned long long)r->opt.seed,
 		r->opt.jobs);
 	fprintf(f, "\n%-11s %7s %7s %7s %9s %10s %9s %9s  %s\n", "phase", "done", "failed", "total", "time s",
 		"devices/s", "p50 ms", "p99 ms", "latency of");
@@ -124,8 +125,9 @@ static void quoted(FILE *f, const char *key, const char *v)
 
 static void machine(FILE *f, const struct lab *l, const struct lab_run *r)
 {
-	fprintf(f, "devices=%u seed=%llu jobs=%u share_b=%.3f share_fallback=%.3f\n", r->n,
-		(unsigned long long)r->opt.seed, r->opt.jobs, r->opt.share_b, r->opt.share_fallback);
+	fprintf(f, "devices=%u seed=%llu jobs=%u share_b=%.3f share_fallback=%.3f share_roundtrip=%.3f\n", r->n,
+		(unsigned long long)r->opt.seed, r->opt.jobs, r->opt.share_b, r->opt.share_fallback,
+		r->opt.share_roundtrip);
 	fprintf(f, "store=%s\n", l->opt.store_pg ? "postgresql" : "sqlite");
 	for (int p = 0; p < LAB_N_PARTS; p++)
 		fprintf(f, "part=%s devices=%u\n", lab_part_name((enum lab_part)p), r->n_part[p]);

@@ -22,6 +22,7 @@
 
 #include <openmcim/tre.h>
 
+#include "admin_call.h"
 #include "agent.h"
 #include "store.h"
 
@@ -43,11 +44,11 @@ struct lab_device {
 };
 
 static const char *const phase_names[LAB_N_PHASES] = {
-	"factory", "start", "register", "power-up", "provision", "register-b", "transfer", "fallback", "release",
-	"verify",
+	"factory", "start", "register", "power-up", "provision", "register-b", "transfer", "fallback",
+	"register-back", "return", "release", "verify",
 };
 
-static const char *const part_names[LAB_N_PARTS] = { "stay", "move", "fallback", "revoked", "tampered" };
+static const char *const part_names[LAB_N_PARTS] = { "stay", "move", "fallback", "revoked", "tampered", "roundtrip" };
 
 const char *lab_phase_name(enum lab_phase p)
 {
@@ -100,11 +101,11 @@ static unsigned share_count(double share, unsigned of, unsigned left)
 int lab_run_init(struct lab_run *r, const struct lab_scenario_options *opt, unsigned n_genuine, unsigned n_tampered)
 {
 	struct run_priv *p;
-	unsigned *order, rest, nb, nf, k = 0, n = n_genuine + n_tampered;
+	unsigned *order, rest, nb, nf, nr, k = 0, n = n_genuine + n_tampered;
 	uint64_t s;
 	memset(r, 0, sizeof(*r));
 	if (!opt || n_genuine == 0 || opt->jobs == 0 || opt->share_b < 0 || opt->share_fallback < 0 ||
-	    opt->share_b + opt->share_fallback > 1)
+	    opt->share_roundtrip < 0 || opt->share_b + opt->share_fallback + opt->share_roundtrip > 1)
 		return OM_EINVAL;
 	r->opt = *opt;
 	r->n = n;
@@ -148,10 +149,13 @@ int lab_run_init(struct lab_run *r, const struct lab_scenario_options *opt, unsi
 	rest = n_genuine - k;
 	nb = share_count(opt->share_b, rest, rest);
 	nf = share_count(opt->share_fallback, rest, rest - nb);
+	nr = share_count(opt->share_roundtrip, rest, rest - nb - nf);
 	for (unsigned i = 0; i < nb; i++)
 		r->dev[order[k++]].part = LAB_PART_MOVE;
 	for (unsigned i = 0; i < nf; i++)
 		r->dev[order[k++]].part = LAB_PART_FALLBACK;
+	for (unsigned i = 0; i < nr; i++)
+		r->dev[order[k++]].part = LAB_PART_ROUNDTRIP;
 	for (unsigned i = 0; i < n; i++)
 		r->n_part[r->dev[i].part]++;
 	free(order);
@@ -503,6 +507,13 @@ static int run_device(struct phase *p, struct lab_device *d)
 			pthread_mutex_unlock(&((struct run_priv *)r->priv)->mu);
 		}
 		break;
+	case LAB_PH_RETURN:
+		if (!strcmp(res.imsi, d->imsi_a)) {
+			lab_run_problem(r, "return %s: attached with its first SHO-A IMSI %s again", d->tre_id, res.imsi);
+			return -1;
+		}
+		d->t_moved = d->t_done;
+		break;
 	case LAB_PH_TRANSFER:
 		snprintf(d->imsi_b, sizeof(d->imsi_b), "%s", res.imsi);
 		d->t_moved = d->t_done;
@@ -720,7 +731,7 @@ static int phase_register(struct lab *l, struct lab_run *r, enum lab_phase ph, e
 	const char **ids = NULL;
 	int got;
 	double t0 = lab_run_now_ms(r);
-	if (ph == LAB_PH_REGISTER_B) {
+	if (ph != LAB_PH_REGISTER) {
 		ids = calloc(n ? n : 1, sizeof(*ids));
 		if (!ids)
 			return OM_ENOMEM;
@@ -760,15 +771,17 @@ static void phase_release(struct lab *l, struct lab_run *r, const unsigned *idx,
 	s->total = n;
 	s->lat_what = "PROVISIONED at SHO-B -> old IMSI seen gone (polls from the phase's start, 0.5 s)";
 	for (unsigned k = 0; k < n; k++)
-		movers += r->dev[idx[k]].part == LAB_PART_MOVE;
+		movers += r->dev[idx[k]].part != LAB_PART_FALLBACK;
 	/* the DRF removes at its next sweep after the grace period: allow three of them and some slack */
 	deadline = s->t0_ms + r->opt.grace_s * 3000.0 + 20000.0;
 	while (gone < movers && lab_run_now_ms(r) < deadline) {
 		for (unsigned k = 0; k < n; k++) {
 			struct lab_device *d = &r->dev[idx[k]];
-			if (seen[k] || d->part != LAB_PART_MOVE)
+			if (seen[k] || d->part == LAB_PART_FALLBACK)
 				continue;
-			if (lab_hss_has(l, LAB_SHO_A, d->imsi_a) == 0) {
+			/* a round trip also left SHO-B: its SHO-B IMSI goes from there too */
+			if (lab_hss_has(l, LAB_SHO_A, d->imsi_a) == 0 &&
+			    (d->part != LAB_PART_ROUNDTRIP || lab_hss_has(l, LAB_SHO_B, d->imsi_b) == 0)) {
 				seen[k] = 1;
 				gone++;
 				add_latency(r, LAB_PH_RELEASE, lab_run_now_ms(r) - d->t_moved);
@@ -785,10 +798,11 @@ static void phase_release(struct lab *l, struct lab_run *r, const unsigned *idx,
 	for (unsigned k = 0; k < n; k++) {
 		struct lab_device *d = &r->dev[idx[k]];
 		int has;
-		if (d->part == LAB_PART_MOVE) {
+		if (d->part != LAB_PART_FALLBACK) {
 			if (!seen[k])
-				lab_run_problem(r, "release: %s's old IMSI %s still at SHO-A's HSS after %.0f s",
-						d->tre_id, d->imsi_a, (lab_run_now_ms(r) - d->t_moved) / 1e3);
+				lab_run_problem(r, "release: %s's old IMSI %s (or %s) still at SHO-A's (SHO-B's) HSS after %.0f s",
+						d->tre_id, d->imsi_a, d->part == LAB_PART_ROUNDTRIP ? d->imsi_b : "-",
+						(lab_run_now_ms(r) - d->t_moved) / 1e3);
 			continue;
 		}
 		has = lab_hss_has(l, LAB_SHO_A, d->imsi_a);
@@ -813,6 +827,7 @@ static enum lab_op expected_home(enum lab_part part)
 	switch (part) {
 	case LAB_PART_MOVE:
 		return LAB_SHO_B;
+	case LAB_PART_ROUNDTRIP:
 	case LAB_PART_STAY:
 	case LAB_PART_FALLBACK:
 		return LAB_SHO_A;
@@ -862,6 +877,38 @@ static int verify_tre(struct lab *l, struct lab_run *r, struct lab_device *d)
 	}
 	om_tre_close(tre);
 	return ok ? 0 : -1;
+}
+
+/*
+ * A round trip in SHO-A's DRF register (issue 20): ours again, in its
+ * second stay, the first one left to SHO-B; what `drf-admin history` says.
+ */
+struct stays {
+	unsigned n;
+	char first[200], last[200];
+};
+
+static void stay_line(void *ctx, const char *line)
+{
+	struct stays *s = ctx;
+	snprintf(s->n++ ? s->last : s->first, sizeof(s->first), "%s", line);
+}
+
+static int verify_stays(struct lab *l, struct lab_run *r, struct lab_device *d)
+{
+	char sock[LAB_PATH_MAX + 40], line[OM_TRE_ID_MAX + 16], why[OM_ADMIN_REASON_MAX + 1] = "";
+	struct stays s = { 0 };
+	snprintf(sock, sizeof(sock), "%s/%s/admin.sock", l->dir, lab_daemon_name(LAB_D_A_DRF));
+	snprintf(line, sizeof(line), "history %s\n", d->tre_id);
+	struct om_admin_peer p = { .path = sock, .timeout_ms = 10000 };
+	int rc = om_admin_peer_call(&p, line, stay_line, &s, why, sizeof(why));
+	if (rc < 0 || s.n != 2 || !strstr(s.first, "stay=1 ") || !strstr(s.first, " to=SHO-B ") ||
+	    !strstr(s.last, "stay=2 ") || !strstr(s.last, " current")) {
+		lab_run_problem(r, "verify %s (roundtrip): SHO-A's DRF history %s: %u stays (%.60s | %.60s)", d->tre_id,
+				rc < 0 ? om_errname(rc) : "ok", s.n, s.first, s.last);
+		return -1;
+	}
+	return 0;
 }
 
 static int cmp_dev(const void *a, const void *b)
@@ -985,8 +1032,9 @@ static void phase_verify(struct lab *l, struct lab_run *r)
 	for (unsigned i = 0; i < r->n; i++) {
 		struct lab_device *d = &r->dev[i];
 		int refused = d->part == LAB_PART_REVOKED || d->part == LAB_PART_TAMPERED;
-		unsigned want_a = refused ? 0 : 1, want_b = d->part == LAB_PART_MOVE ? 1 : 0;
-		int ok = verify_tre(l, r, d) == 0;
+		int trip = d->part == LAB_PART_ROUNDTRIP;
+		unsigned want_a = refused ? 0 : trip ? 2 : 1, want_b = d->part == LAB_PART_MOVE || trip ? 1 : 0;
+		int ok = verify_tre(l, r, d) == 0 && (!trip || verify_stays(l, r, d) == 0);
 		/* a fallback device installed at SHO-B before its attach failed: once or never, not twice */
 		if (inst_a[i] != want_a || (d->part == LAB_PART_FALLBACK ? inst_b[i] > 1 : inst_b[i] != want_b)) {
 			lab_run_problem(r, "verify %s (%s): installed releases SHO-A %u SHO-B %u, expected %u and %u",
@@ -996,7 +1044,7 @@ static void phase_verify(struct lab *l, struct lab_run *r)
 		for (int op = LAB_SHO_A; op <= LAB_SHO_B; op++) {
 			const char *state = st[op][i][0] ? st[op][i] : "none";
 			int active = !strcmp(state, "active");
-			if (op == LAB_SHO_B && d->part != LAB_PART_MOVE && d->part != LAB_PART_FALLBACK)
+			if (op == LAB_SHO_B && d->part != LAB_PART_MOVE && d->part != LAB_PART_FALLBACK && !trip)
 				continue;
 			state_add(sc[op], &nsc[op], state);
 			/*
@@ -1005,7 +1053,7 @@ static void phase_verify(struct lab *l, struct lab_run *r)
 			 * active there.
 			 */
 			if (active != (expected_home(d->part) == (enum lab_op)op) &&
-			    !(op == LAB_SHO_A && d->part == LAB_PART_MOVE)) {
+			    !(op == LAB_SHO_A && d->part == LAB_PART_MOVE) && !(op == LAB_SHO_B && trip)) {
 				lab_run_problem(r, "verify %s (%s): state %s at %s", d->tre_id, lab_part_name(d->part),
 						state, op == LAB_SHO_A ? "SHO-A" : "SHO-B");
 				ok = 0;
@@ -1050,7 +1098,8 @@ int lab_scenario_run(struct lab *l, struct lab_run *r)
 	unsigned *idx = calloc(r->n, sizeof(unsigned)), n;
 	char why[256];
 	int rc = 0;
-	const unsigned all = (1u << LAB_N_PARTS) - 1, movers = 1u << LAB_PART_MOVE | 1u << LAB_PART_FALLBACK;
+	const unsigned all = (1u << LAB_N_PARTS) - 1,
+		       movers = 1u << LAB_PART_MOVE | 1u << LAB_PART_FALLBACK | 1u << LAB_PART_ROUNDTRIP;
 	if (!idx)
 		return OM_ENOMEM;
 	if (r->n != l->n_devices + l->n_tampered) {
@@ -1099,7 +1148,7 @@ int lab_scenario_run(struct lab *l, struct lab_run *r)
 		if ((rc = phase_register(l, r, LAB_PH_REGISTER_B, LAB_SHO_B, LAB_SHO_A, idx, n)) < 0)
 			goto out;
 		r->ph[LAB_PH_TRANSFER].lat_what = "owner's handover request -> PROVISIONED at SHO-B";
-		n = pick(r, idx, 1u << LAB_PART_MOVE);
+		n = pick(r, idx, 1u << LAB_PART_MOVE | 1u << LAB_PART_ROUNDTRIP);
 		if (n && (rc = run_phase(l, r, LAB_PH_TRANSFER, LAB_SHO_A, LAB_SHO_B, idx, n)) < 0)
 			goto out;
 		n = pick(r, idx, 1u << LAB_PART_FALLBACK);
@@ -1111,6 +1160,15 @@ int lab_scenario_run(struct lab *l, struct lab_run *r)
 			if (lab_restart(l, LAB_D_B_HSS, why, sizeof(why)) < 0)
 				lab_run_problem(r, "fallback: SHO-B's HSS did not restart: %s", why);
 			if (rc < 0)
+				goto out;
+		}
+		/* A->B->A (issue 20): the owner registers them at SHO-A again, current SHO SHO-B, and moves them back */
+		n = pick(r, idx, 1u << LAB_PART_ROUNDTRIP);
+		if (n) {
+			if ((rc = phase_register(l, r, LAB_PH_REGISTER_BACK, LAB_SHO_A, LAB_SHO_B, idx, n)) < 0)
+				goto out;
+			r->ph[LAB_PH_RETURN].lat_what = "owner's handover request -> PROVISIONED at SHO-A again";
+			if ((rc = run_phase(l, r, LAB_PH_RETURN, LAB_SHO_B, LAB_SHO_A, idx, n)) < 0)
 				goto out;
 		}
 		n = pick(r, idx, movers);

@@ -13,6 +13,9 @@
  *   register-b   the owner registers the movers at SHO-B (current SHO-A)
  *   transfer     code from SHO-A, handover to SHO-B: PROVISIONED at SHO-B
  *   fallback     the same with SHO-B's HSS killed: FELL_BACK, still at SHO-A
+ *   register-back the owner registers the round-trip devices at SHO-A again
+ *   return       code from SHO-B's DRF, handover at SHO-A: PROVISIONED at
+ *                SHO-A again (A->B->A, issue 20)
  *   release      Note Z: after the grace period SHO-A's HSS no longer has the
  *                movers' old IMSIs and still has the fallback devices'
  *   verify       every TRE has exactly one ACTIVE MID, at the expected
@@ -42,6 +45,7 @@ enum lab_part {
 	LAB_PART_FALLBACK,  /* moved while SHO-B's network is out of reach: falls back to SHO-A */
 	LAB_PART_REVOKED,   /* Cert_TRE revoked at the PVA: refused */
 	LAB_PART_TAMPERED,  /* measurements do not match the references: refused */
+	LAB_PART_ROUNDTRIP, /* moved to SHO-B, then back to SHO-A (issue 20: A->B->A) */
 	LAB_N_PARTS,
 };
 
@@ -54,6 +58,8 @@ enum lab_phase {
 	LAB_PH_REGISTER_B,
 	LAB_PH_TRANSFER,
 	LAB_PH_FALLBACK,
+	LAB_PH_REGISTER_BACK,
+	LAB_PH_RETURN,
 	LAB_PH_RELEASE,
 	LAB_PH_VERIFY,
 	LAB_N_PHASES,
@@ -62,6 +68,7 @@ enum lab_phase {
 struct lab_scenario_options {
 	double share_b;         /* of the provisioned devices, the part moved to SHO-B */
 	double share_fallback;  /* the part moved while SHO-B is out of reach */
+	double share_roundtrip; /* the part moved to SHO-B and back to SHO-A */
 	uint64_t seed;
 	unsigned jobs;          /* agents run at the same time (>= 1) */
 	int crash;              /* enum lab_daemon killed with SIGKILL mid-phase, or -1 */
@@ -123,14 +130,14 @@ struct lab_run {
 
 /* "factory", "start", "register", ... */
 const char *lab_phase_name(enum lab_phase p);
-/* "stay", "move", "fallback", "revoked", "tampered" */
+/* "stay", "move", "fallback", "revoked", "tampered", "roundtrip" */
 const char *lab_part_name(enum lab_part p);
 
 /*
  * Set r up for the lab's n_genuine devices followed by its n_tampered ones
  * (struct lab's order) and draw each genuine device's part from opt->seed:
- * one revoked device when there are 3 or more, then share_b and
- * share_fallback of the rest (at least one each when the share is not 0 and
+ * one revoked device when there are 3 or more, then share_b,
+ * share_fallback and share_roundtrip of the rest (at least one each when the share is not 0 and
  * a device is left). 0, OM_EINVAL or OM_ENOMEM.
  */
 OM_NODISCARD int lab_run_init(struct lab_run *r, const struct lab_scenario_options *opt, unsigned n_genuine,

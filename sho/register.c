@@ -23,6 +23,7 @@
 #include <openmcim/claim.h>
 #include <openmcim/pki.h>
 
+#include "admin_call.h"
 #include "hss_link.h"
 #include "log.h"
 #include "sho_int.h"
@@ -45,7 +46,7 @@ struct reg {
 	size_t n_new;
 };
 
-enum { ROW_NEW = 1, ROW_MOVE = 2 };
+enum { ROW_NEW = 1, ROW_MOVE = 2, ROW_RETURN = 3 };
 
 static void row_refuse(struct sho_row_report *r, int rc, const char *reason)
 {
@@ -115,10 +116,44 @@ static int same_blob(struct om_stmt *st, int col, const uint8_t *b, size_t n)
 	return l == n && !memcmp(p, b, n);
 }
 
+static void keep_status(void *ctx, const char *line)
+{
+	snprintf(ctx, 512, "%s", line);
+}
+
+/*
+ * A device of ours registered again with another current SHO (issue 20: it
+ * left us and comes back, A->B->A): our DRF must say it is not ours any
+ * more, a completed handover that the TRE signed for. 0 (a return), or a
+ * refusal into r. The DRF is asked once per such row, within its deadline.
+ */
+#define DRF_STATUS_MS 5000
+static int left_us(struct sho *s, const char *tre_id, struct sho_row_report *r)
+{
+	struct om_admin_peer peer = { .path = s->drf_socket, .timeout_ms = DRF_STATUS_MS };
+	char cmd[OM_TRE_ID_MAX + 16], line[512] = "", why[256] = "";
+	if (!s->drf_socket[0]) {
+		row_refuse(r, OM_ESHO_DUPLICATE, "TRE_id already registered with other content (no [drf] admin_socket to "
+						 "see whether it left)");
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "status %s\n", tre_id);
+	int rc = om_admin_peer_call(&peer, cmd, keep_status, line, why, sizeof(why));
+	if (rc == 0 && strstr(line, " ours=0 "))
+		return 0;
+	if (rc == 0 || rc == OM_EDRF_DEVICE)
+		row_refuse(r, OM_ESHO_STATE, "registered here with other content and not moved away (our DRF)");
+	else
+		row_refuse(r, OM_ESHO_DRF, "our DRF did not say whether the device left");
+	return -1;
+}
+
 /*
  * Rows already in the database: the same content by the same owner is a
  * repeat; the same certificates by another owner with a claim of a later
- * generation are a resale (ROW_MOVE); anything else is refused.
+ * generation are a resale (ROW_MOVE); the same certificates by the same
+ * owner with another current SHO, for a device that left us, a return
+ * (ROW_RETURN); anything else is refused.
  */
 static int classify(struct reg *g, const char *owner_id)
 {
@@ -158,6 +193,12 @@ static int classify(struct reg *g, const char *owner_id)
 		if (same_owner && hl == 32 && !memcmp(hp, h, 32)) {
 			r->unchanged = 1;
 			snprintf(r->imsi, sizeof(r->imsi), "%s", om_stmt_col_text(st, 2));
+		} else if (same_owner && same_certs && strcmp(d->current_sho, g->s->sho_id) &&
+			   strcmp(om_stmt_col_text(st, 6), "handover_requested") &&
+			   strcmp(om_stmt_col_text(st, 6), "handover_accepted")) {
+			om_stmt_reset(st); /* no read left open across the DRF's call */
+			if (left_us(g->s, d->tre_id, r) == 0)
+				g->todo[i] = ROW_RETURN;
 		} else if (same_owner || !same_certs) {
 			row_refuse(r, OM_ESHO_DUPLICATE, "TRE_id already registered with other content");
 		} else if ((unsigned)gen <= held) {
@@ -208,6 +249,27 @@ static int move_row(struct reg *g, struct om_stmt *st, size_t i, const char *own
 	return 0;
 }
 
+/* A return: the row takes its new subscription and is registered again; the previous request is forgotten. */
+static int return_row(struct reg *g, size_t i, const char *owner_id, const uint8_t *sealed, size_t sealed_len,
+		      const uint8_t mid[static OM_MCIM_MID_LEN])
+{
+	const struct sho_device_in *d = &g->devs[i];
+	uint8_t h[32];
+	int rc;
+	sho_content_hash(d, h);
+	if ((rc = om_stmt_exec(g->s->stmt[SHO_SQL_DEV_RETURN],
+			       OM_BIND(OM_TEXT(d->tre_id), OM_TEXT(d->current_sho), OM_BLOB(h, sizeof(h)),
+				       OM_TEXT(g->rep[i].imsi), OM_BLOB(mid, OM_MCIM_MID_LEN), OM_BLOB(sealed, sealed_len),
+				       OM_INT(sho_now()), OM_TEXT(owner_id)))) < 0)
+		return rc;
+	if (om_store_changes(g->s->store) != 1)
+		return OM_ESHO_STATE;
+	if ((rc = om_stmt_exec(g->s->stmt[SHO_SQL_HO_DELETE], OM_BIND(OM_TEXT(d->tre_id)))) < 0)
+		return rc;
+	om_info("device-return", "tre_id=%s from=%s imsi=%s", d->tre_id, d->current_sho, g->rep[i].imsi);
+	return 0;
+}
+
 /* Inside the open transaction: IMSIs, MCIMs and rows for every new acceptable row; the resold ones moved. */
 static int create_rows(struct reg *g, const char *owner_id)
 {
@@ -223,10 +285,14 @@ static int create_rows(struct reg *g, const char *owner_id)
 				rc = sho_event_add(g->s, g->devs[i].tre_id, owner_id, sho_now(), "transferred", "");
 			continue;
 		}
+		/* new, or back from another operator: a new IMSI and MCIM either way (the old IMSI leaves
+		 * our HSS with our DRF's Note Z removal) */
 		if ((rc = sho_imsi_take(g->s, g->rep[i].imsi)) < 0)
 			break;
 		rc = sho_mcim_prepare(g->s, g->rep[i].imsi, g->chk[i].enc, &sealed, &sealed_len, mid, &g->hss[g->n_new]);
-		if (rc == 0)
+		if (rc == 0 && g->todo[i] == ROW_RETURN)
+			rc = return_row(g, i, owner_id, sealed, sealed_len, mid);
+		else if (rc == 0)
 			rc = insert_row(g, st, i, owner_id, sealed, sealed_len, mid);
 		if (rc == 0)
 			rc = sho_event_add(g->s, g->devs[i].tre_id, owner_id, sho_now(), "registered", g->rep[i].imsi);
@@ -316,7 +382,7 @@ static int register_rows(struct sho *s, const char *owner_id, const char *secret
 			row_refuse(&g.rep[i], g.chk[i].rc, g.chk[i].reason);
 		refused += g.rep[i].rc < 0;
 		unchanged += g.rep[i].unchanged;
-		fresh += g.todo[i] == ROW_NEW && g.rep[i].rc == 0;
+		fresh += (g.todo[i] == ROW_NEW || g.todo[i] == ROW_RETURN) && g.rep[i].rc == 0;
 		moved += g.todo[i] == ROW_MOVE && g.rep[i].rc == 0;
 	}
 	if (refused && !(flags & SHO_REG_PARTIAL)) {
@@ -327,7 +393,7 @@ static int register_rows(struct sho *s, const char *owner_id, const char *secret
 		goto out;
 	if (left < fresh) {
 		for (size_t i = 0; i < n; i++)
-			if (g.todo[i] == ROW_NEW && g.rep[i].rc == 0)
+			if ((g.todo[i] == ROW_NEW || g.todo[i] == ROW_RETURN) && g.rep[i].rc == 0)
 				row_refuse(&g.rep[i], OM_ESHO_IMSI_RANGE, "IMSI range exhausted");
 		rc = sho_say(why, sizeof(why), OM_ESHO_IMSI_RANGE, "%zu new devices, %llu IMSIs left", fresh,
 			     (unsigned long long)left);
@@ -337,7 +403,7 @@ static int register_rows(struct sho *s, const char *owner_id, const char *secret
 		for (size_t i = 0; i < n; i++) {
 			if (g.todo[i] && g.rep[i].rc == 0) {
 				row_refuse(&g.rep[i], rc, why);
-				if (g.todo[i] == ROW_NEW)
+				if (g.todo[i] != ROW_MOVE)
 					g.rep[i].imsi[0] = '\0';
 			}
 		}

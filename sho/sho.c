@@ -151,6 +151,7 @@ static int set_config(struct sho *s, const struct sho_config *cfg, char *why, si
 	    copy(s->roaming, sizeof(s->roaming), cfg->roaming) ||
 	    copy(s->ocsp_url, sizeof(s->ocsp_url), cfg->ocsp_url) ||
 	    copy(s->hss_socket, sizeof(s->hss_socket), cfg->hss_socket) ||
+	    copy(s->drf_socket, sizeof(s->drf_socket), cfg->drf_socket) ||
 	    copy(s->provurl, sizeof(s->provurl), cfg->provurl) ||
 	    copy(s->server_id, sizeof(s->server_id), cfg->server_id) ||
 	    copy(s->dpf_apn, sizeof(s->dpf_apn), cfg->dpf_apn))

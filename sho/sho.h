@@ -63,6 +63,8 @@ struct sho_config {
 	const char *provurl;     /* the DPF's address */
 	const char *server_id;   /* the DPF's DM server id */
 	const char *dpf_apn;     /* APN towards the DPF */
+	const char *drf_socket;  /* our DRF's admin socket: whether a device registered again has left us
+				  * (issue 20, docs/sho.md "A device comes back"); NULL: no returns */
 };
 
 /*

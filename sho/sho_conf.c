@@ -51,6 +51,7 @@ int sho_conf_read(const struct om_conf *c, struct sho_conf_file *f, char *err, s
 	g->roaming = om_conf_get(c, "subscription", "roaming");
 	g->ocsp_url = om_conf_get(c, "pva", "ocsp_url");
 	g->hss_socket = om_conf_get(c, "hss", "socket");
+	g->drf_socket = om_conf_get(c, "drf", "admin_socket");
 	g->provurl = om_conf_get(c, "handover", "provurl");
 	g->server_id = om_conf_get(c, "handover", "server_id");
 	g->dpf_apn = om_conf_get(c, "handover", "dpf_apn");

@@ -44,6 +44,7 @@ enum sho_sql {
 	SHO_SQL_EVENT_ADD,
 	SHO_SQL_HISTORY,
 	SHO_SQL_OWNER_EVENTS,
+	SHO_SQL_DEV_RETURN,
 	SHO_SQL_N
 };
 
@@ -64,6 +65,7 @@ struct sho {
 	X509_STORE *pva_trust;
 	char ocsp_url[256];
 	char hss_socket[108];
+	char drf_socket[108];
 	EVP_PKEY *sign_key;
 	X509 *sign_cert;
 	char provurl[OM_BOOTSTRAP_URL_MAX + 1];

@@ -11,6 +11,9 @@
 #include <openmcim/milenage.h>
 #include <openmcim/protect.h>
 
+#include "drf.h"
+#include "drf_admin.h"
+#include "drf_int.h" /* the test marks the device released in the DRF's register */
 #include "factory.h"
 #include "hss_link.h"
 #include "hss_test_util.h"
@@ -159,6 +162,8 @@ static struct sho_device_in *with(const struct sho_device_in *note, size_t n, co
 	return v;
 }
 
+static const char *drf_sock; /* our DRF's admin socket for open_sho (issue 20), or NULL */
+
 static struct sho *open_sho(const char *ocsp_url, const char *sock, const char *msin_last)
 {
 	static const uint8_t op[16] = { 0xcd, 0xc2, 0x02, 0xd5, 0x12, 0x3e, 0x20, 0xf6,
@@ -168,7 +173,7 @@ static struct sho *open_sho(const char *ocsp_url, const char *sock, const char *
 		.msin_last = msin_last, .op = op, .apn = "internet.sho-b", .roaming = "any", .amf = { 0x80, 0x00 },
 		.ind_bits = 5, .pva_ca = om_ca_cert(pva), .ocsp_url = ocsp_url, .hss_socket = sock,
 		.sign_key = sho_key, .sign_cert = sho_cert, .provurl = "https://dpf.sho-b.lab/dm",
-		.server_id = "sho-b-dpf", .dpf_apn = "prov.sho-b",
+		.server_id = "sho-b-dpf", .dpf_apn = "prov.sho-b", .drf_socket = drf_sock,
 	};
 	struct sho *s = NULL;
 	char why[256] = "";
@@ -211,6 +216,84 @@ static void check_vector_authenticates(struct sho *s, const struct kit_tre *t, c
 	om_milenage_clear(&mil);
 	om_mcim_clear(&m);
 	free(obj);
+}
+
+static int imsi_in_hss(const char *imsi);
+
+static void count_event(void *ctx, const struct sho_event *e)
+{
+	*(unsigned *)ctx += !strcmp(e->event, "registered");
+}
+
+/*
+ * A device that left us registered again (issue 20, A->B->A): only when our
+ * DRF says it is no longer ours, then with a new IMSI and MCIM. Without a
+ * DRF, or while the DRF still serves it, the row is refused and nothing
+ * changes; the old IMSI is left to the DRF's Note Z removal.
+ */
+static void check_return(struct sho **s, const char *url, const char *sock, const struct sho_device_in *dev,
+			 const char *old_imsi)
+{
+	struct sho_row_report rep[1];
+	struct sho_device_status st;
+	struct drf *d = NULL;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct drf_admin a = { .lock = &lock };
+	char db[600], path[600], err[256];
+	struct sho_device_in *v = with(dev, 1, NULL, 0);
+	snprintf(v[0].current_sho, sizeof(v[0].current_sho), "SHO-C"); /* it comes back from SHO-C */
+
+	struct snap before = snap_take();
+	CHECK_INT(sho_register(*s, OWNER, SECRET, v, 1, 0, rep), OM_ESHO_REFUSED);
+	CHECK_INT(rep[0].rc, OM_ESHO_DUPLICATE); /* no DRF to ask */
+	CHECK(snap_same(before));
+
+	CHECK_INT(t_store_conf(dir, "drf.db", db, sizeof(db)), 0);
+	struct drf_config dc = { .db_path = db };
+	CHECK_INT(drf_open(&d, &dc, err, sizeof(err)), 0);
+	if (!d)
+		return;
+	a.drf = d;
+	snprintf(path, sizeof(path), "%s/drf-sock/admin.sock", dir);
+	CHECK_MSG(drf_admin_start(&a, path, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(drf_device_add(d, dev->tre_id, old_imsi, 1, dev->cert_enc, dev->cert_enc_len, NULL, 0, OWNER, 0), 0);
+	sho_close(*s);
+	drf_sock = path;
+	*s = open_sho(url, sock, "0000000020");
+
+	before = snap_take();
+	CHECK_INT(sho_register(*s, OWNER, SECRET, v, 1, 0, rep), OM_ESHO_REFUSED);
+	CHECK_INT(rep[0].rc, OM_ESHO_STATE); /* our DRF still serves it */
+	CHECK(snap_same(before));
+
+	/* the device's handover away from us completed at our DRF */
+	static const struct om_store_sql rel = { "UPDATE device SET ours = 0 WHERE tre_id = ?1", NULL };
+	struct om_stmt *q = NULL;
+	CHECK_INT(om_stmt_prepare_sql(d->db, &rel, &q), 0);
+	CHECK_INT(om_stmt_exec(q, OM_BIND(OM_TEXT(dev->tre_id))), 0);
+	om_stmt_finalize(q);
+	CHECK_INT(sho_register(*s, OWNER, SECRET, v, 1, 0, rep), 0);
+	CHECK_INT(rep[0].rc, 0);
+	CHECK_MSG(rep[0].imsi[0] && strcmp(rep[0].imsi, old_imsi), "return IMSI %s, old %s", rep[0].imsi, old_imsi);
+	CHECK(imsi_in_hss(rep[0].imsi));
+	CHECK(imsi_in_hss(old_imsi)); /* removed by the DRF after its grace period, not here */
+	CHECK_INT(sho_status(*s, dev->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "registered") && !strcmp(st.current_sho, "SHO-C") && !strcmp(st.imsi, rep[0].imsi));
+	unsigned regs = 0;
+	CHECK_INT(sho_history(*s, OWNER, dev->tre_id, count_event, &regs), 0);
+	CHECK_INT(regs, 2);
+	/* the same note again: unchanged */
+	char new_imsi[16];
+	snprintf(new_imsi, sizeof(new_imsi), "%s", rep[0].imsi);
+	before = snap_take();
+	CHECK_INT(sho_register(*s, OWNER, SECRET, v, 1, 0, rep), 0);
+	CHECK_INT(rep[0].unchanged, 1);
+	CHECK(!strcmp(rep[0].imsi, new_imsi));
+	CHECK(snap_same(before));
+
+	drf_admin_stop(&a);
+	drf_close(d);
+	sho_devices_free(v, 1);
 }
 
 static int imsi_in_hss(const char *imsi)
@@ -582,6 +665,8 @@ int main(void)
 	CHECK_INT(sho_hss_delete(sock, bad, 1, dwhy, sizeof(dwhy)), OM_ESHO_HSS);
 	CHECK_MSG(strstr(dwhy, "(OM_EHSS_IMSI)") != NULL, "why: %s", dwhy);
 
+	check_return(&s, url, sock, &note[0], imsis[0]);
+
 	/* a database from before schema 4 kept the DM password: at open it keeps only the digest, and the files lose it */
 	sho_close(s);
 	char sql[400], inner[OM_DM_B64_MD5_LEN + 1];
@@ -590,7 +675,7 @@ int main(void)
 		 good.tre_id);
 	sho_sql(sql, NULL);
 	CHECK(db_holds("legacy-dm-password-7"));
-	s = open_sho(url, sock, "0000000009");
+	s = open_sho(url, sock, "0000000020");
 	struct sho_dm_auth la;
 	CHECK_INT(sho_dm_auth(s, good.tre_id, &la), 0);
 	CHECK_INT(om_dm_md5_inner(la.username, "legacy-dm-password-7", inner), 0);

@@ -176,6 +176,10 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 	[SHO_SQL_EVENT_ADD] = { "INSERT INTO sho_event (tre_id, owner_id, at, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)" },
 	[SHO_SQL_HISTORY] = { "SELECT at, event, detail FROM sho_event WHERE tre_id = ?1 AND owner_id = ?2 ORDER BY seq" },
 	[SHO_SQL_OWNER_EVENTS] = { "SELECT tre_id, at, event FROM sho_event WHERE owner_id = ?1 ORDER BY tre_id, seq" },
+	/* issue 20: a device that left us registered again, with a new subscription (register.c) */
+	[SHO_SQL_DEV_RETURN] = { "UPDATE sho_device SET current_sho = ?2, content_hash = ?3, imsi = ?4, mid = ?5,"
+				 " sealed_mcim = ?6, state = 'registered', reason = '', updated = ?7"
+				 " WHERE tre_id = ?1 AND owner_id = ?8 AND state NOT IN ('handover_requested', 'handover_accepted')" },
 	[SHO_SQL_HO_FORGET_PASSWORD] = { "UPDATE sho_handover SET dm_digest = ?2, dm_password = '' WHERE tre_id = ?1" },
 };
 

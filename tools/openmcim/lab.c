@@ -34,6 +34,7 @@ static void usage(FILE *f)
 		"  --devices N         devices of the factory run (default %u)\n"
 		"  --share-b F         share of the provisioned devices moved to SHO-B (default 0.2)\n"
 		"  --share-fallback F  share moved while SHO-B's network is out of reach (default 0.1)\n"
+		"  --share-roundtrip F share moved to SHO-B and back to SHO-A, A->B->A (default 0)\n"
 		"  --seed S            the random choices: factory keys, which device plays what (default 1)\n"
 		"  --workdir DIR       where configurations, logs, databases and devices go\n"
 		"                      (absent or empty; default a new /tmp/openmcim-lab-XXXXXX)\n"
@@ -125,6 +126,8 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 			rc = num(a, val, 0, 1, &so->share_b);
 		} else if (!strcmp(a, "--share-fallback")) {
 			rc = num(a, val, 0, 1, &so->share_fallback);
+		} else if (!strcmp(a, "--share-roundtrip")) {
+			rc = num(a, val, 0, 1, &so->share_roundtrip);
 		} else if (!strcmp(a, "--seed")) {
 			char *end;
 			errno = 0;
@@ -174,8 +177,8 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 		if (rc)
 			return rc;
 	}
-	if (so->share_b + so->share_fallback > 1) {
-		fprintf(stderr, "openmcim lab: --share-b and --share-fallback add up to more than 1\n");
+	if (so->share_b + so->share_fallback + so->share_roundtrip > 1) {
+		fprintf(stderr, "openmcim lab: --share-b, --share-fallback and --share-roundtrip add up to more than 1\n");
 		return CLI_EUSAGE;
 	}
 	return 0;

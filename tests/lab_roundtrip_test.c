@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Round trips in the lab (issue 20, docs/lab.md "Scenario"): `openmcim lab
+ * --share-roundtrip` moves devices from SHO-A to SHO-B and back to SHO-A
+ * (A->B->A), every step the real daemons' and the real agent's: the owner
+ * registers them at SHO-A again with SHO-B as their current SHO (SHO-A's
+ * registration service asks its DRF that they left), a code from SHO-B's
+ * DRF, the handover at SHO-A, SHO-B's bootstrap, the DM session with
+ * SHO-A's DPF, the attach with a new SHO-A IMSI, SHO-A's DRF taking the
+ * device back as its second stay. With seed 7 and the shares below the six
+ * devices are: one tampered, one revoked, one that stays, one moved to
+ * SHO-B, two round trips. The report must show the two phases with their
+ * counts, both old IMSIs of each round trip removed (SHO-A's first and
+ * SHO-B's), each round trip installed twice at SHO-A and once at SHO-B,
+ * one ACTIVE MID at SHO-A, and SHO-A's DRF history of two stays (the lab's
+ * verify phase reads it with `history`).
+ */
+#define _DEFAULT_SOURCE /* mkdtemp() */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "daemon_util.h"
+
+#define OUT_CAP (64 * 1024)
+
+static char dir[] = "/tmp/om-lab-roundtrip-XXXXXX";
+static char out[OUT_CAP], err[OUT_CAP];
+
+static const char *report_line(const char *report, const char *head)
+{
+	size_t n = strlen(head);
+	for (const char *p = report; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, head, n))
+			return p;
+	return NULL;
+}
+
+static void check_phase(const char *report, const char *name, unsigned done, unsigned total)
+{
+	char head[64], want[96];
+	const char *l;
+	snprintf(head, sizeof(head), "phase=%s ", name);
+	snprintf(want, sizeof(want), "phase=%s done=%u failed=%u total=%u ", name, done, total - done, total);
+	l = report_line(report, head);
+	CHECK_MSG(l && !strncmp(l, want, strlen(want)), "want '%s', got '%.80s'", want, l ? l : "(none)");
+}
+
+int main(void)
+{
+	const char *cli = getenv("OM_CLI");
+	char work[600], path[700];
+	size_t n = 0;
+	if (!cli) {
+		fprintf(stderr, "lab_roundtrip_test: OM_CLI is not set (run through ctest)\n");
+		return 1;
+	}
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(work, sizeof(work), "%s/lab", dir);
+	const char *argv[] = { cli,	     "lab",	"--devices", "6",	  "--seed",	 "7",
+			       "--share-b",  "0.25",	"--share-fallback", "0", "--share-roundtrip", "0.5",
+			       "--jobs",     "4",	"--workdir", work,	  NULL };
+	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_INT(st, 0);
+	if (st != 0)
+		fprintf(stderr, "--- stdout\n%s\n--- stderr\n%s\n", out, err);
+	CHECK(strstr(out, "roundtrip 2") != NULL);
+	snprintf(path, sizeof(path), "%s/report.txt", work);
+	unsigned char *rep = check_slurp(path, &n);
+	CHECK(rep != NULL);
+	if (rep) {
+		const char *r = (const char *)rep;
+		CHECK(report_line(r, "part=stay devices=1\n") != NULL);
+		CHECK(report_line(r, "part=move devices=1\n") != NULL);
+		CHECK(report_line(r, "part=roundtrip devices=2\n") != NULL);
+		CHECK(report_line(r, "part=revoked devices=1\n") != NULL);
+		CHECK(report_line(r, "part=tampered devices=1\n") != NULL);
+		check_phase(r, "provision", 6, 6);
+		check_phase(r, "register-b", 3, 3);
+		check_phase(r, "transfer", 3, 3);
+		check_phase(r, "register-back", 2, 2);
+		check_phase(r, "return", 2, 2);
+		check_phase(r, "release", 3, 3);
+		check_phase(r, "verify", 6, 6);
+		/* one install per provisioning: stay 1, move 1, each round trip twice at SHO-A; 3 at SHO-B */
+		CHECK(report_line(r, "installed sho_a=6 sho_b=3\n") != NULL);
+		CHECK(report_line(r, "problems=0\n") != NULL);
+		CHECK(report_line(r, "result=ok\n") != NULL);
+		free(rep);
+	}
+	if (check_failures() == 0)
+		du_rm_rf(dir);
+	else
+		fprintf(stderr, "lab_roundtrip_test: kept %s\n", dir);
+	return check_done();
+}
