@@ -101,6 +101,19 @@ static void add_refused(struct op *o, const char *imsi, const uint8_t *sign, siz
 	free(after);
 }
 
+/* o's DRF refuses the completion (sender, rid, statement) with code and changes nothing. */
+static void completion_refused(struct op *o, const char *sender, const char *rid, const uint8_t *st, size_t sl,
+			       int code, const char *what)
+{
+	char *before = snapshot(o->d);
+	int r = drf_handover_completed(o->d, sender, rid, st, sl, now);
+	char *after = snapshot(o->d);
+	CHECK_MSG(r == code, "%s: got %s, want %s", what, om_errname(r), om_errname(code));
+	CHECK_MSG(!strcmp(before, after), "%s: the register changed", what);
+	free(before);
+	free(after);
+}
+
 static void count_pending(void *ctx, const struct drf_pending *p)
 {
 	(void)p;
@@ -331,24 +344,13 @@ int main(void)
 	 * one seen, still moves nothing (it belongs to the stay that ended) */
 	{
 		size_t sl = sign_statement("001040000000077", seq_c_stale, OM_OUTCOME_ACTIVE, counter + 100, st);
-		char *before = snapshot(a.d);
-		int r = drf_handover_completed(a.d, "SHO-C", "a-to-c-fell-back", st, sl, now);
-		char *after = snapshot(a.d);
-		CHECK_MSG(r == OM_EDRF_STATE, "completion of an earlier stay's handover: %s", om_errname(r));
-		CHECK_MSG(!strcmp(before, after), "earlier stay's completion: the register changed");
-		free(before);
-		free(after);
+		completion_refused(&a, "SHO-C", "a-to-c-fell-back", st, sl, OM_EDRF_STATE, "an earlier stay's handover");
 	}
 	/* B repeats its completion of the first move after the device came back: A has seen a newer
 	 * counter since (in the entry), so the old statement is an older TRE's; refused, nothing changes */
 	{
 		size_t sl = sign_statement(imsi_b1, seq_ab1, OM_OUTCOME_ACTIVE, ctr_ab1, st);
-		char *before = snapshot(a.d);
-		CHECK_INT(drf_handover_completed(a.d, "SHO-B", "a1-to-b", st, sl, now), OM_EDRF_COUNTER);
-		char *after = snapshot(a.d);
-		CHECK_MSG(!strcmp(before, after), "repeated completion: the register changed");
-		free(before);
-		free(after);
+		completion_refused(&a, "SHO-B", "a1-to-b", st, sl, OM_EDRF_COUNTER, "a repeated old completion");
 	}
 	/* nothing of the first stay is waiting for delivery */
 	unsigned pending = 0;
@@ -368,13 +370,7 @@ int main(void)
 	{
 		uint32_t s_ca = accept(&c, &a, "c1-to-a", seq);
 		size_t sl = sign_statement("001020000000050", s_ca, OM_OUTCOME_ACTIVE, counter - 1, st);
-		char *before = snapshot(c.d);
-		int r = drf_handover_completed(c.d, "SHO-A", "c1-to-a", st, sl, now);
-		char *after = snapshot(c.d);
-		CHECK_MSG(r == OM_EDRF_COUNTER, "older TRE copy: %s", om_errname(r));
-		CHECK_MSG(!strcmp(before, after), "older TRE copy: the register changed");
-		free(before);
-		free(after);
+		completion_refused(&c, "SHO-A", "c1-to-a", st, sl, OM_EDRF_COUNTER, "an older copy of the TRE");
 		/* the genuine statement completes it */
 		snprintf(imsi, sizeof(imsi), "001020000000%03u", a.next_msin++);
 		sl = sign_statement(imsi, s_ca, OM_OUTCOME_ACTIVE, ++counter, st);

@@ -22,30 +22,12 @@
 
 #include "check.h"
 #include "daemon_util.h"
+#include "lab_report_kit.h"
 
 #define OUT_CAP (64 * 1024)
 
 static char dir[] = "/tmp/om-lab-roundtrip-XXXXXX";
 static char out[OUT_CAP], err[OUT_CAP];
-
-static const char *report_line(const char *report, const char *head)
-{
-	size_t n = strlen(head);
-	for (const char *p = report; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (!strncmp(p, head, n))
-			return p;
-	return NULL;
-}
-
-static void check_phase(const char *report, const char *name, unsigned done, unsigned total)
-{
-	char head[64], want[96];
-	const char *l;
-	snprintf(head, sizeof(head), "phase=%s ", name);
-	snprintf(want, sizeof(want), "phase=%s done=%u failed=%u total=%u ", name, done, total - done, total);
-	l = report_line(report, head);
-	CHECK_MSG(l && !strncmp(l, want, strlen(want)), "want '%s', got '%.80s'", want, l ? l : "(none)");
-}
 
 int main(void)
 {
