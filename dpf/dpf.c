@@ -190,6 +190,11 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, time_t now, stru
 	 * (checked before the state, so a copy restored after its handover is named for what it is) */
 	if ((rc = dpf_counter_check(d, c->tre_id, c->info.counter, c->reason, sizeof(c->reason))) < 0)
 		return rc;
+	/* issue 18: a TRE whose integrity check blocked a MID says so in what it signs (spec/001 4.1.4.1:
+	 * tampering reported, not only detected); no MCIM goes to a device tampered with */
+	if (c->info.n_blocked)
+		FAIL(OM_EDPF_TRE_BLOCKED, "the TRE reports %u MID(s) blocked by its integrity check",
+		     (unsigned)c->info.n_blocked);
 	/*
 	 * The current SHO's DRF pushes the bootstrap as soon as it accepts, so the device can be here before
 	 * its answer reaches our registration service: not a refusal, a retry (DM 500), nothing changes.

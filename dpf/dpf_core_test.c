@@ -349,6 +349,40 @@ static void restored_copy_is_noticed(struct device *dv, const char *copy)
 	CHECK(same_as(before));
 }
 
+/*
+ * Issue 18 (threats 1.10): a copy of the bootstrapped TRE whose MID file was
+ * tampered with blocks that MID at open and says so in the M2MMobj it signs;
+ * the DPF refuses to provision it, with its reason, and changes nothing.
+ */
+static void blocked_tre_is_refused(struct device *dv, time_t now)
+{
+	uint8_t obj[OM_MOBJ_MAX], junk[OM_MOBJ_MAX];
+	char copy[300], cmd[2 * TRE_PATH_MAX + 64], why[256] = "";
+	struct om_tre *tre = NULL;
+	struct om_tre_status st;
+	if ((size_t)snprintf(copy, sizeof(copy), "%s.blocked", dv->tre->dir) >= sizeof(copy)) {
+		CHECK_MSG(0, "%s: path too long for the test", dv->tre->dir);
+		return;
+	}
+	copy_dir(dv->tre->dir, copy);
+	fx_flip_mid(copy, 40);
+	CHECK_INT(om_tre_open(&tre, copy, 0), 0);
+	if (!tre)
+		return;
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.n_blocked, 1);
+	int n = om_tre_m2mmobj(tre, obj, sizeof(obj));
+	CHECK(n > 0);
+	char *before = snap();
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, now, junk, sizeof(junk), why, sizeof(why)),
+		  OM_EDPF_TRE_BLOCKED);
+	CHECK_MSG(strstr(why, "blocked by its integrity check") != NULL, "reason: %s", why);
+	CHECK(same_as(before));
+	om_tre_close(tre);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", copy);
+	CHECK_INT(system(cmd), 0);
+}
+
 static void provision_good(struct device *dv, struct device *other_dv)
 {
 	uint8_t obj1[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX], obj3[OM_MOBJ_MAX], forged[OM_MOBJ_MAX];
@@ -376,6 +410,7 @@ static void provision_good(struct device *dv, struct device *other_dv)
 	CHECK(same_as(before));
 	EVP_PKEY_free(other);
 	CHECK_INT(dpf_m2mmobj(P.dpf, forged, 3, now, junk, sizeof(junk), why, sizeof(why)), OM_EDPF_MALFORMED);
+	blocked_tre_is_refused(dv, now);
 
 	/* the genuine one: released */
 	int n1 = om_tre_m2mmobj(dv->tre, obj1, sizeof(obj1));

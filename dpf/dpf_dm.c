@@ -446,6 +446,7 @@ static unsigned refusal_code(int rc)
 	case OM_EDPF_REPLAY_NONCE_A:
 	case OM_EDPF_PVA_REFUSED:
 	case OM_EDPF_COUNTER:
+	case OM_EDPF_TRE_BLOCKED:
 		return 403;
 	default:
 		return OM_DM_STATUS_FAILED;

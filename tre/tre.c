@@ -348,6 +348,9 @@ int om_tre_get_info(const struct om_tre *tre, struct om_tre_info *info)
 	info->n_measurements = tre->st.n_meas;
 	memcpy(info->m, tre->st.meas, tre->st.n_meas * sizeof(info->m[0]));
 	info->counter = tre->counter;
+	/* reported in every M2MMobj, not only detected (spec/001 4.1.4.1, threats 1.10) */
+	for (size_t i = 0; i < tre->st.n_mids; i++)
+		info->n_blocked += tre->st.mids[i].state == OM_TRE_MID_BLOCKED;
 	return 0;
 }
 

@@ -122,6 +122,63 @@ static void test_blocked_active_mid_falls_back_to_the_next_usable(void)
 	fx_tre_free(&t);
 }
 
+/* The signed M2MMobj of tre, verified with its certificate: its number of blocked MIDs. */
+static int m2mmobj_blocked(struct om_tre *tre, const struct fx_tre *t)
+{
+	uint8_t obj[OM_MOBJ_MAX], na[16], nb[16];
+	struct om_tre_info info;
+	X509 *sc = NULL;
+	int n = om_tre_m2mmobj(tre, obj, sizeof(obj));
+	CHECK_MSG(n > 0, "om_tre_m2mmobj: %s", om_errname(n));
+	if (n <= 0 || om_cert_decode(&sc, OM_ENC_DER, t->sign_der, t->sign_len))
+		return -1;
+	int rc = om_m2mmobj_verify(obj, (size_t)n, X509_get0_pubkey(sc), &info, na, nb);
+	X509_free(sc);
+	CHECK_INT(rc, 0);
+	return rc ? -1 : info.n_blocked;
+}
+
+/*
+ * Issue 18 (threats 1.10): a MID blocked by the integrity check is reported,
+ * not only detected: every M2MMobj the TRE signs afterwards says how many
+ * MIDs it holds blocked (the DPF refuses to provision it, dpf_core_test).
+ */
+static void test_blocked_mid_is_in_every_signed_m2mmobj(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000110");
+	struct om_tre_status st;
+	struct om_tre_info info;
+	struct om_mcim m1;
+	uint8_t mid1[16], nonce_a[16];
+	size_t len = 0;
+	fx_pcid(&m1, "001020000000010", "m2m.sho1.example");
+	/* a bootstrap session, and SHO1's MCIM installed but not activated */
+	provision(tre, &t, &ro, &sho1, 1, &m1, mid1);
+	CHECK_INT(m2mmobj_blocked(tre, &t), 0);
+	om_tre_close(tre);
+	flip_mid_of(t.dir, mid1, 40);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(om_tre_status(tre, &st), 0);
+	CHECK_INT(st.n_blocked, 1);
+	CHECK_INT(om_tre_get_info(tre, &info), 0);
+	CHECK_INT(info.n_blocked, 1);
+	CHECK_INT(m2mmobj_blocked(tre, &t), 1);
+	om_tre_close(tre);
+	/* the verdict is durable: after a restart, and in a later session, the M2MMobj still carries it */
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	CHECK_INT(m2mmobj_blocked(tre, &t), 1);
+	CHECK_INT(om_tre_abort_session(tre), 0);
+	check_random(nonce_a, 16);
+	uint8_t *xml = make_bootstrap(&ro, sho1.der, sho1.der_len, t.enc_cert, 2, nonce_a, &len);
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, time(NULL)), 0);
+	free(xml);
+	CHECK_INT(m2mmobj_blocked(tre, &t), 1);
+	om_tre_close(tre);
+	om_mcim_clear(&m1);
+	fx_tre_free(&t);
+}
+
 static void test_change_of_subscription_twice_erases_the_superseded_mcim(void)
 {
 	struct fx_tre t;
@@ -616,6 +673,7 @@ int main(void)
 	test_counter_rises_and_outcome_statement_says_only_the_state();
 	test_lifecycle_moves_outside_their_flow_are_refused();
 	test_blocked_active_mid_falls_back_to_the_next_usable();
+	test_blocked_mid_is_in_every_signed_m2mmobj();
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	fx_sho_free(&sho2);

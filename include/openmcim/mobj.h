@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The two OMA DM management objects of spec/002 B.2.3.4:
- *   M2MMobj      {TRE info, nonceA, nonceB, state counter} signed with PrK_TRE (step 5)
+ *   M2MMobj      {TRE info, nonceA, nonceB, state counter, blocked MIDs} signed with PrK_TRE (step 5)
  *   M2MMCIMMobj  {PuK_TRE(MCIM), nonceB} signed by SHO[i+1] (step 7)
  * Binary, length-prefixed fields with the signature last (docs/formats.md),
  * carried as b64 node values in the DM session. One codec for the TRE and
@@ -39,7 +39,15 @@ struct om_tre_info {
 	 * one is looking at an older copy. Signed in M2MMobj version 2; 0 when
 	 * read from a version 1 object, which had none. */
 	uint64_t counter;
+	/* The MIDs the TRE holds BLOCKED: their sealed file failed its integrity
+	 * check at open (docs/tre.md "Secure boot"), 0 .. OM_MOBJ_BLOCKED_MAX.
+	 * Signed in M2MMobj version 3, so the network learns of the tampering,
+	 * not only the device (spec/001 4.1.4.1, threats 1.10); 0 when read from
+	 * an older version. */
+	uint8_t n_blocked;
 };
+
+#define OM_MOBJ_BLOCKED_MAX 8 /* OM_TRE_MIDS_MAX: a TRE holds no more MIDs */
 
 /* Build and sign M2MMobj. Returns its length, or an error (out zeroed). */
 OM_NODISCARD int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[static OM_NONCE_LEN],

@@ -293,6 +293,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EDPF_PVA_STALE, "PVA verdict too old or from the future"),
 	ROW(OM_EDPF_ACCEPT_PENDING, "handover acceptance not recorded yet"),
 	ROW(OM_EDPF_UNAVAILABLE, "the operator's SHO or DRF did not answer in time"),
+	ROW(OM_EDPF_TRE_BLOCKED, "TRE reports MIDs blocked by its integrity check (tampered device)"),
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),

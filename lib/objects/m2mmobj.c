@@ -3,9 +3,10 @@
  * M2MMobj (B.2.3.4 II): {TRE info, nonceA, nonceB} signed with PrK_TRE.
  * Body (docs/formats.md): tre_id, tre_type, firmware_version as
  * length-prefixed text, nonceA, nonceB, the TRE's state counter (8 bytes,
- * big-endian; version 2 only), then a count and that many {name, SHA-256}
+ * big-endian; version 2 on), the number of MIDs the TRE holds blocked (1
+ * byte; version 3 on), then a count and that many {name, SHA-256}
  * measurements. Version 1 objects (no counter) are still read, with
- * counter 0. TRE_id comes first so that the DPF can read
+ * counter 0, and version 2 ones with no MID blocked. TRE_id comes first so that the DPF can read
  * it (unverified) to find Cert_TRE.
  */
 #include <string.h>
@@ -65,7 +66,11 @@ int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[stati
 	    (r = put_raw(out, cap, &o, nonce_b, OM_NONCE_LEN)) < 0)
 		goto out;
 	om_be_put(c8, info->counter, 8);
-	if ((r = put_raw(out, cap, &o, c8, 8)) < 0)
+	if (info->n_blocked > OM_MOBJ_BLOCKED_MAX) {
+		r = OM_EINVAL;
+		goto out;
+	}
+	if ((r = put_raw(out, cap, &o, c8, 8)) < 0 || (r = put_raw(out, cap, &o, &info->n_blocked, 1)) < 0)
 		goto out;
 	n8 = (uint8_t)info->n_measurements;
 	if ((r = put_raw(out, cap, &o, &n8, 1)) < 0)
@@ -99,6 +104,13 @@ static int parse_body(struct omo_rd *d, uint8_t version, struct om_tre_info *t, 
 		if ((r = omo_take_raw(d, c8, 8)) < 0)
 			return r;
 		t->counter = om_be_get(c8, 8);
+	}
+	t->n_blocked = 0;
+	if (version >= 3) {
+		if ((r = omo_take_raw(d, &t->n_blocked, 1)) < 0)
+			return r;
+		if (t->n_blocked > OM_MOBJ_BLOCKED_MAX)
+			return OM_EOBJ_FIELD;
 	}
 	if ((r = omo_take_raw(d, &n8, 1)) < 0)
 		return r;

@@ -218,7 +218,7 @@ static void the_other_object_type_is_refused(void)
 	obj[0] = 'X';
 	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_MAGIC);
 	obj[0] = 'O';
-	obj[4] = 3; /* M2MMobj has versions 1 and 2 */
+	obj[4] = 4; /* M2MMobj has versions 1 to 3 */
 	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_VERSION);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(pub);
@@ -256,7 +256,7 @@ static void measurement_count_is_bounded(void)
 	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
 	CHECK(n > 0);
 	/* rebuild the signed part with the count byte raised to 9, then re-sign with the same framing */
-	size_t count_at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32 + 8;
+	size_t count_at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32 + 8 + 1;
 	CHECK_INT(obj[count_at], OM_MEASUREMENTS_MAX);
 	obj[count_at] = OM_MEASUREMENTS_MAX + 1;
 	resign_ec(key, obj, (size_t)n - 64);
@@ -276,14 +276,14 @@ static void counter_is_signed_and_version_1_still_reads(void)
 	in.counter = 0x0102030405060708ull;
 	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
 	CHECK(n > 0);
-	CHECK_INT(obj[4], 2);
+	CHECK_INT(obj[4], 3);
 	size_t at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32;
 	CHECK_MEM(obj + at, want, 8);
 	CHECK_INT(om_m2mmobj_verify(obj, (size_t)n, pub, &out, a, b), 0);
 	CHECK(out.counter == in.counter);
-	/* a version 1 signer: the same body without the counter */
-	size_t blen = ((size_t)obj[7] << 8 | obj[8]) - 8;
-	memmove(obj + at, obj + at + 8, (size_t)n - at - 8);
+	/* a version 1 signer: the same body without the counter (nor the blocked MIDs of version 3) */
+	size_t blen = ((size_t)obj[7] << 8 | obj[8]) - 9;
+	memmove(obj + at, obj + at + 9, (size_t)n - at - 9);
 	obj[4] = 1;
 	obj[7] = (uint8_t)(blen >> 8);
 	obj[8] = (uint8_t)blen;
@@ -291,6 +291,53 @@ static void counter_is_signed_and_version_1_still_reads(void)
 	memset(&out, 0x5a, sizeof(out));
 	CHECK_INT(om_m2mmobj_verify(obj, 9 + blen + 64, pub, &out, a, b), 0);
 	CHECK(out.counter == 0 && out.n_measurements == 2 && !strcmp(out.m[1].name, "mcim-agent"));
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(pub);
+}
+
+/*
+ * Version 3 carries the number of MIDs the TRE holds blocked, after the
+ * counter (issue 18: tampering reported to the network): signed, bounded by
+ * the MIDs a TRE can hold; a version 2 object reads with none.
+ */
+static void blocked_mids_are_signed_and_version_2_reads_none(void)
+{
+	EVP_PKEY *key = tk_key(OM_KEY_EC_P256), *pub = tk_public(key);
+	struct om_tre_info in, out;
+	uint8_t obj[OM_MOBJ_MAX], a[OM_NONCE_LEN], b[OM_NONCE_LEN];
+	sample_info(&in);
+	in.counter = 7;
+	in.n_blocked = 2;
+	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+	CHECK(n > 0);
+	size_t at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32 + 8;
+	CHECK_INT(obj[at], 2);
+	CHECK_INT(om_m2mmobj_verify(obj, (size_t)n, pub, &out, a, b), 0);
+	CHECK_INT(out.n_blocked, 2);
+	CHECK(out.counter == 7);
+	/* the byte is signed: cleared without re-signing, the object is refused */
+	obj[at] = 0;
+	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_SIGNATURE);
+	/* more than a TRE can hold: the builder refuses, and a signer that claims it anyway is refused */
+	in.n_blocked = OM_MOBJ_BLOCKED_MAX + 1;
+	CHECK_INT(om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj)), OM_EINVAL);
+	in.n_blocked = 1;
+	n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+	CHECK(n > 0);
+	obj[at] = OM_MOBJ_BLOCKED_MAX + 1;
+	resign_ec(key, obj, (size_t)n - 64);
+	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_FIELD);
+	/* a version 2 signer: the same body without the byte */
+	n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+	size_t blen = ((size_t)obj[7] << 8 | obj[8]) - 1;
+	memmove(obj + at, obj + at + 1, (size_t)n - at - 1);
+	obj[4] = 2;
+	obj[7] = (uint8_t)(blen >> 8);
+	obj[8] = (uint8_t)blen;
+	resign_ec(key, obj, 9 + blen);
+	memset(&out, 0x5a, sizeof(out));
+	CHECK_INT(om_m2mmobj_verify(obj, 9 + blen + 64, pub, &out, a, b), 0);
+	CHECK(out.n_blocked == 0 && out.counter == 7 && out.n_measurements == 2);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(pub);
 }
@@ -325,5 +372,6 @@ int main(void)
 	measurement_count_is_bounded();
 	builder_refuses_bad_fields();
 	counter_is_signed_and_version_1_still_reads();
+	blocked_mids_are_signed_and_version_2_reads_none();
 	return check_done();
 }
