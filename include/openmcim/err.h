@@ -46,6 +46,8 @@ enum om_err {
 	OM_EAUTH_PLMN = -108,     /* MCC or MNC malformed (digits, length) */
 	OM_EAUTH_AMF_UTRAN = -109, /* AMF separation bit set on a UTRAN vector */
 	OM_EAUTH_RESYNC_BEHIND = -110, /* SQN_MS more than delta behind the HE's SEQ: every SQN the USIM accepts was issued */
+	OM_EAUTH_SYNTH_RANGE = -111, /* synthetic credential range malformed (MCC, MNC, MSIN width, count) */
+	OM_EAUTH_SYNTH_KU = -112, /* Ku as typed is not a Ku (length, alphabet, padding bits) */
 	/* auth: add new codes here */
 
 	/* protect (B.2.3.6 protected data, MCIM TLV): -200 .. -299 */

@@ -44,6 +44,8 @@ static const struct err_row rows[] = {
 	ROW(OM_EAUTH_PLMN, "MCC or MNC malformed"),
 	ROW(OM_EAUTH_AMF_UTRAN, "AMF separation bit set on a UTRAN vector"),
 	ROW(OM_EAUTH_RESYNC_BEHIND, "SQN_MS is more than delta behind the HE: no unissued SQN would be accepted"),
+	ROW(OM_EAUTH_SYNTH_RANGE, "synthetic credential range malformed"),
+	ROW(OM_EAUTH_SYNTH_KU, "Ku malformed: 26 base32 characters as on the label"),
 	/* auth: add new rows here */
 	ROW(OM_EPROTECT_HEADER, "protected object: bad magic, format version or header field"),
 	ROW(OM_EPROTECT_SUITE, "protected object: unknown key-wrap or protection suite"),
