@@ -84,7 +84,17 @@ int factory_run_setup(struct factory_run *run, const struct om_factory_config *c
 	if (run->tre.kind < OM_TRE_BACKEND_SOFT || run->tre.kind > OM_TRE_BACKEND_PKCS11 ||
 	    (run->tre.kind == OM_TRE_BACKEND_PKCS11 && (!run->tre.p11_module || !run->tre.p11_token || !run->tre.p11_pin)))
 		return OM_EINVAL;
-	if ((rc = factory_pcid_range(&run->pcid, cfg->mcc, cfg->mnc, cfg->msin_first, cfg->n_devices)) < 0 ||
+	run->synthetic = cfg->synth_count != 0;
+	if ((rc = factory_pcid_range(&run->pcid, cfg->mcc, cfg->mnc, cfg->msin_first, run->synthetic ? 1 : cfg->n_devices)) < 0)
+		goto fail;
+	/* f(Ku) draws IMSIs at random: a range at most half full keeps redraws rare (device.c) */
+	if (run->synthetic &&
+	    (om_synth_range_set(&run->synth, cfg->mcc, cfg->mnc, cfg->msin_first, cfg->synth_count) < 0 ||
+	     cfg->synth_count / 2 < cfg->n_devices)) {
+		rc = OM_EFACTORY_PCID_RANGE;
+		goto fail;
+	}
+	if (
 	    (rc = factory_serial_range(run->first_serial, cfg->n_devices)) < 0 ||
 	    (rc = copy_name(run->prefix, sizeof(run->prefix), cfg->tre_prefix, OM_FACTORY_DEFAULT_PREFIX, 0)) < 0 ||
 	    (rc = copy_name(run->model, sizeof(run->model), cfg->model, OM_FACTORY_DEFAULT_MODEL, 0)) < 0 ||

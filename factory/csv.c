@@ -6,8 +6,10 @@
  * can write them in place (pwrite at header + index * row length) and the
  * credentials never pass through a temporary file.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -93,4 +95,41 @@ int factory_measurement_rows(FILE *f, const struct factory_run *run)
 			return OM_EIO;
 	}
 	return 0;
+}
+
+/* ---- synthetic mode (Alternative 3; docs/factory.md "Synthetic mode") ---- */
+
+int factory_label_write(const char *labels_dir, const struct factory_device *d)
+{
+	char path[4096], ku[OM_SYNTH_KU_TEXT_MAX], text[160];
+	int rc = OM_EIO;
+	if (factory_path(path, sizeof(path), labels_dir, d->tre_id) < 0 || strlen(path) + 5 > sizeof(path))
+		return OM_EINVAL;
+	strcat(path, ".txt");
+	om_synth_ku_format(d->ku, ku);
+	int n = snprintf(text, sizeof(text), "TRE_id: %s\nKu: %s\n", d->tre_id, ku);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd >= 0 && n > 0 && write(fd, text, (size_t)n) == n)
+		rc = 0;
+	if (fd >= 0 && close(fd) != 0)
+		rc = OM_EIO;
+	OPENSSL_cleanse(ku, sizeof(ku));
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+int factory_verifier_row(FILE *f, const struct factory_device *d)
+{
+	char v[2 * OM_SYNTH_VERIFIER_LEN + 1];
+	om_hex_encode(v, d->verifier, sizeof(d->verifier));
+	return fprintf(f, "%s,%s\n", d->tre_id, v) < 0 ? OM_EIO : 0;
+}
+
+int factory_range_write(FILE *f, const struct factory_run *run)
+{
+	return fprintf(f, "mcc=%s mnc=%s msin_first=%0*llu count=%llu apn=%s\n", run->synth.mcc, run->synth.mnc,
+		       (int)run->synth.width, (unsigned long long)run->synth.first,
+		       (unsigned long long)run->synth.count, run->apn) < 0
+		       ? OM_EIO
+		       : 0;
 }

@@ -25,6 +25,7 @@ void factory_device_clear(struct factory_device *d)
 		return;
 	om_mcim_clear(&d->pcid);
 	OPENSSL_cleanse(d->claim, sizeof(d->claim));
+	OPENSSL_cleanse(d->ku, sizeof(d->ku));
 	om_pki_free(d->sign_der, d->sign_len);
 	om_pki_free(d->enc_der, d->enc_len);
 	memset(d, 0, sizeof(*d));
@@ -48,6 +49,29 @@ static int make_pcid(const struct factory_run *run, uint64_t i, struct om_mcim *
 	return RAND_priv_bytes(m->opc, sizeof(m->opc)) == 1 ? 0 : OM_ERANDOM;
 }
 
+/*
+ * The synthetic credential instead (Alternative 3, spec/000 5.2.4.6.3 step 1):
+ * a fresh Ku and f(Ku). A Ku whose IMSI another device of the run has is
+ * drawn again; with the range at most half full (config.c) 32 draws all
+ * colliding is below 2^-32, and then the run fails rather than give one
+ * IMSI twice.
+ */
+static int make_synthetic(const struct factory_run *run, struct factory_device *d)
+{
+	for (int tries = 0; tries < 32; tries++) {
+		if (RAND_priv_bytes(d->ku, sizeof(d->ku)) != 1)
+			return OM_ERANDOM;
+		int rc = om_synth_derive(d->ku, &run->synth, &d->pcid, d->verifier);
+		if (rc < 0)
+			return rc;
+		memcpy(d->pcid.apn, run->apn, strlen(run->apn) + 1);
+		if (factory_imsi_take(run->imsis, d->pcid.imsi))
+			return 0;
+		om_mcim_clear(&d->pcid);
+	}
+	return OM_EFACTORY_PCID_RANGE;
+}
+
 int factory_device_make(const struct factory_run *run, uint64_t i, struct factory_device *d)
 {
 	EVP_PKEY *sign = NULL, *enc = NULL;
@@ -67,7 +91,7 @@ int factory_device_make(const struct factory_run *run, uint64_t i, struct factor
 	    (rc = om_claim_derive(run->claim_key, d->tre_id, 1, d->claim)) < 0 ||
 	    (rc = om_ca_issue_tre_claimed(run->ca, csr, d->tre_id, 0, 0, verifier, &d->sign_der, &d->sign_len,
 					  &d->enc_der, &d->enc_len)) < 0 ||
-	    (rc = make_pcid(run, i, &d->pcid)) < 0 ||
+	    (rc = run->synthetic ? make_synthetic(run, d) : make_pcid(run, i, &d->pcid)) < 0 ||
 	    (rc = factory_personalise(run, d, sign, enc)) < 0)
 		goto out;
 	rc = 0;

@@ -47,6 +47,9 @@ struct om_factory_config {
 	const char *mcc;            /* 3 digits */
 	const char *mnc;            /* 2 or 3 digits */
 	const char *msin_first;     /* first MSIN; its digit count is the MSIN width */
+	uint64_t synth_count;       /* nonzero: synthetic mode (Alternative 3, spec/000 5.2.4.6.3 step 1):
+				       each TRE gets f(Ku) (synth.h) drawn into mcc/mnc/msin_first and this
+				       many MSINs instead of a PCID, Ku goes on its label (docs/factory.md) */
 	const char *apn;            /* the PCID's APN; NULL: OM_FACTORY_DEFAULT_APN */
 	const uint8_t *op;          /* 16 bytes: OPc = MILENAGE(K, OP); NULL: random OPc */
 	const uint8_t *claim_key;   /* OM_CLAIM_KEY_LEN bytes: the manufacturer's owner claim key (claim.h);
@@ -81,6 +84,8 @@ struct om_factory_summary {
  * sibling directory, synced once, and renamed to out_dir at the end, so a
  * failed or refused run leaves no out_dir behind (and an empty one as it
  * was). Every argument is checked before any work. sum may be NULL.
+ * In synthetic mode (synth_count) there is no RO file: DIR/labels/<TRE_id>.txt
+ * (0600) holds each Ku and DIR/synthetic/ the public range and verifiers.
  * Returns 0, OM_EINVAL, OM_EFACTORY_PCID (MCC, MNC or MSIN malformed),
  * OM_EFACTORY_PCID_RANGE, OM_EFACTORY_SERIAL_RANGE, OM_EFACTORY_NAME,
  * OM_EFACTORY_RO_CERT, OM_EFACTORY_OUT_NOT_EMPTY, OM_EIO, OM_ENOMEM, or a

@@ -6,7 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <pthread.h>
+
 #include <openmcim/claim.h>
+#include <openmcim/synth.h>
 
 #include "factory.h"
 
@@ -41,7 +44,23 @@ struct factory_run {
 	unsigned tre_flags; /* for om_tre_personalise() */
 	struct om_tre_backend tre; /* the caller's strings, valid for the run */
 	const char *devices_dir;
+	int synthetic;                /* Alternative 3: f(Ku) instead of a PCID */
+	struct om_synth_range synth;  /* the public range of f */
+	struct factory_imsi_set *imsis; /* the run's synthetic IMSIs, for redraws on a collision */
 };
+
+/* The IMSIs a synthetic run has given out (ids.c), shared by the workers. */
+struct factory_imsi_set {
+	pthread_mutex_t lock;
+	size_t cap, used;
+	char (*slot)[OM_MCIM_IMSI_MAX + 1]; /* open addressing; "" is free */
+};
+
+/* A set for n IMSIs. Returns 0 or OM_ENOMEM. */
+OM_NODISCARD int factory_imsi_set_init(struct factory_imsi_set *s, size_t n);
+void factory_imsi_set_free(struct factory_imsi_set *s);
+/* 1 if imsi was new (now taken), 0 if another device has it. */
+int factory_imsi_take(struct factory_imsi_set *s, const char *imsi);
 
 /* One device's outputs for the import files. Secret (pcid): clear it. */
 struct factory_device {
@@ -50,6 +69,8 @@ struct factory_device {
 	uint8_t *sign_der, *enc_der;
 	size_t sign_len, enc_len;
 	uint8_t claim[OM_CLAIM_LEN]; /* the first owner's claim secret (generation 1): secret */
+	uint8_t ku[OM_SYNTH_KU_LEN];              /* synthetic mode: Ku, for the label: secret */
+	uint8_t verifier[OM_SYNTH_VERIFIER_LEN];  /* synthetic mode: the public commitment to Ku */
 };
 
 /* ---- config.c ---- */
@@ -147,6 +168,13 @@ OM_NODISCARD int factory_owner_row(FILE *f, const struct factory_run *run, const
 /* Write the reference-measurements.csv rows of the run. */
 OM_NODISCARD int factory_measurement_rows(FILE *f, const struct factory_run *run);
 
+/* Synthetic mode: the device's label file (0600) and its row of synthetic/verifiers.csv. */
+OM_NODISCARD int factory_label_write(const char *labels_dir, const struct factory_device *d);
+OM_NODISCARD int factory_verifier_row(FILE *f, const struct factory_device *d);
+/* synthetic/range.txt: the public parameters of f an operator needs. */
+OM_NODISCARD int factory_range_write(FILE *f, const struct factory_run *run);
+
+#define FACTORY_VERIFIER_HEADER "tre_id,verifier\n"
 #define FACTORY_RO_HEADER "imsi,k,opc,amf\n"
 #define FACTORY_PVA_HEADER "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64\n"
 #define FACTORY_MEAS_HEADER "model,firmware,component,sha256\n"

@@ -20,6 +20,7 @@
 #include <openmcim/hex.h>
 #include <openmcim/kdf.h>
 #include <openmcim/milenage.h>
+#include <openmcim/synth.h>
 #include <openmcim/tre.h>
 #include <openmcim/vector.h>
 
@@ -374,6 +375,73 @@ static void check_op_run(const struct om_ca *ca, X509 *ro, X509_STORE *pva)
 	free(dev.text);
 }
 
+/*
+ * Synthetic mode (Alternative 3): no RO file; each label's Ku, put through
+ * f with the public range.txt, gives the credential the TRE answers AKA
+ * with; the verifiers list commits to each Ku; Ku reaches no other file.
+ */
+static void check_synthetic_run(const struct om_ca *ca, X509 *ro)
+{
+	struct om_factory_config c;
+	struct om_factory_summary sum;
+	struct om_synth_range r;
+	struct csv ver;
+	char out[256], dir[300], path[400];
+
+	join(out, sizeof(out), root, "synthetic");
+	base_config(&c, ca, ro);
+	c.n_devices = 3;
+	c.msin_first = "0000000000";
+	c.synth_count = 10000000000ull;
+	CHECK_INT(om_factory_run(out, &c, &sum), 0);
+	join(dir, sizeof(dir), out, "ro");
+	CHECK_MSG(access(dir, F_OK) != 0, "a synthetic run writes no RO file");
+	CHECK_INT(mode_of(out, "labels"), 0700);
+	join(dir, sizeof(dir), out, "synthetic");
+	unsigned char *range = check_slurp((snprintf(path, sizeof(path), "%s/range.txt", dir), path), NULL);
+	CHECK(range && !strcmp((char *)range, "mcc=001 mnc=01 msin_first=0000000000 count=10000000000 apn=ro.m2m\n"));
+	free(range);
+	CHECK_INT(om_synth_range_set(&r, "001", "01", "0000000000", 10000000000ull), 0);
+	CHECK_INT(read_csv(&ver, dir, "verifiers.csv", 2), 0);
+	CHECK(!strcmp(ver.header, "tre_id,verifier"));
+	CHECK_INT(ver.n, 3);
+	for (size_t i = 0; i < ver.n; i++) {
+		char label[400], text[200], ku_text[64], k_hex[33], opc_hex[33], devdir[300];
+		uint8_t ku[16], verifier[16];
+		struct om_mcim m;
+		snprintf(label, sizeof(label), "%s/labels/%s.txt", out, ver.f[i][0]);
+		snprintf(text, sizeof(text), "%s.txt", ver.f[i][0]);
+		join(devdir, sizeof(devdir), out, "labels");
+		CHECK_INT(mode_of(devdir, text), 0600);
+		unsigned char *l = check_slurp(label, NULL);
+		CHECK(l && sscanf((char *)l, "TRE_id: %*s Ku: %63s", ku_text) == 1);
+		free(l);
+		CHECK_INT(om_synth_ku_parse(ku_text, ku), 0);
+		CHECK_INT(om_synth_derive(ku, &r, &m, verifier), 0);
+		CHECK_HEX(verifier, 16, ver.f[i][1]);
+		om_hex_encode(k_hex, m.k, 16);
+		om_hex_encode(opc_hex, m.opc, 16);
+		snprintf(devdir, sizeof(devdir), "%s/devices/%s", out, ver.f[i][0]);
+		check_aka(devdir, m.imsi, k_hex, opc_hex);
+		/* Ku is on the label only: not in the public files, not in the TRE's */
+		snprintf(path, sizeof(path), "%s/verifiers.csv", dir);
+		CHECK(!check_file_has(path, ku, 16) && !check_file_has(path, ku_text, strlen(ku_text)));
+		snprintf(path, sizeof(path), "%s/pva/devices.csv", out);
+		CHECK(!check_file_has(path, ku_text, strlen(ku_text)));
+		om_mcim_clear(&m);
+	}
+	free(ver.text);
+
+	/* a range that is not at least twice the run is refused, nothing written */
+	base_config(&c, ca, ro);
+	c.synth_count = 2 * N_DEV - 1;
+	join(out, sizeof(out), root, "synthetic-refused");
+	check_refused(&c, out, OM_EFACTORY_PCID_RANGE);
+	c.synth_count = 2 * N_DEV;
+	c.msin_first = "9999999990"; /* 10 MSINs left in the width */
+	check_refused(&c, out, OM_EFACTORY_PCID_RANGE);
+}
+
 int main(void)
 {
 	char cas[512], path[512], out[512];
@@ -425,6 +493,7 @@ int main(void)
 	if (tre_cert)
 		check_refusals(ca, ro, tre_cert);
 	check_op_run(ca, ro, store);
+	check_synthetic_run(ca, ro);
 out:
 	X509_STORE_free(store);
 	om_ca_free(ca);

@@ -8,6 +8,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "factory_impl.h"
@@ -87,4 +88,48 @@ void factory_tre_id(const struct factory_run *run, uint64_t i, char out[static O
 {
 	snprintf(out, OM_TRE_ID_MAX + 1, "%s-%0*" PRIu64, run->prefix, OM_FACTORY_SERIAL_DIGITS,
 		 run->first_serial + i);
+}
+
+/* ---- the synthetic IMSIs of a run (device.c's redraw on a collision) ---- */
+
+int factory_imsi_set_init(struct factory_imsi_set *s, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->cap = 2 * n + 1;
+	if (!(s->slot = calloc(s->cap, sizeof(*s->slot))))
+		return OM_ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	return 0;
+}
+
+void factory_imsi_set_free(struct factory_imsi_set *s)
+{
+	if (!s || !s->slot)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s->slot);
+	memset(s, 0, sizeof(*s));
+}
+
+int factory_imsi_take(struct factory_imsi_set *s, const char *imsi)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a: IMSIs are uniform already, any spread will do */
+	for (const char *p = imsi; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	int fresh = 0;
+	pthread_mutex_lock(&s->lock);
+	if (s->used + 1 < s->cap) {
+		for (size_t i = h % s->cap;; i = (i + 1) % s->cap) {
+			if (!s->slot[i][0]) {
+				memcpy(s->slot[i], imsi, strlen(imsi) + 1);
+				s->used++;
+				fresh = 1;
+				break;
+			}
+			if (!strcmp(s->slot[i], imsi))
+				break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return fresh;
 }

@@ -40,6 +40,7 @@ struct shared {
 	int ro_fd;
 	size_t ro_row_len;
 	off_t ro_base;
+	const char *labels_dir; /* synthetic mode: one label file per device */
 	atomic_size_t done;
 	atomic_int stop;
 	atomic_uint finished;
@@ -50,7 +51,7 @@ struct worker {
 	struct shared *sh;
 	OSSL_LIB_CTX *libctx;
 	uint64_t begin, end;
-	FILE *pva, *owner;
+	FILE *pva, *owner, *verifiers;
 	int rc;
 };
 
@@ -82,7 +83,11 @@ static void *work(void *arg)
 	for (uint64_t i = w->begin; i < w->end && !atomic_load(&sh->stop); i++) {
 		if ((rc = factory_device_make(sh->run, i, &d)) < 0)
 			break;
-		if ((rc = write_ro(sh, i, &d)) == 0 && (rc = factory_pva_row(w->pva, sh->run, &d)) == 0)
+		if (sh->run->synthetic)
+			rc = factory_label_write(sh->labels_dir, &d) == 0 ? factory_verifier_row(w->verifiers, &d) : OM_EIO;
+		else
+			rc = write_ro(sh, i, &d);
+		if (rc == 0 && (rc = factory_pva_row(w->pva, sh->run, &d)) == 0)
 			rc = factory_owner_row(w->owner, sh->run, &d);
 		factory_device_clear(&d);
 		if (rc < 0)
@@ -188,6 +193,27 @@ static int write_claim_key(const char *tmp, const struct factory_run *run)
 	return rc;
 }
 
+/* Synthetic mode: the public range of f and the verifiers, for every operator (docs/factory.md). */
+static int assemble_synthetic(const char *tmp, const struct factory_run *run, struct worker *w, unsigned jobs)
+{
+	char dir[PATH_CAP];
+	FILE *range = NULL, *ver = NULL;
+	int rc = OM_EIO;
+	if (factory_mkdir(tmp, "synthetic", 0755, dir, sizeof(dir)) < 0 || !(range = create(dir, "range.txt", 0644)) ||
+	    !(ver = create(dir, "verifiers.csv", 0644)) || fputs(FACTORY_VERIFIER_HEADER, ver) < 0 ||
+	    (rc = factory_range_write(range, run)) < 0)
+		goto out;
+	for (unsigned i = 0; i < jobs; i++)
+		if ((rc = append(ver, w[i].verifiers)) < 0)
+			goto out;
+out:
+	if (range && fclose(range) != 0)
+		rc = OM_EIO;
+	if (ver && fclose(ver) != 0)
+		rc = OM_EIO;
+	return rc;
+}
+
 /* The PVA's and the owner's files from the parts, in device order. */
 static int assemble(const char *tmp, const struct factory_run *run, struct worker *w, unsigned jobs)
 {
@@ -207,6 +233,8 @@ static int assemble(const char *tmp, const struct factory_run *run, struct worke
 	for (unsigned i = 0; i < jobs; i++)
 		if ((rc = append(pva, w[i].pva)) < 0 || (rc = append(owner, w[i].owner)) < 0)
 			goto out;
+	if (run->synthetic && (rc = assemble_synthetic(tmp, run, w, jobs)) < 0)
+		goto out;
 	rc = run->claim_key_fresh ? write_claim_key(tmp, run) : 0;
 out:
 	if (pva && fclose(pva) != 0)
@@ -234,7 +262,7 @@ static unsigned pick_jobs(unsigned jobs, size_t n)
 /* The run inside tmp: devices, the RO's file, the workers, the other files. */
 static int produce(const char *tmp, struct factory_run *run, OSSL_LIB_CTX **libctx, unsigned jobs, int show)
 {
-	char devices[PATH_CAP], ro_dir[PATH_CAP], ro_path[PATH_CAP];
+	char devices[PATH_CAP], ro_dir[PATH_CAP], ro_path[PATH_CAP], labels[PATH_CAP];
 	struct worker *w = calloc(jobs, sizeof(*w));
 	struct shared sh;
 	size_t n_devices = run->n_devices;
@@ -245,13 +273,17 @@ static int produce(const char *tmp, struct factory_run *run, OSSL_LIB_CTX **libc
 	if (!w)
 		goto out;
 	rc = OM_EIO;
-	if (factory_mkdir(tmp, "devices", 0755, devices, sizeof(devices)) < 0 ||
-	    factory_mkdir(tmp, "ro", 0700, ro_dir, sizeof(ro_dir)) < 0)
+	if (factory_mkdir(tmp, "devices", 0755, devices, sizeof(devices)) < 0)
 		goto out;
 	run->devices_dir = devices;
-	if (factory_path(ro_path, sizeof(ro_path), ro_dir, "pcid-credentials.csv") < 0 ||
-	    (sh.ro_fd = open(ro_path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
-	    write(sh.ro_fd, FACTORY_RO_HEADER, strlen(FACTORY_RO_HEADER)) != (ssize_t)strlen(FACTORY_RO_HEADER))
+	if (run->synthetic) { /* no RO, no PCID: the labels instead, each Ku the owner's alone */
+		if (factory_mkdir(tmp, "labels", 0700, labels, sizeof(labels)) < 0)
+			goto out;
+		sh.labels_dir = labels;
+	} else if (factory_mkdir(tmp, "ro", 0700, ro_dir, sizeof(ro_dir)) < 0 ||
+		   factory_path(ro_path, sizeof(ro_path), ro_dir, "pcid-credentials.csv") < 0 ||
+		   (sh.ro_fd = open(ro_path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+		   write(sh.ro_fd, FACTORY_RO_HEADER, strlen(FACTORY_RO_HEADER)) != (ssize_t)strlen(FACTORY_RO_HEADER))
 		goto out;
 	sh.run = run;
 	sh.ro_base = (off_t)strlen(FACTORY_RO_HEADER);
@@ -264,10 +296,13 @@ static int produce(const char *tmp, struct factory_run *run, OSSL_LIB_CTX **libc
 			goto out;
 		if (factory_path(part, sizeof(part), tmp, ".part-XXXXXX") < 0 || (fd = mkstemp(part)) < 0 || unlink(part) != 0 || !(w[i].owner = fdopen(fd, "w+")))
 			goto out;
+		if (run->synthetic && (factory_path(part, sizeof(part), tmp, ".part-XXXXXX") < 0 || (fd = mkstemp(part)) < 0 ||
+				       unlink(part) != 0 || !(w[i].verifiers = fdopen(fd, "w+"))))
+			goto out;
 	}
 	if ((rc = run_workers(&sh, w, libctx, jobs, n_devices, show)) < 0)
 		goto out;
-	if (close(sh.ro_fd) != 0) {
+	if (sh.ro_fd >= 0 && close(sh.ro_fd) != 0) {
 		sh.ro_fd = -1;
 		rc = OM_EIO;
 		goto out;
@@ -282,6 +317,8 @@ out:
 			fclose(w[i].pva);
 		if (w[i].owner)
 			fclose(w[i].owner);
+		if (w[i].verifiers)
+			fclose(w[i].verifiers);
 	}
 	free(w);
 	run->devices_dir = NULL;
@@ -291,6 +328,7 @@ out:
 int om_factory_run(const char *out_dir, const struct om_factory_config *cfg, struct om_factory_summary *sum)
 {
 	struct factory_run run;
+	struct factory_imsi_set imsis = { 0 };
 	char tmp[PATH_CAP] = "";
 	OSSL_LIB_CTX **libctx = NULL;
 	int rc;
@@ -309,6 +347,9 @@ int om_factory_run(const char *out_dir, const struct om_factory_config *cfg, str
 		tmp[0] = 0;
 		goto out;
 	}
+	if (run.synthetic && (rc = factory_imsi_set_init(&imsis, cfg->n_devices)) < 0)
+		goto out;
+	run.imsis = &imsis;
 	rc = OM_ENOMEM;
 	if (!(libctx = calloc(jobs, sizeof(*libctx))))
 		goto out;
@@ -325,12 +366,15 @@ int om_factory_run(const char *out_dir, const struct om_factory_config *cfg, str
 		sum->seconds = now_s() - t0;
 		factory_tre_id(&run, 0, sum->first_tre_id);
 		factory_tre_id(&run, cfg->n_devices - 1, sum->last_tre_id);
-		factory_pcid_imsi(&run.pcid, 0, sum->first_imsi);
-		factory_pcid_imsi(&run.pcid, cfg->n_devices - 1, sum->last_imsi);
+		if (!run.synthetic) { /* synthetic IMSIs are drawn, not a block */
+			factory_pcid_imsi(&run.pcid, 0, sum->first_imsi);
+			factory_pcid_imsi(&run.pcid, cfg->n_devices - 1, sum->last_imsi);
+		}
 	}
 out:
 	if (tmp[0])
 		factory_outdir_abort(tmp);
+	factory_imsi_set_free(&imsis);
 	factory_run_clear(&run); /* before the contexts: the CA key holds exports into them */
 	for (unsigned i = 0; libctx && i < jobs; i++)
 		OSSL_LIB_CTX_free(libctx[i]);

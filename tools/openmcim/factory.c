@@ -47,6 +47,8 @@ static void usage(FILE *f)
 		"  --pcid-mcc MCC    3 digits;  --pcid-mnc MNC  2 or 3 digits\n"
 		"  --pcid-first MSIN first MSIN; its digit count is the MSIN width (IMSI <= 15 digits)\n"
 		"  --pcid-apn APN    APN of the PCID credential (default " OM_FACTORY_DEFAULT_APN ")\n"
+		"  --synthetic COUNT Alternative 3: each TRE gets f(Ku) drawn into the COUNT MSINs from\n"
+		"                    --pcid-first instead of a PCID; Ku on DIR/labels/<TRE_id>.txt\n"
 		"  --op HEX          the RO's OP (16 bytes): OPc derived per device (default: random OPc)\n"
 		"  --model NAME      TRE type (default " OM_FACTORY_DEFAULT_MODEL ")\n"
 		"  --firmware VER    firmware version (default " OM_FACTORY_DEFAULT_FIRMWARE ")\n"
@@ -76,14 +78,14 @@ static void usage(FILE *f)
 enum opt_id {
 	O_DEVICES, O_OUT, O_PVA_CA, O_PVA_KEY, O_RO_CERT, O_RO_ID, O_OWNER, O_MCC, O_MNC, O_FIRST,
 	O_APN, O_OP, O_MODEL, O_FIRMWARE, O_PREFIX, O_SERIAL, O_ENC, O_JOBS, O_PVA_NAME, O_CLAIM_KEY, O_TRE_ID,
-	O_GENERATION, O_TRE, O_TCTI, O_P11_MODULE, O_P11_TOKEN, O_P11_PIN, O_N
+	O_GENERATION, O_TRE, O_TCTI, O_P11_MODULE, O_P11_TOKEN, O_P11_PIN, O_SYNTH, O_N
 };
 
 static const char *const names[O_N] = {
 	"--devices", "--out", "--pva-ca", "--pva-key", "--ro-cert", "--ro-id", "--owner-sho",
 	"--pcid-mcc", "--pcid-mnc", "--pcid-first", "--pcid-apn", "--op", "--model", "--firmware",
 	"--tre-prefix", "--first-serial", "--enc-key", "--jobs", "--pva-name", "--claim-key", "--tre-id",
-	"--generation", "--tre", "--tpm-tcti", "--p11-module", "--p11-token", "--p11-pin-file",
+	"--generation", "--tre", "--tpm-tcti", "--p11-module", "--p11-token", "--p11-pin-file", "--synthetic",
 };
 
 struct args {
@@ -230,6 +232,8 @@ static int run_error(const char *cmd, int rc, const struct args *a, size_t n)
 	char why[200];
 	switch (rc) {
 	case OM_EFACTORY_PCID_RANGE:
+		if (a->v[O_SYNTH])
+			return bad(cmd, "--synthetic", "the range must fit the MSIN width and hold twice --devices");
 		snprintf(why, sizeof(why), "%zu PCIDs from MSIN %s overflow the %zu-digit MSIN range", n,
 			 a->v[O_FIRST], strlen(a->v[O_FIRST]));
 		return bad(cmd, "--pcid-first", why);
@@ -391,6 +395,7 @@ int cmd_factory(int argc, char **argv)
 	    (rc = parse_count(cmd, "--devices", a.v[O_DEVICES], 99999999, &n)) != 0 ||
 	    (a.v[O_SERIAL] && (rc = parse_count(cmd, "--first-serial", a.v[O_SERIAL], 99999999, &serial)) != 0) ||
 	    (a.v[O_JOBS] && (rc = parse_count(cmd, "--jobs", a.v[O_JOBS], 256, &jobs)) != 0) ||
+	    (a.v[O_SYNTH] && (rc = parse_count(cmd, "--synthetic", a.v[O_SYNTH], 999999999999ull, &cfg.synth_count)) != 0) ||
 	    (rc = parse_enc(cmd, a.v[O_ENC], &cfg.enc_key)) != 0 || (rc = parse_tre(cmd, &a, &cfg.tre, pin)) != 0)
 		goto out;
 	if (a.v[O_OP]) {
@@ -425,6 +430,10 @@ int cmd_factory(int argc, char **argv)
 		rc = run_error(cmd, rc, &a, (size_t)n);
 		goto out;
 	}
+	if (cfg.synth_count)
+		printf("factory: %zu devices %s..%s, synthetic credentials (labels in %s/labels), %u jobs, %.2f s -> %s\n",
+		       sum.devices, sum.first_tre_id, sum.last_tre_id, a.v[O_OUT], sum.jobs, sum.seconds, a.v[O_OUT]);
+	else
 	printf("factory: %zu devices %s..%s, PCID %s..%s, %u jobs, %.2f s (%.0f devices/s) -> %s\n",
 	       sum.devices, sum.first_tre_id, sum.last_tre_id, sum.first_imsi, sum.last_imsi, sum.jobs,
 	       sum.seconds, sum.seconds > 0 ? (double)sum.devices / sum.seconds : 0.0, a.v[O_OUT]);
