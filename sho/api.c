@@ -293,6 +293,8 @@ static const struct sho_route routes[] = {
 	{ "POST", "/api/v1/moves", api_move_start },
 	{ "GET", "/api/v1/moves", api_moves },
 	{ "GET", "/api/v1/moves/*", api_move_one },
+	{ "POST", "/api/v1/synthetic", api_synth_accept },
+	{ "POST", "/api/v1/synthetic/activate", api_synth_activate },
 	{ "GET", "/", api_console },
 	{ "GET", "/console/*", api_console },
 	{ NULL, NULL, NULL },
@@ -323,4 +325,6 @@ void sho_api_free(struct sho_api *a)
 		OPENSSL_cleanse(a->sessions, sizeof(*a->sessions));
 	free(a->sessions);
 	a->sessions = NULL;
+	sho_synth_free(a->synth);
+	a->synth = NULL;
 }

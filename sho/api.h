@@ -19,6 +19,7 @@
 #include "sho.h"
 #include "sho_http.h"
 #include "sho_peer.h"
+#include "synthetic.h"
 
 struct sho_api {
 	struct sho *sho;               /* the handlers' handle (under the server's handler lock) */
@@ -29,6 +30,8 @@ struct sho_api {
 	const char *sho_id;            /* this SHO */
 	const char *console_dir;       /* the console's files; NULL: no console */
 	const char *drf_socket;        /* this operator's DRF's admin socket, for transfer codes; NULL: none */
+	struct sho_synth *synth;       /* Alternative 3: the manufacturers' verifiers ([synthetic] dir); NULL: none */
+	struct sho_synth_target synth_target;
 };
 
 /* The JSON API's and the console's routes (sho_http.h has the text API's), ending with a NULL method. */
@@ -78,6 +81,8 @@ void api_devices(struct om_http_req *r, void *arg);
 void api_device_one(struct om_http_req *r, void *arg);
 void api_register(struct om_http_req *r, void *arg);
 void api_timeline(struct om_http_req *r, void *arg);
+void api_synth_accept(struct om_http_req *r, void *arg);
+void api_synth_activate(struct om_http_req *r, void *arg);
 void api_report(struct om_http_req *r, void *arg);
 void api_codes(struct om_http_req *r, void *arg);
 void api_move_start(struct om_http_req *r, void *arg);

@@ -228,3 +228,15 @@ int sho_hss_delete(const char *socket_path, const char (*imsis)[OM_MCIM_IMSI_MAX
 	om_admin_close(&c);
 	return rc < 0 ? rc : first;
 }
+
+int sho_hss_command(const char *socket_path, const char *line, int *hss_code, char *why, size_t wl)
+{
+	struct om_admin_conn c;
+	int rc = conn_open(&c, socket_path, why, wl);
+	if (hss_code)
+		*hss_code = rc;
+	if (rc == 0 && (rc = send_line(&c, line, why, wl)) == 0)
+		rc = read_answer(&c, hss_code, why, wl);
+	om_admin_close(&c);
+	return rc;
+}

@@ -38,6 +38,13 @@ int sho_hss_import(const char *socket_path, const struct sho_hss_row *rows, size
 		   const char *roaming, unsigned ind_bits, char *why, size_t why_len);
 
 /*
+ * One command line (ending in a newline) and its answer: 0, or OM_ESHO_HSS
+ * with the reason in why and the HSS's own code in *hss_code (the transport's
+ * when there was no answer). The line may hold K: the caller cleanses it.
+ */
+int sho_hss_command(const char *socket_path, const char *line, int *hss_code, char *why, size_t why_len);
+
+/*
  * Delete the subscribers imsis[0..n) (undoing an import whose registration
  * could not be committed). Deletes what it can; one already gone
  * (OM_EHSS_NOT_FOUND) counts as deleted. Returns 0 or OM_ESHO_HSS with the

@@ -70,6 +70,7 @@ static const struct om_conf_key base_keys[] = {
 	{ "daemon", "hss_probe_timeout", 0 }, OM_HTTP_CONF_KEYS("daemon"),
 	{ "daemon", "internal_socket", 0 },
 	{ "console", "dir", 0 },	    { "drf", "admin_socket", 0 },
+	{ "synthetic", "dir", 0 },
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
@@ -241,6 +242,17 @@ int main(int argc, char **argv)
 	api.console_dir = stat(s.console_dir, &cd) == 0 && S_ISDIR(cd.st_mode) ? s.console_dir : NULL;
 	if (!api.console_dir)
 		om_notice("console", "dir=%s result=absent (the JSON API is served, the console is not)", s.console_dir);
+	/* Alternative 3: a manufacturer's public range and verifiers (docs/sho.md "Synthetic credentials") */
+	const char *synth_dir = om_conf_get(conf, "synthetic", "dir");
+	if (synth_dir && sho_synth_load(&api.synth, synth_dir, err, sizeof(err)) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
+	api.synth_target = (struct sho_synth_target){ .hss_socket = s.svc.cfg.hss_socket,
+						      .roaming = s.svc.cfg.roaming,
+						      .ind_bits = s.svc.cfg.ind_bits };
+	if (api.synth)
+		om_notice("synthetic", "dir=%s devices=%zu", synth_dir, sho_synth_devices(api.synth));
 	if (sho_mover_start(&mover, &s.svc.cfg, &s.peers) < 0) {
 		om_error("start", "reason=\"cannot start the mover's thread\"");
 		goto out;

@@ -21,7 +21,7 @@ static const struct om_conf_key keys[] = {
 	{ "pva", "ocsp_url", 1 },	   { "hss", "socket", 1 },
 	{ "handover", "sign_key", 0 },	   { "handover", "sign_cert", 0 },
 	{ "handover", "provurl", 0 },	   { "handover", "server_id", 0 },
-	{ "handover", "dpf_apn", 0 },
+	{ "handover", "dpf_apn", 0 },	   { "synthetic", "dir", 0 },
 };
 
 void sho_conf_free(struct sho_conf_file *f)

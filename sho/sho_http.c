@@ -124,9 +124,11 @@ int sho_http_status(int rc)
 		return 429;
 	case OM_ESHO_NOTE:
 	case OM_ESHO_REQUEST:
+	case OM_EAUTH_SYNTH_KU:
 	case OM_EINVAL:
 		return 400;
 	case OM_ESHO_NOT_FOUND:
+	case OM_ESHO_SYNTH_UNKNOWN:
 		return 404;
 	case OM_ESHO_STATE:
 	case OM_ESHO_DUPLICATE:

@@ -243,6 +243,7 @@ static const struct err_row rows[] = {
 	ROW(OM_ESHO_CSRF, "change without the session's CSRF token"),
 	ROW(OM_ESHO_REQUEST, "API request malformed"),
 	ROW(OM_ESHO_DRF, "this operator's DRF could not issue a transfer code"),
+	ROW(OM_ESHO_SYNTH_UNKNOWN, "no device has this TRE_id and Ku: check the label"),
 	/* sho: add new rows here */
 	/* drf */
 	ROW(OM_EDRF_OPERATOR, "sender is not a known operator"),

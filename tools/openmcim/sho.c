@@ -18,7 +18,10 @@
 #include "commands.h"
 #include "log.h"
 #include "sho.h"
+#include "conf.h"
 #include "sho_conf.h"
+#include "sho_int.h"
+#include "synthetic.h"
 
 static void usage(FILE *f)
 {
@@ -28,7 +31,9 @@ static void usage(FILE *f)
 		   "  register --owner ID --tre-id ID --cert-sign PEM --cert-enc PEM --sho-id ID\n"
 		   "           (the device's owner claim secret: second line of stdin)\n"
 		   "  status TRE_ID\n"
-		   "  list [--owner ID]\n");
+		   "  list [--owner ID]\n"
+		   "  synthetic accept|activate --tre-id ID   (needs --conf with [synthetic] dir; the Ku off\n"
+		   "           the device's label: first line of stdin; spec/000 5.2.4.6.3 steps 2-3)\n");
 }
 
 /* The first line of stdin, without its newline. Secret: the caller cleanses it. */
@@ -147,6 +152,40 @@ out:
 	return rc;
 }
 
+/* Alternative 3 for an owner at the operator's desk: the API's accept and activate (sho/synthetic.h). */
+static int cmd_synthetic(const struct sho_conf_file *cf, int argc, char **argv)
+{
+	const char *dir = om_conf_get(cf->conf, "synthetic", "dir");
+	const char *tre_id = opt(argc, argv, "--tre-id");
+	struct sho_synth *syn = NULL;
+	char ku[OM_SYNTH_KU_TEXT_MAX + 8], why[256] = "", imsi[OM_MCIM_IMSI_MAX + 1];
+	int activate = argc >= 1 && !strcmp(argv[0], "activate");
+	if (argc != 3 || (!activate && strcmp(argv[0], "accept")) || !tre_id) {
+		usage(stderr);
+		return CLI_EUSAGE;
+	}
+	if (!dir) {
+		fprintf(stderr, "openmcim sho-admin: synthetic: %s has no [synthetic] dir\n", om_conf_path(cf->conf));
+		return 1;
+	}
+	int rc = sho_synth_load(&syn, dir, why, sizeof(why));
+	if (rc == 0 && read_secret(ku, sizeof(ku)) < 0)
+		rc = sho_say(why, sizeof(why), OM_EAUTH_SYNTH_KU, "no Ku on stdin");
+	struct sho_synth_target t = { .hss_socket = cf->cfg.hss_socket, .roaming = cf->cfg.roaming,
+				      .ind_bits = cf->cfg.ind_bits };
+	if (rc == 0)
+		rc = activate ? sho_synth_activate(syn, &t, tre_id, ku, imsi, why, sizeof(why))
+			      : sho_synth_accept(syn, &t, tre_id, ku, imsi, why, sizeof(why));
+	OPENSSL_cleanse(ku, sizeof(ku));
+	sho_synth_free(syn);
+	if (rc < 0) {
+		fprintf(stderr, "openmcim sho-admin: synthetic %s: %s (%s)\n", argv[0], why, om_errname(rc));
+		return 1;
+	}
+	printf("%s imsi=%s status=%s\n", tre_id, imsi, activate ? "active" : "suspended");
+	return 0;
+}
+
 int cmd_sho_admin(int argc, char **argv)
 {
 	const char *db = NULL, *conf = NULL;
@@ -205,6 +244,10 @@ int cmd_sho_admin(int argc, char **argv)
 		else
 			fprintf(stderr, "openmcim sho-admin: %s: %s\n", argv[i + 1], om_strerror(r));
 		rc = r < 0 ? 1 : 0;
+	} else if (!strcmp(verb, "synthetic")) {
+		rc = conf ? cmd_synthetic(&cf, argc - i - 1, argv + i + 1) : CLI_EUSAGE;
+		if (!conf)
+			fprintf(stderr, "openmcim sho-admin: synthetic needs --conf FILE\n");
 	} else if (!strcmp(verb, "list") && (argc == i + 1 || (argc == i + 3 && !strcmp(argv[i + 1], "--owner")))) {
 		rc = sho_list(s, argc == i + 3 ? argv[i + 2] : NULL, print_status, NULL) < 0 ? 1 : 0;
 	} else {
