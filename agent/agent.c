@@ -201,17 +201,20 @@ static void detach(struct agent *ag)
 }
 
 /*
- * One attach with the TRE's active MID mi (a fresh radio link each time).
- * Every failure here is the network's or the link's: worth another try.
+ * One attach with the TRE's active MID mi at network net (a fresh radio link
+ * each time). Every failure here is the network's or the link's: worth
+ * another try, there or at the next network.
  */
-static int attach_once(struct agent *ag, const struct om_tre_mid_info *mi, int timeout_ms)
+static int attach_at(struct agent *ag, const struct om_agent_network *net, const struct om_tre_mid_info *mi,
+		     int timeout_ms)
 {
 	struct om_radio_attach_result r;
 	int rc;
 	link_down(ag);
-	rc = om_radio_link_connect(&ag->link, ag->cfg->vno_host, ag->cfg->vno_port);
+	rc = om_radio_link_connect(&ag->link, net->host, net->port);
 	if (rc) {
-		event(ag, "attach-failed", "imsi=%s code=%s reason=\"vno unreachable\"", mi->imsi, om_errname(rc));
+		event(ag, "attach-failed", "imsi=%s network=%s code=%s reason=\"vno unreachable\"", mi->imsi, net->name,
+		      om_errname(rc));
 		return rc;
 	}
 	om_radio_ue_on_push(&ag->link, on_push, ag);
@@ -220,19 +223,41 @@ static int attach_once(struct agent *ag, const struct om_tre_mid_info *mi, int t
 	rc = om_radio_ue_attach(&ag->link, mi->imsi, mi->apn, om_agent_tre_aka, ag->tre, timeout_ms, &r);
 	if (rc) {
 		link_down(ag);
-		event(ag, "attach-failed", "imsi=%s code=%s emm_cause=%u auth_rounds=%u", mi->imsi, om_errname(rc),
-		      (unsigned)r.emm_cause, r.auth_rounds);
+		event(ag, "attach-failed", "imsi=%s network=%s code=%s emm_cause=%u auth_rounds=%u", mi->imsi, net->name,
+		      om_errname(rc), (unsigned)r.emm_cause, r.auth_rounds);
 		return rc;
 	}
 	ag->attached = 1;
+	snprintf(ag->res->network, sizeof(ag->res->network), "%s", net->name);
 	ag->bearer = r.bearer;
 	snprintf(ag->imsi, sizeof(ag->imsi), "%s", mi->imsi);
 	note_identity(ag);
 	event(ag, mi->pending ? "attached-new" : "attached",
-	      "clause=%s imsi=%s owner=%s pcid=%d apn=%s auth_rounds=%u resync=%d smc=%u eea=%u eia=%u",
-	      mi->pending ? "B.2.3.5" : "B.2.3.3", mi->imsi, mi->owner, mi->is_pcid, r.apn, r.auth_rounds,
+	      "clause=%s imsi=%s owner=%s pcid=%d network=%s apn=%s auth_rounds=%u resync=%d smc=%u eea=%u eia=%u",
+	      mi->pending ? "B.2.3.5" : "B.2.3.3", mi->imsi, mi->owner, mi->is_pcid, net->name, r.apn, r.auth_rounds,
 	      r.sent_sync_failure ? 1 : 0, r.smc_rounds, r.eea, r.eia);
 	return 0;
+}
+
+/*
+ * One attach: the configured networks in their order until one accepts
+ * (spec/000 5.2.4.6.3 step 6: a synthetic credential is accepted only where
+ * the owner made a contract; 5.2.2.3.2 step 1). Each is tried once per
+ * call; attach_retry's backoff runs between whole passes. The last
+ * network's code when none accepted.
+ */
+static int attach_once(struct agent *ag, const struct om_tre_mid_info *mi, int timeout_ms)
+{
+	const struct om_agent_config *c = ag->cfg;
+	struct om_agent_network one = { .name = "vno", .host = c->vno_host, .port = c->vno_port };
+	const struct om_agent_network *nets = c->n_networks ? c->networks : &one;
+	size_t n = c->n_networks ? c->n_networks : 1;
+	int rc = OM_EAGENT_NETWORK;
+	ag->res->network[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = attach_at(ag, &nets[i], mi, timeout_ms)) == 0)
+			return 0;
+	return rc;
 }
 
 /*
@@ -651,9 +676,17 @@ static int check_config(const struct om_agent_config *cfg, struct om_agent_resul
 	const char *what = NULL;
 	if (!cfg->tre_dir || !cfg->tre_dir[0])
 		what = "tre_dir";
-	else if (!cfg->vno_host || !cfg->vno_host[0] || !cfg->vno_port)
+	else if (!cfg->n_networks && (!cfg->vno_host || !cfg->vno_host[0] || !cfg->vno_port))
 		what = "vno host and port";
-	else if (!cfg->dm_ca_file || !cfg->dm_ca_file[0])
+	else if (cfg->n_networks > OM_AGENT_NETWORKS_MAX || (cfg->n_networks && !cfg->networks))
+		what = "networks (1 to 8)";
+	for (size_t i = 0; !what && i < cfg->n_networks; i++) {
+		const struct om_agent_network *n = &cfg->networks[i];
+		if (!n->name || !n->name[0] || strlen(n->name) > OM_AGENT_NETWORK_NAME_MAX || !n->host || !n->host[0] ||
+		    !n->port)
+			what = "a network's name, host or port";
+	}
+	if (!what && (!cfg->dm_ca_file || !cfg->dm_ca_file[0]))
 		what = "dm_ca_file";
 	if (!what)
 		return 0;

@@ -59,13 +59,31 @@ const char *om_agent_outcome_name(int outcome);
  */
 typedef void (*om_agent_event_fn)(void *arg, const char *tre_id, const char *step, const char *detail);
 
+/*
+ * One visited network the device may try (spec/000 5.2.4.6.3 step 6: "the
+ * M2M terminal tries to access all available networks with the credential
+ * ... Eventually it will succeed"; 5.2.2.3.2 step 1's allowed networks).
+ */
+#define OM_AGENT_NETWORKS_MAX 8
+#define OM_AGENT_NETWORK_NAME_MAX 31
+struct om_agent_network {
+	const char *name; /* reported in events and the result, e.g. "VNO-2" (at most 31 characters) */
+	const char *host; /* its radio listener, IPv4 */
+	uint16_t port;
+};
+
 struct om_agent_config {
 	const char *tre_dir;       /* the TRE's directory (required) */
 	unsigned tre_flags;        /* om_tre_open() flags, normally 0 */
 	struct om_tre_backend tre; /* the TRE's backend, TCTI, module, token and PIN: from the
 				      configuration only, never from tre_dir (zero: software) */
-	const char *vno_host;      /* the VNO's radio listener, IPv4 (required) */
+	const char *vno_host;      /* the VNO's radio listener, IPv4 (required without networks) */
 	uint16_t vno_port;
+	/* Ordered networks: each attach tries them in this order and stays with the
+	 * first that accepts (docs/agent.md "Networks"); n_networks 0 means the one
+	 * network vno_host:vno_port, named "vno". */
+	const struct om_agent_network *networks;
+	size_t n_networks;
 	const char *dm_ca_file;    /* PEM: the CA(s) the DPFs' TLS certificates chain to (required) */
 	int net_timeout_ms;        /* one radio wait or one HTTP exchange; 0: 10000 */
 	unsigned retry_min_ms;     /* first backoff after a lost message; 0: 200 */
@@ -85,6 +103,7 @@ struct om_agent_result {
 	char tre_id[OM_TRE_ID_MAX + 1];
 	char imsi[OM_MCIM_IMSI_MAX + 1];      /* the identity attached with at the end */
 	char owner[OM_TRE_STAKEHOLDER_MAX + 1]; /* that MID's owner: RO_id or SHO_id */
+	char network[OM_AGENT_NETWORK_NAME_MAX + 1]; /* the network that accepted the last attach; "" if none did */
 	unsigned attaches;                    /* attach procedures run (successful or not) */
 	unsigned dm_messages;                 /* SyncML messages sent */
 	unsigned retries;                     /* exchanges repeated after a loss */

@@ -128,6 +128,51 @@ static void test_program_exit_statuses(const struct fx_tre *t)
 	unlink(conf);
 }
 
+/*
+ * An ordered network list (spec/000 5.2.4.6.3 step 6): each attach goes down
+ * the list in order, one try each, and the passes repeat with backoff; no
+ * network accepting leaves res.network empty. (A network accepting after
+ * others refused: tests/lab_alt3_test.c.) Bad lists are refused first.
+ */
+static void test_networks_are_tried_in_order(const struct fx_tre *t)
+{
+	struct om_agent_result res;
+	struct om_agent_network nets[] = {
+		{ .name = "VNO-1", .host = "127.0.0.1", .port = (uint16_t)du_free_port() },
+		{ .name = "VNO-2", .host = "127.0.0.1", .port = (uint16_t)du_free_port() },
+	};
+	struct om_agent_config cfg = { .tre_dir = t->dir, .networks = nets, .n_networks = 2,
+				       .dm_ca_file = "/nonexistent.pem", .retries = 2, .retry_min_ms = 5,
+				       .retry_max_ms = 20, .net_timeout_ms = 500, .on_event = on_event };
+	events[0] = 0;
+	CHECK_INT(om_agent_run(&cfg, &res), OM_EAGENT_NETWORK);
+	CHECK_INT(res.network[0], 0);
+	const char *a1 = strstr(events, "attach-failed imsi=001010000000001 network=VNO-1");
+	const char *b1 = a1 ? strstr(a1, "network=VNO-2") : NULL;
+	const char *a2 = b1 ? strstr(b1, "network=VNO-1") : NULL;
+	const char *b2 = a2 ? strstr(a2, "network=VNO-2") : NULL;
+	CHECK_MSG(a1 && b1 && a2 && b2, "two passes of VNO-1 then VNO-2: %s", events);
+	CHECK_INT(res.retries, 1); /* one repeat of the whole list */
+
+	struct om_agent_network bad[OM_AGENT_NETWORKS_MAX + 1];
+	for (size_t i = 0; i <= OM_AGENT_NETWORKS_MAX; i++)
+		bad[i] = nets[0];
+	struct om_agent_config c = cfg;
+	c.networks = bad;
+	c.n_networks = OM_AGENT_NETWORKS_MAX + 1;
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	CHECK(strstr(res.reason, "networks") != NULL);
+	c.n_networks = 2;
+	bad[1].name = "";
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	bad[1] = nets[1];
+	bad[1].port = 0;
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	bad[1] = nets[1];
+	bad[1].name = "a-network-name-longer-than-31-chars";
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+}
+
 int main(void)
 {
 	struct om_ca *pva = NULL;
@@ -142,6 +187,7 @@ int main(void)
 		FX_DIE("personalise");
 	test_configuration_is_checked_first();
 	test_unreachable_vno_is_retried_then_reported(&t);
+	test_networks_are_tried_in_order(&t);
 	test_program_exit_statuses(&t);
 	fx_tre_free(&t);
 	fx_sho_free(&ro);
