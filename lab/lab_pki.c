@@ -140,24 +140,29 @@ static const struct {
 /* Every Diameter peer of the lab: its certificate's CN and DNS SAN are its Diameter identity. */
 static const char *const diameter_peers[] = { "hss.ro.lab", "hss.sho-a.lab", "hss.sho-b.lab", "mme.vno.lab" };
 
-/* The lab Diameter CA and one certificate per peer: pki/diameter/<identity>.pem and .key. */
-static int diameter_pki(const struct lab *l, const char **step)
+int lab_pki_diameter(const char *dir, const char *const *peers, size_t n, const char **step)
 {
 	char p[LAB_PATH_MAX + 40];
 	struct om_ca *ca = NULL;
-	snprintf(p, sizeof(p), "%s/pki/diameter", l->dir);
+	snprintf(p, sizeof(p), "%s/pki/diameter", dir);
 	*step = "Diameter directory";
 	int rc = lab_mkdir(p, 0700);
-	snprintf(p, sizeof(p), "%s/pki/diameter/ca", l->dir);
+	snprintf(p, sizeof(p), "%s/pki/diameter/ca", dir);
 	if (rc == 0 && (*step = "lab Diameter CA"))
 		rc = make_ca(p, "openmcim lab Diameter CA", &ca);
-	for (size_t i = 0; rc == 0 && i < sizeof(diameter_peers) / sizeof(diameter_peers[0]); i++) {
-		*step = diameter_peers[i];
-		snprintf(p, sizeof(p), "%s/pki/diameter/%s", l->dir, diameter_peers[i]);
-		rc = issue(ca, OM_CERT_OPERATOR_TLS, p, diameter_peers[i], diameter_peers[i]);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		*step = peers[i];
+		snprintf(p, sizeof(p), "%s/pki/diameter/%s", dir, peers[i]);
+		rc = issue(ca, OM_CERT_OPERATOR_TLS, p, peers[i], peers[i]);
 	}
 	om_ca_free(ca);
 	return rc;
+}
+
+/* The lab Diameter CA and one certificate per peer: pki/diameter/<identity>.pem and .key. */
+static int diameter_pki(const struct lab *l, const char **step)
+{
+	return lab_pki_diameter(l->dir, diameter_peers, sizeof(diameter_peers) / sizeof(diameter_peers[0]), step);
 }
 
 int lab_pki_make(struct lab *l, char *why, size_t why_len)

@@ -115,6 +115,13 @@ void lab_progress(const char *what, size_t done, size_t total);
  */
 OM_NODISCARD int lab_pki_make(struct lab *l, char *why, size_t why_len);
 
+/*
+ * A Diameter CA under <dir>/pki/diameter/ca and one certificate per peer
+ * identity (CN and DNS SAN): <dir>/pki/diameter/<identity>.pem and .key.
+ * 0 or a pki.h code, with the step that failed in *step.
+ */
+OM_NODISCARD int lab_pki_diameter(const char *dir, const char *const *peers, size_t n, const char **step);
+
 /* ---- lab_topology.c, for lab_owner.c ----------------------------------- */
 
 const char *lab_op_id(enum lab_op op);                       /* "RO", "SHO-A", "SHO-B" */

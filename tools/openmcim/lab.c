@@ -20,6 +20,7 @@
 #include <openmcim/tre.h>
 
 #include "commands.h"
+#include "lab_alt3.h"
 #include "lab_scenario.h"
 #include "lab_topology.h"
 
@@ -31,6 +32,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: openmcim lab [options]\n"
+		"  --scenario NAME     story (default: the story of docs/lab.md) or alt3 (Alternative 3,\n"
+		"                      synthetic credentials and two visited networks, docs/lab.md)\n"
 		"  --devices N         devices of the factory run (default %u)\n"
 		"  --share-b F         share of the provisioned devices moved to SHO-B (default 0.2)\n"
 		"  --share-fallback F  share moved while SHO-B's network is out of reach (default 0.1)\n"
@@ -98,6 +101,8 @@ static void write_pids(const struct lab *l)
 	fclose(f);
 }
 
+static int scenario_alt3; /* --scenario alt3 */
+
 static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenario_options *so, int *keep)
 {
 	double v;
@@ -119,7 +124,13 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 			return CLI_EUSAGE;
 		}
 		i++;
-		if (!strcmp(a, "--devices")) {
+		if (!strcmp(a, "--scenario")) {
+			scenario_alt3 = !strcmp(val, "alt3");
+			if (!scenario_alt3 && strcmp(val, "story")) {
+				fprintf(stderr, "openmcim lab: --scenario: '%s' is neither story nor alt3\n", val);
+				rc = CLI_EUSAGE;
+			}
+		} else if (!strcmp(a, "--devices")) {
 			rc = num(a, val, 1, 1000000, &v);
 			o->n_devices = (unsigned)v;
 		} else if (!strcmp(a, "--share-b")) {
@@ -184,6 +195,34 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 	return 0;
 }
 
+/* --scenario alt3 (lab/lab_alt3.h): its own topology, run and report; the exit status as the story's. */
+static int run_alt3(const struct lab_options *o, const struct lab_scenario_options *so, char *tmp)
+{
+	struct lab_alt3_result r;
+	struct lab_alt3_options ao = { .workdir = o->workdir, .bin_dir = o->bin_dir,
+				       .n_devices = o->n_devices + o->n_tampered, /* no tampered run here */
+				       .seed = so->seed, .jobs = so->jobs };
+	if (!ao.workdir) {
+		if (!mkdtemp(tmp)) {
+			fprintf(stderr, "openmcim lab: %s: %s\n", tmp, strerror(errno));
+			return 1;
+		}
+		ao.workdir = tmp;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	int problems = lab_alt3_run(&ao, &r);
+	lab_alt3_report(stdout, &r);
+	char path[LAB_PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/report.txt", ao.workdir);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		lab_alt3_report(f, &r);
+		fclose(f);
+	}
+	lab_alt3_free(&r);
+	return problems ? 1 : 0;
+}
+
 int cmd_lab(int argc, char **argv)
 {
 	struct lab_options o = { .n_devices = LAB_DEFAULT_DEVICES, .seed = 1, .grace_s = 2, .fallback_s = 0 };
@@ -228,6 +267,8 @@ int cmd_lab(int argc, char **argv)
 		return 1;
 	}
 	o.bin_dir = bins;
+	if (scenario_alt3)
+		return run_alt3(&o, &so, tmp);
 	if (!o.workdir) {
 		if (!mkdtemp(tmp)) {
 			fprintf(stderr, "openmcim lab: %s: %s\n", tmp, strerror(errno));

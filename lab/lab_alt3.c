@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `openmcim lab --scenario alt3`: Alternative 3 with synthetic credentials,
+ * spec/000 5.2.4.6.3 steps 1-7 (lab_alt3.h has the phases). The real parts
+ * run as they would in the field: the factory's synthetic run, two
+ * operators' openmcim-hss and openmcim-vno daemons, the operators' own tool
+ * (`openmcim sho-admin synthetic`, the same code as the owner API's
+ * POST /api/v1/synthetic) and the device agent with its network list.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include <openmcim/synth.h>
+
+#include "agent.h"
+#include "factory.h"
+#include "lab_alt3.h"
+#include "lab_proc.h"
+
+#define N_OPS 2
+#define PATH_CAP 640
+#define SYNTH_MCC "001"
+#define SYNTH_MNC "09"
+#define SYNTH_FIRST "0000000000"
+#define SYNTH_COUNT 10000000000ull
+#define SYNTH_REALM "epc.mnc009.mcc001.3gppnetwork.org"
+
+struct alt3 {
+	const struct lab_alt3_options *o;
+	struct lab_alt3_result *r;
+	const char *dir;
+	uint16_t hss_dia[N_OPS], vno_dia[N_OPS], radio[N_OPS];
+	pid_t hss[N_OPS], vno[N_OPS];
+	struct om_agent_network nets[N_OPS];
+	pthread_mutex_t lock;
+	unsigned next;
+	int late; /* the attach phase runs the late devices only (after their activation) */
+};
+
+static const char *const op_stem[N_OPS] = { "op-1", "op-2" };
+static const char *const vno_name[N_OPS] = { "VNO-1", "VNO-2" };
+
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void problem(struct lab_alt3_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct lab_alt3_result *r, const char *fmt, ...)
+{
+	if (r->n_problems < sizeof(r->problems) / sizeof(r->problems[0])) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(r->problems[r->n_problems], sizeof(r->problems[0]), fmt, ap);
+		va_end(ap);
+	}
+	r->n_problems++;
+}
+
+static const char *at(const struct alt3 *a, char *buf, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static const char *at(const struct alt3 *a, char *buf, const char *fmt, ...)
+{
+	char rel[PATH_CAP / 2];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(buf, PATH_CAP, "%s/%s", a->dir, rel);
+	return buf;
+}
+
+/* ---- setup: PKI, the factory's synthetic run, the configurations ---------------- */
+
+static int factory(struct alt3 *a)
+{
+	char p[PATH_CAP];
+	X509 *ca_cert = NULL, *ro = NULL;
+	EVP_PKEY *ca_key = NULL;
+	struct om_ca *ca = NULL;
+	int rc = om_factory_init_cas(at(a, p, "pki/cas"), "PVA-1", "MFR-1");
+	if (rc == 0)
+		rc = om_cert_load(&ca_cert, at(a, p, "pki/cas/pva-ca.pem"));
+	if (rc == 0)
+		rc = om_key_load(&ca_key, at(a, p, "pki/cas/pva-ca.key"));
+	if (rc == 0)
+		rc = om_cert_load(&ro, at(a, p, "pki/cas/ro-signing.pem"));
+	if (rc == 0)
+		rc = om_ca_open(&ca, ca_cert, ca_key);
+	struct om_factory_config fc = { .pva_ca = ca, .ro_cert = ro, .mcc = SYNTH_MCC, .mnc = SYNTH_MNC,
+					.msin_first = SYNTH_FIRST, .synth_count = SYNTH_COUNT,
+					.n_devices = a->o->n_devices, .tre_prefix = "TRE" };
+	if (rc == 0)
+		rc = om_factory_run(at(a, p, "factory"), &fc, NULL);
+	om_ca_free(ca);
+	X509_free(ca_cert);
+	X509_free(ro);
+	EVP_PKEY_free(ca_key);
+	if (rc < 0)
+		problem(a->r, "factory: %s", om_strerror(rc));
+	return rc;
+}
+
+static int write_conf(struct alt3 *a, const char *name, const char *text)
+{
+	char p[PATH_CAP];
+	int rc = lab_write_file(at(a, p, "%s.conf", name), text, 0600);
+	if (rc < 0)
+		problem(a->r, "%s: %s", p, om_strerror(rc));
+	return rc;
+}
+
+/* Each operator: its HSS serving the synthetic range, its VNO routing that range to it, its tool's file. */
+static int configs(struct alt3 *a)
+{
+	char t[4096], p[PATH_CAP];
+	int rc = 0;
+	for (int k = 0; rc == 0 && k < N_OPS; k++) {
+		const char *d = a->dir, *s = op_stem[k];
+		if ((rc = lab_mkdir(at(a, p, "%s-hss", s), 0700)) < 0 || (rc = lab_mkdir(at(a, p, "vno-%d", k + 1), 0700)) < 0)
+			break;
+		snprintf(t, sizeof(t),
+			 "# %s's HSS: its own subscribers of the synthetic range (lab --scenario alt3)\n"
+			 "[hss]\ndb = %s/%s-hss.db\nmax_vectors = 5\nsqn_reserve = 1024\n"
+			 "provision_socket = %s/%s-hss/prov.sock\nlog_level = info\nrun_dir = %s/%s-hss\n"
+			 "[diameter]\nidentity = hss.%s.lab\nrealm = " SYNTH_REALM "\nlisten = 127.0.0.1\nport = %u\n"
+			 "peers = mme.vno-%d.lab\ndict_dir = %s\n"
+			 "tls_cert = %s/pki/diameter/hss.%s.lab.pem\ntls_key = %s/pki/diameter/hss.%s.lab.key\n"
+			 "tls_ca = %s/pki/diameter/ca.pem\n",
+			 s, d, s, d, s, d, s, s, a->hss_dia[k], k + 1, lab_fd_dict_dir(), d, s, d, s, d);
+		snprintf(p, sizeof(p), "%s-hss", s);
+		if ((rc = write_conf(a, p, t)) < 0)
+			break;
+		snprintf(t, sizeof(t),
+			 "# %s's visited network VNO-%d: the synthetic range goes to %s's HSS only\n"
+			 "[vno]\nradio_listen = 127.0.0.1:%u\nplmn = 999-7%d\nip_pool = 10.4%d.0.0/16\nlog_level = info\n"
+			 "run_dir = %s/vno-%d\nmax_devices = 1024\nt3460_ms = 6000\nt3450_ms = 6000\n"
+			 "max_unauth = 1024\nmax_unauth_per_source = 1024\n"
+			 "[diameter]\nidentity = mme.vno-%d.lab\nrealm = vno-%d.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 5000\n"
+			 "tls_cert = %s/pki/diameter/mme.vno-%d.lab.pem\ntls_key = %s/pki/diameter/mme.vno-%d.lab.key\n"
+			 "tls_ca = %s/pki/diameter/ca.pem\n"
+			 "[home." SYNTH_MCC SYNTH_MNC "]\nrealm = " SYNTH_REALM "\npeer = hss.%s.lab\naddress = 127.0.0.1:%u\n"
+			 "[apn." OM_FACTORY_DEFAULT_APN "]\nallow = localhost:9\n",
+			 s, k + 1, s, a->radio[k], k + 1, k + 6, d, k + 1, k + 1, k + 1, a->vno_dia[k], d, k + 1, d, k + 1, d,
+			 s, a->hss_dia[k]);
+		snprintf(p, sizeof(p), "vno-%d", k + 1);
+		if ((rc = write_conf(a, p, t)) < 0)
+			break;
+		/* the operator's own tool reads its registration service's file ([synthetic] dir: the manufacturer's) */
+		snprintf(t, sizeof(t),
+			 "[sho]\ndb = %s/%s-sho.db\nid = %s\n[imsi]\nmcc = 001\nmnc = 2%d\nmsin_first = 0000000001\n"
+			 "msin_last = 0000099999\n[subscription]\nop = cdc202d5123e20f62b6d676ac72cb318\n"
+			 "apn = internet.%s\nroaming = any\n[pva]\nca = %s/pki/cas/pva-ca.pem\nocsp_url = http://127.0.0.1:9/\n"
+			 "[hss]\nsocket = %s/%s-hss/prov.sock\n[synthetic]\ndir = %s/factory/synthetic\n",
+			 d, s, k ? "OP-2" : "OP-1", k + 1, s, d, d, s, d);
+		snprintf(p, sizeof(p), "%s-sho", s);
+		rc = write_conf(a, p, t);
+	}
+	OPENSSL_cleanse(t, sizeof(t)); /* the tool's file holds an OP */
+	return rc;
+}
+
+static int setup(struct alt3 *a)
+{
+	static const char *const peers[] = { "hss.op-1.lab", "hss.op-2.lab", "mme.vno-1.lab", "mme.vno-2.lab" };
+	uint16_t ports[3 * N_OPS];
+	const char *step = "";
+	char p[PATH_CAP];
+	int rc = lab_mkdir(a->dir, 0700);
+	if (rc == 0 && (rc = lab_mkdir(at(a, p, "pki"), 0700)) == 0)
+		rc = lab_pki_diameter(a->dir, peers, 4, &step);
+	if (rc < 0)
+		return problem(a->r, "PKI: %s: %s", step, om_strerror(rc)), rc;
+	if ((rc = factory(a)) < 0)
+		return rc;
+	if ((rc = lab_free_ports(ports, 3 * N_OPS)) < 0)
+		return problem(a->r, "no free ports"), rc;
+	for (int k = 0; k < N_OPS; k++) {
+		a->hss_dia[k] = ports[3 * k];
+		a->vno_dia[k] = ports[3 * k + 1];
+		a->radio[k] = ports[3 * k + 2];
+		a->nets[k] = (struct om_agent_network){ .name = vno_name[k], .host = "127.0.0.1", .port = a->radio[k] };
+	}
+	return configs(a);
+}
+
+static int start(struct alt3 *a)
+{
+	char exe[PATH_CAP], conf[PATH_CAP], log[PATH_CAP], why[300];
+	for (int k = 0; k < N_OPS; k++) {
+		snprintf(exe, sizeof(exe), "%s/openmcim-hss", a->o->bin_dir);
+		at(a, conf, "%s-hss.conf", op_stem[k]);
+		at(a, log, "%s-hss.log", op_stem[k]);
+		a->hss[k] = lab_spawn(exe, conf, log, NULL);
+		if (a->hss[k] < 0 || lab_wait_log(log, 0, " started ", a->hss[k], 30000, why, sizeof(why)) < 0)
+			return problem(a->r, "%s-hss did not start: %s", op_stem[k], why), OM_ELAB_DAEMON;
+	}
+	for (int k = 0; k < N_OPS; k++) {
+		snprintf(exe, sizeof(exe), "%s/openmcim-vno", a->o->bin_dir);
+		at(a, conf, "vno-%d.conf", k + 1);
+		at(a, log, "vno-%d.log", k + 1);
+		a->vno[k] = lab_spawn(exe, conf, log, NULL);
+		if (a->vno[k] < 0 || lab_wait_log(log, 0, " ready ", a->vno[k], 30000, why, sizeof(why)) < 0)
+			return problem(a->r, "vno-%d did not start: %s", k + 1, why), OM_ELAB_DAEMON;
+	}
+	return 0;
+}
+
+static void stop(struct alt3 *a)
+{
+	for (int k = 0; k < N_OPS; k++) {
+		if (a->vno[k] > 0 && lab_reap(a->vno[k], SIGTERM, 10000) != 0)
+			problem(a->r, "vno-%d did not exit cleanly on SIGTERM", k + 1);
+		a->vno[k] = 0;
+	}
+	for (int k = 0; k < N_OPS; k++) {
+		if (a->hss[k] > 0 && lab_reap(a->hss[k], SIGTERM, 10000) != 0)
+			problem(a->r, "%s-hss did not exit cleanly on SIGTERM", op_stem[k]);
+		a->hss[k] = 0;
+	}
+}
+
+/* ---- the owner (steps 2-3, 5.2.4.3.4) ------------------------------------------- */
+
+/* Ku off device i's label (the factory's label file), and the IMSI f(Ku) gives. */
+static int label(struct alt3 *a, struct lab_alt3_device *d, char ku[static 64])
+{
+	char p[PATH_CAP];
+	uint8_t k[OM_SYNTH_KU_LEN];
+	struct om_synth_range range;
+	struct om_mcim m;
+	char *text = lab_slurp(at(a, p, "factory/labels/%s.txt", d->tre_id), NULL);
+	int ok = text && sscanf(text, "TRE_id: %*s Ku: %63s", ku) == 1 && om_synth_ku_parse(ku, k) == 0 &&
+		 om_synth_range_set(&range, SYNTH_MCC, SYNTH_MNC, SYNTH_FIRST, SYNTH_COUNT) == 0 &&
+		 om_synth_derive(k, &range, &m, NULL) == 0;
+	if (ok) {
+		snprintf(d->imsi, sizeof(d->imsi), "%s", m.imsi);
+		om_mcim_clear(&m);
+	}
+	if (text) {
+		OPENSSL_cleanse(text, strlen(text));
+		free(text);
+	}
+	OPENSSL_cleanse(k, sizeof(k));
+	return ok ? 0 : -1;
+}
+
+/* `openmcim sho-admin --conf <op>-sho.conf synthetic VERB --tre-id T`, Ku on stdin: its exit status; its words in out. */
+static int tool(struct alt3 *a, int op, const char *verb, const char *tre_id, const char *ku, char *out, size_t cap)
+{
+	char cmd[3 * PATH_CAP], conf[PATH_CAP], last[PATH_CAP];
+	at(a, conf, "%s-sho.conf", op_stem[op]);
+	at(a, last, "owner-last.out");
+	snprintf(cmd, sizeof(cmd), "'%s/openmcim' sho-admin --conf '%s' synthetic %s --tre-id '%s' >'%s' 2>&1",
+		 a->o->bin_dir, conf, verb, tre_id, last);
+	FILE *f = popen(cmd, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%s\n", ku);
+	int st = pclose(f);
+	char *text = lab_slurp(last, NULL);
+	snprintf(out, cap, "%s", text ? text : "");
+	out[strcspn(out, "\n")] = 0;
+	free(text);
+	/* the owner's log of what the operators answered (no Ku in it: the tool never prints it) */
+	char log[PATH_CAP];
+	FILE *l = fopen(at(a, log, "owner.log"), "a");
+	if (l) {
+		fprintf(l, "%s synthetic %s %s: %s\n", op_stem[op], verb, tre_id, out);
+		fclose(l);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int owner(struct alt3 *a, int late_only)
+{
+	char ku[64], out[300];
+	struct lab_alt3_result *r = a->r;
+	for (unsigned i = 0; i < r->n; i++) {
+		struct lab_alt3_device *d = &r->dev[i];
+		int op = d->part == ALT3_OP1 ? 0 : 1;
+		if (late_only && d->part != ALT3_OP2_LATE)
+			continue;
+		if (label(a, d, ku) < 0) {
+			problem(r, "%s: its label does not give a Ku", d->tre_id);
+			continue;
+		}
+		if (!late_only && tool(a, op, "accept", d->tre_id, ku, out, sizeof(out)) != 0)
+			problem(r, "%s: %s did not accept its Ku: %s", d->tre_id, op_stem[op], out);
+		else if ((late_only || d->part != ALT3_OP2_LATE) && tool(a, op, "activate", d->tre_id, ku, out, sizeof(out)) != 0)
+			problem(r, "%s: %s did not activate it: %s", d->tre_id, op_stem[op], out);
+		OPENSSL_cleanse(ku, sizeof(ku));
+	}
+	if (late_only || r->n < 2)
+		return 0;
+	/* the owner mistypes: device 0's TRE_id with device 1's Ku gives nothing (A3.1) */
+	char other[64];
+	if (label(a, &r->dev[1], other) == 0) {
+		int op = r->dev[0].part == ALT3_OP1 ? 0 : 1;
+		int st = tool(a, op, "accept", r->dev[0].tre_id, other, out, sizeof(out));
+		r->wrong_ku_refused = st == 1 && strstr(out, "OM_ESHO_SYNTH_UNKNOWN") != NULL;
+		if (!r->wrong_ku_refused)
+			problem(r, "a mistyped Ku was not refused as unknown: exit %d, %s", st, out);
+		OPENSSL_cleanse(other, sizeof(other));
+	}
+	return 0;
+}
+
+/* ---- the devices (step 6-7) -------------------------------------------------------- */
+
+static void on_event(void *arg, const char *tre_id, const char *step, const char *detail)
+{
+	struct lab_alt3_device *d = arg;
+	(void)tre_id;
+	if (strcmp(step, "attach-failed"))
+		return;
+	if (strstr(detail, "network=VNO-1 "))
+		d->refused_vno1++;
+	else if (strstr(detail, "network=VNO-2 "))
+		d->refused_vno2++;
+}
+
+static void run_device(struct alt3 *a, struct lab_alt3_device *d)
+{
+	char dir[PATH_CAP], ca[PATH_CAP];
+	struct om_agent_result res;
+	struct om_agent_config cfg = {
+		.tre_dir = at(a, dir, "factory/devices/%s", d->tre_id), .networks = a->nets, .n_networks = N_OPS,
+		.dm_ca_file = at(a, ca, "pki/cas/pva-ca.pem"), .net_timeout_ms = 8000, .retries = 1,
+		.retry_min_ms = 50, .retry_max_ms = 200, .wait_push_ms = 0, .on_event = on_event, .event_arg = d,
+	};
+	d->refused_vno1 = d->refused_vno2 = 0;
+	int rc = om_agent_run(&cfg, &res);
+	snprintf(d->network, sizeof(d->network), "%s", rc == 0 ? res.network : "");
+	int before_activation = d->part == ALT3_OP2_LATE && !a->late;
+	if (before_activation) {
+		/* suspended at OP-2, unknown at OP-1: refused by both (A3.2) */
+		d->early_code = rc;
+		d->ok = rc == OM_EAGENT_NETWORK && d->refused_vno1 >= 1 && d->refused_vno2 >= 1;
+		return;
+	}
+	const char *want = d->part == ALT3_OP1 ? "VNO-1" : "VNO-2";
+	d->ok = rc == 0 && res.outcome == OM_AGENT_IDLE && !strcmp(res.network, want) && !strcmp(res.imsi, d->imsi) &&
+		(d->part == ALT3_OP1 ? d->refused_vno1 == 0 : d->refused_vno1 >= 1);
+	if (d->part == ALT3_OP2_LATE)
+		d->ok = d->ok && d->early_code == OM_EAGENT_NETWORK;
+}
+
+static void *worker(void *arg)
+{
+	struct alt3 *a = arg;
+	for (;;) {
+		pthread_mutex_lock(&a->lock);
+		unsigned i = a->next++;
+		pthread_mutex_unlock(&a->lock);
+		if (i >= a->r->n)
+			return NULL;
+		struct lab_alt3_device *d = &a->r->dev[i];
+		if (!a->late || d->part == ALT3_OP2_LATE)
+			run_device(a, d);
+	}
+}
+
+static void attach_all(struct alt3 *a, int late)
+{
+	pthread_t th[16];
+	unsigned n = a->o->jobs ? a->o->jobs : 4, started = 0;
+	if (n > 16)
+		n = 16;
+	a->next = 0;
+	a->late = late;
+	for (; started < n; started++)
+		if (pthread_create(&th[started], NULL, worker, a) != 0)
+			break;
+	if (started == 0)
+		worker(a);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* ---- the run ------------------------------------------------------------------------- */
+
+static int parts(struct alt3 *a)
+{
+	struct lab_alt3_result *r = a->r;
+	char p[PATH_CAP];
+	char *text = lab_slurp(at(a, p, "factory/synthetic/verifiers.csv"), NULL);
+	char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; /* the header */
+	unsigned i = 0;
+	uint64_t x = a->o->seed * 6364136223846793005ull + 1442695040888963407ull;
+	while (line && (line = strtok_r(NULL, "\n", &save)) && i < r->n) {
+		struct lab_alt3_device *d = &r->dev[i];
+		snprintf(d->tre_id, sizeof(d->tre_id), "%.*s", (int)strcspn(line, ","), line);
+		/* one of each part first, then drawn from the seed */
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		d->part = i < ALT3_N_PARTS ? (enum lab_alt3_part)i : (enum lab_alt3_part)((x >> 33) % ALT3_N_PARTS);
+		r->n_part[d->part]++;
+		i++;
+	}
+	free(text);
+	if (i != r->n)
+		return problem(r, "the factory's verifiers list has %u devices, not %u", i, r->n), -1;
+	return 0;
+}
+
+int lab_alt3_run(const struct lab_alt3_options *o, struct lab_alt3_result *r)
+{
+	struct alt3 a = { .o = o, .r = r, .dir = o->workdir };
+	double t0 = now_ms(), t;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s", o->workdir);
+	if (o->n_devices < ALT3_N_PARTS || !(r->dev = calloc(o->n_devices, sizeof(*r->dev)))) {
+		problem(r, "--devices must be at least %d", ALT3_N_PARTS);
+		return (int)r->n_problems;
+	}
+	r->n = o->n_devices;
+	pthread_mutex_init(&a.lock, NULL);
+	if (setup(&a) < 0 || parts(&a) < 0)
+		goto out;
+	r->ms[0] = (t = now_ms()) - t0;
+	if (start(&a) < 0)
+		goto out;
+	r->ms[1] = now_ms() - t;
+	t = now_ms();
+	owner(&a, 0);
+	r->ms[2] = now_ms() - t;
+	t = now_ms();
+	attach_all(&a, 0);
+	r->ms[3] = now_ms() - t;
+	t = now_ms();
+	owner(&a, 1);
+	attach_all(&a, 1);
+	r->ms[4] = now_ms() - t;
+	for (unsigned i = 0; i < r->n; i++) {
+		struct lab_alt3_device *d = &r->dev[i];
+		if (d->ok)
+			r->ok_part[d->part]++;
+		else
+			problem(r, "%s (%s): attached at '%s' with %s; refused %u at VNO-1, %u at VNO-2", d->tre_id,
+				d->part == ALT3_OP1 ? "OP-1" : d->part == ALT3_OP2 ? "OP-2" : "OP-2 late",
+				d->network[0] ? d->network : "nowhere", d->imsi, d->refused_vno1, d->refused_vno2);
+	}
+out:
+	stop(&a);
+	pthread_mutex_destroy(&a.lock);
+	r->ms[5] = now_ms() - t0;
+	return (int)r->n_problems;
+}
+
+void lab_alt3_report(FILE *f, const struct lab_alt3_result *r)
+{
+	static const char *const what[ALT3_N_PARTS] = {
+		"contract with OP-1: accepted at VNO-1",
+		"contract with OP-2: refused at VNO-1, accepted at VNO-2",
+		"OP-2, activated late: refused by both while suspended, then accepted at VNO-2",
+	};
+	fprintf(f, "openmcim lab --scenario alt3: Alternative 3, synthetic credentials (spec/000 5.2.4.6.3)\n\n");
+	fprintf(f, "  %-9s %8.0f ms  %u devices personalised with f(Ku), Ku on their labels\n", "factory", r->ms[0], r->n);
+	fprintf(f, "  %-9s %8.0f ms  OP-1 and OP-2: HSS and visited network each\n", "start", r->ms[1]);
+	fprintf(f, "  %-9s %8.0f ms  Ku given to the chosen operator, created suspended, activated\n", "owner", r->ms[2]);
+	fprintf(f, "  %-9s %8.0f ms  each device tries VNO-1 then VNO-2\n", "attach", r->ms[3]);
+	fprintf(f, "  %-9s %8.0f ms  the late devices activated and attached\n\n", "activate", r->ms[4]);
+	for (int p = 0; p < ALT3_N_PARTS; p++)
+		fprintf(f, "  %3u/%-3u %s\n", r->ok_part[p], r->n_part[p], what[p]);
+	fprintf(f, "  a mistyped Ku: %s\n", r->wrong_ku_refused ? "refused (OM_ESHO_SYNTH_UNKNOWN), nothing created"
+							  : "NOT refused as expected");
+	if (r->n_problems) {
+		fprintf(f, "\n%u problem(s):\n", r->n_problems);
+		for (unsigned i = 0; i < r->n_problems && i < sizeof(r->problems) / sizeof(r->problems[0]); i++)
+			fprintf(f, "  - %s\n", r->problems[i]);
+	} else {
+		fprintf(f, "\nevery device is where it should be\n");
+	}
+	fprintf(f, "logs, configurations and databases: %s\n", r->dir);
+}
+
+void lab_alt3_free(struct lab_alt3_result *r)
+{
+	free(r->dev);
+	r->dev = NULL;
+}

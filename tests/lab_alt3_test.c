@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `openmcim lab --scenario alt3` small (make test): Alternative 3 end to end
+ * (lab/lab_alt3.h). Exit 0 and the report's own verdict, then the daemons'
+ * logs checked independently of the report: VNO-1 refused the devices of
+ * OP-2 (its HSS does not know them), VNO-2 refused the late ones while
+ * suspended and accepted them after activation, and no label's Ku reached
+ * any log or database of the operators.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static char dir[] = "/tmp/om-lab-alt3-XXXXXX";
+
+static char *file(const char *rel)
+{
+	char p[1400];
+	snprintf(p, sizeof(p), "%s/lab/%s", dir, rel);
+	return (char *)check_slurp(p, NULL);
+}
+
+/* Lines of owner.log: "op-N synthetic accept TRE: TRE imsi=I status=..." for part op. */
+static unsigned imsis_of(const char *owner_log, const char *op, char out[][16], unsigned cap)
+{
+	unsigned n = 0;
+	for (const char *l = owner_log; l && *l && n < cap; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char o[8], verb[16], imsi[16];
+		if (sscanf(l, "%7s synthetic %15s %*s %*s imsi=%15[0-9]", o, verb, imsi) == 3 && !strcmp(o, op) &&
+		    !strcmp(verb, "accept"))
+			snprintf(out[n++], 16, "%s", imsi);
+	}
+	return n;
+}
+
+/* 1 if log has a line with both words. */
+static int line_with(const char *log, const char *a, const char *b)
+{
+	for (const char *l = log; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+		char line[1024];
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), l);
+		if (strstr(line, a) && strstr(line, b))
+			return 1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	char cmd[1200], imsi1[32][16], imsi2[32][16];
+	const char *cli = getenv("OM_CLI") ? getenv("OM_CLI") : "./openmcim";
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof(cmd), "'%s' lab --scenario alt3 --devices 6 --seed 7 --jobs 3 --workdir '%s/lab' > '%s/out.txt' 2>&1",
+		 cli, dir, dir);
+	int st = system(cmd);
+	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "lab exit %d (see %s/out.txt)", WEXITSTATUS(st), dir);
+	char *report = file("report.txt");
+	CHECK_MSG(report && strstr(report, "every device is where it should be"), "report: %s", report ? report : "");
+	CHECK(report && strstr(report, "a mistyped Ku: refused"));
+	char *owner = file("owner.log"), *v1 = file("vno-1.log"), *v2 = file("vno-2.log");
+	unsigned n1 = imsis_of(owner, "op-1", imsi1, 32), n2 = imsis_of(owner, "op-2", imsi2, 32);
+	CHECK_MSG(n1 >= 1 && n2 >= 2 && n1 + n2 == 6, "%u at OP-1, %u at OP-2", n1, n2);
+	for (unsigned i = 0; i < n1; i++) {
+		CHECK_MSG(line_with(v1, imsi1[i], "attach-complete") || line_with(v1, imsi1[i], "attached"),
+			  "VNO-1 attached OP-1's %s", imsi1[i]);
+		CHECK_MSG(!line_with(v2, imsi1[i], "attach"), "VNO-2 never saw OP-1's %s", imsi1[i]);
+	}
+	for (unsigned i = 0; i < n2; i++) {
+		CHECK_MSG(line_with(v1, imsi2[i], "attach-reject"), "VNO-1 refused OP-2's %s", imsi2[i]);
+		CHECK_MSG(line_with(v2, imsi2[i], "attach-complete") || line_with(v2, imsi2[i], "attached"),
+			  "VNO-2 attached OP-2's %s", imsi2[i]);
+	}
+	CHECK_MSG(line_with(v2, "attach-reject", "001-09") || line_with(v2, "attach-reject", "imsi=00109"),
+		  "VNO-2 refused a suspended subscription before its activation");
+	/* no Ku in any log or database of the operators */
+	DIR *labels = NULL;
+	char p[700];
+	snprintf(p, sizeof(p), "%s/lab/factory/labels", dir);
+	labels = opendir(p);
+	CHECK(labels != NULL);
+	for (struct dirent *e; labels && (e = readdir(labels));) {
+		char *l, ku[64];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "factory/labels/%s", e->d_name);
+		l = file(p);
+		if (l && sscanf(l, "TRE_id: %*s Ku: %63s", ku) == 1) {
+			static const char *const others[] = { "owner.log", "vno-1.log", "vno-2.log", "op-1-hss.log",
+							      "op-2-hss.log", "op-1-hss.db", "op-2-hss.db", "report.txt" };
+			for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++) {
+				snprintf(p, sizeof(p), "%s/lab/%s", dir, others[k]);
+				CHECK_MSG(!check_file_has(p, ku, strlen(ku)), "Ku of %s in %s", e->d_name, others[k]);
+			}
+		}
+		free(l);
+	}
+	if (labels)
+		closedir(labels);
+	free(report);
+	free(owner);
+	free(v1);
+	free(v2);
+	if (check_failures() == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return check_done();
+}
