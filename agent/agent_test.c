@@ -101,6 +101,9 @@ static void test_program_exit_statuses(const struct fx_tre *t)
 		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\ntre_backend = tpm2\n",
 		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\ntpm_tcti = device:/dev/tpmrm0\n",  /* soft */
 		"vno = 127.0.0.1:7000\ndm_ca = /etc/passwd\ntre_backend = pkcs11\np11_module = /x.so\n", /* no token, PIN */
+		"vno = 127.0.0.1:7000, localhost:7001\ndm_ca = /etc/passwd\n", /* a list with a name */
+		"vno = 127.0.0.1:1,127.0.0.1:2,127.0.0.1:3,127.0.0.1:4,127.0.0.1:5,127.0.0.1:6,127.0.0.1:7,"
+		"127.0.0.1:8,127.0.0.1:9\ndm_ca = /etc/passwd\n", /* nine networks */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "[agent]\ntre_dir = %s\n%s", t->dir, bad[i]);
@@ -125,6 +128,15 @@ static void test_program_exit_statuses(const struct fx_tre *t)
 	CHECK_INT(du_write_file(conf, text), 0);
 	st = du_run(run, 1, out, sizeof(out));
 	CHECK_MSG(st == 1 && strstr(out, "OM_ETRE_BACKEND") && !strstr(out, "power-on"), "exit %d: %s", st, out);
+	/* a list: both tried, in order */
+	snprintf(text, sizeof(text),
+		 "[agent]\ntre_dir = %s\nvno = 127.0.0.1:%u, 127.0.0.1:%u\ndm_ca = /etc/passwd\nretries = 1\n"
+		 "net_timeout = 300\n",
+		 t->dir, du_free_port(), du_free_port());
+	CHECK_INT(du_write_file(conf, text), 0);
+	st = du_run(run, 1, out, sizeof(out));
+	const char *first = strstr(out, "network=vno-1");
+	CHECK_MSG(st == 1 && first && strstr(first, "network=vno-2"), "exit %d: %s", st, out);
 	unlink(conf);
 }
 

@@ -123,12 +123,34 @@ static int load(const char *path, struct om_agent_config *cfg, char *host, size_
 	if (load_tre(c, path, &cfg->tre, pin))
 		return -1;
 	cfg->dm_ca_file = om_conf_get(c, "agent", "dm_ca");
-	if (split_hostport(om_conf_get(c, "agent", "vno"), host, host_cap, &cfg->vno_port)) {
-		fprintf(stderr, "openmcim-agent: %s: [agent] vno must be IPv4:port, not '%s'\n", path,
-			om_conf_get(c, "agent", "vno"));
+	/* one network, or an ordered list tried until one accepts (docs/agent.md "Networks") */
+	static char hosts[OM_AGENT_NETWORKS_MAX][48], names[OM_AGENT_NETWORKS_MAX][16];
+	static struct om_agent_network nets[OM_AGENT_NETWORKS_MAX];
+	char list[OM_AGENT_NETWORKS_MAX * 48];
+	size_t n = 0;
+	snprintf(list, sizeof(list), "%s", om_conf_get(c, "agent", "vno"));
+	for (char *save = NULL, *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		if (n == OM_AGENT_NETWORKS_MAX || split_hostport(t, hosts[n], sizeof(hosts[n]), &nets[n].port)) {
+			fprintf(stderr, "openmcim-agent: %s: [agent] vno must be IPv4:port[, IPv4:port ...] (at most %d), not '%s'\n",
+				path, OM_AGENT_NETWORKS_MAX, om_conf_get(c, "agent", "vno"));
+			return -1;
+		}
+		snprintf(names[n], sizeof(names[n]), "vno-%zu", n + 1);
+		nets[n].host = hosts[n];
+		nets[n].name = names[n];
+		n++;
+	}
+	if (n == 0) {
+		fprintf(stderr, "openmcim-agent: %s: [agent] vno is empty\n", path);
 		return -1;
 	}
+	snprintf(host, host_cap, "%s", hosts[0]);
 	cfg->vno_host = host;
+	cfg->vno_port = nets[0].port;
+	if (n > 1) {
+		cfg->networks = nets;
+		cfg->n_networks = n;
+	}
 	const char *wp = om_conf_get(c, "agent", "wait_push");
 	if (wp && !strcmp(wp, "forever")) {
 		cfg->wait_push_ms = -1;
