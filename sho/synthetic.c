@@ -143,12 +143,14 @@ static int derive(const struct sho_synth *s, const char *tre_id, const char *ku_
 	uint8_t ku[OM_SYNTH_KU_LEN], ver[OM_SYNTH_VERIFIER_LEN];
 	struct synth_dev key;
 	int rc;
-	if (!s)
-		return sho_say(why, wl, OM_ESHO_SYNTH_UNKNOWN, "this operator accepts no synthetic credentials");
 	if (!tre_id || strlen(tre_id) > OM_TRE_ID_MAX || !ku_text)
 		return sho_say(why, wl, OM_ESHO_REQUEST, "tre_id and ku are needed");
 	if ((rc = om_synth_ku_parse(ku_text, ku)) < 0)
 		return sho_say(why, wl, rc, "Ku is 26 characters of the label's alphabet");
+	if (!s) {
+		OPENSSL_cleanse(ku, sizeof(ku));
+		return sho_say(why, wl, OM_ESHO_SYNTH_UNKNOWN, "this operator accepts no synthetic credentials");
+	}
 	snprintf(key.tre_id, sizeof(key.tre_id), "%s", tre_id);
 	const struct synth_dev *d = bsearch(&key, s->dev, s->n, sizeof(*s->dev), by_id);
 	rc = om_synth_derive(ku, &s->range, m, ver);

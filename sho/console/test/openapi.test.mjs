@@ -152,6 +152,16 @@ const codes = json(await call('transfer code', 'SHO-A', 'POST', '/api/v1/transfe
   { auth: cookie, csrf, type: 'application/json', body: { devices: [stay, 'TRE-99999999'] } }, 200)).codes;
 check(codes[0].code && codes[1].error?.code === 'OM_ESHO_NOT_FOUND', 'a code for ours, none for an unknown device');
 await call('codes body', 'SHO-A', 'POST', '/api/v1/transfer-codes', { ...basic, type: 'application/json', body: { devices: [] } }, 400);
+
+// Alternative 3 (docs/sho.md "Synthetic credentials"): the story's operators import no manufacturer's verifiers
+const ku = '000G-40R4-0M30-E209-185G-R38E-1W';
+const syn = json(await call('a Ku where none is accepted', 'SHO-A', 'POST', '/api/v1/synthetic',
+  { ...basic, type: 'application/json', body: { tre_id: stay, ku } }, 404));
+check(syn.error.code === 'OM_ESHO_SYNTH_UNKNOWN', 'no verifier list: nothing created');
+await call('a malformed Ku', 'SHO-A', 'POST', '/api/v1/synthetic', { ...basic, type: 'application/json', body: { tre_id: stay, ku: 'short' } }, 400);
+await call('activation without a Ku', 'SHO-A', 'POST', '/api/v1/synthetic/activate', { ...basic, type: 'application/json', body: { tre_id: stay } }, 400);
+await call('activation where none is accepted', 'SHO-A', 'POST', '/api/v1/synthetic/activate',
+  { ...basic, type: 'application/json', body: { tre_id: stay, ku } }, 404);
 await call('note not CSV', 'SHO-B', 'POST', '/api/v1/devices', { ...basic, type: 'application/json', body: {} }, 400);
 await call('bad note', 'SHO-B', 'POST', '/api/v1/devices', { ...basic, type: 'text/csv', body: 'tre_id,x\n1\n' }, 400);
 const reg = json(await call('register', 'SHO-B', 'POST', '/api/v1/devices',
