@@ -41,6 +41,8 @@ struct alt3 {
 	const char *dir;
 	uint16_t hss_dia[N_OPS], vno_dia[N_OPS], radio[N_OPS];
 	pid_t hss[N_OPS], vno[N_OPS];
+	int port_lock[3 * N_OPS]; /* the ports' reservations (lab_free_ports), held until the daemons stop */
+	int locks_held;
 	struct om_agent_network nets[N_OPS];
 	pthread_mutex_t lock;
 	unsigned next;
@@ -184,8 +186,9 @@ static int setup(struct alt3 *a)
 		return problem(a->r, "PKI: %s: %s", step, om_strerror(rc)), rc;
 	if ((rc = factory(a)) < 0)
 		return rc;
-	if ((rc = lab_free_ports(ports, 3 * N_OPS)) < 0)
+	if ((rc = lab_free_ports(ports, a->port_lock, 3 * N_OPS)) < 0)
 		return problem(a->r, "no free ports"), rc;
+	a->locks_held = 1;
 	for (int k = 0; k < N_OPS; k++) {
 		a->hss_dia[k] = ports[3 * k];
 		a->vno_dia[k] = ports[3 * k + 1];
@@ -229,6 +232,10 @@ static void stop(struct alt3 *a)
 			problem(a->r, "%s-hss did not exit cleanly on SIGTERM", op_stem[k]);
 		a->hss[k] = 0;
 	}
+	for (int i = 0; a->locks_held && i < 3 * N_OPS; i++)
+		if (a->port_lock[i] >= 0)
+			close(a->port_lock[i]);
+	a->locks_held = 0;
 }
 
 /* ---- the owner (steps 2-3, 5.2.4.3.4) ------------------------------------------- */
