@@ -257,8 +257,8 @@ enum om_err {
 	OM_ESHO_SESSION = -984,       /* no console session, or it expired or was signed out */
 	OM_ESHO_CSRF = -985,          /* a change without the session's CSRF token */
 	OM_ESHO_REQUEST = -986,       /* API request malformed (JSON body, parameter, content type) */
-	OM_ESHO_DRF = -987,
-	OM_ESHO_SYNTH_UNKNOWN = -988, /* no device of the imported verifier lists has this TRE_id and Ku (spec/000 5.2.4.3.1) */           /* this operator's DRF could not issue a transfer code (not configured or not answering) */
+	OM_ESHO_DRF = -987,           /* this operator's DRF could not issue a transfer code (not configured or not answering) */
+	OM_ESHO_SYNTH_UNKNOWN = -988, /* no device of the imported verifier lists has this TRE_id and Ku (spec/000 5.2.4.3.1) */
 	/* sho: add new codes here */
 
 	/* drf (discovery and registration function, handovers): -1000 .. -1049 */
