@@ -45,6 +45,9 @@ struct dpf {
  * Open the record conf names (a SQLite path or a postgresql:// URI), bring
  * its schema up to date and prepare d->stmt[]. 0 or a code with err.
  */
+/* The schema steps and the statement table (tests/query_plan_test.c reads each statement's plan). */
+const struct om_store_schema *dpf_store_schema(void);
+
 OM_NODISCARD int dpf_store_open(struct dpf *d, const char *conf, char *err, size_t err_len);
 /* Finalize d->stmt[] and close the store. */
 void dpf_store_close(struct dpf *d);

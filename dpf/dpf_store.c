@@ -51,6 +51,9 @@ static const struct om_store_migration migrations[] = {
 	  " tre_id TEXT PRIMARY KEY,"
 	  " counter INTEGER NOT NULL CHECK (counter >= 0),"
 	  " updated INTEGER NOT NULL);" },
+	/* 4 (issue 14): the sender's next pending completion, the resume at start and the counts go by state,
+	 * in due order, so their cost does not grow with every completion ever reported */
+	{ "CREATE INDEX dpf_completion_state ON dpf_completion(state, due, created);" },
 };
 
 /*
@@ -87,6 +90,7 @@ static const struct om_store_migration migrations_pg[] = {
 	  " tre_id TEXT PRIMARY KEY,"
 	  " counter BIGINT NOT NULL CHECK (counter >= 0),"
 	  " updated BIGINT NOT NULL);" },
+	{ "CREATE INDEX dpf_completion_state ON dpf_completion(state, due, created);" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
@@ -118,7 +122,9 @@ static const struct om_store_sql sql[DPF_SQL_N] = {
 				     " VALUES (?1, ?2, ?3, 'pending', 0, ?4, '', ?4, ?4, ?5) ON CONFLICT DO NOTHING" },
 	[DPF_SQL_COMPLETION_NEXT] = { "SELECT request_id, peer, tre_id, attempts, due, statement FROM dpf_completion"
 				      " WHERE state = 'pending' ORDER BY due, created LIMIT 1" },
-	[DPF_SQL_COMPLETION_ANSWERED] = { "UPDATE dpf_completion SET state = ?1, answer = ?2, updated = ?4"
+	/* a report the DRF took keeps its facts and answer; the statement it carried is finished work (issue 14) */
+	[DPF_SQL_COMPLETION_ANSWERED] = { "UPDATE dpf_completion SET state = ?1, answer = ?2, updated = ?4,"
+					  " statement = CASE WHEN ?1 = 'done' THEN NULL ELSE statement END"
 					  " WHERE request_id = ?3" },
 	[DPF_SQL_COMPLETION_ATTEMPTS] = { "SELECT attempts FROM dpf_completion WHERE request_id = ?1" },
 	[DPF_SQL_COMPLETION_RETRY] = { "UPDATE dpf_completion SET attempts = attempts + 1, answer = ?1, due = ?3,"
@@ -135,6 +141,11 @@ static const struct om_store_schema schema = {
 	.sql = sql,
 	.n_sql = DPF_SQL_N,
 };
+
+const struct om_store_schema *dpf_store_schema(void)
+{
+	return &schema;
+}
 
 int dpf_store_open(struct dpf *d, const char *conf, char *err, size_t err_len)
 {

@@ -172,6 +172,9 @@ OM_NODISCARD int drf_pending_list(struct drf *d, drf_pending_fn fn, void *ctx);
  */
 OM_NODISCARD int drf_handover(struct drf *d, const uint8_t *req, size_t req_len, int64_t now, uint8_t **bootstrap,
 			      size_t *bootstrap_len, uint32_t *sequence);
+/* drf_handover, also writing the request's id on success (the key the delivery queue reads the handover by). */
+OM_NODISCARD int drf_handover_id(struct drf *d, const uint8_t *req, size_t req_len, int64_t now, uint8_t **bootstrap,
+				 size_t *bootstrap_len, uint32_t *sequence, char request_id[static OM_HANDOVER_ID_MAX + 1]);
 
 /*
  * The new SHO reports that the device attached with its MCIM (Note Z),

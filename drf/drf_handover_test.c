@@ -116,6 +116,29 @@ static void completion_refused(struct drf *d, const char *rid, const uint8_t *st
 	free(after);
 }
 
+/*
+ * Issue 14: a completed handover keeps its facts and the SHA-256 of its
+ * bootstrap, not the document; an accepted one keeps the document for its
+ * delivery. want_len is the bootstrap length expected in the register.
+ */
+static void handover_kept(struct drf *d, const char *rid, const uint8_t *bs, size_t bl, size_t want_len)
+{
+	struct om_stmt *st = NULL;
+	uint8_t md[32];
+	CHECK(EVP_Digest(bs, bl, md, NULL, EVP_sha256(), NULL) == 1);
+	CHECK_INT(om_stmt_prepare(d->db, "SELECT length(bootstrap), bootstrap_sha256 FROM handover WHERE request_id = ?1",
+				  &st),
+		  0);
+	CHECK_INT(om_stmt_query(st, OM_BIND(OM_TEXT(rid))), OM_STORE_ROW);
+	size_t hl = 0;
+	const void *h = om_stmt_col_blob(st, 1, &hl);
+	CHECK_MSG(om_stmt_col_int64(st, 0) == (int64_t)want_len, "%s: bootstrap of %lld bytes kept, want %zu", rid,
+		  (long long)om_stmt_col_int64(st, 0), want_len);
+	CHECK(hl == sizeof(md) && !memcmp(h, md, sizeof(md)));
+	om_stmt_reset(st);
+	om_stmt_finalize(st);
+}
+
 /* Sign o with key into out; its length. */
 static size_t statement(const struct om_outcome *o, EVP_PKEY *key, uint8_t out[static OM_OUTCOME_MAX])
 {
@@ -340,6 +363,14 @@ int main(void)
 	sl = statement(&g, tre->sign_key, st_);
 	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", st_, sl, now), 0);
 	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", st_, sl, now + 1), 0); /* again: no-op */
+	handover_kept(d, "r-3", bs2, bl2, 0);  /* finished: pruned to its digest */
+	handover_kept(d, "r-1", bs, bl, bl);   /* still accepted: the document stays */
+	/* a retry of the completed request is answered with its sequence; no document is left to send */
+	req = request(&b, "SHO-B", "r-3", code2, now, b.key, &len);
+	CHECK_INT(drf_handover(d, req, len, now + 2, &bs_retry, &bl_retry, &seq_retry), 0);
+	CHECK(bl_retry == 0 && seq_retry == seq2);
+	free(bs_retry);
+	free(req);
 	o = g;
 	o.counter = 9; /* an older copy of the TRE */
 	sl = statement(&o, tre->sign_key, st_);

@@ -193,9 +193,9 @@ static void handover(struct om_http_req *r, void *arg)
 	}
 	if (rc == 0) {
 		pthread_mutex_lock(h->lock);
-		rc = drf_handover(h->drf, body, len, (int64_t)time(NULL), &bs, &bl, &seq);
+		rc = drf_handover_id(h->drf, body, len, (int64_t)time(NULL), &bs, &bl, &seq, rid);
 		if (rc == 0 && h->push)
-			rc = drf_push_accepted(h->push, sender, bs, bl, seq, rid);
+			rc = drf_push_accepted(h->push, sender, rid);
 		pthread_mutex_unlock(h->lock);
 		if (rc < 0 && bs) /* accepted but not queued: the core keeps it; a retry queues it */
 			om_error("drf-handover", "sender=%s sequence=%u push=%s", sender, seq, om_errname(rc));

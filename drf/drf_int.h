@@ -84,6 +84,9 @@ OM_NODISCARD int drf_code_hash(const uint8_t salt[static DRF_SALT_LEN],
  * Open the register conf names (a SQLite path or a postgresql:// URI),
  * bring its schema up to date and prepare d->stmt[]. 0 or a code with err.
  */
+/* The schema steps and the statement table (tests/query_plan_test.c reads each statement's plan). */
+const struct om_store_schema *drf_store_schema(void);
+
 OM_NODISCARD int drf_store_open(struct drf *d, const char *conf, char *err, size_t err_len);
 /* Finalize d->stmt[] and close the store. */
 void drf_store_close(struct drf *d);

@@ -77,6 +77,12 @@ static const struct om_store_migration migrations[] = {
 	  "INSERT INTO stay (tre_id, n, imsi, since, owner, sequence, left_at, left_to, left_request)"
 	  " SELECT d.tre_id, 1, d.imsi, d.since, d.owner, 0, h.completed, h.sender, h.request_id FROM device d"
 	  " LEFT JOIN handover h ON h.tre_id = d.tre_id AND h.state = 'completed';" },
+	/* 6 (issue 14): no per-device step reads the history. A completed handover keeps its facts and the
+	 * SHA-256 of its bootstrap, not the 4 KB document; the start-up and pending reads see only the
+	 * accepted ones; a device's handovers are found by its TRE_id */
+	{ "ALTER TABLE handover ADD COLUMN bootstrap_sha256 BLOB;"
+	  "CREATE INDEX handover_accepted ON handover(accepted) WHERE state = 'accepted';"
+	  "CREATE INDEX handover_tre ON handover(tre_id);" },
 };
 
 /*
@@ -144,6 +150,9 @@ static const struct om_store_migration migrations_pg[] = {
 	  "INSERT INTO stay (tre_id, n, imsi, since, owner, sequence, left_at, left_to, left_request)"
 	  " SELECT d.tre_id, 1, d.imsi, d.since, d.owner, 0, h.completed, h.sender, h.request_id FROM device d"
 	  " LEFT JOIN handover h ON h.tre_id = d.tre_id AND h.state = 'completed';" },
+	{ "ALTER TABLE handover ADD COLUMN bootstrap_sha256 BYTEA;"
+	  "CREATE INDEX handover_accepted ON handover(accepted) WHERE state = 'accepted';"
+	  "CREATE INDEX handover_tre ON handover(tre_id);" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
@@ -189,10 +198,13 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_CODES_OF] = { "SELECT id, salt, hash, expires, used_by IS NOT NULL FROM transfer_code WHERE tre_id = ?1" },
 	[DRF_SQL_CODE_USE] = { "UPDATE transfer_code SET used_by = ?2, used_request = ?3 WHERE id = ?1 AND used_by IS NULL" },
 	[DRF_SQL_DEV_SET_SEQ] = { "UPDATE device SET sequence = ?2 WHERE tre_id = ?1" },
-	[DRF_SQL_HO_ADD] = { "INSERT INTO handover (sender, request_id, tre_id, state, sequence, bootstrap, accepted, stay)"
-			     " VALUES (?1, ?2, ?3, 'accepted', ?4, ?5, ?6, (SELECT stay FROM device WHERE tre_id = ?3))" },
+	[DRF_SQL_HO_ADD] = { "INSERT INTO handover (sender, request_id, tre_id, state, sequence, bootstrap, accepted, stay,"
+			     " bootstrap_sha256) VALUES (?1, ?2, ?3, 'accepted', ?4, ?5, ?6, (SELECT stay FROM device WHERE tre_id = ?3), ?7)" },
 	[DRF_SQL_COMPLETION] = { COMPLETION_GET, COMPLETION_GET " FOR UPDATE" },
-	[DRF_SQL_HO_COMPLETE] = { "UPDATE handover SET state = 'completed', completed = ?3"
+	/* finished work keeps its facts and the bootstrap's digest; the document itself is pruned (issue 14) */
+	[DRF_SQL_HO_COMPLETE] = { "UPDATE handover SET state = 'completed', completed = ?3, bootstrap = X''"
+				  " WHERE sender = ?1 AND request_id = ?2",
+				  "UPDATE handover SET state = 'completed', completed = ?3, bootstrap = ''::bytea"
 				  " WHERE sender = ?1 AND request_id = ?2" },
 	[DRF_SQL_DEV_RELEASE] = { "UPDATE device SET ours = 0, counter = ?2 WHERE tre_id = ?1" },
 	/* an IMSI removed before and ours again since (drf_device_add refuses one still pending) is queued anew */
@@ -205,7 +217,8 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_REMOVAL_RETRY] = { "UPDATE removal SET attempts = attempts + 1, due = ?2, error = ?3"
 				    " WHERE imsi = ?1 AND done IS NULL" },
 	[DRF_SQL_REMOVAL_PENDING] = { "SELECT due <= ?1 FROM removal WHERE done IS NULL" },
-	[DRF_SQL_PUSH_ONE] = { PUSH_ROWS " AND h.sender = ?1 AND h.bootstrap = ?2" },
+	/* by the primary key: a lookup by the bootstrap's bytes read every handover the sender ever made */
+	[DRF_SQL_PUSH_ONE] = { PUSH_ROWS " AND h.sender = ?1 AND h.request_id = ?2" },
 	[DRF_SQL_PUSH_ALL] = { PUSH_ROWS " ORDER BY h.accepted" },
 	/* issue 20: a device that left us comes back (drf_device_add) */
 	[DRF_SQL_DEV_RETURN_GET] = { "SELECT ours, enc_cert, sign_cert, stay FROM device WHERE tre_id = ?1",
@@ -234,6 +247,11 @@ static const struct om_store_schema schema = {
 	.sql = sql,
 	.n_sql = DRF_SQL_N,
 };
+
+const struct om_store_schema *drf_store_schema(void)
+{
+	return &schema;
+}
 
 int drf_store_open(struct drf *d, const char *conf, char *err, size_t err_len)
 {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <openmcim/outcome.h>
 #include <openmcim/pki.h>
@@ -155,8 +156,14 @@ static int accept(struct ctx *c, int64_t now, uint8_t **bs, size_t *bs_len, uint
 	b.sho_cert_len = c->req.sho_cert_len;
 	b.creds = c->req.creds;
 	b.creds_len = c->req.creds_len;
+	uint8_t digest[32];
 	if ((r = om_bootstrap_build_signed(&b, c->d->sign_key, c->d->sign_cert, bs, bs_len)) < 0)
 		return r;
+	/* what the register keeps of the document once the handover completed (docs/drf.md "Schema") */
+	if (!EVP_Digest(*bs, *bs_len, digest, NULL, EVP_sha256(), NULL)) {
+		r = OM_ECRYPTO;
+		goto out;
+	}
 	if ((r = om_stmt_exec(c->d->stmt[DRF_SQL_CODE_USE],
 			      OM_BIND(OM_INT(c->code_id), OM_TEXT(c->sender), OM_TEXT(c->req.request_id)))) < 0)
 		goto out;
@@ -167,7 +174,7 @@ static int accept(struct ctx *c, int64_t now, uint8_t **bs, size_t *bs_len, uint
 	if ((r = om_stmt_exec(c->d->stmt[DRF_SQL_DEV_SET_SEQ], OM_BIND(OM_TEXT(c->req.tre_id), OM_INT(next)))) < 0 ||
 	    (r = om_stmt_exec(c->d->stmt[DRF_SQL_HO_ADD],
 			      OM_BIND(OM_TEXT(c->sender), OM_TEXT(c->req.request_id), OM_TEXT(c->req.tre_id), OM_INT(next),
-				      OM_BLOB(*bs, *bs_len), OM_INT(now)))) < 0)
+				      OM_BLOB(*bs, *bs_len), OM_INT(now), OM_BLOB(digest, sizeof(digest))))) < 0)
 		goto out;
 	*seq = (uint32_t)next;
 	r = 0;
@@ -183,12 +190,20 @@ out:
 int drf_handover(struct drf *d, const uint8_t *in, size_t in_len, int64_t now, uint8_t **bs, size_t *bs_len,
 		 uint32_t *seq)
 {
+	char rid[OM_HANDOVER_ID_MAX + 1];
+	return drf_handover_id(d, in, in_len, now, bs, bs_len, seq, rid);
+}
+
+int drf_handover_id(struct drf *d, const uint8_t *in, size_t in_len, int64_t now, uint8_t **bs, size_t *bs_len,
+		    uint32_t *seq, char request_id[static OM_HANDOVER_ID_MAX + 1])
+{
 	struct ctx c;
 	int r, in_txn = 0;
 	const char *why = "";
 
-	if (!d || !in || !bs || !bs_len || !seq)
+	if (!d || !in || !bs || !bs_len || !seq || !request_id)
 		return OM_EINVAL;
+	request_id[0] = '\0';
 	*bs = NULL;
 	*bs_len = 0;
 	*seq = 0;
@@ -261,6 +276,8 @@ out:
 		om_store_rollback(d->db);
 	if (r < 0)
 		refuse(&c, r, why);
+	if (r == 0)
+		snprintf(request_id, OM_HANDOVER_ID_MAX + 1, "%s", c.req.request_id);
 	om_handover_free(&c.req);
 	EVP_PKEY_free(c.sender_key);
 	free(c.sender_cert);

@@ -22,8 +22,6 @@
 #define PUSH_TYPE "Content-Type: " OM_BOOTSTRAP_CONTENT_TYPE
 #define PUSH_URL_MAX 1024
 
-enum push_state { PUSH_PENDING, PUSH_DELIVERED, PUSH_FAILED };
-
 struct push_entry {
 	struct push_entry *next;
 	char sender[OM_HANDOVER_SHO_ID_MAX + 1];
@@ -34,7 +32,6 @@ struct push_entry {
 	size_t len;
 	unsigned attempts;
 	time_t next_try;
-	enum push_state state;
 };
 
 struct drf_push {
@@ -45,15 +42,16 @@ struct drf_push {
 	pthread_cond_t wake;
 	pthread_t thread;
 	int started, stop;
-	struct push_entry *head;
+	struct push_entry *head; /* entries still to deliver, oldest first */
+	size_t queued;           /* their number */
 };
 
-/* Add a copy of the row to the queue unless (sender, request id) is there. Queue lock held. */
+/* Add a copy of the row to the queue unless (sender, request id) waits there. Queue lock held. */
 static int queue_add(struct drf_push *p, const char *sender, const char *request_id, const char *imsi,
 		     uint32_t sequence, const void *bs, size_t len)
 {
 	struct push_entry **tail = &p->head;
-	for (struct push_entry *e = p->head; e; e = e->next) {
+	for (struct push_entry *e = p->head; e; e = e->next) { /* only entries still to deliver: see forget() */
 		if (!strcmp(e->sender, sender) && !strcmp(e->request_id, request_id))
 			return 0;
 		tail = &e->next;
@@ -71,22 +69,40 @@ static int queue_add(struct drf_push *p, const char *sender, const char *request
 	e->sequence = sequence;
 	e->next_try = 0; /* now */
 	*tail = e;
-	om_info("push-queued", "sender=%s request=%s imsi=%s sequence=%u", sender, request_id, imsi, sequence);
+	p->queued++;
+	om_debug("push-queued", "sender=%s request=%s imsi=%s sequence=%u", sender, request_id, imsi, sequence);
 	return 0;
 }
 
 /*
- * Queue the accepted handovers of the register: all of them (bs NULL), or
- * the one from sender whose bootstrap is bs (its request id into rid).
- * DRF lock held. Returns the number queued, or OM_ENOMEM / OM_ESTORE*.
+ * Take a delivered (or finally refused) entry out of the queue and free it
+ * (issue 14: kept, the queue grew by the 4 KB document per device for ever,
+ * and every later queueing walked them all). Queue lock held.
  */
-static int queue_from_register(struct drf_push *p, const char *sender, const uint8_t *bs, size_t len,
-			       char *rid, size_t rid_len)
+static void forget(struct drf_push *p, struct push_entry *gone)
 {
-	struct om_stmt *st = p->drf->stmt[bs ? DRF_SQL_PUSH_ONE : DRF_SQL_PUSH_ALL];
+	for (struct push_entry **pp = &p->head; *pp; pp = &(*pp)->next) {
+		if (*pp == gone) {
+			*pp = gone->next;
+			free(gone->bootstrap);
+			free(gone);
+			p->queued--;
+			return;
+		}
+	}
+}
+
+/*
+ * Queue the accepted handovers of the register: all of them (sender NULL),
+ * or the one of (sender, request_id), read by its key. DRF lock held.
+ * Returns the number queued, or OM_ENOMEM / OM_ESTORE*.
+ */
+static int queue_from_register(struct drf_push *p, const char *sender, const char *request_id)
+{
+	struct om_stmt *st = p->drf->stmt[sender ? DRF_SQL_PUSH_ONE : DRF_SQL_PUSH_ALL];
 	int rc, n = 0;
-	if (bs)
-		rc = om_stmt_query(st, OM_BIND(OM_TEXT(sender), OM_BLOB(bs, len)));
+	if (sender)
+		rc = om_stmt_query(st, OM_BIND(OM_TEXT(sender), OM_TEXT(request_id)));
 	else
 		rc = om_stmt_query(st, OM_NOBIND);
 	if (rc < 0)
@@ -95,8 +111,6 @@ static int queue_from_register(struct drf_push *p, const char *sender, const uin
 	for (; rc == OM_STORE_ROW; rc = om_stmt_step(st)) {
 		size_t bl = 0;
 		const void *b = om_stmt_col_blob(st, 4, &bl);
-		if (rid)
-			snprintf(rid, rid_len, "%s", om_stmt_col_text(st, 1));
 		if (p->cfg.url && (rc = queue_add(p, om_stmt_col_text(st, 0), om_stmt_col_text(st, 1),
 						 om_stmt_col_text(st, 2), (uint32_t)om_stmt_col_int64(st, 3), b, bl)) < 0)
 			break;
@@ -109,13 +123,20 @@ static int queue_from_register(struct drf_push *p, const char *sender, const uin
 	return rc < 0 ? rc : n;
 }
 
-int drf_push_accepted(struct drf_push *p, const char *sender, const uint8_t *bootstrap, size_t len,
-		      uint32_t sequence, char request_id[static OM_HANDOVER_ID_MAX + 1])
+int drf_push_accepted(struct drf_push *p, const char *sender, const char *request_id)
 {
-	(void)sequence; /* the bytes identify the handover; the sequence is in them */
-	request_id[0] = '\0';
-	int n = queue_from_register(p, sender, bootstrap, len, request_id, OM_HANDOVER_ID_MAX + 1);
-	return n < 0 ? n : n == 0 ? OM_EDRF_STATE : 0;
+	if (!p || !sender || !request_id)
+		return OM_EINVAL;
+	int n = queue_from_register(p, sender, request_id);
+	return n < 0 ? n : 0; /* none: a retry of a handover completed since, nothing to deliver */
+}
+
+size_t drf_push_queued(struct drf_push *p)
+{
+	pthread_mutex_lock(&p->lock);
+	size_t n = p->queued;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -179,13 +200,13 @@ static void attempt(struct drf_push *p, struct push_entry *e)
 	pthread_mutex_lock(&p->lock);
 	e->attempts++;
 	if (status == 202) {
-		e->state = PUSH_DELIVERED;
 		om_notice("push", "sender=%s request=%s imsi=%s sequence=%u attempt=%u result=delivered", e->sender,
 			  e->request_id, e->imsi, e->sequence, e->attempts);
-	} else if (status == 400 || status == 413) {
-		e->state = PUSH_FAILED; /* the same bytes would be refused again */
+		forget(p, e);
+	} else if (status == 400 || status == 413) { /* the same bytes would be refused again */
 		om_error("push", "sender=%s request=%s imsi=%s attempt=%u result=refused status=%ld", e->sender,
 			 e->request_id, e->imsi, e->attempts, status);
+		forget(p, e);
 	} else {
 		unsigned shift = e->attempts - 1 < 20 ? e->attempts - 1 : 20;
 		uint64_t wait = (uint64_t)p->cfg.retry_min_s << shift;
@@ -217,8 +238,6 @@ static void *loop(void *arg)
 		time_t now = time(NULL), wake_at = next_removal ? next_removal : now + 3600;
 		struct push_entry *due = NULL;
 		for (struct push_entry *e = p->head; e; e = e->next) {
-			if (e->state != PUSH_PENDING)
-				continue;
 			if (e->next_try <= now) {
 				due = e;
 				break;
@@ -264,7 +283,7 @@ int drf_push_start(struct drf_push **out, const struct drf_push_config *cfg, str
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	pthread_mutex_lock(lock);
-	rc = queue_from_register(p, NULL, NULL, 0, NULL, 0);
+	rc = queue_from_register(p, NULL, NULL);
 	pthread_mutex_unlock(lock);
 	if (rc < 0) {
 		snprintf(err, err_len, "push: reading the accepted handovers: %s", om_strerror(rc));

@@ -42,14 +42,18 @@ OM_NODISCARD int drf_push_start(struct drf_push **out, const struct drf_push_con
 				pthread_mutex_t *lock, char *err, size_t err_len);
 
 /*
- * Queue the bootstrap drf_handover just returned (sender, bytes, sequence)
- * for delivery, and write the handover's request id. A handover already
- * queued or delivered is not queued again. Call with the lock held.
- * Returns 0, OM_EDRF_STATE (no accepted handover with these bytes),
- * OM_ENOMEM, OM_ESTORE*.
+ * Queue for delivery the handover drf_handover_id just accepted (its
+ * sender and request id), read from the register by its key. One still
+ * waiting in the queue is not queued twice; a delivered one has left the
+ * queue (only what is still to deliver is held), so a retry of its request
+ * pushes it again, which the TRE refuses as it refuses any sequence it
+ * has. A handover completed since is not queued. Call with the lock held.
+ * Returns 0, OM_EINVAL, OM_ENOMEM, OM_ESTORE*.
  */
-OM_NODISCARD int drf_push_accepted(struct drf_push *p, const char *sender, const uint8_t *bootstrap, size_t len,
-				   uint32_t sequence, char request_id[static OM_HANDOVER_ID_MAX + 1]);
+OM_NODISCARD int drf_push_accepted(struct drf_push *p, const char *sender, const char *request_id);
+
+/* How many bootstraps wait for delivery (memory held by the queue: issue 14's test of pruning). */
+size_t drf_push_queued(struct drf_push *p);
 
 /* Stop the loop (an attempt in flight ends first), free the queue. NULL is a no-op. */
 void drf_push_stop(struct drf_push *p);

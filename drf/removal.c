@@ -23,6 +23,9 @@
 struct item {
 	char imsi[DRF_IMSI_MAX + 1];
 	unsigned attempts;
+	int code;     /* the HSS's answer: 0 removed (or already gone), else the failure */
+	int64_t wait; /* on failure: seconds to the next attempt */
+	char why[OM_ADMIN_REASON_MAX + 1];
 };
 
 static void lock_if(pthread_mutex_t *lock)
@@ -90,17 +93,23 @@ static int due_items(struct drf *d, int64_t now, struct item *it)
 	return r < 0 ? r : n;
 }
 
-/* One statement in its own durable transaction: done (code 0) or the next attempt at due. */
-static int record(struct drf *d, const char *imsi, int code, int64_t now, int64_t due)
+/*
+ * The outcomes of one batch in one durable transaction (issue 14: a commit
+ * per removal). A crash before it commits repeats the deletes, which the
+ * HSS answers "already gone": done, as for a lost answer.
+ */
+static int record(struct drf *d, const struct item *it, int n, int64_t now)
 {
-	int r;
+	int r = 0;
 	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
 		return r;
-	if (code == 0)
-		r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_DONE], OM_BIND(OM_TEXT(imsi), OM_INT(now)));
-	else
-		r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_RETRY],
-				 OM_BIND(OM_TEXT(imsi), OM_INT(due), OM_TEXT(om_errname(code))));
+	for (int i = 0; i < n && r >= 0; i++) {
+		if (it[i].code == 0)
+			r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_DONE], OM_BIND(OM_TEXT(it[i].imsi), OM_INT(now)));
+		else
+			r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_RETRY],
+					 OM_BIND(OM_TEXT(it[i].imsi), OM_INT(now + it[i].wait), OM_TEXT(om_errname(it[i].code))));
+	}
 	if (r < 0) {
 		om_store_rollback(d->db);
 		return r;
@@ -133,20 +142,23 @@ int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t now)
 		if (n < 0)
 			return n;
 		for (int i = 0; i < n; i++) {
-			char why[OM_ADMIN_REASON_MAX + 1];
-			int code = hss_delete(d, it[i].imsi, why, sizeof(why));
-			int64_t wait = code ? backoff(d, it[i].attempts) : 0;
-			lock_if(lock);
-			r = record(d, it[i].imsi, code, now, now + wait);
-			unlock_if(lock);
-			if (r < 0)
-				return r;
-			if (code == 0) {
-				om_info("drf-removal", "imsi=%s result=%s attempts=%u", it[i].imsi, why, it[i].attempts + 1);
+			it[i].code = hss_delete(d, it[i].imsi, it[i].why, sizeof(it[i].why));
+			it[i].wait = it[i].code ? backoff(d, it[i].attempts) : 0;
+		}
+		lock_if(lock);
+		r = n > 0 ? record(d, it, n, now) : 0;
+		unlock_if(lock);
+		if (r < 0)
+			return r;
+		for (int i = 0; i < n; i++) {
+			if (it[i].code == 0) {
+				om_info("drf-removal", "imsi=%s result=%s attempts=%u", it[i].imsi, it[i].why,
+					it[i].attempts + 1);
 				removed++;
 			} else {
 				om_error("drf-removal", "imsi=%s result=retry code=%s attempts=%u retry_in=%lld reason=\"%.200s\"",
-					 it[i].imsi, om_errname(code), it[i].attempts + 1, (long long)wait, why);
+					 it[i].imsi, om_errname(it[i].code), it[i].attempts + 1, (long long)it[i].wait,
+					 it[i].why);
 			}
 		}
 	} while (n == BATCH);

@@ -86,6 +86,9 @@ struct sho {
  * Open the database conf names (a SQLite path or a postgresql:// URI), bring
  * its schema up to date and prepare s->stmt[]. 0 or a code with err.
  */
+/* The schema steps and the statement table (tests/query_plan_test.c reads each statement's plan). */
+const struct om_store_schema *sho_store_schema(void);
+
 OM_NODISCARD int sho_store_open(struct sho *s, const char *conf, char *err, size_t err_len);
 /* Finalize s->stmt[] and close the store. */
 void sho_store_close(struct sho *s);

@@ -191,6 +191,11 @@ static const struct om_store_schema schema = {
 	.n_sql = SHO_SQL_N,
 };
 
+const struct om_store_schema *sho_store_schema(void)
+{
+	return &schema;
+}
+
 int sho_store_open(struct sho *s, const char *conf, char *err, size_t err_len)
 {
 	return om_store_open_schema(conf, &schema, &s->store, s->stmt, err, err_len);
