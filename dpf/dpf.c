@@ -162,13 +162,13 @@ struct m2mmobj_ctx {
 };
 
 /* The decisions of B.2.3.4 steps 5-6 in order; the first refusal ends them. 0 or a code with c->reason. */
-static int check(struct dpf *d, const uint8_t *obj, size_t len, time_t now, struct m2mmobj_ctx *c)
+static int check(struct dpf *d, const uint8_t *obj, size_t len, const struct dpf_pva_result *pva, time_t now,
+		 struct m2mmobj_ctx *c)
 {
 	struct sho_device_status st;
-	struct dpf_pva_verdict v;
+	struct dpf_pva_result asked;
 	int64_t n = 0;
 	int rc;
-	char pva_why[DPF_REASON_MAX + 1] = "";
 #define FAIL(code, ...) return om_reason(c->reason, sizeof(c->reason), (code), __VA_ARGS__)
 	if (om_m2mmobj_peek_tre_id(obj, len, c->tre_id) < 0) {
 		c->tre_id[0] = '\0';
@@ -222,9 +222,13 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, time_t now, stru
 	if (n)
 		FAIL(OM_EDPF_STATE, "the MCIM of this handover is already installed");
 	/* spec/004 5.2.2.6.1: the PVA validates the platform before any MCIM leaves */
-	rc = d->pva(d->pva_ctx, obj, len, &v, pva_why, sizeof(pva_why));
-	if (rc < 0)
-		FAIL(rc == OM_EDPF_PVA_SIGNATURE ? rc : OM_EDPF_PVA, "PVA: %s", pva_why);
+	if (!pva) {
+		dpf_pva_ask(d, obj, len, &asked);
+		pva = &asked;
+	}
+	const struct dpf_pva_verdict v = pva->v;
+	if (pva->rc < 0)
+		FAIL(pva->rc == OM_EDPF_PVA_SIGNATURE ? pva->rc : OM_EDPF_PVA, "PVA: %s", pva->why);
 	if (!v.accepted)
 		FAIL(OM_EDPF_PVA_REFUSED, "PVA refused: %s%s%s", v.reason, v.detail[0] ? ": " : "", v.detail);
 	/* the PVA's signature says who decided; TRE_id and nonceB say about which M2MMobj (issue 12) */
@@ -238,8 +242,20 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, time_t now, stru
 #undef FAIL
 }
 
+void dpf_pva_ask(const struct dpf *d, const uint8_t *obj, size_t len, struct dpf_pva_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->rc = d->pva(d->pva_ctx, obj, len, &out->v, out->why, sizeof(out->why));
+}
+
 int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8_t *out, size_t cap, char *why,
 		size_t why_len)
+{
+	return dpf_m2mmobj_with(d, obj, len, NULL, now, out, cap, why, why_len);
+}
+
+int dpf_m2mmobj_with(struct dpf *d, const uint8_t *obj, size_t len, const struct dpf_pva_result *pva, time_t now,
+		     uint8_t *out, size_t cap, char *why, size_t why_len)
 {
 	struct m2mmobj_ctx c;
 	int64_t superseded = 0;
@@ -248,7 +264,7 @@ int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8
 	if (!d || !obj || !out || !cap)
 		return om_reason(why, why_len, OM_EINVAL, "bad arguments");
 	memset(out, 0, cap);
-	rc = dpf_unavailable(check(d, obj, len, now, &c));
+	rc = dpf_unavailable(check(d, obj, len, pva, now, &c));
 	if (rc < 0) {
 		refuse(c.tre_id, rc, why, why_len, c.reason);
 		goto out;

@@ -116,6 +116,30 @@ void dpf_close(struct dpf *d);
 OM_NODISCARD int dpf_m2mmobj(struct dpf *d, const uint8_t *obj, size_t len, time_t now, uint8_t *out, size_t cap,
 			     char *why, size_t why_len);
 
+/*
+ * The PVA's answer on one M2MMobj, asked before the decision: the daemon
+ * asks with none of its locks held, so a slow or stopped PVA holds up only
+ * the device it is asked about (issue 14, docs/dpf.md "Threads"). rc is 0
+ * with v filled, or the failure with a reason in why.
+ */
+struct dpf_pva_result {
+	int rc;
+	struct dpf_pva_verdict v;
+	char why[DPF_REASON_MAX + 1];
+};
+
+/* Ask the configured PVA about obj (d's PVA function and context are read, nothing else). */
+void dpf_pva_ask(const struct dpf *d, const uint8_t *obj, size_t len, struct dpf_pva_result *out);
+
+/*
+ * dpf_m2mmobj with the PVA's answer already had (pva not NULL): the same
+ * checks in the same order, the answer taken where the PVA would be asked.
+ * The verdict's binding (TRE_id, nonceB, time) is checked as always, so an
+ * answer about another M2MMobj is refused (OM_EDPF_PVA_BINDING).
+ */
+OM_NODISCARD int dpf_m2mmobj_with(struct dpf *d, const uint8_t *obj, size_t len, const struct dpf_pva_result *pva,
+				  time_t now, uint8_t *out, size_t cap, char *why, size_t why_len);
+
 enum dpf_install {
 	DPF_INSTALL_SUCCESS = 1, /* the TRE installed the MCIM (B.2.3.4 step V) */
 	DPF_INSTALL_FAILURE = 2, /* it did not: the device may ask again with a fresh nonceB */

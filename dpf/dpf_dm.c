@@ -58,6 +58,7 @@ struct dpf_dm {
 	} spent[DPF_DM_SPENT_MAX];
 	struct om_dm_msg in, ans; /* 40 KiB each: kept here, not on the stack */
 	uint8_t obj[OM_MOBJ_MAX];
+	const struct dpf_pva_result *pva; /* the PVA's answer for this message, asked before it (dpf_dm_handle_pva) */
 };
 
 int dpf_dm_new(struct dpf_dm **out, const struct dpf_dm_config *cfg)
@@ -484,7 +485,8 @@ static int package3(struct dpf_dm *s, struct session *x, time_t now)
 		n = OM_EDPF_UNKNOWN_TRE;
 		snprintf(why, sizeof(why), "M2MMobj is not the authenticated device's");
 	} else {
-		n = dpf_m2mmobj(s->cfg.dpf, it->data, it->data_len, now, s->obj, sizeof(s->obj), why, sizeof(why));
+		n = dpf_m2mmobj_with(s->cfg.dpf, it->data, it->data_len, s->pva, now, s->obj, sizeof(s->obj), why,
+				     sizeof(why));
 	}
 	if (n <= 0) {
 		unsigned code = n < 0 ? refusal_code(n) : OM_DM_STATUS_FAILED;
@@ -563,13 +565,39 @@ static int version_refused(struct dpf_dm *s, const uint8_t *in, size_t len, int 
 	return rc;
 }
 
+/*
+ * Package 3 of an authenticated session, its M2MMobj the session's device's:
+ * a copy of the object into *obj, so the PVA can be asked about it before
+ * the message is handled. 1, 0 (not such a message) or OM_ENOMEM.
+ */
+static int pva_first(struct dpf_dm *s, const struct session *x, uint8_t **obj, size_t *obj_len)
+{
+	const struct om_dm_cmd *r = results_for(&s->in, x->get_cmd);
+	char tre_id[OM_TRE_ID_MAX + 1];
+	if (!r || om_m2mmobj_peek_tre_id(r->items[0].data, r->items[0].data_len, tre_id) < 0 || strcmp(tre_id, x->user))
+		return 0;
+	if (!(*obj = malloc(r->items[0].data_len)))
+		return OM_ENOMEM;
+	memcpy(*obj, r->items[0].data, r->items[0].data_len);
+	*obj_len = r->items[0].data_len;
+	return 1;
+}
+
 int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now, uint8_t **out,
 		  size_t *out_len)
 {
-	if (!s || !in || !out || !out_len)
+	return dpf_dm_handle_pva(s, in, len, hmac, now, NULL, NULL, NULL, out, out_len);
+}
+
+int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now,
+		      const struct dpf_pva_result *pva, uint8_t **obj, size_t *obj_len, uint8_t **out, size_t *out_len)
+{
+	if (!s || !in || !out || !out_len || (obj && !obj_len))
 		return OM_EINVAL;
 	*out = NULL;
 	*out_len = 0;
+	if (obj)
+		*obj = NULL;
 	int rc = om_dm_parse(in, len, &s->in);
 	if (rc == OM_EDM_VERDTD || rc == OM_EDM_VERPROTO)
 		return version_refused(s, in, len, rc, out, out_len);
@@ -629,6 +657,10 @@ int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *h
 		session_end(x);
 		goto out;
 	}
+	/* the PVA is asked first, with the caller's locks released; the message is handled again with its answer */
+	if (obj && !pva && x->stage == ST_RESULTS && x != &s->probe && (rc = pva_first(s, x, obj, obj_len)) != 0)
+		goto out;
+	s->pva = pva;
 	x->last_msg_id = h->msg_id;
 	x->expires = now + (time_t)s->cfg.timeout_s;
 	switch (x->stage) {
@@ -661,6 +693,7 @@ int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *h
 	if (rc < 0 || x->done || x == &s->probe)
 		session_end(x);
 out:
+	s->pva = NULL;
 	om_dm_msg_free(&s->in);
 	OPENSSL_cleanse(s->obj, sizeof(s->obj));
 	return rc;

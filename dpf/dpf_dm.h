@@ -69,5 +69,21 @@ void dpf_dm_free(struct dpf_dm *s);
 OM_NODISCARD int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now,
 				uint8_t **out, size_t *out_len);
 
+/*
+ * dpf_dm_handle for a daemon that asks the PVA with its locks released
+ * (issue 14: a slow or stopped PVA held every DM session up). With pva
+ * NULL and obj not NULL, package 3 of an authenticated session (MsgID in
+ * order, HMAC right) carrying its device's M2MMobj is not consumed: the
+ * object is copied into *obj (malloc'd, *obj_len) and DPF_DM_ASK_PVA is
+ * returned; the caller asks dpf_pva_ask() without its locks and calls again
+ * with the same message and the answer in pva. Meanwhile the session may
+ * have moved on (the device's retry): the second call then answers as for
+ * any message out of order. Any other message is handled at once.
+ */
+#define DPF_DM_ASK_PVA 1
+OM_NODISCARD int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now,
+				   const struct dpf_pva_result *pva, uint8_t **obj, size_t *obj_len, uint8_t **out,
+				   size_t *out_len);
+
 /* Sessions open now (for tests and the daemon's status line). */
 size_t dpf_dm_sessions(const struct dpf_dm *s);

@@ -47,7 +47,7 @@ static const struct om_conf_key base_keys[] = {
 	{ "dpf", "operator_key", 1 },  { "dpf", "peer_timeout", 0 },   { "dpf", "pva_cert", 1 },
 	{ "dpf", "auth_timeout", 0 },  OM_HTTP_CONF_KEYS("dpf"),
 	{ "dpf", "internal_timeout", 0 },
-	{ "dpf", "sign_key", 1 },
+	{ "dpf", "sign_key", 1 },      { "dpf", "workers", 0 },
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
@@ -74,7 +74,7 @@ static const char usage[] = "usage: openmcim-dpf -c FILE | --config FILE\n"
 static int read_settings(const struct om_conf *c, struct settings *s, char ids[][OM_HANDOVER_SHO_ID_MAX + 1],
 			 size_t n_ids, char *err, size_t len)
 {
-	uint64_t peer_timeout = 0, internal_timeout = 0;
+	uint64_t peer_timeout = 0, internal_timeout = 0, workers = 0;
 	X509 *x = NULL;
 	memset(s, 0, sizeof(*s));
 	s->db = om_conf_get(c, "dpf", "db");
@@ -96,6 +96,7 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	    om_conf_uint(c, "dpf", "session_timeout", DPF_DM_TIMEOUT_DEFAULT, 10, 86400, &s->timeout, err, len) ||
 	    om_conf_uint(c, "dpf", "max_body", OM_DM_MSG_MAX, 1024, OM_DM_MSG_MAX, &s->max_body, err, len) ||
 	    om_conf_uint(c, "dpf", "auth_timeout", DPF_DM_AUTH_TIMEOUT_DEFAULT, 5, 3600, &s->auth_timeout, err, len) ||
+	    om_conf_uint(c, "dpf", "workers", 4, 1, 64, &workers, err, len) ||
 	    om_http_limits_read(c, "dpf", &s->limits, err, len))
 		return -1;
 	/* devices come through their VNO's bearer proxy, many from one address: no per-source cap unless set */
@@ -103,6 +104,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 		s->limits.max_conns_per_source = s->limits.max_conns;
 	if (s->path[0] != '/')
 		return snprintf(err, len, "%s: [dpf] path must start with '/'", om_conf_path(c)), -1;
+	/* handlers on workers, so one waiting for the PVA (dm_post) leaves the others served (issue 14) */
+	s->limits.workers = (unsigned)workers;
 	s->log_level = om_log_level_parse(om_conf_str(c, "dpf", "log_level", "info"));
 	if (s->log_level < 0)
 		return snprintf(err, len, "%s: log_level must be debug, info, notice or error", om_conf_path(c)), -1;
@@ -122,22 +125,45 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	return sho_peers_read(c, ids, n_ids, &s->peers, err, len) < 0 ? -1 : 0;
 }
 
-/* POST <path>: one SyncML DM message in, the answer out (handlers run one at a time). */
+/* What the DM route needs: the sessions, and the core whose PVA is asked. */
+struct dm_route {
+	struct dpf_dm *dm;
+	struct dpf *dpf;
+};
+
+/*
+ * POST <path>: one SyncML DM message in, the answer out. The DM state is
+ * used under the lock, one message at a time; the PVA is asked with the
+ * lock and the server's handler lock released (issue 14: it was asked on
+ * the server's thread, so a stopped PVA froze every DM session for its
+ * 10 s deadline), and the message is then handled with its answer.
+ */
 static void dm_post(struct om_http_req *req, void *arg)
 {
-	struct dpf_dm *dm = arg;
+	struct dm_route *route = arg;
 	const char *ct = om_http_req_header(req, "Content-Type");
-	size_t len = 0, out_len = 0;
-	uint8_t *out = NULL;
+	const char *hmac = om_http_req_header(req, "x-syncml-hmac"); /* OMA DM Security 1.2, after the 212 */
+	size_t len = 0, out_len = 0, obj_len = 0;
+	uint8_t *out = NULL, *obj = NULL;
 	if (!ct || strncmp(ct, OM_DM_CONTENT_TYPE, strlen(OM_DM_CONTENT_TYPE))) {
 		om_http_reply(req, 415, "text/plain", "application/vnd.syncml.dm+xml only\n", 35);
 		return;
 	}
 	const uint8_t *body = om_http_req_body(req, &len);
 	pthread_mutex_lock(&lock);
-	/* the x-syncml-hmac header of a message after the 212 (OMA DM Security 1.2), checked by the session */
-	int rc = dpf_dm_handle(dm, body, len, om_http_req_header(req, "x-syncml-hmac"), time(NULL), &out, &out_len);
+	int rc = dpf_dm_handle_pva(route->dm, body, len, hmac, time(NULL), NULL, &obj, &obj_len, &out, &out_len);
 	pthread_mutex_unlock(&lock);
+	if (rc == DPF_DM_ASK_PVA) {
+		struct dpf_pva_result pva;
+		om_http_release(req);
+		dpf_pva_ask(route->dpf, obj, obj_len, &pva);
+		om_http_reacquire(req);
+		free(obj);
+		pthread_mutex_lock(&lock);
+		rc = dpf_dm_handle_pva(route->dm, body, len, hmac, time(NULL), &pva, NULL, NULL, &out, &out_len);
+		pthread_mutex_unlock(&lock);
+		OPENSSL_cleanse(&pva, sizeof(pva));
+	}
 	if (rc == 0) {
 		om_http_reply(req, 200, OM_DM_CONTENT_TYPE, out, out_len);
 	} else {
@@ -228,9 +254,12 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"out of memory\"");
 		goto out;
 	}
+	static struct dm_route route;
+	route.dm = dm;
+	route.dpf = dpf;
 	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
 				   .tls = &s.tls, .limits = s.limits };
-	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || om_http_route(http, "POST", s.path, dm_post, dm) < 0 ||
+	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || om_http_route(http, "POST", s.path, dm_post, &route) < 0 ||
 	    om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;

@@ -15,6 +15,9 @@
  *     HSS stopped: the RO's DRF still answers a handover at once.
  *   - the RO's DRF stopped: the handover waits for it alone (504, pending),
  *     the owner's status calls stay fast; once it runs again, accepted.
+ *   - the PVA stopped while a device's M2MMobj waits for it at SHO-A's DPF:
+ *     another device's first DM message is answered in its normal time;
+ *     the PVA runs again and the device is provisioned.
  *   - 256 unauthenticated first DM messages at SHO-A's DPF while a genuine
  *     device is moved there: each is challenged (200, none 503), and the
  *     device provisions in its normal time.
@@ -345,51 +348,66 @@ struct dm_flood {
 	int answered, full, other;
 };
 
-static void *dm_flooder(void *arg)
+/*
+ * A first DM message (package 1 without a Cred) of session sid in user's
+ * name at SHO-A's DPF, from address from: the HTTP status (-1: none) and
+ * the milliseconds it took in *ms.
+ */
+static long dm_first_message(const char *sid, const char *user, const char *from, int64_t *ms)
 {
-	struct dm_flood *f = arg;
-	static struct om_dm_msg m;
-	static uint8_t wire[4096];
+	static _Thread_local struct om_dm_msg m;
+	static _Thread_local uint8_t wire[4096];
 	uint16_t port = ((struct lab_priv *)L.priv)->ports.dpf[LAB_SHO_A];
-	char url[96], resolve[64], sid[16];
+	char url[96], resolve[64];
 	snprintf(url, sizeof(url), "https://dpf.sho-a.lab:%u/dm", port);
 	snprintf(resolve, sizeof(resolve), "dpf.sho-a.lab:%u:127.0.0.1", port);
 	struct curl_slist *res = curl_slist_append(NULL, resolve);
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: " OM_DM_CONTENT_TYPE);
+	om_dm_msg_init(&m, sid, 1, url, "urn:uuid:00000000-0000-0000-0000-000000000000");
+	m.hdr.source_name = user;
+	struct om_dm_cmd *a = om_dm_add_cmd(&m, OM_DM_CMD_ALERT);
+	if (a)
+		a->code = OM_DM_ALERT_CLIENT_INITIATED;
+	m.final = 1;
+	int n = om_dm_encode(&m, wire, sizeof(wire));
+	long st = -1;
+	int64_t t0 = fl_now_ms();
+	CURL *c = n > 0 ? curl_easy_init() : NULL;
+	if (c) {
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_RESOLVE, res);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, from);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* an attacker checks nothing; a probe needs nothing */
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)wire);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+		if (curl_easy_perform(c) == CURLE_OK)
+			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+		curl_easy_cleanup(c);
+	}
+	if (ms)
+		*ms = fl_now_ms() - t0;
+	curl_slist_free_all(res);
+	curl_slist_free_all(h);
+	return st;
+}
+
+static void *dm_flooder(void *arg)
+{
+	struct dm_flood *f = arg;
+	char sid[16];
 	for (int i = 0; i < 256; i++) {
 		/* package 1 without a Cred, half in the genuine device's name */
 		snprintf(sid, sizeof(sid), "%X", 0x100 + i);
-		om_dm_msg_init(&m, sid, 1, url, "urn:uuid:00000000-0000-0000-0000-000000000000");
-		m.hdr.source_name = i % 2 ? L.tre_ids[0] : "TRE-99999999";
-		struct om_dm_cmd *a = om_dm_add_cmd(&m, OM_DM_CMD_ALERT);
-		if (a)
-			a->code = OM_DM_ALERT_CLIENT_INITIATED;
-		m.final = 1;
-		int n = om_dm_encode(&m, wire, sizeof(wire));
-		long st = -1;
-		CURL *c = n > 0 ? curl_easy_init() : NULL;
-		if (c) {
-			curl_easy_setopt(c, CURLOPT_URL, url);
-			curl_easy_setopt(c, CURLOPT_RESOLVE, res);
-			curl_easy_setopt(c, CURLOPT_INTERFACE, ATTACKER);
-			curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* an attacker checks nothing */
-			curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-			curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)wire);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
-			curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-			curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-			if (curl_easy_perform(c) == CURLE_OK)
-				curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-			curl_easy_cleanup(c);
-		}
+		long st = dm_first_message(sid, i % 2 ? L.tre_ids[0] : "TRE-99999999", ATTACKER, NULL);
 		f->answered += st == 200;
 		f->full += st == 503;
 		f->other += st != 200 && st != 503;
 	}
-	curl_slist_free_all(res);
-	curl_slist_free_all(h);
 	return NULL;
 }
 
@@ -398,7 +416,7 @@ struct device_run {
 	char buf[2048];
 	struct om_agent_result res;
 	int rc;
-	volatile int attached;
+	volatile int attached, authenticated;
 };
 
 static void on_event(void *arg, const char *tre_id, const char *step, const char *detail)
@@ -407,6 +425,8 @@ static void on_event(void *arg, const char *tre_id, const char *step, const char
 	(void)detail;
 	if (!strcmp(step, "attached"))
 		((struct device_run *)arg)->attached = 1;
+	if (!strcmp(step, "dm-authenticated"))
+		((struct device_run *)arg)->authenticated = 1;
 }
 
 static void *device_main(void *arg)
@@ -447,6 +467,47 @@ static void dm_flood_while_a_device_provisions(void)
 	CHECK_MSG(ms < 30000, "the device took %lld ms", (long long)ms);
 }
 
+/*
+ * The PVA stopped (SIGSTOP) while device 1 (its handover accepted in
+ * stopped_drf) sends its M2MMobj: the DPF waits for the PVA with that
+ * device alone, so another device's first DM message is answered in its
+ * normal time meanwhile (issue 14: the PVA was asked on the DPF's server
+ * thread, and every DM session waited the PVA's 10 s deadline). The PVA
+ * runs again within the deadline: device 1 is provisioned.
+ */
+static void stopped_pva(void)
+{
+	static struct device_run d;
+	pthread_t dev;
+	char sid[16];
+	lab_agent_config(&L, 1, &d.cfg, d.buf, sizeof(d.buf));
+	d.cfg.wait_push_ms = 60000;
+	d.cfg.on_event = on_event;
+	d.cfg.event_arg = &d;
+	freeze(LAB_D_PVA, SIGSTOP);
+	pthread_create(&dev, NULL, device_main, &d);
+	for (int i = 0; i < 600 && !d.authenticated; i++)
+		du_nap_ms(100);
+	CHECK_MSG(d.authenticated, "device 1 never reached its DM session");
+	du_nap_ms(500); /* package 3 sent: the DPF is asking the stopped PVA */
+	int64_t worst = 0;
+	for (int i = 0; i < 5; i++) {
+		int64_t ms = 0;
+		snprintf(sid, sizeof(sid), "P%d", i);
+		long st = dm_first_message(sid, L.tre_ids[2], "127.0.0.1", &ms);
+		CHECK_MSG(st == 200 && ms < NORMAL_MS, "first DM message with the PVA stopped: %ld after %lld ms", st,
+			  (long long)ms);
+		worst = ms > worst ? ms : worst;
+		du_nap_ms(200);
+	}
+	freeze(LAB_D_PVA, SIGCONT);
+	pthread_join(dev, NULL);
+	printf("PVA stopped: another device's first DM message answered in at most %lld ms; device 1: %s\n",
+	       (long long)worst, om_agent_outcome_name(d.res.outcome));
+	CHECK_MSG(d.rc == 0 && d.res.outcome == OM_AGENT_PROVISIONED, "device 1: %s %s: %s", om_errname(d.rc),
+		  om_agent_outcome_name(d.res.outcome), d.res.reason);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/om-lab-bounds-XXXXXX", bin_dir[512], why[512];
@@ -478,6 +539,7 @@ int main(void)
 	slow_clients_at_pva();
 	stopped_hss();
 	stopped_drf();
+	stopped_pva();
 	dm_flood_while_a_device_provisions();
 out:
 	if (set_up) {
