@@ -203,7 +203,9 @@ void api_register(struct om_http_req *r, void *arg)
 		return api_error(r, OM_ENOMEM, NULL);
 	}
 	unsigned flags = !strcmp(partial, "true") ? SHO_REG_PARTIAL : 0;
-	rc = sho_register_as(a->sho, c.owner_id, devs, n, flags, rep);
+	struct sho_wait wait; /* the PVA's OCSP answer with the lock released (issue 14) */
+	sho_http_wait(&wait, r);
+	rc = sho_register_wait(a->sho, c.owner_id, NULL, devs, n, flags | SHO_REG_OWNER_VERIFIED, rep, &wait);
 	sho_devices_free(devs, n);
 	om_info("sho-register", "peer=%s owner=%s rows=%zu partial=%u result=%s", om_http_req_peer(r), c.owner_id, n,
 		flags ? 1u : 0u, rc == 0 ? "ok" : om_errname(rc));

@@ -341,9 +341,37 @@ static void free_reg(struct reg *g)
 	free(g->imsis);
 }
 
+/*
+ * After a wait with the caller's lock released: the rows as the database
+ * has them now. A row whose standing changed (registered or moved by
+ * another call) is refused, unless it now stands unchanged as this call
+ * would have left it. The certificates were checked for the rows to create
+ * or move before; no row needs a check it did not get.
+ */
+static int reclassify(struct reg *g, const char *owner_id)
+{
+	int *before = malloc(g->n * sizeof(*before)), rc;
+	if (!before)
+		return OM_ENOMEM;
+	memcpy(before, g->todo, g->n * sizeof(*before));
+	for (size_t i = 0; i < g->n; i++) {
+		g->todo[i] = 0;
+		g->rep[i].unchanged = 0;
+	}
+	rc = classify(g, owner_id);
+	for (size_t i = 0; rc == 0 && i < g->n; i++) {
+		if (g->rep[i].rc < 0 || g->todo[i] == before[i] || (!g->todo[i] && g->rep[i].unchanged))
+			continue;
+		g->todo[i] = 0;
+		row_refuse(&g->rep[i], OM_ESHO_STATE, "registered or moved by another call meanwhile");
+	}
+	free(before);
+	return rc;
+}
+
 /* secret NULL: the caller authenticated owner_id (sho_register_as) */
 static int register_rows(struct sho *s, const char *owner_id, const char *secret, const struct sho_device_in *devs,
-			 size_t n, unsigned flags, struct sho_row_report *report)
+			 size_t n, unsigned flags, struct sho_row_report *report, const struct sho_wait *w)
 {
 	struct reg g = { .s = s, .devs = devs, .n = n };
 	char why[256] = "";
@@ -375,7 +403,13 @@ static int register_rows(struct sho *s, const char *owner_id, const char *secret
 	}
 	if ((rc = mark_duplicates(&g)) < 0 || (rc = classify(&g, owner_id)) < 0)
 		goto out;
-	if ((rc = sho_certs_check(s, devs, g.todo, n, g.chk, why, sizeof(why))) < 0)
+	/* the PVA's OCSP answer with the caller's lock released: a stopped PVA holds this call alone (issue 14) */
+	if (w)
+		w->release(w->arg);
+	rc = sho_certs_check(s, devs, g.todo, n, g.chk, why, sizeof(why));
+	if (w)
+		w->reacquire(w->arg);
+	if (rc < 0 || (w && (rc = reclassify(&g, owner_id)) < 0))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (g.todo[i] && g.chk[i].rc < 0)
@@ -430,7 +464,16 @@ out:
 int sho_register(struct sho *s, const char *owner_id, const char *secret, const struct sho_device_in *devs, size_t n,
 		 unsigned flags, struct sho_row_report *report)
 {
-	return register_rows(s, owner_id, secret ? secret : "", devs, n, flags, report);
+	return register_rows(s, owner_id, secret ? secret : "", devs, n, flags, report, NULL);
+}
+
+int sho_register_wait(struct sho *s, const char *owner_id, const char *secret, const struct sho_device_in *devs,
+		      size_t n, unsigned flags, struct sho_row_report *report, const struct sho_wait *w)
+{
+	if (!owner_id || !sho_id_ok(owner_id, SHO_OWNER_ID_MAX) || (!secret && !(flags & SHO_REG_OWNER_VERIFIED)) ||
+	    (w && (!w->release || !w->reacquire)))
+		return OM_EINVAL;
+	return register_rows(s, owner_id, secret, devs, n, flags, report, w);
 }
 
 int sho_register_as(struct sho *s, const char *owner_id, const struct sho_device_in *devs, size_t n, unsigned flags,
@@ -438,5 +481,5 @@ int sho_register_as(struct sho *s, const char *owner_id, const struct sho_device
 {
 	if (!owner_id || !sho_id_ok(owner_id, SHO_OWNER_ID_MAX))
 		return OM_EINVAL;
-	return register_rows(s, owner_id, NULL, devs, n, flags, report);
+	return register_rows(s, owner_id, NULL, devs, n, flags, report, NULL);
 }

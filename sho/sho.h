@@ -167,6 +167,30 @@ OM_NODISCARD int sho_register(struct sho *s, const char *owner_id, const char *s
 			      struct sho_row_report *report);
 
 /*
+ * How a caller that serves others lets them run while one call waits on a
+ * peer (issue 14): release() before the wait, reacquire() after; in between
+ * the call touches no shared state.
+ */
+struct sho_wait {
+	void (*release)(void *arg);
+	void (*reacquire)(void *arg);
+	void *arg;
+};
+
+/*
+ * sho_register with the certificate checks (chain and the PVA's OCSP
+ * answer) run between w->release and w->reacquire, so a slow or stopped
+ * PVA holds up this call alone. The rows are classified again after the
+ * wait: a row another call registered or moved meanwhile is refused
+ * (OM_ESHO_STATE) unless it now stands as this call would leave it. With
+ * secret NULL, flags must carry SHO_REG_OWNER_VERIFIED. w NULL: as
+ * sho_register.
+ */
+OM_NODISCARD int sho_register_wait(struct sho *s, const char *owner_id, const char *secret,
+				   const struct sho_device_in *devs, size_t n, unsigned flags,
+				   struct sho_row_report *report, const struct sho_wait *w);
+
+/*
  * Parse a delivery note (docs/factory.md: header
  * tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret, or the
  * same without claim_secret, whose rows sho_register() then refuses) into

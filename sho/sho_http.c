@@ -149,6 +149,21 @@ int sho_http_status(int rc)
 	}
 }
 
+static void wait_release(void *r)
+{
+	om_http_release(r);
+}
+
+static void wait_reacquire(void *r)
+{
+	om_http_reacquire(r);
+}
+
+void sho_http_wait(struct sho_wait *w, struct om_http_req *r)
+{
+	*w = (struct sho_wait){ .release = wait_release, .reacquire = wait_reacquire, .arg = r };
+}
+
 static void refuse(struct om_http_req *r, int rc, const char *detail)
 {
 	char out[LINE_MAX_];
@@ -230,7 +245,9 @@ static void do_register(struct om_http_req *r, struct sho_http *h, unsigned flag
 		goto out;
 	}
 	/* verified by authenticate above: not again, the cache entry may be gone (scrypt under the lock) */
-	rc = sho_register(h->sho, o.id, o.secret, devs, n_rows, flags | SHO_REG_OWNER_VERIFIED, rep);
+	struct sho_wait wait;
+	sho_http_wait(&wait, r);
+	rc = sho_register_wait(h->sho, o.id, o.secret, devs, n_rows, flags | SHO_REG_OWNER_VERIFIED, rep, &wait);
 	if (rc == 0 || rc == OM_ESHO_REFUSED) {
 		used = (size_t)snprintf(csv, cap, "tre_id,result,imsi_or_reason\n");
 		for (size_t i = 0; i < n_rows; i++) {

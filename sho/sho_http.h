@@ -54,5 +54,8 @@ OM_NODISCARD int sho_http_check_secret(struct om_http_req *r, struct sho_http *h
 /* The HTTP status for a core code, shared by the text and the JSON API. */
 int sho_http_status(int rc);
 
+/* A struct sho_wait that releases and retakes r's handler lock (om_http_release / om_http_reacquire). */
+void sho_http_wait(struct sho_wait *w, struct om_http_req *r);
+
 /* Register the routes on s. Returns 0 or an om_http_route code. */
 OM_NODISCARD int sho_http_routes(struct om_http_server *s, struct sho_http *h);

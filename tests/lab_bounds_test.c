@@ -15,6 +15,8 @@
  *     HSS stopped: the RO's DRF still answers a handover at once.
  *   - the RO's DRF stopped: the handover waits for it alone (504, pending),
  *     the owner's status calls stay fast; once it runs again, accepted.
+ *   - the PVA stopped while SHO-A registers a new device (OCSP): the owner's
+ *     status calls stay fast; the PVA runs again and the device is registered.
  *   - the PVA stopped while a device's M2MMobj waits for it at SHO-A's DPF:
  *     another device's first DM message is answered in its normal time;
  *     the PVA runs again and the device is provisioned.
@@ -278,6 +280,18 @@ static void *register_again(void *arg)
 	return NULL;
 }
 
+static void *register_new(void *arg)
+{
+	struct call_result *r = arg;
+	char why[256] = "";
+	const char *ids[] = { r->tre_id };
+	int64_t t0 = fl_now_ms();
+	r->rc = lab_register(&L, LAB_SHO_A, LAB_RO, ids, 1, why, sizeof(why));
+	r->ms = fl_now_ms() - t0;
+	snprintf(r->answer, sizeof(r->answer), "%s", why);
+	return NULL;
+}
+
 static void *handover(void *arg)
 {
 	struct call_result *r = arg;
@@ -468,6 +482,30 @@ static void dm_flood_while_a_device_provisions(void)
 }
 
 /*
+ * The PVA stopped while SHO-A registers device 3 (new, so its Cert_TREs
+ * need the PVA's OCSP answer): the registration waits for the PVA alone,
+ * the owner's status calls stay fast meanwhile (issue 14: the OCSP check
+ * ran under the owner API's handler lock); the PVA runs again within the
+ * OCSP deadline and the device is registered.
+ */
+static void stopped_pva_at_registration(void)
+{
+	struct call_result r = { .tre_id = L.tre_ids[3] };
+	pthread_t th;
+	freeze(LAB_D_PVA, SIGSTOP);
+	pthread_create(&th, NULL, register_new, &r);
+	du_nap_ms(300);
+	for (int i = 0; i < 5; i++) {
+		owner_fast("registered", "the PVA stopped during a registration");
+		du_nap_ms(300);
+	}
+	freeze(LAB_D_PVA, SIGCONT);
+	pthread_join(th, NULL);
+	printf("register with the PVA stopped for about 2 s: %d after %lld ms\n", r.rc, (long long)r.ms);
+	CHECK_MSG(r.rc == 1, "register: %d %s", r.rc, r.answer);
+}
+
+/*
  * The PVA stopped (SIGSTOP) while device 1 (its handover accepted in
  * stopped_drf) sends its M2MMobj: the DPF waits for the PVA with that
  * device alone, so another device's first DM message is answered in its
@@ -521,7 +559,7 @@ int main(void)
 		return check_done();
 	snprintf(bin_dir, sizeof(bin_dir), "%s", cli);
 	*strrchr(bin_dir, '/') = '\0';
-	struct lab_options opt = { .workdir = dir, .bin_dir = bin_dir, .n_devices = 3, .seed = 11, .grace_s = 2,
+	struct lab_options opt = { .workdir = dir, .bin_dir = bin_dir, .n_devices = 4, .seed = 11, .grace_s = 2,
 				   .fallback_s = 10 };
 	int rc = lab_setup(&L, &opt, why, sizeof(why));
 	CHECK_MSG(rc == 0, "lab_setup: %s", why);
@@ -530,7 +568,9 @@ int main(void)
 		CHECK_MSG(0, "lab_start: %s", why);
 	if (!set_up || rc < 0)
 		goto out;
-	rc = lab_register(&L, LAB_SHO_A, LAB_RO, NULL, 0, why, sizeof(why));
+	/* device 3 is registered by stopped_pva_at_registration */
+	const char *first3[] = { L.tre_ids[0], L.tre_ids[1], L.tre_ids[2] };
+	rc = lab_register(&L, LAB_SHO_A, LAB_RO, first3, 3, why, sizeof(why));
 	CHECK_MSG(rc == 3, "lab_register: %d %s", rc, why);
 	if (rc != 3 || owner_fast("registered", "before") < 0)
 		goto out;
@@ -539,6 +579,7 @@ int main(void)
 	slow_clients_at_pva();
 	stopped_hss();
 	stopped_drf();
+	stopped_pva_at_registration();
 	stopped_pva();
 	dm_flood_while_a_device_provisions();
 out:
