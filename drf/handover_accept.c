@@ -77,7 +77,8 @@ static int find_retry(struct ctx *c, uint8_t **bs, size_t *bs_len, uint32_t *seq
 	r = OM_ENOMEM;
 	if (!(*bs = malloc(len ? len : 1)))
 		goto out;
-	memcpy(*bs, b, len);
+	if (len) /* a completed handover's document is pruned: nothing to copy */
+		memcpy(*bs, b, len);
 	*bs_len = len;
 	*seq = (uint32_t)om_stmt_col_int64(st, 2);
 	r = 1;
