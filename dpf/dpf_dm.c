@@ -370,7 +370,7 @@ static int outcome(struct dpf_dm *s, struct session *x, const struct om_dm_cmd *
 			       c == a ? code : OM_DM_STATUS_OK);
 	}
 	x->done = 1;
-	om_info("dm_session", "sid=%s tre=%s result=outcome outcome=%s dm=%u%s%s%s", x->sid, x->user,
+	om_debug("dm_session", "sid=%s tre=%s result=outcome outcome=%s dm=%u%s%s%s", x->sid, x->user,
 		kind ? om_outcome_name(kind) : "-", code, rc < 0 ? " code=" : "", rc < 0 ? om_errname(rc) : "",
 		rc < 0 ? " refused" : "");
 	if (rc == 0 && kind == OM_OUTCOME_ACTIVE && s->cfg.queued)
@@ -415,7 +415,7 @@ static int package1(struct dpf_dm *s, struct session *x, time_t now)
 		it->target = OM_DM_URI_M2MMOBJ;
 		x->get_cmd = g->cmd_id;
 		x->stage = ST_RESULTS;
-		om_info("dm_session", "sid=%s tre=%s result=authenticated", x->sid, x->user);
+		om_debug("dm_session", "sid=%s tre=%s result=authenticated", x->sid, x->user);
 		return 0;
 	}
 	unsigned code = s->in.hdr.cred == OM_DM_AUTH_NONE ? OM_DM_STATUS_MISSING_CRED : OM_DM_STATUS_UNAUTHORIZED;
@@ -427,7 +427,7 @@ static int package1(struct dpf_dm *s, struct session *x, time_t now)
 	c->chal = OM_DM_AUTH_MD5;
 	c->next_nonce = x->nonce;
 	c->next_nonce_len = sizeof(x->nonce);
-	om_info("dm_session", "sid=%s tre=%s result=challenged code=%u", x->sid, x->user, code);
+	om_debug("dm_session", "sid=%s tre=%s result=challenged code=%u", x->sid, x->user, code);
 	return 0;
 }
 
@@ -509,7 +509,7 @@ static int package3(struct dpf_dm *s, struct session *x, time_t now)
 	x->replace_cmd = rep->cmd_id;
 	x->replace_msg = x->srv_msg_id;
 	x->stage = ST_STATUS;
-	om_info("dm_session", "sid=%s tre=%s result=released", x->sid, x->user);
+	om_debug("dm_session", "sid=%s tre=%s result=released", x->sid, x->user);
 	return 0;
 }
 
@@ -525,7 +525,7 @@ static int install_report(struct dpf_dm *s, struct session *x, time_t now)
 	}
 	enum dpf_install st = code == OM_DM_STATUS_OK ? DPF_INSTALL_SUCCESS : DPF_INSTALL_FAILURE;
 	int rc = dpf_install_status(s->cfg.dpf, x->user, st, now);
-	om_info("dm_session", "sid=%s tre=%s result=%s dm=%u report=%s", x->sid, x->user,
+	om_debug("dm_session", "sid=%s tre=%s result=%s dm=%u report=%s", x->sid, x->user,
 		st == DPF_INSTALL_SUCCESS ? "installed" : "install-failed", code, rc < 0 ? om_errname(rc) : "recorded");
 	answer_start(s, x, OM_DM_STATUS_OK);
 	status_each(s, OM_DM_STATUS_OK);

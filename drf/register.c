@@ -322,7 +322,7 @@ int drf_transfer_code_issue(struct drf *d, const char *tre_id, int64_t now, int6
 	if ((r = om_store_commit(d->db)) < 0)
 		goto clean;
 	memcpy(code, text, sizeof(text));
-	om_info("drf-code-issue", "tre_id=%s expires=%lld", tre_id, (long long)(now + valid_s)); /* never the code */
+	om_debug("drf-code-issue", "tre_id=%s expires=%lld", tre_id, (long long)(now + valid_s)); /* never the code */
 	goto clean;
 out:
 	om_store_rollback(d->db);

@@ -223,7 +223,8 @@ int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_p
 	if (rc == HSS_ERROR)
 		om_error("ulr", "imsi=%s result=error reason=storage", imsi);
 	else
-		om_info("ulr", "imsi=%s host=%s result=%s", imsi, origin_host, hss_result_name(rc));
+		om_log(rc < 0 ? OM_LOG_INFO : OM_LOG_DEBUG, "ulr", "imsi=%s host=%s result=%s", imsi, origin_host,
+		       hss_result_name(rc));
 	return rc;
 }
 
@@ -256,6 +257,7 @@ int hss_purge(struct hss *h, const char *imsi, const char *origin_host)
 	pthread_mutex_unlock(&h->lock);
 	hss_row_clear(&r);
 	rc = rc < 0 ? hss_result_from_err(rc) : HSS_OK;
-	om_info("pur", "imsi=%s host=%s result=%s", imsi, origin_host, hss_result_name(rc));
+	om_log(rc < 0 ? OM_LOG_INFO : OM_LOG_DEBUG, "pur", "imsi=%s host=%s result=%s", imsi, origin_host,
+	       hss_result_name(rc));
 	return rc;
 }

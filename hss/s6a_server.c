@@ -448,7 +448,8 @@ static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void 
 	}
 	r = hss_purge(the_hss, c.imsi, c.origin);
 	struct hss_s6a_code code = hss_s6a_code_for(r);
-	om_info("pua", "imsi=%s origin=%s result=%s code=%u%s", c.imsi, c.origin, r ? hss_result_name(r) : "ok",
+	om_log(r ? OM_LOG_INFO : OM_LOG_DEBUG, "pua", "imsi=%s origin=%s result=%s code=%u%s", c.imsi, c.origin,
+	       r ? hss_result_name(r) : "ok",
 		code.code, code.experimental ? "e" : "");
 	rc = answer_result(msg, r);
 	return rc ? ENOMEM : 0;

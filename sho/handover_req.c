@@ -206,7 +206,7 @@ static int make_request(struct sho *s, const char *tre_id, const struct dev_view
 		*out = NULL;
 		goto out;
 	}
-	om_info("handover-request", "tre_id=%s request_id=%s current_sho_bytes=%zu", tre_id, r.request_id, *out_len);
+	om_debug("handover-request", "tre_id=%s request_id=%s current_sho_bytes=%zu", tre_id, r.request_id, *out_len);
 out:
 	om_pki_free(cert, cert_len);
 	om_dm_creds_clear(&c);

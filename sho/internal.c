@@ -106,7 +106,7 @@ static int run(struct sho *s, const char *verb, const char *tre_id, om_admin_emi
 	if (!strcmp(verb, "mark-provisioned") || !strcmp(verb, "mark-active")) {
 		rc = verb[5] == 'p' ? sho_mark_provisioned(s, tre_id) : sho_mark_active(s, tre_id);
 		if (rc == 0)
-			om_info("internal", "command=%s tre_id=%s result=ok", verb, tre_id);
+			om_debug("internal", "command=%s tre_id=%s result=ok", verb, tre_id);
 		return rc;
 	}
 	return om_reason(why, wl, OM_ESHO_COMMAND, "unknown command %.32s", verb);

@@ -88,6 +88,10 @@ static void fd_logger(int level, const char *format, va_list args)
 	/* freeDiameter announces a normal shutdown at its error level */
 	if (strstr(msg, "shutdown sequence"))
 		om_debug("diameter", "fd=\"%s\"", msg);
+	/* a peer's connection ending (its process stopped without a TLS close): the peer's state change is the
+	 * event (diameter-peer-failed), so a healthy run's stop writes no error line (issue 14) */
+	else if (strstr(msg, "non-properly terminated") || strstr(msg, "Transport endpoint is not connected"))
+		om_notice("diameter", "fd=\"%s\"", msg);
 	else
 		om_error("diameter", "fd=\"%s\"", msg);
 }

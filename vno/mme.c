@@ -182,7 +182,7 @@ static void release(struct mme_ue *ue)
 	if (ue->bearer) {
 		bearer_close(ue->bearer);
 		ue->bearer = NULL;
-		om_info("bearer-closed", "imsi=%s apn=%s", ue->imsi, ue->apn);
+		om_debug("bearer-closed", "imsi=%s apn=%s", ue->imsi, ue->apn);
 	}
 	pthread_mutex_lock(&m->lock);
 	bool owner = owns_slot(ue);
@@ -193,8 +193,10 @@ static void release(struct mme_ue *ue)
 	if (ue->releasing) {
 		struct om_s6a_answer ans = {0};
 		int rc = m->s6a.pur(m->s6a.arg, ue->home->realm, ue->imsi, &ans);
-		om_info("pur", "imsi=%s realm=%s result=%s code=%u", ue->imsi, ue->home->realm,
-			rc < 0 ? "no-answer" : "answered", ans.result_code);
+		/* issue 14: one line per event; a PUR that went through is part of the detach line's event */
+		om_log(rc < 0 || ans.result_code != OM_S6A_SUCCESS ? OM_LOG_INFO : OM_LOG_DEBUG, "pur",
+		       "imsi=%s realm=%s result=%s code=%u", ue->imsi, ue->home->realm, rc < 0 ? "no-answer" : "answered",
+		       ans.result_code);
 	}
 	ue->registered = false;
 	pthread_mutex_lock(&m->lock);
@@ -367,7 +369,7 @@ static int send_auth_request(struct mme_ue *ue)
 	memcpy(m.u.auth_request.rand, ue->vec.rand, OM_RAND_LEN);
 	memcpy(m.u.auth_request.autn, ue->vec.autn, OM_AUTN_LEN);
 	ue->state = MME_AUTH;
-	om_info("auth-request", "imsi=%s ksi=%u resync=%d", ue->imsi, ue->ksi, ue->resynced);
+	om_debug("auth-request", "imsi=%s ksi=%u resync=%d", ue->imsi, ue->ksi, ue->resynced);
 	return send_nas(ue, &m, ue->mme->conf->t3460_ms, 0);
 }
 
@@ -401,7 +403,8 @@ static int fetch_vector(struct mme_ue *ue, const uint8_t *resync, struct om_s6a_
 	for (int attempt = 0;; attempt++) {
 		memset(ans, 0, sizeof(*ans));
 		int n = m->s6a.air(m->s6a.arg, ue->home->realm, ue->imsi, m->visited_plmn, resync, &ue->vec, ans);
-		om_info("air", "imsi=%s realm=%s resync=%d result=%s code=%u%s vectors=%d", ue->imsi,
+		om_log(n >= 1 && ans->result_code == OM_S6A_SUCCESS ? OM_LOG_DEBUG : OM_LOG_INFO, "air",
+		       "imsi=%s realm=%s resync=%d result=%s code=%u%s vectors=%d", ue->imsi,
 			ue->home->realm, resync != NULL, n < 0 ? "no-answer" : "answered", ans->result_code,
 			ans->experimental ? "(exp)" : "", n < 0 ? 0 : n);
 		if (n >= 1 && ans->result_code == OM_S6A_SUCCESS)
@@ -451,7 +454,7 @@ static int on_attach_request(struct mme_ue *ue, const struct om_nas_attach_reque
 	if (req->id.type != OM_NAS_ID_IMSI)
 		return reject(ue, "", OM_NAS_CAUSE_UE_ID_NOT_DERIVED, "guti-without-context");
 	const char *imsi = req->id.imsi;
-	om_info("attach-request", "imsi=%s apn=%s", imsi, req->pdn.apn[0] ? req->pdn.apn : "-");
+	om_debug("attach-request", "imsi=%s apn=%s", imsi, req->pdn.apn[0] ? req->pdn.apn : "-");
 	const struct vno_home *home = vno_conf_home(ue->mme->conf, imsi);
 	if (!home)
 		return reject(ue, imsi, OM_NAS_CAUSE_PLMN_NOT_ALLOWED, "no-roaming-agreement");
@@ -512,7 +515,8 @@ static int on_auth_ok(struct mme_ue *ue)
 	memcpy(imsi, ue->imsi, sizeof(imsi));
 	memset(&sub, 0, sizeof(sub));
 	int rc = m->s6a.ulr(m->s6a.arg, ue->home->realm, ue->imsi, m->visited_plmn, &sub, &ans);
-	om_info("ulr", "imsi=%s realm=%s result=%s code=%u%s apns=%zu", ue->imsi, ue->home->realm,
+	om_log(rc < 0 || ans.result_code != OM_S6A_SUCCESS ? OM_LOG_INFO : OM_LOG_DEBUG, "ulr",
+	       "imsi=%s realm=%s result=%s code=%u%s apns=%zu", ue->imsi, ue->home->realm,
 		rc < 0 ? "no-answer" : "answered", ans.result_code, ans.experimental ? "(exp)" : "", sub.n_apns);
 	if (rc < 0 || ans.result_code != OM_S6A_SUCCESS)
 		return reject(ue, imsi, cause_of(rc, &ans), "ulr-failed");
@@ -536,7 +540,7 @@ static int on_auth_ok(struct mme_ue *ue)
 	if (om_nas_attach_accept_init(&acc, &m->conf->plmn, ue->pdn.pti ? ue->pdn.pti : 1, ue->apn, ue->ipv4) < 0)
 		return reject(ue, imsi, OM_NAS_CAUSE_NETWORK_FAILURE, "accept-encode");
 	ue->state = MME_WAIT_COMPLETE;
-	om_info("attach-accept", "imsi=%s apn=%s ip=%u.%u.%u.%u proxy=127.0.0.1:%u", ue->imsi, ue->apn,
+	om_debug("attach-accept", "imsi=%s apn=%s ip=%u.%u.%u.%u proxy=127.0.0.1:%u", ue->imsi, ue->apn,
 		ue->ipv4[0], ue->ipv4[1], ue->ipv4[2], ue->ipv4[3], port);
 	/* The port travels in the LAB frame after Attach Complete; keep it beside the bearer. */
 	ue->last_port = port;
@@ -572,7 +576,7 @@ static int send_smc(struct mme_ue *ue)
 	memcpy(m.u.sec_mode_command.ue_sec_cap, ue->ue_sec_cap, sizeof(ue->ue_sec_cap));
 	m.u.sec_mode_command.ue_sec_cap_len = sizeof(ue->ue_sec_cap);
 	ue->state = MME_SMC;
-	om_info("smc", "imsi=%s ksi=%u eea=%u eia=%u", ue->imsi, ue->ksi, eea, OM_NAS_EIA2);
+	om_debug("smc", "imsi=%s ksi=%u eea=%u eia=%u", ue->imsi, ue->ksi, eea, OM_NAS_EIA2);
 	return send_nas(ue, &m, ue->mme->conf->t3460_ms, OM_NAS_SHT_INT_NEW);
 }
 
@@ -584,7 +588,7 @@ static int on_smc_complete(struct mme_ue *ue)
 		return 0;
 	}
 	ue->deadline_ms = 0;
-	om_info("smc-complete", "imsi=%s eea=%u eia=%u", ue->imsi, ue->nas.eea, ue->nas.eia);
+	om_debug("smc-complete", "imsi=%s eea=%u eia=%u", ue->imsi, ue->nas.eea, ue->nas.eia);
 	return on_auth_ok(ue);
 }
 
@@ -612,7 +616,7 @@ static int on_auth_response(struct mme_ue *ue, const struct om_nas_auth_response
 	if (r->res_len != OM_RES_LEN || CRYPTO_memcmp(r->res, ue->vec.xres, OM_RES_LEN) != 0)
 		return auth_reject(ue, "res-mismatch");
 	ue->authenticated = true;
-	om_info("auth-ok", "imsi=%s", ue->imsi);
+	om_debug("auth-ok", "imsi=%s", ue->imsi);
 	if (registry_take(ue) < 0) {
 		char imsi[OM_NAS_IMSI_MAX + 1];
 		memcpy(imsi, ue->imsi, sizeof(imsi));

@@ -145,7 +145,10 @@ static void session_end(struct session *se, int why)
 	struct radio_srv *s = se->srv;
 	unsigned long dropped = 0;
 	/* A link that never authenticated is anyone's: its lines are rate-limited like refusals. */
-	if (se->authed || may_log(s, &s->lim_closed, &dropped))
+	if (se->authed && !why) /* a device's normal close: its detach line said it (issue 14) */
+		om_debug("radio-disconnect", "peer=%s imsi=%s state=%d reason=closed", se->peer,
+			 se->ue.imsi[0] ? se->ue.imsi : "-", se->ue.state);
+	else if (se->authed || may_log(s, &s->lim_closed, &dropped))
 		om_info("radio-disconnect", "peer=%s imsi=%s state=%d reason=%s suppressed=%lu", se->peer,
 			se->ue.imsi[0] ? se->ue.imsi : "-", se->ue.state, why ? om_errname(why) : "closed", dropped);
 	session_free(se);
@@ -290,7 +293,7 @@ static void accept_one(struct radio_srv *s)
 	}
 	unsigned long dropped = 0;
 	if (may_log(s, &s->lim_connect, &dropped))
-		om_info("radio-connect", "peer=%s suppressed=%lu", se->peer, dropped);
+		om_debug("radio-connect", "peer=%s suppressed=%lu", se->peer, dropped);
 	pthread_t t;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
