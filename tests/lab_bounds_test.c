@@ -268,19 +268,8 @@ static void freeze(enum lab_daemon d, int sig)
 	CHECK_MSG(pid > 0 && kill(pid, sig) == 0, "%s is not running", lab_daemon_name(d));
 }
 
-static void *register_again(void *arg)
-{
-	struct call_result *r = arg;
-	char why[256] = "";
-	const char *ids[] = { L.tre_ids[1] };
-	int64_t t0 = fl_now_ms();
-	r->rc = lab_register(&L, LAB_SHO_A, LAB_RO, ids, 1, why, sizeof(why));
-	r->ms = fl_now_ms() - t0;
-	snprintf(r->answer, sizeof(r->answer), "%s", why);
-	return NULL;
-}
-
-static void *register_new(void *arg)
+/* SHO-A registers r->tre_id (again, or for the first time) from the RO's delivery note. */
+static void *register_one(void *arg)
 {
 	struct call_result *r = arg;
 	char why[256] = "";
@@ -301,19 +290,33 @@ static void *handover(void *arg)
 	return NULL;
 }
 
-static void stopped_hss(void)
+/*
+ * call(r) in a thread while daemon d is stopped; the owner's status calls
+ * meanwhile must come back in their normal time. resume_first: d runs again
+ * before the call is waited for (else after it ended, its peer still stopped).
+ */
+static void while_stopped(enum lab_daemon d, void *(*call)(void *), struct call_result *r, const char *what,
+			  int resume_first)
 {
-	struct call_result r = { 0 };
 	pthread_t th;
-	freeze(LAB_D_A_HSS, SIGSTOP);
-	pthread_create(&th, NULL, register_again, &r);
+	freeze(d, SIGSTOP);
+	pthread_create(&th, NULL, call, r);
 	du_nap_ms(200);
 	for (int i = 0; i < 5; i++) {
-		owner_fast("registered", "SHO-A's HSS stopped");
-		du_nap_ms(200);
+		owner_fast("registered", what);
+		du_nap_ms(300);
 	}
+	if (resume_first)
+		freeze(d, SIGCONT);
 	pthread_join(th, NULL);
-	freeze(LAB_D_A_HSS, SIGCONT);
+	if (!resume_first)
+		freeze(d, SIGCONT);
+}
+
+static void stopped_hss(void)
+{
+	struct call_result r = { .tre_id = L.tre_ids[1] };
+	while_stopped(LAB_D_A_HSS, register_one, &r, "SHO-A's HSS stopped", 0);
 	printf("register with SHO-A's HSS stopped: %d after %lld ms (%s)\n", r.rc, (long long)r.ms, r.answer);
 	CHECK_MSG(r.rc < 0 && strstr(r.answer, "502"), "register: %d %s", r.rc, r.answer);
 	CHECK_MSG(r.ms < 5000, "the registration waited %lld ms", (long long)r.ms);
@@ -336,16 +339,7 @@ static void stopped_drf(void)
 
 	/* the RO's DRF stopped: only the handover waits for it */
 	struct call_result h = { .tre_id = L.tre_ids[1], .code = code };
-	pthread_t th;
-	freeze(LAB_D_RO_DRF, SIGSTOP);
-	pthread_create(&th, NULL, handover, &h);
-	du_nap_ms(200);
-	for (int i = 0; i < 5; i++) {
-		owner_fast("registered", "the RO's DRF stopped");
-		du_nap_ms(300);
-	}
-	pthread_join(th, NULL);
-	freeze(LAB_D_RO_DRF, SIGCONT);
+	while_stopped(LAB_D_RO_DRF, handover, &h, "the RO's DRF stopped", 0);
 	printf("handover with the RO's DRF stopped: %d after %lld ms\n", h.rc, (long long)h.ms);
 	CHECK_MSG(h.rc == 504 && strstr(h.answer, "result=pending"), "handover: %d %s", h.rc, h.answer);
 	char state[64] = "";
@@ -491,16 +485,7 @@ static void dm_flood_while_a_device_provisions(void)
 static void stopped_pva_at_registration(void)
 {
 	struct call_result r = { .tre_id = L.tre_ids[3] };
-	pthread_t th;
-	freeze(LAB_D_PVA, SIGSTOP);
-	pthread_create(&th, NULL, register_new, &r);
-	du_nap_ms(300);
-	for (int i = 0; i < 5; i++) {
-		owner_fast("registered", "the PVA stopped during a registration");
-		du_nap_ms(300);
-	}
-	freeze(LAB_D_PVA, SIGCONT);
-	pthread_join(th, NULL);
+	while_stopped(LAB_D_PVA, register_one, &r, "the PVA stopped during a registration", 1);
 	printf("register with the PVA stopped for about 2 s: %d after %lld ms\n", r.rc, (long long)r.ms);
 	CHECK_MSG(r.rc == 1, "register: %d %s", r.rc, r.answer);
 }
