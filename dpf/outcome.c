@@ -204,10 +204,10 @@ int dpf_completion_next(struct dpf *d, struct dpf_completion *c)
 	return rc;
 }
 
-/* One statement with binds v in its own durable transaction. */
-static int durable(struct dpf *d, enum dpf_sql q, const struct om_val *v, size_t n)
+/* One statement with binds v in its own transaction of durability dur. */
+static int one(struct dpf *d, enum om_store_durability dur, enum dpf_sql q, const struct om_val *v, size_t n)
 {
-	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
+	int rc = om_store_begin(d->store, dur);
 	if (rc < 0)
 		return rc;
 	if ((rc = om_stmt_exec(d->stmt[q], v, n)) < 0) {
@@ -219,7 +219,11 @@ static int durable(struct dpf *d, enum dpf_sql q, const struct om_val *v, size_t
 
 int dpf_completion_answered(struct dpf *d, const char *request_id, int completed, const char *answer, time_t now)
 {
-	return durable(d, DPF_SQL_COMPLETION_ANSWERED,
+	/*
+	 * Lazy (docs/decisions.md "Lazy commits"): a power cut that loses it sends the report again, which
+	 * the DRF answers as before (drf_handover_completed is idempotent); nothing is released twice.
+	 */
+	return one(d, OM_STORE_LAZY, DPF_SQL_COMPLETION_ANSWERED,
 		       OM_BIND(OM_TEXT(completed ? "done" : "refused"), OM_TEXT(answer ? answer : ""), OM_TEXT(request_id),
 			       OM_INT(now)));
 }
@@ -239,13 +243,13 @@ int dpf_completion_retry(struct dpf *d, const char *request_id, const char *why,
 		wait = (int64_t)DPF_COMPLETION_RETRY_MIN << attempts;
 	if (wait > DPF_COMPLETION_RETRY_MAX)
 		wait = DPF_COMPLETION_RETRY_MAX;
-	return durable(d, DPF_SQL_COMPLETION_RETRY,
+	return one(d, OM_STORE_LAZY, DPF_SQL_COMPLETION_RETRY, /* lost: the report is tried again sooner */
 		       OM_BIND(OM_TEXT(why ? why : ""), OM_TEXT(request_id), OM_INT(now + wait), OM_INT(now)));
 }
 
 int dpf_completion_resume(struct dpf *d, time_t now)
 {
-	int rc = durable(d, DPF_SQL_COMPLETION_RESUME, OM_BIND(OM_INT(now)));
+	int rc = one(d, OM_STORE_DURABLE, DPF_SQL_COMPLETION_RESUME, OM_BIND(OM_INT(now)));
 	return rc < 0 ? rc : dpf_completion_count(d, "pending");
 }
 

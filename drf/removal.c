@@ -94,14 +94,15 @@ static int due_items(struct drf *d, int64_t now, struct item *it)
 }
 
 /*
- * The outcomes of one batch in one durable transaction (issue 14: a commit
- * per removal). A crash before it commits repeats the deletes, which the
- * HSS answers "already gone": done, as for a lost answer.
+ * The outcomes of one batch in one transaction (issue 14: a durable commit
+ * per removal), a lazy one (docs/decisions.md "Lazy commits"): lost in a
+ * crash or a power cut, the deletes are repeated, and the HSS answers
+ * "already gone": done, as for a lost answer.
  */
 static int record(struct drf *d, const struct item *it, int n, int64_t now)
 {
 	int r = 0;
-	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+	if ((r = om_store_begin(d->db, OM_STORE_LAZY)) < 0)
 		return r;
 	for (int i = 0; i < n && r >= 0; i++) {
 		if (it[i].code == 0)
