@@ -348,7 +348,7 @@ out:
 	if (have_m)
 		om_milenage_clear(&m);
 	if (rc > 0)
-		om_debug("air", "imsi=%s host=%s n=%u sqn=%llu..%llu%s result=ok", imsi, host, g.n,
+		om_info("air", "imsi=%s host=%s n=%u sqn=%llu..%llu%s result=ok", imsi, host, g.n,
 			(unsigned long long)g.sqn[0], (unsigned long long)g.sqn[g.n - 1],
 			g.resynced ? " resync=1" : "");
 	else if (rc == HSS_ERROR)

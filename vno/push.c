@@ -80,8 +80,8 @@ static void answer(struct om_http_req *r, int status, const char *imsi, size_t l
 	X509 *peer = om_http_req_peer_cert(r);
 	if (peer && om_cert_subject_cn(peer, cn) < 0)
 		memcpy(cn, "?", 2);
-	if (status == 202) /* the DRF's push line records the delivery (issue 14: one line per event) */
-		om_debug("push", "peer=%s cn=%s imsi=%s size=%zu result=%s status=%d", om_http_req_peer(r), cn, imsi,
+	if (status == 202)
+		om_info("push", "peer=%s cn=%s imsi=%s size=%zu result=%s status=%d", om_http_req_peer(r), cn, imsi,
 			len, result, status);
 	else
 		om_notice("push", "peer=%s cn=%s imsi=%s size=%zu result=%s status=%d", om_http_req_peer(r), cn,
