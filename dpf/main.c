@@ -30,6 +30,7 @@
 #include "admin_call.h"
 #include "http_server.h"
 #include "log.h"
+#include "metrics.h"
 #include "sho_internal.h"
 #include "sho_peer.h"
 #include "store.h"
@@ -48,6 +49,7 @@ static const struct om_conf_key base_keys[] = {
 	{ "dpf", "auth_timeout", 0 },  OM_HTTP_CONF_KEYS("dpf"),
 	{ "dpf", "internal_timeout", 0 },
 	{ "dpf", "sign_key", 1 },      { "dpf", "workers", 0 },
+	OM_METRICS_CONF_KEYS,
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
@@ -197,6 +199,7 @@ int main(int argc, char **argv)
 	struct dpf_dm *dm = NULL;
 	struct dpf_sender *sender = NULL;
 	struct om_http_server *http = NULL;
+	struct om_metrics_server *metrics = NULL;
 	char err[512] = "";
 	size_t n_ids = 0;
 	int status = 1;
@@ -206,7 +209,7 @@ int main(int argc, char **argv)
 		return rc;
 	om_log_init("dpf", OM_LOG_INFO);
 	if (!(conf = sho_peer_conf_load(conf_path, base_keys, N_BASE, ids, &n_ids, err, sizeof(err))) ||
-	    read_settings(conf, &s, ids, n_ids, err, sizeof(err))) {
+	    read_settings(conf, &s, ids, n_ids, err, sizeof(err)) || om_metrics_conf_check(conf, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-dpf: %s\n", err);
 		goto out;
 	}
@@ -264,6 +267,11 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
+	if (om_metrics_start(om_conf_get(conf, "metrics", "listen"), &metrics, err, sizeof(err)) < 0 ||
+	    om_metrics_watch_http(http) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
 	char where[256];
 	om_store_conf_redact(s.db, where, sizeof(where));
 	om_notice("started", "listen=%s port=%u path=%s db=%s sho=%s drf=%s peers=%zu", s.listen,
@@ -273,6 +281,7 @@ int main(int argc, char **argv)
 	om_daemon_wait();
 	status = 0;
 out:
+	om_metrics_stop(metrics);
 	om_http_server_free(http);
 	dpf_sender_stop(sender);
 	dpf_dm_free(dm);

@@ -23,6 +23,7 @@
 #include "drf_admin.h"
 #include "drf_http.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "push.h"
 #include "reason.h"
@@ -42,6 +43,7 @@ static const struct om_conf_key keys[] = {
 	{ "drf", "hss_timeout", 0 },	  { "drf", "removal_retry_min", 0 }, { "drf", "removal_retry_max", 0 },
 	{ "drf", "peer_certs", 1 },	  OM_HTTP_CONF_KEYS("drf"),
 	{ "drf", "admin_socket", 0 },
+	OM_METRICS_CONF_KEYS,
 };
 
 struct settings {
@@ -133,6 +135,7 @@ int main(int argc, char **argv)
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	struct settings s;
+	struct om_metrics_server *metrics = NULL;
 	char err[512] = "";
 	int status = 1, curl_up = 0;
 
@@ -142,7 +145,7 @@ int main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	om_log_init("drf", OM_LOG_INFO);
 	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
-	if (!conf || read_settings(conf, &s, err, sizeof(err))) {
+	if (!conf || read_settings(conf, &s, err, sizeof(err)) || om_metrics_conf_check(conf, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-drf: %s\n", err);
 		goto out;
 	}
@@ -204,6 +207,11 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
+	if (om_metrics_start(om_conf_get(conf, "metrics", "listen"), &metrics, err, sizeof(err)) < 0 ||
+	    om_metrics_watch_http(http) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
 	char where[256];
 	om_store_conf_redact(s.db, where, sizeof(where));
 	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu push=%s hss=%s admin=%s", s.sho_id,
@@ -214,6 +222,7 @@ int main(int argc, char **argv)
 	om_daemon_wait();
 	status = 0;
 out:
+	om_metrics_stop(metrics);
 	om_http_server_free(http); /* no handler runs after this */
 	drf_admin_stop(&admin);
 	drf_push_stop(push);

@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "hss.h"
 #include "log.h"
+#include "metrics.h"
 #include "provision.h"
 #include "s6a.h"
 #include "s6a_avp.h"
@@ -66,6 +67,7 @@ static const struct om_conf_key keys[] = {
 	{ "diameter", "tls_key", 0 },
 	{ "diameter", "tls_ca", 0 },
 	{ "diameter", "tls_crl", 0 },
+	OM_METRICS_CONF_KEYS,
 };
 
 struct settings {
@@ -223,6 +225,7 @@ int main(int argc, char **argv)
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
 	struct hss *h = NULL;
+	struct om_metrics_server *metrics = NULL;
 	struct settings s;
 	char err[512] = "";
 	int status = 1, provisioning = 0, s6a = 0;
@@ -232,7 +235,7 @@ int main(int argc, char **argv)
 		return rc;
 	om_log_init("hss", OM_LOG_INFO);
 	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
-	if (!conf || read_settings(conf, &s, err, sizeof(err))) {
+	if (!conf || read_settings(conf, &s, err, sizeof(err)) || om_metrics_conf_check(conf, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-hss: %s\n", err);
 		goto out;
 	}
@@ -281,6 +284,10 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
+	if (om_metrics_start(om_conf_get(conf, "metrics", "listen"), &metrics, err, sizeof(err)) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
 	char where[128];
 	om_store_conf_redact(s.hss.db_path, where, sizeof(where));
 	om_notice("started", "identity=%s realm=%s listen=%s port=%u tls=%s peers=%zu db=%s provision=%s", s.identity,
@@ -291,6 +298,7 @@ int main(int argc, char **argv)
 	om_daemon_wait();
 	status = 0;
 out:
+	om_metrics_stop(metrics);
 	/* Our state first (handlers finished, exact SQN marks written), freeDiameter last: see om_s6a_stop(). */
 	if (s6a)
 		hss_s6a_unregister();

@@ -16,6 +16,7 @@
 
 #include "hss_store.h"
 #include "log.h"
+#include "metrics.h"
 #include "s6a_avp.h"
 #include "s6a_server.h"
 
@@ -26,6 +27,32 @@
 #define PREEMPTION_VULN_ENABLED 0
 
 static struct hss *the_hss;
+
+/* Prometheus metrics (svc/metrics.h, docs/operate.md "Metrics"): each request by the code it was answered. */
+static struct om_metric m_air = OM_COUNTER("openmcim_hss_air_total",
+	"Authentication-Information-Requests, by the Result-Code or Experimental-Result-Code answered (dropped: no answer could leave)",
+	"result");
+static struct om_metric m_ulr = OM_COUNTER("openmcim_hss_ulr_total",
+	"Update-Location-Requests, by the Result-Code or Experimental-Result-Code answered", "result");
+static struct om_metric m_pur = OM_COUNTER("openmcim_hss_pur_total",
+	"Purge-UE-Requests, by the Result-Code or Experimental-Result-Code answered", "result");
+static struct om_metric m_notice = OM_COUNTER("openmcim_hss_notices_total",
+	"Cancel-Location and Insert-Subscriber-Data sent to MMEs, by outcome", "result");
+static struct om_metric m_s6a_seconds = OM_HISTOGRAM("openmcim_hss_s6a_seconds",
+	"Time from an S6a request's dispatch to its answer, by command", "command");
+
+static struct om_metric *metric_of(const char *cmd)
+{
+	return cmd[0] == 'a' ? &m_air : cmd[0] == 'u' ? &m_ulr : &m_pur;
+}
+
+static void count_code(const char *cmd, uint32_t code, const struct timespec *t0)
+{
+	char v[16];
+	snprintf(v, sizeof(v), "%u", (unsigned)code);
+	om_metric_inc(metric_of(cmd), v);
+	om_metric_observe_since(&m_s6a_seconds, cmd[0] == 'a' ? "air" : cmd[0] == 'u' ? "ulr" : "pur", t0);
+}
 static struct disp_hdl *hdl_air, *hdl_ulr, *hdl_pur;
 
 struct hss_s6a_code hss_s6a_code_for(int r)
@@ -110,6 +137,7 @@ static int dropped_unanswerable(struct msg **msg, const char *cmd)
 	char peer[HSS_HOST_MAX + 1] = "-";
 	(void)om_avp_get_str(*msg, om_s6a_d.origin_host, peer, sizeof(peer));
 	om_notice(cmd, "origin=%s result=dropped reason=\"peer not open: the answer could not be delivered\"", peer);
+	om_metric_inc(metric_of(cmd), "dropped");
 	fd_msg_free(*msg);
 	*msg = NULL;
 	return 1;
@@ -135,6 +163,11 @@ static int refused_foreign_origin(struct msg **msg, const char *cmd, int *rc)
 		snprintf(peer, sizeof(peer), "%.*s", (int)(len < HSS_HOST_MAX ? len : HSS_HOST_MAX), (const char *)src);
 	om_notice(cmd, "origin=%s peer=%s result=refused code=%u reason=\"Origin-Host is not the peer it came over\"",
 		  origin, peer, OM_S6A_AUTHORIZATION_REJECTED);
+	{
+		char v[16];
+		snprintf(v, sizeof(v), "%u", (unsigned)OM_S6A_AUTHORIZATION_REJECTED);
+		om_metric_inc(metric_of(cmd), v);
+	}
 	*rc = om_s6a_new_answer(msg) || om_s6a_set_result(*msg, OM_S6A_AUTHORIZATION_REJECTED, 0) ||
 	      fd_msg_send(msg, NULL, NULL) ? ENOMEM : 0;
 	return 1;
@@ -270,6 +303,7 @@ static int on_air(struct msg **msg, struct avp *avp, struct session *sess, void 
 	struct om_eutran_vector ev[OM_S6A_VECTORS_MAX];
 	struct om_utran_vector uv[OM_S6A_VECTORS_MAX];
 	int missing = 0, n, rc = -1;
+	const struct timespec t0 = om_metric_start();
 	(void)avp;
 	(void)sess;
 	(void)opaque;
@@ -284,6 +318,7 @@ static int on_air(struct msg **msg, struct avp *avp, struct session *sess, void 
 	if (why) {
 		om_notice("aia", "imsi=%s origin=%s result=invalid code=%d reason=\"%s\"", r.c.imsi, r.c.origin,
 			  missing ? DIAMETER_MISSING_AVP : OM_S6A_INVALID_AVP_VALUE, why);
+		count_code("aia", missing ? DIAMETER_MISSING_AVP : OM_S6A_INVALID_AVP_VALUE, &t0);
 		rc = answer_refused(msg, &r.c, missing);
 		goto out;
 	}
@@ -296,6 +331,7 @@ static int on_air(struct msg **msg, struct avp *avp, struct session *sess, void 
 	om_info("aia", "imsi=%s plmn=%s origin=%s n=%u resync=%d rat=%s result=%s code=%u%s vectors=%d", r.c.imsi,
 		r.c.plmn_txt, r.c.origin, r.n, r.has_resync, r.utran ? "utran" : "eutran",
 		n > 0 ? "ok" : hss_result_name(n ? n : HSS_ERROR), c.code, c.experimental ? "e" : "", n > 0 ? n : 0);
+	count_code("aia", c.code, &t0);
 	if (n <= 0) {
 		rc = answer_result(msg, n ? n : HSS_ERROR);
 		goto out;
@@ -381,6 +417,7 @@ static int on_ulr(struct msg **msg, struct avp *avp, struct session *sess, void 
 	struct common c;
 	struct hss_subscription sub;
 	uint32_t flags = 0;
+	const struct timespec t0 = om_metric_start();
 	int32_t rat = 0;
 	int r, rc = -1;
 	(void)avp;
@@ -401,6 +438,7 @@ static int on_ulr(struct msg **msg, struct avp *avp, struct session *sess, void 
 	if (why) {
 		om_notice("ula", "imsi=%s origin=%s result=invalid code=%d reason=\"%s\"", c.imsi, c.origin,
 			  OM_S6A_INVALID_AVP_VALUE, why);
+		count_code("ula", OM_S6A_INVALID_AVP_VALUE, &t0);
 		rc = answer_refused(msg, &c, 0);
 		goto out;
 	}
@@ -409,6 +447,7 @@ static int on_ulr(struct msg **msg, struct avp *avp, struct session *sess, void 
 	om_info("ula", "imsi=%s plmn=%s origin=%s rat=%d flags=0x%x result=%s code=%u%s apns=%zu", c.imsi,
 		c.plmn_txt, c.origin, (int)rat, (unsigned)flags, r ? hss_result_name(r) : "ok", code.code,
 		code.experimental ? "e" : "", r ? (size_t)0 : sub.n_apns);
+	count_code("ula", code.code, &t0);
 	if (r) {
 		rc = answer_result(msg, r);
 		goto out;
@@ -430,6 +469,7 @@ static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void 
 {
 	struct common c;
 	int r, rc;
+	const struct timespec t0 = om_metric_start();
 	(void)avp;
 	(void)sess;
 	(void)opaque;
@@ -443,6 +483,7 @@ static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void 
 	if (why) {
 		om_notice("pua", "imsi=%s origin=%s result=invalid code=%d reason=\"%s\"", c.imsi, c.origin,
 			  OM_S6A_INVALID_AVP_VALUE, why);
+		count_code("pua", OM_S6A_INVALID_AVP_VALUE, &t0);
 		rc = answer_refused(msg, &c, 0);
 		return rc ? ENOMEM : 0;
 	}
@@ -451,6 +492,7 @@ static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void 
 	om_log(r ? OM_LOG_INFO : OM_LOG_DEBUG, "pua", "imsi=%s origin=%s result=%s code=%u%s", c.imsi, c.origin,
 	       r ? hss_result_name(r) : "ok",
 		code.code, code.experimental ? "e" : "");
+	count_code("pua", code.code, &t0);
 	rc = answer_result(msg, r);
 	return rc ? ENOMEM : 0;
 }
@@ -488,18 +530,22 @@ static void on_notice_answer(void *arg, struct msg *ans)
 	struct om_s6a_answer r = { 0 };
 	const char *cmd = n->profile ? "ida" : "cla";
 	char origin[HSS_HOST_MAX + 1];
+	const char *res = "no-answer";
 	if (!ans)
 		om_notice(cmd, "imsi=%s mme=%s result=no-answer", n->imsi, n->mme);
 	/* freeDiameter matches an answer only on the connection its request left by; its Origin-Host must say so */
-	else if (!om_s6a_origin_is_source(ans, origin, sizeof(origin)))
+	else if (!om_s6a_origin_is_source(ans, origin, sizeof(origin)) && (res = "refused"))
 		om_notice(cmd, "imsi=%s mme=%s origin=%s result=refused reason=\"Origin-Host is not the peer it came over\"",
 			  n->imsi, n->mme, origin);
-	else if (om_s6a_get_result(ans, &r))
+	else if (om_s6a_get_result(ans, &r) && (res = "malformed"))
 		om_notice(cmd, "imsi=%s mme=%s result=malformed", n->imsi, n->mme);
-	else
+	else if ((res = !r.experimental && r.result_code == OM_S6A_SUCCESS ? "ok" : "refused"))
 		om_info(cmd, "imsi=%s mme=%s result=%s code=%u%s", n->imsi, n->mme,
 			!r.experimental && r.result_code == OM_S6A_SUCCESS ? "ok" : "refused", r.result_code,
 			r.experimental ? "e" : "");
+	char v[32];
+	snprintf(v, sizeof(v), "%s-%s", n->profile ? "idr" : "clr", res);
+	om_metric_inc(&m_notice, v);
 	free(n);
 }
 
@@ -522,6 +568,7 @@ static void notify_mme(void *arg, enum hss_notify_kind kind, const char *imsi, c
 	if (open_peer_realm(mme, realm, sizeof(realm))) {
 		om_notice(cmd, "imsi=%s mme=%s type=%s result=undeliverable reason=\"the MME is not connected\"", imsi,
 			  mme, type);
+		om_metric_inc(&m_notice, profile ? "idr-undeliverable" : "clr-undeliverable");
 		return;
 	}
 	struct notice *n = calloc(1, sizeof(*n));
@@ -546,6 +593,7 @@ static void notify_mme(void *arg, enum hss_notify_kind kind, const char *imsi, c
 	om_info(cmd, "imsi=%s mme=%s type=%s", imsi, mme, type);
 	if (om_s6a_send_async(m, NOTICE_TIMEOUT_MS, on_notice_answer, n)) {
 		om_notice(cmd, "imsi=%s mme=%s type=%s result=undeliverable reason=\"send failed\"", imsi, mme, type);
+		om_metric_inc(&m_notice, profile ? "idr-undeliverable" : "clr-undeliverable");
 		free(n);
 	}
 }

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "pva_http.h"
 #include "log.h"
+#include "metrics.h"
 #include "pva.h"
 
 #ifndef OPENMCIM_VERSION
@@ -28,6 +29,7 @@ static const struct om_conf_key keys[] = {
 	{ "pva", "responder_key", 1 }, { "pva", "listen", 0 },	     { "pva", "port", 0 },
 	{ "pva", "admin_socket", 0 },  { "pva", "log_level", 0 },    { "pva", "next_update", 0 },
 	{ "pva", "max_body", 0 },      OM_HTTP_CONF_KEYS("pva"),
+	OM_METRICS_CONF_KEYS,
 };
 
 struct settings {
@@ -71,6 +73,7 @@ int main(int argc, char **argv)
 	struct om_conf *conf = NULL;
 	struct pva *p = NULL;
 	struct om_http_server *http = NULL;
+	struct om_metrics_server *metrics = NULL;
 	struct settings s;
 	char err[512] = "";
 	int status = 1, admin = 0;
@@ -80,7 +83,7 @@ int main(int argc, char **argv)
 		return rc;
 	om_log_init("pva", OM_LOG_INFO);
 	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
-	if (!conf || read_settings(conf, &s, err, sizeof(err))) {
+	if (!conf || read_settings(conf, &s, err, sizeof(err)) || om_metrics_conf_check(conf, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-pva: %s\n", err);
 		goto out;
 	}
@@ -115,6 +118,11 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
+	if (om_metrics_start(om_conf_get(conf, "metrics", "listen"), &metrics, err, sizeof(err)) < 0 ||
+	    om_metrics_watch_http(http) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
 	char where[256];
 	om_store_conf_redact(s.pva.db_path, where, sizeof(where));
 	om_notice("started", "listen=%s port=%u db=%s admin=%s", s.listen, (unsigned)om_http_server_port(http),
@@ -124,6 +132,7 @@ int main(int argc, char **argv)
 	om_daemon_wait();
 	status = 0;
 out:
+	om_metrics_stop(metrics);
 	om_http_server_free(http);
 	if (admin)
 		pva_admin_stop();

@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "http_server.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "api.h"
 #include "move.h"
@@ -71,6 +72,7 @@ static const struct om_conf_key base_keys[] = {
 	{ "daemon", "internal_socket", 0 },
 	{ "console", "dir", 0 },	    { "drf", "admin_socket", 0 },
 	{ "synthetic", "dir", 0 },
+	OM_METRICS_CONF_KEYS,
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
@@ -173,6 +175,7 @@ int main(int argc, char **argv)
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
 	struct om_http_server *http = NULL;
+	struct om_metrics_server *metrics = NULL;
 	struct sho *sho = NULL, *sho_dpf = NULL;
 	static struct sho_internal internal;
 	char err[512] = "";
@@ -192,7 +195,8 @@ int main(int argc, char **argv)
 		return rc;
 	om_log_init("sho", OM_LOG_INFO);
 	if (!(conf = sho_peer_conf_load(conf_path, base_keys, N_BASE, ids, &n_ids, err, sizeof(err))) ||
-	    sho_conf_read(conf, &s.svc, err, sizeof(err)) || read_daemon(conf, &s, ids, n_ids, err, sizeof(err))) {
+	    sho_conf_read(conf, &s.svc, err, sizeof(err)) || read_daemon(conf, &s, ids, n_ids, err, sizeof(err)) ||
+	    om_metrics_conf_check(conf, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-sho: %s\n", err);
 		goto out;
 	}
@@ -262,6 +266,11 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;
 	}
+	if (om_metrics_start(om_conf_get(conf, "metrics", "listen"), &metrics, err, sizeof(err)) < 0 ||
+	    om_metrics_watch_http(http) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
 	char where[256];
 	om_store_conf_redact(s.svc.cfg.db_path, where, sizeof(where));
 	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu internal=%s", s.svc.cfg.sho_id, s.listen,
@@ -270,6 +279,7 @@ int main(int argc, char **argv)
 	om_daemon_wait();
 	status = 0;
 out:
+	om_metrics_stop(metrics);
 	om_http_server_free(http);
 	sho_internal_stop(&internal);
 	sho_close(sho_dpf);

@@ -26,7 +26,7 @@ const double om_metric_bounds[OM_METRIC_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01,
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct om_metric *reg_head, **reg_tail = &reg_head;
 
-#define HOOKS_MAX 4
+#define HOOKS_MAX 8
 static struct {
 	void (*fn)(void *);
 	void *arg;
@@ -356,9 +356,8 @@ static void on_metrics(struct om_http_req *r, void *arg)
 	free(page);
 }
 
-int om_metrics_start(const struct om_conf *c, struct om_metrics_server **out, char *err, size_t err_len)
+int om_metrics_start(const char *v, struct om_metrics_server **out, char *err, size_t err_len)
 {
-	const char *v = om_conf_get(c, "metrics", "listen");
 	struct om_metrics_server *s;
 	char host[64];
 	unsigned long port;
@@ -368,7 +367,7 @@ int om_metrics_start(const struct om_conf *c, struct om_metrics_server **out, ch
 	if (!v)
 		return 0;
 	if (split_listen(v, host, sizeof(host), &port)) {
-		snprintf(err, err_len, "%s: [metrics] listen: '%s' is not ADDRESS:PORT", om_conf_path(c), v);
+		snprintf(err, err_len, "[metrics] listen: '%s' is not ADDRESS:PORT", v);
 		return OM_EINVAL;
 	}
 	/* scrapers are few and local: a handful of connections, short deadlines, no body */
@@ -389,6 +388,19 @@ int om_metrics_start(const struct om_conf *c, struct om_metrics_server **out, ch
 	}
 	*out = s;
 	return 0;
+}
+
+static struct om_metric http_conns =
+	OM_GAUGE("openmcim_http_connections", "Connections open on the daemon's HTTPS or HTTP listener", NULL);
+
+static void read_http_conns(void *arg)
+{
+	om_metric_set(&http_conns, NULL, om_http_server_conns(arg));
+}
+
+int om_metrics_watch_http(struct om_http_server *http)
+{
+	return om_metrics_on_scrape(read_http_conns, http);
 }
 
 uint16_t om_metrics_port(const struct om_metrics_server *s)

@@ -88,7 +88,7 @@ void om_metrics_register(struct om_metric *const *list, size_t n);
 /*
  * Called before each page is written (from the metrics thread): where a
  * daemon sets the gauges it reads from elsewhere (connections open, queue
- * lengths). At most 4 hooks; returns 0 or OM_ENOSPC.
+ * lengths). At most 8 hooks; returns 0 or OM_ENOSPC.
  */
 OM_NODISCARD int om_metrics_on_scrape(void (*fn)(void *arg), void *arg);
 
@@ -115,13 +115,20 @@ struct om_metrics_server;
 int om_metrics_conf_check(const struct om_conf *c, char *err, size_t err_len);
 
 /*
- * Serve GET /metrics on [metrics] listen from a thread of its own (svc/
- * http_server, bounded: 8 connections, 2 from one address, 2 s deadlines;
- * nothing else is routed). *out is NULL when the key is absent. Returns 0,
- * or an om_err code with the reason in err.
+ * Serve GET /metrics on listen (the value of [metrics] listen, checked by
+ * om_metrics_conf_check) from a thread of its own (svc/http_server,
+ * bounded: 8 connections, 4 from one address, 2 s deadlines; nothing else
+ * is routed). listen NULL: off, *out NULL. Returns 0, or an om_err code
+ * with the reason in err.
  */
-OM_NODISCARD int om_metrics_start(const struct om_conf *c, struct om_metrics_server **out, char *err,
-				  size_t err_len);
+OM_NODISCARD int om_metrics_start(const char *listen, struct om_metrics_server **out, char *err, size_t err_len);
+/*
+ * The gauge openmcim_http_connections: connections open on http (the
+ * daemon's own listener), read at each scrape. Returns 0 or OM_ENOSPC.
+ */
+struct om_http_server;
+OM_NODISCARD int om_metrics_watch_http(struct om_http_server *http);
+
 /* The bound port (tests; a listen port of 0 picks a free one). */
 uint16_t om_metrics_port(const struct om_metrics_server *s);
 /* Stop and free; NULL is a no-op. */

@@ -92,6 +92,9 @@ int om_s6a_wipe_hook_init(void);
 int om_s6a_hooks_init(void);
 /* The state of peer diamid (len octets; any peer when NULL, OPEN if one is), or -1 when unknown. */
 int om_s6a_peer_state(const char *diamid, size_t len);
+
+/* The gauge openmcim_diameter_peers_open, read at each scrape (svc/metrics.h); 0 or OM_ENOSPC. */
+int om_s6a_metrics_watch(void);
 /*
  * 1 when the peer req came from is OPEN, so that an answer can leave now;
  * 0 otherwise (gone, closing, or REOPEN: reconnected and still in the

@@ -73,6 +73,9 @@ int om_s6a_core_start(char *err, size_t err_len)
 		return ERR("fd_core_start: %s", strerror(rc)), -1;
 	if ((rc = fd_core_waitstartcomplete()))
 		return ERR("fd_core_waitstartcomplete: %s", strerror(rc)), -1;
+	/* openmcim_diameter_peers_open on /metrics (docs/operate.md "Metrics") */
+	if (om_s6a_metrics_watch())
+		return ERR("metrics hook"), -1;
 	return 0;
 }
 

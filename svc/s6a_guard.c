@@ -30,6 +30,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "s6a_avp.h"
 
 #define ALLOW_MAX 16
@@ -224,6 +225,26 @@ int om_s6a_peer_state(const char *diamid, size_t len)
 	}
 	pthread_rwlock_unlock(&fd_g_peers_rw);
 	return state;
+}
+
+static struct om_metric m_peers =
+	OM_GAUGE("openmcim_diameter_peers_open", "Diameter peers whose connection is OPEN (RFC 6733 5.6)", NULL);
+
+/* At each scrape: the peers in freeDiameter's list that are OPEN now. */
+static void read_peers_open(void *arg)
+{
+	int64_t n = 0;
+	(void)arg;
+	pthread_rwlock_rdlock(&fd_g_peers_rw);
+	for (struct fd_list *li = fd_g_peers.next; li != &fd_g_peers; li = li->next)
+		n += fd_peer_get_state((struct peer_hdr *)li) == STATE_OPEN;
+	pthread_rwlock_unlock(&fd_g_peers_rw);
+	om_metric_set(&m_peers, NULL, n);
+}
+
+int om_s6a_metrics_watch(void)
+{
+	return om_metrics_on_scrape(read_peers_open, NULL);
 }
 
 int om_s6a_can_answer(struct msg *req)

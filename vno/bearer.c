@@ -22,6 +22,7 @@
 #include "bearer.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 
 enum tunnel_state { T_FREE, T_REQUEST, T_OPEN };
 
@@ -311,6 +312,9 @@ static void *loop(void *arg)
 	return NULL;
 }
 
+/* Bearers open now (docs/operate.md "Metrics"): one per attached device. */
+static struct om_metric m_bearers = OM_GAUGE("openmcim_vno_bearers", "Bearers open (one per attached device)", NULL);
+
 struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi,
 			       const uint8_t key[static OM_RADIO_BEARER_KEY_LEN], uint16_t *port)
 {
@@ -336,6 +340,7 @@ struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi,
 		goto fail;
 	}
 	*port = ntohs(sa.sin_port);
+	om_metric_gauge_add(&m_bearers, NULL, 1);
 	return b;
 fail:
 	vno_listener_close(b->lfd, b->stop);
@@ -355,4 +360,5 @@ void bearer_close(struct vno_bearer *b)
 	vno_listener_close(b->lfd, b->stop);
 	OPENSSL_cleanse(b->key_hex, sizeof(b->key_hex));
 	free(b);
+	om_metric_gauge_add(&m_bearers, NULL, -1);
 }

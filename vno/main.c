@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "mme.h"
 #include "radio_srv.h"
 #include "s6a.h"
@@ -37,6 +38,7 @@ static int run(const struct vno_conf *conf, const char *conf_path)
 	struct mme_s6a_ops ops;
 	struct radio_srv *srv = NULL;
 	struct vno_push *push = NULL;
+	struct om_metrics_server *metrics = NULL;
 	char err[512];
 	int rc = 1, s6a_up = 0, mme_up = 0;
 
@@ -81,12 +83,17 @@ static int run(const struct vno_conf *conf, const char *conf_path)
 		goto out;
 	if (!conf->push)
 		om_info("push-off", "reason=no [push] section");
+	if (om_metrics_start(conf->metrics_listen[0] ? conf->metrics_listen : NULL, &metrics, err, sizeof(err))) {
+		om_error("metrics-failed", "reason=\"%s\"", err);
+		goto out;
+	}
 	om_info("ready", "plmn=%s-%s radio=%s:%u push=%u homes=%zu apns=%zu", conf->plmn.mcc, conf->plmn.mnc,
 		conf->radio_addr, port, push ? vno_push_port(push) : 0, conf->n_homes, conf->n_apns);
 	om_daemon_reloadable(conf_path, "vno");
 	om_daemon_wait();
 	rc = 0;
 out:
+	om_metrics_stop(metrics);
 	vno_push_stop(push); /* before the connections go: a push holds the registry while it sends */
 	radio_srv_stop(srv);
 	if (s6a_up)

@@ -25,6 +25,7 @@
 
 #include "bearer.h"
 #include "log.h"
+#include "metrics.h"
 #include "mme.h"
 
 #define MME_RETRANSMITS 4 /* T3460/T3450: the fifth expiry aborts (TS 24.301 5.4.2.7 b, 5.5.1.2.7 c) */
@@ -338,6 +339,12 @@ static int send_nas(struct mme_ue *ue, const struct om_nas_msg *m, unsigned time
 	return n;
 }
 
+/* Attaches by outcome: "accepted" at Attach Complete, else the EMM cause of the reject (TS 24.301 9.9.3.9). */
+static struct om_metric m_attach = OM_COUNTER("openmcim_vno_attaches_total",
+	"Attaches completed (accepted) or rejected, by EMM cause (TS 24.301 9.9.3.9)", "cause");
+static struct om_metric m_attach_s = OM_HISTOGRAM("openmcim_vno_attach_seconds",
+	"Attach Request to Attach Complete (AKA, S6a, SMC and bearer included)", NULL);
+
 /* Attach Reject with cause, the reason logged; everything the attempt held is released. */
 static int reject(struct mme_ue *ue, const char *imsi, uint8_t cause, const char *reason)
 {
@@ -345,6 +352,9 @@ static int reject(struct mme_ue *ue, const char *imsi, uint8_t cause, const char
 	m.u.attach_reject.cause = cause;
 	om_notice("attach-reject", "imsi=%s cause=%u (%s) reason=%s", imsi[0] ? imsi : "-", cause,
 		  om_nas_emm_cause_name(cause), reason);
+	char v[8];
+	snprintf(v, sizeof(v), "%u", cause);
+	om_metric_inc(&m_attach, v);
 	release(ue);
 	int rc = send_nas(ue, &m, 0, 0); /* protected when the SMC ran: the device drops it otherwise */
 	om_nas_ctx_clear(&ue->nas);
@@ -455,6 +465,7 @@ static int on_attach_request(struct mme_ue *ue, const struct om_nas_attach_reque
 		return reject(ue, "", OM_NAS_CAUSE_UE_ID_NOT_DERIVED, "guti-without-context");
 	const char *imsi = req->id.imsi;
 	om_debug("attach-request", "imsi=%s apn=%s", imsi, req->pdn.apn[0] ? req->pdn.apn : "-");
+	ue->attach_t0 = om_metric_start();
 	const struct vno_home *home = vno_conf_home(ue->mme->conf, imsi);
 	if (!home)
 		return reject(ue, imsi, OM_NAS_CAUSE_PLMN_NOT_ALLOWED, "no-roaming-agreement");
@@ -672,6 +683,8 @@ static int on_attach_complete(struct mme_ue *ue, const struct om_nas_attach_comp
 	om_radio_bearer_encode(p, &b);
 	OPENSSL_cleanse(&b, sizeof(b));
 	om_info("attach-complete", "imsi=%s apn=%s", ue->imsi, ue->apn);
+	om_metric_inc(&m_attach, "accepted");
+	om_metric_observe_since(&m_attach_s, NULL, &ue->attach_t0);
 	int rc = ue->send(ue->send_arg, OM_RADIO_LAB_BEARER, p, sizeof(p));
 	OPENSSL_cleanse(p, sizeof(p));
 	if (rc < 0)

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,7 @@ struct mme_ue {
 	void *send_arg;
 	enum mme_state state;
 	char imsi[OM_NAS_IMSI_MAX + 1]; /* the identity of the attach, "" when none */
+	struct timespec attach_t0;      /* the Attach Request's arrival (openmcim_vno_attach_seconds) */
 	int slot;                       /* registry slot once authenticated, -1 when none */
 	bool authenticated;             /* RES = XRES once on this connection (vno/radio_admit.h) */
 	bool releasing;                 /* under mme->lock: PUR in flight, slot still held */

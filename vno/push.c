@@ -20,6 +20,7 @@
 
 #include "http_server.h"
 #include "log.h"
+#include "metrics.h"
 #include "vno_push.h"
 
 #define PUSH_PREFIX "/push/"
@@ -74,8 +75,12 @@ static int push_allowed(const struct vno_push *p, struct om_http_req *r, const c
 	       CRYPTO_memcmp(pin, p->pin[i], sizeof(pin)) == 0;
 }
 
+static struct om_metric m_push =
+	OM_COUNTER("openmcim_vno_pushes_total", "Pushes from home DRFs, by result (delivered: sent to the device)", "result");
+
 static void answer(struct om_http_req *r, int status, const char *imsi, size_t len, const char *result)
 {
+	om_metric_inc(&m_push, result);
 	char cn[OM_NAME_MAX_LEN + 1] = "-";
 	X509 *peer = om_http_req_peer_cert(r);
 	if (peer && om_cert_subject_cn(peer, cn) < 0)

@@ -19,6 +19,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "radio_admit.h"
 #include "radio_srv.h"
 #include "vno_pcap.h"
@@ -140,6 +141,9 @@ static void session_free(struct session *se)
 	free(se);
 }
 
+static struct om_metric m_links =
+	OM_GAUGE("openmcim_vno_radio_links", "Radio links (device connections) open", NULL);
+
 static void session_end(struct session *se, int why)
 {
 	struct radio_srv *s = se->srv;
@@ -152,6 +156,7 @@ static void session_end(struct session *se, int why)
 		om_info("radio-disconnect", "peer=%s imsi=%s state=%d reason=%s suppressed=%lu", se->peer,
 			se->ue.imsi[0] ? se->ue.imsi : "-", se->ue.state, why ? om_errname(why) : "closed", dropped);
 	session_free(se);
+	om_metric_gauge_add(&m_links, NULL, -1);
 }
 
 static void *session_main(void *arg)
@@ -292,6 +297,7 @@ static void accept_one(struct radio_srv *s)
 		return;
 	}
 	unsigned long dropped = 0;
+	om_metric_gauge_add(&m_links, NULL, 1);
 	if (may_log(s, &s->lim_connect, &dropped))
 		om_debug("radio-connect", "peer=%s suppressed=%lu", se->peer, dropped);
 	pthread_t t;

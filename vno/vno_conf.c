@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "s6a.h"
 #include "vno_conf.h"
 
@@ -26,6 +27,7 @@ static const struct om_conf_key fixed_keys[] = {
 	{"diameter", "tls_ca", 0},  {"diameter", "tls_crl", 0},
 	{"push", "listen", 0},      {"push", "port", 0},        {"push", "tls_cert", 0},
 	{"push", "tls_key", 0},     {"push", "client_ca", 0},
+	OM_METRICS_CONF_KEYS,
 };
 
 struct scan {
@@ -382,8 +384,13 @@ int vno_conf_load(struct vno_conf *c, const char *path, char *err, size_t err_le
 	}
 	if (!(cf = om_conf_load(path, keys, n, err, err_len)))
 		goto out;
-	if (load_main(c, cf, path, err, err_len) || load_push(c, cf, path, err, err_len))
+	if (load_main(c, cf, path, err, err_len) || load_push(c, cf, path, err, err_len) ||
+	    om_metrics_conf_check(cf, err, err_len))
 		goto out;
+	if (copy_str(c->metrics_listen, sizeof(c->metrics_listen), om_conf_str(cf, "metrics", "listen", ""))) {
+		snprintf(err, err_len, "%s: [metrics] listen: too long", path);
+		goto out;
+	}
 	for (size_t i = 0; i < s.n; i++) {
 		/* A section listed twice in the file is one section to om_conf; load it once. */
 		bool seen = false;

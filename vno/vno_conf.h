@@ -66,6 +66,7 @@ struct vno_conf {
 	unsigned idle_timeout_s;      /* a link without an attached device and no frame */
 	unsigned t3460_ms, t3450_ms;
 	uint8_t nas_eea;              /* NAS ciphering the MME selects: 2 (128-EEA2) or 0 (EEA0, lab captures) */
+	char metrics_listen[80];      /* [metrics] listen, "" = off (svc/metrics.h) */
 	/* [diameter] */
 	char identity[VNO_HOST_MAX];
 	char realm[VNO_HOST_MAX];
