@@ -14,6 +14,7 @@
 
 #include "dpf_int.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "reason.h"
 
@@ -142,8 +143,15 @@ static int record_release(struct dpf *d, const char *tre_id, const uint8_t nonce
 }
 
 /* Log a refusal with its reason; the reason goes to why too. Returns rc. */
+static struct om_metric m_refused = OM_COUNTER("openmcim_dpf_refusals_total",
+	"M2MMobjs refused (signature, nonces, PVA verdict, state, counter...), by error code", "code");
+
+static struct om_metric m_released =
+	OM_COUNTER("openmcim_dpf_releases_total", "M2MMCIMMobjs released (an MCIM sent to a device)", NULL);
+
 static int refuse(const char *tre_id, int rc, char *why, size_t wl, const char *reason)
 {
+	om_metric_inc_err(&m_refused, rc);
 	om_notice("m2mmobj", "tre_id=%s result=refused code=%s reason=%s", tre_id[0] ? tre_id : "-", om_errname(rc),
 		  reason);
 	return om_reason(why, wl, rc, "%s", reason);
@@ -280,6 +288,7 @@ int dpf_m2mmobj_with(struct dpf *d, const uint8_t *obj, size_t len, const struct
 		memset(out, 0, cap);
 		goto out;
 	}
+	om_metric_inc(&m_released, NULL);
 	om_notice("m2mmobj", "tre_id=%s result=released model=%s firmware=%s superseded=%lld", c.tre_id,
 		  c.info.tre_type, c.info.firmware_version, (long long)superseded);
 	om_failpoint("dpf.released");

@@ -18,6 +18,7 @@
 
 #include "dpf_dm.h"
 #include "log.h"
+#include "metrics.h"
 
 #define SID_MAX 64
 #define NONCE_LEN 16
@@ -44,7 +45,20 @@ struct session {
 	uint32_t replace_msg;
 	time_t expires;
 	int done; /* ended once this answer is written */
+	const char *result;  /* how it ended, for openmcim_dpf_dm_sessions_total */
+	struct timespec t0;  /* its first message */
+	int in_slot;         /* counted in openmcim_dpf_dm_sessions_open */
 };
+
+/* docs/operate.md "Metrics" */
+static struct om_metric m_sessions = OM_COUNTER("openmcim_dpf_dm_sessions_total",
+	"OMA DM sessions ended, by result (installed, install-failed, outcome, refused, expired, error)", "result");
+static struct om_metric m_session_s = OM_HISTOGRAM("openmcim_dpf_dm_session_seconds",
+	"First message to end of an OMA DM session, by result", "result");
+static struct om_metric m_open = OM_GAUGE("openmcim_dpf_dm_sessions_open", "Authenticated OMA DM sessions open", NULL);
+static struct om_metric m_dm_refused = OM_COUNTER("openmcim_dpf_dm_refusals_total",
+	"DM messages refused before the DPF's checks (credentials, HMAC, order, room), by error code", "code");
+
 
 struct dpf_dm {
 	struct dpf_dm_config cfg;
@@ -91,6 +105,8 @@ int dpf_dm_new(struct dpf_dm **out, const struct dpf_dm_config *cfg)
 
 static void session_end(struct session *x)
 {
+	if (x->in_slot)
+		om_metric_gauge_add(&m_open, NULL, -1);
 	OPENSSL_cleanse(x, sizeof(*x));
 }
 
@@ -183,6 +199,7 @@ static struct session *session_open(struct dpf_dm *s, const char *sid, const cha
 		struct session *x = &s->sess[i];
 		if (x->stage != ST_FREE && x->expires <= now) {
 			om_info("dm_session", "sid=%s tre=%s result=expired", x->sid, x->user);
+			om_metric_inc(&m_sessions, "expired");
 			session_end(x);
 		}
 		if (x->stage != ST_FREE && !strcmp(x->sid, sid) && !strcmp(x->user, user))
@@ -370,6 +387,7 @@ static int outcome(struct dpf_dm *s, struct session *x, const struct om_dm_cmd *
 			       c == a ? code : OM_DM_STATUS_OK);
 	}
 	x->done = 1;
+	x->result = rc < 0 ? "outcome-refused" : "outcome";
 	om_debug("dm_session", "sid=%s tre=%s result=outcome outcome=%s dm=%u%s%s%s", x->sid, x->user,
 		kind ? om_outcome_name(kind) : "-", code, rc < 0 ? " code=" : "", rc < 0 ? om_errname(rc) : "",
 		rc < 0 ? " refused" : "");
@@ -382,9 +400,11 @@ static int outcome(struct dpf_dm *s, struct session *x, const struct om_dm_cmd *
 static int cookie_unspent(struct dpf_dm *s, struct session *x, time_t now)
 {
 	int rc = x == &s->probe ? cookie_spend(s, x->nonce, now) : 0;
-	if (rc < 0)
+	if (rc < 0) {
 		om_notice("dm_session", "sid=%s tre=%s result=refused code=%s reason=%s", x->sid, x->user,
 			  om_errname(rc), rc == OM_EDM_CRED ? "cookie-spent" : "spent-cookies-full");
+		om_metric_inc_err(&m_dm_refused, rc);
+	}
 	return rc == 0;
 }
 
@@ -475,6 +495,7 @@ static int package3(struct dpf_dm *s, struct session *x, time_t now)
 	if (!r) {
 		om_notice("dm_session", "sid=%s tre=%s result=refused reason=no-M2MMobj-results", x->sid, x->user);
 		x->done = 1;
+		x->result = "refused";
 		return 0;
 	}
 	char why[DPF_REASON_MAX + 1] = "", tre_id[OM_TRE_ID_MAX + 1];
@@ -494,6 +515,7 @@ static int package3(struct dpf_dm *s, struct session *x, time_t now)
 		om_notice("dm_session", "sid=%s tre=%s result=refused code=%s dm=%u reason=%s", x->sid, x->user,
 			  om_errname(n), code, why);
 		x->done = 1;
+		x->result = "refused";
 		return 0;
 	}
 	status(&s->ans, s->in.hdr.msg_id, r->cmd_id, "Results", OM_DM_STATUS_OK);
@@ -530,6 +552,7 @@ static int install_report(struct dpf_dm *s, struct session *x, time_t now)
 	answer_start(s, x, OM_DM_STATUS_OK);
 	status_each(s, OM_DM_STATUS_OK);
 	x->done = 1;
+	x->result = st == DPF_INSTALL_SUCCESS ? "installed" : "install-failed";
 	return 0;
 }
 
@@ -618,6 +641,7 @@ int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const cha
 		x = &s->probe;
 		session_end(x);
 		x->stage = ST_AUTH;
+		x->t0 = om_metric_start();
 		snprintf(x->sid, sizeof(x->sid), "%s", h->session_id);
 		snprintf(x->user, sizeof(x->user), "%s", user);
 		x->srv_msg_id = h->msg_id - 1; /* our answer to message N is our message N */
@@ -635,6 +659,7 @@ int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const cha
 	if (!fresh && h->msg_id != x->last_msg_id + 1) {
 		om_notice("dm_session", "sid=%s tre=%s result=refused reason=msgid-out-of-order msgid=%u", x->sid,
 			  x->user, (unsigned)h->msg_id);
+		om_metric_inc(&m_dm_refused, "msgid-out-of-order");
 		answer_start(s, x, 403);
 		rc = answer_encode(s, out, out_len);
 		goto out;
@@ -651,9 +676,12 @@ int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const cha
 	if (mac < 0) {
 		om_notice("dm_session", "sid=%s tre=%s result=refused code=%s reason=%s", x->sid, x->user,
 			  om_errname(OM_EDPF_DM_HMAC), hmac ? "wrong-hmac" : "no-hmac");
+		om_metric_inc_err(&m_dm_refused, OM_EDPF_DM_HMAC);
 		answer_start(s, x, OM_DM_STATUS_UNAUTHORIZED);
 		x->done = 1;
 		rc = answer_encode(s, out, out_len);
+		om_metric_inc(&m_sessions, "refused");
+		om_metric_observe_since(&m_session_s, "refused", &x->t0);
 		session_end(x);
 		goto out;
 	}
@@ -682,13 +710,21 @@ int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const cha
 		struct session *slot = slot_free(s);
 		if (!slot) {
 			om_notice("dm_session", "sid=%s tre=%s result=refused reason=sessions-full", x->sid, x->user);
+			om_metric_inc_err(&m_dm_refused, OM_EDPF_DM_FULL);
 			free(*out);
 			*out = NULL;
 			*out_len = 0;
 			rc = OM_EDPF_DM_FULL;
 		} else {
 			*slot = *x;
+			slot->in_slot = 1;
+			om_metric_gauge_add(&m_open, NULL, 1);
 		}
+	}
+	if (x->done || (rc < 0 && x != &s->probe)) {
+		const char *res = x->done && x->result ? x->result : "error";
+		om_metric_inc(&m_sessions, res);
+		om_metric_observe_since(&m_session_s, res, &x->t0);
 	}
 	if (rc < 0 || x->done || x == &s->probe)
 		session_end(x);

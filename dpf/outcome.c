@@ -18,6 +18,7 @@
 #include "dpf_int.h"
 #include "drf_admin.h"
 #include "log.h"
+#include "metrics.h"
 #include "reason.h"
 
 /* A verified outcome statement, as received. */
@@ -108,6 +109,12 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 	return 0;
 }
 
+/* docs/operate.md "Metrics" */
+static struct om_metric m_outcomes = OM_COUNTER("openmcim_dpf_outcomes_total",
+	"Outcome reports recorded (TR 33.812 B.2.3.5), by outcome", "outcome");
+static struct om_metric m_outcome_refused =
+	OM_COUNTER("openmcim_dpf_outcome_refusals_total", "Outcome reports refused, by error code", "code");
+
 /*
  * The TRE's statement against what this SHO knows (docs/dpf.md "Outcome"):
  * signed with the registered Cert_TRE, for the authenticated TRE, bound to
@@ -175,6 +182,10 @@ out:
 	if (rc < 0)
 		om_notice("outcome", "tre_id=%s outcome=%s result=refused code=%s reason=\"%s\"", tre_id,
 			  s.o.outcome ? om_outcome_name(s.o.outcome) : "-", om_errname(rc), why ? why : "");
+	if (rc < 0)
+		om_metric_inc_err(&m_outcome_refused, rc);
+	else if (s.o.outcome)
+		om_metric_inc(&m_outcomes, om_outcome_name(s.o.outcome));
 	return rc;
 }
 

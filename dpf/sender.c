@@ -7,6 +7,7 @@
 
 #include "dpf_sender.h"
 #include "log.h"
+#include "metrics.h"
 
 struct dpf_sender {
 	struct dpf_sender_config cfg;
@@ -36,6 +37,9 @@ static int stopping(struct dpf_sender *s)
 	return v;
 }
 
+static struct om_metric m_completions = OM_COUNTER("openmcim_dpf_completions_total",
+	"Completion reports to the previous SHO's DRF (Note Z), by result of each attempt", "result");
+
 /* One report: POST it, then record what came of it. 0, or the store's code when that could not be recorded. */
 static int send_one(struct dpf_sender *s, const struct dpf_completion *c)
 {
@@ -63,6 +67,7 @@ static int send_one(struct dpf_sender *s, const struct dpf_completion *c)
 	else
 		rc = dpf_completion_retry(s->cfg.dpf, c->request_id, why, now);
 	pthread_mutex_unlock(s->cfg.lock);
+	om_metric_inc(&m_completions, completed ? "completed" : refused ? "refused" : "retry");
 	if (completed)
 		om_notice("completion", "tre_id=%s peer=%s request_id=%s result=completed attempts=%u", c->tre_id,
 			  c->peer, c->request_id, c->attempts + 1);
