@@ -16,6 +16,7 @@
 
 #include "drf_int.h"
 #include "log.h"
+#include "metrics.h"
 
 struct ctx {
 	struct drf *d;
@@ -28,8 +29,19 @@ struct ctx {
 	uint32_t last_seq;
 };
 
+/* docs/operate.md "Metrics" */
+static struct om_metric m_handovers = OM_COUNTER("openmcim_drf_handovers_total",
+	"Handover requests from other operators, by result (accepted, retry, refused)", "result");
+static struct om_metric m_refused = OM_COUNTER("openmcim_drf_refusals_total",
+	"Handover requests and completions refused, by error code", "code");
+static struct om_metric m_handover_s =
+	OM_HISTOGRAM("openmcim_drf_handover_seconds", "Time to decide a handover request, by result", "result");
+static struct om_metric m_completed = OM_COUNTER("openmcim_drf_completions_total",
+	"Completion reports from the new SHO's DPF (Note Z), by result", "result");
+
 static int refuse(const struct ctx *c, int code, const char *why)
 {
+	om_metric_inc_err(&m_refused, code);
 	om_notice("drf-handover-refused", "sender=%s request=%s tre_id=%s reason=%s code=%s", c->sender,
 		  c->req.request_id[0] ? c->req.request_id : "-", c->req.tre_id[0] ? c->req.tre_id : "-", why,
 		  om_errname(code));
@@ -201,6 +213,7 @@ int drf_handover_id(struct drf *d, const uint8_t *in, size_t in_len, int64_t now
 	struct ctx c;
 	int r, in_txn = 0;
 	const char *why = "";
+	const struct timespec t0 = om_metric_start();
 
 	if (!d || !in || !bs || !bs_len || !seq || !request_id)
 		return OM_EINVAL;
@@ -234,6 +247,7 @@ int drf_handover_id(struct drf *d, const uint8_t *in, size_t in_len, int64_t now
 		if (r == 1) {
 			om_info("drf-handover-retry", "sender=%s request=%s tre_id=%s sequence=%u", c.sender,
 				c.req.request_id, c.req.tre_id, *seq);
+			om_metric_inc(&m_handovers, "retry");
 			r = 0;
 		}
 		goto out;
@@ -272,11 +286,16 @@ int drf_handover_id(struct drf *d, const uint8_t *in, size_t in_len, int64_t now
 	}
 	om_info("drf-handover-accept", "sender=%s request=%s tre_id=%s sequence=%u bootstrap_len=%zu", c.sender,
 		c.req.request_id, c.req.tre_id, *seq, *bs_len);
+	om_metric_inc(&m_handovers, "accepted");
+	om_metric_observe_since(&m_handover_s, "accepted", &t0);
 out:
 	if (in_txn) /* a retry or a refusal: nothing to keep */
 		om_store_rollback(d->db);
-	if (r < 0)
+	if (r < 0) {
 		refuse(&c, r, why);
+		om_metric_inc(&m_handovers, "refused");
+		om_metric_observe_since(&m_handover_s, "refused", &t0);
+	}
 	if (r == 0)
 		snprintf(request_id, OM_HANDOVER_ID_MAX + 1, "%s", c.req.request_id);
 	om_handover_free(&c.req);
@@ -386,6 +405,8 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 			      OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id), OM_INT(now + d->grace_s)))) < 0)
 		goto out;
 	if ((r = om_store_commit(d->db)) == 0)
+		om_metric_inc(&m_completed, "completed");
+	if (r == 0)
 		om_info("drf-handover-completed",
 			"sender=%s request=%s tre_id=%s imsi=%s new_imsi=%s counter=%llu removal_due=%lld", sender,
 			request_id, c.tre_id, c.imsi, o.imsi, (unsigned long long)o.counter,
@@ -394,9 +415,12 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 	return r;
 out:
 	om_store_rollback(d->db);
-	if (r < 0)
+	if (r < 0) {
 		om_notice("drf-completed-refused", "sender=%s request=%s reason=%s code=%s", sender, request_id, why,
 			  om_errname(r));
+		om_metric_inc(&m_completed, "refused");
+		om_metric_inc_err(&m_refused, r);
+	}
 	X509_free(c.sign_cert);
 	return r;
 }

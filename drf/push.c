@@ -16,11 +16,18 @@
 
 #include "drf_int.h"
 #include "log.h"
+#include "metrics.h"
 #include "push.h"
 #include "tls_policy.h"
 
 #define PUSH_TYPE "Content-Type: " OM_BOOTSTRAP_CONTENT_TYPE
 #define PUSH_URL_MAX 1024
+
+/* docs/operate.md "Metrics" */
+static struct om_metric m_push = OM_COUNTER("openmcim_drf_pushes_total",
+	"Bootstrap pushes to the VNO, by result of each attempt (delivered, not-attached, failed, refused)", "result");
+static struct om_metric m_queue =
+	OM_GAUGE("openmcim_drf_push_queue", "Bootstraps waiting for delivery to the VNO", NULL);
 
 struct push_entry {
 	struct push_entry *next;
@@ -71,6 +78,7 @@ static int queue_add(struct drf_push *p, const char *sender, const char *request
 	*tail = e;
 	p->queued++;
 	om_debug("push-queued", "sender=%s request=%s imsi=%s sequence=%u", sender, request_id, imsi, sequence);
+	om_metric_gauge_add(&m_queue, NULL, 1);
 	return 0;
 }
 
@@ -200,10 +208,14 @@ static void attempt(struct drf_push *p, struct push_entry *e)
 	pthread_mutex_lock(&p->lock);
 	e->attempts++;
 	if (status == 202) {
+		om_metric_gauge_add(&m_queue, NULL, -1);
+		om_metric_inc(&m_push, "delivered");
 		om_notice("push", "sender=%s request=%s imsi=%s sequence=%u attempt=%u result=delivered", e->sender,
 			  e->request_id, e->imsi, e->sequence, e->attempts);
 		forget(p, e);
 	} else if (status == 400 || status == 413) { /* the same bytes would be refused again */
+		om_metric_gauge_add(&m_queue, NULL, -1);
+		om_metric_inc(&m_push, "refused");
 		om_error("push", "sender=%s request=%s imsi=%s attempt=%u result=refused status=%ld", e->sender,
 			 e->request_id, e->imsi, e->attempts, status);
 		forget(p, e);
@@ -213,6 +225,7 @@ static void attempt(struct drf_push *p, struct push_entry *e)
 		if (wait > p->cfg.retry_max_s)
 			wait = p->cfg.retry_max_s;
 		e->next_try = now + (time_t)wait;
+		om_metric_inc(&m_push, status == 404 ? "not-attached" : "failed");
 		om_info("push", "sender=%s request=%s imsi=%s attempt=%u result=%s status=%ld retry_in=%u%s%s%s",
 			e->sender, e->request_id, e->imsi, e->attempts, status == 404 ? "not-attached" : "failed",
 			status, (unsigned)wait, *why ? " reason=\"" : "", why, *why ? "\"" : "");

@@ -17,6 +17,7 @@
 #include "admin_call.h"
 #include "drf_int.h"
 #include "log.h"
+#include "metrics.h"
 
 #define BATCH 16
 
@@ -81,6 +82,10 @@ static int hss_delete(const struct drf *d, const char *imsi, char *why, size_t w
 }
 
 /* Up to BATCH removals due at now, in due order. The count, or a store code. */
+static struct om_metric m_removals = OM_COUNTER("openmcim_drf_removals_total",
+	"Removals of released subscriptions from the HSS after the grace period (Note Z), by result of each attempt",
+	"result");
+
 static int due_items(struct drf *d, int64_t now, struct item *it)
 {
 	struct om_stmt *st = d->stmt[DRF_SQL_REMOVAL_DUE];
@@ -155,8 +160,10 @@ int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t now)
 			if (it[i].code == 0) {
 				om_info("drf-removal", "imsi=%s result=%s attempts=%u", it[i].imsi, it[i].why,
 					it[i].attempts + 1);
+				om_metric_inc(&m_removals, "removed");
 				removed++;
 			} else {
+				om_metric_inc(&m_removals, "retry");
 				om_error("drf-removal", "imsi=%s result=retry code=%s attempts=%u retry_in=%lld reason=\"%.200s\"",
 					 it[i].imsi, om_errname(it[i].code), it[i].attempts + 1, (long long)it[i].wait,
 					 it[i].why);
