@@ -16,9 +16,17 @@
 
 #include "pva_http.h"
 #include "log.h"
+#include "metrics.h"
+
+/* docs/operate.md "Metrics" */
+static struct om_metric m_ocsp = OM_COUNTER("openmcim_pva_ocsp_certificates_total",
+	"Certificate statuses answered over OCSP (good, revoked, unknown), and malformed requests", "status");
+static struct om_metric m_seconds = OM_HISTOGRAM("openmcim_pva_request_seconds",
+	"Time to answer an OCSP or validation request", "request");
 
 static void ocsp_reply(struct om_http_req *r, struct pva *p, const uint8_t *der, size_t len, const char *how)
 {
+	const struct timespec t0 = om_metric_start();
 	uint8_t *out = NULL;
 	size_t out_len = 0;
 	struct pva_ocsp_counts c;
@@ -28,12 +36,18 @@ static void ocsp_reply(struct om_http_req *r, struct pva *p, const uint8_t *der,
 		return;
 	}
 	if (c.malformed)
+		om_metric_inc(&m_ocsp, "malformed");
+	om_metric_add(&m_ocsp, "good", c.good);
+	om_metric_add(&m_ocsp, "revoked", c.revoked);
+	om_metric_add(&m_ocsp, "unknown", c.unknown);
+	if (c.malformed)
 		om_notice("ocsp", "peer=%s method=%s result=malformedRequest", om_http_req_peer(r), how);
 	else
 		om_info("ocsp", "peer=%s method=%s good=%u revoked=%u unknown=%u", om_http_req_peer(r), how, c.good,
 			c.revoked, c.unknown);
 	om_http_reply(r, 200, "application/ocsp-response", out, out_len);
 	OPENSSL_free(out);
+	om_metric_observe_since(&m_seconds, "ocsp", &t0);
 }
 
 static void ocsp_post(struct om_http_req *r, void *arg)
@@ -73,7 +87,9 @@ static void validate(struct om_http_req *r, void *arg)
 	uint8_t sig[PVA_VERDICT_MAX];
 	size_t len;
 	const uint8_t *body = om_http_req_body(r, &len);
+	const struct timespec t0 = om_metric_start();
 	int rc = pva_validate(arg, body, len, &v);
+	om_metric_observe_since(&m_seconds, "validate", &t0);
 	if (rc == 0) {
 		om_hex_encode(nb, v.nonce_b, sizeof(v.nonce_b));
 		snprintf(out, sizeof(out), "result=accepted\ntre_id=%s\nmodel=%s\nfirmware=%s\nnonce_b=%s\n", v.tre_id,

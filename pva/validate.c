@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "pva.h"
 #include "pva_store.h"
 
@@ -127,10 +128,14 @@ out:
 	return rc;
 }
 
+static struct om_metric m_validate = OM_COUNTER("openmcim_pva_validations_total",
+	"Platform validations, by result: accepted, or the refusal's reason", "result");
+
 int pva_validate(struct pva *p, const uint8_t *obj, size_t len, struct pva_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	int rc = check(p, obj, len, v);
+	om_metric_inc(&m_validate, rc == 0 ? "accepted" : v->reason[0] ? v->reason : "refused");
 	if (rc == 0)
 		om_info("validate", "tre_id=%s model=%s firmware=%s result=accepted", v->tre_id, v->model, v->firmware);
 	else

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "metrics.h"
 #include "sho_int.h"
 
 #define COOKIE "__Host-session"
@@ -213,6 +214,9 @@ static cJSON *session_json(const struct sho_session *s, const char *sho_id)
 	return j;
 }
 
+static struct om_metric m_sign_in =
+	OM_COUNTER("openmcim_sho_sign_ins_total", "Owners' sign-ins, by result (ok, or the error code)", "result");
+
 static void sign_in(struct om_http_req *r, void *arg)
 {
 	struct sho_api *a = arg;
@@ -230,6 +234,7 @@ static void sign_in(struct om_http_req *r, void *arg)
 		OPENSSL_cleanse(secret, strlen(secret));
 	if (rc == 0) {
 		om_info("sho-sign-in", "peer=%s owner=%s", om_http_req_peer(r), s->owner_id);
+		om_metric_inc(&m_sign_in, "ok");
 		snprintf(cookie, sizeof(cookie), COOKIE "=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%d", sid,
 			 SHO_SESSION_LIFE_S);
 		OPENSSL_cleanse(sid, sizeof(sid));
@@ -239,6 +244,7 @@ static void sign_in(struct om_http_req *r, void *arg)
 	} else {
 		om_notice("sho-sign-in-refused", "peer=%s owner=%s code=%s", om_http_req_peer(r),
 			  id && sho_id_ok(id, SHO_OWNER_ID_MAX) ? id : "-", om_errname(rc));
+		om_metric_inc_err(&m_sign_in, rc);
 		if (rc == OM_ESHO_REQUEST)
 			api_error(r, rc, "owner and secret (strings) are required");
 		else

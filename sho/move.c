@@ -10,6 +10,7 @@
 #include <openmcim/hex.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "move.h"
 #include "sho_int.h"
 
@@ -30,6 +31,9 @@ static void ours(struct sho_move_outcome *o, enum sho_move_result r, int rc, con
 	o->rc = rc;
 	snprintf(o->reason, sizeof(o->reason), "%s", why && *why ? why : rc < 0 ? om_strerror(rc) : "");
 }
+
+static struct om_metric m_moves = OM_COUNTER("openmcim_sho_handovers_total",
+	"Handover requests sent to the current SHO's DRF for owners, by result", "result");
 
 void sho_move_one(struct sho *sho, const struct sho_peers *peers, const char *owner_id, const char *tre_id,
 		  const char *code, struct om_http_req *r, struct sho_move_outcome *o)
@@ -100,6 +104,10 @@ void sho_move_one(struct sho *sho, const struct sho_peers *peers, const char *ow
 		snprintf(o->reason, sizeof(o->reason), "%s", ans.reason);
 out:
 	free(req);
+	om_metric_inc(&m_moves, o->result == SHO_MOVE_ACCEPTED || (o->result == SHO_MOVE_REFUSED && o->rc == 0)
+					? sho_move_result_name(o->result)
+				: o->result == SHO_MOVE_PENDING ? "pending"
+								: "error");
 	if (o->result == SHO_MOVE_ACCEPTED || (o->result == SHO_MOVE_REFUSED && o->rc == 0))
 		om_log(o->result == SHO_MOVE_REFUSED ? OM_LOG_NOTICE : OM_LOG_INFO, "sho-handover",
 		       "peer=%s tre_id=%s current_sho=%s request=%s result=%s%s%s", peer_addr, tre_id, st.current_sho,

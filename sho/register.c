@@ -26,6 +26,7 @@
 #include "admin_call.h"
 #include "hss_link.h"
 #include "log.h"
+#include "metrics.h"
 #include "sho_int.h"
 
 /* Per call: what each row is, and what it needs. */
@@ -369,6 +370,12 @@ static int reclassify(struct reg *g, const char *owner_id)
 	return rc;
 }
 
+/* docs/operate.md "Metrics" */
+static struct om_metric m_rows = OM_COUNTER("openmcim_sho_registered_devices_total",
+	"Devices in owners' registrations, by result (new, transferred, unchanged, refused)", "result");
+static struct om_metric m_refused = OM_COUNTER("openmcim_sho_registration_refusals_total",
+	"Registrations refused as a whole, by error code", "code");
+
 /* secret NULL: the caller authenticated owner_id (sho_register_as) */
 static int register_rows(struct sho *s, const char *owner_id, const char *secret, const struct sho_device_in *devs,
 			 size_t n, unsigned flags, struct sho_row_report *report, const struct sho_wait *w)
@@ -448,6 +455,14 @@ static int register_rows(struct sho *s, const char *owner_id, const char *secret
 		g.rep[i].transferred = g.rep[i].rc == 0 && g.todo[i] == ROW_MOVE;
 	}
 out:
+	if (rc == 0) {
+		om_metric_add(&m_rows, "new", fresh);
+		om_metric_add(&m_rows, "transferred", moved);
+		om_metric_add(&m_rows, "unchanged", unchanged);
+		om_metric_add(&m_rows, "refused", refused);
+	} else {
+		om_metric_inc_err(&m_refused, rc);
+	}
 	if (rc == 0)
 		om_info("register", "owner=%s rows=%zu new=%zu transferred=%zu unchanged=%zu refused=%zu first_imsi=%s"
 			" last_imsi=%s", owner_id, n, fresh, moved, unchanged, refused, g.n_new ? g.imsis[0] : "-",
