@@ -19,6 +19,7 @@
 #include "admin.h"
 #include "hss_store.h"
 #include "log.h"
+#include "metrics.h"
 
 #define MAX_WORDS 16
 #define IMPORT_LINE_MAX 256
@@ -561,6 +562,11 @@ static int cmd_import(struct hss *h, struct cmd *c, hss_admin_emit emit, void *c
 	return 0;
 }
 
+/* docs/operate.md "Metrics": subscriber changes by command (a DRF's removal is a delete), refusals apart */
+static struct om_metric m_prov = OM_COUNTER("openmcim_hss_provisioning_total",
+	"Provisioning commands carried out (add, import, change, suspend, resume, delete, show), refused ones as refused",
+	"command");
+
 int hss_admin_exec(struct hss *h, char *line, hss_admin_emit emit, void *ctx, char *why, size_t wl)
 {
 	char *w[MAX_WORDS + 2];
@@ -605,6 +611,7 @@ int hss_admin_exec(struct hss *h, char *line, hss_admin_emit emit, void *ctx, ch
 		rc = cmd_change(h, verb, &c, why, wl);
 	}
 out:
+	om_metric_inc(&m_prov, rc < 0 ? "refused" : verb);
 	if (rc < 0)
 		om_notice("sub-refused", "command=%s reason=\"%s\"", verb, why);
 	/* c pointed into the line, which may hold K or OPc: the caller cleanses the line */

@@ -22,6 +22,7 @@ struct lab_ports {
 	uint16_t drf[LAB_N_OPS];
 	uint16_t sho[LAB_N_OPS]; /* owner API; [LAB_RO] unused (the RO runs no registration service) */
 	uint16_t dpf[LAB_N_OPS];
+	uint16_t metrics[LAB_N_DAEMONS]; /* each daemon's [metrics] listen (docs/operate.md "Metrics") */
 };
 #define LAB_N_PORTS (sizeof(struct lab_ports) / sizeof(uint16_t))
 

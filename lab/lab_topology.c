@@ -191,6 +191,8 @@ static void sb_add(struct sb *b, const char *fmt, ...)
 static int conf_write(const struct lab *l, enum lab_daemon d, struct sb *b, char *why, size_t why_len)
 {
 	char p[LAB_PATH_MAX + 40];
+	/* every daemon serves its metrics, scraped at the end of the scenario (lab_metrics_scrape) */
+	sb_add(b, "[metrics]\nlisten = 127.0.0.1:%u\n", priv(l)->ports.metrics[d]);
 	int rc = b->oom ? OM_ENOMEM : lab_write_file(dfile(l, d, ".conf", p, sizeof(p)), b->s, 0600);
 	if (b->s)
 		OPENSSL_cleanse(b->s, b->cap);
@@ -1121,6 +1123,11 @@ int lab_restart(struct lab *l, enum lab_daemon d, char *why, size_t why_len)
 }
 
 /* ---- for lab_owner.c --------------------------------------------------------------- */
+
+uint16_t lab_metrics_port(const struct lab *l, enum lab_daemon d)
+{
+	return priv(l)->ports.metrics[d];
+}
 
 uint16_t lab_sho_port(const struct lab *l, enum lab_op op)
 {

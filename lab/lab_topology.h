@@ -55,6 +55,16 @@ enum lab_daemon {
 struct lab;
 uint16_t lab_sho_port(const struct lab *l, enum lab_op op);
 
+/* The port of d's Prometheus metrics on 127.0.0.1 (GET /metrics, docs/operate.md "Metrics"). */
+uint16_t lab_metrics_port(const struct lab *l, enum lab_daemon d);
+
+/*
+ * Scrape every running daemon's /metrics into <workdir>/metrics/<name>.prom
+ * (the lab command does so after the scenario, before stopping them).
+ * Returns 0, or OM_EIO with the first daemon that did not answer in why.
+ */
+OM_NODISCARD int lab_metrics_scrape(struct lab *l, char *why, size_t why_len);
+
 /* "pva", "vno", "ro-hss", "sho-a-drf", ...: also the file stem of its .conf, .log, .db. */
 const char *lab_daemon_name(enum lab_daemon d);
 

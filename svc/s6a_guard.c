@@ -26,9 +26,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/x509v3.h>
 
+#include "fd_log.h"
 #include "log.h"
 #include "metrics.h"
 #include "s6a_avp.h"
@@ -77,24 +79,21 @@ static void redact_hex(char *s)
 	*w = 0;
 }
 
-/* freeDiameter's own messages: errors as events in our log, the rest dropped. */
+/* freeDiameter's own messages as our events at their level (svc/fd_log.h), hex runs cut out. */
 static void fd_logger(int level, const char *format, va_list args) __attribute__((format(printf, 2, 0)));
 static void fd_logger(int level, const char *format, va_list args)
 {
 	char msg[512];
+	struct timespec now;
 	if (level < FD_LOG_ERROR)
 		return;
 	vsnprintf(msg, sizeof(msg), format, args);
 	redact_hex(msg);
-	/* freeDiameter announces a normal shutdown at its error level */
-	if (strstr(msg, "shutdown sequence"))
-		om_debug("diameter", "fd=\"%s\"", msg);
-	/* a peer's connection ending (its process stopped without a TLS close): the peer's state change is the
-	 * event (diameter-peer-failed), so a healthy run's stop writes no error line (issue 14) */
-	else if (strstr(msg, "non-properly terminated") || strstr(msg, "Transport endpoint is not connected"))
-		om_notice("diameter", "fd=\"%s\"", msg);
-	else
-		om_error("diameter", "fd=\"%s\"", msg);
+	struct om_fd_event e = om_fd_log_classify(level, msg);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (om_fd_log_repeat(e.event, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000))
+		return; /* a follow-up line of the same event (docs/s6a.md "Peers, TLS and logs") */
+	om_log(e.level, e.event, "fd=\"%s\"", msg);
 }
 
 static const char *peer_name(struct peer_hdr *peer, struct msg *m, char *buf, size_t cap)

@@ -310,6 +310,9 @@ int cmd_lab(int argc, char **argv)
 	rc = lab_scenario_run(&l, &r);
 	if (rc < 0)
 		lab_run_problem(&r, "the scenario stopped: %s", om_strerror(rc));
+	/* every daemon's Prometheus page as the scenario left it (docs/lab.md "Metrics") */
+	if (lab_metrics_scrape(&l, why, sizeof(why)) < 0)
+		lab_run_problem(&r, "metrics: %s", why);
 
 	if (!keep) {
 		int bad = lab_stop(&l);
