@@ -15,7 +15,7 @@ set -eu
 # browser test run on node (their npm packages come from the checked-in lock
 # file) and Debian's chromium.
 build_pkgs="gcc make cmake ninja-build pkg-config libssl-dev openssl libcjson-dev libosmocore-dev libsqlite3-dev libpq-dev libfreediameter-dev freediameter-extensions libxml2-dev libxmlsec1-dev libevent-dev libcurl4-openssl-dev libtss2-dev libp11-kit-dev libsystemd-dev"
-test_peers="libosmocore-utils tshark xmlsec1 curl libwbxml2-utils postgresql swtpm swtpm-tools tpm2-tools softhsm2 p11-kit systemd nodejs npm chromium"
+test_peers="libosmocore-utils tshark prometheus xmlsec1 curl libwbxml2-utils postgresql swtpm swtpm-tools tpm2-tools softhsm2 p11-kit systemd nodejs npm chromium"
 test_pkgs="$build_pkgs $test_peers"
 fuzz_pkgs="$test_pkgs clang libclang-rt-dev"
 # the Debian packages (make deb): debhelper, dpkg-buildpackage, lintian
