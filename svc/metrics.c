@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,82 +176,48 @@ int om_metrics_on_scrape(void (*fn)(void *arg), void *arg)
 
 /* ---- the page ---------------------------------------------------------------- */
 
-struct page {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void put(struct page *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct page *b, const char *fmt, ...)
-{
-	va_list ap;
-	for (;;) {
-		if (b->oom)
-			return;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap * 2 + (size_t)n;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
 static const char *type_name(enum om_metric_type t)
 {
 	return t == OM_METRIC_COUNTER ? "counter" : t == OM_METRIC_GAUGE ? "gauge" : "histogram";
 }
 
 /* {label="v"} or {label="v",le="x"}, or "" / {le="x"} without a label. */
-static void labels(struct page *b, const struct om_metric *m, const struct om_metric_child *c, const char *le)
+static void labels(FILE *b, const struct om_metric *m, const struct om_metric_child *c, const char *le)
 {
 	if (m->label && le)
-		put(b, "{%s=\"%s\",le=\"%s\"}", m->label, c->value, le);
+		fprintf(b, "{%s=\"%s\",le=\"%s\"}", m->label, c->value, le);
 	else if (m->label)
-		put(b, "{%s=\"%s\"}", m->label, c->value);
+		fprintf(b, "{%s=\"%s\"}", m->label, c->value);
 	else if (le)
-		put(b, "{le=\"%s\"}", le);
+		fprintf(b, "{le=\"%s\"}", le);
 }
 
-static void histogram(struct page *b, const struct om_metric *m, const struct om_metric_child *c)
+static void histogram(FILE *b, const struct om_metric *m, const struct om_metric_child *c)
 {
 	char le[32];
 	for (unsigned i = 0; i < OM_METRIC_BUCKETS; i++) {
 		snprintf(le, sizeof(le), "%g", om_metric_bounds[i]);
-		put(b, "%s_bucket", m->name);
+		fprintf(b, "%s_bucket", m->name);
 		labels(b, m, c, le);
-		put(b, " %llu\n", (unsigned long long)atomic_load_explicit(&c->bucket[i], memory_order_relaxed));
+		fprintf(b, " %llu\n", (unsigned long long)atomic_load_explicit(&c->bucket[i], memory_order_relaxed));
 	}
 	uint64_t count = (uint64_t)atomic_load_explicit(&c->n, memory_order_relaxed);
-	put(b, "%s_bucket", m->name);
+	fprintf(b, "%s_bucket", m->name);
 	labels(b, m, c, "+Inf");
-	put(b, " %llu\n%s_sum", (unsigned long long)count, m->name);
+	fprintf(b, " %llu\n%s_sum", (unsigned long long)count, m->name);
 	labels(b, m, c, NULL);
-	put(b, " %.6f\n%s_count", (double)atomic_load_explicit(&c->sum_us, memory_order_relaxed) / 1e6, m->name);
+	fprintf(b, " %.6f\n%s_count", (double)atomic_load_explicit(&c->sum_us, memory_order_relaxed) / 1e6, m->name);
 	labels(b, m, c, NULL);
-	put(b, " %llu\n", (unsigned long long)count);
+	fprintf(b, " %llu\n", (unsigned long long)count);
 }
 
 int om_metrics_render(char **out, size_t *len)
 {
-	struct page b = { .cap = 4096 };
 	void (*fns[HOOKS_MAX])(void *);
 	void *args[HOOKS_MAX];
 	unsigned nh;
+	char *text = NULL;
+	size_t n_text = 0;
 
 	pthread_mutex_lock(&reg_lock);
 	nh = n_hooks;
@@ -264,39 +229,40 @@ int om_metrics_render(char **out, size_t *len)
 	for (unsigned i = 0; i < nh; i++)
 		fns[i](args[i]);
 
-	if (!(b.p = malloc(b.cap)))
+	/* the page grows as it is written (POSIX open_memstream) */
+	FILE *b = open_memstream(&text, &n_text);
+	if (!b)
 		return OM_ENOMEM;
-	b.p[0] = '\0';
 	pthread_mutex_lock(&reg_lock);
 	for (const struct om_metric *m = reg_head; m; m = m->next) {
 		unsigned n = atomic_load_explicit(&m->n_children, memory_order_acquire);
-		put(&b, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, type_name(m->type));
+		fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, type_name(m->type));
 		/* a metric without label shows 0 before its first event */
 		if (!n && !m->label) {
 			static const struct om_metric_child zero;
 			if (m->type == OM_METRIC_HISTOGRAM)
-				histogram(&b, m, &zero);
+				histogram(b, m, &zero);
 			else
-				put(&b, "%s 0\n", m->name);
+				fprintf(b, "%s 0\n", m->name);
 		}
 		for (unsigned i = 0; i < n; i++) {
 			const struct om_metric_child *c = &m->child[i];
 			if (m->type == OM_METRIC_HISTOGRAM) {
-				histogram(&b, m, c);
+				histogram(b, m, c);
 				continue;
 			}
-			put(&b, "%s", m->name);
-			labels(&b, m, c, NULL);
-			put(&b, " %lld\n", (long long)atomic_load_explicit(&c->n, memory_order_relaxed));
+			fprintf(b, "%s", m->name);
+			labels(b, m, c, NULL);
+			fprintf(b, " %lld\n", (long long)atomic_load_explicit(&c->n, memory_order_relaxed));
 		}
 	}
 	pthread_mutex_unlock(&reg_lock);
-	if (b.oom) {
-		free(b.p);
+	if (ferror(b) | fclose(b)) {
+		free(text);
 		return OM_ENOMEM;
 	}
-	*out = b.p;
-	*len = b.len;
+	*out = text;
+	*len = n_text;
 	return 0;
 }
 
