@@ -534,8 +534,8 @@ static void captures_decode_in_tshark(void)
 	if (rc)
 		return;
 	/* The VNO runs with nas_ciphering = eea0 here: tshark reads the protected messages too. */
-	static const char nas_opt[] = "-o 'uat:user_dlts:\"User 0 (DLT=147)\",\"nas-eps\",\"0\",\"\",\"0\",\"\"' "
-				      "-o nas-eps.null_decipher:TRUE";
+	/* No link-type setting: each record names the nas-eps dissector (exported PDU, issue 15). */
+	static const char nas_opt[] = "-o nas-eps.null_decipher:TRUE";
 	char opts[512];
 	/* Every record whole and decoded: no malformed packet, no expert warning, in the whole file. */
 	snprintf(opts, sizeof(opts), "%s -q -z expert,warn", nas_opt);

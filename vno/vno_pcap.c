@@ -23,7 +23,7 @@ int vno_pcap_open(const char *path)
 	/* NAS in the clear (RAND, AUTN, RES): the VNO's user's alone (private_file.h);
 	 * a restart continues the capture, never truncates it. */
 	char why[512];
-	int rc2 = om_pcap_open_path(&cap, &file, path, OM_PCAP_LINKTYPE_USER0, why, sizeof(why));
+	int rc2 = om_pcap_open_path(&cap, &file, path, OM_PCAP_LINKTYPE_UPPER_PDU, why, sizeof(why));
 	if (rc2 < 0) {
 		om_error("pcap-error", "reason=\"%s\" code=%s", why, om_errname(rc2));
 		goto out;
@@ -37,7 +37,7 @@ out:
 void vno_pcap_nas(const uint8_t *pdu, size_t len)
 {
 	pthread_mutex_lock(&lock);
-	if (file && om_pcap_write(&cap, om_pcap_now_usec(), pdu, len) < 0)
+	if (file && om_pcap_write_pdu(&cap, om_pcap_now_usec(), "nas-eps", pdu, len) < 0)
 		om_error("pcap-error", "reason=write");
 	pthread_mutex_unlock(&lock);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The VNO's NAS capture: every NAS PDU on the radio link, both directions,
- * as a DLT_USER0 (147) record (include/openmcim/pcap.h). The tshark command
- * that decodes it is in docs/vno.md. One capture per process; calls are
+ * as an exported PDU naming the nas-eps dissector (link type 252,
+ * include/openmcim/pcap.h): Wireshark and tshark decode it with no setting
+ * (docs/nas.md "Reading our captures"). One capture per process; calls are
  * serialised here, so every connection thread may write.
  */
 #pragma once

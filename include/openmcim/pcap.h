@@ -6,6 +6,11 @@
  * File format: a 24-octet global header (magic a1b2c3d4, version 2.4,
  * microsecond timestamps) then one 16-octet record header per frame,
  * all little-endian. Link types:
+ *   OM_PCAP_LINKTYPE_UPPER_PDU (252)  Wireshark's exported PDU: each record
+ *                                 names its dissector ("nas-eps") in a tag
+ *                                 before the message, so Wireshark and
+ *                                 tshark decode NAS with no setting (issue
+ *                                 15); om_pcap_write_pdu() writes one.
  *   OM_PCAP_LINKTYPE_USER0 (147)  NAS-EPS messages as they are; tshark needs
  *                                 the user DLT table (docs/nas.md):
  *     tshark -o 'uat:user_dlts:"User 0 (DLT=147)","nas-eps","0","","0",""'
@@ -29,6 +34,7 @@
 #define OM_PCAP_LINKTYPE_RAW 101
 #define OM_PCAP_LINKTYPE_USER0 147
 #define OM_PCAP_LINKTYPE_IPV4 228
+#define OM_PCAP_LINKTYPE_UPPER_PDU 252 /* LINKTYPE_WIRESHARK_UPPER_PDU */
 #define OM_PCAP_SNAPLEN 65535 /* the largest frame a record may hold */
 
 struct om_pcap {
@@ -68,6 +74,15 @@ OM_NODISCARD int om_pcap_open_path(struct om_pcap *p, FILE **fp, const char *pat
  * OM_EINVAL or OM_EIO.
  */
 OM_NODISCARD int om_pcap_write(struct om_pcap *p, uint64_t ts_usec, const uint8_t *frame, size_t len);
+
+/*
+ * Append pdu as an exported PDU for the dissector named (e.g. "nas-eps", at
+ * most 32 characters): the EXP_PDU_TAG_DISSECTOR_NAME tag, the end tag,
+ * then the bytes. The capture must be of OM_PCAP_LINKTYPE_UPPER_PDU.
+ * Returns 0, OM_ELENGTH, OM_EINVAL or OM_EIO.
+ */
+OM_NODISCARD int om_pcap_write_pdu(struct om_pcap *p, uint64_t ts_usec, const char *dissector, const uint8_t *pdu,
+				   size_t len);
 
 /* The current time for om_pcap_write(): CLOCK_REALTIME in microseconds. */
 uint64_t om_pcap_now_usec(void);

@@ -284,3 +284,26 @@ int om_pcap_write_ipv4_tcp(struct om_pcap *p, uint64_t ts_usec, const struct om_
 		return ret;
 	return write_parts(p, ts_usec, hdr, sizeof(hdr), payload, len);
 }
+
+/* Wireshark's exported PDU tags (epan/exported_pdu.h): a tag and a length, both big-endian. */
+#define EXP_PDU_TAG_END_OF_OPT 0
+#define EXP_PDU_TAG_DISSECTOR_NAME 12
+#define EXP_PDU_NAME_MAX 32
+
+int om_pcap_write_pdu(struct om_pcap *p, uint64_t ts_usec, const char *dissector, const uint8_t *pdu, size_t len)
+{
+	uint8_t tags[4 + EXP_PDU_NAME_MAX + 4] = { 0 };
+	size_t n = dissector ? strlen(dissector) : 0;
+	if (!p || !n || n > EXP_PDU_NAME_MAX || (!pdu && len))
+		return OM_EINVAL;
+	if (p->linktype != OM_PCAP_LINKTYPE_UPPER_PDU)
+		return OM_EINVAL;
+	/* the name without its NUL, zero-padded to four octets as Wireshark writes it */
+	size_t padded = (n + 3) & ~(size_t)3;
+	be16(tags, EXP_PDU_TAG_DISSECTOR_NAME);
+	be16(tags + 2, (uint16_t)padded);
+	memcpy(tags + 4, dissector, n);
+	be16(tags + 4 + padded, EXP_PDU_TAG_END_OF_OPT);
+	be16(tags + 6 + padded, 0);
+	return write_parts(p, ts_usec, tags, 8 + padded, pdu, len);
+}

@@ -63,6 +63,36 @@ static void writes_the_libpcap_headers(void)
 	unlink(path);
 }
 
+/* An exported PDU record: the dissector-name tag (12, "nas-eps" padded to 8), the end tag, the message. */
+static void writes_an_exported_pdu(void)
+{
+	char path[256];
+	FILE *f = temp_file(path, sizeof(path));
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	struct om_pcap p;
+	CHECK_INT(om_pcap_open_stream(&p, f, OM_PCAP_LINKTYPE_UPPER_PDU), 0);
+	static const uint8_t frame[3] = { 0x07, 0x44, 0x0b };
+	CHECK_INT(om_pcap_write_pdu(&p, 1700000000123456u, "nas-eps", frame, sizeof(frame)), 0);
+	/* the name is checked, and only an exported-PDU capture takes one */
+	CHECK_INT(om_pcap_write_pdu(&p, 0, "", frame, sizeof(frame)), OM_EINVAL);
+	CHECK_INT(om_pcap_write_pdu(&p, 0, "a-dissector-name-longer-than-32-chars", frame, 3), OM_EINVAL);
+	uint8_t b[128];
+	size_t n = file_bytes(f, b, sizeof(b));
+	CHECK_INT(n, 24 + 16 + 16 + 3);
+	CHECK_HEX(b + 20, 4, "fc000000"); /* network: LINKTYPE_WIRESHARK_UPPER_PDU = 252 */
+	CHECK_HEX(b + 32, 8, "1300000013000000"); /* incl_len, orig_len 19 */
+	CHECK_HEX(b + 40, 19,
+		  "000c" "0008" "6e61732d65707300" /* EXP_PDU_TAG_DISSECTOR_NAME, 8, "nas-eps" + pad */
+		  "0000" "0000"                    /* EXP_PDU_TAG_END_OF_OPT */
+		  "07440b");
+	fclose(f);
+	struct om_pcap user = { .f = stdout, .fd = -1, .linktype = OM_PCAP_LINKTYPE_USER0 };
+	CHECK_INT(om_pcap_write_pdu(&user, 0, "nas-eps", frame, sizeof(frame)), OM_EINVAL);
+	unlink(path);
+}
+
 static void writes_to_a_descriptor(void)
 {
 	char path[256];
@@ -301,6 +331,7 @@ static void a_restart_appends_to_the_capture(void)
 int main(void)
 {
 	writes_the_libpcap_headers();
+	writes_an_exported_pdu();
 	writes_to_a_descriptor();
 	refuses_what_it_cannot_write();
 	builds_ipv4_tcp_with_valid_checksums();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Wireshark's NAS-EPS dissector as an independent reader of our encoder:
- * every message kind is encoded, written to a pcap (DLT_USER0) and decoded
+ * every message kind is encoded, written to a pcap (exported PDUs naming nas-eps, as the VNO writes) and decoded
  * by tshark, which must name the right message type and show the right
  * IMSI, RAND, AUTN, RES, AUTS, cause, ESM message, APN and address, with no
  * expert information (malformed, extraneous data, missing element). Then
@@ -160,16 +160,22 @@ static size_t split(char *line, char **out, size_t max)
 	return n;
 }
 
-/* A fresh capture file (DLT_USER0) under $TMPDIR named after prefix: its fd, or -1. */
-static int capture_open(char *path, size_t cap, const char *prefix, struct om_pcap *pc)
+/* A fresh capture file (linktype) under $TMPDIR named after prefix: its fd, or -1. */
+static int capture_open_as(char *path, size_t cap, const char *prefix, struct om_pcap *pc, uint32_t linktype)
 {
 	const char *dir = getenv("TMPDIR");
 	snprintf(path, cap, "%s/%s_XXXXXX", dir && *dir ? dir : "/tmp", prefix);
 	int fd = mkstemp(path);
 	CHECK(fd >= 0);
 	if (fd >= 0)
-		CHECK_INT(om_pcap_open_fd(pc, fd, OM_PCAP_LINKTYPE_USER0), 0);
+		CHECK_INT(om_pcap_open_fd(pc, fd, linktype), 0);
 	return fd;
+}
+
+/* As the VNO writes them: exported PDUs naming the nas-eps dissector (issue 15). */
+static int capture_open(char *path, size_t cap, const char *prefix, struct om_pcap *pc)
+{
+	return capture_open_as(path, cap, prefix, pc, OM_PCAP_LINKTYPE_UPPER_PDU);
 }
 
 static int have_tshark(void)
@@ -194,14 +200,13 @@ static void tshark_decodes_every_message(void)
 		CHECK_MSG(len > 0, "frame %zu (%s): encode %s", i + 1, om_nas_kind_name(w[i].m.kind),
 			  om_errname(len));
 		if (len > 0)
-			CHECK_INT(om_pcap_write(&pc, 1700000000000000u + i * 1000u, b, (size_t)len), 0);
+			CHECK_INT(om_pcap_write_pdu(&pc, 1700000000000000u + i * 1000u, "nas-eps", b, (size_t)len), 0);
 	}
 	close(fd);
 
 	char cmd[2048];
 	int off = snprintf(cmd, sizeof(cmd),
-			   "tshark -r '%s' -o 'uat:user_dlts:\"User 0 (DLT=147)\",\"nas-eps\",\"0\",\"\",\"0\",\"\"' "
-			   "-T fields -E separator='|' -E occurrence=a -E aggregator=, -e frame.number",
+			   "tshark -r '%s' -T fields -E separator='|' -E occurrence=a -E aggregator=, -e frame.number",
 			   path);
 	for (size_t i = 0; i < N_FIELDS; i++)
 		off += snprintf(cmd + off, sizeof(cmd) - (size_t)off, " -e %s", fields[i]);
@@ -301,7 +306,7 @@ static void tshark_reads_protected_messages(uint8_t eea)
 		CHECK(sn > 0);
 		if (sn <= 0)
 			continue;
-		CHECK_INT(om_pcap_write(&pc, 1700000000000000u + i * 1000u, pdu, (size_t)sn), 0);
+		CHECK_INT(om_pcap_write_pdu(&pc, 1700000000000000u + i * 1000u, "nas-eps", pdu, (size_t)sn), 0);
 		/* type 3 is never ciphered; the others are readable only with EEA0 */
 		bool readable = eea == OM_NAS_EEA0 || f[i].sht == OM_NAS_SHT_INT_NEW;
 		off += (size_t)snprintf(want + off, sizeof(want) - off, "%u|0x%02x%02x%02x%02x|%u|%s|%s|%s|\n",
@@ -310,8 +315,7 @@ static void tshark_reads_protected_messages(uint8_t eea)
 	}
 	close(fd);
 	snprintf(cmd, sizeof(cmd),
-		 "tshark -r '%s' -o 'uat:user_dlts:\"User 0 (DLT=147)\",\"nas-eps\",\"0\",\"\",\"0\",\"\"' "
-		 "-o nas-eps.null_decipher:%s -T fields -E separator='|' -E occurrence=f "
+		 "tshark -r '%s' -o nas-eps.null_decipher:%s -T fields -E separator='|' -E occurrence=f "
 		 "-e nas_eps.security_header_type -e nas_eps.msg_auth_code -e nas_eps.seq_no "
 		 "-e nas_eps.nas_msg_emm_type -e nas_eps.emm.toc -e nas_eps.emm.toi -e _ws.expert 2>/dev/null",
 		 path, eea == OM_NAS_EEA0 ? "TRUE" : "FALSE");
@@ -325,12 +329,49 @@ static void tshark_reads_protected_messages(uint8_t eea)
 		unlink(path);
 }
 
+/*
+ * `tshark -r FILE -V` with no option decodes the capture as NAS EPS: the
+ * record names its dissector. The same message in the old DLT_USER0 form
+ * is not decoded without the user DLT table, which is why it changed.
+ */
+static void decoded_without_settings(void)
+{
+	static const uint32_t types[] = { OM_PCAP_LINKTYPE_UPPER_PDU, OM_PCAP_LINKTYPE_USER0 };
+	struct om_nas_msg m = { .kind = OM_NAS_AUTH_REJECT };
+	uint8_t b[OM_NAS_MAX_LEN];
+	int len = om_nas_encode(b, sizeof(b), &m);
+	CHECK(len > 0);
+	for (size_t t = 0; t < 2 && len > 0; t++) {
+		char path[256], cmd[512], got[16384];
+		struct om_pcap pc;
+		int fd = capture_open_as(path, sizeof(path), "om_nas_plain", &pc, types[t]);
+		if (fd < 0)
+			return;
+		if (types[t] == OM_PCAP_LINKTYPE_UPPER_PDU)
+			CHECK_INT(om_pcap_write_pdu(&pc, 1700000000000000u, "nas-eps", b, (size_t)len), 0);
+		else
+			CHECK_INT(om_pcap_write(&pc, 1700000000000000u, b, (size_t)len), 0);
+		close(fd);
+		snprintf(cmd, sizeof(cmd), "tshark -r '%s' -V 2>/dev/null", path);
+		CHECK_INT(run(cmd, got, sizeof(got)), 0);
+		int nas = strstr(got, "Non-Access-Stratum (NAS)PDU") && strstr(got, "Authentication reject");
+		if (t == 0) {
+			CHECK_MSG(nas, "exported PDU capture not decoded as NAS:\n%s", got);
+			CHECK_MSG(strstr(got, "nas-eps") != NULL, "no dissector name shown:\n%s", got);
+		} else {
+			CHECK_MSG(!nas, "a DLT_USER0 capture decoded with no setting: the check above proves nothing");
+		}
+		unlink(path);
+	}
+}
+
 int main(void)
 {
 	if (!have_tshark()) {
 		CHECK_MSG(0, "tshark not found: install the Debian package tshark (scripts/deps.sh test)");
 		return check_done();
 	}
+	decoded_without_settings();
 	tshark_decodes_every_message();
 	tshark_reads_protected_messages(OM_NAS_EEA0);
 	tshark_reads_protected_messages(OM_NAS_EEA2);
