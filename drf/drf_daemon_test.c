@@ -223,6 +223,48 @@ static void admin_socket_refusals(void)
 	CHECK_INT(admin_status("codes_unused="), 2);
 }
 
+/*
+ * drf-admin as an operator types it (issue 15): the contract lock's end in
+ * ISO 8601, a time that is not one refused before anything is sent, and
+ * --json for scripts; the lock lifted again with 0.
+ */
+static void admin_tool_takes_iso_times_and_prints_json(void)
+{
+	const char *cli = getenv("OM_CLI");
+	char sock[600], out[2048], db[600];
+	if (!cli) {
+		CHECK_MSG(0, "OM_CLI is not set");
+		return;
+	}
+	snprintf(sock, sizeof(sock), "%s/admin/drf.sock", tmp);
+	snprintf(db, sizeof(db), "%s", at("drf.db"));
+	const char *dbs[] = { db };
+	const char *lock_day[] = { cli, "drf-admin", "--socket", sock, "lock", TRE_ID, "2099-01-01", NULL };
+	CHECK_INT(du_run(lock_day, 0, out, sizeof(out)), 0);
+	CHECK_INT(admin_status("lock_until="), 4070908800); /* date -u -d 2099-01-01 +%s */
+	const char *lock_utc[] = { cli, "drf-admin", "--socket", sock, "lock", TRE_ID, "2099-01-01T12:00:00+02:00", NULL };
+	CHECK_INT(du_run(lock_utc, 0, out, sizeof(out)), 0);
+	CHECK_INT(admin_status("lock_until="), 4070908800 + 10 * 3600);
+	char *before = rk_snapshot(dbs, 1, NULL, 0);
+	const char *bad[] = { cli, "drf-admin", "--socket", sock, "lock", TRE_ID, "2099-02-30", NULL };
+	CHECK_INT(du_run_quiet(bad, 1, out, sizeof(out)), 2);
+	CHECK_MSG(strstr(out, "is not a time") != NULL, "%s", out);
+	char *after = rk_snapshot(dbs, 1, NULL, 0);
+	rk_check_unchanged(before, after, "a lock with a date that does not exist");
+	const char *json[] = { cli, "drf-admin", "--json", "--socket", sock, "status", TRE_ID, NULL };
+	CHECK_INT(du_run(json, 0, out, sizeof(out)), 0);
+	static const char head[] = "{\"ok\":true,\"items\":[{\"tre_id\":\"" TRE_ID "\",";
+	CHECK_MSG(!strncmp(out, head, sizeof(head) - 1) && strstr(out, "\"lock_until\":\"4070944800\""), "json: %s",
+		  out);
+	const char *json_err[] = { cli, "drf-admin", "--socket", sock, "--json", "status", "TRE-NOBODY", NULL };
+	CHECK_INT(du_run(json_err, 0, out, sizeof(out)), 1);
+	CHECK_MSG(!strncmp(out, "{\"ok\":false,\"error\":\"OM_EDRF_DEVICE\",\"reason\":\"", 47), "json error: %s",
+		  out);
+	const char *lift[] = { cli, "drf-admin", "--socket", sock, "lock", TRE_ID, "0", NULL };
+	CHECK_INT(du_run(lift, 0, out, sizeof(out)), 0);
+	CHECK_INT(admin_status("lock_until="), 0);
+}
+
 static void command_line(void)
 {
 	char out[2048];
@@ -327,6 +369,7 @@ int main(void)
 	CHECK_INT(admin_status("codes_unused="), 1);
 	CHECK_INT(admin_status("ours="), 1);
 	admin_socket_refusals();
+	admin_tool_takes_iso_times_and_prints_json();
 
 	/*
 	 * Issue 12: SHO-B's CN on another key, chaining to the CA we trust: refused as a handover and

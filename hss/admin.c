@@ -476,6 +476,59 @@ static int cmd_status(struct hss *h, hss_admin_emit emit, void *ctx, char *why, 
 	return rc < 0 ? fail(why, wl, rc, "storage: %s", om_strerror(rc)) : 0;
 }
 
+/*
+ * list [after=IMSI]: the subscribers in IMSI order, LIST_MAX at a time; a
+ * full page ends with "next after=IMSI", the word to ask the next one with.
+ */
+#define LIST_MAX 1000
+
+struct list_out {
+	hss_admin_emit emit;
+	void *ctx;
+	size_t n;
+	char last[HSS_IMSI_MAX + 1];
+};
+
+static void emit_listed(void *arg, const struct hss_row *r)
+{
+	struct list_out *o = arg;
+	char line[160];
+	snprintf(line, sizeof(line), "imsi=%s status=%s sqn_ahead=%u two_mme=%u", r->imsi,
+		 r->status ? "suspended" : "active", r->sqn_ahead_events, r->two_mme_events);
+	o->emit(o->ctx, line);
+	snprintf(o->last, sizeof(o->last), "%s", r->imsi);
+	o->n++;
+}
+
+static int do_list(struct hss *h, struct cmd *c, void *arg)
+{
+	return hss_store_list(h, c->arg, LIST_MAX, emit_listed, arg);
+}
+
+static int cmd_list(struct hss *h, char **w, size_t n, hss_admin_emit emit, void *ctx, char *why, size_t wl)
+{
+	struct list_out o = { .emit = emit, .ctx = ctx };
+	struct cmd c;
+	memset(&c, 0, sizeof(c));
+	c.arg = "";
+	if (n > 2 || (n == 2 && strncmp(w[1], "after=", 6)))
+		return fail(why, wl, OM_EHSS_COMMAND, "usage: list [after=IMSI]");
+	if (n == 2) {
+		c.arg = w[1] + 6;
+		if (!hss_imsi_valid(c.arg))
+			return fail(why, wl, OM_EHSS_IMSI, "'%.16s' is not an IMSI (6..15 digits)", c.arg);
+	}
+	int rc = in_txn(h, do_list, &c, &o);
+	if (rc < 0)
+		return fail(why, wl, rc, "storage: %s", om_strerror(rc));
+	if (o.n == LIST_MAX) {
+		char line[64];
+		snprintf(line, sizeof(line), "next after=%s", o.last);
+		emit(ctx, line);
+	}
+	return 0;
+}
+
 /* The import: one row of the PCID file per subscriber, all or nothing. */
 struct import_ctx {
 	FILE *f;
@@ -579,6 +632,8 @@ int hss_admin_exec(struct hss *h, char *line, hss_admin_emit emit, void *ctx, ch
 			return fail(why, wl, OM_EHSS_COMMAND, "too many words");
 		w[n++] = t;
 	}
+	if (n >= 1 && !strcmp(w[0], "list"))
+		return cmd_list(h, w, n, emit, ctx, why, wl);
 	if (n >= 1 && !strcmp(w[0], "status"))
 		return n == 1 ? cmd_status(h, emit, ctx, why, wl) : fail(why, wl, OM_EHSS_COMMAND, "status takes no argument");
 	if (n < 2)

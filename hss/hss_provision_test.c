@@ -161,6 +161,21 @@ static void cli_adds_changes_suspends_and_deletes(void)
 		  "status: %s", out);
 	const char *status_x[] = { "status", "001010000000300", NULL };
 	CHECK_INT(cli(out, sizeof(out), status_x), 1); /* status takes no argument */
+	/* list and --json (issue 15): every subscriber in IMSI order; a page past the last is empty */
+	const char *list[] = { "list", NULL };
+	CHECK_INT(cli(out, sizeof(out), list), 0);
+	CHECK_MSG(strstr(out, "imsi=001010000000300 status=suspended sqn_ahead=1 two_mme=2\n") != NULL, "list: %s", out);
+	CHECK_MSG(!strstr(out, T_K) && !strstr(out, T_OPC), "list leaks a key: %s", out);
+	const char *list_after[] = { "list", "after=001010000000300", NULL };
+	CHECK_INT(cli(out, sizeof(out), list_after), 0);
+	CHECK_MSG(!strstr(out, "imsi=001010000000300"), "list after: %s", out);
+	const char *list_bad[] = { "list", "after=x", NULL };
+	CHECK_INT(cli(out, sizeof(out), list_bad), 1);
+	const char *json[] = { "--json", "show", "001010000000300", NULL };
+	CHECK_INT(cli(out, sizeof(out), json), 0);
+	CHECK_MSG(!strncmp(out, "{\"ok\":true,\"items\":[{\"imsi\":\"001010000000300\",\"status\":\"suspended\"", 66) &&
+			  strstr(out, "{\"words\":[\"events\"],\"sqn_ahead\":\"1\",\"two_mme\":\"2\""),
+		  "json: %s", out);
 	const char *del[] = { "delete", "001010000000300", NULL };
 	CHECK_INT(cli(out, sizeof(out), del), 0);
 	CHECK_INT(t_sql_int(db, "SELECT COUNT(*) FROM subscriber WHERE imsi = '001010000000300'"), 0);

@@ -149,6 +149,9 @@ static const struct om_store_sql sql[SQL_N] = {
 	[SQL_EVENTS_FLAGGED] = { "SELECT imsi, status, sqn_ahead_events, two_mme_events, last_event, last_event_at"
 		" FROM subscriber WHERE sqn_ahead_events + two_mme_events > 0"
 		" ORDER BY last_event_at DESC, imsi LIMIT ?1" },
+	/* hss-admin list: by the primary key, a page at a time */
+	[SQL_SUB_LIST] = { "SELECT imsi, status, sqn_ahead_events, two_mme_events, last_event, last_event_at"
+		" FROM subscriber WHERE imsi > ?1 ORDER BY imsi LIMIT ?2" },
 };
 
 /*
@@ -629,11 +632,10 @@ int hss_store_events_summary(struct hss *h, struct hss_events_summary *out)
 	return finish(st, rc < 0 ? rc : 0);
 }
 
-int hss_store_flagged(struct hss *h, size_t max, void (*fn)(void *ctx, const struct hss_row *r), void *ctx)
+/* One row of SQL_EVENTS_FLAGGED or SQL_SUB_LIST (the same columns) to fn. */
+static int each_row(struct om_stmt *st, int rc, void (*fn)(void *ctx, const struct hss_row *r), void *ctx)
 {
-	struct om_stmt *st = h->stmt[SQL_EVENTS_FLAGGED];
 	struct hss_row r;
-	int rc = om_stmt_bind_int64(st, 1, (int64_t)max);
 	while (rc >= 0 && (rc = om_stmt_step(st)) == OM_STORE_ROW) {
 		memset(&r, 0, sizeof(r));
 		snprintf(r.imsi, sizeof(r.imsi), "%s", om_stmt_col_text(st, 0));
@@ -645,4 +647,20 @@ int hss_store_flagged(struct hss *h, size_t max, void (*fn)(void *ctx, const str
 		fn(ctx, &r);
 	}
 	return finish(st, rc < 0 ? rc : 0);
+}
+
+int hss_store_flagged(struct hss *h, size_t max, void (*fn)(void *ctx, const struct hss_row *r), void *ctx)
+{
+	struct om_stmt *st = h->stmt[SQL_EVENTS_FLAGGED];
+	return each_row(st, om_stmt_bind_int64(st, 1, (int64_t)max), fn, ctx);
+}
+
+int hss_store_list(struct hss *h, const char *after, size_t max, void (*fn)(void *ctx, const struct hss_row *r),
+		   void *ctx)
+{
+	struct om_stmt *st = h->stmt[SQL_SUB_LIST];
+	int rc = om_stmt_bind_text(st, 1, after);
+	if (rc >= 0)
+		rc = om_stmt_bind_int64(st, 2, (int64_t)max);
+	return each_row(st, rc, fn, ctx);
 }

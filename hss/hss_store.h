@@ -46,6 +46,7 @@ enum hss_sql {
 	SQL_SUB_SET_EVENTS,
 	SQL_EVENTS_SUMMARY,
 	SQL_EVENTS_FLAGGED,
+	SQL_SUB_LIST,
 	SQL_N
 };
 
@@ -168,6 +169,10 @@ int hss_store_events_summary(struct hss *h, struct hss_events_summary *out);
 
 /* Each flagged subscriber (at most max, the latest event first) to fn; r has no K or OPc. */
 int hss_store_flagged(struct hss *h, size_t max, void (*fn)(void *ctx, const struct hss_row *r), void *ctx);
+
+/* The subscribers after IMSI after ("" from the first), in IMSI order, at most max, to fn; r has no K or OPc. */
+int hss_store_list(struct hss *h, const char *after, size_t max, void (*fn)(void *ctx, const struct hss_row *r),
+		   void *ctx);
 
 /* Map a store or om_err code to the hss_result an S6a answer needs. */
 int hss_result_from_err(int err);

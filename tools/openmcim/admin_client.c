@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The admin socket client (admin_client.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include <openmcim/err.h>
 
@@ -9,18 +12,28 @@
 #include "admin_client.h"
 #include "commands.h"
 
+static int json_out; /* --json: the answer as one JSON object on stdout */
+
 int admin_client_socket_arg(int argc, char **argv, const char **sock)
 {
+	int i = 1;
 	*sock = NULL;
-	if (argc >= 3 && !strcmp(argv[1], "--socket")) {
-		*sock = argv[2];
-		return 3;
+	json_out = 0;
+	while (i < argc) {
+		if (!strcmp(argv[i], "--json")) {
+			json_out = 1;
+			i++;
+		} else if (i + 1 < argc && !strcmp(argv[i], "--socket")) {
+			*sock = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--socket=", 9)) {
+			*sock = argv[i] + 9;
+			i++;
+		} else {
+			break;
+		}
 	}
-	if (argc >= 2 && !strncmp(argv[1], "--socket=", 9)) {
-		*sock = argv[1] + 9;
-		return 2;
-	}
-	return 0;
+	return *sock ? i : 0;
 }
 
 int admin_client_append(const char *prog, char *line, size_t *len, const char *w)
@@ -47,14 +60,98 @@ static void print_data(void *ctx, const char *text)
 	puts(text);
 }
 
+/*
+ * One data line ("imsi=001010000000001 status=active ...", values perhaps in
+ * double quotes) as an object: each key=value a string member, words
+ * without '=' in "words" in order. Values stay strings: an IMSI is not a
+ * number.
+ */
+static cJSON *line_object(const char *text)
+{
+	cJSON *o = cJSON_CreateObject(), *words = NULL;
+	char *copy = strdup(text);
+	if (!o || !copy) {
+		free(copy);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	for (char *p = copy; *p;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		char *w = p, *eq = NULL;
+		for (; *p && *p != ' '; p++) {
+			if (*p == '=' && !eq) {
+				eq = p;
+				if (p[1] == '"') { /* key="a value with spaces" */
+					char *close = strchr(p + 2, '"');
+					p = close ? close : p + strlen(p) - 1;
+				}
+			}
+		}
+		if (*p)
+			*p++ = '\0';
+		if (eq) {
+			*eq = '\0';
+			char *v = eq + 1;
+			size_t vl = strlen(v);
+			if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+				v[vl - 1] = '\0';
+				v++;
+			}
+			cJSON_AddItemToObject(o, w, cJSON_CreateString(v));
+		} else {
+			if (!words)
+				cJSON_AddItemToObject(o, "words", words = cJSON_CreateArray());
+			cJSON_AddItemToArray(words, cJSON_CreateString(w));
+		}
+	}
+	free(copy);
+	return o;
+}
+
+static void collect_data(void *ctx, const char *text)
+{
+	cJSON *o = line_object(text);
+	if (o)
+		cJSON_AddItemToArray(ctx, o);
+}
+
+/* {"ok": true, "items": [...]} or {"ok": false, "error": "OM_E...", "reason": "..."} on stdout. */
+static void print_json(cJSON *items, int ok, const char *error, const char *reason)
+{
+	cJSON *top = cJSON_CreateObject();
+	cJSON_AddBoolToObject(top, "ok", ok);
+	if (ok) {
+		cJSON_AddItemToObject(top, "items", items);
+	} else {
+		cJSON_Delete(items);
+		cJSON_AddStringToObject(top, "error", error);
+		cJSON_AddStringToObject(top, "reason", reason);
+	}
+	char *text = cJSON_PrintUnformatted(top);
+	if (text)
+		puts(text);
+	free(text);
+	cJSON_Delete(top);
+}
+
 int admin_client_talk(const char *prog, const char *peer, const char *sock, const char *line, size_t len)
 {
 	struct om_admin_result res;
+	cJSON *items = json_out ? cJSON_CreateArray() : NULL;
 	(void)len;
-	int rc = om_admin_call(sock, line, ADMIN_CALL_TIMEOUT_MS, print_data, NULL, &res);
+	int rc = om_admin_call(sock, line, ADMIN_CALL_TIMEOUT_MS, items ? collect_data : print_data, items, &res);
 	if (rc == OM_EINVAL) {
+		cJSON_Delete(items);
 		fprintf(stderr, "openmcim %s: socket path too long\n", prog);
 		return CLI_EUSAGE;
+	}
+	if (items) {
+		print_json(items, rc == 0 && res.code == 0, rc < 0 ? om_errname(rc) : res.name,
+			   rc < 0 ? om_strerror(rc) : res.reason);
+		return rc == 0 && res.code == 0 ? 0 : 1;
 	}
 	if (rc < 0) {
 		fprintf(stderr, "openmcim %s: the %s at %s: %s (%s)\n", prog, peer, sock, om_strerror(rc), om_errname(rc));

@@ -14,9 +14,11 @@
 #define ADMIN_CALL_TIMEOUT_MS 300000 /* the whole exchange: an import of 100,000 rows takes seconds */
 
 /*
- * The --socket PATH or --socket=PATH that leads argv (argv[0] is the
- * subcommand). Returns the index of the first word after it with *sock set,
- * or 0 when it is missing (*sock NULL).
+ * The options that lead argv (argv[0] is the subcommand): --socket PATH or
+ * --socket=PATH, and --json (admin_client_talk then prints the answer as
+ * one JSON object: {"ok":true,"items":[{key: value, ...} per data line]} or
+ * {"ok":false,"error":"OM_E...","reason":"..."}). Returns the index of the
+ * first word after them with *sock set, or 0 when no socket is given.
  */
 int admin_client_socket_arg(int argc, char **argv, const char **sock);
 

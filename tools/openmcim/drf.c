@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * openmcim drf-admin --socket PATH <command> ...: the DRF's register,
+ * openmcim drf-admin --socket PATH [--json] <command> ...: the DRF's register,
  * operated through the running DRF's admin socket (drf/drf_admin.h,
  * docs/drf.md "drf-admin"), never through its database. Certificates named
  * on the command line are read here and sent in base64. Prints the answer's
@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/isotime.h>
 #include <openmcim/pki.h>
 
 #include "admin_call.h"
@@ -23,9 +24,9 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: openmcim drf-admin --socket PATH <command> ...\n"
+	fprintf(f, "usage: openmcim drf-admin --socket PATH [--json] <command> ...\n"
 		   "  device add TRE_ID IMSI ENC_CERT.pem OWNER [SEQUENCE [SIGN_CERT.pem]]\n"
-		   "  lock TRE_ID UNTIL_EPOCH_SECONDS        (0 lifts the lock)\n"
+		   "  lock TRE_ID UNTIL   (ISO 8601: 2027-01-01, 2027-01-01T00:00:00Z; or epoch seconds; 0 lifts the lock)\n"
 		   "  transfer-code TRE_ID [VALID_SECONDS]   (prints the code once)\n"
 		   "  operator add SHO_ID SHO_SIGNING_CERT.pem\n"
 		   "  status TRE_ID\n"
@@ -78,8 +79,24 @@ static int wire(int argc, char **argv, char *line, size_t *len)
 			r = admin_client_append("drf-admin", line, len, argv[2]);
 		return r ? r : append_cert(line, len, argv[3]);
 	}
-	if ((argc == 3 && !strcmp(argv[0], "lock")) || ((argc == 2 || argc == 3) && !strcmp(argv[0], "transfer-code")) ||
-	    (argc == 2 && !strcmp(argv[0], "status")) || (argc == 2 && !strcmp(argv[0], "history")) || (argc == 1 && !strcmp(argv[0], "pending")) ||
+	if (argc == 3 && !strcmp(argv[0], "lock")) {
+		/* the contract lock's end as the operator writes it; the DRF takes epoch seconds */
+		char until[24];
+		int64_t t;
+		if (om_isotime_parse(argv[2], &t) < 0) {
+			fprintf(stderr, "openmcim drf-admin: '%s' is not a time (2027-01-01, 2027-01-01T00:00:00Z)\n",
+				argv[2]);
+			return CLI_EUSAGE;
+		}
+		snprintf(until, sizeof(until), "%lld", (long long)t);
+		const char *w[] = { "lock", argv[1], until };
+		for (size_t k = 0; r == 0 && k < 3; k++)
+			r = admin_client_append("drf-admin", line, len, w[k]);
+		return r;
+	}
+	if (((argc == 2 || argc == 3) && !strcmp(argv[0], "transfer-code")) ||
+	    (argc == 2 && !strcmp(argv[0], "status")) || (argc == 2 && !strcmp(argv[0], "history")) ||
+	    (argc == 1 && !strcmp(argv[0], "pending")) ||
 	    (argc == 1 && !strcmp(argv[0], "removals"))) {
 		for (int i = 0; r == 0 && i < argc; i++)
 			r = admin_client_append("drf-admin", line, len, argv[i]);

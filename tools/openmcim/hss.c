@@ -19,11 +19,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: openmcim hss-admin --socket PATH <command> ...\n"
+	fprintf(f, "usage: openmcim hss-admin --socket PATH [--json] <command> ...\n"
 		   "  import FILE apn=A[,B] roaming=any|PLMN[,PLMN] [ambr=UL/DL] [status=S] [ind_bits=N]\n"
 		   "  add IMSI k=HEX (opc=HEX|op=HEX) amf=HEX apn=... roaming=... [ambr=] [status=] [ind_bits=]\n"
 		   "  change IMSI [apn=...] [ambr=UL/DL] [roaming=...] [status=active|suspended]\n"
 		   "  suspend IMSI | resume IMSI | delete IMSI | show IMSI\n"
+		   "  list [after=IMSI]   (1000 at a time; a full page ends with 'next after=IMSI')\n"
 		   "  status   (clone and rollback events, flagged subscribers)\n");
 }
 
@@ -34,7 +35,7 @@ static int secret_word(const char *w)
 
 int cmd_hss_admin(int argc, char **argv)
 {
-	static const char *const verbs[] = { "import", "add", "change", "suspend", "resume", "delete", "show", "status" };
+	static const char *const verbs[] = { "import", "add", "change", "suspend", "resume", "delete", "show", "status", "list" };
 	const char *sock = NULL;
 	char line[ADMIN_LINE_CAP];
 	char path[PATH_MAX];
@@ -45,7 +46,7 @@ int cmd_hss_admin(int argc, char **argv)
 		return 0;
 	}
 	i = admin_client_socket_arg(argc, argv, &sock);
-	if (!sock || !*sock || argc - i < 1 || (argc - i < 2 && strcmp(argv[i], "status"))) {
+	if (!sock || !*sock || argc - i < 1 || (argc - i < 2 && strcmp(argv[i], "status") && strcmp(argv[i], "list"))) {
 		usage(stderr);
 		return CLI_EUSAGE;
 	}

@@ -16,7 +16,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: openmcim pva-admin --socket PATH <command> ...\n"
+	fprintf(f, "usage: openmcim pva-admin --socket PATH [--json] <command> ...\n"
 		   "  revoke TRE_ID [reason]      reason: an RFC 5280 CRLReason name (default unspecified)\n"
 		   "  add-reference MODEL FIRMWARE COMPONENT SHA256\n"
 		   "  import DIR                  the factory's pva/ folder (devices.csv, reference-measurements.csv)\n"
