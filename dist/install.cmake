@@ -31,6 +31,13 @@ foreach(nf ${OM_DAEMONS})
 endforeach()
 install(TARGETS openmcim-agent openmcim-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT device)
 
+# Manual pages (man/): one per daemon in section 8, the agent's too, the openmcim command in section 1.
+foreach(nf ${OM_DAEMONS})
+  install(FILES ${CMAKE_SOURCE_DIR}/man/openmcim-${nf}.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT network)
+endforeach()
+install(FILES ${CMAKE_SOURCE_DIR}/man/openmcim-agent.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT device)
+install(FILES ${CMAKE_SOURCE_DIR}/man/openmcim.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT device)
+
 # conf/<name>.conf.example -> /etc/openmcim/<name>.conf
 file(GLOB OM_CONF_EXAMPLES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/conf/*.conf.example)
 foreach(f ${OM_CONF_EXAMPLES})

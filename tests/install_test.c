@@ -90,6 +90,9 @@ static void install_into_stage(void)
 		snprintf(name, sizeof(name), "openmcim-%s.service", daemons[i]);
 		staged(p, sizeof(p), unit_dir, name);
 		CHECK_MSG(is_file(p, 0), "%s", p);
+		/* each daemon's manual page (issue 15: lintian's no-manual-page) */
+		snprintf(name, sizeof(name), "/share/man/man8/openmcim-%s.8", daemons[i]);
+		CHECK_MSG(strstr(out, name) != NULL, "no %s in the install", name);
 	}
 	static const char *const device[] = { "openmcim", "openmcim-agent" };
 	for (size_t i = 0; i < 2; i++) {
@@ -98,7 +101,8 @@ static void install_into_stage(void)
 	}
 	CHECK_MSG(strstr(out, "/lib/sysusers.d/openmcim.conf") && strstr(out, "/include/openmcim/milenage.h") &&
 			  strstr(out, "/libopenmcim.a") && strstr(out, "/pkgconfig/openmcim.pc") &&
-			  strstr(out, "/openmcim/agent.conf"),
+			  strstr(out, "/openmcim/agent.conf") && strstr(out, "/share/man/man1/openmcim.1") &&
+			  strstr(out, "/share/man/man8/openmcim-agent.8"),
 		  "a part is missing from the install:\n%.3000s", out);
 }
 
