@@ -20,6 +20,12 @@
  * the SHO and the PVA do). The ratio is ours end to end over the peer's
  * checks alone: it says what the whole pipeline costs next to a small part of
  * it done the usual way, not that the tools are slow at cryptography.
+ *
+ * Where the CPU goes (issue 14): each daemon's and this process's (the lab
+ * with the owner and every agent) utime + stime from /proc/PID/stat, sampled
+ * when the first device starts and when the last one is confirmed, per device
+ * provisioned; and the protocol floor of bench/kit/floor.h, timed with
+ * OpenSSL in this run on the lab's own DPF key, with the ratio of the two.
  */
 #define _DEFAULT_SOURCE /* realpath */
 #include <pthread.h>
@@ -36,6 +42,8 @@
 #include <openmcim/pki.h>
 
 #include "agent.h"
+#include "floor.h"
+#include "proc_cpu.h"
 #include "drf.h"
 #include "drf_int.h"
 #include "lab_topology.h"
@@ -132,6 +140,34 @@ static void *worker(void *arg)
 	for (unsigned i; (i = atomic_fetch_add(&next_dev, 1)) < n;)
 		atomic_fetch_add(provision_one(i) == 0 ? &done_ok : &done_bad, 1);
 	return NULL;
+}
+
+/* ---- CPU per process ------------------------------------------------------------ */
+
+#define N_PROCS (LAB_N_DAEMONS + 1) /* every daemon, then this process */
+
+/* Each daemon's CPU so far and this process's (with reaped children) into ms[]; -1 if one is gone. */
+static int cpu_sample(double ms[N_PROCS])
+{
+	for (int d = 0; d < LAB_N_DAEMONS; d++)
+		if (!lab.pid[d] || bench_proc_cpu_ms(lab.pid[d], 0, &ms[d]) < 0)
+			return -1;
+	return bench_proc_cpu_ms(getpid(), 1, &ms[LAB_N_DAEMONS]);
+}
+
+/* CPU ms per device of each process and in total; returns the total. */
+static double cpu_report(const double t0[N_PROCS], const double t1[N_PROCS], unsigned devices)
+{
+	double total = 0;
+	printf("CPU per device (utime+stime from /proc/PID/stat, first power-on to last confirm):\n");
+	for (int i = 0; i < N_PROCS; i++) {
+		double per = (t1[i] - t0[i]) / devices;
+		total += per;
+		printf("  %-12s %7.2f ms\n", i < LAB_N_DAEMONS ? lab_daemon_name((enum lab_daemon)i) : "lab+agents",
+		       per);
+	}
+	printf("  %-12s %7.2f ms\n", "total", total);
+	return total;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -261,13 +297,19 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pthread_t th[256];
+	double cpu0[N_PROCS], cpu1[N_PROCS];
 	j = j > 256 ? 256 : j;
+	if (cpu_sample(cpu0) < 0) {
+		fprintf(stderr, "provision_bench: a daemon's /proc/PID/stat is unreadable\n");
+		goto out;
+	}
 	double t0 = now();
 	for (unsigned i = 0; i < j; i++)
 		pthread_create(&th[i], NULL, worker, &n);
 	for (unsigned i = 0; i < j; i++)
 		pthread_join(th[i], NULL);
 	double dt = now() - t0, ours = done_ok / dt;
+	int cpu_ok = cpu_sample(cpu1) == 0;
 	qsort(lat, n, sizeof(*lat), cmp_double);
 	printf("openmcim end to end: %u devices provisioned (%u failed) in %.2f s, %u at a time: %.1f devices/s\n",
 	       (unsigned)done_ok, (unsigned)done_bad, dt, j, ours);
@@ -279,7 +321,22 @@ int main(int argc, char **argv)
 		       "ratio: %.1fx\n", peer, ours / peer);
 	else
 		printf("peer: could not run xmlsec1 / openssl ocsp on the lab's artifacts\n");
-	rc = done_bad || peer <= 0;
+	double total = cpu_ok && done_ok ? cpu_report(cpu0, cpu1, done_ok) : 0;
+	char cert[LAB_PATH_MAX + 32], key[LAB_PATH_MAX + 32];
+	struct bench_floor fl;
+	int floor_ok = bench_floor_measure(lab_path(&lab, "pki/tls/dpf.sho-a.lab.pem", cert, sizeof(cert)),
+					   lab_path(&lab, "pki/sho-a-signing.key", key, sizeof(key)), 200, &fl, why,
+					   sizeof(why)) == 0;
+	if (floor_ok) {
+		bench_floor_print(stdout, &fl);
+		printf("  at the floor, 2 cores would provision %.0f devices/s\n", 2e6 / fl.per_device_us);
+	} else {
+		fprintf(stderr, "provision_bench: %s\n", why);
+	}
+	if (floor_ok && total > 0)
+		printf("CPU per device / floor: %.2f ms / %.2f ms = %.1fx (%.1fx over the public-key operations alone)\n",
+		       total, fl.per_device_us / 1e3, total * 1e3 / fl.per_device_us, total * 1e3 / fl.pk_only_us);
+	rc = done_bad || peer <= 0 || !cpu_ok || !floor_ok;
 out:
 	lab_stop(&lab);
 	lab_free(&lab);
