@@ -168,15 +168,19 @@ static int64_t cookie_window(const struct dpf_dm *s, time_t now)
  * it can no longer be answered (its window and the next); OM_EDM_CRED when
  * it was spent already, a replay of a captured Cred message after its
  * session ended (issue 14 finding 7: the cookie is not bound to the
- * connection); OM_EDPF_DM_FULL when DPF_DM_SPENT_MAX live cookies are kept
- * (refused rather than forgetting one that could then be replayed).
+ * connection); OM_EDPF_DM_FULL when the cookie's DPF_DM_SPENT_PROBE slots hold
+ * live cookies (refused rather than forgetting one that could then be replayed).
  */
 static int cookie_spend(struct dpf_dm *s, const uint8_t nonce[static NONCE_LEN], time_t now)
 {
 	int64_t w = cookie_window(s, now);
 	struct spent *room = NULL;
-	for (size_t i = 0; i < DPF_DM_SPENT_MAX; i++) {
-		struct spent *e = &s->spent[i];
+	/* An open-addressed set: a cookie is an HMAC under our key, so its first bytes pick its home
+	 * slot evenly; it lives in one of the DPF_DM_SPENT_PROBE slots from there, and each of them is
+	 * looked at every time (an expired slot in between may be reused, so a scan never stops early). */
+	size_t home = ((size_t)nonce[0] | (size_t)nonce[1] << 8 | (size_t)nonce[2] << 16) % DPF_DM_SPENT_MAX;
+	for (size_t k = 0; k < DPF_DM_SPENT_PROBE; k++) {
+		struct spent *e = &s->spent[(home + k) % DPF_DM_SPENT_MAX];
 		if (!e->used || e->window < w - 1) {
 			room = room ? room : e;
 			continue;
