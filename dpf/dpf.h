@@ -73,9 +73,13 @@ typedef int (*dpf_pva_fn)(void *ctx, const uint8_t *obj, size_t len, struct dpf_
 struct dpf_pva_http {
 	const char *url;   /* e.g. "http://127.0.0.1:8080" */
 	EVP_PKEY *pva_key; /* the PVA's verdict signing key (its OCSP responder certificate's) */
+	struct om_https_client *client; /* kept links to the PVA (dpf_pva_http_connect), or NULL: one per call */
 };
 OM_NODISCARD int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdict *v, char *why,
 			      size_t why_len);
+/* The client of pc, built once, its links kept between calls (issue 14). 0 or OM_ENOMEM with err. */
+OM_NODISCARD int dpf_pva_http_connect(struct dpf_pva_http *pc, char *err, size_t err_len);
+void dpf_pva_http_close(struct dpf_pva_http *pc);
 
 /* Everything the DPF needs; pointers are borrowed and must outlive the struct dpf. */
 struct dpf_config {

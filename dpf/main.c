@@ -195,6 +195,7 @@ int main(int argc, char **argv)
 	const char *conf_path = NULL;
 	struct om_conf *conf = NULL;
 	EVP_PKEY *sign_key = NULL;
+	struct dpf_pva_http pva = { .url = NULL };
 	struct dpf *dpf = NULL;
 	struct dpf_dm *dm = NULL;
 	struct dpf_sender *sender = NULL;
@@ -236,7 +237,13 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"cannot load sign_key %s\"", s.sign_key);
 		goto out;
 	}
-	struct dpf_pva_http pva = { .url = s.pva_url, .pva_key = X509_get0_pubkey(s.pva_cert) };
+	pva.url = s.pva_url;
+	pva.pva_key = X509_get0_pubkey(s.pva_cert);
+	/* links to the PVA and to the peers' DRFs built once and kept between calls (issue 14) */
+	if (dpf_pva_http_connect(&pva, err, sizeof(err)) < 0 || sho_peers_connect(&s.peers, err, sizeof(err)) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
 	struct dpf_config dc = { .db_path = s.db, .sho = &s.sho, .sign_key = sign_key, .pva = dpf_pva_http,
 				 .pva_ctx = &pva, .drf = &s.drf };
 	if (dpf_open(&dpf, &dc, err, sizeof(err)) < 0) {
@@ -286,6 +293,8 @@ out:
 	dpf_sender_stop(sender);
 	dpf_dm_free(dm);
 	dpf_close(dpf);
+	dpf_pva_http_close(&pva);
+	sho_peers_close(&s.peers);
 	EVP_PKEY_free(sign_key);
 	if (status == 0)
 		om_notice("stopped", "listen=%s", s.listen);

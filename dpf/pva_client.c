@@ -5,14 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include <openmcim/hex.h>
 #include <openmcim/verdict.h>
 
 #include "dpf.h"
+#include "https_client.h"
 #include "reason.h"
-#include "tls_policy.h"
 
 #define ANSWER_MAX 4096 /* a handful of short name=value lines and the signed verdict in hex */
 #define VERDICT_MAX 1024
@@ -22,18 +20,6 @@ struct body {
 	char text[ANSWER_MAX + 1];
 	size_t len;
 };
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct body *b = arg;
-	size_t add = size * n;
-	if (b->len + add > ANSWER_MAX)
-		return 0; /* too long: curl fails the transfer */
-	memcpy(b->text + b->len, data, add);
-	b->len += add;
-	b->text[b->len] = '\0';
-	return add;
-}
 
 /* The value of the line "key=..." into out; 0, or -1 when absent or too long. */
 static int line_value(const char *text, const char *key, char *out, size_t cap)
@@ -86,14 +72,31 @@ static int read_answer(long status, const struct body *b, EVP_PKEY *pva_key, str
 	return 0;
 }
 
+static int client_new(struct om_https_client **out, char *why, size_t wl)
+{
+	/* the PVA's URL may be http (the lab's) or https with the system's roots, as before */
+	struct om_https_client_opts o = { .timeout_ms = PVA_TIMEOUT_MS };
+	return om_https_client_new(out, &o, why, wl);
+}
+
+int dpf_pva_http_connect(struct dpf_pva_http *pc, char *err, size_t err_len)
+{
+	return pc->client ? 0 : client_new(&pc->client, err, err_len);
+}
+
+void dpf_pva_http_close(struct dpf_pva_http *pc)
+{
+	om_https_client_free(pc->client);
+	pc->client = NULL;
+}
+
 int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdict *v, char *why, size_t why_len)
 {
 	const struct dpf_pva_http *pc = ctx;
 	const char *base = pc ? pc->url : NULL;
 	char url[512];
 	struct body b = { .len = 0 };
-	struct curl_slist *hdr = NULL;
-	long status = 0;
+	struct om_https_client *once = NULL;
 	int rc;
 	memset(v, 0, sizeof(*v));
 	if (!base || !pc->pva_key || !obj || !len)
@@ -104,45 +107,19 @@ int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdi
 	if (bl + sizeof("/validate") > sizeof(url))
 		return om_reason(why, why_len, OM_EDPF_CONFIG, "PVA URL too long");
 	snprintf(url, sizeof(url), "%.*s/validate", (int)bl, base);
-	if (!om_curl_ready())
-		return om_reason(why, why_len, OM_EDPF_PVA, "libcurl did not initialise");
-	CURL *c = curl_easy_init();
-	if (!c)
-		return om_reason(why, why_len, OM_ENOMEM, "curl_easy_init failed");
-	hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
-	CURLcode cc = hdr ? CURLE_OK : CURLE_OUT_OF_MEMORY;
-	if (cc == CURLE_OK && om_tls_policy_curl(c) < 0)
-		cc = CURLE_SSL_CIPHER;
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(c, CURLOPT_URL, url);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)obj);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, PVA_TIMEOUT_MS);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (cc == CURLE_OK)
-		cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
-		rc = om_reason(why, why_len, OM_EDPF_PVA, "PVA at %s: %s", url, curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	rc = read_answer(status, &b, pc->pva_key, v, why, why_len);
-out:
+	if (!pc->client && (rc = client_new(&once, why, why_len)) < 0)
+		return om_reason(why, why_len, rc == OM_ENOMEM ? rc : OM_EDPF_PVA, "PVA client: %s", why);
+	struct om_https_call k = { .url = url, .content_type = "application/octet-stream", .body = obj, .len = len,
+				   .answer = b.text, .cap = sizeof(b.text) };
+	char how[256] = "";
+	rc = om_https_post(pc->client ? pc->client : once, &k, how, sizeof(how));
+	om_https_client_free(once);
+	b.len = k.answer_len;
+	if (rc < 0)
+		rc = om_reason(why, why_len, OM_EDPF_PVA, "PVA at %s", how);
+	else
+		rc = read_answer(k.status, &b, pc->pva_key, v, why, why_len);
 	if (rc < 0)
 		memset(v, 0, sizeof(*v));
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
 	return rc;
 }

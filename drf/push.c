@@ -10,17 +10,15 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include <openmcim/bootstrap.h>
 
 #include "drf_int.h"
+#include "https_client.h"
 #include "log.h"
 #include "metrics.h"
 #include "push.h"
-#include "tls_policy.h"
 
-#define PUSH_TYPE "Content-Type: " OM_BOOTSTRAP_CONTENT_TYPE
+#define PUSH_TIMEOUT_MS 10000L
 #define PUSH_URL_MAX 1024
 
 /* docs/operate.md "Metrics" */
@@ -51,6 +49,7 @@ struct drf_push {
 	int started, stop;
 	struct push_entry *head; /* entries still to deliver, oldest first */
 	size_t queued;           /* their number */
+	struct om_https_client *vno; /* the link to the VNO's push endpoint, kept (issue 14) */
 };
 
 /* Add a copy of the row to the queue unless (sender, request id) waits there. Queue lock held. */
@@ -147,56 +146,24 @@ size_t drf_push_queued(struct drf_push *p)
 	return n;
 }
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	(void)ptr;
-	(void)ud;
-	return size * nmemb;
-}
-
-/* One POST of e to the VNO. Returns the HTTP status, or 0 when none came back. */
+/* One POST of e to the VNO on the kept link. Returns the HTTP status, or 0 when none came back. */
 static long push_once(const struct drf_push *p, const struct push_entry *e, char *why, size_t why_len)
 {
 	char url[PUSH_URL_MAX];
-	long status = 0;
 	size_t n = strlen(p->cfg.url);
 	while (n > 0 && p->cfg.url[n - 1] == '/')
 		n--;
 	snprintf(url, sizeof(url), "%.*s/push/%s", (int)n, p->cfg.url, e->imsi);
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, PUSH_TYPE);
-	if (!c || !h) {
-		snprintf(why, why_len, "out of memory");
-		goto out;
+	struct om_https_call k = { .url = url, .content_type = OM_BOOTSTRAP_CONTENT_TYPE, .body = e->bootstrap,
+				   .len = e->len };
+	char how[256] = "";
+	if (om_https_post(p->vno, &k, how, sizeof(how)) < 0) {
+		/* the URL is in the entry's log line already: curl's reason alone */
+		const char *r = strstr(how, ": ");
+		snprintf(why, why_len, "%s", r ? r + 2 : how);
+		return 0;
 	}
-	if (om_tls_policy_curl(c) < 0) {
-		snprintf(why, why_len, "TLS policy refused by libcurl");
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)e->bootstrap);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->len);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (p->cfg.ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, p->cfg.ca_file);
-	if (p->cfg.cert_file)
-		curl_easy_setopt(c, CURLOPT_SSLCERT, p->cfg.cert_file);
-	if (p->cfg.key_file)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, p->cfg.key_file);
-	CURLcode cc = curl_easy_perform(c);
-	if (cc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	else
-		snprintf(why, why_len, "%s", curl_easy_strerror(cc));
-out:
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return status;
+	return k.status;
 }
 
 /* Attempt e (queue lock not held) and record the outcome (queue lock held). */
@@ -295,6 +262,11 @@ int drf_push_start(struct drf_push **out, const struct drf_push_config *cfg, str
 	p->drf_lock = lock;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
+	/* the VNO's roots and our client identity read once; one link, kept between pushes */
+	struct om_https_client_opts co = { .ca_file = cfg->ca_file, .cert_file = cfg->cert_file,
+					   .key_file = cfg->key_file, .timeout_ms = PUSH_TIMEOUT_MS, .max_links = 1 };
+	if (cfg->url && (rc = om_https_client_new(&p->vno, &co, err, err_len)) < 0)
+		goto fail;
 	pthread_mutex_lock(lock);
 	rc = queue_from_register(p, NULL, NULL);
 	pthread_mutex_unlock(lock);
@@ -334,6 +306,7 @@ void drf_push_stop(struct drf_push *p)
 		free(e->bootstrap);
 		free(e);
 	}
+	om_https_client_free(p->vno);
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
 	free(p);

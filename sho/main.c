@@ -257,6 +257,11 @@ int main(int argc, char **argv)
 						      .ind_bits = s.svc.cfg.ind_bits };
 	if (api.synth)
 		om_notice("synthetic", "dir=%s devices=%zu", synth_dir, sho_synth_devices(api.synth));
+	/* the peers' roots and our identity read once; links to the DRFs kept between calls (issue 14) */
+	if (sho_peers_connect(&s.peers, err, sizeof(err)) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
 	if (sho_mover_start(&mover, &s.svc.cfg, &s.peers) < 0) {
 		om_error("start", "reason=\"cannot start the mover's thread\"");
 		goto out;
@@ -284,6 +289,7 @@ out:
 	sho_internal_stop(&internal);
 	sho_close(sho_dpf);
 	sho_mover_stop(&mover);
+	sho_peers_close(&s.peers);
 	sho_api_free(&api);
 	sho_close(sho);
 	if (status == 0)

@@ -8,13 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include <openmcim/pki.h>
 
-#include "sho_peer.h"
+#include "https_client.h"
 #include "reason.h"
-#include "tls_policy.h"
+#include "sho_peer.h"
 
 #define ANSWER_MAX 1024 /* the DRF answers one short line */
 
@@ -93,20 +91,6 @@ struct body {
 	int too_long;
 };
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct body *b = arg;
-	size_t add = size * n;
-	if (b->len + add > ANSWER_MAX) {
-		b->too_long = 1;
-		return 0;
-	}
-	memcpy(b->text + b->len, data, add);
-	b->len += add;
-	b->text[b->len] = '\0';
-	return add;
-}
-
 /* The value of " key=" in the one-line answer, into out (empty if absent). */
 static void field(const char *text, const char *key, char *out, size_t cap)
 {
@@ -158,55 +142,58 @@ static int read_answer(const struct body *b, const char *success, const char *wa
 	return OM_ESHO_PEER_ANSWER;
 }
 
+/* The client of peer p: our identity and p's roots, read once (sho_peers_connect). */
+static int peer_client_new(const struct sho_peers *t, const struct sho_peer *p, struct om_https_client **out,
+			   char *why, size_t wl)
+{
+	struct om_https_client_opts o = { .ca_file = p->ca_file, .cert_file = t->cert_file, .key_file = t->key_file,
+					  .timeout_ms = t->timeout_ms };
+	return om_https_client_new(out, &o, why, wl);
+}
+
+int sho_peers_connect(struct sho_peers *t, char *err, size_t len)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		int rc = t->p[i].client ? 0 : peer_client_new(t, &t->p[i], &t->p[i].client, err, len);
+		if (rc < 0)
+			return om_reason(err, len, OM_ESHO_CONFIG, "[peer.%s]: %.200s", t->p[i].sho_id, err);
+	}
+	return 0;
+}
+
+void sho_peers_close(struct sho_peers *t)
+{
+	for (size_t i = 0; t && i < t->n; i++) {
+		om_https_client_free(t->p[i].client);
+		t->p[i].client = NULL;
+	}
+}
+
 /*
  * POST body (len octets, type; NULL type: none) to url with our client
- * certificate over verified HTTPS, the answer into b. 0 or
- * OM_ESHO_PEER_TRANSPORT / OM_ESHO_PEER_ANSWER (too long) / OM_ENOMEM, reason in why.
+ * certificate over verified HTTPS on p's kept links, the answer into b.
+ * 0 or OM_ESHO_PEER_TRANSPORT / OM_ESHO_PEER_ANSWER (too long) / OM_ENOMEM,
+ * reason in why.
  */
 static int peer_post(const struct sho_peers *t, const struct sho_peer *p, const char *url, const void *body,
 		     size_t len, const char *type, struct body *b, struct sho_peer_answer *ans, char *why, size_t wl)
 {
-	char ct[96];
-	struct curl_slist *hdr = NULL;
-	CURL *c = NULL;
-	long http = 0;
-	int rc = OM_ENOMEM;
-	if (type)
-		snprintf(ct, sizeof(ct), "Content-Type: %s", type);
-	if (!om_curl_ready() || !(c = curl_easy_init()) || (type && !(hdr = curl_slist_append(NULL, ct))))
-		goto out;
-	if ((rc = om_tls_policy_curl(c)) < 0)
-		goto out;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
-	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLCERT, t->cert_file);
-	curl_easy_setopt(c, CURLOPT_SSLKEY, t->key_file);
-	if (hdr)
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	CURLcode cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
-	ans->http_status = (int)http;
-	if (b->too_long)
-		rc = om_reason(why, wl, OM_ESHO_PEER_ANSWER, "%s: answer longer than %d bytes", url, ANSWER_MAX);
-	else if (cc != CURLE_OK)
-		rc = om_reason(why, wl, OM_ESHO_PEER_TRANSPORT, "%s: %s", url, curl_easy_strerror(cc));
-	else
-		rc = 0;
-out:
-	curl_slist_free_all(hdr);
-	if (c)
-		curl_easy_cleanup(c);
-	return rc;
+	struct om_https_client *once = NULL, *c = p->client;
+	/* a table never connected (sho_peers_connect) still works: a client for this call */
+	int rc = c ? 0 : peer_client_new(t, p, &once, why, wl);
+	if (rc < 0)
+		return rc == OM_ENOMEM ? rc : OM_ESHO_PEER_TRANSPORT;
+	struct om_https_call k = { .url = url, .content_type = type, .body = body, .len = len, .answer = b->text,
+				   .cap = sizeof(b->text) };
+	rc = om_https_post(c ? c : once, &k, why, wl);
+	om_https_client_free(once);
+	ans->http_status = (int)k.status;
+	b->len = k.answer_len;
+	if (rc == OM_ENOSPC) {
+		b->too_long = 1;
+		return om_reason(why, wl, OM_ESHO_PEER_ANSWER, "%s: answer longer than %d bytes", url, ANSWER_MAX);
+	}
+	return rc == OM_ENOMEM || rc == 0 ? rc : OM_ESHO_PEER_TRANSPORT;
 }
 
 /* The trailing "/" of a peer's url, or "" when it has one. */

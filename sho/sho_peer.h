@@ -15,6 +15,7 @@
 #include <openmcim/handover.h>
 
 #include "conf.h"
+#include "https_client.h"
 #include "sho.h"
 
 #define SHO_PEERS_MAX 32
@@ -24,6 +25,7 @@ struct sho_peer {
 	char sho_id[OM_HANDOVER_SHO_ID_MAX + 1];
 	char url[SHO_PEER_URL_MAX + 1]; /* the DRF's base URL; /handover is appended */
 	char ca_file[512];              /* PEM roots for the DRF's TLS certificate */
+	struct om_https_client *client; /* kept links to it (sho_peers_connect), or NULL */
 };
 
 struct sho_peers {
@@ -32,6 +34,15 @@ struct sho_peers {
 	const char *cert_file, *key_file; /* our OPERATOR_TLS identity (borrowed) */
 	long timeout_ms;                   /* whole exchange */
 };
+
+/*
+ * A client per peer, built once (svc/https_client.h): its roots, our
+ * certificate and key parsed now, its connections kept between calls. Call
+ * after the table is filled; a table without it makes a client per call.
+ * Returns 0, or OM_ESHO_CONFIG / OM_ENOMEM with the peer and file in err.
+ */
+OM_NODISCARD int sho_peers_connect(struct sho_peers *t, char *err, size_t err_len);
+void sho_peers_close(struct sho_peers *t);
 
 /* The DRF's answer to one request. */
 struct sho_peer_answer {

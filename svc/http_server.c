@@ -206,6 +206,15 @@ static int tls_setup(struct om_http_server *s, const struct om_http_tls *t, char
 		ERR_clear_error();
 		return OM_ECRYPTO;
 	}
+	/* Send the chain the file holds, as it is: OpenSSL would otherwise build it again from the
+	 * store at every handshake (issue 14). One ticket per full handshake: a client keeps one
+	 * session per server (the device's second DM session, a peer's next connection). */
+	SSL_CTX_set_mode(s->ssl, SSL_MODE_NO_AUTO_CHAIN);
+	SSL_CTX_set_num_tickets(s->ssl, 1);
+	/* OpenSSL refuses to resume a session whose client certificate was verified without one
+	 * (tickets are sealed under this context's own keys: no other server takes them) */
+	static const unsigned char sid_ctx[] = "openmcim-http";
+	SSL_CTX_set_session_id_context(s->ssl, sid_ctx, sizeof(sid_ctx) - 1);
 	int mode = SSL_VERIFY_NONE;
 	if (t->client_ca_file) {
 		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(t->client_ca_file);
