@@ -55,6 +55,7 @@ struct agent {
 	unsigned retry_min, retry_max, retries, backoff;
 	unsigned accepted; /* bootstraps the TRE took in this run */
 	int bootstrap_rc;
+	void *tls_sessions; /* the DM clients' TLS sessions, for this run (agent_dm_sessions_new) */
 };
 
 const char *om_agent_outcome_name(int outcome)
@@ -317,6 +318,12 @@ static int dm_open(struct agent *ag, struct agent_dm **dm)
 		return n;
 	rc = agent_dm_new(dm, url, &ag->bearer, n > 0 ? anchor : NULL, n > 0 ? (size_t)n : 0, ag->cfg->dm_ca_file,
 			  ag->timeout_ms, ag->res->tre_id, user);
+	if (!rc) {
+		/* the outcome report resumes the provisioning session's TLS session (issue 14) */
+		if (!ag->tls_sessions)
+			ag->tls_sessions = agent_dm_sessions_new();
+		agent_dm_use_sessions(*dm, ag->tls_sessions);
+	}
 	if (!rc)
 		event(ag, "dm-open", "provurl=%s server_id=%s apn=%s bearer=default dpf_trust=%s", url, server_id, apn,
 		      n > 0 ? ((*dm)->pinned ? "cert_sho_key" : "cert_sho_ca") : "dm_ca");
@@ -495,6 +502,8 @@ static int report_outcome(struct agent *ag, int kind, time_t deadline)
 	if (rc == OM_EAGENT_REFUSED)
 		event(ag, "report-refused", "outcome=%s why=\"%s\"", outcome, dm->why);
 	ag->res->dm_messages += dm->messages;
+	ag->res->dm_tls_full += dm->tls_full;
+	ag->res->dm_tls_resumed += dm->tls_resumed;
 	agent_dm_free(dm);
 	return rc;
 }
@@ -596,6 +605,8 @@ static int run_provisioning(struct agent *ag)
 			agent_dm_new_session(dm);
 		}
 		ag->res->dm_messages += dm->messages;
+		ag->res->dm_tls_full += dm->tls_full;
+		ag->res->dm_tls_resumed += dm->tls_resumed;
 		agent_dm_free(dm);
 		if (rc)
 			return rc;
@@ -757,10 +768,11 @@ int om_agent_run(const struct om_agent_config *cfg, struct om_agent_result *res)
 		rc = fail(&ag, OM_EAGENT_DM, "step ended with %d", rc);
 	}
 	note_identity(&ag);
-	event(&ag, "rest", "outcome=%s imsi=%s owner=%s attaches=%u dm_messages=%u retries=%u",
+	event(&ag, "rest", "outcome=%s imsi=%s owner=%s attaches=%u dm_messages=%u tls_full=%u tls_resumed=%u retries=%u",
 	      rc ? "error" : om_agent_outcome_name(res->outcome), res->imsi, res->owner, res->attaches,
-	      res->dm_messages, res->retries);
+	      res->dm_messages, res->dm_tls_full, res->dm_tls_resumed, res->retries);
 	detach(&ag);
+	agent_dm_sessions_free(ag.tls_sessions);
 	om_tre_close(ag.tre);
 	if (rc) {
 		res->outcome = 0;

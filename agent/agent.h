@@ -106,6 +106,7 @@ struct om_agent_result {
 	char network[OM_AGENT_NETWORK_NAME_MAX + 1]; /* the network that accepted the last attach; "" if none did */
 	unsigned attaches;                    /* attach procedures run (successful or not) */
 	unsigned dm_messages;                 /* SyncML messages sent */
+	unsigned dm_tls_full, dm_tls_resumed; /* TLS connections to the DPF: full handshakes, resumed ones */
 	unsigned retries;                     /* exchanges repeated after a loss */
 };
 

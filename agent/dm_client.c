@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 
 #include <openmcim/hex.h>
 #include <openmcim/pki.h>
@@ -22,6 +23,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct agent_dm *dm = arg;
 	size_t len = size * n;
+	/* the connection is attached only during the transfer: whether its handshake resumed, now */
+	const struct curl_tlssessioninfo *tls = NULL;
+	if (curl_easy_getinfo(dm->curl, CURLINFO_TLS_SSL_PTR, &tls) == CURLE_OK && tls &&
+	    tls->backend == CURLSSLBACKEND_OPENSSL && tls->internals)
+		dm->conn_resumed = SSL_session_reused(tls->internals) == 1;
 	/* A DM message is bounded (OM_DM_MSG_MAX); a longer answer is refused, not truncated. */
 	if (len > sizeof(dm->body) - dm->body_len) {
 		dm->body_overflow = 1;
@@ -170,6 +176,29 @@ void agent_dm_free(struct agent_dm *dm)
 	free(dm);
 }
 
+void *agent_dm_sessions_new(void)
+{
+	CURLSH *sh = om_curl_ready() ? curl_share_init() : NULL;
+	/* one device's run uses its clients one at a time, in one thread: no lock needed */
+	if (sh && curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		curl_share_cleanup(sh);
+		sh = NULL;
+	}
+	return sh;
+}
+
+void agent_dm_sessions_free(void *sessions)
+{
+	if (sessions)
+		curl_share_cleanup(sessions);
+}
+
+void agent_dm_use_sessions(struct agent_dm *dm, void *sessions)
+{
+	if (dm && sessions)
+		curl_easy_setopt(dm->curl, CURLOPT_SHARE, (CURLSH *)sessions);
+}
+
 void agent_dm_new_session(struct agent_dm *dm)
 {
 	uint8_t r[2];
@@ -237,8 +266,12 @@ int agent_dm_exchange(struct agent_dm *dm)
 	dm->http_status = 0;
 	curl_easy_setopt(dm->curl, CURLOPT_POSTFIELDS, dm->wire);
 	curl_easy_setopt(dm->curl, CURLOPT_POSTFIELDSIZE, (long)n);
+	dm->conn_resumed = 0;
 	CURLcode cc = curl_easy_perform(dm->curl);
 	curl_easy_getinfo(dm->curl, CURLINFO_RESPONSE_CODE, &dm->http_status);
+	long connects = 0;
+	if (curl_easy_getinfo(dm->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0 && dm->body_len)
+		*(dm->conn_resumed ? &dm->tls_resumed : &dm->tls_full) += 1;
 	if (h) {
 		curl_easy_setopt(dm->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)dm->headers);
 		curl_slist_free_all(h);

@@ -37,6 +37,8 @@ struct agent_dm {
 	uint8_t nonce[AGENT_DM_NONCE_MAX]; /* the last NextNonce (raw) */
 	size_t nonce_len;
 	unsigned messages;      /* SyncML messages POSTed, this struct's life */
+	unsigned tls_full, tls_resumed; /* connections that answered, this struct's life: full and resumed handshakes */
+	int conn_resumed;       /* the last exchange's connection resumed a session (read in on_body) */
 	long http_status;       /* of the last exchange, 0 when none came */
 	char why[128];          /* the last exchange's failure, no secret */
 	int pinned;             /* the DPF must prove Cert_SHO[i+1]'s key (else a CA chain) */
@@ -71,6 +73,20 @@ OM_NODISCARD int agent_dm_new(struct agent_dm **out, const char *url, const stru
 			      const uint8_t *anchor, size_t anchor_len, const char *ca_file, int timeout_ms,
 			      const char *dev_id, const char *user);
 void agent_dm_free(struct agent_dm *dm);
+
+/*
+ * TLS sessions kept across one device run's DM clients (issue 14): the
+ * outcome report's session resumes the provisioning session's TLS session
+ * (one full handshake per provisioning, not two). libcurl resumes only for
+ * the same host, port and trust (the same pin, or the same CA file), and a
+ * pinned key is checked on the resumed session too (the session keeps the
+ * certificate it was made with). NULL when out of memory: then no
+ * resumption, nothing else changes.
+ */
+void *agent_dm_sessions_new(void);
+void agent_dm_sessions_free(void *sessions);
+/* dm's next connections keep their TLS sessions in, and resume from, sessions (may be NULL). */
+void agent_dm_use_sessions(struct agent_dm *dm, void *sessions);
 
 /*
  * The device's messages (docs/dm.md "Session"), added to a message begun

@@ -53,7 +53,7 @@
 #define PEER_SAMPLE 20
 
 static struct lab lab;
-static atomic_uint next_dev, done_ok, done_bad;
+static atomic_uint next_dev, done_ok, done_bad, tls_full, tls_resumed;
 static double *lat; /* per device: handover request -> confirmed, seconds */
 
 static double now(void)
@@ -125,6 +125,8 @@ static int provision_one(unsigned i)
 		 lab_handover(&lab, LAB_SHO_A, lab.tre_ids[i], code, answer, sizeof(answer)) == 200;
 	pthread_join(th, NULL);
 	ok = ok && r.rc == 0 && r.res.outcome == OM_AGENT_PROVISIONED;
+	atomic_fetch_add(&tls_full, r.res.dm_tls_full);
+	atomic_fetch_add(&tls_resumed, r.res.dm_tls_resumed);
 	if (!ok)
 		fprintf(stderr, "device %s: rc %s outcome %s %s\n", lab.tre_ids[i], om_errname(r.rc),
 			om_agent_outcome_name(r.res.outcome), r.res.reason);
@@ -315,6 +317,7 @@ int main(int argc, char **argv)
 	       (unsigned)done_ok, (unsigned)done_bad, dt, j, ours);
 	printf("  handover request -> confirmed: p50 %.0f ms, p99 %.0f ms\n", lat[n / 2] * 1e3,
 	       lat[(size_t)((n - 1) * 0.99)] * 1e3);
+	printf("  device <-> DPF TLS handshakes: %u full, %u resumed\n", (unsigned)tls_full, (unsigned)tls_resumed);
 	double peer = peer_rate(n);
 	if (peer > 0)
 		printf("peer (xmlsec1 --verify + openssl ocsp per device, one after the other): %.1f devices/s\n"

@@ -216,6 +216,9 @@ static void provision_at_sho_a(unsigned dev, char imsi_a[OM_MCIM_IMSI_MAX + 1])
 	change_operator(dev, LAB_RO, LAB_SHO_A, OM_AGENT_PROVISIONED, &r, NULL);
 	CHECK_MSG(strstr(r.events, "attached-new ") != NULL, "no attach with the new MCIM:\n%s", r.events);
 	CHECK(!strcmp(r.res.owner, "SHO-A") && !strncmp(r.res.imsi, "00102", 5));
+	/* one full TLS handshake with the DPF per provisioning: the outcome report resumes it (issue 14) */
+	CHECK_MSG(r.res.dm_tls_full == 1 && r.res.dm_tls_resumed == 1, "TLS to the DPF: %u full, %u resumed",
+		  r.res.dm_tls_full, r.res.dm_tls_resumed);
 	/* what the DPF saw: a SessionID of 1..4 upper-case hex digits, the device as its URN (docs/dm.md) */
 	const char *ev = strstr(r.events, "dm-authenticated ");
 	const char *sid = ev ? strstr(ev, "session=") : NULL;
