@@ -107,11 +107,11 @@ int dpf_pva_http(void *ctx, const uint8_t *obj, size_t len, struct dpf_pva_verdi
 	if (bl + sizeof("/validate") > sizeof(url))
 		return om_reason(why, why_len, OM_EDPF_CONFIG, "PVA URL too long");
 	snprintf(url, sizeof(url), "%.*s/validate", (int)bl, base);
-	if (!pc->client && (rc = client_new(&once, why, why_len)) < 0)
-		return om_reason(why, why_len, rc == OM_ENOMEM ? rc : OM_EDPF_PVA, "PVA client: %s", why);
+	char how[256] = "";
+	if (!pc->client && (rc = client_new(&once, how, sizeof(how))) < 0)
+		return om_reason(why, why_len, rc == OM_ENOMEM ? rc : OM_EDPF_PVA, "PVA client: %s", how);
 	struct om_https_call k = { .url = url, .content_type = "application/octet-stream", .body = obj, .len = len,
 				   .answer = b.text, .cap = sizeof(b.text) };
-	char how[256] = "";
 	rc = om_https_post(pc->client ? pc->client : once, &k, how, sizeof(how));
 	om_https_client_free(once);
 	b.len = k.answer_len;

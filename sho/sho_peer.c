@@ -154,9 +154,11 @@ static int peer_client_new(const struct sho_peers *t, const struct sho_peer *p, 
 int sho_peers_connect(struct sho_peers *t, char *err, size_t len)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		int rc = t->p[i].client ? 0 : peer_client_new(t, &t->p[i], &t->p[i].client, err, len);
+		char why[256] = "";
+		int rc = t->p[i].client ? 0 : peer_client_new(t, &t->p[i], &t->p[i].client, why, sizeof(why));
 		if (rc < 0)
-			return om_reason(err, len, OM_ESHO_CONFIG, "[peer.%s]: %.200s", t->p[i].sho_id, err);
+			return om_reason(err, len, rc == OM_ENOMEM ? rc : OM_ESHO_CONFIG, "[peer.%s]: %s", t->p[i].sho_id,
+					 why);
 	}
 	return 0;
 }
