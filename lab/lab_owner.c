@@ -5,8 +5,9 @@
  * the lab TLS CA with host "localhost" (docs/sho.md "Daemon"); the transfer
  * code the current operator hands out of band; and the devices' agent
  * configurations. Every function here may run from several threads: each
- * call has its own curl handle and its own database connection.
+ * call takes a curl handle of its own from the owner's kept ones.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,59 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
+ * The owner's kept connections (issue 14): a handle returned after a call
+ * keeps its connection to the registration service for the next call, as
+ * any HTTP client of an owner's would, instead of a TLS handshake per call.
+ */
+#define OWNER_LINKS_MAX 32
+struct lab_owner_links {
+	CURL *idle[OWNER_LINKS_MAX];
+	unsigned n;
+};
+static pthread_mutex_t links_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static CURL *link_take(struct lab *l)
+{
+	struct lab_priv *p = l->priv;
+	CURL *c = NULL;
+	pthread_mutex_lock(&links_lock);
+	if (p->owner_links && p->owner_links->n)
+		c = p->owner_links->idle[--p->owner_links->n];
+	pthread_mutex_unlock(&links_lock);
+	if (!c)
+		return curl_easy_init();
+	curl_easy_reset(c); /* every option back to its default; the connection stays */
+	return c;
+}
+
+static void link_give(struct lab *l, CURL *c)
+{
+	struct lab_priv *p = l->priv;
+	pthread_mutex_lock(&links_lock);
+	if (!p->owner_links)
+		p->owner_links = calloc(1, sizeof(*p->owner_links));
+	if (p->owner_links && p->owner_links->n < OWNER_LINKS_MAX) {
+		/* the secret is set again on each call: none stays in a handle that waits */
+		curl_easy_setopt(c, CURLOPT_PASSWORD, "");
+		p->owner_links->idle[p->owner_links->n++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&links_lock);
+	curl_easy_cleanup(c);
+}
+
+void lab_owner_links_free(struct lab *l)
+{
+	struct lab_priv *p = l->priv;
+	if (!p || !p->owner_links)
+		return;
+	for (unsigned i = 0; i < p->owner_links->n; i++)
+		curl_easy_cleanup(p->owner_links->idle[i]);
+	free(p->owner_links);
+	p->owner_links = NULL;
+}
+
+/*
  * One owner call to op's registration service: method and path, body (may
  * be NULL). The answer into *ans (free its s). Returns the HTTP status, or
  * OM_ELAB_OWNER with curl's reason in ans.
@@ -76,7 +130,7 @@ static int owner_call(struct lab *l, enum lab_op op, const char *method, const c
 		buf_add(ans, "the RO runs no registration service", 35);
 		return OM_ELAB_OWNER;
 	}
-	CURL *c = curl_easy_init();
+	CURL *c = link_take(l);
 	if (!c) {
 		buf_add(ans, "curl_easy_init failed", 21);
 		return OM_ELAB_OWNER;
@@ -105,7 +159,8 @@ static int owner_call(struct lab *l, enum lab_op op, const char *method, const c
 	CURLcode cc = curl_easy_perform(c);
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
+	curl_easy_setopt(c, CURLOPT_RESOLVE, NULL);
+	link_give(l, c);
 	curl_slist_free_all(res);
 	if (cc != CURLE_OK) {
 		const char *e = curl_easy_strerror(cc);

@@ -44,7 +44,13 @@ struct lab_priv {
 	pid_t *tpm_pid;              /* --tre tpm: each device's swtpm, same order as tre_ids */
 	int port_lock[LAB_N_PORTS];  /* the ports' reservations (lab_free_ports), closed in lab_free() */
 	int port_locks_held;
+	struct lab_owner_links *owner_links; /* the owner's kept HTTPS connections (lab_owner.c) */
 };
+
+/* ---- lab_owner.c --------------------------------------------------------- */
+
+/* Close the owner's kept connections (lab_free). */
+void lab_owner_links_free(struct lab *l);
 
 /* ---- lab_tpm.c ----------------------------------------------------------- */
 

@@ -995,6 +995,7 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 void lab_free(struct lab *l)
 {
 	struct lab_priv *pv = priv(l);
+	lab_owner_links_free(l);
 	if (pv) {
 		for (unsigned i = 0; pv->note && i < l->n_devices + l->n_tampered; i++) {
 			free(pv->note[i].head);
