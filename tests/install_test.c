@@ -13,6 +13,12 @@
  *    as the file's own `tls = off` line offers), the staged
  *    `openmcim hss-admin` provisions a subscriber through its socket, and
  *    SIGTERM ends it cleanly;
+ *  - every staged unit's RuntimeDirectory is openmcim/<nf> and its
+ *    RuntimeDirectoryMode, given to a directory, is one the daemons' socket
+ *    code accepts (svc/admin_socket.c: 0700, ours); every socket path a
+ *    staged configuration names under /run/openmcim is one that the owning
+ *    daemon's own configuration listens on (a client and its server name the
+ *    same file);
  *  - the staged `openmcim lab` starts one operator's network functions and
  *    the others from the staged programs and provisions a device end to end.
  */
@@ -24,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin_socket.h"
 #include "check.h"
 #include "daemon_util.h"
 
@@ -163,6 +170,132 @@ static void systemd_analyze_verifies_the_units(void)
 	CHECK_MSG(strstr(out, "Unknown key 'NoNewPrivilege_'") != NULL, "the misspelt key passed: %d %s", st, out);
 }
 
+/* The value of the unit's line that starts with key (key ends in "="), or NULL. */
+static const char *unit_value(const char *text, const char *key, char *out, size_t cap)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, key, strlen(key)))
+			continue;
+		const char *v = l + strlen(key), *end = strchr(v, '\n');
+		snprintf(out, cap, "%.*s", (int)(end ? end - v : (long)strlen(v)), v);
+		return out;
+	}
+	return NULL;
+}
+
+static int no_admin(void *arg, char *line, om_admin_emit emit, void *emit_ctx, char *why, size_t why_len)
+{
+	(void)arg, (void)line, (void)emit, (void)emit_ctx;
+	snprintf(why, why_len, "no commands");
+	return -1;
+}
+
+/*
+ * Each unit's run directory as systemd makes it (RuntimeDirectoryMode=, owned
+ * by the unit's user: here the test's) must take the daemon's socket; a mode
+ * of 0750 made every socket daemon refuse to start under systemd.
+ */
+static void units_run_directory_takes_the_sockets(void)
+{
+	char p[4400], val[64], want[64], dir[4400], sock[4500], err[512];
+	for (size_t i = 0; i < N_DAEMONS; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "openmcim-%s.service", daemons[i]);
+		staged(p, sizeof(p), unit_dir, name);
+		size_t len = 0;
+		char *text = (char *)check_slurp(p, &len);
+		CHECK_MSG(text != NULL, "%s", p);
+		if (!text)
+			continue;
+		snprintf(want, sizeof(want), "openmcim/%s", daemons[i]);
+		CHECK_MSG(unit_value(text, "RuntimeDirectory=", val, sizeof(val)) && !strcmp(val, want),
+			  "%s: RuntimeDirectory is not %s", name, want);
+		const char *mode = unit_value(text, "RuntimeDirectoryMode=", val, sizeof(val));
+		free(text);
+		CHECK_MSG(mode != NULL, "%s: no RuntimeDirectoryMode", name);
+		if (!mode)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/rundir-%s", stage, daemons[i]);
+		CHECK(mkdir(dir, 0700) == 0 && chmod(dir, (mode_t)strtol(mode, NULL, 8)) == 0);
+		snprintf(sock, sizeof(sock), "%s/x.sock", dir);
+		struct om_admin_socket_opts o = { .what = "admin", .log_prefix = "install-test", .exec = no_admin };
+		struct om_admin_socket *s = NULL;
+		int rc = om_admin_socket_start(&s, &o, sock, err, sizeof(err));
+		CHECK_MSG(rc == 0, "%s: RuntimeDirectoryMode=%s refused by the socket code: %s", name, mode, err);
+		om_admin_socket_stop(s);
+	}
+}
+
+/* The path after "= " on a line naming a socket under run (commented out or not), or NULL. */
+static const char *socket_on_line(const char *line, size_t len, const char *run, char *out, size_t cap)
+{
+	const char *eq = memchr(line, '=', len), *at = eq ? strstr(eq, run) : NULL;
+	if (!at || at > line + len)
+		return NULL;
+	snprintf(out, cap, "%.*s", (int)(line + len - at), at);
+	return strstr(out, ".sock") ? out : NULL;
+}
+
+/* 1 if text has an uncommented line "KEY = path" for some key. */
+static int listens_on(const char *text, const char *path)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *end = strchr(l, '\n'), *eq = strstr(l, " = ");
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		if (*l == '#' || !eq || eq > l + len)
+			continue;
+		if (len - (size_t)(eq + 3 - l) == strlen(path) && !strncmp(eq + 3, path, strlen(path)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Every socket a staged configuration names under /run/openmcim (its own or a
+ * peer's, commented out or not) is /run/openmcim/<nf>/NAME.sock, in the run
+ * directory of nf's unit, and nf's own configuration listens on that very
+ * path: a client configured from the examples reaches its server.
+ */
+static void configurations_agree_on_socket_names(void)
+{
+	static char *texts[N_DAEMONS];
+	char p[4400], path[512];
+	for (size_t i = 0; i < N_DAEMONS; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s.conf", daemons[i]);
+		staged(p, sizeof(p), conf_dir, name);
+		size_t len = 0;
+		texts[i] = (char *)check_slurp(p, &len);
+		CHECK_MSG(texts[i] != NULL, "%s", p);
+	}
+	int seen = 0;
+	for (size_t i = 0; i < N_DAEMONS; i++) {
+		for (const char *l = texts[i]; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+			const char *end = strchr(l, '\n');
+			size_t len = end ? (size_t)(end - l) : strlen(l);
+			if (!socket_on_line(l, len, "/run/openmcim", path, sizeof(path)))
+				continue;
+			seen++;
+			size_t owner = N_DAEMONS;
+			for (size_t j = 0; j < N_DAEMONS; j++) {
+				char prefix[64];
+				snprintf(prefix, sizeof(prefix), "/run/openmcim/%s/", daemons[j]);
+				if (!strncmp(path, prefix, strlen(prefix)) && !strchr(path + strlen(prefix), '/'))
+					owner = j;
+			}
+			CHECK_MSG(owner < N_DAEMONS, "%s.conf names %s, outside every unit's run directory", daemons[i],
+				  path);
+			if (owner < N_DAEMONS && texts[owner])
+				CHECK_MSG(listens_on(texts[owner], path), "%s.conf names %s, which %s.conf does not listen on",
+					  daemons[i], path, daemons[owner]);
+		}
+	}
+	/* hss, pva, drf, sho listen; sho, drf and dpf name their peers' */
+	CHECK_MSG(seen >= 8, "only %d socket lines in the configurations", seen);
+	for (size_t i = 0; i < N_DAEMONS; i++)
+		free(texts[i]);
+}
+
 /* Copy src to dst with each of the n (from, to) pairs replaced. */
 static int relocate(const char *src, const char *dst, const char *const pairs[][2], size_t n)
 {
@@ -248,7 +381,7 @@ static void staged_hss_runs_on_the_staged_configuration(void)
 	char *l = du_wait_log(log, " started ", 20000);
 	CHECK_MSG(l != NULL, "the installed HSS did not start (see %s)", log);
 	free(l);
-	snprintf(sock, sizeof(sock), "%s/hss/admin.sock", run);
+	snprintf(sock, sizeof(sock), "%s/hss/provision.sock", run);
 	const char *add[] = { cli, "hss-admin", "--socket", sock, "add", "001010000000888",
 			      "k=465b5ce8b199b49faa5f0a2ee238a6bc", "opc=cd63cb71954a9f4e48a5994e37a02baf", "amf=8000",
 			      "apn=internet", "roaming=any", NULL };
@@ -287,6 +420,8 @@ int main(void)
 	install_into_stage();
 	if (bin_dir[0] && unit_dir[0] && conf_dir[0]) {
 		systemd_analyze_verifies_the_units();
+		units_run_directory_takes_the_sockets();
+		configurations_agree_on_socket_names();
 		staged_hss_runs_on_the_staged_configuration();
 		staged_lab_provisions_a_device();
 	}
