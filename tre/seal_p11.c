@@ -369,6 +369,31 @@ out:
 	return rc;
 }
 
+/*
+ * The key found by CKA_ID must be the kind p11_create generates: an AES key
+ * kept in the token, sensitive and never extractable since it was made
+ * (CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE: a key once readable and
+ * later locked may have a copy outside). A key planted under our CKA_ID by
+ * someone holding the PIN is refused before anything is unsealed with it or
+ * sealed under it (PKCS#11 v2.40 4.9 and 4.10; the TPM's counterpart is the
+ * NV index check, OM_ETRE_NV).
+ */
+static int key_is_ours(struct p11 *p, ck_object_handle_t key)
+{
+	ck_key_type_t type = (ck_key_type_t)-1;
+	unsigned char token = 0, sens = 0, always = 0, ext = 1, never = 0;
+	struct ck_attribute get[] = {
+		{ CKA_KEY_TYPE, &type, sizeof(type) },	     { CKA_TOKEN, &token, sizeof(token) },
+		{ CKA_SENSITIVE, &sens, sizeof(sens) },	     { CKA_ALWAYS_SENSITIVE, &always, sizeof(always) },
+		{ CKA_EXTRACTABLE, &ext, sizeof(ext) },	     { CKA_NEVER_EXTRACTABLE, &never, sizeof(never) },
+	};
+	if (p->m->C_GetAttributeValue(p->session, key, get, sizeof(get) / sizeof(get[0])) != CKR_OK)
+		return OM_ETRE_KEY_ATTRS;
+	if (type != CKK_AES || !token || !sens || !always || ext || !never)
+		return OM_ETRE_KEY_ATTRS;
+	return 0;
+}
+
 int tre_seal_p11_open(struct tre_sealer **out, const char *dir, const char *module, const char *token,
 		      const char *pin, unsigned flags)
 {
@@ -389,12 +414,17 @@ int tre_seal_p11_open(struct tre_sealer **out, const char *dir, const char *modu
 		rc = OM_ETRE_HW;
 		goto out;
 	}
-	ck_rv_t rv = p->m->C_FindObjects(p->session, &p->key, 1, &n);
+	ck_object_handle_t found[2];
+	ck_rv_t rv = p->m->C_FindObjects(p->session, found, 2, &n);
 	p->m->C_FindObjectsFinal(p->session);
 	if (rv != CKR_OK)
 		rc = OM_ETRE_HW;
-	else if (n != 1)
+	else if (n == 0)
 		rc = OM_ETRE_SEAL; /* the key is not in this token: not this device's */
+	else if (n > 1)
+		rc = OM_ETRE_KEY_ATTRS; /* a second key under our CKA_ID: which one seals is not ours to guess */
+	else
+		rc = key_is_ours(p, p->key = found[0]);
 out:
 	if (rc) {
 		p11_close(&p->base);

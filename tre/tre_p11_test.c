@@ -4,7 +4,8 @@
  * token directory the test makes itself (tests/hw_token.h): the sealing key
  * is generated in the token, sensitive and non-extractable (its value, and
  * a wrapping of it, are refused by the token), sealing runs inside the
- * token, and a copied directory does not open with another device's token.
+ * token, a copied directory does not open with another device's token, and
+ * a key planted under the sealing key's CKA_ID is refused.
  */
 #define CRYPTOKI_GNU 1
 #include <fcntl.h>
@@ -134,6 +135,111 @@ static void test_sealing_key_cannot_leave_the_token(void)
 	fx_tre_free(&t);
 }
 
+/* A session on the test's token, logged in as the user (the thief knows the PIN). */
+static struct ck_function_list *user_session(ck_session_handle_t *s)
+{
+	struct ck_function_list *m = p11_kit_module_load(hsm.module, 0);
+	if (!m || p11_kit_module_initialize(m) != CKR_OK)
+		FX_DIE("p11-kit");
+	ck_slot_id_t slots[8];
+	unsigned long ns = 8;
+	CHECK(m->C_GetSlotList(1, slots, &ns) == CKR_OK && ns >= 1);
+	CHECK(m->C_OpenSession(slots[0], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, s) == CKR_OK);
+	CHECK(m->C_Login(*s, CKU_USER, (unsigned char *)hsm.pin, strlen(hsm.pin)) == CKR_OK);
+	return m;
+}
+
+static void end_session(struct ck_function_list *m, ck_session_handle_t s)
+{
+	m->C_CloseSession(s);
+	p11_kit_module_finalize(m);
+	p11_kit_module_release(m);
+}
+
+/*
+ * Security review: open found the sealing key by class and CKA_ID only. A
+ * thief with the PIN plants an AES key of his own value under the TRE's
+ * CKA_ID (p11.ctx's last 16 bytes), once beside the real key and once in its
+ * place, once imported and once generated extractable and then locked: each
+ * is refused with OM_ETRE_KEY_ATTRS, nothing unsealed, no file changed.
+ */
+static void test_planted_key_under_the_id_is_refused(void)
+{
+	for (int round = 0; round < 3; round++) {
+		struct fx_tre t;
+		char name[32];
+		snprintf(name, sizeof(name), "TRE-0000081%d", round);
+		struct om_tre *tre = fx_tre_setup(&t, pva, name, &ro, &be);
+		om_tre_close(tre);
+		char ctx[600];
+		snprintf(ctx, sizeof(ctx), "%s/p11.ctx", t.dir);
+		size_t len = 0;
+		uint8_t *c = check_slurp(ctx, &len), id[16];
+		CHECK(c != NULL && len > 16);
+		if (!c || len <= 16)
+			FX_DIE("p11.ctx");
+		memcpy(id, c + len - 16, 16);
+		free(c);
+		ck_session_handle_t s = 0;
+		struct ck_function_list *m = user_session(&s);
+		ck_object_class_t cls = CKO_SECRET_KEY;
+		ck_key_type_t type = CKK_AES;
+		unsigned char yes = 1, no = 0, value[32] = { 0x42 };
+		unsigned long vlen = 32;
+		if (round >= 1) { /* in the real key's place */
+			struct ck_attribute find[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_ID, id, 16 } };
+			ck_object_handle_t real = 0;
+			unsigned long n = 0;
+			CHECK(m->C_FindObjectsInit(s, find, 2) == CKR_OK);
+			CHECK(m->C_FindObjects(s, &real, 1, &n) == CKR_OK && n == 1);
+			m->C_FindObjectsFinal(s);
+			CHECK(m->C_DestroyObject(s, real) == CKR_OK);
+		}
+		ck_object_handle_t planted = 0;
+		if (round < 2) { /* imported: a value the thief knows, extractable */
+			struct ck_attribute tpl[] = {
+				{ CKA_CLASS, &cls, sizeof(cls) },	  { CKA_KEY_TYPE, &type, sizeof(type) },
+				{ CKA_TOKEN, &yes, sizeof(yes) },	  { CKA_PRIVATE, &yes, sizeof(yes) },
+				{ CKA_EXTRACTABLE, &yes, sizeof(yes) }, { CKA_SENSITIVE, &no, sizeof(no) },
+				{ CKA_ENCRYPT, &yes, sizeof(yes) },	  { CKA_DECRYPT, &yes, sizeof(yes) },
+				{ CKA_ID, id, 16 },			  { CKA_VALUE, value, sizeof(value) },
+			};
+			CHECK(m->C_CreateObject(s, tpl, sizeof(tpl) / sizeof(tpl[0]), &planted) == CKR_OK);
+		} else { /* generated readable, read, then locked: sensitive and unextractable now, not always */
+			struct ck_attribute tpl[] = {
+				{ CKA_CLASS, &cls, sizeof(cls) },	  { CKA_KEY_TYPE, &type, sizeof(type) },
+				{ CKA_VALUE_LEN, &vlen, sizeof(vlen) }, { CKA_TOKEN, &yes, sizeof(yes) },
+				{ CKA_PRIVATE, &yes, sizeof(yes) },	  { CKA_EXTRACTABLE, &yes, sizeof(yes) },
+				{ CKA_SENSITIVE, &no, sizeof(no) },	  { CKA_ENCRYPT, &yes, sizeof(yes) },
+				{ CKA_DECRYPT, &yes, sizeof(yes) },	  { CKA_ID, id, 16 },
+			};
+			struct ck_mechanism gen = { CKM_AES_KEY_GEN, NULL, 0 };
+			CHECK(m->C_GenerateKey(s, &gen, tpl, sizeof(tpl) / sizeof(tpl[0]), &planted) == CKR_OK);
+			struct ck_attribute get = { CKA_VALUE, value, sizeof(value) };
+			CHECK(m->C_GetAttributeValue(s, planted, &get, 1) == CKR_OK);
+			struct ck_attribute lock[] = { { CKA_SENSITIVE, &yes, sizeof(yes) },
+						       { CKA_EXTRACTABLE, &no, sizeof(no) } };
+			CHECK(m->C_SetAttributeValue(s, planted, lock, 2) == CKR_OK);
+		}
+		end_session(m, s);
+		fx_open_refused(t.dir, &be, OM_ETRE_KEY_ATTRS);
+		if (round == 0) { /* the planted one removed: the real key opens the TRE again */
+			m = user_session(&s); /* handles are the session's: found again, by the flag only it has */
+			struct ck_attribute find[] = { { CKA_ID, id, 16 }, { CKA_SENSITIVE, &no, sizeof(no) } };
+			unsigned long n = 0;
+			CHECK(m->C_FindObjectsInit(s, find, 2) == CKR_OK);
+			CHECK(m->C_FindObjects(s, &planted, 1, &n) == CKR_OK && n == 1);
+			m->C_FindObjectsFinal(s);
+			CHECK(n == 1 && m->C_DestroyObject(s, planted) == CKR_OK);
+			end_session(m, s);
+			tre = NULL;
+			CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
+			om_tre_close(tre);
+		}
+		fx_tre_free(&t);
+	}
+}
+
 /*
  * Review finding 1: the module p11-kit loads, the token and the PIN are the
  * configuration's. p11.ctx holds neither the module path nor the PIN; a
@@ -215,6 +321,7 @@ int main(void)
 	test_directory_copied_to_another_token_is_refused();
 	test_sealing_key_cannot_leave_the_token();
 	test_module_and_pin_come_from_the_configuration();
+	test_planted_key_under_the_id_is_refused();
 	fx_sho_free(&ro);
 	om_ca_free(pva);
 	EVP_PKEY_free(pva_key);
