@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Failure counting and the scrypt slots of the owner API (auth_guard.h). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "auth_guard.h"
 #include "log.h"
+#include "source_group.h"
 
 void sho_guard_init(struct sho_guard *g, unsigned fail_max, unsigned window_s, unsigned scrypt_max)
 {
@@ -70,18 +69,13 @@ static struct sho_guard_entry *entry(struct sho_guard *g, const char *key, int64
 	return room;
 }
 
-/* kind ":" name; an IPv6 source by its /64 (one host holds a whole /64, RFC 6177). */
+/* kind ":" name; a source by its group, an IPv6 one by its /64 (svc/source_group.h). */
 static void key_of(char key[static 80], const char *kind, const char *name)
 {
-	struct in6_addr a;
-	char net[INET6_ADDRSTRLEN];
-	if (*kind == 's' && strchr(name, ':') && inet_pton(AF_INET6, name, &a) == 1 &&
-	    !IN6_IS_ADDR_V4MAPPED(&a)) {
-		memset(a.s6_addr + 8, 0, 8);
-		if (inet_ntop(AF_INET6, &a, net, sizeof(net))) {
-			snprintf(key, 80, "%s:%s/64", kind, net);
-			return;
-		}
+	char group[OM_SOURCE_GROUP_MAX];
+	if (*kind == 's') {
+		om_source_group(name, group, sizeof(group));
+		name = group;
 	}
 	snprintf(key, 80, "%s:%s", kind, name);
 }

@@ -26,6 +26,7 @@
 
 #include "http_int.h"
 #include "log.h"
+#include "source_group.h"
 
 enum conn_state {
 	HC_NEW,      /* made, not adopted yet */
@@ -45,6 +46,7 @@ struct http_conn {
 	enum conn_state state;
 	int served; /* answered a request: waiting is idling now */
 	char src[INET6_ADDRSTRLEN];
+	char group[OM_SOURCE_GROUP_MAX]; /* src's group (an IPv6 /64): what the per-source cap counts */
 };
 
 static void set_deadline(struct http_conn *c, enum conn_state st, unsigned ms)
@@ -102,20 +104,20 @@ static void on_input(struct evbuffer *b, const struct evbuffer_cb_info *info, vo
 		set_deadline(c, HC_READING, c->s->lim.request_ms);
 }
 
-/* Connections served now (adopted, not closing): in all, and from src. */
-static void count(const struct om_http_server *s, const char *src, unsigned *total, unsigned *mine)
+/* Connections served now (adopted, not closing): in all, and from group (source_group.h). */
+static void count(const struct om_http_server *s, const char *group, unsigned *total, unsigned *mine)
 {
 	*total = *mine = 0;
 	for (const struct http_conn *c = s->conns; c; c = c->next)
 		if (c->state != HC_NEW && c->state != HC_CLOSING) {
 			(*total)++;
-			*mine += !strcmp(c->src, src);
+			*mine += !strcmp(c->group, group);
 		}
 }
 
 /*
- * A cap is reached: shut down the oldest connection (from src, or from any
- * address when src is NULL) that is waiting for its first request and has
+ * A cap is reached: shut down the oldest connection (from group, or from any
+ * address when group is NULL) that is waiting for its first request and has
  * never been answered; 1 if one was, 0 if none is. Refusing the newest
  * instead let one address hold every place with silent connections,
  * reopened each first_byte_ms, so that every genuine client was refused
@@ -123,11 +125,11 @@ static void count(const struct om_http_server *s, const char *src, unsigned *tot
  * client sends its request at once, so it is not the oldest silent one;
  * one being read, handled or kept alive after an answer is never taken.
  */
-static int evict_oldest_silent(struct om_http_server *s, const char *src)
+static int evict_oldest_silent(struct om_http_server *s, const char *group)
 {
 	struct http_conn *oldest = NULL;
 	for (struct http_conn *c = s->conns; c; c = c->next) /* newest first: the last match is the oldest */
-		if (c->state == HC_WAITING && !c->served && (!src || !strcmp(c->src, src)))
+		if (c->state == HC_WAITING && !c->served && (!group || !strcmp(c->group, group)))
 			oldest = c;
 	if (oldest)
 		shut(oldest, "evicted-silent");
@@ -164,11 +166,12 @@ static void adopt(struct http_conn *c)
 	evhttp_connection_set_closecb(evcon, on_close, c);
 	bufferevent_decref(c->bev); /* evhttp's close callback tells us from now on */
 	http_peer_text(evcon, c->src, sizeof(c->src));
+	om_source_group(c->src, c->group, sizeof(c->group));
 	c->input_cb = evbuffer_add_cb(bufferevent_get_input(c->bev), on_input, c);
 	unsigned total, mine;
-	count(s, c->src, &total, &mine);
+	count(s, c->group, &total, &mine);
 	/* at a cap the oldest silent connection makes room, else the new one is refused (issue 14, finding 5) */
-	if (mine >= s->lim.max_conns_per_source && !evict_oldest_silent(s, c->src))
+	if (mine >= s->lim.max_conns_per_source && !evict_oldest_silent(s, c->group))
 		return shut(c, "max_conns_per_source");
 	if (total >= s->lim.max_conns && mine < s->lim.max_conns_per_source && !evict_oldest_silent(s, NULL))
 		return shut(c, "max_conns");
@@ -231,6 +234,7 @@ struct bufferevent *http_conn_new(struct event_base *base, void *arg)
 	c->bev = bev;
 	c->state = HC_NEW;
 	snprintf(c->src, sizeof(c->src), "?");
+	snprintf(c->group, sizeof(c->group), "?");
 	bufferevent_incref(bev); /* kept alive until adopted, whatever evhttp does meanwhile */
 	c->next = s->conns;
 	if (s->conns)
