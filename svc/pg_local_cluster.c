@@ -174,6 +174,15 @@ int om_pg_cluster_start(struct om_pg_cluster *c, const char *dir, unsigned flags
 		}
 	}
 	int keep = (flags & OM_PGC_KEEP) != 0;
+	struct passwd *me = getpwuid(geteuid());
+	if (!me || strlen(me->pw_name) >= sizeof(c->user) ||
+	    strspn(me->pw_name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(me->pw_name)) {
+		snprintf(err, err_len, "uid %u has no plain user name for peer authentication", (unsigned)geteuid());
+		if (!keep)
+			remove_dir(c->dir);
+		return OM_EINVAL;
+	}
+	snprintf(c->user, sizeof(c->user), "%s", me->pw_name);
 	c->uid = geteuid();
 	c->gid = getegid();
 	if (geteuid() == 0) {
@@ -197,7 +206,14 @@ int om_pg_cluster_start(struct om_pg_cluster *c, const char *dir, unsigned flags
 	char data[300], log[300];
 	snprintf(data, sizeof(data), "%s/data", c->dir);
 	snprintf(log, sizeof(log), "%s/initdb.log", c->dir);
-	const char *const init[] = { "-D", data, "-U", "om", "-A", "trust", "-E", "UTF8", "--locale=C", "-N", NULL };
+	/*
+	 * peer on the Unix socket: only this process's OS user gets in, as the
+	 * superuser of its own name. With trust, when root hands the server to
+	 * nobody, every process running as nobody (which can enter the
+	 * directory) was superuser (security review). No TCP at all.
+	 */
+	const char *const init[] = { "-D",	   data, "-U", c->user, "--auth-local=peer", "--auth-host=reject",
+				     "-E",	   "UTF8", "--locale=C", "-N", NULL };
 	if (run_as(c, "initdb", init, log) != 0 || append_conf(c, (flags & OM_PGC_DURABLE) != 0) < 0) {
 		snprintf(err, err_len, "initdb failed, see %s (the server's user must reach %s)", log, c->dir);
 		return OM_ESTORE_CONN;
@@ -220,8 +236,8 @@ void om_pg_cluster_stop(struct om_pg_cluster *c, int keep)
 
 int om_pg_cluster_uri(const struct om_pg_cluster *c, const char *db, char *out, size_t out_len)
 {
-	int n = snprintf(out, out_len, "postgresql:///%s?host=%s&port=%d&user=om", db ? db : "postgres", c->dir,
-			 PG_PORT);
+	int n = snprintf(out, out_len, "postgresql:///%s?host=%s&port=%d&user=%s", db ? db : "postgres", c->dir,
+			 PG_PORT, c->user);
 	return n > 0 && (size_t)n < out_len ? 0 : OM_EINVAL;
 }
 

@@ -7,7 +7,10 @@
  * in its directory, so two clusters never share a port or a server. A
  * guardian process stops the server (and removes the directory, unless kept)
  * when the starting process ends, however it ends (even SIGKILL or abort).
- * Not for production: authentication is `trust` on that private socket.
+ * Authentication is `peer` on that socket: only the starting process's OS
+ * user, as the database superuser of the same name (another user, nobody
+ * above all, is refused); no TCP. Not for production: the data files belong
+ * to the server's user (nobody when started by root).
  */
 #pragma once
 
@@ -19,6 +22,7 @@
 struct om_pg_cluster {
 	char dir[256]; /* data/, the socket, the logs */
 	char bin[200]; /* the PostgreSQL bin directory used */
+	char user[64]; /* the starter's OS user name: the only one peer authentication lets in */
 	uid_t uid;     /* the server's user and group */
 	gid_t gid;
 	int started;
