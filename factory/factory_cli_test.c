@@ -228,6 +228,25 @@ int main(void)
 	check_usage("--op", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--op", "00"));
 	check_usage("--ro-cert", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--ro-id", "RO-other"));
 	check_usage("--nope", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--nope", "1"));
+
+	/* synthetic mode (Alternative 3, docs/factory.md): labels and the public files, no RO file */
+	check_usage("--synthetic", RUN_ARGS("--devices", "3", "--pcid-first", "0000000000", "--synthetic", "5"));
+	check_usage("--synthetic", RUN_ARGS("--devices", "3", "--pcid-first", "0000000000", "--synthetic", "0"));
+	check_usage("--synthetic", RUN_ARGS("--devices", "3", "--pcid-first", "9999999990", "--synthetic", "20"));
+	snprintf(out, sizeof(out), "%s/run-synthetic", root);
+	run_cli(&r, RUN_ARGS("--devices", "2", "--pcid-first", "0000000000", "--synthetic", "1000", "--ro-id", "RO-cli"));
+	CHECK_MSG(r.status == 0 && strstr(r.out, "synthetic credentials"), "synthetic run: exit %d: %s%s", r.status, r.out,
+		  r.err);
+	{
+		char p[700];
+		snprintf(p, sizeof(p), "%s/labels/TRE-00000002.txt", out);
+		CHECK(access(p, F_OK) == 0);
+		snprintf(p, sizeof(p), "%s/synthetic/verifiers.csv", out);
+		CHECK(access(p, F_OK) == 0);
+		snprintf(p, sizeof(p), "%s/ro", out);
+		CHECK(access(p, F_OK) != 0);
+	}
+	snprintf(out, sizeof(out), "%s/run2", root);
 	check_usage("--jobs", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--jobs", "1", "--jobs", "2"));
 
 	/* a missing CA file, an unreadable key */
