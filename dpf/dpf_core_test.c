@@ -383,6 +383,116 @@ static void blocked_tre_is_refused(struct device *dv, time_t now)
 	CHECK_INT(system(cmd), 0);
 }
 
+/* Everything of the four stores but what belongs to tre_id and imsi: the same before and after a cleanup. */
+static char *others(const char *tre_id, const char *imsi)
+{
+	char q[8][200];
+	const char *qs[2] = { q[0], q[1] }, *qd[3] = { q[2], q[3], q[4] }, *qh[1] = { q[5] }, *qr[2] = { q[6], q[7] };
+	snprintf(q[0], sizeof(q[0]), "SELECT tre_id, imsi, state, reason, updated FROM sho_device WHERE tre_id <> '%s'"
+		 " ORDER BY tre_id", tre_id);
+	snprintf(q[1], sizeof(q[1]), "SELECT seq, tre_id, event, detail FROM sho_event WHERE tre_id <> '%s' ORDER BY seq",
+		 tre_id);
+	snprintf(q[2], sizeof(q[2]), "SELECT hex(nonce_b), tre_id, state, outcome, updated FROM dpf_release"
+		 " WHERE tre_id <> '%s' ORDER BY nonce_b", tre_id);
+	snprintf(q[3], sizeof(q[3]), "SELECT request_id, state, attempts, due FROM dpf_completion ORDER BY request_id");
+	snprintf(q[4], sizeof(q[4]), "SELECT * FROM dpf_tre_counter WHERE tre_id <> '%s' ORDER BY tre_id", tre_id);
+	snprintf(q[5], sizeof(q[5]), "SELECT imsi, status, sqn, seq_reserved FROM subscriber WHERE imsi <> '%s'"
+		 " ORDER BY imsi", imsi);
+	snprintf(q[6], sizeof(q[6]), "SELECT tre_id, imsi, ours, stay, counter FROM device ORDER BY tre_id");
+	snprintf(q[7], sizeof(q[7]), "SELECT imsi, due, done FROM removal WHERE imsi <> '%s' ORDER BY imsi", imsi);
+	char *a = db_dump(P.sho_db, qs, 2), *b = db_dump(P.dpf_db, qd, 3), *c = db_dump(P.hss_db, qh, 1),
+	     *d = db_dump(tk_at(&P, "drf-b.db"), qr, 2);
+	size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + 8;
+	char *all = malloc(n);
+	snprintf(all, n, "%s#%s#%s#%s", a, b, c, d);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	return all;
+}
+
+static void last_event(void *ctx, const struct sho_event *e)
+{
+	snprintf(ctx, SHO_EVENT_MAX + 1, "%s", e->event);
+}
+
+/*
+ * Issue 20: the device falls back (Note Y) instead of attaching with our
+ * MCIM. Our subscription for it is suspended at once, the owner sees the
+ * device fell back here, our DRF queues its removal after the grace period;
+ * nothing else in the SHO's, the DPF's, the HSS's or the DRF's records
+ * changes. A repeat changes nothing; an `active` after it is refused; the
+ * device's row is not handed over again with the dead subscription.
+ */
+static void fallback_cleans_up(struct device *dv, const struct device *served)
+{
+	time_t now = time(NULL);
+	uint8_t obj[8192], mcim[8192], mid[OM_MCIM_MID_LEN], fbs[OM_OUTCOME_MAX], act[OM_OUTCOME_MAX];
+	char why[256] = "", imsi[OM_MCIM_IMSI_MAX + 1], sql[200], ev[SHO_EVENT_MAX + 1] = "";
+	struct sho_device_status st;
+	struct om_outcome fb;
+	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
+	CHECK(n > 0);
+	int m = dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, now, mcim, sizeof(mcim), why, sizeof(why));
+	CHECK_MSG(m > 0, "dpf_m2mmobj: %d %s", m, why);
+	CHECK_INT(om_tre_install_mcim(dv->tre, mcim, m > 0 ? (size_t)m : 0, now, mid), 0);
+	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now), 0);
+	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "provisioned"));
+	snprintf(imsi, sizeof(imsi), "%s", st.imsi);
+	snprintf(sql, sizeof(sql), "SELECT status = 'active' FROM subscriber WHERE imsi = '%s'", imsi);
+	CHECK_INT(t_sql_int(P.hss_db, sql), 1);
+	int due0 = 0, later0 = 0;
+	due0 = drf_removals_due(P.drf, now, &later0);
+
+	/* the device's own: activated, the new network out of reach, Note Y's deadline passes, the TRE
+	 * falls back and signs `fallback` (and keeps the fields of an `active` for the test below) */
+	CHECK_INT(om_tre_activate(dv->tre, mid, now, 5), 0);
+	genuine_fields(dv, now, &fb);
+	CHECK_INT(om_tre_tick(dv->tre, now + 6), 1);
+	int fl = om_tre_outcome(dv->tre, OM_OUTCOME_FALLBACK, now + 6, fbs, sizeof(fbs));
+	CHECK_MSG(fl > 0, "fallback statement: %s", om_errname(fl));
+	char *before = others(dv->tre_id, imsi);
+	CHECK_MSG(dpf_outcome(P.dpf, dv->tre_id, fbs, (size_t)fl, now, NULL, why, sizeof(why)) == 0, "fallback: %s", why);
+	char *after = others(dv->tre_id, imsi);
+	CHECK_MSG(!strcmp(before, after), "the fallback's cleanup changed another device's records");
+	free(before);
+	free(after);
+	/* the owner sees it fell back here */
+	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "refused") && !strcmp(st.reason, SHO_FELL_BACK_REASON));
+	CHECK_INT(sho_history(P.sho, TK_OWNER, dv->tre_id, last_event, ev), 0);
+	CHECK_MSG(!strcmp(ev, "fell_back"), "last event %s", ev);
+	/* suspended at once: no vector for it */
+	snprintf(sql, sizeof(sql), "SELECT status = 'suspended' FROM subscriber WHERE imsi = '%s'", imsi);
+	CHECK_INT(t_sql_int(P.hss_db, sql), 1);
+	static const uint8_t plmn[3] = { 0x00, 0xf2, 0x20 };
+	struct om_eutran_vector v;
+	CHECK(hss_auth_info(P.hss, imsi, plmn, "mme.test", 1, NULL, &v) < 0);
+	/* removed after its grace period: queued at our DRF, not due yet */
+	int later = 0;
+	CHECK_INT(drf_removals_due(P.drf, now, &later), due0);
+	CHECK_INT(later, later0 + 1);
+	CHECK_INT(drf_removals_due(P.drf, now + DRF_GRACE_DEFAULT, &later), due0 + later0 + 1);
+
+	/* the same report again, and an `active` after it: nothing changes */
+	before = snap();
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, fbs, (size_t)fl, now, NULL, why, sizeof(why)), 0);
+	fb.outcome = OM_OUTCOME_ACTIVE; /* with a counter above the fallback's: past the counter rule, to this one */
+	fb.counter += 100;
+	int al = om_outcome_build(&fb, dv->tre->sign_key, act, sizeof(act));
+	CHECK(al > 0);
+	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, act, (size_t)al, now, NULL, why, sizeof(why)), OM_EDPF_OUTCOME);
+	CHECK(same_as(before));
+	/* the DRF never queues the removal of a subscription a device it serves uses (served is active here) */
+	CHECK_INT(sho_status(P.sho, served->tre_id, &st), 0);
+	before = snap();
+	CHECK_INT(drf_fallback_removal(P.drf, served->tre_id, st.imsi, now), OM_EDRF_EXISTS);
+	CHECK_INT(drf_removals_due(P.drf, now + DRF_GRACE_DEFAULT, &later), due0 + later0 + 1);
+	CHECK(same_as(before));
+}
+
 static void provision_good(struct device *dv, struct device *other_dv)
 {
 	uint8_t obj1[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX], obj3[OM_MOBJ_MAX], forged[OM_MOBJ_MAX];
@@ -489,20 +599,15 @@ static void provision_good(struct device *dv, struct device *other_dv)
 
 	forged_outcomes_are_refused(dv, other_dv, now + 3);
 
-	/* a fallback first (the new network was out of reach): recorded, nothing else moves. A TRE signs
-	 * `fallback` only after its own fallback, when it can no longer say `active`: the test signs this one
-	 * with the TRE's key to show the DPF's order of events */
+	/* a fallback statement for this release (a TRE signs `fallback` only after its own fallback, when it
+	 * can no longer say `active`: the test signs this one with the TRE's key); a fallback that comes first
+	 * is fallback_cleans_up's (issue 20), this one comes after active */
 	struct om_outcome fb;
 	uint8_t fbs[OM_OUTCOME_MAX], good[OM_OUTCOME_MAX];
 	genuine_fields(dv, now + 3, &fb);
 	fb.outcome = OM_OUTCOME_FALLBACK;
 	int fbl = om_outcome_build(&fb, dv->tre->sign_key, fbs, sizeof(fbs));
 	CHECK(fbl > 0);
-	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, fbs, (size_t)fbl, now + 3, NULL, why, sizeof(why)), 0);
-	before = snap();
-	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, fbs, (size_t)fbl, now + 3, NULL, why, sizeof(why)), 0);
-	CHECK(same_as(before));
-	CHECK(!strcmp(tk_state_of(&P, dv->tre_id), "provisioned"));
 	CHECK_INT(dpf_completion_count(P.dpf, "pending"), 0);
 
 	/* the outcome the TRE signs: active at the SHO, in our DRF register, the completion queued once with it */
@@ -555,7 +660,7 @@ int main(void)
 		return 1;
 
 	/* the factory: CAs, a run of 4 devices (firmware 1.0.0) and a run of 1 (firmware 1.0.1) */
-	if (tk_factory(&P, "RO", 4, 1))
+	if (tk_factory(&P, "RO", 5, 1))
 		return check_done();
 	const struct sho_device_in *note = P.note, *note2 = P.note2;
 	/* the PVA: its CA, a responder, both runs imported (run2 against 1.0.0's references), served on loopback */
@@ -565,7 +670,8 @@ int main(void)
 	/* the DPF, SHO-B's DRF register beside it */
 	tk_dpf_open(&P, 1);
 
-	struct device d1, d2, d3, d4, d5;
+	struct device d1, d2, d3, d4, d5, d6;
+	memset(&d6, 0, sizeof(d6));
 	memset(&d1, 0, sizeof(d1));
 	memset(&d2, 0, sizeof(d2));
 	memset(&d3, 0, sizeof(d3));
@@ -575,6 +681,13 @@ int main(void)
 	/* nonceA of another handover (device 1's), sealed for device 2's TRE */
 	device_up(&d2, "run", &note[1], d1.creds.nonce_a, 1);
 	provision_good(&d1, &d2);
+	/* a fifth device of the run, registered now, falls back (issue 20) */
+	{
+		struct sho_row_report rr[1];
+		CHECK_INT(sho_register(P.sho, TK_OWNER, TK_SECRET, &note[4], 1, 0, rr), 0);
+		device_up(&d6, "run", &note[4], NULL, 1);
+		fallback_cleans_up(&d6, &d1);
+	}
 
 	refused(&d2, OM_EDPF_NONCE_A, "nonceA");
 
@@ -610,6 +723,7 @@ int main(void)
 	device_down(&d3);
 	device_down(&d4);
 	device_down(&d5);
+	device_down(&d6);
 	tk_parts_free(&P, 0);
 	return check_done();
 }

@@ -116,6 +116,30 @@ static struct om_metric m_outcome_refused =
 	OM_COUNTER("openmcim_dpf_outcome_refusals_total", "Outcome reports refused, by error code", "code");
 
 /*
+ * Issue 20: the device fell back, so the subscription we made for it will
+ * not be used: the SHO suspends it at once and shows the device fell back
+ * here, our DRF removes it after its grace period. Before the fallback is
+ * recorded, so that a failure leaves it to the device's repeat.
+ */
+static int fell_back(struct dpf *d, const char *tre_id, char *why, size_t wl)
+{
+	struct sho_device_status st;
+	char dr[OM_ADMIN_REASON_MAX + 1] = "";
+	int rc;
+	if (!d->drf)
+		return om_reason(why, wl, OM_EDPF_CONFIG, "no DRF configured (drf_socket)");
+	if ((rc = sho_remote_status(d->sho, tre_id, &st)) < 0)
+		return om_reason(why, wl, rc, "SHO record: %s", om_errname(rc));
+	if ((rc = sho_remote_mark_fell_back(d->sho, tre_id)) < 0)
+		return om_reason(why, wl, rc == OM_EUNAVAILABLE ? OM_EDPF_UNAVAILABLE : rc, "SHO fell back: %s",
+				 om_errname(rc));
+	if ((rc = drf_remote_fallback_removal(d->drf, tre_id, st.imsi, dr, sizeof(dr))) < 0)
+		return om_reason(why, wl, rc == OM_EUNAVAILABLE ? OM_EDPF_UNAVAILABLE : rc, "DRF removal: %s (%s)",
+				 om_errname(rc), dr);
+	return 0;
+}
+
+/*
  * The TRE's statement against what this SHO knows (docs/dpf.md "Outcome"):
  * signed with the registered Cert_TRE, for the authenticated TRE, bound to
  * the nonceB of its latest release and to the IMSI we allocated, with a
@@ -161,19 +185,23 @@ int dpf_outcome(struct dpf *d, const char *tre_id, const uint8_t *stmt, size_t s
 		return om_reason(why, wl, OM_EINVAL, "bad arguments");
 	if ((rc = check_statement(d, tre_id, &s, &r, why, wl)) < 0)
 		goto out;
-	if (s.o.outcome == OM_OUTCOME_ACTIVE) {
+	if (s.o.outcome == OM_OUTCOME_ACTIVE && !strcmp(r.outcome, "fallback")) {
+		/* its subscription is suspended and queued for removal (issue 20): an older word of the TRE */
+		rc = om_reason(why, wl, OM_EDPF_OUTCOME, "active reported after fallback");
+	} else if (s.o.outcome == OM_OUTCOME_ACTIVE) {
 		rc = active(d, tre_id, &r, &s, now, why, wl);
 	} else if (!strcmp(r.outcome, "active")) {
 		/* the completion may be on its way to the previous SHO: we do not take the device back */
 		rc = om_reason(why, wl, OM_EDPF_OUTCOME, "fallback reported after active");
 	} else if (!strcmp(r.outcome, "fallback")) {
 		rc = 0; /* the same report again */
+	} else if ((rc = fell_back(d, tre_id, why, wl)) < 0) {
+		/* nothing recorded: the device's repeat runs the cleanup again (each step is idempotent) */
 	} else if ((rc = record(d, tre_id, &r, "fallback", NULL, &s, now)) < 0) {
 		om_reason(why, wl, rc, "record: %s", om_errname(rc));
 	} else {
-		/* the SHO state stays (the owner may ask again); our subscription stays until the operator cleans up */
-		om_notice("outcome", "tre_id=%s outcome=fallback release=%s counter=%llu", tre_id, r.state,
-			  (unsigned long long)s.o.counter);
+		om_notice("outcome", "tre_id=%s outcome=fallback release=%s counter=%llu cleanup=suspended,removal-queued",
+			  tre_id, r.state, (unsigned long long)s.o.counter);
 	}
 out:
 	rc = dpf_unavailable(rc);

@@ -126,6 +126,11 @@ static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx,
 		}
 		return rc;
 	}
+	if (!strcmp(w[0], "fallback-removal") && n == 3) {
+		if ((rc = drf_fallback_removal(d, w[1], w[2], now)) == 0)
+			om_notice("admin-fallback-removal", "tre_id=%s imsi=%s", w[1], w[2]);
+		return rc;
+	}
 	if (!strcmp(w[0], "history") && n == 2) {
 		void *c[2] = { (void *)emit, ctx };
 		if ((rc = drf_device_history(d, w[1], emit_stay, c)) == 0)

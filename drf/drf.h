@@ -210,5 +210,15 @@ OM_NODISCARD int drf_handover_completed(struct drf *d, const char *sender, const
  */
 OM_NODISCARD int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t now);
 
+/*
+ * Issue 20: a device fell back instead of attaching with our new
+ * subscription (its TRE signed it, our DPF checked it): queue that IMSI's
+ * removal from our HSS at now + grace, as Note Z does for a device that
+ * left (the SHO suspended it already). The device need not be in the
+ * register; an IMSI a device of ours uses now is refused (OM_EDRF_EXISTS).
+ * Again is a no-op. Returns 0, OM_EDRF_VALUE, OM_EDRF_EXISTS, OM_ESTORE*.
+ */
+OM_NODISCARD int drf_fallback_removal(struct drf *d, const char *tre_id, const char *imsi, int64_t now);
+
 /* Removals scheduled and not yet done (for status and tests). Returns the count or OM_ESTORE*. */
 OM_NODISCARD int drf_removals_due(struct drf *d, int64_t now, int *not_yet_due);

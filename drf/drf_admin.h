@@ -40,6 +40,14 @@ int drf_admin_start(struct drf_admin *a, const char *path, char *err, size_t err
 void drf_admin_stop(struct drf_admin *a);
 
 /*
+ * The DPF's call after a fallback (issue 20): queue the removal of the
+ * device's unused subscription with us (drf_fallback_removal over p).
+ * Idempotent. Returns 0, the DRF's code, or OM_EUNAVAILABLE.
+ */
+int drf_remote_fallback_removal(const struct om_admin_peer *p, const char *tre_id, const char *imsi, char *why,
+				size_t why_len) __attribute__((warn_unused_result));
+
+/*
  * The DPF's call (client side): enter a provisioned device in the register
  * (drf_device_arrive over p, with the state counter of the TRE's statement
  * the DPF checked; 0 sends none). Idempotent: the same row again is 0, so a retry

@@ -83,6 +83,21 @@ static const struct om_store_migration migrations[] = {
 	{ "ALTER TABLE handover ADD COLUMN bootstrap_sha256 BLOB;"
 	  "CREATE INDEX handover_accepted ON handover(accepted) WHERE state = 'accepted';"
 	  "CREATE INDEX handover_tre ON handover(tre_id);" },
+	/* 7 (issue 20): the removal of a subscription of ours a device never used (it fell back) names a
+	 * device that need not be in the register: the reference goes (SQLite rebuilds the table for that) */
+	{ "CREATE TABLE removal_7 ("
+	  " imsi TEXT PRIMARY KEY,"
+	  " tre_id TEXT NOT NULL,"
+	  " due INTEGER NOT NULL,"
+	  " done INTEGER,"
+	  " attempts INTEGER NOT NULL DEFAULT 0,"
+	  " error TEXT,"
+	  " why TEXT NOT NULL DEFAULT 'moved' CHECK (why IN ('moved', 'fell-back')));"
+	  "INSERT INTO removal_7 (imsi, tre_id, due, done, attempts, error)"
+	  " SELECT imsi, tre_id, due, done, attempts, error FROM removal;"
+	  "DROP TABLE removal;"
+	  "ALTER TABLE removal_7 RENAME TO removal;"
+	  "CREATE INDEX removal_pending ON removal(due) WHERE done IS NULL;" },
 };
 
 /*
@@ -153,6 +168,8 @@ static const struct om_store_migration migrations_pg[] = {
 	{ "ALTER TABLE handover ADD COLUMN bootstrap_sha256 BYTEA;"
 	  "CREATE INDEX handover_accepted ON handover(accepted) WHERE state = 'accepted';"
 	  "CREATE INDEX handover_tre ON handover(tre_id);" },
+	{ "ALTER TABLE removal DROP CONSTRAINT removal_tre_id_fkey;"
+	  "ALTER TABLE removal ADD COLUMN why TEXT NOT NULL DEFAULT 'moved' CHECK (why IN ('moved', 'fell-back'));" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
@@ -208,9 +225,9 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 				  " WHERE sender = ?1 AND request_id = ?2" },
 	[DRF_SQL_DEV_RELEASE] = { "UPDATE device SET ours = 0, counter = ?2 WHERE tre_id = ?1" },
 	/* an IMSI removed before and ours again since (drf_device_add refuses one still pending) is queued anew */
-	[DRF_SQL_REMOVAL_ADD] = { "INSERT INTO removal (imsi, tre_id, due) VALUES (?1, ?2, ?3) ON CONFLICT (imsi) DO UPDATE"
-				  " SET tre_id = excluded.tre_id, due = excluded.due, done = NULL, attempts = 0, error = NULL"
-				  " WHERE removal.done IS NOT NULL" },
+	[DRF_SQL_REMOVAL_ADD] = { "INSERT INTO removal (imsi, tre_id, due, why) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (imsi)"
+				  " DO UPDATE SET tre_id = excluded.tre_id, due = excluded.due, done = NULL, attempts = 0,"
+				  " error = NULL, why = excluded.why WHERE removal.done IS NOT NULL" },
 	[DRF_SQL_REMOVAL_DUE] = { "SELECT imsi, attempts FROM removal WHERE done IS NULL AND due <= ?1"
 				  " ORDER BY due, imsi LIMIT 16" },
 	[DRF_SQL_REMOVAL_DONE] = { "UPDATE removal SET done = ?2 WHERE imsi = ?1 AND done IS NULL" },

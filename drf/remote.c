@@ -9,6 +9,14 @@
 #include "drf_admin.h"
 #include "reason.h"
 
+int drf_remote_fallback_removal(const struct om_admin_peer *p, const char *tre_id, const char *imsi, char *why,
+				size_t why_len)
+{
+	char line[OM_ADMIN_LINE_MAX];
+	snprintf(line, sizeof(line), "fallback-removal %.64s %.15s\n", tre_id, imsi);
+	return om_admin_peer_call(p, line, NULL, NULL, why, why_len);
+}
+
 int drf_remote_device_add(const struct om_admin_peer *p, const char *tre_id, const char *imsi, int64_t since,
 			  const uint8_t *enc, size_t enc_len, const uint8_t *sign, size_t sign_len, const char *owner,
 			  uint32_t sequence, uint64_t counter, char *why, size_t why_len)

@@ -21,6 +21,36 @@
 
 #define BATCH 16
 
+int drf_fallback_removal(struct drf *d, const char *tre_id, const char *imsi, int64_t now)
+{
+	struct om_stmt *st;
+	int r;
+	if (!d)
+		return OM_EINVAL;
+	if (!drf_text_ok(tre_id, OM_TRE_ID_MAX, '!') || !drf_imsi_ok(imsi))
+		return OM_EDRF_VALUE;
+	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+		return r;
+	/* a subscription a device of ours uses now is never taken away this way */
+	st = d->stmt[DRF_SQL_DEV_STATUS];
+	if ((r = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)))) == OM_STORE_ROW)
+		r = om_stmt_col_int64(st, 5) == 1 && !strcmp(om_stmt_col_text(st, 0), imsi) ? OM_EDRF_EXISTS : 0;
+	om_stmt_reset(st);
+	if (r < 0 ||
+	    (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD], OM_BIND(OM_TEXT(imsi), OM_TEXT(tre_id),
+								    OM_INT(now + d->grace_s), OM_TEXT("fell-back")))) < 0) {
+		om_store_rollback(d->db);
+		if (r == OM_EDRF_EXISTS)
+			om_notice("drf-fallback-removal-refused", "tre_id=%s imsi=%s reason=ours", tre_id, imsi);
+		return r;
+	}
+	int added = om_store_changes(d->db) == 1; /* 0: queued before (a repeat) */
+	if ((r = om_store_commit(d->db)) == 0 && added)
+		om_info("drf-fallback-removal", "tre_id=%s imsi=%s removal_due=%lld", tre_id, imsi,
+			(long long)(now + d->grace_s));
+	return r;
+}
+
 struct item {
 	char imsi[DRF_IMSI_MAX + 1];
 	unsigned attempts;

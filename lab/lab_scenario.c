@@ -24,6 +24,7 @@
 
 #include "admin_call.h"
 #include "agent.h"
+#include "sho.h" /* SHO_FELL_BACK_REASON */
 #include "store.h"
 
 /* One device's story; the fields a phase writes are its worker's alone until the phase ends. */
@@ -986,6 +987,38 @@ static void state_row(struct lab_run *r, long dev, struct om_stmt *q, void *arg)
 		snprintf(st[dev], sizeof(st[0]), "%s", om_stmt_col_text(q, 1));
 }
 
+/* SHO-B's IMSI of a device it shows fell back (issue 20), into imsi_b */
+static void fell_back_row(struct lab_run *r, long dev, struct om_stmt *q, void *arg)
+{
+	(void)arg;
+	if (dev >= 0)
+		snprintf(r->dev[dev].imsi_b, sizeof(r->dev[dev].imsi_b), "%s", om_stmt_col_text(q, 1));
+}
+
+/*
+ * Issue 20: after a fallback SHO-B suspended the subscription it made for
+ * the device at once and its DRF removes it after the grace period: by now
+ * (the release phase waited a grace period after the fallback phase) it is
+ * gone from SHO-B's HSS, or goes within a few of the DRF's sweeps.
+ */
+static int verify_fell_back(struct lab *l, struct lab_run *r, struct lab_device *d)
+{
+	if (!d->imsi_b[0]) {
+		lab_run_problem(r, "verify %s (fallback): SHO-B does not show it fell back", d->tre_id);
+		return -1;
+	}
+	double until = lab_run_now_ms(r) + 5000.0;
+	int has;
+	while ((has = lab_hss_has(l, LAB_SHO_B, d->imsi_b)) == 1 && lab_run_now_ms(r) < until)
+		nap_ms(250);
+	if (has != 0) {
+		lab_run_problem(r, "verify %s (fallback): its SHO-B IMSI %s %s SHO-B's HSS after the grace period",
+				d->tre_id, d->imsi_b, has == 1 ? "still in" : "unreadable in");
+		return -1;
+	}
+	return 0;
+}
+
 struct state_count {
 	char name[24];
 	unsigned n;
@@ -1029,12 +1062,15 @@ static void phase_verify(struct lab *l, struct lab_run *r)
 	installed(l, r, LAB_D_B_DPF, inst_b, &r->installed_b);
 	for (int op = LAB_SHO_A; op <= LAB_SHO_B; op++)
 		(void)read_rows(l, r, sho_db[op], "SELECT tre_id, state FROM sho_device", state_row, st[op]);
+	(void)read_rows(l, r, LAB_D_B_SHO, "SELECT tre_id, imsi FROM sho_device WHERE state = 'refused' AND reason = '"
+		       SHO_FELL_BACK_REASON "'", fell_back_row, NULL);
 	for (unsigned i = 0; i < r->n; i++) {
 		struct lab_device *d = &r->dev[i];
 		int refused = d->part == LAB_PART_REVOKED || d->part == LAB_PART_TAMPERED;
 		int trip = d->part == LAB_PART_ROUNDTRIP;
 		unsigned want_a = refused ? 0 : trip ? 2 : 1, want_b = d->part == LAB_PART_MOVE || trip ? 1 : 0;
-		int ok = verify_tre(l, r, d) == 0 && (!trip || verify_stays(l, r, d) == 0);
+		int ok = verify_tre(l, r, d) == 0 && (!trip || verify_stays(l, r, d) == 0) &&
+			 (d->part != LAB_PART_FALLBACK || verify_fell_back(l, r, d) == 0);
 		/* a fallback device installed at SHO-B before its attach failed: once or never, not twice */
 		if (inst_a[i] != want_a || (d->part == LAB_PART_FALLBACK ? inst_b[i] > 1 : inst_b[i] != want_b)) {
 			lab_run_problem(r, "verify %s (%s): installed releases SHO-A %u SHO-B %u, expected %u and %u",

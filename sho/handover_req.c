@@ -23,6 +23,7 @@
 #include <openmcim/pki.h>
 #include <openmcim/protect.h>
 
+#include "hss_link.h"
 #include "log.h"
 #include "sho_int.h"
 
@@ -265,6 +266,13 @@ int sho_handover_request_as(struct sho *s, const char *owner_id, const char *tre
 		rc = OM_ESHO_STATE;
 		goto out;
 	}
+	/* issue 20: after a fallback its subscription is suspended and on its way out: register it again */
+	struct sho_device_status now_st;
+	if (!strcmp(v.state, "refused") && sho_status(s, tre_id, &now_st) == 0 &&
+	    !strcmp(now_st.reason, SHO_FELL_BACK_REASON)) {
+		rc = OM_ESHO_STATE;
+		goto out;
+	}
 	rc = make_request(s, tre_id, &v, hash, out, out_len);
 out:
 	if (rc < 0)
@@ -358,4 +366,42 @@ int sho_mark_provisioned(struct sho *s, const char *tre_id)
 int sho_mark_active(struct sho *s, const char *tre_id)
 {
 	return transition(s, tre_id, NULL, "provisioned", "active", NULL);
+}
+
+int sho_mark_fell_back(struct sho *s, const char *tre_id)
+{
+	struct sho_device_status st;
+	char why[256] = "", detail[64];
+	int rc;
+	if (!s || !tre_id)
+		return OM_EINVAL;
+	if ((rc = sho_status(s, tre_id, &st)) < 0)
+		return rc;
+	if (!strcmp(st.state, "refused") && !strcmp(st.reason, SHO_FELL_BACK_REASON))
+		return 0; /* reported before */
+	if (strcmp(st.state, "handover_accepted") && strcmp(st.state, "provisioned"))
+		return OM_ESHO_STATE;
+	if (!s->hss_socket[0])
+		return OM_ESHO_CONFIG;
+	/* at once if our HSS answers; if it does not (its network may be what the device could not reach),
+	 * the fallback is still shown and our DRF's queued removal takes the subscription out later */
+	int hss = sho_hss_suspend(s->hss_socket, st.imsi, why, sizeof(why));
+	if (hss < 0)
+		om_notice("fell-back-not-suspended", "tre_id=%s imsi=%s reason=\"%s\"", tre_id, st.imsi, why);
+	snprintf(detail, sizeof(detail), "imsi=%s %s", st.imsi, hss < 0 ? "not suspended: HSS unreachable" : "suspended");
+	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
+		return rc;
+	rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT("refused"),
+								 OM_TEXT(SHO_FELL_BACK_REASON), OM_INT(sho_now()),
+								 OM_TEXT(st.state)));
+	if (rc == 0 && om_store_changes(s->store) != 1)
+		rc = OM_ESHO_STATE;
+	if (rc == 0)
+		rc = sho_event_add(s, tre_id, st.owner_id, sho_now(), "fell_back", detail);
+	if (rc == 0)
+		rc = om_store_commit(s->store);
+	om_store_rollback(s->store);
+	if (rc == 0)
+		om_info("device-fell-back", "tre_id=%s imsi=%s from=%s suspended=%d", tre_id, st.imsi, st.state, hss == 0);
+	return rc < 0 ? rc : 0;
 }

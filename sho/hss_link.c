@@ -207,22 +207,23 @@ int sho_hss_probe(const char *socket_path, unsigned timeout_ms, char *why, size_
 	return 0;
 }
 
-int sho_hss_delete(const char *socket_path, const char (*imsis)[OM_MCIM_IMSI_MAX + 1], size_t n, char *why,
-		   size_t wl)
+/* verb (delete, suspend) for each IMSI; gone_ok: a subscriber already gone counts as done. */
+static int each_imsi(const char *socket_path, const char *verb, int gone_ok,
+		     const char (*imsis)[OM_MCIM_IMSI_MAX + 1], size_t n, char *why, size_t wl)
 {
 	struct om_admin_conn c;
 	int rc = conn_open(&c, socket_path, why, wl), first = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char line[64];
 		int code = 0;
-		snprintf(line, sizeof(line), "delete %s\n", imsis[i]);
+		snprintf(line, sizeof(line), "%s %s\n", verb, imsis[i]);
 		int r = send_line(&c, line, first ? NULL : why, first ? 0 : wl);
 		if (r < 0) {
 			first = first ? first : r;
 			break;
 		}
 		r = read_answer(&c, &code, first ? NULL : why, first ? 0 : wl);
-		if (r < 0 && code != OM_EHSS_NOT_FOUND && !first) /* already gone is what a delete wants */
+		if (r < 0 && !(gone_ok && code == OM_EHSS_NOT_FOUND) && !first) /* already gone is what a delete wants */
 			first = r;
 	}
 	om_admin_close(&c);
@@ -239,4 +240,15 @@ int sho_hss_command(const char *socket_path, const char *line, int *hss_code, ch
 		rc = read_answer(&c, hss_code, why, wl);
 	om_admin_close(&c);
 	return rc;
+}
+
+int sho_hss_delete(const char *socket_path, const char (*imsis)[OM_MCIM_IMSI_MAX + 1], size_t n, char *why,
+		   size_t wl)
+{
+	return each_imsi(socket_path, "delete", 1, imsis, n, why, wl);
+}
+
+int sho_hss_suspend(const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1], char *why, size_t wl)
+{
+	return each_imsi(socket_path, "suspend", 0, (const char(*)[OM_MCIM_IMSI_MAX + 1])imsi, 1, why, wl);
 }

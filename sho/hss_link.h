@@ -52,3 +52,10 @@ int sho_hss_command(const char *socket_path, const char *line, int *hss_code, ch
  */
 int sho_hss_delete(const char *socket_path, const char (*imsis)[OM_MCIM_IMSI_MAX + 1], size_t n, char *why,
 		   size_t why_len);
+
+/*
+ * Suspend one subscriber (the HSS answers no vector for it and cancels its
+ * location at the serving MME): a fallback left it unused (issue 20).
+ * Returns 0 or OM_ESHO_HSS with the reason in why.
+ */
+int sho_hss_suspend(const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1], char *why, size_t why_len);

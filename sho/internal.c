@@ -103,6 +103,11 @@ static int run(struct sho *s, const char *verb, const char *tre_id, om_admin_emi
 		sho_dm_auth_clear(&a);
 		return rc;
 	}
+	if (!strcmp(verb, "mark-fell-back")) {
+		if ((rc = sho_mark_fell_back(s, tre_id)) == 0)
+			om_info("internal", "command=%s tre_id=%s result=ok", verb, tre_id);
+		return rc;
+	}
 	if (!strcmp(verb, "mark-provisioned") || !strcmp(verb, "mark-active")) {
 		rc = verb[5] == 'p' ? sho_mark_provisioned(s, tre_id) : sho_mark_active(s, tre_id);
 		if (rc == 0)

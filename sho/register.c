@@ -154,7 +154,7 @@ static int left_us(struct sho *s, const char *tre_id, struct sho_row_report *r)
  * repeat; the same certificates by another owner with a claim of a later
  * generation are a resale (ROW_MOVE); the same certificates by the same
  * owner with another current SHO, for a device that left us, a return
- * (ROW_RETURN); anything else is refused.
+ * (ROW_RETURN), as is a device that fell back here; anything else is refused.
  */
 static int classify(struct reg *g, const char *owner_id)
 {
@@ -191,7 +191,11 @@ static int classify(struct reg *g, const char *owner_id)
 		int same_certs = same_blob(st, 4, d->cert_sign, d->cert_sign_len) &&
 				 same_blob(st, 5, d->cert_enc, d->cert_enc_len);
 		unsigned held = (unsigned)om_stmt_col_int64(st, 3);
-		if (same_owner && hl == 32 && !memcmp(hp, h, 32)) {
+		if (same_owner && same_certs && !strcmp(om_stmt_col_text(st, 6), "refused") &&
+		    !strcmp(om_stmt_col_text(st, 7), SHO_FELL_BACK_REASON)) {
+			/* it fell back and never used our subscription (suspended, being removed): a new one */
+			g->todo[i] = ROW_RETURN;
+		} else if (same_owner && hl == 32 && !memcmp(hp, h, 32)) {
 			r->unchanged = 1;
 			snprintf(r->imsi, sizeof(r->imsi), "%s", om_stmt_col_text(st, 2));
 		} else if (same_owner && same_certs && strcmp(d->current_sho, g->s->sho_id) &&

@@ -194,6 +194,11 @@ int sho_remote_mark_active(const struct om_admin_peer *p, const char *tre_id)
 	return move(p, "mark-active", tre_id);
 }
 
+int sho_remote_mark_fell_back(const struct om_admin_peer *p, const char *tre_id)
+{
+	return move(p, "mark-fell-back", tre_id);
+}
+
 /* Here rather than beside sho_dm_auth: both sides clear what they held, and the DPF links only this file. */
 void sho_dm_auth_clear(struct sho_dm_auth *a)
 {

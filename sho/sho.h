@@ -290,6 +290,20 @@ OM_NODISCARD int sho_mark_provisioned(struct sho *s, const char *tre_id);
 OM_NODISCARD int sho_mark_active(struct sho *s, const char *tre_id);
 
 /*
+ * The device fell back (Note Y) instead of attaching with our MCIM, as its
+ * TRE signed and our DPF checked (issue 20): our subscription for it is
+ * suspended in our HSS at once (when the HSS does not answer, the event's
+ * detail says so and the removal below is what takes it out), the device
+ * is `refused` with the reason SHO_FELL_BACK_REASON and a `fell_back` event
+ * (the owner sees it fell back here); its removal after the grace period is
+ * our DRF's (the DPF queues it). From handover_accepted or provisioned;
+ * again is a no-op. Returns 0, OM_ESHO_NOT_FOUND, OM_ESHO_STATE,
+ * OM_ESHO_CONFIG (no HSS socket) or a store code.
+ */
+#define SHO_FELL_BACK_REASON "fell back: the device stayed with its previous operator; subscription suspended"
+OM_NODISCARD int sho_mark_fell_back(struct sho *s, const char *tre_id);
+
+/*
  * What the DPF's side of OMA DM authentication needs for the pending
  * handover, and its nonceA: the DM username and B64(MD5(username ":"
  * password)), the inner step of both auth-md5 and the HMAC

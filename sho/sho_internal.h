@@ -13,6 +13,7 @@
  *   sealed-mcim TRE_ID       data: part=<base64>, as many as it takes
  *   mark-provisioned TRE_ID  the state moves; each a no-op when already made
  *   mark-active TRE_ID
+ *   mark-fell-back TRE_ID    (issue 20) refused with the fallback reason, subscription suspended
  * Answers "ok" or "error <OM_E name> <reason>" with the core's code
  * (OM_ESHO_NOT_FOUND, OM_ESHO_STATE, ...).
  *
@@ -55,3 +56,4 @@ OM_NODISCARD int sho_remote_sealed_mcim(const struct om_admin_peer *p, const cha
 					size_t *out_len);
 OM_NODISCARD int sho_remote_mark_provisioned(const struct om_admin_peer *p, const char *tre_id);
 OM_NODISCARD int sho_remote_mark_active(const struct om_admin_peer *p, const char *tre_id);
+OM_NODISCARD int sho_remote_mark_fell_back(const struct om_admin_peer *p, const char *tre_id);

@@ -152,7 +152,7 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 	[SHO_SQL_CERT_ENC] = { "SELECT cert_enc FROM sho_device WHERE tre_id = ?1" },
 	[SHO_SQL_DM_AUTH] = { "SELECT h.dm_username, h.dm_digest, h.nonce_a FROM sho_device d"
 			      " LEFT JOIN sho_handover h ON h.tre_id = d.tre_id WHERE d.tre_id = ?1" },
-	[SHO_SQL_DEV_CLASSIFY] = { "SELECT owner_id, content_hash, imsi, claim_gen, cert_sign, cert_enc, state"
+	[SHO_SQL_DEV_CLASSIFY] = { "SELECT owner_id, content_hash, imsi, claim_gen, cert_sign, cert_enc, state, reason"
 				   " FROM sho_device WHERE tre_id = ?1" },
 	[SHO_SQL_DEV_ADD] = { "INSERT INTO sho_device (tre_id, owner_id, current_sho, cert_sign, cert_enc,"
 			      " content_hash, imsi, mid, sealed_mcim, state, created, updated, claim_gen)"
