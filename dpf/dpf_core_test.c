@@ -428,7 +428,7 @@ static void last_event(void *ctx, const struct sho_event *e)
 static void fallback_cleans_up(struct device *dv, const struct device *served)
 {
 	time_t now = time(NULL);
-	uint8_t obj[8192], mcim[8192], mid[OM_MCIM_MID_LEN], fbs[OM_OUTCOME_MAX], act[OM_OUTCOME_MAX];
+	uint8_t obj[OM_MOBJ_MAX], mcim[OM_MOBJ_MAX], mid[OM_MCIM_MID_LEN], fbs[OM_OUTCOME_MAX], act[OM_OUTCOME_MAX];
 	char why[256] = "", imsi[OM_MCIM_IMSI_MAX + 1], sql[200], ev[SHO_EVENT_MAX + 1] = "";
 	struct sho_device_status st;
 	struct om_outcome fb;
