@@ -912,6 +912,36 @@ static int verify_stays(struct lab *l, struct lab_run *r, struct lab_device *d)
 	return 0;
 }
 
+/*
+ * Before the owner registers a round trip at SHO-A again: SHO-B's DPF reports
+ * the completion to SHO-A's DRF from its queue, after the device is at rest
+ * at SHO-B, and SHO-A takes the device back only once its DRF released it
+ * (docs/sho.md "A device comes back"). The owner waits for that, as the
+ * old operator's records would show it; 60 s at most.
+ */
+static void released_by_a(struct lab *l, struct lab_run *r, const unsigned *idx, unsigned n)
+{
+	char sock[LAB_PATH_MAX + 40], line[OM_TRE_ID_MAX + 16], why[OM_ADMIN_REASON_MAX + 1];
+	snprintf(sock, sizeof(sock), "%s/%s/admin.sock", l->dir, lab_daemon_name(LAB_D_A_DRF));
+	struct om_admin_peer p = { .path = sock, .timeout_ms = 10000 };
+	double until = lab_run_now_ms(r) + 60000.0;
+	for (unsigned k = 0; k < n; k++) {
+		struct stays s;
+		int rc;
+		snprintf(line, sizeof(line), "status %s\n", r->dev[idx[k]].tre_id);
+		do {
+			memset(&s, 0, sizeof(s));
+			rc = om_admin_peer_call(&p, line, stay_line, &s, why, sizeof(why));
+			if (rc == 0 && strstr(s.first, " ours=0 "))
+				break;
+			nap_ms(250);
+		} while (lab_run_now_ms(r) < until);
+		if (rc < 0 || !strstr(s.first, " ours=0 "))
+			lab_run_problem(r, "register-back %s: SHO-A's DRF has not released it (%s)", r->dev[idx[k]].tre_id,
+					rc < 0 ? om_errname(rc) : s.first);
+	}
+}
+
 static int cmp_dev(const void *a, const void *b)
 {
 	return strcmp((*(const struct lab_device *const *)a)->tre_id, (*(const struct lab_device *const *)b)->tre_id);
@@ -1201,6 +1231,7 @@ int lab_scenario_run(struct lab *l, struct lab_run *r)
 		/* A->B->A (issue 20): the owner registers them at SHO-A again, current SHO SHO-B, and moves them back */
 		n = pick(r, idx, 1u << LAB_PART_ROUNDTRIP);
 		if (n) {
+			released_by_a(l, r, idx, n);
 			if ((rc = phase_register(l, r, LAB_PH_REGISTER_BACK, LAB_SHO_A, LAB_SHO_B, idx, n)) < 0)
 				goto out;
 			r->ph[LAB_PH_RETURN].lat_what = "owner's handover request -> PROVISIONED at SHO-A again";
