@@ -293,6 +293,7 @@ static void check_return(struct sho **s, const char *url, const char *sock, cons
 
 	drf_admin_stop(&a);
 	drf_close(d);
+	drf_sock = NULL; /* path is this function's */
 	sho_devices_free(v, 1);
 }
 
