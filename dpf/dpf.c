@@ -83,6 +83,11 @@ int dpf_open(struct dpf **out, const struct dpf_config *cfg, char *why, size_t w
 	return 0;
 }
 
+unsigned dpf_idle(struct dpf *d, const char *where)
+{
+	return d ? om_store_idle(d->store, where) : 0;
+}
+
 void dpf_close(struct dpf *d)
 {
 	if (!d)

@@ -98,6 +98,8 @@ struct dpf_config {
 /* Open (creating or migrating the database). Returns 0, OM_EDPF_CONFIG or a store code, reason in why. */
 OM_NODISCARD int dpf_open(struct dpf **out, const struct dpf_config *cfg, char *why, size_t why_len);
 void dpf_close(struct dpf *d);
+/* End of a request on d (under the daemon's lock): no statement left busy (svc/store.h om_store_idle). */
+unsigned dpf_idle(struct dpf *d, const char *where);
 
 /*
  * B.2.3.4 steps 5-7 (spec/004 5.2.2.6.1 steps 6-12): decide on one M2MMobj

@@ -187,6 +187,16 @@ static void wake_sender(void *arg)
 	dpf_sender_wake(the_sender);
 }
 
+/* After every DM request, under the daemon's lock: no statement left busy (svc/store.h). */
+static struct dpf *idle_dpf;
+static void http_idle(void *arg, const char *path)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	(void)dpf_idle(idle_dpf, path);
+	pthread_mutex_unlock(&lock);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct om_daemon self = { .name = "dpf", .version = OPENMCIM_VERSION, .usage = usage };
@@ -269,7 +279,10 @@ int main(int argc, char **argv)
 	route.dpf = dpf;
 	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
 				   .tls = &s.tls, .limits = s.limits };
-	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || om_http_route(http, "POST", s.path, dm_post, &route) < 0 ||
+	idle_dpf = dpf;
+	if (om_http_server_new(&http, &ho, err, sizeof(err)) == 0)
+		om_http_server_after(http, http_idle, NULL);
+	if (!http || om_http_route(http, "POST", s.path, dm_post, &route) < 0 ||
 	    om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;

@@ -163,6 +163,7 @@ int drf_admin_exec(void *arg, char *line, om_admin_emit emit, void *ctx, char *w
 	if (a->lock)
 		pthread_mutex_lock(a->lock);
 	int rc = run(a->drf, w, n, emit, ctx, why, why_len);
+	(void)drf_idle(a->drf, "admin");
 	if (a->lock)
 		pthread_mutex_unlock(a->lock);
 	return rc;

@@ -56,6 +56,8 @@ struct drf_config {
  */
 OM_NODISCARD int drf_open(struct drf **out, const struct drf_config *cfg, char *err, size_t err_len);
 void drf_close(struct drf *d);
+/* End of a request on d (under the daemon's lock): no statement left busy (svc/store.h om_store_idle). */
+unsigned drf_idle(struct drf *d, const char *where);
 
 /* ---- the register (drf-admin) ------------------------------------------- */
 

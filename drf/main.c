@@ -121,6 +121,17 @@ static int load_identity(const struct settings *s, EVP_PKEY **key, X509 **cert, 
 	return 0;
 }
 
+/* After every HTTP request, under the daemon's lock: no statement left busy (svc/store.h). */
+static struct drf *idle_drf;
+static pthread_mutex_t *idle_lock;
+static void http_idle(void *arg, const char *path)
+{
+	(void)arg;
+	pthread_mutex_lock(idle_lock);
+	(void)drf_idle(idle_drf, path);
+	pthread_mutex_unlock(idle_lock);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct om_daemon self = { .name = "drf", .version = OPENMCIM_VERSION, .usage = usage };
@@ -202,7 +213,11 @@ int main(int argc, char **argv)
 	web.push = push;
 	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
 				   .tls = &s.tls, .limits = s.limits };
-	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || drf_http_routes(http, &web) < 0 ||
+	idle_drf = d;
+	idle_lock = &lock;
+	if (om_http_server_new(&http, &ho, err, sizeof(err)) == 0)
+		om_http_server_after(http, http_idle, NULL);
+	if (!http || drf_http_routes(http, &web) < 0 ||
 	    om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;

@@ -83,6 +83,11 @@ out:
 	return r;
 }
 
+unsigned drf_idle(struct drf *d, const char *where)
+{
+	return d ? om_store_idle(d->db, where) : 0;
+}
+
 void drf_close(struct drf *d)
 {
 	if (!d)

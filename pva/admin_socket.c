@@ -17,7 +17,9 @@ int pva_admin_peer_allowed(uid_t peer, uid_t self)
 
 static int exec(void *arg, char *line, om_admin_emit emit, void *emit_ctx, char *why, size_t why_len)
 {
-	return pva_admin_exec(arg, line, emit, emit_ctx, why, why_len);
+	int rc = pva_admin_exec(arg, line, emit, emit_ctx, why, why_len);
+	(void)pva_idle(arg, "admin");
+	return rc;
 }
 
 int pva_admin_start(struct pva *p, const char *socket_path, char *err, size_t err_len)

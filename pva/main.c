@@ -66,6 +66,12 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	return 0;
 }
 
+/* After every HTTP request: no statement left busy (svc/store.h). */
+static void http_idle(void *arg, const char *path)
+{
+	(void)pva_idle(arg, path);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct om_daemon self = { .name = "pva", .version = OPENMCIM_VERSION, .usage = usage };
@@ -113,7 +119,9 @@ int main(int argc, char **argv)
 	}
 	struct om_http_opts ho = { .addr = s.listen, .port = (uint16_t)s.port, .max_body = (size_t)s.max_body,
 				   .limits = s.limits };
-	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || pva_http_routes(http, p) < 0 ||
+	if (om_http_server_new(&http, &ho, err, sizeof(err)) == 0)
+		om_http_server_after(http, http_idle, p);
+	if (!http || pva_http_routes(http, p) < 0 ||
 	    om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;

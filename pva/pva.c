@@ -64,6 +64,16 @@ fail:
 	return NULL;
 }
 
+unsigned pva_idle(struct pva *p, const char *where)
+{
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	unsigned n = om_store_idle(p->store, where);
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
 void pva_close(struct pva *p)
 {
 	if (!p)

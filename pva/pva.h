@@ -70,6 +70,8 @@ struct pva {
  */
 struct pva *pva_open(const struct pva_config *c, char *err, size_t err_len);
 void pva_close(struct pva *p);
+/* End of a request (takes p->lock): no statement left busy (svc/store.h om_store_idle). */
+unsigned pva_idle(struct pva *p, const char *where);
 
 /* ---- import (import.c) --------------------------------------------------- */
 

@@ -125,6 +125,7 @@ int sho_internal_exec(void *arg, char *line, om_admin_emit emit, void *ctx, char
 		return om_reason(why, why_len, OM_ESHO_COMMAND, "usage: COMMAND TRE_ID");
 	pthread_mutex_lock(&si->lock);
 	int rc = run(si->sho, verb, tre_id, emit, ctx, why, why_len);
+	(void)sho_idle(si->sho, "internal");
 	pthread_mutex_unlock(&si->lock);
 	return rc;
 }

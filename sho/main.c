@@ -164,6 +164,12 @@ static int read_daemon(const struct om_conf *c, struct settings *s, char ids[][O
 	return 0;
 }
 
+/* After every owner API request, under the handler lock: no statement left busy (svc/store.h). */
+static void http_idle(void *arg, const char *path)
+{
+	(void)sho_idle(arg, path);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct om_daemon self = { .name = "sho", .version = OPENMCIM_VERSION, .usage = usage };
@@ -266,7 +272,9 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"cannot start the mover's thread\"");
 		goto out;
 	}
-	if (om_http_server_new(&http, &ho, err, sizeof(err)) < 0 || sho_http_routes(http, &web) < 0 ||
+	if (om_http_server_new(&http, &ho, err, sizeof(err)) == 0)
+		om_http_server_after(http, http_idle, sho);
+	if (!http || sho_http_routes(http, &web) < 0 ||
 	    sho_api_routes(http, &api) < 0 || om_http_server_start(http) < 0) {
 		om_error("start", "reason=\"%s\"", *err ? err : "HTTP server");
 		goto out;

@@ -224,6 +224,11 @@ fail:
 	return rc;
 }
 
+unsigned sho_idle(struct sho *s, const char *where)
+{
+	return s ? om_store_idle(s->store, where) : 0;
+}
+
 void sho_close(struct sho *s)
 {
 	if (!s)

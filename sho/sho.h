@@ -76,6 +76,8 @@ struct sho_config {
  */
 OM_NODISCARD int sho_open(struct sho **out, const struct sho_config *cfg, char *why, size_t why_len);
 void sho_close(struct sho *s);
+/* End of a request on s: no statement may be left busy (svc/store.h om_store_idle); how many were. */
+unsigned sho_idle(struct sho *s, const char *where);
 
 /* ---- owners ----------------------------------------------------------------- */
 

@@ -50,6 +50,8 @@ struct om_http_server {
 	atomic_uint n_conns;
 	struct event *trim_ev;
 	struct om_log_limit log_limit; /* refusals and deadlines: at most 10 lines a second */
+	void (*after)(void *arg, const char *path); /* om_http_server_after: under the handler lock */
+	void *after_arg;
 	/* workers (http_work.c) */
 	pthread_t *workers;
 	unsigned n_workers;

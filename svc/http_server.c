@@ -170,6 +170,8 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	} else if (rt) {
 		r.cert = peer_cert(req);
 		rt->h(&r, rt->arg);
+		if (s->after)
+			s->after(s->after_arg, r.path);
 		if (!r.answered) {
 			om_error("http-handler", "method=%s path=%.80s reason=no-answer", r.method, r.path);
 			om_http_reply(&r, 500, NULL, NULL, 0);
@@ -321,6 +323,12 @@ int om_http_route(struct om_http_server *s, const char *method, const char *path
 	rt->arg = arg;
 	s->n_routes++;
 	return 0;
+}
+
+void om_http_server_after(struct om_http_server *s, void (*fn)(void *arg, const char *path), void *arg)
+{
+	s->after = fn;
+	s->after_arg = arg;
 }
 
 uint16_t om_http_server_port(const struct om_http_server *s)

@@ -119,6 +119,14 @@ OM_NODISCARD int om_http_server_new(struct om_http_server **out, const struct om
 OM_NODISCARD int om_http_route(struct om_http_server *s, const char *method, const char *path, om_http_handler h,
 			       void *arg);
 
+/*
+ * Run fn(arg, path) after every handler returns, in its thread and still
+ * under the handler lock (each daemon checks there that its store has no
+ * statement left busy: store.h om_store_idle). Call before
+ * om_http_server_start.
+ */
+void om_http_server_after(struct om_http_server *s, void (*fn)(void *arg, const char *path), void *arg);
+
 /* The port the server is bound to. */
 uint16_t om_http_server_port(const struct om_http_server *s);
 

@@ -56,6 +56,8 @@ static void *work(void *arg)
 		j->h(&j->r, j->arg);
 		if (j->r.released)
 			om_http_reacquire(&j->r);
+		if (s->after)
+			s->after(s->after_arg, j->r.path);
 		pthread_mutex_unlock(&s->h_lock);
 		if (!j->r.answered) {
 			om_error("http-handler", "method=%s path=%.80s reason=no-answer", j->r.method, j->r.path);

@@ -4,11 +4,13 @@
  * backend, dispatch, migrations, the retry policy and the bind/step helper.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/rand.h>
 
+#include "log.h"
 #include "store.h"
 
 int om_store_conf_is_pg(const char *conf)
@@ -85,10 +87,48 @@ void om_store_close(struct om_store *s)
 		s->ops->close(s);
 }
 
+int om_store_strict(void)
+{
+	const char *e = getenv("OM_STORE_STRICT");
+	if (e && *e)
+		return strcmp(e, "0") != 0;
+#ifdef NDEBUG
+	return 0;
+#else
+	return 1;
+#endif
+}
+
+static void busy_found(void *ctx, const char *sql)
+{
+	/* the SQL text only (binds are never logged: they may be secrets), cut to one short line */
+	om_error("store-busy", "where=%s sql=\"%.80s\"", (const char *)ctx, sql ? sql : "");
+}
+
+unsigned om_store_idle(struct om_store *s, const char *where)
+{
+	if (!s)
+		return 0;
+	const char *w = where ? where : "-";
+	unsigned n = s->ops->reset_busy ? s->ops->reset_busy(s, busy_found, (void *)w) : 0;
+	if (s->in_txn && strcmp(w, "begin")) {
+		om_error("store-busy", "where=%s transaction=open", w);
+		om_store_rollback(s);
+		n++;
+	}
+	if (n && om_store_strict()) {
+		om_error("store-busy", "where=%s busy=%u strict=1 action=abort", w, n);
+		abort();
+	}
+	return n;
+}
+
 int om_store_begin(struct om_store *s, enum om_store_durability d)
 {
 	if (!s || s->in_txn)
 		return OM_EINVAL;
+	/* a statement left busy would pin this transaction's reads to an old snapshot */
+	(void)om_store_idle(s, "begin");
 	int rc = s->ops->begin(s, d);
 	if (rc == 0)
 		s->in_txn = 1;

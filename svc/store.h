@@ -102,6 +102,8 @@ struct om_store_ops {
 	const void *(*col_blob)(struct om_stmt *st, int col, size_t *len);
 	int (*col_is_null)(struct om_stmt *st, int col);
 	long (*changes)(struct om_store *s);
+	/* reset every statement of s still stepping, calling found(ctx, its SQL) for each; how many */
+	unsigned (*reset_busy)(struct om_store *s, void (*found)(void *ctx, const char *sql), void *ctx);
 };
 
 /* The head every backend's connection and statement start with. */
@@ -209,6 +211,28 @@ OM_NODISCARD int om_store_begin(struct om_store *s, enum om_store_durability d);
 OM_NODISCARD int om_store_commit(struct om_store *s);
 /* Roll back the open transaction; no-op without one. */
 int om_store_rollback(struct om_store *s);
+
+/*
+ * Busy statements (docs/store.md "Busy statements"). A statement stepped to
+ * a row and never reset stays busy: on SQLite it holds its read snapshot, so
+ * the connection sees nothing another handle or process commits after it
+ * and WAL checkpoints stop; on PostgreSQL its next run continues the old
+ * result. om_store_idle() finds every busy statement of s (SQLite:
+ * sqlite3_stmt_busy over sqlite3_next_stmt; PostgreSQL: a result kept),
+ * logs each with where and its SQL, and resets it; an open transaction is
+ * logged and rolled back too. Returns how many it found (0: none). In
+ * strict mode (om_store_strict()) it then aborts, so the test that leaked
+ * fails where the leak is. om_store_begin() runs it first; every daemon
+ * runs it at the end of each request handler (their *_idle calls).
+ */
+unsigned om_store_idle(struct om_store *s, const char *where);
+
+/*
+ * Strict mode: OM_STORE_STRICT=1 in the environment (ctest sets it for every
+ * test and the daemons a test starts inherit it), =0 turns it off; unset,
+ * a build without NDEBUG (Debug, the sanitizer build) is strict.
+ */
+int om_store_strict(void);
 
 /*
  * The retry policy, written once: after a transaction failed with rc on its

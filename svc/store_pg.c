@@ -47,6 +47,7 @@ struct pg_store {
 	unsigned next_name;
 	long changes;
 	char errmsg[256];
+	struct pg_stmt *stmts; /* every statement prepared on this connection, for om_store_idle */
 };
 
 struct pg_stmt {
@@ -62,6 +63,8 @@ struct pg_stmt {
 	int nfields; /* of res */
 	uint8_t **blob;   /* decoded bytea of the current row, per column */
 	size_t *blob_len;
+	struct pg_stmt *next; /* in its store's list */
+	char sql[81];         /* the start of its text, for the busy-statement log line */
 };
 
 static struct pg_store *pg_of(struct om_store *s)
@@ -316,6 +319,9 @@ static int pg_prepare(struct om_store *s, const char *sql, struct om_stmt **out)
 	st->base.ops = &pg_ops;
 	st->base.store = s;
 	st->nparams = n;
+	snprintf(st->sql, sizeof(st->sql), "%s", sql);
+	st->next = p->stmts;
+	p->stmts = st;
 	*out = &st->base;
 	return 0;
 }
@@ -464,7 +470,26 @@ static void pg_finalize(struct om_stmt *stmt)
 		/* inside a failed transaction DEALLOCATE fails too; the name then dies with the connection */
 		PQclear(PQexec(p->conn, sql));
 	}
+	for (struct pg_stmt **l = &p->stmts; *l; l = &(*l)->next)
+		if (*l == st) {
+			*l = st->next;
+			break;
+		}
 	free(st);
+}
+
+/* A statement that kept its result was stepped and never reset: its next run would continue it. */
+static unsigned pg_reset_busy(struct om_store *s, void (*found)(void *ctx, const char *sql), void *ctx)
+{
+	unsigned n = 0;
+	for (struct pg_stmt *st = pg_of(s)->stmts; st; st = st->next) {
+		if (!st->res)
+			continue;
+		found(ctx, st->sql);
+		pg_reset(&st->base);
+		n++;
+	}
+	return n;
 }
 
 static int have_cell(struct pg_stmt *st, int col)
@@ -553,6 +578,7 @@ static const struct om_store_ops pg_ops = {
 	.step = pg_step,
 	.reset = pg_reset,
 	.finalize = pg_finalize,
+	.reset_busy = pg_reset_busy,
 	.col_int64 = pg_col_int64,
 	.col_text = pg_col_text,
 	.col_blob = pg_col_blob,

@@ -261,6 +261,20 @@ static int sq_col_is_null(struct om_stmt *st, int col)
 	return sqlite3_column_type(st_of(st), col) == SQLITE_NULL;
 }
 
+static unsigned sq_reset_busy(struct om_store *s, void (*found)(void *ctx, const char *sql), void *ctx)
+{
+	unsigned n = 0;
+	for (sqlite3_stmt *st = sqlite3_next_stmt(db_of(s), NULL); st; st = sqlite3_next_stmt(db_of(s), st)) {
+		if (!sqlite3_stmt_busy(st))
+			continue;
+		found(ctx, sqlite3_sql(st));
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		n++;
+	}
+	return n;
+}
+
 static void sq_close(struct om_store *s)
 {
 	struct sq_store *q = (struct sq_store *)s;
@@ -292,6 +306,7 @@ static const struct om_store_ops sq_ops = {
 	.col_blob = sq_col_blob,
 	.col_is_null = sq_col_is_null,
 	.changes = sq_changes,
+	.reset_busy = sq_reset_busy,
 };
 
 /* Set a PRAGMA, then read it back and compare: a typo or a refused value is an error. */
@@ -330,15 +345,24 @@ int om_store_open_sqlite(const char *path, const struct om_store_sqlite_opts *op
 		snprintf(err, err_len, "store: out of memory");
 		return OM_ENOMEM;
 	}
-	/* SQLite would create it 0644 less the umask; ":memory:" and "" are not files. */
+	/*
+	 * SQLite would create it 0644 less the umask; ":memory:" and "" are not files. Only a file
+	 * that does not exist yet is opened here (O_EXCL): closing any descriptor of a database
+	 * file drops every POSIX lock this process holds on it, so opening a second handle on an
+	 * open database used to cancel the first handle's SHARED lock. Another process's last
+	 * close then took it for unused, checkpointed and unlinked the -wal and -shm under the
+	 * daemon, which read stale pages from then on and failed with disk I/O errors (SQLite,
+	 * "How To Corrupt An SQLite Database File" 2.2; docs/store.md "Busy statements").
+	 */
 	if (*path && strcmp(path, ":memory:")) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
-		if (fd < 0) {
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+		if (fd < 0 && errno != EEXIST) {
 			snprintf(err, err_len, "%s: %s", path, strerror(errno));
 			rc = OM_ESTORE;
 			goto out;
 		}
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 	}
 	rc = map_rc(sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 				    NULL));
