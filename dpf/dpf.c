@@ -327,6 +327,29 @@ int dpf_last_release(struct dpf *d, const char *tre_id, struct dpf_release *r)
 	return rc;
 }
 
+int dpf_releases_in(struct dpf *d, const char *tre_id, const char *state, int64_t *n)
+{
+	struct om_stmt *st = d->stmt[DPF_SQL_RELEASES_IN];
+	*n = 0;
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id), OM_TEXT(state)));
+	if (rc == OM_STORE_ROW)
+		*n = om_stmt_col_int64(st, 0);
+	om_stmt_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int dpf_installed_page(struct dpf *d, const char *after, unsigned limit,
+		       void (*fn)(void *ctx, const char *tre_id, int64_t n), void *ctx)
+{
+	struct om_stmt *st = d->stmt[DPF_SQL_INSTALLED_PAGE];
+	int rc, rows = 0;
+	for (rc = om_stmt_query(st, OM_BIND(OM_TEXT(after ? after : ""), OM_INT(limit))); rc == OM_STORE_ROW;
+	     rc = om_stmt_step(st), rows++)
+		fn(ctx, om_stmt_col_text(st, 0), om_stmt_col_int64(st, 1));
+	om_stmt_reset(st);
+	return rc < 0 ? rc : rows;
+}
+
 static int set_state(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], const char *state, time_t now)
 {
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);

@@ -192,6 +192,15 @@ OM_NODISCARD int dpf_install_status(struct dpf *d, const char *tre_id, enum dpf_
 OM_NODISCARD int dpf_outcome(struct dpf *d, const char *tre_id, const uint8_t *stmt, size_t stmt_len, time_t now,
 			     int *outcome, char *why, size_t why_len);
 
+/* How many of tre_id's releases are in state (released, installed, failed, superseded), for status. 0 or a store code. */
+OM_NODISCARD int dpf_releases_in(struct dpf *d, const char *tre_id, const char *state, int64_t *n);
+/*
+ * The devices with installed releases, in TRE_id order after `after` ("" from the start), at most
+ * limit: fn(ctx, tre_id, how many installed) for each. Returns the rows given, or a store code.
+ */
+OM_NODISCARD int dpf_installed_page(struct dpf *d, const char *after, unsigned limit,
+				    void (*fn)(void *ctx, const char *tre_id, int64_t n), void *ctx);
+
 /* ---- the completion reports (Note Z), queued in the DPF's record ------------- */
 
 #define DPF_COMPLETION_RETRY_MIN 1  /* seconds before the first retry */

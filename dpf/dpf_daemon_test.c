@@ -34,6 +34,7 @@
 
 #include <curl/curl.h>
 
+#include "admin_call.h"
 #include "dpf_testkit.h"
 #include "log.h"
 #include "refusal_kit.h"
@@ -227,6 +228,22 @@ static int outcome_bytes(struct om_tre *tre, const char *user, const char *sid, 
 	return post(NULL, NULL);
 }
 
+static void keep_answer(void *ctx, const char *line)
+{
+	snprintf(ctx, 256, "%s", line);
+}
+
+/* One command (verb, then arg) on the running DPF's admin socket; its one data line in ans[256]. */
+static int dpf_status_call(const char *verb, const char *arg, char *ans)
+{
+	char line[160], sock[700], why[512];
+	snprintf(line, sizeof(line), "%s%s\n", verb, arg);
+	snprintf(sock, sizeof(sock), "%s/dpf-status/status.sock", P.dir);
+	struct om_admin_peer p = { .path = sock, .timeout_ms = 5000 };
+	ans[0] = '\0';
+	return om_admin_peer_call(&p, line, keep_answer, ans, why, sizeof(why));
+}
+
 static char *world(const char *tre_dir)
 {
 	char a[700], b[700], c[700], d[700];
@@ -379,6 +396,7 @@ static void write_dpf_conf(const char *pva_url)
 	/* the SHO and the DRF are asked on their sockets, served by their own code in this process */
 	fprintf(f, "[dpf]\ndb = %s/dpf.db\nsho_socket = %s\npva_url = %s\n", P.dir, P.sho_sock, pva_url);
 	fprintf(f, "sign_key = %s/sho-b-signing.key\nserver_uri = %s\n", P.dir, TK_SERVER);
+	fprintf(f, "status_socket = %s/dpf-status/status.sock\n", P.dir);
 	fprintf(f, "pva_cert = %s/responder.pem\n", P.dir);
 	fprintf(f, "tls_cert = %s/tls/dpf.sho-b.lab.pem\ntls_key = %s/tls/dpf.sho-b.lab.key\n", P.dir, P.dir);
 	fprintf(f, "listen = 127.0.0.1\nport = 0\nlog_level = debug\ndrf_socket = %s\n", P.drf_sock);
@@ -456,6 +474,7 @@ static void bootstrap(struct om_tre *tre, const char *request_id)
 static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url, const char *request_id)
 {
 	static uint8_t obj[OM_MOBJ_MAX], p3[OM_DM_MSG_MAX], mcim[OM_MOBJ_MAX];
+	char ans[256];
 	char user[OM_BOOTSTRAP_NAME_MAX + 1], server_id[OM_BOOTSTRAP_NAME_MAX + 1];
 	uint32_t msg_id = 1, srv_msg = 0, get_cmd = 0, alert_cmd = 0;
 	uint8_t mid[OM_MCIM_MID_LEN];
@@ -513,6 +532,12 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	om_dm_msg_free(&dev.got);
 	CHECK(!strcmp(tk_state_of(&P, tre_id), "provisioned"));
 	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_release WHERE state = 'installed'"), 1);
+	/* the same as the operator reads it, on the running DPF's admin socket */
+	CHECK_INT(dpf_status_call("releases ", tre_id, ans), 0);
+	CHECK_MSG(!strcmp(ans, "released=0 installed=1 failed=0 superseded=1 outcome=-"), "releases: %s", ans);
+	CHECK_INT(dpf_status_call("releases ", "TRE-NOBODY", ans), 0);
+	CHECK_MSG(!strcmp(ans, "released=0 installed=0 failed=0 superseded=0 outcome=-"), "releases: %s", ans);
+	CHECK_INT(dpf_status_call("drop ", "everything", ans), OM_EDPF_COMMAND);
 
 	/* the device attaches with its new MCIM; forged reports first, each refused */
 	CHECK_INT(om_tre_activate(tre, mid, time(NULL), 600), 0);
@@ -557,6 +582,8 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 				   " AND state = 'pending' AND attempts >= 1 AND due > 0"),
 		  1);
 	CHECK(occurrences("dpf.log", "request_id=r-unreachable result=retry") >= 1);
+	CHECK_INT(dpf_status_call("completions", "", ans), 0);
+	CHECK_MSG(!strcmp(ans, "pending=1 done=1 refused=1"), "completions: %s", ans);
 	CHECK_INT(outcome(tre, user, "S4", 1, 0, &alert_cmd), 200);
 	om_dm_msg_free(&dev.got);
 	CHECK_INT(outcome(tre, user, "S4", 2, 1, &alert_cmd), 200);

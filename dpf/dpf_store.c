@@ -132,6 +132,10 @@ static const struct om_store_sql sql[DPF_SQL_N] = {
 	[DPF_SQL_COMPLETION_RESUME] = { "UPDATE dpf_completion SET state = 'pending', due = ?1"
 					" WHERE state IN ('pending','refused')" },
 	[DPF_SQL_COMPLETION_COUNT] = { "SELECT count(*) FROM dpf_completion WHERE state = ?1" },
+	/* the status socket (dpf/status.c): one device's releases by state, and the installed ones in TRE_id order */
+	[DPF_SQL_RELEASES_IN] = { "SELECT count(*) FROM dpf_release WHERE tre_id = ?1 AND state = ?2" },
+	[DPF_SQL_INSTALLED_PAGE] = { "SELECT tre_id, count(*) FROM dpf_release WHERE state = 'installed' AND tre_id > ?1"
+				     " GROUP BY tre_id ORDER BY tre_id LIMIT ?2" },
 };
 
 static const struct om_store_schema schema = {

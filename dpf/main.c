@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "dpf.h"
+#include "dpf_status.h"
 #include "dpf_dm.h"
 #include "dpf_sender.h"
 #include "admin_call.h"
@@ -49,12 +50,13 @@ static const struct om_conf_key base_keys[] = {
 	{ "dpf", "auth_timeout", 0 },  OM_HTTP_CONF_KEYS("dpf"),
 	{ "dpf", "internal_timeout", 0 },
 	{ "dpf", "sign_key", 1 },      { "dpf", "workers", 0 },
+	{ "dpf", "status_socket", 0 },
 	OM_METRICS_CONF_KEYS,
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
 
 struct settings {
-	const char *db, *sign_key, *pva_url, *listen, *path, *server_uri;
+	const char *db, *sign_key, *status_socket, *pva_url, *listen, *path, *server_uri;
 	struct om_http_tls tls;
 	X509 *pva_cert; /* whose key signs the PVA's verdicts */
 	uint64_t port, max_sessions, timeout, max_body, auth_timeout;
@@ -81,6 +83,7 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	memset(s, 0, sizeof(*s));
 	s->db = om_conf_get(c, "dpf", "db");
 	s->sign_key = om_conf_get(c, "dpf", "sign_key");
+	s->status_socket = om_conf_get(c, "dpf", "status_socket");
 	s->sho.path = om_conf_get(c, "dpf", "sho_socket");
 	s->pva_url = om_conf_get(c, "dpf", "pva_url");
 	s->tls.cert_file = om_conf_get(c, "dpf", "tls_cert");
@@ -206,6 +209,7 @@ int main(int argc, char **argv)
 	struct om_conf *conf = NULL;
 	EVP_PKEY *sign_key = NULL;
 	struct dpf_pva_http pva = { .url = NULL };
+	static struct dpf_status status_sock;
 	struct dpf *dpf = NULL;
 	struct dpf_dm *dm = NULL;
 	struct dpf_sender *sender = NULL;
@@ -260,6 +264,13 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
+	/* the operator (and the lab) read the record here, never through its file */
+	status_sock.dpf = dpf;
+	status_sock.lock = &lock;
+	if (s.status_socket && dpf_status_start(&status_sock, s.status_socket, err, sizeof(err)) < 0) {
+		om_error("start", "reason=\"%s\"", err);
+		goto out;
+	}
 	struct dpf_sender_config sc = { .dpf = dpf, .lock = &lock, .peers = &s.peers };
 	if (dpf_sender_start(&sender, &sc) < 0) {
 		om_error("start", "reason=\"completion sender\"");
@@ -303,6 +314,7 @@ int main(int argc, char **argv)
 out:
 	om_metrics_stop(metrics);
 	om_http_server_free(http);
+	dpf_status_stop(&status_sock);
 	dpf_sender_stop(sender);
 	dpf_dm_free(dm);
 	dpf_close(dpf);

@@ -1,10 +1,13 @@
 # lab: the topology drives every role as its operators would: the factory,
-# the HSS's, PVA's, DRF's and SHO's own APIs on their databases before the
-# first start, libcurl for the owner's HTTPS calls. The device agent's
+# the HSS's, PVA's and DRF's own APIs on their databases before the first
+# start, then only the daemons' sockets and HTTPS APIs (the owners, the
+# result checks), libcurl for the owner's HTTPS calls. The device agent's
 # header is in reach even before om_agent has sources.
 if(TARGET om_lab)
   target_link_libraries(om_lab PUBLIC om_factory om_hss om_pva om_sho om_drf om_svc)
   target_include_directories(om_lab PUBLIC ${CMAKE_SOURCE_DIR}/agent)
+  # the DPF's status socket protocol (dpf_status.h: its page size); the lab reads results there
+  target_include_directories(om_lab PRIVATE ${CMAKE_SOURCE_DIR}/dpf)
   if(TARGET om_agent)
     target_link_libraries(om_lab PUBLIC om_agent)
   endif()

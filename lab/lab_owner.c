@@ -19,7 +19,6 @@
 #include "admin_call.h"
 #include "drf.h"
 #include "lab_proc.h"
-#include "store.h"
 
 #define OWNER_TIMEOUT_S 30
 #define REGISTER_TIMEOUT_S 600 /* a chunk of LAB_REGISTER_CHUNK devices: an OCSP check and an HSS write each */
@@ -364,18 +363,15 @@ void lab_agent_config(const struct lab *l, unsigned i, struct om_agent_config *c
 
 int lab_hss_has(struct lab *l, enum lab_op op, const char *imsi)
 {
-	char db[LAB_PATH_MAX + 80], err[256];
-	struct om_store *h = NULL;
-	struct om_stmt *st = NULL;
-	if ((unsigned)op >= LAB_N_OPS)
+	char sock[LAB_PATH_MAX + 40], line[64];
+	struct om_admin_result res;
+	if ((unsigned)op >= LAB_N_OPS || strlen(imsi) > 15)
 		return OM_EINVAL;
-	/* the HSS's database beside the running HSS, SQLite or PostgreSQL (svc/store.h) */
-	int rc = om_store_open(lab_db(l, lab_op_hss(op), db, sizeof(db)), &h, err, sizeof(err));
-	if (rc == 0 && (rc = om_stmt_prepare(h, "SELECT 1 FROM subscriber WHERE imsi = ?1", &st)) == 0) {
-		rc = om_stmt_query(st, OM_BIND(OM_TEXT(imsi)));
-		rc = rc == OM_STORE_ROW ? 1 : rc == OM_STORE_DONE ? 0 : rc;
-	}
-	om_stmt_finalize(st);
-	om_store_close(h);
-	return rc;
+	/* the operator's question to its HSS, on its provisioning socket (docs/hss.md "Provisioning") */
+	snprintf(line, sizeof(line), "show %s\n", imsi);
+	int rc = om_admin_call(lab_socket(l, lab_op_hss(op), "prov.sock", sock, sizeof(sock)), line, 10000, NULL, NULL,
+			       &res);
+	if (rc < 0)
+		return rc;
+	return res.code == 0 ? 1 : res.code == OM_EHSS_NOT_FOUND ? 0 : res.code;
 }

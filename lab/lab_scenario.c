@@ -24,8 +24,9 @@
 
 #include "admin_call.h"
 #include "agent.h"
+#include "dpf_status.h"
 #include "sho.h" /* SHO_FELL_BACK_REASON */
-#include "store.h"
+#include "sho_admin.h"
 
 /* One device's story; the fields a phase writes are its worker's alone until the phase ends. */
 struct lab_device {
@@ -961,68 +962,88 @@ static long dev_index(const struct lab_run *r, const char *tre_id)
 }
 
 /*
- * Read the rows of one of the lab's databases (the operators' own records)
- * with sql: column 0 a TRE_id, column 1 what row_fn keeps for that device.
+ * Every page of a listing on daemon d's status interface, as the operator
+ * reads it (never its database): `verb AFTER` ("-" from the start) answers
+ * "TRE_ID ..." lines in TRE_id order, at most page of them; a shorter page
+ * is the last. row_fn gets each line's device (by bsearch: no scan of the
+ * run per line) and the text after its TRE_id.
  */
-static int read_rows(struct lab *l, struct lab_run *r, enum lab_daemon d, const char *sql,
-		     void (*row_fn)(struct lab_run *r, long dev, struct om_stmt *q, void *arg), void *arg)
+struct page_read {
+	struct lab_run *r;
+	void (*row_fn)(struct lab_run *r, long dev, const char *rest, void *arg);
+	void *arg;
+	unsigned n;
+	char last[OM_TRE_ID_MAX + 1];
+};
+
+static void page_line(void *ctx, const char *line)
 {
-	char path[LAB_PATH_MAX + 80], err[256] = "";
-	const char *db = lab_daemon_name(d);
-	struct om_store *s = NULL;
-	struct om_stmt *q = NULL;
-	int rc;
-	if ((rc = om_store_open(lab_db(l, d, path, sizeof(path)), &s, err, sizeof(err))) < 0) {
-		lab_run_problem(r, "verify: %s: %s", db, err);
-		return rc;
-	}
-	rc = om_stmt_prepare(s, sql, &q);
-	while (rc == 0 && (rc = om_stmt_step(q)) == OM_STORE_ROW) {
-		row_fn(r, dev_index(r, om_stmt_col_text(q, 0)), q, arg);
-		rc = 0;
-	}
-	if (rc < 0)
-		lab_run_problem(r, "verify: %s: %s", db, om_store_errmsg(s));
-	om_stmt_finalize(q);
-	om_store_close(s);
-	return rc < 0 ? rc : 0;
+	struct page_read *p = ctx;
+	size_t k = strcspn(line, " ");
+	snprintf(p->last, sizeof(p->last), "%.*s", (int)(k < sizeof(p->last) ? k : sizeof(p->last) - 1), line);
+	p->row_fn(p->r, dev_index(p->r, p->last), line + k + (line[k] == ' '), p->arg);
+	p->n++;
 }
 
-/* The `installed` release records per device in a DPF's database (docs/dpf.md "Record"). */
-static void installed_row(struct lab_run *r, long dev, struct om_stmt *q, void *arg)
+static int read_pages(struct lab *l, struct lab_run *r, enum lab_daemon d, const char *sock_file, const char *verb,
+		      unsigned page, void (*row_fn)(struct lab_run *r, long dev, const char *rest, void *arg),
+		      void *arg)
+{
+	char sock[LAB_PATH_MAX + 40], line[128];
+	struct page_read p = { .r = r, .row_fn = row_fn, .arg = arg };
+	lab_socket(l, d, sock_file, sock, sizeof(sock));
+	for (;;) {
+		struct om_admin_result res;
+		unsigned before = p.n;
+		snprintf(line, sizeof(line), "%s %s\n", verb, p.n ? p.last : "-");
+		int rc = om_admin_call(sock, line, 30000, page_line, &p, &res);
+		if (rc == 0 && res.code < 0)
+			rc = res.code;
+		if (rc < 0) {
+			lab_run_problem(r, "verify: %s: %s", lab_daemon_name(d), rc == res.code ? res.reason : om_strerror(rc));
+			return rc;
+		}
+		if (p.n - before < page)
+			return 0;
+	}
+}
+
+/* The `installed` release records per device at a DPF (its status socket, docs/dpf.md "Status socket"). */
+static void installed_row(struct lab_run *r, long dev, const char *rest, void *arg)
 {
 	unsigned *per_dev = arg;
 	(void)r;
 	if (dev >= 0)
-		per_dev[dev] = (unsigned)om_stmt_col_int64(q, 1);
+		per_dev[dev] = (unsigned)strtoul(rest, NULL, 10);
 }
 
-static void installed(struct lab *l, struct lab_run *r, enum lab_daemon db, unsigned *per_dev, unsigned *total)
+static void installed(struct lab *l, struct lab_run *r, enum lab_daemon d, unsigned *per_dev, unsigned *total)
 {
 	*total = 0;
-	(void)read_rows(l, r, db, "SELECT tre_id, COUNT(*) FROM dpf_release WHERE state = 'installed' GROUP BY tre_id",
-			installed_row, per_dev);
+	(void)read_pages(l, r, d, "status.sock", "installed", DPF_STATUS_PAGE, installed_row, per_dev);
 	for (unsigned i = 0; i < r->n; i++)
 		*total += per_dev[i];
 }
 
-/* Each device's state in a registration service's database (docs/sho.md: sho_device). */
+/* Each device's state at a registration service (its admin socket's list, docs/sho.md "Admin socket"). */
 typedef char sho_state[24];
 
-static void state_row(struct lab_run *r, long dev, struct om_stmt *q, void *arg)
+static void state_row(struct lab_run *r, long dev, const char *rest, void *arg)
 {
 	sho_state *st = arg;
+	const char *v = strstr(rest, " state=");
 	(void)r;
-	if (dev >= 0)
-		snprintf(st[dev], sizeof(st[0]), "%s", om_stmt_col_text(q, 1));
+	if (dev >= 0 && v)
+		snprintf(st[dev], sizeof(st[0]), "%.*s", (int)strcspn(v + 7, " "), v + 7);
 }
 
 /* SHO-B's IMSI of a device it shows fell back (issue 20), into imsi_b */
-static void fell_back_row(struct lab_run *r, long dev, struct om_stmt *q, void *arg)
+static void fell_back_row(struct lab_run *r, long dev, const char *rest, void *arg)
 {
+	const char *imsi = strstr(rest, "imsi="), *reason = strstr(rest, " reason=");
 	(void)arg;
-	if (dev >= 0)
-		snprintf(r->dev[dev].imsi_b, sizeof(r->dev[dev].imsi_b), "%s", om_stmt_col_text(q, 1));
+	if (dev >= 0 && imsi && strstr(rest, " state=refused ") && reason && !strcmp(reason + 8, SHO_FELL_BACK_REASON))
+		snprintf(r->dev[dev].imsi_b, sizeof(r->dev[dev].imsi_b), "%.*s", (int)strcspn(imsi + 5, " "), imsi + 5);
 }
 
 /*
@@ -1091,9 +1112,8 @@ static void phase_verify(struct lab *l, struct lab_run *r)
 	installed(l, r, LAB_D_A_DPF, inst_a, &r->installed_a);
 	installed(l, r, LAB_D_B_DPF, inst_b, &r->installed_b);
 	for (int op = LAB_SHO_A; op <= LAB_SHO_B; op++)
-		(void)read_rows(l, r, sho_db[op], "SELECT tre_id, state FROM sho_device", state_row, st[op]);
-	(void)read_rows(l, r, LAB_D_B_SHO, "SELECT tre_id, imsi FROM sho_device WHERE state = 'refused' AND reason = '"
-		       SHO_FELL_BACK_REASON "'", fell_back_row, NULL);
+		(void)read_pages(l, r, sho_db[op], "admin.sock", "list *", SHO_ADMIN_PAGE, state_row, st[op]);
+	(void)read_pages(l, r, LAB_D_B_SHO, "admin.sock", "list *", SHO_ADMIN_PAGE, fell_back_row, NULL);
 	for (unsigned i = 0; i < r->n; i++) {
 		struct lab_device *d = &r->dev[i];
 		int refused = d->part == LAB_PART_REVOKED || d->part == LAB_PART_TAMPERED;

@@ -31,6 +31,7 @@
 #include "factory.h"
 #include "hss.h"
 #include "admin.h"
+#include "admin_call.h"
 #include "lab_proc.h"
 #include "log.h"
 #include "pva.h"
@@ -133,6 +134,12 @@ static const char *stem_db(const struct lab *l, const char *stem, char *buf, siz
 const char *lab_db(const struct lab *l, enum lab_daemon d, char *buf, size_t cap)
 {
 	return stem_db(l, names[d], buf, cap);
+}
+
+const char *lab_socket(const struct lab *l, enum lab_daemon d, const char *file, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/%s/%s", l->dir, names[d], file);
+	return buf;
 }
 
 /* "<dir>/<name><suffix>" of a daemon's file. */
@@ -406,9 +413,9 @@ static void sho_conf(const struct lab *l, enum lab_op op, const char *op_hex, st
 	       "[daemon]\nlisten = 127.0.0.1\nport = %u\ntls_cert = %s/pki/tls/owners.%s.lab.pem\n"
 	       "tls_key = %s/pki/tls/owners.%s.lab.key\noperator_cert = %s/pki/tls/%s.lab.pem\n"
 	       "operator_key = %s/pki/tls/%s.lab.key\npeer_timeout = 10000\nspool = %s/%s\nlog_level = info\n"
-	       "internal_socket = %s/%s/internal.sock\n",
+	       "internal_socket = %s/%s/internal.sock\nadmin_socket = %s/%s/admin.sock\n",
 	       priv(l)->ports.sho[op], l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir,
-	       ops[op].stem, l->dir, names[ops[op].sho], l->dir, names[ops[op].sho]);
+	       ops[op].stem, l->dir, names[ops[op].sho], l->dir, names[ops[op].sho], l->dir, names[ops[op].sho]);
 	/* the owner's transfer codes come from this operator's DRF, over its admin socket (docs/owner.md) */
 	sb_add(b, "[drf]\nadmin_socket = %s/%s/admin.sock\n", l->dir, names[ops[op].drf]);
 	peer_sections(l, op, b);
@@ -426,11 +433,12 @@ static void dpf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 	       "server_uri = https://localhost:%u/dm\npva_url = http://127.0.0.1:%u\n"
 	       "pva_cert = %s/pki/pva-responder.pem\n"
 	       "tls_cert = %s/pki/tls/dpf.%s.lab.pem\ntls_key = %s/pki/tls/dpf.%s.lab.key\nlisten = 127.0.0.1\n"
-	       "port = %u\npath = /dm\nmax_sessions = 256\nsession_timeout = 300\nlog_level = info\n",
+	       "port = %u\npath = /dm\nmax_sessions = 256\nsession_timeout = 300\nlog_level = info\n"
+	       "status_socket = %s/%s/status.sock\n",
 	       ops[op].id, lab_db(l, ops[op].dpf, db, sizeof(db)), l->dir,
 	       ops[op].sho != LAB_N_DAEMONS ? names[ops[op].sho] : "ro-sho", key, priv(l)->ports.dpf[op],
 	       priv(l)->ports.pva, l->dir, l->dir,
-	       ops[op].stem, l->dir, ops[op].stem, priv(l)->ports.dpf[op]);
+	       ops[op].stem, l->dir, ops[op].stem, priv(l)->ports.dpf[op], l->dir, names[ops[op].dpf]);
 	/* the DPF adds each provisioned device to its operator's DRF and reports completion to the old one */
 	sb_add(b, "drf_socket = %s/%s/admin.sock\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
 	       l->dir, names[ops[op].drf], l->dir, ops[op].stem, l->dir, ops[op].stem);
@@ -758,20 +766,23 @@ static void *fill_side(void *arg)
 	return NULL;
 }
 
-/* The owner and its secret at both registration services. */
-static int fill_owners(struct lab *l, char *why, size_t why_len)
+/*
+ * The owner and its secret at both registration services, over each SHO's admin socket once it
+ * runs (never through its database); an owner already there (a restart) is fine.
+ */
+static int add_owners(struct lab *l, char *why, size_t why_len)
 {
-	char db[LAB_PATH_MAX + 80];
+	char sock[LAB_PATH_MAX + 40], line[256];
 	for (int op = LAB_SHO_A; op < LAB_N_OPS; op++) {
-		struct sho *s = NULL;
-		lab_db(l, ops[op].sho, db, sizeof(db));
-		struct sho_config sc = { .db_path = db };
-		if (sho_open(&s, &sc, why, why_len) < 0)
-			return OM_ELAB_SETUP;
-		int rc = sho_owner_add(s, LAB_OWNER, priv(l)->owner_secret);
-		sho_close(s);
+		struct om_admin_result res;
+		snprintf(line, sizeof(line), "owner-add %s %s\n", LAB_OWNER, priv(l)->owner_secret);
+		int rc = om_admin_call(lab_socket(l, ops[op].sho, "admin.sock", sock, sizeof(sock)), line, 30000, NULL,
+				       NULL, &res);
+		OPENSSL_cleanse(line, sizeof(line));
+		if (rc == 0 && res.code < 0 && res.code != OM_ESHO_OWNER_EXISTS)
+			rc = res.code;
 		if (rc < 0)
-			return fail(why, why_len, OM_ELAB_SETUP, "%s: owner: %s", db, om_strerror(rc));
+			return fail(why, why_len, OM_ELAB_SETUP, "%s: owner: %s", sock, rc == res.code ? res.reason : om_strerror(rc));
 	}
 	return 0;
 }
@@ -817,9 +828,9 @@ static int check_dirs(struct lab *l, const struct lab_options *opt, char *why, s
 		return fail(why, why_len, OM_ELAB_SETUP, "%s: path missing or too long", opt->bin_dir);
 	memcpy(l->bin_dir, real, strlen(real) + 1);
 	/* a Unix socket path holds 107 bytes: the HSSs' and the PVA's sockets live in the work directory */
-	if (strlen(l->dir) + sizeof("/sho-a-hss/prov.sock") > 107)
+	if (strlen(l->dir) + sizeof("/sho-a-sho/internal.sock") > 107)
 		return fail(why, why_len, OM_ELAB_SETUP, "%s: too long for the daemons' Unix sockets (%zu > %zu)",
-			    l->dir, strlen(l->dir), 107 - sizeof("/sho-a-hss/prov.sock"));
+			    l->dir, strlen(l->dir), 107 - sizeof("/sho-a-sho/internal.sock"));
 	for (int d = 0; d < LAB_N_DAEMONS; d++) {
 		char exe[LAB_PATH_MAX + 40];
 		snprintf(exe, sizeof(exe), "%s/openmcim-%s", l->bin_dir, programs[d]);
@@ -984,9 +995,6 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 	if (side.rc < 0)
 		return fail(why, why_len, side.rc, "%s", side.why);
 	phase_done("icf-pva-wait");
-	if ((rc = fill_owners(l, why, why_len)) < 0)
-		return rc;
-	phase_done("owners");
 	rc = write_configs(l, why, why_len);
 	phase_done("configs");
 	return rc;
@@ -1065,7 +1073,7 @@ int lab_start(struct lab *l, char *why, size_t why_len)
 			rc = wait_ready(l, tiers[t][i], why, why_len);
 		lab_progress("daemons started", t + 1, N_TIERS);
 	}
-	return rc;
+	return rc < 0 ? rc : add_owners(l, why, why_len);
 }
 
 pid_t lab_daemon_pid(struct lab *l, enum lab_daemon d)

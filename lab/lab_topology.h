@@ -182,8 +182,11 @@ void lab_agent_config(const struct lab *l, unsigned i, struct om_agent_config *c
 
 /* ---- inspection ------------------------------------------------------------ */
 
-/* 1 if op's HSS has a subscriber with imsi, 0 if not, negative on error (reads its database). */
+/* 1 if op's HSS has a subscriber with imsi, 0 if not, negative on error (asks its provisioning socket). */
 int lab_hss_has(struct lab *l, enum lab_op op, const char *imsi);
+
+/* The socket `file` in daemon d's own directory: "<dir>/<name>/<file>" (prov.sock, admin.sock, status.sock). */
+const char *lab_socket(const struct lab *l, enum lab_daemon d, const char *file, char *buf, size_t cap);
 
 /* A file of the lab: "<dir>/<rel>". */
 const char *lab_path(const struct lab *l, const char *rel, char *buf, size_t cap);

@@ -31,6 +31,7 @@
 #include "api.h"
 #include "move.h"
 #include "sho.h"
+#include "sho_admin.h"
 #include "sho_conf.h"
 #include "sho_http.h"
 #include "sho_internal.h"
@@ -69,7 +70,7 @@ static const struct om_conf_key base_keys[] = {
 	{ "daemon", "queue_max", 0 },	    { "daemon", "auth_fail_max", 0 },
 	{ "daemon", "auth_fail_window", 0 }, { "daemon", "scrypt_max", 0 },
 	{ "daemon", "hss_probe_timeout", 0 }, OM_HTTP_CONF_KEYS("daemon"),
-	{ "daemon", "internal_socket", 0 },
+	{ "daemon", "internal_socket", 0 }, { "daemon", "admin_socket", 0 },
 	{ "console", "dir", 0 },	    { "drf", "admin_socket", 0 },
 	{ "synthetic", "dir", 0 },
 	OM_METRICS_CONF_KEYS,
@@ -78,7 +79,7 @@ static const struct om_conf_key base_keys[] = {
 
 struct settings {
 	struct sho_conf_file svc; /* svc.conf unused: the file is read with the daemon's keys */
-	const char *listen, *internal_socket, *console_dir, *drf_socket;
+	const char *listen, *internal_socket, *admin_socket, *console_dir, *drf_socket;
 	struct om_http_tls tls;
 	uint64_t port, max_body;
 	int log_level;
@@ -123,6 +124,7 @@ static int read_daemon(const struct om_conf *c, struct settings *s, char ids[][O
 	int ok;
 	s->listen = om_conf_str(c, "daemon", "listen", "127.0.0.1");
 	s->internal_socket = om_conf_get(c, "daemon", "internal_socket");
+	s->admin_socket = om_conf_get(c, "daemon", "admin_socket");
 	/* the console's files (docs/owner.md): installed with the SHO, or the checkout's for a build tree */
 	s->console_dir = om_conf_str(c, "console", "dir", OPENMCIM_CONSOLE_DIR);
 	s->drf_socket = om_conf_get(c, "drf", "admin_socket");
@@ -182,8 +184,9 @@ int main(int argc, char **argv)
 	struct om_conf *conf = NULL;
 	struct om_http_server *http = NULL;
 	struct om_metrics_server *metrics = NULL;
-	struct sho *sho = NULL, *sho_dpf = NULL;
+	struct sho *sho = NULL, *sho_dpf = NULL, *sho_op = NULL;
 	static struct sho_internal internal;
+	static struct sho_admin admin;
 	char err[512] = "";
 	size_t n_ids = 0;
 	int status = 1;
@@ -233,6 +236,12 @@ int main(int argc, char **argv)
 	    (sho_open(&sho_dpf, &s.svc.cfg, err, sizeof(err)) < 0 ||
 	     sho_internal_start(&internal, sho_dpf, s.internal_socket, err, sizeof(err)) < 0)) {
 		om_error("start", "reason=\"internal socket: %s\"", err);
+		goto out;
+	}
+	/* the operator's sho-admin: owners and status here, never through the database (sho_admin.h) */
+	if (s.admin_socket && (sho_open(&sho_op, &s.svc.cfg, err, sizeof(err)) < 0 ||
+			       sho_admin_start(&admin, sho_op, s.admin_socket, err, sizeof(err)) < 0)) {
+		om_error("start", "reason=\"admin socket: %s\"", err);
 		goto out;
 	}
 	web.sho = sho;
@@ -286,8 +295,9 @@ int main(int argc, char **argv)
 	}
 	char where[256];
 	om_store_conf_redact(s.svc.cfg.db_path, where, sizeof(where));
-	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu internal=%s", s.svc.cfg.sho_id, s.listen,
-		  (unsigned)om_http_server_port(http), where, s.peers.n, s.internal_socket ? s.internal_socket : "-");
+	om_notice("started", "sho_id=%s listen=%s port=%u db=%s peers=%zu internal=%s admin=%s", s.svc.cfg.sho_id,
+		  s.listen, (unsigned)om_http_server_port(http), where, s.peers.n,
+		  s.internal_socket ? s.internal_socket : "-", s.admin_socket ? s.admin_socket : "-");
 	om_daemon_reloadable(conf_path, "daemon");
 	om_daemon_wait();
 	status = 0;
@@ -296,6 +306,8 @@ out:
 	om_http_server_free(http);
 	sho_internal_stop(&internal);
 	sho_close(sho_dpf);
+	sho_admin_stop(&admin);
+	sho_close(sho_op);
 	sho_mover_stop(&mover);
 	sho_peers_close(&s.peers);
 	sho_api_free(&api);

@@ -38,20 +38,22 @@ int sho_status(struct sho *s, const char *tre_id, struct sho_device_status *out)
 	return rc == OM_STORE_ROW ? 0 : rc == OM_STORE_DONE ? OM_ESHO_NOT_FOUND : rc;
 }
 
-int sho_list(struct sho *s, const char *owner_id, void (*fn)(void *ctx, const struct sho_device_status *d),
-	     void *ctx)
+int sho_list(struct sho *s, const char *owner_id, const char *after, unsigned limit,
+	     void (*fn)(void *ctx, const struct sho_device_status *d), void *ctx)
 {
 	struct sho_device_status d;
+	int n = 0;
 	if (!s || !fn)
 		return OM_EINVAL;
 	struct om_stmt *st = s->stmt[SHO_SQL_LIST];
 	int rc;
-	for (rc = om_stmt_query(st, OM_BIND(OM_TEXT(owner_id))); rc == OM_STORE_ROW; rc = om_stmt_step(st)) {
+	for (rc = om_stmt_query(st, OM_BIND(OM_TEXT(owner_id), OM_TEXT(after ? after : ""), OM_INT(limit)));
+	     rc == OM_STORE_ROW; rc = om_stmt_step(st), n++) {
 		sho_read_status(st, &d);
 		fn(ctx, &d);
 	}
 	om_stmt_reset(st);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : n;
 }
 
 /* One blob column of tre_id's device row (statement q), copied into a malloc'd buffer. */

@@ -222,8 +222,11 @@ struct sho_device_status {
 /* Returns 0, OM_ESHO_NOT_FOUND or a store code. */
 OM_NODISCARD int sho_status(struct sho *s, const char *tre_id, struct sho_device_status *out);
 
-/* Calls fn for each device (of owner_id, or all when NULL) in TRE_id order. */
-OM_NODISCARD int sho_list(struct sho *s, const char *owner_id,
+/*
+ * Calls fn for each device (of owner_id, or all when NULL) in TRE_id order after `after` ("" or
+ * NULL: from the start), at most limit of them. Returns how many, or a store code.
+ */
+OM_NODISCARD int sho_list(struct sho *s, const char *owner_id, const char *after, unsigned limit,
 			  void (*fn)(void *ctx, const struct sho_device_status *d), void *ctx);
 
 /*

@@ -1,20 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `openmcim sho-admin`: owners from stdin secrets, status, list, and the exit statuses. */
+/*
+ * `openmcim sho-admin --socket`: owners from stdin secrets, status, list
+ * across pages, and the exit statuses, against the SHO's admin socket
+ * (sho_admin.h) served by the daemon's own code in this process. The
+ * command never opens the database.
+ */
 #define _GNU_SOURCE /* memmem */
 #include "sho_testkit.h"
 #include "sho.h"
+#include "sho_admin.h"
+#include "store.h"
 
 #define CLI_USAGE_STATUS 2
 
 static char dir[] = "/tmp/om-sho-cli-XXXXXX";
+static char sock[600];
 
 /* Run the CLI with stdin_text on its stdin; returns the exit status. */
 static int run(const char *stdin_text, const char *args, char *out, size_t cap)
 {
-	char cmd[1024], outp[600];
+	char cmd[1400], outp[600];
 	snprintf(outp, sizeof(outp), "%s/out.txt", dir);
-	snprintf(cmd, sizeof(cmd), "printf '%s' | '%s' sho-admin %s > '%s' 2>/dev/null", stdin_text, getenv("OM_CLI"),
-		 args, outp);
+	snprintf(cmd, sizeof(cmd), "printf '%s' | '%s' sho-admin --socket '%s' %s > '%s' 2>/dev/null", stdin_text,
+		 getenv("OM_CLI"), sock, args, outp);
 	int st = system(cmd);
 	size_t len = 0;
 	unsigned char *t = check_slurp(outp, &len);
@@ -23,34 +31,92 @@ static int run(const char *stdin_text, const char *args, char *out, size_t cap)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+static unsigned lines(const char *s)
+{
+	unsigned n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* n device rows of owner as a registration leaves them (a fixture: the test owns this database). */
+static int add_rows(const char *db, const char *owner, unsigned n)
+{
+	char err[256], id[32], imsi[16];
+	struct om_store *st = NULL;
+	struct om_stmt *ins = NULL;
+	int rc = om_store_open(db, &st, err, sizeof(err));
+	if (rc == 0)
+		rc = om_stmt_prepare(st, "INSERT INTO sho_device (tre_id, owner_id, current_sho, cert_sign, cert_enc,"
+					 " content_hash, imsi, mid, sealed_mcim, state, created, updated)"
+					 " VALUES (?1, ?2, 'RO', x'00', x'00', x'00', ?3, x'00', x'00', 'registered', 1, 1)",
+				     &ins);
+	if (rc == 0)
+		rc = om_store_begin(st, OM_STORE_LAZY);
+	for (unsigned i = 1; rc == 0 && i <= n; i++) {
+		snprintf(id, sizeof(id), "TRE-%08u", i);
+		snprintf(imsi, sizeof(imsi), "00102%010u", i);
+		rc = om_stmt_exec(ins, OM_BIND(OM_TEXT(id), OM_TEXT(owner), OM_TEXT(imsi)));
+	}
+	if (rc == 0)
+		rc = om_store_commit(st);
+	om_store_rollback(st);
+	om_stmt_finalize(ins);
+	om_store_close(st);
+	return rc;
+}
+
 int main(void)
 {
-	char args[800], out[4096];
+	static char out[1 << 20];
+	char why[256], path[600];
+	static struct sho_admin admin;
+	struct sho *s = NULL;
 	if (!getenv("OM_CLI") || !mkdtemp(dir)) {
 		fprintf(stderr, "OM_CLI not set (run through ctest)\n");
 		return 1;
 	}
-	snprintf(args, sizeof(args), "--db %s/sho.db owner add fleet-9", dir);
-	CHECK_INT(run("a long owner secret\\n", args, out, sizeof(out)), 0);
-	CHECK_INT(run("a long owner secret\\n", args, out, sizeof(out)), 1); /* exists */
-	snprintf(args, sizeof(args), "--db %s/sho.db owner add fleet-10", dir);
-	CHECK_INT(run("short\\n", args, out, sizeof(out)), 1);
-	snprintf(args, sizeof(args), "--db %s/sho.db status TRE-00000001", dir);
-	CHECK_INT(run("", args, out, sizeof(out)), 1);
-	snprintf(args, sizeof(args), "--db %s/sho.db list", dir);
-	CHECK_INT(run("", args, out, sizeof(out)), 0);
-	CHECK_INT(strlen(out), 0);
-	snprintf(args, sizeof(args), "--db %s/sho.db register --owner fleet-9 --note x.csv", dir);
-	CHECK_INT(run("", args, out, sizeof(out)), CLI_USAGE_STATUS);
-	snprintf(args, sizeof(args), "--db %s/sho.db frobnicate", dir);
-	CHECK_INT(run("", args, out, sizeof(out)), CLI_USAGE_STATUS);
-	/* the secret never lands in the database in the clear */
-	char path[600];
-	size_t len = 0;
 	snprintf(path, sizeof(path), "%s/sho.db", dir);
+	snprintf(sock, sizeof(sock), "%s/admin/admin.sock", dir);
+	struct sho_config oc = { .db_path = path };
+	CHECK_INT(sho_open(&s, &oc, why, sizeof(why)), 0);
+	CHECK_MSG(s && sho_admin_start(&admin, s, sock, why, sizeof(why)) == 0, "%s", why);
+	if (!s || !admin.sock)
+		return check_done();
+
+	CHECK_INT(run("a long owner secret\\n", "owner add fleet-9", out, sizeof(out)), 0);
+	CHECK_INT(run("a long owner secret\\n", "owner add fleet-9", out, sizeof(out)), 1); /* exists */
+	CHECK_INT(run("short\\n", "owner add fleet-10", out, sizeof(out)), 1);
+	CHECK_INT(run("", "owner add fleet-11", out, sizeof(out)), 1); /* no secret */
+	/* the secret was taken whole, spaces and all: the owner signs in with it */
+	CHECK_INT(sho_owner_check(s, "fleet-9", "a long owner secret"), 0);
+	CHECK_INT(run("", "status TRE-00000001", out, sizeof(out)), 1);
+	CHECK_INT(run("", "list", out, sizeof(out)), 0);
+	CHECK_INT(strlen(out), 0);
+	CHECK_INT(run("", "frobnicate", out, sizeof(out)), CLI_USAGE_STATUS);
+	CHECK_INT(run("", "register --owner fleet-9 --note x.csv", out, sizeof(out)), CLI_USAGE_STATUS);
+	CHECK_INT(system("\"$OM_CLI\" sho-admin --db x.db list > /dev/null 2>&1") >> 8, CLI_USAGE_STATUS); /* --db is gone */
+
+	/* more devices than one page: list walks every page, in order, each device once */
+	unsigned n_dev = SHO_ADMIN_PAGE + 7;
+	CHECK_INT(add_rows(path, "fleet-9", n_dev), 0);
+	CHECK_INT(run("", "list", out, sizeof(out)), 0);
+	CHECK_INT(lines(out), n_dev);
+	CHECK_INT(run("", "list --owner fleet-9", out, sizeof(out)), 0);
+	CHECK_INT(lines(out), n_dev);
+	CHECK_INT(run("", "list --owner nobody", out, sizeof(out)), 0);
+	CHECK_INT(lines(out), 0);
+	CHECK_INT(run("", "status TRE-00000001", out, sizeof(out)), 0);
+	CHECK_MSG(!strncmp(out, "TRE-00000001 owner=fleet-9 imsi=", 32) && strstr(out, " state=registered "),
+		  "status: %s", out);
+
+	/* the secret never lands in the database in the clear */
+	size_t len = 0;
 	unsigned char *db = check_slurp(path, &len);
 	CHECK(db != NULL && memmem(db, len, "a long owner secret", 19) == NULL);
 	free(db);
+	sho_admin_stop(&admin);
+	sho_close(s);
 	kit_rm_rf(dir);
 	return check_done();
 }

@@ -146,7 +146,8 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 				    " ON CONFLICT (plmn) DO UPDATE SET next_msin = excluded.next_msin" },
 	[SHO_SQL_STATUS] = { STATUS_COLUMNS " WHERE d.tre_id = ?1" },
 	/* the CAST gives PostgreSQL the parameter's type where it stands alone */
-	[SHO_SQL_LIST] = { STATUS_COLUMNS " WHERE CAST(?1 AS TEXT) IS NULL OR d.owner_id = ?1 ORDER BY d.tre_id" },
+	[SHO_SQL_LIST] = { STATUS_COLUMNS " WHERE (CAST(?1 AS TEXT) IS NULL OR d.owner_id = ?1) AND d.tre_id > ?2"
+				       " ORDER BY d.tre_id LIMIT ?3" },
 	[SHO_SQL_SEALED_MCIM] = { "SELECT sealed_mcim FROM sho_device WHERE tre_id = ?1" },
 	[SHO_SQL_CERT_SIGN] = { "SELECT cert_sign FROM sho_device WHERE tre_id = ?1" },
 	[SHO_SQL_CERT_ENC] = { "SELECT cert_enc FROM sho_device WHERE tre_id = ?1" },

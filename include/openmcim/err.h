@@ -316,6 +316,7 @@ enum om_err {
 	OM_EDPF_ACCEPT_PENDING = -1124, /* handover requested, its acceptance not recorded yet: the device retries */
 	OM_EDPF_UNAVAILABLE = -1125, /* the operator's SHO or DRF did not answer in time: nothing changed, the device retries */
 	OM_EDPF_TRE_BLOCKED = -1126, /* the TRE's M2MMobj reports MIDs blocked by its integrity check: a tampered device */
+	OM_EDPF_COMMAND = -1127,      /* DPF admin command unknown or malformed */
 	/* dpf: add new codes here */
 
 	/* agent (-1200..-1249): the device agent, agent/agent.h */

@@ -298,6 +298,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EDPF_ACCEPT_PENDING, "handover acceptance not recorded yet"),
 	ROW(OM_EDPF_UNAVAILABLE, "the operator's SHO or DRF did not answer in time"),
 	ROW(OM_EDPF_TRE_BLOCKED, "TRE reports MIDs blocked by its integrity check (tampered device)"),
+	ROW(OM_EDPF_COMMAND, "DPF admin command unknown or malformed"),
 	/* dpf: add new rows here */
 	/* dm */
 	ROW(OM_EDM_XML, "DM message is not well-formed UTF-8 XML"),
