@@ -244,6 +244,42 @@ static int dpf_status_call(const char *verb, const char *arg, char *ans)
 	return om_admin_peer_call(&p, line, keep_answer, ans, why, sizeof(why));
 }
 
+/*
+ * Issue 13: the DRF's admin socket, the SHO's internal socket and the DPF's
+ * status socket hear only root and their daemon's own uid (SO_PEERCRED).
+ * A forked child that setuid()s to nobody is stopped by the 0700 directory
+ * first (exit 20 of du_as_nobody), and with the directory and the socket
+ * opened to everyone it is still refused with OM_EPERM (30). A state move
+ * sent by nobody leaves the device's state as it was.
+ */
+static void other_uid_is_refused(const char *tre_id)
+{
+	char status_sock[760], state[32];
+	if (geteuid() != 0) {
+		printf("NOTE: not root: the setuid(65534) peer test needs root\n");
+		return;
+	}
+	snprintf(status_sock, sizeof(status_sock), "%s/dpf-status/status.sock", P.dir);
+	char mark[200];
+	snprintf(mark, sizeof(mark), "mark-provisioned %s\n", tre_id);
+	const char *socks[] = { P.sho_sock, P.drf_sock, status_sock }, *cmds[] = { mark, "pending\n", "completions\n" };
+	snprintf(state, sizeof(state), "%s", tk_state_of(&P, tre_id));
+	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
+		char d[760];
+		snprintf(d, sizeof(d), "%s", socks[i]);
+		*strrchr(d, '/') = '\0';
+		CHECK_MSG(du_as_nobody(socks[i], cmds[i]) == 20, "%s: the 0700 directory did not stop nobody", socks[i]);
+		CHECK_INT(chmod(P.dir, 0711), 0);
+		CHECK_INT(chmod(d, 0711), 0);
+		CHECK_INT(chmod(socks[i], 0666), 0);
+		CHECK_MSG(du_as_nobody(socks[i], cmds[i]) == 30, "%s: nobody was not refused with OM_EPERM", socks[i]);
+		CHECK_INT(chmod(socks[i], 0600), 0);
+		CHECK_INT(chmod(d, 0700), 0);
+		CHECK_INT(chmod(P.dir, 0700), 0);
+	}
+	CHECK_MSG(!strcmp(tk_state_of(&P, tre_id), state), "state %s, was %s", tk_state_of(&P, tre_id), state);
+}
+
 static char *world(const char *tre_dir)
 {
 	char a[700], b[700], c[700], d[700];
@@ -584,6 +620,11 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	CHECK(occurrences("dpf.log", "request_id=r-unreachable result=retry") >= 1);
 	CHECK_INT(dpf_status_call("completions", "", ans), 0);
 	CHECK_MSG(!strcmp(ans, "pending=1 done=1 refused=1"), "completions: %s", ans);
+	CHECK_INT(dpf_status_call("installed ", "-", ans), 0);
+	char want_line[OM_TRE_ID_MAX + 8];
+	snprintf(want_line, sizeof(want_line), "%s 1", tre_id);
+	CHECK_MSG(!strcmp(ans, want_line), "installed: %s", ans);
+	other_uid_is_refused(tre_id);
 	CHECK_INT(outcome(tre, user, "S4", 1, 0, &alert_cmd), 200);
 	om_dm_msg_free(&dev.got);
 	CHECK_INT(outcome(tre, user, "S4", 2, 1, &alert_cmd), 200);

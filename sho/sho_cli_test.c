@@ -9,6 +9,7 @@
 #include "sho_testkit.h"
 #include "sho.h"
 #include "sho_admin.h"
+#include "daemon_util.h"
 #include "store.h"
 
 #define CLI_USAGE_STATUS 2
@@ -109,6 +110,27 @@ int main(void)
 	CHECK_INT(run("", "status TRE-00000001", out, sizeof(out)), 0);
 	CHECK_MSG(!strncmp(out, "TRE-00000001 owner=fleet-9 imsi=", 32) && strstr(out, " state=registered "),
 		  "status: %s", out);
+
+	/*
+	 * Issue 13: only root and the SHO's uid are heard (SO_PEERCRED). nobody, from a forked child, is
+	 * stopped by the 0700 directory, and with the directory and socket opened still refused with
+	 * OM_EPERM; the owner it tried to add does not exist after (root adds it now).
+	 */
+	if (geteuid() == 0) {
+		char sock_dir[600];
+		snprintf(sock_dir, sizeof(sock_dir), "%s/admin", dir);
+		CHECK_INT(du_as_nobody(sock, "owner-add fleet-x an intruder's secret\n"), 20);
+		CHECK_INT(chmod(dir, 0711), 0);
+		CHECK_INT(chmod(sock_dir, 0711), 0);
+		CHECK_INT(chmod(sock, 0666), 0);
+		CHECK_INT(du_as_nobody(sock, "owner-add fleet-x an intruder's secret\n"), 30);
+		CHECK_INT(chmod(sock, 0600), 0);
+		CHECK_INT(chmod(sock_dir, 0700), 0);
+		CHECK_INT(chmod(dir, 0700), 0);
+		CHECK_INT(run("the real owner secret\n", "owner add fleet-x", out, sizeof(out)), 0);
+	} else {
+		printf("NOTE: not root: the setuid(65534) peer test needs root\n");
+	}
 
 	/* the secret never lands in the database in the clear */
 	size_t len = 0;
