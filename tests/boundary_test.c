@@ -36,24 +36,43 @@ static const char *const owners[] = { "hss", "sho", "drf", "dpf", "pva" }; /* th
 
 /* ---- code ---------------------------------------------------------------------- */
 
-/* 1 if the program at path defines the function sym (nm: " T sym"). -1 if nm could not read it. */
-static int defines(const char *path, const char *sym)
+/* Run `nm opt path` and give each line (no newline) and its symbol name to fn. Lines read, or -1. */
+static int nm_each(const char *path, const char *opt, void (*fn)(void *ctx, const char *line, const char *name),
+		   void *ctx)
 {
 	char cmd[1200], line[512];
-	snprintf(cmd, sizeof(cmd), "nm --defined-only '%s' 2>/dev/null", path);
+	snprintf(cmd, sizeof(cmd), "nm %s '%s' 2>/dev/null", opt, path);
 	FILE *p = popen(cmd, "r");
-	int found = 0, lines = 0;
+	int lines = 0;
 	if (!p)
 		return -1;
 	while (fgets(line, sizeof(line), p)) {
 		lines++;
 		line[strcspn(line, "\n")] = '\0';
 		const char *name = strrchr(line, ' ');
-		if (name && !strcmp(name + 1, sym) && strstr(line, " T "))
-			found = 1;
+		fn(ctx, line, name ? name + 1 : line);
 	}
 	pclose(p);
-	return lines ? found : -1;
+	return lines ? lines : -1;
+}
+
+struct defines_ctx {
+	const char *sym;
+	int found;
+};
+
+static void defines_line(void *ctx, const char *line, const char *name)
+{
+	struct defines_ctx *c = ctx;
+	if (!strcmp(name, c->sym) && strstr(line, " T "))
+		c->found = 1;
+}
+
+/* 1 if the program at path defines the function sym (nm: " T sym"). -1 if nm could not read it. */
+static int defines(const char *path, const char *sym)
+{
+	struct defines_ctx c = { sym, 0 };
+	return nm_each(path, "--defined-only", defines_line, &c) < 0 ? -1 : c.found;
 }
 
 static void no_program_carries_another_store(const char *bin_dir)
@@ -81,33 +100,33 @@ static const char *const store_opens[] = { "hss_open", "sho_open", "drf_open", "
 					   "om_store_open", "om_store_open_sqlite", "om_store_open_pg",
 					   "om_store_open_schema", "sqlite3_open_v2", "PQconnectdb" };
 
+struct refs_ctx {
+	const char *path;
+	const char *const *allowed;
+	int loud, bad;
+};
+
+static void refs_line(void *ctx, const char *line, const char *name)
+{
+	struct refs_ctx *c = ctx;
+	int ok = 1;
+	(void)line;
+	for (size_t i = 0; i < N(store_opens); i++)
+		ok &= strcmp(name, store_opens[i]) != 0;
+	for (size_t i = 0; !ok && c->allowed && c->allowed[i]; i++)
+		ok = !strcmp(name, c->allowed[i]);
+	if (!ok) {
+		c->bad++;
+		if (c->loud)
+			fprintf(stderr, "%s references %s\n", c->path, name);
+	}
+}
+
 /* How many of store_opens the object at path references (nm -u) outside allowed (NULL-ended); -1 unreadable. */
 static int store_refs(const char *path, const char *const *allowed, int loud)
 {
-	char cmd[1200], line[512];
-	snprintf(cmd, sizeof(cmd), "nm --undefined-only '%s' 2>/dev/null", path);
-	FILE *p = popen(cmd, "r");
-	int bad = 0, lines = 0;
-	if (!p)
-		return -1;
-	while (fgets(line, sizeof(line), p)) {
-		lines++;
-		line[strcspn(line, "\n")] = '\0';
-		const char *name = strrchr(line, ' ');
-		name = name ? name + 1 : line;
-		int ok = 1;
-		for (size_t i = 0; i < N(store_opens); i++)
-			ok &= strcmp(name, store_opens[i]) != 0;
-		for (size_t i = 0; !ok && allowed && allowed[i]; i++)
-			ok = !strcmp(name, allowed[i]);
-		if (!ok) {
-			bad++;
-			if (loud)
-				fprintf(stderr, "%s references %s\n", path, name);
-		}
-	}
-	pclose(p);
-	return lines ? bad : -1;
+	struct refs_ctx c = { path, allowed, loud, 0 };
+	return nm_each(path, "--undefined-only", refs_line, &c) < 0 ? -1 : c.bad;
 }
 
 /*
