@@ -52,8 +52,8 @@ async function waitFor(what, fn, ms = 60000) {
   }
 }
 
-// another owner, added before the daemons answer any JSON call (docs/owner.md Open)
-execFileSync(path.join(lab.binDir, 'openmcim'), ['sho-admin', '--db', path.join(lab.dir, 'sho-b-sho.db'), 'owner', 'add', 'fleet-2'],
+// another owner, on SHO-B's admin socket (docs/sho.md "Command and admin socket")
+execFileSync(path.join(lab.binDir, 'openmcim'), ['sho-admin', '--socket', path.join(lab.dir, 'sho-b-sho', 'admin.sock'), 'owner', 'add', 'fleet-2'],
   { input: 'another owner secret\n' });
 
 try {

@@ -38,11 +38,10 @@ for (const [p, item] of Object.entries(api.paths))
 for (const r of served) check(described.includes(r), `served route ${r} is described`);
 for (const d of described) check(served.includes(d), `described operation ${d} is served`);
 
-// the other owners, added before the daemons answer any JSON call (docs/owner.md Open: an owner added
-// while the daemon runs is not seen after its first fleet query)
-execFileSync(path.join(lab.binDir, 'openmcim'), ['sho-admin', '--db', path.join(lab.dir, 'sho-a-sho.db'), 'owner', 'add', 'fleet-2'],
+// the other owners, on each SHO's admin socket (docs/sho.md "Command and admin socket")
+execFileSync(path.join(lab.binDir, 'openmcim'), ['sho-admin', '--socket', path.join(lab.dir, 'sho-a-sho', 'admin.sock'), 'owner', 'add', 'fleet-2'],
   { input: 'another owner secret\n' });
-execFileSync(path.join(lab.binDir, 'openmcim'), ['sho-admin', '--db', path.join(lab.dir, 'sho-b-sho.db'), 'owner', 'add', 'fleet-3'],
+execFileSync(path.join(lab.binDir, 'openmcim'), ['sho-admin', '--socket', path.join(lab.dir, 'sho-b-sho', 'admin.sock'), 'owner', 'add', 'fleet-3'],
   { input: 'third owner secret\n' });
 
 // 3. answers as described
