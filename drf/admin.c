@@ -94,14 +94,26 @@ static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx,
 			om_notice("admin-lock", "tre_id=%s until=%lld", w[1], (long long)v);
 		return rc;
 	}
-	if (!strcmp(w[0], "transfer-code") && (n == 2 || (n == 3 && num(w[2], &v) == 0))) {
+	if (!strcmp(w[0], "transfer-code") && (n == 2 || ((n == 3 || n == 4) && num(w[2], &v) == 0))) {
 		char code[DRF_CODE_TEXT_LEN + 1];
-		/* the code goes to the operator once, on this connection; it is never logged */
-		if ((rc = drf_transfer_code_issue(d, w[1], now, v, code)) == 0) {
+		/* the code goes to the operator once, on this connection; it is never logged. With OWNER (the
+		 * registration service's call) only for the register's owner: the check and the issue are one
+		 * transaction, so a resale in between gives the seller nothing */
+		if ((rc = drf_transfer_code_issue_for(d, w[1], n == 4 ? w[3] : NULL, now, v, code)) == 0) {
 			emit(ctx, code);
 			om_notice("admin-transfer-code", "tre_id=%s", w[1]);
 		}
 		OPENSSL_cleanse(code, sizeof(code));
+		return rc;
+	}
+	if (!strcmp(w[0], "owner") && n == 3) {
+		/* the operator's registration service after a resale (docs/decisions.md "Resale") */
+		unsigned revoked = 0;
+		if ((rc = drf_device_owner(d, w[1], w[2], &revoked)) == 0) {
+			snprintf(line, sizeof(line), "codes_revoked=%u", revoked);
+			emit(ctx, line);
+			om_notice("admin-owner", "tre_id=%s owner=%s codes_revoked=%u", w[1], w[2], revoked);
+		}
 		return rc;
 	}
 	if (!strcmp(w[0], "operator-add") && n == 3) {

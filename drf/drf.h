@@ -104,11 +104,26 @@ OM_NODISCARD int drf_operator_add(struct drf *d, const char *sho_id, const uint8
  * Issue a transfer code for one device we serve, valid valid_s seconds
  * (0: DRF_CODE_VALID_DEFAULT). The code (80 random bits as
  * XXXX-XXXX-XXXX-XXXX) is written to code and exists nowhere else: only a
- * salted hash is stored. Returns 0, OM_EDRF_DEVICE, OM_EDRF_NOT_OURS,
- * OM_EDRF_VALUE, OM_ERANDOM, OM_ESTORE*.
+ * salted hash is stored. A device has at most one unused code: the new one
+ * revokes (deletes) the device's unused codes, expired or not, in the same
+ * transaction (docs/drf.md "Transfer codes"). Returns 0, OM_EDRF_DEVICE,
+ * OM_EDRF_NOT_OURS, OM_EDRF_VALUE, OM_ERANDOM, OM_ESTORE*.
  */
 OM_NODISCARD int drf_transfer_code_issue(struct drf *d, const char *tre_id, int64_t now, int64_t valid_s,
 					 char code[static DRF_CODE_TEXT_LEN + 1]);
+/* The same, only while the register names owner as the device's owner (else OM_EDRF_OWNER, nothing issued). */
+OM_NODISCARD int drf_transfer_code_issue_for(struct drf *d, const char *tre_id, const char *owner, int64_t now,
+					     int64_t valid_s, char code[static DRF_CODE_TEXT_LEN + 1]);
+
+/*
+ * The device's owner is now owner (a resale at the registration service,
+ * docs/decisions.md "Resale"): the register names the new owner and every
+ * unused transfer code of the device is revoked (deleted), so a code the
+ * seller got before the sale moves nothing after it. The same owner again
+ * changes nothing. *revoked (may be NULL): the codes revoked. Returns 0,
+ * OM_EDRF_DEVICE, OM_EDRF_VALUE, OM_ESTORE*.
+ */
+OM_NODISCARD int drf_device_owner(struct drf *d, const char *tre_id, const char *owner, unsigned *revoked);
 
 struct drf_device_status {
 	char tre_id[OM_TRE_ID_MAX + 1];

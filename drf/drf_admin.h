@@ -8,7 +8,9 @@
  * "Internal interfaces"). One line each, binary values in base64:
  *   device-add TRE_ID IMSI SINCE OWNER SEQUENCE ENC_CERT_B64 [SIGN_CERT_B64]
  *   lock TRE_ID UNTIL
- *   transfer-code TRE_ID [VALID_SECONDS]     data: the code, once
+ *   transfer-code TRE_ID [VALID_SECONDS [OWNER]]  data: the code, once (revokes the device's unused codes;
+ *                                            with OWNER only if the register names that owner)
+ *   owner TRE_ID OWNER                       data: codes_revoked=N (a resale: the new owner, old codes revoked)
  *   operator-add SHO_ID CERT_B64
  *   status TRE_ID                            data: tre_id=.. imsi=.. ...
  *   pending                                  data: one line per bootstrap

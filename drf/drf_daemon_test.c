@@ -216,11 +216,17 @@ static void admin_socket_refusals(void)
 	rk_check_unchanged(before, after, "malformed admin commands");
 	CHECK_INT(admin("removals\n", out), 0);
 	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=0\n"), "removals: %s", out);
-	/* a second transfer code, as drf-admin asks for one: given once on the socket, never logged */
-	CHECK_INT(admin("transfer-code " TRE_ID " 600\n", code2), 0);
+	/* the registration service asks in an owner's name: another owner's is refused, nothing changes */
+	before = rk_snapshot(dbs, 1, NULL, 0);
+	CHECK_INT(admin("transfer-code " TRE_ID " 600 owner-2\n", out), OM_EDRF_OWNER);
+	after = rk_snapshot(dbs, 1, NULL, 0);
+	rk_check_unchanged(before, after, "a transfer code in another owner's name");
+	/* a second transfer code, as drf-admin asks for one: given once on the socket, never logged; it
+	 * revokes the first (one unused code per device) */
+	CHECK_INT(admin("transfer-code " TRE_ID " 600 owner-1\n", code2), 0);
 	CHECK_INT(strlen(code2), DRF_CODE_TEXT_LEN + 1);
 	code2[DRF_CODE_TEXT_LEN] = '\0';
-	CHECK_INT(admin_status("codes_unused="), 2);
+	CHECK_INT(admin_status("codes_unused="), 1);
 }
 
 /*
@@ -370,6 +376,10 @@ int main(void)
 	CHECK_INT(admin_status("ours="), 1);
 	admin_socket_refusals();
 	admin_tool_takes_iso_times_and_prints_json();
+	/* the first code was revoked by the second: refused now */
+	CHECK_INT(post("drf.sho-b.lab", "/handover", "ok.req", out, sizeof(out)), 403);
+	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_CODE\n"), "revoked code: %s", out);
+	request_file(&b, "SHO-B", "r-1", code2, "ok.req");
 
 	/*
 	 * Issue 12: SHO-B's CN on another key, chaining to the CA we trust: refused as a handover and

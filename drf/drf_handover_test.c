@@ -60,9 +60,9 @@ static char *snapshot(struct drf *d)
 {
 	/* SQLite's group_concat is PostgreSQL's string_agg; everything else is said once */
 	static const struct om_store_sql q[] = {
-		{ "SELECT group_concat(tre_id || imsi || lock_until || sequence || ours || counter || length(sign_cert), ';')"
-		  " FROM device",
-		  "SELECT string_agg(tre_id || imsi || lock_until || sequence || ours || counter || length(sign_cert), ';'"
+		{ "SELECT group_concat(tre_id || imsi || owner || lock_until || sequence || ours || counter || length(sign_cert),"
+		  " ';') FROM device",
+		  "SELECT string_agg(tre_id || imsi || owner || lock_until || sequence || ours || counter || length(sign_cert), ';'"
 		  " ORDER BY tre_id) FROM device" },
 		{ "SELECT group_concat(id || coalesce(used_by, '-') || coalesce(used_request, '-'), ';') FROM transfer_code",
 		  "SELECT string_agg(id || coalesce(used_by, '-') || coalesce(used_request, '-'), ';' ORDER BY id)"
@@ -86,6 +86,33 @@ static char *snapshot(struct drf *d)
 		om_stmt_finalize(st);
 	}
 	return out;
+}
+
+/* Transfer codes in the register, used or not. */
+static long count_codes(struct drf *d)
+{
+	static const struct om_store_sql q = { "SELECT count(*) FROM transfer_code", NULL };
+	struct om_stmt *st = NULL;
+	long n = -1;
+	CHECK_INT(om_stmt_prepare_sql(d->db, &q, &st), 0);
+	if (st && om_stmt_step(st) == OM_STORE_ROW)
+		n = (long)om_stmt_col_int64(st, 0);
+	om_stmt_finalize(st);
+	return n;
+}
+
+/* A transfer code asked for owner, refused with the code returned, and nothing changed. */
+static int code_refused(struct drf *d, const char *owner, int64_t now)
+{
+	char code[DRF_CODE_TEXT_LEN + 1] = "";
+	char *before = snapshot(d);
+	int r = drf_transfer_code_issue_for(d, TRE_ID, owner, now, 0, code);
+	char *after = snapshot(d);
+	CHECK_MSG(!strcmp(before, after), "code refusal %d changed the register", r);
+	CHECK(code[0] == '\0');
+	free(before);
+	free(after);
+	return r;
 }
 
 static int refused(struct drf *d, const uint8_t *req, size_t len, int64_t now)
@@ -231,10 +258,36 @@ int main(void)
 	CHECK_INT(drf_operator_add(d, "SHO-B", b.der, b.der_len, now), 0);
 	CHECK_INT(drf_operator_add(d, "SHO-B", c.der, c.der_len, now), OM_EDRF_CERT); /* CN is SHO-C */
 	CHECK_INT(drf_operator_add(d, "SHO-C", enc_der, enc_len, now), OM_EDRF_CERT);
+	/* a resale (docs/decisions.md "Resale"): the register names the buyer, the seller's unused code is
+	 * revoked, and the seller gets no new one; the same owner again revokes nothing */
+	unsigned revoked = 9;
+	CHECK_INT(drf_transfer_code_issue_for(d, TRE_ID, "owner-1", now, 0, code2), 0);
+	CHECK_INT(drf_device_owner(d, TRE_ID, "owner-2", &revoked), 0);
+	CHECK_INT(revoked, 1);
+	CHECK_INT(count_codes(d), 0);
+	req = request(&b, "SHO-B", "r-sold", code2, now, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_CODE);
+	free(req);
+	CHECK_INT(code_refused(d, "owner-1", now), OM_EDRF_OWNER);
+	CHECK_INT(drf_device_owner(d, TRE_ID, "owner-2", &revoked), 0);
+	CHECK_INT(revoked, 0);
+	CHECK_INT(drf_device_owner(d, "TRE-99", "owner-2", &revoked), OM_EDRF_DEVICE);
+	CHECK_INT(drf_device_owner(d, TRE_ID, "", &revoked), OM_EDRF_VALUE);
+	CHECK_INT(drf_transfer_code_issue(d, TRE_ID, now - 100, 10, short_code), 0); /* expired at now - 90 */
+	req = request(&b, "SHO-B", "r-expired", short_code, now, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_CODE_EXPIRED);
+	free(req);
+	/* one unused code per device: the next one revokes it, expired or not (the table keeps none of it) */
 	CHECK_INT(drf_transfer_code_issue(d, TRE_ID, now, 0, code), 0);
 	CHECK_INT(strlen(code), DRF_CODE_TEXT_LEN);
+	CHECK_INT(count_codes(d), 1);
+	req = request(&b, "SHO-B", "r-revoked", short_code, now, b.key, &len);
+	CHECK_INT(refused(d, req, len, now), OM_EDRF_CODE);
+	free(req);
 	CHECK_INT(drf_transfer_code_issue(d, "TRE-99", now, 0, code2), OM_EDRF_DEVICE);
-	CHECK_INT(drf_transfer_code_issue(d, TRE_ID, now - 100, 10, short_code), 0); /* expired at now - 90 */
+	/* the registration service's call names the owner: another owner gets no code and nothing changes */
+	CHECK_INT(code_refused(d, "owner-1", now), OM_EDRF_OWNER);
+	CHECK_INT(count_codes(d), 1);
 
 	/* refusals: each changes nothing and consumes nothing */
 	req = request(&b, "SHO-B", "r-wrong", "0000-0000-0000-0000", now, b.key, &len);
@@ -242,9 +295,6 @@ int main(void)
 	free(req);
 	req = request(&b, "SHO-B", "r-garbage", "not-a-code", now, b.key, &len);
 	CHECK_INT(refused(d, req, len, now), OM_EDRF_CODE);
-	free(req);
-	req = request(&b, "SHO-B", "r-expired", short_code, now, b.key, &len);
-	CHECK_INT(refused(d, req, len, now), OM_EDRF_CODE_EXPIRED);
 	free(req);
 	req = request(&c, "SHO-C", "r-unknown", code, now, c.key, &len);
 	CHECK_INT(refused(d, req, len, now), OM_EDRF_OPERATOR);

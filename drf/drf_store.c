@@ -198,8 +198,8 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_OP_SAME] = { "SELECT 1 FROM operator WHERE sho_id = ?1 AND sign_cert = ?2" },
 	[DRF_SQL_OP_CERT] = { "SELECT sign_cert FROM operator WHERE sho_id = ?1" },
 	[DRF_SQL_DEV_LOCK] = { "UPDATE device SET lock_until = ?2 WHERE tre_id = ?1" },
-	[DRF_SQL_DEV_OURS] = { "SELECT ours FROM device WHERE tre_id = ?1",
-			       "SELECT ours FROM device WHERE tre_id = ?1 FOR UPDATE" },
+	[DRF_SQL_DEV_OURS] = { "SELECT ours, owner FROM device WHERE tre_id = ?1",
+			       "SELECT ours, owner FROM device WHERE tre_id = ?1 FOR UPDATE" },
 	[DRF_SQL_CODE_ADD] = { "INSERT INTO transfer_code (tre_id, salt, hash, issued, expires) VALUES (?1, ?2, ?3, ?4, ?5)" },
 	[DRF_SQL_DEV_STATUS] = { "SELECT imsi, owner, since, lock_until, sequence, ours, stay FROM device WHERE tre_id = ?1" },
 	[DRF_SQL_CODES_UNUSED] = { "SELECT count(*) FROM transfer_code WHERE tre_id = ?1 AND used_by IS NULL"
@@ -255,6 +255,9 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_REMOVAL_OF] = { "SELECT 1 FROM removal WHERE imsi = ?1 AND done IS NULL" },
 	[DRF_SQL_STAYS_OF] = { "SELECT n, imsi, since, owner, sequence, left_at, coalesce(left_to, ''),"
 			       " coalesce(left_request, '') FROM stay WHERE tre_id = ?1 ORDER BY n" },
+	/* a resale names the new owner; a new code or a new owner revokes the device's unused codes */
+	[DRF_SQL_DEV_OWNER] = { "UPDATE device SET owner = ?2 WHERE tre_id = ?1 AND owner != ?2" },
+	[DRF_SQL_CODES_REVOKE] = { "DELETE FROM transfer_code WHERE tre_id = ?1 AND used_by IS NULL" },
 };
 
 static const struct om_store_schema schema = {

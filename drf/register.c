@@ -292,13 +292,19 @@ int drf_device_lock(struct drf *d, const char *tre_id, int64_t until)
 int drf_transfer_code_issue(struct drf *d, const char *tre_id, int64_t now, int64_t valid_s,
 			    char code[static DRF_CODE_TEXT_LEN + 1])
 {
+	return drf_transfer_code_issue_for(d, tre_id, NULL, now, valid_s, code);
+}
+
+int drf_transfer_code_issue_for(struct drf *d, const char *tre_id, const char *owner, int64_t now, int64_t valid_s,
+				char code[static DRF_CODE_TEXT_LEN + 1])
+{
 	struct om_stmt *st;
 	uint8_t salt[DRF_SALT_LEN], hash[DRF_HASH_LEN], proof[OM_HANDOVER_PROOF_LEN];
 	char text[DRF_CODE_TEXT_LEN + 1];
 	int r;
 	if (!d || !code)
 		return OM_EINVAL;
-	if (!drf_text_ok(tre_id, OM_TRE_ID_MAX, '!') || valid_s < 0)
+	if (!drf_text_ok(tre_id, OM_TRE_ID_MAX, '!') || valid_s < 0 || (owner && !drf_text_ok(owner, DRF_OWNER_MAX, '!')))
 		return OM_EDRF_VALUE;
 	if (!valid_s)
 		valid_s = DRF_CODE_VALID_DEFAULT;
@@ -315,11 +321,17 @@ int drf_transfer_code_issue(struct drf *d, const char *tre_id, int64_t now, int6
 		goto out;
 	}
 	int ours = om_stmt_col_int64(st, 0) == 1;
+	/* the owner the SHO asks for must be the register's: a seller after the resale gets nothing */
+	int owner_ok = !owner || !strcmp(om_stmt_col_text(st, 1), owner);
 	om_stmt_reset(st);
-	if (!ours) {
-		r = OM_EDRF_NOT_OURS;
+	if (!ours || !owner_ok) {
+		r = !ours ? OM_EDRF_NOT_OURS : OM_EDRF_OWNER;
 		goto out;
 	}
+	/* one unused code per device: the new one revokes the others, and the expired ones go with them */
+	if ((r = om_stmt_exec(d->stmt[DRF_SQL_CODES_REVOKE], OM_BIND(OM_TEXT(tre_id)))) < 0)
+		goto out;
+	unsigned revoked = (unsigned)om_store_changes(d->db);
 	if ((r = om_stmt_exec(d->stmt[DRF_SQL_CODE_ADD], OM_BIND(OM_TEXT(tre_id), OM_BLOB(salt, sizeof(salt)),
 								 OM_BLOB(hash, sizeof(hash)), OM_INT(now),
 								 OM_INT(now + valid_s)))) < 0)
@@ -327,16 +339,56 @@ int drf_transfer_code_issue(struct drf *d, const char *tre_id, int64_t now, int6
 	if ((r = om_store_commit(d->db)) < 0)
 		goto clean;
 	memcpy(code, text, sizeof(text));
-	om_debug("drf-code-issue", "tre_id=%s expires=%lld", tre_id, (long long)(now + valid_s)); /* never the code */
+	om_debug("drf-code-issue", "tre_id=%s expires=%lld revoked=%u", tre_id, (long long)(now + valid_s),
+		revoked); /* never the code */
 	goto clean;
 out:
 	om_store_rollback(d->db);
-	if (r == OM_EDRF_DEVICE || r == OM_EDRF_NOT_OURS)
+	if (r == OM_EDRF_DEVICE || r == OM_EDRF_NOT_OURS || r == OM_EDRF_OWNER)
 		om_notice("drf-code-refused", "tre_id=%s reason=%s", tre_id, om_errname(r));
 clean:
 	OPENSSL_cleanse(text, sizeof(text));
 	OPENSSL_cleanse(proof, sizeof(proof));
 	OPENSSL_cleanse(hash, sizeof(hash));
+	return r;
+}
+
+int drf_device_owner(struct drf *d, const char *tre_id, const char *owner, unsigned *revoked)
+{
+	unsigned n = 0;
+	int r;
+	if (revoked)
+		*revoked = 0;
+	if (!d)
+		return OM_EINVAL;
+	if (!drf_text_ok(tre_id, OM_TRE_ID_MAX, '!') || !drf_text_ok(owner, DRF_OWNER_MAX, '!'))
+		return OM_EDRF_VALUE;
+	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+		return r;
+	struct om_stmt *st = d->stmt[DRF_SQL_DEV_OURS]; /* the row exists (locked FOR UPDATE on PostgreSQL) */
+	r = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	om_stmt_reset(st);
+	if (r != OM_STORE_ROW) {
+		r = r < 0 ? r : OM_EDRF_DEVICE;
+		goto out;
+	}
+	if ((r = om_stmt_exec(d->stmt[DRF_SQL_DEV_OWNER], OM_BIND(OM_TEXT(tre_id), OM_TEXT(owner)))) < 0)
+		goto out;
+	if (om_store_changes(d->db) == 0) { /* the same owner: nothing to revoke */
+		om_store_rollback(d->db);
+		return 0;
+	}
+	if ((r = om_stmt_exec(d->stmt[DRF_SQL_CODES_REVOKE], OM_BIND(OM_TEXT(tre_id)))) < 0)
+		goto out;
+	n = (unsigned)om_store_changes(d->db);
+	if ((r = om_store_commit(d->db)) < 0)
+		return r;
+	if (revoked)
+		*revoked = n;
+	om_info("drf-owner", "tre_id=%s owner=%s codes_revoked=%u", tre_id, owner, n);
+	return 0;
+out:
+	om_store_rollback(d->db);
 	return r;
 }
 

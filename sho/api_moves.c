@@ -7,7 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "api.h"
-#include "admin_call.h"
+#include "drf_link.h"
 #include "log.h"
 #include "sho_int.h"
 
@@ -33,54 +33,50 @@ static cJSON *array_of(struct om_http_req *r, cJSON *b, const char *key, int max
 /*
  * The owner's consent to leave this operator (spec/002 B.2.3.2 step 2): a
  * code per device from this operator's DRF, over its admin socket (the
- * DRF's own interface; `openmcim drf-admin transfer-code` is the staff's
- * way to the same). Only for devices the DRF's register names this owner
- * for; the DRF refuses the others (not ours any more: OM_EDRF_NOT_OURS).
+ * DRF's own interface, drf_link.h; `openmcim drf-admin transfer-code` is the
+ * staff's way to the same). Only the device's owner here may consent: after
+ * a resale the seller's account has no such device (404) and gets no code
+ * (docs/decisions.md "Resale"), and the DRF issues the code only while its
+ * register names the same owner, in one transaction with the issue. A new
+ * code revokes the device's unused ones (one unused code per device).
  */
 #define CODE_VALID_S (30 * 24 * 3600) /* as the DRF's default */
-#define DRF_CALL_MS 5000
-#define CODE_TEXT_MAX 32
-
-struct drf_line {
-	char text[512];
-};
-
-static void keep_line(void *ctx, const char *line)
-{
-	struct drf_line *l = ctx;
-	snprintf(l->text, sizeof(l->text), "%s", line);
-}
 
 static int one_code(struct om_http_req *r, struct sho_api *a, const char *owner_id, const char *tre_id,
-		    char code[static CODE_TEXT_MAX + 1], int64_t *expires)
+		    char code[static SHO_DRF_CODE_MAX + 1], int64_t *expires)
 {
-	struct om_admin_peer peer = { .path = a->drf_socket, .timeout_ms = DRF_CALL_MS };
-	struct drf_line st = { "" }, got = { "" };
-	char cmd[OM_TRE_ID_MAX + 64], want[SHO_OWNER_ID_MAX + 16], why[256] = "";
+	struct sho_device_status st;
+	char why[256] = "";
+	int rc;
 	if (!sho_id_ok(tre_id, OM_TRE_ID_MAX))
 		return OM_ESHO_REQUEST;
-	snprintf(cmd, sizeof(cmd), "status %s\n", tre_id);
-	/* the DRF is another daemon: others are served while it answers (issue 14) */
-	om_http_release(r);
-	int rc = om_admin_peer_call(&peer, cmd, keep_line, &st, why, sizeof(why));
-	om_http_reacquire(r);
-	snprintf(want, sizeof(want), " owner=%s ", owner_id);
-	if (rc == OM_EDRF_DEVICE || (rc == 0 && !strstr(st.text, want)))
-		return OM_ESHO_NOT_FOUND; /* another owner's device does not exist for this one */
-	if (rc < 0)
-		return rc == OM_EUNAVAILABLE ? OM_ESHO_DRF : rc;
-	snprintf(cmd, sizeof(cmd), "transfer-code %s %d\n", tre_id, CODE_VALID_S);
-	om_http_release(r);
-	rc = om_admin_peer_call(&peer, cmd, keep_line, &got, why, sizeof(why));
-	om_http_reacquire(r);
-	if (rc == 0 && (strlen(got.text) == 0 || strlen(got.text) > CODE_TEXT_MAX))
-		rc = OM_ESHO_DRF;
-	if (rc == 0) {
-		memcpy(code, got.text, strlen(got.text) + 1); /* length checked above: at most CODE_TEXT_MAX */
-		*expires = sho_now() + CODE_VALID_S;
+	for (int pass = 0;; pass++) {
+		/* under the handler lock, where resales run: the owner registered here now */
+		if ((rc = sho_status(a->sho, tre_id, &st)) == OM_ESHO_NOT_FOUND || (rc == 0 && strcmp(st.owner_id, owner_id)))
+			return OM_ESHO_NOT_FOUND; /* another owner's device does not exist for this one */
+		if (rc < 0)
+			return rc;
+		if (pass == 1) {
+			/* the DRF's register names someone else (told of a resale while it was down, or entered
+			 * with the owner of that time): tell it, still under the lock, then ask again */
+			if ((rc = sho_drf_owner(a->drf_socket, tre_id, owner_id, why, sizeof(why))) < 0)
+				break;
+		}
+		/* the DRF is another daemon: others are served while it answers (issue 14) */
+		om_http_release(r);
+		rc = sho_drf_code(a->drf_socket, tre_id, owner_id, CODE_VALID_S, code, why, sizeof(why));
+		om_http_reacquire(r);
+		if (rc != OM_EDRF_OWNER || pass == 1)
+			break;
 	}
-	OPENSSL_cleanse(&got, sizeof(got));
-	return rc == OM_EUNAVAILABLE ? OM_ESHO_DRF : rc;
+	if (rc == 0) {
+		*expires = sho_now() + CODE_VALID_S;
+		return 0;
+	}
+	if (rc != OM_EDRF_NOT_OURS)
+		om_notice("sho-transfer-code", "peer=%s tre_id=%s code=%s reason=\"%s\"", om_http_req_peer(r), tre_id,
+			  om_errname(rc), why);
+	return rc == OM_EDRF_DEVICE || rc == OM_EDRF_OWNER ? OM_ESHO_NOT_FOUND : rc;
 }
 
 void api_codes(struct om_http_req *r, void *arg)
@@ -101,10 +97,16 @@ void api_codes(struct om_http_req *r, void *arg)
 	unsigned issued = 0, refused = 0;
 	cJSON_ArrayForEach(it, arr)
 	{
-		char code[CODE_TEXT_MAX + 1] = "";
+		char code[SHO_DRF_CODE_MAX + 1] = "";
 		int64_t expires = 0;
 		const char *id = cJSON_GetStringValue(it);
-		int rc = id ? one_code(r, a, c.owner_id, id, code, &expires) : OM_ESHO_REQUEST;
+		int rc = id ? 0 : OM_ESHO_REQUEST;
+		/* a device listed twice gets one code: a second would revoke the first (one unused code each) */
+		for (cJSON *prev = arr->child; rc == 0 && prev != it; prev = prev->next)
+			if (cJSON_GetStringValue(prev) && !strcmp(cJSON_GetStringValue(prev), id))
+				rc = OM_ESHO_DUPLICATE;
+		if (rc == 0)
+			rc = one_code(r, a, c.owner_id, id, code, &expires);
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "tre_id", id && sho_id_ok(id, OM_TRE_ID_MAX) ? id : "");
 		if (rc == 0) {

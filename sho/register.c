@@ -24,6 +24,7 @@
 #include <openmcim/pki.h>
 
 #include "admin_call.h"
+#include "drf_link.h"
 #include "hss_link.h"
 #include "log.h"
 #include "metrics.h"
@@ -308,12 +309,39 @@ static int create_rows(struct reg *g, const char *owner_id)
 	return rc;
 }
 
+/*
+ * A resale revokes the seller's transfer codes (docs/decisions.md "Resale"):
+ * this operator's DRF is told the new owner inside the open transaction, so
+ * a DRF that cannot be told fails the registration and nothing moves. A
+ * device the DRF does not serve has no code to revoke. The owner sees a
+ * generic reason; the DRF's own is in the log.
+ */
+static int tell_drf(struct reg *g, const char *owner_id, char *why, size_t wl)
+{
+	if (!g->s->drf_socket[0])
+		return 0; /* no DRF configured: its staff's codes are issued by hand (docs/owner.md) */
+	for (size_t i = 0; i < g->n; i++) {
+		char dwhy[256] = "";
+		if (g->todo[i] != ROW_MOVE || g->rep[i].rc < 0)
+			continue;
+		int rc = sho_drf_owner(g->s->drf_socket, g->devs[i].tre_id, owner_id, dwhy, sizeof(dwhy));
+		if (rc == 0 || rc == OM_EDRF_DEVICE)
+			continue;
+		om_notice("register-drf-owner", "tre_id=%s owner=%s code=%s reason=\"%s\"", g->devs[i].tre_id, owner_id,
+			  om_errname(rc), dwhy);
+		return sho_say(why, wl, OM_ESHO_DRF, "this operator's DRF could not be told of the new owner");
+	}
+	return 0;
+}
+
 /* Write the new rows and the HSS subscribers, or neither. */
 static int commit_new(struct reg *g, const char *owner_id, char *why, size_t wl)
 {
 	int rc = om_store_begin(g->s->store, OM_STORE_DURABLE);
 	if (rc == 0)
 		rc = create_rows(g, owner_id);
+	if (rc == 0)
+		rc = tell_drf(g, owner_id, why, wl);
 	if (rc == 0 && g->n_new)
 		rc = sho_hss_import(g->s->hss_socket, g->hss, g->n_new, g->s->apn, g->s->roaming, g->s->ind_bits, why,
 				    wl);

@@ -64,7 +64,8 @@ struct sho_config {
 	const char *server_id;   /* the DPF's DM server id */
 	const char *dpf_apn;     /* APN towards the DPF */
 	const char *drf_socket;  /* our DRF's admin socket: whether a device registered again has left us
-				  * (issue 20, docs/sho.md "A device comes back"); NULL: no returns */
+				  * (issue 20, docs/sho.md "A device comes back"), and told of resales
+				  * (docs/decisions.md "Resale"); NULL: neither */
 };
 
 /*

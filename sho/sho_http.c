@@ -121,6 +121,7 @@ int sho_http_status(int rc)
 	case OM_ESHO_CSRF:
 		return 403;
 	case OM_ESHO_AUTH_LIMIT:
+	case OM_ESHO_MOVE_LIMIT:
 		return 429;
 	case OM_ESHO_NOTE:
 	case OM_ESHO_REQUEST:

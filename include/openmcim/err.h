@@ -260,6 +260,7 @@ enum om_err {
 	OM_ESHO_REQUEST = -986,       /* API request malformed (JSON body, parameter, content type) */
 	OM_ESHO_DRF = -987,           /* this operator's DRF could not issue a transfer code (not configured or not answering) */
 	OM_ESHO_SYNTH_UNKNOWN = -988, /* no device of the imported verifier lists has this TRE_id and Ku (spec/000 5.2.4.3.1) */
+	OM_ESHO_MOVE_LIMIT = -989,    /* the owner already has as many unfinished bulk moves as one owner may */
 	/* sho: add new codes here */
 
 	/* drf (discovery and registration function, handovers): -1000 .. -1049 */
@@ -286,6 +287,7 @@ enum om_err {
 	OM_EDRF_COUNTER = -1020,      /* TRE state counter lower than one already seen: an older copy of the TRE */
 	OM_EDRF_PEER_KEY = -1021,     /* TLS client certificate names a known operator but is not on its pinned key */
 	OM_EDRF_COMMAND = -1022,      /* DRF admin command unknown or malformed */
+	OM_EDRF_OWNER = -1023,        /* the register names another owner for the device (a resale) */
 	/* drf: add new codes here */
 
 	/* dpf (-1100..-1149): the DPF's provisioning decisions, dpf/dpf.h */

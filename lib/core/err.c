@@ -245,6 +245,7 @@ static const struct err_row rows[] = {
 	ROW(OM_ESHO_REQUEST, "API request malformed"),
 	ROW(OM_ESHO_DRF, "this operator's DRF could not issue a transfer code"),
 	ROW(OM_ESHO_SYNTH_UNKNOWN, "no device has this TRE_id and Ku: check the label"),
+	ROW(OM_ESHO_MOVE_LIMIT, "too many unfinished bulk moves for this owner"),
 	/* sho: add new rows here */
 	/* drf */
 	ROW(OM_EDRF_OPERATOR, "sender is not a known operator"),
@@ -270,6 +271,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EDRF_COUNTER, "TRE state counter lower than already seen"),
 	ROW(OM_EDRF_PEER_KEY, "TLS client certificate not on the key pinned for its operator"),
 	ROW(OM_EDRF_COMMAND, "DRF admin command unknown or malformed"),
+	ROW(OM_EDRF_OWNER, "the register names another owner for the device"),
 	/* drf: add new rows here */
 	ROW(OM_EDPF_MALFORMED, "not an M2MMobj"),
 	ROW(OM_EDPF_UNKNOWN_TRE, "TRE not registered at this SHO"),
