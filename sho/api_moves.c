@@ -168,15 +168,15 @@ static void move_json(void *ctx, const struct sho_move *mv)
 		items = cJSON_AddArrayToObject(o, "items");
 	for (size_t i = 0; i < mv->n; i++) {
 		const struct sho_move_item *it = &mv->items[i];
-		enum sho_move_result res = i < mv->done ? it->out.result : SHO_MOVE_QUEUED;
+		enum sho_move_result res = it->out.result; /* queued until the device's answer is recorded */
 		tally[res]++;
 		if (!items)
 			continue;
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "tre_id", it->tre_id);
 		cJSON_AddStringToObject(x, "result", sho_move_result_name(res));
-		api_add_text(x, "request_id", i < mv->done ? it->out.request_id : NULL);
-		if (i < mv->done && res != SHO_MOVE_ACCEPTED)
+		api_add_text(x, "request_id", res != SHO_MOVE_QUEUED ? it->out.request_id : NULL);
+		if (res != SHO_MOVE_QUEUED && res != SHO_MOVE_ACCEPTED)
 			cJSON_AddItemToObject(x, "error", move_error(&it->out));
 		else
 			cJSON_AddNullToObject(x, "error");
@@ -240,9 +240,10 @@ void api_move_start(struct om_http_req *r, void *arg)
 		return api_error(r, rc,
 				 rc == OM_ESHO_REQUEST ? "each device needs tre_id and code (strings)"
 				 : rc == OM_ESHO_STATE ? "too many moves running: try again when one has finished"
+				 : rc == OM_ESHO_MOVE_LIMIT ? "this owner has as many unfinished moves as one may: wait for one to finish"
 						       : NULL);
 	om_info("sho-move", "peer=%s owner=%s id=%s devices=%zu", om_http_req_peer(r), c.owner_id, id, n);
-	(void)!sho_mover_run(a->mover, a->sho, r, c.owner_id, id, MOVE_STEP);
+	/* the mover's worker starts on it: the answer does not wait for any DRF */
 	struct move_view v = { 0 };
 	if (sho_mover_view(a->mover, c.owner_id, id, move_json, &v) < 0 || !v.out)
 		return api_error(r, OM_ESHO_NOT_FOUND, NULL);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -133,28 +134,6 @@ static void move_free(struct sho_move *mv)
 	free(mv);
 }
 
-int sho_mover_start(struct sho_mover *m, const struct sho_config *cfg, const struct sho_peers *peers)
-{
-	memset(m, 0, sizeof(*m));
-	m->cfg = cfg;
-	m->peers = peers;
-	if (pthread_mutex_init(&m->mu, NULL))
-		return OM_EIO;
-	m->running = 1;
-	return 0;
-}
-
-void sho_mover_stop(struct sho_mover *m)
-{
-	if (!m || !m->running)
-		return;
-	for (size_t i = 0; i < m->n_moves; i++)
-		move_free(m->moves[i]);
-	m->n_moves = 0;
-	m->running = 0;
-	pthread_mutex_destroy(&m->mu);
-}
-
 static struct sho_move *find_move(struct sho_mover *m, const char *owner_id, const char *id)
 {
 	for (size_t i = 0; i < m->n_moves; i++)
@@ -163,38 +142,150 @@ static struct sho_move *find_move(struct sho_mover *m, const char *owner_id, con
 	return NULL;
 }
 
+/* Under m->mu: claim mv's next item into *it (its code copied out); its index, or -1 when none is left. */
+static long claim(struct sho_move *mv, struct sho_move_item *it)
+{
+	if (!mv || mv->finished || mv->next >= mv->n)
+		return -1;
+	size_t k = mv->next++;
+	*it = mv->items[k];
+	OPENSSL_cleanse(mv->items[k].code, sizeof(mv->items[k].code)); /* used once, by whoever claimed it */
+	return (long)k;
+}
+
+/* Under m->mu: item k of the move (owner_id, id), if still kept, answered with out. */
+static void record(struct sho_mover *m, const char *owner_id, const char *id, size_t k,
+		   const struct sho_move_outcome *out)
+{
+	struct sho_move *mv = find_move(m, owner_id, id);
+	if (!mv || k >= mv->n || mv->items[k].out.result != SHO_MOVE_QUEUED)
+		return;
+	mv->items[k].out = *out;
+	if (mv->items[k].out.result == SHO_MOVE_QUEUED) /* sho_move_one always sets one; never leave it unanswered */
+		mv->items[k].out.result = SHO_MOVE_ERROR;
+	if (++mv->done == mv->n) {
+		mv->finished = sho_now();
+		om_info("sho-move", "id=%s owner=%s devices=%zu finished=1", mv->id, mv->owner_id, mv->n);
+	}
+}
+
+/* Advance one claimed item; m->mu is not held. */
+static void advance(struct sho_mover *m, struct sho *sho, struct om_http_req *r, const char *owner_id,
+		    const char *id, long k, struct sho_move_item *it)
+{
+	struct sho_move_outcome out;
+	sho_move_one(sho, m->peers, owner_id, it->tre_id, it->code, r, &out);
+	OPENSSL_cleanse(it, sizeof(*it));
+	pthread_mutex_lock(&m->mu);
+	record(m, owner_id, id, (size_t)k, &out);
+	pthread_mutex_unlock(&m->mu);
+}
+
 int sho_mover_run(struct sho_mover *m, struct sho *sho, struct om_http_req *r, const char *owner_id, const char *id,
 		  unsigned budget)
 {
-	for (unsigned k = 0; k < budget; k++) {
+	for (unsigned b = 0; b < budget; b++) {
 		struct sho_move_item it;
-		struct sho_move_outcome out;
 		pthread_mutex_lock(&m->mu);
 		struct sho_move *mv = find_move(m, owner_id, id);
-		int go = mv && !mv->finished;
-		if (go)
-			it = mv->items[mv->done];
+		long k = claim(mv, &it);
 		pthread_mutex_unlock(&m->mu);
 		if (!mv)
 			return OM_ESHO_NOT_FOUND;
-		if (!go)
+		if (k < 0)
 			return 0;
-		/* the handler lock is released around the DRF: another request may advance this move meanwhile */
-		sho_move_one(sho, m->peers, owner_id, it.tre_id, it.code, r, &out);
-		OPENSSL_cleanse(&it, sizeof(it));
-		pthread_mutex_lock(&m->mu);
-		if ((mv = find_move(m, owner_id, id)) && !mv->finished) {
-			struct sho_move_item *x = &mv->items[mv->done];
-			OPENSSL_cleanse(x->code, sizeof(x->code));
-			x->out = out;
-			if (++mv->done == mv->n) {
-				mv->finished = sho_now();
-				om_info("sho-move", "id=%s owner=%s devices=%zu finished=1", mv->id, mv->owner_id, mv->n);
-			}
-		}
-		pthread_mutex_unlock(&m->mu);
+		/* the handler lock is released around the DRF: another request or the worker advance this move
+		 * meanwhile, each on the item it claimed */
+		advance(m, sho, r, owner_id, id, k, &it);
 	}
 	return 0;
+}
+
+/*
+ * The worker: one device of one unfinished move at a time, the moves in
+ * turn and another owner's before the same owner's again, so a move of
+ * 10,000 devices, or an owner whose current SHO's DRF does not answer (each
+ * exchange bounded by the peers' timeout), holds up another owner's move by
+ * at most one device per turn.
+ */
+static void *worker(void *arg)
+{
+	struct sho_mover *m = arg;
+	pthread_mutex_lock(&m->mu);
+	while (!m->stopping) {
+		struct sho_move_item it;
+		struct sho_move *mv = NULL;
+		long k = -1;
+		/* the moves in turn, another owner's first: one owner's many moves take one turn in two */
+		for (int other = 1; other >= 0 && k < 0; other--)
+			for (size_t j = 0; j < m->n_moves && k < 0; j++) {
+				mv = m->moves[(m->turn + j) % m->n_moves];
+				if (other && !strcmp(mv->owner_id, m->last_owner))
+					continue;
+				if ((k = claim(mv, &it)) >= 0)
+					m->turn = (m->turn + j + 1) % m->n_moves;
+			}
+		if (k < 0) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += SHO_MOVER_IDLE_MS / 1000;
+			pthread_cond_timedwait(&m->wake, &m->mu, &until);
+			continue;
+		}
+		char owner[SHO_OWNER_ID_MAX + 1], id[SHO_MOVE_ID_LEN + 1];
+		memcpy(owner, mv->owner_id, sizeof(owner));
+		memcpy(id, mv->id, sizeof(id));
+		memcpy(m->last_owner, owner, sizeof(owner));
+		pthread_mutex_unlock(&m->mu);
+		advance(m, m->sho, NULL, owner, id, k, &it);
+		pthread_mutex_lock(&m->mu);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+int sho_mover_start(struct sho_mover *m, const struct sho_config *cfg, const struct sho_peers *peers)
+{
+	char why[256] = "";
+	int rc;
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	m->peers = peers;
+	if ((rc = sho_open(&m->sho, cfg, why, sizeof(why))) < 0) {
+		om_error("sho-mover", "reason=\"%s\"", why);
+		return rc;
+	}
+	if (pthread_mutex_init(&m->mu, NULL) || pthread_cond_init(&m->wake, NULL)) {
+		sho_close(m->sho);
+		return OM_EIO;
+	}
+	m->running = 1;
+	if (pthread_create(&m->worker, NULL, worker, m)) {
+		sho_mover_stop(m);
+		return OM_EIO;
+	}
+	m->has_worker = 1;
+	return 0;
+}
+
+void sho_mover_stop(struct sho_mover *m)
+{
+	if (!m || !m->running)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->stopping = 1;
+	pthread_cond_broadcast(&m->wake);
+	pthread_mutex_unlock(&m->mu);
+	if (m->has_worker)
+		pthread_join(m->worker, NULL);
+	for (size_t i = 0; i < m->n_moves; i++)
+		move_free(m->moves[i]);
+	m->n_moves = 0;
+	m->running = 0;
+	sho_close(m->sho);
+	m->sho = NULL;
+	pthread_cond_destroy(&m->wake);
+	pthread_mutex_destroy(&m->mu);
 }
 
 int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_move_item *items, size_t n,
@@ -221,7 +312,12 @@ int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_mo
 	snprintf(mv->owner_id, sizeof(mv->owner_id), "%s", owner_id);
 	pthread_mutex_lock(&m->mu);
 	int rc = 0;
-	if (m->n_moves == SHO_MOVES_KEPT) {
+	size_t mine = 0;
+	for (size_t k = 0; k < m->n_moves; k++)
+		mine += !m->moves[k]->finished && !strcmp(m->moves[k]->owner_id, owner_id);
+	if (mine >= SHO_MOVES_PER_OWNER) {
+		rc = OM_ESHO_MOVE_LIMIT; /* one owner's unfinished moves never take every slot */
+	} else if (m->n_moves == SHO_MOVES_KEPT) {
 		/* the oldest finished move makes room; none finished: come back later */
 		size_t k = 0;
 		while (k < m->n_moves && !m->moves[k]->finished)
@@ -238,6 +334,10 @@ int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_mo
 		m->moves[m->n_moves++] = mv;
 		memcpy(id, mv->id, SHO_MOVE_ID_LEN + 1);
 		om_info("sho-move", "id=%s owner=%s devices=%zu queued=1", mv->id, owner_id, n);
+		pthread_cond_signal(&m->wake);
+	} else {
+		om_notice("sho-move-refused", "owner=%s devices=%zu reason=%s unfinished=%zu", owner_id, n, om_errname(rc),
+			  mine);
 	}
 	pthread_mutex_unlock(&m->mu);
 	if (rc < 0)

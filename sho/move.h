@@ -5,7 +5,8 @@
  * on a retry) sent to the current SHO's DRF over mutual TLS (sho_peer.h)
  * and its answer recorded. sho_move_one is what POST /handover/<id> and the
  * JSON API's moves run; a bulk move runs on the mover's own thread with its
- * own database handle, and the owner follows its progress (docs/owner.md).
+ * own database handle (and in the requests of an owner who follows it), and
+ * the owner follows its progress (docs/owner.md).
  */
 #pragma once
 
@@ -17,6 +18,8 @@
 
 #define SHO_MOVE_MAX 10000  /* devices in one bulk move */
 #define SHO_MOVES_KEPT 32   /* moves remembered for their owners to follow */
+#define SHO_MOVES_PER_OWNER 4 /* unfinished moves one owner may have: no owner holds every slot */
+#define SHO_MOVER_IDLE_MS 1000 /* the worker looks for work at least this often */
 #define SHO_MOVE_ID_LEN 32  /* hex of 16 random bytes */
 
 enum sho_move_result { SHO_MOVE_QUEUED = 0, SHO_MOVE_ACCEPTED, SHO_MOVE_REFUSED, SHO_MOVE_PENDING, SHO_MOVE_ERROR };
@@ -46,31 +49,48 @@ struct sho_move_item {
 	struct sho_move_outcome out;
 };
 
+/*
+ * Items are claimed in order (next, under the mover's lock) by whoever
+ * advances the move: the worker or an owner's request. Each writes its
+ * result into the item it claimed, so two at once never record one
+ * device's answer against another (an item shows its result once its
+ * out.result is no longer SHO_MOVE_QUEUED).
+ */
 struct sho_move {
 	char id[SHO_MOVE_ID_LEN + 1];
 	char owner_id[SHO_OWNER_ID_MAX + 1];
 	int64_t created, finished; /* finished 0 while running */
-	size_t n, done;
+	size_t n, next, done;      /* items claimed, items answered */
 	struct sho_move_item *items;
 };
 
 struct sho_mover {
 	pthread_mutex_t mu;
-	int running;
+	pthread_cond_t wake;
+	pthread_t worker;
+	int running, stopping, has_worker;
 	const struct sho_config *cfg;
 	const struct sho_peers *peers;
+	struct sho *sho;                        /* the worker's own handle */
 	struct sho_move *moves[SHO_MOVES_KEPT]; /* newest last */
-	size_t n_moves;
+	size_t n_moves, turn;                   /* turn: where the worker looks first (round robin) */
+	char last_owner[SHO_OWNER_ID_MAX + 1];  /* whose device the worker moved last */
 };
 
-/* Ready the mover (no thread: moves advance in the owner's requests, sho_mover_run). 0 or OM_EIO. */
+/*
+ * Ready the mover and start its worker, which advances every unfinished
+ * move a device at a time, move after move (round robin), on a database
+ * handle of its own: a move finishes whether or not its owner follows it.
+ * 0, OM_EIO or the handle's open error.
+ */
 OM_NODISCARD int sho_mover_start(struct sho_mover *m, const struct sho_config *cfg, const struct sho_peers *peers);
-/* Free every move. */
+/* Stop the worker (after its current device) and free every move. */
 void sho_mover_stop(struct sho_mover *m);
 
 /*
  * Queue a move of items[0..n) for owner_id (items are copied, the caller's
  * codes may be cleansed after). Returns 0 with the id, OM_EINVAL, OM_ENOMEM,
+ * OM_ESHO_MOVE_LIMIT when owner_id has SHO_MOVES_PER_OWNER unfinished moves,
  * or OM_ESHO_STATE when every kept move is still running.
  */
 OM_NODISCARD int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_move_item *items, size_t n,
@@ -78,9 +98,9 @@ OM_NODISCARD int sho_mover_add(struct sho_mover *m, const char *owner_id, const 
 
 /*
  * Advance owner_id's move id by up to budget devices on the handler's own
- * handle (under the server's handler lock; released around each DRF call).
- * The console and API clients follow a move by polling GET
- * /api/v1/moves/{id}, which runs this. 0 or OM_ESHO_NOT_FOUND.
+ * handle (under the server's handler lock; released around each DRF call),
+ * beside the worker: an owner following a move (GET /api/v1/moves/{id})
+ * speeds it up. 0 or OM_ESHO_NOT_FOUND.
  */
 OM_NODISCARD int sho_mover_run(struct sho_mover *m, struct sho *sho, struct om_http_req *r, const char *owner_id,
 			       const char *id, unsigned budget);
