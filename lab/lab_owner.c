@@ -138,6 +138,10 @@ static int owner_call(struct lab *l, enum lab_op op, const char *method, const c
 	/* the certificate names "localhost"; the service listens on 127.0.0.1 only, never ::1 */
 	snprintf(resolve, sizeof(resolve), "localhost:%u:127.0.0.1", port);
 	res = curl_slist_append(NULL, resolve);
+	/* a change carries a type no form can send (docs/sho.md): the note as text/csv, a code as bytes */
+	struct curl_slist *hdr = curl_slist_append(
+		NULL, !strncmp(path, "/handover/", 10) ? "Content-Type: application/octet-stream" : "Content-Type: text/csv");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_RESOLVE, res);
 	curl_easy_setopt(c, CURLOPT_CAINFO, l->tls_ca);
@@ -161,6 +165,7 @@ static int owner_call(struct lab *l, enum lab_op op, const char *method, const c
 	curl_easy_setopt(c, CURLOPT_RESOLVE, NULL);
 	link_give(l, c);
 	curl_slist_free_all(res);
+	curl_slist_free_all(hdr);
 	if (cc != CURLE_OK) {
 		const char *e = curl_easy_strerror(cc);
 		free(ans->s);

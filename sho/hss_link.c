@@ -26,6 +26,7 @@
 
 #include "admin_call.h"
 #include "hss_link.h"
+#include "log.h"
 #include "sho_int.h"
 
 #define ANSWER_TIMEOUT_MS 60000 /* an import of 100,000 rows takes seconds */
@@ -143,8 +144,8 @@ static char *import_text(const struct sho_hss_row *rows, size_t n, size_t *len)
 	return t;
 }
 
-int sho_hss_import(const char *socket_path, const struct sho_hss_row *rows, size_t n, const char *apn,
-		   const char *roaming, unsigned ind_bits, char *why, size_t wl)
+static int import(const char *socket_path, const struct sho_hss_row *rows, size_t n, const char *apn,
+		  const char *roaming, unsigned ind_bits, char *why, size_t wl)
 {
 	char dir[] = "/tmp/openmcim-sho-XXXXXX", fifo[64], line[600];
 	struct om_admin_conn c = { .fd = -1 };
@@ -195,7 +196,36 @@ out:
 	return rc;
 }
 
+/*
+ * What an owner is told of an HSS failure (review finding 7): the socket's
+ * path, the FIFO's and the HSS's own reasons are the operator's business,
+ * so they go to the log and the owner gets a generic reason. Returns rc.
+ */
+static int probe(const char *socket_path, unsigned timeout_ms, char *why, size_t wl);
+
+static int for_owner(int rc, const char *call, char *why, size_t wl)
+{
+	if (rc >= 0)
+		return rc;
+	om_notice("sho-hss", "call=%s code=%s reason=\"%s\"", call, om_errname(rc), why && wl ? why : "");
+	if (why && wl)
+		snprintf(why, wl, "%s", call[0] == 'p' ? "this operator's HSS is not answering: try again later"
+						      : "this operator's HSS could not take the subscribers");
+	return rc;
+}
+
+int sho_hss_import(const char *socket_path, const struct sho_hss_row *rows, size_t n, const char *apn,
+		   const char *roaming, unsigned ind_bits, char *why, size_t wl)
+{
+	return for_owner(import(socket_path, rows, n, apn, roaming, ind_bits, why, wl), "import", why, wl);
+}
+
 int sho_hss_probe(const char *socket_path, unsigned timeout_ms, char *why, size_t wl)
+{
+	return for_owner(probe(socket_path, timeout_ms, why, wl), "probe", why, wl);
+}
+
+static int probe(const char *socket_path, unsigned timeout_ms, char *why, size_t wl)
 {
 	struct om_admin_result res;
 	int rc = om_admin_call(socket_path, "status\n", (int)timeout_ms, NULL, NULL, &res);

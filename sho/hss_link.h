@@ -19,7 +19,8 @@
 /*
  * Is the HSS answering? Its "status" within timeout_ms (issue 14: a stopped
  * HSS fails the registration that needs it, fast, and holds nothing).
- * 0, or OM_ESHO_HSS with the reason in why.
+ * 0, or OM_ESHO_HSS with a reason for the owner in why (the details, the
+ * socket's path among them, go to the log only; so for the import).
  */
 OM_NODISCARD int sho_hss_probe(const char *socket_path, unsigned timeout_ms, char *why, size_t wl);
 

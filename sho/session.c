@@ -49,16 +49,31 @@ int sho_session_new(struct sho_sessions *t, const char *owner_id, int64_t now, c
 	int rc;
 	if (RAND_priv_bytes(raw, sizeof(raw)) != 1 || RAND_bytes(csrf, sizeof(csrf)) != 1)
 		return OM_ERANDOM;
-	/* a free or dead slot, else the least recently used one is signed out */
-	struct sho_session *slot = &t->s[0];
+	/*
+	 * One owner signs out only itself: past its own cap its least recently used session goes;
+	 * else a free or dead place; never another owner's live session (review finding 5: signing in
+	 * 1,024 times used to sign every other owner out).
+	 */
+	struct sho_session *free_slot = NULL, *own_lru = NULL;
+	size_t own = 0;
 	for (size_t i = 0; i < SHO_SESSIONS_MAX; i++) {
 		struct sho_session *s = &t->s[i];
 		if (!alive(s, now)) {
-			slot = s;
-			break;
+			if (!free_slot)
+				free_slot = s;
+			continue;
 		}
-		if (s->last < slot->last)
-			slot = s;
+		if (strcmp(s->owner_id, owner_id))
+			continue;
+		own++;
+		if (!own_lru || s->last < own_lru->last)
+			own_lru = s;
+	}
+	struct sho_session *slot = own >= SHO_SESSIONS_PER_OWNER ? own_lru : free_slot;
+	if (!slot) {
+		OPENSSL_cleanse(raw, sizeof(raw));
+		OPENSSL_cleanse(csrf, sizeof(csrf));
+		return OM_ESHO_BUSY;
 	}
 	memset(slot, 0, sizeof(*slot));
 	b64url(raw, id);

@@ -16,6 +16,7 @@
 #include "sho.h"
 
 #define SHO_SESSIONS_MAX 1024
+#define SHO_SESSIONS_PER_OWNER 16 /* live sessions of one owner: a new one beyond signs out that owner's oldest */
 #define SHO_SESSION_IDLE_S 1800      /* signed out after 30 minutes without a request */
 #define SHO_SESSION_LIFE_S 43200     /* and after 12 hours in any case */
 #define SHO_SESSION_ID_LEN 43        /* 32 random bytes, base64url without padding */
@@ -34,7 +35,11 @@ struct sho_sessions {
 
 /*
  * A new session for owner_id, whose secret the caller has checked: its id
- * (for the cookie) and CSRF token. Returns 0 or OM_ERANDOM / OM_ECRYPTO.
+ * (for the cookie) and CSRF token. An owner with SHO_SESSIONS_PER_OWNER
+ * live sessions loses its least recently used one; otherwise a free or
+ * dead place is taken, and none is taken from another owner: a table full
+ * of live sessions is OM_ESHO_BUSY. Returns 0, OM_ESHO_BUSY, OM_ERANDOM or
+ * OM_ECRYPTO.
  */
 OM_NODISCARD int sho_session_new(struct sho_sessions *t, const char *owner_id, int64_t now,
 				 char id[static SHO_SESSION_ID_LEN + 1], const struct sho_session **out);

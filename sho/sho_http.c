@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -97,7 +98,8 @@ static int authenticate(struct om_http_req *r, struct sho_http *h, struct owner 
 			   rc == OM_ESHO_BUSY ? "result=error reason=OM_ESHO_BUSY\n" : "result=refused reason=OM_ESHO_AUTH_LIMIT\n");
 		return rc;
 	}
-	om_http_reply_header(r, "WWW-Authenticate", "Basic realm=\"openmcim-sho\", charset=\"UTF-8\"");
+	/* no WWW-Authenticate (review finding 6): these routes share the console's origin, and a browser led
+	 * to keep Basic credentials would send them with any cross-site request to it */
 	reply_text(r, 401, "result=refused reason=OM_ESHO_OWNER_AUTH\n");
 	return OM_ESHO_OWNER_AUTH;
 }
@@ -173,6 +175,30 @@ static void refuse(struct om_http_req *r, int rc, const char *detail)
 	reply_text(r, sho_http_status(rc), out);
 }
 
+/*
+ * A change on the text API carries a Content-Type no HTML form can send
+ * (review finding 6): not application/x-www-form-urlencoded,
+ * multipart/form-data or text/plain, and not none. A cross-site page can
+ * send another only after a CORS preflight, which this server never grants,
+ * so a browser holding the owner's credentials cannot be made to register
+ * or move devices. Answers OM_ESHO_CSRF (403) itself and returns it, or 0.
+ */
+static int not_a_form(struct om_http_req *r)
+{
+	static const char *const simple[] = { "application/x-www-form-urlencoded", "multipart/form-data", "text/plain" };
+	const char *t = om_http_req_header(r, "Content-Type");
+	size_t n = t ? strcspn(t, "; \t") : 0;
+	int ok = n > 0;
+	for (size_t i = 0; ok && i < sizeof(simple) / sizeof(simple[0]); i++)
+		ok = !(n == strlen(simple[i]) && !strncasecmp(t, simple[i], n));
+	if (ok)
+		return 0;
+	om_notice("sho-csrf", "peer=%s path=%s content_type=%s", om_http_req_peer(r), om_http_req_path(r),
+		  n ? "form" : "none");
+	refuse(r, OM_ESHO_CSRF, "a change needs Content-Type text/csv (a delivery note) or application/octet-stream (a code)");
+	return OM_ESHO_CSRF;
+}
+
 /* ---- POST /register ---------------------------------------------------- */
 
 /*
@@ -224,6 +250,10 @@ static void do_register(struct om_http_req *r, struct sho_http *h, unsigned flag
 	unsigned fresh = 0, same = 0, bad = 0;
 	if (authenticate(r, h, &o) < 0)
 		return;
+	if (not_a_form(r) < 0) {
+		OPENSSL_cleanse(&o, sizeof(o));
+		return;
+	}
 	const uint8_t *body = om_http_req_body(r, &len);
 	int rc = read_note(body, len, &devs, why, sizeof(why));
 	if (rc < 0)
@@ -339,6 +369,10 @@ static void handover(struct om_http_req *r, void *arg)
 	char code[OM_HANDOVER_CODE_MAX + 1] = "", out[LINE_MAX_];
 	if (authenticate(r, h, &o) < 0)
 		return;
+	if (not_a_form(r) < 0) {
+		OPENSSL_cleanse(&o, sizeof(o));
+		return;
+	}
 	struct sho_device_status st;
 	const char *id = tre_id_in_path(r, "/handover/");
 	int rc = id ? sho_status(h->sho, id, &st) : OM_EINVAL;

@@ -18,10 +18,14 @@
  *     another owner's move finishes without that owner polling; the same move
  *     advanced by the worker and two owner requests at once records each
  *     device's own request id, each device sent once.
- *   errors: an owner sees no socket path in the HSS's failure.
+ *   text routes: a change with a form's Content-Type (or none) is refused
+ *     (OM_ESHO_CSRF, 403) with nothing changed; a 401 carries no Basic
+ *     challenge.
+ *   errors: an owner sees no socket path in the HSS's failure, by either API.
  */
 #include "sho_testkit.h"
 
+#include <ctype.h>
 #include <pthread.h>
 
 #include <cjson/cJSON.h>
@@ -73,7 +77,7 @@ static int call(const char *method, const char *url_path, const char *user, cons
 	static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
 	static unsigned n_files;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", api_port, url_path);
-	snprintf(hdr, sizeof(hdr), "Content-Type: %s", type ? type : "application/json");
+	snprintf(hdr, sizeof(hdr), "Content-Type:%s%s", type && !*type ? "" : " ", type ? type : "application/json");
 	if (body) {
 		pthread_mutex_lock(&file_lock);
 		unsigned k = n_files++;
@@ -421,6 +425,73 @@ static void check_moves(struct sho *t, struct sho_device_in *a, struct sho_devic
 	CHECK_MSG(p1.polls > 0 && p2.polls > 0, "polls %d %d", p1.polls, p2.polls);
 }
 
+/* ---- the text routes on the console's origin (review finding 6) ------------------------- */
+
+/* A wrong secret on the text API: 401 and, in the headers, no WWW-Authenticate. */
+static void check_no_basic_challenge(void)
+{
+	char url[128], raw[4096];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/status/TRE-A0000000", api_port);
+	const char *argv[] = { "curl", "-s", "-i", "--max-time", "10", "-u", SELLER ":wrong secret 0000", url, NULL };
+	CHECK_INT(du_run_quiet(argv, 0, raw, sizeof(raw)), 0);
+	CHECK_MSG(strstr(raw, " 401") != NULL, "%s", raw);
+	for (char *c = raw; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	CHECK_MSG(strstr(raw, "www-authenticate") == NULL, "a Basic challenge: %s", raw);
+}
+
+static void check_text_changes_need_a_type(const struct sho_device_in *a)
+{
+	char out[4096], url[128];
+	static const char *const forms[] = { "text/plain", "application/x-www-form-urlencoded",
+					     "multipart/form-data; boundary=x", "" };
+	snprintf(url, sizeof(url), "/handover/%s", a[0].tre_id);
+	char *before = snap();
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		CHECK_INT(call("POST", "/register", SELLER ":" SELLER_SECRET, forms[i], "tre_id,cert\nx,y\n", out,
+			       sizeof(out)),
+			  403);
+		CHECK_MSG(strstr(out, "reason=OM_ESHO_CSRF") != NULL, "register as %s: %s", forms[i], out);
+		CHECK_INT(call("POST", url, SELLER ":" SELLER_SECRET, forms[i], "AAAA-BBBB-CCCC-DDDD", out, sizeof(out)),
+			  403);
+		CHECK_MSG(strstr(out, "reason=OM_ESHO_CSRF") != NULL, "handover as %s: %s", forms[i], out);
+	}
+	rk_check_unchanged(before, snap(), "a text API change with a form's Content-Type");
+	/* the right types get past the check (a bad note: its own refusal) */
+	CHECK_INT(call("POST", "/register", SELLER ":" SELLER_SECRET, "text/csv", "tre_id,cert\nx,y\n", out, sizeof(out)),
+		  400);
+	CHECK_MSG(strstr(out, "reason=OM_ESHO_NOTE") != NULL, "%s", out);
+	check_no_basic_challenge();
+}
+
+/* ---- HSS failures reach owners without the operator's details (review finding 7) ---------- */
+
+static void check_hss_reason(struct sho_http *web, const struct kit_tre *k)
+{
+	char out[8192], claim[OM_CLAIM_TEXT_LEN + 1];
+	size_t cap = 256 + 2 * (k->sign_len + k->enc_len) + 8;
+	char *note = malloc(cap), *sb = malloc(k->sign_len * 2 + 8), *eb = malloc(k->enc_len * 2 + 8);
+	EVP_EncodeBlock((unsigned char *)sb, k->sign_der, (int)k->sign_len);
+	EVP_EncodeBlock((unsigned char *)eb, k->enc_der, (int)k->enc_len);
+	om_claim_text(k->claim, claim);
+	snprintf(note, cap, "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret\n%s,%s,%s,SHO-Y,%s\n",
+		 k->tre_id, sb, eb, claim);
+	const char *sock = web->hss_socket;
+	web->hss_socket = at("hss-sock/stopped.sock"); /* between requests: no handler reads it now */
+	char *before = snap();
+	CHECK_INT(call("POST", "/api/v1/devices", BUYER ":" BUYER_SECRET, "text/csv", note, out, sizeof(out)), 502);
+	CHECK_MSG(strstr(out, "OM_ESHO_HSS") && !strstr(out, dir) && !strstr(out, ".sock"), "JSON API: %s", out);
+	CHECK_INT(call("POST", "/register", BUYER ":" BUYER_SECRET, "text/csv", note, out, sizeof(out)), 502);
+	CHECK_MSG(strstr(out, "OM_ESHO_HSS") && !strstr(out, dir) && !strstr(out, ".sock"), "text API: %s", out);
+	rk_check_unchanged(before, snap(), "a registration while the HSS is away");
+	web->hss_socket = sock;
+	OPENSSL_cleanse(note, cap);
+	OPENSSL_cleanse(claim, sizeof(claim));
+	free(note);
+	free(sb);
+	free(eb);
+}
+
 /* ---- the test ------------------------------------------------------------- */
 
 int main(void)
@@ -550,6 +621,8 @@ int main(void)
 
 	check_resale(t, &sold, &x);
 	check_moves(t, a, b);
+	check_text_changes_need_a_type(a);
+	check_hss_reason(&web, &tb[N_B - 1]);
 
 	om_http_server_free(srv);
 	sho_mover_stop(&mover);
