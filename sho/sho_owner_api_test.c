@@ -134,21 +134,6 @@ static void drf_x_handover(struct om_http_req *r, void *arg)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static void dev_from_kit(const struct kit_tre *t, const char *current_sho, struct sho_device_in *d)
-{
-	memset(d, 0, sizeof(*d));
-	snprintf(d->tre_id, sizeof(d->tre_id), "%s", t->tre_id);
-	snprintf(d->current_sho, sizeof(d->current_sho), "%s", current_sho);
-	d->cert_sign = malloc(t->sign_len);
-	d->cert_enc = malloc(t->enc_len);
-	memcpy(d->cert_sign, t->sign_der, t->sign_len);
-	memcpy(d->cert_enc, t->enc_der, t->enc_len);
-	d->cert_sign_len = t->sign_len;
-	d->cert_enc_len = t->enc_len;
-	memcpy(d->claim, t->claim, sizeof(d->claim));
-	d->has_claim = 1;
-}
-
 /* The databases an owner's call can reach: the SHO's, the DRF's, the HSS's. */
 static char *snap(void)
 {
@@ -200,7 +185,7 @@ static void check_resale(struct sho *t, const struct kit_tre *sold, const struct
 	const char *one = "{\"devices\": [\"" SOLD "\"]}";
 
 	/* the seller registered it here; the DPF entered it in the DRF's register with the seller as owner */
-	dev_from_kit(sold, "RO", &d);
+	kit_device_in(sold, "RO", &d);
 	CHECK_INT(sho_register_as(t, SELLER, &d, 1, 0, &rep), 0);
 	pthread_mutex_lock(&drf_lock);
 	CHECK_INT(drf_device_add(drf, SOLD, rep.imsi, (int64_t)time(NULL) - 10, sold->enc_der, sold->enc_len, NULL, 0,
@@ -525,7 +510,7 @@ int main(void)
 		kit_tre_issue(pva, id, k);
 		kit_index_line(f, k->sign, 'V');
 		kit_index_line(f, k->enc, 'V');
-		dev_from_kit(k, i < N_A ? "SHO-X" : "SHO-Y", i < N_A ? &a[i] : &b[i - N_A]);
+		kit_device_in(k, i < N_A ? "SHO-X" : "SHO-Y", i < N_A ? &a[i] : &b[i - N_A]);
 	}
 	fclose(f);
 	pid_t ocsp = kit_ocsp_pva(dir, pva, pva_key, url, sizeof(url));

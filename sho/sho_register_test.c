@@ -132,17 +132,7 @@ static int snap_same(struct snap a)
 
 static void dev_from_kit(const struct kit_tre *t, struct sho_device_in *d)
 {
-	memset(d, 0, sizeof(*d));
-	snprintf(d->tre_id, sizeof(d->tre_id), "%s", t->tre_id);
-	snprintf(d->current_sho, sizeof(d->current_sho), "RO");
-	d->cert_sign = malloc(t->sign_len);
-	d->cert_enc = malloc(t->enc_len);
-	memcpy(d->cert_sign, t->sign_der, t->sign_len);
-	memcpy(d->cert_enc, t->enc_der, t->enc_len);
-	d->cert_sign_len = t->sign_len;
-	d->cert_enc_len = t->enc_len;
-	memcpy(d->claim, t->claim, sizeof(d->claim));
-	d->has_claim = 1;
+	kit_device_in(t, "RO", d);
 }
 
 /* note[0..n) followed by extra kit devices, in a fresh array. */

@@ -212,6 +212,22 @@ static inline void kit_save_ca(const char *dir, const struct om_ca *ca, EVP_PKEY
 		exit(1);
 }
 
+/* A delivery-note row for t (its first owner's claim), current SHO current_sho; the certificates copied (free them). */
+static inline void kit_device_in(const struct kit_tre *t, const char *current_sho, struct sho_device_in *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->tre_id, sizeof(d->tre_id), "%s", t->tre_id);
+	snprintf(d->current_sho, sizeof(d->current_sho), "%s", current_sho);
+	d->cert_sign = malloc(t->sign_len);
+	d->cert_enc = malloc(t->enc_len);
+	memcpy(d->cert_sign, t->sign_der, t->sign_len);
+	memcpy(d->cert_enc, t->enc_der, t->enc_len);
+	d->cert_sign_len = t->sign_len;
+	d->cert_enc_len = t->enc_len;
+	memcpy(d->claim, t->claim, sizeof(d->claim));
+	d->has_claim = 1;
+}
+
 /* Index lines, status V, for both certificates of each of note[0..n); *enc0 (unless NULL) keeps note[0]'s Cert_TRE (TRE_ENCRYPTION). */
 static inline void kit_index_note(FILE *f, const struct sho_device_in *note, int n, X509 **enc0)
 {
