@@ -408,6 +408,23 @@ static void check_moves(struct sho *t, struct sho_device_in *a, struct sho_devic
 	CHECK_INT(drf_x.verified, drf_x.calls);
 	pthread_mutex_unlock(&drf_x.lock);
 	CHECK_MSG(p1.polls > 0 && p2.polls > 0, "polls %d %d", p1.polls, p2.polls);
+
+	/* the buyer's moves end too (each device pending after peer_timeout), unfollowed: nothing moves after */
+	int open_moves = 1;
+	for (int i = 0; i < 300 && open_moves; i++) {
+		open_moves = 0;
+		if (call("GET", "/api/v1/moves", BUYER ":" BUYER_SECRET, NULL, NULL, out, sizeof(out)) == 200) {
+			cJSON *m = cJSON_Parse(out), *x;
+			cJSON_ArrayForEach(x, cJSON_GetObjectItem(m, "moves"))
+				open_moves += cJSON_IsNull(cJSON_GetObjectItem(x, "finished"));
+			cJSON_Delete(m);
+		} else {
+			open_moves = 1;
+		}
+		if (open_moves)
+			du_nap_ms(100);
+	}
+	CHECK_MSG(open_moves == 0, "the buyer's moves never finished: %d open", open_moves);
 }
 
 /* ---- the text routes on the console's origin (review finding 6) ------------------------- */
