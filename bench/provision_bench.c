@@ -15,8 +15,8 @@
  * Named peer, in the same run, on the same artifacts: the two public-key
  * checks of one provisioning done with Debian's reference tools, one device
  * after the other, as a shell-script provisioning server would: `xmlsec1
- * --verify` of the device's bootstrap with the RO's pinned certificate (what
- * the TRE does) and `openssl ocsp` of its Cert_TRE against the lab's PVA (what
+ * --verify` of a bootstrap signed for the device as the RO's DRF signs it,
+ * with the RO's pinned certificate (what the TRE does) and `openssl ocsp` of its Cert_TRE against the lab's PVA (what
  * the SHO and the PVA do). The ratio is ours end to end over the peer's
  * checks alone: it says what the whole pipeline costs next to a small part of
  * it done the usual way, not that the tools are slow at cryptography.
@@ -39,16 +39,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
+#include <openmcim/bootstrap.h>
 #include <openmcim/pki.h>
 
 #include "agent.h"
 #include "floor.h"
 #include "proc_cpu.h"
-#include "drf.h"
-#include "drf_int.h"
 #include "lab_topology.h"
 #include "sho.h"
-#include "store.h"
 
 #define PEER_SAMPLE 20
 
@@ -209,50 +209,80 @@ static unsigned pva_port(void)
 }
 
 /*
- * For up to PEER_SAMPLE devices: their bootstrap (from the RO's DRF register)
- * and Cert_TRE (from SHO-A's registration) as files, then time the tools.
+ * One device's bootstrap as the RO's DRF builds it (drf/handover_accept.c):
+ * the CP document for SHO-A signed with the RO's signing key, Cert_SHO[i+1]
+ * in it and a sealed-credentials object of the real one's size. The
+ * register keeps only a digest of a completed handover's document (docs/drf.md
+ * "Schema"), so the peer's sample is signed here, the same way, instead.
+ */
+static int peer_bootstrap(unsigned i, EVP_PKEY *ro_key, X509 *ro_cert, const uint8_t *sho_der, size_t sho_len,
+			  const char *path)
+{
+	struct om_bootstrap b;
+	uint8_t creds[192], *xml = NULL;
+	size_t len = 0;
+	memset(&b, 0, sizeof(b));
+	snprintf(b.provurl, sizeof(b.provurl), "https://127.0.0.1:%u/dm", lab_sho_port(&lab, LAB_SHO_A));
+	snprintf(b.server_id, sizeof(b.server_id), "SHO-A");
+	snprintf(b.apn, sizeof(b.apn), "provisioning.sho-a");
+	b.sequence = i + 1;
+	b.sho_cert = (uint8_t *)sho_der;
+	b.sho_cert_len = sho_len;
+	b.creds = creds;
+	b.creds_len = sizeof(creds);
+	if (RAND_bytes(creds, sizeof(creds)) != 1 || om_bootstrap_build_signed(&b, ro_key, ro_cert, &xml, &len) < 0)
+		return -1;
+	FILE *f = fopen(path, "w");
+	int ok = f && fwrite(xml, 1, len, f) == len;
+	if (f && fclose(f))
+		ok = 0;
+	free(xml);
+	return ok ? 0 : -1;
+}
+
+/*
+ * For up to PEER_SAMPLE devices: a bootstrap signed as the RO's DRF signs it
+ * and the Cert_TRE (from SHO-A's registration) as files, then time the tools.
  * Returns devices per second, or -1.
  */
 static double peer_rate(unsigned n)
 {
-	char dir[LAB_PATH_MAX + 32], db[LAB_PATH_MAX + 32], why[256], ro[LAB_PATH_MAX + 32], ca[LAB_PATH_MAX + 32];
-	char url[64], xml[LAB_PATH_MAX + 64], pem[LAB_PATH_MAX + 64];
+	char dir[LAB_PATH_MAX + 32], why[256], ro[LAB_PATH_MAX + 32], ca[LAB_PATH_MAX + 32];
+	char url[64], xml[LAB_PATH_MAX + 64], pem[LAB_PATH_MAX + 64], path[LAB_PATH_MAX + 32];
 	unsigned k = n < PEER_SAMPLE ? n : PEER_SAMPLE, port = pva_port();
-	struct drf *drf = NULL;
 	struct sho *sho = NULL;
+	EVP_PKEY *ro_key = NULL;
+	X509 *ro_cert = NULL, *sho_cert = NULL;
+	uint8_t *sho_der = NULL;
+	int sho_len = -1;
 	snprintf(dir, sizeof(dir), "%s/peer", lab.dir);
 	mkdir(dir, 0700);
-	struct drf_config dc = { .db_path = lab_path(&lab, "ro-drf.db", db, sizeof(db)) };
-	if (!port || drf_open(&drf, &dc, why, sizeof(why)) < 0)
-		return -1;
-	char sdb[LAB_PATH_MAX + 32];
-	struct sho_config sc = { .db_path = lab_path(&lab, "sho-a-sho.db", sdb, sizeof(sdb)) };
-	if (sho_open(&sho, &sc, why, sizeof(why)) < 0) {
-		drf_close(drf);
+	if (!port || om_key_load(&ro_key, lab_path(&lab, "pki/cas/ro-signing.key", path, sizeof(path))) < 0 ||
+	    om_cert_load(&ro_cert, lab_path(&lab, "pki/cas/ro-signing.pem", path, sizeof(path))) < 0 ||
+	    om_cert_load(&sho_cert, lab_path(&lab, "pki/sho-a-signing.pem", path, sizeof(path))) < 0 ||
+	    (sho_len = i2d_X509(sho_cert, &sho_der)) <= 0) {
+		EVP_PKEY_free(ro_key);
+		X509_free(ro_cert);
+		X509_free(sho_cert);
 		return -1;
 	}
-	int ok = 1;
+	char sdb[LAB_PATH_MAX + 32];
+	struct sho_config sc = { .db_path = lab_path(&lab, "sho-a-sho.db", sdb, sizeof(sdb)) };
+	int ok = sho_open(&sho, &sc, why, sizeof(why)) == 0;
 	for (unsigned i = 0; i < k && ok; i++) {
-		struct om_stmt *st = NULL;
 		X509 *cert = NULL;
-		ok = om_stmt_prepare(drf->db, "SELECT bootstrap FROM handover WHERE tre_id = ?1", &st) == 0 &&
-		     om_stmt_bind_text(st, 1, lab.tre_ids[i]) == 0 && om_stmt_step(st) == OM_STORE_ROW;
-		if (ok) {
-			size_t len = 0;
-			const void *b = om_stmt_col_blob(st, 0, &len);
-			snprintf(xml, sizeof(xml), "%s/%u.xml", dir, i);
-			FILE *f = fopen(xml, "w");
-			ok = f && fwrite(b, 1, len, f) == len;
-			if (f)
-				fclose(f);
-		}
-		om_stmt_finalize(st);
+		snprintf(xml, sizeof(xml), "%s/%u.xml", dir, i);
+		ok = peer_bootstrap(i, ro_key, ro_cert, sho_der, (size_t)sho_len, xml) == 0;
 		snprintf(pem, sizeof(pem), "%s/%u.pem", dir, i);
 		ok = ok && sho_tre_sign_cert(sho, lab.tre_ids[i], &cert) == 0 && om_cert_save(pem, cert) == 0;
 		X509_free(cert);
 	}
-	drf_close(drf);
-	sho_close(sho);
+	if (sho)
+		sho_close(sho);
+	OPENSSL_free(sho_der);
+	EVP_PKEY_free(ro_key);
+	X509_free(ro_cert);
+	X509_free(sho_cert);
 	if (!ok)
 		return -1;
 	lab_path(&lab, "pki/cas/ro-signing.pem", ro, sizeof(ro));
