@@ -73,6 +73,7 @@ int main(void)
 		CHECK_INT(om_tre_status(tre, &s), 0);
 		CHECK(s.counter > 1 && s.n_blocked == 0);
 	}
+	om_tre_close(tre);
 	/* as a software TRE it is refused, not opened on a key file */
 	tre = NULL;
 	CHECK_INT(om_tre_open(&tre, path, 0), OM_ETRE_BACKEND);
