@@ -425,6 +425,11 @@ int main(void)
 	CHECK_INT(ts.bootstrap_sequence, seq);
 	du_nap_ms(2500); /* a delivered push is not repeated */
 	CHECK_INT(vno.calls, 2);
+	/* nor queued again by the SHO's retry of the request after delivery (the queue frees delivered entries) */
+	CHECK_INT(post("drf.sho-b.lab", "/handover", "ok.req", again, sizeof(again)), 200);
+	CHECK_MSG(!strcmp(out, again), "retry after delivery: %s vs %s", again, out);
+	du_nap_ms(1500);
+	CHECK_INT(vno.calls, 2);
 
 	/* completion: only the operator that sent the request can report it */
 	CHECK_INT(post("drf.sho-c.lab", "/handover/r-1/completed", NULL, out, sizeof(out)), 409);

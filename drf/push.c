@@ -39,6 +39,20 @@ struct push_entry {
 	time_t next_try;
 };
 
+/*
+ * How many delivered (sender, request id) pairs the queue remembers. A
+ * delivered entry is freed (issue 14), so without this a handover request
+ * the SHO retries after the push went out would queue the same bootstrap
+ * again. Bounded: a retry later than this many deliveries pushes again, which
+ * the TRE refuses as a bootstrap it already holds.
+ */
+#define PUSH_DELIVERED_KEPT 1024
+
+struct delivered_key {
+	char sender[OM_HANDOVER_SHO_ID_MAX + 1];
+	char request_id[OM_HANDOVER_ID_MAX + 1];
+};
+
 struct drf_push {
 	struct drf_push_config cfg;
 	struct drf *drf;
@@ -50,7 +64,19 @@ struct drf_push {
 	struct push_entry *head; /* entries still to deliver, oldest first */
 	size_t queued;           /* their number */
 	struct om_https_client *vno; /* the link to the VNO's push endpoint, kept (issue 14) */
+	struct delivered_key delivered[PUSH_DELIVERED_KEPT]; /* a ring of the latest deliveries */
+	size_t delivered_next;
 };
+
+/* Whether (sender, request id) was among the latest deliveries. Queue lock held. */
+static int was_delivered(const struct drf_push *p, const char *sender, const char *request_id)
+{
+	for (size_t i = 0; i < PUSH_DELIVERED_KEPT; i++)
+		if (p->delivered[i].request_id[0] && !strcmp(p->delivered[i].request_id, request_id) &&
+		    !strcmp(p->delivered[i].sender, sender))
+			return 1;
+	return 0;
+}
 
 /* Add a copy of the row to the queue unless (sender, request id) waits there. Queue lock held. */
 static int queue_add(struct drf_push *p, const char *sender, const char *request_id, const char *imsi,
@@ -62,6 +88,8 @@ static int queue_add(struct drf_push *p, const char *sender, const char *request
 			return 0;
 		tail = &e->next;
 	}
+	if (was_delivered(p, sender, request_id))
+		return 0;
 	struct push_entry *e = calloc(1, sizeof(*e));
 	if (!e || !(e->bootstrap = malloc(len ? len : 1))) {
 		free(e);
@@ -179,6 +207,9 @@ static void attempt(struct drf_push *p, struct push_entry *e)
 		om_metric_inc(&m_push, "delivered");
 		om_notice("push", "sender=%s request=%s imsi=%s sequence=%u attempt=%u result=delivered", e->sender,
 			  e->request_id, e->imsi, e->sequence, e->attempts);
+		struct delivered_key *k = &p->delivered[p->delivered_next++ % PUSH_DELIVERED_KEPT];
+		snprintf(k->sender, sizeof(k->sender), "%s", e->sender);
+		snprintf(k->request_id, sizeof(k->request_id), "%s", e->request_id);
 		forget(p, e);
 	} else if (status == 400 || status == 413) { /* the same bytes would be refused again */
 		om_metric_gauge_add(&m_queue, NULL, -1);
