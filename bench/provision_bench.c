@@ -48,7 +48,8 @@
 #include "floor.h"
 #include "proc_cpu.h"
 #include "lab_topology.h"
-#include "sho.h"
+#include "admin_call.h"
+#include "sho_internal.h"
 
 #define PEER_SAMPLE 20
 
@@ -247,10 +248,9 @@ static int peer_bootstrap(unsigned i, EVP_PKEY *ro_key, X509 *ro_cert, const uin
  */
 static double peer_rate(unsigned n)
 {
-	char dir[LAB_PATH_MAX + 32], why[256], ro[LAB_PATH_MAX + 32], ca[LAB_PATH_MAX + 32];
+	char dir[LAB_PATH_MAX + 32], ro[LAB_PATH_MAX + 32], ca[LAB_PATH_MAX + 32];
 	char url[64], xml[LAB_PATH_MAX + 64], pem[LAB_PATH_MAX + 64], path[LAB_PATH_MAX + 32];
 	unsigned k = n < PEER_SAMPLE ? n : PEER_SAMPLE, port = pva_port();
-	struct sho *sho = NULL;
 	EVP_PKEY *ro_key = NULL;
 	X509 *ro_cert = NULL, *sho_cert = NULL;
 	uint8_t *sho_der = NULL;
@@ -266,19 +266,19 @@ static double peer_rate(unsigned n)
 		X509_free(sho_cert);
 		return -1;
 	}
-	char sdb[LAB_PATH_MAX + 32];
-	struct sho_config sc = { .db_path = lab_path(&lab, "sho-a-sho.db", sdb, sizeof(sdb)) };
-	int ok = sho_open(&sho, &sc, why, sizeof(why)) == 0;
+	/* Cert_TRE as the DPF gets it: from SHO-A's internal socket, not its store */
+	char sock[LAB_PATH_MAX + 32];
+	struct om_admin_peer sho = { .path = lab_path(&lab, "sho-a-sho/internal.sock", sock, sizeof(sock)),
+				     .timeout_ms = 10000 };
+	int ok = 1;
 	for (unsigned i = 0; i < k && ok; i++) {
 		X509 *cert = NULL;
 		snprintf(xml, sizeof(xml), "%s/%u.xml", dir, i);
 		ok = peer_bootstrap(i, ro_key, ro_cert, sho_der, (size_t)sho_len, xml) == 0;
 		snprintf(pem, sizeof(pem), "%s/%u.pem", dir, i);
-		ok = ok && sho_tre_sign_cert(sho, lab.tre_ids[i], &cert) == 0 && om_cert_save(pem, cert) == 0;
+		ok = ok && sho_remote_tre_sign_cert(&sho, lab.tre_ids[i], &cert) == 0 && om_cert_save(pem, cert) == 0;
 		X509_free(cert);
 	}
-	if (sho)
-		sho_close(sho);
 	OPENSSL_free(sho_der);
 	EVP_PKEY_free(ro_key);
 	X509_free(ro_cert);
