@@ -5,7 +5,6 @@
  * are decoded, used and cleansed here, and never reach a log or an answer.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "hss_store.h"
 #include "log.h"
 #include "metrics.h"
+#include "reason.h"
 
 #define MAX_WORDS 16
 #define IMPORT_LINE_MAX 256
@@ -34,16 +34,6 @@ struct cmd {
 	int has_ind_bits;
 	const char *k, *op, *opc, *amf;
 };
-
-static int fail(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t len, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -77,18 +67,18 @@ static int parse_apns(char *v, struct hss_profile *p, char *why, size_t wl)
 	p->n_apns = 0;
 	for (char *save = NULL, *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (p->n_apns == HSS_MAX_APNS)
-			return fail(why, wl, OM_EHSS_PROFILE, "more than %d APNs", HSS_MAX_APNS);
+			return om_reason(why, wl, OM_EHSS_PROFILE, "more than %d APNs", HSS_MAX_APNS);
 		if (!apn_name_ok(t))
-			return fail(why, wl, OM_EHSS_PROFILE, "APN '%.40s' is not a TS 23.003 name", t);
+			return om_reason(why, wl, OM_EHSS_PROFILE, "APN '%.40s' is not a TS 23.003 name", t);
 		for (size_t i = 0; i < p->n_apns; i++)
 			if (!strcmp(p->apns[i].name, t))
-				return fail(why, wl, OM_EHSS_PROFILE, "APN '%s' given twice", t);
+				return om_reason(why, wl, OM_EHSS_PROFILE, "APN '%s' given twice", t);
 		p->apns[p->n_apns].context_id = (uint32_t)p->n_apns + 1;
 		snprintf(p->apns[p->n_apns].name, sizeof(p->apns[0].name), "%s", t);
 		p->n_apns++;
 	}
 	if (p->n_apns == 0)
-		return fail(why, wl, OM_EHSS_PROFILE, "apn= needs at least one APN");
+		return om_reason(why, wl, OM_EHSS_PROFILE, "apn= needs at least one APN");
 	p->has_apns = 1;
 	return 0;
 }
@@ -104,16 +94,16 @@ static int parse_roaming(char *v, struct hss_profile *p, char *why, size_t wl)
 	}
 	for (char *save = NULL, *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (p->n_plmns == HSS_MAX_PLMNS)
-			return fail(why, wl, OM_EHSS_PROFILE, "more than %d roaming PLMNs", HSS_MAX_PLMNS);
+			return om_reason(why, wl, OM_EHSS_PROFILE, "more than %d roaming PLMNs", HSS_MAX_PLMNS);
 		if (hss_plmn_parse(t, p->plmns[p->n_plmns]) < 0)
-			return fail(why, wl, OM_EHSS_PROFILE, "roaming PLMN '%.16s' is not MCC+MNC (5 or 6 digits)", t);
+			return om_reason(why, wl, OM_EHSS_PROFILE, "roaming PLMN '%.16s' is not MCC+MNC (5 or 6 digits)", t);
 		for (size_t i = 0; i < p->n_plmns; i++)
 			if (!memcmp(p->plmns[i], p->plmns[p->n_plmns], 3))
-				return fail(why, wl, OM_EHSS_PROFILE, "roaming PLMN %s given twice", t);
+				return om_reason(why, wl, OM_EHSS_PROFILE, "roaming PLMN %s given twice", t);
 		p->n_plmns++;
 	}
 	if (p->n_plmns == 0)
-		return fail(why, wl, OM_EHSS_PROFILE, "roaming= needs 'any' or a PLMN list");
+		return om_reason(why, wl, OM_EHSS_PROFILE, "roaming= needs 'any' or a PLMN list");
 	return 0;
 }
 
@@ -123,7 +113,7 @@ static int parse_words(char **w, size_t n, int allow_keys, int allow_ind, struct
 	for (size_t i = 0; i < n; i++) {
 		char *eq = strchr(w[i], '=');
 		if (!eq)
-			return fail(why, wl, OM_EHSS_COMMAND, "expected name=value, got '%.32s'", w[i]);
+			return om_reason(why, wl, OM_EHSS_COMMAND, "expected name=value, got '%.32s'", w[i]);
 		*eq = '\0';
 		const char *name = w[i];
 		char *v = eq + 1;
@@ -136,20 +126,20 @@ static int parse_words(char **w, size_t n, int allow_keys, int allow_ind, struct
 		} else if (!strcmp(name, "ambr") && !c->p.has_ambr) {
 			char *slash = strchr(v, '/');
 			if (!slash)
-				return fail(why, wl, OM_EHSS_PROFILE, "ambr= is UL/DL in bit/s");
+				return om_reason(why, wl, OM_EHSS_PROFILE, "ambr= is UL/DL in bit/s");
 			*slash = '\0';
 			if (parse_u64(v, AMBR_MAX, &c->p.ambr_ul) || parse_u64(slash + 1, AMBR_MAX, &c->p.ambr_dl) ||
 			    !c->p.ambr_ul || !c->p.ambr_dl)
-				return fail(why, wl, OM_EHSS_PROFILE, "ambr= is UL/DL in bit/s, each 1..10^12");
+				return om_reason(why, wl, OM_EHSS_PROFILE, "ambr= is UL/DL in bit/s, each 1..10^12");
 			c->p.has_ambr = 1;
 		} else if (!strcmp(name, "status") && !c->p.has_status) {
 			if (strcmp(v, "active") && strcmp(v, "suspended"))
-				return fail(why, wl, OM_EHSS_PROFILE, "status= is active or suspended");
+				return om_reason(why, wl, OM_EHSS_PROFILE, "status= is active or suspended");
 			c->p.status = strcmp(v, "active") ? HSS_STATUS_SUSPENDED : HSS_STATUS_ACTIVE;
 			c->p.has_status = 1;
 		} else if (allow_ind && !strcmp(name, "ind_bits") && !c->has_ind_bits) {
 			if (parse_u64(v, OM_IND_BITS_MAX, &u))
-				return fail(why, wl, OM_EHSS_PROFILE, "ind_bits= is 0..%d", OM_IND_BITS_MAX);
+				return om_reason(why, wl, OM_EHSS_PROFILE, "ind_bits= is 0..%d", OM_IND_BITS_MAX);
 			c->ind_bits = (unsigned)u;
 			c->has_ind_bits = 1;
 		} else if (allow_keys && !strcmp(name, "k") && !c->k) {
@@ -161,7 +151,7 @@ static int parse_words(char **w, size_t n, int allow_keys, int allow_ind, struct
 		} else if (allow_keys && !strcmp(name, "amf") && !c->amf) {
 			c->amf = v;
 		} else {
-			return fail(why, wl, OM_EHSS_COMMAND, "unknown or repeated word '%.16s='", name);
+			return om_reason(why, wl, OM_EHSS_COMMAND, "unknown or repeated word '%.16s='", name);
 		}
 		if (rc < 0)
 			return rc;
@@ -222,20 +212,20 @@ static int decode_keys(const char *k, const char *op, const char *opc, const cha
 	uint8_t opb[OM_OP_LEN];
 	int rc = 0;
 	if (!k || !amf || (!op == !opc))
-		return fail(why, wl, OM_EHSS_COMMAND, "needs k=, amf= and exactly one of op= or opc=");
+		return om_reason(why, wl, OM_EHSS_COMMAND, "needs k=, amf= and exactly one of op= or opc=");
 	if (om_hex_decode(out->k, sizeof(out->k), k) < 0)
-		return fail(why, wl, OM_EHSS_KEY, "K is not 32 hex digits");
+		return om_reason(why, wl, OM_EHSS_KEY, "K is not 32 hex digits");
 	if (om_hex_decode(out->amf, sizeof(out->amf), amf) < 0)
-		return fail(why, wl, OM_EHSS_KEY, "AMF is not 4 hex digits");
+		return om_reason(why, wl, OM_EHSS_KEY, "AMF is not 4 hex digits");
 	if (opc) {
 		if (om_hex_decode(out->opc, sizeof(out->opc), opc) < 0)
-			return fail(why, wl, OM_EHSS_KEY, "OPc is not 32 hex digits");
+			return om_reason(why, wl, OM_EHSS_KEY, "OPc is not 32 hex digits");
 		return 0;
 	}
 	if (om_hex_decode(opb, sizeof(opb), op) < 0)
-		rc = fail(why, wl, OM_EHSS_KEY, "OP is not 32 hex digits");
+		rc = om_reason(why, wl, OM_EHSS_KEY, "OP is not 32 hex digits");
 	else if (om_milenage_opc(out->opc, out->k, opb) < 0) /* only OPc is stored */
-		rc = fail(why, wl, OM_ECRYPTO, "OPc derivation failed");
+		rc = om_reason(why, wl, OM_ECRYPTO, "OPc derivation failed");
 	OPENSSL_cleanse(opb, sizeof(opb));
 	return rc;
 }
@@ -263,15 +253,15 @@ static int cmd_add(struct hss *h, struct cmd *c, char *why, size_t wl)
 	struct keys k;
 	int rc;
 	if (!c->p.has_apns || !c->p.has_roaming)
-		return fail(why, wl, OM_EHSS_COMMAND, "add needs apn= and roaming=");
+		return om_reason(why, wl, OM_EHSS_COMMAND, "add needs apn= and roaming=");
 	rc = decode_keys(c->k, c->op, c->opc, c->amf, &k, why, wl);
 	if (rc == 0) {
 		profile_defaults(&c->p, c);
 		rc = in_txn(h, do_add, c, &k);
 		if (rc == OM_EHSS_EXISTS)
-			fail(why, wl, rc, "subscriber %s already exists", c->arg);
+			om_reason(why, wl, rc, "subscriber %s already exists", c->arg);
 		else if (rc < 0)
-			fail(why, wl, rc, "storage: %s", om_strerror(rc));
+			om_reason(why, wl, rc, "storage: %s", om_strerror(rc));
 	}
 	OPENSSL_cleanse(&k, sizeof(k));
 	if (rc == 0) {
@@ -340,12 +330,12 @@ static int cmd_change(struct hss *h, const char *verb, struct cmd *c, char *why,
 	int del = !strcmp(verb, "delete");
 	struct notice n = { .kind = -1 };
 	if (!del && !c->p.has_apns && !c->p.has_ambr && !c->p.has_roaming && !c->p.has_status)
-		return fail(why, wl, OM_EHSS_COMMAND, "change needs apn=, ambr=, roaming= or status=");
+		return om_reason(why, wl, OM_EHSS_COMMAND, "change needs apn=, ambr=, roaming= or status=");
 	int rc = in_txn(h, del ? do_delete : do_change, c, &n);
 	if (rc == OM_EHSS_NOT_FOUND)
-		return fail(why, wl, rc, "no subscriber %s", c->arg);
+		return om_reason(why, wl, rc, "no subscriber %s", c->arg);
 	if (rc < 0)
-		return fail(why, wl, rc, "storage: %s", om_strerror(rc));
+		return om_reason(why, wl, rc, "storage: %s", om_strerror(rc));
 	char words[512];
 	profile_words(&c->p, words, sizeof(words));
 	om_info(del ? "sub-delete" : "sub-change", "imsi=%s%s%s%s", c->arg, words, n.kind >= 0 ? " serving=" : "",
@@ -382,11 +372,11 @@ static int cmd_show(struct hss *h, struct cmd *c, hss_admin_emit emit, void *ctx
 	memset(&o, 0, sizeof(o));
 	int rc = in_txn(h, do_show, c, &o);
 	if (rc == OM_EHSS_NOT_FOUND) {
-		rc = fail(why, wl, rc, "no subscriber %s", c->arg);
+		rc = om_reason(why, wl, rc, "no subscriber %s", c->arg);
 		goto out;
 	}
 	if (rc < 0) {
-		rc = fail(why, wl, rc, "storage: %s", om_strerror(rc));
+		rc = om_reason(why, wl, rc, "storage: %s", om_strerror(rc));
 		goto out;
 	}
 	/* K and OPc are never shown: the row's copies were cleansed on read. */
@@ -473,7 +463,7 @@ static int cmd_status(struct hss *h, hss_admin_emit emit, void *ctx, char *why, 
 	struct cmd c;
 	memset(&c, 0, sizeof(c));
 	int rc = in_txn(h, do_status, &c, &o);
-	return rc < 0 ? fail(why, wl, rc, "storage: %s", om_strerror(rc)) : 0;
+	return rc < 0 ? om_reason(why, wl, rc, "storage: %s", om_strerror(rc)) : 0;
 }
 
 /*
@@ -512,15 +502,15 @@ static int cmd_list(struct hss *h, char **w, size_t n, hss_admin_emit emit, void
 	memset(&c, 0, sizeof(c));
 	c.arg = "";
 	if (n > 2 || (n == 2 && strncmp(w[1], "after=", 6)))
-		return fail(why, wl, OM_EHSS_COMMAND, "usage: list [after=IMSI]");
+		return om_reason(why, wl, OM_EHSS_COMMAND, "usage: list [after=IMSI]");
 	if (n == 2) {
 		c.arg = w[1] + 6;
 		if (!hss_imsi_valid(c.arg))
-			return fail(why, wl, OM_EHSS_IMSI, "'%.16s' is not an IMSI (6..15 digits)", c.arg);
+			return om_reason(why, wl, OM_EHSS_IMSI, "'%.16s' is not an IMSI (6..15 digits)", c.arg);
 	}
 	int rc = in_txn(h, do_list, &c, &o);
 	if (rc < 0)
-		return fail(why, wl, rc, "storage: %s", om_strerror(rc));
+		return om_reason(why, wl, rc, "storage: %s", om_strerror(rc));
 	if (o.n == LIST_MAX) {
 		char line[64];
 		snprintf(line, sizeof(line), "next after=%s", o.last);
@@ -541,21 +531,21 @@ static int import_row(struct hss *h, struct cmd *c, char *line, long lineno, str
 {
 	char *f[4];
 	if (om_csv_split(line, f, 4) < 0)
-		return fail(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: expected 4 fields imsi,k,opc,amf", lineno);
+		return om_reason(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: expected 4 fields imsi,k,opc,amf", lineno);
 	if (!hss_imsi_valid(f[0]))
-		return fail(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: malformed IMSI", lineno);
+		return om_reason(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: malformed IMSI", lineno);
 	struct keys k;
 	char kwhy[128];
 	int rc = decode_keys(f[1], NULL, f[2], f[3], &k, kwhy, sizeof(kwhy));
 	if (rc < 0)
-		rc = fail(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: %s", lineno, kwhy);
+		rc = om_reason(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: %s", lineno, kwhy);
 	else
 		rc = hss_store_add(h, f[0], k.k, k.opc, k.amf, c->ind_bits, &c->p);
 	OPENSSL_cleanse(&k, sizeof(k));
 	if (rc == OM_EHSS_EXISTS)
-		return fail(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: subscriber %s already exists", lineno, f[0]);
+		return om_reason(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: subscriber %s already exists", lineno, f[0]);
 	if (rc < 0 && rc != OM_EHSS_IMPORT)
-		return fail(ic->why, ic->wl, rc, "line %ld: storage: %s", lineno, om_strerror(rc));
+		return om_reason(ic->why, ic->wl, rc, "line %ld: storage: %s", lineno, om_strerror(rc));
 	return rc;
 }
 
@@ -571,7 +561,7 @@ static int do_import(struct hss *h, struct cmd *c, void *arg)
 		if (len && line[len - 1] == '\n')
 			line[--len] = '\0';
 		else if (!feof(ic->f))
-			rc = fail(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: longer than %d characters", lineno,
+			rc = om_reason(ic->why, ic->wl, OM_EHSS_IMPORT, "line %ld: longer than %d characters", lineno,
 				  IMPORT_LINE_MAX);
 		if (rc == 0 && len && line[len - 1] == '\r')
 			line[--len] = '\0';
@@ -579,7 +569,7 @@ static int do_import(struct hss *h, struct cmd *c, void *arg)
 			break;
 		if (lineno == 1) {
 			if (strcmp(line, "imsi,k,opc,amf"))
-				rc = fail(ic->why, ic->wl, OM_EHSS_IMPORT, "line 1: header is not 'imsi,k,opc,amf'");
+				rc = om_reason(ic->why, ic->wl, OM_EHSS_IMPORT, "line 1: header is not 'imsi,k,opc,amf'");
 			continue;
 		}
 		rc = import_row(h, c, line, lineno, ic);
@@ -588,19 +578,19 @@ static int do_import(struct hss *h, struct cmd *c, void *arg)
 	}
 	OPENSSL_cleanse(line, sizeof(line));
 	if (rc == 0 && ferror(ic->f))
-		rc = fail(ic->why, ic->wl, OM_EIO, "read error");
+		rc = om_reason(ic->why, ic->wl, OM_EIO, "read error");
 	if (rc == 0 && ic->rows == 0)
-		rc = fail(ic->why, ic->wl, OM_EHSS_IMPORT, "no rows after the header");
+		rc = om_reason(ic->why, ic->wl, OM_EHSS_IMPORT, "no rows after the header");
 	return rc;
 }
 
 static int cmd_import(struct hss *h, struct cmd *c, hss_admin_emit emit, void *ctx, char *why, size_t wl)
 {
 	if (!c->p.has_apns || !c->p.has_roaming)
-		return fail(why, wl, OM_EHSS_COMMAND, "import needs apn= and roaming=");
+		return om_reason(why, wl, OM_EHSS_COMMAND, "import needs apn= and roaming=");
 	FILE *f = fopen(c->arg, "r");
 	if (!f)
-		return fail(why, wl, OM_EIO, "%.200s: %s", c->arg, strerror(errno));
+		return om_reason(why, wl, OM_EIO, "%.200s: %s", c->arg, strerror(errno));
 	profile_defaults(&c->p, c);
 	struct import_ctx ic = { .f = f, .why = why, .wl = wl };
 	int rc = in_txn(h, do_import, c, &ic);
@@ -629,26 +619,26 @@ int hss_admin_exec(struct hss *h, char *line, hss_admin_emit emit, void *ctx, ch
 	memset(&c, 0, sizeof(c));
 	for (char *save = NULL, *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (n == MAX_WORDS + 2)
-			return fail(why, wl, OM_EHSS_COMMAND, "too many words");
+			return om_reason(why, wl, OM_EHSS_COMMAND, "too many words");
 		w[n++] = t;
 	}
 	if (n >= 1 && !strcmp(w[0], "list"))
 		return cmd_list(h, w, n, emit, ctx, why, wl);
 	if (n >= 1 && !strcmp(w[0], "status"))
-		return n == 1 ? cmd_status(h, emit, ctx, why, wl) : fail(why, wl, OM_EHSS_COMMAND, "status takes no argument");
+		return n == 1 ? cmd_status(h, emit, ctx, why, wl) : om_reason(why, wl, OM_EHSS_COMMAND, "status takes no argument");
 	if (n < 2)
-		return fail(why, wl, OM_EHSS_COMMAND, "expected: <command> <imsi|file> [name=value ...]");
+		return om_reason(why, wl, OM_EHSS_COMMAND, "expected: <command> <imsi|file> [name=value ...]");
 	const char *verb = w[0];
 	c.arg = w[1];
 	int is_import = !strcmp(verb, "import"), is_add = !strcmp(verb, "add");
 	int is_change = !strcmp(verb, "change"), is_simple = !strcmp(verb, "suspend") || !strcmp(verb, "resume") ||
 							     !strcmp(verb, "delete") || !strcmp(verb, "show");
 	if (!is_import && !is_add && !is_change && !is_simple)
-		return fail(why, wl, OM_EHSS_COMMAND, "unknown command '%.16s'", verb);
+		return om_reason(why, wl, OM_EHSS_COMMAND, "unknown command '%.16s'", verb);
 	if (is_simple && n != 2)
-		return fail(why, wl, OM_EHSS_COMMAND, "%s takes only an IMSI", verb);
+		return om_reason(why, wl, OM_EHSS_COMMAND, "%s takes only an IMSI", verb);
 	if (!is_import && !hss_imsi_valid(c.arg))
-		return fail(why, wl, OM_EHSS_IMSI, "'%.16s' is not an IMSI (6..15 digits)", c.arg);
+		return om_reason(why, wl, OM_EHSS_IMSI, "'%.16s' is not an IMSI (6..15 digits)", c.arg);
 	rc = parse_words(w + 2, n - 2, is_add, is_add || is_import, &c, why, wl);
 	if (rc < 0)
 		goto out;

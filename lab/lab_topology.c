@@ -35,6 +35,7 @@
 #include "lab_proc.h"
 #include "log.h"
 #include "pva.h"
+#include "reason.h"
 #include "sho.h"
 
 #define READY_TIMEOUT_MS 20000
@@ -149,16 +150,6 @@ static const char *dfile(const struct lab *l, enum lab_daemon d, const char *suf
 	return buf;
 }
 
-static int fail(char *why, size_t why_len, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t why_len, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 /* ---- a configuration file's text ------------------------------------------ */
 
 struct sb {
@@ -205,7 +196,7 @@ static int conf_write(const struct lab *l, enum lab_daemon d, struct sb *b, char
 		OPENSSL_cleanse(b->s, b->cap);
 	free(b->s);
 	memset(b, 0, sizeof(*b));
-	return rc < 0 ? fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, om_strerror(rc)) : 0;
+	return rc < 0 ? om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, om_strerror(rc)) : 0;
 }
 
 /*
@@ -224,9 +215,9 @@ static int start_store(struct lab *l, char *why, size_t why_len)
 	lab_path(l, "pg", p, sizeof(p));
 	int rc = om_pg_cluster_start(&pv->pg, root ? NULL : p, root ? 0 : OM_PGC_KEEP, err, sizeof(err));
 	if (rc < 0)
-		return fail(why, why_len, OM_ELAB_SETUP, "PostgreSQL cluster: %s", err);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "PostgreSQL cluster: %s", err);
 	if (root && symlink(pv->pg.dir, p) < 0)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
 	/* every daemon's but the VNO's (it has none), and the RO's registration service its DPF opens */
 	for (int d = 0; d <= LAB_N_DAEMONS; d++) {
 		char db[32];
@@ -234,7 +225,7 @@ static int start_store(struct lab *l, char *why, size_t why_len)
 			continue;
 		db_name(d == LAB_N_DAEMONS ? "ro-sho" : names[d], db);
 		if (om_pg_cluster_createdb(&pv->pg, db, uri, sizeof(uri), err, sizeof(err)) < 0)
-			return fail(why, why_len, OM_ELAB_SETUP, "PostgreSQL database %s: %s", db, err);
+			return om_reason(why, why_len, OM_ELAB_SETUP, "PostgreSQL database %s: %s", db, err);
 	}
 	return 0;
 }
@@ -460,11 +451,11 @@ static int start_tpms(struct lab *l, unsigned first, unsigned n, const char *pre
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "%s-%08u", prefix ? prefix : OM_FACTORY_DEFAULT_PREFIX, i + 1);
 		if (lab_tpm_start(l, id, &pv->tpm_pid[first + i], err, sizeof(err)) < 0)
-			return fail(why, why_len, OM_ELAB_SETUP, "TPM of %s: %s", id, err);
+			return om_reason(why, why_len, OM_ELAB_SETUP, "TPM of %s: %s", id, err);
 		lab_progress("TPMs", first + i + 1, l->n_devices + l->n_tampered);
 	}
 	if ((size_t)snprintf(tcti, cap, "swtpm:path=%s/{tre_id}/sock", lab_path(l, "tpm", p, sizeof(p))) >= cap)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: path too long for a TCTI", p);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: path too long for a TCTI", p);
 	return 0;
 }
 
@@ -503,7 +494,7 @@ static int factory_run(struct lab *l, const char *out, unsigned first, unsigned 
 	X509_free(ro_cert);
 	EVP_PKEY_free(pva_key);
 	if (rc < 0)
-		return fail(why, why_len, OM_ELAB_SETUP, "factory run %s: %s", out, om_strerror(rc));
+		return om_reason(why, why_len, OM_ELAB_SETUP, "factory run %s: %s", out, om_strerror(rc));
 	return 0;
 }
 
@@ -515,7 +506,7 @@ static int move_devices(struct lab *l, const char *run, unsigned first, unsigned
 		snprintf(from, sizeof(from), "%s/%s/devices/%s", l->dir, run, l->tre_ids[i]);
 		snprintf(to, sizeof(to), "%s/devices/%s", l->dir, l->tre_ids[i]);
 		if (rename(from, to) < 0)
-			return fail(why, why_len, OM_ELAB_SETUP, "move %s: %s", from, strerror(errno));
+			return om_reason(why, why_len, OM_ELAB_SETUP, "move %s: %s", from, strerror(errno));
 	}
 	snprintf(from, sizeof(from), "%s/%s/devices", l->dir, run);
 	rmdir(from);
@@ -534,7 +525,7 @@ static int read_note(struct lab *l, const char *run, unsigned first, unsigned n,
 	size_t text_len = 0;
 	char *text = lab_slurp(p, &text_len);
 	if (!text)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
 	char *save = NULL, *line = strtok_r(text, "\n", &save); /* the header */
 	unsigned i = 0;
 	for (line = strtok_r(NULL, "\n", &save); line && i < n; line = strtok_r(NULL, "\n", &save), i++) {
@@ -553,13 +544,13 @@ static int read_note(struct lab *l, const char *run, unsigned first, unsigned n,
 		if (!(priv(l)->note[first + i].head = strdup(line))) {
 			OPENSSL_cleanse(text, text_len);
 			free(text);
-			return fail(why, why_len, OM_ELAB_SETUP, "out of memory");
+			return om_reason(why, why_len, OM_ELAB_SETUP, "out of memory");
 		}
 	}
 	OPENSSL_cleanse(text, text_len); /* the owner claims */
 	free(text);
 	if (i != n)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: %u rows, expected %u", p, i, n);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %u rows, expected %u", p, i, n);
 	return 0;
 }
 
@@ -571,7 +562,7 @@ static int read_pcids(struct lab *l, const char *run, unsigned first, unsigned n
 	snprintf(p, sizeof(p), "%s/%s/ro/pcid-credentials.csv", l->dir, run);
 	char *text = lab_slurp(p, &len);
 	if (!text)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
 	char *s = strchr(text, '\n');
 	unsigned i = 0;
 	for (; s && i < n; i++) {
@@ -585,7 +576,7 @@ static int read_pcids(struct lab *l, const char *run, unsigned first, unsigned n
 	OPENSSL_cleanse(text, len);
 	free(text);
 	if (i != n)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: %u rows, expected %u", p, i, n);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %u rows, expected %u", p, i, n);
 	return 0;
 }
 
@@ -616,7 +607,7 @@ static int tampered_pva_dir(struct lab *l, char *why, size_t why_len)
 			     lab_write_file(lab_path(l, "factory-tampered/pva-lab/reference-measurements.csv", p, sizeof(p)),
 					    b.s, 0600);
 	free(b.s);
-	return rc < 0 ? fail(why, why_len, OM_ELAB_SETUP, "tampered PVA files: %s", om_strerror(rc)) : 0;
+	return rc < 0 ? om_reason(why, why_len, OM_ELAB_SETUP, "tampered PVA files: %s", om_strerror(rc)) : 0;
 }
 
 /* ---- the databases, filled before the first start ------------------------------ */
@@ -634,7 +625,7 @@ static int fill_icf(struct lab *l, char *why, size_t why_len)
 	struct hss_config hc = { .db_path = lab_db(l, LAB_D_RO_HSS, db, sizeof(db)) };
 	struct hss *h = hss_open(&hc, err, sizeof(err));
 	if (!h)
-		return fail(why, why_len, OM_ELAB_SETUP, "ICF database: %s", err);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "ICF database: %s", err);
 	int rc = 0;
 	const char *runs[] = { "factory", "factory-tampered" };
 	for (int i = 0; i < (l->n_tampered ? 2 : 1) && rc == 0; i++) {
@@ -642,7 +633,7 @@ static int fill_icf(struct lab *l, char *why, size_t why_len)
 			 runs[i]);
 		rc = hss_admin_exec(h, line, no_emit, NULL, err, sizeof(err));
 		if (rc < 0)
-			fail(why, why_len, OM_ELAB_SETUP, "ICF import of %s: %s", runs[i], err);
+			om_reason(why, why_len, OM_ELAB_SETUP, "ICF import of %s: %s", runs[i], err);
 	}
 	hss_close(h);
 	return rc < 0 ? OM_ELAB_SETUP : 0;
@@ -658,14 +649,14 @@ static int fill_pva(struct lab *l, char *why, size_t why_len)
 				 .responder_key = lab_path(l, "pki/pva-responder.key", rk, sizeof(rk)) };
 	struct pva *p = pva_open(&pc, err, sizeof(err));
 	if (!p)
-		return fail(why, why_len, OM_ELAB_SETUP, "PVA database: %s", err);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "PVA database: %s", err);
 	long nd = 0, nr = 0;
 	int rc = pva_import_dir(p, lab_path(l, "factory/pva", dir, sizeof(dir)), &nd, &nr, err, sizeof(err));
 	if (rc == 0 && l->n_tampered)
 		rc = pva_import_dir(p, lab_path(l, "factory-tampered/pva-lab", dir, sizeof(dir)), &nd, &nr, err,
 				    sizeof(err));
 	pva_close(p);
-	return rc < 0 ? fail(why, why_len, OM_ELAB_SETUP, "PVA import: %s", err) : 0;
+	return rc < 0 ? om_reason(why, why_len, OM_ELAB_SETUP, "PVA import: %s", err) : 0;
 }
 
 /* An operator's SHO_SIGNING certificate as DER (om_pki_free). */
@@ -691,7 +682,7 @@ static int fill_drf(struct lab *l, enum lab_op op, struct sho_device_in *note, s
 	int64_t now = (int64_t)time(NULL);
 	int rc = drf_open(&d, &dc, err, sizeof(err));
 	if (rc < 0)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", db, err);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", db, err);
 	for (int o = LAB_SHO_A; o < LAB_N_OPS && rc == 0; o++) {
 		uint8_t *der = NULL;
 		size_t len = 0;
@@ -702,13 +693,13 @@ static int fill_drf(struct lab *l, enum lab_op op, struct sho_device_in *note, s
 			rc = drf_operator_add(d, ops[o].id, der, len, now);
 		om_pki_free(der, len);
 		if (rc < 0)
-			fail(why, why_len, OM_ELAB_SETUP, "%s: operator %s: %s", db, ops[o].id, om_strerror(rc));
+			om_reason(why, why_len, OM_ELAB_SETUP, "%s: operator %s: %s", db, ops[o].id, om_strerror(rc));
 	}
 	for (size_t i = 0; op == LAB_RO && rc == 0 && i < n_note; i++) {
 		rc = drf_device_add(d, note[i].tre_id, priv(l)->pcid[i], now, note[i].cert_enc, note[i].cert_enc_len,
 				    note[i].cert_sign, note[i].cert_sign_len, LAB_OWNER, 0);
 		if (rc < 0)
-			fail(why, why_len, OM_ELAB_SETUP, "%s: device %s: %s", db, note[i].tre_id, om_strerror(rc));
+			om_reason(why, why_len, OM_ELAB_SETUP, "%s: device %s: %s", db, note[i].tre_id, om_strerror(rc));
 		lab_progress("RO's DRF register", i + 1, n_note);
 	}
 	drf_close(d);
@@ -736,7 +727,7 @@ static int read_notes_parsed(struct lab *l, struct sho_device_in **out, size_t *
 	if (!all) {
 		sho_devices_free(a, (size_t)na);
 		sho_devices_free(b, (size_t)nb);
-		return fail(why, why_len, OM_ELAB_SETUP, "out of memory");
+		return om_reason(why, why_len, OM_ELAB_SETUP, "out of memory");
 	}
 	if (nb)
 		memcpy(all + na, b, (size_t)nb * sizeof(*all));
@@ -745,7 +736,7 @@ static int read_notes_parsed(struct lab *l, struct sho_device_in **out, size_t *
 	*n_out = (size_t)na + (size_t)nb;
 	for (size_t i = 0; i < *n_out; i++)
 		if (i >= l->n_devices + l->n_tampered || strcmp(all[i].tre_id, l->tre_ids[i]))
-			return fail(why, why_len, OM_ELAB_SETUP, "delivery notes: row %zu is not %s", i,
+			return om_reason(why, why_len, OM_ELAB_SETUP, "delivery notes: row %zu is not %s", i,
 				    i < l->n_devices + l->n_tampered ? l->tre_ids[i] : "expected");
 	return 0;
 }
@@ -782,7 +773,7 @@ static int add_owners(struct lab *l, char *why, size_t why_len)
 		if (rc == 0 && res.code < 0 && res.code != OM_ESHO_OWNER_EXISTS)
 			rc = res.code;
 		if (rc < 0)
-			return fail(why, why_len, OM_ELAB_SETUP, "%s: owner: %s", sock, rc == res.code ? res.reason : om_strerror(rc));
+			return om_reason(why, why_len, OM_ELAB_SETUP, "%s: owner: %s", sock, rc == res.code ? res.reason : om_strerror(rc));
 	}
 	return 0;
 }
@@ -816,26 +807,26 @@ static int check_dirs(struct lab *l, const struct lab_options *opt, char *why, s
 {
 	char real[PATH_MAX];
 	if (!opt->workdir || !*opt->workdir || !opt->bin_dir || !*opt->bin_dir)
-		return fail(why, why_len, OM_ELAB_SETUP, "workdir and bin_dir are required");
+		return om_reason(why, why_len, OM_ELAB_SETUP, "workdir and bin_dir are required");
 	if (opt->n_devices < 1 || opt->n_devices > 9999999 || opt->n_tampered > 999999)
-		return fail(why, why_len, OM_ELAB_SETUP, "n_devices must be 1..9999999 (n_tampered 0..999999)");
+		return om_reason(why, why_len, OM_ELAB_SETUP, "n_devices must be 1..9999999 (n_tampered 0..999999)");
 	if (lab_mkdir(opt->workdir, 0700) < 0)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", opt->workdir, strerror(errno));
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", opt->workdir, strerror(errno));
 	if (!realpath(opt->workdir, real) || strlen(real) >= sizeof(l->dir) - 64)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: path missing or too long", opt->workdir);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: path missing or too long", opt->workdir);
 	memcpy(l->dir, real, strlen(real) + 1); /* length checked above */
 	if (!realpath(opt->bin_dir, real) || strlen(real) >= sizeof(l->bin_dir) - 32)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: path missing or too long", opt->bin_dir);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: path missing or too long", opt->bin_dir);
 	memcpy(l->bin_dir, real, strlen(real) + 1);
 	/* a Unix socket path holds 107 bytes: the HSSs' and the PVA's sockets live in the work directory */
 	if (strlen(l->dir) + sizeof("/sho-a-sho/internal.sock") > 107)
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: too long for the daemons' Unix sockets (%zu > %zu)",
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: too long for the daemons' Unix sockets (%zu > %zu)",
 			    l->dir, strlen(l->dir), 107 - sizeof("/sho-a-sho/internal.sock"));
 	for (int d = 0; d < LAB_N_DAEMONS; d++) {
 		char exe[LAB_PATH_MAX + 40];
 		snprintf(exe, sizeof(exe), "%s/openmcim-%s", l->bin_dir, programs[d]);
 		if (access(exe, X_OK) < 0)
-			return fail(why, why_len, OM_ELAB_SETUP, "%s: %s", exe, strerror(errno));
+			return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", exe, strerror(errno));
 	}
 	return 0;
 }
@@ -867,7 +858,7 @@ static int write_configs(struct lab *l, char *why, size_t why_len)
 	int rc = 0;
 	for (int op = 0; op < LAB_N_OPS; op++)
 		if (random_hex(opc[op], 16) < 0)
-			return fail(why, why_len, OM_ELAB_SETUP, "no randomness for the operators' OP");
+			return om_reason(why, why_len, OM_ELAB_SETUP, "no randomness for the operators' OP");
 	pva_conf(l, &b);
 	rc = conf_write(l, LAB_D_PVA, &b, why, why_len);
 	vno_conf(l, &b);
@@ -891,7 +882,7 @@ static int write_configs(struct lab *l, char *why, size_t why_len)
 	/* each daemon's own directory: sockets, freeDiameter configuration, spool */
 	for (int d = 0; d < LAB_N_DAEMONS && rc == 0; d++)
 		if (lab_mkdir(dfile(l, (enum lab_daemon)d, "", p, sizeof(p)), 0700) < 0)
-			rc = fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+			rc = om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
 	return rc < 0 ? OM_ELAB_SETUP : 0;
 }
 
@@ -907,7 +898,7 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 	if ((rc = check_dirs(l, opt, why, why_len)) < 0)
 		return rc;
 	if (!dir_is_empty(l->dir))
-		return fail(why, why_len, OM_ELAB_SETUP, "%s: not empty (the lab starts from nothing)", l->dir);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: not empty (the lab starts from nothing)", l->dir);
 	l->opt = *opt;
 	l->opt.workdir = l->dir;
 	l->opt.bin_dir = l->bin_dir;
@@ -925,20 +916,20 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 		pv->tpm_pid = calloc(total, sizeof(*pv->tpm_pid));
 	}
 	if (!pv || !l->tre_ids || !pv->note || !pv->pcid || !pv->tpm_pid)
-		return fail(why, why_len, OM_ELAB_SETUP, "out of memory");
+		return om_reason(why, why_len, OM_ELAB_SETUP, "out of memory");
 	snprintf(pv->fd_dict, sizeof(pv->fd_dict), "%s", lab_fd_dict_dir());
 	/* per-device bookkeeping lines of the libraries would drown the progress line: only notices */
 	om_log_init("lab", OM_LOG_NOTICE);
 
 	uint16_t ports[LAB_N_PORTS];
 	if (lab_free_ports(ports, pv->port_lock, LAB_N_PORTS) < 0)
-		return fail(why, why_len, OM_ELAB_SETUP, "no free ports on 127.0.0.1");
+		return om_reason(why, why_len, OM_ELAB_SETUP, "no free ports on 127.0.0.1");
 	pv->port_locks_held = 1;
 	memcpy(&pv->ports, ports, sizeof(ports));
 	l->radio_port = pv->ports.radio;
 	if (random_hex(pv->owner_secret, 20) < 0 ||
 	    lab_write_file(lab_path(l, "owner.secret", p, sizeof(p)), pv->owner_secret, 0600) < 0)
-		return fail(why, why_len, OM_ELAB_SETUP, "owner secret: %s", p);
+		return om_reason(why, why_len, OM_ELAB_SETUP, "owner secret: %s", p);
 
 	if (l->opt.store_pg && (rc = start_store(l, why, why_len)) < 0)
 		return rc;
@@ -970,7 +961,7 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 	if (lab_mkdir(lab_path(l, "devices", p, sizeof(p)), 0700) < 0 ||
 	    (rc = move_devices(l, "factory", 0, l->n_devices, why, why_len)) < 0 ||
 	    (l->n_tampered && (rc = move_devices(l, "factory-tampered", l->n_devices, l->n_tampered, why, why_len)) < 0))
-		return rc < 0 ? rc : fail(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
+		return rc < 0 ? rc : om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
 
 	phase_done("notes-and-moves");
 	/*
@@ -993,7 +984,7 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 	if (rc < 0)
 		return rc;
 	if (side.rc < 0)
-		return fail(why, why_len, side.rc, "%s", side.why);
+		return om_reason(why, why_len, side.rc, "%s", side.why);
 	phase_done("icf-pva-wait");
 	rc = write_configs(l, why, why_len);
 	phase_done("configs");
@@ -1037,7 +1028,7 @@ static int spawn(struct lab *l, enum lab_daemon d, const char *env, char *why, s
 {
 	char exe[LAB_PATH_MAX + 40], conf[LAB_PATH_MAX + 40], log[LAB_PATH_MAX + 40];
 	if (l->pid[d] > 0)
-		return fail(why, why_len, OM_ELAB_DAEMON, "%s: already running (pid %ld)", names[d], (long)l->pid[d]);
+		return om_reason(why, why_len, OM_ELAB_DAEMON, "%s: already running (pid %ld)", names[d], (long)l->pid[d]);
 	snprintf(exe, sizeof(exe), "%s/openmcim-%s", l->bin_dir, programs[d]);
 	dfile(l, d, ".conf", conf, sizeof(conf));
 	dfile(l, d, ".log", log, sizeof(log));
@@ -1045,7 +1036,7 @@ static int spawn(struct lab *l, enum lab_daemon d, const char *env, char *why, s
 	priv(l)->log_off[d] = lab_file_size(log);
 	pid_t pid = lab_spawn(exe, conf, log, env);
 	if (pid < 0)
-		return fail(why, why_len, OM_ELAB_DAEMON, "%s: cannot start %s: %s", names[d], exe, strerror(errno));
+		return om_reason(why, why_len, OM_ELAB_DAEMON, "%s: cannot start %s: %s", names[d], exe, strerror(errno));
 	l->pid[d] = pid;
 	return 0;
 }
@@ -1058,7 +1049,7 @@ static int wait_ready(struct lab *l, enum lab_daemon d, char *why, size_t why_le
 	if (rc < 0) {
 		if (strstr(reason, "exited"))
 			l->pid[d] = 0;
-		return fail(why, why_len, OM_ELAB_DAEMON, "%s: %s (see %s)", names[d], reason, log);
+		return om_reason(why, why_len, OM_ELAB_DAEMON, "%s: %s (see %s)", names[d], reason, log);
 	}
 	return 0;
 }
@@ -1120,7 +1111,7 @@ void lab_kill(struct lab *l, enum lab_daemon d, int sig)
 int lab_restart_env(struct lab *l, enum lab_daemon d, const char *env, char *why, size_t why_len)
 {
 	if ((unsigned)d >= LAB_N_DAEMONS)
-		return fail(why, why_len, OM_ELAB_DAEMON, "no daemon %d", (int)d);
+		return om_reason(why, why_len, OM_ELAB_DAEMON, "no daemon %d", (int)d);
 	(void)lab_daemon_pid(l, d); /* reaps it if it died on its own */
 	int rc = spawn(l, d, env, why, why_len);
 	return rc < 0 ? rc : wait_ready(l, d, why, why_len);

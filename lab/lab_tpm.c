@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -21,20 +20,10 @@
 #include <unistd.h>
 
 #include "lab_proc.h"
+#include "reason.h"
 
 #define SWTPM_BIN "/usr/bin/swtpm"
 #define SWTPM_WAIT_MS 5000
-
-static int say(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int say(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (why && why_len)
-		vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int can_connect(const char *path)
 {
@@ -53,10 +42,10 @@ pid_t lab_swtpm_spawn(const char *dir, char *why, size_t why_len)
 	char state[LAB_PATH_MAX + 8], sock[LAB_PATH_MAX + 8], server[LAB_PATH_MAX + 40], ctrl[LAB_PATH_MAX + 48],
 		log[LAB_PATH_MAX + 24];
 	if (access(SWTPM_BIN, X_OK) != 0)
-		return say(why, why_len, "no %s: scripts/deps.sh installs swtpm", SWTPM_BIN);
+		return om_reason(why, why_len, -1, "no %s: scripts/deps.sh installs swtpm", SWTPM_BIN);
 	snprintf(sock, sizeof(sock), "%s/sock", dir);
 	if (strlen(sock) + sizeof(".ctrl") > sizeof(((struct sockaddr_un *)0)->sun_path))
-		return say(why, why_len, "%s: too long for a Unix socket", sock);
+		return om_reason(why, why_len, -1, "%s: too long for a Unix socket", sock);
 	snprintf(state, sizeof(state), "dir=%s", dir);
 	snprintf(server, sizeof(server), "type=unixio,path=%s", sock);
 	/* tpm2-tss's swtpm TCTI finds the control channel at <path>.ctrl */
@@ -66,7 +55,7 @@ pid_t lab_swtpm_spawn(const char *dir, char *why, size_t why_len)
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
-		return say(why, why_len, "fork: %s", strerror(errno));
+		return om_reason(why, why_len, -1, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		/* the TPM dies with its lab (or test), however that ends */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
@@ -84,13 +73,13 @@ pid_t lab_swtpm_spawn(const char *dir, char *why, size_t why_len)
 	for (int ms = 0; ms < SWTPM_WAIT_MS; ms += 10) {
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid)
-			return say(why, why_len, "swtpm in %s exited (status %d), see swtpm.log there", dir, st);
+			return om_reason(why, why_len, -1, "swtpm in %s exited (status %d), see swtpm.log there", dir, st);
 		if (can_connect(sock))
 			return pid;
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	}
 	(void)lab_reap(pid, SIGKILL, 1000);
-	return say(why, why_len, "swtpm in %s did not listen within %d ms", dir, SWTPM_WAIT_MS);
+	return om_reason(why, why_len, -1, "swtpm in %s did not listen within %d ms", dir, SWTPM_WAIT_MS);
 }
 
 int lab_tpm_start(struct lab *l, const char *tre_id, pid_t *pid, char *why, size_t why_len)
@@ -98,7 +87,7 @@ int lab_tpm_start(struct lab *l, const char *tre_id, pid_t *pid, char *why, size
 	char rel[64], dir[LAB_PATH_MAX + 64];
 	snprintf(rel, sizeof(rel), "tpm/%s", tre_id);
 	if (lab_mkdir(lab_path(l, rel, dir, sizeof(dir)), 0700) < 0)
-		return say(why, why_len, "%s: cannot create", dir);
+		return om_reason(why, why_len, -1, "%s: cannot create", dir);
 	*pid = lab_swtpm_spawn(dir, why, why_len);
 	return *pid > 0 ? 0 : -1;
 }

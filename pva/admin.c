@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The manufacturer's commands: revoke, add-reference, import, status. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,26 +9,17 @@
 #include "pva_admin.h"
 #include "log.h"
 #include "pva_store.h"
+#include "reason.h"
 
 #define WORDS_MAX 6
-
-static int fail(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t len, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static int cmd_revoke(struct pva *p, char **w, size_t n, char *why, size_t wl)
 {
 	int reason = 0;
 	if (n < 2 || n > 3)
-		return fail(why, wl, OM_EPVA_COMMAND, "usage: revoke TRE_ID [reason]");
+		return om_reason(why, wl, OM_EPVA_COMMAND, "usage: revoke TRE_ID [reason]");
 	if (n == 3 && (reason = pva_reason_parse(w[2])) < 0)
-		return fail(why, wl, OM_EPVA_COMMAND, "unknown reason '%.32s' (RFC 5280 CRLReason names)", w[2]);
+		return om_reason(why, wl, OM_EPVA_COMMAND, "unknown reason '%.32s' (RFC 5280 CRLReason names)", w[2]);
 	time_t at = time(NULL);
 	pthread_mutex_lock(&p->lock);
 	int rc = om_store_begin(p->store, OM_STORE_DURABLE);
@@ -40,11 +30,11 @@ static int cmd_revoke(struct pva *p, char **w, size_t n, char *why, size_t wl)
 	om_store_rollback(p->store);
 	pthread_mutex_unlock(&p->lock);
 	if (rc == OM_EPVA_NOT_FOUND)
-		return fail(why, wl, rc, "no TRE %.63s", w[1]);
+		return om_reason(why, wl, rc, "no TRE %.63s", w[1]);
 	if (rc == OM_EPVA_REVOKED)
-		return fail(why, wl, rc, "TRE %.63s is already revoked", w[1]);
+		return om_reason(why, wl, rc, "TRE %.63s is already revoked", w[1]);
 	if (rc < 0)
-		return fail(why, wl, rc, "storage: %s", om_strerror(rc));
+		return om_reason(why, wl, rc, "storage: %s", om_strerror(rc));
 	om_notice("revoke", "tre_id=%s reason=%s at=%lld", w[1], pva_reason_name(reason), (long long)at);
 	return 0;
 }
@@ -53,12 +43,12 @@ static int cmd_add_reference(struct pva *p, char **w, size_t n, char *why, size_
 {
 	uint8_t sha[32];
 	if (n != 5)
-		return fail(why, wl, OM_EPVA_COMMAND, "usage: add-reference MODEL FIRMWARE COMPONENT SHA256");
+		return om_reason(why, wl, OM_EPVA_COMMAND, "usage: add-reference MODEL FIRMWARE COMPONENT SHA256");
 	if (!pva_name_ok(w[1], PVA_MODEL_MAX) || !pva_name_ok(w[2], PVA_FIRMWARE_MAX) ||
 	    !pva_name_ok(w[3], PVA_COMPONENT_MAX))
-		return fail(why, wl, OM_EPVA_COMMAND, "model, firmware and component are [A-Za-z0-9._-]");
+		return om_reason(why, wl, OM_EPVA_COMMAND, "model, firmware and component are [A-Za-z0-9._-]");
 	if (strlen(w[4]) != 64 || om_hex_decode(sha, sizeof(sha), w[4]) < 0)
-		return fail(why, wl, OM_EPVA_COMMAND, "SHA256 is 64 hex digits");
+		return om_reason(why, wl, OM_EPVA_COMMAND, "SHA256 is 64 hex digits");
 	pthread_mutex_lock(&p->lock);
 	int rc = om_store_begin(p->store, OM_STORE_DURABLE);
 	if (rc == 0)
@@ -68,9 +58,9 @@ static int cmd_add_reference(struct pva *p, char **w, size_t n, char *why, size_
 	om_store_rollback(p->store);
 	pthread_mutex_unlock(&p->lock);
 	if (rc == OM_EPVA_REFERENCE)
-		return fail(why, wl, rc, "%s %s %s already has another reference value", w[1], w[2], w[3]);
+		return om_reason(why, wl, rc, "%s %s %s already has another reference value", w[1], w[2], w[3]);
 	if (rc < 0)
-		return fail(why, wl, rc, "storage: %s", om_strerror(rc));
+		return om_reason(why, wl, rc, "storage: %s", om_strerror(rc));
 	om_info("add-reference", "model=%s firmware=%s component=%s sha256=%s", w[1], w[2], w[3], w[4]);
 	return 0;
 }
@@ -80,7 +70,7 @@ static int cmd_import(struct pva *p, char **w, size_t n, pva_admin_emit emit, vo
 	long devices = 0, refs = 0;
 	char line[64];
 	if (n != 2)
-		return fail(why, wl, OM_EPVA_COMMAND, "usage: import DIR");
+		return om_reason(why, wl, OM_EPVA_COMMAND, "usage: import DIR");
 	int rc = pva_import_dir(p, w[1], &devices, &refs, why, wl);
 	if (rc < 0)
 		return rc;
@@ -95,14 +85,14 @@ static int cmd_status(struct pva *p, char **w, size_t n, pva_admin_emit emit, vo
 	struct pva_tre t;
 	char line[512];
 	if (n != 2)
-		return fail(why, wl, OM_EPVA_COMMAND, "usage: status TRE_ID");
+		return om_reason(why, wl, OM_EPVA_COMMAND, "usage: status TRE_ID");
 	pthread_mutex_lock(&p->lock);
 	int rc = pva_store_get_tre(p, w[1], &t);
 	pthread_mutex_unlock(&p->lock);
 	if (rc == OM_EPVA_NOT_FOUND)
-		rc = fail(why, wl, rc, "no TRE %.63s", w[1]);
+		rc = om_reason(why, wl, rc, "no TRE %.63s", w[1]);
 	else if (rc < 0)
-		rc = fail(why, wl, rc, "storage: %s", om_strerror(rc));
+		rc = om_reason(why, wl, rc, "storage: %s", om_strerror(rc));
 	if (rc < 0)
 		goto out;
 	snprintf(line, sizeof(line), "tre_id=%s model=%s firmware=%s sign_serial=%s enc_serial=%s", t.tre_id,
@@ -126,11 +116,11 @@ int pva_admin_exec(struct pva *p, char *line, pva_admin_emit emit, void *ctx, ch
 	int rc;
 	for (char *save = NULL, *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (n == WORDS_MAX)
-			return fail(why, wl, OM_EPVA_COMMAND, "too many words");
+			return om_reason(why, wl, OM_EPVA_COMMAND, "too many words");
 		w[n++] = t;
 	}
 	if (n == 0)
-		return fail(why, wl, OM_EPVA_COMMAND, "empty command");
+		return om_reason(why, wl, OM_EPVA_COMMAND, "empty command");
 	if (!strcmp(w[0], "revoke"))
 		rc = cmd_revoke(p, w, n, why, wl);
 	else if (!strcmp(w[0], "add-reference"))
@@ -140,7 +130,7 @@ int pva_admin_exec(struct pva *p, char *line, pva_admin_emit emit, void *ctx, ch
 	else if (!strcmp(w[0], "status"))
 		rc = cmd_status(p, w, n, emit, ctx, why, wl);
 	else
-		rc = fail(why, wl, OM_EPVA_COMMAND, "unknown command '%.32s'", w[0]);
+		rc = om_reason(why, wl, OM_EPVA_COMMAND, "unknown command '%.32s'", w[0]);
 	if (rc < 0)
 		om_notice("admin-refused", "command=%.32s reason=\"%s\"", w[0], why);
 	return rc;

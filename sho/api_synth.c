@@ -35,7 +35,7 @@ static void synth_call(struct om_http_req *r, struct sho_api *a, int activate)
 	const char *tre_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "tre_id"));
 	const char *ku = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "ku"));
 	int rc = !tre_id || !ku || !sho_id_ok(tre_id, OM_TRE_ID_MAX)
-			 ? sho_say(why, sizeof(why), OM_ESHO_REQUEST, "tre_id and ku (strings) are needed")
+			 ? om_reason(why, sizeof(why), OM_ESHO_REQUEST, "tre_id and ku (strings) are needed")
 		 : activate ? sho_synth_activate(a->synth, &a->synth_target, tre_id, ku, imsi, why, sizeof(why))
 			    : sho_synth_accept(a->synth, &a->synth_target, tre_id, ku, imsi, why, sizeof(why));
 	const char *event = activate ? "synthetic-activate" : "synthetic-accept";

@@ -24,7 +24,7 @@ void sho_checked_free(struct sho_checked *c, size_t n)
 static int refuse(struct sho_checked *c, int rc, const char *what)
 {
 	c->rc = rc;
-	sho_say(c->reason, sizeof(c->reason), rc, "%s: %s", what, om_strerror(rc));
+	om_reason(c->reason, sizeof(c->reason), rc, "%s: %s", what, om_strerror(rc));
 	return rc;
 }
 

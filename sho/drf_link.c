@@ -37,7 +37,7 @@ int sho_drf_code(const char *socket_path, const char *tre_id, const char *owner_
 	int rc = call(socket_path, cmd, &got, why, wl);
 	size_t n = strlen(got.text);
 	if (rc == 0 && (n == 0 || n > SHO_DRF_CODE_MAX))
-		rc = sho_say(why, wl, OM_ESHO_DRF, "the DRF answered no code");
+		rc = om_reason(why, wl, OM_ESHO_DRF, "the DRF answered no code");
 	if (rc == 0)
 		memcpy(code, got.text, n + 1);
 	OPENSSL_cleanse(&got, sizeof(got));

@@ -37,16 +37,16 @@ static int conn_open(struct om_admin_conn *c, const char *path, char *why, size_
 {
 	int rc = om_admin_connect(c, path, OPEN_TIMEOUT_MS);
 	if (rc == OM_EINVAL)
-		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket path missing or too long");
+		return om_reason(why, wl, OM_ESHO_HSS, "HSS socket path missing or too long");
 	if (rc < 0)
-		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket %s: %s", path, om_strerror(rc));
+		return om_reason(why, wl, OM_ESHO_HSS, "HSS socket %s: %s", path, om_strerror(rc));
 	return 0;
 }
 
 static int send_line(struct om_admin_conn *c, const char *line, char *why, size_t wl)
 {
 	int rc = om_admin_send(c, line, OPEN_TIMEOUT_MS);
-	return rc < 0 ? sho_say(why, wl, OM_ESHO_HSS, "HSS socket: send: %s", om_strerror(rc)) : 0;
+	return rc < 0 ? om_reason(why, wl, OM_ESHO_HSS, "HSS socket: send: %s", om_strerror(rc)) : 0;
 }
 
 /*
@@ -61,9 +61,9 @@ static int read_answer(struct om_admin_conn *c, int *code, char *why, size_t wl)
 	if (code)
 		*code = rc < 0 ? rc : res.code;
 	if (rc < 0)
-		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket: %s", om_strerror(rc));
+		return om_reason(why, wl, OM_ESHO_HSS, "HSS socket: %s", om_strerror(rc));
 	if (res.code < 0)
-		return sho_say(why, wl, OM_ESHO_HSS, "HSS: %.200s (%s)", res.reason, res.name);
+		return om_reason(why, wl, OM_ESHO_HSS, "HSS: %.200s (%s)", res.reason, res.name);
 	return 0;
 }
 
@@ -76,19 +76,19 @@ static int open_writer(struct om_admin_conn *c, const char *fifo, char *why, siz
 			int fl = fcntl(fd, F_GETFL);
 			if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 				close(fd);
-				return sho_say(why, wl, OM_ESHO_HSS, "import FIFO: %s", strerror(errno));
+				return om_reason(why, wl, OM_ESHO_HSS, "import FIFO: %s", strerror(errno));
 			}
 			return fd;
 		}
 		if (errno != ENXIO)
-			return sho_say(why, wl, OM_ESHO_HSS, "import FIFO: %s", strerror(errno));
+			return om_reason(why, wl, OM_ESHO_HSS, "import FIFO: %s", strerror(errno));
 		struct pollfd pf = { .fd = c->fd, .events = POLLIN };
 		if (poll(&pf, 1, 5) > 0) {
 			int rc = read_answer(c, NULL, why, wl);
-			return rc < 0 ? rc : sho_say(why, wl, OM_ESHO_HSS, "HSS answered before reading the rows");
+			return rc < 0 ? rc : om_reason(why, wl, OM_ESHO_HSS, "HSS answered before reading the rows");
 		}
 	}
-	return sho_say(why, wl, OM_ESHO_HSS, "HSS did not open the import file");
+	return om_reason(why, wl, OM_ESHO_HSS, "HSS did not open the import file");
 }
 
 /*
@@ -155,13 +155,13 @@ static int import(const char *socket_path, const struct sho_hss_row *rows, size_
 	if (!rows || !n || !apn || !roaming)
 		return OM_EINVAL;
 	if (!mkdtemp(dir)) {
-		rc = sho_say(why, wl, OM_ESHO_HSS, "import FIFO directory: %s", strerror(errno));
+		rc = om_reason(why, wl, OM_ESHO_HSS, "import FIFO directory: %s", strerror(errno));
 		goto out;
 	}
 	made_dir = 1;
 	snprintf(fifo, sizeof(fifo), "%s/import.csv", dir);
 	if (mkfifo(fifo, 0600) < 0) {
-		rc = sho_say(why, wl, OM_ESHO_HSS, "import FIFO: %s", strerror(errno));
+		rc = om_reason(why, wl, OM_ESHO_HSS, "import FIFO: %s", strerror(errno));
 		goto out;
 	}
 	made_fifo = 1;
@@ -230,10 +230,10 @@ static int probe(const char *socket_path, unsigned timeout_ms, char *why, size_t
 	struct om_admin_result res;
 	int rc = om_admin_call(socket_path, "status\n", (int)timeout_ms, NULL, NULL, &res);
 	if (rc < 0)
-		return sho_say(why, wl, OM_ESHO_HSS, "HSS socket %s: %s (probe, %u ms)", socket_path, om_strerror(rc),
+		return om_reason(why, wl, OM_ESHO_HSS, "HSS socket %s: %s (probe, %u ms)", socket_path, om_strerror(rc),
 			       timeout_ms);
 	if (res.code < 0)
-		return sho_say(why, wl, OM_ESHO_HSS, "HSS: %.200s (%s)", res.reason, res.name);
+		return om_reason(why, wl, OM_ESHO_HSS, "HSS: %.200s (%s)", res.reason, res.name);
 	return 0;
 }
 

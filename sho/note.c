@@ -88,7 +88,7 @@ int sho_note_read(const char *path, struct sho_device_in **devs, char *why, size
 		return OM_EINVAL;
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return sho_say(why, wl, OM_EIO, "%s: %s", path, strerror(errno));
+		return om_reason(why, wl, OM_EIO, "%s: %s", path, strerror(errno));
 	int rc = sho_note_parse(f, path, devs, why, wl);
 	fclose(f);
 	return rc;
@@ -114,7 +114,7 @@ int sho_note_parse(FILE *f, const char *path, struct sho_device_in **devs, char 
 			if (!strcmp(line, NOTE_HEADER_OLD)) {
 				cols = 4;
 			} else if (strcmp(line, NOTE_HEADER)) {
-				rc = sho_say(why, wl, OM_ESHO_NOTE, "%s: line 1: header is not '%s'", path, NOTE_HEADER);
+				rc = om_reason(why, wl, OM_ESHO_NOTE, "%s: line 1: header is not '%s'", path, NOTE_HEADER);
 				break;
 			}
 			continue;
@@ -133,14 +133,14 @@ int sho_note_parse(FILE *f, const char *path, struct sho_device_in **devs, char 
 		int pr = parse_row(line, cols, &v[n]);
 		n++;
 		if (pr < 0) {
-			rc = sho_say(why, wl, OM_ESHO_NOTE, "%s: line %ld: %s", path, lineno, what[-pr]);
+			rc = om_reason(why, wl, OM_ESHO_NOTE, "%s: line %ld: %s", path, lineno, what[-pr]);
 			break;
 		}
 	}
 	if (rc == 0 && ferror(f))
-		rc = sho_say(why, wl, OM_EIO, "%s: read error", path);
+		rc = om_reason(why, wl, OM_EIO, "%s: read error", path);
 	if (rc == 0 && n == 0)
-		rc = sho_say(why, wl, OM_ESHO_NOTE, "%s: no rows after the header", path);
+		rc = om_reason(why, wl, OM_ESHO_NOTE, "%s: no rows after the header", path);
 	if (line)
 		OPENSSL_cleanse(line, llen); /* held a claim secret */
 	free(line);

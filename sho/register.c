@@ -329,7 +329,7 @@ static int tell_drf(struct reg *g, const char *owner_id, char *why, size_t wl)
 			continue;
 		om_notice("register-drf-owner", "tre_id=%s owner=%s code=%s reason=\"%s\"", g->devs[i].tre_id, owner_id,
 			  om_errname(rc), dwhy);
-		return sho_say(why, wl, OM_ESHO_DRF, "this operator's DRF could not be told of the new owner");
+		return om_reason(why, wl, OM_ESHO_DRF, "this operator's DRF could not be told of the new owner");
 	}
 	return 0;
 }
@@ -355,7 +355,7 @@ static int commit_new(struct reg *g, const char *owner_id, char *why, size_t wl)
 				   sizeof(dwhy)) < 0)
 			om_error("register-undo-failed", "subscribers=%zu first=%s reason=\"%s\"", g->n_new, g->imsis[0],
 				 dwhy);
-		sho_say(why, wl, rc, "commit: %s", om_store_errmsg(g->s->store));
+		om_reason(why, wl, rc, "commit: %s", om_store_errmsg(g->s->store));
 	}
 	return rc;
 }
@@ -459,7 +459,7 @@ static int register_rows(struct sho *s, const char *owner_id, const char *secret
 		moved += g.todo[i] == ROW_MOVE && g.rep[i].rc == 0;
 	}
 	if (refused && !(flags & SHO_REG_PARTIAL)) {
-		rc = sho_say(why, sizeof(why), OM_ESHO_REFUSED, "%zu of %zu rows refused", refused, n);
+		rc = om_reason(why, sizeof(why), OM_ESHO_REFUSED, "%zu of %zu rows refused", refused, n);
 		goto out;
 	}
 	if ((rc = sho_imsi_left(s, &left)) < 0)
@@ -468,7 +468,7 @@ static int register_rows(struct sho *s, const char *owner_id, const char *secret
 		for (size_t i = 0; i < n; i++)
 			if ((g.todo[i] == ROW_NEW || g.todo[i] == ROW_RETURN) && g.rep[i].rc == 0)
 				row_refuse(&g.rep[i], OM_ESHO_IMSI_RANGE, "IMSI range exhausted");
-		rc = sho_say(why, sizeof(why), OM_ESHO_IMSI_RANGE, "%zu new devices, %llu IMSIs left", fresh,
+		rc = om_reason(why, sizeof(why), OM_ESHO_IMSI_RANGE, "%zu new devices, %llu IMSIs left", fresh,
 			     (unsigned long long)left);
 		goto out;
 	}

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Opening the registration service: configuration, database and schema. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,17 +47,6 @@ static int forget_passwords(struct sho *s)
 	rc = om_store_commit(s->store);
 	if (rc == 0 && n && sqlite && (rc = om_store_exec(s->store, "PRAGMA wal_checkpoint(TRUNCATE)")) == 0)
 		om_notice("sho-open", "dm_passwords_forgotten=%d", n);
-	return rc;
-}
-
-int sho_say(char *why, size_t len, int rc, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
 	return rc;
 }
 
@@ -123,21 +111,21 @@ int sho_need_register_config(const struct sho *s, char *why, size_t wl)
 {
 	size_t imsi_len = strlen(s->mcc) + strlen(s->mnc) + strlen(s->msin_first);
 	if (!s->sho_id[0] || !digits(s->mcc, 3, 3) || !digits(s->mnc, 2, 3))
-		return sho_say(why, wl, OM_ESHO_CONFIG, "registration needs sho_id, mcc (3 digits) and mnc (2-3)");
+		return om_reason(why, wl, OM_ESHO_CONFIG, "registration needs sho_id, mcc (3 digits) and mnc (2-3)");
 	if (!digits(s->msin_first, 1, 10) || strlen(s->msin_last) != strlen(s->msin_first) ||
 	    !digits(s->msin_last, 1, 10) || strcmp(s->msin_first, s->msin_last) > 0 || imsi_len < 6 ||
 	    imsi_len > 15)
-		return sho_say(why, wl, OM_ESHO_CONFIG,
+		return om_reason(why, wl, OM_ESHO_CONFIG,
 			       "msin_first..msin_last must be digits of one width, first <= last, IMSI 6-15 digits");
 	if (!s->has_op || !s->apn[0] || !s->roaming[0] || !s->pva_ca || !s->ocsp_url[0] || !s->hss_socket[0])
-		return sho_say(why, wl, OM_ESHO_CONFIG, "registration needs op, apn, roaming, pva_ca, ocsp_url, hss_socket");
+		return om_reason(why, wl, OM_ESHO_CONFIG, "registration needs op, apn, roaming, pva_ca, ocsp_url, hss_socket");
 	return 0;
 }
 
 int sho_need_handover_config(const struct sho *s, char *why, size_t wl)
 {
 	if (!s->sho_id[0] || !s->sign_key || !s->sign_cert || !s->provurl[0] || !s->server_id[0] || !s->dpf_apn[0])
-		return sho_say(why, wl, OM_ESHO_CONFIG,
+		return om_reason(why, wl, OM_ESHO_CONFIG,
 			       "handover needs sho_id, sign_key, sign_cert, provurl, server_id, dpf_apn");
 	return 0;
 }
@@ -155,13 +143,13 @@ static int set_config(struct sho *s, const struct sho_config *cfg, char *why, si
 	    copy(s->provurl, sizeof(s->provurl), cfg->provurl) ||
 	    copy(s->server_id, sizeof(s->server_id), cfg->server_id) ||
 	    copy(s->dpf_apn, sizeof(s->dpf_apn), cfg->dpf_apn))
-		return sho_say(why, wl, OM_ESHO_CONFIG, "a configuration value is too long");
+		return om_reason(why, wl, OM_ESHO_CONFIG, "a configuration value is too long");
 	if (s->sho_id[0] && !sho_id_ok(s->sho_id, OM_HANDOVER_SHO_ID_MAX))
-		return sho_say(why, wl, OM_ESHO_CONFIG, "sho_id must be printable ASCII without spaces or commas");
+		return om_reason(why, wl, OM_ESHO_CONFIG, "sho_id must be printable ASCII without spaces or commas");
 	if ((s->apn[0] && !sho_id_ok(s->apn, OM_MCIM_APN_MAX)) || (s->roaming[0] && !sho_id_ok(s->roaming, 255)))
-		return sho_say(why, wl, OM_ESHO_CONFIG, "apn and roaming may not hold spaces");
+		return om_reason(why, wl, OM_ESHO_CONFIG, "apn and roaming may not hold spaces");
 	if (cfg->ind_bits > 28)
-		return sho_say(why, wl, OM_ESHO_CONFIG, "ind_bits must be 0..28");
+		return om_reason(why, wl, OM_ESHO_CONFIG, "ind_bits must be 0..28");
 	if (cfg->op) {
 		memcpy(s->op, cfg->op, sizeof(s->op));
 		s->has_op = 1;
@@ -176,7 +164,7 @@ static int set_config(struct sho *s, const struct sho_config *cfg, char *why, si
 		s->pva_ca = cfg->pva_ca;
 		int rc = om_trust_new(&s->pva_trust, roots, 1);
 		if (rc < 0)
-			return sho_say(why, wl, OM_ESHO_CONFIG, "pva_ca is not a CA certificate: %s", om_strerror(rc));
+			return om_reason(why, wl, OM_ESHO_CONFIG, "pva_ca is not a CA certificate: %s", om_strerror(rc));
 	}
 	if (cfg->sign_key) {
 		if (!EVP_PKEY_up_ref(cfg->sign_key))
@@ -189,7 +177,7 @@ static int set_config(struct sho *s, const struct sho_config *cfg, char *why, si
 		s->sign_cert = cfg->sign_cert;
 		if (om_cert_check_profile(s->sign_cert, OM_CERT_SHO_SIGNING) < 0 ||
 		    (s->sign_key && X509_check_private_key(s->sign_cert, s->sign_key) != 1))
-			return sho_say(why, wl, OM_ESHO_CONFIG,
+			return om_reason(why, wl, OM_ESHO_CONFIG,
 				       "sign_cert is not an SHO_SIGNING certificate for sign_key");
 	}
 	return 0;
@@ -210,11 +198,11 @@ int sho_open(struct sho **out, const struct sho_config *cfg, char *why, size_t w
 	char where[256];
 	om_store_conf_redact(cfg->db_path, where, sizeof(where));
 	if ((rc = sho_store_open(s, cfg->db_path, err, sizeof(err))) < 0) {
-		sho_say(why, wl, rc, "%s: %s", where, err);
+		om_reason(why, wl, rc, "%s: %s", where, err);
 		goto fail;
 	}
 	if ((rc = forget_passwords(s)) < 0) {
-		sho_say(why, wl, rc, "%s: DM passwords: %s", where, om_store_errmsg(s->store));
+		om_reason(why, wl, rc, "%s: DM passwords: %s", where, om_store_errmsg(s->store));
 		goto fail;
 	}
 	*out = s;

@@ -210,7 +210,7 @@ static int read_note(const uint8_t *body, size_t len, struct sho_device_in **dev
 	char raw[LINE_MAX_] = "";
 	FILE *f = len ? fmemopen((void *)body, len, "r") : NULL;
 	if (!f)
-		return sho_say(why, wl, OM_ESHO_NOTE, "empty body");
+		return om_reason(why, wl, OM_ESHO_NOTE, "empty body");
 	int rc = sho_note_parse(f, "note", devs, raw, sizeof(raw));
 	fclose(f);
 	const char *r = !strncmp(raw, "note", 4) ? raw + 4 : raw;

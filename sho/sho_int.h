@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "sho.h"
+#include "reason.h" /* om_reason: a one-line reason into why, returns rc */
 #include "store.h"
 
 #define SHO_DIGITS_MAX 15
@@ -92,9 +93,6 @@ const struct om_store_schema *sho_store_schema(void);
 OM_NODISCARD int sho_store_open(struct sho *s, const char *conf, char *err, size_t err_len);
 /* Finalize s->stmt[] and close the store. */
 void sho_store_close(struct sho *s);
-
-/* A one-line reason into why (may be NULL); returns rc. */
-int sho_say(char *why, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* 1 if s is 1..max printable ASCII without space, comma or quote. */
 int sho_id_ok(const char *s, size_t max);

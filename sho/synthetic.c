@@ -44,7 +44,7 @@ static int load_range(struct sho_synth *s, const char *path, char *why, size_t w
 	if (f)
 		fclose(f);
 	if (!ok || om_synth_range_set(&s->range, mcc, mnc, first, count) < 0)
-		return sho_say(why, wl, OM_ESHO_CONFIG, "%s:1: expected 'mcc= mnc= msin_first= count= apn=' of a valid range",
+		return om_reason(why, wl, OM_ESHO_CONFIG, "%s:1: expected 'mcc= mnc= msin_first= count= apn=' of a valid range",
 			       path);
 	return 0;
 }
@@ -56,14 +56,14 @@ static int load_verifiers(struct sho_synth *s, const char *path, char *why, size
 	int rc = 0;
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return sho_say(why, wl, OM_ESHO_CONFIG, "%s: cannot open", path);
+		return om_reason(why, wl, OM_ESHO_CONFIG, "%s: cannot open", path);
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *fld[2];
 		lineno++;
 		line[strcspn(line, "\r\n")] = 0;
 		if (lineno == 1) {
 			if (strcmp(line, "tre_id,verifier"))
-				rc = sho_say(why, wl, OM_ESHO_CONFIG, "%s:1: header is not 'tre_id,verifier'", path);
+				rc = om_reason(why, wl, OM_ESHO_CONFIG, "%s:1: header is not 'tre_id,verifier'", path);
 			continue;
 		}
 		if (s->n == s->cap) {
@@ -79,7 +79,7 @@ static int load_verifiers(struct sho_synth *s, const char *path, char *why, size
 		struct synth_dev *d = &s->dev[s->n];
 		if (om_csv_split(line, fld, 2) < 0 || !*fld[0] || strlen(fld[0]) > OM_TRE_ID_MAX ||
 		    om_hex_decode(d->verifier, sizeof(d->verifier), fld[1]) < 0)
-			rc = sho_say(why, wl, OM_ESHO_CONFIG, "%s:%ld: expected tre_id,verifier (32 hex digits)", path,
+			rc = om_reason(why, wl, OM_ESHO_CONFIG, "%s:%ld: expected tre_id,verifier (32 hex digits)", path,
 				     lineno);
 		else {
 			memcpy(d->tre_id, fld[0], strlen(fld[0]) + 1);
@@ -88,12 +88,12 @@ static int load_verifiers(struct sho_synth *s, const char *path, char *why, size
 	}
 	fclose(f);
 	if (rc == 0 && s->n == 0)
-		rc = sho_say(why, wl, OM_ESHO_CONFIG, "%s: no devices", path);
+		rc = om_reason(why, wl, OM_ESHO_CONFIG, "%s: no devices", path);
 	if (rc == 0) {
 		qsort(s->dev, s->n, sizeof(*s->dev), by_id);
 		for (size_t i = 1; i < s->n; i++)
 			if (!strcmp(s->dev[i - 1].tre_id, s->dev[i].tre_id))
-				return sho_say(why, wl, OM_ESHO_CONFIG, "%s: TRE_id %s twice", path, s->dev[i].tre_id);
+				return om_reason(why, wl, OM_ESHO_CONFIG, "%s: TRE_id %s twice", path, s->dev[i].tre_id);
 	}
 	return rc;
 }
@@ -105,7 +105,7 @@ int sho_synth_load(struct sho_synth **out, const char *dir, char *why, size_t wl
 	int rc = s ? 0 : OM_ENOMEM;
 	*out = NULL;
 	if (rc == 0 && (size_t)snprintf(path, sizeof(path), "%s/range.txt", dir) >= sizeof(path))
-		rc = sho_say(why, wl, OM_ESHO_CONFIG, "[synthetic] dir too long");
+		rc = om_reason(why, wl, OM_ESHO_CONFIG, "[synthetic] dir too long");
 	if (rc == 0)
 		rc = load_range(s, path, why, wl);
 	if (rc == 0) {
@@ -144,21 +144,21 @@ static int derive(const struct sho_synth *s, const char *tre_id, const char *ku_
 	struct synth_dev key;
 	int rc;
 	if (!tre_id || strlen(tre_id) > OM_TRE_ID_MAX || !ku_text)
-		return sho_say(why, wl, OM_ESHO_REQUEST, "tre_id and ku are needed");
+		return om_reason(why, wl, OM_ESHO_REQUEST, "tre_id and ku are needed");
 	if ((rc = om_synth_ku_parse(ku_text, ku)) < 0)
-		return sho_say(why, wl, rc, "Ku is 26 characters of the label's alphabet");
+		return om_reason(why, wl, rc, "Ku is 26 characters of the label's alphabet");
 	if (!s) {
 		OPENSSL_cleanse(ku, sizeof(ku));
-		return sho_say(why, wl, OM_ESHO_SYNTH_UNKNOWN, "this operator accepts no synthetic credentials");
+		return om_reason(why, wl, OM_ESHO_SYNTH_UNKNOWN, "this operator accepts no synthetic credentials");
 	}
 	snprintf(key.tre_id, sizeof(key.tre_id), "%s", tre_id);
 	const struct synth_dev *d = bsearch(&key, s->dev, s->n, sizeof(*s->dev), by_id);
 	rc = om_synth_derive(ku, &s->range, m, ver);
 	if (rc == 0 && (!d || CRYPTO_memcmp(ver, d->verifier, sizeof(ver)) != 0))
-		rc = sho_say(why, wl, OM_ESHO_SYNTH_UNKNOWN, "no device %.64s with this Ku in the manufacturer's list",
+		rc = om_reason(why, wl, OM_ESHO_SYNTH_UNKNOWN, "no device %.64s with this Ku in the manufacturer's list",
 			     tre_id);
 	else if (rc < 0)
-		sho_say(why, wl, rc, "f(Ku): %s", om_strerror(rc));
+		om_reason(why, wl, rc, "f(Ku): %s", om_strerror(rc));
 	if (rc < 0)
 		om_mcim_clear(m);
 	OPENSSL_cleanse(ku, sizeof(ku));
@@ -179,7 +179,7 @@ int sho_synth_accept(const struct sho_synth *s, const struct sho_synth_target *t
 		 m.imsi, k, opc, s->apn, t->roaming, t->ind_bits);
 	rc = sho_hss_command(t->hss_socket, line, &code, why, wl);
 	if (rc < 0 && code == OM_EHSS_EXISTS)
-		rc = sho_say(why, wl, OM_ESHO_DUPLICATE, "this operator's HSS has IMSI %s already", m.imsi);
+		rc = om_reason(why, wl, OM_ESHO_DUPLICATE, "this operator's HSS has IMSI %s already", m.imsi);
 	if (rc == 0)
 		memcpy(imsi, m.imsi, sizeof(m.imsi));
 	OPENSSL_cleanse(line, sizeof(line));
@@ -200,7 +200,7 @@ int sho_synth_activate(const struct sho_synth *s, const struct sho_synth_target 
 	snprintf(line, sizeof(line), "resume %s\n", m.imsi);
 	rc = sho_hss_command(t->hss_socket, line, &code, why, wl);
 	if (rc < 0 && code == OM_EHSS_NOT_FOUND)
-		rc = sho_say(why, wl, OM_ESHO_NOT_FOUND, "no subscription for %.64s here: give its Ku first", tre_id);
+		rc = om_reason(why, wl, OM_ESHO_NOT_FOUND, "no subscription for %.64s here: give its Ku first", tre_id);
 	if (rc == 0)
 		memcpy(imsi, m.imsi, sizeof(m.imsi));
 	om_mcim_clear(&m);

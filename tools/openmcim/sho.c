@@ -76,7 +76,7 @@ static int cmd_synthetic(const struct sho_conf_file *cf, int argc, char **argv)
 	}
 	int rc = sho_synth_load(&syn, dir, why, sizeof(why));
 	if (rc == 0 && read_secret(ku, sizeof(ku)) < 0)
-		rc = sho_say(why, sizeof(why), OM_EAUTH_SYNTH_KU, "no Ku on stdin");
+		rc = om_reason(why, sizeof(why), OM_EAUTH_SYNTH_KU, "no Ku on stdin");
 	struct sho_synth_target t = { .hss_socket = cf->cfg.hss_socket, .roaming = cf->cfg.roaming,
 				      .ind_bits = cf->cfg.ind_bits };
 	if (rc == 0)
