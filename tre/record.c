@@ -98,7 +98,8 @@ static void w_tlv_hdr(struct wbuf *w, uint8_t tag, size_t len)
 		w->err = OM_EINVAL;
 		return;
 	}
-	uint8_t h[3] = { tag, (uint8_t)(len >> 8), (uint8_t)len };
+	uint8_t h[3] = { tag };
+	om_be_put(h + 1, len, 2);
 	w_bytes(w, h, 3);
 }
 

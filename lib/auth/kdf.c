@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <openmcim/be.h>
 #include <openmcim/kdf.h>
 
 #include "sha256_ni.h"
@@ -206,17 +207,12 @@ static int kasme_evp(struct om_kdf *kdf, const struct om_kasme_req *r)
 static const uint32_t sha256_iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
 
-static uint32_t be32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* The K0 xor pad block of a 32-byte key (RFC 2104: K0 = key || 32 zero bytes). */
 static void pad_block(uint32_t w[16], const uint8_t ck[16], const uint8_t ik[16], uint32_t pad)
 {
 	for (int i = 0; i < 4; i++) {
-		w[i] = be32(ck + 4 * i) ^ pad;
-		w[4 + i] = be32(ik + 4 * i) ^ pad;
+		w[i] = (uint32_t)om_be_get(ck + 4 * i, 4) ^ pad;
+		w[4 + i] = (uint32_t)om_be_get(ik + 4 * i, 4) ^ pad;
 		w[8 + i] = pad;
 		w[12 + i] = pad;
 	}
@@ -248,7 +244,7 @@ static void kasme_ni(const struct om_kasme_req *req, size_t n)
 		s[KASME_S_LEN] = 0x80;
 		s[KASME_S_LEN + 1] = 0;
 		for (int i = 0; i < 4; i++)
-			w[j][i] = be32(s + 4 * i);
+			w[j][i] = (uint32_t)om_be_get(s + 4 * i, 4);
 		memset(&w[j][4], 0, 11 * sizeof(uint32_t));
 		w[j][15] = (BLOCK + KASME_S_LEN) * 8; /* bit length: pad block || S */
 	}
@@ -262,13 +258,8 @@ static void kasme_ni(const struct om_kasme_req *req, size_t n)
 	om_sha256_ni_compress(st + n, (const uint32_t(*)[16])w, n);
 	for (size_t j = 0; j < n; j++) {
 		uint8_t *k = req[j].kasme;
-		for (int i = 0; i < 8; i++) {
-			uint32_t v = st[n + j][i];
-			k[4 * i] = (uint8_t)(v >> 24);
-			k[4 * i + 1] = (uint8_t)(v >> 16);
-			k[4 * i + 2] = (uint8_t)(v >> 8);
-			k[4 * i + 3] = (uint8_t)v;
-		}
+		for (int i = 0; i < 8; i++)
+			om_be_put(k + 4 * i, st[n + j][i], 4);
 	}
 	/* the pad blocks are the key; the states and the inner hash derive from it */
 	OPENSSL_cleanse(st, sizeof(st));

@@ -16,6 +16,7 @@
  * TS 33.102 6.3.5): libosmocore and osmo-hlr continue from SQN_MS even when
  * it is older than their own SQN, which hands out old SQNs again.
  */
+#include <openmcim/be.h>
 #include <openmcim/sqn.h>
 
 int om_sqn_he_next(uint64_t *next, uint64_t last, unsigned ind, unsigned ind_bits)
@@ -56,16 +57,10 @@ int om_sqn_he_resync(uint64_t *from, uint64_t sqn_he, uint64_t sqn_ms, unsigned 
 
 void om_sqn_to_bytes(uint8_t out[static 6], uint64_t sqn)
 {
-	for (int i = 5; i >= 0; i--) {
-		out[i] = (uint8_t)sqn;
-		sqn >>= 8;
-	}
+	om_be_put(out, sqn, 6);
 }
 
 uint64_t om_sqn_from_bytes(const uint8_t in[static 6])
 {
-	uint64_t v = 0;
-	for (int i = 0; i < 6; i++)
-		v = (v << 8) | in[i];
-	return v;
+	return om_be_get(in, 6);
 }

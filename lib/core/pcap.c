@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openmcim/be.h>
 #include <openmcim/pcap.h>
 #include <openmcim/private_file.h>
 
@@ -25,18 +26,6 @@ static void le32(uint8_t *p, uint32_t v)
 {
 	le16(p, (uint16_t)v);
 	le16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void be32(uint8_t *p, uint32_t v)
-{
-	be16(p, (uint16_t)(v >> 16));
-	be16(p + 2, (uint16_t)v);
 }
 
 static int put(struct om_pcap *p, const uint8_t *b, size_t n)
@@ -239,22 +228,22 @@ int om_pcap_ipv4_tcp_header(uint8_t hdr[static OM_PCAP_IPV4_TCP_HDR], const stru
 	memset(hdr, 0, OM_PCAP_IPV4_TCP_HDR);
 
 	ip[0] = 0x45; /* version 4, IHL 5 words */
-	be16(ip + 2, total);
-	be16(ip + 4, t->ip_id);
-	be16(ip + 6, 0x4000); /* DF, fragment offset 0 */
+	om_be_put(ip + 2, total, 2);
+	om_be_put(ip + 4, t->ip_id, 2);
+	om_be_put(ip + 6, 0x4000, 2); /* DF, fragment offset 0 */
 	ip[8] = 64;           /* TTL */
 	ip[9] = IP_PROTO_TCP;
 	memcpy(ip + 12, t->src, 4);
 	memcpy(ip + 16, t->dst, 4);
-	be16(ip + 10, (uint16_t)~sum16(0, ip, IP_HDR));
+	om_be_put(ip + 10, (uint16_t)~sum16(0, ip, IP_HDR), 2);
 
-	be16(tcp, t->sport);
-	be16(tcp + 2, t->dport);
-	be32(tcp + 4, t->seq);
-	be32(tcp + 8, t->flags & OM_PCAP_TCP_ACK ? t->ack : 0);
+	om_be_put(tcp, t->sport, 2);
+	om_be_put(tcp + 2, t->dport, 2);
+	om_be_put(tcp + 4, t->seq, 4);
+	om_be_put(tcp + 8, t->flags & OM_PCAP_TCP_ACK ? t->ack : 0, 4);
 	tcp[12] = (TCP_HDR / 4) << 4; /* data offset */
 	tcp[13] = t->flags;
-	be16(tcp + 14, 0xffff); /* window */
+	om_be_put(tcp + 14, 0xffff, 2); /* window */
 
 	/* Pseudo-header (RFC 9293 3.1): source, destination, zero, protocol,
 	 * TCP length; then the TCP header and the payload. */
@@ -263,11 +252,11 @@ int om_pcap_ipv4_tcp_header(uint8_t hdr[static OM_PCAP_IPV4_TCP_HDR], const stru
 	memcpy(pseudo + 4, t->dst, 4);
 	pseudo[8] = 0;
 	pseudo[9] = IP_PROTO_TCP;
-	be16(pseudo + 10, (uint16_t)(TCP_HDR + len));
+	om_be_put(pseudo + 10, (uint16_t)(TCP_HDR + len), 2);
 	uint32_t s = sum16(0, pseudo, sizeof(pseudo));
 	s = sum16(s, tcp, TCP_HDR);
 	s = sum16(s, payload, len);
-	be16(tcp + 16, (uint16_t)~s);
+	om_be_put(tcp + 16, (uint16_t)~s, 2);
 	return 0;
 }
 
@@ -300,10 +289,10 @@ int om_pcap_write_pdu(struct om_pcap *p, uint64_t ts_usec, const char *dissector
 		return OM_EINVAL;
 	/* the name without its NUL, zero-padded to four octets as Wireshark writes it */
 	size_t padded = (n + 3) & ~(size_t)3;
-	be16(tags, EXP_PDU_TAG_DISSECTOR_NAME);
-	be16(tags + 2, (uint16_t)padded);
+	om_be_put(tags, EXP_PDU_TAG_DISSECTOR_NAME, 2);
+	om_be_put(tags + 2, (uint16_t)padded, 2);
 	memcpy(tags + 4, dissector, n);
-	be16(tags + 4 + padded, EXP_PDU_TAG_END_OF_OPT);
-	be16(tags + 6 + padded, 0);
+	om_be_put(tags + 4 + padded, EXP_PDU_TAG_END_OF_OPT, 2);
+	om_be_put(tags + 6 + padded, 0, 2);
 	return write_parts(p, ts_usec, tags, 8 + padded, pdu, len);
 }

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <openmcim/be.h>
 #include <openmcim/nas_sec.h>
 
 #define BLK 16
@@ -70,10 +71,7 @@ int om_nas_alg_key(struct om_kdf *kdf, uint8_t key[static OM_NAS_KEY_LEN],
 static void iv_block(uint8_t b[BLK], uint32_t count, uint8_t bearer, uint8_t direction)
 {
 	memset(b, 0, BLK);
-	b[0] = (uint8_t)(count >> 24);
-	b[1] = (uint8_t)(count >> 16);
-	b[2] = (uint8_t)(count >> 8);
-	b[3] = (uint8_t)count;
+	om_be_put(b, count, 4);
 	b[4] = (uint8_t)((bearer & 0x1f) << 3 | (direction & 1) << 2);
 }
 

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include <openmcim/base32.h>
+#include <openmcim/be.h>
 #include <openmcim/handover.h>
 
 #include "bootstrap_int.h"
@@ -34,8 +35,8 @@ static int put_blob(struct omo_wr *w, const uint8_t *b, size_t n, size_t max)
 		return OM_EINVAL;
 	if (w->cap - w->pos < 2 + n)
 		return OM_EOBJ_TOO_LONG;
-	w->p[w->pos++] = (uint8_t)(n >> 8);
-	w->p[w->pos++] = (uint8_t)n;
+	om_be_put(w->p + w->pos, n, 2);
+	w->pos += 2;
 	memcpy(w->p + w->pos, b, n);
 	w->pos += n;
 	return 0;
@@ -101,7 +102,7 @@ static int take_blob(struct omo_rd *d, uint8_t **dst, size_t *dst_len, size_t ma
 {
 	if (d->len - d->pos < 2)
 		return OM_EOBJ_TRUNCATED;
-	size_t n = (size_t)d->p[d->pos] << 8 | d->p[d->pos + 1];
+	size_t n = (size_t)om_be_get(d->p + d->pos, 2);
 	if (d->len - d->pos - 2 < n)
 		return OM_EOBJ_TRUNCATED;
 	if (n == 0 || n > max)

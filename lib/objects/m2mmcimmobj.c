@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include <openmcim/be.h>
 #include <openmcim/mobj.h>
 
 #include "mobj_int.h"
@@ -26,8 +27,7 @@ int om_m2mmcimmobj_build(const uint8_t *mcim_obj, size_t mcim_len, const uint8_t
 	if (cap < MOBJ_HDR + OM_NONCE_LEN + 2 + mcim_len)
 		goto out;
 	memcpy(out + MOBJ_HDR, nonce_b, OM_NONCE_LEN);
-	out[MOBJ_HDR + OM_NONCE_LEN] = (uint8_t)(mcim_len >> 8);
-	out[MOBJ_HDR + OM_NONCE_LEN + 1] = (uint8_t)mcim_len;
+	om_be_put(out + MOBJ_HDR + OM_NONCE_LEN, mcim_len, 2);
 	memcpy(out + MOBJ_HDR + OM_NONCE_LEN + 2, mcim_obj, mcim_len);
 	r = omo_mobj_sign(MOBJ_TYPE_M2MMCIMMOBJ, sho_key, out, cap, OM_NONCE_LEN + 2 + mcim_len);
 out:

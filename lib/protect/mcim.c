@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/be.h>
 #include <openmcim/mcim.h>
 #include <openmcim/sqn.h>
 
@@ -78,20 +79,6 @@ static int validate(const struct om_mcim *m)
 	return 0;
 }
 
-static uint64_t get_be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = n; i-- > 0; v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 /* Store one known field; the value's length is checked here, its meaning in validate(). */
 static int field(struct om_mcim *m, unsigned tag, const uint8_t *v, size_t n)
 {
@@ -142,11 +129,11 @@ static int field(struct om_mcim *m, unsigned tag, const uint8_t *v, size_t n)
 		m->present |= OM_MCIM_HAS_MID;
 		break;
 	case OM_MCIM_T_NOT_AFTER:
-		m->not_after = get_be(v, n);
+		m->not_after = om_be_get(v, n);
 		m->present |= OM_MCIM_HAS_NOT_AFTER;
 		break;
 	case OM_MCIM_T_REVERT_AFTER:
-		m->revert_after = (uint32_t)get_be(v, n);
+		m->revert_after = (uint32_t)om_be_get(v, n);
 		m->present |= OM_MCIM_HAS_REVERT_AFTER;
 		break;
 	}
@@ -233,11 +220,11 @@ int om_mcim_encode(const struct om_mcim *m, uint8_t *out, size_t cap)
 	if (m->present & OM_MCIM_HAS_MID)
 		p = put_field(p, OM_MCIM_T_MID, m->mid, OM_MCIM_MID_LEN);
 	if (m->present & OM_MCIM_HAS_NOT_AFTER) {
-		put_be(be, m->not_after, 8);
+		om_be_put(be, m->not_after, 8);
 		p = put_field(p, OM_MCIM_T_NOT_AFTER, be, 8);
 	}
 	if (m->present & OM_MCIM_HAS_REVERT_AFTER) {
-		put_be(be, m->revert_after, 4);
+		om_be_put(be, m->revert_after, 4);
 		p = put_field(p, OM_MCIM_T_REVERT_AFTER, be, 4);
 	}
 	r = (int)(p - out);
