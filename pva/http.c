@@ -12,6 +12,7 @@
 #include <event2/http.h>
 #include <openssl/crypto.h>
 
+#include <openmcim/base64.h>
 #include <openmcim/hex.h>
 
 #include "pva_http.h"
@@ -69,7 +70,7 @@ static void ocsp_get(struct om_http_req *r, void *arg)
 	size_t n = 0, der_len = 0;
 	uint8_t *der = NULL;
 	char *b64 = evhttp_uridecode(om_http_req_path(r) + 1, 0, &n);
-	if (!b64 || pva_b64_decode(b64, n, &der, &der_len) < 0)
+	if (!b64 || om_base64_decode(b64, n, PVA_B64_MAX, &der, &der_len) < 0)
 		der_len = 0; /* answered as malformedRequest */
 	ocsp_reply(r, arg, der ? der : (const uint8_t *)"", der_len, "GET");
 	free(der);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openmcim/base64.h>
 #include <openmcim/csv.h>
 #include <openmcim/hex.h>
 
@@ -69,7 +70,7 @@ static int check_cert(struct pva *p, struct reader *r, const char *b64, enum om_
 	X509 *x = NULL;
 	char cn[OM_NAME_MAX_LEN + 1];
 	int rc;
-	if (pva_b64_decode(b64, strlen(b64), der, len) < 0)
+	if (om_base64_decode(b64, strlen(b64), PVA_B64_MAX, der, len) < 0)
 		return fail(r, OM_EPVA_IMPORT, "%s certificate is not base64", om_cert_profile_name(prof));
 	if (om_cert_decode(&x, OM_ENC_DER, *der, *len) < 0)
 		rc = fail(r, OM_EPVA_CERT, "%s certificate is not one DER certificate", om_cert_profile_name(prof));

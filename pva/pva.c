@@ -88,29 +88,6 @@ void pva_close(struct pva *p)
 	free(p);
 }
 
-int pva_b64_decode(const char *in, size_t n, uint8_t **out, size_t *out_len)
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t pad = 0;
-	if (n == 0 || n % 4 || n > (1u << 20))
-		return -1;
-	pad = in[n - 1] == '=' ? (in[n - 2] == '=' ? 2 : 1) : 0;
-	for (size_t i = 0; i < n - pad; i++)
-		if (!in[i] || !strchr(alphabet, in[i]))
-			return -1;
-	uint8_t *buf = malloc(n / 4 * 3 + 1);
-	if (!buf)
-		return -1;
-	int r = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)n);
-	if (r < 0 || (size_t)r < pad) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*out_len = (size_t)r - pad;
-	return 0;
-}
-
 int pva_serial_hex(const ASN1_INTEGER *serial, char out[static 64])
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);

@@ -129,8 +129,8 @@ int pva_verdict_sign(struct pva *p, const struct pva_verdict *v, time_t now, uin
 
 /* ---- helpers (pva.c) ------------------------------------------------------ */
 
-/* Strict RFC 4648 base64 (padded, no whitespace). *out from malloc. 0 or -1. */
-int pva_b64_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
+/* The largest DER certificate or OCSP request the PVA decodes from base64 (GET path, import rows). */
+#define PVA_B64_MAX (3u << 18)
 
 /* A certificate's serial number as uppercase hex without leading zeros. 0 or OM_ECRYPTO. */
 int pva_serial_hex(const ASN1_INTEGER *serial, char out[static 64]);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openmcim/base64.h>
 #include <openmcim/hex.h>
 #include <openmcim/verdict.h>
 
@@ -70,7 +71,7 @@ static int first_device_cert(const char *csv, const char *out)
 		uint8_t *der = NULL;
 		size_t len = 0;
 		X509 *x = NULL;
-		if (end && pva_b64_decode(f, (size_t)(end - f), &der, &len) == 0 &&
+		if (end && om_base64_decode(f, (size_t)(end - f), PVA_B64_MAX, &der, &len) == 0 &&
 		    om_cert_decode(&x, OM_ENC_DER, der, len) == 0 && om_cert_save(out, x) == 0)
 			rc = 0;
 		X509_free(x);

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
+#include <openmcim/base64.h>
 #include <openmcim/err.h>
 
 #include "admin_call.h"
@@ -208,29 +208,14 @@ int om_admin_peer_call(const struct om_admin_peer *p, const char *line, om_admin
 
 int om_admin_b64_put(char *out, size_t cap, const uint8_t *in, size_t len)
 {
-	if (len > INT32_MAX / 2 || 4 * ((len + 2) / 3) + 1 > cap)
+	if (len > INT32_MAX / 2 || om_base64_len(len) + 1 > cap)
 		return OM_ELENGTH;
-	return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	om_base64_encode(in, len, out);
+	return (int)om_base64_len(len);
 }
 
 int om_admin_b64_get(const char *text, uint8_t **out, size_t *len)
 {
-	size_t n = strlen(text);
-	*out = NULL;
-	*len = 0;
-	if (n == 0 || n % 4 || n > INT32_MAX / 2)
-		return OM_EPROTO;
-	uint8_t *b = malloc(n / 4 * 3 + 1);
-	if (!b)
-		return OM_ENOMEM;
-	int got = EVP_DecodeBlock(b, (const unsigned char *)text, (int)n);
-	if (got < 0) {
-		free(b);
-		return OM_EPROTO;
-	}
-	/* EVP_DecodeBlock counts the padding as zero bytes */
-	got -= (text[n - 1] == '=') + (text[n - 2] == '=');
-	*out = b;
-	*len = (size_t)got;
-	return 0;
+	int rc = om_base64_decode(text, strlen(text), INT32_MAX / 2, out, len);
+	return rc == OM_EBASE64 || rc == OM_ELENGTH ? OM_EPROTO : rc;
 }

@@ -98,10 +98,11 @@ int om_admin_peer_call(const struct om_admin_peer *p, const char *line, om_admin
 		       size_t why_len) __attribute__((warn_unused_result));
 
 /*
- * Binary values on a command or data line: base64 without newlines.
+ * Binary values on a command or data line: strict base64 without newlines
+ * (include/openmcim/base64.h).
  * om_admin_b64_put writes the text of in[0..len) into out (cap bytes with
  * its NUL): its length, or OM_ELENGTH. om_admin_b64_get decodes text into
- * *out (malloc'd, the caller frees) and *len: 0, OM_EFORMAT or OM_ENOMEM.
+ * *out (malloc'd, the caller frees) and *len: 0, OM_EPROTO or OM_ENOMEM.
  */
 int om_admin_b64_put(char *out, size_t cap, const uint8_t *in, size_t len);
 int om_admin_b64_get(const char *text, uint8_t **out, size_t *len) __attribute__((warn_unused_result));

@@ -32,6 +32,7 @@ enum om_err {
 	OM_EFILE_MODE = -13,  /* a secret's file or directory is open to group or others, or not a plain file */
 	OM_EFILE_OWNER = -14, /* a secret's file or directory is owned by another user */
 	OM_EUNAVAILABLE = -15, /* another function of the operator (SHO, DRF) did not answer in time: retry later */
+	OM_EBASE64 = -16,     /* not canonical base64 (RFC 4648 3.5: alphabet, padding, unused bits) */
 	/* core: add new codes here */
 
 	/* auth (MILENAGE, AKA, SQN, KDF): -100 .. -199 */

@@ -31,6 +31,7 @@ static const struct err_row rows[] = {
 	ROW(OM_EFILE_MODE, "file holding a secret is open to group or others"),
 	ROW(OM_EFILE_OWNER, "file holding a secret is owned by another user"),
 	ROW(OM_EUNAVAILABLE, "another function of the operator did not answer in time"),
+	ROW(OM_EBASE64, "not canonical base64"),
 	/* core: add new rows here */
 	/* auth */
 	ROW(OM_EAUTH_MAC, "MAC-A in AUTN does not verify (MAC failure)"),

@@ -17,8 +17,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <openmcim/base64.h>
+
 #include "dm_int.h"
-#include "objects/objects_int.h"
 
 /* B64(MD5(a ":" b)), or B64(MD5(a)) when b is NULL. */
 static int b64_md5(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
@@ -35,7 +36,7 @@ static int b64_md5(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_le
 		goto out;
 	if (!EVP_DigestFinal_ex(ctx, md, &md_len) || md_len != sizeof(md))
 		goto out;
-	omo_b64_encode(md, sizeof(md), out);
+	om_base64_encode(md, sizeof(md), out);
 	r = 0;
 out:
 	OPENSSL_cleanse(md, sizeof(md));
@@ -57,9 +58,9 @@ int om_dm_auth_basic(const char *user, const char *pass, char *out, size_t cap)
 	memcpy(buf + ul + 1, pass, pl);
 	size_t n = ul + 1 + pl;
 	int r = OM_ENOSPC;
-	if (omo_b64_len(n) + 1 <= cap) {
-		omo_b64_encode(buf, n, out);
-		r = (int)omo_b64_len(n);
+	if (om_base64_len(n) + 1 <= cap) {
+		om_base64_encode(buf, n, out);
+		r = (int)om_base64_len(n);
 	}
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return r;

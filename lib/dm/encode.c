@@ -10,8 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openmcim/base64.h>
+
 #include "dm_int.h"
-#include "objects/objects_int.h"
 
 struct wb {
 	uint8_t *p;
@@ -131,14 +132,14 @@ static void metinf(struct wb *w, const char *name, const char *val)
 
 static void b64(struct wb *w, const uint8_t *d, size_t n)
 {
-	size_t l = omo_b64_len(n);
+	size_t l = om_base64_len(n);
 	if (w->err)
 		return;
 	if (l + 1 > w->cap - w->len) {
 		w->err = OM_ENOSPC;
 		return;
 	}
-	omo_b64_encode(d, n, (char *)w->p + w->len);
+	om_base64_encode(d, n, (char *)w->p + w->len);
 	w->len += l;
 }
 

@@ -20,8 +20,9 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <openmcim/base64.h>
+
 #include "dm_int.h"
-#include "objects/objects_int.h"
 
 struct ps {
 	uint8_t *arena;
@@ -148,7 +149,7 @@ static int b64_of(struct ps *ps, xmlNodePtr el, size_t max, const uint8_t **out,
 {
 	const char *s;
 	size_t n;
-	int r = text_of(ps, el, omo_b64_len(max), &s, &n);
+	int r = text_of(ps, el, om_base64_len(max), &s, &n);
 	if (r < 0)
 		return r;
 	*out = (const uint8_t *)s;
@@ -157,10 +158,10 @@ static int b64_of(struct ps *ps, xmlNodePtr el, size_t max, const uint8_t **out,
 		return 0;
 	uint8_t *buf;
 	size_t len;
-	r = omo_b64_decode(s, max, &buf, &len);
-	if (r == OM_EOBJ_BASE64)
+	r = om_base64_decode(s, n, max, &buf, &len);
+	if (r == OM_EBASE64)
 		return OM_EDM_BASE64;
-	if (r == OM_EOBJ_TOO_LONG)
+	if (r == OM_ELENGTH)
 		return OM_EDM_TOO_LONG;
 	if (r < 0)
 		return r;

@@ -19,6 +19,7 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
 
+#include <openmcim/base64.h>
 #include <openmcim/bootstrap.h>
 #include <openmcim/pki.h>
 
@@ -42,9 +43,9 @@ static int parm(xmlNodePtr c, const char *name, const char *value)
 
 static char *b64_dup(const uint8_t *in, size_t len)
 {
-	char *s = malloc(omo_b64_len(len) + 1);
+	char *s = malloc(om_base64_len(len) + 1);
 	if (s)
-		omo_b64_encode(in, len, s);
+		om_base64_encode(in, len, s);
 	return s;
 }
 

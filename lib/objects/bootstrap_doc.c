@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openmcim/base64.h>
 #include <openmcim/bootstrap.h>
 
 #include "bootstrap_int.h"
@@ -50,6 +51,14 @@ static const struct charac chars[] = {
 	    { "SEQUENCE", SEQ, 10, NULL } } },
 };
 #define NCHAR (sizeof(chars) / sizeof(chars[0]))
+
+int omo_b64_decode(const char *in, size_t max, uint8_t **out, size_t *out_len)
+{
+	int r = om_base64_decode(in, strlen(in), max, out, out_len);
+	if (r == OM_EBASE64)
+		return OM_EOBJ_BASE64;
+	return r == OM_ELENGTH ? OM_EOBJ_TOO_LONG : r;
+}
 
 int omo_blank(xmlNodePtr n)
 {

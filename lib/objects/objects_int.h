@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Inside the objects module: strict base64 for the bootstrap's VENDORCONFIG
- * values, the names of the CP document (docs/formats.md, "Bootstrap
- * document (B.2.3.3)"), and the one-time xmlsec set-up. Not a public API.
+ * Inside the objects module: the VENDORCONFIG values' decoding, the names
+ * of the CP document (docs/formats.md, "Bootstrap document (B.2.3.3)"),
+ * and the one-time xmlsec set-up. Not a public API.
  */
 #pragma once
 
@@ -29,16 +29,10 @@
 /* NAPDEF/NAPID and APPLICATION/TO-NAPID: the one network access point. */
 #define OMO_NAPID "openmcim-dpf"
 
-/* Length of the base64 text for n bytes (without a NUL). */
-size_t omo_b64_len(size_t n);
-
-/* Encode in to out (NUL-terminated); out holds omo_b64_len(len) + 1 bytes. */
-void omo_b64_encode(const uint8_t *in, size_t len, char *out);
-
 /*
- * Decode canonical base64 (RFC 4648 4: standard alphabet, '=' padding to a
- * multiple of 4, zero unused bits, no whitespace). *out is malloc'd, at most
- * max bytes. Returns 0, OM_EOBJ_BASE64, OM_EOBJ_TOO_LONG or OM_ENOMEM.
+ * Decode a VENDORCONFIG value (strict base64, include/openmcim/base64.h) of
+ * at most max bytes. *out is malloc'd. Returns 0, OM_EOBJ_BASE64,
+ * OM_EOBJ_TOO_LONG or OM_ENOMEM.
  */
 OM_NODISCARD int omo_b64_decode(const char *in, size_t max, uint8_t **out, size_t *out_len);
 

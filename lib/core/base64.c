@@ -1,23 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/*
- * Base64 for the bootstrap's VENDORCONFIG values. The decoder accepts one
- * spelling per byte string (RFC 4648 3.5 canonical encoding), so that a
- * document cannot carry the same certificate two ways and no byte of a
- * signed value is ignored.
- */
+/* Strict base64 (include/openmcim/base64.h). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "objects_int.h"
+#include <openmcim/base64.h>
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-size_t omo_b64_len(size_t n)
+size_t om_base64_len(size_t n)
 {
 	return (n + 2) / 3 * 4;
 }
 
-void omo_b64_encode(const uint8_t *in, size_t len, char *out)
+void om_base64_encode(const uint8_t *in, size_t len, char *out)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < len; i += 3) {
@@ -49,15 +44,16 @@ static int sextet(char c)
 	return -1;
 }
 
-int omo_b64_decode(const char *in, size_t max, uint8_t **out, size_t *out_len)
+int om_base64_decode(const char *in, size_t n, size_t max, uint8_t **out, size_t *out_len)
 {
-	size_t n = strlen(in);
-	if (n == 0 || n % 4 != 0)
-		return OM_EOBJ_BASE64;
+	*out = NULL;
+	*out_len = 0;
+	if (n == 0 || n % 4 != 0 || memchr(in, '\0', n))
+		return OM_EBASE64;
 	size_t pad = in[n - 1] == '=' ? (in[n - 2] == '=' ? 2 : 1) : 0;
 	size_t len = n / 4 * 3 - pad;
 	if (len > max)
-		return OM_EOBJ_TOO_LONG;
+		return OM_ELENGTH;
 	uint8_t *buf = malloc(len ? len : 1);
 	if (!buf)
 		return OM_ENOMEM;
@@ -88,5 +84,5 @@ int omo_b64_decode(const char *in, size_t max, uint8_t **out, size_t *out_len)
 	return 0;
 bad:
 	free(buf);
-	return OM_EOBJ_BASE64;
+	return OM_EBASE64;
 }
