@@ -228,6 +228,16 @@ int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_p
 	return rc;
 }
 
+unsigned hss_idle(struct hss *h, const char *where)
+{
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&h->lock);
+	unsigned n = om_store_idle(h->store, where);
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
 void hss_set_notify(struct hss *h, hss_notify_fn fn, void *arg)
 {
 	if (!h)

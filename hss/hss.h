@@ -81,6 +81,14 @@ struct hss *hss_open(const struct hss_config *cfg, char *err, size_t err_len);
 void hss_close(struct hss *h);
 
 /*
+ * After each request (S6a answer, provisioning command), under the HSS
+ * lock: finds, logs and resets any statement left busy and rolls back an
+ * open transaction (svc/store.h om_store_idle; aborts in strict mode).
+ * Returns how many it found.
+ */
+unsigned hss_idle(struct hss *h, const char *where);
+
+/*
  * Authentication-Information: up to n E-UTRAN vectors for imsi, requested
  * by origin_host for serving network visited_plmn (3 octets, TS 24.008
  * 10.5.1.13). resync, when not NULL, is Re-Synchronization-Info = RAND ||

@@ -7,6 +7,7 @@
 #include <openmcim/usim.h>
 #include <openmcim/vector.h>
 
+#include "hss_store.h"
 #include "hss_test_util.h"
 
 static char dir[] = "/tmp/om_hss_test_XXXXXX";
@@ -518,6 +519,38 @@ static void a_lost_server_is_reopened_with_the_crash_recovery(void)
 	hss_close(h);
 }
 
+/*
+ * A statement left at a row after a request (svc/store.h "Busy
+ * statements") is found, logged and reset by hss_idle, which the S6a
+ * handlers and the provisioning socket run after each request as the other
+ * daemons do; afterwards a new subscriber is visible again.
+ */
+static void a_statement_left_busy_is_reset_by_hss_idle(void)
+{
+	struct hss *h = fresh(16, 2);
+	struct om_stmt *sel = NULL;
+	const char *was = getenv("OM_STORE_STRICT");
+	char saved[8];
+	snprintf(saved, sizeof(saved), "%s", was ? was : "");
+	if (!h)
+		return;
+	setenv("OM_STORE_STRICT", "0", 1); /* strict mode would abort at the find */
+	CHECK_INT(om_stmt_prepare(h->store, "SELECT imsi FROM subscriber ORDER BY imsi", &sel), 0);
+	CHECK_INT(hss_idle(h, "test"), 0);
+	CHECK_INT(om_stmt_query(sel, OM_NOBIND), OM_STORE_ROW); /* left at its first row */
+	CHECK_INT(hss_idle(h, "test"), 1);
+	CHECK_INT(hss_idle(h, "test"), 0);
+	CHECK_INT(om_stmt_query(sel, OM_NOBIND), OM_STORE_ROW);
+	CHECK_INT(om_stmt_reset(sel), 0);
+	CHECK_INT(hss_idle(h, "test"), 0);
+	om_stmt_finalize(sel);
+	if (was)
+		setenv("OM_STORE_STRICT", saved, 1);
+	else
+		unsetenv("OM_STORE_STRICT");
+	hss_close(h);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -536,6 +569,7 @@ int main(void)
 	resync_after_a_crash_stays_above_the_mark();
 	threads_never_share_a_sqn();
 	a_lost_server_is_reopened_with_the_crash_recovery();
+	a_statement_left_busy_is_reset_by_hss_idle();
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -7,6 +7,7 @@
 
 #include "admin.h"
 #include "admin_socket.h"
+#include "hss.h"
 #include "provision.h"
 
 static struct om_admin_socket *P;
@@ -16,9 +17,12 @@ int hss_provision_peer_allowed(uid_t peer, uid_t self)
 	return om_admin_socket_peer_allowed(peer, self);
 }
 
+/* Each command, then no statement left busy (svc/store.h om_store_idle), as the other daemons' sockets. */
 static int exec(void *arg, char *line, om_admin_emit emit, void *emit_ctx, char *why, size_t why_len)
 {
-	return hss_admin_exec(arg, line, emit, emit_ctx, why, why_len);
+	int rc = hss_admin_exec(arg, line, emit, emit_ctx, why, why_len);
+	(void)hss_idle(arg, "provisioning");
+	return rc;
 }
 
 int hss_provision_start(struct hss *h, const char *socket_path, char *err, size_t err_len)

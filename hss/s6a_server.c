@@ -327,6 +327,7 @@ static int on_air(struct msg **msg, struct avp *avp, struct session *sess, void 
 		n = hss_auth_info_utran(the_hss, r.c.imsi, r.c.plmn, r.c.origin, r.n, resync, uv);
 	else
 		n = hss_auth_info(the_hss, r.c.imsi, r.c.plmn, r.c.origin, r.n, resync, ev);
+	(void)hss_idle(the_hss, "air");
 	struct hss_s6a_code c = hss_s6a_code_for(n > 0 ? HSS_OK : n == 0 ? HSS_ERROR : n);
 	om_info("aia", "imsi=%s plmn=%s origin=%s n=%u resync=%d rat=%s result=%s code=%u%s vectors=%d", r.c.imsi,
 		r.c.plmn_txt, r.c.origin, r.n, r.has_resync, r.utran ? "utran" : "eutran",
@@ -443,6 +444,7 @@ static int on_ulr(struct msg **msg, struct avp *avp, struct session *sess, void 
 		goto out;
 	}
 	r = hss_update_location(the_hss, c.imsi, c.plmn, c.origin, &sub);
+	(void)hss_idle(the_hss, "ulr");
 	struct hss_s6a_code code = hss_s6a_code_for(r);
 	om_info("ula", "imsi=%s plmn=%s origin=%s rat=%d flags=0x%x result=%s code=%u%s apns=%zu", c.imsi,
 		c.plmn_txt, c.origin, (int)rat, (unsigned)flags, r ? hss_result_name(r) : "ok", code.code,
@@ -488,6 +490,7 @@ static int on_pur(struct msg **msg, struct avp *avp, struct session *sess, void 
 		return rc ? ENOMEM : 0;
 	}
 	r = hss_purge(the_hss, c.imsi, c.origin);
+	(void)hss_idle(the_hss, "pur");
 	struct hss_s6a_code code = hss_s6a_code_for(r);
 	om_log(r ? OM_LOG_INFO : OM_LOG_DEBUG, "pua", "imsi=%s origin=%s result=%s code=%u%s", c.imsi, c.origin,
 	       r ? hss_result_name(r) : "ok",
