@@ -23,6 +23,7 @@
 #include <openmcim/pki.h>
 #include <openmcim/protect.h>
 
+#include "device_state.h"
 #include "hss_link.h"
 #include "log.h"
 #include "sho_int.h"
@@ -262,8 +263,9 @@ int sho_handover_request_as(struct sho *s, const char *owner_id, const char *tre
 		om_info("handover-request", "tre_id=%s request_id=%s repeat=1", tre_id, v.request_id);
 		goto out;
 	}
-	if (strcmp(v.state, "registered") && strcmp(v.state, "refused")) {
-		rc = OM_ESHO_STATE;
+	const char *to;
+	if ((rc = sho_dev_next(v.state, SHO_EV_REQUEST, &to)) < 0 || !strcmp(to, v.state)) {
+		rc = OM_ESHO_STATE; /* a retry of a request needs its stored one and the same code: above */
 		goto out;
 	}
 	/* issue 20: after a fallback its subscription is suspended and on its way out: register it again */
@@ -282,11 +284,15 @@ out:
 	return rc;
 }
 
-/* Move tre_id from `from` to `to` (with reason), or accept `to` as already done. */
-static int transition(struct sho *s, const char *tre_id, const char *request_id, const char *from, const char *to,
+/*
+ * Move tre_id by ev as the table says (device_state.h), with reason; a step
+ * already taken is accepted as done and writes nothing.
+ */
+static int transition(struct sho *s, const char *tre_id, const char *request_id, enum sho_dev_event ev,
 		      const char *reason)
 {
 	struct dev_view v;
+	const char *to;
 	int rc;
 	if (!s || !tre_id)
 		return OM_EINVAL;
@@ -296,17 +302,13 @@ static int transition(struct sho *s, const char *tre_id, const char *request_id,
 		rc = OM_ESHO_STATE;
 		goto out;
 	}
-	if (!strcmp(v.state, to))
-		goto out; /* the same answer or step again */
-	if (strcmp(v.state, from)) {
-		rc = OM_ESHO_STATE;
-		goto out;
-	}
+	if ((rc = sho_dev_next(v.state, ev, &to)) < 0 || !strcmp(to, v.state))
+		goto out; /* refused, or the same answer or step again */
 	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
 		goto out;
 	rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT(to),
 								 OM_TEXT(reason ? reason : ""), OM_INT(sho_now()),
-								 OM_TEXT(from)));
+								 OM_TEXT(v.state)));
 	if (rc >= 0)
 		rc = sho_event_add(s, tre_id, v.owner_id, sho_now(), to, reason ? reason : "");
 	if (rc >= 0)
@@ -314,7 +316,7 @@ static int transition(struct sho *s, const char *tre_id, const char *request_id,
 	om_store_rollback(s->store);
 	rc = rc < 0 ? rc : 0;
 	if (rc == 0)
-		om_info("device-state", "tre_id=%s from=%s to=%s", tre_id, from, to);
+		om_info("device-state", "tre_id=%s from=%s to=%s", tre_id, v.state, to);
 out:
 	view_free(&v);
 	return rc;
@@ -332,18 +334,9 @@ int sho_handover_answer(struct sho *s, const char *tre_id, const char *request_i
 		if (n > SHO_REASON_MAX)
 			return OM_ESHO_NOTE;
 	}
-	if (accepted) {
-		int rc = transition(s, tre_id, request_id, "handover_requested", "handover_accepted", NULL);
-		if (rc == OM_ESHO_STATE) {
-			/* an acceptance repeated after the later steps is still the same answer */
-			struct sho_device_status st;
-			if (sho_status(s, tre_id, &st) == 0 && !strcmp(st.request_id, request_id) &&
-			    (!strcmp(st.state, "provisioned") || !strcmp(st.state, "active")))
-				return 0;
-		}
-		return rc;
-	}
-	return transition(s, tre_id, request_id, "handover_requested", "refused", reason ? reason : "refused");
+	if (accepted)
+		return transition(s, tre_id, request_id, SHO_EV_ACCEPT, NULL);
+	return transition(s, tre_id, request_id, SHO_EV_REFUSE, reason ? reason : "refused");
 }
 
 int sho_handover_sequence(struct sho *s, const char *tre_id, const char *request_id, uint32_t sequence)
@@ -360,12 +353,12 @@ int sho_handover_sequence(struct sho *s, const char *tre_id, const char *request
 
 int sho_mark_provisioned(struct sho *s, const char *tre_id)
 {
-	return transition(s, tre_id, NULL, "handover_accepted", "provisioned", NULL);
+	return transition(s, tre_id, NULL, SHO_EV_PROVISIONED, NULL);
 }
 
 int sho_mark_active(struct sho *s, const char *tre_id)
 {
-	return transition(s, tre_id, NULL, "provisioned", "active", NULL);
+	return transition(s, tre_id, NULL, SHO_EV_ACTIVE, NULL);
 }
 
 int sho_mark_fell_back(struct sho *s, const char *tre_id)
@@ -379,8 +372,9 @@ int sho_mark_fell_back(struct sho *s, const char *tre_id)
 		return rc;
 	if (!strcmp(st.state, "refused") && !strcmp(st.reason, SHO_FELL_BACK_REASON))
 		return 0; /* reported before */
-	if (strcmp(st.state, "handover_accepted") && strcmp(st.state, "provisioned"))
-		return OM_ESHO_STATE;
+	const char *to;
+	if ((rc = sho_dev_next(st.state, SHO_EV_FELL_BACK, &to)) < 0)
+		return rc;
 	if (!s->hss_socket[0])
 		return OM_ESHO_CONFIG;
 	/* at once if our HSS answers; if it does not (its network may be what the device could not reach),
@@ -391,7 +385,7 @@ int sho_mark_fell_back(struct sho *s, const char *tre_id)
 	snprintf(detail, sizeof(detail), "imsi=%s %s", st.imsi, hss < 0 ? "not suspended: HSS unreachable" : "suspended");
 	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
 		return rc;
-	rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT("refused"),
+	rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT(to),
 								 OM_TEXT(SHO_FELL_BACK_REASON), OM_INT(sho_now()),
 								 OM_TEXT(st.state)));
 	if (rc == 0 && om_store_changes(s->store) != 1)

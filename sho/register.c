@@ -24,6 +24,7 @@
 #include <openmcim/pki.h>
 
 #include "admin_call.h"
+#include "device_state.h"
 #include "drf_link.h"
 #include "hss_link.h"
 #include "log.h"
@@ -38,9 +39,10 @@ struct reg {
 	struct sho_row_report *rep;
 	int *todo;                  /* ROW_NEW or ROW_MOVE: to be checked, then created or moved */
 	unsigned *gen;              /* the generation of each row's owner claim */
-	struct prev {               /* ROW_MOVE: whose it was, for a conditional update */
+	struct prev {               /* ROW_MOVE, ROW_RETURN: what it was, for a conditional update */
 		char owner_id[SHO_OWNER_ID_MAX + 1];
 		unsigned gen;
+		char state[SHO_STATE_MAX + 1]; /* ROW_RETURN: the state the table let return */
 	} *prev;
 	struct sho_checked *chk;
 	struct sho_hss_row *hss;    /* secret: cleansed before free */
@@ -192,16 +194,17 @@ static int classify(struct reg *g, const char *owner_id)
 		int same_certs = same_blob(st, 4, d->cert_sign, d->cert_sign_len) &&
 				 same_blob(st, 5, d->cert_enc, d->cert_enc_len);
 		unsigned held = (unsigned)om_stmt_col_int64(st, 3);
-		if (same_owner && same_certs && !strcmp(om_stmt_col_text(st, 6), "refused") &&
+		const char *to;
+		snprintf(g->prev[i].state, sizeof(g->prev[i].state), "%s", om_stmt_col_text(st, 6));
+		int may_return = sho_dev_next(g->prev[i].state, SHO_EV_RETURN, &to) == 0;
+		if (same_owner && same_certs && !strcmp(g->prev[i].state, "refused") &&
 		    !strcmp(om_stmt_col_text(st, 7), SHO_FELL_BACK_REASON)) {
 			/* it fell back and never used our subscription (suspended, being removed): a new one */
 			g->todo[i] = ROW_RETURN;
 		} else if (same_owner && hl == 32 && !memcmp(hp, h, 32)) {
 			r->unchanged = 1;
 			snprintf(r->imsi, sizeof(r->imsi), "%s", om_stmt_col_text(st, 2));
-		} else if (same_owner && same_certs && strcmp(d->current_sho, g->s->sho_id) &&
-			   strcmp(om_stmt_col_text(st, 6), "handover_requested") &&
-			   strcmp(om_stmt_col_text(st, 6), "handover_accepted")) {
+		} else if (same_owner && same_certs && strcmp(d->current_sho, g->s->sho_id) && may_return) {
 			om_stmt_reset(st); /* no read left open across the DRF's call */
 			if (left_us(g->s, d->tre_id, r) == 0)
 				g->todo[i] = ROW_RETURN;
@@ -266,10 +269,10 @@ static int return_row(struct reg *g, size_t i, const char *owner_id, const uint8
 	if ((rc = om_stmt_exec(g->s->stmt[SHO_SQL_DEV_RETURN],
 			       OM_BIND(OM_TEXT(d->tre_id), OM_TEXT(d->current_sho), OM_BLOB(h, sizeof(h)),
 				       OM_TEXT(g->rep[i].imsi), OM_BLOB(mid, OM_MCIM_MID_LEN), OM_BLOB(sealed, sealed_len),
-				       OM_INT(sho_now()), OM_TEXT(owner_id)))) < 0)
+				       OM_INT(sho_now()), OM_TEXT(owner_id), OM_TEXT(g->prev[i].state)))) < 0)
 		return rc;
 	if (om_store_changes(g->s->store) != 1)
-		return OM_ESHO_STATE;
+		return OM_ESHO_STATE; /* no longer in the state classify() saw */
 	if ((rc = om_stmt_exec(g->s->stmt[SHO_SQL_HO_DELETE], OM_BIND(OM_TEXT(d->tre_id)))) < 0)
 		return rc;
 	om_info("device-return", "tre_id=%s from=%s imsi=%s", d->tre_id, d->current_sho, g->rep[i].imsi);

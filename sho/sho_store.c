@@ -180,7 +180,7 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 	/* issue 20: a device that left us registered again, with a new subscription (register.c) */
 	[SHO_SQL_DEV_RETURN] = { "UPDATE sho_device SET current_sho = ?2, content_hash = ?3, imsi = ?4, mid = ?5,"
 				 " sealed_mcim = ?6, state = 'registered', reason = '', updated = ?7"
-				 " WHERE tre_id = ?1 AND owner_id = ?8 AND state NOT IN ('handover_requested', 'handover_accepted')" },
+				 " WHERE tre_id = ?1 AND owner_id = ?8 AND state = ?9" }, /* ?9: one device_state.c lets return */
 	[SHO_SQL_HO_FORGET_PASSWORD] = { "UPDATE sho_handover SET dm_digest = ?2, dm_password = '' WHERE tre_id = ?1" },
 };
 
