@@ -493,6 +493,88 @@ static void fallback_cleans_up(struct device *dv, const struct device *served)
 	CHECK(same_as(before));
 }
 
+#define EVENT_LINE (SHO_EVENT_MAX + SHO_REASON_MAX + 2)
+
+/* The last event as "EVENT DETAIL". */
+static void last_detail(void *ctx, const struct sho_event *e)
+{
+	snprintf(ctx, EVENT_LINE, "%s %s", e->event, e->detail);
+}
+
+/* 1 if the HSS holds imsi with status ("active", "suspended"), 0 if it holds it otherwise or not at all. */
+static int hss_status_is(const char *imsi, const char *status)
+{
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM subscriber WHERE imsi = '%s' AND status = '%s'", imsi, status);
+	return (int)t_sql_int(P.hss_db, sql);
+}
+
+/*
+ * Issue 20: the new operator's HSS is down when the device falls back (its
+ * network may be what the device could not reach). The fallback is still
+ * recorded and shown to the owner; the suspension waits in our DRF's queue,
+ * tried again at its backoff while the HSS does not answer, and once the
+ * HSS is back the subscription is suspended (no vector for it), then
+ * removed after its grace period.
+ */
+static void fallback_with_hss_down_is_suspended_later(struct device *dv)
+{
+	time_t now = time(NULL);
+	uint8_t obj[OM_MOBJ_MAX], mcim[OM_MOBJ_MAX], mid[OM_MCIM_MID_LEN], fbs[OM_OUTCOME_MAX];
+	char why[256] = "", imsi[OM_MCIM_IMSI_MAX + 1], sql[200], ev[EVENT_LINE] = "", err[256] = "";
+	struct sho_device_status st;
+	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
+	CHECK(n > 0);
+	int m = dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, now, mcim, sizeof(mcim), why, sizeof(why));
+	CHECK_MSG(m > 0, "dpf_m2mmobj: %d %s", m, why);
+	CHECK_INT(om_tre_install_mcim(dv->tre, mcim, m > 0 ? (size_t)m : 0, now, mid), 0);
+	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now), 0);
+	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
+	snprintf(imsi, sizeof(imsi), "%s", st.imsi);
+	CHECK_INT(hss_status_is(imsi, "active"), 1);
+	/* what an earlier case queued is done first, so that only this device's suspension is left to watch */
+	CHECK(drf_removals_run(P.drf, NULL, now) >= 0);
+	int pending0 = drf_suspensions_pending(P.drf);
+	CHECK_INT(pending0, 0);
+	CHECK_INT(om_tre_activate(dv->tre, mid, now, 5), 0);
+	CHECK_INT(om_tre_tick(dv->tre, now + 6), 1);
+	int fl = om_tre_outcome(dv->tre, OM_OUTCOME_FALLBACK, now + 6, fbs, sizeof(fbs));
+	CHECK_MSG(fl > 0, "fallback statement: %s", om_errname(fl));
+
+	/* the HSS stops: its provisioning socket answers nobody */
+	hss_provision_stop();
+	CHECK_MSG(dpf_outcome(P.dpf, dv->tre_id, fbs, (size_t)fl, now, NULL, why, sizeof(why)) == 0, "fallback: %s", why);
+	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "refused") && !strcmp(st.reason, SHO_FELL_BACK_REASON));
+	CHECK_INT(sho_history(P.sho, TK_OWNER, dv->tre_id, last_detail, ev), 0);
+	CHECK_MSG(strstr(ev, "fell_back ") == ev && strstr(ev, "suspension queued"), "last event %s", ev);
+	CHECK_INT(hss_status_is(imsi, "active"), 1); /* not yet: nobody could tell the HSS */
+	CHECK_INT(drf_suspensions_pending(P.drf), 1);
+	/* the DRF's sweep while the HSS is down: tried, failed, kept with its next attempt at retry_min */
+	CHECK_INT(drf_removals_run(P.drf, NULL, now), 0);
+	snprintf(sql, sizeof(sql), "SELECT attempts * 1000000 + (suspend_due - %lld) FROM removal WHERE imsi = '%s'",
+		 (long long)now, imsi);
+	CHECK_INT(t_sql_int(tk_at(&P, "drf-b.db"), sql), 1000000 + DRF_REMOVAL_RETRY_MIN_DEFAULT);
+	CHECK_INT(drf_suspensions_pending(P.drf), 1);
+
+	/* the HSS is back: not before the retry is due, then at once */
+	CHECK_MSG(hss_provision_start(P.hss, P.sock, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(drf_removals_run(P.drf, NULL, now + DRF_REMOVAL_RETRY_MIN_DEFAULT - 1), 0);
+	CHECK_INT(hss_status_is(imsi, "active"), 1);
+	CHECK_INT(drf_removals_run(P.drf, NULL, now + DRF_REMOVAL_RETRY_MIN_DEFAULT), 0);
+	CHECK_INT(hss_status_is(imsi, "suspended"), 1);
+	CHECK_INT(drf_suspensions_pending(P.drf), 0);
+	static const uint8_t plmn[3] = { 0x00, 0xf2, 0x20 };
+	struct om_eutran_vector v;
+	CHECK(hss_auth_info(P.hss, imsi, plmn, "mme.test", 1, NULL, &v) < 0);
+	/* removed after its grace period, not before */
+	CHECK_INT(drf_removals_run(P.drf, NULL, now + DRF_GRACE_DEFAULT - 1), 0);
+	CHECK_INT(hss_status_is(imsi, "suspended"), 1);
+	CHECK(drf_removals_run(P.drf, NULL, now + DRF_GRACE_DEFAULT) >= 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM subscriber WHERE imsi = '%s'", imsi);
+	CHECK_INT(t_sql_int(P.hss_db, sql), 0);
+}
+
 static void provision_good(struct device *dv, struct device *other_dv)
 {
 	uint8_t obj1[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX], obj3[OM_MOBJ_MAX], forged[OM_MOBJ_MAX];
@@ -660,7 +742,7 @@ int main(void)
 		return 1;
 
 	/* the factory: CAs, a run of 4 devices (firmware 1.0.0) and a run of 1 (firmware 1.0.1) */
-	if (tk_factory(&P, "RO", 5, 1))
+	if (tk_factory(&P, "RO", 6, 1))
 		return check_done();
 	const struct sho_device_in *note = P.note, *note2 = P.note2;
 	/* the PVA: its CA, a responder, both runs imported (run2 against 1.0.0's references), served on loopback */
@@ -670,8 +752,9 @@ int main(void)
 	/* the DPF, SHO-B's DRF register beside it */
 	tk_dpf_open(&P, 1);
 
-	struct device d1, d2, d3, d4, d5, d6;
+	struct device d1, d2, d3, d4, d5, d6, d7;
 	memset(&d6, 0, sizeof(d6));
+	memset(&d7, 0, sizeof(d7));
 	memset(&d1, 0, sizeof(d1));
 	memset(&d2, 0, sizeof(d2));
 	memset(&d3, 0, sizeof(d3));
@@ -687,6 +770,10 @@ int main(void)
 		CHECK_INT(sho_register(P.sho, TK_OWNER, TK_SECRET, &note[4], 1, 0, rr), 0);
 		device_up(&d6, "run", &note[4], NULL, 1);
 		fallback_cleans_up(&d6, &d1);
+		/* a sixth falls back while SHO-B's HSS is down (issue 20) */
+		CHECK_INT(sho_register(P.sho, TK_OWNER, TK_SECRET, &note[5], 1, 0, rr), 0);
+		device_up(&d7, "run", &note[5], NULL, 1);
+		fallback_with_hss_down_is_suspended_later(&d7);
 	}
 
 	refused(&d2, OM_EDPF_NONCE_A, "nonceA");
@@ -724,6 +811,7 @@ int main(void)
 	device_down(&d4);
 	device_down(&d5);
 	device_down(&d6);
+	device_down(&d7);
 	tk_parts_free(&P, 0);
 	return check_done();
 }

@@ -245,7 +245,8 @@ static inline void tk_sho_start(struct tk_parts *p, int n_register)
 static inline void tk_drf_serve(struct tk_parts *p)
 {
 	char why[256] = "";
-	struct drf_config rc = { .db_path = tk_at(p, "drf-b.db") };
+	/* its removals and suspensions reach SHO-B's HSS (drf_removals_run) */
+	struct drf_config rc = { .db_path = tk_at(p, "drf-b.db"), .hss_socket = p->sock };
 	CHECK_MSG(drf_open(&p->drf, &rc, why, sizeof(why)) == 0, "drf_open: %s", why);
 	snprintf(p->drf_sock, sizeof(p->drf_sock), "%s/drf/admin.sock", p->dir);
 	p->drf_admin.drf = p->drf;

@@ -155,10 +155,10 @@ static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx,
 		return rc < 0 ? rc : 0;
 	}
 	if (!strcmp(w[0], "removals") && n == 1) {
-		int later = 0;
-		if ((rc = drf_removals_due(d, now, &later)) < 0)
-			return rc;
-		snprintf(line, sizeof(line), "due=%d not_yet_due=%d", rc, later);
+		int later = 0, to_suspend;
+		if ((rc = drf_removals_due(d, now, &later)) < 0 || (to_suspend = drf_suspensions_pending(d)) < 0)
+			return rc < 0 ? rc : to_suspend;
+		snprintf(line, sizeof(line), "due=%d not_yet_due=%d to_suspend=%d", rc, later, to_suspend);
 		emit(ctx, line);
 		return 0;
 	}

@@ -221,9 +221,12 @@ OM_NODISCARD int drf_handover_completed(struct drf *d, const char *sender, const
  * unreachable, no answer in time, a refusal) is logged with its code, counted
  * in attempts and tried again after retry_min doubling up to retry_max, and
  * the others go on. lock (may be NULL) is held around each use of d and
- * released during the HSS calls. Returns the number marked done, or
- * OM_EDRF_CONFIG (no socket configured), OM_ESTORE* (the register failed:
- * the run stops, the rest stay due).
+ * released during the HSS calls. Before the removals, the same for every
+ * fell-back subscription still to suspend ("suspend IMSI", issue 20: the
+ * SHO could not when the device fell back); OM_EHSS_NOT_FOUND is done there
+ * too. Returns the number of removals marked done, or OM_EDRF_CONFIG (no
+ * socket configured), OM_ESTORE* (the register failed: the run stops, the
+ * rest stay due).
  */
 OM_NODISCARD int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t now);
 
@@ -231,11 +234,17 @@ OM_NODISCARD int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t 
  * Issue 20: a device fell back instead of attaching with our new
  * subscription (its TRE signed it, our DPF checked it): queue that IMSI's
  * removal from our HSS at now + grace, as Note Z does for a device that
- * left (the SHO suspended it already). The device need not be in the
+ * left, and its suspension at once: the SHO suspends it when its HSS
+ * answers, and when it does not (its network may be what the device could
+ * not reach) the suspension waits here, durably, retried by
+ * drf_removals_run until the HSS answers. The device need not be in the
  * register; an IMSI a device of ours uses now is refused (OM_EDRF_EXISTS).
  * Again is a no-op. Returns 0, OM_EDRF_VALUE, OM_EDRF_EXISTS, OM_ESTORE*.
  */
 OM_NODISCARD int drf_fallback_removal(struct drf *d, const char *tre_id, const char *imsi, int64_t now);
+
+/* Fell-back subscriptions whose suspension is still to do (issue 20). The count or OM_ESTORE*. */
+OM_NODISCARD int drf_suspensions_pending(struct drf *d);
 
 /* Removals scheduled and not yet done (for status and tests). Returns the count or OM_ESTORE*. */
 OM_NODISCARD int drf_removals_due(struct drf *d, int64_t now, int *not_yet_due);

@@ -215,7 +215,7 @@ static void admin_socket_refusals(void)
 	char *after = rk_snapshot(dbs, 1, NULL, 0);
 	rk_check_unchanged(before, after, "malformed admin commands");
 	CHECK_INT(admin("removals\n", out), 0);
-	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=0\n"), "removals: %s", out);
+	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=0 to_suspend=0\n"), "removals: %s", out);
 	/* the registration service asks in an owner's name: another owner's is refused, nothing changes */
 	before = rk_snapshot(dbs, 1, NULL, 0);
 	CHECK_INT(admin("transfer-code " TRE_ID " 600 owner-2\n", out), OM_EDRF_OWNER);
@@ -463,12 +463,12 @@ int main(void)
 	CHECK_MSG(!strcmp(out, "result=refused reason=OM_EDRF_OUTCOME_FALLBACK\n"), "fallback: %s", out);
 	CHECK_INT(admin_status("ours="), 1);
 	CHECK_INT(admin("removals\n", out), 0);
-	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=0\n"), "removals: %s", out);
+	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=0 to_suspend=0\n"), "removals: %s", out);
 	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", "active.stmt", out, sizeof(out)), 200);
 	CHECK_MSG(!strcmp(out, "result=completed request_id=r-1\n"), "completed: %s", out);
 	CHECK_INT(admin_status("ours="), 0);
 	CHECK_INT(admin("removals\n", out), 0);
-	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=1\n"), "removals: %s", out);
+	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=1 to_suspend=0\n"), "removals: %s", out);
 	/* the device is no longer ours: no code for it */
 	CHECK_INT(admin("transfer-code " TRE_ID " 600\n", out), OM_EDRF_NOT_OURS);
 

@@ -98,6 +98,9 @@ static const struct om_store_migration migrations[] = {
 	  "DROP TABLE removal;"
 	  "ALTER TABLE removal_7 RENAME TO removal;"
 	  "CREATE INDEX removal_pending ON removal(due) WHERE done IS NULL;" },
+	/* 8 (issue 20): a fell-back subscription our SHO could not suspend at once (its HSS did not
+	 * answer) is suspended from here, retried until the HSS answers; NULL: nothing to suspend */
+	{ "ALTER TABLE removal ADD COLUMN suspend_due INTEGER;" },
 };
 
 /*
@@ -170,6 +173,7 @@ static const struct om_store_migration migrations_pg[] = {
 	  "CREATE INDEX handover_tre ON handover(tre_id);" },
 	{ "ALTER TABLE removal DROP CONSTRAINT removal_tre_id_fkey;"
 	  "ALTER TABLE removal ADD COLUMN why TEXT NOT NULL DEFAULT 'moved' CHECK (why IN ('moved', 'fell-back'));" },
+	{ "ALTER TABLE removal ADD COLUMN suspend_due BIGINT;" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
@@ -225,15 +229,24 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 				  " WHERE sender = ?1 AND request_id = ?2" },
 	[DRF_SQL_DEV_RELEASE] = { "UPDATE device SET ours = 0, counter = ?2 WHERE tre_id = ?1" },
 	/* an IMSI removed before and ours again since (drf_device_add refuses one still pending) is queued anew */
-	[DRF_SQL_REMOVAL_ADD] = { "INSERT INTO removal (imsi, tre_id, due, why) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (imsi)"
-				  " DO UPDATE SET tre_id = excluded.tre_id, due = excluded.due, done = NULL, attempts = 0,"
-				  " error = NULL, why = excluded.why WHERE removal.done IS NOT NULL" },
+	[DRF_SQL_REMOVAL_ADD] = { "INSERT INTO removal (imsi, tre_id, due, why, suspend_due) VALUES (?1, ?2, ?3, ?4, ?5)"
+				  " ON CONFLICT (imsi) DO UPDATE SET tre_id = excluded.tre_id, due = excluded.due, done = NULL,"
+				  " attempts = 0, error = NULL, why = excluded.why, suspend_due = excluded.suspend_due"
+				  " WHERE removal.done IS NOT NULL" },
 	[DRF_SQL_REMOVAL_DUE] = { "SELECT imsi, attempts FROM removal WHERE done IS NULL AND due <= ?1"
 				  " ORDER BY due, imsi LIMIT 16" },
 	[DRF_SQL_REMOVAL_DONE] = { "UPDATE removal SET done = ?2 WHERE imsi = ?1 AND done IS NULL" },
 	[DRF_SQL_REMOVAL_RETRY] = { "UPDATE removal SET attempts = attempts + 1, due = ?2, error = ?3"
 				    " WHERE imsi = ?1 AND done IS NULL" },
 	[DRF_SQL_REMOVAL_PENDING] = { "SELECT due <= ?1 FROM removal WHERE done IS NULL" },
+	/* issue 20: the suspensions of fell-back subscriptions still to do, with their own retries */
+	[DRF_SQL_SUSPEND_DUE] = { "SELECT imsi, attempts FROM removal WHERE done IS NULL AND suspend_due <= ?1"
+				  " ORDER BY suspend_due, imsi LIMIT 16" },
+	[DRF_SQL_SUSPEND_DONE] = { "UPDATE removal SET suspend_due = NULL, attempts = 0, error = NULL"
+				   " WHERE imsi = ?1 AND done IS NULL AND suspend_due <= ?2" },
+	[DRF_SQL_SUSPEND_RETRY] = { "UPDATE removal SET attempts = attempts + 1, suspend_due = ?2, error = ?3"
+				    " WHERE imsi = ?1 AND done IS NULL" },
+	[DRF_SQL_SUSPEND_PENDING] = { "SELECT count(*) FROM removal WHERE done IS NULL AND suspend_due IS NOT NULL" },
 	/* by the primary key: a lookup by the bootstrap's bytes read every handover the sender ever made */
 	[DRF_SQL_PUSH_ONE] = { PUSH_ROWS " AND h.sender = ?1 AND h.request_id = ?2" },
 	[DRF_SQL_PUSH_ALL] = { PUSH_ROWS " ORDER BY h.accepted" },

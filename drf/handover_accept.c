@@ -402,7 +402,8 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 	    (r = om_stmt_exec(d->stmt[DRF_SQL_DEV_RELEASE], OM_BIND(OM_TEXT(c.tre_id), OM_INT(o.counter)))) < 0 ||
 	    (r = om_stmt_exec(d->stmt[DRF_SQL_CODES_VOID], OM_BIND(OM_TEXT(c.tre_id), OM_INT(now)))) < 0 ||
 	    (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD],
-			      OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id), OM_INT(now + d->grace_s), OM_TEXT("moved")))) < 0)
+			      OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id), OM_INT(now + d->grace_s), OM_TEXT("moved"),
+				      OM_NULL))) < 0)
 		goto out;
 	if ((r = om_store_commit(d->db)) == 0)
 		om_metric_inc(&m_completed, "completed");

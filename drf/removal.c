@@ -38,7 +38,8 @@ int drf_fallback_removal(struct drf *d, const char *tre_id, const char *imsi, in
 	om_stmt_reset(st);
 	if (r < 0 ||
 	    (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD], OM_BIND(OM_TEXT(imsi), OM_TEXT(tre_id),
-								    OM_INT(now + d->grace_s), OM_TEXT("fell-back")))) < 0) {
+								    OM_INT(now + d->grace_s), OM_TEXT("fell-back"),
+								    OM_INT(now)))) < 0) {
 		om_store_rollback(d->db);
 		if (r == OM_EDRF_EXISTS)
 			om_notice("drf-fallback-removal-refused", "tre_id=%s imsi=%s reason=ours", tre_id, imsi);
@@ -84,11 +85,12 @@ static int line_safe(const char *imsi)
 }
 
 /*
- * "delete IMSI" within the deadline. 0 when the subscriber is gone (deleted
- * now, or already), else the failure's code (transport or the HSS's own),
- * with the HSS's reason in why.
+ * "VERB IMSI" (delete, suspend) within the deadline. 0 when done (now, or
+ * the subscriber is already gone: nothing left to delete or to suspend),
+ * else the failure's code (transport or the HSS's own), with the HSS's
+ * reason in why.
  */
-static int hss_delete(const struct drf *d, const char *imsi, char *why, size_t wl)
+static int hss_call(const struct drf *d, const char *verb, const char *imsi, char *why, size_t wl)
 {
 	struct om_admin_result res;
 	char line[64];
@@ -97,28 +99,47 @@ static int hss_delete(const struct drf *d, const char *imsi, char *why, size_t w
 		snprintf(why, wl, "stored IMSI is not digits");
 		return OM_EDRF_VALUE;
 	}
-	snprintf(line, sizeof(line), "delete %s\n", imsi);
+	snprintf(line, sizeof(line), "%s %s\n", verb, imsi);
 	int rc = om_admin_call(d->hss_socket, line, d->hss_timeout_ms, NULL, NULL, &res);
 	if (rc < 0) {
 		snprintf(why, wl, "%s", om_strerror(rc));
 		return rc;
 	}
 	if (res.code == 0 || res.code == OM_EHSS_NOT_FOUND) {
-		snprintf(why, wl, "%s", res.code ? "already-gone" : "removed");
+		snprintf(why, wl, "%s", res.code ? "already-gone" : verb[0] == 'd' ? "removed" : "suspended");
 		return 0;
 	}
 	snprintf(why, wl, "%s", res.reason);
 	return res.code;
 }
 
-/* Up to BATCH removals due at now, in due order. The count, or a store code. */
+/*
+ * The two kinds of work on the HSS queued in the removal table, each with
+ * its own due time and retries: the suspension of a fell-back subscription
+ * the SHO could not suspend (issue 20) and the removal itself (Note Z).
+ */
+struct step {
+	const char *verb, *event, *done_label; /* done_label: the metric's result when done */
+	enum drf_sql due, done, retry;
+	struct om_metric *metric;
+};
+
 static struct om_metric m_removals = OM_COUNTER("openmcim_drf_removals_total",
 	"Removals of released subscriptions from the HSS after the grace period (Note Z), by result of each attempt",
 	"result");
+static struct om_metric m_suspensions = OM_COUNTER("openmcim_drf_suspensions_total",
+	"Suspensions of fell-back subscriptions the SHO could not suspend (issue 20), by result of each attempt",
+	"result");
 
-static int due_items(struct drf *d, int64_t now, struct item *it)
+static const struct step suspend_step = { "suspend", "drf-suspend", "suspended", DRF_SQL_SUSPEND_DUE, DRF_SQL_SUSPEND_DONE,
+					  DRF_SQL_SUSPEND_RETRY, &m_suspensions };
+static const struct step removal_step = { "delete", "drf-removal", "removed", DRF_SQL_REMOVAL_DUE, DRF_SQL_REMOVAL_DONE,
+					  DRF_SQL_REMOVAL_RETRY, &m_removals };
+
+/* Up to BATCH items of the step due at now, in due order. The count, or a store code. */
+static int due_items(struct drf *d, const struct step *sp, int64_t now, struct item *it)
 {
-	struct om_stmt *st = d->stmt[DRF_SQL_REMOVAL_DUE];
+	struct om_stmt *st = d->stmt[sp->due];
 	int r, n = 0;
 	for (r = om_stmt_query(st, OM_BIND(OM_INT(now))); n < BATCH && r == OM_STORE_ROW; r = om_stmt_step(st)) {
 		snprintf(it[n].imsi, sizeof(it[n].imsi), "%s", om_stmt_col_text(st, 0));
@@ -131,19 +152,19 @@ static int due_items(struct drf *d, int64_t now, struct item *it)
 /*
  * The outcomes of one batch in one transaction (issue 14: a durable commit
  * per removal), a lazy one (docs/decisions.md "Lazy commits"): lost in a
- * crash or a power cut, the deletes are repeated, and the HSS answers
- * "already gone": done, as for a lost answer.
+ * crash or a power cut, the calls are repeated, and the HSS answers
+ * "already gone" (or suspends again): done, as for a lost answer.
  */
-static int record(struct drf *d, const struct item *it, int n, int64_t now)
+static int record(struct drf *d, const struct step *sp, const struct item *it, int n, int64_t now)
 {
 	int r = 0;
 	if ((r = om_store_begin(d->db, OM_STORE_LAZY)) < 0)
 		return r;
 	for (int i = 0; i < n && r >= 0; i++) {
 		if (it[i].code == 0)
-			r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_DONE], OM_BIND(OM_TEXT(it[i].imsi), OM_INT(now)));
+			r = om_stmt_exec(d->stmt[sp->done], OM_BIND(OM_TEXT(it[i].imsi), OM_INT(now)));
 		else
-			r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_RETRY],
+			r = om_stmt_exec(d->stmt[sp->retry],
 					 OM_BIND(OM_TEXT(it[i].imsi), OM_INT(now + it[i].wait), OM_TEXT(om_errname(it[i].code))));
 	}
 	if (r < 0) {
@@ -162,45 +183,66 @@ static int64_t backoff(const struct drf *d, unsigned attempts)
 	return w < d->removal_retry_max_s ? w : d->removal_retry_max_s;
 }
 
-int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t now)
+/* Every item of the step due at now, a batch at a time. The number done, or a store code. */
+static int run_step(struct drf *d, const struct step *sp, pthread_mutex_t *lock, int64_t now)
 {
 	struct item it[BATCH];
-	int r, n, removed = 0;
-	if (!d)
-		return OM_EINVAL;
-	if (!d->hss_socket)
-		return OM_EDRF_CONFIG;
+	int r, n, done = 0;
 	/* a failed item moves past now and a done one leaves: each batch is new, and the loop ends */
 	do {
 		lock_if(lock);
-		n = due_items(d, now, it);
+		n = due_items(d, sp, now, it);
 		unlock_if(lock);
 		if (n < 0)
 			return n;
 		for (int i = 0; i < n; i++) {
-			it[i].code = hss_delete(d, it[i].imsi, it[i].why, sizeof(it[i].why));
+			it[i].code = hss_call(d, sp->verb, it[i].imsi, it[i].why, sizeof(it[i].why));
 			it[i].wait = it[i].code ? backoff(d, it[i].attempts) : 0;
 		}
 		lock_if(lock);
-		r = n > 0 ? record(d, it, n, now) : 0;
+		r = n > 0 ? record(d, sp, it, n, now) : 0;
 		unlock_if(lock);
 		if (r < 0)
 			return r;
 		for (int i = 0; i < n; i++) {
 			if (it[i].code == 0) {
-				om_info("drf-removal", "imsi=%s result=%s attempts=%u", it[i].imsi, it[i].why,
-					it[i].attempts + 1);
-				om_metric_inc(&m_removals, "removed");
-				removed++;
+				om_info(sp->event, "imsi=%s result=%s attempts=%u", it[i].imsi, it[i].why, it[i].attempts + 1);
+				om_metric_inc(sp->metric, sp->done_label);
+				done++;
 			} else {
-				om_metric_inc(&m_removals, "retry");
-				om_error("drf-removal", "imsi=%s result=retry code=%s attempts=%u retry_in=%lld reason=\"%.200s\"",
+				om_metric_inc(sp->metric, "retry");
+				om_error(sp->event, "imsi=%s result=retry code=%s attempts=%u retry_in=%lld reason=\"%.200s\"",
 					 it[i].imsi, om_errname(it[i].code), it[i].attempts + 1, (long long)it[i].wait,
 					 it[i].why);
 			}
 		}
 	} while (n == BATCH);
-	return removed;
+	return done;
+}
+
+int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t now)
+{
+	int r;
+	if (!d)
+		return OM_EINVAL;
+	if (!d->hss_socket)
+		return OM_EDRF_CONFIG;
+	/* suspended first: a subscription removed in the same run needs no suspension, and gets none (gone) */
+	if ((r = run_step(d, &suspend_step, lock, now)) < 0)
+		return r;
+	return run_step(d, &removal_step, lock, now);
+}
+
+int drf_suspensions_pending(struct drf *d)
+{
+	int r;
+	if (!d)
+		return OM_EINVAL;
+	struct om_stmt *st = d->stmt[DRF_SQL_SUSPEND_PENDING];
+	if ((r = om_stmt_query(st, NULL, 0)) == OM_STORE_ROW)
+		r = (int)om_stmt_col_int64(st, 0);
+	om_stmt_reset(st);
+	return r;
 }
 
 int drf_removals_due(struct drf *d, int64_t now, int *not_yet_due)

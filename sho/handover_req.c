@@ -378,11 +378,11 @@ int sho_mark_fell_back(struct sho *s, const char *tre_id)
 	if (!s->hss_socket[0])
 		return OM_ESHO_CONFIG;
 	/* at once if our HSS answers; if it does not (its network may be what the device could not reach),
-	 * the fallback is still shown and our DRF's queued removal takes the subscription out later */
+	 * the fallback is still shown and our DRF's queue suspends it once the HSS answers, then removes it */
 	int hss = sho_hss_suspend(s->hss_socket, st.imsi, why, sizeof(why));
 	if (hss < 0)
 		om_notice("fell-back-not-suspended", "tre_id=%s imsi=%s reason=\"%s\"", tre_id, st.imsi, why);
-	snprintf(detail, sizeof(detail), "imsi=%s %s", st.imsi, hss < 0 ? "not suspended: HSS unreachable" : "suspended");
+	snprintf(detail, sizeof(detail), "imsi=%s %s", st.imsi, hss < 0 ? "suspension queued: HSS unreachable" : "suspended");
 	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
 		return rc;
 	rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT(to),

@@ -299,7 +299,8 @@ OM_NODISCARD int sho_mark_active(struct sho *s, const char *tre_id);
  * The device fell back (Note Y) instead of attaching with our MCIM, as its
  * TRE signed and our DPF checked (issue 20): our subscription for it is
  * suspended in our HSS at once (when the HSS does not answer, the event's
- * detail says so and the removal below is what takes it out), the device
+ * detail says so and our DRF suspends it once the HSS answers, retried from
+ * its queue: drf_fallback_removal), the device
  * is `refused` with the reason SHO_FELL_BACK_REASON and a `fell_back` event
  * (the owner sees it fell back here); its removal after the grace period is
  * our DRF's (the DPF queues it). From handover_accepted or provisioned;

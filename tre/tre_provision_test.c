@@ -57,12 +57,15 @@ static void flip_mid_of(const char *dir, const uint8_t mid[16], long off)
 		FX_DIE("flip");
 }
 
+static int m2mmobj_blocked(struct om_tre *tre, const struct fx_tre *t);
+
 /*
  * The active MCIM fails its integrity check at open (issue 20): the TRE
  * does not stay on it (active_blocked, no attach ever again) but makes the
  * next usable MID active, here the PCID, says so once, and AKA with the PCID
  * works. With an activation pending and the new MCIM blocked, the previous
- * MCIM comes back as at the deadline (Note Y), trust root and all.
+ * MCIM comes back as at the deadline (Note Y), trust root and all. The next
+ * statement the TRE signs says why: its M2MMobj counts the blocked MIDs.
  */
 static void test_blocked_active_mid_falls_back_to_the_next_usable(void)
 {
@@ -95,6 +98,17 @@ static void test_blocked_active_mid_falls_back_to_the_next_usable(void)
 	CHECK_INT(om_tre_active(tre, &mi), 0);
 	CHECK_MEM(mi.mid, mid1, 16);
 	CHECK_INT(aka_ok(tre, &m1, 64), 0);
+	{
+		/* the next change of operator: the M2MMobj the TRE signs in it says one MID is blocked */
+		uint8_t nonce_a[16];
+		size_t len = 0;
+		check_random(nonce_a, 16);
+		uint8_t *xml = make_bootstrap(&sho1, sho2.der, sho2.der_len, t.enc_cert, 3, nonce_a, &len);
+		CHECK_INT(om_tre_bootstrap(tre, xml, len, time(NULL)), 0);
+		free(xml);
+		CHECK_INT(m2mmobj_blocked(tre, &t), 1);
+		CHECK_INT(om_tre_abort_session(tre), 0);
+	}
 	om_tre_close(tre);
 	/* Now SHO1's MCIM, active again, is tampered with: the PCID is the last resort. */
 	flip_mid_of(t.dir, mid1, 40);
