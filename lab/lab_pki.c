@@ -117,9 +117,9 @@ static int sho_identity(const struct lab *l, const char *file_stem, const char *
 
 /* Every OPERATOR_TLS leaf of the lab: the file stem under pki/tls/ is its CN. */
 static const char *const tls_leaves[] = {
-	"drf.ro.lab",	 "drf.sho-a.lab", "drf.sho-b.lab", /* DRF servers; their client identity to the VNO's push */
-	"owners.sho-a.lab", "owners.sho-b.lab",            /* the registration services' owner APIs */
-	"ro.lab",	 "sho-a.lab",	  "sho-b.lab",     /* each operator towards other DRFs (SHO daemon and DPF) */
+	"drf.ro.lab",	 "drf.sho-a.lab", "drf.sho-b.lab", "drf.sho-c.lab", /* DRF servers; their client identity to the VNO's push */
+	"owners.sho-a.lab", "owners.sho-b.lab", "owners.sho-c.lab",       /* the registration services' owner APIs */
+	"ro.lab",	 "sho-a.lab",	  "sho-b.lab", "sho-c.lab",       /* each operator towards other DRFs (SHO daemon and DPF) */
 	"push.vno.lab",                                    /* the VNO's push endpoint */
 };
 
@@ -135,10 +135,12 @@ static const struct {
 	{ "dpf.ro.lab", "cas/ro-signing.key" },
 	{ "dpf.sho-a.lab", "sho-a-signing.key" },
 	{ "dpf.sho-b.lab", "sho-b-signing.key" },
+	{ "dpf.sho-c.lab", "sho-c-signing.key" },
 };
 
 /* Every Diameter peer of the lab: its certificate's CN and DNS SAN are its Diameter identity. */
-static const char *const diameter_peers[] = { "hss.ro.lab", "hss.sho-a.lab", "hss.sho-b.lab", "mme.vno.lab" };
+static const char *const diameter_peers[] = { "hss.ro.lab", "hss.sho-a.lab", "hss.sho-b.lab", "hss.sho-c.lab",
+					       "mme.vno.lab" };
 
 int lab_pki_diameter(const char *dir, const char *const *peers, size_t n, const char **step)
 {
@@ -182,6 +184,8 @@ int lab_pki_make(struct lab *l, char *why, size_t why_len)
 		rc = sho_identity(l, "sho-a", "SHO-A");
 	if (rc == 0 && (step = "SHO-B signing identity"))
 		rc = sho_identity(l, "sho-b", "SHO-B");
+	if (rc == 0 && (step = "SHO-C signing identity"))
+		rc = sho_identity(l, "sho-c", "SHO-C");
 	snprintf(p, sizeof(p), "%s/pki/tls", l->dir);
 	if (rc == 0 && (step = "TLS directory"))
 		rc = lab_mkdir(p, 0700);

@@ -42,10 +42,11 @@ static double span_s(const struct lab_phase_stats *s)
 
 static void human(FILE *f, const struct lab *l, const struct lab_run *r)
 {
-	fprintf(f, "openmcim lab: %u devices (stay %u, move %u, fallback %u, roundtrip %u, revoked %u, tampered %u), "
-		   "seed %llu, %u jobs\n",
+	fprintf(f, "openmcim lab: %u devices (stay %u, move %u, fallback %u, roundtrip %u, roundtrip-c %u, revoked %u,"
+		   " tampered %u), seed %llu, %u jobs\n",
 		r->n, r->n_part[LAB_PART_STAY], r->n_part[LAB_PART_MOVE], r->n_part[LAB_PART_FALLBACK],
-		r->n_part[LAB_PART_ROUNDTRIP], r->n_part[LAB_PART_REVOKED], r->n_part[LAB_PART_TAMPERED],
+		r->n_part[LAB_PART_ROUNDTRIP], r->n_part[LAB_PART_ROUNDTRIP_C], r->n_part[LAB_PART_REVOKED],
+		r->n_part[LAB_PART_TAMPERED],
 		(unsigned long long)r->opt.seed,
 		r->opt.jobs);
 	fprintf(f, "\n%-11s %7s %7s %7s %9s %10s %9s %9s  %s\n", "phase", "done", "failed", "total", "time s",
@@ -92,9 +93,9 @@ static void human(FILE *f, const struct lab *l, const struct lab_run *r)
 			"", "", r->refusals[i].reason);
 	fprintf(f, "\nNAS security: %u of %u attaches after Security Mode Control (128-EIA2), each bearer after it\n",
 		r->attaches_smc, r->attaches);
-	fprintf(f, "\noperators' records: SHO-A %s; SHO-B %s; DPF installs SHO-A %u, SHO-B %u\n",
-		r->states[LAB_SHO_A][0] ? r->states[LAB_SHO_A] : "-",
-		r->states[LAB_SHO_B][0] ? r->states[LAB_SHO_B] : "-", r->installed_a, r->installed_b);
+	fprintf(f, "\noperators' records: SHO-A %s; SHO-B %s; SHO-C %s; DPF installs SHO-A %u, SHO-B %u, SHO-C %u\n",
+		r->states[LAB_SHO_A][0] ? r->states[LAB_SHO_A] : "-", r->states[LAB_SHO_B][0] ? r->states[LAB_SHO_B] : "-",
+		r->states[LAB_SHO_C][0] ? r->states[LAB_SHO_C] : "-", r->installed_a, r->installed_b, r->installed_c);
 	fprintf(f, "\nunexpected (%u):\n", r->n_problems);
 	for (unsigned i = 0; i < r->n_problems && i < LAB_PROBLEMS_MAX; i++)
 		fprintf(f, "  %s\n", r->problems[i]);
@@ -125,9 +126,9 @@ static void quoted(FILE *f, const char *key, const char *v)
 
 static void machine(FILE *f, const struct lab *l, const struct lab_run *r)
 {
-	fprintf(f, "devices=%u seed=%llu jobs=%u share_b=%.3f share_fallback=%.3f share_roundtrip=%.3f\n", r->n,
-		(unsigned long long)r->opt.seed, r->opt.jobs, r->opt.share_b, r->opt.share_fallback,
-		r->opt.share_roundtrip);
+	fprintf(f, "devices=%u seed=%llu jobs=%u share_b=%.3f share_fallback=%.3f share_roundtrip=%.3f"
+		   " share_roundtrip_c=%.3f\n", r->n, (unsigned long long)r->opt.seed, r->opt.jobs, r->opt.share_b,
+		r->opt.share_fallback, r->opt.share_roundtrip, r->opt.share_roundtrip_c);
 	fprintf(f, "store=%s\n", l->opt.store_pg ? "postgresql" : "sqlite");
 	for (int p = 0; p < LAB_N_PARTS; p++)
 		fprintf(f, "part=%s devices=%u\n", lab_part_name((enum lab_part)p), r->n_part[p]);
@@ -161,8 +162,9 @@ static void machine(FILE *f, const struct lab *l, const struct lab_run *r)
 		fprintf(f, " %s=%u", r->rerun_code[i] ? om_errname(r->rerun_code[i]) : "no_push", r->rerun_count[i]);
 	fputc('\n', f);
 	fprintf(f, "nas_security attaches=%u after_smc=%u\n", r->attaches, r->attaches_smc);
-	fprintf(f, "installed sho_a=%u sho_b=%u\n", r->installed_a, r->installed_b);
-	fprintf(f, "states sho_a=\"%s\" sho_b=\"%s\"\n", r->states[LAB_SHO_A], r->states[LAB_SHO_B]);
+	fprintf(f, "installed sho_a=%u sho_b=%u sho_c=%u\n", r->installed_a, r->installed_b, r->installed_c);
+	fprintf(f, "states sho_a=\"%s\" sho_b=\"%s\" sho_c=\"%s\"\n", r->states[LAB_SHO_A], r->states[LAB_SHO_B],
+		r->states[LAB_SHO_C]);
 	for (unsigned i = 0; i < r->n_problems && i < LAB_PROBLEMS_MAX; i++) {
 		fprintf(f, "problem");
 		quoted(f, "what", r->problems[i]);

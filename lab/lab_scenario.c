@@ -25,6 +25,7 @@
 #include "admin_call.h"
 #include "agent.h"
 #include "dpf_status.h"
+#include "lab_proc.h" /* lab_op_id, lab_op_drf */
 #include "sho.h" /* SHO_FELL_BACK_REASON */
 #include "sho_admin.h"
 
@@ -42,15 +43,18 @@ struct lab_device {
 	char last_step[32];
 	char imsi_a[OM_MCIM_IMSI_MAX + 1];    /* the SHO-A MCIM's IMSI */
 	char imsi_b[OM_MCIM_IMSI_MAX + 1];
-	double t_moved;                       /* PROVISIONED at SHO-B, for the release latency */
+	char imsi_c[OM_MCIM_IMSI_MAX + 1];
+	enum lab_op at;                       /* the operator serving it: the owner's code comes from its DRF */
+	double t_moved;                       /* PROVISIONED at its last operator, for the release latency */
 };
 
 static const char *const phase_names[LAB_N_PHASES] = {
 	"factory", "start", "register", "power-up", "provision", "register-b", "transfer", "fallback",
-	"register-back", "return", "release", "verify",
+	"register-c", "onward", "register-back", "return", "release", "verify",
 };
 
-static const char *const part_names[LAB_N_PARTS] = { "stay", "move", "fallback", "revoked", "tampered", "roundtrip" };
+static const char *const part_names[LAB_N_PARTS] = { "stay",	   "move",	"fallback",   "revoked",
+						     "tampered", "roundtrip", "roundtrip-c" };
 
 const char *lab_phase_name(enum lab_phase p)
 {
@@ -103,11 +107,12 @@ static unsigned share_count(double share, unsigned of, unsigned left)
 int lab_run_init(struct lab_run *r, const struct lab_scenario_options *opt, unsigned n_genuine, unsigned n_tampered)
 {
 	struct run_priv *p;
-	unsigned *order, rest, nb, nf, nr, k = 0, n = n_genuine + n_tampered;
+	unsigned *order, rest, nb, nf, nr, nc, k = 0, n = n_genuine + n_tampered;
 	uint64_t s;
 	memset(r, 0, sizeof(*r));
 	if (!opt || n_genuine == 0 || opt->jobs == 0 || opt->share_b < 0 || opt->share_fallback < 0 ||
-	    opt->share_roundtrip < 0 || opt->share_b + opt->share_fallback + opt->share_roundtrip > 1)
+	    opt->share_roundtrip < 0 || opt->share_roundtrip_c < 0 ||
+	    opt->share_b + opt->share_fallback + opt->share_roundtrip + opt->share_roundtrip_c > 1)
 		return OM_EINVAL;
 	r->opt = *opt;
 	r->n = n;
@@ -152,12 +157,15 @@ int lab_run_init(struct lab_run *r, const struct lab_scenario_options *opt, unsi
 	nb = share_count(opt->share_b, rest, rest);
 	nf = share_count(opt->share_fallback, rest, rest - nb);
 	nr = share_count(opt->share_roundtrip, rest, rest - nb - nf);
+	nc = share_count(opt->share_roundtrip_c, rest, rest - nb - nf - nr);
 	for (unsigned i = 0; i < nb; i++)
 		r->dev[order[k++]].part = LAB_PART_MOVE;
 	for (unsigned i = 0; i < nf; i++)
 		r->dev[order[k++]].part = LAB_PART_FALLBACK;
 	for (unsigned i = 0; i < nr; i++)
 		r->dev[order[k++]].part = LAB_PART_ROUNDTRIP;
+	for (unsigned i = 0; i < nc; i++)
+		r->dev[order[k++]].part = LAB_PART_ROUNDTRIP_C;
 	for (unsigned i = 0; i < n; i++)
 		r->n_part[r->dev[i].part]++;
 	free(order);
@@ -301,7 +309,7 @@ static void owner_handover(struct dev_ctx *c)
 	int st = 0;
 	for (int t = 0; !d->have_code && t < 10; t++) {
 		double t0 = lab_run_now_ms(p->r);
-		int rc = lab_transfer_code(p->l, p->from, d->tre_id, d->code);
+		int rc = lab_transfer_code(p->l, d->at, d->tre_id, d->code);
 		owner_time(p->r, &p->r->code_ms, &p->r->n_code, lab_run_now_ms(p->r) - t0);
 		if (rc == 0) {
 			d->have_code = 1;
@@ -313,7 +321,7 @@ static void owner_handover(struct dev_ctx *c)
 	}
 	if (!d->have_code) {
 		lab_run_problem(p->r, "%s %s: no transfer code from %s", lab_phase_name(p->ph), d->tre_id,
-				p->from == LAB_RO ? "the RO" : p->from == LAB_SHO_A ? "SHO-A" : "SHO-B");
+				lab_op_id(d->at));
 		return;
 	}
 	if (d->t_handover <= 0)
@@ -414,7 +422,7 @@ static int expected_reason(const struct lab_device *d, const char *reason)
  */
 static void dpf_reason(struct lab *l, enum lab_op op, const char *tre_id, char *out, size_t cap)
 {
-	static const char *const logs[LAB_N_OPS] = { "ro-dpf.log", "sho-a-dpf.log", "sho-b-dpf.log" };
+	static const char *const logs[LAB_N_OPS] = { "ro-dpf.log", "sho-a-dpf.log", "sho-b-dpf.log", "sho-c-dpf.log" };
 	char path[LAB_PATH_MAX], line[1024], needle[OM_TRE_ID_MAX + 32];
 	FILE *f = fopen(lab_path(l, logs[op], path, sizeof(path)), "r");
 	out[0] = '\0';
@@ -517,13 +525,17 @@ static int run_device(struct phase *p, struct lab_device *d)
 		d->t_moved = d->t_done;
 		break;
 	case LAB_PH_TRANSFER:
-		snprintf(d->imsi_b, sizeof(d->imsi_b), "%s", res.imsi);
+	case LAB_PH_ONWARD: {
+		enum lab_op to = p->ph == LAB_PH_TRANSFER ? LAB_SHO_B : LAB_SHO_C;
+		char *imsi = to == LAB_SHO_B ? d->imsi_b : d->imsi_c;
+		snprintf(imsi, sizeof(d->imsi_b), "%s", res.imsi);
 		d->t_moved = d->t_done;
 		pthread_mutex_lock(&((struct run_priv *)r->priv)->mu);
-		if (!r->ids[LAB_SHO_B][0])
-			snprintf(r->ids[LAB_SHO_B], sizeof(r->ids[0]), "%s", res.owner);
+		if (!r->ids[to][0])
+			snprintf(r->ids[to], sizeof(r->ids[0]), "%s", res.owner);
 		pthread_mutex_unlock(&((struct run_priv *)r->priv)->mu);
 		break;
+	}
 	case LAB_PH_FALLBACK:
 		if (strcmp(res.imsi, d->imsi_a)) {
 			lab_run_problem(r, "fallback %s: attached as %s, not its SHO-A IMSI %s", d->tre_id, res.imsi,
@@ -534,6 +546,8 @@ static int run_device(struct phase *p, struct lab_device *d)
 	default:
 		break;
 	}
+	if (want == OM_AGENT_PROVISIONED)
+		d->at = p->to;
 	if (d->t_handover > 0)
 		add_latency(r, p->ph, d->t_done - d->t_handover);
 	return 0;
@@ -746,13 +760,21 @@ static int phase_register(struct lab *l, struct lab_run *r, enum lab_phase ph, e
 	free(ids);
 	if (r->opt.progress)
 		fputc('\n', stderr);
-	lab_run_phase_set(r, ph, n, got > 0 ? (unsigned)got : 0, t0, lab_run_now_ms(r));
+	{
+		/* a phase of several calls (register-back: one per current SHO) counts them all */
+		const struct lab_phase_stats *was = &r->ph[ph];
+		int again = was->t1_ms >= 0;
+		lab_run_phase_set(r, ph, n + (again ? was->total : 0),
+				  (got > 0 ? (unsigned)got : 0) + (again ? was->done : 0), again ? was->t0_ms : t0,
+				  lab_run_now_ms(r));
+	}
 	if (got < 0) {
 		lab_run_problem(r, "%s: %s", lab_phase_name(ph), why);
 		return got;
 	}
 	if ((unsigned)got != n)
-		lab_run_problem(r, "%s: %d of %u devices registered", lab_phase_name(ph), got, n);
+		lab_run_problem(r, "%s: %d of %u devices registered (current SHO %s)", lab_phase_name(ph), got, n,
+				lab_op_id(from));
 	add_latency(r, ph, lab_run_now_ms(r) - t0);
 	r->ph[ph].lat_what = "the whole bulk call";
 	return 0;
@@ -781,9 +803,11 @@ static void phase_release(struct lab *l, struct lab_run *r, const unsigned *idx,
 			struct lab_device *d = &r->dev[idx[k]];
 			if (seen[k] || d->part == LAB_PART_FALLBACK)
 				continue;
-			/* a round trip also left SHO-B: its SHO-B IMSI goes from there too */
+			/* a round trip also left SHO-B (and SHO-C): its IMSIs there go too */
 			if (lab_hss_has(l, LAB_SHO_A, d->imsi_a) == 0 &&
-			    (d->part != LAB_PART_ROUNDTRIP || lab_hss_has(l, LAB_SHO_B, d->imsi_b) == 0)) {
+			    (d->part != LAB_PART_ROUNDTRIP || lab_hss_has(l, LAB_SHO_B, d->imsi_b) == 0) &&
+			    (d->part != LAB_PART_ROUNDTRIP_C || (lab_hss_has(l, LAB_SHO_B, d->imsi_b) == 0 &&
+								 lab_hss_has(l, LAB_SHO_C, d->imsi_c) == 0))) {
 				seen[k] = 1;
 				gone++;
 				add_latency(r, LAB_PH_RELEASE, lab_run_now_ms(r) - d->t_moved);
@@ -802,8 +826,10 @@ static void phase_release(struct lab *l, struct lab_run *r, const unsigned *idx,
 		int has;
 		if (d->part != LAB_PART_FALLBACK) {
 			if (!seen[k])
-				lab_run_problem(r, "release: %s's old IMSI %s (or %s) still at SHO-A's (SHO-B's) HSS after %.0f s",
-						d->tre_id, d->imsi_a, d->part == LAB_PART_ROUNDTRIP ? d->imsi_b : "-",
+				lab_run_problem(r, "release: %s's old IMSI %s (or %s, %s) still at SHO-A's (SHO-B's, SHO-C's)"
+						" HSS after %.0f s", d->tre_id, d->imsi_a,
+						d->part == LAB_PART_ROUNDTRIP || d->part == LAB_PART_ROUNDTRIP_C ? d->imsi_b : "-",
+						d->part == LAB_PART_ROUNDTRIP_C ? d->imsi_c : "-",
 						(lab_run_now_ms(r) - d->t_moved) / 1e3);
 			continue;
 		}
@@ -830,6 +856,7 @@ static enum lab_op expected_home(enum lab_part part)
 	case LAB_PART_MOVE:
 		return LAB_SHO_B;
 	case LAB_PART_ROUNDTRIP:
+	case LAB_PART_ROUNDTRIP_C:
 	case LAB_PART_STAY:
 	case LAB_PART_FALLBACK:
 		return LAB_SHO_A;
@@ -882,8 +909,10 @@ static int verify_tre(struct lab *l, struct lab_run *r, struct lab_device *d)
 }
 
 /*
- * A round trip in SHO-A's DRF register (issue 20): ours again, in its
- * second stay, the first one left to SHO-B; what `drf-admin history` says.
+ * A round trip in the DRF registers (issue 20): SHO-A's has the device ours
+ * again, in its second stay, the first one left to SHO-B; each operator it
+ * passed through keeps its stay, left to the next one (SHO-B's to SHO-A, or
+ * to SHO-C whose stay left to SHO-A). What `drf-admin history` says.
  */
 struct stays {
 	unsigned n;
@@ -896,21 +925,33 @@ static void stay_line(void *ctx, const char *line)
 	snprintf(s->n++ ? s->last : s->first, sizeof(s->first), "%s", line);
 }
 
-static int verify_stays(struct lab *l, struct lab_run *r, struct lab_device *d)
+/* op's DRF history of d: n_want stays, the first left to first_to, the last current (n_want 2) or left to last_to. */
+static int verify_history(struct lab *l, struct lab_run *r, struct lab_device *d, enum lab_op op, unsigned n_want,
+			  enum lab_op first_to)
 {
-	char sock[LAB_PATH_MAX + 40], line[OM_TRE_ID_MAX + 16], why[OM_ADMIN_REASON_MAX + 1] = "";
+	char sock[LAB_PATH_MAX + 40], line[OM_TRE_ID_MAX + 16], why[OM_ADMIN_REASON_MAX + 1] = "", to[24];
 	struct stays s = { 0 };
-	snprintf(sock, sizeof(sock), "%s/%s/admin.sock", l->dir, lab_daemon_name(LAB_D_A_DRF));
+	snprintf(sock, sizeof(sock), "%s/%s/admin.sock", l->dir, lab_daemon_name(lab_op_drf(op)));
 	snprintf(line, sizeof(line), "history %s\n", d->tre_id);
+	snprintf(to, sizeof(to), " to=%s ", lab_op_id(first_to));
 	struct om_admin_peer p = { .path = sock, .timeout_ms = 10000 };
 	int rc = om_admin_peer_call(&p, line, stay_line, &s, why, sizeof(why));
-	if (rc < 0 || s.n != 2 || !strstr(s.first, "stay=1 ") || !strstr(s.first, " to=SHO-B ") ||
-	    !strstr(s.last, "stay=2 ") || !strstr(s.last, " current")) {
-		lab_run_problem(r, "verify %s (roundtrip): SHO-A's DRF history %s: %u stays (%.60s | %.60s)", d->tre_id,
-				rc < 0 ? om_errname(rc) : "ok", s.n, s.first, s.last);
+	if (rc < 0 || s.n != n_want || !strstr(s.first, "stay=1 ") || !strstr(s.first, to) ||
+	    (n_want == 2 && (!strstr(s.last, "stay=2 ") || !strstr(s.last, " current")))) {
+		lab_run_problem(r, "verify %s (%s): %s's DRF history %s: %u stays, expected %u (%.60s | %.60s)", d->tre_id,
+				lab_part_name(d->part), lab_op_id(op), rc < 0 ? om_errname(rc) : "ok", s.n, n_want, s.first,
+				s.last);
 		return -1;
 	}
 	return 0;
+}
+
+static int verify_stays(struct lab *l, struct lab_run *r, struct lab_device *d)
+{
+	if (d->part == LAB_PART_ROUNDTRIP)
+		return verify_history(l, r, d, LAB_SHO_A, 2, LAB_SHO_B) | verify_history(l, r, d, LAB_SHO_B, 1, LAB_SHO_A);
+	return verify_history(l, r, d, LAB_SHO_A, 2, LAB_SHO_B) | verify_history(l, r, d, LAB_SHO_B, 1, LAB_SHO_C) |
+	       verify_history(l, r, d, LAB_SHO_C, 1, LAB_SHO_A);
 }
 
 /*
@@ -1090,17 +1131,19 @@ static void state_add(struct state_count *sc, unsigned *nsc, const char *state)
 
 static void phase_verify(struct lab *l, struct lab_run *r)
 {
-	static const enum lab_daemon sho_db[LAB_N_OPS] = { LAB_N_DAEMONS, LAB_D_A_SHO, LAB_D_B_SHO };
+	static const enum lab_daemon sho_db[LAB_N_OPS] = { LAB_N_DAEMONS, LAB_D_A_SHO, LAB_D_B_SHO, LAB_D_C_SHO };
 	struct lab_phase_stats *s = &r->ph[LAB_PH_VERIFY];
-	unsigned *inst_a = calloc(r->n, sizeof(unsigned)), *inst_b = calloc(r->n, sizeof(unsigned));
-	sho_state *st[LAB_N_OPS] = { NULL, calloc(r->n, sizeof(sho_state)), calloc(r->n, sizeof(sho_state)) };
+	unsigned *inst_a = calloc(r->n, sizeof(unsigned)), *inst_b = calloc(r->n, sizeof(unsigned)),
+		 *inst_c = calloc(r->n, sizeof(unsigned));
+	sho_state *st[LAB_N_OPS] = { NULL, calloc(r->n, sizeof(sho_state)), calloc(r->n, sizeof(sho_state)),
+				     calloc(r->n, sizeof(sho_state)) };
 	struct state_count sc[LAB_N_OPS][8];
 	unsigned nsc[LAB_N_OPS] = { 0 };
 	struct run_priv *rp = r->priv;
 	const struct lab_device **by_id = calloc(r->n, sizeof(*by_id));
 	s->t0_ms = lab_run_now_ms(r);
 	s->total = r->n;
-	if (!inst_a || !inst_b || !st[LAB_SHO_A] || !st[LAB_SHO_B] || !by_id) {
+	if (!inst_a || !inst_b || !inst_c || !st[LAB_SHO_A] || !st[LAB_SHO_B] || !st[LAB_SHO_C] || !by_id) {
 		lab_run_problem(r, "verify: out of memory");
 		goto out;
 	}
@@ -1111,37 +1154,43 @@ static void phase_verify(struct lab *l, struct lab_run *r)
 	memset(sc, 0, sizeof(sc));
 	installed(l, r, LAB_D_A_DPF, inst_a, &r->installed_a);
 	installed(l, r, LAB_D_B_DPF, inst_b, &r->installed_b);
-	for (int op = LAB_SHO_A; op <= LAB_SHO_B; op++)
+	installed(l, r, LAB_D_C_DPF, inst_c, &r->installed_c);
+	for (int op = LAB_SHO_A; op < LAB_N_OPS; op++)
 		(void)read_pages(l, r, sho_db[op], "admin.sock", "list *", SHO_ADMIN_PAGE, state_row, st[op]);
 	(void)read_pages(l, r, LAB_D_B_SHO, "admin.sock", "list *", SHO_ADMIN_PAGE, fell_back_row, NULL);
 	for (unsigned i = 0; i < r->n; i++) {
 		struct lab_device *d = &r->dev[i];
 		int refused = d->part == LAB_PART_REVOKED || d->part == LAB_PART_TAMPERED;
-		int trip = d->part == LAB_PART_ROUNDTRIP;
-		unsigned want_a = refused ? 0 : trip ? 2 : 1, want_b = d->part == LAB_PART_MOVE || trip ? 1 : 0;
+		int trip = d->part == LAB_PART_ROUNDTRIP || d->part == LAB_PART_ROUNDTRIP_C;
+		unsigned want_a = refused ? 0 : trip ? 2 : 1, want_b = d->part == LAB_PART_MOVE || trip ? 1 : 0,
+			 want_c = d->part == LAB_PART_ROUNDTRIP_C;
 		int ok = verify_tre(l, r, d) == 0 && (!trip || verify_stays(l, r, d) == 0) &&
 			 (d->part != LAB_PART_FALLBACK || verify_fell_back(l, r, d) == 0);
 		/* a fallback device installed at SHO-B before its attach failed: once or never, not twice */
-		if (inst_a[i] != want_a || (d->part == LAB_PART_FALLBACK ? inst_b[i] > 1 : inst_b[i] != want_b)) {
-			lab_run_problem(r, "verify %s (%s): installed releases SHO-A %u SHO-B %u, expected %u and %u",
-					d->tre_id, lab_part_name(d->part), inst_a[i], inst_b[i], want_a, want_b);
+		if (inst_a[i] != want_a || (d->part == LAB_PART_FALLBACK ? inst_b[i] > 1 : inst_b[i] != want_b) ||
+		    inst_c[i] != want_c) {
+			lab_run_problem(r, "verify %s (%s): installed releases SHO-A %u SHO-B %u SHO-C %u, expected %u, %u"
+					" and %u", d->tre_id, lab_part_name(d->part), inst_a[i], inst_b[i], inst_c[i], want_a,
+					want_b, want_c);
 			ok = 0;
 		}
-		for (int op = LAB_SHO_A; op <= LAB_SHO_B; op++) {
+		for (int op = LAB_SHO_A; op < LAB_N_OPS; op++) {
 			const char *state = st[op][i][0] ? st[op][i] : "none";
 			int active = !strcmp(state, "active");
 			if (op == LAB_SHO_B && d->part != LAB_PART_MOVE && d->part != LAB_PART_FALLBACK && !trip)
+				continue;
+			if (op == LAB_SHO_C && d->part != LAB_PART_ROUNDTRIP_C)
 				continue;
 			state_add(sc[op], &nsc[op], state);
 			/*
 			 * The operator that serves the device says active, one that did not get it does not;
 			 * SHO-A's registration service is not told of a move (its DRF is), so a mover stays
-			 * active there.
+			 * active there (as a round trip stays at SHO-B and SHO-C).
 			 */
 			if (active != (expected_home(d->part) == (enum lab_op)op) &&
-			    !(op == LAB_SHO_A && d->part == LAB_PART_MOVE) && !(op == LAB_SHO_B && trip)) {
+			    !(op == LAB_SHO_A && d->part == LAB_PART_MOVE) && !(op != LAB_SHO_A && trip)) {
 				lab_run_problem(r, "verify %s (%s): state %s at %s", d->tre_id, lab_part_name(d->part),
-						state, op == LAB_SHO_A ? "SHO-A" : "SHO-B");
+						state, lab_op_id((enum lab_op)op));
 				ok = 0;
 			}
 		}
@@ -1150,7 +1199,7 @@ static void phase_verify(struct lab *l, struct lab_run *r)
 		else
 			s->failed++;
 	}
-	for (int op = LAB_SHO_A; op <= LAB_SHO_B; op++) {
+	for (int op = LAB_SHO_A; op < LAB_N_OPS; op++) {
 		size_t o = 0;
 		for (unsigned k = 0; k < nsc[op] && o < sizeof(r->states[0]); k++)
 			o += (size_t)snprintf(r->states[op] + o, sizeof(r->states[0]) - o, "%s%s=%u", k ? " " : "",
@@ -1159,8 +1208,10 @@ static void phase_verify(struct lab *l, struct lab_run *r)
 out:
 	free(inst_a);
 	free(inst_b);
+	free(inst_c);
 	free(st[LAB_SHO_A]);
 	free(st[LAB_SHO_B]);
+	free(st[LAB_SHO_C]);
 	free(by_id);
 	rp->by_id = NULL;
 	s->t1_ms = lab_run_now_ms(r);
@@ -1185,7 +1236,8 @@ int lab_scenario_run(struct lab *l, struct lab_run *r)
 	char why[256];
 	int rc = 0;
 	const unsigned all = (1u << LAB_N_PARTS) - 1,
-		       movers = 1u << LAB_PART_MOVE | 1u << LAB_PART_FALLBACK | 1u << LAB_PART_ROUNDTRIP;
+		       trips = 1u << LAB_PART_ROUNDTRIP | 1u << LAB_PART_ROUNDTRIP_C,
+		       movers = 1u << LAB_PART_MOVE | 1u << LAB_PART_FALLBACK | trips;
 	if (!idx)
 		return OM_ENOMEM;
 	if (r->n != l->n_devices + l->n_tampered) {
@@ -1234,7 +1286,7 @@ int lab_scenario_run(struct lab *l, struct lab_run *r)
 		if ((rc = phase_register(l, r, LAB_PH_REGISTER_B, LAB_SHO_B, LAB_SHO_A, idx, n)) < 0)
 			goto out;
 		r->ph[LAB_PH_TRANSFER].lat_what = "owner's handover request -> PROVISIONED at SHO-B";
-		n = pick(r, idx, 1u << LAB_PART_MOVE | 1u << LAB_PART_ROUNDTRIP);
+		n = pick(r, idx, 1u << LAB_PART_MOVE | trips);
 		if (n && (rc = run_phase(l, r, LAB_PH_TRANSFER, LAB_SHO_A, LAB_SHO_B, idx, n)) < 0)
 			goto out;
 		n = pick(r, idx, 1u << LAB_PART_FALLBACK);
@@ -1248,14 +1300,32 @@ int lab_scenario_run(struct lab *l, struct lab_run *r)
 			if (rc < 0)
 				goto out;
 		}
-		/* A->B->A (issue 20): the owner registers them at SHO-A again, current SHO SHO-B, and moves them back */
-		n = pick(r, idx, 1u << LAB_PART_ROUNDTRIP);
+		/* A->B->C->A (issue 20): the owner registers them at SHO-C, current SHO SHO-B, and moves them on */
+		n = pick(r, idx, 1u << LAB_PART_ROUNDTRIP_C);
+		if (n) {
+			if ((rc = phase_register(l, r, LAB_PH_REGISTER_C, LAB_SHO_C, LAB_SHO_B, idx, n)) < 0)
+				goto out;
+			r->ph[LAB_PH_ONWARD].lat_what = "owner's handover request -> PROVISIONED at SHO-C";
+			if ((rc = run_phase(l, r, LAB_PH_ONWARD, LAB_SHO_B, LAB_SHO_C, idx, n)) < 0)
+				goto out;
+		}
+		/*
+		 * A->B->A and A->B->C->A (issue 20): the owner registers them at SHO-A again, its delivery
+		 * note naming each one's current SHO (one call per SHO), and moves them back: the codes come
+		 * from each device's current SHO's DRF
+		 */
+		n = pick(r, idx, trips);
 		if (n) {
 			released_by_a(l, r, idx, n);
-			if ((rc = phase_register(l, r, LAB_PH_REGISTER_BACK, LAB_SHO_A, LAB_SHO_B, idx, n)) < 0)
+			unsigned k = pick(r, idx, 1u << LAB_PART_ROUNDTRIP);
+			if (k && (rc = phase_register(l, r, LAB_PH_REGISTER_BACK, LAB_SHO_A, LAB_SHO_B, idx, k)) < 0)
+				goto out;
+			k = pick(r, idx, 1u << LAB_PART_ROUNDTRIP_C);
+			if (k && (rc = phase_register(l, r, LAB_PH_REGISTER_BACK, LAB_SHO_A, LAB_SHO_C, idx, k)) < 0)
 				goto out;
 			r->ph[LAB_PH_RETURN].lat_what = "owner's handover request -> PROVISIONED at SHO-A again";
-			if ((rc = run_phase(l, r, LAB_PH_RETURN, LAB_SHO_B, LAB_SHO_A, idx, n)) < 0)
+			n = pick(r, idx, trips);
+			if (n && (rc = run_phase(l, r, LAB_PH_RETURN, LAB_SHO_B, LAB_SHO_A, idx, n)) < 0)
 				goto out;
 		}
 		n = pick(r, idx, movers);

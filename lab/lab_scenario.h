@@ -14,8 +14,12 @@
  *   transfer     code from SHO-A, handover to SHO-B: PROVISIONED at SHO-B
  *   fallback     the same with SHO-B's HSS killed: FELL_BACK, still at SHO-A
  *   register-back the owner registers the round-trip devices at SHO-A again
- *   return       code from SHO-B's DRF, handover at SHO-A: PROVISIONED at
- *                SHO-A again (A->B->A, issue 20)
+ *   register-c   the owner registers the A->B->C->A devices at SHO-C
+ *                (current SHO-B)
+ *   onward       code from SHO-B, handover to SHO-C: PROVISIONED at SHO-C
+ *   return       code from the current SHO's DRF (SHO-B's, or SHO-C's for
+ *                A->B->C->A), handover at SHO-A: PROVISIONED at SHO-A again
+ *                (A->B->A and A->B->C->A, issue 20)
  *   release      Note Z: after the grace period SHO-A's HSS no longer has the
  *                movers' old IMSIs and still has the fallback devices'
  *   verify       every TRE has exactly one ACTIVE MID, at the expected
@@ -46,6 +50,7 @@ enum lab_part {
 	LAB_PART_REVOKED,   /* Cert_TRE revoked at the PVA: refused */
 	LAB_PART_TAMPERED,  /* measurements do not match the references: refused */
 	LAB_PART_ROUNDTRIP, /* moved to SHO-B, then back to SHO-A (issue 20: A->B->A) */
+	LAB_PART_ROUNDTRIP_C, /* moved to SHO-B, on to SHO-C, then back to SHO-A (issue 20: A->B->C->A) */
 	LAB_N_PARTS,
 };
 
@@ -58,6 +63,8 @@ enum lab_phase {
 	LAB_PH_REGISTER_B,
 	LAB_PH_TRANSFER,
 	LAB_PH_FALLBACK,
+	LAB_PH_REGISTER_C,
+	LAB_PH_ONWARD,
 	LAB_PH_REGISTER_BACK,
 	LAB_PH_RETURN,
 	LAB_PH_RELEASE,
@@ -69,6 +76,7 @@ struct lab_scenario_options {
 	double share_b;         /* of the provisioned devices, the part moved to SHO-B */
 	double share_fallback;  /* the part moved while SHO-B is out of reach */
 	double share_roundtrip; /* the part moved to SHO-B and back to SHO-A */
+	double share_roundtrip_c; /* the part moved to SHO-B, on to SHO-C and back to SHO-A */
 	uint64_t seed;
 	unsigned jobs;          /* agents run at the same time (>= 1) */
 	int crash;              /* enum lab_daemon killed with SIGKILL mid-phase, or -1 */
@@ -119,9 +127,9 @@ struct lab_run {
 	double code_ms, handover_ms;          /* time in the owner's calls, summed over... */
 	unsigned n_code, n_handover;          /* ... this many calls */
 	/* verify */
-	unsigned installed_a, installed_b;    /* `installed` rows in SHO-A's and SHO-B's DPF */
+	unsigned installed_a, installed_b, installed_c; /* `installed` rows in SHO-A's, SHO-B's and SHO-C's DPF */
 	char states[LAB_N_OPS][160];          /* the SHOs' device states, "state=count ..." */
-	char ids[LAB_N_OPS][OM_TRE_STAKEHOLDER_MAX + 1]; /* RO_id, SHO-A's and SHO-B's SHO_id */
+	char ids[LAB_N_OPS][OM_TRE_STAKEHOLDER_MAX + 1]; /* RO_id, SHO-A's, SHO-B's and SHO-C's SHO_id */
 	double start_ms_epoch;                /* wall clock of the run's start */
 	/* NAS security: attaches the agents reported, and those after Security Mode Control (smc=N >= 1) */
 	unsigned attaches, attaches_smc;
@@ -130,15 +138,15 @@ struct lab_run {
 
 /* "factory", "start", "register", ... */
 const char *lab_phase_name(enum lab_phase p);
-/* "stay", "move", "fallback", "revoked", "tampered", "roundtrip" */
+/* "stay", "move", "fallback", "revoked", "tampered", "roundtrip", "roundtrip-c" */
 const char *lab_part_name(enum lab_part p);
 
 /*
  * Set r up for the lab's n_genuine devices followed by its n_tampered ones
  * (struct lab's order) and draw each genuine device's part from opt->seed:
  * one revoked device when there are 3 or more, then share_b,
- * share_fallback and share_roundtrip of the rest (at least one each when the share is not 0 and
- * a device is left). 0, OM_EINVAL or OM_ENOMEM.
+ * share_fallback, share_roundtrip and share_roundtrip_c of the rest (at least one each when the
+ * share is not 0 and a device is left). 0, OM_EINVAL or OM_ENOMEM.
  */
 OM_NODISCARD int lab_run_init(struct lab_run *r, const struct lab_scenario_options *opt, unsigned n_genuine,
 			      unsigned n_tampered);

@@ -47,7 +47,8 @@ static const char *const names[LAB_N_DAEMONS] = {
 	[LAB_D_RO_DRF] = "ro-drf",   [LAB_D_RO_DPF] = "ro-dpf",	    [LAB_D_A_HSS] = "sho-a-hss",
 	[LAB_D_A_SHO] = "sho-a-sho", [LAB_D_A_DRF] = "sho-a-drf",   [LAB_D_A_DPF] = "sho-a-dpf",
 	[LAB_D_B_HSS] = "sho-b-hss", [LAB_D_B_SHO] = "sho-b-sho",   [LAB_D_B_DRF] = "sho-b-drf",
-	[LAB_D_B_DPF] = "sho-b-dpf",
+	[LAB_D_B_DPF] = "sho-b-dpf", [LAB_D_C_HSS] = "sho-c-hss", [LAB_D_C_SHO] = "sho-c-sho",   [LAB_D_C_DRF] = "sho-c-drf",
+	[LAB_D_C_DPF] = "sho-c-dpf",
 };
 
 /* Which program each daemon is. */
@@ -55,7 +56,8 @@ static const char *const programs[LAB_N_DAEMONS] = {
 	[LAB_D_PVA] = "pva",	[LAB_D_VNO] = "vno",	[LAB_D_RO_HSS] = "hss", [LAB_D_RO_DRF] = "drf",
 	[LAB_D_RO_DPF] = "dpf", [LAB_D_A_HSS] = "hss",	[LAB_D_A_SHO] = "sho",	[LAB_D_A_DRF] = "drf",
 	[LAB_D_A_DPF] = "dpf",	[LAB_D_B_HSS] = "hss",	[LAB_D_B_SHO] = "sho",	[LAB_D_B_DRF] = "drf",
-	[LAB_D_B_DPF] = "dpf",
+	[LAB_D_B_DPF] = "dpf",	[LAB_D_C_HSS] = "hss",	[LAB_D_C_SHO] = "sho",	[LAB_D_C_DRF] = "drf",
+	[LAB_D_C_DPF] = "dpf",
 };
 
 /* The operators: SHO_id (the CN of its SHO_SIGNING certificate), file stem, MNC of its PLMN 001-xx. */
@@ -66,6 +68,7 @@ static const struct op_info {
 	[LAB_RO] = { "RO", "ro", "01", LAB_D_RO_HSS, LAB_D_RO_DRF, LAB_D_RO_DPF, LAB_N_DAEMONS },
 	[LAB_SHO_A] = { "SHO-A", "sho-a", "02", LAB_D_A_HSS, LAB_D_A_DRF, LAB_D_A_DPF, LAB_D_A_SHO },
 	[LAB_SHO_B] = { "SHO-B", "sho-b", "03", LAB_D_B_HSS, LAB_D_B_DRF, LAB_D_B_DPF, LAB_D_B_SHO },
+	[LAB_SHO_C] = { "SHO-C", "sho-c", "04", LAB_D_C_HSS, LAB_D_C_DRF, LAB_D_C_DPF, LAB_D_C_SHO },
 };
 
 /*
@@ -74,11 +77,11 @@ static const struct op_info {
  * before the DRFs (push), the DRFs and the PVA before the registration
  * services and the DPFs. One tier is spawned at once, then waited for.
  */
-static const enum lab_daemon tiers[][6] = {
-	{ LAB_D_PVA, LAB_D_RO_HSS, LAB_D_A_HSS, LAB_D_B_HSS, LAB_N_DAEMONS },
+static const enum lab_daemon tiers[][8] = {
+	{ LAB_D_PVA, LAB_D_RO_HSS, LAB_D_A_HSS, LAB_D_B_HSS, LAB_D_C_HSS, LAB_N_DAEMONS },
 	{ LAB_D_VNO, LAB_N_DAEMONS },
-	{ LAB_D_RO_DRF, LAB_D_A_DRF, LAB_D_B_DRF, LAB_N_DAEMONS },
-	{ LAB_D_A_SHO, LAB_D_B_SHO, LAB_D_RO_DPF, LAB_D_A_DPF, LAB_D_B_DPF, LAB_N_DAEMONS },
+	{ LAB_D_RO_DRF, LAB_D_A_DRF, LAB_D_B_DRF, LAB_D_C_DRF, LAB_N_DAEMONS },
+	{ LAB_D_A_SHO, LAB_D_B_SHO, LAB_D_C_SHO, LAB_D_RO_DPF, LAB_D_A_DPF, LAB_D_B_DPF, LAB_D_C_DPF, LAB_N_DAEMONS },
 };
 #define N_TIERS (sizeof(tiers) / sizeof(tiers[0]))
 
@@ -758,7 +761,7 @@ static void *fill_side(void *arg)
 }
 
 /*
- * The owner and its secret at both registration services, over each SHO's admin socket once it
+ * The owner and its secret at every registration service, over each SHO's admin socket once it
  * runs (never through its database); an owner already there (a restart) is fine.
  */
 static int add_owners(struct lab *l, char *why, size_t why_len)

@@ -8,13 +8,15 @@
  *           DRF (current SHO of every new device), DPF
  *   SHO-A   HSS (001-02), registration service (openmcim-sho), DRF, DPF
  *   SHO-B   HSS (001-03), registration service, DRF, DPF
+ *   SHO-C   HSS (001-04), registration service, DRF, DPF (the third operator
+ *           of A->B->C->A, issue 20)
  *   PVA     openmcim-pva (OCSP responder and POST /validate)
- *   VNO     openmcim-vno (radio listener, MME towards the three HSSs, push)
+ *   VNO     openmcim-vno (radio listener, MME towards the four HSSs, push)
  *
  * plus the PKI (factory CAs with the RO's SHO_SIGNING certificate as the
  * devices' trust root, each SHO's SHO_SIGNING identity, one lab TLS CA for
  * every operator and DPF certificate, host "localhost") and the factory run
- * of the devices. The owner ("fleet-1") is registered at SHO-A and SHO-B.
+ * of the devices. The owner ("fleet-1") is registered at SHO-A, SHO-B and SHO-C.
  *
  * The functions here are what a test or the lab's scenario needs to drive
  * the system as its users would: the owner's calls over HTTPS, a transfer
@@ -39,7 +41,7 @@
 #define LAB_OWNER "fleet-1"
 #define LAB_REGISTER_CHUNK 1000
 
-enum lab_op { LAB_RO = 0, LAB_SHO_A = 1, LAB_SHO_B = 2, LAB_N_OPS = 3 };
+enum lab_op { LAB_RO = 0, LAB_SHO_A = 1, LAB_SHO_B = 2, LAB_SHO_C = 3, LAB_N_OPS = 4 };
 
 /* Each daemon of the topology. */
 enum lab_daemon {
@@ -48,6 +50,7 @@ enum lab_daemon {
 	LAB_D_RO_HSS, LAB_D_RO_DRF, LAB_D_RO_DPF,
 	LAB_D_A_HSS, LAB_D_A_SHO, LAB_D_A_DRF, LAB_D_A_DPF,
 	LAB_D_B_HSS, LAB_D_B_SHO, LAB_D_B_DRF, LAB_D_B_DPF,
+	LAB_D_C_HSS, LAB_D_C_SHO, LAB_D_C_DRF, LAB_D_C_DPF,
 	LAB_N_DAEMONS,
 };
 

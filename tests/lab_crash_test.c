@@ -49,7 +49,7 @@ static void crash_lab(const char *cli, const char *daemon)
 	CHECK_MSG(strstr((char *)rep, "phase=transfer done=3 failed=0 total=3 ") != NULL, "--crash %s: transfer",
 		  daemon);
 	CHECK_MSG(strstr((char *)rep, "phase=verify done=8 failed=0 total=8 ") != NULL, "--crash %s: verify", daemon);
-	CHECK_MSG(strstr((char *)rep, "installed sho_a=6 sho_b=3\n") != NULL, "--crash %s: installs", daemon);
+	CHECK_MSG(strstr((char *)rep, "installed sho_a=6 sho_b=3 sho_c=0\n") != NULL, "--crash %s: installs", daemon);
 	CHECK_MSG(strstr((char *)rep, "result=ok\n") != NULL, "--crash %s: result", daemon);
 	free(rep);
 	if (st == 0)

@@ -2,18 +2,23 @@
 /*
  * Round trips in the lab (issue 20, docs/lab.md "Scenario"): `openmcim lab
  * --share-roundtrip` moves devices from SHO-A to SHO-B and back to SHO-A
- * (A->B->A), every step the real daemons' and the real agent's: the owner
- * registers them at SHO-A again with SHO-B as their current SHO (SHO-A's
- * registration service asks its DRF that they left), a code from SHO-B's
- * DRF, the handover at SHO-A, SHO-B's bootstrap, the DM session with
- * SHO-A's DPF, the attach with a new SHO-A IMSI, SHO-A's DRF taking the
- * device back as its second stay. With seed 7 and the shares below the six
- * devices are: one tampered, one revoked, one that stays, one moved to
- * SHO-B, two round trips. The report must show the two phases with their
- * counts, both old IMSIs of each round trip removed (SHO-A's first and
- * SHO-B's), each round trip installed twice at SHO-A and once at SHO-B,
- * one ACTIVE MID at SHO-A, and SHO-A's DRF history of two stays (the lab's
- * verify phase reads it with `history`).
+ * (A->B->A), `--share-roundtrip-c` from SHO-A to SHO-B, on to SHO-C and
+ * back to SHO-A (A->B->C->A), every step the real daemons' and the real
+ * agent's: for the onward move the owner registers the device at SHO-C
+ * (current SHO SHO-B), a code from SHO-B's DRF, the handover at SHO-C; for
+ * the return it registers them at SHO-A again with their current SHO
+ * (SHO-A's registration service asks its DRF that they left), a code from
+ * that SHO's DRF, the handover at SHO-A, that SHO's bootstrap, the DM
+ * session with SHO-A's DPF, the attach with a new SHO-A IMSI, SHO-A's DRF
+ * taking the device back as its second stay. With seed 7 and the shares
+ * below the six devices are: one tampered, one revoked, one that stays,
+ * one moved to SHO-B, one A->B->A and one A->B->C->A. The report must show
+ * the phases with their counts, every old IMSI of each round trip removed
+ * (SHO-A's first, SHO-B's, SHO-C's), each round trip installed twice at
+ * SHO-A and once at each operator it passed, one ACTIVE MID at SHO-A, and
+ * the register history kept at each DRF: SHO-A's two stays (the first
+ * left to SHO-B), SHO-B's stay left to SHO-A (or to SHO-C), SHO-C's stay
+ * left to SHO-A (the lab's verify phase reads each with `history`).
  */
 #define _DEFAULT_SOURCE /* mkdtemp() */
 #include <stdio.h>
@@ -41,13 +46,14 @@ int main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(work, sizeof(work), "%s/lab", dir);
 	const char *argv[] = { cli,	     "lab",	"--devices", "6",	  "--seed",	 "7",
-			       "--share-b",  "0.25",	"--share-fallback", "0", "--share-roundtrip", "0.5",
-			       "--jobs",     "4",	"--workdir", work,	  NULL };
+			       "--share-b",  "0.25",	"--share-fallback", "0", "--share-roundtrip", "0.25",
+			       "--share-roundtrip-c", "0.25", "--jobs", "4", "--workdir", work, NULL };
 	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
 	CHECK_INT(st, 0);
 	if (st != 0)
 		fprintf(stderr, "--- stdout\n%s\n--- stderr\n%s\n", out, err);
-	CHECK(strstr(out, "roundtrip 2") != NULL);
+	CHECK(strstr(out, "roundtrip 1") != NULL);
+	CHECK(strstr(out, "roundtrip-c 1") != NULL);
 	snprintf(path, sizeof(path), "%s/report.txt", work);
 	unsigned char *rep = check_slurp(path, &n);
 	CHECK(rep != NULL);
@@ -55,18 +61,21 @@ int main(void)
 		const char *r = (const char *)rep;
 		CHECK(report_line(r, "part=stay devices=1\n") != NULL);
 		CHECK(report_line(r, "part=move devices=1\n") != NULL);
-		CHECK(report_line(r, "part=roundtrip devices=2\n") != NULL);
+		CHECK(report_line(r, "part=roundtrip devices=1\n") != NULL);
+		CHECK(report_line(r, "part=roundtrip-c devices=1\n") != NULL);
 		CHECK(report_line(r, "part=revoked devices=1\n") != NULL);
 		CHECK(report_line(r, "part=tampered devices=1\n") != NULL);
 		check_phase(r, "provision", 6, 6);
 		check_phase(r, "register-b", 3, 3);
 		check_phase(r, "transfer", 3, 3);
+		check_phase(r, "register-c", 1, 1);
+		check_phase(r, "onward", 1, 1);
 		check_phase(r, "register-back", 2, 2);
 		check_phase(r, "return", 2, 2);
 		check_phase(r, "release", 3, 3);
 		check_phase(r, "verify", 6, 6);
-		/* one install per provisioning: stay 1, move 1, each round trip twice at SHO-A; 3 at SHO-B */
-		CHECK(report_line(r, "installed sho_a=6 sho_b=3\n") != NULL);
+		/* one install per provisioning: stay 1, move 1, each round trip twice at SHO-A; 3 at SHO-B; 1 at SHO-C */
+		CHECK(report_line(r, "installed sho_a=6 sho_b=3 sho_c=1\n") != NULL);
 		CHECK(report_line(r, "problems=0\n") != NULL);
 		CHECK(report_line(r, "result=ok\n") != NULL);
 		free(rep);

@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		"  --share-b F         share of the provisioned devices moved to SHO-B (default 0.2)\n"
 		"  --share-fallback F  share moved while SHO-B's network is out of reach (default 0.1)\n"
 		"  --share-roundtrip F share moved to SHO-B and back to SHO-A, A->B->A (default 0)\n"
+		"  --share-roundtrip-c F  share moved to SHO-B, on to SHO-C and back to SHO-A,\n"
+		"                      A->B->C->A (default 0)\n"
 		"  --seed S            the random choices: factory keys, which device plays what (default 1)\n"
 		"  --workdir DIR       where configurations, logs, databases and devices go\n"
 		"                      (absent or empty; default a new /tmp/openmcim-lab-XXXXXX)\n"
@@ -55,7 +57,8 @@ static void usage(FILE *f)
 		"  --crash DAEMON      kill -9 that daemon in the middle of the phase that uses it,\n"
 		"                      restart it, and check that no device is lost or provisioned twice\n"
 		"                      (pva vno ro-hss ro-drf ro-dpf sho-a-hss sho-a-sho sho-a-drf sho-a-dpf\n"
-		"                      sho-b-hss sho-b-sho sho-b-drf sho-b-dpf)\n"
+		"                      sho-b-hss sho-b-sho sho-b-drf sho-b-dpf sho-c-hss sho-c-sho sho-c-drf\n"
+		"                      sho-c-dpf)\n"
 		"Exit status 0 when everything expected happened, 1 otherwise, 2 for bad arguments.\n",
 		LAB_DEFAULT_DEVICES, LAB_DEFAULT_JOBS);
 }
@@ -139,6 +142,8 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 			rc = num(a, val, 0, 1, &so->share_fallback);
 		} else if (!strcmp(a, "--share-roundtrip")) {
 			rc = num(a, val, 0, 1, &so->share_roundtrip);
+		} else if (!strcmp(a, "--share-roundtrip-c")) {
+			rc = num(a, val, 0, 1, &so->share_roundtrip_c);
 		} else if (!strcmp(a, "--seed")) {
 			char *end;
 			errno = 0;
@@ -188,8 +193,9 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 		if (rc)
 			return rc;
 	}
-	if (so->share_b + so->share_fallback + so->share_roundtrip > 1) {
-		fprintf(stderr, "openmcim lab: --share-b, --share-fallback and --share-roundtrip add up to more than 1\n");
+	if (so->share_b + so->share_fallback + so->share_roundtrip + so->share_roundtrip_c > 1) {
+		fprintf(stderr, "openmcim lab: --share-b, --share-fallback, --share-roundtrip and --share-roundtrip-c add up"
+				" to more than 1\n");
 		return CLI_EUSAGE;
 	}
 	return 0;
@@ -341,7 +347,7 @@ int cmd_lab(int argc, char **argv)
 		       o.workdir, (long)getpid());
 		/* the owners' consoles (docs/owner.md); the secret stays in its 0600 file, never on a terminal */
 		for (int op = LAB_SHO_A; op < LAB_N_OPS; op++)
-			printf("console %s: https://localhost:%u/\n", op == LAB_SHO_A ? "SHO-A" : "SHO-B",
+			printf("console %s: https://localhost:%u/\n", op == LAB_SHO_A ? "SHO-A" : op == LAB_SHO_B ? "SHO-B" : "SHO-C",
 			       (unsigned)lab_sho_port(&l, (enum lab_op)op));
 		printf("console sign-in: owner %s, secret in %s/owner.secret; the lab's TLS CA is %s\n", LAB_OWNER,
 		       o.workdir, l.tls_ca);
