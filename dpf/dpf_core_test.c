@@ -417,6 +417,32 @@ static void last_event(void *ctx, const struct sho_event *e)
 	snprintf(ctx, SHO_EVENT_MAX + 1, "%s", e->event);
 }
 
+/* 1 if the HSS holds imsi with status ("active", "suspended"), 0 if it holds it otherwise or not at all. */
+static int hss_status_is(const char *imsi, const char *status)
+{
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM subscriber WHERE imsi = '%s' AND status = '%s'", imsi, status);
+	return (int)t_sql_int(P.hss_db, sql);
+}
+
+/* dv's M2MMobj answered, its MCIM installed and reported: provisioned at the SHO, active at the HSS. */
+static void provisioned(struct device *dv, time_t now, uint8_t mid[OM_MCIM_MID_LEN], char imsi[OM_MCIM_IMSI_MAX + 1])
+{
+	uint8_t obj[OM_MOBJ_MAX], mcim[OM_MOBJ_MAX];
+	char why[256] = "";
+	struct sho_device_status st;
+	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
+	CHECK(n > 0);
+	int m = dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, now, mcim, sizeof(mcim), why, sizeof(why));
+	CHECK_MSG(m > 0, "dpf_m2mmobj: %d %s", m, why);
+	CHECK_INT(om_tre_install_mcim(dv->tre, mcim, m > 0 ? (size_t)m : 0, now, mid), 0);
+	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now), 0);
+	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "provisioned"));
+	snprintf(imsi, OM_MCIM_IMSI_MAX + 1, "%s", st.imsi);
+	CHECK_INT(hss_status_is(imsi, "active"), 1);
+}
+
 /*
  * Issue 20: the device falls back (Note Y) instead of attaching with our
  * MCIM. Our subscription for it is suspended at once, the owner sees the
@@ -428,21 +454,11 @@ static void last_event(void *ctx, const struct sho_event *e)
 static void fallback_cleans_up(struct device *dv, const struct device *served)
 {
 	time_t now = time(NULL);
-	uint8_t obj[OM_MOBJ_MAX], mcim[OM_MOBJ_MAX], mid[OM_MCIM_MID_LEN], fbs[OM_OUTCOME_MAX], act[OM_OUTCOME_MAX];
+	uint8_t mid[OM_MCIM_MID_LEN], fbs[OM_OUTCOME_MAX], act[OM_OUTCOME_MAX];
 	char why[256] = "", imsi[OM_MCIM_IMSI_MAX + 1], sql[200], ev[SHO_EVENT_MAX + 1] = "";
 	struct sho_device_status st;
 	struct om_outcome fb;
-	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
-	CHECK(n > 0);
-	int m = dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, now, mcim, sizeof(mcim), why, sizeof(why));
-	CHECK_MSG(m > 0, "dpf_m2mmobj: %d %s", m, why);
-	CHECK_INT(om_tre_install_mcim(dv->tre, mcim, m > 0 ? (size_t)m : 0, now, mid), 0);
-	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now), 0);
-	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
-	CHECK(!strcmp(st.state, "provisioned"));
-	snprintf(imsi, sizeof(imsi), "%s", st.imsi);
-	snprintf(sql, sizeof(sql), "SELECT status = 'active' FROM subscriber WHERE imsi = '%s'", imsi);
-	CHECK_INT(t_sql_int(P.hss_db, sql), 1);
+	provisioned(dv, now, mid, imsi);
 	int due0 = 0, later0 = 0;
 	due0 = drf_removals_due(P.drf, now, &later0);
 
@@ -501,14 +517,6 @@ static void last_detail(void *ctx, const struct sho_event *e)
 	snprintf(ctx, EVENT_LINE, "%s %s", e->event, e->detail);
 }
 
-/* 1 if the HSS holds imsi with status ("active", "suspended"), 0 if it holds it otherwise or not at all. */
-static int hss_status_is(const char *imsi, const char *status)
-{
-	char sql[200];
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM subscriber WHERE imsi = '%s' AND status = '%s'", imsi, status);
-	return (int)t_sql_int(P.hss_db, sql);
-}
-
 /*
  * Issue 20: the new operator's HSS is down when the device falls back (its
  * network may be what the device could not reach). The fallback is still
@@ -520,18 +528,10 @@ static int hss_status_is(const char *imsi, const char *status)
 static void fallback_with_hss_down_is_suspended_later(struct device *dv)
 {
 	time_t now = time(NULL);
-	uint8_t obj[OM_MOBJ_MAX], mcim[OM_MOBJ_MAX], mid[OM_MCIM_MID_LEN], fbs[OM_OUTCOME_MAX];
+	uint8_t mid[OM_MCIM_MID_LEN], fbs[OM_OUTCOME_MAX];
 	char why[256] = "", imsi[OM_MCIM_IMSI_MAX + 1], sql[200], ev[EVENT_LINE] = "", err[256] = "";
 	struct sho_device_status st;
-	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
-	CHECK(n > 0);
-	int m = dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, now, mcim, sizeof(mcim), why, sizeof(why));
-	CHECK_MSG(m > 0, "dpf_m2mmobj: %d %s", m, why);
-	CHECK_INT(om_tre_install_mcim(dv->tre, mcim, m > 0 ? (size_t)m : 0, now, mid), 0);
-	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now), 0);
-	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
-	snprintf(imsi, sizeof(imsi), "%s", st.imsi);
-	CHECK_INT(hss_status_is(imsi, "active"), 1);
+	provisioned(dv, now, mid, imsi);
 	/* what an earlier case queued is done first, so that only this device's suspension is left to watch */
 	CHECK(drf_removals_run(P.drf, NULL, now) >= 0);
 	int pending0 = drf_suspensions_pending(P.drf);
