@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openmcim/nas_sec.h>
 #include <openmcim/radio.h>
 
 #include "check.h"
@@ -279,6 +280,111 @@ static void device_refuses_unexpected_messages(void)
 	om_radio_link_close(&net);
 }
 
+/* The device's AKA for the SMC test: any challenge, a fixed RES and KASME the test's network shares. */
+static const uint8_t test_kasme[OM_KASME_LEN] = { 0x5a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+						  0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+						  0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
+
+static int fixed_aka(void *arg, const uint8_t rand[static OM_RAND_LEN], const uint8_t autn[static OM_AUTN_LEN],
+		     const uint8_t snid[static OM_SNID_LEN], uint8_t res[static OM_NAS_RES_MAX], size_t *res_len,
+		     uint8_t auts[static OM_AUTS_LEN], uint8_t kasme[static OM_KASME_LEN])
+{
+	(void)arg, (void)rand, (void)autn, (void)snid, (void)auts;
+	memset(res, 0x11, 8);
+	*res_len = 8;
+	memcpy(kasme, test_kasme, OM_KASME_LEN);
+	return 0;
+}
+
+/* m protected with the network's context c as sht into pdu (cap octets): its length, or a negative code. */
+static int protect_msg(struct om_nas_ctx *c, const struct om_nas_msg *m, uint8_t sht, uint8_t *pdu, size_t cap)
+{
+	uint8_t plain[OM_NAS_MAX_LEN];
+	int n = om_nas_encode(plain, sizeof(plain), m);
+	return n < 0 ? n : om_nas_protect(c, pdu, cap, sht, plain, (size_t)n);
+}
+
+/*
+ * The device's side of TS 24.301 4.4.4.2 (issue 20): once Security Mode
+ * Control has run, a plain, an altered or a replayed downlink message is
+ * dropped, not acted on. The network here is the test on the other end of
+ * a socket pair, with the KASME the device's AKA returns: cell, challenge,
+ * Security Mode Command (128-EEA2, 128-EIA2), then a plain Attach Accept,
+ * an altered one and the genuine one: the device attaches on the genuine
+ * one with two dropped. Its detach then gets the Attach Accept's octets
+ * again (a replay), a plain Detach Accept and the genuine one: it ends on
+ * the genuine one, with nothing left unread.
+ */
+static void device_drops_plain_altered_and_replayed_after_smc(void)
+{
+	int sv[2];
+	struct om_radio_link ue, net;
+	struct om_radio_frame f;
+	struct om_radio_attach_result r;
+	struct om_nas_ctx c;
+	struct om_nas_msg m;
+	uint8_t pdu[OM_NAS_MAX_LEN + OM_NAS_SEC_HDR_LEN], accept[sizeof(pdu)], plain[OM_NAS_MAX_LEN];
+	static const uint8_t plmn[OM_SNID_LEN] = {0x00, 0xf1, 0x10};
+	static const struct om_nas_plmn np = {"001", "01"};
+	static const uint8_t ip[4] = {10, 0, 0, 2};
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	om_radio_link_init(&ue, sv[0]);
+	om_radio_link_init(&net, sv[1]);
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(om_nas_ctx_init(&c, test_kasme, OM_NAS_EEA2, OM_NAS_EIA2, 1, OM_NAS_SEC_DOWNLINK), 0);
+	CHECK_INT(om_radio_send(&net, OM_RADIO_LAB_CELL, plmn, sizeof(plmn)), 0);
+	memset(&m, 0, sizeof(m));
+	m.kind = OM_NAS_AUTH_REQUEST;
+	m.u.auth_request.ksi = 1;
+	CHECK_INT(om_radio_send_nas(&net, &m), 0);
+	memset(&m, 0, sizeof(m));
+	m.kind = OM_NAS_SEC_MODE_COMMAND;
+	m.u.sec_mode_command.eea = OM_NAS_EEA2;
+	m.u.sec_mode_command.eia = OM_NAS_EIA2;
+	m.u.sec_mode_command.ksi = 1;
+	memcpy(m.u.sec_mode_command.ue_sec_cap, om_nas_ue_net_cap_default, sizeof(om_nas_ue_net_cap_default));
+	m.u.sec_mode_command.ue_sec_cap_len = sizeof(om_nas_ue_net_cap_default);
+	int n = protect_msg(&c, &m, OM_NAS_SHT_INT_NEW, pdu, sizeof(pdu));
+	CHECK(n > 0 && om_radio_send(&net, OM_RADIO_NAS, pdu, (size_t)n) == 0);
+	/* plain */
+	CHECK_INT(om_nas_attach_accept_init(&m, &np, 1, "prov", ip), 0);
+	int pn = om_nas_encode(plain, sizeof(plain), &m);
+	CHECK(pn > 0 && om_radio_send(&net, OM_RADIO_NAS, plain, (size_t)pn) == 0);
+	/* altered: one octet of the ciphertext */
+	n = protect_msg(&c, &m, OM_NAS_SHT_INT_ENC, pdu, sizeof(pdu));
+	CHECK(n > OM_NAS_SEC_HDR_LEN + 2);
+	pdu[OM_NAS_SEC_HDR_LEN + 2] ^= 0x04;
+	CHECK(n > 0 && om_radio_send(&net, OM_RADIO_NAS, pdu, (size_t)n) == 0);
+	/* genuine, kept for the replay */
+	int an = protect_msg(&c, &m, OM_NAS_SHT_INT_ENC, accept, sizeof(accept));
+	CHECK(an > 0 && om_radio_send(&net, OM_RADIO_NAS, accept, (size_t)an) == 0);
+	struct om_radio_bearer b = {.ebi = m.u.attach_accept.bearer.ebi, .proxy_port = 8080};
+	uint8_t bearer[OM_RADIO_BEARER_LEN];
+	om_radio_bearer_encode(bearer, &b);
+	CHECK_INT(om_radio_send(&net, OM_RADIO_LAB_BEARER, bearer, sizeof(bearer)), 0);
+
+	CHECK_INT(om_radio_ue_attach(&ue, "001010123456789", NULL, fixed_aka, NULL, 1000, &r), 0);
+	CHECK_INT(r.smc_rounds, 1);
+	CHECK_INT(r.eea, OM_NAS_EEA2);
+	CHECK_INT(r.eia, OM_NAS_EIA2);
+	CHECK_INT(r.nas_dropped, 2);
+	CHECK(ue.nas.active);
+
+	/* the detach: a replayed Attach Accept, a plain Detach Accept, the genuine one */
+	CHECK_INT(om_radio_send(&net, OM_RADIO_NAS, accept, (size_t)an), 0);
+	memset(&m, 0, sizeof(m));
+	m.kind = OM_NAS_DETACH_ACCEPT;
+	pn = om_nas_encode(plain, sizeof(plain), &m);
+	CHECK(pn > 0 && om_radio_send(&net, OM_RADIO_NAS, plain, (size_t)pn) == 0);
+	n = protect_msg(&c, &m, OM_NAS_SHT_INT_ENC, pdu, sizeof(pdu));
+	CHECK(n > 0 && om_radio_send(&net, OM_RADIO_NAS, pdu, (size_t)n) == 0);
+	CHECK_INT(om_radio_ue_detach(&ue, "001010123456789", 1000), 0);
+	CHECK_INT(om_radio_recv(&ue, &f, 50), OM_ERADIO_TIMEOUT); /* it ended on the last: nothing left */
+	om_nas_ctx_clear(&c);
+	om_radio_link_close(&ue);
+	om_radio_link_close(&net);
+}
+
 int main(void)
 {
 	nas_frame_round_trip();
@@ -289,5 +395,6 @@ int main(void)
 	device_hands_pushes_to_its_handler();
 	link_over_a_socket_pair();
 	device_refuses_unexpected_messages();
+	device_drops_plain_altered_and_replayed_after_smc();
 	return check_done();
 }
