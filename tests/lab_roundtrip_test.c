@@ -76,6 +76,11 @@ int main(void)
 		check_phase(r, "verify", 6, 6);
 		/* one install per provisioning: stay 1, move 1, each round trip twice at SHO-A; 3 at SHO-B; 1 at SHO-C */
 		CHECK(report_line(r, "installed sho_a=6 sho_b=3 sho_c=1\n") != NULL);
+		/* every attach of every leg (SHO-C's included) ran Security Mode Control before its bearer */
+		const char *ns = report_line(r, "nas_security attaches=");
+		unsigned att = 0, smc = 0;
+		CHECK(ns && sscanf(ns, "nas_security attaches=%u after_smc=%u", &att, &smc) == 2);
+		CHECK_MSG(att >= 14 && smc == att, "attaches %u, after SMC %u", att, smc);
 		CHECK(report_line(r, "problems=0\n") != NULL);
 		CHECK(report_line(r, "result=ok\n") != NULL);
 		free(rep);
