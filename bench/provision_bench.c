@@ -47,6 +47,7 @@
 #include "agent.h"
 #include "floor.h"
 #include "proc_cpu.h"
+#include "proc_mem.h"
 #include "lab_topology.h"
 #include "admin_call.h"
 #include "sho_internal.h"
@@ -62,6 +63,42 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- memory per daemon: halfway and at the end ----------------------------------- */
+
+static long rss_half[LAB_N_DAEMONS], rss_end[LAB_N_DAEMONS], hwm_end[LAB_N_DAEMONS];
+static atomic_int mem_half_taken;
+static unsigned done_at_half;
+static double cpu_half[LAB_N_DAEMONS + 1];
+static int cpu_half_ok;
+static int cpu_sample(double ms[LAB_N_DAEMONS + 1]);
+
+static void mem_sample(long rss[LAB_N_DAEMONS], long *hwm)
+{
+	long h;
+	for (int d = 0; d < LAB_N_DAEMONS; d++)
+		if (!lab.pid[d] || bench_proc_mem_kb(lab.pid[d], &rss[d], hwm ? &hwm[d] : &h) < 0)
+			rss[d] = -1;
+}
+
+/*
+ * Each daemon's resident set halfway and at the end, and what the second half
+ * added per device: a daemon whose memory is flat once a device's work is done
+ * adds about nothing (allocator noise, caches filling up to their bound).
+ */
+static void mem_report(unsigned devices)
+{
+	unsigned second = devices - done_at_half;
+	printf("memory per daemon (VmRSS from /proc/PID/status: halfway, at the end, added per device over the "
+	       "second half; peak VmHWM):\n");
+	for (int d = 0; d < LAB_N_DAEMONS; d++) {
+		if (rss_half[d] < 0 || rss_end[d] < 0)
+			continue;
+		double per = second ? (double)(rss_end[d] - rss_half[d]) * 1024.0 / second : 0;
+		printf("  %-12s %8ld KiB %8ld KiB %8.0f B/device  peak %8ld KiB\n",
+		       lab_daemon_name((enum lab_daemon)d), rss_half[d], rss_end[d], per, hwm_end[d]);
+	}
 }
 
 /* ---- one device: the agent in its own thread, the owner in this one -------------- */
@@ -140,8 +177,15 @@ static int provision_one(unsigned i)
 static void *worker(void *arg)
 {
 	unsigned n = *(unsigned *)arg;
-	for (unsigned i; (i = atomic_fetch_add(&next_dev, 1)) < n;)
+	for (unsigned i; (i = atomic_fetch_add(&next_dev, 1)) < n;) {
 		atomic_fetch_add(provision_one(i) == 0 ? &done_ok : &done_bad, 1);
+		unsigned done = atomic_load(&done_ok) + atomic_load(&done_bad);
+		if (done >= n / 2 && !atomic_exchange(&mem_half_taken, 1)) {
+			done_at_half = done;
+			cpu_half_ok = cpu_sample(cpu_half) == 0;
+			mem_sample(rss_half, NULL);
+		}
+	}
 	return NULL;
 }
 
@@ -170,6 +214,17 @@ static double cpu_report(const double t0[N_PROCS], const double t1[N_PROCS], uns
 		       per);
 	}
 	printf("  %-12s %7.2f ms\n", "total", total);
+	if (cpu_half_ok && done_at_half && devices > done_at_half) {
+		/* growth with the fleet shows as a second half dearer than the first */
+		double a = 0, b = 0;
+		for (int i = 0; i < N_PROCS; i++) {
+			a += cpu_half[i] - t0[i];
+			b += t1[i] - cpu_half[i];
+		}
+		printf("  first half %.2f ms per device, second half %.2f ms per device (%+.0f %%)\n",
+		       a / done_at_half, b / (devices - done_at_half),
+		       100.0 * (b / (devices - done_at_half) - a / done_at_half) / (a / done_at_half));
+	}
 	return total;
 }
 
@@ -342,6 +397,7 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	double dt = now() - t0, ours = done_ok / dt;
 	int cpu_ok = cpu_sample(cpu1) == 0;
+	mem_sample(rss_end, hwm_end);
 	qsort(lat, n, sizeof(*lat), cmp_double);
 	printf("openmcim end to end: %u devices provisioned (%u failed) in %.2f s, %u at a time: %.1f devices/s\n",
 	       (unsigned)done_ok, (unsigned)done_bad, dt, j, ours);
@@ -355,6 +411,7 @@ int main(int argc, char **argv)
 	else
 		printf("peer: could not run xmlsec1 / openssl ocsp on the lab's artifacts\n");
 	double total = cpu_ok && done_ok ? cpu_report(cpu0, cpu1, done_ok) : 0;
+	mem_report(n);
 	char cert[LAB_PATH_MAX + 32], key[LAB_PATH_MAX + 32];
 	struct bench_floor fl;
 	int floor_ok = bench_floor_measure(lab_path(&lab, "pki/tls/dpf.sho-a.lab.pem", cert, sizeof(cert)),
