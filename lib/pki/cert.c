@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "pki_impl.h"
@@ -139,8 +140,20 @@ int om_cert_encode(const X509 *cert, enum om_encoding enc, uint8_t **out, size_t
 int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t *in, size_t len)
 {
 	void *obj = NULL;
+	uint8_t id[SHA256_DIGEST_LENGTH];
+	/* DER, the hot path: a certificate decoded before in this process is taken as it was (cert_cache.c) */
+	int keyed = out && in && enc == OM_ENC_DER && SHA256(in, len, id) != NULL;
+	X509 *hit = keyed ? pki_cert_cache_get(id) : NULL;
+	if (hit) {
+		*out = hit;
+		return 0;
+	}
 	int r = pki_item_decode(out ? &obj : NULL, ASN1_ITEM_rptr(X509), "CERTIFICATE", enc, in, len);
-	if (r == 0)
+	if (r == 0) {
 		*out = obj;
+		if (keyed)
+			pki_cert_cache_put(id, obj);
+	}
+	ERR_clear_error();
 	return r;
 }

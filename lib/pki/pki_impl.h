@@ -136,3 +136,11 @@ OM_NODISCARD int pki_csr_check(X509_REQ *csr, const char *cn, int want_enc_key,
 
 /* The omOwnerClaim extension (claim.c): verifier and generation count into cert. */
 OM_NODISCARD int pki_add_claim(X509 *cert, const uint8_t *verifier);
+
+/*
+ * Decoded certificates by the SHA-256 of their DER (cert_cache.c, issue 14):
+ * get returns one with a new reference (the caller frees it) or NULL; put
+ * keeps one more reference to x, the oldest entry making room.
+ */
+X509 *pki_cert_cache_get(const uint8_t id[static 32]);
+void pki_cert_cache_put(const uint8_t id[static 32], X509 *x);
