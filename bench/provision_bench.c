@@ -159,8 +159,12 @@ static int provision_one(unsigned i)
 	int attached = r.attached;
 	pthread_mutex_unlock(&r.mu);
 	double t0 = now();
-	int ok = attached && lab_transfer_code(&lab, LAB_RO, lab.tre_ids[i], code) == 0 &&
-		 lab_handover(&lab, LAB_SHO_A, lab.tre_ids[i], code, answer, sizeof(answer)) == 200;
+	int tc = attached ? lab_transfer_code(&lab, LAB_RO, lab.tre_ids[i], code) : 0;
+	int ho = attached && tc == 0 ? lab_handover(&lab, LAB_SHO_A, lab.tre_ids[i], code, answer, sizeof(answer)) : 0;
+	int ok = attached && tc == 0 && ho == 200;
+	if (attached && !ok) /* the device waits for a push that will not come: say why */
+		fprintf(stderr, "device %s: owner's call failed: transfer code %s, handover %d %s\n", lab.tre_ids[i],
+			om_errname(tc), ho, ho == 200 || tc ? "" : ho < 0 ? om_errname(ho) : answer);
 	pthread_join(th, NULL);
 	ok = ok && r.rc == 0 && r.res.outcome == OM_AGENT_PROVISIONED;
 	atomic_fetch_add(&tls_full, r.res.dm_tls_full);
