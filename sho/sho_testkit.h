@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Helpers for the SHO and OCSP tests (header-only: each test is its own
- * program): a PVA CA, TRE certificate pairs issued by it, an index.txt for
+ * Helpers for the SHO and OCSP tests (tests/sho_testkit.c, in libomtest): a PVA CA, TRE certificate pairs issued by it, an index.txt for
  * the independent `openssl ocsp` responder, and that responder started on a
  * free port and stopped again.
  */
@@ -44,214 +43,41 @@ struct kit_tre {
 	uint8_t claim[OM_CLAIM_LEN];
 };
 
-static inline void kit_tre_free(struct kit_tre *t)
-{
-	EVP_PKEY_free(t->sign_key);
-	EVP_PKEY_free(t->enc_key);
-	X509_free(t->sign);
-	X509_free(t->enc);
-	om_pki_free(t->sign_der, t->sign_len);
-	om_pki_free(t->enc_der, t->enc_len);
-	memset(t, 0, sizeof(*t));
-}
+void kit_tre_free(struct kit_tre *t);
 
-static inline struct om_ca *kit_ca(const char *cn, EVP_PKEY **key_out)
-{
-	EVP_PKEY *key = NULL;
-	struct om_ca *ca = NULL;
-	if (om_key_generate(&key, OM_KEY_EC_P256) < 0 || om_ca_create(&ca, key, cn, 0, 0) < 0) {
-		fprintf(stderr, "kit_ca: cannot make a CA\n");
-		exit(1);
-	}
-	if (key_out)
-		*key_out = key;
-	else
-		EVP_PKEY_free(key);
-	return ca;
-}
+struct om_ca *kit_ca(const char *cn, EVP_PKEY **key_out);
 
-static inline void kit_tre_issue(const struct om_ca *ca, const char *tre_id, struct kit_tre *t)
-{
-	X509_REQ *csr = NULL;
-	memset(t, 0, sizeof(*t));
-	snprintf(t->tre_id, sizeof(t->tre_id), "%s", tre_id);
-	const uint8_t *p;
-	uint8_t v[OM_CLAIM_LEN];
-	if (om_key_generate(&t->sign_key, OM_KEY_EC_P256) < 0 || om_key_generate(&t->enc_key, OM_KEY_X25519) < 0 ||
-	    om_csr_create(&csr, t->sign_key, tre_id, t->enc_key) < 0 || om_claim_derive(kit_claim_key, tre_id, 0, v) < 0 ||
-	    om_claim_derive(kit_claim_key, tre_id, 1, t->claim) < 0 ||
-	    om_ca_issue_tre_claimed(ca, csr, tre_id, 0, 0, v, &t->sign_der, &t->sign_len, &t->enc_der, &t->enc_len) < 0) {
-		fprintf(stderr, "kit_tre_issue: cannot issue %s\n", tre_id);
-		exit(1);
-	}
-	p = t->sign_der;
-	t->sign = d2i_X509(NULL, &p, (long)t->sign_len);
-	p = t->enc_der;
-	t->enc = d2i_X509(NULL, &p, (long)t->enc_len);
-	X509_REQ_free(csr);
-}
+void kit_tre_issue(const struct om_ca *ca, const char *tre_id, struct kit_tre *t);
 
 /* One index.txt line: 'V' good, 'R' revoked. */
-static inline void kit_index_line(FILE *f, X509 *cert, char status)
-{
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-	char *hex = BN_bn2hex(bn);
-	char subj[256];
-	X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
-	fprintf(f, "%c\t300101000000Z\t%s\t%s\tunknown\t%s\n", status, status == 'R' ? "240101000000Z,keyCompromise" : "",
-		hex, subj);
-	OPENSSL_free(hex);
-	BN_free(bn);
-}
+void kit_index_line(FILE *f, X509 *cert, char status);
 
-static inline void kit_write(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f)) {
-		fprintf(stderr, "kit_write %s failed\n", path);
-		exit(1);
-	}
-}
+void kit_write(const char *dir, const char *name, const char *text);
 
 /* A port nobody listens on now (bound to 0, read, released). */
-static inline int kit_free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
+int kit_free_port(void);
 
 /* Does the file at path contain needle? (The responder's log says when it listens.) */
-static inline int kit_log_has(const char *path, const char *needle)
-{
-	size_t len = 0;
-	unsigned char *text = check_slurp(path, &len);
-	int has = text && strstr((const char *)text, needle) != NULL;
-	free(text);
-	return has;
-}
+int kit_log_has(const char *path, const char *needle);
 
 /*
  * Start `openssl ocsp -index DIR/index.txt -port P -rsigner R -rkey K -CA C`
  * (paths in dir) and wait until it accepts connections. Returns the pid;
  * *port gets the port. Exits the test when it cannot start.
  */
-static inline pid_t kit_ocsp_start(const char *dir, const char *rsigner, const char *rkey, const char *ca, int *port)
-{
-	char idx[512], rs[512], rk[512], c[512], p[16], log[512];
-	snprintf(idx, sizeof(idx), "%s/index.txt", dir);
-	snprintf(rs, sizeof(rs), "%s/%s", dir, rsigner);
-	snprintf(rk, sizeof(rk), "%s/%s", dir, rkey);
-	snprintf(c, sizeof(c), "%s/%s", dir, ca);
-	snprintf(log, sizeof(log), "%s/ocsp.log", dir);
-	for (int attempt = 0; attempt < 5; attempt++) {
-		*port = kit_free_port();
-		snprintf(p, sizeof(p), "%d", *port);
-		unlink(log);
-		pid_t pid = fork();
-		if (pid == 0) {
-			int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-			}
-			execlp("openssl", "openssl", "ocsp", "-index", idx, "-port", p, "-rsigner", rs, "-rkey", rk, "-CA",
-			       c, "-nmin", "10", (char *)NULL);
-			_exit(127);
-		}
-		for (int i = 0; i < 200; i++) {
-			int st;
-			if (waitpid(pid, &st, WNOHANG) == pid)
-				break;
-			/* not a probe connection: openssl 3.0's responder hangs on one closed unused */
-			if (kit_log_has(log, "waiting for OCSP client connections"))
-				return pid;
-			nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
-		}
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-	fprintf(stderr, "kit_ocsp_start: openssl ocsp did not start (see %s)\n", log);
-	exit(1);
-}
+pid_t kit_ocsp_start(const char *dir, const char *rsigner, const char *rkey, const char *ca, int *port);
 
-static inline void kit_ocsp_stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-}
+void kit_ocsp_stop(pid_t pid);
 
-static inline void kit_rm_rf(const char *dir)
-{
-	char cmd[600];
-	if (!dir || strncmp(dir, "/tmp/", 5))
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-}
+void kit_rm_rf(const char *dir);
 
-static inline void kit_save_ca(const char *dir, const struct om_ca *ca, EVP_PKEY *key, const char *name)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
-	if (om_cert_save(path, om_ca_cert(ca)) < 0)
-		exit(1);
-	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
-	if (om_key_save(path, key) < 0)
-		exit(1);
-}
+void kit_save_ca(const char *dir, const struct om_ca *ca, EVP_PKEY *key, const char *name);
 
 /* A delivery-note row for t (its first owner's claim), current SHO current_sho; the certificates copied (free them). */
-static inline void kit_device_in(const struct kit_tre *t, const char *current_sho, struct sho_device_in *d)
-{
-	memset(d, 0, sizeof(*d));
-	snprintf(d->tre_id, sizeof(d->tre_id), "%s", t->tre_id);
-	snprintf(d->current_sho, sizeof(d->current_sho), "%s", current_sho);
-	d->cert_sign = malloc(t->sign_len);
-	d->cert_enc = malloc(t->enc_len);
-	memcpy(d->cert_sign, t->sign_der, t->sign_len);
-	memcpy(d->cert_enc, t->enc_der, t->enc_len);
-	d->cert_sign_len = t->sign_len;
-	d->cert_enc_len = t->enc_len;
-	memcpy(d->claim, t->claim, sizeof(d->claim));
-	d->has_claim = 1;
-}
+void kit_device_in(const struct kit_tre *t, const char *current_sho, struct sho_device_in *d);
 
 /* Index lines, status V, for both certificates of each of note[0..n); *enc0 (unless NULL) keeps note[0]'s Cert_TRE (TRE_ENCRYPTION). */
-static inline void kit_index_note(FILE *f, const struct sho_device_in *note, int n, X509 **enc0)
-{
-	for (int i = 0; i < n; i++) {
-		X509 *c = NULL;
-		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_sign, note[i].cert_sign_len), 0);
-		kit_index_line(f, c, 'V');
-		X509_free(c);
-		CHECK_INT(om_cert_decode(&c, OM_ENC_DER, note[i].cert_enc, note[i].cert_enc_len), 0);
-		kit_index_line(f, c, 'V');
-		if (i == 0 && enc0)
-			*enc0 = c;
-		else
-			X509_free(c);
-	}
-}
+void kit_index_note(FILE *f, const struct sho_device_in *note, int n, X509 **enc0);
 
 /* The PVA (pva, pva_key) saved in dir as pva.{pem,key} and an OCSP responder on dir/index.txt; its URL in url. */
-static inline pid_t kit_ocsp_pva(const char *dir, const struct om_ca *pva, EVP_PKEY *pva_key, char *url, size_t cap)
-{
-	int port;
-	kit_write(dir, "index.txt.attr", "unique_subject = no\n");
-	kit_save_ca(dir, pva, pva_key, "pva");
-	pid_t pid = kit_ocsp_start(dir, "pva.pem", "pva.key", "pva.pem", &port);
-	snprintf(url, cap, "http://127.0.0.1:%d/", port);
-	return pid;
-}
+pid_t kit_ocsp_pva(const char *dir, const struct om_ca *pva, EVP_PKEY *pva_key, char *url, size_t cap);
