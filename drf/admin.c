@@ -82,6 +82,15 @@ static void emit_stay(void *ctx, const struct drf_stay *s)
 	((om_admin_emit)c[0])(c[1], line);
 }
 
+static void emit_departure(void *ctx, const char *tre_id, const struct drf_stay *s)
+{
+	void **c = ctx;
+	char line[320];
+	snprintf(line, sizeof(line), "left=%lld tre_id=%s stay=%u to=%s request=%s", (long long)s->left, tre_id, s->n,
+		 s->left_to[0] ? s->left_to : "-", s->left_request[0] ? s->left_request : "-");
+	((om_admin_emit)c[0])(c[1], line);
+}
+
 static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx, char *why, size_t wl)
 {
 	int64_t now = (int64_t)time(NULL), v = 0;
@@ -147,6 +156,15 @@ static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx,
 		void *c[2] = { (void *)emit, ctx };
 		if ((rc = drf_device_history(d, w[1], emit_stay, c)) == 0)
 			return om_reason(why, wl, OM_EDRF_DEVICE, "device %.63s: %s", w[1], om_strerror(OM_EDRF_DEVICE));
+		return rc < 0 ? rc : 0;
+	}
+	if (!strcmp(w[0], "departures") && n == 4 && num(w[1], &v) == 0) {
+		/* the registration service's cursor: the stays that ended after (LEFT, TRE_ID, STAY) */
+		int64_t stay;
+		if (num(w[3], &stay) < 0 || stay > UINT32_MAX)
+			return om_reason(why, wl, OM_EDRF_COMMAND, "usage: departures LEFT TRE_ID STAY");
+		void *c[2] = { (void *)emit, ctx };
+		rc = drf_departures(d, v, w[2], (unsigned)stay, DRF_DEPARTURES_PAGE, emit_departure, c);
 		return rc < 0 ? rc : 0;
 	}
 	if (!strcmp(w[0], "pending") && n == 1) {

@@ -156,6 +156,17 @@ typedef void (*drf_stay_fn)(void *ctx, const struct drf_stay *s);
 /* Call fn for each stay of tre_id, the first first. Returns their number (0: unknown device) or OM_ESTORE*. */
 OM_NODISCARD int drf_device_history(struct drf *d, const char *tre_id, drf_stay_fn fn, void *ctx);
 
+/*
+ * The stays that ended (the device moved on) after the cursor (left, tre_id,
+ * n), in that order, at most limit, each as a drf_stay (tre_id into
+ * tre_id): what the operator's registration service shows its owners as
+ * released (issue 16, docs/owner.md). Returns how many or OM_ESTORE*.
+ */
+#define DRF_DEPARTURES_PAGE 500
+typedef void (*drf_departure_fn)(void *ctx, const char *tre_id, const struct drf_stay *s);
+OM_NODISCARD int drf_departures(struct drf *d, int64_t after_left, const char *after_tre_id, unsigned after_n,
+				unsigned limit, drf_departure_fn fn, void *ctx);
+
 /* A bootstrap built and waiting for delivery (handover state accepted). */
 struct drf_pending {
 	char sender[OM_HANDOVER_SHO_ID_MAX + 1];

@@ -101,6 +101,9 @@ static const struct om_store_migration migrations[] = {
 	/* 8 (issue 20): a fell-back subscription our SHO could not suspend at once (its HSS did not
 	 * answer) is suspended from here, retried until the HSS answers; NULL: nothing to suspend */
 	{ "ALTER TABLE removal ADD COLUMN suspend_due INTEGER;" },
+	/* 9 (issue 16): the departures in the order they happened, for the registration service that shows
+	 * the owner a device released here (drf_departures, the admin socket's `departures`) */
+	{ "CREATE INDEX stay_left ON stay(left_at, tre_id, n) WHERE left_at IS NOT NULL;" },
 };
 
 /*
@@ -174,6 +177,7 @@ static const struct om_store_migration migrations_pg[] = {
 	{ "ALTER TABLE removal DROP CONSTRAINT removal_tre_id_fkey;"
 	  "ALTER TABLE removal ADD COLUMN why TEXT NOT NULL DEFAULT 'moved' CHECK (why IN ('moved', 'fell-back'));" },
 	{ "ALTER TABLE removal ADD COLUMN suspend_due BIGINT;" },
+	{ "CREATE INDEX stay_left ON stay(left_at, tre_id, n) WHERE left_at IS NOT NULL;" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
@@ -271,6 +275,10 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	/* a resale names the new owner; a new code or a new owner revokes the device's unused codes */
 	[DRF_SQL_DEV_OWNER] = { "UPDATE device SET owner = ?2 WHERE tre_id = ?1 AND owner != ?2" },
 	[DRF_SQL_CODES_REVOKE] = { "DELETE FROM transfer_code WHERE tre_id = ?1 AND used_by IS NULL" },
+	/* the stays that ended after the cursor (left_at, tre_id, n), in that order (issue 16) */
+	[DRF_SQL_DEPARTURES] = { "SELECT tre_id, n, left_at, coalesce(left_to, ''), coalesce(left_request, '') FROM stay"
+				 " WHERE left_at IS NOT NULL AND (left_at, tre_id, n) > (?1, ?2, ?3)"
+				 " ORDER BY left_at, tre_id, n LIMIT ?4" },
 };
 
 static const struct om_store_schema schema = {

@@ -455,6 +455,30 @@ int drf_device_history(struct drf *d, const char *tre_id, drf_stay_fn fn, void *
 	return r < 0 ? r : n;
 }
 
+int drf_departures(struct drf *d, int64_t after_left, const char *after_tre_id, unsigned after_n, unsigned limit,
+		   drf_departure_fn fn, void *ctx)
+{
+	int r, n = 0;
+	if (!d || !after_tre_id || !fn || limit == 0 || limit > DRF_DEPARTURES_PAGE)
+		return OM_EINVAL;
+	struct om_stmt *st = d->stmt[DRF_SQL_DEPARTURES];
+	for (r = om_stmt_query(st, OM_BIND(OM_INT(after_left), OM_TEXT(after_tre_id), OM_INT(after_n), OM_INT(limit)));
+	     r == OM_STORE_ROW; r = om_stmt_step(st)) {
+		struct drf_stay s;
+		char tre_id[OM_TRE_ID_MAX + 1];
+		memset(&s, 0, sizeof(s));
+		snprintf(tre_id, sizeof(tre_id), "%s", om_stmt_col_text(st, 0));
+		s.n = (unsigned)om_stmt_col_int64(st, 1);
+		s.left = om_stmt_col_int64(st, 2);
+		snprintf(s.left_to, sizeof(s.left_to), "%s", om_stmt_col_text(st, 3));
+		snprintf(s.left_request, sizeof(s.left_request), "%s", om_stmt_col_text(st, 4));
+		fn(ctx, tre_id, &s);
+		n++;
+	}
+	om_stmt_reset(st);
+	return r < 0 ? r : n;
+}
+
 int drf_pending_list(struct drf *d, drf_pending_fn fn, void *ctx)
 {
 	int r, n = 0;

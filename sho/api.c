@@ -100,6 +100,7 @@ cJSON *api_device(const struct sho_device_status *d)
 	cJSON_AddStringToObject(o, "state", d->state);
 	cJSON_AddStringToObject(o, "imsi", d->imsi);
 	cJSON_AddStringToObject(o, "current_sho", d->current_sho);
+	api_add_text(o, "model", d->model);
 	api_add_text(o, "request_id", d->request_id);
 	api_add_text(o, "reason", d->reason);
 	api_add_time(o, "created", d->created);

@@ -45,6 +45,7 @@ static int number(const char *s, unsigned long min, unsigned long max, unsigned 
 
 struct fleet_query {
 	char state[SHO_STATE_MAX + 1], operator_id[OM_HANDOVER_SHO_ID_MAX + 1], prefix[OM_TRE_ID_MAX + 1];
+	char model[SHO_MODEL_MAX + 1];
 	char after[OM_TRE_ID_MAX + 1], refused[8], limit[8];
 	struct sho_fleet_filter f;
 };
@@ -56,6 +57,7 @@ static int read_filter(struct om_http_req *r, struct fleet_query *q)
 	memset(q, 0, sizeof(*q));
 	if (param(r, "state", q->state, sizeof(q->state)) || param(r, "operator", q->operator_id, sizeof(q->operator_id)) ||
 	    param(r, "prefix", q->prefix, sizeof(q->prefix)) || param(r, "after", q->after, sizeof(q->after)) ||
+	    param(r, "model", q->model, sizeof(q->model)) ||
 	    param(r, "refused", q->refused, sizeof(q->refused)) || param(r, "limit", q->limit, sizeof(q->limit)))
 		return OM_ESHO_REQUEST;
 	const char *bad = NULL;
@@ -70,6 +72,7 @@ static int read_filter(struct om_http_req *r, struct fleet_query *q)
 		return OM_ESHO_REQUEST;
 	}
 	q->f = (struct sho_fleet_filter){ .state = q->state, .operator_id = q->operator_id, .prefix = q->prefix,
+					   .model = q->model,
 					   .refused = !strcmp(q->refused, "true"), .after = q->after,
 					   .limit = (unsigned)limit };
 	return 0;
@@ -335,6 +338,7 @@ static void report_row(void *ctx, const struct sho_device_status *d)
 	field(p, d->tre_id, 0);
 	field(p, d->state, 0);
 	field(p, d->current_sho, 0);
+	field(p, d->model, 0);
 	field(p, d->imsi, 0);
 	field(p, d->reason, 0);
 	field(p, up, 1);
@@ -350,9 +354,9 @@ void api_report(struct om_http_req *r, void *arg)
 	int more = 1, rc = 0;
 	if (api_caller(r, a, 0, &c) < 0 || read_filter(r, &q) < 0)
 		return;
-	const char *head[] = { "tre_id", "state", "current_sho", "imsi", "reason", "updated" };
-	for (int i = 0; i < 6; i++)
-		field(&p, head[i], i == 5);
+	const char *head[] = { "tre_id", "state", "current_sho", "model", "imsi", "reason", "updated" };
+	for (int i = 0; i < 7; i++)
+		field(&p, head[i], i == 6);
 	q.f.limit = SHO_PAGE_MAX;
 	/*
 	 * The whole fleet, a page of SHO_PAGE_MAX at a time in TRE_id order; between pages the handler lock

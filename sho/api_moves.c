@@ -218,8 +218,7 @@ void api_move_start(struct om_http_req *r, void *arg)
 			rc = OM_ESHO_REQUEST;
 			break;
 		}
-		snprintf(items[n].tre_id, sizeof(items[n].tre_id), "%s", tre);
-		snprintf(items[n].code, sizeof(items[n].code), "%s", code);
+		sho_move_item_set(&items[n], tre, code); /* the code's proof: the code itself is not kept */
 		n++;
 	}
 	if (b) { /* the codes in the parsed body */
@@ -232,7 +231,7 @@ void api_move_start(struct om_http_req *r, void *arg)
 		cJSON_Delete(b);
 	}
 	if (rc == 0)
-		rc = sho_mover_add(a->mover, c.owner_id, items, n, id);
+		rc = sho_mover_add(a->mover, a->sho, c.owner_id, items, n, id);
 	if (items)
 		OPENSSL_cleanse(items, n * sizeof(*items));
 	free(items);

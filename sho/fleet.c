@@ -13,7 +13,7 @@
 #include "sho_int.h"
 
 const char *const sho_states[SHO_N_STATES] = {
-	"registered", "handover_requested", "handover_accepted", "refused", "provisioned", "active",
+	"registered", "handover_requested", "handover_accepted", "refused", "provisioned", "active", "released",
 };
 
 int sho_state_index(const char *state)
@@ -29,10 +29,10 @@ static const char *opt(const char *v)
 	return v && *v ? v : NULL;
 }
 
-/* ?1 owner, ?2 state, ?3 current SHO, ?4 TRE_id prefix, ?5 refused only, ?6 after (sho_store.c FLEET_WHERE) */
+/* ?1 owner, ?2 state, ?3 current SHO, ?4 TRE_id prefix, ?5 refused only, ?6 after, ?7 model (FLEET_WHERE) */
 #define FLEET_BINDS(owner_id, f, state, after)                                                                 \
 	OM_TEXT(owner_id), OM_TEXT(state), OM_TEXT(opt((f)->operator_id)), OM_TEXT(opt((f)->prefix)),          \
-		OM_INT((f)->refused ? 1 : 0), OM_TEXT(after)
+		OM_INT((f)->refused ? 1 : 0), OM_TEXT(after), OM_TEXT(opt((f)->model))
 
 static int filter_ok(const char *owner_id, const struct sho_fleet_filter *f)
 {
@@ -155,7 +155,7 @@ int sho_history(struct sho *s, const char *owner_id, const char *tre_id,
 
 /* ---- states over time ------------------------------------------------------------------ */
 
-/* The state an event leaves the device in, or -1 (fell_back, released: no change here). */
+/* The state an event leaves the device in, or -1 (fell_back: no change here). */
 static int state_after(const char *event)
 {
 	return !strcmp(event, "transferred") ? 0 : sho_state_index(event);

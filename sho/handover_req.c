@@ -233,19 +233,36 @@ int sho_handover_request(struct sho *s, const char *owner_id, const char *secret
 int sho_handover_request_as(struct sho *s, const char *owner_id, const char *tre_id, const char *transfer_code,
 			    uint8_t **out, size_t *out_len)
 {
+	uint8_t hash[32]; /* the code's proof: what the request carries and a retry must match */
+	if (!s || !owner_id || !tre_id || !out || !out_len)
+		return OM_EINVAL;
+	int ok = transfer_code && om_handover_code_proof(tre_id, transfer_code, hash) == 0;
+	int rc = sho_handover_request_proof(s, owner_id, tre_id, ok ? hash : NULL, out, out_len);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return rc;
+}
+
+int sho_handover_request_proof(struct sho *s, const char *owner_id, const char *tre_id,
+			       const uint8_t proof[OM_HANDOVER_PROOF_LEN], uint8_t **out, size_t *out_len)
+{
 	struct dev_view v;
 	uint8_t hash[32]; /* the code's proof: what the request carries and a retry must match */
 	int rc;
 	if (!s || !owner_id || !tre_id || !out || !out_len)
 		return OM_EINVAL;
-	if (!transfer_code || om_handover_code_proof(tre_id, transfer_code, hash) < 0) {
+	if (!proof) {
 		om_notice("handover-refused", "tre_id=%.63s reason=\"transfer code missing or malformed\"", tre_id);
 		return OM_ESHO_NOTE;
 	}
-	if ((rc = sho_need_handover_config(s, NULL, 0)) < 0)
+	memcpy(hash, proof, sizeof(hash));
+	if ((rc = sho_need_handover_config(s, NULL, 0)) < 0) {
+		OPENSSL_cleanse(hash, sizeof(hash));
 		return rc;
-	if ((rc = load_view(s, tre_id, &v)) < 0)
+	}
+	if ((rc = load_view(s, tre_id, &v)) < 0) {
+		OPENSSL_cleanse(hash, sizeof(hash));
 		return rc;
+	}
 	if (strcmp(v.owner_id, owner_id)) {
 		rc = OM_ESHO_NOT_FOUND; /* another owner's device is no business of this one */
 		goto out;

@@ -36,8 +36,24 @@ static void ours(struct sho_move_outcome *o, enum sho_move_result r, int rc, con
 static struct om_metric m_moves = OM_COUNTER("openmcim_sho_handovers_total",
 	"Handover requests sent to the current SHO's DRF for owners, by result", "result");
 
+void sho_move_item_set(struct sho_move_item *it, const char *tre_id, const char *code)
+{
+	memset(it, 0, sizeof(*it));
+	snprintf(it->tre_id, sizeof(it->tre_id), "%s", tre_id);
+	it->has_proof = code && om_handover_code_proof(tre_id, code, it->proof) == 0;
+}
+
 void sho_move_one(struct sho *sho, const struct sho_peers *peers, const char *owner_id, const char *tre_id,
 		  const char *code, struct om_http_req *r, struct sho_move_outcome *o)
+{
+	uint8_t proof[OM_HANDOVER_PROOF_LEN];
+	int ok = code && om_handover_code_proof(tre_id, code, proof) == 0;
+	sho_move_one_proof(sho, peers, owner_id, tre_id, ok ? proof : NULL, r, o);
+	OPENSSL_cleanse(proof, sizeof(proof));
+}
+
+void sho_move_one_proof(struct sho *sho, const struct sho_peers *peers, const char *owner_id, const char *tre_id,
+			const uint8_t *proof, struct om_http_req *r, struct sho_move_outcome *o)
 {
 	const char *peer_addr = r ? om_http_req_peer(r) : "mover";
 	struct sho_device_status st;
@@ -67,7 +83,7 @@ void sho_move_one(struct sho *sho, const struct sho_peers *peers, const char *ow
 		goto out;
 	}
 	/* made once, the same bytes on every retry while no answer is recorded */
-	rc = sho_handover_request_as(sho, owner_id, tre_id, code, &req, &req_len);
+	rc = sho_handover_request_proof(sho, owner_id, tre_id, proof, &req, &req_len);
 	if (rc < 0 || (rc = sho_status(sho, tre_id, &st)) < 0) {
 		ours(o, rc == OM_ESHO_NOTE || rc == OM_ESHO_STATE || rc == OM_ESHO_OWNER_AUTH ? SHO_MOVE_REFUSED
 											     : SHO_MOVE_ERROR,
@@ -124,12 +140,12 @@ out:
 
 /* ---- the mover ------------------------------------------------------------------ */
 
-static void move_free(struct sho_move *mv)
+void sho_move_free(struct sho_move *mv)
 {
 	if (!mv)
 		return;
 	if (mv->items)
-		OPENSSL_cleanse(mv->items, mv->n * sizeof(*mv->items)); /* codes not yet used */
+		OPENSSL_cleanse(mv->items, mv->n * sizeof(*mv->items)); /* proofs not yet used */
 	free(mv->items);
 	free(mv);
 }
@@ -142,19 +158,29 @@ static struct sho_move *find_move(struct sho_mover *m, const char *owner_id, con
 	return NULL;
 }
 
-/* Under m->mu: claim mv's next item into *it (its code copied out); its index, or -1 when none is left. */
+/*
+ * Under m->mu: claim mv's next unanswered item into *it (its proof copied
+ * out; a move loaded after a restart has answered items among them); its
+ * index, or -1 when none is left.
+ */
 static long claim(struct sho_move *mv, struct sho_move_item *it)
 {
-	if (!mv || mv->finished || mv->next >= mv->n)
+	if (!mv || mv->finished)
+		return -1;
+	while (mv->next < mv->n && mv->items[mv->next].out.result != SHO_MOVE_QUEUED)
+		mv->next++;
+	if (mv->next >= mv->n)
 		return -1;
 	size_t k = mv->next++;
 	*it = mv->items[k];
-	OPENSSL_cleanse(mv->items[k].code, sizeof(mv->items[k].code)); /* used once, by whoever claimed it */
+	/* used once, by whoever claimed it; the database keeps it until the answer is recorded (a crash in
+	 * between sends the same request again after the restart) */
+	OPENSSL_cleanse(mv->items[k].proof, sizeof(mv->items[k].proof));
 	return (long)k;
 }
 
-/* Under m->mu: item k of the move (owner_id, id), if still kept, answered with out. */
-static void record(struct sho_mover *m, const char *owner_id, const char *id, size_t k,
+/* Under m->mu: item k of the move (owner_id, id), if still kept, answered with out, on sho's database. */
+static void record(struct sho_mover *m, struct sho *sho, const char *owner_id, const char *id, size_t k,
 		   const struct sho_move_outcome *out)
 {
 	struct sho_move *mv = find_move(m, owner_id, id);
@@ -167,6 +193,9 @@ static void record(struct sho_mover *m, const char *owner_id, const char *id, si
 		mv->finished = sho_now();
 		om_info("sho-move", "id=%s owner=%s devices=%zu finished=1", mv->id, mv->owner_id, mv->n);
 	}
+	int rc = sho_move_store_item(sho, mv, k);
+	if (rc < 0) /* the device's own state is recorded: after a restart the item is sent again, same answer */
+		om_error("sho-move", "id=%s item=%zu store=%s", mv->id, k, om_errname(rc));
 }
 
 /* Advance one claimed item; m->mu is not held. */
@@ -174,10 +203,10 @@ static void advance(struct sho_mover *m, struct sho *sho, struct om_http_req *r,
 		    const char *id, long k, struct sho_move_item *it)
 {
 	struct sho_move_outcome out;
-	sho_move_one(sho, m->peers, owner_id, it->tre_id, it->code, r, &out);
+	sho_move_one_proof(sho, m->peers, owner_id, it->tre_id, it->has_proof ? it->proof : NULL, r, &out);
 	OPENSSL_cleanse(it, sizeof(*it));
 	pthread_mutex_lock(&m->mu);
-	record(m, owner_id, id, (size_t)k, &out);
+	record(m, sho, owner_id, id, (size_t)k, &out);
 	pthread_mutex_unlock(&m->mu);
 }
 
@@ -208,11 +237,34 @@ int sho_mover_run(struct sho_mover *m, struct sho *sho, struct om_http_req *r, c
  * exchange bounded by the peers' timeout), holds up another owner's move by
  * at most one device per turn.
  */
+static int64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Under m->mu (released meanwhile): the devices that left us, when it is time to ask our DRF again. */
+static void departures(struct sho_mover *m)
+{
+	if (!m->cfg->drf_socket || now_ms() - m->departures_at < SHO_DEPARTURES_MS)
+		return;
+	pthread_mutex_unlock(&m->mu);
+	int more = 1;
+	for (int pages = 0; more && pages < 20; pages++)
+		if (sho_departures_sync(m->sho, &more) < 0)
+			break;
+	(void)sho_idle(m->sho, "departures");
+	pthread_mutex_lock(&m->mu);
+	m->departures_at = now_ms();
+}
+
 static void *worker(void *arg)
 {
 	struct sho_mover *m = arg;
 	pthread_mutex_lock(&m->mu);
 	while (!m->stopping) {
+		departures(m);
 		struct sho_move_item it;
 		struct sho_move *mv = NULL;
 		long k = -1;
@@ -260,6 +312,16 @@ int sho_mover_start(struct sho_mover *m, const struct sho_config *cfg, const str
 		return OM_EIO;
 	}
 	m->running = 1;
+	/* the moves a restart interrupted go on, the finished ones are still reported */
+	if ((rc = sho_move_store_load(m->sho, m->moves, &m->n_moves)) < 0) {
+		om_error("sho-mover", "reason=\"cannot load the kept moves: %s\"", om_errname(rc));
+		sho_mover_stop(m);
+		return rc;
+	}
+	for (size_t i = 0; i < m->n_moves; i++)
+		if (!m->moves[i]->finished)
+			om_notice("sho-move", "id=%s owner=%s devices=%zu left=%zu resumed=1", m->moves[i]->id,
+				  m->moves[i]->owner_id, m->moves[i]->n, m->moves[i]->n - m->moves[i]->done);
 	if (pthread_create(&m->worker, NULL, worker, m)) {
 		sho_mover_stop(m);
 		return OM_EIO;
@@ -279,7 +341,7 @@ void sho_mover_stop(struct sho_mover *m)
 	if (m->has_worker)
 		pthread_join(m->worker, NULL);
 	for (size_t i = 0; i < m->n_moves; i++)
-		move_free(m->moves[i]);
+		sho_move_free(m->moves[i]);
 	m->n_moves = 0;
 	m->running = 0;
 	sho_close(m->sho);
@@ -288,11 +350,11 @@ void sho_mover_stop(struct sho_mover *m)
 	pthread_mutex_destroy(&m->mu);
 }
 
-int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_move_item *items, size_t n,
-		  char id[static SHO_MOVE_ID_LEN + 1])
+int sho_mover_add(struct sho_mover *m, struct sho *sho, const char *owner_id, const struct sho_move_item *items,
+		  size_t n, char id[static SHO_MOVE_ID_LEN + 1])
 {
 	uint8_t raw[SHO_MOVE_ID_LEN / 2];
-	if (!m || !m->running || !owner_id || !items || n == 0 || n > SHO_MOVE_MAX)
+	if (!m || !m->running || !sho || !owner_id || !items || n == 0 || n > SHO_MOVE_MAX)
 		return OM_EINVAL;
 	struct sho_move *mv = calloc(1, sizeof(*mv));
 	if (!mv || !(mv->items = calloc(n, sizeof(*mv->items)))) {
@@ -300,7 +362,7 @@ int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_mo
 		return OM_ENOMEM;
 	}
 	if (RAND_bytes(raw, sizeof(raw)) != 1) {
-		move_free(mv);
+		sho_move_free(mv);
 		return OM_ERANDOM;
 	}
 	om_hex_encode(mv->id, raw, sizeof(raw));
@@ -322,13 +384,15 @@ int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_mo
 		size_t k = 0;
 		while (k < m->n_moves && !m->moves[k]->finished)
 			k++;
-		if (k == m->n_moves) {
+		if (k == m->n_moves)
 			rc = OM_ESHO_STATE;
-		} else {
-			move_free(m->moves[k]);
+		else if ((rc = sho_move_store_add(sho, mv, m->moves[k]->id)) == 0) {
+			sho_move_free(m->moves[k]);
 			memmove(&m->moves[k], &m->moves[k + 1], (m->n_moves - k - 1) * sizeof(m->moves[0]));
 			m->n_moves--;
 		}
+	} else {
+		rc = sho_move_store_add(sho, mv, NULL);
 	}
 	if (rc == 0) {
 		m->moves[m->n_moves++] = mv;
@@ -341,7 +405,7 @@ int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_mo
 	}
 	pthread_mutex_unlock(&m->mu);
 	if (rc < 0)
-		move_free(mv);
+		sho_move_free(mv);
 	return rc;
 }
 

@@ -6,7 +6,9 @@
  * and its answer recorded. sho_move_one is what POST /handover/<id> and the
  * JSON API's moves run; a bulk move runs on the mover's own thread with its
  * own database handle (and in the requests of an owner who follows it), and
- * the owner follows its progress (docs/owner.md).
+ * the owner follows its progress (docs/owner.md). Bulk moves are kept in the
+ * SHO's database (move_store.c): a restart resumes the unfinished ones and
+ * still reports the finished ones it keeps.
  */
 #pragma once
 
@@ -20,6 +22,7 @@
 #define SHO_MOVES_KEPT 32   /* moves remembered for their owners to follow */
 #define SHO_MOVES_PER_OWNER 4 /* unfinished moves one owner may have: no owner holds every slot */
 #define SHO_MOVER_IDLE_MS 1000 /* the worker looks for work at least this often */
+#define SHO_DEPARTURES_MS 2000 /* and asks our DRF for departures (sho_departures_sync) this often */
 #define SHO_MOVE_ID_LEN 32  /* hex of 16 random bytes */
 
 enum sho_move_result { SHO_MOVE_QUEUED = 0, SHO_MOVE_ACCEPTED, SHO_MOVE_REFUSED, SHO_MOVE_PENDING, SHO_MOVE_ERROR };
@@ -40,14 +43,23 @@ struct sho_move_outcome {
  */
 void sho_move_one(struct sho *sho, const struct sho_peers *peers, const char *owner_id, const char *tre_id,
 		  const char *code, struct om_http_req *r, struct sho_move_outcome *o);
+/* The same with the code's proof (sho_handover_request_proof); proof NULL: the code was malformed. */
+void sho_move_one_proof(struct sho *sho, const struct sho_peers *peers, const char *owner_id, const char *tre_id,
+			const uint8_t *proof, struct om_http_req *r, struct sho_move_outcome *o);
 
 /* ---- bulk moves -------------------------------------------------------------- */
 
 struct sho_move_item {
 	char tre_id[OM_TRE_ID_MAX + 1];
-	char code[OM_HANDOVER_CODE_MAX + 1]; /* cleansed once used */
+	/* the code's proof (om_handover_code_proof), kept until the device's answer is recorded (then
+	 * cleansed, and NULL in the database): the code itself is never kept. has_proof 0: the code was
+	 * malformed, the item is refused (OM_ESHO_NOTE) when its turn comes */
+	uint8_t proof[OM_HANDOVER_PROOF_LEN];
+	int has_proof;
 	struct sho_move_outcome out;
 };
+/* Into it: tre_id and the proof of code (has_proof 0 when code is malformed). */
+void sho_move_item_set(struct sho_move_item *it, const char *tre_id, const char *code);
 
 /*
  * Items are claimed in order (next, under the mover's lock) by whoever
@@ -75,12 +87,15 @@ struct sho_mover {
 	struct sho_move *moves[SHO_MOVES_KEPT]; /* newest last */
 	size_t n_moves, turn;                   /* turn: where the worker looks first (round robin) */
 	char last_owner[SHO_OWNER_ID_MAX + 1];  /* whose device the worker moved last */
+	int64_t departures_at;                  /* when the worker last asked our DRF for departures (ms) */
 };
 
 /*
  * Ready the mover and start its worker, which advances every unfinished
  * move a device at a time, move after move (round robin), on a database
  * handle of its own: a move finishes whether or not its owner follows it.
+ * Between devices it also shows the owners which devices left us
+ * (sho_departures_sync, every SHO_DEPARTURES_MS).
  * 0, OM_EIO or the handle's open error.
  */
 OM_NODISCARD int sho_mover_start(struct sho_mover *m, const struct sho_config *cfg, const struct sho_peers *peers);
@@ -89,12 +104,23 @@ void sho_mover_stop(struct sho_mover *m);
 
 /*
  * Queue a move of items[0..n) for owner_id (items are copied, the caller's
- * codes may be cleansed after). Returns 0 with the id, OM_EINVAL, OM_ENOMEM,
- * OM_ESHO_MOVE_LIMIT when owner_id has SHO_MOVES_PER_OWNER unfinished moves,
- * or OM_ESHO_STATE when every kept move is still running.
+ * proofs may be cleansed after), written to the database on sho (the
+ * handler's handle) before it is queued. Returns 0 with the id, OM_EINVAL,
+ * OM_ENOMEM, OM_ESHO_MOVE_LIMIT when owner_id has SHO_MOVES_PER_OWNER
+ * unfinished moves, OM_ESHO_STATE when every kept move is still running,
+ * or a store code (nothing queued).
  */
-OM_NODISCARD int sho_mover_add(struct sho_mover *m, const char *owner_id, const struct sho_move_item *items, size_t n,
-			       char id[static SHO_MOVE_ID_LEN + 1]);
+OM_NODISCARD int sho_mover_add(struct sho_mover *m, struct sho *sho, const char *owner_id,
+			       const struct sho_move_item *items, size_t n, char id[static SHO_MOVE_ID_LEN + 1]);
+
+/* ---- the moves in the database (move_store.c) ---- */
+/* Write mv (every item queued) and drop the kept move evict_id (NULL: none), in one transaction. */
+OM_NODISCARD int sho_move_store_add(struct sho *s, const struct sho_move *mv, const char *evict_id);
+/* Item k's answer, and the move's end when it has finished. */
+OM_NODISCARD int sho_move_store_item(struct sho *s, const struct sho_move *mv, size_t k);
+/* The kept moves, oldest first, into moves[0..*n) (at most SHO_MOVES_KEPT; free each with sho_move_free). */
+OM_NODISCARD int sho_move_store_load(struct sho *s, struct sho_move **moves, size_t *n);
+void sho_move_free(struct sho_move *mv);
 
 /*
  * Advance owner_id's move id by up to budget devices on the handler's own

@@ -5,6 +5,8 @@
  * one device a line, certificates as base64 of their DER, the owner claim
  * secret as typed (claim.h), no quoting. A note without the claim column
  * (made before claims) still reads; its rows are refused at registration.
+ * An optional last column, model, names each device's model (the owner's
+ * filter, docs/owner.md); empty or absent: unknown.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 
 #define NOTE_HEADER_OLD "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id"
 #define NOTE_HEADER NOTE_HEADER_OLD ",claim_secret"
+#define NOTE_HEADER_MODEL NOTE_HEADER ",model"
 #define CERT_B64_MAX 8192
 
 /* Strict base64 (RFC 4648, padded, no white space) into a fresh buffer. */
@@ -62,10 +65,15 @@ void sho_devices_free(struct sho_device_in *devs, size_t n)
 /* One data line of cols fields (modified in place, the claim cleansed) into d. */
 static int parse_row(char *line, size_t cols, struct sho_device_in *d)
 {
-	char *f[5];
+	char *f[6];
 	if (om_csv_split(line, f, cols) < 0)
 		return -1;
-	if (cols == 5) {
+	if (cols == 6) {
+		if (strlen(f[5]) > SHO_MODEL_MAX || (*f[5] && !sho_id_ok(f[5], SHO_MODEL_MAX)))
+			return -5;
+		memcpy(d->model, f[5], strlen(f[5]) + 1);
+	}
+	if (cols >= 5) {
 		int bad = om_claim_parse(f[4], d->claim) < 0;
 		OPENSSL_cleanse(f[4], strlen(f[4]));
 		if (bad)
@@ -97,7 +105,7 @@ int sho_note_read(const char *path, struct sho_device_in **devs, char *why, size
 int sho_note_parse(FILE *f, const char *path, struct sho_device_in **devs, char *why, size_t wl)
 {
 	static const char *const what[] = { "", "wrong number of fields", "bad tre_id or sho_id", "bad base64",
-					    "bad claim_secret" };
+					    "bad claim_secret", "bad model" };
 	struct sho_device_in *v = NULL;
 	size_t n = 0, cap = 0, llen = 0, cols = 5;
 	char *line = NULL;
@@ -113,6 +121,8 @@ int sho_note_parse(FILE *f, const char *path, struct sho_device_in **devs, char 
 		if (lineno == 1) {
 			if (!strcmp(line, NOTE_HEADER_OLD)) {
 				cols = 4;
+			} else if (!strcmp(line, NOTE_HEADER_MODEL)) {
+				cols = 6;
 			} else if (strcmp(line, NOTE_HEADER)) {
 				rc = om_reason(why, wl, OM_ESHO_NOTE, "%s: line 1: header is not '%s'", path, NOTE_HEADER);
 				break;

@@ -24,6 +24,7 @@ void sho_read_status(struct om_stmt *st, struct sho_device_status *o)
 	o->created = om_stmt_col_int64(st, 7);
 	o->updated = om_stmt_col_int64(st, 8);
 	o->sequence = (uint32_t)om_stmt_col_int64(st, 9);
+	snprintf(o->model, sizeof(o->model), "%s", om_stmt_col_text(st, 10));
 }
 
 int sho_status(struct sho *s, const char *tre_id, struct sho_device_status *out)

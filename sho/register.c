@@ -236,7 +236,7 @@ static int insert_row(struct reg *g, struct om_stmt *st, size_t i, const char *o
 	rc = om_stmt_exec(st, OM_BIND(OM_TEXT(d->tre_id), OM_TEXT(owner_id), OM_TEXT(d->current_sho),
 				      OM_BLOB(d->cert_sign, d->cert_sign_len), OM_BLOB(d->cert_enc, d->cert_enc_len),
 				      OM_BLOB(h, sizeof(h)), OM_TEXT(g->rep[i].imsi), OM_BLOB(mid, OM_MCIM_MID_LEN),
-				      OM_BLOB(sealed, sealed_len), OM_INT(now), OM_INT(g->gen[i])));
+				      OM_BLOB(sealed, sealed_len), OM_INT(now), OM_INT(g->gen[i]), OM_TEXT(d->model)));
 	return rc;
 }
 
@@ -273,6 +273,8 @@ static int return_row(struct reg *g, size_t i, const char *owner_id, const uint8
 		return rc;
 	if (om_store_changes(g->s->store) != 1)
 		return OM_ESHO_STATE; /* no longer in the state classify() saw */
+	if ((rc = om_stmt_exec(g->s->stmt[SHO_SQL_DEV_MODEL], OM_BIND(OM_TEXT(d->tre_id), OM_TEXT(d->model)))) < 0)
+		return rc;
 	if ((rc = om_stmt_exec(g->s->stmt[SHO_SQL_HO_DELETE], OM_BIND(OM_TEXT(d->tre_id)))) < 0)
 		return rc;
 	om_info("device-return", "tre_id=%s from=%s imsi=%s", d->tre_id, d->current_sho, g->rep[i].imsi);

@@ -38,6 +38,7 @@
 #define SHO_SECRET_MAX 128
 #define SHO_REASON_MAX 127
 #define SHO_STATE_MAX 23
+#define SHO_MODEL_MAX 63 /* the factory's model name (factory.h OM_FACTORY_MODEL_MAX) */
 
 struct sho;
 
@@ -125,6 +126,7 @@ struct sho_device_in {
 	size_t cert_enc_len;
 	uint8_t claim[OM_CLAIM_LEN]; /* the owner claim secret (claim.h); cleansed by sho_devices_free() */
 	int has_claim;
+	char model[SHO_MODEL_MAX + 1]; /* the note's optional model column; "" when absent */
 };
 
 /* What happened to one row. */
@@ -207,7 +209,8 @@ void sho_devices_free(struct sho_device_in *devs, size_t n);
 
 /* ---- state -------------------------------------------------------------------- */
 
-/* registered -> handover_requested -> handover_accepted | refused -> provisioned -> active */
+/* registered -> handover_requested -> handover_accepted | refused -> provisioned -> active [-> released:
+ * our DRF says the device moved on to another operator] */
 struct sho_device_status {
 	char tre_id[OM_TRE_ID_MAX + 1];
 	char owner_id[SHO_OWNER_ID_MAX + 1];
@@ -218,6 +221,7 @@ struct sho_device_status {
 	char request_id[OM_HANDOVER_ID_MAX + 1]; /* "" before the handover request */
 	uint32_t sequence;                       /* the bootstrap's sequence, as the current SHO's DRF said; 0 unknown */
 	int64_t created, updated;
+	char model[SHO_MODEL_MAX + 1];           /* as the delivery note gave it; "" unknown */
 };
 
 /* Returns 0, OM_ESHO_NOT_FOUND or a store code. */
@@ -337,12 +341,20 @@ void sho_dm_auth_clear(struct sho_dm_auth *a);
 OM_NODISCARD int sho_handover_request_as(struct sho *s, const char *owner_id, const char *tre_id,
 					 const char *transfer_code, uint8_t **out, size_t *out_len);
 
+/*
+ * The same with the code's proof (handover.h om_handover_code_proof) in
+ * place of the code: what a bulk move keeps while it waits (move.h), so no
+ * code is kept. proof NULL: a malformed code (OM_ESHO_NOTE).
+ */
+OM_NODISCARD int sho_handover_request_proof(struct sho *s, const char *owner_id, const char *tre_id,
+					    const uint8_t proof[OM_HANDOVER_PROOF_LEN], uint8_t **out, size_t *out_len);
+
 /* sho_register for an owner the caller has already authenticated (a console session). */
 OM_NODISCARD int sho_register_as(struct sho *s, const char *owner_id, const struct sho_device_in *devs, size_t n,
 				 unsigned flags, struct sho_row_report *report);
 
 /* The registration states in their order (sho_device.state). */
-#define SHO_N_STATES 6
+#define SHO_N_STATES 7
 extern const char *const sho_states[SHO_N_STATES];
 /* Index of state in sho_states, or -1. */
 int sho_state_index(const char *state);
@@ -354,6 +366,7 @@ struct sho_fleet_filter {
 	const char *state;    /* one of sho_states */
 	const char *operator_id; /* the current SHO (the device's SHO_id) */
 	const char *prefix;   /* TRE_id prefix */
+	const char *model;    /* the model the delivery note gave */
 	int refused;          /* 1: only devices with a refusal reason */
 	const char *after;    /* paging: TRE_ids after this one, in TRE_id order */
 	unsigned limit;       /* 1..SHO_PAGE_MAX */
@@ -395,6 +408,17 @@ OM_NODISCARD int sho_history(struct sho *s, const char *owner_id, const char *tr
  * name or detail) or a store code.
  */
 OM_NODISCARD int sho_event_note(struct sho *s, const char *tre_id, const char *event, const char *detail);
+
+/*
+ * Our DRF's departures after the kept cursor (its admin socket's
+ * `departures`, sho/release.c): each device we served (provisioned or
+ * active, unchanged since it left) that moved on becomes `released`, its
+ * current SHO the one it moved to, with a `released` event; the cursor
+ * moves in the same transaction. *more is 1 when a full page came (ask
+ * again). Returns how many were released, 0 without [drf] admin_socket,
+ * OM_ESHO_DRF / a DRF code, or a store code (nothing applied).
+ */
+OM_NODISCARD int sho_departures_sync(struct sho *s, int *more);
 
 /*
  * The states of owner_id's devices over time: n buckets of equal length

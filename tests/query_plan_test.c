@@ -36,6 +36,9 @@ struct allowed {
 static const struct allowed allowed[] = {
 	{ "sho", SHO_SQL_LIST, "sho-admin list: every device (or an owner's) is what was asked for" },
 	{ "sho", SHO_SQL_HO_OLD_PASSWORDS, "once at open, the version 2 clean-up (sho.c: forget_passwords)" },
+	/* sho_move holds at most SHO_MOVES_KEPT (32) moves, whatever the fleet's size (move.h) */
+	{ "sho", SHO_SQL_MOVE_LIST, "once at open, the kept bulk moves (at most SHO_MOVES_KEPT rows)" },
+	{ "sho", SHO_SQL_MOVE_OLD, "once at open, finished moves beyond the kept ones (at most SHO_MOVES_KEPT rows)" },
 };
 
 /* Indexes whose rows are only work still to do: a scan of one does not grow with work finished. */
