@@ -166,6 +166,18 @@ static void handover_kept(struct drf *d, const char *rid, const uint8_t *bs, siz
 	om_stmt_finalize(st);
 }
 
+struct departed {
+	char line[160];
+	int64_t left;
+};
+
+static void departed_one(void *ctx, const char *tre_id, const struct drf_stay *s)
+{
+	struct departed *d = ctx;
+	snprintf(d->line, sizeof(d->line), "%s stay=%u to=%s request=%s", tre_id, s->n, s->left_to, s->left_request);
+	d->left = s->left;
+}
+
 /* Sign o with key into out; its length. */
 static size_t statement(const struct om_outcome *o, EVP_PKEY *key, uint8_t out[static OM_OUTCOME_MAX])
 {
@@ -413,6 +425,12 @@ int main(void)
 	sl = statement(&g, tre->sign_key, st_);
 	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", st_, sl, now), 0);
 	CHECK_INT(drf_handover_completed(d, "SHO-B", "r-3", st_, sl, now + 1), 0); /* again: no-op */
+	/* issue 16: the departure, for the registration service's cursor; none after it */
+	struct departed got = { 0 };
+	CHECK_INT(drf_departures(d, 0, "-", 0, DRF_DEPARTURES_PAGE, departed_one, &got), 1);
+	CHECK_MSG(!strcmp(got.line, TRE_ID " stay=1 to=SHO-B request=r-3") && got.left == now, "departure: %s at %lld",
+		  got.line, (long long)got.left);
+	CHECK_INT(drf_departures(d, got.left, TRE_ID, 1, DRF_DEPARTURES_PAGE, departed_one, &got), 0);
 	handover_kept(d, "r-3", bs2, bl2, 0);  /* finished: pruned to its digest */
 	handover_kept(d, "r-1", bs, bl, bl);   /* still accepted: the document stays */
 	/* a retry of the completed request is answered with its sequence; no document is left to send */

@@ -22,6 +22,9 @@
  *     (OM_ESHO_CSRF, 403) with nothing changed; a 401 carries no Basic
  *     challenge.
  *   errors: an owner sees no socket path in the HSS's failure, by either API.
+ *   released: the buyer's device, active here, completes a move to SHO-X at
+ *     our DRF; the owner then sees it released at SHO-X with one history
+ *     entry, another owner does not.
  */
 #include "sho_testkit.h"
 
@@ -31,6 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include <openmcim/handover.h>
+#include <openmcim/outcome.h>
 
 #include "api.h"
 #include "daemon_util.h"
@@ -176,6 +180,73 @@ static struct drf_device_status drf_status(void)
 
 /* ---- resale (review finding 1) ------------------------------------------------------- */
 
+/* ---- released (issue 16) ------------------------------------------------------------- */
+
+static void count_released(void *ctx, const struct sho_event *e)
+{
+	unsigned *n = ctx;
+	*n += !strcmp(e->event, "released") && strstr(e->detail, "moved to SHO-X (request r-buyer)") != NULL;
+}
+
+/*
+ * The buyer's device, active here, moves on to SHO-X: once the TRE's outcome
+ * statement completes the handover at our DRF, the mover's worker reads the
+ * departure over the DRF's admin socket and the owner sees the device
+ * released, at SHO-X, with one `released` history entry (a later sync
+ * applies nothing twice); the seller, another owner, does not see it.
+ */
+static void check_released(struct sho *t, const struct kit_tre *sold, uint32_t seq)
+{
+	struct sho_device_status st;
+	char out[1 << 15];
+	uint8_t *req = NULL;
+	size_t len = 0;
+	int more = 0;
+	/* the device came here before (its handover accepted, the MCIM delivered, attached) */
+	CHECK_INT(sho_handover_request_as(t, BUYER, SOLD, "AAAA-BBBB-CCCC-DDDD", &req, &len), 0);
+	free(req);
+	CHECK_INT(sho_status(t, SOLD, &st), 0);
+	CHECK_INT(sho_handover_answer(t, SOLD, st.request_id, 1, NULL), 0);
+	CHECK_INT(sho_mark_provisioned(t, SOLD), 0);
+	CHECK_INT(sho_mark_active(t, SOLD), 0);
+	du_nap_ms(1100); /* a departure is applied only to a row that has not changed since (same second) */
+
+	/* SHO-X reports the device attached with its MCIM, with the TRE's signed statement (Note Z) */
+	struct om_outcome o;
+	uint8_t stmt[OM_OUTCOME_MAX];
+	memset(&o, 0, sizeof(o));
+	snprintf(o.tre_id, sizeof(o.tre_id), "%s", SOLD);
+	snprintf(o.imsi, sizeof(o.imsi), "001990000000001"); /* SHO-X's */
+	o.outcome = OM_OUTCOME_ACTIVE;
+	memset(o.nonce_b, 0x5b, sizeof(o.nonce_b));
+	o.sequence = seq;
+	o.counter = 1;
+	o.time = (int64_t)time(NULL);
+	int sl = om_outcome_build(&o, sold->sign_key, stmt, sizeof(stmt));
+	CHECK(sl > 0);
+	pthread_mutex_lock(&drf_lock);
+	CHECK_INT(drf_handover_completed(drf, "SHO-X", "r-buyer", stmt, (size_t)(sl > 0 ? sl : 0), (int64_t)time(NULL)), 0);
+	pthread_mutex_unlock(&drf_lock);
+
+	/* the mover's worker asks our DRF every SHO_DEPARTURES_MS */
+	for (int i = 0; i < 100 && sho_status(t, SOLD, &st) == 0 && strcmp(st.state, "released"); i++)
+		du_nap_ms(100);
+	CHECK_MSG(!strcmp(st.state, "released") && !strcmp(st.current_sho, "SHO-X"), "after the departure: %s at %s",
+		  st.state, st.current_sho);
+	CHECK_INT(sho_departures_sync(t, &more), 0); /* the cursor is past it: nothing applied twice */
+	unsigned n = 0;
+	CHECK_INT(sho_history(t, BUYER, SOLD, count_released, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(call("GET", "/api/v1/devices?state=released", BUYER ":" BUYER_SECRET, NULL, NULL, out, sizeof(out)),
+		  200);
+	CHECK_MSG(strstr(out, "\"tre_id\":\"" SOLD "\"") && strstr(out, "\"released\":1"), "released: %s", out);
+	CHECK_INT(call("GET", "/api/v1/devices/" SOLD, BUYER ":" BUYER_SECRET, NULL, NULL, out, sizeof(out)), 200);
+	CHECK_MSG(strstr(out, "\"event\":\"released\"") && strstr(out, "moved to SHO-X"), "history: %s", out);
+	CHECK_INT(call("GET", "/api/v1/devices?state=released", SELLER ":" SELLER_SECRET, NULL, NULL, out, sizeof(out)),
+		  200);
+	CHECK_MSG(!strstr(out, SOLD), "the seller sees it: %s", out);
+}
+
 static void check_resale(struct sho *t, const struct kit_tre *sold, const struct pf_sho *x)
 {
 	struct sho_device_in d;
@@ -188,8 +259,8 @@ static void check_resale(struct sho *t, const struct kit_tre *sold, const struct
 	kit_device_in(sold, "RO", &d);
 	CHECK_INT(sho_register_as(t, SELLER, &d, 1, 0, &rep), 0);
 	pthread_mutex_lock(&drf_lock);
-	CHECK_INT(drf_device_add(drf, SOLD, rep.imsi, (int64_t)time(NULL) - 10, sold->enc_der, sold->enc_len, NULL, 0,
-				 SELLER, 0),
+	CHECK_INT(drf_device_add(drf, SOLD, rep.imsi, (int64_t)time(NULL) - 10, sold->enc_der, sold->enc_len,
+				 sold->sign_der, sold->sign_len, SELLER, 0),
 		  0);
 	pthread_mutex_unlock(&drf_lock);
 
@@ -268,6 +339,7 @@ static void check_resale(struct sho *t, const struct kit_tre *sold, const struct
 	OPENSSL_cleanse(code1, sizeof(code1));
 	free(d.cert_sign);
 	free(d.cert_enc);
+	check_released(t, sold, seq);
 }
 
 /* ---- moves (review findings 2 and 3) ------------------------------------------------- */
