@@ -14,10 +14,10 @@ set_property(SOURCE ${CMAKE_SOURCE_DIR}/sho/main.c APPEND PROPERTY COMPILE_DEFIN
              OPENMCIM_CONSOLE_DIR="${OM_CONSOLE_DIR}")
 # The owner API's OpenAPI check and the console's test in headless Chromium
 # (docs/owner.md "Tests"): node scripts on a running lab, their npm packages
-# installed by `npm ci` from the checked-in lock file into the build tree.
-find_program(OM_NODE node)
-find_program(OM_NPM npm)
-if(OM_NODE AND OM_NPM)
+# installed by `npm ci` from the checked-in lock file into the build tree. Always
+# registered: without node, npm or chromium they fail and say what is missing
+# (run.sh), so a machine without them never counts them as passed.
+if(OM_TESTS)
   foreach(t openapi browser)
     add_test(NAME sho_${t}_test
              COMMAND sh ${CMAKE_SOURCE_DIR}/sho/console/test/run.sh ${t} ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})

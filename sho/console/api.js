@@ -59,7 +59,7 @@ export const api = {
   moves: () => call('GET', '/api/v1/moves'),
   move: (id) => call('GET', `/api/v1/moves/${encodeURIComponent(id)}`),
   async downloadReport(f) {
-    const res = await fetch(`/api/v1/report${query({ state: f.state, operator: f.operator, refused: f.refused })}`,
+    const res = await fetch(`/api/v1/report${query({ state: f.state, operator: f.operator, model: f.model, prefix: f.prefix, refused: f.refused })}`,
       { credentials: 'same-origin', cache: 'no-store' });
     const blob = await res.blob();
     const a = document.createElement('a');

@@ -3,9 +3,9 @@
 // a device field or a reason carrying markup shows as the characters it is.
 import { api, ApiError } from './api.js';
 
-const STATES = ['registered', 'handover_requested', 'handover_accepted', 'refused', 'provisioned', 'active'];
+const STATES = ['registered', 'handover_requested', 'handover_accepted', 'refused', 'provisioned', 'active', 'released'];
 const COLORS = { registered: '#9aa5b1', handover_requested: '#e0a526', handover_accepted: '#7a5cc4',
-  refused: '#b3261e', provisioned: '#2f80c4', active: '#1e7d3a' };
+  refused: '#b3261e', provisioned: '#2f80c4', active: '#1e7d3a', released: '#5b6b7a' };
 const main = document.getElementById('main');
 let session = null;
 let timer = null;
@@ -67,7 +67,7 @@ function signIn() {
 }
 
 // ---- the fleet ----------------------------------------------------------------------
-const filter = { state: '', operator: '', prefix: '', refused: false };
+const filter = { state: '', operator: '', model: '', prefix: '', refused: false };
 let pages = [''];
 
 async function fleet(refusals = false) {
@@ -78,6 +78,7 @@ async function fleet(refusals = false) {
   const selected = new Set();
   const codesOut = el('div', { id: 'codes' });
   const opInput = el('input', { id: 'filter-operator', placeholder: 'current SHO', value: filter.operator });
+  const modelInput = el('input', { id: 'filter-model', placeholder: 'model', value: filter.model });
   const prefixInput = el('input', { id: 'filter-prefix', placeholder: 'TRE_id prefix', value: filter.prefix });
   const chart = el('div', { id: 'chart' });
   const file = el('input', { type: 'file', id: 'note-file', accept: '.csv,text/csv' });
@@ -98,6 +99,7 @@ async function fleet(refusals = false) {
         el('td', {}, el('a', { href: `#/device/${encodeURIComponent(d.tre_id)}` }, d.tre_id)),
         el('td', { class: `state-${d.state}` }, d.state),
         el('td', { class: 'operator' }, d.current_sho),
+        el('td', { class: 'model' }, d.model ?? ''),
         el('td', { class: 'mono' }, d.imsi),
         el('td', { class: 'reason' }, d.reason ?? ''),
         el('td', {}, when(d.updated)))));
@@ -143,13 +145,13 @@ async function fleet(refusals = false) {
     el('section', {},
       el('h2', {}, refusals ? 'Refusals' : 'Fleet'),
       countsBox,
-      el('form', { class: 'row', on: { submit: (ev) => { ev.preventDefault(); filter.operator = opInput.value.trim(); filter.prefix = prefixInput.value.trim(); pages = ['']; load(); } } },
-        opInput, prefixInput, el('button', { type: 'submit', id: 'apply-filter' }, 'Filter'),
+      el('form', { class: 'row', on: { submit: (ev) => { ev.preventDefault(); filter.operator = opInput.value.trim(); filter.model = modelInput.value.trim(); filter.prefix = prefixInput.value.trim(); pages = ['']; load(); } } },
+        opInput, modelInput, prefixInput, el('button', { type: 'submit', id: 'apply-filter' }, 'Filter'),
         el('button', { type: 'button', id: 'request-codes', on: { click: codes } }, 'Request transfer codes for the selection'),
         el('a', { href: '#', id: 'report-link', on: { click: (ev) => { ev.preventDefault(); api.downloadReport(filter); } } }, 'Download report (CSV)')),
       el('table', { id: 'fleet' },
         el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', {}, 'TRE_id'), el('th', {}, 'State'), el('th', {}, 'Current SHO'),
-          el('th', {}, 'IMSI'), el('th', {}, 'Reason'), el('th', {}, 'Updated'))),
+          el('th', {}, 'Model'), el('th', {}, 'IMSI'), el('th', {}, 'Reason'), el('th', {}, 'Updated'))),
         tbody),
       pager,
       codesOut),
@@ -196,7 +198,7 @@ async function device(id) {
     view(el('section', { id: 'device' },
       el('h2', {}, d.tre_id),
       el('table', {}, el('tbody', {},
-        ...[['State', d.state], ['IMSI', d.imsi], ['Current SHO', d.current_sho], ['Handover request', d.request_id ?? ''],
+        ...[['State', d.state], ['IMSI', d.imsi], ['Current SHO', d.current_sho], ['Model', d.model ?? ''], ['Handover request', d.request_id ?? ''],
           ['Reason', d.reason ?? ''], ['Registered', when(d.created)], ['Updated', when(d.updated)]]
           .map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', { class: k === 'Reason' ? 'reason' : '' }, v))))),
       el('h2', {}, 'History'),

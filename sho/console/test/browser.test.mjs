@@ -3,8 +3,9 @@
 // provisioned; a refused device's reason; transfer codes for ten devices; at SHO-B
 // upload their delivery note (and a row whose SHO_id is markup), move the ten with
 // their codes and follow the move; the devices' agents take the bootstrap and the
-// ten are active at SHO-B; the markup shows as text (no element, no script); another
-// owner sees none of it. A screenshot of each page goes to OM_ARTIFACTS.
+// ten are active at SHO-B, and released at SHO-A; the model filter and the chart; the
+// markup shows as text (no element, no script); another owner sees none of it. A
+// screenshot of each page goes to OM_ARTIFACTS.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -71,6 +72,8 @@ try {
   check(await a.evaluate(() => document.cookie) === '', 'the page\'s script cannot read the session cookie');
   const active = Number(await a.textContent('.count[data-state="active"] b'));
   check(active >= 15, `SHO-A's fleet shows its devices provisioned: ${active} active`);
+  await a.waitForSelector('#chart svg polyline');
+  check(await a.locator('#chart svg polyline').count() === 7, 'the chart of states over time: a line per state');
   await shot(a, '02-fleet-sho-a');
 
   // ten devices still served by SHO-A: active there and unknown to SHO-B
@@ -93,12 +96,25 @@ try {
   await signIn(b, 'SHO-B', lab.owner, lab.secret);
   await b.waitForSelector('#note-file');
   const noteFile = path.join(lab.artifacts, 'move-note.csv');
-  fs.writeFileSync(noteFile, lab.note([...ten, spare, wrong], { '*': 'SHO-A', [spare]: MARKUP }), { mode: 0o600 });
+  fs.writeFileSync(noteFile, lab.note([...ten, spare, wrong], { '*': 'SHO-A', [spare]: MARKUP },
+    { '*': 'M2ME-T', [spare]: 'M2ME-U', [wrong]: 'M2ME-U' }), { mode: 0o600 });
   await b.setInputFiles('#note-file', noteFile);
   await b.click('#upload-note');
   await waitFor('the note is registered', async () => /12 registered/.test(await b.textContent('#note-result')));
   fs.rmSync(noteFile); // it holds the owner claims
   await shot(b, '06-note-uploaded-sho-b');
+  // the model filter: the ten, by the note's model column
+  await b.fill('#filter-model', 'M2ME-T');
+  await b.click('#apply-filter');
+  await waitFor('the model filter', async () => {
+    const ids = await b.$$eval('#devices tr', (rs) => rs.map((r) => r.dataset.treId));
+    return ids.length === 10 && ten.every((id) => ids.includes(id));
+  });
+  const models = await b.locator('#devices tr .model').allTextContents();
+  check(models.length === 10 && models.every((m) => m === 'M2ME-T'), `the model filter shows the ten: ${models.join(' ')}`);
+  await shot(b, '06b-model-filter');
+  await b.fill('#filter-model', '');
+  await b.click('#apply-filter');
 
   await b.click('#nav-move');
   // the spare's SHO_id names no peer; the last device's code is not one SHO-A issued
@@ -109,6 +125,7 @@ try {
   await waitFor('the move finishes', async () => /\(finished\)/.test(await b.textContent('#move-summary')));
   const summary = await b.textContent('#move-summary');
   check(/10 accepted, 1 refused, 0 pending, 1 failed/.test(summary), `the move: ${summary}`);
+  check(await b.getAttribute('.progress > div', 'style') === 'width: 100%;', 'the progress bar is full');
   const wrongWhy = await b.textContent(`#move-items tr[data-tre-id="${wrong}"] .reason`);
   check(/OM_EDRF_CODE/.test(wrongWhy), `a wrong code: refused by SHO-A's DRF with its reason: ${wrongWhy}`);
   const spareWhy = await b.textContent(`#move-items tr[data-tre-id="${spare}"] .reason`);
@@ -154,6 +171,25 @@ try {
   }, 90000);
   check(Number(await b.textContent('.count[data-state="active"] b')) >= 10, 'SHO-B\'s console counts them active');
   await shot(b, '09-active-at-sho-b');
+
+  // ---- the old operator: the ten released, at SHO-B ---------------------------------------
+  // SHO-B's DPF reports each device's outcome to SHO-A's DRF; SHO-A's registration service reads the departures
+  await a.click('#nav-fleet');
+  await a.waitForSelector('.count[data-state="released"]');
+  await a.click('.count[data-state="released"]');
+  await waitFor('the ten are released at SHO-A', async () => {
+    const ids = await a.$$eval('#devices tr', (rs) => rs.map((r) => r.dataset.treId));
+    return ten.every((id) => ids.includes(id));
+  }, 90000);
+  const ops = await a.$$eval('#devices tr', (rs) => rs.map((r) => r.querySelector('.operator').textContent));
+  check(Number(await a.textContent('.count[data-state="released"] b')) >= 10 && ops.every((o) => o === 'SHO-B'),
+    `SHO-A shows the ten released, now at SHO-B: ${ops.join(' ')}`);
+  await shot(a, '13-released-at-sho-a');
+  await a.click(`#devices tr[data-tre-id="${ten[0]}"] a`);
+  await a.waitForSelector('#history tr');
+  const ahist = await a.$$eval('#history tr', (rs) => rs.map((r) => r.textContent));
+  check(ahist.some((h) => /released.*moved to SHO-B/.test(h)), `its history at SHO-A ends released: ${ahist.slice(-1)}`);
+  await shot(a, '14-device-released');
 
   // ---- markup in a device field: text, not markup -----------------------------------
   await b.click('.count[data-state="active"]'); // filter off

@@ -53,11 +53,18 @@ export function request(op, pathname, opts = {}) {
   });
 }
 
-// The factory's delivery note: header and rows by TRE_id, sho_id replaced by current.
-export function note(ids, current) {
+// The factory's delivery note: header and rows by TRE_id, sho_id replaced by current; with models
+// (by TRE_id, '*' for the rest) the optional model column too.
+export function note(ids, current, models) {
   const lines = fs.readFileSync(path.join(dir, 'factory/owner/delivery-note.csv'), 'utf8').trim().split('\n');
   const rows = new Map(lines.slice(1).map((l) => [l.split(',')[0], l.split(',')]));
-  return [lines[0], ...ids.map((id) => { const r = [...rows.get(id)]; r[3] = current[id] ?? current['*']; return r.join(','); })].join('\n') + '\n';
+  const head = models ? `${lines[0]},model` : lines[0];
+  return [head, ...ids.map((id) => {
+    const r = [...rows.get(id)];
+    r[3] = current[id] ?? current['*'];
+    if (models) r.push(models[id] ?? models['*']);
+    return r.join(',');
+  })].join('\n') + '\n';
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

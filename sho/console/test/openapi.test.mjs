@@ -164,8 +164,17 @@ await call('activation where none is accepted', 'SHO-A', 'POST', '/api/v1/synthe
 await call('note not CSV', 'SHO-B', 'POST', '/api/v1/devices', { ...basic, type: 'application/json', body: {} }, 400);
 await call('bad note', 'SHO-B', 'POST', '/api/v1/devices', { ...basic, type: 'text/csv', body: 'tre_id,x\n1\n' }, 400);
 const reg = json(await call('register', 'SHO-B', 'POST', '/api/v1/devices',
-  { ...basic, type: 'text/csv', body: lab.note([stay, wrong], { '*': 'SHO-A' }) }, 200));
+  { ...basic, type: 'text/csv', body: lab.note([stay, wrong], { '*': 'SHO-A' }, { [stay]: 'M2ME-T', [wrong]: 'M2ME-U' }) }, 200));
 check(reg.rows[0].result === 'registered' && reg.rows[0].imsi, 'registered at SHO-B with an IMSI');
+// the filters: model (the note's model column), operator (the current SHO)
+const byModel = json(await call('filter model', 'SHO-B', 'GET', '/api/v1/devices?model=M2ME-T', basic, 200));
+check(byModel.total === 1 && byModel.devices[0].tre_id === stay && byModel.devices[0].model === 'M2ME-T',
+  `model filter: ${byModel.devices.map((d) => `${d.tre_id}/${d.model}`).join(' ')}`);
+const byOp = json(await call('filter operator', 'SHO-B', 'GET', '/api/v1/devices?operator=SHO-A&limit=1000', basic, 200));
+check(byOp.devices.some((d) => d.tre_id === wrong) && byOp.devices.every((d) => d.current_sho === 'SHO-A'), 'operator filter');
+await call('bad model', 'SHO-B', 'GET', `/api/v1/devices?model=${'m'.repeat(64)}`, basic, 400);
+await call('bad model column', 'SHO-B', 'POST', '/api/v1/devices',
+  { ...basic, type: 'text/csv', body: lab.note([stay], { '*': 'SHO-A' }, { '*': 'a model' }) }, 400);
 const mv = await call('move', 'SHO-B', 'POST', '/api/v1/moves',
   { ...basic, type: 'application/json', body: { devices: [{ tre_id: stay, code: codes[0].code }, { tre_id: wrong, code: '0000-0000-0000-0000' }] } }, 202);
 const moveId = json(mv).id;

@@ -8,6 +8,17 @@ set -eu
 what=$1 build=$2 src=$3
 here=$src/sho/console/test
 t=$build/console-test
+# what the tests need: missing, the test fails (never a pass that checked nothing)
+missing=
+command -v node >/dev/null 2>&1 || missing="$missing node"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ "$what" = browser ] && [ ! -x "${OM_CHROMIUM:-/usr/bin/chromium}" ]; then
+	missing="$missing ${OM_CHROMIUM:-/usr/bin/chromium}"
+fi
+if [ -n "$missing" ]; then
+	echo "run.sh: FAIL: not installed:$missing (scripts/deps.sh test installs nodejs, npm and chromium)" >&2
+	exit 1
+fi
 mkdir -p "$t"
 if ! cmp -s "$here/package-lock.json" "$t/package-lock.json" || [ ! -d "$t/node_modules" ]; then
 	cp "$here/package.json" "$here/package-lock.json" "$t/"
