@@ -174,7 +174,8 @@ try {
 
   // ---- the old operator: the ten released, at SHO-B ---------------------------------------
   // SHO-B's DPF reports each device's outcome to SHO-A's DRF; SHO-A's registration service reads the departures
-  await a.click('#nav-fleet');
+  await a.goto(url('SHO-A', '#/fleet'));
+  await a.reload(); // a fresh page: the codes shown once are gone from it
   await a.waitForSelector('.count[data-state="released"]');
   await a.click('.count[data-state="released"]');
   await waitFor('the ten are released at SHO-A', async () => {
