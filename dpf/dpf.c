@@ -172,6 +172,7 @@ struct m2mmobj_ctx {
 	uint8_t *sealed;
 	size_t sealed_len;
 	char reason[DPF_REASON_MAX + 1];
+	char pva_refused[32]; /* the PVA's reason when it signed a refusal of this M2MMobj, fresh; "" otherwise */
 };
 
 /* The decisions of B.2.3.4 steps 5-6 in order; the first refusal ends them. 0 or a code with c->reason. */
@@ -242,8 +243,17 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, const struct dpf
 	const struct dpf_pva_verdict v = pva->v;
 	if (pva->rc < 0)
 		FAIL(pva->rc == OM_EDPF_PVA_SIGNATURE ? pva->rc : OM_EDPF_PVA, "PVA: %s", pva->why);
-	if (!v.accepted)
+	if (!v.accepted) {
+		/* issue 16: the owner sees a refusal the PVA signed for this device now (a refusal carries nonceB
+		 * zero, docs/pva.md; one that carries a nonceB must carry this M2MMobj's), never a verdict a relay
+		 * kept for another device or from long ago (refused as before, and shown nowhere) */
+		static const uint8_t zero[OM_NONCE_LEN];
+		if (!strcmp(v.tre_id, c->tre_id) &&
+		    (!CRYPTO_memcmp(v.nonce_b, zero, OM_NONCE_LEN) || !CRYPTO_memcmp(v.nonce_b, c->nonce_b, OM_NONCE_LEN)) &&
+		    v.time >= (int64_t)now - DPF_PVA_VERDICT_SKEW_S && v.time <= (int64_t)now + DPF_PVA_VERDICT_SKEW_S)
+			snprintf(c->pva_refused, sizeof(c->pva_refused), "%s", v.reason);
 		FAIL(OM_EDPF_PVA_REFUSED, "PVA refused: %s%s%s", v.reason, v.detail[0] ? ": " : "", v.detail);
+	}
 	/* the PVA's signature says who decided; TRE_id and nonceB say about which M2MMobj (issue 12) */
 	if (strcmp(v.tre_id, c->tre_id) || CRYPTO_memcmp(v.nonce_b, c->nonce_b, OM_NONCE_LEN))
 		FAIL(OM_EDPF_PVA_BINDING, "PVA verdict for %s TRE or nonceB", strcmp(v.tre_id, c->tre_id) ? "another" : "this");
@@ -280,6 +290,10 @@ int dpf_m2mmobj_with(struct dpf *d, const uint8_t *obj, size_t len, const struct
 	rc = dpf_unavailable(check(d, obj, len, pva, now, &c));
 	if (rc < 0) {
 		refuse(c.tre_id, rc, why, why_len, c.reason);
+		/* the device's owner sees the PVA's reason (issue 16); the refusal stands either way */
+		int r2 = c.pva_refused[0] ? sho_remote_mark_pva_refused(d->sho, c.tre_id, c.pva_refused) : 0;
+		if (r2 < 0)
+			om_notice("m2mmobj-owner-not-told", "tre_id=%s code=%s", c.tre_id, om_errname(r2));
 		goto out;
 	}
 	n = om_m2mmcimmobj_build(c.sealed, c.sealed_len, c.nonce_b, d->sign_key, out, cap);

@@ -186,6 +186,23 @@ static void refused(struct device *dv, int code, const char *needle)
 	CHECK_INT(mids_of_sho(dv), 0);
 }
 
+/* As refused(), for a refusal the PVA signed: the owner's view (issue 16) checked and undone first. */
+static void refused_owner_told(struct device *dv, int code, const char *needle)
+{
+	uint8_t obj[OM_MOBJ_MAX], out[OM_MOBJ_MAX];
+	char why[256] = "";
+	struct sho_device_status st0;
+	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
+	CHECK(n > 0);
+	CHECK_INT(sho_status(P.sho, dv->tre_id, &st0), 0);
+	char *before = snap();
+	CHECK_INT(dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, time(NULL), out, sizeof(out), why, sizeof(why)), code);
+	CHECK_MSG(strstr(why, needle) != NULL, "%s: reason '%s' lacks '%s'", dv->tre_id, why, needle);
+	tk_pva_refusal_shown_then_undone(&P, dv->tre_id, &st0, needle);
+	CHECK(same_as(before));
+	CHECK_INT(mids_of_sho(dv), 0);
+}
+
 /* ---- forged outcome statements (issue 12) ------------------------------------- */
 
 /* The fields of the statement dv's TRE would sign at now for its session (read back from a real one). */
@@ -791,12 +808,12 @@ int main(void)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "revoke %s keyCompromise", d3.tre_id);
 	CHECK_MSG(pva_admin_exec(P.pva, cmd, pva_line, NULL, err, sizeof(err)) == 0, "revoke: %s", err);
-	refused(&d3, OM_EDPF_PVA_REFUSED, "revoked");
+	refused_owner_told(&d3, OM_EDPF_PVA_REFUSED, "revoked");
 	CHECK(!strcmp(tk_state_of(&P, d3.tre_id), "handover_accepted"));
 
 	/* measurements that are not the references of the reported firmware */
 	device_up(&d5, "run2", &note2[0], NULL, 1);
-	refused(&d5, OM_EDPF_PVA_REFUSED, "measurement-mismatch");
+	refused_owner_told(&d5, OM_EDPF_PVA_REFUSED, "measurement-mismatch");
 
 	/* never registered at this SHO */
 	uint8_t na[OM_NONCE_LEN];

@@ -134,6 +134,36 @@ void tk_parts_free(struct tk_parts *p, int keep_dir);
 /* The device's state at SHO-B, "?" when it has none. */
 const char *tk_state_of(struct tk_parts *p, const char *tre_id);
 
+/*
+ * After a refusal the PVA signed for tre_id (issue 16): the owner's view at
+ * SHO-B is the device still handover_accepted with the reason "PVA: word"
+ * and, last in the history, one validation_refused entry saying so. Checks
+ * that, then undoes it (the entry deleted, reason and time as in *before),
+ * so the caller's snapshot compares every other row and byte unchanged.
+ */
+static inline void tk_pva_refusal_shown_then_undone(struct tk_parts *p, const char *tre_id,
+						    const struct sho_device_status *before, const char *word)
+{
+	struct sho_device_status st;
+	char want[64], q[512];
+	snprintf(want, sizeof(want), "PVA: %s", word);
+	CHECK_INT(sho_status(p->sho, tre_id, &st), 0);
+	CHECK_MSG(!strcmp(st.state, "handover_accepted") && !strcmp(st.reason, want), "%s: the owner sees %s '%s'",
+		  tre_id, st.state, st.reason);
+	snprintf(q, sizeof(q),
+		 "SELECT count(*) FROM sho_event WHERE tre_id = '%s' AND event = 'validation_refused' AND detail = '%s'"
+		 " AND seq = (SELECT max(seq) FROM sho_event)",
+		 tre_id, want);
+	CHECK_INT(t_sql_int(p->sho_db, q), 1);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM sho_event WHERE tre_id = '%s' AND event = 'validation_refused'",
+		 tre_id);
+	CHECK_INT(t_sql_int(p->sho_db, q), 1); /* however often it was tried */
+	CHECK_INT(t_sql_exec(p->sho_db, "DELETE FROM sho_event WHERE seq = (SELECT max(seq) FROM sho_event)"), 0);
+	snprintf(q, sizeof(q), "UPDATE sho_device SET reason = '%s', updated = %lld WHERE tre_id = '%s'", before->reason,
+		 (long long)before->updated, tre_id);
+	CHECK_INT(t_sql_exec(p->sho_db, q), 0);
+}
+
 /* ---- a device up to its bootstrap ------------------------------------------------ */
 
 /*

@@ -87,7 +87,8 @@ int sho_fleet_counts(struct sho *s, const char *owner_id, const struct sho_fleet
 static int event_name_ok(const char *e)
 {
 	static const char *const names[] = { "registered", "transferred", "handover_requested", "handover_accepted",
-					     "refused", "provisioned", "active", "fell_back", "released" };
+					     "refused", "provisioned", "active", "fell_back", "released",
+					     "validation_refused" };
 	for (size_t i = 0; e && i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(e, names[i]))
 			return 1;
@@ -155,7 +156,7 @@ int sho_history(struct sho *s, const char *owner_id, const char *tre_id,
 
 /* ---- states over time ------------------------------------------------------------------ */
 
-/* The state an event leaves the device in, or -1 (fell_back: no change here). */
+/* The state an event leaves the device in, or -1 (fell_back, validation_refused: no change here). */
 static int state_after(const char *event)
 {
 	return !strcmp(event, "transferred") ? 0 : sho_state_index(event);

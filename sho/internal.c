@@ -63,12 +63,20 @@ static int cmd_status(struct sho *s, const char *tre_id, om_admin_emit emit, voi
 	return 0;
 }
 
-static int run(struct sho *s, const char *verb, const char *tre_id, om_admin_emit emit, void *ctx, char *why,
-	       size_t wl)
+static int run(struct sho *s, const char *verb, const char *tre_id, const char *arg, om_admin_emit emit, void *ctx,
+	       char *why, size_t wl)
 {
 	uint8_t *b = NULL;
 	size_t len = 0;
 	int rc;
+	if (!strcmp(verb, "mark-pva-refused") && arg) {
+		/* issue 16: the PVA's signed refusal, as the DPF checked it: the owner sees the reason */
+		if ((rc = sho_mark_pva_refused(s, tre_id, arg)) == 0)
+			om_info("internal", "command=%s tre_id=%s result=ok", verb, tre_id);
+		return rc;
+	}
+	if (arg)
+		return om_reason(why, wl, OM_ESHO_COMMAND, "usage: COMMAND TRE_ID");
 	if (!strcmp(verb, "status"))
 		return cmd_status(s, tre_id, emit, ctx);
 	if (!strcmp(verb, "tre-sign-cert")) {
@@ -121,10 +129,11 @@ int sho_internal_exec(void *arg, char *line, om_admin_emit emit, void *ctx, char
 {
 	struct sho_internal *si = arg;
 	char *save = NULL, *verb = strtok_r(line, " ", &save), *tre_id = verb ? strtok_r(NULL, " ", &save) : NULL;
+	char *word = tre_id ? strtok_r(NULL, " ", &save) : NULL; /* mark-pva-refused's reason word only */
 	if (!verb || !tre_id || strtok_r(NULL, " ", &save) || strlen(tre_id) > OM_TRE_ID_MAX)
-		return om_reason(why, why_len, OM_ESHO_COMMAND, "usage: COMMAND TRE_ID");
+		return om_reason(why, why_len, OM_ESHO_COMMAND, "usage: COMMAND TRE_ID [WORD]");
 	pthread_mutex_lock(&si->lock);
-	int rc = run(si->sho, verb, tre_id, emit, ctx, why, why_len);
+	int rc = run(si->sho, verb, tre_id, word, emit, ctx, why, why_len);
 	(void)sho_idle(si->sho, "internal");
 	pthread_mutex_unlock(&si->lock);
 	return rc;

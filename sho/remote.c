@@ -72,19 +72,26 @@ static const char *value(const struct answer *a, const char *key)
 }
 
 /* One call; the answer's verdict, OM_EUNAVAILABLE, or OM_EPROTO for data we cannot read. */
-static int call(const struct om_admin_peer *p, const char *verb, const char *tre_id, struct answer *a)
+/* verb TRE_ID [arg]: arg only for mark-pva-refused (one word) */
+static int call_arg(const struct om_admin_peer *p, const char *verb, const char *tre_id, const char *arg,
+		    struct answer *a)
 {
-	char line[OM_TRE_ID_MAX + 40], why[OM_ADMIN_REASON_MAX + 1];
+	char line[OM_TRE_ID_MAX + 80], why[OM_ADMIN_REASON_MAX + 1];
 	memset(a, 0, sizeof(*a));
-	if (strlen(tre_id) > OM_TRE_ID_MAX || strpbrk(tre_id, " \n"))
+	if (strlen(tre_id) > OM_TRE_ID_MAX || strpbrk(tre_id, " \n") || (arg && (strlen(arg) > 32 || strpbrk(arg, " \n"))))
 		return OM_EINVAL;
-	snprintf(line, sizeof(line), "%s %s\n", verb, tre_id);
+	snprintf(line, sizeof(line), "%s %s%s%s\n", verb, tre_id, arg ? " " : "", arg ? arg : "");
 	int rc = om_admin_peer_call(p, line, gather, a, why, sizeof(why));
 	if (rc == OM_EUNAVAILABLE)
 		om_error("sho-call", "command=%s tre_id=%s result=unavailable reason=\"%s\"", verb, tre_id, why);
 	if (rc == 0 && a->bad)
 		rc = OM_EPROTO;
 	return rc;
+}
+
+static int call(const struct om_admin_peer *p, const char *verb, const char *tre_id, struct answer *a)
+{
+	return call_arg(p, verb, tre_id, NULL, a);
 }
 
 /* The base64 data of an answer as bytes (*out malloc'd). */
@@ -197,6 +204,14 @@ int sho_remote_mark_active(const struct om_admin_peer *p, const char *tre_id)
 int sho_remote_mark_fell_back(const struct om_admin_peer *p, const char *tre_id)
 {
 	return move(p, "mark-fell-back", tre_id);
+}
+
+int sho_remote_mark_pva_refused(const struct om_admin_peer *p, const char *tre_id, const char *pva_reason)
+{
+	struct answer a;
+	int rc = call_arg(p, "mark-pva-refused", tre_id, pva_reason, &a);
+	answer_clear(&a);
+	return rc;
 }
 
 /* Here rather than beside sho_dm_auth: both sides clear what they held, and the DPF links only this file. */

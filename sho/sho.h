@@ -315,6 +315,16 @@ OM_NODISCARD int sho_mark_active(struct sho *s, const char *tre_id);
 OM_NODISCARD int sho_mark_fell_back(struct sho *s, const char *tre_id);
 
 /*
+ * The PVA refused the device's platform (B.2.3.4 IV), as our DPF reports a
+ * refusal the PVA signed for this device's M2MMobj: the device stays
+ * handover_accepted with the reason "PVA: <pva_reason>" (a word: a-z, 0-9,
+ * '-') and a `validation_refused` history entry; the same reason again is a
+ * no-op. Returns 0, OM_ESHO_NOTE (bad word), OM_ESHO_NOT_FOUND,
+ * OM_ESHO_STATE (not handover_accepted) or a store code.
+ */
+OM_NODISCARD int sho_mark_pva_refused(struct sho *s, const char *tre_id, const char *pva_reason);
+
+/*
  * What the DPF's side of OMA DM authentication needs for the pending
  * handover, and its nonceA: the DM username and B64(MD5(username ":"
  * password)), the inner step of both auth-md5 and the HMAC
@@ -387,8 +397,9 @@ OM_NODISCARD int sho_fleet_counts(struct sho *s, const char *owner_id, const str
 /*
  * A device's history: registered, transferred (a resale to this owner),
  * handover_requested, handover_accepted (the current SHO's DRF accepted:
- * the bootstrap goes out), refused (with the reason), provisioned, active,
- * fell_back, released; detail is the reason or the request id.
+ * the bootstrap goes out), refused (with the reason), validation_refused
+ * (the PVA's reason), provisioned, active, fell_back, released; detail is
+ * the reason or the request id.
  */
 #define SHO_EVENT_MAX 23
 struct sho_event {

@@ -57,3 +57,5 @@ OM_NODISCARD int sho_remote_sealed_mcim(const struct om_admin_peer *p, const cha
 OM_NODISCARD int sho_remote_mark_provisioned(const struct om_admin_peer *p, const char *tre_id);
 OM_NODISCARD int sho_remote_mark_active(const struct om_admin_peer *p, const char *tre_id);
 OM_NODISCARD int sho_remote_mark_fell_back(const struct om_admin_peer *p, const char *tre_id);
+/* The PVA's signed refusal of the device's platform, its one-word reason (sho_mark_pva_refused). */
+OM_NODISCARD int sho_remote_mark_pva_refused(const struct om_admin_peer *p, const char *tre_id, const char *pva_reason);

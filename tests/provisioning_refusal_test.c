@@ -24,6 +24,11 @@
  * another device; and a genuine verdict arrives an hour late. Each is
  * refused with its own code, nothing changes; the genuine verdict then
  * releases the MCIM.
+ *
+ * Issue 16: a refusal the PVA signed for the device (revoked, measurement
+ * mismatch) is shown to the device's owner, its reason and one history
+ * entry; that is checked, undone, and then every row compared as for the
+ * others. A relay's verdict is shown to no one.
  */
 #include <openmcim/handover.h>
 #include <openmcim/mcim.h>
@@ -225,6 +230,24 @@ static void test_nonce_a_of_another_handover(void)
 	device_down(&dv);
 }
 
+static void dpf_refuses_owner_told(struct device *dv, int code, const char *needle, const char *word, const char *attack)
+{
+	uint8_t obj[OM_MOBJ_MAX], out[OM_MOBJ_MAX], nb[OM_NONCE_LEN];
+	char why[256] = "";
+	struct sho_device_status st0;
+	int n = m2mmobj(dv, obj, sizeof(obj), nb);
+	CHECK_INT(sho_status(P.sho, dv->row->tre_id, &st0), 0);
+	char *before = snap();
+	for (int again = 0; again < 2; again++) {
+		CHECK_INT(dpf_m2mmobj(P.dpf, obj, (size_t)n, time(NULL), out, sizeof(out), why, sizeof(why)), code);
+		CHECK_MSG(strstr(why, needle) != NULL, "%s: reason '%s' lacks '%s'", attack, why, needle);
+		CHECK(zeroed(out, sizeof(out)));
+	}
+	tk_pva_refusal_shown_then_undone(&P, dv->row->tre_id, &st0, word);
+	unchanged(before, attack);
+	CHECK_INT(sho_b_mids(dv), 0);
+}
+
 /* B.2.3.4 IV: the PVA knows the TRE's certificate is revoked (after the owner registered it). */
 static void test_revoked_tre_certificate(void)
 {
@@ -233,7 +256,7 @@ static void test_revoked_tre_certificate(void)
 	device_up(&dv, "run", &P.note[3], 0);
 	snprintf(cmd, sizeof(cmd), "revoke %s keyCompromise", dv.row->tre_id);
 	CHECK_MSG(pva_admin_exec(P.pva, cmd, ignore_line, NULL, err, sizeof(err)) == 0, "revoke: %s", err);
-	dpf_refuses_tre_m2mmobj(&dv, OM_EDPF_PVA_REFUSED, "revoked", "revoked TRE certificate");
+	dpf_refuses_owner_told(&dv, OM_EDPF_PVA_REFUSED, "revoked", "revoked", "revoked TRE certificate");
 	device_down(&dv);
 }
 
@@ -242,7 +265,8 @@ static void test_measurement_mismatch(void)
 {
 	struct device dv;
 	device_up(&dv, "run2", &P.note2[0], 0);
-	dpf_refuses_tre_m2mmobj(&dv, OM_EDPF_PVA_REFUSED, "measurement-mismatch", "measurement mismatch");
+	dpf_refuses_owner_told(&dv, OM_EDPF_PVA_REFUSED, "measurement-mismatch", "measurement-mismatch",
+			       "measurement mismatch");
 	device_down(&dv);
 }
 

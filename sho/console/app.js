@@ -204,7 +204,7 @@ async function device(id) {
       el('h2', {}, 'History'),
       el('table', { id: 'history' }, el('tbody', {}, ...d.history.map((e) => el('tr', {},
         el('td', {}, when(e.at)), el('td', { class: `state-${e.event}` }, e.event.replace('_', ' ')),
-        el('td', { class: e.event === 'refused' ? 'reason' : 'mono' }, e.detail ?? '')))))));
+        el('td', { class: e.event === 'refused' || e.event === 'validation_refused' ? 'reason' : 'mono' }, e.detail ?? '')))))));
   } catch (e) { fail(e); }
 }
 

@@ -138,8 +138,8 @@ try {
   const why = await b.textContent(`#devices tr[data-tre-id="${wrong}"] .reason`);
   // the lab's fallback devices are there too: SHO-B shows each as fell back (issue 20)
   const others = await b.locator(`#devices tr:not([data-tre-id="${wrong}"]) .reason`).allTextContents();
-  check(/OM_EDRF_CODE/.test(why) && others.every((t) => t.startsWith('fell back')),
-    `Refusals: the refused device with its reason: ${why}; the others fell back: ${others.join(' | ')}`);
+  check(/OM_EDRF_CODE/.test(why) && others.every((t) => /^(fell back|PVA: )/.test(t)),
+    `Refusals: the refused device with its reason: ${why}; the others fell back or the PVA refused them: ${others.join(' | ')}`);
   await shot(b, '03-refusals');
   await b.click(`#devices tr[data-tre-id="${wrong}"] a`);
   await b.waitForSelector('#history tr');
