@@ -503,17 +503,7 @@ int main(void)
 	CHECK_INT(sho_owner_add(s, OWNER, SECRET), 0);
 	CHECK_INT(sho_owner_add(s, "fleet-2", "second owner secret"), 0);
 	sho_close(s);
-	f = fopen(at("sho.conf"), "w");
-	fprintf(f, "[sho]\ndb = %s/sho.db\nid = SHO-B\n", dir);
-	fprintf(f, "[imsi]\nmcc = 001\nmnc = 02\nmsin_first = 0000000001\nmsin_last = 0000000099\n");
-	fprintf(f, "[subscription]\nop = cdc202d5123e20f62b6d676ac72cb318\napn = internet.sho-b\nroaming = any\n");
-	fprintf(f, "[pva]\nca = %s/pva.pem\nocsp_url = %s\n[hss]\nsocket = %s\n", dir, url, sock);
-	fprintf(f, "[handover]\nsign_key = %s/sho-b-signing.key\nsign_cert = %s/sho-b-signing.pem\n", dir, dir);
-	fprintf(f, "provurl = https://dpf.sho-b.lab/dm\nserver_id = sho-b-dpf\ndpf_apn = prov.sho-b\n");
-	fprintf(f, "[daemon]\nport = 0\ntls_cert = %s/tls/owners.sho-b.lab.pem\ntls_key = %s/tls/owners.sho-b.lab.key\n",
-		dir, dir);
-	fprintf(f, "operator_cert = %s/tls/sho-b.lab.pem\noperator_key = %s/tls/sho-b.lab.key\n", dir, dir);
-	fprintf(f, "peer_timeout = 1500\nspool = %s\nlog_level = debug\n", dir);
+	f = kit_sho_b_conf(dir, at("sho.conf"), url, sock, 1500);
 	/* the internal socket makes the daemon open a second handle on its database (sho/main.c) */
 	fprintf(f, "internal_socket = %s/sho-int/internal.sock\n", dir);
 	fprintf(f, "[peer.SHO-A]\nurl = https://localhost:%u\nca = %s/tls/ca.pem\n", drf_port, dir);

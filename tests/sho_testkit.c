@@ -202,3 +202,23 @@ pid_t kit_ocsp_pva(const char *dir, const struct om_ca *pva, EVP_PKEY *pva_key, 
 	snprintf(url, cap, "http://127.0.0.1:%d/", port);
 	return pid;
 }
+
+
+FILE *kit_sho_b_conf(const char *dir, const char *path, const char *ocsp_url, const char *hss_sock,
+		     unsigned peer_timeout_ms)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return NULL;
+	fprintf(f, "[sho]\ndb = %s/sho.db\nid = SHO-B\n", dir);
+	fprintf(f, "[imsi]\nmcc = 001\nmnc = 02\nmsin_first = 0000000001\nmsin_last = 0000000099\n");
+	fprintf(f, "[subscription]\nop = cdc202d5123e20f62b6d676ac72cb318\napn = internet.sho-b\nroaming = any\n");
+	fprintf(f, "[pva]\nca = %s/pva.pem\nocsp_url = %s\n[hss]\nsocket = %s\n", dir, ocsp_url, hss_sock);
+	fprintf(f, "[handover]\nsign_key = %s/sho-b-signing.key\nsign_cert = %s/sho-b-signing.pem\n", dir, dir);
+	fprintf(f, "provurl = https://dpf.sho-b.lab/dm\nserver_id = sho-b-dpf\ndpf_apn = prov.sho-b\n");
+	fprintf(f, "[daemon]\nport = 0\ntls_cert = %s/tls/owners.sho-b.lab.pem\ntls_key = %s/tls/owners.sho-b.lab.key\n",
+		dir, dir);
+	fprintf(f, "operator_cert = %s/tls/sho-b.lab.pem\noperator_key = %s/tls/sho-b.lab.key\n", dir, dir);
+	fprintf(f, "peer_timeout = %u\nspool = %s\nlog_level = debug\n", peer_timeout_ms, dir);
+	return f;
+}
