@@ -86,8 +86,8 @@ static void emit_departure(void *ctx, const char *tre_id, const struct drf_stay 
 {
 	void **c = ctx;
 	char line[320];
-	snprintf(line, sizeof(line), "left=%lld tre_id=%s stay=%u to=%s request=%s", (long long)s->left, tre_id, s->n,
-		 s->left_to[0] ? s->left_to : "-", s->left_request[0] ? s->left_request : "-");
+	snprintf(line, sizeof(line), "left=%lld tre_id=%s stay=%u imsi=%s to=%s request=%s", (long long)s->left, tre_id,
+		 s->n, s->imsi, s->left_to[0] ? s->left_to : "-", s->left_request[0] ? s->left_request : "-");
 	((om_admin_emit)c[0])(c[1], line);
 }
 

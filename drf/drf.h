@@ -159,8 +159,9 @@ OM_NODISCARD int drf_device_history(struct drf *d, const char *tre_id, drf_stay_
 /*
  * The stays that ended (the device moved on) after the cursor (left, tre_id,
  * n), in that order, at most limit, each as a drf_stay (tre_id into
- * tre_id): what the operator's registration service shows its owners as
- * released (issue 16, docs/owner.md). Returns how many or OM_ESTORE*.
+ * tre_id; n, imsi, left, left_to, left_request set): what the operator's
+ * registration service shows its owners as released (issue 16,
+ * docs/owner.md). Returns how many or OM_ESTORE*.
  */
 #define DRF_DEPARTURES_PAGE 500
 typedef void (*drf_departure_fn)(void *ctx, const char *tre_id, const struct drf_stay *s);

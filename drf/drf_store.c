@@ -276,7 +276,7 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_DEV_OWNER] = { "UPDATE device SET owner = ?2 WHERE tre_id = ?1 AND owner != ?2" },
 	[DRF_SQL_CODES_REVOKE] = { "DELETE FROM transfer_code WHERE tre_id = ?1 AND used_by IS NULL" },
 	/* the stays that ended after the cursor (left_at, tre_id, n), in that order (issue 16) */
-	[DRF_SQL_DEPARTURES] = { "SELECT tre_id, n, left_at, coalesce(left_to, ''), coalesce(left_request, '') FROM stay"
+	[DRF_SQL_DEPARTURES] = { "SELECT tre_id, n, left_at, coalesce(left_to, ''), coalesce(left_request, ''), imsi FROM stay"
 				 " WHERE left_at IS NOT NULL AND (left_at, tre_id, n) > (?1, ?2, ?3)"
 				 " ORDER BY left_at, tre_id, n LIMIT ?4" },
 };

@@ -472,6 +472,7 @@ int drf_departures(struct drf *d, int64_t after_left, const char *after_tre_id, 
 		s.left = om_stmt_col_int64(st, 2);
 		snprintf(s.left_to, sizeof(s.left_to), "%s", om_stmt_col_text(st, 3));
 		snprintf(s.left_request, sizeof(s.left_request), "%s", om_stmt_col_text(st, 4));
+		snprintf(s.imsi, sizeof(s.imsi), "%s", om_stmt_col_text(st, 5));
 		fn(ctx, tre_id, &s);
 		n++;
 	}

@@ -27,6 +27,7 @@ struct departure {
 	int64_t left;
 	char tre_id[OM_TRE_ID_MAX + 1];
 	unsigned stay;
+	char imsi[OM_MCIM_IMSI_MAX + 1]; /* our subscription during the stay that ended */
 	char to[OM_HANDOVER_SHO_ID_MAX + 1];
 	char request[OM_HANDOVER_ID_MAX + 1];
 };
@@ -37,20 +38,23 @@ struct page {
 	int bad;
 };
 
-/* One answer line: left=T tre_id=ID stay=N to=SHO request=R (drf/admin.c). */
+/* One answer line: left=T tre_id=ID stay=N imsi=I to=SHO request=R (drf/admin.c). */
 static void keep(void *ctx, const char *line)
 {
 	struct page *p = ctx;
 	struct departure d;
 	long long left;
 	char tre[OM_TRE_ID_MAX + 2], to[OM_HANDOVER_SHO_ID_MAX + 2], req[OM_HANDOVER_ID_MAX + 2];
-	if (p->n == PAGE || sscanf(line, "left=%lld tre_id=%64s stay=%u to=%32s request=%64s", &left, tre, &d.stay, to,
-				   req) != 5 ||
+	char imsi[OM_MCIM_IMSI_MAX + 2];
+	if (p->n == PAGE ||
+	    sscanf(line, "left=%lld tre_id=%64s stay=%u imsi=%16s to=%32s request=%64s", &left, tre, &d.stay, imsi, to,
+		   req) != 6 ||
 	    !sho_id_ok(tre, OM_TRE_ID_MAX) || !sho_id_ok(to, OM_HANDOVER_SHO_ID_MAX) ||
-	    !sho_id_ok(req, OM_HANDOVER_ID_MAX) || left <= 0) {
+	    !sho_id_ok(req, OM_HANDOVER_ID_MAX) || !sho_id_ok(imsi, OM_MCIM_IMSI_MAX) || left <= 0) {
 		p->bad = 1;
 		return;
 	}
+	memcpy(d.imsi, imsi, sizeof(d.imsi));
 	d.left = left;
 	memcpy(d.tre_id, tre, sizeof(d.tre_id));
 	memcpy(d.to, to, sizeof(d.to));
@@ -67,7 +71,11 @@ static int cursor_get(struct sho *s, char *out, size_t cap)
 	return rc < 0 ? rc : 0;
 }
 
-/* One departure inside the open transaction: 1 released, 0 not ours to show (unknown, or registered again). */
+/*
+ * One departure inside the open transaction: 1 released, 0 not ours to show
+ * (unknown, or registered again since: a device that came back has a new
+ * IMSI here, so a stay that ended before never releases it).
+ */
 static int apply(struct sho *s, const struct departure *d)
 {
 	struct sho_device_status st;
@@ -76,7 +84,7 @@ static int apply(struct sho *s, const struct departure *d)
 	if (rc == OM_ESHO_NOT_FOUND)
 		return 0;
 	if (rc < 0 || (rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_RELEASE],
-					 OM_BIND(OM_TEXT(d->tre_id), OM_TEXT(d->to), OM_INT(sho_now()), OM_INT(d->left)))) < 0)
+					 OM_BIND(OM_TEXT(d->tre_id), OM_TEXT(d->to), OM_INT(sho_now()), OM_TEXT(d->imsi)))) < 0)
 		return rc;
 	if (om_store_changes(s->store) != 1)
 		return 0;

@@ -423,7 +423,7 @@ OM_NODISCARD int sho_event_note(struct sho *s, const char *tre_id, const char *e
 /*
  * Our DRF's departures after the kept cursor (its admin socket's
  * `departures`, sho/release.c): each device we served (provisioned or
- * active, unchanged since it left) that moved on becomes `released`, its
+ * active, with the IMSI of the stay that ended) that moved on becomes `released`, its
  * current SHO the one it moved to, with a `released` event; the cursor
  * moves in the same transaction. *more is 1 when a full page came (ask
  * again). Returns how many were released, 0 without [drf] admin_socket,

@@ -209,7 +209,6 @@ static void check_released(struct sho *t, const struct kit_tre *sold, uint32_t s
 	CHECK_INT(sho_handover_answer(t, SOLD, st.request_id, 1, NULL), 0);
 	CHECK_INT(sho_mark_provisioned(t, SOLD), 0);
 	CHECK_INT(sho_mark_active(t, SOLD), 0);
-	du_nap_ms(1100); /* a departure is applied only to a row that has not changed since (same second) */
 
 	/* SHO-X reports the device attached with its MCIM, with the TRE's signed statement (Note Z) */
 	struct om_outcome o;

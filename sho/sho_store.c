@@ -262,10 +262,10 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 	[SHO_SQL_HO_FORGET_PASSWORD] = { "UPDATE sho_handover SET dm_digest = ?2, dm_password = '' WHERE tre_id = ?1" },
 	/* the model of a row registered again (the note may give it now) */
 	[SHO_SQL_DEV_MODEL] = { "UPDATE sho_device SET model = ?2 WHERE tre_id = ?1 AND ?2 <> ''" },
-	/* issue 16: our DRF says the device left us (release.c): only a device we served, not one registered
-	 * again since (its row changed after it left) */
+	/* issue 16: our DRF says the device left us (release.c): only a device we served with the subscription
+	 * of the stay that ended (one registered again since has a new IMSI) */
 	[SHO_SQL_DEV_RELEASE] = { "UPDATE sho_device SET state = 'released', current_sho = ?2, reason = '', updated = ?3"
-				  " WHERE tre_id = ?1 AND state IN ('provisioned', 'active') AND updated <= ?4" },
+				  " WHERE tre_id = ?1 AND state IN ('provisioned', 'active') AND imsi = ?4" },
 	[SHO_SQL_CURSOR_GET] = { "SELECT value FROM sho_cursor WHERE name = ?1" },
 	[SHO_SQL_CURSOR_SET] = { "INSERT INTO sho_cursor (name, value) VALUES (?1, ?2)"
 				 " ON CONFLICT (name) DO UPDATE SET value = excluded.value" },

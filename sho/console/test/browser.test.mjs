@@ -179,8 +179,8 @@ try {
   await a.waitForSelector('.count[data-state="released"]');
   await a.click('.count[data-state="released"]');
   await waitFor('the ten are released at SHO-A', async () => {
-    const ids = await a.$$eval('#devices tr', (rs) => rs.map((r) => r.dataset.treId));
-    return ten.every((id) => ids.includes(id));
+    const rows = await a.$$eval('#devices tr', (rs) => rs.map((r) => [r.dataset.treId, r.children[2].textContent]));
+    return rows.every(([, st]) => st === 'released') && ten.every((id) => rows.some(([r]) => r === id));
   }, 90000);
   const ops = await a.$$eval('#devices tr', (rs) => rs.map((r) => r.querySelector('.operator').textContent));
   check(Number(await a.textContent('.count[data-state="released"] b')) >= 10 && ops.every((o) => o === 'SHO-B'),
