@@ -115,7 +115,7 @@ int sho_departures_sync(struct sho *s, int *more)
 	struct om_admin_peer peer = { .path = s->drf_socket, .timeout_ms = SHO_DRF_LINK_MS };
 	rc = om_admin_peer_call(&peer, cmd, keep, p, why, sizeof(why));
 	if (rc == 0 && p->bad)
-		rc = sho_say(why, sizeof(why), OM_ESHO_DRF, "the DRF's departures answer is malformed");
+		rc = om_reason(why, sizeof(why), OM_ESHO_DRF, "the DRF's departures answer is malformed");
 	if (rc < 0 || p->n == 0)
 		goto out;
 	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
