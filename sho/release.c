@@ -89,8 +89,8 @@ static int apply(struct sho *s, const struct departure *d)
 	if (om_store_changes(s->store) != 1)
 		return 0;
 	/* Note Z: the old subscription stays in our HSS for the grace period, then our DRF removes it */
-	snprintf(detail, sizeof(detail), "moved to %s (request %s); subscription %s removed after the grace period",
-		 d->to, d->request, st.imsi);
+	snprintf(detail, sizeof(detail), "moved to %.31s (request %.36s); IMSI %.15s removed later", d->to, d->request,
+		 st.imsi);
 	if ((rc = sho_event_add(s, d->tre_id, st.owner_id, d->left, "released", detail)) < 0)
 		return rc;
 	om_notice("sho-released", "tre_id=%s owner=%s to=%s request=%s imsi=%s", d->tre_id, st.owner_id, d->to,
