@@ -44,21 +44,21 @@ static void keep(void *ctx, const char *line)
 	struct page *p = ctx;
 	struct departure d;
 	long long left;
-	char tre[OM_TRE_ID_MAX + 2], to[OM_HANDOVER_SHO_ID_MAX + 2], req[OM_HANDOVER_ID_MAX + 2];
-	char imsi[OM_MCIM_IMSI_MAX + 2];
+	char tre[80], to[80], req[80], imsi[80]; /* each checked against its own maximum below */
 	if (p->n == PAGE ||
-	    sscanf(line, "left=%lld tre_id=%64s stay=%u imsi=%16s to=%32s request=%64s", &left, tre, &d.stay, imsi, to,
+	    sscanf(line, "left=%lld tre_id=%79s stay=%u imsi=%79s to=%79s request=%79s", &left, tre, &d.stay, imsi, to,
 		   req) != 6 ||
 	    !sho_id_ok(tre, OM_TRE_ID_MAX) || !sho_id_ok(to, OM_HANDOVER_SHO_ID_MAX) ||
 	    !sho_id_ok(req, OM_HANDOVER_ID_MAX) || !sho_id_ok(imsi, OM_MCIM_IMSI_MAX) || left <= 0) {
 		p->bad = 1;
 		return;
 	}
-	memcpy(d.imsi, imsi, sizeof(d.imsi));
+	/* lengths checked above: each fits its field */
+	memcpy(d.imsi, imsi, strlen(imsi) + 1);
 	d.left = left;
-	memcpy(d.tre_id, tre, sizeof(d.tre_id));
-	memcpy(d.to, to, sizeof(d.to));
-	memcpy(d.request, req, sizeof(d.request));
+	memcpy(d.tre_id, tre, strlen(tre) + 1);
+	memcpy(d.to, to, strlen(to) + 1);
+	memcpy(d.request, req, strlen(req) + 1);
 	p->d[p->n++] = d;
 }
 

@@ -420,10 +420,21 @@ static void check_moves(struct sho *t, struct sho_device_in *a, struct sho_devic
 		free(body);
 	}
 	char *body = move_body(b, 1);
-	char *before = snap();
+	/*
+	 * The worker goes on with the four meanwhile (each device's request and answer, written as they
+	 * come since moves are kept), so the SHO's database is checked for what a fifth would add: no
+	 * move, no item; every row of the DRF's and the HSS's is compared.
+	 */
+	const char *others[] = { drf_db, hss_db };
+	char *before = rk_snapshot(others, 2, NULL, 0);
+	long long moves0 = t_sql_int(sho_db, "SELECT count(*) FROM sho_move");
+	long long items0 = t_sql_int(sho_db, "SELECT count(*) FROM sho_move_item");
 	CHECK_INT(call("POST", "/api/v1/moves", BUYER ":" BUYER_SECRET, NULL, body, out, sizeof(out)), 429);
 	CHECK_MSG(strstr(out, "\"OM_ESHO_MOVE_LIMIT\"") != NULL, "fifth move: %s", out);
-	rk_check_unchanged(before, snap(), "a fifth unfinished move");
+	rk_check_unchanged(before, rk_snapshot(others, 2, NULL, 0), "a fifth unfinished move");
+	CHECK_INT(moves0, SHO_MOVES_PER_OWNER);
+	CHECK_INT(t_sql_int(sho_db, "SELECT count(*) FROM sho_move"), moves0);
+	CHECK_INT(t_sql_int(sho_db, "SELECT count(*) FROM sho_move_item"), items0);
 	free(body);
 
 	/* the seller's move is accepted and finishes without the seller following it */

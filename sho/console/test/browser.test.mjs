@@ -181,7 +181,7 @@ try {
   await waitFor('the ten are released at SHO-A', async () => {
     const rows = await a.$$eval('#devices tr', (rs) => rs.map((r) => [r.dataset.treId, r.children[2].textContent]));
     return rows.every(([, st]) => st === 'released') && ten.every((id) => rows.some(([r]) => r === id));
-  }, 90000);
+  }, 180000); // each device's outcome reaches SHO-A's DRF from SHO-B's DPF, then SHO-A asks every 2 s
   const ops = await a.$$eval('#devices tr', (rs) => rs.map((r) => r.querySelector('.operator').textContent));
   check(Number(await a.textContent('.count[data-state="released"] b')) >= 10 && ops.every((o) => o === 'SHO-B'),
     `SHO-A shows the ten released, now at SHO-B: ${ops.join(' ')}`);
