@@ -8,7 +8,7 @@
 #include "device_state.h"
 
 static const char *const states[SHO_DEV_N_STATES] = {
-	"registered", "handover_requested", "handover_accepted", "refused", "provisioned", "active",
+	"registered", "handover_requested", "handover_accepted", "refused", "provisioned", "active", "released",
 };
 
 static const char *const events[SHO_EV_N] = {
@@ -42,6 +42,8 @@ static const struct move {
 	{ "refused", SHO_EV_RETURN, "registered" },
 	{ "provisioned", SHO_EV_RETURN, "registered" },
 	{ "active", SHO_EV_RETURN, "registered" },
+	/* issue 16: moved on (our DRF's departure, sho/release.c), then back here */
+	{ "released", SHO_EV_RETURN, "registered" },
 };
 
 const char *sho_dev_state_name(unsigned i)

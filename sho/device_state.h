@@ -26,7 +26,7 @@ enum sho_dev_event {
 };
 
 /* The states, in the order of the table; sho_dev_state_name(i) for i < SHO_DEV_N_STATES. */
-#define SHO_DEV_N_STATES 6
+#define SHO_DEV_N_STATES 7
 const char *sho_dev_state_name(unsigned i);
 const char *sho_dev_event_name(enum sho_dev_event ev);
 
