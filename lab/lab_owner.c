@@ -216,6 +216,22 @@ static int count_ok(const char *csv, char *first_bad, size_t cap)
 	return n;
 }
 
+int lab_register_csv(struct lab *l, enum lab_op op, const char *csv, size_t len, char *why, size_t why_len)
+{
+	struct buf ans;
+	int st = owner_call(l, op, "POST", "/register", csv, len, REGISTER_TIMEOUT_S, &ans);
+	char bad[200] = "";
+	int ok = st == 200 || st == 422 ? count_ok(ans.s, bad, sizeof(bad)) : 0;
+	if (st != 200) {
+		snprintf(why, why_len, "register at %s: %s%d: %.160s", lab_op_id(op), st < 0 ? "no answer " : "HTTP ",
+			 st < 0 ? 0 : st, *bad ? bad : ans.s ? ans.s : "");
+		free(ans.s);
+		return OM_ELAB_OWNER;
+	}
+	free(ans.s);
+	return ok;
+}
+
 int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char *const *tre_ids, size_t n, char *why,
 		 size_t why_len)
 {
@@ -224,7 +240,7 @@ int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char 
 	int registered = 0;
 	for (size_t start = 0; start < total; start += LAB_REGISTER_CHUNK) {
 		size_t end = start + LAB_REGISTER_CHUNK < total ? start + LAB_REGISTER_CHUNK : total;
-		struct buf note = { 0 }, ans;
+		struct buf note = { 0 };
 		static const char header[] = "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret\n";
 		buf_add(&note, header, sizeof(header) - 1);
 		for (size_t i = start; i < end; i++) {
@@ -249,19 +265,12 @@ int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char 
 			snprintf(why, why_len, "register: out of memory");
 			return OM_ELAB_OWNER;
 		}
-		int st = owner_call(l, op, "POST", "/register", note.s, note.len, REGISTER_TIMEOUT_S, &ans);
+		int ok = lab_register_csv(l, op, note.s, note.len, why, why_len);
 		if (note.s) /* the owner claims */
 			OPENSSL_cleanse(note.s, note.len);
 		free(note.s);
-		char bad[200] = "";
-		int ok = st == 200 || st == 422 ? count_ok(ans.s, bad, sizeof(bad)) : 0;
-		if (st != 200) {
-			snprintf(why, why_len, "register at %s: %s%d: %.160s", lab_op_id(op), st < 0 ? "no answer " : "HTTP ",
-				 st < 0 ? 0 : st, *bad ? bad : ans.s ? ans.s : "");
-			free(ans.s);
-			return OM_ELAB_OWNER;
-		}
-		free(ans.s);
+		if (ok < 0)
+			return ok;
 		registered += ok;
 	}
 	return registered;
@@ -277,11 +286,17 @@ static void keep_line(void *ctx, const char *line)
 
 int lab_transfer_code(struct lab *l, enum lab_op from_op, const char *tre_id, char code[32])
 {
-	char sock[LAB_PATH_MAX + 40], line[OM_TRE_ID_MAX + 64], why[OM_ADMIN_REASON_MAX + 1];
+	char sock[LAB_PATH_MAX + 40];
 	if ((unsigned)from_op >= LAB_N_OPS)
 		return OM_ELAB_OWNER;
-	/* what `openmcim drf-admin transfer-code` does: the running DRF's admin socket, never its register's file */
 	snprintf(sock, sizeof(sock), "%s/%s/admin.sock", l->dir, lab_daemon_name(lab_op_drf(from_op)));
+	return lab_transfer_code_at(sock, tre_id, code);
+}
+
+int lab_transfer_code_at(const char *sock, const char *tre_id, char code[32])
+{
+	char line[OM_TRE_ID_MAX + 64], why[OM_ADMIN_REASON_MAX + 1];
+	/* what `openmcim drf-admin transfer-code` does: the running DRF's admin socket, never its register's file */
 	snprintf(line, sizeof(line), "transfer-code %s %d\n", tre_id, DRF_CODE_VALID_DEFAULT);
 	struct om_admin_peer p = { .path = sock, .timeout_ms = 10000 };
 	char text[DRF_CODE_TEXT_LEN + 1] = "";

@@ -77,38 +77,47 @@ static int make_ca(const char *stem, const char *cn, struct om_ca **out)
 	return rc;
 }
 
-/* The PVA's delegated OCSP signer (RFC 6960 4.2.2.2), issued by the factory's PVA CA. */
-static int pva_responder(const struct lab *l)
+/* A leaf of profile (CN cn, DNS SAN dns) under the CA whose files are <ca_stem>.pem and .key: <stem>.pem/.key. */
+static int issue_under(const char *ca_stem, enum om_cert_profile profile, const char *stem, const char *cn,
+		       const char *dns)
 {
-	char cp[LAB_PATH_MAX + 40], kp[LAB_PATH_MAX + 40], stem[LAB_PATH_MAX + 40];
+	char p[LAB_PATH_MAX + 48];
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
 	struct om_ca *ca = NULL;
-	snprintf(cp, sizeof(cp), "%s/pki/cas/pva-ca.pem", l->dir);
-	snprintf(kp, sizeof(kp), "%s/pki/cas/pva-ca.key", l->dir);
-	snprintf(stem, sizeof(stem), "%s/pki/pva-responder", l->dir);
-	int rc = om_cert_load(&cert, cp);
+	snprintf(p, sizeof(p), "%s.pem", ca_stem);
+	int rc = om_cert_load(&cert, p);
+	snprintf(p, sizeof(p), "%s.key", ca_stem);
 	if (rc == 0)
-		rc = om_key_load(&key, kp);
+		rc = om_key_load(&key, p);
 	if (rc == 0)
 		rc = om_ca_open(&ca, cert, key);
 	if (rc == 0)
-		rc = issue(ca, OM_CERT_OCSP_RESPONDER, stem, "PVA-1 OCSP", NULL);
+		rc = issue(ca, profile, stem, cn, dns);
 	om_ca_free(ca);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	return rc;
 }
 
+/* The PVA's delegated OCSP signer (RFC 6960 4.2.2.2), issued by the factory's PVA CA. */
+static int pva_responder(const struct lab *l)
+{
+	char ca[LAB_PATH_MAX + 40], stem[LAB_PATH_MAX + 40];
+	snprintf(ca, sizeof(ca), "%s/pki/cas/pva-ca", l->dir);
+	snprintf(stem, sizeof(stem), "%s/pki/pva-responder", l->dir);
+	return issue_under(ca, OM_CERT_OCSP_RESPONDER, stem, "PVA-1 OCSP", NULL);
+}
+
 /* An SHO's signing identity: root "<id> root" (<stem>-root.pem) and SHO_SIGNING CN=id (<stem>-signing.pem/.key). */
-static int sho_identity(const struct lab *l, const char *file_stem, const char *id)
+static int sho_identity(const char *dir, const char *file_stem, const char *id)
 {
 	char stem[LAB_PATH_MAX + 40], cn[64];
 	struct om_ca *root = NULL;
-	snprintf(stem, sizeof(stem), "%s/pki/%s-root", l->dir, file_stem);
+	snprintf(stem, sizeof(stem), "%s/pki/%s-root", dir, file_stem);
 	snprintf(cn, sizeof(cn), "%s root", id);
 	int rc = make_ca(stem, cn, &root);
-	snprintf(stem, sizeof(stem), "%s/pki/%s-signing", l->dir, file_stem);
+	snprintf(stem, sizeof(stem), "%s/pki/%s-signing", dir, file_stem);
 	if (rc == 0)
 		rc = issue(root, OM_CERT_SHO_SIGNING, stem, id, NULL);
 	om_ca_free(root);
@@ -181,11 +190,11 @@ int lab_pki_make(struct lab *l, char *why, size_t why_len)
 	if (rc == 0 && (step = "PVA OCSP responder"))
 		rc = pva_responder(l);
 	if (rc == 0 && (step = "SHO-A signing identity"))
-		rc = sho_identity(l, "sho-a", "SHO-A");
+		rc = sho_identity(l->dir, "sho-a", "SHO-A");
 	if (rc == 0 && (step = "SHO-B signing identity"))
-		rc = sho_identity(l, "sho-b", "SHO-B");
+		rc = sho_identity(l->dir, "sho-b", "SHO-B");
 	if (rc == 0 && (step = "SHO-C signing identity"))
-		rc = sho_identity(l, "sho-c", "SHO-C");
+		rc = sho_identity(l->dir, "sho-c", "SHO-C");
 	snprintf(p, sizeof(p), "%s/pki/tls", l->dir);
 	if (rc == 0 && (step = "TLS directory"))
 		rc = lab_mkdir(p, 0700);
@@ -216,4 +225,22 @@ int lab_pki_make(struct lab *l, char *why, size_t why_len)
 		return snprintf(why, why_len, "PKI: %s: path too long", p), OM_ELAB_SETUP;
 	memcpy(l->tls_ca, p, strlen(p) + 1);
 	return 0;
+}
+
+int lab_pki_operator(const char *dir, const char *stem, const char *id, const char **step)
+{
+	char ca[LAB_PATH_MAX + 40], leaf[LAB_PATH_MAX + 80], name[64];
+	*step = "signing identity";
+	int rc = sho_identity(dir, stem, id);
+	snprintf(name, sizeof(name), "drf.%s.lab", stem);
+	snprintf(ca, sizeof(ca), "%s/pki/tls/ca", dir);
+	snprintf(leaf, sizeof(leaf), "%s/pki/tls/%s", dir, name);
+	if (rc == 0 && (*step = "DRF TLS certificate"))
+		rc = issue_under(ca, OM_CERT_OPERATOR_TLS, leaf, name, "localhost");
+	snprintf(name, sizeof(name), "hss.%s.lab", stem);
+	snprintf(ca, sizeof(ca), "%s/pki/diameter/ca", dir);
+	snprintf(leaf, sizeof(leaf), "%s/pki/diameter/%s", dir, name);
+	if (rc == 0 && (*step = "ICF Diameter certificate"))
+		rc = issue_under(ca, OM_CERT_OPERATOR_TLS, leaf, name, name);
+	return rc;
 }

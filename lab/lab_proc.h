@@ -129,6 +129,30 @@ OM_NODISCARD int lab_pki_make(struct lab *l, char *why, size_t why_len);
  */
 OM_NODISCARD int lab_pki_diameter(const char *dir, const char *const *peers, size_t n, const char **step);
 
+/*
+ * Another registration operator beside the topology's (lab_distributed.c),
+ * after lab_pki_make: its own trust root and SHO_SIGNING identity CN=id
+ * (<dir>/pki/<stem>-root, <stem>-signing: the Cert_SHO[0] of its devices),
+ * its DRF's TLS certificate under the lab TLS CA (pki/tls/drf.<stem>.lab)
+ * and its ICF's under the Diameter CA (pki/diameter/hss.<stem>.lab). 0 or a
+ * pki.h code, with the step that failed in *step.
+ */
+OM_NODISCARD int lab_pki_operator(const char *dir, const char *stem, const char *id, const char **step);
+
+/* ---- lab_owner.c, for lab_distributed.c -------------------------------- */
+
+/*
+ * The owner registers the rows of a delivery note (the factory's CSV with its
+ * header, sho_id and claim_secret columns) at op: the number registered or
+ * unchanged, or OM_ELAB_OWNER with why (lab_register() builds its note and
+ * calls this).
+ */
+OM_NODISCARD int lab_register_csv(struct lab *l, enum lab_op op, const char *csv, size_t len, char *why,
+				  size_t why_len);
+
+/* A transfer code for tre_id from the DRF whose admin socket is sock (lab_transfer_code() names its operator's). */
+OM_NODISCARD int lab_transfer_code_at(const char *sock, const char *tre_id, char code[32]);
+
 /* ---- lab_topology.c, for lab_owner.c ----------------------------------- */
 
 const char *lab_op_id(enum lab_op op);                       /* "RO", "SHO-A", "SHO-B" */

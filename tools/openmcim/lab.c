@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "lab_alt3.h"
+#include "lab_distributed.h"
 #include "lab_scenario.h"
 #include "lab_topology.h"
 
@@ -32,8 +33,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: openmcim lab [options]\n"
-		"  --scenario NAME     story (default: the story of docs/lab.md) or alt3 (Alternative 3,\n"
-		"                      synthetic credentials and two visited networks, docs/lab.md)\n"
+		"  --scenario NAME     story (default: the story of docs/lab.md), alt3 (Alternative 3,\n"
+		"                      synthetic credentials and two visited networks) or distributed-ro\n"
+		"                      (three Registration Operators, spec/000 5.2.2.3.5; docs/lab.md)\n"
 		"  --devices N         devices of the factory run (default %u)\n"
 		"  --share-b F         share of the provisioned devices moved to SHO-B (default 0.2)\n"
 		"  --share-fallback F  share moved while SHO-B's network is out of reach (default 0.1)\n"
@@ -105,6 +107,7 @@ static void write_pids(const struct lab *l)
 }
 
 static int scenario_alt3; /* --scenario alt3 */
+static int scenario_dro;  /* --scenario distributed-ro */
 
 static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenario_options *so, int *keep)
 {
@@ -129,8 +132,9 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 		i++;
 		if (!strcmp(a, "--scenario")) {
 			scenario_alt3 = !strcmp(val, "alt3");
-			if (!scenario_alt3 && strcmp(val, "story")) {
-				fprintf(stderr, "openmcim lab: --scenario: '%s' is neither story nor alt3\n", val);
+			scenario_dro = !strcmp(val, "distributed-ro");
+			if (!scenario_alt3 && !scenario_dro && strcmp(val, "story")) {
+				fprintf(stderr, "openmcim lab: --scenario: '%s' is not story, alt3 or distributed-ro\n", val);
 				rc = CLI_EUSAGE;
 			}
 		} else if (!strcmp(a, "--devices")) {
@@ -229,6 +233,38 @@ static int run_alt3(const struct lab_options *o, const struct lab_scenario_optio
 	return problems ? 1 : 0;
 }
 
+/*
+ * --scenario distributed-ro (lab/lab_distributed.h): the lab's topology with two more
+ * Registration Operators; --devices is shared among the three ROs (at least one each).
+ */
+static int run_dro(const struct lab_options *o, const struct lab_scenario_options *so, char *tmp)
+{
+	struct lab_dro_result r;
+	unsigned n = o->n_devices + o->n_tampered; /* no tampered run here */
+	struct lab_dro_options ro = { .workdir = o->workdir, .bin_dir = o->bin_dir,
+				      .n_per_ro = n >= LAB_DRO_N_ROS ? n / LAB_DRO_N_ROS : 1, .seed = so->seed,
+				      .jobs = so->jobs };
+	if (!ro.workdir) {
+		if (!mkdtemp(tmp)) {
+			fprintf(stderr, "openmcim lab: %s: %s\n", tmp, strerror(errno));
+			return 1;
+		}
+		ro.workdir = tmp;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	int problems = lab_dro_run(&ro, &r);
+	lab_dro_report(stdout, &r);
+	char path[LAB_PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/report.txt", r.dir);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		lab_dro_report(f, &r);
+		fclose(f);
+	}
+	lab_dro_free(&r);
+	return problems ? 1 : 0;
+}
+
 int cmd_lab(int argc, char **argv)
 {
 	struct lab_options o = { .n_devices = LAB_DEFAULT_DEVICES, .seed = 1, .grace_s = 2, .fallback_s = 0 };
@@ -275,6 +311,8 @@ int cmd_lab(int argc, char **argv)
 	o.bin_dir = bins;
 	if (scenario_alt3)
 		return run_alt3(&o, &so, tmp);
+	if (scenario_dro)
+		return run_dro(&o, &so, tmp);
 	if (!o.workdir) {
 		if (!mkdtemp(tmp)) {
 			fprintf(stderr, "openmcim lab: %s: %s\n", tmp, strerror(errno));

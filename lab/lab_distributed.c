@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `openmcim lab --scenario distributed-ro`: spec/000 5.2.2.3.5 cases 1, 3
+ * and 4 (lab_distributed.h has the phases). The lab's topology is set up and
+ * started as for the story; this file adds two Registration Operators beside
+ * its RO, each as its operators would run it: a factory run made with its
+ * own certificate as the devices' root, its ICF filled through the HSS's own
+ * import, its DRF's register through the DRF's API before the first start,
+ * and the sections the VNO, the SHOs and their DPFs need to reach it. After
+ * the start only the daemons' sockets and HTTPS APIs are used.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include <openmcim/pki.h>
+
+#include "admin.h"
+#include "agent.h"
+#include "drf.h"
+#include "factory.h"
+#include "hss.h"
+#include "lab_distributed.h"
+#include "lab_proc.h"
+#include "pva.h"
+#include "sho.h"
+
+#define N_EXTRA (LAB_DRO_N_ROS - 1)
+#define PATH_CAP (LAB_PATH_MAX + 320)
+#define PCID_APN OM_FACTORY_DEFAULT_APN
+
+/*
+ * The extra Registration Operators. RO-2's PCIDs are inside the lab RO's
+ * PLMN 001-01: the VNO tells them apart by the longest [home.*] prefix
+ * (docs/vno.md), so RO-2 needs a realm of its own.
+ */
+static const struct extra_ro {
+	const char *id, *stem, *mnc, *msin_first, *prefix, *realm, *tre_prefix;
+} extra_ro[N_EXTRA] = {
+	{ "RO-2", "ro-2", "01", "9000000001", "001019", "ro-2.epc.mnc001.mcc001.3gppnetwork.org", "TRF" },
+	{ "RO-3", "ro-3", "04", "0000000001", "00104", "epc.mnc004.mcc001.3gppnetwork.org", "TRG" },
+};
+
+/* Which ICF log and DRF log is each RO's, by stem ("ro" is the lab's). */
+static const char *const ro_stem[LAB_DRO_N_ROS] = { "ro", "ro-2", "ro-3" };
+static const char *const ro_name[LAB_DRO_N_ROS] = { "RO", "RO-2", "RO-3" };
+
+struct dro {
+	const struct lab_dro_options *o;
+	struct lab_dro_result *r;
+	struct lab l;
+	int lab_set_up;
+	uint16_t hss_dia[N_EXTRA], drf_port[N_EXTRA];
+	int port_lock[2 * N_EXTRA];
+	int locks_held;
+	pid_t hss[N_EXTRA], drf[N_EXTRA];
+	pthread_mutex_t lock;
+	unsigned next;
+};
+
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void problem(struct lab_dro_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct lab_dro_result *r, const char *fmt, ...)
+{
+	if (r->n_problems < sizeof(r->problems) / sizeof(r->problems[0])) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(r->problems[r->n_problems], sizeof(r->problems[0]), fmt, ap);
+		va_end(ap);
+	}
+	r->n_problems++;
+}
+
+static const char *at(const struct dro *a, char *buf, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static const char *at(const struct dro *a, char *buf, const char *fmt, ...)
+{
+	char rel[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(buf, PATH_CAP, "%s/%s", a->l.dir, rel);
+	return buf;
+}
+
+/* ---- setup of one extra RO ------------------------------------------------------------- */
+
+/* Its factory run: the devices' Cert_SHO[0] is this RO's own SHO_SIGNING certificate. */
+static int factory(struct dro *a, const struct extra_ro *x)
+{
+	char p[PATH_CAP];
+	X509 *ca_cert = NULL, *root = NULL;
+	EVP_PKEY *ca_key = NULL;
+	struct om_ca *ca = NULL;
+	int rc = om_cert_load(&ca_cert, at(a, p, "pki/cas/pva-ca.pem"));
+	if (rc == 0)
+		rc = om_key_load(&ca_key, at(a, p, "pki/cas/pva-ca.key"));
+	if (rc == 0)
+		rc = om_cert_load(&root, at(a, p, "pki/%s-signing.pem", x->stem));
+	if (rc == 0)
+		rc = om_ca_open(&ca, ca_cert, ca_key);
+	struct om_factory_config fc = { .pva_ca = ca, .ro_cert = root, .mcc = "001", .mnc = x->mnc,
+					.msin_first = x->msin_first, .tre_prefix = x->tre_prefix,
+					.n_devices = a->o->n_per_ro };
+	if (rc == 0)
+		rc = om_factory_run(at(a, p, "%s-factory", x->stem), &fc, NULL);
+	om_ca_free(ca);
+	X509_free(ca_cert);
+	X509_free(root);
+	EVP_PKEY_free(ca_key);
+	return rc;
+}
+
+static void no_emit(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+}
+
+/* The ICF: the run's PCIDs through the HSS's own import; the PVA: the run's Cert_TREs and references. */
+static int fill_icf_pva(struct dro *a, const struct extra_ro *x)
+{
+	char db[PATH_CAP], p[PATH_CAP], line[PATH_CAP + 64], err[256], ca[PATH_CAP], rc_[PATH_CAP], rk[PATH_CAP];
+	struct hss_config hc = { .db_path = at(a, db, "%s-hss.db", x->stem) };
+	struct hss *h = hss_open(&hc, err, sizeof(err));
+	if (!h)
+		return problem(a->r, "%s ICF: %s", x->id, err), OM_ELAB_SETUP;
+	snprintf(line, sizeof(line), "import %s apn=" PCID_APN " roaming=any",
+		 at(a, p, "%s-factory/ro/pcid-credentials.csv", x->stem));
+	int rc = hss_admin_exec(h, line, no_emit, NULL, err, sizeof(err));
+	hss_close(h);
+	if (rc < 0)
+		return problem(a->r, "%s ICF import: %s", x->id, err), OM_ELAB_SETUP;
+	struct pva_config pc = { .db_path = lab_db(&a->l, LAB_D_PVA, db, sizeof(db)),
+				 .ca_cert = at(a, ca, "pki/cas/pva-ca.pem"),
+				 .responder_cert = at(a, rc_, "pki/pva-responder.pem"),
+				 .responder_key = at(a, rk, "pki/pva-responder.key") };
+	struct pva *pv = pva_open(&pc, err, sizeof(err));
+	if (!pv)
+		return problem(a->r, "PVA: %s", err), OM_ELAB_SETUP;
+	long nd = 0, nr = 0;
+	rc = pva_import_dir(pv, at(a, p, "%s-factory/pva", x->stem), &nd, &nr, err, sizeof(err));
+	pva_close(pv);
+	return rc < 0 ? (problem(a->r, "PVA import of %s's run: %s", x->id, err), OM_ELAB_SETUP) : 0;
+}
+
+/* The PCIDs of a run's ICF file, in device order (the delivery note's). */
+static int read_pcids(struct dro *a, const struct extra_ro *x, char (*pcid)[16], unsigned n)
+{
+	char p[PATH_CAP];
+	size_t len = 0;
+	char *text = lab_slurp(at(a, p, "%s-factory/ro/pcid-credentials.csv", x->stem), &len);
+	unsigned i = 0;
+	for (char *s = text ? strchr(text, '\n') : NULL; s && i < n; i++) {
+		s++;
+		size_t w = strcspn(s, ",");
+		if (w < 6 || w > 15)
+			break;
+		snprintf(pcid[i], 16, "%.*s", (int)w, s);
+		s = strchr(s, '\n');
+	}
+	if (text)
+		OPENSSL_cleanse(text, len); /* K and OPc */
+	free(text);
+	return i == n ? 0 : -1;
+}
+
+/*
+ * The DRF's register before its first start: the operators that may ask it
+ * (SHO-A, SHO-B by their SHO_SIGNING certificates) and each of its devices
+ * with its PCID, owned by the lab's owner.
+ */
+static int fill_drf(struct dro *a, const struct extra_ro *x, unsigned first)
+{
+	static const char *const shos[] = { "SHO-A", "sho-a", "SHO-B", "sho-b" };
+	char db[PATH_CAP], p[PATH_CAP], err[256];
+	struct drf *d = NULL;
+	struct drf_config dc = { .db_path = at(a, db, "%s-drf.db", x->stem) };
+	struct sho_device_in *note = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int n = sho_note_read(at(a, p, "%s-factory/owner/delivery-note.csv", x->stem), &note, err, sizeof(err));
+	if (n != (int)a->o->n_per_ro)
+		return problem(a->r, "%s's delivery note: %s", x->id, n < 0 ? err : "row count"), OM_ELAB_SETUP;
+	int rc = drf_open(&d, &dc, err, sizeof(err));
+	for (int k = 0; rc == 0 && k < 4; k += 2) {
+		X509 *c = NULL;
+		uint8_t *der = NULL;
+		size_t len = 0;
+		rc = om_cert_load(&c, at(a, p, "pki/%s-signing.pem", shos[k + 1]));
+		if (rc == 0)
+			rc = om_cert_encode(c, OM_ENC_DER, &der, &len);
+		if (rc == 0)
+			rc = drf_operator_add(d, shos[k], der, len, now);
+		om_pki_free(der, len);
+		X509_free(c);
+	}
+	for (int i = 0; rc == 0 && i < n; i++) {
+		struct lab_dro_device *dev = &a->r->dev[first + (unsigned)i];
+		snprintf(dev->tre_id, sizeof(dev->tre_id), "%s", note[i].tre_id);
+		rc = drf_device_add(d, note[i].tre_id, dev->pcid, now, note[i].cert_enc, note[i].cert_enc_len,
+				    note[i].cert_sign, note[i].cert_sign_len, LAB_OWNER, 0);
+	}
+	if (rc < 0)
+		problem(a->r, "%s's DRF register: %s", x->id, d ? om_strerror(rc) : err);
+	drf_close(d);
+	sho_devices_free(note, (size_t)n);
+	return rc < 0 ? OM_ELAB_SETUP : 0;
+}
+
+/* Append text to <dir>/<name>.conf (the topology's file, written by lab_setup). */
+static int conf_append(struct dro *a, const char *name, const char *text)
+{
+	char p[PATH_CAP];
+	FILE *f = fopen(at(a, p, "%s.conf", name), "a");
+	int ok = f && fputs(text, f) >= 0;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (!ok)
+		problem(a->r, "%s: %s", p, strerror(errno));
+	return ok ? 0 : OM_ELAB_SETUP;
+}
+
+/* The ICF's and DRF's configurations, and what the VNO and the SHOs need to reach them. */
+static int configs(struct dro *a, unsigned k)
+{
+	const struct extra_ro *x = &extra_ro[k];
+	const struct lab_priv *pv = a->l.priv;
+	const char *d = a->l.dir;
+	char t[16384], p[PATH_CAP];
+	int rc = lab_mkdir(at(a, p, "%s-hss", x->stem), 0700);
+	if (rc == 0)
+		rc = lab_mkdir(at(a, p, "%s-drf", x->stem), 0700);
+	if (rc < 0)
+		return problem(a->r, "%s: %s", p, strerror(errno)), OM_ELAB_SETUP;
+	snprintf(t, sizeof(t),
+		 "# %s's ICF (spec/000 5.2.2.3.5), written by lab --scenario distributed-ro\n"
+		 "[hss]\ndb = %s/%s-hss.db\nmax_vectors = 5\nsqn_reserve = 1024\n"
+		 "provision_socket = %s/%s-hss/prov.sock\nlog_level = info\nrun_dir = %s/%s-hss\n"
+		 "[diameter]\nidentity = hss.%s.lab\nrealm = %s\nlisten = 127.0.0.1\nport = %u\npeers = mme.vno.lab\n"
+		 "dict_dir = %s\ntls_cert = %s/pki/diameter/hss.%s.lab.pem\ntls_key = %s/pki/diameter/hss.%s.lab.key\n"
+		 "tls_ca = %s/pki/diameter/ca.pem\n",
+		 x->id, d, x->stem, d, x->stem, d, x->stem, x->stem, x->realm, a->hss_dia[k], lab_fd_dict_dir(), d,
+		 x->stem, d, x->stem, d);
+	snprintf(p, sizeof(p), "%s-hss.conf", x->stem);
+	if ((rc = lab_write_file(at(a, p, "%s-hss.conf", x->stem), t, 0600)) < 0)
+		return problem(a->r, "%s: %s", p, om_strerror(rc)), OM_ELAB_SETUP;
+	/* as the lab RO's DRF: SHO-A and SHO-B may ask, each only with its operator certificate's key */
+	snprintf(t, sizeof(t),
+		 "# %s's DRF (spec/000 5.2.2.3.5), written by lab --scenario distributed-ro\n"
+		 "[drf]\ndb = %s/%s-drf.db\nsho_id = %s\nsigning_key = %s/pki/%s-signing.key\n"
+		 "signing_cert = %s/pki/%s-signing.pem\ntls_cert = %s/pki/tls/drf.%s.lab.pem\n"
+		 "tls_key = %s/pki/tls/drf.%s.lab.key\nclient_ca = %s\npeers = SHO-A:sho-a.lab, SHO-B:sho-b.lab\n"
+		 "peer_certs = SHO-A:%s/pki/tls/sho-a.lab.pem, SHO-B:%s/pki/tls/sho-b.lab.pem\n"
+		 "listen = 127.0.0.1\nport = %u\ngrace_period = %u\nremoval_interval = 1\n"
+		 "push_url = https://localhost:%u\npush_ca = %s\npush_cert = %s/pki/tls/drf.%s.lab.pem\n"
+		 "push_key = %s/pki/tls/drf.%s.lab.key\npush_retry_min = 1\npush_retry_max = 4\nlog_level = info\n"
+		 "admin_socket = %s/%s-drf/admin.sock\n",
+		 x->id, d, x->stem, x->id, d, x->stem, d, x->stem, d, x->stem, d, x->stem, a->l.tls_ca, d, d,
+		 a->drf_port[k], a->l.opt.grace_s, pv->ports.push, a->l.tls_ca, d, x->stem, d, x->stem, d, x->stem);
+	if ((rc = lab_write_file(at(a, p, "%s-drf.conf", x->stem), t, 0600)) < 0)
+		return problem(a->r, "%s: %s", p, om_strerror(rc)), OM_ELAB_SETUP;
+	/* the VNO: this range to this ICF, and only this RO's DRF may push to it (docs/vno.md "Push") */
+	snprintf(t, sizeof(t),
+		 "# %s (lab --scenario distributed-ro)\n[home.%s]\nrealm = %s\npeer = hss.%s.lab\naddress = 127.0.0.1:%u\n"
+		 "push_cert = %s/pki/tls/drf.%s.lab.pem\n",
+		 x->id, x->prefix, x->realm, x->stem, a->hss_dia[k], d, x->stem);
+	if ((rc = conf_append(a, "vno", t)) < 0)
+		return rc;
+	/* the SHOs ask this DRF for handovers, their DPFs report completions to it */
+	snprintf(t, sizeof(t), "# %s (lab --scenario distributed-ro)\n[peer.%s]\nurl = https://localhost:%u\nca = %s\n",
+		 x->id, x->id, a->drf_port[k], a->l.tls_ca);
+	static const char *const clients[] = { "sho-a-sho", "sho-b-sho", "sho-a-dpf", "sho-b-dpf" };
+	for (size_t i = 0; rc == 0 && i < sizeof(clients) / sizeof(clients[0]); i++)
+		rc = conf_append(a, clients[i], t);
+	return rc;
+}
+
+static int setup(struct dro *a)
+{
+	char why[512];
+	struct lab_options lo = { .workdir = a->o->workdir, .bin_dir = a->o->bin_dir, .n_devices = a->o->n_per_ro,
+				  .seed = a->o->seed, .grace_s = 2, .fallback_s = 20 };
+	if (lab_setup(&a->l, &lo, why, sizeof(why)) < 0)
+		return problem(a->r, "setup: %s", why), OM_ELAB_SETUP;
+	a->lab_set_up = 1;
+	snprintf(a->r->dir, sizeof(a->r->dir), "%s", a->l.dir);
+	const struct lab_priv *pv = a->l.priv;
+	for (unsigned i = 0; i < a->o->n_per_ro; i++) {
+		struct lab_dro_device *dev = &a->r->dev[i];
+		snprintf(dev->tre_id, sizeof(dev->tre_id), "%s", a->l.tre_ids[i]);
+		snprintf(dev->pcid, sizeof(dev->pcid), "%s", pv->pcid[i]);
+		dev->lab_index = i;
+	}
+	uint16_t ports[2 * N_EXTRA];
+	if (lab_free_ports(ports, a->port_lock, 2 * N_EXTRA) < 0)
+		return problem(a->r, "no free ports"), OM_ELAB_SETUP;
+	a->locks_held = 1;
+	for (unsigned k = 0; k < N_EXTRA; k++) {
+		const struct extra_ro *x = &extra_ro[k];
+		unsigned first = (k + 1) * a->o->n_per_ro;
+		const char *step = "";
+		char pcid[64][16], (*pcids)[16] = a->o->n_per_ro <= 64 ? pcid : calloc(a->o->n_per_ro, 16);
+		a->hss_dia[k] = ports[2 * k];
+		a->drf_port[k] = ports[2 * k + 1];
+		int rc = lab_pki_operator(a->l.dir, x->stem, x->id, &step);
+		if (rc < 0)
+			problem(a->r, "%s PKI: %s: %s", x->id, step, om_strerror(rc));
+		else if ((rc = factory(a, x)) < 0)
+			problem(a->r, "%s factory run: %s", x->id, om_strerror(rc));
+		else if (!pcids || read_pcids(a, x, pcids, a->o->n_per_ro) < 0)
+			rc = OM_ELAB_SETUP, problem(a->r, "%s: the ICF file's PCIDs", x->id);
+		for (unsigned i = 0; rc == 0 && i < a->o->n_per_ro; i++) {
+			snprintf(a->r->dev[first + i].pcid, sizeof(a->r->dev[0].pcid), "%s", pcids[i]);
+			a->r->dev[first + i].ro = k + 1;
+		}
+		if (pcids != pcid)
+			free(pcids);
+		if (rc == 0)
+			rc = fill_icf_pva(a, x);
+		if (rc == 0)
+			rc = fill_drf(a, x, first);
+		if (rc == 0)
+			rc = configs(a, k);
+		if (rc < 0)
+			return rc;
+	}
+	for (unsigned i = 0; i < a->r->n; i++)
+		a->r->n_ro[a->r->dev[i].ro]++;
+	return 0;
+}
+
+/* ---- the daemons ------------------------------------------------------------------------- */
+
+static int spawn(struct dro *a, unsigned k, const char *what, pid_t *pid)
+{
+	char exe[PATH_CAP], conf[PATH_CAP], log[PATH_CAP], why[300];
+	snprintf(exe, sizeof(exe), "%s/openmcim-%s", a->l.bin_dir, what);
+	at(a, conf, "%s-%s.conf", extra_ro[k].stem, what);
+	at(a, log, "%s-%s.log", extra_ro[k].stem, what);
+	*pid = lab_spawn(exe, conf, log, NULL);
+	if (*pid < 0 || lab_wait_log(log, 0, " started ", *pid, 30000, why, sizeof(why)) < 0) {
+		problem(a->r, "%s-%s did not start: %s", extra_ro[k].stem, what, *pid < 0 ? strerror(errno) : why);
+		return OM_ELAB_DAEMON;
+	}
+	return 0;
+}
+
+/* The extra ICFs before the VNO (it waits for its Diameter peers), the extra DRFs after it (they push through it). */
+static int start(struct dro *a)
+{
+	char why[512];
+	for (unsigned k = 0; k < N_EXTRA; k++)
+		if (spawn(a, k, "hss", &a->hss[k]) < 0)
+			return OM_ELAB_DAEMON;
+	if (lab_start(&a->l, why, sizeof(why)) < 0)
+		return problem(a->r, "start: %s", why), OM_ELAB_DAEMON;
+	for (unsigned k = 0; k < N_EXTRA; k++)
+		if (spawn(a, k, "drf", &a->drf[k]) < 0)
+			return OM_ELAB_DAEMON;
+	return 0;
+}
+
+static void stop(struct dro *a)
+{
+	for (unsigned k = 0; k < N_EXTRA; k++)
+		if (a->drf[k] > 0 && lab_reap(a->drf[k], SIGTERM, 10000) != 0)
+			problem(a->r, "%s-drf did not exit cleanly on SIGTERM", extra_ro[k].stem);
+	if (a->lab_set_up) {
+		int bad = lab_stop(&a->l);
+		if (bad)
+			problem(a->r, "%d daemon(s) of the lab did not exit cleanly on SIGTERM", bad);
+	}
+	for (unsigned k = 0; k < N_EXTRA; k++)
+		if (a->hss[k] > 0 && lab_reap(a->hss[k], SIGTERM, 10000) != 0)
+			problem(a->r, "%s-hss did not exit cleanly on SIGTERM", extra_ro[k].stem);
+	memset(a->drf, 0, sizeof(a->drf));
+	memset(a->hss, 0, sizeof(a->hss));
+	for (int i = 0; a->locks_held && i < 2 * N_EXTRA; i++)
+		if (a->port_lock[i] >= 0)
+			close(a->port_lock[i]);
+	a->locks_held = 0;
+}
+
+/* ---- the owner ------------------------------------------------------------------------- */
+
+static int transfer_code(struct dro *a, const struct lab_dro_device *d, char code[32])
+{
+	char sock[PATH_CAP];
+	if (d->ro == 0)
+		return lab_transfer_code(&a->l, LAB_RO, d->tre_id, code);
+	return lab_transfer_code_at(at(a, sock, "%s-drf/admin.sock", extra_ro[d->ro - 1].stem), d->tre_id, code);
+}
+
+/*
+ * The Editor's note of 5.2.2.3.5 ("an RO that is not serving its PIMSI"): the
+ * owner registers device 0 (RO's) at SHO-B naming RO-2 as its current
+ * operator. SHO-B asks RO-2's DRF, which does not hold the device: refused,
+ * and nothing is pushed.
+ */
+static void wrong_ro(struct dro *a)
+{
+	const struct lab_priv *pv = a->l.priv;
+	char why[300], code[32], answer[400];
+	char *row = NULL;
+	size_t cap = strlen(pv->note[0].head) + sizeof(pv->note[0].claim) + 128;
+	if (!(row = malloc(cap)))
+		return problem(a->r, "out of memory");
+	snprintf(row, cap, "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret\n%s,RO-2,%s\n",
+		 pv->note[0].head, pv->note[0].claim);
+	int n = lab_register_csv(&a->l, LAB_SHO_B, row, strlen(row), why, sizeof(why));
+	OPENSSL_cleanse(row, cap);
+	free(row);
+	if (n != 1)
+		return problem(a->r, "register at SHO-B naming RO-2: %s", n < 0 ? why : "not registered");
+	if (transfer_code(a, &a->r->dev[0], code) < 0)
+		return problem(a->r, "no transfer code from RO for %s", a->r->dev[0].tre_id);
+	int st = lab_handover(&a->l, LAB_SHO_B, a->r->dev[0].tre_id, code, answer, sizeof(answer));
+	OPENSSL_cleanse(code, sizeof(code));
+	answer[strcspn(answer, "\n")] = 0;
+	snprintf(a->r->wrong_ro_answer, sizeof(a->r->wrong_ro_answer), "HTTP %d %.150s", st, answer);
+	a->r->wrong_ro_refused = st >= 400 && st < 500;
+	if (!a->r->wrong_ro_refused)
+		problem(a->r, "SHO-B's handover through RO-2, which does not serve %s, was not refused: %s",
+			a->r->dev[0].tre_id, a->r->wrong_ro_answer);
+}
+
+static void owner(struct dro *a)
+{
+	char why[512], p[PATH_CAP], code[32], answer[400];
+	int n = lab_register(&a->l, LAB_SHO_A, LAB_RO, NULL, 0, why, sizeof(why));
+	if (n != (int)a->o->n_per_ro)
+		problem(a->r, "register RO's devices at SHO-A: %s", n < 0 ? why : "not all registered");
+	for (unsigned k = 0; k < N_EXTRA; k++) {
+		size_t len = 0;
+		/* the factory's note names the RO whose certificate it used: sho_id RO-2 or RO-3 */
+		char *note = lab_slurp(at(a, p, "%s-factory/owner/delivery-note.csv", extra_ro[k].stem), &len);
+		n = note ? lab_register_csv(&a->l, LAB_SHO_A, note, len, why, sizeof(why)) : OM_EIO;
+		if (note)
+			OPENSSL_cleanse(note, len); /* the owner claims */
+		free(note);
+		if (n != (int)a->o->n_per_ro)
+			problem(a->r, "register %s's devices at SHO-A: %s", extra_ro[k].id, n < 0 ? why : "not all registered");
+	}
+	wrong_ro(a);
+	for (unsigned i = 0; i < a->r->n; i++) {
+		struct lab_dro_device *d = &a->r->dev[i];
+		if (transfer_code(a, d, code) < 0) {
+			problem(a->r, "%s: no transfer code from %s", d->tre_id, ro_name[d->ro]);
+			continue;
+		}
+		d->handover_status = lab_handover(&a->l, LAB_SHO_A, d->tre_id, code, answer, sizeof(answer));
+		OPENSSL_cleanse(code, sizeof(code));
+		if (d->handover_status != 200)
+			problem(a->r, "%s: handover at SHO-A from %s: HTTP %d %.100s", d->tre_id, ro_name[d->ro],
+				d->handover_status, answer);
+	}
+}
+
+/* ---- the devices --------------------------------------------------------------------- */
+
+static void run_device(struct dro *a, struct lab_dro_device *d)
+{
+	char buf[PATH_CAP + 64], dir[PATH_CAP];
+	struct om_agent_config cfg;
+	struct om_agent_result res;
+	lab_agent_config(&a->l, 0, &cfg, buf, sizeof(buf));
+	if (d->ro == 0)
+		cfg.tre_dir = lab_device_dir(&a->l, d->lab_index, dir, sizeof(dir));
+	else
+		cfg.tre_dir = at(a, dir, "%s-factory/devices/%s", extra_ro[d->ro - 1].stem, d->tre_id);
+	memset(&res, 0, sizeof(res));
+	d->code = om_agent_run(&cfg, &res);
+	d->outcome = res.outcome;
+	snprintf(d->imsi, sizeof(d->imsi), "%s", d->code == 0 ? res.imsi : "");
+}
+
+static void *worker(void *arg)
+{
+	struct dro *a = arg;
+	for (;;) {
+		pthread_mutex_lock(&a->lock);
+		unsigned i = a->next++;
+		pthread_mutex_unlock(&a->lock);
+		if (i >= a->r->n)
+			return NULL;
+		if (a->r->dev[i].handover_status == 200)
+			run_device(a, &a->r->dev[i]);
+	}
+}
+
+static void attach_all(struct dro *a)
+{
+	pthread_t th[16];
+	unsigned n = a->o->jobs ? a->o->jobs : 4, started = 0;
+	if (n > 16)
+		n = 16;
+	a->next = 0;
+	for (; started < n; started++)
+		if (pthread_create(&th[started], NULL, worker, a) != 0)
+			break;
+	if (started == 0)
+		worker(a);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* ---- verify ------------------------------------------------------------------------------ */
+
+/* 1 if a line of log has both a and b. */
+static int line_with(const char *log, const char *a, const char *b)
+{
+	for (const char *l = log; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *e = strchr(l, '\n'), *x = strstr(l, a), *y = strstr(l, b);
+		if (x && y && (!e || (x < e && y < e)))
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 if the log has an S6a "aia" line for imsi (the ICF answered its authentication), 0 if not. */
+static int icf_answered(const char *log, const char *imsi)
+{
+	char needle[40];
+	snprintf(needle, sizeof(needle), "imsi=%s ", imsi);
+	return line_with(log, needle, " aia ");
+}
+
+/*
+ * Whether d's RO pushed its bootstrap (the VNO took it) and heard the
+ * completion from SHO-A's DPF (Note Z): the report leaves the DPF's queue
+ * after the device is at rest, so it is waited for, up to 20 s.
+ */
+static void ro_saw(struct dro *a, const struct lab_dro_device *d, int *pushed, int *completed)
+{
+	char p[PATH_CAP], imsi[40], tre[OM_TRE_ID_MAX + 16];
+	snprintf(imsi, sizeof(imsi), "imsi=%s ", d->pcid);
+	snprintf(tre, sizeof(tre), "tre_id=%s ", d->tre_id);
+	at(a, p, "%s-drf.log", ro_stem[d->ro]);
+	for (int tries = 0; tries < 200; tries++) {
+		char *log = lab_slurp(p, NULL);
+		*pushed = line_with(log, imsi, "result=delivered");
+		*completed = line_with(log, tre, "drf-handover-completed sender=SHO-A ");
+		free(log);
+		if (*completed || d->outcome != OM_AGENT_PROVISIONED)
+			return;
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+	}
+}
+
+static void verify(struct dro *a)
+{
+	char p[PATH_CAP], *icf[LAB_DRO_N_ROS];
+	for (unsigned k = 0; k < LAB_DRO_N_ROS; k++)
+		icf[k] = lab_slurp(at(a, p, "%s-hss.log", ro_stem[k]), NULL);
+	for (unsigned i = 0; i < a->r->n; i++) {
+		struct lab_dro_device *d = &a->r->dev[i];
+		unsigned served_by = 0, other = 0;
+		for (unsigned k = 0; k < LAB_DRO_N_ROS; k++)
+			if (icf_answered(icf[k], d->pcid))
+				k == d->ro ? (void)served_by++ : (void)other++;
+		int pushed = 0, completed = 0;
+		ro_saw(a, d, &pushed, &completed);
+		int at_sho_a = d->imsi[0] && !strncmp(d->imsi, "00102", 5) && lab_hss_has(&a->l, LAB_SHO_A, d->imsi) == 1;
+		d->ok = d->code == 0 && d->outcome == OM_AGENT_PROVISIONED && at_sho_a && served_by && !other && pushed &&
+			completed;
+		if (d->ok)
+			a->r->ok_ro[d->ro]++;
+		else
+			problem(a->r,
+				"%s (%s, PCID %s): %s, outcome %s, IMSI '%s'%s; PCID authenticated by its ICF: %s, by "
+				"another: %s; push from its DRF: %s; completion at its DRF: %s",
+				d->tre_id, ro_name[d->ro], d->pcid, d->code ? om_strerror(d->code) : "ran",
+				om_agent_outcome_name(d->outcome), d->imsi, at_sho_a ? " at SHO-A" : "",
+				served_by ? "yes" : "no", other ? "yes" : "no", pushed ? "yes" : "no", completed ? "yes" : "no");
+	}
+	for (unsigned k = 0; k < LAB_DRO_N_ROS; k++)
+		free(icf[k]);
+}
+
+/* ---- the run --------------------------------------------------------------------------- */
+
+int lab_dro_run(const struct lab_dro_options *o, struct lab_dro_result *r)
+{
+	struct dro a = { .o = o, .r = r };
+	double t0 = now_ms(), t;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s", o->workdir);
+	if (o->n_per_ro < 1 || o->n_per_ro > 10000 ||
+	    !(r->dev = calloc((size_t)o->n_per_ro * LAB_DRO_N_ROS, sizeof(*r->dev)))) {
+		problem(r, "--devices must give 1 to 10000 devices per RO");
+		return (int)r->n_problems;
+	}
+	r->n = o->n_per_ro * LAB_DRO_N_ROS;
+	pthread_mutex_init(&a.lock, NULL);
+	if (setup(&a) < 0)
+		goto out;
+	r->ms[0] = (t = now_ms()) - t0;
+	if (start(&a) < 0)
+		goto out;
+	r->ms[1] = now_ms() - t;
+	t = now_ms();
+	owner(&a);
+	r->ms[2] = now_ms() - t;
+	t = now_ms();
+	attach_all(&a);
+	r->ms[3] = now_ms() - t;
+	verify(&a);
+out:
+	stop(&a);
+	if (a.lab_set_up)
+		lab_free(&a.l);
+	pthread_mutex_destroy(&a.lock);
+	r->ms[4] = now_ms() - t0;
+	return (int)r->n_problems;
+}
+
+void lab_dro_report(FILE *f, const struct lab_dro_result *r)
+{
+	static const char *const what[LAB_DRO_N_ROS] = {
+		"case 1: RO, PCIDs 001-01 0xxxxxxxxx ([home.00101])",
+		"case 3: RO-2, sub-range 001-01 9xxxxxxxxx on its own servers ([home.001019])",
+		"case 4: RO-3, its own PCID space 001-04 ([home.00104])",
+	};
+	fprintf(f, "openmcim lab --scenario distributed-ro: the distributed registration service (spec/000 5.2.2.3.5)\n\n");
+	fprintf(f, "  %-7s %8.0f ms  three factory runs, each RO's certificate their root; ICFs, DRFs, PVA filled\n",
+		"setup", r->ms[0]);
+	fprintf(f, "  %-7s %8.0f ms  the lab's daemons, RO-2's and RO-3's ICF and DRF\n", "start", r->ms[1]);
+	fprintf(f, "  %-7s %8.0f ms  registered at SHO-A naming each device's RO; a code from that RO; handover\n",
+		"owner", r->ms[2]);
+	fprintf(f, "  %-7s %8.0f ms  PCID attach at its RO's ICF, its RO's bootstrap, MCIM from SHO-A\n\n", "attach",
+		r->ms[3]);
+	for (int k = 0; k < LAB_DRO_N_ROS; k++)
+		fprintf(f, "  %3u/%-3u provisioned through %s\n", r->ok_ro[k], r->n_ro[k], what[k]);
+	fprintf(f, "  an RO that does not serve the device (SHO-B asks RO-2 for one of RO's): %s (%s)\n",
+		r->wrong_ro_refused ? "refused" : "NOT refused", r->wrong_ro_answer);
+	if (r->n_problems) {
+		fprintf(f, "\n%u problem(s):\n", r->n_problems);
+		for (unsigned i = 0; i < r->n_problems && i < sizeof(r->problems) / sizeof(r->problems[0]); i++)
+			fprintf(f, "  - %s\n", r->problems[i]);
+	} else {
+		fprintf(f, "\nevery device is where it should be\n");
+	}
+	fprintf(f, "logs, configurations and databases: %s\n", r->dir);
+}
+
+void lab_dro_free(struct lab_dro_result *r)
+{
+	free(r->dev);
+	r->dev = NULL;
+}

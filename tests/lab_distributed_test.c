@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `openmcim lab --scenario distributed-ro` small (make test): spec/000
+ * 5.2.2.3.5 cases 1, 3 and 4 (lab/lab_distributed.h), two devices per
+ * Registration Operator. Exit 0 and the report's verdict, then the daemons'
+ * logs read independently of the report: each RO's ICF authenticated its
+ * own PCIDs and no other's (RO-2's sub-range of 001-01 reached RO-2's ICF by
+ * the VNO's longer prefix, never the lab RO's), each RO's DRF accepted the
+ * handover of its own devices only, and RO-2 refused SHO-B's request for a
+ * device it does not serve (OM_EDRF_DEVICE).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check.h"
+
+static char dir[] = "/tmp/om-lab-dro-XXXXXX";
+
+static char *file(const char *rel)
+{
+	char p[1400];
+	snprintf(p, sizeof(p), "%s/lab/%s", dir, rel);
+	return (char *)check_slurp(p, NULL);
+}
+
+/* How many lines of log have both words. */
+static unsigned lines_with(const char *log, const char *a, const char *b)
+{
+	unsigned n = 0;
+	for (const char *l = log; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+		char line[1024];
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), l);
+		if (strstr(line, a) && strstr(line, b))
+			n++;
+	}
+	return n;
+}
+
+int main(void)
+{
+	char cmd[1200];
+	const char *cli = getenv("OM_CLI") ? getenv("OM_CLI") : "./openmcim";
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' lab --scenario distributed-ro --devices 6 --seed 3 --jobs 3 --workdir '%s/lab' > '%s/out.txt' 2>&1",
+		 cli, dir, dir);
+	int st = system(cmd);
+	char p[1400];
+	snprintf(p, sizeof(p), "%s/out.txt", dir);
+	char *out = (char *)check_slurp(p, NULL);
+	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d:\n%s", st, out ? out : "");
+	CHECK(out && strstr(out, "every device is where it should be"));
+	CHECK(out && strstr(out, "2/2   provisioned through case 1: RO,"));
+	CHECK(out && strstr(out, "2/2   provisioned through case 3: RO-2,"));
+	CHECK(out && strstr(out, "2/2   provisioned through case 4: RO-3,"));
+	CHECK(out && strstr(out, "refused (HTTP 409"));
+
+	char *icf[3] = { file("ro-hss.log"), file("ro-2-hss.log"), file("ro-3-hss.log") };
+	char *drf[3] = { file("ro-drf.log"), file("ro-2-drf.log"), file("ro-3-drf.log") };
+	static const char *const pcid_prefix[3] = { "imsi=0010100", "imsi=0010190", "imsi=0010400" };
+	static const char *const tre_prefix[3] = { "tre_id=TRE-", "tre_id=TRF-", "tre_id=TRG-" };
+	for (int k = 0; k < 3; k++) {
+		CHECK(icf[k] && drf[k]);
+		for (int j = 0; j < 3; j++) {
+			/* ICF k authenticated the PCIDs of range k, and none of another range */
+			unsigned aia = lines_with(icf[k], " aia ", pcid_prefix[j]);
+			CHECK_MSG(j == k ? aia >= 2 : aia == 0, "ICF %d: %u AIA lines for %s", k, aia, pcid_prefix[j]);
+			/* DRF k accepted and completed the handovers of its own devices only */
+			unsigned acc = lines_with(drf[k], "drf-handover-accept sender=SHO-A", tre_prefix[j]);
+			unsigned done = lines_with(drf[k], "drf-handover-completed sender=SHO-A", tre_prefix[j]);
+			CHECK_MSG(j == k ? acc == 2 && done == 2 : acc == 0 && done == 0, "DRF %d: %u accepted, %u completed of %s",
+				  k, acc, done, tre_prefix[j]);
+		}
+	}
+	/* the RO that does not serve the device refused it (5.2.2.3.5 Editor's note) */
+	CHECK(lines_with(drf[1], "drf-handover-refused sender=SHO-B", "code=OM_EDRF_DEVICE") == 1);
+	for (int k = 0; k < 3; k++) {
+		free(icf[k]);
+		free(drf[k]);
+	}
+	free(out);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return check_done();
+}
