@@ -241,6 +241,38 @@ int om_pg_cluster_uri(const struct om_pg_cluster *c, const char *db, char *out, 
 	return n > 0 && (size_t)n < out_len ? 0 : OM_EINVAL;
 }
 
+/*
+ * Run sql on c's "postgres" database as the superuser; the first value of
+ * the first row (if any) into val. 0, or OM_ESTORE with the reason in err.
+ */
+static int admin_exec(const struct om_pg_cluster *c, const char *sql, char *val, size_t val_len, char *err,
+		      size_t err_len)
+{
+	char admin[400];
+	if (om_pg_cluster_uri(c, NULL, admin, sizeof(admin)) < 0) {
+		snprintf(err, err_len, "URI too long");
+		return OM_EINVAL;
+	}
+	PGconn *pc = PQconnectdb(admin);
+	int rc = OM_ESTORE;
+	if (val && val_len)
+		*val = '\0';
+	if (PQstatus(pc) == CONNECTION_OK) {
+		PGresult *r = PQexec(pc, sql);
+		ExecStatusType st = PQresultStatus(r);
+		rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : OM_ESTORE;
+		if (rc < 0)
+			snprintf(err, err_len, "%.60s: %s", sql, PQresultErrorMessage(r));
+		else if (val && val_len && st == PGRES_TUPLES_OK && PQntuples(r) > 0)
+			snprintf(val, val_len, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+	} else {
+		snprintf(err, err_len, "%s", PQerrorMessage(pc));
+	}
+	PQfinish(pc);
+	return rc;
+}
+
 int om_pg_cluster_createdb(const struct om_pg_cluster *c, const char *db, char *uri, size_t uri_len, char *err,
 			   size_t err_len)
 {
@@ -249,23 +281,107 @@ int om_pg_cluster_createdb(const struct om_pg_cluster *c, const char *db, char *
 		snprintf(err, err_len, "database name '%.60s' is not [a-z0-9_]{1,40}", db);
 		return OM_EINVAL;
 	}
-	char admin[400], sql[80];
-	if (om_pg_cluster_uri(c, NULL, admin, sizeof(admin)) < 0 || om_pg_cluster_uri(c, db, uri, uri_len) < 0) {
+	char sql[80];
+	if (om_pg_cluster_uri(c, db, uri, uri_len) < 0) {
 		snprintf(err, err_len, "URI too long");
 		return OM_EINVAL;
 	}
-	PGconn *pc = PQconnectdb(admin);
-	int rc = OM_ESTORE;
-	if (PQstatus(pc) == CONNECTION_OK) {
-		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db); /* db checked to [a-z0-9_] above */
-		PGresult *r = PQexec(pc, sql);
-		rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : OM_ESTORE;
-		if (rc < 0)
-			snprintf(err, err_len, "%s: %s", sql, PQresultErrorMessage(r));
-		PQclear(r);
-	} else {
-		snprintf(err, err_len, "%s", PQerrorMessage(pc));
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db); /* db checked to [a-z0-9_] above */
+	return admin_exec(c, sql, NULL, 0, err, err_len);
+}
+
+/* The standby's directory, as om_pg_cluster_start makes one: dir or a fresh /tmp one, the server's user's. */
+static int standby_dir(struct om_pg_cluster *s, const char *dir, char *err, size_t err_len)
+{
+	if (dir && (strlen(dir) > 90 || strchr(dir, '\'') || strchr(dir, '\\'))) {
+		snprintf(err, err_len, "%.100s: too long for the server's Unix socket, or has a quote", dir);
+		return OM_EINVAL;
 	}
-	PQfinish(pc);
-	return rc;
+	snprintf(s->dir, sizeof(s->dir), "%s", dir ? dir : "/tmp/om_pg_XXXXXX");
+	if (dir ? mkdir(s->dir, 0700) < 0 : !mkdtemp(s->dir)) {
+		snprintf(err, err_len, "%.200s: cannot create", s->dir);
+		return OM_EINVAL;
+	}
+	if (s->uid != geteuid() && chown(s->dir, s->uid, s->gid) < 0) {
+		snprintf(err, err_len, "%.200s: cannot hand it to the server's user", s->dir);
+		remove_dir(s->dir);
+		return OM_EINVAL;
+	}
+	return 0;
+}
+
+int om_pg_cluster_standby(struct om_pg_cluster *s, const struct om_pg_cluster *p, const char *dir, int sync,
+			  char *err, size_t err_len)
+{
+	char data[300], log[300], sql[256], port[8], state[32] = "";
+	memset(s, 0, sizeof(*s));
+	memcpy(s->bin, p->bin, sizeof(s->bin));
+	memcpy(s->user, p->user, sizeof(s->user));
+	s->uid = p->uid;
+	s->gid = p->gid;
+	struct passwd *srv = getpwuid(p->uid);
+	if (!p->started || !srv || strspn(srv->pw_name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(srv->pw_name)) {
+		snprintf(err, err_len, "no running primary, or its server's user has no plain name");
+		return OM_EINVAL;
+	}
+	char repl_user[64];
+	snprintf(repl_user, sizeof(repl_user), "%s", srv->pw_name);
+	/* the WAL receiver runs as the server's user: peer authentication needs a role of that name */
+	if (strcmp(repl_user, p->user)) {
+		snprintf(sql, sizeof(sql), "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') THEN "
+			 "CREATE ROLE \"%s\" WITH REPLICATION LOGIN; END IF; END $$", repl_user, repl_user);
+		if (admin_exec(p, sql, NULL, 0, err, err_len) < 0)
+			return OM_ESTORE_CONN;
+	}
+	int rc = standby_dir(s, dir, err, err_len);
+	if (rc < 0)
+		return rc;
+	if (start_guardian(s, 0) < 0) {
+		snprintf(err, err_len, "cannot start the standby's guardian");
+		remove_dir(s->dir);
+		return OM_EINVAL;
+	}
+	snprintf(data, sizeof(data), "%s/data", s->dir);
+	snprintf(log, sizeof(log), "%s/basebackup.log", s->dir);
+	snprintf(port, sizeof(port), "%d", PG_PORT);
+	/* -R: standby.signal and primary_conninfo (the primary's socket, the replication role) */
+	const char *const bb[] = { "-D", data, "-R", "-X", "stream", "-c", "fast", "-h", p->dir, "-p", port, "-U",
+				   repl_user, NULL };
+	if (run_as(s, "pg_basebackup", bb, log) != 0) {
+		snprintf(err, err_len, "pg_basebackup failed, see %s", log);
+		return OM_ESTORE_CONN;
+	}
+	/* the copied postgresql.conf names the primary's socket: ours goes after it, and wins */
+	if (append_conf(s, 0) < 0 || (rc = om_pg_cluster_resume(s, err, err_len)) < 0)
+		return rc < 0 ? rc : OM_ESTORE_CONN;
+	s->started = 1;
+	if (!sync)
+		return 0;
+	if (admin_exec(p, "ALTER SYSTEM SET synchronous_standby_names = '*'", NULL, 0, err, err_len) < 0 ||
+	    admin_exec(p, "SELECT pg_reload_conf()", NULL, 0, err, err_len) < 0)
+		return OM_ESTORE_CONN;
+	for (int i = 0; i < 300 && strcmp(state, "sync"); i++) {
+		if (admin_exec(p, "SELECT sync_state FROM pg_stat_replication", state, sizeof(state), err, err_len) < 0)
+			return OM_ESTORE_CONN;
+		if (strcmp(state, "sync"))
+			usleep(100 * 1000);
+	}
+	if (strcmp(state, "sync")) {
+		snprintf(err, err_len, "the standby did not become synchronous in 30 s (state '%s')", state);
+		return OM_ESTORE_CONN;
+	}
+	return 0;
+}
+
+int om_pg_cluster_promote(const struct om_pg_cluster *c, char *err, size_t err_len)
+{
+	char data[300], log[300];
+	snprintf(data, sizeof(data), "%s/data", c->dir);
+	snprintf(log, sizeof(log), "%s/pg_ctl.log", c->dir);
+	const char *const args[] = { "-D", data, "-w", "-t", "60", "promote", NULL };
+	if (run_as(c, "pg_ctl", args, log) != 0) {
+		snprintf(err, err_len, "pg_ctl promote failed, see %s", log);
+		return OM_ESTORE_CONN;
+	}
+	return 0;
 }

@@ -54,6 +54,25 @@ void om_pg_cluster_stop(struct om_pg_cluster *c, int keep);
 /* A postgresql:// URI for database db (NULL: "postgres") of the cluster. 0 or OM_EINVAL. */
 OM_NODISCARD int om_pg_cluster_uri(const struct om_pg_cluster *c, const char *db, char *out, size_t out_len);
 
+/*
+ * A hot standby of primary (spec/000 5.2.2.3.5 case 2; docs/decisions.md
+ * "Case 2"): a base backup by pg_basebackup -R, run as the server's
+ * unprivileged user, into dir (as om_pg_cluster_start: created, or a fresh
+ * /tmp/om_pg_XXXXXX when NULL), started on its own socket, streaming from
+ * primary. With sync, primary then waits for the standby at every commit
+ * (synchronous_standby_names = '*'), and the call returns once the standby
+ * streams as synchronous. When the server runs as another user than the
+ * starter (root starts, nobody serves), that user gets a role of its own
+ * name with REPLICATION and LOGIN only, so peer authentication lets the
+ * standby's WAL receiver in and nothing else. 0, or OM_EINVAL /
+ * OM_ESTORE_CONN with the reason in err.
+ */
+OM_NODISCARD int om_pg_cluster_standby(struct om_pg_cluster *standby, const struct om_pg_cluster *primary,
+				       const char *dir, int sync, char *err, size_t err_len);
+
+/* Promote a standby to a primary (pg_ctl promote, waiting until it takes writes). 0 or OM_ESTORE_CONN. */
+OM_NODISCARD int om_pg_cluster_promote(const struct om_pg_cluster *c, char *err, size_t err_len);
+
 /* Create an empty database db ([a-z0-9_], at most 40) and write its URI. 0, OM_EINVAL or OM_ESTORE. */
 OM_NODISCARD int om_pg_cluster_createdb(const struct om_pg_cluster *c, const char *db, char *uri, size_t uri_len,
 					char *err, size_t err_len);
