@@ -13,8 +13,13 @@
 #include <openmcim/hex.h>
 #include <openmcim/milenage.h>
 #include <openmcim/sqn.h>
+#include <openmcim/usim.h>
+#include <openmcim/vector.h>
+
+#include <openssl/crypto.h>
 
 #include "admin.h"
+#include "daemon_util.h"
 #include "check.h"
 #include "hss.h"
 #include "pg_cluster.h"
@@ -80,3 +85,21 @@ uint64_t t_sqn_of(const struct om_milenage *m, const uint8_t rand[16], const uin
 
 /* Re-Synchronization-Info = RAND || AUTS as a USIM at sqn_ms makes it (TS 33.102 6.3.3). */
 int t_resync_info(const struct om_milenage *m, const uint8_t rand[16], uint64_t sqn_ms, uint8_t out[30]);
+
+/* 0 if a USIM at state u accepts vector v (AUTN checks, RES equals XRES), else its refusal. */
+int t_usim_takes(const struct om_milenage *m, struct om_usim_sqn *u, const struct om_eutran_vector *v);
+
+/*
+ * The freeDiameter file of a test's MME (identity mme_id, realm, listening on
+ * port) that connects to two HSS front ends over TCP without TLS: ident[i] at
+ * 127.0.0.1:fe_port[i].
+ */
+void t_mme_fd_conf(const char *path, const char *mme_id, const char *realm, unsigned port, const char *const ident[2],
+		   const unsigned fe_port[2]);
+
+/*
+ * The configuration of HSS front end i of 2 on database db (S6a over TCP without TLS, one peer
+ * mme_id), its run directory <dir>/run<i>, written to path.
+ */
+void t_hss_fe_conf(const char *path, const char *db, int i, const char *dir, const char *ident, const char *realm,
+		   unsigned port, const char *mme_id);

@@ -90,16 +90,9 @@ static int provision(void)
 
 static void write_conf(int i, unsigned port)
 {
-	char text[2048];
-	snprintf(text, sizeof(text),
-		 "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 16\nfrontends = 2\nfrontend_index = %d\n"
-		 "run_dir = %s/run%d\nlog_level = info\n"
-		 "[diameter]\nidentity = %s\nrealm = %s\nlisten = 127.0.0.1\nport = %u\n"
-		 "peers = " MME_ID "\ntls = off\n",
-		 uri[i], i, dir, i, ident[i], realm[i], port);
 	snprintf(conf[i], sizeof(conf[i]), "%s/icf%d.conf", dir, i);
 	snprintf(log_path[i], sizeof(log_path[i]), "%s/icf%d.log", dir, i);
-	du_write_file(conf[i], text);
+	t_hss_fe_conf(conf[i], uri[i], i, dir, ident[i], realm[i], port, MME_ID);
 }
 
 /* PER_SUB AIRs of 2 vectors for every PCID through front end fe. */
@@ -133,16 +126,6 @@ static long long sql_int(const char *u, const char *sql)
 	}
 	PQfinish(c);
 	return v;
-}
-
-static int usim_takes(struct om_usim_sqn *u, const struct om_eutran_vector *v)
-{
-	struct om_usim_out o;
-	int rc = om_usim_authenticate(&usim_m, u, v->rand, v->autn, &o);
-	if (rc == 0 && CRYPTO_memcmp(o.res, v->xres, OM_RES_LEN))
-		rc = -1;
-	om_usim_out_clear(&o);
-	return rc;
 }
 
 static void check_every_vector(void)
@@ -181,7 +164,7 @@ static void check_every_vector(void)
 		for (int fe = 0; fe < 2; fe++)
 			for (int i = 0; i < n; i++)
 				if (run.fe[i] == fe && run.sub[i] == s)
-					refused += usim_takes(&u, &run.v[i]) != 0;
+					refused += t_usim_takes(&usim_m, &u, &run.v[i]) != 0;
 	}
 	CHECK_MSG(refused == 0, "the USIMs refused %d of %d vectors", refused, n);
 }
@@ -240,16 +223,7 @@ int main(void)
 	pid[0] = du_spawn_daemon(hss_bin, conf[0], log_path[0], 0);
 	CHECK(pid[0] > 0);
 	snprintf(mme_conf, sizeof(mme_conf), "%s/mme-fd.conf", dir);
-	snprintf(text, sizeof(text),
-		 "Identity = \"" MME_ID "\";\nRealm = \"case2.lab\";\nPort = %u;\nSecPort = 0;\nNo_SCTP;\nNo_IPv6;\n"
-		 "ListenOn = \"127.0.0.1\";\nTcTimer = 1;\n"
-		 "LoadExtension = \"%s/dict_nasreq.fdx\";\n"
-		 "LoadExtension = \"%s/dict_dcca.fdx\";\n"
-		 "LoadExtension = \"%s/dict_dcca_3gpp.fdx\";\n"
-		 "ConnectPeer = \"%s\" { ConnectTo = \"127.0.0.1\"; Port = %u; No_TLS; };\n"
-		 "ConnectPeer = \"%s\" { ConnectTo = \"127.0.0.1\"; Port = %u; No_TLS; };\n",
-		 mme_port, du_fd_ext_dir(), du_fd_ext_dir(), du_fd_ext_dir(), ident[0], port[0], ident[1], port[1]);
-	du_write_file(mme_conf, text);
+	t_mme_fd_conf(mme_conf, MME_ID, "case2.lab", mme_port, ident, port);
 	int started = om_s6a_start(mme_conf, err, sizeof(err));
 	CHECK_MSG(started == 0, "%s", err);
 	if (started)

@@ -8,7 +8,6 @@
  * POST /api/v1/synthetic) and the device agent with its network list.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,32 +43,16 @@ struct alt3 {
 	int port_lock[3 * N_OPS]; /* the ports' reservations (lab_free_ports), held until the daemons stop */
 	int locks_held;
 	struct om_agent_network nets[N_OPS];
-	pthread_mutex_t lock;
-	unsigned next;
 	int late; /* the attach phase runs the late devices only (after their activation) */
 };
 
 static const char *const op_stem[N_OPS] = { "op-1", "op-2" };
 static const char *const vno_name[N_OPS] = { "VNO-1", "VNO-2" };
 
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static void problem(struct lab_alt3_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(struct lab_alt3_result *r, const char *fmt, ...)
-{
-	if (r->n_problems < sizeof(r->problems) / sizeof(r->problems[0])) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(r->problems[r->n_problems], sizeof(r->problems[0]), fmt, ap);
-		va_end(ap);
-	}
-	r->n_problems++;
-}
+/* one line of the run's problems (lab_proc.h) */
+#define problem(r, ...)                                                                                 \
+	lab_problem_add((r)->problems, sizeof((r)->problems) / sizeof((r)->problems[0]), &(r)->n_problems, \
+			__VA_ARGS__)
 
 static const char *at(const struct alt3 *a, char *buf, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static const char *at(const struct alt3 *a, char *buf, const char *fmt, ...)
@@ -364,36 +347,18 @@ static void run_device(struct alt3 *a, struct lab_alt3_device *d)
 		d->ok = d->ok && d->early_code == OM_EAGENT_NETWORK;
 }
 
-static void *worker(void *arg)
+static void device_step(void *arg, unsigned i)
 {
 	struct alt3 *a = arg;
-	for (;;) {
-		pthread_mutex_lock(&a->lock);
-		unsigned i = a->next++;
-		pthread_mutex_unlock(&a->lock);
-		if (i >= a->r->n)
-			return NULL;
-		struct lab_alt3_device *d = &a->r->dev[i];
-		if (!a->late || d->part == ALT3_OP2_LATE)
-			run_device(a, d);
-	}
+	struct lab_alt3_device *d = &a->r->dev[i];
+	if (!a->late || d->part == ALT3_OP2_LATE)
+		run_device(a, d);
 }
 
 static void attach_all(struct alt3 *a, int late)
 {
-	pthread_t th[16];
-	unsigned n = a->o->jobs ? a->o->jobs : 4, started = 0;
-	if (n > 16)
-		n = 16;
-	a->next = 0;
 	a->late = late;
-	for (; started < n; started++)
-		if (pthread_create(&th[started], NULL, worker, a) != 0)
-			break;
-	if (started == 0)
-		worker(a);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	lab_for_each(a->r->n, a->o->jobs, device_step, a);
 }
 
 /* ---- the run ------------------------------------------------------------------------- */
@@ -424,7 +389,7 @@ static int parts(struct alt3 *a)
 int lab_alt3_run(const struct lab_alt3_options *o, struct lab_alt3_result *r)
 {
 	struct alt3 a = { .o = o, .r = r, .dir = o->workdir };
-	double t0 = now_ms(), t;
+	double t0 = lab_now_ms(), t;
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "%s", o->workdir);
 	if (o->n_devices < ALT3_N_PARTS || !(r->dev = calloc(o->n_devices, sizeof(*r->dev)))) {
@@ -432,23 +397,22 @@ int lab_alt3_run(const struct lab_alt3_options *o, struct lab_alt3_result *r)
 		return (int)r->n_problems;
 	}
 	r->n = o->n_devices;
-	pthread_mutex_init(&a.lock, NULL);
 	if (setup(&a) < 0 || parts(&a) < 0)
 		goto out;
-	r->ms[0] = (t = now_ms()) - t0;
+	r->ms[0] = (t = lab_now_ms()) - t0;
 	if (start(&a) < 0)
 		goto out;
-	r->ms[1] = now_ms() - t;
-	t = now_ms();
+	r->ms[1] = lab_now_ms() - t;
+	t = lab_now_ms();
 	owner(&a, 0);
-	r->ms[2] = now_ms() - t;
-	t = now_ms();
+	r->ms[2] = lab_now_ms() - t;
+	t = lab_now_ms();
 	attach_all(&a, 0);
-	r->ms[3] = now_ms() - t;
-	t = now_ms();
+	r->ms[3] = lab_now_ms() - t;
+	t = lab_now_ms();
 	owner(&a, 1);
 	attach_all(&a, 1);
-	r->ms[4] = now_ms() - t;
+	r->ms[4] = lab_now_ms() - t;
 	for (unsigned i = 0; i < r->n; i++) {
 		struct lab_alt3_device *d = &r->dev[i];
 		if (d->ok)
@@ -460,8 +424,7 @@ int lab_alt3_run(const struct lab_alt3_options *o, struct lab_alt3_result *r)
 	}
 out:
 	stop(&a);
-	pthread_mutex_destroy(&a.lock);
-	r->ms[5] = now_ms() - t0;
+	r->ms[5] = lab_now_ms() - t0;
 	return (int)r->n_problems;
 }
 
@@ -483,9 +446,7 @@ void lab_alt3_report(FILE *f, const struct lab_alt3_result *r)
 	fprintf(f, "  a mistyped Ku: %s\n", r->wrong_ku_refused ? "refused (OM_ESHO_SYNTH_UNKNOWN), nothing created"
 							  : "NOT refused as expected");
 	if (r->n_problems) {
-		fprintf(f, "\n%u problem(s):\n", r->n_problems);
-		for (unsigned i = 0; i < r->n_problems && i < sizeof(r->problems) / sizeof(r->problems[0]); i++)
-			fprintf(f, "  - %s\n", r->problems[i]);
+		lab_problems_write(f, r->problems, sizeof(r->problems) / sizeof(r->problems[0]), r->n_problems);
 	} else {
 		fprintf(f, "\nevery device is where it should be\n");
 	}

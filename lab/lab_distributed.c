@@ -10,7 +10,6 @@
  * the start only the daemons' sockets and HTTPS APIs are used.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,28 +62,12 @@ struct dro {
 	int port_lock[2 * N_EXTRA];
 	int locks_held;
 	pid_t hss[N_EXTRA], drf[N_EXTRA];
-	pthread_mutex_t lock;
-	unsigned next;
 };
 
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static void problem(struct lab_dro_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(struct lab_dro_result *r, const char *fmt, ...)
-{
-	if (r->n_problems < sizeof(r->problems) / sizeof(r->problems[0])) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(r->problems[r->n_problems], sizeof(r->problems[0]), fmt, ap);
-		va_end(ap);
-	}
-	r->n_problems++;
-}
+/* one line of the run's problems (lab_proc.h) */
+#define problem(r, ...)                                                                                 \
+	lab_problem_add((r)->problems, sizeof((r)->problems) / sizeof((r)->problems[0]), &(r)->n_problems, \
+			__VA_ARGS__)
 
 static const char *at(const struct dro *a, char *buf, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static const char *at(const struct dro *a, char *buf, const char *fmt, ...)
@@ -489,34 +472,11 @@ static void run_device(struct dro *a, struct lab_dro_device *d)
 	snprintf(d->imsi, sizeof(d->imsi), "%s", d->code == 0 ? res.imsi : "");
 }
 
-static void *worker(void *arg)
+static void device_step(void *arg, unsigned i)
 {
 	struct dro *a = arg;
-	for (;;) {
-		pthread_mutex_lock(&a->lock);
-		unsigned i = a->next++;
-		pthread_mutex_unlock(&a->lock);
-		if (i >= a->r->n)
-			return NULL;
-		if (a->r->dev[i].handover_status == 200)
-			run_device(a, &a->r->dev[i]);
-	}
-}
-
-static void attach_all(struct dro *a)
-{
-	pthread_t th[16];
-	unsigned n = a->o->jobs ? a->o->jobs : 4, started = 0;
-	if (n > 16)
-		n = 16;
-	a->next = 0;
-	for (; started < n; started++)
-		if (pthread_create(&th[started], NULL, worker, a) != 0)
-			break;
-	if (started == 0)
-		worker(a);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	if (a->r->dev[i].handover_status == 200)
+		run_device(a, &a->r->dev[i]);
 }
 
 /* ---- verify ------------------------------------------------------------------------------ */
@@ -597,7 +557,7 @@ static void verify(struct dro *a)
 int lab_dro_run(const struct lab_dro_options *o, struct lab_dro_result *r)
 {
 	struct dro a = { .o = o, .r = r };
-	double t0 = now_ms(), t;
+	double t0 = lab_now_ms(), t;
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "%s", o->workdir);
 	if (o->n_per_ro < 1 || o->n_per_ro > 10000 ||
@@ -606,26 +566,24 @@ int lab_dro_run(const struct lab_dro_options *o, struct lab_dro_result *r)
 		return (int)r->n_problems;
 	}
 	r->n = o->n_per_ro * LAB_DRO_N_ROS;
-	pthread_mutex_init(&a.lock, NULL);
 	if (setup(&a) < 0)
 		goto out;
-	r->ms[0] = (t = now_ms()) - t0;
+	r->ms[0] = (t = lab_now_ms()) - t0;
 	if (start(&a) < 0)
 		goto out;
-	r->ms[1] = now_ms() - t;
-	t = now_ms();
+	r->ms[1] = lab_now_ms() - t;
+	t = lab_now_ms();
 	owner(&a);
-	r->ms[2] = now_ms() - t;
-	t = now_ms();
-	attach_all(&a);
-	r->ms[3] = now_ms() - t;
+	r->ms[2] = lab_now_ms() - t;
+	t = lab_now_ms();
+	lab_for_each(r->n, o->jobs, device_step, &a);
+	r->ms[3] = lab_now_ms() - t;
 	verify(&a);
 out:
 	stop(&a);
 	if (a.lab_set_up)
 		lab_free(&a.l);
-	pthread_mutex_destroy(&a.lock);
-	r->ms[4] = now_ms() - t0;
+	r->ms[4] = lab_now_ms() - t0;
 	return (int)r->n_problems;
 }
 
@@ -649,9 +607,7 @@ void lab_dro_report(FILE *f, const struct lab_dro_result *r)
 	fprintf(f, "  an RO that does not serve the device (SHO-B asks RO-2 for one of RO's): %s (%s)\n",
 		r->wrong_ro_refused ? "refused" : "NOT refused", r->wrong_ro_answer);
 	if (r->n_problems) {
-		fprintf(f, "\n%u problem(s):\n", r->n_problems);
-		for (unsigned i = 0; i < r->n_problems && i < sizeof(r->problems) / sizeof(r->problems[0]); i++)
-			fprintf(f, "  - %s\n", r->problems[i]);
+		lab_problems_write(f, r->problems, sizeof(r->problems) / sizeof(r->problems[0]), r->n_problems);
 	} else {
 		fprintf(f, "\nevery device is where it should be\n");
 	}

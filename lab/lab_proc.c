@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,4 +361,70 @@ void lab_progress(const char *what, size_t done, size_t total)
 	if (done == total)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+double lab_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+void lab_problem_add(char (*problems)[200], unsigned cap, unsigned *n, const char *fmt, ...)
+{
+	if (*n < cap) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(problems[*n], sizeof(problems[0]), fmt, ap);
+		va_end(ap);
+	}
+	(*n)++;
+}
+
+void lab_problems_write(FILE *f, const char (*problems)[200], unsigned cap, unsigned n)
+{
+	fprintf(f, "\n%u problem(s):\n", n);
+	for (unsigned i = 0; i < n && i < cap; i++)
+		fprintf(f, "  - %s\n", problems[i]);
+	if (n > cap)
+		fprintf(f, "  ... and %u more\n", n - cap);
+}
+
+struct for_each {
+	void (*fn)(void *arg, unsigned i);
+	void *arg;
+	unsigned n, next;
+	pthread_mutex_t lock;
+};
+
+static void *for_each_worker(void *p)
+{
+	struct for_each *w = p;
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		unsigned i = w->next++;
+		pthread_mutex_unlock(&w->lock);
+		if (i >= w->n)
+			return NULL;
+		w->fn(w->arg, i);
+	}
+}
+
+void lab_for_each(unsigned n, unsigned jobs, void (*fn)(void *arg, unsigned i), void *arg)
+{
+	struct for_each w = { .fn = fn, .arg = arg, .n = n };
+	pthread_t th[16];
+	unsigned started = 0;
+	jobs = jobs ? jobs : 4;
+	if (jobs > 16)
+		jobs = 16;
+	pthread_mutex_init(&w.lock, NULL);
+	for (; started < jobs; started++)
+		if (pthread_create(&th[started], NULL, for_each_worker, &w) != 0)
+			break;
+	if (started == 0)
+		for_each_worker(&w);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&w.lock);
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -108,6 +109,22 @@ void lab_rm_rf(const char *path);
 
 /* Where freeDiameter's dictionary extensions are (dict_nasreq.fdx), for the generated configurations. */
 const char *lab_fd_dict_dir(void);
+
+/* Milliseconds on the monotonic clock (the scenarios' phase times). */
+double lab_now_ms(void);
+
+/*
+ * Record a problem of a scenario's run: one line into problems[*n] while
+ * there is room (cap lines of 200 bytes), counted in *n either way.
+ */
+void lab_problem_add(char (*problems)[200], unsigned cap, unsigned *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The problems of a run as the scenarios' reports end: "N problem(s):" and a line each (n may exceed cap). */
+void lab_problems_write(FILE *f, const char (*problems)[200], unsigned cap, unsigned n);
+
+/* fn(arg, i) for every i < n on at most jobs (1..16; 0: 4) threads, each taking the next i; returns when all are done. */
+void lab_for_each(unsigned n, unsigned jobs, void (*fn)(void *arg, unsigned i), void *arg);
 
 /* A one-line progress counter on a terminal (stderr a tty); nothing otherwise. done == total ends the line. */
 void lab_progress(const char *what, size_t done, size_t total);

@@ -122,3 +122,17 @@ int check_file_has(const char *path, const void *needle, size_t nl)
 	free(b);
 	return has;
 }
+
+unsigned check_lines_with(const char *text, const char *a, const char *b)
+{
+	unsigned n = 0;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+		char line[1024];
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), l);
+		if (strstr(line, a) && strstr(line, b))
+			n++;
+	}
+	return n;
+}

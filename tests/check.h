@@ -45,3 +45,6 @@ int check_has_bytes(const void *hay, size_t hl, const void *needle, size_t nl);
 
 /* 1 if the file at path holds needle anywhere (0 if it cannot be read). */
 int check_file_has(const char *path, const void *needle, size_t nl);
+
+/* How many lines of text (NUL-terminated, may be NULL) hold both a and b: a log read for its events. */
+unsigned check_lines_with(const char *text, const char *a, const char *b);

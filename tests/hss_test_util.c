@@ -197,3 +197,44 @@ int t_resync_info(const struct om_milenage *m, const uint8_t rand[16], uint64_t 
 		out[16 + i] = sqn[i] ^ ak_s[i];
 	return 0;
 }
+
+int t_usim_takes(const struct om_milenage *m, struct om_usim_sqn *u, const struct om_eutran_vector *v)
+{
+	struct om_usim_out o;
+	int rc = om_usim_authenticate(m, u, v->rand, v->autn, &o);
+	if (rc == 0 && CRYPTO_memcmp(o.res, v->xres, OM_RES_LEN))
+		rc = -1;
+	om_usim_out_clear(&o);
+	return rc;
+}
+
+void t_mme_fd_conf(const char *path, const char *mme_id, const char *realm, unsigned port, const char *const ident[2],
+		   const unsigned fe_port[2])
+{
+	char text[4096];
+	snprintf(text, sizeof(text),
+		 "Identity = \"%s\";\nRealm = \"%s\";\nPort = %u;\nSecPort = 0;\nNo_SCTP;\nNo_IPv6;\n"
+		 "ListenOn = \"127.0.0.1\";\nTcTimer = 1;\n"
+		 "LoadExtension = \"%s/dict_nasreq.fdx\";\n"
+		 "LoadExtension = \"%s/dict_dcca.fdx\";\n"
+		 "LoadExtension = \"%s/dict_dcca_3gpp.fdx\";\n"
+		 "ConnectPeer = \"%s\" { ConnectTo = \"127.0.0.1\"; Port = %u; No_TLS; };\n"
+		 "ConnectPeer = \"%s\" { ConnectTo = \"127.0.0.1\"; Port = %u; No_TLS; };\n",
+		 mme_id, realm, port, du_fd_ext_dir(), du_fd_ext_dir(), du_fd_ext_dir(), ident[0], fe_port[0], ident[1],
+		 fe_port[1]);
+	du_write_file(path, text);
+}
+
+void t_hss_fe_conf(const char *path, const char *db, int i, const char *dir, const char *ident, const char *realm,
+		   unsigned port, const char *mme_id)
+{
+	char text[2048];
+	snprintf(text, sizeof(text),
+		 "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 16\nfrontends = 2\nfrontend_index = %d\n"
+		 "run_dir = %s/run%d\nlog_level = info\n"
+		 "[diameter]\nidentity = %s\nrealm = %s\nlisten = 127.0.0.1\nport = %u\n"
+		 "peers = %s\ntls = off\n",
+		 db, i, dir, i, ident, realm, port, mme_id);
+	du_write_file(path, text);
+}
+

@@ -38,20 +38,6 @@ static unsigned imsis_of(const char *owner_log, const char *op, char out[][16], 
 	return n;
 }
 
-/* 1 if log has a line with both words. */
-static int line_with(const char *log, const char *a, const char *b)
-{
-	for (const char *l = log; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		const char *e = strchr(l, '\n');
-		size_t len = e ? (size_t)(e - l) : strlen(l);
-		char line[1024];
-		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), l);
-		if (strstr(line, a) && strstr(line, b))
-			return 1;
-	}
-	return 0;
-}
-
 int main(void)
 {
 	char cmd[1200], imsi1[32][16], imsi2[32][16];
@@ -68,16 +54,16 @@ int main(void)
 	unsigned n1 = imsis_of(owner, "op-1", imsi1, 32), n2 = imsis_of(owner, "op-2", imsi2, 32);
 	CHECK_MSG(n1 >= 1 && n2 >= 2 && n1 + n2 == 6, "%u at OP-1, %u at OP-2", n1, n2);
 	for (unsigned i = 0; i < n1; i++) {
-		CHECK_MSG(line_with(v1, imsi1[i], "attach-complete") || line_with(v1, imsi1[i], "attached"),
+		CHECK_MSG(check_lines_with(v1, imsi1[i], "attach-complete") || check_lines_with(v1, imsi1[i], "attached"),
 			  "VNO-1 attached OP-1's %s", imsi1[i]);
-		CHECK_MSG(!line_with(v2, imsi1[i], "attach"), "VNO-2 never saw OP-1's %s", imsi1[i]);
+		CHECK_MSG(!check_lines_with(v2, imsi1[i], "attach"), "VNO-2 never saw OP-1's %s", imsi1[i]);
 	}
 	for (unsigned i = 0; i < n2; i++) {
-		CHECK_MSG(line_with(v1, imsi2[i], "attach-reject"), "VNO-1 refused OP-2's %s", imsi2[i]);
-		CHECK_MSG(line_with(v2, imsi2[i], "attach-complete") || line_with(v2, imsi2[i], "attached"),
+		CHECK_MSG(check_lines_with(v1, imsi2[i], "attach-reject"), "VNO-1 refused OP-2's %s", imsi2[i]);
+		CHECK_MSG(check_lines_with(v2, imsi2[i], "attach-complete") || check_lines_with(v2, imsi2[i], "attached"),
 			  "VNO-2 attached OP-2's %s", imsi2[i]);
 	}
-	CHECK_MSG(line_with(v2, "attach-reject", "001-09") || line_with(v2, "attach-reject", "imsi=00109"),
+	CHECK_MSG(check_lines_with(v2, "attach-reject", "001-09") || check_lines_with(v2, "attach-reject", "imsi=00109"),
 		  "VNO-2 refused a suspended subscription before its activation");
 	/* no Ku in any log or database of the operators */
 	DIR *labels = NULL;

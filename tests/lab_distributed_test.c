@@ -25,21 +25,6 @@ static char *file(const char *rel)
 	return (char *)check_slurp(p, NULL);
 }
 
-/* How many lines of log have both words. */
-static unsigned lines_with(const char *log, const char *a, const char *b)
-{
-	unsigned n = 0;
-	for (const char *l = log; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		const char *e = strchr(l, '\n');
-		size_t len = e ? (size_t)(e - l) : strlen(l);
-		char line[1024];
-		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), l);
-		if (strstr(line, a) && strstr(line, b))
-			n++;
-	}
-	return n;
-}
-
 int main(void)
 {
 	char cmd[1200];
@@ -67,17 +52,17 @@ int main(void)
 		CHECK(icf[k] && drf[k]);
 		for (int j = 0; j < 3; j++) {
 			/* ICF k authenticated the PCIDs of range k, and none of another range */
-			unsigned aia = lines_with(icf[k], " aia ", pcid_prefix[j]);
+			unsigned aia = check_lines_with(icf[k], " aia ", pcid_prefix[j]);
 			CHECK_MSG(j == k ? aia >= 2 : aia == 0, "ICF %d: %u AIA lines for %s", k, aia, pcid_prefix[j]);
 			/* DRF k accepted and completed the handovers of its own devices only */
-			unsigned acc = lines_with(drf[k], "drf-handover-accept sender=SHO-A", tre_prefix[j]);
-			unsigned done = lines_with(drf[k], "drf-handover-completed sender=SHO-A", tre_prefix[j]);
+			unsigned acc = check_lines_with(drf[k], "drf-handover-accept sender=SHO-A", tre_prefix[j]);
+			unsigned done = check_lines_with(drf[k], "drf-handover-completed sender=SHO-A", tre_prefix[j]);
 			CHECK_MSG(j == k ? acc == 2 && done == 2 : acc == 0 && done == 0, "DRF %d: %u accepted, %u completed of %s",
 				  k, acc, done, tre_prefix[j]);
 		}
 	}
 	/* the RO that does not serve the device refused it (5.2.2.3.5 Editor's note) */
-	CHECK(lines_with(drf[1], "drf-handover-refused sender=SHO-B", "code=OM_EDRF_DEVICE") == 1);
+	CHECK(check_lines_with(drf[1], "drf-handover-refused sender=SHO-B", "code=OM_EDRF_DEVICE") == 1);
 	for (int k = 0; k < 3; k++) {
 		free(icf[k]);
 		free(drf[k]);
