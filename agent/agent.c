@@ -18,12 +18,15 @@
  * event or a reason: the TRE computes RES and the DM credential, and only
  * IMSIs, codes and URLs are reported.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <openmcim/app_params.h>
 #include <openmcim/failpoint.h>
 #include <openmcim/radio.h>
 
@@ -336,11 +339,66 @@ static unsigned install_status(int rc)
 	return rc == OM_EIO || rc == OM_ENOMEM || rc == OM_ETRE_FULL ? OM_DM_STATUS_FAILED : 400;
 }
 
-/* The device's Status for the Replace (package 3'): SyncHdr 200 and the install's code. */
-static void send_install_status(struct agent_dm *dm, uint32_t srv_msg, uint32_t rep_cmd, unsigned code)
+/* The device's Status for the Replace (package 3'): SyncHdr 200 and the install's code; app_cmd's if set. */
+static void send_install_status(struct agent_dm *dm, uint32_t srv_msg, uint32_t rep_cmd, unsigned code,
+				uint32_t app_cmd, unsigned app_code)
 {
 	agent_dm_begin(dm);
 	agent_dm_install_status(&dm->out, srv_msg, rep_cmd, code);
+	if (app_cmd)
+		agent_dm_replace_status(&dm->out, srv_msg, app_cmd, OM_DM_URI_APP_PARAMS, app_code);
+}
+
+/* Write the object to path (0600, whole or not at all: a temporary file renamed over it). */
+static int store_app_params(const char *path, const uint8_t *obj, size_t len)
+{
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return OM_EINVAL;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return OM_EIO;
+	int ok = write(fd, obj, len) == (ssize_t)len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return OM_EIO;
+	}
+	return 0;
+}
+
+/*
+ * The application parameters a DPF may set with the MCIM (./M2MAppParams, spec/000
+ * 5.2.4.3.5): checked with the one codec, kept in the result and stored at
+ * app_params_path. The DM Status for its Replace: 200, 400 (malformed: nothing kept)
+ * or 500 (not stored). 0 when the session set none.
+ */
+static unsigned app_params(struct agent *ag, struct agent_dm *dm, uint32_t *cmd)
+{
+	struct om_app_params p;
+	const struct om_dm_cmd *c = NULL;
+	*cmd = 0;
+	for (size_t i = 0; i < dm->in.n_cmds && !c; i++)
+		if (dm->in.cmds[i].type == OM_DM_CMD_REPLACE && dm->in.cmds[i].n_items == 1 &&
+		    dm->in.cmds[i].items[0].target && !strcmp(dm->in.cmds[i].items[0].target, OM_DM_URI_APP_PARAMS))
+			c = &dm->in.cmds[i];
+	if (!c)
+		return 0;
+	*cmd = c->cmd_id;
+	const struct om_dm_item *it = &c->items[0];
+	int rc = it->data ? om_app_params_parse(it->data, it->data_len, &p) : OM_EOBJ_MISSING;
+	if (rc < 0) {
+		event(ag, "app-params-refused", "code=%s", om_errname(rc));
+		return 400;
+	}
+	if (ag->cfg->app_params_path && (rc = store_app_params(ag->cfg->app_params_path, it->data, it->data_len)) < 0) {
+		event(ag, "app-params-refused", "code=%s reason=not-stored", om_errname(rc));
+		return OM_DM_STATUS_FAILED;
+	}
+	snprintf(ag->res->app_server, sizeof(ag->res->app_server), "%s", p.server);
+	event(ag, "app-params", "clause=spec/000-5.2.4.3.5 server=%s anchor_bytes=%zu stored=%s", p.server,
+	      p.anchor_len, ag->cfg->app_params_path ? "yes" : "no");
+	return OM_DM_STATUS_OK;
 }
 
 /*
@@ -405,7 +463,7 @@ static int dm_session(struct agent *ag, struct agent_dm *dm, uint8_t mid[static 
 	/* Steps VI-VII: the TRE checks SHO[i+1]'s signature and nonceB, opens and stores the MCIM. */
 	rc = om_tre_install_mcim(ag->tre, rep->items[0].data, rep->items[0].data_len, time(NULL), mid);
 	if (rc) {
-		send_install_status(dm, rep_msg, rep_cmd, install_status(rc));
+		send_install_status(dm, rep_msg, rep_cmd, install_status(rc), 0, 0);
 		int sent = agent_dm_exchange(dm);
 		event(ag, "install-reported", "status=%u delivered=%s", install_status(rc), sent ? "no" : "yes");
 		return refuse(ag, rc, "the TRE refused the M2MMCIMMobj: %s", om_strerror(rc));
@@ -422,9 +480,12 @@ static int dm_session(struct agent *ag, struct agent_dm *dm, uint8_t mid[static 
 	}
 	om_failpoint("agent.installed");
 
-	/* Package 3': the install's Status 200. Best effort: the outcome report says it again. */
+	/* The application parameters of the same message, if any; then package 3': the install's Status 200.
+	 * Best effort: the outcome report says it again. */
+	uint32_t app_cmd = 0;
+	unsigned app_code = app_params(ag, dm, &app_cmd);
 	for (int i = 0; i < 2; i++) {
-		send_install_status(dm, rep_msg, rep_cmd, OM_DM_STATUS_OK);
+		send_install_status(dm, rep_msg, rep_cmd, OM_DM_STATUS_OK, app_cmd, app_code);
 		rc = agent_dm_exchange(dm);
 		if (rc == 0 || rc == OM_EAGENT_DM)
 			break;

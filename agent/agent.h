@@ -92,6 +92,8 @@ struct om_agent_config {
 	int wait_push_ms;          /* attached and idle: how long to wait for a bootstrap;
 				      0 returns IDLE at once, < 0 waits forever */
 	uint32_t fallback_s;       /* om_tre_activate() timeout; 0: the MCIM's REVERT_AFTER */
+	const char *app_params_path; /* where the application parameters a DPF sets go (the object as received,
+					app_params.h, 0600; docs/agent.md); NULL: kept in the result only */
 	om_agent_event_fn on_event; /* may be NULL */
 	void *event_arg;
 };
@@ -108,6 +110,7 @@ struct om_agent_result {
 	unsigned dm_messages;                 /* SyncML messages sent */
 	unsigned dm_tls_full, dm_tls_resumed; /* TLS connections to the DPF: full handshakes, resumed ones */
 	unsigned retries;                     /* exchanges repeated after a loss */
+	char app_server[256];                 /* the application server a DPF set with the MCIM ("" if none) */
 };
 
 /*

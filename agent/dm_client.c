@@ -395,8 +395,16 @@ uint32_t agent_dm_package3(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t get
 void agent_dm_install_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, unsigned code)
 {
 	add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
-	add_status(msg, srv_msg, rep_cmd, "Replace", code)->target_ref = OM_DM_URI_M2MMCIMMOBJ;
+	agent_dm_replace_status(msg, srv_msg, rep_cmd, OM_DM_URI_M2MMCIMMOBJ, code);
 	msg->final = 1;
+}
+
+void agent_dm_replace_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, const char *target,
+			     unsigned code)
+{
+	struct om_dm_cmd *s = add_status(msg, srv_msg, rep_cmd, "Replace", code);
+	if (s)
+		s->target_ref = target;
 }
 
 /* Package 1 of this session, with the Cred when a nonce is known. */

@@ -108,6 +108,10 @@ uint32_t agent_dm_package3(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t get
 /* Package 3': Status 200 for the server's SyncHdr and code for its Replace of ./M2MMCIMMobj. */
 void agent_dm_install_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, unsigned code);
 
+/* One more Status in package 3': code for the server's Replace rep_cmd of target (./M2MAppParams). */
+void agent_dm_replace_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, const char *target,
+			     unsigned code);
+
 /*
  * The x-syncml-hmac header value for body (OMA DM Security 1.2, after the
  * 212): algorithm=MD5, username="user", mac=B64(MD5(inner ":" nonce ":"

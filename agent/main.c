@@ -40,6 +40,7 @@ static const struct om_conf_key keys[] = {
 	{ "agent", "retries", 0 },   { "agent", "retry_min", 0 }, { "agent", "retry_max", 0 },
 	{ "agent", "log_level", 0 }, { "agent", "tre_backend", 0 }, { "agent", "tpm_tcti", 0 },
 	{ "agent", "p11_module", 0 }, { "agent", "p11_token", 0 }, { "agent", "p11_pin_file", 0 },
+	{ "agent", "app_params", 0 },
 };
 
 /*
@@ -123,6 +124,8 @@ static int load(const char *path, struct om_agent_config *cfg, char *host, size_
 	if (load_tre(c, path, &cfg->tre, pin))
 		return -1;
 	cfg->dm_ca_file = om_conf_get(c, "agent", "dm_ca");
+	/* where the application parameters a DPF sets are kept for the terminal's application (docs/agent.md) */
+	cfg->app_params_path = om_conf_get(c, "agent", "app_params");
 	/* one network, or an ordered list tried until one accepts (docs/agent.md "Networks") */
 	static char hosts[OM_AGENT_NETWORKS_MAX][48], names[OM_AGENT_NETWORKS_MAX][16];
 	static struct om_agent_network nets[OM_AGENT_NETWORKS_MAX];

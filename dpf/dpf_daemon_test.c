@@ -443,6 +443,43 @@ static void write_dpf_conf(const char *pva_url)
 	fclose(f);
 }
 
+/*
+ * [application] (spec/000 5.2.4.3.5; docs/dpf.md): what a device would refuse stops the
+ * start, with the file and the section named; the right one passes --check-config.
+ */
+static void application_section_checked(const char *pva_url)
+{
+	static const struct {
+		const char *server, *anchor; /* anchor: under the test directory; NULL: none */
+		int status;
+	} cases[] = {
+		{ "https://app.lab:8443/m2m", "tls/ca.pem", 0 },
+		{ "http://app.lab/m2m", "tls/ca.pem", 1 },              /* not https */
+		{ "https://app.lab/m2m", "tls/dpf.sho-b.lab.pem", 1 }, /* a leaf: no trust anchor */
+		{ "https://app.lab/m2m", NULL, 1 },                    /* half the section */
+		{ "https://app lab/", "tls/ca.pem", 1 },                /* a space in the address */
+	};
+	char exe[700], out[2048];
+	snprintf(exe, sizeof(exe), "%s/openmcim-dpf", bin_dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_dpf_conf(pva_url);
+		FILE *f = fopen(tk_at(&P, "dpf.conf"), "a");
+		CHECK(f != NULL);
+		if (!f)
+			return;
+		fprintf(f, "[application]\nserver = %s\n", cases[i].server);
+		if (cases[i].anchor)
+			fprintf(f, "trust_anchor = %s/%s\n", P.dir, cases[i].anchor);
+		fclose(f);
+		const char *argv[] = { exe, "-c", tk_at(&P, "dpf.conf"), "--check-config", NULL };
+		int st = du_run(argv, 1, out, sizeof(out));
+		CHECK_MSG(st == cases[i].status, "case %zu: exit %d: %s", i, st, out);
+		if (cases[i].status)
+			CHECK_MSG(strstr(out, "dpf.conf: [application]") != NULL, "case %zu: %s", i, out);
+	}
+	write_dpf_conf(pva_url);
+}
+
 static void write_drf_conf(void)
 {
 	FILE *f = fopen(tk_at(&P, "drf.conf"), "w");
@@ -518,7 +555,7 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	CHECK_INT(om_tre_dm_identity(tre, user, server_id), 0);
 
 	/* 1. killed at dpf.released: the release is committed, the answer never comes */
-	write_dpf_conf(pva_url);
+	application_section_checked(pva_url);
 	pid_t dpf = dpf_pid = spawn("dpf", "dpf.released");
 	dpf_port = started("dpf", 1);
 	hmac_over_the_wire(tre, user, "W1", 0);

@@ -11,6 +11,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <openmcim/app_params.h>
 #include <openmcim/bootstrap.h>
 #include <openmcim/dm.h>
 #include <openmcim/mobj.h>
@@ -43,6 +44,7 @@ struct session {
 	uint32_t get_cmd;      /* CmdID of our Get, in srv message get_msg */
 	uint32_t replace_cmd;  /* CmdID of our Replace, in srv message replace_msg */
 	uint32_t replace_msg;
+	uint32_t app_cmd;      /* CmdID of our Replace of ./M2MAppParams (same message), 0 when none */
 	time_t expires;
 	int done; /* ended once this answer is written */
 	const char *result;  /* how it ended, for openmcim_dpf_dm_sessions_total */
@@ -534,6 +536,20 @@ static int package3(struct dpf_dm *s, struct session *x, time_t now)
 	ri->data_len = (size_t)n;
 	x->replace_cmd = rep->cmd_id;
 	x->replace_msg = x->srv_msg_id;
+	x->app_cmd = 0;
+	/* the application parameters after the credential (spec/000 5.2.4.3.5): same session, same source */
+	if (s->cfg.app_params_len) {
+		struct om_dm_cmd *app = om_dm_add_cmd(&s->ans, OM_DM_CMD_REPLACE);
+		struct om_dm_item *ai = app ? om_dm_add_item(app) : NULL;
+		if (!ai)
+			return OM_EINVAL;
+		ai->target = OM_DM_URI_APP_PARAMS;
+		ai->type = OM_DM_TYPE_APP_PARAMS;
+		ai->format = OM_DM_FMT_B64;
+		ai->data = s->cfg.app_params;
+		ai->data_len = s->cfg.app_params_len;
+		x->app_cmd = app->cmd_id;
+	}
 	x->stage = ST_STATUS;
 	om_debug("dm_session", "sid=%s tre=%s result=released", x->sid, x->user);
 	return 0;
@@ -543,12 +559,17 @@ static int package3(struct dpf_dm *s, struct session *x, time_t now)
 
 static int install_report(struct dpf_dm *s, struct session *x, time_t now)
 {
-	unsigned code = 0;
+	unsigned code = 0, app_code = 0;
 	for (size_t i = 0; i < s->in.n_cmds; i++) {
 		const struct om_dm_cmd *c = &s->in.cmds[i];
 		if (c->type == OM_DM_CMD_STATUS && c->msg_ref == x->replace_msg && c->cmd_ref == x->replace_cmd)
 			code = c->code;
+		else if (c->type == OM_DM_CMD_STATUS && x->app_cmd && c->msg_ref == x->replace_msg && c->cmd_ref == x->app_cmd)
+			app_code = c->code;
 	}
+	if (x->app_cmd)
+		om_info("app-params", "sid=%s tre=%s dm=%u result=%s", x->sid, x->user, app_code,
+			app_code == OM_DM_STATUS_OK ? "set" : "not-set");
 	enum dpf_install st = code == OM_DM_STATUS_OK ? DPF_INSTALL_SUCCESS : DPF_INSTALL_FAILURE;
 	int rc = dpf_install_status(s->cfg.dpf, x->user, st, now);
 	om_debug("dm_session", "sid=%s tre=%s result=%s dm=%u report=%s", x->sid, x->user,

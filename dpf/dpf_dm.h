@@ -46,6 +46,10 @@ struct dpf_dm_config {
 	size_t max_sessions;    /* 0: DPF_DM_SESSIONS_DEFAULT */
 	unsigned timeout_s;     /* 0: DPF_DM_TIMEOUT_DEFAULT */
 	unsigned auth_timeout_s; /* 0: DPF_DM_AUTH_TIMEOUT_DEFAULT */
+	/* optional: the application parameters object (app_params.h) set as ./M2MAppParams after each
+	 * M2MMCIMMobj (spec/000 5.2.4.3.5; docs/dm.md); borrowed, NULL: none */
+	const uint8_t *app_params;
+	size_t app_params_len;
 	void (*queued)(void *arg); /* optional: called when an outcome queued a completion report */
 	void *queued_arg;
 };

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openmcim/app_params.h>
 #include <openmcim/dm.h>
 #include <openmcim/pki.h>
 
@@ -51,6 +52,7 @@ static const struct om_conf_key base_keys[] = {
 	{ "dpf", "internal_timeout", 0 },
 	{ "dpf", "sign_key", 1 },      { "dpf", "workers", 0 },
 	{ "dpf", "status_socket", 0 },
+	{ "application", "server", 0 }, { "application", "trust_anchor", 0 },
 	OM_METRICS_CONF_KEYS,
 };
 #define N_BASE (sizeof(base_keys) / sizeof(base_keys[0]))
@@ -65,6 +67,8 @@ struct settings {
 	int log_level;
 	struct sho_peers peers;
 	struct om_http_limits limits;
+	uint8_t app_params[OM_APP_PARAMS_MAX]; /* [application]: the object set after each M2MMCIMMobj */
+	size_t app_params_len;
 };
 
 /* The DM handler and the completion sender share the struct dpf (and the SHO core and DRF register). */
@@ -74,6 +78,46 @@ static const char usage[] = "usage: openmcim-dpf -c FILE | --config FILE\n"
 			    "       openmcim-dpf --help | --version\n"
 			    "The DPF: OMA DM 1.2 server for B.2.3.4 (M2MMobj in, M2MMCIMMobj out) over HTTPS;\n"
 			    "see conf/dpf.conf.example and docs/dpf.md.\n";
+
+/*
+ * [application] (optional; spec/000 5.2.4.3.5, docs/dpf.md): server, the M2M application
+ * server's https URL, and trust_anchor, the PEM CA certificate the terminal checks it
+ * against; both or neither. Encoded once here, so a value the device would refuse stops
+ * the start instead.
+ */
+static int read_application(const struct om_conf *c, struct settings *s, char *err, size_t len)
+{
+	const char *server = om_conf_get(c, "application", "server");
+	const char *anchor = om_conf_get(c, "application", "trust_anchor");
+	if (!server && !anchor)
+		return 0;
+	if (!server || !anchor)
+		return snprintf(err, len, "%s: [application] needs both server and trust_anchor", om_conf_path(c)), -1;
+	struct om_app_params p = { .anchor_len = 0 };
+	X509 *x = NULL;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	int rc = strlen(server) < sizeof(p.server) ? 0 : OM_EOBJ_TOO_LONG;
+	if (rc == 0)
+		snprintf(p.server, sizeof(p.server), "%s", server);
+	if (rc == 0 && (rc = om_cert_load(&x, anchor)) == 0)
+		rc = om_cert_encode(x, OM_ENC_DER, &der, &der_len);
+	if (rc == 0 && der_len > sizeof(p.anchor))
+		rc = OM_EOBJ_TOO_LONG;
+	if (rc == 0) {
+		memcpy(p.anchor, der, der_len);
+		p.anchor_len = der_len;
+		rc = om_app_params_encode(&p, s->app_params, sizeof(s->app_params));
+	}
+	om_pki_free(der, der_len);
+	X509_free(x);
+	if (rc < 0)
+		return snprintf(err, len, "%s: [application]: %s (server an https URL, trust_anchor a PEM CA certificate)",
+				om_conf_path(c), om_strerror(rc)),
+		       -1;
+	s->app_params_len = (size_t)rc;
+	return 0;
+}
 
 static int read_settings(const struct om_conf *c, struct settings *s, char ids[][OM_HANDOVER_SHO_ID_MAX + 1],
 			 size_t n_ids, char *err, size_t len)
@@ -127,6 +171,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	    om_cert_check_profile(s->pva_cert, OM_CERT_OCSP_RESPONDER) < 0)
 		return snprintf(err, len, "%s: [dpf] pva_cert: not the PVA's OCSP_RESPONDER certificate", om_conf_path(c)),
 		       -1;
+	if (read_application(c, s, err, len) < 0)
+		return -1;
 	return sho_peers_read(c, ids, n_ids, &s->peers, err, len) < 0 ? -1 : 0;
 }
 
@@ -280,6 +326,7 @@ int main(int argc, char **argv)
 	struct dpf_dm_config mc = { .dpf = dpf, .sho = &s.sho, .server_uri = s.server_uri,
 				    .max_sessions = (size_t)s.max_sessions, .timeout_s = (unsigned)s.timeout,
 				    .auth_timeout_s = (unsigned)s.auth_timeout,
+				    .app_params = s.app_params_len ? s.app_params : NULL, .app_params_len = s.app_params_len,
 				    .queued = wake_sender, .queued_arg = NULL };
 	if (dpf_dm_new(&dm, &mc) < 0) {
 		om_error("start", "reason=\"out of memory\"");

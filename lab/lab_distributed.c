@@ -21,6 +21,7 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/app_params.h>
 #include <openmcim/pki.h>
 
 #include "admin.h"
@@ -36,6 +37,8 @@
 #define N_EXTRA (LAB_DRO_N_ROS - 1)
 #define PATH_CAP (LAB_PATH_MAX + 320)
 #define PCID_APN OM_FACTORY_DEFAULT_APN
+/* SHO-A's DPF sets these with every MCIM (spec/000 5.2.4.3.5); the anchor is the lab TLS CA */
+#define APP_SERVER "https://app.fleet-1.lab:8443/m2m"
 
 /*
  * The extra Registration Operators. RO-2's PCIDs are inside the lab RO's
@@ -273,6 +276,19 @@ static int configs(struct dro *a, unsigned k)
 	return rc;
 }
 
+/* SHO-A's DPF sets the application parameters with each MCIM; the devices keep them under app-params/. */
+static int application(struct dro *a)
+{
+	char t[LAB_PATH_MAX + 200], p[PATH_CAP];
+	snprintf(t, sizeof(t),
+		 "# the M2M application's server and its trust anchor (lab --scenario distributed-ro)\n"
+		 "[application]\nserver = " APP_SERVER "\ntrust_anchor = %s\n",
+		 a->l.tls_ca);
+	if (lab_mkdir(at(a, p, "app-params"), 0700) < 0)
+		return problem(a->r, "%s: %s", p, strerror(errno)), OM_ELAB_SETUP;
+	return conf_append(a, "sho-a-dpf", t);
+}
+
 static int setup(struct dro *a)
 {
 	char why[512];
@@ -324,7 +340,7 @@ static int setup(struct dro *a)
 	}
 	for (unsigned i = 0; i < a->r->n; i++)
 		a->r->n_ro[a->r->dev[i].ro]++;
-	return 0;
+	return application(a);
 }
 
 /* ---- the daemons ------------------------------------------------------------------------- */
@@ -466,8 +482,11 @@ static void run_device(struct dro *a, struct lab_dro_device *d)
 		cfg.tre_dir = lab_device_dir(&a->l, d->lab_index, dir, sizeof(dir));
 	else
 		cfg.tre_dir = at(a, dir, "%s-factory/devices/%s", extra_ro[d->ro - 1].stem, d->tre_id);
+	char app[PATH_CAP];
+	cfg.app_params_path = at(a, app, "app-params/%s", d->tre_id);
 	memset(&res, 0, sizeof(res));
 	d->code = om_agent_run(&cfg, &res);
+	snprintf(d->app_server, sizeof(d->app_server), "%s", res.app_server);
 	d->outcome = res.outcome;
 	snprintf(d->imsi, sizeof(d->imsi), "%s", d->code == 0 ? res.imsi : "");
 }
@@ -522,9 +541,29 @@ static void ro_saw(struct dro *a, const struct lab_dro_device *d, int *pushed, i
 	}
 }
 
+/* 1 if the device's stored object is SHO-A's: APP_SERVER and the lab TLS CA as the anchor. */
+static int app_params_kept(struct dro *a, const struct lab_dro_device *d, const uint8_t *anchor, size_t anchor_len)
+{
+	char p[PATH_CAP];
+	size_t len = 0;
+	struct om_app_params ap;
+	uint8_t *obj = (uint8_t *)lab_slurp(at(a, p, "app-params/%s", d->tre_id), &len);
+	int ok = obj && om_app_params_parse(obj, len, &ap) == 0 && !strcmp(ap.server, APP_SERVER) &&
+		 !strcmp(d->app_server, APP_SERVER) && ap.anchor_len == anchor_len &&
+		 !memcmp(ap.anchor, anchor, anchor_len);
+	free(obj);
+	return ok;
+}
+
 static void verify(struct dro *a)
 {
 	char p[PATH_CAP], *icf[LAB_DRO_N_ROS];
+	X509 *ca = NULL;
+	uint8_t *anchor = NULL;
+	size_t anchor_len = 0;
+	if (om_cert_load(&ca, a->l.tls_ca) < 0 || om_cert_encode(ca, OM_ENC_DER, &anchor, &anchor_len) < 0)
+		problem(a->r, "%s: cannot read the lab TLS CA", a->l.tls_ca);
+	X509_free(ca);
 	for (unsigned k = 0; k < LAB_DRO_N_ROS; k++)
 		icf[k] = lab_slurp(at(a, p, "%s-hss.log", ro_stem[k]), NULL);
 	for (unsigned i = 0; i < a->r->n; i++) {
@@ -535,21 +574,25 @@ static void verify(struct dro *a)
 				k == d->ro ? (void)served_by++ : (void)other++;
 		int pushed = 0, completed = 0;
 		ro_saw(a, d, &pushed, &completed);
+		int app = anchor && app_params_kept(a, d, anchor, anchor_len);
+		a->r->app_params_ok += app;
 		int at_sho_a = d->imsi[0] && !strncmp(d->imsi, "00102", 5) && lab_hss_has(&a->l, LAB_SHO_A, d->imsi) == 1;
 		d->ok = d->code == 0 && d->outcome == OM_AGENT_PROVISIONED && at_sho_a && served_by && !other && pushed &&
-			completed;
+			completed && app;
 		if (d->ok)
 			a->r->ok_ro[d->ro]++;
 		else
 			problem(a->r,
 				"%s (%s, PCID %s): %s, outcome %s, IMSI '%s'%s; PCID authenticated by its ICF: %s, by "
-				"another: %s; push from its DRF: %s; completion at its DRF: %s",
+				"another: %s; push from its DRF: %s; completion at its DRF: %s; application parameters: %s",
 				d->tre_id, ro_name[d->ro], d->pcid, d->code ? om_strerror(d->code) : "ran",
 				om_agent_outcome_name(d->outcome), d->imsi, at_sho_a ? " at SHO-A" : "",
-				served_by ? "yes" : "no", other ? "yes" : "no", pushed ? "yes" : "no", completed ? "yes" : "no");
+				served_by ? "yes" : "no", other ? "yes" : "no", pushed ? "yes" : "no", completed ? "yes" : "no",
+				app ? "kept" : "missing");
 	}
 	for (unsigned k = 0; k < LAB_DRO_N_ROS; k++)
 		free(icf[k]);
+	om_pki_free(anchor, anchor_len);
 }
 
 /* ---- the run --------------------------------------------------------------------------- */
@@ -604,6 +647,8 @@ void lab_dro_report(FILE *f, const struct lab_dro_result *r)
 		r->ms[3]);
 	for (int k = 0; k < LAB_DRO_N_ROS; k++)
 		fprintf(f, "  %3u/%-3u provisioned through %s\n", r->ok_ro[k], r->n_ro[k], what[k]);
+	fprintf(f, "  %3u/%-3u hold SHO-A's application parameters (./M2MAppParams: %s, the lab TLS CA)\n",
+		r->app_params_ok, r->n, APP_SERVER);
 	fprintf(f, "  an RO that does not serve the device (SHO-B asks RO-2 for one of RO's): %s (%s)\n",
 		r->wrong_ro_refused ? "refused" : "NOT refused", r->wrong_ro_answer);
 	if (r->n_problems) {

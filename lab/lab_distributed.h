@@ -25,7 +25,8 @@
  *               provisions at SHO-A's DPF and attaches with the MCIM
  *   verify      every device PROVISIONED with an IMSI SHO-A's HSS serves;
  *               its PCID authenticated by its own RO's ICF and by no other;
- *               the push from its own RO's DRF
+ *               the push from its own RO's DRF; the application parameters
+ *               SHO-A's DPF set with the MCIM (./M2MAppParams) stored on it
  *
  * lab_dro_run returns the number of problems; the report ends the run.
  */
@@ -55,6 +56,7 @@ struct lab_dro_device {
 	unsigned lab_index;               /* RO's devices: the index in the lab's tre_ids */
 	int code, outcome;                /* om_agent_run's return and outcome */
 	int handover_status;              /* the owner's POST /handover at SHO-A */
+	char app_server[256];             /* the application server SHO-A's DPF set with the MCIM */
 	int ok;
 };
 
@@ -62,6 +64,7 @@ struct lab_dro_result {
 	unsigned n;
 	struct lab_dro_device *dev;
 	unsigned n_ro[LAB_DRO_N_ROS], ok_ro[LAB_DRO_N_ROS];
+	unsigned app_params_ok;          /* devices holding SHO-A's application parameters, as sent */
 	int wrong_ro_refused;            /* the handover naming an RO that does not serve the device was refused */
 	char wrong_ro_answer[200];
 	double ms[5];                    /* setup, start, owner, attach, total */

@@ -7,7 +7,9 @@
  * own PCIDs and no other's (RO-2's sub-range of 001-01 reached RO-2's ICF by
  * the VNO's longer prefix, never the lab RO's), each RO's DRF accepted the
  * handover of its own devices only, and RO-2 refused SHO-B's request for a
- * device it does not serve (OM_EDRF_DEVICE).
+ * device it does not serve (OM_EDRF_DEVICE); SHO-A's DPF set the
+ * application parameters (./M2MAppParams) in every session and each device
+ * answered 200.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@ int main(void)
 	CHECK(out && strstr(out, "2/2   provisioned through case 3: RO-2,"));
 	CHECK(out && strstr(out, "2/2   provisioned through case 4: RO-3,"));
 	CHECK(out && strstr(out, "refused (HTTP 409"));
+	CHECK(out && strstr(out, "6/6   hold SHO-A's application parameters"));
 
 	char *icf[3] = { file("ro-hss.log"), file("ro-2-hss.log"), file("ro-3-hss.log") };
 	char *drf[3] = { file("ro-drf.log"), file("ro-2-drf.log"), file("ro-3-drf.log") };
@@ -61,6 +64,10 @@ int main(void)
 				  k, acc, done, tre_prefix[j]);
 		}
 	}
+	/* SHO-A's DPF set the application parameters in each of the six DM sessions, and each device took them */
+	char *dpf = file("sho-a-dpf.log");
+	CHECK_INT(check_lines_with(dpf, " app-params ", "dm=200 result=set"), 6);
+	free(dpf);
 	/* the RO that does not serve the device refused it (5.2.2.3.5 Editor's note) */
 	CHECK(check_lines_with(drf[1], "drf-handover-refused sender=SHO-B", "code=OM_EDRF_DEVICE") == 1);
 	for (int k = 0; k < 3; k++) {
