@@ -49,7 +49,7 @@ static const struct extra_ro {
 	const char *id, *stem, *mnc, *msin_first, *prefix, *realm, *tre_prefix;
 } extra_ro[N_EXTRA] = {
 	{ "RO-2", "ro-2", "01", "9000000001", "001019", "ro-2.epc.mnc001.mcc001.3gppnetwork.org", "TRF" },
-	{ "RO-3", "ro-3", "04", "0000000001", "00104", "epc.mnc004.mcc001.3gppnetwork.org", "TRG" },
+	{ "RO-3", "ro-3", "05", "0000000001", "00105", "epc.mnc005.mcc001.3gppnetwork.org", "TRG" },
 };
 
 /* Which ICF log and DRF log is each RO's, by stem ("ro" is the lab's). */
@@ -635,7 +635,7 @@ void lab_dro_report(FILE *f, const struct lab_dro_result *r)
 	static const char *const what[LAB_DRO_N_ROS] = {
 		"case 1: RO, PCIDs 001-01 0xxxxxxxxx ([home.00101])",
 		"case 3: RO-2, sub-range 001-01 9xxxxxxxxx on its own servers ([home.001019])",
-		"case 4: RO-3, its own PCID space 001-04 ([home.00104])",
+		"case 4: RO-3, its own PCID space 001-05 ([home.00105])",
 	};
 	fprintf(f, "openmcim lab --scenario distributed-ro: the distributed registration service (spec/000 5.2.2.3.5)\n\n");
 	fprintf(f, "  %-7s %8.0f ms  three factory runs, each RO's certificate their root; ICFs, DRFs, PVA filled\n",

@@ -11,7 +11,7 @@
  *   RO-2  case 3: a disjoint sub-range of the same MCC/MNC, 001-01
  *         9xxxxxxxxx, on servers of its own, routed by the longer prefix
  *         [home.001019]
- *   RO-3  case 4: another operator's own PCID space, PLMN 001-04
+ *   RO-3  case 4: another operator's own PCID space, PLMN 001-05
  *
  *   factory     one run per RO, each with its RO's certificate as the root
  *   start       the two extra ICFs, the lab's daemons, the two extra DRFs

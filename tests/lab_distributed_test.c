@@ -49,7 +49,7 @@ int main(void)
 
 	char *icf[3] = { file("ro-hss.log"), file("ro-2-hss.log"), file("ro-3-hss.log") };
 	char *drf[3] = { file("ro-drf.log"), file("ro-2-drf.log"), file("ro-3-drf.log") };
-	static const char *const pcid_prefix[3] = { "imsi=0010100", "imsi=0010190", "imsi=0010400" };
+	static const char *const pcid_prefix[3] = { "imsi=0010100", "imsi=0010190", "imsi=0010500" };
 	static const char *const tre_prefix[3] = { "tre_id=TRE-", "tre_id=TRF-", "tre_id=TRG-" };
 	for (int k = 0; k < 3; k++) {
 		CHECK(icf[k] && drf[k]);
