@@ -60,6 +60,11 @@ endforeach()
 install(FILES ${CMAKE_SOURCE_DIR}/dist/sysusers.conf DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d
         RENAME openmcim.conf COMPONENT network)
 install(FILES ${CMAKE_SOURCE_DIR}/docs/operate.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT network)
+# The certificates and keys of the conf/ deployment, each where its configuration names it
+# (docs/operate.md "One operator from scratch"), configured with this install's directories.
+configure_file(${CMAKE_SOURCE_DIR}/dist/openmcim-operator-pki.in ${CMAKE_BINARY_DIR}/dist/openmcim-operator-pki @ONLY)
+install(PROGRAMS ${CMAKE_BINARY_DIR}/dist/openmcim-operator-pki DESTINATION ${CMAKE_INSTALL_DATADIR}/openmcim
+        COMPONENT network)
 
 # The shared core and the TRE for other programs: static libraries, headers, pkg-config.
 install(TARGETS openmcim ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openmcim/pki.h>
+
 #include "drf.h"
 #include "store.h"
 
@@ -56,6 +58,8 @@ enum drf_sql {
 	DRF_SQL_DEV_OWNER,
 	DRF_SQL_CODES_REVOKE,
 	DRF_SQL_DEPARTURES,
+	DRF_SQL_SELF_HANDOVER,
+	DRF_SQL_STAY_IMSI,
 	DRF_SQL_N
 };
 
@@ -64,6 +68,9 @@ struct drf {
 	struct om_stmt *stmt[DRF_SQL_N];
 	EVP_PKEY *sign_key;
 	X509 *sign_cert;
+	/* our SHO_id, the CN of sign_cert ("" without one): a handover we sent ourselves (we are our
+	 * devices' RO and their SHO, docs/drf.md "Our own devices") */
+	char self_id[OM_NAME_MAX_LEN + 1];
 	int64_t freshness_s, grace_s;
 	char *hss_socket;
 	int hss_timeout_ms;

@@ -274,6 +274,14 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 			       " coalesce(left_request, '') FROM stay WHERE tre_id = ?1 ORDER BY n" },
 	/* a resale names the new owner; a new code or a new owner revokes the device's unused codes */
 	[DRF_SQL_DEV_OWNER] = { "UPDATE device SET owner = ?2 WHERE tre_id = ?1 AND owner != ?2" },
+	/* the handover our own registration service sent for a device still ours (we are its RO and its SHO) */
+	[DRF_SQL_SELF_HANDOVER] = { "SELECT h.request_id FROM handover h JOIN device v ON v.tre_id = h.tre_id"
+				    " WHERE h.tre_id = ?1 AND h.sender = ?2 AND h.state = 'accepted' AND h.stay = v.stay"
+				    " AND v.ours = 1",
+				    "SELECT h.request_id FROM handover h JOIN device v ON v.tre_id = h.tre_id"
+				    " WHERE h.tre_id = ?1 AND h.sender = ?2 AND h.state = 'accepted' AND h.stay = v.stay"
+				    " AND v.ours = 1 FOR UPDATE" },
+	[DRF_SQL_STAY_IMSI] = { "SELECT imsi FROM stay WHERE tre_id = ?1 AND n = ?2" },
 	[DRF_SQL_CODES_REVOKE] = { "DELETE FROM transfer_code WHERE tre_id = ?1 AND used_by IS NULL" },
 	/* the stays that ended after the cursor (left_at, tre_id, n), in that order (issue 16) */
 	[DRF_SQL_DEPARTURES] = { "SELECT tre_id, n, left_at, coalesce(left_to, ''), coalesce(left_request, ''), imsi FROM stay"

@@ -338,6 +338,17 @@ static int completion_read(struct drf *d, const char *sender, const char *reques
 	return 0;
 }
 
+/* The IMSI of the stay the handover was accepted in (our own handover: the device has a new one since). */
+static int stay_imsi(struct drf *d, struct completion *c)
+{
+	struct om_stmt *st = d->stmt[DRF_SQL_STAY_IMSI];
+	int r = om_stmt_query(st, OM_BIND(OM_TEXT(c->tre_id), OM_INT(c->stay)));
+	if (r == OM_STORE_ROW)
+		snprintf(c->imsi, sizeof(c->imsi), "%s", om_stmt_col_text(st, 0));
+	om_stmt_reset(st);
+	return r == OM_STORE_ROW ? 0 : r < 0 ? r : OM_EDRF_STATE;
+}
+
 /* The TRE's statement against this handover (drf.h). 0 or a code with *why. */
 static int statement_check(const struct completion *c, const uint8_t *stmt, size_t len, struct om_outcome *o,
 			   const char **why)
@@ -382,6 +393,11 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 		return r;
 	if ((r = completion_read(d, sender, request_id, &c)) < 0)
 		goto out;
+	/* our own handover (we are the device's RO and its SHO): its arrival ended that stay (register.c
+	 * self_leave), so the completion of that stay releases that stay's IMSI and moves nothing else */
+	int self = c.stay != c.current_stay && d->self_id[0] && !strcmp(sender, d->self_id);
+	if (self && (r = stay_imsi(d, &c)) < 0)
+		goto out;
 	/* issue 12: the release rests on what the TRE signed, not on what the new SHO says */
 	if ((r = statement_check(&c, statement, statement_len, &o, &why)) < 0)
 		goto out;
@@ -390,20 +406,27 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 		goto out;
 	}
 	/* issue 20: the device left us and came back since; a handover of that earlier stay moves nothing now */
-	if (c.stay != c.current_stay) {
+	if (c.stay != c.current_stay && !self) {
 		r = OM_EDRF_STATE;
 		why = "handover-of-an-earlier-stay";
 		goto out;
 	}
-	if ((r = om_stmt_exec(d->stmt[DRF_SQL_HO_COMPLETE], OM_BIND(OM_TEXT(sender), OM_TEXT(request_id), OM_INT(now)))) <
-		    0 ||
-	    (r = om_stmt_exec(d->stmt[DRF_SQL_STAY_LEAVE],
+	if (self && ((r = om_stmt_exec(d->stmt[DRF_SQL_HO_COMPLETE],
+				       OM_BIND(OM_TEXT(sender), OM_TEXT(request_id), OM_INT(now)))) < 0 ||
+		     (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD],
+				       OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id), OM_INT(now + d->grace_s), OM_TEXT("moved"),
+					       OM_NULL))) < 0))
+		goto out;
+	if (!self &&
+	    ((r = om_stmt_exec(d->stmt[DRF_SQL_HO_COMPLETE], OM_BIND(OM_TEXT(sender), OM_TEXT(request_id), OM_INT(now)))) <
+		     0 ||
+	     (r = om_stmt_exec(d->stmt[DRF_SQL_STAY_LEAVE],
 			      OM_BIND(OM_TEXT(c.tre_id), OM_INT(now), OM_TEXT(sender), OM_TEXT(request_id)))) < 0 ||
 	    (r = om_stmt_exec(d->stmt[DRF_SQL_DEV_RELEASE], OM_BIND(OM_TEXT(c.tre_id), OM_INT(o.counter)))) < 0 ||
 	    (r = om_stmt_exec(d->stmt[DRF_SQL_CODES_VOID], OM_BIND(OM_TEXT(c.tre_id), OM_INT(now)))) < 0 ||
-	    (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD],
-			      OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id), OM_INT(now + d->grace_s), OM_TEXT("moved"),
-				      OM_NULL))) < 0)
+	     (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD], OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id),
+								     OM_INT(now + d->grace_s), OM_TEXT("moved"), OM_NULL))) <
+		     0))
 		goto out;
 	if ((r = om_store_commit(d->db)) == 0)
 		om_metric_inc(&m_completed, "completed");

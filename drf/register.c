@@ -60,6 +60,8 @@ int drf_open(struct drf **out, const struct drf_config *cfg, char *err, size_t e
 		return OM_ENOMEM;
 	d->sign_key = cfg->sign_key;
 	d->sign_cert = cfg->sign_cert;
+	if (cfg->sign_cert && om_cert_subject_cn(cfg->sign_cert, d->self_id) < 0)
+		d->self_id[0] = '\0';
 	d->freshness_s = cfg->freshness_s ? cfg->freshness_s : DRF_FRESHNESS_DEFAULT;
 	d->grace_s = cfg->grace_s ? cfg->grace_s : DRF_GRACE_DEFAULT;
 	d->hss_timeout_ms = cfg->hss_timeout_ms ? cfg->hss_timeout_ms : DRF_HSS_TIMEOUT_DEFAULT;
@@ -153,11 +155,40 @@ static int same_cert(struct om_stmt *st, int col, const uint8_t *der, size_t len
  * the codes of the stays before expire, and an IMSI whose removal is still
  * pending is not taken back (the removal would delete it). 0 or a code.
  */
+/*
+ * A device still ours arrives on the handover our own registration service
+ * sent (we are its RO and its SHO: the conf/ deployment, docs/drf.md "Our
+ * own devices"): that stay ends here, as a completed handover to another
+ * operator would end it, so that the arrival is a return. Inside the
+ * caller's transaction; 0 also when it is not such a device.
+ */
+static int self_leave(struct drf *d, const struct om_val *v)
+{
+	struct om_stmt *st = d->stmt[DRF_SQL_SELF_HANDOVER];
+	char request[OM_HANDOVER_ID_MAX + 1];
+	if (!d->self_id[0])
+		return 0;
+	int r = om_stmt_query(st, OM_BIND(v[0], OM_TEXT(d->self_id)));
+	if (r != OM_STORE_ROW) {
+		om_stmt_reset(st);
+		return r < 0 ? r : 0;
+	}
+	snprintf(request, sizeof(request), "%s", om_stmt_col_text(st, 0));
+	om_stmt_reset(st);
+	if ((r = om_stmt_exec(d->stmt[DRF_SQL_STAY_LEAVE], OM_BIND(v[0], v[2], OM_TEXT(d->self_id), OM_TEXT(request)))) <
+	    0)
+		return r;
+	return om_stmt_exec(d->stmt[DRF_SQL_DEV_RELEASE], OM_BIND(v[0], v[7]));
+}
+
 static int device_return(struct drf *d, const struct om_val *v)
 {
 	struct om_stmt *st = d->stmt[DRF_SQL_DEV_RETURN_GET];
 	size_t enc_len = v[3].len, sign_len = v[6].type == OM_VAL_NULL ? 0 : v[6].len;
-	int r = om_stmt_query(st, &v[0], 1);
+	int r = self_leave(d, v);
+	if (r < 0)
+		return r;
+	r = om_stmt_query(st, &v[0], 1);
 	if (r != OM_STORE_ROW)
 		return r < 0 ? r : OM_ESTORE; /* the insert saw the row */
 	size_t have_sign = 0;

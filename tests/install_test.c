@@ -33,6 +33,7 @@
 #include "admin_socket.h"
 #include "check.h"
 #include "daemon_util.h"
+#include "install_kit.h"
 
 static const char *const daemons[] = { "hss", "pva", "sho", "drf", "dpf", "vno" };
 #define N_DAEMONS (sizeof(daemons) / sizeof(daemons[0]))
@@ -48,41 +49,20 @@ static int is_file(const char *path, mode_t want_any)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (!want_any || (st.st_mode & want_any));
 }
 
-/* The directory of the installed path that ends in suffix, without the stage. */
-static void find_dir(const char *listing, const char *suffix, char *out, size_t cap)
-{
-	out[0] = '\0';
-	for (const char *l = listing; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		const char *end = strchr(l, '\n');
-		size_t len = end ? (size_t)(end - l) : strlen(l), sl = strlen(suffix), st = strlen(stage);
-		const char *path = strstr(l, stage);
-		if (!path || path > l + len || len < sl || strncmp(l + len - sl, suffix, sl))
-			continue;
-		size_t dl = (size_t)(l + len - sl - path) - st;
-		if (dl < cap) {
-			memcpy(out, path + st, dl);
-			out[dl] = '\0';
-		}
-		return;
-	}
-}
-
 static void staged(char *out, size_t cap, const char *dir, const char *name)
 {
-	snprintf(out, cap, "%s%s/%s", stage, dir, name);
+	ik_staged(out, cap, stage, dir, name);
 }
 
 static void install_into_stage(void)
 {
 	static char out[1 << 16];
-	const char *argv[] = { "cmake", "--install", build_dir, NULL };
-	setenv("DESTDIR", stage, 1);
-	int st = du_run(argv, 1, out, sizeof(out));
-	unsetenv("DESTDIR");
+	struct ik_tree t;
+	int st = ik_install(build_dir, stage, &t, out, sizeof(out));
 	CHECK_MSG(st == 0, "cmake --install: %d %.2000s", st, out);
-	find_dir(out, "/openmcim-hss", bin_dir, sizeof(bin_dir));
-	find_dir(out, "/hss.conf", conf_dir, sizeof(conf_dir));
-	find_dir(out, "/openmcim-hss.service", unit_dir, sizeof(unit_dir));
+	snprintf(bin_dir, sizeof(bin_dir), "%s", t.bin);
+	snprintf(conf_dir, sizeof(conf_dir), "%s", t.conf);
+	snprintf(unit_dir, sizeof(unit_dir), "%s", t.unit);
 	CHECK_MSG(bin_dir[0] && conf_dir[0] && unit_dir[0], "bin %s conf %s units %s", bin_dir, conf_dir, unit_dir);
 	CHECK_MSG(!strcmp(conf_dir + strlen(conf_dir) - 9, "/openmcim"), "configurations in %s", conf_dir);
 
@@ -296,36 +276,6 @@ static void configurations_agree_on_socket_names(void)
 		free(texts[i]);
 }
 
-/* Copy src to dst with each of the n (from, to) pairs replaced. */
-static int relocate(const char *src, const char *dst, const char *const pairs[][2], size_t n)
-{
-	size_t len = 0;
-	char *text = (char *)check_slurp(src, &len);
-	if (!text)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char *hit;
-		size_t from = 0; /* past the last replacement, which may hold the pattern itself */
-		while ((hit = strstr(text + from, pairs[i][0]))) {
-			size_t fl = strlen(pairs[i][0]), tl = strlen(pairs[i][1]), cur = strlen(text);
-			from = (size_t)(hit - text) + tl;
-			char *next = malloc(cur - fl + tl + 1);
-			if (!next) {
-				free(text);
-				return -1;
-			}
-			memcpy(next, text, (size_t)(hit - text));
-			memcpy(next + (hit - text), pairs[i][1], tl);
-			strcpy(next + (hit - text) + tl, hit + fl);
-			free(text);
-			text = next;
-		}
-	}
-	int rc = du_write_file(dst, text);
-	free(text);
-	return rc;
-}
-
 static void staged_hss_runs_on_the_staged_configuration(void)
 {
 	char conf[4400], etc[4200], run[4200], port_line[64], exe[4200], cli[4200], log[4200],
@@ -368,7 +318,7 @@ static void staged_hss_runs_on_the_staged_configuration(void)
 	snprintf(conf, sizeof(conf), "%s/hss.conf", etc);
 	char moved[4400];
 	snprintf(moved, sizeof(moved), "%s/hss-staged.conf", stage);
-	CHECK(relocate(conf, moved, pairs, sizeof(pairs) / sizeof(pairs[0])) == 0);
+	CHECK(ik_relocate(conf, moved, pairs, sizeof(pairs) / sizeof(pairs[0])) == 0);
 
 	staged(exe, sizeof(exe), bin_dir, "openmcim-hss");
 	staged(cli, sizeof(cli), bin_dir, "openmcim");

@@ -15,6 +15,7 @@ int cmd_drf_admin(int argc, char **argv);
 int cmd_pva_admin(int argc, char **argv);
 int cmd_sho_admin(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+int cmd_pki(int argc, char **argv);
 
 /* Exit status for usage errors, shared by every subcommand. */
 #define CLI_EUSAGE 2

@@ -17,6 +17,7 @@ static const struct {
 	{ "pva-admin", cmd_pva_admin, "revoke TREs, add reference values, import through the PVA's socket" },
 	{ "drf-admin", cmd_drf_admin, "the DRF's register: devices, locks, transfer codes, operators" },
 	{ "sho-admin", cmd_sho_admin, "SHO registration: owners, devices and delivery notes (B.2.3.2)" },
+	{ "pki", cmd_pki, "an operator's CAs and certificates in the daemons' profiles (docs/pki.md)" },
 	{ "lab", cmd_lab, "the whole system on loopback: scenario, report, crash test (docs/lab.md)" },
 };
 

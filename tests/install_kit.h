@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The installed tree for the tests that run it (install_test,
+ * one_operator_test): `cmake --install` of this build into a staging
+ * directory (DESTDIR), where it put things, and configurations moved into
+ * the stage by rewriting the root prefix of their paths.
+ */
+#pragma once
+
+#include <stddef.h>
+
+/* Where `cmake --install` put the files, without the stage (e.g. "/usr/local/bin"). */
+struct ik_tree {
+	char bin[1024], conf[1024], unit[1024], share[1024];
+};
+
+/*
+ * Install the build whose programs are in build_dir into stage (DESTDIR) and
+ * find the directories of the programs, configurations, units and data
+ * (share/openmcim). The installer's listing into listing (cap bytes). Returns
+ * 0, or -1 with what went wrong in listing.
+ */
+int ik_install(const char *build_dir, const char *stage, struct ik_tree *t, char *listing, size_t cap);
+
+/* out = stage + dir + "/" + name. */
+void ik_staged(char *out, size_t cap, const char *stage, const char *dir, const char *name);
+
+/* Copy src to dst (mode 0600) with each of the n (from, to) pairs replaced everywhere. 0 or -1. */
+int ik_relocate(const char *src, const char *dst, const char *const pairs[][2], size_t n);
+
+/*
+ * The directory of the state the installed configuration conf names: its
+ * "db = " line's directory (e.g. "/usr/local/var/lib/openmcim"). 0 or -1.
+ */
+int ik_state_dir(const char *conf, char *out, size_t cap);
