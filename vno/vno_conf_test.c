@@ -40,7 +40,7 @@ static void example_loads(void)
 	const char *src = getenv("OM_SOURCE_DIR");
 	snprintf(ex, sizeof(ex), "%s/conf/vno.conf.example", src ? src : "..");
 	CHECK_MSG(vno_conf_load(&c, ex, err, sizeof(err)) == 0, "%s", err);
-	CHECK_INT(c.n_homes, 2);
+	CHECK_INT(c.n_homes, 1); /* conf/: one operator, SHO-A (001-01) */
 	CHECK_INT(c.n_apns, 2);
 	CHECK(!strcmp(c.homes[0].realm, "epc.mnc001.mcc001.3gppnetwork.org"));
 	CHECK_INT(c.homes[0].peer_port, 3868);
@@ -48,12 +48,13 @@ static void example_loads(void)
 	CHECK_INT(c.pool_base[3], 2);
 	CHECK(!strcmp(c.plmn.mcc, "999") && !strcmp(c.plmn.mnc, "70"));
 	CHECK(vno_conf_home(&c, "001010000000001") == &c.homes[0]);
-	CHECK(vno_conf_home(&c, "001020000000001") == &c.homes[1]);
-	CHECK(vno_conf_home(&c, "001030000000001") == NULL);
-	const struct vno_apn *p = vno_conf_apn(&c, "Provisioning");
+	CHECK(vno_conf_home(&c, "001020000000001") == NULL);
+	/* the PCIDs' and the DPF's APN reaches SHO-A's DPF only */
+	const struct vno_apn *p = vno_conf_apn(&c, "Prov.SHO-A");
 	CHECK(p != NULL);
-	CHECK(p && vno_apn_allows(p, "127.0.0.1", 8443) && !vno_apn_allows(p, "127.0.0.1", 80));
-	CHECK(vno_apn_allows(vno_conf_apn(&c, "internet"), "example.org", 443));
+	CHECK(p && vno_apn_allows(p, "localhost", 8445) && !vno_apn_allows(p, "localhost", 8443) &&
+	      !vno_apn_allows(p, "127.0.0.1", 80));
+	CHECK(vno_apn_allows(vno_conf_apn(&c, "internet.sho-a"), "example.org", 443));
 }
 
 static void longest_prefix_wins(void)

@@ -325,7 +325,7 @@ static void push_conf_mistakes_name_themselves(void)
 	const char *src = getenv("OM_SOURCE_DIR");
 	snprintf(path, sizeof(path), "%s/conf/vno.conf.example", src ? src : "..");
 	CHECK_MSG(vno_conf_load(&c, path, err, sizeof(err)) == 0, "%s", err);
-	CHECK(c.push && c.push_port == 8445 && c.push_tls_cert[0] && c.push_tls_key[0] && c.push_client_ca[0]);
+	CHECK(c.push && c.push_port == 8090 && c.push_tls_cert[0] && c.push_tls_key[0] && c.push_client_ca[0]);
 }
 
 /* ---- the daemons ------------------------------------------------------------ */
