@@ -61,6 +61,7 @@ static struct ik_tree tree;
 static char state_dir[1024]; /* the installed configurations' state directory, without the stage */
 static char work[1200];      /* the operator's and the factory's working files (not installed) */
 static char out[1 << 15];
+static char pcid[32]; /* the device's provisional identity (the factory's first PCID) */
 
 /* The network functions in start order; each one's log line when it is ready. */
 static const struct {
@@ -239,7 +240,7 @@ static int device_certs(char *sign_pem, char *enc_pem, size_t cap)
 /* 5. The operator seeds its daemons, each through its own admin socket. */
 static int seed(void)
 {
-	char cli[2200], sock[1200], file[1300], cert[2200], sign_pem[1300], enc_pem[1300], pcid[32] = "";
+	char cli[2200], sock[1200], file[1300], cert[2200], sign_pem[1300], enc_pem[1300];
 	program(cli, sizeof(cli), "openmcim");
 	run_dir(sock, sizeof(sock), "hss", "provision.sock");
 	snprintf(file, sizeof(file), "%s/factory/ro/pcid-credentials.csv", work);
@@ -349,6 +350,25 @@ static void provision_one_device(void)
 	run_dir(sock, sizeof(sock), "hss", "provision.sock");
 	const char *show[] = { cli, "hss-admin", "--socket", sock, "show", new_imsi, NULL };
 	CHECK_MSG(ran("hss-admin show", show) && strstr(out, new_imsi), "hss-admin show %s: %s", new_imsi, out);
+
+	/* our DRF: the completion (from the DPF's queue) ended the PCID's stay and queued its removal after
+	 * the grace period; the device's second stay with us is on its new IMSI */
+	run_dir(sock, sizeof(sock), "drf", "admin.sock");
+	const char *removals[] = { cli, "drf-admin", "--socket", sock, "removals", NULL };
+	int queued = 0;
+	for (int waited = 0; !queued && waited < 20000; waited += 200) {
+		queued = du_run(removals, 1, out, sizeof(out)) == 0 && strstr(out, "not_yet_due=1");
+		if (!queued)
+			du_nap_ms(200);
+	}
+	CHECK_MSG(queued, "no removal of the PCID queued at the DRF: %s", out);
+	const char *history[] = { cli, "drf-admin", "--socket", sock, "history", TRE_ID, NULL };
+	char stay1[64], stay2[64];
+	snprintf(stay1, sizeof(stay1), "stay=1 imsi=%s ", pcid);
+	snprintf(stay2, sizeof(stay2), "stay=2 imsi=%s ", new_imsi);
+	CHECK_MSG(ran("drf-admin history", history) && strstr(out, stay1) && strstr(out, " to=SHO-A ") &&
+			  strstr(out, stay2) && strstr(out, " current"),
+		  "drf-admin history: %s", out);
 }
 
 int main(void)
