@@ -68,6 +68,16 @@ static void emit_pending(void *ctx, const struct drf_pending *p)
 	((om_admin_emit)c[0])(c[1], line);
 }
 
+static void emit_device(void *ctx, const struct drf_device_status *s)
+{
+	void **c = ctx;
+	char line[320];
+	snprintf(line, sizeof(line), "tre_id=%s imsi=%s since=%lld owner=%s ours=%d lock_until=%lld sequence=%u stay=%u",
+		 s->tre_id, s->imsi, (long long)s->since, s->owner, s->ours, (long long)s->lock_until, s->sequence,
+		 s->stay);
+	((om_admin_emit)c[0])(c[1], line);
+}
+
 static void emit_stay(void *ctx, const struct drf_stay *s)
 {
 	void **c = ctx;
@@ -145,6 +155,16 @@ static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx,
 				 s.sequence, s.codes_unused, s.handovers, s.stay);
 			emit(ctx, line);
 		}
+		return rc;
+	}
+	if (!strcmp(w[0], "device-list") && n == 2) {
+		void *c[2] = { (void *)emit, ctx };
+		rc = drf_device_page(d, strcmp(w[1], "-") ? w[1] : "", DRF_ADMIN_PAGE, emit_device, c);
+		return rc < 0 ? rc : 0;
+	}
+	if (!strcmp(w[0], "device-delete") && n == 2) {
+		if ((rc = drf_device_delete(d, w[1])) == 0)
+			om_notice("admin-device-delete", "tre_id=%s", w[1]);
 		return rc;
 	}
 	if (!strcmp(w[0], "fallback-removal") && n == 3) {

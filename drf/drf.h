@@ -140,6 +140,26 @@ struct drf_device_status {
 /* Returns 0, OM_EDRF_DEVICE, OM_ESTORE*. */
 OM_NODISCARD int drf_device_status(struct drf *d, const char *tre_id, int64_t now, struct drf_device_status *st);
 
+/*
+ * The register in TRE_id order: fn for each of at most max devices after
+ * the TRE_id after ("" from the start; codes_unused and handovers are not
+ * counted here). Returns how many, or OM_ESTORE*.
+ */
+typedef void (*drf_device_fn)(void *ctx, const struct drf_device_status *s);
+OM_NODISCARD int drf_device_page(struct drf *d, const char *after, unsigned max, drf_device_fn fn, void *ctx);
+
+/*
+ * Delete a device and everything the register holds of it (its codes,
+ * stays, handovers, done removals), in one durable transaction: an
+ * operator's decommissioning (drf-admin device delete). Refused with
+ * OM_EDRF_STATE, nothing changed, while a handover of it is under way (the
+ * device still ours, a handover accepted in its current stay: a push or a
+ * completion to come) or a removal of one of its IMSIs is not done (the HSS
+ * still holds that subscription). Returns 0, OM_EDRF_DEVICE, OM_EDRF_STATE,
+ * OM_ESTORE*.
+ */
+OM_NODISCARD int drf_device_delete(struct drf *d, const char *tre_id);
+
 /* One stay of a device with us, from its register entry to the handover that took it away. */
 struct drf_stay {
 	unsigned n;              /* 1, 2, ... */

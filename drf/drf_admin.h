@@ -15,6 +15,8 @@
  *   status TRE_ID                            data: tre_id=.. imsi=.. ...
  *   pending                                  data: one line per bootstrap
  *   removals                                 data: due=N not_yet_due=M
+ *   device-list AFTER|-                      data: tre_id=.. imsi=.. ... per device, DRF_ADMIN_PAGE after AFTER
+ *   device-delete TRE_ID                     a decommissioned device and its history (drf_device_delete)
  * Each answers "ok" or "error <OM_E name> <reason>"; each change is the
  * DRF core's own call (drf.h), under the daemon's lock.
  */
@@ -27,6 +29,9 @@
 #include "admin_call.h"
 #include "admin_socket.h"
 #include "drf.h"
+
+/* Devices in one answer of device-list: the client asks for the next page after the last. */
+#define DRF_ADMIN_PAGE 500
 
 struct drf_admin {
 	struct drf *drf;

@@ -260,8 +260,18 @@ static void admin_tool_takes_iso_times_and_prints_json(void)
 	const char *json[] = { cli, "drf-admin", "--json", "--socket", sock, "status", TRE_ID, NULL };
 	CHECK_INT(du_run(json, 0, out, sizeof(out)), 0);
 	static const char head[] = "{\"ok\":true,\"items\":[{\"tre_id\":\"" TRE_ID "\",";
-	CHECK_MSG(!strncmp(out, head, sizeof(head) - 1) && strstr(out, "\"lock_until\":\"4070944800\""), "json: %s",
+	CHECK_MSG(!strncmp(out, head, sizeof(head) - 1) && strstr(out, "\"lock_until\":\"2099-01-01T10:00:00Z\""), "json: %s",
 		  out);
+	/* the register's listing (issue 15): every device, its times ISO 8601 in JSON */
+	const char *list[] = { cli, "drf-admin", "--socket", sock, "device", "list", NULL };
+	CHECK_INT(du_run(list, 0, out, sizeof(out)), 0);
+	CHECK_MSG(!strncmp(out, "tre_id=" TRE_ID " imsi=", 20) && strstr(out, " lock_until=4070944800 "), "list: %s",
+		  out);
+	const char *list_json[] = { cli, "drf-admin", "--json", "--socket", sock, "device", "list", NULL };
+	CHECK_INT(du_run(list_json, 0, out, sizeof(out)), 0);
+	CHECK_MSG(!strncmp(out, head, sizeof(head) - 1) && strstr(out, "\"since\":\"20") &&
+			  strstr(out, "\"lock_until\":\"2099-01-01T10:00:00Z\""),
+		  "json list: %s", out);
 	const char *json_err[] = { cli, "drf-admin", "--socket", sock, "--json", "status", "TRE-NOBODY", NULL };
 	CHECK_INT(du_run(json_err, 0, out, sizeof(out)), 1);
 	CHECK_MSG(!strncmp(out, "{\"ok\":false,\"error\":\"OM_EDRF_DEVICE\",\"reason\":\"", 47), "json error: %s",

@@ -178,6 +178,18 @@ static void departed_one(void *ctx, const char *tre_id, const struct drf_stay *s
 	d->left = s->left;
 }
 
+static void count_device(void *ctx, const struct drf_device_status *s)
+{
+	CHECK(!strcmp(s->tre_id, TRE_ID) && s->ours == 0);
+	(*(unsigned *)ctx)++;
+}
+
+static void no_stay(void *ctx, const struct drf_stay *s)
+{
+	(void)ctx;
+	CHECK_MSG(0, "stay %u of a deleted device", s->n);
+}
+
 /* Sign o with key into out; its length. */
 static size_t statement(const struct om_outcome *o, EVP_PKEY *key, uint8_t out[static OM_OUTCOME_MAX])
 {
@@ -446,6 +458,13 @@ int main(void)
 	int later = -1;
 	CHECK_INT(drf_removals_due(d, now, &later), 0);
 	CHECK_INT(later, 1);
+	/* drf-admin device delete (issue 15): not while the old subscription's removal is pending */
+	char *before_del = snapshot(d);
+	CHECK_INT(drf_device_delete(d, TRE_ID), OM_EDRF_STATE);
+	char *after_del = snapshot(d);
+	CHECK_MSG(!strcmp(before_del, after_del), "a refused delete changed the register");
+	free(before_del);
+	free(after_del);
 	CHECK_INT(drf_removals_run(d, NULL, now + GRACE - 1), 0);
 	CHECK(hss_has(h));
 	CHECK_INT(drf_removals_run(d, NULL, now + GRACE), 1);
@@ -459,6 +478,17 @@ int main(void)
 	req = request(&b, "SHO-B", "r-4", code2, now, b.key, &len);
 	CHECK_INT(refused(d, req, len, now), OM_EDRF_NOT_OURS);
 	free(req);
+
+	/* the listing names it once; deleted (its removal done, nothing under way) it is gone with its history */
+	unsigned listed = 0;
+	CHECK_INT(drf_device_page(d, "", 10, count_device, &listed), 1);
+	CHECK_INT(listed, 1);
+	CHECK_INT(drf_device_page(d, TRE_ID, 10, count_device, &listed), 0); /* nothing after it */
+	CHECK_INT(drf_device_delete(d, "TRE-99"), OM_EDRF_DEVICE);
+	CHECK_INT(drf_device_delete(d, TRE_ID), 0);
+	CHECK_INT(drf_device_status(d, TRE_ID, now, &st), OM_EDRF_DEVICE);
+	CHECK_INT(drf_device_history(d, TRE_ID, no_stay, NULL), 0);
+	CHECK_INT(drf_device_page(d, "", 10, count_device, &listed), 0);
 
 	free(req_ok);
 	free(bs);

@@ -282,6 +282,19 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 				    " WHERE h.tre_id = ?1 AND h.sender = ?2 AND h.state = 'accepted' AND h.stay = v.stay"
 				    " AND v.ours = 1 FOR UPDATE" },
 	[DRF_SQL_STAY_IMSI] = { "SELECT imsi FROM stay WHERE tre_id = ?1 AND n = ?2" },
+	/* the operator's listing, a page after a TRE_id at a time (drf-admin device list) */
+	[DRF_SQL_DEV_PAGE] = { "SELECT tre_id, imsi, since, owner, ours, lock_until, sequence, stay FROM device"
+			       " WHERE tre_id > ?1 ORDER BY tre_id LIMIT ?2" },
+	/* what a deletion must wait for: a handover of a device still ours (its push or its completion)
+	 * and a removal not yet done (the subscription the HSS still holds) */
+	[DRF_SQL_DEV_BUSY] = { "SELECT (SELECT count(*) FROM handover h JOIN device v ON v.tre_id = h.tre_id"
+			       " WHERE h.tre_id = ?1 AND h.state = 'accepted' AND h.stay = v.stay AND v.ours = 1)"
+			       " + (SELECT count(*) FROM removal WHERE tre_id = ?1 AND done IS NULL)" },
+	[DRF_SQL_DEL_CODES] = { "DELETE FROM transfer_code WHERE tre_id = ?1" },
+	[DRF_SQL_DEL_STAYS] = { "DELETE FROM stay WHERE tre_id = ?1" },
+	[DRF_SQL_DEL_HANDOVERS] = { "DELETE FROM handover WHERE tre_id = ?1" },
+	[DRF_SQL_DEL_REMOVALS] = { "DELETE FROM removal WHERE tre_id = ?1" },
+	[DRF_SQL_DEL_DEVICE] = { "DELETE FROM device WHERE tre_id = ?1" },
 	[DRF_SQL_CODES_REVOKE] = { "DELETE FROM transfer_code WHERE tre_id = ?1 AND used_by IS NULL" },
 	/* the stays that ended after the cursor (left_at, tre_id, n), in that order (issue 16) */
 	[DRF_SQL_DEPARTURES] = { "SELECT tre_id, n, left_at, coalesce(left_to, ''), coalesce(left_request, ''), imsi FROM stay"

@@ -462,6 +462,66 @@ int drf_device_status(struct drf *d, const char *tre_id, int64_t now, struct drf
 	return 0;
 }
 
+int drf_device_page(struct drf *d, const char *after, unsigned max, drf_device_fn fn, void *ctx)
+{
+	int r, n = 0;
+	if (!d || !after || !fn)
+		return OM_EINVAL;
+	struct om_stmt *st = d->stmt[DRF_SQL_DEV_PAGE];
+	struct drf_device_status s;
+	while ((r = n ? om_stmt_step(st) : om_stmt_query(st, OM_BIND(OM_TEXT(after), OM_INT(max)))) == OM_STORE_ROW) {
+		memset(&s, 0, sizeof(s));
+		snprintf(s.tre_id, sizeof(s.tre_id), "%s", om_stmt_col_text(st, 0));
+		snprintf(s.imsi, sizeof(s.imsi), "%s", om_stmt_col_text(st, 1));
+		s.since = om_stmt_col_int64(st, 2);
+		snprintf(s.owner, sizeof(s.owner), "%s", om_stmt_col_text(st, 3));
+		s.ours = (int)om_stmt_col_int64(st, 4);
+		s.lock_until = om_stmt_col_int64(st, 5);
+		s.sequence = (uint32_t)om_stmt_col_int64(st, 6);
+		s.stay = (unsigned)om_stmt_col_int64(st, 7);
+		fn(ctx, &s);
+		n++;
+	}
+	om_stmt_reset(st);
+	return r < 0 ? r : n;
+}
+
+int drf_device_delete(struct drf *d, const char *tre_id)
+{
+	int64_t busy = 0;
+	int r;
+	if (!d || !tre_id)
+		return OM_EINVAL;
+	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+		return r;
+	struct om_stmt *st = d->stmt[DRF_SQL_DEV_OURS]; /* the row exists (locked FOR UPDATE on PostgreSQL) */
+	r = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	om_stmt_reset(st);
+	if (r != OM_STORE_ROW) {
+		r = r < 0 ? r : OM_EDRF_DEVICE;
+		goto out;
+	}
+	if ((r = count(d, DRF_SQL_DEV_BUSY, OM_BIND(OM_TEXT(tre_id)), &busy)) < 0)
+		goto out;
+	if (busy) {
+		r = OM_EDRF_STATE;
+		goto out;
+	}
+	static const enum drf_sql del[] = { DRF_SQL_DEL_CODES, DRF_SQL_DEL_STAYS, DRF_SQL_DEL_HANDOVERS,
+					    DRF_SQL_DEL_REMOVALS, DRF_SQL_DEL_DEVICE };
+	for (size_t i = 0; i < sizeof(del) / sizeof(del[0]); i++)
+		if ((r = om_stmt_exec(d->stmt[del[i]], OM_BIND(OM_TEXT(tre_id)))) < 0)
+			goto out;
+	if ((r = om_store_commit(d->db)) < 0)
+		goto out;
+	om_info("drf-device-delete", "tre_id=%s", tre_id);
+	return 0;
+out:
+	om_store_rollback(d->db);
+	om_notice("drf-device-delete-refused", "tre_id=%.63s code=%s", tre_id, om_errname(r));
+	return r;
+}
+
 int drf_device_history(struct drf *d, const char *tre_id, drf_stay_fn fn, void *ctx)
 {
 	int r, n = 0;

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include <openmcim/err.h>
+#include <openmcim/isotime.h>
 
 #include "admin_call.h"
 #include "admin_client.h"
@@ -60,11 +61,40 @@ static void print_data(void *ctx, const char *text)
 	puts(text);
 }
 
+/* Keys whose value is a time in epoch seconds (the daemons' data lines); any key ending in "_at" too. */
+static int time_key(const char *k)
+{
+	static const char *const keys[] = { "since", "at",	  "until",   "lock_until", "left",    "accepted",
+					    "expires", "issued", "added",  "due",	   "completed", "removal_due",
+					    "created", "updated" };
+	size_t n = strlen(k);
+	if (n > 3 && !strcmp(k + n - 3, "_at"))
+		return 1;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(k, keys[i]))
+			return 1;
+	return 0;
+}
+
+/* v as JSON: a time key's epoch seconds as ISO 8601 UTC (0: null), anything else a string. */
+static cJSON *value_json(const char *k, const char *v)
+{
+	if (time_key(k) && *v && strspn(v, "0123456789") == strlen(v) && strlen(v) <= 12) {
+		int64_t t = strtoll(v, NULL, 10);
+		char iso[OM_ISOTIME_LEN + 1];
+		if (t == 0)
+			return cJSON_CreateNull();
+		om_isotime_format(t, iso);
+		return cJSON_CreateString(iso);
+	}
+	return cJSON_CreateString(v);
+}
+
 /*
  * One data line ("imsi=001010000000001 status=active ...", values perhaps in
  * double quotes) as an object: each key=value a string member, words
- * without '=' in "words" in order. Values stay strings: an IMSI is not a
- * number.
+ * without '=' in "words" in order. Values stay strings (an IMSI is not a
+ * number), times become ISO 8601 (value_json).
  */
 static cJSON *line_object(const char *text)
 {
@@ -100,7 +130,7 @@ static cJSON *line_object(const char *text)
 				v[vl - 1] = '\0';
 				v++;
 			}
-			cJSON_AddItemToObject(o, w, cJSON_CreateString(v));
+			cJSON_AddItemToObject(o, w, value_json(w, v));
 		} else {
 			if (!words)
 				cJSON_AddItemToObject(o, "words", words = cJSON_CreateArray());
@@ -161,4 +191,66 @@ int admin_client_talk(const char *prog, const char *peer, const char *sock, cons
 		return 0;
 	fprintf(stderr, "openmcim %s: %s (%s)\n", prog, res.reason, res.name);
 	return 1;
+}
+
+void *admin_client_items(void)
+{
+	return json_out ? cJSON_CreateArray() : NULL;
+}
+
+void admin_client_collect(void *items, const char *text)
+{
+	collect_data(items, text);
+}
+
+int admin_client_items_print(void *items, int ok, const char *error, const char *reason)
+{
+	print_json(items, ok, error, reason);
+	return ok ? 0 : 1;
+}
+
+struct list_page {
+	void *items; /* --json */
+	unsigned n;
+	char last[ADMIN_LINE_CAP];
+};
+
+static void list_row(void *ctx, const char *text)
+{
+	struct list_page *p = ctx;
+	if (p->items)
+		collect_data(p->items, text);
+	else
+		puts(text);
+	size_t w = strcspn(text, " ");
+	const char *eq = memchr(text, '=', w);
+	const char *key = eq ? eq + 1 : text;
+	snprintf(p->last, sizeof(p->last), "%.*s", (int)(text + w - key), key);
+	p->n++;
+}
+
+int admin_client_list(const char *prog, const char *sock, const char *head, unsigned page)
+{
+	struct list_page p = { .items = admin_client_items() };
+	char line[ADMIN_LINE_CAP];
+	for (;;) {
+		struct om_admin_result res;
+		unsigned before = p.n;
+		int n = snprintf(line, sizeof(line), "%s %s\n", head, p.n ? p.last : "-");
+		if (n < 0 || (size_t)n >= sizeof(line)) {
+			cJSON_Delete(p.items);
+			return CLI_EUSAGE;
+		}
+		int rc = om_admin_call(sock, line, ADMIN_CALL_TIMEOUT_MS, list_row, &p, &res);
+		if (rc < 0 || res.code < 0) {
+			if (p.items)
+				return admin_client_items_print(p.items, 0, rc < 0 ? om_errname(rc) : res.name,
+								rc < 0 ? om_strerror(rc) : res.reason);
+			fprintf(stderr, "openmcim %s: %s (%s)\n", prog, rc < 0 ? om_strerror(rc) : res.reason,
+				rc < 0 ? om_errname(rc) : res.name);
+			return 1;
+		}
+		if (p.n - before < page)
+			return p.items ? admin_client_items_print(p.items, 1, NULL, NULL) : 0;
+	}
 }

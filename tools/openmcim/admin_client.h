@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The client side of a daemon's admin socket (svc/admin_socket.h), shared
- * by `openmcim hss-admin` and `openmcim pva-admin`: one command line out,
+ * by `openmcim hss-admin`, `drf-admin`, `pva-admin` and `sho-admin`: one command line out,
  * the "data" lines printed, the final "ok" or "error <code>" mapped to the exit
  * status. prog names the subcommand in messages ("hss-admin"), peer the
  * daemon ("HSS").
@@ -37,3 +37,23 @@ int admin_client_append(const char *prog, char *line, size_t *len, const char *w
  * CLI_EUSAGE for a socket path too long.
  */
 int admin_client_talk(const char *prog, const char *peer, const char *sock, const char *line, size_t len);
+
+/*
+ * With --json, a paged listing gathers its data lines here (admin_client_collect on
+ * the array admin_client_items() made) and prints them once at the end with
+ * admin_client_items_print; without it admin_client_items() is NULL and the lines
+ * are printed as they come. Times in a data line (since=, accepted=, ... epoch
+ * seconds) are ISO 8601 in UTC in the JSON (0: null), as the tools take them.
+ */
+void *admin_client_items(void);
+void admin_client_collect(void *items, const char *text);
+/* Print {"ok":true,"items":[...]} or the error object; frees items. 0 when ok, else 1. */
+int admin_client_items_print(void *items, int ok, const char *error, const char *reason);
+
+/*
+ * Every page of a paged listing: "head AFTER\n" with AFTER "-" first, then the
+ * key of the last line of the page before (its first word, after any "key="),
+ * until a page comes back with fewer than page lines. Prints the lines (with
+ * --json one object for all of them). 0, 1 on an error or CLI_EUSAGE.
+ */
+int admin_client_list(const char *prog, const char *sock, const char *head, unsigned page);

@@ -21,11 +21,12 @@
 #include "admin_call.h"
 #include "admin_client.h"
 #include "commands.h"
+#include "drf_admin.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: openmcim drf-admin --socket PATH [--json] <command> ...\n"
-		   "  device add TRE_ID IMSI ENC_CERT.pem OWNER [SEQUENCE [SIGN_CERT.pem]]\n"
+		   "  device add TRE_ID IMSI ENC_CERT.pem OWNER [SEQUENCE [SIGN_CERT.pem]]\n"		   "  device list | device show TRE_ID | device delete TRE_ID   (delete: not while it moves)\n"
 		   "  lock TRE_ID UNTIL   (ISO 8601: 2027-01-01, 2027-01-01T00:00:00Z; or epoch seconds; 0 lifts the lock)\n"
 		   "  transfer-code TRE_ID [VALID_SECONDS]   (prints the code once)\n"
 		   "  operator add SHO_ID SHO_SIGNING_CERT.pem\n"
@@ -94,6 +95,11 @@ static int wire(int argc, char **argv, char *line, size_t *len)
 			r = admin_client_append("drf-admin", line, len, w[k]);
 		return r;
 	}
+	if (argc == 3 && !strcmp(argv[0], "device") && (!strcmp(argv[1], "show") || !strcmp(argv[1], "delete"))) {
+		/* show is status; delete a decommissioned device (the register refuses one still moving) */
+		r = admin_client_append("drf-admin", line, len, !strcmp(argv[1], "show") ? "status" : "device-delete");
+		return r ? r : admin_client_append("drf-admin", line, len, argv[2]);
+	}
 	if (((argc == 2 || argc == 3) && !strcmp(argv[0], "transfer-code")) ||
 	    (argc == 2 && !strcmp(argv[0], "status")) || (argc == 2 && !strcmp(argv[0], "history")) ||
 	    (argc == 1 && !strcmp(argv[0], "pending")) ||
@@ -120,6 +126,8 @@ int cmd_drf_admin(int argc, char **argv)
 		return CLI_EUSAGE;
 	}
 	line[0] = '\0';
+	if (argc - i == 2 && !strcmp(argv[i], "device") && !strcmp(argv[i + 1], "list"))
+		return admin_client_list("drf-admin", sock, "device-list", DRF_ADMIN_PAGE);
 	int r = wire(argc - i, argv + i, line, &len);
 	if (r == CLI_EUSAGE)
 		usage(stderr);

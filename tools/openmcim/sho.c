@@ -32,7 +32,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: openmcim sho-admin --socket PATH <command> ...\n"
+	fprintf(f, "usage: openmcim sho-admin --socket PATH [--json] <command> ...\n"
 		   "  owner add OWNER_ID      (the secret: first line of stdin)\n"
 		   "  status TRE_ID\n"
 		   "  list [--owner ID]\n"
@@ -131,39 +131,14 @@ static int owner_line(const char *id, char *line, size_t cap, size_t *len)
 	return rc;
 }
 
-struct page {
-	unsigned n;
-	char last[OM_TRE_ID_MAX + 1];
-};
-
-static void print_row(void *ctx, const char *line)
-{
-	struct page *p = ctx;
-	printf("%s\n", line);
-	snprintf(p->last, sizeof(p->last), "%.*s", (int)strcspn(line, " "), line);
-	p->n++;
-}
-
 /* Every page of `list OWNER|* AFTER|-` until one comes back short. */
 static int list_all(const char *sock, const char *owner)
 {
-	struct page p = { 0 };
-	char line[ADMIN_LINE_CAP];
+	char head[ADMIN_LINE_CAP];
 	if (owner && (strcspn(owner, " \t\r\n*") != strlen(owner) || !*owner))
 		return CLI_EUSAGE;
-	for (;;) {
-		struct om_admin_result res;
-		unsigned before = p.n;
-		snprintf(line, sizeof(line), "list %s %s\n", owner ? owner : "*", p.n ? p.last : "-");
-		int rc = om_admin_call(sock, line, ADMIN_CALL_TIMEOUT_MS, print_row, &p, &res);
-		if (rc < 0 || res.code < 0) {
-			fprintf(stderr, "openmcim sho-admin: %s (%s)\n", rc < 0 ? om_strerror(rc) : res.reason,
-				rc < 0 ? om_errname(rc) : res.name);
-			return 1;
-		}
-		if (p.n - before < SHO_ADMIN_PAGE)
-			return 0;
-	}
+	snprintf(head, sizeof(head), "list %s", owner ? owner : "*");
+	return admin_client_list("sho-admin", sock, head, SHO_ADMIN_PAGE);
 }
 
 int cmd_sho_admin(int argc, char **argv)
