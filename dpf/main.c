@@ -24,6 +24,7 @@
 #include <openmcim/pki.h>
 
 #include "conf.h"
+#include "admin_socket.h"
 #include "daemon.h"
 #include "dpf.h"
 #include "dpf_status.h"
@@ -51,7 +52,7 @@ static const struct om_conf_key base_keys[] = {
 	{ "dpf", "auth_timeout", 0 },  OM_HTTP_CONF_KEYS("dpf"),
 	{ "dpf", "internal_timeout", 0 },
 	{ "dpf", "sign_key", 1 },      { "dpf", "workers", 0 },
-	{ "dpf", "status_socket", 0 },
+	{ "dpf", "status_socket", 0 }, { "dpf", "status_socket_allow", 0 },
 	{ "application", "server", 0 }, { "application", "trust_anchor", 0 },
 	OM_METRICS_CONF_KEYS,
 };
@@ -128,6 +129,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char ids[]
 	s->db = om_conf_get(c, "dpf", "db");
 	s->sign_key = om_conf_get(c, "dpf", "sign_key");
 	s->status_socket = om_conf_get(c, "dpf", "status_socket");
+	if (om_admin_socket_allow_conf(c, "dpf", "status_socket", err, len) < 0)
+		return -1;
 	s->sho.path = om_conf_get(c, "dpf", "sho_socket");
 	s->pva_url = om_conf_get(c, "dpf", "pva_url");
 	s->tls.cert_file = om_conf_get(c, "dpf", "tls_cert");

@@ -18,6 +18,7 @@
 #include <openmcim/pki.h>
 
 #include "conf.h"
+#include "admin_socket.h"
 #include "daemon.h"
 #include "drf.h"
 #include "drf_admin.h"
@@ -42,7 +43,7 @@ static const struct om_conf_key keys[] = {
 	{ "drf", "removal_interval", 0 }, { "drf", "max_body", 0 },	   { "drf", "log_level", 0 },
 	{ "drf", "hss_timeout", 0 },	  { "drf", "removal_retry_min", 0 }, { "drf", "removal_retry_max", 0 },
 	{ "drf", "peer_certs", 1 },	  OM_HTTP_CONF_KEYS("drf"),
-	{ "drf", "admin_socket", 0 },
+	{ "drf", "admin_socket", 0 }, { "drf", "admin_socket_allow", 0 },
 	OM_METRICS_CONF_KEYS,
 };
 
@@ -80,6 +81,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	s->push.key_file = om_conf_get(c, "drf", "push_key");
 	s->hss_socket = om_conf_get(c, "drf", "hss_socket");
 	s->admin_socket = om_conf_get(c, "drf", "admin_socket");
+	if (om_admin_socket_allow_conf(c, "drf", "admin_socket", err, len) < 0)
+		return -1;
 	if (om_conf_uint(c, "drf", "port", 8443, 0, 65535, &s->port, err, len) ||
 	    om_conf_uint(c, "drf", "grace_period", DRF_GRACE_DEFAULT, 1, 366u * 86400u, &s->grace, err, len) ||
 	    om_conf_uint(c, "drf", "max_body", 8192, 1024, 1u << 20, &s->max_body, err, len) ||

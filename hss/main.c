@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "admin_socket.h"
 #include "daemon.h"
 #include "hss.h"
 #include "log.h"
@@ -50,7 +51,7 @@ static const struct om_conf_key keys[] = {
 	{ "hss", "clone_window", 0 },
 	{ "hss", "frontends", 0 },
 	{ "hss", "frontend_index", 0 },
-	{ "hss", "provision_socket", 0 },
+	{ "hss", "provision_socket", 0 }, { "hss", "provision_socket_allow", 0 },
 	{ "hss", "log_level", 0 },
 	{ "hss", "pcap", 0 },
 	{ "hss", "run_dir", 0 },
@@ -150,6 +151,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 		return -1;
 	s->hss.frontend_index = (unsigned)v;
 	s->provision_socket = om_conf_get(c, "hss", "provision_socket");
+	if (om_admin_socket_allow_conf(c, "hss", "provision_socket", err, len) < 0)
+		return -1;
 	s->pcap = om_conf_get(c, "hss", "pcap");
 	s->run_dir = om_conf_get(c, "hss", "run_dir");
 	s->log_level = om_log_level_parse(om_conf_str(c, "hss", "log_level", "info"));

@@ -14,6 +14,7 @@
 
 #include "pva_admin.h"
 #include "conf.h"
+#include "admin_socket.h"
 #include "daemon.h"
 #include "pva_http.h"
 #include "log.h"
@@ -27,7 +28,7 @@
 static const struct om_conf_key keys[] = {
 	{ "pva", "db", 1 },	       { "pva", "ca_cert", 1 },	     { "pva", "responder_cert", 1 },
 	{ "pva", "responder_key", 1 }, { "pva", "listen", 0 },	     { "pva", "port", 0 },
-	{ "pva", "admin_socket", 0 },  { "pva", "log_level", 0 },    { "pva", "next_update", 0 },
+	{ "pva", "admin_socket", 0 },  { "pva", "admin_socket_allow", 0 },  { "pva", "log_level", 0 },    { "pva", "next_update", 0 },
 	{ "pva", "max_body", 0 },      OM_HTTP_CONF_KEYS("pva"),
 	OM_METRICS_CONF_KEYS,
 };
@@ -54,6 +55,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	s->pva.responder_key = om_conf_get(c, "pva", "responder_key");
 	s->listen = om_conf_str(c, "pva", "listen", "127.0.0.1");
 	s->admin_socket = om_conf_get(c, "pva", "admin_socket");
+	if (om_admin_socket_allow_conf(c, "pva", "admin_socket", err, len) < 0)
+		return -1;
 	if (om_conf_uint(c, "pva", "port", 8080, 0, 65535, &s->port, err, len) ||
 	    om_conf_uint(c, "pva", "max_body", 16384, 256, 1u << 20, &s->max_body, err, len) ||
 	    om_http_limits_read(c, "pva", &s->limits, err, len) ||

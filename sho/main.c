@@ -23,6 +23,7 @@
 #include <openmcim/pki.h>
 
 #include "conf.h"
+#include "admin_socket.h"
 #include "daemon.h"
 #include "http_server.h"
 #include "log.h"
@@ -71,6 +72,7 @@ static const struct om_conf_key base_keys[] = {
 	{ "daemon", "auth_fail_window", 0 }, { "daemon", "scrypt_max", 0 },
 	{ "daemon", "hss_probe_timeout", 0 }, OM_HTTP_CONF_KEYS("daemon"),
 	{ "daemon", "internal_socket", 0 }, { "daemon", "admin_socket", 0 },
+	{ "daemon", "internal_socket_allow", 0 }, { "daemon", "admin_socket_allow", 0 },
 	{ "console", "dir", 0 },	    { "drf", "admin_socket", 0 },
 	{ "synthetic", "dir", 0 },
 	OM_METRICS_CONF_KEYS,
@@ -125,6 +127,9 @@ static int read_daemon(const struct om_conf *c, struct settings *s, char ids[][O
 	s->listen = om_conf_str(c, "daemon", "listen", "127.0.0.1");
 	s->internal_socket = om_conf_get(c, "daemon", "internal_socket");
 	s->admin_socket = om_conf_get(c, "daemon", "admin_socket");
+	if (om_admin_socket_allow_conf(c, "daemon", "internal_socket", err, len) < 0 ||
+	    om_admin_socket_allow_conf(c, "daemon", "admin_socket", err, len) < 0)
+		return -1;
 	/* the console's files (docs/owner.md): installed with the SHO, or the checkout's for a build tree */
 	s->console_dir = om_conf_str(c, "console", "dir", OPENMCIM_CONSOLE_DIR);
 	s->drf_socket = om_conf_get(c, "drf", "admin_socket");

@@ -2,6 +2,7 @@
 /* The local administration socket (admin_socket.h). */
 #define _GNU_SOURCE /* struct ucred for SO_PEERCRED */
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -18,10 +19,102 @@
 #include <openmcim/err.h>
 
 #include "admin_socket.h"
+#include "conf.h"
 #include "log.h"
+
+/*
+ * The allow lists the configuration gave, by socket path (om_admin_socket_allow), set before the sockets
+ * start. Names are kept as names and matched at each connection (getpwuid_r of the peer's uid): a
+ * deployment's files name its service users, which a build or test machine need not have.
+ */
+#define ALLOW_NAME_MAX 32
+struct allow {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char name[OM_ADMIN_ALLOW_MAX][ALLOW_NAME_MAX + 1]; /* a user name, or a uid in decimal */
+	size_t n;
+};
+#define ALLOW_SOCKETS 8
+static struct allow allows[ALLOW_SOCKETS];
+static pthread_mutex_t allows_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct allow *allow_of(const char *path)
+{
+	for (size_t i = 0; i < ALLOW_SOCKETS; i++)
+		if (allows[i].n && !strcmp(allows[i].path, path))
+			return &allows[i];
+	return NULL;
+}
+
+/* 1 if uid is one the list names (by number, or by the name the system gives uid now). */
+static int allow_has(const struct allow *a, uid_t uid)
+{
+	char num[24], buf[1024];
+	struct passwd pw, *res = NULL;
+	snprintf(num, sizeof(num), "%u", (unsigned)uid);
+	int named = getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res;
+	for (size_t i = 0; a && i < a->n; i++)
+		if (!strcmp(a->name[i], num) || (named && !strcmp(a->name[i], pw.pw_name)))
+			return 1;
+	return 0;
+}
+
+int om_admin_socket_allow(const char *path, const char *list, char *err, size_t err_len)
+{
+	struct allow a = { .n = 0 };
+	char buf[512], *save = NULL;
+	if (!path || strlen(path) >= sizeof(a.path)) {
+		snprintf(err, err_len, "socket path missing or too long");
+		return -1;
+	}
+	snprintf(a.path, sizeof(a.path), "%s", path);
+	snprintf(buf, sizeof(buf), "%s", list ? list : "");
+	for (char *w = strtok_r(buf, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
+		if (a.n == OM_ADMIN_ALLOW_MAX) {
+			snprintf(err, err_len, "more than %d users", OM_ADMIN_ALLOW_MAX);
+			return -1;
+		}
+		/* POSIX portable user names ([A-Za-z0-9._-], not starting with '-') or a uid */
+		if (strlen(w) > ALLOW_NAME_MAX || *w == '-' ||
+		    strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(w)) {
+			snprintf(err, err_len, "'%.40s' is not a user name or uid", w);
+			return -1;
+		}
+		snprintf(a.name[a.n++], ALLOW_NAME_MAX + 1, "%s", w);
+	}
+	pthread_mutex_lock(&allows_lock);
+	int rc = -1;
+	struct allow *slot = (struct allow *)allow_of(path); /* this socket's list again, or a free slot */
+	for (size_t i = 0; !slot && i < ALLOW_SOCKETS; i++)
+		if (!allows[i].n)
+			slot = &allows[i];
+	if (slot) {
+		*slot = a; /* an empty list frees the slot */
+		rc = 0;
+	}
+	pthread_mutex_unlock(&allows_lock);
+	if (rc < 0)
+		snprintf(err, err_len, "more than %d sockets with allow lists", ALLOW_SOCKETS);
+	return rc;
+}
+
+int om_admin_socket_allow_conf(const struct om_conf *c, const char *section, const char *key, char *err,
+			       size_t err_len)
+{
+	char allow_key[64], why[256];
+	snprintf(allow_key, sizeof(allow_key), "%s_allow", key);
+	const char *path = om_conf_get(c, section, key), *list = om_conf_get(c, section, allow_key);
+	if (!path || !list)
+		return 0;
+	if (om_admin_socket_allow(path, list, why, sizeof(why)) < 0) {
+		snprintf(err, err_len, "%s: [%s] %s: %s", om_conf_path(c), section, allow_key, why);
+		return -1;
+	}
+	return 0;
+}
 
 struct om_admin_socket {
 	struct om_admin_socket_opts o;
+	struct allow allow; /* n = 0: root and our uid only */
 	int lfd;
 	int stop[2];
 	pthread_t th;
@@ -63,7 +156,7 @@ static void answer(int fd, int rc, const char *why)
 	send_all(fd, out, strlen(out));
 }
 
-void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd)
+static void serve_client(const struct om_admin_socket_opts *o, const struct allow *allow, int fd)
 {
 	char buf[OM_ADMIN_LINE_MAX + 1], refused[64];
 	size_t have = 0;
@@ -74,7 +167,7 @@ void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd)
 		om_error(refused, "reason=no-peer-credentials");
 		return;
 	}
-	if (!om_admin_socket_peer_allowed(cred.uid, geteuid())) {
+	if (!om_admin_socket_peer_allowed(cred.uid, geteuid()) && !allow_has(allow, cred.uid)) {
 		om_notice(refused, "uid=%u pid=%d reason=uid-not-allowed", (unsigned)cred.uid, (int)cred.pid);
 		answer(fd, OM_EPERM, "permission denied: uid not allowed");
 		return;
@@ -107,6 +200,11 @@ void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd)
 	OPENSSL_cleanse(buf, sizeof(buf));
 }
 
+void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd)
+{
+	serve_client(o, NULL, fd);
+}
+
 static void *serve(void *arg)
 {
 	struct om_admin_socket *s = arg;
@@ -125,14 +223,19 @@ static void *serve(void *arg)
 		if (fd < 0)
 			continue;
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		om_admin_socket_serve_client(&s->o, fd);
+		serve_client(&s->o, s->allow.n ? &s->allow : NULL, fd);
 		close(fd);
 	}
 	return NULL;
 }
 
-/* The socket's directory: made 0700, or refused unless ours and closed to others. */
-static int check_dir(const char *what, const char *path, char *err, size_t err_len)
+/*
+ * The socket's directory: made 0700, or refused unless ours and closed to
+ * others; with an allow list (open) then 0711, so that the listed users,
+ * whom SO_PEERCRED alone tells apart, can reach the socket: nobody may list
+ * or change the directory but us.
+ */
+static int check_dir(const char *what, const char *path, int open, char *err, size_t err_len)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -154,9 +257,14 @@ static int check_dir(const char *what, const char *path, char *err, size_t err_l
 		snprintf(err, err_len, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-		snprintf(err, err_len, "%s must be a directory of mode 0700 owned by uid %u (is %04o, uid %u)", dir,
-			 (unsigned)geteuid(), (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (open ? 066 : 077))) {
+		snprintf(err, err_len, "%s must be a directory of mode %s owned by uid %u (is %04o, uid %u)", dir,
+			 open ? "0700 or 0711" : "0700", (unsigned)geteuid(), (unsigned)(st.st_mode & 07777),
+			 (unsigned)st.st_uid);
+		return -1;
+	}
+	if (open && chmod(dir, 0711) < 0) {
+		snprintf(err, err_len, "chmod 0711 %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -174,7 +282,11 @@ int om_admin_socket_start(struct om_admin_socket **out, const struct om_admin_so
 		snprintf(err, err_len, "%s socket path missing or longer than %zu", o->what, sizeof(sa.sun_path) - 1);
 		return -1;
 	}
-	if (check_dir(o->what, path, err, err_len) < 0)
+	pthread_mutex_lock(&allows_lock);
+	const struct allow *al = allow_of(path);
+	struct allow allow = al ? *al : (struct allow){ .n = 0 };
+	pthread_mutex_unlock(&allows_lock);
+	if (check_dir(o->what, path, allow.n > 0, err, err_len) < 0)
 		return -1;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
@@ -188,12 +300,14 @@ int om_admin_socket_start(struct om_admin_socket **out, const struct om_admin_so
 		return -1;
 	}
 	s->o = *o;
+	s->allow = allow;
 	s->lfd = s->stop[0] = s->stop[1] = -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, allow.n ? 0666 : 0600) < 0 ||
 	    listen(s->lfd, 16) < 0 || pipe(s->stop) < 0) {
 		snprintf(err, err_len, "%s socket %s: %s", o->what, path, strerror(errno));
 		goto fail;
@@ -204,7 +318,7 @@ int om_admin_socket_start(struct om_admin_socket **out, const struct om_admin_so
 		goto fail;
 	}
 	snprintf(listen_ev, sizeof(listen_ev), "%s-listen", o->log_prefix);
-	om_info(listen_ev, "socket=%s uid=%u", path, (unsigned)geteuid());
+	om_info(listen_ev, "socket=%s uid=%u allowed_uids=%zu", path, (unsigned)geteuid(), allow.n);
 	*out = s;
 	return 0;
 fail:

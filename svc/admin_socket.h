@@ -3,7 +3,8 @@
  * A daemon's local administration socket: a Unix domain socket of mode 0600
  * in a directory of mode 0700 owned by the daemon, served from one thread,
  * one client at a time. Only peers whose uid (SO_PEERCRED) is root or the
- * daemon's own are heard. Each connection sends command lines (at most
+ * daemon's own are heard (and the uids its configuration lists,
+ * om_admin_socket_allow). Each connection sends command lines (at most
  * OM_ADMIN_LINE_MAX bytes each); each line gets zero or more "data ..."
  * lines, then "ok" or "error <OM_E name> <reason>" (docs/hss.md
  * "Provisioning"; the client side is admin_call.h). A client silent for
@@ -55,6 +56,33 @@ void om_admin_socket_stop(struct om_admin_socket *s);
 
 /* The peer check: 1 if a peer with uid peer may administer a daemon running as self. */
 int om_admin_socket_peer_allowed(uid_t peer, uid_t self);
+
+/*
+ * Who else may use the socket at path (threats S.15: each daemon its own
+ * service user): list is the configuration's `..._allow` value, comma- or
+ * space-separated user names or numeric uids, e.g. "openmcim-dpf" on the
+ * SHO's internal socket. Called before om_admin_socket_start(path); with a
+ * list, that socket's directory is mode 0711 and the socket 0666, so the
+ * listed users can reach it, and SO_PEERCRED admits root, the daemon's own
+ * uid and the uids the list names (a name is matched against the peer's
+ * uid's name at each connection: a name no user has yet admits nobody);
+ * any other peer is answered "error OM_EPERM" before a line is read.
+ * Without a list (NULL or empty) the socket stays 0600 in a 0700
+ * directory, root and our uid only. Returns 0, or -1 with a reason in err
+ * (an entry that is no user name, more than OM_ADMIN_ALLOW_MAX).
+ */
+#define OM_ADMIN_ALLOW_MAX 8
+int om_admin_socket_allow(const char *path, const char *list, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
+
+/*
+ * The same from a configuration: [section] key names the socket, key_allow
+ * its other users ("internal_socket" and "internal_socket_allow"). 0 when
+ * either is unset; -1 with "file: [section] key_allow: reason" in err.
+ */
+struct om_conf;
+int om_admin_socket_allow_conf(const struct om_conf *c, const char *section, const char *key, char *err,
+			       size_t err_len) __attribute__((warn_unused_result));
 
 /*
  * Serve one connected client on fd until it closes, times out or sends a

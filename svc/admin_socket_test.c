@@ -232,6 +232,41 @@ static void calls_have_a_deadline_and_a_code(void)
 	close(lfd);
 }
 
+/*
+ * Threats S.15 (issue 15): each daemon its own service user. A socket with an allow list is
+ * reachable by anyone (directory 0711, socket 0666) and admits root, our uid and the listed users
+ * only: nobody, not listed, is answered OM_EPERM and nothing runs; listed by name, it is served.
+ */
+static void allow_lists_admit_only_the_listed_uids(void)
+{
+	char path[300], path2[300], sub[300], err[256];
+	struct om_admin_socket *s = NULL, *s2 = NULL;
+	struct stat st;
+	CHECK(chmod(dir, 0711) == 0); /* nobody may reach the sockets' own directories below */
+	snprintf(path, sizeof(path), "%s/allow-a/a.sock", dir);
+	snprintf(path2, sizeof(path2), "%s/allow-b/b.sock", dir);
+	CHECK_INT(om_admin_socket_allow(path, "openmcim-nosuchuser, 4242", err, sizeof(err)), 0);
+	CHECK_INT(om_admin_socket_start(&s, &opts, path, err, sizeof(err)), 0);
+	snprintf(sub, sizeof(sub), "%s/allow-a", dir);
+	CHECK(stat(sub, &st) == 0 && (st.st_mode & 07777) == 0711);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0666);
+	int before = calls;
+	CHECK_MSG(du_as_nobody(path, "echo hi\n") == 30, "nobody, not listed, was not refused with OM_EPERM");
+	CHECK_INT(calls, before); /* refused before a line was read */
+	CHECK_INT(om_admin_socket_allow(path2, "nobody", err, sizeof(err)), 0);
+	CHECK_INT(om_admin_socket_start(&s2, &opts, path2, err, sizeof(err)), 0);
+	CHECK_MSG(du_as_nobody(path2, "echo hi\n") == 31, "nobody, listed, was not served");
+	CHECK_INT(calls, before + 1);
+	om_admin_socket_stop(s);
+	om_admin_socket_stop(s2);
+	/* entries that are no user name, and too many, are refused */
+	CHECK_INT(om_admin_socket_allow(path, "bad/name", err, sizeof(err)), -1);
+	CHECK_INT(om_admin_socket_allow(path, "-x", err, sizeof(err)), -1);
+	CHECK_INT(om_admin_socket_allow(path, "a b c d e f g h i", err, sizeof(err)), -1);
+	CHECK_INT(om_admin_socket_allow(path, "", err, sizeof(err)), 0); /* none: root and our uid only again */
+	CHECK_INT(om_admin_socket_allow(path2, "", err, sizeof(err)), 0);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -243,6 +278,7 @@ int main(void)
 	start_refusals_and_socket_modes();
 	parses_final_lines_by_their_code();
 	calls_have_a_deadline_and_a_code();
+	allow_lists_admit_only_the_listed_uids();
 	du_rm_rf(dir);
 	return check_done();
 }

@@ -84,11 +84,11 @@ int ik_state_dir(const char *conf, char *out, size_t cap)
 	int rc = -1;
 	if (db) {
 		db += 6;
-		size_t n = strcspn(db, "\n");
-		while (n > 0 && db[n - 1] != '/')
-			n--;
-		if (n > 1 && n - 1 < cap) {
-			snprintf(out, cap, "%.*s", (int)(n - 1), db);
+		/* <state>/openmcim/<nf>/<nf>.db: the directory up to "/openmcim" */
+		char *end = strstr(db, "/openmcim/");
+		size_t n = end ? (size_t)(end - db) + 9 : 0;
+		if (end && end < db + strcspn(db, "\n") && n < cap) {
+			snprintf(out, cap, "%.*s", (int)n, db);
 			rc = 0;
 		}
 	}

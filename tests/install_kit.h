@@ -29,7 +29,8 @@ void ik_staged(char *out, size_t cap, const char *stage, const char *dir, const 
 int ik_relocate(const char *src, const char *dst, const char *const pairs[][2], size_t n);
 
 /*
- * The directory of the state the installed configuration conf names: its
- * "db = " line's directory (e.g. "/usr/local/var/lib/openmcim"). 0 or -1.
+ * The state directory the installed configuration conf names: its "db = "
+ * line's path up to "/openmcim" (e.g. "/usr/local/var/lib/openmcim" of
+ * "/usr/local/var/lib/openmcim/hss/hss.db"). 0 or -1.
  */
 int ik_state_dir(const char *conf, char *out, size_t cap);

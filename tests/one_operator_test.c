@@ -27,8 +27,10 @@
  *     delivery note and asks for the handover with the DRF's transfer code
  *     (curl, as docs/owner.md shows);
  *  7. the agent ends PROVISIONED on the new IMSI, the SHO shows the device
- *     active, the HSS holds the new subscription, and every daemon stops
- *     cleanly on SIGTERM.
+ *     active, the HSS holds the new subscription, the DRF queued the PCID's
+ *     removal; the SHO's internal socket (open to the DPF's user by
+ *     internal_socket_allow) refuses uid 65534, its admin socket is out of
+ *     reach; every daemon stops cleanly on SIGTERM.
  * The test can fail at each step: a configuration that names a file the
  * PKI script does not make, a socket no daemon listens on, a port two
  * daemons share or a peer the other side does not know stops it there.
@@ -117,9 +119,20 @@ static int relocate_configurations(void)
 		conf_path(conf, sizeof(conf), names[i]);
 		CHECK_MSG(ik_relocate(conf, conf, pairs, 3) == 0, "%s", conf);
 	}
-	/* what systemd's StateDirectory= and RuntimeDirectory= make (docs/operate.md) */
-	const char *mk[] = { "mkdir", "-p", "-m", "0700", stage_state, stage_run, NULL };
-	return ran("state and run directories", mk);
+	/* what systemd's StateDirectory= and RuntimeDirectory= make (docs/operate.md): /var/lib/openmcim/<nf>
+	 * 0700 for each daemon's own user, /run/openmcim as systemd leaves it (0755; each daemon makes its
+	 * socket directory below it); the stage itself open for passing through, as / is */
+	char hss[2300], pva[2300], sho[2300], drf[2300], dpf[2300], vno[2300];
+	snprintf(hss, sizeof(hss), "%s/hss", stage_state);
+	snprintf(pva, sizeof(pva), "%s/pva", stage_state);
+	snprintf(sho, sizeof(sho), "%s/sho", stage_state);
+	snprintf(drf, sizeof(drf), "%s/drf", stage_state);
+	snprintf(dpf, sizeof(dpf), "%s/dpf", stage_state);
+	snprintf(vno, sizeof(vno), "%s/vno", stage_state);
+	const char *mk[] = { "mkdir", "-p", "-m", "0700", hss, pva, sho, drf, dpf, vno, NULL };
+	const char *mk_run[] = { "mkdir", "-p", "-m", "0755", stage_run, NULL };
+	CHECK(chmod(stage, 0711) == 0);
+	return ran("state directories", mk) && ran("run directory", mk_run);
 }
 
 /* 3. The operator's PKI (the installed script) and the manufacturer's one device. */
@@ -369,6 +382,14 @@ static void provision_one_device(void)
 	CHECK_MSG(ran("drf-admin history", history) && strstr(out, stay1) && strstr(out, " to=SHO-A ") &&
 			  strstr(out, stay2) && strstr(out, " current"),
 		  "drf-admin history: %s", out);
+
+	/* threats S.15: the sockets another service user needs (the SHO's internal one: sho.conf's
+	 * internal_socket_allow = openmcim-dpf) are reachable, and refuse a uid the file does not list;
+	 * the operator's own (the SHO's admin socket) stay in a 0700 directory */
+	run_dir(sock, sizeof(sock), "sho", "internal.sock");
+	CHECK_MSG(du_as_nobody(sock, "status " TRE_ID "\n") == 30, "%s: nobody was not refused with OM_EPERM", sock);
+	run_dir(sock, sizeof(sock), "sho", "admin.sock");
+	CHECK_MSG(du_as_nobody(sock, "status " TRE_ID "\n") == 20, "%s: the 0700 directory did not stop nobody", sock);
 }
 
 int main(void)
