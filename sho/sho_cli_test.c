@@ -112,17 +112,19 @@ int main(void)
 		  "status: %s", out);
 	/* --json (issue 15): the status, and every page of the list, as one JSON object */
 	CHECK_INT(run("", "--json status TRE-00000001", out, sizeof(out)), 0);
-	CHECK_MSG(!strncmp(out, "{\"ok\":true,\"items\":[{\"words\":[\"TRE-00000001\"],\"owner\":\"fleet-9\",", 59) &&
+	static const char status_head[] = "{\"ok\":true,\"items\":[{\"words\":[\"TRE-00000001\"],\"owner\":\"fleet-9\",";
+	static const char list_head[] = "{\"ok\":true,\"items\":[{", error_head[] = "{\"ok\":false,\"error\":\"OM_ESHO_";
+	CHECK_MSG(!strncmp(out, status_head, sizeof(status_head) - 1) &&
 			  strstr(out, "\"state\":\"registered\""),
 		  "json status: %s", out);
 	CHECK_INT(run("", "--json list --owner fleet-9", out, sizeof(out)), 0);
 	unsigned objects = 0;
 	for (const char *p = out; (p = strstr(p, "\"owner\":\"fleet-9\"")); p++)
 		objects++;
-	CHECK_MSG(!strncmp(out, "{\"ok\":true,\"items\":[{", 21) && objects == n_dev && lines(out) == 1,
+	CHECK_MSG(!strncmp(out, list_head, sizeof(list_head) - 1) && objects == n_dev && lines(out) == 1,
 		  "json list: %u objects of %u, %u lines", objects, n_dev, lines(out));
 	CHECK_INT(run("", "--json status TRE-NOBODY", out, sizeof(out)), 1);
-	CHECK_MSG(!strncmp(out, "{\"ok\":false,\"error\":\"OM_ESHO_", 31), "json error: %s", out);
+	CHECK_MSG(!strncmp(out, error_head, sizeof(error_head) - 1), "json error: %s", out);
 
 	/*
 	 * Issue 13: only root and the SHO's uid are heard (SO_PEERCRED). nobody, from a forked child, is

@@ -230,10 +230,10 @@ static void *serve(void *arg)
 }
 
 /*
- * The socket's directory: made 0700, or refused unless ours and closed to
- * others; with an allow list (open) then 0711, so that the listed users,
- * whom SO_PEERCRED alone tells apart, can reach the socket: nobody may list
- * or change the directory but us.
+ * The socket's directory: made 0700, or refused unless ours and neither
+ * readable nor writable by others; with an allow list (open) then 0711, so
+ * that the listed users, whom SO_PEERCRED alone tells apart, can reach the
+ * socket: nobody may list or change the directory but us.
  */
 static int check_dir(const char *what, const char *path, int open, char *err, size_t err_len)
 {
@@ -257,10 +257,11 @@ static int check_dir(const char *what, const char *path, int open, char *err, si
 		snprintf(err, err_len, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (open ? 066 : 077))) {
-		snprintf(err, err_len, "%s must be a directory of mode %s owned by uid %u (is %04o, uid %u)", dir,
-			 open ? "0700 or 0711" : "0700", (unsigned)geteuid(), (unsigned)(st.st_mode & 07777),
-			 (unsigned)st.st_uid);
+	/* 0711 too: another socket of ours beside this one may have opened it; a socket without a list is
+	 * 0600 itself, so others still cannot connect */
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 066)) {
+		snprintf(err, err_len, "%s must be a directory of mode 0700 or 0711 owned by uid %u (is %04o, uid %u)",
+			 dir, (unsigned)geteuid(), (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
 		return -1;
 	}
 	if (open && chmod(dir, 0711) < 0) {

@@ -253,6 +253,15 @@ static void allow_lists_admit_only_the_listed_uids(void)
 	int before = calls;
 	CHECK_MSG(du_as_nobody(path, "echo hi\n") == 30, "nobody, not listed, was not refused with OM_EPERM");
 	CHECK_INT(calls, before); /* refused before a line was read */
+	/* a socket without a list beside it (the SHO's admin socket beside its internal one): 0600, out of reach */
+	char path3[300];
+	struct om_admin_socket *s3 = NULL;
+	snprintf(path3, sizeof(path3), "%s/allow-a/c.sock", dir);
+	CHECK_MSG(om_admin_socket_start(&s3, &opts, path3, err, sizeof(err)) == 0, "%s", err);
+	CHECK(stat(path3, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK_MSG(du_as_nobody(path3, "echo hi\n") == 20, "nobody reached a socket without a list");
+	CHECK_INT(calls, before);
+	om_admin_socket_stop(s3);
 	CHECK_INT(om_admin_socket_allow(path2, "nobody", err, sizeof(err)), 0);
 	CHECK_INT(om_admin_socket_start(&s2, &opts, path2, err, sizeof(err)), 0);
 	CHECK_MSG(du_as_nobody(path2, "echo hi\n") == 31, "nobody, listed, was not served");
