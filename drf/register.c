@@ -384,6 +384,24 @@ clean:
 	return r;
 }
 
+/*
+ * A durable transaction in which tre_id's row exists (locked FOR UPDATE on PostgreSQL). 0, or
+ * OM_EDRF_DEVICE or a store code with nothing left open.
+ */
+static int begin_on_device(struct drf *d, const char *tre_id)
+{
+	int r = om_store_begin(d->db, OM_STORE_DURABLE);
+	if (r < 0)
+		return r;
+	struct om_stmt *st = d->stmt[DRF_SQL_DEV_OURS];
+	r = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	om_stmt_reset(st);
+	if (r == OM_STORE_ROW)
+		return 0;
+	om_store_rollback(d->db);
+	return r < 0 ? r : OM_EDRF_DEVICE;
+}
+
 int drf_device_owner(struct drf *d, const char *tre_id, const char *owner, unsigned *revoked)
 {
 	unsigned n = 0;
@@ -394,15 +412,8 @@ int drf_device_owner(struct drf *d, const char *tre_id, const char *owner, unsig
 		return OM_EINVAL;
 	if (!drf_text_ok(tre_id, OM_TRE_ID_MAX, '!') || !drf_text_ok(owner, DRF_OWNER_MAX, '!'))
 		return OM_EDRF_VALUE;
-	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+	if ((r = begin_on_device(d, tre_id)) < 0)
 		return r;
-	struct om_stmt *st = d->stmt[DRF_SQL_DEV_OURS]; /* the row exists (locked FOR UPDATE on PostgreSQL) */
-	r = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
-	om_stmt_reset(st);
-	if (r != OM_STORE_ROW) {
-		r = r < 0 ? r : OM_EDRF_DEVICE;
-		goto out;
-	}
 	if ((r = om_stmt_exec(d->stmt[DRF_SQL_DEV_OWNER], OM_BIND(OM_TEXT(tre_id), OM_TEXT(owner)))) < 0)
 		goto out;
 	if (om_store_changes(d->db) == 0) { /* the same owner: nothing to revoke */
@@ -492,15 +503,8 @@ int drf_device_delete(struct drf *d, const char *tre_id)
 	int r;
 	if (!d || !tre_id)
 		return OM_EINVAL;
-	if ((r = om_store_begin(d->db, OM_STORE_DURABLE)) < 0)
+	if ((r = begin_on_device(d, tre_id)) < 0)
 		return r;
-	struct om_stmt *st = d->stmt[DRF_SQL_DEV_OURS]; /* the row exists (locked FOR UPDATE on PostgreSQL) */
-	r = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
-	om_stmt_reset(st);
-	if (r != OM_STORE_ROW) {
-		r = r < 0 ? r : OM_EDRF_DEVICE;
-		goto out;
-	}
 	if ((r = count(d, DRF_SQL_DEV_BUSY, OM_BIND(OM_TEXT(tre_id)), &busy)) < 0)
 		goto out;
 	if (busy) {
