@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The installed tree for the tests that run it (install_kit.h). */
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "daemon_util.h"
@@ -40,6 +42,17 @@ int ik_install(const char *build_dir, const char *stage, struct ik_tree *t, char
 	find_dir(listing, stage, "/openmcim-hss.service", t->unit, sizeof(t->unit));
 	find_dir(listing, stage, "/openmcim-operator-pki", t->share, sizeof(t->share));
 	return t->bin[0] && t->conf[0] && t->unit[0] && t->share[0] ? 0 : -1;
+}
+
+int ik_stage(char *stage, char *build_dir, size_t cap)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0 || !mkdtemp(stage))
+		return -1;
+	exe[n] = 0;
+	snprintf(build_dir, cap, "%s", dirname(exe));
+	return 0;
 }
 
 void ik_staged(char *out, size_t cap, const char *stage, const char *dir, const char *name)

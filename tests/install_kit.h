@@ -22,6 +22,12 @@ struct ik_tree {
  */
 int ik_install(const char *build_dir, const char *stage, struct ik_tree *t, char *listing, size_t cap);
 
+/*
+ * The test's stage (mkdtemp of the template stage, e.g. "/tmp/om_x_XXXXXX")
+ * and the build directory: the test program's own. 0 or -1.
+ */
+int ik_stage(char *stage, char *build_dir, size_t cap);
+
 /* out = stage + dir + "/" + name. */
 void ik_staged(char *out, size_t cap, const char *stage, const char *dir, const char *name);
 

@@ -23,7 +23,6 @@
  *    the others from the staged programs and provisions a device end to end.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,13 +358,9 @@ static void staged_lab_provisions_a_device(void)
 
 int main(void)
 {
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	CHECK(n > 0 && mkdtemp(stage) != NULL);
-	if (n <= 0)
+	CHECK(ik_stage(stage, build_dir, sizeof(build_dir)) == 0);
+	if (!build_dir[0])
 		return check_done();
-	exe[n] = 0;
-	snprintf(build_dir, sizeof(build_dir), "%s", dirname(exe));
 
 	install_into_stage();
 	if (bin_dir[0] && unit_dir[0] && conf_dir[0]) {

@@ -36,7 +36,6 @@
  * daemons share or a peer the other side does not know stops it there.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,14 +121,12 @@ static int relocate_configurations(void)
 	/* what systemd's StateDirectory= and RuntimeDirectory= make (docs/operate.md): /var/lib/openmcim/<nf>
 	 * 0700 for each daemon's own user, /run/openmcim as systemd leaves it (0755; each daemon makes its
 	 * socket directory below it); the stage itself open for passing through, as / is */
-	char hss[2300], pva[2300], sho[2300], drf[2300], dpf[2300], vno[2300];
-	snprintf(hss, sizeof(hss), "%s/hss", stage_state);
-	snprintf(pva, sizeof(pva), "%s/pva", stage_state);
-	snprintf(sho, sizeof(sho), "%s/sho", stage_state);
-	snprintf(drf, sizeof(drf), "%s/drf", stage_state);
-	snprintf(dpf, sizeof(dpf), "%s/dpf", stage_state);
-	snprintf(vno, sizeof(vno), "%s/vno", stage_state);
-	const char *mk[] = { "mkdir", "-p", "-m", "0700", hss, pva, sho, drf, dpf, vno, NULL };
+	static char dirs[N_DAEMONS][2300];
+	const char *mk[4 + N_DAEMONS + 1] = { "mkdir", "-p", "-m", "0700" };
+	for (size_t i = 0; i < N_DAEMONS; i++) {
+		snprintf(dirs[i], sizeof(dirs[i]), "%s/%s", stage_state, daemons[i].nf);
+		mk[4 + i] = dirs[i];
+	}
 	const char *mk_run[] = { "mkdir", "-p", "-m", "0755", stage_run, NULL };
 	CHECK(chmod(stage, 0711) == 0);
 	return ran("state directories", mk) && ran("run directory", mk_run);
@@ -394,13 +391,9 @@ static void provision_one_device(void)
 
 int main(void)
 {
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	CHECK(n > 0 && mkdtemp(stage) != NULL);
-	if (n <= 0)
+	CHECK(ik_stage(stage, build_dir, sizeof(build_dir)) == 0);
+	if (!build_dir[0])
 		return check_done();
-	exe[n] = 0;
-	snprintf(build_dir, sizeof(build_dir), "%s", dirname(exe));
 	snprintf(work, sizeof(work), "%s/operator", stage);
 
 	int st = ik_install(build_dir, stage, &tree, out, sizeof(out));
