@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,6 +238,49 @@ static void log_file_is_reopened_on_sighup(void)
 	CHECK_MSG(count_in(file, " stopped ") == 1, "no stopped line in the new log file");
 }
 
+/* The next datagram on fd within ms, NUL-terminated in out; its length, or -1. */
+static ssize_t next_notice(int fd, char *out, size_t cap, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, ms) != 1)
+		return -1;
+	ssize_t n = recv(fd, out, cap - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/*
+ * Readiness and stop under systemd (Type=notify, issue 15): READY=1 once the daemon is up
+ * (its "started" line written first), RELOADING=1 then READY=1 around a SIGHUP, STOPPING=1
+ * on SIGTERM, each on the socket NOTIFY_SOCKET names, as systemd gives it.
+ */
+static void notifies_systemd_ready_reload_stopping(void)
+{
+	char path[600], msg[256];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(path, sizeof(path), "%s/notify.sock", dir);
+	CHECK(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) < sizeof(sa.sun_path) ? strlen(path) + 1 : 0);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	write_hss_conf("info", hss_port, "");
+	setenv("NOTIFY_SOCKET", path, 1);
+	pid_t pid = start_hss(NULL);
+	unsetenv("NOTIFY_SOCKET");
+	CHECK(pid > 0);
+	CHECK_MSG(next_notice(fd, msg, sizeof(msg), 20000) > 0 && strstr(msg, "READY=1"), "first notice: '%s'", msg);
+	CHECK_MSG(count_in(hss_log, " started ") == 1, "READY=1 came before the started line");
+	CHECK(kill(pid, SIGHUP) == 0);
+	CHECK_MSG(next_notice(fd, msg, sizeof(msg), 10000) > 0 && strstr(msg, "RELOADING=1"), "on SIGHUP: '%s'", msg);
+	CHECK_MSG(next_notice(fd, msg, sizeof(msg), 10000) > 0 && strstr(msg, "READY=1"), "after the reload: '%s'",
+		  msg);
+	CHECK(kill(pid, SIGTERM) == 0);
+	CHECK_MSG(next_notice(fd, msg, sizeof(msg), 10000) > 0 && strstr(msg, "STOPPING=1"), "on SIGTERM: '%s'", msg);
+	int st = du_term_wait(pid, 15000);
+	CHECK_MSG(st == 0, "exit status %d after SIGTERM", st);
+	close(fd);
+}
+
 int main(void)
 {
 	char exe[4096];
@@ -255,6 +301,7 @@ int main(void)
 	file_errors_name_the_file_and_the_reason();
 	sighup_reloads_and_never_stops_the_hss();
 	log_file_is_reopened_on_sighup();
+	notifies_systemd_ready_reload_stopping();
 
 	if (!check_failures())
 		du_rm_rf(dir);
