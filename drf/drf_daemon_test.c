@@ -262,6 +262,17 @@ static void admin_tool_takes_iso_times_and_prints_json(void)
 	static const char head[] = "{\"ok\":true,\"items\":[{\"tre_id\":\"" TRE_ID "\",";
 	CHECK_MSG(!strncmp(out, head, sizeof(head) - 1) && strstr(out, "\"lock_until\":\"2099-01-01T10:00:00Z\""), "json: %s",
 		  out);
+	/* the owner through the tool (issue 15: change what the daemon holds; the resale itself is
+	 * drf_handover_test's): the same owner changes nothing and revokes no code, an unknown device is refused */
+	const char *same[] = { cli, "drf-admin", "--socket", sock, "device", "owner", TRE_ID, "owner-1", NULL };
+	CHECK_INT(du_run(same, 0, out, sizeof(out)), 0);
+	CHECK_MSG(!strcmp(out, "codes_revoked=0\n"), "device owner: %s", out);
+	const char *nobody[] = { cli, "drf-admin", "--socket", sock, "device", "owner", "TRE-NOBODY", "x", NULL };
+	CHECK_INT(du_run_quiet(nobody, 0, out, sizeof(out)), 1);
+	const char *show[] = { cli, "drf-admin", "--socket", sock, "device", "show", TRE_ID, NULL };
+	CHECK_INT(du_run(show, 0, out, sizeof(out)), 0);
+	CHECK_MSG(!strncmp(out, "tre_id=" TRE_ID " ", 8 + strlen(TRE_ID)) && strstr(out, " owner=owner-1 "),
+		  "device show: %s", out);
 	/* the register's listing (issue 15): every device, its times ISO 8601 in JSON */
 	const char *list[] = { cli, "drf-admin", "--socket", sock, "device", "list", NULL };
 	CHECK_INT(du_run(list, 0, out, sizeof(out)), 0);

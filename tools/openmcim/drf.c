@@ -27,6 +27,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: openmcim drf-admin --socket PATH [--json] <command> ...\n"
 		   "  device add TRE_ID IMSI ENC_CERT.pem OWNER [SEQUENCE [SIGN_CERT.pem]]\n"		   "  device list | device show TRE_ID | device delete TRE_ID   (delete: not while it moves)\n"
+		   "  device owner TRE_ID OWNER   (a resale: the new owner; the device's unused codes revoked)\n"
 		   "  lock TRE_ID UNTIL   (ISO 8601: 2027-01-01, 2027-01-01T00:00:00Z; or epoch seconds; 0 lifts the lock)\n"
 		   "  transfer-code TRE_ID [VALID_SECONDS]   (prints the code once)\n"
 		   "  operator add SHO_ID SHO_SIGNING_CERT.pem\n"
@@ -91,6 +92,13 @@ static int wire(int argc, char **argv, char *line, size_t *len)
 		}
 		snprintf(until, sizeof(until), "%lld", (long long)t);
 		const char *w[] = { "lock", argv[1], until };
+		for (size_t k = 0; r == 0 && k < 3; k++)
+			r = admin_client_append("drf-admin", line, len, w[k]);
+		return r;
+	}
+	if (argc == 4 && !strcmp(argv[0], "device") && !strcmp(argv[1], "owner")) {
+		/* a resale: the register names the new owner, the device's unused codes are revoked */
+		const char *w[] = { "owner", argv[2], argv[3] };
 		for (size_t k = 0; r == 0 && k < 3; k++)
 			r = admin_client_append("drf-admin", line, len, w[k]);
 		return r;
