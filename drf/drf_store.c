@@ -104,6 +104,8 @@ static const struct om_store_migration migrations[] = {
 	/* 9 (issue 16): the departures in the order they happened, for the registration service that shows
 	 * the owner a device released here (drf_departures, the admin socket's `departures`) */
 	{ "CREATE INDEX stay_left ON stay(left_at, tre_id, n) WHERE left_at IS NOT NULL;" },
+	/* 10: an operator deletes a decommissioned device with its removals (drf_device_delete, issue 15) */
+	{ "CREATE INDEX removal_tre ON removal(tre_id);" },
 };
 
 /*
@@ -178,6 +180,7 @@ static const struct om_store_migration migrations_pg[] = {
 	  "ALTER TABLE removal ADD COLUMN why TEXT NOT NULL DEFAULT 'moved' CHECK (why IN ('moved', 'fell-back'));" },
 	{ "ALTER TABLE removal ADD COLUMN suspend_due BIGINT;" },
 	{ "CREATE INDEX stay_left ON stay(left_at, tre_id, n) WHERE left_at IS NOT NULL;" },
+	{ "CREATE INDEX removal_tre ON removal(tre_id);" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");

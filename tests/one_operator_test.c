@@ -44,8 +44,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include <openmcim/base64.h>
 #include <openmcim/pki.h>
 
 #include "check.h"
@@ -229,15 +228,12 @@ static int device_certs(char *sign_pem, char *enc_pem, size_t cap)
 		ok = f[2] && !strcmp(f[0], TRE_ID);
 		for (int k = 0; ok && k < 2; k++) {
 			/* the note's certificates are DER in base64 (docs/factory.md); drf-admin takes PEM */
-			size_t n = strlen(f[1 + k]);
-			unsigned char *der = calloc(1, n);
-			int m = der ? EVP_DecodeBlock(der, (unsigned char *)f[1 + k], (int)n) : -1;
+			uint8_t *der = NULL;
+			size_t m = 0;
 			X509 *c = NULL;
-			while (m > 0 && f[1 + k][n - 1] == '=' && n--)
-				m--; /* EVP_DecodeBlock counts the padding */
 			snprintf(k ? enc_pem : sign_pem, cap, "%s/%s-%s.pem", work, TRE_ID, k ? "enc" : "sign");
-			ok = m > 0 && om_cert_decode(&c, OM_ENC_DER, der, (size_t)m) == 0 &&
-			     om_cert_save(k ? enc_pem : sign_pem, c) == 0;
+			ok = om_base64_decode(f[1 + k], strlen(f[1 + k]), 1 << 16, &der, &m) == 0 &&
+			     om_cert_decode(&c, OM_ENC_DER, der, m) == 0 && om_cert_save(k ? enc_pem : sign_pem, c) == 0;
 			X509_free(c);
 			free(der);
 		}
