@@ -438,7 +438,7 @@ int main(void)
 	CHECK_INT(delivered, 1);
 	CHECK_INT(vno.calls, 2);
 	CHECK_MSG(!strcmp(vno.path, "/push/" OLD_IMSI), "push path %s", vno.path);
-	CHECK_MSG(!strcmp(vno.type, "text/vnd.wap.connectivity-xml"), "type %s", vno.type);
+	CHECK_MSG(!strcmp(vno.type, "application/vnd.openmcim.signed-cp+xml"), "type %s", vno.type);
 	struct om_tre_status ts;
 	CHECK_INT(om_tre_bootstrap(tre, vno.body, vno.len, time(NULL)), 0);
 	CHECK_INT(om_tre_status(tre, &ts), 0);

@@ -2,8 +2,9 @@
 /*
  * libFuzzer: any bytes as a bootstrap (B.2.3.3) for om_bootstrap_verify(),
  * against a fixed test trust root (an EC P-256 self-signed "SHO-FUZZ";
- * its private key was thrown away after signing the seeds in
- * fuzz/corpus/bootstrap_verify/). The seeds verify, so mutations reach the
+ * its private key was thrown away after `xmlsec1 --sign` made the seeds in
+ * fuzz/corpus/bootstrap_verify/ from the template of
+ * lib/objects/objects_xmlsec_cli_test.c, compact and pretty-printed). The seeds verify, so mutations reach the
  * signature checks and, when only unsigned parts change, the parse.
  */
 #include <stdlib.h>
@@ -13,15 +14,15 @@
 #include <openmcim/pki.h>
 
 static const char root_pem[] = "-----BEGIN CERTIFICATE-----\n"
-			       "MIIBjjCCATOgAwIBAgIUagua8rLeGK1MVbYyABOgO/dfdUswCgYIKoZIzj0EAwIw\n"
-			       "EzERMA8GA1UEAwwIU0hPLUZVWlowIBcNMjYxMTIyMjEwMTA2WhgPMjEyNjEwMjky\n"
-			       "MTAxMDZaMBMxETAPBgNVBAMMCFNITy1GVVpaMFkwEwYHKoZIzj0CAQYIKoZIzj0D\n"
-			       "AQcDQgAEY9XAd+XeUlITJcGjH31jSaOc2hXMjXLEfjwNHngUki4YsRgw5oLcyKEW\n"
-			       "2TmVtFq+3NcvHK31ZIeitUlvEJSqgqNjMGEwHQYDVR0OBBYEFOTyiRsKvjx1fTUo\n"
-			       "en77r23cElXKMB8GA1UdIwQYMBaAFOTyiRsKvjx1fTUoen77r23cElXKMA8GA1Ud\n"
-			       "EwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEGMAoGCCqGSM49BAMCA0kAMEYCIQC6\n"
-			       "KPJXoYsglF2IUXuoXU79QK6Toz5hQGyL6FZhxQjK1AIhALyBIvNKc4NNu7R7ZWTm\n"
-			       "ZzKtICiroQtpNrsmgufQ1t1u\n"
+			       "MIIBjTCCATOgAwIBAgIUGl0XQJCTYdfrD2DB6jlPsqdEnn4wCgYIKoZIzj0EAwIw\n"
+			       "EzERMA8GA1UEAwwIU0hPLUZVWlowIBcNMjYxMjA3MTIzMTEzWhgPMjEyNjExMTMx\n"
+			       "MjMxMTNaMBMxETAPBgNVBAMMCFNITy1GVVpaMFkwEwYHKoZIzj0CAQYIKoZIzj0D\n"
+			       "AQcDQgAESE5u3EVwlgH9edUoOetQKTcl7vdd0URWgtAQ4Bu65MrwceMKsj62eXF3\n"
+			       "r1zYJLENfsXokKv9MbuJBdWpjfNZm6NjMGEwHQYDVR0OBBYEFD16GdaI9+Em7Bvf\n"
+			       "ptZbbpUz8izGMB8GA1UdIwQYMBaAFD16GdaI9+Em7BvfptZbbpUz8izGMA8GA1Ud\n"
+			       "EwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEGMAoGCCqGSM49BAMCA0gAMEUCIQDC\n"
+			       "PXzpBg3VXL+pAeMevgZlzKqBElV0h+fmyy0IQZxOLwIgMVSpqJ/aPJS8ZHPg6la4\n"
+			       "q+b1X2E/oHkcHeZzcV/7TwI=\n"
 			       "-----END CERTIFICATE-----\n";
 
 static X509 *root;

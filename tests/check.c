@@ -136,3 +136,19 @@ unsigned check_lines_with(const char *text, const char *a, const char *b)
 	}
 	return n;
 }
+
+char *check_insert_after(const char *s, const char *at, const char *ins)
+{
+	const char *p = strstr(s, at);
+	CHECK_MSG(p != NULL, "missing '%s'", at);
+	if (!p)
+		return strdup(s);
+	size_t k = (size_t)(p - s) + strlen(at), n = strlen(s), il = strlen(ins);
+	char *r = malloc(n + il + 1);
+	if (!r)
+		abort();
+	memcpy(r, s, k);
+	memcpy(r + k, ins, il);
+	memcpy(r + k + il, s + k, n - k + 1);
+	return r;
+}

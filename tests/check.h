@@ -48,3 +48,10 @@ int check_file_has(const char *path, const void *needle, size_t nl);
 
 /* How many lines of text (NUL-terminated, may be NULL) hold both a and b: a log read for its events. */
 unsigned check_lines_with(const char *text, const char *a, const char *b);
+
+/*
+ * A malloc'd copy of the text s with ins inserted right after the first
+ * occurrence of at (a failed check and a plain copy if at is missing):
+ * tests that alter a signed document use it.
+ */
+char *check_insert_after(const char *s, const char *at, const char *ins);

@@ -672,6 +672,74 @@ static void test_lifecycle_moves_outside_their_flow_are_refused(void)
 	fx_tre_free(&t);
 }
 
+/*
+ * Signature wrapping at the TRE (B.2.3.3): a genuine bootstrap of the RO,
+ * its signed Object moved or its Signature wrapped in a forged document, or
+ * content added outside the signed part, is refused with its code and the
+ * TRE's directory stays byte-identical; the genuine one is then accepted.
+ */
+static void test_wrapped_bootstrap_changes_nothing(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000105");
+	uint8_t h0[32], nonce_a[16];
+	size_t len = 0;
+	time_t now = time(NULL);
+
+	check_random(nonce_a, 16);
+	uint8_t *xml = make_bootstrap(&ro, sho1.der, sho1.der_len, t.enc_cert, 1, nonce_a, &len);
+	char *doc = strndup((char *)xml, len);
+	const char *o0 = strstr(doc, "<ds:Object"), *o1 = o0 ? strstr(o0, "</ds:Object>") : NULL;
+	const char *s0 = strstr(doc, "<ds:Signature"), *s1 = s0 ? strstr(s0, "</ds:Signature>") : NULL;
+	CHECK(o1 && s1);
+	if (!o1 || !s1)
+		return;
+	char *obj = strndup(o0, (size_t)(o1 + 12 - o0)), *sig = strndup(s0, (size_t)(s1 + 15 - s0));
+	const char *forged = "<wap-provisioningdoc version=\"1.1\"><characteristic type=\"BOOTSTRAP\">"
+			     "<parm name=\"NAME\" value=\"evil\"/><parm name=\"PROVURL\" value=\"https://evil/dm\"/>"
+			     "</characteristic></wap-provisioningdoc>";
+	char forged_obj[512];
+	snprintf(forged_obj, sizeof(forged_obj), "<ds:Object Id=\"cp\">%s</ds:Object>", forged);
+	struct {
+		char *text;
+		int want;
+	} cases[5];
+	/* the genuine Signature inside a forged document */
+	cases[0].text = check_insert_after(forged, "<characteristic type=\"BOOTSTRAP\">", sig);
+	cases[0].want = OM_EOBJ_SIG_PLACEMENT;
+	/* the forged Object takes the Id, the genuine one moved before it */
+	char *genuine_moved = strdup(obj);
+	memcpy(strstr(genuine_moved, "Id=\"cp\""), "Id=\"xx\"", 7);
+	size_t n = strlen(doc) + strlen(forged_obj) + strlen(genuine_moved) + 1;
+	cases[1].text = malloc(n);
+	snprintf(cases[1].text, n, "%.*s%s%s%s", (int)(o0 - doc), doc, genuine_moved, forged_obj, o1 + 12);
+	cases[1].want = OM_EOBJ_SIG_PLACEMENT;
+	/* content outside the signed part: after the Object, beside the SignatureValue */
+	cases[2].text = check_insert_after(doc, "</ds:Object>", "<characteristic type=\"PXLOGICAL\"/>");
+	cases[2].want = OM_EOBJ_SIG_PLACEMENT;
+	cases[3].text = check_insert_after(doc, "</ds:SignatureValue>", forged_obj);
+	cases[3].want = OM_EOBJ_SIG_PLACEMENT;
+	/* the bare signed document, as a CP client would read it, without its envelope */
+	const char *c0 = strstr(doc, "<wap-provisioningdoc"), *c1 = strstr(doc, "</wap-provisioningdoc>");
+	cases[4].text = strndup(c0, (size_t)(c1 + 22 - c0));
+	cases[4].want = OM_EOBJ_SIG_PLACEMENT;
+
+	fx_dir_hash(t.dir, h0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(om_tre_bootstrap(tre, (uint8_t *)cases[i].text, strlen(cases[i].text), now), cases[i].want);
+		CHECK_UNCHANGED(t.dir, h0);
+		free(cases[i].text);
+	}
+	CHECK_INT(om_tre_bootstrap(tre, xml, len, now), 0);
+	free(genuine_moved);
+	free(obj);
+	free(sig);
+	free(doc);
+	free(xml);
+	om_tre_close(tre);
+	fx_tre_free(&t);
+}
+
 int main(void)
 {
 	if (om_key_generate(&pva_key, OM_KEY_EC_P256) || om_ca_create(&pva, pva_key, "PVA Root", 0, 0))
@@ -682,6 +750,7 @@ int main(void)
 	test_change_of_subscription_twice_erases_the_superseded_mcim();
 	test_unconfirmed_activation_falls_back_at_the_deadline();
 	test_bootstrap_refusals_leave_files_identical();
+	test_wrapped_bootstrap_changes_nothing();
 	test_mcim_install_refusals_leave_files_identical();
 	test_dm_digest_is_computed_inside_without_the_password();
 	test_counter_rises_and_outcome_statement_says_only_the_state();

@@ -21,11 +21,13 @@
 
 #define OM_NONCE_LEN 16
 /*
- * The media type of the bootstrap on the push path (DRF -> VNO -> device):
- * OMA CP's own for a provisioning document in XML (OMA-WAP-ProvCont), the
- * one docs/formats.md names.
+ * The media type of the bootstrap on the push path (DRF -> VNO -> device),
+ * the one docs/formats.md names: the pushed bytes are the enveloping
+ * XML-DSig, not a bare CP document, so not OMA CP's
+ * text/vnd.wap.connectivity-xml (that is the type of the signed payload
+ * once the TRE has verified and unwrapped it; docs/decisions.md).
  */
-#define OM_BOOTSTRAP_CONTENT_TYPE "text/vnd.wap.connectivity-xml"
+#define OM_BOOTSTRAP_CONTENT_TYPE "application/vnd.openmcim.signed-cp+xml"
 #define OM_BOOTSTRAP_URL_MAX 255
 #define OM_BOOTSTRAP_NAME_MAX 63
 #define OM_BOOTSTRAP_APN_MAX 100
@@ -43,7 +45,7 @@ struct om_bootstrap {
 };
 
 /*
- * Build the CP document for b and sign it (enveloped XML-DSig, exclusive
+ * Build the CP document for b and sign it (enveloping XML-DSig, exclusive
  * C14N, SHA-256; ECDSA-SHA256 or RSA-SHA256 by the key's type) with SHO[i]'s
  * key, putting sho_cert in KeyInfo. *out is malloc'd XML; the caller frees it.
  */

@@ -185,9 +185,9 @@ enum om_err {
 	OM_EOBJ_DUPLICATE = -605,     /* characteristic or parm present twice */
 	OM_EOBJ_VALUE = -606,         /* parm value malformed or inconsistent */
 	OM_EOBJ_BASE64 = -607,        /* malformed base64 */
-	OM_EOBJ_SIG_PLACEMENT = -608, /* not exactly one Signature, last child of the root */
-	OM_EOBJ_SIG_REFERENCE = -609, /* not exactly one Reference, with URI="" */
-	OM_EOBJ_SIG_TRANSFORM = -610, /* transforms other than enveloped-signature + exc-c14n */
+	OM_EOBJ_SIG_PLACEMENT = -608, /* not one enveloping Signature as root, its one Object last, the one Id */
+	OM_EOBJ_SIG_REFERENCE = -609, /* not exactly one Reference, with URI="#cp" naming the Object */
+	OM_EOBJ_SIG_TRANSFORM = -610, /* transforms other than exc-c14n alone */
 	OM_EOBJ_SIG_ALGORITHM = -611, /* algorithm not allowed, or not the trust root's key type */
 	OM_EOBJ_SIGNATURE = -612,     /* signature does not verify with the trust root's key */
 	OM_EOBJ_DIGEST = -613,        /* signed content altered: reference digest mismatch */

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The DRF's side of B.2.3.3: the OMA CP bootstrap (wap-provisioningdoc 1.1)
- * carrying {PROVURL, Cert_SHO[i+1], PuK_TRE(DM credentials, nonceA)}, with
- * an enveloped XML-DSig by SHO[i] over the whole document. The layout is in
+ * carrying {PROVURL, Cert_SHO[i+1], PuK_TRE(DM credentials, nonceA)}, signed
+ * by SHO[i] with an enveloping XML-DSig: the document is the content of the
+ * signature's one ds:Object, so it stays a valid wap-provisioningdoc (OMA
+ * CP's DTD has no place for a Signature element) that a CP parser or
+ * libwbxml2 takes as it is once unwrapped. The layout is in
  * docs/formats.md, "Bootstrap document (B.2.3.3)".
  */
 #include <stdio.h>
@@ -64,11 +67,18 @@ static xmlDocPtr build_doc(const struct om_bootstrap *b, const char *cert_b64, c
 	c = characteristic(root, "BOOTSTRAP");
 	ok = ok && parm(c, "NAME", b->server_id) && parm(c, "PROVURL", b->provurl);
 	c = characteristic(root, "NAPDEF");
-	ok = ok && parm(c, "NAPID", OMO_NAPID) && parm(c, "NAME", b->server_id) &&
+	ok = ok && parm(c, "NAPID", OMO_NAPID) && parm(c, "BEARER", OMO_BEARER) && parm(c, "NAME", b->server_id) &&
 	     parm(c, "NAP-ADDRESS", b->apn) && parm(c, "NAP-ADDRTYPE", "APN");
 	c = characteristic(root, "APPLICATION");
 	ok = ok && parm(c, "APPID", "w7") && parm(c, "PROVIDER-ID", b->server_id) && parm(c, "NAME", b->server_id) &&
 	     parm(c, "ADDR", b->provurl) && parm(c, "TO-NAPID", OMO_NAPID);
+	/*
+	 * The DM account's client credentials (OMA DM Bootstrap: APPAUTH with
+	 * AAUTHLEVEL APPSRV): the scheme only. Their name and secret travel
+	 * sealed to the TRE in VENDORCONFIG, never in clear (B.2.3.2).
+	 */
+	c = ok ? characteristic(c, "APPAUTH") : NULL;
+	ok = ok && parm(c, "AAUTHLEVEL", "APPSRV") && parm(c, "AAUTHTYPE", OMO_AAUTHTYPE);
 	c = characteristic(root, "VENDORCONFIG");
 	ok = ok && parm(c, "NAME", OMO_VENDOR_NAME) && parm(c, "SHO-CERT", cert_b64) &&
 	     parm(c, "DM-CREDENTIALS", creds_b64) && parm(c, "SEQUENCE", seq);
@@ -90,17 +100,30 @@ int omo_bootstrap_sign(xmlDocPtr doc, EVP_PKEY *pkey, X509 *cert)
 
 	xmlSecTransformId alg = key_type == OM_KEY_EC_P256 ? xmlSecOpenSSLTransformEcdsaSha256Id
 							    : xmlSecOpenSSLTransformRsaSha256Id;
-	xmlNodePtr sig = xmlSecTmplSignatureCreate(doc, xmlSecTransformExclC14NId, alg, NULL);
+	xmlNodePtr cp = xmlDocGetRootElement(doc);
+	xmlNodePtr sig = cp ? xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId, alg, NULL,
+							     BAD_CAST "ds")
+			    : NULL;
 	if (!sig)
 		goto out;
-	/* B.2.3.3: the signature covers the whole document; it is its last child */
-	xmlAddChild(xmlDocGetRootElement(doc), sig);
-	xmlNodePtr ref = xmlSecTmplSignatureAddReference(sig, xmlSecOpenSSLTransformSha256Id, NULL, BAD_CAST "", NULL);
+	/* enveloping: the Signature is the root, the document its one Object's content */
+	xmlUnlinkNode(cp);
+	xmlDocSetRootElement(doc, sig);
+	xmlNodePtr ref = xmlSecTmplSignatureAddReference(sig, xmlSecOpenSSLTransformSha256Id, NULL,
+							 BAD_CAST OMO_OBJECT_URI, NULL);
 	xmlNodePtr ki = xmlSecTmplSignatureEnsureKeyInfo(sig, NULL);
 	xmlNodePtr xd = ki ? xmlSecTmplKeyInfoAddX509Data(ki) : NULL;
-	if (!ref || !xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) ||
-	    !xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) || !xd ||
+	xmlNodePtr obj = xmlSecTmplSignatureAddObject(sig, BAD_CAST OMO_OBJECT_ID, NULL, NULL);
+	if (!obj || !xmlAddChild(obj, cp)) {
+		xmlFreeNode(cp);
+		goto out;
+	}
+	if (!ref || !xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) || !xd ||
 	    !xmlSecTmplX509DataAddCertificate(xd))
+		goto out;
+	/* the Reference finds the Object by its Id (XML-DSig 4.3.3.3) */
+	xmlAttrPtr id = xmlHasProp(obj, BAD_CAST "Id");
+	if (!id || !xmlAddID(NULL, doc, BAD_CAST OMO_OBJECT_ID, id))
 		goto out;
 
 	key = xmlSecKeyCreate();

@@ -24,31 +24,41 @@ struct rule {
 	const char *fixed; /* FIXED: the only value allowed */
 };
 
-#define NPARM 5
+#define NPARM 6
 struct charac {
 	const char *type;
 	struct rule parms[NPARM];
+	const struct charac *sub; /* the one characteristic nested in it, or NULL */
+};
+
+/* OMA DM Bootstrap: the w7 account's client credentials, the scheme only (the rest is sealed) */
+static const struct charac appauth = {
+	"APPAUTH", { { "AAUTHLEVEL", FIXED, 0, "APPSRV" }, { "AAUTHTYPE", FIXED, 0, OMO_AAUTHTYPE } }, NULL
 };
 
 /* B.2.3.3 and OMA-WAP-ProvCont: one APN, one w7 DM account, one openmcim VENDORCONFIG (NOTE 2) */
 static const struct charac chars[] = {
-	{ "BOOTSTRAP", { { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL }, { "PROVURL", URL, OM_BOOTSTRAP_URL_MAX, NULL } } },
+	{ "BOOTSTRAP", { { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL }, { "PROVURL", URL, OM_BOOTSTRAP_URL_MAX, NULL } }, NULL },
 	{ "NAPDEF",
 	  { { "NAPID", FIXED, 0, OMO_NAPID },
+	    { "BEARER", FIXED, 0, OMO_BEARER },
 	    { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL },
 	    { "NAP-ADDRESS", APN, OM_BOOTSTRAP_APN_MAX, NULL },
-	    { "NAP-ADDRTYPE", FIXED, 0, "APN" } } },
+	    { "NAP-ADDRTYPE", FIXED, 0, "APN" } },
+	  NULL },
 	{ "APPLICATION",
 	  { { "APPID", FIXED, 0, "w7" },
 	    { "PROVIDER-ID", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL },
 	    { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL },
 	    { "ADDR", URL, OM_BOOTSTRAP_URL_MAX, NULL },
-	    { "TO-NAPID", FIXED, 0, OMO_NAPID } } },
+	    { "TO-NAPID", FIXED, 0, OMO_NAPID } },
+	  &appauth },
 	{ "VENDORCONFIG",
 	  { { "NAME", FIXED, 0, OMO_VENDOR_NAME },
 	    { "SHO-CERT", B64, (OMO_CERT_MAX + 2) / 3 * 4, NULL },
 	    { "DM-CREDENTIALS", B64, (OMO_CREDS_MAX + 2) / 3 * 4, NULL },
-	    { "SEQUENCE", SEQ, 10, NULL } } },
+	    { "SEQUENCE", SEQ, 10, NULL } },
+	  NULL },
 };
 #define NCHAR (sizeof(chars) / sizeof(chars[0]))
 
@@ -148,14 +158,28 @@ static int parm_attrs(xmlNodePtr p, const char **name, const char **value)
 	return n == 2 && *name && *value ? 0 : OM_EOBJ_STRUCTURE;
 }
 
-/* Read one characteristic into vals[] (pointers into the tree). */
+static const char *charac_type(xmlNodePtr c);
+
+/* Read one characteristic into vals[] (pointers into the tree), and its one nested one. */
 static int read_charac(xmlNodePtr c, const struct charac *ch, const char *vals[static NPARM])
 {
+	int seen_sub = 0;
 	for (xmlNodePtr p = c->children; p; p = p->next) {
 		const char *name, *value;
 		int r;
 		if (p->type == XML_TEXT_NODE && omo_blank(p))
 			continue;
+		if (ch->sub && p->type == XML_ELEMENT_NODE && xmlStrEqual(p->name, BAD_CAST "characteristic")) {
+			const char *sub_vals[NPARM] = { 0 };
+			const char *type = charac_type(p);
+			if (!type || strcmp(type, ch->sub->type) != 0)
+				return OM_EOBJ_STRUCTURE;
+			if (seen_sub++)
+				return OM_EOBJ_DUPLICATE;
+			if ((r = read_charac(p, ch->sub, sub_vals)) < 0)
+				return r;
+			continue;
+		}
 		if (p->type != XML_ELEMENT_NODE || !xmlStrEqual(p->name, BAD_CAST "parm") || p->children)
 			return OM_EOBJ_STRUCTURE;
 		if ((r = parm_attrs(p, &name, &value)) < 0)
@@ -174,7 +198,7 @@ static int read_charac(xmlNodePtr c, const struct charac *ch, const char *vals[s
 	for (size_t i = 0; i < NPARM && ch->parms[i].name; i++)
 		if (!vals[i])
 			return OM_EOBJ_MISSING;
-	return 0;
+	return ch->sub && !seen_sub ? OM_EOBJ_MISSING : 0;
 }
 
 /* The type of a characteristic element that carries only that attribute. */
@@ -187,7 +211,7 @@ static const char *charac_type(xmlNodePtr c)
 	return (const char *)a->children->content;
 }
 
-int omo_bootstrap_parse(xmlNodePtr root, xmlNodePtr sig, struct om_bootstrap *out)
+int omo_bootstrap_parse(xmlNodePtr root, struct om_bootstrap *out)
 {
 	const char *vals[NCHAR][NPARM];
 	int seen[NCHAR] = { 0 };
@@ -195,7 +219,7 @@ int omo_bootstrap_parse(xmlNodePtr root, xmlNodePtr sig, struct om_bootstrap *ou
 
 	memset(vals, 0, sizeof(vals));
 	for (xmlNodePtr c = root->children; c; c = c->next) {
-		if (c == sig || (c->type == XML_TEXT_NODE && omo_blank(c)))
+		if (c->type == XML_TEXT_NODE && omo_blank(c))
 			continue;
 		if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, BAD_CAST "characteristic"))
 			return OM_EOBJ_STRUCTURE;
@@ -219,7 +243,7 @@ int omo_bootstrap_parse(xmlNodePtr root, xmlNodePtr sig, struct om_bootstrap *ou
 	if (strcmp(vals[0][1], vals[2][3]) != 0)
 		return OM_EOBJ_VALUE;
 	strcpy(out->provurl, vals[0][1]);
-	strcpy(out->apn, vals[1][2]);
+	strcpy(out->apn, vals[1][3]);
 	strcpy(out->server_id, vals[2][1]);
 	out->sequence = (uint32_t)strtoul(vals[3][3], NULL, 10);
 	if ((r = omo_b64_decode(vals[3][1], OMO_CERT_MAX, &out->sho_cert, &out->sho_cert_len)) < 0)

@@ -14,19 +14,20 @@
 OM_NODISCARD int omo_bootstrap_check(const struct om_bootstrap *b);
 
 /*
- * Parse the characteristics of a verified document (root: its
- * wap-provisioningdoc; sig: its one Signature, skipped) into out, which the
+ * Parse the characteristics of a verified document (cp: the
+ * wap-provisioningdoc inside the signed ds:Object) into out, which the
  * caller zeroed. Returns 0, OM_EOBJ_STRUCTURE, OM_EOBJ_MISSING,
  * OM_EOBJ_DUPLICATE, OM_EOBJ_TOO_LONG, OM_EOBJ_VALUE, OM_EOBJ_BASE64 or
  * OM_ENOMEM; on failure out may hold buffers (om_bootstrap_free() them).
  */
-OM_NODISCARD int omo_bootstrap_parse(xmlNodePtr root, xmlNodePtr sig, struct om_bootstrap *out);
+OM_NODISCARD int omo_bootstrap_parse(xmlNodePtr cp, struct om_bootstrap *out);
 
 /*
- * Append the Signature template of docs/formats.md to doc's root and sign
- * it with key (EC P-256 or RSA-2048), putting cert in X509Data. The builder
- * uses it; the tests use it to sign documents the builder would refuse to
- * make. Returns 0 or OM_ECRYPTO.
+ * Wrap doc's root (a wap-provisioningdoc) in the enveloping Signature of
+ * docs/formats.md: the root becomes the content of ds:Object Id="cp", the
+ * ds:Signature the new root, signed with key (EC P-256 or RSA-2048) and
+ * cert in X509Data. The builder uses it; the tests use it to sign documents
+ * the builder would refuse to make. Returns 0 or OM_ECRYPTO.
  */
 OM_NODISCARD int omo_bootstrap_sign(xmlDocPtr doc, EVP_PKEY *key, X509 *cert);
 

@@ -4,13 +4,17 @@
  * before trusting a byte of it. In order:
  *   1. refuse DTDs, entities, comments and CDATA before parsing (XXE and
  *      entity expansion), parse without network or entity substitution;
- *   2. pin the shape of the signature (signature wrapping, XSW): one
- *      Signature, the root's last child, one Reference with URI="", the
- *      transforms enveloped-signature + exc-c14n and nothing else, SHA-256,
- *      the signature algorithm of the trust root's key type;
+ *   2. pin the shape of the signature (signature wrapping, XSW): the
+ *      enveloping ds:Signature is the root and holds one ds:Object Id="cp",
+ *      its last child, whose only content is the wap-provisioningdoc; the
+ *      tree has one Signature and one Id; one Reference with URI="#cp",
+ *      the transform exc-c14n and nothing else, SHA-256, the signature
+ *      algorithm of the trust root's key type;
  *   3. xmlsec verifies with the trust root's public key set as the signing
- *      key: no keys manager, so nothing in KeyInfo is ever looked at;
- *   4. parse the very tree that was verified (bootstrap_doc.c).
+ *      key: no keys manager, so nothing in KeyInfo is ever looked at; the
+ *      Id it resolved must be that Object's;
+ *   4. parse the very tree that was verified (bootstrap_doc.c): the
+ *      wap-provisioningdoc inside the signed Object, nothing outside it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +97,21 @@ static size_t count_signatures(xmlNodePtr n)
 	return k;
 }
 
+/* Count attributes named Id in any case, anywhere: a second one could be the one resolved. */
+static size_t count_ids(xmlNodePtr n)
+{
+	size_t k = 0;
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		for (xmlAttrPtr a = n->properties; a; a = a->next)
+			if (!xmlStrcasecmp(a->name, BAD_CAST "id"))
+				k++;
+		k += count_ids(n->children);
+	}
+	return k;
+}
+
 /*
  * Only elements and text in the whole tree: a PI, CDATA or entity
  * reference has no place in a bootstrap, signed or not.
@@ -124,25 +143,22 @@ static int algorithm_is(xmlNodePtr n, const char *alg)
 	return 1;
 }
 
-/* Reference: URI="" only; Transforms exactly enveloped + exc-c14n; SHA-256. */
+/* Reference: URI="#cp" only; Transforms exactly exc-c14n; SHA-256. */
 static int check_reference(xmlNodePtr ref)
 {
 	xmlAttrPtr a = ref->properties;
-	xmlNodePtr n, t1, t2, rest;
+	xmlNodePtr n, t1, rest;
 	int r;
-	if (!a || a->next || a->ns || !xmlStrEqual(a->name, BAD_CAST "URI") ||
-	    (a->children && (a->children->next || a->children->content[0])))
+	if (!a || a->next || a->ns || !xmlStrEqual(a->name, BAD_CAST "URI") || !a->children || a->children->next ||
+	    !xmlStrEqual(a->children->content, BAD_CAST OMO_OBJECT_URI))
 		return OM_EOBJ_SIG_REFERENCE;
 	if ((r = next_elem(ref->children, &n)) < 0)
 		return r;
 	if (!n || !is_dsig(n, "Transforms") || n->properties)
 		return OM_EOBJ_SIG_TRANSFORM;
-	if ((r = next_elem(n->children, &t1)) < 0 || (t1 && (r = next_elem(t1->next, &t2)) < 0))
+	if ((r = next_elem(n->children, &t1)) < 0 || !t1 || (r = next_elem(t1->next, &rest)) < 0 || rest)
 		return OM_EOBJ_SIG_TRANSFORM;
-	if (!t1 || !t2 || (r = next_elem(t2->next, &rest)) < 0 || rest)
-		return OM_EOBJ_SIG_TRANSFORM;
-	if (!is_dsig(t1, "Transform") || !algorithm_is(t1, OMO_ALG_ENVELOPED) || !is_dsig(t2, "Transform") ||
-	    !algorithm_is(t2, OMO_ALG_EXC_C14N))
+	if (!is_dsig(t1, "Transform") || !algorithm_is(t1, OMO_ALG_EXC_C14N))
 		return OM_EOBJ_SIG_TRANSFORM;
 	if ((r = next_elem(n->next, &n)) < 0)
 		return r;
@@ -216,35 +232,70 @@ static int check_key_info(xmlNodePtr ki, const uint8_t *root_der, size_t root_de
 	return r;
 }
 
-/* The Signature's place and shape; *sig_out is it. */
-static int check_signature(xmlNodePtr root, const char *sig_alg, const uint8_t *root_der, size_t root_der_len,
-			   xmlNodePtr *sig_out)
+/*
+ * The Object: only Id="cp", and its one element the wap-provisioningdoc
+ * (no namespace, only version="1.1"); *cp_out is that element.
+ */
+static int check_object(xmlNodePtr obj, xmlNodePtr *cp_out)
 {
-	xmlNodePtr last = NULL, n, si;
+	xmlAttrPtr a = obj->properties;
+	xmlNodePtr cp, n;
 	int r;
-	for (n = root->children; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE)
-			last = n;
-	if (count_signatures(root) != 1 || !last || !is_dsig(last, "Signature"))
+	if (!a || a->next || a->ns || !xmlStrEqual(a->name, BAD_CAST "Id") || !a->children || a->children->next ||
+	    !xmlStrEqual(a->children->content, BAD_CAST OMO_OBJECT_ID))
+		return OM_EOBJ_SIG_REFERENCE;
+	if ((r = next_elem(obj->children, &cp)) < 0 || !cp || (r = next_elem(cp->next, &n)) < 0 || n)
+		return r < 0 ? r : OM_EOBJ_STRUCTURE;
+	if (cp->ns || cp->nsDef || !xmlStrEqual(cp->name, BAD_CAST "wap-provisioningdoc") || !cp->properties ||
+	    cp->properties->next || !xmlStrEqual(cp->properties->name, BAD_CAST "version"))
+		return OM_EOBJ_STRUCTURE;
+	xmlChar *ver = xmlGetNoNsProp(cp, BAD_CAST "version");
+	int ver_ok = ver && xmlStrEqual(ver, BAD_CAST "1.1");
+	xmlFree(ver);
+	if (!ver_ok)
+		return OM_EOBJ_STRUCTURE;
+	*cp_out = cp;
+	return 0;
+}
+
+/*
+ * The Signature's shape: root is ds:Signature with SignedInfo,
+ * SignatureValue, an optional KeyInfo, then the one Object as its last
+ * child. *obj_out is the Object, *cp_out the document inside it.
+ */
+static int check_signature(xmlNodePtr root, const char *sig_alg, const uint8_t *root_der, size_t root_der_len,
+			   xmlNodePtr *obj_out, xmlNodePtr *cp_out)
+{
+	xmlNodePtr n, si;
+	int r;
+	/* the signature envelops the document: a bare or wrapped document is unsigned content */
+	if (!is_dsig(root, "Signature") || count_signatures(root) != 1)
 		return OM_EOBJ_SIG_PLACEMENT;
-	/* only blank text may follow it: nothing unsigned-looking after the signature */
-	if ((r = next_elem(last->next, &n)) < 0)
-		return r;
-	if (last->properties || (r = next_elem(last->children, &si)) < 0)
+	if (root->properties || (r = next_elem(root->children, &si)) < 0)
 		return OM_EOBJ_STRUCTURE;
 	if (!si || !is_dsig(si, "SignedInfo"))
 		return OM_EOBJ_STRUCTURE;
 	if ((r = check_signed_info(si, sig_alg)) < 0)
 		return r;
-	/* then SignatureValue and at most a KeyInfo (ignored); no Object to hide content in */
 	if ((r = next_elem(si->next, &n)) < 0 || !n || !is_dsig(n, "SignatureValue"))
 		return OM_EOBJ_STRUCTURE;
 	if ((r = next_elem(n->next, &n)) < 0)
 		return r;
-	if (n && (!is_dsig(n, "KeyInfo") || (r = check_key_info(n, root_der, root_der_len)) < 0 ||
-		  (r = next_elem(n->next, &n)) < 0 || n))
-		return r < 0 ? r : OM_EOBJ_STRUCTURE;
-	*sig_out = last;
+	if (n && is_dsig(n, "KeyInfo")) {
+		if ((r = check_key_info(n, root_der, root_der_len)) < 0 || (r = next_elem(n->next, &n)) < 0)
+			return r;
+	}
+	/* exactly one Object, the last child, and one Id in the tree: no second copy to resolve */
+	if (!n || !is_dsig(n, "Object"))
+		return OM_EOBJ_SIG_PLACEMENT;
+	xmlNodePtr obj = n;
+	if ((r = next_elem(obj->next, &n)) < 0 || n)
+		return r < 0 ? r : OM_EOBJ_SIG_PLACEMENT;
+	if (count_ids(root) != 1)
+		return OM_EOBJ_SIG_PLACEMENT;
+	if ((r = check_object(obj, cp_out)) < 0)
+		return r;
+	*obj_out = obj;
 	return 0;
 }
 
@@ -283,9 +334,8 @@ static int dsig_verify(xmlNodePtr sig, X509 *root, xmlSecTransformId alg)
 	if (!(ctx->signKey = trust_key(root)))
 		goto out;
 	/* the same allow-list as check_signature(), enforced again inside xmlsec */
-	ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty;
-	if (xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformEnvelopedId) < 0 ||
-	    xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformExclC14NId) < 0 ||
+	ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
+	if (xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformExclC14NId) < 0 ||
 	    xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecOpenSSLTransformSha256Id) < 0 ||
 	    xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformExclC14NId) < 0 ||
 	    xmlSecDSigCtxEnableSignatureTransform(ctx, alg) < 0)
@@ -313,7 +363,7 @@ out:
 int om_bootstrap_verify(const uint8_t *xml, size_t len, X509 *trust_root, struct om_bootstrap *out)
 {
 	xmlDocPtr doc = NULL;
-	xmlNodePtr root, sig = NULL;
+	xmlNodePtr root, obj = NULL, cp = NULL;
 	unsigned char *root_der = NULL;
 	int root_der_len = 0;
 	int r;
@@ -346,27 +396,29 @@ int om_bootstrap_verify(const uint8_t *xml, size_t len, X509 *trust_root, struct
 		goto out;
 	root = xmlDocGetRootElement(doc);
 	r = OM_EOBJ_STRUCTURE;
-	if (!root || root->ns || root->nsDef || !xmlStrEqual(root->name, BAD_CAST "wap-provisioningdoc") ||
-	    !root->properties || root->properties->next || !xmlStrEqual(root->properties->name, BAD_CAST "version"))
-		goto out;
-	/* anything at document level besides the root (a PI) is refused too */
-	if (doc->children != root || root->next)
-		goto out;
-	xmlChar *ver = xmlGetNoNsProp(root, BAD_CAST "version");
-	int ver_ok = ver && xmlStrEqual(ver, BAD_CAST "1.1");
-	xmlFree(ver);
-	if (!ver_ok)
+	/* anything at document level besides the root (a PI) is refused */
+	if (!root || doc->children != root || root->next)
 		goto out;
 	r = OM_ECRYPTO;
 	root_der_len = i2d_X509(trust_root, &root_der);
 	if (root_der_len <= 0)
 		goto out;
 	if ((r = only_elements_and_text(root)) < 0 ||
-	    (r = check_signature(root, alg_uri, root_der, (size_t)root_der_len, &sig)) < 0)
+	    (r = check_signature(root, alg_uri, root_der, (size_t)root_der_len, &obj, &cp)) < 0)
 		goto out;
-	if ((r = dsig_verify(sig, trust_root, alg)) < 0)
+	/* the Id is registered by us, on the one Object, before xmlsec resolves the Reference */
+	xmlAttrPtr id = xmlHasProp(obj, BAD_CAST "Id");
+	r = OM_ENOMEM;
+	if (!id || !xmlAddID(NULL, doc, BAD_CAST OMO_OBJECT_ID, id))
 		goto out;
-	r = omo_bootstrap_parse(root, sig, out);
+	if ((r = dsig_verify(root, trust_root, alg)) < 0)
+		goto out;
+	/* what xmlsec digested is this Object (XSW: never a copy elsewhere) */
+	r = OM_EOBJ_SIG_REFERENCE;
+	xmlAttrPtr resolved = xmlGetID(doc, BAD_CAST OMO_OBJECT_ID);
+	if (!resolved || resolved->parent != obj)
+		goto out;
+	r = omo_bootstrap_parse(cp, out);
 out:
 	if (r < 0)
 		om_bootstrap_free(out);

@@ -163,10 +163,10 @@ static void refuses_a_key_other_than_the_trust_root(void)
 		CHECK_INT(om_bootstrap_build_signed(&b, other.key, other.cert, &xml, &len), 0);
 		VERIFY(xml, len, sho.cert, OM_EOBJ_SIGNATURE);
 		/* without KeyInfo (it is optional) the signature check itself refuses it */
-		char *text = strndup((char *)xml, len), *k0 = strstr(text, "<KeyInfo>"), *k1 = strstr(text, "</KeyInfo>");
+		char *text = strndup((char *)xml, len), *k0 = strstr(text, "<ds:KeyInfo>"), *k1 = strstr(text, "</ds:KeyInfo>");
 		CHECK(k0 && k1);
 		if (k0 && k1) {
-			memmove(k0, k1 + 10, strlen(k1 + 10) + 1);
+			memmove(k0, k1 + 13, strlen(k1 + 13) + 1);
 			VERIFY_TEXT(text, sho.cert, OM_EOBJ_SIGNATURE);
 			VERIFY_TEXT(text, other.cert, 0);
 		}
@@ -177,7 +177,7 @@ static void refuses_a_key_other_than_the_trust_root(void)
 		CHECK_INT(om_bootstrap_build_signed(&b, other.key, other.cert, &xml, &len), 0);
 		theirs = strndup((char *)xml, len);
 		free(xml);
-		char *o0 = strstr(ours, "<KeyInfo>"), *t0 = strstr(theirs, "<KeyInfo>");
+		char *o0 = strstr(ours, "<ds:KeyInfo>"), *t0 = strstr(theirs, "<ds:KeyInfo>");
 		CHECK(o0 && t0);
 		if (o0 && t0) {
 			char *mixed = malloc(strlen(theirs) + strlen(o0) + 1);
@@ -186,7 +186,7 @@ static void refuses_a_key_other_than_the_trust_root(void)
 			VERIFY_TEXT(mixed, sho.cert, OM_EOBJ_SIGNATURE);
 			free(mixed);
 			/* a key value instead of the certificate: KeyInfo only ever names the root */
-			char *kv = replace(ours, "<X509Data>", "<KeyName>SHO-1</KeyName><X509Data>");
+			char *kv = replace(ours, "<ds:X509Data>", "<ds:KeyName>SHO-1</ds:KeyName><ds:X509Data>");
 			VERIFY_TEXT(kv, sho.cert, OM_EOBJ_STRUCTURE);
 			free(kv);
 		}
@@ -230,7 +230,7 @@ static void refuses_what_was_altered_after_signing(void)
 		*v = was;
 		n_values++;
 	}
-	CHECK_INT(n_values, 15);
+	CHECK_INT(n_values, 18);
 	/* an added characteristic, a removed one, an added parm */
 	char *t = replace(xml, "<characteristic type=\"NAPDEF\">",
 			  "<characteristic type=\"PXLOGICAL\"><parm name=\"PROXY-ID\" value=\"evil\"/></characteristic>"
@@ -251,7 +251,7 @@ static void refuses_what_was_altered_after_signing(void)
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_DIGEST);
 	free(t);
 	/* the signature value itself */
-	char *sv = strstr(xml, "<SignatureValue>");
+	char *sv = strstr(xml, "<ds:SignatureValue>");
 	CHECK(sv != NULL);
 	if (sv) {
 		char was = sv[20];
@@ -264,6 +264,14 @@ static void refuses_what_was_altered_after_signing(void)
 	tk_sho_free(&sho);
 }
 
+/* The text from the first 'from' to the end of the first 'to' after it. */
+static char *span(const char *s, const char *from, const char *to)
+{
+	const char *a = strstr(s, from), *b = a ? strstr(a, to) : NULL;
+	CHECK_MSG(b != NULL, "missing '%s'...'%s'", from, to);
+	return b ? strndup(a, (size_t)(b + strlen(to) - a)) : strdup("");
+}
+
 static void refuses_signature_wrapping(void)
 {
 	struct tk_sho sho;
@@ -271,41 +279,121 @@ static void refuses_signature_wrapping(void)
 	size_t der_len = 0;
 	tk_sho_make(&sho, OM_KEY_RSA_2048, "SHO-1");
 	struct om_bootstrap b = sample(sho.cert, &der, &der_len);
-	char *xml = signed_text(&sho, &b), *t;
+	char *xml = signed_text(&sho, &b), *t, *u;
+	VERIFY_TEXT(xml, sho.cert, 0);
+	char *sig = span(xml, "<ds:Signature", "</ds:Signature>");
+	char *cp = span(xml, "<wap-provisioningdoc", "</wap-provisioningdoc>");
+	char *obj = span(xml, "<ds:Object", "</ds:Object>");
+	const char *forged_cp = "<wap-provisioningdoc version=\"1.1\"><characteristic type=\"BOOTSTRAP\">"
+				"<parm name=\"NAME\" value=\"evil\"/><parm name=\"PROVURL\" value=\"https://evil/dm\"/>"
+				"</characteristic></wap-provisioningdoc>";
+	char forged_obj[512];
+	snprintf(forged_obj, sizeof(forged_obj), "<ds:Object Id=\"cp\">%s</ds:Object>", forged_cp);
 
-	/* a second document element after the signed one */
+	/* the bare document, unsigned; a second document element after the signed one */
+	VERIFY_TEXT(cp, sho.cert, OM_EOBJ_SIG_PLACEMENT);
 	size_t n = strlen(xml);
 	t = malloc(n + 64);
 	snprintf(t, n + 64, "%s<wap-provisioningdoc version=\"1.1\"/>", xml);
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_XML);
 	free(t);
-	/* the Reference pointing elsewhere */
-	t = replace(xml, "<Reference URI=\"\">", "<Reference URI=\"#evil\">");
+	/* the genuine Signature wrapped in a forged document, at its end or inside a characteristic */
+	t = malloc(strlen(forged_cp) + strlen(sig) + 1);
+	strcpy(t, forged_cp);
+	strcpy(strstr(t, "</wap-provisioningdoc>"), sig);
+	strcat(t, "</wap-provisioningdoc>");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(t);
+	t = check_insert_after(forged_cp, "<characteristic type=\"BOOTSTRAP\">", sig);
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(t);
+	/* XSW: a forged Object takes the Id, the genuine one moved before it (no Id, or another) */
+	char *moved = replace(obj, "Id=\"cp\"", "Id=\"orig\"");
+	t = replace(xml, obj, forged_obj);
+	u = check_insert_after(t, "</ds:KeyInfo>", moved);
+	VERIFY_TEXT(u, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(u);
+	free(moved);
+	moved = replace(obj, " Id=\"cp\"", "");
+	u = check_insert_after(t, "</ds:KeyInfo>", moved);
+	VERIFY_TEXT(u, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(u);
+	/* ... or hidden in KeyInfo, where xmlsec would still find it by its Id: KeyInfo is pinned */
+	u = check_insert_after(t, "<ds:KeyInfo>", obj);
+	VERIFY_TEXT(u, sho.cert, OM_EOBJ_STRUCTURE);
+	free(u);
+	free(moved);
+	free(t);
+	/* the forged Object after the genuine one, or before it */
+	t = check_insert_after(xml, "</ds:Object>", forged_obj);
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(t);
+	t = check_insert_after(xml, "</ds:KeyInfo>", "<ds:Object><wap-provisioningdoc version=\"1.1\"/></ds:Object>");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(t);
+	/* content outside the signed Object: beside it, in the Signature, after it */
+	t = check_insert_after(xml, "</ds:Object>", "<characteristic type=\"PXLOGICAL\"/>");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(t);
+	t = check_insert_after(xml, "</ds:SignatureValue>", "<characteristic type=\"PXLOGICAL\"/>");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(t);
+	t = check_insert_after(xml, "</ds:Object>", "unsigned?");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_STRUCTURE);
+	free(t);
+	t = check_insert_after(xml, "</ds:X509Data>", "<ds:KeyName>evil</ds:KeyName>");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_STRUCTURE);
+	free(t);
+	/* a second Id anywhere (any case), or attributes on the Object beyond its Id */
+	t = replace(xml, "<ds:SignatureValue>", "<ds:SignatureValue ID=\"cp\">");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(t);
+	t = replace(xml, "<characteristic type=\"NAPDEF\">", "<characteristic type=\"NAPDEF\" id=\"x\">");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(t);
+	t = replace(xml, "<ds:Object Id=\"cp\">", "<ds:Object Id=\"cp\" MimeType=\"text/plain\">");
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_REFERENCE);
 	free(t);
-	t = replace(xml, "<Reference URI=\"\">", "<Reference>");
+	t = replace(xml, "<ds:Signature ", "<ds:Signature Id=\"s\" ");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_STRUCTURE);
+	free(t);
+	/* a second Signature inside the signed document is refused before anything is resolved */
+	t = check_insert_after(xml, "<characteristic type=\"BOOTSTRAP\">", "<ds:Signature/>");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
+	free(t);
+	/* the Reference pointing elsewhere, nowhere, at the whole document */
+	t = replace(xml, "<ds:Reference URI=\"#cp\">", "<ds:Reference URI=\"#evil\">");
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_REFERENCE);
+	free(t);
+	t = replace(xml, "<ds:Reference URI=\"#cp\">", "<ds:Reference URI=\"\">");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_REFERENCE);
+	free(t);
+	t = replace(xml, "<ds:Reference URI=\"#cp\">", "<ds:Reference>");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_REFERENCE);
+	free(t);
+	/* both renamed consistently: the Object is named by the one Id the format has */
+	t = replace(xml, "<ds:Reference URI=\"#cp\">", "<ds:Reference URI=\"#x\">");
+	u = replace(t, "<ds:Object Id=\"cp\">", "<ds:Object Id=\"x\">");
+	VERIFY_TEXT(u, sho.cert, OM_EOBJ_SIG_REFERENCE);
+	free(u);
 	free(t);
 	/* an extra Reference */
-	char *r0 = strstr(xml, "<Reference"), *r1 = r0 ? strstr(r0, "</Reference>") : NULL;
-	CHECK(r1 != NULL);
-	if (r1) {
-		size_t rl = (size_t)(r1 + 12 - r0);
-		t = malloc(n + rl + 1);
-		memcpy(t, xml, (size_t)(r1 + 12 - xml));
-		memcpy(t + (r1 + 12 - xml), r0, rl);
-		strcpy(t + (r1 + 12 - xml) + rl, r1 + 12);
-		VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_REFERENCE);
-		free(t);
-	}
-	/* an XPath transform, and a transform missing */
-	t = replace(xml, "<Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>",
-		    "<Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\">"
-		    "<XPath>not(ancestor-or-self::characteristic)</XPath></Transform>"
-		    "<Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>");
+	char *ref = span(xml, "<ds:Reference", "</ds:Reference>");
+	t = check_insert_after(xml, "</ds:Reference>", ref);
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_REFERENCE);
+	free(t);
+	free(ref);
+	/* an XPath or enveloped transform added, the transform removed */
+	t = check_insert_after(xml, "<ds:Transforms>",
+			 "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\">"
+			 "<ds:XPath>not(ancestor-or-self::characteristic)</ds:XPath></ds:Transform>");
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_TRANSFORM);
 	free(t);
-	t = replace(xml, "<Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>", "");
+	t = check_insert_after(xml, "<ds:Transforms>",
+			 "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>");
+	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_TRANSFORM);
+	free(t);
+	t = replace(xml, "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>", "");
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_TRANSFORM);
 	free(t);
 	/* other algorithms */
@@ -315,46 +403,13 @@ static void refuses_signature_wrapping(void)
 	t = replace(xml, "xmlenc#sha256", "xmldsig#sha1");
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_ALGORITHM);
 	free(t);
-	t = replace(xml, "<CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
-		    "<CanonicalizationMethod Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"/>");
+	t = replace(xml, "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+		    "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"/>");
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_ALGORITHM);
 	free(t);
-	/* the Signature moved inside a characteristic, or a second one hidden there */
-	char *s0 = strstr(xml, "<Signature"), *s1 = s0 ? strstr(s0, "</Signature>") : NULL;
-	CHECK(s1 != NULL);
-	if (s1) {
-		size_t sl = (size_t)(s1 + 12 - s0);
-		char *sig = strndup(s0, sl);
-		char *no_sig = strdup(xml);
-		memmove(no_sig + (s0 - xml), no_sig + (s1 + 12 - xml), strlen(s1 + 12) + 1);
-		VERIFY_TEXT(no_sig, sho.cert, OM_EOBJ_SIG_PLACEMENT);
-		size_t hl = strlen("<characteristic type=\"BOOTSTRAP\">");
-		char *hook = strstr(no_sig, "<characteristic type=\"BOOTSTRAP\">");
-		t = malloc(strlen(no_sig) + sl + 1);
-		size_t at = (size_t)(hook - no_sig) + hl;
-		memcpy(t, no_sig, at);
-		memcpy(t + at, sig, sl);
-		strcpy(t + at + sl, no_sig + at);
-		VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
-		free(t);
-		char *hook2 = strstr(xml, "<characteristic type=\"BOOTSTRAP\">");
-		at = (size_t)(hook2 - xml) + hl;
-		t = malloc(n + sl + 1);
-		memcpy(t, xml, at);
-		memcpy(t + at, sig, sl);
-		strcpy(t + at + sl, xml + at);
-		VERIFY_TEXT(t, sho.cert, OM_EOBJ_SIG_PLACEMENT);
-		free(t);
-		free(sig);
-		free(no_sig);
-	}
-	/* an Object to carry a wrapped copy, and text after the signature */
-	t = replace(xml, "</Signature>", "<Object><wap-provisioningdoc version=\"1.1\"/></Object></Signature>");
-	VERIFY_TEXT(t, sho.cert, OM_EOBJ_STRUCTURE);
-	free(t);
-	t = replace(xml, "</Signature>", "</Signature>unsigned?");
-	VERIFY_TEXT(t, sho.cert, OM_EOBJ_STRUCTURE);
-	free(t);
+	free(sig);
+	free(cp);
+	free(obj);
 	free(xml);
 	om_pki_free(der, der_len);
 	tk_sho_free(&sho);
@@ -368,13 +423,13 @@ static void refuses_dtds_entities_and_comments(void)
 	tk_sho_make(&sho, OM_KEY_EC_P256, "SHO-1");
 	struct om_bootstrap b = sample(sho.cert, &der, &der_len);
 	char *xml = signed_text(&sho, &b), *t;
-	t = replace(xml, "<wap-provisioningdoc",
-		    "<!DOCTYPE wap-provisioningdoc [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><wap-provisioningdoc");
+	t = replace(xml, "<ds:Signature",
+		    "<!DOCTYPE ds:Signature [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><ds:Signature");
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_DTD);
 	free(t);
-	t = replace(xml, "<wap-provisioningdoc",
+	t = replace(xml, "<ds:Signature",
 		    "<!DOCTYPE d [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
-		    "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><wap-provisioningdoc");
+		    "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><ds:Signature");
 	VERIFY_TEXT(t, sho.cert, OM_EOBJ_DTD);
 	free(t);
 	t = replace(xml, "<characteristic type=\"NAPDEF\">", "<!-- c --><characteristic type=\"NAPDEF\">");
@@ -433,10 +488,10 @@ static char *unsigned_text(void)
 	b.sho_cert = (uint8_t *)"ABCD";
 	b.sho_cert_len = 4;
 	char *xml = signed_text(&sho, &b);
-	sig_start = strstr(xml, "<Signature");
-	CHECK(sig_start != NULL);
-	char *t = strdup(xml);
-	strcpy(t + (sig_start - xml), "</wap-provisioningdoc>\n");
+	sig_start = strstr(xml, "<wap-provisioningdoc");
+	const char *end = sig_start ? strstr(sig_start, "</wap-provisioningdoc>") : NULL;
+	CHECK(end != NULL);
+	char *t = strndup(sig_start, (size_t)(end + strlen("</wap-provisioningdoc>") - sig_start));
 	free(xml);
 	om_pki_free(der, der_len);
 	tk_sho_free(&sho);

@@ -19,7 +19,6 @@
 
 #define OMO_DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
 #define OMO_ALG_EXC_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
-#define OMO_ALG_ENVELOPED "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 #define OMO_ALG_SHA256 "http://www.w3.org/2001/04/xmlenc#sha256"
 #define OMO_ALG_RSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 #define OMO_ALG_ECDSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
@@ -28,6 +27,16 @@
 #define OMO_VENDOR_NAME "openmcim-tr33812"
 /* NAPDEF/NAPID and APPLICATION/TO-NAPID: the one network access point. */
 #define OMO_NAPID "openmcim-dpf"
+/*
+ * The Id of the one ds:Object that carries the wap-provisioningdoc inside
+ * the enveloping signature, and the Reference URI that names it.
+ */
+#define OMO_OBJECT_ID "cp"
+/* NAPDEF/BEARER: OMA CP's value for a 3GPP packet bearer (an APN) */
+#define OMO_BEARER "GSM-GPRS"
+/* APPAUTH/AAUTHTYPE: the DM session's client scheme, syncml:auth-md5 (docs/dm.md) */
+#define OMO_AAUTHTYPE "DIGEST"
+#define OMO_OBJECT_URI "#" OMO_OBJECT_ID
 
 /*
  * Decode a VENDORCONFIG value (strict base64, include/openmcim/base64.h) of
