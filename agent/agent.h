@@ -94,6 +94,7 @@ struct om_agent_config {
 	uint32_t fallback_s;       /* om_tre_activate() timeout; 0: the MCIM's REVERT_AFTER */
 	const char *app_params_path; /* where the application parameters a DPF sets go (the object as received,
 					app_params.h, 0600; docs/agent.md); NULL: kept in the result only */
+	uint32_t signer_status_max_age_s; /* > 0: every bootstrap must staple its signer's status (om_tre_require_signer_status) */
 	om_agent_event_fn on_event; /* may be NULL */
 	void *event_arg;
 };

@@ -41,6 +41,7 @@ static const struct om_conf_key keys[] = {
 	{ "agent", "log_level", 0 }, { "agent", "tre_backend", 0 }, { "agent", "tpm_tcti", 0 },
 	{ "agent", "p11_module", 0 }, { "agent", "p11_token", 0 }, { "agent", "p11_pin_file", 0 },
 	{ "agent", "app_params", 0 },
+	{ "agent", "signer_status_max_age", 0 },
 };
 
 /*
@@ -165,6 +166,10 @@ static int load(const char *path, struct om_agent_config *cfg, char *host, size_
 	if (om_conf_uint(c, "agent", "fallback", 0, 0, 30 * 86400, &v, err, sizeof(err)))
 		goto bad;
 	cfg->fallback_s = (uint32_t)v;
+	/* spec/000 5.2.2.3.2 step 7: 0 (the default) accepts a bootstrap without its signer's status */
+	if (om_conf_uint(c, "agent", "signer_status_max_age", 0, 0, 30 * 86400, &v, err, sizeof(err)))
+		goto bad;
+	cfg->signer_status_max_age_s = (uint32_t)v;
 	if (om_conf_uint(c, "agent", "net_timeout", 10000, 100, 600000, &v, err, sizeof(err)))
 		goto bad;
 	cfg->net_timeout_ms = (int)v;

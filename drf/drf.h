@@ -33,6 +33,7 @@
 #define DRF_REMOVAL_RETRY_MIN_DEFAULT 60      /* seconds before a failed removal is tried again ... */
 #define DRF_REMOVAL_RETRY_MAX_DEFAULT 3600    /* ... doubling up to this */
 #define DRF_OWNER_MAX 63
+#define DRF_STATUS_MAX_AGE_DEFAULT 86400     /* s: the oldest stapled status the DRF still sends */
 
 struct drf;
 
@@ -45,6 +46,15 @@ struct drf_config {
 	const char *hss_socket; /* our HSS's provisioning socket (docs/hss.md); NULL: no removals */
 	int hss_timeout_ms;     /* 0: DRF_HSS_TIMEOUT_DEFAULT; < 0 invalid */
 	int64_t removal_retry_min_s, removal_retry_max_s; /* 0: the defaults; < 0 or max < min invalid */
+	/*
+	 * Stapling (spec/000 5.2.2.3.2 step 7, docs/drf.md "Certificate status"):
+	 * the file holding a DER OCSP response about sign_cert, which the
+	 * operator refreshes from its CA's responder, and that CA's certificate
+	 * (referenced). NULL: bootstraps carry no status.
+	 */
+	const char *signer_status_file;
+	X509 *signer_issuer;
+	int64_t signer_status_max_age_s; /* 0: DRF_STATUS_MAX_AGE_DEFAULT */
 };
 
 /*

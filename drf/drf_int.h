@@ -82,7 +82,19 @@ struct drf {
 	char *hss_socket;
 	int hss_timeout_ms;
 	int64_t removal_retry_min_s, removal_retry_max_s;
+	char *status_file;      /* the stapled status of sign_cert (drf_signer_status) */
+	uint8_t *issuer_der;    /* the DER of its issuer */
+	size_t issuer_der_len;
+	int64_t status_max_age_s;
 };
+
+/*
+ * The current stapled status of our signing certificate, read from its
+ * file and checked as a TRE checks it (om_cert_status_check at now): a
+ * stale or revoked one is never sent. *out is malloc'd. Returns 0, OM_EIO,
+ * OM_ENOMEM or an OM_EPKI_STATUS_* code.
+ */
+OM_NODISCARD int drf_signer_status(const struct drf *d, int64_t now, uint8_t **out, size_t *out_len);
 
 /* 1..max characters from lo to '~'. */
 int drf_text_ok(const char *s, size_t max, char lo);

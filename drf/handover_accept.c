@@ -170,7 +170,16 @@ static int accept(struct ctx *c, int64_t now, uint8_t **bs, size_t *bs_len, uint
 	b.creds = c->req.creds;
 	b.creds_len = c->req.creds_len;
 	uint8_t digest[32];
-	if ((r = om_bootstrap_build_signed(&b, c->d->sign_key, c->d->sign_cert, bs, bs_len)) < 0)
+	/* spec/000 5.2.2.3.2 step 7: our certificate's status goes with what we sign */
+	if (c->d->status_file) {
+		if ((r = drf_signer_status(c->d, now, &b.signer_status, &b.signer_status_len)) < 0)
+			return r;
+		b.signer_issuer = c->d->issuer_der;
+		b.signer_issuer_len = c->d->issuer_der_len;
+	}
+	r = om_bootstrap_build_signed(&b, c->d->sign_key, c->d->sign_cert, bs, bs_len);
+	free(b.signer_status);
+	if (r < 0)
 		return r;
 	/* what the register keeps of the document once the handover completed (docs/drf.md "Schema") */
 	if (!EVP_Digest(*bs, *bs_len, digest, NULL, EVP_sha256(), NULL)) {

@@ -44,6 +44,8 @@ static const struct om_conf_key keys[] = {
 	{ "drf", "hss_timeout", 0 },	  { "drf", "removal_retry_min", 0 }, { "drf", "removal_retry_max", 0 },
 	{ "drf", "peer_certs", 1 },	  OM_HTTP_CONF_KEYS("drf"),
 	{ "drf", "admin_socket", 0 }, { "drf", "admin_socket_allow", 0 },
+	{ "drf", "signer_status", 0 },   { "drf", "signer_issuer", 0 },
+	{ "drf", "signer_status_max_age", 0 },
 	OM_METRICS_CONF_KEYS,
 };
 
@@ -51,7 +53,8 @@ struct settings {
 	const char *db, *sho_id, *signing_key, *signing_cert, *listen;
 	struct om_http_tls tls;
 	struct drf_push_config push;
-	const char *hss_socket, *admin_socket;
+	const char *hss_socket, *admin_socket, *signer_status, *signer_issuer;
+	uint64_t status_max_age;
 	uint64_t port, grace, max_body, hss_timeout, removal_min, removal_max;
 	int log_level;
 	struct om_http_limits limits;
@@ -83,9 +86,13 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	s->admin_socket = om_conf_get(c, "drf", "admin_socket");
 	if (om_admin_socket_allow_conf(c, "drf", "admin_socket", err, len) < 0)
 		return -1;
+	s->signer_status = om_conf_get(c, "drf", "signer_status");
+	s->signer_issuer = om_conf_get(c, "drf", "signer_issuer");
 	if (om_conf_uint(c, "drf", "port", 8443, 0, 65535, &s->port, err, len) ||
 	    om_conf_uint(c, "drf", "grace_period", DRF_GRACE_DEFAULT, 1, 366u * 86400u, &s->grace, err, len) ||
 	    om_conf_uint(c, "drf", "max_body", 8192, 1024, 1u << 20, &s->max_body, err, len) ||
+	    om_conf_uint(c, "drf", "signer_status_max_age", DRF_STATUS_MAX_AGE_DEFAULT, 60, 30u * 86400u,
+			 &s->status_max_age, err, len) ||
 	    om_http_limits_read(c, "drf", &s->limits, err, len) ||
 	    om_conf_uint(c, "drf", "push_retry_min", 5, 1, 3600, &rmin, err, len) ||
 	    om_conf_uint(c, "drf", "push_retry_max", 600, 1, 86400, &rmax, err, len) ||
@@ -102,6 +109,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 		return snprintf(err, len, "%s: removal_retry_max below removal_retry_min", om_conf_path(c)), -1;
 	if (!s->push.cert_file != !s->push.key_file)
 		return snprintf(err, len, "%s: push_cert and push_key go together", om_conf_path(c)), -1;
+	if (!s->signer_status != !s->signer_issuer)
+		return snprintf(err, len, "%s: signer_status and signer_issuer go together", om_conf_path(c)), -1;
 	s->push.retry_min_s = (unsigned)rmin;
 	s->push.retry_max_s = (unsigned)rmax;
 	s->push.removal_every_s = s->hss_socket ? (unsigned)every : 0;
@@ -147,7 +156,7 @@ int main(int argc, char **argv)
 	struct drf_admin admin = { 0 };
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
+	X509 *cert = NULL, *issuer = NULL;
 	struct settings s;
 	struct om_metrics_server *metrics = NULL;
 	char err[512] = "";
@@ -192,6 +201,10 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
+	if (s.signer_issuer && om_cert_load(&issuer, s.signer_issuer) < 0) {
+		om_error("start", "reason=\"cannot load signer_issuer %s\"", s.signer_issuer);
+		goto out;
+	}
 	struct drf_config dc = { .db_path = s.db,
 				 .sign_key = key,
 				 .sign_cert = cert,
@@ -199,7 +212,10 @@ int main(int argc, char **argv)
 				 .hss_socket = s.hss_socket,
 				 .hss_timeout_ms = (int)s.hss_timeout,
 				 .removal_retry_min_s = (int64_t)s.removal_min,
-				 .removal_retry_max_s = (int64_t)s.removal_max };
+				 .removal_retry_max_s = (int64_t)s.removal_max,
+				 .signer_status_file = s.signer_status,
+				 .signer_issuer = issuer,
+				 .signer_status_max_age_s = (int64_t)s.status_max_age };
 	if (drf_open(&d, &dc, err, sizeof(err)) < 0 || drf_push_start(&push, &s.push, d, &lock, err, sizeof(err)) < 0) {
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
@@ -248,6 +264,7 @@ out:
 	if (status == 0)
 		om_notice("stopped", "listen=%s", s.listen);
 	X509_free(cert);
+	X509_free(issuer);
 	EVP_PKEY_free(key);
 	if (curl_up)
 		curl_global_cleanup();

@@ -75,6 +75,20 @@ int drf_open(struct drf **out, const struct drf_config *cfg, char *err, size_t e
 	r = OM_ENOMEM;
 	if (cfg->hss_socket && !(d->hss_socket = strdup(cfg->hss_socket)))
 		goto out;
+	if (cfg->signer_status_file) {
+		r = OM_EDRF_CONFIG;
+		if (!cfg->signer_issuer || !d->sign_cert ||
+		    X509_verify(d->sign_cert, X509_get0_pubkey(cfg->signer_issuer)) != 1) {
+			snprintf(err, err_len, "signer_issuer is not the CA that issued the signing certificate");
+			goto out;
+		}
+		r = OM_ENOMEM;
+		if (!(d->status_file = strdup(cfg->signer_status_file)) ||
+		    om_cert_encode(cfg->signer_issuer, OM_ENC_DER, &d->issuer_der, &d->issuer_der_len) < 0)
+			goto out;
+		d->status_max_age_s = cfg->signer_status_max_age_s > 0 ? cfg->signer_status_max_age_s
+								       : DRF_STATUS_MAX_AGE_DEFAULT;
+	}
 	if ((r = drf_store_open(d, cfg->db_path, err, err_len)) < 0)
 		goto out;
 	*out = d;
@@ -96,6 +110,8 @@ void drf_close(struct drf *d)
 		return;
 	drf_store_close(d);
 	free(d->hss_socket);
+	free(d->status_file);
+	om_pki_free(d->issuer_der, d->issuer_der_len);
 	free(d);
 }
 

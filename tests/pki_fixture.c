@@ -4,9 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 
 #include "check.h"
+#include "daemon_util.h"
 #include "pki_fixture.h"
 
 int pf_issue(struct om_ca *ca, enum om_cert_profile profile, const char *dir, const char *name, const char *cn,
@@ -98,4 +102,39 @@ X509 *pf_enc_cert_of_run(const char *devices_csv)
 	free(der);
 	free(csv);
 	return c;
+}
+
+uint8_t *pf_ocsp_response(const char *dir, const char *ca_pem, const char *cert_pem, const char *signer_pem,
+			  const char *signer_key, int revoked, size_t *len)
+{
+	char idx[600], req[600], resp[600], out[4096];
+	X509 *cert = NULL;
+	uint8_t *der = NULL;
+	snprintf(idx, sizeof(idx), "%s/index.txt", dir);
+	snprintf(req, sizeof(req), "%s/req.der", dir);
+	snprintf(resp, sizeof(resp), "%s/resp.der", dir);
+	CHECK_INT(om_cert_load(&cert, cert_pem), 0);
+	BIGNUM *bn = cert ? ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL) : NULL;
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	FILE *f = fopen(idx, "w");
+	CHECK(hex && f);
+	if (hex && f)
+		fprintf(f, "%s\t491231235959Z\t%s\t%s\tunknown\t/CN=x\n", revoked ? "R" : "V",
+			revoked ? "261201000000Z" : "", hex);
+	if (f)
+		fclose(f);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	X509_free(cert);
+	const char *rq[] = { "openssl", "ocsp", "-issuer", ca_pem, "-cert", cert_pem, "-no_nonce", "-reqout", req, NULL };
+	const char *rs[] = { "openssl", "ocsp", "-index", idx,	  "-CA",    ca_pem, "-rsigner", signer_pem, "-rkey",
+			     signer_key, "-reqin", req,	"-respout", resp, "-ndays", "1",    NULL };
+	CHECK_MSG(du_run(rq, 1, out, sizeof(out)) == 0, "openssl ocsp: %s", out);
+	CHECK_MSG(du_run(rs, 1, out, sizeof(out)) == 0, "openssl ocsp: %s", out);
+	der = check_slurp(resp, len);
+	CHECK(der != NULL);
+	unlink(idx);
+	unlink(req);
+	unlink(resp);
+	return der;
 }

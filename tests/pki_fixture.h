@@ -41,6 +41,17 @@ struct pf_sho {
 };
 
 void pf_sho_make(struct pf_sho *s, const char *id);
+
+/*
+ * A DER OCSP response about the certificate in cert_pem (issued by ca_pem),
+ * made by the independent responder `openssl ocsp` from a CA index in dir
+ * that says good, or revoked since 2026-12-01; signed by signer_pem and
+ * signer_key (the CA or its delegated responder), nextUpdate a day on.
+ * Scratch files in dir (index.txt, req.der, resp.der) are removed.
+ * malloc'd, NULL (and a failed check) if openssl failed.
+ */
+uint8_t *pf_ocsp_response(const char *dir, const char *ca_pem, const char *cert_pem, const char *signer_pem,
+			  const char *signer_key, int revoked, size_t *len);
 void pf_sho_free(struct pf_sho *s);
 
 /* The first device's TRE_ENCRYPTION certificate from a factory run's PVA import file (devices.csv). */

@@ -24,6 +24,7 @@
 #include "tre_int.h"
 
 #define CREDS_PLAIN_MAX 1024
+#define TRE_STATUS_MAX_AGE_DEFAULT 86400 /* a stapled status not required is still at most a day old */
 
 static int nonce_seen(const struct tre_state *s, const uint8_t nonce[static OM_NONCE_LEN])
 {
@@ -42,6 +43,34 @@ static void nonce_remember(struct tre_state *s, const uint8_t nonce[static OM_NO
 		s->n_seen--;
 	}
 	memcpy(s->seen[s->n_seen++], nonce, OM_NONCE_LEN);
+}
+
+int om_tre_require_signer_status(struct om_tre *tre, long max_age)
+{
+	if (!tre || max_age < 0)
+		return OM_EINVAL;
+	tre->status_max_age = max_age;
+	return 0;
+}
+
+/*
+ * spec/000 5.2.2.3.2 step 7: the status of the certificate whose key signed
+ * the bootstrap (the pinned Cert_SHO[i]), by its issuer's responder. A
+ * status that is there is checked (at the required window, or a day).
+ */
+static int check_signer_status(const struct om_tre *tre, const struct om_bootstrap *b, time_t now)
+{
+	X509 *issuer = NULL;
+	int rc;
+	if (!b->signer_status)
+		return tre->status_max_age > 0 ? OM_EPKI_STATUS_MISSING : 0;
+	rc = om_cert_decode(&issuer, OM_ENC_DER, b->signer_issuer, b->signer_issuer_len);
+	if (rc)
+		return rc;
+	rc = om_cert_status_check(b->signer_status, b->signer_status_len, tre->root, issuer, now,
+				  tre->status_max_age > 0 ? tre->status_max_age : TRE_STATUS_MAX_AGE_DEFAULT);
+	X509_free(issuer);
+	return rc;
 }
 
 int om_tre_bootstrap(struct om_tre *tre, const uint8_t *xml, size_t len, time_t now)
@@ -66,6 +95,8 @@ int om_tre_bootstrap(struct om_tre *tre, const uint8_t *xml, size_t len, time_t 
 		return OM_ETRE_PENDING;
 	/* B.2.3.3: the signature is checked with Cert_SHO[i] before a byte is trusted. */
 	rc = om_bootstrap_verify(xml, len, tre->root, &b);
+	if (!rc)
+		rc = check_signer_status(tre, &b, now);
 	if (rc)
 		goto out;
 	rc = om_cert_decode(&cert, OM_ENC_DER, b.sho_cert, b.sho_cert_len);

@@ -315,9 +315,19 @@ static inline void fx_challenge(const struct om_mcim *m, uint64_t sqn, int eutra
 
 /* ---- the provisioning path (B.2.3.3-4) with real codecs and keys ---------- */
 
-/* A signed bootstrap from `from` carrying `to`'s certificate (to_der) for the TRE whose encryption certificate is enc. */
-static inline uint8_t *make_bootstrap(const struct fx_sho *from, const uint8_t *to_der, size_t to_len, X509 *enc,
-			       uint32_t seq, const uint8_t nonce_a[16], size_t *len)
+/* A stapled status of the signer's certificate and its issuer (DER), for make_bootstrap_stapled. */
+struct fx_staple {
+	const uint8_t *status, *issuer;
+	size_t status_len, issuer_len;
+};
+
+/*
+ * A signed bootstrap from `from` carrying `to`'s certificate (to_der) for the
+ * TRE whose encryption certificate is enc, with st (or no status) stapled.
+ */
+static inline uint8_t *make_bootstrap_stapled(const struct fx_sho *from, const uint8_t *to_der, size_t to_len, X509 *enc,
+					      uint32_t seq, const uint8_t nonce_a[16], const struct fx_staple *st,
+					      size_t *len)
 {
 	struct om_dm_creds c;
 	struct om_bootstrap b;
@@ -344,10 +354,22 @@ static inline uint8_t *make_bootstrap(const struct fx_sho *from, const uint8_t *
 	b.sho_cert_len = to_len;
 	b.creds = sealed;
 	b.creds_len = (size_t)s;
+	if (st) {
+		b.signer_status = (uint8_t *)st->status;
+		b.signer_status_len = st->status_len;
+		b.signer_issuer = (uint8_t *)st->issuer;
+		b.signer_issuer_len = st->issuer_len;
+	}
 	int rc = om_bootstrap_build_signed(&b, from->key, from->cert, &xml, len);
 	if (rc)
 		FX_DIE(om_errname(rc));
 	return xml;
+}
+
+static inline uint8_t *make_bootstrap(const struct fx_sho *from, const uint8_t *to_der, size_t to_len, X509 *enc,
+				      uint32_t seq, const uint8_t nonce_a[16], size_t *len)
+{
+	return make_bootstrap_stapled(from, to_der, to_len, enc, seq, nonce_a, NULL, len);
 }
 
 /* M2MMCIMMobj for the MCIM m, sealed to enc, answering nonce_b, signed by sho's key. */

@@ -29,6 +29,7 @@ struct om_tre {
 	EVP_PKEY *sign_key;
 	EVP_PKEY *enc_key;
 	X509 *root;             /* Cert_SHO[i], decoded from st.root */
+	long status_max_age;    /* > 0: a bootstrap must carry a fresh status of Cert_SHO[i] (om_tre_require_signer_status) */
 	/* The state counter (docs/tre.md "State counter"): the highest written
 	 * to the state record or any MID record; every durable write takes the
 	 * next value. */

@@ -42,6 +42,16 @@ struct om_bootstrap {
 	size_t sho_cert_len;
 	uint8_t *creds;                              /* PuK_TRE(DM credentials, nonceA): protect.h object, tag 0x04 */
 	size_t creds_len;
+	/*
+	 * Optional, both or neither: the status of the signer's certificate
+	 * Cert_SHO[i] (spec/000 5.2.2.3.2 step 7), a DER OCSPResponse the DRF
+	 * staples, and the DER certificate of the CA that issued Cert_SHO[i]
+	 * (om_cert_status_check()). The codec only carries them.
+	 */
+	uint8_t *signer_status;
+	size_t signer_status_len;
+	uint8_t *signer_issuer;
+	size_t signer_issuer_len;
 };
 
 /*

@@ -94,6 +94,12 @@ enum om_err {
 	OM_EPKI_NOT_CA = -317,        /* certificate is not a CA certificate */
 	OM_EPKI_NO_CLAIM = -318,      /* certificate carries no owner claim verifier, or a malformed one */
 	OM_EPKI_CLAIM = -319,         /* owner claim secret does not match the certificate's verifier */
+	OM_EPKI_STATUS_MISSING = -320,   /* no certificate status (OCSP response) where one is required */
+	OM_EPKI_STATUS_MALFORMED = -321, /* status is not a successful basic OCSP response */
+	OM_EPKI_STATUS_SIGNER = -322,    /* status not signed by the certificate's issuer or its delegated responder */
+	OM_EPKI_STATUS_UNKNOWN = -323,   /* status names another certificate, or says unknown */
+	OM_EPKI_STATUS_REVOKED = -324,   /* the certificate is revoked */
+	OM_EPKI_STATUS_STALE = -325,     /* status older than the freshness window, past nextUpdate, or from the future */
 	/* pki: add new codes here */
 
 	/* tre: -400 .. -499 (issue 3) */

@@ -304,3 +304,19 @@ OM_NODISCARD int om_sign(EVP_PKEY *key, const uint8_t *msg, size_t msg_len,
  */
 OM_NODISCARD int om_verify(EVP_PKEY *key, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
 			   size_t sig_len);
+
+/*
+ * A stapled certificate status (spec/000 5.2.2.3.2 step 7: the equipment
+ * "uses the OCSP service to verify the operators certificate used for the
+ * signature"): resp is a DER OCSPResponse (RFC 6960) about cert, which
+ * issuer must have issued (its signature on cert is checked). Accepted
+ * when it is a successful basic response signed by issuer itself or by a
+ * responder certificate issuer issued with id-kp-OCSPSigning (RFC 6960
+ * 4.2.2.2), has a SingleResponse for cert's CertID (SHA-1 or SHA-256)
+ * saying good, and is fresh at now: thisUpdate not after now + 300 s
+ * and not before now - max_age, nextUpdate (if any) not before now.
+ * Returns 0, OM_EINVAL, OM_EPKI_STATUS_MALFORMED, OM_EPKI_STATUS_SIGNER,
+ * OM_EPKI_STATUS_UNKNOWN, OM_EPKI_STATUS_REVOKED or OM_EPKI_STATUS_STALE.
+ */
+OM_NODISCARD int om_cert_status_check(const uint8_t *resp, size_t resp_len, X509 *cert, X509 *issuer, time_t now,
+				      long max_age);

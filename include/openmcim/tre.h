@@ -224,8 +224,22 @@ OM_NODISCARD int om_tre_aka(struct om_tre *tre, const uint8_t rand[static OM_RAN
 /* ---- remote provisioning (B.2.3.3, B.2.3.4) -------------------------------- */
 
 /*
+ * Require from now on that every bootstrap carries the status of its
+ * signer's certificate Cert_SHO[i] (spec/000 5.2.2.3.2 step 7): an OCSP
+ * response by Cert_SHO[i]'s issuer or its delegated responder, good, and
+ * at most max_age seconds old (om_cert_status_check). The device's own
+ * configuration sets it (memory only, at each open), never a bootstrap, so
+ * a holder of a stolen SHO key cannot drop the rule by leaving the status
+ * out. A status that a bootstrap carries is checked even when not
+ * required. Returns 0 or OM_EINVAL.
+ */
+OM_NODISCARD int om_tre_require_signer_status(struct om_tre *tre, long max_age);
+
+/*
  * Accept a bootstrap from SHO[i] (B.2.3.3). In order: XML-DSig with the
- * current trust root's key (om_bootstrap_verify); Cert_SHO[i+1] must fit
+ * current trust root's key (om_bootstrap_verify); the stapled status of
+ * Cert_SHO[i] if present or required (om_tre_require_signer_status);
+ * Cert_SHO[i+1] must fit
  * SHO_SIGNING (or ROOT_CA) and be valid at now; the credentials object must
  * open with PrK_TRE (tag DM_CREDENTIALS); nonceA never seen before; sequence
  * above the last accepted. Only when every check passes: Cert_SHO[i+1]
@@ -234,7 +248,8 @@ OM_NODISCARD int om_tre_aka(struct om_tre *tre, const uint8_t rand[static OM_RAN
  * provisioning session. Any failure leaves the TRE's files byte-identical.
  * Returns 0, OM_EINVAL, the codes of om_bootstrap_verify(),
  * om_protect_open() and om_dm_creds_decode(), OM_EPKI_* (profile,
- * validity), OM_ETRE_REPLAY, OM_ETRE_SEQUENCE, OM_ETRE_PENDING (an
+ * validity), OM_EPKI_STATUS_* (om_cert_status_check(), or MISSING when
+ * required and absent), OM_ETRE_REPLAY, OM_ETRE_SEQUENCE, OM_ETRE_PENDING (an
  * activation awaits confirmation), OM_EIO.
  */
 OM_NODISCARD int om_tre_bootstrap(struct om_tre *tre, const uint8_t *xml, size_t len, time_t now);

@@ -88,6 +88,12 @@ static const struct err_row rows[] = {
 	ROW(OM_EPKI_NOT_CA, "not a CA certificate"),
 	ROW(OM_EPKI_NO_CLAIM, "certificate carries no owner claim verifier"),
 	ROW(OM_EPKI_CLAIM, "owner claim secret does not match the certificate"),
+	ROW(OM_EPKI_STATUS_MISSING, "no certificate status (OCSP response) where one is required"),
+	ROW(OM_EPKI_STATUS_MALFORMED, "certificate status is not a successful basic OCSP response"),
+	ROW(OM_EPKI_STATUS_SIGNER, "certificate status not signed by the issuer or its delegated responder"),
+	ROW(OM_EPKI_STATUS_UNKNOWN, "certificate status names another certificate, or says unknown"),
+	ROW(OM_EPKI_STATUS_REVOKED, "certificate revoked"),
+	ROW(OM_EPKI_STATUS_STALE, "certificate status too old, past its nextUpdate, or from the future"),
 	/* pki: add new rows here */
 	/* nas */
 	ROW(OM_ENAS_TRUNCATED, "NAS message truncated"),

@@ -53,7 +53,8 @@ static char *b64_dup(const uint8_t *in, size_t len)
 }
 
 /* The unsigned document for b (the field rules are checked by the caller). */
-static xmlDocPtr build_doc(const struct om_bootstrap *b, const char *cert_b64, const char *creds_b64)
+static xmlDocPtr build_doc(const struct om_bootstrap *b, const char *cert_b64, const char *creds_b64,
+			   const char *status_b64, const char *issuer_b64)
 {
 	char seq[16];
 	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
@@ -82,6 +83,8 @@ static xmlDocPtr build_doc(const struct om_bootstrap *b, const char *cert_b64, c
 	c = characteristic(root, "VENDORCONFIG");
 	ok = ok && parm(c, "NAME", OMO_VENDOR_NAME) && parm(c, "SHO-CERT", cert_b64) &&
 	     parm(c, "DM-CREDENTIALS", creds_b64) && parm(c, "SEQUENCE", seq);
+	if (status_b64)
+		ok = ok && parm(c, "SIGNER-STATUS", status_b64) && parm(c, "SIGNER-ISSUER", issuer_b64);
 	if (ok)
 		return doc;
 fail:
@@ -164,7 +167,7 @@ out:
 int om_bootstrap_build_signed(const struct om_bootstrap *b, EVP_PKEY *sho_key, X509 *sho_cert, uint8_t **out,
 			      size_t *out_len)
 {
-	char *cert_b64 = NULL, *creds_b64 = NULL;
+	char *cert_b64 = NULL, *creds_b64 = NULL, *status_b64 = NULL, *issuer_b64 = NULL;
 	xmlDocPtr doc = NULL;
 	xmlChar *xml = NULL;
 	int xml_len = 0;
@@ -182,7 +185,13 @@ int om_bootstrap_build_signed(const struct om_bootstrap *b, EVP_PKEY *sho_key, X
 	r = OM_ENOMEM;
 	cert_b64 = b64_dup(b->sho_cert, b->sho_cert_len);
 	creds_b64 = b64_dup(b->creds, b->creds_len);
-	if (!cert_b64 || !creds_b64 || !(doc = build_doc(b, cert_b64, creds_b64)))
+	if (b->signer_status) {
+		status_b64 = b64_dup(b->signer_status, b->signer_status_len);
+		issuer_b64 = b64_dup(b->signer_issuer, b->signer_issuer_len);
+		if (!status_b64 || !issuer_b64)
+			goto out;
+	}
+	if (!cert_b64 || !creds_b64 || !(doc = build_doc(b, cert_b64, creds_b64, status_b64, issuer_b64)))
 		goto out;
 	if ((r = omo_bootstrap_sign(doc, sho_key, sho_cert)) < 0)
 		goto out;
@@ -205,5 +214,7 @@ out:
 	xmlFreeDoc(doc);
 	free(cert_b64);
 	free(creds_b64);
+	free(status_b64);
+	free(issuer_b64);
 	return r;
 }

@@ -22,6 +22,7 @@ struct rule {
 	enum kind kind;
 	size_t max;
 	const char *fixed; /* FIXED: the only value allowed */
+	int optional;      /* may be absent */
 };
 
 #define NPARM 6
@@ -33,31 +34,34 @@ struct charac {
 
 /* OMA DM Bootstrap: the w7 account's client credentials, the scheme only (the rest is sealed) */
 static const struct charac appauth = {
-	"APPAUTH", { { "AAUTHLEVEL", FIXED, 0, "APPSRV" }, { "AAUTHTYPE", FIXED, 0, OMO_AAUTHTYPE } }, NULL
+	"APPAUTH", { { "AAUTHLEVEL", FIXED, 0, "APPSRV", 0 }, { "AAUTHTYPE", FIXED, 0, OMO_AAUTHTYPE, 0 } }, NULL
 };
 
 /* B.2.3.3 and OMA-WAP-ProvCont: one APN, one w7 DM account, one openmcim VENDORCONFIG (NOTE 2) */
 static const struct charac chars[] = {
-	{ "BOOTSTRAP", { { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL }, { "PROVURL", URL, OM_BOOTSTRAP_URL_MAX, NULL } }, NULL },
+	{ "BOOTSTRAP", { { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL, 0 }, { "PROVURL", URL, OM_BOOTSTRAP_URL_MAX, NULL, 0 } }, NULL },
 	{ "NAPDEF",
-	  { { "NAPID", FIXED, 0, OMO_NAPID },
-	    { "BEARER", FIXED, 0, OMO_BEARER },
-	    { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL },
-	    { "NAP-ADDRESS", APN, OM_BOOTSTRAP_APN_MAX, NULL },
-	    { "NAP-ADDRTYPE", FIXED, 0, "APN" } },
+	  { { "NAPID", FIXED, 0, OMO_NAPID, 0 },
+	    { "BEARER", FIXED, 0, OMO_BEARER, 0 },
+	    { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL, 0 },
+	    { "NAP-ADDRESS", APN, OM_BOOTSTRAP_APN_MAX, NULL, 0 },
+	    { "NAP-ADDRTYPE", FIXED, 0, "APN", 0 } },
 	  NULL },
 	{ "APPLICATION",
-	  { { "APPID", FIXED, 0, "w7" },
-	    { "PROVIDER-ID", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL },
-	    { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL },
-	    { "ADDR", URL, OM_BOOTSTRAP_URL_MAX, NULL },
-	    { "TO-NAPID", FIXED, 0, OMO_NAPID } },
+	  { { "APPID", FIXED, 0, "w7", 0 },
+	    { "PROVIDER-ID", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL, 0 },
+	    { "NAME", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL, 0 },
+	    { "ADDR", URL, OM_BOOTSTRAP_URL_MAX, NULL, 0 },
+	    { "TO-NAPID", FIXED, 0, OMO_NAPID, 0 } },
 	  &appauth },
 	{ "VENDORCONFIG",
-	  { { "NAME", FIXED, 0, OMO_VENDOR_NAME },
-	    { "SHO-CERT", B64, (OMO_CERT_MAX + 2) / 3 * 4, NULL },
-	    { "DM-CREDENTIALS", B64, (OMO_CREDS_MAX + 2) / 3 * 4, NULL },
-	    { "SEQUENCE", SEQ, 10, NULL } },
+	  { { "NAME", FIXED, 0, OMO_VENDOR_NAME, 0 },
+	    { "SHO-CERT", B64, (OMO_CERT_MAX + 2) / 3 * 4, NULL, 0 },
+	    { "DM-CREDENTIALS", B64, (OMO_CREDS_MAX + 2) / 3 * 4, NULL, 0 },
+	    { "SEQUENCE", SEQ, 10, NULL, 0 },
+	    /* the signer's certificate status, stapled: both or neither (docs/formats.md) */
+	    { "SIGNER-STATUS", B64, (OMO_STATUS_MAX + 2) / 3 * 4, NULL, 1 },
+	    { "SIGNER-ISSUER", B64, (OMO_CERT_MAX + 2) / 3 * 4, NULL, 1 } },
 	  NULL },
 };
 #define NCHAR (sizeof(chars) / sizeof(chars[0]))
@@ -121,9 +125,9 @@ static int value_ok(const struct rule *r, const char *v)
 
 int omo_bootstrap_check(const struct om_bootstrap *b)
 {
-	static const struct rule url = { "", URL, OM_BOOTSTRAP_URL_MAX, NULL },
-				 name = { "", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL },
-				 apn = { "", APN, OM_BOOTSTRAP_APN_MAX, NULL };
+	static const struct rule url = { "", URL, OM_BOOTSTRAP_URL_MAX, NULL, 0 },
+				 name = { "", TEXT, OM_BOOTSTRAP_NAME_MAX, NULL, 0 },
+				 apn = { "", APN, OM_BOOTSTRAP_APN_MAX, NULL, 0 };
 	if (!memchr(b->provurl, 0, sizeof(b->provurl)) || !memchr(b->server_id, 0, sizeof(b->server_id)) ||
 	    !memchr(b->apn, 0, sizeof(b->apn)))
 		return OM_EINVAL;
@@ -131,6 +135,9 @@ int omo_bootstrap_check(const struct om_bootstrap *b)
 		return OM_EINVAL;
 	if (!b->sho_cert || b->sho_cert_len == 0 || b->sho_cert_len > OMO_CERT_MAX || !b->creds ||
 	    b->creds_len == 0 || b->creds_len > OMO_CREDS_MAX)
+		return OM_EINVAL;
+	if (!b->signer_status != !b->signer_issuer || (b->signer_status && (!b->signer_status_len ||
+	    b->signer_status_len > OMO_STATUS_MAX || !b->signer_issuer_len || b->signer_issuer_len > OMO_CERT_MAX)))
 		return OM_EINVAL;
 	return 0;
 }
@@ -196,7 +203,7 @@ static int read_charac(xmlNodePtr c, const struct charac *ch, const char *vals[s
 		vals[i] = value;
 	}
 	for (size_t i = 0; i < NPARM && ch->parms[i].name; i++)
-		if (!vals[i])
+		if (!vals[i] && !ch->parms[i].optional)
 			return OM_EOBJ_MISSING;
 	return ch->sub && !seen_sub ? OM_EOBJ_MISSING : 0;
 }
@@ -248,5 +255,13 @@ int omo_bootstrap_parse(xmlNodePtr root, struct om_bootstrap *out)
 	out->sequence = (uint32_t)strtoul(vals[3][3], NULL, 10);
 	if ((r = omo_b64_decode(vals[3][1], OMO_CERT_MAX, &out->sho_cert, &out->sho_cert_len)) < 0)
 		return r;
-	return omo_b64_decode(vals[3][2], OMO_CREDS_MAX, &out->creds, &out->creds_len);
+	if ((r = omo_b64_decode(vals[3][2], OMO_CREDS_MAX, &out->creds, &out->creds_len)) < 0)
+		return r;
+	if (!vals[3][4] != !vals[3][5])
+		return OM_EOBJ_MISSING; /* a status without its issuer cannot be checked, and the reverse */
+	if (!vals[3][4])
+		return 0;
+	if ((r = omo_b64_decode(vals[3][4], OMO_STATUS_MAX, &out->signer_status, &out->signer_status_len)) < 0)
+		return r;
+	return omo_b64_decode(vals[3][5], OMO_CERT_MAX, &out->signer_issuer, &out->signer_issuer_len);
 }

@@ -433,5 +433,7 @@ void om_bootstrap_free(struct om_bootstrap *b)
 		return;
 	free(b->sho_cert);
 	free(b->creds);
+	free(b->signer_status);
+	free(b->signer_issuer);
 	memset(b, 0, sizeof(*b));
 }

@@ -135,6 +135,25 @@ static void round_trips_with_ec_and_rsa_roots(void)
 		X509_free(c);
 		om_bootstrap_free(&out);
 		CHECK(out.sho_cert == NULL && out.creds == NULL);
+		/* a stapled status and its issuer travel as they are */
+		static const uint8_t status[] = { 0x30, 0x03, 0x0a, 0x01, 0x00 };
+		b.signer_status = (uint8_t *)status;
+		b.signer_status_len = sizeof(status);
+		b.signer_issuer = der;
+		b.signer_issuer_len = der_len;
+		free(xml);
+		CHECK_INT(om_bootstrap_build_signed(&b, sho.key, sho.cert, &xml, &len), 0);
+		CHECK_INT(om_bootstrap_verify(xml, len, sho.cert, &out), 0);
+		CHECK(out.signer_status_len == sizeof(status) && !memcmp(out.signer_status, status, sizeof(status)) &&
+		      out.signer_issuer_len == der_len && !memcmp(out.signer_issuer, der, der_len));
+		om_bootstrap_free(&out);
+		b.signer_issuer = NULL;
+		uint8_t *none = (uint8_t *)"untouched";
+		size_t none_len = 99;
+		CHECK_INT(om_bootstrap_build_signed(&b, sho.key, sho.cert, &none, &none_len), OM_EINVAL);
+		CHECK(none_len == 99);
+		b.signer_status = NULL;
+		b.signer_status_len = 0;
 		/* the largest sequence has one spelling too */
 		b.sequence = UINT32_MAX;
 		free(xml);
@@ -554,6 +573,19 @@ static void refuses_signed_documents_that_break_the_rules(void)
 	VARIANT("<parm name=\"SEQUENCE\" value=\"7\"/>", "<parm name=\"SEQUENCE\" value=\"7\"/><parm name=\"BEARER\" value=\"GSM-GPRS\"/>",
 		OM_EOBJ_STRUCTURE);
 	VARIANT("<parm name=\"SEQUENCE\" value=\"7\"/>", "<parm name=\"SEQUENCE\"/>", OM_EOBJ_STRUCTURE);
+	/* the signer's status and its issuer: both or neither, each once, canonical base64 */
+	VARIANT("<parm name=\"SEQUENCE\" value=\"7\"/>",
+		"<parm name=\"SEQUENCE\" value=\"7\"/><parm name=\"SIGNER-STATUS\" value=\"MAMKAQA=\"/>", OM_EOBJ_MISSING);
+	VARIANT("<parm name=\"SEQUENCE\" value=\"7\"/>",
+		"<parm name=\"SEQUENCE\" value=\"7\"/><parm name=\"SIGNER-ISSUER\" value=\"QUJD\"/>", OM_EOBJ_MISSING);
+	VARIANT("<parm name=\"SEQUENCE\" value=\"7\"/>",
+		"<parm name=\"SEQUENCE\" value=\"7\"/><parm name=\"SIGNER-STATUS\" value=\"MAMKAQA=\"/>"
+		"<parm name=\"SIGNER-ISSUER\" value=\"QUJD\"/><parm name=\"SIGNER-STATUS\" value=\"MAMKAQA=\"/>",
+		OM_EOBJ_DUPLICATE);
+	VARIANT("<parm name=\"SEQUENCE\" value=\"7\"/>",
+		"<parm name=\"SEQUENCE\" value=\"7\"/><parm name=\"SIGNER-STATUS\" value=\"MAMKAQA\"/>"
+		"<parm name=\"SIGNER-ISSUER\" value=\"QUJD\"/>",
+		OM_EOBJ_BASE64);
 	VARIANT("<parm name=\"SEQUENCE\" value=\"7\"/>", "<parm name=\"SEQUENCE\" value=\"7\" x=\"1\"/>",
 		OM_EOBJ_STRUCTURE);
 	VARIANT("<characteristic type=\"BOOTSTRAP\">", "<characteristic type=\"BOOTSTRAP\"><characteristic type=\"PORT\"/>",

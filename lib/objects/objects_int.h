@@ -16,6 +16,7 @@
 /* Upper bounds on the decoded VENDORCONFIG blobs. */
 #define OMO_CERT_MAX 4096
 #define OMO_CREDS_MAX 4096
+#define OMO_STATUS_MAX 4096
 
 #define OMO_DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
 #define OMO_ALG_EXC_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
