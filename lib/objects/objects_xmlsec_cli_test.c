@@ -274,8 +274,8 @@ static void libwbxml2_encodes_the_signed_document(void)
 	CHECK_INT(run(enc), 0);
 	size_t wl = 0;
 	uint8_t *w = check_slurp(path("cp.wbxml"), &wl);
-	/* WBXML header: version, public id 0x0B (-//WAPFORUM//DTD PROV 1.0//EN), UTF-8, no string table */
-	CHECK(w && wl > 8 && w[1] == 0x0b && w[2] == 0x6a && w[3] == 0x00);
+	/* WBXML header: version 1.3, public id 0x0B (-//WAPFORUM//DTD PROV 1.0//EN), UTF-8, no string table */
+	CHECK(w && wl > 8 && w[0] == 0x03 && w[1] == 0x0b && w[2] == 0x6a && w[3] == 0x00);
 	free(w);
 	char *dec[] = { "wbxml2xml", "-o", path("back.xml"), path("cp.wbxml"), NULL };
 	CHECK_INT(run(dec), 0);
