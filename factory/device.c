@@ -8,8 +8,10 @@
  * (TRE_SIGNING and TRE_ENCRYPTION); "the certificate is inserted into the
  * TRE, together with the corresponding key pair", with Cert_SHO[0] as
  * trust root and the network-access credentials {PCID, K} shared with the
- * RO. The private keys never leave this function except into the TRE.
+ * RO. The private keys never leave this function except into the TRE; with
+ * a TPM they are made in it and never leave it at all.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -72,10 +74,12 @@ static int make_synthetic(const struct factory_run *run, struct factory_device *
 	return OM_EFACTORY_PCID_RANGE;
 }
 
-int factory_device_make(const struct factory_run *run, uint64_t i, struct factory_device *d)
+static int device_make(const struct factory_run *run, uint64_t i, struct factory_device *d)
 {
 	EVP_PKEY *sign = NULL, *enc = NULL;
 	X509_REQ *csr = NULL;
+	struct om_tre_backend be;
+	char tcti[256];
 	uint8_t verifier[OM_CLAIM_LEN];
 	int rc;
 
@@ -83,9 +87,13 @@ int factory_device_make(const struct factory_run *run, uint64_t i, struct factor
 		return OM_EINVAL;
 	memset(d, 0, sizeof(*d));
 	factory_tre_id(run, i, d->tre_id);
-	if ((rc = om_key_generate(&sign, OM_KEY_EC_P256)) < 0 ||
-	    (rc = om_key_generate(&enc, run->enc_key)) < 0 ||
+	/* with a TPM, both made inside it and the CSR signed there (om_tre_key_generate) */
+	if ((rc = factory_device_backend(run, d->tre_id, &be, tcti)) < 0 ||
+	    (rc = om_tre_key_generate(&be, OM_KEY_EC_P256, &sign)) < 0 ||
+	    (rc = om_tre_key_generate(&be, run->enc_key, &enc)) < 0 ||
 	    (rc = om_csr_create(&csr, sign, d->tre_id, enc)) < 0 ||
+	    /* the TPM's objects flushed: the TRE keeps their blobs */
+	    (rc = om_tre_key_release(&sign)) < 0 || (rc = om_tre_key_release(&enc)) < 0 ||
 	    /* the buyer's claim secret and what Cert_TRE commits to (claim.h) */
 	    (rc = om_claim_derive(run->claim_key, d->tre_id, 0, verifier)) < 0 ||
 	    (rc = om_claim_derive(run->claim_key, d->tre_id, 1, d->claim)) < 0 ||
@@ -101,5 +109,25 @@ out:
 	X509_REQ_free(csr);
 	EVP_PKEY_free(sign); /* OpenSSL cleanses private key material on free */
 	EVP_PKEY_free(enc);
+	return rc;
+}
+
+/*
+ * One TPM for the whole run (a TCTI without "{tre_id}", as on a bench):
+ * devices are made one at a time, since a TPM holds three loaded objects
+ * and each worker needs up to two (its live keys, or the SRK and the
+ * sealed object).
+ */
+static pthread_mutex_t shared_tpm = PTHREAD_MUTEX_INITIALIZER;
+
+int factory_device_make(const struct factory_run *run, uint64_t i, struct factory_device *d)
+{
+	int shared = run && run->tre.kind == OM_TRE_BACKEND_TPM &&
+		     (!run->tre.tpm_tcti || !strstr(run->tre.tpm_tcti, "{tre_id}"));
+	if (shared)
+		pthread_mutex_lock(&shared_tpm);
+	int rc = device_make(run, i, d);
+	if (shared)
+		pthread_mutex_unlock(&shared_tpm);
 	return rc;
 }

@@ -125,6 +125,10 @@ void factory_device_clear(struct factory_device *d);
 
 /* ---- personalise.c ---- */
 
+/* The run's backend for device tre_id: its TCTI's "{tre_id}" replaced (into tcti). 0 or OM_EINVAL. */
+OM_NODISCARD int factory_device_backend(const struct factory_run *run, const char *tre_id, struct om_tre_backend *be,
+					char tcti[static 256]);
+
 /* Write the device's TRE state through the TRE's own API. */
 OM_NODISCARD int factory_personalise(const struct factory_run *run, const struct factory_device *d,
 				     EVP_PKEY *sign_key, EVP_PKEY *enc_key);

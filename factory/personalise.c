@@ -21,19 +21,26 @@ static int device_tcti(char out[static 256], const char *tmpl, const char *tre_i
 	return n < 0 || n >= 256 ? OM_EINVAL : 0;
 }
 
+int factory_device_backend(const struct factory_run *run, const char *tre_id, struct om_tre_backend *be,
+			   char tcti[static 256])
+{
+	*be = run->tre;
+	if (be->kind == OM_TRE_BACKEND_TPM && be->tpm_tcti) {
+		if (device_tcti(tcti, be->tpm_tcti, tre_id) < 0)
+			return OM_EINVAL;
+		be->tpm_tcti = tcti;
+	}
+	return 0;
+}
+
 int factory_personalise(const struct factory_run *run, const struct factory_device *d,
 			EVP_PKEY *sign_key, EVP_PKEY *enc_key)
 {
 	char dir[4096], tcti[256];
-	struct om_tre_backend be = run->tre;
+	struct om_tre_backend be;
 	int n = snprintf(dir, sizeof(dir), "%s/%s", run->devices_dir, d->tre_id);
-	if (n < 0 || (size_t)n >= sizeof(dir))
+	if (n < 0 || (size_t)n >= sizeof(dir) || factory_device_backend(run, d->tre_id, &be, tcti) < 0)
 		return OM_EINVAL;
-	if (be.kind == OM_TRE_BACKEND_TPM && be.tpm_tcti) {
-		if (device_tcti(tcti, be.tpm_tcti, d->tre_id) < 0)
-			return OM_EINVAL;
-		be.tpm_tcti = tcti;
-	}
 	struct om_tre_personalisation p = {
 		.tre_id = d->tre_id,
 		.tre_type = run->model,

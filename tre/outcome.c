@@ -40,7 +40,10 @@ int om_tre_outcome(const struct om_tre *tre, int outcome, time_t now, uint8_t *o
 	o.sequence = tre->st.sequence;
 	o.counter = tre->counter;
 	o.time = (int64_t)now;
-	rc = om_outcome_build(&o, tre->sign_key, out, cap);
+	EVP_PKEY *key = NULL;
+	if ((rc = tre_key_use(tre, 0, &key)) == 0)
+		rc = om_outcome_build(&o, key, out, cap);
+	EVP_PKEY_free(key);
 	OPENSSL_cleanse(&o, sizeof(o));
 	return rc;
 }

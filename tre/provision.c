@@ -71,6 +71,17 @@ static int check_signer_status(const struct om_tre *tre, const struct om_bootstr
 				  tre->status_max_age > 0 ? tre->status_max_age : TRE_STATUS_MAX_AGE_DEFAULT);
 	X509_free(issuer);
 	return rc;
+
+/* om_protect_open with PrK_TRE for decryption (in the TPM: the key agreement runs there). */
+static int tre_protect_open(const struct om_tre *tre, uint8_t tag, const uint8_t *in, size_t len, uint8_t *out,
+			    size_t cap)
+{
+	EVP_PKEY *key = NULL;
+	int n = tre_key_use(tre, 1, &key);
+	if (n == 0)
+		n = om_protect_open(key, tag, in, len, out, cap);
+	EVP_PKEY_free(key);
+	return n;
 }
 
 int om_tre_bootstrap(struct om_tre *tre, const uint8_t *xml, size_t len, time_t now)
@@ -104,8 +115,7 @@ int om_tre_bootstrap(struct om_tre *tre, const uint8_t *xml, size_t len, time_t 
 		rc = tre_check_root(cert, now, cn);
 	if (rc)
 		goto out;
-	n = om_protect_open(tre->enc_key, OM_PROTECT_TAG_DM_CREDENTIALS, b.creds, b.creds_len, plain,
-			    sizeof(plain));
+	n = tre_protect_open(tre, OM_PROTECT_TAG_DM_CREDENTIALS, b.creds, b.creds_len, plain, sizeof(plain));
 	if (n < 0) {
 		rc = n;
 		goto out;
@@ -254,7 +264,11 @@ int om_tre_m2mmobj(struct om_tre *tre, uint8_t *out, size_t cap)
 		return rc;
 	if (RAND_bytes(nonce_b, sizeof(nonce_b)) != 1)
 		return OM_ERANDOM;
-	rc = om_m2mmobj_build(&info, tre->st.session.nonce_a, nonce_b, tre->sign_key, out, cap);
+	EVP_PKEY *key = NULL;
+	if ((rc = tre_key_use(tre, 0, &key)) != 0)
+		return rc;
+	rc = om_m2mmobj_build(&info, tre->st.session.nonce_a, nonce_b, key, out, cap);
+	EVP_PKEY_free(key);
 	if (rc < 0)
 		return rc;
 	/* Only the latest nonceB is acceptable: an M2MMCIMMobj for an older one is stale. */
@@ -324,7 +338,7 @@ int om_tre_install_mcim(struct om_tre *tre, const uint8_t *obj, size_t len, time
 		goto out;
 	}
 	tre->have_nonce_b = 0; /* one answer per nonceB */
-	n = om_protect_open(tre->enc_key, OM_PROTECT_TAG_MCIM, mobj, mlen, plain, sizeof(plain));
+	n = tre_protect_open(tre, OM_PROTECT_TAG_MCIM, mobj, mlen, plain, sizeof(plain));
 	if (n < 0) {
 		rc = n;
 		goto out;

@@ -585,6 +585,7 @@ int tre_key_blob_ok(const struct tre_blob *b)
 	case TRE_KEY_X25519:
 		return b->len == TRE_KEY_X25519_LEN;
 	case TRE_KEY_PKCS8:
+	case TRE_KEY_TPM:
 		return b->p[1] == 0x30; /* a DER SEQUENCE; its decoder says the rest */
 	default:
 		return 0;
@@ -611,6 +612,12 @@ int tre_key_encode(const EVP_PKEY *key, struct tre_blob *out)
 	size_t n = 0, der_len = 0;
 	int type = key ? om_key_type_of(key) : OM_EINVAL, rc;
 
+	const uint8_t *released;
+	size_t released_len;
+	if (key && om_key_hw_blob(key, &released, &released_len))
+		return released_len > 1 && released[0] == TRE_KEY_TPM ? tre_blob_set(out, released, released_len) : OM_EINVAL;
+	if (key && om_key_hw(key, NULL, NULL))
+		return tre_tpm_key_encode(key, out);
 	if (type == OM_KEY_EC_P256 && p256_raw(key, raw + 1) == 0) {
 		raw[0] = TRE_KEY_P256;
 		n = TRE_KEY_P256_LEN;

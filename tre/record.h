@@ -151,8 +151,11 @@ void tre_mid_clear(struct tre_mid_record *m);
  *   TRE_KEY_P256    d (32, big-endian) | Q (65, uncompressed point)
  *   TRE_KEY_X25519  the private key (32, RFC 7748)
  *   TRE_KEY_PKCS8   PKCS#8 DER (RSA-2048, and keys of version 1 records)
+ *   TRE_KEY_TPM     a key made in the TPM: its "TSS2 PRIVATE KEY" DER (the
+ *                   public area, the private area encrypted by the TPM);
+ *                   loaded for each use by tre_tpm_key_load (key_tpm.c)
  */
-enum { TRE_KEY_P256 = 0x01, TRE_KEY_X25519 = 0x02, TRE_KEY_PKCS8 = 0x03 };
+enum { TRE_KEY_P256 = 0x01, TRE_KEY_X25519 = 0x02, TRE_KEY_PKCS8 = 0x03, TRE_KEY_TPM = 0x04 };
 #define TRE_KEY_P256_LEN (1 + 32 + 65)
 #define TRE_KEY_X25519_LEN (1 + 32)
 
@@ -166,8 +169,19 @@ int tre_key_blob_ok(const struct tre_blob *b);
  */
 OM_NODISCARD int tre_key_encode(const EVP_PKEY *key, struct tre_blob *out);
 
-/* The private key of a key blob. 0, OM_ETRE_STATE (malformed), OM_ENOMEM. */
+/* The private key of a key blob (not TRE_KEY_TPM). 0, OM_ETRE_STATE (malformed), OM_ENOMEM. */
 OM_NODISCARD int tre_key_decode(EVP_PKEY **out, const struct tre_blob *in);
+
+/*
+ * PrK_TRE in the TPM (key_tpm.c), on the TPM of TCTI tcti: generate (P-256
+ * only: OM_EINVAL otherwise), load a TRE_KEY_TPM blob (OM_ETRE_SEAL when
+ * this TPM cannot load it), encode a key generate or load gave as such a
+ * blob. The key carries its own library context (om_key_bind_hw): free it
+ * with EVP_PKEY_free, which hangs up on the TPM. OM_ETRE_HW: no TPM.
+ */
+OM_NODISCARD int tre_tpm_key_generate(const char *tcti, int type, EVP_PKEY **out);
+OM_NODISCARD int tre_tpm_key_load(const char *tcti, const struct tre_blob *b, EVP_PKEY **out);
+OM_NODISCARD int tre_tpm_key_encode(const EVP_PKEY *key, struct tre_blob *out);
 
 /* Replace dst's bytes with a copy of (p, len), or len zero bytes when p is
  * NULL; len 0 empties it. 0 or OM_ENOMEM. */

@@ -141,15 +141,38 @@ int tre_check_root(X509 *cert, time_t now, char cn[static OM_NAME_MAX_LEN + 1])
 	return om_cert_subject_cn(cert, cn) < 0 ? OM_ETRE_TRUST_ROOT : 0;
 }
 
-static int load_keys(struct om_tre *tre)
+static int in_tpm(const struct tre_blob *b)
 {
-	int rc = tre_key_decode(&tre->sign_key, &tre->st.sign_key);
-	if (!rc)
+	return b->p && b->len > 1 && b->p[0] == TRE_KEY_TPM;
+}
+
+/* A key in the TPM stays there: only its blob is kept, loaded at each use (tre_key_use). */
+static int load_keys(struct om_tre *tre, const struct om_tre_backend *be)
+{
+	int rc = 0;
+	if ((in_tpm(&tre->st.sign_key) || in_tpm(&tre->st.enc_key)) && (!be || be->kind != OM_TRE_BACKEND_TPM))
+		return OM_ETRE_BACKEND;
+	if (!in_tpm(&tre->st.sign_key))
+		rc = tre_key_decode(&tre->sign_key, &tre->st.sign_key);
+	if (!rc && !in_tpm(&tre->st.enc_key))
 		rc = tre_key_decode(&tre->enc_key, &tre->st.enc_key);
 	if (!rc)
 		rc = tre_decode_root(&tre->root, &tre->st.root);
 	/* Keys and the root were sealed by us: if they do not decode, the record is corrupt. */
 	return rc ? OM_ETRE_STATE : 0;
+}
+
+int tre_key_use(const struct om_tre *tre, int enc, EVP_PKEY **key)
+{
+	EVP_PKEY *k = enc ? tre->enc_key : tre->sign_key;
+	if (k) {
+		if (EVP_PKEY_up_ref(k) != 1)
+			return OM_ENOMEM;
+		*key = k;
+		return 0;
+	}
+	return tre_tpm_key_load(tre->tcti_default ? NULL : tre->tpm_tcti, enc ? &tre->st.enc_key : &tre->st.sign_key,
+				key);
 }
 
 /* Load one MID's file and check it against its registry entry. */
@@ -216,7 +239,16 @@ int om_tre_open_backend(struct om_tre **out, const char *dir, const struct om_tr
 	rc = tre_state_parse(&tre->st, buf, len);
 	if (rc)
 		goto out;
-	rc = load_keys(tre);
+	if (be && be->kind == OM_TRE_BACKEND_TPM) {
+		if (be->tpm_tcti && strlen(be->tpm_tcti) >= sizeof(tre->tpm_tcti)) {
+			rc = OM_EINVAL;
+			goto out;
+		}
+		tre->tcti_default = !be->tpm_tcti;
+		if (be->tpm_tcti)
+			memcpy(tre->tpm_tcti, be->tpm_tcti, strlen(be->tpm_tcti) + 1);
+	}
+	rc = load_keys(tre, be);
 	if (rc)
 		goto out;
 	tre->counter = tre->st.counter; /* load_mid raises it to the highest MID record's */

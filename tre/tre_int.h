@@ -26,8 +26,11 @@ struct om_tre {
 	struct tre_state st;
 	/* The loaded credential of st.mids[i]; NULL when blocked. Secret. */
 	struct tre_mid_record *rec[OM_TRE_MIDS_MAX];
+	/* PrK_TRE, or NULL when it is in the TPM (TRE_KEY_TPM: tre_key_use loads it for each use) */
 	EVP_PKEY *sign_key;
 	EVP_PKEY *enc_key;
+	char tpm_tcti[256];     /* the configuration's TCTI, for keys in the TPM */
+	int tcti_default;       /* ... none given: the TSS's default */
 	X509 *root;             /* Cert_SHO[i], decoded from st.root */
 	long status_max_age;    /* > 0: a bootstrap must carry a fresh status of Cert_SHO[i] (om_tre_require_signer_status) */
 	/* The state counter (docs/tre.md "State counter"): the highest written
@@ -39,6 +42,13 @@ struct om_tre {
 	uint8_t blocked_mid[OM_MCIM_MID_LEN]; /* ... that one */
 	uint8_t nonce_b[OM_NONCE_LEN];
 };
+
+/*
+ * PrK_TRE for signing (enc 0) or decryption (enc 1) into *key, which the
+ * caller frees with EVP_PKEY_free: the software key (a reference), or the
+ * TPM's key loaded for this use. 0, OM_ETRE_HW, OM_ETRE_SEAL, OM_ENOMEM.
+ */
+OM_NODISCARD int tre_key_use(const struct om_tre *tre, int enc, EVP_PKEY **key);
 
 /* "mid-<32 hex>.mid" */
 void tre_mid_file(char out[static TRE_MID_FILE_LEN], const uint8_t mid[static OM_MCIM_MID_LEN]);

@@ -12,6 +12,11 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <openssl/asn1.h>
+#include <openssl/core_names.h>
+#include <openssl/encoder.h>
+#include <openssl/err.h>
+
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tctildr.h>
@@ -20,6 +25,7 @@
 
 #include "hw_token.h"
 #include "tre_fixture.h"
+#include "tre_int.h"
 
 static struct om_ca *pva;
 static EVP_PKEY *pva_key;
@@ -451,6 +457,86 @@ static void test_older_copy_undoing_a_block_is_refused(void)
 }
 
 /*
+ * Load the object (pub, priv) under the SRK of the TCG ECC P-256 template
+ * and ask the TPM to duplicate it, in a policy session allowing
+ * TPM2_Duplicate: the TPM must refuse (fixedParent).
+ */
+static void try_duplicate(const TPM2B_PUBLIC *pub_in, const TPM2B_PRIVATE *priv_in)
+{
+	TPM2B_PUBLIC pub = *pub_in;
+	TPM2B_PRIVATE priv = *priv_in;
+	TSS2_TCTI_CONTEXT *tcti = NULL;
+	ESYS_CONTEXT *es = NULL;
+	CHECK(Tss2_TctiLdr_Initialize(tpm.tcti, &tcti) == TSS2_RC_SUCCESS);
+	CHECK(tcti && Esys_Initialize(&es, tcti, NULL) == TSS2_RC_SUCCESS);
+	if (es) {
+		TPM2B_SENSITIVE_CREATE sens = { 0 };
+		TPM2B_PUBLIC tpl = {
+			.publicArea = {
+				.type = TPM2_ALG_ECC, .nameAlg = TPM2_ALG_SHA256,
+				.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+						    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+						    TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
+				.parameters.eccDetail = {
+					.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
+					.scheme = { .scheme = TPM2_ALG_NULL }, .curveID = TPM2_ECC_NIST_P256,
+					.kdf = { .scheme = TPM2_ALG_NULL },
+				},
+				.unique.ecc = { .x = { .size = 32 }, .y = { .size = 32 } },
+			},
+		};
+		TPM2B_DATA outside = { 0 };
+		TPML_PCR_SELECTION pcrs = { 0 };
+		ESYS_TR srk = ESYS_TR_NONE, obj = ESYS_TR_NONE, pol = ESYS_TR_NONE;
+		/* the parent: the TCG SRK template (the sealing backend's), or the same with an empty
+		 * unique and without noDA (tpm2-openssl's, for the TSS2 keys' parent 0x40000001) */
+		for (int v = 0; v < 4 && obj == ESYS_TR_NONE; v++) {
+			tpl.publicArea.unique.ecc.x.size = tpl.publicArea.unique.ecc.y.size = (v & 1) ? 0 : 32;
+			if (v & 2)
+				tpl.publicArea.objectAttributes &= ~TPMA_OBJECT_NODA;
+			if (Esys_CreatePrimary(es, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
+					       &tpl, &outside, &pcrs, &srk, NULL, NULL, NULL, NULL) != TSS2_RC_SUCCESS)
+				break;
+			if (Esys_Load(es, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &obj) !=
+			    TSS2_RC_SUCCESS) {
+				obj = ESYS_TR_NONE;
+				Esys_FlushContext(es, srk);
+				srk = ESYS_TR_NONE;
+			}
+		}
+		CHECK_MSG(obj != ESYS_TR_NONE, "the object does not load under any SRK template");
+		TPMT_SYM_DEF none = { .algorithm = TPM2_ALG_NULL };
+		CHECK(Esys_StartAuthSession(es, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					    NULL, TPM2_SE_POLICY, &none, TPM2_ALG_SHA256, &pol) == TSS2_RC_SUCCESS);
+		CHECK(Esys_PolicyCommandCode(es, pol, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CC_Duplicate) ==
+		      TSS2_RC_SUCCESS);
+		TPM2B_DATA key = { 0 };
+		TPMT_SYM_DEF_OBJECT sym = { .algorithm = TPM2_ALG_NULL };
+		TPM2B_DATA *ek = NULL;
+		TPM2B_PRIVATE *dup = NULL;
+		TPM2B_ENCRYPTED_SECRET *seed = NULL;
+		TSS2_RC r = Esys_Duplicate(es, obj, ESYS_TR_RH_NULL, pol, ESYS_TR_NONE, ESYS_TR_NONE, &key, &sym, &ek,
+					   &dup, &seed);
+		CHECK_MSG(r != TSS2_RC_SUCCESS, "TPM2_Duplicate of a TRE object succeeded");
+		CHECK_MSG((r & 0x3f) == (TPM2_RC_ATTRIBUTES & 0x3f) || (r & 0xfff) == TPM2_RC_POLICY_FAIL ||
+				  (r & 0xbf) == (TPM2_RC_POLICY_FAIL & 0xbf),
+			  "TPM2_Duplicate: 0x%x", r);
+		Esys_Free(ek);
+		Esys_Free(dup);
+		Esys_Free(seed);
+		if (pol != ESYS_TR_NONE)
+			Esys_FlushContext(es, pol);
+		if (obj != ESYS_TR_NONE)
+			Esys_FlushContext(es, obj);
+		if (srk != ESYS_TR_NONE)
+			Esys_FlushContext(es, srk);
+		Esys_Finalize(&es);
+	}
+	if (tcti)
+		Tss2_TctiLdr_Finalize(&tcti);
+}
+
+/*
  * The sealed key object is fixedTPM and fixedParent (TPM 2.0 Part 1, 27.2:
  * it cannot be duplicated to another TPM or parent), and the TPM refuses
  * TPM2_Duplicate of it.
@@ -477,64 +563,172 @@ static void test_sealed_key_object_cannot_leave_the_tpm(void)
 	CHECK(!(a & TPMA_OBJECT_ENCRYPTEDDUPLICATION) || (a & TPMA_OBJECT_FIXEDTPM));
 	/* the private area is not the key: the TPM encrypted it under its storage seed */
 	CHECK(priv.size > 32);
-	/* load it and ask the TPM to duplicate it with a policy session allowing TPM2_Duplicate */
-	TSS2_TCTI_CONTEXT *tcti = NULL;
-	ESYS_CONTEXT *es = NULL;
-	CHECK(Tss2_TctiLdr_Initialize(tpm.tcti, &tcti) == TSS2_RC_SUCCESS);
-	CHECK(tcti && Esys_Initialize(&es, tcti, NULL) == TSS2_RC_SUCCESS);
-	if (es) {
-		TPM2B_SENSITIVE_CREATE sens = { 0 };
-		TPM2B_PUBLIC tpl = {
-			.publicArea = {
-				.type = TPM2_ALG_ECC, .nameAlg = TPM2_ALG_SHA256,
-				.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-						    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-						    TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
-				.parameters.eccDetail = {
-					.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
-					.scheme = { .scheme = TPM2_ALG_NULL }, .curveID = TPM2_ECC_NIST_P256,
-					.kdf = { .scheme = TPM2_ALG_NULL },
-				},
-				.unique.ecc = { .x = { .size = 32 }, .y = { .size = 32 } },
-			},
-		};
-		TPM2B_DATA outside = { 0 };
-		TPML_PCR_SELECTION pcrs = { 0 };
-		ESYS_TR srk = ESYS_TR_NONE, obj = ESYS_TR_NONE, pol = ESYS_TR_NONE;
-		CHECK(Esys_CreatePrimary(es, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tpl,
-					 &outside, &pcrs, &srk, NULL, NULL, NULL, NULL) == TSS2_RC_SUCCESS);
-		CHECK(Esys_Load(es, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &obj) ==
-		      TSS2_RC_SUCCESS);
-		TPMT_SYM_DEF none = { .algorithm = TPM2_ALG_NULL };
-		CHECK(Esys_StartAuthSession(es, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-					    NULL, TPM2_SE_POLICY, &none, TPM2_ALG_SHA256, &pol) == TSS2_RC_SUCCESS);
-		CHECK(Esys_PolicyCommandCode(es, pol, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CC_Duplicate) ==
-		      TSS2_RC_SUCCESS);
-		TPM2B_DATA key = { 0 };
-		TPMT_SYM_DEF_OBJECT sym = { .algorithm = TPM2_ALG_NULL };
-		TPM2B_DATA *ek = NULL;
-		TPM2B_PRIVATE *dup = NULL;
-		TPM2B_ENCRYPTED_SECRET *seed = NULL;
-		TSS2_RC r = Esys_Duplicate(es, obj, ESYS_TR_RH_NULL, pol, ESYS_TR_NONE, ESYS_TR_NONE, &key, &sym, &ek,
-					   &dup, &seed);
-		CHECK_MSG(r != TSS2_RC_SUCCESS, "TPM2_Duplicate of the sealing key object succeeded");
-		CHECK_MSG((r & 0x3f) == (TPM2_RC_ATTRIBUTES & 0x3f) || (r & 0xfff) == TPM2_RC_POLICY_FAIL ||
-				  (r & 0xbf) == (TPM2_RC_POLICY_FAIL & 0xbf),
-			  "TPM2_Duplicate: 0x%x", r);
-		Esys_Free(ek);
-		Esys_Free(dup);
-		Esys_Free(seed);
-		if (pol != ESYS_TR_NONE)
-			Esys_FlushContext(es, pol);
-		if (obj != ESYS_TR_NONE)
-			Esys_FlushContext(es, obj);
-		if (srk != ESYS_TR_NONE)
-			Esys_FlushContext(es, srk);
-		Esys_Finalize(&es);
-	}
-	if (tcti)
-		Tss2_TctiLdr_Finalize(&tcti);
+	try_duplicate(&pub, &priv);
 	free(b);
+	fx_tre_free(&t);
+}
+
+
+/* Whether der is a PKCS#8 PrivateKeyInfo with a private key in it (version 0, then an AlgorithmIdentifier). */
+static int check_has_no_pkcs8(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	PKCS8_PRIV_KEY_INFO *p8 = der ? d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len) : NULL;
+	int none = p8 == NULL;
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	return none;
+}
+
+/* The TPM's blob of a key made by om_tre_key_generate: its public area, and whether the object may leave. */
+static void tss2_public(const struct tre_blob *b, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
+{
+	/* TPMKey ::= SEQUENCE { type OID, emptyAuth [0] BOOLEAN, parent INTEGER, pubkey OCTET STRING, privkey OCTET STRING } */
+	const unsigned char *p = b->p + 1, *end = b->p + b->len;
+	long n;
+	int tag, cls, seen = 0;
+	memset(pub, 0, sizeof(*pub));
+	memset(priv, 0, sizeof(*priv));
+	CHECK(!(ASN1_get_object(&p, &n, &tag, &cls, end - p) & 0x80) && tag == V_ASN1_SEQUENCE);
+	while (p < end) {
+		const unsigned char *v = p;
+		if (ASN1_get_object(&v, &n, &tag, &cls, end - p) & 0x80)
+			break;
+		if (cls == V_ASN1_UNIVERSAL && tag == V_ASN1_OCTET_STRING) {
+			size_t off = 0;
+			if (seen++ == 0)
+				CHECK(Tss2_MU_TPM2B_PUBLIC_Unmarshal(v, (size_t)n, &off, pub) == TSS2_RC_SUCCESS);
+			else
+				CHECK(Tss2_MU_TPM2B_PRIVATE_Unmarshal(v, (size_t)n, &off, priv) == TSS2_RC_SUCCESS);
+		}
+		p = v + n;
+	}
+	CHECK_INT(seen, 2);
+}
+
+/* A TRE's inputs with both PrK_TRE made in the TPM of be, certified from a CSR the TPM signed. */
+static void tpm_keys_init(struct fx_tre *t, const char *tre_id)
+{
+	X509_REQ *csr = NULL;
+	fx_tre_init(t, pva, tre_id, &ro, OM_KEY_EC_P256);
+	EVP_PKEY_free(t->sign_key);
+	EVP_PKEY_free(t->enc_key);
+	om_pki_free(t->sign_der, t->sign_len);
+	om_pki_free(t->enc_der, t->enc_len);
+	X509_free(t->enc_cert);
+	t->sign_key = t->enc_key = NULL;
+	t->enc_cert = NULL;
+	int rc = om_tre_key_generate(&be, OM_KEY_EC_P256, &t->sign_key);
+	CHECK_MSG(rc == 0, "sign key in the TPM: %s", om_errname(rc));
+	rc = rc ? rc : om_tre_key_generate(&be, OM_KEY_EC_P256, &t->enc_key);
+	CHECK_MSG(rc == 0, "enc key in the TPM: %s", om_errname(rc));
+	rc = rc ? rc : om_csr_create(&csr, t->sign_key, tre_id, t->enc_key);
+	CHECK_MSG(rc == 0, "CSR signed by the TPM: %s", om_errname(rc));
+	/* the PVA's CA verifies the CSR's signature: the TPM made it */
+	rc = rc ? rc : om_ca_issue_tre(pva, csr, tre_id, 0, 0, &t->sign_der, &t->sign_len, &t->enc_der, &t->enc_len);
+	CHECK_MSG(rc == 0, "issue: %s", om_errname(rc));
+	if (rc || om_cert_decode(&t->enc_cert, OM_ENC_DER, t->enc_der, t->enc_len))
+		FX_DIE("tpm keys");
+	X509_REQ_free(csr);
+	t->p.sign_key = t->sign_key;
+	t->p.enc_key = t->enc_key;
+	t->p.sign_cert = t->sign_der;
+	t->p.sign_cert_len = t->sign_len;
+	t->p.enc_cert = t->enc_der;
+	t->p.enc_cert_len = t->enc_len;
+}
+
+/*
+ * PrK_TRE (signing and decryption) made inside the TPM at personalisation
+ * (issue 18): the CSR is signed by TPM2_Sign, the object is fixedTPM,
+ * fixedParent and sensitiveDataOrigin (TPM 2.0 Part 1, 27.2: the TPM made
+ * the private part and it cannot be duplicated), TPM2_Duplicate of it is
+ * refused, no private half can be read out through OpenSSL, another TPM
+ * cannot load it, and the TRE keeps only the TPM's blob. The whole B.2.3.3-4
+ * path then runs with it: the bootstrap's credentials and the MCIM are
+ * opened by TPM2_ECDH_ZGen, the M2MMobj is signed by the TPM and verifies
+ * with Cert_TRE.
+ */
+static void test_prk_tre_is_made_in_the_tpm_and_cannot_leave(void)
+{
+	struct fx_tre t;
+	struct tre_blob blob = { 0 };
+	TPM2B_PUBLIC pub;
+	TPM2B_PRIVATE priv;
+	BIGNUM *d = NULL;
+	uint8_t *der = NULL, mid[16];
+	size_t der_len = 0;
+	EVP_PKEY *k = NULL;
+	tpm_keys_init(&t, "TRE-00000710");
+	/* nothing of the private half comes out */
+	CHECK(EVP_PKEY_get_bn_param(t.sign_key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 && !d);
+	CHECK(EVP_PKEY_get_bn_param(t.enc_key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 && !d);
+	CHECK_INT(om_key_encode_private(t.sign_key, OM_ENC_DER, &der, &der_len), OM_EINVAL);
+	CHECK_INT(om_key_encode_private(t.enc_key, OM_ENC_DER, &der, &der_len), OM_EINVAL);
+	CHECK(!der);
+	/* no PKCS#8 either through OpenSSL's own encoder */
+	OSSL_ENCODER_CTX *ec = OSSL_ENCODER_CTX_new_for_pkey(t.sign_key, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", NULL);
+	CHECK(!ec || OSSL_ENCODER_CTX_get_num_encoders(ec) == 0 || OSSL_ENCODER_to_data(ec, &der, &der_len) != 1 ||
+	      check_has_no_pkcs8(der, der_len));
+	OSSL_ENCODER_CTX_free(ec);
+	OPENSSL_free(der);
+	der = NULL;
+	ERR_clear_error();
+	/* the TPM's objects flushed: the TRE keeps their blobs (a TPM holds three loaded objects) */
+	CHECK_INT(om_tre_key_release(&t.sign_key), 0);
+	CHECK_INT(om_tre_key_release(&t.enc_key), 0);
+	t.p.sign_key = t.sign_key;
+	t.p.enc_key = t.enc_key;
+	/* what the TRE keeps: the TPM's object, made there, bound to this TPM and its SRK */
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(tre_key_encode(i ? t.enc_key : t.sign_key, &blob), 0);
+		CHECK(blob.len > 1 && blob.p[0] == TRE_KEY_TPM);
+		tss2_public(&blob, &pub, &priv);
+		TPMA_OBJECT a = pub.publicArea.objectAttributes;
+		CHECK((a & TPMA_OBJECT_FIXEDTPM) && (a & TPMA_OBJECT_FIXEDPARENT) && (a & TPMA_OBJECT_SENSITIVEDATAORIGIN));
+		CHECK(pub.publicArea.type == TPM2_ALG_ECC && pub.publicArea.parameters.eccDetail.curveID == TPM2_ECC_NIST_P256);
+		CHECK(priv.size > 32);
+		/* another TPM cannot load it */
+		CHECK_INT(tre_tpm_key_load(other.tcti, &blob, &k), OM_ETRE_SEAL);
+		CHECK(!k);
+		/* this one can */
+		CHECK_INT(tre_tpm_key_load(tpm.tcti, &blob, &k), 0);
+		EVP_PKEY_free(k);
+		k = NULL;
+		tre_blob_free(&blob);
+	}
+	/* TPM2_Duplicate of the signing key, with a policy session that allows it: refused */
+	CHECK_INT(tre_key_encode(t.sign_key, &blob), 0);
+	tss2_public(&blob, &pub, &priv);
+	try_duplicate(&pub, &priv);
+	tre_blob_free(&blob);
+	/* a TRE whose keys are the TPM's, through the whole provisioning path */
+	t.p.backend = &be;
+	int rc = om_tre_personalise(t.dir, &t.p, 0);
+	CHECK_MSG(rc == 0, "personalise with TPM keys: %s", om_errname(rc));
+	/* the state record holds the blob, not a key: as a software TRE it does not open */
+	struct om_tre *tre = NULL;
+	rc = om_tre_open_backend(&tre, t.dir, &be, 0);
+	CHECK_MSG(rc == 0, "open: %s", om_errname(rc));
+	if (tre) {
+		CHECK(!tre->sign_key && !tre->enc_key && tre->st.sign_key.p[0] == TRE_KEY_TPM &&
+		      tre->st.enc_key.p[0] == TRE_KEY_TPM);
+		struct om_mcim m;
+		fx_pcid(&m, "001010000007101", "m2m.sho1.example");
+		provision(tre, &t, &ro, &sho1, 1, &m, mid);
+		CHECK_INT(om_tre_activate(tre, mid, time(NULL), 0), 0);
+		CHECK_INT(aka_ok(tre, &m, 32), 0);
+		om_mcim_clear(&m);
+	}
+	om_tre_close(tre);
+	/* the same keys refused for a software TRE: they would not load there */
+	struct fx_tre s2;
+	fx_tre_init(&s2, pva, "TRE-00000710", &ro, OM_KEY_EC_P256);
+	t.p.backend = NULL;
+	char soft_dir[64];
+	snprintf(soft_dir, sizeof(soft_dir), "%s", s2.dir);
+	CHECK_INT(om_tre_personalise(soft_dir, &t.p, 0), OM_ETRE_BACKEND);
+	CHECK(!fx_has_file(soft_dir, "tre.state"));
+	fx_tre_free(&s2);
 	fx_tre_free(&t);
 }
 
@@ -559,6 +753,7 @@ int main(void)
 	test_backend_and_tcti_come_from_the_configuration();
 	test_replaced_nv_index_or_srk_is_refused();
 	test_copy_from_before_an_erase_is_refused();
+	test_prk_tre_is_made_in_the_tpm_and_cannot_leave();
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	fx_sho_free(&sho2);

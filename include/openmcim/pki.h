@@ -78,6 +78,28 @@ OM_NODISCARD int om_key_generate(EVP_PKEY **out, enum om_key_type type);
 OM_NODISCARD int om_key_type_of(const EVP_PKEY *key);
 
 /*
+ * Keys whose private half lives in secure hardware (a TPM, through the
+ * tpm2-openssl provider loaded into a library context of its own: tre/
+ * key_tpm.c). om_key_bind_hw gives key that library context (the key then
+ * owns it: freed with the key, after the key's provider data) and the
+ * property query that picks the hardware's implementations; every signing,
+ * decryption and key agreement of this library then runs there, never in
+ * the default provider (which would need the private half).
+ * om_key_hw: 1 and *lib, *propq for such a key; 0 for any other.
+ */
+OM_NODISCARD int om_key_bind_hw(EVP_PKEY *key, OSSL_LIB_CTX *lib, const char *propq);
+int om_key_hw(const EVP_PKEY *key, OSSL_LIB_CTX **lib, const char **propq);
+
+/*
+ * A public key standing for a private one that the hardware keeps (a TPM
+ * key released after its CSR: tre/key_tpm.c), with the hardware's opaque
+ * handle of it (blob, copied; not secret). It signs nothing here:
+ * om_key_hw is 0 for it. om_key_hw_blob: 1 and the blob, or 0.
+ */
+OM_NODISCARD int om_key_bind_hw_blob(EVP_PKEY *pub, const uint8_t *blob, size_t len);
+int om_key_hw_blob(const EVP_PKEY *key, const uint8_t **blob, size_t *len);
+
+/*
  * Encode the private key as unencrypted PKCS#8 (PEM label "PRIVATE KEY").
  * *out is secret: free it with om_pki_free(), which cleanses it.
  * Returns 0, OM_EINVAL (no private part) or OM_ECRYPTO.

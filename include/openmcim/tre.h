@@ -63,6 +63,27 @@ OM_NODISCARD int om_tre_backend_parse(const char *name, int *kind);
 
 /* ---- personalisation (B.2.2.1: the M2MES writes the TRE) ------------------- */
 
+/*
+ * PrK_TRE made where the backend keeps keys (B.2.2.1: "a TRE is initialized
+ * with an asymmetric key pair"), for the factory to make the CSR with and
+ * to hand to om_tre_personalise. TPM: TPM2_Create of a P-256 key (signing
+ * and ECDH) under the storage root key of that TPM, never exported; the
+ * EVP_PKEY signs and agrees inside the TPM, and personalisation keeps only
+ * the TPM's blob (docs/tre.md "Backends"). Other types with the TPM:
+ * OM_EINVAL. Software and PKCS#11 (not yet in the token): om_key_generate.
+ * 0, OM_EINVAL, OM_ETRE_HW, OM_ECRYPTO.
+ */
+OM_NODISCARD int om_tre_key_generate(const struct om_tre_backend *be, int key_type, EVP_PKEY **out);
+
+/*
+ * Once the CSR is signed: replace a key om_tre_key_generate made in the TPM
+ * by its public half carrying the TPM's blob, which om_tre_personalise
+ * takes as PrK_TRE. The TPM object is flushed (a TPM holds three loaded
+ * objects, and personalisation needs two). A software key is left as it
+ * is. 0, OM_EINVAL, OM_ENOMEM, OM_ECRYPTO, OM_ETRE_HW.
+ */
+OM_NODISCARD int om_tre_key_release(EVP_PKEY **key);
+
 struct om_tre_personalisation {
 	const char *tre_id;            /* e.g. "TRE-00000001" */
 	const char *tre_type;          /* e.g. "openmcim-swtre-1" */

@@ -94,6 +94,15 @@ static int reload(X509_REQ **req)
 	return 0;
 }
 
+static int set_ecdsa_alg(X509_REQ *req)
+{
+	X509_ALGOR *alg = X509_ALGOR_new();
+	int ok = alg && X509_ALGOR_set0(alg, OBJ_nid2obj(NID_ecdsa_with_SHA256), V_ASN1_UNDEF, NULL) &&
+		 X509_REQ_set1_signature_algo(req, alg);
+	X509_ALGOR_free(alg);
+	return ok ? 0 : OM_ECRYPTO;
+}
+
 int om_csr_create(X509_REQ **out, EVP_PKEY *sign_key, const char *cn, const EVP_PKEY *enc_key)
 {
 	X509_REQ *req = NULL;
@@ -128,7 +137,13 @@ int om_csr_create(X509_REQ **out, EVP_PKEY *sign_key, const char *cn, const EVP_
 	r = OM_ECRYPTO;
 	if (X509_REQ_sign_ctx(req, ctx) <= 0)
 		goto out;
-	if (from_bytes && (r = reload(&req)) < 0)
+	/* the tpm2 provider names ecdsa-with-SHA256 with NULL parameters, which
+	 * RFC 5758 3.2 forbids; the algorithm sits outside what is signed */
+	if (om_key_hw(sign_key, NULL, NULL) && (r = set_ecdsa_alg(req)) < 0)
+		goto out;
+	/* a TPM's key must not stay behind X509_REQ_get0_pubkey(): verifying
+	 * with it would fetch the default provider, which cannot export it */
+	if ((from_bytes || om_key_hw(sign_key, NULL, NULL)) && (r = reload(&req)) < 0)
 		goto out;
 	*out = req;
 	req = NULL;

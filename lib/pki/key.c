@@ -5,6 +5,8 @@
  * public keys; RFC 5958 and RFC 5280 4.1.2.7).
  */
 #include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -42,6 +44,100 @@ int om_key_generate(EVP_PKEY **out, enum om_key_type type)
 }
 
 /*
+ * A hardware key's library context, in the key's ex_data. EVP_PKEY_free
+ * frees the provider's key data before the ex_data, so the context (and
+ * with it the provider and its connection to the TPM) goes last.
+ */
+struct hw_ctx {
+	OSSL_LIB_CTX *lib; /* NULL: a public key standing for one the hardware keeps (blob) */
+	char propq[64];
+	uint8_t *blob; /* the hardware's opaque handle of the key, not secret */
+	size_t blob_len;
+};
+
+static int hw_index = -1;
+static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
+
+static void hw_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	struct hw_ctx *h = ptr;
+	if (h) {
+		OSSL_LIB_CTX_free(h->lib);
+		free(h->blob);
+		free(h);
+	}
+}
+
+static void hw_init(void)
+{
+	hw_index = EVP_PKEY_get_ex_new_index(0, NULL, NULL, NULL, hw_free);
+}
+
+int om_key_bind_hw(EVP_PKEY *key, OSSL_LIB_CTX *lib, const char *propq)
+{
+	struct hw_ctx *h;
+	if (!key || !lib || !propq || strlen(propq) >= sizeof(h->propq))
+		return OM_EINVAL;
+	if (pthread_once(&hw_once, hw_init) != 0 || hw_index < 0 || EVP_PKEY_get_ex_data(key, hw_index))
+		return OM_EINVAL;
+	if (!(h = calloc(1, sizeof(*h))))
+		return OM_ENOMEM;
+	h->lib = lib;
+	memcpy(h->propq, propq, strlen(propq) + 1);
+	if (EVP_PKEY_set_ex_data(key, hw_index, h) != 1) {
+		free(h);
+		return OM_ENOMEM;
+	}
+	return 0;
+}
+
+int om_key_bind_hw_blob(EVP_PKEY *pub, const uint8_t *blob, size_t len)
+{
+	struct hw_ctx *h;
+	if (!pub || !blob || !len)
+		return OM_EINVAL;
+	if (pthread_once(&hw_once, hw_init) != 0 || hw_index < 0 || EVP_PKEY_get_ex_data(pub, hw_index))
+		return OM_EINVAL;
+	if (!(h = calloc(1, sizeof(*h))) || !(h->blob = malloc(len))) {
+		free(h);
+		return OM_ENOMEM;
+	}
+	memcpy(h->blob, blob, len);
+	h->blob_len = len;
+	if (EVP_PKEY_set_ex_data(pub, hw_index, h) != 1) {
+		free(h->blob);
+		free(h);
+		return OM_ENOMEM;
+	}
+	return 0;
+}
+
+int om_key_hw_blob(const EVP_PKEY *key, const uint8_t **blob, size_t *len)
+{
+	struct hw_ctx *h;
+	if (!key || pthread_once(&hw_once, hw_init) != 0 || hw_index < 0 ||
+	    !(h = EVP_PKEY_get_ex_data(key, hw_index)) || !h->blob)
+		return 0;
+	*blob = h->blob;
+	*len = h->blob_len;
+	return 1;
+}
+
+int om_key_hw(const EVP_PKEY *key, OSSL_LIB_CTX **lib, const char **propq)
+{
+	struct hw_ctx *h;
+	if (!key || pthread_once(&hw_once, hw_init) != 0 || hw_index < 0 ||
+	    !(h = EVP_PKEY_get_ex_data(key, hw_index)) || !h->lib)
+		return 0;
+	if (lib)
+		*lib = h->lib;
+	if (propq)
+		*propq = h->propq;
+	return 1;
+}
+
+/*
  * Only named P-256 is EC P-256: explicit curve parameters, even when they
  * describe P-256, are refused (RFC 5480 2.1.1: specifiedCurve MUST NOT be
  * used), as OpenSSL's strict chain check refuses them in certificates.
@@ -54,6 +150,9 @@ static int is_named_p256(const EVP_PKEY *key)
 	if (!EVP_PKEY_get_group_name(key, group, sizeof(group), &n) ||
 	    (strcmp(group, "prime256v1") != 0 && strcmp(group, "P-256") != 0))
 		return 0;
+	/* a TPM key's curve is a TPM_ECC_CURVE id: always named (TPM 2.0 Part 2, 11.2.5.5) */
+	if (om_key_hw(key, NULL, NULL))
+		return 1;
 	if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, encoding,
 					    sizeof(encoding), &n))
 		return 0;
@@ -136,6 +235,9 @@ int pki_key_is_private(const EVP_PKEY *key)
 	size_t n = 0;
 	int yes;
 
+	/* the hardware has the private half, and says nothing of it */
+	if (om_key_hw(key, NULL, NULL))
+		return 1;
 	if (EVP_PKEY_is_a(key, "X25519"))
 		yes = EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PRIV_KEY, NULL, 0, &n) == 1;
 	else if (EVP_PKEY_is_a(key, "RSA"))
@@ -157,7 +259,8 @@ int om_key_encode_private(const EVP_PKEY *key, enum om_encoding enc, uint8_t **o
 
 	if (!key || !out || !out_len || (enc != OM_ENC_DER && enc != OM_ENC_PEM))
 		return OM_EINVAL;
-	if (!pki_key_is_private(key))
+	/* a TPM's key has its private half in the TPM, not here */
+	if (!pki_key_is_private(key) || om_key_hw(key, NULL, NULL))
 		return OM_EINVAL;
 	p8 = EVP_PKEY2PKCS8(key);
 	if (!p8 || (n = i2d_PKCS8_PRIV_KEY_INFO(p8, &der)) <= 0)

@@ -19,12 +19,17 @@
 int pki_digest_init(EVP_MD_CTX *ctx, EVP_PKEY *key, int verify)
 {
 	EVP_PKEY_CTX *pctx = NULL;
+	OSSL_LIB_CTX *lib = NULL;
+	const char *propq = NULL;
 	int type = om_key_type_of(key);
 
 	if (type != OM_KEY_EC_P256 && type != OM_KEY_RSA_2048)
 		return OM_EPKI_KEY_TYPE;
-	int ok = verify ? EVP_DigestVerifyInit_ex(ctx, &pctx, "SHA256", NULL, NULL, key, NULL)
-			: EVP_DigestSignInit_ex(ctx, &pctx, "SHA256", NULL, NULL, key, NULL);
+	/* a key in a TPM signs there (om_key_bind_hw); OpenSSL 3.0 would
+	 * otherwise fetch the default provider's ECDSA, which has no private half */
+	(void)om_key_hw(key, &lib, &propq);
+	int ok = verify ? EVP_DigestVerifyInit_ex(ctx, &pctx, "SHA256", lib, propq, key, NULL)
+			: EVP_DigestSignInit_ex(ctx, &pctx, "SHA256", lib, propq, key, NULL);
 	if (ok == 1 && type == OM_KEY_RSA_2048) {
 		/* an explicit salt length: "auto" on verify would accept any */
 		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&

@@ -20,6 +20,9 @@
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <openmcim/pki.h>
 
 #include "protect_int.h"
 
@@ -97,7 +100,10 @@ static int rsa_oaep(EVP_PKEY *key, int enc, const uint8_t hdr[static OM_PROTECT_
 						  OM_PROTECT_HEADER_LEN),
 		OSSL_PARAM_construct_end(),
 	};
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+	OSSL_LIB_CTX *lib = NULL;
+	const char *propq = NULL;
+	(void)om_key_hw(key, &lib, &propq); /* a TPM key decrypts in the TPM */
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(lib, key, propq);
 	int ok = 0;
 	if (ctx && enc)
 		ok = EVP_PKEY_encrypt_init_ex(ctx, params) > 0 &&
@@ -133,7 +139,10 @@ static EVP_PKEY *peer_from_bytes(int wrap, const uint8_t *epk)
 /* ECDH; the peer is validated (on the curve, not the identity) by OpenSSL's derive. */
 static int ecdh(EVP_PKEY *own, EVP_PKEY *peer, uint8_t z[static Z_LEN])
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, own, NULL);
+	OSSL_LIB_CTX *lib = NULL;
+	const char *propq = NULL;
+	(void)om_key_hw(own, &lib, &propq); /* a TPM key agrees in the TPM (TPM2_ECDH_ZGen) */
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(lib, own, propq);
 	size_t zl = Z_LEN;
 	int ok = ctx && EVP_PKEY_derive_init(ctx) > 0 && EVP_PKEY_derive_set_peer(ctx, peer) > 0 &&
 		 EVP_PKEY_derive(ctx, z, &zl) > 0 && zl == Z_LEN;
@@ -144,6 +153,17 @@ static int ecdh(EVP_PKEY *own, EVP_PKEY *peer, uint8_t z[static Z_LEN])
 static int public_bytes(EVP_PKEY *pkey, uint8_t *out, size_t len)
 {
 	size_t got = 0;
+	if (om_key_hw(pkey, NULL, NULL)) {
+		/* the TPM provider gives no encoded point: take it from a public copy */
+		unsigned char *der = NULL;
+		int n = i2d_PUBKEY(pkey, &der);
+		const unsigned char *p = der;
+		EVP_PKEY *pub = n > 0 ? d2i_PUBKEY(NULL, &p, n) : NULL;
+		int ok = pub && public_bytes(pub, out, len);
+		EVP_PKEY_free(pub);
+		OPENSSL_free(der);
+		return ok;
+	}
 	return EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out, len, &got) &&
 	       got == len;
 }

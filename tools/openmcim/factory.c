@@ -54,7 +54,8 @@ static void usage(FILE *f)
 		"  --firmware VER    firmware version (default " OM_FACTORY_DEFAULT_FIRMWARE ")\n"
 		"  --tre-prefix P    TRE_id = P-<8 digits> (default " OM_FACTORY_DEFAULT_PREFIX ")\n"
 		"  --first-serial S  first TRE serial (default 1)\n"
-		"  --enc-key TYPE    encryption key: x25519 (default), p256 or rsa2048\n"
+		"  --enc-key TYPE    encryption key: x25519 (default), p256 or rsa2048; with --tre tpm\n"
+		"                    p256 only (default), made in the TPM\n"
 		"  --jobs J          worker threads (default: one per CPU)\n"
 		"  --fsync           fsync each TRE as it is written (default: one sync at the end)\n"
 		"  --quiet           no progress line\n"
@@ -184,7 +185,9 @@ static int load_ca(const char *cmd, const struct args *a, X509 **cert, EVP_PKEY 
 
 static int parse_enc(const char *cmd, const char *s, enum om_key_type *out)
 {
-	if (!s || !strcmp(s, "x25519"))
+	if (!s)
+		return 0; /* the run's default: x25519, p256 with --tre tpm */
+	if (!strcmp(s, "x25519"))
 		*out = OM_KEY_X25519;
 	else if (!strcmp(s, "p256"))
 		*out = OM_KEY_EC_P256;
@@ -398,6 +401,11 @@ int cmd_factory(int argc, char **argv)
 	    (a.v[O_SYNTH] && (rc = parse_count(cmd, "--synthetic", a.v[O_SYNTH], 999999999999ull, &cfg.synth_count)) != 0) ||
 	    (rc = parse_enc(cmd, a.v[O_ENC], &cfg.enc_key)) != 0 || (rc = parse_tre(cmd, &a, &cfg.tre, pin)) != 0)
 		goto out;
+	/* PrK_TRE made in the TPM: its ECDH curve, P-256 (docs/tre.md "Backends") */
+	if (cfg.tre.kind == OM_TRE_BACKEND_TPM && cfg.enc_key && cfg.enc_key != OM_KEY_EC_P256) {
+		rc = bad(cmd, "--enc-key", "must be p256 with --tre tpm (the key is made in the TPM)");
+		goto out;
+	}
 	if (a.v[O_OP]) {
 		if (strlen(a.v[O_OP]) != 32 || om_hex_decode(op, sizeof(op), a.v[O_OP]) < 0) {
 			rc = bad(cmd, "--op", "must be 32 hex digits (16 bytes)");
