@@ -112,6 +112,9 @@ static void run_backend(const char *kind, const char *marker, const char *const 
 		if (tre) {
 			CHECK_INT(om_tre_status(tre, &s), 0);
 			CHECK(s.n_mids == 1 && s.n_blocked == 0);
+			/* with a TPM, PrK_TRE was made in it (the CSR signed there) */
+			CHECK_MSG(s.keys_in_tpm == (be && be->kind == OM_TRE_BACKEND_TPM), "--tre %s: keys_in_tpm %d", kind,
+				  s.keys_in_tpm);
 		}
 		om_tre_close(tre);
 	}
@@ -225,6 +228,8 @@ int main(void)
 	check_usage("--pcid-first", RUN_ARGS("--devices", "1", "--pcid-first", "12a"));
 	check_usage("--first-serial", RUN_ARGS("--devices", "2", "--pcid-first", "1", "--first-serial", "99999999"));
 	check_usage("--enc-key", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--enc-key", "ed25519"));
+	/* a TPM makes PrK_TRE on its own curve for ECDH: P-256, not X25519 */
+	check_usage("--enc-key", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--tre", "tpm", "--enc-key", "x25519"));
 	check_usage("--op", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--op", "00"));
 	check_usage("--ro-cert", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--ro-id", "RO-other"));
 	check_usage("--nope", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--nope", "1"));

@@ -4,7 +4,9 @@
  * one swtpm per device, ending ok. Afterwards every device's TRE is a TPM
  * one (tpm.ctx, no key file), and with its TPM started again on the state
  * the lab left, device 1's TRE opens, while device 2's directory does not
- * open on device 1's TPM (another device's copy: OM_ETRE_SEAL). The TCTI is
+ * open on device 1's TPM (another device's copy: OM_ETRE_SEAL); its PrK_TRE
+ * are the TPM's (made there by the factory: every M2MMobj and outcome of
+ * the run was signed, every bootstrap and MCIM opened, by the TPM). The TCTI is
  * the test's, as a device's configuration gives it, never the directory's.
  */
 #define _DEFAULT_SOURCE /* mkdtemp() */
@@ -72,6 +74,8 @@ int main(void)
 	if (tre) {
 		CHECK_INT(om_tre_status(tre, &s), 0);
 		CHECK(s.counter > 1 && s.n_blocked == 0);
+		/* PrK_TRE made in the device's TPM by the factory, used there through the whole run */
+		CHECK(s.keys_in_tpm);
 	}
 	om_tre_close(tre);
 	/* as a software TRE it is refused, not opened on a key file */

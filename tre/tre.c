@@ -366,6 +366,7 @@ int om_tre_status(const struct om_tre *tre, struct om_tre_status *st)
 	st->activation_pending = tre->st.pending;
 	st->fallback_deadline = tre->st.pending ? (time_t)tre->st.deadline : 0;
 	st->counter = tre->counter;
+	st->keys_in_tpm = in_tpm(&tre->st.sign_key) && in_tpm(&tre->st.enc_key);
 	return 0;
 }
 

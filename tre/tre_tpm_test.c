@@ -712,6 +712,8 @@ static void test_prk_tre_is_made_in_the_tpm_and_cannot_leave(void)
 	if (tre) {
 		CHECK(!tre->sign_key && !tre->enc_key && tre->st.sign_key.p[0] == TRE_KEY_TPM &&
 		      tre->st.enc_key.p[0] == TRE_KEY_TPM);
+		struct om_tre_status st;
+		CHECK(om_tre_status(tre, &st) == 0 && st.keys_in_tpm == 1);
 		struct om_mcim m;
 		fx_pcid(&m, "001010000007101", "m2m.sho1.example");
 		provision(tre, &t, &ro, &sho1, 1, &m, mid);

@@ -202,6 +202,7 @@ struct om_tre_status {
 	int session_fell_back;        /* 1 when the session is held after a fallback (om_tre_tick):
 					 only for the outcome report, then om_tre_abort_session */
 	uint64_t counter;             /* the state counter (docs/tre.md "State counter") */
+	int keys_in_tpm;              /* 1 when both PrK_TRE are the TPM's (om_tre_key_generate) */
 };
 
 /* Fill *st. Returns 0 or OM_EINVAL. */
