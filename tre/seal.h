@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_tctildr.h>
+
 #include <openmcim/err.h>
 #include <openmcim/tre.h>
 
@@ -92,6 +95,14 @@ OM_NODISCARD int tre_seal_open(struct tre_sealer **out, const char *dir, const s
 enum { TRE_FAULT_NONE, TRE_FAULT_MANIFEST, TRE_FAULT_NV_INCREMENT };
 extern int tre_tpm_fault;
 #endif
+
+/*
+ * Connect to the TPM of TCTI tcti (NULL: the TSS's default); OM_ETRE_HW.
+ * The caller finalizes both, as tpm_disconnect does.
+ */
+OM_NODISCARD int tre_tpm_connect(const char *tcti, TSS2_TCTI_CONTEXT **tc, ESYS_CONTEXT **es);
+/* The storage root key (TCG ECC P-256 SRK template) and its name; OM_ETRE_HW. The caller flushes it. */
+OM_NODISCARD int tre_tpm_srk(ESYS_CONTEXT *esys, ESYS_TR *srk, TPM2B_NAME *name);
 
 OM_NODISCARD int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags);
 OM_NODISCARD int tre_seal_tpm_open(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags);

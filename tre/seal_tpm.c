@@ -130,20 +130,27 @@ static int name_eq(const TPM2B_NAME *a, const TPM2B_NAME *b)
 
 /* ---- the TPM ------------------------------------------------------------- */
 
-static int tpm_connect(struct tpm *t)
+int tre_tpm_connect(const char *tcti, TSS2_TCTI_CONTEXT **tc, ESYS_CONTEXT **es)
 {
 	/* tpm2-tss logs to stderr unless told otherwise; the TRE writes no log
 	 * (tre.h). A caller who wants the TSS's own log sets TSS2_LOG. */
 	setenv("TSS2_LOG", "all+NONE", 0);
-	if (Tss2_TctiLdr_Initialize(t->tcti_conf[0] ? t->tcti_conf : NULL, &t->tcti) != TSS2_RC_SUCCESS) {
-		t->tcti = NULL;
+	*tc = NULL;
+	*es = NULL;
+	if (Tss2_TctiLdr_Initialize(tcti, tc) != TSS2_RC_SUCCESS) {
+		*tc = NULL;
 		return OM_ETRE_HW;
 	}
-	if (Esys_Initialize(&t->esys, t->tcti, NULL) != TSS2_RC_SUCCESS) {
-		t->esys = NULL;
+	if (Esys_Initialize(es, *tc, NULL) != TSS2_RC_SUCCESS) {
+		*es = NULL;
 		return OM_ETRE_HW;
 	}
 	return 0;
+}
+
+static int tpm_connect(struct tpm *t)
+{
+	return tre_tpm_connect(t->tcti_conf[0] ? t->tcti_conf : NULL, &t->tcti, &t->esys);
 }
 
 /* Hang up: the TRE holds no TPM connection between operations (swtpm serves one
@@ -212,7 +219,7 @@ static int nv_check(struct tpm *t)
 }
 
 /* The storage root key: the TCG ECC P-256 SRK template, so any tool finds the same key. Its name into *name. */
-static int make_srk(struct tpm *t, ESYS_TR *srk, TPM2B_NAME *name)
+int tre_tpm_srk(ESYS_CONTEXT *esys, ESYS_TR *srk, TPM2B_NAME *name)
 {
 	TPM2B_NAME *n = NULL;
 	TPM2B_SENSITIVE_CREATE sens = { 0 };
@@ -234,12 +241,12 @@ static int make_srk(struct tpm *t, ESYS_TR *srk, TPM2B_NAME *name)
 	};
 	TPM2B_DATA outside = { 0 };
 	TPML_PCR_SELECTION pcrs = { 0 };
-	if (Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tpl,
+	if (Esys_CreatePrimary(esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tpl,
 			       &outside, &pcrs, srk, NULL, NULL, NULL, NULL) != TSS2_RC_SUCCESS)
 		return OM_ETRE_HW;
-	if (Esys_TR_GetName(t->esys, *srk, &n) != TSS2_RC_SUCCESS || n->size > sizeof(n->name)) {
+	if (Esys_TR_GetName(esys, *srk, &n) != TSS2_RC_SUCCESS || n->size > sizeof(n->name)) {
 		Esys_Free(n);
-		Esys_FlushContext(t->esys, *srk);
+		Esys_FlushContext(esys, *srk);
 		*srk = ESYS_TR_NONE;
 		return OM_ETRE_HW;
 	}
@@ -694,7 +701,7 @@ int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tc
 
 	if (!t)
 		return tcti && strlen(tcti) > TCTI_MAX ? OM_EINVAL : OM_ENOMEM;
-	if ((rc = tpm_connect(t)) != 0 || (rc = make_srk(t, &srk, &t->srk_name)) != 0)
+	if ((rc = tpm_connect(t)) != 0 || (rc = tre_tpm_srk(t->esys, &srk, &t->srk_name)) != 0)
 		goto out;
 	if (RAND_priv_bytes(t->key, sizeof(t->key)) != 1) {
 		rc = OM_ERANDOM;
@@ -762,7 +769,7 @@ static int unseal_key(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVAT
 	ESYS_TR srk = ESYS_TR_NONE, obj = ESYS_TR_NONE, sess = ESYS_TR_NONE;
 	TPM2B_SENSITIVE_DATA *data = NULL;
 	TPM2B_NAME name;
-	int rc = make_srk(t, &srk, &name);
+	int rc = tre_tpm_srk(t->esys, &srk, &name);
 	if (rc)
 		return rc;
 	if (!name_eq(&name, &t->srk_name)) {

@@ -233,6 +233,11 @@ enum om_err {
 	OM_EPVA_MEASUREMENT = -906,   /* a measurement is missing or differs from the reference */
 	OM_EPVA_COMMAND = -907,       /* PVA admin command unknown or malformed */
 	OM_EPVA_REFERENCE = -908,     /* reference value conflicts with the one already stored */
+	OM_EPVA_QUOTE = -909,         /* TPM quote malformed, or not a SHA-256 ECDSA quote of the SHA-256 bank */
+	OM_EPVA_QUOTE_SIGNATURE = -910, /* TPM quote not signed by the device's attestation key */
+	OM_EPVA_QUOTE_NONCE = -911,   /* TPM quote over another nonce */
+	OM_EPVA_QUOTE_DIGEST = -912,  /* the PCR values sent are not the ones the TPM quoted */
+	OM_EPVA_QUOTE_PCR = -913,     /* a quoted PCR differs from the reference value */
 	/* pva: add new codes here */
 	/* sho (registration service, OCSP client): -950 .. -999 */
 	OM_ESHO_OWNER_AUTH = -950,    /* owner unknown or wrong secret */

@@ -218,6 +218,11 @@ static const struct err_row rows[] = {
 	ROW(OM_EPVA_MEASUREMENT, "measurement missing or different from the reference"),
 	ROW(OM_EPVA_COMMAND, "PVA admin command unknown or malformed"),
 	ROW(OM_EPVA_REFERENCE, "reference value conflicts with the stored one"),
+	ROW(OM_EPVA_QUOTE, "TPM quote malformed or of another scheme or bank"),
+	ROW(OM_EPVA_QUOTE_SIGNATURE, "TPM quote not signed by the device's attestation key"),
+	ROW(OM_EPVA_QUOTE_NONCE, "TPM quote over another nonce"),
+	ROW(OM_EPVA_QUOTE_DIGEST, "PCR values differ from those the TPM quoted"),
+	ROW(OM_EPVA_QUOTE_PCR, "quoted PCR differs from the reference value"),
 	/* pva: add new rows here */
 	/* sho */
 	ROW(OM_ESHO_OWNER_AUTH, "owner unknown or wrong secret"),

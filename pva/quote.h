@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The PVA's check of a TPM 2.0 quote (quote.c, docs/pva.md "TPM quotes"). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include <openmcim/err.h>
+#include <openmcim/pki.h>
+
+struct pva_quote {
+	const uint8_t *attest; /* TPMS_ATTEST as the TPM marshalled it */
+	size_t attest_len;
+	const uint8_t *sig;    /* TPMT_SIGNATURE, marshalled */
+	size_t sig_len;
+	const uint8_t (*pcr)[32]; /* the quoted PCRs' values, SHA-256 bank, index order */
+	size_t n_pcr;
+};
+
+/*
+ * Check q, a quote by the attestation key ak over nonce of the SHA-256
+ * PCRs in mask (bit i: PCR i), against reference (one value per PCR of
+ * mask, index order). 0, or: OM_EPVA_QUOTE (malformed, another scheme,
+ * hash, bank or selection, not a TPM-generated quote),
+ * OM_EPVA_QUOTE_SIGNATURE, OM_EPVA_QUOTE_NONCE, OM_EPVA_QUOTE_DIGEST,
+ * OM_EPVA_QUOTE_PCR, OM_EINVAL.
+ */
+OM_NODISCARD int pva_quote_check(EVP_PKEY *ak, const uint8_t *nonce, size_t nonce_len, uint32_t mask,
+				 const uint8_t (*reference)[32], const struct pva_quote *q);
