@@ -55,9 +55,8 @@ int tre_tpm_ak_create(const char *tcti, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 		.publicArea = {
 			.type = TPM2_ALG_ECC,
 			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-					    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT,
+			/* restricted: it signs only what the TPM generated (a quote), never outside data */
+			.objectAttributes = TRE_TPM_OWN_KEY | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT,
 			.parameters.eccDetail = {
 				.symmetric = { .algorithm = TPM2_ALG_NULL },
 				.scheme = { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 },

@@ -96,6 +96,10 @@ enum { TRE_FAULT_NONE, TRE_FAULT_MANIFEST, TRE_FAULT_NV_INCREMENT };
 extern int tre_tpm_fault;
 #endif
 
+/* A key this TPM made and keeps (TPM 2.0 Part 1, 27.2): it cannot be duplicated, its secret never left the TPM. */
+#define TRE_TPM_OWN_KEY                                                                                      \
+	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH)
+
 /*
  * Connect to the TPM of TCTI tcti (NULL: the TSS's default); OM_ETRE_HW.
  * The caller finalizes both, as tpm_disconnect does.

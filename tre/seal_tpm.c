@@ -227,9 +227,8 @@ int tre_tpm_srk(ESYS_CONTEXT *esys, ESYS_TR *srk, TPM2B_NAME *name)
 		.publicArea = {
 			.type = TPM2_ALG_ECC,
 			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-					    TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
+			.objectAttributes = TRE_TPM_OWN_KEY | TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED |
+					    TPMA_OBJECT_DECRYPT,
 			.parameters.eccDetail = {
 				.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
 				.scheme = { .scheme = TPM2_ALG_NULL },
