@@ -107,8 +107,8 @@ out:
 	if (rc < 0)
 		factory_device_clear(d);
 	X509_REQ_free(csr);
-	EVP_PKEY_free(sign); /* OpenSSL cleanses private key material on free */
-	EVP_PKEY_free(enc);
+	om_key_free(sign); /* OpenSSL cleanses private key material on free; a TPM key's blob goes too */
+	om_key_free(enc);
 	return rc;
 }
 

@@ -48,7 +48,7 @@ static int tpm_libctx(const char *tcti, OSSL_LIB_CTX **out)
 	if (!lib)
 		return OM_ENOMEM;
 	if (!OSSL_PROVIDER_load(lib, "default")) {
-		OSSL_LIB_CTX_free(lib);
+		om_libctx_free(lib);
 		return OM_ECRYPTO;
 	}
 	pthread_mutex_lock(&env_lock);
@@ -61,7 +61,10 @@ static int tpm_libctx(const char *tcti, OSSL_LIB_CTX **out)
 		setenv("TPM2OPENSSL_TCTI", tcti, 1);
 	else
 		unsetenv("TPM2OPENSSL_TCTI");
+	/* the provider may leave its own context as this thread's default: put ours back */
+	OSSL_LIB_CTX *thread_default = OSSL_LIB_CTX_set0_default(NULL);
 	tpm = OSSL_PROVIDER_load(lib, "tpm2");
+	OSSL_LIB_CTX_set0_default(thread_default);
 	if (old)
 		setenv("TPM2OPENSSL_TCTI", old, 1);
 	else
@@ -71,7 +74,7 @@ static int tpm_libctx(const char *tcti, OSSL_LIB_CTX **out)
 	/* the provider loads even when its TPM does not answer, then offers nothing */
 	if (!tpm || !OSSL_PROVIDER_available(lib, "tpm2")) {
 		ERR_clear_error();
-		OSSL_LIB_CTX_free(lib);
+		om_libctx_free(lib);
 		return OM_ETRE_HW;
 	}
 	*out = lib;
@@ -83,7 +86,7 @@ static int bind(EVP_PKEY *key, OSSL_LIB_CTX *lib, EVP_PKEY **out)
 	int rc = om_key_bind_hw(key, lib, TPM_PROPQ);
 	if (rc) {
 		EVP_PKEY_free(key);
-		OSSL_LIB_CTX_free(lib);
+		om_libctx_free(lib);
 		return rc;
 	}
 	*out = key;
@@ -103,7 +106,7 @@ int tre_tpm_key_generate(const char *tcti, int type, EVP_PKEY **out)
 	key = EVP_PKEY_Q_keygen(lib, "provider=tpm2", "EC", "P-256");
 	if (!key) {
 		ERR_clear_error();
-		OSSL_LIB_CTX_free(lib);
+		om_libctx_free(lib);
 		return OM_ETRE_HW;
 	}
 	return bind(key, lib, out);
@@ -128,7 +131,7 @@ int tre_tpm_key_load(const char *tcti, const struct tre_blob *b, EVP_PKEY **out)
 	ERR_clear_error();
 	if (rc) {
 		EVP_PKEY_free(key);
-		OSSL_LIB_CTX_free(lib);
+		om_libctx_free(lib);
 		return rc;
 	}
 	return bind(key, lib, out);
@@ -183,7 +186,7 @@ int om_tre_key_release(EVP_PKEY **key)
 	const unsigned char *p = der;
 	if (!(pub = d2i_PUBKEY(NULL, &p, n)) || (rc = om_key_bind_hw_blob(pub, b.p, b.len)) != 0)
 		goto out;
-	EVP_PKEY_free(*key); /* flushes the TPM object and hangs up */
+	om_key_free(*key); /* flushes the TPM object and hangs up */
 	*key = pub;
 	pub = NULL;
 	rc = 0;

@@ -43,7 +43,7 @@ int om_tre_outcome(const struct om_tre *tre, int outcome, time_t now, uint8_t *o
 	EVP_PKEY *key = NULL;
 	if ((rc = tre_key_use(tre, 0, &key)) == 0)
 		rc = om_outcome_build(&o, key, out, cap);
-	EVP_PKEY_free(key);
+	om_key_free(key);
 	OPENSSL_cleanse(&o, sizeof(o));
 	return rc;
 }

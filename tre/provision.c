@@ -80,7 +80,7 @@ static int tre_protect_open(const struct om_tre *tre, uint8_t tag, const uint8_t
 	int n = tre_key_use(tre, 1, &key);
 	if (n == 0)
 		n = om_protect_open(key, tag, in, len, out, cap);
-	EVP_PKEY_free(key);
+	om_key_free(key);
 	return n;
 }
 
@@ -268,7 +268,7 @@ int om_tre_m2mmobj(struct om_tre *tre, uint8_t *out, size_t cap)
 	if ((rc = tre_key_use(tre, 0, &key)) != 0)
 		return rc;
 	rc = om_m2mmobj_build(&info, tre->st.session.nonce_a, nonce_b, key, out, cap);
-	EVP_PKEY_free(key);
+	om_key_free(key);
 	if (rc < 0)
 		return rc;
 	/* Only the latest nonceB is acceptable: an M2MMCIMMobj for an older one is stale. */

@@ -89,6 +89,8 @@ OM_NODISCARD int om_key_type_of(const EVP_PKEY *key);
  */
 OM_NODISCARD int om_key_bind_hw(EVP_PKEY *key, OSSL_LIB_CTX *lib, const char *propq);
 int om_key_hw(const EVP_PKEY *key, OSSL_LIB_CTX **lib, const char **propq);
+/* Unload every provider loaded into lib (OSSL_PROVIDER_load), then free it. */
+void om_libctx_free(OSSL_LIB_CTX *lib);
 
 /*
  * A public key standing for a private one that the hardware keeps (a TPM
@@ -98,6 +100,10 @@ int om_key_hw(const EVP_PKEY *key, OSSL_LIB_CTX **lib, const char **propq);
  */
 OM_NODISCARD int om_key_bind_hw_blob(EVP_PKEY *pub, const uint8_t *blob, size_t len);
 int om_key_hw_blob(const EVP_PKEY *key, const uint8_t **blob, size_t *len);
+/* EVP_PKEY_free, then free what om_key_bind_hw or om_key_bind_hw_blob bound to key
+ * (with OpenSSL 3.0 the ex_data free callback was seen not to run for keys freed in the
+ * factory's worker threads: LeakSanitizer, factory_cli_test). Free hardware keys with it. */
+void om_key_free(EVP_PKEY *key);
 
 /*
  * Encode the private key as unencrypted PKCS#8 (PEM label "PRIVATE KEY").

@@ -12,6 +12,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 
 #include "pki_impl.h"
@@ -58,12 +59,37 @@ struct hw_ctx {
 static int hw_index = -1;
 static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
 
+static int collect(OSSL_PROVIDER *p, void *arg)
+{
+	OSSL_PROVIDER **all = arg;
+	for (int i = 0; i < 8; i++) {
+		if (!all[i]) {
+			all[i] = p;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void om_libctx_free(OSSL_LIB_CTX *lib)
+{
+	OSSL_PROVIDER *all[8] = { 0 };
+	if (!lib)
+		return;
+	/* OpenSSL 3.0 frees a library context without tearing down the providers
+	 * loaded into it (the tpm2 provider's TPM connection would stay) */
+	OSSL_PROVIDER_do_all(lib, collect, all);
+	for (int i = 0; i < 8 && all[i]; i++)
+		OSSL_PROVIDER_unload(all[i]);
+	OSSL_LIB_CTX_free(lib);
+}
+
 static void hw_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
 	struct hw_ctx *h = ptr;
 	if (h) {
-		OSSL_LIB_CTX_free(h->lib);
+		om_libctx_free(h->lib);
 		free(h->blob);
 		free(h);
 	}
@@ -111,6 +137,15 @@ int om_key_bind_hw_blob(EVP_PKEY *pub, const uint8_t *blob, size_t len)
 		return OM_ENOMEM;
 	}
 	return 0;
+}
+
+void om_key_free(EVP_PKEY *key)
+{
+	struct hw_ctx *h = NULL;
+	if (key && pthread_once(&hw_once, hw_init) == 0 && hw_index >= 0 && (h = EVP_PKEY_get_ex_data(key, hw_index)))
+		(void)EVP_PKEY_set_ex_data(key, hw_index, NULL);
+	EVP_PKEY_free(key); /* the provider's key data first, then its library context */
+	hw_free(NULL, h, NULL, 0, 0, NULL);
 }
 
 int om_key_hw_blob(const EVP_PKEY *key, const uint8_t **blob, size_t *len)
