@@ -71,6 +71,7 @@ static int check_signer_status(const struct om_tre *tre, const struct om_bootstr
 				  tre->status_max_age > 0 ? tre->status_max_age : TRE_STATUS_MAX_AGE_DEFAULT);
 	X509_free(issuer);
 	return rc;
+}
 
 /* om_protect_open with PrK_TRE for decryption (in the TPM: the key agreement runs there). */
 static int tre_protect_open(const struct om_tre *tre, uint8_t tag, const uint8_t *in, size_t len, uint8_t *out,
