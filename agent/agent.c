@@ -18,6 +18,7 @@
  * event or a reason: the TRE computes RES and the DM credential, and only
  * IMSIs, codes and URLs are reported.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -355,7 +356,10 @@ static int store_app_params(const char *path, const uint8_t *obj, size_t len)
 	char tmp[4096];
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return OM_EINVAL;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* a leftover of a crash is removed; a file or link planted there is never followed */
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return OM_EIO;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return OM_EIO;
 	int ok = write(fd, obj, len) == (ssize_t)len && fsync(fd) == 0;

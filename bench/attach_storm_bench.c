@@ -45,6 +45,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <openmcim/hex.h>
@@ -161,9 +162,14 @@ static int cmp_double(const void *a, const void *b)
 /* The subscribers' file for `hss-admin import`: imsi,k,opc,amf. */
 static int write_subscribers(const char *path)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
+	/* K and OPc: the bench's alone, even in a work directory kept after a failure */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	fputs("imsi,k,opc,amf\n", f);
 	for (unsigned i = 0; i < n_dev; i++) {
 		char imsi[16], k[33];

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +88,13 @@ int main(void)
 
 	/* no file, a revoked status, a status gone stale: refused, the code still unused */
 	CHECK_INT(drf_handover(d, req, len, now, &bs, &bl, &seq), OM_EIO);
+	/* a FIFO (or a link) where the file should be: refused at once, no handover stalls on it */
+	CHECK_INT(mkfifo(at("signer-status.der"), 0600), 0);
+	CHECK_INT(drf_handover(d, req, len, now, &bs, &bl, &seq), OM_EIO);
+	CHECK(unlink(at("signer-status.der")) == 0);
+	CHECK_INT(symlink(at("drf.db"), at("signer-status.der")), 0);
+	CHECK_INT(drf_handover(d, req, len, now, &bs, &bl, &seq), OM_EIO);
+	CHECK(unlink(at("signer-status.der")) == 0 && bs == NULL && bl == 0 && seq == 0);
 	write_status(1);
 	CHECK_INT(drf_handover(d, req, len, now, &bs, &bl, &seq), OM_EPKI_STATUS_REVOKED);
 	CHECK(bs == NULL && bl == 0 && seq == 0);

@@ -25,8 +25,9 @@ int drf_signer_status(const struct drf *d, int64_t now, uint8_t **out, size_t *o
 	int r = OM_EIO;
 	*out = NULL;
 	*out_len = 0;
-	int fd = open(d->status_file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > STATUS_FILE_MAX)
+	/* a regular file only: a FIFO or device put there must not stall the handover */
+	int fd = open(d->status_file, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > STATUS_FILE_MAX)
 		goto out;
 	r = OM_ENOMEM;
 	if (!(buf = malloc((size_t)st.st_size)))
