@@ -28,9 +28,11 @@
  * deployment's files name its service users, which a build or test machine need not have.
  */
 #define ALLOW_NAME_MAX 32
+#define ALLOW_VERBS_MAX 160 /* "verb+verb+...": the commands one user may send */
 struct allow {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char name[OM_ADMIN_ALLOW_MAX][ALLOW_NAME_MAX + 1]; /* a user name, or a uid in decimal */
+	char verbs[OM_ADMIN_ALLOW_MAX][ALLOW_VERBS_MAX + 1]; /* "" every command, else '+'-separated */
 	size_t n;
 };
 #define ALLOW_SOCKETS 8
@@ -45,8 +47,8 @@ static const struct allow *allow_of(const char *path)
 	return NULL;
 }
 
-/* 1 if uid is one the list names (by number, or by the name the system gives uid now). */
-static int allow_has(const struct allow *a, uid_t uid)
+/* The entry that names uid (by number, or by the name the system gives uid now); -1 if none. */
+static int allow_find(const struct allow *a, uid_t uid)
 {
 	char num[24], buf[1024];
 	struct passwd pw, *res = NULL;
@@ -54,7 +56,22 @@ static int allow_has(const struct allow *a, uid_t uid)
 	int named = getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res;
 	for (size_t i = 0; a && i < a->n; i++)
 		if (!strcmp(a->name[i], num) || (named && !strcmp(a->name[i], pw.pw_name)))
+			return (int)i;
+	return -1;
+}
+
+/* 1 if line's first word is one of verbs ("" allows every command). */
+static int verb_allowed(const char *verbs, const char *line)
+{
+	size_t n = strcspn(line, " \t");
+	if (!*verbs)
+		return 1;
+	for (const char *v = verbs; *v;) {
+		size_t m = strcspn(v, "+");
+		if (m == n && n && !strncmp(v, line, n))
 			return 1;
+		v += m + (v[m] == '+');
+	}
 	return 0;
 }
 
@@ -73,12 +90,24 @@ int om_admin_socket_allow(const char *path, const char *list, char *err, size_t 
 			snprintf(err, err_len, "more than %d users", OM_ADMIN_ALLOW_MAX);
 			return -1;
 		}
+		/* user[:verb+verb...]: the commands that user may send, every one when none is named */
+		char *verbs = strchr(w, ':');
+		if (verbs) {
+			*verbs++ = '\0';
+			if (!*verbs || strlen(verbs) > ALLOW_VERBS_MAX || *verbs == '+' || strstr(verbs, "++") ||
+			    verbs[strlen(verbs) - 1] == '+' ||
+			    strspn(verbs, "abcdefghijklmnopqrstuvwxyz-+") != strlen(verbs)) {
+				snprintf(err, err_len, "'%.40s': commands are verb+verb in [a-z-]", verbs);
+				return -1;
+			}
+		}
 		/* POSIX portable user names ([A-Za-z0-9._-], not starting with '-') or a uid */
-		if (strlen(w) > ALLOW_NAME_MAX || *w == '-' ||
+		if (strlen(w) > ALLOW_NAME_MAX || *w == '-' || !*w ||
 		    strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(w)) {
 			snprintf(err, err_len, "'%.40s' is not a user name or uid", w);
 			return -1;
 		}
+		snprintf(a.verbs[a.n], ALLOW_VERBS_MAX + 1, "%s", verbs ? verbs : "");
 		snprintf(a.name[a.n++], ALLOW_NAME_MAX + 1, "%s", w);
 	}
 	pthread_mutex_lock(&allows_lock);
@@ -167,13 +196,18 @@ static void serve_client(const struct om_admin_socket_opts *o, const struct allo
 		om_error(refused, "reason=no-peer-credentials");
 		return;
 	}
-	if (!om_admin_socket_peer_allowed(cred.uid, geteuid()) && !allow_has(allow, cred.uid)) {
+	/* root and our own uid may send every command; a listed user only those its entry names */
+	int entry = om_admin_socket_peer_allowed(cred.uid, geteuid()) ? -2 : allow_find(allow, cred.uid);
+	if (entry == -1) {
 		om_notice(refused, "uid=%u pid=%d reason=uid-not-allowed", (unsigned)cred.uid, (int)cred.pid);
 		answer(fd, OM_EPERM, "permission denied: uid not allowed");
 		return;
 	}
+	const char *verbs = entry >= 0 ? allow->verbs[entry] : "";
 	struct timeval tv = { .tv_sec = OM_ADMIN_TIMEOUT_S };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* a peer that never reads its answers holds the socket no longer than one that never writes */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	for (;;) {
 		char *nl = memchr(buf, '\n', have);
 		if (!nl) {
@@ -190,7 +224,15 @@ static void serve_client(const struct om_admin_socket_opts *o, const struct allo
 		*nl = '\0';
 		size_t used = (size_t)(nl - buf) + 1;
 		char why[512] = "";
-		int rc = o->exec(o->arg, buf, emit, &fd, why, sizeof(why));
+		int rc;
+		if (verb_allowed(verbs, buf)) {
+			rc = o->exec(o->arg, buf, emit, &fd, why, sizeof(why));
+		} else {
+			om_notice(refused, "uid=%u pid=%d reason=command-not-allowed command=%.*s", (unsigned)cred.uid,
+				  (int)cred.pid, (int)(strcspn(buf, " \t") > 32 ? 32 : strcspn(buf, " \t")), buf);
+			rc = OM_EPERM;
+			snprintf(why, sizeof(why), "permission denied: command not allowed for this user");
+		}
 		answer(fd, rc, why);
 		/* the line may have carried a key (the HSS's K or OPc) */
 		OPENSSL_cleanse(buf, used);

@@ -266,8 +266,28 @@ static void allow_lists_admit_only_the_listed_uids(void)
 	CHECK_INT(om_admin_socket_start(&s2, &opts, path2, err, sizeof(err)), 0);
 	CHECK_MSG(du_as_nobody(path2, "echo hi\n") == 31, "nobody, listed, was not served");
 	CHECK_INT(calls, before + 1);
+	om_admin_socket_stop(s2);
+	/* a listed user limited to some commands (review: the DRF may suspend and delete at the HSS, not rekey) */
+	CHECK_INT(om_admin_socket_allow(path2, "4242, nobody:fail+stat", err, sizeof(err)), 0);
+	CHECK_INT(om_admin_socket_start(&s2, &opts, path2, err, sizeof(err)), 0);
+	before = calls;
+	CHECK_MSG(du_as_nobody(path2, "echo hi\n") == 30, "nobody sent a command its entry does not name");
+	CHECK_INT(calls, before); /* refused before the command ran */
+	CHECK_MSG(du_as_nobody(path2, "echoes\n") == 30, "a command that only starts like a listed one ran");
+	CHECK_INT(calls, before);
+	om_admin_socket_stop(s2);
+	CHECK_INT(om_admin_socket_allow(path2, "nobody:fail+echo", err, sizeof(err)), 0);
+	CHECK_INT(om_admin_socket_start(&s2, &opts, path2, err, sizeof(err)), 0);
+	CHECK_MSG(du_as_nobody(path2, "echo hi\n") == 31, "nobody, listed with echo, was not served");
+	CHECK_INT(calls, before + 1);
 	om_admin_socket_stop(s);
 	om_admin_socket_stop(s2);
+	/* command lists that are not verb+verb in [a-z-] */
+	CHECK_INT(om_admin_socket_allow(path, "nobody:", err, sizeof(err)), -1);
+	CHECK_INT(om_admin_socket_allow(path, "nobody:Echo", err, sizeof(err)), -1);
+	CHECK_INT(om_admin_socket_allow(path, "nobody:echo++fail", err, sizeof(err)), -1);
+	CHECK_INT(om_admin_socket_allow(path, "nobody:echo+", err, sizeof(err)), -1);
+	CHECK_INT(om_admin_socket_allow(path, ":echo", err, sizeof(err)), -1);
 	/* entries that are no user name, and too many, are refused */
 	CHECK_INT(om_admin_socket_allow(path, "bad/name", err, sizeof(err)), -1);
 	CHECK_INT(om_admin_socket_allow(path, "-x", err, sizeof(err)), -1);
