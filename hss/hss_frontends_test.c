@@ -161,10 +161,7 @@ static void check_every_vector(void)
 		wrong_slot += (int)(ind >> (IND_BITS - 1)) != run.fe[i];
 	}
 	CHECK_INT(wrong_slot, 0);
-	qsort(sqn, (size_t)n, sizeof(sqn[0]), t_cmp_u64);
-	int dup = 0;
-	for (int i = 1; i < n; i++)
-		dup += sqn[i] == sqn[i - 1];
+	int dup = t_repeats(sqn, (size_t)n);
 	CHECK_MSG(dup == 0, "%d SQNs issued twice", dup);
 
 	/* front end 0's vectors in the order they came, then front end 1's: every one accepted */
@@ -180,7 +177,7 @@ static void check_every_vector(void)
 
 int main(void)
 {
-	char exe[4096], err[256] = "", text[4096], mme_conf[512];
+	char exe[4096], err[256] = "", mme_conf[512];
 	struct t_pg pg;
 	unsigned port[2] = { du_free_port(), du_free_port() }, mme_port = du_free_port();
 	pthread_t t[2];
@@ -258,11 +255,8 @@ out:
 			du_stop_daemon(pid[i], SIGTERM);
 	om_milenage_clear(&usim_m);
 	if (check_failures())
-		for (int i = 0; i < 2; i++) {
-			snprintf(text, sizeof(text), "tail -n 20 '%s' >&2", log_path[i]);
-			if (system(text) != 0)
-				fprintf(stderr, "no log at %s\n", log_path[i]);
-		}
+		for (int i = 0; i < 2; i++)
+			t_tail_log(log_path[i], 20);
 	du_rm_rf(dir);
 	t_pg_stop(&pg);
 	return check_done();

@@ -74,6 +74,12 @@ long t_crash_child(void (*body)(int wfd), size_t rec_len, long kill_after,
 /* qsort order of uint64_t, e.g. SQNs to look for one issued twice. */
 int t_cmp_u64(const void *a, const void *b);
 
+/* Sorts v[0..n) and counts the values that stand there more than once: SQNs issued twice. */
+int t_repeats(uint64_t *v, size_t n);
+
+/* The last lines of a daemon's log on stderr, when a test failed (before its directory goes). */
+void t_tail_log(const char *path, int lines);
+
 /* rm -rf a test's temporary directory. */
 void t_remove_dir(const char *dir);
 

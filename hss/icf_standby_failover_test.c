@@ -152,10 +152,7 @@ static void check_every_vector(void)
 		CHECK_MSG(low1[s] != UINT64_MAX && low1[s] > top0[s],
 			  "%s: the second ICF's first SEQ %llu is not above the first's last %llu", imsi[s],
 			  (unsigned long long)low1[s], (unsigned long long)top0[s]);
-	qsort(sqn, (size_t)n, sizeof(sqn[0]), t_cmp_u64);
-	int dup = 0;
-	for (int i = 1; i < n; i++)
-		dup += sqn[i] == sqn[i - 1];
+	int dup = t_repeats(sqn, (size_t)n);
 	CHECK_MSG(dup == 0, "%d SQNs issued twice", dup);
 	int refused = 0;
 	for (int s = 0; s < N_SUB; s++) {
@@ -193,7 +190,7 @@ static void check_standby_read_only(void)
 
 int main(void)
 {
-	char exe[4096], err[512] = "", text[4096], mme_conf[512];
+	char exe[4096], err[512] = "", mme_conf[512];
 	struct t_pg pg;
 	struct om_pg_cluster standby = { 0 };
 	unsigned port[2] = { du_free_port(), du_free_port() }, mme_port = du_free_port();
@@ -258,11 +255,8 @@ out:
 			du_stop_daemon(pid[i], SIGTERM);
 	om_milenage_clear(&usim_m);
 	if (check_failures())
-		for (int i = 0; i < 2; i++) {
-			snprintf(text, sizeof(text), "tail -n 20 '%s' >&2", log_path[i]);
-			if (system(text) != 0)
-				fprintf(stderr, "no log at %s\n", log_path[i]);
-		}
+		for (int i = 0; i < 2; i++)
+			t_tail_log(log_path[i], 20);
 	om_pg_cluster_stop(&standby, 0);
 	du_rm_rf(dir);
 	t_pg_stop(&pg);

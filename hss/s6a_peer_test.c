@@ -33,6 +33,7 @@
 
 #include "s6a.h"
 #include "refusal_kit.h"
+#include "hss_test_util.h"
 #include "s6a_testkit.h"
 
 #define APP_S6A 16777251u
@@ -954,12 +955,8 @@ int main(void)
 out:
 	if (hss_pid > 0)
 		du_stop_daemon(hss_pid, SIGKILL);
-	if (check_failures()) {
-		char cmd[800];
-		snprintf(cmd, sizeof(cmd), "tail -n 40 '%s' >&2", hss_log);
-		if (system(cmd) != 0)
-			fprintf(stderr, "no log at %s\n", hss_log);
-	}
+	if (check_failures())
+		t_tail_log(hss_log, 40);
 	if (getenv("OM_KEEP_TMP"))
 		fprintf(stderr, "kept %s\n", dir);
 	else

@@ -31,6 +31,7 @@
 #include <openmcim/usim.h>
 
 #include "s6a.h"
+#include "hss_test_util.h"
 #include "s6a_testkit.h"
 
 #define HSS_ID SK_HSS_ID
@@ -512,12 +513,8 @@ out:
 	if (hss_pid > 0)
 		stop_hss(SIGKILL);
 	om_milenage_clear(&usim_m);
-	if (check_failures()) {
-		/* the daemon's side of the story, before the directory goes */
-		snprintf(text, sizeof(text), "tail -n 40 '%s' >&2", hss_log);
-		if (system(text) != 0)
-			fprintf(stderr, "no log at %s\n", hss_log);
-	}
+	if (check_failures())
+		t_tail_log(hss_log, 40); /* the daemon's side of the story, before the directory goes */
 	if (getenv("OM_KEEP_TMP"))
 		fprintf(stderr, "kept %s\n", dir);
 	else

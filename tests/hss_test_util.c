@@ -158,6 +158,23 @@ int t_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int t_repeats(uint64_t *v, size_t n)
+{
+	int dup = 0;
+	qsort(v, n, sizeof(v[0]), t_cmp_u64);
+	for (size_t i = 1; i < n; i++)
+		dup += v[i] == v[i - 1];
+	return dup;
+}
+
+void t_tail_log(const char *path, int lines)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "tail -n %d '%s' >&2", lines, path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "no log at %s\n", path);
+}
+
 void t_remove_dir(const char *dir)
 {
 	char cmd[400];
