@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 
 #include <openmcim/base64.h>
 #include <openmcim/err.h>
@@ -173,6 +174,9 @@ void om_admin_close(struct om_admin_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	/* the answers read here carry secrets (the DRF's transfer codes, the SHO's DM
+	 * credentials for its DPF): cleansed as the server side cleanses its buffer */
+	OPENSSL_cleanse(c->buf, sizeof(c->buf));
 	c->have = c->used = 0;
 }
 

@@ -232,6 +232,27 @@ static void calls_have_a_deadline_and_a_code(void)
 	close(lfd);
 }
 
+/* An answer may hold a secret (a transfer code, DM credentials): nothing of it stays in the connection once closed. */
+static void closing_cleanses_what_was_read(void)
+{
+	struct om_admin_socket *s = NULL;
+	struct om_admin_result res;
+	struct om_admin_conn c;
+	char path[420], err[256] = "", got[256] = "";
+	snprintf(path, sizeof(path), "%s/cleanse.sock", dir);
+	CHECK_MSG(om_admin_socket_start(&s, &opts, path, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(om_admin_connect(&c, path, 2000), 0);
+	CHECK_INT(om_admin_send(&c, "echo XK7Q-SECRET-CODE\n", 2000), 0);
+	CHECK_INT(om_admin_answer(&c, 2000, collect, got, &res), 0);
+	CHECK_MSG(!strcmp(got, "XK7Q-SECRET-CODE;"), "data: %s", got);
+	om_admin_close(&c);
+	size_t left = 0;
+	for (size_t i = 0; i < sizeof(c.buf); i++)
+		left += c.buf[i] != 0;
+	CHECK_MSG(left == 0, "%zu bytes of the answer left in the buffer", left);
+	om_admin_socket_stop(s);
+}
+
 /*
  * Threats S.15 (issue 15): each daemon its own service user. A socket with an allow list is
  * reachable by anyone (directory 0711, socket 0666) and admits root, our uid and the listed users
@@ -307,6 +328,7 @@ int main(void)
 	start_refusals_and_socket_modes();
 	parses_final_lines_by_their_code();
 	calls_have_a_deadline_and_a_code();
+	closing_cleanses_what_was_read();
 	allow_lists_admit_only_the_listed_uids();
 	du_rm_rf(dir);
 	return check_done();
