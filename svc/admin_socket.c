@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -208,11 +209,28 @@ static void serve_client(const struct om_admin_socket_opts *o, const struct allo
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	/* a peer that never reads its answers holds the socket no longer than one that never writes */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/*
+	 * A whole line within OM_ADMIN_TIMEOUT_S of the last answer (or of the connection): SO_RCVTIMEO
+	 * bounds each recv only, so a listed peer sending a byte every few seconds held this one-client
+	 * socket for ever, and the daemon's own operator with it.
+	 */
+	struct timespec line_t0;
+	clock_gettime(CLOCK_MONOTONIC, &line_t0);
 	for (;;) {
 		char *nl = memchr(buf, '\n', have);
 		if (!nl) {
 			if (have == OM_ADMIN_LINE_MAX) {
 				answer(fd, OM_ELENGTH, "line too long");
+				break;
+			}
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long long left = OM_ADMIN_TIMEOUT_S * 1000LL - ((long long)(now.tv_sec - line_t0.tv_sec) * 1000 +
+									 (now.tv_nsec - line_t0.tv_nsec) / 1000000);
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+				if (have)
+					answer(fd, OM_ETIMEOUT, "line not complete within the deadline");
 				break;
 			}
 			ssize_t r = recv(fd, buf + have, OM_ADMIN_LINE_MAX - have, 0);
@@ -238,6 +256,7 @@ static void serve_client(const struct om_admin_socket_opts *o, const struct allo
 		OPENSSL_cleanse(buf, used);
 		memmove(buf, buf + used, have - used);
 		have -= used;
+		clock_gettime(CLOCK_MONOTONIC, &line_t0);
 	}
 	OPENSSL_cleanse(buf, sizeof(buf));
 }

@@ -7,8 +7,9 @@
  * om_admin_socket_allow). Each connection sends command lines (at most
  * OM_ADMIN_LINE_MAX bytes each); each line gets zero or more "data ..."
  * lines, then "ok" or "error <OM_E name> <reason>" (docs/hss.md
- * "Provisioning"; the client side is admin_call.h). A client silent for
- * OM_ADMIN_TIMEOUT_S seconds is dropped. Lines may carry secrets: they are
+ * "Provisioning"; the client side is admin_call.h). A client whose next line
+ * is not complete OM_ADMIN_TIMEOUT_S seconds after the last answer (or the
+ * connection) is dropped, a partial line answered OM_ETIMEOUT. Lines may carry secrets: they are
  * cleansed once answered. The HSS's provisioning socket and the PVA's admin
  * socket are this, with their own commands.
  */

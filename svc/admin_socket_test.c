@@ -8,12 +8,14 @@
  * daemon that never answers. The peer-uid refusal runs in the HSS and PVA
  * tests (setuid needs root).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -258,6 +260,48 @@ static void closing_cleanses_what_was_read(void)
  * reachable by anyone (directory 0711, socket 0666) and admits root, our uid and the listed users
  * only: nobody, not listed, is answered OM_EPERM and nothing runs; listed by name, it is served.
  */
+/* A peer trickling its line a byte at a time is dropped at the line's deadline, not served for ever. */
+static void a_trickled_line_is_dropped_at_its_deadline(void)
+{
+	int sv[2];
+	char out[256];
+	size_t len = 0;
+	struct timespec t0;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+		CHECK(0);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[1]);
+		/* 21 bytes, one every 800 ms: each recv well inside SO_RCVTIMEO, the line past 10 s */
+		const char *line = "echo slowly trickled\n";
+		for (size_t i = 0; line[i]; i++) {
+			if (send(sv[0], line + i, 1, MSG_NOSIGNAL) != 1)
+				_exit(0);
+			nanosleep(&(struct timespec){ .tv_nsec = 800 * 1000 * 1000 }, NULL);
+		}
+		_exit(0);
+	}
+	CHECK(pid > 0);
+	calls = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	om_admin_socket_serve_client(&opts, sv[1]);
+	long long ms = ms_since(&t0);
+	close(sv[1]);
+	ssize_t r;
+	while (len + 1 < sizeof(out) && (r = recv(sv[0], out + len, sizeof(out) - 1 - len, MSG_DONTWAIT)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(sv[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	CHECK_INT(calls, 0); /* the line was never run */
+	CHECK_MSG(ms >= OM_ADMIN_TIMEOUT_S * 1000LL - 100 && ms < OM_ADMIN_TIMEOUT_S * 1000LL + 3000,
+		  "served for %lld ms", ms);
+	CHECK_MSG(!strncmp(out, "error OM_ETIMEOUT ", 18), "got: %s", out);
+}
+
 static void allow_lists_admit_only_the_listed_uids(void)
 {
 	char path[300], path2[300], sub[300], err[256];
@@ -330,6 +374,7 @@ int main(void)
 	calls_have_a_deadline_and_a_code();
 	closing_cleanses_what_was_read();
 	allow_lists_admit_only_the_listed_uids();
+	a_trickled_line_is_dropped_at_its_deadline();
 	du_rm_rf(dir);
 	return check_done();
 }
