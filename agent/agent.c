@@ -804,8 +804,13 @@ int om_agent_run(const struct om_agent_config *cfg, struct om_agent_result *res)
 	}
 	if (om_tre_status(ag.tre, &st) == 0)
 		snprintf(res->tre_id, sizeof(res->tre_id), "%s", st.tre_id);
-	if (cfg->signer_status_max_age_s && om_tre_require_signer_status(ag.tre, (long)cfg->signer_status_max_age_s))
-		return OM_EINVAL;
+	if (cfg->signer_status_max_age_s &&
+	    (rc = om_tre_require_signer_status(ag.tre, (long)cfg->signer_status_max_age_s)) < 0) {
+		snprintf(res->reason, sizeof(res->reason), "signer_status_max_age: %s", om_strerror(rc));
+		res->code = rc;
+		om_tre_close(ag.tre);
+		return rc;
+	}
 	event(&ag, "power-on", "session=%d pending=%d fell_back=%d sequence=%u left_blocked=%d active_blocked=%d",
 	      st.session, st.activation_pending, st.session_fell_back, st.bootstrap_sequence, st.left_blocked,
 	      st.active_blocked);

@@ -45,7 +45,7 @@ struct om_tre {
 
 /*
  * PrK_TRE for signing (enc 0) or decryption (enc 1) into *key, which the
- * caller frees with EVP_PKEY_free: the software key (a reference), or the
+ * caller frees with om_key_free (a TPM key's context goes with it): the software key (a reference), or the
  * TPM's key loaded for this use. 0, OM_ETRE_HW, OM_ETRE_SEAL, OM_ENOMEM.
  */
 OM_NODISCARD int tre_key_use(const struct om_tre *tre, int enc, EVP_PKEY **key);
