@@ -14,8 +14,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-
+#include <openmcim/base64.h>
 #include <openmcim/csv.h>
 
 #include "sho_int.h"
@@ -23,33 +22,12 @@
 #define NOTE_HEADER_OLD "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id"
 #define NOTE_HEADER NOTE_HEADER_OLD ",claim_secret"
 #define NOTE_HEADER_MODEL NOTE_HEADER ",model"
-#define CERT_B64_MAX 8192
+#define CERT_DER_MAX 6144 /* 8192 base64 characters */
 
-/* Strict base64 (RFC 4648, padded, no white space) into a fresh buffer. */
-static int b64_decode(const char *s, uint8_t **out, size_t *out_len)
+/* A certificate's DER from the note's strict base64 (lib/core, RFC 4648 3.5). */
+static int cert_decode(const char *s, uint8_t **out, size_t *out_len)
 {
-	size_t n = strlen(s), pad = 0;
-	if (n == 0 || n % 4 || n > CERT_B64_MAX)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-			 c == '/' || (c == '=' && i >= n - 2);
-		if (!ok || (pad && c != '='))
-			return -1;
-		pad += c == '=';
-	}
-	uint8_t *b = malloc(n / 4 * 3);
-	if (!b)
-		return -1;
-	int len = EVP_DecodeBlock(b, (const unsigned char *)s, (int)n);
-	if (len < 0 || (size_t)len < pad) {
-		free(b);
-		return -1;
-	}
-	*out = b;
-	*out_len = (size_t)len - pad;
-	return 0;
+	return om_base64_decode(s, strlen(s), CERT_DER_MAX, out, out_len);
 }
 
 void sho_devices_free(struct sho_device_in *devs, size_t n)
@@ -84,8 +62,8 @@ static int parse_row(char *line, size_t cols, struct sho_device_in *d)
 		return -2;
 	memcpy(d->tre_id, f[0], strlen(f[0]) + 1);
 	memcpy(d->current_sho, f[3], strlen(f[3]) + 1);
-	if (b64_decode(f[1], &d->cert_sign, &d->cert_sign_len) < 0 ||
-	    b64_decode(f[2], &d->cert_enc, &d->cert_enc_len) < 0)
+	if (cert_decode(f[1], &d->cert_sign, &d->cert_sign_len) < 0 ||
+	    cert_decode(f[2], &d->cert_enc, &d->cert_enc_len) < 0)
 		return -3;
 	return 0;
 }

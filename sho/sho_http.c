@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+
+#include <openmcim/base64.h>
 
 #include "log.h"
 #include "hss_link.h"
@@ -30,22 +31,18 @@ static void reply_text(struct om_http_req *r, int status, const char *text)
 int sho_http_basic(struct om_http_req *r, char id[static SHO_OWNER_ID_MAX + 1], char secret[static SHO_SECRET_MAX + 1])
 {
 	const char *a = om_http_req_header(r, "Authorization");
-	unsigned char dec[(SHO_OWNER_ID_MAX + SHO_SECRET_MAX + 2) / 3 * 3 + 8];
-	int n = -1, ok = 0;
+	uint8_t *dec = NULL;
+	size_t n = 0;
+	int ok = 0;
 	id[0] = secret[0] = '\0';
-	if (a && !strncmp(a, "Basic ", 6)) {
-		size_t len = strlen(a + 6);
-		if (len % 4 == 0 && len / 4 * 3 < sizeof(dec))
-			n = EVP_DecodeBlock(dec, (const unsigned char *)a + 6, (int)len);
-		while (n > 0 && len > 0 && a[6 + --len] == '=')
-			n--;
-	}
-	if (n > 0) {
-		dec[n] = '\0';
-		char *colon = memchr(dec, ':', (size_t)n);
-		size_t il = colon ? (size_t)(colon - (char *)dec) : 0;
-		size_t sl = colon ? (size_t)n - il - 1 : 0;
-		if (colon && il <= SHO_OWNER_ID_MAX && sl <= SHO_SECRET_MAX && strlen((char *)dec) == (size_t)n) {
+	/* strict base64 (lib/core): one spelling of the credentials, no NUL inside */
+	if (a && !strncmp(a, "Basic ", 6) &&
+	    om_base64_decode(a + 6, strlen(a + 6), SHO_OWNER_ID_MAX + SHO_SECRET_MAX + 1, &dec, &n) == 0 &&
+	    !memchr(dec, '\0', n)) {
+		uint8_t *colon = memchr(dec, ':', n);
+		size_t il = colon ? (size_t)(colon - dec) : 0;
+		size_t sl = colon ? n - il - 1 : 0;
+		if (colon && il <= SHO_OWNER_ID_MAX && sl <= SHO_SECRET_MAX) {
 			memcpy(id, dec, il);
 			id[il] = '\0';
 			memcpy(secret, colon + 1, sl);
@@ -53,7 +50,9 @@ int sho_http_basic(struct om_http_req *r, char id[static SHO_OWNER_ID_MAX + 1], 
 			ok = sho_id_ok(id, SHO_OWNER_ID_MAX);
 		}
 	}
-	OPENSSL_cleanse(dec, sizeof(dec));
+	if (dec)
+		OPENSSL_cleanse(dec, n);
+	free(dec);
 	return ok;
 }
 

@@ -524,6 +524,31 @@ static void check_no_basic_challenge(void)
 	CHECK_MSG(strstr(raw, "www-authenticate") == NULL, "a Basic challenge: %s", raw);
 }
 
+/*
+ * HTTP Basic is decoded by lib/core's strict base64: the seller's own
+ * credentials are accepted in their one canonical spelling and refused (401)
+ * when the bits the padding drops are not zero (RFC 4648 3.5), or with
+ * white space or no padding, which OpenSSL's EVP_DecodeBlock let through.
+ */
+static void check_basic_spelled_once(void)
+{
+	static const char *const spellings[] = {
+		"ZmxlZXQtMTpzZWxsZXIgc2VjcmV0IDEyMw==", /* canonical: accepted */
+		"ZmxlZXQtMTpzZWxsZXIgc2VjcmV0IDEyMx==", /* same bytes, a dropped bit set */
+		"ZmxlZXQtMTpzZWxsZXIgc2VjcmV0IDEyMw",   /* no padding */
+		"ZmxlZXQtMTpz ZWxsZXIgc2VjcmV0IDEyMw=",  /* a space inside */
+	};
+	char url[128], hdr[128], raw[4096];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/devices?state=released", api_port);
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		snprintf(hdr, sizeof(hdr), "Authorization: Basic %s", spellings[i]);
+		const char *argv[] = { "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+				       "-H", hdr, url, NULL };
+		CHECK_INT(du_run_quiet(argv, 0, raw, sizeof(raw)), 0);
+		CHECK_MSG(atoi(raw) == (i == 0 ? 200 : 401), "%s: %s", spellings[i], raw);
+	}
+}
+
 static void check_text_changes_need_a_type(const struct sho_device_in *a)
 {
 	char out[4096], url[128];
@@ -546,6 +571,7 @@ static void check_text_changes_need_a_type(const struct sho_device_in *a)
 		  400);
 	CHECK_MSG(strstr(out, "reason=OM_ESHO_NOTE") != NULL, "%s", out);
 	check_no_basic_challenge();
+	check_basic_spelled_once();
 }
 
 /* ---- HSS failures reach owners without the operator's details (review finding 7) ---------- */

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include <openmcim/base64.h>
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -83,6 +85,7 @@ int om_base64_decode(const char *in, size_t n, size_t max, uint8_t **out, size_t
 	*out_len = len;
 	return 0;
 bad:
+	OPENSSL_cleanse(buf, o); /* the part decoded may be a secret (HTTP Basic, DM credentials) */
 	free(buf);
 	return OM_EBASE64;
 }
