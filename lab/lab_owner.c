@@ -16,6 +16,8 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include <openmcim/buf.h>
+
 #include "admin_call.h"
 #include "drf.h"
 #include "lab_proc.h"
@@ -28,34 +30,15 @@ static const struct lab_priv *pv(const struct lab *l)
 	return l->priv;
 }
 
-struct buf {
-	char *s;
-	size_t len, cap;
-	int oom;
-};
-
-static void buf_add(struct buf *b, const char *p, size_t n)
+/* A buffer's text ("" while nothing came). */
+static const char *text_of(const struct om_buf *b)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
-		char *s = realloc(b->s, cap);
-		if (!s) {
-			b->oom = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
+	return b->p ? (const char *)b->p : "";
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-	buf_add(arg, p, size * n);
+	om_buf_put(arg, p, size * n);
 	return size * n;
 }
 
@@ -118,20 +101,20 @@ void lab_owner_links_free(struct lab *l)
  * OM_ELAB_OWNER with curl's reason in ans.
  */
 static int owner_call(struct lab *l, enum lab_op op, const char *method, const char *path, const char *body,
-		      size_t body_len, long timeout_s, struct buf *ans)
+		      size_t body_len, long timeout_s, struct om_buf *ans)
 {
 	char url[128], resolve[64];
 	uint16_t port = lab_sho_port(l, op);
 	struct curl_slist *res = NULL;
 	long status = 0;
-	memset(ans, 0, sizeof(*ans));
+	*ans = (struct om_buf)OM_BUF_INIT(0);
 	if (op == LAB_RO || (unsigned)op >= LAB_N_OPS) {
-		buf_add(ans, "the RO runs no registration service", 35);
+		om_buf_put(ans, "the RO runs no registration service", 35);
 		return OM_ELAB_OWNER;
 	}
 	CURL *c = link_take(l);
 	if (!c) {
-		buf_add(ans, "curl_easy_init failed", 21);
+		om_buf_put(ans, "curl_easy_init failed", 21);
 		return OM_ELAB_OWNER;
 	}
 	snprintf(url, sizeof(url), "https://localhost:%u%s", port, path);
@@ -168,14 +151,12 @@ static int owner_call(struct lab *l, enum lab_op op, const char *method, const c
 	curl_slist_free_all(hdr);
 	if (cc != CURLE_OK) {
 		const char *e = curl_easy_strerror(cc);
-		free(ans->s);
-		memset(ans, 0, sizeof(*ans));
-		buf_add(ans, e, strlen(e));
+		om_buf_free(ans);
+		om_buf_puts(ans, e);
 		return OM_ELAB_OWNER;
 	}
-	if (!ans->s)
-		buf_add(ans, "", 0);
-	return ans->oom ? OM_ELAB_OWNER : (int)status;
+	om_buf_put(ans, "", 0); /* a text even when no body came */
+	return ans->err ? OM_ELAB_OWNER : (int)status;
 }
 
 /* ---- registration --------------------------------------------------------- */
@@ -218,17 +199,17 @@ static int count_ok(const char *csv, char *first_bad, size_t cap)
 
 int lab_register_csv(struct lab *l, enum lab_op op, const char *csv, size_t len, char *why, size_t why_len)
 {
-	struct buf ans;
+	struct om_buf ans;
 	int st = owner_call(l, op, "POST", "/register", csv, len, REGISTER_TIMEOUT_S, &ans);
 	char bad[200] = "";
-	int ok = st == 200 || st == 422 ? count_ok(ans.s, bad, sizeof(bad)) : 0;
+	int ok = st == 200 || st == 422 ? count_ok(text_of(&ans), bad, sizeof(bad)) : 0;
 	if (st != 200) {
 		snprintf(why, why_len, "register at %s: %s%d: %.160s", lab_op_id(op), st < 0 ? "no answer " : "HTTP ",
-			 st < 0 ? 0 : st, *bad ? bad : ans.s ? ans.s : "");
-		free(ans.s);
+			 st < 0 ? 0 : st, *bad ? bad : text_of(&ans));
+		om_buf_free(&ans);
 		return OM_ELAB_OWNER;
 	}
-	free(ans.s);
+	om_buf_free(&ans);
 	return ok;
 }
 
@@ -240,35 +221,31 @@ int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char 
 	int registered = 0;
 	for (size_t start = 0; start < total; start += LAB_REGISTER_CHUNK) {
 		size_t end = start + LAB_REGISTER_CHUNK < total ? start + LAB_REGISTER_CHUNK : total;
-		struct buf note = { 0 };
+		struct om_buf note = OM_BUF_INIT(0);
 		static const char header[] = "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret\n";
-		buf_add(&note, header, sizeof(header) - 1);
+		om_buf_put(&note, header, sizeof(header) - 1);
 		for (size_t i = start; i < end; i++) {
 			long k = tre_ids ? device_index(l, tre_ids[i]) : (long)i;
 			if (k < 0) {
-				if (note.s) /* the owner claims */
-					OPENSSL_cleanse(note.s, note.len);
-				free(note.s);
+				om_buf_free(&note); /* wiped: the owner claims */
 				snprintf(why, why_len, "register: %s is not a device of the lab", tre_ids[i]);
 				return OM_ELAB_OWNER;
 			}
 			const char *head = pv(l)->note[k].head;
-			buf_add(&note, head, strlen(head));
-			buf_add(&note, ",", 1);
-			buf_add(&note, from, strlen(from));
-			buf_add(&note, ",", 1);
-			buf_add(&note, pv(l)->note[k].claim, strlen(pv(l)->note[k].claim));
-			buf_add(&note, "\n", 1);
+			om_buf_put(&note, head, strlen(head));
+			om_buf_put(&note, ",", 1);
+			om_buf_put(&note, from, strlen(from));
+			om_buf_put(&note, ",", 1);
+			om_buf_put(&note, pv(l)->note[k].claim, strlen(pv(l)->note[k].claim));
+			om_buf_put(&note, "\n", 1);
 		}
-		if (note.oom) {
-			free(note.s);
+		if (note.err) {
+			om_buf_free(&note);
 			snprintf(why, why_len, "register: out of memory");
 			return OM_ELAB_OWNER;
 		}
-		int ok = lab_register_csv(l, op, note.s, note.len, why, why_len);
-		if (note.s) /* the owner claims */
-			OPENSSL_cleanse(note.s, note.len);
-		free(note.s);
+		int ok = lab_register_csv(l, op, text_of(&note), note.len, why, why_len);
+		om_buf_free(&note); /* wiped: the owner claims */
 		if (ok < 0)
 			return ok;
 		registered += ok;
@@ -312,30 +289,30 @@ int lab_transfer_code_at(const char *sock, const char *tre_id, char code[32])
 int lab_handover(struct lab *l, enum lab_op op, const char *tre_id, const char *code, char *answer, size_t cap)
 {
 	char path[OM_TRE_ID_MAX + 16];
-	struct buf ans;
+	struct om_buf ans;
 	snprintf(path, sizeof(path), "/handover/%s", tre_id);
 	int st = owner_call(l, op, "POST", path, code, strlen(code), OWNER_TIMEOUT_S, &ans);
 	if (answer && cap)
-		snprintf(answer, cap, "%s", ans.s ? ans.s : "");
-	free(ans.s);
+		snprintf(answer, cap, "%s", text_of(&ans));
+	om_buf_free(&ans);
 	return st;
 }
 
 int lab_status(struct lab *l, enum lab_op op, const char *tre_id, char *state, size_t cap)
 {
 	char path[OM_TRE_ID_MAX + 16];
-	struct buf ans;
+	struct om_buf ans;
 	snprintf(path, sizeof(path), "/status/%s", tre_id);
 	int st = owner_call(l, op, "GET", path, NULL, 0, OWNER_TIMEOUT_S, &ans);
 	int rc = OM_ELAB_OWNER;
-	const char *s = ans.s ? strstr(ans.s, "state=") : NULL;
-	if (st == 200 && s && (s == ans.s || s[-1] == '\n')) {
+	const char *s = strstr(text_of(&ans), "state=");
+	if (st == 200 && s && (s == text_of(&ans) || s[-1] == '\n')) {
 		snprintf(state, cap, "%.*s", (int)strcspn(s + 6, "\n"), s + 6);
 		rc = 0;
 	} else if (cap) {
 		snprintf(state, cap, "%s", st == 404 ? "unknown" : "");
 	}
-	free(ans.s);
+	om_buf_free(&ans);
 	return rc;
 }
 

@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <openmcim/buf.h>
 #include <openmcim/hex.h>
 #include <openmcim/pki.h>
 
@@ -155,50 +156,15 @@ static const char *dfile(const struct lab *l, enum lab_daemon d, const char *suf
 
 /* ---- a configuration file's text ------------------------------------------ */
 
-struct sb {
-	char *s;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_add(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(struct sb *b, const char *fmt, ...)
-{
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = b->oom ? -1 : vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if (b->s && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 1024) * 2 + (size_t)n;
-		char *s = realloc(b->s, cap);
-		if (!s) {
-			b->oom = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-}
-
+/* configuration texts hold OP and secrets: an om_buf wipes every block it leaves */
 /* Write the text as <name>.conf (mode 0600: the SHOs' files hold OP); 0 or OM_ELAB_SETUP. */
-static int conf_write(const struct lab *l, enum lab_daemon d, struct sb *b, char *why, size_t why_len)
+static int conf_write(const struct lab *l, enum lab_daemon d, struct om_buf *b, char *why, size_t why_len)
 {
 	char p[LAB_PATH_MAX + 40];
 	/* every daemon serves its metrics, scraped at the end of the scenario (lab_metrics_scrape) */
-	sb_add(b, "[metrics]\nlisten = 127.0.0.1:%u\n", priv(l)->ports.metrics[d]);
-	int rc = b->oom ? OM_ENOMEM : lab_write_file(dfile(l, d, ".conf", p, sizeof(p)), b->s, 0600);
-	if (b->s)
-		OPENSSL_cleanse(b->s, b->cap);
-	free(b->s);
-	memset(b, 0, sizeof(*b));
+	om_buf_printf(b, "[metrics]\nlisten = 127.0.0.1:%u\n", priv(l)->ports.metrics[d]);
+	int rc = b->err ? b->err : lab_write_file(dfile(l, d, ".conf", p, sizeof(p)), (const char *)b->p, 0600);
+	om_buf_free(b);
 	return rc < 0 ? om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, om_strerror(rc)) : 0;
 }
 
@@ -235,12 +201,12 @@ static int start_store(struct lab *l, char *why, size_t why_len)
 
 /* ---- the configurations ---------------------------------------------------- */
 
-static void hss_conf(const struct lab *l, enum lab_op op, struct sb *b)
+static void hss_conf(const struct lab *l, enum lab_op op, struct om_buf *b)
 {
 	const struct lab_priv *p = priv(l);
 	const char *n = names[ops[op].hss];
 	char db[LAB_PATH_MAX + 80];
-	sb_add(b,
+	om_buf_printf(b,
 	       "# %s's HSS (PLMN 001-%s), written by lab_setup (docs/lab.md \"Topology\")\n"
 	       "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 1024\nmax_resyncs = 3\nresync_window = 60\n"
 	       "provision_socket = %s/%s/prov.sock\nlog_level = info\nrun_dir = %s/%s\n"
@@ -249,21 +215,21 @@ static void hss_conf(const struct lab *l, enum lab_op op, struct sb *b)
 	       ops[op].id, ops[op].mnc, lab_db(l, ops[op].hss, db, sizeof(db)), l->dir, n, l->dir, n, ops[op].stem,
 	       ops[op].mnc, p->ports.hss_dia[op], p->fd_dict);
 	/* S6a over TLS, the certificate naming our Diameter identity (lab_pki.c) */
-	sb_add(b, "tls_cert = %s/pki/diameter/hss.%s.lab.pem\ntls_key = %s/pki/diameter/hss.%s.lab.key\n"
+	om_buf_printf(b, "tls_cert = %s/pki/diameter/hss.%s.lab.pem\ntls_key = %s/pki/diameter/hss.%s.lab.key\n"
 		  "tls_ca = %s/pki/diameter/ca.pem\n",
 	       l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir);
 }
 
 /* host:port, ... of every DPF: where a device's bearer may go, whatever APN it attached with. */
-static void dpf_allow(const struct lab *l, struct sb *b)
+static void dpf_allow(const struct lab *l, struct om_buf *b)
 {
-	sb_add(b, "allow = ");
+	om_buf_printf(b, "allow = ");
 	for (int op = 0; op < LAB_N_OPS; op++)
-		sb_add(b, "%slocalhost:%u", op ? ", " : "", priv(l)->ports.dpf[op]);
-	sb_add(b, "\n");
+		om_buf_printf(b, "%slocalhost:%u", op ? ", " : "", priv(l)->ports.dpf[op]);
+	om_buf_printf(b, "\n");
 }
 
-static void vno_conf(const struct lab *l, struct sb *b)
+static void vno_conf(const struct lab *l, struct om_buf *b)
 {
 	const struct lab_ports *pt = &priv(l)->ports;
 	unsigned max_devices = l->n_devices + l->n_tampered + 64;
@@ -271,7 +237,7 @@ static void vno_conf(const struct lab *l, struct sb *b)
 		max_devices = 1024;
 	if (max_devices > 65536)
 		max_devices = 65536;
-	sb_add(b,
+	om_buf_printf(b,
 	       "# the visited network, written by lab_setup (docs/lab.md \"Topology\")\n"
 	       "[vno]\nradio_listen = 127.0.0.1:%u\nplmn = 999-70\nip_pool = 10.45.0.0/16\nlog_level = info\n"
 	       "run_dir = %s/vno\nmax_devices = %u\nt3460_ms = 6000\nt3450_ms = 6000\n"
@@ -279,35 +245,35 @@ static void vno_conf(const struct lab *l, struct sb *b)
 	       "max_unauth = %u\nmax_unauth_per_source = %u\n",
 	       pt->radio, l->dir, max_devices, max_devices, max_devices);
 	if (l->opt.pcaps)
-		sb_add(b, "pcap = %s/vno-nas.pcap\ns6a_pcap = %s/vno-s6a.pcap\n", l->dir, l->dir);
-	sb_add(b, "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 5000\n",
+		om_buf_printf(b, "pcap = %s/vno-nas.pcap\ns6a_pcap = %s/vno-s6a.pcap\n", l->dir, l->dir);
+	om_buf_printf(b, "[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:%u\ntimeout_ms = 5000\n",
 	       pt->vno_dia);
-	sb_add(b, "tls_cert = %s/pki/diameter/mme.vno.lab.pem\ntls_key = %s/pki/diameter/mme.vno.lab.key\n"
+	om_buf_printf(b, "tls_cert = %s/pki/diameter/mme.vno.lab.pem\ntls_key = %s/pki/diameter/mme.vno.lab.key\n"
 		  "tls_ca = %s/pki/diameter/ca.pem\n",
 	       l->dir, l->dir, l->dir);
 	/* each operator's DRF pushes only to the IMSIs of its own home network (docs/vno.md "Push") */
 	for (int op = 0; op < LAB_N_OPS; op++)
-		sb_add(b, "[home.001%s]\npeer = hss.%s.lab\naddress = 127.0.0.1:%u\npush_cert = %s/pki/tls/drf.%s.lab.pem\n",
+		om_buf_printf(b, "[home.001%s]\npeer = hss.%s.lab\naddress = 127.0.0.1:%u\npush_cert = %s/pki/tls/drf.%s.lab.pem\n",
 		       ops[op].mnc, ops[op].stem, pt->hss_dia[op], l->dir, ops[op].stem);
 	/* the PCID's APN, each SHO's subscription APN and its DPF APN reach the DPFs, and only them */
-	sb_add(b, "[apn." PCID_APN "]\n");
+	om_buf_printf(b, "[apn." PCID_APN "]\n");
 	dpf_allow(l, b);
 	for (int op = 0; op < LAB_N_OPS; op++) {
-		sb_add(b, "[apn.internet.%s]\n", ops[op].stem);
+		om_buf_printf(b, "[apn.internet.%s]\n", ops[op].stem);
 		dpf_allow(l, b);
-		sb_add(b, "[apn.prov.%s]\n", ops[op].stem);
+		om_buf_printf(b, "[apn.prov.%s]\n", ops[op].stem);
 		dpf_allow(l, b);
 	}
-	sb_add(b,
+	om_buf_printf(b,
 	       "[push]\nlisten = 127.0.0.1\nport = %u\ntls_cert = %s/pki/tls/push.vno.lab.pem\n"
 	       "tls_key = %s/pki/tls/push.vno.lab.key\nclient_ca = %s\n",
 	       pt->push, l->dir, l->dir, l->tls_ca);
 }
 
-static void pva_conf(const struct lab *l, struct sb *b)
+static void pva_conf(const struct lab *l, struct om_buf *b)
 {
 	char db[LAB_PATH_MAX + 80];
-	sb_add(b,
+	om_buf_printf(b,
 	       "# the PVA, written by lab_setup (docs/lab.md \"Topology\")\n"
 	       "[pva]\ndb = %s\nlisten = 127.0.0.1\nport = %u\nca_cert = %s/pki/cas/pva-ca.pem\n"
 	       "responder_cert = %s/pki/pva-responder.pem\nresponder_key = %s/pki/pva-responder.key\n"
@@ -327,42 +293,42 @@ static void signing_files(const struct lab *l, enum lab_op op, char *key, char *
 	}
 }
 
-static void drf_conf(const struct lab *l, enum lab_op op, struct sb *b)
+static void drf_conf(const struct lab *l, enum lab_op op, struct om_buf *b)
 {
 	const struct lab_ports *pt = &priv(l)->ports;
 	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40], db[LAB_PATH_MAX + 80];
 	signing_files(l, op, key, cert, sizeof(key));
-	sb_add(b,
+	om_buf_printf(b,
 	       "# %s's DRF, written by lab_setup (docs/lab.md \"Topology\")\n"
 	       "[drf]\ndb = %s\nsho_id = %s\nsigning_key = %s\nsigning_cert = %s\n"
 	       "tls_cert = %s/pki/tls/drf.%s.lab.pem\ntls_key = %s/pki/tls/drf.%s.lab.key\nclient_ca = %s\n",
 	       ops[op].id, lab_db(l, ops[op].drf, db, sizeof(db)), ops[op].id, key, cert, l->dir, ops[op].stem, l->dir,
 	       ops[op].stem, l->tls_ca);
 	/* every other operator may ask us, with the operator certificate its SHO daemon and DPF present */
-	sb_add(b, "peers = ");
+	om_buf_printf(b, "peers = ");
 	for (int o = LAB_SHO_A, first = 1; o < LAB_N_OPS; o++)
 		if (o != (int)op) {
-			sb_add(b, "%s%s:%s.lab", first ? "" : ", ", ops[o].id, ops[o].stem);
+			om_buf_printf(b, "%s%s:%s.lab", first ? "" : ", ", ops[o].id, ops[o].stem);
 			first = 0;
 		}
 	/* and only on the key of that certificate (docs/drf.md "Peers") */
-	sb_add(b, "\npeer_certs = ");
+	om_buf_printf(b, "\npeer_certs = ");
 	for (int o = LAB_SHO_A, first = 1; o < LAB_N_OPS; o++)
 		if (o != (int)op) {
-			sb_add(b, "%s%s:%s/pki/tls/%s.lab.pem", first ? "" : ", ", ops[o].id, l->dir, ops[o].stem);
+			om_buf_printf(b, "%s%s:%s/pki/tls/%s.lab.pem", first ? "" : ", ", ops[o].id, l->dir, ops[o].stem);
 			first = 0;
 		}
-	sb_add(b, "\nlisten = 127.0.0.1\nport = %u\ngrace_period = %u\nremoval_interval = 1\n", pt->drf[op],
+	om_buf_printf(b, "\nlisten = 127.0.0.1\nport = %u\ngrace_period = %u\nremoval_interval = 1\n", pt->drf[op],
 	       l->opt.grace_s);
 	/* the RO keeps the PCIDs: a device can always fall back to its provisional identity (docs/lab.md) */
 	if (op != LAB_RO)
-		sb_add(b, "hss_socket = %s/%s/prov.sock\n", l->dir, names[ops[op].hss]);
-	sb_add(b,
+		om_buf_printf(b, "hss_socket = %s/%s/prov.sock\n", l->dir, names[ops[op].hss]);
+	om_buf_printf(b,
 	       "push_url = https://localhost:%u\npush_ca = %s\npush_cert = %s/pki/tls/drf.%s.lab.pem\n"
 	       "push_key = %s/pki/tls/drf.%s.lab.key\npush_retry_min = 1\npush_retry_max = 4\nlog_level = info\n",
 	       pt->push, l->tls_ca, l->dir, ops[op].stem, l->dir, ops[op].stem);
 	/* the operator's tools and its DPF reach the register here (docs/decisions.md "Internal interfaces") */
-	sb_add(b, "admin_socket = %s/%s/admin.sock\n", l->dir, names[ops[op].drf]);
+	om_buf_printf(b, "admin_socket = %s/%s/admin.sock\n", l->dir, names[ops[op].drf]);
 }
 
 /*
@@ -370,14 +336,14 @@ static void drf_conf(const struct lab *l, enum lab_op op, struct sb *b)
  * openmcim-sho daemon's configuration starts with them. op holds the
  * operator's OP.
  */
-static void service_conf(const struct lab *l, enum lab_op op, const char *op_hex, struct sb *b)
+static void service_conf(const struct lab *l, enum lab_op op, const char *op_hex, struct om_buf *b)
 {
 	const struct lab_ports *pt = &priv(l)->ports;
 	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40], db[LAB_PATH_MAX + 80], sho_stem[16];
 	signing_files(l, op, key, cert, sizeof(key));
 	snprintf(sho_stem, sizeof(sho_stem), "%s-sho", ops[op].stem);
 	/* the RO's range starts far above the factory's PCIDs, which are also 001-01 */
-	sb_add(b,
+	om_buf_printf(b,
 	       "[sho]\ndb = %s\nid = %s\n"
 	       "[imsi]\nmcc = 001\nmnc = %s\nmsin_first = %s\nmsin_last = %s\n"
 	       "[subscription]\nop = %s\napn = internet.%s\nroaming = any\n"
@@ -391,19 +357,19 @@ static void service_conf(const struct lab *l, enum lab_op op, const char *op_hex
 }
 
 /* [peer.<id>] of every other operator's DRF (the RO's included: devices start there). */
-static void peer_sections(const struct lab *l, enum lab_op op, struct sb *b)
+static void peer_sections(const struct lab *l, enum lab_op op, struct om_buf *b)
 {
 	for (int o = 0; o < LAB_N_OPS; o++)
 		if (o != (int)op)
-			sb_add(b, "[peer.%s]\nurl = https://localhost:%u\nca = %s\n", ops[o].id,
+			om_buf_printf(b, "[peer.%s]\nurl = https://localhost:%u\nca = %s\n", ops[o].id,
 			       priv(l)->ports.drf[o], l->tls_ca);
 }
 
-static void sho_conf(const struct lab *l, enum lab_op op, const char *op_hex, struct sb *b)
+static void sho_conf(const struct lab *l, enum lab_op op, const char *op_hex, struct om_buf *b)
 {
-	sb_add(b, "# %s's registration service, written by lab_setup (docs/lab.md \"Topology\")\n", ops[op].id);
+	om_buf_printf(b, "# %s's registration service, written by lab_setup (docs/lab.md \"Topology\")\n", ops[op].id);
 	service_conf(l, op, op_hex, b);
-	sb_add(b,
+	om_buf_printf(b,
 	       "[daemon]\nlisten = 127.0.0.1\nport = %u\ntls_cert = %s/pki/tls/owners.%s.lab.pem\n"
 	       "tls_key = %s/pki/tls/owners.%s.lab.key\noperator_cert = %s/pki/tls/%s.lab.pem\n"
 	       "operator_key = %s/pki/tls/%s.lab.key\npeer_timeout = 10000\nspool = %s/%s\nlog_level = info\n"
@@ -411,17 +377,17 @@ static void sho_conf(const struct lab *l, enum lab_op op, const char *op_hex, st
 	       priv(l)->ports.sho[op], l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir, ops[op].stem, l->dir,
 	       ops[op].stem, l->dir, names[ops[op].sho], l->dir, names[ops[op].sho], l->dir, names[ops[op].sho]);
 	/* the owner's transfer codes come from this operator's DRF, over its admin socket (docs/owner.md) */
-	sb_add(b, "[drf]\nadmin_socket = %s/%s/admin.sock\n", l->dir, names[ops[op].drf]);
+	om_buf_printf(b, "[drf]\nadmin_socket = %s/%s/admin.sock\n", l->dir, names[ops[op].drf]);
 	peer_sections(l, op, b);
 }
 
-static void dpf_conf(const struct lab *l, enum lab_op op, struct sb *b)
+static void dpf_conf(const struct lab *l, enum lab_op op, struct om_buf *b)
 {
 	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40], db[LAB_PATH_MAX + 80];
 	signing_files(l, op, key, cert, sizeof(key));
 	/* the operator's SHO and DRF are asked on their sockets (docs/decisions.md "Internal interfaces");
 	 * the RO runs no registration service, so its DPF's calls find no socket and answer 503 */
-	sb_add(b,
+	om_buf_printf(b,
 	       "# %s's DPF, written by lab_setup (docs/lab.md \"Topology\")\n"
 	       "[dpf]\ndb = %s\nsho_socket = %s/%s/internal.sock\nsign_key = %s\n"
 	       "server_uri = https://localhost:%u/dm\npva_url = http://127.0.0.1:%u\n"
@@ -434,7 +400,7 @@ static void dpf_conf(const struct lab *l, enum lab_op op, struct sb *b)
 	       priv(l)->ports.pva, l->dir, l->dir,
 	       ops[op].stem, l->dir, ops[op].stem, priv(l)->ports.dpf[op], l->dir, names[ops[op].dpf]);
 	/* the DPF adds each provisioned device to its operator's DRF and reports completion to the old one */
-	sb_add(b, "drf_socket = %s/%s/admin.sock\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
+	om_buf_printf(b, "drf_socket = %s/%s/admin.sock\noperator_cert = %s/pki/tls/%s.lab.pem\noperator_key = %s/pki/tls/%s.lab.key\n",
 	       l->dir, names[ops[op].drf], l->dir, ops[op].stem, l->dir, ops[op].stem);
 	peer_sections(l, op, b);
 }
@@ -588,7 +554,7 @@ static int tampered_pva_dir(struct lab *l, char *why, size_t why_len)
 {
 	char p[LAB_PATH_MAX + 80];
 	struct om_measurement m[OM_FACTORY_N_COMPONENTS];
-	struct sb b = { 0 };
+	struct om_buf b = OM_BUF_INIT(0);
 	int rc = lab_mkdir(lab_path(l, "factory-tampered/pva-lab", p, sizeof(p)), 0700);
 	char *devs = lab_slurp(lab_path(l, "factory-tampered/pva/devices.csv", p, sizeof(p)), NULL);
 	if (rc == 0 && devs)
@@ -599,17 +565,17 @@ static int tampered_pva_dir(struct lab *l, char *why, size_t why_len)
 	if (rc == 0 && om_factory_measurements(OM_FACTORY_DEFAULT_MODEL, OM_FACTORY_DEFAULT_FIRMWARE, m) !=
 			       OM_FACTORY_N_COMPONENTS)
 		rc = OM_ECRYPTO;
-	sb_add(&b, "model,firmware,component,sha256\n");
+	om_buf_printf(&b, "model,firmware,component,sha256\n");
 	for (int i = 0; rc == 0 && i < OM_FACTORY_N_COMPONENTS; i++) {
 		char hex[65];
 		om_hex_encode(hex, m[i].sha256, 32);
-		sb_add(&b, "%s,1.0.1,%s,%s\n", OM_FACTORY_DEFAULT_MODEL, m[i].name, hex);
+		om_buf_printf(&b, "%s,1.0.1,%s,%s\n", OM_FACTORY_DEFAULT_MODEL, m[i].name, hex);
 	}
 	if (rc == 0)
-		rc = b.oom ? OM_ENOMEM :
+		rc = b.err ? b.err :
 			     lab_write_file(lab_path(l, "factory-tampered/pva-lab/reference-measurements.csv", p, sizeof(p)),
-					    b.s, 0600);
-	free(b.s);
+					    (const char *)b.p, 0600);
+	om_buf_free(&b);
 	return rc < 0 ? om_reason(why, why_len, OM_ELAB_SETUP, "tampered PVA files: %s", om_strerror(rc)) : 0;
 }
 
@@ -856,7 +822,7 @@ static void curl_init(void)
 
 static int write_configs(struct lab *l, char *why, size_t why_len)
 {
-	struct sb b = { 0 };
+	struct om_buf b = OM_BUF_INIT(0);
 	char opc[LAB_N_OPS][33], p[LAB_PATH_MAX + 40];
 	int rc = 0;
 	for (int op = 0; op < LAB_N_OPS; op++)

@@ -7,6 +7,8 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/buf.h>
+
 #include "api.h"
 #include "hss_link.h"
 #include "log.h"
@@ -301,9 +303,7 @@ void api_timeline(struct om_http_req *r, void *arg)
 /* ---- GET /api/v1/report ------------------------------------------------------------------- */
 
 struct report {
-	char *s;
-	size_t len, cap;
-	int oom;
+	struct om_buf csv;
 	char last[OM_TRE_ID_MAX + 1];
 };
 
@@ -311,23 +311,16 @@ struct report {
 static void field(struct report *p, const char *v, int last)
 {
 	size_t n = strlen(v);
-	if (p->oom)
+	uint8_t *d = om_buf_room(&p->csv, n + 2);
+	if (!d)
 		return;
-	if (p->len + n + 4 > p->cap) {
-		size_t cap = p->cap * 2 + n + 4096;
-		char *s = realloc(p->s, cap);
-		if (!s) {
-			p->oom = 1;
-			return;
-		}
-		p->s = s;
-		p->cap = cap;
-	}
+	size_t k = 0;
 	if (n && strchr("=+-@", v[0]))
-		p->s[p->len++] = '\'';
+		d[k++] = '\'';
 	for (size_t i = 0; i < n; i++)
-		p->s[p->len++] = v[i] == ',' || v[i] == '\n' || v[i] == '\r' ? ';' : v[i];
-	p->s[p->len++] = last ? '\n' : ',';
+		d[k++] = v[i] == ',' || v[i] == '\n' || v[i] == '\r' ? ';' : (uint8_t)v[i];
+	d[k++] = last ? '\n' : ',';
+	p->csv.len += k;
 }
 
 static void report_row(void *ctx, const struct sho_device_status *d)
@@ -350,7 +343,7 @@ void api_report(struct om_http_req *r, void *arg)
 	struct sho_api *a = arg;
 	struct api_caller c;
 	struct fleet_query q;
-	struct report p = { 0 };
+	struct report p = { .csv = OM_BUF_INIT(0) };
 	int more = 1, rc = 0;
 	if (api_caller(r, a, 0, &c) < 0 || read_filter(r, &q) < 0)
 		return;
@@ -363,7 +356,7 @@ void api_report(struct om_http_req *r, void *arg)
 	 * is let go, so other owners are served while a large fleet is written out (review finding 8: it
 	 * was held for the whole report). The server answers with one body: the CSV is built in memory.
 	 */
-	while (rc == 0 && more && !p.oom) {
+	while (rc == 0 && more && !p.csv.err) {
 		p.last[0] = '\0';
 		rc = sho_fleet_page(a->sho, c.owner_id, &q.f, report_row, &p, &more);
 		snprintf(q.after, sizeof(q.after), "%s", p.last);
@@ -374,12 +367,14 @@ void api_report(struct om_http_req *r, void *arg)
 			om_http_reacquire(r);
 		}
 	}
-	if (rc < 0 || p.oom) {
-		free(p.s);
-		return api_error(r, rc < 0 ? rc : OM_ENOMEM, NULL);
+	if (rc == 0)
+		rc = p.csv.err;
+	if (rc < 0) {
+		om_buf_free(&p.csv);
+		return api_error(r, rc, NULL);
 	}
 	api_headers(r);
 	om_http_reply_header(r, "Content-Disposition", "attachment; filename=\"fleet-report.csv\"");
-	om_http_reply(r, 200, "text/csv", p.s, p.len);
-	free(p.s);
+	om_http_reply(r, 200, "text/csv", p.csv.p, p.csv.len);
+	om_buf_free(&p.csv);
 }

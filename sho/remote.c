@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/buf.h>
 #include <openmcim/hex.h>
 #include <openmcim/pki.h>
 
@@ -20,8 +21,7 @@
 struct answer {
 	char kv[12][512];                     /* "key=value" lines of status and dm-auth */
 	size_t n;
-	char *b64;                           /* base64 parts, joined */
-	size_t b64_len, b64_cap;
+	struct om_buf b64;                   /* base64 parts, joined (the sealed MCIM among them: wiped) */
 	int bad;
 };
 
@@ -34,19 +34,8 @@ static void gather(void *ctx, const char *line)
 		return;
 	}
 	if (!strncmp(line, "cert=", 5) || !strncmp(line, "part=", 5)) {
-		size_t n = strlen(eq + 1);
-		if (a->b64_len + n + 1 > a->b64_cap) {
-			size_t cap = (a->b64_cap ? a->b64_cap * 2 : 4096) + n;
-			char *p = realloc(a->b64, cap);
-			if (!p) {
-				a->bad = 1;
-				return;
-			}
-			a->b64 = p;
-			a->b64_cap = cap;
-		}
-		memcpy(a->b64 + a->b64_len, eq + 1, n + 1);
-		a->b64_len += n;
+		om_buf_puts(&a->b64, eq + 1);
+		a->bad |= a->b64.err != 0;
 		return;
 	}
 	if (a->n == sizeof(a->kv) / sizeof(a->kv[0]) || strlen(line) >= sizeof(a->kv[0])) {
@@ -59,7 +48,7 @@ static void gather(void *ctx, const char *line)
 static void answer_clear(struct answer *a)
 {
 	OPENSSL_cleanse(a->kv, sizeof(a->kv));
-	free(a->b64);
+	om_buf_free(&a->b64);
 }
 
 static const char *value(const struct answer *a, const char *key)
@@ -97,7 +86,7 @@ static int call(const struct om_admin_peer *p, const char *verb, const char *tre
 /* The base64 data of an answer as bytes (*out malloc'd). */
 static int bytes_of(struct answer *a, uint8_t **out, size_t *len)
 {
-	return a->b64 ? om_admin_b64_get(a->b64, out, len) : OM_EPROTO;
+	return a->b64.p ? om_admin_b64_get((const char *)a->b64.p, out, len) : OM_EPROTO;
 }
 
 static int copy(char *dst, size_t cap, const char *v)

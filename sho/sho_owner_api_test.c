@@ -509,6 +509,20 @@ static void check_moves(struct sho *t, struct sho_device_in *a, struct sho_devic
 	CHECK_MSG(open_moves == 0, "the buyer's moves never finished: %d open", open_moves);
 }
 
+/* GET /api/v1/report: the header, then one line per device of the seller's (built in an om_buf). */
+static void check_report(const struct sho_device_in *a)
+{
+	static char out[1 << 16];
+	CHECK_INT(call("GET", "/api/v1/report", SELLER ":" SELLER_SECRET, NULL, NULL, out, sizeof(out)), 200);
+	CHECK_MSG(!strncmp(out, "tre_id,state,current_sho,model,imsi,reason,updated\n", 51), "%.80s", out);
+	for (int i = 0; i < N_A; i++) {
+		char line_start[sizeof(a[i].tre_id) + 3];
+		snprintf(line_start, sizeof(line_start), "\n%.*s,", (int)sizeof(a[i].tre_id) - 1, a[i].tre_id);
+		CHECK_MSG(strstr(out, line_start) != NULL, "%s missing: %.200s", a[i].tre_id, out);
+	}
+	CHECK_MSG(strstr(out, "TRE-B") == NULL, "the buyer's devices in the seller's report");
+}
+
 /* ---- the text routes on the console's origin (review finding 6) ------------------------- */
 
 /* A wrong secret on the text API: 401 and, in the headers, no WWW-Authenticate. */
@@ -731,6 +745,7 @@ int main(void)
 
 	check_resale(t, &sold, &x);
 	check_moves(t, a, b);
+	check_report(a);
 	check_text_changes_need_a_type(a);
 	check_hss_reason(&web, &tb[N_B - 1]);
 

@@ -12,6 +12,7 @@
 #include <openssl/params.h>
 
 #include <openmcim/be.h>
+#include <openmcim/buf.h>
 #include <openmcim/pki.h>
 
 #include "record.h"
@@ -60,98 +61,52 @@ enum {
 
 /* ---- writer ------------------------------------------------------------------- */
 
-struct wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	int err;
-};
-
-static void w_bytes(struct wbuf *w, const void *p, size_t n)
-{
-	if (w->err)
-		return;
-	if (w->len + n > w->cap) {
-		size_t cap = (w->cap ? w->cap : 1024);
-		while (cap < w->len + n)
-			cap *= 2;
-		uint8_t *q = malloc(cap);
-		if (!q) {
-			w->err = OM_ENOMEM;
-			return;
-		}
-		/* Copy by hand so the old buffer, which may hold keys, is cleansed. */
-		if (w->p) {
-			memcpy(q, w->p, w->len);
-			OPENSSL_cleanse(w->p, w->cap);
-			free(w->p);
-		}
-		w->p = q;
-		w->cap = cap;
-	}
-	memcpy(w->p + w->len, p, n);
-	w->len += n;
-}
-
-static void w_tlv_hdr(struct wbuf *w, uint8_t tag, size_t len)
+static void w_tlv_hdr(struct om_buf *w, uint8_t tag, size_t len)
 {
 	if (len > 0xffff) {
-		w->err = OM_EINVAL;
+		om_buf_fail(w, OM_EINVAL);
 		return;
 	}
 	uint8_t h[3] = { tag };
 	om_be_put(h + 1, len, 2);
-	w_bytes(w, h, 3);
+	om_buf_put(w, h, 3);
 }
 
-static void w_tlv(struct wbuf *w, uint8_t tag, const void *v, size_t len)
+static void w_tlv(struct om_buf *w, uint8_t tag, const void *v, size_t len)
 {
 	w_tlv_hdr(w, tag, len);
-	w_bytes(w, v, len);
+	om_buf_put(w, v, len);
 }
 
-static void w_str(struct wbuf *w, uint8_t tag, const char *s)
+static void w_str(struct om_buf *w, uint8_t tag, const char *s)
 {
 	w_tlv(w, tag, s, strlen(s));
 }
 
 
-static int w_finish(struct wbuf *w, uint8_t **out, size_t *len)
-{
-	if (w->err) {
-		if (w->p) {
-			OPENSSL_cleanse(w->p, w->cap);
-			free(w->p);
-		}
-		return w->err;
-	}
-	*out = w->p;
-	*len = w->len;
-	return 0;
-}
-
-static void w_small_str(struct wbuf *w, const char *s)
+static void w_small_str(struct om_buf *w, const char *s)
 {
 	size_t n = strlen(s);
 	uint8_t l = (uint8_t)n;
 	if (n > 255) {
-		w->err = OM_EINVAL;
+		om_buf_fail(w, OM_EINVAL);
 		return;
 	}
-	w_bytes(w, &l, 1);
-	w_bytes(w, s, n);
+	om_buf_put(w, &l, 1);
+	om_buf_put(w, s, n);
 }
 
 int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 {
-	struct wbuf w = { 0 };
+	struct om_buf w = OM_BUF_INIT(0);
 	uint8_t v[OM_MCIM_MID_LEN + 8 + 2];
 
 	if (!s || !out || !len || s->n_meas > OM_MEASUREMENTS_MAX || s->n_seen > TRE_REPLAY_MAX ||
 	    s->n_mids > OM_TRE_MIDS_MAX)
 		return OM_EINVAL;
-	w_bytes(&w, state_magic, 4);
+	om_buf_put(&w, state_magic, 4);
 	v[0] = TRE_STATE_VERSION;
-	w_bytes(&w, v, 1);
+	om_buf_put(&w, v, 1);
 	w_str(&w, ST_TRE_ID, s->tre_id);
 	w_str(&w, ST_TRE_TYPE, s->tre_type);
 	w_str(&w, ST_FIRMWARE, s->firmware_version);
@@ -159,8 +114,8 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 	for (size_t i = 0; i < s->n_meas; i++) {
 		size_t n = strnlen(s->meas[i].name, sizeof(s->meas[i].name) - 1);
 		w_tlv_hdr(&w, ST_MEASUREMENT, 32 + n);
-		w_bytes(&w, s->meas[i].sha256, 32);
-		w_bytes(&w, s->meas[i].name, n);
+		om_buf_put(&w, s->meas[i].sha256, 32);
+		om_buf_put(&w, s->meas[i].name, n);
 	}
 	w_tlv(&w, ST_SIGN_KEY, s->sign_key.p, s->sign_key.len);
 	w_tlv(&w, ST_ENC_KEY, s->enc_key.p, s->enc_key.len);
@@ -177,11 +132,11 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 		const struct tre_mid_entry *e = &s->mids[i];
 		size_t n = strnlen(e->owner, sizeof(e->owner) - 1);
 		w_tlv_hdr(&w, ST_MID, OM_MCIM_MID_LEN + 2 + n);
-		w_bytes(&w, e->mid, OM_MCIM_MID_LEN);
+		om_buf_put(&w, e->mid, OM_MCIM_MID_LEN);
 		v[0] = e->state;
 		v[1] = e->is_pcid;
-		w_bytes(&w, v, 2);
-		w_bytes(&w, e->owner, n);
+		om_buf_put(&w, v, 2);
+		om_buf_put(&w, e->owner, n);
 	}
 	if (s->has_active)
 		w_tlv(&w, ST_ACTIVE, s->active, OM_MCIM_MID_LEN);
@@ -195,20 +150,20 @@ int tre_state_encode(const struct tre_state *s, uint8_t **out, size_t *len)
 		w_tlv_hdr(&w, ST_SESSION, 2 * OM_NONCE_LEN + 7 + strlen(se->username) + strlen(se->password) +
 						  strlen(se->server_id) + strlen(se->provurl) + strlen(se->apn) +
 						  strlen(se->imsi));
-		w_bytes(&w, se->nonce_a, OM_NONCE_LEN);
+		om_buf_put(&w, se->nonce_a, OM_NONCE_LEN);
 		w_small_str(&w, se->username);
 		w_small_str(&w, se->password);
 		w_small_str(&w, se->server_id);
 		w_small_str(&w, se->provurl);
 		w_small_str(&w, se->apn);
-		w_bytes(&w, &se->flags, 1);
-		w_bytes(&w, se->nonce_b, OM_NONCE_LEN);
+		om_buf_put(&w, &se->flags, 1);
+		om_buf_put(&w, se->nonce_b, OM_NONCE_LEN);
 		w_small_str(&w, se->imsi);
 	}
 	om_be_put(v, s->counter, 8);
 	w_tlv(&w, ST_COUNTER, v, 8);
 	OPENSSL_cleanse(v, sizeof(v));
-	return w_finish(&w, out, len);
+	return om_buf_take(&w, out, len);
 }
 
 /* ---- reader ------------------------------------------------------------------- */
@@ -494,7 +449,7 @@ void tre_state_clear(struct tre_state *s)
 
 int tre_mid_encode(const struct tre_mid_record *m, uint8_t **out, size_t *len)
 {
-	struct wbuf w = { 0 };
+	struct om_buf w = OM_BUF_INIT(0);
 	uint8_t tlv[OM_MCIM_ENCODED_MAX];
 	uint8_t sqn[OM_USIM_SQN_STATE_LEN];
 	uint8_t ver = TRE_MID_VERSION;
@@ -509,8 +464,8 @@ int tre_mid_encode(const struct tre_mid_record *m, uint8_t **out, size_t *len)
 		rc = OM_EINVAL;
 		goto out;
 	}
-	w_bytes(&w, mid_magic, 4);
-	w_bytes(&w, &ver, 1);
+	om_buf_put(&w, mid_magic, 4);
+	om_buf_put(&w, &ver, 1);
 	w_tlv(&w, MR_MID, m->mid, OM_MCIM_MID_LEN);
 	w_tlv(&w, MR_IS_PCID, &m->is_pcid, 1);
 	w_str(&w, MR_OWNER, m->owner);
@@ -519,7 +474,7 @@ int tre_mid_encode(const struct tre_mid_record *m, uint8_t **out, size_t *len)
 	uint8_t c8[8];
 	om_be_put(c8, m->counter, 8);
 	w_tlv(&w, MR_COUNTER, c8, 8);
-	rc = w_finish(&w, out, len);
+	rc = om_buf_take(&w, out, len);
 out:
 	OPENSSL_cleanse(tlv, sizeof(tlv));
 	return rc;

@@ -11,31 +11,9 @@
 #include <string.h>
 
 #include <openmcim/base64.h>
+#include <openmcim/buf.h>
 
 #include "dm_int.h"
-
-struct wb {
-	uint8_t *p;
-	size_t cap, len;
-	int err;
-};
-
-static void putn(struct wb *w, const char *s, size_t n)
-{
-	if (w->err)
-		return;
-	if (n > w->cap - w->len) {
-		w->err = OM_ENOSPC;
-		return;
-	}
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-}
-
-static void put(struct wb *w, const char *s)
-{
-	putn(w, s, strlen(s));
-}
 
 /* One UTF-8 character at s (n bytes left): its length, or 0 if invalid. */
 static size_t utf8_char(const uint8_t *s, size_t n, uint32_t *cp)
@@ -68,167 +46,161 @@ static size_t utf8_char(const uint8_t *s, size_t n, uint32_t *cp)
 }
 
 /* Escaped character data; refuses what XML 1.0 cannot carry (section 2.2). */
-static void text(struct wb *w, const uint8_t *s, size_t n)
+static void text(struct om_buf *w, const uint8_t *s, size_t n)
 {
 	for (size_t i = 0; i < n && !w->err;) {
 		uint32_t cp;
 		size_t l = utf8_char(s + i, n - i, &cp);
 		if (l == 0 || (cp < 0x20 && cp != 0x9 && cp != 0xa && cp != 0xd) || cp == 0xfffe || cp == 0xffff) {
-			w->err = OM_EDM_VALUE;
+			om_buf_fail(w, OM_EDM_VALUE);
 			return;
 		}
 		switch (cp) {
-		case '&': put(w, "&amp;"); break;
-		case '<': put(w, "&lt;"); break;
-		case '>': put(w, "&gt;"); break;
-		case '\r': put(w, "&#13;"); break; /* a raw CR would be normalised away */
-		default: putn(w, (const char *)s + i, l);
+		case '&': om_buf_puts(w, "&amp;"); break;
+		case '<': om_buf_puts(w, "&lt;"); break;
+		case '>': om_buf_puts(w, "&gt;"); break;
+		case '\r': om_buf_puts(w, "&#13;"); break; /* a raw CR would be normalised away */
+		default: om_buf_put(w, (const char *)s + i, l);
 		}
 		i += l;
 	}
 }
 
-static void str(struct wb *w, const char *s)
+static void str(struct om_buf *w, const char *s)
 {
 	size_t n = strlen(s);
-	if (n > OM_DM_STR_MAX && !w->err)
-		w->err = OM_EINVAL;
+	if (n > OM_DM_STR_MAX)
+		om_buf_fail(w, OM_EINVAL);
 	text(w, (const uint8_t *)s, n);
 }
 
-static void elem(struct wb *w, const char *name, const char *val)
+static void elem(struct om_buf *w, const char *name, const char *val)
 {
 	if (!val) {
-		if (!w->err)
-			w->err = OM_EINVAL;
+		om_buf_fail(w, OM_EINVAL);
 		return;
 	}
-	put(w, "<");
-	put(w, name);
-	put(w, ">");
+	om_buf_puts(w, "<");
+	om_buf_puts(w, name);
+	om_buf_puts(w, ">");
 	str(w, val);
-	put(w, "</");
-	put(w, name);
-	put(w, ">");
+	om_buf_puts(w, "</");
+	om_buf_puts(w, name);
+	om_buf_puts(w, ">");
 }
 
-static void elem_u(struct wb *w, const char *name, unsigned long v)
+static void elem_u(struct om_buf *w, const char *name, unsigned long v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "%lu", v);
 	elem(w, name, buf);
 }
 
-static void metinf(struct wb *w, const char *name, const char *val)
+static void metinf(struct om_buf *w, const char *name, const char *val)
 {
-	put(w, "<");
-	put(w, name);
-	put(w, " xmlns=\"" OM_DM_METINF_NS "\">");
+	om_buf_puts(w, "<");
+	om_buf_puts(w, name);
+	om_buf_puts(w, " xmlns=\"" OM_DM_METINF_NS "\">");
 	str(w, val);
-	put(w, "</");
-	put(w, name);
-	put(w, ">");
+	om_buf_puts(w, "</");
+	om_buf_puts(w, name);
+	om_buf_puts(w, ">");
 }
 
-static void b64(struct wb *w, const uint8_t *d, size_t n)
+static void b64(struct om_buf *w, const uint8_t *d, size_t n)
 {
 	size_t l = om_base64_len(n);
-	if (w->err)
+	uint8_t *at = om_buf_room(w, l + 1); /* om_base64_encode ends with a NUL */
+	if (!at)
 		return;
-	if (l + 1 > w->cap - w->len) {
-		w->err = OM_ENOSPC;
-		return;
-	}
-	om_base64_encode(d, n, (char *)w->p + w->len);
+	om_base64_encode(d, n, (char *)at);
 	w->len += l;
 }
 
-static void loc(struct wb *w, const char *name, const char *uri, const char *locname)
+static void loc(struct om_buf *w, const char *name, const char *uri, const char *locname)
 {
-	put(w, "<");
-	put(w, name);
-	put(w, ">");
+	om_buf_puts(w, "<");
+	om_buf_puts(w, name);
+	om_buf_puts(w, ">");
 	elem(w, "LocURI", uri);
 	if (locname)
 		elem(w, "LocName", locname);
-	put(w, "</");
-	put(w, name);
-	put(w, ">");
+	om_buf_puts(w, "</");
+	om_buf_puts(w, name);
+	om_buf_puts(w, ">");
 }
 
-static void item(struct wb *w, const struct om_dm_item *it)
+static void item(struct om_buf *w, const struct om_dm_item *it)
 {
 	const char *fmt = omd_format_name(it->format);
 	if (it->data_len > OM_DM_DATA_MAX || (it->data_len && !it->data) || (it->format == OM_DM_FMT_NODE && it->data_len)) {
-		if (!w->err)
-			w->err = OM_EINVAL;
+		om_buf_fail(w, OM_EINVAL);
 		return;
 	}
-	put(w, "<Item>");
+	om_buf_puts(w, "<Item>");
 	if (it->target)
 		loc(w, "Target", it->target, NULL);
 	if (it->source)
 		loc(w, "Source", it->source, NULL);
 	if (fmt || it->type) {
-		put(w, "<Meta>");
+		om_buf_puts(w, "<Meta>");
 		if (fmt)
 			metinf(w, "Format", fmt);
 		if (it->type)
 			metinf(w, "Type", it->type);
-		put(w, "</Meta>");
+		om_buf_puts(w, "</Meta>");
 	}
 	if (it->data) {
-		put(w, "<Data>");
+		om_buf_puts(w, "<Data>");
 		if (it->format == OM_DM_FMT_B64)
 			b64(w, it->data, it->data_len);
 		else
 			text(w, it->data, it->data_len);
-		put(w, "</Data>");
+		om_buf_puts(w, "</Data>");
 	}
-	put(w, "</Item>");
+	om_buf_puts(w, "</Item>");
 }
 
-static void items(struct wb *w, const struct om_dm_cmd *c, int at_least_one)
+static void items(struct om_buf *w, const struct om_dm_cmd *c, int at_least_one)
 {
 	if (c->n_items > OM_DM_ITEMS_MAX || (at_least_one && c->n_items == 0)) {
-		if (!w->err)
-			w->err = OM_EINVAL;
+		om_buf_fail(w, OM_EINVAL);
 		return;
 	}
 	for (size_t i = 0; i < c->n_items; i++)
 		item(w, &c->items[i]);
 }
 
-static void chal(struct wb *w, const struct om_dm_cmd *c)
+static void chal(struct om_buf *w, const struct om_dm_cmd *c)
 {
 	const char *type = omd_auth_name(c->chal);
 	if (!type)
 		return;
-	put(w, "<Chal><Meta>");
+	om_buf_puts(w, "<Chal><Meta>");
 	metinf(w, "Format", "b64");
 	metinf(w, "Type", type);
 	if (c->next_nonce) {
 		if (c->next_nonce_len > OM_DM_STR_MAX / 2) {
-			w->err = w->err ? w->err : OM_EINVAL;
+			om_buf_fail(w, OM_EINVAL);
 			return;
 		}
-		put(w, "<NextNonce xmlns=\"" OM_DM_METINF_NS "\">");
+		om_buf_puts(w, "<NextNonce xmlns=\"" OM_DM_METINF_NS "\">");
 		b64(w, c->next_nonce, c->next_nonce_len);
-		put(w, "</NextNonce>");
+		om_buf_puts(w, "</NextNonce>");
 	}
-	put(w, "</Meta></Chal>");
+	om_buf_puts(w, "</Meta></Chal>");
 }
 
-static void cmd(struct wb *w, const struct om_dm_cmd *c)
+static void cmd(struct om_buf *w, const struct om_dm_cmd *c)
 {
 	const char *name = om_dm_cmd_name(c->type);
 	if (!name || c->cmd_id == 0) {
-		w->err = w->err ? w->err : OM_EINVAL;
+		om_buf_fail(w, OM_EINVAL);
 		return;
 	}
-	put(w, "<");
-	put(w, name);
-	put(w, ">");
+	om_buf_puts(w, "<");
+	om_buf_puts(w, name);
+	om_buf_puts(w, ">");
 	elem_u(w, "CmdID", c->cmd_id);
 	switch (c->type) {
 	case OM_DM_CMD_ALERT:
@@ -261,16 +233,16 @@ static void cmd(struct wb *w, const struct om_dm_cmd *c)
 		items(w, c, 1);
 		break;
 	}
-	put(w, "</");
-	put(w, name);
-	put(w, ">");
+	om_buf_puts(w, "</");
+	om_buf_puts(w, name);
+	om_buf_puts(w, ">");
 }
 
-static void hdr(struct wb *w, const struct om_dm_hdr *h)
+static void hdr(struct om_buf *w, const struct om_dm_hdr *h)
 {
 	if (h->msg_id == 0)
-		w->err = w->err ? w->err : OM_EINVAL;
-	put(w, "<SyncHdr>");
+		om_buf_fail(w, OM_EINVAL);
+	om_buf_puts(w, "<SyncHdr>");
 	elem(w, "VerDTD", OMD_VERDTD);
 	elem(w, "VerProto", OMD_VERPROTO);
 	elem(w, "SessionID", h->session_id);
@@ -282,19 +254,19 @@ static void hdr(struct wb *w, const struct om_dm_hdr *h)
 	if (h->cred != OM_DM_AUTH_NONE) {
 		const char *type = omd_auth_name(h->cred);
 		if (!type) {
-			w->err = w->err ? w->err : OM_EINVAL;
+			om_buf_fail(w, OM_EINVAL);
 			return;
 		}
-		put(w, "<Cred><Meta>");
+		om_buf_puts(w, "<Cred><Meta>");
 		metinf(w, "Format", "b64");
 		metinf(w, "Type", type);
-		put(w, "</Meta>");
+		om_buf_puts(w, "</Meta>");
 		elem(w, "Data", h->cred_data);
-		put(w, "</Cred>");
+		om_buf_puts(w, "</Cred>");
 	}
 	if (h->max_msg_size || h->max_obj_size) {
 		char buf[24];
-		put(w, "<Meta>");
+		om_buf_puts(w, "<Meta>");
 		if (h->max_msg_size) {
 			snprintf(buf, sizeof(buf), "%lu", (unsigned long)h->max_msg_size);
 			metinf(w, "MaxMsgSize", buf);
@@ -303,24 +275,25 @@ static void hdr(struct wb *w, const struct om_dm_hdr *h)
 			snprintf(buf, sizeof(buf), "%lu", (unsigned long)h->max_obj_size);
 			metinf(w, "MaxObjSize", buf);
 		}
-		put(w, "</Meta>");
+		om_buf_puts(w, "</Meta>");
 	}
-	put(w, "</SyncHdr>");
+	om_buf_puts(w, "</SyncHdr>");
 }
 
 int om_dm_encode(const struct om_dm_msg *m, uint8_t *out, size_t cap)
 {
 	if (!m || !out || m->n_cmds > OM_DM_CMDS_MAX)
 		return OM_EINVAL;
-	struct wb w = {.p = out, .cap = cap < OM_DM_MSG_MAX ? cap : OM_DM_MSG_MAX};
-	put(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SyncML xmlns=\"" OM_DM_NS "\">");
+	struct om_buf w;
+	om_buf_fixed(&w, out, cap < OM_DM_MSG_MAX ? cap : OM_DM_MSG_MAX);
+	om_buf_puts(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SyncML xmlns=\"" OM_DM_NS "\">");
 	hdr(&w, &m->hdr);
-	put(&w, "<SyncBody>");
+	om_buf_puts(&w, "<SyncBody>");
 	for (size_t i = 0; i < m->n_cmds; i++)
 		cmd(&w, &m->cmds[i]);
 	if (m->final)
-		put(&w, "<Final/>");
-	put(&w, "</SyncBody></SyncML>");
+		om_buf_puts(&w, "<Final/>");
+	om_buf_puts(&w, "</SyncBody></SyncML>");
 	if (w.err)
 		return w.err == OM_ENOSPC && cap >= OM_DM_MSG_MAX ? OM_EINVAL : w.err;
 	return (int)w.len;
