@@ -3,6 +3,7 @@
  * AKA with the active MID: the USIM function of the TRE (TS 33.102 6.3.3,
  * spec/004 5.1.1.1.3 "the TRE runs the AKA with the MCIM").
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -17,10 +18,15 @@
  * om_tre_confirm needs: recorded durably before RES leaves, so a restart
  * between the attach and the confirmation keeps it.
  */
+static bool new_unanswered(const struct om_tre *tre)
+{
+	return tre->st.pending && tre->st.session.present && !(tre->st.session.flags & TRE_SESSION_NEW_ANSWERED);
+}
+
 static int note_new_answered(struct om_tre *tre)
 {
 	struct tre_state next;
-	if (!tre->st.pending || !tre->st.session.present || (tre->st.session.flags & TRE_SESSION_NEW_ANSWERED))
+	if (!new_unanswered(tre))
 		return 0;
 	next = tre->st;
 	next.session.flags |= TRE_SESSION_NEW_ANSWERED;
@@ -63,7 +69,15 @@ int om_tre_aka(struct om_tre *tre, const uint8_t rand[static OM_RAND_LEN],
 	/* Durable before RES leaves: a power cut must not make this AUTN acceptable again. */
 	struct om_usim_sqn old = rec->sqn;
 	rec->sqn = next;
+	/* One transaction when the state record follows (issue 14): the MID file's
+	 * bytes are synced, its rename is made durable by the state record's
+	 * directory sync, and RES leaves after both. A power cut before that
+	 * released nothing, whichever of the two renames it kept. Not with a
+	 * hardware counter: each put there advances the NV counter, which must
+	 * never get ahead of a file the disk may lose. */
+	tre->seal->defer_dir = new_unanswered(tre) && !tre->seal->has_counter;
 	rc = tre_save_mid(tre, rec, 0);
+	tre->seal->defer_dir = 0;
 	if (rc) {
 		rec->sqn = old;
 		om_usim_out_clear(out);

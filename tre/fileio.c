@@ -59,8 +59,9 @@ int tre_dir_check(const char *dir)
 }
 
 int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_t len, int excl,
-		   int nosync)
+		   int sync)
 {
+	int nosync = sync == TRE_SYNC_NONE;
 	char path[TRE_PATH_MAX], tmp[TRE_PATH_MAX];
 	int fd = -1, rc = tre_path(path, dir, name);
 	int tmp_made = 0;
@@ -99,7 +100,7 @@ int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_
 		goto out;
 	}
 	tmp_made = 0;
-	if (!nosync)
+	if (sync == TRE_SYNC)
 		rc = sync_dir(dir);
 out:
 	if (tmp_made)
@@ -153,7 +154,7 @@ out:
 	return rc;
 }
 
-int tre_file_erase(const char *dir, const char *name, int nosync)
+int tre_file_erase(const char *dir, const char *name, int sync)
 {
 	static const uint8_t zeros[512];
 	char path[TRE_PATH_MAX];
@@ -181,7 +182,7 @@ out:
 	close(fd);
 	if (!rc && unlink(path) != 0)
 		rc = OM_EIO;
-	if (!rc && !nosync)
+	if (!rc && sync == TRE_SYNC)
 		rc = sync_dir(dir);
 	return rc;
 }

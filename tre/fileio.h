@@ -26,13 +26,23 @@ OM_NODISCARD int tre_path(char out[static TRE_PATH_MAX], const char *dir, const 
 OM_NODISCARD int tre_dir_check(const char *dir);
 
 /*
+ * How much of a write or erase reaches the medium before it returns:
+ * TRE_SYNC the file and its directory entry; TRE_SYNC_NONE nothing (the
+ * factory's batch mode, OM_TRE_NO_FSYNC); TRE_SYNC_DEFER_DIR the file's
+ * bytes but not the directory, because the transaction's last write in the
+ * same directory syncs it, and with it this entry (POSIX fsync of a
+ * directory; docs/tre.md "Atomicity").
+ */
+enum { TRE_SYNC = 0, TRE_SYNC_NONE = 1, TRE_SYNC_DEFER_DIR = 2 };
+
+/*
  * Replace dir/name with data: a temp file in dir, write, fsync, rename over
- * name, fsync dir (the syncs skipped with nosync), mode 0600. With excl the
+ * name, fsync dir (as sync says), mode 0600. With excl the
  * file is created in place with O_EXCL instead (fresh files of a factory
  * run: nothing to replace, so no temp file). 0, OM_ETRE_EXISTS (excl), OM_EIO.
  */
 OM_NODISCARD int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_t len,
-				int excl, int nosync);
+				int excl, int sync);
 
 /*
  * Read dir/name into a malloc'd buffer. 0, OM_ETRE_NOT_FOUND, OM_ENOMEM,
@@ -46,4 +56,4 @@ OM_NODISCARD int tre_file_read(const char *dir, const char *name, uint8_t **out,
  * they hold only ciphertext under the sealing key (docs/tre.md).
  * 0, OM_ETRE_NOT_FOUND, OM_EIO.
  */
-OM_NODISCARD int tre_file_erase(const char *dir, const char *name, int nosync);
+OM_NODISCARD int tre_file_erase(const char *dir, const char *name, int sync);

@@ -22,6 +22,8 @@
 #include <openmcim/err.h>
 #include <openmcim/tre.h>
 
+#include "fileio.h"
+
 struct tre_sealer;
 
 struct tre_seal_ops {
@@ -44,6 +46,9 @@ struct tre_seal_ops {
 struct tre_sealer {
 	const struct tre_seal_ops *ops;
 	unsigned flags; /* OM_TRE_NO_FSYNC */
+	/* The next put is not the transaction's last: its directory entry is
+	 * synced by the one that is (tre_save_mid_deferred, docs/tre.md). */
+	int defer_dir;
 	/* A hardware anti-rollback counter (TPM NV counter): counter is its
 	 * value, the number of the last put, and the TRE's state counter. */
 	int has_counter;
@@ -137,6 +142,14 @@ OM_NODISCARD int tre_seal_p11_open(struct tre_sealer **out, const char *dir, con
 OM_NODISCARD int tre_seal_soft_create(struct tre_sealer **out, const char *dir, unsigned flags);
 OM_NODISCARD int tre_seal_soft_open(struct tre_sealer **out, const char *dir, unsigned flags);
 
+
+/* The fileio.h sync mode of the sealer's next write. */
+static inline int tre_seal_sync(const struct tre_sealer *s)
+{
+	if (s->flags & OM_TRE_NO_FSYNC)
+		return TRE_SYNC_NONE;
+	return s->defer_dir ? TRE_SYNC_DEFER_DIR : TRE_SYNC;
+}
 
 static inline int tre_seal_put(struct tre_sealer *s, const char *name, const uint8_t *pt, size_t len, int excl)
 {

@@ -42,7 +42,7 @@ static int soft_put(struct tre_sealer *base, const char *name, const uint8_t *pt
 	int rc = tre_aead_seal(s->key, header, sizeof(header), name, pt, len, &buf, &total);
 	if (rc)
 		return rc;
-	rc = tre_file_write(s->dir, name, buf, total, excl, s->base.flags & OM_TRE_NO_FSYNC);
+	rc = tre_file_write(s->dir, name, buf, total, excl, tre_seal_sync(&s->base));
 	free(buf); /* ciphertext only: nothing to cleanse */
 	return rc;
 }
@@ -66,7 +66,7 @@ static int soft_get(struct tre_sealer *base, const char *name, uint8_t **pt_out,
 static int soft_erase(struct tre_sealer *base, const char *name)
 {
 	struct soft *s = (struct soft *)base;
-	return tre_file_erase(s->dir, name, s->base.flags & OM_TRE_NO_FSYNC);
+	return tre_file_erase(s->dir, name, tre_seal_sync(&s->base));
 }
 
 static void soft_close(struct tre_sealer *base)
@@ -121,7 +121,8 @@ int tre_seal_soft_create(struct tre_sealer **out, const char *dir, unsigned flag
 		rc = OM_ERANDOM;
 		goto out;
 	}
-	rc = tre_file_write(dir, TRE_SEAL_KEY_FILE, s->key, sizeof(s->key), 1, flags & OM_TRE_NO_FSYNC);
+	rc = tre_file_write(dir, TRE_SEAL_KEY_FILE, s->key, sizeof(s->key), 1,
+			    (flags & OM_TRE_NO_FSYNC) ? TRE_SYNC_NONE : TRE_SYNC);
 out:
 	if (rc) {
 		soft_close(&s->base);

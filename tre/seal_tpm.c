@@ -347,7 +347,7 @@ static int ctx_write(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE
 	    Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
 	    Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
 		return OM_EINVAL;
-	return tre_file_write(t->dir, TRE_SEAL_TPM_FILE, buf, off, 1, t->base.flags & OM_TRE_NO_FSYNC);
+	return tre_file_write(t->dir, TRE_SEAL_TPM_FILE, buf, off, 1, tre_seal_sync(&t->base));
 }
 
 static int ctx_read(struct tpm *t, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
@@ -397,7 +397,7 @@ static int seal_write(struct tpm *t, const char *name, const uint8_t *pt, size_t
 	int rc = tre_aead_seal(t->key, hdr, sizeof(hdr), name, pt, len, &buf, &total);
 	if (rc)
 		return rc;
-	rc = tre_file_write(t->dir, name, buf, total, excl, t->base.flags & OM_TRE_NO_FSYNC);
+	rc = tre_file_write(t->dir, name, buf, total, excl, tre_seal_sync(&t->base));
 	free(buf);
 	return rc;
 }
@@ -635,7 +635,7 @@ static int tpm_erase(struct tre_sealer *base, const char *name)
 			return rc;
 		}
 	}
-	return tre_file_erase(t->dir, name, t->base.flags & OM_TRE_NO_FSYNC);
+	return tre_file_erase(t->dir, name, tre_seal_sync(&t->base));
 }
 
 static void tpm_free(struct tpm *t)
