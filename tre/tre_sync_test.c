@@ -138,8 +138,7 @@ static void test_pending_first_aka_is_one_transaction(void)
 
 int main(void)
 {
-	if (om_key_generate(&pva_key, OM_KEY_EC_P256) || om_ca_create(&pva, pva_key, "PVA Root", 0, 0))
-		FX_DIE("pva");
+	fx_pva_init(&pva, &pva_key);
 	fx_sho_init(&ro, "RO-Example");
 	fx_sho_init(&sho1, "SHO-One");
 	test_pending_first_aka_is_one_transaction();
