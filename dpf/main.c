@@ -307,6 +307,11 @@ int main(int argc, char **argv)
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
 	}
+	/* the SHO's and the DRF's sockets over kept-open connections: 13 calls per device (issue 14) */
+	if (!(s.sho.link = om_admin_link_new()) || !(s.drf.link = om_admin_link_new())) {
+		om_error("start", "reason=\"out of memory\"");
+		goto out;
+	}
 	struct dpf_config dc = { .db_path = s.db, .sho = &s.sho, .sign_key = sign_key, .pva = dpf_pva_http,
 				 .pva_ctx = &pva, .drf = &s.drf };
 	if (dpf_open(&dpf, &dc, err, sizeof(err)) < 0) {
@@ -370,6 +375,8 @@ out:
 	dpf_close(dpf);
 	dpf_pva_http_close(&pva);
 	sho_peers_close(&s.peers);
+	om_admin_link_free(s.sho.link);
+	om_admin_link_free(s.drf.link);
 	EVP_PKEY_free(sign_key);
 	if (status == 0)
 		om_notice("stopped", "listen=%s", s.listen);

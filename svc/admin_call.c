@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,11 +197,128 @@ int om_admin_call(const char *path, const char *line, int timeout_ms, om_admin_e
 	return rc;
 }
 
+struct om_admin_link {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct om_admin_conn *idle[OM_ADMIN_LINK_CONNS];
+	int64_t since[OM_ADMIN_LINK_CONNS]; /* when each idle one's last answer came */
+	size_t n_idle, open;                /* idle ones, and all (idle and in use) */
+};
+
+struct om_admin_link *om_admin_link_new(void)
+{
+	struct om_admin_link *l = calloc(1, sizeof(*l));
+	pthread_condattr_t ca;
+	if (!l)
+		return NULL;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return l;
+}
+
+static void conn_free(struct om_admin_conn *c)
+{
+	om_admin_close(c);
+	free(c);
+}
+
+void om_admin_link_free(struct om_admin_link *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n_idle; i++)
+		conn_free(l->idle[i]);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l);
+}
+
+/* An idle connection of l or room for a new one (*c NULL) within deadline: 0 or OM_ETIMEOUT. */
+static int link_take(struct om_admin_link *l, int64_t deadline, struct om_admin_conn **c)
+{
+	struct timespec until = { .tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000 };
+	int rc = 0;
+	*c = NULL;
+	pthread_mutex_lock(&l->mu);
+	while (!l->n_idle && l->open >= OM_ADMIN_LINK_CONNS && rc == 0)
+		if (pthread_cond_timedwait(&l->cv, &l->mu, &until) != 0 && now_ms() >= deadline)
+			rc = OM_ETIMEOUT;
+	if (rc == 0 && l->n_idle) {
+		int64_t since = l->since[--l->n_idle];
+		*c = l->idle[l->n_idle];
+		if (now_ms() - since > OM_ADMIN_LINK_IDLE_MS) { /* the server may be closing it */
+			conn_free(*c);
+			*c = NULL;
+		}
+	} else if (rc == 0) {
+		l->open++;
+	}
+	pthread_mutex_unlock(&l->mu);
+	/* readable while idle: the daemon closed it (a restart) or spoke out of turn */
+	struct pollfd pf = { .fd = *c ? (*c)->fd : -1, .events = POLLIN };
+	if (*c && poll(&pf, 1, 0) != 0) {
+		conn_free(*c);
+		*c = NULL;
+	}
+	return rc;
+}
+
+/* Give c back after a call: kept when its call was answered (ok), else closed. */
+static void link_give(struct om_admin_link *l, struct om_admin_conn *c, int ok)
+{
+	if (c && ok) {
+		/* nothing of the answer (DM credentials, transfer codes) stays in the idle buffer */
+		OPENSSL_cleanse(c->buf, sizeof(c->buf));
+		c->have = c->used = 0;
+	}
+	pthread_mutex_lock(&l->mu);
+	if (c && ok) {
+		l->since[l->n_idle] = now_ms();
+		l->idle[l->n_idle++] = c;
+	} else {
+		l->open--;
+	}
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	if (c && !ok)
+		conn_free(c);
+}
+
+static int link_call(struct om_admin_link *l, const char *path, const char *line, int timeout_ms,
+		     om_admin_emit on_data, void *ctx, struct om_admin_result *res)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	struct om_admin_conn *c = NULL;
+	int rc = link_take(l, deadline, &c);
+	if (rc < 0)
+		return rc;
+	if (!c) {
+		if (!(c = malloc(sizeof(*c)))) {
+			link_give(l, NULL, 0);
+			return OM_ENOMEM;
+		}
+		if ((rc = connect_by(c, path, deadline)) < 0) {
+			free(c);
+			link_give(l, NULL, 0);
+			return rc;
+		}
+	}
+	if ((rc = send_by(c, line, deadline)) == 0)
+		rc = answer_by(c, deadline, on_data, ctx, res);
+	/* an answer with bytes after it is out of protocol: not reused */
+	link_give(l, c, rc == 0 && c->have == c->used);
+	return rc;
+}
+
 int om_admin_peer_call(const struct om_admin_peer *p, const char *line, om_admin_emit on_data, void *ctx, char *why,
 		       size_t why_len)
 {
 	struct om_admin_result res;
-	int rc = om_admin_call(p->path, line, p->timeout_ms, on_data, ctx, &res);
+	int rc = p->link ? link_call(p->link, p->path, line, p->timeout_ms, on_data, ctx, &res)
+			 : om_admin_call(p->path, line, p->timeout_ms, on_data, ctx, &res);
 	if (rc < 0) {
 		/* not running, hung, or not speaking the protocol: the caller answers "retry later" */
 		snprintf(why, why_len, "%s: %s", p->path, om_strerror(rc));

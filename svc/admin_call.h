@@ -83,16 +83,35 @@ int om_admin_call(const char *path, const char *line, int timeout_ms, om_admin_e
  * deadline of each whole call. The DPF asks its operator's SHO and DRF over
  * theirs (docs/decisions.md "Internal interfaces").
  */
+struct om_admin_link;
 struct om_admin_peer {
 	const char *path;
 	int timeout_ms;
+	struct om_admin_link *link; /* NULL: a connection per call; else the kept-open connections to reuse */
 };
+
+/*
+ * A kept-open link to one daemon's socket (issue 14): up to OM_ADMIN_LINK_CONNS
+ * connections, each reused for call after call, so that the DPF pays the connect
+ * and the server's peer check once per connection instead of once per call (13
+ * calls per device). A caller finding every connection busy waits for one within
+ * its call's deadline. A connection idle for OM_ADMIN_LINK_IDLE_MS is not reused
+ * (the server closes one idle for OM_ADMIN_TIMEOUT_S: a line is never sent on a
+ * connection that may be closing), nor one the daemon closed or one whose call
+ * failed: a failed call is OM_EUNAVAILABLE, never repeated (the caller decides).
+ * Thread-safe. om_admin_link_new returns NULL when out of memory.
+ */
+#define OM_ADMIN_LINK_CONNS 8
+#define OM_ADMIN_LINK_IDLE_MS (OM_ADMIN_TIMEOUT_S * 1000 / 2)
+struct om_admin_link *om_admin_link_new(void);
+void om_admin_link_free(struct om_admin_link *l);
 
 /*
  * One call to p: the daemon's verdict (0 for "ok", else its om_err code
  * with the reason in why), or when it could not be had in time (not
  * running, hung, a broken answer) OM_EUNAVAILABLE with the transport's
- * reason in why. Data lines go to on_data (may be NULL).
+ * reason in why. Data lines go to on_data (may be NULL). Over p->link when
+ * set, else on a connection of its own.
  */
 int om_admin_peer_call(const struct om_admin_peer *p, const char *line, om_admin_emit on_data, void *ctx, char *why,
 		       size_t why_len) __attribute__((warn_unused_result));

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,137 +157,364 @@ int om_admin_socket_peer_allowed(uid_t peer, uid_t self)
 	return peer == 0 || peer == self;
 }
 
-static void send_all(int fd, const char *s, size_t n)
+/*
+ * One connected client (issue 14): kept open across lines, so that the DPF's links to its SHO
+ * and DRF (admin_call.h, om_admin_link) pay the connect, the peer check and the name lookup
+ * once. Answers are buffered and sent without blocking, so a client that does not read holds
+ * its own connection only, never the socket's other clients.
+ */
+#define OUT_FLUSH (64 * 1024) /* an answer past this is pushed out before exec goes on */
+struct client {
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	const char *verbs;  /* "" every command, else the allow entry's */
+	int64_t t0;         /* ms: the last answer (or the connection); the next line and this answer's sending are due
+			       OM_ADMIN_TIMEOUT_S after it */
+	int eof, done;      /* the peer shut its side; close once the answer is out */
+	char *out;          /* answer bytes not yet sent: out[off..len) */
+	size_t off, len, cap;
+	size_t have;
+	char buf[OM_ADMIN_LINE_MAX + 1];
+};
+
+/* The clients of one socket (or of om_admin_socket_serve_client's one connection), served by one thread. */
+struct loop {
+	const struct om_admin_socket_opts *o;
+	const struct allow *allow;
+	char refused[64];
+	struct client *c[OM_ADMIN_CLIENTS_MAX];
+	size_t n;
+};
+
+static int64_t now_ms(void)
 {
-	while (n > 0) {
-		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-		if (w <= 0)
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void out_add(struct client *c, const char *s, size_t n)
+{
+	if (c->done && !c->out)
+		return;
+	if (c->len + n > c->cap) {
+		size_t cap = c->cap ? c->cap : 1024;
+		while (cap < c->len + n)
+			cap *= 2;
+		char *grown = malloc(cap);
+		if (!grown) { /* no memory for the answer: the client gets none and is closed */
+			c->done = 1;
 			return;
-		s += w;
-		n -= (size_t)w;
+		}
+		if (c->out) {
+			memcpy(grown, c->out, c->len);
+			OPENSSL_cleanse(c->out, c->cap); /* answers carry secrets (DM credentials, transfer codes) */
+			free(c->out);
+		}
+		c->out = grown;
+		c->cap = cap;
+	}
+	memcpy(c->out + c->len, s, n);
+	c->len += n;
+}
+
+/* Send what the peer takes now: 0 when all is out, 1 when some is left, -1 when the connection broke. */
+static int out_flush(struct client *c)
+{
+	while (c->off < c->len) {
+		ssize_t w = send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
+		if (w <= 0)
+			return -1;
+		c->off += (size_t)w;
+	}
+	OPENSSL_cleanse(c->out, c->len);
+	c->off = c->len = 0;
+	return 0;
+}
+
+/* Within exec: an answer grown past OUT_FLUSH goes out now, within the client's deadline. */
+static void out_push(struct client *c)
+{
+	int r;
+	while ((r = out_flush(c)) == 1) {
+		int64_t left = c->t0 + OM_ADMIN_TIMEOUT_S * 1000LL - now_ms();
+		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+	}
+	if (r != 0) { /* a peer that does not read its answer: the rest is dropped and the connection closed */
+		OPENSSL_cleanse(c->out, c->cap);
+		c->off = c->len = 0;
+		c->done = 1;
 	}
 }
 
 static void emit(void *ctx, const char *line)
 {
-	int fd = *(int *)ctx;
-	send_all(fd, "data ", 5);
-	send_all(fd, line, strlen(line));
-	send_all(fd, "\n", 1);
+	struct client *c = ctx;
+	out_add(c, "data ", 5);
+	out_add(c, line, strlen(line));
+	out_add(c, "\n", 1);
+	if (c->len - c->off > OUT_FLUSH)
+		out_push(c);
 }
 
 /* The final line: "ok", or "error <OM_E name> <reason>" (the name is what clients act on). */
-static void answer(int fd, int rc, const char *why)
+static void answer(struct client *c, int rc, const char *why)
 {
 	char out[600];
 	if (rc == 0)
 		snprintf(out, sizeof(out), "ok\n");
 	else
 		snprintf(out, sizeof(out), "error %s %s\n", om_errname(rc), why[0] ? why : om_strerror(rc));
-	send_all(fd, out, strlen(out));
+	out_add(c, out, strlen(out));
 }
 
-static void serve_client(const struct om_admin_socket_opts *o, const struct allow *allow, int fd)
+/* A refused connection's one answer, on a socket that has sent us nothing yet: its buffer takes it. */
+static void refuse(int fd, int rc, const char *why)
 {
-	char buf[OM_ADMIN_LINE_MAX + 1], refused[64];
-	size_t have = 0;
+	char out[300];
+	snprintf(out, sizeof(out), "error %s %s\n", om_errname(rc), why);
+	ssize_t w = send(fd, out, strlen(out), MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)w;
+}
+
+static void client_free(struct client *c)
+{
+	close(c->fd);
+	if (c->out) {
+		OPENSSL_cleanse(c->out, c->cap);
+		free(c->out);
+	}
+	OPENSSL_cleanse(c->buf, sizeof(c->buf)); /* lines may carry a key (the HSS's K or OPc) */
+	free(c);
+}
+
+/*
+ * Admit a connected peer, its credentials checked once for the connection: root and our own
+ * uid may send every command, a listed user only those its entry names. Bounds (issue 14,
+ * threats S.15): OM_ADMIN_PEER_CONNS_MAX connections per peer (a listed user by uid, root and
+ * our uid by process) and OM_ADMIN_CLIENTS_MAX in all, of which the last OM_ADMIN_RESERVED are
+ * for root and our uid, so listed users never take the operator's own way in. Takes fd.
+ */
+static void admit(struct loop *L, int fd)
+{
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	snprintf(refused, sizeof(refused), "%s-refused", o->log_prefix);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred)) {
-		om_error(refused, "reason=no-peer-credentials");
+		om_error(L->refused, "reason=no-peer-credentials");
+		close(fd);
 		return;
 	}
-	/* root and our own uid may send every command; a listed user only those its entry names */
-	int entry = om_admin_socket_peer_allowed(cred.uid, geteuid()) ? -2 : allow_find(allow, cred.uid);
+	int entry = om_admin_socket_peer_allowed(cred.uid, geteuid()) ? -2 : allow_find(L->allow, cred.uid);
 	if (entry == -1) {
-		om_notice(refused, "uid=%u pid=%d reason=uid-not-allowed", (unsigned)cred.uid, (int)cred.pid);
-		answer(fd, OM_EPERM, "permission denied: uid not allowed");
+		om_notice(L->refused, "uid=%u pid=%d reason=uid-not-allowed", (unsigned)cred.uid, (int)cred.pid);
+		refuse(fd, OM_EPERM, "permission denied: uid not allowed");
+		close(fd);
 		return;
 	}
-	const char *verbs = entry >= 0 ? allow->verbs[entry] : "";
-	struct timeval tv = { .tv_sec = OM_ADMIN_TIMEOUT_S };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* a peer that never reads its answers holds the socket no longer than one that never writes */
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/*
-	 * A whole line within OM_ADMIN_TIMEOUT_S of the last answer (or of the connection): SO_RCVTIMEO
-	 * bounds each recv only, so a listed peer sending a byte every few seconds held this one-client
-	 * socket for ever, and the daemon's own operator with it.
-	 */
-	struct timespec line_t0;
-	clock_gettime(CLOCK_MONOTONIC, &line_t0);
-	for (;;) {
-		char *nl = memchr(buf, '\n', have);
+	size_t same = 0;
+	for (size_t i = 0; i < L->n; i++)
+		same += entry == -2 ? L->c[i]->pid == cred.pid : L->c[i]->uid == cred.uid;
+	size_t room = entry == -2 ? OM_ADMIN_CLIENTS_MAX : OM_ADMIN_CLIENTS_MAX - OM_ADMIN_RESERVED;
+	struct client *c = NULL;
+	if (L->n >= room || same >= OM_ADMIN_PEER_CONNS_MAX || !(c = calloc(1, sizeof(*c)))) {
+		om_notice(L->refused, "uid=%u pid=%d reason=too-many-connections", (unsigned)cred.uid, (int)cred.pid);
+		refuse(fd, OM_EUNAVAILABLE, "too many connections: retry later");
+		close(fd);
+		return;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	c->verbs = entry >= 0 ? L->allow->verbs[entry] : "";
+	c->t0 = now_ms();
+	L->c[L->n++] = c;
+}
+
+/* Run the complete lines c has sent, one answer at a time: none while an answer is still going out. */
+static void run_lines(struct loop *L, struct client *c)
+{
+	while (!c->done && c->len == 0) {
+		char *nl = memchr(c->buf, '\n', c->have);
 		if (!nl) {
-			if (have == OM_ADMIN_LINE_MAX) {
-				answer(fd, OM_ELENGTH, "line too long");
-				break;
+			if (c->have == OM_ADMIN_LINE_MAX) {
+				answer(c, OM_ELENGTH, "line too long");
+				c->done = 1;
+				(void)out_flush(c);
+			} else if (c->eof) {
+				c->done = 1; /* a line without its newline is never run */
 			}
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			long long left = OM_ADMIN_TIMEOUT_S * 1000LL - ((long long)(now.tv_sec - line_t0.tv_sec) * 1000 +
-									 (now.tv_nsec - line_t0.tv_nsec) / 1000000);
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
-				if (have)
-					answer(fd, OM_ETIMEOUT, "line not complete within the deadline");
-				break;
-			}
-			ssize_t r = recv(fd, buf + have, OM_ADMIN_LINE_MAX - have, 0);
-			if (r <= 0)
-				break;
-			have += (size_t)r;
-			continue;
+			break;
 		}
 		*nl = '\0';
-		size_t used = (size_t)(nl - buf) + 1;
+		size_t used = (size_t)(nl - c->buf) + 1;
 		char why[512] = "";
 		int rc;
-		if (verb_allowed(verbs, buf)) {
-			rc = o->exec(o->arg, buf, emit, &fd, why, sizeof(why));
+		if (verb_allowed(c->verbs, c->buf)) {
+			rc = L->o->exec(L->o->arg, c->buf, emit, c, why, sizeof(why));
 		} else {
-			om_notice(refused, "uid=%u pid=%d reason=command-not-allowed command=%.*s", (unsigned)cred.uid,
-				  (int)cred.pid, (int)(strcspn(buf, " \t") > 32 ? 32 : strcspn(buf, " \t")), buf);
+			size_t vl = strcspn(c->buf, " \t");
+			om_notice(L->refused, "uid=%u pid=%d reason=command-not-allowed command=%.*s", (unsigned)c->uid,
+				  (int)c->pid, (int)(vl > 32 ? 32 : vl), c->buf);
 			rc = OM_EPERM;
 			snprintf(why, sizeof(why), "permission denied: command not allowed for this user");
 		}
-		answer(fd, rc, why);
+		answer(c, rc, why);
 		/* the line may have carried a key (the HSS's K or OPc) */
-		OPENSSL_cleanse(buf, used);
-		memmove(buf, buf + used, have - used);
-		have -= used;
-		clock_gettime(CLOCK_MONOTONIC, &line_t0);
+		OPENSSL_cleanse(c->buf, used);
+		memmove(c->buf, c->buf + used, c->have - used);
+		c->have -= used;
+		c->t0 = now_ms();
+		if (out_flush(c) < 0)
+			c->done = 1;
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
+}
+
+static void on_readable(struct loop *L, struct client *c)
+{
+	while (!c->eof && c->have < OM_ADMIN_LINE_MAX) {
+		ssize_t r = recv(c->fd, c->buf + c->have, OM_ADMIN_LINE_MAX - c->have, MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r <= 0)
+			c->eof = 1;
+		else
+			c->have += (size_t)r;
+	}
+	run_lines(L, c);
+}
+
+/*
+ * A whole line within OM_ADMIN_TIMEOUT_S of the last answer (or of the connection), and each
+ * answer out within as long: a per-recv timeout alone let a listed peer sending a byte every
+ * few seconds hold the socket for ever. A partial line is answered OM_ETIMEOUT and not run; an
+ * idle connection is closed (the link reconnects, admin_call.c).
+ */
+static void on_deadline(struct loop *L, struct client *c, int64_t now)
+{
+	if (now - c->t0 < OM_ADMIN_TIMEOUT_S * 1000LL)
+		return;
+	if (!c->len && !c->done) {
+		/* a line that came while another client's command ran is on time: read it first */
+		on_readable(L, c);
+		if (now_ms() - c->t0 < OM_ADMIN_TIMEOUT_S * 1000LL)
+			return;
+	}
+	if (c->len == 0 && c->have && !c->done) {
+		answer(c, OM_ETIMEOUT, "line not complete within the deadline");
+		(void)out_flush(c);
+	}
+	c->done = 1;
+	c->len = c->off = 0;
+}
+
+/* Serve until stop is readable (or, without a listener, until the last client is gone). */
+static void serve_loop(struct loop *L, int lfd, int stop)
+{
+	struct pollfd pf[OM_ADMIN_CLIENTS_MAX + 2];
+	for (;;) {
+		/* drop the finished clients: answered and closed, or timed out */
+		for (size_t i = 0; i < L->n;) {
+			struct client *c = L->c[i];
+			if (c->done && c->len == 0) {
+				client_free(c);
+				L->c[i] = L->c[--L->n];
+			} else {
+				i++;
+			}
+		}
+		if (lfd < 0 && L->n == 0)
+			return;
+		nfds_t n = 0;
+		int64_t now = now_ms(), wait = -1;
+		if (lfd >= 0) {
+			pf[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+			pf[n++] = (struct pollfd){ .fd = stop, .events = POLLIN };
+		}
+		for (size_t i = 0; i < L->n; i++) {
+			struct client *c = L->c[i];
+			pf[n++] = (struct pollfd){ .fd = c->fd, .events = c->len ? POLLOUT : POLLIN };
+			int64_t left = c->t0 + OM_ADMIN_TIMEOUT_S * 1000LL - now;
+			left = left < 0 ? 0 : left;
+			wait = wait < 0 || left < wait ? left : wait;
+		}
+		int r = poll(pf, n, wait > INT32_MAX ? INT32_MAX : (int)wait);
+		if (r < 0 && errno != EINTR)
+			return;
+		size_t first = 0;
+		if (lfd >= 0) {
+			if (pf[1].revents)
+				return;
+			first = 2;
+		}
+		now = now_ms();
+		size_t had = L->n; /* clients admitted below are polled next round */
+		for (size_t i = 0; r > 0 && i < had; i++) {
+			struct client *c = L->c[i];
+			short ev = pf[first + i].revents;
+			if (c->len && ev) {
+				int f = out_flush(c);
+				if (f < 0)
+					c->done = 1, c->len = c->off = 0;
+				else if (f == 0)
+					run_lines(L, c); /* lines that came while the answer went out */
+			} else if (ev) {
+				on_readable(L, c);
+			}
+		}
+		for (size_t i = 0; i < L->n; i++)
+			on_deadline(L, L->c[i], now);
+		if (lfd >= 0 && r > 0 && (pf[0].revents & POLLIN)) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				admit(L, fd);
+		}
+	}
+}
+
+static void loop_init(struct loop *L, const struct om_admin_socket_opts *o, const struct allow *allow)
+{
+	memset(L, 0, sizeof(*L));
+	L->o = o;
+	L->allow = allow;
+	snprintf(L->refused, sizeof(L->refused), "%s-refused", o->log_prefix);
+}
+
+static void loop_end(struct loop *L)
+{
+	for (size_t i = 0; i < L->n; i++)
+		client_free(L->c[i]);
+	L->n = 0;
 }
 
 void om_admin_socket_serve_client(const struct om_admin_socket_opts *o, int fd)
 {
-	serve_client(o, NULL, fd);
+	struct loop L;
+	loop_init(&L, o, NULL);
+	/* the caller keeps fd: admit takes a copy */
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (own >= 0)
+		admit(&L, own);
+	serve_loop(&L, -1, -1);
+	loop_end(&L);
 }
 
 static void *serve(void *arg)
 {
 	struct om_admin_socket *s = arg;
-	struct pollfd pf[2] = { { .fd = s->lfd, .events = POLLIN }, { .fd = s->stop[0], .events = POLLIN } };
-	for (;;) {
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pf[1].revents)
-			break;
-		if (!(pf[0].revents & POLLIN))
-			continue;
-		int fd = accept(s->lfd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		serve_client(&s->o, s->allow.n ? &s->allow : NULL, fd);
-		close(fd);
-	}
+	struct loop L;
+	loop_init(&L, &s->o, s->allow.n ? &s->allow : NULL);
+	serve_loop(&L, s->lfd, s->stop[0]);
+	loop_end(&L);
 	return NULL;
 }
 

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A daemon's local administration socket: a Unix domain socket of mode 0600
- * in a directory of mode 0700 owned by the daemon, served from one thread,
- * one client at a time. Only peers whose uid (SO_PEERCRED) is root or the
- * daemon's own are heard (and the uids its configuration lists,
+ * in a directory of mode 0700 owned by the daemon, served from one thread:
+ * several clients connected at once (bounded: OM_ADMIN_CLIENTS_MAX and per
+ * peer), their commands run one at a time, answers sent without blocking.
+ * Only peers whose uid (SO_PEERCRED, checked once per connection) is root or
+ * the daemon's own are heard (and the uids its configuration lists,
  * om_admin_socket_allow). Each connection sends command lines (at most
  * OM_ADMIN_LINE_MAX bytes each); each line gets zero or more "data ..."
  * lines, then "ok" or "error <OM_E name> <reason>" (docs/hss.md
  * "Provisioning"; the client side is admin_call.h). A client whose next line
  * is not complete OM_ADMIN_TIMEOUT_S seconds after the last answer (or the
- * connection) is dropped, a partial line answered OM_ETIMEOUT. Lines may carry secrets: they are
- * cleansed once answered. The HSS's provisioning socket and the PVA's admin
+ * connection), or that has not taken an answer in as long, is dropped, a
+ * partial line answered OM_ETIMEOUT. A connection over a bound is answered
+ * "error OM_EUNAVAILABLE" and closed. Lines and answers may carry secrets:
+ * they are cleansed once answered and sent. The HSS's provisioning socket and the PVA's admin
  * socket are this, with their own commands.
  */
 #pragma once
@@ -21,6 +25,11 @@
 
 #define OM_ADMIN_LINE_MAX 4096
 #define OM_ADMIN_TIMEOUT_S 10
+/* Connections at once (issue 14): in all, per peer (a listed user by uid, root and our uid by process), and
+ * how many of all only root and our uid may take */
+#define OM_ADMIN_CLIENTS_MAX 64
+#define OM_ADMIN_PEER_CONNS_MAX 16
+#define OM_ADMIN_RESERVED 8
 
 typedef void (*om_admin_emit)(void *ctx, const char *line);
 

@@ -8,6 +8,7 @@
  * daemon that never answers. The peer-uid refusal runs in the HSS and PVA
  * tests (setuid needs root).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +362,146 @@ static void allow_lists_admit_only_the_listed_uids(void)
 	CHECK_INT(om_admin_socket_allow(path2, "", err, sizeof(err)), 0);
 }
 
+/*
+ * Issue 14: clients connected at once. A connection held open (the DPF's kept link) or one that
+ * never reads its answers does not keep another client waiting: on the old one-client socket
+ * the second call waited out its deadline (OM_ETIMEOUT).
+ */
+static void several_clients_are_served_at_once(void)
+{
+	struct om_admin_socket *s = NULL;
+	struct om_admin_result res;
+	struct om_admin_conn held, deaf;
+	char path[420], err[256] = "", got[256] = "", big[OM_ADMIN_LINE_MAX];
+	struct timespec t0;
+	snprintf(path, sizeof(path), "%s/many.sock", dir);
+	CHECK_MSG(om_admin_socket_start(&s, &opts, path, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(om_admin_connect(&held, path, 2000), 0);
+	CHECK_INT(om_admin_send(&held, "echo first\n", 2000), 0);
+	CHECK_INT(om_admin_answer(&held, 2000, collect, got, &res), 0);
+	/* a peer that sends lines whose answers (about 4 KiB each) it never reads */
+	CHECK_INT(om_admin_connect(&deaf, path, 2000), 0);
+	memset(big, 'w', sizeof(big));
+	memcpy(big, "echo ", 5);
+	for (size_t i = 6; i + 2 < sizeof(big); i += 2)
+		big[i] = ' ';
+	big[sizeof(big) - 2] = '\n';
+	big[sizeof(big) - 1] = '\0';
+	for (int i = 0; i < 64; i++)
+		if (send(deaf.fd, big, strlen(big), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			break;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	got[0] = '\0';
+	CHECK_INT(om_admin_call(path, "echo second\n", 1000, collect, got, &res), 0);
+	CHECK_INT(res.code, 0);
+	CHECK_MSG(!strcmp(got, "second;"), "data: %s", got);
+	CHECK_MSG(ms_since(&t0) < 500, "the second client waited %lld ms", ms_since(&t0));
+	/* the held connection is still served, line after line */
+	got[0] = '\0';
+	CHECK_INT(om_admin_send(&held, "echo again\n", 2000), 0);
+	CHECK_INT(om_admin_answer(&held, 2000, collect, got, &res), 0);
+	CHECK_MSG(!strcmp(got, "again;"), "data: %s", got);
+	om_admin_close(&held);
+	om_admin_close(&deaf);
+	om_admin_socket_stop(s);
+}
+
+/*
+ * Bounds per peer: a process holding OM_ADMIN_PEER_CONNS_MAX connections is answered
+ * OM_EUNAVAILABLE on the next and nothing runs; another process (the operator) is still
+ * served at once, and so is this one once a connection is closed.
+ */
+static void connections_are_bounded_per_peer(void)
+{
+	struct om_admin_socket *s = NULL;
+	struct om_admin_result res;
+	struct om_admin_conn c[OM_ADMIN_PEER_CONNS_MAX];
+	char path[420], err[256] = "";
+	snprintf(path, sizeof(path), "%s/bound.sock", dir);
+	CHECK_MSG(om_admin_socket_start(&s, &opts, path, err, sizeof(err)) == 0, "%s", err);
+	for (int i = 0; i < OM_ADMIN_PEER_CONNS_MAX; i++) {
+		CHECK_INT(om_admin_connect(&c[i], path, 2000), 0);
+		CHECK_INT(om_admin_send(&c[i], "echo x\n", 2000), 0);
+		CHECK_INT(om_admin_answer(&c[i], 2000, NULL, NULL, &res), 0); /* admitted and served */
+	}
+	int before = calls;
+	CHECK_INT(om_admin_call(path, "echo over\n", 2000, NULL, NULL, &res), 0);
+	CHECK_INT(res.code, OM_EUNAVAILABLE);
+	CHECK_INT(calls, before);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct om_admin_result r;
+		_exit(om_admin_call(path, "echo other\n", 2000, NULL, NULL, &r) == 0 && r.code == 0 ? 0 : 1);
+	}
+	int st = -1;
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	om_admin_close(&c[0]);
+	nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL); /* the server sees it closed */
+	CHECK_INT(om_admin_call(path, "echo after\n", 2000, NULL, NULL, &res), 0);
+	CHECK_INT(res.code, 0);
+	for (int i = 1; i < OM_ADMIN_PEER_CONNS_MAX; i++)
+		om_admin_close(&c[i]);
+	om_admin_socket_stop(s);
+}
+
+/* Sockets open in this process (both ends of each connection: the server runs here too). */
+static int sockets_open(void)
+{
+	char fd[64], to[64];
+	int n = 0;
+	for (int i = 0; i < 1024; i++) {
+		snprintf(fd, sizeof(fd), "/proc/self/fd/%d", i);
+		ssize_t r = readlink(fd, to, sizeof(to) - 1);
+		n += r > 7 && !strncmp(to, "socket:", 7);
+	}
+	return n;
+}
+
+static void *link_caller(void *arg)
+{
+	struct om_admin_peer *p = arg;
+	char why[128];
+	for (int i = 0; i < 50; i++)
+		if (om_admin_peer_call(p, "echo l\n", NULL, NULL, why, sizeof(why)) != 0)
+			return (void *)1;
+	return NULL;
+}
+
+/*
+ * The kept-open link (om_admin_link): calls from several threads share at most
+ * OM_ADMIN_LINK_CONNS connections; a daemon restarted between calls costs no call (the closed
+ * connection is noticed before a line is sent on it); a stopped one is OM_EUNAVAILABLE.
+ */
+static void a_link_reuses_its_connections(void)
+{
+	struct om_admin_socket *s = NULL;
+	char path[420], err[256] = "", why[256];
+	pthread_t th[12];
+	snprintf(path, sizeof(path), "%s/link.sock", dir);
+	CHECK_MSG(om_admin_socket_start(&s, &opts, path, err, sizeof(err)) == 0, "%s", err);
+	struct om_admin_peer p = { .path = path, .timeout_ms = 3000, .link = om_admin_link_new() };
+	CHECK(p.link != NULL);
+	calls = 0;
+	int before = sockets_open();
+	for (int i = 0; i < 12; i++)
+		CHECK(pthread_create(&th[i], NULL, link_caller, &p) == 0);
+	for (int i = 0; i < 12; i++) {
+		void *r = NULL;
+		pthread_join(th[i], &r);
+		CHECK(r == NULL);
+	}
+	CHECK_INT(calls, 600);
+	/* kept open, both ends here: at most the link's connections, none per call */
+	int kept = (sockets_open() - before) / 2;
+	CHECK_MSG(kept >= 1 && kept <= OM_ADMIN_LINK_CONNS, "%d connections open", kept);
+	om_admin_socket_stop(s); /* a restart: the link's idle connections are closed by the daemon */
+	CHECK_MSG(om_admin_socket_start(&s, &opts, path, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(om_admin_peer_call(&p, "echo back\n", NULL, NULL, why, sizeof(why)), 0);
+	om_admin_socket_stop(s);
+	CHECK_INT(om_admin_peer_call(&p, "echo gone\n", NULL, NULL, why, sizeof(why)), OM_EUNAVAILABLE);
+	om_admin_link_free(p.link);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -374,6 +515,9 @@ int main(void)
 	calls_have_a_deadline_and_a_code();
 	closing_cleanses_what_was_read();
 	allow_lists_admit_only_the_listed_uids();
+	several_clients_are_served_at_once();
+	connections_are_bounded_per_peer();
+	a_link_reuses_its_connections();
 	a_trickled_line_is_dropped_at_its_deadline();
 	du_rm_rf(dir);
 	return check_done();
