@@ -79,16 +79,9 @@ static int run(struct sho *s, const char *verb, const char *tre_id, const char *
 		return om_reason(why, wl, OM_ESHO_COMMAND, "usage: COMMAND TRE_ID");
 	if (!strcmp(verb, "status"))
 		return cmd_status(s, tre_id, emit, ctx);
-	if (!strcmp(verb, "tre-sign-cert")) {
-		X509 *c = NULL;
-		if ((rc = sho_tre_sign_cert(s, tre_id, &c)) == 0 && (rc = om_cert_encode(c, OM_ENC_DER, &b, &len)) == 0)
-			rc = emit_b64(emit, ctx, "cert", b, len);
-		X509_free(c);
-		om_pki_free(b, len);
-		return rc;
-	}
-	if (!strcmp(verb, "tre-enc-cert")) {
-		if ((rc = sho_tre_enc_cert(s, tre_id, &b, &len)) == 0)
+	if (!strcmp(verb, "tre-sign-cert") || !strcmp(verb, "tre-enc-cert")) {
+		rc = verb[4] == 's' ? sho_tre_sign_cert_der(s, tre_id, &b, &len) : sho_tre_enc_cert(s, tre_id, &b, &len);
+		if (rc == 0)
 			rc = emit_b64(emit, ctx, "cert", b, len);
 		free(b);
 		return rc;

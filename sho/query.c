@@ -101,6 +101,15 @@ int sho_tre_sign_cert(struct sho *s, const char *tre_id, X509 **cert)
 	return rc;
 }
 
+int sho_tre_sign_cert_der(struct sho *s, const char *tre_id, uint8_t **der, size_t *der_len)
+{
+	if (!s || !tre_id || !der || !der_len)
+		return OM_EINVAL;
+	*der = NULL;
+	*der_len = 0;
+	return device_blob(s, SHO_SQL_CERT_SIGN, tre_id, der, der_len);
+}
+
 int sho_tre_enc_cert(struct sho *s, const char *tre_id, uint8_t **der, size_t *der_len)
 {
 	if (!s || !tre_id || !der || !der_len)

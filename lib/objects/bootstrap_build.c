@@ -142,7 +142,8 @@ int omo_bootstrap_sign(xmlDocPtr doc, EVP_PKEY *pkey, X509 *cert)
 		goto out;
 	}
 	xmlSecKeyDataPtr x509 = xmlSecKeyEnsureData(key, xmlSecOpenSSLKeyDataX509Id);
-	dup = X509_dup(cert);
+	/* a reference, not a copy: xmlsec only writes it out, and X509_dup decoded it again (issue 14: 7 % of the DRF) */
+	dup = X509_up_ref(cert) == 1 ? cert : NULL;
 	if (!x509 || !dup || xmlSecOpenSSLKeyDataX509AdoptCert(x509, dup) < 0)
 		goto out;
 	dup = NULL;
