@@ -29,6 +29,7 @@ static struct om_metric m_queue =
 
 struct push_entry {
 	struct push_entry *next;
+	struct push_entry *hnext; /* the next of its bucket in by_key */
 	char sender[OM_HANDOVER_SHO_ID_MAX + 1];
 	char request_id[OM_HANDOVER_ID_MAX + 1];
 	char imsi[DRF_IMSI_MAX + 1];
@@ -51,7 +52,25 @@ struct push_entry {
 struct delivered_key {
 	char sender[OM_HANDOVER_SHO_ID_MAX + 1];
 	char request_id[OM_HANDOVER_ID_MAX + 1];
+	int hnext; /* the next ring slot of its bucket in delivered_by_key, or -1 */
 };
+
+/*
+ * Queued entries and delivered keys found by (sender, request id) through a hash (issue 14):
+ * each queueing walked the whole queue and the 1,024 delivered keys, so refilling a queue of N
+ * from the register after a restart cost N^2 comparisons.
+ */
+#define PUSH_BUCKETS 4096
+static unsigned key_hash(const char *sender, const char *request_id)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *c = sender; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	h = (h ^ 0xff) * 16777619u;
+	for (const char *c = request_id; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	return h % PUSH_BUCKETS;
+}
 
 struct drf_push {
 	struct drf_push_config cfg;
@@ -62,6 +81,9 @@ struct drf_push {
 	pthread_t thread;
 	int started, stop;
 	struct push_entry *head; /* entries still to deliver, oldest first */
+	struct push_entry **tail; /* where the next one goes */
+	struct push_entry *by_key[PUSH_BUCKETS];
+	int delivered_by_key[PUSH_BUCKETS]; /* first ring slot of each bucket, or -1 */
 	size_t queued;           /* their number */
 	struct om_https_client *vno; /* the link to the VNO's push endpoint, kept (issue 14) */
 	struct delivered_key delivered[PUSH_DELIVERED_KEPT]; /* a ring of the latest deliveries */
@@ -71,23 +93,39 @@ struct drf_push {
 /* Whether (sender, request id) was among the latest deliveries. Queue lock held. */
 static int was_delivered(const struct drf_push *p, const char *sender, const char *request_id)
 {
-	for (size_t i = 0; i < PUSH_DELIVERED_KEPT; i++)
-		if (p->delivered[i].request_id[0] && !strcmp(p->delivered[i].request_id, request_id) &&
-		    !strcmp(p->delivered[i].sender, sender))
+	for (int i = p->delivered_by_key[key_hash(sender, request_id)]; i >= 0; i = p->delivered[i].hnext)
+		if (!strcmp(p->delivered[i].request_id, request_id) && !strcmp(p->delivered[i].sender, sender))
 			return 1;
 	return 0;
+}
+
+/* Remember e's key among the latest deliveries, in place of the oldest. Queue lock held. */
+static void remember_delivered(struct drf_push *p, const struct push_entry *e)
+{
+	int slot = (int)(p->delivered_next++ % PUSH_DELIVERED_KEPT);
+	struct delivered_key *k = &p->delivered[slot];
+	if (k->request_id[0]) { /* the oldest key leaves its bucket */
+		int *pp = &p->delivered_by_key[key_hash(k->sender, k->request_id)];
+		while (*pp >= 0 && *pp != slot)
+			pp = &p->delivered[*pp].hnext;
+		if (*pp == slot)
+			*pp = k->hnext;
+	}
+	snprintf(k->sender, sizeof(k->sender), "%s", e->sender);
+	snprintf(k->request_id, sizeof(k->request_id), "%s", e->request_id);
+	int *head = &p->delivered_by_key[key_hash(k->sender, k->request_id)];
+	k->hnext = *head;
+	*head = slot;
 }
 
 /* Add a copy of the row to the queue unless (sender, request id) waits there. Queue lock held. */
 static int queue_add(struct drf_push *p, const char *sender, const char *request_id, const char *imsi,
 		     uint32_t sequence, const void *bs, size_t len)
 {
-	struct push_entry **tail = &p->head;
-	for (struct push_entry *e = p->head; e; e = e->next) { /* only entries still to deliver: see forget() */
+	unsigned b = key_hash(sender, request_id);
+	for (struct push_entry *e = p->by_key[b]; e; e = e->hnext) /* only entries still to deliver: see forget() */
 		if (!strcmp(e->sender, sender) && !strcmp(e->request_id, request_id))
 			return 0;
-		tail = &e->next;
-	}
 	if (was_delivered(p, sender, request_id))
 		return 0;
 	struct push_entry *e = calloc(1, sizeof(*e));
@@ -102,7 +140,10 @@ static int queue_add(struct drf_push *p, const char *sender, const char *request
 	e->len = len;
 	e->sequence = sequence;
 	e->next_try = 0; /* now */
-	*tail = e;
+	*p->tail = e;
+	p->tail = &e->next;
+	e->hnext = p->by_key[b];
+	p->by_key[b] = e;
 	p->queued++;
 	om_debug("push-queued", "sender=%s request=%s imsi=%s sequence=%u", sender, request_id, imsi, sequence);
 	om_metric_gauge_add(&m_queue, NULL, 1);
@@ -116,9 +157,16 @@ static int queue_add(struct drf_push *p, const char *sender, const char *request
  */
 static void forget(struct drf_push *p, struct push_entry *gone)
 {
+	struct push_entry **hp = &p->by_key[key_hash(gone->sender, gone->request_id)];
+	while (*hp && *hp != gone)
+		hp = &(*hp)->hnext;
+	if (*hp)
+		*hp = gone->hnext;
 	for (struct push_entry **pp = &p->head; *pp; pp = &(*pp)->next) {
 		if (*pp == gone) {
 			*pp = gone->next;
+			if (p->tail == &gone->next)
+				p->tail = pp;
 			free(gone->bootstrap);
 			free(gone);
 			p->queued--;
@@ -207,9 +255,7 @@ static void attempt(struct drf_push *p, struct push_entry *e)
 		om_metric_inc(&m_push, "delivered");
 		om_notice("push", "sender=%s request=%s imsi=%s sequence=%u attempt=%u result=delivered", e->sender,
 			  e->request_id, e->imsi, e->sequence, e->attempts);
-		struct delivered_key *k = &p->delivered[p->delivered_next++ % PUSH_DELIVERED_KEPT];
-		snprintf(k->sender, sizeof(k->sender), "%s", e->sender);
-		snprintf(k->request_id, sizeof(k->request_id), "%s", e->request_id);
+		remember_delivered(p, e);
 		forget(p, e);
 	} else if (status == 400 || status == 413) { /* the same bytes would be refused again */
 		om_metric_gauge_add(&m_queue, NULL, -1);
@@ -291,6 +337,9 @@ int drf_push_start(struct drf_push **out, const struct drf_push_config *cfg, str
 	p->cfg = *cfg;
 	p->drf = d;
 	p->drf_lock = lock;
+	p->tail = &p->head;
+	for (size_t i = 0; i < PUSH_BUCKETS; i++)
+		p->delivered_by_key[i] = -1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	/* the VNO's roots and our client identity read once; one link, kept between pushes */
