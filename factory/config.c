@@ -77,14 +77,13 @@ int factory_run_setup(struct factory_run *run, const struct om_factory_config *c
 	run->n_devices = cfg->n_devices;
 	run->first_serial = cfg->first_serial ? cfg->first_serial : 1;
 	run->tre = cfg->tre;
-	/* PrK_TRE made in a TPM: P-256, the TPM's curve for ECDH (X25519 is none of its curves) */
-	run->enc_key = cfg->enc_key				? cfg->enc_key
-		       : run->tre.kind == OM_TRE_BACKEND_TPM ? OM_KEY_EC_P256
-							     : OM_KEY_X25519;
+	/* PrK_TRE made in a TPM or a token: P-256, their curve for ECDH (X25519 is none of a TPM's) */
+	int in_hw = run->tre.kind == OM_TRE_BACKEND_TPM || run->tre.kind == OM_TRE_BACKEND_PKCS11;
+	run->enc_key = cfg->enc_key ? cfg->enc_key : in_hw ? OM_KEY_EC_P256 : OM_KEY_X25519;
 	run->tre_flags = (cfg->flags & OM_FACTORY_FSYNC) ? 0 : OM_TRE_NO_FSYNC;
 	if (run->enc_key != OM_KEY_X25519 && run->enc_key != OM_KEY_EC_P256 && run->enc_key != OM_KEY_RSA_2048)
 		return OM_EINVAL;
-	if (run->tre.kind == OM_TRE_BACKEND_TPM && run->enc_key != OM_KEY_EC_P256)
+	if (in_hw && run->enc_key != OM_KEY_EC_P256)
 		return OM_EINVAL;
 	if (run->tre.kind < OM_TRE_BACKEND_SOFT || run->tre.kind > OM_TRE_BACKEND_PKCS11 ||
 	    (run->tre.kind == OM_TRE_BACKEND_PKCS11 && (!run->tre.p11_module || !run->tre.p11_token || !run->tre.p11_pin)))

@@ -112,9 +112,11 @@ static void run_backend(const char *kind, const char *marker, const char *const 
 		if (tre) {
 			CHECK_INT(om_tre_status(tre, &s), 0);
 			CHECK(s.n_mids == 1 && s.n_blocked == 0);
-			/* with a TPM, PrK_TRE was made in it (the CSR signed there) */
+			/* with a TPM or a token, PrK_TRE was made in it (the CSR signed there) */
 			CHECK_MSG(s.keys_in_tpm == (be && be->kind == OM_TRE_BACKEND_TPM), "--tre %s: keys_in_tpm %d", kind,
 				  s.keys_in_tpm);
+			CHECK_MSG(s.keys_in_token == (be && be->kind == OM_TRE_BACKEND_PKCS11), "--tre %s: keys_in_token %d",
+				  kind, s.keys_in_token);
 		}
 		om_tre_close(tre);
 	}
@@ -147,6 +149,10 @@ static void test_each_tre_backend(void)
 	check_usage("--tpm-tcti", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--tpm-tcti", tpm.tcti));
 	check_usage("--tre", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--tre", "tpm2"));
 	check_usage("--p11-pin-file", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--tre", "pkcs11"));
+	/* so does a PKCS#11 token (issue 18: PrK_TRE generated in it) */
+	check_usage("--enc-key", RUN_ARGS("--devices", "1", "--pcid-first", "1", "--tre", "pkcs11", "--p11-module",
+					  hsm.module, "--p11-token", hsm.label, "--p11-pin-file", pin_file, "--enc-key",
+					  "x25519"));
 	t_swtpm_stop(&tpm);
 	t_softhsm_free(&hsm);
 }

@@ -14,12 +14,12 @@
 #include "../tre/record.c"
 
 /*
- * tre/key_tpm.c needs tpm2-tss and its OpenSSL provider, which fuzz targets do
- * not link. No key this target decodes is one a TPM made (om_key_hw is false
- * for each), so record.c never reaches the TPM encoder: reaching it is a bug
+ * tre/key_hw.c needs tpm2-tss, p11-kit and their OpenSSL providers, which fuzz
+ * targets do not link. No key this target decodes is one hardware made (om_key_hw
+ * is false for each), so record.c never reaches their encoders: reaching it is a bug
  * the fuzzer reports.
  */
-int tre_tpm_key_encode(const EVP_PKEY *key, struct tre_blob *out)
+int tre_hw_key_encode(const EVP_PKEY *key, struct tre_blob *out)
 {
 	(void)key;
 	(void)out;

@@ -254,16 +254,15 @@ static int check_input(const struct om_tre_personalisation *p, struct tre_state 
 	    p->sign_cert_len > TRE_BLOB_MAX || p->enc_cert_len > TRE_BLOB_MAX ||
 	    p->trust_root_len > TRE_BLOB_MAX)
 		return OM_EINVAL;
-	/* a key in a TPM works only where the TRE opens on that TPM */
-	const uint8_t *blob;
-	size_t blob_len;
-	if ((om_key_hw(p->sign_key, NULL, NULL) || om_key_hw(p->enc_key, NULL, NULL) ||
-	     om_key_hw_blob(p->sign_key, &blob, &blob_len) || om_key_hw_blob(p->enc_key, &blob, &blob_len)) &&
-	    (!p->backend || p->backend->kind != OM_TRE_BACKEND_TPM))
-		return OM_ETRE_BACKEND;
 	if ((rc = tre_key_encode(p->sign_key, &s->sign_key)) != 0 ||
 	    (rc = tre_key_encode(p->enc_key, &s->enc_key)) != 0)
 		return rc;
+	/* a key in a TPM or a token works only where the TRE opens on that hardware */
+	for (int i = 0; i < 2; i++) {
+		int need = tre_key_blob_backend(i ? &s->enc_key : &s->sign_key);
+		if (need >= 0 && (!p->backend || p->backend->kind != need))
+			return OM_ETRE_BACKEND;
+	}
 	rc = check_tre_cert(p->sign_cert, p->sign_cert_len, p->tre_id, p->sign_key, &s->sign_key);
 	if (!rc)
 		rc = check_tre_cert(p->enc_cert, p->enc_cert_len, p->tre_id, p->enc_key, &s->enc_key);

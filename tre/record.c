@@ -539,6 +539,8 @@ int tre_key_blob_ok(const struct tre_blob *b)
 		return b->len == TRE_KEY_P256_LEN && b->p[1 + 32] == 0x04;
 	case TRE_KEY_X25519:
 		return b->len == TRE_KEY_X25519_LEN;
+	case TRE_KEY_P11:
+		return b->len == TRE_KEY_P11_LEN && b->p[1 + 16] == 0x04;
 	case TRE_KEY_PKCS8:
 	case TRE_KEY_TPM:
 		return b->p[1] == 0x30; /* a DER SEQUENCE; its decoder says the rest */
@@ -570,9 +572,11 @@ int tre_key_encode(const EVP_PKEY *key, struct tre_blob *out)
 	const uint8_t *released;
 	size_t released_len;
 	if (key && om_key_hw_blob(key, &released, &released_len))
-		return released_len > 1 && released[0] == TRE_KEY_TPM ? tre_blob_set(out, released, released_len) : OM_EINVAL;
+		return released_len > 1 && (released[0] == TRE_KEY_TPM || released[0] == TRE_KEY_P11)
+			       ? tre_blob_set(out, released, released_len)
+			       : OM_EINVAL;
 	if (key && om_key_hw(key, NULL, NULL))
-		return tre_tpm_key_encode(key, out);
+		return tre_hw_key_encode(key, out);
 	if (type == OM_KEY_EC_P256 && p256_raw(key, raw + 1) == 0) {
 		raw[0] = TRE_KEY_P256;
 		n = TRE_KEY_P256_LEN;

@@ -154,9 +154,12 @@ void tre_mid_clear(struct tre_mid_record *m);
  *   TRE_KEY_TPM     a key made in the TPM: its "TSS2 PRIVATE KEY" DER (the
  *                   public area, the private area encrypted by the TPM);
  *                   loaded for each use by tre_tpm_key_load (key_tpm.c)
+ *   TRE_KEY_P11     a key made in the PKCS#11 token: its CKA_ID (16) | Q (65,
+ *                   uncompressed point); found for each use by tre_p11_key_load
  */
-enum { TRE_KEY_P256 = 0x01, TRE_KEY_X25519 = 0x02, TRE_KEY_PKCS8 = 0x03, TRE_KEY_TPM = 0x04 };
+enum { TRE_KEY_P256 = 0x01, TRE_KEY_X25519 = 0x02, TRE_KEY_PKCS8 = 0x03, TRE_KEY_TPM = 0x04, TRE_KEY_P11 = 0x05 };
 #define TRE_KEY_P256_LEN (1 + 32 + 65)
+#define TRE_KEY_P11_LEN (1 + 16 + 65)
 #define TRE_KEY_X25519_LEN (1 + 32)
 
 /* Whether b has the shape of a key blob (kind, length, point prefix). */
@@ -182,6 +185,25 @@ OM_NODISCARD int tre_key_decode(EVP_PKEY **out, const struct tre_blob *in);
 OM_NODISCARD int tre_tpm_key_generate(const char *tcti, int type, EVP_PKEY **out);
 OM_NODISCARD int tre_tpm_key_load(const char *tcti, const struct tre_blob *b, EVP_PKEY **out);
 OM_NODISCARD int tre_tpm_key_encode(const EVP_PKEY *key, struct tre_blob *out);
+
+/*
+ * PrK_TRE in the PKCS#11 token of be (key_p11.c): generate (P-256 only:
+ * OM_EINVAL otherwise), load a TRE_KEY_P11 blob (OM_ETRE_SEAL when this
+ * token has no key under its CKA_ID, OM_ETRE_KEY_ATTRS when the key found
+ * is not one generate makes, or not the blob's), encode a key generate or
+ * load gave as such a blob. The key carries its library context and the
+ * token's session (om_key_bind_hw): free it with om_key_free. OM_ETRE_HW:
+ * no token, or the token refused.
+ */
+OM_NODISCARD int tre_p11_key_generate(const struct om_tre_backend *be, int type, EVP_PKEY **out);
+OM_NODISCARD int tre_p11_key_load(const struct om_tre_backend *be, const struct tre_blob *b, EVP_PKEY **out);
+OM_NODISCARD int tre_p11_key_encode(const EVP_PKEY *key, struct tre_blob *out);
+
+/* The blob of a key held by hardware (om_key_hw): the TPM's or the token's encoder. */
+OM_NODISCARD int tre_hw_key_encode(const EVP_PKEY *key, struct tre_blob *out);
+
+/* The backend a hardware key blob needs: OM_TRE_BACKEND_TPM or _PKCS11; -1 for a software key's. */
+int tre_key_blob_backend(const struct tre_blob *b);
 
 /* Replace dst's bytes with a copy of (p, len), or len zero bytes when p is
  * NULL; len 0 empties it. 0 or OM_ENOMEM. */

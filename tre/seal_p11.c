@@ -20,8 +20,6 @@
  * that person's library into the TRE. p11.ctx keeps the names only, the
  * token's label (checked against the configured one) and the key's CKA_ID.
  */
-#define CRYPTOKI_GNU 1
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,10 +27,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include <p11-kit/p11-kit.h>
-#include <p11-kit/pkcs11.h>
-
 #include "fileio.h"
+#include "p11_token.h"
 #include "seal.h"
 #include "seal_aead.h"
 
@@ -42,73 +38,25 @@
 #define NONCE_LEN 12
 #define TAG_LEN 16
 #define KEY_ID_LEN 16
-#define FIELD_MAX 255
 #define KEY_LABEL "openmcim-tre-seal"
 
 struct p11 {
 	struct tre_sealer base; /* first: the ops get a struct tre_sealer * */
 	char dir[TRE_PATH_MAX];
-	char module_path[FIELD_MAX + 1];
+	char module_path[TRE_P11_FIELD_MAX + 1];
 	char token[33];
-	char pin[FIELD_MAX + 1];
+	char pin[TRE_P11_FIELD_MAX + 1];
 	uint8_t key_id[KEY_ID_LEN];
-	struct ck_function_list *m;
-	int initialised;
-	ck_session_handle_t session;
-	int have_session;
+	struct tre_p11 c; /* the session; c.m the module */
 	ck_object_handle_t key;
 };
-
-/*
- * Loading, C_Initialize, C_Finalize and unloading of a module, one thread at
- * a time: the factory personalises TREs on several threads, and SoftHSM2
- * run through them at once loses memory (seen under LeakSanitizer).
- */
-static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const uint8_t header[HDR_LEN] = { 'O', 'M', 'S', 'L', SEAL_VERSION };
 static const uint8_t ctx_magic[4] = { 'O', 'M', 'P', 'K' };
 
-/* The token's label as PKCS#11 gives it: 32 bytes padded with spaces. */
-static int label_is(const unsigned char got[32], const char *want)
-{
-	size_t n = strlen(want);
-	if (n > 32 || memcmp(got, want, n) != 0)
-		return 0;
-	for (size_t i = n; i < 32; i++)
-		if (got[i] != ' ')
-			return 0;
-	return 1;
-}
-
-/* Load the module, find the token by label, open a session and log in. */
 static int p11_connect(struct p11 *p)
 {
-	ck_slot_id_t slots[32];
-	unsigned long n = 32;
-	struct ck_token_info info;
-
-	pthread_mutex_lock(&module_lock);
-	p->m = p11_kit_module_load(p->module_path, 0);
-	p->initialised = p->m && p11_kit_module_initialize(p->m) == CKR_OK;
-	pthread_mutex_unlock(&module_lock);
-	if (!p->initialised)
-		return OM_ETRE_HW;
-	if (p->m->C_GetSlotList(1, slots, &n) != CKR_OK)
-		return OM_ETRE_HW;
-	for (unsigned long i = 0; i < n; i++) {
-		if (p->m->C_GetTokenInfo(slots[i], &info) != CKR_OK || !label_is(info.label, p->token))
-			continue;
-		if (p->m->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &p->session) != CKR_OK)
-			return OM_ETRE_HW;
-		p->have_session = 1;
-		ck_rv_t rv = p->m->C_Login(p->session, CKU_USER, (unsigned char *)p->pin, strlen(p->pin));
-		if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
-			return 0;
-		/* a token that does not take this TRE's PIN is not this device's */
-		return rv == CKR_PIN_INCORRECT ? OM_ETRE_SEAL : OM_ETRE_HW;
-	}
-	return OM_ETRE_HW; /* no such token here */
+	return tre_p11_connect(&p->c, p->module_path, p->token, p->pin);
 }
 
 /* p11.ctx: magic | version | len | token label | CKA_ID(16) */
@@ -188,8 +136,8 @@ static int p11_put(struct tre_sealer *base, const char *name, const uint8_t *pt,
 				     .aad_ptr = aad, .aad_len = aad_len, .tag_bits = TAG_LEN * 8 };
 	struct ck_mechanism mech = { CKM_AES_GCM, &gcm, sizeof(gcm) };
 	unsigned long out_len = len + TAG_LEN;
-	if (p->m->C_EncryptInit(p->session, &mech, p->key) != CKR_OK ||
-	    p->m->C_Encrypt(p->session, (unsigned char *)pt, len, nonce + NONCE_LEN, &out_len) != CKR_OK ||
+	if (p->c.m->C_EncryptInit(p->c.session, &mech, p->key) != CKR_OK ||
+	    p->c.m->C_Encrypt(p->c.session, (unsigned char *)pt, len, nonce + NONCE_LEN, &out_len) != CKR_OK ||
 	    out_len != len + TAG_LEN) {
 		rc = OM_ETRE_HW;
 		goto out;
@@ -224,12 +172,12 @@ static int p11_get(struct tre_sealer *base, const char *name, uint8_t **pt_out, 
 				     .aad_ptr = aad, .aad_len = aad_len, .tag_bits = TAG_LEN * 8 };
 	struct ck_mechanism mech = { CKM_AES_GCM, &gcm, sizeof(gcm) };
 	unsigned long out_len = pt_len + TAG_LEN;
-	if (p->m->C_DecryptInit(p->session, &mech, p->key) != CKR_OK) {
+	if (p->c.m->C_DecryptInit(p->c.session, &mech, p->key) != CKR_OK) {
 		rc = OM_ETRE_HW;
 		goto out;
 	}
 	/* the token checks the tag: a failure is an altered, swapped or foreign file */
-	ck_rv_t rv = p->m->C_Decrypt(p->session, buf + HDR_LEN + NONCE_LEN, pt_len + TAG_LEN, pt, &out_len);
+	ck_rv_t rv = p->c.m->C_Decrypt(p->c.session, buf + HDR_LEN + NONCE_LEN, pt_len + TAG_LEN, pt, &out_len);
 	if (rv != CKR_OK || out_len != pt_len) {
 		rc = rv == CKR_OK || rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
 				     rv == CKR_GENERAL_ERROR
@@ -258,14 +206,7 @@ static int p11_erase(struct tre_sealer *base, const char *name)
 static void p11_close(struct tre_sealer *base)
 {
 	struct p11 *p = (struct p11 *)base;
-	if (p->have_session)
-		p->m->C_CloseSession(p->session);
-	pthread_mutex_lock(&module_lock);
-	if (p->initialised)
-		p11_kit_module_finalize(p->m);
-	if (p->m)
-		p11_kit_module_release(p->m);
-	pthread_mutex_unlock(&module_lock);
+	tre_p11_disconnect(&p->c);
 	OPENSSL_cleanse(p, sizeof(*p));
 	free(p);
 }
@@ -274,8 +215,8 @@ static void p11_discard(struct tre_sealer *base)
 {
 	struct p11 *p = (struct p11 *)base;
 	char path[TRE_PATH_MAX];
-	if (p->have_session && p->key != CK_INVALID_HANDLE)
-		p->m->C_DestroyObject(p->session, p->key);
+	if (p->c.have_session && p->key != CK_INVALID_HANDLE)
+		p->c.m->C_DestroyObject(p->c.session, p->key);
 	if (tre_path(path, p->dir, TRE_SEAL_P11_FILE) == 0)
 		unlink(path);
 	p11_close(base);
@@ -292,8 +233,7 @@ static const struct tre_seal_ops p11_ops = {
 
 static int args_ok(const char *dir, const char *module, const char *token, const char *pin)
 {
-	return module && token && pin && strlen(dir) < TRE_PATH_MAX && strlen(module) <= FIELD_MAX &&
-	       strlen(token) <= 32 && strlen(pin) <= FIELD_MAX;
+	return strlen(dir) < TRE_PATH_MAX && tre_p11_args_ok(module, token, pin);
 }
 
 /* NULL for bad arguments (args_ok) or no memory. */
@@ -354,7 +294,7 @@ int tre_seal_p11_create(struct tre_sealer **out, const char *dir, const char *mo
 		{ CKA_LABEL, (void *)KEY_LABEL, sizeof(KEY_LABEL) - 1 },
 	};
 	struct ck_mechanism gen = { CKM_AES_KEY_GEN, NULL, 0 };
-	if (p->m->C_GenerateKey(p->session, &gen, tpl, sizeof(tpl) / sizeof(tpl[0]), &p->key) != CKR_OK) {
+	if (p->c.m->C_GenerateKey(p->c.session, &gen, tpl, sizeof(tpl) / sizeof(tpl[0]), &p->key) != CKR_OK) {
 		p->key = CK_INVALID_HANDLE;
 		rc = OM_ETRE_HW;
 		goto out_discard;
@@ -387,7 +327,7 @@ static int key_is_ours(struct p11 *p, ck_object_handle_t key)
 		{ CKA_SENSITIVE, &sens, sizeof(sens) },	     { CKA_ALWAYS_SENSITIVE, &always, sizeof(always) },
 		{ CKA_EXTRACTABLE, &ext, sizeof(ext) },	     { CKA_NEVER_EXTRACTABLE, &never, sizeof(never) },
 	};
-	if (p->m->C_GetAttributeValue(p->session, key, get, sizeof(get) / sizeof(get[0])) != CKR_OK)
+	if (p->c.m->C_GetAttributeValue(p->c.session, key, get, sizeof(get) / sizeof(get[0])) != CKR_OK)
 		return OM_ETRE_KEY_ATTRS;
 	if (type != CKK_AES || !token || !sens || !always || ext || !never)
 		return OM_ETRE_KEY_ATTRS;
@@ -410,13 +350,13 @@ int tre_seal_p11_open(struct tre_sealer **out, const char *dir, const char *modu
 		{ CKA_CLASS, &cls, sizeof(cls) },
 		{ CKA_ID, p->key_id, KEY_ID_LEN },
 	};
-	if (p->m->C_FindObjectsInit(p->session, find, 2) != CKR_OK) {
+	if (p->c.m->C_FindObjectsInit(p->c.session, find, 2) != CKR_OK) {
 		rc = OM_ETRE_HW;
 		goto out;
 	}
 	ck_object_handle_t found[2];
-	ck_rv_t rv = p->m->C_FindObjects(p->session, found, 2, &n);
-	p->m->C_FindObjectsFinal(p->session);
+	ck_rv_t rv = p->c.m->C_FindObjects(p->c.session, found, 2, &n);
+	p->c.m->C_FindObjectsFinal(p->c.session);
 	if (rv != CKR_OK)
 		rc = OM_ETRE_HW;
 	else if (n == 0)

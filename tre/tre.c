@@ -143,18 +143,49 @@ int tre_check_root(X509 *cert, time_t now, char cn[static OM_NAME_MAX_LEN + 1])
 
 static int in_tpm(const struct tre_blob *b)
 {
-	return b->p && b->len > 1 && b->p[0] == TRE_KEY_TPM;
+	return tre_key_blob_backend(b) == OM_TRE_BACKEND_TPM;
 }
 
-/* A key in the TPM stays there: only its blob is kept, loaded at each use (tre_key_use). */
+static int in_token(const struct tre_blob *b)
+{
+	return tre_key_blob_backend(b) == OM_TRE_BACKEND_PKCS11;
+}
+
+/* The backend the device's configuration gives, as tre_key_use needs it for keys held by hardware. */
+static struct om_tre_backend hw_backend(const struct om_tre *tre)
+{
+	return (struct om_tre_backend){ .kind = OM_TRE_BACKEND_PKCS11, .p11_module = tre->p11_module,
+					.p11_token = tre->p11_token, .p11_pin = tre->p11_pin };
+}
+
+/*
+ * A key in the token must be there, of the kind personalisation made (as the
+ * sealing key: OM_ETRE_KEY_ATTRS otherwise) and the one the record names,
+ * before anything runs.
+ */
+static int check_token_key(const struct om_tre *tre, const struct tre_blob *b)
+{
+	struct om_tre_backend be = hw_backend(tre);
+	EVP_PKEY *key = NULL;
+	int rc = tre_p11_key_load(&be, b, &key);
+	om_key_free(key);
+	return rc;
+}
+
+/* A key in the TPM or the token stays there: only its blob is kept, loaded at each use (tre_key_use). */
 static int load_keys(struct om_tre *tre, const struct om_tre_backend *be)
 {
 	int rc = 0;
-	if ((in_tpm(&tre->st.sign_key) || in_tpm(&tre->st.enc_key)) && (!be || be->kind != OM_TRE_BACKEND_TPM))
-		return OM_ETRE_BACKEND;
-	if (!in_tpm(&tre->st.sign_key))
+	for (int i = 0; i < 2; i++) {
+		int need = tre_key_blob_backend(i ? &tre->st.enc_key : &tre->st.sign_key);
+		if (need >= 0 && (!be || be->kind != need))
+			return OM_ETRE_BACKEND;
+		if (need == OM_TRE_BACKEND_PKCS11 && (rc = check_token_key(tre, i ? &tre->st.enc_key : &tre->st.sign_key)) != 0)
+			return rc;
+	}
+	if (tre_key_blob_backend(&tre->st.sign_key) < 0)
 		rc = tre_key_decode(&tre->sign_key, &tre->st.sign_key);
-	if (!rc && !in_tpm(&tre->st.enc_key))
+	if (!rc && tre_key_blob_backend(&tre->st.enc_key) < 0)
 		rc = tre_key_decode(&tre->enc_key, &tre->st.enc_key);
 	if (!rc)
 		rc = tre_decode_root(&tre->root, &tre->st.root);
@@ -171,8 +202,12 @@ int tre_key_use(const struct om_tre *tre, int enc, EVP_PKEY **key)
 		*key = k;
 		return 0;
 	}
-	return tre_tpm_key_load(tre->tcti_default ? NULL : tre->tpm_tcti, enc ? &tre->st.enc_key : &tre->st.sign_key,
-				key);
+	const struct tre_blob *b = enc ? &tre->st.enc_key : &tre->st.sign_key;
+	if (in_token(b)) {
+		struct om_tre_backend be = hw_backend(tre);
+		return tre_p11_key_load(&be, b, key);
+	}
+	return tre_tpm_key_load(tre->tcti_default ? NULL : tre->tpm_tcti, b, key);
 }
 
 /* Load one MID's file and check it against its registry entry. */
@@ -247,6 +282,17 @@ int om_tre_open_backend(struct om_tre **out, const char *dir, const struct om_tr
 		tre->tcti_default = !be->tpm_tcti;
 		if (be->tpm_tcti)
 			memcpy(tre->tpm_tcti, be->tpm_tcti, strlen(be->tpm_tcti) + 1);
+	}
+	if (be && be->kind == OM_TRE_BACKEND_PKCS11) {
+		/* the sealer opened with them: they fit (tre_p11_args_ok) */
+		if (strlen(be->p11_module) >= sizeof(tre->p11_module) || strlen(be->p11_token) >= sizeof(tre->p11_token) ||
+		    strlen(be->p11_pin) >= sizeof(tre->p11_pin)) {
+			rc = OM_EINVAL;
+			goto out;
+		}
+		memcpy(tre->p11_module, be->p11_module, strlen(be->p11_module) + 1);
+		memcpy(tre->p11_token, be->p11_token, strlen(be->p11_token) + 1);
+		memcpy(tre->p11_pin, be->p11_pin, strlen(be->p11_pin) + 1);
 	}
 	rc = load_keys(tre, be);
 	if (rc)
@@ -367,6 +413,7 @@ int om_tre_status(const struct om_tre *tre, struct om_tre_status *st)
 	st->fallback_deadline = tre->st.pending ? (time_t)tre->st.deadline : 0;
 	st->counter = tre->counter;
 	st->keys_in_tpm = in_tpm(&tre->st.sign_key) && in_tpm(&tre->st.enc_key);
+	st->keys_in_token = in_token(&tre->st.sign_key) && in_token(&tre->st.enc_key);
 	return 0;
 }
 

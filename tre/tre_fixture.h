@@ -270,6 +270,16 @@ static inline void fx_dir_hash(const char *dir, uint8_t out[32])
 	EVP_MD_CTX_free(ctx);
 }
 
+/* Whether der is not a PKCS#8 PrivateKeyInfo (what an encoder would give for a private key it holds). */
+static inline int fx_has_no_pkcs8(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	PKCS8_PRIV_KEY_INFO *p8 = der ? d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len) : NULL;
+	int none = p8 == NULL;
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	return none;
+}
+
 /* Opened as configured by be: refused with code, and not one byte of the directory changed. */
 static inline void fx_open_refused(const char *dir, const struct om_tre_backend *be, int code)
 {

@@ -26,11 +26,14 @@ struct om_tre {
 	struct tre_state st;
 	/* The loaded credential of st.mids[i]; NULL when blocked. Secret. */
 	struct tre_mid_record *rec[OM_TRE_MIDS_MAX];
-	/* PrK_TRE, or NULL when it is in the TPM (TRE_KEY_TPM: tre_key_use loads it for each use) */
+	/* PrK_TRE, or NULL when it is in the TPM or the token (TRE_KEY_TPM,
+	 * TRE_KEY_P11: tre_key_use loads it for each use) */
 	EVP_PKEY *sign_key;
 	EVP_PKEY *enc_key;
 	char tpm_tcti[256];     /* the configuration's TCTI, for keys in the TPM */
 	int tcti_default;       /* ... none given: the TSS's default */
+	/* the configuration's PKCS#11 module, token and PIN, for keys in the token (the PIN is cleansed at close) */
+	char p11_module[256], p11_token[33], p11_pin[256];
 	X509 *root;             /* Cert_SHO[i], decoded from st.root */
 	long status_max_age;    /* > 0: a bootstrap must carry a fresh status of Cert_SHO[i] (om_tre_require_signer_status) */
 	/* The state counter (docs/tre.md "State counter"): the highest written

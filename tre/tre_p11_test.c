@@ -5,7 +5,9 @@
  * is generated in the token, sensitive and non-extractable (its value, and
  * a wrapping of it, are refused by the token), sealing runs inside the
  * token, a copied directory does not open with another device's token, and
- * a key planted under the sealing key's CKA_ID is refused.
+ * a key planted under the sealing key's CKA_ID is refused. PrK_TRE is
+ * generated in the token too, never leaves it, signs and agrees there, and
+ * a key planted in its place is refused at open.
  */
 #define CRYPTOKI_GNU 1
 #include <fcntl.h>
@@ -15,12 +17,19 @@
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/pkcs11.h>
 
+#include <openssl/core_names.h>
+#include <openssl/encoder.h>
+#include <openssl/err.h>
+
+#include <openmcim/outcome.h>
+
 #include "hw_token.h"
 #include "tre_fixture.h"
+#include "tre_int.h"
 
 static struct om_ca *pva;
 static EVP_PKEY *pva_key;
-static struct fx_sho ro;
+static struct fx_sho ro, sho1;
 static struct t_softhsm hsm, other;
 static char hsm_conf[200], other_conf[200];
 static struct om_tre_backend be;
@@ -298,6 +307,248 @@ static void test_module_and_pin_come_from_the_configuration(void)
 	fx_tre_free(&t);
 }
 
+
+/* A TRE's inputs with both PrK_TRE generated in the token of be, certified from a CSR the token signed. */
+static void token_keys_init(struct fx_tre *t, const char *tre_id)
+{
+	X509_REQ *csr = NULL;
+	fx_tre_init(t, pva, tre_id, &ro, OM_KEY_EC_P256);
+	EVP_PKEY_free(t->sign_key);
+	EVP_PKEY_free(t->enc_key);
+	om_pki_free(t->sign_der, t->sign_len);
+	om_pki_free(t->enc_der, t->enc_len);
+	X509_free(t->enc_cert);
+	t->sign_key = t->enc_key = NULL;
+	t->enc_cert = NULL;
+	int rc = om_tre_key_generate(&be, OM_KEY_EC_P256, &t->sign_key);
+	CHECK_MSG(rc == 0, "sign key in the token: %s", om_errname(rc));
+	rc = rc ? rc : om_tre_key_generate(&be, OM_KEY_EC_P256, &t->enc_key);
+	CHECK_MSG(rc == 0, "enc key in the token: %s", om_errname(rc));
+	rc = rc ? rc : om_csr_create(&csr, t->sign_key, tre_id, t->enc_key);
+	CHECK_MSG(rc == 0, "CSR signed by the token: %s", om_errname(rc));
+	/* the PVA's CA verifies the CSR's signature: the token made it */
+	rc = rc ? rc : om_ca_issue_tre(pva, csr, tre_id, 0, 0, &t->sign_der, &t->sign_len, &t->enc_der, &t->enc_len);
+	CHECK_MSG(rc == 0, "issue: %s", om_errname(rc));
+	if (rc || om_cert_decode(&t->enc_cert, OM_ENC_DER, t->enc_der, t->enc_len))
+		FX_DIE("token keys");
+	X509_REQ_free(csr);
+	t->p.sign_key = t->sign_key;
+	t->p.enc_key = t->enc_key;
+	t->p.sign_cert = t->sign_der;
+	t->p.sign_cert_len = t->sign_len;
+	t->p.enc_cert = t->enc_der;
+	t->p.enc_cert_len = t->enc_len;
+	t->p.backend = &be;
+}
+
+/* The token's private key object under CKA_ID id (exactly one), in session s. */
+static ck_object_handle_t find_private(struct ck_function_list *m, ck_session_handle_t s, const uint8_t id[16])
+{
+	ck_object_class_t cls = CKO_PRIVATE_KEY;
+	struct ck_attribute find[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_ID, (void *)id, 16 } };
+	ck_object_handle_t h[2] = { 0 };
+	unsigned long n = 0;
+	CHECK(m->C_FindObjectsInit(s, find, 2) == CKR_OK);
+	CHECK(m->C_FindObjects(s, h, 2, &n) == CKR_OK);
+	m->C_FindObjectsFinal(s);
+	CHECK_INT((int)n, 1);
+	return h[0];
+}
+
+/* The value, a wrapping, and extractability of the private key under id: each refused by the token. */
+static void private_key_stays(const uint8_t id[16])
+{
+	ck_session_handle_t s = 0;
+	struct ck_function_list *m = user_session(&s);
+	ck_object_handle_t key = find_private(m, s, id);
+	uint8_t val[64];
+	struct ck_attribute get = { CKA_VALUE, val, sizeof(val) };
+	ck_rv_t rv = m->C_GetAttributeValue(s, key, &get, 1);
+	CHECK_MSG(rv == CKR_ATTRIBUTE_SENSITIVE, "C_GetAttributeValue(PrK_TRE CKA_VALUE): 0x%lx", rv);
+	unsigned char yes = 1, ext = 1, sens = 0, never = 0, local = 0;
+	struct ck_attribute flags[] = { { CKA_EXTRACTABLE, &ext, sizeof(ext) },
+					{ CKA_SENSITIVE, &sens, sizeof(sens) },
+					{ CKA_NEVER_EXTRACTABLE, &never, sizeof(never) },
+					{ CKA_LOCAL, &local, sizeof(local) } };
+	CHECK(m->C_GetAttributeValue(s, key, flags, 4) == CKR_OK && ext == 0 && sens == 1 && never == 1 && local == 1);
+	struct ck_attribute make_ext = { CKA_EXTRACTABLE, &yes, sizeof(yes) };
+	rv = m->C_SetAttributeValue(s, key, &make_ext, 1);
+	CHECK_MSG(rv != CKR_OK, "C_SetAttributeValue(PrK_TRE CKA_EXTRACTABLE, true) succeeded");
+	ck_object_class_t cls = CKO_SECRET_KEY;
+	ck_key_type_t type = CKK_AES;
+	unsigned long len = 32;
+	struct ck_attribute wtpl[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_KEY_TYPE, &type, sizeof(type) },
+				       { CKA_VALUE_LEN, &len, sizeof(len) }, { CKA_WRAP, &yes, sizeof(yes) } };
+	struct ck_mechanism gen = { CKM_AES_KEY_GEN, NULL, 0 }, wrap = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	ck_object_handle_t wk = 0;
+	CHECK(m->C_GenerateKey(s, &gen, wtpl, 4, &wk) == CKR_OK);
+	uint8_t wrapped[512];
+	unsigned long wl = sizeof(wrapped);
+	rv = m->C_WrapKey(s, &wrap, wk, key, wrapped, &wl);
+	CHECK_MSG(rv == CKR_KEY_UNEXTRACTABLE, "C_WrapKey(PrK_TRE): 0x%lx", rv);
+	end_session(m, s);
+}
+
+/*
+ * PrK_TRE (signing and key agreement) generated in the token (issue 18):
+ * the CSR is signed by C_Sign (the PVA's CA verifies it), the keys are
+ * sensitive, never extractable and made in the token (CKA_LOCAL), their
+ * value, a wrapping of them and making them extractable are refused by the
+ * token, no private half comes out through OpenSSL, another token has no
+ * such key, and the TRE keeps only the CKA_ID and the point. The whole
+ * B.2.3.3-4 path then runs with them: the bootstrap's credentials and the
+ * MCIM are opened by CKM_ECDH1_DERIVE, the M2MMobj and the outcome are
+ * signed by the token and verify with Cert_TRE, AKA runs on the new MCIM.
+ */
+static void test_prk_tre_is_made_in_the_token_and_cannot_leave(void)
+{
+	struct fx_tre t;
+	struct tre_blob blob = { 0 };
+	BIGNUM *d = NULL;
+	uint8_t *der = NULL, mid[16], ids[2][16];
+	size_t der_len = 0;
+	EVP_PKEY *k = NULL;
+	token_keys_init(&t, "TRE-00000820");
+	CHECK(EVP_PKEY_get_bn_param(t.sign_key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 && !d);
+	CHECK(EVP_PKEY_get_bn_param(t.enc_key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 && !d);
+	CHECK_INT(om_key_encode_private(t.sign_key, OM_ENC_DER, &der, &der_len), OM_EINVAL);
+	CHECK_INT(om_key_encode_private(t.enc_key, OM_ENC_DER, &der, &der_len), OM_EINVAL);
+	CHECK(!der);
+	OSSL_ENCODER_CTX *ec = OSSL_ENCODER_CTX_new_for_pkey(t.sign_key, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", NULL);
+	CHECK(!ec || OSSL_ENCODER_CTX_get_num_encoders(ec) == 0 || OSSL_ENCODER_to_data(ec, &der, &der_len) != 1 ||
+	      fx_has_no_pkcs8(der, der_len));
+	OSSL_ENCODER_CTX_free(ec);
+	OPENSSL_free(der);
+	der = NULL;
+	ERR_clear_error();
+	CHECK_INT(om_tre_key_release(&t.sign_key), 0);
+	CHECK_INT(om_tre_key_release(&t.enc_key), 0);
+	t.p.sign_key = t.sign_key;
+	t.p.enc_key = t.enc_key;
+	for (int i = 0; i < 2; i++) {
+		/* what the TRE keeps: the object's CKA_ID and the public point */
+		CHECK_INT(tre_key_encode(i ? t.enc_key : t.sign_key, &blob), 0);
+		CHECK(blob.len == TRE_KEY_P11_LEN && blob.p[0] == TRE_KEY_P11 && blob.p[17] == 0x04);
+		memcpy(ids[i], blob.p + 1, 16);
+		private_key_stays(ids[i]);
+		/* another device's token has no such key */
+		setenv("SOFTHSM2_CONF", other_conf, 1);
+		CHECK_INT(tre_p11_key_load(&be, &blob, &k), OM_ETRE_SEAL);
+		CHECK(!k);
+		setenv("SOFTHSM2_CONF", hsm_conf, 1);
+		CHECK_INT(tre_p11_key_load(&be, &blob, &k), 0);
+		om_key_free(k);
+		k = NULL;
+		tre_blob_free(&blob);
+	}
+	int rc = om_tre_personalise(t.dir, &t.p, 0);
+	CHECK_MSG(rc == 0, "personalise with token keys: %s", om_errname(rc));
+	char path[600];
+	snprintf(path, sizeof(path), "%s/p11.ctx", t.dir);
+	struct om_tre *tre = NULL;
+	rc = om_tre_open_backend(&tre, t.dir, &be, 0);
+	CHECK_MSG(rc == 0, "open: %s", om_errname(rc));
+	if (tre) {
+		CHECK(!tre->sign_key && !tre->enc_key && tre->st.sign_key.p[0] == TRE_KEY_P11 &&
+		      tre->st.enc_key.p[0] == TRE_KEY_P11);
+		struct om_tre_status st;
+		CHECK(om_tre_status(tre, &st) == 0 && st.keys_in_token == 1 && st.keys_in_tpm == 0);
+		struct om_mcim m;
+		fx_pcid(&m, "001010000008201", "m2m.sho1.example");
+		provision(tre, &t, &ro, &sho1, 1, &m, mid);
+		CHECK_INT(om_tre_activate(tre, mid, time(NULL), 0), 0);
+		CHECK_INT(aka_ok(tre, &m, 32), 0);
+		/* the outcome statement, signed in the token, verifies with Cert_TRE */
+		uint8_t out[OM_OUTCOME_MAX];
+		struct om_outcome o;
+		X509 *sc = NULL;
+		int n = om_tre_outcome(tre, OM_OUTCOME_ACTIVE, time(NULL), out, sizeof(out));
+		CHECK_MSG(n > 0, "outcome: %s", om_errname(n));
+		CHECK_INT(om_cert_decode(&sc, OM_ENC_DER, t.sign_der, t.sign_len), 0);
+		CHECK(n > 0 && sc && om_outcome_verify(out, (size_t)n, X509_get0_pubkey(sc), &o) == 0 &&
+		      strcmp(o.imsi, m.imsi) == 0);
+		X509_free(sc);
+		om_mcim_clear(&m);
+	}
+	om_tre_close(tre);
+	/* the directory on another token: nothing opens, nothing is signed */
+	setenv("SOFTHSM2_CONF", other_conf, 1);
+	fx_open_refused(t.dir, &be, OM_ETRE_SEAL);
+	setenv("SOFTHSM2_CONF", hsm_conf, 1);
+	/* the same keys refused for a software TRE */
+	struct fx_tre s2;
+	fx_tre_init(&s2, pva, "TRE-00000820", &ro, OM_KEY_EC_P256);
+	t.p.backend = NULL;
+	CHECK_INT(om_tre_personalise(s2.dir, &t.p, 0), OM_ETRE_BACKEND);
+	CHECK(!fx_has_file(s2.dir, "tre.state"));
+	fx_tre_free(&s2);
+	fx_tre_free(&t);
+}
+
+/*
+ * A thief with the PIN replaces PrK_TRE under its CKA_ID: with a key of his
+ * own value (imported: not CKA_LOCAL, and it was readable), with a key he
+ * generated in the token with every attribute ours has (not the one
+ * Cert_TRE certifies: the TRE's ECDH proof fails), or beside the real one.
+ * Each open is refused with OM_ETRE_KEY_ATTRS before anything is signed or
+ * unsealed, and not one byte of the directory changes.
+ */
+static void test_planted_prk_tre_is_refused(void)
+{
+	for (int round = 0; round < 3; round++) {
+		struct fx_tre t;
+		struct tre_blob blob = { 0 };
+		char name[32];
+		snprintf(name, sizeof(name), "TRE-0000083%d", round);
+		token_keys_init(&t, name);
+		CHECK_INT(om_tre_key_release(&t.sign_key), 0);
+		CHECK_INT(om_tre_key_release(&t.enc_key), 0);
+		t.p.sign_key = t.sign_key;
+		t.p.enc_key = t.enc_key;
+		CHECK_INT(om_tre_personalise(t.dir, &t.p, 0), 0);
+		CHECK_INT(tre_key_encode(t.sign_key, &blob), 0);
+		uint8_t id[16];
+		memcpy(id, blob.p + 1, 16);
+		tre_blob_free(&blob);
+		ck_session_handle_t s = 0;
+		struct ck_function_list *m = user_session(&s);
+		ck_object_handle_t real = find_private(m, s, id);
+		if (round < 2)
+			CHECK(m->C_DestroyObject(s, real) == CKR_OK);
+		static const uint8_t p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+		ck_object_class_t cls = CKO_PRIVATE_KEY;
+		ck_key_type_t type = CKK_EC;
+		unsigned char yes = 1, no = 0, value[32] = { 0 };
+		value[31] = 7; /* d = 7: a value the thief knows */
+		ck_object_handle_t planted = 0, pub = 0;
+		if (round == 0) {
+			struct ck_attribute tpl[] = {
+				{ CKA_CLASS, &cls, sizeof(cls) },	  { CKA_KEY_TYPE, &type, sizeof(type) },
+				{ CKA_TOKEN, &yes, sizeof(yes) },	  { CKA_PRIVATE, &yes, sizeof(yes) },
+				{ CKA_SENSITIVE, &yes, sizeof(yes) },	  { CKA_EXTRACTABLE, &no, sizeof(no) },
+				{ CKA_SIGN, &yes, sizeof(yes) },	  { CKA_DERIVE, &yes, sizeof(yes) },
+				{ CKA_ID, id, 16 },			  { CKA_EC_PARAMS, (void *)p256, sizeof(p256) },
+				{ CKA_VALUE, value, sizeof(value) },
+			};
+			CHECK(m->C_CreateObject(s, tpl, sizeof(tpl) / sizeof(tpl[0]), &planted) == CKR_OK);
+		} else {
+			struct ck_attribute pub_tpl[] = { { CKA_EC_PARAMS, (void *)p256, sizeof(p256) },
+							  { CKA_TOKEN, &no, sizeof(no) } };
+			struct ck_attribute priv_tpl[] = {
+				{ CKA_TOKEN, &yes, sizeof(yes) },	{ CKA_PRIVATE, &yes, sizeof(yes) },
+				{ CKA_SENSITIVE, &yes, sizeof(yes) },	{ CKA_EXTRACTABLE, &no, sizeof(no) },
+				{ CKA_SIGN, &yes, sizeof(yes) },	{ CKA_DERIVE, &yes, sizeof(yes) },
+				{ CKA_ID, id, 16 },
+			};
+			struct ck_mechanism gen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+			CHECK(m->C_GenerateKeyPair(s, &gen, pub_tpl, 2, priv_tpl, 7, &pub, &planted) == CKR_OK);
+		}
+		end_session(m, s);
+		fx_open_refused(t.dir, &be, OM_ETRE_KEY_ATTRS);
+		fx_tre_free(&t);
+	}
+}
+
 int main(void)
 {
 	if (t_softhsm_init(&hsm, "openmcim", NULL) != 0) {
@@ -316,13 +567,17 @@ int main(void)
 				      .p11_token = hsm.label, .p11_pin = hsm.pin };
 	fx_pva_init(&pva, &pva_key);
 	fx_sho_init(&ro, "RO-1");
+	fx_sho_init(&sho1, "SHO-1");
 	test_personalised_tre_seals_in_the_token();
 	test_tampered_mid_file_is_blocked();
 	test_directory_copied_to_another_token_is_refused();
 	test_sealing_key_cannot_leave_the_token();
 	test_module_and_pin_come_from_the_configuration();
 	test_planted_key_under_the_id_is_refused();
+	test_prk_tre_is_made_in_the_token_and_cannot_leave();
+	test_planted_prk_tre_is_refused();
 	fx_sho_free(&ro);
+	fx_sho_free(&sho1);
 	om_ca_free(pva);
 	EVP_PKEY_free(pva_key);
 	t_softhsm_free(&hsm);

@@ -569,16 +569,6 @@ static void test_sealed_key_object_cannot_leave_the_tpm(void)
 }
 
 
-/* Whether der is a PKCS#8 PrivateKeyInfo with a private key in it (version 0, then an AlgorithmIdentifier). */
-static int check_has_no_pkcs8(const uint8_t *der, size_t len)
-{
-	const unsigned char *p = der;
-	PKCS8_PRIV_KEY_INFO *p8 = der ? d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len) : NULL;
-	int none = p8 == NULL;
-	PKCS8_PRIV_KEY_INFO_free(p8);
-	return none;
-}
-
 /* The TPM's blob of a key made by om_tre_key_generate: its public area, and whether the object may leave. */
 static void tss2_public(const struct tre_blob *b, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 {
@@ -668,7 +658,7 @@ static void test_prk_tre_is_made_in_the_tpm_and_cannot_leave(void)
 	/* no PKCS#8 either through OpenSSL's own encoder */
 	OSSL_ENCODER_CTX *ec = OSSL_ENCODER_CTX_new_for_pkey(t.sign_key, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", NULL);
 	CHECK(!ec || OSSL_ENCODER_CTX_get_num_encoders(ec) == 0 || OSSL_ENCODER_to_data(ec, &der, &der_len) != 1 ||
-	      check_has_no_pkcs8(der, der_len));
+	      fx_has_no_pkcs8(der, der_len));
 	OSSL_ENCODER_CTX_free(ec);
 	OPENSSL_free(der);
 	der = NULL;

@@ -69,18 +69,20 @@ OM_NODISCARD int om_tre_backend_parse(const char *name, int *kind);
  * to hand to om_tre_personalise. TPM: TPM2_Create of a P-256 key (signing
  * and ECDH) under the storage root key of that TPM, never exported; the
  * EVP_PKEY signs and agrees inside the TPM, and personalisation keeps only
- * the TPM's blob (docs/tre.md "Backends"). Other types with the TPM:
- * OM_EINVAL. Software and PKCS#11 (not yet in the token): om_key_generate.
+ * the TPM's blob (docs/tre.md "Backends"). PKCS#11: C_GenerateKeyPair of a
+ * P-256 key (C_Sign, ECDH1 derive) in the token, sensitive and never
+ * extractable; personalisation keeps its CKA_ID and public point. Other
+ * types with the TPM or a token: OM_EINVAL. Software: om_key_generate.
  * 0, OM_EINVAL, OM_ETRE_HW, OM_ECRYPTO.
  */
 OM_NODISCARD int om_tre_key_generate(const struct om_tre_backend *be, int key_type, EVP_PKEY **out);
 
 /*
  * Once the CSR is signed: replace a key om_tre_key_generate made in the TPM
- * by its public half carrying the TPM's blob, which om_tre_personalise
- * takes as PrK_TRE. The TPM object is flushed (a TPM holds three loaded
- * objects, and personalisation needs two). A software key is left as it
- * is. 0, OM_EINVAL, OM_ENOMEM, OM_ECRYPTO, OM_ETRE_HW.
+ * or the token by its public half carrying the hardware's blob, which
+ * om_tre_personalise takes as PrK_TRE. The TPM object is flushed (a TPM
+ * holds three loaded objects, and personalisation needs two); the token's
+ * session ends. A software key is left as it is. 0, OM_EINVAL, OM_ENOMEM, OM_ECRYPTO, OM_ETRE_HW.
  */
 OM_NODISCARD int om_tre_key_release(EVP_PKEY **key);
 
@@ -203,6 +205,7 @@ struct om_tre_status {
 					 only for the outcome report, then om_tre_abort_session */
 	uint64_t counter;             /* the state counter (docs/tre.md "State counter") */
 	int keys_in_tpm;              /* 1 when both PrK_TRE are the TPM's (om_tre_key_generate) */
+	int keys_in_token;            /* 1 when both PrK_TRE are the PKCS#11 token's (om_tre_key_generate) */
 };
 
 /* Fill *st. Returns 0 or OM_EINVAL. */

@@ -55,7 +55,7 @@ static void usage(FILE *f)
 		"  --tre-prefix P    TRE_id = P-<8 digits> (default " OM_FACTORY_DEFAULT_PREFIX ")\n"
 		"  --first-serial S  first TRE serial (default 1)\n"
 		"  --enc-key TYPE    encryption key: x25519 (default), p256 or rsa2048; with --tre tpm\n"
-		"                    p256 only (default), made in the TPM\n"
+		"                    or pkcs11 p256 only (default), made in the TPM or the token\n"
 		"  --jobs J          worker threads (default: one per CPU)\n"
 		"  --fsync           fsync each TRE as it is written (default: one sync at the end)\n"
 		"  --quiet           no progress line\n"
@@ -401,9 +401,10 @@ int cmd_factory(int argc, char **argv)
 	    (a.v[O_SYNTH] && (rc = parse_count(cmd, "--synthetic", a.v[O_SYNTH], 999999999999ull, &cfg.synth_count)) != 0) ||
 	    (rc = parse_enc(cmd, a.v[O_ENC], &cfg.enc_key)) != 0 || (rc = parse_tre(cmd, &a, &cfg.tre, pin)) != 0)
 		goto out;
-	/* PrK_TRE made in the TPM: its ECDH curve, P-256 (docs/tre.md "Backends") */
-	if (cfg.tre.kind == OM_TRE_BACKEND_TPM && cfg.enc_key && cfg.enc_key != OM_KEY_EC_P256) {
-		rc = bad(cmd, "--enc-key", "must be p256 with --tre tpm (the key is made in the TPM)");
+	/* PrK_TRE made in the TPM or the token: P-256 for ECDH (docs/tre.md "Backends") */
+	if ((cfg.tre.kind == OM_TRE_BACKEND_TPM || cfg.tre.kind == OM_TRE_BACKEND_PKCS11) && cfg.enc_key &&
+	    cfg.enc_key != OM_KEY_EC_P256) {
+		rc = bad(cmd, "--enc-key", "must be p256 with --tre tpm or pkcs11 (the key is made in the hardware)");
 		goto out;
 	}
 	if (a.v[O_OP]) {
