@@ -323,6 +323,13 @@ void lab_tre_backend(const struct lab *l, unsigned i, struct om_tre_backend *be,
 	char p[LAB_PATH_MAX + 40];
 	memset(be, 0, sizeof(*be));
 	be->kind = l->opt.tre_backend;
+	if (be->kind == OM_TRE_BACKEND_PKCS11) {
+		/* lab_p11.c: the lab's token, its PIN the lab's (SOFTHSM2_CONF set for this process) */
+		be->p11_module = LAB_P11_MODULE;
+		be->p11_token = LAB_P11_TOKEN;
+		be->p11_pin = ((const struct lab_priv *)l->priv)->p11_pin;
+		return;
+	}
 	if (be->kind != OM_TRE_BACKEND_TPM || !cap)
 		return;
 	/* lab_tpm.c: one swtpm per device at <workdir>/tpm/<TRE_id>/sock */

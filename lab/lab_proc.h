@@ -43,6 +43,7 @@ struct lab_priv {
 	int ids_sorted;              /* tre_ids ascending: lookups by bsearch */
 	struct om_pg_cluster pg;     /* with --store postgres: the one cluster of every daemon */
 	pid_t *tpm_pid;              /* --tre tpm: each device's swtpm, same order as tre_ids */
+	char p11_pin[24];            /* --tre pkcs11: the lab token's user PIN (also <dir>/p11/pin, 0600) */
 	int port_lock[LAB_N_PORTS];  /* the ports' reservations (lab_free_ports), closed in lab_free() */
 	int port_locks_held;
 	struct lab_owner_links *owner_links; /* the owner's kept HTTPS connections (lab_owner.c) */
@@ -67,6 +68,19 @@ OM_NODISCARD int lab_tpm_start(struct lab *l, const char *tre_id, pid_t *pid, ch
 
 /* Stop the n TPMs of pids (SIGTERM, reaped). */
 void lab_tpm_stop(pid_t *pids, unsigned n);
+
+/* ---- lab_p11.c ----------------------------------------------------------- */
+
+#define LAB_P11_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define LAB_P11_TOKEN "openmcim-lab"
+
+/*
+ * --tre pkcs11: the lab's SoftHSM2 token store in <workdir>/p11/ (once: a
+ * second call finds it), SOFTHSM2_CONF pointed at it for this process and
+ * the agents it runs, and the token LAB_P11_TOKEN with a fresh user PIN in
+ * the lab's private part. 0, or -1 with why.
+ */
+OM_NODISCARD int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len);
 
 /* ---- lab_proc.c --------------------------------------------------------- */
 

@@ -446,9 +446,15 @@ static int factory_run(struct lab *l, const char *out, unsigned first, unsigned 
 	struct om_factory_config fc = { .pva_ca = pva, .ro_cert = ro_cert, .mcc = "001", .mnc = "01",
 					.msin_first = msin_first, .tre_prefix = prefix, .firmware = firmware,
 					.n_devices = n, .jobs = 0, .flags = OM_FACTORY_PROGRESS };
-	if (rc == 0 && l->opt.tre_backend == OM_TRE_BACKEND_TPM) {
+	/* PKCS#11: one token for the lab's devices, as a bench's HSM; the factory makes PrK_TRE there (docs/lab.md) */
+	if (rc == 0 && l->opt.tre_backend == OM_TRE_BACKEND_PKCS11)
+		fc.tre = (struct om_tre_backend){ .kind = OM_TRE_BACKEND_PKCS11, .p11_module = LAB_P11_MODULE,
+						  .p11_token = LAB_P11_TOKEN, .p11_pin = priv(l)->p11_pin };
+	if (rc == 0 && l->opt.tre_backend == OM_TRE_BACKEND_TPM)
 		fc.tre = (struct om_tre_backend){ .kind = OM_TRE_BACKEND_TPM, .tpm_tcti = tcti };
-		if (start_tpms(l, first, n, prefix, tcti, sizeof(tcti), why, why_len) < 0) {
+	if (rc == 0 && fc.tre.kind != OM_TRE_BACKEND_SOFT) {
+		if (fc.tre.kind == OM_TRE_BACKEND_PKCS11 ? lab_p11_init(l, priv(l), why, why_len) < 0
+							  : start_tpms(l, first, n, prefix, tcti, sizeof(tcti), why, why_len) < 0) {
 			om_ca_free(pva);
 			X509_free(pva_cert);
 			X509_free(ro_cert);

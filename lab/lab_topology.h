@@ -84,8 +84,9 @@ struct lab_options {
 	unsigned n_tampered;     /* devices of a second factory run ("TRX-..." TRE_ids) at firmware 1.0.1
 				    whose PVA references are 1.0.0's: every one of them fails platform
 				    validation (measurement mismatch); 0: none */
-	int tre_backend;         /* OM_TRE_BACKEND_SOFT (0) or OM_TRE_BACKEND_TPM: one swtpm per
-				    device under <workdir>/tpm/ (docs/lab.md) */
+	int tre_backend;         /* OM_TRE_BACKEND_SOFT (0), OM_TRE_BACKEND_TPM: one swtpm per
+				    device under <workdir>/tpm/, or OM_TRE_BACKEND_PKCS11: one
+				    SoftHSM2 token under <workdir>/p11/ (docs/lab.md) */
 };
 
 struct lab {

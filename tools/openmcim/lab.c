@@ -51,7 +51,8 @@ static void usage(FILE *f)
 		"  --store sqlite|postgres  every daemon's database: a SQLite file each (default), or\n"
 		"                      one PostgreSQL cluster started in DIR/pg with a database each\n"
 		"  --tre KIND          the devices' TRE backend: soft (default: a key file, not protected)\n"
-		"                      or tpm (one swtpm per device under WORKDIR/tpm/, docs/lab.md)\n"
+		"                      tpm (one swtpm per device under WORKDIR/tpm/) or pkcs11 (one\n"
+		"                      SoftHSM2 token under WORKDIR/p11/; docs/lab.md)\n"
 		"  --jobs J            device agents running at the same time (default %u)\n"
 		"  --grace S           the DRFs' grace period before an old subscription is released (default 2)\n"
 		"  --fallback S        the devices' Note Y deadline: a new MCIM that has not attached by then\n"
@@ -166,8 +167,8 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 				rc = CLI_EUSAGE;
 			}
 		} else if (!strcmp(a, "--tre")) {
-			if (om_tre_backend_parse(val, &o->tre_backend) < 0 || o->tre_backend == OM_TRE_BACKEND_PKCS11) {
-				fprintf(stderr, "openmcim lab: --tre: '%s' is not soft or tpm\n", val);
+			if (om_tre_backend_parse(val, &o->tre_backend) < 0) {
+				fprintf(stderr, "openmcim lab: --tre: '%s' is not soft, tpm or pkcs11\n", val);
 				rc = CLI_EUSAGE;
 			}
 		} else if (!strcmp(a, "--workdir")) {

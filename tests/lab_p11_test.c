@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `openmcim lab --tre pkcs11 --devices 4` (issue 18): the whole system with
+ * the devices' TREs on a SoftHSM2 token the lab makes under its workdir,
+ * ending ok. Afterwards every device's TRE is a PKCS#11 one (p11.ctx, no key
+ * file); with the lab's token (its configuration: module, label, the PIN the
+ * lab kept) device 1's TRE opens and its PrK_TRE are the token's (made there
+ * by the factory: every M2MMobj and outcome of the run was signed, every
+ * bootstrap and MCIM opened, by the token); as a software TRE it is refused,
+ * and on another token of the same label and PIN (another device) it does
+ * not open.
+ */
+#define _DEFAULT_SOURCE /* mkdtemp() */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openmcim/tre.h>
+
+#include "check.h"
+#include "daemon_util.h"
+#include "hw_token.h"
+
+#define OUT_CAP (64 * 1024)
+
+static char dir[] = "/tmp/om-labp11-XXXXXX";
+static char out[OUT_CAP], err[OUT_CAP];
+
+int main(void)
+{
+	const char *cli = getenv("OM_CLI");
+	char work[200], path[400], conf[400], pin[64] = { 0 };
+	if (!cli || !mkdtemp(dir)) {
+		fprintf(stderr, "OM_CLI unset (run through ctest) or no temp dir\n");
+		return 1;
+	}
+	snprintf(work, sizeof(work), "%s/lab", dir);
+	const char *argv[] = { cli, "lab", "--tre", "pkcs11", "--devices", "4", "--jobs", "2", "--workdir", work, NULL };
+	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_INT(st, 0);
+	if (st != 0)
+		fprintf(stderr, "--- stdout\n%s\n--- stderr\n%s\n", out, err);
+	CHECK(strstr(out, "result: ok") != NULL);
+	CHECK(strstr(out, "unexpected (0)") != NULL);
+	/* 3 genuine devices and the tampered one, each on the token */
+	unsigned p11_ctx = 0, key_files = 0;
+	for (unsigned i = 1; i <= 4; i++) {
+		const char *prefix = i <= 3 ? "TRE" : "TRX";
+		unsigned serial = i <= 3 ? i : 1;
+		snprintf(path, sizeof(path), "%s/devices/%s-%08u/p11.ctx", work, prefix, serial);
+		p11_ctx += access(path, F_OK) == 0;
+		snprintf(path, sizeof(path), "%s/devices/%s-%08u/seal.key", work, prefix, serial);
+		key_files += access(path, F_OK) == 0;
+	}
+	CHECK_INT(p11_ctx, 4);
+	CHECK_INT(key_files, 0);
+
+	/* the lab's token, as a device's configuration names it */
+	snprintf(conf, sizeof(conf), "%s/p11/softhsm2.conf", work);
+	snprintf(path, sizeof(path), "%s/p11/pin", work);
+	FILE *f = fopen(path, "r");
+	CHECK(f && fgets(pin, sizeof(pin), f));
+	if (f)
+		fclose(f);
+	setenv("SOFTHSM2_CONF", conf, 1);
+	struct om_tre_backend be = { .kind = OM_TRE_BACKEND_PKCS11, .p11_module = T_SOFTHSM_MODULE,
+				     .p11_token = "openmcim-lab", .p11_pin = pin };
+	struct om_tre *tre = NULL;
+	struct om_tre_status s;
+	snprintf(path, sizeof(path), "%s/devices/TRE-00000002", work);
+	int rc = om_tre_open_backend(&tre, path, &be, 0);
+	CHECK_MSG(rc == 0, "device 2 on the lab's token: %s", om_errname(rc));
+	if (tre) {
+		CHECK_INT(om_tre_status(tre, &s), 0);
+		CHECK(s.counter > 1 && s.n_blocked == 0);
+		/* PrK_TRE made in the token by the factory, used there through the whole run */
+		CHECK(s.keys_in_token && !s.keys_in_tpm);
+	}
+	om_tre_close(tre);
+	tre = NULL;
+	CHECK_INT(om_tre_open(&tre, path, 0), OM_ETRE_BACKEND);
+	om_tre_close(tre);
+	/* another device's token: same label and PIN, not the same keys */
+	struct t_softhsm other;
+	CHECK_INT(t_softhsm_init(&other, "openmcim-lab", pin), 0);
+	tre = NULL;
+	CHECK_INT(om_tre_open_backend(&tre, path, &be, 0), OM_ETRE_SEAL);
+	om_tre_close(tre);
+	t_softhsm_free(&other);
+	du_rm_rf(dir);
+	return check_done();
+}
