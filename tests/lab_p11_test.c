@@ -21,6 +21,7 @@
 #include "check.h"
 #include "daemon_util.h"
 #include "hw_token.h"
+#include "lab_report_kit.h"
 
 #define OUT_CAP (64 * 1024)
 
@@ -36,25 +37,10 @@ int main(void)
 		return 1;
 	}
 	snprintf(work, sizeof(work), "%s/lab", dir);
-	const char *argv[] = { cli, "lab", "--tre", "pkcs11", "--devices", "4", "--jobs", "2", "--workdir", work, NULL };
-	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
-	CHECK_INT(st, 0);
-	if (st != 0)
-		fprintf(stderr, "--- stdout\n%s\n--- stderr\n%s\n", out, err);
-	CHECK(strstr(out, "result: ok") != NULL);
-	CHECK(strstr(out, "unexpected (0)") != NULL);
+	lab_run_tre(cli, "pkcs11", "4", "2", work, out, sizeof(out), err, sizeof(err));
 	/* 3 genuine devices and the tampered one, each on the token */
-	unsigned p11_ctx = 0, key_files = 0;
-	for (unsigned i = 1; i <= 4; i++) {
-		const char *prefix = i <= 3 ? "TRE" : "TRX";
-		unsigned serial = i <= 3 ? i : 1;
-		snprintf(path, sizeof(path), "%s/devices/%s-%08u/p11.ctx", work, prefix, serial);
-		p11_ctx += access(path, F_OK) == 0;
-		snprintf(path, sizeof(path), "%s/devices/%s-%08u/seal.key", work, prefix, serial);
-		key_files += access(path, F_OK) == 0;
-	}
-	CHECK_INT(p11_ctx, 4);
-	CHECK_INT(key_files, 0);
+	CHECK_INT(lab_devices_with(work, 3, "p11.ctx"), 4);
+	CHECK_INT(lab_devices_with(work, 3, "seal.key"), 0);
 
 	/* the lab's token, as a device's configuration names it */
 	snprintf(conf, sizeof(conf), "%s/p11/softhsm2.conf", work);

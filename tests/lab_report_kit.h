@@ -4,8 +4,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "daemon_util.h"
 
 /* The line of report.txt that starts with head, or NULL. */
 static inline const char *report_line(const char *report, const char *head)
@@ -26,4 +28,34 @@ static inline void check_phase(const char *report, const char *name, unsigned do
 	snprintf(want, sizeof(want), "phase=%s done=%u failed=%u total=%u ", name, done, total - done, total);
 	l = report_line(report, head);
 	CHECK_MSG(l && !strncmp(l, want, strlen(want)), "want '%s', got '%.80s'", want, l ? l : "(none)");
+}
+
+/*
+ * `openmcim lab --tre kind --devices n --jobs jobs --workdir work` through
+ * the CLI at cli: it must end ok with nothing unexpected (its output on
+ * stderr otherwise). out and err hold what it wrote.
+ */
+static inline void lab_run_tre(const char *cli, const char *kind, const char *n, const char *jobs, const char *work,
+			       char *out, size_t out_cap, char *err, size_t err_cap)
+{
+	const char *argv[] = { cli, "lab", "--tre", kind, "--devices", n, "--jobs", jobs, "--workdir", work, NULL };
+	int st = du_run_split(argv, out, out_cap, err, err_cap);
+	CHECK_INT(st, 0);
+	if (st != 0)
+		fprintf(stderr, "--- stdout\n%s\n--- stderr\n%s\n", out, err);
+	CHECK(strstr(out, "result: ok") != NULL);
+	CHECK(strstr(out, "unexpected (0)") != NULL);
+}
+
+/* How many of the lab's devices (genuine TRE-<i>, then the one tampered TRX-00000001) hold file in their TRE. */
+static inline unsigned lab_devices_with(const char *work, unsigned genuine, const char *file)
+{
+	char path[600];
+	unsigned n = 0;
+	for (unsigned i = 1; i <= genuine + 1; i++) {
+		snprintf(path, sizeof(path), "%s/devices/%s-%08u/%s", work, i <= genuine ? "TRE" : "TRX",
+			 i <= genuine ? i : 1, file);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
 }

@@ -21,6 +21,7 @@
 #include "check.h"
 #include "daemon_util.h"
 #include "lab_proc.h"
+#include "lab_report_kit.h"
 
 #define OUT_CAP (64 * 1024)
 
@@ -36,27 +37,14 @@ int main(void)
 		return 1;
 	}
 	snprintf(work, sizeof(work), "%s/lab", dir);
-	const char *argv[] = { cli, "lab", "--tre", "tpm", "--devices", "20", "--jobs", "8", "--workdir", work, NULL };
-	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
-	CHECK_INT(st, 0);
-	if (st != 0)
-		fprintf(stderr, "--- stdout\n%s\n--- stderr\n%s\n", out, err);
-	CHECK(strstr(out, "result: ok") != NULL);
-	CHECK(strstr(out, "unexpected (0)") != NULL);
+	lab_run_tre(cli, "tpm", "20", "8", work, out, sizeof(out), err, sizeof(err));
 	/* 19 genuine devices and the tampered one, each with its own TPM */
-	unsigned tpm_ctx = 0, key_files = 0;
+	CHECK_INT(lab_devices_with(work, 19, "tpm.ctx"), 20);
+	CHECK_INT(lab_devices_with(work, 19, "seal.key"), 0);
 	for (unsigned i = 1; i <= 20; i++) {
-		const char *prefix = i <= 19 ? "TRE" : "TRX";
-		unsigned serial = i <= 19 ? i : 1;
-		snprintf(path, sizeof(path), "%s/devices/%s-%08u/tpm.ctx", work, prefix, serial);
-		tpm_ctx += access(path, F_OK) == 0;
-		snprintf(path, sizeof(path), "%s/devices/%s-%08u/seal.key", work, prefix, serial);
-		key_files += access(path, F_OK) == 0;
-		snprintf(path, sizeof(path), "%s/tpm/%s-%08u/tpm2-00.permall", work, prefix, serial);
+		snprintf(path, sizeof(path), "%s/tpm/%s-%08u/tpm2-00.permall", work, i <= 19 ? "TRE" : "TRX", i <= 19 ? i : 1);
 		CHECK_MSG(access(path, F_OK) == 0, "no TPM state at %s", path);
 	}
-	CHECK_INT(tpm_ctx, 20);
-	CHECK_INT(key_files, 0);
 
 	/* device 1's TPM back on its state: its TRE opens; device 2's directory there does not */
 	snprintf(path, sizeof(path), "%s/tpm/TRE-00000001", work);

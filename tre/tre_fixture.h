@@ -161,6 +161,44 @@ static inline struct om_tre *fx_tre_setup(struct fx_tre *t, struct om_ca *pva, c
 	return tre;
 }
 
+/*
+ * A TRE's inputs with both PrK_TRE made where backend be keeps keys
+ * (om_tre_key_generate: the TPM or the token), certified by pva from a CSR
+ * that hardware signed; personalised on be.
+ */
+static inline void fx_hw_keys_init(struct fx_tre *t, struct om_ca *pva, const char *tre_id, const struct fx_sho *ro,
+				   const struct om_tre_backend *be)
+{
+	X509_REQ *csr = NULL;
+	fx_tre_init(t, pva, tre_id, ro, OM_KEY_EC_P256);
+	EVP_PKEY_free(t->sign_key);
+	EVP_PKEY_free(t->enc_key);
+	om_pki_free(t->sign_der, t->sign_len);
+	om_pki_free(t->enc_der, t->enc_len);
+	X509_free(t->enc_cert);
+	t->sign_key = t->enc_key = NULL;
+	t->enc_cert = NULL;
+	int rc = om_tre_key_generate(be, OM_KEY_EC_P256, &t->sign_key);
+	CHECK_MSG(rc == 0, "sign key in the hardware: %s", om_errname(rc));
+	rc = rc ? rc : om_tre_key_generate(be, OM_KEY_EC_P256, &t->enc_key);
+	CHECK_MSG(rc == 0, "enc key in the hardware: %s", om_errname(rc));
+	rc = rc ? rc : om_csr_create(&csr, t->sign_key, tre_id, t->enc_key);
+	CHECK_MSG(rc == 0, "CSR signed by the hardware: %s", om_errname(rc));
+	/* the PVA's CA verifies the CSR's signature: the hardware made it */
+	rc = rc ? rc : om_ca_issue_tre(pva, csr, tre_id, 0, 0, &t->sign_der, &t->sign_len, &t->enc_der, &t->enc_len);
+	CHECK_MSG(rc == 0, "issue: %s", om_errname(rc));
+	if (rc || om_cert_decode(&t->enc_cert, OM_ENC_DER, t->enc_der, t->enc_len))
+		FX_DIE("hardware keys");
+	X509_REQ_free(csr);
+	t->p.sign_key = t->sign_key;
+	t->p.enc_key = t->enc_key;
+	t->p.sign_cert = t->sign_der;
+	t->p.sign_cert_len = t->sign_len;
+	t->p.enc_cert = t->enc_der;
+	t->p.enc_cert_len = t->enc_len;
+	t->p.backend = be;
+}
+
 /* The PVA's CA that certifies the TREs of a test (valid from 30 days ago). */
 static inline void fx_pva_init(struct om_ca **pva, EVP_PKEY **pva_key)
 {

@@ -88,62 +88,6 @@ static void test_directory_copied_to_another_token_is_refused(void)
 	fx_tre_free(&t);
 }
 
-/*
- * What a thief with the device and its PIN can ask the token for: the
- * key's value (CKA_VALUE), making it extractable, or a wrapping of it under
- * a key of his own. The token refuses all three (PKCS#11 v2.40 4.10).
- */
-static void test_sealing_key_cannot_leave_the_token(void)
-{
-	struct fx_tre t;
-	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000804", &ro, &be);
-	om_tre_close(tre);
-	struct ck_function_list *m = p11_kit_module_load(hsm.module, 0);
-	CHECK(m != NULL);
-	if (!m || p11_kit_module_initialize(m) != CKR_OK)
-		FX_DIE("p11-kit");
-	ck_slot_id_t slots[8];
-	unsigned long ns = 8, n = 0;
-	ck_session_handle_t s = 0;
-	CHECK(m->C_GetSlotList(1, slots, &ns) == CKR_OK && ns >= 1);
-	CHECK(m->C_OpenSession(slots[0], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s) == CKR_OK);
-	CHECK(m->C_Login(s, CKU_USER, (unsigned char *)hsm.pin, strlen(hsm.pin)) == CKR_OK);
-	ck_object_class_t cls = CKO_SECRET_KEY;
-	struct ck_attribute find[] = { { CKA_CLASS, &cls, sizeof(cls) },
-				       { CKA_LABEL, (void *)"openmcim-tre-seal", 17 } };
-	ck_object_handle_t keys[16], key = 0;
-	CHECK(m->C_FindObjectsInit(s, find, 2) == CKR_OK);
-	CHECK(m->C_FindObjects(s, keys, 16, &n) == CKR_OK && n >= 1);
-	m->C_FindObjectsFinal(s);
-	key = keys[0];
-	uint8_t val[64];
-	struct ck_attribute get = { CKA_VALUE, val, sizeof(val) };
-	ck_rv_t rv = m->C_GetAttributeValue(s, key, &get, 1);
-	CHECK_MSG(rv == CKR_ATTRIBUTE_SENSITIVE, "C_GetAttributeValue(CKA_VALUE): 0x%lx", rv);
-	unsigned char yes = 1, ext = 1, sens = 0;
-	struct ck_attribute flags[] = { { CKA_EXTRACTABLE, &ext, sizeof(ext) }, { CKA_SENSITIVE, &sens, sizeof(sens) } };
-	CHECK(m->C_GetAttributeValue(s, key, flags, 2) == CKR_OK && ext == 0 && sens == 1);
-	struct ck_attribute make_ext = { CKA_EXTRACTABLE, &yes, sizeof(yes) };
-	rv = m->C_SetAttributeValue(s, key, &make_ext, 1);
-	CHECK_MSG(rv != CKR_OK, "C_SetAttributeValue(CKA_EXTRACTABLE, true) succeeded");
-	/* a wrapping key of the thief's own */
-	ck_key_type_t type = CKK_AES;
-	unsigned long len = 32;
-	struct ck_attribute wtpl[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_KEY_TYPE, &type, sizeof(type) },
-				       { CKA_VALUE_LEN, &len, sizeof(len) }, { CKA_WRAP, &yes, sizeof(yes) } };
-	struct ck_mechanism gen = { CKM_AES_KEY_GEN, NULL, 0 }, wrap = { CKM_AES_KEY_WRAP, NULL, 0 };
-	ck_object_handle_t wk = 0;
-	CHECK(m->C_GenerateKey(s, &gen, wtpl, 4, &wk) == CKR_OK);
-	uint8_t wrapped[128];
-	unsigned long wl = sizeof(wrapped);
-	rv = m->C_WrapKey(s, &wrap, wk, key, wrapped, &wl);
-	CHECK_MSG(rv == CKR_KEY_UNEXTRACTABLE, "C_WrapKey: 0x%lx", rv);
-	m->C_CloseSession(s);
-	p11_kit_module_finalize(m);
-	p11_kit_module_release(m);
-	fx_tre_free(&t);
-}
-
 /* A session on the test's token, logged in as the user (the thief knows the PIN). */
 static struct ck_function_list *user_session(ck_session_handle_t *s)
 {
@@ -163,6 +107,66 @@ static void end_session(struct ck_function_list *m, ck_session_handle_t s)
 	m->C_CloseSession(s);
 	p11_kit_module_finalize(m);
 	p11_kit_module_release(m);
+}
+
+/*
+ * What a thief with the device and its PIN can ask the token for about key:
+ * its value (CKA_VALUE), making it extractable, or a wrapping of it (with
+ * mechanism wrap) under a key of his own. The token refuses all three
+ * (PKCS#11 v2.40 4.10), and the key says it was always sensitive and never
+ * extractable.
+ */
+static void key_stays(struct ck_function_list *m, ck_session_handle_t s, ck_object_handle_t key, unsigned long wrap_mech)
+{
+	uint8_t val[64];
+	struct ck_attribute get = { CKA_VALUE, val, sizeof(val) };
+	ck_rv_t rv = m->C_GetAttributeValue(s, key, &get, 1);
+	CHECK_MSG(rv == CKR_ATTRIBUTE_SENSITIVE, "C_GetAttributeValue(CKA_VALUE): 0x%lx", rv);
+	unsigned char yes = 1, ext = 1, sens = 0, never = 0;
+	struct ck_attribute flags[] = { { CKA_EXTRACTABLE, &ext, sizeof(ext) },
+					{ CKA_SENSITIVE, &sens, sizeof(sens) },
+					{ CKA_NEVER_EXTRACTABLE, &never, sizeof(never) } };
+	CHECK(m->C_GetAttributeValue(s, key, flags, 3) == CKR_OK && ext == 0 && sens == 1 && never == 1);
+	struct ck_attribute make_ext = { CKA_EXTRACTABLE, &yes, sizeof(yes) };
+	rv = m->C_SetAttributeValue(s, key, &make_ext, 1);
+	CHECK_MSG(rv != CKR_OK, "C_SetAttributeValue(CKA_EXTRACTABLE, true) succeeded");
+	ck_object_class_t cls = CKO_SECRET_KEY;
+	ck_key_type_t type = CKK_AES;
+	unsigned long len = 32;
+	struct ck_attribute wtpl[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_KEY_TYPE, &type, sizeof(type) },
+				       { CKA_VALUE_LEN, &len, sizeof(len) }, { CKA_WRAP, &yes, sizeof(yes) } };
+	struct ck_mechanism gen = { CKM_AES_KEY_GEN, NULL, 0 }, wrap = { wrap_mech, NULL, 0 };
+	ck_object_handle_t wk = 0;
+	CHECK(m->C_GenerateKey(s, &gen, wtpl, 4, &wk) == CKR_OK);
+	uint8_t wrapped[512];
+	unsigned long wl = sizeof(wrapped);
+	rv = m->C_WrapKey(s, &wrap, wk, key, wrapped, &wl);
+	CHECK_MSG(rv == CKR_KEY_UNEXTRACTABLE, "C_WrapKey: 0x%lx", rv);
+}
+
+/*
+ * What a thief with the device and its PIN can ask the token for: the
+ * key's value (CKA_VALUE), making it extractable, or a wrapping of it under
+ * a key of his own. The token refuses all three (PKCS#11 v2.40 4.10).
+ */
+static void test_sealing_key_cannot_leave_the_token(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000804", &ro, &be);
+	om_tre_close(tre);
+	ck_session_handle_t s = 0;
+	struct ck_function_list *m = user_session(&s);
+	ck_object_class_t cls = CKO_SECRET_KEY;
+	struct ck_attribute find[] = { { CKA_CLASS, &cls, sizeof(cls) },
+				       { CKA_LABEL, (void *)"openmcim-tre-seal", 17 } };
+	ck_object_handle_t keys[16];
+	unsigned long n = 0;
+	CHECK(m->C_FindObjectsInit(s, find, 2) == CKR_OK);
+	CHECK(m->C_FindObjects(s, keys, 16, &n) == CKR_OK && n >= 1);
+	m->C_FindObjectsFinal(s);
+	key_stays(m, s, keys[0], CKM_AES_KEY_WRAP);
+	end_session(m, s);
+	fx_tre_free(&t);
 }
 
 /*
@@ -308,39 +312,6 @@ static void test_module_and_pin_come_from_the_configuration(void)
 }
 
 
-/* A TRE's inputs with both PrK_TRE generated in the token of be, certified from a CSR the token signed. */
-static void token_keys_init(struct fx_tre *t, const char *tre_id)
-{
-	X509_REQ *csr = NULL;
-	fx_tre_init(t, pva, tre_id, &ro, OM_KEY_EC_P256);
-	EVP_PKEY_free(t->sign_key);
-	EVP_PKEY_free(t->enc_key);
-	om_pki_free(t->sign_der, t->sign_len);
-	om_pki_free(t->enc_der, t->enc_len);
-	X509_free(t->enc_cert);
-	t->sign_key = t->enc_key = NULL;
-	t->enc_cert = NULL;
-	int rc = om_tre_key_generate(&be, OM_KEY_EC_P256, &t->sign_key);
-	CHECK_MSG(rc == 0, "sign key in the token: %s", om_errname(rc));
-	rc = rc ? rc : om_tre_key_generate(&be, OM_KEY_EC_P256, &t->enc_key);
-	CHECK_MSG(rc == 0, "enc key in the token: %s", om_errname(rc));
-	rc = rc ? rc : om_csr_create(&csr, t->sign_key, tre_id, t->enc_key);
-	CHECK_MSG(rc == 0, "CSR signed by the token: %s", om_errname(rc));
-	/* the PVA's CA verifies the CSR's signature: the token made it */
-	rc = rc ? rc : om_ca_issue_tre(pva, csr, tre_id, 0, 0, &t->sign_der, &t->sign_len, &t->enc_der, &t->enc_len);
-	CHECK_MSG(rc == 0, "issue: %s", om_errname(rc));
-	if (rc || om_cert_decode(&t->enc_cert, OM_ENC_DER, t->enc_der, t->enc_len))
-		FX_DIE("token keys");
-	X509_REQ_free(csr);
-	t->p.sign_key = t->sign_key;
-	t->p.enc_key = t->enc_key;
-	t->p.sign_cert = t->sign_der;
-	t->p.sign_cert_len = t->sign_len;
-	t->p.enc_cert = t->enc_der;
-	t->p.enc_cert_len = t->enc_len;
-	t->p.backend = &be;
-}
-
 /* The token's private key object under CKA_ID id (exactly one), in session s. */
 static ck_object_handle_t find_private(struct ck_function_list *m, ck_session_handle_t s, const uint8_t id[16])
 {
@@ -361,31 +332,10 @@ static void private_key_stays(const uint8_t id[16])
 	ck_session_handle_t s = 0;
 	struct ck_function_list *m = user_session(&s);
 	ck_object_handle_t key = find_private(m, s, id);
-	uint8_t val[64];
-	struct ck_attribute get = { CKA_VALUE, val, sizeof(val) };
-	ck_rv_t rv = m->C_GetAttributeValue(s, key, &get, 1);
-	CHECK_MSG(rv == CKR_ATTRIBUTE_SENSITIVE, "C_GetAttributeValue(PrK_TRE CKA_VALUE): 0x%lx", rv);
-	unsigned char yes = 1, ext = 1, sens = 0, never = 0, local = 0;
-	struct ck_attribute flags[] = { { CKA_EXTRACTABLE, &ext, sizeof(ext) },
-					{ CKA_SENSITIVE, &sens, sizeof(sens) },
-					{ CKA_NEVER_EXTRACTABLE, &never, sizeof(never) },
-					{ CKA_LOCAL, &local, sizeof(local) } };
-	CHECK(m->C_GetAttributeValue(s, key, flags, 4) == CKR_OK && ext == 0 && sens == 1 && never == 1 && local == 1);
-	struct ck_attribute make_ext = { CKA_EXTRACTABLE, &yes, sizeof(yes) };
-	rv = m->C_SetAttributeValue(s, key, &make_ext, 1);
-	CHECK_MSG(rv != CKR_OK, "C_SetAttributeValue(PrK_TRE CKA_EXTRACTABLE, true) succeeded");
-	ck_object_class_t cls = CKO_SECRET_KEY;
-	ck_key_type_t type = CKK_AES;
-	unsigned long len = 32;
-	struct ck_attribute wtpl[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_KEY_TYPE, &type, sizeof(type) },
-				       { CKA_VALUE_LEN, &len, sizeof(len) }, { CKA_WRAP, &yes, sizeof(yes) } };
-	struct ck_mechanism gen = { CKM_AES_KEY_GEN, NULL, 0 }, wrap = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
-	ck_object_handle_t wk = 0;
-	CHECK(m->C_GenerateKey(s, &gen, wtpl, 4, &wk) == CKR_OK);
-	uint8_t wrapped[512];
-	unsigned long wl = sizeof(wrapped);
-	rv = m->C_WrapKey(s, &wrap, wk, key, wrapped, &wl);
-	CHECK_MSG(rv == CKR_KEY_UNEXTRACTABLE, "C_WrapKey(PrK_TRE): 0x%lx", rv);
+	unsigned char local = 0;
+	struct ck_attribute made_here = { CKA_LOCAL, &local, sizeof(local) };
+	CHECK(m->C_GetAttributeValue(s, key, &made_here, 1) == CKR_OK && local == 1);
+	key_stays(m, s, key, CKM_AES_KEY_WRAP_PAD);
 	end_session(m, s);
 }
 
@@ -408,7 +358,7 @@ static void test_prk_tre_is_made_in_the_token_and_cannot_leave(void)
 	uint8_t *der = NULL, mid[16], ids[2][16];
 	size_t der_len = 0;
 	EVP_PKEY *k = NULL;
-	token_keys_init(&t, "TRE-00000820");
+	fx_hw_keys_init(&t, pva, "TRE-00000820", &ro, &be);
 	CHECK(EVP_PKEY_get_bn_param(t.sign_key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 && !d);
 	CHECK(EVP_PKEY_get_bn_param(t.enc_key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 && !d);
 	CHECK_INT(om_key_encode_private(t.sign_key, OM_ENC_DER, &der, &der_len), OM_EINVAL);
@@ -500,7 +450,7 @@ static void test_planted_prk_tre_is_refused(void)
 		struct tre_blob blob = { 0 };
 		char name[32];
 		snprintf(name, sizeof(name), "TRE-0000083%d", round);
-		token_keys_init(&t, name);
+		fx_hw_keys_init(&t, pva, name, &ro, &be);
 		CHECK_INT(om_tre_key_release(&t.sign_key), 0);
 		CHECK_INT(om_tre_key_release(&t.enc_key), 0);
 		t.p.sign_key = t.sign_key;

@@ -595,38 +595,6 @@ static void tss2_public(const struct tre_blob *b, TPM2B_PUBLIC *pub, TPM2B_PRIVA
 	CHECK_INT(seen, 2);
 }
 
-/* A TRE's inputs with both PrK_TRE made in the TPM of be, certified from a CSR the TPM signed. */
-static void tpm_keys_init(struct fx_tre *t, const char *tre_id)
-{
-	X509_REQ *csr = NULL;
-	fx_tre_init(t, pva, tre_id, &ro, OM_KEY_EC_P256);
-	EVP_PKEY_free(t->sign_key);
-	EVP_PKEY_free(t->enc_key);
-	om_pki_free(t->sign_der, t->sign_len);
-	om_pki_free(t->enc_der, t->enc_len);
-	X509_free(t->enc_cert);
-	t->sign_key = t->enc_key = NULL;
-	t->enc_cert = NULL;
-	int rc = om_tre_key_generate(&be, OM_KEY_EC_P256, &t->sign_key);
-	CHECK_MSG(rc == 0, "sign key in the TPM: %s", om_errname(rc));
-	rc = rc ? rc : om_tre_key_generate(&be, OM_KEY_EC_P256, &t->enc_key);
-	CHECK_MSG(rc == 0, "enc key in the TPM: %s", om_errname(rc));
-	rc = rc ? rc : om_csr_create(&csr, t->sign_key, tre_id, t->enc_key);
-	CHECK_MSG(rc == 0, "CSR signed by the TPM: %s", om_errname(rc));
-	/* the PVA's CA verifies the CSR's signature: the TPM made it */
-	rc = rc ? rc : om_ca_issue_tre(pva, csr, tre_id, 0, 0, &t->sign_der, &t->sign_len, &t->enc_der, &t->enc_len);
-	CHECK_MSG(rc == 0, "issue: %s", om_errname(rc));
-	if (rc || om_cert_decode(&t->enc_cert, OM_ENC_DER, t->enc_der, t->enc_len))
-		FX_DIE("tpm keys");
-	X509_REQ_free(csr);
-	t->p.sign_key = t->sign_key;
-	t->p.enc_key = t->enc_key;
-	t->p.sign_cert = t->sign_der;
-	t->p.sign_cert_len = t->sign_len;
-	t->p.enc_cert = t->enc_der;
-	t->p.enc_cert_len = t->enc_len;
-}
-
 /*
  * PrK_TRE (signing and decryption) made inside the TPM at personalisation
  * (issue 18): the CSR is signed by TPM2_Sign, the object is fixedTPM,
@@ -648,7 +616,7 @@ static void test_prk_tre_is_made_in_the_tpm_and_cannot_leave(void)
 	uint8_t *der = NULL, mid[16];
 	size_t der_len = 0;
 	EVP_PKEY *k = NULL;
-	tpm_keys_init(&t, "TRE-00000710");
+	fx_hw_keys_init(&t, pva, "TRE-00000710", &ro, &be);
 	/* nothing of the private half comes out */
 	CHECK(EVP_PKEY_get_bn_param(t.sign_key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 && !d);
 	CHECK(EVP_PKEY_get_bn_param(t.enc_key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 && !d);
