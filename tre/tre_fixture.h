@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
+#include <openssl/encoder.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -308,14 +311,30 @@ static inline void fx_dir_hash(const char *dir, uint8_t out[32])
 	EVP_MD_CTX_free(ctx);
 }
 
-/* Whether der is not a PKCS#8 PrivateKeyInfo (what an encoder would give for a private key it holds). */
-static inline int fx_has_no_pkcs8(const uint8_t *der, size_t len)
+/*
+ * Nothing of key's private half comes out, the hardware keeps it: no
+ * private scalar, no PKCS#8 from om_key_encode_private nor from OpenSSL's
+ * own encoder.
+ */
+static inline void fx_no_private_half(EVP_PKEY *key)
 {
-	const unsigned char *p = der;
-	PKCS8_PRIV_KEY_INFO *p8 = der ? d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len) : NULL;
-	int none = p8 == NULL;
-	PKCS8_PRIV_KEY_INFO_free(p8);
-	return none;
+	BIGNUM *d = NULL;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	CHECK(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 && !d);
+	CHECK_INT(om_key_encode_private(key, OM_ENC_DER, &der, &len), OM_EINVAL);
+	CHECK(!der);
+	OSSL_ENCODER_CTX *ec = OSSL_ENCODER_CTX_new_for_pkey(key, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo", NULL);
+	if (ec && OSSL_ENCODER_CTX_get_num_encoders(ec) > 0 && OSSL_ENCODER_to_data(ec, &der, &len) == 1) {
+		const unsigned char *p = der;
+		PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len);
+		CHECK_MSG(!p8, "a PKCS#8 PrivateKeyInfo came out of the encoder");
+		PKCS8_PRIV_KEY_INFO_free(p8);
+	}
+	OSSL_ENCODER_CTX_free(ec);
+	OPENSSL_free(der);
+	BN_free(d);
+	ERR_clear_error();
 }
 
 /* Opened as configured by be: refused with code, and not one byte of the directory changed. */
