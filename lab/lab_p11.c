@@ -20,6 +20,10 @@
 
 #include <openmcim/hex.h>
 
+#define CRYPTOKI_GNU 1
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+
 #include "lab_proc.h"
 #include "reason.h"
 
@@ -84,5 +88,16 @@ int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len)
 		return om_reason(why, why_len, -1, "%s: %s", path, strerror(errno));
 	}
 	close(fd);
+	/*
+	 * The module stays initialized for the lab process: SoftHSM2 looks for its
+	 * rdrand engine at each first C_Initialize (ENGINE_by_id) and leaks
+	 * OpenSSL's dynamic-engine data when it is not there; the TREs the lab's
+	 * agents open and close would initialize it afresh each time.
+	 */
+	static struct ck_function_list *keep;
+	if (!keep && (keep = p11_kit_module_load(LAB_P11_MODULE, 0)) && p11_kit_module_initialize(keep) != CKR_OK) {
+		p11_kit_module_release(keep);
+		keep = NULL;
+	}
 	return 0;
 }

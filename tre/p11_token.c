@@ -74,3 +74,4 @@ void tre_p11_disconnect(struct tre_p11 *c)
 	pthread_mutex_unlock(&module_lock);
 	memset(c, 0, sizeof(*c));
 }
+
