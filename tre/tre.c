@@ -197,8 +197,9 @@ int tre_key_use(const struct om_tre *tre, int enc, EVP_PKEY **key)
 {
 	EVP_PKEY *k = enc ? tre->enc_key : tre->sign_key;
 	if (k) {
-		if (EVP_PKEY_up_ref(k) != 1)
-			return OM_ENOMEM;
+		int rc = om_key_up_ref(k);
+		if (rc)
+			return rc;
 		*key = k;
 		return 0;
 	}

@@ -79,8 +79,8 @@ OM_NODISCARD int om_key_type_of(const EVP_PKEY *key);
 
 /*
  * Keys whose private half lives in secure hardware (a TPM, through the
- * tpm2-openssl provider loaded into a library context of its own: tre/
- * key_tpm.c). om_key_bind_hw gives key that library context (the key then
+ * tpm2-openssl provider, or a PKCS#11 token, through the TRE's own provider,
+ * loaded into a library context of its own: tre/key_tpm.c, tre/key_p11.c). om_key_bind_hw gives key that library context (the key then
  * owns it: freed with the key, after the key's provider data) and the
  * property query that picks the hardware's implementations; every signing,
  * decryption and key agreement of this library then runs there, never in
@@ -100,9 +100,20 @@ void om_libctx_free(OSSL_LIB_CTX *lib);
  */
 OM_NODISCARD int om_key_bind_hw_blob(EVP_PKEY *pub, const uint8_t *blob, size_t len);
 int om_key_hw_blob(const EVP_PKEY *key, const uint8_t **blob, size_t *len);
-/* EVP_PKEY_free, then free what om_key_bind_hw or om_key_bind_hw_blob bound to key
- * (with OpenSSL 3.0 the ex_data free callback was seen not to run for keys freed in the
- * factory's worker threads: LeakSanitizer, factory_cli_test). Free hardware keys with it. */
+/*
+ * One more reference to key, for a second holder (a cache beside the TRE):
+ * EVP_PKEY_up_ref, and for a hardware key one more on what om_key_bind_hw
+ * or om_key_bind_hw_blob bound to it. Each holder then calls om_key_free.
+ * 0, OM_EINVAL or OM_ENOMEM.
+ */
+OM_NODISCARD int om_key_up_ref(EVP_PKEY *key);
+/* Drop one reference: EVP_PKEY_free, and with the last reference free what
+ * om_key_bind_hw or om_key_bind_hw_blob bound to key (with OpenSSL 3.0 the
+ * ex_data free callback was seen not to run for keys freed in the factory's
+ * worker threads: LeakSanitizer, factory_cli_test). Free hardware keys with
+ * it, and share them with om_key_up_ref: a hardware key shared by
+ * EVP_PKEY_up_ref alone loses its library context at the first holder's
+ * om_key_free. */
 void om_key_free(EVP_PKEY *key);
 
 /*

@@ -50,6 +50,7 @@ int om_key_generate(EVP_PKEY **out, enum om_key_type type)
  * with it the provider and its connection to the TPM) goes last.
  */
 struct hw_ctx {
+	int refs;          /* holders of the key (om_key_up_ref), under hw_lock */
 	OSSL_LIB_CTX *lib; /* NULL: a public key standing for one the hardware keeps (blob) */
 	char propq[64];
 	uint8_t *blob; /* the hardware's opaque handle of the key, not secret */
@@ -58,6 +59,7 @@ struct hw_ctx {
 
 static int hw_index = -1;
 static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t hw_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int collect(OSSL_PROVIDER *p, void *arg)
 {
@@ -109,6 +111,7 @@ int om_key_bind_hw(EVP_PKEY *key, OSSL_LIB_CTX *lib, const char *propq)
 		return OM_EINVAL;
 	if (!(h = calloc(1, sizeof(*h))))
 		return OM_ENOMEM;
+	h->refs = 1;
 	h->lib = lib;
 	memcpy(h->propq, propq, strlen(propq) + 1);
 	if (EVP_PKEY_set_ex_data(key, hw_index, h) != 1) {
@@ -129,6 +132,7 @@ int om_key_bind_hw_blob(EVP_PKEY *pub, const uint8_t *blob, size_t len)
 		free(h);
 		return OM_ENOMEM;
 	}
+	h->refs = 1;
 	memcpy(h->blob, blob, len);
 	h->blob_len = len;
 	if (EVP_PKEY_set_ex_data(pub, hw_index, h) != 1) {
@@ -139,11 +143,33 @@ int om_key_bind_hw_blob(EVP_PKEY *pub, const uint8_t *blob, size_t len)
 	return 0;
 }
 
+int om_key_up_ref(EVP_PKEY *key)
+{
+	struct hw_ctx *h = NULL;
+	if (!key || pthread_once(&hw_once, hw_init) != 0 || hw_index < 0)
+		return OM_EINVAL;
+	pthread_mutex_lock(&hw_lock);
+	int ok = EVP_PKEY_up_ref(key) == 1;
+	if (ok && (h = EVP_PKEY_get_ex_data(key, hw_index)))
+		h->refs++;
+	pthread_mutex_unlock(&hw_lock);
+	return ok ? 0 : OM_ENOMEM;
+}
+
 void om_key_free(EVP_PKEY *key)
 {
 	struct hw_ctx *h = NULL;
-	if (key && pthread_once(&hw_once, hw_init) == 0 && hw_index >= 0 && (h = EVP_PKEY_get_ex_data(key, hw_index)))
-		(void)EVP_PKEY_set_ex_data(key, hw_index, NULL);
+	if (!key)
+		return;
+	if (pthread_once(&hw_once, hw_init) == 0 && hw_index >= 0) {
+		pthread_mutex_lock(&hw_lock);
+		/* the last holder takes the hardware's context off the key; the others only drop theirs */
+		if ((h = EVP_PKEY_get_ex_data(key, hw_index)) && --h->refs == 0)
+			(void)EVP_PKEY_set_ex_data(key, hw_index, NULL);
+		else
+			h = NULL;
+		pthread_mutex_unlock(&hw_lock);
+	}
 	EVP_PKEY_free(key); /* the provider's key data first, then its library context */
 	hw_free(NULL, h, NULL, 0, 0, NULL);
 }
