@@ -29,7 +29,7 @@ int tre_seal_create(struct tre_sealer **out, const char *dir, const struct om_tr
 	case OM_TRE_BACKEND_SOFT:
 		return tre_seal_soft_create(out, dir, flags);
 	case OM_TRE_BACKEND_TPM:
-		return tre_seal_tpm_create(out, dir, be->tpm_tcti, flags);
+		return tre_seal_tpm_create(out, dir, be->tpm_tcti, be->tpm_pcr_policy, flags);
 	case OM_TRE_BACKEND_PKCS11:
 		return tre_seal_p11_create(out, dir, be->p11_module, be->p11_token, be->p11_pin, flags);
 	default:

@@ -113,7 +113,9 @@ OM_NODISCARD int tre_tpm_connect(const char *tcti, TSS2_TCTI_CONTEXT **tc, ESYS_
 /* The storage root key (TCG ECC P-256 SRK template) and its name; OM_ETRE_HW. The caller flushes it. */
 OM_NODISCARD int tre_tpm_srk(ESYS_CONTEXT *esys, ESYS_TR *srk, TPM2B_NAME *name);
 
-OM_NODISCARD int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags);
+/* pcr: NULL, or the PCR TRE_PCR_TRE value the sealed key is bound to (TPM2_PolicyPCR; open: OM_ETRE_PCR otherwise) */
+OM_NODISCARD int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tcti,
+				     const uint8_t *pcr, unsigned flags);
 OM_NODISCARD int tre_seal_tpm_open(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags);
 
 /*

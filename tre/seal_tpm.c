@@ -39,6 +39,15 @@
  * manifest; the SRK the name recorded at personalisation, checked before
  * the key is unsealed in a session salted with it.
  *
+ * Measured state: with a PCR value given at personalisation (om_tre_backend
+ * tpm_pcr_policy), the sealed object's authPolicy is TPM2_PolicyPCR of PCR
+ * TRE_PCR_TRE at that value and userWithAuth is clear (Part 1, 19.7.5: the
+ * USER role then needs the policy), so the TPM unseals the key only while
+ * that PCR holds what the genuine TRE measured; with any other value
+ * TPM2_Unseal fails (TPM_RC_POLICY_FAIL): OM_ETRE_PCR. The policy is part of
+ * the object's name, which TPM2_Load checks, so editing tpm.ctx does not
+ * remove it (docs/decisions.md "PCR policy").
+ *
  * Files: tpm.ctx (not secret, not authenticated: the NV index, the SRK's
  * name, the sealed object's public and private areas), seal.manifest
  * (sealed: the counter, the NV index's and the SRK's names, each live
@@ -52,6 +61,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
@@ -61,6 +71,7 @@
 #include <openmcim/tre.h>
 
 #include "fileio.h"
+#include "quote_tpm.h"
 #include "seal.h"
 #include "seal_aead.h"
 
@@ -254,12 +265,16 @@ int tre_tpm_srk(ESYS_CONTEXT *esys, ESYS_TR *srk, TPM2B_NAME *name)
 	return 0;
 }
 
-/* An HMAC session salted with the SRK, encrypting the first command parameter (dir 1) or the response's. */
-static int start_session(struct tpm *t, ESYS_TR srk, TPMA_SESSION what, ESYS_TR *sess)
+/*
+ * A session (TPM2_SE_HMAC, or TPM2_SE_POLICY for an object with a PCR
+ * policy) salted with the SRK, encrypting the first command parameter or
+ * the response's (what).
+ */
+static int start_session(struct tpm *t, ESYS_TR srk, TPM2_SE type, TPMA_SESSION what, ESYS_TR *sess)
 {
 	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB };
 	if (Esys_StartAuthSession(t->esys, srk, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
-				  TPM2_SE_HMAC, &sym, TPM2_ALG_SHA256, sess) != TSS2_RC_SUCCESS)
+				  type, &sym, TPM2_ALG_SHA256, sess) != TSS2_RC_SUCCESS)
 		return OM_ETRE_HW;
 	/* continueSession clear: the TPM flushes the session after the one command */
 	if (Esys_TRSess_SetAttributes(t->esys, *sess, what,
@@ -690,7 +705,45 @@ static struct tpm *tpm_new(const char *dir, const char *tcti, unsigned flags)
 	return t;
 }
 
-int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tcti, unsigned flags)
+/* The one PCR of the sealing policy, in the SHA-256 bank: the TRE's measurements (quote_tpm.h). */
+static void policy_pcrs(TPML_PCR_SELECTION *sel)
+{
+	*sel = (TPML_PCR_SELECTION){ .count = 1, .pcrSelections[0] = { .hash = TPM2_ALG_SHA256, .sizeofSelect = 3 } };
+	sel->pcrSelections[0].pcrSelect[TRE_PCR_TRE / 8] = (uint8_t)(1u << (TRE_PCR_TRE % 8));
+}
+
+/*
+ * The authPolicy of TPM2_PolicyPCR with PCR TRE_PCR_TRE = value, computed
+ * by the TPM in a trial session (Part 3, 23.7: pcrDigest is the hash of the
+ * selected PCRs' values concatenated, here the one).
+ */
+static int pcr_policy(struct tpm *t, const uint8_t value[static 32], TPM2B_DIGEST *out)
+{
+	TPMT_SYM_DEF none = { .algorithm = TPM2_ALG_NULL };
+	TPML_PCR_SELECTION sel;
+	TPM2B_DIGEST want = { .size = SHA256_DIGEST_LENGTH }, *got = NULL;
+	ESYS_TR trial = ESYS_TR_NONE;
+	policy_pcrs(&sel);
+	SHA256(value, 32, want.buffer);
+	int rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				       NULL, TPM2_SE_TRIAL, &none, TPM2_ALG_SHA256, &trial) == TSS2_RC_SUCCESS &&
+			 Esys_PolicyPCR(t->esys, trial, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &want, &sel) ==
+				 TSS2_RC_SUCCESS &&
+			 Esys_PolicyGetDigest(t->esys, trial, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &got) ==
+				 TSS2_RC_SUCCESS &&
+			 got->size <= sizeof(out->buffer)
+		 ? 0
+		 : OM_ETRE_HW;
+	if (!rc)
+		*out = *got;
+	Esys_Free(got);
+	if (trial != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, trial);
+	return rc;
+}
+
+int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tcti, const uint8_t *pcr,
+			unsigned flags)
 {
 	struct tpm *t = tpm_new(dir, tcti, flags);
 	ESYS_TR srk = ESYS_TR_NONE, sess = ESYS_TR_NONE;
@@ -719,7 +772,13 @@ int tre_seal_tpm_create(struct tre_sealer **out, const char *dir, const char *tc
 	};
 	TPM2B_DATA outside = { 0 };
 	TPML_PCR_SELECTION pcrs = { 0 };
-	if ((rc = start_session(t, srk, TPMA_SESSION_DECRYPT, &sess)) != 0)
+	if (pcr) {
+		/* bound to the measured TRE: the USER role only through the PCR policy */
+		if ((rc = pcr_policy(t, pcr, &tpl.publicArea.authPolicy)) != 0)
+			goto out;
+		tpl.publicArea.objectAttributes &= ~TPMA_OBJECT_USERWITHAUTH;
+	}
+	if ((rc = start_session(t, srk, TPM2_SE_HMAC, TPMA_SESSION_DECRYPT, &sess)) != 0)
 		goto out;
 	/* the key goes in as the first parameter, encrypted by the session */
 	if (Esys_Create(t->esys, srk, sess, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tpl, &outside, &pcrs, &priv, &pub,
@@ -782,10 +841,25 @@ static int unseal_key(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVAT
 		rc = OM_ETRE_SEAL;
 		goto out;
 	}
-	if ((rc = start_session(t, srk, TPMA_SESSION_ENCRYPT, &sess)) != 0)
+	/* with a PCR policy, the session is a policy session that asserts the PCR's current value */
+	int policy = pub->publicArea.authPolicy.size > 0;
+	if ((rc = start_session(t, srk, policy ? TPM2_SE_POLICY : TPM2_SE_HMAC, TPMA_SESSION_ENCRYPT, &sess)) != 0)
 		goto out;
-	if (Esys_Unseal(t->esys, obj, sess, ESYS_TR_NONE, ESYS_TR_NONE, &data) != TSS2_RC_SUCCESS) {
+	TPML_PCR_SELECTION sel;
+	TPM2B_DIGEST now = { 0 }; /* empty: the TPM takes the PCR's current value */
+	policy_pcrs(&sel);
+	if (policy && Esys_PolicyPCR(t->esys, sess, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &now, &sel) !=
+			      TSS2_RC_SUCCESS) {
+		Esys_FlushContext(t->esys, sess);
 		rc = OM_ETRE_HW;
+		goto out;
+	}
+	TSS2_RC trc = Esys_Unseal(t->esys, obj, sess, ESYS_TR_NONE, ESYS_TR_NONE, &data);
+	if (trc != TSS2_RC_SUCCESS) {
+		Esys_FlushContext(t->esys, sess); /* a failed command leaves the session loaded */
+		/* TPM_RC_POLICY_FAIL (format 1, Part 2 6.6.3): the PCR is not the measured TRE's */
+		rc = policy && (trc & TPM2_RC_FMT1) && (trc & 0x3f) == (TPM2_RC_POLICY_FAIL & 0x3f) ? OM_ETRE_PCR
+												: OM_ETRE_HW;
 		goto out;
 	}
 	if (data->size != sizeof(t->key)) {

@@ -24,6 +24,7 @@
 #include <openmcim/be.h>
 
 #include "hw_token.h"
+#include "quote_tpm.h"
 #include "tre_fixture.h"
 #include "tre_int.h"
 
@@ -678,6 +679,83 @@ static void test_prk_tre_is_made_in_the_tpm_and_cannot_leave(void)
 	fx_tre_free(&t);
 }
 
+/* PCR TRE_PCR_TRE of the SHA-256 bank on that TPM, as the TPM reads it. */
+static void pcr_now(const struct t_swtpm *on, uint8_t out[32])
+{
+	TSS2_TCTI_CONTEXT *tc = NULL;
+	ESYS_CONTEXT *es = esys_on(on, &tc);
+	TPML_PCR_SELECTION sel = { .count = 1, .pcrSelections[0] = { .hash = TPM2_ALG_SHA256, .sizeofSelect = 3 } };
+	sel.pcrSelections[0].pcrSelect[TRE_PCR_TRE / 8] = (uint8_t)(1u << (TRE_PCR_TRE % 8));
+	TPML_DIGEST *v = NULL;
+	CHECK(Esys_PCR_Read(es, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, NULL, &v) == TSS2_RC_SUCCESS &&
+	      v->count == 1 && v->digests[0].size == 32);
+	if (v && v->count == 1)
+		memcpy(out, v->digests[0].buffer, 32);
+	Esys_Free(v);
+	esys_off(es, tc);
+}
+
+/*
+ * The sealing key bound to the measured TRE (issue 18, docs/decisions.md
+ * "PCR policy"): personalised with the value PCR 15 holds on the genuine
+ * device, the sealed object carries TPM2_PolicyPCR of PCR 15 at that value
+ * and no userWithAuth. The TRE opens while PCR 15 holds it; once anything
+ * else is measured into PCR 15 (other software on the device), the TPM
+ * refuses to unseal: OM_ETRE_PCR, not one byte of the directory nor the NV
+ * counter moved. Editing tpm.ctx to drop the policy leaves an object the
+ * TPM does not load (OM_ETRE_SEAL).
+ */
+static void test_sealing_key_is_bound_to_the_measured_pcr(void)
+{
+	struct fx_tre t;
+	uint8_t genuine[32], junk[32];
+	/* the state the genuine program leaves: whatever opening a TRE on this TPM measures */
+	struct om_tre *tre = fx_tre_setup(&t, pva, "TRE-00000720", &ro, &be);
+	om_tre_close(tre);
+	fx_tre_free(&t);
+	pcr_now(&tpm, genuine);
+	struct om_tre_backend bound = be;
+	bound.tpm_pcr_policy = genuine;
+	tre = fx_tre_setup(&t, pva, "TRE-00000721", &ro, &bound);
+	CHECK_INT(aka_ok(tre, &t.pcid, 32), 0);
+	om_tre_close(tre);
+	/* the object's policy is there, and the password (userWithAuth) does not stand in for it */
+	TPM2B_PUBLIC pub;
+	size_t len = 0, off = 9;
+	char path[600];
+	snprintf(path, sizeof(path), "%s/tpm.ctx", t.dir);
+	uint8_t *ctx = check_slurp(path, &len);
+	TPM2B_NAME srk;
+	CHECK(ctx && Tss2_MU_TPM2B_NAME_Unmarshal(ctx, len, &off, &srk) == TSS2_RC_SUCCESS &&
+	      Tss2_MU_TPM2B_PUBLIC_Unmarshal(ctx, len, &off, &pub) == TSS2_RC_SUCCESS);
+	CHECK(pub.publicArea.authPolicy.size == 32 && !(pub.publicArea.objectAttributes & TPMA_OBJECT_USERWITHAUTH));
+	tre = NULL;
+	CHECK_INT(om_tre_open_backend(&tre, t.dir, &be, 0), 0);
+	CHECK_INT(aka_ok(tre, &t.pcid, 64), 0);
+	om_tre_close(tre);
+	/* other software measured into PCR 15: the TPM keeps the key */
+	check_random(junk, sizeof(junk));
+	CHECK_INT(tre_tpm_measure(tpm.tcti, TRE_PCR_TRE, junk), 0);
+	open_refused_unchanged(t.dir, OM_ETRE_PCR, &tpm);
+	/* the policy cut out of tpm.ctx (userWithAuth back): the TPM does not load that object */
+	if (ctx) {
+		uint8_t edited[4096];
+		size_t at = 9;
+		TPM2B_PRIVATE priv;
+		CHECK(Tss2_MU_TPM2B_PRIVATE_Unmarshal(ctx, len, &off, &priv) == TSS2_RC_SUCCESS);
+		memcpy(edited, ctx, 9);
+		pub.publicArea.authPolicy.size = 0;
+		pub.publicArea.objectAttributes |= TPMA_OBJECT_USERWITHAUTH;
+		CHECK(Tss2_MU_TPM2B_NAME_Marshal(&srk, edited, sizeof(edited), &at) == TSS2_RC_SUCCESS &&
+		      Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, edited, sizeof(edited), &at) == TSS2_RC_SUCCESS &&
+		      Tss2_MU_TPM2B_PRIVATE_Marshal(&priv, edited, sizeof(edited), &at) == TSS2_RC_SUCCESS);
+		put_file(t.dir, "tpm.ctx", edited, at);
+		open_refused_unchanged(t.dir, OM_ETRE_SEAL, &tpm);
+	}
+	free(ctx);
+	fx_tre_free(&t);
+}
+
 int main(void)
 {
 	setenv("TSS2_LOG", "all+NONE", 1);
@@ -700,6 +778,7 @@ int main(void)
 	test_replaced_nv_index_or_srk_is_refused();
 	test_copy_from_before_an_erase_is_refused();
 	test_prk_tre_is_made_in_the_tpm_and_cannot_leave();
+	test_sealing_key_is_bound_to_the_measured_pcr(); /* last: it extends PCR 15 of tpm */
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	fx_sho_free(&sho2);

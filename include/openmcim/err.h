@@ -131,7 +131,8 @@ enum om_err {
 	OM_ETRE_HW = -425,            /* the TRE's secure hardware (TPM, PKCS#11 token) unreachable or refused */
 	OM_ETRE_BACKEND = -426,       /* TRE directory personalised for another backend or token than the configured one */
 	OM_ETRE_NV = -427,            /* the TPM's NV counter index is not the one personalised (attributes or name) */
-	OM_ETRE_KEY_ATTRS = -428,     /* the PKCS#11 sealing key is not one sensitive, never-extractable AES key */
+	OM_ETRE_KEY_ATTRS = -428,     /* a PKCS#11 key (sealing key, PrK_TRE) is not the one, of the kind, personalisation made */
+	OM_ETRE_PCR = -429,           /* the TPM refused to unseal: the TRE's PCR holds another value than the sealing policy's */
 	/* tre: add new codes here */
 
 	/* nas (NAS-EPS EMM/ESM codec, TS 24.301): -500 .. -599 */

@@ -56,6 +56,10 @@ struct om_tre_backend {
 	const char *p11_module;  /* PKCS#11: the module's path */
 	const char *p11_token;   /* PKCS#11: the token's label */
 	const char *p11_pin;     /* PKCS#11: the user PIN */
+	/* TPM, personalisation only: the value PCR TRE_PCR_TRE (15) holds on the genuine device once
+	 * the TRE's program is measured (32 bytes, SHA-256 bank); the sealing key is then bound to it
+	 * by TPM2_PolicyPCR (docs/tre.md "Backends", docs/decisions.md). NULL: no PCR policy. */
+	const uint8_t *tpm_pcr_policy;
 };
 
 /* "soft", "tpm" or "pkcs11" into *kind (the CLI's --tre); 0 or OM_EINVAL. */

@@ -175,7 +175,8 @@ static const struct err_row rows[] = {
 	ROW(OM_ETRE_HW, "TRE secure hardware (TPM, PKCS#11 token) unreachable or refused"),
 	ROW(OM_ETRE_BACKEND, "TRE directory personalised for another backend or token than the configured one"),
 	ROW(OM_ETRE_NV, "TPM NV counter index not the one personalised (attributes or name)"),
-	ROW(OM_ETRE_KEY_ATTRS, "PKCS#11 sealing key not a single sensitive, never-extractable AES key in the token"),
+	ROW(OM_ETRE_KEY_ATTRS, "PKCS#11 key (sealing key or PrK_TRE) not the one, of the kind, personalisation made"),
+	ROW(OM_ETRE_PCR, "TPM refused to unseal: the TRE's PCR holds another value than the sealing policy's"),
 	/* tre: add new rows here */
 	/* vno */
 	ROW(OM_ERADIO_LENGTH, "radio frame length is zero or too large"),
