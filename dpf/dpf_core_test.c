@@ -315,6 +315,11 @@ static void forged_outcomes_are_refused(struct device *dv, struct device *other_
 	o = g;
 	o.nonce_b[0] ^= 1;
 	forged_refused(dv, &o, dv->tre->sign_key, now, OM_EDPF_OUTCOME_NONCE_B, "another nonceB");
+	/* issue 18 (threats 1.10): what the TRE signs after blocking a MID at open (tre_provision_test) */
+	o = g;
+	CHECK_INT(o.n_blocked, 0);
+	o.n_blocked = 1;
+	forged_refused(dv, &o, dv->tre->sign_key, now, OM_EDPF_TRE_BLOCKED, "a MID blocked");
 	o = g;
 	o.imsi[strlen(o.imsi) - 1] = o.imsi[strlen(o.imsi) - 1] == '9' ? '8' : '9';
 	forged_refused(dv, &o, dv->tre->sign_key, now, OM_EDPF_OUTCOME_IMSI, "another IMSI");

@@ -141,7 +141,8 @@ static int fell_back(struct dpf *d, const char *tre_id, char *why, size_t wl)
 
 /*
  * The TRE's statement against what this SHO knows (docs/dpf.md "Outcome"):
- * signed with the registered Cert_TRE, for the authenticated TRE, bound to
+ * signed with the registered Cert_TRE, for the authenticated TRE, no MID
+ * blocked by the TRE's integrity check, bound to
  * the nonceB of its latest release and to the IMSI we allocated, with a
  * state counter not below one already seen. 0 or a code with why.
  */
@@ -161,6 +162,10 @@ static int check_statement(struct dpf *d, const char *tre_id, struct statement *
 		return om_reason(why, wl, OM_EDPF_OUTCOME_SIGNATURE, "outcome statement: %s", om_errname(rc));
 	if (strcmp(s->o.tre_id, tre_id))
 		return om_reason(why, wl, OM_EDPF_OUTCOME_TRE, "statement of %s", s->o.tre_id);
+	/* a failed integrity check, as the TRE itself reports it (threats 1.10): not taken as a success */
+	if (s->o.n_blocked)
+		return om_reason(why, wl, OM_EDPF_TRE_BLOCKED, "the TRE reports %u MID(s) blocked by its integrity check",
+				 (unsigned)s->o.n_blocked);
 	if ((rc = dpf_last_release(d, tre_id, r)) < 0)
 		return om_reason(why, wl, rc, "%s", rc == OM_EDPF_NOT_RELEASED ? "no MCIM released" : om_errname(rc));
 	if (CRYPTO_memcmp(s->o.nonce_b, r->nonce_b, OM_NONCE_LEN))

@@ -40,6 +40,9 @@ int om_tre_outcome(const struct om_tre *tre, int outcome, time_t now, uint8_t *o
 	o.sequence = tre->st.sequence;
 	o.counter = tre->counter;
 	o.time = (int64_t)now;
+	/* a failed integrity check reported, not only detected (threats 1.10) */
+	for (size_t i = 0; i < tre->st.n_mids; i++)
+		o.n_blocked += tre->st.mids[i].state == OM_TRE_MID_BLOCKED;
 	EVP_PKEY *key = NULL;
 	if ((rc = tre_key_use(tre, 0, &key)) == 0)
 		rc = om_outcome_build(&o, key, out, cap);

@@ -193,6 +193,45 @@ static void test_blocked_mid_is_in_every_signed_m2mmobj(void)
 	fx_tre_free(&t);
 }
 
+/*
+ * Issue 18 (threats 1.10): the outcome statement carries the blocked MIDs
+ * too. SHO1's MCIM installed and activated; the PCID's file is then altered
+ * and blocked at the next open; the active statement the TRE signs says 1
+ * (0 before), and verifies with Cert_TRE.
+ */
+static void test_blocked_mid_is_in_the_outcome_statement(void)
+{
+	struct fx_tre t;
+	struct om_tre *tre = setup(&t, "TRE-00000111");
+	struct om_mcim m1;
+	struct om_outcome o;
+	uint8_t mid1[16], st[OM_OUTCOME_MAX], pcid_mid[16];
+	X509 *sc = NULL;
+	time_t now = time(NULL);
+	struct om_tre_mid_info mi[4];
+	int n_mi = om_tre_mid_list(tre, t.p.ro_id, mi, 4);
+	CHECK(n_mi == 1 && mi[0].is_pcid);
+	memcpy(pcid_mid, mi[0].mid, 16);
+	fx_pcid(&m1, "001020000000011", "m2m.sho1.example");
+	provision(tre, &t, &ro, &sho1, 1, &m1, mid1);
+	CHECK_INT(om_tre_activate(tre, mid1, now, 0), 0);
+	CHECK_INT(om_cert_decode(&sc, OM_ENC_DER, t.sign_der, t.sign_len), 0);
+	int n = om_tre_outcome(tre, OM_OUTCOME_ACTIVE, now, st, sizeof(st));
+	CHECK(n > 0 && om_outcome_verify(st, (size_t)n, X509_get0_pubkey(sc), &o) == 0 && o.n_blocked == 0);
+	om_tre_close(tre);
+	flip_mid_of(t.dir, pcid_mid, 40);
+	CHECK_INT(om_tre_open(&tre, t.dir, 0), 0);
+	n = om_tre_outcome(tre, OM_OUTCOME_ACTIVE, now, st, sizeof(st));
+	CHECK_MSG(n > 0, "outcome: %s", om_errname(n));
+	CHECK(n > 0 && om_outcome_verify(st, (size_t)n, X509_get0_pubkey(sc), &o) == 0);
+	CHECK_INT(o.n_blocked, 1);
+	CHECK(!strcmp(o.imsi, m1.imsi) && o.outcome == OM_OUTCOME_ACTIVE);
+	X509_free(sc);
+	om_tre_close(tre);
+	om_mcim_clear(&m1);
+	fx_tre_free(&t);
+}
+
 static void test_change_of_subscription_twice_erases_the_superseded_mcim(void)
 {
 	struct fx_tre t;
@@ -757,6 +796,7 @@ int main(void)
 	test_lifecycle_moves_outside_their_flow_are_refused();
 	test_blocked_active_mid_falls_back_to_the_next_usable();
 	test_blocked_mid_is_in_every_signed_m2mmobj();
+	test_blocked_mid_is_in_the_outcome_statement();
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	fx_sho_free(&sho2);

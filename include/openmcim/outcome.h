@@ -5,13 +5,15 @@
  * the new MCIM, so the report that makes the previous SHO release is a
  * statement the TRE signs with PrK_TRE:
  *
- *   {TRE_id, new IMSI, outcome, nonceB, bootstrap sequence, state counter, time}
+ *   {TRE_id, new IMSI, outcome, nonceB, bootstrap sequence, state counter, time,
+ *    blocked MIDs}
  *
  * nonceB binds it to the new SHO's DM session (the DPF's release), the
  * bootstrap sequence to the previous SHO's handover (its DRF assigned it),
- * the counter to the TRE's state (docs/tre.md "State counter"). Framing as
- * M2MMobj (mobj.h), object type 04: one codec for the TRE, the DPF and the
- * DRF.
+ * the counter to the TRE's state (docs/tre.md "State counter"), the number
+ * of MIDs the TRE holds blocked reports a failed integrity check (version 2;
+ * threats 1.10). Framing as M2MMobj (mobj.h), object type 04: one codec for
+ * the TRE, the DPF and the DRF.
  */
 #pragma once
 
@@ -30,7 +32,7 @@ enum om_outcome_kind {
 	OM_OUTCOME_FALLBACK = 2, /* the Note Y deadline passed: the previous MID is active again */
 };
 
-/* 9 framing + 64 TRE_id + 16 IMSI + 1 + 16 + 4 + 8 + 8, and an RSA-2048 signature at most. */
+/* 9 framing + 64 TRE_id + 16 IMSI + 1 + 16 + 4 + 8 + 8 + 1, and an RSA-2048 signature at most. */
 #define OM_OUTCOME_MAX 512
 
 struct om_outcome {
@@ -41,6 +43,8 @@ struct om_outcome {
 	uint32_t sequence;               /* the bootstrap sequence the TRE accepted for this change */
 	uint64_t counter;                /* the TRE's state counter when it signed */
 	int64_t time;                    /* seconds since the epoch, when it signed */
+	uint8_t n_blocked;               /* MIDs the TRE holds BLOCKED (its integrity check failed); 0 read
+					    from a version 1 statement, which did not say */
 };
 
 /* "active", "fallback", or "?" */

@@ -88,7 +88,8 @@ out:
 
 uint8_t omo_mobj_version(uint8_t type)
 {
-	return type == MOBJ_TYPE_M2MMOBJ ? MOBJ_VERSION_M2MMOBJ : MOBJ_VERSION;
+	return type == MOBJ_TYPE_M2MMOBJ ? MOBJ_VERSION_M2MMOBJ : type == MOBJ_TYPE_OUTCOME ? MOBJ_VERSION_OUTCOME
+												 : MOBJ_VERSION;
 }
 
 static int version_ok(uint8_t type, uint8_t v)

@@ -18,6 +18,7 @@
 #define MOBJ_TYPE_M2MMOBJ 0x01
 #define MOBJ_TYPE_M2MMCIMMOBJ 0x02
 #define MOBJ_TYPE_OUTCOME 0x04     /* the TRE's outcome statement (outcome.h); 03 is the handover request */
+#define MOBJ_VERSION_OUTCOME 0x02  /* outcome statement version 2 adds the TRE's blocked MIDs */
 #define MOBJ_TYPE_PVA_VERDICT 0x05  /* the PVA's signed verdict (verdict.h) */
 #define MOBJ_SCHEME_ECDSA_P256 0x01 /* r | s, 32 bytes each */
 #define MOBJ_SCHEME_RSA_PSS 0x02    /* RSASSA-PSS-SHA256, 256 bytes */

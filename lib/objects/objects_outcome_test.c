@@ -65,6 +65,7 @@ static void inputs(struct om_outcome *o)
 	o->sequence = 2;
 	o->counter = 7;
 	o->time = 1796000000;
+	o->n_blocked = 1;
 }
 
 static void refused(const uint8_t *obj, size_t len, EVP_PKEY *pub, int want)
@@ -90,7 +91,7 @@ static void encoder_matches_the_hand_made_bytes(void)
 	inputs(&in);
 	int n = om_outcome_build(&in, key, out, sizeof(out));
 	CHECK_INT(n, (int)tbs_len + 64);
-	CHECK_INT((int)tbs_len, 75);
+	CHECK_INT((int)tbs_len, 76);
 	if (tbs && n == (int)tbs_len + 64)
 		CHECK_MEM(out, tbs, tbs_len);
 	free(tbs);
@@ -107,7 +108,7 @@ static void verifier_reads_the_openssl_statement(void)
 	CHECK_INT(om_outcome_verify(st, len, pub, &o), 0);
 	CHECK(!strcmp(o.tre_id, in.tre_id) && !strcmp(o.imsi, in.imsi) && o.outcome == in.outcome);
 	CHECK_MEM(o.nonce_b, in.nonce_b, OM_NONCE_LEN);
-	CHECK(o.sequence == 2 && o.counter == 7 && o.time == 1796000000);
+	CHECK(o.sequence == 2 && o.counter == 7 && o.time == 1796000000 && o.n_blocked == 1);
 	/* every flipped bit is refused: the signature covers every byte, and the framing is read first */
 	size_t accepted = 0;
 	for (size_t bit = 0; bit < 8 * len; bit++) {
@@ -130,11 +131,36 @@ static void verifier_reads_the_openssl_statement(void)
 	st[5] = 0x01;
 	refused(st, len, pub, OM_EOBJ_TYPE);
 	st[5] = 0x04;
-	st[4] = 0x02;
+	st[4] = 0x03;
 	refused(st, len, pub, OM_EOBJ_VERSION);
-	st[4] = 0x01;
+	st[4] = 0x02;
 	EVP_PKEY_free(other);
 	EVP_PKEY_free(other_pub);
+	EVP_PKEY_free(pub);
+	free(st);
+}
+
+/*
+ * A version 1 statement, as TREs signed it before the blocked MIDs (issue
+ * 18, threats 1.10), is still read: every field, and no MID blocked, which
+ * it did not say. Its bytes relabelled version 2 are refused (the signature
+ * covers the version).
+ */
+static void version_1_statement_is_still_read(void)
+{
+	struct om_outcome in, o;
+	size_t len = 0;
+	uint8_t *st = hex_file("statement-v1.hex", &len);
+	EVP_PKEY *pub = pem_key("tre-sign.pub.pem", 0);
+	inputs(&in);
+	CHECK_INT(st ? st[4] : 0, 0x01);
+	CHECK_INT(om_outcome_verify(st, len, pub, &o), 0);
+	CHECK(!strcmp(o.tre_id, in.tre_id) && !strcmp(o.imsi, in.imsi) && o.outcome == in.outcome);
+	CHECK(o.sequence == 2 && o.counter == 7 && o.time == 1796000000 && o.n_blocked == 0);
+	if (st) {
+		st[4] = 0x02;
+		refused(st, len, pub, OM_EOBJ_SIGNATURE);
+	}
 	EVP_PKEY_free(pub);
 	free(st);
 }
@@ -176,6 +202,9 @@ static void round_trips_and_refuses_bad_fields(void)
 	strcpy(in.tre_id, "TRE 1");
 	CHECK_INT(om_outcome_build(&in, key, out, sizeof(out)), OM_EINVAL);
 	inputs(&in);
+	in.n_blocked = OM_MOBJ_BLOCKED_MAX + 1;
+	CHECK_INT(om_outcome_build(&in, key, out, sizeof(out)), OM_EINVAL);
+	inputs(&in);
 	CHECK_INT(om_outcome_build(&in, key, out, 40), OM_ENOSPC);
 	EVP_PKEY_free(key);
 }
@@ -186,6 +215,7 @@ int main(void)
 	snprintf(dir, sizeof(dir), "%s/vectors/outcome", src ? src : ".");
 	encoder_matches_the_hand_made_bytes();
 	verifier_reads_the_openssl_statement();
+	version_1_statement_is_still_read();
 	round_trips_and_refuses_bad_fields();
 	return check_done();
 }

@@ -5,7 +5,10 @@
  * encoding:
  *
  *   tre_id (text) | imsi (text, digits) | outcome (1) | nonceB (16) |
- *   sequence (4, BE) | counter (8, BE) | time (8, BE, >= 0)
+ *   sequence (4, BE) | counter (8, BE) | time (8, BE, >= 0) | blocked (1)
+ *
+ * blocked, the number of MIDs the TRE holds BLOCKED, since version 2; a
+ * version 1 statement (without it) is still read, with 0.
  */
 #include <string.h>
 
@@ -38,7 +41,8 @@ int om_outcome_build(const struct om_outcome *o, EVP_PKEY *key, uint8_t *out, si
 	if (!out)
 		return OM_EINVAL;
 	if (!o || !key || cap < MOBJ_HDR || !imsi_ok(o->imsi, strnlen(o->imsi, sizeof(o->imsi))) ||
-	    (o->outcome != OM_OUTCOME_ACTIVE && o->outcome != OM_OUTCOME_FALLBACK) || o->time < 0)
+	    (o->outcome != OM_OUTCOME_ACTIVE && o->outcome != OM_OUTCOME_FALLBACK) || o->time < 0 ||
+	    o->n_blocked > OM_MOBJ_BLOCKED_MAX)
 		goto out;
 	kind = (uint8_t)o->outcome;
 	om_be_put(seq, o->sequence, 4);
@@ -46,7 +50,7 @@ int om_outcome_build(const struct om_outcome *o, EVP_PKEY *key, uint8_t *out, si
 	    (r = omo_put_text(&w, o->imsi, sizeof(o->imsi), OM_MCIM_IMSI_MAX, MOBJ_ID_LO)) < 0 ||
 	    (r = omo_put_raw(&w, &kind, 1)) < 0 || (r = omo_put_raw(&w, o->nonce_b, OM_NONCE_LEN)) < 0 ||
 	    (r = omo_put_raw(&w, seq, sizeof(seq))) < 0 || (r = omo_put_i64(&w, (int64_t)o->counter)) < 0 ||
-	    (r = omo_put_i64(&w, o->time)) < 0)
+	    (r = omo_put_i64(&w, o->time)) < 0 || (r = omo_put_raw(&w, &o->n_blocked, 1)) < 0)
 		goto out;
 	r = omo_mobj_sign(MOBJ_TYPE_OUTCOME, key, out, cap, w.pos - MOBJ_HDR);
 out:
@@ -73,13 +77,14 @@ int om_outcome_verify(const uint8_t *obj, size_t len, EVP_PKEY *tre_sign_pub, st
 	if ((r = omo_take_text(&d, t.tre_id, OM_TRE_ID_MAX, MOBJ_ID_LO)) < 0 ||
 	    (r = omo_take_text(&d, t.imsi, OM_MCIM_IMSI_MAX, '0')) < 0 ||
 	    (r = omo_take_raw(&d, &kind, 1)) < 0 || (r = omo_take_raw(&d, t.nonce_b, OM_NONCE_LEN)) < 0 ||
-	    (r = omo_take_raw(&d, tail, sizeof(tail))) < 0)
+	    (r = omo_take_raw(&d, tail, sizeof(tail))) < 0 ||
+	    (obj[4] >= MOBJ_VERSION_OUTCOME && (r = omo_take_raw(&d, &t.n_blocked, 1)) < 0))
 		return r;
 	/* inside a signed body a bad field or a leftover is a signer's bug, still refused */
 	if (d.pos != d.len)
 		return OM_EOBJ_TRAILING;
 	if (!imsi_ok(t.imsi, strlen(t.imsi)) || (kind != OM_OUTCOME_ACTIVE && kind != OM_OUTCOME_FALLBACK) ||
-	    (tail[12] & 0x80))
+	    (tail[12] & 0x80) || t.n_blocked > OM_MOBJ_BLOCKED_MAX)
 		return OM_EOBJ_FIELD;
 	t.outcome = kind;
 	t.sequence = (uint32_t)om_be_get(tail, 4);
