@@ -101,6 +101,47 @@ static void emit_departure(void *ctx, const char *tre_id, const struct drf_stay 
 	((om_admin_emit)c[0])(c[1], line);
 }
 
+static void emit_operator(void *ctx, const struct drf_operator *o)
+{
+	void **c = ctx;
+	char line[256];
+	snprintf(line, sizeof(line), "sho_id=%s added=%lld handovers=%u cert_sha256=%s", o->sho_id, (long long)o->added,
+		 o->handovers, o->cert_sha256);
+	((om_admin_emit)c[0])(c[1], line);
+}
+
+/* operator-list, operator-change, operator-delete (issue 15); 1 when w is none of them. */
+static int run_operator(struct drf *d, char **w, size_t n, int64_t now, om_admin_emit emit, void *ctx, char *why,
+			size_t wl)
+{
+	int rc;
+	if (!strcmp(w[0], "operator-list") && n == 2) {
+		void *c[2] = { (void *)emit, ctx };
+		rc = drf_operator_page(d, strcmp(w[1], "-") ? w[1] : "", DRF_ADMIN_PAGE, emit_operator, c);
+		return rc < 0 ? rc : 0;
+	}
+	if (!strcmp(w[0], "operator-change") && n == 3) {
+		uint8_t *der = NULL;
+		size_t len = 0;
+		if (om_admin_b64_get(w[2], &der, &len) < 0)
+			return om_reason(why, wl, OM_EDRF_COMMAND, "certificate: not base64");
+		if ((rc = drf_operator_change(d, w[1], der, len, now)) == 0)
+			om_notice("admin-operator-change", "sho_id=%s", w[1]);
+		free(der);
+		return rc;
+	}
+	if (!strcmp(w[0], "operator-delete") && n == 2) {
+		rc = drf_operator_delete(d, w[1]);
+		if (rc == OM_EDRF_STATE)
+			return om_reason(why, wl, rc, "operator %.63s sent handovers the register keeps: change its "
+						      "certificate instead", w[1]);
+		if (rc == 0)
+			om_notice("admin-operator-delete", "sho_id=%s", w[1]);
+		return rc;
+	}
+	return 1;
+}
+
 static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx, char *why, size_t wl)
 {
 	int64_t now = (int64_t)time(NULL), v = 0;
@@ -145,6 +186,9 @@ static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx,
 		free(der);
 		return rc;
 	}
+	if (!strncmp(w[0], "operator-", 9) && strcmp(w[0], "operator-add") &&
+	    (rc = run_operator(d, w, n, now, emit, ctx, why, wl)) != 1)
+		return rc;
 	if (!strcmp(w[0], "status") && n == 2) {
 		struct drf_device_status s;
 		if ((rc = drf_device_status(d, w[1], now, &s)) == 0) {

@@ -110,6 +110,34 @@ OM_NODISCARD int drf_device_lock(struct drf *d, const char *tre_id, int64_t unti
 OM_NODISCARD int drf_operator_add(struct drf *d, const char *sho_id, const uint8_t *cert_der, size_t cert_len,
 				  int64_t now);
 
+/* One peer operator as the register holds it (drf-admin operator list, issue 15). */
+struct drf_operator {
+	char sho_id[OM_HANDOVER_SHO_ID_MAX + 1];
+	int64_t added;                /* when added, or when its certificate last changed */
+	char cert_sha256[65];         /* SHA-256 of its SHO_SIGNING certificate (DER), hex */
+	unsigned handovers;           /* handover requests of it the register keeps */
+};
+typedef void (*drf_operator_fn)(void *ctx, const struct drf_operator *o);
+
+/* The operators in sho_id order after `after` ("" from the start), at most max. How many, or OM_ESTORE*. */
+OM_NODISCARD int drf_operator_page(struct drf *d, const char *after, unsigned max, drf_operator_fn fn, void *ctx);
+
+/*
+ * A known operator's new SHO_SIGNING certificate (its key rotated), checked as
+ * drf_operator_add checks one: the next handover request of it verifies with
+ * this one only. Returns 0, OM_EDRF_VALUE, OM_EDRF_CERT, OM_EDRF_OPERATOR (not
+ * known), OM_ESTORE*.
+ */
+OM_NODISCARD int drf_operator_change(struct drf *d, const char *sho_id, const uint8_t *cert_der, size_t cert_len,
+				     int64_t now);
+
+/*
+ * Forget an operator. Refused with OM_EDRF_STATE, nothing changed, when the
+ * register keeps a handover it sent (the history names it: change its
+ * certificate instead); OM_EDRF_OPERATOR when not known. 0 or OM_ESTORE*.
+ */
+OM_NODISCARD int drf_operator_delete(struct drf *d, const char *sho_id);
+
 /*
  * Issue a transfer code for one device we serve, valid valid_s seconds
  * (0: DRF_CODE_VALID_DEFAULT). The code (80 random bits as

@@ -292,6 +292,79 @@ static void admin_tool_takes_iso_times_and_prints_json(void)
 	CHECK_INT(admin_status("lock_until="), 0);
 }
 
+/*
+ * The peer operators through drf-admin (issue 15): listed (text and JSON,
+ * parsed by jq), a certificate changed when SHO-C rotates its key, SHO-C
+ * forgotten once; refused, with their codes and the register unchanged: an
+ * operator whose handover the register keeps, an unknown one, a
+ * certificate naming another operator.
+ */
+static void admin_tool_manages_operators(const struct pf_sho *b)
+{
+	const char *cli = getenv("OM_CLI");
+	char sock[600], out[4096], db[600], b_pem[600], c2_pem[600];
+	struct pf_sho c2;
+	if (!cli) {
+		CHECK_MSG(0, "OM_CLI is not set");
+		return;
+	}
+	snprintf(sock, sizeof(sock), "%s/admin/drf.sock", tmp);
+	snprintf(db, sizeof(db), "%s", drf_db);
+	snprintf(b_pem, sizeof(b_pem), "%s", at("sho-b-signing.pem"));
+	snprintf(c2_pem, sizeof(c2_pem), "%s", at("sho-c-signing-2.pem"));
+	pf_sho_make(&c2, "SHO-C");
+	CHECK_INT(om_cert_save(b_pem, b->cert), 0);
+	CHECK_INT(om_cert_save(c2_pem, c2.cert), 0);
+	const char *dbs[] = { db };
+
+	const char *list[] = { cli, "drf-admin", "--socket", sock, "operator", "list", NULL };
+	CHECK_INT(du_run(list, 0, out, sizeof(out)), 0);
+	CHECK_MSG(!strncmp(out, "sho_id=SHO-B added=", 19) && strstr(out, " handovers=1 ") &&
+			  strstr(out, "\nsho_id=SHO-C added=") && strstr(out, " handovers=0 cert_sha256="),
+		  "operator list: %s", out);
+	const char *json[] = { cli, "drf-admin", "--json", "--socket", sock, "operator", "list", NULL };
+	CHECK_INT(du_run(json, 0, out, sizeof(out)), 0);
+	CHECK_INT(du_json_check(tmp, out,
+				".ok and (.items | length) == 2 and .items[0].sho_id == \"SHO-B\" and"
+				" .items[0].handovers == \"1\" and (.items[1].added | test(\"^20[0-9-]+T[0-9:]+Z$\")) and"
+				" (.items[1].cert_sha256 | length) == 64"),
+		  0);
+	char c_sha[65] = "";
+	const char *cs = strstr(out, "\"sho_id\":\"SHO-C\"");
+	cs = cs ? strstr(cs, "\"cert_sha256\":\"") : NULL;
+	if (cs)
+		snprintf(c_sha, sizeof(c_sha), "%.64s", cs + 15);
+
+	char *before = rk_snapshot(dbs, 1, NULL, 0);
+	const char *del_b[] = { cli, "drf-admin", "--socket", sock, "operator", "delete", "SHO-B", NULL };
+	CHECK_INT(du_run_quiet(del_b, 1, out, sizeof(out)), 1);
+	CHECK_MSG(strstr(out, "(OM_EDRF_STATE)") != NULL, "delete SHO-B: %s", out);
+	const char *del_x[] = { cli, "drf-admin", "--json", "--socket", sock, "operator", "delete", "SHO-X", NULL };
+	CHECK_INT(du_run_quiet(del_x, 0, out, sizeof(out)), 1);
+	CHECK_INT(du_json_check(tmp, out, ".ok == false and .error == \"OM_EDRF_OPERATOR\""), 0);
+	const char *wrong[] = { cli, "drf-admin", "--socket", sock, "operator", "change", "SHO-C", b_pem, NULL };
+	CHECK_INT(du_run_quiet(wrong, 1, out, sizeof(out)), 1);
+	CHECK_MSG(strstr(out, "(OM_EDRF_CERT)") != NULL, "SHO-B's certificate for SHO-C: %s", out);
+	const char *chg_x[] = { cli, "drf-admin", "--socket", sock, "operator", "change", "SHO-X", c2_pem, NULL };
+	CHECK_INT(du_run_quiet(chg_x, 1, out, sizeof(out)), 1);
+	CHECK_MSG(strstr(out, "(OM_EDRF_CERT)") != NULL, "SHO-C's certificate for SHO-X: %s", out);
+	char *after = rk_snapshot(dbs, 1, NULL, 0);
+	rk_check_unchanged(before, after, "operator commands refused");
+
+	const char *chg[] = { cli, "drf-admin", "--socket", sock, "operator", "change", "SHO-C", c2_pem, NULL };
+	CHECK_INT(du_run(chg, 0, out, sizeof(out)), 0);
+	CHECK_INT(du_run(list, 0, out, sizeof(out)), 0);
+	CHECK_MSG(c_sha[0] && strstr(out, "sho_id=SHO-C ") && !strstr(out, c_sha), "SHO-C's certificate unchanged: %s",
+		  out);
+	const char *del_c[] = { cli, "drf-admin", "--socket", sock, "operator", "delete", "SHO-C", NULL };
+	CHECK_INT(du_run(del_c, 0, out, sizeof(out)), 0);
+	CHECK_INT(du_run(json, 0, out, sizeof(out)), 0);
+	CHECK_INT(du_json_check(tmp, out, "(.items | map(.sho_id)) == [\"SHO-B\"]"), 0);
+	CHECK_INT(du_run_quiet(del_c, 1, out, sizeof(out)), 1);
+	CHECK_MSG(strstr(out, "(OM_EDRF_OPERATOR)") != NULL, "SHO-C twice: %s", out);
+	pf_sho_free(&c2);
+}
+
 static void command_line(void)
 {
 	char out[2048];
@@ -492,6 +565,7 @@ int main(void)
 	CHECK_MSG(!strcmp(out, "due=0 not_yet_due=1 to_suspend=0\n"), "removals: %s", out);
 	/* the device is no longer ours: no code for it */
 	CHECK_INT(admin("transfer-code " TRE_ID " 600\n", out), OM_EDRF_NOT_OURS);
+	admin_tool_manages_operators(&b);
 
 	CHECK_INT(du_term_wait(pid, 10000), 0);
 	size_t n = 0;

@@ -67,6 +67,10 @@ enum drf_sql {
 	DRF_SQL_DEL_HANDOVERS,
 	DRF_SQL_DEL_REMOVALS,
 	DRF_SQL_DEL_DEVICE,
+	DRF_SQL_OP_PAGE,   /* issue 15: drf-admin operator list, change, delete (drf/operators.c) */
+	DRF_SQL_OP_SENT,
+	DRF_SQL_OP_CHANGE,
+	DRF_SQL_OP_DELETE,
 	DRF_SQL_N
 };
 
@@ -95,6 +99,9 @@ struct drf {
  * OM_ENOMEM or an OM_EPKI_STATUS_* code.
  */
 OM_NODISCARD int drf_signer_status(const struct drf *d, int64_t now, uint8_t **out, size_t *out_len);
+
+/* A certificate of profile whose CN is cn (DER). 0 or OM_EDRF_CERT. */
+int drf_cert_for(const uint8_t *der, size_t len, enum om_cert_profile profile, const char *cn);
 
 /* 1..max characters from lo to '~'. */
 int drf_text_ok(const char *s, size_t max, char lo);

@@ -115,8 +115,7 @@ void drf_close(struct drf *d)
 	free(d);
 }
 
-/* A certificate of profile whose CN is cn. 0 or OM_EDRF_CERT. */
-static int cert_for(const uint8_t *der, size_t len, enum om_cert_profile profile, const char *cn)
+int drf_cert_for(const uint8_t *der, size_t len, enum om_cert_profile profile, const char *cn)
 {
 	X509 *c = NULL;
 	char got[OM_NAME_MAX_LEN + 1];
@@ -251,11 +250,11 @@ int drf_device_arrive(struct drf *d, const char *tre_id, const char *imsi, int64
 		om_notice("drf-device-refused", "reason=value");
 		return OM_EDRF_VALUE;
 	}
-	if (cert_for(enc_cert_der, enc_cert_len, OM_CERT_TRE_ENCRYPTION, tre_id) < 0) {
+	if (drf_cert_for(enc_cert_der, enc_cert_len, OM_CERT_TRE_ENCRYPTION, tre_id) < 0) {
 		om_notice("drf-device-refused", "tre_id=%s reason=enc-cert", tre_id);
 		return OM_EDRF_CERT;
 	}
-	if (sign_cert_der && cert_for(sign_cert_der, sign_cert_len, OM_CERT_TRE_SIGNING, tre_id) < 0) {
+	if (sign_cert_der && drf_cert_for(sign_cert_der, sign_cert_len, OM_CERT_TRE_SIGNING, tre_id) < 0) {
 		om_notice("drf-device-refused", "tre_id=%s reason=sign-cert", tre_id);
 		return OM_EDRF_CERT;
 	}
@@ -301,8 +300,8 @@ int drf_operator_add(struct drf *d, const char *sho_id, const uint8_t *cert_der,
 		om_notice("drf-operator-refused", "reason=value");
 		return OM_EDRF_VALUE;
 	}
-	if (cert_for(cert_der, cert_len, OM_CERT_SHO_SIGNING, sho_id) < 0 &&
-	    cert_for(cert_der, cert_len, OM_CERT_ROOT_CA, sho_id) < 0) {
+	if (drf_cert_for(cert_der, cert_len, OM_CERT_SHO_SIGNING, sho_id) < 0 &&
+	    drf_cert_for(cert_der, cert_len, OM_CERT_ROOT_CA, sho_id) < 0) {
 		om_notice("drf-operator-refused", "sho_id=%s reason=cert", sho_id);
 		return OM_EDRF_CERT;
 	}

@@ -11,12 +11,13 @@ set -eu
 # hardware the TRE's backends are tested on: a software TPM 2.0 (swtpm), a
 # SoftHSM2 PKCS#11 token, and tpm2-tools to cross-check the TPM's state;
 # and systemd-analyze (systemd) that checks the installed units
-# (tests/install_test.c). tpm2-openssl is the OpenSSL provider through which
+# (tests/install_test.c); jq, which parses the admin tools' --json output in
+# their tests (tests/daemon_util.c du_json_check). tpm2-openssl is the OpenSSL provider through which
 # the TRE keeps PrK_TRE in the TPM (tre/key_tpm.c), loaded at run time. The owner API's OpenAPI check and the console's
 # browser test run on node (their npm packages come from the checked-in lock
 # file) and Debian's chromium.
 build_pkgs="gcc make cmake ninja-build pkg-config libssl-dev openssl libcjson-dev libosmocore-dev libsqlite3-dev libpq-dev libfreediameter-dev freediameter-extensions libxml2-dev libxmlsec1-dev libevent-dev libcurl4-openssl-dev libtss2-dev tpm2-openssl libp11-kit-dev libsystemd-dev"
-test_peers="libosmocore-utils tshark prometheus xmlsec1 curl libwbxml2-utils postgresql swtpm swtpm-tools tpm2-tools softhsm2 p11-kit systemd nodejs npm chromium"
+test_peers="libosmocore-utils jq tshark prometheus xmlsec1 curl libwbxml2-utils postgresql swtpm swtpm-tools tpm2-tools softhsm2 p11-kit systemd nodejs npm chromium"
 test_pkgs="$build_pkgs $test_peers"
 fuzz_pkgs="$test_pkgs clang libclang-rt-dev"
 # the Debian packages (make deb): debhelper, dpkg-buildpackage, lintian

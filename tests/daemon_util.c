@@ -270,6 +270,19 @@ int du_write_file(const char *path, const char *text)
 	return fclose(f);
 }
 
+int du_json_check(const char *dir, const char *json, const char *expr)
+{
+	char file[1024], out[4096];
+	snprintf(file, sizeof(file), "%s/json-check.json", dir);
+	if (du_write_file(file, json) < 0)
+		return -1;
+	const char *argv[] = { "jq", "-e", expr, file, NULL };
+	int rc = du_run(argv, 1, out, sizeof(out));
+	if (rc != 0)
+		fprintf(stderr, "jq -e '%s' on %.300s: exit %d: %.300s\n", expr, json, rc, out);
+	return rc;
+}
+
 void du_rm_rf(const char *dir)
 {
 	char cmd[600];

@@ -27,6 +27,15 @@ int du_run_quiet(const char *const *argv, int merge, char *out, size_t cap);
  */
 int du_run_split(const char *const *argv, char *out, size_t out_cap, char *err, size_t err_cap);
 
+/*
+ * Parse json (an admin tool's --json output) with jq, independent of the
+ * code under test, and evaluate the jq filter expr on it (`jq -e`: true when
+ * its last output is neither false nor null). The text goes through
+ * dir/json-check.json. Returns 0 when it parses and expr holds, else
+ * non-zero after printing jq's verdict on stderr.
+ */
+int du_json_check(const char *dir, const char *json, const char *expr);
+
 /* Sleep for ms milliseconds. */
 void du_nap_ms(long ms);
 

@@ -30,7 +30,8 @@ static void usage(FILE *f)
 		   "  device owner TRE_ID OWNER   (a resale: the new owner; the device's unused codes revoked)\n"
 		   "  lock TRE_ID UNTIL   (ISO 8601: 2027-01-01, 2027-01-01T00:00:00Z; or epoch seconds; 0 lifts the lock)\n"
 		   "  transfer-code TRE_ID [VALID_SECONDS]   (prints the code once)\n"
-		   "  operator add SHO_ID SHO_SIGNING_CERT.pem\n"
+		   "  operator add SHO_ID SHO_SIGNING_CERT.pem | operator change SHO_ID SHO_SIGNING_CERT.pem   (its key rotated)\n"
+		   "  operator list | operator delete SHO_ID   (delete: one that sent no handover the register keeps)\n"
 		   "  status TRE_ID\n"
 		   "  history TRE_ID                         (one line per stay with us)\n"
 		   "  pending\n"
@@ -75,8 +76,8 @@ static int wire(int argc, char **argv, char *line, size_t *len)
 			r = append_cert(line, len, argv[7]);
 		return r;
 	}
-	if (argc == 4 && !strcmp(argv[0], "operator") && !strcmp(argv[1], "add")) {
-		r = admin_client_append("drf-admin", line, len, "operator-add");
+	if (argc == 4 && !strcmp(argv[0], "operator") && (!strcmp(argv[1], "add") || !strcmp(argv[1], "change"))) {
+		r = admin_client_append("drf-admin", line, len, !strcmp(argv[1], "add") ? "operator-add" : "operator-change");
 		if (r == 0)
 			r = admin_client_append("drf-admin", line, len, argv[2]);
 		return r ? r : append_cert(line, len, argv[3]);
@@ -102,6 +103,10 @@ static int wire(int argc, char **argv, char *line, size_t *len)
 		for (size_t k = 0; r == 0 && k < 3; k++)
 			r = admin_client_append("drf-admin", line, len, w[k]);
 		return r;
+	}
+	if (argc == 3 && !strcmp(argv[0], "operator") && !strcmp(argv[1], "delete")) {
+		r = admin_client_append("drf-admin", line, len, "operator-delete");
+		return r ? r : admin_client_append("drf-admin", line, len, argv[2]);
 	}
 	if (argc == 3 && !strcmp(argv[0], "device") && (!strcmp(argv[1], "show") || !strcmp(argv[1], "delete"))) {
 		/* show is status; delete a decommissioned device (the register refuses one still moving) */
@@ -136,6 +141,8 @@ int cmd_drf_admin(int argc, char **argv)
 	line[0] = '\0';
 	if (argc - i == 2 && !strcmp(argv[i], "device") && !strcmp(argv[i + 1], "list"))
 		return admin_client_list("drf-admin", sock, "device-list", DRF_ADMIN_PAGE);
+	if (argc - i == 2 && !strcmp(argv[i], "operator") && !strcmp(argv[i + 1], "list"))
+		return admin_client_list("drf-admin", sock, "operator-list", DRF_ADMIN_PAGE);
 	int r = wire(argc - i, argv + i, line, &len);
 	if (r == CLI_EUSAGE)
 		usage(stderr);
