@@ -88,7 +88,7 @@ static int event_name_ok(const char *e)
 {
 	static const char *const names[] = { "registered", "transferred", "handover_requested", "handover_accepted",
 					     "refused", "provisioned", "active", "fell_back", "released",
-					     "validation_refused" };
+					     "validation_refused", "suspended", "resumed" };
 	for (size_t i = 0; e && i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(e, names[i]))
 			return 1;

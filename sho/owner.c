@@ -202,3 +202,102 @@ int sho_owner_check(struct sho *s, const char *owner_id, const char *secret)
 			  om_errname(rc));
 	return rc;
 }
+
+/* ---- the operator's commands on owners (sho-admin, issue 15) ---- */
+
+int sho_owner_page(struct sho *s, const char *after, unsigned limit,
+		   void (*fn)(void *ctx, const struct sho_owner_info *o), void *ctx)
+{
+	int rc, n = 0;
+	if (!s || !fn)
+		return OM_EINVAL;
+	struct om_stmt *st = s->stmt[SHO_SQL_OWNER_PAGE];
+	for (rc = om_stmt_query(st, OM_BIND(OM_TEXT(after ? after : ""), OM_INT(limit))); rc == OM_STORE_ROW;
+	     rc = om_stmt_step(st)) {
+		struct sho_owner_info o;
+		memset(&o, 0, sizeof(o));
+		snprintf(o.owner_id, sizeof(o.owner_id), "%s", om_stmt_col_text(st, 0));
+		o.created = om_stmt_col_int64(st, 1);
+		o.devices = (unsigned)om_stmt_col_int64(st, 2);
+		fn(ctx, &o);
+		n++;
+	}
+	om_stmt_reset(st);
+	return rc < 0 ? rc : n;
+}
+
+/* In the caller's transaction: does owner_id exist, its devices and its unfinished bulk moves. */
+static int owner_holds(struct sho *s, const char *owner_id, int64_t *known, int64_t *devices, int64_t *moves)
+{
+	struct om_stmt *st = s->stmt[SHO_SQL_OWNER_HOLDS];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(owner_id)));
+	if (rc == OM_STORE_ROW) {
+		*known = om_stmt_col_int64(st, 0);
+		*devices = om_stmt_col_int64(st, 1);
+		*moves = om_stmt_col_int64(st, 2);
+		rc = 0;
+	} else if (rc >= 0) {
+		rc = OM_ESTORE;
+	}
+	om_stmt_reset(st);
+	return rc;
+}
+
+int sho_owner_secret(struct sho *s, const char *owner_id, const char *secret)
+{
+	uint8_t salt[SALT_LEN], hash[HASH_LEN];
+	int64_t known = 0, devices = 0, moves = 0;
+	int rc;
+	if (!s || !owner_id)
+		return OM_EINVAL;
+	if (!secret_ok(secret))
+		return OM_ESHO_NOTE;
+	if (RAND_bytes(salt, sizeof(salt)) != 1)
+		return OM_ERANDOM;
+	if ((rc = scrypt(secret, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, hash)) < 0)
+		goto out;
+	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
+		goto out;
+	if ((rc = owner_holds(s, owner_id, &known, &devices, &moves)) == 0 && !known)
+		rc = OM_ESHO_NOT_FOUND;
+	/* a new hash: what any handle remembered was bound to the old one (Verified owners, above) */
+	if (rc == 0)
+		rc = om_stmt_exec(s->stmt[SHO_SQL_OWNER_SECRET], OM_BIND(OM_TEXT(owner_id), OM_TEXT(KDF_NAME),
+									 OM_BLOB(salt, sizeof(salt)),
+									 OM_BLOB(hash, sizeof(hash))));
+	if (rc == 0)
+		rc = om_store_commit(s->store);
+out:
+	om_store_rollback(s->store);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	if (rc == 0)
+		om_info("owner-secret", "owner=%s kdf=%s", owner_id, KDF_NAME);
+	else
+		om_notice("owner-refused", "owner=%.63s command=secret reason=%s", owner_id, om_errname(rc));
+	return rc;
+}
+
+int sho_owner_delete(struct sho *s, const char *owner_id)
+{
+	int64_t known = 0, devices = 0, moves = 0;
+	int rc;
+	if (!s || !owner_id)
+		return OM_EINVAL;
+	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
+		return rc;
+	if ((rc = owner_holds(s, owner_id, &known, &devices, &moves)) == 0)
+		rc = !known ? OM_ESHO_NOT_FOUND : devices || moves ? OM_ESHO_STATE : 0;
+	/* its finished bulk moves and the history it kept of devices since sold go with it */
+	static const enum sho_sql del[] = { SHO_SQL_OWNER_DEL_MOVES, SHO_SQL_OWNER_DEL_EVENTS, SHO_SQL_OWNER_DELETE };
+	for (size_t i = 0; rc == 0 && i < sizeof(del) / sizeof(del[0]); i++)
+		rc = om_stmt_exec(s->stmt[del[i]], OM_BIND(OM_TEXT(owner_id)));
+	if (rc == 0)
+		rc = om_store_commit(s->store);
+	om_store_rollback(s->store);
+	if (rc == 0)
+		om_info("owner-delete", "owner=%s", owner_id);
+	else
+		om_notice("owner-refused", "owner=%.63s command=delete reason=%s devices=%lld moves=%lld", owner_id,
+			  om_errname(rc), (long long)devices, (long long)moves);
+	return rc;
+}

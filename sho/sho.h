@@ -114,6 +114,62 @@ OM_NODISCARD int sho_owner_recall(struct sho *s, const char *owner_id, const cha
 OM_NODISCARD int sho_owner_verify(const struct sho_owner_claim *c, const char *secret);
 void sho_owner_remember(struct sho *s, const struct sho_owner_claim *c, const char *secret);
 
+/* ---- the operator's commands (sho-admin, issue 15) ----------------------------- */
+
+struct sho_owner_info {
+	char owner_id[SHO_OWNER_ID_MAX + 1];
+	int64_t created;
+	unsigned devices; /* registered to it now */
+};
+
+/* Owners in id order after `after` ("" or NULL: from the start), at most limit. How many, or a store code. */
+OM_NODISCARD int sho_owner_page(struct sho *s, const char *after, unsigned limit,
+				void (*fn)(void *ctx, const struct sho_owner_info *o), void *ctx);
+
+/*
+ * A new secret for an owner (a fresh salt and scrypt hash): the old one
+ * stops working at once, also where it was remembered (bound to the old
+ * hash). Returns 0, OM_ESHO_NOTE (length), OM_ESHO_NOT_FOUND, OM_ECRYPTO or
+ * a store code.
+ */
+OM_NODISCARD int sho_owner_secret(struct sho *s, const char *owner_id, const char *secret);
+
+/*
+ * Forget an owner with its finished bulk moves and its history of devices
+ * it sold. Refused with OM_ESHO_STATE, nothing changed, while devices are
+ * registered to it or a bulk move of its is unfinished; OM_ESHO_NOT_FOUND.
+ */
+OM_NODISCARD int sho_owner_delete(struct sho *s, const char *owner_id);
+
+/*
+ * Suspend (suspend 1) or resume (0) a registered device's subscription in
+ * our HSS, with a `suspended` / `resumed` event for its owner, in one
+ * transaction: the event is kept only when the HSS did it. Resuming one
+ * whose subscription is on its way out (released, or fallen back) is
+ * OM_ESHO_STATE. Returns 0, OM_ESHO_NOT_FOUND, OM_ESHO_STATE, OM_ESHO_CONFIG
+ * (no HSS socket), OM_ESHO_HSS (reason in why) or a store code.
+ */
+OM_NODISCARD int sho_device_suspend(struct sho *s, const char *tre_id, int suspend, char *why, size_t why_len);
+
+/*
+ * Delete a device: its subscription from our HSS (one already gone counts
+ * as deleted), its row, handover request and history, in one transaction
+ * around the HSS's deletion. Refused with OM_ESHO_STATE, nothing changed,
+ * in the middle of a handover (handover_requested, handover_accepted,
+ * provisioned). Returns 0, OM_ESHO_NOT_FOUND, OM_ESHO_STATE,
+ * OM_ESHO_CONFIG, OM_ESHO_HSS (nothing deleted) or a store code.
+ */
+OM_NODISCARD int sho_device_delete(struct sho *s, const char *tre_id, char *why, size_t why_len);
+
+/*
+ * What our HSS says of imsi's subscription (its `show`): "active",
+ * "suspended" or "absent" into out. Returns 0, or OM_ESHO_CONFIG / OM_ESHO_HSS
+ * (out "unknown") when there is no HSS to ask or it did not answer in
+ * SHO_HSS_SHOW_MS.
+ */
+#define SHO_HSS_SHOW_MS 5000
+OM_NODISCARD int sho_device_subscription(struct sho *s, const char *imsi, char out[static 16]);
+
 /* ---- registration (B.2.3.2 step 1) -------------------------------------------- */
 
 /* One device as the owner gives it: DER certificates and the owner claim secret. */
@@ -142,7 +198,8 @@ struct sho_row_report {
 
 #define SHO_REG_PARTIAL 1u /* register the acceptable rows, report the others */
 /* the caller verified owner_id's secret already (the owner API, before it released its lock for the HSS
- * probe): not checked again, so no scrypt runs under that lock (issue 14 finding 8a); owners are never removed */
+ * probe): not checked again, so no scrypt runs under that lock (issue 14 finding 8a); an owner deleted
+ * meanwhile (sho_owner_delete) fails the insert on sho_device's foreign key */
 #define SHO_REG_OWNER_VERIFIED 2u
 
 /*

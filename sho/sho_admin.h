@@ -10,6 +10,13 @@
  *   status TRE_ID               data: "TRE_ID owner= imsi= state= current_sho= [request_id=] [reason=]"
  *   list OWNER_ID|* AFTER|-     the same lines for the owner's devices (* all), in TRE_id order after
  *                               AFTER (- from the start), at most SHO_ADMIN_PAGE; fewer: the last page
+ * and (issue 15):
+ *   owner-secret OWNER_ID SECRET  a new secret (the rest of the line), the old one void at once
+ *   owner-list AFTER|-          data: "owner_id= created= devices=" per owner, SHO_ADMIN_PAGE after AFTER
+ *   owner-delete OWNER_ID       an owner without devices (sho_owner_delete)
+ *   device-show TRE_ID          the status line, then subscription= (our HSS's word) model= created= updated=
+ *   device-suspend TRE_ID, device-resume TRE_ID   its subscription at our HSS (sho_device_suspend)
+ *   device-delete TRE_ID        its subscription and its rows (sho_device_delete), not while it moves
  * Answers "ok" or "error <OM_E name> <reason>" (OM_ESHO_OWNER_EXISTS, OM_ESHO_NOT_FOUND, ...).
  */
 #pragma once

@@ -357,6 +357,98 @@ static void check_resale(const struct sho_device_in *note, uint8_t gen2[static O
 	unchanged(before, "the seller's old claim");
 }
 
+/* sho-admin on the running daemon's admin socket; stdin_text (a secret) on its stdin. Exit status, output in out. */
+static int sho_admin(const char *stdin_text, const char *args, char *out, size_t cap)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "printf '%%s\\n' '%s' | '%s/openmcim' sho-admin --socket '%s/sho-adm/admin.sock' %s > '%s' 2>&1",
+		 stdin_text ? stdin_text : "", bin_dir, dir, args, at("sho-admin.out"));
+	int st = system(cmd);
+	size_t n = 0;
+	char *text = (char *)check_slurp(at("sho-admin.out"), &n);
+	snprintf(out, cap, "%s", text ? text : "");
+	free(text);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * The operator's commands on owners and devices (issue 15), through sho-admin
+ * on the running daemon: owners listed (text, and JSON parsed by jq), an
+ * owner's secret changed (the old one refused by the owner API at once), an
+ * owner without devices deleted; a device shown with its subscription as
+ * the HSS holds it, suspended and resumed there, deleted with it. Refused
+ * with their codes, no row of the SHO's, the HSS's or the DRF's database
+ * moving: deleting an owner with devices or unknown, deleting a device in
+ * the middle of its handover, an unknown device, a secret too short.
+ */
+static void check_admin_tool(void)
+{
+	char out[8192];
+	CHECK_INT(sho_admin(NULL, "owner list", out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "owner_id=fleet-1 created=") && strstr(out, " devices=2\nowner_id=fleet-2 created=") &&
+			  strstr(out, " devices=1\nowner_id=fleet-3 ") && strstr(out, "owner_id=fleet-4 "),
+		  "owner list: %s", out);
+	CHECK_INT(sho_admin(NULL, "--json owner list", out, sizeof(out)), 0);
+	CHECK_INT(du_json_check(dir, out,
+				".ok and (.items | map(.owner_id)) == [\"fleet-1\",\"fleet-2\",\"fleet-3\",\"fleet-4\"] and"
+				" (.items | map(.devices)) == [\"2\",\"1\",\"0\",\"0\"] and"
+				" (.items[0].created | test(\"^20[0-9-]+T[0-9:]+Z$\"))"),
+		  0);
+
+	char *before = snap();
+	CHECK_INT(sho_admin(NULL, "owner delete " OWNER, out, sizeof(out)), 1);
+	CHECK_MSG(strstr(out, "(OM_ESHO_STATE)") != NULL, "owner with devices: %s", out);
+	CHECK_INT(sho_admin(NULL, "--json owner delete nobody", out, sizeof(out)), 1);
+	CHECK_INT(du_json_check(dir, out, ".ok == false and .error == \"OM_ESHO_NOT_FOUND\""), 0);
+	CHECK_INT(sho_admin(NULL, "device delete " TRE_A, out, sizeof(out)), 1);
+	CHECK_MSG(strstr(out, "handover_accepted: not while it moves (OM_ESHO_STATE)") != NULL, "moving: %s", out);
+	CHECK_INT(sho_admin(NULL, "device suspend TRE-NOBODY", out, sizeof(out)), 1);
+	CHECK_MSG(strstr(out, "(OM_ESHO_NOT_FOUND)") != NULL, "unknown device: %s", out);
+	CHECK_INT(sho_admin(NULL, "--json device show TRE-NOBODY", out, sizeof(out)), 1);
+	CHECK_INT(du_json_check(dir, out, ".ok == false and .error == \"OM_ESHO_NOT_FOUND\""), 0);
+	CHECK_INT(sho_admin("too short", "owner secret fleet-3", out, sizeof(out)), 1);
+	CHECK_MSG(strstr(out, "(OM_ESHO_NOTE)") != NULL, "short secret: %s", out);
+	CHECK_INT(sho_admin("a new secret for nobody", "owner secret nobody", out, sizeof(out)), 1);
+	CHECK_MSG(strstr(out, "(OM_ESHO_NOT_FOUND)") != NULL, "secret of nobody: %s", out);
+	unchanged(before, "sho-admin commands refused");
+
+	/* the subscription, as the HSS holds it, suspended and resumed there */
+	CHECK_INT(sho_admin(NULL, "--json device show TRE-00000002", out, sizeof(out)), 0);
+	CHECK_INT(du_json_check(dir, out,
+				".items[0].words == [\"TRE-00000002\"] and .items[0].owner == \"fleet-2\" and"
+				" .items[0].imsi == \"001020000000002\" and .items[0].subscription == \"active\" and"
+				" (.items[0].updated | test(\"Z$\"))"),
+		  0);
+	CHECK_INT(sho_admin(NULL, "device suspend TRE-00000002", out, sizeof(out)), 0);
+	CHECK_INT(sho_admin(NULL, "device show TRE-00000002", out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, " subscription=suspended ") != NULL, "suspended: %s", out);
+	CHECK_INT(call("GET", "/api/v1/devices/TRE-00000002", NULL, OTHER, out, sizeof(out)), 200);
+	CHECK_MSG(strstr(out, "\"suspended\"") != NULL, "the owner's history: %s", out);
+	CHECK_INT(sho_admin(NULL, "device resume TRE-00000002", out, sizeof(out)), 0);
+	CHECK_INT(sho_admin(NULL, "device show TRE-00000002", out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, " subscription=active ") != NULL, "resumed: %s", out);
+
+	/* a new secret: the old one refused at once, the new one in */
+	CHECK_INT(call("GET", "/api/v1/devices", NULL, "fleet-3:an owner added later", out, sizeof(out)), 200);
+	CHECK_INT(sho_admin("fleet three new secret", "owner secret fleet-3", out, sizeof(out)), 0);
+	CHECK_INT(call("GET", "/api/v1/devices", NULL, "fleet-3:an owner added later", out, sizeof(out)), 401);
+	CHECK_INT(call("GET", "/api/v1/devices", NULL, "fleet-3:fleet three new secret", out, sizeof(out)), 200);
+
+	/* deletions: the device with its subscription, then its owner, and an owner without devices */
+	CHECK_INT(sho_admin(NULL, "device delete TRE-00000002", out, sizeof(out)), 0);
+	CHECK_INT(sho_admin(NULL, "device show TRE-00000002", out, sizeof(out)), 1);
+	char hss_cmd[1200];
+	snprintf(hss_cmd, sizeof(hss_cmd), "'%s/openmcim' hss-admin --socket '%s' show 001020000000002 > /dev/null 2>&1",
+		 bin_dir, at("hss-sock/prov.sock"));
+	int st = system(hss_cmd);
+	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 1, "the HSS still has 001020000000002 (%d)", st);
+	CHECK_INT(sho_admin(NULL, "owner delete fleet-2", out, sizeof(out)), 0);
+	CHECK_INT(sho_admin(NULL, "owner delete fleet-4", out, sizeof(out)), 0);
+	CHECK_INT(call("GET", "/api/v1/devices", NULL, OTHER, out, sizeof(out)), 401);
+	CHECK_INT(sho_admin(NULL, "--json owner list", out, sizeof(out)), 0);
+	CHECK_INT(du_json_check(dir, out, "(.items | map(.owner_id)) == [\"fleet-1\",\"fleet-3\"]"), 0);
+}
+
 /* No file of the daemons (databases with their journals, logs) holds any of the secrets. */
 static void check_no_secret_at_rest(const char *const *texts, size_t n_texts, const uint8_t (*raw)[OM_CLAIM_LEN],
 				    size_t n_raw)
@@ -506,6 +598,7 @@ int main(void)
 	f = kit_sho_b_conf(dir, at("sho.conf"), url, sock, 1500);
 	/* the internal socket makes the daemon open a second handle on its database (sho/main.c) */
 	fprintf(f, "internal_socket = %s/sho-int/internal.sock\n", dir);
+	fprintf(f, "admin_socket = %s/sho-adm/admin.sock\n", dir);
 	fprintf(f, "[peer.SHO-A]\nurl = https://localhost:%u\nca = %s/tls/ca.pem\n", drf_port, dir);
 	fprintf(f, "[peer.SHO-C]\nurl = https://localhost:%u/\nca = %s/tls/ca.pem\n",
 		(unsigned)om_http_server_port(c_srv), dir);
@@ -594,6 +687,7 @@ int main(void)
 
 	uint8_t gen2[OM_CLAIM_LEN];
 	check_resale(note, gen2);
+	check_admin_tool();
 
 done:
 	CHECK_INT(du_term_wait(sho_pid, 10000), 0);

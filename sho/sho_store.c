@@ -281,6 +281,19 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 				 " WHERE move_id = ?1 ORDER BY k" },
 	[SHO_SQL_MOVE_OLD] = { "DELETE FROM sho_move WHERE finished <> 0 AND id NOT IN"
 			       " (SELECT id FROM sho_move ORDER BY created DESC, id LIMIT ?1)" },
+	/* issue 15: the operator's listing of owners, and what an owner's deletion must wait for */
+	[SHO_SQL_OWNER_PAGE] = { "SELECT o.owner_id, o.created, (SELECT count(*) FROM sho_device d WHERE d.owner_id = o.owner_id)"
+				 " FROM sho_owner o WHERE o.owner_id > ?1 ORDER BY o.owner_id LIMIT ?2" },
+	[SHO_SQL_OWNER_HOLDS] = { "SELECT (SELECT count(*) FROM sho_owner WHERE owner_id = ?1),"
+				  " (SELECT count(*) FROM sho_device WHERE owner_id = ?1),"
+				  " (SELECT count(*) FROM sho_move WHERE owner_id = ?1 AND finished = 0)" },
+	[SHO_SQL_OWNER_SECRET] = { "UPDATE sho_owner SET kdf = ?2, salt = ?3, hash = ?4 WHERE owner_id = ?1" },
+	[SHO_SQL_OWNER_DEL_MOVES] = { "DELETE FROM sho_move WHERE owner_id = ?1" },
+	[SHO_SQL_OWNER_DEL_EVENTS] = { "DELETE FROM sho_event WHERE owner_id = ?1" },
+	[SHO_SQL_OWNER_DELETE] = { "DELETE FROM sho_owner WHERE owner_id = ?1" },
+	/* a device's row (its handover goes with it: ON DELETE CASCADE) and its history, for every owner */
+	[SHO_SQL_DEV_DELETE] = { "DELETE FROM sho_device WHERE tre_id = ?1" },
+	[SHO_SQL_DEV_DEL_EVENTS] = { "DELETE FROM sho_event WHERE tre_id = ?1" },
 };
 
 static const struct om_store_schema schema = {

@@ -33,9 +33,12 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: openmcim sho-admin --socket PATH [--json] <command> ...\n"
-		   "  owner add OWNER_ID      (the secret: first line of stdin)\n"
-		   "  status TRE_ID\n"
-		   "  list [--owner ID]\n"
+		   "  owner add OWNER_ID | owner secret OWNER_ID   (the secret: first line of stdin)\n"
+		   "  owner list | owner delete OWNER_ID   (delete: an owner without devices)\n"
+		   "  device list [--owner ID] | device show TRE_ID   (list = list, show: with our HSS's subscription)\n"
+		   "  device suspend TRE_ID | device resume TRE_ID   (its subscription at our HSS)\n"
+		   "  device delete TRE_ID   (its subscription and registration; not while it moves)\n"
+		   "  status TRE_ID | list [--owner ID]\n"
 		   "usage: openmcim sho-admin --conf FILE synthetic accept|activate --tre-id ID\n"
 		   "           (needs [synthetic] dir; the Ku off the device's label: first line of stdin;\n"
 		   "           spec/000 5.2.4.6.3 steps 2-3)\n");
@@ -112,8 +115,8 @@ static int conf_command(int argc, char **argv)
 	return rc;
 }
 
-/* "owner-add ID SECRET\n" with the secret from stdin's first line. 0, 1 or CLI_EUSAGE. */
-static int owner_line(const char *id, char *line, size_t cap, size_t *len)
+/* "VERB ID SECRET\n" (owner-add, owner-secret) with the secret from stdin's first line. 0, 1 or CLI_EUSAGE. */
+static int owner_line(const char *verb, const char *id, char *line, size_t cap, size_t *len)
 {
 	char secret[ADMIN_LINE_CAP];
 	int rc = 1;
@@ -121,7 +124,7 @@ static int owner_line(const char *id, char *line, size_t cap, size_t *len)
 		return CLI_EUSAGE;
 	if (fgets(secret, (int)sizeof(secret), stdin)) {
 		secret[strcspn(secret, "\r\n")] = '\0';
-		int n = snprintf(line, cap, "owner-add %s %s\n", id, secret);
+		int n = snprintf(line, cap, "%s %s %s\n", verb, id, secret);
 		rc = n > 0 && (size_t)n < cap ? 0 : CLI_EUSAGE;
 		*len = rc == 0 ? (size_t)n : 0;
 	}
@@ -161,13 +164,28 @@ int cmd_sho_admin(int argc, char **argv)
 	const char *verb = argv[i];
 	int n = argc - i;
 	line[0] = '\0';
-	if (n == 3 && !strcmp(verb, "owner") && !strcmp(argv[i + 1], "add")) {
-		if ((r = owner_line(argv[i + 2], line, sizeof(line), &len)) == 0)
+	/* device list is list; the other device and owner commands are "device-VERB" / "owner-VERB" on the wire */
+	if (n >= 2 && !strcmp(verb, "device") && !strcmp(argv[i + 1], "list")) {
+		verb = "list";
+		i++;
+		n--;
+	}
+	if (n == 3 && !strcmp(verb, "owner") && (!strcmp(argv[i + 1], "add") || !strcmp(argv[i + 1], "secret"))) {
+		if ((r = owner_line(!strcmp(argv[i + 1], "add") ? "owner-add" : "owner-secret", argv[i + 2], line,
+				    sizeof(line), &len)) == 0)
 			r = admin_client_talk("sho-admin", "SHO", sock, line, len);
-	} else if (n == 2 && !strcmp(verb, "status")) {
-		r = admin_client_append("sho-admin", line, &len, "status");
+	} else if (n == 2 && !strcmp(verb, "owner") && !strcmp(argv[i + 1], "list")) {
+		r = admin_client_list("sho-admin", sock, "owner-list", SHO_ADMIN_PAGE);
+	} else if ((n == 2 && !strcmp(verb, "status")) ||
+		   (n == 3 && !strcmp(verb, "owner") && !strcmp(argv[i + 1], "delete")) ||
+		   (n == 3 && !strcmp(verb, "device") &&
+		    (!strcmp(argv[i + 1], "show") || !strcmp(argv[i + 1], "suspend") ||
+		     !strcmp(argv[i + 1], "resume") || !strcmp(argv[i + 1], "delete")))) {
+		char wire[32];
+		snprintf(wire, sizeof(wire), "%s%s%s", verb, n == 3 ? "-" : "", n == 3 ? argv[i + 1] : "");
+		r = admin_client_append("sho-admin", line, &len, wire);
 		if (r == 0)
-			r = admin_client_append("sho-admin", line, &len, argv[i + 1]);
+			r = admin_client_append("sho-admin", line, &len, argv[i + n - 1]);
 		if (r == 0 && len + 1 < sizeof(line)) {
 			line[len++] = '\n';
 			line[len] = '\0';
