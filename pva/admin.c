@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The manufacturer's commands: revoke, add-reference, import, status. */
+/* The manufacturer's commands: revoke, add-reference, import, status, revocations, references. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -109,6 +109,59 @@ out:
 	return rc;
 }
 
+struct emit_to {
+	pva_admin_emit emit;
+	void *ctx;
+};
+
+static void emit_revoked(void *arg, const struct pva_tre *t)
+{
+	struct emit_to *o = arg;
+	char line[512];
+	snprintf(line, sizeof(line), "tre_id=%s revoked_at=%lld reason=%s sign_serial=%s enc_serial=%s", t->tre_id,
+		 (long long)t->revoked_at, pva_reason_name(t->reason), t->sign_serial, t->enc_serial);
+	o->emit(o->ctx, line);
+}
+
+static void emit_reference(void *arg, const char *model, const char *firmware, const char *component,
+			   const uint8_t sha256[32])
+{
+	struct emit_to *o = arg;
+	char line[512], hex[65];
+	om_hex_encode(hex, sha256, 32);
+	snprintf(line, sizeof(line), "reference=%s/%s/%s sha256=%s", model, firmware, component, hex);
+	o->emit(o->ctx, line);
+}
+
+/*
+ * revocations AFTER|- and references AFTER|- (issue 15): a page of
+ * PVA_ADMIN_PAGE lines after the key of the last line of the page before
+ * (a TRE_id; MODEL/FIRMWARE/COMPONENT).
+ */
+static int cmd_list(struct pva *p, char **w, size_t n, pva_admin_emit emit, void *ctx, char *why, size_t wl)
+{
+	struct emit_to o = { emit, ctx };
+	char model[PVA_MODEL_MAX + 1] = "", firmware[PVA_FIRMWARE_MAX + 1] = "", component[PVA_COMPONENT_MAX + 1] = "";
+	int revocations = !strcmp(w[0], "revocations"), rc;
+	if (n != 2)
+		return om_reason(why, wl, OM_EPVA_COMMAND, "usage: %s AFTER|-", w[0]);
+	if (!revocations && strcmp(w[1], "-")) {
+		char *save = NULL, *a = strtok_r(w[1], "/", &save), *b = a ? strtok_r(NULL, "/", &save) : NULL;
+		char *c = b ? strtok_r(NULL, "/", &save) : NULL;
+		if (!c || strtok_r(NULL, "/", &save) || !pva_name_ok(a, PVA_MODEL_MAX) || !pva_name_ok(b, PVA_FIRMWARE_MAX) ||
+		    !pva_name_ok(c, PVA_COMPONENT_MAX))
+			return om_reason(why, wl, OM_EPVA_COMMAND, "references AFTER: MODEL/FIRMWARE/COMPONENT or -");
+		snprintf(model, sizeof(model), "%s", a);
+		snprintf(firmware, sizeof(firmware), "%s", b);
+		snprintf(component, sizeof(component), "%s", c);
+	}
+	pthread_mutex_lock(&p->lock);
+	rc = revocations ? pva_store_revocations(p, strcmp(w[1], "-") ? w[1] : "", PVA_ADMIN_PAGE, emit_revoked, &o)
+			 : pva_store_reference_page(p, model, firmware, component, PVA_ADMIN_PAGE, emit_reference, &o);
+	pthread_mutex_unlock(&p->lock);
+	return rc < 0 ? om_reason(why, wl, rc, "storage: %s", om_strerror(rc)) : 0;
+}
+
 int pva_admin_exec(struct pva *p, char *line, pva_admin_emit emit, void *ctx, char *why, size_t wl)
 {
 	char *w[WORDS_MAX];
@@ -129,6 +182,8 @@ int pva_admin_exec(struct pva *p, char *line, pva_admin_emit emit, void *ctx, ch
 		rc = cmd_import(p, w, n, emit, ctx, why, wl);
 	else if (!strcmp(w[0], "status"))
 		rc = cmd_status(p, w, n, emit, ctx, why, wl);
+	else if (!strcmp(w[0], "revocations") || !strcmp(w[0], "references"))
+		rc = cmd_list(p, w, n, emit, ctx, why, wl);
 	else
 		rc = om_reason(why, wl, OM_EPVA_COMMAND, "unknown command '%.32s'", w[0]);
 	if (rc < 0)

@@ -49,6 +49,8 @@ enum pva_sql {
 	PVA_SQL_REF_ADD,
 	PVA_SQL_REF_GET,
 	PVA_SQL_REF_LIST,
+	PVA_SQL_REVOKED_PAGE, /* issue 15: pva-admin revocation list */
+	PVA_SQL_REF_PAGE,     /* issue 15: pva-admin reference list */
 	PVA_SQL_N
 };
 

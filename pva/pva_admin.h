@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The manufacturer's commands (docs/pva.md "Administration"): revoke,
- * add-reference, import, status; independent of the socket that carries
+ * add-reference, import, status, and the listings `revocations AFTER|-`
+ * (data: tre_id= revoked_at= reason= sign_serial= enc_serial=) and
+ * `references AFTER|-` (data: reference=MODEL/FIRMWARE/COMPONENT sha256=),
+ * PVA_ADMIN_PAGE lines after AFTER; independent of the socket that carries
  * them (admin_socket.h).
  */
 #pragma once
@@ -10,6 +13,9 @@
 #include <sys/types.h>
 
 #include "pva.h"
+
+/* Lines in one answer of `revocations` and `references`: the client asks for the next page after the last. */
+#define PVA_ADMIN_PAGE 500
 
 typedef void (*pva_admin_emit)(void *ctx, const char *line);
 

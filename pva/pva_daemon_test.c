@@ -17,6 +17,7 @@
 #include <openmcim/hex.h>
 #include <openmcim/verdict.h>
 
+#include "admin_call.h"
 #include "daemon_util.h"
 #include "pg_cluster.h"
 #include "pva.h"
@@ -253,6 +254,66 @@ static void ocsp_with_openssl(struct om_ca *ca)
 	free(resp);
 }
 
+static void add_line(void *ctx, const char *line)
+{
+	strncat(ctx, line, 4095 - strlen(ctx));
+	strncat(ctx, "\n", 4095 - strlen(ctx));
+}
+
+/* One raw line on the admin socket: the daemon's code, its data lines in out (4096). */
+static int raw(const char *line, char *out)
+{
+	struct om_admin_result res;
+	out[0] = '\0';
+	int rc = om_admin_call(sock, line, 5000, add_line, out, &res);
+	return rc < 0 ? rc : res.code;
+}
+
+/*
+ * The listings (issue 15): the revoked TREs with when and why (text, and
+ * JSON parsed by jq with times in ISO 8601), every reference value, the
+ * page after a key; malformed listings refused with OM_EPVA_COMMAND.
+ */
+static void listings(void)
+{
+	char out[8192], page[4096], json_before[8192];
+	const char *rl[] = { cli_path, "pva-admin", "--socket", sock, "revocation", "list", NULL };
+	CHECK_INT(du_run(rl, 0, out, sizeof(out)), 0);
+	CHECK_MSG(!strncmp(out, "tre_id=TRE-00000001 revoked_at=", 31) && strstr(out, " reason=keyCompromise sign_serial=") &&
+			  strstr(out, "\ntre_id=TRE-V revoked_at=") && strstr(out, " reason=cessationOfOperation ") &&
+			  !strstr(out, "TRE-00000002") && !strstr(out, "TRE-W"),
+		  "revocation list: %s", out);
+	const char *rj[] = { cli_path, "pva-admin", "--json", "--socket", sock, "revocation", "list", NULL };
+	CHECK_INT(du_run(rj, 0, json_before, sizeof(json_before)), 0);
+	CHECK_INT(du_json_check(dir, json_before,
+				".ok and (.items | map(.tre_id)) == [\"TRE-00000001\",\"TRE-V\"] and"
+				" (.items | map(.reason)) == [\"keyCompromise\",\"cessationOfOperation\"] and"
+				" (.items[1].revoked_at | test(\"^20[0-9-]+T[0-9:]+Z$\"))"),
+		  0);
+	const char *fj[] = { cli_path, "pva-admin", "--json", "--socket", sock, "reference", "list", NULL };
+	CHECK_INT(du_run(fj, 0, out, sizeof(out)), 0);
+	CHECK_INT(du_json_check(dir, out,
+				".ok and (.items | length) >= 4 and all(.items[]; (.sha256 | test(\"^[0-9a-f]{64}$\")) and"
+				" (.reference | split(\"/\") | length) == 3) and (.items | map(.reference)) == (.items | map(.reference) | sort)"),
+		  0);
+	/* the page after the first reference: every other one */
+	const char *rt[] = { cli_path, "pva-admin", "--socket", sock, "reference", "list", NULL };
+	CHECK_INT(du_run(rt, 0, out, sizeof(out)), 0);
+	char first[256];
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(out + 10, " "), out + 10);
+	char line[300];
+	snprintf(line, sizeof(line), "references %s\n", first);
+	CHECK_INT(raw(line, page), 0);
+	CHECK_MSG(!strcmp(page, strchr(out, '\n') + 1), "after %s: %s vs %s", first, page, out);
+	/* refused: malformed listings, the same listing after */
+	CHECK_INT(raw("references no-slashes\n", page), OM_EPVA_COMMAND);
+	CHECK_INT(raw("references a/b/c/d\n", page), OM_EPVA_COMMAND);
+	CHECK_INT(raw("revocations\n", page), OM_EPVA_COMMAND);
+	CHECK_INT(raw("revocations - extra\n", page), OM_EPVA_COMMAND);
+	CHECK_INT(du_run(rj, 0, out, sizeof(out)), 0);
+	CHECK_MSG(!strcmp(out, json_before), "the revocations moved: %s", out);
+}
+
 static void help_and_bad_config(void)
 {
 	char out[2048], bad[400];
@@ -339,6 +400,7 @@ int main(void)
 		ocsp_with_openssl(ca);
 		other_uid_is_refused();
 		validation_over_http(ca);
+		listings();
 		CHECK_INT(admin(out, sizeof(out), "frobnicate", "x", NULL), 2);
 	}
 	if (pid > 0) {

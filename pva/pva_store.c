@@ -76,6 +76,11 @@ static const struct om_store_sql sql[PVA_SQL_N] = {
 	[PVA_SQL_REF_GET] = { "SELECT sha256 FROM reference WHERE model = ?1 AND firmware = ?2 AND component = ?3" },
 	[PVA_SQL_REF_LIST] = { "SELECT component, sha256 FROM reference WHERE model = ?1 AND firmware = ?2"
 			       " ORDER BY component" },
+	/* the operator's listings, a page after a key at a time (issue 15) */
+	[PVA_SQL_REVOKED_PAGE] = { "SELECT tre_id, revoked_at, reason, sign_serial, enc_serial FROM tre"
+				   " WHERE revoked_at IS NOT NULL AND tre_id > ?1 ORDER BY tre_id LIMIT ?2" },
+	[PVA_SQL_REF_PAGE] = { "SELECT model, firmware, component, sha256 FROM reference"
+			       " WHERE (model, firmware, component) > (?1, ?2, ?3) ORDER BY model, firmware, component LIMIT ?4" },
 };
 
 int pva_store_migrate(struct om_store *s)
@@ -211,4 +216,44 @@ int pva_store_references(struct pva *p, const char *model, const char *firmware,
 	}
 	om_stmt_reset(st);
 	return rc < 0 ? rc : 0;
+}
+
+int pva_store_revocations(struct pva *p, const char *after, unsigned limit,
+			  void (*fn)(void *ctx, const struct pva_tre *t), void *ctx)
+{
+	struct om_stmt *st = p->stmt[PVA_SQL_REVOKED_PAGE];
+	int rc, n = 0;
+	for (rc = om_stmt_query(st, OM_BIND(OM_TEXT(after), OM_INT(limit))); rc == OM_STORE_ROW; rc = om_stmt_step(st)) {
+		struct pva_tre t;
+		memset(&t, 0, sizeof(t));
+		snprintf(t.tre_id, sizeof(t.tre_id), "%s", om_stmt_col_text(st, 0));
+		t.revoked = 1;
+		t.revoked_at = om_stmt_col_int64(st, 1);
+		t.reason = (int)om_stmt_col_int64(st, 2);
+		snprintf(t.sign_serial, sizeof(t.sign_serial), "%s", om_stmt_col_text(st, 3));
+		snprintf(t.enc_serial, sizeof(t.enc_serial), "%s", om_stmt_col_text(st, 4));
+		fn(ctx, &t);
+		n++;
+	}
+	om_stmt_reset(st);
+	return rc < 0 ? rc : n;
+}
+
+int pva_store_reference_page(struct pva *p, const char *model, const char *firmware, const char *component,
+			     unsigned limit, void (*fn)(void *ctx, const char *model, const char *firmware,
+							const char *component, const uint8_t sha256[32]),
+			     void *ctx)
+{
+	struct om_stmt *st = p->stmt[PVA_SQL_REF_PAGE];
+	int rc, n = 0;
+	for (rc = om_stmt_query(st, OM_BIND(OM_TEXT(model), OM_TEXT(firmware), OM_TEXT(component), OM_INT(limit)));
+	     rc == OM_STORE_ROW; rc = om_stmt_step(st)) {
+		size_t len = 0;
+		const uint8_t *sha = om_stmt_col_blob(st, 3, &len);
+		if (len == 32)
+			fn(ctx, om_stmt_col_text(st, 0), om_stmt_col_text(st, 1), om_stmt_col_text(st, 2), sha);
+		n++;
+	}
+	om_stmt_reset(st);
+	return rc < 0 ? rc : n;
 }

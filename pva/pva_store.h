@@ -54,3 +54,18 @@ OM_NODISCARD int pva_store_add_reference(struct pva *p, const char *model, const
 /* The references of model/firmware into out (cap entries); *n 0 when none. */
 OM_NODISCARD int pva_store_references(struct pva *p, const char *model, const char *firmware,
 				      struct om_measurement *out, size_t cap, size_t *n);
+
+/*
+ * The revoked TREs in tre_id order after `after` ("" from the start), at
+ * most limit, each through fn (tre_id, revoked_at, reason, serials set).
+ * How many, or a store code.
+ */
+OM_NODISCARD int pva_store_revocations(struct pva *p, const char *after, unsigned limit,
+				       void (*fn)(void *ctx, const struct pva_tre *t), void *ctx);
+
+/* The reference values after (model, firmware, component) in that order, at most limit. How many, or a store code. */
+OM_NODISCARD int pva_store_reference_page(struct pva *p, const char *model, const char *firmware, const char *component,
+					  unsigned limit,
+					  void (*fn)(void *ctx, const char *model, const char *firmware,
+						     const char *component, const uint8_t sha256[32]),
+					  void *ctx);

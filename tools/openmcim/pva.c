@@ -13,6 +13,7 @@
 
 #include "admin_client.h"
 #include "commands.h"
+#include "pva_admin.h"
 
 static void usage(FILE *f)
 {
@@ -20,7 +21,9 @@ static void usage(FILE *f)
 		   "  revoke TRE_ID [reason]      reason: an RFC 5280 CRLReason name (default unspecified)\n"
 		   "  add-reference MODEL FIRMWARE COMPONENT SHA256\n"
 		   "  import DIR                  the factory's pva/ folder (devices.csv, reference-measurements.csv)\n"
-		   "  status TRE_ID\n");
+		   "  status TRE_ID\n"
+		   "  revocation list            the revoked TREs: when, why, their certificates' serials\n"
+		   "  reference list             every reference measurement (MODEL/FIRMWARE/COMPONENT and SHA-256)\n");
 }
 
 int cmd_pva_admin(int argc, char **argv)
@@ -42,6 +45,11 @@ int cmd_pva_admin(int argc, char **argv)
 		usage(stderr);
 		return CLI_EUSAGE;
 	}
+	/* the listings: every page of `revocations` / `references` (pva_admin.h) */
+	if (argc - i == 2 && !strcmp(argv[i + 1], "list") &&
+	    (!strcmp(argv[i], "revocation") || !strcmp(argv[i], "reference")))
+		return admin_client_list("pva-admin", sock, !strcmp(argv[i], "revocation") ? "revocations" : "references",
+					 PVA_ADMIN_PAGE);
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
 		if (!strcmp(argv[i], verbs[v].verb))
 			known = argc - i - 1 >= verbs[v].min && argc - i - 1 <= verbs[v].max ? 1 : -1;
