@@ -365,6 +365,47 @@ static void admin_tool_manages_operators(const struct pf_sho *b)
 	pf_sho_free(&c2);
 }
 
+/*
+ * The shipped allow list (conf/drf.conf.example admin_socket_allow) with
+ * our SHO's user replaced by nobody (uid 65534), for the daemon of this
+ * test: "" when it cannot be read.
+ */
+static void shipped_allow(char *out, size_t cap)
+{
+	char file[600], line[512];
+	const char *src = getenv("OM_SOURCE_DIR");
+	out[0] = '\0';
+	snprintf(file, sizeof(file), "%s/conf/drf.conf.example", src ? src : ".");
+	FILE *f = fopen(file, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *sho = strstr(line, "openmcim-sho:");
+		if (strncmp(line, "admin_socket_allow = ", 21) || !sho)
+			continue;
+		snprintf(out, cap, "%.*snobody%s", (int)(sho - line), line, sho + strlen("openmcim-sho"));
+	}
+	if (f)
+		fclose(f);
+	CHECK_MSG(out[0] != '\0', "no admin_socket_allow naming openmcim-sho: in %s", file);
+}
+
+/*
+ * The shipped list keeps our SHO to what it sends (issue 15: kept right for
+ * the new verbs): as that user, status is served; operator-list,
+ * operator-delete, device-delete and device-add are refused with OM_EPERM
+ * and not run.
+ */
+static void shipped_allow_list_holds(void)
+{
+	char sock[600];
+	snprintf(sock, sizeof(sock), "%s/admin/drf.sock", tmp);
+	CHECK_MSG(du_as_nobody(sock, "status " TRE_ID "\n") == 31, "the SHO's status was not served");
+	CHECK_MSG(du_as_nobody(sock, "operator-list -\n") == 30, "the SHO listed operators");
+	CHECK_MSG(du_as_nobody(sock, "operator-delete SHO-C\n") == 30, "the SHO deleted an operator");
+	CHECK_MSG(du_as_nobody(sock, "device-delete " TRE_ID "\n") == 30, "the SHO deleted a device");
+	CHECK_MSG(du_as_nobody(sock, "lock " TRE_ID " 0\n") == 30, "the SHO locked a device");
+	CHECK_INT(admin_status("ours="), 1);
+}
+
 static void command_line(void)
 {
 	char out[2048];
@@ -449,7 +490,10 @@ int main(void)
 		return check_done();
 	CHECK_INT(om_http_route(vno_srv, "POST", "/push/*", vno_push, NULL), 0);
 	CHECK_INT(om_http_server_start(vno_srv), 0);
-	write_conf("drf.conf", "", om_http_server_port(vno_srv));
+	char allow[512];
+	shipped_allow(allow, sizeof(allow));
+	CHECK_INT(chmod(tmp, 0711), 0); /* nobody reaches the socket's own directory (0711 with a list) */
+	write_conf("drf.conf", allow, om_http_server_port(vno_srv));
 	pid_t pid = start_daemon();
 
 	/* wrong code: 403 with the reason */
@@ -469,6 +513,7 @@ int main(void)
 	CHECK_INT(admin_status("codes_unused="), 1);
 	CHECK_INT(admin_status("ours="), 1);
 	admin_socket_refusals();
+	shipped_allow_list_holds();
 	admin_tool_takes_iso_times_and_prints_json();
 	/* the first code was revoked by the second: refused now */
 	CHECK_INT(post("drf.sho-b.lab", "/handover", "ok.req", out, sizeof(out)), 403);

@@ -176,6 +176,16 @@ static void cli_adds_changes_suspends_and_deletes(void)
 	CHECK_MSG(!strncmp(out, "{\"ok\":true,\"items\":[{\"imsi\":\"001010000000300\",\"status\":\"suspended\"", 66) &&
 			  strstr(out, "{\"words\":[\"events\"],\"sqn_ahead\":\"1\",\"two_mme\":\"2\""),
 		  "json: %s", out);
+	CHECK_INT(du_json_check(dir, out,
+				".ok and .items[0].imsi == \"001010000000300\" and .items[0].status == \"suspended\" and"
+				" (.items[0] | has(\"k\") or has(\"opc\") | not)"),
+		  0);
+	const char *list_json[] = { "--json", "list", NULL };
+	CHECK_INT(cli(out, sizeof(out), list_json), 0);
+	CHECK_INT(du_json_check(dir, out,
+				".ok and (.items | length) >= 1 and (.items | map(.imsi)) == (.items | map(.imsi) | sort) and"
+				" any(.items[]; .imsi == \"001010000000300\" and .status == \"suspended\")"),
+		  0);
 	const char *del[] = { "delete", "001010000000300", NULL };
 	CHECK_INT(cli(out, sizeof(out), del), 0);
 	CHECK_INT(t_sql_int(db, "SELECT COUNT(*) FROM subscriber WHERE imsi = '001010000000300'"), 0);
