@@ -105,8 +105,8 @@ static void emit_operator(void *ctx, const struct drf_operator *o)
 {
 	void **c = ctx;
 	char line[256];
-	snprintf(line, sizeof(line), "sho_id=%s added=%lld handovers=%u cert_sha256=%s", o->sho_id, (long long)o->added,
-		 o->handovers, o->cert_sha256);
+	snprintf(line, sizeof(line), "sho_id=%s added=%lld sent_handovers=%d cert_sha256=%s", o->sho_id,
+		 (long long)o->added, o->sent, o->cert_sha256);
 	((om_admin_emit)c[0])(c[1], line);
 }
 

@@ -115,7 +115,7 @@ struct drf_operator {
 	char sho_id[OM_HANDOVER_SHO_ID_MAX + 1];
 	int64_t added;                /* when added, or when its certificate last changed */
 	char cert_sha256[65];         /* SHA-256 of its SHO_SIGNING certificate (DER), hex */
-	unsigned handovers;           /* handover requests of it the register keeps */
+	int sent;                     /* 1: the register keeps a handover request of it */
 };
 typedef void (*drf_operator_fn)(void *ctx, const struct drf_operator *o);
 

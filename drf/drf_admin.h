@@ -17,7 +17,7 @@
  *   removals                                 data: due=N not_yet_due=M
  *   device-list AFTER|-                      data: tre_id=.. imsi=.. ... per device, DRF_ADMIN_PAGE after AFTER
  *   device-delete TRE_ID                     a decommissioned device and its history (drf_device_delete)
- *   operator-list AFTER|-                    data: sho_id=.. added=.. handovers=.. cert_sha256=.. per operator
+ *   operator-list AFTER|-                    data: sho_id=.. added=.. sent_handovers=0|1 cert_sha256=.. per operator
  *   operator-change SHO_ID CERT_B64          its new SHO_SIGNING certificate (drf_operator_change)
  *   operator-delete SHO_ID                   one that sent no handover the register keeps (drf_operator_delete)
  * Each answers "ok" or "error <OM_E name> <reason>"; each change is the

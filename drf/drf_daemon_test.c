@@ -319,14 +319,14 @@ static void admin_tool_manages_operators(const struct pf_sho *b)
 
 	const char *list[] = { cli, "drf-admin", "--socket", sock, "operator", "list", NULL };
 	CHECK_INT(du_run(list, 0, out, sizeof(out)), 0);
-	CHECK_MSG(!strncmp(out, "sho_id=SHO-B added=", 19) && strstr(out, " handovers=1 ") &&
-			  strstr(out, "\nsho_id=SHO-C added=") && strstr(out, " handovers=0 cert_sha256="),
+	CHECK_MSG(!strncmp(out, "sho_id=SHO-B added=", 19) && strstr(out, " sent_handovers=1 ") &&
+			  strstr(out, "\nsho_id=SHO-C added=") && strstr(out, " sent_handovers=0 cert_sha256="),
 		  "operator list: %s", out);
 	const char *json[] = { cli, "drf-admin", "--json", "--socket", sock, "operator", "list", NULL };
 	CHECK_INT(du_run(json, 0, out, sizeof(out)), 0);
 	CHECK_INT(du_json_check(tmp, out,
 				".ok and (.items | length) == 2 and .items[0].sho_id == \"SHO-B\" and"
-				" .items[0].handovers == \"1\" and (.items[1].added | test(\"^20[0-9-]+T[0-9:]+Z$\")) and"
+				" .items[0].sent_handovers == \"1\" and (.items[1].added | test(\"^20[0-9-]+T[0-9:]+Z$\")) and"
 				" (.items[1].cert_sha256 | length) == 64"),
 		  0);
 	char c_sha[65] = "";

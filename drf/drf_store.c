@@ -303,12 +303,12 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_DEPARTURES] = { "SELECT tre_id, n, left_at, coalesce(left_to, ''), coalesce(left_request, ''), imsi FROM stay"
 				 " WHERE left_at IS NOT NULL AND (left_at, tre_id, n) > (?1, ?2, ?3)"
 				 " ORDER BY left_at, tre_id, n LIMIT ?4" },
-	/* issue 15: the peer operators, a page at a time, with how many handovers each sent (which the
-	 * register keeps: an operator that sent any is not deleted, its certificate is changed) */
-	[DRF_SQL_OP_PAGE] = { "SELECT o.sho_id, o.added, o.sign_cert, (SELECT count(*) FROM handover h WHERE h.sender = o.sho_id)"
+	/* issue 15: the peer operators, a page at a time, with how many handovers each sent (whether the
+	 * register keeps one: an operator that sent any is not deleted, its certificate is changed) */
+	[DRF_SQL_OP_PAGE] = { "SELECT o.sho_id, o.added, o.sign_cert, EXISTS (SELECT 1 FROM handover h WHERE h.sender = o.sho_id)"
 			      " FROM operator o WHERE o.sho_id > ?1 ORDER BY o.sho_id LIMIT ?2" },
 	[DRF_SQL_OP_SENT] = { "SELECT (SELECT count(*) FROM operator WHERE sho_id = ?1),"
-			      " (SELECT count(*) FROM handover WHERE sender = ?1)" },
+			      " EXISTS (SELECT 1 FROM handover WHERE sender = ?1)" },
 	[DRF_SQL_OP_CHANGE] = { "UPDATE operator SET sign_cert = ?2, added = ?3 WHERE sho_id = ?1" },
 	[DRF_SQL_OP_DELETE] = { "DELETE FROM operator WHERE sho_id = ?1" },
 };

@@ -28,7 +28,7 @@ int drf_operator_page(struct drf *d, const char *after, unsigned max, drf_operat
 		memset(&o, 0, sizeof(o));
 		snprintf(o.sho_id, sizeof(o.sho_id), "%s", om_stmt_col_text(st, 0));
 		o.added = om_stmt_col_int64(st, 1);
-		o.handovers = (unsigned)om_stmt_col_int64(st, 3);
+		o.sent = om_stmt_col_int64(st, 3) != 0;
 		if (EVP_Digest(der, len, md, NULL, EVP_sha256(), NULL) == 1)
 			om_hex_encode(o.cert_sha256, md, sizeof(md));
 		fn(ctx, &o);

@@ -14,14 +14,22 @@
 #include "reason.h"
 #include "sho_int.h"
 
-/* The device's row in the caller's transaction; OM_ESHO_CONFIG without an HSS to act on. */
-static int device_of(struct sho *s, const char *tre_id, struct sho_device_status *d, char *why, size_t wl)
+/*
+ * Begin the transaction and read the device's row in it. 0, or a code with
+ * the transaction ended: OM_ESHO_CONFIG without an HSS to act on,
+ * OM_ESHO_NOT_FOUND, a store code.
+ */
+static int begin_on_device(struct sho *s, const char *tre_id, struct sho_device_status *d, char *why, size_t wl)
 {
+	int rc;
 	if (!s->hss_socket[0])
 		return om_reason(why, wl, OM_ESHO_CONFIG, "no [hss] socket: the subscription cannot be changed");
-	int rc = sho_status(s, tre_id, d);
-	if (rc == OM_ESHO_NOT_FOUND)
-		return om_reason(why, wl, rc, "no device %.63s", tre_id);
+	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
+		return rc;
+	if ((rc = sho_status(s, tre_id, d)) == OM_ESHO_NOT_FOUND)
+		om_reason(why, wl, rc, "no device %.63s", tre_id);
+	if (rc < 0)
+		om_store_rollback(s->store);
 	return rc;
 }
 
@@ -38,9 +46,7 @@ int sho_device_suspend(struct sho *s, const char *tre_id, int suspend, char *why
 	int code = 0, rc;
 	if (!s || !tre_id)
 		return OM_EINVAL;
-	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
-		return rc;
-	if ((rc = device_of(s, tre_id, &d, why, wl)) < 0)
+	if ((rc = begin_on_device(s, tre_id, &d, why, wl)) < 0)
 		goto out;
 	if (!suspend && on_its_way_out(&d)) {
 		rc = om_reason(why, wl, OM_ESHO_STATE, "device %.63s is %s: its subscription %.15s is not ours to resume",
@@ -70,9 +76,7 @@ int sho_device_delete(struct sho *s, const char *tre_id, char *why, size_t wl)
 	int rc;
 	if (!s || !tre_id)
 		return OM_EINVAL;
-	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
-		return rc;
-	if ((rc = device_of(s, tre_id, &d, why, wl)) < 0)
+	if ((rc = begin_on_device(s, tre_id, &d, why, wl)) < 0)
 		goto out;
 	/* in the middle of a handover the DPF and the other operator's DRF still act on it */
 	if (!strcmp(d.state, "handover_requested") || !strcmp(d.state, "handover_accepted") ||

@@ -101,6 +101,14 @@ static int secret_ok(const char *secret)
 	return n >= SHO_SECRET_MIN && n <= SHO_SECRET_MAX;
 }
 
+/* A fresh salt and the secret's scrypt hash under it. 0, OM_ERANDOM or OM_ECRYPTO. */
+static int new_hash(const char *secret, uint8_t salt[static SALT_LEN], uint8_t hash[static HASH_LEN])
+{
+	if (RAND_bytes(salt, SALT_LEN) != 1)
+		return OM_ERANDOM;
+	return scrypt(secret, salt, SALT_LEN, SCRYPT_N, SCRYPT_R, SCRYPT_P, hash);
+}
+
 int sho_owner_add(struct sho *s, const char *owner_id, const char *secret)
 {
 	uint8_t salt[SALT_LEN], hash[HASH_LEN];
@@ -111,11 +119,7 @@ int sho_owner_add(struct sho *s, const char *owner_id, const char *secret)
 		om_notice("owner-refused", "reason=\"id or secret length\"");
 		return OM_ESHO_NOTE;
 	}
-	if (RAND_bytes(salt, sizeof(salt)) != 1)
-		return OM_ERANDOM;
-	if ((rc = scrypt(secret, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, hash)) < 0)
-		goto out;
-	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
+	if ((rc = new_hash(secret, salt, hash)) < 0 || (rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
 		goto out;
 	rc = om_stmt_exec(s->stmt[SHO_SQL_OWNER_ADD], OM_BIND(OM_TEXT(owner_id), OM_TEXT(KDF_NAME),
 							      OM_BLOB(salt, sizeof(salt)), OM_BLOB(hash, sizeof(hash)),
@@ -252,11 +256,7 @@ int sho_owner_secret(struct sho *s, const char *owner_id, const char *secret)
 		return OM_EINVAL;
 	if (!secret_ok(secret))
 		return OM_ESHO_NOTE;
-	if (RAND_bytes(salt, sizeof(salt)) != 1)
-		return OM_ERANDOM;
-	if ((rc = scrypt(secret, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, hash)) < 0)
-		goto out;
-	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
+	if ((rc = new_hash(secret, salt, hash)) < 0 || (rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
 		goto out;
 	if ((rc = owner_holds(s, owner_id, &known, &devices, &moves)) == 0 && !known)
 		rc = OM_ESHO_NOT_FOUND;
