@@ -35,6 +35,20 @@ void ik_staged(char *out, size_t cap, const char *stage, const char *dir, const 
 int ik_relocate(const char *src, const char *dst, const char *const pairs[][2], size_t n);
 
 /*
+ * Move a deployment to free ports, so its test runs beside others: every
+ * TCP port the n files name (a `port = N` line, or `:N` after a host, as in
+ * `127.0.0.1:3868` and `https://localhost:8443`) gets one port free on
+ * 127.0.0.1 now (du_free_port), the same in every file, so what one file
+ * names another still names back. The files are rewritten in place; nothing
+ * else in them changes. The (old, new) pairs go to map (cap entries), their
+ * number to *n. 0 or -1.
+ */
+int ik_move_ports(const char *const *files, size_t n_files, unsigned (*map)[2], size_t cap, size_t *n);
+
+/* The port that replaced old in map (ik_move_ports), or old when none did. */
+unsigned ik_port(const unsigned (*map)[2], size_t n, unsigned old);
+
+/*
  * The state directory the installed configuration conf names: its "db = "
  * line's path up to "/openmcim" (e.g. "/usr/local/var/lib/openmcim" of
  * "/usr/local/var/lib/openmcim/hss/hss.db"). 0 or -1.

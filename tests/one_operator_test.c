@@ -12,8 +12,10 @@
  *  2. the installed configurations (conf/<nf>.conf.example) moved into the
  *     stage by rewriting only the root prefix of their paths: the
  *     configuration, state and run directories get the stage in front
- *     (what `--root` means everywhere below); nothing else in them changes:
- *     ports, names, peers and keys are the files' own;
+ *     (what `--root` means everywhere below); and every TCP port they name
+ *     moved to one free now, the same in every file (tests/install_kit.c
+ *     ik_move_ports), so the test runs beside others; nothing else in them
+ *     changes: names, peers and keys are the files' own;
  *  3. the installed openmcim-operator-pki makes and puts every certificate
  *     and key the files name; `openmcim factory` makes one device with
  *     Cert_SHO[0] = the operator's SHO_SIGNING certificate;
@@ -62,6 +64,8 @@ static char state_dir[1024]; /* the installed configurations' state directory, w
 static char work[1200];      /* the operator's and the factory's working files (not installed) */
 static char out[1 << 15];
 static char pcid[32]; /* the device's provisional identity (the factory's first PCID) */
+static unsigned ports[16][2]; /* each port the files name, and the free one that replaced it */
+static size_t n_ports;
 
 /* The network functions in start order; each one's log line when it is ready. */
 static const struct {
@@ -113,10 +117,18 @@ static int relocate_configurations(void)
 	const char *const pairs[][2] = { { tree.conf, stage_conf }, { state_dir, stage_state },
 					 { "/run/openmcim", stage_run } };
 	static const char *const names[] = { "hss", "pva", "sho", "drf", "dpf", "vno", "agent" };
+	static char files[sizeof(names) / sizeof(names[0])][2200];
+	const char *list[sizeof(names) / sizeof(names[0])];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		conf_path(conf, sizeof(conf), names[i]);
-		CHECK_MSG(ik_relocate(conf, conf, pairs, 3) == 0, "%s", conf);
+		conf_path(files[i], sizeof(files[i]), names[i]);
+		CHECK_MSG(ik_relocate(files[i], files[i], pairs, 3) == 0, "%s", files[i]);
+		list[i] = files[i];
 	}
+	/* the files' fixed ports (3868, 8443, ...) to free ones, so another test may hold those meanwhile */
+	CHECK_INT(ik_move_ports(list, sizeof(list) / sizeof(list[0]), ports, sizeof(ports) / sizeof(ports[0]), &n_ports), 0);
+	CHECK_MSG(n_ports >= 8 && ik_port((const unsigned(*)[2])ports, n_ports, 8444) != 8444 &&
+			  ik_port((const unsigned(*)[2])ports, n_ports, 3868) != 3868,
+		  "the files' ports were not moved (%zu)", n_ports);
 	/* what systemd's StateDirectory= and RuntimeDirectory= make (docs/operate.md): /var/lib/openmcim/<nf>
 	 * 0700 for each daemon's own user, /run/openmcim as systemd leaves it (0755; each daemon makes its
 	 * socket directory below it); the stage itself open for passing through, as / is */
@@ -187,8 +199,8 @@ static int start_daemons(void)
 		conf_path(conf, sizeof(conf), daemons[i].nf);
 		snprintf(log, sizeof(log), "%s/%s.log", work, daemons[i].nf);
 		char *l = NULL;
-		/* the files' ports are fixed: another program on this machine (a lab of another test) may hold
-		 * one for a moment; a start that found its port taken is tried again, a few times */
+		/* a port free when the files were moved may be taken since by another program for a moment:
+		 * a start that found its port taken is tried again, a few times */
 		for (int try = 0; !l && try < 5; try++) {
 			if (try) {
 				du_term_wait(pids[i], 5000);
@@ -289,7 +301,7 @@ static int seed(void)
 static int owner_call(const char *path, const char *type, const char *body_file)
 {
 	char url[128], ca[2200], data[1400], auth[128];
-	snprintf(url, sizeof(url), "https://localhost:8444%s", path);
+	snprintf(url, sizeof(url), "https://localhost:%u%s", ik_port((const unsigned(*)[2])ports, n_ports, 8444), path);
 	ik_staged(ca, sizeof(ca), stage, tree.conf, "sho/tls-ca.pem");
 	snprintf(data, sizeof(data), "@%s", body_file);
 	snprintf(auth, sizeof(auth), "%s:%s", OWNER, OWNER_SECRET);
