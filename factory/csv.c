@@ -79,7 +79,7 @@ int factory_owner_row(FILE *f, const struct factory_run *run, const struct facto
 	int rc = OM_ENOMEM;
 	om_claim_text(d->claim, claim);
 	if (s && e)
-		rc = fprintf(f, "%s,%s,%s,%s,%s\n", d->tre_id, s, e, run->owner_sho, claim) < 0 ? OM_EIO : 0;
+		rc = fprintf(f, "%s,%s,%s,%s,%s,%s\n", d->tre_id, s, e, run->owner_sho, claim, run->model) < 0 ? OM_EIO : 0;
 	OPENSSL_cleanse(claim, sizeof(claim));
 	free(s);
 	free(e);

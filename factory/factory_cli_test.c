@@ -205,7 +205,12 @@ int main(void)
 			kt[strcspn(kt, "\n")] = 0;
 			CHECK_INT(om_hex_decode(key, sizeof(key), kt), 0);
 			char *row = strstr(nt, "\nTRE-00000002,");
-			char *claim1 = row ? strrchr(strtok(row + 1, "\n"), ',') : NULL;
+			/* claim_secret is the fifth column, before model (docs/factory.md) */
+			char *claim1 = row ? strtok(row + 1, "\n") : NULL;
+			for (int k = 0; claim1 && k < 4; k++)
+				claim1 = strchr(claim1 + 1, ',');
+			if (claim1)
+				claim1[strcspn(claim1 + 1, ",") + 1] = '\0';
 			CHECK(claim1 != NULL);
 			CHECK_INT(om_claim_parse(r.out + 32, c2), 0);
 			CHECK_INT(claim1 ? om_claim_parse(claim1 + 1, c1) : -1, 0);

@@ -182,4 +182,5 @@ OM_NODISCARD int factory_range_write(FILE *f, const struct factory_run *run);
 #define FACTORY_RO_HEADER "imsi,k,opc,amf\n"
 #define FACTORY_PVA_HEADER "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64\n"
 #define FACTORY_MEAS_HEADER "model,firmware,component,sha256\n"
-#define FACTORY_OWNER_HEADER "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret\n"
+/* the last column, model, is the owner's filter at the SHO (sho/note.c, docs/owner.md "Model") */
+#define FACTORY_OWNER_HEADER "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret,model\n"

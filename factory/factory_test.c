@@ -169,8 +169,12 @@ static void check_run(const char *out, X509_STORE *pva, const char *pva_pem, con
 	CHECK(strcmp(dev.header, "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64") == 0);
 	CHECK(strcmp(meas.header, "model,firmware,component,sha256") == 0);
 	join(dir, sizeof(dir), out, "owner");
-	CHECK_INT(read_csv(&owner, dir, "delivery-note.csv", 5), 0);
-	CHECK(strcmp(owner.header, "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret") == 0);
+	CHECK_INT(read_csv(&owner, dir, "delivery-note.csv", 6), 0);
+	CHECK(strcmp(owner.header, "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret,model") == 0);
+	/* issue 16: each row's model, the PVA file's (the owner's filter at the SHO, docs/owner.md "Model") */
+	for (size_t i = 0; i < owner.n && i < dev.n; i++)
+		CHECK_MSG(!strcmp(owner.f[i][5], dev.f[i][1]) && !strcmp(owner.f[i][0], dev.f[i][0]),
+			  "row %zu: model %s, the PVA's %s", i, owner.f[i][5], dev.f[i][1]);
 	CHECK_INT(mode_of(dir, "delivery-note.csv"), 0600); /* the claim secrets are the buyer's alone */
 	CHECK_INT(mode_of(out, "owner"), 0700);
 	/* the claim key drawn for the run, the manufacturer's alone */
@@ -343,7 +347,7 @@ static void check_op_run(const struct om_ca *ca, X509 *ro, X509_STORE *pva)
 		struct csv note;
 		uint8_t got[OM_CLAIM_LEN], want[OM_CLAIM_LEN];
 		join(dir, sizeof(dir), out, "owner");
-		CHECK_INT(read_csv(&note, dir, "delivery-note.csv", 5), 0);
+		CHECK_INT(read_csv(&note, dir, "delivery-note.csv", 6), 0);
 		CHECK_INT(note.n, 2);
 		for (size_t i = 0; i < note.n; i++) {
 			CHECK_INT(om_claim_parse(note.f[i][4], got), 0);

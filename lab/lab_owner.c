@@ -222,7 +222,7 @@ int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char 
 	for (size_t start = 0; start < total; start += LAB_REGISTER_CHUNK) {
 		size_t end = start + LAB_REGISTER_CHUNK < total ? start + LAB_REGISTER_CHUNK : total;
 		struct om_buf note = OM_BUF_INIT(0);
-		static const char header[] = "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret\n";
+		static const char header[] = "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret,model\n";
 		om_buf_put(&note, header, sizeof(header) - 1);
 		for (size_t i = start; i < end; i++) {
 			long k = tre_ids ? device_index(l, tre_ids[i]) : (long)i;
@@ -237,6 +237,8 @@ int lab_register(struct lab *l, enum lab_op op, enum lab_op from_op, const char 
 			om_buf_put(&note, from, strlen(from));
 			om_buf_put(&note, ",", 1);
 			om_buf_put(&note, pv(l)->note[k].claim, strlen(pv(l)->note[k].claim));
+			om_buf_put(&note, ",", 1); /* the factory's model: the owner's filter (docs/owner.md) */
+			om_buf_put(&note, pv(l)->note[k].model, strlen(pv(l)->note[k].model));
 			om_buf_put(&note, "\n", 1);
 		}
 		if (note.err) {

@@ -31,6 +31,7 @@ struct lab_ports {
 struct lab_note_row {
 	char *head; /* "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64" */
 	char claim[OM_CLAIM_TEXT_LEN + 1]; /* the owner claim secret: the owner's alone, cleansed in lab_free() */
+	char model[64]; /* the note's model column ("" when it has none) */
 };
 
 struct lab_priv {

@@ -503,19 +503,24 @@ static int read_note(struct lab *l, const char *run, unsigned first, unsigned n,
 		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
 	char *save = NULL, *line = strtok_r(text, "\n", &save); /* the header */
 	unsigned i = 0;
+	/* the columns as docs/factory.md gives them: tre_id,cert,cert,sho_id,claim_secret[,model] */
 	for (line = strtok_r(NULL, "\n", &save); line && i < n; line = strtok_r(NULL, "\n", &save), i++) {
-		char *claim = strrchr(line, ',');
-		if (!claim || strlen(claim + 1) > OM_CLAIM_TEXT_LEN)
+		char *f[7];
+		size_t k = 0;
+		for (char *q = line; q && k < 7; k++) {
+			f[k] = q;
+			if ((q = strchr(q, ',')))
+				*q++ = '\0';
+		}
+		if ((k != 5 && k != 6) || strlen(f[4]) > OM_CLAIM_TEXT_LEN || strlen(f[0]) > OM_TRE_ID_MAX ||
+		    (k == 6 && strlen(f[5]) >= sizeof(priv(l)->note[0].model)))
 			break;
-		*claim++ = '\0';
-		snprintf(priv(l)->note[first + i].claim, sizeof(priv(l)->note[0].claim), "%s", claim);
-		OPENSSL_cleanse(claim, strlen(claim));
-		char *comma = strrchr(line, ',');
-		char *first_comma = strchr(line, ',');
-		if (!comma || !first_comma || (size_t)(first_comma - line) > OM_TRE_ID_MAX)
-			break;
-		*comma = '\0';
-		snprintf(l->tre_ids[first + i], OM_TRE_ID_MAX + 1, "%.*s", (int)(first_comma - line), line);
+		snprintf(priv(l)->note[first + i].claim, sizeof(priv(l)->note[0].claim), "%s", f[4]);
+		OPENSSL_cleanse(f[4], strlen(f[4]));
+		snprintf(priv(l)->note[first + i].model, sizeof(priv(l)->note[0].model), "%s", k == 6 ? f[5] : "");
+		snprintf(l->tre_ids[first + i], OM_TRE_ID_MAX + 1, "%s", f[0]);
+		f[1][-1] = ',';
+		f[2][-1] = ','; /* the head: tre_id,cert,cert */
 		if (!(priv(l)->note[first + i].head = strdup(line))) {
 			OPENSSL_cleanse(text, text_len);
 			free(text);

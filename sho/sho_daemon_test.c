@@ -625,6 +625,14 @@ int main(void)
 			       "TRE-00000002,unchanged,001020000000002\n"), "repeat: %s", out);
 	CHECK_INT(call("POST", "/register", "c-note.csv", OWNER ":" SECRET, out, sizeof(out)), 200);
 	CHECK_INT(sho_devices(), 3);
+	/* issue 16: the factory's note carries each device's model; the fleet filters by it (the c-note has none) */
+	CHECK_INT(call("GET", "/api/v1/devices?model=" OM_FACTORY_DEFAULT_MODEL, NULL, OWNER ":" SECRET, out, sizeof(out)),
+		  200);
+	CHECK_INT(du_json_check(dir, out, "(.devices | map(.tre_id)) == [\"" TRE_A "\",\"TRE-00000002\"] and .total == 2 and"
+					  " all(.devices[]; .model == \"" OM_FACTORY_DEFAULT_MODEL "\")"),
+		  0);
+	CHECK_INT(call("GET", "/api/v1/devices?model=M2ME-9", NULL, OWNER ":" SECRET, out, sizeof(out)), 200);
+	CHECK_INT(du_json_check(dir, out, ".total == 0 and .devices == []"), 0);
 	write_text("bad-note.csv", "tre_id,cert\nx\n");
 	CHECK_INT(call("POST", "/register", "bad-note.csv", OWNER ":" SECRET, out, sizeof(out)), 400);
 	CHECK_MSG(strstr(out, "reason=OM_ESHO_NOTE") && !strstr(out, dir), "bad note: %s", out);

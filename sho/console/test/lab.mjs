@@ -58,11 +58,13 @@ export function request(op, pathname, opts = {}) {
 export function note(ids, current, models) {
   const lines = fs.readFileSync(path.join(dir, 'factory/owner/delivery-note.csv'), 'utf8').trim().split('\n');
   const rows = new Map(lines.slice(1).map((l) => [l.split(',')[0], l.split(',')]));
-  const head = models ? `${lines[0]},model` : lines[0];
+  // the factory's note ends in the model column (docs/factory.md); models replaces its values
+  const hasModel = lines[0].endsWith(',model');
+  const head = models && !hasModel ? `${lines[0]},model` : lines[0];
   return [head, ...ids.map((id) => {
     const r = [...rows.get(id)];
     r[3] = current[id] ?? current['*'];
-    if (models) r.push(models[id] ?? models['*']);
+    if (models) r[5] = models[id] ?? models['*'];
     return r.join(',');
   })].join('\n') + '\n';
 }
