@@ -726,6 +726,9 @@ static void test_sealing_key_is_bound_to_the_measured_pcr(void)
 	snprintf(path, sizeof(path), "%s/tpm.ctx", t.dir);
 	uint8_t *ctx = check_slurp(path, &len);
 	TPM2B_NAME srk;
+	/* the TSS unmarshals a TPM2B only into one of size 0 */
+	memset(&srk, 0, sizeof(srk));
+	memset(&pub, 0, sizeof(pub));
 	CHECK(ctx && Tss2_MU_TPM2B_NAME_Unmarshal(ctx, len, &off, &srk) == TSS2_RC_SUCCESS &&
 	      Tss2_MU_TPM2B_PUBLIC_Unmarshal(ctx, len, &off, &pub) == TSS2_RC_SUCCESS);
 	CHECK(pub.publicArea.authPolicy.size == 32 && !(pub.publicArea.objectAttributes & TPMA_OBJECT_USERWITHAUTH));
@@ -742,6 +745,7 @@ static void test_sealing_key_is_bound_to_the_measured_pcr(void)
 		uint8_t edited[4096];
 		size_t at = 9;
 		TPM2B_PRIVATE priv;
+		memset(&priv, 0, sizeof(priv));
 		CHECK(Tss2_MU_TPM2B_PRIVATE_Unmarshal(ctx, len, &off, &priv) == TSS2_RC_SUCCESS);
 		memcpy(edited, ctx, 9);
 		pub.publicArea.authPolicy.size = 0;
