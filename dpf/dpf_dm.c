@@ -39,6 +39,10 @@ struct session {
 	uint8_t nonce[NONCE_LEN];             /* the NextNonce we gave, for the next Cred, or after the 212 for the
 						 next message's HMAC */
 	int nonce_sent;
+	/* B64(MD5(user ":" password)) as the SHO gave it for the Cred this session was opened with: each later
+	 * message's HMAC is checked against it instead of asking the SHO again (issue 14). Cleansed with the
+	 * session (session_end). */
+	char digest[OM_DM_B64_MD5_LEN + 1];
 	uint32_t last_msg_id;  /* the device's last MsgID */
 	uint32_t srv_msg_id;   /* our last MsgID */
 	uint32_t get_cmd;      /* CmdID of our Get, in srv message get_msg */
@@ -291,6 +295,8 @@ static int cred_right(struct dpf_dm *s, struct session *x)
 	/* the SHO keeps B64(MD5(user ":" password)) only: the outer step is all the server computes */
 	if (!strcmp(a.username, x->user) && om_dm_md5_digest(a.digest, x->nonce, sizeof(x->nonce), want) == 0)
 		rc = om_dm_cred_check(want, s->in.hdr.cred_data);
+	if (rc == 0)
+		snprintf(x->digest, sizeof(x->digest), "%s", a.digest);
 	sho_dm_auth_clear(&a);
 	OPENSSL_cleanse(want, sizeof(want));
 	return rc;
@@ -311,7 +317,10 @@ static int hmac_right(struct dpf_dm *s, struct session *x, const uint8_t *body, 
 	if (!x->nonce_sent || !header || om_dm_hmac_header_parse(header, user, sizeof(user), mac) < 0 ||
 	    strcmp(user, x->user))
 		return OM_EDPF_DM_HMAC;
-	if ((rc = sho_remote_dm_auth(s->cfg.sho, x->user, &a)) < 0)
+	memset(&a, 0, sizeof(a));
+	if (x->digest[0])
+		memcpy(a.digest, x->digest, sizeof(a.digest));
+	else if ((rc = sho_remote_dm_auth(s->cfg.sho, x->user, &a)) < 0)
 		return rc == OM_EUNAVAILABLE ? OM_EDPF_UNAVAILABLE : OM_EDPF_DM_HMAC;
 	rc = OM_EDPF_DM_HMAC;
 	if ((n = om_dm_hmac_input(x->nonce, sizeof(x->nonce), body, len, in, sizeof(in))) > 0 &&
