@@ -221,6 +221,48 @@ static void bearer_is_bound_to_the_device_link(void)
 	CHECK(strstr(log, hex) == NULL);
 }
 
+/* This process's resident set (VmRSS of /proc/self/status) in KiB, -1 when unreadable. */
+static long rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/*
+ * A bearer nobody tunnels through holds no tunnel buffers (issue 14): they
+ * are taken when the device connects. Before, each bearer carried 16
+ * tunnels' buffers, 590 KiB zeroed at every attach: 200 idle bearers grew
+ * the resident set by 38 MiB (this test on the old code), now by about
+ * 2 MiB, their threads' first stack pages.
+ */
+static void idle_bearers_hold_no_tunnel_buffers(void)
+{
+	enum { N = 200 };
+	struct vno_apn apn = {.name = "idle"};
+	struct vno_bearer *b[N];
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
+	uint16_t port = 0;
+	check_random(key, sizeof(key));
+	/* glibc raises its mmap threshold past a freed large block: later ones come from the heap,
+	 * zeroed by hand, as in a VNO that has attached devices before */
+	bearer_close(bearer_open(&apn, "001010000000009", key, &port));
+	long before = rss_kib();
+	for (int i = 0; i < N; i++)
+		CHECK((b[i] = bearer_open(&apn, "001010000000009", key, &port)) != NULL);
+	long grown = rss_kib() - before;
+	printf("%d idle bearers: resident set grew by %ld KiB\n", N, grown);
+	CHECK_MSG(before > 0 && grown < N * 64, "%d idle bearers took %ld KiB", N, grown);
+	for (int i = 0; i < N; i++)
+		bearer_close(b[i]);
+}
+
 int main(void)
 {
 	struct test_echo echo;
@@ -229,6 +271,7 @@ int main(void)
 	provisioning_apn_allows_only_its_hosts(echo.port);
 	full_access_apn(echo.port);
 	bearer_is_bound_to_the_device_link();
+	idle_bearers_hold_no_tunnel_buffers();
 	test_echo_stop(&echo);
 	return check_done();
 }
