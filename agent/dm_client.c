@@ -15,28 +15,10 @@
 #include <openmcim/pki.h>
 #include <openmcim/radio.h>
 
+#include "curl_call.h"
 #include "dm_client.h"
 #include "reason.h"
 #include "tls_policy.h"
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct agent_dm *dm = arg;
-	size_t len = size * n;
-	/* the connection is attached only during the transfer: whether its handshake resumed, now */
-	const struct curl_tlssessioninfo *tls = NULL;
-	if (curl_easy_getinfo(dm->curl, CURLINFO_TLS_SSL_PTR, &tls) == CURLE_OK && tls &&
-	    tls->backend == CURLSSLBACKEND_OPENSSL && tls->internals)
-		dm->conn_resumed = SSL_session_reused(tls->internals) == 1;
-	/* A DM message is bounded (OM_DM_MSG_MAX); a longer answer is refused, not truncated. */
-	if (len > sizeof(dm->body) - dm->body_len) {
-		dm->body_overflow = 1;
-		return 0;
-	}
-	memcpy(dm->body + dm->body_len, p, len);
-	dm->body_len += len;
-	return len;
-}
 
 /*
  * Trust for the DPF's TLS certificate from Cert_SHO[i+1] (B.2.3.3: the
@@ -149,12 +131,8 @@ int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_b
 		agent_dm_free(dm);
 		return rc;
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h2);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, dm);
+	dm->timeout_ms = timeout_ms;
 	agent_dm_new_session(dm);
 	*out = dm;
 	return 0;
@@ -255,44 +233,42 @@ int agent_dm_exchange(struct agent_dm *dm)
 			curl_slist_free_all(h);
 			return om_reason(dm->why, sizeof(dm->why), OM_ENOMEM, "headers");
 		}
-		curl_easy_setopt(dm->curl, CURLOPT_HTTPHEADER, h);
 	}
 	om_dm_msg_free(&dm->in);
 	memset(&dm->in, 0, sizeof(dm->in));
 	dm->next_msg_id++;
 	dm->messages++;
 	dm->body_len = 0;
-	dm->body_overflow = 0;
 	dm->http_status = 0;
-	curl_easy_setopt(dm->curl, CURLOPT_POSTFIELDS, dm->wire);
-	curl_easy_setopt(dm->curl, CURLOPT_POSTFIELDSIZE, (long)n);
-	dm->conn_resumed = 0;
-	CURLcode cc = curl_easy_perform(dm->curl);
-	curl_easy_getinfo(dm->curl, CURLINFO_RESPONSE_CODE, &dm->http_status);
+	/* a DM message is bounded (OM_DM_MSG_MAX): a longer answer is refused, not truncated */
+	struct om_buf body;
+	om_buf_fixed(&body, dm->body, sizeof(dm->body));
+	struct om_curl_call k = { .headers = h ? h : dm->headers, .body = dm->wire, .len = (size_t)n,
+				  .timeout_ms = dm->timeout_ms, .answer = &body };
+	char why[sizeof(dm->why)];
+	int rc = om_curl_call(dm->curl, &k, why, sizeof(why));
+	dm->http_status = k.status;
+	dm->body_len = body.len;
 	long connects = 0;
 	if (curl_easy_getinfo(dm->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0 && dm->body_len)
-		*(dm->conn_resumed ? &dm->tls_resumed : &dm->tls_full) += 1;
-	if (h) {
-		curl_easy_setopt(dm->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)dm->headers);
-		curl_slist_free_all(h);
-	}
-	if (cc != CURLE_OK) {
-		if (dm->body_overflow)
-			return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "answer over %d bytes",
-					 OM_DM_MSG_MAX);
-		/* not the DPF the bootstrap named (or the bundle's, after a fallback): nothing was sent */
-		if (cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || cc == CURLE_PEER_FAILED_VERIFICATION)
-			return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DPF_IDENTITY, "%s%s",
-					 dm->pinned ? "the DPF's TLS key is not Cert_SHO[i+1]'s: " : "",
-					 curl_easy_strerror(cc));
-		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_NETWORK, "%s", curl_easy_strerror(cc));
-	}
+		*(k.tls_resumed ? &dm->tls_resumed : &dm->tls_full) += 1;
+	curl_slist_free_all(h);
+	if (rc == OM_ENOSPC)
+		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "answer over %d bytes", OM_DM_MSG_MAX);
+	/* not the DPF the bootstrap named (or the bundle's, after a fallback): nothing was sent */
+	if (rc < 0 && (k.curl_code == CURLE_SSL_PINNEDPUBKEYNOTMATCH || k.curl_code == CURLE_PEER_FAILED_VERIFICATION))
+		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DPF_IDENTITY, "%s%s",
+				 dm->pinned ? "the DPF's TLS key is not Cert_SHO[i+1]'s: " : "",
+				 curl_easy_strerror((CURLcode)k.curl_code));
+	if (rc < 0)
+		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_NETWORK, "%s",
+				 curl_easy_strerror((CURLcode)k.curl_code));
 	/* 5xx: the DPF lost it or is busy (503: every session slot taken): a lost message. */
 	if (dm->http_status >= 500)
 		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_NETWORK, "http %ld", dm->http_status);
 	if (dm->http_status != 200)
 		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "http %ld", dm->http_status);
-	int rc = om_dm_parse(dm->body, dm->body_len, &dm->in);
+	rc = om_dm_parse(dm->body, dm->body_len, &dm->in);
 	if (rc)
 		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DM, "answer: %s", om_errname(rc));
 	for (size_t i = 0; i < dm->in.n_cmds; i++) {

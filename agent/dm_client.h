@@ -38,7 +38,6 @@ struct agent_dm {
 	size_t nonce_len;
 	unsigned messages;      /* SyncML messages POSTed, this struct's life */
 	unsigned tls_full, tls_resumed; /* connections that answered, this struct's life: full and resumed handshakes */
-	int conn_resumed;       /* the last exchange's connection resumed a session (read in on_body) */
 	long http_status;       /* of the last exchange, 0 when none came */
 	char why[128];          /* the last exchange's failure, no secret */
 	int pinned;             /* the DPF must prove Cert_SHO[i+1]'s key (else a CA chain) */
@@ -51,7 +50,7 @@ struct agent_dm {
 	uint8_t wire[OM_DM_MSG_MAX];
 	uint8_t body[OM_DM_MSG_MAX];
 	size_t body_len;
-	int body_overflow;
+	long timeout_ms;        /* each exchange, from its start to the whole answer */
 };
 
 /*

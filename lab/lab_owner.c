@@ -19,6 +19,7 @@
 #include <openmcim/buf.h>
 
 #include "admin_call.h"
+#include "curl_call.h"
 #include "drf.h"
 #include "lab_proc.h"
 
@@ -34,12 +35,6 @@ static const struct lab_priv *pv(const struct lab *l)
 static const char *text_of(const struct om_buf *b)
 {
 	return b->p ? (const char *)b->p : "";
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	om_buf_put(arg, p, size * n);
-	return size * n;
 }
 
 /*
@@ -97,7 +92,7 @@ void lab_owner_links_free(struct lab *l)
 
 /*
  * One owner call to op's registration service: method and path, body (may
- * be NULL). The answer into *ans (free its s). Returns the HTTP status, or
+ * be NULL). The answer into *ans (om_buf_free it). Returns the HTTP status, or
  * OM_ELAB_OWNER with curl's reason in ans.
  */
 static int owner_call(struct lab *l, enum lab_op op, const char *method, const char *path, const char *body,
@@ -106,7 +101,6 @@ static int owner_call(struct lab *l, enum lab_op op, const char *method, const c
 	char url[128], resolve[64];
 	uint16_t port = lab_sho_port(l, op);
 	struct curl_slist *res = NULL;
-	long status = 0;
 	*ans = (struct om_buf)OM_BUF_INIT(0);
 	if (op == LAB_RO || (unsigned)op >= LAB_N_OPS) {
 		om_buf_put(ans, "the RO runs no registration service", 35);
@@ -124,8 +118,6 @@ static int owner_call(struct lab *l, enum lab_op op, const char *method, const c
 	/* a change carries a type no form can send (docs/sho.md): the note as text/csv, a code as bytes */
 	struct curl_slist *hdr = curl_slist_append(
 		NULL, !strncmp(path, "/handover/", 10) ? "Content-Type: application/octet-stream" : "Content-Type: text/csv");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_RESOLVE, res);
 	curl_easy_setopt(c, CURLOPT_CAINFO, l->tls_ca);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -133,30 +125,22 @@ static int owner_call(struct lab *l, enum lab_op op, const char *method, const c
 	curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
 	curl_easy_setopt(c, CURLOPT_USERNAME, LAB_OWNER);
 	curl_easy_setopt(c, CURLOPT_PASSWORD, pv(l)->owner_secret);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, ans);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-	}
-	CURLcode cc = curl_easy_perform(c);
-	if (cc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	struct om_curl_call k = { .url = url, .method = method, .headers = hdr, .body = body, .len = body ? body_len : 0,
+				  .timeout_ms = timeout_s * 1000, .answer = ans };
+	char why[256];
+	int rc = om_curl_call(c, &k, why, sizeof(why));
 	curl_easy_setopt(c, CURLOPT_RESOLVE, NULL);
 	link_give(l, c);
 	curl_slist_free_all(res);
 	curl_slist_free_all(hdr);
-	if (cc != CURLE_OK) {
-		const char *e = curl_easy_strerror(cc);
+	if (rc < 0) {
 		om_buf_free(ans);
-		om_buf_puts(ans, e);
+		om_buf_puts(ans, why);
 		return OM_ELAB_OWNER;
 	}
 	om_buf_put(ans, "", 0); /* a text even when no body came */
-	return ans->err ? OM_ELAB_OWNER : (int)status;
+	return ans->err ? OM_ELAB_OWNER : (int)k.status;
 }
 
 /* ---- registration --------------------------------------------------------- */

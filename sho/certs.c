@@ -2,8 +2,12 @@
 /*
  * Checking a device's two certificates before it is registered (B.2.3.2):
  * both chain to the PVA's CA with the TRE profiles and name the TRE_id, and
- * the PVA says by OCSP that neither is revoked or unknown to it.
+ * the PVA says by OCSP that neither is revoked or unknown to it. One OCSP
+ * client per struct sho, made at the first check and kept: its connections
+ * to the PVA serve every later registration (any thread) instead of a new
+ * connection per registration.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +52,20 @@ static int check_offline(struct sho *s, const struct sho_device_in *d, struct sh
 	return 0;
 }
 
+static pthread_mutex_t ocsp_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The sho's OCSP client, made once. */
+static int ocsp_client(struct sho *s, struct om_ocsp_client **out)
+{
+	int rc = 0;
+	pthread_mutex_lock(&ocsp_lock);
+	if (!s->ocsp)
+		rc = om_ocsp_client_new(&s->ocsp, s->ocsp_url, s->pva_ca, s->pva_trust, NULL);
+	*out = s->ocsp;
+	pthread_mutex_unlock(&ocsp_lock);
+	return rc;
+}
+
 int sho_certs_check(struct sho *s, const struct sho_device_in *rows, const int *todo, size_t n,
 		    struct sho_checked *out, char *why, size_t wl)
 {
@@ -76,7 +94,7 @@ int sho_certs_check(struct sho *s, const struct sho_device_in *rows, const int *
 		row_of[k] = i;
 		certs[k++] = out[i].enc;
 	}
-	if ((rc = om_ocsp_client_new(&oc, s->ocsp_url, s->pva_ca, s->pva_trust, NULL)) < 0)
+	if ((rc = ocsp_client(s, &oc)) < 0)
 		goto out;
 	if ((rc = om_ocsp_check(oc, certs, k, status, why, wl)) < 0)
 		goto out;
@@ -91,7 +109,6 @@ int sho_certs_check(struct sho *s, const struct sho_device_in *rows, const int *
 			refuse(c, OM_ESHO_CERT_UNKNOWN, which);
 	}
 out:
-	om_ocsp_client_free(oc);
 	free(certs);
 	free(row_of);
 	free(status);

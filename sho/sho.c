@@ -12,6 +12,7 @@
 #include <openmcim/pki.h>
 
 #include "log.h"
+#include "ocsp_client.h"
 #include "sho_int.h"
 
 /* Version 2 rows still hold a password: keep its digest, blank the password, in one transaction. */
@@ -222,6 +223,7 @@ void sho_close(struct sho *s)
 	if (!s)
 		return;
 	sho_store_close(s);
+	om_ocsp_client_free(s->ocsp);
 	X509_free(s->pva_ca);
 	X509_STORE_free(s->pva_trust);
 	EVP_PKEY_free(s->sign_key);

@@ -70,6 +70,8 @@ enum sho_sql {
 	SHO_SQL_N
 };
 
+struct om_ocsp_client;
+
 struct sho {
 	struct om_store *store;
 	struct om_stmt *stmt[SHO_SQL_N];
@@ -86,6 +88,7 @@ struct sho {
 	X509 *pva_ca;
 	X509_STORE *pva_trust;
 	char ocsp_url[256];
+	struct om_ocsp_client *ocsp; /* made at the first registration and kept (sho/certs.c) */
 	char hss_socket[108];
 	char drf_socket[108];
 	EVP_PKEY *sign_key;

@@ -14,6 +14,7 @@
 
 #include <openmcim/pki.h>
 
+#include "curl_call.h"
 #include "https_client.h"
 #include "reason.h"
 #include "tls_policy.h"
@@ -261,41 +262,21 @@ static void link_give(struct om_https_client *c, CURL *h)
 
 /* ---- one call ------------------------------------------------------------------------ */
 
-struct sink {
-	struct om_https_call *call;
-	int overflow;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct sink *s = arg;
-	struct om_https_call *k = s->call;
-	size_t len = size * n;
-	if (!k->answer)
-		return len;
-	if (len > k->cap - 1 - k->answer_len) {
-		s->overflow = 1;
-		return 0; /* refused, not truncated: libcurl fails the transfer */
-	}
-	memcpy(k->answer + k->answer_len, p, len);
-	k->answer_len += len;
-	k->answer[k->answer_len] = '\0';
-	return len;
-}
-
 int om_https_post(struct om_https_client *c, struct om_https_call *k, char *why, size_t wl)
 {
 	char ct[128];
 	struct curl_slist *hdr = NULL;
-	struct sink sink = { .call = k };
+	struct om_buf answer;
 	CURL *h = NULL;
 	double deadline = mono_ms() + (double)(c ? c->timeout_ms : 0);
 	if (!c || !k || !k->url || (k->answer && !k->cap) || (k->len && !k->body))
 		return om_reason(why, wl, OM_EINVAL, "client: no client, URL or answer buffer");
 	k->status = 0;
 	k->answer_len = 0;
-	if (k->answer)
-		k->answer[0] = '\0';
+	if (k->answer) {
+		om_buf_fixed(&answer, k->answer, k->cap);
+		answer.max = k->cap - 1; /* and its NUL */
+	}
 	/* an empty Expect: no 100-continue round trip before a larger body */
 	hdr = curl_slist_append(NULL, "Expect:");
 	if (hdr && k->content_type && snprintf(ct, sizeof(ct), "Content-Type: %s", k->content_type) < (int)sizeof(ct))
@@ -309,27 +290,16 @@ int om_https_post(struct om_https_client *c, struct om_https_call *k, char *why,
 				 rc == OM_ETIMEOUT ? "every link busy until the deadline" : "out of memory");
 	}
 	long left = (long)(deadline - mono_ms());
-	left = left > 0 ? left : 1;
-	curl_easy_setopt(h, CURLOPT_URL, k->url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, k->body ? k->body : "");
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)k->len);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, left);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, left);
-	CURLcode cc = curl_easy_perform(h);
-	if (cc == CURLE_OK) {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &k->status);
-		rc = 0;
-	} else if (sink.overflow) {
-		rc = om_reason(why, wl, OM_ENOSPC, "%s: answer longer than %zu bytes", k->url, k->cap - 1);
-	} else {
-		rc = om_reason(why, wl, cc == CURLE_OPERATION_TIMEDOUT ? OM_ETIMEOUT : OM_EIO, "%s: %s", k->url,
-			       curl_easy_strerror(cc));
+	struct om_curl_call call = { .url = k->url, .headers = hdr, .body = k->body, .len = k->len,
+				     .timeout_ms = left > 0 ? left : 1, .answer = k->answer ? &answer : k->answer_buf };
+	rc = om_curl_call(h, &call, why, wl);
+	if (rc == 0)
+		k->status = call.status;
+	if (k->answer) {
+		k->answer_len = rc == 0 ? answer.len : 0;
+		if (rc < 0)
+			k->answer[0] = '\0';
 	}
-	/* the header list is this call's: the link must not keep a pointer to it */
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdr);
 	link_give(c, h);
 	return rc;

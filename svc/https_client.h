@@ -19,11 +19,16 @@
  * any answer byte (libcurl's rule): the daemons' peer calls are idempotent.
  *
  * Threads: any number may call om_https_post on one client at once.
+ *
+ * Each call is one om_curl_call (svc/curl_call.h) on a kept link: the one
+ * libcurl request helper, which callers with a handle of their own (the
+ * OCSP client's links, the device's DM client, the lab's owner) use too.
  */
 #pragma once
 
 #include <stddef.h>
 
+#include <openmcim/buf.h>
 #include <openmcim/err.h>
 
 struct om_https_client;
@@ -51,15 +56,17 @@ struct om_https_call {
 	const char *content_type; /* NULL: no Content-Type header */
 	const void *body;
 	size_t len;
-	char *answer;      /* the answer's body, NUL-terminated; NULL: discarded */
+	char *answer;      /* the answer's body, NUL-terminated; NULL: discarded (or into answer_buf) */
 	size_t cap;        /* answer's size: at most cap - 1 bytes of body */
+	struct om_buf *answer_buf; /* with answer NULL: the body appended here, at most its max (0: no cap) */
 	size_t answer_len; /* out */
 	long status;       /* out: the HTTP status, 0 when none came */
 };
 
 /*
  * POST call->body to call->url. Returns 0 when the server answered (any
- * status: call->status), OM_ENOSPC (the answer is longer than cap - 1),
+ * status: call->status), OM_ENOSPC (the answer is longer than cap - 1 or
+ * answer_buf's max),
  * OM_ETIMEOUT (no whole answer within timeout_ms), OM_EIO (connection, TLS,
  * the server's identity, or the link broke: why says which), OM_EINVAL or
  * OM_ENOMEM. why gets no secret: the URL and libcurl's reason.

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * RFC 6960 client: OpenSSL builds and checks the messages, libcurl carries
- * them (HTTP POST, RFC 6960 A.1). See ocsp_client.h for what is checked.
+ * them (HTTP POST, RFC 6960 A.1) on kept links (svc/https_client.h). See
+ * ocsp_client.h for what is checked.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <openssl/ocsp.h>
 
+#include "https_client.h"
 #include "ocsp_client.h"
 #include "reason.h"
-#include "tls_policy.h"
 
 #define RESPONSE_MAX (256 * 1024) /* a batch of 128 statuses is about 20 KiB */
 #define LEEWAY_S 300
@@ -23,8 +23,8 @@ struct om_ocsp_client {
 	char *url;
 	X509 *issuer;
 	X509_STORE *trust;
-	long timeout_ms, max_age_s;
-	CURL *curl;
+	long max_age_s;
+	struct om_https_client *http; /* kept links to the responder, any thread (svc/https_client.h) */
 };
 
 int om_ocsp_client_new(struct om_ocsp_client **out, const char *url, X509 *issuer, X509_STORE *trust,
@@ -34,7 +34,9 @@ int om_ocsp_client_new(struct om_ocsp_client **out, const char *url, X509 *issue
 	if (!out || !url || !issuer || !trust ||
 	    (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
 		return OM_EINVAL;
-	if (!om_curl_ready() || !(c = calloc(1, sizeof(*c))) || !(c->url = strdup(url)) || !(c->curl = curl_easy_init()))
+	struct om_https_client_opts o = { .timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 10000 };
+	char err[256];
+	if (!(c = calloc(1, sizeof(*c))) || !(c->url = strdup(url)) || om_https_client_new(&c->http, &o, err, sizeof(err)) < 0)
 		goto fail;
 	if (!X509_up_ref(issuer))
 		goto fail;
@@ -42,7 +44,6 @@ int om_ocsp_client_new(struct om_ocsp_client **out, const char *url, X509 *issue
 	if (!X509_STORE_up_ref(trust))
 		goto fail;
 	c->trust = trust;
-	c->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
 	c->max_age_s = opts && opts->max_age_s > 0 ? opts->max_age_s : 86400;
 	*out = c;
 	return 0;
@@ -55,70 +56,28 @@ void om_ocsp_client_free(struct om_ocsp_client *c)
 {
 	if (!c)
 		return;
-	if (c->curl)
-		curl_easy_cleanup(c->curl);
+	om_https_client_free(c->http);
 	X509_free(c->issuer);
 	X509_STORE_free(c->trust);
 	free(c->url);
 	free(c);
 }
 
-struct body {
-	unsigned char *p;
-	size_t len;
-	int too_long;
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct body *b = arg;
-	size_t add = size * n;
-	if (b->len + add > RESPONSE_MAX) {
-		b->too_long = 1;
-		return 0;
-	}
-	unsigned char *p = realloc(b->p, b->len + add);
-	if (!p)
-		return 0;
-	memcpy(p + b->len, data, add);
-	b->p = p;
-	b->len += add;
-	return add;
-}
-
-/* POST der to the responder; the body comes back in *b. */
-static int post(struct om_ocsp_client *c, const unsigned char *der, size_t len, struct body *b, char *why,
+/* POST der to the responder; the body comes back in *b (at most RESPONSE_MAX bytes). */
+static int post(struct om_ocsp_client *c, const unsigned char *der, size_t len, struct om_buf *b, char *why,
 		size_t wl)
 {
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/ocsp-request");
-	long http = 0;
-	int rc = 0;
-	if (!hdr)
-		return OM_ENOMEM;
-	curl_easy_reset(c->curl);
-	if (om_tls_policy_curl(c->curl) < 0) {
-		curl_slist_free_all(hdr);
-		return om_reason(why, wl, OM_EOCSP_TRANSPORT, "TLS policy refused by libcurl");
-	}
-	curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
-	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, der);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)len);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
-	CURLcode cc = curl_easy_perform(c->curl);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &http);
-	if (b->too_long)
-		rc = om_reason(why, wl, OM_EOCSP_RESPONSE, "OCSP response longer than %d bytes", RESPONSE_MAX);
-	else if (cc != CURLE_OK)
-		rc = om_reason(why, wl, OM_EOCSP_TRANSPORT, "OCSP %s: %s", c->url, curl_easy_strerror(cc));
-	else if (http != 200)
-		rc = om_reason(why, wl, OM_EOCSP_TRANSPORT, "OCSP %s: HTTP status %ld", c->url, http);
-	curl_slist_free_all(hdr);
-	return rc;
+	char how[256];
+	struct om_https_call k = { .url = c->url, .content_type = "application/ocsp-request", .body = der, .len = len,
+				   .answer_buf = b };
+	int rc = om_https_post(c->http, &k, how, sizeof(how));
+	if (rc == OM_ENOSPC)
+		return om_reason(why, wl, OM_EOCSP_RESPONSE, "OCSP response longer than %d bytes", RESPONSE_MAX);
+	if (rc < 0)
+		return om_reason(why, wl, OM_EOCSP_TRANSPORT, "OCSP %s", how);
+	if (k.status != 200)
+		return om_reason(why, wl, OM_EOCSP_TRANSPORT, "OCSP %s: HTTP status %ld", c->url, k.status);
+	return 0;
 }
 
 /* Check one trusted response against the ids asked about and fill status[]. */
@@ -155,7 +114,7 @@ static int check_batch(struct om_ocsp_client *c, X509 *const *certs, size_t n, i
 	OCSP_RESPONSE *resp = NULL;
 	OCSP_BASICRESP *bs = NULL;
 	unsigned char *der = NULL;
-	struct body b = { 0 };
+	struct om_buf b = OM_BUF_INIT(RESPONSE_MAX);
 	int rc = OM_ENOMEM, len;
 	if (!req)
 		goto out;
@@ -205,7 +164,7 @@ out:
 	for (size_t i = 0; i < n; i++)
 		OCSP_CERTID_free(ids[i]);
 	OPENSSL_free(der);
-	free(b.p);
+	om_buf_free(&b);
 	OCSP_BASICRESP_free(bs);
 	OCSP_RESPONSE_free(resp);
 	OCSP_REQUEST_free(req);

@@ -17,7 +17,9 @@
  *     max_age seconds old;
  *   - it holds a status for every certificate asked about.
  *
- * Thread safety: a client is used by one thread at a time.
+ * Thread safety: any number of threads may check on one client at once;
+ * its connections to the responder are kept (svc/https_client.h), so a
+ * daemon makes one client per responder, not one per check.
  */
 #pragma once
 
@@ -39,7 +41,7 @@ enum om_ocsp_status {
 struct om_ocsp_client;
 
 struct om_ocsp_options {
-	long timeout_ms; /* whole exchange per request; 0: 10000 */
+	long timeout_ms; /* whole exchange per request, waiting for a free link included; 0: 10000 */
 	long max_age_s;  /* oldest thisUpdate accepted; 0: 86400 */
 };
 

@@ -2,9 +2,14 @@
 /*
  * The OCSP client against the independent `openssl ocsp` responder: good,
  * revoked and unknown certificates in one request, a batch longer than one
- * request, a response signed by another CA, and an unreachable responder.
+ * request, a response signed by another CA, and an unreachable responder;
+ * one client checked from several threads at once (its links are kept,
+ * svc/https_client.h), and an answer over 256 KiB refused, not cut.
  */
+#include <pthread.h>
+
 #include "sho_testkit.h" /* sho/ is on every test's include path */
+#include "http_server.h"
 #include "ocsp_client.h"
 
 static char dir[] = "/tmp/om-ocsp-test-XXXXXX";
@@ -44,6 +49,75 @@ static void test_batch_longer_than_one_request(X509_STORE *trust, X509 *ca_cert,
 		ok &= st[i] == (i % 2 ? OM_OCSP_GOOD : OM_OCSP_REVOKED);
 	CHECK(ok);
 	om_ocsp_client_free(c);
+}
+
+struct share {
+	struct om_ocsp_client *c;
+	X509 *certs[2];
+	int ok;
+};
+
+static void *check_in_thread(void *arg)
+{
+	struct share *sh = arg;
+	for (int i = 0; i < 3; i++) {
+		int st[2] = { -1, -1 };
+		char why[256] = "";
+		if (om_ocsp_check(sh->c, sh->certs, 2, st, why, sizeof(why)) == 0 && st[0] == OM_OCSP_GOOD &&
+		    st[1] == OM_OCSP_REVOKED)
+			sh->ok++;
+	}
+	return NULL;
+}
+
+/* One client for a daemon's every registration (sho/certs.c): any thread may check on it at once. */
+static void test_threads_share_one_client(X509_STORE *trust, X509 *ca_cert, const char *url, struct kit_tre *t)
+{
+	enum { THREADS = 4 };
+	struct om_ocsp_client *c = NULL;
+	struct share sh[THREADS];
+	pthread_t th[THREADS];
+	CHECK_INT(om_ocsp_client_new(&c, url, ca_cert, trust, NULL), 0);
+	for (int i = 0; i < THREADS; i++) {
+		sh[i] = (struct share){ c, { t[0].sign, t[1].sign }, 0 };
+		CHECK_INT(pthread_create(&th[i], NULL, check_in_thread, &sh[i]), 0);
+	}
+	int ok = 0;
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		ok += sh[i].ok;
+	}
+	CHECK_INT(ok, THREADS * 3);
+	om_ocsp_client_free(c);
+}
+
+static void huge(struct om_http_req *r, void *arg)
+{
+	(void)arg;
+	size_t n = 256 * 1024 + 1;
+	char *b = calloc(1, n);
+	om_http_reply(r, 200, "application/ocsp-response", b, b ? n : 0);
+	free(b);
+}
+
+static void test_answer_over_the_cap_refused(X509_STORE *trust, X509 *ca_cert, struct kit_tre *t)
+{
+	struct om_http_opts o = { .max_body = 1 << 16 };
+	struct om_http_server *s = NULL;
+	struct om_ocsp_client *c = NULL;
+	char err[256] = "", url[64], why[256] = "";
+	int st[1];
+	CHECK_MSG(om_http_server_new(&s, &o, err, sizeof(err)) == 0, "%s", err);
+	if (!s)
+		return;
+	CHECK_INT(om_http_route(s, "POST", "/", huge, NULL), 0);
+	CHECK_INT(om_http_server_start(s), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", om_http_server_port(s));
+	CHECK_INT(om_ocsp_client_new(&c, url, ca_cert, trust, NULL), 0);
+	CHECK_INT(om_ocsp_check(c, &t[0].sign, 1, st, why, sizeof(why)), OM_EOCSP_RESPONSE);
+	CHECK_MSG(strstr(why, "longer than") != NULL, "%s", why);
+	om_ocsp_client_free(c);
+	om_http_server_free(s);
 }
 
 static void test_response_from_another_ca_refused(X509_STORE *trust, X509 *ca_cert, struct kit_tre *t)
@@ -112,7 +186,9 @@ int main(void)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 	test_statuses_from_openssl_responder(trust, ca_cert, url, t);
 	test_batch_longer_than_one_request(trust, ca_cert, url, t);
+	test_threads_share_one_client(trust, ca_cert, url, t);
 	kit_ocsp_stop(pid);
+	test_answer_over_the_cap_refused(trust, ca_cert, t);
 	test_response_from_another_ca_refused(trust, ca_cert, t);
 	test_unreachable_responder_is_a_transport_error(trust, ca_cert, t);
 	test_bad_arguments(trust, ca_cert);
