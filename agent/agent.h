@@ -33,6 +33,8 @@
 #include <openmcim/radio.h>
 #include <openmcim/tre.h>
 
+#include "agent_err.h"
+
 enum om_agent_outcome {
 	OM_AGENT_IDLE = 1,        /* attached with the active MID; no bootstrap came within wait_push_ms */
 	OM_AGENT_PROVISIONED = 2, /* a new MCIM attached, was reported to the DPF and confirmed */

@@ -15,6 +15,7 @@
 #include <openmcim/pki.h>
 #include <openmcim/radio.h>
 
+#include "agent_err.h"
 #include "curl_call.h"
 #include "dm_client.h"
 #include "reason.h"

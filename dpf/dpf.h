@@ -38,6 +38,7 @@
 
 #include "admin_call.h"
 #include "sho_internal.h"
+#include "svc_err.h"
 
 #define DPF_REASON_MAX 159
 /* A PVA verdict more than this many seconds from the DPF's clock is refused (OM_EDPF_PVA_STALE). */

@@ -24,6 +24,8 @@
 #include <openmcim/err.h>
 #include <openmcim/handover.h>
 
+#include "svc_err.h"
+
 #define DRF_FRESHNESS_DEFAULT 300            /* seconds a request stays fresh, either way */
 #define DRF_GRACE_DEFAULT (7 * 24 * 3600)    /* Note Z: old subscription kept this long */
 #define DRF_CODE_VALID_DEFAULT (30 * 24 * 3600)

@@ -25,6 +25,8 @@
 #include <openmcim/pki.h>
 #include <openmcim/tre.h>
 
+#include "factory_err.h"
+
 #define OM_FACTORY_SERIAL_DIGITS 8 /* TRE_id = <prefix>-<8 digits> */
 #define OM_FACTORY_N_COMPONENTS 4  /* firmware components measured */
 #define OM_FACTORY_PREFIX_MAX 32

@@ -18,6 +18,8 @@
 
 #include <openmcim/vector.h>
 
+#include "svc_err.h"
+
 #define HSS_IMSI_MAX 15
 #define HSS_APN_MAX 100
 #define HSS_HOST_MAX 255

@@ -36,6 +36,7 @@
 #include <openmcim/tre.h>
 
 #include "agent.h"
+#include "lab_err.h"
 
 #define LAB_PATH_MAX 512
 #define LAB_OWNER "fleet-1"

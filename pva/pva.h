@@ -24,6 +24,7 @@
 #include <openmcim/verdict.h>
 
 #include "store.h"
+#include "svc_err.h"
 
 #define PVA_NEXT_UPDATE_DEFAULT 3600u /* seconds from thisUpdate to nextUpdate */
 #define PVA_MODEL_MAX 63

@@ -27,6 +27,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "quote.h"
+#include "svc_err.h"
 
 /* The TPMT_SIGNATURE's r and s as a DER ECDSA-Sig-Value; its length or OM_EPVA_QUOTE. */
 static int sig_der(const TPMS_SIGNATURE_ECC *e, uint8_t der[static OM_SIG_MAX_LEN])

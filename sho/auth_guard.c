@@ -6,6 +6,7 @@
 #include "auth_guard.h"
 #include "log.h"
 #include "source_group.h"
+#include "svc_err.h"
 
 void sho_guard_init(struct sho_guard *g, unsigned fail_max, unsigned window_s, unsigned scrypt_max)
 {

@@ -11,6 +11,7 @@
 #include "auth_guard.h"
 #include "check.h"
 #include "log.h"
+#include "svc_err.h"
 
 /* One check from source for owner that fails: sho_guard_begin's code. */
 static int fail(struct sho_guard *g, const char *source, const char *owner, int64_t now)

@@ -6,6 +6,7 @@
 #include <openmcim/err.h>
 
 #include "device_state.h"
+#include "svc_err.h"
 
 static const char *const states[SHO_DEV_N_STATES] = {
 	"registered", "handover_requested", "handover_accepted", "refused", "provisioned", "active", "released",

@@ -33,6 +33,8 @@
 #include <openmcim/handover.h>
 #include <openmcim/mcim.h>
 
+#include "svc_err.h"
+
 #define SHO_OWNER_ID_MAX 63
 #define SHO_SECRET_MIN 12
 #define SHO_SECRET_MAX 128

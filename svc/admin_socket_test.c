@@ -26,6 +26,7 @@
 #include "admin_socket.h"
 #include "check.h"
 #include "daemon_util.h"
+#include "svc_err.h"
 
 static char dir[] = "/tmp/om_admin_socket_test_XXXXXX";
 static int calls;

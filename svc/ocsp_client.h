@@ -29,6 +29,8 @@
 
 #include <openmcim/err.h>
 
+#include "svc_err.h"
+
 enum om_ocsp_status {
 	OM_OCSP_GOOD = 0,
 	OM_OCSP_REVOKED = 1,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "pg_local_cluster.h"
+#include "svc_err.h"
 
 #define PG_PORT 5432 /* names the socket file only: the server listens on no TCP port */
 

@@ -47,6 +47,8 @@
 
 #include <openmcim/err.h>
 
+#include "svc_err.h"
+
 struct om_store;
 struct om_stmt;
 

@@ -18,6 +18,7 @@
 #include "hw_token.h"
 #include "quote.h"
 #include "quote_tpm.h"
+#include "svc_err.h"
 
 static struct t_swtpm tpm, other;
 
