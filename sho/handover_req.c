@@ -378,6 +378,26 @@ int sho_mark_active(struct sho *s, const char *tre_id)
 	return transition(s, tre_id, NULL, SHO_EV_ACTIVE, NULL);
 }
 
+int sho_activate(struct sho *s, const char *tre_id, char *why, size_t wl)
+{
+	struct sho_device_status st;
+	int rc, answered = 0;
+	if (!s || !tre_id)
+		return OM_EINVAL;
+	if ((rc = sho_status(s, tre_id, &st)) < 0)
+		return rc;
+	if (strcmp(st.state, "handover_accepted") && strcmp(st.state, "provisioned"))
+		return om_reason(why, wl, OM_ESHO_STATE, "device is %s: no MCIM of ours is released now", st.state);
+	if (!s->hss_socket[0])
+		return OM_ESHO_CONFIG;
+	if ((rc = sho_hss_resume(s->hss_socket, st.imsi, &answered, why, wl)) < 0) {
+		om_notice("subscription-not-live", "tre_id=%s imsi=%s reason=\"%s\"", tre_id, st.imsi, why);
+		return answered ? rc : OM_EUNAVAILABLE;
+	}
+	om_info("subscription-live", "tre_id=%s imsi=%s", tre_id, st.imsi);
+	return 0;
+}
+
 int sho_mark_fell_back(struct sho *s, const char *tre_id)
 {
 	struct sho_device_status st;

@@ -171,7 +171,9 @@ static int import(const char *socket_path, const struct sho_hss_row *rows, size_
 	}
 	if ((rc = conn_open(&c, socket_path, why, wl)) < 0)
 		goto out;
-	snprintf(line, sizeof(line), "import %s apn=%s roaming=%s ind_bits=%u\n", fifo, apn, roaming, ind_bits);
+	/* requirement A (spec/000 5.2.2.1): created suspended, live when the MCIM is released (sho_activate) */
+	snprintf(line, sizeof(line), "import %s apn=%s roaming=%s ind_bits=%u status=suspended\n", fifo, apn, roaming,
+		 ind_bits);
 	if ((rc = send_line(&c, line, why, wl)) < 0)
 		goto out;
 	if ((rc = wfd = open_writer(&c, fifo, why, wl)) < 0)
@@ -281,4 +283,19 @@ int sho_hss_delete(const char *socket_path, const char (*imsis)[OM_MCIM_IMSI_MAX
 int sho_hss_suspend(const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1], char *why, size_t wl)
 {
 	return each_imsi(socket_path, "suspend", 0, (const char(*)[OM_MCIM_IMSI_MAX + 1])imsi, 1, why, wl);
+}
+
+int sho_hss_resume(const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1], int *answered, char *why,
+		   size_t wl)
+{
+	struct om_admin_conn c;
+	char line[64];
+	int code = 0, rc = conn_open(&c, socket_path, why, wl);
+	snprintf(line, sizeof(line), "resume %s\n", imsi);
+	if (rc == 0 && (rc = send_line(&c, line, why, wl)) == 0)
+		rc = read_answer(&c, &code, why, wl);
+	om_admin_close(&c);
+	if (answered) /* read_answer's code: the HSS's own (its range) when it answered, the transport's when not */
+		*answered = rc == 0 || code <= -100;
+	return rc;
 }

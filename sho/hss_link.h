@@ -32,8 +32,11 @@ struct sho_hss_row {
 
 /*
  * Create rows[0..n) in the HSS behind socket_path with one `import ... apn=
- * roaming= ind_bits=`. Returns 0, or OM_ESHO_HSS with the HSS's reason (or
- * the local failure) in why: the HSS then created none of them.
+ * roaming= ind_bits= status=suspended`: suspended, because a registration
+ * is not yet a live subscription (spec/000 5.2.2.1 requirement A; it goes
+ * live when its MCIM is released, sho_activate). Returns 0, or OM_ESHO_HSS
+ * with the HSS's reason (or the local failure) in why: the HSS then
+ * created none of them.
  */
 int sho_hss_import(const char *socket_path, const struct sho_hss_row *rows, size_t n, const char *apn,
 		   const char *roaming, unsigned ind_bits, char *why, size_t why_len);
@@ -60,3 +63,12 @@ int sho_hss_delete(const char *socket_path, const char (*imsis)[OM_MCIM_IMSI_MAX
  * Returns 0 or OM_ESHO_HSS with the reason in why.
  */
 int sho_hss_suspend(const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1], char *why, size_t why_len);
+
+/*
+ * Resume one subscriber (requirement A: the subscription goes live). An
+ * active one stays active. Returns 0 or OM_ESHO_HSS with the reason in why;
+ * *answered (may be NULL) is 1 when the HSS answered at all, 0 when it
+ * could not be reached in time.
+ */
+int sho_hss_resume(const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1], int *answered, char *why,
+		   size_t why_len);

@@ -87,7 +87,8 @@ static int run(struct sho *s, const char *verb, const char *tre_id, const char *
 		return rc;
 	}
 	if (!strcmp(verb, "sealed-mcim")) {
-		if ((rc = sho_sealed_mcim(s, tre_id, &b, &len)) == 0)
+		/* the release: the subscription goes live before its MCIM leaves (requirement A, sho_activate) */
+		if ((rc = sho_activate(s, tre_id, why, wl)) == 0 && (rc = sho_sealed_mcim(s, tre_id, &b, &len)) == 0)
 			rc = emit_b64(emit, ctx, "part", b, len);
 		free(b);
 		return rc;

@@ -377,6 +377,19 @@ OM_NODISCARD int sho_mark_active(struct sho *s, const char *tre_id);
  * again is a no-op. Returns 0, OM_ESHO_NOT_FOUND, OM_ESHO_STATE,
  * OM_ESHO_CONFIG (no HSS socket) or a store code.
  */
+/*
+ * Requirement A (spec/000 5.2.2.1; docs/decisions.md "Requirement A for
+ * Alternative 1"): a registration's subscription is created suspended in our
+ * HSS and goes live here, when our DPF releases its MCIM to the device (the
+ * internal socket's sealed-mcim). Resumes tre_id's subscriber; one already
+ * live stays so. Only while handover_accepted or provisioned (the states in
+ * which the DPF releases). Returns 0, OM_ESHO_NOT_FOUND, OM_ESHO_STATE,
+ * OM_ESHO_CONFIG (no HSS socket), OM_EUNAVAILABLE (the HSS did not answer:
+ * nothing released, the device retries) or OM_ESHO_HSS (it answered no),
+ * with the reason in why.
+ */
+OM_NODISCARD int sho_activate(struct sho *s, const char *tre_id, char *why, size_t why_len);
+
 #define SHO_FELL_BACK_REASON "fell back: the device stayed with its previous operator; subscription suspended"
 OM_NODISCARD int sho_mark_fell_back(struct sho *s, const char *tre_id);
 

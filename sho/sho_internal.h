@@ -10,7 +10,8 @@
  *   tre-sign-cert TRE_ID     data: cert=<DER, base64>
  *   tre-enc-cert TRE_ID      data: cert=<DER, base64>
  *   dm-auth TRE_ID           data: username= digest= nonce_a=<hex>   (a secret: never logged)
- *   sealed-mcim TRE_ID       data: part=<base64>, as many as it takes
+ *   sealed-mcim TRE_ID       data: part=<base64>, as many as it takes; the release: the
+ *                            subscription is resumed in our HSS first (sho_activate)
  *   mark-provisioned TRE_ID  the state moves; each a no-op when already made
  *   mark-active TRE_ID
  *   mark-fell-back TRE_ID    (issue 20) refused with the fallback reason, subscription suspended

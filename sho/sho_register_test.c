@@ -20,6 +20,8 @@
 #include "log.h"
 #include "provision.h"
 #include "refusal_kit.h"
+#include "s6a.h"        /* OM_S6A_ERROR_UNKNOWN_EPS_SUBSCRIPTION */
+#include "s6a_server.h" /* hss_s6a_code_for: the answer the VNO turns into its EMM cause */
 #include "sho.h"
 #include "sho_testkit.h"
 
@@ -175,6 +177,35 @@ static struct sho *open_sho(const char *ocsp_url, const char *sock, const char *
 	return s;
 }
 
+static int imsi_in_hss(const char *imsi);
+static int imsi_live(const char *imsi);
+static struct snap snap_take(void);
+static int snap_same(struct snap a);
+
+/*
+ * Requirement A (spec/000 5.2.2.1): a registration is not a live
+ * subscription. The HSS refuses its authentication as suspended (S6a 5420
+ * unknown EPS subscription, which the VNO rejects with EMM cause #15,
+ * TS 29.272 A.1) and nothing changes there; activation is refused before the
+ * handover is accepted (no MCIM of ours can be released yet), again with
+ * nothing changed.
+ */
+static void check_not_live(struct sho *s, const struct kit_tre *t, const char *imsi)
+{
+	static const uint8_t plmn[3] = { 0x00, 0xf2, 0x20 };
+	struct om_eutran_vector v;
+	char why[256] = "";
+	struct snap before = snap_take();
+	CHECK_INT(hss_auth_info(hss, imsi, plmn, "mme.test", 1, NULL, &v), HSS_SUSPENDED);
+	struct hss_s6a_code c = hss_s6a_code_for(HSS_SUSPENDED);
+	CHECK(c.code == OM_S6A_ERROR_UNKNOWN_EPS_SUBSCRIPTION && c.experimental);
+	CHECK(snap_same(before));
+	before = snap_take();
+	CHECK_INT(sho_activate(s, t->tre_id, why, sizeof(why)), OM_ESHO_STATE);
+	CHECK(snap_same(before));
+	CHECK(imsi_in_hss(imsi) && !imsi_live(imsi));
+}
+
 /* The USIM side: K and OPc opened from the sealed MCIM with the TRE's key authenticate the HSS's vector. */
 static void check_vector_authenticates(struct sho *s, const struct kit_tre *t, const char *imsi)
 {
@@ -207,8 +238,6 @@ static void check_vector_authenticates(struct sho *s, const struct kit_tre *t, c
 	om_mcim_clear(&m);
 	free(obj);
 }
-
-static int imsi_in_hss(const char *imsi);
 
 static void count_event(void *ctx, const struct sho_event *e)
 {
@@ -287,7 +316,17 @@ static void check_return(struct sho **s, const char *url, const char *sock, cons
 	sho_devices_free(v, 1);
 }
 
+/* 1 if the HSS holds imsi, live or not yet (requirement A: registered suspended). */
 static int imsi_in_hss(const char *imsi)
+{
+	static const uint8_t plmn[3] = { 0x00, 0xf2, 0x20 };
+	struct om_eutran_vector v;
+	int r = hss_auth_info(hss, imsi, plmn, "mme.test", 1, NULL, &v);
+	return r == 1 || r == HSS_SUSPENDED;
+}
+
+/* 1 if the HSS authenticates imsi (gives a vector): the subscription is live. */
+static int imsi_live(const char *imsi)
 {
 	static const uint8_t plmn[3] = { 0x00, 0xf2, 0x20 };
 	struct om_eutran_vector v;
@@ -364,6 +403,12 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	CHECK_INT(sho_handover_sequence(s, t->tre_id, st.request_id, 1790000000u), 0);
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
 	CHECK_INT(st.sequence, 1790000000u);
+	/* the DPF releases the MCIM: the subscription goes live first (requirement A), again a no-op */
+	char why[256] = "";
+	CHECK(!imsi_live(st.imsi));
+	CHECK_MSG(sho_activate(s, t->tre_id, why, sizeof(why)) == 0, "%s", why);
+	CHECK_MSG(sho_activate(s, t->tre_id, why, sizeof(why)) == 0, "%s", why);
+	check_vector_authenticates(s, t, st.imsi);
 	CHECK_INT(sho_mark_provisioned(s, t->tre_id), 0);
 	CHECK_INT(sho_mark_active(s, t->tre_id), 0);
 	CHECK_INT(sho_mark_active(s, t->tre_id), 0);
@@ -529,7 +574,7 @@ int main(void)
 	}
 	CHECK(!strcmp(imsis[0], "001020000000001"));
 	CHECK(!strcmp(imsis[4], "001020000000005"));
-	check_vector_authenticates(s, &good, imsis[4]);
+	check_not_live(s, &good, imsis[4]);
 	CHECK_INT(count_rows(sho_db, "SELECT count(*) FROM sho_device"), 5);
 	CHECK_INT(count_rows(hss_db, "SELECT count(*) FROM subscriber"), 5);
 	struct sho_device_status st;

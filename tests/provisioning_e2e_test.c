@@ -13,9 +13,10 @@
  * SHO-A), a code from SHO-A, the handover to SHO-B, the attach at SHO-B, and
  * SHO-A's DRF removes the SHO-A IMSI from SHO-A's HSS after its grace period.
  *
- * Case 2, device 1: provisioned at SHO-A as above; then SHO-B's HSS is
- * killed, so SHO-B's network cannot be reached: the device installs SHO-B's
- * MCIM, cannot attach with it before the Note Y deadline, falls back and
+ * Case 2, device 1: provisioned at SHO-A as above; then, once the device
+ * installed SHO-B's MCIM (its subscription live since SHO-B's DPF released
+ * it: requirement A), SHO-B's HSS is killed, so SHO-B's network cannot be
+ * reached: the device cannot attach with it before the Note Y deadline, falls back and
  * attaches at SHO-A again; SHO-A's subscription stays (after the grace
  * period too).
  *
@@ -87,10 +88,15 @@ struct run {
 	char events[8192]; /* "step detail\n" each */
 };
 
+/* Called once the device installed the new MCIM (its "installed" event), before it attaches with it. */
+static void (*installed_hook)(void);
+
 static void on_event(void *arg, const char *tre_id, const char *step, const char *detail)
 {
 	struct run *r = arg;
 	(void)tre_id;
+	if (!strcmp(step, "installed") && installed_hook)
+		installed_hook();
 	pthread_mutex_lock(&r->mu);
 	size_t n = strlen(r->events);
 	snprintf(r->events + n, sizeof(r->events) - n, "%s %s\n", step, detail);
@@ -170,18 +176,18 @@ static void check_state(enum lab_op op, unsigned dev, const char *want)
 
 /* The owner moves device dev from `from` to `to` while its agent waits attached; the agent's outcome. */
 static void change_operator(unsigned dev, enum lab_op from, enum lab_op to, int want_outcome, struct run *r,
-			    void (*after_register)(void))
+			    void (*after_install)(void))
 {
 	char why[256], code[32], answer[512];
 	const char *ids[] = { lab.tre_ids[dev] };
 	int n = lab_register(&lab, to, from, ids, 1, why, sizeof(why));
 	CHECK_MSG(n == 1, "register %s at op %d: %d %s", ids[0], (int)to, n, why);
 	check_state(to, dev, "registered");
-	if (after_register)
-		after_register();
+	installed_hook = after_install;
 	run_start(r, dev);
 	if (!run_wait_attached(r, 60)) {
 		run_join(r, want_outcome);
+		installed_hook = NULL;
 		return;
 	}
 	/*
@@ -193,6 +199,7 @@ static void change_operator(unsigned dev, enum lab_op from, enum lab_op to, int 
 	int st = lab_handover(&lab, to, ids[0], code, answer, sizeof(answer));
 	CHECK_MSG(st == 200, "handover of %s to op %d: %d %s", ids[0], (int)to, st, answer);
 	run_join(r, want_outcome);
+	installed_hook = NULL;
 }
 
 /* Poll lab_hss_has until it says want, up to timeout_s. */
@@ -262,7 +269,10 @@ static void test_unreachable_sho_b_falls_back_to_sho_a(void)
 	provision_at_sho_a(1, imsi_a);
 	if (check_failures())
 		return;
-	/* Registered at SHO-B (its HSS took the new subscription), then SHO-B's network cannot authenticate anyone. */
+	/*
+	 * Registered at SHO-B (its HSS took the new subscription, suspended), live once SHO-B's DPF released the
+	 * MCIM (requirement A); once the device installed it, SHO-B's network cannot authenticate anyone.
+	 */
 	change_operator(1, LAB_SHO_A, LAB_SHO_B, OM_AGENT_FELL_BACK, &r, kill_hss_b);
 	CHECK_MSG(strstr(r.events, "fell-back ") && strstr(r.events, "outcome=fallback"), "events:\n%s", r.events);
 	CHECK(!strcmp(r.res.owner, "SHO-A") && !strcmp(r.res.imsi, imsi_a));
