@@ -12,7 +12,9 @@
  * SHO's, the DPF's and the HSS's databases byte-identical, and nothing
  * installed in the TRE. A fresh M2MMobj for an unreported release
  * supersedes it; the outcome `active` marks the device active, enters it
- * in SHO-B's DRF register and queues the completion report once.
+ * in SHO-B's DRF register and queues the completion report once. A
+ * registration is suspended at the HSS until its MCIM is released, and no
+ * MCIM is released while the HSS cannot make it live (requirement A).
  */
 #include <sqlite3.h>
 #include <sys/socket.h>
@@ -455,14 +457,36 @@ static void provisioned(struct device *dv, time_t now, uint8_t mid[OM_MCIM_MID_L
 	struct sho_device_status st;
 	int n = om_tre_m2mmobj(dv->tre, obj, sizeof(obj));
 	CHECK(n > 0);
+	/* requirement A: registered suspended, live from the release on */
+	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
+	CHECK_INT(hss_status_is(st.imsi, "suspended"), 1);
 	int m = dpf_m2mmobj(P.dpf, obj, n > 0 ? (size_t)n : 0, now, mcim, sizeof(mcim), why, sizeof(why));
 	CHECK_MSG(m > 0, "dpf_m2mmobj: %d %s", m, why);
+	CHECK_INT(hss_status_is(st.imsi, "active"), 1);
 	CHECK_INT(om_tre_install_mcim(dv->tre, mcim, m > 0 ? (size_t)m : 0, now, mid), 0);
 	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now), 0);
 	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
 	CHECK(!strcmp(st.state, "provisioned"));
 	snprintf(imsi, OM_MCIM_IMSI_MAX + 1, "%s", st.imsi);
 	CHECK_INT(hss_status_is(imsi, "active"), 1);
+}
+
+/*
+ * Requirement A (spec/000 5.2.2.1): no MCIM leaves before its subscription
+ * is live. With the SHO's HSS not answering, the release is a retry for the
+ * device (OM_EDPF_UNAVAILABLE), the subscription stays suspended and no row
+ * of the SHO, the DPF or the HSS changes, nothing installed; with the HSS
+ * back the same device is released (provisioned() then checks it live).
+ */
+static void release_waits_for_a_live_subscription(struct device *dv)
+{
+	char err[256] = "";
+	struct sho_device_status st;
+	CHECK_INT(sho_status(P.sho, dv->tre_id, &st), 0);
+	hss_provision_stop();
+	refused(dv, OM_EDPF_UNAVAILABLE, "sealed MCIM");
+	CHECK_INT(hss_status_is(st.imsi, "suspended"), 1);
+	CHECK_MSG(hss_provision_start(P.hss, P.sock, err, sizeof(err)) == 0, "%s", err);
 }
 
 /*
@@ -803,6 +827,7 @@ int main(void)
 		/* a sixth falls back while SHO-B's HSS is down (issue 20) */
 		CHECK_INT(sho_register(P.sho, TK_OWNER, TK_SECRET, &note[5], 1, 0, rr), 0);
 		device_up(&d7, "run", &note[5], NULL, 1);
+		release_waits_for_a_live_subscription(&d7);
 		fallback_with_hss_down_is_suspended_later(&d7);
 	}
 
