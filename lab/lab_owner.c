@@ -286,14 +286,24 @@ int lab_handover(struct lab *l, enum lab_op op, const char *tre_id, const char *
 
 int lab_status(struct lab *l, enum lab_op op, const char *tre_id, char *state, size_t cap)
 {
-	char path[OM_TRE_ID_MAX + 16];
+	return lab_status_field(l, op, tre_id, "state", state, cap);
+}
+
+int lab_status_field(struct lab *l, enum lab_op op, const char *tre_id, const char *key, char *out, size_t cap)
+{
+	char path[OM_TRE_ID_MAX + 16], needle[32];
+	char *state = out;
 	struct om_buf ans;
 	snprintf(path, sizeof(path), "/status/%s", tre_id);
+	snprintf(needle, sizeof(needle), "%s=", key);
 	int st = owner_call(l, op, "GET", path, NULL, 0, OWNER_TIMEOUT_S, &ans);
 	int rc = OM_ELAB_OWNER;
-	const char *s = strstr(text_of(&ans), "state=");
-	if (st == 200 && s && (s == text_of(&ans) || s[-1] == '\n')) {
-		snprintf(state, cap, "%.*s", (int)strcspn(s + 6, "\n"), s + 6);
+	const char *txt = text_of(&ans), *s = strstr(txt, needle);
+	while (s && s != txt && s[-1] != '\n')
+		s = strstr(s + 1, needle);
+	if (st == 200 && s) {
+		s += strlen(needle);
+		snprintf(state, cap, "%.*s", (int)strcspn(s, "\n"), s);
 		rc = 0;
 	} else if (cap) {
 		snprintf(state, cap, "%s", st == 404 ? "unknown" : "");
@@ -364,4 +374,16 @@ int lab_hss_has(struct lab *l, enum lab_op op, const char *imsi)
 	if (rc < 0)
 		return rc;
 	return res.code == 0 ? 1 : res.code == OM_EHSS_NOT_FOUND ? 0 : res.code;
+}
+
+int lab_hss_change(struct lab *l, enum lab_op op, const char *imsi, const char *words)
+{
+	char sock[LAB_PATH_MAX + 40], line[256];
+	struct om_admin_result res;
+	if ((unsigned)op >= LAB_N_OPS || strlen(imsi) > 15 || strlen(words) > 200)
+		return OM_EINVAL;
+	snprintf(line, sizeof(line), "change %s %s\n", imsi, words);
+	int rc = om_admin_call(lab_socket(l, lab_op_hss(op), "prov.sock", sock, sizeof(sock)), line, 10000, NULL, NULL,
+			       &res);
+	return rc < 0 ? rc : res.code;
 }

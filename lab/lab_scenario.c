@@ -1291,12 +1291,24 @@ int lab_scenario_run(struct lab *l, struct lab_run *r)
 			goto out;
 		n = pick(r, idx, 1u << LAB_PART_FALLBACK);
 		if (n) {
-			/* SHO-B's network out of reach: its HSS down, so the new MCIM cannot attach (Note Y) */
+			/*
+			 * SHO-B's network out of reach where the device is: SHO-B's operator restricts these
+			 * subscriptions to its own PLMN, so at the lab's VNO the new MCIM cannot attach (Note Y).
+			 * Not SHO-B's HSS killed, as before requirement A: its DPF releases an MCIM only once the
+			 * HSS made the subscription live (docs/decisions.md "Requirement A for Alternative 1").
+			 */
 			r->ph[LAB_PH_FALLBACK].lat_what = "owner's handover request -> FELL_BACK (attached at SHO-A)";
-			lab_kill(l, LAB_D_B_HSS, SIGKILL);
+			for (unsigned k = 0; k < n; k++) {
+				char imsi[OM_MCIM_IMSI_MAX + 1] = "";
+				const char *t = r->dev[idx[k]].tre_id;
+				int hc = lab_status_field(l, LAB_SHO_B, t, "imsi", imsi, sizeof(imsi));
+				if (hc == 0)
+					hc = lab_hss_change(l, LAB_SHO_B, imsi, "roaming=00103");
+				if (hc != 0)
+					lab_run_problem(r, "fallback %s: SHO-B's HSS would not restrict %s: %s", t, imsi,
+							om_errname(hc));
+			}
 			rc = run_phase(l, r, LAB_PH_FALLBACK, LAB_SHO_A, LAB_SHO_B, idx, n);
-			if (lab_restart(l, LAB_D_B_HSS, why, sizeof(why)) < 0)
-				lab_run_problem(r, "fallback: SHO-B's HSS did not restart: %s", why);
 			if (rc < 0)
 				goto out;
 		}

@@ -164,6 +164,9 @@ OM_NODISCARD int lab_handover(struct lab *l, enum lab_op op, const char *tre_id,
 
 /* The owner's view: state= of GET /status/<TRE_ID> at op into state; 0 or OM_ELAB_OWNER. */
 OM_NODISCARD int lab_status(struct lab *l, enum lab_op op, const char *tre_id, char *state, size_t cap);
+/* As lab_status, for the answer's line key= (state, imsi, current_sho, ...). */
+OM_NODISCARD int lab_status_field(struct lab *l, enum lab_op op, const char *tre_id, const char *key, char *out,
+				  size_t cap);
 
 /* ---- devices ------------------------------------------------------------- */
 
@@ -189,6 +192,8 @@ void lab_agent_config(const struct lab *l, unsigned i, struct om_agent_config *c
 
 /* 1 if op's HSS has a subscriber with imsi, 0 if not, negative on error (asks its provisioning socket). */
 int lab_hss_has(struct lab *l, enum lab_op op, const char *imsi);
+/* "change IMSI WORDS" on op's HSS provisioning socket, as its operator would (docs/hss.md): 0 or the HSS's code. */
+int lab_hss_change(struct lab *l, enum lab_op op, const char *imsi, const char *words);
 
 /* The socket `file` in daemon d's own directory: "<dir>/<name>/<file>" (prov.sock, admin.sock, status.sock). */
 const char *lab_socket(const struct lab *l, enum lab_daemon d, const char *file, char *buf, size_t cap);
