@@ -29,13 +29,11 @@
 #include "drf.h"
 #include "factory.h"
 #include "hss.h"
-#include "lab_distributed.h"
-#include "lab_proc.h"
+#include "lab_dro_int.h"
 #include "pva.h"
 #include "sho.h"
 
-#define N_EXTRA (LAB_DRO_N_ROS - 1)
-#define PATH_CAP (LAB_PATH_MAX + 320)
+#define PATH_CAP DRO_PATH_CAP
 #define PCID_APN OM_FACTORY_DEFAULT_APN
 /* SHO-A's DPF sets these with every MCIM (spec/000 5.2.4.3.5); the anchor is the lab TLS CA */
 #define APP_SERVER "https://app.fleet-1.lab:8443/m2m"
@@ -45,35 +43,27 @@
  * PLMN 001-01: the VNO tells them apart by the longest [home.*] prefix
  * (docs/vno.md), so RO-2 needs a realm of its own.
  */
-static const struct extra_ro {
-	const char *id, *stem, *mnc, *msin_first, *prefix, *realm, *tre_prefix;
-} extra_ro[N_EXTRA] = {
+const struct dro_extra_ro dro_extra[DRO_N_EXTRA] = {
 	{ "RO-2", "ro-2", "01", "9000000001", "001019", "ro-2.epc.mnc001.mcc001.3gppnetwork.org", "TRF" },
 	{ "RO-3", "ro-3", "05", "0000000001", "00105", "epc.mnc005.mcc001.3gppnetwork.org", "TRG" },
+	/* case 2: the common space's service identities, which RO-C2 takes over at the failover */
+	{ "RO-C", "ro-c", "06", "0000000001", "00106", "epc.mnc006.mcc001.3gppnetwork.org", "TRH" },
 };
+#define extra_ro dro_extra
+#define problem dro_problem
+#define at dro_at
 
-/* Which ICF log and DRF log is each RO's, by stem ("ro" is the lab's). */
-static const char *const ro_stem[LAB_DRO_N_ROS] = { "ro", "ro-2", "ro-3" };
-static const char *const ro_name[LAB_DRO_N_ROS] = { "RO", "RO-2", "RO-3" };
+/* Which ICF log and DRF log is each RO's, by stem ("ro" is the lab's; RO-C2's is "ro-c2"). */
+static const char *const ro_stem[LAB_DRO_N_ROS] = { "ro", "ro-2", "ro-3", "ro-c" };
+static const char *const ro_name[LAB_DRO_N_ROS] = { "RO", "RO-2", "RO-3", "RO-C" };
 
-struct dro {
-	const struct lab_dro_options *o;
-	struct lab_dro_result *r;
-	struct lab l;
-	int lab_set_up;
-	uint16_t hss_dia[N_EXTRA], drf_port[N_EXTRA];
-	int port_lock[2 * N_EXTRA];
-	int locks_held;
-	pid_t hss[N_EXTRA], drf[N_EXTRA];
-};
+/* The stem of the RO that served d: RO-C's devices of after the failover were RO-C2's. */
+static const char *served_stem(const struct lab_dro_device *d)
+{
+	return d->ro == DRO_RO_C && d->phase ? "ro-c2" : ro_stem[d->ro];
+}
 
-/* one line of the run's problems (lab_proc.h) */
-#define problem(r, ...)                                                                                 \
-	lab_problem_add((r)->problems, sizeof((r)->problems) / sizeof((r)->problems[0]), &(r)->n_problems, \
-			__VA_ARGS__)
-
-static const char *at(const struct dro *a, char *buf, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static const char *at(const struct dro *a, char *buf, const char *fmt, ...)
+const char *dro_at(const struct dro *a, char *buf, const char *fmt, ...)
 {
 	char rel[300];
 	va_list ap;
@@ -87,7 +77,7 @@ static const char *at(const struct dro *a, char *buf, const char *fmt, ...)
 /* ---- setup of one extra RO ------------------------------------------------------------- */
 
 /* Its factory run: the devices' Cert_SHO[0] is this RO's own SHO_SIGNING certificate. */
-static int factory(struct dro *a, const struct extra_ro *x)
+static int factory(struct dro *a, const struct dro_extra_ro *x)
 {
 	char p[PATH_CAP];
 	X509 *ca_cert = NULL, *root = NULL;
@@ -119,10 +109,12 @@ static void no_emit(void *ctx, const char *line)
 }
 
 /* The ICF: the run's PCIDs through the HSS's own import; the PVA: the run's Cert_TREs and references. */
-static int fill_icf_pva(struct dro *a, const struct extra_ro *x)
+static int fill_icf_pva(struct dro *a, unsigned k)
 {
+	const struct dro_extra_ro *x = &extra_ro[k];
 	char db[PATH_CAP], p[PATH_CAP], line[PATH_CAP + 64], err[256], ca[PATH_CAP], rc_[PATH_CAP], rk[PATH_CAP];
-	struct hss_config hc = { .db_path = at(a, db, "%s-hss.db", x->stem) };
+	/* RO-C's ICF runs as front end 0 of 2 (docs/sqn.md "A standby RO's ICF") */
+	struct hss_config hc = { .db_path = a->icf_db[k], .frontends = k == DRO_RO_C - 1 ? 2 : 0 };
 	struct hss *h = hss_open(&hc, err, sizeof(err));
 	if (!h)
 		return problem(a->r, "%s ICF: %s", x->id, err), OM_ELAB_SETUP;
@@ -146,7 +138,7 @@ static int fill_icf_pva(struct dro *a, const struct extra_ro *x)
 }
 
 /* The PCIDs of a run's ICF file, in device order (the delivery note's). */
-static int read_pcids(struct dro *a, const struct extra_ro *x, char (*pcid)[16], unsigned n)
+static int read_pcids(struct dro *a, const struct dro_extra_ro *x, char (*pcid)[16], unsigned n)
 {
 	char p[PATH_CAP];
 	size_t len = 0;
@@ -171,12 +163,13 @@ static int read_pcids(struct dro *a, const struct extra_ro *x, char (*pcid)[16],
  * (SHO-A, SHO-B by their SHO_SIGNING certificates) and each of its devices
  * with its PCID, owned by the lab's owner.
  */
-static int fill_drf(struct dro *a, const struct extra_ro *x, unsigned first)
+static int fill_drf(struct dro *a, unsigned ro_k, unsigned first)
 {
 	static const char *const shos[] = { "SHO-A", "sho-a", "SHO-B", "sho-b" };
-	char db[PATH_CAP], p[PATH_CAP], err[256];
+	const struct dro_extra_ro *x = &extra_ro[ro_k];
+	char p[PATH_CAP], err[256];
 	struct drf *d = NULL;
-	struct drf_config dc = { .db_path = at(a, db, "%s-drf.db", x->stem) };
+	struct drf_config dc = { .db_path = a->drf_db[ro_k] };
 	struct sho_device_in *note = NULL;
 	int64_t now = (int64_t)time(NULL);
 	int n = sho_note_read(at(a, p, "%s-factory/owner/delivery-note.csv", x->stem), &note, err, sizeof(err));
@@ -224,7 +217,7 @@ static int conf_append(struct dro *a, const char *name, const char *text)
 /* The ICF's and DRF's configurations, and what the VNO and the SHOs need to reach them. */
 static int configs(struct dro *a, unsigned k)
 {
-	const struct extra_ro *x = &extra_ro[k];
+	const struct dro_extra_ro *x = &extra_ro[k];
 	const struct lab_priv *pv = a->l.priv;
 	const char *d = a->l.dir;
 	char t[16384], p[PATH_CAP];
@@ -235,12 +228,13 @@ static int configs(struct dro *a, unsigned k)
 		return problem(a->r, "%s: %s", p, strerror(errno)), OM_ELAB_SETUP;
 	snprintf(t, sizeof(t),
 		 "# %s's ICF (spec/000 5.2.2.3.5), written by lab --scenario distributed-ro\n"
-		 "[hss]\ndb = %s/%s-hss.db\nmax_vectors = 5\nsqn_reserve = 1024\n"
+		 "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 1024\n%s"
 		 "provision_socket = %s/%s-hss/prov.sock\nlog_level = info\nrun_dir = %s/%s-hss\n"
 		 "[diameter]\nidentity = hss.%s.lab\nrealm = %s\nlisten = 127.0.0.1\nport = %u\npeers = mme.vno.lab\n"
 		 "dict_dir = %s\ntls_cert = %s/pki/diameter/hss.%s.lab.pem\ntls_key = %s/pki/diameter/hss.%s.lab.key\n"
 		 "tls_ca = %s/pki/diameter/ca.pem\n",
-		 x->id, d, x->stem, d, x->stem, d, x->stem, x->stem, x->realm, a->hss_dia[k], lab_fd_dict_dir(), d,
+		 x->id, a->icf_db[k], k == DRO_RO_C - 1 ? "frontends = 2\nfrontend_index = 0\n" : "", d, x->stem, d,
+		 x->stem, x->stem, x->realm, a->hss_dia[k], lab_fd_dict_dir(), d,
 		 x->stem, d, x->stem, d);
 	snprintf(p, sizeof(p), "%s-hss.conf", x->stem);
 	if ((rc = lab_write_file(at(a, p, "%s-hss.conf", x->stem), t, 0600)) < 0)
@@ -248,7 +242,7 @@ static int configs(struct dro *a, unsigned k)
 	/* as the lab RO's DRF: SHO-A and SHO-B may ask, each only with its operator certificate's key */
 	snprintf(t, sizeof(t),
 		 "# %s's DRF (spec/000 5.2.2.3.5), written by lab --scenario distributed-ro\n"
-		 "[drf]\ndb = %s/%s-drf.db\nsho_id = %s\nsigning_key = %s/pki/%s-signing.key\n"
+		 "[drf]\ndb = %s\nsho_id = %s\nsigning_key = %s/pki/%s-signing.key\n"
 		 "signing_cert = %s/pki/%s-signing.pem\ntls_cert = %s/pki/tls/drf.%s.lab.pem\n"
 		 "tls_key = %s/pki/tls/drf.%s.lab.key\nclient_ca = %s\npeers = SHO-A:sho-a.lab, SHO-B:sho-b.lab\n"
 		 "peer_certs = SHO-A:%s/pki/tls/sho-a.lab.pem, SHO-B:%s/pki/tls/sho-b.lab.pem\n"
@@ -256,7 +250,7 @@ static int configs(struct dro *a, unsigned k)
 		 "push_url = https://localhost:%u\npush_ca = %s\npush_cert = %s/pki/tls/drf.%s.lab.pem\n"
 		 "push_key = %s/pki/tls/drf.%s.lab.key\npush_retry_min = 1\npush_retry_max = 4\nlog_level = info\n"
 		 "admin_socket = %s/%s-drf/admin.sock\n",
-		 x->id, d, x->stem, x->id, d, x->stem, d, x->stem, d, x->stem, d, x->stem, a->l.tls_ca, d, d,
+		 x->id, a->drf_db[k], x->id, d, x->stem, d, x->stem, d, x->stem, d, x->stem, a->l.tls_ca, d, d,
 		 a->drf_port[k], a->l.opt.grace_s, pv->ports.push, a->l.tls_ca, d, x->stem, d, x->stem, d, x->stem);
 	if ((rc = lab_write_file(at(a, p, "%s-drf.conf", x->stem), t, 0600)) < 0)
 		return problem(a->r, "%s: %s", p, om_strerror(rc)), OM_ELAB_SETUP;
@@ -305,18 +299,22 @@ static int setup(struct dro *a)
 		snprintf(dev->pcid, sizeof(dev->pcid), "%s", pv->pcid[i]);
 		dev->lab_index = i;
 	}
-	uint16_t ports[2 * N_EXTRA];
-	if (lab_free_ports(ports, a->port_lock, 2 * N_EXTRA) < 0)
+	uint16_t ports[2 * DRO_N_EXTRA];
+	if (lab_free_ports(ports, a->port_lock, 2 * (int)a->n_extra) < 0)
 		return problem(a->r, "no free ports"), OM_ELAB_SETUP;
 	a->locks_held = 1;
-	for (unsigned k = 0; k < N_EXTRA; k++) {
-		const struct extra_ro *x = &extra_ro[k];
+	for (unsigned k = 0; k < a->n_extra; k++) {
+		const struct dro_extra_ro *x = &extra_ro[k];
 		unsigned first = (k + 1) * a->o->n_per_ro;
 		const char *step = "";
 		char pcid[64][16], (*pcids)[16] = a->o->n_per_ro <= 64 ? pcid : calloc(a->o->n_per_ro, 16);
 		a->hss_dia[k] = ports[2 * k];
 		a->drf_port[k] = ports[2 * k + 1];
-		int rc = lab_pki_operator(a->l.dir, x->stem, x->id, &step);
+		at(a, a->icf_db[k], "%s-hss.db", x->stem);
+		at(a, a->drf_db[k], "%s-drf.db", x->stem);
+		int rc = k == DRO_RO_C - 1 ? dro_case2_primary(a) : 0;
+		if (rc == 0)
+			rc = lab_pki_operator(a->l.dir, x->stem, x->id, &step);
 		if (rc < 0)
 			problem(a->r, "%s PKI: %s: %s", x->id, step, om_strerror(rc));
 		else if ((rc = factory(a, x)) < 0)
@@ -326,34 +324,42 @@ static int setup(struct dro *a)
 		for (unsigned i = 0; rc == 0 && i < a->o->n_per_ro; i++) {
 			snprintf(a->r->dev[first + i].pcid, sizeof(a->r->dev[0].pcid), "%s", pcids[i]);
 			a->r->dev[first + i].ro = k + 1;
+			/* case 2: the first half before the failover, the rest after (at least one each) */
+			a->r->dev[first + i].phase = k + 1 == DRO_RO_C && i >= (a->o->n_per_ro + 1) / 2;
+			a->r->dev[first + i].sqn_slot = -1;
 		}
 		if (pcids != pcid)
 			free(pcids);
 		if (rc == 0)
-			rc = fill_icf_pva(a, x);
+			rc = fill_icf_pva(a, k);
 		if (rc == 0)
-			rc = fill_drf(a, x, first);
+			rc = fill_drf(a, k, first);
 		if (rc == 0)
 			rc = configs(a, k);
+		if (rc == 0 && k == DRO_RO_C - 1)
+			rc = dro_case2_standby(a);
 		if (rc < 0)
 			return rc;
 	}
-	for (unsigned i = 0; i < a->r->n; i++)
+	for (unsigned i = 0; i < a->r->n; i++) {
 		a->r->n_ro[a->r->dev[i].ro]++;
+		if (a->r->dev[i].ro == DRO_RO_C)
+			a->r->n_phase[a->r->dev[i].phase]++;
+	}
 	return application(a);
 }
 
 /* ---- the daemons ------------------------------------------------------------------------- */
 
-static int spawn(struct dro *a, unsigned k, const char *what, pid_t *pid)
+int dro_spawn(struct dro *a, const char *stem, const char *what, pid_t *pid)
 {
 	char exe[PATH_CAP], conf[PATH_CAP], log[PATH_CAP], why[300];
 	snprintf(exe, sizeof(exe), "%s/openmcim-%s", a->l.bin_dir, what);
-	at(a, conf, "%s-%s.conf", extra_ro[k].stem, what);
-	at(a, log, "%s-%s.log", extra_ro[k].stem, what);
+	at(a, conf, "%s-%s.conf", stem, what);
+	at(a, log, "%s-%s.log", stem, what);
 	*pid = lab_spawn(exe, conf, log, NULL);
 	if (*pid < 0 || lab_wait_log(log, 0, " started ", *pid, 30000, why, sizeof(why)) < 0) {
-		problem(a->r, "%s-%s did not start: %s", extra_ro[k].stem, what, *pid < 0 ? strerror(errno) : why);
+		problem(a->r, "%s-%s did not start: %s", stem, what, *pid < 0 ? strerror(errno) : why);
 		return OM_ELAB_DAEMON;
 	}
 	return 0;
@@ -363,20 +369,20 @@ static int spawn(struct dro *a, unsigned k, const char *what, pid_t *pid)
 static int start(struct dro *a)
 {
 	char why[512];
-	for (unsigned k = 0; k < N_EXTRA; k++)
-		if (spawn(a, k, "hss", &a->hss[k]) < 0)
+	for (unsigned k = 0; k < a->n_extra; k++)
+		if (dro_spawn(a, extra_ro[k].stem, "hss", &a->hss[k]) < 0)
 			return OM_ELAB_DAEMON;
 	if (lab_start(&a->l, why, sizeof(why)) < 0)
 		return problem(a->r, "start: %s", why), OM_ELAB_DAEMON;
-	for (unsigned k = 0; k < N_EXTRA; k++)
-		if (spawn(a, k, "drf", &a->drf[k]) < 0)
+	for (unsigned k = 0; k < a->n_extra; k++)
+		if (dro_spawn(a, extra_ro[k].stem, "drf", &a->drf[k]) < 0)
 			return OM_ELAB_DAEMON;
 	return 0;
 }
 
 static void stop(struct dro *a)
 {
-	for (unsigned k = 0; k < N_EXTRA; k++)
+	for (unsigned k = 0; k < a->n_extra; k++)
 		if (a->drf[k] > 0 && lab_reap(a->drf[k], SIGTERM, 10000) != 0)
 			problem(a->r, "%s-drf did not exit cleanly on SIGTERM", extra_ro[k].stem);
 	if (a->lab_set_up) {
@@ -384,12 +390,13 @@ static void stop(struct dro *a)
 		if (bad)
 			problem(a->r, "%d daemon(s) of the lab did not exit cleanly on SIGTERM", bad);
 	}
-	for (unsigned k = 0; k < N_EXTRA; k++)
+	for (unsigned k = 0; k < a->n_extra; k++)
 		if (a->hss[k] > 0 && lab_reap(a->hss[k], SIGTERM, 10000) != 0)
 			problem(a->r, "%s-hss did not exit cleanly on SIGTERM", extra_ro[k].stem);
 	memset(a->drf, 0, sizeof(a->drf));
 	memset(a->hss, 0, sizeof(a->hss));
-	for (int i = 0; a->locks_held && i < 2 * N_EXTRA; i++)
+	dro_case2_stop(a);
+	for (unsigned i = 0; a->locks_held && i < 2 * a->n_extra; i++)
 		if (a->port_lock[i] >= 0)
 			close(a->port_lock[i]);
 	a->locks_held = 0;
@@ -402,7 +409,7 @@ static int transfer_code(struct dro *a, const struct lab_dro_device *d, char cod
 	char sock[PATH_CAP];
 	if (d->ro == 0)
 		return lab_transfer_code(&a->l, LAB_RO, d->tre_id, code);
-	return lab_transfer_code_at(at(a, sock, "%s-drf/admin.sock", extra_ro[d->ro - 1].stem), d->tre_id, code);
+	return lab_transfer_code_at(at(a, sock, "%s-drf/admin.sock", served_stem(d)), d->tre_id, code);
 }
 
 /*
@@ -438,15 +445,31 @@ static void wrong_ro(struct dro *a)
 			a->r->dev[0].tre_id, a->r->wrong_ro_answer);
 }
 
+/* The owner's handover at SHO-A for d, with a code from the RO that serves it now. */
+static void handover(struct dro *a, struct lab_dro_device *d)
+{
+	char code[32], answer[400];
+	if (transfer_code(a, d, code) < 0) {
+		problem(a->r, "%s: no transfer code from %s", d->tre_id, ro_name[d->ro]);
+		return;
+	}
+	d->handover_status = lab_handover(&a->l, LAB_SHO_A, d->tre_id, code, answer, sizeof(answer));
+	OPENSSL_cleanse(code, sizeof(code));
+	if (d->handover_status != 200)
+		problem(a->r, "%s: handover at SHO-A from %s: HTTP %d %.100s", d->tre_id, ro_name[d->ro],
+			d->handover_status, answer);
+}
+
+/* Every device registered at SHO-A, and handed over but for RO-C's of after the failover (case 2). */
 static void owner(struct dro *a)
 {
-	char why[512], p[PATH_CAP], code[32], answer[400];
+	char why[512], p[PATH_CAP];
 	int n = lab_register(&a->l, LAB_SHO_A, LAB_RO, NULL, 0, why, sizeof(why));
 	if (n != (int)a->o->n_per_ro)
 		problem(a->r, "register RO's devices at SHO-A: %s", n < 0 ? why : "not all registered");
-	for (unsigned k = 0; k < N_EXTRA; k++) {
+	for (unsigned k = 0; k < a->n_extra; k++) {
 		size_t len = 0;
-		/* the factory's note names the RO whose certificate it used: sho_id RO-2 or RO-3 */
+		/* the factory's note names the RO whose certificate it used: sho_id RO-2, RO-3 or RO-C */
 		char *note = lab_slurp(at(a, p, "%s-factory/owner/delivery-note.csv", extra_ro[k].stem), &len);
 		n = note ? lab_register_csv(&a->l, LAB_SHO_A, note, len, why, sizeof(why)) : OM_EIO;
 		if (note)
@@ -456,18 +479,9 @@ static void owner(struct dro *a)
 			problem(a->r, "register %s's devices at SHO-A: %s", extra_ro[k].id, n < 0 ? why : "not all registered");
 	}
 	wrong_ro(a);
-	for (unsigned i = 0; i < a->r->n; i++) {
-		struct lab_dro_device *d = &a->r->dev[i];
-		if (transfer_code(a, d, code) < 0) {
-			problem(a->r, "%s: no transfer code from %s", d->tre_id, ro_name[d->ro]);
-			continue;
-		}
-		d->handover_status = lab_handover(&a->l, LAB_SHO_A, d->tre_id, code, answer, sizeof(answer));
-		OPENSSL_cleanse(code, sizeof(code));
-		if (d->handover_status != 200)
-			problem(a->r, "%s: handover at SHO-A from %s: HTTP %d %.100s", d->tre_id, ro_name[d->ro],
-				d->handover_status, answer);
-	}
+	for (unsigned i = 0; i < a->r->n; i++)
+		if (!a->r->dev[i].phase)
+			handover(a, &a->r->dev[i]);
 }
 
 /* ---- the devices --------------------------------------------------------------------- */
@@ -494,8 +508,11 @@ static void run_device(struct dro *a, struct lab_dro_device *d)
 static void device_step(void *arg, unsigned i)
 {
 	struct dro *a = arg;
-	if (a->r->dev[i].handover_status == 200)
-		run_device(a, &a->r->dev[i]);
+	struct lab_dro_device *d = &a->r->dev[i];
+	if (d->handover_status == 200 && !d->ran) {
+		d->ran = 1;
+		run_device(a, d);
+	}
 }
 
 /* ---- verify ------------------------------------------------------------------------------ */
@@ -529,7 +546,7 @@ static void ro_saw(struct dro *a, const struct lab_dro_device *d, int *pushed, i
 	char p[PATH_CAP], imsi[40], tre[OM_TRE_ID_MAX + 16];
 	snprintf(imsi, sizeof(imsi), "imsi=%s ", d->pcid);
 	snprintf(tre, sizeof(tre), "tre_id=%s ", d->tre_id);
-	at(a, p, "%s-drf.log", ro_stem[d->ro]);
+	at(a, p, "%s-drf.log", served_stem(d));
 	for (int tries = 0; tries < 200; tries++) {
 		char *log = lab_slurp(p, NULL);
 		*pushed = line_with(log, imsi, "result=delivered");
@@ -557,21 +574,22 @@ static int app_params_kept(struct dro *a, const struct lab_dro_device *d, const 
 
 static void verify(struct dro *a)
 {
-	char p[PATH_CAP], *icf[LAB_DRO_N_ROS];
+	char p[PATH_CAP], *icf[LAB_DRO_N_ROS + 1]; /* + RO-C2's */
+	static const char *const icf_stem[LAB_DRO_N_ROS + 1] = { "ro", "ro-2", "ro-3", "ro-c", "ro-c2" };
 	X509 *ca = NULL;
 	uint8_t *anchor = NULL;
 	size_t anchor_len = 0;
 	if (om_cert_load(&ca, a->l.tls_ca) < 0 || om_cert_encode(ca, OM_ENC_DER, &anchor, &anchor_len) < 0)
 		problem(a->r, "%s: cannot read the lab TLS CA", a->l.tls_ca);
 	X509_free(ca);
-	for (unsigned k = 0; k < LAB_DRO_N_ROS; k++)
-		icf[k] = lab_slurp(at(a, p, "%s-hss.log", ro_stem[k]), NULL);
+	for (unsigned k = 0; k < LAB_DRO_N_ROS + 1; k++)
+		icf[k] = lab_slurp(at(a, p, "%s-hss.log", icf_stem[k]), NULL);
 	for (unsigned i = 0; i < a->r->n; i++) {
 		struct lab_dro_device *d = &a->r->dev[i];
 		unsigned served_by = 0, other = 0;
-		for (unsigned k = 0; k < LAB_DRO_N_ROS; k++)
+		for (unsigned k = 0; k < LAB_DRO_N_ROS + 1; k++)
 			if (icf_answered(icf[k], d->pcid))
-				k == d->ro ? (void)served_by++ : (void)other++;
+				!strcmp(icf_stem[k], served_stem(d)) ? (void)served_by++ : (void)other++;
 		int pushed = 0, completed = 0;
 		ro_saw(a, d, &pushed, &completed);
 		int app = anchor && app_params_kept(a, d, anchor, anchor_len);
@@ -579,18 +597,19 @@ static void verify(struct dro *a)
 		int at_sho_a = d->imsi[0] && !strncmp(d->imsi, "00102", 5) && lab_hss_has(&a->l, LAB_SHO_A, d->imsi) == 1;
 		d->ok = d->code == 0 && d->outcome == OM_AGENT_PROVISIONED && at_sho_a && served_by && !other && pushed &&
 			completed && app;
-		if (d->ok)
+		if (d->ok) {
 			a->r->ok_ro[d->ro]++;
-		else
+			a->r->ok_phase[d->phase] += d->ro == DRO_RO_C;
+		} else
 			problem(a->r,
 				"%s (%s, PCID %s): %s, outcome %s, IMSI '%s'%s; PCID authenticated by its ICF: %s, by "
 				"another: %s; push from its DRF: %s; completion at its DRF: %s; application parameters: %s",
-				d->tre_id, ro_name[d->ro], d->pcid, d->code ? om_strerror(d->code) : "ran",
+				d->tre_id, d->ro == DRO_RO_C && d->phase ? "RO-C2" : ro_name[d->ro], d->pcid, d->code ? om_strerror(d->code) : "ran",
 				om_agent_outcome_name(d->outcome), d->imsi, at_sho_a ? " at SHO-A" : "",
 				served_by ? "yes" : "no", other ? "yes" : "no", pushed ? "yes" : "no", completed ? "yes" : "no",
 				app ? "kept" : "missing");
 	}
-	for (unsigned k = 0; k < LAB_DRO_N_ROS; k++)
+	for (unsigned k = 0; k < LAB_DRO_N_ROS + 1; k++)
 		free(icf[k]);
 	om_pki_free(anchor, anchor_len);
 }
@@ -603,12 +622,14 @@ int lab_dro_run(const struct lab_dro_options *o, struct lab_dro_result *r)
 	double t0 = lab_now_ms(), t;
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "%s", o->workdir);
-	if (o->n_per_ro < 1 || o->n_per_ro > 10000 ||
-	    !(r->dev = calloc((size_t)o->n_per_ro * LAB_DRO_N_ROS, sizeof(*r->dev)))) {
-		problem(r, "--devices must give 1 to 10000 devices per RO");
+	unsigned n_ros = o->case2 ? LAB_DRO_N_ROS : LAB_DRO_N_ROS - 1;
+	a.n_extra = n_ros - 1;
+	if (o->n_per_ro < (o->case2 ? 2u : 1u) || o->n_per_ro > 10000 ||
+	    !(r->dev = calloc((size_t)o->n_per_ro * n_ros, sizeof(*r->dev)))) {
+		problem(r, "--devices must give %u to 10000 devices per RO", o->case2 ? 2 : 1);
 		return (int)r->n_problems;
 	}
-	r->n = o->n_per_ro * LAB_DRO_N_ROS;
+	r->n = o->n_per_ro * n_ros;
 	if (setup(&a) < 0)
 		goto out;
 	r->ms[0] = (t = lab_now_ms()) - t0;
@@ -620,8 +641,23 @@ int lab_dro_run(const struct lab_dro_options *o, struct lab_dro_result *r)
 	r->ms[2] = lab_now_ms() - t;
 	t = lab_now_ms();
 	lab_for_each(r->n, o->jobs, device_step, &a);
+	for (unsigned i = 0; o->case2 && i < r->n; i++) {
+		/* RO-C dies only once its DRF heard the completions of the devices it served (Note Z) */
+		int pushed = 0, completed = 0;
+		if (r->dev[i].ro == DRO_RO_C && !r->dev[i].phase)
+			ro_saw(&a, &r->dev[i], &pushed, &completed);
+	}
+	if (o->case2 && dro_case2_failover(&a) == 0) {
+		/* case 2: RO-C's other devices through RO-C2, which now holds the common space */
+		for (unsigned i = 0; i < r->n; i++)
+			if (r->dev[i].phase)
+				handover(&a, &r->dev[i]);
+		lab_for_each(r->n, o->jobs, device_step, &a);
+	}
 	r->ms[3] = lab_now_ms() - t;
 	verify(&a);
+	if (o->case2)
+		dro_case2_verify(&a);
 out:
 	stop(&a);
 	if (a.lab_set_up)
@@ -636,6 +672,7 @@ void lab_dro_report(FILE *f, const struct lab_dro_result *r)
 		"case 1: RO, PCIDs 001-01 0xxxxxxxxx ([home.00101])",
 		"case 3: RO-2, sub-range 001-01 9xxxxxxxxx on its own servers ([home.001019])",
 		"case 4: RO-3, its own PCID space 001-05 ([home.00105])",
+		"case 2: RO-C then RO-C2, a common space 001-06 replicated master-slave ([home.00106])",
 	};
 	fprintf(f, "openmcim lab --scenario distributed-ro: the distributed registration service (spec/000 5.2.2.3.5)\n\n");
 	fprintf(f, "  %-7s %8.0f ms  three factory runs, each RO's certificate their root; ICFs, DRFs, PVA filled\n",
@@ -646,7 +683,18 @@ void lab_dro_report(FILE *f, const struct lab_dro_result *r)
 	fprintf(f, "  %-7s %8.0f ms  PCID attach at its RO's ICF, its RO's bootstrap, MCIM from SHO-A\n\n", "attach",
 		r->ms[3]);
 	for (int k = 0; k < LAB_DRO_N_ROS; k++)
-		fprintf(f, "  %3u/%-3u provisioned through %s\n", r->ok_ro[k], r->n_ro[k], what[k]);
+		if (r->n_ro[k])
+			fprintf(f, "  %3u/%-3u provisioned through %s\n", r->ok_ro[k], r->n_ro[k], what[k]);
+	if (r->n_ro[DRO_RO_C]) {
+		fprintf(f, "  %3u/%-3u   of which before the failover, through RO-C\n", r->ok_phase[0], r->n_phase[0]);
+		fprintf(f, "  %3u/%-3u   of which after it, through RO-C2 (RO-C's ICF, DRF and database server killed,"
+			   " standby promoted, RO-C2 serving in %.0f ms)\n",
+			r->ok_phase[1], r->n_phase[1], r->failover_ms);
+		fprintf(f, "  %3u/%-3u   PCIDs whose last SQN at RO-C2's ICF is in their ICF's IND slot (0 RO-C, 1 RO-C2)\n",
+			r->sqn_ok, r->n_ro[DRO_RO_C]);
+		fprintf(f, "  %3u/%-3u   gone to SHO-A in RO-C2's register (RO-C's completions replicated)\n",
+			r->register_ok, r->n_ro[DRO_RO_C]);
+	}
 	fprintf(f, "  %3u/%-3u hold SHO-A's application parameters (./M2MAppParams: %s, the lab TLS CA)\n",
 		r->app_params_ok, r->n, APP_SERVER);
 	fprintf(f, "  an RO that does not serve the device (SHO-B asks RO-2 for one of RO's): %s (%s)\n",

@@ -12,6 +12,13 @@
  *         9xxxxxxxxx, on servers of its own, routed by the longer prefix
  *         [home.001019]
  *   RO-3  case 4: another operator's own PCID space, PLMN 001-05
+ *   RO-C  case 2 (--case2): a common PCID space, PLMN 001-06, whose ICF and
+ *         DRF databases RO-C2 replicates (PostgreSQL streaming replication,
+ *         synchronous); the first devices are provisioned through RO-C, then
+ *         RO-C is killed (its ICF, DRF and database server), the standby is
+ *         promoted and RO-C2's ICF and DRF take over RO-C's addresses and
+ *         identities; the other devices are provisioned through RO-C2 (its
+ *         own IND slot, docs/sqn.md)
  *
  *   factory     one run per RO, each with its RO's certificate as the root
  *   start       the two extra ICFs, the lab's daemons, the two extra DRFs
@@ -38,7 +45,7 @@
 #include <openmcim/mcim.h>
 #include <openmcim/tre.h>
 
-#define LAB_DRO_N_ROS 3
+#define LAB_DRO_N_ROS 4 /* RO, RO-2, RO-3 and RO-C (case 2, with --case2 only) */
 
 struct lab_dro_options {
 	const char *workdir; /* created; must be empty or absent */
@@ -46,13 +53,17 @@ struct lab_dro_options {
 	unsigned n_per_ro;   /* devices made for each RO (>= 1) */
 	uint64_t seed;
 	unsigned jobs;       /* agents at once */
+	int case2;           /* add RO-C, case 2 (needs PostgreSQL) */
 };
 
 struct lab_dro_device {
 	char tre_id[OM_TRE_ID_MAX + 1];
 	char pcid[OM_MCIM_IMSI_MAX + 1];
 	char imsi[OM_MCIM_IMSI_MAX + 1]; /* the MCIM it attached with at the end */
-	unsigned ro;                      /* 0 RO, 1 RO-2, 2 RO-3 */
+	unsigned ro;                      /* 0 RO, 1 RO-2, 2 RO-3, 3 RO-C */
+	unsigned phase;                   /* RO-C's: 0 provisioned before the failover, 1 after (through RO-C2) */
+	int ran;                          /* its agent ran */
+	int sqn_slot;                     /* RO-C's: the IND slot of its PCID's last SQN at RO-C2's ICF (-1 unknown) */
 	unsigned lab_index;               /* RO's devices: the index in the lab's tre_ids */
 	int code, outcome;                /* om_agent_run's return and outcome */
 	int handover_status;              /* the owner's POST /handover at SHO-A */
@@ -68,6 +79,11 @@ struct lab_dro_result {
 	int wrong_ro_refused;            /* the handover naming an RO that does not serve the device was refused */
 	char wrong_ro_answer[200];
 	double ms[5];                    /* setup, start, owner, attach, total */
+	/* case 2 */
+	unsigned n_phase[2], ok_phase[2]; /* RO-C's devices before and after the failover */
+	unsigned sqn_ok;                  /* RO-C's PCIDs whose last SQN is in their ICF's IND slot */
+	unsigned register_ok;             /* RO-C's devices RO-C2's DRF shows as gone to SHO-A */
+	double failover_ms;               /* kill to RO-C2's ICF and DRF started */
 	char problems[32][200];
 	unsigned n_problems;
 	char dir[512];

@@ -36,6 +36,8 @@ static void usage(FILE *f)
 		"  --scenario NAME     story (default: the story of docs/lab.md), alt3 (Alternative 3,\n"
 		"                      synthetic credentials and two visited networks) or distributed-ro\n"
 		"                      (three Registration Operators, spec/000 5.2.2.3.5; docs/lab.md)\n"
+		"  --case2             with distributed-ro: a fourth RO whose common PCID space a second RO\n"
+		"                      replicates on PostgreSQL and takes over when the first is killed (case 2)\n"
 		"  --devices N         devices of the factory run (default %u)\n"
 		"  --share-b F         share of the provisioned devices moved to SHO-B (default 0.2)\n"
 		"  --share-fallback F  share moved while SHO-B's network is out of reach (default 0.1)\n"
@@ -109,6 +111,7 @@ static void write_pids(const struct lab *l)
 
 static int scenario_alt3; /* --scenario alt3 */
 static int scenario_dro;  /* --scenario distributed-ro */
+static int dro_case2;     /* --case2 */
 
 static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenario_options *so, int *keep)
 {
@@ -124,6 +127,10 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 		}
 		if (!strcmp(a, "--pcap")) {
 			o->pcaps = 1;
+			continue;
+		}
+		if (!strcmp(a, "--case2")) {
+			dro_case2 = 1;
 			continue;
 		}
 		if (!val) {
@@ -236,15 +243,17 @@ static int run_alt3(const struct lab_options *o, const struct lab_scenario_optio
 
 /*
  * --scenario distributed-ro (lab/lab_distributed.h): the lab's topology with two more
- * Registration Operators; --devices is shared among the three ROs (at least one each).
+ * Registration Operators; --devices is shared among the three ROs (at least one each), or with
+ * --case2 among four (at least two each: one before the failover, one after).
  */
 static int run_dro(const struct lab_options *o, const struct lab_scenario_options *so, char *tmp)
 {
 	struct lab_dro_result r;
 	unsigned n = o->n_devices + o->n_tampered; /* no tampered run here */
+	unsigned n_ros = dro_case2 ? LAB_DRO_N_ROS : LAB_DRO_N_ROS - 1, least = dro_case2 ? 2 : 1;
 	struct lab_dro_options ro = { .workdir = o->workdir, .bin_dir = o->bin_dir,
-				      .n_per_ro = n >= LAB_DRO_N_ROS ? n / LAB_DRO_N_ROS : 1, .seed = so->seed,
-				      .jobs = so->jobs };
+				      .n_per_ro = n / n_ros >= least ? n / n_ros : least, .seed = so->seed,
+				      .jobs = so->jobs, .case2 = dro_case2 };
 	if (!ro.workdir) {
 		if (!mkdtemp(tmp)) {
 			fprintf(stderr, "openmcim lab: %s: %s\n", tmp, strerror(errno));

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `openmcim lab --scenario distributed-ro --case2` small (make test): spec/000
+ * 5.2.2.3.5 case 2 at device level (lab/lab_case2.c), two devices per
+ * Registration Operator. Exit 0 and the report's verdict, then the logs read
+ * independently of the report: RO-C's ICF authenticated the PCID of the
+ * device provisioned before the failover and RO-C2's ICF (front end 1, on
+ * the promoted standby) the one after, and neither the other's; RO-C's DRF
+ * pushed the first device's bootstrap and RO-C2's DRF the second's; RO-C2's
+ * ICF started on a postgresql:// database, as front end 1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check.h"
+
+static char dir[] = "/tmp/om-lab-c2-XXXXXX";
+
+static char *file(const char *rel)
+{
+	char p[1400];
+	snprintf(p, sizeof(p), "%s/lab/%s", dir, rel);
+	return (char *)check_slurp(p, NULL);
+}
+
+int main(void)
+{
+	char cmd[1200];
+	const char *cli = getenv("OM_CLI") ? getenv("OM_CLI") : "./openmcim";
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' lab --scenario distributed-ro --case2 --devices 8 --seed 5 --jobs 3 --workdir '%s/lab' > '%s/out.txt' 2>&1",
+		 cli, dir, dir);
+	int st = system(cmd);
+	char p[1400];
+	snprintf(p, sizeof(p), "%s/out.txt", dir);
+	char *out = (char *)check_slurp(p, NULL);
+	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d:\n%s", st, out ? out : "");
+	CHECK(out && strstr(out, "every device is where it should be"));
+	CHECK(out && strstr(out, "2/2   provisioned through case 2: RO-C then RO-C2"));
+	CHECK(out && strstr(out, "1/1     of which before the failover, through RO-C"));
+	CHECK(out && strstr(out, "1/1     of which after it, through RO-C2"));
+	CHECK(out && strstr(out, "2/2     PCIDs whose last SQN at RO-C2's ICF is in their ICF's IND slot"));
+	CHECK(out && strstr(out, "2/2     gone to SHO-A in RO-C2's register"));
+	CHECK(out && strstr(out, "2/2   provisioned through case 1: RO,"));
+
+	/* RO-C's devices are TRH-00000001 (before) and TRH-00000002 (after); their PCIDs 001-06 ...1 and ...2 */
+	char *icf1 = file("ro-c-hss.log"), *icf2 = file("ro-c2-hss.log");
+	char *drf1 = file("ro-c-drf.log"), *drf2 = file("ro-c2-drf.log");
+	CHECK(icf1 && icf2 && drf1 && drf2);
+	CHECK_MSG(check_lines_with(icf1, " aia ", "imsi=001060000000001 ") >= 1, "RO-C answered the first device");
+	CHECK_INT(check_lines_with(icf1, " aia ", "imsi=001060000000002 "), 0);
+	CHECK_MSG(check_lines_with(icf2, " aia ", "imsi=001060000000002 ") >= 1, "RO-C2 answered the second device");
+	CHECK_INT(check_lines_with(icf2, " aia ", "imsi=001060000000001 "), 0);
+	CHECK(check_lines_with(icf2, " started ", "db=postgresql://") == 1);
+	CHECK_INT(check_lines_with(drf1, "imsi=001060000000001 ", "result=delivered"), 1);
+	CHECK_INT(check_lines_with(drf2, "imsi=001060000000002 ", "result=delivered"), 1);
+	CHECK_INT(check_lines_with(drf1, "imsi=001060000000002 ", "result=delivered"), 0);
+	/* the second device's completion reached RO-C2, on RO-C's address */
+	CHECK(check_lines_with(drf2, "drf-handover-completed sender=SHO-A", "tre_id=TRH-00000002") == 1);
+	free(icf1);
+	free(icf2);
+	free(drf1);
+	free(drf2);
+	free(out);
+	if (check_failures() == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return check_done();
+}
