@@ -15,28 +15,20 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "lab_report_kit.h"
 
 static char dir[] = "/tmp/om-lab-c2-XXXXXX";
 
 static char *file(const char *rel)
 {
-	char p[1400];
-	snprintf(p, sizeof(p), "%s/lab/%s", dir, rel);
-	return (char *)check_slurp(p, NULL);
+	return lab_kit_file(dir, rel);
 }
 
 int main(void)
 {
-	char cmd[1200];
-	const char *cli = getenv("OM_CLI") ? getenv("OM_CLI") : "./openmcim";
+	char cmd[1200], *out = NULL;
 	CHECK(mkdtemp(dir) != NULL);
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' lab --scenario distributed-ro --case2 --devices 8 --seed 5 --jobs 3 --workdir '%s/lab' > '%s/out.txt' 2>&1",
-		 cli, dir, dir);
-	int st = system(cmd);
-	char p[1400];
-	snprintf(p, sizeof(p), "%s/out.txt", dir);
-	char *out = (char *)check_slurp(p, NULL);
+	int st = lab_kit_run(dir, "--scenario distributed-ro --case2 --devices 8 --seed 5 --jobs 3", &out);
 	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d:\n%s", st, out ? out : "");
 	CHECK(out && strstr(out, "every device is where it should be"));
 	CHECK(out && strstr(out, "2/2   provisioned through case 2: RO-C then RO-C2"));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,4 +59,25 @@ static inline unsigned lab_devices_with(const char *work, unsigned genuine, cons
 		n += access(path, F_OK) == 0;
 	}
 	return n;
+ * Run `openmcim lab ARGS --workdir DIR/lab` (the program OM_CLI names, or
+ * ./openmcim) with stdout and stderr into DIR/out.txt: system()'s status;
+ * *out (free it) what it printed.
+ */
+static inline int lab_kit_run(const char *dir, const char *args, char **out)
+{
+	char cmd[1600], p[700];
+	const char *cli = getenv("OM_CLI") ? getenv("OM_CLI") : "./openmcim";
+	snprintf(cmd, sizeof(cmd), "'%s' lab %s --workdir '%s/lab' > '%s/out.txt' 2>&1", cli, args, dir, dir);
+	int st = system(cmd);
+	snprintf(p, sizeof(p), "%s/out.txt", dir);
+	*out = (char *)check_slurp(p, NULL);
+	return st;
+}
+
+/* DIR/lab/REL read whole (free it), or NULL. */
+static inline char *lab_kit_file(const char *dir, const char *rel)
+{
+	char p[1400];
+	snprintf(p, sizeof(p), "%s/lab/%s", dir, rel);
+	return (char *)check_slurp(p, NULL);
 }
