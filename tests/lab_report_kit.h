@@ -59,6 +59,9 @@ static inline unsigned lab_devices_with(const char *work, unsigned genuine, cons
 		n += access(path, F_OK) == 0;
 	}
 	return n;
+}
+
+/*
  * Run `openmcim lab ARGS --workdir DIR/lab` (the program OM_CLI names, or
  * ./openmcim) with stdout and stderr into DIR/out.txt: system()'s status;
  * *out (free it) what it printed.
