@@ -310,8 +310,11 @@ OM_NODISCARD int drf_removals_run(struct drf *d, pthread_mutex_t *lock, int64_t 
  * answers, and when it does not (its network may be what the device could
  * not reach) the suspension waits here, durably, retried by
  * drf_removals_run until the HSS answers. The device need not be in the
- * register; an IMSI a device of ours uses now is refused (OM_EDRF_EXISTS).
- * Again is a no-op. Returns 0, OM_EDRF_VALUE, OM_EDRF_EXISTS, OM_ESTORE*.
+ * register; the named device's own current IMSI is refused (OM_EDRF_EXISTS),
+ * and so is an IMSI that is another device's: the current subscription of
+ * another device of ours, or a removal queued for another device
+ * (OM_EDRF_IMSI_OTHER). Again is a no-op. Returns 0, OM_EDRF_VALUE,
+ * OM_EDRF_EXISTS, OM_EDRF_IMSI_OTHER, OM_ESTORE*.
  */
 OM_NODISCARD int drf_fallback_removal(struct drf *d, const char *tre_id, const char *imsi, int64_t now);
 

@@ -70,9 +70,10 @@ static char *snapshot(struct drf *d)
 		{ "SELECT count(*) || group_concat(request_id || state || sequence || length(bootstrap), ';') FROM handover",
 		  "SELECT count(*) || string_agg(request_id || state || sequence || length(bootstrap), ';'"
 		  " ORDER BY sender, request_id) FROM handover" },
-		{ "SELECT count(*) || group_concat(imsi || due || coalesce(CAST(done AS TEXT), '-'), ';') FROM removal",
-		  "SELECT count(*) || string_agg(imsi || due || coalesce(CAST(done AS TEXT), '-'), ';' ORDER BY imsi)"
-		  " FROM removal" },
+		{ "SELECT count(*) || group_concat(imsi || tre_id || why || due || coalesce(CAST(done AS TEXT), '-') ||"
+		  " coalesce(CAST(suspend_due AS TEXT), '-') || attempts, ';') FROM removal",
+		  "SELECT count(*) || string_agg(imsi || tre_id || why || due || coalesce(CAST(done AS TEXT), '-') ||"
+		  " coalesce(CAST(suspend_due AS TEXT), '-') || attempts, ';' ORDER BY imsi) FROM removal" },
 		{ "SELECT group_concat(sho_id, ';') FROM operator",
 		  "SELECT string_agg(sho_id, ';' ORDER BY sho_id) FROM operator" },
 	};
@@ -489,6 +490,29 @@ int main(void)
 	CHECK_INT(drf_device_status(d, TRE_ID, now, &st), OM_EDRF_DEVICE);
 	CHECK_INT(drf_device_history(d, TRE_ID, no_stay, NULL), 0);
 	CHECK_INT(drf_device_page(d, "", 10, count_device, &listed), 0);
+
+	/*
+	 * A fallback removal names the device that fell back and the subscription it never used (the DPF's
+	 * call, issue 20). Review: an IMSI that is another device's is refused, OM_EDRF_IMSI_OTHER, with
+	 * every row unchanged: the current subscription of a device of ours, or one queued for another.
+	 */
+	CHECK_INT(drf_device_add(d, TRE_ID, OLD_IMSI, now, enc_der, enc_len, sign_der, sign_len, "owner-1", 0), 0);
+	char *fb_before = snapshot(d);
+	CHECK_INT(drf_fallback_removal(d, "TRE-00000077", OLD_IMSI, now), OM_EDRF_IMSI_OTHER);
+	char *fb_after = snapshot(d);
+	CHECK_MSG(!strcmp(fb_before, fb_after), "a refused fallback removal changed the register");
+	free(fb_before);
+	free(fb_after);
+	CHECK_INT(drf_fallback_removal(d, "TRE-00000078", "001019000000078", now), 0); /* its own: queued */
+	fb_before = snapshot(d);
+	CHECK_INT(drf_fallback_removal(d, "TRE-00000079", "001019000000078", now + 1), OM_EDRF_IMSI_OTHER);
+	CHECK_INT(drf_fallback_removal(d, TRE_ID, OLD_IMSI, now + 1), OM_EDRF_EXISTS); /* its own, in use */
+	CHECK_INT(drf_fallback_removal(d, "TRE-00000078", "001019000000078", now + 1), 0); /* again: a no-op */
+	fb_after = snapshot(d);
+	CHECK_MSG(!strcmp(fb_before, fb_after), "a refused or repeated fallback removal changed the register");
+	CHECK_MSG(strstr(fb_after, "001019000000078TRE-00000078fell-back") != NULL, "removal row: %s", fb_after);
+	free(fb_before);
+	free(fb_after);
 
 	free(req_ok);
 	free(bs);

@@ -106,6 +106,8 @@ static const struct om_store_migration migrations[] = {
 	{ "CREATE INDEX stay_left ON stay(left_at, tre_id, n) WHERE left_at IS NOT NULL;" },
 	/* 10: an operator deletes a decommissioned device with its removals (drf_device_delete, issue 15) */
 	{ "CREATE INDEX removal_tre ON removal(tre_id);" },
+	/* 11: a fallback removal looks up whose an IMSI is (drf_fallback_removal) */
+	{ "CREATE INDEX device_imsi ON device(imsi);" },
 };
 
 /*
@@ -181,6 +183,7 @@ static const struct om_store_migration migrations_pg[] = {
 	{ "ALTER TABLE removal ADD COLUMN suspend_due BIGINT;" },
 	{ "CREATE INDEX stay_left ON stay(left_at, tre_id, n) WHERE left_at IS NOT NULL;" },
 	{ "CREATE INDEX removal_tre ON removal(tre_id);" },
+	{ "CREATE INDEX device_imsi ON device(imsi);" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
@@ -311,6 +314,10 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 			      " EXISTS (SELECT 1 FROM handover WHERE sender = ?1)" },
 	[DRF_SQL_OP_CHANGE] = { "UPDATE operator SET sign_cert = ?2, added = ?3 WHERE sho_id = ?1" },
 	[DRF_SQL_OP_DELETE] = { "DELETE FROM operator WHERE sho_id = ?1" },
+	/* whose the IMSI is besides ?2: a device of ours that uses it now, or a removal queued for another device
+	 * (review: a fallback removal named another device's IMSI) */
+	[DRF_SQL_IMSI_OTHER] = { "SELECT tre_id FROM device WHERE imsi = ?1 AND tre_id <> ?2 AND ours = 1"
+				 " UNION ALL SELECT tre_id FROM removal WHERE imsi = ?1 AND tre_id <> ?2 AND done IS NULL" },
 };
 
 static const struct om_store_schema schema = {

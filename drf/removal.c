@@ -36,6 +36,18 @@ int drf_fallback_removal(struct drf *d, const char *tre_id, const char *imsi, in
 	if ((r = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)))) == OM_STORE_ROW)
 		r = om_stmt_col_int64(st, 5) == 1 && !strcmp(om_stmt_col_text(st, 0), imsi) ? OM_EDRF_EXISTS : 0;
 	om_stmt_reset(st);
+	/*
+	 * nor one that is another device's (review): the caller names the device that fell back and the
+	 * subscription it never used; an IMSI another device of ours uses, or whose removal is queued for
+	 * another device, is not that device's to give up (a DPF taken over would remove any subscriber)
+	 */
+	st = d->stmt[DRF_SQL_IMSI_OTHER];
+	if (r == 0 && (r = om_stmt_query(st, OM_BIND(OM_TEXT(imsi), OM_TEXT(tre_id)))) == OM_STORE_ROW) {
+		om_notice("drf-fallback-removal-refused", "tre_id=%s imsi=%s reason=other-device other=%s", tre_id, imsi,
+			  om_stmt_col_text(st, 0));
+		r = OM_EDRF_IMSI_OTHER;
+	}
+	om_stmt_reset(st);
 	if (r < 0 ||
 	    (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD], OM_BIND(OM_TEXT(imsi), OM_TEXT(tre_id),
 								    OM_INT(now + d->grace_s), OM_TEXT("fell-back"),

@@ -15,7 +15,7 @@ static const char *const states[SHO_DEV_N_STATES] = {
 static const char *const events[SHO_EV_N] = {
 	[SHO_EV_REQUEST] = "request",	  [SHO_EV_ACCEPT] = "accept",	  [SHO_EV_REFUSE] = "refuse",
 	[SHO_EV_PROVISIONED] = "provisioned", [SHO_EV_ACTIVE] = "active", [SHO_EV_FELL_BACK] = "fell_back",
-	[SHO_EV_RETURN] = "return",
+	[SHO_EV_RETURN] = "return", [SHO_EV_RELEASE] = "release",
 };
 
 static const struct move {
@@ -44,6 +44,8 @@ static const struct move {
 	{ "provisioned", SHO_EV_RETURN, "registered" },
 	{ "active", SHO_EV_RETURN, "registered" },
 	/* issue 16: moved on (our DRF's departure, sho/release.c), then back here */
+	{ "provisioned", SHO_EV_RELEASE, "released" },
+	{ "active", SHO_EV_RELEASE, "released" },
 	{ "released", SHO_EV_RETURN, "registered" },
 };
 

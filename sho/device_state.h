@@ -8,6 +8,8 @@
  *   handover_accepted --provisioned--> provisioned --active--> active
  *   handover_accepted, provisioned --fell_back--> refused (Note Y, issue 20)
  *   registered, refused, provisioned, active --return--> registered (issue 20)
+ *   provisioned, active --release--> released (our DRF saw it leave, issue 16)
+ *   released --return--> registered
  *
  * A step the device has already taken (the same answer or report again)
  * is a no-op; anything else not in the table is OM_ESHO_STATE.
@@ -22,6 +24,7 @@ enum sho_dev_event {
 	SHO_EV_ACTIVE,      /* the first attach with it */
 	SHO_EV_FELL_BACK,   /* the device stayed with its previous operator (Note Y) */
 	SHO_EV_RETURN,      /* the owner registers a device that left us again (register.c) */
+	SHO_EV_RELEASE,     /* our DRF reports the device left us for another operator (release.c) */
 	SHO_EV_N
 };
 

@@ -18,6 +18,7 @@
 #include "admin_call.h"
 #include "drf_link.h"
 #include "log.h"
+#include "device_state.h"
 #include "sho_int.h"
 
 #define CURSOR_NAME "drf-departures"
@@ -71,31 +72,43 @@ static int cursor_get(struct sho *s, char *out, size_t cap)
 	return rc < 0 ? rc : 0;
 }
 
-/*
- * One departure inside the open transaction: 1 released, 0 not ours to show
- * (unknown, or registered again since: a device that came back has a new
- * IMSI here, so a stay that ended before never releases it).
- */
-static int apply(struct sho *s, const struct departure *d)
+int sho_release_one(struct sho *s, const char *tre_id, int64_t left, const char *imsi, const char *to,
+		    const char *request)
 {
 	struct sho_device_status st;
 	char detail[SHO_REASON_MAX + 1];
-	int rc = sho_status(s, d->tre_id, &st);
-	if (rc == OM_ESHO_NOT_FOUND)
-		return 0;
-	if (rc < 0 || (rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_RELEASE],
-					 OM_BIND(OM_TEXT(d->tre_id), OM_TEXT(d->to), OM_INT(sho_now()), OM_TEXT(d->imsi)))) < 0)
+	const char *next = NULL;
+	int rc = sho_status(s, tre_id, &st);
+	if (rc < 0)
+		return rc;
+	/* the one transition table (device_state.c): only a device we served is released */
+	if ((rc = sho_dev_next(st.state, SHO_EV_RELEASE, &next)) < 0)
+		return rc;
+	if ((rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_RELEASE], OM_BIND(OM_TEXT(tre_id), OM_TEXT(to), OM_INT(sho_now()),
+								   OM_TEXT(imsi), OM_TEXT(next), OM_TEXT(st.state)))) < 0)
 		return rc;
 	if (om_store_changes(s->store) != 1)
-		return 0;
+		return OM_ESHO_NOT_FOUND; /* registered again since, with a new IMSI */
 	/* Note Z: the old subscription stays in our HSS for the grace period, then our DRF removes it */
-	snprintf(detail, sizeof(detail), "moved to %.31s (request %.36s); IMSI %.15s removed later", d->to, d->request,
+	snprintf(detail, sizeof(detail), "moved to %.31s (request %.36s); IMSI %.15s removed later", to, request,
 		 st.imsi);
-	if ((rc = sho_event_add(s, d->tre_id, st.owner_id, d->left, "released", detail)) < 0)
+	if ((rc = sho_event_add(s, tre_id, st.owner_id, left, "released", detail)) < 0)
 		return rc;
-	om_notice("sho-released", "tre_id=%s owner=%s to=%s request=%s imsi=%s", d->tre_id, st.owner_id, d->to,
-		  d->request, st.imsi);
-	return 1;
+	om_notice("sho-released", "tre_id=%s owner=%s to=%s request=%s imsi=%s", tre_id, st.owner_id, to, request,
+		  st.imsi);
+	return 0;
+}
+
+/*
+ * One departure inside the open transaction: 1 released, 0 not ours to show
+ * (unknown, not in a state the table releases, or registered again since:
+ * a device that came back has a new IMSI here, so a stay that ended before
+ * never releases it).
+ */
+static int apply(struct sho *s, const struct departure *d)
+{
+	int rc = sho_release_one(s, d->tre_id, d->left, d->imsi, d->to, d->request);
+	return rc == OM_ESHO_NOT_FOUND || rc == OM_ESHO_STATE ? 0 : rc < 0 ? rc : 1;
 }
 
 int sho_departures_sync(struct sho *s, int *more)

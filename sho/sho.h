@@ -511,6 +511,17 @@ OM_NODISCARD int sho_event_note(struct sho *s, const char *tre_id, const char *e
 OM_NODISCARD int sho_departures_sync(struct sho *s, int *more);
 
 /*
+ * One departure, inside the caller's open transaction (sho_departures_sync's
+ * step): the move `release` of device_state.c from the device's state, only
+ * while it still has imsi (the stay that ended), with its event. 0 released;
+ * OM_ESHO_STATE when the table has no such move from its state (nothing
+ * written), OM_ESHO_NOT_FOUND for an unknown device or another IMSI, a
+ * store code.
+ */
+OM_NODISCARD int sho_release_one(struct sho *s, const char *tre_id, int64_t left, const char *imsi, const char *to,
+				 const char *request);
+
+/*
  * The states of owner_id's devices over time: n buckets of equal length
  * from `from` to `to` (seconds), counts[b][k] the devices in sho_states[k]
  * at the end of bucket b. Returns 0, OM_EINVAL or a store code.

@@ -264,8 +264,8 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 	[SHO_SQL_DEV_MODEL] = { "UPDATE sho_device SET model = ?2 WHERE tre_id = ?1 AND ?2 <> ''" },
 	/* issue 16: our DRF says the device left us (release.c): only a device we served with the subscription
 	 * of the stay that ended (one registered again since has a new IMSI) */
-	[SHO_SQL_DEV_RELEASE] = { "UPDATE sho_device SET state = 'released', current_sho = ?2, reason = '', updated = ?3"
-				  " WHERE tre_id = ?1 AND state IN ('provisioned', 'active') AND imsi = ?4" },
+	[SHO_SQL_DEV_RELEASE] = { "UPDATE sho_device SET state = ?5, current_sho = ?2, reason = '', updated = ?3"
+				  " WHERE tre_id = ?1 AND state = ?6 AND imsi = ?4" }, /* ?5, ?6: device_state.c's release */
 	[SHO_SQL_CURSOR_GET] = { "SELECT value FROM sho_cursor WHERE name = ?1" },
 	[SHO_SQL_CURSOR_SET] = { "INSERT INTO sho_cursor (name, value) VALUES (?1, ?2)"
 				 " ON CONFLICT (name) DO UPDATE SET value = excluded.value" },
