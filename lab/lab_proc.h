@@ -48,6 +48,7 @@ struct lab_priv {
 	int port_lock[LAB_N_PORTS];  /* the ports' reservations (lab_free_ports), closed in lab_free() */
 	int port_locks_held;
 	struct lab_owner_links *owner_links; /* the owner's kept HTTPS connections (lab_owner.c) */
+	int seeded;                  /* the stores were seeded at the first lab_start (lab_seed.c) */
 };
 
 /* ---- lab_owner.c --------------------------------------------------------- */
@@ -143,6 +144,39 @@ void lab_for_each(unsigned n, unsigned jobs, void (*fn)(void *arg, unsigned i), 
 
 /* A one-line progress counter on a terminal (stderr a tty); nothing otherwise. done == total ends the line. */
 void lab_progress(const char *what, size_t done, size_t total);
+
+/* ---- lab_seed.c --------------------------------------------------------- */
+
+/*
+ * One admin command at the socket sock (an HSS's `import FILE ...`, the
+ * PVA's `import DIR`) answered within timeout_ms: 0, or OM_ELAB_SETUP with
+ * the daemon's answer or the transport's failure in why.
+ */
+OM_NODISCARD int lab_seed_call(const char *sock, const char *line, int timeout_ms, char *why, size_t why_len);
+
+/* An operator a DRF answers: its SHO id and SHO_SIGNING certificate (DER). */
+struct lab_seed_operator {
+	const char *id;
+	const uint8_t *cert;
+	size_t cert_len;
+};
+
+/* A device for a DRF's register: its PCID as the subscription, both Cert_TREs (DER). */
+struct lab_seed_device {
+	const char *tre_id, *imsi;
+	const uint8_t *enc, *sign;
+	size_t enc_len, sign_len;
+};
+
+/*
+ * A DRF's register over its admin socket, on one connection: `operator-add`
+ * for each of op[n_op], then `device-add` for each of dev[n_dev] (owner,
+ * since, sequence 0). progress, when not NULL, names a progress line. 0, or
+ * OM_ELAB_SETUP with the first refusal in why (the rows before it stay).
+ */
+OM_NODISCARD int lab_seed_drf(const char *sock, const struct lab_seed_operator *op, size_t n_op,
+			      const struct lab_seed_device *dev, size_t n_dev, const char *owner, int64_t since,
+			      const char *progress, char *why, size_t why_len);
 
 /* ---- lab_pki.c ---------------------------------------------------------- */
 

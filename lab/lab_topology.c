@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The lab's topology (lab_topology.h, docs/lab.md "Topology"): the work
- * directory, the factory run, the databases filled as the operators would
- * before the first start, one configuration per daemon, and the daemons'
- * lives. The owner's calls are in lab_owner.c, the PKI in lab_pki.c.
+ * directory, the factory run, one configuration per daemon, and the
+ * daemons' lives; at the first start, the ICF's, PVA's and DRFs' stores
+ * seeded through the daemons' admin interfaces (lab_seed.c) as the
+ * operators would, never by opening them. The owner's calls are in
+ * lab_owner.c, the PKI in lab_pki.c.
  */
 #define _DEFAULT_SOURCE /* realpath() */
 #include <dirent.h>
@@ -28,14 +30,10 @@
 #include <openmcim/hex.h>
 #include <openmcim/pki.h>
 
-#include "drf.h"
 #include "factory.h"
-#include "hss.h"
-#include "admin.h"
 #include "admin_call.h"
 #include "lab_proc.h"
 #include "log.h"
-#include "pva.h"
 #include "reason.h"
 #include "sho.h"
 
@@ -590,53 +588,38 @@ static int tampered_pva_dir(struct lab *l, char *why, size_t why_len)
 	return rc < 0 ? om_reason(why, why_len, OM_ELAB_SETUP, "tampered PVA files: %s", om_strerror(rc)) : 0;
 }
 
-/* ---- the databases, filled before the first start ------------------------------ */
+/* ---- the stores, seeded through their daemons' admin interfaces (lab_seed.c) ---- */
 
-static void no_emit(void *ctx, const char *line)
-{
-	(void)ctx;
-	(void)line;
-}
+/* An import is one transaction of every row of a run: a large run's takes a while */
+#define SEED_IMPORT_MS 600000
 
-/* The ICF: the factory's PCIDs through the HSS's own import (one durable transaction per file). */
-static int fill_icf(struct lab *l, char *why, size_t why_len)
+/* The ICF: the factory's PCIDs, by the HSS's own import on its provisioning socket (hss-admin import). */
+static int seed_icf(struct lab *l, char *why, size_t why_len)
 {
-	char db[LAB_PATH_MAX + 40], err[256], line[LAB_PATH_MAX + 120];
-	struct hss_config hc = { .db_path = lab_db(l, LAB_D_RO_HSS, db, sizeof(db)) };
-	struct hss *h = hss_open(&hc, err, sizeof(err));
-	if (!h)
-		return om_reason(why, why_len, OM_ELAB_SETUP, "ICF database: %s", err);
-	int rc = 0;
+	char sock[LAB_PATH_MAX + 40], line[LAB_PATH_MAX + 120];
 	const char *runs[] = { "factory", "factory-tampered" };
+	int rc = 0;
+	lab_socket(l, LAB_D_RO_HSS, "prov.sock", sock, sizeof(sock));
 	for (int i = 0; i < (l->n_tampered ? 2 : 1) && rc == 0; i++) {
-		snprintf(line, sizeof(line), "import %s/%s/ro/pcid-credentials.csv apn=" PCID_APN " roaming=any", l->dir,
-			 runs[i]);
-		rc = hss_admin_exec(h, line, no_emit, NULL, err, sizeof(err));
-		if (rc < 0)
-			om_reason(why, why_len, OM_ELAB_SETUP, "ICF import of %s: %s", runs[i], err);
+		snprintf(line, sizeof(line), "import %s/%s/ro/pcid-credentials.csv apn=" PCID_APN " roaming=any\n",
+			 l->dir, runs[i]);
+		rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
 	}
-	hss_close(h);
-	return rc < 0 ? OM_ELAB_SETUP : 0;
+	return rc;
 }
 
-static int fill_pva(struct lab *l, char *why, size_t why_len)
+/* The PVA: the factory's Cert_TREs and reference measurements (pva-admin import). */
+static int seed_pva(struct lab *l, char *why, size_t why_len)
 {
-	char db[LAB_PATH_MAX + 40], ca[LAB_PATH_MAX + 40], rc_[LAB_PATH_MAX + 40], rk[LAB_PATH_MAX + 40],
-		dir[LAB_PATH_MAX + 40], err[256];
-	struct pva_config pc = { .db_path = lab_db(l, LAB_D_PVA, db, sizeof(db)),
-				 .ca_cert = lab_path(l, "pki/cas/pva-ca.pem", ca, sizeof(ca)),
-				 .responder_cert = lab_path(l, "pki/pva-responder.pem", rc_, sizeof(rc_)),
-				 .responder_key = lab_path(l, "pki/pva-responder.key", rk, sizeof(rk)) };
-	struct pva *p = pva_open(&pc, err, sizeof(err));
-	if (!p)
-		return om_reason(why, why_len, OM_ELAB_SETUP, "PVA database: %s", err);
-	long nd = 0, nr = 0;
-	int rc = pva_import_dir(p, lab_path(l, "factory/pva", dir, sizeof(dir)), &nd, &nr, err, sizeof(err));
-	if (rc == 0 && l->n_tampered)
-		rc = pva_import_dir(p, lab_path(l, "factory-tampered/pva-lab", dir, sizeof(dir)), &nd, &nr, err,
-				    sizeof(err));
-	pva_close(p);
-	return rc < 0 ? om_reason(why, why_len, OM_ELAB_SETUP, "PVA import: %s", err) : 0;
+	char sock[LAB_PATH_MAX + 40], line[LAB_PATH_MAX + 80];
+	lab_socket(l, LAB_D_PVA, "admin.sock", sock, sizeof(sock));
+	snprintf(line, sizeof(line), "import %s/factory/pva\n", l->dir);
+	int rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
+	if (rc == 0 && l->n_tampered) {
+		snprintf(line, sizeof(line), "import %s/factory-tampered/pva-lab\n", l->dir);
+		rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
+	}
+	return rc;
 }
 
 /* An operator's SHO_SIGNING certificate as DER (om_pki_free). */
@@ -652,38 +635,34 @@ static int signing_der(const struct lab *l, enum lab_op op, uint8_t **der, size_
 	return rc;
 }
 
-/* One DRF's register: the operators it answers, and (the RO's) every device with its PCID. */
-static int fill_drf(struct lab *l, enum lab_op op, struct sho_device_in *note, size_t n_note, char *why,
+/* One DRF's register (drf-admin): the operators it answers, and (the RO's) every device with its PCID. */
+static int seed_drf(struct lab *l, enum lab_op op, const struct sho_device_in *note, size_t n_note, char *why,
 		    size_t why_len)
 {
-	char db[LAB_PATH_MAX + 40], err[256];
-	struct drf *d = NULL;
-	struct drf_config dc = { .db_path = lab_db(l, ops[op].drf, db, sizeof(db)) };
-	int64_t now = (int64_t)time(NULL);
-	int rc = drf_open(&d, &dc, err, sizeof(err));
-	if (rc < 0)
-		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", db, err);
-	for (int o = LAB_SHO_A; o < LAB_N_OPS && rc == 0; o++) {
-		uint8_t *der = NULL;
-		size_t len = 0;
-		if (o == (int)op)
+	char sock[LAB_PATH_MAX + 40];
+	struct lab_seed_operator o[LAB_N_OPS];
+	uint8_t *der[LAB_N_OPS] = { 0 };
+	size_t len[LAB_N_OPS] = { 0 }, n_op = 0, n_dev = op == LAB_RO ? n_note : 0;
+	struct lab_seed_device *dev = n_dev ? calloc(n_dev, sizeof(*dev)) : NULL;
+	int rc = n_dev && !dev ? om_reason(why, why_len, OM_ELAB_SETUP, "out of memory") : 0;
+	for (int k = LAB_SHO_A; k < LAB_N_OPS && rc == 0; k++) {
+		if (k == (int)op)
 			continue;
-		rc = signing_der(l, (enum lab_op)o, &der, &len);
-		if (rc == 0)
-			rc = drf_operator_add(d, ops[o].id, der, len, now);
-		om_pki_free(der, len);
-		if (rc < 0)
-			om_reason(why, why_len, OM_ELAB_SETUP, "%s: operator %s: %s", db, ops[o].id, om_strerror(rc));
+		if (signing_der(l, (enum lab_op)k, &der[n_op], &len[n_op]) < 0)
+			rc = om_reason(why, why_len, OM_ELAB_SETUP, "%s's signing certificate", ops[k].id);
+		o[n_op] = (struct lab_seed_operator){ ops[k].id, der[n_op], len[n_op] };
+		n_op++;
 	}
-	for (size_t i = 0; op == LAB_RO && rc == 0 && i < n_note; i++) {
-		rc = drf_device_add(d, note[i].tre_id, priv(l)->pcid[i], now, note[i].cert_enc, note[i].cert_enc_len,
-				    note[i].cert_sign, note[i].cert_sign_len, LAB_OWNER, 0);
-		if (rc < 0)
-			om_reason(why, why_len, OM_ELAB_SETUP, "%s: device %s: %s", db, note[i].tre_id, om_strerror(rc));
-		lab_progress("RO's DRF register", i + 1, n_note);
-	}
-	drf_close(d);
-	return rc < 0 ? OM_ELAB_SETUP : 0;
+	for (size_t i = 0; rc == 0 && i < n_dev; i++)
+		dev[i] = (struct lab_seed_device){ note[i].tre_id,     priv(l)->pcid[i],	  note[i].cert_enc,
+						   note[i].cert_sign,  note[i].cert_enc_len, note[i].cert_sign_len };
+	if (rc == 0)
+		rc = lab_seed_drf(lab_socket(l, ops[op].drf, "admin.sock", sock, sizeof(sock)), o, n_op, dev, n_dev,
+				  LAB_OWNER, (int64_t)time(NULL), n_dev ? "RO's DRF register" : NULL, why, why_len);
+	for (size_t i = 0; i < n_op; i++)
+		om_pki_free(der[i], len[i]);
+	free(dev);
+	return rc;
 }
 
 /* Both runs' notes, parsed by the registration service's own reader, in tre_ids order. */
@@ -721,20 +700,32 @@ static int read_notes_parsed(struct lab *l, struct sho_device_in **out, size_t *
 	return 0;
 }
 
-/* The ICF and the PVA, filled on a thread of their own while the DRF's register is written. */
-struct side_fill {
+/* The ICF and the PVA, seeded on a thread of their own while the VNO and the DRFs start. */
+struct side_seed {
 	struct lab *l;
 	int rc;
 	char why[400];
 };
 
-static void *fill_side(void *arg)
+static void *seed_side(void *arg)
 {
-	struct side_fill *s = arg;
-	s->rc = fill_icf(s->l, s->why, sizeof(s->why));
+	struct side_seed *s = arg;
+	s->rc = seed_icf(s->l, s->why, sizeof(s->why));
 	if (s->rc == 0)
-		s->rc = fill_pva(s->l, s->why, sizeof(s->why));
+		s->rc = seed_pva(s->l, s->why, sizeof(s->why));
 	return NULL;
+}
+
+/* Every DRF's register, from both runs' notes (read again: lab_setup kept only the rows' heads). */
+static int seed_drfs(struct lab *l, char *why, size_t why_len)
+{
+	struct sho_device_in *note = NULL;
+	size_t n_note = 0;
+	int rc = read_notes_parsed(l, &note, &n_note, why, why_len);
+	for (int op = 0; op < LAB_N_OPS && rc == 0; op++)
+		rc = seed_drf(l, (enum lab_op)op, note, n_note, why, why_len);
+	sho_devices_free(note, n_note);
+	return rc;
 }
 
 /*
@@ -868,8 +859,6 @@ static int write_configs(struct lab *l, char *why, size_t why_len)
 
 int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t why_len)
 {
-	struct sho_device_in *note = NULL;
-	size_t n_note = 0;
 	char p[LAB_PATH_MAX + 40], msin[16];
 	int rc;
 
@@ -944,28 +933,6 @@ int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t wh
 		return rc < 0 ? rc : om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
 
 	phase_done("notes-and-moves");
-	/*
-	 * The databases are independent: the PVA's import (certificate checks,
-	 * CPU) and the ICF's run beside the DRF's register (a durable commit per
-	 * device, disk), so setup takes the longer of the two, not their sum.
-	 */
-	struct side_fill side = { .l = l };
-	pthread_t th;
-	int threaded = pthread_create(&th, NULL, fill_side, &side) == 0;
-	if (!threaded)
-		fill_side(&side);
-	if ((rc = read_notes_parsed(l, &note, &n_note, why, why_len)) == 0)
-		for (int op = 0; op < LAB_N_OPS && rc == 0; op++)
-			rc = fill_drf(l, (enum lab_op)op, note, n_note, why, why_len);
-	sho_devices_free(note, n_note);
-	phase_done("drf-register");
-	if (threaded)
-		pthread_join(th, NULL);
-	if (rc < 0)
-		return rc;
-	if (side.rc < 0)
-		return om_reason(why, why_len, side.rc, "%s", side.why);
-	phase_done("icf-pva-wait");
 	rc = write_configs(l, why, why_len);
 	phase_done("configs");
 	return rc;
@@ -1034,17 +1001,54 @@ static int wait_ready(struct lab *l, enum lab_daemon d, char *why, size_t why_le
 	return 0;
 }
 
+/*
+ * The first start seeds the stores through the daemons' admin interfaces
+ * (docs/lab.md "Seeding"): the ICF's and the PVA's imports run on a thread
+ * once their tier is up, beside the VNO's and the DRFs' start; the DRFs'
+ * registers are written once they run; both are done before the SHOs and
+ * the DPFs, which ask them, start.
+ */
+#define TIER_DRFS 2
+
 int lab_start(struct lab *l, char *why, size_t why_len)
 {
-	int rc = 0;
+	struct lab_priv *pv = priv(l);
+	struct side_seed side = { .l = l };
+	pthread_t th;
+	int rc = 0, seed = !pv->seeded, threaded = 0, side_started = 0;
+	phase_done(NULL);
 	for (size_t t = 0; t < N_TIERS && rc == 0; t++) {
 		for (size_t i = 0; tiers[t][i] != LAB_N_DAEMONS && rc == 0; i++)
 			rc = spawn(l, tiers[t][i], NULL, why, why_len);
 		for (size_t i = 0; tiers[t][i] != LAB_N_DAEMONS && rc == 0; i++)
 			rc = wait_ready(l, tiers[t][i], why, why_len);
 		lab_progress("daemons started", t + 1, N_TIERS);
+		if (rc == 0 && seed && t == 0) {
+			side_started = 1;
+			threaded = pthread_create(&th, NULL, seed_side, &side) == 0;
+			if (!threaded)
+				seed_side(&side);
+		}
+		if (rc == 0 && seed && t == TIER_DRFS) {
+			rc = seed_drfs(l, why, why_len);
+			phase_done("seed-drf");
+		}
+		if (threaded && (t == TIER_DRFS || rc < 0)) {
+			pthread_join(th, NULL);
+			threaded = 0;
+			phase_done("seed-icf-pva-wait");
+		}
+		if (rc == 0 && side_started && t == TIER_DRFS && side.rc < 0)
+			rc = om_reason(why, why_len, side.rc, "%s", side.why);
 	}
-	return rc < 0 ? rc : add_owners(l, why, why_len);
+	if (threaded)
+		pthread_join(th, NULL);
+	if (rc < 0)
+		return rc;
+	pv->seeded |= seed;
+	rc = add_owners(l, why, why_len);
+	phase_done("start");
+	return rc;
 }
 
 pid_t lab_daemon_pid(struct lab *l, enum lab_daemon d)

@@ -105,15 +105,22 @@ struct lab {
 
 /*
  * Make the work directory: PKI, factory run of opt->n_devices (TRE
- * directories under <workdir>/devices/), every daemon's configuration, the
- * databases filled as the operators would before the first start (PCIDs in
- * the ICF, the devices in the RO's DRF, the factory's references in the PVA,
- * operators known to each DRF). A long run shows progress on a terminal
- * (stderr is a tty). Returns 0 or OM_ELAB_SETUP with the reason in why.
+ * directories under <workdir>/devices/), every daemon's configuration. No
+ * store is opened: the daemons create theirs empty at their first start. A
+ * long run shows progress on a terminal (stderr is a tty). Returns 0 or
+ * OM_ELAB_SETUP with the reason in why.
  */
 OM_NODISCARD int lab_setup(struct lab *l, const struct lab_options *opt, char *why, size_t why_len);
 
-/* Start every daemon and wait until each is ready. Returns 0 or OM_ELAB_DAEMON (why says which). */
+/*
+ * Start every daemon and wait until each is ready. The first start seeds
+ * the stores as the operators would, through the daemons' admin interfaces
+ * (docs/lab.md "Seeding"): the PCIDs into the ICF (`import`), the factory's
+ * Cert_TREs and references into the PVA (`import`), the operators into each
+ * DRF and the devices into the RO's (`operator-add`, `device-add`); the
+ * SHOs and DPFs start after it. Returns 0, OM_ELAB_DAEMON (why says which)
+ * or OM_ELAB_SETUP (a seeding refused, why says which).
+ */
 OM_NODISCARD int lab_start(struct lab *l, char *why, size_t why_len);
 
 /* SIGTERM every daemon and wait; returns the number that did not exit 0. */
