@@ -425,7 +425,7 @@ static char *others(const char *tre_id, const char *imsi)
 	snprintf(q[6], sizeof(q[6]), "SELECT tre_id, imsi, ours, stay, counter FROM device ORDER BY tre_id");
 	snprintf(q[7], sizeof(q[7]), "SELECT imsi, due, done FROM removal WHERE imsi <> '%s' ORDER BY imsi", imsi);
 	char *a = db_dump(P.sho_db, qs, 2), *b = db_dump(P.dpf_db, qd, 3), *c = db_dump(P.hss_db, qh, 1),
-	     *d = db_dump(tk_at(&P, "drf-b.db"), qr, 2);
+	     *d = db_dump(P.drf_b_db, qr, 2);
 	size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + 8;
 	char *all = malloc(n);
 	snprintf(all, n, "%s#%s#%s#%s", a, b, c, d);
@@ -602,13 +602,13 @@ static void fallback_with_hss_down_is_suspended_later(struct device *dv)
 	/* queued at the DRF's now (t0), with the removal at t0 + grace */
 	snprintf(sql, sizeof(sql), "SELECT suspend_due FROM removal WHERE imsi = '%s' AND due = suspend_due + %d", imsi,
 		 DRF_GRACE_DEFAULT);
-	int64_t t0 = t_sql_int(tk_at(&P, "drf-b.db"), sql);
+	int64_t t0 = t_sql_int(P.drf_b_db, sql);
 	CHECK_MSG(t0 >= now && t0 <= now + SKEW, "suspend_due %lld, now %lld", (long long)t0, (long long)now);
 	/* the DRF's sweep while the HSS is down: tried, failed, kept with its next attempt at retry_min */
 	CHECK_INT(drf_removals_run(P.drf, NULL, t0), 0);
 	snprintf(sql, sizeof(sql), "SELECT attempts * 1000000 + (suspend_due - %lld) FROM removal WHERE imsi = '%s'",
 		 (long long)t0, imsi);
-	CHECK_INT(t_sql_int(tk_at(&P, "drf-b.db"), sql), 1000000 + DRF_REMOVAL_RETRY_MIN_DEFAULT);
+	CHECK_INT(t_sql_int(P.drf_b_db, sql), 1000000 + DRF_REMOVAL_RETRY_MIN_DEFAULT);
 	CHECK_INT(drf_suspensions_pending(P.drf), 1);
 
 	/* the HSS is back: not before the retry is due, then at once */

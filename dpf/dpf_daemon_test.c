@@ -37,7 +37,9 @@
 #include "admin_call.h"
 #include "dpf_testkit.h"
 #include "log.h"
+#include "pg_cluster.h"
 #include "refusal_kit.h"
+#include "store.h"
 #include "tre_int.h" /* forged statements signed with the TRE's own key reach the checks after the signature */
 
 #define OWNER TK_OWNER
@@ -50,10 +52,13 @@ static unsigned dpf_port, drf_port, dead_port;
 static pid_t dpf_pid; /* the DPF running now, stopped at the end whatever happened */
 static struct tk_dm dev;
 
-/* One number from the SQLite file rel (-1 if it cannot be read). */
-static long long db_int(const char *rel, const char *sql)
+/* SHO-A's DRF's store (t_store_conf: SQLite, or PostgreSQL with OM_TEST_STORE=pg) */
+static char drf_a_db[700];
+
+/* One number from the store db (-1 if it cannot be read). */
+static long long db_int(const char *db, const char *sql)
 {
-	return t_sql_int(tk_at(&P, rel), sql);
+	return t_sql_int(db, sql);
 }
 
 /* How often needle occurs in the file rel. */
@@ -282,12 +287,7 @@ static void other_uid_is_refused(const char *tre_id)
 
 static char *world(const char *tre_dir)
 {
-	char a[700], b[700], c[700], d[700];
-	snprintf(a, sizeof(a), "%s", tk_at(&P, "dpf.db"));
-	snprintf(b, sizeof(b), "%s", tk_at(&P, "sho.db"));
-	snprintf(c, sizeof(c), "%s", tk_at(&P, "drf-a.db"));
-	snprintf(d, sizeof(d), "%s", tk_at(&P, "drf-b.db"));
-	const char *dbs[] = { a, b, c, d }, *dirs[] = { tre_dir };
+	const char *dbs[] = { P.dpf_db, P.sho_db, drf_a_db, P.drf_b_db }, *dirs[] = { tre_dir };
 	return rk_snapshot(dbs, 4, dirs, 1);
 }
 
@@ -392,7 +392,7 @@ static void restored_copy_over_the_wire(const char *copy_dir, const char *user)
 	uint32_t msg_id = 1, srv_msg = 0, get_cmd = 0;
 	struct om_tre *copy = NULL;
 	/* the queue's test reports of issue 11 closed first: a retrying sender would change rows meanwhile */
-	CHECK_INT(t_sql_exec(tk_at(&P, "dpf.db"), "UPDATE dpf_completion SET state = 'done' WHERE state != 'done'"), 0);
+	CHECK_INT(t_sql_exec(P.dpf_db, "UPDATE dpf_completion SET state = 'done' WHERE state != 'done'"), 0);
 	dpf_pid = spawn("dpf", NULL);
 	dpf_port = started("dpf", 4);
 	CHECK_INT(om_tre_open(&copy, copy_dir, 0), 0);
@@ -430,7 +430,7 @@ static void write_dpf_conf(const char *pva_url)
 	if (!f)
 		return;
 	/* the SHO and the DRF are asked on their sockets, served by their own code in this process */
-	fprintf(f, "[dpf]\ndb = %s/dpf.db\nsho_socket = %s\npva_url = %s\n", P.dir, P.sho_sock, pva_url);
+	fprintf(f, "[dpf]\ndb = %s\nsho_socket = %s\npva_url = %s\n", P.dpf_db, P.sho_sock, pva_url);
 	fprintf(f, "sign_key = %s/sho-b-signing.key\nserver_uri = %s\n", P.dir, TK_SERVER);
 	fprintf(f, "status_socket = %s/dpf-status/status.sock\n", P.dir);
 	fprintf(f, "pva_cert = %s/responder.pem\n", P.dir);
@@ -486,7 +486,7 @@ static void write_drf_conf(void)
 	CHECK(f != NULL);
 	if (!f)
 		return;
-	fprintf(f, "[drf]\ndb = %s/drf-a.db\nsho_id = SHO-A\n", P.dir);
+	fprintf(f, "[drf]\ndb = %s\nsho_id = SHO-A\n", drf_a_db);
 	fprintf(f, "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n", P.dir, P.dir);
 	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", P.dir, P.dir);
 	fprintf(f, "client_ca = %s/tls/ca.pem\npeers = SHO-B:drf.sho-b.lab\n", P.dir);
@@ -525,21 +525,22 @@ static void handover(const char *tre_id, const char *code, char *request_id)
 /* The bootstrap SHO-A's DRF built for the handover, read from its register, given to the TRE. */
 static void bootstrap(struct om_tre *tre, const char *request_id)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct om_store *db = NULL;
+	struct om_stmt *st = NULL;
+	char err[256];
 	int ok = 0;
-	if (sqlite3_open_v2(tk_at(&P, "drf-a.db"), &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT bootstrap FROM handover WHERE request_id = ?1", -1, &st, NULL) ==
-		    SQLITE_OK &&
-	    sqlite3_bind_text(st, 1, request_id, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+	if (om_store_open(drf_a_db, &db, err, sizeof(err)) == 0 &&
+	    om_stmt_prepare(db, "SELECT bootstrap FROM handover WHERE request_id = ?1", &st) == 0 &&
+	    om_stmt_query(st, OM_BIND(OM_TEXT(request_id))) == OM_STORE_ROW) {
+		size_t len = 0;
+		const void *b = om_stmt_col_blob(st, 0, &len);
 		ok = 1;
-		CHECK_INT(om_tre_bootstrap(tre, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-					   time(NULL)),
-			  0);
+		CHECK_INT(om_tre_bootstrap(tre, b, len, time(NULL)), 0);
+		om_stmt_reset(st);
 	}
 	CHECK_MSG(ok, "no bootstrap for %s in SHO-A's register", request_id);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	om_stmt_finalize(st);
+	om_store_close(db);
 }
 
 /* ---- the scenario ---------------------------------------------------------------- */
@@ -567,7 +568,7 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	tk_package3(&dev, "S1", msg_id++, user, srv_msg, get_cmd, obj, n > 0 ? (size_t)n : 0);
 	CHECK_INT(post(NULL, NULL), -1);
 	killed(dpf, "dpf.released");
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_release WHERE state = 'released'"), 1);
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_release WHERE state = 'released'"), 1);
 
 	/* restarted: the device's retry, a new session and a fresh M2MMobj, supersedes the release */
 	dpf = dpf_pid = spawn("dpf", "dpf.outcome");
@@ -586,15 +587,15 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	if (r)
 		memcpy(mcim, r->items[0].data, ml);
 	om_dm_msg_free(&dev.got);
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_release WHERE state = 'superseded'"), 1);
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_release WHERE state = 'released'"), 1);
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_release WHERE state = 'superseded'"), 1);
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_release WHERE state = 'released'"), 1);
 
 	/* the same package 3 again: 403, nothing released */
 	CHECK_INT(post_raw(p3, p3_len), 200);
 	CHECK_INT(tk_hdr_status(&dev.got), 403);
 	CHECK(tk_find(&dev.got, OM_DM_CMD_REPLACE) == NULL);
 	om_dm_msg_free(&dev.got);
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_release"), 2);
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_release"), 2);
 
 	/* installed, Status 200: provisioned */
 	CHECK_INT(om_tre_install_mcim(tre, mcim, ml, time(NULL), mid), 0);
@@ -604,7 +605,7 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	CHECK(dev.got.final && tk_find(&dev.got, OM_DM_CMD_GET) == NULL);
 	om_dm_msg_free(&dev.got);
 	CHECK(!strcmp(tk_state_of(&P, tre_id), "provisioned"));
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_release WHERE state = 'installed'"), 1);
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_release WHERE state = 'installed'"), 1);
 	/* the same as the operator reads it, on the running DPF's admin socket */
 	CHECK_INT(dpf_status_call("releases ", tre_id, ans), 0);
 	CHECK_MSG(!strcmp(ans, "released=0 installed=1 failed=0 superseded=1 outcome=-"), "releases: %s", ans);
@@ -621,20 +622,20 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	CHECK_INT(tk_hdr_status(&dev.got), OM_DM_STATUS_MISSING_CRED);
 	om_dm_msg_free(&dev.got);
 	CHECK(!strcmp(tk_state_of(&P, tre_id), "provisioned"));
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_completion"), 0);
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_completion"), 0);
 
 	/* with them: killed at dpf.outcome, recorded but not sent */
 	CHECK_INT(outcome(tre, user, "S3", 2, 1, &alert_cmd), -1);
 	killed(dpf, "dpf.outcome");
 	CHECK(!strcmp(tk_state_of(&P, tre_id), "active"));
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_completion WHERE state = 'pending'"), 1);
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_completion WHERE state = 'pending'"), 1);
 	CHECK_INT(occurrences("drf.log", "drf-completed peer="), 0);
 
 	/*
 	 * Two reports queued ahead of it that fail (issue 11: one failed item never stops a
 	 * queue): one to an operator whose DRF cannot be reached, one SHO-A's DRF refuses.
 	 */
-	CHECK_INT(t_sql_exec(tk_at(&P, "dpf.db"),
+	CHECK_INT(t_sql_exec(P.dpf_db,
 			     "INSERT INTO dpf_completion (request_id, peer, tre_id, state, attempts, due, answer, created,"
 			     " updated) VALUES ('r-unreachable', 'SHO-Z', 'TRE-Z', 'pending', 0, 0, '', 0, 0),"
 			     " ('r-unknown', 'SHO-A', 'TRE-Y', 'pending', 0, 0, '', 1, 1)"),
@@ -646,12 +647,12 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	char dpf_log[700];
 	snprintf(dpf_log, sizeof(dpf_log), "%s/dpf.log", P.dir);
 	free(du_wait_log(dpf_log, "result=completed", TIMEOUT_MS));
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_completion WHERE state = 'done'"), 1);
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_completion WHERE state = 'done'"), 1);
 	/* the two ahead of it: the refused one kept with the DRF's code, the unreachable one retried */
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_completion WHERE request_id = 'r-unknown'"
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_completion WHERE request_id = 'r-unknown'"
 				   " AND state = 'refused' AND answer = 'OM_EDRF_STATE'"),
 		  1);
-	CHECK_INT(db_int("dpf.db", "SELECT count(*) FROM dpf_completion WHERE request_id = 'r-unreachable'"
+	CHECK_INT(db_int(P.dpf_db, "SELECT count(*) FROM dpf_completion WHERE request_id = 'r-unreachable'"
 				   " AND state = 'pending' AND attempts >= 1 AND due > 0"),
 		  1);
 	CHECK(occurrences("dpf.log", "request_id=r-unreachable result=retry") >= 1);
@@ -672,7 +673,7 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	du_nap_ms(1500); /* a second report would have gone by now */
 	CHECK_INT(occurrences("drf.log", "drf-completed peer="), 1);
 	CHECK_INT(occurrences("drf.log", "drf-handover-completed"), 1);
-	CHECK_INT(db_int("drf-a.db", "SELECT count(*) FROM handover WHERE state = 'completed'"), 1);
+	CHECK_INT(db_int(drf_a_db, "SELECT count(*) FROM handover WHERE state = 'completed'"), 1);
 	(void)request_id;
 	stop(dpf, "dpf");
 	dpf_pid = 0;
@@ -680,7 +681,7 @@ static void scenario(struct om_tre *tre, const char *tre_id, const char *pva_url
 	/* SHO-B's register (its DRF, which the DPF asked on its admin socket) has the device, with its new
 	 * IMSI; SHO-A's no longer serves it */
 	struct drf *d = NULL;
-	struct drf_config dc = { .db_path = tk_at(&P, "drf-a.db") };
+	struct drf_config dc = { .db_path = drf_a_db };
 	struct drf_device_status ds;
 	struct sho_device_status st;
 	char err[256];
@@ -731,7 +732,9 @@ int main(void)
 
 	/* SHO-A's DRF: the device (its PCID subscription), SHO-B as a peer, the owner's transfer code */
 	struct drf *da = NULL;
-	struct drf_config dac = { .db_path = strdup(tk_at(&P, "drf-a.db")) };
+	CHECK_INT(t_store_conf(P.dir, "drf-a.db", drf_a_db, sizeof(drf_a_db)), 0);
+	CHECK_INT(t_store_conf(P.dir, "dpf.db", P.dpf_db, sizeof(P.dpf_db)), 0); /* the daemon's (no tk_dpf_open here) */
+	struct drf_config dac = { .db_path = drf_a_db };
 	CHECK_MSG(drf_open(&da, &dac, err, sizeof(err)) == 0, "%s", err);
 	if (da) {
 		int64_t now = (int64_t)time(NULL);
@@ -776,7 +779,6 @@ int main(void)
 			fprintf(stderr, "(no logs)\n");
 	}
 
-	free((void *)dac.db_path);
 	om_ca_free(lab);
 	tk_parts_free(&P, check_failures() != 0);
 	return check_done();

@@ -80,7 +80,8 @@ struct tk_parts {
 	struct drf_admin drf_admin;     /* SHO-B's DRF serving its admin socket, as openmcim-drf does */
 	struct om_admin_peer drf_peer;  /* the DPF's view of it */
 	char drf_sock[700];
-	char hss_db[700], sho_db[700], dpf_db[700], sock[700];
+	/* each store: a SQLite file in dir, or with OM_TEST_STORE=pg a database of the test's cluster (t_store_conf) */
+	char hss_db[700], sho_db[700], dpf_db[700], drf_b_db[700], sock[700];
 };
 
 /* A fresh temporary directory /tmp/om-<name>-XXXXXX. 0, or -1 when none could be made. */

@@ -22,8 +22,11 @@
  * transfer code, an owner secret or an owner claim.
  * --help, a bad configuration and SIGTERM.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "sho_testkit.h"
 #include <dirent.h>
+#include <ftw.h>
+#include <sys/stat.h>
 
 #include <pthread.h>
 
@@ -38,6 +41,7 @@
 #include "hss.h"
 #include "http_server.h"
 #include "log.h"
+#include "pg_cluster.h"
 #include "pki_fixture.h"
 #include "provision.h"
 #include "refusal_kit.h"
@@ -52,6 +56,8 @@
 static char dir[] = "/tmp/om-sho-daemon-XXXXXX";
 static char path[600], bin_dir[512];
 static X509 *sho_b_cert;
+/* each daemon's store: a SQLite file in dir, or with OM_TEST_STORE=pg a database of the test's cluster */
+static char sho_db[600], hss_store[600], drf_store[600];
 
 static const char *at(const char *rel)
 {
@@ -142,7 +148,7 @@ static void check_owner_added_after_a_fleet_query(pid_t sho_pid)
 	for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
 		CHECK_INT(call("GET", "/api/v1/devices?limit=1", NULL, OWNER ":" SECRET, out, sizeof(out)), 200);
 		struct sho *s = NULL;
-		struct sho_config oc = { .db_path = at("sho.db") };
+		struct sho_config oc = { .db_path = sho_db };
 		CHECK_INT(sho_open(&s, &oc, why, sizeof(why)), 0);
 		if (s)
 			CHECK_INT(sho_owner_add(s, owners[i], "an owner added later"), 0);
@@ -211,7 +217,7 @@ static long sho_devices(void)
 {
 	struct sho *s = NULL;
 	char why[256];
-	struct sho_config cfg = { .db_path = at("sho.db") };
+	struct sho_config cfg = { .db_path = sho_db };
 	long n = 0;
 	struct sho_device_status st;
 	if (sho_open(&s, &cfg, why, sizeof(why)) < 0)
@@ -225,10 +231,9 @@ static long sho_devices(void)
 
 static struct drf *drf_db(void)
 {
-	char err[256], db[600];
+	char err[256];
 	struct drf *d = NULL;
-	snprintf(db, sizeof(db), "%s", at("drf.db"));
-	struct drf_config cfg = { .db_path = db };
+	struct drf_config cfg = { .db_path = drf_store };
 	CHECK_MSG(drf_open(&d, &cfg, err, sizeof(err)) == 0, "%s", err);
 	return d;
 }
@@ -266,11 +271,7 @@ static void note_row(FILE *f, const struct kit_tre *t, const char *sho_id)
 /* Every row of the three databases the owners' calls can reach. */
 static char *snap(void)
 {
-	char sho[600], hss[600], drf[600];
-	snprintf(sho, sizeof(sho), "%s", at("sho.db"));
-	snprintf(hss, sizeof(hss), "%s", at("hss.db"));
-	snprintf(drf, sizeof(drf), "%s", at("drf.db"));
-	const char *dbs[] = { sho, hss, drf };
+	const char *dbs[] = { sho_db, hss_store, drf_store };
 	return rk_snapshot(dbs, 3, NULL, 0);
 }
 
@@ -449,27 +450,66 @@ static void check_admin_tool(void)
 	CHECK_INT(du_json_check(dir, out, "(.items | map(.owner_id)) == [\"fleet-1\",\"fleet-3\"]"), 0);
 }
 
-/* No file of the daemons (databases with their journals, logs) holds any of the secrets. */
+/* The secrets the at-rest scan looks for, and how many files it read. */
+static struct {
+	const char *const *texts;
+	size_t n_texts;
+	const uint8_t (*raw)[OM_CLAIM_LEN];
+	size_t n_raw;
+	int files, control; /* files read; files holding TRE_A (stored in the clear: the scan sees rows) */
+} at_rest;
+
+static void scan_file(const char *name)
+{
+	size_t len = 0;
+	unsigned char *b = check_slurp(name, &len);
+	if (!b)
+		return;
+	at_rest.files++;
+	at_rest.control += check_has_bytes(b, len, TRE_A, strlen(TRE_A));
+	for (size_t i = 0; i < at_rest.n_texts; i++)
+		CHECK_MSG(!check_has_bytes(b, len, at_rest.texts[i], strlen(at_rest.texts[i])), "%s holds secret text %zu",
+			  name, i);
+	for (size_t i = 0; i < at_rest.n_raw; i++)
+		CHECK_MSG(!check_has_bytes(b, len, at_rest.raw[i], OM_CLAIM_LEN), "%s holds claim %zu", name, i);
+	free(b);
+}
+
+static int scan_entry(const char *name, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_F && S_ISREG(st->st_mode))
+		scan_file(name);
+	return 0;
+}
+
+/*
+ * No file of the daemons (databases with their journals, logs) holds any of
+ * the secrets. On PostgreSQL the databases are the cluster's files: every
+ * one of its directory (tables, WAL) is read.
+ */
 static void check_no_secret_at_rest(const char *const *texts, size_t n_texts, const uint8_t (*raw)[OM_CLAIM_LEN],
 				    size_t n_raw)
 {
 	static const char *const files[] = { "sho.db", "sho.db-wal", "sho.db-shm", "drf.db", "drf.db-wal",
 					     "drf.db-shm", "hss.db", "hss.db-wal", "sho.log", "drf.log" };
-	int scanned = 0;
-	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
-		size_t len = 0;
-		unsigned char *b = check_slurp(at(files[f]), &len);
-		if (!b)
-			continue;
-		scanned += !strcmp(files[f], "sho.db") || !strcmp(files[f], "drf.db");
-		for (size_t i = 0; i < n_texts; i++)
-			CHECK_MSG(!check_has_bytes(b, len, texts[i], strlen(texts[i])), "%s holds secret text %zu", files[f],
-				  i);
-		for (size_t i = 0; i < n_raw; i++)
-			CHECK_MSG(!check_has_bytes(b, len, raw[i], OM_CLAIM_LEN), "%s holds claim %zu", files[f], i);
-		free(b);
+	at_rest.texts = texts;
+	at_rest.n_texts = n_texts;
+	at_rest.raw = raw;
+	at_rest.n_raw = n_raw;
+	at_rest.files = at_rest.control = 0;
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++)
+		scan_file(at(files[f]));
+	if (t_store_is_pg()) {
+		CHECK_MSG(t_store_pg_dir() != NULL, "no cluster");
+		if (t_store_pg_dir())
+			CHECK_INT(nftw(t_store_pg_dir(), scan_entry, 16, FTW_PHYS), 0);
+		CHECK_MSG(at_rest.files > 100, "read %d files of the logs and the cluster", at_rest.files);
+	} else {
+		CHECK_MSG(access(at("sho.db"), R_OK) == 0 && access(at("drf.db"), R_OK) == 0 && at_rest.files >= 4,
+			  "read %d files (the two databases and two logs at least)", at_rest.files);
 	}
-	CHECK_INT(scanned, 2);
+	CHECK_MSG(at_rest.control > 0, "no file read holds the TRE_id %s: the scan sees no row", TRE_A);
 }
 
 int main(void)
@@ -487,6 +527,9 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	om_log_init("sho-daemon-test", OM_LOG_ERROR);
 	CHECK(mkdtemp(dir) != NULL);
+	CHECK_INT(t_store_conf(dir, "sho.db", sho_db, sizeof(sho_db)), 0);
+	CHECK_INT(t_store_conf(dir, "hss.db", hss_store, sizeof(hss_store)), 0);
+	CHECK_INT(t_store_conf(dir, "drf.db", drf_store, sizeof(drf_store)), 0);
 	const char *cli = getenv("OM_CLI") ? getenv("OM_CLI") : "./openmcim";
 	snprintf(bin_dir, sizeof(bin_dir), "%.*s", strrchr(cli, '/') ? (int)(strrchr(cli, '/') - cli) : 1,
 		 strrchr(cli, '/') ? cli : ".");
@@ -522,9 +565,7 @@ int main(void)
 	/* SHO-B's HSS, in process, with its provisioning socket */
 	char err[256];
 	snprintf(sock, sizeof(sock), "%s", at("hss-sock/prov.sock"));
-	char hss_db[600];
-	snprintf(hss_db, sizeof(hss_db), "%s", at("hss.db"));
-	struct hss_config hc = { .db_path = hss_db };
+	struct hss_config hc = { .db_path = hss_store };
 	struct hss *hss = hss_open(&hc, err, sizeof(err));
 	CHECK_MSG(hss != NULL, "%s", err);
 	CHECK_MSG(hss && hss_provision_start(hss, sock, err, sizeof(err)) == 0, "%s", err);
@@ -562,7 +603,7 @@ int main(void)
 		drf_close(d);
 	}
 	f = fopen(at("drf.conf"), "w");
-	fprintf(f, "[drf]\ndb = %s/drf.db\nsho_id = SHO-A\n", dir);
+	fprintf(f, "[drf]\ndb = %s\nsho_id = SHO-A\n", drf_store);
 	fprintf(f, "signing_key = %s/cas/ro-signing.key\nsigning_cert = %s/cas/ro-signing.pem\n", dir, dir);
 	fprintf(f, "tls_cert = %s/tls/drf.sho-a.lab.pem\ntls_key = %s/tls/drf.sho-a.lab.key\n", dir, dir);
 	fprintf(f, "client_ca = %s/tls/ca.pem\npeers = SHO-B:sho-b.lab\n", dir);
@@ -590,12 +631,12 @@ int main(void)
 
 	/* SHO-B's registration daemon, with one owner */
 	struct sho *s = NULL;
-	struct sho_config oc = { .db_path = at("sho.db") };
+	struct sho_config oc = { .db_path = sho_db };
 	CHECK_INT(sho_open(&s, &oc, why, sizeof(why)), 0);
 	CHECK_INT(sho_owner_add(s, OWNER, SECRET), 0);
 	CHECK_INT(sho_owner_add(s, "fleet-2", "second owner secret"), 0);
 	sho_close(s);
-	f = kit_sho_b_conf(dir, at("sho.conf"), url, sock, 1500);
+	f = kit_sho_b_conf(dir, sho_db, at("sho.conf"), url, sock, 1500);
 	/* the internal socket makes the daemon open a second handle on its database (sho/main.c) */
 	fprintf(f, "internal_socket = %s/sho-int/internal.sock\n", dir);
 	fprintf(f, "admin_socket = %s/sho-adm/admin.sock\n", dir);

@@ -261,7 +261,7 @@ int main(void)
 	CHECK_INT(sho_open(&s, &oc, why, sizeof(why)), 0);
 	CHECK_INT(sho_owner_add(s, OWNER, SECRET), 0);
 	sho_close(s);
-	f = kit_sho_b_conf(dir, at("sho.conf"), url, sock, 25000);
+	f = kit_sho_b_conf(dir, NULL, at("sho.conf"), url, sock, 25000);
 	fprintf(f, "[peer.SHO-D]\nurl = https://localhost:%u/\nca = %s/tls/ca.pem\n",
 		(unsigned)om_http_server_port(d_srv), dir);
 	fclose(f);

@@ -83,10 +83,10 @@ void kit_index_note(FILE *f, const struct sho_device_in *note, int n, X509 **enc
 pid_t kit_ocsp_pva(const char *dir, const struct om_ca *pva, EVP_PKEY *pva_key, char *url, size_t cap);
 /*
  * SHO-B's openmcim-sho configuration in dir (sho_daemon_test, sho_move_restart_test): its
- * database, IMSI range, subscription, the PVA (dir/pva.pem, ocsp_url), the HSS socket, its
+ * database (db: a t_store_conf string; NULL: dir/sho.db), IMSI range, subscription, the PVA (dir/pva.pem, ocsp_url), the HSS socket, its
  * signing identity and TLS files under dir (sho-b-signing.*, tls/owners.sho-b.lab.*,
  * tls/sho-b.lab.*), [daemon] up to peer_timeout; the caller adds the rest ([peer.X]...)
  * and closes f. NULL if the file cannot be made.
  */
-FILE *kit_sho_b_conf(const char *dir, const char *path, const char *ocsp_url, const char *hss_sock,
-		     unsigned peer_timeout_ms);
+FILE *kit_sho_b_conf(const char *dir, const char *db, const char *path, const char *ocsp_url,
+		     const char *hss_sock, unsigned peer_timeout_ms);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The helpers of dpf_testkit.h (a test kit compiled once, in libomtest). */
 #include "dpf_testkit.h"
+#include "pg_cluster.h"
 
 int tk_parts_init(struct tk_parts *p, const char *name)
 {
@@ -72,7 +73,7 @@ void tk_pva_start(struct tk_parts *p, int with_run2)
 	CHECK_INT(pf_issue(p->pva_ca, OM_CERT_OCSP_RESPONDER, p->dir, "responder", "PVA OCSP", NULL), 0);
 	if (with_run2)
 		tk_tampered_import_dir(p);
-	snprintf(p->pva_db, sizeof(p->pva_db), "%s/pva.db", p->dir);
+	CHECK_INT(t_store_conf(p->dir, "pva.db", p->pva_db, sizeof(p->pva_db)), 0);
 	snprintf(ca, sizeof(ca), "%s/cas/pva-ca.pem", p->dir);
 	snprintf(rc, sizeof(rc), "%s/responder.pem", p->dir);
 	snprintf(rk, sizeof(rk), "%s/responder.key", p->dir);
@@ -103,14 +104,14 @@ void tk_sho_start(struct tk_parts *p, int n_register)
 					0x2b, 0x6d, 0x67, 0x6a, 0xc7, 0x2c, 0xb3, 0x18 };
 	char why[256] = "", err[256] = "";
 	struct sho_row_report *rep = calloc((size_t)n_register + 1, sizeof(*rep));
-	snprintf(p->hss_db, sizeof(p->hss_db), "%s/hss.db", p->dir);
+	CHECK_INT(t_store_conf(p->dir, "hss.db", p->hss_db, sizeof(p->hss_db)), 0);
 	snprintf(p->sock, sizeof(p->sock), "%s/hss-sock/prov.sock", p->dir);
 	struct hss_config hc = { .db_path = p->hss_db };
 	p->hss = hss_open(&hc, err, sizeof(err));
 	CHECK_MSG(p->hss != NULL, "%s", err);
 	CHECK_MSG(hss_provision_start(p->hss, p->sock, err, sizeof(err)) == 0, "%s", err);
 	pf_sho_make(&p->sho_b, "SHO-B");
-	snprintf(p->sho_db, sizeof(p->sho_db), "%s/sho.db", p->dir);
+	CHECK_INT(t_store_conf(p->dir, "sho.db", p->sho_db, sizeof(p->sho_db)), 0);
 	struct sho_config cfg = {
 		.db_path = p->sho_db, .sho_id = "SHO-B", .mcc = "001", .mnc = "02", .msin_first = "0000000001",
 		.msin_last = "0000000099", .op = op, .apn = "internet.sho-b", .roaming = "any", .amf = { 0x80, 0x00 },
@@ -139,7 +140,8 @@ void tk_drf_serve(struct tk_parts *p)
 {
 	char why[256] = "";
 	/* its removals and suspensions reach SHO-B's HSS (drf_removals_run) */
-	struct drf_config rc = { .db_path = tk_at(p, "drf-b.db"), .hss_socket = p->sock };
+	CHECK_INT(t_store_conf(p->dir, "drf-b.db", p->drf_b_db, sizeof(p->drf_b_db)), 0);
+	struct drf_config rc = { .db_path = p->drf_b_db, .hss_socket = p->sock };
 	CHECK_MSG(drf_open(&p->drf, &rc, why, sizeof(why)) == 0, "drf_open: %s", why);
 	snprintf(p->drf_sock, sizeof(p->drf_sock), "%s/drf/admin.sock", p->dir);
 	p->drf_admin.drf = p->drf;
@@ -151,7 +153,7 @@ void tk_drf_serve(struct tk_parts *p)
 void tk_dpf_open(struct tk_parts *p, int with_drf)
 {
 	char why[256] = "";
-	snprintf(p->dpf_db, sizeof(p->dpf_db), "%s/dpf.db", p->dir);
+	CHECK_INT(t_store_conf(p->dir, "dpf.db", p->dpf_db, sizeof(p->dpf_db)), 0);
 	if (with_drf)
 		tk_drf_serve(p);
 	p->pva_http.url = p->pva_url;

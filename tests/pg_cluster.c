@@ -44,6 +44,11 @@ int t_store_is_pg(void)
 
 static struct t_pg store_pg;
 
+const char *t_store_pg_dir(void)
+{
+	return store_pg.c.started ? store_pg.c.dir : NULL;
+}
+
 int t_store_restart_server(void)
 {
 	char err[400];

@@ -49,5 +49,8 @@ int t_store_conf(const char *dir, const char *name, char *out, size_t out_len);
  */
 int t_store_restart_server(void);
 
+/* The directory of t_store_conf()'s cluster (its data files and WAL), or NULL when none runs. */
+const char *t_store_pg_dir(void);
+
 /* 1 if this run is on PostgreSQL (OM_TEST_STORE=pg). */
 int t_store_is_pg(void);

@@ -204,13 +204,16 @@ pid_t kit_ocsp_pva(const char *dir, const struct om_ca *pva, EVP_PKEY *pva_key, 
 }
 
 
-FILE *kit_sho_b_conf(const char *dir, const char *path, const char *ocsp_url, const char *hss_sock,
-		     unsigned peer_timeout_ms)
+FILE *kit_sho_b_conf(const char *dir, const char *db, const char *path, const char *ocsp_url,
+		     const char *hss_sock, unsigned peer_timeout_ms)
 {
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return NULL;
-	fprintf(f, "[sho]\ndb = %s/sho.db\nid = SHO-B\n", dir);
+	if (db)
+		fprintf(f, "[sho]\ndb = %s\nid = SHO-B\n", db);
+	else
+		fprintf(f, "[sho]\ndb = %s/sho.db\nid = SHO-B\n", dir);
 	fprintf(f, "[imsi]\nmcc = 001\nmnc = 02\nmsin_first = 0000000001\nmsin_last = 0000000099\n");
 	fprintf(f, "[subscription]\nop = cdc202d5123e20f62b6d676ac72cb318\napn = internet.sho-b\nroaming = any\n");
 	fprintf(f, "[pva]\nca = %s/pva.pem\nocsp_url = %s\n[hss]\nsocket = %s\n", dir, ocsp_url, hss_sock);
