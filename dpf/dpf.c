@@ -13,6 +13,7 @@
 #include <openmcim/pki.h>
 
 #include "dpf_int.h"
+#include "dpf_state.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -124,17 +125,20 @@ static int count_releases(struct dpf *d, const char *tre_id, const uint8_t nonce
  * The new release, and any release of the same handover still unreported
  * marked superseded, in one durable transaction; *superseded tells how many.
  */
-static int record_release(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
-			  const uint8_t nonce_b[static OM_NONCE_LEN], uint64_t counter, time_t now, int64_t *superseded)
+int dpf_release_record(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
+		       const uint8_t nonce_b[static OM_NONCE_LEN], uint64_t counter, time_t now, int64_t *superseded)
 {
+	const char *to = NULL;
 	*superseded = 0;
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
 	if (rc < 0)
 		return rc;
+	/* the move of dpf_state.h: only a release still `released` is superseded */
 	rc = count_releases(d, tre_id, nonce_a, "released", superseded);
-	if (rc == 0 && *superseded)
+	if (rc == 0 && *superseded && (rc = dpf_release_move("released", DPF_REL_SUPERSEDED, &to)) == 0)
 		rc = om_stmt_exec(d->stmt[DPF_SQL_RELEASE_SUPERSEDE],
-				  OM_BIND(OM_TEXT(tre_id), OM_BLOB(nonce_a, OM_NONCE_LEN), OM_INT(now)));
+				  OM_BIND(OM_TEXT(tre_id), OM_BLOB(nonce_a, OM_NONCE_LEN), OM_INT(now), OM_TEXT(to),
+					  OM_TEXT("released")));
 	if (rc == 0)
 		rc = om_stmt_exec(d->stmt[DPF_SQL_RELEASE_ADD], OM_BIND(OM_BLOB(nonce_b, OM_NONCE_LEN), OM_TEXT(tre_id),
 									 OM_BLOB(nonce_a, OM_NONCE_LEN), OM_INT(now)));
@@ -302,7 +306,7 @@ int dpf_m2mmobj_with(struct dpf *d, const uint8_t *obj, size_t len, const struct
 		goto out;
 	}
 	/* recorded before the answer leaves: a lost answer is retried with a fresh nonceB after a failure report */
-	if ((rc = record_release(d, c.tre_id, c.nonce_a, c.nonce_b, c.info.counter, now, &superseded)) < 0) {
+	if ((rc = dpf_release_record(d, c.tre_id, c.nonce_a, c.nonce_b, c.info.counter, now, &superseded)) < 0) {
 		refuse(c.tre_id, rc, why, why_len, "cannot record the release");
 		memset(out, 0, cap);
 		goto out;
@@ -364,15 +368,21 @@ int dpf_installed_page(struct dpf *d, const char *after, unsigned limit,
 	return rc < 0 ? rc : rows;
 }
 
-static int set_state(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], const char *state, time_t now)
+/* The release's move from `from` to `to` (dpf_state.h), written only while it is still in `from`. */
+static int set_state(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], const char *from, const char *to,
+		     time_t now)
 {
 	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
 	if (rc < 0)
 		return rc;
-	if ((rc = om_stmt_exec(d->stmt[DPF_SQL_RELEASE_STATE],
-			       OM_BIND(OM_TEXT(state), OM_INT(now), OM_BLOB(nonce_b, OM_NONCE_LEN)))) < 0) {
+	if ((rc = om_stmt_exec(d->stmt[DPF_SQL_RELEASE_STATE], OM_BIND(OM_TEXT(to), OM_INT(now),
+								       OM_BLOB(nonce_b, OM_NONCE_LEN), OM_TEXT(from)))) < 0) {
 		om_store_rollback(d->store);
 		return rc;
+	}
+	if (om_store_changes(d->store) != 1) {
+		om_store_rollback(d->store);
+		return OM_EDPF_MOVE; /* it moved meanwhile */
 	}
 	return om_store_commit(d->store);
 }
@@ -380,25 +390,27 @@ static int set_state(struct dpf *d, const uint8_t nonce_b[static OM_NONCE_LEN], 
 int dpf_install_status(struct dpf *d, const char *tre_id, enum dpf_install status, time_t now)
 {
 	struct dpf_release r;
+	const char *next = NULL;
 	int rc;
 	if (!d || !tre_id || (status != DPF_INSTALL_SUCCESS && status != DPF_INSTALL_FAILURE))
 		return OM_EINVAL;
-	const char *next = status == DPF_INSTALL_SUCCESS ? "installed" : "failed";
 	if ((rc = dpf_last_release(d, tre_id, &r)) < 0)
 		goto out;
-	if (!strcmp(r.state, next))
-		return 0; /* the same report again */
-	if (strcmp(r.state, "released")) {
+	/* the one table (dpf_state.h): a release not `released` takes no other report */
+	if (dpf_release_move(r.state, status == DPF_INSTALL_SUCCESS ? DPF_REL_INSTALLED : DPF_REL_FAILED, &next) < 0) {
 		rc = OM_EDPF_NOT_RELEASED;
 		goto out;
 	}
+	if (!strcmp(r.state, next))
+		return 0; /* the same report again */
 	/* B.2.3.4 step V: the SHO's state first, so a crash in between leaves a retryable report */
 	if (status == DPF_INSTALL_SUCCESS && (rc = sho_remote_mark_provisioned(d->sho, tre_id)) < 0)
 		goto out;
-	rc = set_state(d, r.nonce_b, next, now);
+	rc = set_state(d, r.nonce_b, r.state, next, now);
 out:
 	rc = dpf_unavailable(rc);
-	om_notice("install-status", "tre_id=%s status=%s result=%s", tre_id, next, rc < 0 ? om_errname(rc) : "recorded");
+	om_notice("install-status", "tre_id=%s status=%s result=%s", tre_id,
+		  status == DPF_INSTALL_SUCCESS ? "installed" : "failed", rc < 0 ? om_errname(rc) : "recorded");
 	if (rc == 0)
 		om_failpoint("dpf.installed");
 	return rc;

@@ -25,6 +25,7 @@ enum dpf_sql {
 	DPF_SQL_COMPLETION_NEXT,
 	DPF_SQL_COMPLETION_ANSWERED,
 	DPF_SQL_COMPLETION_ATTEMPTS,
+	DPF_SQL_COMPLETION_STATE,
 	DPF_SQL_COMPLETION_RETRY,
 	DPF_SQL_COMPLETION_RESUME,
 	DPF_SQL_COMPLETION_COUNT,
@@ -79,3 +80,12 @@ int dpf_counter_record(struct dpf *d, const char *tre_id, uint64_t counter, time
 
 /* The latest release of tre_id. 0, OM_EDPF_NOT_RELEASED or a store code. */
 int dpf_last_release(struct dpf *d, const char *tre_id, struct dpf_release *r);
+
+/*
+ * A new release nonce_b of tre_id's handover nonce_a, and every release of
+ * that handover still `released` superseded (dpf_state.h), with the TRE's
+ * counter, in one durable transaction; *superseded says how many.
+ */
+OM_NODISCARD int dpf_release_record(struct dpf *d, const char *tre_id, const uint8_t nonce_a[static OM_NONCE_LEN],
+				    const uint8_t nonce_b[static OM_NONCE_LEN], uint64_t counter, time_t now,
+				    int64_t *superseded);

@@ -106,13 +106,14 @@ static const struct om_store_sql sql[DPF_SQL_N] = {
 				    " WHERE excluded.counter > dpf_tre_counter.counter" },
 	[DPF_SQL_NONCE_B_COUNT] = { "SELECT count(*) FROM dpf_release WHERE nonce_b = ?1" },
 	[DPF_SQL_RELEASE_COUNT] = { "SELECT count(*) FROM dpf_release WHERE tre_id = ?1 AND nonce_a = ?2 AND state = ?3" },
-	[DPF_SQL_RELEASE_SUPERSEDE] = { "UPDATE dpf_release SET state = 'superseded', updated = ?3"
-					" WHERE tre_id = ?1 AND nonce_a = ?2 AND state = 'released'" },
+	/* the moves of dpf_state.h: ?to, written only while the row is in ?from */
+	[DPF_SQL_RELEASE_SUPERSEDE] = { "UPDATE dpf_release SET state = ?4, updated = ?3"
+					" WHERE tre_id = ?1 AND nonce_a = ?2 AND state = ?5" },
 	[DPF_SQL_RELEASE_ADD] = { "INSERT INTO dpf_release (nonce_b, tre_id, nonce_a, state, created, updated)"
 				  " VALUES (?1, ?2, ?3, 'released', ?4, ?4)" },
 	[DPF_SQL_RELEASE_LAST] = { RELEASE_LAST " ORDER BY created DESC, rowid DESC LIMIT 1",
 				   RELEASE_LAST " ORDER BY created DESC, seq DESC LIMIT 1" },
-	[DPF_SQL_RELEASE_STATE] = { "UPDATE dpf_release SET state = ?1, updated = ?2 WHERE nonce_b = ?3" },
+	[DPF_SQL_RELEASE_STATE] = { "UPDATE dpf_release SET state = ?1, updated = ?2 WHERE nonce_b = ?3 AND state = ?4" },
 	[DPF_SQL_RELEASE_OUTCOME] = { "UPDATE dpf_release SET outcome = ?1, updated = ?2 WHERE nonce_b = ?3"
 				      " AND outcome IS NOT ?1",
 				      "UPDATE dpf_release SET outcome = ?1, updated = ?2 WHERE nonce_b = ?3"
@@ -123,14 +124,14 @@ static const struct om_store_sql sql[DPF_SQL_N] = {
 	[DPF_SQL_COMPLETION_NEXT] = { "SELECT request_id, peer, tre_id, attempts, due, statement FROM dpf_completion"
 				      " WHERE state = 'pending' ORDER BY due, created LIMIT 1" },
 	/* a report the DRF took keeps its facts and answer; the statement it carried is finished work (issue 14) */
-	[DPF_SQL_COMPLETION_ANSWERED] = { "UPDATE dpf_completion SET state = ?1, answer = ?2, updated = ?4,"
-					  " statement = CASE WHEN ?1 = 'done' THEN NULL ELSE statement END"
-					  " WHERE request_id = ?3" },
+	[DPF_SQL_COMPLETION_ANSWERED] = { "UPDATE dpf_completion SET state = ?4, answer = ?1, updated = ?3,"
+					  " statement = CASE WHEN ?4 = 'done' THEN NULL ELSE statement END"
+					  " WHERE request_id = ?2 AND state = ?5" },
+	[DPF_SQL_COMPLETION_STATE] = { "SELECT state FROM dpf_completion WHERE request_id = ?1" },
 	[DPF_SQL_COMPLETION_ATTEMPTS] = { "SELECT attempts FROM dpf_completion WHERE request_id = ?1" },
 	[DPF_SQL_COMPLETION_RETRY] = { "UPDATE dpf_completion SET attempts = attempts + 1, answer = ?1, due = ?3,"
-				       " updated = ?4 WHERE request_id = ?2 AND state = 'pending'" },
-	[DPF_SQL_COMPLETION_RESUME] = { "UPDATE dpf_completion SET state = 'pending', due = ?1"
-					" WHERE state IN ('pending','refused')" },
+				       " updated = ?4, state = ?5 WHERE request_id = ?2 AND state = ?6" },
+	[DPF_SQL_COMPLETION_RESUME] = { "UPDATE dpf_completion SET state = ?2, due = ?1 WHERE state = ?3" },
 	[DPF_SQL_COMPLETION_COUNT] = { "SELECT count(*) FROM dpf_completion WHERE state = ?1" },
 	/* the status socket (dpf/status.c): one device's releases by state, and the installed ones in TRE_id order */
 	[DPF_SQL_RELEASES_IN] = { "SELECT count(*) FROM dpf_release WHERE tre_id = ?1 AND state = ?2" },

@@ -17,6 +17,7 @@
 
 #include "dpf_int.h"
 #include "drf_admin.h"
+#include "dpf_state.h"
 #include "log.h"
 #include "metrics.h"
 #include "reason.h"
@@ -248,13 +249,44 @@ int dpf_completion_next(struct dpf *d, struct dpf_completion *c)
 	return rc;
 }
 
-/* One statement with binds v in its own transaction of durability dur. */
-static int one(struct dpf *d, enum om_store_durability dur, enum dpf_sql q, const struct om_val *v, size_t n)
+/*
+ * Move the completion report request_id by ev (dpf_state.h) in one
+ * transaction of durability dur: its state read, the table's move, then
+ * statement q with binds v and ?N+1 = the new state, ?N+2 = the state it
+ * moves from, so it writes only while the row is still there. An unknown
+ * report is 0 (nothing to move); a step already taken writes nothing unless
+ * always is set (a retry counts its attempt).
+ */
+static int move(struct dpf *d, enum om_store_durability dur, const char *request_id, enum dpf_completion_event ev,
+		int always, enum dpf_sql q, const struct om_val *v, size_t n)
 {
+	struct om_val b[8];
+	char from[16] = "";
+	const char *to = NULL;
+	struct om_stmt *st = d->stmt[DPF_SQL_COMPLETION_STATE];
+	if (n + 2 > sizeof(b) / sizeof(b[0]))
+		return OM_EINVAL;
 	int rc = om_store_begin(d->store, dur);
 	if (rc < 0)
 		return rc;
-	if ((rc = om_stmt_exec(d->stmt[q], v, n)) < 0) {
+	if ((rc = om_stmt_query(st, OM_BIND(OM_TEXT(request_id)))) == OM_STORE_ROW)
+		snprintf(from, sizeof(from), "%s", om_stmt_col_text(st, 0));
+	om_stmt_reset(st);
+	if (rc == OM_STORE_DONE || rc < 0) {
+		om_store_rollback(d->store);
+		return rc < 0 ? rc : 0;
+	}
+	if ((rc = dpf_completion_move(from, ev, &to)) < 0 || (!always && !strcmp(from, to))) {
+		om_store_rollback(d->store);
+		if (rc < 0)
+			om_notice("completion-move-refused", "request=%s state=%s event=%s", request_id, from,
+				  om_move_event_name(&dpf_completion_moves, (int)ev));
+		return rc;
+	}
+	memcpy(b, v, n * sizeof(*v));
+	b[n] = OM_TEXT(to);
+	b[n + 1] = OM_TEXT(from);
+	if ((rc = om_stmt_exec(d->stmt[q], b, n + 2)) < 0) {
 		om_store_rollback(d->store);
 		return rc;
 	}
@@ -267,9 +299,8 @@ int dpf_completion_answered(struct dpf *d, const char *request_id, int completed
 	 * Lazy (docs/decisions.md "Lazy commits"): a power cut that loses it sends the report again, which
 	 * the DRF answers as before (drf_handover_completed is idempotent); nothing is released twice.
 	 */
-	return one(d, OM_STORE_LAZY, DPF_SQL_COMPLETION_ANSWERED,
-		       OM_BIND(OM_TEXT(completed ? "done" : "refused"), OM_TEXT(answer ? answer : ""), OM_TEXT(request_id),
-			       OM_INT(now)));
+	return move(d, OM_STORE_LAZY, request_id, completed ? DPF_CMP_DONE : DPF_CMP_REFUSED, 0,
+		    DPF_SQL_COMPLETION_ANSWERED, OM_BIND(OM_TEXT(answer ? answer : ""), OM_TEXT(request_id), OM_INT(now)));
 }
 
 int dpf_completion_retry(struct dpf *d, const char *request_id, const char *why, time_t now)
@@ -287,13 +318,22 @@ int dpf_completion_retry(struct dpf *d, const char *request_id, const char *why,
 		wait = (int64_t)DPF_COMPLETION_RETRY_MIN << attempts;
 	if (wait > DPF_COMPLETION_RETRY_MAX)
 		wait = DPF_COMPLETION_RETRY_MAX;
-	return one(d, OM_STORE_LAZY, DPF_SQL_COMPLETION_RETRY, /* lost: the report is tried again sooner */
-		       OM_BIND(OM_TEXT(why ? why : ""), OM_TEXT(request_id), OM_INT(now + wait), OM_INT(now)));
+	return move(d, OM_STORE_LAZY, request_id, DPF_CMP_RETRY, 1, DPF_SQL_COMPLETION_RETRY, /* lost: tried again sooner */
+		    OM_BIND(OM_TEXT(why ? why : ""), OM_TEXT(request_id), OM_INT(now + wait), OM_INT(now)));
 }
 
 int dpf_completion_resume(struct dpf *d, time_t now)
 {
-	int rc = one(d, OM_STORE_DURABLE, DPF_SQL_COMPLETION_RESUME, OM_BIND(OM_INT(now)));
+	/* every state the table resumes from, each to where the table says, in one transaction */
+	int rc = om_store_begin(d->store, OM_STORE_DURABLE);
+	for (size_t i = 0; rc == 0 && i < dpf_completion_moves.n_states; i++) {
+		const char *from = dpf_completion_moves.states[i], *to = NULL;
+		if (dpf_completion_move(from, DPF_CMP_RESUME, &to) == 0)
+			rc = om_stmt_exec(d->stmt[DPF_SQL_COMPLETION_RESUME], OM_BIND(OM_INT(now), OM_TEXT(to), OM_TEXT(from)));
+	}
+	if (rc == 0)
+		rc = om_store_commit(d->store);
+	om_store_rollback(d->store);
 	return rc < 0 ? rc : dpf_completion_count(d, "pending");
 }
 

@@ -59,6 +59,7 @@ enum drf_sql {
 	DRF_SQL_CODES_REVOKE,
 	DRF_SQL_DEPARTURES,
 	DRF_SQL_IMSI_OTHER,
+	DRF_SQL_REMOVAL_STATE,
 	DRF_SQL_SELF_HANDOVER,
 	DRF_SQL_STAY_IMSI,
 	DRF_SQL_DEV_PAGE,
@@ -109,6 +110,24 @@ int drf_text_ok(const char *s, size_t max, char lo);
 
 /* 6..15 decimal digits. */
 int drf_imsi_ok(const char *imsi);
+
+/*
+ * Inside the caller's transaction: queue imsi's removal (ev DRF_RM_QUEUE_MOVED,
+ * due at due; or DRF_RM_QUEUE_FELL_BACK, its suspension due at now too) by
+ * drf_state.h's removal table. 1 queued, 0 queued before (a repeat, nothing
+ * written), OM_EDRF_STATE, or a store code.
+ */
+int drf_removal_queue(struct drf *d, const char *imsi, const char *tre_id, int64_t due, int ev, int64_t now);
+
+/*
+ * Inside the caller's transaction: the HSS's outcome for imsi as a move of
+ * the removal table: DRF_RM_SUSPENDED (suspension set), DRF_RM_REMOVED, or
+ * DRF_RM_RETRY of the suspension (suspension set: suspend_due = next_due) or
+ * of the removal (due = next_due), with error. 0, OM_EDRF_STATE (no such
+ * move from the row's state, nothing written), or a store code.
+ */
+int drf_removal_apply(struct drf *d, const char *imsi, int ev, int suspension, int64_t now, int64_t next_due,
+		      const char *error);
 
 /* Fresh code text (XXXX-XXXX-XXXX-XXXX) from 80 CSPRNG bits. Returns 0 or OM_ERANDOM. */
 OM_NODISCARD int drf_code_generate(char code[static DRF_CODE_TEXT_LEN + 1]);

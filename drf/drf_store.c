@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "drf_int.h"
+#include "drf_state.h"
 
 /* Schema steps (docs/drf.md "Schema"); never edit one that has shipped: add the next, to both tables. */
 static const struct om_store_migration migrations[] = {
@@ -229,14 +230,15 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 	[DRF_SQL_CODES_OF] = { "SELECT id, salt, hash, expires, used_by IS NOT NULL FROM transfer_code WHERE tre_id = ?1" },
 	[DRF_SQL_CODE_USE] = { "UPDATE transfer_code SET used_by = ?2, used_request = ?3 WHERE id = ?1 AND used_by IS NULL" },
 	[DRF_SQL_DEV_SET_SEQ] = { "UPDATE device SET sequence = ?2 WHERE tre_id = ?1" },
+	/* the moves of drf_state.h: the new state bound, written only while the row is in the state moved from */
 	[DRF_SQL_HO_ADD] = { "INSERT INTO handover (sender, request_id, tre_id, state, sequence, bootstrap, accepted, stay,"
-			     " bootstrap_sha256) VALUES (?1, ?2, ?3, 'accepted', ?4, ?5, ?6, (SELECT stay FROM device WHERE tre_id = ?3), ?7)" },
+			     " bootstrap_sha256) VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, (SELECT stay FROM device WHERE tre_id = ?3), ?7)" },
 	[DRF_SQL_COMPLETION] = { COMPLETION_GET, COMPLETION_GET " FOR UPDATE" },
 	/* finished work keeps its facts and the bootstrap's digest; the document itself is pruned (issue 14) */
-	[DRF_SQL_HO_COMPLETE] = { "UPDATE handover SET state = 'completed', completed = ?3, bootstrap = X''"
-				  " WHERE sender = ?1 AND request_id = ?2",
-				  "UPDATE handover SET state = 'completed', completed = ?3, bootstrap = ''::bytea"
-				  " WHERE sender = ?1 AND request_id = ?2" },
+	[DRF_SQL_HO_COMPLETE] = { "UPDATE handover SET state = ?4, completed = ?3, bootstrap = X''"
+				  " WHERE sender = ?1 AND request_id = ?2 AND state = ?5",
+				  "UPDATE handover SET state = ?4, completed = ?3, bootstrap = ''::bytea"
+				  " WHERE sender = ?1 AND request_id = ?2 AND state = ?5" },
 	[DRF_SQL_DEV_RELEASE] = { "UPDATE device SET ours = 0, counter = ?2 WHERE tre_id = ?1" },
 	/* an IMSI removed before and ours again since (drf_device_add refuses one still pending) is queued anew */
 	[DRF_SQL_REMOVAL_ADD] = { "INSERT INTO removal (imsi, tre_id, due, why, suspend_due) VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -245,17 +247,18 @@ static const struct om_store_sql sql[DRF_SQL_N] = {
 				  " WHERE removal.done IS NOT NULL" },
 	[DRF_SQL_REMOVAL_DUE] = { "SELECT imsi, attempts FROM removal WHERE done IS NULL AND due <= ?1"
 				  " ORDER BY due, imsi LIMIT 16" },
-	[DRF_SQL_REMOVAL_DONE] = { "UPDATE removal SET done = ?2 WHERE imsi = ?1 AND done IS NULL" },
+	[DRF_SQL_REMOVAL_DONE] = { "UPDATE removal SET done = ?2 WHERE imsi = ?1 AND " DRF_REMOVAL_STATE " = ?3" },
 	[DRF_SQL_REMOVAL_RETRY] = { "UPDATE removal SET attempts = attempts + 1, due = ?2, error = ?3"
-				    " WHERE imsi = ?1 AND done IS NULL" },
+				    " WHERE imsi = ?1 AND " DRF_REMOVAL_STATE " = ?4" },
+	[DRF_SQL_REMOVAL_STATE] = { "SELECT " DRF_REMOVAL_STATE " FROM removal WHERE imsi = ?1" },
 	[DRF_SQL_REMOVAL_PENDING] = { "SELECT due <= ?1 FROM removal WHERE done IS NULL" },
 	/* issue 20: the suspensions of fell-back subscriptions still to do, with their own retries */
 	[DRF_SQL_SUSPEND_DUE] = { "SELECT imsi, attempts FROM removal WHERE done IS NULL AND suspend_due <= ?1"
 				  " ORDER BY suspend_due, imsi LIMIT 16" },
 	[DRF_SQL_SUSPEND_DONE] = { "UPDATE removal SET suspend_due = NULL, attempts = 0, error = NULL"
-				   " WHERE imsi = ?1 AND done IS NULL AND suspend_due <= ?2" },
+				   " WHERE imsi = ?1 AND suspend_due <= ?2 AND " DRF_REMOVAL_STATE " = ?3" },
 	[DRF_SQL_SUSPEND_RETRY] = { "UPDATE removal SET attempts = attempts + 1, suspend_due = ?2, error = ?3"
-				    " WHERE imsi = ?1 AND done IS NULL" },
+				    " WHERE imsi = ?1 AND " DRF_REMOVAL_STATE " = ?4" },
 	[DRF_SQL_SUSPEND_PENDING] = { "SELECT count(*) FROM removal WHERE done IS NULL AND suspend_due IS NOT NULL" },
 	/* by the primary key: a lookup by the bootstrap's bytes read every handover the sender ever made */
 	[DRF_SQL_PUSH_ONE] = { PUSH_ROWS " AND h.sender = ?1 AND h.request_id = ?2" },

@@ -15,6 +15,7 @@
 #include <openmcim/pki.h>
 
 #include "drf_int.h"
+#include "drf_state.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -193,10 +194,13 @@ static int accept(struct ctx *c, int64_t now, uint8_t **bs, size_t *bs_len, uint
 		r = OM_EDRF_CODE_USED;
 		goto out;
 	}
-	if ((r = om_stmt_exec(c->d->stmt[DRF_SQL_DEV_SET_SEQ], OM_BIND(OM_TEXT(c->req.tre_id), OM_INT(next)))) < 0 ||
+	const char *accepted = NULL; /* drf_state.h: a new handover's move */
+	if ((r = drf_handover_next(DRF_STATE_NEW, DRF_HO_ACCEPT, &accepted)) < 0 ||
+	    (r = om_stmt_exec(c->d->stmt[DRF_SQL_DEV_SET_SEQ], OM_BIND(OM_TEXT(c->req.tre_id), OM_INT(next)))) < 0 ||
 	    (r = om_stmt_exec(c->d->stmt[DRF_SQL_HO_ADD],
 			      OM_BIND(OM_TEXT(c->sender), OM_TEXT(c->req.request_id), OM_TEXT(c->req.tre_id), OM_INT(next),
-				      OM_BLOB(*bs, *bs_len), OM_INT(now), OM_BLOB(digest, sizeof(digest))))) < 0)
+				      OM_BLOB(*bs, *bs_len), OM_INT(now), OM_BLOB(digest, sizeof(digest)),
+				      OM_TEXT(accepted)))) < 0)
 		goto out;
 	*seq = (uint32_t)next;
 	r = 0;
@@ -315,7 +319,7 @@ out:
 
 /* What the register says about a handover and its device, for the completion. */
 struct completion {
-	int done;
+	char state[16]; /* the handover's (drf_state.h) */
 	char tre_id[OM_TRE_ID_MAX + 1], imsi[DRF_IMSI_MAX + 1];
 	uint32_t sequence;
 	int64_t accepted;
@@ -332,7 +336,7 @@ static int completion_read(struct drf *d, const char *sender, const char *reques
 	int r = om_stmt_query(st, OM_BIND(OM_TEXT(sender), OM_TEXT(request_id)));
 	if (r != OM_STORE_ROW)
 		return r < 0 ? r : OM_EDRF_STATE;
-	c->done = strcmp(om_stmt_col_text(st, 0), "completed") == 0;
+	snprintf(c->state, sizeof(c->state), "%s", om_stmt_col_text(st, 0));
 	snprintf(c->tre_id, sizeof(c->tre_id), "%s", om_stmt_col_text(st, 1));
 	snprintf(c->imsi, sizeof(c->imsi), "%s", om_stmt_col_text(st, 2));
 	c->sequence = (uint32_t)om_stmt_col_int64(st, 3);
@@ -410,7 +414,12 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 	/* issue 12: the release rests on what the TRE signed, not on what the new SHO says */
 	if ((r = statement_check(&c, statement, statement_len, &o, &why)) < 0)
 		goto out;
-	if (c.done) {
+	const char *to = NULL; /* the one table (drf_state.h) */
+	if ((r = drf_handover_next(c.state, DRF_HO_COMPLETE, &to)) < 0) {
+		why = "no-such-move";
+		goto out;
+	}
+	if (!strcmp(to, c.state)) {
 		r = 0; /* reported before: idempotent */
 		goto out;
 	}
@@ -420,22 +429,22 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 		why = "handover-of-an-earlier-stay";
 		goto out;
 	}
-	if (self && ((r = om_stmt_exec(d->stmt[DRF_SQL_HO_COMPLETE],
-				       OM_BIND(OM_TEXT(sender), OM_TEXT(request_id), OM_INT(now)))) < 0 ||
-		     (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD],
-				       OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id), OM_INT(now + d->grace_s), OM_TEXT("moved"),
-					       OM_NULL))) < 0))
+	if ((r = om_stmt_exec(d->stmt[DRF_SQL_HO_COMPLETE], OM_BIND(OM_TEXT(sender), OM_TEXT(request_id), OM_INT(now),
+								     OM_TEXT(to), OM_TEXT(c.state)))) < 0)
 		goto out;
+	if (om_store_changes(d->db) != 1) {
+		r = OM_EDRF_STATE;
+		why = "moved-meanwhile";
+		goto out;
+	}
 	if (!self &&
-	    ((r = om_stmt_exec(d->stmt[DRF_SQL_HO_COMPLETE], OM_BIND(OM_TEXT(sender), OM_TEXT(request_id), OM_INT(now)))) <
-		     0 ||
-	     (r = om_stmt_exec(d->stmt[DRF_SQL_STAY_LEAVE],
-			      OM_BIND(OM_TEXT(c.tre_id), OM_INT(now), OM_TEXT(sender), OM_TEXT(request_id)))) < 0 ||
-	    (r = om_stmt_exec(d->stmt[DRF_SQL_DEV_RELEASE], OM_BIND(OM_TEXT(c.tre_id), OM_INT(o.counter)))) < 0 ||
-	    (r = om_stmt_exec(d->stmt[DRF_SQL_CODES_VOID], OM_BIND(OM_TEXT(c.tre_id), OM_INT(now)))) < 0 ||
-	     (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD], OM_BIND(OM_TEXT(c.imsi), OM_TEXT(c.tre_id),
-								     OM_INT(now + d->grace_s), OM_TEXT("moved"), OM_NULL))) <
-		     0))
+	    ((r = om_stmt_exec(d->stmt[DRF_SQL_STAY_LEAVE],
+			       OM_BIND(OM_TEXT(c.tre_id), OM_INT(now), OM_TEXT(sender), OM_TEXT(request_id)))) < 0 ||
+	     (r = om_stmt_exec(d->stmt[DRF_SQL_DEV_RELEASE], OM_BIND(OM_TEXT(c.tre_id), OM_INT(o.counter)))) < 0 ||
+	     (r = om_stmt_exec(d->stmt[DRF_SQL_CODES_VOID], OM_BIND(OM_TEXT(c.tre_id), OM_INT(now)))) < 0))
+		goto out;
+	/* Note Z: the old subscription's removal after the grace period (the removal table's queue move) */
+	if ((r = drf_removal_queue(d, c.imsi, c.tre_id, now + d->grace_s, DRF_RM_QUEUE_MOVED, now)) < 0)
 		goto out;
 	if ((r = om_store_commit(d->db)) == 0)
 		om_metric_inc(&m_completed, "completed");

@@ -16,10 +16,66 @@
 
 #include "admin_call.h"
 #include "drf_int.h"
+#include "drf_state.h"
 #include "log.h"
 #include "metrics.h"
 
 #define BATCH 16
+
+/* The removal's state (drf_state.h) into from: DRF_STATE_NEW when not queued yet. 0 or a store code. */
+static int removal_state(struct drf *d, const char *imsi, char *from, size_t cap)
+{
+	struct om_stmt *st = d->stmt[DRF_SQL_REMOVAL_STATE];
+	int r = om_stmt_query(st, OM_BIND(OM_TEXT(imsi)));
+	snprintf(from, cap, "%s", r == OM_STORE_ROW ? om_stmt_col_text(st, 0) : DRF_STATE_NEW);
+	om_stmt_reset(st);
+	return r < 0 ? r : 0;
+}
+
+int drf_removal_queue(struct drf *d, const char *imsi, const char *tre_id, int64_t due, int ev, int64_t now)
+{
+	char from[16];
+	const char *to = NULL;
+	int r = removal_state(d, imsi, from, sizeof(from));
+	if (r < 0)
+		return r;
+	if ((ev != DRF_RM_QUEUE_MOVED && ev != DRF_RM_QUEUE_FELL_BACK) ||
+	    (r = drf_removal_next(from, (enum drf_removal_event)ev, &to)) < 0)
+		return OM_EDRF_STATE;
+	if (!strcmp(to, from))
+		return 0; /* queued before: a repeat */
+	/* the insert, or the upsert of a removal done before: the table's two moves into the queue */
+	r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD],
+			 OM_BIND(OM_TEXT(imsi), OM_TEXT(tre_id), OM_INT(due),
+				 OM_TEXT(ev == DRF_RM_QUEUE_MOVED ? "moved" : "fell-back"),
+				 ev == DRF_RM_QUEUE_FELL_BACK ? OM_INT(now) : OM_NULL));
+	return r < 0 ? r : om_store_changes(d->db) == 1 ? 1 : OM_EDRF_STATE;
+}
+
+int drf_removal_apply(struct drf *d, const char *imsi, int ev, int suspension, int64_t now, int64_t next_due,
+		      const char *error)
+{
+	char from[16];
+	const char *to = NULL;
+	int r = removal_state(d, imsi, from, sizeof(from));
+	if (r < 0)
+		return r;
+	/* a suspension's outcome is `suspended` or its retry, a removal's `removed` or its retry */
+	int fits = ev == DRF_RM_RETRY || (ev == DRF_RM_SUSPENDED && suspension) || (ev == DRF_RM_REMOVED && !suspension);
+	if (!fits || drf_removal_next(from, (enum drf_removal_event)ev, &to) < 0) {
+		om_notice("drf-removal-move-refused", "imsi=%s state=%s event=%s", imsi, from,
+			  om_move_event_name(&drf_removal_moves, ev));
+		return OM_EDRF_STATE;
+	}
+	if (ev == DRF_RM_SUSPENDED)
+		r = om_stmt_exec(d->stmt[DRF_SQL_SUSPEND_DONE], OM_BIND(OM_TEXT(imsi), OM_INT(now), OM_TEXT(from)));
+	else if (ev == DRF_RM_REMOVED)
+		r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_DONE], OM_BIND(OM_TEXT(imsi), OM_INT(now), OM_TEXT(from)));
+	else
+		r = om_stmt_exec(d->stmt[suspension ? DRF_SQL_SUSPEND_RETRY : DRF_SQL_REMOVAL_RETRY],
+				 OM_BIND(OM_TEXT(imsi), OM_INT(next_due), OM_TEXT(error ? error : ""), OM_TEXT(from)));
+	return r;
+}
 
 int drf_fallback_removal(struct drf *d, const char *tre_id, const char *imsi, int64_t now)
 {
@@ -48,16 +104,13 @@ int drf_fallback_removal(struct drf *d, const char *tre_id, const char *imsi, in
 		r = OM_EDRF_IMSI_OTHER;
 	}
 	om_stmt_reset(st);
-	if (r < 0 ||
-	    (r = om_stmt_exec(d->stmt[DRF_SQL_REMOVAL_ADD], OM_BIND(OM_TEXT(imsi), OM_TEXT(tre_id),
-								    OM_INT(now + d->grace_s), OM_TEXT("fell-back"),
-								    OM_INT(now)))) < 0) {
+	int added = 0; /* 0: queued before (a repeat) */
+	if (r < 0 || (r = added = drf_removal_queue(d, imsi, tre_id, now + d->grace_s, DRF_RM_QUEUE_FELL_BACK, now)) < 0) {
 		om_store_rollback(d->db);
 		if (r == OM_EDRF_EXISTS)
 			om_notice("drf-fallback-removal-refused", "tre_id=%s imsi=%s reason=ours", tre_id, imsi);
 		return r;
 	}
-	int added = om_store_changes(d->db) == 1; /* 0: queued before (a repeat) */
 	if ((r = om_store_commit(d->db)) == 0 && added)
 		om_info("drf-fallback-removal", "tre_id=%s imsi=%s removal_due=%lld", tre_id, imsi,
 			(long long)(now + d->grace_s));
@@ -132,7 +185,8 @@ static int hss_call(const struct drf *d, const char *verb, const char *imsi, cha
  */
 struct step {
 	const char *verb, *event, *done_label; /* done_label: the metric's result when done */
-	enum drf_sql due, done, retry;
+	enum drf_sql due;
+	enum drf_removal_event done_ev; /* the move when the HSS did it (drf_state.h) */
 	struct om_metric *metric;
 };
 
@@ -143,10 +197,10 @@ static struct om_metric m_suspensions = OM_COUNTER("openmcim_drf_suspensions_tot
 	"Suspensions of fell-back subscriptions the SHO could not suspend (issue 20), by result of each attempt",
 	"result");
 
-static const struct step suspend_step = { "suspend", "drf-suspend", "suspended", DRF_SQL_SUSPEND_DUE, DRF_SQL_SUSPEND_DONE,
-					  DRF_SQL_SUSPEND_RETRY, &m_suspensions };
-static const struct step removal_step = { "delete", "drf-removal", "removed", DRF_SQL_REMOVAL_DUE, DRF_SQL_REMOVAL_DONE,
-					  DRF_SQL_REMOVAL_RETRY, &m_removals };
+static const struct step suspend_step = { "suspend", "drf-suspend", "suspended", DRF_SQL_SUSPEND_DUE, DRF_RM_SUSPENDED,
+					  &m_suspensions };
+static const struct step removal_step = { "delete", "drf-removal", "removed", DRF_SQL_REMOVAL_DUE, DRF_RM_REMOVED,
+					  &m_removals };
 
 /* Up to BATCH items of the step due at now, in due order. The count, or a store code. */
 static int due_items(struct drf *d, const struct step *sp, int64_t now, struct item *it)
@@ -172,12 +226,13 @@ static int record(struct drf *d, const struct step *sp, const struct item *it, i
 	int r = 0;
 	if ((r = om_store_begin(d->db, OM_STORE_LAZY)) < 0)
 		return r;
+	/* each outcome a move of drf_state.h's removal table; one that moved meanwhile is left as it is */
 	for (int i = 0; i < n && r >= 0; i++) {
-		if (it[i].code == 0)
-			r = om_stmt_exec(d->stmt[sp->done], OM_BIND(OM_TEXT(it[i].imsi), OM_INT(now)));
-		else
-			r = om_stmt_exec(d->stmt[sp->retry],
-					 OM_BIND(OM_TEXT(it[i].imsi), OM_INT(now + it[i].wait), OM_TEXT(om_errname(it[i].code))));
+		enum drf_removal_event ev = it[i].code ? DRF_RM_RETRY : sp->done_ev;
+		r = drf_removal_apply(d, it[i].imsi, ev, sp->done_ev == DRF_RM_SUSPENDED, now, now + it[i].wait,
+				      om_errname(it[i].code));
+		if (r == OM_EDRF_STATE)
+			r = 0;
 	}
 	if (r < 0) {
 		om_store_rollback(d->db);
