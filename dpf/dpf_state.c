@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The DPF's releases and completion reports: the two transition tables (dpf_state.h). */
-#include <openmcim/err.h>
+#include "svc_err.h"
 
 #include "dpf_state.h"
 

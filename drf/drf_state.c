@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The DRF's handovers and removals: the two transition tables (drf_state.h). */
-#include <openmcim/err.h>
+#include "svc_err.h"
 
 #include "drf_state.h"
 
