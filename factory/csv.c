@@ -73,6 +73,14 @@ int factory_pva_row(FILE *f, const struct factory_run *run, const struct factory
 	return rc;
 }
 
+int factory_ak_row(FILE *f, const struct factory_device *d)
+{
+	char *a = b64(d->ak_der, d->ak_len);
+	int rc = a ? (fprintf(f, "%s,%s\n", d->tre_id, a) < 0 ? OM_EIO : 0) : OM_ENOMEM;
+	free(a);
+	return rc;
+}
+
 int factory_owner_row(FILE *f, const struct factory_run *run, const struct factory_device *d)
 {
 	char *s = b64(d->sign_der, d->sign_len), *e = b64(d->enc_der, d->enc_len), claim[OM_CLAIM_TEXT_LEN + 1];

@@ -12,6 +12,7 @@
  * a TPM they are made in it and never leave it at all.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -30,6 +31,8 @@ void factory_device_clear(struct factory_device *d)
 	OPENSSL_cleanse(d->ku, sizeof(d->ku));
 	om_pki_free(d->sign_der, d->sign_len);
 	om_pki_free(d->enc_der, d->enc_len);
+	om_pki_free(d->ak_der, d->ak_len);
+	free(d->ak_blob);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -74,6 +77,23 @@ static int make_synthetic(const struct factory_run *run, struct factory_device *
 	return OM_EFACTORY_PCID_RANGE;
 }
 
+/*
+ * With a TPM, the attestation key made in the same TPM, on the line, and
+ * certified by the PVA's CA as TRE_ATTESTATION (docs/decisions.md: the
+ * factory vouches for it as it does for the CSR of PrK_TRE made there).
+ */
+static int make_ak(const struct factory_run *run, const struct om_tre_backend *be, struct factory_device *d)
+{
+	EVP_PKEY *ak = NULL;
+	if (be->kind != OM_TRE_BACKEND_TPM)
+		return 0;
+	int rc = om_tre_ak_create(be, &ak, &d->ak_blob, &d->ak_blob_len);
+	if (!rc)
+		rc = om_ca_issue_ak(run->ca, ak, d->tre_id, &d->ak_der, &d->ak_len);
+	EVP_PKEY_free(ak);
+	return rc;
+}
+
 static int device_make(const struct factory_run *run, uint64_t i, struct factory_device *d)
 {
 	EVP_PKEY *sign = NULL, *enc = NULL;
@@ -100,6 +120,7 @@ static int device_make(const struct factory_run *run, uint64_t i, struct factory
 	    (rc = om_ca_issue_tre_claimed(run->ca, csr, d->tre_id, 0, 0, verifier, &d->sign_der, &d->sign_len,
 					  &d->enc_der, &d->enc_len)) < 0 ||
 	    (rc = run->synthetic ? make_synthetic(run, d) : make_pcid(run, i, &d->pcid)) < 0 ||
+	    (rc = make_ak(run, &be, d)) < 0 ||
 	    (rc = factory_personalise(run, d, sign, enc)) < 0)
 		goto out;
 	rc = 0;

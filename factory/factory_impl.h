@@ -71,6 +71,9 @@ struct factory_device {
 	uint8_t claim[OM_CLAIM_LEN]; /* the first owner's claim secret (generation 1): secret */
 	uint8_t ku[OM_SYNTH_KU_LEN];              /* synthetic mode: Ku, for the label: secret */
 	uint8_t verifier[OM_SYNTH_VERIFIER_LEN];  /* synthetic mode: the public commitment to Ku */
+	/* --tre tpm: the attestation key's TPM blob and its TRE_ATTESTATION certificate (DER) */
+	uint8_t *ak_blob, *ak_der;
+	size_t ak_blob_len, ak_len;
 };
 
 /* ---- config.c ---- */
@@ -167,6 +170,8 @@ void factory_ro_row(const struct factory_device *d, char *out);
 
 /* Append d's rows of the PVA's devices.csv and the owner's delivery note. */
 OM_NODISCARD int factory_pva_row(FILE *f, const struct factory_run *run, const struct factory_device *d);
+/* --tre tpm: a row of pva/attestation-keys.csv (FACTORY_AK_HEADER). */
+OM_NODISCARD int factory_ak_row(FILE *f, const struct factory_device *d);
 OM_NODISCARD int factory_owner_row(FILE *f, const struct factory_run *run, const struct factory_device *d);
 
 /* Write the reference-measurements.csv rows of the run. */
@@ -181,6 +186,7 @@ OM_NODISCARD int factory_range_write(FILE *f, const struct factory_run *run);
 #define FACTORY_VERIFIER_HEADER "tre_id,verifier\n"
 #define FACTORY_RO_HEADER "imsi,k,opc,amf\n"
 #define FACTORY_PVA_HEADER "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64\n"
+#define FACTORY_AK_HEADER "tre_id,ak_cert_der_b64\n"
 #define FACTORY_MEAS_HEADER "model,firmware,component,sha256\n"
 /* the last column, model, is the owner's filter at the SHO (sho/note.c, docs/owner.md "Model") */
 #define FACTORY_OWNER_HEADER "tre_id,cert_tre_pem_b64,cert_tre_enc_pem_b64,sho_id,claim_secret,model\n"

@@ -58,6 +58,10 @@ int factory_personalise(const struct factory_run *run, const struct factory_devi
 		.measurements = run->meas,
 		.n_measurements = OM_FACTORY_N_COMPONENTS,
 		.backend = &be,
+		.ak_blob = d->ak_blob,
+		.ak_blob_len = d->ak_blob_len,
+		.ak_cert = d->ak_der,
+		.ak_cert_len = d->ak_len,
 	};
 	return om_tre_personalise(dir, &p, run->tre_flags);
 }

@@ -51,7 +51,7 @@ struct worker {
 	struct shared *sh;
 	OSSL_LIB_CTX *libctx;
 	uint64_t begin, end;
-	FILE *pva, *owner, *verifiers;
+	FILE *pva, *owner, *verifiers, *aks;
 	int rc;
 };
 
@@ -89,6 +89,8 @@ static void *work(void *arg)
 			rc = write_ro(sh, i, &d);
 		if (rc == 0 && (rc = factory_pva_row(w->pva, sh->run, &d)) == 0)
 			rc = factory_owner_row(w->owner, sh->run, &d);
+		if (rc == 0 && w->aks)
+			rc = factory_ak_row(w->aks, &d);
 		factory_device_clear(&d);
 		if (rc < 0)
 			break;
@@ -214,6 +216,25 @@ out:
 	return rc;
 }
 
+/* --tre tpm: each device's AK certificate for the PVA (docs/factory.md). */
+static int assemble_aks(const char *tmp, struct worker *w, unsigned jobs)
+{
+	char dir[PATH_CAP];
+	FILE *f = NULL;
+	int rc = OM_EIO;
+	if (factory_path(dir, sizeof(dir), tmp, "pva") < 0 || !(f = create(dir, "attestation-keys.csv", 0644)) ||
+	    fputs(FACTORY_AK_HEADER, f) < 0)
+		goto out;
+	for (unsigned i = 0; i < jobs; i++)
+		if ((rc = append(f, w[i].aks)) < 0)
+			goto out;
+	rc = 0;
+out:
+	if (f && fclose(f) != 0)
+		rc = OM_EIO;
+	return rc;
+}
+
 /* The PVA's and the owner's files from the parts, in device order. */
 static int assemble(const char *tmp, const struct factory_run *run, struct worker *w, unsigned jobs)
 {
@@ -234,6 +255,8 @@ static int assemble(const char *tmp, const struct factory_run *run, struct worke
 		if ((rc = append(pva, w[i].pva)) < 0 || (rc = append(owner, w[i].owner)) < 0)
 			goto out;
 	if (run->synthetic && (rc = assemble_synthetic(tmp, run, w, jobs)) < 0)
+		goto out;
+	if (run->tre.kind == OM_TRE_BACKEND_TPM && (rc = assemble_aks(tmp, w, jobs)) < 0)
 		goto out;
 	rc = run->claim_key_fresh ? write_claim_key(tmp, run) : 0;
 out:
@@ -299,6 +322,10 @@ static int produce(const char *tmp, struct factory_run *run, OSSL_LIB_CTX **libc
 		if (run->synthetic && (factory_path(part, sizeof(part), tmp, ".part-XXXXXX") < 0 || (fd = mkstemp(part)) < 0 ||
 				       unlink(part) != 0 || !(w[i].verifiers = fdopen(fd, "w+"))))
 			goto out;
+		if (run->tre.kind == OM_TRE_BACKEND_TPM &&
+		    (factory_path(part, sizeof(part), tmp, ".part-XXXXXX") < 0 || (fd = mkstemp(part)) < 0 ||
+		     unlink(part) != 0 || !(w[i].aks = fdopen(fd, "w+"))))
+			goto out;
 	}
 	if ((rc = run_workers(&sh, w, libctx, jobs, n_devices, show)) < 0)
 		goto out;
@@ -319,6 +346,8 @@ out:
 			fclose(w[i].owner);
 		if (w[i].verifiers)
 			fclose(w[i].verifiers);
+		if (w[i].aks)
+			fclose(w[i].aks);
 	}
 	free(w);
 	run->devices_dir = NULL;

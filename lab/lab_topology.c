@@ -29,6 +29,7 @@
 #include <openmcim/buf.h>
 #include <openmcim/hex.h>
 #include <openmcim/pki.h>
+#include <openmcim/tre.h>
 
 #include "factory.h"
 #include "admin_call.h"
@@ -617,6 +618,17 @@ static int seed_pva(struct lab *l, char *why, size_t why_len)
 	int rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
 	if (rc == 0 && l->n_tampered) {
 		snprintf(line, sizeof(line), "import %s/factory-tampered/pva-lab\n", l->dir);
+		rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
+	}
+	/* TPM devices quote PCR 15: its reference is this program's measurement, the agents run in it */
+	if (rc == 0 && l->opt.tre_backend == OM_TRE_BACKEND_TPM) {
+		uint8_t pcr[32];
+		char hex[65];
+		if ((rc = om_tre_reference_pcr(pcr)) < 0)
+			return om_reason(why, why_len, OM_ELAB_SETUP, "this program's measurement: %s", om_strerror(rc));
+		om_hex_encode(hex, pcr, 32);
+		snprintf(line, sizeof(line), "add-pcr %s %s 15 %s\n", OM_FACTORY_DEFAULT_MODEL, OM_FACTORY_DEFAULT_FIRMWARE,
+			 hex);
 		rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
 	}
 	return rc;

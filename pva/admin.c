@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The manufacturer's commands: revoke, add-reference, import, status, revocations, references. */
+/* The manufacturer's commands: revoke, add-reference, add-pcr, import, status, revocations, references. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -65,6 +66,36 @@ static int cmd_add_reference(struct pva *p, char **w, size_t n, char *why, size_
 	return 0;
 }
 
+/* A reference PCR value of a model and firmware (issue 18): what a TPM device's quote must show. */
+static int cmd_add_pcr(struct pva *p, char **w, size_t n, char *why, size_t wl)
+{
+	uint8_t sha[32];
+	char *end = NULL;
+	if (n != 5)
+		return om_reason(why, wl, OM_EPVA_COMMAND, "usage: add-pcr MODEL FIRMWARE PCR SHA256");
+	if (!pva_name_ok(w[1], PVA_MODEL_MAX) || !pva_name_ok(w[2], PVA_FIRMWARE_MAX))
+		return om_reason(why, wl, OM_EPVA_COMMAND, "model and firmware are [A-Za-z0-9._-]");
+	unsigned long pcr = strtoul(w[3], &end, 10);
+	if (!*w[3] || *end || pcr > 23 || w[3][0] == '-' || w[3][0] == '+')
+		return om_reason(why, wl, OM_EPVA_COMMAND, "PCR is 0 to 23");
+	if (strlen(w[4]) != 64 || om_hex_decode(sha, sizeof(sha), w[4]) < 0)
+		return om_reason(why, wl, OM_EPVA_COMMAND, "SHA256 is 64 hex digits");
+	pthread_mutex_lock(&p->lock);
+	int rc = om_store_begin(p->store, OM_STORE_DURABLE);
+	if (rc == 0)
+		rc = pva_store_add_pcr(p, w[1], w[2], (unsigned)pcr, sha);
+	if (rc == 0)
+		rc = om_store_commit(p->store);
+	om_store_rollback(p->store);
+	pthread_mutex_unlock(&p->lock);
+	if (rc == OM_EPVA_REFERENCE)
+		return om_reason(why, wl, rc, "%s %s PCR %lu already has another reference value", w[1], w[2], pcr);
+	if (rc < 0)
+		return om_reason(why, wl, rc, "storage: %s", om_strerror(rc));
+	om_info("add-pcr", "model=%s firmware=%s pcr=%lu sha256=%s", w[1], w[2], pcr, w[4]);
+	return 0;
+}
+
 static int cmd_import(struct pva *p, char **w, size_t n, pva_admin_emit emit, void *ctx, char *why, size_t wl)
 {
 	long devices = 0, refs = 0;
@@ -95,8 +126,8 @@ static int cmd_status(struct pva *p, char **w, size_t n, pva_admin_emit emit, vo
 		rc = om_reason(why, wl, rc, "storage: %s", om_strerror(rc));
 	if (rc < 0)
 		goto out;
-	snprintf(line, sizeof(line), "tre_id=%s model=%s firmware=%s sign_serial=%s enc_serial=%s", t.tre_id,
-		 t.model, t.firmware, t.sign_serial, t.enc_serial);
+	snprintf(line, sizeof(line), "tre_id=%s model=%s firmware=%s sign_serial=%s enc_serial=%s attestation=%s",
+		 t.tre_id, t.model, t.firmware, t.sign_serial, t.enc_serial, t.ak_der ? "tpm" : "none");
 	emit(ctx, line);
 	if (t.revoked)
 		snprintf(line, sizeof(line), "status=revoked revoked_at=%lld reason=%s", (long long)t.revoked_at,
@@ -178,6 +209,8 @@ int pva_admin_exec(struct pva *p, char *line, pva_admin_emit emit, void *ctx, ch
 		rc = cmd_revoke(p, w, n, why, wl);
 	else if (!strcmp(w[0], "add-reference"))
 		rc = cmd_add_reference(p, w, n, why, wl);
+	else if (!strcmp(w[0], "add-pcr"))
+		rc = cmd_add_pcr(p, w, n, why, wl);
 	else if (!strcmp(w[0], "import"))
 		rc = cmd_import(p, w, n, emit, ctx, why, wl);
 	else if (!strcmp(w[0], "status"))

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Import of the factory's PVA files (docs/factory.md): devices.csv and
- * reference-measurements.csv, both in one durable transaction, each
- * certificate verified under the PVA CA before it is accepted.
+ * Import of the factory's PVA files (docs/factory.md): devices.csv,
+ * reference-measurements.csv and, from a TPM run, attestation-keys.csv,
+ * all in one durable transaction, each certificate verified under the PVA
+ * CA before it is accepted.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -133,6 +134,28 @@ static int reference_row(struct pva *p, struct reader *r)
 	return 0;
 }
 
+/* A TPM device's AK certificate (TRE_ATTESTATION, CN = tre_id), for a TRE of this or an earlier import. */
+static int ak_row(struct pva *p, struct reader *r)
+{
+	char *f[2], serial[64];
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int rc = split(r, f, 2);
+	if (rc < 0)
+		return rc;
+	if (!pva_name_ok(f[0], OM_TRE_ID_MAX))
+		return fail(r, OM_EPVA_IMPORT, "malformed tre_id");
+	if ((rc = check_cert(p, r, f[1], OM_CERT_TRE_ATTESTATION, f[0], &der, &len, serial)) < 0)
+		return rc;
+	rc = pva_store_set_ak(p, f[0], der, len);
+	free(der);
+	if (rc == OM_EPVA_EXISTS)
+		return fail(r, rc, "%s already has an attestation key", f[0]);
+	if (rc == OM_EPVA_NOT_FOUND)
+		return fail(r, rc, "no TRE %s", f[0]);
+	return rc < 0 ? fail(r, rc, "storage: %s", om_strerror(rc)) : 0;
+}
+
 static int read_file(struct pva *p, struct reader *r, const char *header, int (*row)(struct pva *, struct reader *),
 		     long *rows)
 {
@@ -151,15 +174,16 @@ static int read_file(struct pva *p, struct reader *r, const char *header, int (*
 
 int pva_import_dir(struct pva *p, const char *dir, long *devices, long *refs, char *why, size_t wl)
 {
-	static const char *const names[2] = { "devices.csv", "reference-measurements.csv" };
-	static const char *const headers[2] = { "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64",
-						"model,firmware,component,sha256" };
-	int (*const rows[2])(struct pva *, struct reader *) = { device_row, reference_row };
-	struct reader *r[2] = { NULL, NULL };
-	long *counts[2] = { devices, refs };
+	/* the third only from a TPM run: optional */
+	static const char *const names[3] = { "devices.csv", "reference-measurements.csv", "attestation-keys.csv" };
+	static const char *const headers[3] = { "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64",
+						"model,firmware,component,sha256", "tre_id,ak_cert_der_b64" };
+	int (*const rows[3])(struct pva *, struct reader *) = { device_row, reference_row, ak_row };
+	struct reader *r[3] = { NULL, NULL, NULL };
+	long aks = 0, *counts[3] = { devices, refs, &aks };
 	int rc = OM_ENOMEM, locked = 0;
 	*devices = *refs = 0;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		char path[4096];
 		if (!(r[i] = calloc(1, sizeof(*r[i]))))
 			goto out;
@@ -167,7 +191,9 @@ int pva_import_dir(struct pva *p, const char *dir, long *devices, long *refs, ch
 		r[i]->why = why;
 		r[i]->wl = wl;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (!(r[i]->f = fopen(path, "r"))) {
+		if (!(r[i]->f = fopen(path, "r")) && i == 2 && errno == ENOENT)
+			continue;
+		if (!r[i]->f) {
 			snprintf(why, wl, "%.300s: %s", path, strerror(errno));
 			rc = OM_EIO;
 			goto out;
@@ -179,8 +205,9 @@ int pva_import_dir(struct pva *p, const char *dir, long *devices, long *refs, ch
 		snprintf(why, wl, "storage: %s", om_strerror(rc));
 		goto out;
 	}
-	for (int i = 0; i < 2 && rc == 0; i++)
-		rc = read_file(p, r[i], headers[i], rows[i], counts[i]);
+	for (int i = 0; i < 3 && rc == 0; i++)
+		if (r[i]->f)
+			rc = read_file(p, r[i], headers[i], rows[i], counts[i]);
 	if (rc == 0 && *devices == 0 && *refs == 0) {
 		snprintf(why, wl, "no rows after the headers");
 		rc = OM_EPVA_IMPORT;
@@ -192,7 +219,7 @@ out:
 		om_store_rollback(p->store);
 		pthread_mutex_unlock(&p->lock);
 	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		if (r[i] && r[i]->f)
 			fclose(r[i]->f);
 		free(r[i]);

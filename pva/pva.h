@@ -52,6 +52,10 @@ enum pva_sql {
 	PVA_SQL_REF_LIST,
 	PVA_SQL_REVOKED_PAGE, /* issue 15: pva-admin revocation list */
 	PVA_SQL_REF_PAGE,     /* issue 15: pva-admin reference list */
+	PVA_SQL_TRE_SET_AK,
+	PVA_SQL_PCR_ADD,
+	PVA_SQL_PCR_GET,
+	PVA_SQL_PCR_LIST,
 	PVA_SQL_N
 };
 
@@ -116,6 +120,7 @@ struct pva_verdict {
 	char model[PVA_MODEL_MAX + 1];
 	char firmware[PVA_FIRMWARE_MAX + 1];
 	uint8_t nonce_b[OM_NONCE_LEN];    /* valid when rc == 0 */
+	int quoted;                       /* 1: a TPM TRE, whose quote was checked (accepted or not) */
 };
 
 /* Validate an M2MMobj; fills v and returns v->rc. Logs one line. */

@@ -32,6 +32,14 @@ static const struct om_store_migration migrations[] = {
 	  " component TEXT NOT NULL,"
 	  " sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
 	  " PRIMARY KEY (model, firmware, component));" },
+	/* issue 18: a TPM device's attestation key certificate, reference PCR values per model and firmware */
+	{ "ALTER TABLE tre ADD COLUMN ak_cert BLOB;"
+	  "CREATE TABLE reference_pcr ("
+	  " model TEXT NOT NULL,"
+	  " firmware TEXT NOT NULL,"
+	  " pcr INTEGER NOT NULL CHECK (pcr BETWEEN 0 AND 23),"
+	  " sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+	  " PRIMARY KEY (model, firmware, pcr));" },
 };
 
 /* The same step in PostgreSQL's types: BYTEA for BLOB, BIGINT for a time. */
@@ -55,6 +63,13 @@ static const struct om_store_migration migrations_pg[] = {
 	  " component TEXT NOT NULL,"
 	  " sha256 BYTEA NOT NULL CHECK (length(sha256) = 32),"
 	  " PRIMARY KEY (model, firmware, component));" },
+	{ "ALTER TABLE tre ADD COLUMN ak_cert BYTEA;"
+	  "CREATE TABLE reference_pcr ("
+	  " model TEXT NOT NULL,"
+	  " firmware TEXT NOT NULL,"
+	  " pcr INTEGER NOT NULL CHECK (pcr BETWEEN 0 AND 23),"
+	  " sha256 BYTEA NOT NULL CHECK (length(sha256) = 32),"
+	  " PRIMARY KEY (model, firmware, pcr));" },
 };
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
@@ -63,8 +78,14 @@ static const struct om_store_sql sql[PVA_SQL_N] = {
 	[PVA_SQL_TRE_ADD] = { "INSERT INTO tre (tre_id, model, firmware, sign_cert, enc_cert, sign_serial, enc_serial)"
 			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
 	[PVA_SQL_CERT_ADD] = { "INSERT INTO cert (serial, tre_id) VALUES (?1, ?2)" },
-	[PVA_SQL_TRE_GET] = { "SELECT model, firmware, sign_cert, sign_serial, enc_serial, revoked_at, reason"
+	[PVA_SQL_TRE_GET] = { "SELECT model, firmware, sign_cert, sign_serial, enc_serial, revoked_at, reason, ak_cert"
 			      " FROM tre WHERE tre_id = ?1" },
+	/* once: a TRE's AK is the one its factory certified */
+	[PVA_SQL_TRE_SET_AK] = { "UPDATE tre SET ak_cert = ?2 WHERE tre_id = ?1 AND ak_cert IS NULL" },
+	[PVA_SQL_PCR_ADD] = { "INSERT INTO reference_pcr (model, firmware, pcr, sha256) VALUES (?1, ?2, ?3, ?4)"
+			      " ON CONFLICT DO NOTHING" },
+	[PVA_SQL_PCR_GET] = { "SELECT sha256 FROM reference_pcr WHERE model = ?1 AND firmware = ?2 AND pcr = ?3" },
+	[PVA_SQL_PCR_LIST] = { "SELECT pcr, sha256 FROM reference_pcr WHERE model = ?1 AND firmware = ?2 ORDER BY pcr" },
 	[PVA_SQL_SERIAL_STATUS] = { "SELECT t.revoked_at, t.reason FROM cert c JOIN tre t ON t.tre_id = c.tre_id"
 				    " WHERE c.serial = ?1" },
 	/* revoked once: the condition is in the UPDATE, so two revocations at once cannot both win */
@@ -115,6 +136,7 @@ int pva_store_add_tre(struct pva *p, const char *tre_id, const char *model, cons
 void pva_tre_clear(struct pva_tre *t)
 {
 	free(t->sign_der);
+	free(t->ak_der);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -142,7 +164,16 @@ int pva_store_get_tre(struct pva *p, const char *tre_id, struct pva_tre *out)
 		rc = OM_ENOMEM;
 	else
 		memcpy(out->sign_der, der, n), out->sign_len = n;
+	if (!rc && !om_stmt_col_is_null(st, 7)) {
+		const void *ak = om_stmt_col_blob(st, 7, &n);
+		if (!(out->ak_der = malloc(n ? n : 1)))
+			rc = OM_ENOMEM;
+		else
+			memcpy(out->ak_der, ak, n), out->ak_len = n;
+	}
 	om_stmt_reset(st);
+	if (rc)
+		pva_tre_clear(out);
 	return rc;
 }
 
@@ -161,19 +192,39 @@ int pva_store_serial_status(struct pva *p, const char *serial_hex, int *revoked,
 	return 0;
 }
 
+/* A conditional UPDATE of tre_id changed nothing: why. OM_EPVA_NOT_FOUND, or code when the TRE is there. */
+static int unchanged(struct pva *p, const char *tre_id, int code)
+{
+	struct om_stmt *st = p->stmt[PVA_SQL_TRE_EXISTS];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	if (rc == OM_STORE_ROW) {
+		om_stmt_reset(st);
+		return code;
+	}
+	return rc == OM_STORE_DONE ? OM_EPVA_NOT_FOUND : rc;
+}
+
 int pva_store_revoke(struct pva *p, const char *tre_id, int reason, int64_t at)
 {
 	int rc = om_stmt_exec(p->stmt[PVA_SQL_TRE_REVOKE], OM_BIND(OM_TEXT(tre_id), OM_INT(at), OM_INT(reason)));
 	if (rc < 0 || om_store_changes(p->store) == 1)
 		return rc;
 	/* nothing changed: no such TRE, or revoked before */
-	struct om_stmt *st = p->stmt[PVA_SQL_TRE_EXISTS];
-	rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
-	if (rc == OM_STORE_ROW) {
-		om_stmt_reset(st);
-		return OM_EPVA_REVOKED;
-	}
-	return rc == OM_STORE_DONE ? OM_EPVA_NOT_FOUND : rc;
+	return unchanged(p, tre_id, OM_EPVA_REVOKED);
+}
+
+/* After an insert that kept an existing row: st queried for it (rc), is its value sha256? 0 or OM_EPVA_REFERENCE. */
+static int stored_is(struct om_stmt *st, int rc, const uint8_t sha256[static 32])
+{
+	if (rc == OM_STORE_DONE)
+		return OM_ESTORE;
+	if (rc < 0)
+		return rc;
+	size_t n;
+	const void *v = om_stmt_col_blob(st, 0, &n);
+	rc = n == 32 && !memcmp(v, sha256, 32) ? 0 : OM_EPVA_REFERENCE;
+	om_stmt_reset(st);
+	return rc;
 }
 
 int pva_store_add_reference(struct pva *p, const char *model, const char *firmware, const char *component,
@@ -185,16 +236,7 @@ int pva_store_add_reference(struct pva *p, const char *model, const char *firmwa
 		return rc;
 	/* one was there: the same value is a repeat (0), another a conflict */
 	struct om_stmt *st = p->stmt[PVA_SQL_REF_GET];
-	rc = om_stmt_query(st, OM_BIND(OM_TEXT(model), OM_TEXT(firmware), OM_TEXT(component)));
-	if (rc == OM_STORE_DONE)
-		return OM_ESTORE;
-	if (rc < 0)
-		return rc;
-	size_t n;
-	const void *v = om_stmt_col_blob(st, 0, &n);
-	rc = n == 32 && !memcmp(v, sha256, 32) ? 0 : OM_EPVA_REFERENCE;
-	om_stmt_reset(st);
-	return rc;
+	return stored_is(st, om_stmt_query(st, OM_BIND(OM_TEXT(model), OM_TEXT(firmware), OM_TEXT(component))), sha256);
 }
 
 int pva_store_references(struct pva *p, const char *model, const char *firmware, struct om_measurement *out,
@@ -256,4 +298,45 @@ int pva_store_reference_page(struct pva *p, const char *model, const char *firmw
 	}
 	om_stmt_reset(st);
 	return rc < 0 ? rc : n;
+}
+
+int pva_store_set_ak(struct pva *p, const char *tre_id, const uint8_t *der, size_t len)
+{
+	int rc = om_stmt_exec(p->stmt[PVA_SQL_TRE_SET_AK], OM_BIND(OM_TEXT(tre_id), OM_BLOB(der, len)));
+	if (rc < 0 || om_store_changes(p->store) == 1)
+		return rc;
+	return unchanged(p, tre_id, OM_EPVA_EXISTS);
+}
+
+int pva_store_add_pcr(struct pva *p, const char *model, const char *firmware, unsigned pcr,
+		      const uint8_t sha256[static 32])
+{
+	int rc = om_stmt_exec(p->stmt[PVA_SQL_PCR_ADD],
+			      OM_BIND(OM_TEXT(model), OM_TEXT(firmware), OM_INT(pcr), OM_BLOB(sha256, 32)));
+	if (rc < 0 || om_store_changes(p->store) == 1)
+		return rc;
+	struct om_stmt *st = p->stmt[PVA_SQL_PCR_GET];
+	return stored_is(st, om_stmt_query(st, OM_BIND(OM_TEXT(model), OM_TEXT(firmware), OM_INT(pcr))), sha256);
+}
+
+int pva_store_pcrs(struct pva *p, const char *model, const char *firmware, uint32_t *mask,
+		   uint8_t (*out)[32], size_t cap, size_t *n)
+{
+	struct om_stmt *st = p->stmt[PVA_SQL_PCR_LIST];
+	*n = 0;
+	*mask = 0;
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(model), OM_TEXT(firmware)));
+	for (; rc == OM_STORE_ROW; rc = om_stmt_step(st)) {
+		size_t len;
+		int64_t pcr = om_stmt_col_int64(st, 0);
+		const void *v = om_stmt_col_blob(st, 1, &len);
+		if (*n == cap || len != 32 || pcr < 0 || pcr > 23) {
+			rc = OM_EPVA_REFERENCE;
+			break;
+		}
+		*mask |= 1u << pcr;
+		memcpy(out[(*n)++], v, 32); /* ORDER BY pcr: index order, as a quote lists them */
+	}
+	om_stmt_reset(st);
+	return rc < 0 ? rc : 0;
 }

@@ -18,6 +18,8 @@ struct pva_tre {
 	char firmware[PVA_FIRMWARE_MAX + 1];
 	uint8_t *sign_der; /* malloc'd; pva_tre_clear() */
 	size_t sign_len;
+	uint8_t *ak_der;   /* the TPM attestation key's certificate, or NULL (not a TPM TRE); malloc'd */
+	size_t ak_len;
 	char sign_serial[64], enc_serial[64];
 	int revoked;
 	int64_t revoked_at;
@@ -69,3 +71,14 @@ OM_NODISCARD int pva_store_reference_page(struct pva *p, const char *model, cons
 					  void (*fn)(void *ctx, const char *model, const char *firmware,
 						     const char *component, const uint8_t sha256[32]),
 					  void *ctx);
+
+/* The AK certificate of tre_id, once: 0, OM_EPVA_NOT_FOUND, OM_EPVA_EXISTS (it has one). */
+OM_NODISCARD int pva_store_set_ak(struct pva *p, const char *tre_id, const uint8_t *der, size_t len);
+
+/* 0 (added or already the same), OM_EPVA_REFERENCE (another value stored for that PCR). */
+OM_NODISCARD int pva_store_add_pcr(struct pva *p, const char *model, const char *firmware, unsigned pcr,
+				   const uint8_t sha256[static 32]);
+
+/* The reference PCR values of model/firmware in index order, their PCRs as *mask; *n 0 when none. */
+OM_NODISCARD int pva_store_pcrs(struct pva *p, const char *model, const char *firmware, uint32_t *mask,
+				uint8_t (*out)[32], size_t cap, size_t *n);

@@ -108,3 +108,15 @@ int pva_quote_check(EVP_PKEY *ak, const uint8_t *nonce, size_t nonce_len, uint32
 			return OM_EPVA_QUOTE_PCR;
 	return 0;
 }
+
+int pva_log_replay(const uint8_t (*m)[32], size_t n, const uint8_t pcr[static 32])
+{
+	uint8_t chain[64] = { 0 };
+	unsigned dl = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(chain + 32, m[i], 32);
+		if (EVP_Digest(chain, sizeof(chain), chain, &dl, EVP_sha256(), NULL) != 1 || dl != 32)
+			return OM_EPVA_QUOTE_LOG;
+	}
+	return n && CRYPTO_memcmp(chain, pcr, 32) == 0 ? 0 : OM_EPVA_QUOTE_LOG;
+}

@@ -8,6 +8,11 @@
  * are the TPM's (made there by the factory: every M2MMobj and outcome of
  * the run was signed, every bootstrap and MCIM opened, by the TPM). The TCTI is
  * the test's, as a device's configuration gives it, never the directory's.
+ * Every platform validation the PVA accepted checked the device's TPM quote
+ * (issue 18: PCR 15 over nonceA | nonceB with the AK the factory had
+ * certified, against the reference the lab registered with add-pcr): at
+ * least one for each of the 18 genuine devices the scenario does not
+ * revoke, none accepted without one.
  */
 #define _DEFAULT_SOURCE /* mkdtemp() */
 #include <signal.h>
@@ -45,6 +50,31 @@ int main(void)
 		snprintf(path, sizeof(path), "%s/tpm/%s-%08u/tpm2-00.permall", work, i <= 19 ? "TRE" : "TRX", i <= 19 ? i : 1);
 		CHECK_MSG(access(path, F_OK) == 0, "no TPM state at %s", path);
 	}
+
+	/* the PVA's log: one validate line per M2MMobj; every acceptance with a checked quote */
+	snprintf(path, sizeof(path), "%s/pva.log", work);
+	FILE *log = fopen(path, "r");
+	CHECK_MSG(log != NULL, "no %s", path);
+	unsigned accepted = 0, quoted = 0, devices_quoted = 0;
+	char line[1024], seen[20] = { 0 };
+	while (log && fgets(line, sizeof(line), log)) {
+		if (!strstr(line, " validate ") || !strstr(line, "result=accepted"))
+			continue;
+		accepted++;
+		unsigned n = 0;
+		if (strstr(line, "quote=checked")) {
+			quoted++;
+			if (sscanf(strstr(line, "tre_id=TRE-") ? strstr(line, "tre_id=TRE-") : "", "tre_id=TRE-%u", &n) == 1 &&
+			    n >= 1 && n <= 19 && !seen[n]) {
+				seen[n] = 1;
+				devices_quoted++;
+			}
+		}
+	}
+	if (log)
+		fclose(log);
+	CHECK_MSG(accepted >= 18 && quoted == accepted, "accepted %u, with a quote %u", accepted, quoted);
+	CHECK_INT(devices_quoted, 18); /* 19 genuine, one revoked by the scenario (refused before its quote) */
 
 	/* device 1's TPM back on its state: its TRE opens; device 2's directory there does not */
 	snprintf(path, sizeof(path), "%s/tpm/TRE-00000001", work);

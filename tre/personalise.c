@@ -312,7 +312,7 @@ int om_tre_personalise(const char *dir, const struct om_tre_personalisation *p, 
 	struct tre_state *st = NULL;
 	struct tre_mid_record *rec = NULL;
 	char mid_name[TRE_MID_FILE_LEN];
-	int rc, made_mid = 0;
+	int rc, made_mid = 0, made_ak = 0;
 
 	if (!dir || !p || (flags & ~OM_TRE_NO_FSYNC) || strlen(dir) >= TRE_PATH_MAX)
 		return OM_EINVAL;
@@ -356,6 +356,10 @@ int om_tre_personalise(const char *dir, const struct om_tre_personalisation *p, 
 		goto out;
 	/* with a hardware counter, the records count from its value (docs/tre.md "State counter") */
 	tre.counter = tre.seal->has_counter ? tre.seal->counter : 0;
+	/* the attestation key, with the TPM (attest.c) */
+	if ((rc = tre_attest_personalise(&tre, p)) != 0)
+		goto out;
+	made_ak = p->ak_blob != NULL;
 	rc = tre_save_mid(&tre, rec, 1);
 	if (rc)
 		goto out;
@@ -374,6 +378,11 @@ out:
 		tre_mid_file(mid_name, rec->mid);
 		char path[TRE_PATH_MAX];
 		if (tre_path(path, dir, mid_name) == 0)
+			unlink(path);
+	}
+	if (rc && made_ak) {
+		char path[TRE_PATH_MAX];
+		if (tre_path(path, dir, TRE_ATTEST_FILE) == 0)
 			unlink(path);
 	}
 	if (rc)

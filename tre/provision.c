@@ -265,6 +265,9 @@ int om_tre_m2mmobj(struct om_tre *tre, uint8_t *out, size_t cap)
 		return rc;
 	if (RAND_bytes(nonce_b, sizeof(nonce_b)) != 1)
 		return OM_ERANDOM;
+	/* with an AK, the TPM's quote over nonceA | nonceB and what was measured (attest.c) */
+	if ((rc = tre_attest_quote(tre, tre->st.session.nonce_a, nonce_b, &info)) != 0)
+		return rc;
 	EVP_PKEY *key = NULL;
 	if ((rc = tre_key_use(tre, 0, &key)) != 0)
 		return rc;

@@ -16,6 +16,9 @@
  */
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <tss2/tss2_mu.h>
 
 #include "quote_tpm.h"
@@ -45,6 +48,30 @@ static void close_session(struct session *s)
 	}
 	if (s->tc)
 		Tss2_TctiLdr_Finalize(&s->tc);
+}
+
+/* The AK's public key (an EC P-256 point in the TPM's public area). */
+int tre_tpm_ak_public(const TPM2B_PUBLIC *pub, EVP_PKEY **out)
+{
+	const TPMS_ECC_POINT *q = &pub->publicArea.unique.ecc;
+	uint8_t point[65] = { 0x04 };
+	EVP_PKEY *k = NULL;
+	if (pub->publicArea.type != TPM2_ALG_ECC || q->x.size != 32 || q->y.size != 32)
+		return OM_ETRE_HW;
+	memcpy(point + 1, q->x.buffer, 32);
+	memcpy(point + 33, q->y.buffer, 32);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0),
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	int rc = c && EVP_PKEY_fromdata_init(c) == 1 && EVP_PKEY_fromdata(c, &k, EVP_PKEY_PUBLIC_KEY, params) == 1
+			 ? 0
+			 : OM_ECRYPTO;
+	EVP_PKEY_CTX_free(c);
+	*out = rc ? NULL : k;
+	return rc;
 }
 
 int tre_tpm_ak_create(const char *tcti, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
@@ -126,8 +153,33 @@ static int read_pcrs(ESYS_CONTEXT *es, uint32_t mask, uint8_t (*pcr)[32], size_t
 	return 0;
 }
 
+int tre_tpm_measure_once(const char *tcti, unsigned pcr, const uint8_t digest[static 32])
+{
+	TSS2_TCTI_CONTEXT *tc = NULL;
+	ESYS_CONTEXT *es = NULL;
+	uint8_t now[1][32], chain[64] = { 0 }, want[32];
+	size_t n = 0;
+	unsigned dl = 0;
+	if (pcr > 23)
+		return OM_EINVAL;
+	/* PCR := SHA-256(PCR | m) (TPM 2.0 Part 1, 17.2), from zeros at reset */
+	memcpy(chain + 32, digest, 32);
+	if (EVP_Digest(chain, sizeof(chain), want, &dl, EVP_sha256(), NULL) != 1)
+		return OM_ECRYPTO;
+	int rc = tre_tpm_connect(tcti, &tc, &es);
+	if (!rc)
+		rc = read_pcrs(es, 1u << pcr, now, 1, &n);
+	if (es)
+		Esys_Finalize(&es);
+	if (tc)
+		Tss2_TctiLdr_Finalize(&tc);
+	if (rc || memcmp(now[0], want, 32) == 0)
+		return rc;
+	return tre_tpm_measure(tcti, pcr, digest);
+}
+
 int tre_tpm_quote(const char *tcti, const TPM2B_PUBLIC *ak_pub, const TPM2B_PRIVATE *ak_priv, const uint8_t *nonce,
-		  size_t nonce_len, uint32_t mask, struct tre_quote *q)
+		  size_t nonce_len, uint32_t mask, struct om_quote *q)
 {
 	struct session s = { 0 };
 	ESYS_TR ak = ESYS_TR_NONE;

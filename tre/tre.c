@@ -324,6 +324,9 @@ int om_tre_open_backend(struct om_tre **out, const char *dir, const struct om_tr
 		}
 		tre->counter = tre->seal->counter;
 	}
+	/* Measured boot of the TRE's program into PCR 15, and the AK to quote it with (attest.c) */
+	if (be && be->kind == OM_TRE_BACKEND_TPM && (rc = tre_attest_open(tre)) != 0)
+		goto out;
 	/* Persist the verdict, so that a file restored later does not unblock its MID. */
 	if (n_newly_blocked)
 		rc = tre_save_state(tre, &tre->st);
@@ -362,6 +365,7 @@ void om_tre_close(struct om_tre *tre)
 		}
 	}
 	tre_state_clear(&tre->st);
+	tre_attest_close(tre);
 	EVP_PKEY_free(tre->sign_key);
 	EVP_PKEY_free(tre->enc_key);
 	X509_free(tre->root);

@@ -44,7 +44,32 @@ struct om_tre {
 	int left_blocked;       /* this open made another MID active in place of a blocked one */
 	uint8_t blocked_mid[OM_MCIM_MID_LEN]; /* ... that one */
 	uint8_t nonce_b[OM_NONCE_LEN];
+	/* Attestation (attest.c): the AK's TPM blob from attest.ak (NULL: none,
+	 * no quote), and what this open measured into PCR 15 (TPM backend). */
+	uint8_t *ak_blob;
+	size_t ak_len;
+	int measured;
+	struct om_measurement measure;
 };
+
+#define TRE_ATTEST_FILE "attest.ak"
+
+/* Personalisation: seal p's AK blob and certificate as attest.ak (none given: nothing). */
+OM_NODISCARD int tre_attest_personalise(struct om_tre *tre, const struct om_tre_personalisation *p);
+
+/* At open on a TPM: measure this program into PCR 15 once, and load attest.ak if there. */
+OM_NODISCARD int tre_attest_open(struct om_tre *tre);
+
+/*
+ * With an AK: info's measurements become what this open measured (PCR 15's
+ * log) and info->quote the TPM's quote of PCR 15 over nonce_a | nonce_b.
+ * Without: info unchanged. 0, OM_ETRE_HW, OM_ETRE_SEAL.
+ */
+OM_NODISCARD int tre_attest_quote(const struct om_tre *tre, const uint8_t nonce_a[static OM_NONCE_LEN],
+				  const uint8_t nonce_b[static OM_NONCE_LEN], struct om_tre_info *info);
+
+/* Free what tre_attest_open loaded. */
+void tre_attest_close(struct om_tre *tre);
 
 /*
  * PrK_TRE for signing (enc 0) or decryption (enc 1) into *key, which the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The two OMA DM management objects of spec/002 B.2.3.4:
- *   M2MMobj      {TRE info, nonceA, nonceB, state counter, blocked MIDs} signed with PrK_TRE (step 5)
+ *   M2MMobj      {TRE info, nonceA, nonceB, state counter, blocked MIDs, TPM quote} signed with PrK_TRE (step 5)
  *   M2MMCIMMobj  {PuK_TRE(MCIM), nonceB} signed by SHO[i+1] (step 7)
  * Binary, length-prefixed fields with the signature last (docs/formats.md),
  * carried as b64 node values in the DM session. One codec for the TRE and
@@ -27,6 +27,24 @@ struct om_measurement {
 	uint8_t sha256[32];
 };
 
+/*
+ * A TPM 2.0 quote (docs/tre.md "Attestation"): TPM2_Quote of the SHA-256
+ * PCRs over nonceA | nonceB with the TRE's attestation key, as the TPM
+ * marshalled it, and the values of the quoted PCRs (index order) that its
+ * pcrDigest covers. attest_len 0: no quote (a TRE that is not a TPM).
+ */
+#define OM_QUOTE_ATTEST_MAX 1024
+#define OM_QUOTE_SIG_MAX 256
+#define OM_QUOTE_PCRS_MAX 8
+struct om_quote {
+	size_t attest_len;
+	uint8_t attest[OM_QUOTE_ATTEST_MAX]; /* TPMS_ATTEST */
+	size_t sig_len;
+	uint8_t sig[OM_QUOTE_SIG_MAX];       /* TPMT_SIGNATURE */
+	size_t n_pcr;
+	uint8_t pcr[OM_QUOTE_PCRS_MAX][32];
+};
+
 /* TRE info (B.2.3.4 II): which TRE this is and what the platform measured. */
 struct om_tre_info {
 	char tre_id[OM_TRE_ID_MAX + 1];
@@ -45,6 +63,9 @@ struct om_tre_info {
 	 * not only the device (spec/001 4.1.4.1, threats 1.10); 0 when read from
 	 * an older version. */
 	uint8_t n_blocked;
+	/* The TPM's quote over nonceA | nonceB (M2MMobj version 4); none from a
+	 * software TRE or an older version. */
+	struct om_quote quote;
 };
 
 #define OM_MOBJ_BLOCKED_MAX 8 /* OM_TRE_MIDS_MAX: a TRE holds no more MIDs */

@@ -39,6 +39,7 @@
 #define OM_OID_SHO_SIGNING OM_OID_ARC ".3"    /* EKU: SHO signs bootstrap, M2MMCIMMobj */
 #define OM_OID_ENCRYPTION_KEY OM_OID_ARC ".4" /* CSR attribute: the TRE's encryption key */
 #define OM_OID_OWNER_CLAIM OM_OID_ARC ".5"    /* extension of TRE_SIGNING: the owner claim verifier (claim.h) */
+#define OM_OID_TCG_AIK "2.23.133.8.3"         /* EKU tcg-kp-AIKCertificate (TCG EK Credential Profile): TRE_ATTESTATION */
 
 enum om_key_type {
 	OM_KEY_EC_P256 = 1, /* signatures (ECDSA) or encryption (ECIES) */
@@ -59,6 +60,7 @@ enum om_cert_profile {
 	OM_CERT_SHO_SIGNING,      /* signatureSHO[i] on bootstrap and M2MMCIMMobj */
 	OM_CERT_OPERATOR_TLS,     /* operator servers and clients (mutual TLS) */
 	OM_CERT_OCSP_RESPONDER,   /* PVA's delegated OCSP signer (RFC 6960 4.2.2.2) */
+	OM_CERT_TRE_ATTESTATION,  /* the TRE's TPM attestation key (AK), for the PVA's quote check (issue 18) */
 };
 
 #define OM_SIG_MAX_LEN 256  /* RSA-2048; a DER ECDSA P-256 signature is <= 72 */
@@ -293,6 +295,17 @@ OM_NODISCARD int om_ca_issue_tre_claimed(const struct om_ca *ca, X509_REQ *csr, 
 					 time_t not_before, time_t not_after, const uint8_t *claim_verifier,
 					 uint8_t **sign_der, size_t *sign_len, uint8_t **enc_der,
 					 size_t *enc_len);
+
+/*
+ * A TRE_ATTESTATION certificate (CN=tre_id) for ak, the public half of an
+ * attestation key the issuer has made in the device's TPM itself (om_tre_ak_create):
+ * a restricted TPM key signs no CSR (TPM 2.0 Part 1, 25.2.3), so the
+ * factory vouches for it from its own line (docs/decisions.md). DER into
+ * *der (om_pki_free). Codes as om_ca_issue(), OM_EPKI_KEY_TYPE for
+ * anything but EC P-256.
+ */
+OM_NODISCARD int om_ca_issue_ak(const struct om_ca *ca, EVP_PKEY *ak, const char *tre_id, uint8_t **der,
+				size_t *der_len);
 
 /* ---- verification ----------------------------------------------------------- */
 

@@ -90,6 +90,28 @@ OM_NODISCARD int om_tre_key_generate(const struct om_tre_backend *be, int key_ty
  */
 OM_NODISCARD int om_tre_key_release(EVP_PKEY **key);
 
+/*
+ * The TRE's attestation key (docs/tre.md "Attestation"), made on the TPM of
+ * be at personalisation: a restricted ECDSA P-256 signing key under the
+ * SRK (fixedTPM, fixedParent, sensitiveDataOrigin), which signs only what
+ * the TPM generated, so it cannot sign a CSR: the factory's CA certifies
+ * *ak_pub (its public half) from the factory's own line (docs/decisions.md).
+ * *blob is the TPM's public and private areas (the private one encrypted
+ * under the TPM's storage seed), what om_tre_personalisation.ak_blob
+ * takes; free it with free(). Another backend: OM_ETRE_BACKEND.
+ * 0, OM_EINVAL, OM_ETRE_HW, OM_ENOMEM, OM_ECRYPTO.
+ */
+OM_NODISCARD int om_tre_ak_create(const struct om_tre_backend *be, EVP_PKEY **ak_pub, uint8_t **blob,
+				  size_t *blob_len);
+
+/*
+ * The value PCR 15 holds once a TRE of this program has opened on a TPM
+ * just reset: SHA-256(32 zero bytes | SHA-256(the executable)), what a
+ * manufacturer registers with pva-admin add-pcr for the model and firmware
+ * this program is (docs/tre.md "Attestation"). 0 or OM_EIO.
+ */
+OM_NODISCARD int om_tre_reference_pcr(uint8_t pcr[static 32]);
+
 struct om_tre_personalisation {
 	const char *tre_id;            /* e.g. "TRE-00000001" */
 	const char *tre_type;          /* e.g. "openmcim-swtre-1" */
@@ -103,6 +125,12 @@ struct om_tre_personalisation {
 	const struct om_mcim *pcid;    /* PCID credential (IMSI-format PCID, K, OPc, APN) */
 	const struct om_measurement *measurements; size_t n_measurements;
 	const struct om_tre_backend *backend; /* NULL: the software backend */
+	/* TPM only, optional: the AK of om_tre_ak_create and its certificate
+	 * (DER, TRE_ATTESTATION); kept sealed in attest.ak. With it the TRE
+	 * quotes PCR 15 over nonceA | nonceB in every M2MMobj and reports what
+	 * it measured there, not measurements above. */
+	const uint8_t *ak_blob; size_t ak_blob_len;
+	const uint8_t *ak_cert; size_t ak_cert_len;
 };
 
 /*

@@ -5,8 +5,10 @@
  * length-prefixed text, nonceA, nonceB, the TRE's state counter (8 bytes,
  * big-endian; version 2 on), the number of MIDs the TRE holds blocked (1
  * byte; version 3 on), then a count and that many {name, SHA-256}
- * measurements. Version 1 objects (no counter) are still read, with
- * counter 0, and version 2 ones with no MID blocked. TRE_id comes first so that the DPF can read
+ * measurements, then the TPM quote over nonceA | nonceB (version 4 on;
+ * an empty one from a TRE that is not a TPM). Version 1 objects (no
+ * counter) are still read, with counter 0, version 2 ones with no MID
+ * blocked, and version 3 ones without a quote. TRE_id comes first so that the DPF can read
  * it (unverified) to find Cert_TRE.
  */
 #include <string.h>
@@ -41,6 +43,30 @@ static int put_raw(uint8_t *out, size_t cap, size_t *o, const void *b, size_t n)
 	memcpy(out + *o, b, n);
 	*o += n;
 	return 0;
+}
+
+static int put_len16(uint8_t *out, size_t cap, size_t *o, size_t n)
+{
+	uint8_t b[2];
+	om_be_put(b, n, 2);
+	return put_raw(out, cap, o, b, 2);
+}
+
+/* A: 2 bytes, 0 for none; then TPMS_ATTEST, S: 2 bytes, TPMT_SIGNATURE, n: 1 byte, n PCR values. */
+static int put_quote(uint8_t *out, size_t cap, size_t *o, const struct om_quote *q)
+{
+	int r;
+	if (!q->attest_len)
+		return put_len16(out, cap, o, 0);
+	if (q->attest_len > OM_QUOTE_ATTEST_MAX || !q->sig_len || q->sig_len > OM_QUOTE_SIG_MAX || !q->n_pcr ||
+	    q->n_pcr > OM_QUOTE_PCRS_MAX)
+		return OM_EINVAL;
+	uint8_t n8 = (uint8_t)q->n_pcr;
+	if ((r = put_len16(out, cap, o, q->attest_len)) < 0 || (r = put_raw(out, cap, o, q->attest, q->attest_len)) < 0 ||
+	    (r = put_len16(out, cap, o, q->sig_len)) < 0 || (r = put_raw(out, cap, o, q->sig, q->sig_len)) < 0 ||
+	    (r = put_raw(out, cap, o, &n8, 1)) < 0)
+		return r;
+	return put_raw(out, cap, o, q->pcr, 32 * q->n_pcr);
 }
 
 int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[static OM_NONCE_LEN],
@@ -81,11 +107,40 @@ int om_m2mmobj_build(const struct om_tre_info *info, const uint8_t nonce_a[stati
 		    (r = put_raw(out, cap, &o, m->sha256, sizeof(m->sha256))) < 0)
 			goto out;
 	}
+	if ((r = put_quote(out, cap, &o, &info->quote)) < 0)
+		goto out;
 	r = omo_mobj_sign(MOBJ_TYPE_M2MMOBJ, tre_sign_key, out, cap, o - MOBJ_HDR);
 out:
 	if (r < 0)
 		memset(out, 0, cap);
 	return r;
+}
+
+/* A 2-byte length of 0 (none allowed: zero_ok) to max. */
+static int take_len16(struct omo_rd *d, size_t *n, size_t max, int zero_ok)
+{
+	uint8_t b[2];
+	int r = omo_take_raw(d, b, 2);
+	if (r < 0)
+		return r;
+	*n = (size_t)om_be_get(b, 2);
+	return (*n == 0 && !zero_ok) || *n > max ? OM_EOBJ_FIELD : 0;
+}
+
+static int take_quote(struct omo_rd *d, struct om_quote *q)
+{
+	uint8_t n8;
+	int r;
+	if ((r = take_len16(d, &q->attest_len, OM_QUOTE_ATTEST_MAX, 1)) < 0 || !q->attest_len)
+		return r;
+	if ((r = omo_take_raw(d, q->attest, q->attest_len)) < 0 ||
+	    (r = take_len16(d, &q->sig_len, OM_QUOTE_SIG_MAX, 0)) < 0 || (r = omo_take_raw(d, q->sig, q->sig_len)) < 0 ||
+	    (r = omo_take_raw(d, &n8, 1)) < 0)
+		return r;
+	if (n8 == 0 || n8 > OM_QUOTE_PCRS_MAX)
+		return OM_EOBJ_COUNT;
+	q->n_pcr = n8;
+	return omo_take_raw(d, q->pcr, 32 * q->n_pcr);
 }
 
 /* Parse a body into t; the signature was checked first (or it is a peek). */
@@ -121,6 +176,8 @@ static int parse_body(struct omo_rd *d, uint8_t version, struct om_tre_info *t, 
 		if ((r = omo_take_text(d, t->m[i].name, NAME_MAX_LEN, MOBJ_TEXT_LO)) < 0 ||
 		    (r = omo_take_raw(d, t->m[i].sha256, sizeof(t->m[i].sha256))) < 0)
 			return r;
+	if (version >= 4 && (r = take_quote(d, &t->quote)) < 0)
+		return r;
 	/* inside a signed body a leftover is a signer's bug, still refused */
 	return d->pos == d->len ? 0 : OM_EOBJ_TRAILING;
 }

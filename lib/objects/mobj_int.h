@@ -14,7 +14,7 @@
 
 #define MOBJ_MAGIC "OMMO"
 #define MOBJ_VERSION 0x01
-#define MOBJ_VERSION_M2MMOBJ 0x03 /* M2MMobj version 2 adds the TRE's state counter, 3 its blocked MIDs */
+#define MOBJ_VERSION_M2MMOBJ 0x04 /* M2MMobj version 2 adds the TRE's state counter, 3 its blocked MIDs, 4 the TPM quote */
 #define MOBJ_TYPE_M2MMOBJ 0x01
 #define MOBJ_TYPE_M2MMCIMMOBJ 0x02
 #define MOBJ_TYPE_OUTCOME 0x04     /* the TRE's outcome statement (outcome.h); 03 is the handover request */

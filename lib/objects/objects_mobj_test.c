@@ -218,7 +218,7 @@ static void the_other_object_type_is_refused(void)
 	obj[0] = 'X';
 	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_MAGIC);
 	obj[0] = 'O';
-	obj[4] = 4; /* M2MMobj has versions 1 to 3 */
+	obj[4] = 5; /* M2MMobj has versions 1 to 4 */
 	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_VERSION);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(pub);
@@ -244,8 +244,15 @@ static void resign_ec(EVP_PKEY *key, uint8_t *obj, size_t signed_len)
  */
 static size_t as_older_version(EVP_PKEY *key, uint8_t *obj, size_t n, size_t at, size_t drop, uint8_t version)
 {
-	size_t blen = ((size_t)obj[7] << 8 | obj[8]) - drop;
-	memmove(obj + at, obj + at + drop, n - at - drop);
+	size_t blen = ((size_t)obj[7] << 8 | obj[8]);
+	/* before version 4 no quote: the empty one (length 0000) ends the body */
+	if (version < 4) {
+		CHECK(obj[9 + blen - 2] == 0 && obj[9 + blen - 1] == 0);
+		blen -= 2;
+	}
+	(void)n;
+	blen -= drop;
+	memmove(obj + at, obj + at + drop, 9 + blen + drop - at - drop);
 	obj[4] = version;
 	obj[7] = (uint8_t)(blen >> 8);
 	obj[8] = (uint8_t)blen;
@@ -291,7 +298,7 @@ static void counter_is_signed_and_version_1_still_reads(void)
 	in.counter = 0x0102030405060708ull;
 	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
 	CHECK(n > 0);
-	CHECK_INT(obj[4], 3);
+	CHECK_INT(obj[4], 4);
 	size_t at = 9 + 1 + strlen(in.tre_id) + 1 + strlen(in.tre_type) + 1 + strlen(in.firmware_version) + 32;
 	CHECK_MEM(obj + at, want, 8);
 	CHECK_INT(om_m2mmobj_verify(obj, (size_t)n, pub, &out, a, b), 0);
@@ -348,6 +355,79 @@ static void blocked_mids_are_signed_and_version_2_reads_none(void)
 	EVP_PKEY_free(pub);
 }
 
+/* A quote made of recognisable bytes (the codec does not look inside it; pva/quote.c does). */
+static void sample_quote(struct om_quote *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->attest_len = 145;
+	for (size_t i = 0; i < q->attest_len; i++)
+		q->attest[i] = (uint8_t)(i * 7 + 1);
+	q->sig_len = 72;
+	memset(q->sig, 0x5e, q->sig_len);
+	q->n_pcr = 1;
+	memset(q->pcr[0], 0x15, 32);
+}
+
+/*
+ * Version 4 carries the TPM quote after the measurements: signed, its
+ * lengths and PCR count bounded; a TRE without a TPM writes an empty one,
+ * and a version 3 object reads with none.
+ */
+static void quote_is_signed_and_version_3_reads_none(void)
+{
+	EVP_PKEY *key = tk_key(OM_KEY_EC_P256), *pub = tk_public(key);
+	struct om_tre_info in, out;
+	uint8_t obj[OM_MOBJ_MAX], a[OM_NONCE_LEN], b[OM_NONCE_LEN];
+	sample_info(&in);
+	sample_quote(&in.quote);
+	int n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+	CHECK(n > 0);
+	CHECK_INT(obj[4], 4);
+	/* the body ends with 0091 | attest | 0048 | sig | 01 | PCR value */
+	size_t end = (size_t)n - 64, at = end - (2 + 145 + 2 + 72 + 1 + 32);
+	CHECK(obj[at] == 0x00 && obj[at + 1] == 0x91 && obj[at + 2] == 1);
+	CHECK(obj[at + 147] == 0x00 && obj[at + 148] == 0x48 && obj[end - 33] == 1 && obj[end - 1] == 0x15);
+	memset(&out, 0x5a, sizeof(out));
+	CHECK_INT(om_m2mmobj_verify(obj, (size_t)n, pub, &out, a, b), 0);
+	CHECK(out.quote.attest_len == 145 && out.quote.sig_len == 72 && out.quote.n_pcr == 1);
+	CHECK_MEM(out.quote.attest, in.quote.attest, 145);
+	CHECK_MEM(out.quote.sig, in.quote.sig, 72);
+	CHECK_MEM(out.quote.pcr[0], in.quote.pcr[0], 32);
+	/* signed: a PCR value changed without re-signing is refused */
+	obj[end - 1] ^= 1;
+	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_SIGNATURE);
+	obj[end - 1] ^= 1;
+	/* a signer claiming 9 PCR values, or none */
+	obj[end - 33] = OM_QUOTE_PCRS_MAX + 1;
+	resign_ec(key, obj, end);
+	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_COUNT);
+	obj[end - 33] = 0;
+	resign_ec(key, obj, end);
+	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_COUNT);
+	obj[end - 33] = 1;
+	/* a TPMS_ATTEST longer than any quote */
+	obj[at] = 0x04;
+	obj[at + 1] = 0x01;
+	resign_ec(key, obj, end);
+	m2mmobj_refused(obj, (size_t)n, pub, OM_EOBJ_FIELD);
+	/* the builder refuses a quote without PCR values or signature */
+	in.quote.n_pcr = 0;
+	CHECK_INT(om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj)), OM_EINVAL);
+	sample_quote(&in.quote);
+	in.quote.sig_len = 0;
+	CHECK_INT(om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj)), OM_EINVAL);
+	/* no quote: two zero bytes; a version 3 signer wrote neither, and reads with none */
+	memset(&in.quote, 0, sizeof(in.quote));
+	n = om_m2mmobj_build(&in, na, nb, key, obj, sizeof(obj));
+	CHECK(n > 0 && obj[n - 66] == 0 && obj[n - 65] == 0);
+	size_t len = as_older_version(key, obj, n > 0 ? (size_t)n : 0, 9, 0, 3);
+	memset(&out, 0x5a, sizeof(out));
+	CHECK_INT(om_m2mmobj_verify(obj, len, pub, &out, a, b), 0);
+	CHECK(out.quote.attest_len == 0 && out.quote.n_pcr == 0 && out.n_measurements == 2);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(pub);
+}
+
 static void builder_refuses_bad_fields(void)
 {
 	EVP_PKEY *key = tk_key(OM_KEY_EC_P256);
@@ -379,5 +459,6 @@ int main(void)
 	builder_refuses_bad_fields();
 	counter_is_signed_and_version_1_still_reads();
 	blocked_mids_are_signed_and_version_2_reads_none();
+	quote_is_signed_and_version_3_reads_none();
 	return check_done();
 }

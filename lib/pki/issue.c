@@ -260,3 +260,24 @@ out:
 	X509_PUBKEY_free(info.enc_key);
 	return r;
 }
+
+int om_ca_issue_ak(const struct om_ca *ca, EVP_PKEY *ak, const char *tre_id, uint8_t **der, size_t *der_len)
+{
+	struct om_issue req = { OM_CERT_TRE_ATTESTATION, tre_id, 0, 0, NULL, NULL };
+	X509_PUBKEY *spki = NULL;
+	int r;
+
+	if (!ak || !der || !der_len)
+		return OM_EINVAL;
+	if ((r = check_request(ca, &req)) < 0)
+		return r;
+	if (om_key_type_of(ak) != OM_KEY_EC_P256)
+		return OM_EPKI_KEY_TYPE;
+	if (X509_PUBKEY_set(&spki, ak) != 1) {
+		ERR_clear_error();
+		return OM_ECRYPTO;
+	}
+	r = issue(ca, spki, OM_KEY_EC_P256, &req, der, der_len);
+	X509_PUBKEY_free(spki);
+	return r;
+}

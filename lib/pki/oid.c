@@ -19,6 +19,7 @@ static const struct {
 	[PKI_OID_ENCRYPTION_KEY] = { OM_OID_ENCRYPTION_KEY, "omEncryptionKey",
 				     "openmcim TRE encryption key" },
 	[PKI_OID_OWNER_CLAIM] = { OM_OID_OWNER_CLAIM, "omOwnerClaim", "openmcim owner claim verifier" },
+	[PKI_OID_TCG_AIK] = { OM_OID_TCG_AIK, "tcg-kp-AIKCertificate", "TCG AIK certificate" },
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;

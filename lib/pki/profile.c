@@ -86,11 +86,18 @@ static const struct profile profiles[] = {
 		.ku_allowed = KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION,
 		.eku = { NID_OCSP_sign }, .ocsp_nocheck = 1,
 	},
+	/* a TPM attestation key: it signs quotes only (restricted); the TCG's AIK purpose */
+	[OM_CERT_TRE_ATTESTATION] = {
+		.name = "TRE_ATTESTATION", .validity = 20 * YEAR, .key_types = 1u << OM_KEY_EC_P256,
+		.ku = KU_DIGITAL_SIGNATURE,
+		.ku_allowed = KU_DIGITAL_SIGNATURE,
+		.eku = { OM(PKI_OID_TCG_AIK) },
+	},
 };
 
 static const struct profile *find(enum om_cert_profile p)
 {
-	return p >= OM_CERT_ROOT_CA && p <= OM_CERT_OCSP_RESPONDER ? &profiles[p] : NULL;
+	return p >= OM_CERT_ROOT_CA && p <= OM_CERT_TRE_ATTESTATION ? &profiles[p] : NULL;
 }
 
 static int eku_nid(int e)

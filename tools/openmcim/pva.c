@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: openmcim pva-admin --socket PATH [--json] <command> ...\n"
 		   "  revoke TRE_ID [reason]      reason: an RFC 5280 CRLReason name (default unspecified)\n"
 		   "  add-reference MODEL FIRMWARE COMPONENT SHA256\n"
+		   "  add-pcr MODEL FIRMWARE PCR SHA256    reference PCR value of a TPM device (issue 18)\n"
 		   "  import DIR                  the factory's pva/ folder (devices.csv, reference-measurements.csv)\n"
 		   "  status TRE_ID\n"
 		   "  revocation list            the revoked TREs: when, why, their certificates' serials\n"
@@ -31,7 +32,7 @@ int cmd_pva_admin(int argc, char **argv)
 	static const struct {
 		const char *verb;
 		int min, max; /* words after the verb */
-	} verbs[] = { { "revoke", 1, 2 }, { "add-reference", 4, 4 }, { "import", 1, 1 }, { "status", 1, 1 } };
+	} verbs[] = { { "revoke", 1, 2 }, { "add-reference", 4, 4 }, { "add-pcr", 4, 4 }, { "import", 1, 1 }, { "status", 1, 1 } };
 	const char *sock = NULL;
 	char line[ADMIN_LINE_CAP], path[PATH_MAX];
 	size_t len = 0;
