@@ -163,7 +163,8 @@ int om_admin_socket_peer_allowed(uid_t peer, uid_t self)
  * once. Answers are buffered and sent without blocking, so a client that does not read holds
  * its own connection only, never the socket's other clients.
  */
-#define OUT_FLUSH (64 * 1024) /* an answer past this is pushed out before exec goes on */
+#define OUT_FLUSH (64 * 1024)     /* an answer past this is sent as far as the peer takes it now */
+#define OUT_MAX (4 * 1024 * 1024) /* an answer past this is dropped whole (a 500-line page is far below) */
 struct client {
 	int fd;
 	uid_t uid;
@@ -194,17 +195,39 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Drop the answer being built: the client gets no final line, and reads a closed connection
+ * as a failed call. A cut answer never ends in "ok" (a caller paging by cursor would skip the
+ * rows it missed).
+ */
+static void out_drop(struct client *c)
+{
+	if (c->out) {
+		OPENSSL_cleanse(c->out, c->cap); /* answers carry secrets (DM credentials, transfer codes) */
+		free(c->out);
+	}
+	c->out = NULL;
+	c->cap = c->off = c->len = 0;
+	c->done = 1;
+}
+
 static void out_add(struct client *c, const char *s, size_t n)
 {
-	if (c->done && !c->out)
+	if (c->done) /* dropped, or closing: nothing more goes out, the final line least of all */
 		return;
+	if (c->len + n > c->cap && c->off) { /* what went out already makes room first */
+		memmove(c->out, c->out + c->off, c->len - c->off);
+		c->len -= c->off;
+		OPENSSL_cleanse(c->out + c->len, c->off);
+		c->off = 0;
+	}
 	if (c->len + n > c->cap) {
 		size_t cap = c->cap ? c->cap : 1024;
 		while (cap < c->len + n)
 			cap *= 2;
 		char *grown = malloc(cap);
 		if (!grown) { /* no memory for the answer: the client gets none and is closed */
-			c->done = 1;
+			out_drop(c);
 			return;
 		}
 		if (c->out) {
@@ -237,31 +260,22 @@ static int out_flush(struct client *c)
 	return 0;
 }
 
-/* Within exec: an answer grown past OUT_FLUSH goes out now, within the client's deadline. */
-static void out_push(struct client *c)
-{
-	int r;
-	while ((r = out_flush(c)) == 1) {
-		int64_t left = c->t0 + OM_ADMIN_TIMEOUT_S * 1000LL - now_ms();
-		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			break;
-	}
-	if (r != 0) { /* a peer that does not read its answer: the rest is dropped and the connection closed */
-		OPENSSL_cleanse(c->out, c->cap);
-		c->off = c->len = 0;
-		c->done = 1;
-	}
-}
-
+/*
+ * Within exec: an answer grown past OUT_FLUSH goes out as far as the peer takes it now, never
+ * waiting for it: exec runs under the daemon's own locks (the DRF's, the PVA's), so a peer that
+ * stops reading must not hold them (review). The rest goes out from the serve loop, within the
+ * client's deadline; an answer past OUT_MAX, or a broken connection, is dropped whole.
+ */
 static void emit(void *ctx, const char *line)
 {
 	struct client *c = ctx;
 	out_add(c, "data ", 5);
 	out_add(c, line, strlen(line));
 	out_add(c, "\n", 1);
-	if (c->len - c->off > OUT_FLUSH)
-		out_push(c);
+	if (c->done || c->len - c->off <= OUT_FLUSH)
+		return;
+	if (out_flush(c) < 0 || c->len - c->off > OUT_MAX)
+		out_drop(c);
 }
 
 /* The final line: "ok", or "error <OM_E name> <reason>" (the name is what clients act on). */

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,7 +33,7 @@
 static char dir[] = "/tmp/om_admin_socket_test_XXXXXX";
 static int calls;
 
-/* "echo W..." emits each word; "fail" fails with a reason; "bare" without one. */
+/* "echo W..." emits each word; "many N" N long lines; "fail" fails with a reason; "bare" without one. */
 static int exec(void *arg, char *line, om_admin_emit emit, void *emit_ctx, char *why, size_t why_len)
 {
 	calls++;
@@ -40,6 +42,14 @@ static int exec(void *arg, char *line, om_admin_emit emit, void *emit_ctx, char 
 		char *save = NULL;
 		for (char *w = strtok_r(line + 4, " ", &save); w; w = strtok_r(NULL, " ", &save))
 			emit(emit_ctx, w);
+		return 0;
+	}
+	if (!strncmp(line, "many ", 5)) { /* N lines of 999 bytes */
+		char l[1000];
+		memset(l, 'm', sizeof(l) - 1);
+		l[sizeof(l) - 1] = '\0';
+		for (int i = atoi(line + 5); i > 0; i--)
+			emit(emit_ctx, l);
 		return 0;
 	}
 	if (!strcmp(line, "fail")) {
@@ -407,6 +417,81 @@ static void several_clients_are_served_at_once(void)
 	om_admin_socket_stop(s);
 }
 
+/* A raw connection that has sent line and reads nothing (yet). */
+static int raw_send(const char *path, const char *line)
+{
+	struct om_admin_conn c;
+	CHECK_INT(om_admin_connect(&c, path, 2000), 0);
+	CHECK_INT(om_admin_send(&c, line, 2000), 0);
+	fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) & ~O_NONBLOCK); /* the test reads it to its end */
+	struct timeval tv = { .tv_sec = 15 };
+	setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return c.fd; /* the conn's buffer is empty: nothing read yet */
+}
+
+/*
+ * A peer that stops reading a long answer holds nothing (review): exec runs under the daemon's
+ * locks, so it never waits for a reader. Another client is answered at once (the old code
+ * waited up to OM_ADMIN_TIMEOUT_S in exec: 9.7 s); an answer that grows past the cap while its
+ * peer does not read is dropped whole, with no "ok" after a cut (the old code sent 238 of 400
+ * lines, then "ok").
+ */
+static void a_deaf_reader_holds_nothing(void)
+{
+	struct om_admin_socket *s = NULL;
+	struct om_admin_result res;
+	char path[420], err[256] = "", got[256] = "";
+	struct timespec t0;
+	snprintf(path, sizeof(path), "%s/deaf.sock", dir);
+	CHECK_MSG(om_admin_socket_start(&s, &opts, path, err, sizeof(err)) == 0, "%s", err);
+	int deaf = raw_send(path, "many 400\n");
+	nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000 * 1000 }, NULL); /* its command runs first */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(om_admin_call(path, "echo second\n", 3000, collect, got, &res), 0);
+	CHECK_INT(res.code, 0);
+	CHECK_MSG(!strcmp(got, "second;"), "data: %s", got);
+	CHECK_MSG(ms_since(&t0) < 1000, "the second client waited %lld ms", ms_since(&t0));
+
+	/* 6 MB asked for, not read for a second, then read to the end: cut, and no final line */
+	int cut = raw_send(path, "many 6000\n");
+	nanosleep(&(struct timespec){ .tv_sec = 1 }, NULL);
+	size_t total = 0, lines = 0;
+	char buf[65536], tail[4] = "";
+	ssize_t r;
+	while ((r = read(cut, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < r; i++) {
+			lines += buf[i] == '\n';
+			memmove(tail, tail + 1, 2);
+			tail[2] = buf[i];
+		}
+		total += (size_t)r;
+	}
+	CHECK_MSG(r == 0, "the cut answer's connection was not closed: %zd", r);
+	CHECK_MSG(lines < 6000, "all %zu lines came (%zu bytes)", lines, total);
+	CHECK_MSG(strcmp(tail, "ok\n") != 0, "a cut answer ended in ok after %zu lines", lines);
+	close(cut);
+
+	/* a reader that is only slow gets the whole answer and its ok */
+	int slow = raw_send(path, "many 1000\n");
+	nanosleep(&(struct timespec){ .tv_nsec = 500 * 1000 * 1000 }, NULL);
+	lines = 0;
+	tail[0] = tail[1] = tail[2] = '\0';
+	while ((r = read(slow, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < r; i++) {
+			lines += buf[i] == '\n';
+			memmove(tail, tail + 1, 2);
+			tail[2] = buf[i];
+		}
+		if (!strcmp(tail, "ok\n"))
+			break;
+	}
+	CHECK_INT(lines, 1001);
+	CHECK_MSG(!strcmp(tail, "ok\n"), "the slow reader's answer has no ok (%zu lines, tail %02x%02x%02x)", lines, tail[0], tail[1], tail[2]);
+	close(slow);
+	close(deaf);
+	om_admin_socket_stop(s);
+}
+
 /*
  * Bounds per peer: a process holding OM_ADMIN_PEER_CONNS_MAX connections is answered
  * OM_EUNAVAILABLE on the next and nothing runs; another process (the operator) is still
@@ -517,6 +602,7 @@ int main(void)
 	closing_cleanses_what_was_read();
 	allow_lists_admit_only_the_listed_uids();
 	several_clients_are_served_at_once();
+	a_deaf_reader_holds_nothing();
 	connections_are_bounded_per_peer();
 	a_link_reuses_its_connections();
 	a_trickled_line_is_dropped_at_its_deadline();
