@@ -432,6 +432,10 @@ int main(void)
 	snprintf(o.imsi, sizeof(o.imsi), "%s", OLD_IMSI);
 	sl = statement(&o, tre->sign_key, st_);
 	completion_refused(d, "r-3", st_, sl, now, OM_EDRF_OUTCOME_BINDING, "our own IMSI");
+	o = g;
+	o.n_blocked = 1; /* threats 1.10: the TRE's integrity check failed on a MID */
+	sl = statement(&o, tre->sign_key, st_);
+	completion_refused(d, "r-3", st_, sl, now, OM_EDRF_TRE_BLOCKED, "a TRE reporting a blocked MID");
 	int later0 = -1;
 	CHECK_INT(drf_removals_due(d, now, &later0), 0);
 	CHECK_INT(later0, 0); /* nothing queued for release by any of them */

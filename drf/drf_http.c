@@ -148,6 +148,7 @@ static int status_of(int rc)
 	case OM_EDRF_OUTCOME_BINDING:
 	case OM_EDRF_OUTCOME_FALLBACK:
 	case OM_EDRF_COUNTER:
+	case OM_EDRF_TRE_BLOCKED:
 		return 403;
 	case OM_EDRF_DEVICE:
 	case OM_EDRF_NOT_OURS:

@@ -384,6 +384,12 @@ static int statement_check(const struct completion *c, const uint8_t *stmt, size
 		*why = "statement-says-fallback";
 		return OM_EDRF_OUTCOME_FALLBACK;
 	}
+	/* threats 1.10: a TRE whose integrity check failed is not released to, whatever its new
+	 * SHO says (the DPF refuses it too; the DRF acts on the statement, not on the SHO's word) */
+	if (o->n_blocked) {
+		*why = "tre-reports-blocked-mids";
+		return OM_EDRF_TRE_BLOCKED;
+	}
 	if (o->counter < c->counter || o->counter > INT64_MAX) {
 		*why = "older-copy-of-the-tre";
 		return OM_EDRF_COUNTER;
