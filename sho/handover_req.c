@@ -378,16 +378,32 @@ int sho_mark_active(struct sho *s, const char *tre_id)
 	return transition(s, tre_id, NULL, SHO_EV_ACTIVE, NULL);
 }
 
+/* The operator's last word on the subscription: 1 when its last suspend/resume was a suspend. */
+static void last_admin_word(void *ctx, const struct sho_event *e)
+{
+	if (!strcmp(e->event, "suspended"))
+		*(int *)ctx = 1;
+	else if (!strcmp(e->event, "resumed"))
+		*(int *)ctx = 0;
+}
+
 int sho_activate(struct sho *s, const char *tre_id, char *why, size_t wl)
 {
 	struct sho_device_status st;
-	int rc, answered = 0;
+	int rc, answered = 0, suspended = 0;
 	if (!s || !tre_id)
 		return OM_EINVAL;
 	if ((rc = sho_status(s, tre_id, &st)) < 0)
 		return rc;
-	if (strcmp(st.state, "handover_accepted") && strcmp(st.state, "provisioned"))
+	/* the DPF releases only while the handover is accepted; never after (review) */
+	if (strcmp(st.state, "handover_accepted"))
 		return om_reason(why, wl, OM_ESHO_STATE, "device is %s: no MCIM of ours is released now", st.state);
+	/* a retried release never undoes the operator's suspension (sho-admin device suspend, review) */
+	if ((rc = sho_history(s, st.owner_id, tre_id, last_admin_word, &suspended)) < 0 && rc != OM_ESHO_NOT_FOUND)
+		return rc;
+	if (suspended)
+		return om_reason(why, wl, OM_ESHO_STATE, "subscription %s suspended by its operator: not made live",
+				 st.imsi);
 	if (!s->hss_socket[0])
 		return OM_ESHO_CONFIG;
 	if ((rc = sho_hss_resume(s->hss_socket, st.imsi, &answered, why, wl)) < 0) {

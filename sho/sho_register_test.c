@@ -409,7 +409,15 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	CHECK_MSG(sho_activate(s, t->tre_id, why, sizeof(why)) == 0, "%s", why);
 	CHECK_MSG(sho_activate(s, t->tre_id, why, sizeof(why)) == 0, "%s", why);
 	check_vector_authenticates(s, t, st.imsi);
+	/* the operator suspends it before the install: a retried release does not undo that (review) */
+	CHECK_MSG(sho_device_suspend(s, t->tre_id, 1, why, sizeof(why)) == 0, "%s", why);
+	CHECK(!imsi_live(st.imsi));
+	CHECK_INT(sho_activate(s, t->tre_id, why, sizeof(why)), OM_ESHO_STATE);
+	CHECK(!imsi_live(st.imsi));
+	CHECK_MSG(sho_device_suspend(s, t->tre_id, 0, why, sizeof(why)) == 0, "%s", why);
+	CHECK(imsi_live(st.imsi));
 	CHECK_INT(sho_mark_provisioned(s, t->tre_id), 0);
+	CHECK_INT(sho_activate(s, t->tre_id, why, sizeof(why)), OM_ESHO_STATE); /* no release once provisioned */
 	CHECK_INT(sho_mark_active(s, t->tre_id), 0);
 	CHECK_INT(sho_mark_active(s, t->tre_id), 0);
 	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 1, NULL), 0);
