@@ -413,13 +413,17 @@ static void check_admin_tool(void)
 	CHECK_MSG(strstr(out, "(OM_ESHO_NOT_FOUND)") != NULL, "secret of nobody: %s", out);
 	unchanged(before, "sho-admin commands refused");
 
-	/* the subscription, as the HSS holds it, suspended and resumed there */
+	/* the subscription, as the HSS holds it: registered and not yet released, so created suspended
+	 * (requirement A); the operator's resume makes it live, and it is suspended and resumed there */
 	CHECK_INT(sho_admin(NULL, "--json device show TRE-00000002", out, sizeof(out)), 0);
 	CHECK_INT(du_json_check(dir, out,
 				".items[0].words == [\"TRE-00000002\"] and .items[0].owner == \"fleet-2\" and"
-				" .items[0].imsi == \"001020000000002\" and .items[0].subscription == \"active\" and"
+				" .items[0].imsi == \"001020000000002\" and .items[0].subscription == \"suspended\" and"
 				" (.items[0].updated | test(\"Z$\"))"),
 		  0);
+	CHECK_INT(sho_admin(NULL, "device resume TRE-00000002", out, sizeof(out)), 0);
+	CHECK_INT(sho_admin(NULL, "device show TRE-00000002", out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, " subscription=active ") != NULL, "resumed by its operator: %s", out);
 	CHECK_INT(sho_admin(NULL, "device suspend TRE-00000002", out, sizeof(out)), 0);
 	CHECK_INT(sho_admin(NULL, "device show TRE-00000002", out, sizeof(out)), 0);
 	CHECK_MSG(strstr(out, " subscription=suspended ") != NULL, "suspended: %s", out);
