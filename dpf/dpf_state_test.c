@@ -43,36 +43,6 @@ static const struct om_move completion_legal[] = {
 };
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *legal_to(const struct om_move *m, size_t n, const char *from, int ev)
-{
-	for (size_t i = 0; i < n; i++)
-		if (m[i].ev == ev && !strcmp(m[i].from, from))
-			return m[i].to;
-	return NULL;
-}
-
-static void table_is_the_diagram(const struct om_moves *t, const struct om_move *legal, size_t n_legal,
-				 int (*next)(const char *, int, const char **))
-{
-	size_t allowed = 0;
-	for (size_t i = 0; i < t->n_states; i++)
-		for (size_t e = 0; e < t->n_events; e++) {
-			const char *to = NULL, *want = legal_to(legal, n_legal, t->states[i], (int)e);
-			int rc = next(t->states[i], (int)e, &to);
-			if (want) {
-				CHECK_MSG(rc == 0 && to && !strcmp(to, want), "%s --%s--> %s: got %d", t->states[i],
-					  t->events[e], want, rc);
-				allowed++;
-			} else {
-				CHECK_MSG(rc == OM_EDPF_MOVE, "%s --%s--> allowed", t->states[i], t->events[e]);
-			}
-		}
-	CHECK_INT(allowed, n_legal);
-	const char *to = NULL;
-	CHECK_INT(next("nonsense", 0, &to), OM_EDPF_MOVE);
-	CHECK_INT(next(NULL, 0, &to), OM_EDPF_MOVE);
-}
-
 static int rel_next(const char *from, int ev, const char **to)
 {
 	return dpf_release_move(from, (enum dpf_release_event)ev, to);
@@ -138,7 +108,7 @@ static void stored_rows_refuse_every_move_the_tables_lack(void)
 	for (size_t i = 0; i < dpf_release_moves.n_states; i++)
 		for (int ev = 0; ev < DPF_REL_N; ev++) {
 			const char *from = dpf_release_moves.states[i];
-			if (legal_to(release_legal, N(release_legal), from, ev))
+			if (rk_legal_to(release_legal, N(release_legal), from, ev))
 				continue;
 			snprintf(sql, sizeof(sql), "UPDATE dpf_release SET state = '%s', updated = 7", from);
 			set(d, sql);
@@ -169,7 +139,7 @@ static void stored_rows_refuse_every_move_the_tables_lack(void)
 	for (size_t i = 0; i < dpf_completion_moves.n_states; i++)
 		for (int ev = 0; ev < DPF_CMP_N; ev++) {
 			const char *from = dpf_completion_moves.states[i];
-			if (legal_to(completion_legal, N(completion_legal), from, ev))
+			if (rk_legal_to(completion_legal, N(completion_legal), from, ev))
 				continue;
 			snprintf(sql, sizeof(sql), "UPDATE dpf_completion SET state = '%s', updated = 7", from);
 			set(d, sql);
@@ -204,8 +174,8 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	table_is_the_diagram(&dpf_release_moves, release_legal, N(release_legal), rel_next);
-	table_is_the_diagram(&dpf_completion_moves, completion_legal, N(completion_legal), cmp_next);
+	rk_table_is_the_diagram(&dpf_release_moves, release_legal, N(release_legal), rel_next, OM_EDPF_MOVE);
+	rk_table_is_the_diagram(&dpf_completion_moves, completion_legal, N(completion_legal), cmp_next, OM_EDPF_MOVE);
 	stored_rows_refuse_every_move_the_tables_lack();
 	char cmd[200];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -43,36 +43,6 @@ static const struct om_move removal_legal[] = {
 	{ "suspending", DRF_RM_RETRY, "suspending" },
 };
 
-static const char *legal_to(const struct om_move *m, size_t n, const char *from, int ev)
-{
-	for (size_t i = 0; i < n; i++)
-		if (m[i].ev == ev && !strcmp(m[i].from, from))
-			return m[i].to;
-	return NULL;
-}
-
-static void table_is_the_diagram(const struct om_moves *t, const struct om_move *legal, size_t n_legal,
-				 int (*next)(const char *, int, const char **))
-{
-	size_t allowed = 0;
-	for (size_t i = 0; i < t->n_states; i++)
-		for (size_t e = 0; e < t->n_events; e++) {
-			const char *to = NULL, *want = legal_to(legal, n_legal, t->states[i], (int)e);
-			int rc = next(t->states[i], (int)e, &to);
-			if (want) {
-				CHECK_MSG(rc == 0 && to && !strcmp(to, want), "%s --%s--> %s: got %d", t->states[i],
-					  t->events[e], want, rc);
-				allowed++;
-			} else {
-				CHECK_MSG(rc == OM_EDRF_STATE, "%s --%s--> allowed", t->states[i], t->events[e]);
-			}
-		}
-	CHECK_INT(allowed, n_legal);
-	const char *to = NULL;
-	CHECK_INT(next("nonsense", 0, &to), OM_EDRF_STATE);
-	CHECK_INT(next(NULL, 0, &to), OM_EDRF_STATE);
-}
-
 static int ho_next(const char *from, int ev, const char **to)
 {
 	return drf_handover_next(from, (enum drf_handover_event)ev, to);
@@ -141,7 +111,7 @@ static void stored_rows_refuse_every_move_the_tables_lack(void)
 	for (size_t i = 0; i < drf_removal_moves.n_states; i++)
 		for (int ev = 0; ev < DRF_RM_N; ev++) {
 			const char *from = drf_removal_moves.states[i];
-			if (legal_to(removal_legal, N(removal_legal), from, ev))
+			if (rk_legal_to(removal_legal, N(removal_legal), from, ev))
 				continue;
 			int is_new = !strcmp(from, DRF_STATE_NEW);
 			if (!is_new)
@@ -169,7 +139,7 @@ static void stored_rows_refuse_every_move_the_tables_lack(void)
 		put(d, steps[i].from);
 		CHECK_MSG(move(d, IMSI, steps[i].ev) >= 0, "%s --%s-->", steps[i].from, drf_removal_moves.events[steps[i].ev]);
 		state_of(d, IMSI, st, sizeof(st));
-		const char *want = legal_to(removal_legal, N(removal_legal), steps[i].from, steps[i].ev);
+		const char *want = rk_legal_to(removal_legal, N(removal_legal), steps[i].from, steps[i].ev);
 		CHECK_MSG(want && !strcmp(st, want), "%s --%s--> %s, want %s", steps[i].from,
 			  drf_removal_moves.events[steps[i].ev], st, want ? want : "-");
 	}
@@ -182,8 +152,8 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	table_is_the_diagram(&drf_handover_moves, handover_legal, N(handover_legal), ho_next);
-	table_is_the_diagram(&drf_removal_moves, removal_legal, N(removal_legal), rm_next);
+	rk_table_is_the_diagram(&drf_handover_moves, handover_legal, N(handover_legal), ho_next, OM_EDRF_STATE);
+	rk_table_is_the_diagram(&drf_removal_moves, removal_legal, N(removal_legal), rm_next, OM_EDRF_STATE);
 	stored_rows_refuse_every_move_the_tables_lack();
 	char cmd[200];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -228,3 +228,33 @@ void rk_check_unchanged(char *before, char *now, const char *attack)
 	free(before);
 	free(now);
 }
+
+const char *rk_legal_to(const struct om_move *m, size_t n, const char *from, int ev)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].ev == ev && !strcmp(m[i].from, from))
+			return m[i].to;
+	return NULL;
+}
+
+void rk_table_is_the_diagram(const struct om_moves *t, const struct om_move *legal, size_t n_legal,
+			     int (*next)(const char *from, int ev, const char **to), int refused)
+{
+	size_t allowed = 0;
+	for (size_t i = 0; i < t->n_states; i++)
+		for (size_t e = 0; e < t->n_events; e++) {
+			const char *to = NULL, *want = rk_legal_to(legal, n_legal, t->states[i], (int)e);
+			int rc = next(t->states[i], (int)e, &to);
+			if (want) {
+				CHECK_MSG(rc == 0 && to && !strcmp(to, want), "%s --%s--> %s: got %d", t->states[i],
+					  t->events[e], want, rc);
+				allowed++;
+			} else {
+				CHECK_MSG(rc == refused, "%s --%s--> allowed", t->states[i], t->events[e]);
+			}
+		}
+	CHECK_INT(allowed, n_legal);
+	const char *to = NULL;
+	CHECK_INT(next("nonsense", 0, &to), refused);
+	CHECK_INT(next(NULL, 0, &to), refused);
+}
