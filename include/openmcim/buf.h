@@ -39,7 +39,7 @@ void om_buf_fixed(struct om_buf *b, void *mem, size_t cap);
 void om_buf_put(struct om_buf *b, const void *p, size_t n);
 void om_buf_puts(struct om_buf *b, const char *s);
 void om_buf_printf(struct om_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void om_buf_vprintf(struct om_buf *b, const char *fmt, va_list ap);
+void om_buf_vprintf(struct om_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /*
  * Room for n more bytes at b->p + b->len (and, growable, the NUL after them), for a
