@@ -445,12 +445,7 @@ void lab_alt3_report(FILE *f, const struct lab_alt3_result *r)
 		fprintf(f, "  %3u/%-3u %s\n", r->ok_part[p], r->n_part[p], what[p]);
 	fprintf(f, "  a mistyped Ku: %s\n", r->wrong_ku_refused ? "refused (OM_ESHO_SYNTH_UNKNOWN), nothing created"
 							  : "NOT refused as expected");
-	if (r->n_problems) {
-		lab_problems_write(f, r->problems, sizeof(r->problems) / sizeof(r->problems[0]), r->n_problems);
-	} else {
-		fprintf(f, "\nevery device is where it should be\n");
-	}
-	fprintf(f, "logs, configurations and databases: %s\n", r->dir);
+	lab_report_end(f, r->problems, sizeof(r->problems) / sizeof(r->problems[0]), r->n_problems, r->dir);
 }
 
 void lab_alt3_free(struct lab_alt3_result *r)

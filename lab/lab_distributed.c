@@ -699,12 +699,7 @@ void lab_dro_report(FILE *f, const struct lab_dro_result *r)
 		r->app_params_ok, r->n, APP_SERVER);
 	fprintf(f, "  an RO that does not serve the device (SHO-B asks RO-2 for one of RO's): %s (%s)\n",
 		r->wrong_ro_refused ? "refused" : "NOT refused", r->wrong_ro_answer);
-	if (r->n_problems) {
-		lab_problems_write(f, r->problems, sizeof(r->problems) / sizeof(r->problems[0]), r->n_problems);
-	} else {
-		fprintf(f, "\nevery device is where it should be\n");
-	}
-	fprintf(f, "logs, configurations and databases: %s\n", r->dir);
+	lab_report_end(f, r->problems, sizeof(r->problems) / sizeof(r->problems[0]), r->n_problems, r->dir);
 }
 
 void lab_dro_free(struct lab_dro_result *r)

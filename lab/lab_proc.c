@@ -381,13 +381,17 @@ void lab_problem_add(char (*problems)[200], unsigned cap, unsigned *n, const cha
 	(*n)++;
 }
 
-void lab_problems_write(FILE *f, const char (*problems)[200], unsigned cap, unsigned n)
+void lab_report_end(FILE *f, const char (*problems)[200], unsigned cap, unsigned n, const char *dir)
 {
-	fprintf(f, "\n%u problem(s):\n", n);
+	if (!n)
+		fprintf(f, "\nevery device is where it should be\n");
+	else
+		fprintf(f, "\n%u problem(s):\n", n);
 	for (unsigned i = 0; i < n && i < cap; i++)
 		fprintf(f, "  - %s\n", problems[i]);
 	if (n > cap)
 		fprintf(f, "  ... and %u more\n", n - cap);
+	fprintf(f, "logs, configurations and databases: %s\n", dir);
 }
 
 struct for_each {

@@ -136,8 +136,11 @@ double lab_now_ms(void);
 void lab_problem_add(char (*problems)[200], unsigned cap, unsigned *n, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* The problems of a run as the scenarios' reports end: "N problem(s):" and a line each (n may exceed cap). */
-void lab_problems_write(FILE *f, const char (*problems)[200], unsigned cap, unsigned n);
+/*
+ * How the scenarios' reports end: "every device is where it should be", or "N problem(s):" and
+ * a line each (n may exceed cap); then where the run's files are.
+ */
+void lab_report_end(FILE *f, const char (*problems)[200], unsigned cap, unsigned n, const char *dir);
 
 /* fn(arg, i) for every i < n on at most jobs (1..16; 0: 4) threads, each taking the next i; returns when all are done. */
 void lab_for_each(unsigned n, unsigned jobs, void (*fn)(void *arg, unsigned i), void *arg);

@@ -213,30 +213,53 @@ static int parse(int argc, char **argv, struct lab_options *o, struct lab_scenar
 	return 0;
 }
 
+/* A scenario's work directory: the one given, or a fresh one made from tmp. NULL when none could be made. */
+static const char *scenario_dir(const char *workdir, char *tmp)
+{
+	if (workdir)
+		return workdir;
+	if (!mkdtemp(tmp)) {
+		fprintf(stderr, "openmcim lab: %s: %s\n", tmp, strerror(errno));
+		return NULL;
+	}
+	return tmp;
+}
+
+/* A scenario's report on stdout and in <dir>/report.txt. */
+static void scenario_report(const char *dir, void (*report)(FILE *f, const void *r), const void *r)
+{
+	char path[LAB_PATH_MAX + 16];
+	report(stdout, r);
+	snprintf(path, sizeof(path), "%s/report.txt", dir);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		report(f, r);
+		fclose(f);
+	}
+}
+
+static void alt3_report(FILE *f, const void *r)
+{
+	lab_alt3_report(f, r);
+}
+
+static void dro_report(FILE *f, const void *r)
+{
+	lab_dro_report(f, r);
+}
+
 /* --scenario alt3 (lab/lab_alt3.h): its own topology, run and report; the exit status as the story's. */
 static int run_alt3(const struct lab_options *o, const struct lab_scenario_options *so, char *tmp)
 {
 	struct lab_alt3_result r;
-	struct lab_alt3_options ao = { .workdir = o->workdir, .bin_dir = o->bin_dir,
+	struct lab_alt3_options ao = { .workdir = scenario_dir(o->workdir, tmp), .bin_dir = o->bin_dir,
 				       .n_devices = o->n_devices + o->n_tampered, /* no tampered run here */
 				       .seed = so->seed, .jobs = so->jobs };
-	if (!ao.workdir) {
-		if (!mkdtemp(tmp)) {
-			fprintf(stderr, "openmcim lab: %s: %s\n", tmp, strerror(errno));
-			return 1;
-		}
-		ao.workdir = tmp;
-	}
+	if (!ao.workdir)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	int problems = lab_alt3_run(&ao, &r);
-	lab_alt3_report(stdout, &r);
-	char path[LAB_PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/report.txt", ao.workdir);
-	FILE *f = fopen(path, "w");
-	if (f) {
-		lab_alt3_report(f, &r);
-		fclose(f);
-	}
+	scenario_report(ao.workdir, alt3_report, &r);
 	lab_alt3_free(&r);
 	return problems ? 1 : 0;
 }
@@ -251,26 +274,14 @@ static int run_dro(const struct lab_options *o, const struct lab_scenario_option
 	struct lab_dro_result r;
 	unsigned n = o->n_devices + o->n_tampered; /* no tampered run here */
 	unsigned n_ros = dro_case2 ? LAB_DRO_N_ROS : LAB_DRO_N_ROS - 1, least = dro_case2 ? 2 : 1;
-	struct lab_dro_options ro = { .workdir = o->workdir, .bin_dir = o->bin_dir,
+	struct lab_dro_options ro = { .workdir = scenario_dir(o->workdir, tmp), .bin_dir = o->bin_dir,
 				      .n_per_ro = n / n_ros >= least ? n / n_ros : least, .seed = so->seed,
 				      .jobs = so->jobs, .case2 = dro_case2 };
-	if (!ro.workdir) {
-		if (!mkdtemp(tmp)) {
-			fprintf(stderr, "openmcim lab: %s: %s\n", tmp, strerror(errno));
-			return 1;
-		}
-		ro.workdir = tmp;
-	}
+	if (!ro.workdir)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	int problems = lab_dro_run(&ro, &r);
-	lab_dro_report(stdout, &r);
-	char path[LAB_PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/report.txt", r.dir);
-	FILE *f = fopen(path, "w");
-	if (f) {
-		lab_dro_report(f, &r);
-		fclose(f);
-	}
+	scenario_report(r.dir, dro_report, &r);
 	lab_dro_free(&r);
 	return problems ? 1 : 0;
 }
