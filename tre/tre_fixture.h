@@ -337,6 +337,22 @@ static inline void fx_no_private_half(EVP_PKEY *key)
 	ERR_clear_error();
 }
 
+/*
+ * fx_hw_keys_init, then what every hardware-key test shows first: neither key's private half
+ * comes out, and both are released as the TRE keeps them (the hardware's object, its public half).
+ */
+static inline void fx_hw_keys_released(struct fx_tre *t, struct om_ca *pva, const char *tre_id,
+				       const struct fx_sho *ro, const struct om_tre_backend *be)
+{
+	fx_hw_keys_init(t, pva, tre_id, ro, be);
+	fx_no_private_half(t->sign_key);
+	fx_no_private_half(t->enc_key);
+	CHECK_INT(om_tre_key_release(&t->sign_key), 0);
+	CHECK_INT(om_tre_key_release(&t->enc_key), 0);
+	t->p.sign_key = t->sign_key;
+	t->p.enc_key = t->enc_key;
+}
+
 /* Opened as configured by be: refused with code, and not one byte of the directory changed. */
 static inline void fx_open_refused(const char *dir, const struct om_tre_backend *be, int code)
 {

@@ -356,13 +356,7 @@ static void test_prk_tre_is_made_in_the_token_and_cannot_leave(void)
 	struct tre_blob blob = { 0 };
 	uint8_t mid[16], ids[2][16];
 	EVP_PKEY *k = NULL;
-	fx_hw_keys_init(&t, pva, "TRE-00000820", &ro, &be);
-	fx_no_private_half(t.sign_key);
-	fx_no_private_half(t.enc_key);
-	CHECK_INT(om_tre_key_release(&t.sign_key), 0);
-	CHECK_INT(om_tre_key_release(&t.enc_key), 0);
-	t.p.sign_key = t.sign_key;
-	t.p.enc_key = t.enc_key;
+	fx_hw_keys_released(&t, pva, "TRE-00000820", &ro, &be);
 	for (int i = 0; i < 2; i++) {
 		/* what the TRE keeps: the object's CKA_ID and the public point */
 		CHECK_INT(tre_key_encode(i ? t.enc_key : t.sign_key, &blob), 0);

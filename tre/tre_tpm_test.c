@@ -615,14 +615,8 @@ static void test_prk_tre_is_made_in_the_tpm_and_cannot_leave(void)
 	TPM2B_PRIVATE priv;
 	uint8_t mid[16];
 	EVP_PKEY *k = NULL;
-	fx_hw_keys_init(&t, pva, "TRE-00000710", &ro, &be);
-	fx_no_private_half(t.sign_key);
-	fx_no_private_half(t.enc_key);
 	/* the TPM's objects flushed: the TRE keeps their blobs (a TPM holds three loaded objects) */
-	CHECK_INT(om_tre_key_release(&t.sign_key), 0);
-	CHECK_INT(om_tre_key_release(&t.enc_key), 0);
-	t.p.sign_key = t.sign_key;
-	t.p.enc_key = t.enc_key;
+	fx_hw_keys_released(&t, pva, "TRE-00000710", &ro, &be);
 	/* what the TRE keeps: the TPM's object, made there, bound to this TPM and its SRK */
 	for (int i = 0; i < 2; i++) {
 		CHECK_INT(tre_key_encode(i ? t.enc_key : t.sign_key, &blob), 0);
