@@ -91,12 +91,9 @@ int tre_attest_personalise(struct om_tre *tre, const struct om_tre_personalisati
 	/* the certificate must be this AK's and name this TRE, as check_tre_cert asks of Cert_TRE */
 	EVP_PKEY *k = NULL;
 	char cn[OM_NAME_MAX_LEN + 1];
-	/* not om_cert_decode: its process-wide cache would keep a key of the factory worker's
-	 * library context, freed after the run, for the PVA of the same process (the lab) */
-	const unsigned char *d = p->ak_cert;
-	int rc = (cert = d2i_X509(NULL, &d, (long)p->ak_cert_len)) && d == p->ak_cert + p->ak_cert_len
-			 ? om_cert_check_profile(cert, OM_CERT_TRE_ATTESTATION)
-			 : OM_EPKI_MALFORMED;
+	int rc = om_cert_decode(&cert, OM_ENC_DER, p->ak_cert, p->ak_cert_len);
+	if (!rc)
+		rc = om_cert_check_profile(cert, OM_CERT_TRE_ATTESTATION);
 	if (!rc)
 		rc = tre_tpm_ak_public(&pub, &k);
 	if (!rc && (EVP_PKEY_eq(k, X509_get0_pubkey(cert)) != 1 || om_cert_subject_cn(cert, cn) < 0 ||

@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include "pki_impl.h"
@@ -137,12 +138,24 @@ int om_cert_encode(const X509 *cert, enum om_encoding enc, uint8_t **out, size_t
 	return pki_item_encode(cert, ASN1_ITEM_rptr(X509), "CERTIFICATE", enc, out, out_len);
 }
 
+/*
+ * Is this thread on the process-wide library context? A certificate decoded in a context of its
+ * own (a factory worker's, tre/key_tpm.c's) has its key there, and that context may be freed
+ * while the process-wide cache still holds it: the next user of the cached key (the lab's PVA in
+ * the same process) would crash. Such threads neither keep nor take cached certificates.
+ */
+static int on_global_ctx(void)
+{
+	OSSL_LIB_CTX *cur = OSSL_LIB_CTX_set0_default(NULL); /* NULL: only reads the thread's default */
+	return !cur || cur == OSSL_LIB_CTX_get0_global_default();
+}
+
 int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t *in, size_t len)
 {
 	void *obj = NULL;
 	uint8_t id[SHA256_DIGEST_LENGTH];
 	/* DER, the hot path: a certificate decoded before in this process is taken as it was (cert_cache.c) */
-	int keyed = out && in && enc == OM_ENC_DER && SHA256(in, len, id) != NULL;
+	int keyed = out && in && enc == OM_ENC_DER && on_global_ctx() && SHA256(in, len, id) != NULL;
 	X509 *hit = keyed ? pki_cert_cache_get(id) : NULL;
 	if (hit) {
 		*out = hit;

@@ -14,7 +14,9 @@
  * fills itself (its extensions, under x->lock), so a shared one is safe to
  * use from several threads. Certificates are public: nothing secret is kept.
  * Bounded: a fixed table, the oldest entry replaced; a certificate that fails
- * to decode is never kept.
+ * to decode is never kept. Only threads on the process-wide library context
+ * use it (cert.c on_global_ctx): a key decoded in a context of its own dies
+ * with that context.
  */
 #include <pthread.h>
 #include <string.h>

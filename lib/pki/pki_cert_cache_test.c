@@ -5,11 +5,14 @@
  * freed by each caller as before); other bytes, a changed byte included, to
  * another; bytes that do not decode leave *out untouched and are not kept;
  * once more certificates than the cache holds went through, the first one
- * still decodes, to an equal certificate.
+ * still decodes, to an equal certificate. A thread on a library context of
+ * its own neither keeps nor takes one.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include <openmcim/pki.h>
@@ -70,12 +73,40 @@ static void more_than_it_holds(const struct pf_sho *s)
 	X509_free(a);
 }
 
+/*
+ * A thread on a library context of its own neither keeps nor takes cached certificates: the key
+ * of one decoded there belongs to that context, which is freed with its thread's work (a factory
+ * worker), and a certificate it cached crashed the next user of the same bytes (the lab's PVA).
+ */
+static void own_context_keeps_nothing(const struct pf_sho *s)
+{
+	X509 *g = NULL, *a = NULL, *b = NULL, *after = NULL;
+	CHECK_INT(om_cert_decode(&g, OM_ENC_DER, s->der, s->der_len), 0); /* cached on the global context */
+	OSSL_LIB_CTX *own = OSSL_LIB_CTX_new();
+	CHECK(own != NULL);
+	OSSL_LIB_CTX *prev = OSSL_LIB_CTX_set0_default(own);
+	CHECK_INT(om_cert_decode(&a, OM_ENC_DER, s->der, s->der_len), 0);
+	CHECK_INT(om_cert_decode(&b, OM_ENC_DER, s->der, s->der_len), 0);
+	CHECK_MSG(a && b && a != g && a != b, "a thread on its own context shared a cached certificate");
+	CHECK(a && EVP_PKEY_get_bits(X509_get0_pubkey(a)) == 256); /* its key decoded there */
+	X509_free(a);
+	X509_free(b);
+	OSSL_LIB_CTX_set0_default(prev);
+	OSSL_LIB_CTX_free(own);
+	/* back on the global context: the cached one, whole */
+	CHECK_INT(om_cert_decode(&after, OM_ENC_DER, s->der, s->der_len), 0);
+	CHECK(after == g && X509_cmp(after, s->cert) == 0 && EVP_PKEY_get_bits(X509_get0_pubkey(after)) == 256);
+	X509_free(after);
+	X509_free(g);
+}
+
 int main(void)
 {
 	struct pf_sho s;
 	pf_sho_make(&s, "SHO-CACHE");
 	same_bytes_same_certificate(&s);
 	other_bytes_other_certificate(&s);
+	own_context_keeps_nothing(&s);
 	more_than_it_holds(&s);
 	pf_sho_free(&s);
 	return check_done();
