@@ -223,6 +223,19 @@ static int start(const char *bin, unsigned w, pid_t *hss, pid_t *vno)
 	return 0;
 }
 
+/* The kernel's ceiling for RLIMIT_NOFILE (fs.nr_open), 0 when unknown. */
+static rlim_t nr_open(void)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return (rlim_t)v;
+}
+
 int main(int argc, char **argv)
 {
 	n_dev = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 10000;
@@ -237,12 +250,25 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	/* Each device thread holds a link; each link is a descriptor here and one at the VNO. */
-	struct rlimit nf = {.rlim_cur = 4 * w + 1024, .rlim_max = 4 * w + 1024};
-	struct rlimit cur;
-	if (getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_cur < nf.rlim_cur && setrlimit(RLIMIT_NOFILE, &nf) < 0)
-		fprintf(stderr, "attach_storm_bench: could not raise RLIMIT_NOFILE to %lu\n",
-			(unsigned long)nf.rlim_cur);
+	/* Each device thread holds a link; each link is a descriptor here and one at the VNO: the soft
+	 * limit goes to the hard one (the VNO does the same at its start and logs its figure). */
+	struct rlimit nf;
+	if (getrlimit(RLIMIT_NOFILE, &nf) == 0) {
+		/* Privileged (CAP_SYS_RESOURCE), the hard limit itself may rise to fs.nr_open: 100,000
+		 * devices held attached are 100,000 links at each end. The daemons inherit it. */
+		struct rlimit big = {.rlim_cur = nr_open(), .rlim_max = nr_open()};
+		if (big.rlim_max > nf.rlim_max && setrlimit(RLIMIT_NOFILE, &big) == 0)
+			nf = big;
+		if (nf.rlim_cur < nf.rlim_max) {
+			nf.rlim_cur = nf.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &nf);
+			(void)getrlimit(RLIMIT_NOFILE, &nf);
+		}
+		printf("open files: limit %llu (devices' side)\n", (unsigned long long)nf.rlim_cur);
+		if (nf.rlim_cur < 2ull * w + 1024)
+			fprintf(stderr, "attach_storm_bench: RLIMIT_NOFILE %llu is below what %u device threads need\n",
+				(unsigned long long)nf.rlim_cur, w);
+	}
 	snprintf(dir, sizeof(dir), "/tmp/om-storm-bench-XXXXXX");
 	if (!realpath(argv[0], bin) || !mkdtemp(dir)) {
 		perror("attach_storm_bench");

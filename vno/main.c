@@ -45,11 +45,17 @@ static int run(const struct vno_conf *conf, const char *conf_path)
 	/* Every thread started from here on inherits the mask; only sigwait() sees the signals. */
 	om_daemon_block_signals();
 	signal(SIGPIPE, SIG_IGN);
-	/* Each device holds a link, a bearer listener and its tunnels: the soft limit of 1024 is too few. */
+	/* Each device holds a link, a bearer listener and its tunnels: the soft limit of 1024 is too few.
+	 * The figure is logged: an attach storm of N held devices needs more than N (docs/lab.md). */
 	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-		nofile.rlim_cur = nofile.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		if (nofile.rlim_cur < nofile.rlim_max) {
+			nofile.rlim_cur = nofile.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &nofile);
+			(void)getrlimit(RLIMIT_NOFILE, &nofile);
+		}
+		om_info("open-files", "limit=%llu max_devices=%u", (unsigned long long)nofile.rlim_cur,
+			conf->max_devices);
 	}
 
 	if (conf->pcap[0] && vno_pcap_open(conf->pcap))

@@ -47,6 +47,17 @@ long long mme_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void mme_free_tables(struct mme *m)
+{
+	free(m->busy_imsi);
+	free(m->owner);
+	free(m->attached);
+	free(m->imsi_next);
+	free(m->free_slot);
+	free(m->imsi_head);
+	free(m->pool_heap);
+}
+
 int mme_init(struct mme *m, const struct vno_conf *conf, const struct mme_s6a_ops *s6a)
 {
 	memset(m, 0, sizeof(*m));
@@ -54,17 +65,26 @@ int mme_init(struct mme *m, const struct vno_conf *conf, const struct mme_s6a_op
 	m->s6a = *s6a;
 	if (om_plmn_encode(m->visited_plmn, conf->plmn.mcc, conf->plmn.mnc) < 0)
 		return OM_EINVAL;
-	m->busy_imsi = calloc(conf->max_devices, sizeof(*m->busy_imsi));
-	m->owner = calloc(conf->max_devices, sizeof(*m->owner));
-	m->attached = calloc(conf->max_devices, sizeof(*m->attached));
-	m->pool_used = calloc(conf->pool_size, 1);
-	if (!m->busy_imsi || !m->owner || !m->attached || !m->pool_used) {
-		free(m->busy_imsi);
-		free(m->owner);
-		free(m->attached);
-		free(m->pool_used);
+	unsigned n = conf->max_devices;
+	m->imsi_buckets = 64;
+	while (m->imsi_buckets < 2 * n)
+		m->imsi_buckets *= 2;
+	m->busy_imsi = calloc(n, sizeof(*m->busy_imsi));
+	m->owner = calloc(n, sizeof(*m->owner));
+	m->attached = calloc(n, sizeof(*m->attached));
+	m->imsi_next = calloc(n, sizeof(*m->imsi_next));
+	m->free_slot = calloc(n, sizeof(*m->free_slot));
+	m->imsi_head = calloc(m->imsi_buckets, sizeof(*m->imsi_head));
+	if (!m->busy_imsi || !m->owner || !m->attached || !m->imsi_next || !m->free_slot || !m->imsi_head) {
+		mme_free_tables(m);
 		return OM_ENOMEM;
 	}
+	for (uint32_t b = 0; b < m->imsi_buckets; b++)
+		m->imsi_head[b] = -1;
+	/* Popped from the end: slot 0 first. */
+	for (unsigned i = 0; i < n; i++)
+		m->free_slot[i] = (int)(n - 1 - i);
+	m->n_free = n;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->released, NULL);
 	return 0;
@@ -74,10 +94,7 @@ void mme_free(struct mme *m)
 {
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->released);
-	free(m->busy_imsi);
-	free(m->owner);
-	free(m->attached);
-	free(m->pool_used);
+	mme_free_tables(m);
 }
 
 void mme_ue_init(struct mme_ue *ue, struct mme *m, mme_send_fn send, void *send_arg)
@@ -101,6 +118,102 @@ long long mme_ue_deadline(const struct mme_ue *ue)
 
 /* ---- shared registry and pool ------------------------------------------- */
 
+/* FNV-1a over the IMSI's digits: who knows an IMSI can choose its bucket, but a
+ * chain holds only IMSIs that passed AKA here (one slot each), so no stranger
+ * can lengthen it. */
+static uint32_t imsi_bucket(const struct mme *m, const char *imsi)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)imsi; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h & (m->imsi_buckets - 1);
+}
+
+/* The busy slot of imsi, -1 when none. Under m->lock. */
+static int slot_of(const struct mme *m, const char *imsi)
+{
+	for (int i = m->imsi_head[imsi_bucket(m, imsi)]; i >= 0; i = m->imsi_next[i])
+		if (!strcmp(m->busy_imsi[i], imsi))
+			return i;
+	return -1;
+}
+
+struct mme_ue *mme_context_of(const struct mme *m, const char *imsi)
+{
+	int i = slot_of(m, imsi);
+	return i < 0 ? NULL : m->owner[i];
+}
+
+/* Take a free slot for imsi and index it: the slot, or -1 when none is free. Under m->lock. */
+static int slot_take(struct mme *m, const char *imsi)
+{
+	if (!m->n_free)
+		return -1;
+	int i = m->free_slot[--m->n_free];
+	uint32_t b = imsi_bucket(m, imsi);
+	snprintf(m->busy_imsi[i], sizeof(m->busy_imsi[0]), "%s", imsi);
+	m->imsi_next[i] = m->imsi_head[b];
+	m->imsi_head[b] = i;
+	return i;
+}
+
+/* Unindex busy slot i and free it. Under m->lock. */
+static void slot_give(struct mme *m, int i)
+{
+	int *p = &m->imsi_head[imsi_bucket(m, m->busy_imsi[i])];
+	while (*p != i)
+		p = &m->imsi_next[*p];
+	*p = m->imsi_next[i];
+	m->busy_imsi[i][0] = '\0';
+	m->owner[i] = NULL;
+	m->attached[i] = NULL;
+	m->free_slot[m->n_free++] = i;
+}
+
+/* Pool indexes handed back wait on a min-heap: the lowest free address goes first, as before. */
+static void heap_push(struct mme *m, uint32_t v)
+{
+	uint32_t *h = m->pool_heap, i = m->pool_heap_len++;
+	for (; i > 0 && h[(i - 1) / 2] > v; i = (i - 1) / 2)
+		h[i] = h[(i - 1) / 2];
+	h[i] = v;
+}
+
+static uint32_t heap_pop(struct mme *m)
+{
+	uint32_t *h = m->pool_heap, top = h[0], last = h[--m->pool_heap_len], i = 0, n = m->pool_heap_len;
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= last)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (n)
+		h[i] = last;
+	return top;
+}
+
+/* Hand pool index i back. Under m->lock. The heap holds at most pool_next entries. */
+static void pool_give(struct mme *m, uint32_t i)
+{
+	if (m->pool_heap_len == m->pool_heap_cap) {
+		uint32_t cap = m->pool_heap_cap ? 2 * m->pool_heap_cap : 64;
+		uint32_t *h = realloc(m->pool_heap, cap * sizeof(*h));
+		if (!h) {
+			om_error("pool-error", "reason=out-of-memory lost_index=%u", i);
+			return; /* that address is not handed out again: a leak, never a double use */
+		}
+		m->pool_heap = h;
+		m->pool_heap_cap = cap;
+	}
+	heap_push(m, i);
+}
+
 /*
  * ue has just passed AKA for ue->imsi: it takes the IMSI's slot. An older
  * context of the same IMSI on another connection is deleted (TS 24.301
@@ -121,24 +234,19 @@ static int registry_take(struct mme_ue *ue)
 	until.tv_sec += m->conf->s6a_timeout_ms / 1000 + 1;
 	pthread_mutex_lock(&m->lock);
 again:
-	free_slot = -1;
-	for (unsigned i = 0; i < m->conf->max_devices; i++) {
-		if (m->busy_imsi[i][0] && !strcmp(m->busy_imsi[i], ue->imsi)) {
-			struct mme_ue *old = m->owner[i];
-			if (old && old->releasing && pthread_cond_timedwait(&m->released, &m->lock, &until) == 0)
-				goto again;
-			if (old) {
-				atomic_store(&old->displaced, true);
-				om_notice("context-replaced", "imsi=%s reason=newer-attach-authenticated", ue->imsi);
-			}
-			free_slot = (int)i;
-			break;
+	free_slot = slot_of(m, ue->imsi);
+	if (free_slot >= 0) {
+		struct mme_ue *old = m->owner[free_slot];
+		if (old && old->releasing && pthread_cond_timedwait(&m->released, &m->lock, &until) == 0)
+			goto again;
+		if (old) {
+			atomic_store(&old->displaced, true);
+			om_notice("context-replaced", "imsi=%s reason=newer-attach-authenticated", ue->imsi);
 		}
-		if (free_slot < 0 && !m->busy_imsi[i][0])
-			free_slot = (int)i;
+	} else {
+		free_slot = slot_take(m, ue->imsi);
 	}
 	if (free_slot >= 0) {
-		snprintf(m->busy_imsi[free_slot], sizeof(m->busy_imsi[0]), "%s", ue->imsi);
 		m->owner[free_slot] = ue;
 		m->attached[free_slot] = NULL; /* no push reaches the old one meanwhile */
 		ue->slot = free_slot;
@@ -158,13 +266,10 @@ static int pool_alloc(struct mme_ue *ue)
 {
 	struct mme *m = ue->mme;
 	pthread_mutex_lock(&m->lock);
-	for (uint32_t i = 0; i < m->conf->pool_size; i++) {
-		if (!m->pool_used[i]) {
-			m->pool_used[i] = 1;
-			ue->pool_index = (int)i;
-			break;
-		}
-	}
+	if (m->pool_heap_len)
+		ue->pool_index = (int)heap_pop(m);
+	else if (m->pool_next < m->conf->pool_size)
+		ue->pool_index = (int)m->pool_next++;
 	pthread_mutex_unlock(&m->lock);
 	if (ue->pool_index < 0)
 		return -1;
@@ -202,12 +307,9 @@ static void release(struct mme_ue *ue)
 	ue->registered = false;
 	pthread_mutex_lock(&m->lock);
 	if (ue->pool_index >= 0)
-		m->pool_used[ue->pool_index] = 0;
-	if (owns_slot(ue)) {
-		m->busy_imsi[ue->slot][0] = '\0';
-		m->owner[ue->slot] = NULL;
-		m->attached[ue->slot] = NULL;
-	}
+		pool_give(m, (uint32_t)ue->pool_index);
+	if (owns_slot(ue))
+		slot_give(m, ue->slot);
 	ue->releasing = false;
 	pthread_cond_broadcast(&m->released);
 	pthread_mutex_unlock(&m->lock);
@@ -248,12 +350,10 @@ int mme_cancel(struct mme *m, const char *imsi, bool detach)
 	if (!m || !imsi)
 		return 0;
 	pthread_mutex_lock(&m->lock);
-	for (unsigned i = 0; i < m->conf->max_devices; i++) {
-		if (m->owner[i] && !strcmp(m->busy_imsi[i], imsi)) {
-			atomic_store(&m->owner[i]->cancelled, detach ? MME_CANCEL_DETACH : MME_CANCEL_DELETE);
-			found = 1;
-			break;
-		}
+	struct mme_ue *ue = mme_context_of(m, imsi);
+	if (ue) {
+		atomic_store(&ue->cancelled, detach ? MME_CANCEL_DETACH : MME_CANCEL_DELETE);
+		found = 1;
 	}
 	pthread_mutex_unlock(&m->lock);
 	return found;
@@ -703,13 +803,10 @@ int mme_push(struct mme *m, const char *imsi, const uint8_t *doc, size_t len)
 	if (!m || !imsi || !doc || !len)
 		return OM_EINVAL;
 	pthread_mutex_lock(&m->lock);
-	for (unsigned i = 0; i < m->conf->max_devices; i++) {
-		struct mme_ue *ue = m->attached[i];
-		if (ue && !strcmp(m->busy_imsi[i], imsi)) {
-			rc = ue->send(ue->send_arg, OM_RADIO_PUSH, doc, len);
-			break;
-		}
-	}
+	int i = slot_of(m, imsi);
+	struct mme_ue *ue = i < 0 ? NULL : m->attached[i];
+	if (ue)
+		rc = ue->send(ue->send_arg, OM_RADIO_PUSH, doc, len);
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }

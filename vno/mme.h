@@ -57,7 +57,21 @@ struct mme {
 	char (*busy_imsi)[OM_NAS_IMSI_MAX + 1]; /* conf->max_devices slots, "" = free */
 	struct mme_ue **owner;                  /* per slot: the connection holding the context */
 	struct mme_ue **attached;               /* per slot: the owner once attached, else NULL */
-	uint8_t *pool_used;                     /* conf->pool_size flags */
+	/*
+	 * Found without walking the slots (issue 14: an attach storm of 100,000
+	 * made every registry_take, push and cancel a walk of max_devices): the
+	 * busy slots hashed by IMSI, chained through imsi_next; the free slots on
+	 * a stack. The pool's returned addresses on a min-heap, so the lowest
+	 * free address still goes first, and pool_next the first never handed out.
+	 */
+	int *imsi_head;                         /* imsi_buckets chains of slots, -1 ends */
+	int *imsi_next;                         /* per slot */
+	uint32_t imsi_buckets;                  /* a power of two */
+	int *free_slot;                         /* max_devices entries, n_free of them free */
+	unsigned n_free;
+	uint32_t *pool_heap;                    /* returned addresses' indexes, a min-heap */
+	uint32_t pool_heap_len, pool_heap_cap;
+	uint32_t pool_next;                     /* indexes from here on were never handed out */
 };
 
 enum mme_state {
@@ -157,6 +171,9 @@ int mme_push(struct mme *m, const char *imsi, const uint8_t *doc, size_t len);
  */
 enum { MME_CANCEL_DELETE = 1, MME_CANCEL_DETACH = 2 };
 int mme_cancel(struct mme *m, const char *imsi, bool detach);
+
+/* The connection holding imsi's context, NULL when none. Under m->lock. */
+struct mme_ue *mme_context_of(const struct mme *m, const char *imsi);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 long long mme_now_ms(void);

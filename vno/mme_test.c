@@ -143,9 +143,9 @@ static int dropped_of(const char *imsi)
 {
 	int n = -1;
 	pthread_mutex_lock(&the_mme->lock);
-	for (unsigned i = 0; i < the_mme->conf->max_devices; i++)
-		if (the_mme->owner[i] && !strcmp(the_mme->busy_imsi[i], imsi))
-			n = (int)the_mme->owner[i]->nas_dropped;
+	const struct mme_ue *ue = mme_context_of(the_mme, imsi);
+	if (ue)
+		n = (int)ue->nas_dropped;
 	pthread_mutex_unlock(&the_mme->lock);
 	return n;
 }
@@ -317,6 +317,46 @@ static void pcid_attach_reaches_provisioning_host_only(uint16_t echo_port, uint1
 		close(fd);
 	om_radio_link_close(&l);
 	om_milenage_clear(&u.m);
+}
+
+/*
+ * The pool hands out the lowest free address and takes it back at detach;
+ * the registry finds each IMSI's slot by its index (issue 14: no walk of
+ * max_devices slots), and a slot freed at detach is taken again.
+ */
+static void addresses_lowest_free_first(void)
+{
+	struct om_radio_link l1, l2;
+	struct test_usim u1, u2;
+	struct om_radio_attach_result r1, r2;
+	device_init(&u1, k_ok);
+	device_init(&u2, k_ok);
+	CHECK_INT(attach(&l1, PCID, "provisioning", &u1, &r1), 0);
+	CHECK_INT(attach(&l2, PCID2, "provisioning", &u2, &r2), 0);
+	CHECK_INT(r1.bearer.ue_ipv4[3], 2);
+	CHECK_INT(r2.bearer.ue_ipv4[3], 3);
+	pthread_mutex_lock(&the_mme->lock);
+	CHECK(mme_context_of(the_mme, PCID) != NULL && mme_context_of(the_mme, PCID2) != NULL);
+	CHECK(mme_context_of(the_mme, UNKNOWN) == NULL);
+	pthread_mutex_unlock(&the_mme->lock);
+	/* Handed back in the order .2, .3: the next attach gets .2 again, the lowest. */
+	CHECK_INT(om_radio_ue_detach(&l1, PCID, TIMEOUT), 0);
+	CHECK_INT(om_radio_ue_detach(&l2, PCID2, TIMEOUT), 0);
+	om_radio_link_close(&l1);
+	om_radio_link_close(&l2);
+	pthread_mutex_lock(&the_mme->lock);
+	CHECK(mme_context_of(the_mme, PCID) == NULL && mme_context_of(the_mme, PCID2) == NULL);
+	pthread_mutex_unlock(&the_mme->lock);
+	CHECK_INT(attach(&l2, PCID2, "provisioning", &u2, &r2), 0);
+	CHECK_INT(r2.bearer.ue_ipv4[3], 2);
+	CHECK_INT(attach(&l1, PCID, "provisioning", &u1, &r1), 0);
+	CHECK_INT(r1.bearer.ue_ipv4[3], 3);
+	CHECK_INT(om_radio_ue_detach(&l1, PCID, TIMEOUT), 0);
+	CHECK_INT(om_radio_ue_detach(&l2, PCID2, TIMEOUT), 0);
+	om_radio_link_close(&l1);
+	om_radio_link_close(&l2);
+	om_milenage_clear(&u1.m);
+	om_milenage_clear(&u2.m);
 }
 
 static void no_apn_gets_the_default_context(void)
@@ -660,6 +700,7 @@ int main(void)
 	CHECK(srv != NULL);
 	if (srv) {
 		pcid_attach_reaches_provisioning_host_only(echo.port, test_free_port());
+		addresses_lowest_free_first();
 		nas_after_smc_drops_plain_altered_and_replayed(echo.port);
 		smc_with_wrong_keys_opens_nothing();
 		no_apn_gets_the_default_context();

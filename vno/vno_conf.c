@@ -133,7 +133,7 @@ static int parse_pool(const char *s, uint8_t base[4], uint32_t *size)
 	if (inet_pton(AF_INET, ip, &a) != 1 || !all_digits(slash + 1, 1, 2))
 		return -1;
 	unsigned plen = (unsigned)atoi(slash + 1);
-	if (plen < 16 || plen > 29)
+	if (plen < VNO_POOL_PREFIX_MIN || plen > 29)
 		return -1;
 	uint32_t net = ntohl(a.s_addr) & ~((UINT32_C(1) << (32 - plen)) - 1);
 	uint32_t first = net + 2;
@@ -282,7 +282,7 @@ static int load_main(struct vno_conf *c, const struct om_conf *cf, const char *p
 	if (parse_plmn(om_conf_get(cf, "vno", "plmn"), &c->plmn))
 		BAD("vno", "plmn (MCC-MNC, e.g. 999-70)");
 	if (parse_pool(om_conf_get(cf, "vno", "ip_pool"), c->pool_base, &c->pool_size))
-		BAD("vno", "ip_pool (a.b.c.d/16..29)");
+		BAD("vno", "ip_pool (a.b.c.d/12..29)");
 	c->log_level = om_log_level_parse(om_conf_str(cf, "vno", "log_level", "info"));
 	if (c->log_level < 0)
 		BAD("vno", "log_level (debug, info, notice, error)");
@@ -291,7 +291,7 @@ static int load_main(struct vno_conf *c, const struct om_conf *cf, const char *p
 		BAD("vno", "pcap");
 	if (copy_str(c->run_dir, sizeof(c->run_dir), om_conf_str(cf, "vno", "run_dir", "")))
 		BAD("vno", "run_dir");
-	if (om_conf_uint(cf, "vno", "max_devices", 256, 1, 65536, &v, err, err_len))
+	if (om_conf_uint(cf, "vno", "max_devices", 256, 1, VNO_MAX_DEVICES_MAX, &v, err, err_len))
 		goto out;
 	c->max_devices = (unsigned)v;
 	/* Half the links by default stay for devices that have authenticated (docs/vno.md "Bounds"). */

@@ -48,6 +48,15 @@ struct vno_apn {
 	struct vno_allow allow[VNO_MAX_ALLOW];
 };
 
+/*
+ * The largest a VNO may be told to hold: an IMSI slot is about 50 octets
+ * (vno/mme.h), so a million is 50 MiB; a /12 pool is a million addresses,
+ * and the pool costs memory only for the addresses handed back (issue 14:
+ * 100,000 devices attached at once need more than 65,536 and a /16).
+ */
+#define VNO_MAX_DEVICES_MAX (1u << 20)
+#define VNO_POOL_PREFIX_MIN 12
+
 struct vno_conf {
 	/* [vno] */
 	char radio_addr[16];

@@ -107,12 +107,17 @@ static void radio_bounds(void)
 	CHECK_INT(c.max_unauth_per_source, 4);
 	CHECK_INT(c.first_message_ms, 1500);
 	CHECK_INT(c.idle_timeout_s, 60);
+	/* An attach storm's size (issue 14): more than 65,536 devices. */
+	snprintf(text, sizeof(text), "%s[vno]\nmax_devices = 1048576\n", home);
+	CHECK_MSG(load(&c, text, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(c.max_devices, 1048576);
 	static const char *const bad[][2] = {
 		{"max_unauth = 257", "max_unauth"}, /* above max_devices */
 		{"max_unauth = 0", "max_unauth"},
 		{"max_unauth_per_source = 9\nmax_unauth = 8", "max_unauth_per_source"}, /* above max_unauth */
 		{"first_message_ms = 99", "first_message_ms"},
 		{"idle_timeout_s = 0", "idle_timeout_s"},
+		{"max_devices = 1048577", "max_devices"}, /* above VNO_MAX_DEVICES_MAX */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "%s[vno]\n%s\n", home, bad[i][0]);
@@ -164,6 +169,7 @@ static void bad_main_values(void)
 	static const char *const cases[][2] = {
 		{"plmn = 99-970", "plmn"},
 		{"ip_pool = 10.45.0.0/8", "ip_pool"},
+		{"ip_pool = 10.32.0.0/11", "ip_pool"}, /* more than a million addresses */
 		{"radio_listen = localhost:1", "radio_listen"},
 		{"log_level = loud", "log_level"},
 	};
@@ -221,6 +227,24 @@ static void daemon_command_line(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
 }
 
+/* A pool for an attach storm (issue 14): a /12 is a million addresses, more than a /16's 65,533. */
+static void large_pool(void)
+{
+	static struct vno_conf c;
+	char err[512];
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	fprintf(f, "[vno]\nradio_listen = 127.0.0.1:0\nplmn = 999-70\nip_pool = 10.32.0.0/12\nmax_devices = 200000\n"
+		"[diameter]\nidentity = mme.vno.lab\nrealm = vno.lab\nlisten = 127.0.0.1:3870\ntls = off\n"
+		"[home.00101]\npeer = a\naddress = 127.0.0.1:1\n");
+	fclose(f);
+	CHECK_MSG(vno_conf_load(&c, path, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(c.pool_size, (1 << 20) - 3);
+	CHECK_INT(c.pool_base[1], 32);
+	CHECK_INT(c.pool_base[3], 2);
+	CHECK_INT(c.max_devices, 200000);
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -232,6 +256,7 @@ int main(void)
 	mistakes_are_named();
 	bad_main_values();
 	radio_bounds();
+	large_pool();
 	daemon_command_line();
 	unlink(path);
 	return check_done();
