@@ -179,6 +179,26 @@ struct client {
 	char buf[OM_ADMIN_LINE_MAX + 1];
 };
 
+/*
+ * Refusal lines, limited per uid (threats S.16): any local user can connect in a loop, and a line
+ * per refusal let one fill the log. A uid gets one line per REFUSED_INTERVAL_MS; its next line
+ * names how many were suppressed since. REFUSED_UIDS uids are followed at once; a refusal of any
+ * other while all are within their interval shares one line a second (rest).
+ */
+#define REFUSED_UIDS 16
+#define REFUSED_INTERVAL_MS 10000
+struct refused_uid {
+	uid_t uid;
+	int used;
+	int64_t since;            /* ms: its last line */
+	unsigned long suppressed; /* refusals since, not logged */
+};
+
+/* Connections accepted per round of the loop: a flood is taken off the listen queue without
+ * keeping the clients already admitted waiting for more than one round's worth. */
+#define ACCEPT_PER_ROUND 64
+#define LISTEN_BACKLOG 128
+
 /* The clients of one socket (or of om_admin_socket_serve_client's one connection), served by one thread. */
 struct loop {
 	const struct om_admin_socket_opts *o;
@@ -186,6 +206,8 @@ struct loop {
 	char refused[64];
 	struct client *c[OM_ADMIN_CLIENTS_MAX];
 	size_t n;
+	struct refused_uid ru[REFUSED_UIDS];
+	struct om_log_limit rest;
 };
 
 static int64_t now_ms(void)
@@ -193,6 +215,48 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 if a refusal of uid may be logged now, with *suppressed the count to name in its line; 0 (counted) if not. */
+static int refusal_logged(struct loop *L, uid_t uid, unsigned long *suppressed)
+{
+	int64_t now = now_ms();
+	struct refused_uid *e = NULL, *spare = NULL;
+	for (size_t i = 0; i < REFUSED_UIDS && !e; i++) {
+		struct refused_uid *r = &L->ru[i];
+		if (r->used && r->uid == uid)
+			e = r;
+		else if (!r->used || (now - r->since >= REFUSED_INTERVAL_MS && (!spare || spare->used)))
+			spare = r; /* a free entry first, else one whose interval is over */
+	}
+	if (e && now - e->since < REFUSED_INTERVAL_MS) {
+		e->suppressed++;
+		return 0;
+	}
+	if (!e && !spare)
+		return om_log_limit_pass(&L->rest, 1, suppressed);
+	if (!e) {
+		e = spare; /* an expired entry's count, if any, is lost with it: its uid stopped for an interval */
+		*e = (struct refused_uid){ .uid = uid, .used = 1 };
+	}
+	*suppressed = e->suppressed;
+	e->suppressed = 0;
+	e->since = now;
+	return 1;
+}
+
+/* A refused connection or command: one notice line, limited per uid. */
+static void log_refusal(struct loop *L, uid_t uid, pid_t pid, const char *reason, const char *command, size_t command_len)
+{
+	unsigned long suppressed = 0;
+	if (!refusal_logged(L, uid, &suppressed))
+		return;
+	if (command)
+		om_notice(L->refused, "uid=%u pid=%d reason=%s command=%.*s suppressed=%lu", (unsigned)uid, (int)pid,
+			  reason, (int)(command_len > 32 ? 32 : command_len), command, suppressed);
+	else
+		om_notice(L->refused, "uid=%u pid=%d reason=%s suppressed=%lu", (unsigned)uid, (int)pid, reason,
+			  suppressed);
 }
 
 /*
@@ -327,7 +391,7 @@ static void admit(struct loop *L, int fd)
 	}
 	int entry = om_admin_socket_peer_allowed(cred.uid, geteuid()) ? -2 : allow_find(L->allow, cred.uid);
 	if (entry == -1) {
-		om_notice(L->refused, "uid=%u pid=%d reason=uid-not-allowed", (unsigned)cred.uid, (int)cred.pid);
+		log_refusal(L, cred.uid, cred.pid, "uid-not-allowed", NULL, 0);
 		refuse(fd, OM_EPERM, "permission denied: uid not allowed");
 		close(fd);
 		return;
@@ -338,7 +402,7 @@ static void admit(struct loop *L, int fd)
 	size_t room = entry == -2 ? OM_ADMIN_CLIENTS_MAX : OM_ADMIN_CLIENTS_MAX - OM_ADMIN_RESERVED;
 	struct client *c = NULL;
 	if (L->n >= room || same >= OM_ADMIN_PEER_CONNS_MAX || !(c = calloc(1, sizeof(*c)))) {
-		om_notice(L->refused, "uid=%u pid=%d reason=too-many-connections", (unsigned)cred.uid, (int)cred.pid);
+		log_refusal(L, cred.uid, cred.pid, "too-many-connections", NULL, 0);
 		refuse(fd, OM_EUNAVAILABLE, "too many connections: retry later");
 		close(fd);
 		return;
@@ -374,9 +438,7 @@ static void run_lines(struct loop *L, struct client *c)
 		if (verb_allowed(c->verbs, c->buf)) {
 			rc = L->o->exec(L->o->arg, c->buf, emit, c, why, sizeof(why));
 		} else {
-			size_t vl = strcspn(c->buf, " \t");
-			om_notice(L->refused, "uid=%u pid=%d reason=command-not-allowed command=%.*s", (unsigned)c->uid,
-				  (int)c->pid, (int)(vl > 32 ? 32 : vl), c->buf);
+			log_refusal(L, c->uid, c->pid, "command-not-allowed", c->buf, strcspn(c->buf, " \t"));
 			rc = OM_EPERM;
 			snprintf(why, sizeof(why), "permission denied: command not allowed for this user");
 		}
@@ -487,10 +549,13 @@ static void serve_loop(struct loop *L, int lfd, int stop)
 		}
 		for (size_t i = 0; i < L->n; i++)
 			on_deadline(L, L->c[i], now);
-		if (lfd >= 0 && r > 0 && (pf[0].revents & POLLIN)) {
+		/* the listen queue emptied (threats S.16): one accept a round let a local user's flood of refused
+		 * connections fill it, and the callers' connects wait behind them */
+		for (int k = 0; lfd >= 0 && r > 0 && (pf[0].revents & POLLIN) && k < ACCEPT_PER_ROUND; k++) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd >= 0)
-				admit(L, fd);
+			if (fd < 0)
+				break; /* EAGAIN: the queue is empty (the listener does not block) */
+			admit(L, fd);
 		}
 	}
 }
@@ -609,10 +674,10 @@ int om_admin_socket_start(struct om_admin_socket **out, const struct om_admin_so
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(path, allow.n ? 0666 : 0600) < 0 ||
-	    listen(s->lfd, 16) < 0 || pipe(s->stop) < 0) {
+	    listen(s->lfd, LISTEN_BACKLOG) < 0 || pipe(s->stop) < 0) {
 		snprintf(err, err_len, "%s socket %s: %s", o->what, path, strerror(errno));
 		goto fail;
 	}

@@ -13,7 +13,10 @@
  * is not complete OM_ADMIN_TIMEOUT_S seconds after the last answer (or the
  * connection), or that has not taken an answer in as long, is dropped, a
  * partial line answered OM_ETIMEOUT. A connection over a bound is answered
- * "error OM_EUNAVAILABLE" and closed. Lines and answers may carry secrets:
+ * "error OM_EUNAVAILABLE" and closed. Pending connections are accepted
+ * until the queue is empty (at most 64 a round); a refusal's log line
+ * (<prefix>-refused) is written at most once per uid every 10 s, the next
+ * naming how many were suppressed. Lines and answers may carry secrets:
  * they are cleansed once answered and sent. The HSS's provisioning socket and the PVA's admin
  * socket are this, with their own commands.
  */

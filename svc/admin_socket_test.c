@@ -530,6 +530,109 @@ static void connections_are_bounded_per_peer(void)
 	om_admin_socket_stop(s);
 }
 
+/* Lines of the log file at path holding needle. */
+static int log_lines(const char *path, const char *needle)
+{
+	char line[1200];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * Threats S.16: a local user who may not use the socket (uid 65534, not listed) connects in a
+ * loop from several processes. Each refusal was a log line (6000 connections, 6000 lines) and
+ * one connection was taken off the listen queue a round. Now the log holds one line per uid and
+ * interval, nothing runs for the refused, and the operator's calls during the flood are answered
+ * in their usual time.
+ */
+#define FLOODERS 4
+#define FLOOD_CONNS 1500
+static void a_refused_flood_leaves_the_log_bounded(void)
+{
+	struct om_admin_socket *s = NULL;
+	struct om_admin_result res;
+	char path[420], logpath[420], err[256] = "";
+	struct timespec t0;
+	if (geteuid() != 0) {
+		printf("NOTE: not root: the setuid(65534) flood test needs root\n");
+		return;
+	}
+	CHECK(chmod(dir, 0711) == 0);
+	snprintf(path, sizeof(path), "%s/flood/f.sock", dir);
+	snprintf(logpath, sizeof(logpath), "%s/flood.log", dir);
+	CHECK_INT(om_admin_socket_allow(path, "4242", err, sizeof(err)), 0); /* 0666: uid 65534 reaches it */
+	int logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), saved = dup(2);
+	CHECK(logfd >= 0 && saved >= 0 && dup2(logfd, 2) == 2);
+	CHECK_MSG(om_admin_socket_start(&s, &opts, path, err, sizeof(err)) == 0, "%s", err);
+	long long usual = 0;
+	for (int i = 0; i < 20; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK_INT(om_admin_call(path, "echo before\n", 2000, NULL, NULL, &res), 0);
+		usual = ms_since(&t0) > usual ? ms_since(&t0) : usual;
+	}
+	int before = calls;
+	pid_t pid[FLOODERS];
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int k = 0; k < FLOODERS; k++) {
+		if ((pid[k] = fork()) == 0) {
+			if (setgid(65534) < 0 || setuid(65534) < 0)
+				_exit(10);
+			struct sockaddr_un sa = { .sun_family = AF_UNIX };
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
+			int refused = 0;
+			for (int i = 0; i < FLOOD_CONNS; i++) {
+				int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+				char buf[64] = "";
+				/* no line sent: the refusal comes before one is read (a line unread at the close
+				 * would make the answer ECONNRESET) */
+				if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+				    read(fd, buf, sizeof(buf) - 1) > 0)
+					refused += !strncmp(buf, "error OM_EPERM ", 15);
+				if (fd >= 0)
+					close(fd);
+			}
+			_exit(refused == FLOOD_CONNS ? 0 : 11);
+		}
+	}
+	/* the operator's calls while the flood runs */
+	long long worst = 0;
+	int served = 0;
+	for (int i = 0; i < 20; i++) {
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		served += om_admin_call(path, "echo during\n", 5000, NULL, NULL, &res) == 0 && res.code == 0;
+		worst = ms_since(&t1) > worst ? ms_since(&t1) : worst;
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+	int flooded = 0;
+	for (int k = 0; k < FLOODERS; k++) {
+		int st = -1;
+		flooded += pid[k] > 0 && waitpid(pid[k], &st, 0) == pid[k] && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	long long flood_ms = ms_since(&t0);
+	om_admin_socket_stop(s);
+	CHECK(dup2(saved, 2) == 2);
+	close(saved);
+	close(logfd);
+	CHECK_MSG(flooded == FLOODERS, "%d of %d flooders saw every connection refused", flooded, FLOODERS);
+	CHECK_INT(calls, before + 20); /* the operator's calls ran, no refused line did */
+	CHECK_INT(served, 20);
+	/* usual: the slowest of 20 calls before the flood; a margin for a loaded machine */
+	CHECK_MSG(worst < 500 + 10 * usual, "a call during the flood took %lld ms (usual %lld ms)", worst, usual);
+	int lines = log_lines(logpath, "test-refused");
+	CHECK_MSG(lines >= 1 && lines <= 1 + flood_ms / 10000, "%d refusal lines for %d connections in %lld ms", lines,
+		  FLOODERS * FLOOD_CONNS, flood_ms);
+	printf("flood: %d connections refused in %lld ms, %d log lines; the operator's calls: worst %lld ms, usual "
+	       "%lld ms\n",
+	       FLOODERS * FLOOD_CONNS, flood_ms, lines, worst, usual);
+	CHECK_INT(om_admin_socket_allow(path, "", err, sizeof(err)), 0);
+}
+
 /* Sockets open in this process (both ends of each connection: the server runs here too). */
 static int sockets_open(void)
 {
@@ -606,6 +709,7 @@ int main(void)
 	connections_are_bounded_per_peer();
 	a_link_reuses_its_connections();
 	a_trickled_line_is_dropped_at_its_deadline();
+	a_refused_flood_leaves_the_log_bounded();
 	du_rm_rf(dir);
 	return check_done();
 }
