@@ -161,6 +161,28 @@ static void auth_refused(struct om_http_req *r, struct sho_api *a, int rc)
 	api_error(r, rc, NULL);
 }
 
+/*
+ * The live session of cookie value sid, signed in under the owner's secret as it is now (threats
+ * O.1): a secret changed or an owner deleted (sho-admin, on the daemon's other handle) ends that
+ * owner's sessions at their next request, another owner's live on. NULL if none.
+ */
+static const struct sho_session *live_session(struct sho_api *a, const char *sid, int64_t now)
+{
+	uint8_t stamp[SHO_OWNER_STAMP_LEN];
+	const struct sho_session *s = sho_session_find(a->sessions, sid, now);
+	if (!s)
+		return NULL;
+	int rc = sho_owner_stamp(a->sho, s->owner_id, stamp);
+	if (rc == 0 && !CRYPTO_memcmp(stamp, s->stamp, sizeof(stamp)))
+		return s;
+	if (rc == 0 || rc == OM_ESHO_NOT_FOUND) {
+		om_notice("sho-session-ended", "owner=%s reason=%s", s->owner_id,
+			  rc ? "owner-deleted" : "secret-changed");
+		sho_session_end(a->sessions, sid);
+	}
+	return NULL; /* a store that does not answer ends nothing, and serves nothing */
+}
+
 int api_caller(struct om_http_req *r, struct sho_api *a, int change, struct api_caller *c)
 {
 	char sid[SHO_SESSION_ID_LEN + 1], id[SHO_OWNER_ID_MAX + 1] = "", secret[SHO_SECRET_MAX + 1] = "";
@@ -168,7 +190,7 @@ int api_caller(struct om_http_req *r, struct sho_api *a, int change, struct api_
 	memset(c, 0, sizeof(*c));
 	cookie_value(r, sid);
 	if (sid[0]) {
-		const struct sho_session *s = sho_session_find(a->sessions, sid, now);
+		const struct sho_session *s = live_session(a, sid, now);
 		OPENSSL_cleanse(sid, sizeof(sid));
 		if (!s) {
 			api_error(r, OM_ESHO_SESSION, "signed out: sign in again");
@@ -228,9 +250,14 @@ static void sign_in(struct om_http_req *r, void *arg)
 		return;
 	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "owner"));
 	char *secret = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "secret"));
+	uint8_t stamp[SHO_OWNER_STAMP_LEN] = { 0 };
 	int rc = id && secret && sho_id_ok(id, SHO_OWNER_ID_MAX) && strlen(secret) <= SHO_SECRET_MAX ? 0 : OM_ESHO_REQUEST;
+	/* the stamp before the check: a secret changed in between leaves the session the old stamp, and it ends at
+	 * its first request; an unknown owner goes on to the check and its refusal (no shortcut to time) */
+	if (rc == 0 && (rc = sho_owner_stamp(a->sho, id, stamp)) == OM_ESHO_NOT_FOUND)
+		rc = 0;
 	if (rc == 0 && (rc = sho_http_check_secret(r, a->http, id, secret)) == 0)
-		rc = sho_session_new(a->sessions, id, sho_now(), sid, &s);
+		rc = sho_session_new(a->sessions, id, stamp, sho_now(), sid, &s);
 	if (secret)
 		OPENSSL_cleanse(secret, strlen(secret));
 	if (rc == 0) {
@@ -259,7 +286,7 @@ static void session_get(struct om_http_req *r, void *arg)
 	struct sho_api *a = arg;
 	char sid[SHO_SESSION_ID_LEN + 1];
 	cookie_value(r, sid);
-	const struct sho_session *s = sid[0] ? sho_session_find(a->sessions, sid, sho_now()) : NULL;
+	const struct sho_session *s = sid[0] ? live_session(a, sid, sho_now()) : NULL;
 	OPENSSL_cleanse(sid, sizeof(sid));
 	if (!s)
 		return api_error(r, OM_ESHO_SESSION, NULL);

@@ -8,6 +8,7 @@
 #include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -274,6 +275,33 @@ out:
 		om_info("owner-secret", "owner=%s kdf=%s", owner_id, KDF_NAME);
 	else
 		om_notice("owner-refused", "owner=%.63s command=secret reason=%s", owner_id, om_errname(rc));
+	return rc;
+}
+
+int sho_owner_stamp(struct sho *s, const char *owner_id, uint8_t stamp[static SHO_OWNER_STAMP_LEN])
+{
+	if (!s || !owner_id)
+		return OM_EINVAL;
+	memset(stamp, 0, SHO_OWNER_STAMP_LEN);
+	struct om_stmt *st = s->stmt[SHO_SQL_OWNER_GET];
+	int q = om_stmt_query(st, OM_BIND(OM_TEXT(owner_id)));
+	if (q < 0)
+		return OM_ESTORE;
+	if (q != OM_STORE_ROW)
+		return OM_ESHO_NOT_FOUND;
+	size_t sl = 0, hl = 0;
+	const char *kdf = om_stmt_col_text(st, 0);
+	const void *sp = om_stmt_col_blob(st, 1, &sl), *hp = om_stmt_col_blob(st, 2, &hl);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned len = 0;
+	int rc = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+			 EVP_DigestUpdate(md, kdf ? kdf : "", kdf ? strlen(kdf) + 1 : 1) == 1 &&
+			 EVP_DigestUpdate(md, sp, sl) == 1 && EVP_DigestUpdate(md, hp, hl) == 1 &&
+			 EVP_DigestFinal_ex(md, stamp, &len) == 1 && len == SHO_OWNER_STAMP_LEN
+		 ? 0
+		 : OM_ECRYPTO;
+	EVP_MD_CTX_free(md);
+	om_stmt_reset(st);
 	return rc;
 }
 

@@ -42,8 +42,8 @@ static int alive(const struct sho_session *s, int64_t now)
 
 /* ---- sessions ---------------------------------------------------------------------- */
 
-int sho_session_new(struct sho_sessions *t, const char *owner_id, int64_t now, char id[static SHO_SESSION_ID_LEN + 1],
-		    const struct sho_session **out)
+int sho_session_new(struct sho_sessions *t, const char *owner_id, const uint8_t stamp[static SHO_OWNER_STAMP_LEN],
+		    int64_t now, char id[static SHO_SESSION_ID_LEN + 1], const struct sho_session **out)
 {
 	uint8_t raw[32], csrf[32];
 	int rc;
@@ -84,6 +84,7 @@ int sho_session_new(struct sho_sessions *t, const char *owner_id, int64_t now, c
 	}
 	b64url(csrf, slot->csrf);
 	snprintf(slot->owner_id, sizeof(slot->owner_id), "%s", owner_id);
+	memcpy(slot->stamp, stamp, SHO_OWNER_STAMP_LEN);
 	slot->created = slot->last = now;
 	*out = slot;
 	return 0;

@@ -144,6 +144,16 @@ OM_NODISCARD int sho_owner_secret(struct sho *s, const char *owner_id, const cha
 OM_NODISCARD int sho_owner_delete(struct sho *s, const char *owner_id);
 
 /*
+ * The stamp of the owner's stored secret: SHA-256 of its KDF name, salt and
+ * hash, so it changes with every sho_owner_secret (a fresh salt) and goes
+ * with sho_owner_delete. A console session keeps the stamp it was signed in
+ * under and ends when it differs (docs/owner.md "Sessions"). Returns 0,
+ * OM_ESHO_NOT_FOUND (no such owner), OM_ECRYPTO or OM_ESTORE.
+ */
+#define SHO_OWNER_STAMP_LEN 32
+OM_NODISCARD int sho_owner_stamp(struct sho *s, const char *owner_id, uint8_t stamp[static SHO_OWNER_STAMP_LEN]);
+
+/*
  * Suspend (suspend 1) or resume (0) a registered device's subscription in
  * our HSS, with a `suspended` / `resumed` event for its owner, in one
  * transaction: the event is kept only when the HSS did it. Resuming one

@@ -246,6 +246,8 @@ static void check_released(struct sho *t, const struct kit_tre *sold, uint32_t s
 	CHECK_MSG(!strstr(out, SOLD), "the seller sees it: %s", out);
 }
 
+static void check_sessions_end_with_the_secret(struct sho *t);
+
 static void check_resale(struct sho *t, const struct kit_tre *sold, const struct pf_sho *x)
 {
 	struct sho_device_in d;
@@ -307,6 +309,7 @@ static void check_resale(struct sho *t, const struct kit_tre *sold, const struct
 	CHECK_MSG(issued == 1, "buyer: %s", out);
 	ds = drf_status();
 	CHECK(!strcmp(ds.owner, BUYER) && ds.codes_unused == 1);
+	check_sessions_end_with_the_secret(t); /* here, where the buyer's session gets a code for SOLD */
 
 	/* review finding 4: 1,000 copies of one TRE_id give one code; the new one revoked the buyer's first */
 	size_t cap = 20 + 1000 * (strlen(SOLD) + 4);
@@ -617,6 +620,132 @@ static void check_hss_reason(struct sho_http *web, const struct kit_tre *k)
 }
 
 /* ---- the test ------------------------------------------------------------- */
+
+/* ---- console sessions and the owner's secret ------------------------------------- */
+
+struct console {
+	char sid[SHO_SESSION_ID_LEN + 1];
+	char csrf[SHO_CSRF_LEN + 1];
+};
+
+/* curl with the headers in a file of its own (the cookie is not put on a command line); status or -1. */
+static int curl_with(const char *method, const char *url_path, const char *headers, const char *body, const char *dump,
+		     char *out, size_t cap)
+{
+	static unsigned n;
+	char url[256], rel[40], hfile[600], bfile[600], hdr_arg[610], data[610];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", api_port, url_path);
+	snprintf(rel, sizeof(rel), "console-h-%u", n);
+	snprintf(hfile, sizeof(hfile), "%s", at(rel));
+	CHECK_INT(du_write_file(hfile, headers), 0);
+	snprintf(hdr_arg, sizeof(hdr_arg), "@%s", hfile);
+	snprintf(rel, sizeof(rel), "console-b-%u", n++);
+	snprintf(bfile, sizeof(bfile), "%s", at(rel));
+	if (body) {
+		CHECK_INT(du_write_file(bfile, body), 0);
+		snprintf(data, sizeof(data), "@%s", bfile);
+	}
+	const char *argv[] = { "curl", "-s", "--max-time", "30", "-w", "\n%{http_code}", "-X", method, "-H", hdr_arg,
+			       "-D", dump ? dump : "/dev/null", url, body ? "--data-binary" : NULL, data, NULL };
+	char *raw = malloc(1 << 16), *nl = NULL;
+	int status = -1;
+	if (raw && du_run_quiet(argv, 0, raw, 1 << 16) == 0 && (nl = strrchr(raw, '\n'))) {
+		*nl = '\0';
+		snprintf(out, cap, "%s", raw);
+		status = atoi(nl + 1);
+	}
+	free(raw);
+	return status;
+}
+
+/* Sign in to the console as owner: the status, with the cookie's value and the CSRF token in c on 200. */
+static int console_sign_in(const char *owner, const char *secret, struct console *c)
+{
+	char body[200], out[4096], dump[600], *hdrs = NULL;
+	memset(c, 0, sizeof(*c));
+	snprintf(body, sizeof(body), "{\"owner\": \"%s\", \"secret\": \"%s\"}", owner, secret);
+	snprintf(dump, sizeof(dump), "%s", at("console-sign-in-headers"));
+	int status = curl_with("POST", "/api/v1/session", "Content-Type: application/json\n", body, dump, out, sizeof(out));
+	if (status != 200)
+		return status;
+	const char *p = (hdrs = (char *)check_slurp(dump, NULL)) ? strstr(hdrs, "__Host-session=") : NULL;
+	if (p && strlen(p + 15) >= SHO_SESSION_ID_LEN)
+		memcpy(c->sid, p + 15, SHO_SESSION_ID_LEN);
+	cJSON *j = cJSON_Parse(out);
+	const char *csrf = cJSON_GetStringValue(cJSON_GetObjectItem(j, "csrf_token"));
+	if (csrf)
+		snprintf(c->csrf, sizeof(c->csrf), "%s", csrf);
+	cJSON_Delete(j);
+	free(hdrs);
+	CHECK_MSG(strlen(c->sid) == SHO_SESSION_ID_LEN && strlen(c->csrf) == SHO_CSRF_LEN, "sign-in of %s: %s", owner, out);
+	return status;
+}
+
+/* method path with the session's cookie and CSRF token: the status, the answer in out. */
+static int console(const char *method, const char *url_path, const struct console *c, const char *body, char *out,
+		   size_t cap)
+{
+	char headers[300];
+	snprintf(headers, sizeof(headers), "Cookie: __Host-session=%s\nX-CSRF-Token: %s\nContent-Type: application/json\n",
+		 c->sid, c->csrf);
+	return curl_with(method, url_path, headers, body, NULL, out, cap);
+}
+
+/*
+ * Security review: console sessions signed in before an owner's secret changed, or before the owner
+ * was deleted, ran on until they expired (30 minutes idle, 12 hours). Now, once the operator
+ * changes the secret (sho-admin's `owner secret`, here sho_owner_secret on the test's own handle
+ * as on the daemon's admin handle) or deletes the owner, every session of that owner is refused
+ * (401, OM_ESHO_SESSION) and what it asks is not done, while another owner's session lives on.
+ */
+static void check_sessions_end_with_the_secret(struct sho *t)
+{
+	struct console buyer, seller, gone, again;
+	char out[1 << 15], *before;
+	unsigned issued, refused;
+	const char *one = "{\"devices\": [\"" SOLD "\"]}";
+
+	CHECK_INT(console_sign_in(BUYER, BUYER_SECRET, &buyer), 200);
+	CHECK_INT(console_sign_in(SELLER, SELLER_SECRET, &seller), 200);
+	CHECK_INT(console("POST", "/api/v1/transfer-codes", &buyer, one, out, sizeof(out)), 200);
+	codes_of(out, &issued, &refused, "", NULL, 0);
+	CHECK_MSG(issued == 1, "the buyer's session before the change: %s", out);
+
+	/* the buyer's secret changed by the operator: its session is over, nothing it asks is done */
+	CHECK_INT(sho_owner_secret(t, BUYER, BUYER_SECRET " new"), 0);
+	before = snap();
+	CHECK_INT(console("POST", "/api/v1/transfer-codes", &buyer, one, out, sizeof(out)), 401);
+	CHECK_MSG(strstr(out, "OM_ESHO_SESSION") != NULL, "old session after the change: %s", out);
+	CHECK_INT(console("GET", "/api/v1/devices", &buyer, NULL, out, sizeof(out)), 401);
+	CHECK_INT(console("GET", "/api/v1/session", &buyer, NULL, out, sizeof(out)), 401);
+	CHECK_INT(console("DELETE", "/api/v1/session", &buyer, NULL, out, sizeof(out)), 401);
+	rk_check_unchanged(before, snap(), "the buyer's session from before its secret changed");
+	/* another owner's session lives on; the buyer signs in again with the new secret only */
+	CHECK_INT(console("GET", "/api/v1/session", &seller, NULL, out, sizeof(out)), 200);
+	CHECK_INT(console_sign_in(BUYER, BUYER_SECRET, &again), 401);
+	CHECK_INT(console_sign_in(BUYER, BUYER_SECRET " new", &again), 200);
+	CHECK_INT(console("POST", "/api/v1/transfer-codes", &again, one, out, sizeof(out)), 200);
+	codes_of(out, &issued, &refused, "", NULL, 0);
+	CHECK_MSG(issued == 1, "the buyer's new session: %s", out);
+	CHECK_INT(sho_owner_secret(t, BUYER, BUYER_SECRET), 0);
+
+	/* an owner deleted: its session is over */
+	CHECK_INT(sho_owner_add(t, "fleet-gone", "gone secret 12345"), 0);
+	CHECK_INT(console_sign_in("fleet-gone", "gone secret 12345", &gone), 200);
+	CHECK_INT(console("GET", "/api/v1/devices", &gone, NULL, out, sizeof(out)), 200);
+	CHECK_INT(sho_owner_delete(t, "fleet-gone"), 0);
+	before = snap();
+	CHECK_INT(console("GET", "/api/v1/devices", &gone, NULL, out, sizeof(out)), 401);
+	CHECK_INT(console("POST", "/api/v1/transfer-codes", &gone, one, out, sizeof(out)), 401);
+	rk_check_unchanged(before, snap(), "the session of a deleted owner");
+	CHECK_INT(console("GET", "/api/v1/session", &seller, NULL, out, sizeof(out)), 200);
+	/* an owner made again under the same id is another: the old session stays over */
+	CHECK_INT(sho_owner_add(t, "fleet-gone", "gone secret 12345"), 0);
+	CHECK_INT(console("GET", "/api/v1/session", &gone, NULL, out, sizeof(out)), 401);
+	CHECK_INT(sho_owner_delete(t, "fleet-gone"), 0);
+	CHECK_INT(console("DELETE", "/api/v1/session", &seller, NULL, out, sizeof(out)), 200);
+	OPENSSL_cleanse(&buyer, sizeof(buyer));
+}
 
 int main(void)
 {
