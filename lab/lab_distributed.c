@@ -4,10 +4,13 @@
  * and 4 (lab_distributed.h has the phases). The lab's topology is set up and
  * started as for the story; this file adds two Registration Operators beside
  * its RO, each as its operators would run it: a factory run made with its
- * own certificate as the devices' root, its ICF filled through the HSS's own
- * import, its DRF's register through the DRF's API before the first start,
- * and the sections the VNO, the SHOs and their DPFs need to reach it. After
- * the start only the daemons' sockets and HTTPS APIs are used.
+ * own certificate as the devices' root, the sections the VNO, the SHOs and
+ * their DPFs need to reach it, and its stores seeded once its daemons run,
+ * as the lab's own (lab_seed.c, docs/lab.md "Seeding"): its ICF by the
+ * HSS's import on its provisioning socket, its Cert_TREs by the PVA's on
+ * its admin socket, its DRF's register on the DRF's admin socket. The lab
+ * opens no store of theirs (tests/boundary_test.c); it reaches the daemons
+ * only over their sockets and HTTPS APIs.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,13 +27,9 @@
 #include <openmcim/app_params.h>
 #include <openmcim/pki.h>
 
-#include "admin.h"
 #include "agent.h"
-#include "drf.h"
 #include "factory.h"
-#include "hss.h"
 #include "lab_dro_int.h"
-#include "pva.h"
 #include "sho.h"
 
 #define PATH_CAP DRO_PATH_CAP
@@ -102,41 +101,6 @@ static int factory(struct dro *a, const struct dro_extra_ro *x)
 	return rc;
 }
 
-static void no_emit(void *ctx, const char *line)
-{
-	(void)ctx;
-	(void)line;
-}
-
-/* The ICF: the run's PCIDs through the HSS's own import; the PVA: the run's Cert_TREs and references. */
-static int fill_icf_pva(struct dro *a, unsigned k)
-{
-	const struct dro_extra_ro *x = &extra_ro[k];
-	char db[PATH_CAP], p[PATH_CAP], line[PATH_CAP + 64], err[256], ca[PATH_CAP], rc_[PATH_CAP], rk[PATH_CAP];
-	/* RO-C's ICF runs as front end 0 of 2 (docs/sqn.md "A standby RO's ICF") */
-	struct hss_config hc = { .db_path = a->icf_db[k], .frontends = k == DRO_RO_C - 1 ? 2 : 0 };
-	struct hss *h = hss_open(&hc, err, sizeof(err));
-	if (!h)
-		return problem(a->r, "%s ICF: %s", x->id, err), OM_ELAB_SETUP;
-	snprintf(line, sizeof(line), "import %s apn=" PCID_APN " roaming=any",
-		 at(a, p, "%s-factory/ro/pcid-credentials.csv", x->stem));
-	int rc = hss_admin_exec(h, line, no_emit, NULL, err, sizeof(err));
-	hss_close(h);
-	if (rc < 0)
-		return problem(a->r, "%s ICF import: %s", x->id, err), OM_ELAB_SETUP;
-	struct pva_config pc = { .db_path = lab_db(&a->l, LAB_D_PVA, db, sizeof(db)),
-				 .ca_cert = at(a, ca, "pki/cas/pva-ca.pem"),
-				 .responder_cert = at(a, rc_, "pki/pva-responder.pem"),
-				 .responder_key = at(a, rk, "pki/pva-responder.key") };
-	struct pva *pv = pva_open(&pc, err, sizeof(err));
-	if (!pv)
-		return problem(a->r, "PVA: %s", err), OM_ELAB_SETUP;
-	long nd = 0, nr = 0;
-	rc = pva_import_dir(pv, at(a, p, "%s-factory/pva", x->stem), &nd, &nr, err, sizeof(err));
-	pva_close(pv);
-	return rc < 0 ? (problem(a->r, "PVA import of %s's run: %s", x->id, err), OM_ELAB_SETUP) : 0;
-}
-
 /* The PCIDs of a run's ICF file, in device order (the delivery note's). */
 static int read_pcids(struct dro *a, const struct dro_extra_ro *x, char (*pcid)[16], unsigned n)
 {
@@ -156,49 +120,6 @@ static int read_pcids(struct dro *a, const struct dro_extra_ro *x, char (*pcid)[
 		OPENSSL_cleanse(text, len); /* K and OPc */
 	free(text);
 	return i == n ? 0 : -1;
-}
-
-/*
- * The DRF's register before its first start: the operators that may ask it
- * (SHO-A, SHO-B by their SHO_SIGNING certificates) and each of its devices
- * with its PCID, owned by the lab's owner.
- */
-static int fill_drf(struct dro *a, unsigned ro_k, unsigned first)
-{
-	static const char *const shos[] = { "SHO-A", "sho-a", "SHO-B", "sho-b" };
-	const struct dro_extra_ro *x = &extra_ro[ro_k];
-	char p[PATH_CAP], err[256];
-	struct drf *d = NULL;
-	struct drf_config dc = { .db_path = a->drf_db[ro_k] };
-	struct sho_device_in *note = NULL;
-	int64_t now = (int64_t)time(NULL);
-	int n = sho_note_read(at(a, p, "%s-factory/owner/delivery-note.csv", x->stem), &note, err, sizeof(err));
-	if (n != (int)a->o->n_per_ro)
-		return problem(a->r, "%s's delivery note: %s", x->id, n < 0 ? err : "row count"), OM_ELAB_SETUP;
-	int rc = drf_open(&d, &dc, err, sizeof(err));
-	for (int k = 0; rc == 0 && k < 4; k += 2) {
-		X509 *c = NULL;
-		uint8_t *der = NULL;
-		size_t len = 0;
-		rc = om_cert_load(&c, at(a, p, "pki/%s-signing.pem", shos[k + 1]));
-		if (rc == 0)
-			rc = om_cert_encode(c, OM_ENC_DER, &der, &len);
-		if (rc == 0)
-			rc = drf_operator_add(d, shos[k], der, len, now);
-		om_pki_free(der, len);
-		X509_free(c);
-	}
-	for (int i = 0; rc == 0 && i < n; i++) {
-		struct lab_dro_device *dev = &a->r->dev[first + (unsigned)i];
-		snprintf(dev->tre_id, sizeof(dev->tre_id), "%s", note[i].tre_id);
-		rc = drf_device_add(d, note[i].tre_id, dev->pcid, now, note[i].cert_enc, note[i].cert_enc_len,
-				    note[i].cert_sign, note[i].cert_sign_len, LAB_OWNER, 0);
-	}
-	if (rc < 0)
-		problem(a->r, "%s's DRF register: %s", x->id, d ? om_strerror(rc) : err);
-	drf_close(d);
-	sho_devices_free(note, (size_t)n);
-	return rc < 0 ? OM_ELAB_SETUP : 0;
 }
 
 /* Append text to <dir>/<name>.conf (the topology's file, written by lab_setup). */
@@ -331,10 +252,6 @@ static int setup(struct dro *a)
 		if (pcids != pcid)
 			free(pcids);
 		if (rc == 0)
-			rc = fill_icf_pva(a, k);
-		if (rc == 0)
-			rc = fill_drf(a, k, first);
-		if (rc == 0)
 			rc = configs(a, k);
 		if (rc == 0 && k == DRO_RO_C - 1)
 			rc = dro_case2_standby(a);
@@ -365,17 +282,99 @@ int dro_spawn(struct dro *a, const char *stem, const char *what, pid_t *pid)
 	return 0;
 }
 
-/* The extra ICFs before the VNO (it waits for its Diameter peers), the extra DRFs after it (they push through it). */
+/* ---- the stores, seeded once their daemons run (lab_seed.c) ------------------------------ */
+
+/* RO k's ICF: its run's PCIDs, by the HSS's own import on its provisioning socket (hss-admin import). */
+static int seed_icf(struct dro *a, unsigned k)
+{
+	const struct dro_extra_ro *x = &extra_ro[k];
+	char sock[PATH_CAP], p[PATH_CAP], why[512];
+	if (lab_seed_icf(at(a, sock, "%s-hss/prov.sock", x->stem), at(a, p, "%s-factory/ro/pcid-credentials.csv", x->stem),
+			 why, sizeof(why)) < 0)
+		return problem(a->r, "%s's ICF: %s", x->id, why), OM_ELAB_SETUP;
+	return 0;
+}
+
+/* RO k's run's Cert_TREs and references, by the PVA's import on its admin socket (pva-admin import). */
+static int seed_pva(struct dro *a, unsigned k)
+{
+	const struct dro_extra_ro *x = &extra_ro[k];
+	char sock[PATH_CAP], p[PATH_CAP], why[512];
+	if (lab_seed_pva(lab_socket(&a->l, LAB_D_PVA, "admin.sock", sock, sizeof(sock)),
+			 at(a, p, "%s-factory/pva", x->stem), why, sizeof(why)) < 0)
+		return problem(a->r, "PVA import of %s's run: %s", x->id, why), OM_ELAB_SETUP;
+	return 0;
+}
+
+/*
+ * RO k's DRF's register on its admin socket (drf-admin operator add, device
+ * add): the operators that may ask it (SHO-A, SHO-B by their SHO_SIGNING
+ * certificates) and each of its devices with its PCID, owned by the lab's
+ * owner; the devices' TRE_ids from its run's delivery note.
+ */
+static int seed_drf(struct dro *a, unsigned k)
+{
+	static const char *const shos[][2] = { { "SHO-A", "sho-a" }, { "SHO-B", "sho-b" } };
+	const struct dro_extra_ro *x = &extra_ro[k];
+	const unsigned first = (k + 1) * a->o->n_per_ro;
+	char p[PATH_CAP], sock[PATH_CAP], why[512];
+	struct lab_seed_operator op[2];
+	uint8_t *der[2] = { 0 };
+	size_t len[2] = { 0 };
+	struct sho_device_in *note = NULL;
+	struct lab_seed_device *dev = NULL;
+	int n = sho_note_read(at(a, p, "%s-factory/owner/delivery-note.csv", x->stem), &note, why, sizeof(why));
+	int rc = n == (int)a->o->n_per_ro ? 0 : OM_ELAB_SETUP;
+	if (rc < 0) {
+		problem(a->r, "%s's delivery note: %s", x->id, n < 0 ? why : "row count");
+		goto out;
+	}
+	for (size_t i = 0; rc == 0 && i < 2; i++) {
+		if ((rc = lab_seed_cert_der(at(a, p, "pki/%s-signing.pem", shos[i][1]), &der[i], &len[i])) < 0)
+			problem(a->r, "%s: %s", p, om_strerror(rc));
+		op[i] = (struct lab_seed_operator){ shos[i][0], der[i], len[i] };
+	}
+	if (rc == 0 && !(dev = calloc((size_t)n, sizeof(*dev))))
+		rc = OM_ENOMEM, problem(a->r, "out of memory");
+	for (int i = 0; rc == 0 && i < n; i++) {
+		struct lab_dro_device *d = &a->r->dev[first + (unsigned)i];
+		snprintf(d->tre_id, sizeof(d->tre_id), "%s", note[i].tre_id);
+		dev[i] = (struct lab_seed_device){ note[i].tre_id,     d->pcid,		      note[i].cert_enc,
+						   note[i].cert_sign,  note[i].cert_enc_len, note[i].cert_sign_len };
+	}
+	if (rc == 0 && (rc = lab_seed_drf(at(a, sock, "%s-drf/admin.sock", x->stem), op, 2, dev, (size_t)n, LAB_OWNER,
+					  (int64_t)time(NULL), NULL, why, sizeof(why))) < 0)
+		problem(a->r, "%s's DRF register: %s", x->id, why);
+out:
+	for (size_t i = 0; i < 2; i++)
+		om_pki_free(der[i], len[i]);
+	free(dev);
+	sho_devices_free(note, n > 0 ? (size_t)n : 0);
+	return rc < 0 ? OM_ELAB_SETUP : 0;
+}
+
+/*
+ * The extra ICFs before the VNO (it waits for its Diameter peers), each
+ * seeded once it runs; the lab's daemons, its PVA then given the extra runs;
+ * the extra DRFs after the VNO (they push through it), each seeded once it
+ * runs. The owner's calls come after all of it.
+ */
 static int start(struct dro *a)
 {
 	char why[512];
 	for (unsigned k = 0; k < a->n_extra; k++)
 		if (dro_spawn(a, extra_ro[k].stem, "hss", &a->hss[k]) < 0)
 			return OM_ELAB_DAEMON;
+	for (unsigned k = 0; k < a->n_extra; k++)
+		if (seed_icf(a, k) < 0)
+			return OM_ELAB_SETUP;
 	if (lab_start(&a->l, why, sizeof(why)) < 0)
 		return problem(a->r, "start: %s", why), OM_ELAB_DAEMON;
 	for (unsigned k = 0; k < a->n_extra; k++)
-		if (dro_spawn(a, extra_ro[k].stem, "drf", &a->drf[k]) < 0)
+		if (seed_pva(a, k) < 0)
+			return OM_ELAB_SETUP;
+	for (unsigned k = 0; k < a->n_extra; k++)
+		if (dro_spawn(a, extra_ro[k].stem, "drf", &a->drf[k]) < 0 || seed_drf(a, k) < 0)
 			return OM_ELAB_DAEMON;
 	return 0;
 }
@@ -675,9 +674,10 @@ void lab_dro_report(FILE *f, const struct lab_dro_result *r)
 		"case 2: RO-C then RO-C2, a common space 001-06 replicated master-slave ([home.00106])",
 	};
 	fprintf(f, "openmcim lab --scenario distributed-ro: the distributed registration service (spec/000 5.2.2.3.5)\n\n");
-	fprintf(f, "  %-7s %8.0f ms  three factory runs, each RO's certificate their root; ICFs, DRFs, PVA filled\n",
+	fprintf(f, "  %-7s %8.0f ms  a factory run per RO, each RO's certificate their root; configurations\n",
 		"setup", r->ms[0]);
-	fprintf(f, "  %-7s %8.0f ms  the lab's daemons, RO-2's and RO-3's ICF and DRF\n", "start", r->ms[1]);
+	fprintf(f, "  %-7s %8.0f ms  the lab's daemons and each RO's ICF and DRF, seeded over their admin sockets\n",
+		"start", r->ms[1]);
 	fprintf(f, "  %-7s %8.0f ms  registered at SHO-A naming each device's RO; a code from that RO; handover\n",
 		"owner", r->ms[2]);
 	fprintf(f, "  %-7s %8.0f ms  PCID attach at its RO's ICF, its RO's bootstrap, MCIM from SHO-A\n\n", "attach",

@@ -58,7 +58,7 @@ int dro_spawn(struct dro *a, const char *stem, const char *what, pid_t *pid);
 
 /* RO-C's PostgreSQL cluster and its ICF's and DRF's databases (a->icf_db[2], drf_db[2]), before the seeding. */
 int dro_case2_primary(struct dro *a);
-/* After the seeding: RO-C2's synchronous hot standby, and RO-C2's configurations on it. */
+/* Before the start: RO-C2's synchronous hot standby (the seeding replicates to it), and RO-C2's configurations on it. */
 int dro_case2_standby(struct dro *a);
 /*
  * The failover: once RO-C's DRF heard every completion of the devices it

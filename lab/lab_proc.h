@@ -157,6 +157,22 @@ void lab_progress(const char *what, size_t done, size_t total);
  */
 OM_NODISCARD int lab_seed_call(const char *sock, const char *line, int timeout_ms, char *why, size_t why_len);
 
+/* An import is one transaction of every row of a run: a large run's takes a while. */
+#define LAB_SEED_IMPORT_MS 600000
+
+/*
+ * An ICF's PCIDs from a factory run's file (`hss-admin import FILE
+ * apn=<the factory's PCID APN> roaming=any`), on its provisioning socket
+ * sock: the HSS reads the file. 0, or OM_ELAB_SETUP with why.
+ */
+OM_NODISCARD int lab_seed_icf(const char *sock, const char *pcid_file, char *why, size_t why_len);
+
+/* A factory run's Cert_TREs and references into the PVA (`pva-admin import DIR`) on its admin socket. */
+OM_NODISCARD int lab_seed_pva(const char *sock, const char *run_dir, char *why, size_t why_len);
+
+/* The certificate in the PEM file pem as DER (om_pki_free): an operator's SHO_SIGNING one for a DRF. */
+OM_NODISCARD int lab_seed_cert_der(const char *pem, uint8_t **der, size_t *len);
+
 /* An operator a DRF answers: its SHO id and SHO_SIGNING certificate (DER). */
 struct lab_seed_operator {
 	const char *id;

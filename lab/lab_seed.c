@@ -13,7 +13,10 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/pki.h>
+
 #include "admin_call.h"
+#include "factory.h"
 #include "lab_proc.h"
 #include "reason.h"
 
@@ -33,6 +36,33 @@ int lab_seed_call(const char *sock, const char *line, int timeout_ms, char *why,
 	struct om_admin_result res;
 	int rc = om_admin_call(sock, line, timeout_ms, NULL, NULL, &res);
 	return verdict(sock, rc, &res, line, why, why_len);
+}
+
+int lab_seed_icf(const char *sock, const char *pcid_file, char *why, size_t why_len)
+{
+	char line[OM_ADMIN_LINE_MAX + 1];
+	if ((size_t)snprintf(line, sizeof(line), "import %s apn=" OM_FACTORY_DEFAULT_APN " roaming=any\n", pcid_file) >=
+	    sizeof(line))
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: import %s: line too long", sock, pcid_file);
+	return lab_seed_call(sock, line, LAB_SEED_IMPORT_MS, why, why_len);
+}
+
+int lab_seed_pva(const char *sock, const char *run_dir, char *why, size_t why_len)
+{
+	char line[OM_ADMIN_LINE_MAX + 1];
+	if ((size_t)snprintf(line, sizeof(line), "import %s\n", run_dir) >= sizeof(line))
+		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: import %s: line too long", sock, run_dir);
+	return lab_seed_call(sock, line, LAB_SEED_IMPORT_MS, why, why_len);
+}
+
+int lab_seed_cert_der(const char *pem, uint8_t **der, size_t *len)
+{
+	X509 *c = NULL;
+	int rc = om_cert_load(&c, pem);
+	if (rc == 0)
+		rc = om_cert_encode(c, OM_ENC_DER, der, len);
+	X509_free(c);
+	return rc;
 }
 
 /* One line on the kept connection c, answered within LAB_SEED_LINE_MS. */

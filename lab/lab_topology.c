@@ -120,7 +120,7 @@ static void db_name(const char *stem, char out[static 32])
 			*c = '_';
 }
 
-/* The database of file stem ("ro-sho": the RO's registration service, which only its DPF opens). */
+/* The database of the daemon whose files are named stem (<stem>.conf, <stem>.log). */
 static const char *stem_db(const struct lab *l, const char *stem, char *buf, size_t cap)
 {
 	const struct lab_priv *pv = l->priv;
@@ -186,12 +186,12 @@ static int start_store(struct lab *l, char *why, size_t why_len)
 		return om_reason(why, why_len, OM_ELAB_SETUP, "PostgreSQL cluster: %s", err);
 	if (root && symlink(pv->pg.dir, p) < 0)
 		return om_reason(why, why_len, OM_ELAB_SETUP, "%s: %s", p, strerror(errno));
-	/* every daemon's but the VNO's (it has none), and the RO's registration service its DPF opens */
-	for (int d = 0; d <= LAB_N_DAEMONS; d++) {
+	/* every daemon's but the VNO's (it has none); the RO runs no registration service */
+	for (int d = 0; d < LAB_N_DAEMONS; d++) {
 		char db[32];
 		if (d == LAB_D_VNO)
 			continue;
-		db_name(d == LAB_N_DAEMONS ? "ro-sho" : names[d], db);
+		db_name(names[d], db);
 		if (om_pg_cluster_createdb(&pv->pg, db, uri, sizeof(uri), err, sizeof(err)) < 0)
 			return om_reason(why, why_len, OM_ELAB_SETUP, "PostgreSQL database %s: %s", db, err);
 	}
@@ -591,20 +591,16 @@ static int tampered_pva_dir(struct lab *l, char *why, size_t why_len)
 
 /* ---- the stores, seeded through their daemons' admin interfaces (lab_seed.c) ---- */
 
-/* An import is one transaction of every row of a run: a large run's takes a while */
-#define SEED_IMPORT_MS 600000
-
 /* The ICF: the factory's PCIDs, by the HSS's own import on its provisioning socket (hss-admin import). */
 static int seed_icf(struct lab *l, char *why, size_t why_len)
 {
-	char sock[LAB_PATH_MAX + 40], line[LAB_PATH_MAX + 120];
+	char sock[LAB_PATH_MAX + 40], file[LAB_PATH_MAX + 80];
 	const char *runs[] = { "factory", "factory-tampered" };
 	int rc = 0;
 	lab_socket(l, LAB_D_RO_HSS, "prov.sock", sock, sizeof(sock));
 	for (int i = 0; i < (l->n_tampered ? 2 : 1) && rc == 0; i++) {
-		snprintf(line, sizeof(line), "import %s/%s/ro/pcid-credentials.csv apn=" PCID_APN " roaming=any\n",
-			 l->dir, runs[i]);
-		rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
+		snprintf(file, sizeof(file), "%s/%s/ro/pcid-credentials.csv", l->dir, runs[i]);
+		rc = lab_seed_icf(sock, file, why, why_len);
 	}
 	return rc;
 }
@@ -614,12 +610,9 @@ static int seed_pva(struct lab *l, char *why, size_t why_len)
 {
 	char sock[LAB_PATH_MAX + 40], line[LAB_PATH_MAX + 80];
 	lab_socket(l, LAB_D_PVA, "admin.sock", sock, sizeof(sock));
-	snprintf(line, sizeof(line), "import %s/factory/pva\n", l->dir);
-	int rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
-	if (rc == 0 && l->n_tampered) {
-		snprintf(line, sizeof(line), "import %s/factory-tampered/pva-lab\n", l->dir);
-		rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
-	}
+	int rc = lab_seed_pva(sock, lab_path(l, "factory/pva", line, sizeof(line)), why, why_len);
+	if (rc == 0 && l->n_tampered)
+		rc = lab_seed_pva(sock, lab_path(l, "factory-tampered/pva-lab", line, sizeof(line)), why, why_len);
 	/* TPM devices quote PCR 15: its reference is this program's measurement, the agents run in it */
 	if (rc == 0 && l->opt.tre_backend == OM_TRE_BACKEND_TPM) {
 		uint8_t pcr[32];
@@ -629,7 +622,7 @@ static int seed_pva(struct lab *l, char *why, size_t why_len)
 		om_hex_encode(hex, pcr, 32);
 		snprintf(line, sizeof(line), "add-pcr %s %s 15 %s\n", OM_FACTORY_DEFAULT_MODEL, OM_FACTORY_DEFAULT_FIRMWARE,
 			 hex);
-		rc = lab_seed_call(sock, line, SEED_IMPORT_MS, why, why_len);
+		rc = lab_seed_call(sock, line, LAB_SEED_IMPORT_MS, why, why_len);
 	}
 	return rc;
 }
@@ -638,13 +631,8 @@ static int seed_pva(struct lab *l, char *why, size_t why_len)
 static int signing_der(const struct lab *l, enum lab_op op, uint8_t **der, size_t *len)
 {
 	char key[LAB_PATH_MAX + 40], cert[LAB_PATH_MAX + 40];
-	X509 *c = NULL;
 	signing_files(l, op, key, cert, sizeof(key));
-	int rc = om_cert_load(&c, cert);
-	if (rc == 0)
-		rc = om_cert_encode(c, OM_ENC_DER, der, len);
-	X509_free(c);
-	return rc;
+	return lab_seed_cert_der(cert, der, len);
 }
 
 /* One DRF's register (drf-admin): the operators it answers, and (the RO's) every device with its PCID. */

@@ -15,22 +15,30 @@
  * daemon's database or configuration file (the SHO's holds OP); and no key
  * is named for another's store (`drf_db`, `sho_conf`).
  *
- * The lab: its code reaches the daemons only over their interfaces, the
- * seeding of their stores included (nm -u of its objects: no store opening
- * referenced); and running, with every daemon up and seeded, no store file
- * is open in any process but its owner's, the lab's own process included,
- * and none existed before the daemons started.
+ * The lab and the operators' tools: their code reaches the daemons only
+ * over their interfaces, the seeding of their stores included (nm -u of
+ * every object of the lab, its scenarios' among them, and of the `openmcim`
+ * command: no store opening referenced); and running, with every daemon up
+ * and seeded, no store file is open in any process but its owner's, the
+ * lab's own process included, and none existed before the daemons started:
+ * the main topology in this process, and `openmcim lab --scenario
+ * distributed-ro` (its extra Registration Operators' ICFs and DRFs, their
+ * Cert_TREs in the PVA) watched from outside through /proc while it runs.
  *
  * Each rule is also tried against a configuration that breaks it, so the
  * checker cannot pass by seeing nothing.
  */
 #define _GNU_SOURCE /* strcasestr */
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <unistd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "lab_topology.h"
@@ -38,6 +46,12 @@
 static const char *const daemons[] = { "hss", "sho", "drf", "dpf", "pva", "vno" };
 static const char *const owners[] = { "hss", "sho", "drf", "dpf", "pva" }; /* the ones with a store */
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static int ends_with(const char *s, const char *end)
+{
+	size_t a = strlen(s), b = strlen(end);
+	return a >= b && !strcmp(s + a - b, end);
+}
 
 /* ---- code ---------------------------------------------------------------------- */
 
@@ -134,30 +148,59 @@ static int store_refs(const char *path, const char *const *allowed, int loud)
 	return nm_each(path, "--undefined-only", refs_line, &c) < 0 ? -1 : c.bad;
 }
 
+/* Every object file (*.o) in dir, each given to fn; how many, or -1 if dir cannot be read. */
+static int objects_in(const char *dir, void (*fn)(void *ctx, const char *path, const char *name), void *ctx)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+	char p[1200];
+	while (d && (de = readdir(d))) {
+		if (!ends_with(de->d_name, ".o"))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		fn(ctx, p, de->d_name);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return d ? n : -1;
+}
+
+struct opens_ctx {
+	int n_distributed; /* lab_distributed.c.o and lab_case2.c.o seen: the scenario is checked */
+};
+
+static void object_opens_no_store(void *ctx, const char *path, const char *name)
+{
+	struct opens_ctx *c = ctx;
+	int got = store_refs(path, NULL, 1);
+	CHECK_MSG(got == 0, "%s: %d store openings (-1: unreadable)", path, got);
+	c->n_distributed += !strcmp(name, "lab_distributed.c.o") || !strcmp(name, "lab_case2.c.o");
+}
+
 /*
  * The lab is an operator with tools, not a daemon: it seeds the stores
- * through the daemons' admin interfaces at their first start (lab_seed.c),
- * checks its results and adds its owners over the DPFs' status, the SHOs'
- * admin and the HSSs' provisioning sockets. None of its code references a
- * store opening, its seeding included (issue 13: the seeding opened the
- * ICF's, PVA's and DRFs' stores before their first start).
+ * through the daemons' admin interfaces once they run (lab_seed.c), its
+ * scenarios' extra operators too (lab_distributed.c, lab_case2.c), checks
+ * its results and adds its owners over the DPFs' status, the SHOs' admin
+ * and the HSSs' provisioning sockets. None of its objects references a
+ * store opening, nor does any of the `openmcim` command's (the operators'
+ * tools: each daemon's admin socket, never its files). Issue 13: the
+ * seeding opened the ICF's, PVA's and DRFs' stores before their first
+ * start, in lab_topology.c and then in lab_distributed.c.
  */
 static void lab_code_opens_no_store(const char *bin_dir)
 {
-	static const char *const objs[] = { "lab/lab_topology.c", "lab/lab_seed.c",
-					    "lab/lab_alt3.c", "lab/lab_scenario.c", "lab/lab_owner.c",
-					    "lab/lab_report.c", "lab/lab_metrics.c", "lab/lab_proc.c",
-					    "lab/lab_pki.c", "lab/lab_tpm.c" };
 	char path[900];
-	for (size_t i = 0; i < N(objs); i++) {
-		snprintf(path, sizeof(path), "%s/CMakeFiles/om_lab.dir/%s.o", bin_dir, objs[i]);
-		int got = store_refs(path, NULL, 1);
-		CHECK_MSG(got == 0, "%s: %d store openings (-1: unreadable)", path, got);
-	}
-	snprintf(path, sizeof(path), "%s/CMakeFiles/openmcim-cli.dir/tools/openmcim/lab.c.o", bin_dir);
-	CHECK_INT(store_refs(path, NULL, 1), 0);
-	snprintf(path, sizeof(path), "%s/CMakeFiles/openmcim-cli.dir/tools/openmcim/sho.c.o", bin_dir);
-	CHECK_INT(store_refs(path, NULL, 1), 0); /* sho-admin: the admin socket only (no --db) */
+	struct opens_ctx c = { 0 };
+	snprintf(path, sizeof(path), "%s/CMakeFiles/om_lab.dir/lab", bin_dir);
+	int n = objects_in(path, object_opens_no_store, &c);
+	CHECK_MSG(n >= 12, "%s: %d lab objects", path, n);
+	CHECK_INT(c.n_distributed, 2);
+	snprintf(path, sizeof(path), "%s/CMakeFiles/openmcim-cli.dir/tools/openmcim", bin_dir);
+	n = objects_in(path, object_opens_no_store, &c);
+	CHECK_MSG(n >= 10, "%s: %d tool objects", path, n);
 	/* the checker sees an opening when there is one: the DRF daemon's own */
 	snprintf(path, sizeof(path), "%s/CMakeFiles/openmcim-drf.dir/drf/main.c.o", bin_dir);
 	CHECK_INT(store_refs(path, NULL, 0), 1);
@@ -217,12 +260,6 @@ static int file_read(struct file *f, const char *path)
 	}
 	fclose(in);
 	return 0;
-}
-
-static int ends_with(const char *s, const char *end)
-{
-	size_t a = strlen(s), b = strlen(end);
-	return a >= b && !strcmp(s + a - b, end);
 }
 
 static int is_own_db(const struct file *f, const struct entry *e)
@@ -344,7 +381,8 @@ static int store_files_in(const char *dir)
 /*
  * The store files of dir that process pid holds open (/proc/pid/fd): *own
  * counts those of the daemon named own (<own>.db and its -wal, -shm; own
- * NULL: none is), the return value the others, each on stderr when loud.
+ * NULL: none is), the return value the others, each on stderr when loud;
+ * -1 if pid's descriptors cannot be read (it is gone).
  */
 static int foreign_stores_open(pid_t pid, const char *dir, const char *own, int *own_n, int loud)
 {
@@ -356,8 +394,9 @@ static int foreign_stores_open(pid_t pid, const char *dir, const char *own, int 
 	*own_n = 0;
 	DIR *d = opendir(fdir);
 	struct dirent *de;
-	CHECK_MSG(d != NULL, "cannot read %s", fdir);
-	while (d && (de = readdir(d))) {
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
 		snprintf(p, sizeof(p), "%s/%s", fdir, de->d_name);
 		ssize_t n = readlink(p, target, sizeof(target) - 1);
 		if (n <= 0)
@@ -374,8 +413,7 @@ static int foreign_stores_open(pid_t pid, const char *dir, const char *own, int 
 				fprintf(stderr, "pid %ld (%s) holds %s\n", (long)pid, own ? own : "the lab", target);
 		}
 	}
-	if (d)
-		closedir(d);
+	closedir(d);
 	return bad;
 }
 
@@ -430,6 +468,175 @@ static void lab_deployment_keeps_to_its_own(const char *bin_dir)
 	CHECK_INT(system(cmd), 0);
 }
 
+/* ---- the distributed registration service, running: watched from outside ---------- */
+
+/* pid's parent (/proc/pid/stat), or -1 when it is gone. */
+static pid_t parent_of(pid_t pid)
+{
+	char p[64], buf[600];
+	long pp = -1;
+	char state;
+	snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *e = strrchr(buf, ')'); /* after the command's name, which may hold anything */
+	if (!e || sscanf(e + 1, " %c %ld", &state, &pp) != 2)
+		return -1;
+	return (pid_t)pp;
+}
+
+/* The stem of the configuration pid runs (`openmcim-X -c DIR/STEM.conf`, as lab_spawn starts a daemon), or "". */
+static void conf_stem(pid_t pid, char *stem, size_t cap)
+{
+	char p[64], buf[4096];
+	stem[0] = '\0';
+	snprintf(p, sizeof(p), "/proc/%ld/cmdline", (long)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		if (!strcmp(buf + i, "-c") && i + 3 < n) {
+			const char *conf = buf + i + 3, *base = strrchr(conf, '/');
+			base = base ? base + 1 : conf;
+			if (ends_with(base, ".conf"))
+				snprintf(stem, cap, "%.*s", (int)(strlen(base) - 5), base);
+			return;
+		}
+}
+
+/* What a watch of a running lab saw. */
+struct watch {
+	const char *dir;    /* the lab's work directory */
+	int foreign;        /* store files held by a process that does not own them */
+	int early;          /* looks at which store files existed and no daemon ran yet */
+	int daemon_seen;    /* a daemon (a child running a configuration) was seen */
+	unsigned looks;
+	char own[32][64];   /* each daemon seen holding its own store */
+	size_t n_own;
+};
+
+/*
+ * One look at the lab process lab and its children: each child's store
+ * files against its configuration's stem (a child with none may hold
+ * none), the lab's own process none; and whether any store file exists
+ * before the first daemon (the old seeding opened the extra ROs' stores then).
+ */
+static void watch_once(pid_t lab, struct watch *w)
+{
+	char stem[64];
+	int own = 0, files = store_files_in(w->dir), running = 0;
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	while (proc && (de = readdir(proc))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || parent_of((pid_t)pid) != lab)
+			continue;
+		conf_stem((pid_t)pid, stem, sizeof(stem));
+		running += stem[0] != '\0';
+		int bad = foreign_stores_open((pid_t)pid, w->dir, stem[0] ? stem : NULL, &own, 1);
+		if (bad > 0)
+			w->foreign += bad;
+		size_t k = 0;
+		while (k < w->n_own && strcmp(w->own[k], stem))
+			k++;
+		if (bad >= 0 && own > 0 && k == w->n_own && k < sizeof(w->own) / sizeof(w->own[0]))
+			snprintf(w->own[w->n_own++], sizeof(w->own[0]), "%s", stem);
+	}
+	if (proc)
+		closedir(proc);
+	int bad = foreign_stores_open(lab, w->dir, NULL, &own, 1);
+	if (bad > 0)
+		w->foreign += bad;
+	w->daemon_seen |= running > 0;
+	if (!w->daemon_seen && files > 0) {
+		w->early++;
+		fprintf(stderr, "%d store file(s) in %s and no daemon running\n", files, w->dir);
+	}
+	w->looks++;
+}
+
+static int watched_own(const struct watch *w, const char *stem)
+{
+	for (size_t k = 0; k < w->n_own; k++)
+		if (!strcmp(w->own[k], stem))
+			return 1;
+	return 0;
+}
+
+/*
+ * `openmcim lab --scenario distributed-ro`, one device per Registration
+ * Operator, looked at every 50 ms from its setup to its end: no process
+ * but a store's owner holds it, the lab's own process none, no store file
+ * before the daemons run; each extra RO's ICF and DRF seen holding its own
+ * store, so the look saw them. (Case 2, on PostgreSQL, is held by the
+ * static check: its stores are the cluster's files, which the server holds.)
+ */
+static void distributed_lab_keeps_to_its_own(const char *cli)
+{
+	char dir[] = "/tmp/om-boundary-dro-XXXXXX", work[200], out[240], cmd[300];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(work, sizeof(work), "%s/lab", dir);
+	snprintf(out, sizeof(out), "%s/out.txt", dir);
+	struct watch w = { .dir = work };
+
+	/* the watch sees what it looks for: a store file open in a process and no daemon yet */
+	char stray[260];
+	snprintf(stray, sizeof(stray), "%s/stray.db", dir);
+	int fd = open(stray, O_CREAT | O_RDWR, 0600);
+	struct watch control = { .dir = dir };
+	watch_once(getpid(), &control);
+	CHECK_INT(control.foreign, 1);
+	CHECK_INT(control.early, 1);
+	if (fd >= 0)
+		close(fd);
+	unlink(stray);
+
+	pid_t lab = fork();
+	if (lab == 0) {
+		int o = open(out, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+		if (o >= 0) {
+			dup2(o, 1);
+			dup2(o, 2);
+		}
+		execl(cli, cli, "lab", "--scenario", "distributed-ro", "--devices", "3", "--seed", "3", "--jobs", "3",
+		      "--workdir", work, (char *)NULL);
+		_exit(127);
+	}
+	CHECK(lab > 0);
+	int st = -1;
+	time_t until = time(NULL) + 400;
+	while (lab > 0 && waitpid(lab, &st, WNOHANG) == 0) {
+		watch_once(lab, &w);
+		if (time(NULL) > until) {
+			kill(lab, SIGTERM);
+			CHECK_MSG(0, "the distributed lab ran over 400 s");
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
+	}
+	char *text = (char *)check_slurp(out, NULL);
+	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d:\n%s", st, text ? text : "");
+	CHECK(text && strstr(text, "every device is where it should be"));
+	free(text);
+	printf("distributed-ro watched: %u looks, %zu daemons seen holding their own store\n", w.looks, w.n_own);
+	CHECK_INT(w.foreign, 0);
+	CHECK_INT(w.early, 0);
+	CHECK(w.looks >= 20);
+	static const char *const must[] = { "ro-hss", "ro-drf", "pva", "ro-2-hss", "ro-2-drf", "ro-3-hss", "ro-3-drf" };
+	for (size_t i = 0; i < N(must); i++)
+		CHECK_MSG(watched_own(&w, must[i]), "%s never seen holding its own store (the look would see nothing)",
+			  must[i]);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_INT(system(cmd), 0);
+}
+
 int main(void)
 {
 	const char *cli = getenv("OM_CLI"), *src = getenv("OM_SOURCE_DIR");
@@ -443,5 +650,6 @@ int main(void)
 	lab_code_opens_no_store(bin_dir);
 	example_deployment_keeps_to_its_own(src);
 	lab_deployment_keeps_to_its_own(bin_dir);
+	distributed_lab_keeps_to_its_own(cli);
 	return check_done();
 }
