@@ -8,7 +8,9 @@
  * sending one AIR (1 vector) at a time for SECONDS, for subscribers picked
  * at random among SUBS, spread evenly over the front ends. Everything
  * shares this machine's cores: the figures are the HSS, PostgreSQL and
- * the MME together.
+ * the MME together. The subscribers are provisioned as an operator does,
+ * over the HSS's provisioning socket once it runs (`hss-admin add`): this
+ * process opens no HSS store (issue 13).
  */
 #include <libgen.h>
 #include <pthread.h>
@@ -19,10 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin.h"
+#include "admin_call.h"
 #include "daemon_util.h"
-#include "hss.h"
-#include "hss_test_util.h"
 #include "pg_cluster.h"
 #include "s6a.h"
 
@@ -47,26 +47,30 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int provision(const char *db)
+/* SUBS subscribers through the provisioning socket of the front end in slot, on one connection. */
+static int provision(int slot)
 {
-	char err[256], line[256];
-	struct hss_config cfg = { .db_path = db };
-	struct hss *h = hss_open(&cfg, err, sizeof(err));
-	if (!h) {
-		fprintf(stderr, "hss_open: %s\n", err);
-		return -1;
+	char sock[600], log[512], line[256];
+	struct om_admin_conn c;
+	struct om_admin_result res;
+	snprintf(log, sizeof(log), "%s/hss%d.log", dir, slot);
+	free(du_wait_log(log, " started ", 20000));
+	snprintf(sock, sizeof(sock), "%s/run%d/prov.sock", dir, slot);
+	int rc = om_admin_connect(&c, sock, 10000), connected = rc == 0;
+	for (int i = 0; rc == 0 && i < SUBS; i++) {
+		snprintf(line, sizeof(line),
+			 "add 00101%010d k=" K_HEX " opc=" OPC_HEX " amf=8000 apn=internet roaming=any\n", i);
+		rc = om_admin_send(&c, line, 10000);
+		if (rc == 0)
+			rc = om_admin_answer(&c, 10000, NULL, NULL, &res);
+		if (rc == 0 && res.code < 0)
+			rc = res.code, fprintf(stderr, "add: %s %s\n", res.name, res.reason);
 	}
-	for (int i = 0; i < SUBS; i++) {
-		snprintf(line, sizeof(line), "add 00101%010d k=" K_HEX " opc=" OPC_HEX " amf=8000 apn=internet roaming=any",
-			 i);
-		if (hss_admin_exec(h, line, t_ignore, NULL, err, sizeof(err)) < 0) {
-			fprintf(stderr, "add: %s\n", err);
-			hss_close(h);
-			return -1;
-		}
-	}
-	hss_close(h);
-	return 0;
+	if (rc < 0)
+		fprintf(stderr, "%s: %s\n", sock, om_strerror(rc));
+	if (connected)
+		om_admin_close(&c);
+	return rc < 0 ? -1 : 0;
 }
 
 static pid_t start_frontend(int slot, const char *db, unsigned frontends, unsigned index)
@@ -76,9 +80,9 @@ static pid_t start_frontend(int slot, const char *db, unsigned frontends, unsign
 	snprintf(log, sizeof(log), "%s/hss%d.log", dir, slot);
 	snprintf(text, sizeof(text),
 		 "[hss]\ndb = %s\nmax_vectors = 5\nfrontends = %u\nfrontend_index = %u\nrun_dir = %s/run%d\n"
-		 "log_level = notice\n[diameter]\nidentity = %s\nrealm = %s\nlisten = 127.0.0.1\nport = %u\n"
+		 "provision_socket = %s/run%d/prov.sock\nlog_level = notice\n[diameter]\nidentity = %s\nrealm = %s\nlisten = 127.0.0.1\nport = %u\n"
 		 "peers = " MME_ID "\ntls = off\n",
-		 db, frontends, index, dir, slot, ident[slot], realm[slot], port[slot]);
+		 db, frontends, index, dir, slot, dir, slot, ident[slot], realm[slot], port[slot]);
 	du_write_file(conf, text);
 	return du_spawn_daemon(hss_bin, conf, log, 0);
 }
@@ -155,11 +159,11 @@ int main(void)
 	if (t_pg_start(&pg, 1) < 0 || t_pg_createdb(&pg, "hss", pg_db, sizeof(pg_db)) < 0)
 		goto out;
 	snprintf(sqlite_db, sizeof(sqlite_db), "%s/hss.db", dir);
-	if (provision(sqlite_db) < 0 || provision(pg_db) < 0)
-		goto out;
-	/* slot 0: SQLite; slots 1 and 2: the two PostgreSQL front ends */
+	/* slot 0: SQLite; slots 1 and 2: the two PostgreSQL front ends, the second once the first made the schema */
 	pid[0] = start_frontend(0, sqlite_db, 1, 0);
 	pid[1] = start_frontend(1, pg_db, 2, 0);
+	if (provision(0) < 0 || provision(1) < 0)
+		goto out;
 	pid[2] = start_frontend(2, pg_db, 2, 1);
 	snprintf(text, sizeof(text),
 		 "Identity = \"" MME_ID "\";\nRealm = \"bench.lab\";\nPort = %u;\nSecPort = 0;\nNo_SCTP;\nNo_IPv6;\n"
