@@ -1,12 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One CONNECT proxy for every bearer (bearer.h). Threads: the loop thread
+ * owns the listener, every connection and every tunnel; bearer_open() and
+ * bearer_close() come from the MME's threads and meet the loop under
+ * proxy.lock, which guards the key table, each bearer's list of tunnels and
+ * the list of bearers waiting for the loop to close their tunnels.
+ *
+ * A connection is "pending" from its accept until its request names an open
+ * bearer by key: at most BEARER_PENDING_MAX of them (a newcomer closes the
+ * oldest), each closed BEARER_REQUEST_MS after its accept if its request is
+ * not whole by then. Then it is its bearer's (at most BEARER_MAX_TUNNELS).
+ */
+#define _GNU_SOURCE /* accept4, pipe2 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,69 +28,106 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <openmcim/hex.h>
 #include <openmcim/nas.h>
 
 #include "bearer.h"
-#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 
-enum tunnel_state { T_FREE, T_REQUEST, T_OPEN };
+#define BUCKETS (1u << 16)  /* bearers by key: chains of about 1.5 at 100,000 */
+#define SWEEP_MS 250        /* how often the pending requests' deadline is looked at */
+#define PUMP_ROUNDS 64      /* a busy tunnel yields to the others after this many */
+#define ACCEPT_BATCH 64
+#define LOG_BURST 10        /* refusal lines a second (svc/log.h); anyone local can cause them */
 
-/*
- * One CONNECT from the device: reading its request, then relaying. Its
- * buffers (37 KiB) are taken when the device connects and given back when
- * the tunnel closes, not held by every bearer for its 16 tunnels: a bearer
- * was 590 KiB zeroed at each attach, whether its device ever used it or
- * not (issue 14: a third of the VNO's CPU in an attach storm, page faults
- * and memset).
- */
-#define TUNNEL_MEM (BEARER_REQUEST_MAX + 1 + 2 * BEARER_BUF)
+enum tunnel_state { T_REQUEST, T_DIALING, T_OPEN };
+
 struct tunnel {
 	enum tunnel_state state;
-	int dev, up;           /* device side, upstream side (-1 when none) */
-	bool dev_eof, up_eof;  /* that side sent FIN */
-	size_t req_len;
-	char *req;             /* BEARER_REQUEST_MAX + 1, in mem */
-	size_t d2u_len, u2d_len; /* bytes waiting: device->upstream, upstream->device */
-	uint8_t *d2u, *u2d;    /* BEARER_BUF each, in mem */
-	uint8_t *mem;          /* TUNNEL_MEM while the tunnel is not T_FREE */
+	int dev, up;                 /* device side, upstream side (-1 when none) */
+	bool dev_eof, up_eof;        /* that side sent FIN */
+	bool dev_shut, up_shut;      /* we passed a FIN on to it */
+	struct event *ev_dev, *ev_up; /* edge-triggered, read and write */
+	long long accepted_ms;
+	struct vno_bearer *b;        /* once its key named it (under proxy.lock) */
+	struct tunnel *prev, *next;  /* the pending list, or b's tunnels */
+	size_t req_len, d2u_len, u2d_len;
+	uint8_t *d2u, *u2d;          /* BEARER_BUF each, one allocation, from the dial on */
+	char target[300];            /* host:port, for the log */
+	char req[BEARER_REQUEST_MAX + 1]; /* may hold the key: cleansed when done */
 };
 
 struct vno_bearer {
 	const struct vno_apn *apn;
 	char imsi[OM_NAS_IMSI_MAX + 1];
-	char key_hex[2 * OM_RADIO_BEARER_KEY_LEN + 1]; /* secret: the credential a CONNECT must carry */
-	int lfd;
-	int stop[2]; /* a byte on stop[1] ends the loop */
-	pthread_t thread;
-	struct tunnel t[BEARER_MAX_TUNNELS];
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN]; /* secret: what a CONNECT must carry */
+	uint32_t bucket;
+	struct vno_bearer *hnext;    /* in its bucket */
+	struct tunnel *tunnels;      /* its tunnels */
+	unsigned n_tunnels;
+	bool closing;                /* bearer_close() waits for its tunnels to go */
+	struct vno_bearer *cnext;    /* on proxy.closing */
 };
 
-static void tunnel_free(struct tunnel *t)
+struct proxy {
+	pthread_mutex_t lock;
+	pthread_cond_t drained;      /* a closing bearer's last tunnel went */
+	struct vno_bearer **table;   /* BUCKETS chains */
+	uint8_t hash_key[32];        /* secret: a key's bucket says nothing about the key */
+	struct vno_bearer *closing;  /* bearers whose tunnels the loop must close */
+	int lfd, wake[2];
+	uint16_t port;
+	struct event_base *base;
+	struct event *ev_listen, *ev_wake, *ev_sweep, *ev_relisten;
+	pthread_t thread;
+	/* the loop thread's alone */
+	struct tunnel *pend_head, *pend_tail; /* oldest first */
+	unsigned n_pending;
+	struct om_log_limit lim;
+};
+
+static struct proxy *proxy;
+static pthread_mutex_t proxy_start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Bearers open now (docs/operate.md "Metrics"): one per attached device. */
+static struct om_metric m_bearers = OM_GAUGE("openmcim_vno_bearers", "Bearers open (one per attached device)", NULL);
+
+static long long now_ms(void)
 {
-	if (t->dev >= 0)
-		close(t->dev);
-	if (t->up >= 0)
-		close(t->up);
-	t->state = T_FREE;
-	t->dev = t->up = -1;
-	if (t->mem)
-		OPENSSL_cleanse(t->req, BEARER_REQUEST_MAX + 1); /* the key may be in an unfinished request */
-	free(t->mem);
-	t->mem = NULL;
-	t->req = NULL;
-	t->d2u = t->u2d = NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void set_nonblock(int fd)
+/* The bucket of key: a keyed digest, so neither its choice nor the time a lookup takes tells a key's bits. */
+static uint32_t bucket_of(const struct proxy *p, const uint8_t key[static OM_RADIO_BEARER_KEY_LEN])
 {
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	uint8_t in[sizeof(p->hash_key) + OM_RADIO_BEARER_KEY_LEN], md[32];
+	unsigned int mdlen = 0;
+	memcpy(in, p->hash_key, sizeof(p->hash_key));
+	memcpy(in + sizeof(p->hash_key), key, OM_RADIO_BEARER_KEY_LEN);
+	if (EVP_Digest(in, sizeof(in), md, &mdlen, EVP_sha256(), NULL) != 1)
+		memset(md, 0, sizeof(md)); /* one bucket for all: slower, never wrong */
+	OPENSSL_cleanse(in, sizeof(in));
+	uint32_t h = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
+	OPENSSL_cleanse(md, sizeof(md));
+	return h & (BUCKETS - 1);
+}
+
+/* The open bearer whose key this is, compared in constant time. Under p->lock. */
+static struct vno_bearer *lookup(const struct proxy *p, const uint8_t key[static OM_RADIO_BEARER_KEY_LEN])
+{
+	struct vno_bearer *found = NULL;
+	for (struct vno_bearer *b = p->table[bucket_of(p, key)]; b; b = b->hnext)
+		if (CRYPTO_memcmp(b->key, key, OM_RADIO_BEARER_KEY_LEN) == 0)
+			found = b;
+	return found;
 }
 
 static void reply(int fd, const char *status)
@@ -90,66 +141,272 @@ static void reply(int fd, const char *status)
 static void no_delay(int fd)
 {
 	int one = 1;
-	if (fd >= 0)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-/* Connect to host:port (name or address), blocking: the lab's hosts are on loopback. */
-static int dial(const char *host, const char *port)
+/*
+ * A refusal of a connection that named no bearer: anyone local can cause
+ * them, so at most LOG_BURST lines a second (the loop thread's limit). A
+ * bearer's own refusals (its device's requests) are each logged.
+ */
+#define REFUSED(p, fmt, ...)                                                                               \
+	do {                                                                                               \
+		unsigned long dropped_;                                                                    \
+		if (om_log_limit_pass(&(p)->lim, LOG_BURST, &dropped_))                                    \
+			om_notice("bearer-refused", fmt " suppressed=%lu", __VA_ARGS__, dropped_);         \
+	} while (0)
+
+/* Close t and free it; its bearer's count drops. Under p->lock when t has a bearer. */
+static void tunnel_close_locked(struct proxy *p, struct tunnel *t)
+{
+	if (t->b) {
+		if (t->prev)
+			t->prev->next = t->next;
+		else
+			t->b->tunnels = t->next;
+		if (t->next)
+			t->next->prev = t->prev;
+		if (--t->b->n_tunnels == 0 && t->b->closing)
+			pthread_cond_broadcast(&p->drained);
+	} else {
+		if (t->prev)
+			t->prev->next = t->next;
+		else
+			p->pend_head = t->next;
+		if (t->next)
+			t->next->prev = t->prev;
+		else
+			p->pend_tail = t->prev;
+		p->n_pending--;
+	}
+	if (t->ev_dev)
+		event_free(t->ev_dev);
+	if (t->ev_up)
+		event_free(t->ev_up);
+	if (t->dev >= 0)
+		close(t->dev);
+	if (t->up >= 0)
+		close(t->up);
+	OPENSSL_cleanse(t->req, sizeof(t->req)); /* the key may be in an unfinished request */
+	free(t->d2u);
+	free(t);
+}
+
+static void tunnel_close(struct proxy *p, struct tunnel *t)
+{
+	bool locked = t->b != NULL;
+	if (locked)
+		pthread_mutex_lock(&p->lock);
+	tunnel_close_locked(p, t);
+	if (locked)
+		pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Move bytes both ways until nothing moves (the events are edge-triggered:
+ * what is not read now is not announced again). A FIN is passed on once
+ * what came before it has gone. After PUMP_ROUNDS the tunnel yields and
+ * is run again at once.
+ */
+static void pump(struct proxy *p, struct tunnel *t)
+{
+	for (int round = 0; round < PUMP_ROUNDS; round++) {
+		bool moved = false, bad = false;
+		ssize_t r;
+		if (!t->dev_eof && t->d2u_len < BEARER_BUF) {
+			r = recv(t->dev, t->d2u + t->d2u_len, BEARER_BUF - t->d2u_len, 0);
+			if (r > 0)
+				t->d2u_len += (size_t)r;
+			else if (r == 0)
+				t->dev_eof = true;
+			bad |= r < 0 && errno != EAGAIN && errno != EINTR;
+			moved |= r >= 0;
+		}
+		if (!t->up_eof && t->u2d_len < BEARER_BUF) {
+			r = recv(t->up, t->u2d + t->u2d_len, BEARER_BUF - t->u2d_len, 0);
+			if (r > 0)
+				t->u2d_len += (size_t)r;
+			else if (r == 0)
+				t->up_eof = true;
+			bad |= r < 0 && errno != EAGAIN && errno != EINTR;
+			moved |= r >= 0;
+		}
+		if (t->d2u_len) {
+			r = send(t->up, t->d2u, t->d2u_len, MSG_NOSIGNAL);
+			if (r > 0) {
+				memmove(t->d2u, t->d2u + r, t->d2u_len - (size_t)r);
+				t->d2u_len -= (size_t)r;
+			}
+			bad |= r < 0 && errno != EAGAIN && errno != EINTR;
+			moved |= r > 0;
+		}
+		if (t->u2d_len) {
+			r = send(t->dev, t->u2d, t->u2d_len, MSG_NOSIGNAL);
+			if (r > 0) {
+				memmove(t->u2d, t->u2d + r, t->u2d_len - (size_t)r);
+				t->u2d_len -= (size_t)r;
+			}
+			bad |= r < 0 && errno != EAGAIN && errno != EINTR;
+			moved |= r > 0;
+		}
+		if (t->dev_eof && !t->d2u_len && !t->up_shut) {
+			shutdown(t->up, SHUT_WR);
+			t->up_shut = true;
+		}
+		if (t->up_eof && !t->u2d_len && !t->dev_shut) {
+			shutdown(t->dev, SHUT_WR);
+			t->dev_shut = true;
+		}
+		if (bad || (t->dev_eof && t->up_eof && !t->d2u_len && !t->u2d_len)) {
+			tunnel_close(p, t);
+			return;
+		}
+		if (!moved)
+			return;
+	}
+	event_active(t->ev_dev, EV_READ, 0);
+}
+
+/* The upstream connection is up: the device gets its 200 and the bytes start moving. */
+static void tunnel_open(struct proxy *p, struct tunnel *t)
+{
+	static const char ok[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
+	memcpy(t->u2d, ok, sizeof(ok) - 1);
+	t->u2d_len = sizeof(ok) - 1;
+	t->state = T_OPEN;
+	om_info("bearer-tunnel", "imsi=%s apn=%s target=%s", t->b->imsi, t->b->apn->name, t->target);
+	pump(p, t);
+}
+
+static void on_up(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * Start the upstream connection to host:port, not blocking the loop (a name
+ * is still resolved with getaddrinfo, which may: the lab's are loopback or
+ * /etc/hosts). 0 under way, -1 refused (answered).
+ */
+static int dial(struct proxy *p, struct tunnel *t, const char *host, const char *port)
 {
 	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
-	int fd = -1;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return -1;
-	for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
+	if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
+		goto unreachable;
+	t->up = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int rc = t->up < 0 ? -1 : connect(t->up, res->ai_addr, res->ai_addrlen);
+	int err = errno;
 	freeaddrinfo(res);
-	no_delay(fd);
-	return fd;
+	if (rc < 0 && (t->up < 0 || err != EINPROGRESS))
+		goto unreachable;
+	no_delay(t->up);
+	if (!(t->ev_up = event_new(p->base, t->up, EV_READ | EV_WRITE | EV_PERSIST | EV_ET, on_up, t)) ||
+	    event_add(t->ev_up, NULL) < 0) {
+		reply(t->dev, "503 Service Unavailable");
+		return -1;
+	}
+	t->state = T_DIALING;
+	if (rc == 0)
+		tunnel_open(p, t);
+	return 0;
+unreachable:
+	om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=unreachable", t->b->imsi, t->b->apn->name, t->target);
+	reply(t->dev, "502 Bad Gateway");
+	return -1;
 }
 
-/*
- * The request is complete ("\r\n\r\n" seen): check it is "CONNECT host:port
- * HTTP/1.x" for an allowed target, then open the tunnel. Anything else is
- * answered and closed. Bytes after the headers are kept for upstream.
- */
-/*
- * Whether the headers (after the request line, up to the blank line) carry
- * OM_RADIO_BEARER_AUTH with this bearer's key: the device learned it over its
- * own radio link only (mme.c, the LAB frame), as a real UE's user plane is
- * its radio bearer's. Compared in constant time.
- */
-static bool carries_key(const struct vno_bearer *b, const char *headers)
+static void on_up(evutil_socket_t fd, short what, void *arg)
+{
+	struct tunnel *t = arg;
+	struct proxy *p = proxy;
+	(void)what;
+	if (t->state == T_OPEN) {
+		pump(p, t);
+		return;
+	}
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;
+	if (err) {
+		om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=unreachable", t->b->imsi, t->b->apn->name, t->target);
+		reply(t->dev, "502 Bad Gateway");
+		tunnel_close(p, t);
+		return;
+	}
+	tunnel_open(p, t);
+}
+
+/* The key in the headers' OM_RADIO_BEARER_AUTH line (after the request line, up to the blank line). */
+static bool key_of(const char *headers, uint8_t key[static OM_RADIO_BEARER_KEY_LEN])
 {
 	static const char name[] = OM_RADIO_BEARER_AUTH;
-	const size_t klen = sizeof(b->key_hex) - 1;
+	char hex[2 * OM_RADIO_BEARER_KEY_LEN + 1];
 	for (const char *h = headers; h && *h && strncmp(h, "\r\n", 2); h = strstr(h, "\r\n"), h = h ? h + 2 : NULL) {
 		if (strncasecmp(h, name, sizeof(name) - 1))
 			continue;
 		const char *v = h + sizeof(name) - 1;
 		const char *eol = strstr(v, "\r\n");
-		return eol && (size_t)(eol - v) == klen && CRYPTO_memcmp(v, b->key_hex, klen) == 0;
+		if (!eol || (size_t)(eol - v) != sizeof(hex) - 1)
+			return false;
+		memcpy(hex, v, sizeof(hex) - 1);
+		hex[sizeof(hex) - 1] = '\0';
+		bool ok = om_hex_decode(key, OM_RADIO_BEARER_KEY_LEN, hex) == 0;
+		OPENSSL_cleanse(hex, sizeof(hex));
+		return ok;
 	}
 	return false;
 }
 
-static void handle_request(struct vno_bearer *b, struct tunnel *t, size_t hdr_end)
+/*
+ * The request is whole ("\r\n\r\n" at hdr_end): its key must name an open
+ * bearer (the device learned it over its own radio link only, mme.c, as a
+ * real UE's user plane is its radio bearer's), then it must be "CONNECT
+ * host:port HTTP/1.x" for a target the bearer's APN allows. Anything else
+ * is answered and closed. Bytes after the headers are kept for upstream.
+ */
+static void handle_request(struct proxy *p, struct tunnel *t, size_t hdr_end)
 {
-	char method[16], target[300], version[16];
+	char method[16], version[16];
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
 	char *line_end = strstr(t->req, "\r\n");
 	*line_end = '\0';
-	if (!carries_key(b, line_end + 2)) {
-		/* Not the device's link: no tunnel, nothing relayed or logged as its traffic. */
-		om_notice("bearer-refused", "bearer=%s reason=not-the-device", b->imsi);
+	bool have = key_of(line_end + 2, key);
+	pthread_mutex_lock(&p->lock);
+	struct vno_bearer *b = have ? lookup(p, key) : NULL;
+	OPENSSL_cleanse(key, sizeof(key));
+	if (!b) {
+		pthread_mutex_unlock(&p->lock);
+		/* No open bearer's key: no tunnel, nothing relayed or logged as a device's traffic. */
+		REFUSED(p, "reason=not-the-device key=%s", have ? "unknown" : "none");
 		reply(t->dev, "407 Proxy Authentication Required");
 		goto close;
 	}
-	if (sscanf(t->req, "%15s %299s %15s", method, target, version) != 3 || strncmp(version, "HTTP/1.", 7)) {
+	if (b->n_tunnels == BEARER_MAX_TUNNELS) {
+		pthread_mutex_unlock(&p->lock);
+		om_notice("bearer-refused", "imsi=%s reason=too-many-tunnels max=%d", b->imsi, BEARER_MAX_TUNNELS);
+		reply(t->dev, "503 Service Unavailable");
+		goto close;
+	}
+	/* From the pending list to the bearer's: b stays until the loop (this thread) closes t. */
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		p->pend_head = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		p->pend_tail = t->prev;
+	p->n_pending--;
+	t->prev = NULL;
+	t->next = b->tunnels;
+	if (b->tunnels)
+		b->tunnels->prev = t;
+	b->tunnels = t;
+	b->n_tunnels++;
+	t->b = b;
+	pthread_mutex_unlock(&p->lock);
+
+	if (sscanf(t->req, "%15s %299s %15s", method, t->target, version) != 3 || strncmp(version, "HTTP/1.", 7)) {
 		om_notice("bearer-refused", "imsi=%s apn=%s reason=malformed-request", b->imsi, b->apn->name);
 		reply(t->dev, "400 Bad Request");
 		goto close;
@@ -159,230 +416,292 @@ static void handle_request(struct vno_bearer *b, struct tunnel *t, size_t hdr_en
 		reply(t->dev, "405 Method Not Allowed");
 		goto close;
 	}
-	char *colon = strrchr(target, ':'), *end = NULL;
+	char host[300];
+	snprintf(host, sizeof(host), "%s", t->target);
+	char *colon = strrchr(host, ':'), *end = NULL;
 	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-	if (!colon || colon == target || !end || *end || port == 0 || port > 65535 || colon[1] == '-') {
+	if (!colon || colon == host || !end || *end || port == 0 || port > 65535 || colon[1] == '-') {
 		om_notice("bearer-refused", "imsi=%s apn=%s reason=bad-target", b->imsi, b->apn->name);
 		reply(t->dev, "400 Bad Request");
 		goto close;
 	}
 	*colon = '\0';
-	if (!vno_apn_allows(b->apn, target, (uint16_t)port)) {
-		om_notice("bearer-refused", "imsi=%s apn=%s target=%s:%lu reason=not-in-apn", b->imsi,
-			  b->apn->name, target, port);
+	if (!vno_apn_allows(b->apn, host, (uint16_t)port)) {
+		om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=not-in-apn", b->imsi, b->apn->name, t->target);
 		reply(t->dev, "403 Forbidden");
 		goto close;
 	}
-	if ((t->up = dial(target, colon + 1)) < 0) {
-		om_notice("bearer-refused", "imsi=%s apn=%s target=%s:%lu reason=unreachable", b->imsi,
-			  b->apn->name, target, port);
-		reply(t->dev, "502 Bad Gateway");
+	if (!(t->d2u = malloc(2 * BEARER_BUF))) {
+		om_notice("bearer-refused", "imsi=%s reason=out-of-memory", b->imsi);
+		reply(t->dev, "503 Service Unavailable");
 		goto close;
 	}
-	set_nonblock(t->up);
-	static const char ok[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
-	memcpy(t->u2d, ok, sizeof(ok) - 1);
-	t->u2d_len = sizeof(ok) - 1;
+	t->u2d = t->d2u + BEARER_BUF;
 	t->d2u_len = t->req_len - hdr_end;
 	memcpy(t->d2u, t->req + hdr_end, t->d2u_len);
-	t->state = T_OPEN;
-	om_info("bearer-tunnel", "imsi=%s apn=%s target=%s:%lu", b->imsi, b->apn->name, target, port);
-	OPENSSL_cleanse(t->req, BEARER_REQUEST_MAX + 1); /* the key came in the headers */
+	OPENSSL_cleanse(t->req, sizeof(t->req)); /* the key came in the headers */
+	if (dial(p, t, host, colon + 1) < 0)
+		goto close;
 	return;
 close:
-	OPENSSL_cleanse(t->req, BEARER_REQUEST_MAX + 1);
-	tunnel_free(t);
+	tunnel_close(p, t);
 }
 
-static void read_request(struct vno_bearer *b, struct tunnel *t)
+/* Read the request until it is whole, too long, or the socket is dry. */
+static void read_request(struct proxy *p, struct tunnel *t)
 {
-	ssize_t r = recv(t->dev, t->req + t->req_len, BEARER_REQUEST_MAX - t->req_len, 0);
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (r <= 0) {
-		tunnel_free(t);
-		return;
-	}
-	t->req_len += (size_t)r;
-	t->req[t->req_len] = '\0';
-	char *end = strstr(t->req, "\r\n\r\n");
-	if (end) {
-		handle_request(b, t, (size_t)(end + 4 - t->req));
-	} else if (t->req_len == BEARER_REQUEST_MAX || memchr(t->req, '\0', t->req_len)) {
-		om_notice("bearer-refused", "imsi=%s apn=%s reason=request-too-long", b->imsi, b->apn->name);
-		reply(t->dev, "431 Request Header Fields Too Large");
-		tunnel_free(t);
-	}
-}
-
-/* Move bytes from fd into buf (bounded); 0 on EOF sets *eof. -1 on error. */
-static int pull(int fd, uint8_t *buf, size_t *len, bool *eof)
-{
-	ssize_t r = recv(fd, buf + *len, BEARER_BUF - *len, 0);
-	if (r < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	if (r == 0)
-		*eof = true;
-	*len += (size_t)r;
-	return 0;
-}
-
-static int push(int fd, uint8_t *buf, size_t *len)
-{
-	ssize_t w = send(fd, buf, *len, MSG_NOSIGNAL);
-	if (w < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	memmove(buf, buf + w, *len - (size_t)w);
-	*len -= (size_t)w;
-	return 0;
-}
-
-static void relay(struct tunnel *t, short dev_rev, short up_rev)
-{
-	int bad = 0;
-	if (dev_rev & (POLLIN | POLLHUP))
-		bad |= pull(t->dev, t->d2u, &t->d2u_len, &t->dev_eof);
-	if (up_rev & (POLLIN | POLLHUP))
-		bad |= pull(t->up, t->u2d, &t->u2d_len, &t->up_eof);
-	if (t->d2u_len && (up_rev & POLLOUT))
-		bad |= push(t->up, t->d2u, &t->d2u_len);
-	if (t->u2d_len && (dev_rev & POLLOUT))
-		bad |= push(t->dev, t->u2d, &t->u2d_len);
-	if ((dev_rev | up_rev) & POLLERR)
-		bad = -1;
-	/* Half-close: pass a FIN on once what came before it has gone. */
-	if (t->dev_eof && !t->d2u_len)
-		shutdown(t->up, SHUT_WR);
-	if (t->up_eof && !t->u2d_len)
-		shutdown(t->dev, SHUT_WR);
-	if (bad || (t->dev_eof && t->up_eof && !t->d2u_len && !t->u2d_len))
-		tunnel_free(t);
-}
-
-static void accept_one(struct vno_bearer *b)
-{
-	int fd = accept(b->lfd, NULL, NULL);
-	if (fd < 0)
-		return;
-	for (size_t i = 0; i < BEARER_MAX_TUNNELS; i++) {
-		struct tunnel *t = &b->t[i];
-		if (t->state == T_FREE) {
-			if (!(t->mem = malloc(TUNNEL_MEM))) {
-				om_notice("bearer-refused", "imsi=%s reason=out-of-memory", b->imsi);
-				reply(fd, "503 Service Unavailable");
-				close(fd);
-				return;
-			}
-			t->req = (char *)t->mem;
-			t->d2u = t->mem + BEARER_REQUEST_MAX + 1;
-			t->u2d = t->d2u + BEARER_BUF;
-			set_nonblock(fd);
-			no_delay(fd);
-			t->state = T_REQUEST;
-			t->dev = fd;
-			t->up = -1;
-			t->dev_eof = t->up_eof = false;
-			t->req_len = t->d2u_len = t->u2d_len = 0;
+	for (;;) {
+		ssize_t r = recv(t->dev, t->req + t->req_len, BEARER_REQUEST_MAX - t->req_len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			tunnel_close(p, t);
+			return;
+		}
+		t->req_len += (size_t)r;
+		t->req[t->req_len] = '\0';
+		char *end = strstr(t->req, "\r\n\r\n");
+		if (end) {
+			handle_request(p, t, (size_t)(end + 4 - t->req));
+			return;
+		}
+		if (t->req_len == BEARER_REQUEST_MAX || memchr(t->req, '\0', t->req_len)) {
+			REFUSED(p, "reason=request-too-long max=%d", BEARER_REQUEST_MAX);
+			reply(t->dev, "431 Request Header Fields Too Large");
+			tunnel_close(p, t);
 			return;
 		}
 	}
-	om_notice("bearer-refused", "imsi=%s reason=too-many-tunnels max=%d", b->imsi, BEARER_MAX_TUNNELS);
-	reply(fd, "503 Service Unavailable");
-	close(fd);
+}
+
+static void on_dev(evutil_socket_t fd, short what, void *arg)
+{
+	struct tunnel *t = arg;
+	(void)fd;
+	(void)what;
+	if (t->state == T_REQUEST)
+		read_request(proxy, t);
+	else if (t->state == T_OPEN)
+		pump(proxy, t);
+	/* T_DIALING: what the device sends waits in its socket; tunnel_open() pumps it. */
+}
+
+static void accept_one(struct proxy *p, int fd)
+{
+	if (p->n_pending == BEARER_PENDING_MAX) {
+		/* A device sends its CONNECT at once: the oldest pending is the likeliest idler. */
+		REFUSED(p, "reason=pending-evicted pending=%u", p->n_pending);
+		tunnel_close(p, p->pend_head);
+	}
+	struct tunnel *t = malloc(sizeof(*t));
+	if (!t) {
+		REFUSED(p, "reason=out-of-memory pending=%u", p->n_pending);
+		reply(fd, "503 Service Unavailable");
+		close(fd);
+		return;
+	}
+	memset(t, 0, offsetof(struct tunnel, req));
+	t->req[0] = '\0';
+	t->dev = fd;
+	t->up = -1;
+	t->state = T_REQUEST;
+	t->accepted_ms = now_ms();
+	no_delay(fd);
+	if (!(t->ev_dev = event_new(p->base, fd, EV_READ | EV_WRITE | EV_PERSIST | EV_ET, on_dev, t)) ||
+	    event_add(t->ev_dev, NULL) < 0) {
+		if (t->ev_dev)
+			event_free(t->ev_dev);
+		close(fd);
+		free(t);
+		return;
+	}
+	t->prev = p->pend_tail;
+	if (p->pend_tail)
+		p->pend_tail->next = t;
+	else
+		p->pend_head = t;
+	p->pend_tail = t;
+	p->n_pending++;
+}
+
+static void on_listen(evutil_socket_t lfd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	(void)what;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			accept_one(p, fd);
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+			/* The connection stays queued: listen again in 50 ms rather than spin on it. */
+			unsigned long dropped;
+			if (om_log_limit_pass(&p->lim, LOG_BURST, &dropped))
+				om_error("bearer-accept-failed", "reason=\"%s\" suppressed=%lu", strerror(errno), dropped);
+			struct timeval tv = {0, 50 * 1000};
+			event_del(p->ev_listen);
+			event_add(p->ev_relisten, &tv);
+		}
+		return;
+	}
+}
+
+static void on_relisten(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	(void)fd;
+	(void)what;
+	event_add(p->ev_listen, NULL);
+}
+
+/* Requests not whole BEARER_REQUEST_MS after their accept: closed, oldest first. */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	long long now = now_ms();
+	(void)fd;
+	(void)what;
+	while (p->pend_head && now - p->pend_head->accepted_ms >= BEARER_REQUEST_MS) {
+		REFUSED(p, "reason=request-timeout ms=%d", BEARER_REQUEST_MS);
+		tunnel_close(p, p->pend_head);
+	}
+}
+
+/* bearer_close() asks: close the tunnels of every bearer on the closing list. */
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	char buf[64];
+	(void)what;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&p->lock);
+	while (p->closing) {
+		struct vno_bearer *b = p->closing;
+		p->closing = b->cnext;
+		b->cnext = NULL;
+		while (b->tunnels)
+			tunnel_close_locked(p, b->tunnels);
+	}
+	pthread_cond_broadcast(&p->drained);
+	pthread_mutex_unlock(&p->lock);
 }
 
 static void *loop(void *arg)
 {
-	struct vno_bearer *b = arg;
-	struct pollfd p[2 + 2 * BEARER_MAX_TUNNELS];
-	for (;;) {
-		size_t n = 0;
-		p[n++] = (struct pollfd){.fd = b->stop[0], .events = POLLIN};
-		p[n++] = (struct pollfd){.fd = b->lfd, .events = POLLIN};
-		for (size_t i = 0; i < BEARER_MAX_TUNNELS; i++) {
-			struct tunnel *t = &b->t[i];
-			short de = 0, ue = 0;
-			if (t->state == T_REQUEST)
-				de = POLLIN;
-			if (t->state == T_OPEN) {
-				de = (short)((t->dev_eof || t->d2u_len == BEARER_BUF ? 0 : POLLIN) |
-					     (t->u2d_len ? POLLOUT : 0));
-				ue = (short)((t->up_eof || t->u2d_len == BEARER_BUF ? 0 : POLLIN) |
-					     (t->d2u_len ? POLLOUT : 0));
-			}
-			p[n++] = (struct pollfd){.fd = t->state == T_FREE ? -1 : t->dev, .events = de};
-			p[n++] = (struct pollfd){.fd = t->state == T_OPEN ? t->up : -1, .events = ue};
-		}
-		if (poll(p, n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[0].revents)
-			break;
-		if (p[1].revents & POLLIN)
-			accept_one(b);
-		for (size_t i = 0; i < BEARER_MAX_TUNNELS; i++) {
-			struct tunnel *t = &b->t[i];
-			short dr = p[2 + 2 * i].revents, ur = p[3 + 2 * i].revents;
-			if (p[2 + 2 * i].fd < 0 || p[2 + 2 * i].fd != t->dev)
-				continue; /* freed or reused by accept_one() in this round */
-			if (t->state == T_REQUEST && dr)
-				read_request(b, t);
-			else if (t->state == T_OPEN && (dr || ur))
-				relay(t, dr, ur);
-		}
-	}
+	struct proxy *p = arg;
+	event_base_dispatch(p->base);
 	return NULL;
 }
 
-/* Bearers open now (docs/operate.md "Metrics"): one per attached device. */
-static struct om_metric m_bearers = OM_GAUGE("openmcim_vno_bearers", "Bearers open (one per attached device)", NULL);
+/* The process's proxy, started on first use. NULL (logged) when it cannot start. */
+static struct proxy *proxy_get(void)
+{
+	pthread_mutex_lock(&proxy_start_lock);
+	struct proxy *p = proxy;
+	if (p) {
+		pthread_mutex_unlock(&proxy_start_lock);
+		return p;
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	struct timeval sweep = {0, SWEEP_MS * 1000};
+	if (!(p = calloc(1, sizeof(*p))) || !(p->table = calloc(BUCKETS, sizeof(*p->table))))
+		goto fail;
+	p->lfd = p->wake[0] = p->wake[1] = -1;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->drained, NULL);
+	if (RAND_bytes(p->hash_key, sizeof(p->hash_key)) != 1)
+		goto fail;
+	if ((p->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(p->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(p->lfd, 1024) < 0 ||
+	    getsockname(p->lfd, (struct sockaddr *)&sa, &sl) < 0 || pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) < 0)
+		goto fail;
+	p->port = ntohs(sa.sin_port);
+	if (!(p->base = event_base_new()) ||
+	    !(p->ev_listen = event_new(p->base, p->lfd, EV_READ | EV_PERSIST, on_listen, p)) ||
+	    !(p->ev_relisten = event_new(p->base, -1, 0, on_relisten, p)) ||
+	    !(p->ev_wake = event_new(p->base, p->wake[0], EV_READ | EV_PERSIST, on_wake, p)) ||
+	    !(p->ev_sweep = event_new(p->base, -1, EV_PERSIST, on_sweep, p)) || event_add(p->ev_listen, NULL) < 0 ||
+	    event_add(p->ev_wake, NULL) < 0 || event_add(p->ev_sweep, &sweep) < 0)
+		goto fail;
+	if (pthread_create(&p->thread, NULL, loop, p))
+		goto fail;
+	proxy = p;
+	pthread_mutex_unlock(&proxy_start_lock);
+	om_info("bearer-proxy", "listen=127.0.0.1:%u tunnels_per_bearer=%d pending_max=%d request_ms=%d", p->port,
+		BEARER_MAX_TUNNELS, BEARER_PENDING_MAX, BEARER_REQUEST_MS);
+	return p;
+fail:
+	om_error("bearer-error", "reason=\"proxy: %s\"", strerror(errno));
+	if (p) {
+		if (p->base)
+			event_base_free(p->base); /* frees nothing it did not make; the events leak once */
+		if (p->lfd >= 0)
+			close(p->lfd);
+		if (p->wake[0] >= 0) {
+			close(p->wake[0]);
+			close(p->wake[1]);
+		}
+		free(p->table);
+		free(p);
+	}
+	pthread_mutex_unlock(&proxy_start_lock);
+	return NULL;
+}
 
 struct vno_bearer *bearer_open(const struct vno_apn *apn, const char *imsi,
 			       const uint8_t key[static OM_RADIO_BEARER_KEY_LEN], uint16_t *port)
 {
-	struct vno_bearer *b = calloc(1, sizeof(*b));
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct proxy *p = proxy_get();
+	struct vno_bearer *b = p ? calloc(1, sizeof(*b)) : NULL;
 	if (!b) {
-		om_error("bearer-error", "imsi=%s reason=out-of-memory", imsi);
+		if (p)
+			om_error("bearer-error", "imsi=%s reason=out-of-memory", imsi);
 		return NULL;
 	}
 	b->apn = apn;
 	snprintf(b->imsi, sizeof(b->imsi), "%s", imsi);
-	om_hex_encode(b->key_hex, key, OM_RADIO_BEARER_KEY_LEN);
-	b->lfd = b->stop[0] = b->stop[1] = -1;
-	for (size_t i = 0; i < BEARER_MAX_TUNNELS; i++)
-		b->t[i].dev = b->t[i].up = -1;
-	if (vno_listener_open(&b->lfd, b->stop, &sa, 16, 0) < 0) {
-		om_error("bearer-error", "imsi=%s reason=\"socket: %s\"", imsi, strerror(errno));
-		goto fail;
-	}
-	set_nonblock(b->lfd);
-	if (pthread_create(&b->thread, NULL, loop, b)) {
-		om_error("bearer-error", "imsi=%s reason=thread", imsi);
-		goto fail;
-	}
-	*port = ntohs(sa.sin_port);
+	memcpy(b->key, key, sizeof(b->key));
+	b->bucket = bucket_of(p, key);
+	pthread_mutex_lock(&p->lock);
+	b->hnext = p->table[b->bucket];
+	p->table[b->bucket] = b;
+	pthread_mutex_unlock(&p->lock);
+	*port = p->port;
 	om_metric_gauge_add(&m_bearers, NULL, 1);
 	return b;
-fail:
-	vno_listener_close(b->lfd, b->stop);
-	OPENSSL_cleanse(b->key_hex, sizeof(b->key_hex));
-	free(b);
-	return NULL;
 }
 
 void bearer_close(struct vno_bearer *b)
 {
+	struct proxy *p = proxy;
 	if (!b)
 		return;
-	vno_listener_stop(b->stop, b->thread);
-	for (size_t i = 0; i < BEARER_MAX_TUNNELS; i++)
-		if (b->t[i].state != T_FREE)
-			tunnel_free(&b->t[i]);
-	vno_listener_close(b->lfd, b->stop);
-	OPENSSL_cleanse(b->key_hex, sizeof(b->key_hex));
+	pthread_mutex_lock(&p->lock);
+	struct vno_bearer **pp = &p->table[b->bucket];
+	while (*pp != b)
+		pp = &(*pp)->hnext;
+	*pp = b->hnext;
+	if (b->n_tunnels) {
+		b->closing = true;
+		b->cnext = p->closing;
+		p->closing = b;
+		(void)!write(p->wake[1], "x", 1);
+		while (b->n_tunnels)
+			pthread_cond_wait(&p->drained, &p->lock);
+		/* Its tunnels may have gone on their own before the loop took it off the list. */
+		for (pp = &p->closing; *pp; pp = &(*pp)->cnext)
+			if (*pp == b) {
+				*pp = b->cnext;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&p->lock);
+	OPENSSL_cleanse(b->key, sizeof(b->key));
 	free(b);
 	om_metric_gauge_add(&m_bearers, NULL, -1);
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bearer's HTTP CONNECT proxy: the APN's allow list, the answers, the relay, the close. */
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openmcim/hex.h>
@@ -75,14 +78,15 @@ static void provisioning_apn_allows_only_its_hosts(uint16_t echo_port)
 	static char huge[BEARER_REQUEST_MAX + 16];
 	memset(huge, 'a', sizeof(huge) - 1);
 	CHECK_INT(send_raw(port, huge), 431);
-	/* Closing the bearer ends the open tunnel and the listener. */
+	/* Closing the bearer ends the open tunnel (before bearer_close returns), and its key opens nothing. */
 	bearer_close(b);
 	char c;
-	CHECK(recv(fd, &c, 1, 0) <= 0);
+	ssize_t got = recv(fd, &c, 1, MSG_DONTWAIT);
+	CHECK(got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
 	close(fd);
 	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
 	fd = test_http_connect(port, key, target, &status);
-	CHECK(fd < 0 || status == -1);
+	CHECK_INT(status, 407);
 	if (fd >= 0)
 		close(fd);
 }
@@ -135,14 +139,15 @@ static void slurp(const char *path, char *buf, size_t cap)
 /*
  * Issue 12: the bearer belongs to the device's link. A local client that
  * reaches the proxy's port without the key the LAB frame gave the device
- * (none, a wrong one, another bearer's, the right one cut short or padded,
- * the key in another header) gets 407: no tunnel, nothing dialed upstream,
- * no line saying the device's traffic went anywhere, the key in no log. The
+ * (none, the right one cut short or padded, the key in another header or
+ * after the headers, a closed bearer's) gets 407: no tunnel, nothing dialed
+ * upstream, no line saying the device's traffic went anywhere, the key in no
+ * log. Another bearer's key gets that bearer's APN, never this one's. The
  * device's own CONNECT, with its key, still tunnels.
  */
 static void bearer_is_bound_to_the_device_link(void)
 {
-	struct vno_apn apn = {.name = "provisioning", .n_allow = 1};
+	struct vno_apn apn = {.name = "provisioning", .n_allow = 1}, none = {.name = "nothing"};
 	uint8_t key[OM_RADIO_BEARER_KEY_LEN], other[OM_RADIO_BEARER_KEY_LEN];
 	char hex[2 * OM_RADIO_BEARER_KEY_LEN + 1], target[64], req[512], logpath[] = "/tmp/bearer-test-log-XXXXXX";
 	static char log[65536];
@@ -156,19 +161,21 @@ static void bearer_is_bound_to_the_device_link(void)
 	check_random(other, sizeof(other));
 	om_hex_encode(hex, key, sizeof(key));
 
+	poll(NULL, 0, 1100); /* the keyless refusals' lines are limited per second: a fresh second */
 	int logfd = mkstemp(logpath), saved = dup(2);
 	CHECK(logfd >= 0 && saved >= 0);
 	dup2(logfd, 2);
 	om_log_init("bearer-test", OM_LOG_INFO);
 	struct vno_bearer *b = bearer_open(&apn, "001010000000003", key, &port);
-	struct vno_bearer *b2 = bearer_open(&apn, "001010000000004", other, &port2);
-	CHECK(b && b2);
+	struct vno_bearer *b2 = bearer_open(&none, "001010000000004", other, &port2);
+	CHECK(b && b2 && port == port2); /* one proxy for every bearer */
 	snprintf(target, sizeof(target), "127.0.0.1:%u", up_port);
 
 	close(test_http_connect(port, NULL, target, &status));
 	CHECK_INT(status, 407);
+	/* another bearer's key: that bearer's APN, which allows nothing */
 	close(test_http_connect(port, other, target, &status));
-	CHECK_INT(status, 407);
+	CHECK_INT(status, 403);
 	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\n" OM_RADIO_BEARER_AUTH "%.31s\r\n\r\n", target, hex);
 	CHECK_INT(send_raw(port, req), 407);
 	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\n" OM_RADIO_BEARER_AUTH "%s0\r\n\r\n", target, hex);
@@ -178,8 +185,10 @@ static void bearer_is_bound_to_the_device_link(void)
 	/* the key in the body after the headers is not in a header */
 	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\n\r\n" OM_RADIO_BEARER_AUTH "%s\r\n\r\n", target, hex);
 	CHECK_INT(send_raw(port, req), 407);
-	/* the key of one bearer opens nothing on another */
-	close(test_http_connect(port2, key, target, &status));
+	/* a closed bearer's key opens nothing */
+	bearer_close(b2);
+	b2 = NULL;
+	close(test_http_connect(port, other, target, &status));
 	CHECK_INT(status, 407);
 	poll(NULL, 0, 100);
 	CHECK(accept(up, NULL, NULL) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
@@ -208,13 +217,13 @@ static void bearer_is_bound_to_the_device_link(void)
 	unlink(logpath);
 	close(logfd);
 	close(up);
-	/* seven refusals logged, the one tunnel the device's own */
+	/* six refusals logged for want of a key, the one tunnel the device's own */
 	int refused = 0, tunnels = 0;
 	for (const char *p = log; (p = strstr(p, "reason=not-the-device")); p++)
 		refused++;
 	for (const char *p = log; (p = strstr(p, "bearer-tunnel")); p++)
 		tunnels++;
-	CHECK_INT(refused, 7);
+	CHECK_INT(refused, 6);
 	CHECK_INT(tunnels, 1);
 	CHECK(strstr(log, hex) == NULL);
 	om_hex_encode(hex, other, sizeof(other));
@@ -268,6 +277,125 @@ static void idle_bearers_hold_no_tunnel_buffers(void)
 		bearer_close(b[i]);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A connection to the proxy that sends nothing (or what it is given), -1 on failure. */
+static int raw_connect(uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Whether the proxy closed fd within ms (EOF or reset), reading nothing else. */
+static bool closed_within(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char c;
+	if (poll(&p, 1, ms) <= 0)
+		return false;
+	ssize_t r = recv(fd, &c, 1, 0);
+	return r == 0 || (r < 0 && errno == ECONNRESET);
+}
+
+/*
+ * BEARER_MAX_TUNNELS per bearer: the 17th CONNECT with the key gets 503 and
+ * nothing is dialed; once one closes, the next gets its tunnel.
+ */
+static void tunnels_per_bearer_bounded(uint16_t echo_port)
+{
+	struct vno_apn apn = {.name = "provisioning", .n_allow = 1};
+	snprintf(apn.allow[0].host, sizeof(apn.allow[0].host), "127.0.0.1");
+	apn.allow[0].port = echo_port;
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
+	uint16_t port = 0;
+	check_random(key, sizeof(key));
+	struct vno_bearer *b = bearer_open(&apn, "001010000000005", key, &port);
+	CHECK(b != NULL);
+	int fds[BEARER_MAX_TUNNELS], status;
+	char target[64];
+	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
+	for (int i = 0; i < BEARER_MAX_TUNNELS; i++) {
+		fds[i] = test_http_connect(port, key, target, &status);
+		CHECK_INT(status, 200);
+	}
+	close(test_http_connect(port, key, target, &status));
+	CHECK_INT(status, 503);
+	CHECK(test_echo_through(fds[0], "the sixteen still work"));
+	close(fds[0]);
+	int fd = -1;
+	for (int i = 0; i < 50 && status != 200; i++) { /* the proxy sees the close on its loop */
+		poll(NULL, 0, 20);
+		if (fd >= 0)
+			close(fd);
+		fd = test_http_connect(port, key, target, &status);
+	}
+	CHECK_INT(status, 200);
+	if (fd >= 0)
+		close(fd);
+	for (int i = 1; i < BEARER_MAX_TUNNELS; i++)
+		close(fds[i]);
+	bearer_close(b);
+}
+
+/*
+ * Connections whose CONNECT has named no bearer yet: at most
+ * BEARER_PENDING_MAX, a newcomer beyond that closes the oldest; and each is
+ * closed BEARER_REQUEST_MS after its accept when its request is not whole.
+ * A device's CONNECT, sent whole at once, still tunnels through the flood.
+ */
+static void pending_requests_bounded(uint16_t echo_port)
+{
+	enum { FLOOD = BEARER_PENDING_MAX + 8 };
+	static int fds[FLOOD];
+	struct vno_apn apn = {.name = "provisioning", .n_allow = 1};
+	snprintf(apn.allow[0].host, sizeof(apn.allow[0].host), "127.0.0.1");
+	apn.allow[0].port = echo_port;
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
+	uint16_t port = 0;
+	check_random(key, sizeof(key));
+	struct vno_bearer *b = bearer_open(&apn, "001010000000006", key, &port);
+	CHECK(b != NULL);
+	long long t0 = mono_ms();
+	for (int i = 0; i < FLOOD; i++) {
+		fds[i] = raw_connect(port);
+		CHECK(fds[i] >= 0);
+		if (i == 0)
+			CHECK(send(fds[0], "CONNECT", 7, MSG_NOSIGNAL) == 7); /* a trickle is no whole request */
+	}
+	/* The 8 oldest made room for the newest. */
+	for (int i = 0; i < 8; i++)
+		CHECK_MSG(closed_within(fds[i], 2000), "pending connection %d not evicted", i);
+	CHECK(!closed_within(fds[8], 0));
+	int status;
+	char target[64];
+	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
+	int fd = test_http_connect(port, key, target, &status);
+	CHECK_INT(status, 200);
+	CHECK(fd >= 0 && test_echo_through(fd, "through the flood"));
+	/* The rest go at their deadline, not before. */
+	CHECK(!closed_within(fds[FLOOD - 1], (int)(BEARER_REQUEST_MS - 1000 - (mono_ms() - t0))));
+	CHECK_MSG(closed_within(fds[FLOOD - 1], 3000), "silent connection outlived BEARER_REQUEST_MS");
+	long long took = mono_ms() - t0;
+	CHECK_MSG(took >= BEARER_REQUEST_MS - 500 && took < BEARER_REQUEST_MS + 3000, "closed after %lld ms", took);
+	/* The tunnel, once open, has no such deadline. */
+	CHECK(fd >= 0 && test_echo_through(fd, "still open"));
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < FLOOD; i++)
+		close(fds[i]);
+	bearer_close(b);
+}
+
 int main(void)
 {
 	struct test_echo echo;
@@ -276,6 +404,8 @@ int main(void)
 	provisioning_apn_allows_only_its_hosts(echo.port);
 	full_access_apn(echo.port);
 	bearer_is_bound_to_the_device_link();
+	tunnels_per_bearer_bounded(echo.port);
+	pending_requests_bounded(echo.port);
 	idle_bearers_hold_no_tunnel_buffers();
 	test_echo_stop(&echo);
 	return check_done();
