@@ -3,7 +3,8 @@
  * The PKCS#11 token of `openmcim lab --tre pkcs11` (issue 18, docs/lab.md):
  * one SoftHSM2 token store in <workdir>/p11/ (Debian's softhsm2), one token
  * for the lab's devices as a bench's HSM would be, its user PIN fresh for
- * the lab and kept 0600 beside it. The factory generates every device's
+ * the lab and kept 0600 beside it (the token initialised through PKCS#11
+ * from this process: no PIN on a command line). The factory generates every device's
  * sealing key and PrK_TRE in it, and the agents the lab runs (threads of
  * this process) reach it through the same SOFTHSM2_CONF.
  */
@@ -13,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <openmcim/hex.h>
@@ -27,27 +28,60 @@
 #include "lab_proc.h"
 #include "reason.h"
 
-#define SOFTHSM_UTIL "/usr/bin/softhsm2-util"
-
-/* softhsm2-util --init-token, its output to /dev/null; its exit status or -1. */
-static int init_token(const char *so_pin, const char *pin)
+/* A PKCS#11 label: 32 bytes padded with spaces. */
+static void label32(unsigned char out[32], const char *label)
 {
-	pid_t pid = fork();
-	if (pid < 0)
+	size_t n = strlen(label);
+	memset(out, ' ', 32);
+	memcpy(out, label, n > 32 ? 32 : n);
+}
+
+/*
+ * Initialise the token of a free slot as LAB_P11_TOKEN with so_pin, and give it the user PIN pin,
+ * through PKCS#11 from this process (C_InitToken, then C_InitPIN as the SO): the PINs are on no
+ * command line (softhsm2-util takes them as arguments, which any local user reads in
+ * /proc/<pid>/cmdline). 0, or the module's CKR (or -1 with no free slot).
+ */
+static long init_token(struct ck_function_list *m, const char *so_pin, const char *pin)
+{
+	ck_slot_id_t slots[64];
+	unsigned long n = 64;
+	struct ck_token_info info;
+	unsigned char label[32];
+	ck_rv_t rv = m->C_GetSlotList(1, slots, &n);
+	ck_slot_id_t slot = 0;
+	int found = 0;
+	for (unsigned long i = 0; rv == CKR_OK && i < n && !found; i++)
+		if (m->C_GetTokenInfo(slots[i], &info) == CKR_OK && !(info.flags & CKF_TOKEN_INITIALIZED))
+			slot = slots[i], found = 1; /* softhsm2-util --free: the free slot SoftHSM2 keeps */
+	if (rv != CKR_OK)
+		return (long)rv;
+	if (!found)
 		return -1;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-			_exit(126);
-		execl(SOFTHSM_UTIL, "softhsm2-util", "--init-token", "--free", "--label", LAB_P11_TOKEN, "--so-pin", so_pin,
-		      "--pin", pin, (char *)NULL);
-		_exit(127);
+	label32(label, LAB_P11_TOKEN);
+	if ((rv = m->C_InitToken(slot, (unsigned char *)so_pin, strlen(so_pin), label)) != CKR_OK)
+		return (long)rv;
+	/* SoftHSM2 moves an initialised token to a slot of its own: find it by its label again */
+	n = 64;
+	found = 0;
+	if ((rv = m->C_GetSlotList(1, slots, &n)) != CKR_OK)
+		return (long)rv;
+	for (unsigned long i = 0; i < n && !found; i++)
+		if (m->C_GetTokenInfo(slots[i], &info) == CKR_OK && (info.flags & CKF_TOKEN_INITIALIZED) &&
+		    !memcmp(info.label, label, 32) && !(info.flags & CKF_USER_PIN_INITIALIZED))
+			slot = slots[i], found = 1;
+	if (!found)
+		return -1;
+	ck_session_handle_t session;
+	if ((rv = m->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &session)) != CKR_OK)
+		return (long)rv;
+	rv = m->C_Login(session, CKU_SO, (unsigned char *)so_pin, strlen(so_pin));
+	if (rv == CKR_OK) {
+		rv = m->C_InitPIN(session, (unsigned char *)pin, strlen(pin));
+		m->C_Logout(session);
 	}
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	m->C_CloseSession(session);
+	return (long)rv;
 }
 
 int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len)
@@ -56,8 +90,8 @@ int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len)
 	uint8_t r[16];
 	if (pv->p11_pin[0])
 		return 0; /* the lab's second factory run: the token is there */
-	if (access(SOFTHSM_UTIL, X_OK) != 0 || access(LAB_P11_MODULE, R_OK) != 0)
-		return om_reason(why, why_len, -1, "no %s: scripts/deps.sh installs softhsm2", SOFTHSM_UTIL);
+	if (access(LAB_P11_MODULE, R_OK) != 0)
+		return om_reason(why, why_len, -1, "no %s: scripts/deps.sh installs softhsm2", LAB_P11_MODULE);
 	snprintf(dir, sizeof(dir), "%s/p11", l->dir);
 	snprintf(path, sizeof(path), "%s/tokens", dir);
 	if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || (mkdir(path, 0700) != 0 && errno != EEXIST))
@@ -74,10 +108,31 @@ int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len)
 		return om_reason(why, why_len, -1, "no random bytes for the token's PINs");
 	om_hex_encode(pv->p11_pin, r, 8);
 	om_hex_encode(so_pin, r + 8, 8);
-	int st = init_token(so_pin, pv->p11_pin);
+	OPENSSL_cleanse(r, sizeof(r));
+	/*
+	 * The module stays initialized for the lab process: SoftHSM2 looks for its
+	 * rdrand engine at each first C_Initialize (ENGINE_by_id) and leaks
+	 * OpenSSL's dynamic-engine data when it is not there; the TREs the lab's
+	 * agents open and close would initialize it afresh each time.
+	 */
+	static struct ck_function_list *keep;
+	static char keep_conf[sizeof(path)]; /* the SOFTHSM2_CONF it was initialized with */
+	if (keep && strcmp(keep_conf, path)) { /* another lab before in this process: its token store */
+		p11_kit_module_finalize(keep);
+		p11_kit_module_release(keep);
+		keep = NULL;
+	}
+	snprintf(keep_conf, sizeof(keep_conf), "%s", path);
+	if (!keep && (keep = p11_kit_module_load(LAB_P11_MODULE, 0)) && p11_kit_module_initialize(keep) != CKR_OK) {
+		p11_kit_module_release(keep);
+		keep = NULL;
+	}
+	long st = keep ? init_token(keep, so_pin, pv->p11_pin) : -1;
+	OPENSSL_cleanse(so_pin, sizeof(so_pin)); /* the SO PIN is kept nowhere: the lab never needs it again */
 	if (st != 0) {
 		pv->p11_pin[0] = '\0';
-		return om_reason(why, why_len, -1, "softhsm2-util --init-token in %s: status %d", dir, st);
+		return om_reason(why, why_len, -1, "PKCS#11 token in %s (%s): %s 0x%lx", dir, LAB_P11_MODULE,
+				 keep ? "C_InitToken/C_InitPIN" : "cannot load", (unsigned long)st);
 	}
 	/* the PIN beside the token, for an operator looking at the lab afterwards (tests, docs/lab.md) */
 	snprintf(path, sizeof(path), "%s/pin", dir);
@@ -88,16 +143,5 @@ int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len)
 		return om_reason(why, why_len, -1, "%s: %s", path, strerror(errno));
 	}
 	close(fd);
-	/*
-	 * The module stays initialized for the lab process: SoftHSM2 looks for its
-	 * rdrand engine at each first C_Initialize (ENGINE_by_id) and leaks
-	 * OpenSSL's dynamic-engine data when it is not there; the TREs the lab's
-	 * agents open and close would initialize it afresh each time.
-	 */
-	static struct ck_function_list *keep;
-	if (!keep && (keep = p11_kit_module_load(LAB_P11_MODULE, 0)) && p11_kit_module_initialize(keep) != CKR_OK) {
-		p11_kit_module_release(keep);
-		keep = NULL;
-	}
 	return 0;
 }
