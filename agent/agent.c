@@ -59,6 +59,8 @@ struct agent {
 	unsigned retry_min, retry_max, retries, backoff;
 	unsigned accepted; /* bootstraps the TRE took in this run */
 	int bootstrap_rc;
+	int app_rc;    /* why the last ./M2MAppParams was refused (app_params), 0 when it was kept */
+	int aas_tried; /* the activation session ran in this run (run_app_activation) */
 	void *tls_sessions; /* the DM clients' TLS sessions, for this run (agent_dm_sessions_new) */
 };
 
@@ -391,11 +393,13 @@ static unsigned app_params(struct agent *ag, struct agent_dm *dm, uint32_t *cmd)
 	*cmd = c->cmd_id;
 	const struct om_dm_item *it = &c->items[0];
 	int rc = it->data ? om_app_params_parse(it->data, it->data_len, &p) : OM_EOBJ_MISSING;
+	ag->app_rc = rc;
 	if (rc < 0) {
 		event(ag, "app-params-refused", "code=%s", om_errname(rc));
 		return 400;
 	}
 	if (ag->cfg->app_params_path && (rc = store_app_params(ag->cfg->app_params_path, it->data, it->data_len)) < 0) {
+		ag->app_rc = rc;
 		event(ag, "app-params-refused", "code=%s reason=not-stored", om_errname(rc));
 		return OM_DM_STATUS_FAILED;
 	}
@@ -573,6 +577,106 @@ static int report_outcome(struct agent *ag, int kind, time_t deadline)
 	return rc;
 }
 
+/* ---- application activation (spec/000 5.2.4.6.3 steps 7-8) ------------------------ */
+
+/* The parameters kept at app_params_path pass the codec: nothing to ask for (their server into the result). */
+static int params_held(struct agent *ag)
+{
+	const char *path = ag->cfg->app_params_path;
+	uint8_t obj[OM_APP_PARAMS_MAX + 1];
+	struct om_app_params p;
+	int fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, obj, sizeof(obj));
+	close(fd);
+	if (n <= 0 || (size_t)n > OM_APP_PARAMS_MAX || om_app_params_parse(obj, (size_t)n, &p) < 0)
+		return 0;
+	snprintf(ag->res->app_server, sizeof(ag->res->app_server), "%s", p.server);
+	return 1;
+}
+
+/*
+ * One activation session (docs/aas.md): package 1 (Alert 1201, DevInfo);
+ * the AAS answers with a Replace of ./M2MAppParams, checked and kept by
+ * app_params() as a DPF's would be; our Status for it closes the session.
+ * 0 when kept; OM_EAGENT_REFUSED (the AAS has none for us: 404, or would
+ * not send its file: 500), the codec's code (we refused them), or the codes
+ * of agent_dm_exchange().
+ */
+static int aas_session(struct agent *ag, struct agent_dm *dm)
+{
+	agent_dm_begin(dm);
+	uint32_t my_msg = dm->next_msg_id, app_cmd = 0;
+	agent_dm_package1(&dm->out, dm->dev_id, NULL, 0, NULL);
+	int rc = agent_dm_exchange(dm);
+	if (rc)
+		return rc;
+	uint32_t srv_msg = dm->in.hdr.msg_id;
+	unsigned code = app_params(ag, dm, &app_cmd);
+	if (!app_cmd) {
+		const struct om_dm_cmd *st = agent_dm_status_for(dm, my_msg, 1); /* the Alert: CmdID 1 */
+		snprintf(dm->why, sizeof(dm->why), "no %s, status %u for the Alert", OM_DM_URI_APP_PARAMS,
+			 st ? st->code : 0);
+		return OM_EAGENT_REFUSED;
+	}
+	agent_dm_begin(dm);
+	agent_dm_app_status(&dm->out, srv_msg, app_cmd, code);
+	int sent = agent_dm_exchange(dm); /* best effort: what we kept does not depend on it */
+	event(ag, "app-params-reported", "status=%u delivered=%s", code, sent ? "no" : "yes");
+	if (code != OM_DM_STATUS_OK)
+		snprintf(dm->why, sizeof(dm->why), "./M2MAppParams refused: %s", om_errname(ag->app_rc));
+	return code == OM_DM_STATUS_OK ? 0 : ag->app_rc ? ag->app_rc : OM_EAGENT_DM;
+}
+
+/*
+ * Steps 7-8 after the attach, once per run, while no parameters are held:
+ * the AAS at the address the factory configured (cfg->aas_url), trusted
+ * only when it proves the key of the TRE's trust root (the factory's
+ * Cert_SHO[0], om_tre_trust_root): never the DM CA file, never an address
+ * the network gave. A failure keeps nothing and is not the run's: the
+ * device is attached, and the next run asks again (res->aas_code says why).
+ */
+static void run_app_activation(struct agent *ag)
+{
+	uint8_t anchor[OM_TRE_ANCHOR_MAX];
+	struct agent_dm *dm = NULL;
+	if (!ag->cfg->aas_url || ag->aas_tried || params_held(ag))
+		return;
+	ag->aas_tried = 1;
+	int n = om_tre_trust_root(ag->tre, anchor, sizeof(anchor));
+	int rc = n < 0 ? n
+		       : agent_dm_new(&dm, ag->cfg->aas_url, &ag->bearer, anchor, (size_t)n, NULL, ag->timeout_ms,
+				      ag->res->tre_id, ag->res->tre_id);
+	if (rc == 0) {
+		event(ag, "aas-open", "clause=spec/000-5.2.4.6.3 step=7 url=%s aas_trust=%s", ag->cfg->aas_url,
+		      dm->pinned ? "trust_root_key" : "trust_root_ca");
+		ag->backoff = 0;
+		for (unsigned i = 0;; i++) {
+			rc = aas_session(ag, dm);
+			if (rc != OM_EAGENT_NETWORK && rc != OM_EAGENT_DM)
+				break;
+			event(ag, "aas-lost", "try=%u code=%s why=\"%s\"", i + 1, om_errname(rc), dm->why);
+			if (i + 1 >= ag->retries)
+				break;
+			backoff(ag, -1);
+			agent_dm_new_session(dm);
+		}
+	}
+	if (rc == OM_EAGENT_DPF_IDENTITY)
+		rc = OM_EAGENT_AAS_IDENTITY; /* nothing was sent to it, nothing taken from it */
+	ag->res->aas_code = rc;
+	if (rc)
+		event(ag, "aas-refused", "clause=spec/000-5.2.4.6.3 step=8 code=%s why=\"%s\" kept=nothing", om_errname(rc),
+		      dm ? dm->why : "");
+	if (dm) {
+		ag->res->dm_messages += dm->messages;
+		ag->res->dm_tls_full += dm->tls_full;
+		ag->res->dm_tls_resumed += dm->tls_resumed;
+		agent_dm_free(dm);
+	}
+}
+
 /* ---- the steps --------------------------------------------------------------------- */
 
 /*
@@ -603,6 +707,7 @@ static int run_wait_push(struct agent *ag)
 				return rc;
 			om_failpoint("agent.attached");
 		}
+		run_app_activation(ag);
 		/* A push may have come during the attach itself. */
 		if (push_decides(ag, &pushes))
 			break;

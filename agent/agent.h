@@ -96,6 +96,11 @@ struct om_agent_config {
 	uint32_t fallback_s;       /* om_tre_activate() timeout; 0: the MCIM's REVERT_AFTER */
 	const char *app_params_path; /* where the application parameters a DPF sets go (the object as received,
 					app_params.h, 0600; docs/agent.md); NULL: kept in the result only */
+	/* The application activation server the factory configured (spec/000 5.2.4.6.3 steps 1, 7-8; docs/agent.md
+	 * "Application activation"): an https URL; after each attach while the device holds no application
+	 * parameters at app_params_path, one DM session with it, trusted only if it proves the key of the TRE's
+	 * trust root. NULL: none. */
+	const char *aas_url;
 	uint32_t signer_status_max_age_s; /* > 0: every bootstrap must staple its signer's status (om_tre_require_signer_status) */
 	om_agent_event_fn on_event; /* may be NULL */
 	void *event_arg;
@@ -113,7 +118,10 @@ struct om_agent_result {
 	unsigned dm_messages;                 /* SyncML messages sent */
 	unsigned dm_tls_full, dm_tls_resumed; /* TLS connections to the DPF: full handshakes, resumed ones */
 	unsigned retries;                     /* exchanges repeated after a loss */
-	char app_server[256];                 /* the application server a DPF set with the MCIM ("" if none) */
+	char app_server[256];                 /* the application server a DPF or the AAS set ("" if none) */
+	int aas_code;                         /* the activation session: 0 (parameters kept, or none needed),
+						 else why nothing was kept (OM_EAGENT_AAS_IDENTITY, OM_EAGENT_REFUSED,
+						 the codec's OM_EOBJ_*, OM_EAGENT_NETWORK); not an error of the run */
 };
 
 /*

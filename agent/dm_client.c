@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include <openmcim/app_params.h>
 #include <openmcim/hex.h>
 #include <openmcim/pki.h>
 #include <openmcim/radio.h>
@@ -373,6 +374,14 @@ void agent_dm_install_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t r
 {
 	add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
 	agent_dm_replace_status(msg, srv_msg, rep_cmd, OM_DM_URI_M2MMCIMMOBJ, code);
+	msg->final = 1;
+}
+
+void agent_dm_app_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, unsigned code)
+{
+	add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
+	if (rep_cmd)
+		agent_dm_replace_status(msg, srv_msg, rep_cmd, OM_DM_URI_APP_PARAMS, code);
 	msg->final = 1;
 }
 

@@ -111,6 +111,10 @@ void agent_dm_install_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t r
 void agent_dm_replace_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, const char *target,
 			     unsigned code);
 
+/* The activation session's closing message: Status 200 for the server's SyncHdr and, when rep_cmd is not 0,
+ * code for its Replace of ./M2MAppParams (docs/aas.md). */
+void agent_dm_app_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, unsigned code);
+
 /*
  * The x-syncml-hmac header value for body (OMA DM Security 1.2, after the
  * 212): algorithm=MD5, username="user", mac=B64(MD5(inner ":" nonce ":"

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `openmcim lab --scenario alt3`: Alternative 3 with synthetic credentials,
- * spec/000 5.2.4.6.3 steps 1-7 (lab_alt3.h has the phases). The real parts
+ * spec/000 5.2.4.6.3 steps 1-8 (lab_alt3.h has the phases). The real parts
  * run as they would in the field: the factory's synthetic run, two
  * operators' openmcim-hss and openmcim-vno daemons, the operators' own tool
  * (`openmcim sho-admin synthetic`, the same code as the owner API's
- * POST /api/v1/synthetic) and the device agent with its network list.
+ * POST /api/v1/synthetic), the manufacturer's application activation
+ * server (openmcim-aas, its TLS key MFR-1's: the devices' trust root) and
+ * the device agent with its network list and the AAS address.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +21,8 @@
 
 #include <openssl/crypto.h>
 
+#include <openmcim/app_params.h>
+#include <openmcim/pki.h>
 #include <openmcim/synth.h>
 
 #include "agent.h"
@@ -33,17 +37,28 @@
 #define SYNTH_FIRST "0000000000"
 #define SYNTH_COUNT 10000000000ull
 #define SYNTH_REALM "epc.mnc009.mcc001.3gppnetwork.org"
+#define N_PORTS (3 * N_OPS + 2) /* each operator's HSS, VNO and radio; the AAS; the rogue AAS */
+#define N_APPS 2
+
+/* The application providers an owner may choose (5.2.4.3.5: the AAS takes the M2M user's input); the
+ * anchors are two of the lab's CA certificates standing in for those servers' CAs. */
+static const char *const app_server[N_APPS] = { "https://app-1.localhost:8443/m2m", "https://app-2.localhost:8443/m2m" };
+static const char *const app_anchor[N_APPS] = { "pki/diameter/ca.pem", "pki/cas/pva-ca.pem" };
 
 struct alt3 {
 	const struct lab_alt3_options *o;
 	struct lab_alt3_result *r;
 	const char *dir;
 	uint16_t hss_dia[N_OPS], vno_dia[N_OPS], radio[N_OPS];
-	pid_t hss[N_OPS], vno[N_OPS];
-	int port_lock[3 * N_OPS]; /* the ports' reservations (lab_free_ports), held until the daemons stop */
+	uint16_t aas_port, rogue_port;
+	pid_t hss[N_OPS], vno[N_OPS], aas, rogue;
+	int port_lock[N_PORTS]; /* the ports' reservations (lab_free_ports), held until the daemons stop */
 	int locks_held;
 	struct om_agent_network nets[N_OPS];
 	int late; /* the attach phase runs the late devices only (after their activation) */
+	char aas_url[80], rogue_url[80];
+	uint8_t app_obj[N_APPS][OM_APP_PARAMS_MAX]; /* the parameters of each application provider, encoded */
+	size_t app_len[N_APPS];
 };
 
 static const char *const op_stem[N_OPS] = { "op-1", "op-2" };
@@ -136,9 +151,9 @@ static int configs(struct alt3 *a)
 			 "tls_cert = %s/pki/diameter/mme.vno-%d.lab.pem\ntls_key = %s/pki/diameter/mme.vno-%d.lab.key\n"
 			 "tls_ca = %s/pki/diameter/ca.pem\n"
 			 "[home." SYNTH_MCC SYNTH_MNC "]\nrealm = " SYNTH_REALM "\npeer = hss.%s.lab\naddress = 127.0.0.1:%u\n"
-			 "[apn." OM_FACTORY_DEFAULT_APN "]\nallow = localhost:9\n",
+			 "[apn." OM_FACTORY_DEFAULT_APN "]\nallow = localhost:%u, localhost:%u\n",
 			 s, k + 1, s, a->radio[k], k + 1, k + 6, d, k + 1, k + 1, k + 1, a->vno_dia[k], d, k + 1, d, k + 1, d,
-			 s, a->hss_dia[k]);
+			 s, a->hss_dia[k], a->aas_port, a->rogue_port);
 		snprintf(p, sizeof(p), "vno-%d", k + 1);
 		if ((rc = write_conf(a, p, t)) < 0)
 			break;
@@ -153,13 +168,69 @@ static int configs(struct alt3 *a)
 		rc = write_conf(a, p, t);
 	}
 	OPENSSL_cleanse(t, sizeof(t)); /* the tool's file holds an OP */
+	/* The manufacturer's AAS, its TLS key MFR-1's (the devices' Cert_SHO[0]); and a rogue one on the same
+	 * parameters, its certificate for localhost from the PVA CA, a CA the devices' DM CA file does trust. */
+	if (rc == 0 && (rc = lab_mkdir(at(a, p, "aas-params"), 0700)) == 0 && (rc = lab_mkdir(at(a, p, "app-params"), 0700)) == 0) {
+		snprintf(t, sizeof(t),
+			 "# MFR-1's application activation server (spec/000 5.2.4.6.3 steps 7-8)\n"
+			 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
+			 "tls_cert = %s/pki/cas/ro-signing.pem\ntls_key = %s/pki/cas/ro-signing.key\nlog_level = info\n",
+			 a->aas_port, a->aas_url, a->dir, a->dir, a->dir);
+		rc = write_conf(a, "aas", t);
+	}
+	if (rc == 0) {
+		snprintf(t, sizeof(t),
+			 "# an activation server the devices' trust root does not name (the attacks phase)\n"
+			 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
+			 "tls_cert = %s/pki/rogue-aas.pem\ntls_key = %s/pki/rogue-aas.key\nlog_level = info\n",
+			 a->rogue_port, a->rogue_url, a->dir, a->dir, a->dir);
+		rc = write_conf(a, "aas-rogue", t);
+	}
 	return rc;
+}
+
+/* Each application provider's parameters, encoded once with the one codec (app_params.h). */
+static int app_objects(struct alt3 *a)
+{
+	char p[PATH_CAP];
+	for (int k = 0; k < N_APPS; k++) {
+		struct om_app_params ap = { .anchor_len = 0 };
+		X509 *x = NULL;
+		uint8_t *der = NULL;
+		size_t der_len = 0;
+		snprintf(ap.server, sizeof(ap.server), "%s", app_server[k]);
+		int rc = om_cert_load(&x, at(a, p, "%s", app_anchor[k]));
+		if (rc == 0)
+			rc = om_cert_encode(x, OM_ENC_DER, &der, &der_len);
+		if (rc == 0 && der_len > sizeof(ap.anchor))
+			rc = OM_EOBJ_TOO_LONG;
+		if (rc == 0) {
+			memcpy(ap.anchor, der, der_len);
+			ap.anchor_len = der_len;
+			rc = om_app_params_encode(&ap, a->app_obj[k], sizeof(a->app_obj[k]));
+		}
+		om_pki_free(der, der_len);
+		X509_free(x);
+		if (rc < 0)
+			return problem(a->r, "application parameters %d: %s", k + 1, om_strerror(rc)), rc;
+		a->app_len[k] = (size_t)rc;
+	}
+	return 0;
+}
+
+static int write_bytes(const char *path, const uint8_t *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return OM_EIO;
+	int ok = fwrite(b, 1, n, f) == n;
+	return fclose(f) == 0 && ok ? 0 : OM_EIO;
 }
 
 static int setup(struct alt3 *a)
 {
 	static const char *const peers[] = { "hss.op-1.lab", "hss.op-2.lab", "mme.vno-1.lab", "mme.vno-2.lab" };
-	uint16_t ports[3 * N_OPS];
+	uint16_t ports[N_PORTS];
 	const char *step = "";
 	char p[PATH_CAP];
 	int rc = lab_mkdir(a->dir, 0700);
@@ -169,7 +240,12 @@ static int setup(struct alt3 *a)
 		return problem(a->r, "PKI: %s: %s", step, om_strerror(rc)), rc;
 	if ((rc = factory(a)) < 0)
 		return rc;
-	if ((rc = lab_free_ports(ports, a->port_lock, 3 * N_OPS)) < 0)
+	/* the rogue AAS: a TLS certificate for localhost from a CA the devices' DM CA file trusts (the PVA's) */
+	char ca[PATH_CAP];
+	at(a, ca, "pki/cas/pva-ca");
+	if ((rc = lab_pki_tls_leaf(ca, at(a, p, "pki/rogue-aas"), "rogue AAS", "localhost")) < 0)
+		return problem(a->r, "PKI: rogue AAS: %s", om_strerror(rc)), rc;
+	if ((rc = lab_free_ports(ports, a->port_lock, N_PORTS)) < 0)
 		return problem(a->r, "no free ports"), rc;
 	a->locks_held = 1;
 	for (int k = 0; k < N_OPS; k++) {
@@ -178,7 +254,14 @@ static int setup(struct alt3 *a)
 		a->radio[k] = ports[3 * k + 2];
 		a->nets[k] = (struct om_agent_network){ .name = vno_name[k], .host = "127.0.0.1", .port = a->radio[k] };
 	}
-	return configs(a);
+	a->aas_port = ports[3 * N_OPS];
+	a->rogue_port = ports[3 * N_OPS + 1];
+	/* the name the factory configures; the VNO's proxy resolves it, in the local access network (5.2.4.3.5.1) */
+	snprintf(a->aas_url, sizeof(a->aas_url), "https://localhost:%u/aas", a->aas_port);
+	snprintf(a->rogue_url, sizeof(a->rogue_url), "https://localhost:%u/aas", a->rogue_port);
+	if ((rc = configs(a)) < 0)
+		return rc;
+	return app_objects(a);
 }
 
 static int start(struct alt3 *a)
@@ -200,11 +283,27 @@ static int start(struct alt3 *a)
 		if (a->vno[k] < 0 || lab_wait_log(log, 0, " ready ", a->vno[k], 30000, why, sizeof(why)) < 0)
 			return problem(a->r, "vno-%d did not start: %s", k + 1, why), OM_ELAB_DAEMON;
 	}
+	snprintf(exe, sizeof(exe), "%s/openmcim-aas", a->o->bin_dir);
+	for (int k = 0; k < 2; k++) {
+		const char *stem = k ? "aas-rogue" : "aas";
+		at(a, conf, "%s.conf", stem);
+		at(a, log, "%s.log", stem);
+		pid_t *pid = k ? &a->rogue : &a->aas;
+		*pid = lab_spawn(exe, conf, log, NULL);
+		if (*pid < 0 || lab_wait_log(log, 0, " started ", *pid, 30000, why, sizeof(why)) < 0)
+			return problem(a->r, "%s did not start: %s", stem, why), OM_ELAB_DAEMON;
+	}
 	return 0;
 }
 
 static void stop(struct alt3 *a)
 {
+	pid_t *aas[] = { &a->aas, &a->rogue };
+	for (int k = 0; k < 2; k++) {
+		if (*aas[k] > 0 && lab_reap(*aas[k], SIGTERM, 10000) != 0)
+			problem(a->r, "%s did not exit cleanly on SIGTERM", k ? "aas-rogue" : "aas");
+		*aas[k] = 0;
+	}
 	for (int k = 0; k < N_OPS; k++) {
 		if (a->vno[k] > 0 && lab_reap(a->vno[k], SIGTERM, 10000) != 0)
 			problem(a->r, "vno-%d did not exit cleanly on SIGTERM", k + 1);
@@ -215,7 +314,7 @@ static void stop(struct alt3 *a)
 			problem(a->r, "%s-hss did not exit cleanly on SIGTERM", op_stem[k]);
 		a->hss[k] = 0;
 	}
-	for (int i = 0; a->locks_held && i < 3 * N_OPS; i++)
+	for (int i = 0; a->locks_held && i < N_PORTS; i++)
 		if (a->port_lock[i] >= 0)
 			close(a->port_lock[i]);
 	a->locks_held = 0;
@@ -286,6 +385,10 @@ static int owner(struct alt3 *a, int late_only)
 			problem(r, "%s: its label does not give a Ku", d->tre_id);
 			continue;
 		}
+		/* the owner's choice of application server, given to the activation service (steps 3, 5) */
+		char p[PATH_CAP];
+		if (!late_only && write_bytes(at(a, p, "aas-params/%s", d->tre_id), a->app_obj[d->app], a->app_len[d->app]) < 0)
+			problem(r, "%s: %s not written", d->tre_id, p);
 		if (!late_only && tool(a, op, "accept", d->tre_id, ku, out, sizeof(out)) != 0)
 			problem(r, "%s: %s did not accept its Ku: %s", d->tre_id, op_stem[op], out);
 		else if ((late_only || d->part != ALT3_OP2_LATE) && tool(a, op, "activate", d->tre_id, ku, out, sizeof(out)) != 0)
@@ -321,30 +424,112 @@ static void on_event(void *arg, const char *tre_id, const char *step, const char
 		d->refused_vno2++;
 }
 
-static void run_device(struct alt3 *a, struct lab_alt3_device *d)
+/* One run of device d's agent, its activation server at aas_url; its parameters kept under app-params/. */
+static int agent_once(struct alt3 *a, struct lab_alt3_device *d, const char *aas_url, struct om_agent_result *res)
 {
-	char dir[PATH_CAP], ca[PATH_CAP];
-	struct om_agent_result res;
+	char dir[PATH_CAP], ca[PATH_CAP], app[PATH_CAP];
 	struct om_agent_config cfg = {
 		.tre_dir = at(a, dir, "factory/devices/%s", d->tre_id), .networks = a->nets, .n_networks = N_OPS,
 		.dm_ca_file = at(a, ca, "pki/cas/pva-ca.pem"), .net_timeout_ms = 8000, .retries = 1,
 		.retry_min_ms = 50, .retry_max_ms = 200, .wait_push_ms = 0, .on_event = on_event, .event_arg = d,
+		.aas_url = aas_url, .app_params_path = at(a, app, "app-params/%s", d->tre_id),
 	};
 	d->refused_vno1 = d->refused_vno2 = 0;
-	int rc = om_agent_run(&cfg, &res);
+	return om_agent_run(&cfg, res);
+}
+
+/* The device holds exactly what the activation service was given for it, and said so (step 8). */
+static int app_held(struct alt3 *a, const struct lab_alt3_device *d, const struct om_agent_result *res)
+{
+	char p[PATH_CAP];
+	size_t len = 0;
+	uint8_t *obj = (uint8_t *)lab_slurp(at(a, p, "app-params/%s", d->tre_id), &len);
+	int ok = obj && len == a->app_len[d->app] && !memcmp(obj, a->app_obj[d->app], len) && res->aas_code == 0 &&
+		 !strcmp(res->app_server, app_server[d->app]);
+	free(obj);
+	return ok;
+}
+
+/* Nothing of the parameters on the device: no file (nor a temporary one), none in the result. */
+static int app_nothing(struct alt3 *a, const struct lab_alt3_device *d, const struct om_agent_result *res)
+{
+	char p[PATH_CAP];
+	return access(at(a, p, "app-params/%s", d->tre_id), F_OK) != 0 &&
+	       access(at(a, p, "app-params/%s.tmp", d->tre_id), F_OK) != 0 && !res->app_server[0];
+}
+
+static void run_device(struct alt3 *a, struct lab_alt3_device *d)
+{
+	struct om_agent_result res;
+	int rc = agent_once(a, d, a->aas_url, &res);
 	snprintf(d->network, sizeof(d->network), "%s", rc == 0 ? res.network : "");
 	int before_activation = d->part == ALT3_OP2_LATE && !a->late;
 	if (before_activation) {
 		/* suspended at OP-2, unknown at OP-1: refused by both (A3.2) */
 		d->early_code = rc;
-		d->ok = rc == OM_EAGENT_NETWORK && d->refused_vno1 >= 1 && d->refused_vno2 >= 1;
+		d->ok = rc == OM_EAGENT_NETWORK && d->refused_vno1 >= 1 && d->refused_vno2 >= 1 && app_nothing(a, d, &res);
 		return;
 	}
+	d->app_ok = rc == 0 && app_held(a, d, &res);
 	const char *want = d->part == ALT3_OP1 ? "VNO-1" : "VNO-2";
 	d->ok = rc == 0 && res.outcome == OM_AGENT_IDLE && !strcmp(res.network, want) && !strcmp(res.imsi, d->imsi) &&
 		(d->part == ALT3_OP1 ? d->refused_vno1 == 0 : d->refused_vno1 >= 1);
 	if (d->part == ALT3_OP2_LATE)
 		d->ok = d->ok && d->early_code == OM_EAGENT_NETWORK;
+	d->ok = d->ok && d->app_ok;
+}
+
+/*
+ * The attacks on steps 7-8, on an OP-1 device before its own attach phase
+ * (its owner's contract is live): each must leave it attached and idle with
+ * nothing of the parameters. 1: an AAS whose TLS key is not its trust
+ * root's (a certificate of a CA its DM CA file trusts): refused before a
+ * byte is sent. 2, 3: the real AAS with the device's parameters file
+ * tampered (the server turned into an http:// address of the same length)
+ * or oversized: the AAS checks it with the device's codec and sends
+ * nothing. The genuine file is then put back.
+ */
+static void attacks(struct alt3 *a)
+{
+	struct lab_alt3_result *r = a->r;
+	struct lab_alt3_device *v = NULL;
+	struct om_agent_result res;
+	char p[PATH_CAP];
+	static uint8_t bad[OM_APP_PARAMS_MAX + 2];
+	for (unsigned i = 0; i < r->n && !v; i++)
+		v = r->dev[i].part == ALT3_OP1 ? &r->dev[i] : NULL;
+	if (!v)
+		return;
+	const uint8_t *good = a->app_obj[v->app];
+	size_t n = a->app_len[v->app];
+	at(a, p, "aas-params/%s", v->tre_id);
+
+	int rc = agent_once(a, v, a->rogue_url, &res);
+	r->rogue_refused = rc == 0 && res.outcome == OM_AGENT_IDLE && res.aas_code == OM_EAGENT_AAS_IDENTITY &&
+			   app_nothing(a, v, &res);
+	if (!r->rogue_refused)
+		problem(r, "%s: the rogue AAS was not refused: run %s, activation %s", v->tre_id, om_errname(rc),
+			om_errname(res.aas_code));
+
+	memcpy(bad, good, n);
+	memcpy(bad + 7, "http://x", 8); /* the server's first bytes, after magic, version and its length */
+	rc = write_bytes(p, bad, n) == 0 ? agent_once(a, v, a->aas_url, &res) : OM_EIO;
+	r->tampered_refused = rc == 0 && res.outcome == OM_AGENT_IDLE && res.aas_code == OM_EAGENT_REFUSED &&
+			      app_nothing(a, v, &res);
+	if (!r->tampered_refused)
+		problem(r, "%s: a tampered parameters file was not refused: run %s, activation %s", v->tre_id,
+			om_errname(rc), om_errname(res.aas_code));
+
+	memcpy(bad, good, n);
+	memset(bad + n, 0, sizeof(bad) - n);
+	rc = write_bytes(p, bad, OM_APP_PARAMS_MAX + 1) == 0 ? agent_once(a, v, a->aas_url, &res) : OM_EIO;
+	r->oversized_refused = rc == 0 && res.outcome == OM_AGENT_IDLE && res.aas_code == OM_EAGENT_REFUSED &&
+			       app_nothing(a, v, &res);
+	if (!r->oversized_refused)
+		problem(r, "%s: an oversized parameters file was not refused: run %s, activation %s", v->tre_id,
+			om_errname(rc), om_errname(res.aas_code));
+	if (write_bytes(p, good, n) < 0)
+		problem(r, "%s: not written back", p);
 }
 
 static void device_step(void *arg, unsigned i)
@@ -377,6 +562,7 @@ static int parts(struct alt3 *a)
 		/* one of each part first, then drawn from the seed */
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		d->part = i < ALT3_N_PARTS ? (enum lab_alt3_part)i : (enum lab_alt3_part)((x >> 33) % ALT3_N_PARTS);
+		d->app = i % N_APPS; /* the application provider its owner chose, whatever the operator */
 		r->n_part[d->part]++;
 		i++;
 	}
@@ -407,24 +593,29 @@ int lab_alt3_run(const struct lab_alt3_options *o, struct lab_alt3_result *r)
 	owner(&a, 0);
 	r->ms[2] = lab_now_ms() - t;
 	t = lab_now_ms();
-	attach_all(&a, 0);
+	attacks(&a);
 	r->ms[3] = lab_now_ms() - t;
+	t = lab_now_ms();
+	attach_all(&a, 0);
+	r->ms[4] = lab_now_ms() - t;
 	t = lab_now_ms();
 	owner(&a, 1);
 	attach_all(&a, 1);
-	r->ms[4] = lab_now_ms() - t;
+	r->ms[5] = lab_now_ms() - t;
 	for (unsigned i = 0; i < r->n; i++) {
 		struct lab_alt3_device *d = &r->dev[i];
+		r->app_ok += d->app_ok;
 		if (d->ok)
 			r->ok_part[d->part]++;
 		else
-			problem(r, "%s (%s): attached at '%s' with %s; refused %u at VNO-1, %u at VNO-2", d->tre_id,
-				d->part == ALT3_OP1 ? "OP-1" : d->part == ALT3_OP2 ? "OP-2" : "OP-2 late",
-				d->network[0] ? d->network : "nowhere", d->imsi, d->refused_vno1, d->refused_vno2);
+			problem(r, "%s (%s): attached at '%s' with %s; refused %u at VNO-1, %u at VNO-2; application parameters %s",
+				d->tre_id, d->part == ALT3_OP1 ? "OP-1" : d->part == ALT3_OP2 ? "OP-2" : "OP-2 late",
+				d->network[0] ? d->network : "nowhere", d->imsi, d->refused_vno1, d->refused_vno2,
+				d->app_ok ? "held" : "NOT held as given");
 	}
 out:
 	stop(&a);
-	r->ms[5] = lab_now_ms() - t0;
+	r->ms[6] = lab_now_ms() - t0;
 	return (int)r->n_problems;
 }
 
@@ -439,12 +630,21 @@ void lab_alt3_report(FILE *f, const struct lab_alt3_result *r)
 	fprintf(f, "  %-9s %8.0f ms  %u devices personalised with f(Ku), Ku on their labels\n", "factory", r->ms[0], r->n);
 	fprintf(f, "  %-9s %8.0f ms  OP-1 and OP-2: HSS and visited network each\n", "start", r->ms[1]);
 	fprintf(f, "  %-9s %8.0f ms  Ku given to the chosen operator, created suspended, activated\n", "owner", r->ms[2]);
-	fprintf(f, "  %-9s %8.0f ms  each device tries VNO-1 then VNO-2\n", "attach", r->ms[3]);
-	fprintf(f, "  %-9s %8.0f ms  the late devices activated and attached\n\n", "activate", r->ms[4]);
+	fprintf(f, "  %-9s %8.0f ms  a rogue AAS, a tampered and an oversized parameters file\n", "attacks", r->ms[3]);
+	fprintf(f, "  %-9s %8.0f ms  each device tries VNO-1 then VNO-2, then its AAS\n", "attach", r->ms[4]);
+	fprintf(f, "  %-9s %8.0f ms  the late devices activated, attached, then their AAS\n\n", "activate", r->ms[5]);
 	for (int p = 0; p < ALT3_N_PARTS; p++)
 		fprintf(f, "  %3u/%-3u %s\n", r->ok_part[p], r->n_part[p], what[p]);
+	fprintf(f, "  %3u/%-3u hold the application parameters their owner chose, from MFR-1's AAS (./M2MAppParams)\n",
+		r->app_ok, r->n);
 	fprintf(f, "  a mistyped Ku: %s\n", r->wrong_ku_refused ? "refused (OM_ESHO_SYNTH_UNKNOWN), nothing created"
 							  : "NOT refused as expected");
+	fprintf(f, "  an AAS not proving the trust root's key: %s\n",
+		r->rogue_refused ? "refused (OM_EAGENT_AAS_IDENTITY), nothing kept" : "NOT refused as expected");
+	fprintf(f, "  a tampered parameters file: %s\n",
+		r->tampered_refused ? "not sent (OM_EOBJ_FIELD at the AAS), nothing kept" : "NOT refused as expected");
+	fprintf(f, "  an oversized parameters file: %s\n",
+		r->oversized_refused ? "not sent (OM_EOBJ_TOO_LONG at the AAS), nothing kept" : "NOT refused as expected");
 	lab_report_end(f, r->problems, sizeof(r->problems) / sizeof(r->problems[0]), r->n_problems, r->dir);
 }
 

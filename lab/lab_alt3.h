@@ -16,9 +16,17 @@
  *   attach      each device's agent tries VNO-1 then VNO-2 (step 6) and
  *               rests attached where it was accepted; the not-activated
  *               ones are refused by both
+ *               and each attached device runs the DM session with the
+ *               application activation server its factory configured
+ *               (MFR-1's openmcim-aas, steps 7-8): ./M2MAppParams, the
+ *               application server its owner chose and that server's anchor
  *   activate    the owner activates those; their agents attach at VNO-2
+ *               and get their parameters too
+ *   attacks     before the attach phase: an activation server the device's
+ *               trust root does not name, and the real one with a tampered
+ *               and an oversized parameters file; each refused, nothing kept
  *   verify      every device attached at its operator's network, with the
- *               IMSI f(Ku) of its label
+ *               IMSI f(Ku) of its label, holding its own parameters
  *
  * The report ends the run; lab_alt3_run returns the number of problems.
  */
@@ -52,6 +60,8 @@ struct lab_alt3_device {
 	char network[32];                /* where the last run attached ("" if nowhere) */
 	unsigned refused_vno1, refused_vno2; /* attach-failed events at each network */
 	int early_code;                  /* ALT3_OP2_LATE: the code of the run before activation */
+	unsigned app;                    /* the application provider its owner chose: 0 or 1 */
+	int app_ok;                      /* holds exactly the parameters given for it, from the AAS */
 	int ok;
 };
 
@@ -60,7 +70,11 @@ struct lab_alt3_result {
 	struct lab_alt3_device *dev;
 	unsigned n_part[ALT3_N_PARTS], ok_part[ALT3_N_PARTS];
 	int wrong_ku_refused;            /* the mistyped Ku got OM_ESHO_SYNTH_UNKNOWN and nothing */
-	double ms[6];                    /* factory, start, owner, attach, activate, total */
+	unsigned app_ok;                 /* devices holding their own application parameters */
+	int rogue_refused;               /* an AAS not proving the trust root's key: OM_EAGENT_AAS_IDENTITY, nothing kept */
+	int tampered_refused;            /* a tampered parameters file: never sent, nothing kept */
+	int oversized_refused;           /* an oversized parameters file: the same */
+	double ms[7];                    /* factory, start, owner, attacks, attach, activate, total */
 	char problems[32][200];
 	unsigned n_problems;
 	char dir[512];

@@ -100,6 +100,11 @@ static int issue_under(const char *ca_stem, enum om_cert_profile profile, const 
 	return rc;
 }
 
+int lab_pki_tls_leaf(const char *ca_stem, const char *stem, const char *cn, const char *dns)
+{
+	return issue_under(ca_stem, OM_CERT_OPERATOR_TLS, stem, cn, dns);
+}
+
 /* The PVA's delegated OCSP signer (RFC 6960 4.2.2.2), issued by the factory's PVA CA. */
 static int pva_responder(const struct lab *l)
 {

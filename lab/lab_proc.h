@@ -213,6 +213,8 @@ OM_NODISCARD int lab_pki_make(struct lab *l, char *why, size_t why_len);
  * 0 or a pki.h code, with the step that failed in *step.
  */
 OM_NODISCARD int lab_pki_diameter(const char *dir, const char *const *peers, size_t n, const char **step);
+/* An OPERATOR_TLS leaf (CN cn, DNS SAN dns) under the CA whose files are <ca_stem>.pem and .key: <stem>.pem/.key. */
+OM_NODISCARD int lab_pki_tls_leaf(const char *ca_stem, const char *stem, const char *cn, const char *dns);
 
 /*
  * Another registration operator beside the topology's (lab_distributed.c),

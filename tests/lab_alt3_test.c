@@ -5,7 +5,12 @@
  * logs checked independently of the report: VNO-1 refused the devices of
  * OP-2 (its HSS does not know them), VNO-2 refused the late ones while
  * suspended and accepted them after activation, and no label's Ku reached
- * any log or database of the operators.
+ * any log or database of the operators. Steps 7-8: every device holds, byte
+ * for byte, the application parameters its owner gave the activation
+ * service (aas-params/ against the device's app-params/), and the AAS's log
+ * says each was delivered; the attacks: the rogue AAS (a key the devices'
+ * trust root does not name) got no message at all, and the real one sent
+ * nothing for the tampered and the oversized file.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -50,6 +55,47 @@ int main(void)
 	char *report = file("report.txt");
 	CHECK_MSG(report && strstr(report, "every device is where it should be"), "report: %s", report ? report : "");
 	CHECK(report && strstr(report, "a mistyped Ku: refused"));
+	CHECK(report && strstr(report, "6/6   hold the application parameters their owner chose"));
+	CHECK(report && strstr(report, "an AAS not proving the trust root's key: refused (OM_EAGENT_AAS_IDENTITY)"));
+	CHECK(report && strstr(report, "a tampered parameters file: not sent"));
+	CHECK(report && strstr(report, "an oversized parameters file: not sent"));
+	/* steps 7-8, read from the files and the AAS's log, not from the report */
+	char *aas = file("aas.log"), *rogue = file("aas-rogue.log");
+	CHECK_MSG(aas && check_lines_with(aas, "result=refused-file", "code=OM_EOBJ_FIELD") == 1,
+		  "the AAS refused the tampered file once");
+	CHECK_MSG(aas && check_lines_with(aas, "result=refused-file", "code=OM_EOBJ_TOO_LONG") == 1,
+		  "the AAS refused the oversized file once");
+	CHECK_MSG(rogue && !strstr(rogue, " activation "), "the rogue AAS got no DM message");
+	CHECK_MSG(aas && check_lines_with(aas, "result=delivered", "dm=200") == 6, "six deliveries in the AAS's log");
+	DIR *given = NULL;
+	char gp[700];
+	snprintf(gp, sizeof(gp), "%s/lab/aas-params", dir);
+	given = opendir(gp);
+	CHECK(given != NULL);
+	unsigned n_given = 0, n_held = 0;
+	for (struct dirent *e; given && (e = readdir(given));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char rel[400], tre[300];
+		size_t la = 0, lb = 0;
+		n_given++;
+		snprintf(rel, sizeof(rel), "%s/lab/aas-params/%s", dir, e->d_name);
+		unsigned char *want = check_slurp(rel, &la);
+		snprintf(rel, sizeof(rel), "%s/lab/app-params/%s", dir, e->d_name);
+		unsigned char *got = check_slurp(rel, &lb);
+		snprintf(tre, sizeof(tre), "tre=%s ", e->d_name);
+		int same = want && got && la == lb && !memcmp(want, got, la);
+		n_held += same;
+		CHECK_MSG(same, "%s holds the parameters given for it", e->d_name);
+		CHECK_MSG(aas && check_lines_with(aas, tre, "result=delivered"), "the AAS delivered to %s", e->d_name);
+		free(want);
+		free(got);
+	}
+	if (given)
+		closedir(given);
+	CHECK_MSG(n_given == 6 && n_held == 6, "%u given, %u held", n_given, n_held);
+	free(aas);
+	free(rogue);
 	char *owner = file("owner.log"), *v1 = file("vno-1.log"), *v2 = file("vno-2.log");
 	unsigned n1 = imsis_of(owner, "op-1", imsi1, 32), n2 = imsis_of(owner, "op-2", imsi2, 32);
 	CHECK_MSG(n1 >= 1 && n2 >= 2 && n1 + n2 == 6, "%u at OP-1, %u at OP-2", n1, n2);

@@ -210,6 +210,16 @@ int om_tre_dm_server_anchor(const struct om_tre *tre, uint8_t *out, size_t cap)
 	return (int)tre->st.root.len;
 }
 
+int om_tre_trust_root(const struct om_tre *tre, uint8_t *out, size_t cap)
+{
+	if (!tre || !out)
+		return OM_EINVAL;
+	if (!tre->st.root.len || tre->st.root.len > cap || tre->st.root.len > INT_MAX)
+		return OM_ELENGTH;
+	memcpy(out, tre->st.root.p, tre->st.root.len);
+	return (int)tre->st.root.len;
+}
+
 int om_tre_dm_digest(const struct om_tre *tre, const uint8_t *nonce, size_t nonce_len,
 		     char out[static OM_TRE_DM_DIGEST_B64_LEN + 1])
 {

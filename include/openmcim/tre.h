@@ -341,6 +341,15 @@ OM_NODISCARD int om_tre_dm_endpoint(const struct om_tre *tre, char url[static OM
 OM_NODISCARD int om_tre_dm_server_anchor(const struct om_tre *tre, uint8_t *out, size_t cap);
 
 /*
+ * The DER of the trust root in force, Cert_SHO[i] (the factory's Cert_SHO[0]
+ * until a bootstrap installs another), into out (at most cap bytes): whom
+ * the device's activation session trusts (spec/000 5.2.4.6.3 steps 7-8; the
+ * agent pins its key, docs/agent.md "Application activation"). Not secret.
+ * Returns the length, OM_EINVAL or OM_ELENGTH.
+ */
+OM_NODISCARD int om_tre_trust_root(const struct om_tre *tre, uint8_t *out, size_t cap);
+
+/*
  * The OMA DM MD5 digest credential, computed inside the TRE so the password
  * never leaves it (OMA DM Security 1.2, research/oma-dm-cp-and-peers.md 1.4):
  *   B64(MD5(B64(MD5(username ":" password)) ":" nonce))

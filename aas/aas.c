@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The application activation server's DM session (aas.h, docs/aas.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openmcim/app_params.h>
+#include <openmcim/dm.h>
+
+#include "aas.h"
+
+/* A TRE_id as a file name: letters, digits, '-', '_', '.', not first; nothing that walks out of params_dir. */
+static int tre_id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n >= sizeof(((struct aas_outcome *)0)->tre_id) || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* The DevId of the message's DevInfo, or NULL. */
+static const char *dev_id_of(const struct om_dm_msg *m)
+{
+	for (size_t i = 0; i < m->n_cmds; i++)
+		for (size_t k = 0; m->cmds[i].type == OM_DM_CMD_REPLACE && k < m->cmds[i].n_items; k++) {
+			const struct om_dm_item *it = &m->cmds[i].items[k];
+			if (it->source && !strcmp(it->source, "./DevInfo/DevId") && it->data)
+				return (const char *)it->data;
+		}
+	return NULL;
+}
+
+/*
+ * The device's parameters: params_dir/<tre_id>, at most OM_APP_PARAMS_MAX
+ * bytes, parsed by the one codec. 0 with *len set; OM_EIO when there is no
+ * such file (or it cannot be read); OM_EOBJ_TOO_LONG (oversized) or the
+ * codec's code when it would not pass the device's check.
+ */
+static int read_params(const struct aas_config *cfg, const char *tre_id, uint8_t *obj, size_t *len)
+{
+	char path[1024];
+	struct om_app_params p;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", cfg->params_dir, tre_id) >= sizeof(path))
+		return OM_EIO;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return OM_EIO;
+	size_t n = 0;
+	ssize_t r;
+	/* one byte more than the bound: an oversized file is refused, not cut */
+	while (n <= OM_APP_PARAMS_MAX && (r = read(fd, obj + n, OM_APP_PARAMS_MAX + 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	if (n > OM_APP_PARAMS_MAX)
+		return OM_EOBJ_TOO_LONG;
+	int rc = om_app_params_parse(obj, n, &p);
+	if (rc == 0)
+		*len = n;
+	return rc;
+}
+
+static struct om_dm_cmd *status(struct om_dm_msg *m, uint32_t msg_ref, uint32_t cmd_ref, const char *cmd,
+				unsigned code)
+{
+	struct om_dm_cmd *c = om_dm_add_cmd(m, OM_DM_CMD_STATUS);
+	if (c) {
+		c->msg_ref = msg_ref;
+		c->cmd_ref = cmd_ref;
+		c->ref_cmd = cmd;
+		c->code = code;
+	}
+	return c;
+}
+
+/* The device's Status for our Replace of ./M2MAppParams, or NULL. */
+static const struct om_dm_cmd *replace_status(const struct om_dm_msg *m)
+{
+	for (size_t i = 0; i < m->n_cmds; i++) {
+		const struct om_dm_cmd *c = &m->cmds[i];
+		if (c->type == OM_DM_CMD_STATUS && c->ref_cmd && !strcmp(c->ref_cmd, "Replace"))
+			return c;
+	}
+	return NULL;
+}
+
+int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
+	       struct aas_outcome *oc)
+{
+	static __thread struct om_dm_msg msg, ans; /* 40 KiB each: off the stack */
+	static __thread uint8_t obj[OM_APP_PARAMS_MAX + 1];
+	char want[OM_DM_DEV_ID_LEN + 1];
+	size_t obj_len = 0;
+	memset(oc, 0, sizeof(*oc));
+	oc->result = "refused";
+	*out = NULL;
+	int rc = om_dm_parse(in, len, &msg);
+	if (rc < 0)
+		return oc->code = rc;
+	/* the device names itself: its TRE_id (LocName) and the DevId that is that TRE_id's URN */
+	const char *tre_id = msg.hdr.source_name, *dev = dev_id_of(&msg);
+	if (!tre_id_ok(tre_id) || !msg.hdr.source || om_dm_dev_id(tre_id, want) < 0 ||
+	    strcmp(msg.hdr.source, want) || (dev && strcmp(dev, want))) {
+		om_dm_msg_free(&msg);
+		return oc->code = OM_EDM_MISSING;
+	}
+	snprintf(oc->tre_id, sizeof(oc->tre_id), "%s", tre_id);
+	om_dm_msg_init(&ans, msg.hdr.session_id, msg.hdr.msg_id, msg.hdr.source, cfg->server_uri);
+	ans.final = 1;
+	struct om_dm_cmd *h = status(&ans, msg.hdr.msg_id, 0, "SyncHdr", OM_DM_STATUS_OK);
+	if (h) {
+		h->target_ref = msg.hdr.target;
+		h->source_ref = msg.hdr.source;
+	}
+	const struct om_dm_cmd *alert = NULL, *st = replace_status(&msg);
+	for (size_t i = 0; i < msg.n_cmds; i++)
+		if (msg.cmds[i].type == OM_DM_CMD_ALERT && msg.cmds[i].code == OM_DM_ALERT_CLIENT_INITIATED)
+			alert = &msg.cmds[i];
+	if (alert) {
+		/* package 1: this device's parameters, checked as the device will check them */
+		rc = read_params(cfg, tre_id, obj, &obj_len);
+		oc->result = rc == 0 ? "sent" : rc == OM_EIO ? "no-parameters" : "refused-file";
+		oc->code = rc == OM_EIO ? 0 : rc;
+		for (size_t i = 0; i < msg.n_cmds; i++) {
+			const struct om_dm_cmd *c = &msg.cmds[i];
+			if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
+				status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type),
+				       c != alert || rc == 0 ? OM_DM_STATUS_OK
+				       : rc == OM_EIO	     ? OM_DM_STATUS_NOT_FOUND
+							     : OM_DM_STATUS_FAILED);
+		}
+		struct om_dm_cmd *r = rc == 0 ? om_dm_add_cmd(&ans, OM_DM_CMD_REPLACE) : NULL;
+		struct om_dm_item *it = r ? om_dm_add_item(r) : NULL;
+		if (rc == 0 && !it) {
+			om_dm_msg_free(&msg);
+			return oc->code = OM_ENOMEM;
+		}
+		if (it) {
+			it->target = OM_DM_URI_APP_PARAMS;
+			it->type = OM_DM_TYPE_APP_PARAMS;
+			it->format = OM_DM_FMT_B64;
+			it->data = obj;
+			it->data_len = obj_len;
+		}
+	} else {
+		/* package 3': what the device did with them; the session ends */
+		oc->device_status = st ? st->code : 0;
+		oc->result = !st ? "closed" : st->code == OM_DM_STATUS_OK ? "delivered" : "device-refused";
+		for (size_t i = 0; i < msg.n_cmds; i++) {
+			const struct om_dm_cmd *c = &msg.cmds[i];
+			if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
+				status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), OM_DM_STATUS_OK);
+		}
+	}
+	uint8_t *buf = malloc(OM_DM_MSG_MAX);
+	int n = buf ? om_dm_encode(&ans, buf, OM_DM_MSG_MAX) : OM_ENOMEM;
+	om_dm_msg_free(&msg);
+	if (n < 0) {
+		free(buf);
+		return oc->code = n;
+	}
+	*out = buf;
+	*out_len = (size_t)n;
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The application activation server (spec/000 5.2.4.3.5, 5.2.4.6.3 steps
+ * 7-8; docs/aas.md): the OMA DM 1.2 server side of the activation session,
+ * transport-free, one SyncML message in, one out, on the lib/dm codec the
+ * DPF and the device use.
+ *
+ *   package 1 (Alert 1201, DevInfo; Source/LocName the TRE_id, DevId its
+ *     om_dm_dev_id) -> Statuses and a Replace of ./M2MAppParams carrying
+ *     that device's application parameters (app_params.h), or Status 404
+ *     for the Alert when there are none; Final either way;
+ *   the device's Status for the Replace -> the closing Statuses, Final:
+ *     the session ends.
+ *
+ * No state between messages: each device's parameters are read from
+ * params_dir/<TRE_id> (the object as app_params.h encodes it, written by
+ * the activation service provider) and checked with the one codec before
+ * they are sent, so a tampered or oversized file is never sent. Whom the
+ * device talks to is settled by TLS before any byte reaches this file:
+ * the server's key is the key of the TRE's trust root (docs/decisions.md
+ * "Alternative 3: the application activation server").
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openmcim/err.h>
+
+struct aas_config {
+	const char *params_dir; /* one file per device, named by its TRE_id */
+	const char *server_uri; /* our Source/LocURI */
+};
+
+/* What one message came to, for the log line (no secret: the parameters are not secret either). */
+struct aas_outcome {
+	char tre_id[64];
+	const char *result;     /* "sent", "no-parameters", "refused-file", "delivered", "device-refused", "closed" */
+	int code;               /* the om_err code of a refusal, 0 otherwise */
+	unsigned device_status; /* the device's Status for the Replace (delivered / device-refused) */
+};
+
+/*
+ * One SyncML DM message from a device. On 0, *out (malloc'd, the caller
+ * frees) holds the answer. Returns 0, or with no answer: the codec's
+ * OM_EDM_* code (not a DM message), OM_EDM_MISSING (no Source/LocName that
+ * is a TRE_id, or a DevId that is not that TRE_id's), OM_ENOMEM.
+ */
+OM_NODISCARD int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, uint8_t **out,
+			    size_t *out_len, struct aas_outcome *oc);
