@@ -232,6 +232,17 @@ static void test_blocked_mid_is_in_the_outcome_statement(void)
 	fx_tre_free(&t);
 }
 
+/* om_tre_trust_root gives cert's DER, whole. */
+static int trust_root_is(const struct om_tre *tre, X509 *cert)
+{
+	uint8_t got[OM_TRE_ANCHOR_MAX], *der = NULL;
+	size_t len = 0;
+	int n = om_tre_trust_root(tre, got, sizeof(got));
+	int ok = om_cert_encode(cert, OM_ENC_DER, &der, &len) == 0 && n > 0 && (size_t)n == len && !memcmp(got, der, len);
+	om_pki_free(der, len);
+	return ok;
+}
+
 static void test_change_of_subscription_twice_erases_the_superseded_mcim(void)
 {
 	struct fx_tre t;
@@ -244,7 +255,12 @@ static void test_change_of_subscription_twice_erases_the_superseded_mcim(void)
 
 	fx_pcid(&m1, "001020000000001", "m2m.sho1.example");
 	fx_pcid(&m2, "001030000000001", "m2m.sho2.example");
+	/* The trust root the TRE gives out (the AAS's pin): the factory's Cert_SHO[0], then each SHO's in turn. */
+	CHECK(trust_root_is(tre, ro.cert));
+	uint8_t tiny[8];
+	CHECK_INT(om_tre_trust_root(tre, tiny, sizeof(tiny)), OM_ELENGTH);
 	provision(tre, &t, &ro, &sho1, 1, &m1, mid1);
+	CHECK(trust_root_is(tre, sho1.cert));
 	CHECK_INT(om_tre_mid_list(tre, sho1.id, mi, 4), 1);
 	CHECK_INT(mi[0].state, OM_TRE_MID_INSTALLED);
 	CHECK_INT(om_tre_activate(tre, mid1, now, 60), 0);
@@ -272,6 +288,7 @@ static void test_change_of_subscription_twice_erases_the_superseded_mcim(void)
 	CHECK_INT(om_tre_status(tre, &st), 0);
 	CHECK_INT(st.n_mids, 2);
 	CHECK(strcmp(st.trust_root_cn, sho2.id) == 0);
+	CHECK(trust_root_is(tre, sho2.cert));
 	CHECK_INT(aka_ok(tre, &m2, 64), 0);
 	om_tre_close(tre);
 	om_mcim_clear(&m1);
