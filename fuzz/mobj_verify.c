@@ -5,7 +5,11 @@
  * the PVA's verdict (verdict.h). The first byte picks the parser; the rest
  * is the input. The objects are verified with a fixed EC P-256 test key
  * whose private half was thrown away after signing the seeds in
- * fuzz/corpus/mobj_verify/.
+ * fuzz/corpus/mobj_verify/. An M2MMobj is also tried with a second such
+ * key, v4_pem: the one of m2mmobj_v4_quote, a version 4 object with a
+ * swtpm's quote that tre/tre_attest_test.c writes from a genuine TPM TRE's
+ * M2MMobj (OM_FUZZ_SEEDS=fuzz/corpus/mobj_verify ./tre_attest_test prints
+ * the key to put here).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +24,19 @@ static const char pub_pem[] = "-----BEGIN PUBLIC KEY-----\n"
 			      "jXLEfjwNHngUki4YsRgw5oLcyKEW2TmVtFq+3NcvHK31ZIeitUlvEJSqgg==\n"
 			      "-----END PUBLIC KEY-----\n";
 
-static EVP_PKEY *pub;
+static const char v4_pem[] = "-----BEGIN PUBLIC KEY-----\n"
+			     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEnwZsriNBGe1dQpjGU60bAr5agbug\n"
+			     "sYjYRrbyoIEtJc1Og+4aXKDdDGnB3QNWD2dV3wPXg8BzqY0XFrYFRRXHqw==\n"
+			     "-----END PUBLIC KEY-----\n";
+
+static EVP_PKEY *pub, *pub_v4;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!pub && om_key_decode_public(&pub, OM_ENC_PEM, (const uint8_t *)pub_pem, sizeof(pub_pem) - 1) != 0)
+		abort();
+	if (!pub_v4 && om_key_decode_public(&pub_v4, OM_ENC_PEM, (const uint8_t *)v4_pem, sizeof(v4_pem) - 1) != 0)
 		abort();
 	if (size < 1)
 		return 0;
@@ -36,9 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct om_tre_info t;
 		uint8_t a[OM_NONCE_LEN], b[OM_NONCE_LEN];
 		char id[OM_TRE_ID_MAX + 1];
-		if (om_m2mmobj_verify(in, len, pub, &t, a, b) == 0 &&
-		    (t.n_measurements > OM_MEASUREMENTS_MAX || !memchr(t.tre_id, 0, sizeof(t.tre_id))))
-			abort();
+		for (int k = 0; k < 2; k++)
+			if (om_m2mmobj_verify(in, len, k ? pub_v4 : pub, &t, a, b) == 0 &&
+			    (t.n_measurements > OM_MEASUREMENTS_MAX || !memchr(t.tre_id, 0, sizeof(t.tre_id)) ||
+			     t.quote.attest_len > OM_QUOTE_ATTEST_MAX || t.quote.sig_len > OM_QUOTE_SIG_MAX ||
+			     t.quote.n_pcr > OM_QUOTE_PCRS_MAX))
+				abort();
 		int n = om_m2mmobj_peek_tre_id(in, len, id);
 		if (n >= 0 && (size_t)n != strlen(id))
 			abort();

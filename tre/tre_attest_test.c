@@ -25,6 +25,7 @@
  * A software TRE (no AK imported) is validated as before, without a quote.
  */
 #define _DEFAULT_SOURCE
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 
 #include <openmcim/hex.h>
@@ -230,6 +231,32 @@ static void pva_setup(struct dev *a, struct dev *b, struct dev *s)
 	CHECK_INT(pva_admin_exec(pva, line, no_emit, NULL, why, sizeof(why)), OM_EPVA_COMMAND);
 }
 
+/*
+ * The fuzz corpus's M2MMobj version 4 (fuzz/mobj_verify.c): with OM_FUZZ_SEEDS=<dir>, the genuine
+ * object's contents (this TPM's quote over its nonces, the measured program) signed again with a
+ * fresh P-256 key, written as <dir>/m2mmobj_v4_quote behind the target's selector byte (0); the
+ * key's public half is printed for the target and its private half thrown away.
+ */
+static void fuzz_seed(const struct om_tre_info *info, const uint8_t na[16], const uint8_t nb[16])
+{
+	const char *dir = getenv("OM_FUZZ_SEEDS");
+	char path[600];
+	static uint8_t seed[1 + OM_MOBJ_MAX];
+	if (!dir)
+		return;
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	CHECK(k != NULL);
+	int n = k ? om_m2mmobj_build(info, na, nb, k, seed + 1, OM_MOBJ_MAX) : -1;
+	CHECK_MSG(n > 0, "seed: %s", om_errname(n));
+	snprintf(path, sizeof(path), "%s/m2mmobj_v4_quote", dir);
+	FILE *f = n > 0 ? fopen(path, "wb") : NULL;
+	CHECK_MSG(f && fwrite(seed, 1, 1 + (size_t)n, f) == 1 + (size_t)n && fclose(f) == 0, "%s", path);
+	printf("fuzz seed %s (%d bytes, version %u, quote %zu bytes); its key:\n", path, 1 + n, seed[5],
+	       info->quote.attest_len);
+	PEM_write_PUBKEY(stdout, k);
+	EVP_PKEY_free(k);
+}
+
 static void test_attestation(void)
 {
 	struct dev a, b, s;
@@ -262,6 +289,7 @@ static void test_attestation(void)
 	X509_free(sc);
 	CHECK(info.quote.attest_len > 0 && info.quote.n_pcr == 1 && info.n_measurements == 1);
 	CHECK(strcmp(info.m[0].name, "executable") == 0);
+	fuzz_seed(&info, xa, xb);
 	/* opened again (the agent's next run): measured once per TPM reset, the PCR is unchanged */
 	om_tre_close(a.tre);
 	a.tre = NULL;
