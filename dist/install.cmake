@@ -19,7 +19,7 @@ endif()
 set(OM_SYSTEMD_UNIT_DIR "${OM_UNIT_DIR_DEFAULT}" CACHE PATH "where the systemd units go")
 
 # The network functions (one unit each) and the device side.
-set(OM_DAEMONS hss pva sho drf dpf vno)
+set(OM_DAEMONS hss pva sho drf dpf vno aas)
 foreach(nf ${OM_DAEMONS})
   if(TARGET openmcim-${nf})
     install(TARGETS openmcim-${nf} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT network)

@@ -34,7 +34,7 @@
 #include "daemon_util.h"
 #include "install_kit.h"
 
-static const char *const daemons[] = { "hss", "pva", "sho", "drf", "dpf", "vno" };
+static const char *const daemons[] = { "hss", "pva", "sho", "drf", "dpf", "vno", "aas" };
 #define N_DAEMONS (sizeof(daemons) / sizeof(daemons[0]))
 
 static char stage[] = "/tmp/om_install_test_XXXXXX";
