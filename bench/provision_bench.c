@@ -25,7 +25,9 @@
  * with the owner and every agent) utime + stime from /proc/PID/stat, sampled
  * when the first device starts and when the last one is confirmed, per device
  * provisioned; and the protocol floor of bench/kit/floor.h, timed with
- * OpenSSL in this run on the lab's own DPF key, with the ratio of the two.
+ * OpenSSL in this run on the lab's own DPF key, with the ratio of the two;
+ * and the lines each daemon logged per device, by level (one line per event).
+ * OM_BENCH_KEEP=1 keeps the work directory (the daemons' logs) after a good run.
  */
 #define _DEFAULT_SOURCE /* realpath */
 #include <pthread.h>
@@ -48,6 +50,7 @@
 #include "floor.h"
 #include "proc_cpu.h"
 #include "proc_mem.h"
+#include "lab_proc.h"
 #include "lab_topology.h"
 #include "admin_call.h"
 #include "sho_internal.h"
@@ -191,6 +194,58 @@ static void *worker(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* ---- log lines per device: one line per event (issue 14) ------------------------ */
+
+static off_t log_off0[LAB_N_DAEMONS];
+
+static const char *log_path(int d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s.log", lab.dir, lab_daemon_name((enum lab_daemon)d));
+	return buf;
+}
+
+/* Where each daemon's log ends now. */
+static void log_mark(void)
+{
+	char p[LAB_PATH_MAX + 32];
+	for (int d = 0; d < LAB_N_DAEMONS; d++)
+		log_off0[d] = lab_file_size(log_path(d, p, sizeof(p)));
+}
+
+/* The lines each daemon logged since log_mark(), per device, and the busiest events' names. */
+static void log_report(unsigned devices)
+{
+	char p[LAB_PATH_MAX + 32], line[1024];
+	double total = 0;
+	printf("log lines per device (each daemon's log from first power-on to last confirm):\n");
+	for (int d = 0; d < LAB_N_DAEMONS; d++) {
+		FILE *f = fopen(log_path(d, p, sizeof(p)), "r");
+		unsigned long n = 0, by_level[4] = { 0 };
+		static const char *const levels[] = { " debug ", " info ", " notice ", " error " };
+		if (!f || log_off0[d] < 0 || fseeko(f, log_off0[d], SEEK_SET) < 0) {
+			if (f)
+				fclose(f);
+			continue;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			if (!strchr(line, '\n'))
+				continue; /* the rest of a long line: counted at its end */
+			n++;
+			for (int k = 0; k < 4; k++)
+				if (strstr(line, levels[k])) {
+					by_level[k]++;
+					break;
+				}
+		}
+		fclose(f);
+		total += (double)n / devices;
+		printf("  %-12s %6.1f  (debug %.1f, info %.1f, notice %.1f, error %.1f)\n",
+		       lab_daemon_name((enum lab_daemon)d), (double)n / devices, (double)by_level[0] / devices,
+		       (double)by_level[1] / devices, (double)by_level[2] / devices, (double)by_level[3] / devices);
+	}
+	printf("  %-12s %6.1f\n", "total", total);
 }
 
 /* ---- CPU per process ------------------------------------------------------------ */
@@ -394,6 +449,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "provision_bench: a daemon's /proc/PID/stat is unreadable\n");
 		goto out;
 	}
+	log_mark();
 	double t0 = now();
 	for (unsigned i = 0; i < j; i++)
 		pthread_create(&th[i], NULL, worker, &n);
@@ -402,6 +458,8 @@ int main(int argc, char **argv)
 	double dt = now() - t0, ours = done_ok / dt;
 	int cpu_ok = cpu_sample(cpu1) == 0;
 	mem_sample(rss_end, hwm_end);
+	if (done_ok)
+		log_report(done_ok);
 	qsort(lat, n, sizeof(*lat), cmp_double);
 	printf("openmcim end to end: %u devices provisioned (%u failed) in %.2f s, %u at a time: %.1f devices/s\n",
 	       (unsigned)done_ok, (unsigned)done_bad, dt, j, ours);
@@ -435,13 +493,13 @@ out:
 	lab_stop(&lab);
 	lab_free(&lab);
 	free(lat);
-	if (rc == 0) {
+	if (rc == 0 && !getenv("OM_BENCH_KEEP")) {
 		char cmd[sizeof(work) + 16];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", work);
 		if (system(cmd) != 0)
 			fprintf(stderr, "provision_bench: could not remove %s\n", work);
 	} else {
-		fprintf(stderr, "provision_bench: kept %s\n", work);
+		fprintf(stderr, "provision_bench: kept %s\n", work); /* a failure, or OM_BENCH_KEEP set */
 	}
 	return rc;
 }
