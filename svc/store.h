@@ -18,11 +18,12 @@
  * value is a bind.
  *
  * Durability: a transaction is OM_STORE_DURABLE (on stable storage when
- * commit returns: SQLite synchronous=FULL, PostgreSQL's default
- * synchronous_commit=on) or OM_STORE_LAZY (atomic and survives a crash of
- * the daemon, but a power loss or a database server crash may lose it:
- * SQLite WAL with synchronous=NORMAL, PostgreSQL SET LOCAL
- * synchronous_commit=off). A write whose loss could hand out a secret
+ * commit returns: SQLite's -wal synced past it, one sync shared by the
+ * commits of a process that arrive together, docs/store.md "Group commit";
+ * PostgreSQL's default synchronous_commit=on) or OM_STORE_LAZY (atomic
+ * and survives a crash of the daemon, but a power loss or a database
+ * server crash may lose it: SQLite WAL with synchronous=NORMAL, PostgreSQL
+ * SET LOCAL synchronous_commit=off). A write whose loss could hand out a secret
  * twice (the SQN high-water mark) is always durable.
  *
  * Errors inside a transaction: after a failed statement the only call that
@@ -126,8 +127,8 @@ struct om_store_sqlite_opts {
 
 /*
  * Open (creating if needed) the SQLite database at path: WAL journal,
- * synchronous=NORMAL between transactions and FULL for durable ones,
- * foreign keys on, the busy timeout set; each setting is read back and a
+ * synchronous=NORMAL (a durable commit syncs the -wal itself, group
+ * commit), foreign keys on, the busy timeout set; each setting is read back and a
  * mismatch is OM_ESTORE_PRAGMA. opts may be NULL. On failure returns the
  * code with *out NULL and a one-line reason in err.
  */
@@ -197,7 +198,8 @@ OM_NODISCARD int om_store_schema_version(struct om_store *s, int *out);
 /*
  * A backend setting as text, for tests and diagnostics: for SQLite the
  * value of PRAGMA name (journal_mode, synchronous, foreign_keys,
- * busy_timeout, user_version); for PostgreSQL the value of SHOW name
+ * busy_timeout, user_version), or the file's group commit counters in this
+ * process (durable_commits, wal_syncs); for PostgreSQL the value of SHOW name
  * (synchronous_commit, lock_timeout, TimeZone, server_version,
  * transaction_isolation) or user_version. OM_EINVAL for a name not in the
  * backend's list.

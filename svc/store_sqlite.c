@@ -5,13 +5,22 @@
  * Settings, each read back after it is set (osmo-hlr's "synchonous" typo
  * went unnoticed for years because nothing read it back):
  *   journal_mode = WAL     readers never block the writer
- *   synchronous  = NORMAL  between and in lazy transactions: with WAL a
- *                          commit is atomic and survives a process crash
- *   synchronous  = FULL    set before a durable transaction begins (SQLite
- *                          refuses to change it inside one): the WAL is
- *                          fsync'd at commit
+ *   synchronous  = NORMAL  always: with WAL a commit is atomic and survives
+ *                          a process crash; the WAL is synced before each
+ *                          checkpoint and the database file after it
  *   foreign_keys = ON      ON DELETE CASCADE holds
  *   busy_timeout           another process's write lock is waited for
+ *
+ * Durable transactions: group commit (docs/store.md "Group commit"). A
+ * durable transaction commits like a lazy one, then waits, before commit
+ * returns, until the -wal is synced past it: one thread at a time syncs it
+ * for every commit written so far, by any handle of this process on the
+ * same file, and the others wait for that sync instead of making their
+ * own. So a durable commit is on stable storage when om_store_commit
+ * returns, as with synchronous=FULL, and commits that arrive together
+ * share one fdatasync.
+ *
+ * BEGIN IMMEDIATE, COMMIT and ROLLBACK are prepared once per connection.
  *
  * The database holds secrets (the HSS's K and OPc): a new file is created
  * here with mode 0600, whatever the umask, before SQLite opens it; SQLite
@@ -20,18 +29,47 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "store.h"
+
+/*
+ * One database file's group commit, shared by every handle this process has
+ * on it (found by device and inode): commits written counts the durable
+ * commits whose frames are in the -wal; every one up to flushed is on
+ * stable storage. One thread at a time (flushing) syncs.
+ */
+struct wal_group {
+	struct wal_group *next;
+	dev_t dev;
+	ino_t ino;
+	unsigned refs;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t written, flushed, syncs;
+	int flushing;
+};
+
+static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct wal_group *groups;
+
+enum { SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_N_TXN };
+static const char *const txn_sql[SQ_N_TXN] = { "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK" };
 
 struct sq_store {
 	struct om_store base;
 	sqlite3 *db;
-	int sync_full; /* current synchronous setting: 1 FULL, 0 NORMAL */
+	sqlite3_stmt *txn[SQ_N_TXN]; /* prepared once per connection */
+	struct wal_group *group;     /* NULL for a database that is not a file */
+	int durable;                 /* the open transaction's durability */
 };
 
 struct sq_stmt {
@@ -107,45 +145,150 @@ static const struct {
 
 static int sq_setting(struct om_store *s, const char *name, char *out, size_t out_len)
 {
+	struct wal_group *g = ((struct sq_store *)s)->group;
+	if (!strcmp(name, "durable_commits") || !strcmp(name, "wal_syncs")) {
+		/* this process's group commit on the file, every handle counted */
+		uint64_t v = 0;
+		if (g) {
+			pthread_mutex_lock(&g->mu);
+			v = name[0] == 'd' ? g->written : g->syncs;
+			pthread_mutex_unlock(&g->mu);
+		}
+		return snprintf(out, out_len, "%" PRIu64, v) < (int)out_len ? 0 : OM_ENOSPC;
+	}
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
 		if (!strcmp(settings[i].name, name))
 			return pragma_text(db_of(s), settings[i].sql, out, out_len);
 	return OM_EINVAL;
 }
 
-static int set_sync(struct sq_store *q, int full)
+/* Run one of the connection's transaction statements and make it ready to run again. */
+static int txn_step(struct sq_store *q, int which)
 {
-	if (q->sync_full == full)
+	int rc = map_rc(sqlite3_step(q->txn[which]));
+	sqlite3_reset(q->txn[which]);
+	return rc == OM_STORE_ROW ? OM_ESTORE : rc;
+}
+
+/*
+ * The file's group for db, taken (refs) or made; NULL for a database that
+ * is not a file (":memory:", a temporary one), where durability means nothing.
+ */
+static int group_take(sqlite3 *db, struct wal_group **out)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+	struct stat st;
+	*out = NULL;
+	if (!path || !*path)
 		return 0;
-	int rc = map_rc(sqlite3_exec(q->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
-				     NULL, NULL, NULL));
-	if (rc == 0)
-		q->sync_full = full;
-	return rc;
+	if (stat(path, &st) < 0)
+		return OM_ESTORE;
+	pthread_mutex_lock(&groups_mu);
+	struct wal_group *g = groups;
+	while (g && (g->dev != st.st_dev || g->ino != st.st_ino))
+		g = g->next;
+	if (!g && (g = calloc(1, sizeof(*g)))) {
+		g->dev = st.st_dev;
+		g->ino = st.st_ino;
+		pthread_mutex_init(&g->mu, NULL);
+		pthread_cond_init(&g->cv, NULL);
+		g->next = groups;
+		groups = g;
+	}
+	if (g)
+		g->refs++;
+	pthread_mutex_unlock(&groups_mu);
+	*out = g;
+	return g ? 0 : OM_ENOMEM;
+}
+
+static void group_drop(struct wal_group *g)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&groups_mu);
+	if (--g->refs == 0) {
+		struct wal_group **pp = &groups;
+		while (*pp != g)
+			pp = &(*pp)->next;
+		*pp = g->next;
+		pthread_mutex_destroy(&g->mu);
+		pthread_cond_destroy(&g->cv);
+		free(g);
+	}
+	pthread_mutex_unlock(&groups_mu);
+}
+
+/*
+ * After a durable transaction's COMMIT (under synchronous=NORMAL its frames
+ * are written to the -wal, not synced): wait until the -wal is synced past
+ * it. The first thread to find no sync running syncs, through this
+ * connection's own -wal handle, for every commit written until then; the
+ * others wait for that sync, and one whose commit came after it started
+ * syncs next. A failed sync is fatal, as in PostgreSQL: the commit is
+ * visible and the kernel may have dropped the pages it could not write, so
+ * a retried fdatasync could succeed without them (docs/store.md).
+ */
+static void group_flush(struct sq_store *q)
+{
+	struct wal_group *g = q->group;
+	sqlite3_file *wal = NULL;
+	if (!g || sqlite3_file_control(q->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal ||
+	    !wal->pMethods)
+		return; /* no -wal open: the transaction wrote nothing */
+	pthread_mutex_lock(&g->mu);
+	uint64_t mine = ++g->written;
+	while (g->flushed < mine) {
+		if (g->flushing) {
+			pthread_cond_wait(&g->cv, &g->mu);
+			continue;
+		}
+		g->flushing = 1;
+		uint64_t upto = g->written;
+		pthread_mutex_unlock(&g->mu);
+		int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+		if (rc != SQLITE_OK) {
+			om_error("store-sync", "file=%s rc=%d reason=wal-sync-failed", sqlite3_db_filename(q->db, "main"),
+				 rc);
+			abort();
+		}
+		pthread_mutex_lock(&g->mu);
+		g->flushing = 0;
+		g->syncs++;
+		if (upto > g->flushed)
+			g->flushed = upto;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
 }
 
 static int sq_begin(struct om_store *s, enum om_store_durability d)
 {
 	struct sq_store *q = (struct sq_store *)s;
-	int rc = set_sync(q, d == OM_STORE_DURABLE);
-	if (rc < 0)
-		return rc;
-	return map_rc(sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+	q->durable = d == OM_STORE_DURABLE;
+	return txn_step(q, SQ_BEGIN);
 }
 
 static int sq_commit(struct om_store *s)
 {
-	int rc = map_rc(sqlite3_exec(db_of(s), "COMMIT", NULL, NULL, NULL));
-	if (rc < 0 && !sqlite3_get_autocommit(db_of(s)))
-		sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL);
-	return rc;
+	struct sq_store *q = (struct sq_store *)s;
+	int rc = txn_step(q, SQ_COMMIT);
+	if (rc < 0) {
+		if (!sqlite3_get_autocommit(q->db))
+			txn_step(q, SQ_ROLLBACK);
+		return rc;
+	}
+	if (q->durable)
+		group_flush(q);
+	return 0;
 }
 
 static int sq_rollback(struct om_store *s)
 {
-	if (sqlite3_get_autocommit(db_of(s)))
+	struct sq_store *q = (struct sq_store *)s;
+	if (sqlite3_get_autocommit(q->db))
 		return 0;
-	return map_rc(sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL));
+	return txn_step(q, SQ_ROLLBACK);
 }
 
 static int sq_user_version(struct om_store *s, int *out)
@@ -275,10 +418,20 @@ static unsigned sq_reset_busy(struct om_store *s, void (*found)(void *ctx, const
 	return n;
 }
 
+static void sq_txn_finalize(struct sq_store *q)
+{
+	for (int i = 0; i < SQ_N_TXN; i++) {
+		sqlite3_finalize(q->txn[i]);
+		q->txn[i] = NULL;
+	}
+}
+
 static void sq_close(struct om_store *s)
 {
 	struct sq_store *q = (struct sq_store *)s;
+	sq_txn_finalize(q);
 	sqlite3_close(q->db);
+	group_drop(q->group);
 	free(q);
 }
 
@@ -383,13 +536,22 @@ int om_store_open_sqlite(const char *path, const struct om_store_sqlite_opts *op
 		rc = set_and_check(q->db, "SELECT 1", "PRAGMA busy_timeout", want_ms, err, err_len);
 	if (rc < 0)
 		goto out;
+	for (int i = 0; i < SQ_N_TXN; i++)
+		if ((rc = map_rc(sqlite3_prepare_v2(q->db, txn_sql[i], -1, &q->txn[i], NULL))) < 0) {
+			snprintf(err, err_len, "%s: %s", txn_sql[i], sqlite3_errmsg(q->db));
+			goto out;
+		}
+	if ((rc = group_take(q->db, &q->group)) < 0) {
+		snprintf(err, err_len, "%s: %s", path, rc == OM_ENOMEM ? "out of memory" : strerror(errno));
+		goto out;
+	}
 	q->base.ops = &sq_ops;
 	q->base.backend = OM_STORE_SQLITE;
-	q->sync_full = 0;
 	*out = &q->base;
 	q = NULL;
 out:
 	if (q) {
+		sq_txn_finalize(q);
 		sqlite3_close(q->db);
 		free(q);
 	}

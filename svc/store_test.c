@@ -6,6 +6,7 @@
  * the retry policy.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ static void reads_back_every_pragma_it_sets(void)
 	expect_setting(s, "busy_timeout", "5000");
 	expect_setting(s, "user_version", "0");
 	CHECK_INT(om_store_begin(s, OM_STORE_DURABLE), 0);
-	expect_setting(s, "synchronous", "2"); /* FULL inside a durable transaction */
+	expect_setting(s, "synchronous", "1"); /* NORMAL in a durable one too: group commit syncs the -wal */
 	CHECK_INT(om_store_commit(s), 0);
 	CHECK_INT(om_store_begin(s, OM_STORE_LAZY), 0);
 	expect_setting(s, "synchronous", "1");
@@ -587,6 +588,105 @@ static void a_second_handle_keeps_the_first_handles_locks(void)
 	om_store_close(a);
 }
 
+static long setting_long(struct om_store *s, const char *name)
+{
+	char v[32] = "";
+	return om_store_setting(s, name, v, sizeof(v)) == 0 ? strtol(v, NULL, 10) : -1;
+}
+
+/* Group commit (docs/store.md): a durable commit returns after a sync of the -wal that covers it. */
+static void a_durable_commit_returns_after_a_wal_sync_covering_it(void)
+{
+	if (backend != OM_STORE_SQLITE)
+		return;
+	struct om_store *s = fresh(NULL);
+	if (!s)
+		return;
+	CHECK_INT(om_store_exec(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"), 0);
+	CHECK_INT(setting_long(s, "durable_commits"), 0);
+	CHECK_INT(setting_long(s, "wal_syncs"), 0);
+	CHECK_INT(om_store_begin(s, OM_STORE_LAZY), 0);
+	CHECK_INT(om_store_exec(s, "INSERT INTO t VALUES (1, 10)"), 0);
+	CHECK_INT(om_store_commit(s), 0);
+	CHECK_INT(setting_long(s, "wal_syncs"), 0); /* lazy: no sync */
+	for (int i = 2; i <= 3; i++) {
+		CHECK_INT(om_store_begin(s, OM_STORE_DURABLE), 0);
+		CHECK_INT(om_store_exec(s, i == 2 ? "INSERT INTO t VALUES (2, 20)" : "INSERT INTO t VALUES (3, 30)"), 0);
+		CHECK_INT(om_store_commit(s), 0);
+		CHECK_INT(setting_long(s, "durable_commits"), i - 1);
+		CHECK_INT(setting_long(s, "wal_syncs"), i - 1); /* alone, each commit makes its own sync */
+	}
+	CHECK_INT(om_store_begin(s, OM_STORE_DURABLE), 0);
+	CHECK_INT(om_store_exec(s, "INSERT INTO t VALUES (4, 40)"), 0);
+	CHECK_INT(om_store_rollback(s), 0);
+	CHECK_INT(setting_long(s, "wal_syncs"), 2); /* a rollback syncs nothing */
+	CHECK_INT(count_rows(s), 3);
+	om_store_close(s);
+}
+
+struct committer {
+	struct om_store *s;
+	int first, rc;
+};
+
+static void *commit_loop(void *arg)
+{
+	struct committer *c = arg;
+	struct om_stmt *st = NULL;
+	c->rc = om_stmt_prepare(c->s, "INSERT INTO t VALUES (?1, ?2)", &st);
+	for (int i = 0; i < 25 && c->rc == 0; i++) {
+		unsigned attempt = 0;
+		do {
+			c->rc = om_store_begin(c->s, OM_STORE_DURABLE);
+			if (c->rc == 0)
+				c->rc = om_stmt_exec(st, OM_BIND(OM_INT(c->first + i), OM_INT(i)));
+			c->rc = c->rc == 0 ? om_store_commit(c->s) : (om_store_rollback(c->s), c->rc);
+		} while (c->rc < 0 && om_store_retry(c->rc, ++attempt));
+	}
+	om_stmt_finalize(st);
+	return NULL;
+}
+
+/*
+ * Four handles on one file, each in its own thread, 25 durable commits each:
+ * every row is there and the one group of the file counted every commit, from
+ * any handle; no more syncs than commits (fewer where they arrived together).
+ * A handle on another file has a group of its own.
+ */
+static void handles_on_one_file_share_its_group_commit(void)
+{
+	if (backend != OM_STORE_SQLITE)
+		return;
+	struct om_store *first = fresh(NULL);
+	if (!first)
+		return;
+	CHECK_INT(om_store_exec(first, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"), 0);
+	struct committer c[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		c[i] = (struct committer){ .s = again(5000), .first = 100 * i };
+		if (!c[i].s || pthread_create(&th[i], NULL, commit_loop, &c[i]))
+			CHECK_MSG(0, "committer %d", i);
+	}
+	for (int i = 0; i < 4; i++)
+		if (c[i].s) {
+			pthread_join(th[i], NULL);
+			CHECK_INT(c[i].rc, 0);
+		}
+	CHECK_INT(count_rows(first), 100);
+	long commits = setting_long(first, "durable_commits"), syncs = setting_long(first, "wal_syncs");
+	CHECK_INT(commits, 100);
+	CHECK_MSG(syncs >= 1 && syncs <= commits, "%ld syncs for %ld commits", syncs, commits);
+	fprintf(stderr, "   4 threads: %ld durable commits, %ld -wal syncs\n", commits, syncs);
+	struct om_store *other = fresh(NULL);
+	if (other)
+		CHECK_INT(setting_long(other, "durable_commits"), 0);
+	om_store_close(other);
+	for (int i = 0; i < 4; i++)
+		om_store_close(c[i].s);
+	om_store_close(first);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -612,6 +712,8 @@ int main(void)
 		creates_the_database_and_its_wal_0600_whatever_the_umask();
 		a_statement_left_busy_is_found_reset_and_fatal_when_strict();
 		a_second_handle_keeps_the_first_handles_locks();
+		a_durable_commit_returns_after_a_wal_sync_covering_it();
+		handles_on_one_file_share_its_group_commit();
 	}
 	t_pg_stop(&pg);
 	char cmd[300];
