@@ -51,9 +51,9 @@ static int cmd_device_add(struct drf *d, char **w, size_t n, char *why, size_t w
 	else if ((rc = drf_device_arrive(d, w[1], w[2], since, enc, enc_len, sign, sign_len, w[4], (uint32_t)seq,
 					 (uint64_t)counter)) < 0)
 		om_reason(why, wl, rc, "device %.63s: %s", w[1], om_strerror(rc));
-	else
-		om_notice("admin-device-add", "tre_id=%s imsi=%s owner=%s sequence=%u", w[1], w[2], w[4],
-			  (unsigned)seq);
+	else /* drf_device_arrive logged the event (drf-device-add or -return): the caller's details at debug */
+		om_debug("admin-device-add", "tre_id=%s imsi=%s owner=%s sequence=%u", w[1], w[2], w[4],
+			 (unsigned)seq);
 	free(enc);
 	free(sign);
 	return rc;

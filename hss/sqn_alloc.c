@@ -347,8 +347,8 @@ static int auth_info(struct hss *h, const char *imsi, const uint8_t plmn[static 
 out:
 	if (have_m)
 		om_milenage_clear(&m);
-	if (rc > 0)
-		om_info("air", "imsi=%s host=%s n=%u sqn=%llu..%llu%s result=ok", imsi, host, g.n,
+	if (rc > 0) /* the event is the S6a front end's aia line (one line per event); the SQN range at debug */
+		om_debug("air", "imsi=%s host=%s n=%u sqn=%llu..%llu%s result=ok", imsi, host, g.n,
 			(unsigned long long)g.sqn[0], (unsigned long long)g.sqn[g.n - 1],
 			g.resynced ? " resync=1" : "");
 	else if (rc == HSS_ERROR)

@@ -332,8 +332,10 @@ static int transition(struct sho *s, const char *tre_id, const char *request_id,
 		rc = om_store_commit(s->store);
 	om_store_rollback(s->store);
 	rc = rc < 0 ? rc : 0;
+	/* the current SHO's answer is move.c's sho-handover line (one line per event) */
 	if (rc == 0)
-		om_info("device-state", "tre_id=%s from=%s to=%s", tre_id, v.state, to);
+		om_log(ev == SHO_EV_ACCEPT || ev == SHO_EV_REFUSE ? OM_LOG_DEBUG : OM_LOG_INFO, "device-state",
+		       "tre_id=%s from=%s to=%s", tre_id, v.state, to);
 out:
 	view_free(&v);
 	return rc;

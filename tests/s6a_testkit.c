@@ -62,8 +62,9 @@ int sk_make_pki(const char *dir)
 void sk_hss_conf(const char *dir, const char *path, const char *db, unsigned port, const char *extra)
 {
 	char text[4096];
+	/* debug: the tests read each vector's SQN range from the core's air line (an aia line at info) */
 	snprintf(text, sizeof(text),
-		 "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 16\nrun_dir = %s/run\nlog_level = info\n"
+		 "[hss]\ndb = %s\nmax_vectors = 5\nsqn_reserve = 16\nrun_dir = %s/run\nlog_level = debug\n"
 		 "provision_socket = %s/prov/hss.sock\n%s"
 		 "[diameter]\nidentity = " SK_HSS_ID "\nrealm = " SK_REALM "\nlisten = 127.0.0.1\nport = %u\n"
 		 "peers = " SK_MME_ID ", " SK_MME2_ID "\ntls_cert = %s/" SK_HSS_ID ".pem\n"
