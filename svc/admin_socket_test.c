@@ -530,14 +530,18 @@ static void connections_are_bounded_per_peer(void)
 	om_admin_socket_stop(s);
 }
 
-/* Lines of the log file at path holding needle. */
-static int log_lines(const char *path, const char *needle)
+/* Lines of the log file at path holding needle, and the sum of their suppressed= counts. */
+static int log_lines(const char *path, const char *needle, unsigned long *suppressed)
 {
 	char line[1200];
 	int n = 0;
 	FILE *f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
+	*suppressed = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *s = strstr(line, needle) ? strstr(line, " suppressed=") : NULL;
 		n += strstr(line, needle) != NULL;
+		*suppressed += s ? strtoul(s + 12, NULL, 10) : 0;
+	}
 	if (f)
 		fclose(f);
 	return n;
@@ -548,7 +552,8 @@ static int log_lines(const char *path, const char *needle)
  * loop from several processes. Each refusal was a log line (6000 connections, 6000 lines) and
  * one connection was taken off the listen queue a round. Now the log holds one line per uid and
  * interval, nothing runs for the refused, and the operator's calls during the flood are answered
- * in their usual time.
+ * in their usual time. A refusal after the interval names how many were suppressed: every
+ * refusal is a line or counted in one.
  */
 #define FLOODERS 4
 #define FLOOD_CONNS 1500
@@ -615,6 +620,16 @@ static void a_refused_flood_leaves_the_log_bounded(void)
 		flooded += pid[k] > 0 && waitpid(pid[k], &st, 0) == pid[k] && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	}
 	long long flood_ms = ms_since(&t0);
+	unsigned long suppressed = 0;
+	int lines = log_lines(logpath, "test-refused", &suppressed);
+	/* one more refusal once the interval is over: its line counts those suppressed */
+	if (flood_ms < 10200)
+		nanosleep(&(struct timespec){ .tv_sec = (10200 - flood_ms) / 1000,
+					      .tv_nsec = (10200 - flood_ms) % 1000 * 1000000L },
+			  NULL);
+	CHECK_INT(du_as_nobody(path, ""), 30);
+	unsigned long all_suppressed = 0;
+	int all_lines = log_lines(logpath, "test-refused", &all_suppressed);
 	om_admin_socket_stop(s);
 	CHECK(dup2(saved, 2) == 2);
 	close(saved);
@@ -624,12 +639,13 @@ static void a_refused_flood_leaves_the_log_bounded(void)
 	CHECK_INT(served, 20);
 	/* usual: the slowest of 20 calls before the flood; a margin for a loaded machine */
 	CHECK_MSG(worst < 500 + 10 * usual, "a call during the flood took %lld ms (usual %lld ms)", worst, usual);
-	int lines = log_lines(logpath, "test-refused");
 	CHECK_MSG(lines >= 1 && lines <= 1 + flood_ms / 10000, "%d refusal lines for %d connections in %lld ms", lines,
 		  FLOODERS * FLOOD_CONNS, flood_ms);
-	printf("flood: %d connections refused in %lld ms, %d log lines; the operator's calls: worst %lld ms, usual "
-	       "%lld ms\n",
-	       FLOODERS * FLOOD_CONNS, flood_ms, lines, worst, usual);
+	CHECK_MSG(all_lines == lines + 1 && all_lines + all_suppressed == FLOODERS * FLOOD_CONNS + 1,
+		  "%d lines naming %lu suppressed for %d refusals", all_lines, all_suppressed, FLOODERS * FLOOD_CONNS + 1);
+	printf("flood: %d connections refused in %lld ms, %d log lines (then %d naming %lu suppressed); the "
+	       "operator's calls: worst %lld ms, usual %lld ms\n",
+	       FLOODERS * FLOOD_CONNS, flood_ms, lines, all_lines, all_suppressed, worst, usual);
 	CHECK_INT(om_admin_socket_allow(path, "", err, sizeof(err)), 0);
 }
 
