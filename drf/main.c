@@ -28,6 +28,7 @@
 #include "store.h"
 #include "push.h"
 #include "reason.h"
+#include "store_fence.h"
 
 #ifndef OPENMCIM_VERSION
 #define OPENMCIM_VERSION "dev"
@@ -46,10 +47,12 @@ static const struct om_conf_key keys[] = {
 	{ "drf", "admin_socket", 0 }, { "drf", "admin_socket_allow", 0 },
 	{ "drf", "signer_status", 0 },   { "drf", "signer_issuer", 0 },
 	{ "drf", "signer_status_max_age", 0 },
+	OM_STORE_FENCE_CONF_KEYS("drf"),
 	OM_METRICS_CONF_KEYS,
 };
 
 struct settings {
+	struct om_store_fence_conf fence;
 	const char *db, *sho_id, *signing_key, *signing_cert, *listen;
 	struct om_http_tls tls;
 	struct drf_push_config push;
@@ -70,6 +73,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	uint64_t rmin, rmax, every;
 	memset(s, 0, sizeof(*s));
 	s->db = om_conf_get(c, "drf", "db");
+	if (om_store_fence_conf(c, "drf", &s->fence, err, len))
+		return -1;
 	s->sho_id = om_conf_get(c, "drf", "sho_id");
 	s->signing_key = om_conf_get(c, "drf", "signing_key");
 	s->signing_cert = om_conf_get(c, "drf", "signing_cert");
@@ -192,6 +197,13 @@ int main(int argc, char **argv)
 	/* the HTTP and delivery threads inherit this mask; only sigwait() sees the signals */
 	om_daemon_block_signals();
 
+	/* a promoted copy of our register serves: not a single handover or completion here (docs/decisions.md) */
+	if ((rc = om_store_fence_start(&s.fence, err, sizeof(err))) < 0) {
+		om_error(rc == OM_ESTORE_FENCED ? "fenced" : "start", "reason=\"%s\"", err);
+		if (rc == OM_ESTORE_FENCED)
+			status = OM_STORE_FENCED_EXIT;
+		goto out;
+	}
 	if (!om_curl_ready()) {
 		om_error("start", "reason=\"libcurl\"");
 		goto out;
@@ -256,6 +268,7 @@ int main(int argc, char **argv)
 	om_daemon_wait();
 	status = 0;
 out:
+	om_store_fence_stop();
 	om_metrics_stop(metrics);
 	om_http_server_free(http); /* no handler runs after this */
 	drf_admin_stop(&admin);

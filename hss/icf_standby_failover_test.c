@@ -22,6 +22,22 @@
  * front end 0 used a SEQ under it: synchronous replication); and a USIM
  * accepts, for each PCID, front end 0's vectors in order and then front
  * end 1's.
+ *
+ * Before step 1, with the standby still asynchronous, the first ICF does
+ * not start (`file:line: db_peer: ...`, exit status 1) and changes nothing.
+ *
+ * Fencing (docs/decisions.md "Fencing the old primary"; each ICF's db_peer
+ * names the other cluster, the second's was not reached when it started):
+ *   5. The first RO's cluster comes back as a primary and its ICF is
+ *      started again: it refuses (`fenced`, exit status 3) before it opens
+ *      its store; an AIR for a PCID of the space through it gets no vector;
+ *      not a byte of its subscriber rows changes; the second ICF serves on.
+ *   6. The operator brings the old primary back as a standby of the new one
+ *      (pg_rewind, om_pg_cluster_rejoin), synchronous: the second ICF
+ *      serves, and the rejoined copy holds its marks.
+ *   7. That copy is promoted while the second ICF runs (a second failover,
+ *      or an operator's mistake): the second ICF's watcher sees a primary
+ *      on a later timeline and ends the process (exit status 3, `fenced`).
  */
 #include <libgen.h>
 #include <libpq-fe.h>
@@ -45,6 +61,7 @@
 #include "hss_test_util.h"
 #include "pg_cluster.h"
 #include "s6a.h"
+#include "store_fence.h"
 
 #define MME_ID "mme.case2.lab"
 #define N_SUB 3
@@ -88,11 +105,57 @@ static int provision(void)
 	return rc;
 }
 
+static long long sql_int(const char *u, const char *sql);
+
+/* Front end i on its cluster, db_peer the other cluster (checked every second). */
 static void write_conf(int i, unsigned port)
 {
+	char text[4096], head[1200];
 	snprintf(conf[i], sizeof(conf[i]), "%s/icf%d.conf", dir, i);
 	snprintf(log_path[i], sizeof(log_path[i]), "%s/icf%d.log", dir, i);
 	t_hss_fe_conf(conf[i], uri[i], i, dir, ident[i], realm[i], port, MME_ID);
+	FILE *f = fopen(conf[i], "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = 0;
+	CHECK(strncmp(text, "[hss]\n", 6) == 0);
+	snprintf(head, sizeof(head), "[hss]\ndb_peer = %s\ndb_peer_interval = 1\n", uri[1 - i]);
+	FILE *w = fopen(conf[i], "w");
+	CHECK(w && fprintf(w, "%s%s", head, text + 6) > 0 && fclose(w) == 0);
+}
+
+/* The exit status of pid within ms (it is then reaped), or -2 while it still runs (then it is killed). */
+static int exit_within(pid_t p, int ms)
+{
+	int st = 0;
+	for (int waited = 0; waited < ms; waited += 50) {
+		if (waitpid(p, &st, WNOHANG) == p)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		du_nap_ms(50);
+	}
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+	return -2;
+}
+
+/* The whole subscriber table of the database u, as one digest (a change anywhere shows). */
+static long long sub_digest(const char *u)
+{
+	return sql_int(u, "SELECT ('x' || substr(md5(string_agg(s::text, '|' ORDER BY imsi)), 1, 15))::bit(60)::bigint"
+			  " FROM subscriber s");
+}
+
+/* One AIR per PCID through front end fe: how many got vectors. */
+static int air_each(int fe)
+{
+	int got = 0;
+	for (int s = 0; s < N_SUB; s++) {
+		struct om_eutran_vector v[1];
+		struct om_s6a_answer a;
+		got += om_s6a_air(realm[fe], imsi[s], plmn_home, 1, NULL, 3000, v, &a) > 0;
+	}
+	return got;
 }
 
 /* PER_SUB AIRs of 2 vectors for every PCID through front end fe. */
@@ -204,20 +267,36 @@ int main(void)
 	uint8_t k[16], opc[16];
 	CHECK(om_hex_decode(k, 16, K_HEX) == 0 && om_hex_decode(opc, 16, OPC_HEX) == 0);
 	CHECK(om_milenage_init(&usim_m, k, opc) == 0);
-	if (t_pg_start(&pg, 0) < 0 || t_pg_createdb(&pg, "icf", uri[0], sizeof(uri[0])) < 0) {
+	if (t_pg_start(&pg, OM_PGC_REWIND) < 0 || t_pg_createdb(&pg, "icf", uri[0], sizeof(uri[0])) < 0) {
 		CHECK_MSG(0, "no PostgreSQL cluster: this test needs one (scripts/deps.sh test)");
 		goto out;
 	}
 	if (provision())
 		goto out;
-	/* the second RO's copy: streaming, synchronous, before the first ICF issues a single SQN */
-	int sb = om_pg_cluster_standby(&standby, &pg.c, NULL, 1, err, sizeof(err));
+	/* the second RO's copy: streaming, asynchronous first */
+	int sb = om_pg_cluster_standby(&standby, &pg.c, NULL, 0, err, sizeof(err));
 	CHECK_MSG(sb == 0, "standby: %s", err);
 	if (sb < 0 || om_pg_cluster_uri(&standby, "icf", uri[1], sizeof(uri[1])) < 0)
 		goto out;
 	for (int i = 0; i < 2; i++)
 		write_conf(i, port[i]);
+	/* 0: an ICF whose standby streams asynchronously does not start (a failover could lose marks) */
+	for (int i = 0; i < 100 && sql_int(uri[0], "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'async'") != 1; i++)
+		du_nap_ms(100);
+	long long provisioned = sub_digest(uri[0]);
 	pid[0] = du_spawn_daemon(hss_bin, conf[0], log_path[0], 0);
+	int st = exit_within(pid[0], 15000);
+	CHECK_MSG(st == 1, "the ICF beside an asynchronous standby: exit status %d, want 1", st);
+	char want[600];
+	snprintf(want, sizeof(want), "%s:2: db_peer: a standby streams from db asynchronously", conf[0]);
+	char *l = du_wait_log(log_path[0], want, 1000);
+	CHECK_MSG(l != NULL, "no '%s' in %s", want, log_path[0]);
+	free(l);
+	CHECK_MSG(sub_digest(uri[0]) == provisioned, "the refused ICF changed a subscriber row");
+	/* synchronous from here, before the first ICF issues a single SQN */
+	sb = om_pg_cluster_sync(&pg.c, err, sizeof(err));
+	CHECK_MSG(sb == 0, "synchronous standby: %s", err);
+	pid[0] = du_spawn_daemon(hss_bin, conf[0], log_path[0], 1);
 	CHECK(pid[0] > 0);
 	snprintf(mme_conf, sizeof(mme_conf), "%s/mme-fd.conf", dir);
 	t_mme_fd_conf(mme_conf, MME_ID, "case2.lab", mme_port, ident, port);
@@ -248,6 +327,47 @@ int main(void)
 	CHECK_MSG(run.failures[1] == 0, "the second ICF failed %d AIRs", run.failures[1]);
 	CHECK_INT(run.n, MAX_VEC);
 	check_every_vector();
+	CHECK_MSG(du_wait_log(log_path[1], "db-peer-unreached", 1000) != NULL, "the second ICF did not say its peer is gone");
+
+	/* 5: the first RO's cluster and ICF come back: refused, nothing changes there */
+	int rs = om_pg_cluster_resume(&pg.c, err, sizeof(err));
+	CHECK_MSG(rs == 0, "resume: %s", err);
+	long long before = sub_digest(uri[0]);
+	CHECK(before != -1);
+	pid[0] = du_spawn_daemon(hss_bin, conf[0], log_path[0], 1);
+	CHECK(pid[0] > 0);
+	st = exit_within(pid[0], 15000);
+	pid[0] = -1;
+	CHECK_MSG(st == OM_STORE_FENCED_EXIT, "the old primary's ICF: exit status %d, want 3 (fenced)", st);
+	char *l0 = du_wait_log(log_path[0], "timeline 2, db only on 1", 1000);
+	CHECK_MSG(l0 && strstr(l0, "error fenced"), "the old ICF did not log why it refused (see %s)", log_path[0]);
+	free(l0);
+	CHECK_INT(air_each(0), 0);
+	CHECK_MSG(sub_digest(uri[0]) == before, "the old primary's subscriber rows changed");
+	CHECK_INT(air_each(1), N_SUB);
+	/* the second ICF's watcher saw a stale primary and served on */
+	CHECK(kill(pid[1], 0) == 0);
+
+	/* 6: the old primary re-joins as a synchronous standby of the new one */
+	int rj = om_pg_cluster_rejoin(&pg.c, &standby, 1, err, sizeof(err));
+	CHECK_MSG(rj == 0, "rejoin: %s", err);
+	CHECK_INT(sql_int(uri[0], "SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END"), 1);
+	CHECK_INT(air_each(1), N_SUB);
+	long long now = sub_digest(uri[1]);
+	int same = 0;
+	for (int i = 0; i < 50 && !(same = sub_digest(uri[0]) == now); i++)
+		du_nap_ms(100);
+	CHECK_MSG(same, "the re-joined standby does not hold the second ICF's marks");
+
+	/* 7: the re-joined copy promoted while the second ICF runs: its watcher ends it */
+	pr = om_pg_cluster_promote(&pg.c, err, sizeof(err));
+	CHECK_MSG(pr == 0, "promote the re-joined copy: %s", err);
+	st = exit_within(pid[1], 15000);
+	pid[1] = -1;
+	CHECK_MSG(st == OM_STORE_FENCED_EXIT, "the second ICF after its peer's promotion: exit status %d, want 3 (fenced)", st);
+	char *l1 = du_wait_log(log_path[1], "timeline 3, db only on 2", 1000);
+	CHECK_MSG(l1 && strstr(l1, "error fenced"), "the second ICF did not log why it stopped (see %s)", log_path[1]);
+	free(l1);
 	om_s6a_stop();
 out:
 	for (int i = 0; i < 2; i++)

@@ -33,6 +33,7 @@
 #include "s6a_avp.h"
 #include "s6a_server.h"
 #include "store.h"
+#include "store_fence.h"
 
 #ifndef OPENMCIM_VERSION
 #define OPENMCIM_VERSION "dev"
@@ -43,6 +44,7 @@
 
 static const struct om_conf_key keys[] = {
 	{ "hss", "db", 1 },
+	OM_STORE_FENCE_CONF_KEYS("hss"),
 	{ "hss", "max_vectors", 0 },
 	{ "hss", "sqn_reserve", 0 },
 	{ "hss", "max_resyncs", 0 },
@@ -73,6 +75,7 @@ static const struct om_conf_key keys[] = {
 
 struct settings {
 	struct hss_config hss;
+	struct om_store_fence_conf fence;
 	const char *provision_socket, *pcap, *run_dir;
 	int log_level;
 	const char *identity, *realm, *listen, *peers, *dict_dir, *fd_conf;
@@ -123,6 +126,8 @@ static int read_settings(const struct om_conf *c, struct settings *s, char *err,
 	uint64_t v;
 	memset(s, 0, sizeof(*s));
 	s->hss.db_path = om_conf_get(c, "hss", "db");
+	if (om_store_fence_conf(c, "hss", &s->fence, err, len))
+		return -1;
 	if (om_conf_uint(c, "hss", "max_vectors", 5, 1, OM_S6A_VECTORS_MAX, &v, err, len))
 		return -1;
 	s->hss.max_vectors = (unsigned)v;
@@ -260,6 +265,13 @@ int main(int argc, char **argv)
 	/* Every thread freeDiameter starts inherits this mask; only sigwait() sees the signals. */
 	om_daemon_block_signals();
 
+	/* a promoted copy of our database serves: not a single SQN from here (docs/decisions.md) */
+	if ((rc = om_store_fence_start(&s.fence, err, sizeof(err))) < 0) {
+		om_error(rc == OM_ESTORE_FENCED ? "fenced" : "start", "reason=\"%s\"", err);
+		if (rc == OM_ESTORE_FENCED)
+			status = OM_STORE_FENCED_EXIT;
+		goto out;
+	}
 	if (!(h = hss_open(&s.hss, err, sizeof(err)))) {
 		om_error("start", "reason=\"%s\"", err);
 		goto out;
@@ -301,6 +313,7 @@ int main(int argc, char **argv)
 	om_daemon_wait();
 	status = 0;
 out:
+	om_store_fence_stop();
 	om_metrics_stop(metrics);
 	/* Our state first (handlers finished, exact SQN marks written), freeDiameter last: see om_s6a_stop(). */
 	if (s6a)

@@ -12,15 +12,19 @@
  * the SHOs' [peer.RO-C] URL, the push and signing identities the devices and
  * the VNO pin), as an operator's failover moves a service address. What is
  * RO-C2's own: its processes, its copy of the data, and its SQN state (the
- * ICF's front-end slot 1 of 2, docs/sqn.md "A standby RO's ICF").
+ * ICF's front-end slot 1 of 2, docs/sqn.md "A standby RO's ICF"). Each
+ * side's ICF and DRF name the other cluster in db_peer: when RO-C comes back
+ * after the failover, its ICF and DRF refuse to serve (fenced()).
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "admin_call.h"
+#include "store_fence.h"
 #include "lab_dro_int.h"
 
 #define C2 (DRO_RO_C - 1) /* RO-C's index among the extra ROs */
@@ -38,10 +42,11 @@ int dro_case2_primary(struct dro *a)
 }
 
 /*
- * RO-C2's configuration: RO-C's file with RO-C2's database, run directory
- * and sockets, and what else swap names (the ICF's front-end index).
+ * RO-C2's configuration from RO-C's file (stem "ro-c2": RO-C2's database,
+ * run directory and sockets, and what else swap names, the ICF's front-end
+ * index), or RO-C's own file again (stem "ro-c": its db_peer added).
  */
-static int derive_conf(struct dro *a, const char *what, const char *const (*swap)[2], size_t n)
+static int derive_conf(struct dro *a, const char *stem, const char *what, const char *const (*swap)[2], size_t n)
 {
 	char from[DRO_PATH_CAP], to[DRO_PATH_CAP], dir[DRO_PATH_CAP];
 	size_t len = 0;
@@ -64,12 +69,12 @@ static int derive_conf(struct dro *a, const char *what, const char *const (*swap
 		out[w] = *s++;
 		out[w + 1] = 0;
 	}
-	if (lab_mkdir(dro_at(a, dir, "ro-c2-%s", what), 0700) == 0 &&
-	    lab_write_file(dro_at(a, to, "ro-c2-%s.conf", what), out, 0600) == 0)
+	if (lab_mkdir(dro_at(a, dir, "%s-%s", stem, what), 0700) == 0 &&
+	    lab_write_file(dro_at(a, to, "%s-%s.conf", stem, what), out, 0600) == 0)
 		rc = 0;
 out:
 	if (rc < 0)
-		dro_problem(a->r, "RO-C2's %s configuration from %s", what, from);
+		dro_problem(a->r, "%s's %s configuration from %s", stem, what, from);
 	free(text);
 	free(out);
 	return rc;
@@ -77,7 +82,8 @@ out:
 
 int dro_case2_standby(struct dro *a)
 {
-	char err[512], old_db[DRO_PATH_CAP + 8], new_db[DRO_PATH_CAP + 8], old_run[80], new_run[80];
+	char err[512], old_db[DRO_PATH_CAP + 8], new_db[2 * DRO_PATH_CAP + 32], own_db[2 * DRO_PATH_CAP + 32];
+	char old_run[80], new_run[80];
 	/* synchronous: every durable SQN mark RO-C commits is on the standby before a SEQ under it leaves */
 	if (om_pg_cluster_standby(&a->standby, &a->primary, NULL, 1, err, sizeof(err)) < 0)
 		return dro_problem(a->r, "RO-C2's standby: %s", err), OM_ELAB_SETUP;
@@ -85,22 +91,30 @@ int dro_case2_standby(struct dro *a)
 	if (om_pg_cluster_uri(&a->standby, "ro_c_icf", a->icf_db2, sizeof(a->icf_db2)) < 0 ||
 	    om_pg_cluster_uri(&a->standby, "ro_c_drf", a->drf_db2, sizeof(a->drf_db2)) < 0)
 		return dro_problem(a->r, "RO-C2's database URIs"), OM_ELAB_SETUP;
+	/* each names the other cluster of the pair: the old primary is fenced (docs/decisions.md) */
 	snprintf(old_db, sizeof(old_db), "db = %s\n", a->icf_db[C2]);
-	snprintf(new_db, sizeof(new_db), "db = %s\n", a->icf_db2);
+	snprintf(new_db, sizeof(new_db), "db = %s\ndb_peer = %s\n", a->icf_db2, a->icf_db[C2]);
+	snprintf(own_db, sizeof(own_db), "db = %s\ndb_peer = %s\n", a->icf_db[C2], a->icf_db2);
 	snprintf(old_run, sizeof(old_run), "/ro-c-hss");
 	snprintf(new_run, sizeof(new_run), "/ro-c2-hss");
 	const char *const hss[][2] = { { old_db, new_db }, { old_run, new_run },
 				       { "frontend_index = 0\n", "frontend_index = 1\n" },
 				       { "# RO-C's ICF", "# RO-C2's ICF on its promoted copy of RO-C's database" } };
-	if (derive_conf(a, "hss", hss, sizeof(hss) / sizeof(hss[0])) < 0)
+	const char *const hss_own[][2] = { { old_db, own_db } };
+	if (derive_conf(a, "ro-c2", "hss", hss, sizeof(hss) / sizeof(hss[0])) < 0 ||
+	    derive_conf(a, "ro-c", "hss", hss_own, 1) < 0)
 		return OM_ELAB_SETUP;
 	snprintf(old_db, sizeof(old_db), "db = %s\n", a->drf_db[C2]);
-	snprintf(new_db, sizeof(new_db), "db = %s\n", a->drf_db2);
+	snprintf(new_db, sizeof(new_db), "db = %s\ndb_peer = %s\n", a->drf_db2, a->drf_db[C2]);
+	snprintf(own_db, sizeof(own_db), "db = %s\ndb_peer = %s\n", a->drf_db[C2], a->drf_db2);
 	snprintf(old_run, sizeof(old_run), "/ro-c-drf/");
 	snprintf(new_run, sizeof(new_run), "/ro-c2-drf/");
 	const char *const drf[][2] = { { old_db, new_db }, { old_run, new_run },
 				       { "# RO-C's DRF", "# RO-C2's DRF on its promoted copy of RO-C's register" } };
-	return derive_conf(a, "drf", drf, sizeof(drf) / sizeof(drf[0]));
+	const char *const drf_own[][2] = { { old_db, own_db } };
+	if (derive_conf(a, "ro-c2", "drf", drf, sizeof(drf) / sizeof(drf[0])) < 0)
+		return OM_ELAB_SETUP;
+	return derive_conf(a, "ro-c", "drf", drf_own, 1);
 }
 
 int dro_case2_failover(struct dro *a)
@@ -121,6 +135,34 @@ int dro_case2_failover(struct dro *a)
 		return OM_ELAB_DAEMON;
 	a->r->failover_ms = lab_now_ms() - t0;
 	return 0;
+}
+
+/*
+ * RO-C comes back after the failover: its cluster as a primary again (on
+ * the old timeline), its ICF and DRF started on it. Each must refuse before
+ * it opens its store, `fenced` and exit status 3: a promoted copy serves
+ * (docs/decisions.md "Fencing the old primary"). RO-C2 serves on.
+ */
+static void fenced(struct dro *a)
+{
+	char err[512], exe[DRO_PATH_CAP], conf[DRO_PATH_CAP], log[DRO_PATH_CAP], why[400];
+	if (om_pg_cluster_resume(&a->primary, err, sizeof(err)) < 0) {
+		dro_problem(a->r, "RO-C's cluster did not come back: %s", err);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *what = i ? "drf" : "hss";
+		snprintf(exe, sizeof(exe), "%s/openmcim-%s", a->l.bin_dir, what);
+		dro_at(a, conf, "ro-c-%s.conf", what);
+		dro_at(a, log, "ro-c-%s.log", what);
+		off_t off = lab_file_size(log);
+		pid_t pid = lab_spawn(exe, conf, log, NULL);
+		int st = pid > 0 ? lab_reap(pid, 0, 20000) : -1;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != OM_STORE_FENCED_EXIT ||
+		    lab_wait_log(log, off, " error fenced ", 0, 0, why, sizeof(why)) < 0)
+			dro_problem(a->r, "ro-c-%s on its old primary after the failover: status %d, want it fenced (see %s)",
+				    what, st, log);
+	}
 }
 
 struct show {
@@ -177,6 +219,7 @@ void dro_case2_verify(struct dro *a)
 			dro_problem(r, "%s: RO-C2's DRF says %s ours=%d, want gone to SHO-A", d->tre_id,
 				    rc ? om_errname(rc) : "ok", s.ours);
 	}
+	fenced(a);
 }
 
 void dro_case2_stop(struct dro *a)

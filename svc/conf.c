@@ -235,6 +235,12 @@ const char *om_conf_get(const struct om_conf *c, const char *section, const char
 	return e ? e->value : NULL;
 }
 
+int om_conf_line(const struct om_conf *c, const char *section, const char *key)
+{
+	const struct entry *e = find(c, section, key);
+	return e ? e->line : 0;
+}
+
 const char *om_conf_str(const struct om_conf *c, const char *section, const char *key, const char *def)
 {
 	const char *v = om_conf_get(c, section, key);

@@ -71,5 +71,8 @@ int om_conf_uint(const struct om_conf *c, const char *section, const char *key, 
 int om_conf_diff(const struct om_conf *a, const struct om_conf *b, const char *skip_section, const char *skip_key,
 		 char *out, size_t len);
 
+/* The line that sets section/key, for `file:line: reason` messages; 0 when unset. */
+int om_conf_line(const struct om_conf *c, const char *section, const char *key);
+
 /* The file name, for messages. */
 const char *om_conf_path(const struct om_conf *c);

@@ -117,8 +117,9 @@ static int start_guardian(const struct om_pg_cluster *c, int keep)
 	return 0;
 }
 
-static int append_conf(const struct om_pg_cluster *c, int durable)
+static int append_conf(const struct om_pg_cluster *c)
 {
+	int durable = (c->flags & OM_PGC_DURABLE) != 0, rewind = (c->flags & OM_PGC_REWIND) != 0;
 	char path[300];
 	snprintf(path, sizeof(path), "%s/data/postgresql.conf", c->dir);
 	FILE *f = fopen(path, "a");
@@ -131,8 +132,11 @@ static int append_conf(const struct om_pg_cluster *c, int durable)
 		"max_connections = 60\n"
 		"shared_buffers = 32MB\n"
 		"fsync = %s\n"
-		"full_page_writes = %s\n",
-		c->dir, PG_PORT, durable ? "on" : "off", durable ? "on" : "off");
+		"full_page_writes = %s\n"
+		"wal_log_hints = %s\n"
+		"wal_keep_size = %s\n",
+		c->dir, PG_PORT, durable ? "on" : "off", durable || rewind ? "on" : "off", rewind ? "on" : "off",
+		rewind ? "256MB" : "0");
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -153,6 +157,7 @@ int om_pg_cluster_resume(struct om_pg_cluster *c, char *err, size_t err_len)
 int om_pg_cluster_start(struct om_pg_cluster *c, const char *dir, unsigned flags, char *err, size_t err_len)
 {
 	memset(c, 0, sizeof(*c));
+	c->flags = flags;
 	int rc = find_bin(c, err, err_len);
 	if (rc < 0)
 		return rc;
@@ -215,7 +220,7 @@ int om_pg_cluster_start(struct om_pg_cluster *c, const char *dir, unsigned flags
 	 */
 	const char *const init[] = { "-D",	   data, "-U", c->user, "--auth-local=peer", "--auth-host=reject",
 				     "-E",	   "UTF8", "--locale=C", "-N", NULL };
-	if (run_as(c, "initdb", init, log) != 0 || append_conf(c, (flags & OM_PGC_DURABLE) != 0) < 0) {
+	if (run_as(c, "initdb", init, log) != 0 || append_conf(c) < 0) {
 		snprintf(err, err_len, "initdb failed, see %s (the server's user must reach %s)", log, c->dir);
 		return OM_ESTORE_CONN;
 	}
@@ -314,12 +319,13 @@ static int standby_dir(struct om_pg_cluster *s, const char *dir, char *err, size
 int om_pg_cluster_standby(struct om_pg_cluster *s, const struct om_pg_cluster *p, const char *dir, int sync,
 			  char *err, size_t err_len)
 {
-	char data[300], log[300], sql[256], port[8], state[32] = "";
+	char data[300], log[300], sql[256], port[8];
 	memset(s, 0, sizeof(*s));
 	memcpy(s->bin, p->bin, sizeof(s->bin));
 	memcpy(s->user, p->user, sizeof(s->user));
 	s->uid = p->uid;
 	s->gid = p->gid;
+	s->flags = p->flags & ~(unsigned)OM_PGC_DURABLE;
 	struct passwd *srv = getpwuid(p->uid);
 	if (!p->started || !srv || strspn(srv->pw_name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(srv->pw_name)) {
 		snprintf(err, err_len, "no running primary, or its server's user has no plain name");
@@ -353,11 +359,15 @@ int om_pg_cluster_standby(struct om_pg_cluster *s, const struct om_pg_cluster *p
 		return OM_ESTORE_CONN;
 	}
 	/* the copied postgresql.conf names the primary's socket: ours goes after it, and wins */
-	if (append_conf(s, 0) < 0 || (rc = om_pg_cluster_resume(s, err, err_len)) < 0)
+	if (append_conf(s) < 0 || (rc = om_pg_cluster_resume(s, err, err_len)) < 0)
 		return rc < 0 ? rc : OM_ESTORE_CONN;
 	s->started = 1;
-	if (!sync)
-		return 0;
+	return sync ? om_pg_cluster_sync(p, err, err_len) : 0;
+}
+
+int om_pg_cluster_sync(const struct om_pg_cluster *p, char *err, size_t err_len)
+{
+	char state[32] = "";
 	if (admin_exec(p, "ALTER SYSTEM SET synchronous_standby_names = '*'", NULL, 0, err, err_len) < 0 ||
 	    admin_exec(p, "SELECT pg_reload_conf()", NULL, 0, err, err_len) < 0)
 		return OM_ESTORE_CONN;
@@ -385,4 +395,47 @@ int om_pg_cluster_promote(const struct om_pg_cluster *c, char *err, size_t err_l
 		return OM_ESTORE_CONN;
 	}
 	return 0;
+}
+
+int om_pg_cluster_rejoin(struct om_pg_cluster *old, const struct om_pg_cluster *p, int sync, char *err,
+			 size_t err_len)
+{
+	char data[300], log[300], src[400], sql[512];
+	struct passwd *srv = getpwuid(p->uid);
+	if (!old->started || !p->started || !(old->flags & OM_PGC_REWIND) || !(p->flags & OM_PGC_REWIND) || !srv) {
+		snprintf(err, err_len, "rejoin needs both clusters started with OM_PGC_REWIND");
+		return OM_EINVAL;
+	}
+	snprintf(data, sizeof(data), "%s/data", old->dir);
+	snprintf(log, sizeof(log), "%s/pg_ctl.log", old->dir);
+	const char *const stop[] = { "-D", data, "-m", "fast", "-w", "-t", "60", "stop", NULL };
+	(void)run_as(old, "pg_ctl", stop, log); /* not running is fine: pg_rewind finishes a crashed one's recovery */
+	/* pg_rewind reads primary's files over SQL: the replication role (the server's user) needs these four */
+	if (strcmp(srv->pw_name, p->user)) {
+		snprintf(sql, sizeof(sql),
+			 "GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean),"
+			 " pg_catalog.pg_stat_file(text, boolean), pg_catalog.pg_read_binary_file(text),"
+			 " pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO \"%s\"",
+			 srv->pw_name);
+		if (admin_exec(p, sql, NULL, 0, err, err_len) < 0)
+			return OM_ESTORE_CONN;
+	}
+	snprintf(src, sizeof(src), "host=%s port=%d user=%s dbname=postgres", p->dir, PG_PORT, srv->pw_name);
+	snprintf(log, sizeof(log), "%s/rewind.log", old->dir);
+	const char *const rw[] = { "-D", data, "--source-server", src, "-R", NULL };
+	if (run_as(old, "pg_rewind", rw, log) != 0) {
+		char last[200] = "", line[200];
+		FILE *f = fopen(log, "r");
+		while (f && fgets(line, sizeof(line), f))
+			snprintf(last, sizeof(last), "%.*s", (int)strcspn(line, "\n"), line);
+		if (f)
+			fclose(f);
+		snprintf(err, err_len, "pg_rewind failed (%s), see %s", last, log);
+		return OM_ESTORE_CONN;
+	}
+	/* pg_rewind copied primary's postgresql.conf, which names primary's socket: ours goes after it */
+	int rc = append_conf(old) < 0 ? OM_ESTORE_CONN : om_pg_cluster_resume(old, err, err_len);
+	if (rc < 0)
+		return rc;
+	return sync ? om_pg_cluster_sync(p, err, err_len) : 0;
 }

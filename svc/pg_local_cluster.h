@@ -25,12 +25,14 @@ struct om_pg_cluster {
 	char user[64]; /* the starter's OS user name: the only one peer authentication lets in */
 	uid_t uid;     /* the server's user and group */
 	gid_t gid;
+	unsigned flags; /* enum om_pg_cluster_flags it was started with (a standby: its primary's) */
 	int started;
 };
 
 enum om_pg_cluster_flags {
 	OM_PGC_DURABLE = 1, /* fsync on, as a server is run (benchmarks); else off (a function test needs no power-loss safety) */
 	OM_PGC_KEEP = 2,    /* keep the directory (stopped) when the process ends */
+	OM_PGC_REWIND = 4,  /* wal_log_hints and full_page_writes on: pg_rewind can bring it back (om_pg_cluster_rejoin) */
 };
 
 /*
@@ -70,8 +72,28 @@ OM_NODISCARD int om_pg_cluster_uri(const struct om_pg_cluster *c, const char *db
 OM_NODISCARD int om_pg_cluster_standby(struct om_pg_cluster *standby, const struct om_pg_cluster *primary,
 				       const char *dir, int sync, char *err, size_t err_len);
 
+/*
+ * Make primary wait for its standby at every commit (ALTER SYSTEM SET
+ * synchronous_standby_names = '*', reloaded): 0 once the standby streams as
+ * synchronous (30 s at most), or OM_ESTORE_CONN with the reason in err.
+ */
+OM_NODISCARD int om_pg_cluster_sync(const struct om_pg_cluster *primary, char *err, size_t err_len);
+
 /* Promote a standby to a primary (pg_ctl promote, waiting until it takes writes). 0 or OM_ESTORE_CONN. */
 OM_NODISCARD int om_pg_cluster_promote(const struct om_pg_cluster *c, char *err, size_t err_len);
+
+/*
+ * Bring old, a primary a failover left behind, back as a standby of
+ * primary, its promoted copy (docs/operate.md "Case 2: the old primary"):
+ * old is stopped cleanly if it runs, pg_rewind (as the server's user, from
+ * primary over its socket, -R) takes it onto primary's timeline, undoing
+ * whatever it wrote after the fork, and it starts streaming from primary.
+ * With sync, primary then waits for it at every commit, and the call
+ * returns once it streams as synchronous. Both clusters must come from a
+ * start with OM_PGC_REWIND. 0, or OM_ESTORE_CONN with the reason in err.
+ */
+OM_NODISCARD int om_pg_cluster_rejoin(struct om_pg_cluster *old, const struct om_pg_cluster *primary, int sync,
+				      char *err, size_t err_len);
 
 /* Create an empty database db ([a-z0-9_], at most 40) and write its URI. 0, OM_EINVAL or OM_ESTORE. */
 OM_NODISCARD int om_pg_cluster_createdb(const struct om_pg_cluster *c, const char *db, char *uri, size_t uri_len,

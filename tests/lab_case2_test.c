@@ -7,7 +7,10 @@
  * device provisioned before the failover and RO-C2's ICF (front end 1, on
  * the promoted standby) the one after, and neither the other's; RO-C's DRF
  * pushed the first device's bootstrap and RO-C2's DRF the second's; RO-C2's
- * ICF started on a postgresql:// database, as front end 1.
+ * ICF started on a postgresql:// database, as front end 1. After the
+ * failover RO-C's cluster, ICF and DRF came back and both daemons refused,
+ * fenced by RO-C2's promoted copy (docs/decisions.md "Fencing the old
+ * primary"); RO-C2's had started with its peer gone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +53,11 @@ int main(void)
 	CHECK_INT(check_lines_with(drf1, "imsi=001060000000001 ", "result=delivered"), 1);
 	CHECK_INT(check_lines_with(drf2, "imsi=001060000000002 ", "result=delivered"), 1);
 	CHECK_INT(check_lines_with(drf1, "imsi=001060000000002 ", "result=delivered"), 0);
+	/* RO-C back after the failover: fenced, both; RO-C2 started alone */
+	CHECK_INT(check_lines_with(icf1, " error fenced ", "timeline 2, db only on 1"), 1);
+	CHECK_INT(check_lines_with(drf1, " error fenced ", "timeline 2, db only on 1"), 1);
+	CHECK(check_lines_with(icf2, " db-peer-unreached ", "serving alone on timeline 2") >= 1);
+	CHECK(check_lines_with(drf2, " db-peer-unreached ", "serving alone on timeline 2") >= 1);
 	/* the second device's completion reached RO-C2, on RO-C's address */
 	CHECK(check_lines_with(drf2, "drf-handover-completed sender=SHO-A", "tre_id=TRH-00000002") == 1);
 	free(icf1);

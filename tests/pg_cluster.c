@@ -6,10 +6,10 @@
 
 #include "pg_cluster.h"
 
-int t_pg_start(struct t_pg *pg, int durable)
+int t_pg_start(struct t_pg *pg, unsigned flags)
 {
 	char err[400];
-	if (om_pg_cluster_start(&pg->c, NULL, durable ? OM_PGC_DURABLE : 0, err, sizeof(err)) < 0) {
+	if (om_pg_cluster_start(&pg->c, NULL, flags, err, sizeof(err)) < 0) {
 		fprintf(stderr, "t_pg: %s\n", err);
 		return -1;
 	}

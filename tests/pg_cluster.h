@@ -20,11 +20,13 @@ struct t_pg {
 
 /*
  * Start the cluster in a fresh /tmp/om_pg_XXXXXX (svc/pg_local_cluster.h: a
- * guardian removes it when the test ends); durable = 0 runs it with fsync
- * off (a function test needs no power-loss safety), 1 as a server is run
- * (benchmarks). Returns 0, or -1 with the reason on stderr.
+ * guardian removes it when the test ends); flags as om_pg_cluster_start's:
+ * 0 runs it with fsync off (a function test needs no power-loss safety),
+ * OM_PGC_DURABLE (1) as a server is run (benchmarks), OM_PGC_REWIND for a
+ * pair whose old primary pg_rewind brings back. Returns 0, or -1 with the
+ * reason on stderr.
  */
-int t_pg_start(struct t_pg *pg, int durable);
+int t_pg_start(struct t_pg *pg, unsigned flags);
 
 /* Stop the server now and remove the directory (the guardian does it too at exit). */
 void t_pg_stop(struct t_pg *pg);
