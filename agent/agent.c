@@ -869,6 +869,9 @@ static int check_config(const struct om_agent_config *cfg, struct om_agent_resul
 	}
 	if (!what && (!cfg->dm_ca_file || !cfg->dm_ca_file[0]))
 		what = "dm_ca_file";
+	/* the AAS's address is the factory's and https only (docs/agent.md "Application activation") */
+	if (!what && cfg->aas_url && (strncmp(cfg->aas_url, "https://", 8) || strlen(cfg->aas_url) > OM_BOOTSTRAP_URL_MAX))
+		what = "an https aas_url";
 	if (!what)
 		return 0;
 	snprintf(res->reason, sizeof(res->reason), "agent configuration: %s missing", what);

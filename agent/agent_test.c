@@ -44,6 +44,11 @@ static void test_configuration_is_checked_first(void)
 	c.dm_ca_file = "";
 	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
 	CHECK(strstr(res.reason, "dm_ca_file") != NULL);
+	/* the activation server's address: https only, checked before the TRE opens */
+	c = cfg;
+	c.aas_url = "http://aas.example/aas";
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	CHECK(strstr(res.reason, "aas_url") != NULL);
 	/* No TRE there: the device cannot boot. */
 	CHECK_INT(om_agent_run(&cfg, &res), OM_ETRE_NOT_FOUND);
 	CHECK(res.outcome == 0 && res.code == OM_ETRE_NOT_FOUND && strstr(res.reason, "/nonexistent"));
