@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Whole-file reads, atomic replacement and secure erase for the TRE's directory. */
+#define _GNU_SOURCE /* renameat2, RENAME_EXCHANGE */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -58,6 +59,86 @@ int tre_dir_check(const char *dir)
 	return 0;
 }
 
+/* The spare of dir/name: ".<name>.spare", the inode each replacement of name writes into. */
+static int spare_path(char out[static TRE_PATH_MAX], const char *dir, const char *name)
+{
+	int n = snprintf(out, TRE_PATH_MAX, "%s/.%s.spare", dir, name);
+	return (n < 0 || n >= TRE_PATH_MAX) ? OM_EINVAL : 0;
+}
+
+/*
+ * The spare, opened empty for writing: the one left by the last replacement
+ * of this name, or a new one. Anything else found under its name (a link, a
+ * FIFO, another user's file, one with more names) is removed, never opened
+ * through.
+ */
+static int spare_open(const char *spare)
+{
+	struct stat st;
+	int fd = open(spare, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && st.st_nlink == 1 &&
+	    !(st.st_mode & 077) && ftruncate(fd, 0) == 0)
+		return fd;
+	if (fd >= 0 || errno != ENOENT) {
+		if (fd >= 0)
+			close(fd);
+		if (unlink(spare) != 0 && errno != ENOENT)
+			return -1;
+	}
+	return open(spare, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/*
+ * A synced replacement (TRE_SYNC) reuses one inode per name instead of
+ * creating a temp file each time (issue 14: creating an inode was most of a
+ * write's CPU on ext4, docs/tre.md "Atomicity"): the new bytes go into the
+ * spare, which is synced, then renameat2(RENAME_EXCHANGE) swaps it with name
+ * in one step (a power cut leaves the old or the new file, as a rename
+ * does), the directory is synced, and only then is the spare, now the old
+ * file, emptied: the previous version never stays as a file, and its inode
+ * is emptied only once no crash can bring it back under name. A first write
+ * (no name yet) renames the spare. TRE_SYNC_DEFER_DIR and TRE_SYNC_NONE
+ * keep temp files: a deferred write's old inode must not be emptied before
+ * the transaction's directory sync, which is another call's.
+ */
+static int write_exchange(const char *dir, const char *path, const char *name, const uint8_t *data, size_t len)
+{
+	char spare[TRE_PATH_MAX];
+	int rc = spare_path(spare, dir, name);
+	if (rc)
+		return rc;
+	int fd = spare_open(spare);
+	if (fd < 0)
+		return OM_EIO;
+	rc = write_all(fd, data, len);
+	if (!rc && fsync(fd) != 0)
+		rc = OM_EIO;
+	if (close(fd) != 0 && !rc)
+		rc = OM_EIO;
+	if (rc) {
+		unlink(spare);
+		return rc;
+	}
+	int exchanged = renameat2(AT_FDCWD, spare, AT_FDCWD, path, RENAME_EXCHANGE) == 0;
+	/* no name yet, or a file system without the exchange: a plain rename, the spare is spent */
+	if (!exchanged && ((errno != ENOENT && errno != EINVAL && errno != ENOSYS) || rename(spare, path) != 0)) {
+		unlink(spare);
+		return OM_EIO;
+	}
+	rc = sync_dir(dir);
+	if (exchanged) {
+		/* Not synced: the old bytes' inode, empty from now on or, after a crash, a spare still holding them. */
+		if (rc) {
+			unlink(spare); /* the exchange may not be durable: never reuse (empty) that inode */
+		} else {
+			int old = open(spare, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+			if (old >= 0)
+				close(old);
+		}
+	}
+	return rc;
+}
+
 int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_t len, int excl,
 		   int sync)
 {
@@ -81,6 +162,8 @@ int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_
 			unlink(path);
 		return rc;
 	}
+	if (sync == TRE_SYNC)
+		return write_exchange(dir, path, name, data, len);
 	int n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return OM_EINVAL;
@@ -100,8 +183,6 @@ int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_
 		goto out;
 	}
 	tmp_made = 0;
-	if (sync == TRE_SYNC)
-		rc = sync_dir(dir);
 out:
 	if (tmp_made)
 		unlink(tmp);
@@ -154,16 +235,13 @@ out:
 	return rc;
 }
 
-int tre_file_erase(const char *dir, const char *name, int sync)
+/* Overwrite path with zeros, fsync, unlink. OM_ETRE_NOT_FOUND when there is no such file. */
+static int erase_path(const char *path)
 {
 	static const uint8_t zeros[512];
-	char path[TRE_PATH_MAX];
 	struct stat st;
-	int rc = tre_path(path, dir, name);
-
-	if (rc)
-		return rc;
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int rc = 0;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? OM_ETRE_NOT_FOUND : OM_EIO;
 	if (fstat(fd, &st) != 0) {
@@ -176,12 +254,31 @@ int tre_file_erase(const char *dir, const char *name, int sync)
 		done += (off_t)n;
 	}
 	/* The overwrite must reach the medium before the name goes. */
-	if (!rc && fsync(fd) != 0)
+	if (!rc && st.st_size && fsync(fd) != 0)
 		rc = OM_EIO;
 out:
 	close(fd);
 	if (!rc && unlink(path) != 0)
 		rc = OM_EIO;
+	return rc;
+}
+
+int tre_file_erase(const char *dir, const char *name, int sync)
+{
+	char path[TRE_PATH_MAX], spare[TRE_PATH_MAX];
+	int rc = tre_path(path, dir, name);
+
+	if (!rc)
+		rc = spare_path(spare, dir, name);
+	if (rc)
+		return rc;
+	rc = erase_path(path);
+	/* the name's spare goes with it (empty, or after a crash an older version of the file) */
+	if (!rc) {
+		int s = erase_path(spare);
+		if (s && s != OM_ETRE_NOT_FOUND && unlink(spare) != 0 && errno != ENOENT)
+			rc = OM_EIO; /* not a file we can overwrite (a planted link): its name goes all the same */
+	}
 	if (!rc && sync == TRE_SYNC)
 		rc = sync_dir(dir);
 	return rc;

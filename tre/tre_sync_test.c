@@ -6,14 +6,19 @@
  * directory is logged with its path. The first AKA of a pending MCIM writes
  * two files in one transaction: both files' bytes synced, both renamed, then
  * one fsync of the directory, last, before RES is returned. Any other AKA
- * keeps its own directory sync.
+ * keeps its own directory sync. A synced replacement writes into the name's
+ * spare inode and exchanges it with the name (renameat2, issue 14): no new
+ * inode per write, the old bytes emptied after the directory sync, and
+ * nothing planted under the spare's name is written through.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <time.h>
 
+#include "fileio.h"
 #include "tre_fixture.h"
 
 static struct om_ca *pva;
@@ -61,6 +66,16 @@ int rename(const char *from, const char *to)
 		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
 	note('r', to);
 	return real(from, to);
+}
+
+/* An exchange is logged as a rename of its second name: the name the new bytes now have. */
+int renameat2(int olddirfd, const char *from, int newdirfd, const char *to, unsigned int flags)
+{
+	static int (*real)(int, const char *, int, const char *, unsigned int);
+	if (!real)
+		real = (int (*)(int, const char *, int, const char *, unsigned int))dlsym(RTLD_NEXT, "renameat2");
+	note('r', to);
+	return real(olddirfd, from, newdirfd, to, flags);
 }
 
 static int count(char op, const char *path)
@@ -136,12 +151,113 @@ static void test_pending_first_aka_is_one_transaction(void)
 	fx_tre_free(&t);
 }
 
+static ino_t ino_of(const char *path, off_t *size)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (size)
+		*size = st.st_size;
+	return st.st_ino;
+}
+
+static int holds(const char *path, const char *want)
+{
+	size_t len = 0;
+	unsigned char *buf = check_slurp(path, &len);
+	int ok = buf && len == strlen(want) && !memcmp(buf, want, len);
+	free(buf);
+	return ok;
+}
+
+/*
+ * Replacements of one name reuse two inodes: the spare is written and
+ * synced, exchanged with the name, the directory synced, then the spare
+ * (the old bytes) emptied. No temp file is created after the first.
+ */
+static void test_replacement_reuses_the_spare(void)
+{
+	char dir[] = "/tmp/om-tre-sync-XXXXXX", path[PATH_MAX], spare[PATH_MAX];
+	if (!mkdtemp(dir))
+		FX_DIE("mkdtemp");
+	snprintf(path, sizeof(path), "%s/rec", dir);
+	snprintf(spare, sizeof(spare), "%s/.rec.spare", dir);
+	CHECK_INT(tre_file_write(dir, "rec", (const uint8_t *)"one", 3, 0, TRE_SYNC), 0);
+	CHECK(holds(path, "one"));
+	CHECK_INT(tre_file_write(dir, "rec", (const uint8_t *)"two", 3, 0, TRE_SYNC), 0);
+	CHECK(holds(path, "two"));
+	off_t left = -1;
+	ino_t live = ino_of(path, NULL), old = ino_of(spare, &left);
+	CHECK(live && old && live != old);
+	CHECK_INT((int)left, 0); /* the previous version does not stay as a file */
+
+	n_ops = 0;
+	watch = dir;
+	CHECK_INT(tre_file_write(dir, "rec", (const uint8_t *)"three", 5, 0, TRE_SYNC), 0);
+	watch = NULL;
+	dump("third replacement");
+	CHECK(n_ops == 3 && oplog[0].op == 'f' && !strcmp(oplog[0].path, spare));
+	CHECK(n_ops == 3 && oplog[1].op == 'r' && !strcmp(oplog[1].path, path));
+	CHECK(n_ops == 3 && oplog[2].op == 'f' && !strcmp(oplog[2].path, dir));
+	CHECK(holds(path, "three"));
+	CHECK(ino_of(path, NULL) == old && ino_of(spare, &left) == live); /* the same two inodes, swapped */
+	CHECK_INT((int)left, 0);
+
+	/* The erase takes the spare with the name. */
+	CHECK_INT(tre_file_erase(dir, "rec", TRE_SYNC), 0);
+	CHECK(ino_of(path, NULL) == 0 && ino_of(spare, NULL) == 0);
+	CHECK_INT(rmdir(dir), 0);
+}
+
+/*
+ * Whatever is planted under a spare's name is removed, not written through:
+ * a link to another file leaves that file as it was, and the write goes
+ * where it belongs.
+ */
+static void test_planted_spare_is_not_followed(void)
+{
+	char dir[] = "/tmp/om-tre-sync-XXXXXX", path[PATH_MAX], spare[PATH_MAX], victim[PATH_MAX];
+	if (!mkdtemp(dir))
+		FX_DIE("mkdtemp");
+	snprintf(path, sizeof(path), "%s/rec", dir);
+	snprintf(spare, sizeof(spare), "%s/.rec.spare", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	FILE *f = fopen(victim, "w");
+	if (!f || fputs("victim", f) < 0 || fclose(f) != 0)
+		FX_DIE("victim");
+	CHECK_INT(tre_file_write(dir, "rec", (const uint8_t *)"one", 3, 0, TRE_SYNC), 0);
+	CHECK_INT(symlink(victim, spare), 0);
+	CHECK_INT(tre_file_write(dir, "rec", (const uint8_t *)"two", 3, 0, TRE_SYNC), 0);
+	CHECK(holds(victim, "victim"));
+	CHECK(holds(path, "two"));
+	struct stat st;
+	CHECK(lstat(spare, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0);
+	/* a second name on the spare (a hard link kept elsewhere) is dropped the same way */
+	char keep[PATH_MAX];
+	snprintf(keep, sizeof(keep), "%s/keep", dir);
+	CHECK_INT(link(spare, keep), 0);
+	CHECK_INT(tre_file_write(dir, "rec", (const uint8_t *)"three", 5, 0, TRE_SYNC), 0);
+	CHECK(holds(path, "three"));
+	CHECK(lstat(keep, &st) == 0 && st.st_size == 0 && st.st_nlink == 1); /* never written into */
+	/* the erase overwrites the spare with zeros: a link there is removed, its target left alone */
+	CHECK_INT(unlink(spare), 0);
+	CHECK_INT(symlink(victim, spare), 0);
+	CHECK_INT(tre_file_erase(dir, "rec", TRE_SYNC), 0);
+	CHECK(holds(victim, "victim"));
+	CHECK(ino_of(spare, NULL) == 0);
+	unlink(keep);
+	unlink(victim);
+	CHECK_INT(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	fx_pva_init(&pva, &pva_key);
 	fx_sho_init(&ro, "RO-Example");
 	fx_sho_init(&sho1, "SHO-One");
 	test_pending_first_aka_is_one_transaction();
+	test_replacement_reuses_the_spare();
+	test_planted_spare_is_not_followed();
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	om_ca_free(pva);
