@@ -303,10 +303,12 @@ out:
 
 /*
  * Move tre_id by ev as the table says (device_state.h), with reason; a step
- * already taken is accepted as done and writes nothing.
+ * already taken is accepted as done and writes nothing. A sequence other
+ * than 0 is request_id's bootstrap sequence, written in the same durable
+ * transaction as the move (one commit: issue 14).
  */
 static int transition(struct sho *s, const char *tre_id, const char *request_id, enum sho_dev_event ev,
-		      const char *reason)
+		      const char *reason, uint32_t sequence)
 {
 	struct dev_view v;
 	const char *to;
@@ -323,7 +325,13 @@ static int transition(struct sho *s, const char *tre_id, const char *request_id,
 		goto out; /* refused, or the same answer or step again */
 	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
 		goto out;
-	rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT(to),
+	if (sequence && request_id &&
+	    (rc = om_stmt_exec(s->stmt[SHO_SQL_HO_SEQUENCE],
+			       OM_BIND(OM_TEXT(tre_id), OM_TEXT(request_id), OM_INT(sequence)))) == 0 &&
+	    om_store_changes(s->store) != 1)
+		rc = OM_ESHO_STATE;
+	if (rc >= 0)
+		rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT(to),
 								 OM_TEXT(reason ? reason : ""), OM_INT(sho_now()),
 								 OM_TEXT(v.state)));
 	if (rc >= 0)
@@ -354,30 +362,25 @@ int sho_handover_answer(struct sho *s, const char *tre_id, const char *request_i
 			return OM_ESHO_NOTE;
 	}
 	if (accepted)
-		return transition(s, tre_id, request_id, SHO_EV_ACCEPT, NULL);
-	return transition(s, tre_id, request_id, SHO_EV_REFUSE, reason ? reason : "refused");
+		return transition(s, tre_id, request_id, SHO_EV_ACCEPT, NULL, 0);
+	return transition(s, tre_id, request_id, SHO_EV_REFUSE, reason ? reason : "refused", 0);
 }
 
-int sho_handover_sequence(struct sho *s, const char *tre_id, const char *request_id, uint32_t sequence)
+int sho_handover_accepted(struct sho *s, const char *tre_id, const char *request_id, uint32_t sequence)
 {
-	if (!s || !tre_id || !request_id)
+	if (!request_id)
 		return OM_EINVAL;
-	int rc = om_store_begin(s->store, OM_STORE_DURABLE);
-	if (rc == 0 && (rc = om_stmt_exec(s->stmt[SHO_SQL_HO_SEQUENCE],
-					  OM_BIND(OM_TEXT(tre_id), OM_TEXT(request_id), OM_INT(sequence)))) == 0)
-		rc = om_store_changes(s->store) == 1 ? om_store_commit(s->store) : OM_ESHO_STATE;
-	om_store_rollback(s->store);
-	return rc < 0 ? rc : 0;
+	return transition(s, tre_id, request_id, SHO_EV_ACCEPT, NULL, sequence);
 }
 
 int sho_mark_provisioned(struct sho *s, const char *tre_id)
 {
-	return transition(s, tre_id, NULL, SHO_EV_PROVISIONED, NULL);
+	return transition(s, tre_id, NULL, SHO_EV_PROVISIONED, NULL, 0);
 }
 
 int sho_mark_active(struct sho *s, const char *tre_id)
 {
-	return transition(s, tre_id, NULL, SHO_EV_ACTIVE, NULL);
+	return transition(s, tre_id, NULL, SHO_EV_ACTIVE, NULL, 0);
 }
 
 /* The operator's last word on the subscription: 1 when its last suspend/resume was a suspend. */

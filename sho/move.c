@@ -108,11 +108,11 @@ void sho_move_one_proof(struct sho *sho, const struct sho_peers *peers, const ch
 		goto out;
 	}
 	/*
-	 * The sequence first, then the acceptance: a crash between the two leaves the device
-	 * handover_requested, and the owner's retry gets the same answer from the DRF again.
+	 * The sequence and the acceptance in one durable commit: a crash before it leaves the
+	 * device handover_requested, and the owner's retry gets the same answer from the DRF again.
 	 */
-	if ((ans.accepted && ans.sequence && (rc = sho_handover_sequence(sho, tre_id, st.request_id, ans.sequence)) < 0) ||
-	    (rc = sho_handover_answer(sho, tre_id, st.request_id, ans.accepted, ans.accepted ? NULL : ans.reason)) < 0) {
+	if ((rc = ans.accepted ? sho_handover_accepted(sho, tre_id, st.request_id, ans.sequence)
+			       : sho_handover_answer(sho, tre_id, st.request_id, 0, ans.reason)) < 0) {
 		ours(o, SHO_MOVE_ERROR, rc, NULL);
 		goto out;
 	}

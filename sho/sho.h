@@ -359,12 +359,14 @@ OM_NODISCARD int sho_handover_answer(struct sho *s, const char *tre_id, const ch
 				     const char *reason);
 
 /*
- * Record the bootstrap sequence the current SHO's DRF assigned to the
- * accepted request_id (its answer's sequence=), so that once the device is
- * ours our DRF numbers its next bootstrap above it. Returns 0,
- * OM_ESHO_NOT_FOUND, OM_ESHO_STATE (no such request) or a store code.
+ * The current SHO accepted request_id and its DRF assigned the bootstrap
+ * sequence (its answer's sequence=; 0: none given), so that once the device
+ * is ours our DRF numbers its next bootstrap above it: the sequence and the
+ * acceptance in one durable transaction, both or neither. Returns as
+ * sho_handover_answer; once the acceptance is recorded a repeat is a no-op
+ * (0, nothing written).
  */
-OM_NODISCARD int sho_handover_sequence(struct sho *s, const char *tre_id, const char *request_id, uint32_t sequence);
+OM_NODISCARD int sho_handover_accepted(struct sho *s, const char *tre_id, const char *request_id, uint32_t sequence);
 
 /*
  * The later steps, driven by the DPF and the HSS: handover_accepted ->

@@ -394,14 +394,16 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
 	CHECK(strcmp(st.request_id, r.request_id) != 0);
 	CHECK_INT(sho_mark_provisioned(s, t->tre_id), OM_ESHO_STATE);
-	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 1, NULL), 0);
-	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 0, "late"), OM_ESHO_STATE);
-	/* the old DRF's bootstrap sequence, kept for our DRF; only for this request */
+	/* accepted with the old DRF's bootstrap sequence, kept for our DRF: one commit, only for this request */
+	CHECK_INT(sho_handover_accepted(s, t->tre_id, "not-the-request", 1790000000u), OM_ESHO_STATE);
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "handover_requested"));
 	CHECK_INT(st.sequence, 0);
-	CHECK_INT(sho_handover_sequence(s, t->tre_id, "not-the-request", 1790000000u), OM_ESHO_STATE);
-	CHECK_INT(sho_handover_sequence(s, t->tre_id, st.request_id, 1790000000u), 0);
+	CHECK_INT(sho_handover_accepted(s, t->tre_id, st.request_id, 1790000000u), 0);
+	CHECK_INT(sho_handover_answer(s, t->tre_id, st.request_id, 0, "late"), OM_ESHO_STATE);
+	CHECK_INT(sho_handover_accepted(s, t->tre_id, st.request_id, 1790000001u), 0); /* a repeat writes nothing */
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
+	CHECK(!strcmp(st.state, "handover_accepted"));
 	CHECK_INT(st.sequence, 1790000000u);
 	/* the DPF releases the MCIM: the subscription goes live first (requirement A), again a no-op */
 	char why[256] = "";
