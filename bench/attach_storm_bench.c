@@ -20,12 +20,11 @@
  * The device side is W small threads, each running one device's procedure
  * at a time (the blocking om_radio_ue_attach on a 128 KiB stack), not a
  * thread per device: a device whose power-up instant has come waits for one
- * of them, and that wait counts in its attach time. The VNO side is what it
- * is: openmcim-vno runs a thread per radio link (docs/vno.md), so links
- * are held only while a procedure runs and for HOLD_MS after; 100,000
- * devices held attached at once would need 100,000 VNO threads (the
- * kernel's vm.max_map_count of 65530 caps a process near 32,000) and more
- * than max_devices' 65,536 addresses.
+ * of them, and that wait counts in its attach time. Links are held only
+ * while a procedure runs and for HOLD_MS after, so at most W at once: the
+ * VNO runs its links on one loop (docs/vno.md), but each held link is a
+ * descriptor at both ends and a device thread here, and RLIMIT_NOFILE
+ * (printed at start) caps both processes.
  *
  * Prints: attached / lost / retries, attach time p50 / p99 / max from each
  * device's power-up instant to its Attach Complete, the VNO's and the HSS's

@@ -241,6 +241,8 @@ again:
 			goto again;
 		if (old) {
 			atomic_store(&old->displaced, true);
+			if (old->wake)
+				old->wake(old->send_arg); /* it lets go on its own worker, at once */
 			om_notice("context-replaced", "imsi=%s reason=newer-attach-authenticated", ue->imsi);
 		}
 	} else {
@@ -353,6 +355,8 @@ int mme_cancel(struct mme *m, const char *imsi, bool detach)
 	struct mme_ue *ue = mme_context_of(m, imsi);
 	if (ue) {
 		atomic_store(&ue->cancelled, detach ? MME_CANCEL_DETACH : MME_CANCEL_DELETE);
+		if (ue->wake)
+			ue->wake(ue->send_arg); /* at once, not at the link's next frame or timer */
 		found = 1;
 	}
 	pthread_mutex_unlock(&m->lock);

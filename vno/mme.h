@@ -11,7 +11,10 @@
  * deadline mme_ue_deadline() passes, mme_ue_release() when the link goes.
  * What it sends goes out through the ue's send callback. The S6a calls go
  * through struct mme_s6a_ops so that main.c wires them to svc/s6a.h; they
- * block, which is why each connection has its own thread.
+ * block, which is why radio_srv.c runs the state machines on a pool of
+ * workers, never on its loop. What another thread decides for a connection
+ * (a Cancel-Location, a newer attach taking its context) reaches it through
+ * its wake callback.
  */
 #pragma once
 
@@ -91,6 +94,7 @@ struct mme_ue {
 	struct mme *mme;
 	mme_send_fn send;
 	void *send_arg;
+	void (*wake)(void *send_arg);   /* run this connection soon (under mme->lock); NULL: its caller polls */
 	enum mme_state state;
 	char imsi[OM_NAS_IMSI_MAX + 1]; /* the identity of the attach, "" when none */
 	struct timespec attach_t0;      /* the Attach Request's arrival (openmcim_vno_attach_seconds) */
@@ -162,8 +166,8 @@ int mme_push(struct mme *m, const char *imsi, const uint8_t *doc, size_t len);
 
 /*
  * Cancel-Location from the IMSI's home HSS (TS 29.272 5.2.1.2; the caller
- * checked the sender): the connection holding imsi's context acts within a
- * tick of its loop. With detach (subscription withdrawn, TS 23.401 5.3.8.3)
+ * checked the sender): the connection holding imsi's context is woken
+ * (its wake callback) and acts at once. With detach (subscription withdrawn, TS 23.401 5.3.8.3)
  * the device gets a Detach Request, re-attach not required; without (another
  * MME took it) the context is only deleted. Bearer, address and slot go, no
  * PUR follows (the HSS already let go), the link closes. Returns 1 when a

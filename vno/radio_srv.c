@@ -1,64 +1,109 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The radio links on one loop (issue 14): one thread waits on every link's
+ * socket and every deadline (epoll, one-shot), and hands a link whose socket
+ * is readable, whose deadline has come, or that the MME wakes (a
+ * Cancel-Location, a newer attach taking its context) to a bounded pool of
+ * workers. A worker runs one link at a time: it reads what is there, feeds
+ * whole frames to the MME (whose S6a calls block the worker, never the
+ * loop), runs its timers, then re-arms the socket and puts the link's next
+ * deadline on the heap. No link is ever run by two workers at once
+ * (session.state), and the MME's state of a link is only touched by the
+ * worker running it (or, for sends, under its send_lock: a push).
+ *
+ * A link is known to the loop by slot and generation, never by pointer: an
+ * event or a deadline that outlived its link finds the generation changed.
+ */
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <openmcim/radio.h>
 
-#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "radio_admit.h"
 #include "radio_srv.h"
 #include "vno_pcap.h"
 
-#define TICK_MS 200 /* how often a connection looks at the stop flag */
+#define WORKERS 32       /* links run at once: each may wait on an S6a answer */
 #define SEND_TIMEOUT_S 2 /* a device that reads nothing for this long loses its link */
-#define LOG_BURST 10 /* lines a second for each kind of bound enforced (svc/log.h) */
+#define LOG_BURST 10     /* lines a second for each kind of bound enforced (svc/log.h) */
+#define ACCEPT_BATCH 64
+#define EVENTS 256
+#define KEY_LISTEN UINT64_MAX
+#define KEY_WAKE (UINT64_MAX - 1)
+
+/* Who runs a link: the loop waits on it (IDLE), a worker will (QUEUED) or does (RUNNING, AGAIN: once more). */
+enum { S_IDLE, S_QUEUED, S_RUNNING, S_AGAIN };
+
+struct deadline {
+	long long ms;
+	uint32_t slot, gen;
+};
 
 struct radio_srv {
 	struct mme *mme;
 	const struct vno_conf *conf;
-	int lfd;
-	int stop_pipe[2];
-	pthread_t thread;
+	int lfd, ep, wake_fd;
+	pthread_t loop;
+	pthread_t workers[WORKERS];
+	unsigned n_workers;
 	pthread_mutex_t lock; /* guards what follows */
 	pthread_cond_t idle;
-	struct radio_admit admit; /* every connection thread running is in it */
-	bool stopping;
+	struct radio_admit admit; /* every link in the table is in it */
+	bool stopping, loop_stop, stop_swept;
 	struct om_log_limit lim_connect, lim_refused, lim_closed;
+	struct session **slot;    /* conf->max_devices links by slot */
+	uint32_t *gen;            /* per slot: bumped when its link goes */
+	int *free_slot;
+	unsigned n_free;
+	struct deadline *heap;    /* the links' next deadlines, earliest first; stale entries skipped */
+	size_t heap_len, heap_cap;
+	long long loop_until;     /* when the loop wakes by itself (0: it waits without a deadline) */
+	long long relisten_at;    /* accept paused for want of descriptors until then (0: not paused) */
+	/* the work queue */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct session *qhead, *qtail;
+	bool qstop;
 };
 
 struct session {
 	struct radio_srv *srv;
 	struct radio_conn conn;    /* in srv->admit, under srv->lock */
-	atomic_bool evicted;       /* set by the listener under srv->lock */
+	atomic_int state;
+	atomic_bool evicted;       /* set by the loop under srv->lock */
 	bool spoke;                /* srv->admit has been told that bytes came */
 	bool authed;               /* srv->admit has been told of AKA passed */
-	pthread_mutex_t send_lock; /* the MME (this thread) and a push (the push server's) both send */
+	uint32_t slot, gen;
+	long long connected, last_frame, deadline; /* deadline: the one on the heap */
+	struct session *qnext;
+	pthread_mutex_t send_lock; /* the MME (a worker) and a push (the push server's thread) both send */
 	struct om_radio_link link;
 	struct mme_ue ue;
 	char peer[32];
 };
 
-static bool stopping(struct radio_srv *s)
+static struct om_metric m_links =
+	OM_GAUGE("openmcim_vno_radio_links", "Radio links (device connections) open", NULL);
+
+static uint64_t key_of(const struct session *se)
 {
-	pthread_mutex_lock(&s->lock);
-	bool v = s->stopping;
-	pthread_mutex_unlock(&s->lock);
-	return v;
+	return (uint64_t)se->slot << 32 | se->gen;
 }
 
 /* Whether one more line of this kind may go to the log now; *dropped: how many did not. */
@@ -70,6 +115,120 @@ static bool may_log(struct radio_srv *s, struct om_log_limit *l, unsigned long *
 	return ok;
 }
 
+static void wake_loop(struct radio_srv *s)
+{
+	uint64_t one = 1;
+	(void)!write(s->wake_fd, &one, sizeof(one));
+}
+
+/* ---- who runs a link ------------------------------------------------------ */
+
+/* Have a worker run se soon: queued when the loop waits on it, once more when a worker runs it. */
+static void schedule(struct session *se)
+{
+	struct radio_srv *s = se->srv;
+	for (;;) {
+		int st = atomic_load(&se->state);
+		if (st == S_QUEUED || st == S_AGAIN)
+			return;
+		int to = st == S_IDLE ? S_QUEUED : S_AGAIN;
+		if (!atomic_compare_exchange_weak(&se->state, &st, to))
+			continue;
+		if (to == S_QUEUED) {
+			pthread_mutex_lock(&s->qlock);
+			se->qnext = NULL;
+			if (s->qtail)
+				s->qtail->qnext = se;
+			else
+				s->qhead = se;
+			s->qtail = se;
+			pthread_cond_signal(&s->qcond);
+			pthread_mutex_unlock(&s->qlock);
+		}
+		return;
+	}
+}
+
+/* The MME wakes a link (vno/mme.h: a Cancel-Location, a newer attach): under its lock, so se lives. */
+static void wake_session(void *arg)
+{
+	schedule(arg);
+}
+
+/* The link in slot:gen, when it is still there, run soon. Under s->lock. */
+static void schedule_key(struct radio_srv *s, uint64_t key)
+{
+	uint32_t slot = (uint32_t)(key >> 32), gen = (uint32_t)key;
+	if (slot < s->conf->max_devices && s->slot[slot] && s->gen[slot] == gen)
+		schedule(s->slot[slot]);
+}
+
+/* ---- deadlines ------------------------------------------------------------ */
+
+static void heap_up(struct deadline *h, size_t i)
+{
+	struct deadline v = h[i];
+	for (; i > 0 && h[(i - 1) / 2].ms > v.ms; i = (i - 1) / 2)
+		h[i] = h[(i - 1) / 2];
+	h[i] = v;
+}
+
+static void heap_pop(struct radio_srv *s)
+{
+	struct deadline *h = s->heap, last = h[--s->heap_len];
+	size_t i = 0, n = s->heap_len;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].ms < h[c].ms)
+			c++;
+		if (h[c].ms >= last.ms)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (n)
+		h[i] = last;
+}
+
+/* Put se's deadline ms on the heap; wake the loop when it is nearer than what the loop waits for. Under s->lock. */
+static void deadline_add(struct radio_srv *s, struct session *se, long long ms)
+{
+	if (s->heap_len == s->heap_cap) {
+		size_t cap = s->heap_cap ? 2 * s->heap_cap : 1024;
+		struct deadline *h = realloc(s->heap, cap * sizeof(*h));
+		if (!h) {
+			om_error("radio-error", "reason=out-of-memory what=deadline peer=%s", se->peer);
+			return; /* the link then waits for its device's next frame: no timer, never a crash */
+		}
+		s->heap = h;
+		s->heap_cap = cap;
+	}
+	s->heap[s->heap_len] = (struct deadline){.ms = ms, .slot = se->slot, .gen = se->gen};
+	heap_up(s->heap, s->heap_len++);
+	if (!s->loop_until || ms < s->loop_until)
+		wake_loop(s);
+}
+
+/*
+ * When the link goes for want of frames: the first whole frame is due
+ * first_message_ms after the connect (a trickle of bytes does not count);
+ * later, a link with no procedure and no attached device (MME_IDLE) may be
+ * silent for idle_timeout_s. 0: none (T3460/T3450 run, or attached).
+ */
+static long long silence_deadline(const struct session *se)
+{
+	const struct vno_conf *c = se->srv->conf;
+	if (!se->last_frame)
+		return se->connected + c->first_message_ms;
+	if (se->ue.state == MME_IDLE)
+		return se->last_frame + (long long)c->idle_timeout_s * 1000;
+	return 0;
+}
+
+/* ---- a link's work ---------------------------------------------------------- */
+
 static int send_frame(void *arg, uint8_t type, const uint8_t *payload, size_t len)
 {
 	struct session *se = arg;
@@ -78,12 +237,31 @@ static int send_frame(void *arg, uint8_t type, const uint8_t *payload, size_t le
 	pthread_mutex_lock(&se->send_lock);
 	int rc = om_radio_send(&se->link, type, payload, len);
 	if (rc == OM_EIO)
-		(void)shutdown(se->link.fd, SHUT_RDWR); /* a frame may be cut short: the link goes, its thread sees it */
+		(void)shutdown(se->link.fd, SHUT_RDWR); /* a frame may be cut short: the link goes, its worker sees it */
 	pthread_mutex_unlock(&se->send_lock);
 	if (rc < 0)
 		om_notice("radio-send-failed", "peer=%s imsi=%s err=%s", se->peer, se->ue.imsi[0] ? se->ue.imsi : "-",
 			  om_errname(rc));
 	return rc;
+}
+
+/* Read what waits, without waiting: 1 bytes came, 0 none, -1 closed or broken. */
+static int fill(struct session *se)
+{
+	struct om_radio_link *l = &se->link;
+	if (l->have == sizeof(l->buf))
+		return -1; /* cannot happen: a full buffer always holds a whole frame */
+	for (;;) {
+		ssize_t r = recv(l->fd, l->buf + l->have, sizeof(l->buf) - l->have, MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (r <= 0)
+			return -1;
+		l->have += (size_t)r;
+		return 1;
+	}
 }
 
 /* Feed every whole frame in the buffer to the state machine: how many, or -1 to close. */
@@ -111,27 +289,79 @@ static int drain(struct session *se)
 }
 
 /*
- * When the link goes for want of frames: the first whole frame is due
- * first_message_ms after the connect (a trickle of bytes does not count);
- * later, a link with no procedure and no attached device (MME_IDLE) may be
- * silent for idle_timeout_s. 0: none (T3460/T3450 run, or attached).
+ * One run of a link: its frames, its timers, its deadlines. Returns 0 to go
+ * on, 1 to close it quietly (closed, stopping, the MME is done), or the
+ * reason it is closed for (negative).
  */
-static long long silence_deadline(const struct session *se, long long connected, long long last_frame)
+static int step(struct session *se)
 {
-	const struct vno_conf *c = se->srv->conf;
-	if (!last_frame)
-		return connected + c->first_message_ms;
-	if (se->ue.state == MME_IDLE)
-		return last_frame + (long long)c->idle_timeout_s * 1000;
+	struct radio_srv *s = se->srv;
+	pthread_mutex_lock(&s->lock);
+	bool stop = s->stopping;
+	pthread_mutex_unlock(&s->lock);
+	if (stop)
+		return 1;
+	if (atomic_load(&se->evicted))
+		return OM_ERADIO_EVICTED;
+	int got = fill(se);
+	if (got < 0)
+		return 1;
+	if (se->link.have && !se->spoke) {
+		/* Before the state machine runs (an AIR may take a while): no silent link now. */
+		pthread_mutex_lock(&s->lock);
+		radio_admit_spoke(&s->admit, &se->conn);
+		pthread_mutex_unlock(&s->lock);
+		se->spoke = true;
+	}
+	if (got) {
+		int n = drain(se);
+		if (n < 0)
+			return 1;
+		if (n > 0)
+			se->last_frame = mme_now_ms();
+		if (se->ue.authenticated && !se->authed) {
+			pthread_mutex_lock(&s->lock);
+			radio_admit_authenticated(&s->admit, &se->conn);
+			pthread_mutex_unlock(&s->lock);
+			se->authed = true;
+		}
+	}
+	if (mme_ue_timer(&se->ue) < 0 || se->ue.state == MME_DEAD)
+		return 1;
+	long long quiet = silence_deadline(se);
+	if (quiet && mme_now_ms() >= quiet)
+		return se->last_frame ? OM_ERADIO_IDLE : OM_ERADIO_FIRST_MESSAGE;
 	return 0;
 }
 
-/* Release the device (bearer, PUR), leave the admission count, close, free se. */
+/* Back to the loop: the next deadline on the heap (when it changed), the socket watched again. */
+static void arm(struct session *se)
+{
+	struct radio_srv *s = se->srv;
+	long long quiet = silence_deadline(se), dl = mme_ue_deadline(&se->ue);
+	if (!dl || (quiet && quiet < dl))
+		dl = quiet;
+	if (dl && dl != se->deadline) {
+		pthread_mutex_lock(&s->lock);
+		deadline_add(s, se, dl);
+		pthread_mutex_unlock(&s->lock);
+	}
+	se->deadline = dl;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = key_of(se)};
+	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, se->link.fd, &ev) < 0)
+		om_error("radio-error", "peer=%s reason=\"epoll: %s\"", se->peer, strerror(errno));
+}
+
+/* Release the device (bearer, PUR), leave the table and the admission count, close, free se. */
 static void session_free(struct session *se)
 {
 	struct radio_srv *s = se->srv;
-	mme_ue_release(&se->ue);
+	mme_ue_release(&se->ue); /* from here on the MME wakes it no more */
 	pthread_mutex_lock(&s->lock);
+	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, se->link.fd, NULL);
+	s->slot[se->slot] = NULL;
+	s->gen[se->slot]++;
+	s->free_slot[s->n_free++] = (int)se->slot;
 	radio_admit_leave(&s->admit, &se->conn);
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
@@ -141,13 +371,12 @@ static void session_free(struct session *se)
 	free(se);
 }
 
-static struct om_metric m_links =
-	OM_GAUGE("openmcim_vno_radio_links", "Radio links (device connections) open", NULL);
-
 static void session_end(struct session *se, int why)
 {
 	struct radio_srv *s = se->srv;
 	unsigned long dropped = 0;
+	if (why == 1)
+		why = 0;
 	/* A link that never authenticated is anyone's: its lines are rate-limited like refusals. */
 	if (se->authed && !why) /* a device's normal close: its detach line said it (issue 14) */
 		om_debug("radio-disconnect", "peer=%s imsi=%s state=%d reason=closed", se->peer,
@@ -155,67 +384,49 @@ static void session_end(struct session *se, int why)
 	else if (se->authed || may_log(s, &s->lim_closed, &dropped))
 		om_info("radio-disconnect", "peer=%s imsi=%s state=%d reason=%s suppressed=%lu", se->peer,
 			se->ue.imsi[0] ? se->ue.imsi : "-", se->ue.state, why ? om_errname(why) : "closed", dropped);
-	session_free(se);
 	om_metric_gauge_add(&m_links, NULL, -1);
+	session_free(se);
 }
 
-static void *session_main(void *arg)
+/* A worker's turn with se (taken off the queue): until nothing new came meanwhile. */
+static void run(struct session *se)
 {
-	struct session *se = arg;
-	struct radio_srv *s = se->srv;
-	long long connected = mme_now_ms(), last_frame = 0;
-	int why = 0;
-	/* The cell's system information first: the device needs our PLMN for KASME (TS 33.401 A.2). */
-	if (send_frame(se, OM_RADIO_LAB_CELL, s->mme->visited_plmn, sizeof(s->mme->visited_plmn)) < 0)
-		why = OM_EIO;
-	while (!why && !stopping(s)) {
-		long long now = mme_now_ms(), quiet = silence_deadline(se, connected, last_frame);
-		if (quiet && now >= quiet) {
-			why = last_frame ? OM_ERADIO_IDLE : OM_ERADIO_FIRST_MESSAGE;
-			break;
+	atomic_store(&se->state, S_RUNNING);
+	for (;;) {
+		int why = step(se);
+		if (why) {
+			session_end(se, why);
+			return;
 		}
-		long long dl = mme_ue_deadline(&se->ue);
-		if (!dl || (quiet && quiet < dl))
-			dl = quiet;
-		int wait = TICK_MS;
-		if (dl && dl - now < TICK_MS)
-			wait = dl - now < 0 ? 0 : (int)(dl - now);
-		struct pollfd p = {.fd = se->link.fd, .events = POLLIN};
-		int pr = poll(&p, 1, wait);
-		if (atomic_load(&se->evicted))
-			break;
-		if (pr < 0 && errno != EINTR)
-			break;
-		if (pr > 0) {
-			int n;
-			if (om_radio_fill(&se->link) < 0)
-				break;
-			if (se->link.have && !se->spoke) {
-				/* Before the state machine runs (an AIR may take a while): no silent link now. */
-				pthread_mutex_lock(&s->lock);
-				radio_admit_spoke(&s->admit, &se->conn);
-				pthread_mutex_unlock(&s->lock);
-				se->spoke = true;
-			}
-			if ((n = drain(se)) < 0)
-				break;
-			if (n > 0)
-				last_frame = mme_now_ms();
-			if (se->ue.authenticated && !se->authed) {
-				pthread_mutex_lock(&s->lock);
-				radio_admit_authenticated(&s->admit, &se->conn);
-				pthread_mutex_unlock(&s->lock);
-				se->authed = true;
-			}
-		}
-		if (mme_ue_timer(&se->ue) < 0 || se->ue.state == MME_DEAD)
-			break;
+		arm(se);
+		int st = S_RUNNING;
+		if (atomic_compare_exchange_strong(&se->state, &st, S_IDLE))
+			return; /* se may be another worker's from here on */
+		atomic_store(&se->state, S_RUNNING); /* woken meanwhile: once more */
 	}
-	if (atomic_load(&se->evicted))
-		why = OM_ERADIO_EVICTED;
-	session_end(se, why);
-	return NULL;
 }
+
+static void *worker_main(void *arg)
+{
+	struct radio_srv *s = arg;
+	for (;;) {
+		pthread_mutex_lock(&s->qlock);
+		while (!s->qhead && !s->qstop)
+			pthread_cond_wait(&s->qcond, &s->qlock);
+		struct session *se = s->qhead;
+		if (!se) {
+			pthread_mutex_unlock(&s->qlock);
+			return NULL;
+		}
+		s->qhead = se->qnext;
+		if (!s->qhead)
+			s->qtail = NULL;
+		pthread_mutex_unlock(&s->qlock);
+		run(se);
+	}
+}
+
+/* ---- the loop ----------------------------------------------------------------- */
 
 /* Refuse fd at once, with a reset rather than a polite close: nothing was read from it. */
 static void refuse(struct radio_srv *s, int fd, const char *ip, int why)
@@ -253,14 +464,18 @@ static struct session *session_new(struct radio_srv *s, int fd, const struct soc
 	se->srv = s;
 	se->conn.owner = se;
 	se->conn.fd = fd;
+	atomic_init(&se->state, S_IDLE);
 	atomic_init(&se->evicted, false);
 	om_radio_link_init(&se->link, fd);
 	mme_ue_init(&se->ue, s->mme, send_frame, se);
+	se->ue.wake = wake_session;
 	snprintf(se->peer, sizeof(se->peer), "%s:%u", ip, ntohs(sa->sin_port));
+	se->connected = mme_now_ms();
 	return se;
 }
 
-static void accept_one(struct radio_srv *s)
+/* 0 accepted or refused, -1 when accept() must pause (no descriptors), 1 when nothing waits. */
+static int accept_one(struct radio_srv *s)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -268,18 +483,18 @@ static void accept_one(struct radio_srv *s)
 	int fd = accept4(s->lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
 	if (fd < 0) {
 		unsigned long dropped;
-		if ((errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) &&
-		    may_log(s, &s->lim_refused, &dropped))
-			om_error("radio-accept-failed", "reason=\"%s\" suppressed=%lu", strerror(errno), dropped);
-		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS)
-			(void)poll(NULL, 0, 50); /* the connection stays queued: do not spin on it */
-		return;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+			if (may_log(s, &s->lim_refused, &dropped))
+				om_error("radio-accept-failed", "reason=\"%s\" suppressed=%lu", strerror(errno), dropped);
+			return -1;
+		}
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : 0;
 	}
 	inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
 	struct session *se = session_new(s, fd, &sa, ip);
 	if (!se) {
 		refuse(s, fd, ip, OM_ENOMEM);
-		return;
+		return 0;
 	}
 	struct radio_conn *evict = NULL;
 	pthread_mutex_lock(&s->lock);
@@ -287,86 +502,200 @@ static void accept_one(struct radio_srv *s)
 	if (evict) {
 		struct session *v = evict->owner;
 		atomic_store(&v->evicted, true);
-		(void)shutdown(v->link.fd, SHUT_RDWR); /* wakes its poll; its thread closes it */
+		(void)shutdown(v->link.fd, SHUT_RDWR); /* its socket turns readable; its worker closes it */
+	}
+	if (rc == 0) {
+		se->slot = (uint32_t)s->free_slot[--s->n_free]; /* admitted: at most max_devices, one slot each */
+		se->gen = s->gen[se->slot];
+		s->slot[se->slot] = se;
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (rc < 0) {
 		pthread_mutex_destroy(&se->send_lock);
 		free(se);
 		refuse(s, fd, ip, rc);
-		return;
+		return 0;
 	}
 	unsigned long dropped = 0;
 	om_metric_gauge_add(&m_links, NULL, 1);
 	if (may_log(s, &s->lim_connect, &dropped))
 		om_debug("radio-connect", "peer=%s suppressed=%lu", se->peer, dropped);
-	pthread_t t;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &attr, session_main, se);
-	pthread_attr_destroy(&attr);
-	if (rc == 0)
-		return;
-	om_error("radio-refused", "peer=%s reason=out-of-resources", se->peer);
-	session_free(se);
+	/*
+	 * The cell's system information first: the device needs our PLMN for KASME
+	 * (TS 33.401 A.2). A fresh socket's buffer takes 6 octets without waiting.
+	 */
+	int sent = send_frame(se, OM_RADIO_LAB_CELL, s->mme->visited_plmn, sizeof(s->mme->visited_plmn));
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = key_of(se)};
+	pthread_mutex_lock(&s->lock);
+	se->deadline = se->connected + s->conf->first_message_ms;
+	deadline_add(s, se, se->deadline);
+	if (sent < 0 || epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		schedule(se); /* a worker sees the broken link and ends it */
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }
 
-static void *listen_main(void *arg)
+static void *loop_main(void *arg)
 {
 	struct radio_srv *s = arg;
+	struct epoll_event evs[EVENTS];
 	for (;;) {
-		struct pollfd p[2] = {{.fd = s->stop_pipe[0], .events = POLLIN}, {.fd = s->lfd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+		long long now = mme_now_ms(), until = 0;
+		pthread_mutex_lock(&s->lock);
+		if (s->loop_stop) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
 		}
-		if (p[0].revents)
-			break;
-		if (p[1].revents & POLLIN)
-			accept_one(s);
+		if (s->stopping && !s->stop_swept) {
+			/* Every link ends at its worker's next step. */
+			s->stop_swept = true;
+			(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+			for (unsigned i = 0; i < s->conf->max_devices; i++)
+				if (s->slot[i])
+					schedule(s->slot[i]);
+		}
+		while (s->heap_len && s->heap[0].ms <= now) {
+			struct deadline d = s->heap[0];
+			heap_pop(s);
+			schedule_key(s, (uint64_t)d.slot << 32 | d.gen);
+		}
+		if (s->relisten_at && now >= s->relisten_at && !s->stopping) {
+			struct epoll_event ev = {.events = EPOLLIN, .data.u64 = KEY_LISTEN};
+			s->relisten_at = 0;
+			(void)epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &ev);
+		}
+		if (s->heap_len)
+			until = s->heap[0].ms;
+		if (s->relisten_at && (!until || s->relisten_at < until))
+			until = s->relisten_at;
+		s->loop_until = until;
+		pthread_mutex_unlock(&s->lock);
+		int wait = until ? (int)(until - now < 0 ? 0 : until - now) : -1;
+		int n = epoll_wait(s->ep, evs, EVENTS, wait);
+		if (n < 0 && errno != EINTR) {
+			om_error("radio-error", "reason=\"epoll_wait: %s\"", strerror(errno));
+			return NULL;
+		}
+		for (int i = 0; i < n; i++) {
+			uint64_t key = evs[i].data.u64;
+			if (key == KEY_WAKE) {
+				uint64_t v;
+				(void)!read(s->wake_fd, &v, sizeof(v));
+			} else if (key == KEY_LISTEN) {
+				int rc = 0;
+				for (int k = 0; k < ACCEPT_BATCH && rc == 0; k++)
+					rc = accept_one(s);
+				if (rc < 0) {
+					/* The connection stays queued: listen again in 50 ms rather than spin on it. */
+					pthread_mutex_lock(&s->lock);
+					(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+					s->relisten_at = mme_now_ms() + 50;
+					pthread_mutex_unlock(&s->lock);
+				}
+			} else {
+				pthread_mutex_lock(&s->lock);
+				schedule_key(s, key);
+				pthread_mutex_unlock(&s->lock);
+			}
+		}
 	}
-	return NULL;
+}
+
+/* ---- start and stop ------------------------------------------------------------ */
+
+static void srv_free(struct radio_srv *s)
+{
+	if (s->lfd >= 0)
+		close(s->lfd);
+	if (s->ep >= 0)
+		close(s->ep);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	radio_admit_free(&s->admit);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_cond_destroy(&s->qcond);
+	free(s->slot);
+	free(s->gen);
+	free(s->free_slot);
+	free(s->heap);
+	free(s);
+}
+
+static void workers_stop(struct radio_srv *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	s->qstop = true;
+	pthread_cond_broadcast(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	for (unsigned i = 0; i < s->n_workers; i++)
+		pthread_join(s->workers[i], NULL);
+	s->n_workers = 0;
 }
 
 struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port, uint16_t *bound)
 {
 	struct radio_srv *s = calloc(1, sizeof(*s));
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	socklen_t sl = sizeof(sa);
+	int one = 1;
 	if (!s)
 		return NULL;
 	s->mme = m;
 	s->conf = m->conf;
-	s->lfd = s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	s->lfd = s->ep = s->wake_fd = -1;
 	radio_admit_init(&s->admit, s->conf->max_devices, s->conf->max_unauth, s->conf->max_unauth_per_source);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
-	/* A deep queue: a flood is accepted and refused quickly rather than left in SYN retries. */
+	pthread_mutex_init(&s->qlock, NULL);
+	pthread_cond_init(&s->qcond, NULL);
+	unsigned n = s->conf->max_devices;
+	s->slot = calloc(n, sizeof(*s->slot));
+	s->gen = calloc(n, sizeof(*s->gen));
+	s->free_slot = calloc(n, sizeof(*s->free_slot));
+	if (!s->slot || !s->gen || !s->free_slot) {
+		om_error("radio-listen-failed", "reason=out-of-memory");
+		goto fail;
+	}
+	for (unsigned i = 0; i < n; i++)
+		s->free_slot[i] = (int)(n - 1 - i);
+	s->n_free = n;
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
 		om_error("radio-listen-failed", "addr=%s port=%u reason=\"not an IPv4 address\"", addr, port);
 		goto fail;
 	}
-	/* issue 15: the system's reason in words, never a stale errno number */
-	if (vno_listener_open(&s->lfd, s->stop_pipe, &sa, 1024, 1) < 0) {
+	/* A deep queue: a flood is accepted and refused quickly rather than left in SYN retries.
+	 * issue 15: the system's reason in words, never a stale errno number */
+	if ((s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s->lfd, 1024) < 0 ||
+	    getsockname(s->lfd, (struct sockaddr *)&sa, &sl) < 0) {
 		om_error("radio-listen-failed", "addr=%s port=%u reason=\"%s\"", addr, port, strerror(errno));
 		goto fail;
 	}
-	if (pthread_create(&s->thread, NULL, listen_main, s)) {
+	struct epoll_event el = {.events = EPOLLIN, .data.u64 = KEY_LISTEN}, ew = {.events = EPOLLIN, .data.u64 = KEY_WAKE};
+	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 || (s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &el) < 0 || epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake_fd, &ew) < 0) {
+		om_error("radio-listen-failed", "reason=\"epoll: %s\"", strerror(errno));
+		goto fail;
+	}
+	for (; s->n_workers < WORKERS; s->n_workers++)
+		if (pthread_create(&s->workers[s->n_workers], NULL, worker_main, s))
+			break;
+	if (!s->n_workers || pthread_create(&s->loop, NULL, loop_main, s)) {
 		om_error("radio-listen-failed", "reason=thread");
+		workers_stop(s);
 		goto fail;
 	}
 	*bound = ntohs(sa.sin_port);
 	om_info("radio-listen", "addr=%s port=%u max_devices=%u max_unauth=%u max_unauth_per_source=%u "
-		"first_message_ms=%u idle_timeout_s=%u",
+		"first_message_ms=%u idle_timeout_s=%u workers=%u",
 		addr, *bound, s->conf->max_devices, s->conf->max_unauth, s->conf->max_unauth_per_source,
-		s->conf->first_message_ms, s->conf->idle_timeout_s);
+		s->conf->first_message_ms, s->conf->idle_timeout_s, s->n_workers);
 	return s;
 fail:
-	vno_listener_close(s->lfd, s->stop_pipe);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->idle);
-	free(s);
+	srv_free(s);
 	return NULL;
 }
 
@@ -374,15 +703,15 @@ void radio_srv_stop(struct radio_srv *s)
 {
 	if (!s)
 		return;
-	vno_listener_stop(s->stop_pipe, s->thread);
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
+	wake_loop(s);
 	while (s->admit.total)
 		pthread_cond_wait(&s->idle, &s->lock);
+	s->loop_stop = true;
+	wake_loop(s);
 	pthread_mutex_unlock(&s->lock);
-	vno_listener_close(s->lfd, s->stop_pipe);
-	radio_admit_free(&s->admit);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->idle);
-	free(s);
+	pthread_join(s->loop, NULL);
+	workers_stop(s);
+	srv_free(s);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The VNO's end of the radio link (include/openmcim/radio.h): a TCP listener
- * on loopback, one thread per device connection running that device's MME
- * state machine (vno/mme.h), at most conf->max_devices at a time. NAS frames
- * in both directions go to the NAS capture (vno/vno_pcap.h) when one is open.
+ * on loopback, every link on one epoll loop and each device's MME state
+ * machine (vno/mme.h) run by a pool of workers, one link at a time, at most
+ * conf->max_devices links at once. NAS frames in both directions go to the
+ * NAS capture (vno/vno_pcap.h) when one is open.
  */
 #pragma once
 
