@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 			(void)getrlimit(RLIMIT_NOFILE, &nf);
 		}
 		printf("open files: limit %llu (devices' side)\n", (unsigned long long)nf.rlim_cur);
-		if (nf.rlim_cur < 2ull * w + 1024)
+		if (nf.rlim_cur < (rlim_t)w + 1024) /* a link per device thread */
 			fprintf(stderr, "attach_storm_bench: RLIMIT_NOFILE %llu is below what %u device threads need\n",
 				(unsigned long long)nf.rlim_cur, w);
 	}

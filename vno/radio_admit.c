@@ -56,6 +56,16 @@ static void drop_unauth(struct radio_admit *a, struct radio_conn *c)
 		return;
 	c->unauth = false;
 	a->unauth--;
+	/* The list holds the unauthenticated only: an eviction's walk does not pass the held devices (issue 14). */
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		a->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		a->tail = c->prev;
+	c->prev = c->next = NULL;
 	struct radio_admit_src **pp = &a->bucket[bucket_of(c->src)];
 	while (*pp && (*pp)->addr != c->src)
 		pp = &(*pp)->next;
@@ -165,14 +175,5 @@ void radio_admit_spoke(struct radio_admit *a, struct radio_conn *c)
 void radio_admit_leave(struct radio_admit *a, struct radio_conn *c)
 {
 	drop_unauth(a, c);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		a->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		a->tail = c->prev;
-	c->prev = c->next = NULL;
 	a->total--;
 }

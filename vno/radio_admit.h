@@ -32,7 +32,7 @@ struct radio_conn {
 	uint32_t src;       /* IPv4 source address, network order */
 	bool unauth;        /* counted as unauthenticated */
 	bool spoke;         /* bytes have come: its device has begun */
-	struct radio_conn *prev, *next; /* oldest first */
+	struct radio_conn *prev, *next; /* among the unauthenticated, oldest first */
 };
 
 struct radio_admit_src; /* per source address: its unauthenticated links */
@@ -40,7 +40,7 @@ struct radio_admit_src; /* per source address: its unauthenticated links */
 struct radio_admit {
 	unsigned max_total, max_unauth, max_per_source;
 	unsigned total, unauth;
-	struct radio_conn *head, *tail;
+	struct radio_conn *head, *tail; /* the unauthenticated links, oldest first */
 	struct radio_admit_src *bucket[RADIO_ADMIT_BUCKETS];
 };
 

@@ -49,6 +49,11 @@ static void per_source_cap(void)
 	CHECK_INT(radio_admit_enter(&a, &c[4], ip("127.0.0.2"), &ev), 0);
 	CHECK_INT(a.unauth, 4);
 	CHECK_INT(a.total, 5);
+	/* The eviction walk's list holds the unauthenticated only (issue 14: not the held devices). */
+	int listed = 0;
+	for (const struct radio_conn *l = a.head; l; l = l->next)
+		listed += l == &c[1] ? 100 : 1;
+	CHECK_INT(listed, 4);
 	for (int i = 0; i < 5; i++)
 		radio_admit_leave(&a, &c[i]);
 	CHECK_INT(a.total, 0);
