@@ -11,7 +11,9 @@
  * only with the TRE's signed `active` statement: without one, or with a
  * `fallback` one, it is 403 with its reason and the register unchanged
  * (issue 12).
- * --help, a bad configuration and SIGTERM.
+ * --help, a bad configuration and SIGTERM. On PostgreSQL: started again on
+ * a primary whose standby was promoted, it refuses (fenced) and the register
+ * stays as it was.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -41,6 +43,7 @@
 #include "pg_cluster.h"
 #include "pki_fixture.h"
 #include "refusal_kit.h"
+#include "store_fence.h"
 
 
 static char tmp[] = "/tmp/drf_daemon_test.XXXXXX";
@@ -424,6 +427,60 @@ static void command_line(void)
 	CHECK_MSG(strstr(out, "bad.conf:3") != NULL, "bad config: %s", out);
 }
 
+/*
+ * Case 2 (docs/decisions.md "Fencing the old primary"), on PostgreSQL only:
+ * the register's cluster gets a synchronous standby, which is promoted. The
+ * DRF started again on the old primary, db_peer naming the promoted copy,
+ * refuses before it opens the register (`fenced`, exit status 3): a
+ * handover and a completion find no one to answer, and every row of the
+ * register is as before.
+ */
+static void fenced_after_promotion(const char *allow, unsigned vno_port)
+{
+	struct om_pg_cluster standby = { 0 };
+	char err[400], name[64], peer[600], extra[1400], out[1024];
+	const struct om_pg_cluster *primary = t_store_pg_cluster();
+	const char *db = strstr(drf_db, ":///");
+	CHECK(primary && db);
+	if (!primary || !db)
+		return;
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(db + 4, "?"), db + 4);
+	int rc = om_pg_cluster_standby(&standby, primary, NULL, 1, err, sizeof(err));
+	CHECK_MSG(rc == 0, "standby: %s", err);
+	if (rc == 0)
+		rc = om_pg_cluster_promote(&standby, err, sizeof(err));
+	CHECK_MSG(rc == 0, "promote: %s", err);
+	if (rc < 0 || om_pg_cluster_uri(&standby, name, peer, sizeof(peer)) < 0)
+		goto out;
+	const char *dbs[] = { drf_db };
+	char *before = rk_snapshot(dbs, 1, NULL, 0);
+	snprintf(extra, sizeof(extra), "%sdb_peer = %s\n", allow, peer);
+	write_conf("drf.conf", extra, vno_port);
+	char conf[600], logp[600];
+	snprintf(conf, sizeof(conf), "%s/drf.conf", tmp);
+	snprintf(logp, sizeof(logp), "%s/drf.log", tmp);
+	pid_t pid = du_spawn_daemon(drf_bin, conf, logp, 1);
+	int st = -2;
+	for (int waited = 0; pid > 0 && waited < 15000 && st == -2; waited += 50) {
+		int w;
+		if (waitpid(pid, &w, WNOHANG) == pid)
+			st = WIFEXITED(w) ? WEXITSTATUS(w) : -1;
+		else
+			du_nap_ms(50);
+	}
+	if (st == -2 && pid > 0)
+		du_stop_daemon(pid, SIGKILL);
+	CHECK_MSG(st == OM_STORE_FENCED_EXIT, "the DRF on the old primary: exit status %d, want 3 (fenced)", st);
+	char *log = du_wait_log(logp, "timeline 2, db only on 1", 1000);
+	CHECK_MSG(log && strstr(log, " error fenced "), "no fenced line in drf.log");
+	free(log);
+	CHECK_INT(post("drf.sho-b.lab", "/handover", "ok.req", out, sizeof(out)), -1);
+	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", "active.stmt", out, sizeof(out)), -1);
+	rk_check_unchanged(before, rk_snapshot(dbs, 1, NULL, 0), "the DRF on the old primary after a promotion");
+out:
+	om_pg_cluster_stop(&standby, 0);
+}
+
 int main(void)
 {
 	struct drf_tk_device dv;
@@ -622,6 +679,8 @@ int main(void)
 	if (log && (check_failures() || getenv("OM_VERBOSE")))
 		printf("---- drf.log\n%s----\n", log);
 	free(log);
+	if (t_store_is_pg())
+		fenced_after_promotion(allow, om_http_server_port(vno_srv));
 
 	om_http_server_free(vno_srv);
 	om_tre_close(tre);

@@ -49,6 +49,11 @@ const char *t_store_pg_dir(void)
 	return store_pg.c.started ? store_pg.c.dir : NULL;
 }
 
+const struct om_pg_cluster *t_store_pg_cluster(void)
+{
+	return store_pg.c.started ? &store_pg.c : NULL;
+}
+
 int t_store_restart_server(void)
 {
 	char err[400];

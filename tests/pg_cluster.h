@@ -54,5 +54,8 @@ int t_store_restart_server(void);
 /* The directory of t_store_conf()'s cluster (its data files and WAL), or NULL when none runs. */
 const char *t_store_pg_dir(void);
 
+/* t_store_conf()'s cluster (a standby of it, a promotion), or NULL when none runs. */
+const struct om_pg_cluster *t_store_pg_cluster(void);
+
 /* 1 if this run is on PostgreSQL (OM_TEST_STORE=pg). */
 int t_store_is_pg(void);
