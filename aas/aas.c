@@ -7,6 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <openmcim/aas_request.h>
 #include <openmcim/app_params.h>
 #include <openmcim/dm.h>
 
@@ -66,6 +72,68 @@ static int read_params(const struct aas_config *cfg, const char *tre_id, uint8_t
 	return rc;
 }
 
+/* The activation nonce of (SessionID, TRE_id) in window w: a cookie, so nothing is kept for a device. */
+static void nonce_of(const struct aas_config *cfg, const char *sid, const char *tre_id, int64_t w,
+		     uint8_t out[static OM_AAS_NONCE_LEN])
+{
+	uint8_t in[8 + 64 + 1 + 64 + 1], mac[32];
+	unsigned ml = 0;
+	size_t n = 0, sl = strnlen(sid, 64), tl = strnlen(tre_id, 64);
+	for (int i = 7; i >= 0; i--)
+		in[n++] = (uint8_t)((uint64_t)w >> (8 * i));
+	memcpy(in + n, sid, sl);
+	n += sl;
+	in[n++] = 0;
+	memcpy(in + n, tre_id, tl);
+	n += tl;
+	in[n++] = 0;
+	if (!HMAC(EVP_sha256(), cfg->cookie_key, sizeof(cfg->cookie_key), in, n, mac, &ml))
+		RAND_bytes(mac, sizeof(mac)); /* a nonce nobody can answer: the device is challenged again */
+	memcpy(out, mac, OM_AAS_NONCE_LEN);
+	OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+/* The activation request of package 1 (Generic Alert 1226, one item ./M2MActivation), or NULL. */
+static const struct om_dm_item *request_of(const struct om_dm_msg *m, const struct om_dm_cmd **cmd)
+{
+	for (size_t i = 0; i < m->n_cmds; i++) {
+		const struct om_dm_cmd *c = &m->cmds[i];
+		if (c->type == OM_DM_CMD_ALERT && c->code == OM_DM_ALERT_GENERIC && c->n_items == 1 &&
+		    c->items[0].source && !strcmp(c->items[0].source, OM_DM_URI_AAS_REQUEST) && c->items[0].type &&
+		    !strcmp(c->items[0].type, OM_DM_TYPE_AAS_REQUEST) && c->items[0].data) {
+			*cmd = c;
+			return &c->items[0];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * 0 when the request proves the TRE named tre_id, over the nonce of this
+ * session in this window or the one before; else its refusal code
+ * (om_aas_request_verify's, OM_EOBJ_VALUE for another TRE_id, OM_EDM_CRED
+ * for another nonce).
+ */
+static int request_right(const struct aas_config *cfg, const struct om_dm_msg *m, const char *tre_id,
+			 const struct om_dm_item *it, time_t now)
+{
+	char who[OM_TRE_ID_MAX + 1];
+	uint8_t got[OM_AAS_NONCE_LEN], want[OM_AAS_NONCE_LEN];
+	int rc = om_aas_request_verify(it->data, it->data_len, cfg->trust, now, who, got);
+	if (rc < 0)
+		return rc;
+	if (strcmp(who, tre_id))
+		return OM_EOBJ_VALUE;
+	int64_t w = (int64_t)now / AAS_WINDOW_S;
+	rc = OM_EDM_CRED;
+	for (int64_t k = 0; k < 2 && rc; k++) {
+		nonce_of(cfg, m->hdr.session_id, tre_id, w - k, want);
+		if (!CRYPTO_memcmp(want, got, sizeof(got)))
+			rc = 0;
+	}
+	return rc;
+}
+
 static struct om_dm_cmd *status(struct om_dm_msg *m, uint32_t msg_ref, uint32_t cmd_ref, const char *cmd,
 				unsigned code)
 {
@@ -90,9 +158,10 @@ static const struct om_dm_cmd *replace_status(const struct om_dm_msg *m)
 	return NULL;
 }
 
-int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
-	       struct aas_outcome *oc)
+int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time_t now, uint8_t **out,
+	       size_t *out_len, struct aas_outcome *oc)
 {
+	static __thread uint8_t chal[OM_AAS_NONCE_LEN];
 	static __thread struct om_dm_msg msg, ans; /* 40 KiB each: off the stack */
 	static __thread uint8_t obj[OM_APP_PARAMS_MAX + 1];
 	char want[OM_DM_DEV_ID_LEN + 1];
@@ -122,8 +191,28 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, uint
 	for (size_t i = 0; i < msg.n_cmds; i++)
 		if (msg.cmds[i].type == OM_DM_CMD_ALERT && msg.cmds[i].code == OM_DM_ALERT_CLIENT_INITIATED)
 			alert = &msg.cmds[i];
-	if (alert) {
-		/* package 1: this device's parameters, checked as the device will check them */
+	const struct om_dm_cmd *req_cmd = NULL;
+	const struct om_dm_item *req = alert ? request_of(&msg, &req_cmd) : NULL;
+	int proof = alert && req ? request_right(cfg, &msg, tre_id, req, now) : OM_EDM_CRED;
+	if (alert && proof < 0) {
+		/* package 1 without a request that proves the TRE: a nonce to sign (407), or a refusal (401) */
+		unsigned code = req ? OM_DM_STATUS_UNAUTHORIZED : OM_DM_STATUS_MISSING_CRED;
+		oc->result = req ? "refused-request" : "challenged";
+		oc->code = req ? proof : 0;
+		if (h) {
+			h->code = code;
+			nonce_of(cfg, msg.hdr.session_id, tre_id, (int64_t)now / AAS_WINDOW_S, chal);
+			h->chal = OM_DM_AUTH_MD5; /* the codec's Chal: its NextNonce is what the TRE signs (docs/aas.md) */
+			h->next_nonce = chal;
+			h->next_nonce_len = sizeof(chal);
+		}
+		for (size_t i = 0; i < msg.n_cmds; i++) {
+			const struct om_dm_cmd *c = &msg.cmds[i];
+			if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
+				status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), code);
+		}
+	} else if (alert) {
+		/* package 1 with the TRE's proof: this device's parameters, checked as the device will check them */
 		rc = read_params(cfg, tre_id, obj, &obj_len);
 		oc->result = rc == 0 ? "sent" : rc == OM_EIO ? "no-parameters" : "refused-file";
 		oc->code = rc == OM_EIO ? 0 : rc;

@@ -6,13 +6,21 @@
  * DPF and the device use.
  *
  *   package 1 (Alert 1201, DevInfo; Source/LocName the TRE_id, DevId its
- *     om_dm_dev_id) -> Statuses and a Replace of ./M2MAppParams carrying
- *     that device's application parameters (app_params.h), or Status 404
- *     for the Alert when there are none; Final either way;
+ *     om_dm_dev_id) -> SyncHdr Status 407 with a Chal whose NextNonce is
+ *     the activation nonce (a cookie: nothing kept);
+ *   package 1 again with the activation request (aas_request.h: the TRE's
+ *     signature over its TRE_id and that nonce, with Cert_TRE from the CA
+ *     of tre_ca) in a Generic Alert 1226 of ./M2MActivation -> Statuses and
+ *     a Replace of ./M2MAppParams carrying that device's application
+ *     parameters (app_params.h), or Status 404 for the Alert when there are
+ *     none; a request that does not verify -> SyncHdr Status 401 and a new
+ *     Chal; Final every time;
  *   the device's Status for the Replace -> the closing Statuses, Final:
  *     the session ends.
  *
- * No state between messages: each device's parameters are read from
+ * No state between messages (the nonce is HMAC(cookie_key, window |
+ * SessionID | TRE_id), accepted for its window and the one before): each
+ * device's parameters are read from
  * params_dir/<TRE_id> (the object as app_params.h encodes it, written by
  * the activation service provider) and checked with the one codec before
  * they are sent, so a tampered or oversized file is never sent. Whom the
@@ -25,17 +33,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <time.h>
+
+#include <openssl/x509.h>
+
 #include <openmcim/err.h>
+
+#define AAS_WINDOW_S 30 /* seconds of one nonce window */
 
 struct aas_config {
 	const char *params_dir; /* one file per device, named by its TRE_id */
 	const char *server_uri; /* our Source/LocURI */
+	X509_STORE *trust;      /* the CA(s) of Cert_TRE (the manufacturer's PVA CA) */
+	uint8_t cookie_key[32]; /* drawn at start */
 };
 
 /* What one message came to, for the log line (no secret: the parameters are not secret either). */
 struct aas_outcome {
 	char tre_id[64];
-	const char *result;     /* "sent", "no-parameters", "refused-file", "delivered", "device-refused", "closed" */
+	const char *result;     /* "challenged", "refused-request", "sent", "no-parameters", "refused-file",
+				   "delivered", "device-refused", "closed" */
 	int code;               /* the om_err code of a refusal, 0 otherwise */
 	unsigned device_status; /* the device's Status for the Replace (delivered / device-refused) */
 };
@@ -46,5 +63,5 @@ struct aas_outcome {
  * OM_EDM_* code (not a DM message), OM_EDM_MISSING (no Source/LocName that
  * is a TRE_id, or a DevId that is not that TRE_id's), OM_ENOMEM.
  */
-OM_NODISCARD int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, uint8_t **out,
+OM_NODISCARD int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time_t now, uint8_t **out,
 			    size_t *out_len, struct aas_outcome *oc);

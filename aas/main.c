@@ -15,8 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include <openmcim/dm.h>
+#include <openmcim/pki.h>
 
 #include "aas.h"
 #include "conf.h"
@@ -30,6 +35,7 @@
 
 static const struct om_conf_key keys[] = {
 	{ "aas", "tls_cert", 1 },   { "aas", "tls_key", 1 }, { "aas", "params_dir", 1 }, { "aas", "server_uri", 1 },
+	{ "aas", "tre_ca", 1 },
 	{ "aas", "listen", 0 },	    { "aas", "port", 0 },    { "aas", "path", 0 },	 { "aas", "max_body", 0 },
 	{ "aas", "log_level", 0 },  OM_HTTP_CONF_KEYS("aas"),
 };
@@ -51,7 +57,7 @@ static void dm_post(struct om_http_req *req, void *arg)
 		return;
 	}
 	const uint8_t *body = om_http_req_body(req, &len);
-	int rc = aas_handle(cfg, body, len, &out, &out_len, &oc);
+	int rc = aas_handle(cfg, body, len, time(NULL), &out, &out_len, &oc);
 	if (rc == 0) {
 		om_info("activation", "tre=%s result=%s%s%s dm=%u", oc.tre_id, oc.result, oc.code ? " code=" : "",
 			oc.code ? om_errname(oc.code) : "", oc.device_status);
@@ -101,6 +107,21 @@ int main(int argc, char **argv)
 	tls.key_file = om_conf_get(conf, "aas", "tls_key");
 	cfg.params_dir = om_conf_get(conf, "aas", "params_dir");
 	cfg.server_uri = om_conf_get(conf, "aas", "server_uri");
+	/* the CA of the devices' Cert_TRE: a device proves it is the TRE it names (docs/aas.md) */
+	X509 *ca = NULL;
+	rc = om_cert_load(&ca, om_conf_get(conf, "aas", "tre_ca"));
+	if (rc == 0)
+		rc = om_trust_new(&cfg.trust, &ca, 1);
+	X509_free(ca);
+	if (rc < 0) {
+		fprintf(stderr, "openmcim-aas: %s: [aas] tre_ca: %s (a PEM CA certificate)\n", om_conf_path(conf),
+			om_strerror(rc));
+		goto out;
+	}
+	if (RAND_priv_bytes(cfg.cookie_key, sizeof(cfg.cookie_key)) != 1) {
+		fprintf(stderr, "openmcim-aas: no random bytes\n");
+		goto out;
+	}
 	/* devices come through their VNO's bearer proxy, many from one address: no per-source cap unless set */
 	if (!om_conf_get(conf, "aas", "max_conns_per_source"))
 		limits.max_conns_per_source = limits.max_conns;
@@ -129,5 +150,7 @@ out:
 	if (status == 0)
 		om_notice("stopped", "listen=%s", om_conf_str(conf, "aas", "listen", "127.0.0.1"));
 	om_conf_free(conf);
+	X509_STORE_free(cfg.trust);
+	OPENSSL_cleanse(cfg.cookie_key, sizeof(cfg.cookie_key));
 	return status;
 }

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openmcim/aas_request.h>
 #include <openmcim/app_params.h>
 #include <openmcim/failpoint.h>
 #include <openmcim/radio.h>
@@ -598,20 +599,50 @@ static int params_held(struct agent *ag)
 
 /*
  * One activation session (docs/aas.md): package 1 (Alert 1201, DevInfo);
- * the AAS answers with a Replace of ./M2MAppParams, checked and kept by
- * app_params() as a DPF's would be; our Status for it closes the session.
- * 0 when kept; OM_EAGENT_REFUSED (the AAS has none for us: 404, or would
- * not send its file: 500), the codec's code (we refused them), or the codes
- * of agent_dm_exchange().
+ * the AAS challenges (407, a nonce), and package 1 again carries the TRE's
+ * activation request over that nonce (om_tre_aas_request) in a Generic
+ * Alert of ./M2MActivation; the AAS answers with a Replace of
+ * ./M2MAppParams, checked and kept by app_params() as a DPF's would be;
+ * our Status for it closes the session. 0 when kept; OM_EAGENT_REFUSED (the
+ * AAS refused our request: 401, has no parameters for us: 404, or would not
+ * send its file: 500), the codec's code (we refused them), the TRE's, or
+ * the codes of agent_dm_exchange().
  */
 static int aas_session(struct agent *ag, struct agent_dm *dm)
 {
+	uint8_t req[OM_AAS_REQUEST_MAX];
 	agent_dm_begin(dm);
 	uint32_t my_msg = dm->next_msg_id, app_cmd = 0;
 	agent_dm_package1(&dm->out, dm->dev_id, NULL, 0, NULL);
 	int rc = agent_dm_exchange(dm);
 	if (rc)
 		return rc;
+	if (agent_dm_hdr_status(dm) == OM_DM_STATUS_MISSING_CRED && dm->nonce_len == OM_AAS_NONCE_LEN) {
+		/* step 7: the TRE proves it is the TRE_id it names, over the AAS's nonce */
+		int n = om_tre_aas_request(ag->tre, dm->nonce, req, sizeof(req));
+		if (n < 0)
+			return n;
+		agent_dm_begin(dm);
+		my_msg = dm->next_msg_id;
+		agent_dm_package1(&dm->out, dm->dev_id, NULL, 0, NULL);
+		struct om_dm_cmd *a = om_dm_add_cmd(&dm->out, OM_DM_CMD_ALERT);
+		struct om_dm_item *it = a ? om_dm_add_item(a) : NULL;
+		if (!it)
+			return OM_EAGENT_DM;
+		a->code = OM_DM_ALERT_GENERIC;
+		it->source = OM_DM_URI_AAS_REQUEST;
+		it->type = OM_DM_TYPE_AAS_REQUEST;
+		it->format = OM_DM_FMT_B64;
+		it->data = req;
+		it->data_len = (size_t)n;
+		if ((rc = agent_dm_exchange(dm)) != 0)
+			return rc;
+		event(ag, "aas-request", "clause=spec/000-5.2.4.6.3 step=7 bytes=%d status=%u", n, agent_dm_hdr_status(dm));
+	}
+	if (agent_dm_hdr_status(dm) != OM_DM_STATUS_OK) {
+		snprintf(dm->why, sizeof(dm->why), "the AAS answered status %u", agent_dm_hdr_status(dm));
+		return OM_EAGENT_REFUSED;
+	}
 	uint32_t srv_msg = dm->in.hdr.msg_id;
 	unsigned code = app_params(ag, dm, &app_cmd);
 	if (!app_cmd) {

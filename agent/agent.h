@@ -55,7 +55,7 @@ const char *om_agent_outcome_name(int outcome);
  * "bootstrap-refused", "dm-open", "dm-authenticated", "m2mmobj-sent",
  * "dm-restart", "dm-lost", "installed", "install-reported", "activated",
  * "detached", "attached-new", "reported", "report-lost", "report-refused",
- * "confirmed", "fell-back", "refused", "link-lost", "aas-open", "aas-lost",
+ * "confirmed", "fell-back", "refused", "link-lost", "aas-open", "aas-request", "aas-lost",
  * "aas-refused", "app-params", "app-params-refused", "app-params-reported",
  * "rest" (docs/agent.md
  * lists them with their B.2.3 step numbers; detail carries clause=...);

@@ -174,16 +174,18 @@ static int configs(struct alt3 *a)
 		snprintf(t, sizeof(t),
 			 "# MFR-1's application activation server (spec/000 5.2.4.6.3 steps 7-8)\n"
 			 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
-			 "tls_cert = %s/pki/cas/ro-signing.pem\ntls_key = %s/pki/cas/ro-signing.key\nlog_level = info\n",
-			 a->aas_port, a->aas_url, a->dir, a->dir, a->dir);
+			 "tls_cert = %s/pki/cas/ro-signing.pem\ntls_key = %s/pki/cas/ro-signing.key\n"
+			 "tre_ca = %s/pki/cas/pva-ca.pem\nlog_level = info\n",
+			 a->aas_port, a->aas_url, a->dir, a->dir, a->dir, a->dir);
 		rc = write_conf(a, "aas", t);
 	}
 	if (rc == 0) {
 		snprintf(t, sizeof(t),
 			 "# an activation server the devices' trust root does not name (the attacks phase)\n"
 			 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
-			 "tls_cert = %s/pki/rogue-aas.pem\ntls_key = %s/pki/rogue-aas.key\nlog_level = info\n",
-			 a->rogue_port, a->rogue_url, a->dir, a->dir, a->dir);
+			 "tls_cert = %s/pki/rogue-aas.pem\ntls_key = %s/pki/rogue-aas.key\n"
+			 "tre_ca = %s/pki/cas/pva-ca.pem\nlog_level = info\n",
+			 a->rogue_port, a->rogue_url, a->dir, a->dir, a->dir, a->dir);
 		rc = write_conf(a, "aas-rogue", t);
 	}
 	return rc;

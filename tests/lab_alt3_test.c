@@ -8,7 +8,8 @@
  * any log or database of the operators. Steps 7-8: every device holds, byte
  * for byte, the application parameters its owner gave the activation
  * service (aas-params/ against the device's app-params/), and the AAS's log
- * says each was delivered; the attacks: the rogue AAS (a key the devices'
+ * says each device was challenged and proved its TRE before it was served
+ * and each was delivered; the attacks: the rogue AAS (a key the devices'
  * trust root does not name) got no message at all, and the real one sent
  * nothing for the tampered and the oversized file.
  */
@@ -67,6 +68,9 @@ int main(void)
 		  "the AAS refused the oversized file once");
 	CHECK_MSG(rogue && !strstr(rogue, " activation "), "the rogue AAS got no DM message");
 	CHECK_MSG(aas && check_lines_with(aas, "result=delivered", "dm=200") == 6, "six deliveries in the AAS's log");
+	/* each device proved its TRE first: challenged once per session, eight sessions (the attacks' two with it) */
+	CHECK_MSG(aas && check_lines_with(aas, "result=challenged", "tre=") == 8, "eight challenges in the AAS's log");
+	CHECK_MSG(aas && !strstr(aas, "result=refused-request"), "no device's request refused");
 	DIR *given = NULL;
 	char gp[700];
 	snprintf(gp, sizeof(gp), "%s/lab/aas-params", dir);

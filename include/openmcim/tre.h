@@ -350,6 +350,17 @@ OM_NODISCARD int om_tre_dm_server_anchor(const struct om_tre *tre, uint8_t *out,
 OM_NODISCARD int om_tre_trust_root(const struct om_tre *tre, uint8_t *out, size_t cap);
 
 /*
+ * The activation request (aas_request.h, docs/formats.md "Activation
+ * request"): TRE_id, the application activation server's nonce and Cert_TRE,
+ * signed with PrK_TRE, into out (cap bytes; OM_AAS_REQUEST_MAX is enough).
+ * Needs no session and writes no file. Returns the length, OM_EINVAL, or the
+ * codes of om_aas_request_build() and of the key's backend.
+ */
+#define OM_TRE_AAS_NONCE_LEN 16 /* OM_AAS_NONCE_LEN */
+OM_NODISCARD int om_tre_aas_request(const struct om_tre *tre, const uint8_t nonce[static OM_TRE_AAS_NONCE_LEN],
+				    uint8_t *out, size_t cap);
+
+/*
  * The OMA DM MD5 digest credential, computed inside the TRE so the password
  * never leaves it (OMA DM Security 1.2, research/oma-dm-cp-and-peers.md 1.4):
  *   B64(MD5(B64(MD5(username ":" password)) ":" nonce))
