@@ -169,7 +169,7 @@ static int refuse(const char *tre_id, int rc, char *why, size_t wl, const char *
 /* Everything the checks learn, released at the end. */
 struct m2mmobj_ctx {
 	char tre_id[OM_TRE_ID_MAX + 1];
-	X509 *cert;
+	EVP_PKEY *tre_key; /* Cert_TRE (signing)'s key, from the SHO */
 	struct om_tre_info info;
 	uint8_t nonce_a[OM_NONCE_LEN], nonce_b[OM_NONCE_LEN];
 	struct sho_dm_auth creds;
@@ -197,12 +197,12 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, const struct dpf
 		FAIL(OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
 		FAIL(rc, "registration lookup: %s", om_errname(rc));
-	if ((rc = sho_remote_tre_sign_cert(d->sho, c->tre_id, &c->cert)) == OM_ESHO_NOT_FOUND)
+	if ((rc = sho_remote_tre_sign_key(d->sho, c->tre_id, &c->tre_key)) == OM_ESHO_NOT_FOUND)
 		rc = OM_EDPF_UNKNOWN_TRE;
 	if (rc < 0)
 		FAIL(rc, "registered Cert_TRE: %s", om_errname(rc));
 	/* B.2.3.4 step 6: only the TRE the owner registered signs for this TRE_id */
-	if ((rc = om_m2mmobj_verify(obj, len, X509_get0_pubkey(c->cert), &c->info, c->nonce_a, c->nonce_b)) < 0)
+	if ((rc = om_m2mmobj_verify(obj, len, c->tre_key, &c->info, c->nonce_a, c->nonce_b)) < 0)
 		FAIL(OM_EDPF_SIGNATURE, "signature: %s", om_errname(rc));
 	/* issue 12: a TRE that signs a lower state counter than we have seen is an older copy of itself
 	 * (checked before the state, so a copy restored after its handover is named for what it is) */
@@ -318,7 +318,7 @@ int dpf_m2mmobj_with(struct dpf *d, const uint8_t *obj, size_t len, const struct
 	om_reason(why, why_len, 0, "released");
 	rc = n;
 out:
-	X509_free(c.cert);
+	EVP_PKEY_free(c.tre_key);
 	free(c.sealed);
 	sho_dm_auth_clear(&c.creds);
 	return rc;

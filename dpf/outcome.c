@@ -81,18 +81,15 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 	if ((rc = sho_remote_tre_enc_cert(d->sho, tre_id, &enc, &enc_len)) < 0)
 		return om_reason(why, wl, rc, "registered Cert_TRE (encryption): %s", om_errname(rc));
 	/* and the signing one: our DRF verifies the outcome statement of that later change with it (issue 12) */
-	X509 *sc = NULL;
 	char dr[OM_ADMIN_REASON_MAX + 1] = "";
 	uint8_t *sign = NULL;
 	size_t sign_len = 0;
-	if ((rc = sho_remote_tre_sign_cert(d->sho, tre_id, &sc)) == 0)
-		rc = om_cert_encode(sc, OM_ENC_DER, &sign, &sign_len);
-	X509_free(sc);
+	rc = sho_remote_tre_sign_der(d->sho, tre_id, &sign, &sign_len);
 	if (rc == 0)
 		rc = drf_remote_device_add(d->drf, tre_id, st.imsi, r->created, enc, enc_len, sign, sign_len,
 					   st.owner_id, st.sequence, stm->o.counter, dr, sizeof(dr));
 	free(enc);
-	om_pki_free(sign, sign_len);
+	free(sign);
 	/* the DRF's answer lost or late: nothing of ours is recorded yet, and the device's repeat adds the same row (a no-op) */
 	if (rc == OM_EUNAVAILABLE)
 		return om_reason(why, wl, OM_EDPF_UNAVAILABLE, "DRF: %s", dr);
@@ -151,14 +148,14 @@ static int check_statement(struct dpf *d, const char *tre_id, struct statement *
 			   size_t wl)
 {
 	struct sho_device_status st;
-	X509 *cert = NULL;
-	int rc = sho_remote_tre_sign_cert(d->sho, tre_id, &cert);
+	EVP_PKEY *key = NULL;
+	int rc = sho_remote_tre_sign_key(d->sho, tre_id, &key);
 	if (rc == OM_ESHO_NOT_FOUND)
 		return om_reason(why, wl, OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
 		return om_reason(why, wl, rc, "registered Cert_TRE: %s", om_errname(rc));
-	rc = s->bytes ? om_outcome_verify(s->bytes, s->len, X509_get0_pubkey(cert), &s->o) : OM_EOBJ_TRUNCATED;
-	X509_free(cert);
+	rc = s->bytes ? om_outcome_verify(s->bytes, s->len, key, &s->o) : OM_EOBJ_TRUNCATED;
+	EVP_PKEY_free(key);
 	if (rc < 0)
 		return om_reason(why, wl, OM_EDPF_OUTCOME_SIGNATURE, "outcome statement: %s", om_errname(rc));
 	if (strcmp(s->o.tre_id, tre_id))

@@ -325,7 +325,7 @@ struct completion {
 	int64_t accepted;
 	uint64_t counter;
 	int64_t stay, current_stay; /* the stay the handover was accepted in, and the device's now */
-	X509 *sign_cert; /* NULL when none is on record */
+	EVP_PKEY *tre_key; /* Cert_TRE (signing)'s key; NULL when none is on record */
 };
 
 static int completion_read(struct drf *d, const char *sender, const char *request_id, struct completion *c)
@@ -345,8 +345,10 @@ static int completion_read(struct drf *d, const char *sender, const char *reques
 	c->stay = om_stmt_col_int64(st, 7);
 	c->current_stay = om_stmt_col_int64(st, 8);
 	const void *der = om_stmt_col_blob(st, 6, &l);
-	if (der && l && om_cert_decode(&c->sign_cert, OM_ENC_DER, der, l) < 0)
-		c->sign_cert = NULL; /* checked on the way in: unreadable now is corruption, and refuses */
+	/* checked on the way in (drf_device_arrive): the key alone, not OpenSSL's whole decoding (issue 14);
+	 * unreadable now is corruption, and refuses */
+	if (der && l && om_cert_pubkey_decode(&c->tre_key, der, l) < 0)
+		c->tre_key = NULL;
 	om_stmt_reset(st);
 	return 0;
 }
@@ -367,11 +369,11 @@ static int statement_check(const struct completion *c, const uint8_t *stmt, size
 			   const char **why)
 {
 	int r;
-	if (!c->sign_cert) {
+	if (!c->tre_key) {
 		*why = "no-cert-tre-on-record";
 		return OM_EDRF_OUTCOME;
 	}
-	if (!stmt || (r = om_outcome_verify(stmt, len, X509_get0_pubkey(c->sign_cert), o)) < 0) {
+	if (!stmt || (r = om_outcome_verify(stmt, len, c->tre_key, o)) < 0) {
 		*why = "statement-not-the-tre's";
 		return OM_EDRF_OUTCOME;
 	}
@@ -459,7 +461,7 @@ int drf_handover_completed(struct drf *d, const char *sender, const char *reques
 			"sender=%s request=%s tre_id=%s imsi=%s new_imsi=%s counter=%llu removal_due=%lld", sender,
 			request_id, c.tre_id, c.imsi, o.imsi, (unsigned long long)o.counter,
 			(long long)(now + d->grace_s));
-	X509_free(c.sign_cert);
+	EVP_PKEY_free(c.tre_key);
 	return r;
 out:
 	om_store_rollback(d->db);
@@ -469,6 +471,6 @@ out:
 		om_metric_inc(&m_completed, "refused");
 		om_metric_inc_err(&m_refused, r);
 	}
-	X509_free(c.sign_cert);
+	EVP_PKEY_free(c.tre_key);
 	return r;
 }

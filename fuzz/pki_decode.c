@@ -3,7 +3,8 @@
  * libFuzzer: any bytes as a certificate, a CSR or a public key, in DER and
  * in PEM: what the PVA, the SHO and the DPF take from outside. The first
  * byte picks the decoder so one target covers all of them. A certificate
- * also has its owner claim extension read, as the SHO does at registration.
+ * also has its owner claim extension read, as the SHO does at registration,
+ * and its key taken alone (om_cert_pubkey_decode), which must be the same.
  */
 #include <stdlib.h>
 
@@ -21,8 +22,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch ((data[0] >> 1) % 3) {
 	case 0: {
 		X509 *cert = NULL;
+		EVP_PKEY *key = NULL;
+		/* the key alone (om_cert_pubkey_decode): where both take the bytes, the same key (d2i_X509 also
+		 * takes BER and keys it cannot decode, the walker neither) */
+		int kr = enc == OM_ENC_DER ? om_cert_pubkey_decode(&key, in, len) : -1;
+		if (kr == 0 && !key)
+			abort();
 		if (om_cert_decode(&cert, enc, in, len) == 0) {
 			if (!cert)
+				abort();
+			if (kr == 0 && X509_get0_pubkey(cert) && EVP_PKEY_eq(X509_get0_pubkey(cert), key) != 1)
 				abort();
 			(void)om_cert_check_profile(cert, OM_CERT_TRE_SIGNING);
 			uint8_t v[OM_CLAIM_LEN];
@@ -31,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			X509_free(cert);
 		}
+		EVP_PKEY_free(key);
 		break;
 	}
 	case 1: {

@@ -124,11 +124,11 @@ static int new_creds(const char *tre_id, struct om_dm_creds *c)
 static int seal_creds(const struct dev_view *v, const struct om_dm_creds *c, struct om_handover_req *r)
 {
 	uint8_t plain[3 * (2 + OM_BOOTSTRAP_NAME_MAX) + 8];
-	X509 *cert = NULL;
+	EVP_PKEY *puk = NULL;
 	int rc, len, plen;
-	if ((rc = om_cert_decode(&cert, OM_ENC_DER, v->cert_enc, v->cert_enc_len)) < 0)
+	/* checked at registration: the key alone, not OpenSSL's whole decoding (issue 14) */
+	if ((rc = om_cert_pubkey_decode(&puk, v->cert_enc, v->cert_enc_len)) < 0)
 		return rc;
-	EVP_PKEY *puk = X509_get0_pubkey(cert);
 	if ((rc = plen = om_dm_creds_encode(c, plain, sizeof(plain))) < 0)
 		goto out;
 	if ((rc = len = om_protect_sealed_len(puk, OM_PROTECT_AES256CBC_HMACSHA256, (size_t)plen)) < 0)
@@ -143,7 +143,7 @@ static int seal_creds(const struct dev_view *v, const struct om_dm_creds *c, str
 	rc = rc < 0 ? rc : 0;
 out:
 	OPENSSL_cleanse(plain, sizeof(plain));
-	X509_free(cert);
+	EVP_PKEY_free(puk);
 	return rc;
 }
 

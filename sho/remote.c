@@ -151,6 +151,23 @@ int sho_remote_tre_sign_cert(const struct om_admin_peer *p, const char *tre_id, 
 	return rc;
 }
 
+int sho_remote_tre_sign_der(const struct om_admin_peer *p, const char *tre_id, uint8_t **der, size_t *der_len)
+{
+	return fetch_bytes(p, "tre-sign-cert", tre_id, der, der_len);
+}
+
+int sho_remote_tre_sign_key(const struct om_admin_peer *p, const char *tre_id, EVP_PKEY **key)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	*key = NULL;
+	int rc = fetch_bytes(p, "tre-sign-cert", tre_id, &der, &len);
+	if (rc == 0)
+		rc = om_cert_pubkey_decode(key, der, len);
+	free(der);
+	return rc;
+}
+
 int sho_remote_sealed_mcim(const struct om_admin_peer *p, const char *tre_id, uint8_t **out, size_t *out_len)
 {
 	return fetch_bytes(p, "sealed-mcim", tre_id, out, out_len);

@@ -49,6 +49,10 @@ void sho_internal_stop(struct sho_internal *si);
 
 OM_NODISCARD int sho_remote_status(const struct om_admin_peer *p, const char *tre_id, struct sho_device_status *out);
 OM_NODISCARD int sho_remote_tre_sign_cert(const struct om_admin_peer *p, const char *tre_id, X509 **cert);
+/* Cert_TRE (signing) as the SHO keeps it (DER), and its key alone (om_cert_pubkey_decode: the SHO checked it). */
+OM_NODISCARD int sho_remote_tre_sign_der(const struct om_admin_peer *p, const char *tre_id, uint8_t **der,
+					 size_t *der_len);
+OM_NODISCARD int sho_remote_tre_sign_key(const struct om_admin_peer *p, const char *tre_id, EVP_PKEY **key);
 OM_NODISCARD int sho_remote_tre_enc_cert(const struct om_admin_peer *p, const char *tre_id, uint8_t **der,
 					 size_t *der_len);
 /* Clear *out with sho_dm_auth_clear. */

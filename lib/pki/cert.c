@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/crypto.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 
 #include "pki_impl.h"
@@ -169,4 +171,86 @@ int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t *in, size_t l
 	}
 	ERR_clear_error();
 	return r;
+}
+
+/* One DER element at *p within *left bytes: its body, and *p, *left past it. The constructed bit or -1. */
+static int der_step(const unsigned char **p, long *left, int want_tag, int want_class, const unsigned char **body,
+		    long *blen)
+{
+	const unsigned char *q = *p;
+	long l = 0;
+	int tag = 0, cls = 0;
+	int r = ASN1_get_object(&q, &l, &tag, &cls, *left);
+	if ((r & 0x80) || (r & 1) || tag != want_tag || cls != want_class) /* error, too long, indefinite */
+		return -1;
+	if (body)
+		*body = q;
+	if (blen)
+		*blen = l;
+	*left -= (long)(q - *p) + l;
+	*p = q + l;
+	return r & V_ASN1_CONSTRUCTED;
+}
+
+/* SubjectPublicKeyInfo of X25519 and of P-256 (uncompressed point) up to the key bytes: the one DER each has */
+static const uint8_t spki_x25519[] = { 0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00 };
+static const uint8_t spki_p256[] = { 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+				     0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03,
+				     0x42, 0x00 };
+
+static EVP_PKEY *p256_public(const uint8_t point[static 65])
+{
+	EVP_PKEY *k = NULL;
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM ps[] = { OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
+			    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, 65), OSSL_PARAM_END };
+	if (!c || EVP_PKEY_fromdata_init(c) <= 0 || EVP_PKEY_fromdata(c, &k, EVP_PKEY_PUBLIC_KEY, ps) <= 0)
+		k = NULL; /* a point off the curve too */
+	EVP_PKEY_CTX_free(c);
+	return k;
+}
+
+int om_cert_pubkey_decode(EVP_PKEY **out, const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der, *cert, *tbs, *spki;
+	long left = (long)len, cl, tl;
+	if (!out || !der || len > LONG_MAX)
+		return OM_EINVAL;
+	*out = NULL;
+	/* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber,
+	 * signature, issuer, validity, subject, subjectPublicKeyInfo, ... }, ... } (RFC 5280 4.1) */
+	if (der_step(&p, &left, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &cert, &cl) != V_ASN1_CONSTRUCTED || left != 0)
+		goto bad;
+	p = cert;
+	left = cl;
+	if (der_step(&p, &left, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &tbs, &tl) != V_ASN1_CONSTRUCTED)
+		goto bad;
+	p = tbs;
+	left = tl;
+	const unsigned char *v = p;
+	long vleft = left;
+	if (der_step(&v, &vleft, 0, V_ASN1_CONTEXT_SPECIFIC, NULL, NULL) == V_ASN1_CONSTRUCTED) {
+		p = v;
+		left = vleft;
+	}
+	if (der_step(&p, &left, V_ASN1_INTEGER, V_ASN1_UNIVERSAL, NULL, NULL) != 0)
+		goto bad;
+	for (int i = 0; i < 4; i++) /* signature, issuer, validity, subject */
+		if (der_step(&p, &left, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, NULL, NULL) != V_ASN1_CONSTRUCTED)
+			goto bad;
+	spki = p;
+	if (der_step(&p, &left, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, NULL, NULL) != V_ASN1_CONSTRUCTED)
+		goto bad;
+	size_t sl = (size_t)(p - spki);
+	if (sl == sizeof(spki_x25519) + 32 && !memcmp(spki, spki_x25519, sizeof(spki_x25519)))
+		*out = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, spki + sizeof(spki_x25519), 32);
+	else if (sl == sizeof(spki_p256) + 65 && !memcmp(spki, spki_p256, sizeof(spki_p256)))
+		*out = p256_public(spki + sizeof(spki_p256));
+	else
+		*out = d2i_PUBKEY(NULL, &spki, (long)sl);
+	if (*out)
+		return 0;
+bad:
+	ERR_clear_error();
+	return OM_EPKI_MALFORMED;
 }
