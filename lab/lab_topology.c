@@ -130,7 +130,10 @@ static const char *stem_db(const struct lab *l, const char *stem, char *buf, siz
 		return buf;
 	}
 	db_name(stem, db);
-	if (om_pg_cluster_uri(&pv->pg, db, buf, cap) < 0)
+	/* its own role (the database's name), its password in <workdir>/<stem>.pgpass (start_store) */
+	char passfile[LAB_PATH_MAX + 40];
+	snprintf(passfile, sizeof(passfile), "%s/%s.pgpass", l->dir, stem);
+	if (om_pg_cluster_role_uri(&pv->pg, db, passfile, buf, cap) < 0)
 		snprintf(buf, cap, "(URI too long)");
 	return buf;
 }
@@ -169,7 +172,9 @@ static int conf_write(const struct lab *l, enum lab_daemon d, struct om_buf *b, 
 
 /*
  * --store postgres: one cluster for the whole lab, each daemon with a
- * database of its own (as separate servers would have). The server may not
+ * database of its own (as separate servers would have), owned by a role of
+ * its own whose password only <workdir>/<stem>.pgpass (0600) holds; no
+ * other daemon's role may connect to it (issue 13). The server may not
  * run as root: then (CI) its directory is a fresh /tmp one that `nobody` can
  * reach, linked from <workdir>/pg, and removed when the lab process ends;
  * otherwise it is <workdir>/pg itself, kept (stopped) with the work
@@ -192,7 +197,8 @@ static int start_store(struct lab *l, char *why, size_t why_len)
 		if (d == LAB_D_VNO)
 			continue;
 		db_name(names[d], db);
-		if (om_pg_cluster_createdb(&pv->pg, db, uri, sizeof(uri), err, sizeof(err)) < 0)
+		snprintf(p, sizeof(p), "%s/%s.pgpass", l->dir, names[d]);
+		if (om_pg_cluster_createdb_owned(&pv->pg, db, p, uri, sizeof(uri), err, sizeof(err)) < 0)
 			return om_reason(why, why_len, OM_ELAB_SETUP, "PostgreSQL database %s: %s", db, err);
 	}
 	return 0;

@@ -24,6 +24,7 @@
 static const char *self_name = "openmcim";
 static const char *log_file;
 static int check_only;
+static const char *self_conf; /* the -c file: a password in its db needs it private */
 static const char *reload_path, *reload_section;
 static struct om_conf *reload_base; /* the file as it was at om_daemon_reloadable() */
 
@@ -87,6 +88,7 @@ int om_daemon_args(const struct om_daemon *d, int argc, char **argv, const char 
 		fputs(d->usage, stderr);
 		return 2;
 	}
+	self_conf = *conf_path;
 	if (log_file && !check_only && open_log_file(log_file, why, sizeof(why))) {
 		fprintf(stderr, "openmcim-%s: log file %s\n", d->name, why);
 		return 1;
@@ -229,6 +231,36 @@ int om_daemon_wait(void)
 	return sig;
 }
 
+/*
+ * A PostgreSQL database's credential (docs/store.md "Credentials on
+ * PostgreSQL"): a password file it names must be ours alone (libpq would
+ * only warn and send no password); a password in the URI itself makes the
+ * configuration file a secret, so it must be ours alone too.
+ */
+static int check_pg_credential(const char *conf, char *why, size_t len)
+{
+	char passfile[4096];
+	int password = 0, rc = om_store_pg_credential(conf, &password, passfile, sizeof(passfile));
+	if (rc < 0) {
+		snprintf(why, len, "%s: db: not a PostgreSQL URI libpq reads", self_conf ? self_conf : "the configuration");
+		return rc;
+	}
+	if (*passfile && (rc = om_private_check(passfile, 0, why, len)) < 0)
+		return rc;
+	if (!password)
+		return 0;
+	if (!self_conf) {
+		snprintf(why, len, "db holds a password: name a passfile instead");
+		return OM_EFILE_MODE;
+	}
+	rc = om_private_check(self_conf, 0, why, len);
+	if (rc < 0) {
+		size_t n = strlen(why);
+		snprintf(why + n, len - n, " (its db holds a password; or name a passfile)");
+	}
+	return rc;
+}
+
 /* One file: a database brings its -wal, -shm and -journal (SQLite gives them the database's mode). */
 static int check_use(const struct om_daemon_file_use *u, char *why, size_t len)
 {
@@ -243,7 +275,7 @@ static int check_use(const struct om_daemon_file_use *u, char *why, size_t len)
 		return om_private_check(u->path, OM_PRIVATE_MAY_BE_ABSENT | OM_PRIVATE_DIR, why, len);
 	case OM_DAEMON_DB:
 		if (om_store_conf_is_pg(u->path))
-			return 0; /* a PostgreSQL database: the server keeps its files */
+			return check_pg_credential(u->path, why, len); /* the server keeps its files */
 		for (size_t i = 0; i < sizeof(db_suffix) / sizeof(db_suffix[0]); i++) {
 			if (snprintf(path, sizeof(path), "%s%s", u->path, db_suffix[i]) >= (int)sizeof(path)) {
 				snprintf(why, len, "%.200s...: path too long", u->path);

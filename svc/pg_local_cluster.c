@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _DEFAULT_SOURCE /* setgroups */
 /* A private PostgreSQL cluster (pg_local_cluster.h). */
+#include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <grp.h>
@@ -13,6 +14,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "pg_local_cluster.h"
 #include "svc_err.h"
@@ -247,6 +251,14 @@ int om_pg_cluster_uri(const struct om_pg_cluster *c, const char *db, char *out, 
 	return n > 0 && (size_t)n < out_len ? 0 : OM_EINVAL;
 }
 
+int om_pg_cluster_role_uri(const struct om_pg_cluster *c, const char *db, const char *passfile, char *out,
+			   size_t out_len)
+{
+	int n = snprintf(out, out_len, "postgresql:///%s?host=%s&port=%d&user=%s&passfile=%s", db, c->dir, PG_PORT, db,
+			 passfile);
+	return n > 0 && (size_t)n < out_len ? 0 : OM_EINVAL;
+}
+
 /*
  * Run sql on c's "postgres" database as the superuser; the first value of
  * the first row (if any) into val. 0, or OM_ESTORE with the reason in err.
@@ -438,4 +450,119 @@ int om_pg_cluster_rejoin(struct om_pg_cluster *old, const struct om_pg_cluster *
 	if (rc < 0)
 		return rc;
 	return sync ? om_pg_cluster_sync(p, err, err_len) : 0;
+}
+
+/*
+ * The daemons' roles log in by password (scram-sha-256) on the socket: a
+ * line for the members of om_daemon first in pg_hba.conf (the first line
+ * that matches decides), the rest as initdb wrote it (peer for the
+ * starter's superuser). Written once; the server re-reads it on reload.
+ */
+static int hba_for_daemons(const struct om_pg_cluster *c, char *err, size_t err_len)
+{
+	static const char line[] = "local all +om_daemon scram-sha-256\n";
+	char path[300], old[8192];
+	snprintf(path, sizeof(path), "%s/data/pg_hba.conf", c->dir);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(old, 1, sizeof(old) - 1, f) : 0;
+	int whole = f && feof(f);
+	if (f)
+		fclose(f);
+	old[n] = '\0';
+	if (!whole) {
+		snprintf(err, err_len, "%s: cannot read it whole", path);
+		return OM_ESTORE;
+	}
+	if (strstr(old, line))
+		return 0;
+	/* rewritten in place: the file keeps its owner (the server's user) */
+	if (!(f = fopen(path, "w")) || fputs(line, f) < 0 || fputs(old, f) < 0 || fclose(f) != 0) {
+		snprintf(err, err_len, "%s: cannot write it", path);
+		return OM_ESTORE;
+	}
+	return admin_exec(c, "SELECT pg_reload_conf()", NULL, 0, err, err_len);
+}
+
+/*
+ * 64 hex digits from the RNG, and the passfile line of role db: any
+ * database, so that what keeps the role out of another daemon's is the
+ * server (CONNECT), not a password libpq does not send.
+ */
+static int new_passfile(const char *passfile, const char *db, char pw[65], char *err, size_t err_len)
+{
+	unsigned char r[32];
+	char line[160];
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		snprintf(err, err_len, "no random bytes for the password");
+		return OM_EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(pw + 2 * i, 3, "%02x", r[i]);
+	OPENSSL_cleanse(r, sizeof(r));
+	/* host and port '*': the socket directory is the host, and this file serves one cluster */
+	int n = snprintf(line, sizeof(line), "*:*:*:%s:%s\n", db, pw);
+	int fd = open(passfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int ok = fd >= 0 && write(fd, line, (size_t)n) == n;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	OPENSSL_cleanse(line, sizeof(line));
+	if (!ok) {
+		snprintf(err, err_len, "%.200s: cannot create it (it must not exist): %s", passfile, strerror(errno));
+		return OM_EINVAL;
+	}
+	return 0;
+}
+
+int om_pg_cluster_createdb_owned(const struct om_pg_cluster *c, const char *db, const char *passfile, char *uri,
+				 size_t uri_len, char *err, size_t err_len)
+{
+	size_t n = strlen(db);
+	char admin[400], pw[65] = "", sql[400];
+	if (n == 0 || n > 40 || strspn(db, "abcdefghijklmnopqrstuvwxyz0123456789_") != n || !strcmp(db, c->user) ||
+	    strchr(passfile, '&') || strchr(passfile, '\'')) {
+		snprintf(err, err_len, "database '%.60s' is not [a-z0-9_]{1,40} or is the superuser's, or the passfile has & or '",
+			 db);
+		return OM_EINVAL;
+	}
+	if (om_pg_cluster_role_uri(c, db, passfile, uri, uri_len) < 0 || om_pg_cluster_uri(c, NULL, admin, sizeof(admin)) < 0) {
+		snprintf(err, err_len, "URI too long");
+		return OM_EINVAL;
+	}
+	int rc = admin_exec(c, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'om_daemon') THEN "
+			       "CREATE ROLE om_daemon NOLOGIN; END IF; END $$", NULL, 0, err, err_len);
+	if (rc < 0 || (rc = hba_for_daemons(c, err, err_len)) < 0 || (rc = new_passfile(passfile, db, pw, err, err_len)) < 0)
+		return rc;
+	/* the server gets the SCRAM verifier, never the password (a failed statement is logged whole) */
+	PGconn *pc = PQconnectdb(admin);
+	char *verifier = PQstatus(pc) == CONNECTION_OK ? PQencryptPasswordConn(pc, pw, db, "scram-sha-256") : NULL;
+	OPENSSL_cleanse(pw, sizeof(pw));
+	if (!verifier) {
+		snprintf(err, err_len, "SCRAM verifier for %s: %s", db, PQerrorMessage(pc));
+		PQfinish(pc);
+		return OM_ESTORE;
+	}
+	PQfinish(pc);
+	/* db is [a-z0-9_] (checked above); the verifier is base64, '$', ':' and digits */
+	snprintf(sql, sizeof(sql), "CREATE ROLE %s LOGIN IN ROLE om_daemon PASSWORD '%s'", db, verifier);
+	PQfreemem(verifier);
+	if ((rc = admin_exec(c, sql, NULL, 0, err, err_len)) < 0)
+		return rc;
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s OWNER %s", db, db);
+	if ((rc = admin_exec(c, sql, NULL, 0, err, err_len)) < 0)
+		return rc;
+	snprintf(sql, sizeof(sql), "REVOKE CONNECT, TEMPORARY ON DATABASE %s FROM PUBLIC", db);
+	if ((rc = admin_exec(c, sql, NULL, 0, err, err_len)) < 0)
+		return rc;
+	/* the role gets in with its passfile once the server has re-read pg_hba.conf (reload is a signal) */
+	for (int i = 0; i < 100; i++) {
+		PGconn *t = PQconnectdb(uri);
+		int ok = PQstatus(t) == CONNECTION_OK;
+		if (!ok)
+			snprintf(err, err_len, "%s: %s", db, PQerrorMessage(t));
+		PQfinish(t);
+		if (ok)
+			return 0;
+		usleep(50 * 1000);
+	}
+	return OM_ESTORE_CONN;
 }

@@ -98,3 +98,23 @@ OM_NODISCARD int om_pg_cluster_rejoin(struct om_pg_cluster *old, const struct om
 /* Create an empty database db ([a-z0-9_], at most 40) and write its URI. 0, OM_EINVAL or OM_ESTORE. */
 OM_NODISCARD int om_pg_cluster_createdb(const struct om_pg_cluster *c, const char *db, char *uri, size_t uri_len,
 					char *err, size_t err_len);
+
+/*
+ * A database db for one daemon, owned by a login role of the same name
+ * (issue 13: each daemon its own role, as a real operator runs them): the
+ * role is a member of om_daemon, which authenticates by scram-sha-256 on
+ * the socket (a line put first in pg_hba.conf on the first call; the
+ * starter's superuser keeps peer); CONNECT and TEMPORARY on db are revoked
+ * from PUBLIC, so no other role but a superuser reaches it. The role's
+ * password is random, written only to passfile (created 0600, must not
+ * exist; libpq's password file format) and sent to the server as a SCRAM
+ * verifier (PQencryptPasswordConn): neither argv, the URI nor any log holds
+ * it. uri names db, the role and passfile. 0, or OM_EINVAL / OM_ESTORE with
+ * the reason in err.
+ */
+OM_NODISCARD int om_pg_cluster_createdb_owned(const struct om_pg_cluster *c, const char *db, const char *passfile,
+					      char *uri, size_t uri_len, char *err, size_t err_len);
+
+/* The URI om_pg_cluster_createdb_owned writes: database db as its role db, the password from passfile. 0 or OM_EINVAL. */
+OM_NODISCARD int om_pg_cluster_role_uri(const struct om_pg_cluster *c, const char *db, const char *passfile, char *out,
+					size_t out_len);

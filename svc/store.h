@@ -166,6 +166,16 @@ OM_NODISCARD int om_store_open(const char *conf, struct om_store **out, char *er
  */
 void om_store_conf_redact(const char *conf, char *out, size_t out_len);
 
+/*
+ * The credential a postgresql:// configuration names, as libpq reads it
+ * (PQconninfoParse): *password 1 when it carries a password (user:PW@ or
+ * password=), passfile the password file it names ("" for none). The
+ * daemons refuse a password in a configuration file others may read, and
+ * a passfile that is not theirs alone (svc/daemon.c, docs/store.md
+ * "Credentials on PostgreSQL"). 0, or OM_EINVAL when libpq cannot parse it.
+ */
+OM_NODISCARD int om_store_pg_credential(const char *conf, int *password, char *passfile, size_t passfile_len);
+
 /* The backend of s. */
 enum om_store_backend om_store_backend_of(const struct om_store *s);
 

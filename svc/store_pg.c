@@ -612,6 +612,28 @@ static int set_and_check(struct pg_store *p, const char *name, const char *set_s
 	return 0;
 }
 
+int om_store_pg_credential(const char *conf, int *password, char *passfile, size_t passfile_len)
+{
+	char *msg = NULL;
+	PQconninfoOption *o = PQconninfoParse(conf, &msg);
+	*password = 0;
+	if (passfile_len)
+		*passfile = '\0';
+	PQfreemem(msg); /* it may quote the string, password and all: never shown */
+	if (!o)
+		return OM_EINVAL;
+	for (PQconninfoOption *i = o; i->keyword; i++) {
+		if (!i->val || !*i->val)
+			continue;
+		if (!strcmp(i->keyword, "password"))
+			*password = 1;
+		else if (!strcmp(i->keyword, "passfile") && passfile_len)
+			snprintf(passfile, passfile_len, "%s", i->val);
+	}
+	PQconninfoFree(o);
+	return 0;
+}
+
 int om_store_open_pg(const char *conninfo, const struct om_store_pg_opts *opts, struct om_store **out, char *err,
 		     size_t err_len)
 {

@@ -25,6 +25,12 @@
  * distributed-ro` (its extra Registration Operators' ICFs and DRFs, their
  * Cert_TREs in the PVA) watched from outside through /proc while it runs.
  *
+ * The database: on PostgreSQL (`lab --store postgres`) each daemon's role
+ * is refused by the server at every other daemon's database (permission
+ * denied: CONNECT revoked from PUBLIC) and without its password file, gets
+ * into its own, and every daemon runs on: the server, not only the
+ * configurations, keeps them apart.
+ *
  * Each rule is also tried against a configuration that breaks it, so the
  * checker cannot pass by seeing nothing.
  */
@@ -39,6 +45,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "check.h"
 #include "lab_topology.h"
@@ -468,6 +476,76 @@ static void lab_deployment_keeps_to_its_own(const char *bin_dir)
 	CHECK_INT(system(cmd), 0);
 }
 
+/* ---- on PostgreSQL: the server keeps each daemon's role out of the others' databases ---------- */
+
+/* Connect with uri: to database db instead of its own when db is set, with no password file when nopass; "" or libpq's error. */
+static void try_connect(const char *uri, const char *db, int nopass, char *err, size_t err_len)
+{
+	const char *keys[] = { "dbname", db ? "dbname" : "passfile", NULL };
+	const char *vals[] = { uri, db ? db : "/nonexistent/pgpass", NULL };
+	if (!db && !nopass)
+		keys[1] = NULL;
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(c) == CONNECTION_OK)
+		*err = '\0';
+	else
+		snprintf(err, err_len, "%s", PQerrorMessage(c));
+	PQfinish(c);
+}
+
+static void pg_lab_roles_keep_to_their_own(const char *bin_dir)
+{
+	char dir[] = "/tmp/om-boundary-pg-XXXXXX", why[512], cmd[600], err[512];
+	char uri[LAB_N_DAEMONS][LAB_PATH_MAX + 200], db[LAB_N_DAEMONS][32];
+	struct lab l;
+	CHECK(mkdtemp(dir) != NULL);
+	struct lab_options opt = { .workdir = dir, .bin_dir = bin_dir, .n_devices = 1, .seed = 3, .grace_s = 2,
+				   .fallback_s = 10, .store_pg = 1 };
+	int rc = lab_setup(&l, &opt, why, sizeof(why));
+	CHECK_MSG(rc == 0, "lab_setup: %s", why);
+	if (rc == 0 && (rc = lab_start(&l, why, sizeof(why))) < 0)
+		CHECK_MSG(0, "lab_start: %s", why);
+	unsigned refused = 0, own = 0;
+	for (int a = 0; rc == 0 && a < LAB_N_DAEMONS; a++) {
+		if (a == LAB_D_VNO)
+			continue;
+		lab_db(&l, (enum lab_daemon)a, uri[a], sizeof(uri[a]));
+		CHECK_MSG(strstr(uri[a], "user=") && strstr(uri[a], "passfile=") && !strstr(uri[a], "password"),
+			  "%s: %s", lab_daemon_name((enum lab_daemon)a), uri[a]);
+		const char *d = strstr(uri[a], ":///");
+		snprintf(db[a], sizeof(db[a]), "%.*s", d ? (int)strcspn(d + 4, "?") : 0, d ? d + 4 : "");
+	}
+	for (int a = 0; rc == 0 && a < LAB_N_DAEMONS; a++) {
+		if (a == LAB_D_VNO)
+			continue;
+		const char *name = lab_daemon_name((enum lab_daemon)a);
+		try_connect(uri[a], NULL, 0, err, sizeof(err));
+		CHECK_MSG(!*err, "%s's role at its own database: %s", name, err);
+		own += !*err;
+		try_connect(uri[a], NULL, 1, err, sizeof(err));
+		CHECK_MSG(strstr(err, "password"), "%s's role without its password file: '%s'", name, err);
+		for (int b = 0; b < LAB_N_DAEMONS; b++) {
+			if (b == a || b == LAB_D_VNO)
+				continue;
+			try_connect(uri[a], db[b], 0, err, sizeof(err));
+			CHECK_MSG(strstr(err, "permission denied for database"), "%s's role at %s: '%s'", name, db[b],
+				  err);
+			refused += strstr(err, "permission denied for database") != NULL;
+		}
+	}
+	printf("postgresql: %u roles in their own database, %u connections to another's refused\n", own, refused);
+	for (int d = 0; rc == 0 && d < LAB_N_DAEMONS; d++) {
+		pid_t pid = lab_daemon_pid(&l, (enum lab_daemon)d);
+		CHECK_MSG(pid > 0 && kill(pid, 0) == 0, "%s not running", lab_daemon_name((enum lab_daemon)d));
+	}
+	if (rc == 0)
+		CHECK_INT(lab_hss_has(&l, LAB_RO, "001010000000001"), 1);
+	CHECK_INT(lab_stop(&l), 0);
+	lab_free(&l);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_INT(system(cmd), 0);
+}
+
 /* ---- the distributed registration service, running: watched from outside ---------- */
 
 /* pid's parent (/proc/pid/stat), or -1 when it is gone. */
@@ -650,6 +728,7 @@ int main(void)
 	lab_code_opens_no_store(bin_dir);
 	example_deployment_keeps_to_its_own(src);
 	lab_deployment_keeps_to_its_own(bin_dir);
+	pg_lab_roles_keep_to_their_own(bin_dir);
 	distributed_lab_keeps_to_its_own(cli);
 	return check_done();
 }

@@ -11,7 +11,12 @@
  *    clean shutdown): the log level changes at once, other changes are named
  *    as needing a restart, a broken file is refused and the daemon runs on,
  *    the subscribers stay, and SIGTERM still ends it with status 0;
- *  - --log-file is reopened on SIGHUP (logrotate's rename-then-HUP).
+ *  - --log-file is reopened on SIGHUP (logrotate's rename-then-HUP);
+ *  - a PostgreSQL db's credential (docs/store.md "Credentials on
+ *    PostgreSQL"): a password in the URI is refused in a configuration
+ *    others may read, a passfile that others may read or that is missing is
+ *    refused, each naming the file and never the password; made private,
+ *    the same files pass.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -79,6 +84,62 @@ static void check_config_passes_and_creates_nothing(void)
 	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
 	CHECK_MSG(st == 1 && strstr(err, "log_level must be"), "status %d err '%s'", st, err);
 	CHECK(!exists(hss_db));
+}
+
+/* A PostgreSQL db's credential: the file that holds it must be the daemon's alone. */
+static void pg_credential_only_in_private_files(void)
+{
+	char exe[4600], out[1024], err[2048], want[1600], text[700], passfile[128], saved[512], run_dir[600];
+	prog(exe, sizeof(exe), "hss");
+	const char *argv[] = { exe, "--check-config", "-c", hss_conf, NULL };
+	snprintf(saved, sizeof(saved), "%s", hss_db);
+	snprintf(run_dir, sizeof(run_dir), "%s/run", dir);
+	snprintf(passfile, sizeof(passfile), "%s/hss.pgpass", dir);
+
+	/* a password in the URI, the configuration readable by others */
+	snprintf(hss_db, sizeof(hss_db), "postgresql:///hss?host=%s&user=hss&password=sw0rdf1sh", dir);
+	write_hss_conf("info", hss_port, "");
+	CHECK(chmod(hss_conf, 0644) == 0);
+	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	snprintf(want, sizeof(want),
+		 "openmcim-hss: refusing to start: %s: readable by group/others (mode 0644); chmod 600 (its db holds a "
+		 "password; or name a passfile) (OM_EFILE_MODE)\n",
+		 hss_conf);
+	CHECK_MSG(st == 1 && !strcmp(err, want) && !out[0], "status %d err '%s'", st, err);
+	CHECK_MSG(!strstr(err, "sw0rdf1sh"), "the password in the message: %s", err);
+	/* the same as user:password@ */
+	snprintf(hss_db, sizeof(hss_db), "postgresql://hss:sw0rdf1sh@/hss?host=%s", dir);
+	write_hss_conf("info", hss_port, "");
+	CHECK(chmod(hss_conf, 0640) == 0);
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_MSG(st == 1 && strstr(err, "(mode 0640); chmod 600 (its db holds a password") && !strstr(err, "sw0rdf1sh"),
+		  "status %d err '%s'", st, err);
+	/* made private: it passes */
+	CHECK(chmod(hss_conf, 0600) == 0);
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_MSG(st == 0 && strstr(out, ": ok"), "status %d out '%s' err '%s'", st, out, err);
+
+	/* a passfile: missing, then readable by others, then private */
+	snprintf(hss_db, sizeof(hss_db), "postgresql:///hss?host=%s&user=hss&passfile=%s", dir, passfile);
+	write_hss_conf("info", hss_port, "");
+	CHECK(chmod(hss_conf, 0644) == 0); /* no secret in it: others may read it */
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_MSG(st == 1 && strstr(err, passfile) && strstr(err, "(OM_EIO)"), "status %d err '%s'", st, err);
+	snprintf(text, sizeof(text), "*:*:*:hss:sw0rdf1sh\n");
+	CHECK_INT(du_write_file(passfile, text), 0);
+	CHECK(chmod(passfile, 0644) == 0);
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	snprintf(want, sizeof(want),
+		 "openmcim-hss: refusing to start: %s: readable by group/others (mode 0644); chmod 600 (OM_EFILE_MODE)\n",
+		 passfile);
+	CHECK_MSG(st == 1 && !strcmp(err, want), "status %d err '%s'", st, err);
+	CHECK(chmod(passfile, 0600) == 0);
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_MSG(st == 0 && strstr(out, ": ok"), "status %d out '%s' err '%s'", st, out, err);
+	CHECK_MSG(!exists(run_dir), "--check-config created the run directory");
+	unlink(passfile);
+	CHECK(chmod(hss_conf, 0600) == 0);
+	snprintf(hss_db, sizeof(hss_db), "%s", saved);
 }
 
 /* The PVA and the DPF name a missing or wrong file with the line and the system's reason. */
@@ -299,6 +360,7 @@ int main(void)
 
 	check_config_passes_and_creates_nothing();
 	file_errors_name_the_file_and_the_reason();
+	pg_credential_only_in_private_files();
 	sighup_reloads_and_never_stops_the_hss();
 	log_file_is_reopened_on_sighup();
 	notifies_systemd_ready_reload_stopping();
