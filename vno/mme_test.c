@@ -567,6 +567,36 @@ static long long now_ms(void)
  * idle_timeout_s (1 here): a link left with no context after a reject is
  * closed once silent that long; while it speaks it stays.
  */
+/*
+ * The VNO keeps an uplink frame's worth of buffer per link (issue 14), not
+ * a PUSH frame's: a PUSH frame sent uplink (valid framing, but ours to send)
+ * closes the link at once, before its first-message deadline; a NAS frame of
+ * the largest length still goes through the same buffer.
+ */
+static void uplink_frame_longer_than_nas_closes_the_link(void)
+{
+	static uint8_t big[2000];
+	struct om_radio_link l;
+	struct om_radio_frame f;
+	memset(big, 0x5a, sizeof(big));
+	CHECK_INT(test_radio_connect(&l, radio_port), 0);
+	CHECK_INT(om_radio_send(&l, OM_RADIO_PUSH, big, sizeof(big)), 0);
+	long long t0 = now_ms();
+	int rc;
+	while ((rc = om_radio_recv(&l, &f, 3000)) == 0)
+		;
+	/* closed with what it sent still unread: a reset, or an orderly close */
+	CHECK_MSG(rc == OM_ERADIO_CLOSED || rc == OM_EIO, "rc %s", om_errname(rc));
+	CHECK_MSG(now_ms() - t0 < 1000, "closed after %lld ms", now_ms() - t0);
+	om_radio_link_close(&l);
+	/* A NAS frame of OM_RADIO_PAYLOAD_MAX octets (not a NAS message): answered, the link kept. */
+	CHECK_INT(test_radio_connect(&l, radio_port), 0);
+	CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, big, OM_RADIO_PAYLOAD_MAX), 0);
+	CHECK_INT(om_radio_recv(&l, &f, 3000), 0);
+	CHECK_INT(f.type, OM_RADIO_NAS); /* an Attach Reject for the malformed message */
+	om_radio_link_close(&l);
+}
+
 static void radio_deadlines_close_silent_links(void)
 {
 	struct om_radio_link silent, trickle, idle;
@@ -713,6 +743,7 @@ int main(void)
 		authenticated_attach_replaces_the_older_context(echo.port);
 		t3460_retransmits_then_aborts();
 		radio_deadlines_close_silent_links();
+		uplink_frame_longer_than_nas_closes_the_link();
 		bad_input_gets_an_answer();
 		radio_srv_stop(srv);
 	}

@@ -93,7 +93,11 @@ struct session {
 	long long connected, last_frame, deadline; /* deadline: the one on the heap */
 	struct session *qnext;
 	pthread_mutex_t send_lock; /* the MME (a worker) and a push (the push server's thread) both send */
-	struct om_radio_link link;
+	int fd;
+	size_t have;
+	/* Uplink frames only (NAS, at most 1027 octets): not a link's 16 KiB, sized for a PUSH the device
+	 * receives (issue 14: that was 16 of the 20 KiB each held device cost). */
+	uint8_t buf[OM_RADIO_HDR_LEN + OM_RADIO_PAYLOAD_MAX];
 	struct mme_ue ue;
 	char peer[32];
 };
@@ -235,9 +239,9 @@ static int send_frame(void *arg, uint8_t type, const uint8_t *payload, size_t le
 	if (type == OM_RADIO_NAS)
 		vno_pcap_nas(payload, len);
 	pthread_mutex_lock(&se->send_lock);
-	int rc = om_radio_send(&se->link, type, payload, len);
+	int rc = om_radio_send_fd(se->fd, type, payload, len);
 	if (rc == OM_EIO)
-		(void)shutdown(se->link.fd, SHUT_RDWR); /* a frame may be cut short: the link goes, its worker sees it */
+		(void)shutdown(se->fd, SHUT_RDWR); /* a frame may be cut short: the link goes, its worker sees it */
 	pthread_mutex_unlock(&se->send_lock);
 	if (rc < 0)
 		om_notice("radio-send-failed", "peer=%s imsi=%s err=%s", se->peer, se->ue.imsi[0] ? se->ue.imsi : "-",
@@ -248,18 +252,21 @@ static int send_frame(void *arg, uint8_t type, const uint8_t *payload, size_t le
 /* Read what waits, without waiting: 1 bytes came, 0 none, -1 closed or broken. */
 static int fill(struct session *se)
 {
-	struct om_radio_link *l = &se->link;
-	if (l->have == sizeof(l->buf))
-		return -1; /* cannot happen: a full buffer always holds a whole frame */
+	if (se->have == sizeof(se->buf)) {
+		/* Full and no whole frame: a frame longer than any the device may send (a PUSH is ours). */
+		om_notice("radio-frame-error", "peer=%s err=%s reason=longer-than-an-uplink-frame", se->peer,
+			  om_errname(OM_ERADIO_LENGTH));
+		return -1;
+	}
 	for (;;) {
-		ssize_t r = recv(l->fd, l->buf + l->have, sizeof(l->buf) - l->have, MSG_DONTWAIT);
+		ssize_t r = recv(se->fd, se->buf + se->have, sizeof(se->buf) - se->have, MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (r <= 0)
 			return -1;
-		l->have += (size_t)r;
+		se->have += (size_t)r;
 		return 1;
 	}
 }
@@ -269,7 +276,7 @@ static int drain(struct session *se)
 {
 	struct om_radio_frame f;
 	int rc, n = 0;
-	while ((rc = om_radio_take(&se->link, &f)) == 1) {
+	while ((rc = om_radio_take_buf(se->buf, &se->have, &f)) == 1) {
 		n++;
 		if (f.type != OM_RADIO_NAS) {
 			om_notice("radio-frame-ignored", "peer=%s type=0x%02x reason=network-to-device-only", se->peer,
@@ -306,7 +313,7 @@ static int step(struct session *se)
 	int got = fill(se);
 	if (got < 0)
 		return 1;
-	if (se->link.have && !se->spoke) {
+	if (se->have && !se->spoke) {
 		/* Before the state machine runs (an AIR may take a while): no silent link now. */
 		pthread_mutex_lock(&s->lock);
 		radio_admit_spoke(&s->admit, &se->conn);
@@ -348,7 +355,7 @@ static void arm(struct session *se)
 	}
 	se->deadline = dl;
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = key_of(se)};
-	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, se->link.fd, &ev) < 0)
+	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, se->fd, &ev) < 0)
 		om_error("radio-error", "peer=%s reason=\"epoll: %s\"", se->peer, strerror(errno));
 }
 
@@ -358,7 +365,7 @@ static void session_free(struct session *se)
 	struct radio_srv *s = se->srv;
 	mme_ue_release(&se->ue); /* from here on the MME wakes it no more */
 	pthread_mutex_lock(&s->lock);
-	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, se->link.fd, NULL);
+	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, se->fd, NULL);
 	s->slot[se->slot] = NULL;
 	s->gen[se->slot]++;
 	s->free_slot[s->n_free++] = (int)se->slot;
@@ -366,7 +373,7 @@ static void session_free(struct session *se)
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
 	/* s may be gone from here on (radio_srv_stop). */
-	om_radio_link_close(&se->link);
+	close(se->fd);
 	pthread_mutex_destroy(&se->send_lock);
 	free(se);
 }
@@ -466,7 +473,7 @@ static struct session *session_new(struct radio_srv *s, int fd, const struct soc
 	se->conn.fd = fd;
 	atomic_init(&se->state, S_IDLE);
 	atomic_init(&se->evicted, false);
-	om_radio_link_init(&se->link, fd);
+	se->fd = fd;
 	mme_ue_init(&se->ue, s->mme, send_frame, se);
 	se->ue.wake = wake_session;
 	snprintf(se->peer, sizeof(se->peer), "%s:%u", ip, ntohs(sa->sin_port));
@@ -502,7 +509,7 @@ static int accept_one(struct radio_srv *s)
 	if (evict) {
 		struct session *v = evict->owner;
 		atomic_store(&v->evicted, true);
-		(void)shutdown(v->link.fd, SHUT_RDWR); /* its socket turns readable; its worker closes it */
+		(void)shutdown(v->fd, SHUT_RDWR); /* its socket turns readable; its worker closes it */
 	}
 	if (rc == 0) {
 		se->slot = (uint32_t)s->free_slot[--s->n_free]; /* admitted: at most max_devices, one slot each */

@@ -147,6 +147,9 @@ void om_radio_link_close(struct om_radio_link *l);
 /* Send one frame, the whole of it. Returns 0, OM_EIO or what om_radio_encode() returns. */
 OM_NODISCARD int om_radio_send(struct om_radio_link *l, uint8_t type, const uint8_t *payload, size_t len);
 
+/* om_radio_send() on a bare socket (the VNO keeps its links' buffers itself). */
+OM_NODISCARD int om_radio_send_fd(int fd, uint8_t type, const uint8_t *payload, size_t len);
+
 /*
  * Encode m (nas.h) and send it as an OM_RADIO_NAS frame: plain, or, once
  * the link's NAS context is active, integrity protected and ciphered
@@ -159,6 +162,9 @@ OM_NODISCARD int om_radio_send_nas(struct om_radio_link *l, const struct om_nas_
  * take it: 1 with *f filled, 0 if none, or a decode error.
  */
 OM_NODISCARD int om_radio_take(struct om_radio_link *l, struct om_radio_frame *f);
+
+/* om_radio_take() from a caller's buffer: buf holds *have octets, the frame taken is removed. */
+OM_NODISCARD int om_radio_take_buf(uint8_t *buf, size_t *have, struct om_radio_frame *f);
 
 /*
  * Read once from the socket into the buffer (call when poll says readable).

@@ -62,12 +62,17 @@ void om_radio_link_close(struct om_radio_link *l)
 
 int om_radio_send(struct om_radio_link *l, uint8_t type, const uint8_t *payload, size_t len)
 {
+	return om_radio_send_fd(l->fd, type, payload, len);
+}
+
+int om_radio_send_fd(int fd, uint8_t type, const uint8_t *payload, size_t len)
+{
 	uint8_t out[OM_RADIO_FRAME_MAX];
 	int n = om_radio_encode(out, sizeof(out), type, payload, len);
 	if (n < 0)
 		return n;
 	for (size_t off = 0; off < (size_t)n;) {
-		ssize_t w = send(l->fd, out + off, (size_t)n - off, MSG_NOSIGNAL);
+		ssize_t w = send(fd, out + off, (size_t)n - off, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -101,11 +106,16 @@ int om_radio_send_nas(struct om_radio_link *l, const struct om_nas_msg *m)
 
 int om_radio_take(struct om_radio_link *l, struct om_radio_frame *f)
 {
-	int n = om_radio_decode(f, l->buf, l->have);
+	return om_radio_take_buf(l->buf, &l->have, f);
+}
+
+int om_radio_take_buf(uint8_t *buf, size_t *have, struct om_radio_frame *f)
+{
+	int n = om_radio_decode(f, buf, *have);
 	if (n <= 0)
 		return n;
-	memmove(l->buf, l->buf + n, l->have - (size_t)n);
-	l->have -= (size_t)n;
+	memmove(buf, buf + n, *have - (size_t)n);
+	*have -= (size_t)n;
 	return 1;
 }
 
