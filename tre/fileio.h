@@ -36,8 +36,11 @@ OM_NODISCARD int tre_dir_check(const char *dir);
 enum { TRE_SYNC = 0, TRE_SYNC_NONE = 1, TRE_SYNC_DEFER_DIR = 2 };
 
 /*
- * Replace dir/name with data: a temp file in dir, write, fsync, rename over
- * name, fsync dir (as sync says), mode 0600. With excl the
+ * Replace dir/name with data, mode 0600. TRE_SYNC: write the name's spare
+ * ".<name>.spare", fsync, exchange it with name (renameat2), fsync dir, then
+ * empty the spare (the old bytes); otherwise a temp file in dir, write,
+ * fsync (not with TRE_SYNC_NONE), rename over name (docs/tre.md
+ * "Atomicity"). With excl the
  * file is created in place with O_EXCL instead (fresh files of a factory
  * run: nothing to replace, so no temp file). 0, OM_ETRE_EXISTS (excl), OM_EIO.
  */
