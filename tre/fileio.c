@@ -241,10 +241,11 @@ static int erase_path(const char *path)
 	static const uint8_t zeros[512];
 	struct stat st;
 	int rc = 0;
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO under the name fails the open instead of waiting for a reader */
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? OM_ETRE_NOT_FOUND : OM_EIO;
-	if (fstat(fd, &st) != 0) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		rc = OM_EIO;
 		goto out;
 	}

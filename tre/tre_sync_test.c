@@ -239,6 +239,20 @@ static void test_planted_spare_is_not_followed(void)
 	CHECK_INT(tre_file_write(dir, "rec", (const uint8_t *)"three", 5, 0, TRE_SYNC), 0);
 	CHECK(holds(path, "three"));
 	CHECK(lstat(keep, &st) == 0 && st.st_size == 0 && st.st_nlink == 1); /* never written into */
+	/* a FIFO there is neither waited on nor written into: the write goes on, the FIFO is gone */
+	CHECK_INT(unlink(spare), 0);
+	CHECK_INT(mkfifo(spare, 0600), 0);
+	CHECK_INT(tre_file_write(dir, "rec", (const uint8_t *)"four", 4, 0, TRE_SYNC), 0);
+	CHECK(holds(path, "four"));
+	CHECK(lstat(spare, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0);
+	/* the erase neither: it returns at once and the FIFO goes with the name */
+	char rec2[PATH_MAX], spare2[PATH_MAX];
+	snprintf(rec2, sizeof(rec2), "%s/rec2", dir);
+	snprintf(spare2, sizeof(spare2), "%s/.rec2.spare", dir);
+	CHECK_INT(tre_file_write(dir, "rec2", (const uint8_t *)"x", 1, 0, TRE_SYNC), 0);
+	CHECK_INT(mkfifo(spare2, 0600), 0);
+	CHECK_INT(tre_file_erase(dir, "rec2", TRE_SYNC), 0);
+	CHECK(ino_of(rec2, NULL) == 0 && ino_of(spare2, NULL) == 0);
 	/* the erase overwrites the spare with zeros: a link there is removed, its target left alone */
 	CHECK_INT(unlink(spare), 0);
 	CHECK_INT(symlink(victim, spare), 0);
