@@ -106,7 +106,8 @@ static void human(FILE *f, const struct lab *l, const struct lab_run *r)
 		   "  %s\n"
 		   "  devices/       the TREs of the factory run\n",
 		l->dir,
-		l->opt.store_pg ? "pg/            the PostgreSQL cluster, a database per daemon (sho_a_drf, ...); <daemon>.conf its configuration"
+		l->opt.store_pg ? "pg/            the PostgreSQL cluster, a database per daemon (sho_a_drf, ...) owned by its role;\n"
+				  "  <daemon>.conf its configuration, <daemon>.pgpass its role's password (0600)"
 				: "<daemon>.db    each daemon's SQLite database; <daemon>.conf its configuration");
 	if (l->opt.pcaps)
 		fprintf(f, "  vno-nas.pcap   the radio side's NAS, vno-s6a.pcap the Diameter S6a (tshark -r FILE)\n");
