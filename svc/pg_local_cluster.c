@@ -480,7 +480,11 @@ static int hba_for_daemons(const struct om_pg_cluster *c, char *err, size_t err_
 		snprintf(err, err_len, "%s: cannot write it", path);
 		return OM_ESTORE;
 	}
-	return admin_exec(c, "SELECT pg_reload_conf()", NULL, 0, err, err_len);
+	/* nor the maintenance databases: a daemon's role reaches its own database and no other */
+	int rc = admin_exec(c, "REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC", NULL, 0, err, err_len);
+	if (rc == 0)
+		rc = admin_exec(c, "REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC", NULL, 0, err, err_len);
+	return rc < 0 ? rc : admin_exec(c, "SELECT pg_reload_conf()", NULL, 0, err, err_len);
 }
 
 /*

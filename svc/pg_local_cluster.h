@@ -104,8 +104,9 @@ OM_NODISCARD int om_pg_cluster_createdb(const struct om_pg_cluster *c, const cha
  * (issue 13: each daemon its own role, as a real operator runs them): the
  * role is a member of om_daemon, which authenticates by scram-sha-256 on
  * the socket (a line put first in pg_hba.conf on the first call; the
- * starter's superuser keeps peer); CONNECT and TEMPORARY on db are revoked
- * from PUBLIC, so no other role but a superuser reaches it. The role's
+ * starter's superuser keeps peer); CONNECT and TEMPORARY on db (and, on
+ * the first call, on postgres and template1) are revoked from PUBLIC, so no
+ * other role but a superuser reaches it, and the role no other database. The role's
  * password is random, written only to passfile (created 0600, must not
  * exist; libpq's password file format) and sent to the server as a SCRAM
  * verifier (PQencryptPasswordConn): neither argv, the URI nor any log holds

@@ -27,8 +27,8 @@
  *
  * The database: on PostgreSQL (`lab --store postgres`) each daemon's role
  * is refused by the server at every other daemon's database (permission
- * denied: CONNECT revoked from PUBLIC) and without its password file, gets
- * into its own, and every daemon runs on: the server, not only the
+ * denied: CONNECT revoked from PUBLIC), at postgres, and without its
+ * password file, gets into its own, and every daemon runs on: the server, not only the
  * configurations, keeps them apart.
  *
  * Each rule is also tried against a configuration that breaks it, so the
@@ -524,6 +524,8 @@ static void pg_lab_roles_keep_to_their_own(const char *bin_dir)
 		own += !*err;
 		try_connect(uri[a], NULL, 1, err, sizeof(err));
 		CHECK_MSG(strstr(err, "password"), "%s's role without its password file: '%s'", name, err);
+		try_connect(uri[a], "postgres", 0, err, sizeof(err));
+		CHECK_MSG(strstr(err, "permission denied for database"), "%s's role at postgres: '%s'", name, err);
 		for (int b = 0; b < LAB_N_DAEMONS; b++) {
 			if (b == a || b == LAB_D_VNO)
 				continue;

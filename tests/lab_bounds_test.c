@@ -123,7 +123,6 @@ struct tally {
 	int n401, n429, n503, other;
 };
 static pthread_mutex_t tally_lock = PTHREAD_MUTEX_INITIALIZER;
-static volatile int attacking;
 
 static void *guesser(void *arg)
 {
