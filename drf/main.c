@@ -186,6 +186,7 @@ int main(int argc, char **argv)
 	const struct om_daemon_file_use files[] = {
 		{ s.db, OM_DAEMON_DB },		       { s.signing_key, OM_DAEMON_SECRET },
 		{ s.tls.key_file, OM_DAEMON_SECRET }, { s.push.key_file, OM_DAEMON_SECRET },
+		{ s.fence.peer, OM_DAEMON_DB }, /* a postgresql:// URI (om_store_fence_conf): its credential's files */
 	};
 	if (om_daemon_private("drf", files, sizeof(files) / sizeof(files[0])) < 0)
 		goto out;

@@ -249,6 +249,7 @@ int main(int argc, char **argv)
 	}
 	const struct om_daemon_file_use files[] = {
 		{ s.hss.db_path, OM_DAEMON_DB }, { s.pcap, OM_DAEMON_CAPTURE }, { s.fd_conf ? NULL : s.run_dir, OM_DAEMON_DIR },
+		{ s.fence.peer, OM_DAEMON_DB }, /* a postgresql:// URI (om_store_fence_conf): its credential's files */
 	};
 	if (om_daemon_private("hss", files, sizeof(files) / sizeof(files[0])) < 0)
 		goto out;

@@ -250,13 +250,13 @@ static int check_pg_credential(const char *conf, char *why, size_t len)
 	if (!password)
 		return 0;
 	if (!self_conf) {
-		snprintf(why, len, "db holds a password: name a passfile instead");
+		snprintf(why, len, "a database URI holds a password: name a passfile instead");
 		return OM_EFILE_MODE;
 	}
 	rc = om_private_check(self_conf, 0, why, len);
 	if (rc < 0) {
 		size_t n = strlen(why);
-		snprintf(why + n, len - n, " (its db holds a password; or name a passfile)");
+		snprintf(why + n, len - n, " (a database URI in it holds a password; or name a passfile)");
 	}
 	return rc;
 }

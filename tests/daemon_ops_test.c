@@ -15,8 +15,8 @@
  *  - a PostgreSQL db's credential (docs/store.md "Credentials on
  *    PostgreSQL"): a password in the URI is refused in a configuration
  *    others may read, a passfile that others may read or that is missing is
- *    refused, each naming the file and never the password; made private,
- *    the same files pass.
+ *    refused, each naming the file and never the password (db_peer's
+ *    too); made private, the same files pass.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -102,8 +102,8 @@ static void pg_credential_only_in_private_files(void)
 	CHECK(chmod(hss_conf, 0644) == 0);
 	int st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
 	snprintf(want, sizeof(want),
-		 "openmcim-hss: refusing to start: %s: readable by group/others (mode 0644); chmod 600 (its db holds a "
-		 "password; or name a passfile) (OM_EFILE_MODE)\n",
+		 "openmcim-hss: refusing to start: %s: readable by group/others (mode 0644); chmod 600 (a database URI in "
+		 "it holds a password; or name a passfile) (OM_EFILE_MODE)\n",
 		 hss_conf);
 	CHECK_MSG(st == 1 && !strcmp(err, want) && !out[0], "status %d err '%s'", st, err);
 	CHECK_MSG(!strstr(err, "sw0rdf1sh"), "the password in the message: %s", err);
@@ -112,7 +112,7 @@ static void pg_credential_only_in_private_files(void)
 	write_hss_conf("info", hss_port, "");
 	CHECK(chmod(hss_conf, 0640) == 0);
 	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
-	CHECK_MSG(st == 1 && strstr(err, "(mode 0640); chmod 600 (its db holds a password") && !strstr(err, "sw0rdf1sh"),
+	CHECK_MSG(st == 1 && strstr(err, "(mode 0640); chmod 600 (a database URI in it holds a password") && !strstr(err, "sw0rdf1sh"),
 		  "status %d err '%s'", st, err);
 	/* made private: it passes */
 	CHECK(chmod(hss_conf, 0600) == 0);
@@ -136,6 +136,29 @@ static void pg_credential_only_in_private_files(void)
 	CHECK(chmod(passfile, 0600) == 0);
 	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
 	CHECK_MSG(st == 0 && strstr(out, ": ok"), "status %d out '%s' err '%s'", st, out, err);
+	/* db_peer (case 2's other cluster) is held to the same rule */
+	write_hss_conf("info", hss_port, "");
+	FILE *f = fopen(hss_conf, "r+");
+	size_t len = 0;
+	char *conf_text = (char *)check_slurp(hss_conf, &len);
+	if (f && conf_text) {
+		char *after_db = strstr(conf_text, "\n[diameter]");
+		CHECK(after_db != NULL);
+		if (after_db) {
+			fprintf(f, "%.*s\ndb_peer = postgresql:///hss?host=/nonexistent&user=hss&password=sw0rdf1sh%s",
+				(int)(after_db - conf_text), conf_text, after_db);
+		}
+	}
+	if (f)
+		fclose(f);
+	free(conf_text);
+	CHECK(chmod(hss_conf, 0644) == 0);
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_MSG(st == 1 && strstr(err, "(mode 0644); chmod 600 (a database URI in it holds a password") && !strstr(err, "sw0rdf1sh"),
+		  "db_peer: status %d err '%s'", st, err);
+	CHECK(chmod(hss_conf, 0600) == 0);
+	st = du_run_split(argv, out, sizeof(out), err, sizeof(err));
+	CHECK_MSG(st == 0 && strstr(out, ": ok"), "db_peer private: status %d out '%s' err '%s'", st, out, err);
 	CHECK_MSG(!exists(run_dir), "--check-config created the run directory");
 	unlink(passfile);
 	CHECK(chmod(hss_conf, 0600) == 0);
