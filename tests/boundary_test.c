@@ -536,6 +536,23 @@ static void pg_lab_roles_keep_to_their_own(const char *bin_dir)
 		}
 	}
 	printf("postgresql: %u roles in their own database, %u connections to another's refused\n", own, refused);
+	/* the running daemons' sessions, as the server sees them: each database's only as its own role */
+	if (rc == 0) {
+		char admin[LAB_PATH_MAX + 100];
+		const char *h = strstr(uri[LAB_D_PVA], "?host=");
+		snprintf(admin, sizeof(admin), "postgresql:///postgres%.*s", h ? (int)strcspn(h, "&") : 0, h ? h : "");
+		PGconn *pc = PQconnectdb(admin);
+		PGresult *r = PQexec(pc, "SELECT datname, usename, count(*) FROM pg_stat_activity WHERE backend_type = "
+					 "'client backend' AND datname <> 'postgres' GROUP BY 1, 2 ORDER BY 1, 2");
+		int rows = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1;
+		CHECK_MSG(rows >= 16, "%d (database, role) sessions seen: %s", rows, PQerrorMessage(pc));
+		for (int i = 0; i < rows; i++)
+			CHECK_MSG(!strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)), "database %s has a session of role %s",
+				  PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+		printf("postgresql: %d databases in use, each by its own role only\n", rows);
+		PQclear(r);
+		PQfinish(pc);
+	}
 	for (int d = 0; rc == 0 && d < LAB_N_DAEMONS; d++) {
 		pid_t pid = lab_daemon_pid(&l, (enum lab_daemon)d);
 		CHECK_MSG(pid > 0 && kill(pid, 0) == 0, "%s not running", lab_daemon_name((enum lab_daemon)d));
