@@ -511,6 +511,7 @@ static int new_passfile(const char *passfile, const char *db, char pw[65], char 
 		ok = 0;
 	OPENSSL_cleanse(line, sizeof(line));
 	if (!ok) {
+		OPENSSL_cleanse(pw, 65);
 		snprintf(err, err_len, "%.200s: cannot create it (it must not exist): %s", passfile, strerror(errno));
 		return OM_EINVAL;
 	}
