@@ -54,7 +54,7 @@ void kit_index_line(FILE *f, X509 *cert, char status);
 
 void kit_write(const char *dir, const char *name, const char *text);
 
-/* A port nobody listens on now (bound to 0, read, released). */
+/* A port no address holds now: `openssl ocsp -port` binds [::] dual-stack (du_free_port). */
 int kit_free_port(void);
 
 /* Does the file at path contain needle? (The responder's log says when it listens.) */

@@ -132,18 +132,36 @@ const char *du_fd_ext_dir(void)
 	return dirs[2];
 }
 
+/*
+ * Probed as the widest peer binds it: a dual-stack [::] socket (IPV6_V6ONLY
+ * off) gets from the kernel only a port no IPv4 or IPv6 address holds, so a
+ * peer that binds the wildcard ([::] as `openssl ocsp -port` and `openssl
+ * s_server -accept` do) finds it free too; a port free on 127.0.0.1 alone
+ * may be held on 127.x.y.z (the attach storm's devices), and then that
+ * peer's bind fails with EADDRINUSE. Without IPv6, 0.0.0.0.
+ */
 unsigned du_free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || getsockname(s, (struct sockaddr *)&a, &len)) {
-		if (s >= 0)
-			close(s);
-		return 0;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+	int off = 0;
+	unsigned port = 0;
+	int s = socket(AF_INET6, SOCK_STREAM, 0);
+	if (s >= 0) {
+		socklen_t len = sizeof(a6);
+		if (setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) == 0 &&
+		    bind(s, (struct sockaddr *)&a6, sizeof(a6)) == 0 &&
+		    getsockname(s, (struct sockaddr *)&a6, &len) == 0)
+			port = ntohs(a6.sin6_port);
+	} else if ((s = socket(AF_INET, SOCK_STREAM, 0)) >= 0) {
+		socklen_t len = sizeof(a4);
+		if (bind(s, (struct sockaddr *)&a4, sizeof(a4)) == 0 &&
+		    getsockname(s, (struct sockaddr *)&a4, &len) == 0)
+			port = ntohs(a4.sin_port);
 	}
-	close(s);
-	return ntohs(a.sin_port);
+	if (s >= 0)
+		close(s);
+	return port;
 }
 
 pid_t du_spawn_daemon(const char *exe, const char *conf, const char *log, int append)

@@ -42,7 +42,7 @@ void du_nap_ms(long ms);
 /* Where freeDiameter's dictionary extensions (dict_nasreq.fdx, ...) are on this machine. */
 const char *du_fd_ext_dir(void);
 
-/* A TCP port free on 127.0.0.1 just now, or 0. */
+/* A TCP port free on every address just now (a dual-stack [::] probe), or 0. */
 unsigned du_free_port(void);
 
 /*

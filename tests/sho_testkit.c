@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The helpers of sho_testkit.h (a test kit compiled once, in libomtest). */
+#include "daemon_util.h"
 #include "sho_testkit.h"
 
 void kit_tre_free(struct kit_tre *t)
@@ -72,17 +73,11 @@ void kit_write(const char *dir, const char *name, const char *text)
 	}
 }
 
+/* `openssl ocsp -port` binds [::] dual-stack: probed the same way (du_free_port). */
 int kit_free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
+	unsigned port = du_free_port();
+	return port ? (int)port : -1;
 }
 
 int kit_log_has(const char *path, const char *needle)
