@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -60,7 +59,7 @@ struct tunnel {
 	size_t req_len, d2u_len, u2d_len;
 	uint8_t *d2u, *u2d;          /* BEARER_BUF each, one allocation, from the dial on */
 	char target[300];            /* host:port, for the log */
-	char req[BEARER_REQUEST_MAX + 1]; /* may hold the key: cleansed when done */
+	char req[BEARER_REQUEST_MAX];     /* may hold the key: cleansed when done */
 };
 
 struct vno_bearer {
@@ -281,19 +280,27 @@ static void tunnel_open(struct proxy *p, struct tunnel *t)
 static void on_up(evutil_socket_t fd, short what, void *arg);
 
 /*
- * Start the upstream connection to host:port, not blocking the loop (a name
- * is still resolved with getaddrinfo, which may: the lab's are loopback or
- * /etc/hosts). 0 under way, -1 refused (answered).
+ * Start the upstream connection to host:port, not blocking the loop: host is
+ * an IPv4 literal, or an allow entry's name resolved at start
+ * (vno_conf_resolve); a name outside the allow list (allow = *) is refused,
+ * never resolved here. 0 under way, -1 refused (answered).
  */
-static int dial(struct proxy *p, struct tunnel *t, const char *host, const char *port)
+static int dial(struct proxy *p, struct tunnel *t, const char *host, uint16_t port)
 {
-	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
-	if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
-		goto unreachable;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	const struct vno_allow *a = vno_apn_match(t->b->apn, host, port);
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		if (!a || !a->resolved) {
+			om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=name-not-configured", t->b->imsi,
+				  t->b->apn->name, t->target);
+			reply(t->dev, "502 Bad Gateway");
+			return -1;
+		}
+		sa.sin_addr = a->addr;
+	}
 	t->up = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int rc = t->up < 0 ? -1 : connect(t->up, res->ai_addr, res->ai_addrlen);
+	int rc = t->up < 0 ? -1 : connect(t->up, (struct sockaddr *)&sa, sizeof(sa));
 	int err = errno;
-	freeaddrinfo(res);
 	if (rc < 0 && (t->up < 0 || err != EINPROGRESS))
 		goto unreachable;
 	no_delay(t->up);
@@ -336,48 +343,22 @@ static void on_up(evutil_socket_t fd, short what, void *arg)
 	tunnel_open(p, t);
 }
 
-/* The key in the headers' OM_RADIO_BEARER_AUTH line (after the request line, up to the blank line). */
-static bool key_of(const char *headers, uint8_t key[static OM_RADIO_BEARER_KEY_LEN])
-{
-	static const char name[] = OM_RADIO_BEARER_AUTH;
-	char hex[2 * OM_RADIO_BEARER_KEY_LEN + 1];
-	for (const char *h = headers; h && *h && strncmp(h, "\r\n", 2); h = strstr(h, "\r\n"), h = h ? h + 2 : NULL) {
-		if (strncasecmp(h, name, sizeof(name) - 1))
-			continue;
-		const char *v = h + sizeof(name) - 1;
-		const char *eol = strstr(v, "\r\n");
-		if (!eol || (size_t)(eol - v) != sizeof(hex) - 1)
-			return false;
-		memcpy(hex, v, sizeof(hex) - 1);
-		hex[sizeof(hex) - 1] = '\0';
-		bool ok = om_hex_decode(key, OM_RADIO_BEARER_KEY_LEN, hex) == 0;
-		OPENSSL_cleanse(hex, sizeof(hex));
-		return ok;
-	}
-	return false;
-}
-
 /*
- * The request is whole ("\r\n\r\n" at hdr_end): its key must name an open
+ * The request is whole (bearer_request_parse): its key must name an open
  * bearer (the device learned it over its own radio link only, mme.c, as a
  * real UE's user plane is its radio bearer's), then it must be "CONNECT
  * host:port HTTP/1.x" for a target the bearer's APN allows. Anything else
  * is answered and closed. Bytes after the headers are kept for upstream.
  */
-static void handle_request(struct proxy *p, struct tunnel *t, size_t hdr_end)
+static void handle_request(struct proxy *p, struct tunnel *t, struct bearer_request *r)
 {
-	char method[16], version[16];
-	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
-	char *line_end = strstr(t->req, "\r\n");
-	*line_end = '\0';
-	bool have = key_of(line_end + 2, key);
 	pthread_mutex_lock(&p->lock);
-	struct vno_bearer *b = have ? lookup(p, key) : NULL;
-	OPENSSL_cleanse(key, sizeof(key));
+	struct vno_bearer *b = r->have_key ? lookup(p, r->key) : NULL;
+	OPENSSL_cleanse(r->key, sizeof(r->key));
 	if (!b) {
 		pthread_mutex_unlock(&p->lock);
 		/* No open bearer's key: no tunnel, nothing relayed or logged as a device's traffic. */
-		REFUSED(p, "reason=not-the-device key=%s", have ? "unknown" : "none");
+		REFUSED(p, "reason=not-the-device key=%s", r->have_key ? "unknown" : "none");
 		reply(t->dev, "407 Proxy Authentication Required");
 		goto close;
 	}
@@ -406,27 +387,24 @@ static void handle_request(struct proxy *p, struct tunnel *t, size_t hdr_end)
 	t->b = b;
 	pthread_mutex_unlock(&p->lock);
 
-	if (sscanf(t->req, "%15s %299s %15s", method, t->target, version) != 3 || strncmp(version, "HTTP/1.", 7)) {
-		om_notice("bearer-refused", "imsi=%s apn=%s reason=malformed-request", b->imsi, b->apn->name);
-		reply(t->dev, "400 Bad Request");
+	switch (r->line) {
+	case BEARER_REQ_OK:
+		break;
+	case BEARER_REQ_METHOD: /* printable, no space: bearer_request.c */
+		om_notice("bearer-refused", "imsi=%s apn=%s reason=method method=%s", b->imsi, b->apn->name, r->method);
+		reply(t->dev, bearer_req_status(r->line));
 		goto close;
-	}
-	if (strcmp(method, "CONNECT")) {
-		om_notice("bearer-refused", "imsi=%s apn=%s reason=method method=%s", b->imsi, b->apn->name, method);
-		reply(t->dev, "405 Method Not Allowed");
-		goto close;
-	}
-	char host[300];
-	snprintf(host, sizeof(host), "%s", t->target);
-	char *colon = strrchr(host, ':'), *end = NULL;
-	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-	if (!colon || colon == host || !end || *end || port == 0 || port > 65535 || colon[1] == '-') {
+	case BEARER_REQ_BAD_TARGET:
 		om_notice("bearer-refused", "imsi=%s apn=%s reason=bad-target", b->imsi, b->apn->name);
-		reply(t->dev, "400 Bad Request");
+		reply(t->dev, bearer_req_status(r->line));
+		goto close;
+	default:
+		om_notice("bearer-refused", "imsi=%s apn=%s reason=malformed-request", b->imsi, b->apn->name);
+		reply(t->dev, bearer_req_status(r->line));
 		goto close;
 	}
-	*colon = '\0';
-	if (!vno_apn_allows(b->apn, host, (uint16_t)port)) {
+	snprintf(t->target, sizeof(t->target), "%s", r->target);
+	if (!vno_apn_allows(b->apn, r->host, r->port_num)) {
 		om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=not-in-apn", b->imsi, b->apn->name, t->target);
 		reply(t->dev, "403 Forbidden");
 		goto close;
@@ -437,17 +415,17 @@ static void handle_request(struct proxy *p, struct tunnel *t, size_t hdr_end)
 		goto close;
 	}
 	t->u2d = t->d2u + BEARER_BUF;
-	t->d2u_len = t->req_len - hdr_end;
-	memcpy(t->d2u, t->req + hdr_end, t->d2u_len);
+	t->d2u_len = t->req_len - r->hdr_end;
+	memcpy(t->d2u, t->req + r->hdr_end, t->d2u_len);
 	OPENSSL_cleanse(t->req, sizeof(t->req)); /* the key came in the headers */
-	if (dial(p, t, host, colon + 1) < 0)
+	if (dial(p, t, r->host, r->port_num) < 0)
 		goto close;
 	return;
 close:
 	tunnel_close(p, t);
 }
 
-/* Read the request until it is whole, too long, or the socket is dry. */
+/* Read the request until it is whole, refused, or the socket is dry. */
 static void read_request(struct proxy *p, struct tunnel *t)
 {
 	for (;;) {
@@ -461,18 +439,25 @@ static void read_request(struct proxy *p, struct tunnel *t)
 			return;
 		}
 		t->req_len += (size_t)r;
-		t->req[t->req_len] = '\0';
-		char *end = strstr(t->req, "\r\n\r\n");
-		if (end) {
-			handle_request(p, t, (size_t)(end + 4 - t->req));
+		struct bearer_request req;
+		enum bearer_req_verdict v = bearer_request_parse(t->req, t->req_len, &req);
+		switch (v) {
+		case BEARER_REQ_MORE:
+			continue;
+		case BEARER_REQ_OK:
+			handle_request(p, t, &req);
+			OPENSSL_cleanse(&req, sizeof(req));
 			return;
+		case BEARER_REQ_TOO_LONG:
+			REFUSED(p, "reason=request-too-long max=%d headers-max=%d", BEARER_REQUEST_MAX, BEARER_HEADERS_MAX);
+			break;
+		default:
+			REFUSED(p, "reason=%s", "bad-bytes");
+			break;
 		}
-		if (t->req_len == BEARER_REQUEST_MAX || memchr(t->req, '\0', t->req_len)) {
-			REFUSED(p, "reason=request-too-long max=%d", BEARER_REQUEST_MAX);
-			reply(t->dev, "431 Request Header Fields Too Large");
-			tunnel_close(p, t);
-			return;
-		}
+		reply(t->dev, bearer_req_status(v));
+		tunnel_close(p, t);
+		return;
 	}
 }
 

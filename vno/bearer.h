@@ -20,13 +20,13 @@
 
 #include <openmcim/radio.h>
 
+#include "bearer_request.h" /* BEARER_REQUEST_MAX */
 #include "vno_conf.h"
 
 struct vno_bearer;
 
 #define BEARER_MAX_TUNNELS 16     /* per bearer: a 17th CONNECT with its key gets 503 */
 #define BEARER_BUF 16384          /* per direction and tunnel */
-#define BEARER_REQUEST_MAX 4096   /* request line and headers */
 #define BEARER_PENDING_MAX 1024   /* connections whose CONNECT has not named a bearer yet; a newcomer
 				   * beyond this closes the oldest of them */
 #define BEARER_REQUEST_MS 5000    /* a connection's whole request is due this long after its accept */

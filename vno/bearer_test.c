@@ -101,13 +101,48 @@ static void full_access_apn(uint16_t echo_port)
 	CHECK(b != NULL);
 	char target[64];
 	int status;
-	snprintf(target, sizeof(target), "localhost:%u", echo_port);
+	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
 	int fd = test_http_connect(port, key, target, &status);
 	CHECK_INT(status, 200);
 	CHECK(test_echo_through(fd, "anywhere"));
 	close(fd);
+	/* A name no allow list holds is not resolved on the proxy's loop (getaddrinfo may block it): 502. */
+	snprintf(target, sizeof(target), "localhost:%u", echo_port);
+	close(test_http_connect(port, key, target, &status));
+	CHECK_INT(status, 502);
 	/* Allowed but nobody listens: 502. */
 	snprintf(target, sizeof(target), "127.0.0.1:%u", test_free_port());
+	close(test_http_connect(port, key, target, &status));
+	CHECK_INT(status, 502);
+	bearer_close(b);
+}
+
+/*
+ * An allowed name is dialed at the address found at start (vno_conf_resolve),
+ * never resolved by the proxy: dpf.lab.invalid resolves nowhere, yet its
+ * entry's address (the echo server's) gets the tunnel. The same entry not
+ * resolved: 502, nothing dialed.
+ */
+static void allowed_names_resolved_at_start(uint16_t echo_port)
+{
+	struct vno_apn apn = {.name = "provisioning", .n_allow = 1};
+	snprintf(apn.allow[0].host, sizeof(apn.allow[0].host), "dpf.lab.invalid");
+	apn.allow[0].port = echo_port;
+	apn.allow[0].addr.s_addr = htonl(INADDR_LOOPBACK);
+	apn.allow[0].resolved = true;
+	uint16_t port = 0;
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
+	check_random(key, sizeof(key));
+	struct vno_bearer *b = bearer_open(&apn, "001010000000007", key, &port);
+	CHECK(b != NULL);
+	char target[64];
+	int status;
+	snprintf(target, sizeof(target), "dpf.lab.invalid:%u", echo_port);
+	int fd = test_http_connect(port, key, target, &status);
+	CHECK_INT(status, 200);
+	CHECK(test_echo_through(fd, "by its start-time address"));
+	close(fd);
+	apn.allow[0].resolved = false;
 	close(test_http_connect(port, key, target, &status));
 	CHECK_INT(status, 502);
 	bearer_close(b);
@@ -403,6 +438,7 @@ int main(void)
 	CHECK_INT(test_echo_start(&echo), 0);
 	provisioning_apn_allows_only_its_hosts(echo.port);
 	full_access_apn(echo.port);
+	allowed_names_resolved_at_start(echo.port);
 	bearer_is_bound_to_the_device_link();
 	tunnels_per_bearer_bounded(echo.port);
 	pending_requests_bounded(echo.port);

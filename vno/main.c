@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 	int rc = om_daemon_args(&self, argc, argv, &path);
 	if (rc >= 0)
 		return rc;
-	if (vno_conf_load(&conf, path, err, sizeof(err))) {
+	if (vno_conf_load(&conf, path, err, sizeof(err)) || vno_conf_resolve(&conf, path, err, sizeof(err))) {
 		fprintf(stderr, "openmcim-vno: %s\n", err);
 		return 1;
 	}

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,12 +432,37 @@ const struct vno_apn *vno_conf_apn(const struct vno_conf *c, const char *name)
 	return NULL;
 }
 
-bool vno_apn_allows(const struct vno_apn *apn, const char *host, uint16_t port)
+const struct vno_allow *vno_apn_match(const struct vno_apn *apn, const char *host, uint16_t port)
 {
-	if (apn->any)
-		return true;
 	for (size_t i = 0; i < apn->n_allow; i++)
 		if (apn->allow[i].port == port && !strcasecmp(apn->allow[i].host, host))
-			return true;
-	return false;
+			return &apn->allow[i];
+	return NULL;
+}
+
+bool vno_apn_allows(const struct vno_apn *apn, const char *host, uint16_t port)
+{
+	return apn->any || vno_apn_match(apn, host, port) != NULL;
+}
+
+int vno_conf_resolve(struct vno_conf *c, const char *path, char *err, size_t err_len)
+{
+	for (size_t i = 0; i < c->n_apns; i++) {
+		for (size_t k = 0; k < c->apns[i].n_allow; k++) {
+			struct vno_allow *a = &c->apns[i].allow[k];
+			struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+			int rc = getaddrinfo(a->host, NULL, &hints, &res);
+			if (rc != 0 || !res) {
+				snprintf(err, err_len, "%s: [apn.%s] allow %s:%u: %s", path, c->apns[i].name, a->host,
+					 (unsigned)a->port, rc ? gai_strerror(rc) : "no IPv4 address");
+				if (res)
+					freeaddrinfo(res);
+				return -1;
+			}
+			a->addr = ((const struct sockaddr_in *)(const void *)res->ai_addr)->sin_addr;
+			a->resolved = true;
+			freeaddrinfo(res);
+		}
+	}
+	return 0;
 }

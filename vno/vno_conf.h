@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
 #include <openmcim/nas.h>
 
 #define VNO_MAX_HOMES 32
@@ -39,6 +41,8 @@ struct vno_home {
 struct vno_allow {
 	char host[VNO_HOST_MAX];
 	uint16_t port;
+	bool resolved;                /* addr is host's, found once at start (vno_conf_resolve) */
+	struct in_addr addr;          /* where the proxy dials host: never resolved on its loop */
 };
 
 struct vno_apn {
@@ -112,6 +116,17 @@ const struct vno_apn *vno_conf_apn(const struct vno_conf *c, const char *name);
 
 /* Whether a bearer of apn may CONNECT to host:port. */
 bool vno_apn_allows(const struct vno_apn *apn, const char *host, uint16_t port);
+
+/* apn's allow entry host:port names (compared as written), or NULL (none, or allow = *). */
+const struct vno_allow *vno_apn_match(const struct vno_apn *apn, const char *host, uint16_t port);
+
+/*
+ * Resolve every allow host of every APN (IPv4, the first address) once, at
+ * start: the bearer proxy dials an allowed name at that address and never
+ * calls the resolver on its event loop. -1 with "path: [apn.X] allow
+ * host:port: reason" in err when a name does not resolve.
+ */
+int vno_conf_resolve(struct vno_conf *c, const char *path, char *err, size_t err_len);
 
 /* Parse "a.b.c.d:port" (port 0 allowed only when allow_zero). 0 or -1. */
 int vno_parse_hostport(const char *s, char host[static 16], uint16_t *port, bool allow_zero);

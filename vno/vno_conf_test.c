@@ -55,6 +55,10 @@ static void example_loads(void)
 	CHECK(p && vno_apn_allows(p, "localhost", 8445) && !vno_apn_allows(p, "localhost", 8443) &&
 	      !vno_apn_allows(p, "127.0.0.1", 80));
 	CHECK(vno_apn_allows(vno_conf_apn(&c, "internet.sho-a"), "example.org", 443));
+	/* Its allowed names found once, at start: localhost is 127.0.0.1 (/etc/hosts). */
+	CHECK_MSG(vno_conf_resolve(&c, ex, err, sizeof(err)) == 0, "%s", err);
+	CHECK(p && p->allow[0].resolved && p->allow[0].addr.s_addr == htonl(INADDR_LOOPBACK));
+	CHECK(p && vno_apn_match(p, "LOCALHOST", 8445) == &p->allow[0] && !vno_apn_match(p, "localhost", 8443));
 }
 
 static void longest_prefix_wins(void)
