@@ -11,9 +11,9 @@
  * only with the TRE's signed `active` statement: without one, or with a
  * `fallback` one, it is 403 with its reason and the register unchanged
  * (issue 12).
- * --help, a bad configuration and SIGTERM. On PostgreSQL: started again on
- * a primary whose standby was promoted, it refuses (fenced) and the register
- * stays as it was.
+ * --help, a bad configuration and SIGTERM. On PostgreSQL: running on a
+ * primary whose synchronous standby is promoted, it stops (fenced); started
+ * again there, it refuses; either way the register stays as it was.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -427,13 +427,32 @@ static void command_line(void)
 	CHECK_MSG(strstr(out, "bad.conf:3") != NULL, "bad config: %s", out);
 }
 
+/* The exit status of pid within ms (it is then reaped), or -2 while it still runs (then it is killed). */
+static int exit_within(pid_t pid, int ms)
+{
+	int w;
+	for (int waited = 0; pid > 0 && waited < ms; waited += 50) {
+		if (waitpid(pid, &w, WNOHANG) == pid)
+			return WIFEXITED(w) ? WEXITSTATUS(w) : -1;
+		du_nap_ms(50);
+	}
+	if (pid > 0)
+		du_stop_daemon(pid, SIGKILL);
+	return -2;
+}
+
 /*
  * Case 2 (docs/decisions.md "Fencing the old primary"), on PostgreSQL only:
- * the register's cluster gets a synchronous standby, which is promoted. The
- * DRF started again on the old primary, db_peer naming the promoted copy,
- * refuses before it opens the register (`fenced`, exit status 3): a
- * handover and a completion find no one to answer, and every row of the
- * register is as before.
+ * the register's cluster gets a synchronous standby; the DRF runs on the
+ * primary, db_peer naming the standby, checked every second.
+ *   1. The standby is promoted while the DRF runs: within db_peer_interval
+ *      its watcher ends it (`fenced`, exit status 3, the timelines in the
+ *      line); a handover and a completion sent after find no one to
+ *      answer, and every row of the register is as it was while the DRF
+ *      still served.
+ *   2. The DRF started again on the old primary refuses before it opens
+ *      the register (exit status 3): the same two requests unanswered, the
+ *      register unchanged.
  */
 static void fenced_after_promotion(const char *allow, unsigned vno_port)
 {
@@ -447,31 +466,41 @@ static void fenced_after_promotion(const char *allow, unsigned vno_port)
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(db + 4, "?"), db + 4);
 	int rc = om_pg_cluster_standby(&standby, primary, NULL, 1, err, sizeof(err));
 	CHECK_MSG(rc == 0, "standby: %s", err);
-	if (rc == 0)
-		rc = om_pg_cluster_promote(&standby, err, sizeof(err));
-	CHECK_MSG(rc == 0, "promote: %s", err);
 	if (rc < 0 || om_pg_cluster_uri(&standby, name, peer, sizeof(peer)) < 0)
 		goto out;
 	const char *dbs[] = { drf_db };
-	char *before = rk_snapshot(dbs, 1, NULL, 0);
-	snprintf(extra, sizeof(extra), "%sdb_peer = %s\n", allow, peer);
-	write_conf("drf.conf", extra, vno_port);
 	char conf[600], logp[600];
 	snprintf(conf, sizeof(conf), "%s/drf.conf", tmp);
 	snprintf(logp, sizeof(logp), "%s/drf.log", tmp);
-	pid_t pid = du_spawn_daemon(drf_bin, conf, logp, 1);
-	int st = -2;
-	for (int waited = 0; pid > 0 && waited < 15000 && st == -2; waited += 50) {
-		int w;
-		if (waitpid(pid, &w, WNOHANG) == pid)
-			st = WIFEXITED(w) ? WEXITSTATUS(w) : -1;
-		else
-			du_nap_ms(50);
-	}
-	if (st == -2 && pid > 0)
-		du_stop_daemon(pid, SIGKILL);
-	CHECK_MSG(st == OM_STORE_FENCED_EXIT, "the DRF on the old primary: exit status %d, want 3 (fenced)", st);
+	snprintf(extra, sizeof(extra), "%sdb_peer = %s\ndb_peer_interval = 1\n", allow, peer);
+	write_conf("drf.conf", extra, vno_port);
+
+	/* 1: running on the primary beside its synchronous standby, which is promoted */
+	CHECK_INT(unlink(logp), 0); /* no earlier run's started line for start_daemon to read */
+	pid_t pid = start_daemon();
+	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/bogus", NULL, out, sizeof(out)), 400); /* it serves */
+	char *serving = rk_snapshot(dbs, 1, NULL, 0);
+	rc = om_pg_cluster_promote(&standby, err, sizeof(err));
+	CHECK_MSG(rc == 0, "promote: %s", err);
+	/* a check every second: gone within 5 s (0.9 s measured), the rest the comparison's connections under load */
+	int st = rc == 0 ? exit_within(pid, 5000) : exit_within(pid, 0);
+	CHECK_MSG(st == OM_STORE_FENCED_EXIT,
+		  "the running DRF 5 s after its standby's promotion: exit status %d, want 3 (fenced)", st);
 	char *log = du_wait_log(logp, "timeline 2, db only on 1", 1000);
+	CHECK_MSG(log && strstr(log, " error fenced "), "the running DRF did not log why it stopped (see %s)", logp);
+	free(log);
+	CHECK_INT(post("drf.sho-b.lab", "/handover", "ok.req", out, sizeof(out)), -1);
+	CHECK_INT(post("drf.sho-b.lab", "/handover/r-1/completed", "active.stmt", out, sizeof(out)), -1);
+	char *before = rk_snapshot(dbs, 1, NULL, 0);
+	rk_check_unchanged(serving, rk_snapshot(dbs, 1, NULL, 0), "requests to the DRF fenced while it ran");
+	if (rc < 0)
+		goto out;
+
+	/* 2: started again on the old primary: refused before it opens the register */
+	pid = du_spawn_daemon(drf_bin, conf, logp, 0);
+	st = exit_within(pid, 15000);
+	CHECK_MSG(st == OM_STORE_FENCED_EXIT, "the DRF on the old primary: exit status %d, want 3 (fenced)", st);
+	log = du_wait_log(logp, "timeline 2, db only on 1", 1000);
 	CHECK_MSG(log && strstr(log, " error fenced "), "no fenced line in drf.log");
 	free(log);
 	CHECK_INT(post("drf.sho-b.lab", "/handover", "ok.req", out, sizeof(out)), -1);
