@@ -327,7 +327,9 @@ int main(void)
 	CHECK_MSG(run.failures[1] == 0, "the second ICF failed %d AIRs", run.failures[1]);
 	CHECK_INT(run.n, MAX_VEC);
 	check_every_vector();
-	CHECK_MSG(du_wait_log(log_path[1], "db-peer-unreached", 1000) != NULL, "the second ICF did not say its peer is gone");
+	char *unreached = du_wait_log(log_path[1], "db-peer-unreached", 1000);
+	CHECK_MSG(unreached != NULL, "the second ICF did not say its peer is gone");
+	free(unreached);
 
 	/* 5: the first RO's cluster and ICF come back: refused, nothing changes there */
 	int rs = om_pg_cluster_resume(&pg.c, err, sizeof(err));

@@ -27,7 +27,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
+#include <event2/util.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -45,7 +47,18 @@
 #define ACCEPT_BATCH 64
 #define LOG_BURST 10        /* refusal lines a second (svc/log.h); anyone local can cause them */
 
-enum tunnel_state { T_REQUEST, T_DIALING, T_OPEN };
+enum tunnel_state { T_REQUEST, T_RESOLVING, T_DIALING, T_OPEN };
+
+/*
+ * A name lookup under way for a tunnel (allow = *). libevent calls its
+ * callback exactly once, also after a cancel (EVUTIL_EAI_CANCEL), and maybe
+ * before evdns_getaddrinfo returns: the ticket, not the tunnel, is what it
+ * gets, and t is NULL once the tunnel is gone.
+ */
+struct resolving {
+	struct tunnel *t;
+	struct evdns_getaddrinfo_request *req;
+};
 
 struct tunnel {
 	enum tunnel_state state;
@@ -53,6 +66,10 @@ struct tunnel {
 	bool dev_eof, up_eof;        /* that side sent FIN */
 	bool dev_shut, up_shut;      /* we passed a FIN on to it */
 	struct event *ev_dev, *ev_up; /* edge-triggered, read and write */
+	struct event *ev_resolved;   /* T_RESOLVING: the lookup's end, run from the loop */
+	struct resolving *rs;        /* T_RESOLVING: the lookup under way */
+	struct in_addr resolved;     /* its answer (INADDR_ANY: none) */
+	uint16_t port;               /* the CONNECT's port */
 	long long accepted_ms;
 	struct vno_bearer *b;        /* once its key named it (under proxy.lock) */
 	struct tunnel *prev, *next;  /* the pending list, or b's tunnels */
@@ -83,6 +100,7 @@ struct proxy {
 	int lfd, wake[2];
 	uint16_t port;
 	struct event_base *base;
+	struct evdns_base *dns;      /* names under allow = *, looked up without blocking the loop */
 	struct event *ev_listen, *ev_wake, *ev_sweep, *ev_relisten;
 	pthread_t thread;
 	/* the loop thread's alone */
@@ -178,6 +196,16 @@ static void tunnel_close_locked(struct proxy *p, struct tunnel *t)
 			p->pend_tail = t->prev;
 		p->n_pending--;
 	}
+	if (t->rs) {
+		/* The callback frees the ticket, now or later, and touches no tunnel. */
+		struct resolving *rs = t->rs;
+		t->rs = NULL;
+		rs->t = NULL;
+		if (rs->req)
+			evdns_getaddrinfo_cancel(rs->req);
+	}
+	if (t->ev_resolved)
+		event_free(t->ev_resolved);
 	if (t->ev_dev)
 		event_free(t->ev_dev);
 	if (t->ev_up)
@@ -278,26 +306,92 @@ static void tunnel_open(struct proxy *p, struct tunnel *t)
 }
 
 static void on_up(evutil_socket_t fd, short what, void *arg);
+static int dial_addr(struct proxy *p, struct tunnel *t, struct in_addr addr, uint16_t port);
+
+static void on_lookup(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct resolving *rs = arg;
+	struct tunnel *t = rs->t;
+	if (t) {
+		t->rs = NULL;
+		t->resolved.s_addr = INADDR_ANY;
+		if (result == 0 && res && res->ai_family == AF_INET)
+			t->resolved = ((const struct sockaddr_in *)res->ai_addr)->sin_addr;
+		event_active(t->ev_resolved, 0, 0); /* on with the tunnel from the loop, not inside libevent's call */
+	}
+	if (res)
+		evutil_freeaddrinfo(res);
+	free(rs);
+}
+
+static void on_resolved(evutil_socket_t fd, short what, void *arg)
+{
+	struct tunnel *t = arg;
+	struct proxy *p = proxy;
+	(void)fd;
+	(void)what;
+	if (t->resolved.s_addr == INADDR_ANY) {
+		om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=unresolved", t->b->imsi, t->b->apn->name,
+			  t->target);
+		reply(t->dev, "502 Bad Gateway");
+		tunnel_close(p, t);
+		return;
+	}
+	if (dial_addr(p, t, t->resolved, t->port) < 0)
+		tunnel_close(p, t);
+}
+
+/*
+ * Look a name up for a bearer under allow = * (the APN carries its devices
+ * anywhere): with libevent's resolver on the loop, never getaddrinfo (it
+ * blocks: one slow DNS answer would stall every tunnel). 0 under way, -1
+ * refused (answered).
+ */
+static int lookup_name(struct proxy *p, struct tunnel *t, const char *host, uint16_t port)
+{
+	struct evutil_addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+	struct resolving *rs = NULL;
+	if (!p->dns || !(t->ev_resolved = event_new(p->base, -1, 0, on_resolved, t)) || !(rs = calloc(1, sizeof(*rs)))) {
+		om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=no-resolver", t->b->imsi, t->b->apn->name,
+			  t->target);
+		reply(t->dev, "502 Bad Gateway");
+		return -1;
+	}
+	rs->t = t;
+	t->rs = rs;
+	t->port = port;
+	t->state = T_RESOLVING;
+	struct evdns_getaddrinfo_request *req = evdns_getaddrinfo(p->dns, host, NULL, &hints, on_lookup, rs);
+	if (t->rs) /* not answered yet: the ticket lives until its callback */
+		rs->req = req;
+	return 0;
+}
 
 /*
  * Start the upstream connection to host:port, not blocking the loop: host is
  * an IPv4 literal, or an allow entry's name resolved at start
- * (vno_conf_resolve); a name outside the allow list (allow = *) is refused,
- * never resolved here. 0 under way, -1 refused (answered).
+ * (vno_conf_resolve), or under allow = * a name looked up on the loop
+ * (lookup_name). 0 under way, -1 refused (answered).
  */
 static int dial(struct proxy *p, struct tunnel *t, const char *host, uint16_t port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct in_addr addr;
 	const struct vno_allow *a = vno_apn_match(t->b->apn, host, port);
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		if (!a || !a->resolved) {
-			om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=name-not-configured", t->b->imsi,
-				  t->b->apn->name, t->target);
-			reply(t->dev, "502 Bad Gateway");
-			return -1;
-		}
-		sa.sin_addr = a->addr;
-	}
+	if (inet_pton(AF_INET, host, &addr) == 1)
+		return dial_addr(p, t, addr, port);
+	if (a && a->resolved)
+		return dial_addr(p, t, a->addr, port);
+	if (t->b->apn->any)
+		return lookup_name(p, t, host, port);
+	om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=name-not-configured", t->b->imsi, t->b->apn->name,
+		  t->target);
+	reply(t->dev, "502 Bad Gateway");
+	return -1;
+}
+
+static int dial_addr(struct proxy *p, struct tunnel *t, struct in_addr addr, uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = addr};
 	t->up = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int rc = t->up < 0 ? -1 : connect(t->up, (struct sockaddr *)&sa, sizeof(sa));
 	int err = errno;
@@ -470,7 +564,7 @@ static void on_dev(evutil_socket_t fd, short what, void *arg)
 		read_request(proxy, t);
 	else if (t->state == T_OPEN)
 		pump(proxy, t);
-	/* T_DIALING: what the device sends waits in its socket; tunnel_open() pumps it. */
+	/* T_RESOLVING, T_DIALING: what the device sends waits in its socket; tunnel_open() pumps it. */
 }
 
 static void accept_one(struct proxy *p, int fd)
@@ -606,7 +700,14 @@ static struct proxy *proxy_get(void)
 	    getsockname(p->lfd, (struct sockaddr *)&sa, &sl) < 0 || pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) < 0)
 		goto fail;
 	p->port = ntohs(sa.sin_port);
-	if (!(p->base = event_base_new()) ||
+	if (!(p->base = event_base_new()))
+		goto fail;
+	/* resolv.conf and the hosts file; without them names under allow = * get 502 (reason=no-resolver) */
+	if (!(p->dns = evdns_base_new(p->base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE)))
+		om_notice("bearer-proxy", "resolver=none reason=\"no resolver configuration: names under allow = * refused\"");
+	else if (evdns_base_set_option(p->dns, "timeout:", "3") < 0 || evdns_base_set_option(p->dns, "attempts:", "2") < 0)
+		goto fail; /* a lookup's deadline: two tries of 3 s */
+	if (
 	    !(p->ev_listen = event_new(p->base, p->lfd, EV_READ | EV_PERSIST, on_listen, p)) ||
 	    !(p->ev_relisten = event_new(p->base, -1, 0, on_relisten, p)) ||
 	    !(p->ev_wake = event_new(p->base, p->wake[0], EV_READ | EV_PERSIST, on_wake, p)) ||
@@ -623,6 +724,8 @@ static struct proxy *proxy_get(void)
 fail:
 	om_error("bearer-error", "reason=\"proxy: %s\"", strerror(errno));
 	if (p) {
+		if (p->dns)
+			evdns_base_free(p->dns, 0);
 		if (p->base)
 			event_base_free(p->base); /* frees nothing it did not make; the events leak once */
 		if (p->lfd >= 0)
