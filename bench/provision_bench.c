@@ -187,6 +187,9 @@ static void *worker(void *arg)
 	for (unsigned i; (i = atomic_fetch_add(&next_dev, 1)) < n;) {
 		atomic_fetch_add(provision_one(i) == 0 ? &done_ok : &done_bad, 1);
 		unsigned done = atomic_load(&done_ok) + atomic_load(&done_bad);
+		if (n >= 2000 && done % (n / 20) == 0) /* a long run shows its progress: every 5 % */
+			fprintf(stderr, "provision_bench: %u of %u devices done (%u failed)\n", done, n,
+				(unsigned)atomic_load(&done_bad));
 		if (done >= n / 2 && !atomic_exchange(&mem_half_taken, 1)) {
 			done_at_half = done;
 			cpu_half_ok = cpu_sample(cpu_half) == 0;
