@@ -264,6 +264,11 @@ int lab_transfer_code_at(const char *sock, const char *tre_id, char code[32])
 	struct om_admin_peer p = { .path = sock, .timeout_ms = 10000 };
 	char text[DRF_CODE_TEXT_LEN + 1] = "";
 	int rc = om_admin_peer_call(&p, line, keep_line, text, why, sizeof(why));
+	/* "too many connections: retry later" (this process's calls at once over the socket's per-peer bound) */
+	for (int again = 0; rc == OM_EUNAVAILABLE && again < 20; again++) {
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+		rc = om_admin_peer_call(&p, line, keep_line, text, why, sizeof(why));
+	}
 	if (rc == 0 && strlen(text) != DRF_CODE_TEXT_LEN)
 		rc = OM_EPROTO;
 	if (rc == 0)
