@@ -334,6 +334,9 @@ static int transition(struct sho *s, const char *tre_id, const char *request_id,
 		rc = om_stmt_exec(s->stmt[SHO_SQL_DEV_TRANSITION], OM_BIND(OM_TEXT(tre_id), OM_TEXT(to),
 								 OM_TEXT(reason ? reason : ""), OM_INT(sho_now()),
 								 OM_TEXT(v.state)));
+	/* moved meanwhile by another handle (the owners' API unlocks during the DRF call, move.c): no step taken */
+	if (rc >= 0 && om_store_changes(s->store) != 1)
+		rc = OM_ESHO_STATE;
 	if (rc >= 0)
 		rc = sho_event_add(s, tre_id, v.owner_id, sho_now(), to, reason ? reason : "");
 	if (rc >= 0)

@@ -394,6 +394,20 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
 	CHECK(strcmp(st.request_id, r.request_id) != 0);
 	CHECK_INT(sho_mark_provisioned(s, t->tre_id), OM_ESHO_STATE);
+	/* the device moved by another handle between our read and our write (the owners' API unlocks during
+	 * the DRF call, move.c): a trigger on the sequence write moves it inside our transaction, as that
+	 * handle would have; OM_ESHO_STATE, no event, no sequence, nothing changed (review) */
+	sho_sql("CREATE TRIGGER fixrev_move AFTER UPDATE OF sequence ON sho_handover BEGIN "
+		"UPDATE sho_device SET state = 'refused', reason = 'moved' WHERE tre_id = NEW.tre_id; END",
+		"CREATE FUNCTION fixrev_move() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+		"UPDATE sho_device SET state = 'refused', reason = 'moved' WHERE tre_id = NEW.tre_id; RETURN NEW; END $$; "
+		"CREATE TRIGGER fixrev_move AFTER UPDATE OF sequence ON sho_handover "
+		"FOR EACH ROW EXECUTE FUNCTION fixrev_move()");
+	before = snap_take();
+	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
+	CHECK_INT(sho_handover_accepted(s, t->tre_id, st.request_id, 1790000000u), OM_ESHO_STATE);
+	CHECK(snap_same(before));
+	sho_sql("DROP TRIGGER fixrev_move", "DROP TRIGGER fixrev_move ON sho_handover; DROP FUNCTION fixrev_move()");
 	/* accepted with the old DRF's bootstrap sequence, kept for our DRF: one commit, only for this request */
 	CHECK_INT(sho_handover_accepted(s, t->tre_id, "not-the-request", 1790000000u), OM_ESHO_STATE);
 	CHECK_INT(sho_status(s, t->tre_id, &st), 0);
