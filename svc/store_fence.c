@@ -20,7 +20,9 @@ struct facts {
 	int standby;        /* in recovery */
 	char sysid[32];     /* pg_control_system().system_identifier */
 	unsigned long tli;  /* the timeline it writes (a primary) or replays (a standby) */
-	long async_streams; /* standbys streaming from it asynchronously (0 when not visible to our role) */
+	long async_streams; /* standbys streaming from it asynchronously */
+	long hidden_streams; /* standbys whose sync_state our role cannot see (no pg_read_all_stats): NULL */
+	char role[64];       /* current_user, for the grant to name */
 };
 
 /*
@@ -32,7 +34,8 @@ static const char facts_sql[] =
 	"SELECT pg_is_in_recovery(), (SELECT system_identifier FROM pg_control_system())::text,"
 	" CASE WHEN pg_is_in_recovery() THEN lpad(to_hex((SELECT timeline_id FROM pg_control_checkpoint())), 8, '0')"
 	" ELSE pg_walfile_name(pg_current_wal_lsn()) END,"
-	" (SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'async')";
+	" (SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'async'),"
+	" (SELECT count(*) FROM pg_stat_replication WHERE sync_state IS NULL), current_user";
 
 /* the server's words go inside a log line's reason="...": no double quote in them */
 static void unquote(char *s)
@@ -58,13 +61,16 @@ static int read_facts(const char *uri, struct facts *f, char *why, size_t why_le
 	}
 	PGresult *r = PQexec(c, facts_sql);
 	rc = OM_ESTORE;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 4) {
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 6) {
 		f->standby = PQgetvalue(r, 0, 0)[0] == 't';
 		snprintf(f->sysid, sizeof(f->sysid), "%s", PQgetvalue(r, 0, 1));
 		char tli[9];
 		snprintf(tli, sizeof(tli), "%s", PQgetvalue(r, 0, 2));
 		f->tli = strtoul(tli, NULL, 16);
 		f->async_streams = atol(PQgetvalue(r, 0, 3));
+		f->hidden_streams = atol(PQgetvalue(r, 0, 4));
+		snprintf(f->role, sizeof(f->role), "%s", PQgetvalue(r, 0, 5));
+		unquote(f->role);
 		rc = f->tli && f->sysid[0] ? 0 : OM_ESTORE;
 	}
 	if (rc < 0) {
@@ -92,6 +98,14 @@ int om_store_fence_check(const char *db, const char *peer, int check_async, char
 		snprintf(why, why_len, "db is a standby (in recovery, timeline %lu): only the primary of record serves",
 			 own.tli);
 		return OM_ESTORE_FENCED;
+	}
+	/* without pg_read_all_stats every column but pid is NULL: an asynchronous standby would count 0 (review) */
+	if (check_async && own.hidden_streams > 0) {
+		snprintf(why, why_len,
+			 "db's role %s cannot see the standbys' sync_state, so an asynchronous standby would pass: grant "
+			 "pg_read_all_stats to %s (docs/operate.md, Service users)",
+			 own.role, own.role);
+		return OM_EINVAL;
 	}
 	if (check_async && own.async_streams > 0) {
 		snprintf(why, why_len,

@@ -61,7 +61,8 @@ OM_NODISCARD int om_store_fence_conf(const struct om_conf *c, const char *sectio
  * and peer was reached; 1: db is a primary and peer was not reached (why
  * says so); OM_ESTORE_FENCED: db is not the primary of record; OM_EINVAL:
  * peer is not a copy of db, or (with check_async) a standby streams from db
- * asynchronously; OM_ESTORE_CONN: db not reached. why gets one line
+ * asynchronously or db's role cannot see a standby's sync_state (it needs
+ * pg_read_all_stats); OM_ESTORE_CONN: db not reached. why gets one line
  * without passwords.
  */
 OM_NODISCARD int om_store_fence_check(const char *db, const char *peer, int check_async, char *why, size_t why_len);

@@ -4,6 +4,9 @@
  * on real clusters: a primary A with a standby S, and B, another system.
  *   - A beside S streaming asynchronously: refused at start-up (OM_EINVAL),
  *     served once S is synchronous; S itself: a standby, fenced.
+ *   - A's role without pg_read_all_stats (every sync_state NULL): refused
+ *     at start-up (`file:line: db_peer: ... grant pg_read_all_stats`);
+ *     granted: asynchronous refused, synchronous served.
  *   - A with an unreachable peer: served alone (1); with B: not a copy
  *     (OM_EINVAL).
  *   - S promoted: A fenced (a primary on a later timeline), S served with A
@@ -84,7 +87,30 @@ int main(void)
 	CHECK_INT(om_store_fence_check(ua, us, 1, why, sizeof(why)), OM_EINVAL);
 	CHECK_MSG(strstr(why, "asynchronously") != NULL, "%s", why);
 	CHECK_INT(om_store_fence_check(ua, us, 0, why, sizeof(why)), 0);
+	/* a plain login role (no superuser, no pg_read_all_stats) sees every pg_stat_replication column but
+	 * pid as NULL: refused at start-up as blind, not passed for seeing no asynchronous row (review) */
+	char uplain[600], passfile[300];
+	snprintf(passfile, sizeof(passfile), "%s/fence_plain.pgpass", dir);
+	rc = om_pg_cluster_createdb_owned(&a, "fence_plain", passfile, uplain, sizeof(uplain), err, sizeof(err));
+	CHECK_MSG(rc == 0, "plain role: %s", err);
+	CHECK_INT(om_store_fence_check(uplain, us, 1, why, sizeof(why)), OM_EINVAL);
+	CHECK_MSG(strstr(why, "role fence_plain cannot see the standbys' sync_state") &&
+			  strstr(why, "grant pg_read_all_stats to fence_plain") && !strchr(why, '"'),
+		  "%s", why);
+	struct om_store_fence_conf fc = { .db = uplain, .peer = us, .interval_s = 2, .where = "hss.conf:3" };
+	CHECK_INT(om_store_fence_start(&fc, err, sizeof(err)), OM_EINVAL);
+	om_store_fence_stop(); /* nothing runs after a refusal; this only matters where it was not refused */
+	CHECK_MSG(!strncmp(err, "hss.conf:3: db_peer: db's role fence_plain cannot see", 53), "%s", err);
+	CHECK_INT(om_store_fence_check(uplain, us, 0, why, sizeof(why)), 0); /* the watcher's checks: identity only */
+	/* granted: the asynchronous standby refused for being asynchronous */
+	CHECK(sql(ua, "GRANT pg_read_all_stats TO fence_plain") == 0);
+	CHECK_INT(om_store_fence_check(uplain, us, 1, why, sizeof(why)), OM_EINVAL);
+	CHECK_MSG(strstr(why, "asynchronously") != NULL, "%s", why);
 	CHECK(om_pg_cluster_sync(&a, err, sizeof(err)) == 0);
+	CHECK_INT(om_store_fence_check(ua, us, 1, why, sizeof(why)), 0);
+	CHECK_INT(om_store_fence_check(uplain, us, 1, why, sizeof(why)), 0); /* granted, synchronous: served */
+	CHECK(sql(ua, "REVOKE pg_read_all_stats FROM fence_plain") == 0);
+	CHECK_INT(om_store_fence_check(uplain, us, 1, why, sizeof(why)), OM_EINVAL); /* blind even beside a sync one */
 	CHECK_INT(om_store_fence_check(ua, us, 1, why, sizeof(why)), 0);
 	CHECK_MSG(why[0] == 0, "a standby peer is nothing to say: %s", why);
 	/* the standby itself never serves */
