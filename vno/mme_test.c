@@ -633,6 +633,32 @@ static void radio_deadlines_close_silent_links(void)
 	om_radio_link_close(&idle);
 }
 
+/*
+ * Review (session 6): each frame moved a link's deadline later and pushed
+ * another entry on the loop's heap, kept until due (idle_timeout_s): 32
+ * links flooding ignored frames grew it by megabytes. A link holds one
+ * entry, however often its deadline moves.
+ */
+static struct radio_srv *the_srv;
+
+static void moving_deadline_holds_one_heap_entry(void)
+{
+	struct om_radio_link l;
+	static const uint8_t smc_complete[] = {0x07, 0x5e}; /* ignored in MME_IDLE */
+	size_t most = 0;
+	CHECK_INT(test_radio_connect(&l, radio_port), 0);
+	for (int i = 0; i < 300; i++) {
+		CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, smc_complete, sizeof(smc_complete)), 0);
+		nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
+		size_t n = radio_srv_deadlines(the_srv);
+		if (n > most)
+			most = n;
+	}
+	/* this link's one entry (links of earlier tests are closed: none of theirs) */
+	CHECK_MSG(most <= 1, "%zu deadlines on the heap for one link", most);
+	om_radio_link_close(&l);
+}
+
 static void t3460_retransmits_then_aborts(void)
 {
 	struct om_radio_link l;
@@ -728,6 +754,7 @@ int main(void)
 	the_mme = &mme;
 	struct radio_srv *srv = radio_srv_start(&mme, "127.0.0.1", 0, &radio_port);
 	CHECK(srv != NULL);
+	the_srv = srv;
 	if (srv) {
 		pcid_attach_reaches_provisioning_host_only(echo.port, test_free_port());
 		addresses_lowest_free_first();
@@ -742,6 +769,7 @@ int main(void)
 		keyless_attach_after_the_device_displaces_nothing(echo.port);
 		authenticated_attach_replaces_the_older_context(echo.port);
 		t3460_retransmits_then_aborts();
+		moving_deadline_holds_one_heap_entry();
 		radio_deadlines_close_silent_links();
 		uplink_frame_longer_than_nas_closes_the_link();
 		bad_input_gets_an_answer();

@@ -71,8 +71,11 @@ struct radio_srv {
 	uint32_t *gen;            /* per slot: bumped when its link goes */
 	int *free_slot;
 	unsigned n_free;
-	struct deadline *heap;    /* the links' next deadlines, earliest first; stale entries skipped */
-	size_t heap_len, heap_cap;
+	/* The links' next deadlines, earliest first: at most one entry per link (heap_pos), so at most
+	 * max_devices, allocated at start; a link's entry moves when its deadline does. */
+	struct deadline *heap;
+	uint32_t *heap_pos;       /* per slot: its entry's index + 1, 0 when it has none */
+	size_t heap_len;
 	long long loop_until;     /* when the loop wakes by itself (0: it waits without a deadline) */
 	long long relisten_at;    /* accept paused for want of descriptors until then (0: not paused) */
 	/* the work queue */
@@ -90,7 +93,7 @@ struct session {
 	bool spoke;                /* srv->admit has been told that bytes came */
 	bool authed;               /* srv->admit has been told of AKA passed */
 	uint32_t slot, gen;
-	long long connected, last_frame, deadline; /* deadline: the one on the heap */
+	long long connected, last_frame;
 	struct session *qnext;
 	pthread_mutex_t send_lock; /* the MME (a worker) and a push (the push server's thread) both send */
 	int fd;
@@ -169,48 +172,65 @@ static void schedule_key(struct radio_srv *s, uint64_t key)
 
 /* ---- deadlines ------------------------------------------------------------ */
 
-static void heap_up(struct deadline *h, size_t i)
+static void heap_put(struct radio_srv *s, size_t i, struct deadline d)
 {
-	struct deadline v = h[i];
-	for (; i > 0 && h[(i - 1) / 2].ms > v.ms; i = (i - 1) / 2)
-		h[i] = h[(i - 1) / 2];
-	h[i] = v;
+	s->heap[i] = d;
+	s->heap_pos[d.slot] = (uint32_t)i + 1;
 }
 
-static void heap_pop(struct radio_srv *s)
+/* The entry at i to its place, up or down. Under s->lock. */
+static void heap_fix(struct radio_srv *s, size_t i)
 {
-	struct deadline *h = s->heap, last = h[--s->heap_len];
-	size_t i = 0, n = s->heap_len;
+	struct deadline *h = s->heap, v = h[i];
+	for (; i > 0 && h[(i - 1) / 2].ms > v.ms; i = (i - 1) / 2)
+		heap_put(s, i, h[(i - 1) / 2]);
 	for (;;) {
 		size_t c = 2 * i + 1;
-		if (c >= n)
+		if (c >= s->heap_len)
 			break;
-		if (c + 1 < n && h[c + 1].ms < h[c].ms)
+		if (c + 1 < s->heap_len && h[c + 1].ms < h[c].ms)
 			c++;
-		if (h[c].ms >= last.ms)
+		if (h[c].ms >= v.ms)
 			break;
-		h[i] = h[c];
+		heap_put(s, i, h[c]);
 		i = c;
 	}
-	if (n)
-		h[i] = last;
+	heap_put(s, i, v);
 }
 
-/* Put se's deadline ms on the heap; wake the loop when it is nearer than what the loop waits for. Under s->lock. */
-static void deadline_add(struct radio_srv *s, struct session *se, long long ms)
+/* Take the entry at i off the heap. Under s->lock. */
+static void heap_del(struct radio_srv *s, size_t i)
 {
-	if (s->heap_len == s->heap_cap) {
-		size_t cap = s->heap_cap ? 2 * s->heap_cap : 1024;
-		struct deadline *h = realloc(s->heap, cap * sizeof(*h));
-		if (!h) {
-			om_error("radio-error", "reason=out-of-memory what=deadline peer=%s", se->peer);
-			return; /* the link then waits for its device's next frame: no timer, never a crash */
-		}
-		s->heap = h;
-		s->heap_cap = cap;
+	s->heap_pos[s->heap[i].slot] = 0;
+	if (i < --s->heap_len) {
+		s->heap[i] = s->heap[s->heap_len];
+		heap_fix(s, i);
 	}
-	s->heap[s->heap_len] = (struct deadline){.ms = ms, .slot = se->slot, .gen = se->gen};
-	heap_up(s->heap, s->heap_len++);
+}
+
+/*
+ * se's deadline is ms from now on (0: none): its one entry on the heap is
+ * put, moved or taken off, so a link whose deadline moves on every frame
+ * holds one entry all the same; the loop is woken when ms is nearer than
+ * what it waits for. Under s->lock.
+ */
+static void deadline_set(struct radio_srv *s, struct session *se, long long ms)
+{
+	uint32_t pos = s->heap_pos[se->slot];
+	if (!ms) {
+		if (pos)
+			heap_del(s, pos - 1);
+		return;
+	}
+	if (pos && s->heap[pos - 1].ms == ms)
+		return;
+	if (pos) {
+		s->heap[pos - 1].ms = ms;
+		heap_fix(s, pos - 1);
+	} else {
+		s->heap[s->heap_len++] = (struct deadline){.ms = ms, .slot = se->slot, .gen = se->gen};
+		heap_fix(s, s->heap_len - 1);
+	}
 	if (!s->loop_until || ms < s->loop_until)
 		wake_loop(s);
 }
@@ -348,12 +368,9 @@ static void arm(struct session *se)
 	long long quiet = silence_deadline(se), dl = mme_ue_deadline(&se->ue);
 	if (!dl || (quiet && quiet < dl))
 		dl = quiet;
-	if (dl && dl != se->deadline) {
-		pthread_mutex_lock(&s->lock);
-		deadline_add(s, se, dl);
-		pthread_mutex_unlock(&s->lock);
-	}
-	se->deadline = dl;
+	pthread_mutex_lock(&s->lock);
+	deadline_set(s, se, dl);
+	pthread_mutex_unlock(&s->lock);
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = key_of(se)};
 	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, se->fd, &ev) < 0)
 		om_error("radio-error", "peer=%s reason=\"epoll: %s\"", se->peer, strerror(errno));
@@ -366,6 +383,7 @@ static void session_free(struct session *se)
 	mme_ue_release(&se->ue); /* from here on the MME wakes it no more */
 	pthread_mutex_lock(&s->lock);
 	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, se->fd, NULL);
+	deadline_set(s, se, 0);
 	s->slot[se->slot] = NULL;
 	s->gen[se->slot]++;
 	s->free_slot[s->n_free++] = (int)se->slot;
@@ -534,8 +552,7 @@ static int accept_one(struct radio_srv *s)
 	int sent = send_frame(se, OM_RADIO_LAB_CELL, s->mme->visited_plmn, sizeof(s->mme->visited_plmn));
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = key_of(se)};
 	pthread_mutex_lock(&s->lock);
-	se->deadline = se->connected + s->conf->first_message_ms;
-	deadline_add(s, se, se->deadline);
+	deadline_set(s, se, se->connected + s->conf->first_message_ms);
 	if (sent < 0 || epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 		schedule(se); /* a worker sees the broken link and ends it */
 	pthread_mutex_unlock(&s->lock);
@@ -563,7 +580,7 @@ static void *loop_main(void *arg)
 		}
 		while (s->heap_len && s->heap[0].ms <= now) {
 			struct deadline d = s->heap[0];
-			heap_pop(s);
+			heap_del(s, 0);
 			schedule_key(s, (uint64_t)d.slot << 32 | d.gen);
 		}
 		if (s->relisten_at && now >= s->relisten_at && !s->stopping) {
@@ -627,6 +644,7 @@ static void srv_free(struct radio_srv *s)
 	free(s->gen);
 	free(s->free_slot);
 	free(s->heap);
+	free(s->heap_pos);
 	free(s);
 }
 
@@ -661,7 +679,9 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 	s->slot = calloc(n, sizeof(*s->slot));
 	s->gen = calloc(n, sizeof(*s->gen));
 	s->free_slot = calloc(n, sizeof(*s->free_slot));
-	if (!s->slot || !s->gen || !s->free_slot) {
+	s->heap = calloc(n, sizeof(*s->heap));
+	s->heap_pos = calloc(n, sizeof(*s->heap_pos));
+	if (!s->slot || !s->gen || !s->free_slot || !s->heap || !s->heap_pos) {
 		om_error("radio-listen-failed", "reason=out-of-memory");
 		goto fail;
 	}
@@ -704,6 +724,14 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 fail:
 	srv_free(s);
 	return NULL;
+}
+
+size_t radio_srv_deadlines(struct radio_srv *s)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t n = s->heap_len;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 void radio_srv_stop(struct radio_srv *s)

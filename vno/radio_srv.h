@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mme.h"
@@ -22,3 +23,6 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 
 /* Stop accepting, end every connection (releasing bearers, PUR), free s. */
 void radio_srv_stop(struct radio_srv *s);
+
+/* How many deadlines the loop holds: at most one per open link (tests). */
+size_t radio_srv_deadlines(struct radio_srv *s);
