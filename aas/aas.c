@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -55,9 +56,15 @@ static int read_params(const struct aas_config *cfg, const char *tre_id, uint8_t
 	struct om_app_params p;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", cfg->params_dir, tre_id) >= sizeof(path))
 		return OM_EIO;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* never a link, never a FIFO or a device that would block the handler: a regular file or nothing */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
 	if (fd < 0)
 		return OM_EIO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return OM_EIO;
+	}
 	size_t n = 0;
 	ssize_t r;
 	/* one byte more than the bound: an oversized file is refused, not cut */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openmcim/app_params.h>
@@ -41,9 +42,9 @@ static size_t snap_len[3];
 static const char *const files[3] = { "TRE-1", "TRE-TAMPERED", "TRE-BIG" };
 
 /* The TREs that ask: each its own, certified by the PVA CA (or, the last, by another CA). */
-enum { T_ONE, T_TWO, T_NONE, T_TAMPERED, T_BIG, T_LINK, T_FOREIGN, N_TRES };
+enum { T_ONE, T_TWO, T_NONE, T_TAMPERED, T_BIG, T_LINK, T_FIFO, T_FOREIGN, N_TRES };
 static const char *const tre_ids[N_TRES] = { "TRE-1", "TRE-2", "TRE-NONE", "TRE-TAMPERED", "TRE-BIG", "TRE-LINK",
-					     "TRE-1" };
+					     "TRE-FIFO", "TRE-1" };
 static struct fx_tre *fx; /* on the heap: the fixture's paths are bounded by their own arrays */
 static struct om_tre *tres[N_TRES];
 static struct om_ca *pva, *other_pva;
@@ -103,6 +104,9 @@ static void make_params(void)
 	snprintf(target, sizeof(target), "%s/TRE-1", dir);
 	snprintf(link, sizeof(link), "%s/TRE-LINK", dir);
 	CHECK_INT(symlink(target, link), 0);
+	/* a FIFO nobody writes to: opened blocking, it would hold the handler for ever */
+	snprintf(link, sizeof(link), "%s/TRE-FIFO", dir);
+	CHECK_INT(mkfifo(link, 0600), 0);
 	for (int i = 0; i < 3; i++) {
 		char pth[200];
 		snprintf(pth, sizeof(pth), "%s/%s", dir, files[i]);
@@ -324,6 +328,7 @@ int main(void)
 	refused(&c, T_TAMPERED, OM_DM_STATUS_FAILED, "refused-file", OM_EOBJ_FIELD);
 	refused(&c, T_BIG, OM_DM_STATUS_FAILED, "refused-file", OM_EOBJ_TOO_LONG);
 	refused(&c, T_LINK, OM_DM_STATUS_NOT_FOUND, "no-parameters", 0);
+	refused(&c, T_FIFO, OM_DM_STATUS_NOT_FOUND, "no-parameters", 0); /* not a regular file: refused at once */
 	identities_refused(&c);
 	om_dm_msg_free(&ans);
 	for (int i = 0; i < N_TRES; i++) {

@@ -30,6 +30,7 @@
 #include <openmcim/aas_request.h>
 #include <openmcim/app_params.h>
 #include <openmcim/failpoint.h>
+#include <openmcim/hex.h>
 #include <openmcim/radio.h>
 
 #include "agent.h"
@@ -660,28 +661,34 @@ static int aas_session(struct agent *ag, struct agent_dm *dm)
 	return code == OM_DM_STATUS_OK ? 0 : ag->app_rc ? ag->app_rc : OM_EAGENT_DM;
 }
 
+/* "sha256:" and the 64 hex digits of the SHA-256 of the AAS's SubjectPublicKeyInfo DER: 0, else -1. */
+static int aas_pin_parse(const char *s, uint8_t out[static 32])
+{
+	return s && !strncmp(s, "sha256:", 7) && strlen(s + 7) == 64 && om_hex_decode(out, 32, s + 7) == 0 ? 0 : -1;
+}
+
 /*
  * Steps 7-8 after the attach, once per run, while no parameters are held:
  * the AAS at the address the factory configured (cfg->aas_url), trusted
- * only when it proves the key of the TRE's trust root (the factory's
- * Cert_SHO[0], om_tre_trust_root): never the DM CA file, never an address
- * the network gave. A failure keeps nothing and is not the run's: the
- * device is attached, and the next run asks again (res->aas_code says why).
+ * only when its key is the one the factory pinned (cfg->aas_pin, the
+ * SHA-256 of its SubjectPublicKeyInfo): never the DM CA file, never the
+ * TRE's trust root (the manufacturer's signing key, or after a change of
+ * operator the operator's), never an address the network gave. A failure
+ * keeps nothing and is not the run's: the device is attached, and the next
+ * run asks again (res->aas_code says why).
  */
 static void run_app_activation(struct agent *ag)
 {
-	uint8_t anchor[OM_TRE_ANCHOR_MAX];
+	uint8_t pin[32];
 	struct agent_dm *dm = NULL;
 	if (!ag->cfg->aas_url || ag->aas_tried || params_held(ag))
 		return;
 	ag->aas_tried = 1;
-	int n = om_tre_trust_root(ag->tre, anchor, sizeof(anchor));
-	int rc = n < 0 ? n
-		       : agent_dm_new(&dm, ag->cfg->aas_url, &ag->bearer, anchor, (size_t)n, NULL, ag->timeout_ms,
-				      ag->res->tre_id, ag->res->tre_id);
+	int rc = aas_pin_parse(ag->cfg->aas_pin, pin) ? OM_EAGENT_CONFIG
+						      : agent_dm_new_pinned(&dm, ag->cfg->aas_url, &ag->bearer, pin,
+									    ag->timeout_ms, ag->res->tre_id, ag->res->tre_id);
 	if (rc == 0) {
-		event(ag, "aas-open", "clause=spec/000-5.2.4.6.3 step=7 url=%s aas_trust=%s", ag->cfg->aas_url,
-		      dm->pinned ? "trust_root_key" : "trust_root_ca");
+		event(ag, "aas-open", "clause=spec/000-5.2.4.6.3 step=7 url=%s aas_trust=aas_pin", ag->cfg->aas_url);
 		ag->backoff = 0;
 		for (unsigned i = 0;; i++) {
 			rc = aas_session(ag, dm);
@@ -903,6 +910,10 @@ static int check_config(const struct om_agent_config *cfg, struct om_agent_resul
 	/* the AAS's address is the factory's and https only (docs/agent.md "Application activation") */
 	if (!what && cfg->aas_url && (strncmp(cfg->aas_url, "https://", 8) || strlen(cfg->aas_url) > OM_BOOTSTRAP_URL_MAX))
 		what = "an https aas_url";
+	/* and the AAS's key, pinned by the factory: required with aas_url (docs/agent.md "Application activation") */
+	uint8_t pin[32];
+	if (!what && cfg->aas_url && aas_pin_parse(cfg->aas_pin, pin))
+		what = "an aas_pin (sha256: and 64 hex digits) with aas_url";
 	if (!what)
 		return 0;
 	snprintf(res->reason, sizeof(res->reason), "agent configuration: %s missing", what);

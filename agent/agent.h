@@ -100,9 +100,11 @@ struct om_agent_config {
 					app_params.h, 0600; docs/agent.md); NULL: kept in the result only */
 	/* The application activation server the factory configured (spec/000 5.2.4.6.3 steps 1, 7-8; docs/agent.md
 	 * "Application activation"): an https URL; after each attach while the device holds no application
-	 * parameters at app_params_path, one DM session with it, trusted only if it proves the key of the TRE's
-	 * trust root. NULL: none. */
+	 * parameters at app_params_path, one DM session with it, trusted only if its key is aas_pin's. NULL: none. */
 	const char *aas_url;
+	/* Required with aas_url: "sha256:" and the hex of the SHA-256 of the AAS's SubjectPublicKeyInfo DER,
+	 * written by the factory; never the TRE's trust root (docs/aas.md "Whom the device talks to"). */
+	const char *aas_pin;
 	uint32_t signer_status_max_age_s; /* > 0: every bootstrap must staple its signer's status (om_tre_require_signer_status) */
 	om_agent_event_fn on_event; /* may be NULL */
 	void *event_arg;

@@ -49,6 +49,19 @@ static void test_configuration_is_checked_first(void)
 	c.aas_url = "http://aas.example/aas";
 	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
 	CHECK(strstr(res.reason, "aas_url") != NULL);
+	/* its key pinned by the factory: required with aas_url, sha256: and 64 hex digits */
+	c.aas_url = "https://aas.example/aas";
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	CHECK(strstr(res.reason, "aas_pin") != NULL);
+	c.aas_pin = "sha256:0123";
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	CHECK(strstr(res.reason, "aas_pin") != NULL);
+	c.aas_pin = "sha1:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	c.aas_pin = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg";
+	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
+	c.aas_pin = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	CHECK_INT(om_agent_run(&c, &res), OM_ETRE_NOT_FOUND); /* a well-formed pin passes the check */
 	/* No TRE there: the device cannot boot. */
 	CHECK_INT(om_agent_run(&cfg, &res), OM_ETRE_NOT_FOUND);
 	CHECK(res.outcome == 0 && res.code == OM_ETRE_NOT_FOUND && strstr(res.reason, "/nonexistent"));

@@ -63,15 +63,54 @@ static int trust_anchor(struct agent_dm *dm, CURL *c, const uint8_t *der, size_t
 	return rc;
 }
 
-int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer, const uint8_t *anchor,
-		 size_t anchor_len, const char *ca_file, int timeout_ms, const char *dev_id, const char *user)
+/* The AAS's key against the factory's aas_pin, in constant time; the chain and the name count for nothing. */
+static int verify_pin(X509_STORE_CTX *x, void *arg)
+{
+	const struct agent_dm *dm = arg;
+	X509 *leaf = X509_STORE_CTX_get0_cert(x);
+	uint8_t got[OM_SPKI_PIN_LEN];
+	int ok = leaf && om_cert_spki_pin(leaf, got) == 0 && CRYPTO_memcmp(got, dm->spki_pin, sizeof(got)) == 0;
+	if (!ok)
+		X509_STORE_CTX_set_error(x, X509_V_ERR_CERT_REJECTED);
+	return ok;
+}
+
+static CURLcode pin_ctx(CURL *c, void *ssl_ctx, void *arg)
+{
+	(void)c;
+	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(ssl_ctx, verify_pin, arg);
+	return CURLE_OK;
+}
+
+/*
+ * Trust for the AAS (docs/aas.md "Whom the device talks to"): the SHA-256
+ * of its SubjectPublicKeyInfo must be the factory's pin, compared in
+ * constant time during the handshake; TLS 1.3 only, no CA, no host name.
+ */
+static int trust_pin(struct agent_dm *dm, CURL *c, const uint8_t pin[static OM_SPKI_PIN_LEN])
+{
+	memcpy(dm->spki_pin, pin, OM_SPKI_PIN_LEN);
+	if (curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, pin_ctx) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, dm) != CURLE_OK)
+		return OM_ENOMEM;
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	dm->pinned = 2;
+	return 0;
+}
+
+static int dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer, const uint8_t *anchor,
+		  size_t anchor_len, const char *ca_file, const uint8_t *pin, int timeout_ms, const char *dev_id,
+		  const char *user)
 {
 	struct agent_dm *dm;
 	CURL *c;
 
 	*out = NULL;
 	if (!url || strncmp(url, "https://", 8) != 0 || strlen(url) >= sizeof(dm->url) || !bearer ||
-	    (!anchor && !ca_file) || !dev_id || !*dev_id || !user || strlen(user) >= sizeof(dm->user))
+	    (!anchor && !ca_file && !pin) || !dev_id || !*dev_id || !user || strlen(user) >= sizeof(dm->user))
 		return OM_EINVAL;
 	if (!om_curl_ready())
 		return OM_ENOMEM;
@@ -122,7 +161,9 @@ int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_b
 	curl_easy_setopt(c, CURLOPT_PROXYHEADER, ph);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	int rc = om_tls_policy_curl(c);
-	if (rc == 0 && anchor) {
+	if (rc == 0 && pin) {
+		rc = trust_pin(dm, c, pin);
+	} else if (rc == 0 && anchor) {
 		rc = trust_anchor(dm, c, anchor, anchor_len);
 	} else if (rc == 0) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
@@ -138,6 +179,18 @@ int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_b
 	agent_dm_new_session(dm);
 	*out = dm;
 	return 0;
+}
+
+int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer, const uint8_t *anchor,
+		 size_t anchor_len, const char *ca_file, int timeout_ms, const char *dev_id, const char *user)
+{
+	return dm_new(out, url, bearer, anchor, anchor_len, ca_file, NULL, timeout_ms, dev_id, user);
+}
+
+int agent_dm_new_pinned(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer,
+			const uint8_t pin[static OM_SPKI_PIN_LEN], int timeout_ms, const char *dev_id, const char *user)
+{
+	return dm_new(out, url, bearer, NULL, 0, NULL, pin, timeout_ms, dev_id, user);
 }
 
 void agent_dm_free(struct agent_dm *dm)
@@ -260,7 +313,9 @@ int agent_dm_exchange(struct agent_dm *dm)
 	/* not the DPF the bootstrap named (or the bundle's, after a fallback): nothing was sent */
 	if (rc < 0 && (k.curl_code == CURLE_SSL_PINNEDPUBKEYNOTMATCH || k.curl_code == CURLE_PEER_FAILED_VERIFICATION))
 		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_DPF_IDENTITY, "%s%s",
-				 dm->pinned ? "the DPF's TLS key is not Cert_SHO[i+1]'s: " : "",
+				 dm->pinned == 2 ? "the server's TLS key is not aas_pin's: "
+				 : dm->pinned	 ? "the DPF's TLS key is not Cert_SHO[i+1]'s: "
+						 : "",
 				 curl_easy_strerror((CURLcode)k.curl_code));
 	if (rc < 0)
 		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_NETWORK, "%s",

@@ -40,7 +40,8 @@ struct agent_dm {
 	unsigned tls_full, tls_resumed; /* connections that answered, this struct's life: full and resumed handshakes */
 	long http_status;       /* of the last exchange, 0 when none came */
 	char why[128];          /* the last exchange's failure, no secret */
-	int pinned;             /* the DPF must prove Cert_SHO[i+1]'s key (else a CA chain) */
+	int pinned;             /* the DPF must prove Cert_SHO[i+1]'s key, or the AAS its pin (else a CA chain) */
+	uint8_t spki_pin[32];   /* agent_dm_new_pinned: the SHA-256 of the server's SubjectPublicKeyInfo */
 	char cred[OM_DM_B64_MD5_LEN + 1];
 	uint8_t statement[OM_OUTCOME_MAX]; /* the TRE's outcome statement of the last package 1 */
 	struct om_tre *hmac_tre; /* set once the DPF answered 212: every later message carries its HMAC */
@@ -71,6 +72,15 @@ struct agent_dm {
 OM_NODISCARD int agent_dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer,
 			      const uint8_t *anchor, size_t anchor_len, const char *ca_file, int timeout_ms,
 			      const char *dev_id, const char *user);
+/*
+ * A client for the AAS (docs/aas.md "Whom the device talks to"): as
+ * agent_dm_new, trusting only the server whose SubjectPublicKeyInfo hashes
+ * (SHA-256) to pin, the factory's [agent] aas_pin, compared in constant
+ * time; TLS 1.3, no CA, no host name.
+ */
+OM_NODISCARD int agent_dm_new_pinned(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer,
+				     const uint8_t pin[static 32], int timeout_ms, const char *dev_id,
+				     const char *user);
 void agent_dm_free(struct agent_dm *dm);
 
 /*

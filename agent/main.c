@@ -41,7 +41,7 @@ static const struct om_conf_key keys[] = {
 	{ "agent", "log_level", 0 }, { "agent", "tre_backend", 0 }, { "agent", "tpm_tcti", 0 },
 	{ "agent", "p11_module", 0 }, { "agent", "p11_token", 0 }, { "agent", "p11_pin_file", 0 },
 	{ "agent", "app_params", 0 },
-	{ "agent", "aas_url", 0 },
+	{ "agent", "aas_url", 0 },   { "agent", "aas_pin", 0 },
 	{ "agent", "signer_status_max_age", 0 },
 };
 
@@ -130,6 +130,7 @@ static int load(const char *path, struct om_agent_config *cfg, char *host, size_
 	cfg->app_params_path = om_conf_get(c, "agent", "app_params");
 	/* the application activation server the factory configured (docs/agent.md "Application activation") */
 	cfg->aas_url = om_conf_get(c, "agent", "aas_url");
+	cfg->aas_pin = om_conf_get(c, "agent", "aas_pin"); /* its key, pinned by the factory */
 	/* one network, or an ordered list tried until one accepts (docs/agent.md "Networks") */
 	static char hosts[OM_AGENT_NETWORKS_MAX][48], names[OM_AGENT_NETWORKS_MAX][16];
 	static struct om_agent_network nets[OM_AGENT_NETWORKS_MAX];

@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include <openmcim/app_params.h>
+#include <openmcim/hex.h>
 #include <openmcim/pki.h>
 #include <openmcim/synth.h>
 
@@ -57,6 +58,7 @@ struct alt3 {
 	struct om_agent_network nets[N_OPS];
 	int late; /* the attach phase runs the late devices only (after their activation) */
 	char aas_url[80], rogue_url[80];
+	char aas_pin[7 + 64 + 1]; /* the factory's [agent] aas_pin: sha256: and the hex of pki/aas.pem's SPKI digest */
 	uint8_t app_obj[N_APPS][OM_APP_PARAMS_MAX]; /* the parameters of each application provider, encoded */
 	size_t app_len[N_APPS];
 };
@@ -168,22 +170,23 @@ static int configs(struct alt3 *a)
 		rc = write_conf(a, p, t);
 	}
 	OPENSSL_cleanse(t, sizeof(t)); /* the tool's file holds an OP */
-	/* The manufacturer's AAS, its TLS key MFR-1's (the devices' Cert_SHO[0]); and a rogue one on the same
-	 * parameters, its certificate for localhost from the PVA CA, a CA the devices' DM CA file does trust. */
+	/* The manufacturer's AAS, its TLS key its own (pki/aas.key, pinned by the devices' aas_pin), never the
+	 * signing key; and a rogue one on the same parameters serving with MFR-1's SHO_SIGNING key, the devices'
+	 * trust root (Cert_SHO[0]), whose certificate the devices hold: a trust root is not the AAS. */
 	if (rc == 0 && (rc = lab_mkdir(at(a, p, "aas-params"), 0700)) == 0 && (rc = lab_mkdir(at(a, p, "app-params"), 0700)) == 0) {
 		snprintf(t, sizeof(t),
 			 "# MFR-1's application activation server (spec/000 5.2.4.6.3 steps 7-8)\n"
 			 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
-			 "tls_cert = %s/pki/cas/ro-signing.pem\ntls_key = %s/pki/cas/ro-signing.key\n"
+			 "tls_cert = %s/pki/aas.pem\ntls_key = %s/pki/aas.key\n"
 			 "tre_ca = %s/pki/cas/pva-ca.pem\nlog_level = info\n",
 			 a->aas_port, a->aas_url, a->dir, a->dir, a->dir, a->dir);
 		rc = write_conf(a, "aas", t);
 	}
 	if (rc == 0) {
 		snprintf(t, sizeof(t),
-			 "# an activation server the devices' trust root does not name (the attacks phase)\n"
+			 "# an activation server with the devices' trust root key, not their aas_pin (the attacks phase)\n"
 			 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
-			 "tls_cert = %s/pki/rogue-aas.pem\ntls_key = %s/pki/rogue-aas.key\n"
+			 "tls_cert = %s/pki/cas/ro-signing.pem\ntls_key = %s/pki/cas/ro-signing.key\n"
 			 "tre_ca = %s/pki/cas/pva-ca.pem\nlog_level = info\n",
 			 a->rogue_port, a->rogue_url, a->dir, a->dir, a->dir, a->dir);
 		rc = write_conf(a, "aas-rogue", t);
@@ -242,11 +245,22 @@ static int setup(struct alt3 *a)
 		return problem(a->r, "PKI: %s: %s", step, om_strerror(rc)), rc;
 	if ((rc = factory(a)) < 0)
 		return rc;
-	/* the rogue AAS: a TLS certificate for localhost from a CA the devices' DM CA file trusts (the PVA's) */
+	/* the AAS's own key pair, a certificate for localhost from the PVA CA (any issuer: the devices pin the
+	 * key), and the factory's aas_pin for it */
 	char ca[PATH_CAP];
 	at(a, ca, "pki/cas/pva-ca");
-	if ((rc = lab_pki_tls_leaf(ca, at(a, p, "pki/rogue-aas"), "rogue AAS", "localhost")) < 0)
-		return problem(a->r, "PKI: rogue AAS: %s", om_strerror(rc)), rc;
+	if ((rc = lab_pki_tls_leaf(ca, at(a, p, "pki/aas"), "MFR-1 AAS", "localhost")) < 0)
+		return problem(a->r, "PKI: AAS: %s", om_strerror(rc)), rc;
+	X509 *aas_cert = NULL;
+	uint8_t pin[OM_SPKI_PIN_LEN];
+	if ((rc = om_cert_load(&aas_cert, at(a, p, "pki/aas.pem"))) == 0)
+		rc = om_cert_spki_pin(aas_cert, pin);
+	X509_free(aas_cert);
+	if (rc < 0)
+		return problem(a->r, "PKI: AAS pin: %s", om_strerror(rc)), rc;
+	memcpy(a->aas_pin, "sha256:", 7);
+	om_hex_encode(a->aas_pin + 7, pin, sizeof(pin));
+	a->aas_pin[7 + 64] = 0;
 	if ((rc = lab_free_ports(ports, a->port_lock, N_PORTS)) < 0)
 		return problem(a->r, "no free ports"), rc;
 	a->locks_held = 1;
@@ -434,7 +448,7 @@ static int agent_once(struct alt3 *a, struct lab_alt3_device *d, const char *aas
 		.tre_dir = at(a, dir, "factory/devices/%s", d->tre_id), .networks = a->nets, .n_networks = N_OPS,
 		.dm_ca_file = at(a, ca, "pki/cas/pva-ca.pem"), .net_timeout_ms = 8000, .retries = 1,
 		.retry_min_ms = 50, .retry_max_ms = 200, .wait_push_ms = 0, .on_event = on_event, .event_arg = d,
-		.aas_url = aas_url, .app_params_path = at(a, app, "app-params/%s", d->tre_id),
+		.aas_url = aas_url, .aas_pin = a->aas_pin, .app_params_path = at(a, app, "app-params/%s", d->tre_id),
 	};
 	d->refused_vno1 = d->refused_vno2 = 0;
 	return om_agent_run(&cfg, res);
@@ -641,7 +655,7 @@ void lab_alt3_report(FILE *f, const struct lab_alt3_result *r)
 		r->app_ok, r->n);
 	fprintf(f, "  a mistyped Ku: %s\n", r->wrong_ku_refused ? "refused (OM_ESHO_SYNTH_UNKNOWN), nothing created"
 							  : "NOT refused as expected");
-	fprintf(f, "  an AAS not proving the trust root's key: %s\n",
+	fprintf(f, "  an AAS with the trust root's key, not aas_pin's: %s\n",
 		r->rogue_refused ? "refused (OM_EAGENT_AAS_IDENTITY), nothing kept" : "NOT refused as expected");
 	fprintf(f, "  a tampered parameters file: %s\n",
 		r->tampered_refused ? "not sent (OM_EOBJ_FIELD at the AAS), nothing kept" : "NOT refused as expected");

@@ -9,9 +9,10 @@
  * for byte, the application parameters its owner gave the activation
  * service (aas-params/ against the device's app-params/), and the AAS's log
  * says each device was challenged and proved its TRE before it was served
- * and each was delivered; the attacks: the rogue AAS (a key the devices'
- * trust root does not name) got no message at all, and the real one sent
- * nothing for the tampered and the oversized file.
+ * and each was delivered; the attacks: the rogue AAS (serving with the
+ * devices' trust root key, MFR-1's signing key, not their aas_pin) got no
+ * message at all, and the real one sent nothing for the tampered and the
+ * oversized file; the real AAS's configuration names no signing key.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ int main(void)
 	CHECK_MSG(report && strstr(report, "every device is where it should be"), "report: %s", report ? report : "");
 	CHECK(report && strstr(report, "a mistyped Ku: refused"));
 	CHECK(report && strstr(report, "6/6   hold the application parameters their owner chose"));
-	CHECK(report && strstr(report, "an AAS not proving the trust root's key: refused (OM_EAGENT_AAS_IDENTITY)"));
+	CHECK(report && strstr(report, "an AAS with the trust root's key, not aas_pin's: refused (OM_EAGENT_AAS_IDENTITY)"));
 	CHECK(report && strstr(report, "a tampered parameters file: not sent"));
 	CHECK(report && strstr(report, "an oversized parameters file: not sent"));
 	/* steps 7-8, read from the files and the AAS's log, not from the report */
@@ -67,6 +68,10 @@ int main(void)
 	CHECK_MSG(aas && check_lines_with(aas, "result=refused-file", "code=OM_EOBJ_TOO_LONG") == 1,
 		  "the AAS refused the oversized file once");
 	CHECK_MSG(rogue && !strstr(rogue, " activation "), "the rogue AAS got no DM message");
+	/* the real AAS holds a key of its own, never the signing key that re-roots devices */
+	char *aconf = file("aas.conf");
+	CHECK_MSG(aconf && strstr(aconf, "tls_key = ") && !strstr(aconf, "ro-signing"), "the AAS is not given the signing key");
+	free(aconf);
 	CHECK_MSG(aas && check_lines_with(aas, "result=delivered", "dm=200") == 6, "six deliveries in the AAS's log");
 	/* each device proved its TRE first: challenged once per session, eight sessions (the attacks' two with it) */
 	CHECK_MSG(aas && check_lines_with(aas, "result=challenged", "tre=") == 8, "eight challenges in the AAS's log");
