@@ -342,9 +342,10 @@ OM_NODISCARD int om_tre_dm_server_anchor(const struct om_tre *tre, uint8_t *out,
 
 /*
  * The DER of the trust root in force, Cert_SHO[i] (the factory's Cert_SHO[0]
- * until a bootstrap installs another), into out (at most cap bytes): whom
- * the device's activation session trusts (spec/000 5.2.4.6.3 steps 7-8; the
- * agent pins its key, docs/agent.md "Application activation"). Not secret.
+ * until a bootstrap installs another), into out (at most cap bytes). Not
+ * the activation server's trust: the agent pins the AAS by the factory's
+ * aas_pin, never by this root (docs/agent.md "Application activation").
+ * Not secret.
  * Returns the length, OM_EINVAL or OM_ELENGTH.
  */
 OM_NODISCARD int om_tre_trust_root(const struct om_tre *tre, uint8_t *out, size_t cap);
