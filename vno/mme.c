@@ -86,6 +86,7 @@ int mme_init(struct mme *m, const struct vno_conf *conf, const struct mme_s6a_op
 		m->free_slot[i] = (int)(n - 1 - i);
 	m->n_free = n;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->log_lock, NULL);
 	pthread_cond_init(&m->released, NULL);
 	return 0;
 }
@@ -93,6 +94,7 @@ int mme_init(struct mme *m, const struct vno_conf *conf, const struct mme_s6a_op
 void mme_free(struct mme *m)
 {
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->log_lock);
 	pthread_cond_destroy(&m->released);
 	mme_free_tables(m);
 }
@@ -449,6 +451,32 @@ static struct om_metric m_attach = OM_COUNTER("openmcim_vno_attaches_total",
 static struct om_metric m_attach_s = OM_HISTOGRAM("openmcim_vno_attach_seconds",
 	"Attach Request to Attach Complete (AKA, S6a, SMC and bearer included)", NULL);
 
+/*
+ * Whether a line about ue's frame may go to the log: always once its device
+ * has passed AKA; before, a link is anyone's, and a flood of ignored or
+ * malformed frames (24,395 lines in 3 s from one link, session 6 review) is
+ * at most NAS_LOG_BURST lines a second for each kind; *dropped: how many
+ * were left out since the last one.
+ */
+#define NAS_LOG_BURST 10
+static bool may_log(struct mme_ue *ue, struct om_log_limit *l, unsigned long *dropped)
+{
+	*dropped = 0;
+	if (ue->authenticated)
+		return true;
+	pthread_mutex_lock(&ue->mme->log_lock);
+	bool ok = om_log_limit_pass(l, NAS_LOG_BURST, dropped);
+	pthread_mutex_unlock(&ue->mme->log_lock);
+	return ok;
+}
+
+#define NAS_NOTICE(ue, lim, event, fmt, ...)                                                               \
+	do {                                                                                               \
+		unsigned long dropped_;                                                                    \
+		if (may_log((ue), &(ue)->mme->lim, &dropped_))                                             \
+			om_notice(event, fmt " suppressed=%lu", __VA_ARGS__, dropped_);                    \
+	} while (0)
+
 /* Attach Reject with cause, the reason logged; everything the attempt held is released. */
 static int reject(struct mme_ue *ue, const char *imsi, uint8_t cause, const char *reason)
 {
@@ -699,7 +727,8 @@ static int send_smc(struct mme_ue *ue)
 static int on_smc_complete(struct mme_ue *ue)
 {
 	if (ue->state != MME_SMC) {
-		om_notice("nas-ignored", "imsi=%s msg=smc-complete reason=no-smc-running", ue->imsi);
+		NAS_NOTICE(ue, lim_ignored, "nas-ignored", "imsi=%s msg=smc-complete reason=no-smc-running",
+			   ue->imsi);
 		return 0;
 	}
 	ue->deadline_ms = 0;
@@ -711,7 +740,8 @@ static int on_smc_complete(struct mme_ue *ue)
 static int on_smc_reject(struct mme_ue *ue, const struct om_nas_sec_mode_reject *r)
 {
 	if (ue->state != MME_SMC) {
-		om_notice("nas-ignored", "imsi=%s msg=smc-reject reason=no-smc-running", ue->imsi);
+		NAS_NOTICE(ue, lim_ignored, "nas-ignored", "imsi=%s msg=smc-reject reason=no-smc-running",
+			   ue->imsi);
 		return 0;
 	}
 	om_notice("smc-rejected", "imsi=%s cause=%u (%s)", ue->imsi, r->cause, om_nas_emm_cause_name(r->cause));
@@ -723,7 +753,8 @@ static int on_smc_reject(struct mme_ue *ue, const struct om_nas_sec_mode_reject 
 static int on_auth_response(struct mme_ue *ue, const struct om_nas_auth_response *r)
 {
 	if (ue->state != MME_AUTH) {
-		om_notice("nas-ignored", "imsi=%s msg=auth-response reason=no-authentication-running", ue->imsi);
+		NAS_NOTICE(ue, lim_ignored, "nas-ignored",
+			   "imsi=%s msg=auth-response reason=no-authentication-running", ue->imsi);
 		return 0;
 	}
 	ue->deadline_ms = 0;
@@ -744,7 +775,8 @@ static int on_auth_failure(struct mme_ue *ue, const struct om_nas_auth_failure *
 {
 	struct om_s6a_answer ans;
 	if (ue->state != MME_AUTH) {
-		om_notice("nas-ignored", "imsi=%s msg=auth-failure reason=no-authentication-running", ue->imsi);
+		NAS_NOTICE(ue, lim_ignored, "nas-ignored",
+			   "imsi=%s msg=auth-failure reason=no-authentication-running", ue->imsi);
 		return 0;
 	}
 	ue->deadline_ms = 0;
@@ -773,8 +805,8 @@ static int on_auth_failure(struct mme_ue *ue, const struct om_nas_auth_failure *
 static int on_attach_complete(struct mme_ue *ue, const struct om_nas_attach_complete *c)
 {
 	if (ue->state != MME_WAIT_COMPLETE || c->ebi != MME_EBI) {
-		om_notice("nas-ignored", "imsi=%s msg=attach-complete ebi=%u reason=no-attach-accepted", ue->imsi,
-			  c->ebi);
+		NAS_NOTICE(ue, lim_ignored, "nas-ignored",
+			   "imsi=%s msg=attach-complete ebi=%u reason=no-attach-accepted", ue->imsi, c->ebi);
 		return 0;
 	}
 	ue->deadline_ms = 0;
@@ -881,8 +913,8 @@ int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
 	if (rc == 1)
 		return 0;
 	if (rc < 0) {
-		om_notice("nas-malformed", "imsi=%s state=%d err=%s", ue->imsi[0] ? ue->imsi : "-", ue->state,
-			  om_errname(rc));
+		NAS_NOTICE(ue, lim_malformed, "nas-malformed", "imsi=%s state=%d err=%s", ue->imsi[0] ? ue->imsi : "-",
+			   ue->state, om_errname(rc));
 		if (ue->state == MME_ATTACHED)
 			return 0; /* no EMM STATUS in our codec: the context stays, the PDU is dropped */
 		char imsi[OM_NAS_IMSI_MAX + 1];
@@ -912,7 +944,8 @@ int mme_ue_input(struct mme_ue *ue, const uint8_t *pdu, size_t len)
 		rc = on_smc_reject(ue, &m.u.sec_mode_reject);
 		break;
 	default:
-		om_notice("nas-ignored", "imsi=%s msg=%s", ue->imsi[0] ? ue->imsi : "-", om_nas_kind_name(m.kind));
+		NAS_NOTICE(ue, lim_ignored, "nas-ignored", "imsi=%s msg=%s", ue->imsi[0] ? ue->imsi : "-",
+			   om_nas_kind_name(m.kind));
 		rc = 0;
 	}
 	OPENSSL_cleanse(&m, sizeof(m));

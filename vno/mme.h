@@ -30,6 +30,7 @@
 #include <openmcim/radio.h>
 #include <openmcim/vector.h>
 
+#include "log.h"
 #include "s6a.h"
 #include "vno_conf.h"
 
@@ -75,6 +76,9 @@ struct mme {
 	uint32_t *pool_heap;                    /* returned addresses' indexes, a min-heap */
 	uint32_t pool_heap_len, pool_heap_cap;
 	uint32_t pool_next;                     /* indexes from here on were never handed out */
+	/* Lines about frames of links that have not passed AKA (anyone's): at most 10 a second each. */
+	pthread_mutex_t log_lock;               /* guards what follows */
+	struct om_log_limit lim_ignored, lim_malformed;
 };
 
 enum mme_state {

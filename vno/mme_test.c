@@ -659,6 +659,67 @@ static void moving_deadline_holds_one_heap_entry(void)
 	om_radio_link_close(&l);
 }
 
+/*
+ * Review (session 6): a link that had not passed AKA made one nas-ignored
+ * line per frame (24,395 in 3 s). 500 ignored and 20 malformed frames from
+ * one such link: at most 10 lines a second of each kind, with the count left
+ * out.
+ */
+static void unauthenticated_nas_lines_are_rate_limited(void)
+{
+	struct om_radio_link l;
+	struct om_radio_frame f;
+	static const uint8_t smc_complete[] = {0x07, 0x5e};             /* ignored in MME_IDLE */
+	static const uint8_t cut[] = {0x07, 0x41, 0x71, 0x08, 0x09, 0x10}; /* malformed: Attach Reject */
+	char path[] = "/tmp/om-vno-mme-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	CHECK(fd >= 0 && saved >= 0);
+	if (fd < 0 || saved < 0)
+		return;
+	unlink(path);
+	nanosleep(&(struct timespec){1, 100 * 1000 * 1000}, NULL); /* the earlier tests' second is over */
+	CHECK_INT(test_radio_connect(&l, radio_port), 0);
+	long long t0 = now_ms();
+	dup2(fd, STDERR_FILENO);
+	for (int i = 0; i < 500; i++)
+		CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, smc_complete, sizeof(smc_complete)), 0);
+	for (int i = 0; i < 20; i++) {
+		CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, cut, sizeof(cut)), 0);
+		CHECK_INT(om_radio_recv(&l, &f, TIMEOUT), 0); /* every frame before it has been read */
+	}
+	/* a second later, one of each (on another link: this one's idle timeout is 1 s here): the lines
+	 * say how many were left out */
+	om_radio_link_close(&l);
+	CHECK_INT(test_radio_connect(&l, radio_port), 0);
+	nanosleep(&(struct timespec){1, 100 * 1000 * 1000}, NULL);
+	CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, smc_complete, sizeof(smc_complete)), 0);
+	CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, cut, sizeof(cut)), 0);
+	CHECK_INT(om_radio_recv(&l, &f, TIMEOUT), 0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	long long secs = (now_ms() - t0) / 1000 + 1;
+	om_radio_link_close(&l);
+	char line[512];
+	unsigned ignored = 0, malformed = 0, told = 0;
+	FILE *log = fdopen(fd, "r");
+	rewind(log);
+	while (fgets(line, sizeof(line), log)) {
+		const char *sup = strstr(line, " suppressed=");
+		if (strstr(line, " nas-ignored "))
+			ignored++;
+		else if (strstr(line, " nas-malformed "))
+			malformed++;
+		else
+			continue;
+		if (sup && atoi(sup + 12) > 0)
+			told++;
+	}
+	fclose(log);
+	CHECK_MSG(ignored >= 1 && ignored <= 10 * (unsigned)secs + 10, "%u nas-ignored lines in %lld s", ignored, secs);
+	CHECK_MSG(malformed >= 1 && malformed <= 10 * (unsigned)secs + 10, "%u nas-malformed lines", malformed);
+	CHECK_MSG(told >= 2, "%u lines say how many were left out", told);
+}
+
 static void t3460_retransmits_then_aborts(void)
 {
 	struct om_radio_link l;
@@ -770,6 +831,7 @@ int main(void)
 		authenticated_attach_replaces_the_older_context(echo.port);
 		t3460_retransmits_then_aborts();
 		moving_deadline_holds_one_heap_entry();
+		unauthenticated_nas_lines_are_rate_limited();
 		radio_deadlines_close_silent_links();
 		uplink_frame_longer_than_nas_closes_the_link();
 		bad_input_gets_an_answer();
