@@ -291,21 +291,41 @@ static int fill(struct session *se)
 	}
 }
 
-/* Feed every whole frame in the buffer to the state machine: how many, or -1 to close. */
+/*
+ * Whether a frame keeps the link from its idle timeout: the first whole
+ * frame, any frame of a link whose device has passed AKA or that has a
+ * procedure running, and, before AKA in MME_IDLE, only one that starts a
+ * procedure (session 6 review: an ignored or rejected frame every
+ * idle_timeout_s held an unauthenticated place for ever).
+ */
+static bool frame_counts(const struct session *se, int before)
+{
+	return !se->last_frame || se->ue.authenticated || before != MME_IDLE || se->ue.state != MME_IDLE;
+}
+
+/* Feed every whole frame in the buffer to the state machine: how many count (frame_counts), or -1 to close. */
 static int drain(struct session *se)
 {
 	struct om_radio_frame f;
 	int rc, n = 0;
 	while ((rc = om_radio_take_buf(se->buf, &se->have, &f)) == 1) {
-		n++;
+		int before = se->ue.state;
 		if (f.type != OM_RADIO_NAS) {
 			om_notice("radio-frame-ignored", "peer=%s type=0x%02x reason=network-to-device-only", se->peer,
 				  f.type);
+			if (frame_counts(se, before)) {
+				n++;
+				se->last_frame = mme_now_ms();
+			}
 			continue;
 		}
 		vno_pcap_nas(f.payload, f.len);
 		if (mme_ue_input(&se->ue, f.payload, f.len) < 0 || se->ue.state == MME_DEAD)
 			return -1;
+		if (frame_counts(se, before)) {
+			n++;
+			se->last_frame = mme_now_ms();
+		}
 	}
 	if (rc < 0) {
 		/* Broken framing cannot be resynchronised: the link goes. */
@@ -341,11 +361,8 @@ static int step(struct session *se)
 		se->spoke = true;
 	}
 	if (got) {
-		int n = drain(se);
-		if (n < 0)
+		if (drain(se) < 0)
 			return 1;
-		if (n > 0)
-			se->last_frame = mme_now_ms();
 		if (se->ue.authenticated && !se->authed) {
 			pthread_mutex_lock(&s->lock);
 			radio_admit_authenticated(&s->admit, &se->conn);
