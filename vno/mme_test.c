@@ -707,8 +707,14 @@ static void unauthenticated_nas_lines_are_rate_limited(void)
 	CHECK_INT(test_radio_connect(&l, radio_port), 0);
 	long long t0 = now_ms();
 	dup2(fd, STDERR_FILENO);
-	for (int i = 0; i < 500; i++)
+	uint8_t cell[16]; /* a downlink-only frame sent uplink: ignored */
+	static const uint8_t plmn[3] = {0x99, 0xf9, 0x07};
+	int cell_len = om_radio_encode(cell, sizeof(cell), OM_RADIO_LAB_CELL, plmn, sizeof(plmn));
+	CHECK(cell_len > 0);
+	for (int i = 0; i < 500; i++) {
 		CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, smc_complete, sizeof(smc_complete)), 0);
+		CHECK(send(l.fd, cell, (size_t)cell_len, MSG_NOSIGNAL) == cell_len);
+	}
 	for (int i = 0; i < 20; i++) {
 		CHECK_INT(om_radio_send(&l, OM_RADIO_NAS, cut, sizeof(cut)), 0);
 		CHECK_INT(om_radio_recv(&l, &f, TIMEOUT), 0); /* every frame before it has been read */
@@ -726,7 +732,7 @@ static void unauthenticated_nas_lines_are_rate_limited(void)
 	long long secs = (now_ms() - t0) / 1000 + 1;
 	om_radio_link_close(&l);
 	char line[512];
-	unsigned ignored = 0, malformed = 0, told = 0;
+	unsigned ignored = 0, malformed = 0, frames = 0, told = 0;
 	FILE *log = fdopen(fd, "r");
 	rewind(log);
 	while (fgets(line, sizeof(line), log)) {
@@ -735,6 +741,8 @@ static void unauthenticated_nas_lines_are_rate_limited(void)
 			ignored++;
 		else if (strstr(line, " nas-malformed "))
 			malformed++;
+		else if (strstr(line, " radio-frame-ignored "))
+			frames++;
 		else
 			continue;
 		if (sup && atoi(sup + 12) > 0)
@@ -743,6 +751,7 @@ static void unauthenticated_nas_lines_are_rate_limited(void)
 	fclose(log);
 	CHECK_MSG(ignored >= 1 && ignored <= 10 * (unsigned)secs + 10, "%u nas-ignored lines in %lld s", ignored, secs);
 	CHECK_MSG(malformed >= 1 && malformed <= 10 * (unsigned)secs + 10, "%u nas-malformed lines", malformed);
+	CHECK_MSG(frames >= 1 && frames <= 10 * (unsigned)secs + 10, "%u radio-frame-ignored lines", frames);
 	CHECK_MSG(told >= 2, "%u lines say how many were left out", told);
 }
 

@@ -66,7 +66,7 @@ struct radio_srv {
 	pthread_cond_t idle;
 	struct radio_admit admit; /* every link in the table is in it */
 	bool stopping, loop_stop, stop_swept;
-	struct om_log_limit lim_connect, lim_refused, lim_closed;
+	struct om_log_limit lim_connect, lim_refused, lim_closed, lim_frame;
 	struct session **slot;    /* conf->max_devices links by slot */
 	uint32_t *gen;            /* per slot: bumped when its link goes */
 	int *free_slot;
@@ -311,8 +311,11 @@ static int drain(struct session *se)
 	while ((rc = om_radio_take_buf(se->buf, &se->have, &f)) == 1) {
 		int before = se->ue.state;
 		if (f.type != OM_RADIO_NAS) {
-			om_notice("radio-frame-ignored", "peer=%s type=0x%02x reason=network-to-device-only", se->peer,
-				  f.type);
+			unsigned long dropped = 0; /* before AKA a link is anyone's: rate-limited as refusals */
+			if (se->ue.authenticated || may_log(se->srv, &se->srv->lim_frame, &dropped))
+				om_notice("radio-frame-ignored",
+					  "peer=%s type=0x%02x reason=network-to-device-only suppressed=%lu", se->peer,
+					  f.type, dropped);
 			if (frame_counts(se, before)) {
 				n++;
 				se->last_frame = mme_now_ms();
