@@ -56,6 +56,30 @@ static void remember(const char *cmdline)
 		seen[n_seen++] = strdup(cmdline);
 }
 
+/* Whether pid is this test or one of its descendants (the lab and whatever it starts). */
+static int ours(pid_t pid)
+{
+	char path[64], buf[512];
+	for (int depth = 0; depth < 64 && pid > 1; depth++) {
+		if (pid == getpid())
+			return 1;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (r <= 0)
+			return 0;
+		buf[r] = '\0';
+		const char *end = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+		int ppid = 0;
+		if (!end || sscanf(end + 1, " %*c %d", &ppid) != 1)
+			return 0;
+		pid = ppid;
+	}
+	return 0;
+}
+
 static void *watch_cmdlines(void *arg)
 {
 	(void)arg;
@@ -66,6 +90,8 @@ static void *watch_cmdlines(void *arg)
 		while (d && (e = readdir(d))) {
 			if (e->d_name[0] < '0' || e->d_name[0] > '9')
 				continue;
+			if (!ours(atoi(e->d_name)))
+				continue; /* another test's process (ctest -j) is not the lab's */
 			snprintf(path, sizeof(path), "/proc/%.20s/cmdline", e->d_name);
 			int fd = open(path, O_RDONLY | O_CLOEXEC);
 			ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
