@@ -141,19 +141,6 @@ static int request_right(const struct aas_config *cfg, const struct om_dm_msg *m
 	return rc;
 }
 
-static struct om_dm_cmd *status(struct om_dm_msg *m, uint32_t msg_ref, uint32_t cmd_ref, const char *cmd,
-				unsigned code)
-{
-	struct om_dm_cmd *c = om_dm_add_cmd(m, OM_DM_CMD_STATUS);
-	if (c) {
-		c->msg_ref = msg_ref;
-		c->cmd_ref = cmd_ref;
-		c->ref_cmd = cmd;
-		c->code = code;
-	}
-	return c;
-}
-
 /* The device's Status for our Replace of ./M2MAppParams, or NULL. */
 static const struct om_dm_cmd *replace_status(const struct om_dm_msg *m)
 {
@@ -189,7 +176,7 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 	snprintf(oc->tre_id, sizeof(oc->tre_id), "%s", tre_id);
 	om_dm_msg_init(&ans, msg.hdr.session_id, msg.hdr.msg_id, msg.hdr.source, cfg->server_uri);
 	ans.final = 1;
-	struct om_dm_cmd *h = status(&ans, msg.hdr.msg_id, 0, "SyncHdr", OM_DM_STATUS_OK);
+	struct om_dm_cmd *h = om_dm_add_status(&ans, msg.hdr.msg_id, 0, "SyncHdr", OM_DM_STATUS_OK);
 	if (h) {
 		h->target_ref = msg.hdr.target;
 		h->source_ref = msg.hdr.source;
@@ -216,7 +203,7 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 		for (size_t i = 0; i < msg.n_cmds; i++) {
 			const struct om_dm_cmd *c = &msg.cmds[i];
 			if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
-				status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), code);
+				om_dm_add_status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), code);
 		}
 	} else if (alert) {
 		/* package 1 with the TRE's proof: this device's parameters, checked as the device will check them */
@@ -226,7 +213,7 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 		for (size_t i = 0; i < msg.n_cmds; i++) {
 			const struct om_dm_cmd *c = &msg.cmds[i];
 			if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
-				status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type),
+				om_dm_add_status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type),
 				       c != alert || rc == 0 ? OM_DM_STATUS_OK
 				       : rc == OM_EIO	     ? OM_DM_STATUS_NOT_FOUND
 							     : OM_DM_STATUS_FAILED);
@@ -251,7 +238,7 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 		for (size_t i = 0; i < msg.n_cmds; i++) {
 			const struct om_dm_cmd *c = &msg.cmds[i];
 			if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
-				status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), OM_DM_STATUS_OK);
+				om_dm_add_status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), OM_DM_STATUS_OK);
 		}
 	}
 	uint8_t *buf = malloc(OM_DM_MSG_MAX);

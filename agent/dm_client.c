@@ -396,22 +396,10 @@ void agent_dm_package1(struct om_dm_msg *msg, const char *dev_id, const uint8_t 
 	msg->final = 1;
 }
 
-/* A Status for the server's command ref_cmd (cmd_ref 0: its SyncHdr) of its message srv_msg. */
-static struct om_dm_cmd *add_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t cmd_ref, const char *ref_cmd,
-				    unsigned code)
-{
-	struct om_dm_cmd *s = om_dm_add_cmd(msg, OM_DM_CMD_STATUS);
-	s->msg_ref = srv_msg;
-	s->cmd_ref = cmd_ref;
-	s->ref_cmd = ref_cmd;
-	s->code = code;
-	return s;
-}
-
 uint32_t agent_dm_package3(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t get_cmd, const uint8_t *obj, size_t len)
 {
-	add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
-	add_status(msg, srv_msg, get_cmd, "Get", OM_DM_STATUS_OK);
+	om_dm_add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
+	om_dm_add_status(msg, srv_msg, get_cmd, "Get", OM_DM_STATUS_OK);
 	struct om_dm_cmd *r = om_dm_add_cmd(msg, OM_DM_CMD_RESULTS);
 	r->msg_ref = srv_msg;
 	r->cmd_ref = get_cmd;
@@ -427,14 +415,14 @@ uint32_t agent_dm_package3(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t get
 
 void agent_dm_install_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, unsigned code)
 {
-	add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
+	om_dm_add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
 	agent_dm_replace_status(msg, srv_msg, rep_cmd, OM_DM_URI_M2MMCIMMOBJ, code);
 	msg->final = 1;
 }
 
 void agent_dm_app_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, unsigned code)
 {
-	add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
+	om_dm_add_status(msg, srv_msg, 0, "SyncHdr", OM_DM_STATUS_OK);
 	if (rep_cmd)
 		agent_dm_replace_status(msg, srv_msg, rep_cmd, OM_DM_URI_APP_PARAMS, code);
 	msg->final = 1;
@@ -443,7 +431,7 @@ void agent_dm_app_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_c
 void agent_dm_replace_status(struct om_dm_msg *msg, uint32_t srv_msg, uint32_t rep_cmd, const char *target,
 			     unsigned code)
 {
-	struct om_dm_cmd *s = add_status(msg, srv_msg, rep_cmd, "Replace", code);
+	struct om_dm_cmd *s = om_dm_add_status(msg, srv_msg, rep_cmd, "Replace", code);
 	if (s)
 		s->target_ref = target;
 }

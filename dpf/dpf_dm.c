@@ -229,24 +229,11 @@ static struct session *slot_free(struct dpf_dm *s)
 
 /* ---- building the answer ------------------------------------------------- */
 
-static struct om_dm_cmd *status(struct om_dm_msg *m, uint32_t msg_ref, uint32_t cmd_ref, const char *cmd,
-				unsigned code)
-{
-	struct om_dm_cmd *c = om_dm_add_cmd(m, OM_DM_CMD_STATUS);
-	if (c) {
-		c->msg_ref = msg_ref;
-		c->cmd_ref = cmd_ref;
-		c->ref_cmd = cmd;
-		c->code = code;
-	}
-	return c;
-}
-
 static void answer_start(struct dpf_dm *s, struct session *x, unsigned hdr_code)
 {
 	x->srv_msg_id++;
 	om_dm_msg_init(&s->ans, x->sid, x->srv_msg_id, x->device, s->cfg.server_uri);
-	struct om_dm_cmd *c = status(&s->ans, s->in.hdr.msg_id, 0, "SyncHdr", hdr_code);
+	struct om_dm_cmd *c = om_dm_add_status(&s->ans, s->in.hdr.msg_id, 0, "SyncHdr", hdr_code);
 	if (c) {
 		c->target_ref = s->in.hdr.target;
 		c->source_ref = s->in.hdr.source;
@@ -260,7 +247,7 @@ static void status_each(struct dpf_dm *s, unsigned code)
 	for (size_t i = 0; i < s->in.n_cmds; i++) {
 		const struct om_dm_cmd *c = &s->in.cmds[i];
 		if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
-			status(&s->ans, s->in.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), code);
+			om_dm_add_status(&s->ans, s->in.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), code);
 	}
 }
 
@@ -398,7 +385,7 @@ static int outcome(struct dpf_dm *s, struct session *x, const struct om_dm_cmd *
 	for (size_t i = 0; i < s->in.n_cmds; i++) {
 		const struct om_dm_cmd *c = &s->in.cmds[i];
 		if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
-			status(&s->ans, s->in.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type),
+			om_dm_add_status(&s->ans, s->in.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type),
 			       c == a ? code : OM_DM_STATUS_OK);
 	}
 	x->done = 1;
@@ -526,14 +513,14 @@ static int package3(struct dpf_dm *s, struct session *x, time_t now)
 	}
 	if (n <= 0) {
 		unsigned code = n < 0 ? refusal_code(n) : OM_DM_STATUS_FAILED;
-		status(&s->ans, s->in.hdr.msg_id, r->cmd_id, "Results", code);
+		om_dm_add_status(&s->ans, s->in.hdr.msg_id, r->cmd_id, "Results", code);
 		om_notice("dm_session", "sid=%s tre=%s result=refused code=%s dm=%u reason=%s", x->sid, x->user,
 			  om_errname(n), code, why);
 		x->done = 1;
 		x->result = "refused";
 		return 0;
 	}
-	status(&s->ans, s->in.hdr.msg_id, r->cmd_id, "Results", OM_DM_STATUS_OK);
+	om_dm_add_status(&s->ans, s->in.hdr.msg_id, r->cmd_id, "Results", OM_DM_STATUS_OK);
 	struct om_dm_cmd *rep = om_dm_add_cmd(&s->ans, OM_DM_CMD_REPLACE);
 	struct om_dm_item *ri = rep ? om_dm_add_item(rep) : NULL;
 	if (!ri)
@@ -611,7 +598,7 @@ static int version_refused(struct dpf_dm *s, const uint8_t *in, size_t len, int 
 	om_notice("dm_session", "sid=%.64s result=refused reason=version code=%s status=505", h->session_id,
 		  om_errname(why));
 	om_dm_msg_init(&s->ans, h->session_id, 1, h->source, s->cfg.server_uri);
-	struct om_dm_cmd *c = status(&s->ans, h->msg_id, 0, "SyncHdr", 505);
+	struct om_dm_cmd *c = om_dm_add_status(&s->ans, h->msg_id, 0, "SyncHdr", 505);
 	if (c) {
 		c->target_ref = h->target;
 		c->source_ref = h->source;

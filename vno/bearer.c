@@ -173,6 +173,20 @@ static void no_delay(int fd)
 			om_notice("bearer-refused", fmt " suppressed=%lu", __VA_ARGS__, dropped_);         \
 	} while (0)
 
+/* Take t off the pending list (connections whose request named no bearer yet). */
+static void pending_unlink(struct proxy *p, struct tunnel *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		p->pend_head = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		p->pend_tail = t->prev;
+	p->n_pending--;
+}
+
 /* Close t and free it; its bearer's count drops. Under p->lock when t has a bearer. */
 static void tunnel_close_locked(struct proxy *p, struct tunnel *t)
 {
@@ -186,15 +200,7 @@ static void tunnel_close_locked(struct proxy *p, struct tunnel *t)
 		if (--t->b->n_tunnels == 0 && t->b->closing)
 			pthread_cond_broadcast(&p->drained);
 	} else {
-		if (t->prev)
-			t->prev->next = t->next;
-		else
-			p->pend_head = t->next;
-		if (t->next)
-			t->next->prev = t->prev;
-		else
-			p->pend_tail = t->prev;
-		p->n_pending--;
+		pending_unlink(p, t);
 	}
 	if (t->rs) {
 		/* The callback frees the ticket, now or later, and touches no tunnel. */
@@ -463,15 +469,7 @@ static void handle_request(struct proxy *p, struct tunnel *t, struct bearer_requ
 		goto close;
 	}
 	/* From the pending list to the bearer's: b stays until the loop (this thread) closes t. */
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		p->pend_head = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	else
-		p->pend_tail = t->prev;
-	p->n_pending--;
+	pending_unlink(p, t);
 	t->prev = NULL;
 	t->next = b->tunnels;
 	if (b->tunnels)

@@ -141,6 +141,13 @@ void om_dm_msg_init(struct om_dm_msg *m, const char *session_id, uint32_t msg_id
 /* Append a command with the next CmdID; NULL when OM_DM_CMDS_MAX are there. */
 struct om_dm_cmd *om_dm_add_cmd(struct om_dm_msg *m, enum om_dm_cmd_type type);
 
+/*
+ * Append a Status for the peer's command ref_cmd (cmd_ref 0 and "SyncHdr":
+ * its header) of its message msg_ref; NULL when OM_DM_CMDS_MAX are there.
+ */
+struct om_dm_cmd *om_dm_add_status(struct om_dm_msg *m, uint32_t msg_ref, uint32_t cmd_ref, const char *ref_cmd,
+				   unsigned code);
+
 /* Append an Item to c; NULL when OM_DM_ITEMS_MAX are there. */
 struct om_dm_item *om_dm_add_item(struct om_dm_cmd *c);
 

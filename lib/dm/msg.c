@@ -29,6 +29,19 @@ struct om_dm_cmd *om_dm_add_cmd(struct om_dm_msg *m, enum om_dm_cmd_type type)
 	return c;
 }
 
+struct om_dm_cmd *om_dm_add_status(struct om_dm_msg *m, uint32_t msg_ref, uint32_t cmd_ref, const char *ref_cmd,
+				   unsigned code)
+{
+	struct om_dm_cmd *c = om_dm_add_cmd(m, OM_DM_CMD_STATUS);
+	if (c) {
+		c->msg_ref = msg_ref;
+		c->cmd_ref = cmd_ref;
+		c->ref_cmd = ref_cmd;
+		c->code = code;
+	}
+	return c;
+}
+
 struct om_dm_item *om_dm_add_item(struct om_dm_cmd *c)
 {
 	if (c->n_items >= OM_DM_ITEMS_MAX)
