@@ -139,21 +139,21 @@ int sho_remote_tre_enc_cert(const struct om_admin_peer *p, const char *tre_id, u
 	return fetch_bytes(p, "tre-enc-cert", tre_id, der, der_len);
 }
 
+int sho_remote_tre_sign_der(const struct om_admin_peer *p, const char *tre_id, uint8_t **der, size_t *der_len)
+{
+	return fetch_bytes(p, "tre-sign-cert", tre_id, der, der_len);
+}
+
 int sho_remote_tre_sign_cert(const struct om_admin_peer *p, const char *tre_id, X509 **cert)
 {
 	uint8_t *der = NULL;
 	size_t len = 0;
 	*cert = NULL;
-	int rc = fetch_bytes(p, "tre-sign-cert", tre_id, &der, &len);
+	int rc = sho_remote_tre_sign_der(p, tre_id, &der, &len);
 	if (rc == 0)
 		rc = om_cert_decode(cert, OM_ENC_DER, der, len);
 	free(der);
 	return rc;
-}
-
-int sho_remote_tre_sign_der(const struct om_admin_peer *p, const char *tre_id, uint8_t **der, size_t *der_len)
-{
-	return fetch_bytes(p, "tre-sign-cert", tre_id, der, der_len);
 }
 
 int sho_remote_tre_sign_key(const struct om_admin_peer *p, const char *tre_id, EVP_PKEY **key)
@@ -161,7 +161,7 @@ int sho_remote_tre_sign_key(const struct om_admin_peer *p, const char *tre_id, E
 	uint8_t *der = NULL;
 	size_t len = 0;
 	*key = NULL;
-	int rc = fetch_bytes(p, "tre-sign-cert", tre_id, &der, &len);
+	int rc = sho_remote_tre_sign_der(p, tre_id, &der, &len);
 	if (rc == 0)
 		rc = om_cert_pubkey_decode(key, der, len);
 	free(der);
