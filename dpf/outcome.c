@@ -22,11 +22,14 @@
 #include "metrics.h"
 #include "reason.h"
 
-/* A verified outcome statement, as received. */
+/* A verified outcome statement, as received, with what the SHO told while checking it. */
 struct statement {
 	const uint8_t *bytes;
 	size_t len;
 	struct om_outcome o;
+	uint8_t *sign; /* the registered Cert_TRE (signing), DER (malloc'd) */
+	size_t sign_len;
+	struct sho_device_status st; /* the SHO's record of the device */
 };
 
 /*
@@ -59,7 +62,7 @@ static int record(struct dpf *d, const char *tre_id, const struct dpf_release *r
 static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, const struct statement *stm, time_t now,
 		  char *why, size_t wl)
 {
-	struct sho_device_status st;
+	const struct sho_device_status *st = &stm->st;
 	uint8_t *enc = NULL;
 	size_t enc_len = 0;
 	int rc;
@@ -73,23 +76,17 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 			return om_reason(why, wl, rc, "install status: %s", om_errname(rc));
 		snprintf(r->state, sizeof(r->state), "installed");
 	}
-	if ((rc = sho_remote_status(d->sho, tre_id, &st)) < 0)
-		return om_reason(why, wl, rc, "SHO record: %s", om_errname(rc));
-	if (!st.request_id[0] || !st.current_sho[0])
+	/* the SHO's record as check_statement read it: marking it provisioned changed only its state */
+	if (!st->request_id[0] || !st->current_sho[0])
 		return om_reason(why, wl, OM_EDPF_STATE, "no handover request or previous SHO on record");
 	/* c: a later change of operator away from us starts at our DRF, which must know the device */
 	if ((rc = sho_remote_tre_enc_cert(d->sho, tre_id, &enc, &enc_len)) < 0)
 		return om_reason(why, wl, rc, "registered Cert_TRE (encryption): %s", om_errname(rc));
 	/* and the signing one: our DRF verifies the outcome statement of that later change with it (issue 12) */
 	char dr[OM_ADMIN_REASON_MAX + 1] = "";
-	uint8_t *sign = NULL;
-	size_t sign_len = 0;
-	rc = sho_remote_tre_sign_der(d->sho, tre_id, &sign, &sign_len);
-	if (rc == 0)
-		rc = drf_remote_device_add(d->drf, tre_id, st.imsi, r->created, enc, enc_len, sign, sign_len,
-					   st.owner_id, st.sequence, stm->o.counter, dr, sizeof(dr));
+	rc = drf_remote_device_add(d->drf, tre_id, st->imsi, r->created, enc, enc_len, stm->sign, stm->sign_len,
+				   st->owner_id, st->sequence, stm->o.counter, dr, sizeof(dr));
 	free(enc);
-	free(sign);
 	/* the DRF's answer lost or late: nothing of ours is recorded yet, and the device's repeat adds the same row (a no-op) */
 	if (rc == OM_EUNAVAILABLE)
 		return om_reason(why, wl, OM_EDPF_UNAVAILABLE, "DRF: %s", dr);
@@ -99,10 +96,10 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 	if ((rc = sho_remote_mark_active(d->sho, tre_id)) < 0)
 		return om_reason(why, wl, rc, "SHO state: %s", om_errname(rc));
 	/* d */
-	if ((rc = record(d, tre_id, r, "active", &st, stm, now)) < 0)
+	if ((rc = record(d, tre_id, r, "active", st, stm, now)) < 0)
 		return om_reason(why, wl, rc, "record: %s", om_errname(rc));
 	om_notice("outcome", "tre_id=%s outcome=active imsi=%s previous_sho=%s request_id=%s completion=queued", tre_id,
-		  st.imsi, st.current_sho, st.request_id);
+		  st->imsi, st->current_sho, st->request_id);
 	om_failpoint("dpf.outcome");
 	return 0;
 }
@@ -147,9 +144,11 @@ static int fell_back(struct dpf *d, const char *tre_id, char *why, size_t wl)
 static int check_statement(struct dpf *d, const char *tre_id, struct statement *s, struct dpf_release *r, char *why,
 			   size_t wl)
 {
-	struct sho_device_status st;
 	EVP_PKEY *key = NULL;
-	int rc = sho_remote_tre_sign_key(d->sho, tre_id, &key);
+	/* fetched once: active() hands the same Cert_TRE to our DRF */
+	int rc = sho_remote_tre_sign_der(d->sho, tre_id, &s->sign, &s->sign_len);
+	if (rc == 0)
+		rc = om_cert_pubkey_decode(&key, s->sign, s->sign_len);
 	if (rc == OM_ESHO_NOT_FOUND)
 		return om_reason(why, wl, OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
@@ -168,11 +167,11 @@ static int check_statement(struct dpf *d, const char *tre_id, struct statement *
 		return om_reason(why, wl, rc, "%s", rc == OM_EDPF_NOT_RELEASED ? "no MCIM released" : om_errname(rc));
 	if (CRYPTO_memcmp(s->o.nonce_b, r->nonce_b, OM_NONCE_LEN))
 		return om_reason(why, wl, OM_EDPF_OUTCOME_NONCE_B, "statement of another release (nonceB)");
-	if ((rc = sho_remote_status(d->sho, tre_id, &st)) < 0)
+	if ((rc = sho_remote_status(d->sho, tre_id, &s->st)) < 0)
 		return om_reason(why, wl, rc, "SHO record: %s", om_errname(rc));
-	if (strcmp(s->o.imsi, st.imsi))
+	if (strcmp(s->o.imsi, s->st.imsi))
 		return om_reason(why, wl, OM_EDPF_OUTCOME_IMSI, "statement names IMSI %s, we allocated %s", s->o.imsi,
-				 st.imsi);
+				 s->st.imsi);
 	return dpf_counter_check(d, tre_id, s->o.counter, why, wl);
 }
 
@@ -217,6 +216,7 @@ out:
 		om_metric_inc_err(&m_outcome_refused, rc);
 	else if (s.o.outcome)
 		om_metric_inc(&m_outcomes, om_outcome_name(s.o.outcome));
+	free(s.sign);
 	return rc;
 }
 
