@@ -186,8 +186,7 @@ static int run(struct drf *d, char **w, size_t n, om_admin_emit emit, void *ctx,
 		free(der);
 		return rc;
 	}
-	if (!strncmp(w[0], "operator-", 9) && strcmp(w[0], "operator-add") &&
-	    (rc = run_operator(d, w, n, now, emit, ctx, why, wl)) != 1)
+	if ((rc = run_operator(d, w, n, now, emit, ctx, why, wl)) != 1)
 		return rc;
 	if (!strcmp(w[0], "status") && n == 2) {
 		struct drf_device_status s;
