@@ -386,13 +386,17 @@ int sho_mark_active(struct sho *s, const char *tre_id)
 	return transition(s, tre_id, NULL, SHO_EV_ACTIVE, NULL, 0);
 }
 
-/* The operator's last word on the subscription: 1 when its last suspend/resume was a suspend. */
-static void last_admin_word(void *ctx, const struct sho_event *e)
+/* The operator's last word on the subscription: 1 when its last suspend/resume was a suspend, 0, or a store code. */
+static int suspended_by_operator(struct sho *s, const char *owner_id, const char *tre_id)
 {
-	if (!strcmp(e->event, "suspended"))
-		*(int *)ctx = 1;
-	else if (!strcmp(e->event, "resumed"))
-		*(int *)ctx = 0;
+	struct om_stmt *st = s->stmt[SHO_SQL_ADMIN_WORD];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id), OM_TEXT(owner_id)));
+	if (rc == OM_STORE_ROW)
+		rc = !strcmp(om_stmt_col_text(st, 0), "suspended");
+	else if (rc == OM_STORE_DONE)
+		rc = 0;
+	om_stmt_reset(st);
+	return rc;
 }
 
 int sho_activate(struct sho *s, const char *tre_id, char *why, size_t wl)
@@ -407,7 +411,7 @@ int sho_activate(struct sho *s, const char *tre_id, char *why, size_t wl)
 	if (strcmp(st.state, "handover_accepted"))
 		return om_reason(why, wl, OM_ESHO_STATE, "device is %s: no MCIM of ours is released now", st.state);
 	/* a retried release never undoes the operator's suspension (sho-admin device suspend, review) */
-	if ((rc = sho_history(s, st.owner_id, tre_id, last_admin_word, &suspended)) < 0 && rc != OM_ESHO_NOT_FOUND)
+	if ((rc = suspended = suspended_by_operator(s, st.owner_id, tre_id)) < 0)
 		return rc;
 	if (suspended)
 		return om_reason(why, wl, OM_ESHO_STATE, "subscription %s suspended by its operator: not made live",

@@ -432,6 +432,8 @@ static void check_handover(struct sho *s, const struct kit_tre *t)
 	CHECK(!imsi_live(st.imsi));
 	CHECK_MSG(sho_device_suspend(s, t->tre_id, 0, why, sizeof(why)) == 0, "%s", why);
 	CHECK(imsi_live(st.imsi));
+	/* the operator's last word counts: resumed after the suspension, the retried release goes through */
+	CHECK_MSG(sho_activate(s, t->tre_id, why, sizeof(why)) == 0, "%s", why);
 	CHECK_INT(sho_mark_provisioned(s, t->tre_id), 0);
 	CHECK_INT(sho_activate(s, t->tre_id, why, sizeof(why)), OM_ESHO_STATE); /* no release once provisioned */
 	CHECK_INT(sho_mark_active(s, t->tre_id), 0);

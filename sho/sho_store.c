@@ -254,6 +254,9 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 	[SHO_SQL_FLEET_COUNTS] = { "SELECT d.state, COUNT(*) FROM sho_device d" FLEET_WHERE " GROUP BY d.state" },
 	[SHO_SQL_EVENT_ADD] = { "INSERT INTO sho_event (tre_id, owner_id, at, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)" },
 	[SHO_SQL_HISTORY] = { "SELECT at, event, detail FROM sho_event WHERE tre_id = ?1 AND owner_id = ?2 ORDER BY seq" },
+	/* the operator's last suspend or resume of the device (sho_activate): one row, not the history */
+	[SHO_SQL_ADMIN_WORD] = { "SELECT event FROM sho_event WHERE tre_id = ?1 AND owner_id = ?2"
+				 " AND event IN ('suspended', 'resumed') ORDER BY seq DESC LIMIT 1" },
 	[SHO_SQL_OWNER_EVENTS] = { "SELECT tre_id, at, event FROM sho_event WHERE owner_id = ?1 ORDER BY tre_id, seq" },
 	/* issue 20: a device that left us registered again, with a new subscription (register.c) */
 	[SHO_SQL_DEV_RETURN] = { "UPDATE sho_device SET current_sho = ?2, content_hash = ?3, imsi = ?4, mid = ?5,"
