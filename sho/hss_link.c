@@ -288,14 +288,12 @@ int sho_hss_suspend(const char *socket_path, const char imsi[static OM_MCIM_IMSI
 int sho_hss_resume(const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1], int *answered, char *why,
 		   size_t wl)
 {
-	struct om_admin_conn c;
 	char line[64];
-	int code = 0, rc = conn_open(&c, socket_path, why, wl);
+	int code = 0;
 	snprintf(line, sizeof(line), "resume %s\n", imsi);
-	if (rc == 0 && (rc = send_line(&c, line, why, wl)) == 0)
-		rc = read_answer(&c, &code, why, wl);
-	om_admin_close(&c);
-	if (answered) /* read_answer's code: the HSS's own (its range) when it answered, the transport's when not */
-		*answered = rc == 0 || code <= -100;
+	int rc = sho_hss_command(socket_path, line, &code, why, wl);
+	/* code: the HSS's own (its range) when it answered; the transport's, or conn_open's OM_ESHO_HSS, when not */
+	if (answered)
+		*answered = rc == 0 || (code <= -100 && code != OM_ESHO_HSS);
 	return rc;
 }
