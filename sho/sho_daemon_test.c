@@ -372,6 +372,14 @@ static int sho_admin(const char *stdin_text, const char *args, char *out, size_t
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* sho-admin args (stdin_text on its standard input) exits with want and its output holds needle. */
+static void admin_says(const char *stdin_text, const char *args, int want, const char *needle)
+{
+	char out[8192];
+	CHECK_INT(sho_admin(stdin_text, args, out, sizeof(out)), want);
+	CHECK_MSG(strstr(out, needle) != NULL, "sho-admin %s: %s", args, out);
+}
+
 /*
  * The operator's commands on owners and devices (issue 15), through sho-admin
  * on the running daemon: owners listed (text, and JSON parsed by jq), an
@@ -397,20 +405,15 @@ static void check_admin_tool(void)
 		  0);
 
 	char *before = snap();
-	CHECK_INT(sho_admin(NULL, "owner delete " OWNER, out, sizeof(out)), 1);
-	CHECK_MSG(strstr(out, "(OM_ESHO_STATE)") != NULL, "owner with devices: %s", out);
+	admin_says(NULL, "owner delete " OWNER, 1, "(OM_ESHO_STATE)"); /* an owner with devices */
 	CHECK_INT(sho_admin(NULL, "--json owner delete nobody", out, sizeof(out)), 1);
 	CHECK_INT(du_json_check(dir, out, ".ok == false and .error == \"OM_ESHO_NOT_FOUND\""), 0);
-	CHECK_INT(sho_admin(NULL, "device delete " TRE_A, out, sizeof(out)), 1);
-	CHECK_MSG(strstr(out, "handover_accepted: not while it moves (OM_ESHO_STATE)") != NULL, "moving: %s", out);
-	CHECK_INT(sho_admin(NULL, "device suspend TRE-NOBODY", out, sizeof(out)), 1);
-	CHECK_MSG(strstr(out, "(OM_ESHO_NOT_FOUND)") != NULL, "unknown device: %s", out);
+	admin_says(NULL, "device delete " TRE_A, 1, "handover_accepted: not while it moves (OM_ESHO_STATE)");
+	admin_says(NULL, "device suspend TRE-NOBODY", 1, "(OM_ESHO_NOT_FOUND)");
 	CHECK_INT(sho_admin(NULL, "--json device show TRE-NOBODY", out, sizeof(out)), 1);
 	CHECK_INT(du_json_check(dir, out, ".ok == false and .error == \"OM_ESHO_NOT_FOUND\""), 0);
-	CHECK_INT(sho_admin("too short", "owner secret fleet-3", out, sizeof(out)), 1);
-	CHECK_MSG(strstr(out, "(OM_ESHO_NOTE)") != NULL, "short secret: %s", out);
-	CHECK_INT(sho_admin("a new secret for nobody", "owner secret nobody", out, sizeof(out)), 1);
-	CHECK_MSG(strstr(out, "(OM_ESHO_NOT_FOUND)") != NULL, "secret of nobody: %s", out);
+	admin_says("too short", "owner secret fleet-3", 1, "(OM_ESHO_NOTE)");
+	admin_says("a new secret for nobody", "owner secret nobody", 1, "(OM_ESHO_NOT_FOUND)");
 	unchanged(before, "sho-admin commands refused");
 
 	/* the subscription, as the HSS holds it: registered and not yet released, so created suspended
@@ -422,16 +425,13 @@ static void check_admin_tool(void)
 				" (.items[0].updated | test(\"Z$\"))"),
 		  0);
 	CHECK_INT(sho_admin(NULL, "device resume TRE-00000002", out, sizeof(out)), 0);
-	CHECK_INT(sho_admin(NULL, "device show TRE-00000002", out, sizeof(out)), 0);
-	CHECK_MSG(strstr(out, " subscription=active ") != NULL, "resumed by its operator: %s", out);
+	admin_says(NULL, "device show TRE-00000002", 0, " subscription=active "); /* resumed by its operator */
 	CHECK_INT(sho_admin(NULL, "device suspend TRE-00000002", out, sizeof(out)), 0);
-	CHECK_INT(sho_admin(NULL, "device show TRE-00000002", out, sizeof(out)), 0);
-	CHECK_MSG(strstr(out, " subscription=suspended ") != NULL, "suspended: %s", out);
+	admin_says(NULL, "device show TRE-00000002", 0, " subscription=suspended ");
 	CHECK_INT(call("GET", "/api/v1/devices/TRE-00000002", NULL, OTHER, out, sizeof(out)), 200);
 	CHECK_MSG(strstr(out, "\"suspended\"") != NULL, "the owner's history: %s", out);
 	CHECK_INT(sho_admin(NULL, "device resume TRE-00000002", out, sizeof(out)), 0);
-	CHECK_INT(sho_admin(NULL, "device show TRE-00000002", out, sizeof(out)), 0);
-	CHECK_MSG(strstr(out, " subscription=active ") != NULL, "resumed: %s", out);
+	admin_says(NULL, "device show TRE-00000002", 0, " subscription=active ");
 
 	/* a new secret: the old one refused at once, the new one in */
 	CHECK_INT(call("GET", "/api/v1/devices", NULL, "fleet-3:an owner added later", out, sizeof(out)), 200);
