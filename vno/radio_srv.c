@@ -303,11 +303,11 @@ static bool frame_counts(const struct session *se, int before)
 	return !se->last_frame || se->ue.authenticated || before != MME_IDLE || se->ue.state != MME_IDLE;
 }
 
-/* Feed every whole frame in the buffer to the state machine: how many count (frame_counts), or -1 to close. */
+/* Feed every whole frame in the buffer to the state machine: 0, or -1 to close. */
 static int drain(struct session *se)
 {
 	struct om_radio_frame f;
-	int rc, n = 0;
+	int rc;
 	while ((rc = om_radio_take_buf(se->buf, &se->have, &f)) == 1) {
 		int before = se->ue.state;
 		if (f.type != OM_RADIO_NAS) {
@@ -316,26 +316,20 @@ static int drain(struct session *se)
 				om_notice("radio-frame-ignored",
 					  "peer=%s type=0x%02x reason=network-to-device-only suppressed=%lu", se->peer,
 					  f.type, dropped);
-			if (frame_counts(se, before)) {
-				n++;
-				se->last_frame = mme_now_ms();
-			}
-			continue;
+		} else {
+			vno_pcap_nas(f.payload, f.len);
+			if (mme_ue_input(&se->ue, f.payload, f.len) < 0 || se->ue.state == MME_DEAD)
+				return -1;
 		}
-		vno_pcap_nas(f.payload, f.len);
-		if (mme_ue_input(&se->ue, f.payload, f.len) < 0 || se->ue.state == MME_DEAD)
-			return -1;
-		if (frame_counts(se, before)) {
-			n++;
+		if (frame_counts(se, before))
 			se->last_frame = mme_now_ms();
-		}
 	}
 	if (rc < 0) {
 		/* Broken framing cannot be resynchronised: the link goes. */
 		om_notice("radio-frame-error", "peer=%s err=%s", se->peer, om_errname(rc));
 		return -1;
 	}
-	return n;
+	return 0;
 }
 
 /*
