@@ -382,9 +382,9 @@ static int lookup_name(struct proxy *p, struct tunnel *t, const char *host, uint
 static int dial(struct proxy *p, struct tunnel *t, const char *host, uint16_t port)
 {
 	struct in_addr addr;
-	const struct vno_allow *a = vno_apn_match(t->b->apn, host, port);
 	if (inet_pton(AF_INET, host, &addr) == 1)
 		return dial_addr(p, t, addr, port);
+	const struct vno_allow *a = vno_apn_match(t->b->apn, host, port);
 	if (a && a->resolved)
 		return dial_addr(p, t, a->addr, port);
 	if (t->b->apn->any)
