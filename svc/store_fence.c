@@ -14,6 +14,13 @@
 #include "store_fence.h"
 
 #define PEER_CONNECT_TIMEOUT "3" /* seconds; the URI's own connect_timeout wins */
+/*
+ * The facts query's deadline: on the server (statement_timeout, set in the same round trip) and on
+ * the wire (tcp_user_timeout, unacknowledged bytes; the URI's own wins). Without them a cluster
+ * that takes the connection and then never answers held the start-up, or the watcher, for good.
+ */
+#define PEER_STATEMENT_TIMEOUT "SET statement_timeout = 3000; "
+#define PEER_TCP_USER_TIMEOUT "3000" /* ms */
 
 /* What one cluster says of itself. */
 struct facts {
@@ -30,7 +37,7 @@ struct facts {
  * with the timeline in hex; a promotion moves it at once, the control
  * file's checkpoint only later), a standby's from its last checkpoint.
  */
-static const char facts_sql[] =
+static const char facts_sql[] = PEER_STATEMENT_TIMEOUT
 	"SELECT pg_is_in_recovery(), (SELECT system_identifier FROM pg_control_system())::text,"
 	" CASE WHEN pg_is_in_recovery() THEN lpad(to_hex((SELECT timeline_id FROM pg_control_checkpoint())), 8, '0')"
 	" ELSE pg_walfile_name(pg_current_wal_lsn()) END,"
@@ -48,8 +55,8 @@ static void unquote(char *s)
 /* 0 with f filled; OM_ESTORE_CONN (not reached) or OM_ESTORE (the query) with the reason in why. */
 static int read_facts(const char *uri, struct facts *f, char *why, size_t why_len)
 {
-	const char *const keys[] = { "connect_timeout", "dbname", NULL };
-	const char *const vals[] = { PEER_CONNECT_TIMEOUT, uri, NULL };
+	const char *const keys[] = { "connect_timeout", "tcp_user_timeout", "dbname", NULL };
+	const char *const vals[] = { PEER_CONNECT_TIMEOUT, PEER_TCP_USER_TIMEOUT, uri, NULL };
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	int rc = OM_ESTORE_CONN;
 	memset(f, 0, sizeof(*f));

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -122,6 +123,21 @@ int main(void)
 	CHECK_INT(om_store_fence_check(ua, ub, 1, why, sizeof(why)), OM_EINVAL);
 	CHECK_MSG(strstr(why, "is not a copy of db (system identifier") != NULL, "%s", why);
 	CHECK_INT(om_store_fence_check(gone, ua, 1, why, sizeof(why)), OM_ESTORE_CONN);
+	/* a cluster that takes the connection and never answers the query (its role's search_path puts a
+	 * pg_is_in_recovery that sleeps before pg_catalog's): the check ends within its deadline, as db not
+	 * reached (start-up) or as a peer not reached (the watcher), not after the sleep */
+	char uslow[600], slowpass[300];
+	snprintf(slowpass, sizeof(slowpass), "%s/fence_slow.pgpass", dir);
+	rc = om_pg_cluster_createdb_owned(&b, "fence_slow", slowpass, uslow, sizeof(uslow), err, sizeof(err));
+	CHECK_MSG(rc == 0, "slow role: %s", err);
+	CHECK(sql(uslow, "CREATE SCHEMA slow; CREATE FUNCTION slow.pg_is_in_recovery() RETURNS boolean LANGUAGE sql"
+			 " AS 'SELECT false FROM pg_sleep(20)'; ALTER ROLE CURRENT_USER SET search_path = slow, pg_catalog") == 0);
+	time_t t0 = time(NULL);
+	CHECK_INT(om_store_fence_check(uslow, ua, 1, why, sizeof(why)), OM_ESTORE_CONN);
+	CHECK_MSG(strstr(why, "statement timeout") != NULL && !strchr(why, '"'), "%s", why);
+	CHECK_INT(om_store_fence_check(ua, uslow, 0, why, sizeof(why)), 1);
+	CHECK_MSG(strstr(why, "not reached") && strstr(why, "statement timeout"), "%s", why);
+	CHECK_MSG(time(NULL) - t0 < 15, "two checks took %lld s", (long long)(time(NULL) - t0));
 
 	/* the standby promoted (A still runs: the partition case): A fenced, S serves */
 	CHECK(om_pg_cluster_promote(&s, err, sizeof(err)) == 0);
