@@ -113,24 +113,6 @@ int sho_event_add(struct sho *s, const char *tre_id, const char *owner_id, int64
 							       OM_TEXT(event), OM_TEXT(detail ? detail : "")));
 }
 
-int sho_event_note(struct sho *s, const char *tre_id, const char *event, const char *detail)
-{
-	struct sho_device_status d;
-	if (!s || !tre_id)
-		return OM_EINVAL;
-	if (!event_name_ok(event) || !detail_ok(detail))
-		return OM_ESHO_NOTE;
-	int rc = sho_status(s, tre_id, &d);
-	if (rc < 0)
-		return rc;
-	if ((rc = om_store_begin(s->store, OM_STORE_DURABLE)) < 0)
-		return rc;
-	if ((rc = sho_event_add(s, tre_id, d.owner_id, sho_now(), event, detail)) == 0)
-		rc = om_store_commit(s->store);
-	om_store_rollback(s->store);
-	return rc;
-}
-
 int sho_history(struct sho *s, const char *owner_id, const char *tre_id,
 		void (*fn)(void *ctx, const struct sho_event *e), void *ctx)
 {

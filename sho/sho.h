@@ -504,14 +504,6 @@ OM_NODISCARD int sho_history(struct sho *s, const char *owner_id, const char *tr
 			     void (*fn)(void *ctx, const struct sho_event *e), void *ctx);
 
 /*
- * Record an event the registration service learns from elsewhere (the
- * DPF's outcome report: fell_back; the old operator's release: released)
- * for the device's owner. Returns 0, OM_ESHO_NOT_FOUND, OM_ESHO_NOTE (bad
- * name or detail) or a store code.
- */
-OM_NODISCARD int sho_event_note(struct sho *s, const char *tre_id, const char *event, const char *detail);
-
-/*
  * Our DRF's departures after the kept cursor (its admin socket's
  * `departures`, sho/release.c): each device we served (provisioned or
  * active, with the IMSI of the stay that ended) that moved on becomes `released`, its
