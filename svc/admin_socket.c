@@ -449,7 +449,7 @@ static void run_lines(struct loop *L, struct client *c)
 		c->have -= used;
 		c->t0 = now_ms();
 		if (out_flush(c) < 0)
-			c->done = 1;
+			out_drop(c);
 	}
 }
 
@@ -489,8 +489,7 @@ static void on_deadline(struct loop *L, struct client *c, int64_t now)
 		answer(c, OM_ETIMEOUT, "line not complete within the deadline");
 		(void)out_flush(c);
 	}
-	c->done = 1;
-	c->len = c->off = 0;
+	out_drop(c);
 }
 
 /* Serve until stop is readable (or, without a listener, until the last client is gone). */
@@ -540,7 +539,7 @@ static void serve_loop(struct loop *L, int lfd, int stop)
 			if (c->len && ev) {
 				int f = out_flush(c);
 				if (f < 0)
-					c->done = 1, c->len = c->off = 0;
+					out_drop(c);
 				else if (f == 0)
 					run_lines(L, c); /* lines that came while the answer went out */
 			} else if (ev) {
