@@ -123,6 +123,21 @@ static int write_conf(struct alt3 *a, const char *name, const char *text)
 	return rc;
 }
 
+/* An activation server's file: name.conf, serving on port at url with the TLS pair cert_stem.pem and .key. */
+static int aas_conf(struct alt3 *a, const char *name, const char *what, unsigned port, const char *url,
+		    const char *cert_stem)
+{
+	char t[1024];
+	const char *d = a->dir;
+	snprintf(t, sizeof(t),
+		 "# %s\n"
+		 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
+		 "tls_cert = %s/%s.pem\ntls_key = %s/%s.key\n"
+		 "tre_ca = %s/pki/cas/pva-ca.pem\nlog_level = info\n",
+		 what, port, url, d, d, cert_stem, d, cert_stem, d);
+	return write_conf(a, name, t);
+}
+
 /* Each operator: its HSS serving the synthetic range, its VNO routing that range to it, its tool's file. */
 static int configs(struct alt3 *a)
 {
@@ -173,24 +188,13 @@ static int configs(struct alt3 *a)
 	/* The manufacturer's AAS, its TLS key its own (pki/aas.key, pinned by the devices' aas_pin), never the
 	 * signing key; and a rogue one on the same parameters serving with MFR-1's SHO_SIGNING key, the devices'
 	 * trust root (Cert_SHO[0]), whose certificate the devices hold: a trust root is not the AAS. */
-	if (rc == 0 && (rc = lab_mkdir(at(a, p, "aas-params"), 0700)) == 0 && (rc = lab_mkdir(at(a, p, "app-params"), 0700)) == 0) {
-		snprintf(t, sizeof(t),
-			 "# MFR-1's application activation server (spec/000 5.2.4.6.3 steps 7-8)\n"
-			 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
-			 "tls_cert = %s/pki/aas.pem\ntls_key = %s/pki/aas.key\n"
-			 "tre_ca = %s/pki/cas/pva-ca.pem\nlog_level = info\n",
-			 a->aas_port, a->aas_url, a->dir, a->dir, a->dir, a->dir);
-		rc = write_conf(a, "aas", t);
-	}
-	if (rc == 0) {
-		snprintf(t, sizeof(t),
-			 "# an activation server with the devices' trust root key, not their aas_pin (the attacks phase)\n"
-			 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
-			 "tls_cert = %s/pki/cas/ro-signing.pem\ntls_key = %s/pki/cas/ro-signing.key\n"
-			 "tre_ca = %s/pki/cas/pva-ca.pem\nlog_level = info\n",
-			 a->rogue_port, a->rogue_url, a->dir, a->dir, a->dir, a->dir);
-		rc = write_conf(a, "aas-rogue", t);
-	}
+	if (rc == 0 && (rc = lab_mkdir(at(a, p, "aas-params"), 0700)) == 0 && (rc = lab_mkdir(at(a, p, "app-params"), 0700)) == 0)
+		rc = aas_conf(a, "aas", "MFR-1's application activation server (spec/000 5.2.4.6.3 steps 7-8)", a->aas_port,
+			      a->aas_url, "pki/aas");
+	if (rc == 0)
+		rc = aas_conf(a, "aas-rogue",
+			      "an activation server with the devices' trust root key, not their aas_pin (the attacks phase)",
+			      a->rogue_port, a->rogue_url, "pki/cas/ro-signing");
 	return rc;
 }
 
