@@ -49,6 +49,7 @@
 #include <libpq-fe.h>
 
 #include "check.h"
+#include "daemon_util.h"
 #include "lab_topology.h"
 
 static const char *const daemons[] = { "hss", "sho", "drf", "dpf", "pva", "vno" };
@@ -567,25 +568,6 @@ static void pg_lab_roles_keep_to_their_own(const char *bin_dir)
 
 /* ---- the distributed registration service, running: watched from outside ---------- */
 
-/* pid's parent (/proc/pid/stat), or -1 when it is gone. */
-static pid_t parent_of(pid_t pid)
-{
-	char p[64], buf[600];
-	long pp = -1;
-	char state;
-	snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
-	FILE *f = fopen(p, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *e = strrchr(buf, ')'); /* after the command's name, which may hold anything */
-	if (!e || sscanf(e + 1, " %c %ld", &state, &pp) != 2)
-		return -1;
-	return (pid_t)pp;
-}
-
 /* The stem of the configuration pid runs (`openmcim-X -c DIR/STEM.conf`, as lab_spawn starts a daemon), or "". */
 static void conf_stem(pid_t pid, char *stem, size_t cap)
 {
@@ -634,7 +616,7 @@ static void watch_once(pid_t lab, struct watch *w)
 	while (proc && (de = readdir(proc))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0 || parent_of((pid_t)pid) != lab)
+		if (*end || pid <= 0 || du_parent((pid_t)pid) != lab)
 			continue;
 		conf_stem((pid_t)pid, stem, sizeof(stem));
 		running += stem[0] != '\0';

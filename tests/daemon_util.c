@@ -321,3 +321,21 @@ size_t du_count_entries(const char *dir)
 	closedir(d);
 	return n;
 }
+
+pid_t du_parent(pid_t pid)
+{
+	char p[64], buf[600];
+	long pp = -1;
+	char state;
+	snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *e = strrchr(buf, ')'); /* after the command's name, which may hold anything */
+	if (!e || sscanf(e + 1, " %c %ld", &state, &pp) != 2)
+		return -1;
+	return (pid_t)pp;
+}

@@ -97,3 +97,6 @@ void du_rm_rf(const char *dir);
 
 /* How many entries dir holds, "." and ".." aside; (size_t)-1 when it cannot be opened. */
 size_t du_count_entries(const char *dir);
+
+/* pid's parent (/proc/pid/stat), or -1 when it is gone or unreadable. */
+pid_t du_parent(pid_t pid);

@@ -59,23 +59,10 @@ static void remember(const char *cmdline)
 /* Whether pid is this test or one of its descendants (the lab and whatever it starts). */
 static int ours(pid_t pid)
 {
-	char path[64], buf[512];
 	for (int depth = 0; depth < 64 && pid > 1; depth++) {
 		if (pid == getpid())
 			return 1;
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-		if (fd >= 0)
-			close(fd);
-		if (r <= 0)
-			return 0;
-		buf[r] = '\0';
-		const char *end = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-		int ppid = 0;
-		if (!end || sscanf(end + 1, " %*c %d", &ppid) != 1)
-			return 0;
-		pid = ppid;
+		pid = du_parent(pid);
 	}
 	return 0;
 }
