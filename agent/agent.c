@@ -587,7 +587,8 @@ static int params_held(struct agent *ag)
 	const char *path = ag->cfg->app_params_path;
 	uint8_t obj[OM_APP_PARAMS_MAX + 1];
 	struct om_app_params p;
-	int fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	/* O_NONBLOCK: a FIFO under the name reads as nothing held instead of blocking the run */
+	int fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
 	if (fd < 0)
 		return 0;
 	ssize_t n = read(fd, obj, sizeof(obj));
