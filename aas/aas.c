@@ -152,6 +152,18 @@ static const struct om_dm_cmd *replace_status(const struct om_dm_msg *m)
 	return NULL;
 }
 
+/* A Status of code for each command of msg that asks for one, but code_one for the command one. */
+static void status_each(struct om_dm_msg *ans, const struct om_dm_msg *msg, unsigned code,
+			const struct om_dm_cmd *one, unsigned code_one)
+{
+	for (size_t i = 0; i < msg->n_cmds; i++) {
+		const struct om_dm_cmd *c = &msg->cmds[i];
+		if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
+			om_dm_add_status(ans, msg->hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type),
+					 c == one ? code_one : code);
+	}
+}
+
 int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time_t now, uint8_t **out,
 	       size_t *out_len, struct aas_outcome *oc)
 {
@@ -200,24 +212,14 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 			h->next_nonce = chal;
 			h->next_nonce_len = sizeof(chal);
 		}
-		for (size_t i = 0; i < msg.n_cmds; i++) {
-			const struct om_dm_cmd *c = &msg.cmds[i];
-			if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
-				om_dm_add_status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), code);
-		}
+		status_each(&ans, &msg, code, NULL, code);
 	} else if (alert) {
 		/* package 1 with the TRE's proof: this device's parameters, checked as the device will check them */
 		rc = read_params(cfg, tre_id, obj, &obj_len);
 		oc->result = rc == 0 ? "sent" : rc == OM_EIO ? "no-parameters" : "refused-file";
 		oc->code = rc == OM_EIO ? 0 : rc;
-		for (size_t i = 0; i < msg.n_cmds; i++) {
-			const struct om_dm_cmd *c = &msg.cmds[i];
-			if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
-				om_dm_add_status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type),
-				       c != alert || rc == 0 ? OM_DM_STATUS_OK
-				       : rc == OM_EIO	     ? OM_DM_STATUS_NOT_FOUND
-							     : OM_DM_STATUS_FAILED);
-		}
+		status_each(&ans, &msg, OM_DM_STATUS_OK, alert,
+			    rc == 0 ? OM_DM_STATUS_OK : rc == OM_EIO ? OM_DM_STATUS_NOT_FOUND : OM_DM_STATUS_FAILED);
 		struct om_dm_cmd *r = rc == 0 ? om_dm_add_cmd(&ans, OM_DM_CMD_REPLACE) : NULL;
 		struct om_dm_item *it = r ? om_dm_add_item(r) : NULL;
 		if (rc == 0 && !it) {
@@ -235,11 +237,7 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 		/* package 3': what the device did with them; the session ends */
 		oc->device_status = st ? st->code : 0;
 		oc->result = !st ? "closed" : st->code == OM_DM_STATUS_OK ? "delivered" : "device-refused";
-		for (size_t i = 0; i < msg.n_cmds; i++) {
-			const struct om_dm_cmd *c = &msg.cmds[i];
-			if (c->type != OM_DM_CMD_STATUS && c->type != OM_DM_CMD_RESULTS)
-				om_dm_add_status(&ans, msg.hdr.msg_id, c->cmd_id, om_dm_cmd_name(c->type), OM_DM_STATUS_OK);
-		}
+		status_each(&ans, &msg, OM_DM_STATUS_OK, NULL, OM_DM_STATUS_OK);
 	}
 	uint8_t *buf = malloc(OM_DM_MSG_MAX);
 	int n = buf ? om_dm_encode(&ans, buf, OM_DM_MSG_MAX) : OM_ENOMEM;
