@@ -138,9 +138,11 @@ int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len)
 	snprintf(path, sizeof(path), "%s/pin", dir);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, pv->p11_pin, strlen(pv->p11_pin)) != (ssize_t)strlen(pv->p11_pin)) {
+		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		return om_reason(why, why_len, -1, "%s: %s", path, strerror(errno));
+		OPENSSL_cleanse(pv->p11_pin, sizeof(pv->p11_pin)); /* not ready: a second call must not take it as made */
+		return om_reason(why, why_len, -1, "%s: %s", path, strerror(e));
 	}
 	close(fd);
 	return 0;
