@@ -87,7 +87,7 @@ struct radio_srv {
 
 struct session {
 	struct radio_srv *srv;
-	struct radio_conn conn;    /* in srv->admit, under srv->lock */
+	struct radio_conn conn;    /* in srv->admit, under srv->lock; conn.fd is the link's socket */
 	atomic_int state;
 	atomic_bool evicted;       /* set by the loop under srv->lock */
 	bool spoke;                /* srv->admit has been told that bytes came */
@@ -96,7 +96,6 @@ struct session {
 	long long connected, last_frame;
 	struct session *qnext;
 	pthread_mutex_t send_lock; /* the MME (a worker) and a push (the push server's thread) both send */
-	int fd;
 	size_t have;
 	/* Uplink frames only (NAS, at most 1027 octets): not a link's 16 KiB, sized for a PUSH the device
 	 * receives (issue 14: that was 16 of the 20 KiB each held device cost). */
@@ -259,9 +258,9 @@ static int send_frame(void *arg, uint8_t type, const uint8_t *payload, size_t le
 	if (type == OM_RADIO_NAS)
 		vno_pcap_nas(payload, len);
 	pthread_mutex_lock(&se->send_lock);
-	int rc = om_radio_send_fd(se->fd, type, payload, len);
-	if (rc == OM_EIO)
-		(void)shutdown(se->fd, SHUT_RDWR); /* a frame may be cut short: the link goes, its worker sees it */
+	int rc = om_radio_send_fd(se->conn.fd, type, payload, len);
+	if (rc == OM_EIO) /* a frame may be cut short: the link goes, its worker sees it */
+		(void)shutdown(se->conn.fd, SHUT_RDWR);
 	pthread_mutex_unlock(&se->send_lock);
 	if (rc < 0)
 		om_notice("radio-send-failed", "peer=%s imsi=%s err=%s", se->peer, se->ue.imsi[0] ? se->ue.imsi : "-",
@@ -279,7 +278,7 @@ static int fill(struct session *se)
 		return -1;
 	}
 	for (;;) {
-		ssize_t r = recv(se->fd, se->buf + se->have, sizeof(se->buf) - se->have, MSG_DONTWAIT);
+		ssize_t r = recv(se->conn.fd, se->buf + se->have, sizeof(se->buf) - se->have, MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -386,7 +385,7 @@ static void arm(struct session *se)
 	deadline_set(s, se, dl);
 	pthread_mutex_unlock(&s->lock);
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = key_of(se)};
-	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, se->fd, &ev) < 0)
+	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, se->conn.fd, &ev) < 0)
 		om_error("radio-error", "peer=%s reason=\"epoll: %s\"", se->peer, strerror(errno));
 }
 
@@ -396,7 +395,7 @@ static void session_free(struct session *se)
 	struct radio_srv *s = se->srv;
 	mme_ue_release(&se->ue); /* from here on the MME wakes it no more */
 	pthread_mutex_lock(&s->lock);
-	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, se->fd, NULL);
+	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, se->conn.fd, NULL);
 	deadline_set(s, se, 0);
 	s->slot[se->slot] = NULL;
 	s->gen[se->slot]++;
@@ -405,7 +404,7 @@ static void session_free(struct session *se)
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
 	/* s may be gone from here on (radio_srv_stop). */
-	close(se->fd);
+	close(se->conn.fd);
 	pthread_mutex_destroy(&se->send_lock);
 	free(se);
 }
@@ -502,10 +501,9 @@ static struct session *session_new(struct radio_srv *s, int fd, const struct soc
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
 	se->srv = s;
 	se->conn.owner = se;
-	se->conn.fd = fd;
+	se->conn.fd = fd; /* the link's socket: never changes while se lives */
 	atomic_init(&se->state, S_IDLE);
 	atomic_init(&se->evicted, false);
-	se->fd = fd;
 	mme_ue_init(&se->ue, s->mme, send_frame, se);
 	se->ue.wake = wake_session;
 	snprintf(se->peer, sizeof(se->peer), "%s:%u", ip, ntohs(sa->sin_port));
@@ -541,7 +539,7 @@ static int accept_one(struct radio_srv *s)
 	if (evict) {
 		struct session *v = evict->owner;
 		atomic_store(&v->evicted, true);
-		(void)shutdown(v->fd, SHUT_RDWR); /* its socket turns readable; its worker closes it */
+		(void)shutdown(v->conn.fd, SHUT_RDWR); /* its socket turns readable; its worker closes it */
 	}
 	if (rc == 0) {
 		se->slot = (uint32_t)s->free_slot[--s->n_free]; /* admitted: at most max_devices, one slot each */
