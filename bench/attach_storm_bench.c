@@ -255,7 +255,8 @@ int main(int argc, char **argv)
 	if (getrlimit(RLIMIT_NOFILE, &nf) == 0) {
 		/* Privileged (CAP_SYS_RESOURCE), the hard limit itself may rise to fs.nr_open: 100,000
 		 * devices held attached are 100,000 links at each end. The daemons inherit it. */
-		struct rlimit big = {.rlim_cur = nr_open(), .rlim_max = nr_open()};
+		rlim_t top = nr_open();
+		struct rlimit big = {.rlim_cur = top, .rlim_max = top};
 		if (big.rlim_max > nf.rlim_max && setrlimit(RLIMIT_NOFILE, &big) == 0)
 			nf = big;
 		if (nf.rlim_cur < nf.rlim_max) {
