@@ -307,6 +307,12 @@ static void tunnel_open(struct proxy *p, struct tunnel *t)
 	memcpy(t->u2d, ok, sizeof(ok) - 1);
 	t->u2d_len = sizeof(ok) - 1;
 	t->state = T_OPEN;
+	/* the dial's deadline off: re-adding a pending event with no timeout would keep it */
+	if (event_del(t->ev_up) < 0 || event_add(t->ev_up, NULL) < 0) {
+		reply(t->dev, "503 Service Unavailable");
+		tunnel_close(p, t);
+		return;
+	}
 	om_info("bearer-tunnel", "imsi=%s apn=%s target=%s", t->b->imsi, t->b->apn->name, t->target);
 	pump(p, t);
 }
@@ -404,8 +410,9 @@ static int dial_addr(struct proxy *p, struct tunnel *t, struct in_addr addr, uin
 	if (rc < 0 && (t->up < 0 || err != EINPROGRESS))
 		goto unreachable;
 	no_delay(t->up);
+	const struct timeval dial_by = { BEARER_CONNECT_MS / 1000, (BEARER_CONNECT_MS % 1000) * 1000 };
 	if (!(t->ev_up = event_new(p->base, t->up, EV_READ | EV_WRITE | EV_PERSIST | EV_ET, on_up, t)) ||
-	    event_add(t->ev_up, NULL) < 0) {
+	    event_add(t->ev_up, &dial_by) < 0) {
 		reply(t->dev, "503 Service Unavailable");
 		return -1;
 	}
@@ -423,9 +430,15 @@ static void on_up(evutil_socket_t fd, short what, void *arg)
 {
 	struct tunnel *t = arg;
 	struct proxy *p = proxy;
-	(void)what;
 	if (t->state == T_OPEN) {
 		pump(p, t);
+		return;
+	}
+	if (what & EV_TIMEOUT) {
+		om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=connect-timeout ms=%d", t->b->imsi,
+			  t->b->apn->name, t->target, BEARER_CONNECT_MS);
+		reply(t->dev, "504 Gateway Timeout");
+		tunnel_close(p, t);
 		return;
 	}
 	int err = 0;

@@ -30,6 +30,7 @@ struct vno_bearer;
 #define BEARER_PENDING_MAX 1024   /* connections whose CONNECT has not named a bearer yet; a newcomer
 				   * beyond this closes the oldest of them */
 #define BEARER_REQUEST_MS 5000    /* a connection's whole request is due this long after its accept */
+#define BEARER_CONNECT_MS 5000    /* an upstream connection not up this long after its dial: 504 */
 
 /*
  * Open a bearer for imsi restricted to apn (which must outlive it), bound to

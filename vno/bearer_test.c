@@ -193,6 +193,57 @@ static void lookup_cancelled_by_detach(void)
 	nanosleep(&(struct timespec){0, 200000000}, NULL); /* room for a late callback */
 }
 
+/*
+ * An upstream that never completes the handshake (a listener whose accept
+ * queue is full drops the SYNs): the device gets 504 at BEARER_CONNECT_MS, not
+ * after the kernel's two minutes of SYN retries, and the bearer still serves.
+ */
+static void dial_has_a_deadline(uint16_t echo_port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int full = socket(AF_INET, SOCK_STREAM, 0), fill[4];
+	CHECK(full >= 0 && bind(full, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(full, 0) == 0 &&
+	      getsockname(full, (struct sockaddr *)&sa, &sl) == 0);
+	for (int i = 0; i < 4; i++) { /* never accepted: the queue is full */
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		(void)!connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	nanosleep(&(struct timespec){0, 200000000}, NULL);
+	struct vno_apn apn = {.name = "internet", .any = true};
+	uint16_t port = 0;
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
+	check_random(key, sizeof(key));
+	struct vno_bearer *b = bearer_open(&apn, "001010000000009", key, &port);
+	CHECK(b != NULL);
+	char target[64];
+	int status;
+	snprintf(target, sizeof(target), "127.0.0.1:%u", ntohs(sa.sin_port));
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int fd = test_http_connect(port, key, target, &status);
+	for (int i = 0; fd >= 0 && status == -1 && i < 4; i++) /* it waits 2 s at a time: nothing came yet */
+		status = test_http_status(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK_INT(status, 504);
+	CHECK_MSG(took >= BEARER_CONNECT_MS / 1000.0 - 0.5 && took < BEARER_CONNECT_MS / 1000.0 + 3,
+		  "504 after %.2f s", took);
+	if (fd >= 0)
+		close(fd);
+	/* the same bearer still tunnels, and an open tunnel is not cut by the dial's deadline */
+	snprintf(target, sizeof(target), "127.0.0.1:%u", echo_port);
+	fd = test_http_connect(port, key, target, &status);
+	CHECK_INT(status, 200);
+	nanosleep(&(struct timespec){BEARER_CONNECT_MS / 1000 + 1, 0}, NULL);
+	CHECK(test_echo_through(fd, "after the dial's deadline"));
+	close(fd);
+	bearer_close(b);
+	for (int i = 0; i < 4; i++)
+		close(fill[i]);
+	close(full);
+}
+
 /* A listener nobody else knows: whether anything was dialed to it. */
 static int quiet_listener(uint16_t *port)
 {
@@ -485,6 +536,7 @@ int main(void)
 	full_access_apn(echo.port);
 	allowed_names_resolved_at_start(echo.port);
 	lookup_cancelled_by_detach();
+	dial_has_a_deadline(echo.port);
 	bearer_is_bound_to_the_device_link();
 	tunnels_per_bearer_bounded(echo.port);
 	pending_requests_bounded(echo.port);
