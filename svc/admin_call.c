@@ -154,6 +154,24 @@ static int answer_by(struct om_admin_conn *c, int64_t deadline, om_admin_emit on
 	}
 }
 
+/*
+ * Send line and read its answer. A server that refuses a connection (too many, uid not
+ * allowed) answers at once and closes: our send may then fail with EPIPE although the
+ * refusal is already waiting to be read, so a failed send still reads what came.
+ */
+static int exchange(struct om_admin_conn *c, const char *line, int half_close, int64_t deadline,
+		    om_admin_emit on_data, void *ctx, struct om_admin_result *res, int *sent)
+{
+	int rc = send_by(c, line, deadline);
+	*sent = rc == 0;
+	if (rc == 0 && half_close)
+		shutdown(c->fd, SHUT_WR);
+	if (rc != 0 && rc != OM_EIO)
+		return rc;
+	int a = answer_by(c, deadline, on_data, ctx, res);
+	return rc == 0 || a == 0 ? a : rc;
+}
+
 int om_admin_connect(struct om_admin_conn *c, const char *path, int timeout_ms)
 {
 	return connect_by(c, path, now_ms() + timeout_ms);
@@ -189,10 +207,8 @@ int om_admin_call(const char *path, const char *line, int timeout_ms, om_admin_e
 	int rc = connect_by(&c, path, deadline);
 	if (rc < 0)
 		return rc;
-	if ((rc = send_by(&c, line, deadline)) == 0) {
-		shutdown(c.fd, SHUT_WR);
-		rc = answer_by(&c, deadline, on_data, ctx, res);
-	}
+	int sent;
+	rc = exchange(&c, line, 1, deadline, on_data, ctx, res, &sent);
 	om_admin_close(&c);
 	return rc;
 }
@@ -306,10 +322,10 @@ static int link_call(struct om_admin_link *l, const char *path, const char *line
 			return rc;
 		}
 	}
-	if ((rc = send_by(c, line, deadline)) == 0)
-		rc = answer_by(c, deadline, on_data, ctx, res);
-	/* an answer with bytes after it is out of protocol: not reused */
-	link_give(l, c, rc == 0 && c->have == c->used);
+	int sent;
+	rc = exchange(c, line, 0, deadline, on_data, ctx, res, &sent);
+	/* an answer with bytes after it is out of protocol, a refusal closed it: not reused */
+	link_give(l, c, rc == 0 && sent && c->have == c->used);
 	return rc;
 }
 
