@@ -298,6 +298,8 @@ static void release(struct mme_ue *ue)
 	bool owner = owns_slot(ue);
 	if (owner && m->attached[ue->slot] == ue)
 		m->attached[ue->slot] = NULL;
+	while (ue->pushing) /* no push finds ue from here on; one sending now holds it (bounded by SO_SNDTIMEO) */
+		pthread_cond_wait(&m->released, &m->lock);
 	ue->releasing = owner && ue->registered;
 	pthread_mutex_unlock(&m->lock);
 	if (ue->releasing) {
@@ -842,7 +844,16 @@ int mme_push(struct mme *m, const char *imsi, const uint8_t *doc, size_t len)
 	int i = slot_of(m, imsi);
 	struct mme_ue *ue = i < 0 ? NULL : m->attached[i];
 	if (ue)
-		rc = ue->send(ue->send_arg, OM_RADIO_PUSH, doc, len);
+		ue->pushing++; /* ue lives until it is back to 0 (release() waits) */
+	pthread_mutex_unlock(&m->lock);
+	if (!ue)
+		return rc;
+	/* Outside the lock: a link that reads nothing holds this send up to its send timeout, and no attach,
+	 * push or cancel of anyone else waits for it (session 6 review). */
+	rc = ue->send(ue->send_arg, OM_RADIO_PUSH, doc, len);
+	pthread_mutex_lock(&m->lock);
+	if (--ue->pushing == 0)
+		pthread_cond_broadcast(&m->released);
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }

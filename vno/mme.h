@@ -52,7 +52,7 @@ struct mme {
 	struct mme_s6a_ops s6a;
 	uint8_t visited_plmn[3]; /* our PLMN, TS 24.008 10.5.1.13 */
 	pthread_mutex_t lock;    /* guards what follows */
-	pthread_cond_t released; /* a slot's PUR is done (registry_take waits for it) */
+	pthread_cond_t released; /* a slot's PUR is done (registry_take waits for it), or a push's send */
 	/*
 	 * One slot per IMSI whose device has passed AKA here: the EMM context.
 	 * An attach that has not authenticated holds none, so it can neither
@@ -105,6 +105,8 @@ struct mme_ue {
 	int slot;                       /* registry slot once authenticated, -1 when none */
 	bool authenticated;             /* RES = XRES once on this connection (vno/radio_admit.h) */
 	bool releasing;                 /* under mme->lock: PUR in flight, slot still held */
+	unsigned pushing;               /* under mme->lock: mme_push() sends meanwhile (release waits) */
+	uint32_t source;                /* the link's IPv4 address (network order), 0 when none: log limits */
 	atomic_bool displaced;          /* a newer authenticated attach took the context */
 	atomic_int cancelled;           /* mme_cancel(): 0, MME_CANCEL_DELETE or MME_CANCEL_DETACH */
 	const struct vno_home *home;
@@ -160,9 +162,10 @@ void mme_ue_release(struct mme_ue *ue);
 
 /*
  * Send doc (len octets) to the device attached as imsi, as one OM_RADIO_PUSH
- * frame on its link (vno/push.c, TR 33.812 B.2.3.3). Holds the registry lock
- * while sending, so the connection cannot go meanwhile; the send is bounded
- * by the link's send timeout. Returns 0, OM_ERADIO_NOT_ATTACHED (no device
+ * frame on its link (vno/push.c, TR 33.812 B.2.3.3). Sends without the
+ * registry lock (a slow link stalls no attach): the connection counts the
+ * push (ue->pushing) and its release waits for it; the send is bounded by
+ * the link's send timeout. Returns 0, OM_ERADIO_NOT_ATTACHED (no device
  * attached as imsi: the sender retries later), OM_EINVAL, or the send
  * callback's error.
  */

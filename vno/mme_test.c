@@ -561,6 +561,110 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- a push to a link that reads nothing (session 6 review) ----------------- */
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool hold, in_push, done;
+	int rc;
+	mme_send_fn real;
+} held = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+/* The link's send, with a PUSH held until released: a device whose socket takes nothing, for as long as we like. */
+static int holding_send(void *arg, uint8_t type, const uint8_t *payload, size_t len)
+{
+	if (type == OM_RADIO_PUSH) {
+		pthread_mutex_lock(&held.lock);
+		held.in_push = true;
+		pthread_cond_broadcast(&held.cond);
+		while (held.hold)
+			pthread_cond_wait(&held.cond, &held.lock);
+		pthread_mutex_unlock(&held.lock);
+	}
+	return held.real(arg, type, payload, len);
+}
+
+static void *push_main(void *arg)
+{
+	static const uint8_t doc[] = "a bootstrap";
+	int rc = mme_push(arg, PCID, doc, sizeof(doc));
+	pthread_mutex_lock(&held.lock);
+	held.rc = rc;
+	held.done = true;
+	pthread_cond_broadcast(&held.cond);
+	pthread_mutex_unlock(&held.lock);
+	return NULL;
+}
+
+static bool held_flag(const bool *f)
+{
+	pthread_mutex_lock(&held.lock);
+	bool v = *f;
+	pthread_mutex_unlock(&held.lock);
+	return v;
+}
+
+/*
+ * Review (session 6): mme_push sent under the registry lock, so a push to a
+ * link that read nothing (up to its 2 s send timeout) stalled every attach.
+ * With a push to PCID held in its send for as long as the test likes, PCID2
+ * attaches in its normal time (on the old code its attach waited on the
+ * lock, and timed out); once released, the push is delivered.
+ */
+static void slow_push_stalls_no_attach(void)
+{
+	struct om_radio_link a, b;
+	struct test_usim ua, ub;
+	struct om_radio_attach_result ra, rb;
+	struct om_radio_frame f;
+	pthread_t th;
+	device_init(&ua, k_ok);
+	device_init(&ub, k_ok);
+	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &ra), 0);
+	struct mme_ue *ue = NULL;
+	for (int i = 0; i < 500 && !ue; i++) { /* reachable for pushes once its Attach Complete is through */
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+		pthread_mutex_lock(&the_mme->lock);
+		ue = mme_context_of(the_mme, PCID);
+		if (ue && (ue->slot < 0 || the_mme->attached[ue->slot] != ue))
+			ue = NULL;
+		pthread_mutex_unlock(&the_mme->lock);
+	}
+	CHECK(ue != NULL);
+	pthread_mutex_lock(&the_mme->lock);
+	if (ue) {
+		held.real = ue->send;
+		ue->send = holding_send; /* PCID's link is idle: its worker sends nothing meanwhile */
+	}
+	pthread_mutex_unlock(&the_mme->lock);
+	if (!ue)
+		return;
+	held.hold = true;
+	CHECK_INT(pthread_create(&th, NULL, push_main, the_mme), 0);
+	for (int i = 0; i < 1000 && !held_flag(&held.in_push); i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	CHECK(held_flag(&held.in_push));
+	long long t0 = now_ms();
+	CHECK_INT(attach(&b, PCID2, "provisioning", &ub, &rb), 0); /* TIMEOUT: 5 s */
+	CHECK_MSG(!held_flag(&held.done), "the push is still held while PCID2 attached (%lld ms)", now_ms() - t0);
+	pthread_mutex_lock(&held.lock);
+	held.hold = false;
+	pthread_cond_broadcast(&held.cond);
+	pthread_mutex_unlock(&held.lock);
+	pthread_join(th, NULL);
+	CHECK_INT(held.rc, 0);
+	CHECK_INT(om_radio_recv(&a, &f, TIMEOUT), 0);
+	CHECK_INT(f.type, OM_RADIO_PUSH);
+	CHECK_INT(om_radio_ue_detach(&b, PCID2, TIMEOUT), 0);
+	CHECK_INT(om_radio_ue_detach(&a, PCID, TIMEOUT), 0);
+	om_radio_link_close(&a);
+	om_radio_link_close(&b);
+	om_milenage_clear(&ua.m);
+	om_milenage_clear(&ub.m);
+}
+
+
 /*
  * first_message_ms (1500 here): a silent link, and one that trickles a byte
  * at a time without ever making a frame, are closed then, not before.
@@ -865,6 +969,7 @@ int main(void)
 		keyless_attach_first_does_not_lock_out_the_device(echo.port);
 		keyless_attach_after_the_device_displaces_nothing(echo.port);
 		authenticated_attach_replaces_the_older_context(echo.port);
+		slow_push_stalls_no_attach();
 		t3460_retransmits_then_aborts();
 		moving_deadline_holds_one_heap_entry();
 		unauthenticated_nas_lines_are_rate_limited();

@@ -497,7 +497,7 @@ static struct session *session_new(struct radio_srv *s, int fd, const struct soc
 	int one = 1;
 	struct timeval snd = {.tv_sec = SEND_TIMEOUT_S};
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* Bounds every send, a push's included (it holds the MME's registry lock meanwhile). */
+	/* Bounds every send, a push's included (sent outside the MME's registry lock; the link's release waits for it). */
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
 	se->srv = s;
 	se->conn.owner = se;
