@@ -71,6 +71,7 @@ struct tunnel {
 	struct in_addr resolved;     /* its answer (INADDR_ANY: none) */
 	uint16_t port;               /* the CONNECT's port */
 	long long accepted_ms;
+	long long active_ms;         /* T_OPEN: when a byte last moved either way */
 	struct vno_bearer *b;        /* once its key named it (under proxy.lock) */
 	struct tunnel *prev, *next;  /* the pending list, or b's tunnels */
 	size_t req_len, d2u_len, u2d_len;
@@ -243,6 +244,7 @@ static void tunnel_close(struct proxy *p, struct tunnel *t)
  */
 static void pump(struct proxy *p, struct tunnel *t)
 {
+	bool any = false;
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		bool moved = false, bad = false;
 		ssize_t r;
@@ -294,10 +296,42 @@ static void pump(struct proxy *p, struct tunnel *t)
 			tunnel_close(p, t);
 			return;
 		}
-		if (!moved)
+		if (!moved) {
+			if (any)
+				t->active_ms = now_ms();
 			return;
+		}
+		any = true;
 	}
+	t->active_ms = now_ms();
 	event_active(t->ev_dev, EV_READ, 0);
+}
+
+/* How long t may be open with no byte either way (its APN's tunnel_idle_s). */
+static unsigned idle_s(const struct tunnel *t)
+{
+	return t->b->apn->tunnel_idle_s ? t->b->apn->tunnel_idle_s : VNO_TUNNEL_IDLE_S_DEFAULT;
+}
+
+/*
+ * An open tunnel's timer (ev_up's timeout, which libevent also moves on
+ * upstream activity): closed when nothing moved either way for idle_s,
+ * else the timer set for the rest of that time. One look per idle period,
+ * no walk of every tunnel.
+ */
+static void idle_check(struct proxy *p, struct tunnel *t)
+{
+	long long quiet = now_ms() - t->active_ms, limit = (long long)idle_s(t) * 1000;
+	if (quiet >= limit) {
+		om_info("bearer-idle-closed", "imsi=%s apn=%s target=%s idle_s=%u", t->b->imsi, t->b->apn->name,
+			t->target, idle_s(t));
+		tunnel_close(p, t);
+		return;
+	}
+	long long left = limit - quiet;
+	struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+	if (event_del(t->ev_up) < 0 || event_add(t->ev_up, &tv) < 0)
+		tunnel_close(p, t);
 }
 
 /* The upstream connection is up: the device gets its 200 and the bytes start moving. */
@@ -307,8 +341,11 @@ static void tunnel_open(struct proxy *p, struct tunnel *t)
 	memcpy(t->u2d, ok, sizeof(ok) - 1);
 	t->u2d_len = sizeof(ok) - 1;
 	t->state = T_OPEN;
-	/* the dial's deadline off: re-adding a pending event with no timeout would keep it */
-	if (event_del(t->ev_up) < 0 || event_add(t->ev_up, NULL) < 0) {
+	t->active_ms = now_ms();
+	/* the dial's deadline off, the idle one on (event_del first: re-adding a pending event may keep its old
+	 * timeout) */
+	struct timeval idle = {(time_t)idle_s(t), 0};
+	if (event_del(t->ev_up) < 0 || event_add(t->ev_up, &idle) < 0) {
 		reply(t->dev, "503 Service Unavailable");
 		tunnel_close(p, t);
 		return;
@@ -363,10 +400,17 @@ static int lookup_name(struct proxy *p, struct tunnel *t, const char *host, uint
 {
 	struct evutil_addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
 	struct resolving *rs = NULL;
-	if (!p->dns || !(t->ev_resolved = event_new(p->base, -1, 0, on_resolved, t)) || !(rs = calloc(1, sizeof(*rs)))) {
+	if (!p->dns) {
 		om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=no-resolver", t->b->imsi, t->b->apn->name,
 			  t->target);
 		reply(t->dev, "502 Bad Gateway");
+		return -1;
+	}
+	if (!(t->ev_resolved = event_new(p->base, -1, 0, on_resolved, t)) || !(rs = calloc(1, sizeof(*rs)))) {
+		/* not the resolver's fault (review: it said no-resolver): ours, as the proxy's other allocations */
+		om_notice("bearer-refused", "imsi=%s apn=%s target=%s reason=out-of-memory", t->b->imsi, t->b->apn->name,
+			  t->target);
+		reply(t->dev, "503 Service Unavailable");
 		return -1;
 	}
 	rs->t = t;
@@ -431,7 +475,10 @@ static void on_up(evutil_socket_t fd, short what, void *arg)
 	struct tunnel *t = arg;
 	struct proxy *p = proxy;
 	if (t->state == T_OPEN) {
-		pump(p, t);
+		if (what & EV_TIMEOUT)
+			idle_check(p, t);
+		else
+			pump(p, t);
 		return;
 	}
 	if (what & EV_TIMEOUT) {

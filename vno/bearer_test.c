@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bearer's HTTP CONNECT proxy: the APN's allow list, the answers, the relay, the close. */
+#define _GNU_SOURCE /* RTLD_NEXT */
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,8 @@
 #include <unistd.h>
 
 #include <openmcim/hex.h>
+
+#include <event2/event.h>
 
 #include "bearer.h"
 #include "check.h"
@@ -527,6 +532,147 @@ static void pending_requests_bounded(uint16_t echo_port)
 	bearer_close(b);
 }
 
+/*
+ * libevent's event_new as the proxy sees it, failing once when asked for the
+ * next event that has neither descriptor nor events: the one a name lookup
+ * needs (on_resolved; the proxy's own such events are made at its start).
+ */
+static atomic_int fail_next_timer;
+
+struct event *event_new(struct event_base *base, evutil_socket_t fd, short events, event_callback_fn cb, void *arg)
+{
+	static struct event *(*real)(struct event_base *, evutil_socket_t, short, event_callback_fn, void *);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "event_new");
+	if (fd == -1 && events == 0 && atomic_exchange(&fail_next_timer, 0))
+		return NULL;
+	return real(base, fd, events, cb, arg);
+}
+
+/* The log lines of fn's run at INFO: what it wrote to stderr, in buf. */
+static void logged(void (*fn)(void *), void *arg, char *buf, size_t cap)
+{
+	char path[] = "/tmp/bearer-test-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	CHECK(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	om_log_init("bearer-test", OM_LOG_INFO);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	om_log_init("bearer-test", OM_LOG_ERROR);
+	slurp(path, buf, cap);
+	unlink(path);
+	close(fd);
+}
+
+struct idle_run {
+	uint16_t echo_port;
+	bool idle_closed, active_kept;
+	long long idle_ms;
+};
+
+static void idle_run(void *arg)
+{
+	struct idle_run *r = arg;
+	struct vno_apn apn = {.name = "provisioning", .n_allow = 1, .tunnel_idle_s = 1};
+	snprintf(apn.allow[0].host, sizeof(apn.allow[0].host), "127.0.0.1");
+	apn.allow[0].port = r->echo_port;
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
+	uint16_t port = 0;
+	int s1, s2;
+	char target[64];
+	check_random(key, sizeof(key));
+	struct vno_bearer *b = bearer_open(&apn, "001010000000007", key, &port);
+	CHECK(b != NULL);
+	snprintf(target, sizeof(target), "127.0.0.1:%u", r->echo_port);
+	int idle = test_http_connect(port, key, target, &s1), busy = test_http_connect(port, key, target, &s2);
+	CHECK_INT(s1, 200);
+	CHECK_INT(s2, 200);
+	CHECK(test_echo_through(idle, "once, then nothing"));
+	long long t0 = mono_ms();
+	/* the busy one says something every 300 ms for 3 s: three idle periods, none of them idle */
+	r->active_kept = true;
+	while (mono_ms() - t0 < 3000) {
+		r->active_kept = r->active_kept && test_echo_through(busy, "still here");
+		poll(NULL, 0, 300);
+	}
+	r->idle_closed = closed_within(idle, 10000);
+	r->idle_ms = mono_ms() - t0;
+	r->active_kept = r->active_kept && test_echo_through(busy, "after 3 s");
+	close(idle);
+	close(busy);
+	bearer_close(b);
+}
+
+/*
+ * Review (session 6): an open tunnel had no deadline, so a device (or
+ * whoever holds its key) kept upstream connections open for ever. With
+ * tunnel_idle_s = 1, a tunnel silent both ways is closed (one line), and one
+ * that moves bytes every 300 ms stays open across three idle periods. On
+ * the old code the idle tunnel was still open 10 s later.
+ */
+static void idle_tunnels_are_closed(uint16_t echo_port)
+{
+	static char log[65536];
+	struct idle_run r = {.echo_port = echo_port};
+	logged(idle_run, &r, log, sizeof(log));
+	CHECK_MSG(r.idle_closed, "the idle tunnel is open after %lld ms", r.idle_ms);
+	CHECK(r.active_kept);
+	int lines = 0;
+	for (const char *p = log; (p = strstr(p, "bearer-idle-closed")); p++)
+		lines++;
+	CHECK_INT(lines, 1);
+	CHECK(strstr(log, "imsi=001010000000007 apn=provisioning") != NULL && strstr(log, "idle_s=1") != NULL);
+}
+
+struct oom_run {
+	uint16_t echo_port;
+	int status_oom, status_after;
+	bool tunnel_after;
+};
+
+static void oom_run(void *arg)
+{
+	struct oom_run *r = arg;
+	struct vno_apn apn = {.name = "internet", .any = true};
+	uint8_t key[OM_RADIO_BEARER_KEY_LEN];
+	uint16_t port = 0;
+	char target[64];
+	check_random(key, sizeof(key));
+	struct vno_bearer *b = bearer_open(&apn, "001010000000008", key, &port);
+	CHECK(b != NULL);
+	snprintf(target, sizeof(target), "localhost:%u", r->echo_port);
+	atomic_store(&fail_next_timer, 1);
+	close(test_http_connect(port, key, target, &r->status_oom));
+	atomic_store(&fail_next_timer, 0);
+	int fd = test_http_connect(port, key, target, &r->status_after);
+	r->tunnel_after = fd >= 0 && test_echo_through(fd, "memory again");
+	if (fd >= 0)
+		close(fd);
+	bearer_close(b);
+}
+
+/*
+ * Review (session 6): a lookup that could not start for want of memory was
+ * logged reason=no-resolver, which tells the operator to fix resolv.conf.
+ * Now it is reason=out-of-memory (503, as the proxy's other allocation
+ * failures); the next CONNECT to the same name tunnels.
+ */
+static void lookup_out_of_memory_says_so(uint16_t echo_port)
+{
+	static char log[65536];
+	struct oom_run r = {.echo_port = echo_port};
+	logged(oom_run, &r, log, sizeof(log));
+	CHECK_INT(r.status_oom, 503);
+	CHECK_MSG(strstr(log, "target=localhost") && strstr(log, "reason=out-of-memory"), "log: %.300s", log);
+	CHECK(strstr(log, "reason=no-resolver") == NULL);
+	CHECK_INT(r.status_after, 200);
+	CHECK(r.tunnel_after);
+}
+
 int main(void)
 {
 	struct test_echo echo;
@@ -541,6 +687,8 @@ int main(void)
 	tunnels_per_bearer_bounded(echo.port);
 	pending_requests_bounded(echo.port);
 	idle_bearers_hold_no_tunnel_buffers();
+	idle_tunnels_are_closed(echo.port);
+	lookup_out_of_memory_says_so(echo.port);
 	test_echo_stop(&echo);
 	return check_done();
 }

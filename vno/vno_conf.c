@@ -15,7 +15,7 @@
 #include "vno_conf.h"
 
 #define SECTIONS_MAX (VNO_MAX_HOMES + VNO_MAX_APNS)
-#define KEYS_MAX (32 + 4 * VNO_MAX_HOMES + VNO_MAX_APNS)
+#define KEYS_MAX (32 + 4 * VNO_MAX_HOMES + 2 * VNO_MAX_APNS)
 
 static const struct om_conf_key fixed_keys[] = {
 	{"vno", "radio_listen", 1}, {"vno", "plmn", 1},         {"vno", "ip_pool", 1},
@@ -235,6 +235,10 @@ static int load_apn(struct vno_conf *c, const struct om_conf *cf, const char *se
 		BAD(sec, "section name (duplicate)");
 	if (parse_allow(a, om_conf_get(cf, sec, "allow")))
 		BAD(sec, "allow (* or host:port, ...)");
+	uint64_t v;
+	if (om_conf_uint(cf, sec, "tunnel_idle_s", VNO_TUNNEL_IDLE_S_DEFAULT, 1, 86400, &v, err, err_len))
+		goto out;
+	a->tunnel_idle_s = (unsigned)v;
 	c->n_apns++;
 	rc = 0;
 out:
@@ -381,6 +385,7 @@ int vno_conf_load(struct vno_conf *c, const char *path, char *err, size_t err_le
 				goto out;
 			}
 			keys[n++] = (struct om_conf_key){s.names[i], "allow", 1};
+			keys[n++] = (struct om_conf_key){s.names[i], "tunnel_idle_s", 0};
 		}
 	}
 	if (!(cf = om_conf_load(path, keys, n, err, err_len)))

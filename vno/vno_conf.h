@@ -45,9 +45,13 @@ struct vno_allow {
 	struct in_addr addr;          /* where the proxy dials host: never resolved on its loop */
 };
 
+/* An open bearer tunnel with no byte either way this long is closed ([apn.*] tunnel_idle_s, vno/bearer.c). */
+#define VNO_TUNNEL_IDLE_S_DEFAULT 300
+
 struct vno_apn {
 	char name[OM_NAS_APN_MAX];
 	bool any;                     /* allow = * : full access */
+	unsigned tunnel_idle_s;       /* an open tunnel with no byte either way this long is closed (0: the default) */
 	size_t n_allow;
 	struct vno_allow allow[VNO_MAX_ALLOW];
 };

@@ -133,6 +133,25 @@ static void radio_bounds(void)
 	}
 }
 
+/* [apn.*] tunnel_idle_s: VNO_TUNNEL_IDLE_S_DEFAULT unset, the value set, and 0 or a day and more named with its line. */
+static void tunnel_idle_bound(void)
+{
+	static struct vno_conf c;
+	char err[512], text[256], at[64];
+	const char *home = "[home.00101]\npeer = a\naddress = 127.0.0.1:1\n";
+	snprintf(text, sizeof(text), "%s[apn.a]\nallow = *\n[apn.b]\nallow = *\ntunnel_idle_s = 30\n", home);
+	CHECK_MSG(load(&c, text, err, sizeof(err)) == 0, "%s", err);
+	CHECK_INT(vno_conf_apn(&c, "a")->tunnel_idle_s, VNO_TUNNEL_IDLE_S_DEFAULT);
+	CHECK_INT(vno_conf_apn(&c, "b")->tunnel_idle_s, 30);
+	static const char *const bad[] = {"tunnel_idle_s = 0", "tunnel_idle_s = 86401", "tunnel_idle_s = soon"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s[apn.a]\nallow = *\n%s\n", home, bad[i]);
+		CHECK_INT(load(&c, text, err, sizeof(err)), -1);
+		snprintf(at, sizeof(at), "%s:15: ", path);
+		CHECK_MSG(strstr(err, "tunnel_idle_s") != NULL && strstr(err, at) != NULL, "want line 15 in '%s'", err);
+	}
+}
+
 /* S6a over TLS unless the file says tls = off: no certificate is a named error, so is a tls value but on/off. */
 static void tls_is_required(void)
 {
@@ -260,6 +279,7 @@ int main(void)
 	mistakes_are_named();
 	bad_main_values();
 	radio_bounds();
+	tunnel_idle_bound();
 	large_pool();
 	daemon_command_line();
 	unlink(path);
