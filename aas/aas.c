@@ -18,6 +18,23 @@
 #include <openmcim/dm.h>
 
 #include "aas.h"
+#include "metrics.h"
+#include "ocsp_client.h"
+
+struct om_metric aas_messages = OM_COUNTER("openmcim_aas_messages_total", "DM messages from devices, by what they came to",
+					   "result");
+struct om_metric aas_refusals = OM_COUNTER("openmcim_aas_refusals_total", "refusals, by error code", "code");
+struct om_metric aas_sent = OM_COUNTER("openmcim_aas_params_sent_total",
+				       "parameters sent after a good proof and a good Cert_TRE", NULL);
+struct om_metric aas_device_reports = OM_COUNTER(
+	"openmcim_aas_device_reports_total", "the devices' unsigned Status for the parameters (their word, not a delivery)",
+	"status");
+
+void aas_metrics_register(void)
+{
+	struct om_metric *const all[] = { &aas_messages, &aas_refusals, &aas_sent, &aas_device_reports };
+	om_metrics_register(all, sizeof(all) / sizeof(all[0]));
+}
 
 /* A TRE_id as a file name: letters, digits, '-', '_', '.', not first; nothing that walks out of params_dir. */
 static int tre_id_ok(const char *s)
@@ -122,11 +139,11 @@ static const struct om_dm_item *request_of(const struct om_dm_msg *m, const stru
  * for another nonce).
  */
 static int request_right(const struct aas_config *cfg, const struct om_dm_msg *m, const char *tre_id,
-			 const struct om_dm_item *it, time_t now)
+			 const struct om_dm_item *it, time_t now, X509 **cert)
 {
 	char who[OM_TRE_ID_MAX + 1];
 	uint8_t got[OM_AAS_NONCE_LEN], want[OM_AAS_NONCE_LEN];
-	int rc = om_aas_request_verify(it->data, it->data_len, cfg->trust, now, who, got);
+	int rc = om_aas_request_verify(it->data, it->data_len, cfg->trust, now, who, got, cert);
 	if (rc < 0)
 		return rc;
 	if (strcmp(who, tre_id))
@@ -139,6 +156,26 @@ static int request_right(const struct aas_config *cfg, const struct om_dm_msg *m
 			rc = 0;
 	}
 	return rc;
+}
+
+/*
+ * Cert_TRE's status at the PVA (the OCSP client's deadline bounds the
+ * wait): 0 good; OM_EPKI_STATUS_REVOKED or OM_EPKI_STATUS_UNKNOWN (the PVA
+ * never issued it or does not know it); else the client's OM_EOCSP_* code
+ * (unreachable, a late or untrusted answer) with its reason in why: fail
+ * closed, nothing is sent without a good status.
+ */
+static int cert_status(const struct aas_config *cfg, X509 *cert, char *why, size_t wl)
+{
+	int status = -1;
+	if (!cfg->ocsp) {
+		snprintf(why, wl, "no OCSP responder configured");
+		return OM_EOCSP_TRANSPORT;
+	}
+	int rc = om_ocsp_check(cfg->ocsp, &cert, 1, &status, why, wl);
+	if (rc < 0)
+		return rc;
+	return status == OM_OCSP_GOOD ? 0 : status == OM_OCSP_REVOKED ? OM_EPKI_STATUS_REVOKED : OM_EPKI_STATUS_UNKNOWN;
 }
 
 /* The device's Status for our Replace of ./M2MAppParams, or NULL. */
@@ -164,8 +201,8 @@ static void status_each(struct om_dm_msg *ans, const struct om_dm_msg *msg, unsi
 	}
 }
 
-int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time_t now, uint8_t **out,
-	       size_t *out_len, struct aas_outcome *oc)
+static int handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time_t now, uint8_t **out,
+		  size_t *out_len, struct aas_outcome *oc, X509 **cert)
 {
 	static __thread uint8_t chal[OM_AAS_NONCE_LEN];
 	static __thread struct om_dm_msg msg, ans; /* 40 KiB each: off the stack */
@@ -199,7 +236,8 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 			alert = &msg.cmds[i];
 	const struct om_dm_cmd *req_cmd = NULL;
 	const struct om_dm_item *req = alert ? request_of(&msg, &req_cmd) : NULL;
-	int proof = alert && req ? request_right(cfg, &msg, tre_id, req, now) : OM_EDM_CRED;
+	int proof = alert && req ? request_right(cfg, &msg, tre_id, req, now, cert) : OM_EDM_CRED;
+	int status = alert && proof == 0 ? cert_status(cfg, *cert, oc->why, sizeof(oc->why)) : 0;
 	if (alert && proof < 0) {
 		/* package 1 without a request that proves the TRE: a nonce to sign (407), or a refusal (401) */
 		unsigned code = req ? OM_DM_STATUS_UNAUTHORIZED : OM_DM_STATUS_MISSING_CRED;
@@ -213,6 +251,12 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 			h->next_nonce_len = sizeof(chal);
 		}
 		status_each(&ans, &msg, code, NULL, code);
+	} else if (alert && status < 0) {
+		/* a TRE the PVA revoked or does not know gets nothing; nor does any TRE while the PVA cannot say */
+		int cert_bad = status == OM_EPKI_STATUS_REVOKED || status == OM_EPKI_STATUS_UNKNOWN;
+		oc->result = cert_bad ? "refused-cert" : "status-unavailable";
+		oc->code = status;
+		status_each(&ans, &msg, OM_DM_STATUS_OK, alert, cert_bad ? OM_DM_STATUS_FORBIDDEN : OM_DM_STATUS_UNAVAILABLE);
 	} else if (alert) {
 		/* package 1 with the TRE's proof: this device's parameters, checked as the device will check them */
 		rc = read_params(cfg, tre_id, obj, &obj_len);
@@ -234,9 +278,9 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 			it->data_len = obj_len;
 		}
 	} else {
-		/* package 3': what the device did with them; the session ends */
+		/* package 3': what the device says it did with them (unsigned: its word, not a delivery); the end */
 		oc->device_status = st ? st->code : 0;
-		oc->result = !st ? "closed" : st->code == OM_DM_STATUS_OK ? "delivered" : "device-refused";
+		oc->result = !st ? "closed" : st->code == OM_DM_STATUS_OK ? "device-reported" : "device-refused";
 		status_each(&ans, &msg, OM_DM_STATUS_OK, NULL, OM_DM_STATUS_OK);
 	}
 	uint8_t *buf = malloc(OM_DM_MSG_MAX);
@@ -249,4 +293,25 @@ int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time
 	*out = buf;
 	*out_len = (size_t)n;
 	return 0;
+}
+
+int aas_handle(const struct aas_config *cfg, const uint8_t *in, size_t len, time_t now, uint8_t **out,
+	       size_t *out_len, struct aas_outcome *oc)
+{
+	X509 *cert = NULL;
+	int rc = handle(cfg, in, len, now, out, out_len, oc, &cert);
+	X509_free(cert);
+	if (rc < 0)
+		oc->result = "refused";
+	om_metric_inc(&aas_messages, oc->result);
+	if (oc->code)
+		om_metric_inc_err(&aas_refusals, oc->code);
+	if (rc == 0 && !strcmp(oc->result, "sent"))
+		om_metric_inc(&aas_sent, NULL);
+	if (rc == 0 && oc->device_status) {
+		char s[12];
+		snprintf(s, sizeof(s), "%u", oc->device_status);
+		om_metric_inc(&aas_device_reports, s);
+	}
+	return rc;
 }

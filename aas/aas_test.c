@@ -15,7 +15,20 @@
  * LocName that would walk out of params_dir, a DevId or Source that is
  * another TRE_id's, bytes that are no DM message (no answer at all). The
  * AAS only reads: every file of params_dir is byte-identical after each.
+ *
+ * Cert_TRE's status at the PVA's own OCSP responder (pva_open, the TREs
+ * imported as the factory's devices.csv, pva_http_routes): a TRE the PVA
+ * revoked (pva-admin's revoke) and one it never imported get Status 403
+ * and nothing, though their parameters are there; a responder that never
+ * answers (a listener nobody accepts on) and one that is not there get 503
+ * and nothing, within the client's deadline. The device's closing Status is
+ * its word: a forged Status 200 with no session behind it is a report
+ * (device-reported), never a delivery, and moves no counter of parameters
+ * sent. The counters (openmcim_aas_*) agree with what was done, and the
+ * page passes `promtool check metrics`.
  */
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,20 +44,31 @@
 #include "aas.h"
 #include "check.h"
 #include "dm_client.h"
+#include "metrics.h"
+#include "ocsp_client.h"
+#include "pg_cluster.h"
+#include "pki_fixture.h"
+#include "pva_admin.h"
+#include "pva_http.h"
+#include "pva_test_util.h"
 #include "tre_fixture.h"
 
 static char dir[] = "/tmp/om-aas-test-XXXXXX";
 static uint8_t good[OM_APP_PARAMS_MAX];
 static size_t good_len;
 static struct om_dm_msg m, ans;
-static char snapshot[3][OM_APP_PARAMS_MAX + 2];
-static size_t snap_len[3];
-static const char *const files[3] = { "TRE-1", "TRE-TAMPERED", "TRE-BIG" };
+#define N_FILES 5
+static char snapshot[N_FILES][OM_APP_PARAMS_MAX + 2];
+static size_t snap_len[N_FILES];
+static const char *const files[N_FILES] = { "TRE-1", "TRE-TAMPERED", "TRE-BIG", "TRE-REVOKED", "TRE-UNKNOWN" };
 
-/* The TREs that ask: each its own, certified by the PVA CA (or, the last, by another CA). */
-enum { T_ONE, T_TWO, T_NONE, T_TAMPERED, T_BIG, T_LINK, T_FIFO, T_FOREIGN, N_TRES };
-static const char *const tre_ids[N_TRES] = { "TRE-1", "TRE-2", "TRE-NONE", "TRE-TAMPERED", "TRE-BIG", "TRE-LINK",
-					     "TRE-FIFO", "TRE-1" };
+/*
+ * The TREs that ask: each its own, certified by the PVA CA (or, T_FOREIGN, by another CA); all but
+ * T_UNKNOWN and T_FOREIGN imported at the PVA, T_REVOKED then revoked there.
+ */
+enum { T_ONE, T_TWO, T_NONE, T_TAMPERED, T_BIG, T_LINK, T_FIFO, T_REVOKED, T_UNKNOWN, T_FOREIGN, N_TRES };
+static const char *const tre_ids[N_TRES] = { "TRE-1",	 "TRE-2",    "TRE-NONE",    "TRE-TAMPERED", "TRE-BIG",
+					     "TRE-LINK", "TRE-FIFO", "TRE-REVOKED", "TRE-UNKNOWN",  "TRE-1" };
 static struct fx_tre *fx; /* on the heap: the fixture's paths are bounded by their own arrays */
 static struct om_tre *tres[N_TRES];
 static struct om_ca *pva, *other_pva;
@@ -94,6 +118,8 @@ static void make_params(void)
 	EVP_PKEY_free(k);
 	static uint8_t bad[OM_APP_PARAMS_MAX + 1];
 	put("TRE-1", good, good_len);
+	put("TRE-REVOKED", good, good_len); /* there to send: only its status keeps them from it */
+	put("TRE-UNKNOWN", good, good_len);
 	memcpy(bad, good, good_len);
 	memcpy(bad + 7, "http://x", 8); /* the server address, same length */
 	put("TRE-TAMPERED", bad, good_len);
@@ -107,7 +133,7 @@ static void make_params(void)
 	/* a FIFO nobody writes to: opened blocking, it would hold the handler for ever */
 	snprintf(link, sizeof(link), "%s/TRE-FIFO", dir);
 	CHECK_INT(mkfifo(link, 0600), 0);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < N_FILES; i++) {
 		char pth[200];
 		snprintf(pth, sizeof(pth), "%s/%s", dir, files[i]);
 		unsigned char *b = check_slurp(pth, &snap_len[i]);
@@ -120,7 +146,7 @@ static void make_params(void)
 /* params_dir as it was: the AAS only reads */
 static void unchanged(void)
 {
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < N_FILES; i++) {
 		char pth[200];
 		size_t n = 0;
 		snprintf(pth, sizeof(pth), "%s/%s", dir, files[i]);
@@ -242,7 +268,7 @@ static void device_gets_its_parameters(const struct aas_config *c)
 		agent_dm_app_status(&m, 1, rep, k ? 400 : OM_DM_STATUS_OK);
 		n = om_dm_encode(&m, msg, sizeof(msg));
 		CHECK_INT(ask(c, msg, (size_t)n, &oc), 0);
-		CHECK(!strcmp(oc.result, k ? "device-refused" : "delivered") && oc.device_status == (k ? 400u : 200u));
+		CHECK(!strcmp(oc.result, k ? "device-refused" : "device-reported") && oc.device_status == (k ? 400u : 200u));
 		CHECK(!find(OM_DM_CMD_REPLACE, NULL) && ans.final);
 	}
 	unchanged();
@@ -307,6 +333,181 @@ static void identities_refused(const struct aas_config *c)
 	unchanged();
 }
 
+/* ---- Cert_TRE's status at the PVA ------------------------------------------------ */
+
+static char pva_dir[] = "/tmp/om-aas-pva-XXXXXX";
+static struct pva *pva_srv;
+static struct om_http_server *pva_http;
+
+static void no_emit(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+}
+
+static void b64(const uint8_t *b, size_t n, char *out)
+{
+	EVP_EncodeBlock((unsigned char *)out, b, (int)n);
+}
+
+/*
+ * The PVA of the TREs' CA as it runs: the factory's devices.csv imported (every TRE of that CA but
+ * T_UNKNOWN), T_REVOKED revoked by the operator's command, OCSP served over HTTP. Its URL in url.
+ */
+static void pva_start(char *url, size_t cap)
+{
+	static char csv[N_TRES * 2 * 6000], refs[2048];
+	char path[300], db[700], ca[300], rc_[300], rk[300], why[256] = "", err[256] = "";
+	long nd = 0, nr = 0;
+	size_t o = 0;
+	CHECK(mkdtemp(pva_dir) != NULL);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", pva_dir);
+	CHECK_INT(om_cert_save(ca, om_ca_cert(pva)), 0);
+	CHECK_INT(pf_issue(pva, OM_CERT_OCSP_RESPONDER, pva_dir, "responder", "PVA OCSP", NULL), 0);
+	snprintf(rc_, sizeof(rc_), "%s/responder.pem", pva_dir);
+	snprintf(rk, sizeof(rk), "%s/responder.key", pva_dir);
+	CHECK_INT(t_store_conf(pva_dir, "pva.db", db, sizeof(db)), 0);
+	struct pva_config pc = { .db_path = db, .ca_cert = ca, .responder_cert = rc_, .responder_key = rk };
+	pva_srv = pva_open(&pc, err, sizeof(err));
+	CHECK_MSG(pva_srv != NULL, "pva_open: %s", err);
+	if (!pva_srv)
+		FX_DIE("pva");
+	o += (size_t)snprintf(csv + o, sizeof(csv) - o, "tre_id,model,firmware,sign_cert_der_b64,enc_cert_der_b64\n");
+	for (int i = 0; i < N_TRES; i++) {
+		static char sb[6000], eb[6000];
+		if (i == T_UNKNOWN || i == T_FOREIGN)
+			continue;
+		b64(fx[i].sign_der, fx[i].sign_len, sb);
+		b64(fx[i].enc_der, fx[i].enc_len, eb);
+		o += (size_t)snprintf(csv + o, sizeof(csv) - o, "%s,%s,%s,%s,%s\n", tre_ids[i], T_MODEL, T_FW, sb, eb);
+	}
+	CHECK(o < sizeof(csv));
+	snprintf(path, sizeof(path), "%s/devices.csv", pva_dir);
+	t_write(path, csv);
+	t_refs_csv(T_FW, refs, sizeof(refs));
+	snprintf(path, sizeof(path), "%s/reference-measurements.csv", pva_dir);
+	t_write(path, refs);
+	CHECK_MSG(pva_import_dir(pva_srv, pva_dir, &nd, &nr, why, sizeof(why)) == 0, "import: %s", why);
+	char line[] = "revoke TRE-REVOKED keyCompromise";
+	CHECK_MSG(pva_admin_exec(pva_srv, line, no_emit, NULL, why, sizeof(why)) == 0, "revoke: %s", why);
+	struct om_http_opts ho = { .port = 0 };
+	CHECK_INT(om_http_server_new(&pva_http, &ho, err, sizeof(err)), 0);
+	CHECK_INT(pva_http_routes(pva_http, pva_srv), 0);
+	CHECK_INT(om_http_server_start(pva_http), 0);
+	snprintf(url, cap, "http://127.0.0.1:%u/", (unsigned)om_http_server_port(pva_http));
+}
+
+/* A refusal for Cert_TRE's status: the Alert's status, no Replace, nothing counted as sent. */
+static void status_refused(const struct aas_config *c, int who, unsigned status, const char *result, int code)
+{
+	int64_t sent = om_metric_value(&aas_sent, NULL);
+	refused(c, who, status, result, code);
+	CHECK_MSG(hdr_status(NULL) == OM_DM_STATUS_OK, "%s: the proof itself is good", tre_ids[who]);
+	CHECK_MSG(om_metric_value(&aas_sent, NULL) == sent, "%s: nothing counted as sent", tre_ids[who]);
+}
+
+/* A listener whose backlog takes the connection and nobody ever answers: a PVA that hangs. */
+static int silent_listener(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 8) == 0 &&
+	      getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* A PVA that cannot say: a good TRE with parameters gets 503 and nothing, within the client's deadline. */
+static void status_unavailable(const struct aas_config *good_cfg, X509 *issuer)
+{
+	static struct aas_config c;
+	char url[64];
+	uint16_t port = 0;
+	int fd = silent_listener(&port);
+	struct om_ocsp_options oo = { .timeout_ms = 1000 };
+	for (int k = 0; k < 3; k++) {
+		c = *good_cfg;
+		c.ocsp = NULL;
+		if (k < 2) {
+			/* k 0: it hangs; k 1: nothing listens (the silent listener closed) */
+			if (k == 1 && fd >= 0) {
+				close(fd);
+				fd = -1;
+			}
+			snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)port);
+			CHECK_INT(om_ocsp_client_new(&c.ocsp, url, issuer, c.trust, &oo), 0);
+		}
+		int64_t sent = om_metric_value(&aas_sent, NULL);
+		struct aas_outcome oc;
+		struct timespec t0 = om_metric_start();
+		challenged_then_ask(&c, "1A", "1A", "TRE-1", T_ONE, 0, NULL, &oc);
+		struct timespec t1 = om_metric_start();
+		const struct om_dm_cmd *st = find(OM_DM_CMD_STATUS, "Alert");
+		CHECK_MSG(st && st->code == OM_DM_STATUS_UNAVAILABLE, "case %d: status %u", k, st ? st->code : 0);
+		CHECK_MSG(!find(OM_DM_CMD_REPLACE, NULL), "case %d: nothing sent", k);
+		CHECK_MSG(!strcmp(oc.result, "status-unavailable") && oc.code == OM_EOCSP_TRANSPORT && oc.why[0],
+			  "case %d: %s %s \"%s\"", k, oc.result, om_errname(oc.code), oc.why);
+		CHECK_MSG(om_metric_value(&aas_sent, NULL) == sent, "case %d: nothing counted as sent", k);
+		/* bounded by the client's deadline (1 s); the bound here is generous for a loaded sanitizer run */
+		CHECK_MSG(t1.tv_sec - t0.tv_sec < 60, "case %d: answered after %ld s", k, (long)(t1.tv_sec - t0.tv_sec));
+		unchanged();
+		om_ocsp_client_free(c.ocsp);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The device's closing Status is unsigned: anyone may send one for any TRE_id, with no session before
+ * it. It is logged as the device's report and counted as one, never as parameters delivered or sent.
+ */
+static void forged_report_is_no_delivery(const struct aas_config *c)
+{
+	static uint8_t msg[OM_DM_MSG_MAX];
+	char dev[OM_DM_DEV_ID_LEN + 1];
+	struct aas_outcome oc;
+	int64_t sent = om_metric_value(&aas_sent, NULL), reports = om_metric_value(&aas_device_reports, "200");
+	CHECK_INT(om_dm_dev_id("TRE-2", dev), 0);
+	om_dm_msg_init(&m, "9Z", 2, "https://localhost/aas", dev);
+	m.hdr.source_name = "TRE-2";
+	agent_dm_app_status(&m, 1, 3, OM_DM_STATUS_OK);
+	int n = om_dm_encode(&m, msg, sizeof(msg));
+	CHECK_INT(ask(c, msg, (size_t)n, &oc), 0);
+	CHECK_MSG(!strcmp(oc.result, "device-reported") && oc.device_status == 200, "forged report: %s", oc.result);
+	CHECK(!find(OM_DM_CMD_REPLACE, NULL) && ans.final);
+	CHECK_INT(om_metric_value(&aas_sent, NULL), sent);
+	CHECK_INT(om_metric_value(&aas_device_reports, "200"), reports + 1);
+	CHECK_INT(om_metric_value(&aas_messages, "delivered"), 0);
+}
+
+/* The counters against what this test did, and the page through promtool. */
+static void counters_agree(int64_t sent_want)
+{
+	CHECK_INT(om_metric_value(&aas_sent, NULL), sent_want);
+	CHECK_INT(om_metric_value(&aas_messages, "sent"), sent_want);
+	CHECK_INT(om_metric_value(&aas_refusals, "OM_EPKI_STATUS_REVOKED"), 1);
+	CHECK_INT(om_metric_value(&aas_refusals, "OM_EPKI_STATUS_UNKNOWN"), 1);
+	CHECK_INT(om_metric_value(&aas_refusals, "OM_EOCSP_TRANSPORT"), 3);
+	CHECK_INT(om_metric_value(&aas_messages, "refused-cert"), 2);
+	CHECK_INT(om_metric_value(&aas_messages, "status-unavailable"), 3);
+	CHECK_INT(om_metric_value(&aas_device_reports, "200"), 2); /* the session's and the forged one */
+	CHECK_INT(om_metric_value(&aas_device_reports, "400"), 1);
+	char *page = NULL, path[300], cmd[800];
+	size_t len = 0;
+	CHECK_INT(om_metrics_render(&page, &len), 0);
+	CHECK(page && strstr(page, "openmcim_aas_params_sent_total ") && strstr(page, "openmcim_aas_refusals_total{code=\"OM_EPKI_STATUS_REVOKED\"} 1\n"));
+	snprintf(path, sizeof(path), "%s/aas.prom", pva_dir);
+	FILE *f = fopen(path, "w");
+	CHECK(f && page && fwrite(page, 1, len, f) == len);
+	if (f)
+		fclose(f);
+	free(page);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s' > '%s.out' 2>&1", path, path);
+	int st = system(cmd);
+	CHECK_MSG(st == 0, "promtool: status %d (see %s.out)", st, path);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
@@ -316,6 +517,11 @@ int main(void)
 	X509 *root = om_ca_cert(pva);
 	CHECK_INT(om_trust_new(&c.trust, &root, 1), 0);
 	check_random(c.cookie_key, sizeof(c.cookie_key));
+	aas_metrics_register();
+	char ocsp_url[64];
+	pva_start(ocsp_url, sizeof(ocsp_url));
+	struct om_ocsp_options oo = { .timeout_ms = 10000 };
+	CHECK_INT(om_ocsp_client_new(&c.ocsp, ocsp_url, root, c.trust, &oo), 0);
 	/* early in a window ("later" moves whole windows), after the certificates were issued */
 	now_t = (time(NULL) / AAS_WINDOW_S + 1) * AAS_WINDOW_S + 1;
 	device_gets_its_parameters(&c);
@@ -330,6 +536,15 @@ int main(void)
 	refused(&c, T_LINK, OM_DM_STATUS_NOT_FOUND, "no-parameters", 0);
 	refused(&c, T_FIFO, OM_DM_STATUS_NOT_FOUND, "no-parameters", 0); /* not a regular file: refused at once */
 	identities_refused(&c);
+	status_refused(&c, T_REVOKED, OM_DM_STATUS_FORBIDDEN, "refused-cert", OM_EPKI_STATUS_REVOKED);
+	status_refused(&c, T_UNKNOWN, OM_DM_STATUS_FORBIDDEN, "refused-cert", OM_EPKI_STATUS_UNKNOWN);
+	status_unavailable(&c, root);
+	forged_report_is_no_delivery(&c);
+	/* sent: the session's and the window before's */
+	counters_agree(2);
+	om_ocsp_client_free(c.ocsp);
+	om_http_server_free(pva_http);
+	pva_close(pva_srv);
 	om_dm_msg_free(&ans);
 	for (int i = 0; i < N_TRES; i++) {
 		om_tre_close(tres[i]);
@@ -344,7 +559,7 @@ int main(void)
 	X509_STORE_free(c.trust);
 	if (check_failures() == 0) {
 		char cmd[200];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, pva_dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", dir);
 	}

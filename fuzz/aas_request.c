@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		om_ca_free(ca);
 		EVP_PKEY_free(k);
 	}
-	if (om_aas_request_verify(data, size, trust, OM_PKI_NOW, tre_id, nonce) == 0)
+	if (om_aas_request_verify(data, size, trust, OM_PKI_NOW, tre_id, nonce, NULL) == 0)
 		abort();
 	if (memcmp(tre_id, zero_id, sizeof(tre_id)) || memcmp(nonce, zero_nonce, sizeof(nonce)))
 		abort();

@@ -38,7 +38,7 @@
 #define SYNTH_FIRST "0000000000"
 #define SYNTH_COUNT 10000000000ull
 #define SYNTH_REALM "epc.mnc009.mcc001.3gppnetwork.org"
-#define N_PORTS (3 * N_OPS + 2) /* each operator's HSS, VNO and radio; the AAS; the rogue AAS */
+#define N_PORTS (3 * N_OPS + 3) /* each operator's HSS, VNO and radio; the AAS; the rogue AAS; the PVA */
 #define N_APPS 2
 
 /* The application providers an owner may choose (5.2.4.3.5: the AAS takes the M2M user's input); the
@@ -51,8 +51,8 @@ struct alt3 {
 	struct lab_alt3_result *r;
 	const char *dir;
 	uint16_t hss_dia[N_OPS], vno_dia[N_OPS], radio[N_OPS];
-	uint16_t aas_port, rogue_port;
-	pid_t hss[N_OPS], vno[N_OPS], aas, rogue;
+	uint16_t aas_port, rogue_port, pva_port;
+	pid_t hss[N_OPS], vno[N_OPS], aas, rogue, pva;
 	int port_lock[N_PORTS]; /* the ports' reservations (lab_free_ports), held until the daemons stop */
 	int locks_held;
 	struct om_agent_network nets[N_OPS];
@@ -133,9 +133,61 @@ static int aas_conf(struct alt3 *a, const char *name, const char *what, unsigned
 		 "# %s\n"
 		 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
 		 "tls_cert = %s/%s.pem\ntls_key = %s/%s.key\n"
-		 "tre_ca = %s/pki/cas/pva-ca.pem\nlog_level = info\n",
-		 what, port, url, d, d, cert_stem, d, cert_stem, d);
+		 "tre_ca = %s/pki/cas/pva-ca.pem\nocsp_url = http://127.0.0.1:%u/\nlog_level = info\n",
+		 what, port, url, d, d, cert_stem, d, cert_stem, d, a->pva_port);
 	return write_conf(a, name, t);
+}
+
+/* The manufacturer's PVA: its CA issued every Cert_TRE; the AAS asks it their status over OCSP. */
+static int pva_conf(struct alt3 *a)
+{
+	char t[1024], p[PATH_CAP];
+	const char *d = a->dir;
+	int rc = lab_mkdir(at(a, p, "pva"), 0700);
+	if (rc < 0)
+		return problem(a->r, "%s: %s", p, om_strerror(rc)), rc;
+	snprintf(t, sizeof(t),
+		 "# MFR-1's PVA: the status of each Cert_TRE, for the AAS (docs/aas.md)\n"
+		 "[pva]\ndb = %s/pva.db\nlisten = 127.0.0.1\nport = %u\nca_cert = %s/pki/cas/pva-ca.pem\n"
+		 "responder_cert = %s/pki/pva-responder.pem\nresponder_key = %s/pki/pva-responder.key\n"
+		 "admin_socket = %s/pva/admin.sock\nlog_level = info\n",
+		 d, a->pva_port, d, d, d, d);
+	return write_conf(a, "pva", t);
+}
+
+/* The PVA's delegated OCSP signer (RFC 6960 4.2.2.2), issued by the factory's PVA CA: pki/pva-responder. */
+static int pva_responder(struct alt3 *a)
+{
+	char p[PATH_CAP];
+	X509 *ca_cert = NULL, *cert = NULL;
+	EVP_PKEY *ca_key = NULL, *key = NULL;
+	struct om_ca *ca = NULL;
+	X509_REQ *csr = NULL;
+	struct om_issue req = { .profile = OM_CERT_OCSP_RESPONDER, .cn = "PVA-1 OCSP" };
+	int rc = om_cert_load(&ca_cert, at(a, p, "pki/cas/pva-ca.pem"));
+	if (rc == 0)
+		rc = om_key_load(&ca_key, at(a, p, "pki/cas/pva-ca.key"));
+	if (rc == 0)
+		rc = om_ca_open(&ca, ca_cert, ca_key);
+	if (rc == 0)
+		rc = om_key_generate(&key, OM_KEY_EC_P256);
+	if (rc == 0)
+		rc = om_csr_create(&csr, key, "PVA-1 OCSP", NULL);
+	if (rc == 0)
+		rc = om_ca_issue(ca, csr, &req, &cert);
+	if (rc == 0)
+		rc = om_cert_save(at(a, p, "pki/pva-responder.pem"), cert);
+	if (rc == 0)
+		rc = om_key_save(at(a, p, "pki/pva-responder.key"), key);
+	X509_free(cert);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(key);
+	om_ca_free(ca);
+	X509_free(ca_cert);
+	EVP_PKEY_free(ca_key);
+	if (rc < 0)
+		problem(a->r, "PKI: PVA responder: %s", om_strerror(rc));
+	return rc;
 }
 
 /* Each operator: its HSS serving the synthetic range, its VNO routing that range to it, its tool's file. */
@@ -188,6 +240,8 @@ static int configs(struct alt3 *a)
 	/* The manufacturer's AAS, its TLS key its own (pki/aas.key, pinned by the devices' aas_pin), never the
 	 * signing key; and a rogue one on the same parameters serving with MFR-1's SHO_SIGNING key, the devices'
 	 * trust root (Cert_SHO[0]), whose certificate the devices hold: a trust root is not the AAS. */
+	if (rc == 0)
+		rc = pva_conf(a);
 	if (rc == 0 && (rc = lab_mkdir(at(a, p, "aas-params"), 0700)) == 0 && (rc = lab_mkdir(at(a, p, "app-params"), 0700)) == 0)
 		rc = aas_conf(a, "aas", "MFR-1's application activation server (spec/000 5.2.4.6.3 steps 7-8)", a->aas_port,
 			      a->aas_url, "pki/aas");
@@ -247,7 +301,7 @@ static int setup(struct alt3 *a)
 		rc = lab_pki_diameter(a->dir, peers, 4, &step);
 	if (rc < 0)
 		return problem(a->r, "PKI: %s: %s", step, om_strerror(rc)), rc;
-	if ((rc = factory(a)) < 0)
+	if ((rc = factory(a)) < 0 || (rc = pva_responder(a)) < 0)
 		return rc;
 	/* the AAS's own key pair, a certificate for localhost from the PVA CA (any issuer: the devices pin the
 	 * key), and the factory's aas_pin for it */
@@ -276,6 +330,7 @@ static int setup(struct alt3 *a)
 	}
 	a->aas_port = ports[3 * N_OPS];
 	a->rogue_port = ports[3 * N_OPS + 1];
+	a->pva_port = ports[3 * N_OPS + 2];
 	/* the name the factory configures; the VNO's proxy resolves it, in the local access network (5.2.4.3.5.1) */
 	snprintf(a->aas_url, sizeof(a->aas_url), "https://localhost:%u/aas", a->aas_port);
 	snprintf(a->rogue_url, sizeof(a->rogue_url), "https://localhost:%u/aas", a->rogue_port);
@@ -303,6 +358,15 @@ static int start(struct alt3 *a)
 		if (a->vno[k] < 0 || lab_wait_log(log, 0, " ready ", a->vno[k], 30000, why, sizeof(why)) < 0)
 			return problem(a->r, "vno-%d did not start: %s", k + 1, why), OM_ELAB_DAEMON;
 	}
+	/* MFR-1's PVA, holding the factory's Cert_TREs (pva-admin import, as the factory hands them over) */
+	snprintf(exe, sizeof(exe), "%s/openmcim-pva", a->o->bin_dir);
+	a->pva = lab_spawn(exe, at(a, conf, "pva.conf"), at(a, log, "pva.log"), NULL);
+	if (a->pva < 0 || lab_wait_log(log, 0, " started ", a->pva, 30000, why, sizeof(why)) < 0)
+		return problem(a->r, "pva did not start: %s", why), OM_ELAB_DAEMON;
+	char sock[PATH_CAP];
+	int rc = lab_seed_pva(at(a, sock, "pva/admin.sock"), at(a, conf, "factory/pva"), why, sizeof(why));
+	if (rc < 0)
+		return problem(a->r, "pva import: %s", why), rc;
 	snprintf(exe, sizeof(exe), "%s/openmcim-aas", a->o->bin_dir);
 	for (int k = 0; k < 2; k++) {
 		const char *stem = k ? "aas-rogue" : "aas";
@@ -324,6 +388,9 @@ static void stop(struct alt3 *a)
 			problem(a->r, "%s did not exit cleanly on SIGTERM", k ? "aas-rogue" : "aas");
 		*aas[k] = 0;
 	}
+	if (a->pva > 0 && lab_reap(a->pva, SIGTERM, 10000) != 0)
+		problem(a->r, "pva did not exit cleanly on SIGTERM");
+	a->pva = 0;
 	for (int k = 0; k < N_OPS; k++) {
 		if (a->vno[k] > 0 && lab_reap(a->vno[k], SIGTERM, 10000) != 0)
 			problem(a->r, "vno-%d did not exit cleanly on SIGTERM", k + 1);

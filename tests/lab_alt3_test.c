@@ -8,8 +8,10 @@
  * any log or database of the operators. Steps 7-8: every device holds, byte
  * for byte, the application parameters its owner gave the activation
  * service (aas-params/ against the device's app-params/), and the AAS's log
- * says each device was challenged and proved its TRE before it was served
- * and each was delivered; the attacks: the rogue AAS (serving with the
+ * says each device was challenged and proved its TRE before it was sent its
+ * parameters (result=sent: what the AAS knows; the device's Status after
+ * is its word, result=device-reported, never a delivery), and the PVA
+ * answered a good status for each Cert_TRE the AAS asked about; the attacks: the rogue AAS (serving with the
  * devices' trust root key, MFR-1's signing key, not their aas_pin) got no
  * message at all, and the real one sent nothing for the tampered and the
  * oversized file; the real AAS's configuration names no signing key.
@@ -72,7 +74,13 @@ int main(void)
 	char *aconf = file("aas.conf");
 	CHECK_MSG(aconf && strstr(aconf, "tls_key = ") && !strstr(aconf, "ro-signing"), "the AAS is not given the signing key");
 	free(aconf);
-	CHECK_MSG(aas && check_lines_with(aas, "result=delivered", "dm=200") == 6, "six deliveries in the AAS's log");
+	CHECK_MSG(aas && check_lines_with(aas, "result=sent", "tre=") == 6, "six sendings in the AAS's log");
+	CHECK_MSG(aas && check_lines_with(aas, "result=device-reported", "dm=200") == 6, "six devices' reports");
+	CHECK_MSG(aas && !strstr(aas, "result=delivered"), "the AAS never claims a delivery on the device's word");
+	/* each sending after a good status at the PVA (one OCSP request each; the tampered and oversized files too) */
+	char *pva = file("pva.log");
+	CHECK_MSG(pva && check_lines_with(pva, " ocsp ", "good=1 revoked=0 unknown=0") == 8, "eight good statuses from the PVA");
+	free(pva);
 	/* each device proved its TRE first: challenged once per session, eight sessions (the attacks' two with it) */
 	CHECK_MSG(aas && check_lines_with(aas, "result=challenged", "tre=") == 8, "eight challenges in the AAS's log");
 	CHECK_MSG(aas && !strstr(aas, "result=refused-request"), "no device's request refused");
@@ -96,7 +104,7 @@ int main(void)
 		int same = want && got && la == lb && !memcmp(want, got, la);
 		n_held += same;
 		CHECK_MSG(same, "%s holds the parameters given for it", e->d_name);
-		CHECK_MSG(aas && check_lines_with(aas, tre, "result=delivered"), "the AAS delivered to %s", e->d_name);
+		CHECK_MSG(aas && check_lines_with(aas, tre, "result=sent"), "the AAS sent to %s", e->d_name);
 		free(want);
 		free(got);
 	}

@@ -45,10 +45,13 @@ OM_NODISCARD int om_aas_request_build(const char *tre_id, const uint8_t nonce[st
  * chains to trust at time at (om_cert_verify) and whose CN is the TRE_id
  * it names, and the signature with that certificate's key. On 0 tre_id and
  * nonce hold what it names (the caller compares them with the device's
- * LocName and the nonce it gave). Returns 0, OM_EOBJ_TRUNCATED,
+ * LocName and the nonce it gave), and, when cert is not NULL, *cert the
+ * decoded Cert_TRE (the caller frees it; NULL on a refusal), for its
+ * revocation check. Returns 0, OM_EOBJ_TRUNCATED,
  * OM_EOBJ_MAGIC, OM_EOBJ_VERSION, OM_EOBJ_FIELD, OM_EOBJ_TOO_LONG,
  * OM_EOBJ_TRAILING, OM_EOBJ_VALUE (the CN is not the TRE_id), om_cert_decode's
  * and om_cert_verify's OM_EPKI_* codes, OM_EOBJ_SIGNATURE.
  */
 OM_NODISCARD int om_aas_request_verify(const uint8_t *in, size_t len, X509_STORE *trust, time_t at,
-				       char tre_id[static OM_TRE_ID_MAX + 1], uint8_t nonce[static OM_AAS_NONCE_LEN]);
+				       char tre_id[static OM_TRE_ID_MAX + 1], uint8_t nonce[static OM_AAS_NONCE_LEN],
+				       X509 **cert);

@@ -48,10 +48,12 @@ int om_aas_request_build(const char *tre_id, const uint8_t nonce[static OM_AAS_N
 }
 
 int om_aas_request_verify(const uint8_t *in, size_t len, X509_STORE *trust, time_t at,
-			  char tre_id[static OM_TRE_ID_MAX + 1], uint8_t nonce[static OM_AAS_NONCE_LEN])
+			  char tre_id[static OM_TRE_ID_MAX + 1], uint8_t nonce[static OM_AAS_NONCE_LEN], X509 **cert_out)
 {
 	char cn[OM_NAME_MAX_LEN + 1];
 	X509 *cert = NULL;
+	if (cert_out)
+		*cert_out = NULL;
 	memset(tre_id, 0, OM_TRE_ID_MAX + 1);
 	memset(nonce, 0, OM_AAS_NONCE_LEN);
 	if (!in || !trust)
@@ -89,9 +91,14 @@ int om_aas_request_verify(const uint8_t *in, size_t len, X509_STORE *trust, time
 		rc = OM_EOBJ_VALUE;
 	if (rc == 0 && om_verify(X509_get0_pubkey(cert), in, n, in + n + 2, sl) < 0)
 		rc = OM_EOBJ_SIGNATURE;
-	X509_free(cert);
-	if (rc < 0)
+	if (rc < 0) {
+		X509_free(cert);
 		return rc;
+	}
+	if (cert_out)
+		*cert_out = cert;
+	else
+		X509_free(cert);
 	memcpy(tre_id, in + 6, tl);
 	memcpy(nonce, in + 6 + tl, OM_AAS_NONCE_LEN);
 	return 0;
