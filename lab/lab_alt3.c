@@ -38,7 +38,7 @@
 #define SYNTH_FIRST "0000000000"
 #define SYNTH_COUNT 10000000000ull
 #define SYNTH_REALM "epc.mnc009.mcc001.3gppnetwork.org"
-#define N_PORTS (3 * N_OPS + 3) /* each operator's HSS, VNO and radio; the AAS; the rogue AAS; the PVA */
+#define N_PORTS (3 * N_OPS + 4) /* each operator's HSS, VNO and radio; the AAS; the rogue AAS; the PVA; the AAS's metrics */
 #define N_APPS 2
 
 /* The application providers an owner may choose (5.2.4.3.5: the AAS takes the M2M user's input); the
@@ -51,7 +51,7 @@ struct alt3 {
 	struct lab_alt3_result *r;
 	const char *dir;
 	uint16_t hss_dia[N_OPS], vno_dia[N_OPS], radio[N_OPS];
-	uint16_t aas_port, rogue_port, pva_port;
+	uint16_t aas_port, rogue_port, pva_port, aas_metrics;
 	pid_t hss[N_OPS], vno[N_OPS], aas, rogue, pva;
 	int port_lock[N_PORTS]; /* the ports' reservations (lab_free_ports), held until the daemons stop */
 	int locks_held;
@@ -125,16 +125,18 @@ static int write_conf(struct alt3 *a, const char *name, const char *text)
 
 /* An activation server's file: name.conf, serving on port at url with the TLS pair cert_stem.pem and .key. */
 static int aas_conf(struct alt3 *a, const char *name, const char *what, unsigned port, const char *url,
-		    const char *cert_stem)
+		    const char *cert_stem, unsigned metrics)
 {
-	char t[1024];
+	char t[1024], m[64] = "";
+	if (metrics)
+		snprintf(m, sizeof(m), "[metrics]\nlisten = 127.0.0.1:%u\n", metrics);
 	const char *d = a->dir;
 	snprintf(t, sizeof(t),
 		 "# %s\n"
 		 "[aas]\nlisten = 127.0.0.1\nport = %u\npath = /aas\nserver_uri = %s\nparams_dir = %s/aas-params\n"
 		 "tls_cert = %s/%s.pem\ntls_key = %s/%s.key\n"
-		 "tre_ca = %s/pki/cas/pva-ca.pem\nocsp_url = http://127.0.0.1:%u/\nlog_level = info\n",
-		 what, port, url, d, d, cert_stem, d, cert_stem, d, a->pva_port);
+		 "tre_ca = %s/pki/cas/pva-ca.pem\nocsp_url = http://127.0.0.1:%u/\nlog_level = info\n%s",
+		 what, port, url, d, d, cert_stem, d, cert_stem, d, a->pva_port, m);
 	return write_conf(a, name, t);
 }
 
@@ -244,11 +246,11 @@ static int configs(struct alt3 *a)
 		rc = pva_conf(a);
 	if (rc == 0 && (rc = lab_mkdir(at(a, p, "aas-params"), 0700)) == 0 && (rc = lab_mkdir(at(a, p, "app-params"), 0700)) == 0)
 		rc = aas_conf(a, "aas", "MFR-1's application activation server (spec/000 5.2.4.6.3 steps 7-8)", a->aas_port,
-			      a->aas_url, "pki/aas");
+			      a->aas_url, "pki/aas", a->aas_metrics);
 	if (rc == 0)
 		rc = aas_conf(a, "aas-rogue",
 			      "an activation server with the devices' trust root key, not their aas_pin (the attacks phase)",
-			      a->rogue_port, a->rogue_url, "pki/cas/ro-signing");
+			      a->rogue_port, a->rogue_url, "pki/cas/ro-signing", 0);
 	return rc;
 }
 
@@ -331,6 +333,7 @@ static int setup(struct alt3 *a)
 	a->aas_port = ports[3 * N_OPS];
 	a->rogue_port = ports[3 * N_OPS + 1];
 	a->pva_port = ports[3 * N_OPS + 2];
+	a->aas_metrics = ports[3 * N_OPS + 3];
 	/* the name the factory configures; the VNO's proxy resolves it, in the local access network (5.2.4.3.5.1) */
 	snprintf(a->aas_url, sizeof(a->aas_url), "https://localhost:%u/aas", a->aas_port);
 	snprintf(a->rogue_url, sizeof(a->rogue_url), "https://localhost:%u/aas", a->rogue_port);
@@ -383,6 +386,13 @@ static int start(struct alt3 *a)
 static void stop(struct alt3 *a)
 {
 	pid_t *aas[] = { &a->aas, &a->rogue };
+	/* the AAS's counters as a Prometheus server scrapes them, before it stops (tests/lab_alt3_test.c) */
+	if (a->aas > 0) {
+		char p[PATH_CAP], why[300] = "cannot make metrics/";
+		if (lab_mkdir(at(a, p, "metrics"), 0700) < 0 ||
+		    lab_metrics_save(a->aas_metrics, at(a, p, "metrics/aas.prom"), why, sizeof(why)) < 0)
+			problem(a->r, "aas metrics: %s", why);
+	}
 	for (int k = 0; k < 2; k++) {
 		if (*aas[k] > 0 && lab_reap(*aas[k], SIGTERM, 10000) != 0)
 			problem(a->r, "%s did not exit cleanly on SIGTERM", k ? "aas-rogue" : "aas");

@@ -82,6 +82,19 @@ out:
 	return rc;
 }
 
+int lab_metrics_save(uint16_t port, const char *path, char *why, size_t why_len)
+{
+	char *page = NULL;
+	size_t len = 0;
+	if (get_page(port, &page, &len, why, why_len) < 0)
+		return OM_EIO;
+	int rc = lab_write_file(path, page, 0600);
+	if (rc < 0)
+		snprintf(why, why_len, "%s: cannot write", path);
+	free(page);
+	return rc < 0 ? OM_EIO : 0;
+}
+
 int lab_metrics_scrape(struct lab *l, char *why, size_t why_len)
 {
 	char dir[LAB_PATH_MAX + 16], path[LAB_PATH_MAX + 64];

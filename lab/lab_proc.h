@@ -170,6 +170,9 @@ OM_NODISCARD int lab_seed_icf(const char *sock, const char *pcid_file, char *why
 /* A factory run's Cert_TREs and references into the PVA (`pva-admin import DIR`) on its admin socket. */
 OM_NODISCARD int lab_seed_pva(const char *sock, const char *run_dir, char *why, size_t why_len);
 
+/* One daemon's Prometheus page (GET /metrics on 127.0.0.1:port, lab_metrics.c) into path: 0, or OM_EIO with why. */
+OM_NODISCARD int lab_metrics_save(uint16_t port, const char *path, char *why, size_t why_len);
+
 /* The certificate in the PEM file pem as DER (om_pki_free): an operator's SHO_SIGNING one for a DRF. */
 OM_NODISCARD int lab_seed_cert_der(const char *pem, uint8_t **der, size_t *len);
 

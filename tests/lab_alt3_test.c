@@ -14,7 +14,9 @@
  * answered a good status for each Cert_TRE the AAS asked about; the attacks: the rogue AAS (serving with the
  * devices' trust root key, MFR-1's signing key, not their aas_pin) got no
  * message at all, and the real one sent nothing for the tampered and the
- * oversized file; the real AAS's configuration names no signing key.
+ * oversized file; the real AAS's configuration names no signing key. The
+ * AAS's Prometheus page, scraped by the lab before it stopped, passes
+ * `promtool check metrics` and its counters agree with the logs.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -26,6 +28,46 @@
 #include "check.h"
 
 static char dir[] = "/tmp/om-lab-alt3-XXXXXX";
+
+static long long sample(const char *page, const char *name);
+static char *file(const char *rel);
+
+/* The AAS's page (metrics/aas.prom, the lab's scrape): promtool's check, and the counters of the run. */
+static void aas_metrics(void)
+{
+	char *page = file("metrics/aas.prom"), cmd[1400];
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s/lab/metrics/aas.prom' > '%s/promtool.out' 2>&1", dir, dir);
+	int st = system(cmd);
+	CHECK_MSG(st == 0, "promtool: status %d (see %s/promtool.out)", st, dir);
+	static const struct {
+		const char *name;
+		long long want;
+	} want[] = {
+		{ "openmcim_aas_params_sent_total", 6 },
+		{ "openmcim_aas_messages_total{result=\"challenged\"}", 8 },
+		{ "openmcim_aas_messages_total{result=\"sent\"}", 6 },
+		{ "openmcim_aas_messages_total{result=\"refused-file\"}", 2 },
+		{ "openmcim_aas_device_reports_total{status=\"200\"}", 6 },
+		{ "openmcim_aas_refusals_total{code=\"OM_EOBJ_FIELD\"}", 1 },
+		{ "openmcim_aas_refusals_total{code=\"OM_EOBJ_TOO_LONG\"}", 1 },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		long long got = page ? sample(page, want[i].name) : -2;
+		CHECK_MSG(got == want[i].want, "aas: %s = %lld, want %lld", want[i].name, got, want[i].want);
+	}
+	CHECK_MSG(page && !strstr(page, "delivered"), "no delivery counted");
+	free(page);
+}
+
+/* The value of the sample line "name value" in page, or -1 when absent. */
+static long long sample(const char *page, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = page; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ' ')
+			return atoll(p + n + 1);
+	return -1;
+}
 
 static char *file(const char *rel)
 {
@@ -77,6 +119,7 @@ int main(void)
 	CHECK_MSG(aas && check_lines_with(aas, "result=sent", "tre=") == 6, "six sendings in the AAS's log");
 	CHECK_MSG(aas && check_lines_with(aas, "result=device-reported", "dm=200") == 6, "six devices' reports");
 	CHECK_MSG(aas && !strstr(aas, "result=delivered"), "the AAS never claims a delivery on the device's word");
+	aas_metrics();
 	/* each sending after a good status at the PVA (one OCSP request each; the tampered and oversized files too) */
 	char *pva = file("pva.log");
 	CHECK_MSG(pva && check_lines_with(pva, " ocsp ", "good=1 revoked=0 unknown=0") == 8, "eight good statuses from the PVA");
