@@ -39,6 +39,8 @@ struct session {
 	uint8_t nonce[NONCE_LEN];             /* the NextNonce we gave, for the next Cred, or after the 212 for the
 						 next message's HMAC */
 	int nonce_sent;
+	int cred_checked; /* the probe's Cred was checked against its cookie: cred_rc is the result (cred_right) */
+	int cred_rc;
 	/* B64(MD5(user ":" password)) as the SHO gave it for the Cred this session was opened with: each later
 	 * message's HMAC is checked against it instead of asking the SHO again (issue 14). Cleansed with the
 	 * session (session_end). */
@@ -268,25 +270,59 @@ static int answer_encode(struct dpf_dm *s, uint8_t **out, size_t *out_len)
 
 /* ---- package 1: authentication (OMA DM Security 1.2, syncml:auth-md5) ---- */
 
-/* 0 when the Cred is that of the pending handover's credentials over the nonce we gave. */
-static int cred_right(struct dpf_dm *s, struct session *x)
+/* 0 when the Cred is that of credentials a over the nonce we gave (x->nonce); the digest kept on success. */
+static int cred_match(struct dpf_dm *s, struct session *x, const struct sho_dm_auth *a)
 {
-	struct sho_dm_auth a;
 	char want[OM_DM_B64_MD5_LEN + 1];
 	int rc = OM_EDM_CRED;
-	if (!x->nonce_sent || s->in.hdr.cred != OM_DM_AUTH_MD5 || !s->in.hdr.cred_data)
-		return OM_EDM_CRED;
-	if ((rc = sho_remote_dm_auth(s->cfg.sho, x->user, &a)) < 0)
-		return rc == OM_EUNAVAILABLE ? OM_EDPF_UNAVAILABLE : OM_EDM_CRED;
-	rc = OM_EDM_CRED;
 	/* the SHO keeps B64(MD5(user ":" password)) only: the outer step is all the server computes */
-	if (!strcmp(a.username, x->user) && om_dm_md5_digest(a.digest, x->nonce, sizeof(x->nonce), want) == 0)
+	if (!strcmp(a->username, x->user) && om_dm_md5_digest(a->digest, x->nonce, sizeof(x->nonce), want) == 0)
 		rc = om_dm_cred_check(want, s->in.hdr.cred_data);
 	if (rc == 0)
-		snprintf(x->digest, sizeof(x->digest), "%s", a.digest);
-	sho_dm_auth_clear(&a);
+		snprintf(x->digest, sizeof(x->digest), "%s", a->digest);
 	OPENSSL_cleanse(want, sizeof(want));
 	return rc;
+}
+
+/*
+ * 0 when the Cred is that of the pending handover's credentials over the
+ * nonce we gave; with w, over the cookie challenge_nonce gave message
+ * msg_id in window w or, failing that, in w - 1 (x->nonce is left that of
+ * w - 1 then). The SHO is asked once either way (issue 14: the cookie's
+ * two windows used to cost a call each, and package1 a third).
+ */
+static int cred_right_at(struct dpf_dm *s, struct session *x, int cookie, uint32_t msg_id, int64_t w)
+{
+	struct sho_dm_auth a;
+	int rc = OM_EDM_CRED, earlier = 0; /* earlier: x->nonce is already the cookie of w - 1 */
+	if (cookie) {
+		challenge_nonce(s, x->sid, x->user, msg_id, w, x->nonce);
+		x->nonce_sent = 1;
+	}
+	if (x->nonce_sent && s->in.hdr.cred == OM_DM_AUTH_MD5 && s->in.hdr.cred_data) {
+		if ((rc = sho_remote_dm_auth(s->cfg.sho, x->user, &a)) < 0) {
+			rc = rc == OM_EUNAVAILABLE ? OM_EDPF_UNAVAILABLE : OM_EDM_CRED;
+		} else {
+			rc = cred_match(s, x, &a);
+			if (rc < 0 && cookie) {
+				challenge_nonce(s, x->sid, x->user, msg_id, w - 1, x->nonce);
+				earlier = 1;
+				rc = cred_match(s, x, &a);
+			}
+			sho_dm_auth_clear(&a);
+		}
+	}
+	if (rc < 0 && cookie && !earlier)
+		challenge_nonce(s, x->sid, x->user, msg_id, w - 1, x->nonce);
+	return rc;
+}
+
+static int cred_right(struct dpf_dm *s, struct session *x)
+{
+	/* the Cred of a message that opened no session was checked once against its cookie (dpf_dm_handle_pva) */
+	if (x->cred_checked)
+		return x->cred_rc;
+	return cred_right_at(s, x, 0, 0, 0);
 }
 
 /*
@@ -668,11 +704,8 @@ int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const cha
 		x->srv_msg_id = h->msg_id - 1; /* our answer to message N is our message N */
 		if (h->msg_id > 1 && h->cred == OM_DM_AUTH_MD5) {
 			/* the Cred answers the cookie we gave message N - 1, in this window or the one before */
-			int64_t w = cookie_window(s, now);
-			challenge_nonce(s, x->sid, x->user, h->msg_id - 1, w, x->nonce);
-			x->nonce_sent = 1;
-			if (cred_right(s, x) < 0)
-				challenge_nonce(s, x->sid, x->user, h->msg_id - 1, w - 1, x->nonce);
+			x->cred_rc = cred_right_at(s, x, 1, h->msg_id - 1, cookie_window(s, now));
+			x->cred_checked = 1;
 		}
 	}
 	snprintf(x->device, sizeof(x->device), "%s", h->source);
@@ -738,6 +771,7 @@ int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const cha
 			rc = OM_EDPF_DM_FULL;
 		} else {
 			*slot = *x;
+			slot->cred_checked = 0;
 			slot->in_slot = 1;
 			om_metric_gauge_add(&m_open, NULL, 1);
 		}

@@ -14,6 +14,7 @@
 #include "dpf_dm.h"
 #include "dpf_testkit.h"
 #include "refusal_kit.h"
+#include "admin_socket.h"
 #include "log.h"
 
 static struct tk_parts P;
@@ -470,6 +471,70 @@ static void cookie_replay(struct om_tre *tre, const char *user)
 	CHECK_INT(dpf_dm_sessions(dm), before + 1);
 }
 
+/* ---- the calls the DM side makes to the SHO ---------------------------------------- */
+
+/* A socket in front of the SHO's internal one that counts the dm-auth lines it passes on. */
+static _Atomic int dm_auth_calls;
+static int counting_exec(void *arg, char *line, om_admin_emit emit, void *ctx, char *why, size_t why_len)
+{
+	if (!strncmp(line, "dm-auth ", 8))
+		dm_auth_calls++;
+	return sho_internal_exec(arg, line, emit, ctx, why, why_len);
+}
+
+/*
+ * Issue 14: a Cred is checked with one dm-auth call to the SHO, whether it
+ * answers the cookie of this window or of the one before (the cookie's
+ * check and package 1's each asked the SHO: two calls per authentication),
+ * and a wrong one is refused after one call too.
+ */
+static void one_sho_call_per_cred(struct om_tre *tre, const char *user)
+{
+	static struct om_admin_socket_opts o = { .what = "counting", .log_prefix = "counting",
+						 .exec = counting_exec, .arg = NULL };
+	struct om_admin_socket *sock = NULL;
+	struct om_admin_peer peer = { .timeout_ms = 5000 };
+	struct dpf_dm *saved = dm, *counted = NULL;
+	char path[800], err[256];
+	o.arg = &P.sho_internal;
+	snprintf(path, sizeof(path), "%s/counting/sho.sock", P.dir);
+	CHECK_MSG(om_admin_socket_start(&sock, &o, path, err, sizeof(err)) == 0, "%s", err);
+	peer.path = path;
+	struct dpf_dm_config mc = { .dpf = P.dpf, .sho = &peer, .server_uri = TK_SERVER, .max_sessions = 4 };
+	CHECK_INT(dpf_dm_new(&counted, &mc), 0);
+	if (!sock || !counted)
+		goto out;
+	dm = counted;
+	time_t now = time(NULL);
+	struct {
+		const char *sid;
+		int cred_kind;   /* tk_package1: 1 the TRE's Cred, 2 a wrong password */
+		time_t later;    /* the Cred's message after the challenge: this window, the next */
+		unsigned status; /* the answer's SyncHdr status */
+	} c[] = {
+		{ "C1", 1, 0, OM_DM_STATUS_AUTH_ACCEPTED },
+		{ "C2", 1, DPF_DM_AUTH_TIMEOUT_DEFAULT, OM_DM_STATUS_AUTH_ACCEPTED },
+		{ "C3", 2, 0, OM_DM_STATUS_UNAUTHORIZED },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		(void)tk_package1(&dev, c[i].sid, 1, user, tre, 0, 0);
+		CHECK_INT(exchange_at(now), 0);
+		CHECK_INT(hdr_status(), OM_DM_STATUS_MISSING_CRED);
+		om_dm_msg_free(&dev.got);
+		int before = dm_auth_calls;
+		(void)tk_package1(&dev, c[i].sid, 2, user, tre, c[i].cred_kind, 0);
+		CHECK_INT(exchange_at(now + c[i].later), 0);
+		CHECK_INT(hdr_status(), c[i].status);
+		om_dm_msg_free(&dev.got);
+		CHECK_MSG(dm_auth_calls - before == 1, "%s: %d dm-auth calls for one Cred", c[i].sid,
+			  dm_auth_calls - before);
+	}
+out:
+	dm = saved;
+	dpf_dm_free(counted);
+	om_admin_socket_stop(sock);
+}
+
 int main(void)
 {
 	om_log_init("dpf-dm-test", OM_LOG_ERROR);
@@ -502,6 +567,8 @@ int main(void)
 			first_message_flood(tre, tre_id);
 		if (tre)
 			cookie_replay(tre, tre_id);
+		if (tre)
+			one_sho_call_per_cred(tre, tre_id);
 		om_tre_close(tre);
 	}
 
