@@ -647,38 +647,62 @@ static int version_refused(struct dpf_dm *s, const uint8_t *in, size_t len, int 
 
 /*
  * Package 3 of an authenticated session, its M2MMobj the session's device's:
- * a copy of the object into *obj, so the PVA can be asked about it before
- * the message is handled. 1, 0 (not such a message) or OM_ENOMEM.
+ * the parsed message moves into *ask (s->in is left empty), so the PVA can
+ * be asked about its object before the message is handled. 1, 0 (not such
+ * a message) or OM_ENOMEM.
  */
-static int pva_first(struct dpf_dm *s, const struct session *x, uint8_t **obj, size_t *obj_len)
+static int pva_first(struct dpf_dm *s, const struct session *x, const uint8_t *in, size_t len,
+		     struct dpf_dm_ask *ask)
 {
 	const struct om_dm_cmd *r = results_for(&s->in, x->get_cmd);
 	char tre_id[OM_TRE_ID_MAX + 1];
 	if (!r || om_m2mmobj_peek_tre_id(r->items[0].data, r->items[0].data_len, tre_id) < 0 || strcmp(tre_id, x->user))
 		return 0;
-	if (!(*obj = malloc(r->items[0].data_len)))
+	if (!(ask->msg = malloc(sizeof(*ask->msg))))
 		return OM_ENOMEM;
-	memcpy(*obj, r->items[0].data, r->items[0].data_len);
-	*obj_len = r->items[0].data_len;
+	/* the item's data lives in the message's arena, which moves with it */
+	ask->obj = r->items[0].data;
+	ask->obj_len = r->items[0].data_len;
+	*ask->msg = s->in;
+	s->in.arena = NULL;
+	ask->in = in;
+	ask->len = len;
 	return 1;
+}
+
+void dpf_dm_ask_free(struct dpf_dm_ask *ask)
+{
+	if (!ask)
+		return;
+	om_dm_msg_free(ask->msg);
+	free(ask->msg);
+	memset(ask, 0, sizeof(*ask));
 }
 
 int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now, uint8_t **out,
 		  size_t *out_len)
 {
-	return dpf_dm_handle_pva(s, in, len, hmac, now, NULL, NULL, NULL, out, out_len);
+	return dpf_dm_handle_pva(s, in, len, hmac, now, NULL, NULL, out, out_len);
 }
 
 int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now,
-		      const struct dpf_pva_result *pva, uint8_t **obj, size_t *obj_len, uint8_t **out, size_t *out_len)
+		      const struct dpf_pva_result *pva, struct dpf_dm_ask *ask, uint8_t **out, size_t *out_len)
 {
-	if (!s || !in || !out || !out_len || (obj && !obj_len))
+	if (!s || !in || !out || !out_len)
 		return OM_EINVAL;
 	*out = NULL;
 	*out_len = 0;
-	if (obj)
-		*obj = NULL;
-	int rc = om_dm_parse(in, len, &s->in);
+	int rc;
+	if (pva && ask && ask->msg && ask->in == in && ask->len == len) {
+		/* the second call for a package 3: the message as the first call parsed it (issue 14) */
+		s->in = *ask->msg;
+		ask->msg->arena = NULL;
+		dpf_dm_ask_free(ask);
+		rc = 0;
+	} else {
+		dpf_dm_ask_free(ask);
+		rc = om_dm_parse(in, len, &s->in);
+	}
 	if (rc == OM_EDM_VERDTD || rc == OM_EDM_VERPROTO)
 		return version_refused(s, in, len, rc, out, out_len);
 	if (rc < 0) {
@@ -740,7 +764,7 @@ int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const cha
 		goto out;
 	}
 	/* the PVA is asked first, with the caller's locks released; the message is handled again with its answer */
-	if (obj && !pva && x->stage == ST_RESULTS && x != &s->probe && (rc = pva_first(s, x, obj, obj_len)) != 0)
+	if (ask && !pva && x->stage == ST_RESULTS && x != &s->probe && (rc = pva_first(s, x, in, len, ask)) != 0)
 		goto out;
 	s->pva = pva;
 	x->last_msg_id = h->msg_id;

@@ -79,18 +79,30 @@ OM_NODISCARD int dpf_dm_handle(struct dpf_dm *s, const uint8_t *in, size_t len, 
 /*
  * dpf_dm_handle for a daemon that asks the PVA with its locks released
  * (issue 14: a slow or stopped PVA held every DM session up). With pva
- * NULL and obj not NULL, package 3 of an authenticated session (MsgID in
+ * NULL and ask not NULL, package 3 of an authenticated session (MsgID in
  * order, HMAC right) carrying its device's M2MMobj is not consumed: the
- * object is copied into *obj (malloc'd, *obj_len) and DPF_DM_ASK_PVA is
- * returned; the caller asks dpf_pva_ask() without its locks and calls again
- * with the same message and the answer in pva. Meanwhile the session may
+ * message as parsed is kept in *ask, ask->obj and ask->obj_len are its
+ * M2MMobj, and DPF_DM_ASK_PVA is returned; the caller asks dpf_pva_ask()
+ * about ask->obj without its locks and calls again with the same in and
+ * len, the answer in pva and the same ask, which that call takes over (the
+ * message is parsed once; ask->obj no longer valid after it). An ask not
+ * handed back is released with dpf_dm_ask_free. Meanwhile the session may
  * have moved on (the device's retry): the second call then answers as for
  * any message out of order. Any other message is handled at once.
  */
 #define DPF_DM_ASK_PVA 1
+struct om_dm_msg;
+struct dpf_dm_ask {
+	const uint8_t *obj; /* the M2MMobj, inside msg */
+	size_t obj_len;
+	struct om_dm_msg *msg;  /* the message as parsed (dpf_dm.c) */
+	const uint8_t *in;      /* the bytes it was parsed from: a second call with others parses them */
+	size_t len;
+};
 OM_NODISCARD int dpf_dm_handle_pva(struct dpf_dm *s, const uint8_t *in, size_t len, const char *hmac, time_t now,
-				   const struct dpf_pva_result *pva, uint8_t **obj, size_t *obj_len, uint8_t **out,
+				   const struct dpf_pva_result *pva, struct dpf_dm_ask *ask, uint8_t **out,
 				   size_t *out_len);
+void dpf_dm_ask_free(struct dpf_dm_ask *ask);
 
 /* Sessions open now (for tests and the daemon's status line). */
 size_t dpf_dm_sessions(const struct dpf_dm *s);

@@ -43,6 +43,43 @@ static int exchange(uint8_t *wire, size_t *wire_len)
 	return rc;
 }
 
+/*
+ * exchange() as the daemon does it for package 3 (dpf/main.c dm_post): the
+ * first call hands back the M2MMobj (it must be obj) without consuming the
+ * message; an ask dropped (dpf_dm_ask_free) changes nothing, so it is asked
+ * again; the PVA is asked; the second call, given the same bytes and the
+ * ask, handles the message as parsed the first time.
+ */
+static int exchange_ask(uint8_t *wire, size_t *wire_len, const uint8_t *obj, size_t obj_len)
+{
+	uint8_t *ans = NULL;
+	size_t al = 0;
+	struct dpf_dm_ask ask = { .obj = NULL };
+	int n = tk_encode(&dev, wire, wire_len);
+	if (n <= 0)
+		return n;
+	const char *hmac = dev.hmac[0] ? dev.hmac : NULL;
+	for (int round = 0; round < 2; round++) {
+		CHECK_INT(dpf_dm_handle_pva(dm, dev.buf, (size_t)n, hmac, time(NULL), NULL, &ask, &ans, &al),
+			  DPF_DM_ASK_PVA);
+		CHECK(ans == NULL && ask.obj_len == obj_len && ask.obj && !memcmp(ask.obj, obj, obj_len));
+		if (round == 0)
+			dpf_dm_ask_free(&ask);
+	}
+	struct dpf_pva_result pva;
+	dpf_pva_ask(P.dpf, ask.obj, ask.obj_len, &pva);
+	CHECK_INT(pva.rc, 0);
+	int rc = dpf_dm_handle_pva(dm, dev.buf, (size_t)n, hmac, time(NULL), &pva, &ask, &ans, &al);
+	CHECK_INT(rc, 0);
+	CHECK(ask.msg == NULL); /* taken over by the call */
+	dpf_dm_ask_free(&ask);
+	if (rc < 0)
+		return rc;
+	rc = tk_answer(&dev, ans, al);
+	free(ans);
+	return rc;
+}
+
 static unsigned hdr_status(void)
 {
 	return tk_hdr_status(&dev.got);
@@ -198,7 +235,7 @@ static void whole_session(struct om_tre *tre, const char *tre_id)
 	n = om_tre_m2mmobj(tre, obj, sizeof(obj));
 	CHECK(n > 0);
 	package3("S1", 5, user, srv_msg, get_cmd, obj, n > 0 ? (size_t)n : 0);
-	if (exchange(p3, &p3_len) < 0)
+	if (exchange_ask(p3, &p3_len, obj, n > 0 ? (size_t)n : 0) < 0)
 		return;
 	snprintf(p3_hmac, sizeof(p3_hmac), "%s", dev.hmac);
 	CHECK_INT(hdr_status(), OM_DM_STATUS_OK);

@@ -197,27 +197,29 @@ static void dm_post(struct om_http_req *req, void *arg)
 	struct dm_route *route = arg;
 	const char *ct = om_http_req_header(req, "Content-Type");
 	const char *hmac = om_http_req_header(req, "x-syncml-hmac"); /* OMA DM Security 1.2, after the 212 */
-	size_t len = 0, out_len = 0, obj_len = 0;
-	uint8_t *out = NULL, *obj = NULL;
+	size_t len = 0, out_len = 0;
+	uint8_t *out = NULL;
+	struct dpf_dm_ask ask = { .obj = NULL };
 	if (!ct || strncmp(ct, OM_DM_CONTENT_TYPE, strlen(OM_DM_CONTENT_TYPE))) {
 		om_http_reply(req, 415, "text/plain", "application/vnd.syncml.dm+xml only\n", 35);
 		return;
 	}
 	const uint8_t *body = om_http_req_body(req, &len);
 	pthread_mutex_lock(&lock);
-	int rc = dpf_dm_handle_pva(route->dm, body, len, hmac, time(NULL), NULL, &obj, &obj_len, &out, &out_len);
+	int rc = dpf_dm_handle_pva(route->dm, body, len, hmac, time(NULL), NULL, &ask, &out, &out_len);
 	pthread_mutex_unlock(&lock);
 	if (rc == DPF_DM_ASK_PVA) {
 		struct dpf_pva_result pva;
 		om_http_release(req);
-		dpf_pva_ask(route->dpf, obj, obj_len, &pva);
+		dpf_pva_ask(route->dpf, ask.obj, ask.obj_len, &pva);
 		om_http_reacquire(req);
-		free(obj);
 		pthread_mutex_lock(&lock);
-		rc = dpf_dm_handle_pva(route->dm, body, len, hmac, time(NULL), &pva, NULL, NULL, &out, &out_len);
+		/* the same body and ask: the message is not parsed again */
+		rc = dpf_dm_handle_pva(route->dm, body, len, hmac, time(NULL), &pva, &ask, &out, &out_len);
 		pthread_mutex_unlock(&lock);
 		OPENSSL_cleanse(&pva, sizeof(pva));
 	}
+	dpf_dm_ask_free(&ask);
 	if (rc == 0) {
 		om_http_reply(req, 200, OM_DM_CONTENT_TYPE, out, out_len);
 	} else {
