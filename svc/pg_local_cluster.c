@@ -453,10 +453,56 @@ int om_pg_cluster_rejoin(struct om_pg_cluster *old, const struct om_pg_cluster *
 }
 
 /*
+ * path's new text, whole or not at all: written to a fresh file beside it
+ * (same directory, so the rename is atomic), given path's owner and mode,
+ * fsync'd, renamed over path, the directory fsync'd. A crash at any point
+ * leaves the old file or the new one, never half of one. 0 or -1 (errno).
+ */
+static int replace_file(const char *path, const char *head, const char *rest)
+{
+	char tmp[320], dir[300];
+	struct stat st;
+	if (stat(path, &st) < 0 || snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -1;
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return -1;
+	size_t hn = strlen(head), rn = strlen(rest);
+	int ok = write(fd, head, hn) == (ssize_t)hn && write(fd, rest, rn) == (ssize_t)rn &&
+		 fchmod(fd, st.st_mode & 07777) == 0 &&
+		 (st.st_uid == geteuid() && st.st_gid == getegid() ? 1 : fchown(fd, st.st_uid, st.st_gid) == 0) &&
+		 fsync(fd) == 0;
+	int e = errno;
+	if (close(fd) != 0 && ok) {
+		ok = 0;
+		e = errno;
+	}
+	if (!ok || rename(tmp, path) < 0) {
+		e = ok ? errno : e;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	/* the rename itself durable: the directory's entry */
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	ok = fsync(dfd) == 0;
+	close(dfd);
+	return ok ? 0 : -1;
+}
+
+/*
  * The daemons' roles log in by password (scram-sha-256) on the socket: a
  * line for the members of om_daemon first in pg_hba.conf (the first line
  * that matches decides), the rest as initdb wrote it (peer for the
- * starter's superuser). Written once; the server re-reads it on reload.
+ * starter's superuser). Written once, by replace_file (a crash mid-write
+ * leaves the old file, not a broken cluster); the server re-reads it on
+ * reload.
  */
 static int hba_for_daemons(const struct om_pg_cluster *c, char *err, size_t err_len)
 {
@@ -475,9 +521,9 @@ static int hba_for_daemons(const struct om_pg_cluster *c, char *err, size_t err_
 	}
 	if (strstr(old, line))
 		return 0;
-	/* rewritten in place: the file keeps its owner (the server's user) */
-	if (!(f = fopen(path, "w")) || fputs(line, f) < 0 || fputs(old, f) < 0 || fclose(f) != 0) {
-		snprintf(err, err_len, "%s: cannot write it", path);
+	/* the new file keeps the old one's owner (the server's user) and mode */
+	if (replace_file(path, line, old) < 0) {
+		snprintf(err, err_len, "%s: cannot write it: %s", path, strerror(errno));
 		return OM_ESTORE;
 	}
 	/* nor the maintenance databases: a daemon's role reaches its own database and no other */
@@ -511,6 +557,10 @@ static int new_passfile(const char *passfile, const char *db, char pw[65], char 
 		ok = 0;
 	OPENSSL_cleanse(line, sizeof(line));
 	if (!ok) {
+		int e = errno;
+		if (fd >= 0) /* ours, made just now: not left half written */
+			unlink(passfile);
+		errno = e;
 		OPENSSL_cleanse(pw, 65);
 		snprintf(err, err_len, "%.200s: cannot create it (it must not exist): %s", passfile, strerror(errno));
 		return OM_EINVAL;
@@ -536,7 +586,9 @@ int om_pg_cluster_createdb_owned(const struct om_pg_cluster *c, const char *db, 
 	int rc = admin_exec(c, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'om_daemon') THEN "
 			       "CREATE ROLE om_daemon NOLOGIN; END IF; END $$", NULL, 0, err, err_len);
 	if (rc < 0 || (rc = hba_for_daemons(c, err, err_len)) < 0 || (rc = new_passfile(passfile, db, pw, err, err_len)) < 0)
-		return rc;
+		return rc; /* an existing passfile is not ours to remove */
+	/* from here the passfile is ours: every failure removes it, and the role and database made so far */
+	int made_role = 0, made_db = 0;
 	/* the server gets the SCRAM verifier, never the password (a failed statement is logged whole) */
 	PGconn *pc = PQconnectdb(admin);
 	char *verifier = PQstatus(pc) == CONNECTION_OK ? PQencryptPasswordConn(pc, pw, db, "scram-sha-256") : NULL;
@@ -544,21 +596,25 @@ int om_pg_cluster_createdb_owned(const struct om_pg_cluster *c, const char *db, 
 	if (!verifier) {
 		snprintf(err, err_len, "SCRAM verifier for %s: %s", db, PQerrorMessage(pc));
 		PQfinish(pc);
-		return OM_ESTORE;
+		rc = OM_ESTORE;
+		goto fail;
 	}
 	PQfinish(pc);
 	/* db is [a-z0-9_] (checked above); the verifier is base64, '$', ':' and digits */
 	snprintf(sql, sizeof(sql), "CREATE ROLE %s LOGIN IN ROLE om_daemon PASSWORD '%s'", db, verifier);
 	PQfreemem(verifier);
 	if ((rc = admin_exec(c, sql, NULL, 0, err, err_len)) < 0)
-		return rc;
+		goto fail;
+	made_role = 1;
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s OWNER %s", db, db);
 	if ((rc = admin_exec(c, sql, NULL, 0, err, err_len)) < 0)
-		return rc;
+		goto fail;
+	made_db = 1;
 	snprintf(sql, sizeof(sql), "REVOKE CONNECT, TEMPORARY ON DATABASE %s FROM PUBLIC", db);
 	if ((rc = admin_exec(c, sql, NULL, 0, err, err_len)) < 0)
-		return rc;
+		goto fail;
 	/* the role gets in with its passfile once the server has re-read pg_hba.conf (reload is a signal) */
+	rc = OM_ESTORE_CONN;
 	for (int i = 0; i < 100; i++) {
 		PGconn *t = PQconnectdb(uri);
 		int ok = PQstatus(t) == CONNECTION_OK;
@@ -569,5 +625,18 @@ int om_pg_cluster_createdb_owned(const struct om_pg_cluster *c, const char *db, 
 			return 0;
 		usleep(50 * 1000);
 	}
-	return OM_ESTORE_CONN;
+fail:
+	/* no partial state: what this call made goes (the first error stays in err) */
+	if (unlink(passfile) < 0 && errno != ENOENT)
+		fprintf(stderr, "pg_cluster: could not remove %s: %s\n", passfile, strerror(errno));
+	char ignored[256];
+	if (made_db) {
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", db);
+		(void)admin_exec(c, sql, NULL, 0, ignored, sizeof(ignored));
+	}
+	if (made_role) {
+		snprintf(sql, sizeof(sql), "DROP ROLE IF EXISTS %s", db);
+		(void)admin_exec(c, sql, NULL, 0, ignored, sizeof(ignored));
+	}
+	return rc;
 }

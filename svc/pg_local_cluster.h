@@ -110,8 +110,11 @@ OM_NODISCARD int om_pg_cluster_createdb(const struct om_pg_cluster *c, const cha
  * password is random, written only to passfile (created 0600, must not
  * exist; libpq's password file format) and sent to the server as a SCRAM
  * verifier (PQencryptPasswordConn): neither argv, the URI nor any log holds
- * it. uri names db, the role and passfile. 0, or OM_EINVAL / OM_ESTORE with
- * the reason in err.
+ * it. A failure after the password file was made removes it, and the role
+ * and database this call made (no partial state). pg_hba.conf is replaced
+ * whole (a temporary file beside it, fsync, rename), never rewritten in
+ * place. uri names db, the role and passfile. 0, or OM_EINVAL / OM_ESTORE
+ * with the reason in err.
  */
 OM_NODISCARD int om_pg_cluster_createdb_owned(const struct om_pg_cluster *c, const char *db, const char *passfile,
 					      char *uri, size_t uri_len, char *err, size_t err_len);

@@ -13,9 +13,15 @@
  * another daemon's database nor postgres; the password is in no URI and in
  * none of the cluster's logs, although the server logged the statement of
  * a second, failed CREATE ROLE (the verifier, not the password); an
- * existing password file is not overwritten.
+ * existing password file is not overwritten. A call that fails after
+ * making its password file (the role refused, the database refused)
+ * leaves no password file, and no role of its own making; pg_hba.conf is
+ * replaced by a rename (a new inode, the old owner and mode), never
+ * rewritten in place.
  */
 #define _GNU_SOURCE /* setgroups, memmem */
+#include <errno.h>
+#include <glob.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -97,7 +103,54 @@ static int file_has(const char *path, const char *needle)
 	return has;
 }
 
-static void owned_databases(const struct om_pg_cluster *c)
+/* 1 if s holds a run of 64 hex digits (a password new_passfile makes). */
+static int hex64(const char *s)
+{
+	for (size_t run = 0; *s; s++)
+		if ((run = strchr("0123456789abcdef", *s) ? run + 1 : 0) >= 64)
+			return 1;
+	return 0;
+}
+
+/* The first line of path holding needle into out; 1 if there is one. */
+static int line_with(const char *path, const char *needle, char *out, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	*out = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, needle)) {
+			snprintf(out, cap, "%.*s", (int)(cap - 1), line);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return *out != '\0';
+}
+
+/* The number sql's first value says, or -1. */
+static long count_of(const char *uri, const char *sql)
+{
+	PGconn *pc = PQconnectdb(uri);
+	PGresult *r = PQstatus(pc) == CONNECTION_OK ? PQexec(pc, sql) : NULL;
+	long n = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : -1;
+	PQclear(r);
+	PQfinish(pc);
+	return n;
+}
+
+/* How many paths dir/pattern names. */
+static size_t count_files(const char *dir, const char *pattern)
+{
+	char p[400];
+	glob_t g;
+	snprintf(p, sizeof(p), "%s/%s", dir, pattern);
+	size_t n = glob(p, 0, NULL, &g) == 0 ? g.gl_pathc : 0;
+	globfree(&g);
+	return n;
+}
+
+static void owned_databases(const struct om_pg_cluster *c, const struct stat *hba_before)
 {
 	char dir[] = "/tmp/om_pgc_owned_XXXXXX", pa[64], pb[64], pa2[64], ua[600], ub[600], u2[600], err[512];
 	char pw_a[80], pw_b[80], log[300];
@@ -124,19 +177,46 @@ static void owned_databases(const struct om_pg_cluster *c)
 	/* an existing passfile stays as it was; a second role of the same name fails, its statement logged */
 	CHECK(om_pg_cluster_createdb_owned(c, "daemon_a", pb, u2, sizeof(u2), err, sizeof(err)) < 0);
 	CHECK(file_has(pb, pw_b));
+	/* the server refuses the role: the passfile written before it is gone again */
 	CHECK(om_pg_cluster_createdb_owned(c, "daemon_a", pa2, u2, sizeof(u2), err, sizeof(err)) < 0);
-	char pw_2[80];
-	mode_t mode_2 = 0;
-	passfile_password(pa2, pw_2, sizeof(pw_2), &mode_2); /* written before the server refused the role */
-	CHECK_MSG(strlen(pw_2) == 64 && !strstr(err, pw_2), "the error holds the password, or there was none");
+	CHECK_MSG(access(pa2, F_OK) < 0 && errno == ENOENT, "%s left behind by a failed role", pa2);
+	CHECK_MSG(!hex64(err), "the error holds a password: %s", err);
 	snprintf(log, sizeof(log), "%s/server.log", c->dir);
 	CHECK_MSG(file_has(log, "CREATE ROLE daemon_a"), "the failed statement is not in %s (the check would see nothing)",
 		  log);
+	/* what the server logged of it: the verifier, no 64-digit password (sent in plain text, it would be) */
+	char stmt[1024];
+	CHECK_MSG(line_with(log, "CREATE ROLE daemon_a", stmt, sizeof(stmt)) && strstr(stmt, "SCRAM-SHA-256$") &&
+			  !hex64(stmt),
+		  "the failed CREATE ROLE as logged: %s", stmt);
 	static const char *const logs[] = { "server.log", "pg_ctl.log", "initdb.log" };
 	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
 		snprintf(log, sizeof(log), "%s/%s", c->dir, logs[i]);
-		CHECK_MSG(!file_has(log, pw_a) && !file_has(log, pw_b) && !file_has(log, pw_2), "a password in %s", log);
+		CHECK_MSG(!file_has(log, pw_a) && !file_has(log, pw_b), "a password in %s", log);
 	}
+	/* the database refused (one of that name exists): no passfile, and the role made for it dropped */
+	char pc3[64], admin[600], uc[600];
+	snprintf(pc3, sizeof(pc3), "%s/c.pgpass", dir);
+	CHECK_INT(om_pg_cluster_createdb(c, "daemon_c", uc, sizeof(uc), err, sizeof(err)), 0);
+	CHECK(om_pg_cluster_createdb_owned(c, "daemon_c", pc3, u2, sizeof(u2), err, sizeof(err)) < 0);
+	CHECK_MSG(strstr(err, "already exists") != NULL, "%s", err);
+	CHECK_MSG(access(pc3, F_OK) < 0 && errno == ENOENT, "%s left behind by a failed database", pc3);
+	CHECK_INT(om_pg_cluster_uri(c, NULL, admin, sizeof(admin)), 0);
+	CHECK_MSG(connects(admin, "SELECT 1 FROM pg_roles WHERE rolname = 'daemon_a'") &&
+			  count_of(admin, "SELECT count(*) FROM pg_roles WHERE rolname = 'daemon_c'") == 0,
+		  "the role daemon_c is left behind");
+	/* pg_hba.conf replaced whole (a new file renamed over it), the server's still, no temporary left */
+	struct stat hb;
+	char hba[300];
+	snprintf(hba, sizeof(hba), "%s/data/pg_hba.conf", c->dir);
+	CHECK(stat(hba, &hb) == 0);
+	CHECK_MSG(hb.st_ino != hba_before->st_ino, "pg_hba.conf rewritten in place (inode %lu)", (unsigned long)hb.st_ino);
+	CHECK_MSG(hb.st_uid == hba_before->st_uid && hb.st_gid == hba_before->st_gid &&
+			  (hb.st_mode & 07777) == (hba_before->st_mode & 07777),
+		  "pg_hba.conf now %u:%u %o, was %u:%u %o", (unsigned)hb.st_uid, (unsigned)hb.st_gid,
+		  (unsigned)(hb.st_mode & 07777), (unsigned)hba_before->st_uid, (unsigned)hba_before->st_gid,
+		  (unsigned)(hba_before->st_mode & 07777));
+	CHECK_INT(count_files(c->dir, "data/pg_hba.conf.*"), 0);
 	char cmd[100];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	CHECK_INT(system(cmd), 0);
@@ -166,7 +246,11 @@ int main(void)
 	} else {
 		printf("NOTE: not root: the server runs as this user; the nobody check needs root\n");
 	}
-	owned_databases(&c);
+	struct stat hba;
+	char hba_path[300];
+	snprintf(hba_path, sizeof(hba_path), "%s/data/pg_hba.conf", c.dir);
+	CHECK(stat(hba_path, &hba) == 0);
+	owned_databases(&c, &hba);
 	om_pg_cluster_stop(&c, 0);
 	return check_done();
 }
