@@ -8,12 +8,14 @@
  * sealing key and PrK_TRE in it, and the agents the lab runs (threads of
  * this process) reach it through the same SOFTHSM2_CONF.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -37,12 +39,12 @@ static void label32(unsigned char out[32], const char *label)
 }
 
 /*
- * Initialise the token of a free slot as LAB_P11_TOKEN with so_pin, and give it the user PIN pin,
+ * Initialise the token of a free slot as label_text with so_pin, and give it the user PIN pin,
  * through PKCS#11 from this process (C_InitToken, then C_InitPIN as the SO): the PINs are on no
  * command line (softhsm2-util takes them as arguments, which any local user reads in
  * /proc/<pid>/cmdline). 0, or the module's CKR (or -1 with no free slot).
  */
-static long init_token(struct ck_function_list *m, const char *so_pin, const char *pin)
+static long init_token(struct ck_function_list *m, const char *label_text, const char *so_pin, const char *pin)
 {
 	ck_slot_id_t slots[64];
 	unsigned long n = 64;
@@ -58,7 +60,7 @@ static long init_token(struct ck_function_list *m, const char *so_pin, const cha
 		return (long)rv;
 	if (!found)
 		return -1;
-	label32(label, LAB_P11_TOKEN);
+	label32(label, label_text);
 	if ((rv = m->C_InitToken(slot, (unsigned char *)so_pin, strlen(so_pin), label)) != CKR_OK)
 		return (long)rv;
 	/* SoftHSM2 moves an initialised token to a slot of its own: find it by its label again */
@@ -127,7 +129,7 @@ int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len)
 		p11_kit_module_release(keep);
 		keep = NULL;
 	}
-	long st = keep ? init_token(keep, so_pin, pv->p11_pin) : -1;
+	long st = keep ? init_token(keep, LAB_P11_TOKEN, so_pin, pv->p11_pin) : -1;
 	OPENSSL_cleanse(so_pin, sizeof(so_pin)); /* the SO PIN is kept nowhere: the lab never needs it again */
 	if (st != 0) {
 		pv->p11_pin[0] = '\0';
@@ -145,5 +147,61 @@ int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len)
 		return om_reason(why, why_len, -1, "%s: %s", path, strerror(e));
 	}
 	close(fd);
+	return 0;
+}
+
+int lab_p11_make_token(const char *conf, const char *label, const char *so_pin, const char *pin, char *why,
+		       size_t why_len)
+{
+	if (access(LAB_P11_MODULE, R_OK) != 0)
+		return om_reason(why, why_len, -1, "no %s: scripts/deps.sh installs softhsm2", LAB_P11_MODULE);
+	if (strlen(label) > 32)
+		return om_reason(why, why_len, -1, "token label '%.40s' longer than 32 bytes", label);
+	int p[2];
+	if (pipe(p) < 0)
+		return om_reason(why, why_len, -1, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return om_reason(why, why_len, -1, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		/*
+		 * The child: its own SOFTHSM2_CONF and its own module instance (SoftHSM2 starts
+		 * afresh in a forked process), whatever token store the parent has open. Not
+		 * exec'd: its command line is the parent's, no PIN on it.
+		 */
+		long st = -2;
+		close(p[0]);
+		setenv("SOFTHSM2_CONF", conf, 1);
+		void *so = dlopen(LAB_P11_MODULE, RTLD_NOW | RTLD_LOCAL);
+		ck_rv_t (*get)(struct ck_function_list **) = so ? (ck_rv_t(*)(struct ck_function_list **))dlsym(so, "C_GetFunctionList") : NULL;
+		struct ck_function_list *m = NULL;
+		if (get && get(&m) == CKR_OK && m) {
+			ck_rv_t rv = m->C_Initialize(NULL);
+			if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) { /* the parent's, inherited: ours from here */
+				m->C_Finalize(NULL);
+				rv = m->C_Initialize(NULL);
+			}
+			st = rv == CKR_OK ? init_token(m, label, so_pin, pin) : (long)rv;
+			if (rv == CKR_OK)
+				m->C_Finalize(NULL);
+		}
+		ssize_t w = write(p[1], &st, sizeof(st));
+		_exit(w == (ssize_t)sizeof(st) && st == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	long st = -3;
+	ssize_t r;
+	while ((r = read(p[0], &st, sizeof(st))) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r != (ssize_t)sizeof(st) || st != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return om_reason(why, why_len, -1, "PKCS#11 token %s for %s (%s): %s 0x%lx", label, conf, LAB_P11_MODULE,
+				 st == -2 ? "cannot load" : "C_InitToken/C_InitPIN", (unsigned long)st);
 	return 0;
 }

@@ -84,6 +84,17 @@ void lab_tpm_stop(pid_t *pids, unsigned n);
  */
 OM_NODISCARD int lab_p11_init(struct lab *l, struct lab_priv *pv, char *why, size_t why_len);
 
+/*
+ * A SoftHSM2 token labelled label (at most 32 bytes), SO PIN so_pin and
+ * user PIN pin, in a free slot of the token store conf configures, made
+ * through PKCS#11 (C_InitToken, C_InitPIN) in a forked child with
+ * SOFTHSM2_CONF=conf: the PINs on no command line, and this process's own
+ * SOFTHSM2_CONF and module state untouched (the tests make several token
+ * stores in one process). 0, or -1 with why.
+ */
+OM_NODISCARD int lab_p11_make_token(const char *conf, const char *label, const char *so_pin, const char *pin,
+				    char *why, size_t why_len);
+
 /* ---- lab_proc.c --------------------------------------------------------- */
 
 /*

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#define _DEFAULT_SOURCE /* mkdtemp */
+#define _DEFAULT_SOURCE /* mkdtemp, nanosleep */
 /* Private swtpm and SoftHSM2 tokens for a test program (hw_token.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +21,6 @@
 #include "lab_proc.h"
 
 #define SWTPM_BIN "/usr/bin/swtpm"
-#define SOFTHSM_UTIL "/usr/bin/softhsm2-util"
 
 static void rm_tree(char *dir)
 {
@@ -81,14 +85,13 @@ void t_swtpm_stop(struct t_swtpm *t)
 
 int t_softhsm_init(struct t_softhsm *h, const char *label, const char *pin)
 {
-	char path[200], out[512], so_pin[16];
-	uint8_t r[8];
+	char path[200], why[400], so_pin[24];
+	uint8_t r[12];
 	FILE *f;
 
 	memset(h, 0, sizeof(*h));
-	if (access(SOFTHSM_UTIL, X_OK) != 0 || access(T_SOFTHSM_MODULE, R_OK) != 0) {
-		fprintf(stderr, "t_softhsm: no %s or %s: scripts/deps.sh test installs softhsm2\n", SOFTHSM_UTIL,
-			T_SOFTHSM_MODULE);
+	if (access(T_SOFTHSM_MODULE, R_OK) != 0) {
+		fprintf(stderr, "t_softhsm: no %s: scripts/deps.sh test installs softhsm2\n", T_SOFTHSM_MODULE);
 		return -1;
 	}
 	snprintf(h->dir, sizeof(h->dir), "/tmp/om-softhsm-XXXXXX");
@@ -110,7 +113,8 @@ int t_softhsm_init(struct t_softhsm *h, const char *label, const char *pin)
 		snprintf(h->pin, sizeof(h->pin), "%s", pin);
 	else
 		snprintf(h->pin, sizeof(h->pin), "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
-	snprintf(so_pin, sizeof(so_pin), "%02x%02x%02x%02x", r[4], r[5], r[6], r[7]);
+	for (int i = 0; i < 8; i++)
+		snprintf(so_pin + 2 * i, 3, "%02x", r[4 + i]);
 	snprintf(path, sizeof(path), "%s/tokens", h->dir);
 	if (mkdir(path, 0700) != 0)
 		goto fail;
@@ -119,14 +123,21 @@ int t_softhsm_init(struct t_softhsm *h, const char *label, const char *pin)
 	if (!f)
 		goto fail;
 	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n", h->dir);
-	fclose(f);
-	setenv("SOFTHSM2_CONF", path, 1);
-	const char *const argv[] = { SOFTHSM_UTIL, "--init-token", "--free", "--label", h->label, "--so-pin",
-				     so_pin, "--pin", h->pin, NULL };
-	if (du_run(argv, 1, out, sizeof(out)) != 0) {
-		fprintf(stderr, "t_softhsm: softhsm2-util --init-token failed: %s\n", out);
+	if (fclose(f) != 0)
+		goto fail;
+	/*
+	 * Made as the lab makes its token, through PKCS#11 (softhsm2-util took the PINs as
+	 * arguments, which any local user reads in /proc/<pid>/cmdline), in a child process of
+	 * its own: this process's module and SOFTHSM2_CONF are not disturbed by a second store.
+	 */
+	int rc = lab_p11_make_token(path, h->label, so_pin, h->pin, why, sizeof(why));
+	memset(so_pin, 0, sizeof(so_pin));
+	if (rc != 0) {
+		fprintf(stderr, "t_softhsm: %s\n", why);
+		t_softhsm_free(h);
 		return -1;
 	}
+	setenv("SOFTHSM2_CONF", path, 1);
 	return 0;
 fail:
 	fprintf(stderr, "t_softhsm: cannot set up %s: %s\n", h->dir, strerror(errno));
@@ -137,4 +148,106 @@ fail:
 void t_softhsm_free(struct t_softhsm *h)
 {
 	rm_tree(h->dir);
+}
+
+/* ---- every command line seen while a test makes and uses its tokens ------------------- */
+
+#define SEEN_MAX 4096
+static char *seen[SEEN_MAX]; /* distinct command lines, arguments joined by spaces */
+static size_t n_seen;
+static unsigned long scans;
+static atomic_int watching;
+static pthread_t watcher;
+
+static void remember(const char *cmdline)
+{
+	for (size_t i = 0; i < n_seen; i++)
+		if (!strcmp(seen[i], cmdline))
+			return;
+	if (n_seen < SEEN_MAX)
+		seen[n_seen++] = strdup(cmdline);
+}
+
+/* Whether pid is this test or one of its descendants. */
+static int ours(pid_t pid)
+{
+	for (int depth = 0; depth < 64 && pid > 1; depth++) {
+		if (pid == getpid())
+			return 1;
+		pid = du_parent(pid);
+	}
+	return 0;
+}
+
+static void *watch_cmdlines(void *arg)
+{
+	(void)arg;
+	char path[64], buf[4096];
+	while (atomic_load(&watching)) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			if (e->d_name[0] < '0' || e->d_name[0] > '9')
+				continue;
+			if (!ours(atoi(e->d_name)))
+				continue; /* another test's process (ctest -j) is not ours */
+			snprintf(path, sizeof(path), "/proc/%.20s/cmdline", e->d_name);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+			if (fd >= 0)
+				close(fd);
+			if (r <= 0)
+				continue;
+			for (ssize_t i = 0; i < r; i++)
+				buf[i] = buf[i] ? buf[i] : ' ';
+			buf[r] = '\0';
+			remember(buf);
+		}
+		if (d)
+			closedir(d);
+		scans++;
+		nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL); /* the test needs the CPU too */
+	}
+	return NULL;
+}
+
+int t_cmdlines_watch(void)
+{
+	atomic_store(&watching, 1);
+	if (pthread_create(&watcher, NULL, watch_cmdlines, NULL) != 0) {
+		atomic_store(&watching, 0);
+		return -1;
+	}
+	return 0;
+}
+
+unsigned long t_cmdlines_stop(void)
+{
+	if (atomic_exchange(&watching, 0))
+		pthread_join(watcher, NULL);
+	return scans;
+}
+
+size_t t_cmdlines_seen(void)
+{
+	return n_seen;
+}
+
+size_t t_cmdlines_with(const char *needle)
+{
+	size_t n = 0;
+	for (size_t i = 0; needle[0] && i < n_seen; i++)
+		if (strstr(seen[i], needle)) {
+			fprintf(stderr, "a command line holding '%s': %s\n", needle, seen[i]);
+			n++;
+		}
+	return n;
+}
+
+void t_cmdlines_free(void)
+{
+	for (size_t i = 0; i < n_seen; i++)
+		free(seen[i]);
+	n_seen = 0;
+	scans = 0;
 }

@@ -11,20 +11,18 @@
  * not open.
  *
  * Security review: the lab made its token with softhsm2-util --so-pin X
- * --pin Y, which every local user reads in /proc/<pid>/cmdline. While the
- * lab runs, a thread here reads every process's command line over and over
- * (softhsm2-util lived some 100 ms: the old lab was seen each run); none may
- * hold the PIN the lab kept, nor a --pin or --so-pin argument.
+ * --pin Y, which every local user reads in /proc/<pid>/cmdline, and so did
+ * the tests' own tokens (tests/hw_token.c). While the lab runs and while
+ * this test makes its second token with the lab's PIN, a thread reads the
+ * command line of this process and each descendant over and over
+ * (t_cmdlines_watch; softhsm2-util lived some 100 ms: the old lab and the
+ * old hw_token.c were seen each run); none may hold the PIN the lab kept,
+ * nor a --pin or --so-pin argument.
  */
 #define _DEFAULT_SOURCE /* mkdtemp() */
-#include <dirent.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openmcim/tre.h>
@@ -39,66 +37,6 @@
 static char dir[] = "/tmp/om-labp11-XXXXXX";
 static char out[OUT_CAP], err[OUT_CAP];
 
-/* ---- every command line seen while the lab runs -------------------------- */
-
-#define SEEN_MAX 4096
-static char *seen[SEEN_MAX]; /* distinct command lines, arguments joined by spaces */
-static size_t n_seen;
-static unsigned long scans;
-static atomic_int lab_done;
-
-static void remember(const char *cmdline)
-{
-	for (size_t i = 0; i < n_seen; i++)
-		if (!strcmp(seen[i], cmdline))
-			return;
-	if (n_seen < SEEN_MAX)
-		seen[n_seen++] = strdup(cmdline);
-}
-
-/* Whether pid is this test or one of its descendants (the lab and whatever it starts). */
-static int ours(pid_t pid)
-{
-	for (int depth = 0; depth < 64 && pid > 1; depth++) {
-		if (pid == getpid())
-			return 1;
-		pid = du_parent(pid);
-	}
-	return 0;
-}
-
-static void *watch_cmdlines(void *arg)
-{
-	(void)arg;
-	char path[64], buf[4096];
-	while (!atomic_load(&lab_done)) {
-		DIR *d = opendir("/proc");
-		struct dirent *e;
-		while (d && (e = readdir(d))) {
-			if (e->d_name[0] < '0' || e->d_name[0] > '9')
-				continue;
-			if (!ours(atoi(e->d_name)))
-				continue; /* another test's process (ctest -j) is not the lab's */
-			snprintf(path, sizeof(path), "/proc/%.20s/cmdline", e->d_name);
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-			if (fd >= 0)
-				close(fd);
-			if (r <= 0)
-				continue;
-			for (ssize_t i = 0; i < r; i++)
-				buf[i] = buf[i] ? buf[i] : ' ';
-			buf[r] = '\0';
-			remember(buf);
-		}
-		if (d)
-			closedir(d);
-		scans++;
-		nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL); /* the lab needs the CPU too */
-	}
-	return NULL;
-}
-
 int main(void)
 {
 	const char *cli = getenv("OM_CLI");
@@ -108,11 +46,8 @@ int main(void)
 		return 1;
 	}
 	snprintf(work, sizeof(work), "%s/lab", dir);
-	pthread_t watcher;
-	CHECK_INT(pthread_create(&watcher, NULL, watch_cmdlines, NULL), 0);
+	CHECK_INT(t_cmdlines_watch(), 0);
 	lab_run_tre(cli, "pkcs11", "4", "2", work, out, sizeof(out), err, sizeof(err));
-	atomic_store(&lab_done, 1);
-	pthread_join(watcher, NULL);
 	/* 3 genuine devices and the tampered one, each on the token */
 	CHECK_INT(lab_devices_with(work, 3, "p11.ctx"), 4);
 	CHECK_INT(lab_devices_with(work, 3, "seal.key"), 0);
@@ -125,19 +60,6 @@ int main(void)
 	if (f)
 		fclose(f);
 	CHECK(strlen(pin) >= 8);
-	size_t with_pin = 0, with_flag = 0;
-	for (size_t i = 0; i < n_seen; i++) {
-		if (strstr(seen[i], pin) || strstr(seen[i], "--pin") || strstr(seen[i], "--so-pin")) {
-			fprintf(stderr, "a PIN on a command line: %s\n", seen[i]);
-			with_pin += strstr(seen[i], pin) != NULL;
-			with_flag++;
-		}
-		free(seen[i]);
-	}
-	printf("command lines seen while the lab ran: %zu distinct in %lu scans of /proc\n", n_seen, scans);
-	CHECK_MSG(scans > 10, "/proc read only %lu times", scans);
-	CHECK_MSG(with_pin == 0 && with_flag == 0, "%zu command lines held the lab's PIN, %zu a PIN argument", with_pin,
-		  with_flag);
 	setenv("SOFTHSM2_CONF", conf, 1);
 	struct om_tre_backend be = { .kind = OM_TRE_BACKEND_PKCS11, .p11_module = T_SOFTHSM_MODULE,
 				     .p11_token = "openmcim-lab", .p11_pin = pin };
@@ -156,13 +78,21 @@ int main(void)
 	tre = NULL;
 	CHECK_INT(om_tre_open(&tre, path, 0), OM_ETRE_BACKEND);
 	om_tre_close(tre);
-	/* another device's token: same label and PIN, not the same keys */
+	/* another device's token: same label and PIN, not the same keys (made while the watch still runs) */
 	struct t_softhsm other;
 	CHECK_INT(t_softhsm_init(&other, "openmcim-lab", pin), 0);
 	tre = NULL;
 	CHECK_INT(om_tre_open_backend(&tre, path, &be, 0), OM_ETRE_SEAL);
 	om_tre_close(tre);
 	t_softhsm_free(&other);
+	unsigned long scans = t_cmdlines_stop();
+	size_t with_pin = t_cmdlines_with(pin), with_flag = t_cmdlines_with("--pin") + t_cmdlines_with("--so-pin");
+	printf("command lines seen while the lab ran and the test made its token: %zu distinct in %lu scans of /proc\n",
+	       t_cmdlines_seen(), scans);
+	CHECK_MSG(scans > 10, "/proc read only %lu times", scans);
+	CHECK_MSG(with_pin == 0 && with_flag == 0, "%zu command lines held the lab's PIN, %zu a PIN argument", with_pin,
+		  with_flag);
+	t_cmdlines_free();
 	du_rm_rf(dir);
 	return check_done();
 }

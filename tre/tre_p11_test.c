@@ -483,6 +483,8 @@ static void test_planted_prk_tre_is_refused(void)
 
 int main(void)
 {
+	/* no PIN of these tokens on any command line while they are made and used (hw_token.h) */
+	CHECK_INT(t_cmdlines_watch(), 0);
 	if (t_softhsm_init(&hsm, "openmcim", NULL) != 0) {
 		CHECK_MSG(0, "SoftHSM2 token could not be made (scripts/deps.sh test installs softhsm2)");
 		return check_done();
@@ -512,6 +514,14 @@ int main(void)
 	fx_sho_free(&sho1);
 	om_ca_free(pva);
 	EVP_PKEY_free(pva_key);
+	unsigned long scans = t_cmdlines_stop();
+	size_t with_pin = t_cmdlines_with(hsm.pin), with_flag = t_cmdlines_with("--pin") + t_cmdlines_with("--so-pin");
+	printf("command lines seen while the tokens were made and used: %zu distinct in %lu scans of /proc\n",
+	       t_cmdlines_seen(), scans);
+	CHECK_MSG(scans > 10, "/proc read only %lu times", scans);
+	CHECK_MSG(with_pin == 0 && with_flag == 0, "%zu command lines held the tokens' PIN, %zu a PIN argument", with_pin,
+		  with_flag);
+	t_cmdlines_free();
 	t_softhsm_free(&hsm);
 	t_softhsm_free(&other);
 	return check_done();
