@@ -85,3 +85,35 @@ int om_log_limit_pass(struct om_log_limit *l, unsigned burst, unsigned long *sup
 	l->dropped = 0;
 	return 1;
 }
+
+int om_log_keyed_pass(struct om_log_keyed *l, uint64_t key, long long interval_ms, unsigned long *suppressed)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	int found = -1, spare = -1;
+	for (int i = 0; i < OM_LOG_KEYS && found < 0; i++) {
+		if (l->e[i].used && l->e[i].key == key)
+			found = i;
+		else if (!l->e[i].used || (now - l->e[i].since >= interval_ms && (spare < 0 || l->e[spare].used)))
+			spare = i; /* a free entry first, else one whose interval is over */
+	}
+	if (found >= 0 && now - l->e[found].since < interval_ms) {
+		l->e[found].suppressed++;
+		return 0;
+	}
+	if (found < 0 && spare < 0)
+		return om_log_limit_pass(&l->rest, 1, suppressed);
+	if (found < 0) {
+		found = spare; /* an expired entry's count goes to the next shared line, not lost */
+		if (l->e[found].used)
+			l->rest.dropped += l->e[found].suppressed;
+		l->e[found].key = key;
+		l->e[found].used = 1;
+		l->e[found].suppressed = 0;
+	}
+	*suppressed = l->e[found].suppressed;
+	l->e[found].suppressed = 0;
+	l->e[found].since = now;
+	return 1;
+}

@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 enum om_log_level { OM_LOG_DEBUG, OM_LOG_INFO, OM_LOG_NOTICE, OM_LOG_ERROR };
 
 /* Name the process in every line (e.g. "hss") and the lowest level shown. */
@@ -40,3 +42,25 @@ struct om_log_limit {
 	unsigned long dropped; /* since the last line let through */
 };
 int om_log_limit_pass(struct om_log_limit *l, unsigned burst, unsigned long *suppressed);
+
+/*
+ * Refusal lines limited per source (an address, a uid): one line per key per
+ * interval_ms, the next naming how many were suppressed meanwhile.
+ * OM_LOG_KEYS keys are followed at once; a key not among them while every
+ * entry is within its interval shares one line a second (rest). The caller
+ * serialises the calls on one limit; the count of a key whose entry is
+ * taken by another goes to the next shared line. Returns 1 with *suppressed set when
+ * this event may be logged, 0 when it is dropped (and counted).
+ * (The rule of svc/admin_socket.c's refusal lines, threats S.16.)
+ */
+#define OM_LOG_KEYS 16
+struct om_log_keyed {
+	struct {
+		uint64_t key;
+		int used;
+		long long since;          /* CLOCK_MONOTONIC ms of its last line */
+		unsigned long suppressed; /* since then */
+	} e[OM_LOG_KEYS];
+	struct om_log_limit rest;
+};
+int om_log_keyed_pass(struct om_log_keyed *l, uint64_t key, long long interval_ms, unsigned long *suppressed);

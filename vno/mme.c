@@ -29,6 +29,7 @@
 #include "mme.h"
 
 #define MME_RETRANSMITS 4 /* T3460/T3450: the fifth expiry aborts (TS 24.301 5.4.2.7 b, 5.5.1.2.7 c) */
+#define MME_REJECT_LOG_MS 10000 /* a reject line per link address and IMSI (struct mme lim_reject) */
 #define MME_EBI 5         /* the default bearer's identity (om_nas_attach_accept_init) */
 /* UE network capability (TS 24.301 9.9.3.34): octet 3 EEA0..7, octet 4 EIA0..7, from bit 8 down. */
 #define UE_CAP_EEA0 0x80
@@ -88,6 +89,7 @@ int mme_init(struct mme *m, const struct vno_conf *conf, const struct mme_s6a_op
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->log_lock, NULL);
 	pthread_cond_init(&m->released, NULL);
+	m->reject_log_ms = MME_REJECT_LOG_MS;
 	return 0;
 }
 
@@ -479,13 +481,35 @@ static bool may_log(struct mme_ue *ue, struct om_log_limit *l, unsigned long *dr
 			om_notice(event, fmt " suppressed=%lu", __VA_ARGS__, dropped_);                    \
 	} while (0)
 
+/*
+ * Whether a reject of imsi on ue's link may be logged (review: one client
+ * could flood the log with rejects). Keyed by the link's address and the
+ * IMSI, not the address alone: devices behind one address (every lab device
+ * is 127.0.0.1) each keep their line, while a flood of made-up IMSIs from
+ * one address fills the 16 entries and then shares one line a second.
+ */
+static bool may_log_reject(struct mme_ue *ue, const char *imsi, unsigned long *dropped)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)imsi; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	*dropped = 0;
+	pthread_mutex_lock(&ue->mme->log_lock);
+	bool ok = om_log_keyed_pass(&ue->mme->lim_reject, (uint64_t)ue->source << 32 | h, ue->mme->reject_log_ms,
+				    dropped);
+	pthread_mutex_unlock(&ue->mme->log_lock);
+	return ok;
+}
+
 /* Attach Reject with cause, the reason logged; everything the attempt held is released. */
 static int reject(struct mme_ue *ue, const char *imsi, uint8_t cause, const char *reason)
 {
 	struct om_nas_msg m = {.kind = OM_NAS_ATTACH_REJECT};
+	unsigned long dropped;
 	m.u.attach_reject.cause = cause;
-	om_notice("attach-reject", "imsi=%s cause=%u (%s) reason=%s", imsi[0] ? imsi : "-", cause,
-		  om_nas_emm_cause_name(cause), reason);
+	if (may_log_reject(ue, imsi, &dropped))
+		om_notice("attach-reject", "imsi=%s cause=%u (%s) reason=%s suppressed=%lu", imsi[0] ? imsi : "-",
+			  cause, om_nas_emm_cause_name(cause), reason, dropped);
 	char v[8];
 	snprintf(v, sizeof(v), "%u", cause);
 	om_metric_inc(&m_attach, v);
@@ -498,7 +522,9 @@ static int reject(struct mme_ue *ue, const char *imsi, uint8_t cause, const char
 static int auth_reject(struct mme_ue *ue, const char *reason)
 {
 	struct om_nas_msg m = {.kind = OM_NAS_AUTH_REJECT};
-	om_notice("auth-reject", "imsi=%s reason=%s", ue->imsi, reason);
+	unsigned long dropped;
+	if (may_log_reject(ue, ue->imsi, &dropped))
+		om_notice("auth-reject", "imsi=%s reason=%s suppressed=%lu", ue->imsi, reason, dropped);
 	release(ue);
 	int rc = send_nas(ue, &m, 0, 0);
 	om_nas_ctx_clear(&ue->nas);

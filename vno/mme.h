@@ -79,6 +79,10 @@ struct mme {
 	/* Lines about frames of links that have not passed AKA (anyone's): at most 10 a second each. */
 	pthread_mutex_t log_lock;               /* guards what follows */
 	struct om_log_limit lim_ignored, lim_malformed;
+	/* Attach and authentication rejects: one line per link address and IMSI per reject_log_ms (10 s), the
+	 * next naming how many were suppressed; 16 followed at once, any other sharing a line a second. */
+	struct om_log_keyed lim_reject;
+	long long reject_log_ms;
 };
 
 enum mme_state {

@@ -911,6 +911,164 @@ static void bad_input_gets_an_answer(void)
 	om_radio_link_close(&l);
 }
 
+/* Log lines of the VNO holding needle (and, if set, also needle2) in the file at fd. */
+static unsigned lines_with(int fd, const char *needle, const char *needle2, unsigned *told)
+{
+	char line[512];
+	unsigned n = 0;
+	FILE *log = fdopen(dup(fd), "r");
+	if (!log)
+		return 0;
+	rewind(log);
+	while (fgets(line, sizeof(line), log)) {
+		if (!strstr(line, needle) || (needle2 && !strstr(line, needle2)))
+			continue;
+		n++;
+		const char *sup = strstr(line, " suppressed=");
+		if (told && sup && atoi(sup + 12) > 0)
+			*told += 1;
+	}
+	fclose(log);
+	return n;
+}
+
+/*
+ * On a fresh link, n Attach Requests for imsi (or, when imsi is NULL, for
+ * made-up IMSIs of no home), sent at once, then their n Attach Rejects read
+ * (one at a time would meet this server's 1 s idle timeout).
+ */
+static void rejected(const char *imsi, int n)
+{
+	struct om_radio_link l;
+	struct om_radio_frame f;
+	struct om_nas_msg m;
+	char made_up[16];
+	CHECK_INT(test_radio_connect(&l, radio_port), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(made_up, sizeof(made_up), "99999%010d", i);
+		CHECK_INT(om_nas_attach_request_init(&m, imsi ? imsi : made_up, "provisioning"), 0);
+		CHECK_INT(om_radio_send_nas(&l, &m), 0);
+	}
+	for (int i = 0; i < n; i++) {
+		CHECK_INT(om_radio_recv(&l, &f, TIMEOUT), 0);
+		CHECK_INT(om_nas_decode(&m, OM_NAS_DOWNLINK, f.payload, f.len), 0);
+		CHECK_INT(m.kind, OM_NAS_ATTACH_REJECT);
+	}
+	om_radio_link_close(&l);
+}
+
+/*
+ * Review (session 6): each Attach Reject was a log line, so one client
+ * could flood the log. 200 Attach Requests for one unknown IMSI from one
+ * link: one line per address and IMSI per period (1 s here, 10 s by
+ * default), and the next, a period later, names how many were left out;
+ * 100 made-up IMSIs: at most the 16 followed plus one a second. A genuine
+ * device attaches meanwhile in its normal time, and a device rejected by
+ * its home once the flood is over gets its line. On the old code: 301 lines.
+ */
+static void attach_reject_lines_are_rate_limited(void)
+{
+	struct om_radio_link l;
+	char path[] = "/tmp/om-vno-mme-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	CHECK(fd >= 0 && saved >= 0);
+	if (fd < 0 || saved < 0)
+		return;
+	unlink(path);
+	the_mme->reject_log_ms = 1000;
+	dup2(fd, STDERR_FILENO);
+	nanosleep(&(struct timespec){1, 100 * 1000 * 1000}, NULL); /* the earlier tests' lines a period ago */
+	long long t0 = now_ms();
+	rejected(FOREIGN, 200);
+	long long flood_s = (now_ms() - t0) / 1000 + 1;
+	nanosleep(&(struct timespec){1, 100 * 1000 * 1000}, NULL);
+	rejected(FOREIGN, 1); /* a period later: its line names the rest */
+	t0 = now_ms();
+	rejected(NULL, 100);
+	long long made_up_s = (now_ms() - t0) / 1000 + 1;
+	/* a genuine device meanwhile: served as ever */
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	device_init(&u, k_ok);
+	CHECK_INT(attach(&l, PCID, "provisioning", &u, &r), 0);
+	CHECK_INT(om_radio_ue_detach(&l, PCID, TIMEOUT), 0);
+	om_radio_link_close(&l);
+	/* once the flood's period is over, a device its home refuses: its line */
+	nanosleep(&(struct timespec){1, 100 * 1000 * 1000}, NULL);
+	CHECK(attach(&l, ROAMER, "provisioning", &u, &r) != 0);
+	om_radio_link_close(&l);
+	om_milenage_clear(&u.m);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	the_mme->reject_log_ms = 10000;
+	unsigned told = 0;
+	unsigned one = lines_with(fd, " attach-reject ", "imsi=" FOREIGN " ", &told);
+	unsigned made_up = lines_with(fd, " attach-reject ", "imsi=99999", NULL) - one;
+	unsigned roamer = lines_with(fd, " attach-reject ", "imsi=" ROAMER " ", NULL);
+	close(fd);
+	CHECK_MSG(one >= 2 && one <= (unsigned)flood_s + 1, "%u lines for one IMSI in %lld s", one, flood_s);
+	CHECK_MSG(told >= 1, "no line for that IMSI names how many were suppressed");
+	CHECK_MSG(made_up <= 16 + (unsigned)made_up_s + 1, "%u lines for 100 made-up IMSIs in %lld s", made_up,
+		  made_up_s);
+	CHECK_INT(roamer, 1);
+}
+
+/*
+ * Review (session 6): a radio link could send frames as fast as it liked,
+ * each a worker's time. Above max_frames_per_s (20 on this server) the link
+ * is closed with one line; a device attaching meanwhile on its own link is
+ * served in its normal time. On the old code the flooding link stayed open.
+ */
+static void frame_flood_closes_the_link(struct mme *m)
+{
+	struct om_radio_link flood, dev;
+	struct test_usim u;
+	struct om_radio_attach_result r;
+	static const uint8_t smc_complete[] = {0x07, 0x5e}; /* ignored in MME_IDLE */
+	uint16_t port = 0;
+	struct radio_srv *srv = radio_srv_start(m, "127.0.0.1", 0, &port);
+	CHECK(srv != NULL);
+	if (!srv)
+		return;
+	char path[] = "/tmp/om-vno-mme-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	CHECK(fd >= 0 && saved >= 0);
+	unlink(path);
+	dup2(fd, STDERR_FILENO);
+	CHECK_INT(test_radio_connect(&flood, port), 0);
+	int rc = 0, sent = 0;
+	for (; sent < 2000 && rc == 0; sent++)
+		rc = om_radio_send(&flood, OM_RADIO_NAS, smc_complete, sizeof(smc_complete));
+	struct om_radio_frame f;
+	while ((rc = om_radio_recv(&flood, &f, TIMEOUT)) == 0)
+		;
+	/* closed with what it sent still unread: a reset, or an orderly close */
+	CHECK_MSG(rc == OM_ERADIO_CLOSED || rc == OM_EIO, "flooding link: %s", om_errname(rc));
+	/* a device on its own link: attached and detached as ever */
+	device_init(&u, k_ok);
+	int saved_port = radio_port;
+	radio_port = port;
+	long long t0 = now_ms();
+	CHECK_INT(attach(&dev, PCID, "provisioning", &u, &r), 0);
+	CHECK_INT(om_radio_ue_detach(&dev, PCID, TIMEOUT), 0);
+	long long took = now_ms() - t0;
+	radio_port = (uint16_t)saved_port;
+	om_radio_link_close(&dev);
+	om_radio_link_close(&flood);
+	om_milenage_clear(&u.m);
+	radio_srv_stop(srv);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	unsigned lines = lines_with(fd, " radio-frame-flood ", "max_frames_per_s=20", NULL);
+	close(fd);
+	CHECK_MSG(lines == 1, "%u radio-frame-flood lines", lines);
+	CHECK(took < TIMEOUT);
+	printf("frame flood: closed after up to %d frames sent; the device attached and detached in %lld ms\n", sent,
+	       took);
+}
+
 static const char conf_text[] =
 	"[vno]\n"
 	"radio_listen = 127.0.0.1:0\n"
@@ -920,6 +1078,7 @@ static const char conf_text[] =
 	"t3450_ms = 3000\n"
 	"first_message_ms = 1500\n"
 	"idle_timeout_s = 1\n"
+	"max_frames_per_s = 1000000\n" /* the floods below; frame_flood_closes_the_link has its own server */
 	"[diameter]\n"
 	"identity = mme.vno.lab\n"
 	"realm = vno.lab\n"
@@ -976,8 +1135,18 @@ int main(void)
 		radio_deadlines_close_silent_links();
 		uplink_frame_longer_than_nas_closes_the_link();
 		bad_input_gets_an_answer();
+		attach_reject_lines_are_rate_limited();
 		radio_srv_stop(srv);
 	}
+	mme_free(&mme);
+	/* a server whose links may send 20 frames a second */
+	static struct vno_conf slow;
+	slow = conf;
+	slow.max_frames_per_s = 20;
+	slow.idle_timeout_s = 60; /* not what closes the flooding link */
+	CHECK_INT(mme_init(&mme, &slow, &ops), 0);
+	the_mme = &mme;
+	frame_flood_closes_the_link(&mme);
 	mme_free(&mme);
 	test_echo_stop(&echo);
 	return check_done();

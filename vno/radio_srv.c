@@ -66,7 +66,7 @@ struct radio_srv {
 	pthread_cond_t idle;
 	struct radio_admit admit; /* every link in the table is in it */
 	bool stopping, loop_stop, stop_swept;
-	struct om_log_limit lim_connect, lim_refused, lim_closed, lim_frame;
+	struct om_log_limit lim_connect, lim_refused, lim_closed, lim_frame, lim_flood;
 	struct session **slot;    /* conf->max_devices links by slot */
 	uint32_t *gen;            /* per slot: bumped when its link goes */
 	int *free_slot;
@@ -94,6 +94,8 @@ struct session {
 	bool authed;               /* srv->admit has been told of AKA passed */
 	uint32_t slot, gen;
 	long long connected, last_frame;
+	long long rate_window;     /* start of the second whose frames rate_n counts */
+	unsigned rate_n;
 	struct session *qnext;
 	pthread_mutex_t send_lock; /* the MME (a worker) and a push (the push server's thread) both send */
 	size_t have;
@@ -302,12 +304,37 @@ static bool frame_counts(const struct session *se, int before)
 	return !se->last_frame || se->ue.authenticated || before != MME_IDLE || se->ue.state != MME_IDLE;
 }
 
+/*
+ * Whether the link is within max_frames_per_s (review: a link could send
+ * frames as fast as it liked, each one a worker's time). One frame more in
+ * a second closes it: a device's attach is about five frames. The line is
+ * rate-limited as a refusal (anyone can cause it); the link's place goes
+ * to others at once.
+ */
+static bool frame_rate_ok(struct session *se, long long now)
+{
+	if (now - se->rate_window >= 1000) {
+		se->rate_window = now;
+		se->rate_n = 0;
+	}
+	if (++se->rate_n <= se->srv->conf->max_frames_per_s)
+		return true;
+	unsigned long dropped = 0;
+	if (may_log(se->srv, &se->srv->lim_flood, &dropped))
+		om_notice("radio-frame-flood", "peer=%s imsi=%s max_frames_per_s=%u suppressed=%lu", se->peer,
+			  se->ue.imsi[0] ? se->ue.imsi : "-", se->srv->conf->max_frames_per_s, dropped);
+	return false;
+}
+
 /* Feed every whole frame in the buffer to the state machine: 0, or -1 to close. */
 static int drain(struct session *se)
 {
 	struct om_radio_frame f;
 	int rc;
+	long long now = mme_now_ms(); /* one read a run: what one read brought came at once */
 	while ((rc = om_radio_take_buf(se->buf, &se->have, &f)) == 1) {
+		if (!frame_rate_ok(se, now))
+			return -1;
 		int before = se->ue.state;
 		if (f.type != OM_RADIO_NAS) {
 			unsigned long dropped = 0; /* before AKA a link is anyone's: rate-limited as refusals */
@@ -506,6 +533,7 @@ static struct session *session_new(struct radio_srv *s, int fd, const struct soc
 	atomic_init(&se->evicted, false);
 	mme_ue_init(&se->ue, s->mme, send_frame, se);
 	se->ue.wake = wake_session;
+	se->ue.source = sa->sin_addr.s_addr;
 	snprintf(se->peer, sizeof(se->peer), "%s:%u", ip, ntohs(sa->sin_port));
 	se->connected = mme_now_ms();
 	return se;

@@ -22,7 +22,7 @@ static const struct om_conf_key fixed_keys[] = {
 	{"vno", "log_level", 0},    {"vno", "pcap", 0},         {"vno", "s6a_pcap", 0},
 	{"vno", "run_dir", 0},      {"vno", "max_devices", 0},  {"vno", "t3460_ms", 0},
 	{"vno", "t3450_ms", 0},     {"vno", "nas_ciphering", 0}, {"vno", "max_unauth", 0},   {"vno", "max_unauth_per_source", 0},
-	{"vno", "first_message_ms", 0}, {"vno", "idle_timeout_s", 0}, {"diameter", "identity", 1}, {"diameter", "realm", 1},
+	{"vno", "first_message_ms", 0}, {"vno", "idle_timeout_s", 0}, {"vno", "max_frames_per_s", 0}, {"diameter", "identity", 1}, {"diameter", "realm", 1},
 	{"diameter", "listen", 1},  {"diameter", "timeout_ms", 0},
 	{"diameter", "tls", 0},     {"diameter", "tls_cert", 0}, {"diameter", "tls_key", 0},
 	{"diameter", "tls_ca", 0},  {"diameter", "tls_crl", 0},
@@ -314,6 +314,10 @@ static int load_main(struct vno_conf *c, const struct om_conf *cf, const char *p
 	if (om_conf_uint(cf, "vno", "idle_timeout_s", 300, 1, 86400, &v, err, err_len))
 		goto out;
 	c->idle_timeout_s = (unsigned)v;
+	/* An attach is about five uplink frames: 50 a second is ten attaches' worth on one link. */
+	if (om_conf_uint(cf, "vno", "max_frames_per_s", 50, 5, 1000000, &v, err, err_len))
+		goto out;
+	c->max_frames_per_s = (unsigned)v;
 	if (om_conf_uint(cf, "vno", "t3460_ms", 6000, 50, 60000, &v, err, err_len))
 		goto out;
 	c->t3460_ms = (unsigned)v;

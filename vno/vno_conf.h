@@ -81,6 +81,7 @@ struct vno_conf {
 	unsigned max_unauth_per_source; /* the same, from one IPv4 address */
 	unsigned first_message_ms;    /* connect to the first whole frame */
 	unsigned idle_timeout_s;      /* a link without an attached device and no frame */
+	unsigned max_frames_per_s;    /* uplink frames a link may send in a second; one more closes it */
 	unsigned t3460_ms, t3450_ms;
 	uint8_t nas_eea;              /* NAS ciphering the MME selects: 2 (128-EEA2) or 0 (EEA0, lab captures) */
 	char metrics_listen[80];      /* [metrics] listen, "" = off (svc/metrics.h) */

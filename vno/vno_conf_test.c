@@ -99,6 +99,7 @@ static void radio_bounds(void)
 	CHECK_INT(c.max_unauth_per_source, 16);
 	CHECK_INT(c.first_message_ms, 5000);
 	CHECK_INT(c.idle_timeout_s, 300);
+	CHECK_INT(c.max_frames_per_s, 50);
 	char text[256];
 	snprintf(text, sizeof(text), "%s[vno]\nmax_devices = 10\n", home);
 	CHECK_MSG(load(&c, text, err, sizeof(err)) == 0, "%s", err);
@@ -121,6 +122,7 @@ static void radio_bounds(void)
 		{"max_unauth_per_source = 9\nmax_unauth = 8", "max_unauth_per_source"}, /* above max_unauth */
 		{"first_message_ms = 99", "first_message_ms"},
 		{"idle_timeout_s = 0", "idle_timeout_s"},
+		{"max_frames_per_s = 4", "max_frames_per_s"},
 		{"max_devices = 1048577", "max_devices"}, /* above VNO_MAX_DEVICES_MAX */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
