@@ -4,7 +4,8 @@
  * proxy before its tunnel opens (vno/bearer_request.h). The parser never
  * reads past the bytes it was given; a whole request ends in the blank line
  * within BEARER_REQUEST_MAX and parses the same without what follows it,
- * and never whole one octet earlier; a target it accepts is a host of
+ * and never whole one octet earlier; bearer_request_scan, fed the same
+ * octets in pieces, gives the same verdict at every piece; a target it accepts is a host of
  * letters, digits, '.', '-', '_' and a port 1-65535, and the request
  * written again from what was parsed parses to the same host, port and key.
  *
@@ -27,6 +28,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	struct bearer_request r, again;
 	enum bearer_req_verdict v = bearer_request_parse(buf, size, &r);
+	/* The incremental scan agrees with the parse at every read, in reads of the first octet's size. */
+	struct bearer_scan sc = {0};
+	size_t step = size ? (size_t)(unsigned char)data[0] % 64 + 1 : 1;
+	for (size_t got = 0;;) {
+		got = got + step < size ? got + step : size;
+		enum bearer_req_verdict sv = bearer_request_scan(&sc, buf, got), pv = bearer_request_parse(buf, got, &again);
+		if (sv != pv)
+			abort();
+		if (sv != BEARER_REQ_MORE || got == size)
+			break;
+	}
 	if (v != BEARER_REQ_OK) {
 		if (v == BEARER_REQ_MORE && size >= BEARER_REQUEST_MAX)
 			abort();

@@ -75,6 +75,7 @@ struct tunnel {
 	struct vno_bearer *b;        /* once its key named it (under proxy.lock) */
 	struct tunnel *prev, *next;  /* the pending list, or b's tunnels */
 	size_t req_len, d2u_len, u2d_len;
+	struct bearer_scan scan;     /* T_REQUEST: how far the request has been looked at */
 	uint8_t *d2u, *u2d;          /* BEARER_BUF each, one allocation, from the dial on */
 	char target[300];            /* host:port, for the log */
 	char req[BEARER_REQUEST_MAX];     /* may hold the key: cleansed when done */
@@ -591,8 +592,12 @@ static void read_request(struct proxy *p, struct tunnel *t)
 			return;
 		}
 		t->req_len += (size_t)r;
+		/* Only the new octets are looked at; the request is parsed once, whole (review: it was parsed
+		 * anew on every read, quadratic in a request sent in small pieces). */
+		enum bearer_req_verdict v = bearer_request_scan(&t->scan, t->req, t->req_len);
 		struct bearer_request req;
-		enum bearer_req_verdict v = bearer_request_parse(t->req, t->req_len, &req);
+		if (v == BEARER_REQ_OK)
+			v = bearer_request_parse(t->req, t->req_len, &req);
 		switch (v) {
 		case BEARER_REQ_MORE:
 			continue;

@@ -128,6 +128,41 @@ enum bearer_req_verdict bearer_request_parse(const char *buf, size_t len, struct
 	return BEARER_REQ_OK;
 }
 
+/*
+ * bearer_request_parse's line rules, one octet at a time: a NUL anywhere
+ * before the blank line is bad at once; a line with a CR that is not its
+ * CRLF is bad when the line ends; the line after BEARER_HEADERS_MAX header
+ * lines is too many; an empty line after the request line ends the request.
+ */
+enum bearer_req_verdict bearer_request_scan(struct bearer_scan *s, const char *buf, size_t len)
+{
+	size_t end = len > BEARER_REQUEST_MAX ? BEARER_REQUEST_MAX : len;
+	for (size_t i = s->pos; i < end; i++) {
+		char c = buf[i];
+		if (c == '\0')
+			return BEARER_REQ_BAD_BYTES;
+		bool cr_before = i > s->line_start && buf[i - 1] == '\r';
+		if (c == '\n' && cr_before) {
+			bool empty = i - 1 == s->line_start;
+			if (s->bad_cr)
+				return BEARER_REQ_BAD_BYTES;
+			if (s->lines > 0 && empty) {
+				s->pos = i + 1;
+				return BEARER_REQ_OK;
+			}
+			if (s->lines > BEARER_HEADERS_MAX)
+				return BEARER_REQ_TOO_LONG;
+			s->lines++;
+			s->line_start = i + 1;
+			s->bad_cr = false;
+		} else if (cr_before) {
+			s->bad_cr = true;
+		}
+	}
+	s->pos = end;
+	return len >= BEARER_REQUEST_MAX ? BEARER_REQ_TOO_LONG : BEARER_REQ_MORE;
+}
+
 const char *bearer_req_status(enum bearer_req_verdict v)
 {
 	switch (v) {

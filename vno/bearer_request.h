@@ -49,5 +49,26 @@ struct bearer_request {
  */
 enum bearer_req_verdict bearer_request_parse(const char *buf, size_t len, struct bearer_request *r);
 
+/*
+ * Where an incremental look at a request that is still coming has got to
+ * (bearer_request_scan). Zeroed for a new request.
+ */
+struct bearer_scan {
+	size_t pos;               /* octets looked at */
+	size_t line_start;        /* where the line being read begins */
+	unsigned lines;           /* lines ended so far */
+	bool bad_cr;              /* a CR not followed by LF in that line */
+};
+
+/*
+ * Look at the octets of buf that came since the last call (buf holds all
+ * len so far, the same first octets as before): each octet once, however
+ * the request is cut into reads. Returns what bearer_request_parse(buf, len)
+ * would, but for BEARER_REQ_OK: the blank line is in, parse once now.
+ * BEARER_REQ_MORE, BEARER_REQ_TOO_LONG and BEARER_REQ_BAD_BYTES are its
+ * verdicts for the same octets (fuzz/bearer_request.c checks it).
+ */
+enum bearer_req_verdict bearer_request_scan(struct bearer_scan *s, const char *buf, size_t len);
+
 /* The status line's code and text for a refusal verdict, as the proxy answers it. */
 const char *bearer_req_status(enum bearer_req_verdict v);

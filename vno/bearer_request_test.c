@@ -227,6 +227,47 @@ static void bad_bytes(void)
 	CHECK_INT(with_headers("X-a: b\rc", &r), BEARER_REQ_BAD_BYTES);
 }
 
+/*
+ * Review (session 6): the proxy parsed the whole request anew on every
+ * read. bearer_request_scan looks at each new octet once: fed one octet at
+ * a time, and in pieces of every size, it gives bearer_request_parse's
+ * verdict for the octets so far at every piece, for the genuine request and
+ * each refusal above, and has looked at each octet once (pos).
+ */
+static void scan_agrees_with_parse_piece_by_piece(void)
+{
+	static char reqs[6][BEARER_REQUEST_MAX + 64];
+	size_t lens[6];
+	memcpy(reqs[0], genuine, genuine_len); /* whole */
+	lens[0] = genuine_len;
+	memcpy(reqs[1], genuine, genuine_len); /* a NUL in the key's header */
+	reqs[1][genuine_len - 6] = '\0';
+	lens[1] = genuine_len;
+	lens[2] = (size_t)snprintf(reqs[2], sizeof(reqs[2]), "CONNECT a:1 HTTP/1.1\r\nX-a: b\rc\r\n\r\n"); /* bare CR */
+	size_t n = (size_t)snprintf(reqs[3], sizeof(reqs[3]), "CONNECT a:1 HTTP/1.1"); /* too many lines */
+	for (int i = 0; i <= BEARER_HEADERS_MAX; i++)
+		n += (size_t)snprintf(reqs[3] + n, sizeof(reqs[3]) - n, "\r\nX:");
+	n += (size_t)snprintf(reqs[3] + n, sizeof(reqs[3]) - n, "\r\n\r\n");
+	lens[3] = n;
+	memset(reqs[4], 'a', BEARER_REQUEST_MAX + 10); /* no blank line in BEARER_REQUEST_MAX */
+	lens[4] = BEARER_REQUEST_MAX + 10;
+	lens[5] = (size_t)snprintf(reqs[5], sizeof(reqs[5]), "\r\n\r\r\n\n\r\nX\r\n\r\n"); /* odd line ends */
+	for (int k = 0; k < 6; k++)
+		for (size_t step = 1; step <= 64; step++) {
+			struct bearer_scan sc = {0};
+			struct bearer_request r;
+			for (size_t got = 0; got < lens[k];) {
+				got = got + step < lens[k] ? got + step : lens[k];
+				enum bearer_req_verdict sv = bearer_request_scan(&sc, reqs[k], got);
+				enum bearer_req_verdict pv = bearer_request_parse(reqs[k], got, &r);
+				CHECK_MSG(sv == pv, "request %d, pieces of %zu, at %zu: scan %d, parse %d", k, step, got, sv, pv);
+				if (sv != BEARER_REQ_MORE)
+					break;
+				CHECK_INT(sc.pos, got); /* every octet so far looked at, none twice */
+			}
+		}
+}
+
 int main(void)
 {
 	load_genuine();
@@ -238,5 +279,6 @@ int main(void)
 	bad_targets();
 	header_flood();
 	bad_bytes();
+	scan_agrees_with_parse_piece_by_piece();
 	return check_done();
 }
