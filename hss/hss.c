@@ -213,9 +213,11 @@ int hss_update_location(struct hss *h, const char *imsi, const uint8_t visited_p
 		return HSS_INVALID;
 	}
 	pthread_mutex_lock(&h->lock);
+	om_store_sync_unlocks(&h->lock); /* as for an AIR: ulr_in_txn keeps what it read in its own row and out */
 	rc = ulr_in_txn(h, imsi, visited_plmn, origin_host, OM_STORE_LAZY, out, &ev, replaced);
 	if (rc == 1)
 		rc = ulr_in_txn(h, imsi, visited_plmn, origin_host, OM_STORE_DURABLE, out, &ev, replaced);
+	om_store_sync_unlocks(NULL);
 	pthread_mutex_unlock(&h->lock);
 	if (rc == HSS_OK && replaced[0] && h->notify)
 		h->notify(h->notify_arg, HSS_NOTIFY_CANCEL_UPDATE, imsi, replaced, NULL);

@@ -297,6 +297,9 @@ static int auth_info(struct hss *h, const char *imsi, const uint8_t plmn[static 
 		return HSS_ERROR;
 	}
 	pthread_mutex_lock(&h->lock);
+	/* the store lets go of h->lock while a commit waits for its sync (docs/store.md "Group commit"):
+	 * reserve_in_txn keeps what it read in its own row and grant, and a commit is its last use of the store */
+	om_store_sync_unlocks(&h->lock);
 	enum om_store_durability d = resync ? OM_STORE_DURABLE : OM_STORE_LAZY;
 	for (unsigned attempt = 1;; attempt++) {
 		memset(&g, 0, sizeof(g));
@@ -320,6 +323,7 @@ static int auth_info(struct hss *h, const char *imsi, const uint8_t plmn[static 
 		if (rc != HSS_ERROR || !om_store_retry(g.store_rc, attempt))
 			break;
 	}
+	om_store_sync_unlocks(NULL);
 	pthread_mutex_unlock(&h->lock);
 	hss_events_log(h, &g.ev, imsi, host);
 	if (rc != HSS_OK)

@@ -43,6 +43,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -225,6 +226,20 @@ OM_NODISCARD int om_store_begin(struct om_store *s, enum om_store_durability d);
 OM_NODISCARD int om_store_commit(struct om_store *s);
 /* Roll back the open transaction; no-op without one. */
 int om_store_rollback(struct om_store *s);
+
+/*
+ * Group commit that pays (docs/store.md "Group commit"): until called again
+ * with NULL, this thread's SQLite transactions let go of mu (which the
+ * thread holds) while they wait for the -wal's sync after their COMMIT or
+ * ROLLBACK, and take it back before om_store_commit or om_store_rollback
+ * returns, so the next handler under mu runs and its commit shares the sync.
+ * The handle is between transactions while mu is let go; the caller must hold
+ * nothing read under mu across a commit that another holder of mu could
+ * change. A commit still returns only once it is durable (a lazy commit or
+ * a rollback, once every durable commit written before it is). PostgreSQL:
+ * no effect (its COMMIT is a round trip on the connection mu guards).
+ */
+void om_store_sync_unlocks(pthread_mutex_t *mu);
 
 /*
  * Busy statements (docs/store.md "Busy statements"). A statement stepped to

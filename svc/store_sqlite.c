@@ -18,7 +18,10 @@
  * same file, and the others wait for that sync instead of making their
  * own. So a durable commit is on stable storage when om_store_commit
  * returns, as with synchronous=FULL, and commits that arrive together
- * share one fdatasync.
+ * share one fdatasync. A thread that named its lock (om_store_sync_unlocks)
+ * lets go of it for the wait, so the next handler's commit can arrive; a
+ * lazy commit or a rollback waits for the durable commits written before
+ * it that are still in their sync.
  *
  * BEGIN IMMEDIATE, COMMIT and ROLLBACK are prepared once per connection.
  *
@@ -70,7 +73,16 @@ struct sq_store {
 	sqlite3_stmt *txn[SQ_N_TXN]; /* prepared once per connection */
 	struct wal_group *group;     /* NULL for a database that is not a file */
 	int durable;                 /* the open transaction's durability */
+	unsigned waiting;            /* threads in group_flush on this handle (under group->mu) */
 };
+
+/* The caller's lock this thread's commits let go while they wait for a sync (om_store_sync_unlocks). */
+static __thread pthread_mutex_t *sync_unlocks;
+
+void om_store_sync_unlocks(pthread_mutex_t *mu)
+{
+	sync_unlocks = mu;
+}
 
 struct sq_stmt {
 	struct om_stmt base;
@@ -220,24 +232,36 @@ static void group_drop(struct wal_group *g)
 }
 
 /*
- * After a durable transaction's COMMIT (under synchronous=NORMAL its frames
- * are written to the -wal, not synced): wait until the -wal is synced past
- * it. The first thread to find no sync running syncs, through this
- * connection's own -wal handle, for every commit written until then; the
- * others wait for that sync, and one whose commit came after it started
- * syncs next. A failed sync is fatal, as in PostgreSQL: the commit is
+ * After a transaction ends: wait until the -wal is synced past it. A durable
+ * commit takes the next number and waits for it; a lazy commit or a rollback
+ * waits for every durable commit written before it ended (it may have read
+ * one: nothing it answers may rest on a commit a power cut could undo). The
+ * first thread to find no sync running syncs, through this connection's own
+ * -wal handle, for every commit written until then; the others wait for that
+ * sync, and one whose commit came after it started syncs next. While it
+ * waits, a thread lets go of the lock it named with om_store_sync_unlocks
+ * (its handle is between transactions then) and takes it back before
+ * returning. A failed sync is fatal, as in PostgreSQL: the commit is
  * visible and the kernel may have dropped the pages it could not write, so
  * a retried fdatasync could succeed without them (docs/store.md).
  */
-static void group_flush(struct sq_store *q)
+static void group_flush(struct sq_store *q, int durable)
 {
 	struct wal_group *g = q->group;
 	sqlite3_file *wal = NULL;
 	if (!g || sqlite3_file_control(q->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal ||
 	    !wal->pMethods)
 		return; /* no -wal open: the transaction wrote nothing */
+	pthread_mutex_t *held = sync_unlocks;
 	pthread_mutex_lock(&g->mu);
-	uint64_t mine = ++g->written;
+	uint64_t mine = durable ? ++g->written : g->written;
+	if (g->flushed >= mine) {
+		pthread_mutex_unlock(&g->mu);
+		return;
+	}
+	q->waiting++;
+	if (held)
+		pthread_mutex_unlock(held); /* order: held, then g->mu; letting go never blocks */
 	while (g->flushed < mine) {
 		if (g->flushing) {
 			pthread_cond_wait(&g->cv, &g->mu);
@@ -259,7 +283,11 @@ static void group_flush(struct sq_store *q)
 			g->flushed = upto;
 		pthread_cond_broadcast(&g->cv);
 	}
+	q->waiting--;
+	pthread_cond_broadcast(&g->cv); /* sq_close may wait for the last waiter */
 	pthread_mutex_unlock(&g->mu);
+	if (held)
+		pthread_mutex_lock(held);
 }
 
 static int sq_begin(struct om_store *s, enum om_store_durability d)
@@ -278,8 +306,7 @@ static int sq_commit(struct om_store *s)
 			txn_step(q, SQ_ROLLBACK);
 		return rc;
 	}
-	if (q->durable)
-		group_flush(q);
+	group_flush(q, q->durable);
 	return 0;
 }
 
@@ -288,7 +315,9 @@ static int sq_rollback(struct om_store *s)
 	struct sq_store *q = (struct sq_store *)s;
 	if (sqlite3_get_autocommit(q->db))
 		return 0;
-	return txn_step(q, SQ_ROLLBACK);
+	int rc = txn_step(q, SQ_ROLLBACK);
+	group_flush(q, 0);
+	return rc;
 }
 
 static int sq_user_version(struct om_store *s, int *out)
@@ -429,6 +458,12 @@ static void sq_txn_finalize(struct sq_store *q)
 static void sq_close(struct om_store *s)
 {
 	struct sq_store *q = (struct sq_store *)s;
+	if (q->group) { /* a thread that let go of the caller's lock may still be waiting on this handle */
+		pthread_mutex_lock(&q->group->mu);
+		while (q->waiting)
+			pthread_cond_wait(&q->group->cv, &q->group->mu);
+		pthread_mutex_unlock(&q->group->mu);
+	}
 	sq_txn_finalize(q);
 	sqlite3_close(q->db);
 	group_drop(q->group);

@@ -620,15 +620,22 @@ static int watched(int fd)
 	return w;
 }
 
+static void (*sync_gate)(void); /* called once, at the start of the next watched sync */
+
 static int synced(int fd, int (*real)(int))
 {
 	unsigned long n = 0;
 	int w = watched(fd);
+	void (*gate)(void) = NULL;
 	if (w) {
 		pthread_mutex_lock(&sync_mu);
 		n = ++sync_started;
+		gate = sync_gate;
+		sync_gate = NULL;
 		pthread_mutex_unlock(&sync_mu);
 	}
+	if (gate)
+		gate();
 	int rc = real(fd);
 	if (w && rc == 0) {
 		pthread_mutex_lock(&sync_mu);
@@ -803,6 +810,146 @@ static void handles_on_one_file_share_its_group_commit(void)
 	om_store_close(first);
 }
 
+/*
+ * Group commit that pays (om_store_sync_unlocks): handlers that take turns
+ * under one lock, as a daemon's do, on one handle. The first commit's sync
+ * is held at the syscall until two more commits were written (10 s at most):
+ * that can happen only if the first let go of the lock while it waited. Then
+ * one sync covers both: 3 durable commits, 2 syncs (with the lock held
+ * through the wait, as before, 3), and each commit still returns after a
+ * -wal sync that started after it was called.
+ */
+static pthread_mutex_t handler_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct om_store *shared;
+static volatile int lazy_returned;
+
+struct handler {
+	int id, durable, rc, uncovered;
+	unsigned long done_before; /* syncs completed when the handler's commit was called */
+	unsigned long done_after;  /* and when it returned */
+};
+
+static void *handler_run(void *arg)
+{
+	struct handler *h = arg;
+	pthread_mutex_lock(&handler_lock);
+	om_store_sync_unlocks(&handler_lock);
+	char sql[64];
+	snprintf(sql, sizeof(sql), "INSERT INTO t VALUES (%d, %d)", h->id, h->id);
+	h->rc = om_store_begin(shared, h->durable ? OM_STORE_DURABLE : OM_STORE_LAZY);
+	if (h->rc == 0)
+		h->rc = om_store_exec(shared, sql);
+	unsigned long before = syncs_started();
+	h->done_before = syncs_done();
+	h->rc = h->rc == 0 ? om_store_commit(shared) : (om_store_rollback(shared), h->rc);
+	h->done_after = syncs_done();
+	if (!h->durable)
+		lazy_returned = 1;
+	if (h->rc == 0 && h->durable && !synced_since(before))
+		h->uncovered++;
+	om_store_sync_unlocks(NULL);
+	pthread_mutex_unlock(&handler_lock);
+	return NULL;
+}
+
+static void wait_for(int (*cond)(void), unsigned ms)
+{
+	for (unsigned i = 0; i < ms / 10 && !cond(); i++)
+		usleep(10000);
+}
+
+static int three_written(void)
+{
+	return setting_long(shared, "durable_commits") >= 3;
+}
+
+static void gate_until_three_written(void)
+{
+	wait_for(three_written, 10000);
+}
+
+static struct om_store *probe; /* a second handle: sees a commit once its COMMIT wrote it */
+
+static int lazy_row_written(void)
+{
+	struct om_stmt *st = NULL;
+	int y = om_stmt_prepare(probe, "SELECT COUNT(*) FROM t WHERE id = 99", &st) == 0 &&
+		om_stmt_step(st) == OM_STORE_ROW && om_stmt_col_int64(st, 0) == 1;
+	om_stmt_finalize(st);
+	return y;
+}
+
+static int lazy_back(void)
+{
+	return lazy_returned;
+}
+
+/* Hold the sync until the lazy commit was written, then give it 2 s to return early (it must not). */
+static void gate_until_lazy_written(void)
+{
+	wait_for(lazy_row_written, 10000);
+	wait_for(lazy_back, 2000);
+}
+
+static void run_handlers(struct handler *h, int n)
+{
+	pthread_t th[4];
+	unsigned long base = syncs_started();
+	for (int i = 0; i < n; i++) {
+		if (pthread_create(&th[i], NULL, handler_run, &h[i]))
+			CHECK_MSG(0, "handler %d", i);
+		if (i == 0) /* the first is in its sync (held by the gate) before the others start */
+			while (syncs_started() == base)
+				usleep(1000);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+}
+
+static void handlers_under_one_lock_share_a_sync(void)
+{
+	if (backend != OM_STORE_SQLITE)
+		return;
+	shared = fresh(NULL);
+	if (!shared)
+		return;
+	CHECK_INT(om_store_exec(shared, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"), 0);
+	CHECK_MSG(watch_wal(path) == 0, "no %s-wal", path);
+	pthread_mutex_lock(&sync_mu);
+	sync_gate = gate_until_three_written;
+	pthread_mutex_unlock(&sync_mu);
+	struct handler h[3] = { { .id = 1, .durable = 1 }, { .id = 2, .durable = 1 }, { .id = 3, .durable = 1 } };
+	run_handlers(h, 3);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(h[i].rc, 0);
+		CHECK_INT(h[i].uncovered, 0); /* each answer after a -wal sync that began after its commit */
+	}
+	CHECK_INT(setting_long(shared, "durable_commits"), 3);
+	CHECK_INT(setting_long(shared, "wal_syncs"), 2); /* the second and third shared one */
+	CHECK_INT(syncs_done(), 2);
+	CHECK_INT(count_rows(shared), 3);
+
+	/* a lazy commit that may have read a durable one still in its sync returns after that sync */
+	probe = again(5000);
+	CHECK_MSG(probe != NULL, "second handle");
+	lazy_returned = 0;
+	pthread_mutex_lock(&sync_mu);
+	sync_gate = gate_until_lazy_written;
+	pthread_mutex_unlock(&sync_mu);
+	struct handler l[2] = { { .id = 50, .durable = 1 }, { .id = 99, .durable = 0 } };
+	if (probe)
+		run_handlers(l, 2);
+	CHECK_INT(l[0].rc, 0);
+	CHECK_INT(l[1].rc, 0);
+	CHECK_MSG(l[1].done_before == 2 && l[1].done_after == 3,
+		  "lazy commit began with %lu syncs done and returned with %lu (want 2, then 3: after the durable one's)",
+		  l[1].done_before, l[1].done_after);
+	CHECK_INT(setting_long(shared, "wal_syncs"), 3); /* the lazy commit made none of its own */
+	om_store_close(probe);
+	om_store_close(shared);
+	watch_wal("");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -830,6 +977,7 @@ int main(void)
 		a_second_handle_keeps_the_first_handles_locks();
 		a_durable_commit_returns_after_a_wal_sync_covering_it();
 		handles_on_one_file_share_its_group_commit();
+		handlers_under_one_lock_share_a_sync();
 	}
 	t_pg_stop(&pg);
 	char cmd[300];
