@@ -23,22 +23,47 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <openssl/crypto.h>
+
 #include "admin_call.h"
 #include "store_fence.h"
 #include "lab_dro_int.h"
 
 #define C2 (DRO_RO_C - 1) /* RO-C's index among the extra ROs */
 
+/*
+ * RO-C's cluster, and its ICF's and DRF's databases each owned by a role of
+ * its own (ro_c_icf, ro_c_drf: no superuser, CONNECT on its own database
+ * only, a password in <workdir>/ro-c-<what>.pgpass; docs/lab.md "Case 2").
+ * Each role may read pg_stat_replication's sync_state (pg_read_all_stats):
+ * the db_peer check refuses a role blind to an asynchronous standby.
+ */
 int dro_case2_primary(struct dro *a)
 {
-	char err[512];
+	char err[512], pass[DRO_PATH_CAP];
 	if (om_pg_cluster_start(&a->primary, NULL, 0, err, sizeof(err)) < 0)
 		return dro_problem(a->r, "RO-C's PostgreSQL cluster: %s", err), OM_ELAB_SETUP;
 	a->primary_up = 1;
-	if (om_pg_cluster_createdb(&a->primary, "ro_c_icf", a->icf_db[C2], DRO_PATH_CAP, err, sizeof(err)) < 0 ||
-	    om_pg_cluster_createdb(&a->primary, "ro_c_drf", a->drf_db[C2], DRO_PATH_CAP, err, sizeof(err)) < 0)
+	if (om_pg_cluster_createdb_owned(&a->primary, "ro_c_icf", dro_at(a, pass, "ro-c-hss.pgpass"), a->icf_db[C2],
+					 DRO_PATH_CAP, err, sizeof(err)) < 0 ||
+	    om_pg_cluster_createdb_owned(&a->primary, "ro_c_drf", dro_at(a, pass, "ro-c-drf.pgpass"), a->drf_db[C2],
+					 DRO_PATH_CAP, err, sizeof(err)) < 0 ||
+	    om_pg_cluster_exec(&a->primary, "GRANT pg_read_all_stats TO ro_c_icf, ro_c_drf", err, sizeof(err)) < 0)
 		return dro_problem(a->r, "RO-C's databases: %s", err), OM_ELAB_SETUP;
 	return 0;
+}
+
+/* RO-C2's copy of RO-C's password file for what (hss, drf): its own file, 0600. 0 or -1. */
+static int copy_passfile(struct dro *a, const char *what, char *to)
+{
+	char from[DRO_PATH_CAP];
+	size_t len = 0;
+	char *text = lab_slurp(dro_at(a, from, "ro-c-%s.pgpass", what), &len);
+	int rc = text && lab_write_file(dro_at(a, to, "ro-c2-%s.pgpass", what), text, 0600) == 0 ? 0 : -1;
+	if (text)
+		OPENSSL_cleanse(text, len);
+	free(text);
+	return rc;
 }
 
 /*
@@ -83,14 +108,16 @@ out:
 int dro_case2_standby(struct dro *a)
 {
 	char err[512], old_db[DRO_PATH_CAP + 8], new_db[2 * DRO_PATH_CAP + 32], own_db[2 * DRO_PATH_CAP + 32];
-	char old_run[80], new_run[80];
+	char old_run[80], new_run[80], pass_icf[DRO_PATH_CAP], pass_drf[DRO_PATH_CAP];
 	/* synchronous: every durable SQN mark RO-C commits is on the standby before a SEQ under it leaves */
 	if (om_pg_cluster_standby(&a->standby, &a->primary, NULL, 1, err, sizeof(err)) < 0)
 		return dro_problem(a->r, "RO-C2's standby: %s", err), OM_ELAB_SETUP;
 	a->standby_up = 1;
-	if (om_pg_cluster_uri(&a->standby, "ro_c_icf", a->icf_db2, sizeof(a->icf_db2)) < 0 ||
-	    om_pg_cluster_uri(&a->standby, "ro_c_drf", a->drf_db2, sizeof(a->drf_db2)) < 0)
-		return dro_problem(a->r, "RO-C2's database URIs"), OM_ELAB_SETUP;
+	/* the same roles (replicated with the data), each RO-C2 daemon with its own copy of the password */
+	if (copy_passfile(a, "hss", pass_icf) < 0 || copy_passfile(a, "drf", pass_drf) < 0 ||
+	    om_pg_cluster_role_uri(&a->standby, "ro_c_icf", pass_icf, a->icf_db2, sizeof(a->icf_db2)) < 0 ||
+	    om_pg_cluster_role_uri(&a->standby, "ro_c_drf", pass_drf, a->drf_db2, sizeof(a->drf_db2)) < 0)
+		return dro_problem(a->r, "RO-C2's database URIs and password files"), OM_ELAB_SETUP;
 	/* each names the other cluster of the pair: the old primary is fenced (docs/decisions.md) */
 	snprintf(old_db, sizeof(old_db), "db = %s\n", a->icf_db[C2]);
 	snprintf(new_db, sizeof(new_db), "db = %s\ndb_peer = %s\n", a->icf_db2, a->icf_db[C2]);
@@ -190,6 +217,23 @@ static int ask(struct dro *a, const char *sock, const char *line, struct show *s
 	return rc < 0 ? rc : res.code;
 }
 
+/*
+ * On RO-C2's promoted cluster, as its daemons' URIs name them: each role is
+ * no superuser, gets into its own database, and is refused at the other's
+ * ("permission denied for database": the other's tables out of its reach).
+ */
+static void roles_kept(struct dro *a)
+{
+	const char *uri[2] = { a->icf_db2, a->drf_db2 }, *db[2] = { "ro_c_icf", "ro_c_drf" };
+	char err[512];
+	for (int i = 0; i < 2; i++) {
+		if (om_pg_cluster_role_kept(uri[i], db[1 - i], err, sizeof(err)) == 0)
+			a->r->roles_ok++;
+		else
+			dro_problem(a->r, "RO-C2's role %s %s", db[i], err);
+	}
+}
+
 void dro_case2_verify(struct dro *a)
 {
 	struct lab_dro_result *r = a->r;
@@ -219,6 +263,7 @@ void dro_case2_verify(struct dro *a)
 			dro_problem(r, "%s: RO-C2's DRF says %s ours=%d, want gone to SHO-A", d->tre_id,
 				    rc ? om_errname(rc) : "ok", s.ours);
 	}
+	roles_kept(a);
 	fenced(a);
 }
 

@@ -694,6 +694,8 @@ void lab_dro_report(FILE *f, const struct lab_dro_result *r)
 			r->sqn_ok, r->n_ro[DRO_RO_C]);
 		fprintf(f, "  %3u/%-3u   gone to SHO-A in RO-C2's register (RO-C's completions replicated)\n",
 			r->register_ok, r->n_ro[DRO_RO_C]);
+		fprintf(f, "  %3u/2     case-2 daemons' roles (ro_c_icf, ro_c_drf) no superuser, refused at each other's database\n",
+			r->roles_ok);
 	}
 	fprintf(f, "  %3u/%-3u hold SHO-A's application parameters (./M2MAppParams: %s, the lab TLS CA)\n",
 		r->app_params_ok, r->n, APP_SERVER);

@@ -83,6 +83,7 @@ struct lab_dro_result {
 	unsigned n_phase[2], ok_phase[2]; /* RO-C's devices before and after the failover */
 	unsigned sqn_ok;                  /* RO-C's PCIDs whose last SQN is in their ICF's IND slot */
 	unsigned register_ok;             /* RO-C's devices RO-C2's DRF shows as gone to SHO-A */
+	unsigned roles_ok;                /* RO-C2's ICF and DRF roles: no superuser, refused at the other's database */
 	double failover_ms;               /* kill to RO-C2's ICF and DRF started */
 	char problems[32][200];
 	unsigned n_problems;

@@ -640,3 +640,30 @@ fail:
 	}
 	return rc;
 }
+
+int om_pg_cluster_exec(const struct om_pg_cluster *c, const char *sql, char *err, size_t err_len)
+{
+	return admin_exec(c, sql, NULL, 0, err, err_len);
+}
+
+int om_pg_cluster_role_kept(const char *uri, const char *other_db, char *err, size_t err_len)
+{
+	PGconn *pc = PQconnectdb(uri);
+	PGresult *r = PQstatus(pc) == CONNECTION_OK
+			      ? PQexec(pc, "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user")
+			      : NULL;
+	int plain = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "false");
+	if (!plain)
+		snprintf(err, err_len, "at its own database: %s", r ? "a superuser" : PQerrorMessage(pc));
+	PQclear(r);
+	PQfinish(pc);
+	if (!plain)
+		return OM_ESTORE;
+	const char *keys[] = { "dbname", "dbname", NULL }, *vals[] = { uri, other_db, NULL };
+	pc = PQconnectdbParams(keys, vals, 1);
+	int refused = PQstatus(pc) != CONNECTION_OK && strstr(PQerrorMessage(pc), "permission denied for database");
+	if (!refused)
+		snprintf(err, err_len, "at %s: %s", other_db, PQstatus(pc) == CONNECTION_OK ? "got in" : PQerrorMessage(pc));
+	PQfinish(pc);
+	return refused ? 0 : OM_ESTORE;
+}

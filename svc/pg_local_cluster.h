@@ -122,3 +122,14 @@ OM_NODISCARD int om_pg_cluster_createdb_owned(const struct om_pg_cluster *c, con
 /* The URI om_pg_cluster_createdb_owned writes: database db as its role db, the password from passfile. 0 or OM_EINVAL. */
 OM_NODISCARD int om_pg_cluster_role_uri(const struct om_pg_cluster *c, const char *db, const char *passfile, char *out,
 					size_t out_len);
+
+/* Run sql on c's postgres database as its superuser (the starter). 0, or OM_ESTORE with the reason in err. */
+OM_NODISCARD int om_pg_cluster_exec(const struct om_pg_cluster *c, const char *sql, char *err, size_t err_len);
+
+/*
+ * Whether the role of uri (a daemon's, as om_pg_cluster_createdb_owned
+ * writes it) keeps to its own: it gets in, is no superuser, and is refused
+ * at other_db ("permission denied for database"). 0, or OM_ESTORE with
+ * what failed in err.
+ */
+OM_NODISCARD int om_pg_cluster_role_kept(const char *uri, const char *other_db, char *err, size_t err_len);

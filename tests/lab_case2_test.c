@@ -10,7 +10,10 @@
  * ICF started on a postgresql:// database, as front end 1. After the
  * failover RO-C's cluster, ICF and DRF came back and both daemons refused,
  * fenced by RO-C2's promoted copy (docs/decisions.md "Fencing the old
- * primary"); RO-C2's had started with its peer gone.
+ * primary"); RO-C2's had started with its peer gone. Each case-2 daemon
+ * connects as its own role (ro_c_icf, ro_c_drf: db and db_peer name it and
+ * its password file), which on RO-C2's promoted cluster is no superuser and
+ * is refused at the other daemon's database (the lab's roles_kept).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,26 @@ int main(void)
 	CHECK(out && strstr(out, "2/2     PCIDs whose last SQN at RO-C2's ICF is in their ICF's IND slot"));
 	CHECK(out && strstr(out, "2/2     gone to SHO-A in RO-C2's register"));
 	CHECK(out && strstr(out, "2/2   provisioned through case 1: RO,"));
+	/* RO-C2's ICF and DRF roles, tried on its promoted cluster: no superuser, refused at each other's database */
+	CHECK(out && strstr(out, "2/2     case-2 daemons' roles (ro_c_icf, ro_c_drf) no superuser, refused at each"));
+	/* each case-2 daemon's db and db_peer name its own role and a 0600 password file, never the starter */
+	static const char *const confs[][2] = { { "ro-c-hss.conf", "ro_c_icf" }, { "ro-c2-hss.conf", "ro_c_icf" },
+						{ "ro-c-drf.conf", "ro_c_drf" }, { "ro-c2-drf.conf", "ro_c_drf" } };
+	for (size_t i = 0; i < 4; i++) {
+		char *conf = file(confs[i][0]), want[64], *p = conf;
+		int uris = 0;
+		snprintf(want, sizeof(want), "&user=%s&passfile=", confs[i][1]);
+		while (p && (p = strstr(p, "postgresql://"))) {
+			size_t n = strcspn(p, "\n");
+			char line[1200];
+			snprintf(line, sizeof(line), "%.*s", (int)n, p);
+			CHECK_MSG(strstr(line, want) && strstr(line, ".pgpass"), "%s: %s", confs[i][0], line);
+			uris++;
+			p += n;
+		}
+		CHECK_MSG(uris == 2, "%s: %d postgresql:// URIs (db and db_peer)", confs[i][0], uris);
+		free(conf);
+	}
 
 	/* RO-C's devices are TRH-00000001 (before) and TRH-00000002 (after); their PCIDs 001-06 ...1 and ...2 */
 	char *icf1 = file("ro-c-hss.log"), *icf2 = file("ro-c2-hss.log");
