@@ -36,7 +36,9 @@
  * its own (ro_c_icf, ro_c_drf: no superuser, CONNECT on its own database
  * only, a password in <workdir>/ro-c-<what>.pgpass; docs/lab.md "Case 2").
  * Each role may read pg_stat_replication's sync_state (pg_read_all_stats):
- * the db_peer check refuses a role blind to an asynchronous standby.
+ * the db_peer check refuses a role blind to an asynchronous standby. The grant
+ * also shows each role the other's sessions in pg_stat_activity, query text
+ * included ($N placeholders, no values: docs/threats.md R.4).
  */
 int dro_case2_primary(struct dro *a)
 {
