@@ -418,24 +418,36 @@ static int silent_listener(uint16_t *port)
 	return fd;
 }
 
+/*
+ * A port bound but never listened on: a connection to it is refused, and while the socket is held no
+ * other process can take the port (a closed listener's port could be bound by anyone on the machine).
+ */
+static int refusing_port(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
 /* A PVA that cannot say: a good TRE with parameters gets 503 and nothing, within the client's deadline. */
 static void status_unavailable(const struct aas_config *good_cfg, X509 *issuer)
 {
 	static struct aas_config c;
 	char url[64];
-	uint16_t port = 0;
+	uint16_t port = 0, refused = 0;
 	int fd = silent_listener(&port);
+	int rfd = refusing_port(&refused);
 	struct om_ocsp_options oo = { .timeout_ms = 1000 };
 	for (int k = 0; k < 3; k++) {
 		c = *good_cfg;
 		c.ocsp = NULL;
 		if (k < 2) {
-			/* k 0: it hangs; k 1: nothing listens (the silent listener closed) */
-			if (k == 1 && fd >= 0) {
-				close(fd);
-				fd = -1;
-			}
-			snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)port);
+			/* k 0: it hangs; k 1: nothing listens (a port held bound, never listened on: refused) */
+			snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)(k == 0 ? port : refused));
 			CHECK_INT(om_ocsp_client_new(&c.ocsp, url, issuer, c.trust, &oo), 0);
 		}
 		int64_t sent = om_metric_value(&aas_sent, NULL);
@@ -456,6 +468,8 @@ static void status_unavailable(const struct aas_config *good_cfg, X509 *issuer)
 	}
 	if (fd >= 0)
 		close(fd);
+	if (rfd >= 0)
+		close(rfd);
 }
 
 /*
