@@ -83,6 +83,23 @@ void t_swtpm_stop(struct t_swtpm *t)
 	rm_tree(t->dir);
 }
 
+static int watch_pause(void);
+
+/* This process's threads (/proc/self/task), or -1. */
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+static void watch_resume(int paused);
+
 int t_softhsm_init(struct t_softhsm *h, const char *label, const char *pin)
 {
 	char path[200], why[400], so_pin[24];
@@ -129,8 +146,17 @@ int t_softhsm_init(struct t_softhsm *h, const char *label, const char *pin)
 	 * Made as the lab makes its token, through PKCS#11 (softhsm2-util took the PINs as
 	 * arguments, which any local user reads in /proc/<pid>/cmdline), in a child process of
 	 * its own: this process's module and SOFTHSM2_CONF are not disturbed by a second store.
+	 * The command-line watcher is stopped across the fork: a thread running then may hold
+	 * an allocator lock (opendir, strdup) that the child, which calls malloc and dlopen,
+	 * would wait on for ever (seen as a risk under AddressSanitizer). The child is not
+	 * exec'd, so no command line appears meanwhile; the watcher is started again after.
 	 */
-	int rc = lab_p11_make_token(path, h->label, so_pin, h->pin, why, sizeof(why));
+	int paused = watch_pause();
+	int threads = count_threads();
+	int rc = threads == 1 ? lab_p11_make_token(path, h->label, so_pin, h->pin, why, sizeof(why)) : -1;
+	if (threads != 1)
+		snprintf(why, sizeof(why), "%d threads would run across the token's fork (1 wanted)", threads);
+	watch_resume(paused);
 	memset(so_pin, 0, sizeof(so_pin));
 	if (rc != 0) {
 		fprintf(stderr, "t_softhsm: %s\n", why);
@@ -219,6 +245,24 @@ int t_cmdlines_watch(void)
 		return -1;
 	}
 	return 0;
+}
+
+/* Stops the watcher, if it runs, so that no other thread runs across a fork; 1 if it ran. */
+static int watch_pause(void)
+{
+	if (!atomic_exchange(&watching, 0))
+		return 0;
+	pthread_join(watcher, NULL);
+	return 1;
+}
+
+/* Starts it again; if it cannot be, the scan count is zeroed so the test's scan check fails. */
+static void watch_resume(int paused)
+{
+	if (paused && t_cmdlines_watch() != 0) {
+		fprintf(stderr, "t_softhsm: the command-line watcher could not be started again\n");
+		scans = 0;
+	}
 }
 
 unsigned long t_cmdlines_stop(void)

@@ -58,7 +58,9 @@ void t_softhsm_free(struct t_softhsm *h);
  * (/proc/<pid>/cmdline). t_cmdlines_watch starts a thread that reads the
  * command line of this process and every descendant over and over (every
  * 2 ms; softhsm2-util lived some 100 ms) until t_cmdlines_stop, which
- * returns the number of scans. t_cmdlines_with: how many distinct command
+ * returns the number of scans (t_softhsm_init stops it across its fork and
+ * starts it again, and fails if any other thread would run across that fork).
+ * t_cmdlines_with: how many distinct command
  * lines seen held needle (each printed on stderr). 0 or -1 (start).
  */
 int t_cmdlines_watch(void);

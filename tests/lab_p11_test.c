@@ -78,7 +78,7 @@ int main(void)
 	tre = NULL;
 	CHECK_INT(om_tre_open(&tre, path, 0), OM_ETRE_BACKEND);
 	om_tre_close(tre);
-	/* another device's token: same label and PIN, not the same keys (made while the watch still runs) */
+	/* another device's token: same label and PIN, not the same keys (made with the watch paused across its fork, running again after) */
 	struct t_softhsm other;
 	CHECK_INT(t_softhsm_init(&other, "openmcim-lab", pin), 0);
 	tre = NULL;
