@@ -339,3 +339,12 @@ pid_t du_parent(pid_t pid)
 		return -1;
 	return (pid_t)pp;
 }
+
+long long du_metric_sample(const char *page, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = page; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ' ')
+			return atoll(p + n + 1);
+	return -1;
+}

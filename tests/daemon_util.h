@@ -100,3 +100,6 @@ size_t du_count_entries(const char *dir);
 
 /* pid's parent (/proc/pid/stat), or -1 when it is gone or unreadable. */
 pid_t du_parent(pid_t pid);
+
+/* The value of the sample line "name value" (name with its labels) in a metrics page, or -1 when absent. */
+long long du_metric_sample(const char *page, const char *name);

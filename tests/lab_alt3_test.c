@@ -26,10 +26,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "daemon_util.h"
 
 static char dir[] = "/tmp/om-lab-alt3-XXXXXX";
 
-static long long sample(const char *page, const char *name);
 static char *file(const char *rel);
 
 /* The AAS's page (metrics/aas.prom, the lab's scrape): promtool's check, and the counters of the run. */
@@ -52,22 +52,13 @@ static void aas_metrics(void)
 		{ "openmcim_aas_refusals_total{code=\"OM_EOBJ_TOO_LONG\"}", 1 },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		long long got = page ? sample(page, want[i].name) : -2;
+		long long got = page ? du_metric_sample(page, want[i].name) : -2;
 		CHECK_MSG(got == want[i].want, "aas: %s = %lld, want %lld", want[i].name, got, want[i].want);
 	}
 	CHECK_MSG(page && !strstr(page, "delivered"), "no delivery counted");
 	free(page);
 }
 
-/* The value of the sample line "name value" in page, or -1 when absent. */
-static long long sample(const char *page, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = page; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (!strncmp(p, name, n) && p[n] == ' ')
-			return atoll(p + n + 1);
-	return -1;
-}
 
 static char *file(const char *rel)
 {

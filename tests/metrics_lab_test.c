@@ -28,15 +28,6 @@ static const char *const daemons[] = { "pva",	    "vno",	 "ro-hss",    "ro-drf",
 				       "sho-b-sho", "sho-b-drf", "sho-b-dpf" };
 #define N_DAEMONS (sizeof(daemons) / sizeof(daemons[0]))
 
-/* The value of the sample line "name value" (name with its labels) in page, or -1 when absent. */
-static long long sample(const char *page, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = page; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (!strncmp(p, name, n) && p[n] == ' ')
-			return atoll(p + n + 1);
-	return -1;
-}
 
 static char *page_of(const char *daemon)
 {
@@ -51,7 +42,7 @@ static char *page_of(const char *daemon)
 static void expect(const char *daemon, const char *name, long long want)
 {
 	char *p = page_of(daemon);
-	long long got = p ? sample(p, name) : -2;
+	long long got = p ? du_metric_sample(p, name) : -2;
 	CHECK_MSG(got == want, "%s: %s = %lld, want %lld", daemon, name, got, want);
 	free(p);
 }
