@@ -302,6 +302,7 @@ static void release(struct mme_ue *ue)
 		m->attached[ue->slot] = NULL;
 	while (ue->pushing) /* no push finds ue from here on; one sending now holds it (bounded by SO_SNDTIMEO) */
 		pthread_cond_wait(&m->released, &m->lock);
+	owner = owns_slot(ue); /* a newer attach may have taken the slot (and sent its ULR) meanwhile: then no PUR */
 	ue->releasing = owner && ue->registered;
 	pthread_mutex_unlock(&m->lock);
 	if (ue->releasing) {

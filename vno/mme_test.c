@@ -666,6 +666,93 @@ static void slow_push_stalls_no_attach(void)
 
 
 /*
+ * Review (session 7): release() read whether it owned the IMSI's slot before
+ * waiting for a push sending to it, and acted on that after. Meanwhile the
+ * device attached again on another link and took the slot (no PUR was in
+ * flight, so it did not wait) and sent its ULR; once the push's send ended,
+ * the old context sent a PUR after that ULR and the HSS dropped the device's
+ * current location. Link a's context waits in release() for a held push
+ * while PCID attaches on link b; after the push ends, no PUR may follow.
+ */
+static void release_waiting_for_a_push_sends_no_pur_after_a_newer_attach(void)
+{
+	struct om_radio_link a, b;
+	struct test_usim ua, ub;
+	struct om_radio_attach_result ra, rb;
+	pthread_t th;
+	device_init(&ua, k_ok);
+	device_init(&ub, k_ok);
+	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &ra), 0);
+	struct mme_ue *ue = NULL;
+	int slot = -1;
+	for (int i = 0; i < 500 && !ue; i++) { /* reachable for pushes once its Attach Complete is through */
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+		pthread_mutex_lock(&the_mme->lock);
+		ue = mme_context_of(the_mme, PCID);
+		if (ue && (ue->slot < 0 || the_mme->attached[ue->slot] != ue))
+			ue = NULL;
+		if (ue) {
+			slot = ue->slot;
+			held.real = ue->send;
+			ue->send = holding_send; /* PCID's link is idle: its worker sends nothing meanwhile */
+		}
+		pthread_mutex_unlock(&the_mme->lock);
+	}
+	CHECK(ue != NULL);
+	if (!ue) {
+		om_radio_link_close(&a);
+		return;
+	}
+	pthread_mutex_lock(&held.lock);
+	held.hold = true;
+	held.in_push = false;
+	held.done = false;
+	pthread_mutex_unlock(&held.lock);
+	CHECK_INT(pthread_create(&th, NULL, push_main, the_mme), 0);
+	for (int i = 0; i < 1000 && !held_flag(&held.in_push); i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	CHECK(held_flag(&held.in_push));
+	int purs = counter(&hss.pur), ulrs = counter(&hss.ulr);
+	om_radio_link_close(&a); /* its worker releases the context: it waits in release() for the push */
+	bool waiting = false;
+	for (int i = 0; i < 1000 && !waiting; i++) { /* release() takes it off attached[] before it waits */
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+		pthread_mutex_lock(&the_mme->lock);
+		waiting = the_mme->owner[slot] == ue && the_mme->attached[slot] != ue && ue->pushing;
+		pthread_mutex_unlock(&the_mme->lock);
+	}
+	CHECK(waiting);
+	CHECK_INT(attach(&b, PCID, "provisioning", &ub, &rb), 0); /* the device again, on another link */
+	CHECK_INT(counter(&hss.ulr), ulrs + 1);
+	pthread_mutex_lock(&the_mme->lock);
+	uint32_t given = the_mme->pool_heap_len; /* the old context's address is handed back at release()'s end */
+	pthread_mutex_unlock(&the_mme->lock);
+	pthread_mutex_lock(&held.lock);
+	held.hold = false;
+	pthread_cond_broadcast(&held.cond);
+	pthread_mutex_unlock(&held.lock);
+	pthread_join(th, NULL);
+	bool released = false;
+	for (int i = 0; i < 1000 && !released; i++) { /* 10 s */
+		pthread_mutex_lock(&the_mme->lock);
+		released = the_mme->pool_heap_len > given;
+		pthread_mutex_unlock(&the_mme->lock);
+		if (!released)
+			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	CHECK(released);
+	CHECK_MSG(counter(&hss.pur) == purs, "%d PUR(s) after the newer attach's ULR: the HSS loses its location",
+		  counter(&hss.pur) - purs);
+	CHECK_INT(om_radio_ue_detach(&b, PCID, TIMEOUT), 0);
+	for (int i = 0; i < 1000 && counter(&hss.pur) == purs; i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	CHECK_INT(counter(&hss.pur), purs + 1); /* the newer context's own PUR */
+	om_radio_link_close(&b);
+	om_milenage_clear(&ua.m);
+	om_milenage_clear(&ub.m);
+}
+
+/*
  * first_message_ms (1500 here): a silent link, and one that trickles a byte
  * at a time without ever making a frame, are closed then, not before.
  * idle_timeout_s (1 here): a link left with no context after a reject is
@@ -1129,6 +1216,7 @@ int main(void)
 		keyless_attach_after_the_device_displaces_nothing(echo.port);
 		authenticated_attach_replaces_the_older_context(echo.port);
 		slow_push_stalls_no_attach();
+		release_waiting_for_a_push_sends_no_pur_after_a_newer_attach();
 		t3460_retransmits_then_aborts();
 		moving_deadline_holds_one_heap_entry();
 		unauthenticated_nas_lines_are_rate_limited();
