@@ -59,6 +59,7 @@ struct wal_group {
 	pthread_cond_t cv;
 	uint64_t written, flushed, syncs;
 	int flushing;
+	int wal_fd; /* the group's own fd on the -wal, used by the leader only (-1: not open) */
 };
 
 static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -204,6 +205,7 @@ static int group_take(sqlite3 *db, struct wal_group **out)
 		g->ino = st.st_ino;
 		pthread_mutex_init(&g->mu, NULL);
 		pthread_cond_init(&g->cv, NULL);
+		g->wal_fd = -1;
 		g->next = groups;
 		groups = g;
 	}
@@ -224,6 +226,8 @@ static void group_drop(struct wal_group *g)
 		while (*pp != g)
 			pp = &(*pp)->next;
 		*pp = g->next;
+		if (g->wal_fd >= 0)
+			close(g->wal_fd);
 		pthread_mutex_destroy(&g->mu);
 		pthread_cond_destroy(&g->cv);
 		free(g);
@@ -232,12 +236,71 @@ static void group_drop(struct wal_group *g)
 }
 
 /*
+ * The leader's sync of the -wal. Another thread may be using q's connection
+ * meanwhile (its caller's lock is let go), so the sync must not touch the
+ * connection's own -wal sqlite3_file: it fdatasyncs an fd of the group's own
+ * on the -wal's path (any fd on the inode syncs its data). The -wal keeps
+ * its inode while any handle of the group is open (every connection holds
+ * a SHARED lock on the database file in WAL mode, so none deletes it on
+ * close); should it have been unlinked all the same, the fd is opened anew.
+ * On a newly opened fd the directory is synced too, as SQLite's first sync
+ * of a -wal it created does. If the -wal cannot be opened (say EMFILE), the
+ * sync goes through the connection's handle under the connection's own
+ * mutex (the store opens SQLITE_OPEN_FULLMUTEX), which waits for the other
+ * thread's call to end. Only the leader (flushing) calls this for g.
+ */
+static int wal_sync(struct sq_store *q, struct wal_group *g, sqlite3_file *wal)
+{
+	struct stat st;
+	if (g->wal_fd >= 0 && (fstat(g->wal_fd, &st) != 0 || st.st_nlink == 0)) {
+		close(g->wal_fd);
+		g->wal_fd = -1;
+	}
+	int fresh = 0;
+	if (g->wal_fd < 0) {
+		const char *wal_path = sqlite3_filename_wal(sqlite3_db_filename(q->db, "main"));
+		if (wal_path)
+			g->wal_fd = open(wal_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fresh = g->wal_fd >= 0;
+	}
+	if (g->wal_fd < 0) {
+		sqlite3_mutex *m = sqlite3_db_mutex(q->db);
+		sqlite3_mutex_enter(m);
+		int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+		sqlite3_mutex_leave(m);
+		return rc;
+	}
+	if (fdatasync(g->wal_fd) != 0) {
+		om_error("store-sync", "errno=%d reason=wal-fdatasync-failed", errno);
+		return SQLITE_IOERR_FSYNC;
+	}
+	if (fresh) {
+		char dir[4096];
+		const char *wal_path = sqlite3_filename_wal(sqlite3_db_filename(q->db, "main"));
+		const char *slash = strrchr(wal_path, '/'); /* SQLite gives the full path */
+		if (!slash || (size_t)(slash - wal_path) >= sizeof(dir))
+			return SQLITE_IOERR_DIR_FSYNC;
+		size_t n = slash == wal_path ? 1 : (size_t)(slash - wal_path);
+		memcpy(dir, wal_path, n);
+		dir[n] = '\0';
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int rc = dfd >= 0 && fsync(dfd) == 0 ? SQLITE_OK : SQLITE_IOERR_DIR_FSYNC;
+		if (dfd >= 0)
+			close(dfd);
+		if (rc != SQLITE_OK)
+			om_error("store-sync", "errno=%d reason=wal-directory-fsync-failed", errno);
+		return rc;
+	}
+	return SQLITE_OK;
+}
+
+/*
  * After a transaction ends: wait until the -wal is synced past it. A durable
  * commit takes the next number and waits for it; a lazy commit or a rollback
  * waits for every durable commit written before it ended (it may have read
  * one: nothing it answers may rest on a commit a power cut could undo). The
- * first thread to find no sync running syncs, through this connection's own
- * -wal handle, for every commit written until then; the others wait for that
+ * first thread to find no sync running syncs the -wal (wal_sync) for every
+ * commit written until then; the others wait for that
  * sync, and one whose commit came after it started syncs next. While it
  * waits, a thread lets go of the lock it named with om_store_sync_unlocks
  * (its handle is between transactions then) and takes it back before
@@ -270,7 +333,7 @@ static void group_flush(struct sq_store *q, int durable)
 		g->flushing = 1;
 		uint64_t upto = g->written;
 		pthread_mutex_unlock(&g->mu);
-		int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+		int rc = wal_sync(q, g, wal);
 		if (rc != SQLITE_OK) {
 			om_error("store-sync", "file=%s rc=%d reason=wal-sync-failed", sqlite3_db_filename(q->db, "main"),
 				 rc);
