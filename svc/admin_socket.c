@@ -182,17 +182,9 @@ struct client {
 /*
  * Refusal lines, limited per uid (threats S.16): any local user can connect in a loop, and a line
  * per refusal let one fill the log. A uid gets one line per REFUSED_INTERVAL_MS; its next line
- * names how many were suppressed since. REFUSED_UIDS uids are followed at once; a refusal of any
- * other while all are within their interval shares one line a second (rest).
+ * names how many were suppressed since (om_log_keyed_pass, svc/log.h).
  */
-#define REFUSED_UIDS 16
 #define REFUSED_INTERVAL_MS 10000
-struct refused_uid {
-	uid_t uid;
-	int used;
-	int64_t since;            /* ms: its last line */
-	unsigned long suppressed; /* refusals since, not logged */
-};
 
 /* Connections accepted per round of the loop: a flood is taken off the listen queue without
  * keeping the clients already admitted waiting for more than one round's worth. */
@@ -206,8 +198,7 @@ struct loop {
 	char refused[64];
 	struct client *c[OM_ADMIN_CLIENTS_MAX];
 	size_t n;
-	struct refused_uid ru[REFUSED_UIDS];
-	struct om_log_limit rest;
+	struct om_log_keyed refusals; /* per uid */
 };
 
 static int64_t now_ms(void)
@@ -217,39 +208,11 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 1 if a refusal of uid may be logged now, with *suppressed the count to name in its line; 0 (counted) if not. */
-static int refusal_logged(struct loop *L, uid_t uid, unsigned long *suppressed)
-{
-	int64_t now = now_ms();
-	struct refused_uid *e = NULL, *spare = NULL;
-	for (size_t i = 0; i < REFUSED_UIDS && !e; i++) {
-		struct refused_uid *r = &L->ru[i];
-		if (r->used && r->uid == uid)
-			e = r;
-		else if (!r->used || (now - r->since >= REFUSED_INTERVAL_MS && (!spare || spare->used)))
-			spare = r; /* a free entry first, else one whose interval is over */
-	}
-	if (e && now - e->since < REFUSED_INTERVAL_MS) {
-		e->suppressed++;
-		return 0;
-	}
-	if (!e && !spare)
-		return om_log_limit_pass(&L->rest, 1, suppressed);
-	if (!e) {
-		e = spare; /* an expired entry's count, if any, is lost with it: its uid stopped for an interval */
-		*e = (struct refused_uid){ .uid = uid, .used = 1 };
-	}
-	*suppressed = e->suppressed;
-	e->suppressed = 0;
-	e->since = now;
-	return 1;
-}
-
 /* A refused connection or command: one notice line, limited per uid. */
 static void log_refusal(struct loop *L, uid_t uid, pid_t pid, const char *reason, const char *command, size_t command_len)
 {
 	unsigned long suppressed = 0;
-	if (!refusal_logged(L, uid, &suppressed))
+	if (!om_log_keyed_pass(&L->refusals, uid, REFUSED_INTERVAL_MS, &suppressed))
 		return;
 	if (command)
 		om_notice(L->refused, "uid=%u pid=%d reason=%s command=%.*s suppressed=%lu", (unsigned)uid, (int)pid,
