@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,21 +105,6 @@ static int allowed_methods(const struct om_http_server *s, const char *path, cha
 }
 
 
-/*
- * No Nagle on the answer: evhttp writes an answer's TLS records one by one,
- * and a second small segment held back until the peer's delayed ACK costs
- * 40 ms per exchange (found by the lab: a handover waited 45 ms for its answer).
- */
-static void no_delay(struct evhttp_request *req)
-{
-	struct evhttp_connection *c = evhttp_request_get_connection(req);
-	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
-	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-	int one = 1;
-	if (fd >= 0)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 /* The verified client certificate, a reference of its own (NULL without TLS or certificate). */
 static X509 *peer_cert(struct evhttp_request *req)
 {
@@ -141,7 +125,6 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	char allow[64];
 
 	http_conn_handling(s, req);
-	no_delay(req);
 	r.method = method_name(evhttp_request_get_command(req));
 	r.path = path && *path ? path : "/";
 	http_peer_text(evhttp_request_get_connection(req), r.peer, sizeof(r.peer));
@@ -447,10 +430,33 @@ void om_http_reply_header(struct om_http_req *r, const char *name, const char *v
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
+/*
+ * One TLS record per answer (issue 14): evhttp puts the status line and
+ * headers in one buffer chain and moves the body in as another, and
+ * bufferevent_openssl makes a record, and a write(2), of each chain when the
+ * loop finds the socket writable. An answer that fits one record (16 KiB of
+ * plaintext) is made one chain here, after evhttp queued it and before the
+ * loop writes it: half the records, writes and loopback deliveries per
+ * answer, and one read for the client (or its proxy) instead of two.
+ */
+#define ONE_RECORD_MAX 16384u
+
+static void one_record(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+	size_t n = evbuffer_get_length(out);
+	if (n > 0 && n <= ONE_RECORD_MAX && evbuffer_get_contiguous_space(out) < n)
+		(void)evbuffer_pullup(out, -1); /* on failure the answer goes as before, in two records */
+}
+
 void http_send(struct om_http_req *r)
 {
+	struct evhttp_connection *c = evhttp_request_get_connection(r->req);
+	struct bufferevent *bev = c && r->s->ssl ? evhttp_connection_get_bufferevent(c) : NULL;
 	http_conn_answered(r->s, r->req);
 	evhttp_send_reply(r->req, r->status, reason_phrase(r->status), NULL);
+	if (bev)
+		one_record(bev);
 }
 
 /* On a worker (r->deferred) the loop sends the answer: only it may touch the connection. */

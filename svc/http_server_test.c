@@ -2,13 +2,20 @@
 /*
  * The HTTP server layer with curl as the client: routing, 404/405, the
  * body bound (413), and TLS with required client certificates (accepted
- * with one from the trusted CA, refused without one or with a stranger's).
+ * with one from the trusted CA, refused without one or with a stranger's),
+ * and each answer over TLS in as few records as its size allows (one up to
+ * 16 KiB: issue 14, evhttp's header and body chains are joined).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <openssl/ssl.h>
 
 #include <openmcim/pki.h>
 
@@ -16,6 +23,7 @@
 #include "daemon_util.h"
 #include "http_server.h"
 #include "pki_fixture.h"
+#include "tls_policy.h"
 
 static char dir[] = "/tmp/om_http_test_XXXXXX";
 
@@ -167,6 +175,99 @@ static void tls_with_required_client_certificate(void)
 	om_ca_free(rogue);
 }
 
+
+/* Application-data records the client received (TLS 1.3: the inner content type of each record). */
+static void count_records(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
+			  void *arg)
+{
+	(void)version;
+	(void)ssl;
+	if (!write_p && content_type == SSL3_RT_INNER_CONTENT_TYPE && len == 1 &&
+	    ((const unsigned char *)buf)[0] == SSL3_RT_APPLICATION_DATA)
+		(*(int *)arg)++;
+}
+
+/*
+ * POST body_len octets to /echo over TLS on a connection of our own; the
+ * number of application-data records the answer came in, or -1 when the
+ * answer was not the body echoed whole.
+ */
+static int records_of_answer(unsigned port, size_t body_len)
+{
+	int records = 0, ok = 0, fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = NULL;
+	size_t cap = body_len + 1024, got = 0;
+	char *req = malloc(body_len + 256), *ans = malloc(cap);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (fd < 0 || !ctx || !req || !ans || om_tls_policy_ctx(ctx) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || !(ssl = SSL_new(ctx)))
+		goto out;
+	SSL_set_msg_callback(ssl, count_records);
+	SSL_set_msg_callback_arg(ssl, &records);
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1)
+		goto out;
+	int n = snprintf(req, 256, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", body_len);
+	memset(req + n, 'b', body_len);
+	if (SSL_write(ssl, req, (int)(n + body_len)) != (int)(n + body_len))
+		goto out;
+	records = 0; /* the session tickets before the answer are not counted (they are handshake records) */
+	for (;;) {
+		int r = SSL_read(ssl, ans + got, (int)(cap - got - 1));
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		ans[got] = '\0';
+		char *end = strstr(ans, "\r\n\r\n");
+		if (end && got - (size_t)(end + 4 - ans) >= body_len) {
+			ok = !strncmp(ans, "HTTP/1.1 200", 12) && got - (size_t)(end + 4 - ans) == body_len &&
+			     end[4] == 'b' && ans[got - 1] == 'b';
+			break;
+		}
+	}
+out:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	if (fd >= 0)
+		close(fd);
+	free(req);
+	free(ans);
+	return ok ? records : -1;
+}
+
+static void answer_in_one_record(void)
+{
+	struct om_ca *ca = pf_make_ca(dir, "Records root", "rec-ca.pem");
+	CHECK(ca != NULL);
+	if (!ca)
+		return;
+	CHECK_INT(pf_issue_tls(ca, dir, "rec-server", "rec.lab"), 0);
+	char cert[300], key[300], err[256] = "";
+	snprintf(cert, sizeof(cert), "%s/rec-server.pem", dir);
+	snprintf(key, sizeof(key), "%s/rec-server.key", dir);
+	struct om_http_tls tls = { .cert_file = cert, .key_file = key };
+	for (unsigned workers = 0; workers <= 1; workers++) {
+		struct om_http_opts o = { .tls = &tls, .max_body = 60000, .limits = { .workers = workers } };
+		struct om_http_server *s = NULL;
+		CHECK_MSG(om_http_server_new(&s, &o, err, sizeof(err)) == 0, "%s", err);
+		if (!s)
+			break;
+		CHECK_INT(om_http_route(s, "POST", "/echo", echo, NULL), 0);
+		CHECK_INT(om_http_server_start(s), 0);
+		unsigned port = om_http_server_port(s);
+		/* status line, headers and body in one record (two before: headers, then body) */
+		CHECK_INT(records_of_answer(port, 1), 1);
+		CHECK_INT(records_of_answer(port, 3000), 1);
+		/* above one record's 16 KiB the answer is still whole, in as many records as it needs */
+		int big = records_of_answer(port, 40000);
+		CHECK_MSG(big >= 3, "40000 octets in %d records", big);
+		om_http_server_free(s);
+	}
+	om_ca_free(ca);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -176,6 +277,7 @@ int main(void)
 	}
 	routes_bodies_and_errors();
 	tls_with_required_client_certificate();
+	answer_in_one_record();
 	du_rm_rf(dir);
 	return check_done();
 }
