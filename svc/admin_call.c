@@ -102,15 +102,19 @@ static int connect_by(struct om_admin_conn *c, const char *path, int64_t deadlin
 	return rc;
 }
 
+/* A line is sent at once when the socket has room (nearly always): poll only when it has none (issue 14). */
 static int send_by(struct om_admin_conn *c, const char *line, int64_t deadline)
 {
 	size_t len = strlen(line);
 	for (size_t off = 0; off < len;) {
-		int r = wait_fd(c->fd, POLLOUT, deadline);
-		if (r < 0)
-			return r;
 		ssize_t w = send(c->fd, line + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+		if (w < 0 && errno == EAGAIN) {
+			int r = wait_fd(c->fd, POLLOUT, deadline);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return OM_EIO;

@@ -64,10 +64,13 @@ static void *work(void *arg)
 			om_http_reply(&j->r, 500, NULL, NULL, 0);
 		}
 		pthread_mutex_lock(&s->q_lock);
+		/* a list that was not empty has its wake-up on the way: the loop takes the whole list after it */
+		int wake = !s->done;
 		j->next = s->done;
 		s->done = j;
 		pthread_mutex_unlock(&s->q_lock);
-		notify_loop(s);
+		if (wake)
+			notify_loop(s);
 		pthread_mutex_lock(&s->q_lock);
 	}
 	pthread_mutex_unlock(&s->q_lock);
@@ -86,7 +89,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	struct om_http_server *s = arg;
 	char drain[64];
 	(void)what;
-	while (read(fd, drain, sizeof(drain)) > 0)
+	/* one read: a wake-up byte left over brings the loop back here (the event is level-triggered) */
+	while (read(fd, drain, sizeof(drain)) == (ssize_t)sizeof(drain))
 		;
 	pthread_mutex_lock(&s->q_lock);
 	struct http_job *j = s->done;
