@@ -89,10 +89,48 @@ unsigned dpf_idle(struct dpf *d, const char *where)
 	return d ? om_store_idle(d->store, where) : 0;
 }
 
+int dpf_tre_key(struct dpf *d, const uint8_t *der, size_t len, EVP_PKEY **key)
+{
+	struct dpf_tre_key *slot = &d->keys[0];
+	*key = NULL;
+	for (size_t i = 0; i < DPF_TRE_KEYS; i++) {
+		struct dpf_tre_key *k = &d->keys[i];
+		if (k->key && k->len == len && !memcmp(k->der, der, len)) {
+			if (EVP_PKEY_up_ref(k->key) != 1)
+				return OM_ECRYPTO;
+			k->used = ++d->key_clock;
+			*key = k->key;
+			return 0;
+		}
+		if (k->used < slot->used)
+			slot = k;
+	}
+	EVP_PKEY *fresh = NULL;
+	uint8_t *copy = NULL;
+	int rc = om_cert_pubkey_decode(&fresh, der, len);
+	if (rc < 0)
+		return rc;
+	/* kept only when there is room for its DER and a second reference: otherwise used once */
+	if ((copy = malloc(len ? len : 1)) && EVP_PKEY_up_ref(fresh) == 1) {
+		free(slot->der);
+		EVP_PKEY_free(slot->key);
+		memcpy(copy, der, len);
+		*slot = (struct dpf_tre_key){ .der = copy, .len = len, .key = fresh, .used = ++d->key_clock };
+	} else {
+		free(copy);
+	}
+	*key = fresh;
+	return 0;
+}
+
 void dpf_close(struct dpf *d)
 {
 	if (!d)
 		return;
+	for (size_t i = 0; i < DPF_TRE_KEYS; i++) {
+		free(d->keys[i].der);
+		EVP_PKEY_free(d->keys[i].key);
+	}
 	dpf_store_close(d);
 	EVP_PKEY_free(d->sign_key);
 	free(d);
@@ -197,7 +235,13 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, const struct dpf
 		FAIL(OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
 		FAIL(rc, "registration lookup: %s", om_errname(rc));
-	if ((rc = sho_remote_tre_sign_key(d->sho, c->tre_id, &c->tre_key)) == OM_ESHO_NOT_FOUND)
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	/* asked each time (the SHO's record is the truth); the same certificate's key is decoded once */
+	if ((rc = sho_remote_tre_sign_der(d->sho, c->tre_id, &der, &der_len)) == 0)
+		rc = dpf_tre_key(d, der, der_len, &c->tre_key);
+	free(der);
+	if (rc == OM_ESHO_NOT_FOUND)
 		rc = OM_EDPF_UNKNOWN_TRE;
 	if (rc < 0)
 		FAIL(rc, "registered Cert_TRE: %s", om_errname(rc));

@@ -788,6 +788,52 @@ static void provision_good(struct device *dv, struct device *other_dv)
 	restored_copy_is_noticed(dv, copy);
 }
 
+
+/*
+ * dpf_tre_key: the key of one Cert_TRE is decoded once and handed out again for
+ * the very same DER (package 3 and the outcome of one device); another
+ * certificate gets its own key; a DER that differs in one byte does not find
+ * the kept key; once DPF_TRE_KEYS other certificates came, the least recently
+ * used key has made room (decoded anew: the same key, another object).
+ */
+static void tre_keys_kept_by_certificate(const struct sho_device_in *a, const struct sho_device_in *b)
+{
+	EVP_PKEY *k1 = NULL, *k2 = NULL, *k3 = NULL, *k4 = NULL;
+	CHECK_INT(dpf_tre_key(P.dpf, a->cert_sign, a->cert_sign_len, &k1), 0);
+	CHECK_INT(dpf_tre_key(P.dpf, a->cert_sign, a->cert_sign_len, &k2), 0);
+	CHECK(k1 && k1 == k2); /* the same key, a reference each */
+	CHECK_INT(dpf_tre_key(P.dpf, b->cert_sign, b->cert_sign_len, &k3), 0);
+	CHECK(k3 && k3 != k1 && EVP_PKEY_eq(k3, k1) != 1);
+	size_t n = a->cert_sign_len;
+	uint8_t *bent = malloc(n);
+	CHECK(bent != NULL);
+	if (bent) {
+		/* a's certificate with its signature's last two octets changed: the same key field, another DER */
+		memcpy(bent, a->cert_sign, n);
+		for (unsigned i = 0; i <= DPF_TRE_KEYS; i++) {
+			EVP_PKEY *k = NULL;
+			bent[n - 1] = (uint8_t)(a->cert_sign[n - 1] ^ (uint8_t)(i + 1));
+			bent[n - 2] = (uint8_t)(a->cert_sign[n - 2] ^ (uint8_t)((i + 1) >> 8));
+			CHECK_INT(dpf_tre_key(P.dpf, bent, n, &k), 0);
+			CHECK(k && k != k1 && EVP_PKEY_eq(k, k1) == 1);
+			EVP_PKEY_free(k);
+			if (i == 0) { /* one other certificate: a's key is still the kept one */
+				CHECK_INT(dpf_tre_key(P.dpf, a->cert_sign, n, &k4), 0);
+				CHECK(k4 == k1);
+				EVP_PKEY_free(k4);
+				k4 = NULL;
+			}
+		}
+		free(bent);
+	}
+	CHECK_INT(dpf_tre_key(P.dpf, a->cert_sign, n, &k4), 0);
+	CHECK(k4 && k4 != k1 && EVP_PKEY_eq(k4, k1) == 1);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+	EVP_PKEY_free(k4);
+}
+
 int main(void)
 {
 	char why[256], err[256];
@@ -805,6 +851,7 @@ int main(void)
 	tk_sho_start(&P, 3);
 	/* the DPF, SHO-B's DRF register beside it */
 	tk_dpf_open(&P, 1);
+	tre_keys_kept_by_certificate(&note[0], &note[1]);
 
 	struct device d1, d2, d3, d4, d5, d6, d7;
 	memset(&d6, 0, sizeof(d6));

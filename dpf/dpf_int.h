@@ -34,6 +34,21 @@ enum dpf_sql {
 	DPF_SQL_N
 };
 
+/*
+ * Keys of Cert_TREs taken lately (dpf_tre_key): a device's package 3 and its
+ * outcome report verify with the key of the same certificate, which the SHO
+ * hands over each time. Looked up by the whole DER, so only the very same
+ * certificate finds a key; the least recently used slot is reused.
+ */
+#define DPF_TRE_KEYS 256
+
+struct dpf_tre_key {
+	uint8_t *der;
+	size_t len;
+	EVP_PKEY *key;
+	uint64_t used;
+};
+
 struct dpf {
 	struct om_store *store;
 	struct om_stmt *stmt[DPF_SQL_N];
@@ -42,7 +57,17 @@ struct dpf {
 	dpf_pva_fn pva;
 	void *pva_ctx;
 	const struct om_admin_peer *drf;
+	struct dpf_tre_key keys[DPF_TRE_KEYS];
+	uint64_t key_clock;
 };
+
+/*
+ * The public key of the Cert_TRE whose DER the SHO gave (its certificate was
+ * checked on its way into the SHO's record), into *key, a reference of the
+ * caller's: from the last DPF_TRE_KEYS certificates when the same DER was
+ * seen, else decoded (om_cert_pubkey_decode) and kept. 0 or a pki code.
+ */
+OM_NODISCARD int dpf_tre_key(struct dpf *d, const uint8_t *der, size_t len, EVP_PKEY **key);
 
 /*
  * Open the record conf names (a SQLite path or a postgresql:// URI), bring

@@ -148,7 +148,7 @@ static int check_statement(struct dpf *d, const char *tre_id, struct statement *
 	/* fetched once: active() hands the same Cert_TRE to our DRF */
 	int rc = sho_remote_tre_sign_der(d->sho, tre_id, &s->sign, &s->sign_len);
 	if (rc == 0)
-		rc = om_cert_pubkey_decode(&key, s->sign, s->sign_len);
+		rc = dpf_tre_key(d, s->sign, s->sign_len, &key);
 	if (rc == OM_ESHO_NOT_FOUND)
 		return om_reason(why, wl, OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
