@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <openmcim/app_params.h>
@@ -73,6 +73,7 @@ struct dpf_dm {
 	struct session *sess;
 	struct session probe;       /* a message of no open session, until it authenticates */
 	uint8_t cookie_key[32];     /* challenge nonces (challenge_nonce), drawn per process */
+	EVP_MAC_CTX *cookie_mac;    /* HMAC-SHA-256 keyed with it once: each cookie works on a copy (issue 14) */
 	struct spent {              /* cookies a Cred was accepted over, kept two windows (cookie_spend) */
 		uint8_t nonce[NONCE_LEN];
 		int64_t window;
@@ -107,6 +108,16 @@ int dpf_dm_new(struct dpf_dm **out, const struct dpf_dm_config *cfg)
 		free(s);
 		return OM_ERANDOM;
 	}
+	/* fetched and keyed once: HMAC() fetched the MAC and the digest and hashed the key per cookie */
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+				OSSL_PARAM_construct_end() };
+	s->cookie_mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac);
+	if (!s->cookie_mac || EVP_MAC_init(s->cookie_mac, s->cookie_key, sizeof(s->cookie_key), params) != 1) {
+		dpf_dm_free(s);
+		return OM_ECRYPTO;
+	}
 	*out = s;
 	return 0;
 }
@@ -125,6 +136,7 @@ void dpf_dm_free(struct dpf_dm *s)
 	for (size_t i = 0; i < s->cfg.max_sessions; i++)
 		session_end(&s->sess[i]);
 	OPENSSL_cleanse(s->cookie_key, sizeof(s->cookie_key));
+	EVP_MAC_CTX_free(s->cookie_mac);
 	free(s->sess);
 	free(s);
 }
@@ -150,8 +162,7 @@ static void challenge_nonce(const struct dpf_dm *s, const char *sid, const char 
 			    int64_t window, uint8_t out[static NONCE_LEN])
 {
 	uint8_t in[8 + 4 + SID_MAX + 1 + OM_BOOTSTRAP_NAME_MAX + 1], mac[32];
-	size_t n = 0, sl = strlen(sid), ul = strlen(user);
-	unsigned ml = 0;
+	size_t n = 0, sl = strlen(sid), ul = strlen(user), ml = 0;
 	for (int i = 7; i >= 0; i--)
 		in[n++] = (uint8_t)((uint64_t)window >> (8 * i));
 	for (int i = 3; i >= 0; i--)
@@ -160,8 +171,10 @@ static void challenge_nonce(const struct dpf_dm *s, const char *sid, const char 
 	n += sl + 1;
 	memcpy(in + n, user, ul + 1);
 	n += ul + 1;
-	if (!HMAC(EVP_sha256(), s->cookie_key, sizeof(s->cookie_key), in, n, mac, &ml))
+	EVP_MAC_CTX *h = EVP_MAC_CTX_dup(s->cookie_mac);
+	if (!h || EVP_MAC_update(h, in, n) != 1 || EVP_MAC_final(h, mac, &ml, sizeof(mac)) != 1 || ml != sizeof(mac))
 		RAND_bytes(mac, NONCE_LEN); /* a nonce nobody can answer: the device is challenged again */
+	EVP_MAC_CTX_free(h);
 	memcpy(out, mac, NONCE_LEN);
 	OPENSSL_cleanse(mac, sizeof(mac));
 }
