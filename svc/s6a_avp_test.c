@@ -12,7 +12,14 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "s6a.h"
 #include "s6a_avp.h"
+
+/* libfdcore's own, outside its public header: a peer as p_ce.c makes one for a CER, and its validators */
+struct fd_peer;
+int fd_peer_alloc(struct fd_peer **ptr);
+int fd_peer_free(struct fd_peer **ptr);
+int fd_peer_validate(struct fd_peer *peer);
 
 static char dir[] = "/tmp/om_s6a_avp_test_XXXXXX";
 static char conf_path[256];
@@ -352,6 +359,39 @@ static void requests_pass_the_rules_we_registered(void)
 	CHECK(m == NULL);
 }
 
+/*
+ * An MME the HSS accepts (svc/s6a_guard.c) has no inactivity expiry: p_ce.c
+ * gives an unknown peer 3 hours, and with it every message received woke
+ * freeDiameter's expiry thread (docs/s6a.md). A refused one is left as it
+ * came. On the old validator the accepted peer kept PI_EXP_INACTIVE.
+ */
+static void accepted_peer_has_no_inactivity_expiry(void)
+{
+	const char *ids[] = { "mme.listed.lab" };
+	const char *who[] = { "mme.listed.lab", "mme.other.lab" };
+	CHECK_INT(om_s6a_accept_peers(ids, 1, 1), 0);
+	for (int i = 0; i < 2; i++) {
+		struct fd_peer *p = NULL;
+		CHECK_INT(fd_peer_alloc(&p), 0);
+		if (!p)
+			return;
+		struct peer_hdr *h = (struct peer_hdr *)p; /* the public header comes first (p_hdr) */
+		h->info.pi_diamid = strdup(who[i]);
+		h->info.pi_diamidlen = strlen(who[i]);
+		h->info.config.pic_flags.exp = PI_EXP_INACTIVE; /* as p_ce.c sets it for a new CER */
+		h->info.config.pic_lft = 3600 * 3;
+		int rc = fd_peer_validate(p);
+		if (i == 0) {
+			CHECK_INT(rc, 0);
+			CHECK_INT(h->info.config.pic_flags.exp, PI_EXP_NONE);
+		} else {
+			CHECK(rc != 0);
+			CHECK_INT(h->info.config.pic_flags.exp, PI_EXP_INACTIVE);
+		}
+		CHECK_INT(fd_peer_free(&p), 0);
+	}
+}
+
 int main(void)
 {
 	realm_follows_ts_23_003();
@@ -363,6 +403,7 @@ int main(void)
 		ula_is_read_strictly();
 		requests_pass_the_rules_we_registered();
 		vectors_are_wiped_in_the_message();
+		accepted_peer_has_no_inactivity_expiry();
 	}
 	unlink(conf_path);
 	rmdir(dir);

@@ -192,6 +192,15 @@ static int validate(struct peer_info *info, int *auth, int (**cb2)(struct peer_i
 	/* p_ce.c lets a clear CER through only when the validator allows PI_SEC_NONE */
 	if (allow.tls_off)
 		info->config.pic_flags.sec = PI_SEC_NONE;
+	/*
+	 * No inactivity expiry (p_ce.c gives an unknown peer 3 hours): with it every
+	 * message received moves the peer in the expiry list and, the only peer
+	 * being first there, wakes freeDiameter's expiry thread (p_expiry.c): two
+	 * thread switches per request for a timer that never fires while the
+	 * peer talks. A listed MME's link ends as any link does: its watchdog
+	 * (DWR/DWA), a DPR, or the connection's loss (docs/s6a.md).
+	 */
+	info->config.pic_flags.exp = PI_EXP_NONE;
 	*auth = 1;
 	return 0;
 }
