@@ -159,7 +159,11 @@ static int parse_words(char **w, size_t n, int allow_keys, int allow_ind, struct
 	return 0;
 }
 
-/* Run fn inside one durable transaction under the HSS lock. */
+/*
+ * Run fn inside one durable transaction under the HSS lock. Durable for
+ * every command: an add, an import and a change reserve SQNs ahead
+ * (hss_store_add, hss_store_reserve), which the AIRs then spend lazily.
+ */
 static int in_txn(struct hss *h, int (*fn)(struct hss *, struct cmd *, void *), struct cmd *c, void *arg)
 {
 	pthread_mutex_lock(&h->lock);
@@ -293,6 +297,9 @@ static int do_change(struct hss *h, struct cmd *c, void *arg)
 	int rc = hss_store_change(h, c->arg, &c->p);
 	if (rc == 0)
 		rc = hss_store_get(h, c->arg, &r);
+	/* this durable commit also moves the SQN mark ahead: the next AIRs commit lazily (docs/hss.md "SQN") */
+	if (rc == 0)
+		rc = hss_store_reserve(h, &r);
 	if (rc == 0 && r.serving_host[0]) {
 		int allowed = hss_store_roaming_allowed(h, &r, r.serving_plmn);
 		if (allowed < 0) {

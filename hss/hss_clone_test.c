@@ -264,6 +264,12 @@ static void two_mmes_at_once_are_flagged_once_per_return(void)
 	struct hss *h = fresh(HSS_CLONE_REPORT);
 	if (!h)
 		return;
+	/* the restart below settles every SQN mark to its SQN (docs/hss.md): the bystander's, born
+	 * reserved at its add, is settled here first, so that the rows compared differ only by the events */
+	hss_close(h);
+	h = open_hss(HSS_CLONE_REPORT);
+	if (!h)
+		return;
 	char *before = dump_rest();
 	CHECK_INT(ulr(h, "mme-a.lab"), HSS_OK);
 	CHECK_INT(air(h, "mme-b.lab", 1, NULL, NULL), 1);

@@ -127,7 +127,7 @@ static const struct om_store_sql sql[SQL_N] = {
 		" previous_host = NULL, previous_until = NULL WHERE imsi = ?1 AND serving_host = ?2" },
 	[SQL_APN_LIST] = { "SELECT context_id, name FROM apn WHERE imsi = ?1 ORDER BY context_id" },
 	[SQL_SUB_ADD] = { "INSERT INTO subscriber (imsi, k, opc, amf, ind_bits, status, roaming_any,"
-		" ambr_ul, ambr_dl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)" },
+		" ambr_ul, ambr_dl, seq_reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
 	[SQL_APN_ADD] = { "INSERT INTO apn (imsi, context_id, name) VALUES (?1, ?2, ?3)" },
 	[SQL_APN_CLEAR] = { "DELETE FROM apn WHERE imsi = ?1" },
 	[SQL_ROAM_ADD] = { "INSERT INTO roaming (imsi, plmn) VALUES (?1, ?2)" },
@@ -556,6 +556,9 @@ int hss_store_add(struct hss *h, const char *imsi, const uint8_t k[static OM_K_L
 		rc = om_stmt_bind_int64(st, 8, (int64_t)p->ambr_ul);
 	if (rc == 0)
 		rc = om_stmt_bind_int64(st, 9, (int64_t)p->ambr_dl);
+	/* the mark is born reserved (sqn is 0): the first AIRs commit lazily (docs/hss.md "SQN") */
+	if (rc == 0)
+		rc = om_stmt_bind_int64(st, 10, (int64_t)h->cfg.sqn_reserve);
 	rc = rc == 0 ? run(st) : finish(st, rc);
 	if (rc == OM_ESTORE_CONSTRAINT)
 		return OM_EHSS_EXISTS;
@@ -564,6 +567,15 @@ int hss_store_add(struct hss *h, const char *imsi, const uint8_t k[static OM_K_L
 	if (rc == 0)
 		rc = set_roaming(h, imsi, p);
 	return rc;
+}
+
+int hss_store_reserve(struct hss *h, struct hss_row *r)
+{
+	uint64_t want = (r->sqn >> r->ind_bits) + h->cfg.sqn_reserve;
+	if (want <= r->seq_reserved)
+		return 0; /* the mark is only ever raised */
+	r->seq_reserved = want;
+	return hss_store_set_sqn(h, r);
 }
 
 int hss_store_change(struct hss *h, const char *imsi, const struct hss_profile *p)

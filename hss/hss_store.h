@@ -146,10 +146,22 @@ int hss_store_subscription(struct hss *h, const struct hss_row *r, struct hss_su
 /* The roaming list of imsi (when not roaming_any). */
 int hss_store_plmns(struct hss *h, const char *imsi, uint8_t plmns[][3], size_t max, size_t *n);
 
-/* Insert a subscriber with its whole profile (every has_* set). OM_EHSS_EXISTS if present. */
+/*
+ * Insert a subscriber with its whole profile (every has_* set). OM_EHSS_EXISTS if present.
+ * Its SQN mark is born sqn_reserve SEQs ahead (docs/hss.md "SQN"), so the caller's
+ * transaction must be durable (the admin commands' are): a lost insert must not
+ * leave lazily committed SQNs behind it.
+ */
 int hss_store_add(struct hss *h, const char *imsi, const uint8_t k[static OM_K_LEN],
 		  const uint8_t opc[static OM_OPC_LEN], const uint8_t amf[static OM_AMF_LEN], unsigned ind_bits,
 		  const struct hss_profile *p);
+
+/*
+ * Raise r's SQN mark to SEQ(sqn) + sqn_reserve when it is below, in r and in the
+ * store (docs/hss.md "SQN"): only in a durable transaction, since the AIRs that
+ * follow commit lazily up to the new mark. 0 or a store code.
+ */
+int hss_store_reserve(struct hss *h, struct hss_row *r);
 
 /* Apply the parts of p that are given. OM_EHSS_NOT_FOUND if absent. */
 int hss_store_change(struct hss *h, const char *imsi, const struct hss_profile *p);
