@@ -230,19 +230,17 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, const struct dpf
 		c->tre_id[0] = '\0';
 		FAIL(OM_EDPF_MALFORMED, "TRE_id unreadable");
 	}
-	rc = sho_remote_status(d->sho, c->tre_id, &st);
+	/* the record and the registered Cert_TRE in one call (issue 14) */
+	struct sho_device_view dev;
+	rc = sho_remote_device(d->sho, c->tre_id, &dev);
 	if (rc == OM_ESHO_NOT_FOUND)
 		FAIL(OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
 		FAIL(rc, "registration lookup: %s", om_errname(rc));
-	uint8_t *der = NULL;
-	size_t der_len = 0;
 	/* asked each time (the SHO's record is the truth); the same certificate's key is decoded once */
-	if ((rc = sho_remote_tre_sign_der(d->sho, c->tre_id, &der, &der_len)) == 0)
-		rc = dpf_tre_key(d, der, der_len, &c->tre_key);
-	free(der);
-	if (rc == OM_ESHO_NOT_FOUND)
-		rc = OM_EDPF_UNKNOWN_TRE;
+	st = dev.st;
+	rc = dpf_tre_key(d, dev.sign, dev.sign_len, &c->tre_key);
+	sho_device_view_free(&dev);
 	if (rc < 0)
 		FAIL(rc, "registered Cert_TRE: %s", om_errname(rc));
 	/* B.2.3.4 step 6: only the TRE the owner registered signs for this TRE_id */

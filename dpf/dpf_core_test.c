@@ -629,6 +629,44 @@ static void fallback_with_hss_down_is_suspended_later(struct device *dv)
 	CHECK_INT(t_sql_int(P.hss_db, sql), 0);
 }
 
+/* ---- the calls the DPF makes to the SHO (issue 14) ------------------------------------- */
+
+/* A socket in front of the SHO's internal one that counts the lines it passes on. */
+static _Atomic int sho_calls;
+static int counting_exec(void *arg, char *line, om_admin_emit emit, void *ctx, char *why, size_t why_len)
+{
+	sho_calls++;
+	return sho_internal_exec(arg, line, emit, ctx, why, why_len);
+}
+
+static struct om_admin_socket *counting;
+static const char *counted_path;
+
+/* From now on the DPF asks the SHO through the counting socket; returns the count so far. */
+static int count_sho_calls(void)
+{
+	static struct om_admin_socket_opts o = { .what = "counting", .log_prefix = "counting", .exec = counting_exec };
+	static char path[800];
+	char err[256];
+	if (!counting) {
+		o.arg = &P.sho_internal;
+		snprintf(path, sizeof(path), "%s/counting/sho.sock", P.dir);
+		CHECK_MSG(om_admin_socket_start(&counting, &o, path, err, sizeof(err)) == 0, "%s", err);
+		counted_path = P.sho_peer.path;
+		P.sho_peer.path = path;
+	}
+	return sho_calls;
+}
+
+static void count_sho_calls_stop(void)
+{
+	if (counting) {
+		P.sho_peer.path = counted_path;
+		om_admin_socket_stop(counting);
+		counting = NULL;
+	}
+}
+
 static void provision_good(struct device *dv, struct device *other_dv)
 {
 	uint8_t obj1[OM_MOBJ_MAX], obj2[OM_MOBJ_MAX], obj3[OM_MOBJ_MAX], forged[OM_MOBJ_MAX];
@@ -703,8 +741,13 @@ static void provision_good(struct device *dv, struct device *other_dv)
 	/* the retry: released, installed, reported */
 	int n3 = om_tre_m2mmobj(dv->tre, obj3, sizeof(obj3));
 	CHECK(n3 > 0);
+	/* issue 14: package 3 asks the SHO three times: the device (record and Cert_TREs), dm-auth, sealed-mcim
+	 * (four before: status and tre-sign-cert were two calls) */
+	int calls = count_sho_calls();
 	int m3 = dpf_m2mmobj(P.dpf, obj3, n3 > 0 ? (size_t)n3 : 0, now + 1, mcim3, sizeof(mcim3), why, sizeof(why));
 	CHECK_MSG(m3 > 0, "retry: %d %s", m3, why);
+	CHECK_MSG(sho_calls - calls == 3, "package 3: %d calls to the SHO", sho_calls - calls);
+	count_sho_calls_stop();
 	CHECK_INT(om_tre_install_mcim(dv->tre, mcim3, m3 > 0 ? (size_t)m3 : 0, now, mid), 0);
 	CHECK_INT(mids_of_sho(dv), 1);
 	CHECK_INT(dpf_install_status(P.dpf, dv->tre_id, DPF_INSTALL_SUCCESS, now + 2), 0);
@@ -751,7 +794,12 @@ static void provision_good(struct device *dv, struct device *other_dv)
 	CHECK(gl > 0);
 	drf_unavailable(dv, good, (size_t)gl, now + 3);
 	int kind = 0;
+	/* issue 14: the outcome asks the SHO twice: the device, mark-active (four before: tre-sign-cert, status,
+	 * tre-enc-cert were three calls) */
+	calls = count_sho_calls();
 	CHECK_INT(dpf_outcome(P.dpf, dv->tre_id, good, (size_t)gl, now + 3, &kind, why, sizeof(why)), 0);
+	CHECK_MSG(sho_calls - calls == 2, "outcome: %d calls to the SHO", sho_calls - calls);
+	count_sho_calls_stop();
 	CHECK_INT(kind, OM_OUTCOME_ACTIVE);
 	CHECK(!strcmp(tk_state_of(&P, dv->tre_id), "active"));
 	struct drf_device_status ds;

@@ -29,6 +29,8 @@ struct statement {
 	struct om_outcome o;
 	uint8_t *sign; /* the registered Cert_TRE (signing), DER (malloc'd) */
 	size_t sign_len;
+	uint8_t *enc; /* and the encryption one, for our DRF (malloc'd) */
+	size_t enc_len;
 	struct sho_device_status st; /* the SHO's record of the device */
 };
 
@@ -63,8 +65,6 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 		  char *why, size_t wl)
 {
 	const struct sho_device_status *st = &stm->st;
-	uint8_t *enc = NULL;
-	size_t enc_len = 0;
 	int rc;
 	if (!d->drf)
 		return om_reason(why, wl, OM_EDPF_CONFIG, "no DRF configured (drf_socket)");
@@ -79,14 +79,12 @@ static int active(struct dpf *d, const char *tre_id, struct dpf_release *r, cons
 	/* the SHO's record as check_statement read it: marking it provisioned changed only its state */
 	if (!st->request_id[0] || !st->current_sho[0])
 		return om_reason(why, wl, OM_EDPF_STATE, "no handover request or previous SHO on record");
-	/* c: a later change of operator away from us starts at our DRF, which must know the device */
-	if ((rc = sho_remote_tre_enc_cert(d->sho, tre_id, &enc, &enc_len)) < 0)
-		return om_reason(why, wl, rc, "registered Cert_TRE (encryption): %s", om_errname(rc));
-	/* and the signing one: our DRF verifies the outcome statement of that later change with it (issue 12) */
+	/* c: a later change of operator away from us starts at our DRF, which must know the device (Cert_TRE
+	 * for encryption, as check_statement had it from the SHO); and the signing one: our DRF verifies the
+	 * outcome statement of that later change with it (issue 12) */
 	char dr[OM_ADMIN_REASON_MAX + 1] = "";
-	rc = drf_remote_device_add(d->drf, tre_id, st->imsi, r->created, enc, enc_len, stm->sign, stm->sign_len,
-				   st->owner_id, st->sequence, stm->o.counter, dr, sizeof(dr));
-	free(enc);
+	rc = drf_remote_device_add(d->drf, tre_id, st->imsi, r->created, stm->enc, stm->enc_len, stm->sign,
+				   stm->sign_len, st->owner_id, st->sequence, stm->o.counter, dr, sizeof(dr));
 	/* the DRF's answer lost or late: nothing of ours is recorded yet, and the device's repeat adds the same row (a no-op) */
 	if (rc == OM_EUNAVAILABLE)
 		return om_reason(why, wl, OM_EDPF_UNAVAILABLE, "DRF: %s", dr);
@@ -145,10 +143,17 @@ static int check_statement(struct dpf *d, const char *tre_id, struct statement *
 			   size_t wl)
 {
 	EVP_PKEY *key = NULL;
-	/* fetched once: active() hands the same Cert_TRE to our DRF */
-	int rc = sho_remote_tre_sign_der(d->sho, tre_id, &s->sign, &s->sign_len);
-	if (rc == 0)
+	struct sho_device_view v;
+	/* the SHO's record and both Cert_TREs in one call (issue 14): active() hands them to our DRF */
+	int rc = sho_remote_device(d->sho, tre_id, &v);
+	if (rc == 0) {
+		s->st = v.st;
+		s->sign = v.sign;
+		s->sign_len = v.sign_len;
+		s->enc = v.enc;
+		s->enc_len = v.enc_len;
 		rc = dpf_tre_key(d, s->sign, s->sign_len, &key);
+	}
 	if (rc == OM_ESHO_NOT_FOUND)
 		return om_reason(why, wl, OM_EDPF_UNKNOWN_TRE, "not registered at this SHO");
 	if (rc < 0)
@@ -167,8 +172,6 @@ static int check_statement(struct dpf *d, const char *tre_id, struct statement *
 		return om_reason(why, wl, rc, "%s", rc == OM_EDPF_NOT_RELEASED ? "no MCIM released" : om_errname(rc));
 	if (CRYPTO_memcmp(s->o.nonce_b, r->nonce_b, OM_NONCE_LEN))
 		return om_reason(why, wl, OM_EDPF_OUTCOME_NONCE_B, "statement of another release (nonceB)");
-	if ((rc = sho_remote_status(d->sho, tre_id, &s->st)) < 0)
-		return om_reason(why, wl, rc, "SHO record: %s", om_errname(rc));
 	if (strcmp(s->o.imsi, s->st.imsi))
 		return om_reason(why, wl, OM_EDPF_OUTCOME_IMSI, "statement names IMSI %s, we allocated %s", s->o.imsi,
 				 s->st.imsi);
@@ -217,6 +220,7 @@ out:
 	else if (s.o.outcome)
 		om_metric_inc(&m_outcomes, om_outcome_name(s.o.outcome));
 	free(s.sign);
+	free(s.enc);
 	return rc;
 }
 

@@ -40,27 +40,45 @@ static int emit_b64(om_admin_emit emit, void *ctx, const char *key, const uint8_
 	return 0;
 }
 
+static void emit_status(const struct sho_device_status *st, om_admin_emit emit, void *ctx)
+{
+	char n[24];
+	emit_kv(emit, ctx, "tre_id", st->tre_id);
+	emit_kv(emit, ctx, "owner_id", st->owner_id);
+	emit_kv(emit, ctx, "current_sho", st->current_sho);
+	emit_kv(emit, ctx, "imsi", st->imsi);
+	emit_kv(emit, ctx, "state", st->state);
+	emit_kv(emit, ctx, "request_id", st->request_id);
+	snprintf(n, sizeof(n), "%u", (unsigned)st->sequence);
+	emit_kv(emit, ctx, "sequence", n);
+	snprintf(n, sizeof(n), "%lld", (long long)st->created);
+	emit_kv(emit, ctx, "created", n);
+	snprintf(n, sizeof(n), "%lld", (long long)st->updated);
+	emit_kv(emit, ctx, "updated", n);
+	emit_kv(emit, ctx, "reason", st->reason);
+}
+
 static int cmd_status(struct sho *s, const char *tre_id, om_admin_emit emit, void *ctx)
 {
 	struct sho_device_status st;
-	char n[24];
 	int rc = sho_status(s, tre_id, &st);
-	if (rc < 0)
-		return rc;
-	emit_kv(emit, ctx, "tre_id", st.tre_id);
-	emit_kv(emit, ctx, "owner_id", st.owner_id);
-	emit_kv(emit, ctx, "current_sho", st.current_sho);
-	emit_kv(emit, ctx, "imsi", st.imsi);
-	emit_kv(emit, ctx, "state", st.state);
-	emit_kv(emit, ctx, "request_id", st.request_id);
-	snprintf(n, sizeof(n), "%u", (unsigned)st.sequence);
-	emit_kv(emit, ctx, "sequence", n);
-	snprintf(n, sizeof(n), "%lld", (long long)st.created);
-	emit_kv(emit, ctx, "created", n);
-	snprintf(n, sizeof(n), "%lld", (long long)st.updated);
-	emit_kv(emit, ctx, "updated", n);
-	emit_kv(emit, ctx, "reason", st.reason);
-	return 0;
+	if (rc == 0)
+		emit_status(&st, emit, ctx);
+	return rc;
+}
+
+/* status, tre-sign-cert and tre-enc-cert in one answer (issue 14): sign= and enc= lines after the status */
+static int cmd_device(struct sho *s, const char *tre_id, om_admin_emit emit, void *ctx)
+{
+	struct sho_device_view v;
+	int rc = sho_device_view(s, tre_id, &v);
+	if (rc == 0) {
+		emit_status(&v.st, emit, ctx);
+		if ((rc = emit_b64(emit, ctx, "sign", v.sign, v.sign_len)) == 0)
+			rc = emit_b64(emit, ctx, "enc", v.enc, v.enc_len);
+	}
+	sho_device_view_free(&v);
+	return rc;
 }
 
 static int run(struct sho *s, const char *verb, const char *tre_id, const char *arg, om_admin_emit emit, void *ctx,
@@ -79,6 +97,8 @@ static int run(struct sho *s, const char *verb, const char *tre_id, const char *
 		return om_reason(why, wl, OM_ESHO_COMMAND, "usage: COMMAND TRE_ID");
 	if (!strcmp(verb, "status"))
 		return cmd_status(s, tre_id, emit, ctx);
+	if (!strcmp(verb, "device"))
+		return cmd_device(s, tre_id, emit, ctx);
 	if (!strcmp(verb, "tre-sign-cert") || !strcmp(verb, "tre-enc-cert")) {
 		rc = verb[4] == 's' ? sho_tre_sign_cert_der(s, tre_id, &b, &len) : sho_tre_enc_cert(s, tre_id, &b, &len);
 		if (rc == 0)

@@ -119,6 +119,39 @@ int sho_tre_enc_cert(struct sho *s, const char *tre_id, uint8_t **der, size_t *d
 	return device_blob(s, SHO_SQL_CERT_ENC, tre_id, der, der_len);
 }
 
+static uint8_t *blob_copy(struct om_stmt *st, int col, size_t *len)
+{
+	const void *p = om_stmt_col_blob(st, col, len);
+	uint8_t *b = malloc(*len ? *len : 1);
+	if (b && *len)
+		memcpy(b, p, *len);
+	return b;
+}
+
+int sho_device_view(struct sho *s, const char *tre_id, struct sho_device_view *out)
+{
+	if (!s || !tre_id || !out)
+		return OM_EINVAL;
+	memset(out, 0, sizeof(*out));
+	struct om_stmt *st = s->stmt[SHO_SQL_DEVICE];
+	int rc = om_stmt_query(st, OM_BIND(OM_TEXT(tre_id)));
+	if (rc == OM_STORE_ROW) {
+		sho_read_status(st, &out->st);
+		out->sign = blob_copy(st, 11, &out->sign_len);
+		out->enc = blob_copy(st, 12, &out->enc_len);
+		rc = out->sign && out->enc ? 0 : OM_ENOMEM;
+	} else if (rc == OM_STORE_DONE) {
+		rc = OM_ESHO_NOT_FOUND;
+	}
+	om_stmt_reset(st);
+	if (rc < 0) {
+		free(out->sign);
+		free(out->enc);
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
 int sho_dm_auth(struct sho *s, const char *tre_id, struct sho_dm_auth *out)
 {
 	if (!s || !tre_id || !out)

@@ -22,6 +22,7 @@ struct answer {
 	char kv[12][512];                     /* "key=value" lines of status and dm-auth */
 	size_t n;
 	struct om_buf b64;                   /* base64 parts, joined (the sealed MCIM among them: wiped) */
+	struct om_buf enc;                   /* device's enc= parts (its sign= parts go to b64) */
 	int bad;
 };
 
@@ -33,9 +34,14 @@ static void gather(void *ctx, const char *line)
 		a->bad = 1;
 		return;
 	}
-	if (!strncmp(line, "cert=", 5) || !strncmp(line, "part=", 5)) {
+	if (!strncmp(line, "cert=", 5) || !strncmp(line, "part=", 5) || !strncmp(line, "sign=", 5)) {
 		om_buf_puts(&a->b64, eq + 1);
 		a->bad |= a->b64.err != 0;
+		return;
+	}
+	if (!strncmp(line, "enc=", 4)) {
+		om_buf_puts(&a->enc, eq + 1);
+		a->bad |= a->enc.err != 0;
 		return;
 	}
 	if (a->n == sizeof(a->kv) / sizeof(a->kv[0]) || strlen(line) >= sizeof(a->kv[0])) {
@@ -49,6 +55,7 @@ static void answer_clear(struct answer *a)
 {
 	OPENSSL_cleanse(a->kv, sizeof(a->kv));
 	om_buf_free(&a->b64);
+	om_buf_free(&a->enc);
 }
 
 static const char *value(const struct answer *a, const char *key)
@@ -97,25 +104,43 @@ static int copy(char *dst, size_t cap, const char *v)
 	return 0;
 }
 
+/* The status's key=value lines of an answer into *out: 0 or OM_EPROTO. */
+static int status_of(const struct answer *a, struct sho_device_status *out)
+{
+	if (copy(out->tre_id, sizeof(out->tre_id), value(a, "tre_id")) ||
+	    copy(out->owner_id, sizeof(out->owner_id), value(a, "owner_id")) ||
+	    copy(out->current_sho, sizeof(out->current_sho), value(a, "current_sho")) ||
+	    copy(out->imsi, sizeof(out->imsi), value(a, "imsi")) || copy(out->state, sizeof(out->state), value(a, "state")) ||
+	    copy(out->request_id, sizeof(out->request_id), value(a, "request_id")) ||
+	    copy(out->reason, sizeof(out->reason), value(a, "reason")) || !value(a, "sequence") || !value(a, "created") ||
+	    !value(a, "updated"))
+		return OM_EPROTO;
+	out->sequence = (uint32_t)strtoul(value(a, "sequence"), NULL, 10);
+	out->created = strtoll(value(a, "created"), NULL, 10);
+	out->updated = strtoll(value(a, "updated"), NULL, 10);
+	return 0;
+}
+
 int sho_remote_status(const struct om_admin_peer *p, const char *tre_id, struct sho_device_status *out)
 {
 	struct answer a;
 	memset(out, 0, sizeof(*out));
 	int rc = call(p, "status", tre_id, &a);
-	if (rc == 0 && (copy(out->tre_id, sizeof(out->tre_id), value(&a, "tre_id")) ||
-			copy(out->owner_id, sizeof(out->owner_id), value(&a, "owner_id")) ||
-			copy(out->current_sho, sizeof(out->current_sho), value(&a, "current_sho")) ||
-			copy(out->imsi, sizeof(out->imsi), value(&a, "imsi")) ||
-			copy(out->state, sizeof(out->state), value(&a, "state")) ||
-			copy(out->request_id, sizeof(out->request_id), value(&a, "request_id")) ||
-			copy(out->reason, sizeof(out->reason), value(&a, "reason")) || !value(&a, "sequence") ||
-			!value(&a, "created") || !value(&a, "updated")))
-		rc = OM_EPROTO;
-	if (rc == 0) {
-		out->sequence = (uint32_t)strtoul(value(&a, "sequence"), NULL, 10);
-		out->created = strtoll(value(&a, "created"), NULL, 10);
-		out->updated = strtoll(value(&a, "updated"), NULL, 10);
-	}
+	if (rc == 0)
+		rc = status_of(&a, out);
+	answer_clear(&a);
+	return rc;
+}
+
+int sho_remote_device(const struct om_admin_peer *p, const char *tre_id, struct sho_device_view *out)
+{
+	struct answer a;
+	memset(out, 0, sizeof(*out));
+	int rc = call(p, "device", tre_id, &a);
+	if (rc == 0 && (rc = status_of(&a, &out->st)) == 0 && (rc = bytes_of(&a, &out->sign, &out->sign_len)) == 0)
+		rc = a.enc.p ? om_admin_b64_get((const char *)a.enc.p, &out->enc, &out->enc_len) : OM_EPROTO;
+	if (rc < 0)
+		sho_device_view_free(out);
 	answer_clear(&a);
 	return rc;
 }
@@ -218,6 +243,16 @@ int sho_remote_mark_pva_refused(const struct om_admin_peer *p, const char *tre_i
 	int rc = call_arg(p, "mark-pva-refused", tre_id, pva_reason, &a);
 	answer_clear(&a);
 	return rc;
+}
+
+/* Here rather than beside sho_device_view: the DPF links only this file. */
+void sho_device_view_free(struct sho_device_view *v)
+{
+	if (!v)
+		return;
+	free(v->sign);
+	free(v->enc);
+	memset(v, 0, sizeof(*v));
 }
 
 /* Here rather than beside sho_dm_auth: both sides clear what they held, and the DPF links only this file. */

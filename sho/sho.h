@@ -332,6 +332,21 @@ OM_NODISCARD int sho_tre_sign_cert_der(struct sho *s, const char *tre_id, uint8_
  */
 OM_NODISCARD int sho_tre_enc_cert(struct sho *s, const char *tre_id, uint8_t **der, size_t *der_len);
 
+/*
+ * A device as the DPF needs it at package 3 and at the outcome (issue 14): its status
+ * (sho_status) and both Cert_TREs as registered, DER (*sign and *enc malloc'd), read in
+ * one statement: what three calls on the internal socket gave. Returns 0, OM_EINVAL,
+ * OM_ESHO_NOT_FOUND, OM_ENOMEM or a store code; on failure *sign and *enc are NULL.
+ */
+struct sho_device_view {
+	struct sho_device_status st;
+	uint8_t *sign, *enc;
+	size_t sign_len, enc_len;
+};
+OM_NODISCARD int sho_device_view(struct sho *s, const char *tre_id, struct sho_device_view *out);
+/* Free the certificates of a view (and zero it); NULL is a no-op. */
+void sho_device_view_free(struct sho_device_view *v);
+
 /* ---- handover towards the current SHO (B.2.3.2 step 2) -------------------------- */
 
 /*

@@ -68,6 +68,8 @@ enum sho_sql {
 	SHO_SQL_OWNER_DELETE,
 	SHO_SQL_DEV_DELETE,
 	SHO_SQL_DEV_DEL_EVENTS,
+	/* issue 14: the DPF's view of a device in one call (internal socket's device) */
+	SHO_SQL_DEVICE,
 	SHO_SQL_N
 };
 

@@ -200,9 +200,11 @@ static const struct om_store_migration migrations_pg[] = {
 
 _Static_assert(sizeof(migrations) == sizeof(migrations_pg), "one schema step list per backend");
 
-#define STATUS_COLUMNS                                                                                         \
+#define STATUS_SELECT                                                                                          \
 	"SELECT d.tre_id, d.owner_id, d.current_sho, d.imsi, d.state, d.reason, COALESCE(h.request_id, ''),"   \
-	" d.created, d.updated, COALESCE(h.sequence, 0), d.model FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id"
+	" d.created, d.updated, COALESCE(h.sequence, 0), d.model"
+#define STATUS_FROM " FROM sho_device d LEFT JOIN sho_handover h ON h.tre_id = d.tre_id"
+#define STATUS_COLUMNS STATUS_SELECT STATUS_FROM
 
 /* the CASTs give PostgreSQL the types of parameters that stand alone */
 #define FLEET_WHERE                                                                                            \
@@ -297,6 +299,8 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 	/* a device's row (its handover goes with it: ON DELETE CASCADE) and its history, for every owner */
 	[SHO_SQL_DEV_DELETE] = { "DELETE FROM sho_device WHERE tre_id = ?1" },
 	[SHO_SQL_DEV_DEL_EVENTS] = { "DELETE FROM sho_event WHERE tre_id = ?1" },
+	/* sho_read_status's columns, then both certificates (sho_device_view) */
+	[SHO_SQL_DEVICE] = { STATUS_SELECT ", d.cert_sign, d.cert_enc" STATUS_FROM " WHERE d.tre_id = ?1" },
 };
 
 static const struct om_store_schema schema = {
