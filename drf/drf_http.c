@@ -109,12 +109,46 @@ int drf_http_pins_parse(struct drf_http *h, const char *text, char *err, size_t 
  * with *why OM_EDRF_PEER (no known operator) or OM_EDRF_PEER_KEY (a known
  * name on another key); cn gets the CN for the log.
  */
-static const struct drf_peer *tls_peer(const struct drf_http *h, struct om_http_req *r,
-				       char cn[static OM_NAME_MAX_LEN + 1], int *why)
+/*
+ * The peer a certificate named before, if it did (issue 14): the same certificate on a
+ * kept-open connection (and the same bytes on another, X509_cmp: its hash and its
+ * to-be-signed encoding) passes the same checks, which depend on those bytes alone, so
+ * the profile, the CN and the SPKI pin are not computed again per request. Only a
+ * certificate that named a peer is kept (a reference held), DRF_PEER_SEEN of them, the
+ * oldest replaced: a refused one is checked afresh each time.
+ */
+static const struct drf_peer *seen_peer(struct drf_http *h, X509 *cert)
+{
+	const struct drf_peer *p = NULL;
+	pthread_mutex_lock(h->lock);
+	for (size_t i = 0; i < DRF_PEER_SEEN && !p; i++)
+		if (h->seen[i].cert && (h->seen[i].cert == cert || !X509_cmp(h->seen[i].cert, cert)))
+			p = &h->peers[h->seen[i].peer];
+	pthread_mutex_unlock(h->lock);
+	return p;
+}
+
+static void seen_add(struct drf_http *h, X509 *cert, const struct drf_peer *p)
+{
+	if (X509_up_ref(cert) != 1)
+		return;
+	pthread_mutex_lock(h->lock);
+	unsigned k = h->seen_next++ % DRF_PEER_SEEN;
+	X509_free(h->seen[k].cert);
+	h->seen[k].cert = cert;
+	h->seen[k].peer = (size_t)(p - h->peers);
+	pthread_mutex_unlock(h->lock);
+}
+
+static const struct drf_peer *tls_peer(struct drf_http *h, struct om_http_req *r, char cn[static OM_NAME_MAX_LEN + 1],
+				       int *why)
 {
 	X509 *cert = om_http_req_peer_cert(r);
 	uint8_t pin[OM_SPKI_PIN_LEN];
-	snprintf(cn, OM_NAME_MAX_LEN + 1, "-");
+	const struct drf_peer *p = cert ? seen_peer(h, cert) : NULL;
+	snprintf(cn, OM_NAME_MAX_LEN + 1, "%s", p ? p->tls_cn : "-");
+	if (p)
+		return p;
 	*why = OM_EDRF_PEER;
 	if (!cert || om_cert_subject_cn(cert, cn) < 0 || om_cert_check_profile(cert, OM_CERT_OPERATOR_TLS) < 0)
 		return NULL;
@@ -126,6 +160,7 @@ static const struct drf_peer *tls_peer(const struct drf_http *h, struct om_http_
 			*why = OM_EDRF_PEER_KEY;
 			return NULL;
 		}
+		seen_add(h, cert, &h->peers[i]);
 		return &h->peers[i];
 	}
 	return NULL;

@@ -37,12 +37,20 @@ struct drf_peer {
 	uint8_t pin[OM_SPKI_PIN_LEN];
 };
 
+#define DRF_PEER_SEEN 8 /* peer certificates remembered (issue 14): a few connections per peer */
+
 struct drf_http {
 	struct drf *drf;
 	pthread_mutex_t *lock;       /* held around every use of drf */
 	struct drf_push *push;
 	struct drf_peer peers[DRF_PEERS_MAX];
 	size_t n_peers;
+	/* certificates that named a peer, each with a reference held, and which (under lock) */
+	struct {
+		X509 *cert;
+		size_t peer;
+	} seen[DRF_PEER_SEEN];
+	unsigned seen_next;
 };
 
 /*
