@@ -418,7 +418,7 @@ int sho_activate(struct sho *s, const char *tre_id, char *why, size_t wl)
 				 st.imsi);
 	if (!s->hss_socket[0])
 		return OM_ESHO_CONFIG;
-	if ((rc = sho_hss_resume(s->hss_socket, st.imsi, &answered, why, wl)) < 0) {
+	if ((rc = sho_hss_resume_link(s->hss_link, s->hss_socket, st.imsi, &answered, why, wl)) < 0) {
 		om_notice("subscription-not-live", "tre_id=%s imsi=%s reason=\"%s\"", tre_id, st.imsi, why);
 		return answered ? rc : OM_EUNAVAILABLE;
 	}

@@ -285,6 +285,22 @@ int sho_hss_suspend(const char *socket_path, const char imsi[static OM_MCIM_IMSI
 	return each_imsi(socket_path, "suspend", 0, (const char(*)[OM_MCIM_IMSI_MAX + 1])imsi, 1, why, wl);
 }
 
+int sho_hss_resume_link(struct om_admin_link *link, const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1],
+			int *answered, char *why, size_t wl)
+{
+	char line[64], r[OM_ADMIN_REASON_MAX + 1] = "";
+	const struct om_admin_peer p = { .path = socket_path, .timeout_ms = OPEN_TIMEOUT_MS, .link = link };
+	snprintf(line, sizeof(line), "resume %s\n", imsi);
+	int rc = om_admin_peer_call(&p, line, NULL, NULL, r, sizeof(r));
+	if (answered)
+		*answered = rc != OM_EUNAVAILABLE;
+	if (rc == OM_EUNAVAILABLE)
+		return om_reason(why, wl, OM_ESHO_HSS, "HSS socket %s: %.200s", socket_path, r);
+	if (rc < 0)
+		return om_reason(why, wl, OM_ESHO_HSS, "HSS: %.200s (%s)", r, om_errname(rc));
+	return 0;
+}
+
 int sho_hss_resume(const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1], int *answered, char *why,
 		   size_t wl)
 {

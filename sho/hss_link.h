@@ -16,6 +16,8 @@
 
 #include <openmcim/mcim.h>
 
+struct om_admin_link;
+
 /*
  * Is the HSS answering? Its "status" within timeout_ms (issue 14: a stopped
  * HSS fails the registration that needs it, fast, and holds nothing).
@@ -72,3 +74,12 @@ int sho_hss_suspend(const char *socket_path, const char imsi[static OM_MCIM_IMSI
  */
 int sho_hss_resume(const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1], int *answered, char *why,
 		   size_t why_len);
+
+/*
+ * The same over link (svc/admin_call.h: kept-open connections, reused call after
+ * call; NULL: a connection of its own), within OPEN_TIMEOUT_MS for the whole call
+ * (issue 14: the release's resume made a connection, and the HSS a peer check and a
+ * close, per device).
+ */
+int sho_hss_resume_link(struct om_admin_link *link, const char *socket_path, const char imsi[static OM_MCIM_IMSI_MAX + 1],
+			int *answered, char *why, size_t why_len);

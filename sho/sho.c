@@ -11,6 +11,7 @@
 #include <openmcim/dm.h>
 #include <openmcim/pki.h>
 
+#include "admin_call.h"
 #include "log.h"
 #include "ocsp_client.h"
 #include "sho_int.h"
@@ -206,6 +207,7 @@ int sho_open(struct sho **out, const struct sho_config *cfg, char *why, size_t w
 		om_reason(why, wl, rc, "%s: DM passwords: %s", where, om_store_errmsg(s->store));
 		goto fail;
 	}
+	s->hss_link = s->hss_socket[0] ? om_admin_link_new() : NULL; /* out of memory: a connection per call */
 	*out = s;
 	return 0;
 fail:
@@ -223,6 +225,7 @@ void sho_close(struct sho *s)
 	if (!s)
 		return;
 	sho_store_close(s);
+	om_admin_link_free(s->hss_link);
 	om_ocsp_client_free(s->ocsp);
 	X509_free(s->pva_ca);
 	X509_STORE_free(s->pva_trust);

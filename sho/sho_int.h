@@ -74,6 +74,7 @@ enum sho_sql {
 };
 
 struct om_ocsp_client;
+struct om_admin_link;
 
 struct sho {
 	struct om_store *store;
@@ -93,6 +94,7 @@ struct sho {
 	char ocsp_url[256];
 	struct om_ocsp_client *ocsp; /* made at the first registration and kept (sho/certs.c) */
 	char hss_socket[108];
+	struct om_admin_link *hss_link; /* kept-open connections to it for the release's resume (issue 14); NULL: one per call */
 	char drf_socket[108];
 	EVP_PKEY *sign_key;
 	X509 *sign_cert;
