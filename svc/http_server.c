@@ -168,6 +168,23 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	}
 }
 
+/*
+ * No new ticket after a resumed TLS 1.3 handshake (issue 14): the client
+ * resumed with a ticket it still holds (tickets are sealed under this
+ * context's keys, and reusing one is accepted outside early data, which is
+ * off), and the device's second DM session, the resumed one, is its last.
+ * A ticket is a session encoded, sealed and MACed here and decoded into a
+ * new session by the client, for nothing. Decided once the server knows it
+ * resumes (its flight is being written), before the client's Finished,
+ * after which tickets are sent; a full handshake still gets its one ticket.
+ */
+static void no_ticket_on_resumption(const SSL *ssl, int where, int ret)
+{
+	(void)ret;
+	if ((where & SSL_CB_ACCEPT_LOOP) && SSL_session_reused((SSL *)ssl) == 1 && SSL_get_num_tickets(ssl) != 0)
+		(void)SSL_set_num_tickets((SSL *)ssl, 0);
+}
+
 static int tls_setup(struct om_http_server *s, const struct om_http_tls *t, char *err, size_t len)
 {
 	if (!t->cert_file || !t->key_file || (t->require_client_cert && !t->client_ca_file)) {
@@ -196,6 +213,7 @@ static int tls_setup(struct om_http_server *s, const struct om_http_tls *t, char
 	 * session per server (the device's second DM session, a peer's next connection). */
 	SSL_CTX_set_mode(s->ssl, SSL_MODE_NO_AUTO_CHAIN);
 	SSL_CTX_set_num_tickets(s->ssl, 1);
+	SSL_CTX_set_info_callback(s->ssl, no_ticket_on_resumption);
 	/* OpenSSL refuses to resume a session whose client certificate was verified without one
 	 * (tickets are sealed under this context's own keys: no other server takes them) */
 	static const unsigned char sid_ctx[] = "openmcim-http";

@@ -4,7 +4,8 @@
  * body bound (413), and TLS with required client certificates (accepted
  * with one from the trusted CA, refused without one or with a stranger's),
  * and each answer over TLS in as few records as its size allows (one up to
- * 16 KiB: issue 14, evhttp's header and body chains are joined).
+ * 16 KiB: issue 14, evhttp's header and body chains are joined), and a
+ * session ticket after a full handshake only (none after a resumed one).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -268,6 +269,100 @@ static void answer_in_one_record(void)
 	om_ca_free(ca);
 }
 
+/* NewSessionTicket messages the client received. */
+static void count_tickets(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+{
+	(void)version;
+	(void)ssl;
+	if (!write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+	    ((const unsigned char *)buf)[0] == SSL3_MT_NEWSESSION_TICKET)
+		(*(int *)arg)++;
+}
+
+/*
+ * One POST /echo over TLS, resuming *sess when it is set; *sess is then the
+ * session to resume next (the newest ticket's). The tickets received, or -1
+ * when the exchange failed; *reused whether the handshake resumed.
+ */
+static int tickets_of_exchange(unsigned port, SSL_SESSION **sess, int *reused)
+{
+	int tickets = 0, ok = 0, fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = NULL;
+	char ans[512];
+	size_t got = 0;
+	static const char req[] = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi";
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	*reused = 0;
+	if (fd < 0 || !ctx || om_tls_policy_ctx(ctx) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    !(ssl = SSL_new(ctx)))
+		goto out;
+	SSL_set_msg_callback(ssl, count_tickets);
+	SSL_set_msg_callback_arg(ssl, &tickets);
+	SSL_set_fd(ssl, fd);
+	if ((*sess && SSL_set_session(ssl, *sess) != 1) || SSL_connect(ssl) != 1 ||
+	    SSL_write(ssl, req, (int)sizeof(req) - 1) != (int)sizeof(req) - 1)
+		goto out;
+	while (got < sizeof(ans) - 1) {
+		int r = SSL_read(ssl, ans + got, (int)(sizeof(ans) - 1 - got));
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		ans[got] = '\0';
+		char *end = strstr(ans, "\r\n\r\n");
+		if (end && !strcmp(end + 4, "hi")) {
+			ok = !strncmp(ans, "HTTP/1.1 200", 12);
+			break;
+		}
+	}
+	*reused = SSL_session_reused(ssl) == 1;
+	if (ok)
+		(void)SSL_shutdown(ssl); /* a session of a link closed without close_notify is not resumed */
+	if (ok && tickets) {
+		SSL_SESSION_free(*sess);
+		*sess = SSL_get1_session(ssl);
+	}
+out:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	if (fd >= 0)
+		close(fd);
+	return ok ? tickets : -1;
+}
+
+/* One ticket after a full handshake, none after a resumed one (the client resumes with the one it has). */
+static void tickets_after_full_handshakes_only(void)
+{
+	char cert[300], key[300], err[256] = "";
+	snprintf(cert, sizeof(cert), "%s/rec-server.pem", dir);
+	snprintf(key, sizeof(key), "%s/rec-server.key", dir);
+	struct om_http_tls tls = { .cert_file = cert, .key_file = key };
+	struct om_http_opts o = { .tls = &tls };
+	struct om_http_server *s = NULL;
+	CHECK_MSG(om_http_server_new(&s, &o, err, sizeof(err)) == 0, "%s", err);
+	if (!s)
+		return;
+	CHECK_INT(om_http_route(s, "POST", "/echo", echo, NULL), 0);
+	CHECK_INT(om_http_server_start(s), 0);
+	unsigned port = om_http_server_port(s);
+	SSL_SESSION *sess = NULL;
+	int reused = -1;
+	CHECK_INT(tickets_of_exchange(port, &sess, &reused), 1); /* full: one ticket */
+	CHECK_INT(reused, 0);
+	CHECK(sess != NULL);
+	CHECK_INT(tickets_of_exchange(port, &sess, &reused), 0); /* resumed: none (one before) */
+	CHECK_INT(reused, 1);
+	CHECK_INT(tickets_of_exchange(port, &sess, &reused), 0); /* the same ticket again: still resumed */
+	CHECK_INT(reused, 1);
+	SSL_SESSION *none = NULL;
+	CHECK_INT(tickets_of_exchange(port, &none, &reused), 1); /* a new client: full, one ticket */
+	CHECK_INT(reused, 0);
+	SSL_SESSION_free(sess);
+	SSL_SESSION_free(none);
+	om_http_server_free(s);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -278,6 +373,7 @@ int main(void)
 	routes_bodies_and_errors();
 	tls_with_required_client_certificate();
 	answer_in_one_record();
+	tickets_after_full_handshakes_only();
 	du_rm_rf(dir);
 	return check_done();
 }
