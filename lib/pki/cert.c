@@ -4,6 +4,7 @@
  * exactly CN=<TRE_id or SHO_id> (docs/pki.md, "Naming").
  */
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -15,6 +16,28 @@
 #include <openssl/x509.h>
 
 #include "pki_impl.h"
+
+/*
+ * SHA-256 fetched once (issue 14): EVP_sha256() and SHA256() fetch the
+ * implementation anew at each digest in OpenSSL 3.0 (a name look-up under
+ * the method store's lock), and a certificate's cache key and SPKI pin are
+ * a short digest each.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ERR_clear_error();
+}
+
+const EVP_MD *pki_sha256(void)
+{
+	if (pthread_once(&sha256_once, sha256_fetch) != 0)
+		return NULL;
+	return sha256_md;
+}
 
 int pki_check_cn(const char *cn)
 {
@@ -80,7 +103,8 @@ int om_cert_spki_pin(const X509 *cert, uint8_t out[static OM_SPKI_PIN_LEN])
 	if (!cert || !out)
 		return OM_EINVAL;
 	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
-	int ok = n > 0 && EVP_Digest(der, (size_t)n, out, &md_len, EVP_sha256(), NULL) == 1 &&
+	const EVP_MD *sha256 = pki_sha256();
+	int ok = n > 0 && sha256 && EVP_Digest(der, (size_t)n, out, &md_len, sha256, NULL) == 1 &&
 		 md_len == OM_SPKI_PIN_LEN;
 	OPENSSL_free(der);
 	if (!ok) {
@@ -157,7 +181,9 @@ int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t *in, size_t l
 	void *obj = NULL;
 	uint8_t id[SHA256_DIGEST_LENGTH];
 	/* DER, the hot path: a certificate decoded before in this process is taken as it was (cert_cache.c) */
-	int keyed = out && in && enc == OM_ENC_DER && on_global_ctx() && SHA256(in, len, id) != NULL;
+	const EVP_MD *sha256 = pki_sha256();
+	int keyed = out && in && enc == OM_ENC_DER && sha256 && on_global_ctx() &&
+		    EVP_Digest(in, len, id, NULL, sha256, NULL) == 1;
 	X509 *hit = keyed ? pki_cert_cache_get(id) : NULL;
 	if (hit) {
 		*out = hit;
@@ -198,7 +224,7 @@ static const uint8_t spki_p256[] = { 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0
 				     0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03,
 				     0x42, 0x00 };
 
-static EVP_PKEY *p256_public(const uint8_t point[static 65])
+static EVP_PKEY *p256_fromdata(const uint8_t point[static 65])
 {
 	EVP_PKEY *k = NULL;
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
@@ -208,6 +234,45 @@ static EVP_PKEY *p256_public(const uint8_t point[static 65])
 		k = NULL; /* a point off the curve too */
 	EVP_PKEY_CTX_free(c);
 	return k;
+}
+
+/*
+ * A P-256 public key copied from, made once: the curve's generator G as its point (SEC 2 2.4.2,
+ * uncompressed). EVP_PKEY_fromdata builds the curve's EC_GROUP anew for every key (the field's
+ * and the order's Montgomery contexts: 11 of the 15 us a key costs, issue 14); a copy of this
+ * key shares the group's precomputation and copies the rest, then takes its own point through
+ * the same check as fromdata's (EC_POINT_oct2point: on the curve). Never used for anything
+ * else, never changed after it is made, so copies may be taken from any thread.
+ */
+static const uint8_t p256_g[65] = {
+	0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40, 0xf2,
+	0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96,
+	0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16,
+	0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
+};
+static EVP_PKEY *p256_template;
+static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
+
+static void p256_template_make(void)
+{
+	p256_template = p256_fromdata(p256_g);
+	ERR_clear_error();
+}
+
+EVP_PKEY *pki_p256_public(const uint8_t point[static 65])
+{
+	/* the template lives in the process-wide context: a thread on a context of its own
+	 * (on_global_ctx) gets its key in that context, as fromdata gives it */
+	if (point[0] == 0x04 && on_global_ctx() && pthread_once(&p256_once, p256_template_make) == 0 &&
+	    p256_template) {
+		EVP_PKEY *k = EVP_PKEY_dup(p256_template);
+		if (k && EVP_PKEY_set1_encoded_public_key(k, point, 65) == 1)
+			return k;
+		EVP_PKEY_free(k);
+		ERR_clear_error();
+	}
+	/* anything the copy did not take, fromdata decides, as it always did */
+	return p256_fromdata(point);
 }
 
 int om_cert_pubkey_decode(EVP_PKEY **out, const uint8_t *der, size_t len)
@@ -245,7 +310,7 @@ int om_cert_pubkey_decode(EVP_PKEY **out, const uint8_t *der, size_t len)
 	if (sl == sizeof(spki_x25519) + 32 && !memcmp(spki, spki_x25519, sizeof(spki_x25519)))
 		*out = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, spki + sizeof(spki_x25519), 32);
 	else if (sl == sizeof(spki_p256) + 65 && !memcmp(spki, spki_p256, sizeof(spki_p256)))
-		*out = p256_public(spki + sizeof(spki_p256));
+		*out = pki_p256_public(spki + sizeof(spki_p256));
 	else
 		*out = d2i_PUBKEY(NULL, &spki, (long)sl);
 	if (*out)

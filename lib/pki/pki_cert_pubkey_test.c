@@ -5,6 +5,9 @@
  * is the key om_cert_decode gives; a P-256 point moved off the curve, a
  * cut or lengthened certificate, and bytes that are no certificate are
  * OM_EPKI_MALFORMED with *out NULL. Faster than the whole decoding, timed.
+ * P-256 keys are copies of one key made once, given their own point
+ * (cert.c pki_p256_public): two certificates give two keys, each checks its
+ * own signatures only, and a copy taken after many others is still right.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +47,8 @@ static uint8_t *key_at(uint8_t *der, size_t der_len, const uint8_t *key, size_t 
 	return NULL;
 }
 
+#define PKI_P256_SPKI_LEN_T 91 /* SEQUENCE { id-ecPublicKey, prime256v1 }, the uncompressed point */
+
 static double now(void)
 {
 	struct timespec t;
@@ -70,6 +75,35 @@ int main(void)
 	same_key(sd, sl, "P-256 signing certificate");
 	same_key(ed, el, "X25519 encryption certificate");
 	same_key(rd, rl, "RSA certificate");
+
+	/* two P-256 certificates (the TRE's and its CA's), two keys: a copy never keeps another's point */
+	uint8_t *cd = NULL, msg[] = "M2MMobj", s1[OM_SIG_MAX_LEN], s2[OM_SIG_MAX_LEN];
+	size_t cl = 0;
+	EVP_PKEY *k1 = NULL, *k2 = NULL, *k3 = NULL;
+	int n1 = om_sign(sig, msg, sizeof(msg), s1), n2 = om_sign(cak, msg, sizeof(msg), s2);
+	CHECK(n1 > 0 && n2 > 0);
+	CHECK_INT(om_cert_encode(om_ca_cert(ca), OM_ENC_DER, &cd, &cl), 0);
+	CHECK_INT(om_cert_pubkey_decode(&k1, sd, sl), 0);
+	CHECK_INT(om_cert_pubkey_decode(&k2, cd, cl), 0);
+	CHECK(k1 && k2 && EVP_PKEY_eq(k1, sig) == 1 && EVP_PKEY_eq(k2, cak) == 1 && EVP_PKEY_eq(k1, k2) != 1);
+	CHECK(om_key_type_of(k1) == OM_KEY_EC_P256 && om_key_type_of(k2) == OM_KEY_EC_P256);
+	CHECK_INT(om_verify(k1, msg, sizeof(msg), s1, (size_t)n1), 0);
+	CHECK_INT(om_verify(k2, msg, sizeof(msg), s2, (size_t)n2), 0);
+	CHECK_INT(om_verify(k1, msg, sizeof(msg), s2, (size_t)n2), OM_EPKI_SIGNATURE);
+	CHECK_INT(om_verify(k2, msg, sizeof(msg), s1, (size_t)n1), OM_EPKI_SIGNATURE);
+	/* the point the copies start from is never changed by one: the first key again, after the second */
+	CHECK_INT(om_cert_pubkey_decode(&k3, sd, sl), 0);
+	CHECK(k3 && EVP_PKEY_eq(k3, k1) == 1 && EVP_PKEY_eq(k3, k2) != 1);
+	/* its SubjectPublicKeyInfo is the certificate's, byte for byte */
+	uint8_t *pd = NULL;
+	size_t pdl = 0;
+	CHECK_INT(om_key_encode_public(k1, OM_ENC_DER, &pd, &pdl), 0);
+	CHECK(pd && pdl == PKI_P256_SPKI_LEN_T && key_at(sd, sl, pd, pdl) != NULL);
+	om_pki_free(pd, pdl);
+	om_pki_free(cd, cl);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
 
 	/* the P-256 point with its y changed: off the curve, refused (as om_cert_decode's key is) */
 	uint8_t pub[65];

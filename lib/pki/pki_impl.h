@@ -138,6 +138,16 @@ OM_NODISCARD int pki_csr_check(X509_REQ *csr, const char *cn, int want_enc_key,
 /* The omOwnerClaim extension (claim.c): verifier and generation count into cert. */
 OM_NODISCARD int pki_add_claim(X509 *cert, const uint8_t *verifier);
 
+/* SHA-256, fetched once per process (cert.c); NULL if it cannot be. */
+const EVP_MD *pki_sha256(void);
+
+/*
+ * A P-256 public key from its uncompressed point (0x04 | X | Y), NULL if the
+ * point is not on the curve: the same key EVP_PKEY_fromdata makes, copied
+ * from one made once (cert.c, issue 14).
+ */
+EVP_PKEY *pki_p256_public(const uint8_t point[static 65]);
+
 /*
  * Decoded certificates by the SHA-256 of their DER (cert_cache.c, issue 14):
  * get returns one with a new reference (the caller frees it) or NULL; put
