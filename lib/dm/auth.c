@@ -11,15 +11,31 @@
  * protocol's, not a choice: these schemes are compatibility, the security
  * rests on TLS and the signed M2MMobj / M2MMCIMMobj.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <openmcim/base64.h>
 
 #include "dm_int.h"
+
+/*
+ * MD5 fetched once, from the process-wide context (issue 14): a fetch per
+ * digest is a name look-up under the method store's lock, and the DPF and
+ * the TRE make several of these digests per DM message.
+ */
+static EVP_MD *md5_md;
+static pthread_once_t md5_once = PTHREAD_ONCE_INIT;
+
+static void md5_fetch(void)
+{
+	md5_md = EVP_MD_fetch(OSSL_LIB_CTX_get0_global_default(), "MD5", NULL);
+	ERR_clear_error();
+}
 
 /* B64(MD5(a ":" b)), or B64(MD5(a)) when b is NULL. */
 static int b64_md5(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
@@ -29,7 +45,7 @@ static int b64_md5(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_le
 	unsigned int md_len = 0;
 	int r = OM_ECRYPTO;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_MD *md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	const EVP_MD *md5 = pthread_once(&md5_once, md5_fetch) == 0 ? md5_md : NULL;
 	if (!ctx || !md5 || !EVP_DigestInit_ex(ctx, md5, NULL) || !EVP_DigestUpdate(ctx, a, a_len))
 		goto out;
 	if (b && (!EVP_DigestUpdate(ctx, ":", 1) || !EVP_DigestUpdate(ctx, b, b_len)))
@@ -40,7 +56,6 @@ static int b64_md5(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_le
 	r = 0;
 out:
 	OPENSSL_cleanse(md, sizeof(md));
-	EVP_MD_free(md5);
 	EVP_MD_CTX_free(ctx);
 	return r;
 }

@@ -21,14 +21,16 @@
  * SHA-256 fetched once (issue 14): EVP_sha256() and SHA256() fetch the
  * implementation anew at each digest in OpenSSL 3.0 (a name look-up under
  * the method store's lock), and a certificate's cache key and SPKI pin are
- * a short digest each.
+ * a short digest each. Fetched from the process-wide context, whichever
+ * thread asks first: a context of a thread's own may be freed before the
+ * process ends.
  */
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
 static void sha256_fetch(void)
 {
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	sha256_md = EVP_MD_fetch(OSSL_LIB_CTX_get0_global_default(), "SHA256", NULL);
 	ERR_clear_error();
 }
 
@@ -224,10 +226,10 @@ static const uint8_t spki_p256[] = { 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0
 				     0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03,
 				     0x42, 0x00 };
 
-static EVP_PKEY *p256_fromdata(const uint8_t point[static 65])
+static EVP_PKEY *p256_fromdata(OSSL_LIB_CTX *lib, const uint8_t point[static 65])
 {
 	EVP_PKEY *k = NULL;
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(lib, "EC", NULL);
 	OSSL_PARAM ps[] = { OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
 			    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, 65), OSSL_PARAM_END };
 	if (!c || EVP_PKEY_fromdata_init(c) <= 0 || EVP_PKEY_fromdata(c, &k, EVP_PKEY_PUBLIC_KEY, ps) <= 0)
@@ -255,7 +257,7 @@ static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
 
 static void p256_template_make(void)
 {
-	p256_template = p256_fromdata(p256_g);
+	p256_template = p256_fromdata(OSSL_LIB_CTX_get0_global_default(), p256_g);
 	ERR_clear_error();
 }
 
@@ -272,7 +274,7 @@ EVP_PKEY *pki_p256_public(const uint8_t point[static 65])
 		ERR_clear_error();
 	}
 	/* anything the copy did not take, fromdata decides, as it always did */
-	return p256_fromdata(point);
+	return p256_fromdata(NULL, point);
 }
 
 int om_cert_pubkey_decode(EVP_PKEY **out, const uint8_t *der, size_t len)

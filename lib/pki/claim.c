@@ -46,17 +46,20 @@ static int seed(const uint8_t key[static OM_CLAIM_KEY_LEN], const char *tre_id, 
 	return ok ? 0 : OM_ECRYPTO;
 }
 
-/* One step forward along the chain: x_{i+1} from x_i. */
-static int link_next(const char *tre_id, const uint8_t in[static OM_CLAIM_LEN], uint8_t out[static OM_CLAIM_LEN])
+/*
+ * One step forward along the chain: x_{i+1} from x_i, in c (one context for a
+ * whole walk, SHA-256 fetched once: a check walks up to 32 steps, issue 14).
+ */
+static int link_next(EVP_MD_CTX *c, const char *tre_id, const uint8_t in[static OM_CLAIM_LEN],
+		     uint8_t out[static OM_CLAIM_LEN])
 {
 	static const char label[] = "openmcim owner claim";
 	uint8_t h[32];
 	unsigned len = 0;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, label, sizeof(label)) &&
+	const EVP_MD *sha256 = pki_sha256();
+	int ok = c && sha256 && EVP_DigestInit_ex(c, sha256, NULL) && EVP_DigestUpdate(c, label, sizeof(label)) &&
 		 EVP_DigestUpdate(c, tre_id, strlen(tre_id) + 1) && EVP_DigestUpdate(c, in, OM_CLAIM_LEN) &&
 		 EVP_DigestFinal_ex(c, h, &len) && len == 32;
-	EVP_MD_CTX_free(c);
 	if (ok) {
 		memcpy(out, h, OM_CLAIM_LEN);
 		out[0] &= 0x1f;
@@ -74,8 +77,10 @@ int om_claim_derive(const uint8_t key[static OM_CLAIM_KEY_LEN], const char *tre_
 		return OM_EINVAL;
 	if ((r = seed(key, tre_id, x)) < 0)
 		return r;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	for (unsigned i = 0; r == 0 && i < OM_CLAIM_GENERATIONS - g; i++)
-		r = link_next(tre_id, x, x);
+		r = link_next(c, tre_id, x, x);
+	EVP_MD_CTX_free(c);
 	if (r == 0)
 		memcpy(out, x, OM_CLAIM_LEN);
 	OPENSSL_cleanse(x, sizeof(x));
@@ -90,8 +95,9 @@ int om_claim_check(const char *tre_id, const uint8_t claim[static OM_CLAIM_LEN],
 	if (!claim || !verifier || !tre_id_ok(tre_id) || generations == 0 || generations > 255)
 		return OM_EINVAL;
 	memcpy(y, claim, OM_CLAIM_LEN);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	for (unsigned k = 1; k <= generations; k++) {
-		if (link_next(tre_id, y, y) < 0) {
+		if (link_next(c, tre_id, y, y) < 0) {
 			r = OM_ECRYPTO;
 			break;
 		}
@@ -100,6 +106,7 @@ int om_claim_check(const char *tre_id, const uint8_t claim[static OM_CLAIM_LEN],
 			break;
 		}
 	}
+	EVP_MD_CTX_free(c);
 	OPENSSL_cleanse(y, sizeof(y));
 	return r;
 }
