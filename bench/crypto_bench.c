@@ -161,6 +161,16 @@ static int fresh_key_verify(struct fx *x)
 	return r;
 }
 
+static int key_type(struct fx *x)
+{
+	return om_key_type_of(x->sign_pub) == OM_KEY_EC_P256 ? 0 : -1;
+}
+
+static int cert_profile(struct fx *x)
+{
+	return om_cert_check_profile(x->leaf, OM_CERT_TRE_SIGNING);
+}
+
 static int key_public(struct fx *x)
 {
 	EVP_PKEY *k = NULL;
@@ -353,13 +363,15 @@ int main(int argc, char **argv)
 		{ "om_cert_decode + om_cert_verify", cert_decode_verify, 0, 1, 0 },
 		{ "om_cert_pubkey_decode", cert_pubkey, 0, 0, 0 },
 		{ "om_cert_pubkey_decode + om_verify", fresh_key_verify, 0, 1, 0 },
+		{ "om_key_type_of (P-256)", key_type, 0, 0, 0 },
+		{ "om_cert_check_profile (TRE_SIGNING)", cert_profile, 0, 0, 0 },
 		{ "om_key_decode_public (P-256 DER)", key_public, 0, 0, 0 },
 		{ "om_key_decode_private (P-256 DER)", key_private, 0, 0, 0 },
 		{ "om_bootstrap_build_signed (XML-DSig)", boot_build, 1, 0, 0 },
 		{ "om_bootstrap_verify (XML-DSig)", boot_verify, 0, 1, 0 },
 		{ "om_protect_seal (X25519, 300 B)", seal, 0, 0, 2 },
-		{ "om_claim_check (32 generations)", claim_check, 0, 0, 0 },
 		{ "om_protect_open", open_, 0, 0, 1 },
+		{ "om_claim_check (32 generations)", claim_check, 0, 0, 0 },
 	};
 	printf("raw OpenSSL %s, contexts made once (CPU per operation):\n", OpenSSL_version(OPENSSL_VERSION_STRING));
 	printf("  %-38s %8.1f us\n", "ECDSA P-256 sign (SHA-256 + sign)", rs);
