@@ -4,17 +4,24 @@
  * tests/provisioning_e2e_test.c and tests/agent_crash_test.c against the
  * lab): configuration refusals, a TRE that does not open, a VNO that never
  * answers (retries with backoff, then OM_EAGENT_NETWORK, the TRE's files
- * byte-identical), and openmcim-agent's exit statuses.
+ * byte-identical), the DM client's tunnel through the bearer's proxy, and
+ * openmcim-agent's exit statuses.
  */
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openmcim/tre.h>
 
 #include "agent.h"
 #include "daemon_util.h"
+#include "dm_client.h"
 #include "tre_fixture.h"
 
 static char events[4096];
@@ -203,6 +210,102 @@ static void test_networks_are_tried_in_order(const struct fx_tre *t)
 	CHECK_INT(om_agent_run(&c, &res), OM_EAGENT_CONFIG);
 }
 
+/* ---- the DM client's tunnel through the bearer's CONNECT proxy ---------------------- */
+
+struct fake_proxy {
+	int lfd;
+	const char *answer; /* sent whole once the CONNECT's headers are in */
+	char request[1024]; /* the CONNECT as it came */
+};
+
+static void *fake_proxy_run(void *arg)
+{
+	struct fake_proxy *p = arg;
+	int fd = accept(p->lfd, NULL, NULL);
+	size_t got = 0;
+	while (fd >= 0 && got < sizeof(p->request) - 1 && !strstr(p->request, "\r\n\r\n")) {
+		ssize_t r = recv(fd, p->request + got, sizeof(p->request) - 1 - got, 0);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		p->request[got] = 0;
+	}
+	if (fd >= 0) {
+		if (send(fd, p->answer, strlen(p->answer), MSG_NOSIGNAL) < 0)
+			p->request[0] = 0;
+		nanosleep(&(struct timespec){ 0, 200000000 }, NULL); /* the client reads the answer before the close */
+		close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * One DM exchange through a proxy answering answer: its return, dm->why, and
+ * the CONNECT the proxy got. The PROVURL names a host the device never looks
+ * up itself (.invalid): only the proxy may.
+ */
+static int tunnel_exchange(const char *dev_id, const char *answer, char *why, size_t why_len, char *request,
+			   size_t req_len)
+{
+	struct fake_proxy p = { .answer = answer };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	p.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (p.lfd < 0 || bind(p.lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(p.lfd, 4) ||
+	    getsockname(p.lfd, (struct sockaddr *)&sa, &sl))
+		FX_DIE("fake proxy");
+	struct om_radio_bearer b = { .ebi = 5, .proxy_ipv4 = { 127, 0, 0, 1 }, .proxy_port = ntohs(sa.sin_port) };
+	memset(b.key, 0xa5, sizeof(b.key));
+	pthread_t th;
+	if (pthread_create(&th, NULL, fake_proxy_run, &p))
+		FX_DIE("thread");
+	struct agent_dm *dm = NULL;
+	int rc = agent_dm_new(&dm, "https://dpf.sho-a.invalid:8443/dm", &b, NULL, 0, "/nonexistent.pem", 2000, dev_id,
+			      "user");
+	if (rc == 0) {
+		agent_dm_begin(dm);
+		agent_dm_package1(&dm->out, dm->dev_id, NULL, 0, NULL);
+		rc = agent_dm_exchange(dm);
+		snprintf(why, why_len, "%s", dm->why);
+		agent_dm_free(dm);
+	}
+	pthread_join(th, NULL);
+	close(p.lfd);
+	snprintf(request, req_len, "%s", p.request);
+	return rc;
+}
+
+/*
+ * The DM client opens the bearer's tunnel itself (issue 14: libcurl 7.88
+ * reads a proxy's answer one byte per system call) and libcurl speaks TLS
+ * over it. The CONNECT names the PROVURL's host and port and carries the
+ * bearer's key; a refusal is a lost message whose reason is the proxy's
+ * answer; an answer with bytes after it is no proxy's (the DPF speaks only
+ * after our ClientHello) and opens nothing.
+ */
+static void test_dm_tunnel_through_the_bearer(const struct fx_tre *t)
+{
+	char why[256], req[1024], key[2 * OM_RADIO_BEARER_KEY_LEN + 1];
+	memset(key, 'a', sizeof(key) - 1);
+	for (size_t i = 1; i < sizeof(key) - 1; i += 2)
+		key[i] = '5';
+	key[sizeof(key) - 1] = 0;
+	int rc = tunnel_exchange(t->tre_id, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n"
+				 "Connection: close\r\n\r\n", why, sizeof(why), req, sizeof(req));
+	CHECK_INT(rc, OM_EAGENT_NETWORK);
+	CHECK_MSG(strstr(why, "407") != NULL, "the proxy's answer in the reason: %s", why);
+	static const char line[] = "CONNECT dpf.sho-a.invalid:8443 HTTP/1.1\r\n", hdr[] = "\r\nProxy-Authorization: Bearer ";
+	CHECK_MSG(!strncmp(req, line, strlen(line)), "CONNECT line: %s", req);
+	const char *auth = strstr(req, hdr);
+	CHECK_MSG(auth && !strncmp(auth + strlen(hdr), key, strlen(key)) &&
+			  !strncmp(auth + strlen(hdr) + strlen(key), "\r\n", 2),
+		  "the bearer's key on the CONNECT: %s", req);
+	rc = tunnel_exchange(t->tre_id, "HTTP/1.1 200 Connection Established\r\n\r\n\x16\x03\x03", why, sizeof(why),
+			     req, sizeof(req));
+	CHECK_INT(rc, OM_EAGENT_NETWORK);
+	CHECK_MSG(strstr(why, "bearer's proxy answered HTTP/1.1 200") != NULL, "bytes after the answer: %s", why);
+}
+
 int main(void)
 {
 	struct om_ca *pva = NULL;
@@ -218,6 +321,7 @@ int main(void)
 	test_configuration_is_checked_first();
 	test_unreachable_vno_is_retried_then_reported(&t);
 	test_networks_are_tried_in_order(&t);
+	test_dm_tunnel_through_the_bearer(&t);
 	test_program_exit_statuses(&t);
 	fx_tre_free(&t);
 	fx_sho_free(&ro);

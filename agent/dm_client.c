@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The device's OMA DM client transport: SyncML over HTTPS through the bearer's CONNECT proxy (dm_client.h). */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -101,6 +108,156 @@ static int trust_pin(struct agent_dm *dm, CURL *c, const uint8_t pin[static OM_S
 	return 0;
 }
 
+/* ---- the bearer's tunnel ------------------------------------------------------------ */
+
+/* Wait up to until_ms (CLOCK_MONOTONIC) for events on fd: 1 ready, 0 time out, -1 error. */
+static int wait_fd(int fd, short events, long long until_ms)
+{
+	for (;;) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		long long left = until_ms - ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		if (left <= 0)
+			return 0;
+		struct pollfd p = { .fd = fd, .events = events };
+		int n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 ? -1 : n > 0;
+	}
+}
+
+/*
+ * The URL's host and port (libcurl's own parser: what it connects to) as
+ * the CONNECT's target, and a CURLOPT_RESOLVE entry for them: the device
+ * never looks the DPF's name up itself, the proxy does (as through
+ * CURLOPT_PROXY); the address in the entry is never dialled (tunnel_open).
+ */
+static int url_target(struct agent_dm *dm)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL;
+	int rc = OM_EINVAL;
+	if (u && curl_url_set(u, CURLUPART_URL, dm->url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+	    strcspn(host, " \r\n") == strlen(host) &&
+	    (size_t)snprintf(dm->target, sizeof(dm->target), "%s:%s", host, port) < sizeof(dm->target)) {
+		char entry[sizeof(dm->target) + 16];
+		snprintf(entry, sizeof(entry), "%s:127.0.0.1", dm->target);
+		/* an address literal is not looked up anyway */
+		dm->resolve = host[0] == '[' ? NULL : curl_slist_append(NULL, entry);
+		rc = host[0] == '[' || dm->resolve ? 0 : OM_ENOMEM;
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/*
+ * libcurl's socket for a connection to the DPF (CURLOPT_OPENSOCKETFUNCTION):
+ * a TCP connection to the bearer's proxy, the CONNECT for the URL's
+ * host:port with the bearer's key, and its answer read whole, a 2xx or
+ * nothing. Libcurl then starts TLS on it as on a socket it connected
+ * (tunnel_sockopt). The server speaks first only after our ClientHello, so
+ * an answer with bytes after its headers is not a proxy's: refused. The
+ * whole set-up is bounded by the session's timeout. CURL_SOCKET_BAD, and
+ * why in dm->tunnel_why, when no tunnel opened.
+ */
+static curl_socket_t tunnel_open(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct agent_dm *dm = arg;
+	struct timespec ts;
+	char req[sizeof(dm->target) * 2 + sizeof(OM_RADIO_BEARER_AUTH) + 2 * OM_RADIO_BEARER_KEY_LEN + 64];
+	char ans[1024];
+	size_t got = 0;
+	(void)addr;
+	dm->tunnel_why[0] = 0;
+	if (purpose != CURLSOCKTYPE_IPCXN) {
+		snprintf(dm->tunnel_why, sizeof(dm->tunnel_why), "no socket but the tunnel");
+		return CURL_SOCKET_BAD;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long long until = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + (dm->timeout_ms > 0 ? dm->timeout_ms : 10000);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(dm->tunnel_why, sizeof(dm->tunnel_why), "socket: %s", strerror(errno));
+		return CURL_SOCKET_BAD;
+	}
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(dm->proxy_port) };
+	memcpy(&sa.sin_addr, dm->proxy_ipv4, sizeof(dm->proxy_ipv4));
+	/*
+	 * Non-blocking: a TCP connect() returns EINPROGRESS (the SYN-ACK waits
+	 * for the socket's lock, even on loopback), never 0. libcurl 7.88 calls
+	 * connect() again on the socket it is given despite
+	 * CURL_SOCKOPT_ALREADY_CONNECTED; on a socket whose connect completed
+	 * that way Linux answers 0 (done), where a socket connected by a
+	 * blocking connect() would answer EISCONN and fail the transfer.
+	 */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	    (errno != EINPROGRESS || wait_fd(fd, POLLOUT, until) != 1)) {
+		snprintf(dm->tunnel_why, sizeof(dm->tunnel_why), "the bearer's proxy: %s",
+			 errno != EINPROGRESS ? strerror(errno) : "no connection");
+		close(fd);
+		return CURL_SOCKET_BAD;
+	}
+	int n = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n" OM_RADIO_BEARER_AUTH, dm->target,
+			 dm->target);
+	om_hex_encode(req + n, dm->bearer_key, OM_RADIO_BEARER_KEY_LEN);
+	n += 2 * OM_RADIO_BEARER_KEY_LEN;
+	memcpy(req + n, "\r\n\r\n", 4);
+	n += 4;
+	/* a failed connect shows here (ECONNREFUSED); a new socket's buffer takes a few hundred bytes at once */
+	ssize_t w = send(fd, req, (size_t)n, MSG_NOSIGNAL);
+	int err = errno;
+	OPENSSL_cleanse(req, sizeof(req));
+	if (w != n) {
+		snprintf(dm->tunnel_why, sizeof(dm->tunnel_why), "the bearer's proxy: %s",
+			 w < 0 ? strerror(err) : "CONNECT not sent whole");
+		close(fd);
+		return CURL_SOCKET_BAD;
+	}
+	const char *end = NULL;
+	while (!end) {
+		int ready = wait_fd(fd, POLLIN, until);
+		ssize_t r = ready == 1 ? recv(fd, ans + got, sizeof(ans) - 1 - got, 0) : -1;
+		if (ready == 1 && r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0 || got + (size_t)r >= sizeof(ans) - 1) {
+			snprintf(dm->tunnel_why, sizeof(dm->tunnel_why), "the bearer's proxy: %s",
+				 r == 0	     ? "closed before its answer"
+				 : r > 0     ? "answer too long"
+				 : ready == 0 ? "no answer in time"
+					      : "no answer");
+			close(fd);
+			return CURL_SOCKET_BAD;
+		}
+		got += (size_t)r;
+		ans[got] = 0;
+		end = strstr(ans, "\r\n\r\n");
+	}
+	unsigned code = 0;
+	int ok = (!strncmp(ans, "HTTP/1.1 ", 9) || !strncmp(ans, "HTTP/1.0 ", 9)) && sscanf(ans + 9, "%3u", &code) == 1 &&
+		 code >= 200 && code < 300 && (size_t)(end + 4 - ans) == got;
+	if (!ok) {
+		snprintf(dm->tunnel_why, sizeof(dm->tunnel_why), "the bearer's proxy answered %.*s", (int)strcspn(ans, "\r\n"),
+			 ans);
+		close(fd);
+		return CURL_SOCKET_BAD;
+	}
+	return fd;
+}
+
+/* The socket tunnel_open gave is connected already: libcurl goes on to TLS. */
+static int tunnel_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)arg;
+	(void)fd;
+	(void)purpose;
+	return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
 static int dm_new(struct agent_dm **out, const char *url, const struct om_radio_bearer *bearer, const uint8_t *anchor,
 		  size_t anchor_len, const char *ca_file, const uint8_t *pin, int timeout_ms, const char *dev_id,
 		  const char *user)
@@ -124,43 +281,38 @@ static int dm_new(struct agent_dm **out, const char *url, const struct om_radio_
 		return OM_EINVAL;
 	}
 	snprintf(dm->user, sizeof(dm->user), "%s", user);
-	snprintf(dm->proxy, sizeof(dm->proxy), "http://%u.%u.%u.%u:%u", bearer->proxy_ipv4[0], bearer->proxy_ipv4[1],
-		 bearer->proxy_ipv4[2], bearer->proxy_ipv4[3], (unsigned)bearer->proxy_port);
-	c = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: " OM_DM_CONTENT_TYPE);
-	struct curl_slist *h2 = h ? curl_slist_append(h, "Accept: " OM_DM_CONTENT_TYPE) : NULL;
-	if (!c || !h2) {
-		curl_easy_cleanup(c);
-		curl_slist_free_all(h);
-		free(dm);
-		return OM_ENOMEM;
-	}
+	memcpy(dm->proxy_ipv4, bearer->proxy_ipv4, sizeof(dm->proxy_ipv4));
+	dm->proxy_port = bearer->proxy_port;
 	/* The bearer is this device's: its CONNECT carries the key the VNO gave it
 	 * over its own radio link (radio.h OM_RADIO_LAB_BEARER); without it the
 	 * proxy answers 407. */
-	char auth[sizeof(OM_RADIO_BEARER_AUTH) + 2 * OM_RADIO_BEARER_KEY_LEN];
-	memcpy(auth, OM_RADIO_BEARER_AUTH, sizeof(OM_RADIO_BEARER_AUTH) - 1);
-	om_hex_encode(auth + sizeof(OM_RADIO_BEARER_AUTH) - 1, bearer->key, OM_RADIO_BEARER_KEY_LEN);
-	struct curl_slist *ph = curl_slist_append(NULL, auth);
-	OPENSSL_cleanse(auth, sizeof(auth));
-	if (!ph) {
+	memcpy(dm->bearer_key, bearer->key, sizeof(dm->bearer_key));
+	c = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: " OM_DM_CONTENT_TYPE);
+	struct curl_slist *h2 = h ? curl_slist_append(h, "Accept: " OM_DM_CONTENT_TYPE) : NULL;
+	int rc = c && h2 ? url_target(dm) : OM_ENOMEM;
+	if (rc) {
 		curl_easy_cleanup(c);
-		curl_slist_free_all(h2);
+		curl_slist_free_all(h2 ? h2 : h);
+		OPENSSL_cleanse(dm->bearer_key, sizeof(dm->bearer_key));
 		free(dm);
-		return OM_ENOMEM;
+		return rc;
 	}
 	dm->curl = c;
 	dm->headers = h2;
-	dm->proxy_headers = ph;
 	/* The device's only route to the DPF is its bearer: the VNO's CONNECT
-	 * proxy tunnels to the host:port the APN allows; TLS runs end to end. */
+	 * proxy tunnels to the host:port the APN allows; TLS runs end to end.
+	 * The tunnel is opened here (tunnel_open), libcurl speaks TLS and HTTP
+	 * over it: libcurl 7.88 reads a proxy's answer one byte per recv(), 40
+	 * system calls per connection (issue 14). No proxy of the environment. */
 	curl_easy_setopt(c, CURLOPT_URL, dm->url);
-	curl_easy_setopt(c, CURLOPT_PROXY, dm->proxy);
-	curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
-	curl_easy_setopt(c, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
-	curl_easy_setopt(c, CURLOPT_PROXYHEADER, ph);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)dm->resolve);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, tunnel_open);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, dm);
+	curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, tunnel_sockopt);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	int rc = om_tls_policy_curl(c);
+	rc = om_tls_policy_curl(c);
 	if (rc == 0 && pin) {
 		rc = trust_pin(dm, c, pin);
 	} else if (rc == 0 && anchor) {
@@ -200,9 +352,8 @@ void agent_dm_free(struct agent_dm *dm)
 	om_dm_msg_free(&dm->in);
 	curl_easy_cleanup(dm->curl);
 	curl_slist_free_all(dm->headers);
-	for (struct curl_slist *p = dm->proxy_headers; p; p = p->next)
-		OPENSSL_cleanse(p->data, strlen(p->data));
-	curl_slist_free_all(dm->proxy_headers);
+	curl_slist_free_all(dm->resolve);
+	OPENSSL_cleanse(dm->bearer_key, sizeof(dm->bearer_key));
 	/* The last package 1 on the wire holds a spent Cred: no need to leave it in freed memory. */
 	OPENSSL_cleanse(dm->cred, sizeof(dm->cred));
 	OPENSSL_cleanse(dm->wire, sizeof(dm->wire));
@@ -295,6 +446,7 @@ int agent_dm_exchange(struct agent_dm *dm)
 	dm->messages++;
 	dm->body_len = 0;
 	dm->http_status = 0;
+	dm->tunnel_why[0] = 0;
 	/* a DM message is bounded (OM_DM_MSG_MAX): a longer answer is refused, not truncated */
 	struct om_buf body;
 	om_buf_fixed(&body, dm->body, sizeof(dm->body));
@@ -317,6 +469,8 @@ int agent_dm_exchange(struct agent_dm *dm)
 				 : dm->pinned	 ? "the DPF's TLS key is not Cert_SHO[i+1]'s: "
 						 : "",
 				 curl_easy_strerror((CURLcode)k.curl_code));
+	if (rc < 0 && dm->tunnel_why[0]) /* no tunnel through the bearer */
+		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_NETWORK, "%s", dm->tunnel_why);
 	if (rc < 0)
 		return om_reason(dm->why, sizeof(dm->why), OM_EAGENT_NETWORK, "%s",
 				 curl_easy_strerror((CURLcode)k.curl_code));

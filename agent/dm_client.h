@@ -27,9 +27,13 @@
 struct agent_dm {
 	void *curl; /* CURL * */
 	void *headers;
-	void *proxy_headers; /* the bearer key's header (secret: cleansed on free) */
+	void *resolve;  /* the URL's host:port, never looked up on the device (CURLOPT_RESOLVE) */
 	char url[OM_BOOTSTRAP_URL_MAX + 1];
-	char proxy[40];
+	uint8_t proxy_ipv4[4]; /* the bearer's CONNECT proxy */
+	uint16_t proxy_port;
+	uint8_t bearer_key[OM_RADIO_BEARER_KEY_LEN]; /* secret: what the CONNECT carries (cleansed on free) */
+	char target[OM_BOOTSTRAP_URL_MAX + 1];       /* the URL's host:port, the CONNECT's target */
+	char tunnel_why[96];   /* why the last tunnel was not opened, "" when it was */
 	char dev_id[OM_DM_DEV_ID_LEN + 1]; /* om_dm_dev_id of the TRE_id */
 	char user[OM_BOOTSTRAP_NAME_MAX + 1];
 	char session_id[OM_DM_SESSION_ID_LEN + 1];
