@@ -253,6 +253,24 @@ static void limits_fill(struct om_http_limits *l, const struct om_http_limits *i
 	l->queue_max = l->queue_max ? l->queue_max : OM_HTTP_QUEUE_DEFAULT;
 }
 
+/*
+ * The loop's event base. With epoll, changes to the watched events are kept
+ * until the loop next waits and sent as one epoll_ctl per socket (libevent's
+ * changelist; issue 14): an answer adds the write event and, once written,
+ * takes it off again while evhttp turns reading back on, each an epoll_ctl
+ * before. Safe here: no socket of this loop is dup()ed.
+ */
+static struct event_base *loop_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *b = NULL;
+	if (cfg && event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0)
+		b = event_base_new_with_config(cfg);
+	if (cfg)
+		event_config_free(cfg);
+	return b ? b : event_base_new();
+}
+
 int om_http_server_new(struct om_http_server **out, const struct om_http_opts *o, char *err, size_t len)
 {
 	struct om_http_server *s = NULL;
@@ -266,7 +284,7 @@ int om_http_server_new(struct om_http_server **out, const struct om_http_opts *o
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
 	s->done_pipe[0] = s->done_pipe[1] = -1;
 	limits_fill(&s->lim, &o->limits);
-	if (!(s->base = event_base_new()) || !(s->http = evhttp_new(s->base)))
+	if (!(s->base = loop_base()) || !(s->http = evhttp_new(s->base)))
 		goto fail;
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)(o->max_body ? o->max_body : MAX_BODY_DEFAULT));
 	evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->lim.max_headers);
