@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The radio links on one loop (issue 14): one thread waits on every link's
- * socket and every deadline (epoll, one-shot), and hands a link whose socket
- * is readable, whose deadline has come, or that the MME wakes (a
- * Cancel-Location, a newer attach taking its context) to a bounded pool of
- * workers. A worker runs one link at a time: it reads what is there, feeds
- * whole frames to the MME (whose S6a calls block the worker, never the
- * loop), runs its timers, then re-arms the socket and puts the link's next
- * deadline on the heap. No link is ever run by two workers at once
- * (session.state), and the MME's state of a link is only touched by the
- * worker running it (or, for sends, under its send_lock: a push).
+ * The radio links (issue 14): a bounded pool of workers waits on every
+ * link's socket (one epoll set, one-shot: the kernel wakes one worker per
+ * readable link, no hand-off between threads for a frame), and one loop
+ * thread accepts and keeps every deadline (a heap), handing a link whose
+ * deadline has come or that the MME wakes (a Cancel-Location, a newer
+ * attach taking its context) to the workers through a queue. A worker runs
+ * one link at a time: it reads what is there, feeds whole frames to the
+ * MME (whose S6a calls block the worker, never the loop), runs its timers,
+ * then re-arms the socket and puts the link's next deadline on the heap.
+ * No link is ever run by two workers at once (session.state), and the
+ * MME's state of a link is only touched by the worker running it (or, for
+ * sends, under its send_lock: a push).
  *
  * A link is known to the loop by slot and generation, never by pointer: an
  * event or a deadline that outlived its link finds the generation changed.
@@ -46,6 +48,8 @@
 #define EVENTS 256
 #define KEY_LISTEN UINT64_MAX
 #define KEY_WAKE (UINT64_MAX - 1)
+#define KEY_QUEUE (UINT64_MAX - 2) /* the workers' set: the queue has links */
+#define KEY_STOP (UINT64_MAX - 3)  /* the workers' set: leave */
 
 /* Who runs a link: the loop waits on it (IDLE), a worker will (QUEUED) or does (RUNNING, AGAIN: once more). */
 enum { S_IDLE, S_QUEUED, S_RUNNING, S_AGAIN };
@@ -58,7 +62,8 @@ struct deadline {
 struct radio_srv {
 	struct mme *mme;
 	const struct vno_conf *conf;
-	int lfd, ep, wake_fd;
+	int lfd, ep, wake_fd;     /* the loop's set: the listener and its wake-up */
+	int lep, queue_fd, stop_fd; /* the workers' set: every link's socket, the queue's and the stop's eventfds */
 	pthread_t loop;
 	pthread_t workers[WORKERS];
 	unsigned n_workers;
@@ -78,11 +83,10 @@ struct radio_srv {
 	size_t heap_len;
 	long long loop_until;     /* when the loop wakes by itself (0: it waits without a deadline) */
 	long long relisten_at;    /* accept paused for want of descriptors until then (0: not paused) */
-	/* the work queue */
+	/* the work queue: links whose deadline came or that the MME woke (a readable link goes to a worker
+	 * straight from the workers' epoll set) */
 	pthread_mutex_t qlock;
-	pthread_cond_t qcond;
 	struct session *qhead, *qtail;
-	bool qstop;
 };
 
 struct session {
@@ -129,6 +133,13 @@ static void wake_loop(struct radio_srv *s)
 	(void)!write(s->wake_fd, &one, sizeof(one));
 }
 
+/* One worker waiting in the links' set wakes and looks at the queue (edge-triggered: one per write). */
+static void wake_worker(struct radio_srv *s)
+{
+	uint64_t one = 1;
+	(void)!write(s->queue_fd, &one, sizeof(one));
+}
+
 /* ---- who runs a link ------------------------------------------------------ */
 
 /* Have a worker run se soon: queued when the loop waits on it, once more when a worker runs it. */
@@ -150,10 +161,29 @@ static void schedule(struct session *se)
 			else
 				s->qhead = se;
 			s->qtail = se;
-			pthread_cond_signal(&s->qcond);
 			pthread_mutex_unlock(&s->qlock);
+			wake_worker(s);
 		}
 		return;
+	}
+}
+
+/*
+ * A worker took se's readable event from the links' set (one-shot: its
+ * socket is not watched until arm()). Whether this worker runs it now: yes
+ * when nobody does; when a worker runs it, that one runs it once more;
+ * when it is queued, the worker that takes it off the queue reads what
+ * came. Under s->lock, so se lives.
+ */
+static bool claim(struct session *se)
+{
+	for (;;) {
+		int st = atomic_load(&se->state);
+		if (st == S_QUEUED || st == S_AGAIN)
+			return false;
+		int to = st == S_IDLE ? S_RUNNING : S_AGAIN;
+		if (atomic_compare_exchange_weak(&se->state, &st, to))
+			return to == S_RUNNING;
 	}
 }
 
@@ -412,7 +442,7 @@ static void arm(struct session *se)
 	deadline_set(s, se, dl);
 	pthread_mutex_unlock(&s->lock);
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = key_of(se)};
-	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, se->conn.fd, &ev) < 0)
+	if (epoll_ctl(s->lep, EPOLL_CTL_MOD, se->conn.fd, &ev) < 0)
 		om_error("radio-error", "peer=%s reason=\"epoll: %s\"", se->peer, strerror(errno));
 }
 
@@ -422,7 +452,7 @@ static void session_free(struct session *se)
 	struct radio_srv *s = se->srv;
 	mme_ue_release(&se->ue); /* from here on the MME wakes it no more */
 	pthread_mutex_lock(&s->lock);
-	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, se->conn.fd, NULL);
+	(void)epoll_ctl(s->lep, EPOLL_CTL_DEL, se->conn.fd, NULL);
 	deadline_set(s, se, 0);
 	s->slot[se->slot] = NULL;
 	s->gen[se->slot]++;
@@ -471,23 +501,56 @@ static void run(struct session *se)
 	}
 }
 
+/* The queue's first link, or NULL. When more wait, another worker is woken for them. */
+static struct session *queue_take(struct radio_srv *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	struct session *se = s->qhead;
+	if (se) {
+		s->qhead = se->qnext;
+		if (!s->qhead)
+			s->qtail = NULL;
+	}
+	bool more = s->qhead != NULL;
+	pthread_mutex_unlock(&s->qlock);
+	if (more)
+		wake_worker(s);
+	return se;
+}
+
+/*
+ * A worker: the queue first, else one event of the links' set: a readable
+ * link (run here, when no worker runs it), the queue's wake-up, or the stop.
+ */
 static void *worker_main(void *arg)
 {
 	struct radio_srv *s = arg;
 	for (;;) {
-		pthread_mutex_lock(&s->qlock);
-		while (!s->qhead && !s->qstop)
-			pthread_cond_wait(&s->qcond, &s->qlock);
-		struct session *se = s->qhead;
-		if (!se) {
-			pthread_mutex_unlock(&s->qlock);
+		struct session *se = queue_take(s);
+		if (se) {
+			run(se);
+			continue;
+		}
+		struct epoll_event ev;
+		int n = epoll_wait(s->lep, &ev, 1, -1);
+		if (n < 0 && errno != EINTR) {
+			om_error("radio-error", "reason=\"epoll_wait: %s\"", strerror(errno));
 			return NULL;
 		}
-		s->qhead = se->qnext;
-		if (!s->qhead)
-			s->qtail = NULL;
-		pthread_mutex_unlock(&s->qlock);
-		run(se);
+		if (n <= 0 || ev.data.u64 == KEY_QUEUE)
+			continue;
+		if (ev.data.u64 == KEY_STOP)
+			return NULL;
+		uint32_t slot = (uint32_t)(ev.data.u64 >> 32), gen = (uint32_t)ev.data.u64;
+		bool mine = false;
+		pthread_mutex_lock(&s->lock);
+		if (slot < s->conf->max_devices && s->slot[slot] && s->gen[slot] == gen) {
+			se = s->slot[slot];
+			mine = claim(se);
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (mine)
+			run(se);
 	}
 }
 
@@ -593,7 +656,7 @@ static int accept_one(struct radio_srv *s)
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = key_of(se)};
 	pthread_mutex_lock(&s->lock);
 	deadline_set(s, se, se->connected + s->conf->first_message_ms);
-	if (sent < 0 || epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+	if (sent < 0 || epoll_ctl(s->lep, EPOLL_CTL_ADD, fd, &ev) < 0)
 		schedule(se); /* a worker sees the broken link and ends it */
 	pthread_mutex_unlock(&s->lock);
 	return 0;
@@ -656,10 +719,6 @@ static void *loop_main(void *arg)
 					s->relisten_at = mme_now_ms() + 50;
 					pthread_mutex_unlock(&s->lock);
 				}
-			} else {
-				pthread_mutex_lock(&s->lock);
-				schedule_key(s, key);
-				pthread_mutex_unlock(&s->lock);
 			}
 		}
 	}
@@ -675,11 +734,16 @@ static void srv_free(struct radio_srv *s)
 		close(s->ep);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
+	if (s->lep >= 0)
+		close(s->lep);
+	if (s->queue_fd >= 0)
+		close(s->queue_fd);
+	if (s->stop_fd >= 0)
+		close(s->stop_fd);
 	radio_admit_free(&s->admit);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idle);
 	pthread_mutex_destroy(&s->qlock);
-	pthread_cond_destroy(&s->qcond);
 	free(s->slot);
 	free(s->gen);
 	free(s->free_slot);
@@ -690,10 +754,9 @@ static void srv_free(struct radio_srv *s)
 
 static void workers_stop(struct radio_srv *s)
 {
-	pthread_mutex_lock(&s->qlock);
-	s->qstop = true;
-	pthread_cond_broadcast(&s->qcond);
-	pthread_mutex_unlock(&s->qlock);
+	uint64_t one = 1;
+	/* Level-triggered in the workers' set: every worker's epoll_wait returns it, now and after. */
+	(void)!write(s->stop_fd, &one, sizeof(one));
 	for (unsigned i = 0; i < s->n_workers; i++)
 		pthread_join(s->workers[i], NULL);
 	s->n_workers = 0;
@@ -709,12 +772,11 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 		return NULL;
 	s->mme = m;
 	s->conf = m->conf;
-	s->lfd = s->ep = s->wake_fd = -1;
+	s->lfd = s->ep = s->wake_fd = s->lep = s->queue_fd = s->stop_fd = -1;
 	radio_admit_init(&s->admit, s->conf->max_devices, s->conf->max_unauth, s->conf->max_unauth_per_source);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	pthread_mutex_init(&s->qlock, NULL);
-	pthread_cond_init(&s->qcond, NULL);
 	unsigned n = s->conf->max_devices;
 	s->slot = calloc(n, sizeof(*s->slot));
 	s->gen = calloc(n, sizeof(*s->gen));
@@ -742,8 +804,14 @@ struct radio_srv *radio_srv_start(struct mme *m, const char *addr, uint16_t port
 		goto fail;
 	}
 	struct epoll_event el = {.events = EPOLLIN, .data.u64 = KEY_LISTEN}, ew = {.events = EPOLLIN, .data.u64 = KEY_WAKE};
+	/* The queue's eventfd is edge-triggered and never read: each write wakes one waiting worker. */
+	struct epoll_event eq = {.events = EPOLLIN | EPOLLET, .data.u64 = KEY_QUEUE},
+			   es = {.events = EPOLLIN, .data.u64 = KEY_STOP};
 	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 || (s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-	    epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &el) < 0 || epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake_fd, &ew) < 0) {
+	    epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &el) < 0 || epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake_fd, &ew) < 0 ||
+	    (s->lep = epoll_create1(EPOLL_CLOEXEC)) < 0 || (s->queue_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    (s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    epoll_ctl(s->lep, EPOLL_CTL_ADD, s->queue_fd, &eq) < 0 || epoll_ctl(s->lep, EPOLL_CTL_ADD, s->stop_fd, &es) < 0) {
 		om_error("radio-listen-failed", "reason=\"epoll: %s\"", strerror(errno));
 		goto fail;
 	}
