@@ -61,6 +61,9 @@ struct om_s6a_fdconf {
 	unsigned port, app_threads; /* app_threads 0: 4 */
 	int tls_off;                /* 1 only when the configuration says tls = off */
 	const char *tls_cert, *tls_key, *tls_ca, *tls_crl; /* PEM files; crl optional */
+	/* 1: load no dictionary extension; om_s6a_dict_init defines the S6a AVPs itself (s6a_dict_own.c:
+	 * freeDiameter's lookups walk 42 3GPP AVPs instead of dict_dcca_3gpp's 732; issue 14, the VNO) */
+	int dicts_own;
 };
 
 /* Write the configuration's common part to f. Returns 0, or -1 (TLS files missing, write error). */

@@ -39,6 +39,20 @@ struct om_s6a_dict {
 
 extern struct om_s6a_dict om_s6a_d;
 
+/*
+ * The S6a AVPs of vendor 3GPP as dict_dcca_3gpp 1.2.1 defines them
+ * (s6a_dict_own.c), for a core that loads no extension (om_s6a_fdconf
+ * dicts_own): om_s6a_dict_own adds the vendor and each one it lacks.
+ */
+struct om_s6a_own_avp {
+	const char *name;
+	uint32_t code;
+	uint8_t flags;             /* of AVP_FLAG_VENDOR | AVP_FLAG_MANDATORY: the value sent */
+	enum dict_avp_basetype type;
+};
+int om_s6a_dict_own(struct dictionary *dict);
+const struct om_s6a_own_avp *om_s6a_dict_own_table(size_t *n);
+
 /* Values we send (TS 29.272 7.3, RFC 6733 8.11, TS 29.212 5.3). */
 #define OM_S6A_NO_STATE_MAINTAINED 1
 #define OM_S6A_RAT_EUTRAN 1004

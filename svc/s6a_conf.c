@@ -42,7 +42,7 @@ int om_s6a_conf_write(FILE *f, const struct om_s6a_fdconf *c)
 			fprintf(f, "TLS_CRL = \"%s\";\n", c->tls_crl);
 	}
 	/* dict_dcca_3gpp needs dict_dcca, which needs dict_nasreq: this order. */
-	for (size_t i = 0; i < sizeof(dicts) / sizeof(dicts[0]); i++)
+	for (size_t i = 0; !c->dicts_own && i < sizeof(dicts) / sizeof(dicts[0]); i++)
 		fprintf(f, "LoadExtension = \"%s/%s.fdx\";\n", c->dict_dir, dicts[i]);
 	return ferror(f) ? -1 : 0;
 }

@@ -220,8 +220,10 @@ static int dict_init_once(void)
 	vendor_id_t vid = OM_S6A_VENDOR_3GPP;
 	application_id_t aid = OM_S6A_APP_ID;
 
-	/* dict_dcca_3gpp defines vendor 10415; without it nothing below exists. */
-	if (fd_dict_search(dict, DICT_VENDOR, VENDOR_BY_ID, &vid, &D->vendor, ENOENT) || !D->vendor)
+	/* dict_dcca_3gpp defines vendor 10415; without it (dicts_own) our own S6a AVPs (s6a_dict_own.c). */
+	if ((fd_dict_search(dict, DICT_VENDOR, VENDOR_BY_ID, &vid, &D->vendor, ENOENT) || !D->vendor) &&
+	    (om_s6a_dict_own(dict) || fd_dict_search(dict, DICT_VENDOR, VENDOR_BY_ID, &vid, &D->vendor, ENOENT) ||
+	     !D->vendor))
 		return -1;
 	if (fd_dict_search(dict, DICT_APPLICATION, APPLICATION_BY_ID, &aid, &D->app, ENOENT) || !D->app) {
 		struct dict_application_data a = { OM_S6A_APP_ID, "3GPP S6a/S6d" };

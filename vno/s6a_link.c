@@ -52,6 +52,7 @@ int vno_s6a_write_conf(const struct vno_conf *c, char *path, size_t path_len, ch
 		.identity = c->identity, .realm = c->realm, .listen = c->dia_addr, .dict_dir = ext,
 		.port = 0, .app_threads = 4, .tls_off = c->dia_tls_off, .tls_cert = c->dia_tls_cert,
 		.tls_key = c->dia_tls_key, .tls_ca = c->dia_tls_ca, .tls_crl = c->dia_tls_crl,
+		.dicts_own = 1, /* issue 14: the dictionary's lookups were 8.8 % of our CPU (svc/s6a_dict_own.c) */
 	};
 	fprintf(f, "# Written by openmcim-vno from its configuration; do not edit.\n");
 	int wrc = om_s6a_conf_write(f, &fc);
