@@ -35,9 +35,15 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* A rename or unlink is durable only once the directory entry is (POSIX fsync on the dir). */
-static int sync_dir(const char *dir)
+/*
+ * A rename or unlink is durable only once the directory entry is (POSIX
+ * fsync on the dir). dir_fd: the directory kept open by the TRE's sealer
+ * (seal.h), synced as it is; -1: opened for this sync.
+ */
+static int sync_dir(int dir_fd, const char *dir)
 {
+	if (dir_fd >= 0)
+		return fsync(dir_fd) == 0 ? 0 : OM_EIO;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return OM_EIO;
@@ -101,7 +107,8 @@ static int spare_open(const char *spare)
  * keep temp files: a deferred write's old inode must not be emptied before
  * the transaction's directory sync, which is another call's.
  */
-static int write_exchange(const char *dir, const char *path, const char *name, const uint8_t *data, size_t len)
+static int write_exchange(int dir_fd, const char *dir, const char *path, const char *name, const uint8_t *data,
+			  size_t len)
 {
 	char spare[TRE_PATH_MAX];
 	int rc = spare_path(spare, dir, name);
@@ -125,7 +132,7 @@ static int write_exchange(const char *dir, const char *path, const char *name, c
 		unlink(spare);
 		return OM_EIO;
 	}
-	rc = sync_dir(dir);
+	rc = sync_dir(dir_fd, dir);
 	if (exchanged) {
 		/* Not synced: the old bytes' inode, empty from now on or, after a crash, a spare still holding them. */
 		if (rc) {
@@ -139,8 +146,13 @@ static int write_exchange(const char *dir, const char *path, const char *name, c
 	return rc;
 }
 
-int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_t len, int excl,
-		   int sync)
+int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_t len, int excl, int sync)
+{
+	return tre_file_write_at(-1, dir, name, data, len, excl, sync);
+}
+
+int tre_file_write_at(int dir_fd, const char *dir, const char *name, const uint8_t *data, size_t len, int excl,
+		      int sync)
 {
 	int nosync = sync == TRE_SYNC_NONE;
 	char path[TRE_PATH_MAX], tmp[TRE_PATH_MAX];
@@ -163,7 +175,7 @@ int tre_file_write(const char *dir, const char *name, const uint8_t *data, size_
 		return rc;
 	}
 	if (sync == TRE_SYNC)
-		return write_exchange(dir, path, name, data, len);
+		return write_exchange(dir_fd, dir, path, name, data, len);
 	int n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return OM_EINVAL;
@@ -266,6 +278,11 @@ out:
 
 int tre_file_erase(const char *dir, const char *name, int sync)
 {
+	return tre_file_erase_at(-1, dir, name, sync);
+}
+
+int tre_file_erase_at(int dir_fd, const char *dir, const char *name, int sync)
+{
 	char path[TRE_PATH_MAX], spare[TRE_PATH_MAX];
 	int rc = tre_path(path, dir, name);
 
@@ -281,6 +298,6 @@ int tre_file_erase(const char *dir, const char *name, int sync)
 			rc = OM_EIO; /* not a file we can overwrite (a planted link): its name goes all the same */
 	}
 	if (!rc && sync == TRE_SYNC)
-		rc = sync_dir(dir);
+		rc = sync_dir(dir_fd, dir);
 	return rc;
 }

@@ -48,6 +48,15 @@ OM_NODISCARD int tre_file_write(const char *dir, const char *name, const uint8_t
 				int excl, int sync);
 
 /*
+ * As tre_file_write, the directory's sync (TRE_SYNC) done on dir_fd, a
+ * descriptor of dir kept open by the caller (the TRE's sealer, seal.h),
+ * instead of an open, fsync and close of dir per write (issue 14). -1: as
+ * tre_file_write. Every file of the write is still named by dir/name.
+ */
+OM_NODISCARD int tre_file_write_at(int dir_fd, const char *dir, const char *name, const uint8_t *data, size_t len,
+				   int excl, int sync);
+
+/*
  * Read dir/name into a malloc'd buffer. 0, OM_ETRE_NOT_FOUND, OM_ENOMEM,
  * OM_EIO, OM_ETRE_FILE_OWNER (the file is another user's).
  */
@@ -60,3 +69,5 @@ OM_NODISCARD int tre_file_read(const char *dir, const char *name, uint8_t **out,
  * 0, OM_ETRE_NOT_FOUND, OM_EIO.
  */
 OM_NODISCARD int tre_file_erase(const char *dir, const char *name, int sync);
+/* As tre_file_erase, the directory synced on dir_fd when it is not -1 (tre_file_write_at). */
+OM_NODISCARD int tre_file_erase_at(int dir_fd, const char *dir, const char *name, int sync);

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_tctildr.h>
@@ -53,6 +54,10 @@ struct tre_sealer {
 	 * value, the number of the last put, and the TRE's state counter. */
 	int has_counter;
 	uint64_t counter;
+	/* The TRE's directory, opened once by tre_seal_create/open for its
+	 * syncs (tre_file_write_at), closed with the sealer; -1 when none
+	 * (each backend's constructor sets it: never 0 from calloc). */
+	int dir_fd;
 };
 
 #define TRE_SEAL_KEY_FILE "seal.key"
@@ -170,12 +175,20 @@ static inline int tre_seal_erase(struct tre_sealer *s, const char *name)
 
 static inline void tre_seal_close(struct tre_sealer *s)
 {
-	if (s)
+	if (s) {
+		int fd = s->dir_fd;
 		s->ops->close(s);
+		if (fd >= 0)
+			close(fd);
+	}
 }
 
 static inline void tre_seal_discard(struct tre_sealer *s)
 {
-	if (s)
+	if (s) {
+		int fd = s->dir_fd;
 		s->ops->discard(s);
+		if (fd >= 0)
+			close(fd);
+	}
 }

@@ -69,7 +69,8 @@ static int ctx_write(struct p11 *p)
 	buf[5] = (uint8_t)k;
 	memcpy(buf + 6, p->token, k);
 	memcpy(buf + 6 + k, p->key_id, KEY_ID_LEN);
-	return tre_file_write(p->dir, TRE_SEAL_P11_FILE, buf, 6 + k + KEY_ID_LEN, 1, tre_seal_sync(&p->base));
+	return tre_file_write_at(p->base.dir_fd, p->dir, TRE_SEAL_P11_FILE, buf, 6 + k + KEY_ID_LEN, 1,
+				 tre_seal_sync(&p->base));
 }
 
 /* Read p11.ctx; its token label must be the configured one (p->token). */
@@ -142,7 +143,7 @@ static int p11_put(struct tre_sealer *base, const char *name, const uint8_t *pt,
 		rc = OM_ETRE_HW;
 		goto out;
 	}
-	rc = tre_file_write(p->dir, name, buf, total, excl, tre_seal_sync(&p->base));
+	rc = tre_file_write_at(p->base.dir_fd, p->dir, name, buf, total, excl, tre_seal_sync(&p->base));
 out:
 	free(buf); /* ciphertext only */
 	return rc;
@@ -200,7 +201,7 @@ out:
 static int p11_erase(struct tre_sealer *base, const char *name)
 {
 	struct p11 *p = (struct p11 *)base;
-	return tre_file_erase(p->dir, name, tre_seal_sync(&p->base));
+	return tre_file_erase_at(p->base.dir_fd, p->dir, name, tre_seal_sync(&p->base));
 }
 
 static void p11_close(struct tre_sealer *base)
@@ -250,6 +251,7 @@ static struct p11 *p11_new(const char *dir, const char *module, const char *toke
 	memcpy(p->pin, pin, strlen(pin) + 1);
 	p->base.ops = &p11_ops;
 	p->base.flags = flags;
+	p->base.dir_fd = -1;
 	p->key = CK_INVALID_HANDLE;
 	return p;
 }

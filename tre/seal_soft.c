@@ -42,7 +42,7 @@ static int soft_put(struct tre_sealer *base, const char *name, const uint8_t *pt
 	int rc = tre_aead_seal(s->key, header, sizeof(header), name, pt, len, &buf, &total);
 	if (rc)
 		return rc;
-	rc = tre_file_write(s->dir, name, buf, total, excl, tre_seal_sync(&s->base));
+	rc = tre_file_write_at(s->base.dir_fd, s->dir, name, buf, total, excl, tre_seal_sync(&s->base));
 	free(buf); /* ciphertext only: nothing to cleanse */
 	return rc;
 }
@@ -66,7 +66,7 @@ static int soft_get(struct tre_sealer *base, const char *name, uint8_t **pt_out,
 static int soft_erase(struct tre_sealer *base, const char *name)
 {
 	struct soft *s = (struct soft *)base;
-	return tre_file_erase(s->dir, name, tre_seal_sync(&s->base));
+	return tre_file_erase_at(s->base.dir_fd, s->dir, name, tre_seal_sync(&s->base));
 }
 
 static void soft_close(struct tre_sealer *base)
@@ -107,6 +107,7 @@ static struct soft *soft_new(const char *dir, unsigned flags)
 	memcpy(s->dir, dir, n + 1);
 	s->base.ops = &soft_ops;
 	s->base.flags = flags;
+	s->base.dir_fd = -1;
 	return s;
 }
 

@@ -362,7 +362,8 @@ static int ctx_write(struct tpm *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE
 	    Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS ||
 	    Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
 		return OM_EINVAL;
-	return tre_file_write(t->dir, TRE_SEAL_TPM_FILE, buf, off, 1, tre_seal_sync(&t->base));
+	return tre_file_write_at(t->base.dir_fd, t->dir, TRE_SEAL_TPM_FILE, buf, off, 1,
+				 tre_seal_sync(&t->base));
 }
 
 static int ctx_read(struct tpm *t, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
@@ -412,7 +413,7 @@ static int seal_write(struct tpm *t, const char *name, const uint8_t *pt, size_t
 	int rc = tre_aead_seal(t->key, hdr, sizeof(hdr), name, pt, len, &buf, &total);
 	if (rc)
 		return rc;
-	rc = tre_file_write(t->dir, name, buf, total, excl, tre_seal_sync(&t->base));
+	rc = tre_file_write_at(t->base.dir_fd, t->dir, name, buf, total, excl, tre_seal_sync(&t->base));
 	free(buf);
 	return rc;
 }
@@ -650,7 +651,7 @@ static int tpm_erase(struct tre_sealer *base, const char *name)
 			return rc;
 		}
 	}
-	return tre_file_erase(t->dir, name, tre_seal_sync(&t->base));
+	return tre_file_erase_at(t->base.dir_fd, t->dir, name, tre_seal_sync(&t->base));
 }
 
 static void tpm_free(struct tpm *t)
@@ -701,6 +702,7 @@ static struct tpm *tpm_new(const char *dir, const char *tcti, unsigned flags)
 	t->base.ops = &tpm_ops;
 	t->base.flags = flags;
 	t->base.has_counter = 1;
+	t->base.dir_fd = -1;
 	t->nv = ESYS_TR_NONE;
 	return t;
 }

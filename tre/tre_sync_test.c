@@ -9,12 +9,14 @@
  * keeps its own directory sync. A synced replacement writes into the name's
  * spare inode and exchanges it with the name (renameat2, issue 14): no new
  * inode per write, the old bytes emptied after the directory sync, and
- * nothing planted under the spare's name is written through.
+ * nothing planted under the spare's name is written through. The TRE syncs
+ * its directory on the descriptor its sealer keeps: no open per write.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -29,11 +31,12 @@ static struct fx_sho ro, sho1;
 
 #define LOG_MAX 64
 static struct {
-	char op;         /* 'f' fsync, 'r' rename */
+	char op;         /* 'f' fsync, 'r' rename, 'o' open of the watched directory itself */
 	char path[PATH_MAX]; /* fsync: what the descriptor is; rename: the new name */
 } oplog[LOG_MAX];
 static int n_ops;
 static const char *watch; /* only calls under this directory are logged */
+static int watch_opens;   /* and the directory's own opens, when set */
 
 static void note(char op, const char *path)
 {
@@ -57,6 +60,24 @@ int fsync(int fd)
 		note('f', path);
 	}
 	return real(fd);
+}
+
+/* The directory's own opens: a synced write through the TRE syncs the directory on the descriptor its sealer keeps. */
+int open(const char *path, int flags, ...)
+{
+	static int (*real)(const char *, int, ...);
+	mode_t mode = 0;
+	if (!real)
+		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+	if (flags & O_CREAT) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	if (watch_opens && watch && !strcmp(path, watch))
+		note('o', path);
+	return real(path, flags, mode);
 }
 
 int rename(const char *from, const char *to)
@@ -141,12 +162,15 @@ static void test_pending_first_aka_is_one_transaction(void)
 	/* A later AKA writes the MID record alone: its own directory sync. */
 	n_ops = 0;
 	watch = dir;
+	watch_opens = 1;
 	CHECK_INT(aka_ok(tre, &m1, 64), 0);
+	watch_opens = 0;
 	watch = NULL;
 	dump("later AKA");
 	CHECK_INT(count('r', NULL), 1);
 	CHECK_INT(count('f', NULL), 2);
 	CHECK(n_ops == 3 && oplog[2].op == 'f' && !strcmp(oplog[2].path, dir));
+	CHECK_INT(count('o', dir), 0); /* synced on the sealer's kept descriptor (issue 14): no open per write */
 	om_tre_close(tre);
 	fx_tre_free(&t);
 }
