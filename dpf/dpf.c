@@ -210,7 +210,6 @@ struct m2mmobj_ctx {
 	EVP_PKEY *tre_key; /* Cert_TRE (signing)'s key, from the SHO */
 	struct om_tre_info info;
 	uint8_t nonce_a[OM_NONCE_LEN], nonce_b[OM_NONCE_LEN];
-	struct sho_dm_auth creds;
 	uint8_t *sealed;
 	size_t sealed_len;
 	char reason[DPF_REASON_MAX + 1];
@@ -239,6 +238,9 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, const struct dpf
 		FAIL(rc, "registration lookup: %s", om_errname(rc));
 	/* asked each time (the SHO's record is the truth); the same certificate's key is decoded once */
 	st = dev.st;
+	int has_nonce_a = dev.has_nonce_a;
+	uint8_t nonce_a[OM_NONCE_LEN];
+	memcpy(nonce_a, dev.nonce_a, sizeof(nonce_a));
 	rc = dpf_tre_key(d, dev.sign, dev.sign_len, &c->tre_key);
 	sho_device_view_free(&dev);
 	if (rc < 0)
@@ -263,10 +265,11 @@ static int check(struct dpf *d, const uint8_t *obj, size_t len, const struct dpf
 		FAIL(OM_EDPF_ACCEPT_PENDING, "the current SHO's acceptance is not recorded yet");
 	if (strcmp(st.state, "handover_accepted"))
 		FAIL(OM_EDPF_STATE, "device is %s, not handover_accepted", st.state);
-	/* B.2.3.4 III: the nonceA of the bootstrap binds registration and provisioning */
-	if ((rc = sho_remote_dm_auth(d->sho, c->tre_id, &c->creds)) < 0)
-		FAIL(rc == OM_ESHO_STATE ? OM_EDPF_STATE : rc, "pending handover: %s", om_errname(rc));
-	if (CRYPTO_memcmp(c->creds.nonce_a, c->nonce_a, OM_NONCE_LEN))
+	/* B.2.3.4 III: the nonceA of the bootstrap binds registration and provisioning (the SHO's device answer:
+	 * the DM digest, a secret, is not asked for here, issue 14) */
+	if (!has_nonce_a)
+		FAIL(OM_EDPF_STATE, "pending handover: %s", om_errname(OM_ESHO_STATE));
+	if (CRYPTO_memcmp(nonce_a, c->nonce_a, OM_NONCE_LEN))
 		FAIL(OM_EDPF_NONCE_A, "nonceA is not the pending handover's");
 	if ((rc = count_nonce_b(d, c->nonce_b, &n)) < 0)
 		FAIL(rc, "record: %s", om_errname(rc));
@@ -362,7 +365,6 @@ int dpf_m2mmobj_with(struct dpf *d, const uint8_t *obj, size_t len, const struct
 out:
 	EVP_PKEY_free(c.tre_key);
 	free(c.sealed);
-	sho_dm_auth_clear(&c.creds);
 	return rc;
 }
 

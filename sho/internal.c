@@ -67,13 +67,19 @@ static int cmd_status(struct sho *s, const char *tre_id, om_admin_emit emit, voi
 	return rc;
 }
 
-/* status, tre-sign-cert and tre-enc-cert in one answer (issue 14): sign= and enc= lines after the status */
+/* status, tre-sign-cert, tre-enc-cert and dm-auth's nonceA in one answer (issue 14): nonce_a= (none without a
+ * handover request), sign= and enc= lines after the status */
 static int cmd_device(struct sho *s, const char *tre_id, om_admin_emit emit, void *ctx)
 {
 	struct sho_device_view v;
 	int rc = sho_device_view(s, tre_id, &v);
 	if (rc == 0) {
 		emit_status(&v.st, emit, ctx);
+		if (v.has_nonce_a) {
+			char hex[2 * OM_NONCE_LEN + 1];
+			om_hex_encode(hex, v.nonce_a, OM_NONCE_LEN);
+			emit_kv(emit, ctx, "nonce_a", hex);
+		}
 		if ((rc = emit_b64(emit, ctx, "sign", v.sign, v.sign_len)) == 0)
 			rc = emit_b64(emit, ctx, "enc", v.enc, v.enc_len);
 	}

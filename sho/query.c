@@ -140,6 +140,12 @@ int sho_device_view(struct sho *s, const char *tre_id, struct sho_device_view *o
 		out->sign = blob_copy(st, 11, &out->sign_len);
 		out->enc = blob_copy(st, 12, &out->enc_len);
 		rc = out->sign && out->enc ? 0 : OM_ENOMEM;
+		size_t n = 0;
+		const void *p = om_stmt_col_is_null(st, 13) ? NULL : om_stmt_col_blob(st, 13, &n);
+		if (p && n == sizeof(out->nonce_a)) {
+			memcpy(out->nonce_a, p, n);
+			out->has_nonce_a = 1;
+		}
 	} else if (rc == OM_STORE_DONE) {
 		rc = OM_ESHO_NOT_FOUND;
 	}

@@ -139,6 +139,12 @@ int sho_remote_device(const struct om_admin_peer *p, const char *tre_id, struct 
 	int rc = call(p, "device", tre_id, &a);
 	if (rc == 0 && (rc = status_of(&a, &out->st)) == 0 && (rc = bytes_of(&a, &out->sign, &out->sign_len)) == 0)
 		rc = a.enc.p ? om_admin_b64_get((const char *)a.enc.p, &out->enc, &out->enc_len) : OM_EPROTO;
+	const char *nonce = value(&a, "nonce_a");
+	if (rc == 0 && nonce) {
+		if (strlen(nonce) != 2 * OM_NONCE_LEN || om_hex_decode(out->nonce_a, OM_NONCE_LEN, nonce) < 0)
+			rc = OM_EPROTO;
+		out->has_nonce_a = rc == 0;
+	}
 	if (rc < 0)
 		sho_device_view_free(out);
 	answer_clear(&a);

@@ -334,14 +334,18 @@ OM_NODISCARD int sho_tre_enc_cert(struct sho *s, const char *tre_id, uint8_t **d
 
 /*
  * A device as the DPF needs it at package 3 and at the outcome (issue 14): its status
- * (sho_status) and both Cert_TREs as registered, DER (*sign and *enc malloc'd), read in
- * one statement: what three calls on the internal socket gave. Returns 0, OM_EINVAL,
+ * (sho_status), both Cert_TREs as registered, DER (*sign and *enc malloc'd), and the
+ * nonceA of its handover request (has_nonce_a 0 without one), read in one statement:
+ * what four calls on the internal socket gave (status, tre-sign-cert, tre-enc-cert and
+ * dm-auth, whose DM digest package 3 never needed). Returns 0, OM_EINVAL,
  * OM_ESHO_NOT_FOUND, OM_ENOMEM or a store code; on failure *sign and *enc are NULL.
  */
 struct sho_device_view {
 	struct sho_device_status st;
 	uint8_t *sign, *enc;
 	size_t sign_len, enc_len;
+	int has_nonce_a;
+	uint8_t nonce_a[OM_NONCE_LEN];
 };
 OM_NODISCARD int sho_device_view(struct sho *s, const char *tre_id, struct sho_device_view *out);
 /* Free the certificates of a view (and zero it); NULL is a no-op. */

@@ -9,7 +9,8 @@
  *                                  request_id= sequence= created= updated= reason=
  *   tre-sign-cert TRE_ID     data: cert=<DER, base64>
  *   tre-enc-cert TRE_ID      data: cert=<DER, base64>
- *   device TRE_ID            the three above in one answer (issue 14): status's lines, then
+ *   device TRE_ID            the three above in one answer (issue 14): status's lines,
+ *                            nonce_a=<hex> of the handover request (if one), then
  *                            sign=<Cert_TRE signing> and enc=<Cert_TRE encryption> lines
  *   dm-auth TRE_ID           data: username= digest= nonce_a=<hex>   (a secret: never logged)
  *   sealed-mcim TRE_ID       data: part=<base64>, as many as it takes; the release: the
@@ -50,7 +51,7 @@ void sho_internal_stop(struct sho_internal *si);
 /* ---- the client side (the DPF) -------------------------------------------- */
 
 OM_NODISCARD int sho_remote_status(const struct om_admin_peer *p, const char *tre_id, struct sho_device_status *out);
-/* status, tre-sign-cert and tre-enc-cert in one call (sho_device_view); free with sho_device_view_free. */
+/* status, tre-sign-cert, tre-enc-cert and the nonceA in one call (sho_device_view); free with sho_device_view_free. */
 OM_NODISCARD int sho_remote_device(const struct om_admin_peer *p, const char *tre_id, struct sho_device_view *out);
 OM_NODISCARD int sho_remote_tre_sign_cert(const struct om_admin_peer *p, const char *tre_id, X509 **cert);
 /* Cert_TRE (signing) as the SHO keeps it (DER), and its key alone (om_cert_pubkey_decode: the SHO checked it). */

@@ -300,7 +300,7 @@ static const struct om_store_sql sql[SHO_SQL_N] = {
 	[SHO_SQL_DEV_DELETE] = { "DELETE FROM sho_device WHERE tre_id = ?1" },
 	[SHO_SQL_DEV_DEL_EVENTS] = { "DELETE FROM sho_event WHERE tre_id = ?1" },
 	/* sho_read_status's columns, then both certificates (sho_device_view) */
-	[SHO_SQL_DEVICE] = { STATUS_SELECT ", d.cert_sign, d.cert_enc" STATUS_FROM " WHERE d.tre_id = ?1" },
+	[SHO_SQL_DEVICE] = { STATUS_SELECT ", d.cert_sign, d.cert_enc, h.nonce_a" STATUS_FROM " WHERE d.tre_id = ?1" },
 };
 
 static const struct om_store_schema schema = {
