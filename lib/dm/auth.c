@@ -37,6 +37,19 @@ static void md5_fetch(void)
 	ERR_clear_error();
 }
 
+/*
+ * The kept MD5 on the process-wide context; on a context of the thread's own
+ * (a factory worker's, the TPM's) EVP_md5(), fetched there at each use, so
+ * that context's providers decide, as before the fetch was kept.
+ */
+static const EVP_MD *md5_for_thread(void)
+{
+	OSSL_LIB_CTX *cur = OSSL_LIB_CTX_set0_default(NULL); /* NULL: only reads the thread's default */
+	if (cur && cur != OSSL_LIB_CTX_get0_global_default())
+		return EVP_md5();
+	return pthread_once(&md5_once, md5_fetch) == 0 ? md5_md : NULL;
+}
+
 /* B64(MD5(a ":" b)), or B64(MD5(a)) when b is NULL. */
 static int b64_md5(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
 		   char out[static OM_DM_B64_MD5_LEN + 1])
@@ -45,7 +58,7 @@ static int b64_md5(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_le
 	unsigned int md_len = 0;
 	int r = OM_ECRYPTO;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const EVP_MD *md5 = pthread_once(&md5_once, md5_fetch) == 0 ? md5_md : NULL;
+	const EVP_MD *md5 = md5_for_thread();
 	if (!ctx || !md5 || !EVP_DigestInit_ex(ctx, md5, NULL) || !EVP_DigestUpdate(ctx, a, a_len))
 		goto out;
 	if (b && (!EVP_DigestUpdate(ctx, ":", 1) || !EVP_DigestUpdate(ctx, b, b_len)))

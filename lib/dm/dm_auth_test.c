@@ -6,6 +6,9 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/provider.h>
+
 #include <openmcim/dm.h>
 
 #include "check.h"
@@ -84,11 +87,32 @@ static void test_hmac_header_matches_golden(void)
 	CHECK_INT(om_dm_hmac_header(user, mac, hdr, 20), OM_ENOSPC);
 }
 
+/*
+ * A thread on a library context of its own gets MD5 from that context's
+ * providers, not from a digest kept on the process-wide one (issue 14's
+ * kept fetch): with only the null provider there it has none.
+ */
+static void test_own_context_decides(void)
+{
+	char inner[OM_DM_B64_MD5_LEN + 1];
+	CHECK_INT(om_dm_md5_inner(user, pass, inner), 0); /* the kept MD5 fetched first */
+	OSSL_LIB_CTX *own = OSSL_LIB_CTX_new();
+	OSSL_PROVIDER *null = own ? OSSL_PROVIDER_load(own, "null") : NULL;
+	CHECK(own != NULL && null != NULL);
+	OSSL_LIB_CTX *prev = OSSL_LIB_CTX_set0_default(own);
+	CHECK_INT(om_dm_md5_inner(user, pass, inner), OM_ECRYPTO);
+	OSSL_LIB_CTX_set0_default(prev);
+	OSSL_PROVIDER_unload(null);
+	OSSL_LIB_CTX_free(own);
+	CHECK_INT(om_dm_md5_inner(user, pass, inner), 0);
+}
+
 int main(void)
 {
 	test_basic_matches_golden();
 	test_md5_matches_golden();
 	test_split_form_gives_the_same_values();
 	test_hmac_header_matches_golden();
+	test_own_context_decides();
 	return check_done();
 }

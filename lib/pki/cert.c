@@ -34,8 +34,28 @@ static void sha256_fetch(void)
 	ERR_clear_error();
 }
 
+/*
+ * Is this thread on the process-wide library context? A certificate decoded in a context of its
+ * own (a factory worker's, tre/key_tpm.c's) has its key there, and that context may be freed
+ * while the process-wide cache still holds it: the next user of the cached key (the lab's PVA in
+ * the same process) would crash. Such threads neither keep nor take cached certificates.
+ */
+static int on_global_ctx(void)
+{
+	OSSL_LIB_CTX *cur = OSSL_LIB_CTX_set0_default(NULL); /* NULL: only reads the thread's default */
+	return !cur || cur == OSSL_LIB_CTX_get0_global_default();
+}
+
+/*
+ * SHA-256 for this thread: the one fetched once when it is on the process-wide
+ * context, else EVP_sha256(), fetched by OpenSSL in the thread's own context
+ * at each use, so that context's providers (and their policy) decide, as
+ * before the fetch was kept.
+ */
 const EVP_MD *pki_sha256(void)
 {
+	if (!on_global_ctx())
+		return EVP_sha256();
 	if (pthread_once(&sha256_once, sha256_fetch) != 0)
 		return NULL;
 	return sha256_md;
@@ -164,18 +184,6 @@ out:
 int om_cert_encode(const X509 *cert, enum om_encoding enc, uint8_t **out, size_t *out_len)
 {
 	return pki_item_encode(cert, ASN1_ITEM_rptr(X509), "CERTIFICATE", enc, out, out_len);
-}
-
-/*
- * Is this thread on the process-wide library context? A certificate decoded in a context of its
- * own (a factory worker's, tre/key_tpm.c's) has its key there, and that context may be freed
- * while the process-wide cache still holds it: the next user of the cached key (the lab's PVA in
- * the same process) would crash. Such threads neither keep nor take cached certificates.
- */
-static int on_global_ctx(void)
-{
-	OSSL_LIB_CTX *cur = OSSL_LIB_CTX_set0_default(NULL); /* NULL: only reads the thread's default */
-	return !cur || cur == OSSL_LIB_CTX_get0_global_default();
 }
 
 int om_cert_decode(X509 **out, enum om_encoding enc, const uint8_t *in, size_t len)

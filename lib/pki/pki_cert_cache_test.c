@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 
 #include <openmcim/pki.h>
@@ -100,6 +101,26 @@ static void own_context_keeps_nothing(const struct pf_sho *s)
 	X509_free(g);
 }
 
+/*
+ * The SPKI pin's SHA-256 on a thread's own library context comes from that
+ * context's providers, not from the digest kept on the process-wide one
+ * (cert.c pki_sha256): with only the null provider there, there is none.
+ */
+static void own_context_digests_there(const struct pf_sho *s)
+{
+	uint8_t pin[OM_SPKI_PIN_LEN];
+	CHECK_INT(om_cert_spki_pin(s->cert, pin), 0); /* the kept SHA-256 fetched first */
+	OSSL_LIB_CTX *own = OSSL_LIB_CTX_new();
+	OSSL_PROVIDER *null = own ? OSSL_PROVIDER_load(own, "null") : NULL;
+	CHECK(own != NULL && null != NULL);
+	OSSL_LIB_CTX *prev = OSSL_LIB_CTX_set0_default(own);
+	CHECK_INT(om_cert_spki_pin(s->cert, pin), OM_ECRYPTO);
+	OSSL_LIB_CTX_set0_default(prev);
+	OSSL_PROVIDER_unload(null);
+	OSSL_LIB_CTX_free(own);
+	CHECK_INT(om_cert_spki_pin(s->cert, pin), 0);
+}
+
 int main(void)
 {
 	struct pf_sho s;
@@ -107,6 +128,7 @@ int main(void)
 	same_bytes_same_certificate(&s);
 	other_bytes_other_certificate(&s);
 	own_context_keeps_nothing(&s);
+	own_context_digests_there(&s);
 	more_than_it_holds(&s);
 	pf_sho_free(&s);
 	return check_done();
