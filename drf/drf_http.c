@@ -102,29 +102,22 @@ int drf_http_pins_parse(struct drf_http *h, const char *text, char *err, size_t 
 }
 
 /*
- * The SHO id the TLS client certificate speaks for: an OPERATOR_TLS
- * certificate (the chain was verified by the TLS layer) whose CN the peer
- * table knows, on the key pinned for that peer: a CA we trust for one
- * operator could issue another's name (issue 12). Returns the peer, or NULL
- * with *why OM_EDRF_PEER (no known operator) or OM_EDRF_PEER_KEY (a known
- * name on another key); cn gets the CN for the log.
- */
-/*
  * The peer a certificate named before, if it did (issue 14): the same certificate on a
  * kept-open connection (and the same bytes on another, X509_cmp: its hash and its
  * to-be-signed encoding) passes the same checks, which depend on those bytes alone, so
  * the profile, the CN and the SPKI pin are not computed again per request. Only a
  * certificate that named a peer is kept (a reference held), DRF_PEER_SEEN of them, the
- * oldest replaced: a refused one is checked afresh each time.
+ * oldest replaced: a refused one is checked afresh each time. The table has its own
+ * lock (seen_lock), never the core's: a peer check, a refusal too, never waits on a commit.
  */
 static const struct drf_peer *seen_peer(struct drf_http *h, X509 *cert)
 {
 	const struct drf_peer *p = NULL;
-	pthread_mutex_lock(h->lock);
+	pthread_mutex_lock(&h->seen_lock);
 	for (size_t i = 0; i < DRF_PEER_SEEN && !p; i++)
 		if (h->seen[i].cert && (h->seen[i].cert == cert || !X509_cmp(h->seen[i].cert, cert)))
 			p = &h->peers[h->seen[i].peer];
-	pthread_mutex_unlock(h->lock);
+	pthread_mutex_unlock(&h->seen_lock);
 	return p;
 }
 
@@ -132,14 +125,39 @@ static void seen_add(struct drf_http *h, X509 *cert, const struct drf_peer *p)
 {
 	if (X509_up_ref(cert) != 1)
 		return;
-	pthread_mutex_lock(h->lock);
+	pthread_mutex_lock(&h->seen_lock);
 	unsigned k = h->seen_next++ % DRF_PEER_SEEN;
-	X509_free(h->seen[k].cert);
+	X509 *old = h->seen[k].cert;
 	h->seen[k].cert = cert;
 	h->seen[k].peer = (size_t)(p - h->peers);
-	pthread_mutex_unlock(h->lock);
+	pthread_mutex_unlock(&h->seen_lock);
+	X509_free(old);
 }
 
+void drf_http_init(struct drf_http *h)
+{
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_init(&h->seen_lock, NULL);
+}
+
+void drf_http_free(struct drf_http *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < DRF_PEER_SEEN; i++)
+		X509_free(h->seen[i].cert);
+	pthread_mutex_destroy(&h->seen_lock);
+	drf_http_init(h);
+}
+
+/*
+ * The SHO id the TLS client certificate speaks for: an OPERATOR_TLS
+ * certificate (the chain was verified by the TLS layer) whose CN the peer
+ * table knows, on the key pinned for that peer: a CA we trust for one
+ * operator could issue another's name (issue 12). Returns the peer, or NULL
+ * with *why OM_EDRF_PEER (no known operator) or OM_EDRF_PEER_KEY (a known
+ * name on another key); cn gets the CN for the log.
+ */
 static const struct drf_peer *tls_peer(struct drf_http *h, struct om_http_req *r, char cn[static OM_NAME_MAX_LEN + 1],
 				       int *why)
 {

@@ -41,17 +41,31 @@ struct drf_peer {
 
 struct drf_http {
 	struct drf *drf;
-	pthread_mutex_t *lock;       /* held around every use of drf */
+	pthread_mutex_t *lock;       /* held around every use of drf (and its commits): never by tls_peer */
 	struct drf_push *push;
 	struct drf_peer peers[DRF_PEERS_MAX];
 	size_t n_peers;
-	/* certificates that named a peer, each with a reference held, and which (under lock) */
+	/*
+	 * Certificates that named a peer, each with a reference held, and which: under
+	 * seen_lock, their own, so that a peer check (a refusal too) never waits on a
+	 * commit of the core's under lock.
+	 */
+	pthread_mutex_t seen_lock;
 	struct {
 		X509 *cert;
 		size_t peer;
 	} seen[DRF_PEER_SEEN];
 	unsigned seen_next;
 };
+
+/* An empty h (no peers, nothing remembered), before drf_http_peers_parse. */
+void drf_http_init(struct drf_http *h);
+
+/*
+ * Release what h keeps (the remembered certificates), once no handler runs
+ * (after om_http_server_free). h is empty again; NULL is a no-op.
+ */
+void drf_http_free(struct drf_http *h);
 
 /*
  * Parse the peers setting, "SHO-B:drf.sho-b.lab, SHO-C:drf.sho-c.lab"

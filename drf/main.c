@@ -171,6 +171,7 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	memset(&s, 0, sizeof(s));
+	drf_http_init(&web);
 	om_log_init("drf", OM_LOG_INFO);
 	conf = om_conf_load(conf_path, keys, sizeof(keys) / sizeof(keys[0]), err, sizeof(err));
 	if (!conf || read_settings(conf, &s, err, sizeof(err)) || om_metrics_conf_check(conf, err, sizeof(err))) {
@@ -272,6 +273,7 @@ out:
 	om_store_fence_stop();
 	om_metrics_stop(metrics);
 	om_http_server_free(http); /* no handler runs after this */
+	drf_http_free(&web);       /* the remembered peer certificates */
 	drf_admin_stop(&admin);
 	drf_push_stop(push);
 	drf_close(d);
