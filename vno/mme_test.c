@@ -877,8 +877,16 @@ static void moving_deadline_holds_one_heap_entry(void)
 			most = n;
 	}
 	/* this link's one entry, there all along (links of earlier tests are closed: none of theirs); 0 would
-	 * mean no deadline at all, and an idle link never closed */
-	CHECK_MSG(most == 1, "%zu deadlines on the heap for one link after %d frames", most, sent);
+	 * mean no deadline at all, and an idle link never closed. Shown by 50 frames or more (300 on an idle
+	 * machine); a machine so slow that fewer went in 700 ms shows nothing: said, not counted as passed,
+	 * though a second entry is still a failure. */
+	if (sent >= 50)
+		CHECK_MSG(most == 1, "%zu deadlines on the heap for one link after %d frames", most, sent);
+	else if (most > 1)
+		CHECK_MSG(0, "%zu deadlines on the heap for one link after %d frames", most, sent);
+	else
+		printf("NOTE: moving_deadline_holds_one_heap_entry: only %d frames in 700 ms (machine too slow), "
+		       "one heap entry per link not shown\n", sent);
 	om_radio_link_close(&l);
 }
 
