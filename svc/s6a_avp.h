@@ -40,9 +40,10 @@ struct om_s6a_dict {
 extern struct om_s6a_dict om_s6a_d;
 
 /*
- * The S6a AVPs of vendor 3GPP as dict_dcca_3gpp 1.2.1 defines them
+ * The S6a AVPs as dict_dcca_3gpp 1.2.1 (and dict_mip6i) define them
  * (s6a_dict_own.c), for a core that loads no extension (om_s6a_fdconf
- * dicts_own): om_s6a_dict_own adds the vendor and each one it lacks.
+ * dicts_own): om_s6a_dict_own adds vendor 3GPP and each one it lacks.
+ * An entry whose flags lack AVP_FLAG_VENDOR is of vendor 0.
  */
 struct om_s6a_own_avp {
 	const char *name;
