@@ -46,7 +46,8 @@ static int run(const struct vno_conf *conf, const char *conf_path)
 	om_daemon_block_signals();
 	signal(SIGPIPE, SIG_IGN);
 	/* Each device holds a link, a bearer listener and its tunnels: the soft limit of 1024 is too few.
-	 * The figure is logged: an attach storm of N held devices needs more than N (docs/lab.md). */
+	 * The figure is logged: an attach storm of N held devices needs more than N
+	 * (docs/performance.md "Attach storm (issue 14)"). */
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
 		if (nofile.rlim_cur < nofile.rlim_max) {
