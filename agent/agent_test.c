@@ -304,6 +304,30 @@ static void test_dm_tunnel_through_the_bearer(const struct fx_tre *t)
 			     req, sizeof(req));
 	CHECK_INT(rc, OM_EAGENT_NETWORK);
 	CHECK_MSG(strstr(why, "bearer's proxy answered HTTP/1.1 200") != NULL, "bytes after the answer: %s", why);
+	/* the proxy's words reach the dm-lost event's why="..." as printable text only: no quote, no
+	 * backslash, no control byte of its own to forge a field or move a terminal */
+	rc = tunnel_exchange(t->tre_id, "HTTP/1.1 403 \"x\" why=\\n\x1b[31m\x7f\xc3\xa9\r\n\r\n", why, sizeof(why),
+			     req, sizeof(req));
+	CHECK_INT(rc, OM_EAGENT_NETWORK);
+	CHECK_MSG(strstr(why, "answered HTTP/1.1 403 ?x? why=?n?[31m???") != NULL, "the proxy's text as it is kept: %s",
+		  why);
+	CHECK_MSG(strpbrk(why, "\"\\\x1b\x7f") == NULL, "a quote, backslash or control byte in: %s", why);
+	/* a host libcurl might look up under another spelling than the CONNECT's (its DNS entry missed,
+	 * the device's resolver asked): refused before any connection */
+	static const char *const odd[] = { "https://dpf.sho-a.invalid.:8443/dm", "https://dpf.sho-a.invalid..:8443/dm" };
+	struct om_radio_bearer b = { .ebi = 5, .proxy_ipv4 = { 127, 0, 0, 1 }, .proxy_port = 9 };
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		struct agent_dm *dm = NULL;
+		CHECK_MSG(agent_dm_new(&dm, odd[i], &b, NULL, 0, "/nonexistent.pem", 2000, t->tre_id, "user") == OM_EINVAL &&
+				  dm == NULL,
+			  "%s taken", odd[i]);
+		agent_dm_free(dm);
+	}
+	struct agent_dm *dm = NULL;
+	CHECK_INT(agent_dm_new(&dm, "https://dpf.sho-a.invalid:8443/dm", &b, NULL, 0, "/nonexistent.pem", 2000, t->tre_id,
+			       "user"),
+		  0);
+	agent_dm_free(dm);
 }
 
 int main(void)

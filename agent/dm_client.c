@@ -132,6 +132,8 @@ static int wait_fd(int fd, short events, long long until_ms)
  * the CONNECT's target, and a CURLOPT_RESOLVE entry for them: the device
  * never looks the DPF's name up itself, the proxy does (as through
  * CURLOPT_PROXY); the address in the entry is never dialled (tunnel_open).
+ * A host with a trailing dot is refused: libcurl may look it up without
+ * the dot, miss the entry and ask the device's resolver.
  */
 static int url_target(struct agent_dm *dm)
 {
@@ -141,7 +143,7 @@ static int url_target(struct agent_dm *dm)
 	if (u && curl_url_set(u, CURLUPART_URL, dm->url, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-	    strcspn(host, " \r\n") == strlen(host) &&
+	    strcspn(host, " \r\n") == strlen(host) && host[0] && host[strlen(host) - 1] != '.' &&
 	    (size_t)snprintf(dm->target, sizeof(dm->target), "%s:%s", host, port) < sizeof(dm->target)) {
 		char entry[sizeof(dm->target) + 16];
 		snprintf(entry, sizeof(entry), "%s:127.0.0.1", dm->target);
@@ -243,6 +245,10 @@ static curl_socket_t tunnel_open(void *arg, curlsocktype purpose, struct curl_so
 	if (!ok) {
 		snprintf(dm->tunnel_why, sizeof(dm->tunnel_why), "the bearer's proxy answered %.*s", (int)strcspn(ans, "\r\n"),
 			 ans);
+		/* the proxy's words go into an event's why="...": printable, and no quote or backslash */
+		for (char *c = dm->tunnel_why; *c; c++)
+			if (*c < 0x20 || *c > 0x7e || *c == '"' || *c == '\\')
+				*c = '?';
 		close(fd);
 		return CURL_SOCKET_BAD;
 	}

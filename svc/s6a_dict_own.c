@@ -46,7 +46,10 @@
  *   Service-Selection is s6a_dict.c's;
  * - closed over the rules that those extensions give grouped AVPs.
  * An entry without the V flag is of vendor 0. s6a_dict_own_test fails if
- * one of these is missing or differs from the extensions.
+ * one of these is missing or differs from the extensions, but for one entry
+ * where 1.2.1 is wrong: SS-Status (1477) is an OctetString of one octet in
+ * TS 29.272 (29.002's ss-Status), Grouped in 1.2.1, which refused any
+ * Call-Barring-Info or LCS-Info that carried it.
  */
 static const struct om_s6a_own_avp own[] = {
 	{ "3GPP-Charging-Characteristics", 13, VM, OS },
@@ -144,7 +147,7 @@ static const struct om_s6a_own_avp own[] = {
 	{ "GMLC-Number", 1474, VM, OS },
 	{ "LCS-PrivacyException", 1475, VM, G },
 	{ "SS-Code", 1476, VM, OS },
-	{ "SS-Status", 1477, VM, G },
+	{ "SS-Status", 1477, VM, OS }, /* TS 29.272: OctetString (29.002 ss-Status); 1.2.1 has Grouped */
 	{ "Notification-To-UE-User", 1478, VM, I32 },
 	{ "External-Client", 1479, VM, G },
 	{ "Client-Identity", 1480, VM, OS },

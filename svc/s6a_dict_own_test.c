@@ -124,7 +124,10 @@ static void table_is_dict_dcca_3gpp(void)
 		CHECK_MSG(!strcmp(d.avp_name, t[i].name), "%u: %s, ours %s", (unsigned)t[i].code, d.avp_name, t[i].name);
 		CHECK_MSG((d.avp_flag_val & (AVP_FLAG_VENDOR | AVP_FLAG_MANDATORY)) == t[i].flags, "%s: flags 0x%02x, ours 0x%02x",
 			  t[i].name, d.avp_flag_val, t[i].flags);
-		CHECK_MSG(d.avp_basetype == t[i].type, "%s: type %d, ours %d", t[i].name, d.avp_basetype, t[i].type);
+		/* the one entry where the extension is wrong: SS-Status is one octet (TS 29.272, 29.002) */
+		enum dict_avp_basetype want = t[i].code == 1477 && d.avp_basetype == AVP_TYPE_GROUPED ? AVP_TYPE_OCTETSTRING
+												: d.avp_basetype;
+		CHECK_MSG(want == t[i].type, "%s: type %d, ours %d", t[i].name, want, t[i].type);
 	}
 	CHECK(vendor_avps(OM_S6A_VENDOR_3GPP) > 700); /* what the own dictionary spares the lookups */
 }
@@ -305,7 +308,8 @@ static void put_u32(uint8_t *b, size_t *off, uint32_t code, uint8_t flags, uint3
 /*
  * In a core without extensions: a ULA as an HSS such as Open5GS's sends it,
  * with a Subscription-Data that carries MSISDN, Access-Restriction-Data,
- * Subscribed-Periodic-RAU-TAU-Timer, 3GPP-Charging-Characteristics and an
+ * Subscribed-Periodic-RAU-TAU-Timer, 3GPP-Charging-Characteristics, a
+ * Call-Barring-Info with its one-octet SS-Status (TS 29.272), and an
  * APN-Configuration with Served-Party-IP-Address, PDN-GW-Allocation-Type,
  * VPLMN-Dynamic-Address-Allowed and MIP6-Agent-Info, parses and passes the
  * rules (on the 42-AVP table: DIAMETER_AVP_UNSUPPORTED at MSISDN).
@@ -329,6 +333,10 @@ static void full_ula_parses(void)
 	put_u32(b, &off, 1426, VM, 0x20);                                 /* Access-Restriction-Data */
 	put_avp(b, &off, 13, VM, cc, strlen(cc));                         /* 3GPP-Charging-Characteristics */
 	put_u32(b, &off, 1619, AVP_FLAG_VENDOR, 540);                     /* Subscribed-Periodic-RAU-TAU-Timer */
+	size_t cbi = put_avp(b, &off, 1488, VM, NULL, 0);                 /* Call-Barring-Info */
+	put_avp(b, &off, 1476, VM, "\x92", 1);                           /* SS-Code: BAOC */
+	put_avp(b, &off, 1477, VM, "\x05", 1);                           /* SS-Status: one octet */
+	group_end(b, cbi, off);
 	size_t ambr = put_avp(b, &off, 1435, VM, NULL, 0);
 	put_u32(b, &off, 516, VM, 1000000);
 	put_u32(b, &off, 515, VM, 2000000);

@@ -52,6 +52,24 @@ static int sync_dir(int dir_fd, const char *dir)
 	return rc;
 }
 
+int tre_dir_sync(int dir_fd, const char *dir, int parent_too)
+{
+	char parent[TRE_PATH_MAX];
+	int rc = sync_dir(dir_fd, dir);
+	if (rc || !parent_too)
+		return rc;
+	if ((size_t)snprintf(parent, sizeof(parent), "%s", dir) >= sizeof(parent))
+		return OM_EINVAL;
+	char *slash = strrchr(parent, '/');
+	if (!slash)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == parent)
+		parent[1] = '\0';
+	else
+		*slash = '\0';
+	return sync_dir(-1, parent);
+}
+
 int tre_dir_check(const char *dir)
 {
 	struct stat st;

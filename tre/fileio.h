@@ -71,3 +71,10 @@ OM_NODISCARD int tre_file_read(const char *dir, const char *name, uint8_t **out,
 OM_NODISCARD int tre_file_erase(const char *dir, const char *name, int sync);
 /* As tre_file_erase, the directory synced on dir_fd when it is not -1 (tre_file_write_at). */
 OM_NODISCARD int tre_file_erase_at(int dir_fd, const char *dir, const char *name, int sync);
+
+/*
+ * fsync dir (on dir_fd when it is not -1), then, when parent_too, the
+ * directory that holds it: what makes files created O_EXCL in it, and a
+ * directory just made, durable (personalisation). 0, OM_EIO.
+ */
+OM_NODISCARD int tre_dir_sync(int dir_fd, const char *dir, int parent_too);

@@ -312,7 +312,7 @@ int om_tre_personalise(const char *dir, const struct om_tre_personalisation *p, 
 	struct tre_state *st = NULL;
 	struct tre_mid_record *rec = NULL;
 	char mid_name[TRE_MID_FILE_LEN];
-	int rc, made_mid = 0, made_ak = 0;
+	int rc, made_mid = 0, made_ak = 0, made_dir = 0;
 
 	if (!dir || !p || (flags & ~OM_TRE_NO_FSYNC) || strlen(dir) >= TRE_PATH_MAX)
 		return OM_EINVAL;
@@ -343,7 +343,8 @@ int om_tre_personalise(const char *dir, const struct om_tre_personalisation *p, 
 	rc = fill_state(st, p, rec->mid);
 	if (rc)
 		goto out;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	made_dir = mkdir(dir, 0700) == 0;
+	if (!made_dir && errno != EEXIST) {
 		rc = OM_EIO;
 		goto out;
 	}
@@ -373,6 +374,10 @@ int om_tre_personalise(const char *dir, const struct om_tre_personalisation *p, 
 		OPENSSL_cleanse(buf, len);
 		free(buf);
 	}
+	/* Files created O_EXCL are new entries, durable once their directory is synced, and a
+	 * directory made here once its parent is (docs/tre.md "Atomicity"); not in batch mode. */
+	if (!rc && !(flags & OM_TRE_NO_FSYNC))
+		rc = tre_dir_sync(tre.seal->dir_fd, dir, made_dir);
 out:
 	if (rc && made_mid) {
 		tre_mid_file(mid_name, rec->mid);

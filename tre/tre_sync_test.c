@@ -288,6 +288,40 @@ static void test_planted_spare_is_not_followed(void)
 	CHECK_INT(rmdir(dir), 0);
 }
 
+/*
+ * A synced personalisation creates its files O_EXCL, each synced: the
+ * entries are durable once the directory is, and a directory it made once
+ * its parent is. The last calls are those syncs (review, session 8: the old
+ * code synced neither).
+ */
+static void test_personalisation_syncs_its_directory(void)
+{
+	struct fx_tre t;
+	char sub[PATH_MAX];
+	fx_tre_init(&t, pva, "TRE-SYNC-PERS", &ro, OM_KEY_X25519);
+	snprintf(sub, sizeof(sub), "%s/tre", t.dir);
+	n_ops = 0;
+	watch = t.dir;
+	CHECK_INT(om_tre_personalise(sub, &t.p, 0), 0);
+	watch = NULL;
+	dump("personalisation in a new directory");
+	CHECK_MSG(n_ops >= 2 && oplog[n_ops - 2].op == 'f' && !strcmp(oplog[n_ops - 2].path, sub) &&
+			  oplog[n_ops - 1].op == 'f' && !strcmp(oplog[n_ops - 1].path, t.dir),
+		  "the TRE's directory, then its parent, synced last");
+	CHECK(count('f', sub) == 1 && count('f', t.dir) == 1);
+	/* batch mode (the factory's): nothing synced */
+	char batch[PATH_MAX];
+	snprintf(batch, sizeof(batch), "%s/batch", t.dir);
+	n_ops = 0;
+	watch = t.dir;
+	CHECK_INT(om_tre_personalise(batch, &t.p, OM_TRE_NO_FSYNC), 0);
+	watch = NULL;
+	CHECK_INT(count('f', NULL), 0);
+	fx_rmdir(sub);
+	fx_rmdir(batch);
+	fx_tre_free(&t);
+}
+
 int main(void)
 {
 	fx_pva_init(&pva, &pva_key);
@@ -296,6 +330,7 @@ int main(void)
 	test_pending_first_aka_is_one_transaction();
 	test_replacement_reuses_the_spare();
 	test_planted_spare_is_not_followed();
+	test_personalisation_syncs_its_directory();
 	fx_sho_free(&ro);
 	fx_sho_free(&sho1);
 	om_ca_free(pva);

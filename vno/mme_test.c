@@ -878,11 +878,11 @@ static void moving_deadline_holds_one_heap_entry(void)
 	}
 	/* this link's one entry, there all along (links of earlier tests are closed: none of theirs); 0 would
 	 * mean no deadline at all, and an idle link never closed. Shown by 50 frames or more (300 on an idle
-	 * machine); a machine so slow that fewer went in 700 ms shows nothing: said, not counted as passed,
-	 * though a second entry is still a failure. */
+	 * machine); a machine so slow that fewer went in 700 ms shows less: said, not counted as passed,
+	 * though a second entry, or none, is still a failure. */
 	if (sent >= 50)
 		CHECK_MSG(most == 1, "%zu deadlines on the heap for one link after %d frames", most, sent);
-	else if (most > 1)
+	else if (most != 1 && sent > 0) /* a second entry, or none at all: a failure however few frames went */
 		CHECK_MSG(0, "%zu deadlines on the heap for one link after %d frames", most, sent);
 	else
 		printf("NOTE: moving_deadline_holds_one_heap_entry: only %d frames in 700 ms (machine too slow), "
