@@ -92,14 +92,7 @@ static int post(const char *client, const char *url_path, const char *file, char
 			       client ? "--cert" : NULL, cert, "--key", key, NULL };
 	if (du_run_quiet(argv, 0, raw, sizeof(raw)) != 0)
 		return -1;
-	char *nl = strrchr(raw, '\n');
-	if (!nl)
-		return -1;
-	*nl = '\0';
-	size_t n = strlen(raw) < cap ? strlen(raw) : cap - 1;
-	memcpy(out, raw, n);
-	out[n] = '\0';
-	return atoi(nl + 1);
+	return du_curl_split(raw, out, cap);
 }
 
 /* ---- the VNO's push endpoint, standing in: 404 first, then 202 ---------- */

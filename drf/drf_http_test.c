@@ -81,14 +81,7 @@ static int post(const char *client, const char *url_path, char *out, size_t cap)
 	out[0] = '\0';
 	if (du_run_quiet(argv, 0, raw, sizeof(raw)) != 0)
 		return -1;
-	char *nl = strrchr(raw, '\n');
-	if (!nl)
-		return -1;
-	*nl = '\0';
-	size_t n = strlen(raw) < cap ? strlen(raw) : cap - 1;
-	memcpy(out, raw, n);
-	out[n] = '\0';
-	return atoi(nl + 1);
+	return du_curl_split(raw, out, cap);
 }
 
 #define PEER_KEY "result=refused reason=OM_EDRF_PEER_KEY\n"

@@ -61,6 +61,18 @@ int du_run_quiet(const char *const *argv, int merge, char *out, size_t cap)
 	return run_argv(argv, merge, 1, out, cap);
 }
 
+int du_curl_split(char *raw, char *out, size_t cap)
+{
+	char *nl = strrchr(raw, '\n');
+	if (!nl)
+		return -1;
+	*nl = '\0';
+	size_t n = strlen(raw) < cap ? strlen(raw) : cap - 1;
+	memcpy(out, raw, n);
+	out[n] = '\0';
+	return atoi(nl + 1);
+}
+
 int du_run_split(const char *const *argv, char *out, size_t out_cap, char *err, size_t err_cap)
 {
 	int po[2], pe[2];

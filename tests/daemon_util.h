@@ -19,6 +19,11 @@ int du_run(const char *const *argv, int merge, char *out, size_t cap);
 
 /* As du_run, but stderr goes to /dev/null unless merge. */
 int du_run_quiet(const char *const *argv, int merge, char *out, size_t cap);
+/*
+ * curl's output with -w "\n%{http_code}": the body (up to cap - 1 bytes) into
+ * out, the status returned; -1 when raw has no status line.
+ */
+int du_curl_split(char *raw, char *out, size_t cap);
 
 /*
  * Run argv (argv[0] a path) to its end: its stdout into out, its stderr
