@@ -606,6 +606,31 @@ static bool held_flag(const bool *f)
 }
 
 /*
+ * imsi's context once it is reachable for pushes (its Attach Complete is
+ * through: attached[] at its slot holds it), its sends given to
+ * holding_send (its link is idle: its worker sends nothing meanwhile), its
+ * slot in *slot; NULL after 5 s.
+ */
+static struct mme_ue *reachable_with_sends_held(const char *imsi, int *slot)
+{
+	struct mme_ue *ue = NULL;
+	for (int i = 0; i < 500 && !ue; i++) {
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+		pthread_mutex_lock(&the_mme->lock);
+		ue = mme_context_of(the_mme, imsi);
+		if (ue && (ue->slot < 0 || the_mme->attached[ue->slot] != ue))
+			ue = NULL;
+		if (ue) {
+			*slot = ue->slot;
+			held.real = ue->send;
+			ue->send = holding_send;
+		}
+		pthread_mutex_unlock(&the_mme->lock);
+	}
+	return ue;
+}
+
+/*
  * Review (session 6): mme_push sent under the registry lock, so a push to a
  * link that read nothing (up to its 2 s send timeout) stalled every attach.
  * With a push to PCID held in its send for as long as the test likes, PCID2
@@ -622,22 +647,9 @@ static void slow_push_stalls_no_attach(void)
 	device_init(&ua, k_ok);
 	device_init(&ub, k_ok);
 	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &ra), 0);
-	struct mme_ue *ue = NULL;
-	for (int i = 0; i < 500 && !ue; i++) { /* reachable for pushes once its Attach Complete is through */
-		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-		pthread_mutex_lock(&the_mme->lock);
-		ue = mme_context_of(the_mme, PCID);
-		if (ue && (ue->slot < 0 || the_mme->attached[ue->slot] != ue))
-			ue = NULL;
-		pthread_mutex_unlock(&the_mme->lock);
-	}
+	int slot = -1;
+	struct mme_ue *ue = reachable_with_sends_held(PCID, &slot);
 	CHECK(ue != NULL);
-	pthread_mutex_lock(&the_mme->lock);
-	if (ue) {
-		held.real = ue->send;
-		ue->send = holding_send; /* PCID's link is idle: its worker sends nothing meanwhile */
-	}
-	pthread_mutex_unlock(&the_mme->lock);
 	if (!ue)
 		return;
 	held.hold = true;
@@ -683,21 +695,8 @@ static void release_waiting_for_a_push_sends_no_pur_after_a_newer_attach(void)
 	device_init(&ua, k_ok);
 	device_init(&ub, k_ok);
 	CHECK_INT(attach(&a, PCID, "provisioning", &ua, &ra), 0);
-	struct mme_ue *ue = NULL;
 	int slot = -1;
-	for (int i = 0; i < 500 && !ue; i++) { /* reachable for pushes once its Attach Complete is through */
-		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-		pthread_mutex_lock(&the_mme->lock);
-		ue = mme_context_of(the_mme, PCID);
-		if (ue && (ue->slot < 0 || the_mme->attached[ue->slot] != ue))
-			ue = NULL;
-		if (ue) {
-			slot = ue->slot;
-			held.real = ue->send;
-			ue->send = holding_send; /* PCID's link is idle: its worker sends nothing meanwhile */
-		}
-		pthread_mutex_unlock(&the_mme->lock);
-	}
+	struct mme_ue *ue = reachable_with_sends_held(PCID, &slot);
 	CHECK(ue != NULL);
 	if (!ue) {
 		om_radio_link_close(&a);
